@@ -1,0 +1,55 @@
+// The Model interface: one chat turn with tools, and what it cost. Every backend (scripted, Anthropic,
+// OpenAI, ...) implements it and passes test/contract/model.ts.
+import type { ToolSpec } from '../tools/types.js';
+
+export interface ToolCallRequest {
+  /** The provider's id for the call (tool_use id / call id); used to pair results with calls. */
+  id: string;
+  /** nightshift's tool name, e.g. `fs.read` (adapters map to and from provider-safe names). */
+  tool: string;
+  args: unknown;
+}
+
+export type Message =
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; text: string; calls: ToolCallRequest[] }
+  | { role: 'tool'; callId: string; tool: string; content: string; isError: boolean };
+
+export interface ModelRequest {
+  system: string;
+  messages: Message[];
+  tools: ToolSpec[];
+  /** JSON Schema the final answer must match, when the role has one. */
+  outputSchema?: Record<string, unknown> | undefined;
+  maxOutputTokens?: number;
+  signal?: AbortSignal;
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  /** USD, from the price table (or the executor's own report). 0 for the scripted model. */
+  costUsd: number;
+}
+
+export interface ModelResponse {
+  text: string;
+  calls: ToolCallRequest[];
+  usage: Usage;
+  stopReason: 'end' | 'tool_calls' | 'max_tokens' | 'other';
+  /** The model that answered, as the provider reported it. */
+  modelId: string;
+}
+
+export interface Model {
+  /** The spec it was made from, e.g. `anthropic:claude-sonnet-4-5` or `script:/abs/path.yaml`. */
+  readonly spec: string;
+  /** `script` marks scripted output: never presented as a real model's. */
+  readonly provider: string;
+  turn(request: ModelRequest): Promise<ModelResponse>;
+}
+
+export function emptyUsage(): Usage {
+  return { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, costUsd: 0 };
+}

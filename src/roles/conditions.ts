@@ -1,0 +1,192 @@
+// Escalation conditions are data: structured predicates evaluated by a small interpreter. Nothing in a
+// role file is ever passed to eval or new Function.
+import { z } from 'zod';
+
+export const ESCALATION_CATEGORIES = [
+  'legal',
+  'security',
+  'privacy',
+  'compliance',
+  'money',
+  'high_impact',
+  'ambiguous',
+  'budget',
+  'unknown_outcome',
+  'other',
+] as const;
+export const EscalationCategory = z.enum(ESCALATION_CATEGORIES);
+export type EscalationCategory = z.infer<typeof EscalationCategory>;
+
+const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/**
+ * A predicate on one tool call: `{ tool: refunds.issue, arg: amount, gt: 100 }`.
+ * `tool` names one tool or a list; `arg` is a dotted path into the call's arguments. With no operator the
+ * condition matches every call of the tool(s).
+ */
+export const ToolCondition = z.strictObject({
+  tool: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  arg: z.string().min(1).optional(),
+  eq: Scalar.optional(),
+  ne: Scalar.optional(),
+  gt: z.number().optional(),
+  gte: z.number().optional(),
+  lt: z.number().optional(),
+  lte: z.number().optional(),
+  in: z.array(Scalar).optional(),
+  contains: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
+  matches: z.string().optional(),
+  exists: z.boolean().optional(),
+});
+export type ToolCondition = z.infer<typeof ToolCondition>;
+
+/**
+ * A predicate on the run's input, matched against its JSON text: keywords (case-insensitive) or regular
+ * expressions. `{ input: { contains: [lawsuit, attorney] } }`.
+ */
+export const InputCondition = z.strictObject({
+  input: z.strictObject({
+    contains: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    matches: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    /** Dotted path of input fields that must be present and non-empty ("missing input" escalation). */
+    missing: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+  }),
+});
+export type InputCondition = z.infer<typeof InputCondition>;
+
+export type Condition =
+  | ToolCondition
+  | InputCondition
+  | { all: Condition[] }
+  | { any: Condition[] }
+  | { not: Condition };
+
+export const Condition: z.ZodType<Condition> = z.lazy(() =>
+  z.union([
+    ToolCondition,
+    InputCondition,
+    z.strictObject({ all: z.array(Condition).min(1) }),
+    z.strictObject({ any: z.array(Condition).min(1) }),
+    z.strictObject({ not: Condition }),
+  ]),
+);
+
+export const EscalationRule = z.strictObject({
+  category: EscalationCategory,
+  /** Why this rule exists, shown to the human who answers. */
+  reason: z.string().optional(),
+  when: Condition,
+});
+export type EscalationRule = z.infer<typeof EscalationRule>;
+
+/** What the condition interpreter sees: a tool call, the run's input, or both. */
+export interface ConditionSubject {
+  call?: { tool: string; args: unknown };
+  input?: unknown;
+}
+
+const MAX_MATCH_TEXT = 64 * 1024;
+
+/** Reads `a.b.0.c` from a value; undefined when any segment is missing. */
+export function readPath(value: unknown, path: string): unknown {
+  let current: unknown = value;
+  for (const segment of path.split('.')) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return current;
+}
+
+function asList<T>(v: T | T[] | undefined): T[] {
+  if (v === undefined) return [];
+  return Array.isArray(v) ? v : [v];
+}
+
+function regexFrom(source: string): RegExp {
+  // `(?i)` prefix is accepted for people used to PCRE; everything else is a JS regular expression.
+  if (source.startsWith('(?i)')) return new RegExp(source.slice(4), 'i');
+  return new RegExp(source);
+}
+
+/** Validates that every `matches` in a condition compiles; returns the messages of those that do not. */
+export function regexProblems(condition: Condition, path = 'when'): { path: string; message: string }[] {
+  const out: { path: string; message: string }[] = [];
+  const check = (src: string, p: string) => {
+    try {
+      regexFrom(src);
+    } catch (err) {
+      out.push({ path: p, message: `invalid regular expression ${JSON.stringify(src)}: ${(err as Error).message}` });
+    }
+  };
+  if ('all' in condition) condition.all.forEach((c, i) => out.push(...regexProblems(c, `${path}.all[${i}]`)));
+  else if ('any' in condition) condition.any.forEach((c, i) => out.push(...regexProblems(c, `${path}.any[${i}]`)));
+  else if ('not' in condition) out.push(...regexProblems(condition.not, `${path}.not`));
+  else if ('input' in condition) asList(condition.input.matches).forEach((m) => check(m, `${path}.input.matches`));
+  else if (condition.matches !== undefined) check(condition.matches, `${path}.matches`);
+  return out;
+}
+
+function isEmpty(v: unknown): boolean {
+  return v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
+}
+
+function textOf(v: unknown): string {
+  const s = typeof v === 'string' ? v : JSON.stringify(v ?? null);
+  return s.length > MAX_MATCH_TEXT ? s.slice(0, MAX_MATCH_TEXT) : s;
+}
+
+function matchTool(c: ToolCondition, call: { tool: string; args: unknown }): boolean {
+  if (!asList(c.tool).includes(call.tool)) return false;
+  const value = c.arg === undefined ? call.args : readPath(call.args, c.arg);
+  if (c.exists !== undefined && isEmpty(value) === c.exists) return false;
+  if (c.eq !== undefined && value !== c.eq) return false;
+  if (c.ne !== undefined && value === c.ne) return false;
+  const num = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  const numeric = [c.gt, c.gte, c.lt, c.lte].some((x) => x !== undefined);
+  if (numeric && Number.isNaN(num)) return false;
+  if (c.gt !== undefined && !(num > c.gt)) return false;
+  if (c.gte !== undefined && !(num >= c.gte)) return false;
+  if (c.lt !== undefined && !(num < c.lt)) return false;
+  if (c.lte !== undefined && !(num <= c.lte)) return false;
+  if (c.in !== undefined && !c.in.some((x) => x === value)) return false;
+  if (c.contains !== undefined) {
+    const hay = textOf(value).toLowerCase();
+    if (!asList(c.contains).some((k) => hay.includes(k.toLowerCase()))) return false;
+  }
+  if (c.matches !== undefined && !regexFrom(c.matches).test(textOf(value))) return false;
+  return true;
+}
+
+function matchInput(c: InputCondition['input'], input: unknown): boolean {
+  const text = textOf(input);
+  const lower = text.toLowerCase();
+  const checks: boolean[] = [];
+  if (c.contains !== undefined) checks.push(asList(c.contains).some((k) => lower.includes(k.toLowerCase())));
+  if (c.matches !== undefined) checks.push(asList(c.matches).some((m) => regexFrom(m).test(text)));
+  if (c.missing !== undefined) checks.push(asList(c.missing).some((p) => isEmpty(readPath(input, p))));
+  // An input condition with no operator never matches: an empty rule must not escalate every run.
+  return checks.length > 0 && checks.every(Boolean);
+}
+
+/** Pure: does the condition hold for this subject? A tool condition is false when there is no call. */
+export function matches(condition: Condition, subject: ConditionSubject): boolean {
+  if ('all' in condition) return condition.all.every((c) => matches(c, subject));
+  if ('any' in condition) return condition.any.some((c) => matches(c, subject));
+  if ('not' in condition) return !matches(condition.not, subject);
+  if ('input' in condition) return subject.input !== undefined && matchInput(condition.input, subject.input);
+  return subject.call !== undefined && matchTool(condition, subject.call);
+}
+
+/** Whether a condition refers to tool calls (evaluated per call) or only to the input (evaluated at start). */
+export function conditionKind(condition: Condition): 'tool' | 'input' | 'mixed' {
+  const kinds = new Set<string>();
+  const walk = (c: Condition) => {
+    if ('all' in c) c.all.forEach(walk);
+    else if ('any' in c) c.any.forEach(walk);
+    else if ('not' in c) walk(c.not);
+    else kinds.add('input' in c ? 'input' : 'tool');
+  };
+  walk(condition);
+  if (kinds.size === 1) return kinds.has('tool') ? 'tool' : 'input';
+  return 'mixed';
+}

@@ -1,0 +1,74 @@
+// What a tool is. The policy reads only the declared facts (effect, approval, idempotent, scope verdict);
+// it never runs a tool to learn what it would do.
+import type { z } from 'zod';
+import type { Role } from '../roles/schema.js';
+
+/**
+ * - `read`: looks, changes nothing.
+ * - `write`: changes local state (files in the workspace, a database row).
+ * - `exec`: runs a program.
+ * - `external`: sends something outside: network requests, messages, money.
+ */
+export type Effect = 'read' | 'write' | 'exec' | 'external';
+export const EFFECTS: readonly Effect[] = ['read', 'write', 'exec', 'external'];
+
+/** The verdict of a tool's own scope check (workspace paths, allowed hosts, allowed commands). */
+export type ScopeVerdict =
+  | { kind: 'inside' }
+  | { kind: 'outside'; reason: string }
+  /** The tool declares no scope: allowed at `full`, denied for non-read effects at `sandbox`. */
+  | { kind: 'unscoped' };
+
+export interface ToolContext {
+  role: Role;
+  runId: string;
+  /** Stable for one call across retries and resumes: `<runId>:<step>:<callIndex>`. Pass it to providers. */
+  idempotencyKey: string;
+  /** The role's workspace (absolute), if it has one. */
+  workspace: string | undefined;
+  signal: AbortSignal;
+}
+
+export interface ScopeContext {
+  role: Role;
+  workspace: string | undefined;
+}
+
+export interface Tool<Input = unknown, Output = unknown> {
+  readonly kind: 'nightshift.tool';
+  name: string;
+  description: string;
+  input: z.ZodType<Input>;
+  effect: Effect;
+  /** `always`: drafted for human approval at every autonomy level (money movement, production access). */
+  approval: 'policy' | 'always';
+  /**
+   * Safe to run again with the same idempotency key after a crash left its outcome unknown. A call recorded
+   * as started but not finished is re-run only when this is true; otherwise the run escalates.
+   */
+  idempotent: boolean;
+  /** Checks the call against the role's scope before anything runs. May do read-only I/O (realpath). */
+  scope?: (args: Input, ctx: ScopeContext) => Promise<ScopeVerdict> | ScopeVerdict;
+  run: (args: Input, ctx: ToolContext) => Promise<Output> | Output;
+}
+
+export interface ToolDefinition<Input, Output> {
+  name: string;
+  description: string;
+  input: z.ZodType<Input>;
+  effect: Effect;
+  approval?: 'policy' | 'always';
+  idempotent?: boolean;
+  scope?: (args: Input, ctx: ScopeContext) => Promise<ScopeVerdict> | ScopeVerdict;
+  run: (args: Input, ctx: ToolContext) => Promise<Output> | Output;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a registry holds tools of every input type.
+export type AnyTool = Tool<any, any>;
+
+/** The description of a tool offered to a model: name, purpose and JSON Schema of its arguments. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+}
