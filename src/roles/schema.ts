@@ -1,6 +1,7 @@
 // The role file's shape. Key names here are a public contract: role files and acceptance tests rely on
 // them. Every object is strict, so a misspelt key is an error instead of a silently ignored setting.
 import { z } from 'zod';
+import type { AnyTool } from '../tools/types.js';
 import { EscalationRule } from './conditions.js';
 
 export const AUTONOMY_LEVELS = ['observe', 'draft', 'sandbox', 'full'] as const;
@@ -65,4 +66,6 @@ export interface Role {
   version: string;
   /** Where the role came from: a file path, or `defineRole` with its base directory. */
   source: { file: string | undefined; dir: string };
+  /** Tools passed as objects to defineRole (not persisted; a resumed run must be given them again). */
+  inlineTools: AnyTool[];
 }
