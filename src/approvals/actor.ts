@@ -1,0 +1,15 @@
+// Who may decide. Approvals and answers come only from people or systems acting for them, through the
+// CLI or the API; no tool offered to a model can reach this code, so a model cannot approve its own draft.
+import { NightshiftError } from '../errors.js';
+
+const RESERVED = /^(agent|model|role|nightshift)(:|$)/i;
+
+export function checkActor(by: string | undefined): string {
+  const actor = (by ?? '').trim();
+  if (actor === '') throw new NightshiftError('ACTOR_INVALID', 'a decision needs the name of who made it (--as NAME)');
+  if (actor.length > 120) throw new NightshiftError('ACTOR_INVALID', 'actor name is longer than 120 characters');
+  if (RESERVED.test(actor)) {
+    throw new NightshiftError('ACTOR_INVALID', `actor '${actor}' is reserved for agents; approvals and answers must come from a person`);
+  }
+  return actor;
+}

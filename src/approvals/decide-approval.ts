@@ -1,0 +1,83 @@
+// Approving or rejecting a change set. Approval binds to the exact drafted calls: their argument hashes
+// are checked again here, and anything that does not match fails closed instead of running.
+import { hashJson } from '../canonical-json.js';
+import type { Clock } from '../clock.js';
+import { changeSetHash } from '../engine/drive.js';
+import { RunState } from '../engine/state.js';
+import { NightshiftError } from '../errors.js';
+import type { ApprovalRecord, Store } from '../store/types.js';
+import { checkActor } from './actor.js';
+import { loadPausedRun, statusAfter } from './paused-run.js';
+
+export interface ApprovalDecisionInput {
+  approvalId: string;
+  by: string | undefined;
+  /** Approve: an optional note. Reject: the reason, required. */
+  note?: string | undefined;
+}
+
+async function pendingApproval(store: Store, id: string): Promise<ApprovalRecord> {
+  const approval = await store.getApproval(id);
+  if (!approval) throw new NightshiftError('APPROVAL_NOT_FOUND', `no approval ${id} (see nightshift inbox)`);
+  if (approval.status !== 'pending') {
+    throw new NightshiftError('APPROVAL_NOT_PENDING', `approval ${id} is already ${approval.status}${approval.decidedBy ? ` by ${approval.decidedBy}` : ''}`);
+  }
+  return approval;
+}
+
+/** Approves: the drafted calls become pending and run exactly once when the run is driven next. */
+export async function approve(store: Store, clock: Clock, input: ApprovalDecisionInput): Promise<RunState> {
+  const by = checkActor(input.by);
+  const approval = await pendingApproval(store, input.approvalId);
+  const state = await loadPausedRun(store, clock, approval.runId);
+  const calls = approval.callKeys.map((k) => state.calls.get(k));
+  for (const [i, call] of calls.entries()) {
+    const key = approval.callKeys[i];
+    if (!call || call.status !== 'drafted' || call.approvalId !== approval.id) {
+      throw new NightshiftError('APPROVAL_MISMATCH', `approval ${approval.id}: call ${key} is no longer a pending draft; nothing was run`);
+    }
+    if (hashJson({ tool: call.tool, args: call.args }) !== call.argsHash) {
+      throw new NightshiftError('APPROVAL_MISMATCH', `approval ${approval.id}: call ${key} changed since it was drafted; nothing was run`);
+    }
+  }
+  const drafted = calls.map((c) => c!);
+  if (changeSetHash(drafted) !== approval.changeSetHash) {
+    throw new NightshiftError('APPROVAL_MISMATCH', `approval ${approval.id}: the change set changed since it was drafted; nothing was run`);
+  }
+  const b = state.batch(clock.now());
+  const decided: ApprovalRecord = { ...approval, status: 'approved', decidedAt: b.at, decidedBy: by, note: input.note ?? null };
+  b.approval(decided, 'pending');
+  for (const call of drafted) b.call({ ...call, status: 'pending', reason: `${call.reason}; approved by ${by}` });
+  b.step('approval_decided', { approvalId: approval.id, decision: 'approved', by, note: input.note ?? null });
+  b.auditEvent({ actor: by, action: 'approval.approved', target: approval.id, data: { callKeys: approval.callKeys, note: input.note ?? null } });
+  // The run is runnable again unless something else (an escalation) still blocks it.
+  b.set({ status: statusAfter(state, { approvalId: approval.id }) });
+  await store.commit(b.build());
+  return reload(store, approval.runId);
+}
+
+/** Rejects: the drafted calls never run; the model sees the reason as their result and continues. */
+export async function reject(store: Store, clock: Clock, input: ApprovalDecisionInput): Promise<RunState> {
+  const by = checkActor(input.by);
+  const reason = (input.note ?? '').trim();
+  if (reason === '') throw new NightshiftError('USAGE', 'rejecting needs a reason (--reason TEXT): the agent is told why');
+  const approval = await pendingApproval(store, input.approvalId);
+  const state = await loadPausedRun(store, clock, approval.runId);
+  const b = state.batch(clock.now());
+  b.approval({ ...approval, status: 'rejected', decidedAt: b.at, decidedBy: by, note: reason }, 'pending');
+  for (const key of approval.callKeys) {
+    const call = state.calls.get(key);
+    if (!call || call.status !== 'drafted') continue;
+    b.call({ ...call, status: 'rejected', result: { rejected: true, by, reason }, isError: true, finishedAt: b.at });
+  }
+  b.step('approval_decided', { approvalId: approval.id, decision: 'rejected', by, note: reason });
+  b.auditEvent({ actor: by, action: 'approval.rejected', target: approval.id, data: { reason } });
+  b.set({ status: statusAfter(state, { approvalId: approval.id }) });
+  await store.commit(b.build());
+  return reload(store, approval.runId);
+}
+
+async function reload(store: Store, runId: string): Promise<RunState> {
+  const snapshot = await store.loadRun(runId);
+  return new RunState(snapshot!);
+}

@@ -1,0 +1,41 @@
+// The one place error codes and run statuses become process exit codes (a public contract):
+// 0 succeeded, 1 failed, 2 bad usage or invalid role, 3 paused for a human.
+import type { ErrorCode } from '../errors.js';
+import type { RunStatus } from '../store/types.js';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, paused: 3 } as const;
+
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'USAGE',
+  'ROLE_INVALID',
+  'ROLE_NOT_FOUND',
+  'CONFIG_INVALID',
+  'INPUT_INVALID',
+  'MODEL_CONFIG',
+  'TOOL_NOT_FOUND',
+  'TOOL_MODULE_INVALID',
+  'RUN_NOT_FOUND',
+  'APPROVAL_NOT_FOUND',
+  'ESCALATION_NOT_FOUND',
+  'ACTOR_INVALID',
+]);
+
+export function exitCodeForError(code: ErrorCode | undefined): number {
+  return code && USAGE_CODES.has(code) ? EXIT.usage : EXIT.failed;
+}
+
+export function exitCodeForStatus(status: RunStatus): number {
+  switch (status) {
+    case 'succeeded':
+      return EXIT.ok;
+    case 'awaiting_approval':
+    case 'escalated':
+      return EXIT.paused;
+    case 'failed':
+    case 'cancelled':
+      return EXIT.failed;
+    default:
+      // queued/running after a command returns means another worker holds it: not a success.
+      return EXIT.paused;
+  }
+}

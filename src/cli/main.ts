@@ -1,0 +1,213 @@
+// The `nightshift` command. Parses flags, opens a runtime through the public API, prints human text or
+// --json, and maps outcomes to exit codes (cli/exit-codes.ts). Errors go to stderr.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { loadProjectConfig, type ProjectConfig } from '../config/project.js';
+import { summarize } from '../engine/summary.js';
+import { formatIssue, isNightshiftError, NightshiftError, RoleInvalidError } from '../errors.js';
+import { loadRoleFile } from '../roles/load.js';
+import { createRuntime, type Runtime } from '../runtime.js';
+import { RUN_STATUSES, type RunStatus } from '../store/types.js';
+import { EXIT, exitCodeForError, exitCodeForStatus } from './exit-codes.js';
+import { formatInbox, formatRuns, formatShow, formatSummary } from './format.js';
+
+interface CommonFlags {
+  dataDir?: string;
+  json?: boolean;
+}
+
+class Output {
+  code: number = EXIT.ok;
+  constructor(
+    readonly out: (s: string) => void,
+    readonly err: (s: string) => void,
+  ) {}
+}
+
+function defaultActor(): string {
+  return process.env.NIGHTSHIFT_ACTOR || process.env.USER || process.env.LOGNAME || 'cli';
+}
+
+function parseJsonFlag(text: string, flag: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new NightshiftError('USAGE', `${flag} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+export async function main(argv: string[], io = new Output((s) => process.stdout.write(`${s}\n`), (s) => process.stderr.write(`${s}\n`))): Promise<number> {
+  let config: ProjectConfig | undefined;
+  let runtime: Runtime | undefined;
+  const open = async (flags: CommonFlags): Promise<Runtime> => {
+    config ??= loadProjectConfig(process.cwd());
+    runtime = await createRuntime({ dataDir: flags.dataDir ?? config.dataDir, models: config.models });
+    return runtime;
+  };
+  const print = (flags: CommonFlags, json: unknown, human: string) => io.out(flags.json ? JSON.stringify(json, null, 2) : human);
+
+  const program = new Command('nightshift')
+    .description('Run background agents with bounded authority')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .showHelpAfterError('(run nightshift --help for usage)');
+
+  const common = (cmd: Command) =>
+    cmd
+      .addOption(new Option('--data-dir <dir>', 'where the embedded store lives (default: $NIGHTSHIFT_DATA_DIR or ./.nightshift)'))
+      .option('--json', 'print JSON for pipelines');
+
+  common(program.command('run <role>'))
+    .description('run a role once, headless, until it finishes or pauses for a human')
+    .option('--input <json>', 'the run input as JSON')
+    .option('--input-file <path>', 'read the run input from a JSON file')
+    .option('--model <spec>', "use this model instead of the role's (e.g. script:./s.yaml, anthropic:claude-sonnet-4-5)")
+    .option('--idempotency-key <key>', 'a repeated run with the same key returns the first run')
+    .action(async (roleFile: string, flags: CommonFlags & { input?: string; inputFile?: string; model?: string; idempotencyKey?: string }) => {
+      if (flags.input !== undefined && flags.inputFile !== undefined) {
+        throw new NightshiftError('USAGE', 'give either --input or --input-file, not both');
+      }
+      let input: unknown = {};
+      if (flags.input !== undefined) input = parseJsonFlag(flags.input, '--input');
+      if (flags.inputFile !== undefined) {
+        let text: string;
+        try {
+          text = readFileSync(flags.inputFile, 'utf8');
+        } catch (err) {
+          throw new NightshiftError('USAGE', `--input-file ${flags.inputFile}: ${(err as Error).message}`);
+        }
+        input = parseJsonFlag(text, `--input-file ${flags.inputFile}`);
+      }
+      // Validate the role before opening the store: an invalid role writes nothing.
+      const role = await loadRoleFile(roleFile);
+      const rt = await open(flags);
+      const result = await rt.run(role, input, { model: flags.model, idempotencyKey: flags.idempotencyKey, actor: defaultActor() });
+      print(flags, result, formatSummary(result));
+      io.code = exitCodeForStatus(result.status);
+    });
+
+  common(program.command('inbox'))
+    .description('list approvals and escalations waiting for a human')
+    .action(async (flags: CommonFlags) => {
+      const rt = await open(flags);
+      const inbox = await rt.inbox();
+      print(flags, inbox, formatInbox(inbox.approvals, inbox.escalations));
+    });
+
+  common(program.command('approve <approval-id>'))
+    .description('approve a drafted change set: its calls run exactly as drafted, once, and the run continues')
+    .option('--as <name>', 'who approves (default: $NIGHTSHIFT_ACTOR or $USER)')
+    .option('--note <text>', 'a note kept with the approval')
+    .action(async (id: string, flags: CommonFlags & { as?: string; note?: string }) => {
+      const rt = await open(flags);
+      const result = await rt.approve(id, { by: flags.as ?? defaultActor(), ...(flags.note ? { note: flags.note } : {}) });
+      print(flags, result, `approved ${id}\n${formatSummary(result)}`);
+      io.code = exitCodeForStatus(result.status);
+    });
+
+  common(program.command('reject <approval-id>'))
+    .description('reject a drafted change set: nothing in it runs; the agent is told why')
+    .requiredOption('--reason <text>', 'why (the agent sees it)')
+    .option('--as <name>', 'who rejects (default: $NIGHTSHIFT_ACTOR or $USER)')
+    .action(async (id: string, flags: CommonFlags & { as?: string; reason: string }) => {
+      const rt = await open(flags);
+      const result = await rt.reject(id, { by: flags.as ?? defaultActor(), reason: flags.reason });
+      print(flags, result, `rejected ${id}\n${formatSummary(result)}`);
+      io.code = exitCodeForStatus(result.status);
+    });
+
+  common(program.command('answer <escalation-id> <text>'))
+    .description('answer an escalation; the run continues with the answer in its context')
+    .option('--as <name>', 'who answers (default: $NIGHTSHIFT_ACTOR or $USER)')
+    .option('--allow-call', 'let the held tool call run once, exactly as it was asked for')
+    .action(async (id: string, text: string, flags: CommonFlags & { as?: string; allowCall?: boolean }) => {
+      const rt = await open(flags);
+      const result = await rt.answer(id, text, { by: flags.as ?? defaultActor(), allowCall: flags.allowCall === true });
+      print(flags, result, `answered ${id}\n${formatSummary(result)}`);
+      io.code = exitCodeForStatus(result.status);
+    });
+
+  common(program.command('resume <run-id>'))
+    .description('continue a run from its last persisted step (after a crash)')
+    .action(async (id: string, flags: CommonFlags) => {
+      const rt = await open(flags);
+      const result = await rt.resume(id);
+      print(flags, result, formatSummary(result));
+      io.code = exitCodeForStatus(result.status);
+    });
+
+  common(program.command('cancel <run-id>'))
+    .description('stop a run for good; nothing pending in it will run')
+    .option('--reason <text>', 'why')
+    .option('--as <name>', 'who cancels (default: $NIGHTSHIFT_ACTOR or $USER)')
+    .action(async (id: string, flags: CommonFlags & { as?: string; reason?: string }) => {
+      const rt = await open(flags);
+      const result = await rt.cancel(id, { by: flags.as ?? defaultActor(), ...(flags.reason ? { reason: flags.reason } : {}) });
+      print(flags, result, formatSummary(result));
+    });
+
+  common(program.command('runs'))
+    .description('list runs, newest first')
+    .option('--role <name>', 'only runs of this role')
+    .addOption(new Option('--status <status>', 'only runs in this status').choices(RUN_STATUSES as string[]))
+    .option('--limit <n>', 'at most this many', '50')
+    .action(async (flags: CommonFlags & { role?: string; status?: RunStatus; limit: string }) => {
+      const limit = Number(flags.limit);
+      if (!Number.isInteger(limit) || limit <= 0) throw new NightshiftError('USAGE', `--limit must be a positive integer, got '${flags.limit}'`);
+      const rt = await open(flags);
+      const runs = await rt.list({ ...(flags.role ? { role: flags.role } : {}), ...(flags.status ? { status: [flags.status] } : {}), limit });
+      print(flags, runs.map((r) => summarize({ run: r, approvals: [], escalations: [] })), formatRuns(runs));
+    });
+
+  common(program.command('show <run-id>'))
+    .description('every step of a run, and every decision with its reason')
+    .action(async (id: string, flags: CommonFlags) => {
+      const rt = await open(flags);
+      const snapshot = await rt.get(id);
+      if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${id} (see nightshift runs)`);
+      const summary = summarize(snapshot);
+      print(flags, { ...summary, run: snapshot.run, steps: snapshot.steps, toolCalls: snapshot.toolCalls, approvals: snapshot.approvals, escalationRecords: snapshot.escalations }, formatShow(snapshot, summary));
+    });
+
+  program
+    .command('validate <roles...>')
+    .description('check role files; prints every problem with file, line and key')
+    .option('--json', 'print JSON for pipelines')
+    .action(async (files: string[], flags: { json?: boolean }) => {
+      const results: { file: string; ok: boolean; version?: string; issues?: unknown[] }[] = [];
+      for (const file of files) {
+        try {
+          const role = await loadRoleFile(file);
+          results.push({ file, ok: true, version: role.version });
+        } catch (err) {
+          if (err instanceof RoleInvalidError) results.push({ file, ok: false, issues: err.issues });
+          else if (isNightshiftError(err)) results.push({ file, ok: false, issues: [{ path: '', message: err.message }] });
+          else throw err;
+        }
+      }
+      if (flags.json) io.out(JSON.stringify(results, null, 2));
+      for (const r of results) {
+        if (r.ok && !flags.json) io.out(`${r.file}: ok (version ${r.version})`);
+        if (!r.ok) for (const issue of r.issues as Parameters<typeof formatIssue>[0][]) io.err(formatIssue({ file: r.file, ...issue }));
+      }
+      io.code = results.every((r) => r.ok) ? EXIT.ok : EXIT.usage;
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return io.code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      return EXIT.usage;
+    }
+    if (isNightshiftError(err)) {
+      io.err(`error [${err.code}]: ${err.message}`);
+      return exitCodeForError(err.code);
+    }
+    io.err(`internal error: ${(err as Error)?.stack ?? String(err)}`);
+    return EXIT.failed;
+  } finally {
+    await runtime?.close();
+  }
+}

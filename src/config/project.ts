@@ -1,0 +1,47 @@
+// The project config file, nightshift.config.yaml in the working directory (optional). Precedence is
+// flags, then environment, then this file.
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { parseYamlFile } from './yaml-file.js';
+
+const ProviderSettings = z.strictObject({
+  baseUrl: z.url().optional(),
+});
+
+const Price = z.strictObject({
+  input: z.number().nonnegative(),
+  output: z.number().nonnegative(),
+  cachedInput: z.number().nonnegative().optional(),
+});
+
+export const ProjectConfigSpec = z.strictObject({
+  dataDir: z.string().min(1).optional(),
+  models: z
+    .strictObject({
+      anthropic: ProviderSettings.optional(),
+      openai: ProviderSettings.optional(),
+      /** USD per million tokens, keyed by model spec (`anthropic:claude-sonnet-4-5`). */
+      prices: z.record(z.string(), Price).optional(),
+    })
+    .optional(),
+});
+
+export interface ProjectConfig {
+  file: string | undefined;
+  dataDir: string | undefined;
+  models: z.infer<typeof ProjectConfigSpec>['models'];
+}
+
+export const CONFIG_FILE = 'nightshift.config.yaml';
+
+export function loadProjectConfig(cwd: string): ProjectConfig {
+  const file = join(cwd, CONFIG_FILE);
+  if (!existsSync(file)) return { file: undefined, dataDir: undefined, models: undefined };
+  const spec = parseYamlFile(file, CONFIG_FILE, ProjectConfigSpec);
+  return {
+    file,
+    dataDir: spec.dataDir ? resolve(dirname(file), spec.dataDir) : undefined,
+    models: spec.models,
+  };
+}

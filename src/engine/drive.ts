@@ -1,0 +1,537 @@
+// The durable agent loop: model call → policy → tool calls → persist → … → validated output.
+//
+// Each iteration looks only at the persisted state (RunState mirrors the store) to choose the next piece
+// of work, does it, and commits the result before choosing again. So a process killed anywhere continues,
+// on resume, from its last commit: a model turn that was not committed is asked again; a tool call that was
+// committed as `started` but never finished is re-run only if the tool is idempotent, otherwise the run
+// escalates, because the side effect may or may not have happened.
+import { hashJson } from '../canonical-json.js';
+import type { Clock, IdSource } from '../clock.js';
+import { NightshiftError } from '../errors.js';
+import type { ModelResponse } from '../models/types.js';
+import { decide, ESCALATE_TOOL } from '../policy/decide.js';
+import type { EscalationCategory } from '../roles/conditions.js';
+import {
+  type EscalationRecord,
+  type RunError,
+  type Store,
+  TERMINAL_STATUSES,
+  type ToolCallRecord,
+} from '../store/types.js';
+import type { ScopeVerdict } from '../tools/types.js';
+import { budgetOverrun, describeOverrun } from './budget.js';
+import { buildMessages } from './conversation.js';
+import { EscalateArgs, normaliseCategory } from './escalate-tool.js';
+import { checkOutput } from './output.js';
+import type { PreparedRole } from './prepare.js';
+import type { BatchBuilder, RunState } from './state.js';
+
+export interface EngineContext {
+  store: Store;
+  clock: Clock;
+  ids: IdSource;
+  /** Lease owner id of this process: `<host>/<pid>/<random>`. */
+  owner: string;
+  /** How long a lease lasts without renewal. */
+  leaseMs: number;
+}
+
+/** Largest tool result kept (serialized); bigger results are truncated with a note. */
+const MAX_RESULT_CHARS = 256 * 1024;
+
+type Work =
+  | { kind: 'execute'; call: ToolCallRecord }
+  | { kind: 'unknown_outcome'; call: ToolCallRecord }
+  | { kind: 'request_approval'; calls: ToolCallRecord[] }
+  | { kind: 'pause'; status: 'escalated' | 'awaiting_approval' }
+  | { kind: 'model' };
+
+/** Picks the next piece of work from persisted state. `claimed` holds the calls this process started. */
+function nextWork(state: RunState, prepared: PreparedRole, claimed: Set<string>): Work {
+  const turn = state.lastModelTurn();
+  if (turn) {
+    const calls = state.callsOfTurn(turn.seq);
+    for (const call of calls) {
+      if (call.status === 'pending') return { kind: 'execute', call };
+      if (call.status === 'started') {
+        if (claimed.has(call.key) || prepared.tools.get(call.tool)?.idempotent === true) {
+          return { kind: 'execute', call };
+        }
+        return { kind: 'unknown_outcome', call };
+      }
+    }
+    const unfiled = calls.filter((c) => c.status === 'drafted' && c.approvalId === null);
+    if (unfiled.length > 0) return { kind: 'request_approval', calls: unfiled };
+  }
+  const blocked = state.blockedStatus();
+  if (blocked !== 'running') return { kind: 'pause', status: blocked };
+  return { kind: 'model' };
+}
+
+/**
+ * Drives a run until it finishes or pauses for a human. The caller must hold the run's lease.
+ * Returns when the run is terminal, paused, or another worker took it over (STORE_CONFLICT).
+ */
+export async function driveRun(ctx: EngineContext, prepared: PreparedRole, state: RunState): Promise<void> {
+  const driver = new Driver(ctx, prepared, state);
+  const heartbeat = setInterval(() => {
+    const now = ctx.clock.now();
+    ctx.store.claimRun(state.run.id, ctx.owner, now + ctx.leaseMs, now).then(
+      (held) => {
+        if (!held) driver.leaseLost = true;
+      },
+      () => {
+        driver.leaseLost = true;
+      },
+    );
+  }, Math.max(50, Math.floor(ctx.leaseMs / 3)));
+  heartbeat.unref();
+  try {
+    await driver.loop();
+  } catch (err) {
+    // Another worker advanced the run: it is theirs now; stop without touching it.
+    if (err instanceof NightshiftError && err.code === 'STORE_CONFLICT') return;
+    throw err;
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+class Driver {
+  leaseLost = false;
+  private readonly claimed = new Set<string>();
+  private readonly segmentStart: number;
+  private readonly baseActiveMs: number;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly prepared: PreparedRole,
+    private readonly state: RunState,
+  ) {
+    this.segmentStart = ctx.clock.now();
+    this.baseActiveMs = state.run.activeMs;
+  }
+
+  private activeMs(now: number): number {
+    return this.baseActiveMs + Math.max(0, now - this.segmentStart);
+  }
+
+  private batch(): BatchBuilder {
+    const now = this.ctx.clock.now();
+    return this.state.batch(now).set({ activeMs: this.activeMs(now) });
+  }
+
+  private commit(b: BatchBuilder): Promise<void> {
+    return this.state.commit(this.ctx.store, b);
+  }
+
+  async loop(): Promise<void> {
+    for (;;) {
+      if (TERMINAL_STATUSES.includes(this.state.run.status)) return;
+      if (this.leaseLost) return;
+      const work = nextWork(this.state, this.prepared, this.claimed);
+      switch (work.kind) {
+        case 'execute':
+          await this.execute(work.call);
+          break;
+        case 'unknown_outcome':
+          await this.holdUnknownOutcome(work.call);
+          break;
+        case 'request_approval':
+          await this.requestApproval(work.calls);
+          break;
+        case 'pause':
+          await this.pause(work.status);
+          return;
+        case 'model':
+          await this.modelTurn();
+          break;
+      }
+    }
+  }
+
+  private async pause(status: 'escalated' | 'awaiting_approval'): Promise<void> {
+    const run = this.state.run;
+    if (run.status === status && run.leaseOwner === null) return;
+    await this.commit(this.batch().set({ status, leaseOwner: null, leaseUntil: null }));
+  }
+
+  private async finish(b: BatchBuilder, status: 'succeeded' | 'failed', output: unknown, error: RunError | null) {
+    b.step('run_finished', { status, output: output ?? null, error });
+    b.set({ status, output: output ?? null, error, finishedAt: b.at, leaseOwner: null, leaseUntil: null });
+    await this.commit(b);
+  }
+
+  // ── tool calls ──────────────────────────────────────────────────────────────────────────────────────
+
+  /** Marks the call started in `b` (committed with it): the claim that precedes the side effect. */
+  private claim(b: BatchBuilder, call: ToolCallRecord): void {
+    b.call({ ...call, status: 'started', startedAt: b.at });
+    b.step('tool_started', { key: call.key, tool: call.tool });
+    this.claimed.add(call.key);
+  }
+
+  private nextPendingAfter(call: ToolCallRecord): ToolCallRecord | undefined {
+    return this.state.callsOfTurn(call.step).find((c) => c.index > call.index && c.status === 'pending');
+  }
+
+  private async execute(call: ToolCallRecord): Promise<void> {
+    if (!this.claimed.has(call.key)) {
+      // Not claimed by this process: either pending (claim it now, before running) or an idempotent call
+      // whose earlier attempt died (re-run under the same idempotency key).
+      if (call.status === 'pending') {
+        const b = this.batch();
+        this.claim(b, call);
+        await this.commit(b);
+      } else {
+        this.claimed.add(call.key);
+      }
+    }
+    const current = this.state.calls.get(call.key)!;
+    const tool = this.prepared.tools.get(current.tool);
+    let result: unknown;
+    let isError = false;
+    if (!tool) {
+      // Only reachable if a role changed under a paused run; fail closed.
+      result = { error: `tool '${current.tool}' is not available to this role any more` };
+      isError = true;
+    } else {
+      const controller = new AbortController();
+      try {
+        const args = tool.input.parse(current.args);
+        const out = await tool.run(args, {
+          role: this.prepared.role,
+          runId: this.state.run.id,
+          idempotencyKey: current.key,
+          workspace: this.prepared.role.workspace,
+          signal: controller.signal,
+        });
+        result = jsonSafe(out);
+      } catch (err) {
+        result = errorResult(err);
+        isError = true;
+      }
+    }
+    const b = this.batch();
+    b.call({ ...current, status: isError ? 'failed' : 'succeeded', result, isError, finishedAt: b.at });
+    b.step('tool_finished', { key: current.key, tool: current.tool, ok: !isError });
+    const next = this.nextPendingAfter(current);
+    if (next) this.claim(b, next);
+    await this.commit(b);
+  }
+
+  private async holdUnknownOutcome(call: ToolCallRecord): Promise<void> {
+    const b = this.batch();
+    const reason = `${call.tool} was started but the process stopped before it finished, so whether it happened is unknown; it is not idempotent, so it will not be run again without a human`;
+    const escalation = this.newEscalation(b, {
+      category: 'unknown_outcome',
+      reason,
+      missing: 'whether the call took effect',
+      source: 'unknown_outcome',
+      callKey: call.key,
+      context: { call: { tool: call.tool, args: call.args, key: call.key } },
+    });
+    b.call({ ...call, status: 'held', escalationId: escalation.id });
+    b.set({ status: 'escalated' });
+    await this.commit(b);
+  }
+
+  private async requestApproval(calls: ToolCallRecord[]): Promise<void> {
+    const b = this.batch();
+    const id = this.ctx.ids.next('apr');
+    const role = this.prepared.role;
+    b.approval({
+      id,
+      runId: this.state.run.id,
+      role: role.name,
+      roleVersion: this.state.run.roleVersion,
+      autonomy: role.autonomy,
+      status: 'pending',
+      callKeys: calls.map((c) => c.key),
+      changeSetHash: changeSetHash(calls),
+      calls: calls.map((c) => ({
+        key: c.key,
+        tool: c.tool,
+        args: c.args,
+        effect: this.prepared.tools.get(c.tool)?.effect ?? 'external',
+        reason: c.reason,
+      })),
+      requestedAt: b.at,
+      decidedAt: null,
+      decidedBy: null,
+      note: null,
+    });
+    for (const c of calls) b.call({ ...c, approvalId: id });
+    b.step('approval_requested', { approvalId: id, callKeys: calls.map((c) => c.key) });
+    if (this.state.run.status !== 'escalated') b.set({ status: 'awaiting_approval' });
+    await this.commit(b);
+  }
+
+  private newEscalation(
+    b: BatchBuilder,
+    e: Pick<EscalationRecord, 'category' | 'reason' | 'missing' | 'source' | 'callKey' | 'context'>,
+  ): EscalationRecord {
+    const record: EscalationRecord = {
+      id: this.ctx.ids.next('esc'),
+      runId: this.state.run.id,
+      role: this.prepared.role.name,
+      ...e,
+      status: 'pending',
+      answer: null,
+      answeredBy: null,
+      answeredAt: null,
+      allowCall: false,
+      createdAt: b.at,
+    };
+    b.escalation(record);
+    b.step('escalation_raised', {
+      escalationId: record.id,
+      category: record.category,
+      reason: record.reason,
+      source: record.source,
+      callKey: record.callKey,
+    });
+    return record;
+  }
+
+  // ── model turns ─────────────────────────────────────────────────────────────────────────────────────
+
+  private async modelTurn(): Promise<void> {
+    const { role, model } = this.prepared;
+    const now = this.ctx.clock.now();
+    const overrun = budgetOverrun(this.state.run, role.budget, this.activeMs(now));
+    if (overrun) {
+      const b = this.batch();
+      const reason = describeOverrun(overrun);
+      b.step('budget_exceeded', { ...overrun });
+      if (role.budget.onExceed === 'fail') {
+        await this.finish(b, 'failed', null, { code: 'BUDGET_EXCEEDED', message: reason, details: { ...overrun } });
+        return;
+      }
+      this.newEscalation(b, {
+        category: 'budget',
+        reason,
+        missing: 'more budget, or a decision to stop',
+        source: 'budget',
+        callKey: null,
+        context: { ...overrun, usage: this.state.run.usage, turns: this.state.run.turns },
+      });
+      b.set({ status: 'escalated' });
+      await this.commit(b);
+      return;
+    }
+
+    const started = this.ctx.clock.now();
+    let response: ModelResponse;
+    try {
+      response = await model.turn({
+        system: this.prepared.system,
+        messages: buildMessages(this.state),
+        tools: this.prepared.toolSpecs,
+        outputSchema: role.output,
+      });
+    } catch (err) {
+      const e = err instanceof NightshiftError ? err : new NightshiftError('MODEL_ERROR', String((err as Error)?.message ?? err), { cause: err });
+      await this.finish(this.batch(), 'failed', null, { code: e.code, message: e.message });
+      return;
+    }
+
+    const b = this.batch();
+    const turnSeq = b.nextSeq();
+    b.step('model_turn', {
+      text: response.text,
+      calls: response.calls.map((c) => ({ id: c.id, tool: c.tool, args: c.args })),
+      usage: response.usage,
+      model: model.spec,
+      provider: model.provider,
+      modelId: response.modelId,
+      stopReason: response.stopReason,
+      latencyMs: b.at - started,
+    });
+    const usage = this.state.run.usage;
+    b.set({
+      turns: this.state.run.turns + 1,
+      usage: {
+        inputTokens: usage.inputTokens + response.usage.inputTokens,
+        outputTokens: usage.outputTokens + response.usage.outputTokens,
+        cachedInputTokens: usage.cachedInputTokens + response.usage.cachedInputTokens,
+        costUsd: usage.costUsd + response.usage.costUsd,
+      },
+    });
+
+    if (response.calls.length === 0) {
+      await this.finalAnswer(b, response.text);
+      return;
+    }
+
+    let firstPending: ToolCallRecord | undefined;
+    let escalated = false;
+    for (const [index, request] of response.calls.entries()) {
+      const record = await this.decideCall(b, turnSeq, index, request);
+      if (record.status === 'pending' && !firstPending) firstPending = record;
+      if (record.status === 'held') escalated = true;
+    }
+    if (escalated) b.set({ status: 'escalated' });
+    if (firstPending) this.claim(b, b.pendingCall(firstPending.key)!);
+    await this.commit(b);
+  }
+
+  private async decideCall(
+    b: BatchBuilder,
+    turnSeq: number,
+    index: number,
+    request: ModelResponse['calls'][number],
+  ): Promise<ToolCallRecord> {
+    const { role, tools } = this.prepared;
+    const key = `${this.state.run.id}:${turnSeq}:${index}`;
+    const tool = tools.get(request.tool);
+    let argsError: string | undefined;
+    let parsedArgs: unknown;
+    if (request.tool === ESCALATE_TOOL) {
+      const parsed = EscalateArgs.safeParse(request.args);
+      if (parsed.success) parsedArgs = parsed.data;
+      else argsError = zodMessage(parsed.error);
+    } else if (tool) {
+      const parsed = tool.input.safeParse(request.args);
+      if (parsed.success) parsedArgs = parsed.data;
+      else argsError = zodMessage(parsed.error);
+    }
+    let scope: ScopeVerdict = { kind: 'unscoped' };
+    if (tool?.scope && argsError === undefined) {
+      try {
+        scope = await tool.scope(parsedArgs, { role, workspace: role.workspace });
+      } catch (err) {
+        scope = { kind: 'outside', reason: `scope check failed: ${(err as Error).message}` };
+      }
+    }
+    const verdict = decide({
+      autonomy: role.autonomy,
+      roleTools: role.tools,
+      call: { tool: request.tool, args: request.args },
+      tool: tool ? { effect: tool.effect, approval: tool.approval } : undefined,
+      argsError,
+      scope,
+      escalation: role.escalation,
+      input: this.state.run.input,
+    });
+    b.step('decision', {
+      key,
+      tool: request.tool,
+      decision: verdict.decision,
+      reason: verdict.reason,
+      ...(verdict.rule ? { rule: verdict.rule } : {}),
+    });
+    const record: ToolCallRecord = {
+      key,
+      runId: this.state.run.id,
+      step: turnSeq,
+      index,
+      callId: request.id,
+      tool: request.tool,
+      args: request.args,
+      argsHash: hashJson({ tool: request.tool, args: request.args }),
+      decision: verdict.decision,
+      reason: verdict.reason,
+      status: 'pending',
+      result: null,
+      isError: false,
+      approvalId: null,
+      escalationId: null,
+      startedAt: null,
+      finishedAt: null,
+    };
+    switch (verdict.decision) {
+      case 'allow':
+        break;
+      case 'draft':
+        record.status = 'drafted';
+        break;
+      case 'deny':
+        record.status = 'denied';
+        record.result = { denied: true, reason: verdict.reason };
+        record.isError = true;
+        record.finishedAt = b.at;
+        break;
+      case 'escalate': {
+        const fromModel = request.tool === ESCALATE_TOOL;
+        const args = (parsedArgs ?? {}) as Partial<EscalateArgs>;
+        const category: EscalationCategory = fromModel
+          ? normaliseCategory(args.category ?? 'other')
+          : (verdict.rule?.category ?? 'other');
+        const reason = fromModel
+          ? `${args.reason ?? ''}${category === 'other' && args.category && args.category !== 'other' ? ` [category: ${args.category}]` : ''}`
+          : verdict.reason;
+        const escalation = this.newEscalation(b, {
+          category,
+          reason,
+          missing: fromModel ? (args.missing ?? null) : null,
+          source: fromModel ? 'model' : 'tool_rule',
+          callKey: key,
+          context: {
+            call: { tool: request.tool, args: request.args, key },
+            input: this.state.run.input,
+            ...(verdict.rule ? { rule: verdict.rule } : {}),
+          },
+        });
+        record.status = 'held';
+        record.escalationId = escalation.id;
+        break;
+      }
+    }
+    b.call(record);
+    return record;
+  }
+
+  private async finalAnswer(b: BatchBuilder, text: string): Promise<void> {
+    const check = checkOutput(text, this.prepared.role.output);
+    if (check.ok) {
+      await this.finish(b, 'succeeded', check.value, null);
+      return;
+    }
+    const repairs = this.state.steps.filter((s) => s.kind === 'output_invalid').length;
+    if (repairs === 0) {
+      // One repair turn: the model sees the validation errors and answers again.
+      b.step('output_invalid', { errors: check.errors, text });
+      await this.commit(b);
+      return;
+    }
+    await this.finish(b, 'failed', null, {
+      code: 'OUTPUT_INVALID',
+      message: `the final output does not match the role's output schema after one repair turn: ${check.errors.join('; ')}`,
+      details: { errors: check.errors, text },
+    });
+  }
+}
+
+export function changeSetHash(calls: Pick<ToolCallRecord, 'argsHash'>[]): string {
+  return hashJson(calls.map((c) => c.argsHash));
+}
+
+function zodMessage(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
+  return error.issues.map((i) => `${i.path.length ? `${i.path.map(String).join('.')}: ` : ''}${i.message}`).join('; ');
+}
+
+function errorResult(err: unknown): Record<string, unknown> {
+  if (err instanceof NightshiftError) return { error: err.message, code: err.code };
+  if (err && typeof err === 'object' && 'issues' in err) {
+    return { error: `invalid arguments: ${zodMessage(err as { issues: { path: PropertyKey[]; message: string }[] })}` };
+  }
+  return { error: err instanceof Error ? err.message : String(err) };
+}
+
+/** Tool output as stored JSON: undefined becomes null, unserialisable values an error, huge ones truncated. */
+function jsonSafe(value: unknown): unknown {
+  if (value === undefined) return null;
+  let text: string;
+  try {
+    text = JSON.stringify(value);
+  } catch (err) {
+    throw new NightshiftError('INTERNAL', `tool returned a value that is not JSON: ${(err as Error).message}`);
+  }
+  if (text === undefined) return null;
+  if (text.length > MAX_RESULT_CHARS) {
+    return { truncated: true, bytes: text.length, head: text.slice(0, MAX_RESULT_CHARS) };
+  }
+  // Parsed back so the in-memory state holds exactly what the store holds (no Dates, no prototypes).
+  return JSON.parse(text);
+}

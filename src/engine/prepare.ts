@@ -1,0 +1,49 @@
+// A role made ready to run: its tools resolved, its model built, the tool specs the model is offered.
+// Everything that can be wrong with a role's setup (an unknown tool, a missing API key) fails here,
+// before a run is created and before any side effect.
+import { z } from 'zod';
+import { resolveModel, type ResolveModelOptions } from '../models/resolve.js';
+import type { Model } from '../models/types.js';
+import type { Role } from '../roles/schema.js';
+import { resolveRoleTools } from '../tools/registry.js';
+import type { AnyTool, ToolSpec } from '../tools/types.js';
+import { systemPrompt } from './conversation.js';
+import { escalateToolSpec } from './escalate-tool.js';
+
+export interface PreparedRole {
+  role: Role;
+  tools: Map<string, AnyTool>;
+  model: Model;
+  toolSpecs: ToolSpec[];
+  system: string;
+}
+
+const specCache = new WeakMap<AnyTool, ToolSpec>();
+
+export function toolSpec(tool: AnyTool): ToolSpec {
+  let spec = specCache.get(tool);
+  if (!spec) {
+    let inputSchema: Record<string, unknown>;
+    try {
+      inputSchema = z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+    } catch {
+      inputSchema = { type: 'object' };
+    }
+    delete inputSchema.$schema;
+    spec = { name: tool.name, description: tool.description, inputSchema };
+    specCache.set(tool, spec);
+  }
+  return spec;
+}
+
+export interface PrepareOptions extends ResolveModelOptions {
+  /** A model spec that replaces the role's (`--model`). */
+  model?: string | undefined;
+}
+
+export async function prepareRole(role: Role, options: PrepareOptions = {}): Promise<PreparedRole> {
+  const tools = await resolveRoleTools(role);
+  const model = resolveModel(options.model ?? role.model, options);
+  const toolSpecs = [...[...tools.values()].map(toolSpec), escalateToolSpec];
+  return { role, tools, model, toolSpecs, system: systemPrompt(role) };
+}

@@ -1,0 +1,152 @@
+// Starting and resuming runs. A run is recorded (with its input and role version) before any model call,
+// so an accepted run is never lost; input escalation rules are checked here, before the model sees anything.
+import { NightshiftError } from '../errors.js';
+import { inputEscalations } from '../policy/decide.js';
+import type { Role } from '../roles/schema.js';
+import type { EscalationRecord, RunRecord, StepRecord } from '../store/types.js';
+import { TERMINAL_STATUSES } from '../store/types.js';
+import { driveRun, type EngineContext } from './drive.js';
+import { acquireLease } from './lease.js';
+import type { PreparedRole } from './prepare.js';
+import { RunState } from './state.js';
+
+export interface StartOptions {
+  /** Makes a repeated start (a redelivered event) return the existing run instead of a second one. */
+  idempotencyKey?: string | undefined;
+  /** Who asked for the run, for the audit log. */
+  actor?: string | undefined;
+}
+
+const registeredVersions = new WeakMap<object, Set<string>>();
+
+/** The role as stored with each version: enough to run it again without its file. */
+export function roleRecordSpec(role: Role): Record<string, unknown> {
+  const { inlineTools: _inline, ...rest } = role;
+  return rest as unknown as Record<string, unknown>;
+}
+
+async function registerRoleVersion(ctx: EngineContext, role: Role): Promise<void> {
+  let seen = registeredVersions.get(ctx.store);
+  if (!seen) {
+    seen = new Set();
+    registeredVersions.set(ctx.store, seen);
+  }
+  const key = `${role.name}@${role.version}`;
+  if (seen.has(key)) return;
+  await ctx.store.putRoleVersion({
+    name: role.name,
+    version: role.version,
+    spec: roleRecordSpec(role),
+    createdAt: ctx.clock.now(),
+  });
+  seen.add(key);
+}
+
+export async function startRun(
+  ctx: EngineContext,
+  prepared: PreparedRole,
+  input: unknown,
+  options: StartOptions = {},
+): Promise<RunState> {
+  const { role } = prepared;
+  await registerRoleVersion(ctx, role);
+  const now = ctx.clock.now();
+  const id = ctx.ids.next('run');
+  const matched = inputEscalations(role.escalation, input);
+  const run: RunRecord = {
+    id,
+    role: role.name,
+    roleVersion: role.version,
+    model: prepared.model.spec,
+    status: matched.length > 0 ? 'escalated' : 'running',
+    input: input ?? null,
+    output: null,
+    error: null,
+    seq: 0,
+    turns: 0,
+    usage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, costUsd: 0 },
+    activeMs: 0,
+    grant: { steps: 0, costUsd: 0, seconds: 0 },
+    idempotencyKey: options.idempotencyKey ?? null,
+    leaseOwner: matched.length > 0 ? null : ctx.owner,
+    leaseUntil: matched.length > 0 ? null : now + ctx.leaseMs,
+    createdAt: now,
+    updatedAt: now,
+    finishedAt: null,
+  };
+  const steps: StepRecord[] = [
+    {
+      runId: id,
+      seq: 1,
+      kind: 'run_started',
+      at: now,
+      data: { input: input ?? null, model: prepared.model.spec, autonomy: role.autonomy, roleVersion: role.version },
+    },
+  ];
+  const escalations: { record: EscalationRecord }[] = [];
+  for (const { index, rule } of matched) {
+    const record: EscalationRecord = {
+      id: ctx.ids.next('esc'),
+      runId: id,
+      role: role.name,
+      category: rule.category,
+      reason: `escalation rule ${index} (${rule.category}) matched the input${rule.reason ? `: ${rule.reason}` : ''}`,
+      missing: null,
+      source: 'input_rule',
+      callKey: null,
+      context: { input: input ?? null, rule: { index, category: rule.category } },
+      status: 'pending',
+      answer: null,
+      answeredBy: null,
+      answeredAt: null,
+      allowCall: false,
+      createdAt: now,
+    };
+    escalations.push({ record });
+    steps.push({
+      runId: id,
+      seq: steps.length + 1,
+      kind: 'escalation_raised',
+      at: now,
+      data: { escalationId: record.id, category: record.category, reason: record.reason, source: 'input_rule', callKey: null },
+    });
+  }
+  run.seq = steps.length;
+  const { run: stored, created } = await ctx.store.createRun(run, {
+    steps,
+    escalations,
+    audit: [{ at: now, actor: options.actor ?? 'system', action: 'run.created', runId: id, target: role.name, data: {} }],
+    at: now,
+  });
+  if (!created) {
+    const snapshot = await ctx.store.loadRun(stored.id);
+    if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `run ${stored.id} vanished while being read`);
+    return new RunState(snapshot);
+  }
+  const state = new RunState({ run, steps, toolCalls: [], approvals: [], escalations: escalations.map((e) => e.record) });
+  if (run.status === 'running') await driveRun(ctx, prepared, state);
+  return state;
+}
+
+/**
+ * Continues a run from its last persisted step: after a crash, or after a human approved, rejected or
+ * answered. A paused run with nothing to do stays paused; a finished run is returned as it is.
+ */
+export async function resumeRun(ctx: EngineContext, prepared: PreparedRole, runId: string): Promise<RunState> {
+  const snapshot = await ctx.store.loadRun(runId);
+  if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
+  if (TERMINAL_STATUSES.includes(snapshot.run.status)) return new RunState(snapshot);
+  await acquireLease(ctx, runId);
+  // Reload after taking the lease: the previous holder may have committed in between.
+  const fresh = await ctx.store.loadRun(runId);
+  const state = new RunState(fresh!);
+  if (state.run.leaseOwner !== ctx.owner) state.run = { ...state.run, leaseOwner: ctx.owner };
+  if (state.run.status === 'running' || state.run.status === 'queued') {
+    // Recorded only when picking up a run that was executing somewhere (a crash, a takeover).
+    const b = state.batch(ctx.clock.now()).set({ status: 'running' });
+    b.step('run_resumed', { owner: ctx.owner });
+    await state.commit(ctx.store, b);
+  }
+  await driveRun(ctx, prepared, state);
+  return state;
+}

@@ -1,0 +1,157 @@
+// The in-memory view of one run, always equal to what is in the store: every change goes through
+// `commit`, which writes the batch first and applies it here only after the store accepted it.
+import type {
+  ApprovalRecord,
+  CommitBatch,
+  EscalationRecord,
+  NewAuditEvent,
+  RunPatch,
+  RunRecord,
+  RunSnapshot,
+  StepKind,
+  StepRecord,
+  Store,
+  ToolCallRecord,
+} from '../store/types.js';
+
+export class RunState {
+  run: RunRecord;
+  readonly steps: StepRecord[];
+  readonly calls: Map<string, ToolCallRecord>;
+  readonly approvals: Map<string, ApprovalRecord>;
+  readonly escalations: Map<string, EscalationRecord>;
+
+  constructor(snapshot: RunSnapshot) {
+    this.run = snapshot.run;
+    this.steps = [...snapshot.steps];
+    this.calls = new Map(snapshot.toolCalls.map((c) => [c.key, c]));
+    this.approvals = new Map(snapshot.approvals.map((a) => [a.id, a]));
+    this.escalations = new Map(snapshot.escalations.map((e) => [e.id, e]));
+  }
+
+  /** Starts a batch whose step seqs continue from the run's current seq. */
+  batch(at: number): BatchBuilder {
+    return new BatchBuilder(this.run.id, this.run.seq, at);
+  }
+
+  /** Writes the batch, then applies it here. On a store error nothing is applied. */
+  async commit(store: Store, builder: BatchBuilder): Promise<void> {
+    const batch = builder.build();
+    await store.commit(batch);
+    this.apply(batch);
+  }
+
+  apply(batch: CommitBatch): void {
+    this.steps.push(...batch.steps);
+    this.run = {
+      ...this.run,
+      ...(batch.run ?? {}),
+      seq: batch.expectSeq + batch.steps.length,
+      updatedAt: batch.at,
+    };
+    for (const c of batch.toolCalls ?? []) this.calls.set(c.key, c);
+    for (const a of batch.approvals ?? []) this.approvals.set(a.record.id, a.record);
+    for (const e of batch.escalations ?? []) this.escalations.set(e.record.id, e.record);
+  }
+
+  /** Calls of one model turn, in the order the model asked for them. */
+  callsOfTurn(step: number): ToolCallRecord[] {
+    const out: ToolCallRecord[] = [];
+    for (const c of this.calls.values()) if (c.step === step) out.push(c);
+    return out.sort((a, b) => a.index - b.index);
+  }
+
+  lastModelTurn(): StepRecord | undefined {
+    for (let i = this.steps.length - 1; i >= 0; i--) {
+      const s = this.steps[i]!;
+      if (s.kind === 'model_turn') return s;
+    }
+    return undefined;
+  }
+
+  pendingEscalations(): EscalationRecord[] {
+    return [...this.escalations.values()].filter((e) => e.status === 'pending');
+  }
+
+  pendingApprovals(): ApprovalRecord[] {
+    return [...this.approvals.values()].filter((a) => a.status === 'pending');
+  }
+
+  /** What a paused run waits for, or 'running' when nothing blocks it. */
+  blockedStatus(): 'escalated' | 'awaiting_approval' | 'running' {
+    if (this.pendingEscalations().length > 0) return 'escalated';
+    if (this.pendingApprovals().length > 0) return 'awaiting_approval';
+    return 'running';
+  }
+}
+
+/** Collects one atomic write. Step seqs are assigned in the order steps are added. */
+export class BatchBuilder {
+  private readonly steps: StepRecord[] = [];
+  private readonly callMap = new Map<string, ToolCallRecord>();
+  private readonly approvals: NonNullable<CommitBatch['approvals']> = [];
+  private readonly escalations: NonNullable<CommitBatch['escalations']> = [];
+  private readonly audit: NewAuditEvent[] = [];
+  private patch: RunPatch = {};
+
+  constructor(
+    readonly runId: string,
+    readonly expectSeq: number,
+    readonly at: number,
+  ) {}
+
+  step(kind: StepKind, data: Record<string, unknown>): number {
+    const seq = this.expectSeq + this.steps.length + 1;
+    this.steps.push({ runId: this.runId, seq, kind, at: this.at, data });
+    return seq;
+  }
+
+  /** The seq the next added step will get. */
+  nextSeq(): number {
+    return this.expectSeq + this.steps.length + 1;
+  }
+
+  call(record: ToolCallRecord): this {
+    this.callMap.set(record.key, record);
+    return this;
+  }
+
+  /** A call record as this batch will leave it (for chained updates within one batch). */
+  pendingCall(key: string): ToolCallRecord | undefined {
+    return this.callMap.get(key);
+  }
+
+  approval(record: ApprovalRecord, expectStatus?: ApprovalRecord['status']): this {
+    this.approvals.push(expectStatus ? { record, expectStatus } : { record });
+    return this;
+  }
+
+  escalation(record: EscalationRecord, expectStatus?: EscalationRecord['status']): this {
+    this.escalations.push(expectStatus ? { record, expectStatus } : { record });
+    return this;
+  }
+
+  auditEvent(event: Omit<NewAuditEvent, 'at' | 'runId'>): this {
+    this.audit.push({ ...event, at: this.at, runId: this.runId });
+    return this;
+  }
+
+  set(patch: RunPatch): this {
+    this.patch = { ...this.patch, ...patch };
+    return this;
+  }
+
+  build(): CommitBatch {
+    return {
+      runId: this.runId,
+      expectSeq: this.expectSeq,
+      steps: this.steps,
+      run: this.patch,
+      toolCalls: [...this.callMap.values()],
+      approvals: this.approvals,
+      escalations: this.escalations,
+      audit: this.audit,
+      at: this.at,
+    };
+  }
+}
