@@ -1,0 +1,89 @@
+// Bad input of every kind gets a clear error naming what and where, the documented exit code, and
+// writes nothing.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { json, runCli } from '../support/cli.js';
+import { type TestRole, writeTestRole } from '../support/roles.js';
+
+const made: TestRole[] = [];
+after(() => {
+  for (const r of made) r.cleanup();
+});
+function role(o: Parameters<typeof writeTestRole>[0]): TestRole {
+  const r = writeTestRole(o);
+  made.push(r);
+  return r;
+}
+const done = { final: { summary: 'done' } };
+
+describe('CLI errors', () => {
+  it('an invalid role: exit 2, file:line key message, and no store is created', async () => {
+    const r = role({ autonomy: 'full', turns: [done] });
+    const text = readFileSync(r.file, 'utf8').replace('autonomy: full', 'autonomy: ful');
+    writeFileSync(r.file, text);
+    const line = text.split('\n').findIndex((l) => l.startsWith('autonomy:')) + 1;
+    const res = await runCli(['run', r.file, '--json', '--data-dir', r.dataDir]);
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, new RegExp(`role\\.yaml:${line} autonomy: expected one of observe\\|draft\\|sandbox\\|full, got 'ful'`));
+    assert.equal(res.stdout, '');
+    assert.equal(existsSync(r.dataDir), false);
+    const v = await runCli(['validate', r.file]);
+    assert.equal(v.code, 2);
+    assert.match(v.stderr, /autonomy: expected one of/);
+  });
+
+  it('--input that is not JSON: exit 2 and says which flag', async () => {
+    const r = role({ autonomy: 'full', turns: [done] });
+    const res = await runCli(['run', r.file, '--input', '{ticket: T-1}', '--data-dir', r.dataDir]);
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /--input is not valid JSON/);
+    assert.equal(existsSync(r.dataDir), false);
+  });
+
+  it('an unknown flag or a missing argument: exit 2', async () => {
+    assert.equal((await runCli(['run'])).code, 2);
+    const res = await runCli(['runs', '--colour']);
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /unknown option '--colour'/);
+    assert.equal((await runCli(['runs', '--status', 'exploded'])).code, 2);
+  });
+
+  it('a real provider with no API key fails at start, before any run is recorded', async () => {
+    const r = role({ autonomy: 'full', turns: [done] });
+    const res = await runCli(['run', r.file, '--model', 'anthropic:claude-sonnet-4-5', '--data-dir', r.dataDir], { env: { ANTHROPIC_API_KEY: '' } });
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /ANTHROPIC_API_KEY/);
+    const runs = json<unknown[]>(await runCli(['runs', '--json', '--data-dir', r.dataDir]));
+    assert.deepEqual(runs, []);
+  });
+
+  it('unknown ids: exit 2 with a hint', async () => {
+    const r = role({ autonomy: 'full', turns: [done] });
+    for (const args of [['approve', 'apr_nope'], ['answer', 'esc_nope', 'hi'], ['show', 'run_nope'], ['resume', 'run_nope']]) {
+      const res = await runCli([...args, '--data-dir', r.dataDir]);
+      assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`);
+      assert.match(res.stderr, /no (approval|escalation|run)/);
+    }
+  });
+
+  it('reject without a reason: exit 2, the approval stays pending', async () => {
+    const r = role({ autonomy: 'draft', turns: [{ call: 'fs.write', args: { path: 'a.txt', content: 'x' } }, done] });
+    const paused = json<{ pending: string[] }>(await runCli(['run', r.file, '--json', '--data-dir', r.dataDir]));
+    const res = await runCli(['reject', paused.pending[0]!, '--data-dir', r.dataDir]);
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /--reason/);
+    const inbox = json<{ approvals: unknown[] }>(await runCli(['inbox', '--json', '--data-dir', r.dataDir]));
+    assert.equal(inbox.approvals.length, 1);
+  });
+
+  it('a run that fails exits 1 with the error in the JSON', async () => {
+    const r = role({ autonomy: 'full', output: { type: 'object', required: ['x'] }, turns: [{ text: 'nope' }, { text: 'still nope' }] });
+    const res = await runCli(['run', r.file, '--json', '--data-dir', r.dataDir]);
+    assert.equal(res.code, 1);
+    const out = json<{ status: string; error: { code: string } }>(res);
+    assert.equal(out.status, 'failed');
+    assert.equal(out.error.code, 'OUTPUT_INVALID');
+  });
+});
