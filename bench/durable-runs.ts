@@ -1,0 +1,175 @@
+// Durable runs with the scripted model, on the peers' task: three tool calls (lookup → update → notify),
+// then a final output. Every step is committed to SQLite (WAL, synchronous=NORMAL) before the next, and
+// the policy decides every call. Each configuration runs in a fresh child process.
+//
+//   npm run bench                       # all configurations, 3 repetitions
+//   node dist/bench/durable-runs.js --child --n 2000 --concurrency 50
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { defineRole } from '../src/roles/define.js';
+import { createRuntime } from '../src/runtime.js';
+import { defineTool } from '../src/tools/define.js';
+import { tempDir } from '../test/support/tmp.js';
+
+const FINAL = { status: 'done', customer: 'cust-42', tier: 'gold' };
+const counters = { lookup: 0, update: 0, notify: 0 };
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+async function child(): Promise<void> {
+  const n = Number(arg('n', '2000'));
+  const concurrency = Number(arg('concurrency', '1'));
+  const warmup = 100;
+  const tmp = tempDir('nightshift-bench-');
+  const script = join(tmp.path, 'script.yaml');
+  writeFileSync(
+    script,
+    [
+      'turns:',
+      '  - call: crm.lookup',
+      '    args: { customerId: cust-42 }',
+      '  - call: crm.update',
+      '    args: { customerId: cust-42, field: tier, value: gold }',
+      '  - call: chat.notify',
+      "    args: { channel: '#ops', message: cust-42 upgraded to gold }",
+      `  - final: ${JSON.stringify(FINAL)}`,
+      '',
+    ].join('\n'),
+  );
+  const tools = [
+    defineTool({
+      name: 'crm.lookup',
+      description: 'Look up a customer record',
+      input: z.object({ customerId: z.string() }),
+      effect: 'read',
+      idempotent: true,
+      run: ({ customerId }) => {
+        counters.lookup++;
+        return { customerId, name: 'Ada', tier: 'silver' };
+      },
+    }),
+    defineTool({
+      name: 'crm.update',
+      description: 'Update one field of a customer record',
+      input: z.object({ customerId: z.string(), field: z.string(), value: z.string() }),
+      effect: 'write',
+      idempotent: true,
+      run: ({ customerId, field, value }) => {
+        counters.update++;
+        return { ok: true, customerId, field, value };
+      },
+    }),
+    defineTool({
+      name: 'chat.notify',
+      description: 'Send a message to a channel',
+      input: z.object({ channel: z.string(), message: z.string() }),
+      effect: 'external',
+      run: ({ channel }) => {
+        counters.notify++;
+        return { delivered: true, channel };
+      },
+    }),
+  ];
+  const role = defineRole(
+    {
+      name: 'bench-upgrader',
+      description: 'Upgrades a customer and tells ops',
+      autonomy: 'full',
+      model: `script:${script}`,
+      instructions: 'Customer cust-42 paid the invoice: upgrade them to gold and tell #ops.',
+      tools,
+      output: { type: 'object', required: ['status'], properties: { status: { type: 'string' } } },
+    },
+    { dir: tmp.path },
+  );
+  const runtime = await createRuntime({ dataDir: join(tmp.path, 'data') });
+  const input = { customerId: 'cust-42' };
+
+  const once = async () => {
+    const r = await runtime.run(role, input);
+    if (r.status !== 'succeeded' || (r.output as { tier?: string }).tier !== 'gold') {
+      throw new Error(`run ${r.runId} ended ${r.status}: ${JSON.stringify(r.error)}`);
+    }
+  };
+  const batch = async (count: number) => {
+    let next = 0;
+    const worker = async () => {
+      while (next < count) {
+        next++;
+        await once();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  };
+
+  await batch(warmup);
+  const before = { ...counters };
+  const t0 = process.hrtime.bigint();
+  await batch(n);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+
+  // Verify: every run executed its three tools and persisted every step.
+  if (counters.lookup - before.lookup !== n || counters.update - before.update !== n || counters.notify - before.notify !== n) {
+    throw new Error(`tool counts wrong: ${JSON.stringify(counters)} (before ${JSON.stringify(before)})`);
+  }
+  const runs = await runtime.store.listRuns({ limit: 1 });
+  const snap = await runtime.store.loadRun(runs[0]!.id);
+  const stepsPerRun = snap!.steps.length;
+  const decisions = snap!.steps.filter((s) => s.kind === 'decision').length;
+  await runtime.close();
+  tmp.cleanup();
+  const rss = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(
+    `${JSON.stringify({ n, concurrency, ms, runsPerSec: (n / ms) * 1000, msPerRun: ms / n, stepsPerRun, decisionsPerRun: decisions, msPerStep: ms / n / stepsPerRun, peakRssMb: Math.round(rss) })}\n`,
+  );
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)]!;
+}
+
+function parent(): void {
+  const reps = Number(arg('reps', '3'));
+  const n = arg('n', '2000');
+  const configs = [1, 50];
+  const results = new Map<number, Record<string, number>[]>();
+  const self = fileURLToPath(import.meta.url);
+  for (let rep = 0; rep < reps; rep++) {
+    for (const c of configs) {
+      const out = spawnSync(process.execPath, [self, '--child', '--n', n, '--concurrency', String(c)], { encoding: 'utf8' });
+      if (out.status !== 0) throw new Error(`child failed: ${out.stderr}`);
+      const row = JSON.parse(out.stdout.trim().split('\n').at(-1)!);
+      results.set(c, [...(results.get(c) ?? []), row]);
+      process.stderr.write(`rep ${rep + 1} conc ${c}: ${row.runsPerSec.toFixed(0)} runs/s, peak ${row.peakRssMb} MB\n`);
+    }
+  }
+  const lines = [
+    `durable runs, scripted model, 3 tool calls + final output, SQLite WAL/NORMAL, n=${n}, median (min–max) of ${reps}`,
+    '| concurrency | runs/s | ms/run | steps/run | µs/step | peak RSS MB |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const c of configs) {
+    const rows = results.get(c)!;
+    const rps = rows.map((r) => r.runsPerSec!);
+    lines.push(
+      `| ${c} | ${median(rps).toFixed(0)} (${Math.min(...rps).toFixed(0)}–${Math.max(...rps).toFixed(0)}) | ${median(rows.map((r) => r.msPerRun!)).toFixed(3)} | ${rows[0]!.stepsPerRun} | ${(median(rows.map((r) => r.msPerStep!)) * 1000).toFixed(1)} | ${median(rows.map((r) => r.peakRssMb!))} |`,
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+if (process.argv.includes('--child')) {
+  child().catch((err) => {
+    process.stderr.write(`${err?.stack ?? err}\n`);
+    process.exit(1);
+  });
+} else {
+  parent();
+}
