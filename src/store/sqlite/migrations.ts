@@ -1,0 +1,127 @@
+// Numbered, forward-only migrations. Kept as TypeScript strings so the build ships them. Never edit a
+// released migration; add the next number.
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    sql: `
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  role_version TEXT NOT NULL,
+  model TEXT NOT NULL,
+  status TEXT NOT NULL,
+  input TEXT NOT NULL,
+  output TEXT,
+  error TEXT,
+  seq INTEGER NOT NULL,
+  turns INTEGER NOT NULL,
+  usage TEXT NOT NULL,
+  active_ms INTEGER NOT NULL,
+  grant_json TEXT NOT NULL,
+  idempotency_key TEXT UNIQUE,
+  lease_owner TEXT,
+  lease_until INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  finished_at INTEGER
+);
+CREATE INDEX runs_created ON runs (created_at DESC, id DESC);
+CREATE INDEX runs_role_created ON runs (role, created_at DESC);
+CREATE INDEX runs_status ON runs (status, created_at DESC);
+
+CREATE TABLE steps (
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  seq INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE tool_calls (
+  key TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  step INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  call_id TEXT NOT NULL,
+  tool TEXT NOT NULL,
+  args TEXT NOT NULL,
+  args_hash TEXT NOT NULL,
+  decision TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  status TEXT NOT NULL,
+  result TEXT,
+  is_error INTEGER NOT NULL,
+  approval_id TEXT,
+  escalation_id TEXT,
+  started_at INTEGER,
+  finished_at INTEGER
+);
+CREATE INDEX tool_calls_run ON tool_calls (run_id, step, idx);
+
+CREATE TABLE approvals (
+  id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  role TEXT NOT NULL,
+  role_version TEXT NOT NULL,
+  autonomy TEXT NOT NULL,
+  status TEXT NOT NULL,
+  call_keys TEXT NOT NULL,
+  change_set_hash TEXT NOT NULL,
+  calls TEXT NOT NULL,
+  requested_at INTEGER NOT NULL,
+  decided_at INTEGER,
+  decided_by TEXT,
+  note TEXT
+);
+CREATE INDEX approvals_status ON approvals (status, requested_at);
+CREATE INDEX approvals_run ON approvals (run_id);
+
+CREATE TABLE escalations (
+  id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  role TEXT NOT NULL,
+  category TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  missing TEXT,
+  source TEXT NOT NULL,
+  call_key TEXT,
+  context TEXT NOT NULL,
+  status TEXT NOT NULL,
+  answer TEXT,
+  answered_by TEXT,
+  answered_at INTEGER,
+  allow_call INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX escalations_status ON escalations (status, created_at);
+CREATE INDEX escalations_run ON escalations (run_id);
+
+CREATE TABLE audit_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  run_id TEXT,
+  target TEXT,
+  data TEXT NOT NULL
+);
+CREATE INDEX audit_run ON audit_events (run_id, id);
+
+CREATE TABLE role_versions (
+  name TEXT NOT NULL,
+  version TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (name, version)
+);
+`,
+  },
+];
