@@ -18,7 +18,7 @@ import {
   TERMINAL_STATUSES,
   type ToolCallRecord,
 } from '../store/types.js';
-import type { ScopeVerdict } from '../tools/types.js';
+import { isIdempotent, type ScopeVerdict } from '../tools/types.js';
 import { budgetOverrun, describeOverrun } from './budget.js';
 import { buildMessages } from './conversation.js';
 import { EscalateArgs, normaliseCategory } from './escalate-tool.js';
@@ -54,7 +54,8 @@ function nextWork(state: RunState, prepared: PreparedRole, claimed: Set<string>)
     for (const call of calls) {
       if (call.status === 'pending') return { kind: 'execute', call };
       if (call.status === 'started') {
-        if (claimed.has(call.key) || prepared.tools.get(call.tool)?.idempotent === true) {
+        const tool = prepared.tools.get(call.tool);
+        if (claimed.has(call.key) || (tool !== undefined && isIdempotent(tool, call.args))) {
           return { kind: 'execute', call };
         }
         return { kind: 'unknown_outcome', call };

@@ -44,9 +44,10 @@ export interface Tool<Input = unknown, Output = unknown> {
   approval: 'policy' | 'always';
   /**
    * Safe to run again with the same idempotency key after a crash left its outcome unknown. A call recorded
-   * as started but not finished is re-run only when this is true; otherwise the run escalates.
+   * as started but not finished is re-run only when this is true; otherwise the run escalates. A function
+   * decides per call (fs.write: overwriting is idempotent, appending is not).
    */
-  idempotent: boolean;
+  idempotent: boolean | ((args: Input) => boolean);
   /** Checks the call against the role's scope before anything runs. May do read-only I/O (realpath). */
   scope?: (args: Input, ctx: ScopeContext) => Promise<ScopeVerdict> | ScopeVerdict;
   run: (args: Input, ctx: ToolContext) => Promise<Output> | Output;
@@ -58,7 +59,7 @@ export interface ToolDefinition<Input, Output> {
   input: z.ZodType<Input>;
   effect: Effect;
   approval?: 'policy' | 'always';
-  idempotent?: boolean;
+  idempotent?: boolean | ((args: Input) => boolean);
   scope?: (args: Input, ctx: ScopeContext) => Promise<ScopeVerdict> | ScopeVerdict;
   run: (args: Input, ctx: ToolContext) => Promise<Output> | Output;
 }
@@ -71,4 +72,14 @@ export interface ToolSpec {
   name: string;
   description: string;
   inputSchema: Record<string, unknown>;
+}
+
+/** Whether a call of this tool with these arguments may be re-run after its outcome was lost. */
+export function isIdempotent(tool: AnyTool, args: unknown): boolean {
+  if (typeof tool.idempotent === 'boolean') return tool.idempotent;
+  try {
+    return tool.idempotent(tool.input.parse(args)) === true;
+  } catch {
+    return false;
+  }
 }

@@ -1,0 +1,45 @@
+// The scripted model. It answers from a script file, choosing the turn statelessly from the request (the
+// number of assistant messages so far), so it is deterministic across crashes and resumes and can serve
+// many concurrent runs from one object.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { NightshiftError } from '../../errors.js';
+import type { Model, ModelRequest, ModelResponse, ToolCallRequest } from '../types.js';
+import { loadScript, type ScriptTurn } from './script-file.js';
+
+function toResponse(turn: ScriptTurn, index: number): ModelResponse {
+  const usage = {
+    inputTokens: turn.usage?.inputTokens ?? 0,
+    outputTokens: turn.usage?.outputTokens ?? 0,
+    cachedInputTokens: 0,
+    costUsd: turn.usage?.costUsd ?? 0,
+  };
+  const base = { usage, modelId: 'script' };
+  let calls: ToolCallRequest[] = [];
+  if (turn.call !== undefined) calls = [{ id: `call_${index}_0`, tool: turn.call, args: turn.args ?? {} }];
+  else if (turn.calls) calls = turn.calls.map((c, i) => ({ id: `call_${index}_${i}`, tool: c.tool, args: c.args ?? {} }));
+  else if (turn.escalate) calls = [{ id: `call_${index}_0`, tool: 'escalate', args: turn.escalate }];
+  if (calls.length > 0) return { ...base, text: turn.say ?? '', calls, stopReason: 'tool_calls' };
+  const text = turn.text !== undefined ? turn.text : JSON.stringify(turn.final ?? null);
+  return { ...base, text, calls: [], stopReason: 'end' };
+}
+
+export function createScriptedModel(file: string): Model {
+  const script = loadScript(file);
+  const responses = script.turns.map(toResponse);
+  return {
+    spec: `script:${file}`,
+    provider: 'script',
+    async turn(request: ModelRequest): Promise<ModelResponse> {
+      let index = 0;
+      for (const m of request.messages) if (m.role === 'assistant') index++;
+      const response = responses[index];
+      const turn = script.turns[index];
+      if (!response || !turn) {
+        throw new NightshiftError('SCRIPT_EXHAUSTED', `script ${file} has ${responses.length} turns; the run asked for turn ${index + 1}`);
+      }
+      if (turn.delayMs) await sleep(turn.delayMs, undefined, request.signal ? { signal: request.signal } : undefined);
+      // A fresh copy per call: the engine may keep what it is given.
+      return { ...response, calls: response.calls.map((c) => ({ ...c })), usage: { ...response.usage } };
+    },
+  };
+}

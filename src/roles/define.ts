@@ -1,0 +1,61 @@
+// defineRole: the same role as a YAML file, from TypeScript. Tools may be given as names or as tool objects.
+import { resolve } from 'node:path';
+import { formatPath, zodIssues } from '../config/yaml-file.js';
+import { type Issue, RoleInvalidError } from '../errors.js';
+import { isTool } from '../tools/define.js';
+import type { AnyTool } from '../tools/types.js';
+import { resolveRolePaths } from './load.js';
+import { type Role, RoleSpec, type RoleSpecInput } from './schema.js';
+import { roleVersion } from './version.js';
+
+export type DefineRoleInput = Omit<RoleSpecInput, 'tools'> & { tools?: (string | AnyTool)[] };
+
+/**
+ * Defines a role in code. Paths (script, workspace, tool modules) are relative to `options.dir`
+ * (default: the working directory). Throws RoleInvalidError listing every problem.
+ *
+ * @example
+ * const role = defineRole({
+ *   name: 'refund-desk', description: 'Answers refund requests', autonomy: 'draft',
+ *   model: 'anthropic:claude-sonnet-4-5', instructions: 'You handle refund requests...',
+ *   tools: ['fs.read', issueRefund], workspace: './workspace',
+ * });
+ */
+export function defineRole(input: DefineRoleInput, options: { dir?: string } = {}): Role {
+  const dir = resolve(options.dir ?? process.cwd());
+  const inlineTools: AnyTool[] = [];
+  const tools = (input.tools ?? []).map((t) => {
+    if (isTool(t)) {
+      inlineTools.push(t);
+      return t.name;
+    }
+    return t;
+  });
+  const raw = { ...input, tools };
+  const parsed = RoleSpec.safeParse(raw);
+  if (!parsed.success) {
+    throw new RoleInvalidError(zodIssues(undefined, raw, RoleSpec, parsed.error.issues as never));
+  }
+  const spec = parsed.data;
+  const issues: Issue[] = [];
+  const resolved = resolveRolePaths(spec, dir, (path, message) =>
+    issues.push({ path: formatPath(path), message }),
+  );
+  if (issues.length > 0) throw new RoleInvalidError(issues);
+  return {
+    name: spec.name,
+    description: spec.description,
+    autonomy: spec.autonomy,
+    model: resolved.model,
+    instructions: spec.instructions,
+    tools: spec.tools,
+    toolModules: resolved.toolModules,
+    workspace: resolved.workspace,
+    escalation: spec.escalation,
+    budget: spec.budget,
+    output: spec.output,
+    version: roleVersion(spec, { script: resolved.scriptFile, toolModules: resolved.toolModules }, inlineTools),
+    source: { file: undefined, dir },
+    inlineTools,
+  };
+}
