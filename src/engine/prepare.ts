@@ -43,7 +43,7 @@ export interface PrepareOptions extends ResolveModelOptions {
 
 export async function prepareRole(role: Role, options: PrepareOptions = {}): Promise<PreparedRole> {
   const tools = await resolveRoleTools(role);
-  const model = resolveModel(options.model ?? role.model, options);
+  const model = await resolveModel(options.model ?? role.model, options);
   const toolSpecs = [...[...tools.values()].map(toolSpec), escalateToolSpec];
   return { role, tools, model, toolSpecs, system: systemPrompt(role) };
 }

@@ -1,7 +1,5 @@
 // From a model spec to a Model. Bad settings (no API key, a malformed spec, an executor this version
 // lacks) fail here, before a run is recorded and before any side effect.
-import { createAnthropic } from '@ai-sdk/anthropic';
-import { createOpenAI } from '@ai-sdk/openai';
 import { NightshiftError } from '../errors.js';
 import { createAiSdkModel } from './ai-sdk/adapter.js';
 import { type Price, priceOf } from './pricing.js';
@@ -39,7 +37,11 @@ function key(env: NodeJS.ProcessEnv, name: string, configured: string | undefine
   return value;
 }
 
-export function resolveModel(spec: string, options: ResolveModelOptions = {}): Model {
+/**
+ * Builds the model for a spec. Provider packages are imported only when used, so a scripted run (and the
+ * CLI's start-up) does not pay for them.
+ */
+export async function resolveModel(spec: string, options: ResolveModelOptions = {}): Promise<Model> {
   const env = options.env ?? process.env;
   const config = options.config ?? {};
   const colon = spec.indexOf(':');
@@ -58,12 +60,14 @@ export function resolveModel(spec: string, options: ResolveModelOptions = {}): M
     case 'anthropic': {
       const apiKey = key(env, 'ANTHROPIC_API_KEY', config.anthropic?.apiKey, spec, 'models.anthropic.apiKey');
       const baseUrl = config.anthropic?.baseUrl ?? env.ANTHROPIC_BASE_URL;
+      const { createAnthropic } = await import('@ai-sdk/anthropic');
       const anthropic = createAnthropic({ apiKey, ...(baseUrl ? { baseURL: `${baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '')}/v1` } : {}) });
       return createAiSdkModel({ spec, provider, model: anthropic.languageModel(id), ...common });
     }
     case 'openai': {
       const apiKey = key(env, 'OPENAI_API_KEY', config.openai?.apiKey, spec, 'models.openai.apiKey');
       const baseUrl = config.openai?.baseUrl ?? env.OPENAI_BASE_URL;
+      const { createOpenAI } = await import('@ai-sdk/openai');
       const openai = createOpenAI({ apiKey, ...(baseUrl ? { baseURL: baseUrl.replace(/\/+$/, '') } : {}) });
       return createAiSdkModel({ spec, provider, model: openai.chat(id), ...common });
     }
@@ -75,6 +79,7 @@ export function resolveModel(spec: string, options: ResolveModelOptions = {}): M
         throw new NightshiftError('MODEL_CONFIG', `model '${spec}' needs the form openai-compatible:<model-id>@<base-url>, e.g. openai-compatible:llama3@http://127.0.0.1:11434/v1`);
       }
       // Local servers (Ollama, vLLM, LM Studio) usually take no key; send one if the environment has it.
+      const { createOpenAI } = await import('@ai-sdk/openai');
       const openai = createOpenAI({ apiKey: env.OPENAI_COMPATIBLE_API_KEY || 'not-needed', baseURL: url.replace(/\/+$/, '') });
       return createAiSdkModel({ spec, provider, model: openai.chat(modelId), ...common });
     }
