@@ -46,10 +46,10 @@ CREATE TABLE steps (
 ) WITHOUT ROWID;
 
 CREATE TABLE tool_calls (
-  key TEXT PRIMARY KEY,
   run_id TEXT NOT NULL REFERENCES runs (id),
   step INTEGER NOT NULL,
   idx INTEGER NOT NULL,
+  key TEXT NOT NULL,
   call_id TEXT NOT NULL,
   tool TEXT NOT NULL,
   args TEXT NOT NULL,
@@ -62,9 +62,9 @@ CREATE TABLE tool_calls (
   approval_id TEXT,
   escalation_id TEXT,
   started_at INTEGER,
-  finished_at INTEGER
-);
-CREATE INDEX tool_calls_run ON tool_calls (run_id, step, idx);
+  finished_at INTEGER,
+  PRIMARY KEY (run_id, step, idx)
+) WITHOUT ROWID;
 
 CREATE TABLE approvals (
   id TEXT PRIMARY KEY,

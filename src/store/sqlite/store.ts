@@ -57,10 +57,11 @@ function wrap<T>(what: string, fn: () => T): T {
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   readonly path: string;
-  private readonly db: Database.Database;
+  readonly db: Database.Database;
   private readonly stmts = new Map<string, Statement>();
   private readonly patchStmts = new Map<string, Statement>();
   private initialised = false;
+  private readonly groupTx: (fn: () => void) => void;
 
   constructor(options: SqliteStoreOptions) {
     this.path = options.path ?? join(options.dataDir ?? '.nightshift', 'nightshift.db');
@@ -70,6 +71,63 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
+    // Fewer, larger checkpoints: each checkpoint fsyncs, commits in between do not (WAL + NORMAL).
+    this.db.pragma('wal_autocheckpoint = 10000');
+    // One wrapper each, made once: called inside another transaction, better-sqlite3 uses a SAVEPOINT.
+    const tx = this.db.transaction((fn: () => unknown) => fn());
+    this.groupTx = (fn) => tx(fn);
+    this.savepoint = (fn) => tx(fn);
+    this.readTx = <T>(fn: () => T): T => tx(fn) as T;
+  }
+
+  // Group commit: writes issued while a flush is pending share one SQLite transaction, each inside its own
+  // savepoint, so one batch failing its checks rolls back only itself. A caller's promise settles only
+  // after the shared COMMIT, so "persisted before the next step" holds for every batch.
+  private queue: { what: string; work: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+  private flushScheduled = false;
+  private savepoint!: (fn: () => unknown) => unknown;
+  private readTx!: <T>(fn: () => T) => T;
+
+  private enqueue<T>(what: string, work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ what, work, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        queueMicrotask(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const items = this.queue;
+    this.queue = [];
+    if (items.length === 0) return;
+    const results: { ok: boolean; value: unknown }[] = [];
+    try {
+      this.groupTx(() => {
+        for (const item of items) {
+          try {
+            results.push({ ok: true, value: items.length === 1 ? item.work() : this.savepoint(item.work) });
+          } catch (err) {
+            if (items.length === 1) throw err;
+            results.push({ ok: false, value: err });
+          }
+        }
+      });
+    } catch (err) {
+      const e = err instanceof NightshiftError ? err : new NightshiftError('STORE_ERROR', `SQLite store: ${items[0]!.what} failed: ${(err as Error).message}`, { cause: err });
+      for (const item of items) item.reject(e);
+      return;
+    }
+    items.forEach((item, i) => {
+      const r = results[i]!;
+      if (r.ok) item.resolve(r.value);
+      else {
+        const err = r.value;
+        item.reject(err instanceof NightshiftError ? err : new NightshiftError('STORE_ERROR', `SQLite store: ${item.what} failed: ${(err as Error).message}`, { cause: err }));
+      }
+    });
   }
 
   private stmt(sql: string): Statement {
@@ -128,28 +186,26 @@ export class SqliteStore implements Store {
   // ── runs ──
 
   async createRun(run: RunRecord, init: Omit<CommitBatch, 'runId' | 'expectSeq' | 'run'>): Promise<{ run: RunRecord; created: boolean }> {
-    return wrap('creating a run', () =>
-      this.db.transaction(() => {
-        if (run.idempotencyKey !== null) {
-          const existing = this.stmt('SELECT * FROM runs WHERE idempotency_key = ?').get(run.idempotencyKey) as Row | undefined;
-          if (existing) return { run: rowToRun(existing), created: false };
-        }
-        const row = runToRow(run);
-        this.stmt(
-          `INSERT INTO runs (${Object.keys(row).join(', ')}) VALUES (${Object.keys(row)
-            .map((k) => `@${k}`)
-            .join(', ')})`,
-        ).run(row);
-        if (init.steps.some((s, i) => s.seq !== i + 1 || s.runId !== run.id)) {
-          throw new NightshiftError('INTERNAL', `createRun: steps must be numbered 1..n for run ${run.id}`);
-        }
-        if (init.steps.length !== run.seq) {
-          throw new NightshiftError('INTERNAL', `createRun: run.seq ${run.seq} does not match ${init.steps.length} steps`);
-        }
-        this.writeRecords({ ...init, runId: run.id, expectSeq: 0 });
-        return { run, created: true };
-      })(),
-    );
+    return this.enqueue('creating a run', () => {
+      if (run.idempotencyKey !== null) {
+        const existing = this.stmt('SELECT * FROM runs WHERE idempotency_key = ?').get(run.idempotencyKey) as Row | undefined;
+        if (existing) return { run: rowToRun(existing), created: false };
+      }
+      const row = runToRow(run);
+      this.stmt(
+        `INSERT INTO runs (${Object.keys(row).join(', ')}) VALUES (${Object.keys(row)
+          .map((k) => `@${k}`)
+          .join(', ')})`,
+      ).run(row);
+      if (init.steps.some((s, i) => s.seq !== i + 1 || s.runId !== run.id)) {
+        throw new NightshiftError('INTERNAL', `createRun: steps must be numbered 1..n for run ${run.id}`);
+      }
+      if (init.steps.length !== run.seq) {
+        throw new NightshiftError('INTERNAL', `createRun: run.seq ${run.seq} does not match ${init.steps.length} steps`);
+      }
+      this.writeRecords({ ...init, runId: run.id, expectSeq: 0 });
+      return { run, created: true };
+    });
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
@@ -175,7 +231,7 @@ export class SqliteStore implements Store {
 
   async loadRun(id: string): Promise<RunSnapshot | undefined> {
     return wrap('loading a run', () =>
-      this.db.transaction(() => {
+      this.readTx(() => {
         const row = this.stmt('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
         if (!row) return undefined;
         return {
@@ -185,13 +241,12 @@ export class SqliteStore implements Store {
           approvals: (this.stmt('SELECT * FROM approvals WHERE run_id = ? ORDER BY requested_at, id').all(id) as Row[]).map(rowToApproval),
           escalations: (this.stmt('SELECT * FROM escalations WHERE run_id = ? ORDER BY created_at, id').all(id) as Row[]).map(rowToEscalation),
         };
-      })(),
+      }),
     );
   }
 
   async commit(batch: CommitBatch): Promise<void> {
-    wrap('committing a step', () =>
-      this.db.transaction(() => {
+    return this.enqueue('committing a step', () => {
         const patch = batch.run ?? {};
         const keys = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
         const sig = keys.join(',');
@@ -216,8 +271,7 @@ export class SqliteStore implements Store {
           }
         });
         this.writeRecords(batch);
-      })(),
-    );
+    });
   }
 
   private writeRecords(batch: Omit<CommitBatch, 'run'>): void {
@@ -227,7 +281,7 @@ export class SqliteStore implements Store {
       const upsert = this.stmt(
         `INSERT INTO tool_calls (key, run_id, step, idx, call_id, tool, args, args_hash, decision, reason, status, result, is_error, approval_id, escalation_id, started_at, finished_at)
          VALUES (@key, @run_id, @step, @idx, @call_id, @tool, @args, @args_hash, @decision, @reason, @status, @result, @is_error, @approval_id, @escalation_id, @started_at, @finished_at)
-         ON CONFLICT (key) DO UPDATE SET decision = excluded.decision, reason = excluded.reason, status = excluded.status, result = excluded.result,
+         ON CONFLICT (run_id, step, idx) DO UPDATE SET decision = excluded.decision, reason = excluded.reason, status = excluded.status, result = excluded.result,
            is_error = excluded.is_error, approval_id = excluded.approval_id, escalation_id = excluded.escalation_id,
            started_at = excluded.started_at, finished_at = excluded.finished_at`,
       );
