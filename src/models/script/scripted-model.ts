@@ -39,7 +39,7 @@ export function createScriptedModel(file: string): Model {
       }
       if (turn.delayMs) await sleep(turn.delayMs, undefined, request.signal ? { signal: request.signal } : undefined);
       // A fresh copy per call: the engine may keep what it is given.
-      return { ...response, calls: response.calls.map((c) => ({ ...c })), usage: { ...response.usage } };
+      return structuredClone(response);
     },
   };
 }
