@@ -79,11 +79,9 @@ export async function driveRun(ctx: EngineContext, prepared: PreparedRole, state
     const now = ctx.clock.now();
     ctx.store.claimRun(state.run.id, ctx.owner, now + ctx.leaseMs, now).then(
       (held) => {
-        if (!held) driver.leaseLost = true;
+        if (!held) driver.loseLease();
       },
-      () => {
-        driver.leaseLost = true;
-      },
+      () => driver.loseLease(),
     );
   }, Math.max(50, Math.floor(ctx.leaseMs / 3)));
   heartbeat.unref();
@@ -100,7 +98,14 @@ export async function driveRun(ctx: EngineContext, prepared: PreparedRole, state
 
 class Driver {
   leaseLost = false;
+
+  loseLease(): void {
+    this.leaseLost = true;
+    this.abort.abort(new NightshiftError('RUN_LEASED', 'this worker lost the run lease'));
+  }
   private readonly claimed = new Set<string>();
+  /** Aborted if the lease is lost, so long-running tools can stop early. */
+  readonly abort = new AbortController();
   private readonly segmentStart: number;
   private readonly baseActiveMs: number;
 
@@ -197,7 +202,6 @@ class Driver {
       result = { error: `tool '${current.tool}' is not available to this role any more` };
       isError = true;
     } else {
-      const controller = new AbortController();
       try {
         const args = tool.input.parse(current.args);
         const out = await tool.run(args, {
@@ -205,7 +209,7 @@ class Driver {
           runId: this.state.run.id,
           idempotencyKey: current.key,
           workspace: this.prepared.role.workspace,
-          signal: controller.signal,
+          signal: this.abort.signal,
         });
         result = jsonSafe(out);
       } catch (err) {

@@ -87,26 +87,27 @@ export function rowToStep(row: Row): StepRecord {
   };
 }
 
-export function toolCallToRow(c: ToolCallRecord): Row {
-  return {
-    key: c.key,
-    run_id: c.runId,
-    step: c.step,
-    idx: c.index,
-    call_id: c.callId,
-    tool: c.tool,
-    args: json(c.args),
-    args_hash: c.argsHash,
-    decision: c.decision,
-    reason: c.reason,
-    status: c.status,
-    result: json(c.result),
-    is_error: c.isError ? 1 : 0,
-    approval_id: c.approvalId,
-    escalation_id: c.escalationId,
-    started_at: c.startedAt,
-    finished_at: c.finishedAt,
-  };
+/** The tool_calls columns in table order, for positional binding. */
+export function toolCallValues(c: ToolCallRecord): unknown[] {
+  return [
+    c.key,
+    c.runId,
+    c.step,
+    c.index,
+    c.callId,
+    c.tool,
+    json(c.args),
+    c.argsHash,
+    c.decision,
+    c.reason,
+    c.status,
+    json(c.result),
+    c.isError ? 1 : 0,
+    c.approvalId,
+    c.escalationId,
+    c.startedAt,
+    c.finishedAt,
+  ];
 }
 
 export function rowToToolCall(row: Row): ToolCallRecord {
