@@ -115,7 +115,11 @@ async function child(): Promise<void> {
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
 
   // Verify: every run executed its three tools and persisted every step.
-  if (counters.lookup - before.lookup !== n || counters.update - before.update !== n || counters.notify - before.notify !== n) {
+  if (
+    counters.lookup - before.lookup !== n ||
+    counters.update - before.update !== n ||
+    counters.notify - before.notify !== n
+  ) {
     throw new Error(`tool counts wrong: ${JSON.stringify(counters)} (before ${JSON.stringify(before)})`);
   }
   const runs = await runtime.store.listRuns({ limit: 1 });
@@ -143,11 +147,15 @@ function parent(): void {
   const self = fileURLToPath(import.meta.url);
   for (let rep = 0; rep < reps; rep++) {
     for (const c of configs) {
-      const out = spawnSync(process.execPath, [self, '--child', '--n', n, '--concurrency', String(c)], { encoding: 'utf8' });
+      const out = spawnSync(process.execPath, [self, '--child', '--n', n, '--concurrency', String(c)], {
+        encoding: 'utf8',
+      });
       if (out.status !== 0) throw new Error(`child failed: ${out.stderr}`);
       const row = JSON.parse(out.stdout.trim().split('\n').at(-1)!);
       results.set(c, [...(results.get(c) ?? []), row]);
-      process.stderr.write(`rep ${rep + 1} conc ${c}: ${row.runsPerSec.toFixed(0)} runs/s, peak ${row.peakRssMb} MB\n`);
+      process.stderr.write(
+        `rep ${rep + 1} conc ${c}: ${row.runsPerSec.toFixed(0)} runs/s, peak ${row.peakRssMb} MB\n`,
+      );
     }
   }
   const lines = [

@@ -1,16 +1,17 @@
 // The public API: what library users (and nightshift's own CLI) may rely on.
-export { createRuntime } from './runtime.js';
-export type { Inbox, Runtime, RunOptions, RuntimeOptions } from './runtime.js';
+
+export type { RunSummary } from './engine/summary.js';
+export type { ErrorCode, Issue } from './errors.js';
+export { NightshiftError, RoleInvalidError } from './errors.js';
+export type { Message, Model, ModelRequest, ModelResponse, Usage } from './models/types.js';
+export type { PolicyDecision, PolicyInput } from './policy/decide.js';
+export { decide } from './policy/decide.js';
+export type { Condition, EscalationCategory, EscalationRule } from './roles/conditions.js';
 export { defineRole } from './roles/define.js';
 export { loadRoleFile } from './roles/load.js';
-export type { Role, RoleSpec, RoleSpecInput, Autonomy, Budget } from './roles/schema.js';
-export type { EscalationRule, Condition, EscalationCategory } from './roles/conditions.js';
-export { defineTool } from './tools/define.js';
-export type { Tool, Effect, ToolContext, ScopeVerdict, ScopeContext } from './tools/types.js';
-export type { Model, ModelRequest, ModelResponse, Message, Usage } from './models/types.js';
-export { decide } from './policy/decide.js';
-export type { PolicyInput, PolicyDecision } from './policy/decide.js';
-export type { RunSummary } from './engine/summary.js';
+export type { Autonomy, Budget, Role, RoleSpec, RoleSpecInput } from './roles/schema.js';
+export type { Inbox, RunOptions, Runtime, RuntimeOptions } from './runtime.js';
+export { createRuntime } from './runtime.js';
 export type * from './store/types.js';
-export { NightshiftError, RoleInvalidError } from './errors.js';
-export type { ErrorCode, Issue } from './errors.js';
+export { defineTool } from './tools/define.js';
+export type { Effect, ScopeContext, ScopeVerdict, Tool, ToolContext } from './tools/types.js';

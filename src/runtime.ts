@@ -59,7 +59,11 @@ export interface Runtime {
   resume(runId: string, options?: { role?: Role }): Promise<RunSummary>;
   approve(approvalId: string, options: { by: string; note?: string }): Promise<RunSummary>;
   reject(approvalId: string, options: { by: string; reason: string }): Promise<RunSummary>;
-  answer(escalationId: string, answer: string, options: { by: string; allowCall?: boolean }): Promise<RunSummary>;
+  answer(
+    escalationId: string,
+    answer: string,
+    options: { by: string; allowCall?: boolean },
+  ): Promise<RunSummary>;
   cancel(runId: string, options: { by: string; reason?: string }): Promise<RunSummary>;
   inbox(): Promise<Inbox>;
   get(runId: string): Promise<RunSnapshot | undefined>;
@@ -107,12 +111,20 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const mem = known.get(`${run.role}@${run.roleVersion}`);
     if (mem) return { role: mem, run };
     const stored = await store.getRoleVersion(run.role, run.roleVersion);
-    if (!stored) throw new NightshiftError('RUN_NOT_RESUMABLE', `run ${runId}: role version ${run.role}@${run.roleVersion} is not in the store`);
+    if (!stored)
+      throw new NightshiftError(
+        'RUN_NOT_RESUMABLE',
+        `run ${runId}: role version ${run.role}@${run.roleVersion} is not in the store`,
+      );
     return { role: { ...(stored.spec as unknown as Omit<Role, 'inlineTools'>), inlineTools: [] }, run };
   }
 
   async function summary(state: RunState): Promise<RunSummary> {
-    return summarize({ run: state.run, approvals: [...state.approvals.values()], escalations: [...state.escalations.values()] });
+    return summarize({
+      run: state.run,
+      approvals: [...state.approvals.values()],
+      escalations: [...state.escalations.values()],
+    });
   }
 
   /** After a human decision: drive the run on if nothing else blocks it. */
@@ -127,7 +139,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       const role = typeof roleOrFile === 'string' ? await loadRoleFile(roleOrFile) : roleOrFile;
       known.set(`${role.name}@${role.version}`, role);
       const ready = await prepare(role, runOptions.model);
-      const state = await startRun(ctx, ready, input, { idempotencyKey: runOptions.idempotencyKey, actor: runOptions.actor });
+      const state = await startRun(ctx, ready, input, {
+        idempotencyKey: runOptions.idempotencyKey,
+        actor: runOptions.actor,
+      });
       return summary(state);
     },
     async resume(runId, resumeOptions = {}) {
@@ -143,8 +158,18 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     },
     async answer(escalationId, text, o) {
       const escalation = await store.getEscalation(escalationId);
-      const budget = escalation ? (await roleOfRun(escalation.runId).catch(() => undefined))?.role.budget : undefined;
-      return continueRun(await answerEscalation(store, clock, { escalationId, answer: text, by: o.by, allowCall: o.allowCall, budget }));
+      const budget = escalation
+        ? (await roleOfRun(escalation.runId).catch(() => undefined))?.role.budget
+        : undefined;
+      return continueRun(
+        await answerEscalation(store, clock, {
+          escalationId,
+          answer: text,
+          by: o.by,
+          allowCall: o.allowCall,
+          budget,
+        }),
+      );
     },
     async cancel(runId, o) {
       return summary(await cancelRun(store, clock, { runId, by: o.by, reason: o.reason }));

@@ -6,10 +6,15 @@ const RESERVED = /^(agent|model|role|nightshift)(:|$)/i;
 
 export function checkActor(by: string | undefined): string {
   const actor = (by ?? '').trim();
-  if (actor === '') throw new NightshiftError('ACTOR_INVALID', 'a decision needs the name of who made it (--as NAME)');
-  if (actor.length > 120) throw new NightshiftError('ACTOR_INVALID', 'actor name is longer than 120 characters');
+  if (actor === '')
+    throw new NightshiftError('ACTOR_INVALID', 'a decision needs the name of who made it (--as NAME)');
+  if (actor.length > 120)
+    throw new NightshiftError('ACTOR_INVALID', 'actor name is longer than 120 characters');
   if (RESERVED.test(actor)) {
-    throw new NightshiftError('ACTOR_INVALID', `actor '${actor}' is reserved for agents; approvals and answers must come from a person`);
+    throw new NightshiftError(
+      'ACTOR_INVALID',
+      `actor '${actor}' is reserved for agents; approvals and answers must come from a person`,
+    );
   }
   return actor;
 }

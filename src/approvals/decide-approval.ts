@@ -20,7 +20,10 @@ async function pendingApproval(store: Store, id: string): Promise<ApprovalRecord
   const approval = await store.getApproval(id);
   if (!approval) throw new NightshiftError('APPROVAL_NOT_FOUND', `no approval ${id} (see nightshift inbox)`);
   if (approval.status !== 'pending') {
-    throw new NightshiftError('APPROVAL_NOT_PENDING', `approval ${id} is already ${approval.status}${approval.decidedBy ? ` by ${approval.decidedBy}` : ''}`);
+    throw new NightshiftError(
+      'APPROVAL_NOT_PENDING',
+      `approval ${id} is already ${approval.status}${approval.decidedBy ? ` by ${approval.decidedBy}` : ''}`,
+    );
   }
   return approval;
 }
@@ -33,23 +36,44 @@ export async function approve(store: Store, clock: Clock, input: ApprovalDecisio
   const calls = approval.callKeys.map((k) => state.calls.get(k));
   for (const [i, call] of calls.entries()) {
     const key = approval.callKeys[i];
-    if (!call || call.status !== 'drafted' || call.approvalId !== approval.id) {
-      throw new NightshiftError('APPROVAL_MISMATCH', `approval ${approval.id}: call ${key} is no longer a pending draft; nothing was run`);
+    if (call?.status !== 'drafted' || call.approvalId !== approval.id) {
+      throw new NightshiftError(
+        'APPROVAL_MISMATCH',
+        `approval ${approval.id}: call ${key} is no longer a pending draft; nothing was run`,
+      );
     }
     if (hashJson({ tool: call.tool, args: call.args }) !== call.argsHash) {
-      throw new NightshiftError('APPROVAL_MISMATCH', `approval ${approval.id}: call ${key} changed since it was drafted; nothing was run`);
+      throw new NightshiftError(
+        'APPROVAL_MISMATCH',
+        `approval ${approval.id}: call ${key} changed since it was drafted; nothing was run`,
+      );
     }
   }
   const drafted = calls.map((c) => c!);
   if (changeSetHash(drafted) !== approval.changeSetHash) {
-    throw new NightshiftError('APPROVAL_MISMATCH', `approval ${approval.id}: the change set changed since it was drafted; nothing was run`);
+    throw new NightshiftError(
+      'APPROVAL_MISMATCH',
+      `approval ${approval.id}: the change set changed since it was drafted; nothing was run`,
+    );
   }
   const b = state.batch(clock.now());
-  const decided: ApprovalRecord = { ...approval, status: 'approved', decidedAt: b.at, decidedBy: by, note: input.note ?? null };
+  const decided: ApprovalRecord = {
+    ...approval,
+    status: 'approved',
+    decidedAt: b.at,
+    decidedBy: by,
+    note: input.note ?? null,
+  };
   b.approval(decided, 'pending');
-  for (const call of drafted) b.call({ ...call, status: 'pending', reason: `${call.reason}; approved by ${by}` });
+  for (const call of drafted)
+    b.call({ ...call, status: 'pending', reason: `${call.reason}; approved by ${by}` });
   b.step('approval_decided', { approvalId: approval.id, decision: 'approved', by, note: input.note ?? null });
-  b.auditEvent({ actor: by, action: 'approval.approved', target: approval.id, data: { callKeys: approval.callKeys, note: input.note ?? null } });
+  b.auditEvent({
+    actor: by,
+    action: 'approval.approved',
+    target: approval.id,
+    data: { callKeys: approval.callKeys, note: input.note ?? null },
+  });
   // The run is runnable again unless something else (an escalation) still blocks it.
   b.set({ status: statusAfter(state, { approvalId: approval.id }) });
   await store.commit(b.build());
@@ -60,15 +84,22 @@ export async function approve(store: Store, clock: Clock, input: ApprovalDecisio
 export async function reject(store: Store, clock: Clock, input: ApprovalDecisionInput): Promise<RunState> {
   const by = checkActor(input.by);
   const reason = (input.note ?? '').trim();
-  if (reason === '') throw new NightshiftError('USAGE', 'rejecting needs a reason (--reason TEXT): the agent is told why');
+  if (reason === '')
+    throw new NightshiftError('USAGE', 'rejecting needs a reason (--reason TEXT): the agent is told why');
   const approval = await pendingApproval(store, input.approvalId);
   const state = await loadPausedRun(store, clock, approval.runId);
   const b = state.batch(clock.now());
   b.approval({ ...approval, status: 'rejected', decidedAt: b.at, decidedBy: by, note: reason }, 'pending');
   for (const key of approval.callKeys) {
     const call = state.calls.get(key);
-    if (!call || call.status !== 'drafted') continue;
-    b.call({ ...call, status: 'rejected', result: { rejected: true, by, reason }, isError: true, finishedAt: b.at });
+    if (call?.status !== 'drafted') continue;
+    b.call({
+      ...call,
+      status: 'rejected',
+      result: { rejected: true, by, reason },
+      isError: true,
+      finishedAt: b.at,
+    });
   }
   b.step('approval_decided', { approvalId: approval.id, decision: 'rejected', by, note: reason });
   b.auditEvent({ actor: by, action: 'approval.rejected', target: approval.id, data: { reason } });

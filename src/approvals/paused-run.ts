@@ -9,7 +9,10 @@ export async function loadPausedRun(store: Store, clock: Clock, runId: string): 
   if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
   const { run } = snapshot;
   if (run.leaseOwner && run.leaseUntil !== null && run.leaseUntil > clock.now()) {
-    throw new NightshiftError('RUN_LEASED', `run ${runId} is still executing (${run.leaseOwner}); try again when it has paused`);
+    throw new NightshiftError(
+      'RUN_LEASED',
+      `run ${runId} is still executing (${run.leaseOwner}); try again when it has paused`,
+    );
   }
   return new RunState(snapshot);
 }

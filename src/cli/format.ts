@@ -20,7 +20,10 @@ export function formatSummary(s: RunSummary): string {
     `model: ${modelLabel(s.model)}`,
     `status: ${s.status}   model steps: ${s.steps}   tokens: ${s.usage.inputTokens} in / ${s.usage.outputTokens} out   cost: $${s.usage.costUsd.toFixed(4)}`,
   ];
-  for (const id of s.pending) lines.push(`pending approval ${id}  →  nightshift approve ${id}   (or: nightshift reject ${id} --reason "...")`);
+  for (const id of s.pending)
+    lines.push(
+      `pending approval ${id}  →  nightshift approve ${id}   (or: nightshift reject ${id} --reason "...")`,
+    );
   for (const e of s.escalations.filter((x) => x.status === 'pending')) {
     lines.push(`escalated ${e.id} [${e.category}] ${e.reason}  →  nightshift answer ${e.id} "..."`);
   }
@@ -33,7 +36,9 @@ export function formatInbox(approvals: ApprovalRecord[], escalations: Escalation
   if (approvals.length === 0 && escalations.length === 0) return 'inbox is empty: nothing waits for a human';
   const lines: string[] = [];
   for (const a of approvals) {
-    lines.push(`approval ${a.id}  run ${a.runId}  role ${a.role} (${a.autonomy})  requested ${iso(a.requestedAt)}`);
+    lines.push(
+      `approval ${a.id}  run ${a.runId}  role ${a.role} (${a.autonomy})  requested ${iso(a.requestedAt)}`,
+    );
     for (const c of a.calls) lines.push(`    ${c.tool} [${c.effect}] ${short(c.args)}`);
     lines.push(`    → nightshift approve ${a.id}  |  nightshift reject ${a.id} --reason "..."`);
   }
@@ -41,7 +46,8 @@ export function formatInbox(approvals: ApprovalRecord[], escalations: Escalation
     lines.push(`escalation ${e.id}  run ${e.runId}  role ${e.role}  [${e.category}] ${e.reason}`);
     if (e.missing) lines.push(`    missing: ${e.missing}`);
     const call = (e.context as { call?: { tool: string; args: unknown } }).call;
-    if (call && call.tool !== 'escalate') lines.push(`    held call: ${call.tool} ${short(call.args)}  (--allow-call runs it once)`);
+    if (call && call.tool !== 'escalate')
+      lines.push(`    held call: ${call.tool} ${short(call.args)}  (--allow-call runs it once)`);
     lines.push(`    → nightshift answer ${e.id} "..."`);
   }
   return lines.join('\n');
@@ -50,7 +56,10 @@ export function formatInbox(approvals: ApprovalRecord[], escalations: Escalation
 export function formatRuns(runs: RunRecord[]): string {
   if (runs.length === 0) return 'no runs';
   return runs
-    .map((r) => `${r.id}  ${r.role}@${r.roleVersion}  ${r.status.padEnd(17)}  steps ${r.turns}  $${r.usage.costUsd.toFixed(4)}  ${iso(r.createdAt)}${r.error ? `  [${r.error.code}] ${short(r.error.message, 60)}` : ''}`)
+    .map(
+      (r) =>
+        `${r.id}  ${r.role}@${r.roleVersion}  ${r.status.padEnd(17)}  steps ${r.turns}  $${r.usage.costUsd.toFixed(4)}  ${iso(r.createdAt)}${r.error ? `  [${r.error.code}] ${short(r.error.message, 60)}` : ''}`,
+    )
     .join('\n');
 }
 
@@ -62,7 +71,10 @@ function describeStep(step: StepRecord): string {
     case 'model_turn': {
       const calls = (d.calls as { tool: string; args: unknown }[]) ?? [];
       const u = d.usage as { inputTokens: number; outputTokens: number; costUsd: number };
-      const what = calls.length > 0 ? calls.map((c) => `${c.tool} ${short(c.args, 60)}`).join(', ') : `answer ${short(d.text, 80)}`;
+      const what =
+        calls.length > 0
+          ? calls.map((c) => `${c.tool} ${short(c.args, 60)}`).join(', ')
+          : `answer ${short(d.text, 80)}`;
       return `${what}  (${u.inputTokens}/${u.outputTokens} tokens, $${u.costUsd.toFixed(4)}, ${d.latencyMs} ms)`;
     }
     case 'decision':
@@ -95,7 +107,9 @@ function describeStep(step: StepRecord): string {
 export function formatShow(snapshot: RunSnapshot, summary: RunSummary): string {
   const lines = [formatSummary(summary), '', 'steps:'];
   for (const step of snapshot.steps) {
-    lines.push(`  ${String(step.seq).padStart(3)}  ${iso(step.at)}  ${step.kind.padEnd(19)} ${describeStep(step)}`);
+    lines.push(
+      `  ${String(step.seq).padStart(3)}  ${iso(step.at)}  ${step.kind.padEnd(19)} ${describeStep(step)}`,
+    );
   }
   return lines.join('\n');
 }

@@ -36,7 +36,13 @@ function parseJsonFlag(text: string, flag: string): unknown {
   }
 }
 
-export async function main(argv: string[], io = new Output((s) => process.stdout.write(`${s}\n`), (s) => process.stderr.write(`${s}\n`))): Promise<number> {
+export async function main(
+  argv: string[],
+  io = new Output(
+    (s) => process.stdout.write(`${s}\n`),
+    (s) => process.stderr.write(`${s}\n`),
+  ),
+): Promise<number> {
   let config: ProjectConfig | undefined;
   let runtime: Runtime | undefined;
   const open = async (flags: CommonFlags): Promise<Runtime> => {
@@ -44,7 +50,8 @@ export async function main(argv: string[], io = new Output((s) => process.stdout
     runtime = await createRuntime({ dataDir: flags.dataDir ?? config.dataDir, models: config.models });
     return runtime;
   };
-  const print = (flags: CommonFlags, json: unknown, human: string) => io.out(flags.json ? JSON.stringify(json, null, 2) : human);
+  const print = (flags: CommonFlags, json: unknown, human: string) =>
+    io.out(flags.json ? JSON.stringify(json, null, 2) : human);
 
   const program = new Command('nightshift')
     .description('Run background agents with bounded authority')
@@ -54,37 +61,54 @@ export async function main(argv: string[], io = new Output((s) => process.stdout
 
   const common = (cmd: Command) =>
     cmd
-      .addOption(new Option('--data-dir <dir>', 'where the embedded store lives (default: $NIGHTSHIFT_DATA_DIR or ./.nightshift)'))
+      .addOption(
+        new Option(
+          '--data-dir <dir>',
+          'where the embedded store lives (default: $NIGHTSHIFT_DATA_DIR or ./.nightshift)',
+        ),
+      )
       .option('--json', 'print JSON for pipelines');
 
   common(program.command('run <role>'))
     .description('run a role once, headless, until it finishes or pauses for a human')
     .option('--input <json>', 'the run input as JSON')
     .option('--input-file <path>', 'read the run input from a JSON file')
-    .option('--model <spec>', "use this model instead of the role's (e.g. script:./s.yaml, anthropic:claude-sonnet-4-5)")
+    .option(
+      '--model <spec>',
+      "use this model instead of the role's (e.g. script:./s.yaml, anthropic:claude-sonnet-4-5)",
+    )
     .option('--idempotency-key <key>', 'a repeated run with the same key returns the first run')
-    .action(async (roleFile: string, flags: CommonFlags & { input?: string; inputFile?: string; model?: string; idempotencyKey?: string }) => {
-      if (flags.input !== undefined && flags.inputFile !== undefined) {
-        throw new NightshiftError('USAGE', 'give either --input or --input-file, not both');
-      }
-      let input: unknown = {};
-      if (flags.input !== undefined) input = parseJsonFlag(flags.input, '--input');
-      if (flags.inputFile !== undefined) {
-        let text: string;
-        try {
-          text = readFileSync(flags.inputFile, 'utf8');
-        } catch (err) {
-          throw new NightshiftError('USAGE', `--input-file ${flags.inputFile}: ${(err as Error).message}`);
+    .action(
+      async (
+        roleFile: string,
+        flags: CommonFlags & { input?: string; inputFile?: string; model?: string; idempotencyKey?: string },
+      ) => {
+        if (flags.input !== undefined && flags.inputFile !== undefined) {
+          throw new NightshiftError('USAGE', 'give either --input or --input-file, not both');
         }
-        input = parseJsonFlag(text, `--input-file ${flags.inputFile}`);
-      }
-      // Validate the role before opening the store: an invalid role writes nothing.
-      const role = await loadRoleFile(roleFile);
-      const rt = await open(flags);
-      const result = await rt.run(role, input, { model: flags.model, idempotencyKey: flags.idempotencyKey, actor: defaultActor() });
-      print(flags, result, formatSummary(result));
-      io.code = exitCodeForStatus(result.status);
-    });
+        let input: unknown = {};
+        if (flags.input !== undefined) input = parseJsonFlag(flags.input, '--input');
+        if (flags.inputFile !== undefined) {
+          let text: string;
+          try {
+            text = readFileSync(flags.inputFile, 'utf8');
+          } catch (err) {
+            throw new NightshiftError('USAGE', `--input-file ${flags.inputFile}: ${(err as Error).message}`);
+          }
+          input = parseJsonFlag(text, `--input-file ${flags.inputFile}`);
+        }
+        // Validate the role before opening the store: an invalid role writes nothing.
+        const role = await loadRoleFile(roleFile);
+        const rt = await open(flags);
+        const result = await rt.run(role, input, {
+          model: flags.model,
+          idempotencyKey: flags.idempotencyKey,
+          actor: defaultActor(),
+        });
+        print(flags, result, formatSummary(result));
+        io.code = exitCodeForStatus(result.status);
+      },
+    );
 
   common(program.command('inbox'))
     .description('list approvals and escalations waiting for a human')
@@ -95,12 +119,17 @@ export async function main(argv: string[], io = new Output((s) => process.stdout
     });
 
   common(program.command('approve <approval-id>'))
-    .description('approve a drafted change set: its calls run exactly as drafted, once, and the run continues')
+    .description(
+      'approve a drafted change set: its calls run exactly as drafted, once, and the run continues',
+    )
     .option('--as <name>', 'who approves (default: $NIGHTSHIFT_ACTOR or $USER)')
     .option('--note <text>', 'a note kept with the approval')
     .action(async (id: string, flags: CommonFlags & { as?: string; note?: string }) => {
       const rt = await open(flags);
-      const result = await rt.approve(id, { by: flags.as ?? defaultActor(), ...(flags.note ? { note: flags.note } : {}) });
+      const result = await rt.approve(id, {
+        by: flags.as ?? defaultActor(),
+        ...(flags.note ? { note: flags.note } : {}),
+      });
       print(flags, result, `approved ${id}\n${formatSummary(result)}`);
       io.code = exitCodeForStatus(result.status);
     });
@@ -122,7 +151,10 @@ export async function main(argv: string[], io = new Output((s) => process.stdout
     .option('--allow-call', 'let the held tool call run once, exactly as it was asked for')
     .action(async (id: string, text: string, flags: CommonFlags & { as?: string; allowCall?: boolean }) => {
       const rt = await open(flags);
-      const result = await rt.answer(id, text, { by: flags.as ?? defaultActor(), allowCall: flags.allowCall === true });
+      const result = await rt.answer(id, text, {
+        by: flags.as ?? defaultActor(),
+        allowCall: flags.allowCall === true,
+      });
       print(flags, result, `answered ${id}\n${formatSummary(result)}`);
       io.code = exitCodeForStatus(result.status);
     });
@@ -142,7 +174,10 @@ export async function main(argv: string[], io = new Output((s) => process.stdout
     .option('--as <name>', 'who cancels (default: $NIGHTSHIFT_ACTOR or $USER)')
     .action(async (id: string, flags: CommonFlags & { as?: string; reason?: string }) => {
       const rt = await open(flags);
-      const result = await rt.cancel(id, { by: flags.as ?? defaultActor(), ...(flags.reason ? { reason: flags.reason } : {}) });
+      const result = await rt.cancel(id, {
+        by: flags.as ?? defaultActor(),
+        ...(flags.reason ? { reason: flags.reason } : {}),
+      });
       print(flags, result, formatSummary(result));
     });
 
@@ -153,10 +188,19 @@ export async function main(argv: string[], io = new Output((s) => process.stdout
     .option('--limit <n>', 'at most this many', '50')
     .action(async (flags: CommonFlags & { role?: string; status?: RunStatus; limit: string }) => {
       const limit = Number(flags.limit);
-      if (!Number.isInteger(limit) || limit <= 0) throw new NightshiftError('USAGE', `--limit must be a positive integer, got '${flags.limit}'`);
+      if (!Number.isInteger(limit) || limit <= 0)
+        throw new NightshiftError('USAGE', `--limit must be a positive integer, got '${flags.limit}'`);
       const rt = await open(flags);
-      const runs = await rt.list({ ...(flags.role ? { role: flags.role } : {}), ...(flags.status ? { status: [flags.status] } : {}), limit });
-      print(flags, runs.map((r) => summarize({ run: r, approvals: [], escalations: [] })), formatRuns(runs));
+      const runs = await rt.list({
+        ...(flags.role ? { role: flags.role } : {}),
+        ...(flags.status ? { status: [flags.status] } : {}),
+        limit,
+      });
+      print(
+        flags,
+        runs.map((r) => summarize({ run: r, approvals: [], escalations: [] })),
+        formatRuns(runs),
+      );
     });
 
   common(program.command('show <run-id>'))
@@ -166,7 +210,18 @@ export async function main(argv: string[], io = new Output((s) => process.stdout
       const snapshot = await rt.get(id);
       if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${id} (see nightshift runs)`);
       const summary = summarize(snapshot);
-      print(flags, { ...summary, run: snapshot.run, steps: snapshot.steps, toolCalls: snapshot.toolCalls, approvals: snapshot.approvals, escalationRecords: snapshot.escalations }, formatShow(snapshot, summary));
+      print(
+        flags,
+        {
+          ...summary,
+          run: snapshot.run,
+          steps: snapshot.steps,
+          toolCalls: snapshot.toolCalls,
+          approvals: snapshot.approvals,
+          escalationRecords: snapshot.escalations,
+        },
+        formatShow(snapshot, summary),
+      );
     });
 
   program
@@ -181,14 +236,17 @@ export async function main(argv: string[], io = new Output((s) => process.stdout
           results.push({ file, ok: true, version: role.version });
         } catch (err) {
           if (err instanceof RoleInvalidError) results.push({ file, ok: false, issues: err.issues });
-          else if (isNightshiftError(err)) results.push({ file, ok: false, issues: [{ path: '', message: err.message }] });
+          else if (isNightshiftError(err))
+            results.push({ file, ok: false, issues: [{ path: '', message: err.message }] });
           else throw err;
         }
       }
       if (flags.json) io.out(JSON.stringify(results, null, 2));
       for (const r of results) {
         if (r.ok && !flags.json) io.out(`${r.file}: ok (version ${r.version})`);
-        if (!r.ok) for (const issue of r.issues as Parameters<typeof formatIssue>[0][]) io.err(formatIssue({ file: r.file, ...issue }));
+        if (!r.ok)
+          for (const issue of r.issues as Parameters<typeof formatIssue>[0][])
+            io.err(formatIssue({ file: r.file, ...issue }));
       }
       io.code = results.every((r) => r.ok) ? EXIT.ok : EXIT.usage;
     });
@@ -198,7 +256,12 @@ export async function main(argv: string[], io = new Output((s) => process.stdout
     return io.code;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help'
+      )
+        return EXIT.ok;
       return EXIT.usage;
     }
     if (isNightshiftError(err)) {

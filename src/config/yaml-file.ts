@@ -24,7 +24,12 @@ export class YamlSource {
     return this.doc.errors.map((e) => {
       const pos = e.linePos?.[0] ?? (e.pos ? this.lines.linePos(e.pos[0]) : undefined);
       const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-      return { file: this.displayPath, ...(pos ? { line: pos.line, column: pos.col } : {}), path: '', message: `YAML: ${message}` };
+      return {
+        file: this.displayPath,
+        ...(pos ? { line: pos.line, column: pos.col } : {}),
+        path: '',
+        message: `YAML: ${message}`,
+      };
     });
   }
 
@@ -109,7 +114,13 @@ function knownKeys(schema: z.ZodType, path: readonly PathSegment[]): string[] {
     for (let i = 0; i < 10 && cur; i++) {
       const def = cur._zod?.def;
       if (!def) return;
-      if (def.type === 'optional' || def.type === 'default' || def.type === 'nullable' || def.type === 'prefault') cur = def.innerType;
+      if (
+        def.type === 'optional' ||
+        def.type === 'default' ||
+        def.type === 'nullable' ||
+        def.type === 'prefault'
+      )
+        cur = def.innerType;
       else if (def.type === 'lazy') cur = def.getter();
       else if (def.type === 'pipe') cur = def.in;
       else return;
@@ -134,7 +145,11 @@ function editDistance(a: string, b: string): number {
   for (let j = 1; j <= b.length; j++) dp[0]![j] = j;
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
-      dp[i]![j] = Math.min(dp[i - 1]![j]! + 1, dp[i]![j - 1]! + 1, dp[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      dp[i]![j] = Math.min(
+        dp[i - 1]![j]! + 1,
+        dp[i]![j - 1]! + 1,
+        dp[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
   }
   return dp[a.length]![b.length]!;
@@ -150,7 +165,9 @@ function suggestion(key: string, known: string[]): string {
       best = k;
     }
   }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(key.length / 3)) ? ` (did you mean '${best}'?)` : '';
+  return best !== undefined && bestD <= Math.max(2, Math.floor(key.length / 3))
+    ? ` (did you mean '${best}'?)`
+    : '';
 }
 
 interface ZodIssueLike {
@@ -164,7 +181,13 @@ interface ZodIssueLike {
 }
 
 /** Turns zod's issues into human ones with lines. */
-export function zodIssues(source: YamlSource | undefined, data: unknown, schema: z.ZodType, issues: ZodIssueLike[], file?: string): Issue[] {
+export function zodIssues(
+  source: YamlSource | undefined,
+  data: unknown,
+  schema: z.ZodType,
+  issues: ZodIssueLike[],
+  file?: string,
+): Issue[] {
   const out: Issue[] = [];
   const make = (path: PathSegment[], message: string): Issue =>
     source ? source.issue(path, message) : { ...(file ? { file } : {}), path: formatPath(path), message };
@@ -174,17 +197,22 @@ export function zodIssues(source: YamlSource | undefined, data: unknown, schema:
     switch (issue.code) {
       case 'invalid_value':
         if (issue.values && issue.values.length > 1) {
-          out.push(make(path, `expected one of ${issue.values.map(String).join('|')}, got ${describe(value)}`));
+          out.push(
+            make(path, `expected one of ${issue.values.map(String).join('|')}, got ${describe(value)}`),
+          );
         } else if (issue.values?.length === 1) {
           out.push(make(path, `expected ${JSON.stringify(issue.values[0])}, got ${describe(value)}`));
         } else out.push(make(path, issue.message));
         break;
       case 'invalid_type':
-        out.push(make(path, value === undefined ? 'required' : `expected ${issue.expected}, got ${typeName(value)}`));
+        out.push(
+          make(path, value === undefined ? 'required' : `expected ${issue.expected}, got ${typeName(value)}`),
+        );
         break;
       case 'unrecognized_keys': {
         const known = knownKeys(schema, path);
-        for (const key of issue.keys ?? []) out.push(make([...path, key], `unknown key '${key}'${suggestion(key, known)}`));
+        for (const key of issue.keys ?? [])
+          out.push(make([...path, key], `unknown key '${key}'${suggestion(key, known)}`));
         break;
       }
       case 'invalid_union': {
@@ -203,7 +231,9 @@ export function zodIssues(source: YamlSource | undefined, data: unknown, schema:
   return out;
 }
 
-export type Parsed<T> = { ok: true; value: T; source: YamlSource } | { ok: false; issues: Issue[]; source?: YamlSource };
+export type Parsed<T> =
+  | { ok: true; value: T; source: YamlSource }
+  | { ok: false; issues: Issue[]; source?: YamlSource };
 
 /** Reads, parses and validates; never throws for bad content (returns every issue). */
 export function parseYamlText<T>(text: string, displayPath: string, schema: z.ZodType<T>): Parsed<T> {
@@ -212,14 +242,28 @@ export function parseYamlText<T>(text: string, displayPath: string, schema: z.Zo
   if (syntax.length > 0) return { ok: false, issues: syntax, source };
   const data = source.data();
   if (data === null || data === undefined || typeof data !== 'object' || Array.isArray(data)) {
-    return { ok: false, issues: [{ file: displayPath, line: 1, path: '', message: 'expected a YAML mapping (key: value lines)' }], source };
+    return {
+      ok: false,
+      issues: [
+        { file: displayPath, line: 1, path: '', message: 'expected a YAML mapping (key: value lines)' },
+      ],
+      source,
+    };
   }
   const parsed = schema.safeParse(data);
   if (parsed.success) return { ok: true, value: parsed.data, source };
-  return { ok: false, issues: zodIssues(source, data, schema, parsed.error.issues as unknown as ZodIssueLike[]), source };
+  return {
+    ok: false,
+    issues: zodIssues(source, data, schema, parsed.error.issues as unknown as ZodIssueLike[]),
+    source,
+  };
 }
 
-export function readYamlText(file: string, displayPath: string, code: 'ROLE_NOT_FOUND' | 'CONFIG_INVALID' = 'CONFIG_INVALID'): string {
+export function readYamlText(
+  file: string,
+  displayPath: string,
+  code: 'ROLE_NOT_FOUND' | 'CONFIG_INVALID' = 'CONFIG_INVALID',
+): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
@@ -233,8 +277,11 @@ export function readYamlText(file: string, displayPath: string, code: 'ROLE_NOT_
 export function parseYamlFile<T>(file: string, displayPath: string, schema: z.ZodType<T>): T {
   const result = parseYamlText(readYamlText(file, displayPath), displayPath, schema);
   if (result.ok) return result.value;
-  throw new NightshiftError('CONFIG_INVALID', `invalid ${displayPath}:\n${result.issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`, {
-    details: { issues: result.issues },
-  });
+  throw new NightshiftError(
+    'CONFIG_INVALID',
+    `invalid ${displayPath}:\n${result.issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`,
+    {
+      details: { issues: result.issues },
+    },
+  );
 }
-

@@ -22,7 +22,10 @@ export function budgetOverrun(run: RunRecord, budget: Budget, activeMs: number):
 }
 
 /** Answering a budget escalation grants one more allotment of the dimension that ran out. */
-export function grantFor(dimension: BudgetDimension, budget: Budget): { steps: number; costUsd: number; seconds: number } {
+export function grantFor(
+  dimension: BudgetDimension,
+  budget: Budget,
+): { steps: number; costUsd: number; seconds: number } {
   return {
     steps: dimension === 'steps' ? budget.maxSteps : 0,
     costUsd: dimension === 'cost' ? budget.maxCostUsd : 0,
@@ -31,7 +34,8 @@ export function grantFor(dimension: BudgetDimension, budget: Budget): { steps: n
 }
 
 export function describeOverrun(o: BudgetOverrun): string {
-  const fmt = (n: number) => (o.dimension === 'cost' ? `$${n.toFixed(4)}` : String(Math.round(n * 100) / 100));
+  const fmt = (n: number) =>
+    o.dimension === 'cost' ? `$${n.toFixed(4)}` : String(Math.round(n * 100) / 100);
   const unit = o.dimension === 'steps' ? 'model steps' : o.dimension === 'cost' ? 'USD' : 'seconds';
   return `budget exceeded: ${fmt(o.used)} of ${fmt(o.limit)} ${unit}`;
 }

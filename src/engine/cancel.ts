@@ -1,11 +1,12 @@
 // Cancelling a run: it stops for good; pending approvals and escalations are closed so no inbox shows
 // them, and nothing drafted or held will ever run.
-import type { Clock } from '../clock.js';
+
 import { checkActor } from '../approvals/actor.js';
 import { loadPausedRun } from '../approvals/paused-run.js';
+import type { Clock } from '../clock.js';
 import { NightshiftError } from '../errors.js';
-import { TERMINAL_STATUSES, type Store } from '../store/types.js';
-import { RunState } from './state.js';
+import { type Store, TERMINAL_STATUSES } from '../store/types.js';
+import type { RunState } from './state.js';
 
 export async function cancelRun(
   store: Store,
@@ -19,11 +20,19 @@ export async function cancelRun(
   }
   const reason = input.reason?.trim() || 'cancelled';
   const b = state.batch(clock.now());
-  for (const a of state.pendingApprovals()) b.approval({ ...a, status: 'cancelled', decidedAt: b.at, decidedBy: by, note: reason }, 'pending');
-  for (const e of state.pendingEscalations()) b.escalation({ ...e, status: 'cancelled', answeredBy: by, answeredAt: b.at }, 'pending');
+  for (const a of state.pendingApprovals())
+    b.approval({ ...a, status: 'cancelled', decidedAt: b.at, decidedBy: by, note: reason }, 'pending');
+  for (const e of state.pendingEscalations())
+    b.escalation({ ...e, status: 'cancelled', answeredBy: by, answeredAt: b.at }, 'pending');
   for (const c of state.calls.values()) {
     if (c.status === 'drafted' || c.status === 'held' || c.status === 'pending') {
-      b.call({ ...c, status: 'rejected', result: { cancelled: true, by, reason }, isError: true, finishedAt: b.at });
+      b.call({
+        ...c,
+        status: 'rejected',
+        result: { cancelled: true, by, reason },
+        isError: true,
+        finishedAt: b.at,
+      });
     }
   }
   const error = { code: 'CANCELLED', message: `cancelled by ${by}: ${reason}` };

@@ -43,14 +43,23 @@ export function buildMessages(state: RunState): Message[] {
   for (const step of state.steps) {
     switch (step.kind) {
       case 'run_started':
-        messages.push({ role: 'user', content: `Input:\n${JSON.stringify(step.data.input ?? null, null, 2)}` });
+        messages.push({
+          role: 'user',
+          content: `Input:\n${JSON.stringify(step.data.input ?? null, null, 2)}`,
+        });
         break;
       case 'model_turn': {
         const calls = state.callsOfTurn(step.seq);
         const requests: ToolCallRequest[] = calls.map((c) => ({ id: c.callId, tool: c.tool, args: c.args }));
         messages.push({ role: 'assistant', text: String(step.data.text ?? ''), calls: requests });
         for (const c of calls) {
-          messages.push({ role: 'tool', callId: c.callId, tool: c.tool, content: resultContent(c), isError: c.isError });
+          messages.push({
+            role: 'tool',
+            callId: c.callId,
+            tool: c.tool,
+            content: resultContent(c),
+            isError: c.isError,
+          });
         }
         break;
       }

@@ -75,15 +75,18 @@ function nextWork(state: RunState, prepared: PreparedRole, claimed: Set<string>)
  */
 export async function driveRun(ctx: EngineContext, prepared: PreparedRole, state: RunState): Promise<void> {
   const driver = new Driver(ctx, prepared, state);
-  const heartbeat = setInterval(() => {
-    const now = ctx.clock.now();
-    ctx.store.claimRun(state.run.id, ctx.owner, now + ctx.leaseMs, now).then(
-      (held) => {
-        if (!held) driver.loseLease();
-      },
-      () => driver.loseLease(),
-    );
-  }, Math.max(50, Math.floor(ctx.leaseMs / 3)));
+  const heartbeat = setInterval(
+    () => {
+      const now = ctx.clock.now();
+      ctx.store.claimRun(state.run.id, ctx.owner, now + ctx.leaseMs, now).then(
+        (held) => {
+          if (!held) driver.loseLease();
+        },
+        () => driver.loseLease(),
+      );
+    },
+    Math.max(50, Math.floor(ctx.leaseMs / 3)),
+  );
   heartbeat.unref();
   try {
     await driver.loop();
@@ -162,7 +165,12 @@ class Driver {
     await this.commit(this.batch().set({ status, leaseOwner: null, leaseUntil: null }));
   }
 
-  private async finish(b: BatchBuilder, status: 'succeeded' | 'failed', output: unknown, error: RunError | null) {
+  private async finish(
+    b: BatchBuilder,
+    status: 'succeeded' | 'failed',
+    output: unknown,
+    error: RunError | null,
+  ) {
     b.step('run_finished', { status, output: output ?? null, error });
     b.set({ status, output: output ?? null, error, finishedAt: b.at, leaseOwner: null, leaseUntil: null });
     await this.commit(b);
@@ -310,7 +318,11 @@ class Driver {
       const reason = describeOverrun(overrun);
       b.step('budget_exceeded', { ...overrun });
       if (role.budget.onExceed === 'fail') {
-        await this.finish(b, 'failed', null, { code: 'BUDGET_EXCEEDED', message: reason, details: { ...overrun } });
+        await this.finish(b, 'failed', null, {
+          code: 'BUDGET_EXCEEDED',
+          message: reason,
+          details: { ...overrun },
+        });
         return;
       }
       this.newEscalation(b, {
@@ -336,7 +348,10 @@ class Driver {
         outputSchema: role.output,
       });
     } catch (err) {
-      const e = err instanceof NightshiftError ? err : new NightshiftError('MODEL_ERROR', String((err as Error)?.message ?? err), { cause: err });
+      const e =
+        err instanceof NightshiftError
+          ? err
+          : new NightshiftError('MODEL_ERROR', String((err as Error)?.message ?? err), { cause: err });
       await this.finish(this.batch(), 'failed', null, { code: e.code, message: e.message });
       return;
     }
@@ -513,13 +528,17 @@ export function changeSetHash(calls: Pick<ToolCallRecord, 'argsHash'>[]): string
 }
 
 function zodMessage(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
-  return error.issues.map((i) => `${i.path.length ? `${i.path.map(String).join('.')}: ` : ''}${i.message}`).join('; ');
+  return error.issues
+    .map((i) => `${i.path.length ? `${i.path.map(String).join('.')}: ` : ''}${i.message}`)
+    .join('; ');
 }
 
 function errorResult(err: unknown): Record<string, unknown> {
   if (err instanceof NightshiftError) return { error: err.message, code: err.code };
   if (err && typeof err === 'object' && 'issues' in err) {
-    return { error: `invalid arguments: ${zodMessage(err as { issues: { path: PropertyKey[]; message: string }[] })}` };
+    return {
+      error: `invalid arguments: ${zodMessage(err as { issues: { path: PropertyKey[]; message: string }[] })}`,
+    };
   }
   return { error: err instanceof Error ? err.message : String(err) };
 }
@@ -531,7 +550,10 @@ function jsonSafe(value: unknown): unknown {
   try {
     text = JSON.stringify(value);
   } catch (err) {
-    throw new NightshiftError('INTERNAL', `tool returned a value that is not JSON: ${(err as Error).message}`);
+    throw new NightshiftError(
+      'INTERNAL',
+      `tool returned a value that is not JSON: ${(err as Error).message}`,
+    );
   }
   if (text === undefined) return null;
   if (text.length > MAX_RESULT_CHARS) {

@@ -5,7 +5,10 @@ import { ESCALATION_CATEGORIES, type EscalationCategory } from '../roles/conditi
 import type { ToolSpec } from '../tools/types.js';
 
 export const EscalateArgs = z.object({
-  category: z.string().min(1).describe(`one of ${ESCALATION_CATEGORIES.join(', ')}`),
+  category: z
+    .string()
+    .min(1)
+    .describe(`one of ${ESCALATION_CATEGORIES.join(', ')}`),
   reason: z.string().min(1).describe('what happened and why a human is needed'),
   missing: z.string().optional().describe('what information or decision is missing'),
 });
@@ -20,6 +23,9 @@ export const escalateToolSpec: ToolSpec = {
 
 /** A category the model made up is kept in the reason and filed under `other`, not rejected. */
 export function normaliseCategory(raw: string): EscalationCategory {
-  const c = raw.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  const c = raw
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
   return (ESCALATION_CATEGORIES as readonly string[]).includes(c) ? (c as EscalationCategory) : 'other';
 }

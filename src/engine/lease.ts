@@ -1,8 +1,9 @@
 // Leases make one run execute in one place. A lease whose holder is a dead process on this same host is
 // taken over at once (a `kill -9` must not lock a run until the lease times out); any other live lease
 // is respected until it expires.
-import { hostname } from 'node:os';
+
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { NightshiftError } from '../errors.js';
 import type { EngineContext } from './drive.js';
 

@@ -33,6 +33,8 @@ export function checkOutput(text: string, schema: Record<string, unknown> | unde
   if (!parsed.ok) return { ok: false, errors: [parsed.error] };
   const validate = validatorFor(schema);
   if (validate(parsed.value)) return { ok: true, value: parsed.value };
-  const errors = (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`);
+  const errors = (validate.errors ?? []).map(
+    (e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`,
+  );
   return { ok: false, errors };
 }

@@ -2,7 +2,7 @@
 // Everything that can be wrong with a role's setup (an unknown tool, a missing API key) fails here,
 // before a run is created and before any side effect.
 import { z } from 'zod';
-import { resolveModel, type ResolveModelOptions } from '../models/resolve.js';
+import { type ResolveModelOptions, resolveModel } from '../models/resolve.js';
 import type { Model } from '../models/types.js';
 import type { Role } from '../roles/schema.js';
 import { resolveRoleTools } from '../tools/registry.js';
@@ -25,7 +25,10 @@ export function toolSpec(tool: AnyTool): ToolSpec {
   if (!spec) {
     let inputSchema: Record<string, unknown>;
     try {
-      inputSchema = z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+      inputSchema = z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' }) as Record<
+        string,
+        unknown
+      >;
     } catch {
       inputSchema = { type: 'object' };
     }

@@ -80,7 +80,12 @@ export async function startRun(
       seq: 1,
       kind: 'run_started',
       at: now,
-      data: { input: input ?? null, model: prepared.model.spec, autonomy: role.autonomy, roleVersion: role.version },
+      data: {
+        input: input ?? null,
+        model: prepared.model.spec,
+        autonomy: role.autonomy,
+        roleVersion: role.version,
+      },
     },
   ];
   const escalations: { record: EscalationRecord }[] = [];
@@ -108,14 +113,29 @@ export async function startRun(
       seq: steps.length + 1,
       kind: 'escalation_raised',
       at: now,
-      data: { escalationId: record.id, category: record.category, reason: record.reason, source: 'input_rule', callKey: null },
+      data: {
+        escalationId: record.id,
+        category: record.category,
+        reason: record.reason,
+        source: 'input_rule',
+        callKey: null,
+      },
     });
   }
   run.seq = steps.length;
   const { run: stored, created } = await ctx.store.createRun(run, {
     steps,
     escalations,
-    audit: [{ at: now, actor: options.actor ?? 'system', action: 'run.created', runId: id, target: role.name, data: {} }],
+    audit: [
+      {
+        at: now,
+        actor: options.actor ?? 'system',
+        action: 'run.created',
+        runId: id,
+        target: role.name,
+        data: {},
+      },
+    ],
     at: now,
   });
   if (!created) {
@@ -123,7 +143,13 @@ export async function startRun(
     if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `run ${stored.id} vanished while being read`);
     return new RunState(snapshot);
   }
-  const state = new RunState({ run, steps, toolCalls: [], approvals: [], escalations: escalations.map((e) => e.record) });
+  const state = new RunState({
+    run,
+    steps,
+    toolCalls: [],
+    approvals: [],
+    escalations: escalations.map((e) => e.record),
+  });
   if (run.status === 'running') await driveRun(ctx, prepared, state);
   return state;
 }
@@ -132,7 +158,11 @@ export async function startRun(
  * Continues a run from its last persisted step: after a crash, or after a human approved, rejected or
  * answered. A paused run with nothing to do stays paused; a finished run is returned as it is.
  */
-export async function resumeRun(ctx: EngineContext, prepared: PreparedRole, runId: string): Promise<RunState> {
+export async function resumeRun(
+  ctx: EngineContext,
+  prepared: PreparedRole,
+  runId: string,
+): Promise<RunState> {
   const snapshot = await ctx.store.loadRun(runId);
   if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
   if (TERMINAL_STATUSES.includes(snapshot.run.status)) return new RunState(snapshot);

@@ -10,7 +10,14 @@ export interface RunSummary {
   output: unknown;
   /** Ids of pending approvals (change sets) of this run. */
   pending: string[];
-  escalations: { id: string; category: string; reason: string; source: string; status: string; answer: string | null }[];
+  escalations: {
+    id: string;
+    category: string;
+    reason: string;
+    source: string;
+    status: string;
+    answer: string | null;
+  }[];
   /** Model turns taken: the unit of budget.maxSteps. */
   steps: number;
   usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number; costUsd: number };

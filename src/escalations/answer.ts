@@ -1,8 +1,9 @@
 // Answering an escalation. The answer is logged with who gave it and goes into the run's context; the
 // run then continues. A held tool call runs only if the answer explicitly allows it (once, as recorded).
-import type { Clock } from '../clock.js';
+
 import { checkActor } from '../approvals/actor.js';
 import { loadPausedRun, statusAfter } from '../approvals/paused-run.js';
+import type { Clock } from '../clock.js';
 import { grantFor } from '../engine/budget.js';
 import { RunState } from '../engine/state.js';
 import { NightshiftError } from '../errors.js';
@@ -22,17 +23,28 @@ export interface AnswerInput {
 export async function answerEscalation(store: Store, clock: Clock, input: AnswerInput): Promise<RunState> {
   const by = checkActor(input.by);
   const text = input.answer.trim();
-  if (text === '') throw new NightshiftError('USAGE', 'an answer needs text: what should the agent know or do?');
+  if (text === '')
+    throw new NightshiftError('USAGE', 'an answer needs text: what should the agent know or do?');
   const escalation = await store.getEscalation(input.escalationId);
-  if (!escalation) throw new NightshiftError('ESCALATION_NOT_FOUND', `no escalation ${input.escalationId} (see nightshift inbox)`);
+  if (!escalation)
+    throw new NightshiftError(
+      'ESCALATION_NOT_FOUND',
+      `no escalation ${input.escalationId} (see nightshift inbox)`,
+    );
   if (escalation.status !== 'pending') {
-    throw new NightshiftError('ESCALATION_NOT_PENDING', `escalation ${escalation.id} is already ${escalation.status}${escalation.answeredBy ? ` by ${escalation.answeredBy}` : ''}`);
+    throw new NightshiftError(
+      'ESCALATION_NOT_PENDING',
+      `escalation ${escalation.id} is already ${escalation.status}${escalation.answeredBy ? ` by ${escalation.answeredBy}` : ''}`,
+    );
   }
   const state = await loadPausedRun(store, clock, escalation.runId);
   const held = escalation.callKey ? state.calls.get(escalation.callKey) : undefined;
   const canRunCall = held != null && held.tool !== 'escalate';
   if (input.allowCall && !canRunCall) {
-    throw new NightshiftError('USAGE', `escalation ${escalation.id} holds no tool call to allow; answer without --allow-call`);
+    throw new NightshiftError(
+      'USAGE',
+      `escalation ${escalation.id} holds no tool call to allow; answer without --allow-call`,
+    );
   }
   const b = state.batch(clock.now());
   const answered: EscalationRecord = {
@@ -51,7 +63,12 @@ export async function answerEscalation(store: Store, clock: Clock, input: Answer
       const result =
         held.tool === 'escalate'
           ? { answer: text, answeredBy: by }
-          : { notRun: true, reason: `held by escalation ${escalation.id} (${escalation.category})`, answer: text, answeredBy: by };
+          : {
+              notRun: true,
+              reason: `held by escalation ${escalation.id} (${escalation.category})`,
+              answer: text,
+              answeredBy: by,
+            };
       b.call({ ...held, status: 'answered', result, isError: held.tool !== 'escalate', finishedAt: b.at });
     }
   }
@@ -59,7 +76,13 @@ export async function answerEscalation(store: Store, clock: Clock, input: Answer
     const dimension = escalation.context.dimension as 'steps' | 'cost' | 'seconds';
     const extra = grantFor(dimension, input.budget);
     const g = state.run.grant;
-    b.set({ grant: { steps: g.steps + extra.steps, costUsd: g.costUsd + extra.costUsd, seconds: g.seconds + extra.seconds } });
+    b.set({
+      grant: {
+        steps: g.steps + extra.steps,
+        costUsd: g.costUsd + extra.costUsd,
+        seconds: g.seconds + extra.seconds,
+      },
+    });
   }
   b.step('escalation_answered', {
     escalationId: escalation.id,
@@ -69,7 +92,12 @@ export async function answerEscalation(store: Store, clock: Clock, input: Answer
     callKey: escalation.callKey,
     allowCall: input.allowCall === true,
   });
-  b.auditEvent({ actor: by, action: 'escalation.answered', target: escalation.id, data: { allowCall: input.allowCall === true } });
+  b.auditEvent({
+    actor: by,
+    action: 'escalation.answered',
+    target: escalation.id,
+    data: { allowCall: input.allowCall === true },
+  });
   b.set({ status: statusAfter(state, { escalationId: escalation.id }) });
   await store.commit(b.build());
   return new RunState((await store.loadRun(escalation.runId))!);

@@ -27,12 +27,22 @@ export interface ResolveModelOptions {
   config?: ModelSettings | undefined;
 }
 
-const FORMS = 'script:<file>, anthropic:<model-id>, openai:<model-id>, openai-compatible:<model-id>@<base-url>';
+const FORMS =
+  'script:<file>, anthropic:<model-id>, openai:<model-id>, openai-compatible:<model-id>@<base-url>';
 
-function key(env: NodeJS.ProcessEnv, name: string, configured: string | undefined, spec: string, configKey: string): string {
+function key(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  configured: string | undefined,
+  spec: string,
+  configKey: string,
+): string {
   const value = configured ?? env[name];
   if (!value || value.trim() === '') {
-    throw new NightshiftError('MODEL_CONFIG', `model ${spec} needs ${name}: set it in the environment (or ${configKey} in nightshift.config.yaml)`);
+    throw new NightshiftError(
+      'MODEL_CONFIG',
+      `model ${spec} needs ${name}: set it in the environment (or ${configKey} in nightshift.config.yaml)`,
+    );
   }
   return value;
 }
@@ -47,7 +57,11 @@ export async function resolveModel(spec: string, options: ResolveModelOptions = 
   const colon = spec.indexOf(':');
   const provider = colon > 0 ? spec.slice(0, colon) : '';
   const id = colon > 0 ? spec.slice(colon + 1).trim() : '';
-  if (!provider || !id) throw new NightshiftError('MODEL_CONFIG', `model '${spec}' is not a model spec; expected one of ${FORMS}`);
+  if (!provider || !id)
+    throw new NightshiftError(
+      'MODEL_CONFIG',
+      `model '${spec}' is not a model spec; expected one of ${FORMS}`,
+    );
   const common = {
     price: priceOf(spec, config.prices),
     timeoutMs: config.timeoutMs,
@@ -61,7 +75,10 @@ export async function resolveModel(spec: string, options: ResolveModelOptions = 
       const apiKey = key(env, 'ANTHROPIC_API_KEY', config.anthropic?.apiKey, spec, 'models.anthropic.apiKey');
       const baseUrl = config.anthropic?.baseUrl ?? env.ANTHROPIC_BASE_URL;
       const { createAnthropic } = await import('@ai-sdk/anthropic');
-      const anthropic = createAnthropic({ apiKey, ...(baseUrl ? { baseURL: `${baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '')}/v1` } : {}) });
+      const anthropic = createAnthropic({
+        apiKey,
+        ...(baseUrl ? { baseURL: `${baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '')}/v1` } : {}),
+      });
       return createAiSdkModel({ spec, provider, model: anthropic.languageModel(id), ...common });
     }
     case 'openai': {
@@ -76,17 +93,29 @@ export async function resolveModel(spec: string, options: ResolveModelOptions = 
       const modelId = at > 0 ? id.slice(0, at) : '';
       const url = at > 0 ? id.slice(at + 1) : '';
       if (!modelId || !/^https?:\/\//.test(url)) {
-        throw new NightshiftError('MODEL_CONFIG', `model '${spec}' needs the form openai-compatible:<model-id>@<base-url>, e.g. openai-compatible:llama3@http://127.0.0.1:11434/v1`);
+        throw new NightshiftError(
+          'MODEL_CONFIG',
+          `model '${spec}' needs the form openai-compatible:<model-id>@<base-url>, e.g. openai-compatible:llama3@http://127.0.0.1:11434/v1`,
+        );
       }
       // Local servers (Ollama, vLLM, LM Studio) usually take no key; send one if the environment has it.
       const { createOpenAI } = await import('@ai-sdk/openai');
-      const openai = createOpenAI({ apiKey: env.OPENAI_COMPATIBLE_API_KEY || 'not-needed', baseURL: url.replace(/\/+$/, '') });
+      const openai = createOpenAI({
+        apiKey: env.OPENAI_COMPATIBLE_API_KEY || 'not-needed',
+        baseURL: url.replace(/\/+$/, ''),
+      });
       return createAiSdkModel({ spec, provider, model: openai.chat(modelId), ...common });
     }
     case 'claude-code':
     case 'codex':
-      throw new NightshiftError('MODEL_CONFIG', `model ${spec}: the ${provider} executor is not available in this version of nightshift; use ${FORMS}`);
+      throw new NightshiftError(
+        'MODEL_CONFIG',
+        `model ${spec}: the ${provider} executor is not available in this version of nightshift; use ${FORMS}`,
+      );
     default:
-      throw new NightshiftError('MODEL_CONFIG', `model '${spec}': unknown provider '${provider}'; expected one of ${FORMS}`);
+      throw new NightshiftError(
+        'MODEL_CONFIG',
+        `model '${spec}': unknown provider '${provider}'; expected one of ${FORMS}`,
+      );
   }
 }

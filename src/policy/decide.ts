@@ -1,7 +1,7 @@
 // The policy: one pure function that decides every tool call before anything runs. No I/O, no clock:
 // the engine gathers the facts (tool declaration, argument validation, scope verdict) and this function
 // turns them into allow / draft / escalate / deny with a reason. The model never decides its own authority.
-import { type ConditionSubject, type EscalationRule, conditionKind, matches } from '../roles/conditions.js';
+import { type ConditionSubject, conditionKind, type EscalationRule, matches } from '../roles/conditions.js';
 import type { Autonomy } from '../roles/schema.js';
 import type { Decision } from '../store/types.js';
 import type { Effect, ScopeVerdict } from '../tools/types.js';
@@ -44,7 +44,9 @@ export function decide(input: PolicyInput): PolicyDecision {
   }
   if (!input.roleTools.includes(call.tool) || tool === undefined) {
     const allowed = input.roleTools.length > 0 ? input.roleTools.join(', ') : 'none';
-    return deny(`tool '${call.tool}' is not in this role's tools (allowed: ${allowed}; escalate is always available)`);
+    return deny(
+      `tool '${call.tool}' is not in this role's tools (allowed: ${allowed}; escalate is always available)`,
+    );
   }
   if (input.argsError) return deny(`invalid arguments for ${call.tool}: ${input.argsError}`);
   if (autonomy === 'observe' && tool.effect !== 'read') {
@@ -69,10 +71,15 @@ export function decide(input: PolicyInput): PolicyDecision {
     return { decision: 'draft', reason: `${call.tool} requires human approval at every autonomy level` };
   }
   if (autonomy === 'draft' && tool.effect !== 'read') {
-    return { decision: 'draft', reason: `autonomy 'draft': ${call.tool} (${tool.effect}) waits for human approval` };
+    return {
+      decision: 'draft',
+      reason: `autonomy 'draft': ${call.tool} (${tool.effect}) waits for human approval`,
+    };
   }
   if (autonomy === 'sandbox' && tool.effect !== 'read' && input.scope.kind !== 'inside') {
-    return deny(`autonomy 'sandbox' runs ${tool.effect} tools only inside a declared scope; ${call.tool} declares none`);
+    return deny(
+      `autonomy 'sandbox' runs ${tool.effect} tools only inside a declared scope; ${call.tool} declares none`,
+    );
   }
   return { decision: 'allow', reason: `autonomy '${autonomy}' allows ${call.tool} (${tool.effect})` };
 }

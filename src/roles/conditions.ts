@@ -115,14 +115,20 @@ export function regexProblems(condition: Condition, path = 'when'): { path: stri
     try {
       regexFrom(src);
     } catch (err) {
-      out.push({ path: p, message: `invalid regular expression ${JSON.stringify(src)}: ${(err as Error).message}` });
+      out.push({
+        path: p,
+        message: `invalid regular expression ${JSON.stringify(src)}: ${(err as Error).message}`,
+      });
     }
   };
-  if ('all' in condition) condition.all.forEach((c, i) => out.push(...regexProblems(c, `${path}.all[${i}]`)));
-  else if ('any' in condition) condition.any.forEach((c, i) => out.push(...regexProblems(c, `${path}.any[${i}]`)));
-  else if ('not' in condition) out.push(...regexProblems(condition.not, `${path}.not`));
-  else if ('input' in condition) asList(condition.input.matches).forEach((m) => check(m, `${path}.input.matches`));
-  else if (condition.matches !== undefined) check(condition.matches, `${path}.matches`);
+  if ('all' in condition) {
+    for (const [i, c] of condition.all.entries()) out.push(...regexProblems(c, `${path}.all[${i}]`));
+  } else if ('any' in condition) {
+    for (const [i, c] of condition.any.entries()) out.push(...regexProblems(c, `${path}.any[${i}]`));
+  } else if ('not' in condition) out.push(...regexProblems(condition.not, `${path}.not`));
+  else if ('input' in condition) {
+    for (const m of asList(condition.input.matches)) check(m, `${path}.input.matches`);
+  } else if (condition.matches !== undefined) check(condition.matches, `${path}.matches`);
   return out;
 }
 
@@ -141,7 +147,12 @@ function matchTool(c: ToolCondition, call: { tool: string; args: unknown }): boo
   if (c.exists !== undefined && isEmpty(value) === c.exists) return false;
   if (c.eq !== undefined && value !== c.eq) return false;
   if (c.ne !== undefined && value === c.ne) return false;
-  const num = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  const num =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && value.trim() !== ''
+        ? Number(value)
+        : NaN;
   const numeric = [c.gt, c.gte, c.lt, c.lte].some((x) => x !== undefined);
   if (numeric && Number.isNaN(num)) return false;
   if (c.gt !== undefined && !(num > c.gt)) return false;

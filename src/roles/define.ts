@@ -54,7 +54,11 @@ export function defineRole(input: DefineRoleInput, options: { dir?: string } = {
     escalation: spec.escalation,
     budget: spec.budget,
     output: spec.output,
-    version: roleVersion(spec, { script: resolved.scriptFile, toolModules: resolved.toolModules }, inlineTools),
+    version: roleVersion(
+      spec,
+      { script: resolved.scriptFile, toolModules: resolved.toolModules },
+      inlineTools,
+    ),
     source: { file: undefined, dir },
     inlineTools,
   };

@@ -11,7 +11,14 @@ import { regexProblems } from './conditions.js';
 import { type Role, RoleSpec } from './schema.js';
 import { roleVersion } from './version.js';
 
-export const MODEL_PROVIDERS = ['script', 'anthropic', 'openai', 'openai-compatible', 'claude-code', 'codex'] as const;
+export const MODEL_PROVIDERS = [
+  'script',
+  'anthropic',
+  'openai',
+  'openai-compatible',
+  'claude-code',
+  'codex',
+] as const;
 
 const ajv = new Ajv({ strict: false, allErrors: true });
 
@@ -23,14 +30,21 @@ interface Resolved {
 }
 
 /** Checks that need the disk. Adds issues (with lines) instead of throwing. */
-function resolvePaths(spec: RoleSpec, dir: string, issue: (path: (string | number)[], message: string) => void): Resolved {
+function resolvePaths(
+  spec: RoleSpec,
+  dir: string,
+  issue: (path: (string | number)[], message: string) => void,
+): Resolved {
   let model = spec.model;
   let scriptFile: string | undefined;
   const colon = spec.model.indexOf(':');
   const provider = colon > 0 ? spec.model.slice(0, colon) : '';
   const rest = colon > 0 ? spec.model.slice(colon + 1) : '';
   if (!(MODEL_PROVIDERS as readonly string[]).includes(provider) || rest.trim() === '') {
-    issue(['model'], `expected <provider>:<model>, with provider one of ${MODEL_PROVIDERS.join('|')}, got '${spec.model}'`);
+    issue(
+      ['model'],
+      `expected <provider>:<model>, with provider one of ${MODEL_PROVIDERS.join('|')}, got '${spec.model}'`,
+    );
   } else if (provider === 'script') {
     scriptFile = resolve(dir, rest);
     if (!existsSync(scriptFile) || !statSync(scriptFile).isFile()) {
@@ -107,7 +121,8 @@ export async function loadRoleFile(file: string): Promise<Role> {
     }
     if (available) {
       spec.tools.forEach((name, i) => {
-        if (!available.has(name)) add(['tools', i], `unknown tool '${name}' (available: ${[...available.keys()].join(', ')})`);
+        if (!available.has(name))
+          add(['tools', i], `unknown tool '${name}' (available: ${[...available.keys()].join(', ')})`);
       });
     }
   }

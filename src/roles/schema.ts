@@ -28,7 +28,9 @@ const JsonSchema = z.record(z.string(), z.unknown());
 
 /** The role as written (in YAML or passed to defineRole), before paths are resolved. */
 export const RoleSpec = z.strictObject({
-  name: z.string().regex(ROLE_NAME, 'lowercase letters, digits, ".", "_" or "-", starting with a letter or digit'),
+  name: z
+    .string()
+    .regex(ROLE_NAME, 'lowercase letters, digits, ".", "_" or "-", starting with a letter or digit'),
   description: z.string().min(1),
   autonomy: Autonomy,
   /** `script:<file>`, `anthropic:<model-id>`, `openai:<model-id>`, ... */

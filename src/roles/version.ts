@@ -23,6 +23,12 @@ export function roleVersion(
     spec,
     script: files.script ? fileHash(files.script) : null,
     toolModules: files.toolModules.map(fileHash),
-    inlineTools: inlineTools.map((t) => ({ name: t.name, effect: t.effect, approval: t.approval, idempotent: typeof t.idempotent === 'boolean' ? t.idempotent : 'per-call', description: t.description })),
+    inlineTools: inlineTools.map((t) => ({
+      name: t.name,
+      effect: t.effect,
+      approval: t.approval,
+      idempotent: typeof t.idempotent === 'boolean' ? t.idempotent : 'per-call',
+      description: t.description,
+    })),
   }).slice(0, 16);
 }

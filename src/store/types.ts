@@ -216,7 +216,16 @@ export interface RunSnapshot {
 export type RunPatch = Partial<
   Pick<
     RunRecord,
-    'status' | 'output' | 'error' | 'turns' | 'usage' | 'activeMs' | 'grant' | 'finishedAt' | 'leaseOwner' | 'leaseUntil'
+    | 'status'
+    | 'output'
+    | 'error'
+    | 'turns'
+    | 'usage'
+    | 'activeMs'
+    | 'grant'
+    | 'finishedAt'
+    | 'leaseOwner'
+    | 'leaseUntil'
   >
 >;
 

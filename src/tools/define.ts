@@ -18,13 +18,22 @@ import { type AnyTool, EFFECTS, type Tool, type ToolDefinition } from './types.j
  */
 export function defineTool<Input, Output>(def: ToolDefinition<Input, Output>): Tool<Input, Output> {
   if (!TOOL_NAME.test(def.name)) {
-    throw new NightshiftError('TOOL_MODULE_INVALID', `tool name ${JSON.stringify(def.name)} is invalid: use letters, digits, "_" or "-" in dot-separated parts, e.g. refunds.issue`);
+    throw new NightshiftError(
+      'TOOL_MODULE_INVALID',
+      `tool name ${JSON.stringify(def.name)} is invalid: use letters, digits, "_" or "-" in dot-separated parts, e.g. refunds.issue`,
+    );
   }
   if (def.name === 'escalate') {
-    throw new NightshiftError('TOOL_MODULE_INVALID', 'tool name "escalate" is reserved for the built-in escalation tool');
+    throw new NightshiftError(
+      'TOOL_MODULE_INVALID',
+      'tool name "escalate" is reserved for the built-in escalation tool',
+    );
   }
   if (!EFFECTS.includes(def.effect)) {
-    throw new NightshiftError('TOOL_MODULE_INVALID', `tool ${def.name}: effect must be one of ${EFFECTS.join('|')}, got ${JSON.stringify(def.effect)}`);
+    throw new NightshiftError(
+      'TOOL_MODULE_INVALID',
+      `tool ${def.name}: effect must be one of ${EFFECTS.join('|')}, got ${JSON.stringify(def.effect)}`,
+    );
   }
   if (typeof def.run !== 'function') {
     throw new NightshiftError('TOOL_MODULE_INVALID', `tool ${def.name}: run must be a function`);
@@ -44,5 +53,7 @@ export function defineTool<Input, Output>(def: ToolDefinition<Input, Output>): T
 }
 
 export function isTool(value: unknown): value is AnyTool {
-  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'nightshift.tool';
+  return (
+    typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'nightshift.tool'
+  );
 }

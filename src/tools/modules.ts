@@ -16,14 +16,23 @@ function collect(value: unknown, out: AnyTool[]): void {
 async function importModule(path: string): Promise<AnyTool[]> {
   let mod: Record<string, unknown>;
   try {
-    mod = /\.(c|m)?js$/.test(path) ? await import(pathToFileURL(path).href) : await tsImport(pathToFileURL(path).href, import.meta.url);
+    mod = /\.(c|m)?js$/.test(path)
+      ? await import(pathToFileURL(path).href)
+      : await tsImport(pathToFileURL(path).href, import.meta.url);
   } catch (err) {
-    throw new NightshiftError('TOOL_MODULE_INVALID', `tool module ${path} failed to load: ${(err as Error).message}`, { cause: err });
+    throw new NightshiftError(
+      'TOOL_MODULE_INVALID',
+      `tool module ${path} failed to load: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   const tools: AnyTool[] = [];
   for (const value of Object.values(mod)) collect(value, tools);
   if (tools.length === 0) {
-    throw new NightshiftError('TOOL_MODULE_INVALID', `tool module ${path} exports no tools (export the results of defineTool)`);
+    throw new NightshiftError(
+      'TOOL_MODULE_INVALID',
+      `tool module ${path} exports no tools (export the results of defineTool)`,
+    );
   }
   const seen = new Set<string>();
   const unique: AnyTool[] = [];
@@ -31,7 +40,10 @@ async function importModule(path: string): Promise<AnyTool[]> {
     if (seen.has(t.name)) {
       // `export default [a, b]` next to `export const a` is the same object twice: fine. Two tools with one name are not.
       if (unique.find((u) => u.name === t.name) !== t) {
-        throw new NightshiftError('TOOL_MODULE_INVALID', `tool module ${path} exports two different tools named ${t.name}`);
+        throw new NightshiftError(
+          'TOOL_MODULE_INVALID',
+          `tool module ${path} exports two different tools named ${t.name}`,
+        );
       }
       continue;
     }

@@ -7,7 +7,9 @@ import { loadToolModules } from './modules.js';
 import type { AnyTool } from './types.js';
 
 /** Every tool a role could name: built-ins, then module tools, then inline tools (later ones win). */
-export async function availableTools(role: Pick<Role, 'toolModules' | 'inlineTools'>): Promise<Map<string, AnyTool>> {
+export async function availableTools(
+  role: Pick<Role, 'toolModules' | 'inlineTools'>,
+): Promise<Map<string, AnyTool>> {
   const all = new Map<string, AnyTool>();
   for (const t of builtinTools) all.set(t.name, t);
   for (const t of await loadToolModules(role.toolModules)) all.set(t.name, t);
@@ -21,7 +23,10 @@ export async function resolveRoleTools(role: Role): Promise<Map<string, AnyTool>
   for (const name of role.tools) {
     const tool = all.get(name);
     if (!tool) {
-      throw new NightshiftError('TOOL_NOT_FOUND', `role ${role.name} lists tool '${name}', which no built-in or tool module provides (available: ${[...all.keys()].join(', ')})`);
+      throw new NightshiftError(
+        'TOOL_NOT_FOUND',
+        `role ${role.name} lists tool '${name}', which no built-in or tool module provides (available: ${[...all.keys()].join(', ')})`,
+      );
     }
     out.set(name, tool);
   }

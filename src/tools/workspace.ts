@@ -16,9 +16,18 @@ function outside(real: string, ws: string): boolean {
  * Resolves `userPath` inside `workspace`. For `write`, a final component that is a symlink is refused
  * (writes never follow links); for `read`, a link whose target stays inside is fine.
  */
-export async function resolveInside(workspace: string | undefined, userPath: string, purpose: 'read' | 'write'): Promise<Confined> {
-  if (!workspace) return { ok: false, reason: 'this role has no workspace; fs tools need one (workspace: in the role file)' };
-  if (typeof userPath !== 'string' || userPath.trim() === '') return { ok: false, reason: 'the path is empty' };
+export async function resolveInside(
+  workspace: string | undefined,
+  userPath: string,
+  purpose: 'read' | 'write',
+): Promise<Confined> {
+  if (!workspace)
+    return {
+      ok: false,
+      reason: 'this role has no workspace; fs tools need one (workspace: in the role file)',
+    };
+  if (typeof userPath !== 'string' || userPath.trim() === '')
+    return { ok: false, reason: 'the path is empty' };
   if (userPath.includes('\0')) return { ok: false, reason: 'the path contains a NUL byte' };
   if (isAbsolute(userPath) || /^[a-zA-Z]:[\\/]/.test(userPath)) {
     return { ok: false, reason: `path '${userPath}' is absolute; use a path relative to the workspace` };
@@ -46,14 +55,19 @@ export async function resolveInside(workspace: string | undefined, userPath: str
     }
     if (st.isSymbolicLink()) {
       const last = i === parts.length - 1;
-      if (last && purpose === 'write') return { ok: false, reason: `'${userPath}' is a symlink; fs tools do not write through symlinks` };
+      if (last && purpose === 'write')
+        return { ok: false, reason: `'${userPath}' is a symlink; fs tools do not write through symlinks` };
       let real: string;
       try {
         real = await realpath(next);
       } catch {
         return { ok: false, reason: `'${userPath}' goes through a broken symlink` };
       }
-      if (outside(real, ws)) return { ok: false, reason: `'${userPath}' resolves through a symlink to ${real}, outside the workspace` };
+      if (outside(real, ws))
+        return {
+          ok: false,
+          reason: `'${userPath}' resolves through a symlink to ${real}, outside the workspace`,
+        };
       current = real;
     } else {
       current = next;
@@ -62,7 +76,11 @@ export async function resolveInside(workspace: string | undefined, userPath: str
   return { ok: true, absolute: current, workspace: ws };
 }
 
-export async function workspaceScope(workspace: string | undefined, userPath: string, purpose: 'read' | 'write'): Promise<ScopeVerdict> {
+export async function workspaceScope(
+  workspace: string | undefined,
+  userPath: string,
+  purpose: 'read' | 'write',
+): Promise<ScopeVerdict> {
   const r = await resolveInside(workspace, userPath, purpose);
   return r.ok ? { kind: 'inside' } : { kind: 'outside', reason: r.reason };
 }

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { json, runCli, startCli } from '../support/cli.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
 
@@ -26,10 +26,18 @@ async function waitFor(check: () => boolean, what: string, timeoutMs = 30_000): 
   }
 }
 
-type Summary = { runId: string; status: string; escalations: { id: string; category: string; status: string }[]; pending: string[]; steps: number };
+type Summary = {
+  runId: string;
+  status: string;
+  escalations: { id: string; category: string; status: string }[];
+  pending: string[];
+  steps: number;
+};
 
 async function onlyRun(r: TestRole): Promise<{ runId: string; status: string }> {
-  const list = json<{ runId: string; status: string }[]>(await runCli(['runs', '--json', '--data-dir', r.dataDir]));
+  const list = json<{ runId: string; status: string }[]>(
+    await runCli(['runs', '--json', '--data-dir', r.dataDir]),
+  );
   assert.equal(list.length, 1);
   return list[0]!;
 }
@@ -38,7 +46,11 @@ const done = { final: { summary: 'done' } };
 
 describe('kill -9 and resume', () => {
   it('during a non-idempotent tool call: resume escalates instead of repeating it', async () => {
-    const r = role({ autonomy: 'full', tools: ['ledger.append'], turns: [{ call: 'ledger.append', args: { entry: 'e1', hold: 'h1' } }, done] });
+    const r = role({
+      autonomy: 'full',
+      tools: ['ledger.append'],
+      turns: [{ call: 'ledger.append', args: { entry: 'e1', hold: 'h1' } }, done],
+    });
     const { child, done: exited } = startCli(['run', r.file, '--json', '--data-dir', r.dataDir]);
     await waitFor(() => existsSync(join(r.workspace, 'reached-h1')), 'the tool to start');
     child.kill('SIGKILL');
@@ -55,14 +67,25 @@ describe('kill -9 and resume', () => {
     assert.equal(s.escalations[0]!.category, 'unknown_outcome');
     assert.deepEqual(r.ledger(), ['e1']);
 
-    const answered = await runCli(['answer', s.escalations[0]!.id, 'checked: it went through', '--json', '--data-dir', r.dataDir]);
+    const answered = await runCli([
+      'answer',
+      s.escalations[0]!.id,
+      'checked: it went through',
+      '--json',
+      '--data-dir',
+      r.dataDir,
+    ]);
     assert.equal(answered.code, 0, answered.stderr);
     assert.equal(json<Summary>(answered).status, 'succeeded');
     assert.deepEqual(r.ledger(), ['e1']);
   });
 
   it('during an idempotent tool call: resume re-runs it under the same key, and it happens once', async () => {
-    const r = role({ autonomy: 'full', tools: ['ledger.append_once'], turns: [{ call: 'ledger.append_once', args: { entry: 'e1', hold: 'h1' } }, done] });
+    const r = role({
+      autonomy: 'full',
+      tools: ['ledger.append_once'],
+      turns: [{ call: 'ledger.append_once', args: { entry: 'e1', hold: 'h1' } }, done],
+    });
     const { child, done: exited } = startCli(['run', r.file, '--json', '--data-dir', r.dataDir]);
     await waitFor(() => existsSync(join(r.workspace, 'reached-h1')), 'the tool to start');
     child.kill('SIGKILL');
@@ -73,7 +96,9 @@ describe('kill -9 and resume', () => {
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.equal(json<Summary>(resumed).status, 'succeeded');
     assert.equal(r.ledger().length, 1);
-    const show = json<{ toolCalls: { result: { duplicate: boolean } }[] }>(await runCli(['show', run.runId, '--json', '--data-dir', r.dataDir]));
+    const show = json<{ toolCalls: { result: { duplicate: boolean } }[] }>(
+      await runCli(['show', run.runId, '--json', '--data-dir', r.dataDir]),
+    );
     assert.equal(show.toolCalls[0]!.result.duplicate, true);
   });
 
@@ -81,7 +106,10 @@ describe('kill -9 and resume', () => {
     const r = role({
       autonomy: 'full',
       tools: ['ledger.append'],
-      turns: [{ call: 'ledger.append', args: { entry: 'e1' } }, { ...done, delayMs: 2000 }],
+      turns: [
+        { call: 'ledger.append', args: { entry: 'e1' } },
+        { ...done, delayMs: 2000 },
+      ],
     });
     const { child, done: exited } = startCli(['run', r.file, '--json', '--data-dir', r.dataDir]);
     await waitFor(() => r.ledger().length === 1, 'the first tool call');
@@ -99,7 +127,11 @@ describe('kill -9 and resume', () => {
   });
 
   it('while an approved call runs: resume does not run it a second time', async () => {
-    const r = role({ autonomy: 'draft', tools: ['ledger.append'], turns: [{ call: 'ledger.append', args: { entry: 'e1', hold: 'h2' } }, done] });
+    const r = role({
+      autonomy: 'draft',
+      tools: ['ledger.append'],
+      turns: [{ call: 'ledger.append', args: { entry: 'e1', hold: 'h2' } }, done],
+    });
     const first = await runCli(['run', r.file, '--json', '--data-dir', r.dataDir]);
     assert.equal(first.code, 3, first.stderr);
     const paused = json<Summary>(first);
@@ -119,8 +151,16 @@ describe('kill -9 and resume', () => {
   });
 
   it('killed at random points again and again: the run completes and every effect happens exactly once', async () => {
-    const turns = [1, 2, 3, 4].map((i) => ({ call: 'ledger.append_once', args: { entry: `e${i}` }, delayMs: 120 }));
-    const r = role({ autonomy: 'full', tools: ['ledger.append_once', 'fs.list'], turns: [...turns, { ...done, delayMs: 120 }] });
+    const turns = [1, 2, 3, 4].map((i) => ({
+      call: 'ledger.append_once',
+      args: { entry: `e${i}` },
+      delayMs: 120,
+    }));
+    const r = role({
+      autonomy: 'full',
+      tools: ['ledger.append_once', 'fs.list'],
+      turns: [...turns, { ...done, delayMs: 120 }],
+    });
     // How long the CLI takes to start here (it varies with the machine's load): kills land after it.
     const t0 = Date.now();
     await runCli(['runs', '--data-dir', r.dataDir]);
@@ -129,7 +169,9 @@ describe('kill -9 and resume', () => {
     let kills = 0;
     let runId: string | undefined;
     for (let attempt = 0; attempt < 40 && status !== 'succeeded'; attempt++) {
-      const args = runId ? ['resume', runId, '--json', '--data-dir', r.dataDir] : ['run', r.file, '--json', '--data-dir', r.dataDir];
+      const args = runId
+        ? ['resume', runId, '--json', '--data-dir', r.dataDir]
+        : ['run', r.file, '--json', '--data-dir', r.dataDir];
       const { child, done: exited } = startCli(args);
       const timer = setTimeout(() => child.kill('SIGKILL'), startup + Math.floor(Math.random() * 700));
       const res = await exited;

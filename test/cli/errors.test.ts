@@ -2,7 +2,6 @@
 // writes nothing.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { json, runCli } from '../support/cli.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
@@ -26,7 +25,10 @@ describe('CLI errors', () => {
     const line = text.split('\n').findIndex((l) => l.startsWith('autonomy:')) + 1;
     const res = await runCli(['run', r.file, '--json', '--data-dir', r.dataDir]);
     assert.equal(res.code, 2);
-    assert.match(res.stderr, new RegExp(`role\\.yaml:${line} autonomy: expected one of observe\\|draft\\|sandbox\\|full, got 'ful'`));
+    assert.match(
+      res.stderr,
+      new RegExp(`role\\.yaml:${line} autonomy: expected one of observe\\|draft\\|sandbox\\|full, got 'ful'`),
+    );
     assert.equal(res.stdout, '');
     assert.equal(existsSync(r.dataDir), false);
     const v = await runCli(['validate', r.file]);
@@ -52,7 +54,10 @@ describe('CLI errors', () => {
 
   it('a real provider with no API key fails at start, before any run is recorded', async () => {
     const r = role({ autonomy: 'full', turns: [done] });
-    const res = await runCli(['run', r.file, '--model', 'anthropic:claude-sonnet-4-5', '--data-dir', r.dataDir], { env: { ANTHROPIC_API_KEY: '' } });
+    const res = await runCli(
+      ['run', r.file, '--model', 'anthropic:claude-sonnet-4-5', '--data-dir', r.dataDir],
+      { env: { ANTHROPIC_API_KEY: '' } },
+    );
     assert.equal(res.code, 2);
     assert.match(res.stderr, /ANTHROPIC_API_KEY/);
     const runs = json<unknown[]>(await runCli(['runs', '--json', '--data-dir', r.dataDir]));
@@ -61,7 +66,12 @@ describe('CLI errors', () => {
 
   it('unknown ids: exit 2 with a hint', async () => {
     const r = role({ autonomy: 'full', turns: [done] });
-    for (const args of [['approve', 'apr_nope'], ['answer', 'esc_nope', 'hi'], ['show', 'run_nope'], ['resume', 'run_nope']]) {
+    for (const args of [
+      ['approve', 'apr_nope'],
+      ['answer', 'esc_nope', 'hi'],
+      ['show', 'run_nope'],
+      ['resume', 'run_nope'],
+    ]) {
       const res = await runCli([...args, '--data-dir', r.dataDir]);
       assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`);
       assert.match(res.stderr, /no (approval|escalation|run)/);
@@ -69,8 +79,13 @@ describe('CLI errors', () => {
   });
 
   it('reject without a reason: exit 2, the approval stays pending', async () => {
-    const r = role({ autonomy: 'draft', turns: [{ call: 'fs.write', args: { path: 'a.txt', content: 'x' } }, done] });
-    const paused = json<{ pending: string[] }>(await runCli(['run', r.file, '--json', '--data-dir', r.dataDir]));
+    const r = role({
+      autonomy: 'draft',
+      turns: [{ call: 'fs.write', args: { path: 'a.txt', content: 'x' } }, done],
+    });
+    const paused = json<{ pending: string[] }>(
+      await runCli(['run', r.file, '--json', '--data-dir', r.dataDir]),
+    );
     const res = await runCli(['reject', paused.pending[0]!, '--data-dir', r.dataDir]);
     assert.equal(res.code, 2);
     assert.match(res.stderr, /--reason/);
@@ -79,7 +94,11 @@ describe('CLI errors', () => {
   });
 
   it('a run that fails exits 1 with the error in the JSON', async () => {
-    const r = role({ autonomy: 'full', output: { type: 'object', required: ['x'] }, turns: [{ text: 'nope' }, { text: 'still nope' }] });
+    const r = role({
+      autonomy: 'full',
+      output: { type: 'object', required: ['x'] },
+      turns: [{ text: 'nope' }, { text: 'still nope' }],
+    });
     const res = await runCli(['run', r.file, '--json', '--data-dir', r.dataDir]);
     assert.equal(res.code, 1);
     const out = json<{ status: string; error: { code: string } }>(res);

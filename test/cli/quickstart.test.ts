@@ -26,14 +26,32 @@ describe('quickstart', () => {
   let approvalId = '';
 
   it('nightshift run examples/roles/refund-desk.yaml --input ... --json pauses for approval (exit 3)', async () => {
-    const r = await runCli(['run', 'examples/roles/refund-desk.yaml', '--input', '{"ticket":"T-1"}', '--json'], { cwd, env });
+    const r = await runCli(
+      ['run', 'examples/roles/refund-desk.yaml', '--input', '{"ticket":"T-1"}', '--json'],
+      { cwd, env },
+    );
     assert.equal(r.code, 3, r.stderr);
-    const out = json<{ runId: string; role: string; roleVersion: string; status: string; pending: string[]; steps: number; usage: Record<string, number>; escalations: unknown[]; output: unknown }>(r);
+    const out = json<{
+      runId: string;
+      role: string;
+      roleVersion: string;
+      status: string;
+      pending: string[];
+      steps: number;
+      usage: Record<string, number>;
+      escalations: unknown[];
+      output: unknown;
+    }>(r);
     assert.equal(out.status, 'awaiting_approval');
     assert.equal(out.role, 'refund-desk');
     assert.match(out.roleVersion, /^[0-9a-f]{16}$/);
     assert.equal(out.pending.length, 1);
-    assert.deepEqual(Object.keys(out.usage).sort(), ['cachedInputTokens', 'costUsd', 'inputTokens', 'outputTokens']);
+    assert.deepEqual(Object.keys(out.usage).sort(), [
+      'cachedInputTokens',
+      'costUsd',
+      'inputTokens',
+      'outputTokens',
+    ]);
     assert.equal(existsSync(ws('support', 'replies', 'T-1.md')), false);
     assert.equal(existsSync(ws('support', 'ledger', 'refunds.jsonl')), false);
     runId = out.runId;
@@ -46,7 +64,10 @@ describe('quickstart', () => {
     assert.match(r.stdout, new RegExp(approvalId));
     assert.match(r.stdout, /refunds\.issue/);
     const j = json<{ approvals: { id: string }[] }>(await runCli(['inbox', '--json'], { cwd, env }));
-    assert.deepEqual(j.approvals.map((a) => a.id), [approvalId]);
+    assert.deepEqual(
+      j.approvals.map((a) => a.id),
+      [approvalId],
+    );
   });
 
   it('nightshift approve <id> runs the drafted calls and the run finishes', async () => {
@@ -54,7 +75,9 @@ describe('quickstart', () => {
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stdout, /succeeded/);
     assert.match(readFileSync(ws('support', 'replies', 'T-1.md'), 'utf8'), /refunded 40\.00 USD/);
-    const ledger = readFileSync(ws('support', 'ledger', 'refunds.jsonl'), 'utf8').trim().split('\n');
+    const ledger = readFileSync(ws('support', 'ledger', 'refunds.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
     assert.equal(ledger.length, 1);
   });
 
@@ -66,7 +89,9 @@ describe('quickstart', () => {
     assert.match(r.stdout, /refunds\.issue → DRAFT: refunds\.issue requires human approval/);
     assert.match(r.stdout, /approved by tester/);
     assert.match(r.stdout, /scripted, not a real model/);
-    const j = json<{ status: string; output: { summary: string } }>(await runCli(['show', runId, '--json'], { cwd, env }));
+    const j = json<{ status: string; output: { summary: string } }>(
+      await runCli(['show', runId, '--json'], { cwd, env }),
+    );
     assert.equal(j.status, 'succeeded');
     assert.match(j.output.summary, /Refunded 40 USD/);
   });
@@ -74,13 +99,19 @@ describe('quickstart', () => {
 
 describe('the other examples', () => {
   it('ops-monitor (observe) denies the write and escalates (exit 3)', async () => {
-    const r = await runCli(['run', 'examples/roles/ops-monitor.yaml', '--input', '{"service":"checkout"}', '--json'], { cwd, env });
+    const r = await runCli(
+      ['run', 'examples/roles/ops-monitor.yaml', '--input', '{"service":"checkout"}', '--json'],
+      { cwd, env },
+    );
     assert.equal(r.code, 3, r.stderr);
     const out = json<{ status: string; escalations: { category: string; id: string }[] }>(r);
     assert.equal(out.status, 'escalated');
     assert.equal(out.escalations[0]!.category, 'high_impact');
     assert.equal(existsSync(ws('ops', 'actions')), false);
-    const answered = await runCli(['answer', out.escalations[0]!.id, 'Roll back checkout to v41', '--json'], { cwd, env });
+    const answered = await runCli(['answer', out.escalations[0]!.id, 'Roll back checkout to v41', '--json'], {
+      cwd,
+      env,
+    });
     assert.equal(answered.code, 0, answered.stderr);
     assert.equal(json<{ status: string }>(answered).status, 'succeeded');
   });
@@ -94,7 +125,15 @@ describe('the other examples', () => {
   });
 
   it('validate accepts every example role', async () => {
-    const r = await runCli(['validate', 'examples/roles/refund-desk.yaml', 'examples/roles/ops-monitor.yaml', 'examples/roles/dependency-janitor.yaml'], { cwd, env });
+    const r = await runCli(
+      [
+        'validate',
+        'examples/roles/refund-desk.yaml',
+        'examples/roles/ops-monitor.yaml',
+        'examples/roles/dependency-janitor.yaml',
+      ],
+      { cwd, env },
+    );
     assert.equal(r.code, 0, r.stderr);
   });
 });

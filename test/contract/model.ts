@@ -21,18 +21,30 @@ export interface ModelContractSetup {
 }
 
 const tools: ModelRequest['tools'] = [
-  { name: 'fs.read', description: 'read a file', inputSchema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] } },
-  { name: 'fs.write', description: 'write a file', inputSchema: { type: 'object', properties: { path: { type: 'string' }, content: { type: 'string' } } } },
+  {
+    name: 'fs.read',
+    description: 'read a file',
+    inputSchema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
+  },
+  {
+    name: 'fs.write',
+    description: 'write a file',
+    inputSchema: { type: 'object', properties: { path: { type: 'string' }, content: { type: 'string' } } },
+  },
 ];
 
 export function describeModelContract(name: string, setup: ModelContractSetup): void {
   describe(`Model contract: ${name}`, () => {
     let fake: FakeServer;
     let model: Model;
-    const ask = (messages: Message[] = [{ role: 'user', content: 'hello' }]) => model.turn({ system: 'be brief', messages, tools });
+    const ask = (messages: Message[] = [{ role: 'user', content: 'hello' }]) =>
+      model.turn({ system: 'be brief', messages, tools });
     before(async () => {
       fake = await setup.start();
-      model = await resolveModel(setup.spec(fake), { env: setup.env(fake), config: { retryBaseMs: 5, maxRetries: 2 } });
+      model = await resolveModel(setup.spec(fake), {
+        env: setup.env(fake),
+        config: { retryBaseMs: 5, maxRetries: 2 },
+      });
     });
     after(() => fake.close());
 
@@ -64,9 +76,21 @@ export function describeModelContract(name: string, setup: ModelContractSetup): 
     });
 
     it('returns parallel tool calls of one turn in order', async () => {
-      fake.enqueue({ text: 'both', calls: [{ name: 'fs_read', input: { path: 'a' } }, { name: 'fs_write', input: { path: 'b', content: 'c' } }] });
+      fake.enqueue({
+        text: 'both',
+        calls: [
+          { name: 'fs_read', input: { path: 'a' } },
+          { name: 'fs_write', input: { path: 'b', content: 'c' } },
+        ],
+      });
       const r = await ask();
-      assert.deepEqual(r.calls.map((c) => [c.tool, c.args]), [['fs.read', { path: 'a' }], ['fs.write', { path: 'b', content: 'c' }]]);
+      assert.deepEqual(
+        r.calls.map((c) => [c.tool, c.args]),
+        [
+          ['fs.read', { path: 'a' }],
+          ['fs.write', { path: 'b', content: 'c' }],
+        ],
+      );
       assert.equal(r.text, 'both');
     });
 
@@ -74,12 +98,22 @@ export function describeModelContract(name: string, setup: ModelContractSetup): 
       fake.enqueue({ text: 'done' });
       await ask([
         { role: 'user', content: 'go' },
-        { role: 'assistant', text: '', calls: [{ id: 'call_A', tool: 'fs.read', args: { path: 'a' } }, { id: 'call_B', tool: 'fs.write', args: { path: 'b' } }] },
+        {
+          role: 'assistant',
+          text: '',
+          calls: [
+            { id: 'call_A', tool: 'fs.read', args: { path: 'a' } },
+            { id: 'call_B', tool: 'fs.write', args: { path: 'b' } },
+          ],
+        },
         { role: 'tool', callId: 'call_A', tool: 'fs.read', content: '{"content":"AAA"}', isError: false },
         { role: 'tool', callId: 'call_B', tool: 'fs.write', content: 'denied: draft', isError: true },
       ]);
       const results = setup.toolResults(fake.requests.at(-1)!.body);
-      assert.deepEqual(results.map(([id]) => id), ['call_A', 'call_B']);
+      assert.deepEqual(
+        results.map(([id]) => id),
+        ['call_A', 'call_B'],
+      );
       assert.match(results[0]![1], /AAA/);
       assert.match(results[1]![1], /denied: draft/);
     });

@@ -48,7 +48,12 @@ export function newRun(over: Partial<RunRecord> = {}): RunRecord {
   };
 }
 
-const step = (runId: string, seq: number, kind: StepRecord['kind'] = 'model_turn', data: Record<string, unknown> = { seq }): StepRecord => ({
+const step = (
+  runId: string,
+  seq: number,
+  kind: StepRecord['kind'] = 'model_turn',
+  data: Record<string, unknown> = { seq },
+): StepRecord => ({
   runId,
   seq,
   kind,
@@ -56,7 +61,12 @@ const step = (runId: string, seq: number, kind: StepRecord['kind'] = 'model_turn
   data,
 });
 
-export function newCall(runId: string, stepSeq: number, index: number, over: Partial<ToolCallRecord> = {}): ToolCallRecord {
+export function newCall(
+  runId: string,
+  stepSeq: number,
+  index: number,
+  over: Partial<ToolCallRecord> = {},
+): ToolCallRecord {
   return {
     key: `${runId}:${stepSeq}:${index}`,
     runId,
@@ -89,7 +99,9 @@ export function newApproval(runId: string, over: Partial<ApprovalRecord> = {}): 
     status: 'pending',
     callKeys: [`${runId}:2:0`],
     changeSetHash: 'csh',
-    calls: [{ key: `${runId}:2:0`, tool: 'fs.write', args: { path: 'a.txt' }, effect: 'write', reason: 'draft' }],
+    calls: [
+      { key: `${runId}:2:0`, tool: 'fs.write', args: { path: 'a.txt' }, effect: 'write', reason: 'draft' },
+    ],
     requestedAt: 3_000,
     decidedAt: null,
     decidedBy: null,
@@ -121,7 +133,10 @@ export function newEscalation(runId: string, over: Partial<EscalationRecord> = {
 
 async function create(store: Store, over: Partial<RunRecord> = {}): Promise<RunRecord> {
   const run = newRun(over);
-  const { created } = await store.createRun(run, { steps: [step(run.id, 1, 'run_started', { input: run.input })], at: run.createdAt });
+  const { created } = await store.createRun(run, {
+    steps: [step(run.id, 1, 'run_started', { input: run.input })],
+    at: run.createdAt,
+  });
   assert.equal(created, true);
   return run;
 }
@@ -172,24 +187,48 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
       await store.commit(
         batch(run.id, 1, {
           steps: [step(run.id, 2, 'model_turn'), step(run.id, 3, 'decision', { decision: 'allow' })],
-          run: { turns: 1, usage: { inputTokens: 10, outputTokens: 5, cachedInputTokens: 2, costUsd: 0.0123 }, activeMs: 42 },
+          run: {
+            turns: 1,
+            usage: { inputTokens: 10, outputTokens: 5, cachedInputTokens: 2, costUsd: 0.0123 },
+            activeMs: 42,
+          },
           toolCalls: [call],
-          audit: [{ at: 5, actor: 'tester', action: 'x.did', runId: run.id, target: 't', data: { ok: true } }],
+          audit: [
+            { at: 5, actor: 'tester', action: 'x.did', runId: run.id, target: 't', data: { ok: true } },
+          ],
         }),
       );
-      await store.commit(batch(run.id, 3, { toolCalls: [{ ...call, status: 'succeeded', result: { bytes: 1, list: ['é'] }, finishedAt: 6 }], run: { status: 'succeeded', output: { summary: 'done' }, finishedAt: 7 } }));
+      await store.commit(
+        batch(run.id, 3, {
+          toolCalls: [{ ...call, status: 'succeeded', result: { bytes: 1, list: ['é'] }, finishedAt: 6 }],
+          run: { status: 'succeeded', output: { summary: 'done' }, finishedAt: 7 },
+        }),
+      );
       const snap = (await store.loadRun(run.id))!;
-      assert.deepEqual(snap.steps.map((s) => s.seq), [1, 2, 3, 4]);
+      assert.deepEqual(
+        snap.steps.map((s) => s.seq),
+        [1, 2, 3, 4],
+      );
       assert.equal(snap.run.seq, 4);
       assert.equal(snap.run.turns, 1);
       assert.equal(snap.run.status, 'succeeded');
       assert.deepEqual(snap.run.output, { summary: 'done' });
-      assert.deepEqual(snap.run.usage, { inputTokens: 10, outputTokens: 5, cachedInputTokens: 2, costUsd: 0.0123 });
+      assert.deepEqual(snap.run.usage, {
+        inputTokens: 10,
+        outputTokens: 5,
+        cachedInputTokens: 2,
+        costUsd: 0.0123,
+      });
       assert.equal(snap.run.activeMs, 42);
       assert.equal(snap.run.updatedAt, 5_000);
-      assert.deepEqual(snap.toolCalls, [{ ...call, status: 'succeeded', result: { bytes: 1, list: ['é'] }, finishedAt: 6 }]);
+      assert.deepEqual(snap.toolCalls, [
+        { ...call, status: 'succeeded', result: { bytes: 1, list: ['é'] }, finishedAt: 6 },
+      ]);
       const audit = await store.listAudit({ runId: run.id });
-      assert.deepEqual(audit.map((a) => [a.actor, a.action, a.data]), [['tester', 'x.did', { ok: true }]]);
+      assert.deepEqual(
+        audit.map((a) => [a.actor, a.action, a.data]),
+        [['tester', 'x.did', { ok: true }]],
+      );
     });
 
     it('rejects a commit from a stale seq and writes nothing from it', async () => {
@@ -215,14 +254,19 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
 
     it('rejects steps that do not continue the run', async () => {
       const run = await create(store);
-      await assert.rejects(store.commit(batch(run.id, 1, { steps: [step(run.id, 3)] })), { code: 'STORE_CONFLICT' });
+      await assert.rejects(store.commit(batch(run.id, 1, { steps: [step(run.id, 3)] })), {
+        code: 'STORE_CONFLICT',
+      });
       await assert.rejects(store.commit(batch('run_missing', 0)), { code: 'STORE_CONFLICT' });
       assert.equal((await store.getRun(run.id))!.seq, 1);
     });
 
     it('lets one of two concurrent commits at the same seq win', async () => {
       const run = await create(store);
-      const results = await Promise.allSettled([store.commit(batch(run.id, 1)), store.commit(batch(run.id, 1))]);
+      const results = await Promise.allSettled([
+        store.commit(batch(run.id, 1)),
+        store.commit(batch(run.id, 1)),
+      ]);
       assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
       assert.equal((await store.loadRun(run.id))!.steps.length, 2);
     });
@@ -230,12 +274,26 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
     it('decides an approval only while it is pending, rolling back the whole batch otherwise', async () => {
       const run = await create(store);
       const approval = newApproval(run.id);
-      await store.commit(batch(run.id, 1, { approvals: [{ record: approval }], run: { status: 'awaiting_approval' } }));
-      assert.deepEqual((await store.listApprovals({ status: 'pending', runId: run.id })).map((a) => a.id), [approval.id]);
-      const approved = { ...approval, status: 'approved' as const, decidedBy: 'alice', decidedAt: 9, note: 'ok' };
+      await store.commit(
+        batch(run.id, 1, { approvals: [{ record: approval }], run: { status: 'awaiting_approval' } }),
+      );
+      assert.deepEqual(
+        (await store.listApprovals({ status: 'pending', runId: run.id })).map((a) => a.id),
+        [approval.id],
+      );
+      const approved = {
+        ...approval,
+        status: 'approved' as const,
+        decidedBy: 'alice',
+        decidedAt: 9,
+        note: 'ok',
+      };
       await store.commit(batch(run.id, 2, { approvals: [{ record: approved, expectStatus: 'pending' }] }));
       assert.deepEqual(await store.getApproval(approval.id), approved);
-      const again = batch(run.id, 3, { approvals: [{ record: { ...approved, decidedBy: 'mallory' }, expectStatus: 'pending' }], run: { status: 'running' } });
+      const again = batch(run.id, 3, {
+        approvals: [{ record: { ...approved, decidedBy: 'mallory' }, expectStatus: 'pending' }],
+        run: { status: 'running' },
+      });
       await assert.rejects(store.commit(again), { code: 'APPROVAL_NOT_PENDING' });
       const snap = (await store.loadRun(run.id))!;
       assert.equal(snap.run.seq, 3);
@@ -248,12 +306,22 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
       const run = await create(store);
       const esc = newEscalation(run.id, { callKey: `${run.id}:2:0` });
       await store.commit(batch(run.id, 1, { escalations: [{ record: esc }] }));
-      const answered = { ...esc, status: 'answered' as const, answer: 'yes', answeredBy: 'bob', answeredAt: 10, allowCall: true };
+      const answered = {
+        ...esc,
+        status: 'answered' as const,
+        answer: 'yes',
+        answeredBy: 'bob',
+        answeredAt: 10,
+        allowCall: true,
+      };
       await store.commit(batch(run.id, 2, { escalations: [{ record: answered, expectStatus: 'pending' }] }));
       assert.deepEqual(await store.getEscalation(esc.id), answered);
-      await assert.rejects(store.commit(batch(run.id, 3, { escalations: [{ record: answered, expectStatus: 'pending' }] })), {
-        code: 'ESCALATION_NOT_PENDING',
-      });
+      await assert.rejects(
+        store.commit(batch(run.id, 3, { escalations: [{ record: answered, expectStatus: 'pending' }] })),
+        {
+          code: 'ESCALATION_NOT_PENDING',
+        },
+      );
       assert.equal((await store.getRun(run.id))!.seq, 3);
       assert.equal((await store.listEscalations({ status: 'pending', runId: run.id })).length, 0);
       assert.equal((await store.listEscalations({ runId: run.id })).length, 1);
@@ -264,9 +332,18 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
       const a = await create(store, { role, createdAt: 10, status: 'succeeded' });
       const b = await create(store, { role, createdAt: 20, status: 'failed' });
       const c = await create(store, { role, createdAt: 30, status: 'failed' });
-      assert.deepEqual((await store.listRuns({ role })).map((r) => r.id), [c.id, b.id, a.id]);
-      assert.deepEqual((await store.listRuns({ role, status: ['failed'] })).map((r) => r.id), [c.id, b.id]);
-      assert.deepEqual((await store.listRuns({ role, status: ['failed', 'succeeded'], limit: 2 })).map((r) => r.id), [c.id, b.id]);
+      assert.deepEqual(
+        (await store.listRuns({ role })).map((r) => r.id),
+        [c.id, b.id, a.id],
+      );
+      assert.deepEqual(
+        (await store.listRuns({ role, status: ['failed'] })).map((r) => r.id),
+        [c.id, b.id],
+      );
+      assert.deepEqual(
+        (await store.listRuns({ role, status: ['failed', 'succeeded'], limit: 2 })).map((r) => r.id),
+        [c.id, b.id],
+      );
       assert.deepEqual(await store.listRuns({ role: 'nobody' }), []);
     });
 
@@ -288,7 +365,12 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
     });
 
     it('stores role versions once', async () => {
-      const rec = { name: nextId('role'), version: 'abc', spec: { tools: ['fs.read'], nested: { a: [1] } }, createdAt: 1 };
+      const rec = {
+        name: nextId('role'),
+        version: 'abc',
+        spec: { tools: ['fs.read'], nested: { a: [1] } },
+        createdAt: 1,
+      };
       await store.putRoleVersion(rec);
       await store.putRoleVersion({ ...rec, spec: { changed: true }, createdAt: 2 });
       assert.deepEqual(await store.getRoleVersion(rec.name, 'abc'), rec);

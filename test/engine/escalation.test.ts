@@ -24,7 +24,13 @@ async function messagesOf(rt: Runtime, runId: string) {
 
 describe('escalation by the model', () => {
   it('pauses as escalated with category and reason; the answer resumes the run as the call result', async () => {
-    const r = role({ autonomy: 'full', turns: [{ escalate: { category: 'legal', reason: 'customer threatens to sue', missing: 'legal guidance' } }, done] });
+    const r = role({
+      autonomy: 'full',
+      turns: [
+        { escalate: { category: 'legal', reason: 'customer threatens to sue', missing: 'legal guidance' } },
+        done,
+      ],
+    });
     const rt = await createRuntime({ dataDir: r.dataDir });
     try {
       const paused = await rt.run(r.file, {});
@@ -44,19 +50,28 @@ describe('escalation by the model', () => {
       assert.match(tool.content, /Offer a full refund/);
       const snap = (await rt.get(result.runId))!;
       assert.equal(snap.escalations[0]!.answeredBy, 'lee');
-      assert.ok((await rt.store.listAudit({ runId: result.runId })).some((a) => a.action === 'escalation.answered' && a.actor === 'lee'));
+      assert.ok(
+        (await rt.store.listAudit({ runId: result.runId })).some(
+          (a) => a.action === 'escalation.answered' && a.actor === 'lee',
+        ),
+      );
     } finally {
       await rt.close();
     }
   });
 
   it('refuses a second answer to the same escalation', async () => {
-    const r = role({ autonomy: 'full', turns: [{ escalate: { category: 'security', reason: 'leaked key?' } }, done] });
+    const r = role({
+      autonomy: 'full',
+      turns: [{ escalate: { category: 'security', reason: 'leaked key?' } }, done],
+    });
     const rt = await createRuntime({ dataDir: r.dataDir });
     try {
       const paused = await rt.run(r.file, {});
       await rt.answer(paused.escalations[0]!.id, 'rotated', { by: 'sec' });
-      await assert.rejects(rt.answer(paused.escalations[0]!.id, 'again', { by: 'sec' }), { code: 'ESCALATION_NOT_PENDING' });
+      await assert.rejects(rt.answer(paused.escalations[0]!.id, 'again', { by: 'sec' }), {
+        code: 'ESCALATION_NOT_PENDING',
+      });
     } finally {
       await rt.close();
     }
@@ -64,10 +79,21 @@ describe('escalation by the model', () => {
 });
 
 describe('escalation by a tool-call rule', () => {
-  const rules = [{ category: 'money', reason: 'big refunds need a manager', when: { tool: 'ledger.append', arg: 'amount', gt: 100 } }];
+  const rules = [
+    {
+      category: 'money',
+      reason: 'big refunds need a manager',
+      when: { tool: 'ledger.append', arg: 'amount', gt: 100 },
+    },
+  ];
 
   it('holds a matching call unexecuted; an answer without --allow-call keeps it unexecuted', async () => {
-    const r = role({ autonomy: 'full', tools: ['ledger.append'], escalation: rules, turns: [{ call: 'ledger.append', args: { entry: 'refund', amount: 150 } }, done] });
+    const r = role({
+      autonomy: 'full',
+      tools: ['ledger.append'],
+      escalation: rules,
+      turns: [{ call: 'ledger.append', args: { entry: 'refund', amount: 150 } }, done],
+    });
     const rt = await createRuntime({ dataDir: r.dataDir });
     try {
       const paused = await rt.run(r.file, {});
@@ -87,11 +113,19 @@ describe('escalation by a tool-call rule', () => {
   });
 
   it('runs the held call exactly once when the answer allows it', async () => {
-    const r = role({ autonomy: 'full', tools: ['ledger.append'], escalation: rules, turns: [{ call: 'ledger.append', args: { entry: 'refund', amount: 150 } }, done] });
+    const r = role({
+      autonomy: 'full',
+      tools: ['ledger.append'],
+      escalation: rules,
+      turns: [{ call: 'ledger.append', args: { entry: 'refund', amount: 150 } }, done],
+    });
     const rt = await createRuntime({ dataDir: r.dataDir });
     try {
       const paused = await rt.run(r.file, {});
-      const result = await rt.answer(paused.escalations[0]!.id, 'approved by finance', { by: 'mgr', allowCall: true });
+      const result = await rt.answer(paused.escalations[0]!.id, 'approved by finance', {
+        by: 'mgr',
+        allowCall: true,
+      });
       assert.equal(result.status, 'succeeded');
       assert.deepEqual(r.ledger(), ['refund']);
     } finally {
@@ -100,7 +134,12 @@ describe('escalation by a tool-call rule', () => {
   });
 
   it('lets a call under the threshold run without escalating', async () => {
-    const r = role({ autonomy: 'full', tools: ['ledger.append'], escalation: rules, turns: [{ call: 'ledger.append', args: { entry: 'small', amount: 20 } }, done] });
+    const r = role({
+      autonomy: 'full',
+      tools: ['ledger.append'],
+      escalation: rules,
+      turns: [{ call: 'ledger.append', args: { entry: 'small', amount: 20 } }, done],
+    });
     const rt = await createRuntime({ dataDir: r.dataDir });
     try {
       assert.equal((await rt.run(r.file, {})).status, 'succeeded');
@@ -113,14 +152,20 @@ describe('escalation by a tool-call rule', () => {
 
 describe('escalation by an input rule', () => {
   it('escalates before the first model call and resumes with the answer as context', async () => {
-    const r = role({ autonomy: 'full', escalation: [{ category: 'legal', when: { input: { contains: ['lawsuit'] } } }], turns: [done] });
+    const r = role({
+      autonomy: 'full',
+      escalation: [{ category: 'legal', when: { input: { contains: ['lawsuit'] } } }],
+      turns: [done],
+    });
     const rt = await createRuntime({ dataDir: r.dataDir });
     try {
       const paused = await rt.run(r.file, { body: 'I will file a LAWSUIT' });
       assert.equal(paused.status, 'escalated');
       assert.equal(paused.steps, 0);
       assert.equal(paused.escalations[0]!.source, 'input_rule');
-      const result = await rt.answer(paused.escalations[0]!.id, 'Legal says: reply politely, no refund', { by: 'legal' });
+      const result = await rt.answer(paused.escalations[0]!.id, 'Legal says: reply politely, no refund', {
+        by: 'legal',
+      });
       assert.equal(result.status, 'succeeded');
       const msgs = await messagesOf(rt, result.runId);
       assert.ok(msgs.some((m) => m.role === 'user' && m.content.includes('Legal says')));
@@ -130,7 +175,11 @@ describe('escalation by an input rule', () => {
   });
 
   it('does not escalate an input that matches no rule', async () => {
-    const r = role({ autonomy: 'full', escalation: [{ category: 'legal', when: { input: { contains: ['lawsuit'] } } }], turns: [done] });
+    const r = role({
+      autonomy: 'full',
+      escalation: [{ category: 'legal', when: { input: { contains: ['lawsuit'] } } }],
+      turns: [done],
+    });
     const rt = await createRuntime({ dataDir: r.dataDir });
     try {
       assert.equal((await rt.run(r.file, { body: 'hello' })).status, 'succeeded');
@@ -141,7 +190,11 @@ describe('escalation by an input rule', () => {
 });
 
 describe('budgets', () => {
-  const loop = Array.from({ length: 6 }, (_, i) => ({ call: 'fs.list', args: { path: '.' }, usage: { inputTokens: 10, outputTokens: 5, costUsd: 0.01 * (i + 1) } }));
+  const loop = Array.from({ length: 6 }, (_, i) => ({
+    call: 'fs.list',
+    args: { path: '.' },
+    usage: { inputTokens: 10, outputTokens: 5, costUsd: 0.01 * (i + 1) },
+  }));
 
   it('escalates when max steps is reached, before the next model call; an answer grants another allotment', async () => {
     const r = role({ autonomy: 'full', budget: { maxSteps: 2 }, turns: [...loop.slice(0, 3), done] });
@@ -160,7 +213,11 @@ describe('budgets', () => {
   });
 
   it('fails with BUDGET_EXCEEDED when the role says so', async () => {
-    const r = role({ autonomy: 'full', budget: { maxCostUsd: 0.025, onExceed: 'fail' }, turns: [...loop, done] });
+    const r = role({
+      autonomy: 'full',
+      budget: { maxCostUsd: 0.025, onExceed: 'fail' },
+      turns: [...loop, done],
+    });
     const rt = await createRuntime({ dataDir: r.dataDir });
     try {
       const result = await rt.run(r.file, {});
@@ -185,14 +242,20 @@ describe('final output', () => {
       assert.equal(result.status, 'succeeded');
       assert.deepEqual(result.output, { summary: 'done' });
       const msgs = await messagesOf(rt, result.runId);
-      assert.ok(msgs.some((m) => m.role === 'user' && m.content.includes("must have required property 'summary'")));
+      assert.ok(
+        msgs.some((m) => m.role === 'user' && m.content.includes("must have required property 'summary'")),
+      );
     } finally {
       await rt.close();
     }
   });
 
   it('fails with the validation errors after a second miss', async () => {
-    const r = role({ autonomy: 'full', output, turns: [{ final: { sumary: 1 } }, { text: 'not json at all' }] });
+    const r = role({
+      autonomy: 'full',
+      output,
+      turns: [{ final: { sumary: 1 } }, { text: 'not json at all' }],
+    });
     const rt = await createRuntime({ dataDir: r.dataDir });
     try {
       const result = await rt.run(r.file, {});

@@ -23,7 +23,10 @@ const done = { final: { summary: 'done' } };
 
 describe('observe autonomy', () => {
   it('runs reads, denies a write (nothing written), tells the model why, and lets it finish', async () => {
-    const r = role({ autonomy: 'observe', turns: [{ call: 'fs.list', args: { path: '.' } }, write('a.txt'), done] });
+    const r = role({
+      autonomy: 'observe',
+      turns: [{ call: 'fs.list', args: { path: '.' } }, write('a.txt'), done],
+    });
     const rt = await createRuntime({ dataDir: r.dataDir });
     try {
       const result = await rt.run(r.file, {});
@@ -44,7 +47,10 @@ describe('observe autonomy', () => {
 
 describe('draft autonomy', () => {
   it('records a write as a draft, runs nothing, and pauses for approval', async () => {
-    const r = role({ autonomy: 'draft', turns: [{ call: 'fs.read', args: { path: 'missing.txt' } }, write('a.txt', 'drafted'), done] });
+    const r = role({
+      autonomy: 'draft',
+      turns: [{ call: 'fs.read', args: { path: 'missing.txt' } }, write('a.txt', 'drafted'), done],
+    });
     const rt = await createRuntime({ dataDir: r.dataDir });
     try {
       const result = await rt.run(r.file, {});
@@ -53,7 +59,10 @@ describe('draft autonomy', () => {
       assert.equal(r.exists('a.txt'), false);
       const inbox = await rt.inbox();
       assert.equal(inbox.approvals.length, 1);
-      assert.deepEqual(inbox.approvals[0]!.calls.map((c) => [c.tool, c.args]), [['fs.write', { path: 'a.txt', content: 'drafted' }]]);
+      assert.deepEqual(
+        inbox.approvals[0]!.calls.map((c) => [c.tool, c.args]),
+        [['fs.write', { path: 'a.txt', content: 'drafted' }]],
+      );
     } finally {
       await rt.close();
     }
@@ -63,7 +72,15 @@ describe('draft autonomy', () => {
     const r = role({
       autonomy: 'draft',
       tools: ['fs.write', 'ledger.append'],
-      turns: [{ calls: [{ tool: 'fs.write', args: { path: 'a.txt', content: 'v1' } }, { tool: 'ledger.append', args: { entry: 'e1' } }] }, done],
+      turns: [
+        {
+          calls: [
+            { tool: 'fs.write', args: { path: 'a.txt', content: 'v1' } },
+            { tool: 'ledger.append', args: { entry: 'e1' } },
+          ],
+        },
+        done,
+      ],
     });
     const rt = await createRuntime({ dataDir: r.dataDir });
     try {
@@ -85,7 +102,11 @@ describe('draft autonomy', () => {
   });
 
   it('rejecting runs nothing; the model sees the reason and the run goes on', async () => {
-    const r = role({ autonomy: 'draft', tools: ['fs.write', 'ledger.append'], turns: [{ call: 'ledger.append', args: { entry: 'e1' } }, done] });
+    const r = role({
+      autonomy: 'draft',
+      tools: ['fs.write', 'ledger.append'],
+      turns: [{ call: 'ledger.append', args: { entry: 'e1' } }, done],
+    });
     const rt = await createRuntime({ dataDir: r.dataDir });
     try {
       const paused = await rt.run(r.file, {});
@@ -106,7 +127,9 @@ describe('draft autonomy', () => {
     const rt = await createRuntime({ dataDir: r.dataDir });
     try {
       const paused = await rt.run(r.file, {});
-      await assert.rejects(rt.approve(paused.pending[0]!, { by: 'agent:test-role' }), { code: 'ACTOR_INVALID' });
+      await assert.rejects(rt.approve(paused.pending[0]!, { by: 'agent:test-role' }), {
+        code: 'ACTOR_INVALID',
+      });
       await assert.rejects(rt.approve(paused.pending[0]!, { by: '  ' }), { code: 'ACTOR_INVALID' });
       assert.equal(r.exists('a.txt'), false);
     } finally {
@@ -120,7 +143,10 @@ describe('draft autonomy', () => {
     try {
       const paused = await rt.run(r.file, {});
       assert.equal(paused.status, 'awaiting_approval');
-      const r2 = role({ autonomy: 'full', turns: [{ call: 'nightshift.approve', args: { id: paused.pending[0] } }, done] });
+      const r2 = role({
+        autonomy: 'full',
+        turns: [{ call: 'nightshift.approve', args: { id: paused.pending[0] } }, done],
+      });
       const other = await rt.run(r2.file, {});
       assert.equal(other.status, 'succeeded');
       assert.equal((await rt.inbox()).approvals.length, 1);
@@ -133,7 +159,18 @@ describe('draft autonomy', () => {
 
 describe('sandbox autonomy', () => {
   it('runs a write inside the workspace and denies one that leaves it (nothing written outside)', async () => {
-    const r = role({ autonomy: 'sandbox', turns: [{ calls: [{ tool: 'fs.write', args: { path: 'in.txt', content: 'ok' } }, { tool: 'fs.write', args: { path: '../out.txt', content: 'escape' } }] }, done] });
+    const r = role({
+      autonomy: 'sandbox',
+      turns: [
+        {
+          calls: [
+            { tool: 'fs.write', args: { path: 'in.txt', content: 'ok' } },
+            { tool: 'fs.write', args: { path: '../out.txt', content: 'escape' } },
+          ],
+        },
+        done,
+      ],
+    });
     const rt = await createRuntime({ dataDir: r.dataDir });
     try {
       const result = await rt.run(r.file, {});
@@ -150,7 +187,11 @@ describe('sandbox autonomy', () => {
   });
 
   it('denies a tool that declares no scope', async () => {
-    const r = role({ autonomy: 'sandbox', tools: ['ledger.append'], turns: [{ call: 'ledger.append', args: { entry: 'x' } }, done] });
+    const r = role({
+      autonomy: 'sandbox',
+      tools: ['ledger.append'],
+      turns: [{ call: 'ledger.append', args: { entry: 'x' } }, done],
+    });
     const rt = await createRuntime({ dataDir: r.dataDir });
     try {
       const result = await rt.run(r.file, {});
@@ -164,7 +205,20 @@ describe('sandbox autonomy', () => {
 
 describe('full autonomy', () => {
   it("runs every tool in the role's list, and denies one not in it", async () => {
-    const r = role({ autonomy: 'full', tools: ['fs.write', 'ledger.append'], turns: [{ calls: [{ tool: 'ledger.append', args: { entry: 'x' } }, { tool: 'fs.write', args: { path: 'a.txt', content: 'a' } }, { tool: 'ledger.append_once', args: { entry: 'y' } }] }, done] });
+    const r = role({
+      autonomy: 'full',
+      tools: ['fs.write', 'ledger.append'],
+      turns: [
+        {
+          calls: [
+            { tool: 'ledger.append', args: { entry: 'x' } },
+            { tool: 'fs.write', args: { path: 'a.txt', content: 'a' } },
+            { tool: 'ledger.append_once', args: { entry: 'y' } },
+          ],
+        },
+        done,
+      ],
+    });
     const rt = await createRuntime({ dataDir: r.dataDir });
     try {
       const result = await rt.run(r.file, {});
@@ -179,7 +233,11 @@ describe('full autonomy', () => {
   });
 
   it('still drafts a tool marked approval: always', async () => {
-    const r = role({ autonomy: 'full', tools: ['payments.send'], turns: [{ call: 'payments.send', args: { entry: 'inv-1', amount: 5 } }, done] });
+    const r = role({
+      autonomy: 'full',
+      tools: ['payments.send'],
+      turns: [{ call: 'payments.send', args: { entry: 'inv-1', amount: 5 } }, done],
+    });
     const rt = await createRuntime({ dataDir: r.dataDir });
     try {
       const result = await rt.run(r.file, {});

@@ -13,8 +13,15 @@ describe('a draft role on anthropic (fake server)', () => {
   let r: TestRole;
   before(async () => {
     fake = await startFakeAnthropic();
-    r = writeTestRole({ autonomy: 'draft', turns: [{ final: {} }], output: { type: 'object', required: ['summary'] } });
-    writeFileSync(r.file, readFileSync(r.file, 'utf8').replace(/model: .*/, 'model: anthropic:claude-sonnet-4-5'));
+    r = writeTestRole({
+      autonomy: 'draft',
+      turns: [{ final: {} }],
+      output: { type: 'object', required: ['summary'] },
+    });
+    writeFileSync(
+      r.file,
+      readFileSync(r.file, 'utf8').replace(/model: .*/, 'model: anthropic:claude-sonnet-4-5'),
+    );
   });
   after(async () => {
     await fake.close();
@@ -22,10 +29,17 @@ describe('a draft role on anthropic (fake server)', () => {
   });
 
   it('drafts the write, runs it on approval, sends the result back, and records the cost', async () => {
-    const rt = await createRuntime({ dataDir: r.dataDir, env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: fake.url } });
+    const rt = await createRuntime({
+      dataDir: r.dataDir,
+      env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: fake.url },
+    });
     try {
       fake.enqueue(
-        { text: 'Writing the note.', calls: [{ name: 'fs_write', input: { path: 'note.txt', content: 'from claude' } }], usage: { input: 500, output: 40 } },
+        {
+          text: 'Writing the note.',
+          calls: [{ name: 'fs_write', input: { path: 'note.txt', content: 'from claude' } }],
+          usage: { input: 500, output: 40 },
+        },
         { text: '{"summary":"wrote the note"}', usage: { input: 700, output: 20 } },
       );
       const paused = await rt.run(r.file, { ask: 'write a note' });
@@ -39,7 +53,10 @@ describe('a draft role on anthropic (fake server)', () => {
       assert.equal(done.usage.inputTokens, 1200);
       assert.equal(done.usage.outputTokens, 60);
       assert.ok(Math.abs(done.usage.costUsd - (1200 * 3 + 60 * 15) / 1e6) < 1e-12);
-      const messages = fake.requests[1]!.body.messages as { role: string; content: { type: string; content?: string }[] }[];
+      const messages = fake.requests[1]!.body.messages as {
+        role: string;
+        content: { type: string; content?: string }[];
+      }[];
       const result = messages.flatMap((m) => m.content).find((p) => p.type === 'tool_result')!;
       assert.deepEqual(JSON.parse(result.content!), { path: 'note.txt', bytes: 11, mode: 'overwrite' });
       assert.equal(done.model, 'anthropic:claude-sonnet-4-5');

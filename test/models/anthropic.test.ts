@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_PRICES } from '../../src/models/pricing.js';
+import { resolveModel } from '../../src/models/resolve.js';
 import { describeModelContract } from '../contract/model.js';
 import { startFakeAnthropic } from '../support/fake-anthropic.js';
-import { resolveModel } from '../../src/models/resolve.js';
 
 const SECRET = 'sk-ant-test-secret-123';
 const price = DEFAULT_PRICES['anthropic:claude-sonnet-4-5']!;
@@ -32,7 +32,9 @@ describe('anthropic request details', () => {
   it('sends the key, the version header, the system prompt and the model', async () => {
     const fake = await startFakeAnthropic();
     try {
-      const model = await resolveModel('anthropic:claude-haiku-4-5', { env: { ANTHROPIC_API_KEY: SECRET, ANTHROPIC_BASE_URL: fake.url } });
+      const model = await resolveModel('anthropic:claude-haiku-4-5', {
+        env: { ANTHROPIC_API_KEY: SECRET, ANTHROPIC_BASE_URL: fake.url },
+      });
       await model.turn({ system: 'You are terse.', messages: [{ role: 'user', content: 'hi' }], tools: [] });
       const req = fake.requests[0]!;
       assert.equal(req.path, '/v1/messages');

@@ -10,7 +10,8 @@ const toolResults = (body: Record<string, unknown>): [string, string][] =>
   (body.messages as { role: string; tool_call_id?: string; content?: unknown }[])
     .filter((m) => m.role === 'tool')
     .map((m) => [m.tool_call_id!, JSON.stringify(m.content)]);
-const toolNames = (body: Record<string, unknown>) => (body.tools as { function: { name: string } }[]).map((t) => t.function.name);
+const toolNames = (body: Record<string, unknown>) =>
+  (body.tools as { function: { name: string } }[]).map((t) => t.function.name);
 
 describeModelContract('openai', {
   start: startFakeOpenAI,

@@ -6,19 +6,37 @@ import { toolNameMap } from '../../src/models/tool-names.js';
 
 describe('resolveModel', () => {
   it('needs the provider key', async () => {
-    await assert.rejects(resolveModel('anthropic:claude-sonnet-4-5', { env: {} }), { code: 'MODEL_CONFIG', message: /ANTHROPIC_API_KEY/ });
-    await assert.rejects(resolveModel('openai:gpt-5', { env: { OPENAI_API_KEY: ' ' } }), { code: 'MODEL_CONFIG', message: /OPENAI_API_KEY/ });
+    await assert.rejects(resolveModel('anthropic:claude-sonnet-4-5', { env: {} }), {
+      code: 'MODEL_CONFIG',
+      message: /ANTHROPIC_API_KEY/,
+    });
+    await assert.rejects(resolveModel('openai:gpt-5', { env: { OPENAI_API_KEY: ' ' } }), {
+      code: 'MODEL_CONFIG',
+      message: /OPENAI_API_KEY/,
+    });
   });
 
   it('rejects malformed specs and unknown providers', async () => {
-    for (const spec of ['gpt-4', 'anthropic:', 'mystery:model', 'openai-compatible:llama3', 'openai-compatible:llama3@ftp://x']) {
+    for (const spec of [
+      'gpt-4',
+      'anthropic:',
+      'mystery:model',
+      'openai-compatible:llama3',
+      'openai-compatible:llama3@ftp://x',
+    ]) {
       await assert.rejects(resolveModel(spec, { env: {} }), { code: 'MODEL_CONFIG' }, spec);
     }
   });
 
   it('refuses executors this version does not have', async () => {
-    await assert.rejects(resolveModel('claude-code:sonnet', { env: {} }), { code: 'MODEL_CONFIG', message: /not available/ });
-    await assert.rejects(resolveModel('codex:gpt-5', { env: {} }), { code: 'MODEL_CONFIG', message: /not available/ });
+    await assert.rejects(resolveModel('claude-code:sonnet', { env: {} }), {
+      code: 'MODEL_CONFIG',
+      message: /not available/,
+    });
+    await assert.rejects(resolveModel('codex:gpt-5', { env: {} }), {
+      code: 'MODEL_CONFIG',
+      message: /not available/,
+    });
   });
 });
 

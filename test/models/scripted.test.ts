@@ -25,7 +25,8 @@ writeFileSync(
 
 const request = (assistantTurns: number): ModelRequest => {
   const messages: Message[] = [{ role: 'user', content: 'go' }];
-  for (let i = 0; i < assistantTurns; i++) messages.push({ role: 'assistant', text: '', calls: [] }, { role: 'user', content: 'more' });
+  for (let i = 0; i < assistantTurns; i++)
+    messages.push({ role: 'assistant', text: '', calls: [] }, { role: 'user', content: 'more' });
   return { system: 's', messages, tools: [] };
 };
 
@@ -39,20 +40,28 @@ describe('scripted model', () => {
 
   it('answers turn N from the number of assistant messages, in any order', async () => {
     const third = await model.turn(request(2));
-    assert.deepEqual(third.calls, [{ id: 'call_2_0', tool: 'escalate', args: { category: 'money', reason: 'too much' } }]);
+    assert.deepEqual(third.calls, [
+      { id: 'call_2_0', tool: 'escalate', args: { category: 'money', reason: 'too much' } },
+    ]);
     const first = await model.turn(request(0));
     assert.deepEqual(first.calls, [{ id: 'call_0_0', tool: 'fs.read', args: { path: 'a.txt' } }]);
     assert.deepEqual(first.usage, { inputTokens: 12, outputTokens: 3, cachedInputTokens: 0, costUsd: 0.001 });
     const second = await model.turn(request(1));
     assert.equal(second.text, 'two at once');
-    assert.deepEqual(second.calls.map((c) => c.tool), ['fs.read', 'fs.write']);
+    assert.deepEqual(
+      second.calls.map((c) => c.tool),
+      ['fs.read', 'fs.write'],
+    );
     const last = await model.turn(request(3));
     assert.deepEqual(JSON.parse(last.text), { summary: 'done' });
     assert.equal(last.stopReason, 'end');
   });
 
   it('says so when the script runs out', async () => {
-    await assert.rejects(model.turn(request(4)), { code: 'SCRIPT_EXHAUSTED', message: /has 4 turns; the run asked for turn 5/ });
+    await assert.rejects(model.turn(request(4)), {
+      code: 'SCRIPT_EXHAUSTED',
+      message: /has 4 turns; the run asked for turn 5/,
+    });
   });
 
   it('returns fresh objects (callers may mutate them)', async () => {

@@ -10,7 +10,9 @@ const inside: ScopeVerdict = { kind: 'inside' };
 const unscoped: ScopeVerdict = { kind: 'unscoped' };
 const outside: ScopeVerdict = { kind: 'outside', reason: "path '../x' leaves the workspace" };
 
-function input(over: Partial<PolicyInput> & { effect?: Effect; approval?: 'policy' | 'always' }): PolicyInput {
+function input(
+  over: Partial<PolicyInput> & { effect?: Effect; approval?: 'policy' | 'always' },
+): PolicyInput {
   const { effect = 'write', approval = 'policy', ...rest } = over;
   return {
     autonomy: 'full',
@@ -24,7 +26,10 @@ function input(over: Partial<PolicyInput> & { effect?: Effect; approval?: 'polic
   };
 }
 
-const refundRule: EscalationRule = { category: 'money', when: { tool: 'refunds.issue', arg: 'amount', gt: 100 } };
+const refundRule: EscalationRule = {
+  category: 'money',
+  when: { tool: 'refunds.issue', arg: 'amount', gt: 100 },
+};
 
 describe('decide: the autonomy ladder', () => {
   const table: [string, Autonomy, Effect, ScopeVerdict, 'allow' | 'draft' | 'deny'][] = [
@@ -87,7 +92,9 @@ describe('decide: the autonomy ladder', () => {
 
   it('treats the escalate tool as an escalation at every level', () => {
     for (const autonomy of ['observe', 'draft', 'sandbox', 'full'] as const) {
-      const d = decide(input({ autonomy, roleTools: [], tool: undefined, call: { tool: 'escalate', args: {} } }));
+      const d = decide(
+        input({ autonomy, roleTools: [], tool: undefined, call: { tool: 'escalate', args: {} } }),
+      );
       assert.equal(d.decision, 'escalate');
     }
   });
@@ -126,7 +133,12 @@ describe('decide: escalation rules', () => {
   it('combines conditions with all / any / not', () => {
     const rule: EscalationRule = {
       category: 'high_impact',
-      when: { all: [{ tool: 'fs.write', arg: 'path', matches: '^prod/' }, { not: { tool: 'fs.write', arg: 'content', eq: '' } }] },
+      when: {
+        all: [
+          { tool: 'fs.write', arg: 'path', matches: '^prod/' },
+          { not: { tool: 'fs.write', arg: 'content', eq: '' } },
+        ],
+      },
     };
     const on = (path: string, content: string) =>
       decide(input({ escalation: [rule], call: { tool: 'fs.write', args: { path, content } } })).decision;
@@ -146,8 +158,14 @@ describe('decide: escalation rules', () => {
       inputEscalations(rules, { ticket: 'T-1', body: 'My ATTORNEY will call' }).map((m) => m.rule.category),
       ['legal'],
     );
-    assert.deepEqual(inputEscalations(rules, { ticket: 'T-2', body: 'ssn 123-45-6789' }).map((m) => m.rule.category), ['privacy']);
-    assert.deepEqual(inputEscalations(rules, { body: 'hello' }).map((m) => m.rule.category), ['ambiguous']);
+    assert.deepEqual(
+      inputEscalations(rules, { ticket: 'T-2', body: 'ssn 123-45-6789' }).map((m) => m.rule.category),
+      ['privacy'],
+    );
+    assert.deepEqual(
+      inputEscalations(rules, { body: 'hello' }).map((m) => m.rule.category),
+      ['ambiguous'],
+    );
     assert.deepEqual(inputEscalations(rules, { ticket: 'T-3', body: 'hello' }), []);
   });
 });

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { z } from 'zod';
+import { RoleInvalidError } from '../../src/errors.js';
 import { defineRole } from '../../src/roles/define.js';
 import { loadRoleFile } from '../../src/roles/load.js';
 import { defineTool } from '../../src/tools/define.js';
-import { RoleInvalidError } from '../../src/errors.js';
-import { z } from 'zod';
 import { examples, fixtures } from '../support/paths.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -66,11 +66,19 @@ describe('loading role files', () => {
     const { err, issues } = await issuesOf(GOOD.replace('autonomy: draft', 'autonomy: ful'), 'refund.yaml');
     assert.equal(issues.length, 1);
     assert.deepEqual({ line: issues[0]!.line, path: issues[0]!.path }, { line: 3, path: 'autonomy' });
-    assert.match(err.message, /refund\.yaml:3 autonomy: expected one of observe\|draft\|sandbox\|full, got 'ful'/);
+    assert.match(
+      err.message,
+      /refund\.yaml:3 autonomy: expected one of observe\|draft\|sandbox\|full, got 'ful'/,
+    );
   });
 
   it('rejects unknown keys at their line, suggesting the right one', async () => {
-    const { issues } = await issuesOf(GOOD.replace('budget: { maxSteps: 20', 'budget: { maxStep: 20').replace('autonomy: draft', 'autonomy: draft\nautonmy: full'));
+    const { issues } = await issuesOf(
+      GOOD.replace('budget: { maxSteps: 20', 'budget: { maxStep: 20').replace(
+        'autonomy: draft',
+        'autonomy: draft\nautonmy: full',
+      ),
+    );
     const byPath = Object.fromEntries(issues.map((i) => [i.path, i]));
     assert.equal(byPath.autonmy?.line, 4);
     assert.match(byPath.autonmy!.message, /unknown key 'autonmy' \(did you mean 'autonomy'\?\)/);
@@ -79,7 +87,9 @@ describe('loading role files', () => {
   });
 
   it('reports a missing key as required, and a wrong type', async () => {
-    const { issues } = await issuesOf(GOOD.replace('description: Answers refund requests\n', '').replace('maxSteps: 20', 'maxSteps: twenty'));
+    const { issues } = await issuesOf(
+      GOOD.replace('description: Answers refund requests\n', '').replace('maxSteps: 20', 'maxSteps: twenty'),
+    );
     const messages = issues.map((i) => `${i.path}: ${i.message}`);
     assert.ok(messages.includes('description: required'), messages.join('\n'));
     assert.ok(messages.includes('budget.maxSteps: expected number, got string'), messages.join('\n'));
@@ -107,10 +117,15 @@ describe('loading role files', () => {
   });
 
   it('rejects an unknown tool name at its list position', async () => {
-    const { issues } = await issuesOf(GOOD.replace('tools: [fs.read, fs.write]', 'tools:\n  - fs.read\n  - refunds.isue'));
+    const { issues } = await issuesOf(
+      GOOD.replace('tools: [fs.read, fs.write]', 'tools:\n  - fs.read\n  - refunds.isue'),
+    );
     assert.equal(issues[0]!.path, 'tools[1]');
     assert.equal(issues[0]!.line, 9);
-    assert.match(issues[0]!.message, /unknown tool 'refunds\.isue' \(available: fs\.read, fs\.list, fs\.write\)/);
+    assert.match(
+      issues[0]!.message,
+      /unknown tool 'refunds\.isue' \(available: fs\.read, fs\.list, fs\.write\)/,
+    );
   });
 
   it('rejects a bad escalation condition (unknown operator)', async () => {
@@ -120,7 +135,10 @@ describe('loading role files', () => {
   });
 
   it('reports a missing role file clearly', async () => {
-    await assert.rejects(loadRoleFile(join(tmp.path, 'absent.yaml')), { code: 'ROLE_NOT_FOUND', message: /absent\.yaml: no such file/ });
+    await assert.rejects(loadRoleFile(join(tmp.path, 'absent.yaml')), {
+      code: 'ROLE_NOT_FOUND',
+      message: /absent\.yaml: no such file/,
+    });
   });
 
   it('reports problems in the model script file with its own lines', async () => {
@@ -141,17 +159,34 @@ describe('loading role files', () => {
     const va = (await loadRoleFile(join(a, 'roles', 'ops-monitor.yaml'))).version;
     const vb = (await loadRoleFile(join(b, 'roles', 'ops-monitor.yaml'))).version;
     assert.equal(va, vb);
-    writeFileSync(join(b, 'roles', 'ops-monitor.script.yaml'), 'turns:\n  - final: { healthy: true, findings: [] }\n');
+    writeFileSync(
+      join(b, 'roles', 'ops-monitor.script.yaml'),
+      'turns:\n  - final: { healthy: true, findings: [] }\n',
+    );
     assert.notEqual((await loadRoleFile(join(b, 'roles', 'ops-monitor.yaml'))).version, va);
   });
 });
 
 describe('defineRole', () => {
-  const tool = defineTool({ name: 'crm.lookup', description: 'look', input: z.object({ id: z.string() }), effect: 'read', run: () => ({}) });
+  const tool = defineTool({
+    name: 'crm.lookup',
+    description: 'look',
+    input: z.object({ id: z.string() }),
+    effect: 'read',
+    run: () => ({}),
+  });
 
   it('accepts tool objects and names, resolves paths against dir', () => {
     const role = defineRole(
-      { name: 'coded', description: 'd', autonomy: 'full', model: 'script:./script.yaml', instructions: 'i', tools: ['fs.read', tool], workspace: './workspace' },
+      {
+        name: 'coded',
+        description: 'd',
+        autonomy: 'full',
+        model: 'script:./script.yaml',
+        instructions: 'i',
+        tools: ['fs.read', tool],
+        workspace: './workspace',
+      },
       { dir: tmp.path },
     );
     assert.deepEqual(role.tools, ['fs.read', 'crm.lookup']);
@@ -161,7 +196,11 @@ describe('defineRole', () => {
 
   it('throws every problem at once, with key paths', () => {
     assert.throws(
-      () => defineRole({ name: 'Bad Name', description: '', autonomy: 'ful' as never, model: 'gpt', instructions: 'i' }, { dir: tmp.path }),
+      () =>
+        defineRole(
+          { name: 'Bad Name', description: '', autonomy: 'ful' as never, model: 'gpt', instructions: 'i' },
+          { dir: tmp.path },
+        ),
       (err: unknown) => {
         assert.ok(err instanceof RoleInvalidError);
         const paths = err.issues.map((i) => i.path).sort();
@@ -172,7 +211,13 @@ describe('defineRole', () => {
   });
 
   it('loads the fixture tool module through a role file', async () => {
-    const file = writeRole('with-module.yaml', GOOD.replace('tools: [fs.read, fs.write]', `tools: [ledger.append]\ntoolModules: [${fixtures('tools', 'ledger.ts')}]`));
+    const file = writeRole(
+      'with-module.yaml',
+      GOOD.replace(
+        'tools: [fs.read, fs.write]',
+        `tools: [ledger.append]\ntoolModules: [${fixtures('tools', 'ledger.ts')}]`,
+      ),
+    );
     const role = await loadRoleFile(file);
     assert.deepEqual(role.tools, ['ledger.append']);
   });

@@ -33,8 +33,16 @@ describe('sqlite store specifics', () => {
     const b = openSqliteStore({ dataDir: tmp.path });
     await Promise.all([a.init(), b.init()]);
     const run = newRun();
-    await a.createRun(run, { steps: [{ runId: run.id, seq: 1, kind: 'run_started', at: 1, data: {} }], at: 1 });
-    const mk = () => ({ runId: run.id, expectSeq: 1, steps: [{ runId: run.id, seq: 2, kind: 'decision' as const, at: 2, data: {} }], at: 2 });
+    await a.createRun(run, {
+      steps: [{ runId: run.id, seq: 1, kind: 'run_started', at: 1, data: {} }],
+      at: 1,
+    });
+    const mk = () => ({
+      runId: run.id,
+      expectSeq: 1,
+      steps: [{ runId: run.id, seq: 2, kind: 'decision' as const, at: 2, data: {} }],
+      at: 2,
+    });
     const results = await Promise.allSettled([a.commit(mk()), b.commit(mk())]);
     assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
     const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;

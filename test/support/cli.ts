@@ -18,7 +18,10 @@ export interface CliOptions {
 }
 
 /** Starts the CLI; the caller may kill it. */
-export function startCli(args: string[], options: CliOptions = {}): { child: ChildProcess; done: Promise<CliResult> } {
+export function startCli(
+  args: string[],
+  options: CliOptions = {},
+): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [cliPath, ...args], {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, NIGHTSHIFT_ACTOR: 'tester', ...options.env },

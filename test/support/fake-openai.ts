@@ -18,7 +18,11 @@ export async function startFakeOpenAI(): Promise<FakeServer> {
   const server = createServer(async (req, res) => {
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
       res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error', code: null } }));
+      res.end(
+        JSON.stringify({
+          error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error', code: null },
+        }),
+      );
       return;
     }
     const body = await readBody(req);
@@ -29,23 +33,56 @@ export async function startFakeOpenAI(): Promise<FakeServer> {
         'content-type': 'application/json',
         ...(answer.retryAfter !== undefined ? { 'retry-after': String(answer.retryAfter) } : {}),
       });
-      const type = answer.status === 429 ? 'rate_limit_exceeded' : answer.status >= 500 ? 'server_error' : 'invalid_request_error';
-      res.end(JSON.stringify({ error: { message: answer.message ?? `fake ${answer.status}`, type, code: type } }));
+      const type =
+        answer.status === 429
+          ? 'rate_limit_exceeded'
+          : answer.status >= 500
+            ? 'server_error'
+            : 'invalid_request_error';
+      res.end(
+        JSON.stringify({ error: { message: answer.message ?? `fake ${answer.status}`, type, code: type } }),
+      );
       return;
     }
     const id = `chatcmpl-fake${++counter}`;
     const model = String(body.model ?? 'unknown');
     const created = Math.floor(Date.now() / 1000);
     const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
-      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices, ...extra })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices, ...extra })}\n\n`,
+      );
     const calls = answer.calls ?? [];
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
-    if (answer.text) for (const p of pieces(answer.text, 3)) chunk([{ index: 0, delta: { content: p }, finish_reason: null }]);
+    if (answer.text)
+      for (const p of pieces(answer.text, 3))
+        chunk([{ index: 0, delta: { content: p }, finish_reason: null }]);
     for (const [i, c] of calls.entries()) {
       const args = pieces(JSON.stringify(c.input), 3);
-      chunk([{ index: 0, delta: { tool_calls: [{ index: i, id: `call_${counter}_${i}`, type: 'function', function: { name: c.name, arguments: '' } }] }, finish_reason: null }]);
-      for (const a of args) chunk([{ index: 0, delta: { tool_calls: [{ index: i, function: { arguments: a } }] }, finish_reason: null }]);
+      chunk([
+        {
+          index: 0,
+          delta: {
+            tool_calls: [
+              {
+                index: i,
+                id: `call_${counter}_${i}`,
+                type: 'function',
+                function: { name: c.name, arguments: '' },
+              },
+            ],
+          },
+          finish_reason: null,
+        },
+      ]);
+      for (const a of args)
+        chunk([
+          {
+            index: 0,
+            delta: { tool_calls: [{ index: i, function: { arguments: a } }] },
+            finish_reason: null,
+          },
+        ]);
     }
     chunk([{ index: 0, delta: {}, finish_reason: calls.length > 0 ? 'tool_calls' : 'stop' }]);
     const streamOptions = body.stream_options as { include_usage?: boolean } | undefined;

@@ -25,7 +25,13 @@ symlinkSync(join(ws, 'docs', 'a.txt'), join(ws, 'alias.txt'));
 symlinkSync('/dev/zero', join(ws, 'zero'));
 
 function ctx(workspace: string | undefined = ws): ToolContext {
-  return { role: {} as never, runId: 'run_t', idempotencyKey: 'run_t:1:0', workspace, signal: new AbortController().signal };
+  return {
+    role: {} as never,
+    runId: 'run_t',
+    idempotencyKey: 'run_t:1:0',
+    workspace,
+    signal: new AbortController().signal,
+  };
 }
 
 async function scopeOf(tool: AnyTool, args: unknown) {
@@ -41,7 +47,12 @@ describe('fs tools inside the workspace', () => {
     assert.equal(readFileSync(join(ws, 'new', 'deep', 'b.txt'), 'utf8'), 'hi');
     await fsWrite.run(fsWrite.input.parse({ path: 'new/deep/b.txt', content: '!', mode: 'append' }), ctx());
     assert.equal(readFileSync(join(ws, 'new', 'deep', 'b.txt'), 'utf8'), 'hi!');
-    await assert.rejects(Promise.resolve(fsWrite.run(fsWrite.input.parse({ path: 'new/deep/b.txt', content: 'x', mode: 'create' }), ctx())), /already exists/);
+    await assert.rejects(
+      Promise.resolve(
+        fsWrite.run(fsWrite.input.parse({ path: 'new/deep/b.txt', content: 'x', mode: 'create' }), ctx()),
+      ),
+      /already exists/,
+    );
   });
 
   it('follows a symlink that stays inside for reads', async () => {
@@ -61,8 +72,18 @@ describe('fs tools refuse to leave the workspace', () => {
     ['.. escape (read)', fsRead, { path: '../outside/secret.txt' }, /leaves the workspace/],
     ['.. escape (write)', fsWrite, { path: 'docs/../../x.txt', content: 'x' }, /leaves the workspace/],
     ['absolute path', fsRead, { path: join(outside, 'secret.txt') }, /is absolute/],
-    ['symlinked file pointing out', fsRead, { path: 'leak.txt' }, /through a symlink to .*outside the workspace/],
-    ['symlinked dir pointing out (write)', fsWrite, { path: 'out-dir/planted.txt', content: 'x' }, /through a symlink/],
+    [
+      'symlinked file pointing out',
+      fsRead,
+      { path: 'leak.txt' },
+      /through a symlink to .*outside the workspace/,
+    ],
+    [
+      'symlinked dir pointing out (write)',
+      fsWrite,
+      { path: 'out-dir/planted.txt', content: 'x' },
+      /through a symlink/,
+    ],
     ['symlinked dir pointing out (list)', fsList, { path: 'out-dir' }, /through a symlink/],
     ['writing through a symlink inside', fsWrite, { path: 'alias.txt', content: 'x' }, /is a symlink/],
     ['a device file via a symlink', fsRead, { path: 'zero' }, /outside the workspace/],
@@ -73,7 +94,9 @@ describe('fs tools refuse to leave the workspace', () => {
       const verdict = await scopeOf(tool, args);
       assert.equal(verdict.kind, 'outside');
       assert.match((verdict as { reason: string }).reason, reason);
-      await assert.rejects(Promise.resolve(tool.run(tool.input.parse(args), ctx())), { code: 'SCOPE_VIOLATION' });
+      await assert.rejects(Promise.resolve(tool.run(tool.input.parse(args), ctx())), {
+        code: 'SCOPE_VIOLATION',
+      });
     });
   }
 
@@ -101,22 +124,43 @@ describe('fs tools refuse to leave the workspace', () => {
   it('refuses a fifo inside the workspace (not a regular file) without blocking', async () => {
     execFileSync('mkfifo', [join(ws, 'pipe')]);
     assert.deepEqual(await scopeOf(fsRead, { path: 'pipe' }), { kind: 'inside' });
-    await assert.rejects(Promise.resolve(fsRead.run(fsRead.input.parse({ path: 'pipe' }), ctx())), /not a regular file/);
+    await assert.rejects(
+      Promise.resolve(fsRead.run(fsRead.input.parse({ path: 'pipe' }), ctx())),
+      /not a regular file/,
+    );
   });
 
   it('refuses oversize files for reading', async () => {
     writeFileSync(join(ws, 'big.bin'), Buffer.alloc(1024 * 1024 + 1));
-    await assert.rejects(Promise.resolve(fsRead.run(fsRead.input.parse({ path: 'big.bin' }), ctx())), /over the 1048576-byte read limit/);
+    await assert.rejects(
+      Promise.resolve(fsRead.run(fsRead.input.parse({ path: 'big.bin' }), ctx())),
+      /over the 1048576-byte read limit/,
+    );
   });
 
   it('property: whenever a path resolves, it is inside the workspace', async () => {
-    const segment = fc.constantFrom('a', 'b', '..', '.', '', 'docs', 'out-dir', 'alias.txt', 'leak.txt', 'x y');
+    const segment = fc.constantFrom(
+      'a',
+      'b',
+      '..',
+      '.',
+      '',
+      'docs',
+      'out-dir',
+      'alias.txt',
+      'leak.txt',
+      'x y',
+    );
     await fc.assert(
-      fc.asyncProperty(fc.array(segment, { minLength: 1, maxLength: 6 }), fc.constantFrom<'read' | 'write'>('read', 'write'), async (parts, purpose) => {
-        const r = await resolveInside(ws, parts.join('/'), purpose);
-        if (!r.ok) return true;
-        return r.absolute === r.workspace || r.absolute.startsWith(`${r.workspace}/`);
-      }),
+      fc.asyncProperty(
+        fc.array(segment, { minLength: 1, maxLength: 6 }),
+        fc.constantFrom<'read' | 'write'>('read', 'write'),
+        async (parts, purpose) => {
+          const r = await resolveInside(ws, parts.join('/'), purpose);
+          if (!r.ok) return true;
+          return r.absolute === r.workspace || r.absolute.startsWith(`${r.workspace}/`);
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -50,14 +50,17 @@ export function toPrompt(request: ModelRequest, name: (n: string) => string): La
     else if (m.role === 'assistant') {
       const content: Extract<LanguageModelV3Prompt[number], { role: 'assistant' }>['content'] = [];
       if (m.text) content.push({ type: 'text', text: m.text });
-      for (const c of m.calls) content.push({ type: 'tool-call', toolCallId: c.id, toolName: name(c.tool), input: c.args ?? {} });
+      for (const c of m.calls)
+        content.push({ type: 'tool-call', toolCallId: c.id, toolName: name(c.tool), input: c.args ?? {} });
       prompt.push({ role: 'assistant', content });
     } else {
       const part = {
         type: 'tool-result' as const,
         toolCallId: m.callId,
         toolName: name(m.tool),
-        output: m.isError ? { type: 'error-text' as const, value: m.content } : { type: 'text' as const, value: m.content },
+        output: m.isError
+          ? { type: 'error-text' as const, value: m.content }
+          : { type: 'text' as const, value: m.content },
       };
       const last = prompt[prompt.length - 1];
       // Results of one turn's calls go back together in one tool message.
@@ -112,7 +115,11 @@ export function createAiSdkModel(settings: AdapterSettings): Model {
           text += part.delta;
           break;
         case 'tool-call':
-          calls.push({ id: part.toolCallId, tool: names.fromProvider(part.toolName), args: parseArgs(part.input) });
+          calls.push({
+            id: part.toolCallId,
+            tool: names.fromProvider(part.toolName),
+            args: parseArgs(part.input),
+          });
           break;
         case 'response-metadata':
           if (part.modelId) modelId = part.modelId;
@@ -124,7 +131,14 @@ export function createAiSdkModel(settings: AdapterSettings): Model {
             cachedInputTokens: part.usage.inputTokens.cacheRead ?? 0,
           };
           const u = part.finishReason.unified;
-          stop = u === 'stop' ? 'end' : u === 'tool-calls' ? 'tool_calls' : u === 'length' ? 'max_tokens' : 'other';
+          stop =
+            u === 'stop'
+              ? 'end'
+              : u === 'tool-calls'
+                ? 'tool_calls'
+                : u === 'length'
+                  ? 'max_tokens'
+                  : 'other';
           break;
         }
         case 'error':
@@ -134,7 +148,13 @@ export function createAiSdkModel(settings: AdapterSettings): Model {
       }
     }
     if (calls.length > 0 && stop === 'end') stop = 'tool_calls';
-    return { text, calls, usage: { ...usage, costUsd: costOf(settings.price, usage) }, stopReason: stop, modelId };
+    return {
+      text,
+      calls,
+      usage: { ...usage, costUsd: costOf(settings.price, usage) },
+      stopReason: stop,
+      modelId,
+    };
   }
 
   return {
@@ -151,8 +171,13 @@ export function createAiSdkModel(settings: AdapterSettings): Model {
             continue;
           }
           const status = err.statusCode ? ` (HTTP ${err.statusCode})` : '';
-          const name = (raw as Error)?.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : err.message;
-          throw new NightshiftError('MODEL_ERROR', `${settings.spec}${status}: ${name}${attempt > 0 ? ` (after ${attempt + 1} attempts)` : ''}`, { cause: raw });
+          const name =
+            (raw as Error)?.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : err.message;
+          throw new NightshiftError(
+            'MODEL_ERROR',
+            `${settings.spec}${status}: ${name}${attempt > 0 ? ` (after ${attempt + 1} attempts)` : ''}`,
+            { cause: raw },
+          );
         }
       }
     },

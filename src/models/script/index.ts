@@ -1,2 +1,2 @@
-export { createScriptedModel } from './scripted-model.js';
 export { loadScript, ScriptFile, ScriptTurn } from './script-file.js';
+export { createScriptedModel } from './scripted-model.js';

@@ -18,7 +18,11 @@ export const ScriptTurn = z
     args: z.unknown().optional(),
     calls: z.array(Call).min(1).optional(),
     escalate: z
-      .strictObject({ category: z.string().min(1), reason: z.string().min(1), missing: z.string().optional() })
+      .strictObject({
+        category: z.string().min(1),
+        reason: z.string().min(1),
+        missing: z.string().optional(),
+      })
       .optional(),
     final: z.unknown().optional(),
     text: z.string().optional(),
@@ -39,7 +43,8 @@ export const ScriptTurn = z
             : `a turn has exactly one of call, calls, escalate, final or text; this one has ${kinds.join(' and ')}`,
       });
     }
-    if (t.args !== undefined && t.call === undefined) ctx.addIssue({ code: 'custom', path: ['args'], message: 'args belongs to call' });
+    if (t.args !== undefined && t.call === undefined)
+      ctx.addIssue({ code: 'custom', path: ['args'], message: 'args belongs to call' });
   });
 export type ScriptTurn = z.infer<typeof ScriptTurn>;
 

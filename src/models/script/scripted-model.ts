@@ -16,7 +16,8 @@ function toResponse(turn: ScriptTurn, index: number): ModelResponse {
   const base = { usage, modelId: 'script' };
   let calls: ToolCallRequest[] = [];
   if (turn.call !== undefined) calls = [{ id: `call_${index}_0`, tool: turn.call, args: turn.args ?? {} }];
-  else if (turn.calls) calls = turn.calls.map((c, i) => ({ id: `call_${index}_${i}`, tool: c.tool, args: c.args ?? {} }));
+  else if (turn.calls)
+    calls = turn.calls.map((c, i) => ({ id: `call_${index}_${i}`, tool: c.tool, args: c.args ?? {} }));
   else if (turn.escalate) calls = [{ id: `call_${index}_0`, tool: 'escalate', args: turn.escalate }];
   if (calls.length > 0) return { ...base, text: turn.say ?? '', calls, stopReason: 'tool_calls' };
   const text = turn.text !== undefined ? turn.text : JSON.stringify(turn.final ?? null);
@@ -35,9 +36,13 @@ export function createScriptedModel(file: string): Model {
       const response = responses[index];
       const turn = script.turns[index];
       if (!response || !turn) {
-        throw new NightshiftError('SCRIPT_EXHAUSTED', `script ${file} has ${responses.length} turns; the run asked for turn ${index + 1}`);
+        throw new NightshiftError(
+          'SCRIPT_EXHAUSTED',
+          `script ${file} has ${responses.length} turns; the run asked for turn ${index + 1}`,
+        );
       }
-      if (turn.delayMs) await sleep(turn.delayMs, undefined, request.signal ? { signal: request.signal } : undefined);
+      if (turn.delayMs)
+        await sleep(turn.delayMs, undefined, request.signal ? { signal: request.signal } : undefined);
       // A fresh copy per call: the engine may keep what it is given.
       return structuredClone(response);
     },

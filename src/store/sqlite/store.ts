@@ -50,7 +50,9 @@ function wrap<T>(what: string, fn: () => T): T {
     return fn();
   } catch (err) {
     if (err instanceof NightshiftError) throw err;
-    throw new NightshiftError('STORE_ERROR', `SQLite store: ${what} failed: ${(err as Error).message}`, { cause: err });
+    throw new NightshiftError('STORE_ERROR', `SQLite store: ${what} failed: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -83,7 +85,12 @@ export class SqliteStore implements Store {
   // Group commit: writes issued while a flush is pending share one SQLite transaction, each inside its own
   // savepoint, so one batch failing its checks rolls back only itself. A caller's promise settles only
   // after the shared COMMIT, so "persisted before the next step" holds for every batch.
-  private queue: { what: string; work: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+  private queue: {
+    what: string;
+    work: () => unknown;
+    resolve: (v: unknown) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
   private flushScheduled = false;
   private savepoint!: (fn: () => unknown) => unknown;
   private readTx!: <T>(fn: () => T) => T;
@@ -116,7 +123,14 @@ export class SqliteStore implements Store {
         }
       });
     } catch (err) {
-      const e = err instanceof NightshiftError ? err : new NightshiftError('STORE_ERROR', `SQLite store: ${items[0]!.what} failed: ${(err as Error).message}`, { cause: err });
+      const e =
+        err instanceof NightshiftError
+          ? err
+          : new NightshiftError(
+              'STORE_ERROR',
+              `SQLite store: ${items[0]!.what} failed: ${(err as Error).message}`,
+              { cause: err },
+            );
       for (const item of items) item.reject(e);
       return;
     }
@@ -125,7 +139,15 @@ export class SqliteStore implements Store {
       if (r.ok) item.resolve(r.value);
       else {
         const err = r.value;
-        item.reject(err instanceof NightshiftError ? err : new NightshiftError('STORE_ERROR', `SQLite store: ${item.what} failed: ${(err as Error).message}`, { cause: err }));
+        item.reject(
+          err instanceof NightshiftError
+            ? err
+            : new NightshiftError(
+                'STORE_ERROR',
+                `SQLite store: ${item.what} failed: ${(err as Error).message}`,
+                { cause: err },
+              ),
+        );
       }
     });
   }
@@ -145,12 +167,20 @@ export class SqliteStore implements Store {
       // IMMEDIATE takes the write lock first, so two processes starting at once migrate one after the other.
       this.db.exec('BEGIN IMMEDIATE');
       try {
-        this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-        const done = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+        this.db.exec(
+          'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+        );
+        const done = new Set(
+          (this.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
+            (r) => r.version,
+          ),
+        );
         for (const m of migrations) {
           if (done.has(m.version)) continue;
           this.db.exec(m.sql);
-          this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+          this.db
+            .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+            .run(m.version, m.name, Date.now());
         }
         this.db.exec('COMMIT');
       } catch (err) {
@@ -169,26 +199,30 @@ export class SqliteStore implements Store {
 
   async putRoleVersion(r: RoleVersionRecord): Promise<void> {
     wrap('saving a role version', () =>
-      this.stmt('INSERT INTO role_versions (name, version, spec, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (name, version) DO NOTHING').run(
-        r.name,
-        r.version,
-        encode.json(r.spec),
-        r.createdAt,
-      ),
+      this.stmt(
+        'INSERT INTO role_versions (name, version, spec, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (name, version) DO NOTHING',
+      ).run(r.name, r.version, encode.json(r.spec), r.createdAt),
     );
   }
 
   async getRoleVersion(name: string, version: string): Promise<RoleVersionRecord | undefined> {
-    const row = this.stmt('SELECT * FROM role_versions WHERE name = ? AND version = ?').get(name, version) as Row | undefined;
+    const row = this.stmt('SELECT * FROM role_versions WHERE name = ? AND version = ?').get(name, version) as
+      | Row
+      | undefined;
     return row ? rowToRoleVersion(row) : undefined;
   }
 
   // ── runs ──
 
-  async createRun(run: RunRecord, init: Omit<CommitBatch, 'runId' | 'expectSeq' | 'run'>): Promise<{ run: RunRecord; created: boolean }> {
+  async createRun(
+    run: RunRecord,
+    init: Omit<CommitBatch, 'runId' | 'expectSeq' | 'run'>,
+  ): Promise<{ run: RunRecord; created: boolean }> {
     return this.enqueue('creating a run', () => {
       if (run.idempotencyKey !== null) {
-        const existing = this.stmt('SELECT * FROM runs WHERE idempotency_key = ?').get(run.idempotencyKey) as Row | undefined;
+        const existing = this.stmt('SELECT * FROM runs WHERE idempotency_key = ?').get(run.idempotencyKey) as
+          | Row
+          | undefined;
         if (existing) return { run: rowToRun(existing), created: false };
       }
       const row = runToRow(run);
@@ -201,7 +235,10 @@ export class SqliteStore implements Store {
         throw new NightshiftError('INTERNAL', `createRun: steps must be numbered 1..n for run ${run.id}`);
       }
       if (init.steps.length !== run.seq) {
-        throw new NightshiftError('INTERNAL', `createRun: run.seq ${run.seq} does not match ${init.steps.length} steps`);
+        throw new NightshiftError(
+          'INTERNAL',
+          `createRun: run.seq ${run.seq} does not match ${init.steps.length} steps`,
+        );
       }
       this.writeRecords({ ...init, runId: run.id, expectSeq: 0 });
       return { run, created: true };
@@ -236,10 +273,18 @@ export class SqliteStore implements Store {
         if (!row) return undefined;
         return {
           run: rowToRun(row),
-          steps: (this.stmt('SELECT * FROM steps WHERE run_id = ? ORDER BY seq').all(id) as Row[]).map(rowToStep),
-          toolCalls: (this.stmt('SELECT * FROM tool_calls WHERE run_id = ? ORDER BY step, idx').all(id) as Row[]).map(rowToToolCall),
-          approvals: (this.stmt('SELECT * FROM approvals WHERE run_id = ? ORDER BY requested_at, id').all(id) as Row[]).map(rowToApproval),
-          escalations: (this.stmt('SELECT * FROM escalations WHERE run_id = ? ORDER BY created_at, id').all(id) as Row[]).map(rowToEscalation),
+          steps: (this.stmt('SELECT * FROM steps WHERE run_id = ? ORDER BY seq').all(id) as Row[]).map(
+            rowToStep,
+          ),
+          toolCalls: (
+            this.stmt('SELECT * FROM tool_calls WHERE run_id = ? ORDER BY step, idx').all(id) as Row[]
+          ).map(rowToToolCall),
+          approvals: (
+            this.stmt('SELECT * FROM approvals WHERE run_id = ? ORDER BY requested_at, id').all(id) as Row[]
+          ).map(rowToApproval),
+          escalations: (
+            this.stmt('SELECT * FROM escalations WHERE run_id = ? ORDER BY created_at, id').all(id) as Row[]
+          ).map(rowToEscalation),
         };
       }),
     );
@@ -247,30 +292,44 @@ export class SqliteStore implements Store {
 
   async commit(batch: CommitBatch): Promise<void> {
     return this.enqueue('committing a step', () => {
-        const patch = batch.run ?? {};
-        const keys = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
-        const sig = keys.join(',');
-        let update = this.patchStmts.get(sig);
-        if (!update) {
-          const sets = keys.map((k) => {
-            const col = PATCH_COLUMNS[k];
-            if (!col) throw new NightshiftError('INTERNAL', `unknown run patch field ${k}`);
-            return `${col.column} = ?`;
-          });
-          update = this.db.prepare(`UPDATE runs SET seq = ?, updated_at = ?${sets.map((s) => `, ${s}`).join('')} WHERE id = ? AND seq = ?`);
-          this.patchStmts.set(sig, update);
-        }
-        const values = keys.map((k) => PATCH_COLUMNS[k]!.encode((patch as Record<string, unknown>)[k]));
-        const changed = update.run(batch.expectSeq + batch.steps.length, batch.at, ...values, batch.runId, batch.expectSeq).changes;
-        if (changed !== 1) {
-          throw new NightshiftError('STORE_CONFLICT', `run ${batch.runId} is not at step ${batch.expectSeq} (another worker advanced it, or it does not exist)`);
-        }
-        batch.steps.forEach((s, i) => {
-          if (s.seq !== batch.expectSeq + i + 1 || s.runId !== batch.runId) {
-            throw new NightshiftError('STORE_CONFLICT', `step ${s.seq} of run ${s.runId} does not continue run ${batch.runId} at ${batch.expectSeq}`);
-          }
+      const patch = batch.run ?? {};
+      const keys = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
+      const sig = keys.join(',');
+      let update = this.patchStmts.get(sig);
+      if (!update) {
+        const sets = keys.map((k) => {
+          const col = PATCH_COLUMNS[k];
+          if (!col) throw new NightshiftError('INTERNAL', `unknown run patch field ${k}`);
+          return `${col.column} = ?`;
         });
-        this.writeRecords(batch);
+        update = this.db.prepare(
+          `UPDATE runs SET seq = ?, updated_at = ?${sets.map((s) => `, ${s}`).join('')} WHERE id = ? AND seq = ?`,
+        );
+        this.patchStmts.set(sig, update);
+      }
+      const values = keys.map((k) => PATCH_COLUMNS[k]!.encode((patch as Record<string, unknown>)[k]));
+      const changed = update.run(
+        batch.expectSeq + batch.steps.length,
+        batch.at,
+        ...values,
+        batch.runId,
+        batch.expectSeq,
+      ).changes;
+      if (changed !== 1) {
+        throw new NightshiftError(
+          'STORE_CONFLICT',
+          `run ${batch.runId} is not at step ${batch.expectSeq} (another worker advanced it, or it does not exist)`,
+        );
+      }
+      batch.steps.forEach((s, i) => {
+        if (s.seq !== batch.expectSeq + i + 1 || s.runId !== batch.runId) {
+          throw new NightshiftError(
+            'STORE_CONFLICT',
+            `step ${s.seq} of run ${s.runId} does not continue run ${batch.runId} at ${batch.expectSeq}`,
+          );
+        }
+      });
+      this.writeRecords(batch);
     });
   }
 
@@ -289,9 +348,12 @@ export class SqliteStore implements Store {
       for (const c of batch.toolCalls) upsert.run(toolCallValues(c));
     }
     for (const { record, expectStatus } of batch.approvals ?? []) this.writeApproval(record, expectStatus);
-    for (const { record, expectStatus } of batch.escalations ?? []) this.writeEscalation(record, expectStatus);
+    for (const { record, expectStatus } of batch.escalations ?? [])
+      this.writeEscalation(record, expectStatus);
     if (batch.audit?.length) {
-      const ins = this.stmt('INSERT INTO audit_events (at, actor, action, run_id, target, data) VALUES (?, ?, ?, ?, ?, ?)');
+      const ins = this.stmt(
+        'INSERT INTO audit_events (at, actor, action, run_id, target, data) VALUES (?, ?, ?, ?, ?, ?)',
+      );
       for (const a of batch.audit) ins.run(a.at, a.actor, a.action, a.runId, a.target, encode.json(a.data));
     }
   }
@@ -306,15 +368,14 @@ export class SqliteStore implements Store {
       ).run(row);
       return;
     }
-    const changed = this.stmt('UPDATE approvals SET status = ?, decided_at = ?, decided_by = ?, note = ? WHERE id = ? AND status = ?').run(
-      row.status,
-      row.decided_at,
-      row.decided_by,
-      row.note,
-      row.id,
-      expectStatus,
-    ).changes;
-    if (changed !== 1) throw new NightshiftError('APPROVAL_NOT_PENDING', `approval ${record.id} is not ${expectStatus} any more`);
+    const changed = this.stmt(
+      'UPDATE approvals SET status = ?, decided_at = ?, decided_by = ?, note = ? WHERE id = ? AND status = ?',
+    ).run(row.status, row.decided_at, row.decided_by, row.note, row.id, expectStatus).changes;
+    if (changed !== 1)
+      throw new NightshiftError(
+        'APPROVAL_NOT_PENDING',
+        `approval ${record.id} is not ${expectStatus} any more`,
+      );
   }
 
   private writeEscalation(record: EscalationRecord, expectStatus?: EscalationStatus): void {
@@ -328,7 +389,9 @@ export class SqliteStore implements Store {
       ).run(row);
       return;
     }
-    const changed = this.stmt('UPDATE escalations SET status = ?, answer = ?, answered_by = ?, answered_at = ?, allow_call = ? WHERE id = ? AND status = ?').run(
+    const changed = this.stmt(
+      'UPDATE escalations SET status = ?, answer = ?, answered_by = ?, answered_at = ?, allow_call = ? WHERE id = ? AND status = ?',
+    ).run(
       row.status,
       row.answer,
       row.answered_by,
@@ -337,30 +400,45 @@ export class SqliteStore implements Store {
       row.id,
       expectStatus,
     ).changes;
-    if (changed !== 1) throw new NightshiftError('ESCALATION_NOT_PENDING', `escalation ${record.id} is not ${expectStatus} any more`);
+    if (changed !== 1)
+      throw new NightshiftError(
+        'ESCALATION_NOT_PENDING',
+        `escalation ${record.id} is not ${expectStatus} any more`,
+      );
   }
 
   // ── leases ──
 
   async claimRun(runId: string, owner: string, until: number, now: number): Promise<boolean> {
-    const changed = wrap('claiming a run', () =>
-      this.stmt(
-        'UPDATE runs SET lease_owner = ?, lease_until = ? WHERE id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until IS NULL OR lease_until < ?)',
-      ).run(owner, until, runId, owner, now).changes,
+    const changed = wrap(
+      'claiming a run',
+      () =>
+        this.stmt(
+          'UPDATE runs SET lease_owner = ?, lease_until = ? WHERE id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until IS NULL OR lease_until < ?)',
+        ).run(owner, until, runId, owner, now).changes,
     );
     return changed === 1;
   }
 
   async stealRun(runId: string, previousOwner: string, owner: string, until: number): Promise<boolean> {
-    const changed = wrap('taking over a run', () =>
-      this.stmt('UPDATE runs SET lease_owner = ?, lease_until = ? WHERE id = ? AND lease_owner = ?').run(owner, until, runId, previousOwner).changes,
+    const changed = wrap(
+      'taking over a run',
+      () =>
+        this.stmt('UPDATE runs SET lease_owner = ?, lease_until = ? WHERE id = ? AND lease_owner = ?').run(
+          owner,
+          until,
+          runId,
+          previousOwner,
+        ).changes,
     );
     return changed === 1;
   }
 
   async releaseRun(runId: string, owner: string): Promise<void> {
     wrap('releasing a run', () =>
-      this.stmt('UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?').run(runId, owner),
+      this.stmt(
+        'UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?',
+      ).run(runId, owner),
     );
   }
 
@@ -383,7 +461,9 @@ export class SqliteStore implements Store {
     return row ? rowToEscalation(row) : undefined;
   }
 
-  async listEscalations(filter: { status?: EscalationStatus; runId?: string } = {}): Promise<EscalationRecord[]> {
+  async listEscalations(
+    filter: { status?: EscalationStatus; runId?: string } = {},
+  ): Promise<EscalationRecord[]> {
     const sql = `SELECT * FROM escalations WHERE (? IS NULL OR status = ?) AND (? IS NULL OR run_id = ?) ORDER BY created_at, id`;
     const s = filter.status ?? null;
     const r = filter.runId ?? null;
@@ -392,9 +472,13 @@ export class SqliteStore implements Store {
 
   async listAudit(filter: { runId?: string; limit?: number } = {}): Promise<AuditEvent[]> {
     const r = filter.runId ?? null;
-    return (this.stmt('SELECT * FROM audit_events WHERE (? IS NULL OR run_id = ?) ORDER BY id LIMIT ?').all(r, r, filter.limit ?? 1000) as Row[]).map(
-      rowToAudit,
-    );
+    return (
+      this.stmt('SELECT * FROM audit_events WHERE (? IS NULL OR run_id = ?) ORDER BY id LIMIT ?').all(
+        r,
+        r,
+        filter.limit ?? 1000,
+      ) as Row[]
+    ).map(rowToAudit);
   }
 }
 

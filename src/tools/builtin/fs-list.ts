@@ -15,7 +15,10 @@ export const fsList = defineTool({
   description: 'List the files in a folder of the workspace.',
   input: z.strictObject({
     path: z.string().min(1).default('.').describe('folder relative to the workspace'),
-    recursive: z.boolean().default(false).describe('include sub-folders (symlinked folders are not followed)'),
+    recursive: z
+      .boolean()
+      .default(false)
+      .describe('include sub-folders (symlinked folders are not followed)'),
   }),
   effect: 'read',
   idempotent: true,
@@ -26,21 +29,33 @@ export const fsList = defineTool({
     const entries: Entry[] = [];
     let truncated = false;
     const walk = async (dir: string, prefix: string): Promise<void> => {
-      const items = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+      const items = (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+        a.name.localeCompare(b.name),
+      );
       for (const item of items) {
         if (entries.length >= MAX_ENTRIES) {
           truncated = true;
           return;
         }
         const name = prefix ? `${prefix}/${item.name}` : item.name;
-        const type = item.isSymbolicLink() ? 'symlink' : item.isDirectory() ? 'dir' : item.isFile() ? 'file' : 'other';
+        const type = item.isSymbolicLink()
+          ? 'symlink'
+          : item.isDirectory()
+            ? 'dir'
+            : item.isFile()
+              ? 'file'
+              : 'other';
         const size = type === 'file' ? (await lstat(join(dir, item.name))).size : 0;
         entries.push({ name, type, size });
         if (recursive && type === 'dir') await walk(join(dir, item.name), name);
       }
     };
     await walk(where.absolute, '').catch((err: NodeJS.ErrnoException) => {
-      throw new Error(err.code === 'ENOENT' ? `no folder '${path}' in the workspace` : `cannot list '${path}': ${err.code ?? err.message}`);
+      throw new Error(
+        err.code === 'ENOENT'
+          ? `no folder '${path}' in the workspace`
+          : `cannot list '${path}': ${err.code ?? err.message}`,
+      );
     });
     return { path, entries, truncated };
   },

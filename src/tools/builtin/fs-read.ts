@@ -13,7 +13,13 @@ export const fsRead = defineTool({
   description: 'Read a text file in the workspace (path relative to the workspace).',
   input: z.strictObject({
     path: z.string().min(1).describe('file path relative to the workspace'),
-    maxBytes: z.number().int().positive().max(READ_LIMIT).optional().describe(`read at most this many bytes (default and limit ${READ_LIMIT})`),
+    maxBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(READ_LIMIT)
+      .optional()
+      .describe(`read at most this many bytes (default and limit ${READ_LIMIT})`),
   }),
   effect: 'read',
   idempotent: true,
@@ -22,16 +28,29 @@ export const fsRead = defineTool({
     const where = await resolveInside(ctx.workspace, path, 'read');
     if (!where.ok) throw new NightshiftError('SCOPE_VIOLATION', where.reason);
     const limit = maxBytes ?? READ_LIMIT;
-    const handle = await open(where.absolute, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
-      throw new Error(err.code === 'ENOENT' ? `no file '${path}' in the workspace` : `cannot open '${path}': ${err.code ?? err.message}`);
+    const handle = await open(
+      where.absolute,
+      constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+    ).catch((err: NodeJS.ErrnoException) => {
+      throw new Error(
+        err.code === 'ENOENT'
+          ? `no file '${path}' in the workspace`
+          : `cannot open '${path}': ${err.code ?? err.message}`,
+      );
     });
     try {
       const st = await handle.stat();
       if (!st.isFile()) throw new Error(`'${path}' is not a regular file`);
-      if (st.size > READ_LIMIT) throw new Error(`'${path}' is ${st.size} bytes, over the ${READ_LIMIT}-byte read limit`);
+      if (st.size > READ_LIMIT)
+        throw new Error(`'${path}' is ${st.size} bytes, over the ${READ_LIMIT}-byte read limit`);
       const buffer = Buffer.alloc(Math.min(st.size, limit));
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-      return { path, content: buffer.subarray(0, bytesRead).toString('utf8'), bytes: st.size, truncated: st.size > bytesRead };
+      return {
+        path,
+        content: buffer.subarray(0, bytesRead).toString('utf8'),
+        bytes: st.size,
+        truncated: st.size > bytesRead,
+      };
     } finally {
       await handle.close();
     }

@@ -13,7 +13,10 @@ export const WRITE_LIMIT = 10 * 1024 * 1024;
 const Input = z.strictObject({
   path: z.string().min(1).describe('file path relative to the workspace'),
   content: z.string().max(WRITE_LIMIT).describe('the text to write'),
-  mode: z.enum(['overwrite', 'append', 'create']).default('overwrite').describe('overwrite (default), append, or create (fails if it exists)'),
+  mode: z
+    .enum(['overwrite', 'append', 'create'])
+    .default('overwrite')
+    .describe('overwrite (default), append, or create (fails if it exists)'),
 });
 
 export const fsWrite = defineTool({
@@ -30,7 +33,11 @@ export const fsWrite = defineTool({
     await mkdir(dirname(where.absolute), { recursive: true });
     // Folders created above could only have been made inside: every existing hop was checked.
     const again = await resolveInside(ctx.workspace, path, 'write');
-    if (!again.ok || again.absolute !== where.absolute) throw new NightshiftError('SCOPE_VIOLATION', again.ok ? `'${path}' changed while being written` : again.reason);
+    if (!again.ok || again.absolute !== where.absolute)
+      throw new NightshiftError(
+        'SCOPE_VIOLATION',
+        again.ok ? `'${path}' changed while being written` : again.reason,
+      );
     const flags =
       constants.O_WRONLY |
       constants.O_CREAT |
@@ -38,7 +45,11 @@ export const fsWrite = defineTool({
       (mode === 'append' ? constants.O_APPEND : mode === 'create' ? constants.O_EXCL : constants.O_TRUNC);
     const handle = await open(where.absolute, flags, 0o644).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'EEXIST') throw new Error(`'${path}' already exists (mode: create)`);
-      if (err.code === 'ELOOP') throw new NightshiftError('SCOPE_VIOLATION', `'${path}' is a symlink; fs tools do not write through symlinks`);
+      if (err.code === 'ELOOP')
+        throw new NightshiftError(
+          'SCOPE_VIOLATION',
+          `'${path}' is a symlink; fs tools do not write through symlinks`,
+        );
       throw new Error(`cannot write '${path}': ${err.code ?? err.message}`);
     });
     try {
