@@ -45,11 +45,16 @@ export async function main(
 ): Promise<number> {
   let config: ProjectConfig | undefined;
   let runtime: Runtime | undefined;
-  const open = async (flags: CommonFlags): Promise<Runtime> => {
+  const projectConfig = (): ProjectConfig => {
     config ??= loadProjectConfig(process.cwd());
-    runtime = await createRuntime({ dataDir: flags.dataDir ?? config.dataDir, models: config.models });
+    return config;
+  };
+  const open = async (flags: CommonFlags): Promise<Runtime> => {
+    const c = projectConfig();
+    runtime = await createRuntime({ dataDir: flags.dataDir ?? c.dataDir, models: c.models });
     return runtime;
   };
+  const loadRole = (file: string) => loadRoleFile(file, { projectToolModules: projectConfig().toolModules });
   const print = (flags: CommonFlags, json: unknown, human: string) =>
     io.out(flags.json ? JSON.stringify(json, null, 2) : human);
 
@@ -98,7 +103,7 @@ export async function main(
           input = parseJsonFlag(text, `--input-file ${flags.inputFile}`);
         }
         // Validate the role before opening the store: an invalid role writes nothing.
-        const role = await loadRoleFile(roleFile);
+        const role = await loadRole(roleFile);
         const rt = await open(flags);
         const result = await rt.run(role, input, {
           model: flags.model,
@@ -232,7 +237,7 @@ export async function main(
       const results: { file: string; ok: boolean; version?: string; issues?: unknown[] }[] = [];
       for (const file of files) {
         try {
-          const role = await loadRoleFile(file);
+          const role = await loadRole(file);
           results.push({ file, ok: true, version: role.version });
         } catch (err) {
           if (err instanceof RoleInvalidError) results.push({ file, ok: false, issues: err.issues });

@@ -17,6 +17,8 @@ const Price = z.strictObject({
 
 export const ProjectConfigSpec = z.strictObject({
   dataDir: z.string().min(1).optional(),
+  /** Tool modules every role of the project may use (relative to this file). */
+  toolModules: z.array(z.string().min(1)).optional(),
   models: z
     .strictObject({
       anthropic: ProviderSettings.optional(),
@@ -30,6 +32,7 @@ export const ProjectConfigSpec = z.strictObject({
 export interface ProjectConfig {
   file: string | undefined;
   dataDir: string | undefined;
+  toolModules: string[];
   models: z.infer<typeof ProjectConfigSpec>['models'];
 }
 
@@ -37,11 +40,12 @@ export const CONFIG_FILE = 'nightshift.config.yaml';
 
 export function loadProjectConfig(cwd: string): ProjectConfig {
   const file = join(cwd, CONFIG_FILE);
-  if (!existsSync(file)) return { file: undefined, dataDir: undefined, models: undefined };
+  if (!existsSync(file)) return { file: undefined, dataDir: undefined, toolModules: [], models: undefined };
   const spec = parseYamlFile(file, CONFIG_FILE, ProjectConfigSpec);
   return {
     file,
     dataDir: spec.dataDir ? resolve(dirname(file), spec.dataDir) : undefined,
+    toolModules: (spec.toolModules ?? []).map((m) => resolve(dirname(file), m)),
     models: spec.models,
   };
 }

@@ -89,7 +89,12 @@ function resolvePaths(
  * Loads and validates a role file. Throws RoleInvalidError listing every problem as
  * `file:line key: message`, or ROLE_NOT_FOUND.
  */
-export async function loadRoleFile(file: string): Promise<Role> {
+export interface LoadRoleOptions {
+  /** Tool modules named by the project config (absolute paths), available to every role. */
+  projectToolModules?: readonly string[] | undefined;
+}
+
+export async function loadRoleFile(file: string, options: LoadRoleOptions = {}): Promise<Role> {
   const displayPath = file;
   const abs = resolve(file);
   const text = readYamlText(abs, displayPath, 'ROLE_NOT_FOUND');
@@ -101,6 +106,11 @@ export async function loadRoleFile(file: string): Promise<Role> {
   const add = (path: (string | number)[], message: string) => issues.push(source.issue(path, message));
   const dir = dirname(abs);
   const resolved = resolvePaths(spec, dir, add);
+  // Project-wide modules come first, so a role's own module can override a tool of the same name.
+  resolved.toolModules = [
+    ...(options.projectToolModules ?? []).filter((m) => !resolved.toolModules.includes(m)),
+    ...resolved.toolModules,
+  ];
 
   if (resolved.scriptFile) {
     try {

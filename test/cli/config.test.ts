@@ -1,0 +1,84 @@
+// nightshift.config.yaml: data dir, project-wide tool modules, provider base URLs; and --input-file.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { json, runCli } from '../support/cli.js';
+import { type FakeServer, startFakeAnthropic } from '../support/fake-anthropic.js';
+import { fixtures } from '../support/paths.js';
+import { type TestRole, writeTestRole } from '../support/roles.js';
+
+describe('project config', () => {
+  let fake: FakeServer;
+  let r: TestRole;
+  before(async () => {
+    fake = await startFakeAnthropic();
+    r = writeTestRole({
+      autonomy: 'full',
+      tools: ['ledger.append'],
+      ledgerTools: false,
+      turns: [{ call: 'ledger.append', args: { entry: 'from-config-tool' } }, { final: { ok: true } }],
+    });
+  });
+  after(async () => {
+    await fake.close();
+    r.cleanup();
+  });
+
+  it('takes the data dir and tool modules from nightshift.config.yaml, and reads --input-file', async () => {
+    writeFileSync(
+      join(r.dir, 'nightshift.config.yaml'),
+      `dataDir: ./state\ntoolModules: [${fixtures('tools', 'ledger.ts')}]\n`,
+    );
+    writeFileSync(join(r.dir, 'input.json'), '{"ticket":"T-9"}');
+    const res = await runCli(['run', 'role.yaml', '--input-file', 'input.json', '--json'], { cwd: r.dir });
+    assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(r.ledger(), ['from-config-tool']);
+    assert.ok(existsSync(join(r.dir, 'state', 'nightshift.db')));
+    const show = json<{ run: { input: unknown } }>(
+      await runCli(['show', json<{ runId: string }>(res).runId, '--json'], { cwd: r.dir }),
+    );
+    assert.deepEqual(show.run.input, { ticket: 'T-9' });
+  });
+
+  it('a flag beats the config: --data-dir', async () => {
+    const res = await runCli(['runs', '--json', '--data-dir', join(r.dir, 'other')], { cwd: r.dir });
+    assert.deepEqual(json<unknown[]>(res), []);
+  });
+
+  it('takes the provider base URL from the config', async () => {
+    writeFileSync(
+      join(r.dir, 'nightshift.config.yaml'),
+      `dataDir: ./state\ntoolModules: [${fixtures('tools', 'ledger.ts')}]\nmodels:\n  anthropic: { baseUrl: "${fake.url}" }\n`,
+    );
+    fake.enqueue({ text: '{"ok":true}' });
+    const res = await runCli(['run', 'role.yaml', '--model', 'anthropic:claude-sonnet-4-5', '--json'], {
+      cwd: r.dir,
+      env: { ANTHROPIC_API_KEY: 'k', ANTHROPIC_BASE_URL: 'http://127.0.0.1:9/never' },
+    });
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(fake.requests.length, 1);
+  });
+
+  it('an invalid config file: exit 2 with its line', async () => {
+    writeFileSync(join(r.dir, 'nightshift.config.yaml'), 'dataDir: ./state\nmodels:\n  anthropik: {}\n');
+    const res = await runCli(['runs'], { cwd: r.dir });
+    assert.equal(res.code, 2);
+    assert.match(
+      res.stderr,
+      /nightshift\.config\.yaml:3 models\.anthropik: unknown key 'anthropik' \(did you mean 'anthropic'\?\)/,
+    );
+  });
+
+  it('--input-file that does not exist or is not JSON: exit 2', async () => {
+    writeFileSync(join(r.dir, 'nightshift.config.yaml'), 'dataDir: ./state\n');
+    writeFileSync(join(r.dir, 'bad.json'), '{nope');
+    const missing = await runCli(['run', 'role.yaml', '--input-file', 'absent.json'], { cwd: r.dir });
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /--input-file absent\.json/);
+    const bad = await runCli(['run', 'role.yaml', '--input-file', 'bad.json'], { cwd: r.dir });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /not valid JSON/);
+    assert.ok(readFileSync(join(r.dir, 'role.yaml'), 'utf8').length > 0);
+  });
+});
