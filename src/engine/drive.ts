@@ -131,7 +131,9 @@ class Driver {
   }
 
   private commit(b: BatchBuilder): Promise<void> {
-    return this.state.commit(this.ctx.store, b);
+    // Secret values a tool returned (or the model echoed) are scrubbed before anything is stored; the
+    // in-memory state applies the same scrubbed batch, so the model never sees them either.
+    return this.state.commit(this.ctx.store, b, this.prepared.redact);
   }
 
   async loop(): Promise<void> {
@@ -218,6 +220,7 @@ class Driver {
           idempotencyKey: current.key,
           workspace: this.prepared.role.workspace,
           signal: this.abort.signal,
+          secrets: this.prepared.secrets,
         });
         result = jsonSafe(out);
       } catch (err) {

@@ -6,6 +6,7 @@ import { type ResolveModelOptions, resolveModel } from '../models/resolve.js';
 import type { Model } from '../models/types.js';
 import type { Role } from '../roles/schema.js';
 import { resolveRoleTools } from '../tools/registry.js';
+import { loadSecrets, type Redactor, redactorFor, type Secrets } from '../tools/secrets.js';
 import type { AnyTool, ToolSpec } from '../tools/types.js';
 import { systemPrompt } from './conversation.js';
 import { escalateToolSpec } from './escalate-tool.js';
@@ -16,6 +17,9 @@ export interface PreparedRole {
   model: Model;
   toolSpecs: ToolSpec[];
   system: string;
+  secrets: Secrets;
+  /** Scrubs secret values from everything persisted; undefined when the role has none set. */
+  redact: Redactor | undefined;
 }
 
 const specCache = new WeakMap<AnyTool, ToolSpec>();
@@ -48,5 +52,6 @@ export async function prepareRole(role: Role, options: PrepareOptions = {}): Pro
   const tools = await resolveRoleTools(role);
   const model = await resolveModel(options.model ?? role.model, options);
   const toolSpecs = [...[...tools.values()].map(toolSpec), escalateToolSpec];
-  return { role, tools, model, toolSpecs, system: systemPrompt(role) };
+  const secrets = loadSecrets(role, options.env ?? process.env);
+  return { role, tools, model, toolSpecs, system: systemPrompt(role), secrets, redact: redactorFor(secrets) };
 }

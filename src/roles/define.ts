@@ -54,6 +54,10 @@ export function defineRole(input: DefineRoleInput, options: { dir?: string } = {
     escalation: spec.escalation,
     budget: spec.budget,
     output: spec.output,
+    scope: spec.scope,
+    limits: spec.limits,
+    secrets: spec.secrets,
+    secretsFile: resolved.secretsFile,
     version: roleVersion(
       spec,
       { script: resolved.scriptFile, toolModules: resolved.toolModules },

@@ -23,6 +23,7 @@ export const MODEL_PROVIDERS = [
 const ajv = new Ajv({ strict: false, allErrors: true });
 
 interface Resolved {
+  secretsFile: string | undefined;
   model: string;
   scriptFile: string | undefined;
   workspace: string | undefined;
@@ -76,13 +77,28 @@ function resolvePaths(
   spec.escalation.forEach((rule, i) => {
     for (const p of regexProblems(rule.when)) issue(['escalation', i, 'when'], `${p.path}: ${p.message}`);
   });
+  spec.scope.commands.forEach((rule, i) => {
+    if (typeof rule === 'string') return;
+    rule.args?.forEach((re, j) => {
+      try {
+        new RegExp(re);
+      } catch (err) {
+        issue(['scope', 'commands', i, 'args', j], `invalid regular expression: ${(err as Error).message}`);
+      }
+    });
+  });
+  let secretsFile: string | undefined;
+  if (spec.secretsFile !== undefined) {
+    secretsFile = resolve(dir, spec.secretsFile);
+    if (!existsSync(secretsFile)) issue(['secretsFile'], `secrets file not found: ${spec.secretsFile} (looked for ${secretsFile})`);
+  }
   const listed = new Set<string>();
   spec.tools.forEach((name, i) => {
     if (name === 'escalate') issue(['tools', i], "'escalate' is always available; do not list it");
     if (listed.has(name)) issue(['tools', i], `tool '${name}' is listed twice`);
     listed.add(name);
   });
-  return { model, scriptFile, workspace, toolModules };
+  return { model, scriptFile, workspace, toolModules, secretsFile };
 }
 
 /**
@@ -150,6 +166,10 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
     escalation: spec.escalation,
     budget: spec.budget,
     output: spec.output,
+    scope: spec.scope,
+    limits: spec.limits,
+    secrets: spec.secrets,
+    secretsFile: resolved.secretsFile,
     version: roleVersion(spec, { script: resolved.scriptFile, toolModules: resolved.toolModules }),
     source: { file: abs, dir },
     inlineTools: [],

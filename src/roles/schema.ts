@@ -23,6 +23,51 @@ export type Budget = z.infer<typeof Budget>;
 export const ROLE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 export const TOOL_NAME = /^[a-zA-Z][a-zA-Z0-9_-]*(\.[a-zA-Z][a-zA-Z0-9_-]*)*$/;
 
+/** An allowed program for shell.exec: a bare name (looked up on the sandbox PATH) or an absolute path. */
+export const CommandRule = z.union([
+  z.string().min(1),
+  z.strictObject({
+    program: z.string().min(1),
+    /** Every argument must fully match one of these regular expressions (default: any argument). */
+    args: z.array(z.string().min(1)).optional(),
+  }),
+]);
+export type CommandRule = z.infer<typeof CommandRule>;
+
+/** A host http.fetch may reach: `api.example.com`, `*.example.com`, or an IP literal. */
+export const HostRule = z.union([
+  z.string().min(1),
+  z.strictObject({
+    host: z.string().min(1),
+    /** Allow this host even though it resolves to a loopback, private or link-local address. */
+    private: z.boolean().default(false),
+  }),
+]);
+export type HostRule = z.infer<typeof HostRule>;
+
+/** What the role's tools may touch beyond the workspace. Enforced by each tool's scope check. */
+export const Scope = z.strictObject({
+  commands: z.array(CommandRule).default([]),
+  /** Environment variables passed to commands (everything else is scrubbed). */
+  env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
+  /** Whether commands get network access (default: none). */
+  network: z.boolean().default(false),
+  hosts: z.array(HostRule).default([]),
+  /** At `full` only: run shell.exec without bubblewrap where it is unavailable. Never at `sandbox`. */
+  unsandboxedExec: z.boolean().default(false),
+});
+export type Scope = z.infer<typeof Scope>;
+
+export const Limits = z.strictObject({
+  execSeconds: z.number().positive().max(3600).default(30),
+  execOutputBytes: z.number().int().positive().max(16 * 1024 * 1024).default(64 * 1024),
+  fetchSeconds: z.number().positive().max(600).default(15),
+  fetchBytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
+});
+export type Limits = z.infer<typeof Limits>;
+
+const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /** A JSON Schema, checked for validity by ajv when the role is loaded. */
 const JsonSchema = z.record(z.string(), z.unknown());
 
@@ -45,6 +90,12 @@ export const RoleSpec = z.strictObject({
   budget: Budget.default({ maxSteps: 25, maxCostUsd: 1, maxSeconds: 600, onExceed: 'escalate' }),
   /** JSON Schema of the final output. */
   output: JsonSchema.optional(),
+  scope: Scope.default({ commands: [], env: [], network: false, hosts: [], unsandboxedExec: false }),
+  limits: Limits.default({ execSeconds: 30, execOutputBytes: 64 * 1024, fetchSeconds: 15, fetchBytes: 1024 * 1024 }),
+  /** Names of secrets tools may use, read from the environment (or from secretsFile). */
+  secrets: z.array(z.string().regex(SECRET_NAME, 'an environment variable name')).default([]),
+  /** A KEY=VALUE file (relative to the role file) that secrets are read from before the environment. */
+  secretsFile: z.string().min(1).optional(),
 });
 export type RoleSpecInput = z.input<typeof RoleSpec>;
 export type RoleSpec = z.infer<typeof RoleSpec>;
@@ -64,6 +115,11 @@ export interface Role {
   escalation: EscalationRule[];
   budget: Budget;
   output: Record<string, unknown> | undefined;
+  scope: Scope;
+  limits: Limits;
+  secrets: string[];
+  /** Absolute path of the secrets file, if any. */
+  secretsFile: string | undefined;
   /** sha256 (hex, first 16 chars) of the resolved content, including files the role refers to. */
   version: string;
   /** Where the role came from: a file path, or `defineRole` with its base directory. */

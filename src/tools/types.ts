@@ -2,6 +2,7 @@
 // it never runs a tool to learn what it would do.
 import type { z } from 'zod';
 import type { Role } from '../roles/schema.js';
+import type { Secrets } from './secrets.js';
 
 /**
  * - `read`: looks, changes nothing.
@@ -27,6 +28,8 @@ export interface ToolContext {
   /** The role's workspace (absolute), if it has one. */
   workspace: string | undefined;
   signal: AbortSignal;
+  /** The role's declared secrets, by name. Values a tool returns are redacted before anything is stored. */
+  secrets: Secrets;
 }
 
 export interface ScopeContext {

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { fsList, fsRead, fsWrite } from '../../src/tools/builtin/index.js';
 import type { AnyTool, ToolContext } from '../../src/tools/types.js';
 import { isIdempotent } from '../../src/tools/types.js';
+import { noSecrets } from '../../src/tools/secrets.js';
 import { resolveInside } from '../../src/tools/workspace.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -27,6 +28,7 @@ symlinkSync('/dev/zero', join(ws, 'zero'));
 function ctx(workspace: string | undefined = ws): ToolContext {
   return {
     role: {} as never,
+    secrets: noSecrets,
     runId: 'run_t',
     idempotencyKey: 'run_t:1:0',
     workspace,
