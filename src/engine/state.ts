@@ -35,7 +35,11 @@ export class RunState {
   }
 
   /** Writes the batch, then applies it here. On a store error nothing is applied. */
-  async commit(store: Store, builder: BatchBuilder, transform?: (batch: CommitBatch) => CommitBatch): Promise<void> {
+  async commit(
+    store: Store,
+    builder: BatchBuilder,
+    transform?: (batch: CommitBatch) => CommitBatch,
+  ): Promise<void> {
     const batch = transform ? transform(builder.build()) : builder.build();
     await store.commit(batch);
     this.apply(batch);

@@ -90,7 +90,8 @@ function resolvePaths(
   let secretsFile: string | undefined;
   if (spec.secretsFile !== undefined) {
     secretsFile = resolve(dir, spec.secretsFile);
-    if (!existsSync(secretsFile)) issue(['secretsFile'], `secrets file not found: ${spec.secretsFile} (looked for ${secretsFile})`);
+    if (!existsSync(secretsFile))
+      issue(['secretsFile'], `secrets file not found: ${spec.secretsFile} (looked for ${secretsFile})`);
   }
   const listed = new Set<string>();
   spec.tools.forEach((name, i) => {

@@ -60,9 +60,19 @@ export type Scope = z.infer<typeof Scope>;
 
 export const Limits = z.strictObject({
   execSeconds: z.number().positive().max(3600).default(30),
-  execOutputBytes: z.number().int().positive().max(16 * 1024 * 1024).default(64 * 1024),
+  execOutputBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(16 * 1024 * 1024)
+    .default(64 * 1024),
   fetchSeconds: z.number().positive().max(600).default(15),
-  fetchBytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
+  fetchBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024),
 });
 export type Limits = z.infer<typeof Limits>;
 
@@ -91,7 +101,12 @@ export const RoleSpec = z.strictObject({
   /** JSON Schema of the final output. */
   output: JsonSchema.optional(),
   scope: Scope.default({ commands: [], env: [], network: false, hosts: [], unsandboxedExec: false }),
-  limits: Limits.default({ execSeconds: 30, execOutputBytes: 64 * 1024, fetchSeconds: 15, fetchBytes: 1024 * 1024 }),
+  limits: Limits.default({
+    execSeconds: 30,
+    execOutputBytes: 64 * 1024,
+    fetchSeconds: 15,
+    fetchBytes: 1024 * 1024,
+  }),
   /** Names of secrets tools may use, read from the environment (or from secretsFile). */
   secrets: z.array(z.string().regex(SECRET_NAME, 'an environment variable name')).default([]),
   /** A KEY=VALUE file (relative to the role file) that secrets are read from before the environment. */

@@ -20,21 +20,31 @@ export function parseSecretsFile(text: string): Map<string, string> {
     if (line === '' || line.startsWith('#')) continue;
     const eq = line.indexOf('=');
     if (eq <= 0) continue;
-    const key = line.slice(0, eq).trim().replace(/^export\s+/, '');
+    const key = line
+      .slice(0, eq)
+      .trim()
+      .replace(/^export\s+/, '');
     let value = line.slice(eq + 1).trim();
-    if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'"))) value = value.slice(1, -1);
+    if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'")))
+      value = value.slice(1, -1);
     out.set(key, value);
   }
   return out;
 }
 
-export function loadSecrets(role: Pick<Role, 'secrets' | 'secretsFile' | 'name'>, env: NodeJS.ProcessEnv): Secrets {
+export function loadSecrets(
+  role: Pick<Role, 'secrets' | 'secretsFile' | 'name'>,
+  env: NodeJS.ProcessEnv,
+): Secrets {
   let fromFile = new Map<string, string>();
   if (role.secretsFile) {
     try {
       fromFile = parseSecretsFile(readFileSync(role.secretsFile, 'utf8'));
     } catch (err) {
-      throw new NightshiftError('CONFIG_INVALID', `role ${role.name}: cannot read its secrets file ${role.secretsFile}: ${(err as Error).message}`);
+      throw new NightshiftError(
+        'CONFIG_INVALID',
+        `role ${role.name}: cannot read its secrets file ${role.secretsFile}: ${(err as Error).message}`,
+      );
     }
   }
   const values = new Map<string, string>();
@@ -46,7 +56,10 @@ export function loadSecrets(role: Pick<Role, 'secrets' | 'secretsFile' | 'name'>
     names: role.secrets,
     get(name) {
       if (!role.secrets.includes(name)) {
-        throw new NightshiftError('SCOPE_VIOLATION', `secret ${name} is not declared by role ${role.name} (secrets: in the role file)`);
+        throw new NightshiftError(
+          'SCOPE_VIOLATION',
+          `secret ${name} is not declared by role ${role.name} (secrets: in the role file)`,
+        );
       }
       return values.get(name);
     },
@@ -64,7 +77,9 @@ export type Redactor = <T>(value: T) => T;
 export function redactorFor(secrets: Secrets): Redactor | undefined {
   const values = (secrets as unknown as Record<symbol, Map<string, string> | undefined>)[REDACT_VALUES];
   if (!values) return undefined;
-  const pairs = [...values.entries()].filter(([, v]) => v.length >= MIN_REDACT_LENGTH).sort((a, b) => b[1].length - a[1].length);
+  const pairs = [...values.entries()]
+    .filter(([, v]) => v.length >= MIN_REDACT_LENGTH)
+    .sort((a, b) => b[1].length - a[1].length);
   if (pairs.length === 0) return undefined;
   const scrub = (text: string): string => {
     let out = text;

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { fsList, fsRead, fsWrite } from '../../src/tools/builtin/index.js';
+import { noSecrets } from '../../src/tools/secrets.js';
 import type { AnyTool, ToolContext } from '../../src/tools/types.js';
 import { isIdempotent } from '../../src/tools/types.js';
-import { noSecrets } from '../../src/tools/secrets.js';
 import { resolveInside } from '../../src/tools/workspace.js';
 import { tempDir } from '../support/tmp.js';
 

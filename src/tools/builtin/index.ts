@@ -3,6 +3,7 @@ import type { AnyTool } from '../types.js';
 import { fsList } from './fs-list.js';
 import { fsRead } from './fs-read.js';
 import { fsWrite } from './fs-write.js';
+import { shellExec } from './shell-exec.js';
 
-export const builtinTools: readonly AnyTool[] = [fsRead, fsList, fsWrite];
-export { fsList, fsRead, fsWrite };
+export const builtinTools: readonly AnyTool[] = [fsRead, fsList, fsWrite, shellExec];
+export { fsList, fsRead, fsWrite, shellExec };

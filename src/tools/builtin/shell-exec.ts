@@ -1,0 +1,192 @@
+// shell.exec: runs an allowlisted program with an argument vector (never a shell string) in the
+// workspace, with a scrubbed environment, a time limit, an output cap, and the bubblewrap sandbox.
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { z } from 'zod';
+import { NightshiftError } from '../../errors.js';
+import type { Role } from '../../roles/schema.js';
+import { defineTool } from '../define.js';
+import { bwrapArgs, bwrapPath, SANDBOX_PATH, sandboxAvailable } from '../sandbox/bubblewrap.js';
+import type { Secrets } from '../secrets.js';
+import type { ScopeVerdict } from '../types.js';
+import { resolveInside } from '../workspace.js';
+
+const Input = z.strictObject({
+  command: z.string().min(1).describe('the program to run, e.g. git (must be on the role allowlist)'),
+  args: z
+    .array(z.string())
+    .max(256)
+    .default([])
+    .describe('its arguments, one per item (no shell: quotes, pipes and globs are literal)'),
+  cwd: z.string().min(1).default('.').describe('working folder, relative to the workspace'),
+  stdin: z
+    .string()
+    .max(1024 * 1024)
+    .optional(),
+});
+type Input = z.infer<typeof Input>;
+
+function findOnPath(name: string): string | undefined {
+  for (const dir of SANDBOX_PATH.split(':')) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {}
+  }
+  return undefined;
+}
+
+type Plan =
+  | { ok: true; program: string; cwd: string; workspace: string; sandboxed: boolean }
+  | { ok: false; reason: string };
+
+/** Everything that decides whether (and how) a call may run. Shared by the scope check and run(). */
+async function plan(args: Input, role: Role, env: NodeJS.ProcessEnv): Promise<Plan> {
+  const { command } = args;
+  const rule = role.scope.commands.find((r) => (typeof r === 'string' ? r : r.program) === command);
+  if (!rule) {
+    const allowed = role.scope.commands.map((r) => (typeof r === 'string' ? r : r.program));
+    return {
+      ok: false,
+      reason: `command '${command}' is not on this role's allowlist (scope.commands: ${allowed.join(', ') || 'none'})`,
+    };
+  }
+  if (command.includes('/') && !isAbsolute(command))
+    return { ok: false, reason: `command '${command}' must be a bare name or an absolute path` };
+  const program = isAbsolute(command) ? command : findOnPath(command);
+  if (!program) return { ok: false, reason: `command '${command}' is not installed on ${SANDBOX_PATH}` };
+  for (const [i, a] of args.args.entries()) {
+    if (a.includes('\0')) return { ok: false, reason: `argument ${i} contains a NUL byte` };
+    if (typeof rule !== 'string' && rule.args) {
+      if (!rule.args.some((re) => new RegExp(`^(?:${re})$`).test(a))) {
+        return {
+          ok: false,
+          reason: `argument ${i} ${JSON.stringify(a)} of ${command} matches none of the allowed patterns (${rule.args.join(', ')})`,
+        };
+      }
+    }
+  }
+  const where = await resolveInside(role.workspace, args.cwd, 'read');
+  if (!where.ok) return { ok: false, reason: where.reason };
+  const sandbox = sandboxAvailable(env);
+  if (!sandbox.ok) {
+    if (role.autonomy === 'full' && role.scope.unsandboxedExec) {
+      return { ok: true, program, cwd: where.absolute, workspace: where.workspace, sandboxed: false };
+    }
+    return {
+      ok: false,
+      reason: `${sandbox.reason}; shell.exec is refused without a sandbox${role.autonomy === 'full' ? ' (a full-autonomy role may set scope.unsandboxedExec: true)' : ''}`,
+    };
+  }
+  return { ok: true, program, cwd: where.absolute, workspace: where.workspace, sandboxed: true };
+}
+
+function commandEnv(role: Role, secrets: Secrets, env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = { PATH: SANDBOX_PATH, HOME: '/tmp', LANG: 'C.UTF-8' };
+  for (const name of role.scope.env) {
+    const v = secrets.names.includes(name) ? secrets.get(name) : env[name];
+    if (v !== undefined) out[name] = v;
+  }
+  return out;
+}
+
+export interface ExecResult {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+  timedOut: boolean;
+  sandbox: 'bubblewrap' | 'none';
+}
+
+export const shellExec = defineTool({
+  name: 'shell.exec',
+  description:
+    'Run an allowed program with arguments in the workspace (sandboxed; no shell, no network unless allowed).',
+  input: Input,
+  effect: 'exec',
+  idempotent: false,
+  scope: async (args, ctx): Promise<ScopeVerdict> => {
+    const p = await plan(args, ctx.role, process.env);
+    return p.ok ? { kind: 'inside' } : { kind: 'outside', reason: p.reason };
+  },
+  run: async (args, ctx): Promise<ExecResult> => {
+    const p = await plan(args, ctx.role, process.env);
+    if (!p.ok) throw new NightshiftError('SCOPE_VIOLATION', p.reason);
+    const { limits } = ctx.role;
+    const env = commandEnv(ctx.role, ctx.secrets, process.env);
+    const [file, argv] = p.sandboxed
+      ? [
+          bwrapPath(),
+          bwrapArgs({
+            workspace: p.workspace,
+            cwd: p.cwd,
+            network: ctx.role.scope.network,
+            env,
+            program: p.program,
+            args: args.args,
+          }),
+        ]
+      : [p.program, args.args];
+    const child = spawn(file, argv, {
+      cwd: p.cwd,
+      env: p.sandboxed ? {} : env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true, // its own process group, so a timeout kills everything it started
+    });
+    let stdout = '';
+    let stderr = '';
+    let truncated = false;
+    let timedOut = false;
+    const killAll = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {}
+    };
+    const take = (which: 'out' | 'err') => (chunk: Buffer) => {
+      const room = limits.execOutputBytes - Buffer.byteLength(stdout) - Buffer.byteLength(stderr);
+      const text = chunk.toString('utf8');
+      if (room <= 0 || Buffer.byteLength(text) > room) {
+        truncated = true;
+        const part = Buffer.from(text).subarray(0, Math.max(0, room)).toString('utf8');
+        if (which === 'out') stdout += part;
+        else stderr += part;
+        killAll();
+        return;
+      }
+      if (which === 'out') stdout += text;
+      else stderr += text;
+    };
+    child.stdout.on('data', take('out'));
+    child.stderr.on('data', take('err'));
+    child.stdin.on('error', () => {});
+    child.stdin.end(args.stdin ?? '');
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killAll();
+    }, limits.execSeconds * 1000);
+    const onAbort = () => killAll();
+    ctx.signal.addEventListener('abort', onAbort);
+    const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>(
+      (resolve, reject) => {
+        child.on('error', reject);
+        child.on('close', (code, sig) => resolve([code, sig]));
+      },
+    ).finally(() => {
+      clearTimeout(timer);
+      ctx.signal.removeEventListener('abort', onAbort);
+    });
+    return {
+      exitCode,
+      signal,
+      stdout,
+      stderr,
+      truncated,
+      timedOut,
+      sandbox: p.sandboxed ? 'bubblewrap' : 'none',
+    };
+  },
+});

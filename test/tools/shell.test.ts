@@ -1,0 +1,200 @@
+// shell.exec under the real bubblewrap sandbox: what runs, what cannot, checked from outside.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { DefineRoleInput } from '../../src/roles/define.js';
+import { defineRole } from '../../src/roles/define.js';
+import { shellExec } from '../../src/tools/builtin/shell-exec.js';
+import { loadSecrets } from '../../src/tools/secrets.js';
+import type { ToolContext } from '../../src/tools/types.js';
+import { repoRoot } from '../support/paths.js';
+import { tempDir } from '../support/tmp.js';
+
+const tmp = tempDir('nightshift-shell-');
+after(() => tmp.cleanup());
+const ws = join(tmp.path, 'ws');
+const outside = join(tmp.path, 'outside');
+mkdirSync(ws);
+mkdirSync(outside);
+
+function role(over: Partial<DefineRoleInput> = {}) {
+  return defineRole(
+    {
+      name: 'shell-test',
+      description: 'd',
+      autonomy: 'sandbox',
+      model: 'openai:unused',
+      instructions: 'i',
+      tools: ['shell.exec'],
+      workspace: './ws',
+      scope: {
+        commands: [
+          'echo',
+          'touch',
+          'env',
+          'sleep',
+          'yes',
+          'cat',
+          'node',
+          'printenv',
+          { program: 'ls', args: ['[a-z0-9._/]+'] },
+        ],
+      },
+      ...over,
+    },
+    { dir: tmp.path },
+  );
+}
+
+async function exec(args: Record<string, unknown>, r = role(), env: NodeJS.ProcessEnv = {}) {
+  const parsed = shellExec.input.parse(args);
+  const verdict = await shellExec.scope!(parsed, { role: r, workspace: r.workspace });
+  if (verdict.kind !== 'inside') return { verdict };
+  const ctx: ToolContext = {
+    role: r,
+    runId: 'run_x',
+    idempotencyKey: 'run_x:1:0',
+    workspace: r.workspace,
+    signal: new AbortController().signal,
+    secrets: loadSecrets(r, env),
+  };
+  return { verdict, result: await shellExec.run(parsed, ctx) };
+}
+
+describe('shell.exec in the bubblewrap sandbox', () => {
+  it('runs an allowed program with an argument vector (no shell)', async () => {
+    const { result } = await exec({ command: 'echo', args: ['hello', '$(whoami)', '; rm -rf /', '*'] });
+    assert.equal(result!.sandbox, 'bubblewrap');
+    assert.equal(result!.exitCode, 0);
+    assert.equal(result!.stdout, 'hello $(whoami) ; rm -rf / *\n');
+  });
+
+  it('writes inside the workspace, and cannot write anywhere else', async () => {
+    const inside = await exec({ command: 'touch', args: ['made.txt'] });
+    assert.equal(inside.result!.exitCode, 0);
+    assert.ok(existsSync(join(ws, 'made.txt')));
+    const target = join(repoRoot, 'nightshift-sandbox-escape.txt');
+    const out = await exec({ command: 'touch', args: [target] });
+    assert.notEqual(out.result!.exitCode, 0);
+    assert.match(out.result!.stderr, /Read-only file system/);
+    assert.equal(existsSync(target), false);
+    const underTmp = await exec({ command: 'touch', args: [join(outside, 'escaped.txt')] });
+    assert.notEqual(underTmp.result!.exitCode, 0);
+    assert.equal(existsSync(join(outside, 'escaped.txt')), false);
+    // /tmp inside is private: nothing lands in the real /tmp.
+    await exec({ command: 'touch', args: ['/tmp/nightshift-sandbox-leak'] });
+    assert.equal(existsSync('/tmp/nightshift-sandbox-leak'), false);
+  });
+
+  it('has no network unless the role allows it', async () => {
+    let connections = 0;
+    const server = createServer((s) => {
+      connections++;
+      s.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const script = `require('net').connect(${port},'127.0.0.1').on('connect',()=>{console.log('connected');process.exit(0)}).on('error',e=>{console.log(e.code);process.exit(3)})`;
+    try {
+      const denied = await exec({ command: 'node', args: ['-e', script] });
+      assert.equal(denied.result!.exitCode, 3);
+      assert.match(denied.result!.stdout, /ECONNREFUSED|ENETUNREACH/);
+      assert.equal(connections, 0);
+      const allowed = await exec(
+        { command: 'node', args: ['-e', script] },
+        role({ scope: { commands: ['node'], network: true } }),
+      );
+      assert.equal(allowed.result!.stdout.trim(), 'connected');
+      assert.equal(connections, 1);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('scrubs the environment to the variables the role names', async () => {
+    process.env.NIGHTSHIFT_TEST_VISIBLE = 'yes';
+    process.env.NIGHTSHIFT_TEST_HIDDEN = 'no';
+    try {
+      const r = role({ scope: { commands: ['env'], env: ['NIGHTSHIFT_TEST_VISIBLE'] } });
+      const { result } = await exec({ command: 'env' }, r);
+      const names = result!.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split('=')[0])
+        .sort();
+      // bwrap sets PWD for --chdir; nothing else of ours leaks in.
+      assert.deepEqual(names, ['HOME', 'LANG', 'NIGHTSHIFT_TEST_VISIBLE', 'PATH', 'PWD']);
+    } finally {
+      delete process.env.NIGHTSHIFT_TEST_VISIBLE;
+      delete process.env.NIGHTSHIFT_TEST_HIDDEN;
+    }
+  });
+
+  it('runs in its own PID namespace and hides home folders', async () => {
+    const { result } = await exec({ command: 'cat', args: ['/proc/1/cmdline'] });
+    assert.doesNotMatch(result!.stdout, /systemd|init/);
+    const home = await exec({ command: 'ls', args: ['/root'] });
+    assert.equal(home.result!.stdout, '');
+  });
+
+  it('stops a command at its time limit and caps its output', async () => {
+    const slow = await exec({ command: 'sleep', args: ['20'] }, role({ limits: { execSeconds: 0.3 } }));
+    assert.equal(slow.result!.timedOut, true);
+    const loud = await exec({ command: 'yes' }, role({ limits: { execOutputBytes: 1000 } }));
+    assert.equal(loud.result!.truncated, true);
+    assert.ok(loud.result!.stdout.length <= 1000);
+  });
+
+  it('refuses a program not on the allowlist, and arguments outside their patterns', async () => {
+    const rm = await exec({ command: 'rm', args: ['-rf', '.'] });
+    assert.equal(rm.verdict.kind, 'outside');
+    assert.match((rm.verdict as { reason: string }).reason, /not on this role's allowlist/);
+    const opt = await exec({ command: 'ls', args: ['--color=always'] });
+    assert.equal(opt.verdict.kind, 'outside');
+    assert.match((opt.verdict as { reason: string }).reason, /matches none of the allowed patterns/);
+    const sep = await exec({ command: 'ls', args: ['--', '-la'] });
+    assert.equal(sep.verdict.kind, 'outside');
+    const path = await exec({ command: './echo' });
+    assert.equal(path.verdict.kind, 'outside');
+    const cwd = await exec({ command: 'echo', cwd: '..' });
+    assert.equal(cwd.verdict.kind, 'outside');
+  });
+
+  it('where bubblewrap cannot run: refused at sandbox, and at full unless the role opts out explicitly', async () => {
+    process.env.NIGHTSHIFT_BWRAP = '/nonexistent/bwrap';
+    try {
+      const refused = await exec({ command: 'echo', args: ['x'] });
+      assert.equal(refused.verdict.kind, 'outside');
+      assert.match(
+        (refused.verdict as { reason: string }).reason,
+        /bubblewrap not found.*refused without a sandbox/,
+      );
+      const fullNoOpt = await exec({ command: 'echo', args: ['x'] }, role({ autonomy: 'full' }));
+      assert.equal(fullNoOpt.verdict.kind, 'outside');
+      const sandboxOpt = await exec(
+        { command: 'echo', args: ['x'] },
+        role({ scope: { commands: ['echo'], unsandboxedExec: true } }),
+      );
+      assert.equal(sandboxOpt.verdict.kind, 'outside');
+      const full = await exec(
+        { command: 'echo', args: ['x'] },
+        role({ autonomy: 'full', scope: { commands: ['echo'], unsandboxedExec: true } }),
+      );
+      assert.equal(full.result!.sandbox, 'none');
+      assert.equal(full.result!.stdout, 'x\n');
+    } finally {
+      delete process.env.NIGHTSHIFT_BWRAP;
+    }
+  });
+
+  it('passes a declared secret only when the role names it in scope.env', async () => {
+    const r = role({ secrets: ['API_TOKEN'], scope: { commands: ['printenv'], env: ['API_TOKEN'] } });
+    const { result } = await exec({ command: 'printenv', args: ['API_TOKEN'] }, r, {
+      API_TOKEN: 'tok-123456',
+    });
+    assert.equal(result!.stdout.trim(), 'tok-123456');
+    assert.equal(readFileSync(join(ws, 'made.txt'), 'utf8'), '');
+  });
+});
