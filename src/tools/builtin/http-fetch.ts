@@ -1,0 +1,226 @@
+// http.fetch: GET or POST to hosts on the role's allowlist. The allowlist and the address rules are
+// checked before the call (the policy's scope check), again on the address actually connected to
+// (a custom DNS lookup, so a name cannot be rebound to 127.0.0.1 in between), and on every redirect.
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import { z } from 'zod';
+import { NightshiftError } from '../../errors.js';
+import type { Role } from '../../roles/schema.js';
+import { defineTool } from '../define.js';
+import { restrictedAddress } from '../net/addresses.js';
+import { matchHost } from '../net/host-allowlist.js';
+import type { Secrets } from '../secrets.js';
+import type { ScopeVerdict } from '../types.js';
+
+const MAX_REDIRECTS = 5;
+const SECRET_REF = /\{\{secret:([A-Za-z_][A-Za-z0-9_]*)\}\}/g;
+
+const Input = z.strictObject({
+  url: z.string().min(1).describe('http(s) URL on an allowed host'),
+  method: z.enum(['GET', 'POST']).default('GET'),
+  headers: z
+    .record(z.string(), z.string())
+    .default({})
+    .describe('request headers; {{secret:NAME}} inserts a declared secret'),
+  body: z
+    .string()
+    .max(10 * 1024 * 1024)
+    .optional()
+    .describe('request body (POST); {{secret:NAME}} inserts a declared secret'),
+});
+type Input = z.infer<typeof Input>;
+
+type Checked = { ok: true; url: URL; privateAllowed: boolean } | { ok: false; reason: string };
+
+/** The allowlist and address rules for one URL, without connecting (DNS is looked up for names). */
+async function checkUrl(raw: string, role: Role): Promise<Checked> {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { ok: false, reason: `'${raw}' is not a valid URL` };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return { ok: false, reason: `scheme ${url.protocol} is not allowed (http and https only)` };
+  if (url.username || url.password)
+    return { ok: false, reason: 'URLs with credentials are not allowed; use {{secret:NAME}} in a header' };
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const match = matchHost(role.scope.hosts, host);
+  if (!match) {
+    const hosts = role.scope.hosts.map((h) => (typeof h === 'string' ? h : h.host));
+    return {
+      ok: false,
+      reason: `host ${host} is not on this role's allowlist (scope.hosts: ${hosts.join(', ') || 'none'})`,
+    };
+  }
+  if (!match.privateAllowed) {
+    const addresses = isIP(host) ? [host] : await resolveAll(host).catch(() => [] as string[]);
+    for (const a of addresses) {
+      const why = restrictedAddress(a);
+      if (why)
+        return {
+          ok: false,
+          reason: `${host} resolves to ${why}; not allowed unless the role lists the host with private: true`,
+        };
+    }
+  }
+  return { ok: true, url, privateAllowed: match.privateAllowed };
+}
+
+function resolveAll(host: string): Promise<string[]> {
+  return new Promise((resolve, reject) =>
+    dnsLookup(host, { all: true }, (err, addresses: LookupAddress[]) =>
+      err ? reject(err) : resolve(addresses.map((a) => a.address)),
+    ),
+  );
+}
+
+/** A DNS lookup for the socket that refuses restricted addresses: checked on what is actually connected. */
+function guardedLookup(privateAllowed: boolean): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+      if (err) return callback(err, '', 4);
+      if (!privateAllowed) {
+        for (const a of addresses) {
+          const why = restrictedAddress(a.address);
+          if (why)
+            return callback(
+              new NightshiftError('SCOPE_VIOLATION', `${hostname} resolved to ${why} at connect time`),
+              '',
+              4,
+            );
+        }
+      }
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+      const first = addresses[0]!;
+      callback(null, first.address, first.family);
+    });
+  };
+}
+
+function withSecrets(text: string, secrets: Secrets): string {
+  return text.replace(SECRET_REF, (_m, name: string) => {
+    const v = secrets.get(name);
+    if (v === undefined)
+      throw new NightshiftError('SCOPE_VIOLATION', `secret ${name} is declared but not set`);
+    return v;
+  });
+}
+
+interface Response {
+  status: number;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+function send(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  privateAllowed: boolean,
+  limit: number,
+  signal: AbortSignal,
+): Promise<{ res: IncomingMessage; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(
+      url,
+      {
+        method,
+        headers: {
+          ...headers,
+          ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}),
+        },
+        lookup: guardedLookup(privateAllowed),
+        signal,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > limit) {
+            req.destroy(
+              new NightshiftError(
+                'SCOPE_VIOLATION',
+                `the response from ${url.host} is larger than the ${limit}-byte limit`,
+              ),
+            );
+            return;
+          }
+          chunks.push(c);
+        });
+        res.on('end', () => resolve({ res, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export const httpFetch = defineTool({
+  name: 'http.fetch',
+  description: 'GET or POST a URL on an allowed host; returns status, headers and body text.',
+  input: Input,
+  effect: 'external',
+  idempotent: (args: Input) => args.method === 'GET',
+  scope: async (args, ctx): Promise<ScopeVerdict> => {
+    const c = await checkUrl(args.url, ctx.role);
+    return c.ok ? { kind: 'inside' } : { kind: 'outside', reason: c.reason };
+  },
+  run: async (args, ctx): Promise<Response> => {
+    const { limits } = ctx.role;
+    const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(limits.fetchSeconds * 1000)]);
+    const headers = Object.fromEntries(
+      Object.entries(args.headers).map(([k, v]) => [k, withSecrets(v, ctx.secrets)]),
+    );
+    let body = args.body === undefined ? undefined : withSecrets(args.body, ctx.secrets);
+    let method: string = args.method;
+    let target = args.url;
+    for (let hop = 0; ; hop++) {
+      const c = await checkUrl(target, ctx.role);
+      if (!c.ok)
+        throw new NightshiftError(
+          'SCOPE_VIOLATION',
+          hop === 0 ? c.reason : `redirected to ${target}: ${c.reason}`,
+        );
+      let answer: { res: IncomingMessage; body: string };
+      try {
+        answer = await send(c.url, method, headers, body, c.privateAllowed, limits.fetchBytes, signal);
+      } catch (err) {
+        if (err instanceof NightshiftError) throw err;
+        const e = err as Error & { code?: string };
+        if (e.name === 'AbortError' || e.name === 'TimeoutError' || signal.aborted)
+          throw new Error(`${c.url.host} did not answer within ${limits.fetchSeconds} s`);
+        throw new Error(`request to ${c.url.host} failed: ${e.code ?? e.message}`);
+      }
+      const { res } = answer;
+      const location = res.headers.location;
+      if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && location) {
+        if (hop >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+        target = new URL(location, c.url).toString();
+        if (
+          res.statusCode === 303 ||
+          ((res.statusCode === 301 || res.statusCode === 302) && method === 'POST')
+        ) {
+          method = 'GET';
+          body = undefined;
+        }
+        continue;
+      }
+      const keep = ['content-type', 'content-length', 'date', 'etag', 'last-modified'];
+      return {
+        status: res.statusCode ?? 0,
+        url: c.url.toString(),
+        headers: Object.fromEntries(
+          keep.filter((h) => typeof res.headers[h] === 'string').map((h) => [h, res.headers[h] as string]),
+        ),
+        body: answer.body,
+      };
+    }
+  },
+});

@@ -1,0 +1,32 @@
+// The role's host allowlist for http.fetch: exact names, `*.example.com` subdomain wildcards, or IP
+// literals. Private addresses are reachable only when the role says so for that host.
+import { isIP } from 'node:net';
+import type { HostRule } from '../../roles/schema.js';
+
+export interface HostMatch {
+  rule: string;
+  /** The URL's host is an IP literal listed as such, or the rule says `private: true`. */
+  privateAllowed: boolean;
+}
+
+function normalise(host: string): string {
+  return host
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
+}
+
+export function matchHost(hosts: readonly HostRule[], rawHost: string): HostMatch | undefined {
+  const host = normalise(rawHost);
+  for (const rule of hosts) {
+    const pattern = normalise(typeof rule === 'string' ? rule : rule.host);
+    const explicitPrivate = typeof rule !== 'string' && rule.private;
+    if (pattern.startsWith('*.')) {
+      if (host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1)
+        return { rule: pattern, privateAllowed: explicitPrivate };
+    } else if (host === pattern) {
+      return { rule: pattern, privateAllowed: explicitPrivate || isIP(host) !== 0 };
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,214 @@
+// http.fetch against real HTTP servers on loopback: the allowlist, address rules, redirects and limits.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type DefineRoleInput, defineRole } from '../../src/roles/define.js';
+import { httpFetch } from '../../src/tools/builtin/http-fetch.js';
+import { restrictedAddress } from '../../src/tools/net/addresses.js';
+import { loadSecrets } from '../../src/tools/secrets.js';
+import { tempDir } from '../support/tmp.js';
+
+const tmp = tempDir('nightshift-http-');
+mkdirSync(join(tmp.path, 'ws'));
+
+interface Hit {
+  url: string;
+  method: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+function server(
+  handler: (req: Hit, res: import('node:http').ServerResponse) => void,
+): Promise<{ port: number; hits: Hit[]; srv: Server }> {
+  const hits: Hit[] = [];
+  const srv = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      const hit = { url: req.url ?? '', method: req.method ?? '', headers: req.headers, body };
+      hits.push(hit);
+      handler(hit, res);
+    });
+  });
+  return new Promise((resolve) =>
+    srv.listen(0, '127.0.0.1', () => resolve({ port: (srv.address() as { port: number }).port, hits, srv })),
+  );
+}
+
+function role(over: Partial<DefineRoleInput> = {}) {
+  return defineRole(
+    {
+      name: 'fetcher',
+      description: 'd',
+      autonomy: 'full',
+      model: 'openai:unused',
+      instructions: 'i',
+      tools: ['http.fetch'],
+      workspace: './ws',
+      scope: { hosts: ['127.0.0.1'] },
+      ...over,
+    },
+    { dir: tmp.path },
+  );
+}
+
+async function fetchAs(
+  r: ReturnType<typeof role>,
+  args: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = {},
+) {
+  const parsed = httpFetch.input.parse(args);
+  const verdict = await httpFetch.scope!(parsed, { role: r, workspace: r.workspace });
+  if (verdict.kind !== 'inside') return { verdict, result: undefined, error: undefined };
+  try {
+    const result = await httpFetch.run(parsed, {
+      role: r,
+      runId: 'run_h',
+      idempotencyKey: 'k',
+      workspace: r.workspace,
+      signal: new AbortController().signal,
+      secrets: loadSecrets(r, env),
+    });
+    return { verdict, result, error: undefined };
+  } catch (error) {
+    return { verdict, result: undefined, error: error as Error & { code?: string } };
+  }
+}
+
+describe('http.fetch', () => {
+  let api: Awaited<ReturnType<typeof server>>;
+  let other: Awaited<ReturnType<typeof server>>;
+  before(async () => {
+    other = await server((_h, res) => res.end('other'));
+    api = await server((hit, res) => {
+      if (hit.url === '/redirect-to-localhost') {
+        res.writeHead(302, { location: `http://localhost:${other.port}/x` }).end();
+      } else if (hit.url === '/redirect-to-metadata') {
+        res.writeHead(301, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+      } else if (hit.url === '/redirect-inside') {
+        res.writeHead(303, { location: '/echo' }).end();
+      } else if (hit.url === '/big') {
+        res.end(Buffer.alloc(2 * 1024 * 1024, 'a'));
+      } else if (hit.url === '/hang') {
+        // never answers
+      } else {
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({ method: hit.method, auth: hit.headers.authorization ?? null, body: hit.body }),
+        );
+      }
+    });
+  });
+  after(() => {
+    api.srv.closeAllConnections();
+    api.srv.close();
+    other.srv.close();
+    tmp.cleanup();
+  });
+
+  it('GETs and POSTs an allowed host', async () => {
+    const get = await fetchAs(role(), { url: `http://127.0.0.1:${api.port}/echo` });
+    assert.equal(get.result!.status, 200);
+    assert.deepEqual(JSON.parse(get.result!.body), { method: 'GET', auth: null, body: '' });
+    const post = await fetchAs(role(), {
+      url: `http://127.0.0.1:${api.port}/echo`,
+      method: 'POST',
+      body: '{"a":1}',
+    });
+    assert.equal(JSON.parse(post.result!.body).body, '{"a":1}');
+  });
+
+  it('inserts a declared secret by name, so the model never handles the value', async () => {
+    const r = role({ secrets: ['API_TOKEN'] });
+    const res = await fetchAs(
+      r,
+      { url: `http://127.0.0.1:${api.port}/echo`, headers: { authorization: 'Bearer {{secret:API_TOKEN}}' } },
+      { API_TOKEN: 'tok-secret-9' },
+    );
+    assert.equal(JSON.parse(res.result!.body).auth, 'Bearer tok-secret-9');
+    const undeclared = await fetchAs(
+      role(),
+      { url: `http://127.0.0.1:${api.port}/echo`, headers: { authorization: '{{secret:HOME}}' } },
+      { HOME: '/root' },
+    );
+    assert.equal(undeclared.error?.code, 'SCOPE_VIOLATION');
+  });
+
+  it('refuses hosts off the allowlist, other schemes, and credentials in URLs, before connecting', async () => {
+    const before = api.hits.length + other.hits.length;
+    for (const url of [
+      'http://example.com/',
+      'http://10.1.2.3/',
+      'http://169.254.169.254/latest/meta-data/',
+      'file:///etc/passwd',
+      `http://user:pw@127.0.0.1:${api.port}/`,
+    ]) {
+      const r = await fetchAs(role(), { url });
+      assert.equal(r.verdict.kind, 'outside', url);
+    }
+    assert.equal(api.hits.length + other.hits.length, before);
+  });
+
+  it('refuses a listed name that resolves to loopback, unless the role marks it private', async () => {
+    const named = await fetchAs(role({ scope: { hosts: ['localhost'] } }), {
+      url: `http://localhost:${other.port}/`,
+    });
+    assert.equal(named.verdict.kind, 'outside');
+    assert.match((named.verdict as { reason: string }).reason, /loopback/);
+    assert.equal(other.hits.length, 0);
+    const marked = await fetchAs(role({ scope: { hosts: [{ host: 'localhost', private: true }] } }), {
+      url: `http://localhost:${other.port}/`,
+    });
+    assert.equal(marked.result!.body, 'other');
+  });
+
+  it('checks every redirect: off-list and metadata targets are refused, same-host ones followed', async () => {
+    const hitsBefore = other.hits.length;
+    const toLocalhost = await fetchAs(role(), { url: `http://127.0.0.1:${api.port}/redirect-to-localhost` });
+    assert.equal(toLocalhost.error?.code, 'SCOPE_VIOLATION');
+    assert.match(toLocalhost.error!.message, /redirected to http:\/\/localhost/);
+    assert.equal(other.hits.length, hitsBefore);
+    const toMetadata = await fetchAs(role(), { url: `http://127.0.0.1:${api.port}/redirect-to-metadata` });
+    assert.match(toMetadata.error!.message, /169\.254\.169\.254 is not on this role's allowlist/);
+    const inside = await fetchAs(role(), {
+      url: `http://127.0.0.1:${api.port}/redirect-inside`,
+      method: 'POST',
+      body: 'x',
+    });
+    assert.equal(JSON.parse(inside.result!.body).method, 'GET');
+  });
+
+  it('enforces the size and time limits', async () => {
+    const big = await fetchAs(role(), { url: `http://127.0.0.1:${api.port}/big` });
+    assert.match(big.error!.message, /larger than the 1048576-byte limit/);
+    const slow = await fetchAs(role({ limits: { fetchSeconds: 0.3 } }), {
+      url: `http://127.0.0.1:${api.port}/hang`,
+    });
+    assert.match(slow.error!.message, /did not answer within 0\.3 s/);
+  });
+
+  it('classifies restricted addresses', () => {
+    for (const a of [
+      '127.0.0.1',
+      '10.0.0.5',
+      '172.20.1.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '::1',
+      'fe80::1',
+      'fd00:ec2::254',
+      '::ffff:127.0.0.1',
+    ]) {
+      assert.ok(restrictedAddress(a), a);
+    }
+    for (const a of ['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111'])
+      assert.equal(restrictedAddress(a), undefined, a);
+  });
+});
