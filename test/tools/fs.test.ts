@@ -1,11 +1,11 @@
 // The built-in fs tools are confined to the workspace whatever path the model gives: checked on disk.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { fsList, fsRead, fsWrite } from '../../src/tools/builtin/index.js';
+import { fsDelete, fsEdit, fsList, fsRead, fsSearch, fsWrite } from '../../src/tools/builtin/index.js';
 import { noSecrets } from '../../src/tools/secrets.js';
 import type { AnyTool, ToolContext } from '../../src/tools/types.js';
 import { isIdempotent } from '../../src/tools/types.js';
@@ -164,6 +164,79 @@ describe('fs tools refuse to leave the workspace', () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('fs.search, fs.edit, fs.delete', () => {
+  it('searches text in the workspace without following symlinks out', async () => {
+    writeFileSync(join(ws, 'docs', 'b.md'), 'alpha\nneedle here\nomega\n');
+    const found = await fsSearch.run(fsSearch.input.parse({ pattern: 'needle' }), ctx());
+    assert.deepEqual(found.matches, [{ path: 'docs/b.md', line: 2, text: 'needle here' }]);
+    const secret = await fsSearch.run(fsSearch.input.parse({ pattern: 'secret' }), ctx());
+    assert.deepEqual(secret.matches, []);
+    const re = await fsSearch.run(fsSearch.input.parse({ pattern: '^om', regex: true, path: 'docs' }), ctx());
+    assert.deepEqual(
+      re.matches.map((m) => m.path),
+      ['docs/b.md'],
+    );
+  });
+
+  it('edits exact text, refusing absent or ambiguous text', async () => {
+    writeFileSync(join(ws, 'docs', 'c.txt'), 'one two two');
+    await assert.rejects(
+      Promise.resolve(fsEdit.run(fsEdit.input.parse({ path: 'docs/c.txt', old: 'three', new: '3' }), ctx())),
+      /not found/,
+    );
+    await assert.rejects(
+      Promise.resolve(fsEdit.run(fsEdit.input.parse({ path: 'docs/c.txt', old: 'two', new: '2' }), ctx())),
+      /occurs 2 times/,
+    );
+    await fsEdit.run(fsEdit.input.parse({ path: 'docs/c.txt', old: 'one', new: '1' }), ctx());
+    await fsEdit.run(fsEdit.input.parse({ path: 'docs/c.txt', old: 'two', new: '$&2', all: true }), ctx());
+    assert.equal(readFileSync(join(ws, 'docs', 'c.txt'), 'utf8'), '1 $&2 $&2');
+  });
+
+  it('refuses to write or edit a file with a hard link (it may live outside)', async () => {
+    writeFileSync(join(outside, 'target.txt'), 'original');
+    linkSync(join(outside, 'target.txt'), join(ws, 'hard.txt'));
+    await assert.rejects(
+      Promise.resolve(fsWrite.run(fsWrite.input.parse({ path: 'hard.txt', content: 'x' }), ctx())),
+      /hard links/,
+    );
+    await assert.rejects(
+      Promise.resolve(fsEdit.run(fsEdit.input.parse({ path: 'hard.txt', old: 'original', new: 'x' }), ctx())),
+      /hard links/,
+    );
+    assert.equal(readFileSync(join(outside, 'target.txt'), 'utf8'), 'original');
+  });
+
+  it('deletes inside; a symlink is removed itself, never its target; outside is refused', async () => {
+    writeFileSync(join(ws, 'gone.txt'), 'x');
+    assert.deepEqual(await fsDelete.run(fsDelete.input.parse({ path: 'gone.txt' }), ctx()), {
+      path: 'gone.txt',
+      deleted: true,
+    });
+    assert.deepEqual(await fsDelete.run(fsDelete.input.parse({ path: 'gone.txt' }), ctx()), {
+      path: 'gone.txt',
+      deleted: false,
+    });
+    symlinkSync(join(outside, 'secret.txt'), join(ws, 'link-to-secret'));
+    await fsDelete.run(fsDelete.input.parse({ path: 'link-to-secret' }), ctx());
+    assert.equal(readFileSync(join(outside, 'secret.txt'), 'utf8'), 'secret');
+    for (const p of ['../outside/secret.txt', 'out-dir/secret.txt', '.', 'docs/..']) {
+      const verdict = await scopeOf(fsDelete, { path: p });
+      assert.equal(verdict.kind, 'outside', p);
+      await assert.rejects(
+        Promise.resolve(fsDelete.run(fsDelete.input.parse({ path: p }), ctx())),
+        { code: 'SCOPE_VIOLATION' },
+        p,
+      );
+    }
+    assert.equal(readFileSync(join(outside, 'secret.txt'), 'utf8'), 'secret');
+    await assert.rejects(
+      Promise.resolve(fsDelete.run(fsDelete.input.parse({ path: 'docs' }), ctx())),
+      /recursive/,
     );
   });
 });

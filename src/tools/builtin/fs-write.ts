@@ -38,11 +38,15 @@ export const fsWrite = defineTool({
         'SCOPE_VIOLATION',
         again.ok ? `'${path}' changed while being written` : again.reason,
       );
+    // No O_TRUNC at open: the file is checked first (regular, one link) and only then truncated, so a
+    // hard link to a file outside the workspace is refused before anything changes. O_NONBLOCK keeps a
+    // fifo from blocking the open; O_NOFOLLOW refuses a symlink swapped in after the scope check.
     const flags =
       constants.O_WRONLY |
       constants.O_CREAT |
       constants.O_NOFOLLOW |
-      (mode === 'append' ? constants.O_APPEND : mode === 'create' ? constants.O_EXCL : constants.O_TRUNC);
+      constants.O_NONBLOCK |
+      (mode === 'append' ? constants.O_APPEND : mode === 'create' ? constants.O_EXCL : 0);
     const handle = await open(where.absolute, flags, 0o644).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'EEXIST') throw new Error(`'${path}' already exists (mode: create)`);
       if (err.code === 'ELOOP')
@@ -50,12 +54,19 @@ export const fsWrite = defineTool({
           'SCOPE_VIOLATION',
           `'${path}' is a symlink; fs tools do not write through symlinks`,
         );
+      if (err.code === 'ENXIO') throw new Error(`'${path}' is not a regular file`);
       throw new Error(`cannot write '${path}': ${err.code ?? err.message}`);
     });
     try {
       const st = await handle.stat();
       if (!st.isFile()) throw new Error(`'${path}' is not a regular file`);
-      await handle.writeFile(content, 'utf8');
+      if (st.nlink > 1)
+        throw new NightshiftError(
+          'SCOPE_VIOLATION',
+          `'${path}' has ${st.nlink} hard links; it may be a file outside the workspace, so it is not written`,
+        );
+      if (mode === 'overwrite') await handle.truncate(0);
+      await handle.write(content, mode === 'overwrite' ? 0 : null, 'utf8');
     } finally {
       await handle.close();
     }

@@ -1,0 +1,44 @@
+// fs.delete: removes a file (or, with recursive, a folder) inside the workspace. A symlink is removed
+// itself; its target is never touched.
+import { lstat, rm, unlink } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { z } from 'zod';
+import { NightshiftError } from '../../errors.js';
+import { defineTool } from '../define.js';
+import { resolveInside, workspaceScope } from '../workspace.js';
+
+export const fsDelete = defineTool({
+  name: 'fs.delete',
+  description: 'Delete a file in the workspace (a folder needs recursive: true).',
+  input: z.strictObject({ path: z.string().min(1), recursive: z.boolean().default(false) }),
+  effect: 'write',
+  // Deleting what is already gone is a no-op, so a retry is safe.
+  idempotent: true,
+  scope: ({ path }, ctx) => {
+    const normal = posix.normalize(path).replace(/\/+$/, '');
+    const name = posix.basename(normal);
+    if (name === '' || name === '.' || name === '..')
+      return { kind: 'outside', reason: `'${path}' names no file inside the workspace` };
+    return workspaceScope(ctx.workspace, posix.dirname(normal), 'read');
+  },
+  run: async ({ path, recursive }, ctx) => {
+    // The parent folder is resolved (following symlinks, confined); the last name is not followed, so a
+    // symlink is removed itself and its target is never touched.
+    const normal = posix.normalize(path).replace(/\/+$/, '');
+    const name = posix.basename(normal);
+    if (name === '' || name === '.' || name === '..')
+      throw new NightshiftError('SCOPE_VIOLATION', `'${path}' names no file inside the workspace`);
+    const parent = await resolveInside(ctx.workspace, posix.dirname(normal), 'read');
+    if (!parent.ok) throw new NightshiftError('SCOPE_VIOLATION', parent.reason);
+    const target = join(parent.absolute, name);
+    const st = await lstat(target).catch(() => undefined);
+    if (!st) return { path, deleted: false };
+    if (st.isDirectory()) {
+      if (!recursive) throw new Error(`'${path}' is a folder; set recursive: true to delete it`);
+      await rm(target, { recursive: true, force: true });
+    } else {
+      await unlink(target);
+    }
+    return { path, deleted: true };
+  },
+});
