@@ -57,6 +57,7 @@ export function defineRole(input: DefineRoleInput, options: { dir?: string } = {
     scope: spec.scope,
     limits: spec.limits,
     secrets: spec.secrets,
+    notify: spec.notify,
     secretsFile: resolved.secretsFile,
     version: roleVersion(
       spec,

@@ -87,6 +87,20 @@ function resolvePaths(
       }
     });
   });
+  const refs: [(string | number)[], string | undefined][] = [
+    [['notify', 'slack', 'webhook'], spec.notify.slack?.webhook],
+    [['notify', 'slack', 'token'], spec.notify.slack?.token],
+    [['notify', 'email', 'user'], spec.notify.email?.user],
+    [['notify', 'email', 'password'], spec.notify.email?.password],
+    ...Object.entries(spec.notify.webhooks).map(([name, w]): [(string | number)[], string] => [
+      ['notify', 'webhooks', name, 'secret'],
+      w.secret,
+    ]),
+  ];
+  for (const [path, name] of refs) {
+    if (name !== undefined && !spec.secrets.includes(name))
+      issue(path, `secret ${name} is not listed under secrets:`);
+  }
   let secretsFile: string | undefined;
   if (spec.secretsFile !== undefined) {
     secretsFile = resolve(dir, spec.secretsFile);
@@ -170,6 +184,7 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
     scope: spec.scope,
     limits: spec.limits,
     secrets: spec.secrets,
+    notify: spec.notify,
     secretsFile: resolved.secretsFile,
     version: roleVersion(spec, { script: resolved.scriptFile, toolModules: resolved.toolModules }),
     source: { file: abs, dir },

@@ -23,6 +23,44 @@ export type Budget = z.infer<typeof Budget>;
 export const ROLE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 export const TOOL_NAME = /^[a-zA-Z][a-zA-Z0-9_-]*(\.[a-zA-Z][a-zA-Z0-9_-]*)*$/;
 
+const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** The name of a secret the role declares (its value never appears in the role file). */
+const SecretRef = z.string().regex(SECRET_NAME, 'the name of a secret listed under secrets:');
+
+/** Where notify.* tools may send: fixed by the role, never chosen by the model. */
+export const NotifyConfig = z.strictObject({
+  slack: z
+    .strictObject({
+      /** Secret holding an incoming-webhook URL. */
+      webhook: SecretRef.optional(),
+      /** Secret holding a bot token, for chat.postMessage to the listed channels. */
+      token: SecretRef.optional(),
+      channels: z.array(z.string().min(1)).default([]),
+      apiUrl: z.url().default('https://slack.com/api'),
+    })
+    .optional(),
+  email: z
+    .strictObject({
+      host: z.string().min(1),
+      port: z.number().int().positive().default(587),
+      /** TLS from the first byte (port 465). */
+      secure: z.boolean().default(false),
+      /** Refuse to send unless the server offers STARTTLS (default true; turn off only for a local relay). */
+      requireTls: z.boolean().default(true),
+      user: SecretRef.optional(),
+      password: SecretRef.optional(),
+      from: z.string().min(3),
+      /** The only recipients allowed. */
+      to: z.array(z.string().min(3)).min(1),
+    })
+    .optional(),
+  /** Named webhook targets: a URL and the secret that signs each delivery (HMAC-SHA256). */
+  webhooks: z
+    .record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), z.strictObject({ url: z.url(), secret: SecretRef }))
+    .default({}),
+});
+export type NotifyConfig = z.infer<typeof NotifyConfig>;
+
 /** An allowed program for shell.exec: a bare name (looked up on the sandbox PATH) or an absolute path. */
 export const CommandRule = z.union([
   z.string().min(1),
@@ -76,8 +114,6 @@ export const Limits = z.strictObject({
 });
 export type Limits = z.infer<typeof Limits>;
 
-const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 /** A JSON Schema, checked for validity by ajv when the role is loaded. */
 const JsonSchema = z.record(z.string(), z.unknown());
 
@@ -111,6 +147,7 @@ export const RoleSpec = z.strictObject({
   secrets: z.array(z.string().regex(SECRET_NAME, 'an environment variable name')).default([]),
   /** A KEY=VALUE file (relative to the role file) that secrets are read from before the environment. */
   secretsFile: z.string().min(1).optional(),
+  notify: NotifyConfig.default({ webhooks: {} }),
 });
 export type RoleSpecInput = z.input<typeof RoleSpec>;
 export type RoleSpec = z.infer<typeof RoleSpec>;
@@ -133,6 +170,7 @@ export interface Role {
   scope: Scope;
   limits: Limits;
   secrets: string[];
+  notify: NotifyConfig;
   /** Absolute path of the secrets file, if any. */
   secretsFile: string | undefined;
   /** sha256 (hex, first 16 chars) of the resolved content, including files the role refers to. */

@@ -124,7 +124,7 @@ describe('loading role files', () => {
     assert.equal(issues[0]!.line, 9);
     assert.match(
       issues[0]!.message,
-      /unknown tool 'refunds\.isue' \(available: fs\.read, fs\.list, fs\.search, fs\.write, fs\.edit, fs\.delete, shell\.exec, http\.fetch\)/,
+      /unknown tool 'refunds\.isue' \(available: fs\.read, fs\.list, fs\.search, fs\.write, fs\.edit, fs\.delete, shell\.exec, http\.fetch, notify\.slack, notify\.email, notify\.webhook\)/,
     );
   });
 

@@ -7,6 +7,9 @@ import { fsRead } from './fs-read.js';
 import { fsSearch } from './fs-search.js';
 import { fsWrite } from './fs-write.js';
 import { httpFetch } from './http-fetch.js';
+import { notifyEmail } from './notify-email.js';
+import { notifySlack } from './notify-slack.js';
+import { notifyWebhook } from './notify-webhook.js';
 import { shellExec } from './shell-exec.js';
 
 export const builtinTools: readonly AnyTool[] = [
@@ -19,4 +22,16 @@ export const builtinTools: readonly AnyTool[] = [
   shellExec,
   httpFetch,
 ];
-export { fsDelete, fsEdit, fsList, fsRead, fsSearch, fsWrite, httpFetch, shellExec };
+export {
+  fsDelete,
+  fsEdit,
+  fsList,
+  fsRead,
+  fsSearch,
+  fsWrite,
+  httpFetch,
+  notifyEmail,
+  notifySlack,
+  notifyWebhook,
+  shellExec,
+};

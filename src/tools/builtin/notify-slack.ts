@@ -1,0 +1,74 @@
+// notify.slack: a message to Slack, through the role's incoming webhook, or chat.postMessage to one of
+// the role's allowed channels. The URL and token are secrets; the model names neither.
+import { z } from 'zod';
+import { NightshiftError } from '../../errors.js';
+import { defineTool } from '../define.js';
+import { postJson } from '../net/post-json.js';
+import type { ScopeVerdict } from '../types.js';
+
+export const notifySlack = defineTool({
+  name: 'notify.slack',
+  description: "Post a message to Slack (the role's webhook channel, or one of its allowed channels).",
+  input: z.strictObject({
+    text: z.string().min(1).max(40_000),
+    channel: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('one of the allowed channels (needs the bot token); omit to use the webhook'),
+  }),
+  effect: 'external',
+  idempotent: false,
+  scope: ({ channel }, ctx): ScopeVerdict => {
+    const slack = ctx.role.notify.slack;
+    if (!slack) return { kind: 'outside', reason: 'this role has no notify.slack settings' };
+    if (channel === undefined)
+      return slack.webhook
+        ? { kind: 'inside' }
+        : { kind: 'outside', reason: 'notify.slack has no webhook; name a channel' };
+    if (!slack.token)
+      return {
+        kind: 'outside',
+        reason: 'notify.slack has no bot token, so it can post only through its webhook',
+      };
+    return slack.channels.includes(channel)
+      ? { kind: 'inside' }
+      : {
+          kind: 'outside',
+          reason: `channel ${channel} is not allowed (notify.slack.channels: ${slack.channels.join(', ') || 'none'})`,
+        };
+  },
+  run: async ({ text, channel }, ctx) => {
+    const slack = ctx.role.notify.slack;
+    if (!slack) throw new NightshiftError('SCOPE_VIOLATION', 'this role has no notify.slack settings');
+    const timeoutMs = ctx.role.limits.fetchSeconds * 1000;
+    if (channel === undefined) {
+      const url = slack.webhook ? ctx.secrets.get(slack.webhook) : undefined;
+      if (!url)
+        throw new NightshiftError(
+          'SCOPE_VIOLATION',
+          `secret ${slack.webhook} (the Slack webhook URL) is not set`,
+        );
+      await postJson(url, { text }, { timeoutMs, signal: ctx.signal, what: 'Slack webhook' });
+      return { posted: true, via: 'webhook' };
+    }
+    if (!slack.channels.includes(channel))
+      throw new NightshiftError('SCOPE_VIOLATION', `channel ${channel} is not allowed`);
+    const token = slack.token ? ctx.secrets.get(slack.token) : undefined;
+    if (!token)
+      throw new NightshiftError('SCOPE_VIOLATION', `secret ${slack.token} (the Slack bot token) is not set`);
+    const res = await postJson(
+      `${slack.apiUrl.replace(/\/+$/, '')}/chat.postMessage`,
+      { channel, text },
+      {
+        headers: { authorization: `Bearer ${token}` },
+        timeoutMs,
+        signal: ctx.signal,
+        what: 'Slack chat.postMessage',
+      },
+    );
+    const answer = JSON.parse(res.text || '{}') as { ok?: boolean; error?: string; ts?: string };
+    if (answer.ok !== true) throw new Error(`Slack refused the message: ${answer.error ?? 'unknown error'}`);
+    return { posted: true, via: 'chat.postMessage', channel, ts: answer.ts ?? null };
+  },
+});
