@@ -183,7 +183,11 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     },
     get: (runId) => store.loadRun(runId),
     list: (filter) => store.listRuns(filter),
-    close: () => store.close(),
+    async close() {
+      const ready = await Promise.allSettled(prepared.values());
+      await Promise.allSettled(ready.flatMap((r) => (r.status === 'fulfilled' ? [r.value.dispose()] : [])));
+      await store.close();
+    },
   };
   return runtime;
 }

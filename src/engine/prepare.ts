@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { type ResolveModelOptions, resolveModel } from '../models/resolve.js';
 import type { Model } from '../models/types.js';
 import type { Role } from '../roles/schema.js';
+import { connectMcpServers } from '../tools/mcp/connect.js';
 import { resolveRoleTools } from '../tools/registry.js';
 import { loadSecrets, type Redactor, redactorFor, type Secrets } from '../tools/secrets.js';
 import type { AnyTool, ToolSpec } from '../tools/types.js';
@@ -20,6 +21,8 @@ export interface PreparedRole {
   secrets: Secrets;
   /** Scrubs secret values from everything persisted; undefined when the role has none set. */
   redact: Redactor | undefined;
+  /** Closes what the role holds open (MCP server connections). */
+  dispose(): Promise<void>;
 }
 
 const specCache = new WeakMap<AnyTool, ToolSpec>();
@@ -27,14 +30,17 @@ const specCache = new WeakMap<AnyTool, ToolSpec>();
 export function toolSpec(tool: AnyTool): ToolSpec {
   let spec = specCache.get(tool);
   if (!spec) {
-    let inputSchema: Record<string, unknown>;
-    try {
-      inputSchema = z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' }) as Record<
-        string,
-        unknown
-      >;
-    } catch {
-      inputSchema = { type: 'object' };
+    let inputSchema: Record<string, unknown> = { type: 'object' };
+    if (tool.jsonSchema) inputSchema = { ...tool.jsonSchema };
+    else {
+      try {
+        inputSchema = z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' }) as Record<
+          string,
+          unknown
+        >;
+      } catch {
+        // A schema zod cannot express in JSON Schema: the model gets a bare object; arguments are still checked.
+      }
     }
     delete inputSchema.$schema;
     spec = { name: tool.name, description: tool.description, inputSchema };
@@ -49,9 +55,29 @@ export interface PrepareOptions extends ResolveModelOptions {
 }
 
 export async function prepareRole(role: Role, options: PrepareOptions = {}): Promise<PreparedRole> {
-  const tools = await resolveRoleTools(role);
+  // Everything that can fail without side effects comes first; MCP servers are started last.
   const model = await resolveModel(options.model ?? role.model, options);
+  const env = options.env ?? process.env;
+  const secrets = loadSecrets(role, env);
+  const mcp = role.mcp.length > 0 ? await connectMcpServers(role, env) : undefined;
+  let tools: Map<string, AnyTool>;
+  try {
+    tools = await resolveRoleTools(role, mcp?.tools ?? []);
+  } catch (err) {
+    await mcp?.close();
+    throw err;
+  }
   const toolSpecs = [...[...tools.values()].map(toolSpec), escalateToolSpec];
-  const secrets = loadSecrets(role, options.env ?? process.env);
-  return { role, tools, model, toolSpecs, system: systemPrompt(role), secrets, redact: redactorFor(secrets) };
+  return {
+    role,
+    tools,
+    model,
+    toolSpecs,
+    system: systemPrompt(role),
+    secrets,
+    redact: redactorFor(secrets),
+    dispose: async () => {
+      await mcp?.close();
+    },
+  };
 }

@@ -5,6 +5,7 @@ import { type Issue, RoleInvalidError } from '../errors.js';
 import { isTool } from '../tools/define.js';
 import type { AnyTool } from '../tools/types.js';
 import { resolveRolePaths } from './load.js';
+import { mcpToolNames } from './mcp-names.js';
 import { type Role, RoleSpec, type RoleSpecInput } from './schema.js';
 import { roleVersion } from './version.js';
 
@@ -48,7 +49,7 @@ export function defineRole(input: DefineRoleInput, options: { dir?: string } = {
     autonomy: spec.autonomy,
     model: resolved.model,
     instructions: spec.instructions,
-    tools: spec.tools,
+    tools: [...new Set([...spec.tools, ...mcpToolNames(spec.mcp)])],
     toolModules: resolved.toolModules,
     workspace: resolved.workspace,
     escalation: spec.escalation,
@@ -58,6 +59,7 @@ export function defineRole(input: DefineRoleInput, options: { dir?: string } = {
     limits: spec.limits,
     secrets: spec.secrets,
     notify: spec.notify,
+    mcp: spec.mcp,
     secretsFile: resolved.secretsFile,
     version: roleVersion(
       spec,

@@ -8,6 +8,7 @@ import { type Issue, NightshiftError, RoleInvalidError } from '../errors.js';
 import { loadScript } from '../models/script/script-file.js';
 import { availableTools } from '../tools/registry.js';
 import { regexProblems } from './conditions.js';
+import { mcpToolNames } from './mcp-names.js';
 import { type Role, RoleSpec } from './schema.js';
 import { roleVersion } from './version.js';
 
@@ -175,7 +176,7 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
     autonomy: spec.autonomy,
     model: resolved.model,
     instructions: spec.instructions,
-    tools: spec.tools,
+    tools: [...new Set([...spec.tools, ...mcpToolNames(spec.mcp)])],
     toolModules: resolved.toolModules,
     workspace: resolved.workspace,
     escalation: spec.escalation,
@@ -185,6 +186,7 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
     limits: spec.limits,
     secrets: spec.secrets,
     notify: spec.notify,
+    mcp: spec.mcp,
     secretsFile: resolved.secretsFile,
     version: roleVersion(spec, { script: resolved.scriptFile, toolModules: resolved.toolModules }),
     source: { file: abs, dir },

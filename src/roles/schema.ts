@@ -61,6 +61,27 @@ export const NotifyConfig = z.strictObject({
 });
 export type NotifyConfig = z.infer<typeof NotifyConfig>;
 
+/**
+ * An MCP server whose tools the role may call: a stdio command or a streamable HTTP URL, and the tools
+ * allowed, each with the effect the role assigns (null or omitted: treated as `external`).
+ */
+export const McpServerConfig = z
+  .strictObject({
+    name: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'lowercase letters, digits, _ or -'),
+    command: z.array(z.string().min(1)).min(1).optional(),
+    url: z.url().optional(),
+    /** Environment variables passed to a stdio server (everything else is scrubbed). */
+    env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
+    tools: z.record(
+      z.string().regex(/^[a-zA-Z0-9_-]+$/),
+      z.enum(['read', 'write', 'exec', 'external']).nullable(),
+    ),
+  })
+  .refine((m) => (m.command === undefined) !== (m.url === undefined), {
+    message: 'give exactly one of command (stdio) or url (streamable HTTP)',
+  });
+export type McpServerConfig = z.infer<typeof McpServerConfig>;
+
 /** An allowed program for shell.exec: a bare name (looked up on the sandbox PATH) or an absolute path. */
 export const CommandRule = z.union([
   z.string().min(1),
@@ -148,6 +169,7 @@ export const RoleSpec = z.strictObject({
   /** A KEY=VALUE file (relative to the role file) that secrets are read from before the environment. */
   secretsFile: z.string().min(1).optional(),
   notify: NotifyConfig.default({ webhooks: {} }),
+  mcp: z.array(McpServerConfig).default([]),
 });
 export type RoleSpecInput = z.input<typeof RoleSpec>;
 export type RoleSpec = z.infer<typeof RoleSpec>;
@@ -171,6 +193,8 @@ export interface Role {
   limits: Limits;
   secrets: string[];
   notify: NotifyConfig;
+  /** MCP servers; their allowed tools are also in `tools` as `<server>.<tool>`. */
+  mcp: McpServerConfig[];
   /** Absolute path of the secrets file, if any. */
   secretsFile: string | undefined;
   /** sha256 (hex, first 16 chars) of the resolved content, including files the role refers to. */

@@ -48,6 +48,7 @@ export function defineTool<Input, Output>(def: ToolDefinition<Input, Output>): T
     // Unknown means unsafe: a tool must opt in to being re-run after an unknown outcome.
     idempotent: def.idempotent ?? false,
     ...(def.scope ? { scope: def.scope } : {}),
+    ...(def.jsonSchema ? { jsonSchema: def.jsonSchema } : {}),
     run: def.run,
   };
 }

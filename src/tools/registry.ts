@@ -17,8 +17,12 @@ export async function availableTools(
   return all;
 }
 
-export async function resolveRoleTools(role: Role): Promise<Map<string, AnyTool>> {
+export async function resolveRoleTools(
+  role: Role,
+  extra: readonly AnyTool[] = [],
+): Promise<Map<string, AnyTool>> {
   const all = await availableTools(role);
+  for (const t of extra) all.set(t.name, t);
   const out = new Map<string, AnyTool>();
   for (const name of role.tools) {
     const tool = all.get(name);

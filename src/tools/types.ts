@@ -54,9 +54,12 @@ export interface Tool<Input = unknown, Output = unknown> {
   /** Checks the call against the role's scope before anything runs. May do read-only I/O (realpath). */
   scope?: (args: Input, ctx: ScopeContext) => Promise<ScopeVerdict> | ScopeVerdict;
   run: (args: Input, ctx: ToolContext) => Promise<Output> | Output;
+  /** The JSON Schema offered to models, when it is known better than zod can say (MCP tools). */
+  jsonSchema?: Record<string, unknown>;
 }
 
 export interface ToolDefinition<Input, Output> {
+  jsonSchema?: Record<string, unknown>;
   name: string;
   description: string;
   input: z.ZodType<Input>;

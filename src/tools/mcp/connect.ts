@@ -1,0 +1,124 @@
+// MCP servers as tool sources, through the official MCP TypeScript SDK. Only the tools the role lists are
+// exposed (as `<server>.<tool>`), each with the effect the role assigns, and every call goes through the
+// same policy as the built-ins. Arguments are checked against the server's own JSON Schema.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Ajv } from 'ajv';
+import { z } from 'zod';
+import { NightshiftError } from '../../errors.js';
+import type { McpServerConfig, Role } from '../../roles/schema.js';
+import { defineTool } from '../define.js';
+import type { AnyTool } from '../types.js';
+
+const ajv = new Ajv({ strict: false, allErrors: true });
+const CONNECT_TIMEOUT_MS = 20_000;
+
+export interface McpConnections {
+  tools: AnyTool[];
+  close(): Promise<void>;
+}
+
+function inputFrom(schema: Record<string, unknown>): z.ZodType<Record<string, unknown>> {
+  const validate = ajv.compile(schema);
+  return z.custom<Record<string, unknown>>((v) => validate(v ?? {}) === true, {
+    error: () =>
+      (validate.errors ?? []).map((e) => `${e.instancePath || '(arguments)'} ${e.message}`).join('; ') ||
+      'does not match the tool schema',
+  });
+}
+
+function textOf(content: unknown): string {
+  if (!Array.isArray(content)) return '';
+  return content
+    .map((c: { type?: string; text?: string }) => (c.type === 'text' ? c.text : `[${c.type} content]`))
+    .join('\n');
+}
+
+async function connect(
+  server: McpServerConfig,
+  role: Role,
+  env: NodeJS.ProcessEnv,
+): Promise<{ client: Client; tools: AnyTool[] }> {
+  const client = new Client({ name: 'nightshift', version: '0.1.0' });
+  const transport = server.command
+    ? new StdioClientTransport({
+        command: server.command[0]!,
+        args: server.command.slice(1),
+        cwd: role.source.dir,
+        env: Object.fromEntries(
+          ['PATH', ...server.env].flatMap((k) => (env[k] !== undefined ? [[k, env[k] as string]] : [])),
+        ),
+        stderr: 'pipe',
+      })
+    : new StreamableHTTPClientTransport(new URL(server.url!));
+  const where = server.command ? `'${server.command.join(' ')}'` : server.url;
+  try {
+    await client.connect(transport, { timeout: CONNECT_TIMEOUT_MS });
+  } catch (err) {
+    throw new NightshiftError(
+      'TOOL_NOT_FOUND',
+      `MCP server ${server.name} (${where}) did not start: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  const { tools: offered } = await client.listTools(undefined, { timeout: CONNECT_TIMEOUT_MS });
+  const tools: AnyTool[] = [];
+  for (const [name, effect] of Object.entries(server.tools)) {
+    const remote = offered.find((t) => t.name === name);
+    if (!remote) {
+      await client.close();
+      throw new NightshiftError(
+        'TOOL_NOT_FOUND',
+        `MCP server ${server.name} has no tool '${name}' (it offers: ${offered.map((t) => t.name).join(', ') || 'none'})`,
+      );
+    }
+    const schema = (remote.inputSchema ?? { type: 'object' }) as Record<string, unknown>;
+    tools.push(
+      defineTool({
+        name: `${server.name}.${name}`,
+        description: remote.description ?? `${name} (MCP server ${server.name})`,
+        input: inputFrom(schema),
+        jsonSchema: schema,
+        // An effect the role does not state is the widest one.
+        effect: effect ?? 'external',
+        idempotent: false,
+        // The role's list of this server's tools is the allowlist: a listed tool is inside its scope.
+        scope: () => ({ kind: 'inside' }),
+        run: async (args, ctx) => {
+          const result = await client.callTool({ name, arguments: args }, undefined, {
+            signal: ctx.signal,
+            timeout: ctx.role.limits.execSeconds * 1000,
+          });
+          if (result.isError)
+            throw new Error(`${server.name}.${name} failed: ${textOf(result.content) || 'error'}`);
+          return result.structuredContent ?? { content: textOf(result.content) };
+        },
+      }),
+    );
+  }
+  return { client, tools };
+}
+
+/** Connects to every MCP server the role names. Fails (closing what it opened) if any listed tool is missing. */
+export async function connectMcpServers(
+  role: Role,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<McpConnections> {
+  const clients: Client[] = [];
+  const tools: AnyTool[] = [];
+  const close = async () => {
+    await Promise.allSettled(clients.map((c) => c.close()));
+  };
+  try {
+    for (const server of role.mcp) {
+      const c = await connect(server, role, env);
+      clients.push(c.client);
+      tools.push(...c.tools);
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { tools, close };
+}
