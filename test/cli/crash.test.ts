@@ -161,10 +161,16 @@ describe('kill -9 and resume', () => {
       tools: ['ledger.append_once', 'fs.list'],
       turns: [...turns, { ...done, delayMs: 120 }],
     });
-    // How long the CLI takes to start here (it varies with the machine's load): kills land after it.
+    // Calibrate on an identical role: how long one uninterrupted run takes here (it varies with load).
+    const twin = role({
+      autonomy: 'full',
+      tools: ['ledger.append_once', 'fs.list'],
+      turns: [...turns, { ...done, delayMs: 120 }],
+    });
     const t0 = Date.now();
-    await runCli(['runs', '--data-dir', r.dataDir]);
-    const startup = Date.now() - t0;
+    const calibration = await runCli(['run', twin.file, '--json', '--data-dir', twin.dataDir]);
+    assert.equal(calibration.code, 0, calibration.stderr);
+    const full = Date.now() - t0;
     let status = '';
     let kills = 0;
     let runId: string | undefined;
@@ -173,7 +179,7 @@ describe('kill -9 and resume', () => {
         ? ['resume', runId, '--json', '--data-dir', r.dataDir]
         : ['run', r.file, '--json', '--data-dir', r.dataDir];
       const { child, done: exited } = startCli(args);
-      const timer = setTimeout(() => child.kill('SIGKILL'), startup + Math.floor(Math.random() * 700));
+      const timer = setTimeout(() => child.kill('SIGKILL'), Math.floor(full * (0.3 + Math.random() * 0.9)));
       const res = await exited;
       clearTimeout(timer);
       if (res.signal === 'SIGKILL') kills++;

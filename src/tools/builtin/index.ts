@@ -21,6 +21,9 @@ export const builtinTools: readonly AnyTool[] = [
   fsDelete,
   shellExec,
   httpFetch,
+  notifySlack,
+  notifyEmail,
+  notifyWebhook,
 ];
 export {
   fsDelete,

@@ -1,5 +1,4 @@
 // notify.email: mail through the role's SMTP server (nodemailer), only to the role's listed recipients.
-import nodemailer from 'nodemailer';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
@@ -39,6 +38,8 @@ export const notifyEmail = defineTool({
       throw new NightshiftError('SCOPE_VIOLATION', 'a recipient is not allowed');
     const user = email.user ? ctx.secrets.get(email.user) : undefined;
     const pass = email.password ? ctx.secrets.get(email.password) : undefined;
+    // Loaded on first use: most runs never send mail, and the CLI starts faster without it.
+    const { default: nodemailer } = await import('nodemailer');
     const transport = nodemailer.createTransport({
       host: email.host,
       port: email.port,

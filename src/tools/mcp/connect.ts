@@ -1,9 +1,7 @@
 // MCP servers as tool sources, through the official MCP TypeScript SDK. Only the tools the role lists are
 // exposed (as `<server>.<tool>`), each with the effect the role assigns, and every call goes through the
 // same policy as the built-ins. Arguments are checked against the server's own JSON Schema.
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { Ajv } from 'ajv';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
@@ -40,6 +38,12 @@ async function connect(
   role: Role,
   env: NodeJS.ProcessEnv,
 ): Promise<{ client: Client; tools: AnyTool[] }> {
+  // The SDK is loaded only by roles that use MCP.
+  const [{ Client }, { StdioClientTransport }, { StreamableHTTPClientTransport }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/client/index.js'),
+    import('@modelcontextprotocol/sdk/client/stdio.js'),
+    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+  ]);
   const client = new Client({ name: 'nightshift', version: '0.1.0' });
   const transport = server.command
     ? new StdioClientTransport({
