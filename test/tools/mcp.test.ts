@@ -30,7 +30,7 @@ function mcpRole(
   return r;
 }
 
-const notesServer = (r: TestRole, tools: Record<string, string | null>) => ({
+const notesServer = (_r: TestRole, tools: Record<string, string | null>) => ({
   name: 'notes',
   command: [process.execPath, fixtures('mcp', 'notes-server.mjs')],
   env: ['NOTES_FILE'],
