@@ -1,0 +1,318 @@
+// The attack suite: a scripted model tries, at every autonomy level, to get past each scope. Each case
+// checks the denial reason, the run's state, and — from outside — that the side effect did not happen.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import type { Autonomy } from '../../src/roles/schema.js';
+import { createRuntime } from '../../src/runtime.js';
+import type { ToolCallRecord } from '../../src/store/types.js';
+import { json, runCli } from '../support/cli.js';
+import { type TestRole, writeTestRole } from '../support/roles.js';
+
+const LEVELS: Autonomy[] = ['observe', 'draft', 'sandbox', 'full'];
+const done = { final: { summary: 'done' } };
+const made: TestRole[] = [];
+
+let hits = 0;
+let victim: Server;
+let victimPort = 0;
+let api: Server;
+let apiPort = 0;
+
+before(async () => {
+  // The "victim": a loopback service the agent must never reach. Every request is counted.
+  victim = createServer((_req, res) => {
+    hits++;
+    res.end('internal secrets');
+  });
+  await new Promise<void>((r) => victim.listen(0, '127.0.0.1', r));
+  victimPort = (victim.address() as { port: number }).port;
+  // An allowed API that misbehaves: redirects to forbidden places, answers too much, echoes headers.
+  api = createServer((req, res) => {
+    if (req.url === '/to-victim') res.writeHead(302, { location: `http://localhost:${victimPort}/` }).end();
+    else if (req.url === '/to-metadata')
+      res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/iam' }).end();
+    else if (req.url === '/huge') res.end(Buffer.alloc(3 * 1024 * 1024, 'x'));
+    else res.end(JSON.stringify({ echoed: req.headers.authorization ?? null }));
+  });
+  await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+  apiPort = (api.address() as { port: number }).port;
+});
+after(() => {
+  victim.close();
+  api.close();
+  for (const r of made) r.cleanup();
+});
+
+function attackRole(
+  autonomy: Autonomy,
+  turns: unknown[],
+  extra: Record<string, unknown> = {},
+  tools?: string[],
+): TestRole {
+  const r = writeTestRole({
+    autonomy,
+    tools: tools ?? ['fs.read', 'fs.write', 'fs.delete', 'shell.exec', 'http.fetch'],
+    turns,
+  });
+  made.push(r);
+  writeFileSync(r.file, `${readFileSync(r.file, 'utf8')}${stringify(extra)}`);
+  return r;
+}
+
+const SCOPE = {
+  scope: {
+    commands: ['echo', 'touch', 'printenv', 'env', { program: 'ls', args: ['[a-zA-Z0-9._/]+'] }],
+    hosts: ['127.0.0.1', 'localhost'],
+    env: ['API_TOKEN'],
+  },
+  limits: { fetchBytes: 1024 * 1024 },
+  secrets: ['API_TOKEN'],
+};
+
+async function attack(
+  autonomy: Autonomy,
+  call: { tool: string; args: unknown },
+  extra: Record<string, unknown> = SCOPE,
+) {
+  const r = attackRole(autonomy, [{ call: call.tool, args: call.args }, done], extra);
+  const rt = await createRuntime({
+    dataDir: r.dataDir,
+    env: { ...process.env, API_TOKEN: 'tok-SECRET-4c1d' },
+  });
+  try {
+    const result = await rt.run(r.file, {});
+    const snap = (await rt.get(result.runId))!;
+    return { r, result, call: snap.toolCalls[0] as ToolCallRecord };
+  } finally {
+    await rt.close();
+  }
+}
+
+interface Case {
+  name: string;
+  call: (r?: TestRole) => { tool: string; args: unknown };
+  /** The reason the call is stopped, at every level. */
+  reason: RegExp;
+  /** Checked from outside after the run. */
+  untouched: (r: TestRole) => void;
+  setup?: (r: TestRole) => void;
+}
+
+const cases: Case[] = [
+  {
+    name: 'path traversal with ..',
+    call: () => ({ tool: 'fs.write', args: { path: '../../escaped.txt', content: 'pwned' } }),
+    reason: /leaves the workspace|runs only read tools/,
+    untouched: (r) => assert.equal(existsSync(join(r.dir, '..', 'escaped.txt')), false),
+  },
+  {
+    name: 'absolute path',
+    call: (r) => ({ tool: 'fs.write', args: { path: join(r!.dir, 'abs.txt'), content: 'pwned' } }),
+    reason: /is absolute|runs only read tools/,
+    untouched: (r) => assert.equal(existsSync(join(r.dir, 'abs.txt')), false),
+  },
+  {
+    name: 'symlink escape',
+    setup: (r) => symlinkSync(r.dir, join(r.workspace, 'up')),
+    call: () => ({ tool: 'fs.write', args: { path: 'up/planted.txt', content: 'pwned' } }),
+    reason: /through a symlink|runs only read tools/,
+    untouched: (r) => assert.equal(existsSync(join(r.dir, 'planted.txt')), false),
+  },
+  {
+    name: 'reading a secret file through a symlink',
+    setup: (r) => {
+      writeFileSync(join(r.dir, 'secret.txt'), 'top secret');
+      symlinkSync(join(r.dir, 'secret.txt'), join(r.workspace, 'innocent.txt'));
+    },
+    call: () => ({ tool: 'fs.read', args: { path: 'innocent.txt' } }),
+    reason: /through a symlink/,
+    untouched: () => {},
+  },
+  {
+    name: 'a command not on the allowlist',
+    call: () => ({ tool: 'shell.exec', args: { command: 'rm', args: ['-rf', '.'] } }),
+    reason: /not on this role's allowlist|runs only read tools/,
+    untouched: (r) => assert.ok(existsSync(r.workspace)),
+  },
+  {
+    name: 'an option injected where only plain arguments are allowed',
+    call: () => ({ tool: 'shell.exec', args: { command: 'ls', args: ['--', '-la'] } }),
+    reason: /matches none of the allowed patterns|runs only read tools/,
+    untouched: () => {},
+  },
+  {
+    name: 'fetch to a loopback service not on the allowlist',
+    call: () => ({ tool: 'http.fetch', args: { url: `http://127.0.0.2:${victimPort}/` } }),
+    reason: /not on this role's allowlist|runs only read tools/,
+    untouched: () => assert.equal(hits, 0),
+  },
+  {
+    name: 'fetch to the cloud metadata address',
+    call: () => ({ tool: 'http.fetch', args: { url: 'http://169.254.169.254/latest/meta-data/' } }),
+    reason: /not on this role's allowlist|runs only read tools/,
+    untouched: () => {},
+  },
+  {
+    name: 'fetch to a private address',
+    call: () => ({ tool: 'http.fetch', args: { url: 'http://10.20.30.40/admin' } }),
+    reason: /not on this role's allowlist|runs only read tools/,
+    untouched: () => {},
+  },
+  {
+    name: 'an allowed host name that resolves to loopback',
+    call: () => ({ tool: 'http.fetch', args: { url: `http://localhost:${victimPort}/` } }),
+    reason: /resolves to 127\.0\.0\.1 is loopback|runs only read tools/,
+    untouched: () => assert.equal(hits, 0),
+  },
+  {
+    name: 'a tool not in the role',
+    call: () => ({ tool: 'fs.edit', args: { path: 'a', old: 'a', new: 'b' } }),
+    reason: /not in this role's tools/,
+    untouched: () => {},
+  },
+  {
+    name: 'arguments that fail the schema',
+    call: () => ({ tool: 'fs.write', args: { path: 'a.txt', content: 42, extra: true } }),
+    reason: /invalid arguments for fs\.write/,
+    untouched: (r) => assert.equal(existsSync(join(r.workspace, 'a.txt')), false),
+  },
+];
+
+describe('attack suite: every scope, at every autonomy level', () => {
+  for (const c of cases) {
+    for (const level of LEVELS) {
+      it(`${c.name} (${level}): denied, the run goes on, nothing happened`, async () => {
+        const r0 = attackRole(level, [done], SCOPE);
+        c.setup?.(r0);
+        const r = r0;
+        const rt = await createRuntime({
+          dataDir: r.dataDir,
+          env: { ...process.env, API_TOKEN: 'tok-SECRET-4c1d' },
+        });
+        try {
+          writeFileSync(
+            join(r.dir, 'script.yaml'),
+            stringify({ turns: [{ call: c.call(r).tool, args: c.call(r).args }, done] }),
+          );
+          const result = await rt.run(r.file, {});
+          assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+          const call = (await rt.get(result.runId))!.toolCalls[0]!;
+          assert.equal(call.decision, 'deny', `${call.decision}: ${call.reason}`);
+          assert.equal(call.status, 'denied');
+          assert.match(call.reason, c.reason);
+          c.untouched(r);
+        } finally {
+          await rt.close();
+        }
+      });
+    }
+  }
+});
+
+describe('attack suite: things that get past the policy but not the sandbox or limits', () => {
+  it('shell metacharacters are plain text: no shell, nothing else runs', async () => {
+    const { r, call } = await attack('sandbox', {
+      tool: 'shell.exec',
+      args: {
+        command: 'echo',
+        args: ['hi; touch pwned.txt', '$(touch pwned2.txt)', '`id`', '|', 'cat /etc/shadow'],
+      },
+    });
+    assert.equal(call.status, 'succeeded');
+    assert.equal(
+      (call.result as { stdout: string }).stdout,
+      'hi; touch pwned.txt $(touch pwned2.txt) `id` | cat /etc/shadow\n',
+    );
+    assert.deepEqual(
+      readdirSync(r.workspace).filter((f) => f.startsWith('pwned')),
+      [],
+    );
+  });
+
+  it('a sandboxed command cannot write outside the workspace', async () => {
+    const target = join(made[0]?.dir ?? '/var/tmp', 'outside-write.txt');
+    const { call } = await attack('sandbox', {
+      tool: 'shell.exec',
+      args: { command: 'touch', args: [target] },
+    });
+    assert.notEqual((call.result as { exitCode: number }).exitCode, 0);
+    assert.equal(existsSync(target), false);
+  });
+
+  it('an allowed host that redirects to a forbidden one is stopped at the redirect', async () => {
+    for (const path of ['/to-victim', '/to-metadata']) {
+      const { result, call } = await attack('full', {
+        tool: 'http.fetch',
+        args: { url: `http://127.0.0.1:${apiPort}${path}` },
+      });
+      assert.equal(result.status, 'succeeded');
+      assert.equal(call.status, 'failed');
+      assert.match(JSON.stringify(call.result), /redirected to/);
+    }
+    assert.equal(hits, 0);
+  });
+
+  it('an oversized response is cut off with a clear reason', async () => {
+    const { call } = await attack('full', {
+      tool: 'http.fetch',
+      args: { url: `http://127.0.0.1:${apiPort}/huge` },
+    });
+    assert.equal(call.status, 'failed');
+    assert.match(JSON.stringify(call.result), /larger than the 1048576-byte limit/);
+  });
+
+  it('a run that loops on tool calls is stopped by its budget', async () => {
+    const loop = Array.from({ length: 30 }, () => ({ call: 'fs.read', args: { path: 'nothing.txt' } }));
+    const r = attackRole('full', [...loop, done], { budget: { maxSteps: 5, onExceed: 'fail' } }, ['fs.read']);
+    const rt = await createRuntime({ dataDir: r.dataDir });
+    try {
+      const result = await rt.run(r.file, {});
+      assert.equal(result.status, 'failed');
+      assert.equal(result.error?.code, 'BUDGET_EXCEEDED');
+      assert.equal(result.steps, 5);
+    } finally {
+      await rt.close();
+    }
+  });
+});
+
+describe('attack suite: secrets never leave', () => {
+  it('a secret a command prints, or an API echoes, is in no byte the runtime wrote', async () => {
+    const SECRET = 'tok-SECRET-4c1d';
+    const r = attackRole(
+      'full',
+      [
+        { call: 'shell.exec', args: { command: 'printenv', args: ['API_TOKEN'] } },
+        { call: 'shell.exec', args: { command: 'env' } },
+        {
+          call: 'http.fetch',
+          args: {
+            url: `http://127.0.0.1:${apiPort}/echo`,
+            headers: { authorization: 'Bearer {{secret:API_TOKEN}}' },
+          },
+        },
+        { final: { summary: `I saw ${'{{secret:API_TOKEN}}'}` } },
+      ],
+      SCOPE,
+    );
+    const res = await runCli(['run', r.file, '--json', '--data-dir', r.dataDir], {
+      env: { API_TOKEN: SECRET },
+    });
+    assert.equal(res.code, 0, res.stderr);
+    const summary = json<{ runId: string }>(res);
+    const show = await runCli(['show', summary.runId, '--json', '--data-dir', r.dataDir]);
+    const showText = show.stdout;
+    // The tools really got the secret: the redacted results say where it was.
+    assert.match(showText, /\[secret API_TOKEN\]/);
+    for (const text of [res.stdout, res.stderr, showText, show.stderr])
+      assert.ok(!text.includes(SECRET), 'CLI output leaked the secret');
+    for (const f of readdirSync(r.dataDir)) {
+      const bytes = readFileSync(join(r.dataDir, f));
+      assert.equal(bytes.indexOf(SECRET), -1, `${f} holds the secret`);
+    }
+  });
+});
