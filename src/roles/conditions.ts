@@ -102,10 +102,17 @@ function asList<T>(v: T | T[] | undefined): T[] {
   return Array.isArray(v) ? v : [v];
 }
 
+const compiled = new Map<string, RegExp>();
+
 function regexFrom(source: string): RegExp {
-  // `(?i)` prefix is accepted for people used to PCRE; everything else is a JS regular expression.
-  if (source.startsWith('(?i)')) return new RegExp(source.slice(4), 'i');
-  return new RegExp(source);
+  let re = compiled.get(source);
+  if (!re) {
+    // `(?i)` prefix is accepted for people used to PCRE; everything else is a JS regular expression.
+    re = source.startsWith('(?i)') ? new RegExp(source.slice(4), 'i') : new RegExp(source);
+    if (compiled.size > 1000) compiled.clear();
+    compiled.set(source, re);
+  }
+  return re;
 }
 
 /** Validates that every `matches` in a condition compiles; returns the messages of those that do not. */
@@ -188,8 +195,19 @@ export function matches(condition: Condition, subject: ConditionSubject): boolea
   return subject.call !== undefined && matchTool(condition, subject.call);
 }
 
+const kinds = new WeakMap<object, 'tool' | 'input' | 'mixed'>();
+
 /** Whether a condition refers to tool calls (evaluated per call) or only to the input (evaluated at start). */
 export function conditionKind(condition: Condition): 'tool' | 'input' | 'mixed' {
+  let kind = kinds.get(condition);
+  if (!kind) {
+    kind = computeKind(condition);
+    kinds.set(condition, kind);
+  }
+  return kind;
+}
+
+function computeKind(condition: Condition): 'tool' | 'input' | 'mixed' {
   const kinds = new Set<string>();
   const walk = (c: Condition) => {
     if ('all' in c) c.all.forEach(walk);
