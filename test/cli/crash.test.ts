@@ -179,7 +179,9 @@ describe('kill -9 and resume', () => {
         ? ['resume', runId, '--json', '--data-dir', r.dataDir]
         : ['run', r.file, '--json', '--data-dir', r.dataDir];
       const { child, done: exited } = startCli(args);
-      const timer = setTimeout(() => child.kill('SIGKILL'), Math.floor(full * (0.3 + Math.random() * 0.9)));
+      // Until one kill has landed, kill well before a full run's time; then anywhere up to a bit past it.
+      const fraction = kills === 0 ? 0.3 + Math.random() * 0.3 : 0.3 + Math.random() * 0.9;
+      const timer = setTimeout(() => child.kill('SIGKILL'), Math.floor(full * fraction));
       const res = await exited;
       clearTimeout(timer);
       if (res.signal === 'SIGKILL') kills++;

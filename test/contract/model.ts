@@ -2,23 +2,20 @@
 // protocol. What the fake received is checked too: the adapter must send what the real API expects.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { resolveModel } from '../../src/models/resolve.js';
+import { priceOf } from '../../src/models/pricing.js';
+import type { ModelSettings } from '../../src/models/resolve.js';
 import type { Message, Model, ModelRequest } from '../../src/models/types.js';
-import type { FakeServer } from '../support/fake-anthropic.js';
+import type { FakeServer } from '../support/fake-llm.js';
 
-export interface ModelContractSetup {
-  /** Spec of a priced model, e.g. anthropic:claude-sonnet-4-5. */
-  spec: (fake: FakeServer) => string;
-  env: (fake: FakeServer) => NodeJS.ProcessEnv;
-  start: () => Promise<FakeServer>;
-  /** Price of the spec (USD per million), to check the cost. 0 when unpriced. */
-  price: { input: number; output: number; cachedInput: number };
-  /** Where the tool results are in a request body, as [tool call id, content] pairs. */
-  toolResults: (body: Record<string, unknown>) => [string, string][];
-  /** Tool names offered in a request body. */
-  toolNames: (body: Record<string, unknown>) => string[];
-  secret: string;
+export interface ModelContractSubject {
+  /** Built with CONTRACT_MODEL_SETTINGS, pointed at `fake`. Use a priced spec to check the cost. */
+  model: Model;
+  fake: FakeServer;
+  close(): Promise<void>;
 }
+
+/** The settings every setup resolves its model with: quick retries, so the retry tests stay fast. */
+export const CONTRACT_MODEL_SETTINGS = { retryBaseMs: 5, maxRetries: 2 } satisfies ModelSettings;
 
 const tools: ModelRequest['tools'] = [
   {
@@ -33,20 +30,19 @@ const tools: ModelRequest['tools'] = [
   },
 ];
 
-export function describeModelContract(name: string, setup: ModelContractSetup): void {
+export function describeModelContract(name: string, setup: () => Promise<ModelContractSubject>): void {
   describe(`Model contract: ${name}`, () => {
+    let subject: ModelContractSubject;
     let fake: FakeServer;
-    let model: Model;
     const ask = (messages: Message[] = [{ role: 'user', content: 'hello' }]) =>
-      model.turn({ system: 'be brief', messages, tools });
+      subject.model.turn({ system: 'be brief', messages, tools });
+    /** The requests the fake received since `from` (an earlier `fake.requests.length`). */
+    const since = (from: number) => fake.requests.length - from;
     before(async () => {
-      fake = await setup.start();
-      model = await resolveModel(setup.spec(fake), {
-        env: setup.env(fake),
-        config: { retryBaseMs: 5, maxRetries: 2 },
-      });
+      subject = await setup();
+      fake = subject.fake;
     });
-    after(() => fake.close());
+    after(() => subject.close());
 
     it('streams a text answer with usage and cost', async () => {
       fake.enqueue({ text: 'The answer is 42.', usage: { input: 1000, output: 200, cacheRead: 400 } });
@@ -54,28 +50,31 @@ export function describeModelContract(name: string, setup: ModelContractSetup): 
       assert.equal(r.text, 'The answer is 42.');
       assert.deepEqual(r.calls, []);
       assert.equal(r.stopReason, 'end');
-      assert.equal(r.usage.inputTokens, 1000);
-      assert.equal(r.usage.outputTokens, 200);
-      assert.equal(r.usage.cachedInputTokens, 400);
-      const p = setup.price;
-      const expected = (600 * p.input + 400 * p.cachedInput + 200 * p.output) / 1e6;
+      assert.ok(r.modelId.length > 0);
+      assert.deepEqual(
+        { ...r.usage, costUsd: 0 },
+        { inputTokens: 1000, outputTokens: 200, cachedInputTokens: 400, costUsd: 0 },
+      );
+      const p = priceOf(subject.model.spec);
+      const expected = p ? (600 * p.input + 400 * (p.cachedInput ?? p.input) + 200 * p.output) / 1e6 : 0;
       assert.ok(Math.abs(r.usage.costUsd - expected) < 1e-12, `${r.usage.costUsd} vs ${expected}`);
-      const body = fake.requests.at(-1)!.body;
-      assert.equal(body.stream, true);
-      assert.deepEqual(setup.toolNames(body).sort(), ['fs_read', 'fs_write']);
+      const request = fake.requests.at(-1)!;
+      assert.equal(request.body.stream, true);
+      assert.deepEqual(fake.read(request).toolNames.sort(), ['fs_read', 'fs_write']);
     });
 
     it('maps a dotted tool name out and back, with arguments split across stream chunks', async () => {
-      fake.enqueue({ calls: [{ name: 'fs_read', input: { path: 'docs/ünïcode & "quotes".txt' } }] });
+      const path = 'docs/ünïcode & "quotes" {braces}.txt';
+      fake.enqueue({ calls: [{ name: 'fs_read', input: { path } }] });
       const r = await ask();
       assert.equal(r.stopReason, 'tool_calls');
       assert.equal(r.calls.length, 1);
       assert.equal(r.calls[0]!.tool, 'fs.read');
-      assert.deepEqual(r.calls[0]!.args, { path: 'docs/ünïcode & "quotes".txt' });
+      assert.deepEqual(r.calls[0]!.args, { path });
       assert.ok(r.calls[0]!.id.length > 0);
     });
 
-    it('returns parallel tool calls of one turn in order', async () => {
+    it('returns parallel tool calls of one turn in order, with distinct ids', async () => {
       fake.enqueue({
         text: 'both',
         calls: [
@@ -84,6 +83,8 @@ export function describeModelContract(name: string, setup: ModelContractSetup): 
         ],
       });
       const r = await ask();
+      assert.equal(r.text, 'both');
+      assert.equal(r.stopReason, 'tool_calls');
       assert.deepEqual(
         r.calls.map((c) => [c.tool, c.args]),
         [
@@ -91,58 +92,98 @@ export function describeModelContract(name: string, setup: ModelContractSetup): 
           ['fs.write', { path: 'b', content: 'c' }],
         ],
       );
-      assert.equal(r.text, 'both');
+      assert.equal(new Set(r.calls.map((c) => c.id)).size, 2);
     });
 
-    it('sends tool results back paired with their call ids', async () => {
+    it('sends earlier calls and their results back, paired by call id', async () => {
       fake.enqueue({ text: 'done' });
-      await ask([
+      const r = await ask([
         { role: 'user', content: 'go' },
         {
           role: 'assistant',
-          text: '',
+          text: 'reading and writing',
           calls: [
             { id: 'call_A', tool: 'fs.read', args: { path: 'a' } },
-            { id: 'call_B', tool: 'fs.write', args: { path: 'b' } },
+            { id: 'call_B', tool: 'fs.write', args: { path: 'b', content: 'x' } },
           ],
         },
         { role: 'tool', callId: 'call_A', tool: 'fs.read', content: '{"content":"AAA"}', isError: false },
         { role: 'tool', callId: 'call_B', tool: 'fs.write', content: 'denied: draft', isError: true },
       ]);
-      const results = setup.toolResults(fake.requests.at(-1)!.body);
+      assert.equal(r.text, 'done');
+      const received = fake.read(fake.requests.at(-1)!);
+      assert.deepEqual(received.toolCalls, [
+        { id: 'call_A', name: 'fs_read', input: { path: 'a' } },
+        { id: 'call_B', name: 'fs_write', input: { path: 'b', content: 'x' } },
+      ]);
       assert.deepEqual(
-        results.map(([id]) => id),
+        received.toolResults.map((t) => t.callId),
         ['call_A', 'call_B'],
       );
-      assert.match(results[0]![1], /AAA/);
-      assert.match(results[1]![1], /denied: draft/);
+      assert.match(received.toolResults[0]!.content, /AAA/);
+      assert.match(received.toolResults[1]!.content, /denied: draft/);
+      // Only some protocols flag a failed result; where they do, the flag must be right.
+      if (received.toolResults[1]!.isError !== undefined) {
+        assert.equal(received.toolResults[0]!.isError, false);
+        assert.equal(received.toolResults[1]!.isError, true);
+      }
     });
 
-    it('retries a 429, honouring retry-after, and then succeeds', async () => {
-      const before = fake.requests.length;
+    it('retries a 429 with retry-after: 0 and then succeeds', async () => {
+      const from = fake.requests.length;
       fake.enqueue({ status: 429, retryAfter: 0, message: 'slow down' }, { text: 'after retry' });
       const r = await ask();
       assert.equal(r.text, 'after retry');
-      assert.equal(fake.requests.length - before, 2);
+      assert.equal(since(from), 2);
+    });
+
+    it('waits as long as retry-after says before retrying', async () => {
+      fake.enqueue({ status: 429, retryAfter: 1 }, { text: 'later' });
+      const started = Date.now();
+      assert.equal((await ask()).text, 'later');
+      assert.ok(Date.now() - started >= 900, `retried after ${Date.now() - started} ms`);
     });
 
     it('gives up on a persistent 500 after the retries, with a MODEL_ERROR that hides the key', async () => {
-      const before = fake.requests.length;
-      fake.enqueue({ status: 500 }, { status: 500 }, { status: 500 });
+      const from = fake.requests.length;
+      const attempts = CONTRACT_MODEL_SETTINGS.maxRetries + 1;
+      // Exactly `attempts` failures: one retry too many would get the default "ok" and resolve.
+      fake.enqueue(...Array.from({ length: attempts }, () => ({ status: 500, message: 'boom' })));
       await assert.rejects(ask(), (err: Error & { code?: string }) => {
         assert.equal(err.code, 'MODEL_ERROR');
         assert.match(err.message, /HTTP 500/);
-        assert.ok(!err.message.includes(setup.secret));
+        assert.ok(err.message.includes(subject.model.spec), err.message);
+        const key = fake.read(fake.requests.at(-1)!).apiKey;
+        assert.ok(key && key.length > 8, 'the fake saw a key');
+        assert.ok(!err.message.includes(key), err.message);
         return true;
       });
-      assert.equal(fake.requests.length - before, 3);
+      assert.equal(since(from), attempts);
     });
 
     it('does not retry a 400', async () => {
-      const before = fake.requests.length;
-      fake.enqueue({ status: 400, message: 'bad request' });
-      await assert.rejects(ask(), { code: 'MODEL_ERROR' });
-      assert.equal(fake.requests.length - before, 1);
+      const from = fake.requests.length;
+      fake.enqueue({ status: 400, message: 'bad request: messages is empty' });
+      await assert.rejects(ask(), { code: 'MODEL_ERROR', message: /HTTP 400.*messages is empty/ });
+      assert.equal(since(from), 1);
+    });
+
+    it('retries an error sent inside the stream before any output', async () => {
+      const from = fake.requests.length;
+      fake.enqueue(
+        { streamError: { type: 'overloaded_error', message: 'Overloaded' } },
+        { text: 'recovered' },
+      );
+      assert.equal((await ask()).text, 'recovered');
+      assert.equal(since(from), 2);
+    });
+
+    it('fails with the provider message on an error inside the stream after output', async () => {
+      fake.enqueue({
+        text: 'partial answer',
+        streamError: { type: 'invalid_request_error', message: 'stream broke' },
+      });
+      await assert.rejects(ask(), { code: 'MODEL_ERROR', message: /stream broke/ });
     });
   });
 }

@@ -5,7 +5,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createRuntime } from '../../src/runtime.js';
-import { type FakeServer, startFakeAnthropic } from '../support/fake-anthropic.js';
+import { startFakeAnthropic } from '../support/fake-anthropic.js';
+import type { FakeServer } from '../support/fake-llm.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
 
 describe('a draft role on anthropic (fake server)', () => {
@@ -53,12 +54,20 @@ describe('a draft role on anthropic (fake server)', () => {
       assert.equal(done.usage.inputTokens, 1200);
       assert.equal(done.usage.outputTokens, 60);
       assert.ok(Math.abs(done.usage.costUsd - (1200 * 3 + 60 * 15) / 1e6) < 1e-12);
-      const messages = fake.requests[1]!.body.messages as {
-        role: string;
-        content: { type: string; content?: string }[];
-      }[];
-      const result = messages.flatMap((m) => m.content).find((p) => p.type === 'tool_result')!;
-      assert.deepEqual(JSON.parse(result.content!), { path: 'note.txt', bytes: 11, mode: 'overwrite' });
+      assert.ok(fake.read(fake.requests[0]!).toolNames.includes('fs_write'));
+      // The second request carries the call back and its result, paired by the id the fake gave the call.
+      const second = fake.read(fake.requests[1]!);
+      assert.deepEqual(second.toolCalls, [
+        { id: 'toolu_1_0', name: 'fs_write', input: { path: 'note.txt', content: 'from claude' } },
+      ]);
+      assert.equal(second.toolResults.length, 1);
+      assert.equal(second.toolResults[0]!.callId, 'toolu_1_0');
+      assert.equal(second.toolResults[0]!.isError, false);
+      assert.deepEqual(JSON.parse(second.toolResults[0]!.content), {
+        path: 'note.txt',
+        bytes: 11,
+        mode: 'overwrite',
+      });
       assert.equal(done.model, 'anthropic:claude-sonnet-4-5');
     } finally {
       await rt.close();

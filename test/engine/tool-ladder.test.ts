@@ -56,14 +56,24 @@ const cases: ToolCase[] = [
   { tool: 'fs.read', effect: 'read', args: () => ({ path: 'in.txt' }), prepare: () => () => true },
   { tool: 'fs.list', effect: 'read', args: () => ({ path: '.' }), prepare: () => () => true },
   { tool: 'fs.search', effect: 'read', args: () => ({ pattern: 'hello' }), prepare: () => () => true },
-  { tool: 'fs.write', effect: 'write', args: () => ({ path: 'out.txt', content: 'x' }), prepare: (r) => () => existsSync(join(r.workspace, 'out.txt')) },
+  {
+    tool: 'fs.write',
+    effect: 'write',
+    args: () => ({ path: 'out.txt', content: 'x' }),
+    prepare: (r) => () => existsSync(join(r.workspace, 'out.txt')),
+  },
   {
     tool: 'fs.edit',
     effect: 'write',
     args: () => ({ path: 'in.txt', old: 'hello', new: 'bye' }),
     prepare: (r) => () => readFileSync(join(r.workspace, 'in.txt'), 'utf8') === 'bye world',
   },
-  { tool: 'fs.delete', effect: 'write', args: () => ({ path: 'in.txt' }), prepare: (r) => () => !existsSync(join(r.workspace, 'in.txt')) },
+  {
+    tool: 'fs.delete',
+    effect: 'write',
+    args: () => ({ path: 'in.txt' }),
+    prepare: (r) => () => !existsSync(join(r.workspace, 'in.txt')),
+  },
   {
     tool: 'shell.exec',
     effect: 'exec',
@@ -76,8 +86,18 @@ const cases: ToolCase[] = [
     args: () => ({ url: `http://127.0.0.1:${port}/fetched` }),
     prepare: () => () => httpHits.includes('/fetched'),
   },
-  { tool: 'notify.webhook', effect: 'external', args: () => ({ target: 'ops', event: 'ping' }), prepare: () => () => httpHits.includes('/hook') },
-  { tool: 'notify.slack', effect: 'external', args: () => ({ text: 'hi', channel: '#ops' }), prepare: () => () => httpHits.includes('/api/chat.postMessage') },
+  {
+    tool: 'notify.webhook',
+    effect: 'external',
+    args: () => ({ target: 'ops', event: 'ping' }),
+    prepare: () => () => httpHits.includes('/hook'),
+  },
+  {
+    tool: 'notify.slack',
+    effect: 'external',
+    args: () => ({ text: 'hi', channel: '#ops' }),
+    prepare: () => () => httpHits.includes('/api/chat.postMessage'),
+  },
   {
     tool: 'notify.email',
     effect: 'external',
@@ -90,7 +110,12 @@ const cases: ToolCase[] = [
 ];
 
 function roleFor(autonomy: Autonomy, c: ToolCase): TestRole {
-  const r = writeTestRole({ autonomy, tools: [c.tool], ledgerTools: false, turns: [{ call: c.tool, args: c.args() }, { final: { summary: 'done' } }] });
+  const r = writeTestRole({
+    autonomy,
+    tools: [c.tool],
+    ledgerTools: false,
+    turns: [{ call: c.tool, args: c.args() }, { final: { summary: 'done' } }],
+  });
   made.push(r);
   writeFileSync(join(r.workspace, 'in.txt'), 'hello world');
   const extra = {
@@ -99,7 +124,13 @@ function roleFor(autonomy: Autonomy, c: ToolCase): TestRole {
     notify: {
       webhooks: { ops: { url: `http://127.0.0.1:${port}/hook`, secret: 'HOOK_SECRET' } },
       slack: { token: 'SLACK_TOKEN', channels: ['#ops'], apiUrl: `http://127.0.0.1:${port}/api` },
-      email: { host: '127.0.0.1', port: smtpPort, requireTls: false, from: 'bot@example.test', to: ['ops@example.test'] },
+      email: {
+        host: '127.0.0.1',
+        port: smtpPort,
+        requireTls: false,
+        from: 'bot@example.test',
+        to: ['ops@example.test'],
+      },
     },
   };
   writeFileSync(r.file, `${readFileSync(r.file, 'utf8')}${stringify(extra)}`);
@@ -121,7 +152,10 @@ describe('every built-in tool at every rung', () => {
         httpHits = [];
         const r = roleFor(level, c);
         const happened = c.prepare(r);
-        const rt = await createRuntime({ dataDir: r.dataDir, env: { ...process.env, HOOK_SECRET: 'hook-secret-1', SLACK_TOKEN: 'xoxb-1' } });
+        const rt = await createRuntime({
+          dataDir: r.dataDir,
+          env: { ...process.env, HOOK_SECRET: 'hook-secret-1', SLACK_TOKEN: 'xoxb-1' },
+        });
         try {
           let result = await rt.run(r.file, {});
           const call = (await rt.get(result.runId))!.toolCalls[0]!;

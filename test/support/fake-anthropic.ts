@@ -1,42 +1,50 @@
 // A local server that speaks the Anthropic Messages API wire protocol (SSE streaming and plain JSON), for
 // testing the provider adapter and, later, the real `claude` CLI. Each test scripts its answers.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type FakeAnswer,
+  type FakeRequest,
+  type FakeServer,
+  listen,
+  pieces,
+  type ReceivedTurn,
+  readBody,
+} from './fake-llm.js';
 
-export type FakeAnswer =
-  | {
-      text?: string;
-      calls?: { name: string; input: unknown }[];
-      usage?: { input?: number; output?: number; cacheRead?: number };
-    }
-  | { status: number; retryAfter?: number; message?: string };
+export type { FakeAnswer, FakeRequest, FakeServer } from './fake-llm.js';
 
-export interface FakeRequest {
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: Record<string, unknown>;
-}
+type Block = {
+  type: string;
+  id?: string;
+  name?: string;
+  input?: unknown;
+  tool_use_id?: string;
+  content?: unknown;
+  is_error?: boolean;
+};
 
-export interface FakeServer {
-  url: string;
-  requests: FakeRequest[];
-  enqueue(...answers: FakeAnswer[]): void;
-  close(): Promise<void>;
-}
-
-async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  return text ? JSON.parse(text) : {};
-}
-
-/** Splits a string into n roughly equal pieces, as a streaming API would. */
-export function pieces(text: string, n: number): string[] {
-  const size = Math.max(1, Math.ceil(text.length / n));
-  const out: string[] = [];
-  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
-  return out.length > 0 ? out : [''];
+/** Reads a Messages API request body: tools offered, earlier tool_use blocks, tool_result blocks. */
+function read(request: FakeRequest): ReceivedTurn {
+  const body = request.body;
+  const blocks = ((body.messages ?? []) as { role: string; content: string | Block[] }[]).flatMap((m) =>
+    Array.isArray(m.content) ? m.content : [],
+  );
+  const text = (content: unknown): string =>
+    typeof content === 'string'
+      ? content
+      : Array.isArray(content)
+        ? (content as { text?: string }[]).map((c) => c.text ?? '').join('')
+        : JSON.stringify(content);
+  return {
+    apiKey: request.headers['x-api-key'] as string | undefined,
+    toolNames: ((body.tools ?? []) as { name: string }[]).map((t) => t.name),
+    toolCalls: blocks
+      .filter((b) => b.type === 'tool_use')
+      .map((b) => ({ id: b.id!, name: b.name!, input: b.input })),
+    toolResults: blocks
+      .filter((b) => b.type === 'tool_result')
+      .map((b) => ({ callId: b.tool_use_id!, content: text(b.content), isError: b.is_error === true })),
+  };
 }
 
 function sse(res: ServerResponse, event: string, data: unknown): void {
@@ -47,7 +55,7 @@ export async function startFakeAnthropic(): Promise<FakeServer> {
   const queue: FakeAnswer[] = [];
   const requests: FakeRequest[] = [];
   let counter = 0;
-  const server = createServer(async (req, res) => {
+  const { origin, close } = await listen(async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== 'POST' || !req.url?.startsWith('/v1/messages')) {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(
@@ -65,9 +73,13 @@ export async function startFakeAnthropic(): Promise<FakeServer> {
       const type =
         answer.status === 429
           ? 'rate_limit_error'
-          : answer.status >= 500
-            ? 'api_error'
-            : 'invalid_request_error';
+          : answer.status === 529
+            ? 'overloaded_error'
+            : answer.status >= 500
+              ? 'api_error'
+              : answer.status === 401
+                ? 'authentication_error'
+                : 'invalid_request_error';
       res.writeHead(answer.status, {
         'content-type': 'application/json',
         ...(answer.retryAfter !== undefined ? { 'retry-after': String(answer.retryAfter) } : {}),
@@ -173,6 +185,12 @@ export async function startFakeAnthropic(): Promise<FakeServer> {
       sse(res, 'content_block_stop', { type: 'content_block_stop', index });
       index++;
     }
+    if (answer.streamError) {
+      // Anthropic may send an error event inside a 200 stream (e.g. overloaded_error under load).
+      sse(res, 'error', { type: 'error', error: answer.streamError });
+      res.end();
+      return;
+    }
     sse(res, 'message_delta', {
       type: 'message_delta',
       delta: { stop_reason: stopReason, stop_sequence: null },
@@ -181,16 +199,11 @@ export async function startFakeAnthropic(): Promise<FakeServer> {
     sse(res, 'message_stop', { type: 'message_stop' });
     res.end();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: origin,
     requests,
     enqueue: (...answers) => queue.push(...answers),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    read,
+    close,
   };
 }

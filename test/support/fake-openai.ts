@@ -1,26 +1,72 @@
 // A local server that speaks OpenAI Chat Completions (streamed chunks, parallel tool calls, usage chunk,
 // `data: [DONE]`), answering from a per-test script like fake-anthropic.ts.
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type FakeAnswer, type FakeRequest, type FakeServer, pieces } from './fake-anthropic.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type FakeAnswer,
+  type FakeRequest,
+  type FakeServer,
+  listen,
+  pieces,
+  type ReceivedTurn,
+  readBody,
+} from './fake-llm.js';
 
-async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  return text ? JSON.parse(text) : {};
+export type { FakeAnswer, FakeRequest, FakeServer } from './fake-llm.js';
+
+interface ChatMessage {
+  role: string;
+  content?: unknown;
+  tool_call_id?: string;
+  tool_calls?: { id: string; function: { name: string; arguments: string } }[];
+}
+
+/** Reads a Chat Completions request body: tools offered, earlier assistant tool_calls, tool messages. */
+function read(request: FakeRequest): ReceivedTurn {
+  const body = request.body;
+  const messages = (body.messages ?? []) as ChatMessage[];
+  const auth = request.headers.authorization;
+  return {
+    apiKey: auth?.startsWith('Bearer ') ? auth.slice('Bearer '.length) : undefined,
+    toolNames: ((body.tools ?? []) as { function: { name: string } }[]).map((t) => t.function.name),
+    toolCalls: messages.flatMap((m) =>
+      (m.tool_calls ?? []).map((c) => ({
+        id: c.id,
+        name: c.function.name,
+        input: JSON.parse(c.function.arguments) as unknown,
+      })),
+    ),
+    toolResults: messages
+      .filter((m) => m.role === 'tool')
+      .map((m) => ({
+        callId: m.tool_call_id!,
+        content: typeof m.content === 'string' ? m.content : JSON.stringify(m.content),
+      })),
+  };
+}
+
+/** OpenAI's error `type` and `code` for a status, as the API reports them. */
+function errorKind(status: number): { type: string; code: string | null } {
+  if (status === 429) return { type: 'requests', code: 'rate_limit_exceeded' };
+  if (status === 401) return { type: 'invalid_request_error', code: 'invalid_api_key' };
+  if (status >= 500) return { type: 'server_error', code: null };
+  return { type: 'invalid_request_error', code: null };
 }
 
 export async function startFakeOpenAI(): Promise<FakeServer> {
   const queue: FakeAnswer[] = [];
   const requests: FakeRequest[] = [];
   let counter = 0;
-  const server = createServer(async (req, res) => {
-    if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
+  const { origin, close } = await listen(async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method !== 'POST' || !req.url?.endsWith('/v1/chat/completions')) {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({
-          error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error', code: null },
+          error: {
+            message: `no route ${req.method} ${req.url}`,
+            type: 'invalid_request_error',
+            param: null,
+            code: null,
+          },
         }),
       );
       return;
@@ -33,14 +79,14 @@ export async function startFakeOpenAI(): Promise<FakeServer> {
         'content-type': 'application/json',
         ...(answer.retryAfter !== undefined ? { 'retry-after': String(answer.retryAfter) } : {}),
       });
-      const type =
-        answer.status === 429
-          ? 'rate_limit_exceeded'
-          : answer.status >= 500
-            ? 'server_error'
-            : 'invalid_request_error';
       res.end(
-        JSON.stringify({ error: { message: answer.message ?? `fake ${answer.status}`, type, code: type } }),
+        JSON.stringify({
+          error: {
+            message: answer.message ?? `fake ${answer.status}`,
+            param: null,
+            ...errorKind(answer.status),
+          },
+        }),
       );
       return;
     }
@@ -57,8 +103,13 @@ export async function startFakeOpenAI(): Promise<FakeServer> {
     if (answer.text)
       for (const p of pieces(answer.text, 3))
         chunk([{ index: 0, delta: { content: p }, finish_reason: null }]);
+    if (answer.streamError) {
+      res.write(`data: ${JSON.stringify({ error: { ...answer.streamError, param: null, code: null } })}\n\n`);
+      res.end();
+      return;
+    }
+    // Parallel calls: each opens with index, id and name; its arguments follow in several chunks.
     for (const [i, c] of calls.entries()) {
-      const args = pieces(JSON.stringify(c.input), 3);
       chunk([
         {
           index: 0,
@@ -75,7 +126,7 @@ export async function startFakeOpenAI(): Promise<FakeServer> {
           finish_reason: null,
         },
       ]);
-      for (const a of args)
+      for (const a of pieces(JSON.stringify(c.input), 3))
         chunk([
           {
             index: 0,
@@ -87,12 +138,14 @@ export async function startFakeOpenAI(): Promise<FakeServer> {
     chunk([{ index: 0, delta: {}, finish_reason: calls.length > 0 ? 'tool_calls' : 'stop' }]);
     const streamOptions = body.stream_options as { include_usage?: boolean } | undefined;
     if (streamOptions?.include_usage) {
+      // prompt_tokens counts the cached part too; cached_tokens says how much of it was cached.
       const input = answer.usage?.input ?? 25;
+      const output = answer.usage?.output ?? 10;
       chunk([], {
         usage: {
           prompt_tokens: input,
-          completion_tokens: answer.usage?.output ?? 10,
-          total_tokens: input + (answer.usage?.output ?? 10),
+          completion_tokens: output,
+          total_tokens: input + output,
           prompt_tokens_details: { cached_tokens: answer.usage?.cacheRead ?? 0 },
         },
       });
@@ -100,16 +153,11 @@ export async function startFakeOpenAI(): Promise<FakeServer> {
     res.write('data: [DONE]\n\n');
     res.end();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/v1`,
+    url: `${origin}/v1`,
     requests,
     enqueue: (...answers) => queue.push(...answers),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    read,
+    close,
   };
 }

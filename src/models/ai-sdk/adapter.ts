@@ -71,6 +71,21 @@ export function toPrompt(request: ModelRequest, name: (n: string) => string): La
   return prompt;
 }
 
+/**
+ * An error event inside a 200 stream. Providers pass the event's raw payload on (`{ type, message }`), not an
+ * Error; an overload or server error there is as transient as a 529/5xx response (Anthropic documents
+ * `overloaded_error` mid-stream), so it is retried like one.
+ */
+function streamError(error: unknown): unknown {
+  if (error instanceof Error) return error;
+  const e = (error ?? {}) as { type?: unknown; code?: unknown; message?: unknown };
+  const kind = `${String(e.type ?? '')} ${String(e.code ?? '')}`;
+  const message = typeof e.message === 'string' ? e.message : JSON.stringify(error);
+  return Object.assign(new Error(message), {
+    isRetryable: /overloaded|api_error|server_error|rate_limit/.test(kind),
+  });
+}
+
 function parseArgs(text: string): unknown {
   if (text.trim() === '') return {};
   try {
@@ -142,7 +157,7 @@ export function createAiSdkModel(settings: AdapterSettings): Model {
           break;
         }
         case 'error':
-          throw part.error;
+          throw streamError(part.error);
         default:
           break;
       }
