@@ -49,7 +49,8 @@ export function toPrompt(request: ModelRequest, name: (n: string) => string): La
     if (m.role === 'user') prompt.push({ role: 'user', content: [{ type: 'text', text: m.content }] });
     else if (m.role === 'assistant') {
       const content: Extract<LanguageModelV3Prompt[number], { role: 'assistant' }>['content'] = [];
-      if (m.text) content.push({ type: 'text', text: m.text });
+      // An empty assistant turn (the model answered nothing) must still say something: APIs reject empty content.
+      if (m.text || m.calls.length === 0) content.push({ type: 'text', text: m.text || '(empty answer)' });
       for (const c of m.calls)
         content.push({ type: 'tool-call', toolCallId: c.id, toolName: name(c.tool), input: c.args ?? {} });
       prompt.push({ role: 'assistant', content });
