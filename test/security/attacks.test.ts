@@ -299,8 +299,9 @@ describe('attack suite: secrets never leave', () => {
       ],
       SCOPE,
     );
+    const HOST_ONLY = 'host-env-value-77aa';
     const res = await runCli(['run', r.file, '--json', '--data-dir', r.dataDir], {
-      env: { API_TOKEN: SECRET },
+      env: { API_TOKEN: SECRET, UNRELATED_HOST_SECRET: HOST_ONLY },
     });
     assert.equal(res.code, 0, res.stderr);
     const summary = json<{ runId: string }>(res);
@@ -310,9 +311,13 @@ describe('attack suite: secrets never leave', () => {
     assert.match(showText, /\[secret API_TOKEN\]/);
     for (const text of [res.stdout, res.stderr, showText, show.stderr])
       assert.ok(!text.includes(SECRET), 'CLI output leaked the secret');
+    // The host's other environment never reached the command (it saw only PATH, HOME, LANG, PWD, API_TOKEN).
+    assert.ok(!showText.includes(HOST_ONLY), 'the host environment leaked into a command');
+    assert.match(showText, /PATH=\/usr\/local\/bin/);
     for (const f of readdirSync(r.dataDir)) {
       const bytes = readFileSync(join(r.dataDir, f));
       assert.equal(bytes.indexOf(SECRET), -1, `${f} holds the secret`);
+      assert.equal(bytes.indexOf(HOST_ONLY), -1, `${f} holds the host's environment`);
     }
   });
 });
