@@ -69,13 +69,24 @@ const fullPolicyUs = Number(process.hrtime.bigint() - t) / m / 1000;
 // 3. shell.exec under bubblewrap vs a plain spawn of the same program.
 async function plain(): Promise<number> {
   const t0 = process.hrtime.bigint();
-  await new Promise<void>((resolve, reject) => spawn('/usr/bin/true').on('close', () => resolve()).on('error', reject));
+  await new Promise<void>((resolve, reject) =>
+    spawn('/usr/bin/true')
+      .on('close', () => resolve())
+      .on('error', reject),
+  );
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 async function viaTool(r: typeof role): Promise<number> {
   const t0 = process.hrtime.bigint();
   const parsed = shellExec.input.parse({ command: 'true' });
-  const res = await shellExec.run(parsed, { role: r, runId: 'b', idempotencyKey: 'b', workspace: r.workspace, signal: new AbortController().signal, secrets: noSecrets });
+  const res = await shellExec.run(parsed, {
+    role: r,
+    runId: 'b',
+    idempotencyKey: 'b',
+    workspace: r.workspace,
+    signal: new AbortController().signal,
+    secrets: noSecrets,
+  });
   if (res.exitCode !== 0) throw new Error(`exit ${res.exitCode}: ${res.stderr}`);
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
@@ -97,6 +108,10 @@ tmp.cleanup();
 const out = {
   decideNsPerCall: Math.round(decideNs),
   argsScopeDecideUsPerCall: Number(fullPolicyUs.toFixed(2)),
-  spawnTrueMs: { plain: median(rows.plain!), shellExecBubblewrap: median(rows.bubblewrap!), shellExecUnsandboxed: median(rows.unsandboxed!) },
+  spawnTrueMs: {
+    plain: median(rows.plain!),
+    shellExecBubblewrap: median(rows.bubblewrap!),
+    shellExecUnsandboxed: median(rows.unsandboxed!),
+  },
 };
 process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
