@@ -234,7 +234,7 @@ describe('attack suite: things that get past the policy but not the sandbox or l
   });
 
   it('a sandboxed command cannot write outside the workspace', async () => {
-    const target = join(made[0]?.dir ?? '/var/tmp', 'outside-write.txt');
+    const target = `/var/tmp/nightshift-attack-${process.pid}.txt`;
     const { call } = await attack('sandbox', {
       tool: 'shell.exec',
       args: { command: 'touch', args: [target] },

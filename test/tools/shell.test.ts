@@ -9,7 +9,6 @@ import { defineRole } from '../../src/roles/define.js';
 import { shellExec } from '../../src/tools/builtin/shell-exec.js';
 import { loadSecrets } from '../../src/tools/secrets.js';
 import type { ToolContext } from '../../src/tools/types.js';
-import { repoRoot } from '../support/paths.js';
 import { tempDir } from '../support/tmp.js';
 
 const tmp = tempDir('nightshift-shell-');
@@ -75,7 +74,8 @@ describe('shell.exec in the bubblewrap sandbox', () => {
     const inside = await exec({ command: 'touch', args: ['made.txt'] });
     assert.equal(inside.result!.exitCode, 0);
     assert.ok(existsSync(join(ws, 'made.txt')));
-    const target = join(repoRoot, 'nightshift-sandbox-escape.txt');
+    // /var/tmp is on the root file system, which the sandbox mounts read-only (/tmp is private there).
+    const target = `/var/tmp/nightshift-sandbox-escape-${process.pid}.txt`;
     const out = await exec({ command: 'touch', args: [target] });
     assert.notEqual(out.result!.exitCode, 0);
     assert.match(out.result!.stderr, /Read-only file system/);
