@@ -29,6 +29,8 @@ export interface RuntimeOptions {
   dataDir?: string;
   /** Use this store instead of the embedded one. */
   store?: Store;
+  /** A Postgres URL: use the Postgres store (default: NIGHTSHIFT_DATABASE_URL; else the embedded SQLite). */
+  databaseUrl?: string;
   clock?: Clock;
   ids?: IdSource;
   /** Environment for API keys and base URLs (default: process.env). */
@@ -79,7 +81,14 @@ export interface Runtime {
  */
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const clock = options.clock ?? systemClock;
-  const store = options.store ?? openSqliteStore({ dataDir: resolveDataDir(options.dataDir) });
+  const databaseUrl =
+    options.databaseUrl ??
+    (options.store || options.dataDir ? undefined : (options.env ?? process.env).NIGHTSHIFT_DATABASE_URL);
+  const store =
+    options.store ??
+    (databaseUrl
+      ? (await import('./store/postgres/index.js')).openPostgresStore({ connectionString: databaseUrl })
+      : openSqliteStore({ dataDir: resolveDataDir(options.dataDir) }));
   await store.init();
   const ctx: EngineContext = {
     store,

@@ -1,0 +1,127 @@
+// Numbered, forward-only migrations for Postgres: the same tables as the SQLite store, in Postgres types
+// (JSONB for structured values, BIGINT epoch milliseconds for times).
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    sql: `
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  role_version TEXT NOT NULL,
+  model TEXT NOT NULL,
+  status TEXT NOT NULL,
+  input JSONB NOT NULL,
+  output JSONB,
+  error JSONB,
+  seq INTEGER NOT NULL,
+  turns INTEGER NOT NULL,
+  usage JSONB NOT NULL,
+  active_ms BIGINT NOT NULL,
+  grant_json JSONB NOT NULL,
+  idempotency_key TEXT UNIQUE,
+  lease_owner TEXT,
+  lease_until BIGINT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  finished_at BIGINT
+);
+CREATE INDEX runs_created ON runs (created_at DESC, id DESC);
+CREATE INDEX runs_role_created ON runs (role, created_at DESC);
+CREATE INDEX runs_status ON runs (status, created_at DESC);
+
+CREATE TABLE steps (
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  seq INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  data JSONB NOT NULL,
+  PRIMARY KEY (run_id, seq)
+);
+
+CREATE TABLE tool_calls (
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  step INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  call_id TEXT NOT NULL,
+  tool TEXT NOT NULL,
+  args JSONB NOT NULL,
+  args_hash TEXT NOT NULL,
+  decision TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  status TEXT NOT NULL,
+  result JSONB,
+  is_error BOOLEAN NOT NULL,
+  approval_id TEXT,
+  escalation_id TEXT,
+  started_at BIGINT,
+  finished_at BIGINT,
+  PRIMARY KEY (run_id, step, idx)
+);
+
+CREATE TABLE approvals (
+  id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  role TEXT NOT NULL,
+  role_version TEXT NOT NULL,
+  autonomy TEXT NOT NULL,
+  status TEXT NOT NULL,
+  call_keys JSONB NOT NULL,
+  change_set_hash TEXT NOT NULL,
+  calls JSONB NOT NULL,
+  requested_at BIGINT NOT NULL,
+  decided_at BIGINT,
+  decided_by TEXT,
+  note TEXT
+);
+CREATE INDEX approvals_status ON approvals (status, requested_at);
+CREATE INDEX approvals_run ON approvals (run_id);
+
+CREATE TABLE escalations (
+  id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  role TEXT NOT NULL,
+  category TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  missing TEXT,
+  source TEXT NOT NULL,
+  call_key TEXT,
+  context JSONB NOT NULL,
+  status TEXT NOT NULL,
+  answer TEXT,
+  answered_by TEXT,
+  answered_at BIGINT,
+  allow_call BOOLEAN NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX escalations_status ON escalations (status, created_at);
+CREATE INDEX escalations_run ON escalations (run_id);
+
+CREATE TABLE audit_events (
+  id BIGSERIAL PRIMARY KEY,
+  at BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  run_id TEXT,
+  target TEXT,
+  data JSONB NOT NULL
+);
+CREATE INDEX audit_run ON audit_events (run_id, id);
+
+CREATE TABLE role_versions (
+  name TEXT NOT NULL,
+  version TEXT NOT NULL,
+  spec JSONB NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (name, version)
+);
+`,
+  },
+];
