@@ -11,6 +11,7 @@ import { type RunSummary, summarize } from './engine/summary.js';
 import { NightshiftError } from './errors.js';
 import { answerEscalation } from './escalations/answer.js';
 import type { ModelSettings } from './models/resolve.js';
+import { startWorker, type Worker } from './queue/worker.js';
 import { loadRoleFile } from './roles/load.js';
 import type { Role } from './roles/schema.js';
 import { resolveDataDir } from './store/data-dir.js';
@@ -46,6 +47,8 @@ export interface RunOptions {
   model?: string | undefined;
   idempotencyKey?: string | undefined;
   actor?: string | undefined;
+  /** What started the run (kept with its first step). */
+  trigger?: Record<string, unknown> | undefined;
 }
 
 export interface Inbox {
@@ -57,6 +60,8 @@ export interface Runtime {
   readonly store: Store;
   /** Validates and runs a role (a file path or a defineRole result) until it finishes or pauses. */
   run(role: Role | string, input: unknown, options?: RunOptions): Promise<RunSummary>;
+  /** Records a run as queued for a worker (nightshift serve); returns at once. */
+  enqueue(role: Role, input: unknown, options?: RunOptions): Promise<RunSummary>;
   /** Continues a run from its last persisted step. */
   resume(runId: string, options?: { role?: Role }): Promise<RunSummary>;
   approve(approvalId: string, options: { by: string; note?: string }): Promise<RunSummary>;
@@ -68,6 +73,17 @@ export interface Runtime {
   ): Promise<RunSummary>;
   cancel(runId: string, options: { by: string; reason?: string }): Promise<RunSummary>;
   inbox(): Promise<Inbox>;
+  /**
+   * Starts a worker that runs queued runs of these roles (and takes over runs whose worker died), up to
+   * `concurrency` at a time, until `signal` aborts.
+   */
+  work(options: {
+    roles: Role[];
+    concurrency: number;
+    pollMs?: number;
+    signal: AbortSignal;
+    onError?: (err: unknown, runId?: string) => void;
+  }): Worker;
   get(runId: string): Promise<RunSnapshot | undefined>;
   list(filter?: RunFilter): Promise<RunRecord[]>;
   close(): Promise<void>;
@@ -139,7 +155,13 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   /** After a human decision: drive the run on if nothing else blocks it. */
   async function continueRun(state: RunState): Promise<RunSummary> {
     if (state.run.status !== 'running') return summary(state);
-    return runtime.resume(state.run.id);
+    try {
+      return await runtime.resume(state.run.id);
+    } catch (err) {
+      // A worker (nightshift serve) picked it up first: the decision stands and the run goes on there.
+      if (err instanceof NightshiftError && err.code === 'RUN_LEASED') return summary(state);
+      throw err;
+    }
   }
 
   const runtime: Runtime = {
@@ -151,6 +173,17 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       const state = await startRun(ctx, ready, input, {
         idempotencyKey: runOptions.idempotencyKey,
         actor: runOptions.actor,
+      });
+      return summary(state);
+    },
+    async enqueue(role, input, runOptions = {}) {
+      known.set(`${role.name}@${role.version}`, role);
+      const ready = await prepare(role, runOptions.model);
+      const state = await startRun(ctx, ready, input, {
+        idempotencyKey: runOptions.idempotencyKey,
+        actor: runOptions.actor,
+        trigger: runOptions.trigger,
+        queue: true,
       });
       return summary(state);
     },
@@ -182,6 +215,23 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     },
     async cancel(runId, o) {
       return summary(await cancelRun(store, clock, { runId, by: o.by, reason: o.reason }));
+    },
+    work(o) {
+      for (const r of o.roles) known.set(`${r.name}@${r.version}`, r);
+      const names = [...new Set(o.roles.map((r) => r.name))];
+      return startWorker({
+        claim: () => {
+          const now = clock.now();
+          return store.claimNextRun(ctx.owner, now + ctx.leaseMs, now, names);
+        },
+        drive: async (run) => {
+          await runtime.resume(run.id);
+        },
+        concurrency: o.concurrency,
+        pollMs: o.pollMs ?? 200,
+        signal: o.signal,
+        onError: (err, run) => o.onError?.(err, run?.id),
+      });
     },
     async inbox() {
       const [approvals, escalations] = await Promise.all([

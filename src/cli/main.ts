@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { loadProjectConfig, type ProjectConfig } from '../config/project.js';
 import { summarize } from '../engine/summary.js';
 import { formatIssue, isNightshiftError, NightshiftError, RoleInvalidError } from '../errors.js';
+import { discoverRoleFiles } from '../roles/discover.js';
 import { loadRoleFile } from '../roles/load.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { RUN_STATUSES, type RunStatus } from '../store/types.js';
@@ -49,9 +50,9 @@ export async function main(
     config ??= loadProjectConfig(process.cwd());
     return config;
   };
-  const open = async (flags: CommonFlags): Promise<Runtime> => {
+  const open = async (flags: CommonFlags, extra: { leaseMs?: number } = {}): Promise<Runtime> => {
     const c = projectConfig();
-    runtime = await createRuntime({ dataDir: flags.dataDir ?? c.dataDir, models: c.models });
+    runtime = await createRuntime({ dataDir: flags.dataDir ?? c.dataDir, models: c.models, ...extra });
     return runtime;
   };
   const loadRole = (file: string) => loadRoleFile(file, { projectToolModules: projectConfig().toolModules });
@@ -228,6 +229,110 @@ export async function main(
         formatShow(snapshot, summary),
       );
     });
+
+  common(program.command('serve <paths...>'))
+    .description('run as a worker: take queued runs, events and webhooks for the roles found in paths')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'HTTP port (0: any free port)', '7070')
+    .option('--concurrency <n>', 'runs at a time', '4')
+    .option('--poll-ms <ms>', 'how often to look for work queued elsewhere', '200')
+    .option('--grace-ms <ms>', 'on SIGTERM, how long running steps get to finish', '10000')
+    .option('--lease-ms <ms>', 'how long a dead worker keeps its runs before others take them over', '30000')
+    .action(
+      async (
+        paths: string[],
+        flags: CommonFlags & {
+          host: string;
+          port: string;
+          concurrency: string;
+          pollMs: string;
+          graceMs: string;
+          leaseMs: string;
+        },
+      ) => {
+        const num = (v: string, flag: string, min: number) => {
+          const n = Number(v);
+          if (!Number.isInteger(n) || n < min)
+            throw new NightshiftError('USAGE', `${flag} must be an integer ≥ ${min}, got '${v}'`);
+          return n;
+        };
+        const port = num(flags.port, '--port', 0);
+        const concurrency = num(flags.concurrency, '--concurrency', 1);
+        const pollMs = num(flags.pollMs, '--poll-ms', 1);
+        const graceMs = num(flags.graceMs, '--grace-ms', 0);
+        const leaseMs = num(flags.leaseMs, '--lease-ms', 100);
+        const roles = [];
+        for (const file of discoverRoleFiles(paths)) roles.push(await loadRole(file));
+        const rt = await open(flags, { leaseMs });
+        const { pino } = await import('pino');
+        const log = pino({ name: 'nightshift' });
+        const { startDaemon } = await import('../server/daemon.js');
+        const daemon = await startDaemon({
+          runtime: rt,
+          roles,
+          host: flags.host,
+          port,
+          concurrency,
+          pollMs,
+          env: process.env,
+          log,
+        });
+        if (!flags.json) io.err(`nightshift serving ${roles.length} role(s) at ${daemon.url}`);
+        await new Promise<void>((resolve) => {
+          const stop = (signal: string) => {
+            log.info({ signal, graceMs }, 'shutting down');
+            daemon.close(graceMs).then(resolve, resolve);
+          };
+          process.once('SIGTERM', () => stop('SIGTERM'));
+          process.once('SIGINT', () => stop('SIGINT'));
+        });
+      },
+    );
+
+  program
+    .command('emit <event> [json]')
+    .description('send a named event to a running daemon; roles with that event trigger get a run each')
+    .option('--url <url>', 'the daemon (default: $NIGHTSHIFT_URL or http://127.0.0.1:7070)')
+    .option('--idempotency-key <key>', 'a repeated event with the same key starts no second run')
+    .option('--json', 'print JSON for pipelines')
+    .action(
+      async (
+        event: string,
+        json: string | undefined,
+        flags: { url?: string; idempotencyKey?: string; json?: boolean },
+      ) => {
+        const body = json === undefined ? {} : parseJsonFlag(json, 'the event payload');
+        const base = (flags.url ?? process.env.NIGHTSHIFT_URL ?? 'http://127.0.0.1:7070').replace(/\/+$/, '');
+        let res: Response;
+        try {
+          res = await fetch(`${base}/events/${encodeURIComponent(event)}`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              ...(flags.idempotencyKey ? { 'idempotency-key': flags.idempotencyKey } : {}),
+            },
+            body: JSON.stringify(body),
+          });
+        } catch (err) {
+          throw new NightshiftError(
+            'USAGE',
+            `no nightshift daemon answers at ${base} (${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message}); start one with nightshift serve`,
+          );
+        }
+        const answer = (await res.json().catch(() => ({}))) as {
+          runs?: { role: string; runId: string }[];
+          error?: string;
+        };
+        if (res.status !== 202)
+          throw new NightshiftError(
+            'USAGE',
+            `the daemon refused the event: HTTP ${res.status} ${answer.error ?? ''}`,
+          );
+        if (flags.json) io.out(JSON.stringify(answer, null, 2));
+        else if (!answer.runs?.length) io.out(`event ${event} accepted; no role listens for it`);
+        else for (const r of answer.runs) io.out(`event ${event} → ${r.role} run ${r.runId}`);
+      },
+    );
 
   program
     .command('validate <roles...>')

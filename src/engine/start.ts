@@ -7,6 +7,7 @@ import type { EscalationRecord, RunRecord, StepRecord } from '../store/types.js'
 import { TERMINAL_STATUSES } from '../store/types.js';
 import { driveRun, type EngineContext } from './drive.js';
 import { acquireLease } from './lease.js';
+import { checkOutput } from './output.js';
 import type { PreparedRole } from './prepare.js';
 import { RunState } from './state.js';
 
@@ -15,6 +16,10 @@ export interface StartOptions {
   idempotencyKey?: string | undefined;
   /** Who asked for the run, for the audit log. */
   actor?: string | undefined;
+  /** Record the run as `queued` for a worker to pick up, instead of driving it here. */
+  queue?: boolean | undefined;
+  /** What started it (manual, event, webhook, cron), kept with the first step. */
+  trigger?: Record<string, unknown> | undefined;
 }
 
 const registeredVersions = new WeakMap<object, Set<string>>();
@@ -49,6 +54,18 @@ export async function startRun(
   options: StartOptions = {},
 ): Promise<RunState> {
   const { role } = prepared;
+  if (role.input) {
+    const check = checkOutput(JSON.stringify(input ?? null), role.input);
+    if (!check.ok) {
+      throw new NightshiftError(
+        'INPUT_INVALID',
+        `input for role ${role.name} does not match its input schema: ${check.errors.join('; ')}`,
+        {
+          details: { errors: check.errors },
+        },
+      );
+    }
+  }
   await registerRoleVersion(ctx, role);
   const now = ctx.clock.now();
   const id = ctx.ids.next('run');
@@ -58,7 +75,7 @@ export async function startRun(
     role: role.name,
     roleVersion: role.version,
     model: prepared.model.spec,
-    status: matched.length > 0 ? 'escalated' : 'running',
+    status: matched.length > 0 ? 'escalated' : options.queue ? 'queued' : 'running',
     input: input ?? null,
     output: null,
     error: null,
@@ -68,8 +85,8 @@ export async function startRun(
     activeMs: 0,
     grant: { steps: 0, costUsd: 0, seconds: 0 },
     idempotencyKey: options.idempotencyKey ?? null,
-    leaseOwner: matched.length > 0 ? null : ctx.owner,
-    leaseUntil: matched.length > 0 ? null : now + ctx.leaseMs,
+    leaseOwner: matched.length > 0 || options.queue ? null : ctx.owner,
+    leaseUntil: matched.length > 0 || options.queue ? null : now + ctx.leaseMs,
     createdAt: now,
     updatedAt: now,
     finishedAt: null,

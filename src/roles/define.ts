@@ -60,6 +60,8 @@ export function defineRole(input: DefineRoleInput, options: { dir?: string } = {
     secrets: spec.secrets,
     notify: spec.notify,
     mcp: spec.mcp,
+    triggers: spec.triggers,
+    input: spec.input,
     secretsFile: resolved.secretsFile,
     version: roleVersion(
       spec,

@@ -98,6 +98,16 @@ function resolvePaths(
       w.secret,
     ]),
   ];
+  spec.triggers.forEach((t, i) => {
+    if ('webhook' in t) refs.push([['triggers', i, 'webhook', 'secret'], t.webhook.secret]);
+  });
+  if (spec.input !== undefined) {
+    try {
+      ajv.compile(spec.input);
+    } catch (err) {
+      issue(['input'], `not a valid JSON Schema: ${(err as Error).message}`);
+    }
+  }
   for (const [path, name] of refs) {
     if (name !== undefined && !spec.secrets.includes(name))
       issue(path, `secret ${name} is not listed under secrets:`);
@@ -187,6 +197,8 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
     secrets: spec.secrets,
     notify: spec.notify,
     mcp: spec.mcp,
+    triggers: spec.triggers,
+    input: spec.input,
     secretsFile: resolved.secretsFile,
     version: roleVersion(spec, { script: resolved.scriptFile, toolModules: resolved.toolModules }),
     source: { file: abs, dir },

@@ -82,6 +82,22 @@ export const McpServerConfig = z
   });
 export type McpServerConfig = z.infer<typeof McpServerConfig>;
 
+/** What starts a role's runs besides `nightshift run`: named events, or a verified webhook. */
+export const Trigger = z.union([
+  z.strictObject({
+    event: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._:-]*$/, 'an event name such as ticket.created'),
+  }),
+  z.strictObject({
+    webhook: z.strictObject({
+      /** The path under /hooks/ on the daemon. */
+      path: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, _ or -'),
+      /** The secret (listed under secrets:) that signs requests: HMAC-SHA256 over "<timestamp>.<body>". */
+      secret: SecretRef,
+    }),
+  }),
+]);
+export type Trigger = z.infer<typeof Trigger>;
+
 /** An allowed program for shell.exec: a bare name (looked up on the sandbox PATH) or an absolute path. */
 export const CommandRule = z.union([
   z.string().min(1),
@@ -170,6 +186,9 @@ export const RoleSpec = z.strictObject({
   secretsFile: z.string().min(1).optional(),
   notify: NotifyConfig.default({ webhooks: {} }),
   mcp: z.array(McpServerConfig).default([]),
+  triggers: z.array(Trigger).default([]),
+  /** JSON Schema every run's input must match, whatever started it. */
+  input: JsonSchema.optional(),
 });
 export type RoleSpecInput = z.input<typeof RoleSpec>;
 export type RoleSpec = z.infer<typeof RoleSpec>;
@@ -195,6 +214,8 @@ export interface Role {
   notify: NotifyConfig;
   /** MCP servers; their allowed tools are also in `tools` as `<server>.<tool>`. */
   mcp: McpServerConfig[];
+  triggers: Trigger[];
+  input: Record<string, unknown> | undefined;
   /** Absolute path of the secrets file, if any. */
   secretsFile: string | undefined;
   /** sha256 (hex, first 16 chars) of the resolved content, including files the role refers to. */

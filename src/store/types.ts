@@ -285,6 +285,23 @@ export interface Store {
   stealRun(runId: string, previousOwner: string, owner: string, until: number): Promise<boolean>;
   releaseRun(runId: string, owner: string): Promise<void>;
 
+  /**
+   * The queue: leases the oldest run that is `queued`, or `running` with an expired lease (its worker
+   * died), among the given roles, to `owner` until `until`. Each run goes to exactly one claimant.
+   */
+  claimNextRun(
+    owner: string,
+    until: number,
+    now: number,
+    roles: readonly string[],
+  ): Promise<RunRecord | undefined>;
+
+  /**
+   * Remembers a webhook signature; false if it was seen before (a replay). Signatures older than
+   * `forgetBefore` may be forgotten.
+   */
+  rememberSignature(signature: string, at: number, forgetBefore: number): Promise<boolean>;
+
   getApproval(id: string): Promise<ApprovalRecord | undefined>;
   listApprovals(filter?: { status?: ApprovalStatus; runId?: string }): Promise<ApprovalRecord[]>;
   getEscalation(id: string): Promise<EscalationRecord | undefined>;

@@ -377,6 +377,44 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
       assert.equal(await store.getRoleVersion(rec.name, 'zzz'), undefined);
     });
 
+    it('queue: hands out queued runs and runs whose worker died, oldest first, each once', async () => {
+      const role = nextId('qrole');
+      const dead = await create(store, { role, status: 'running', leaseOwner: 'dead-worker', leaseUntil: 100, createdAt: 5 });
+      const a = await create(store, { role, status: 'queued', createdAt: 10 });
+      const b = await create(store, { role, status: 'queued', createdAt: 20 });
+      await create(store, { role, status: 'running', leaseOwner: 'live-worker', leaseUntil: 10_000, createdAt: 1 });
+      await create(store, { role, status: 'succeeded', createdAt: 2 });
+      await create(store, { role: `${role}-other`, status: 'queued', createdAt: 3 });
+      const got: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const r = await store.claimNextRun('w1', 5_000, 1_000, [role]);
+        if (r) {
+          assert.equal(r.leaseOwner, 'w1');
+          assert.equal(r.leaseUntil, 5_000);
+          got.push(r.id);
+        }
+      }
+      assert.deepEqual(got, [dead.id, a.id, b.id]);
+      assert.equal(await store.claimNextRun('w2', 9_000, 1_000, []), undefined);
+    });
+
+    it('queue: concurrent claimants never get the same run', async () => {
+      const role = nextId('qrole');
+      const ids = new Set<string>();
+      for (let i = 0; i < 10; i++) ids.add((await create(store, { role, status: 'queued', createdAt: 100 + i })).id);
+      const claims = await Promise.all(Array.from({ length: 20 }, (_, i) => store.claimNextRun(`w${i}`, 5_000, 1_000, [role])));
+      const claimed = claims.filter((c) => c !== undefined).map((c) => c!.id);
+      assert.equal(claimed.length, 10);
+      assert.deepEqual(new Set(claimed), ids);
+    });
+
+    it('remembers webhook signatures to refuse replays, and forgets old ones', async () => {
+      const sig = nextId('sig');
+      assert.equal(await store.rememberSignature(sig, 1_000, 0), true);
+      assert.equal(await store.rememberSignature(sig, 1_500, 0), false);
+      assert.equal(await store.rememberSignature(sig, 9_000, 5_000), true);
+    });
+
     it('keeps everything across a reopen', async (t) => {
       if (!fx.reopen) {
         t.skip('this fixture cannot reopen');

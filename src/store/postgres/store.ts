@@ -512,6 +512,36 @@ export class PostgresStore implements Store {
     );
   }
 
+  async claimNextRun(
+    owner: string,
+    until: number,
+    now: number,
+    roles: readonly string[],
+  ): Promise<RunRecord | undefined> {
+    if (roles.length === 0) return undefined;
+    // SKIP LOCKED: concurrent workers each take a different run instead of queueing on the same row.
+    const rows = await this.q(
+      'claiming queued work',
+      `UPDATE runs SET lease_owner = $1, lease_until = $2 WHERE id = (
+         SELECT id FROM runs WHERE role = ANY($3) AND status IN ('queued', 'running') AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < $4)
+         ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [owner, until, [...roles], now],
+    );
+    return rows[0] ? toRun(rows[0]) : undefined;
+  }
+
+  async rememberSignature(signature: string, at: number, forgetBefore: number): Promise<boolean> {
+    return this.tx('remembering a webhook signature', async (c) => {
+      await c.query('DELETE FROM webhook_signatures WHERE at < $1', [forgetBefore]);
+      const r = await c.query(
+        'INSERT INTO webhook_signatures (signature, at) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+        [signature, at],
+      );
+      return r.rowCount === 1;
+    });
+  }
+
   async getApproval(id: string): Promise<ApprovalRecord | undefined> {
     const [r] = await this.q('reading an approval', 'SELECT * FROM approvals WHERE id = $1', [id]);
     return r ? toApproval(r) : undefined;

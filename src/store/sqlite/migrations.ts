@@ -124,4 +124,13 @@ CREATE TABLE role_versions (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'queue and webhook signatures',
+    sql: `
+CREATE INDEX runs_queue ON runs (status, created_at) WHERE status IN ('queued', 'running');
+CREATE TABLE webhook_signatures (signature TEXT PRIMARY KEY, at INTEGER NOT NULL);
+CREATE INDEX webhook_signatures_at ON webhook_signatures (at);
+`,
+  },
 ];

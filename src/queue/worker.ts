@@ -1,0 +1,67 @@
+// The worker loop: claims queued runs (and runs whose worker died) from the store and drives them, up to
+// a concurrency limit. Woken at once by work enqueued in this process; polls for work from elsewhere.
+import type { RunRecord } from '../store/types.js';
+
+export interface WorkerOptions {
+  claim: () => Promise<RunRecord | undefined>;
+  drive: (run: RunRecord) => Promise<void>;
+  concurrency: number;
+  /** How often to look for work enqueued by other processes. */
+  pollMs: number;
+  signal: AbortSignal;
+  onError: (err: unknown, run: RunRecord | undefined) => void;
+}
+
+export interface Worker {
+  /** Look for work now (something was just enqueued here). */
+  wake(): void;
+  /** Resolves when the loop has stopped and every run it started has finished or paused. */
+  done: Promise<void>;
+  active(): number;
+}
+
+export function startWorker(o: WorkerOptions): Worker {
+  const running = new Set<Promise<void>>();
+  let wakeUp: (() => void) | undefined;
+  let pending = false;
+  const wake = () => {
+    pending = true;
+    wakeUp?.();
+  };
+  const loop = async () => {
+    while (!o.signal.aborted) {
+      pending = false;
+      while (running.size < o.concurrency && !o.signal.aborted) {
+        let run: RunRecord | undefined;
+        try {
+          run = await o.claim();
+        } catch (err) {
+          o.onError(err, undefined);
+          break;
+        }
+        if (!run) break;
+        const claimed = run;
+        const p: Promise<void> = o
+          .drive(claimed)
+          .catch((err) => o.onError(err, claimed))
+          .finally(() => {
+            running.delete(p);
+            wake();
+          });
+        running.add(p);
+      }
+      if (pending || o.signal.aborted) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, o.pollMs);
+        wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        o.signal.addEventListener('abort', wakeUp, { once: true });
+      });
+      wakeUp = undefined;
+    }
+    await Promise.allSettled(running);
+  };
+  return { wake, done: loop(), active: () => running.size };
+}

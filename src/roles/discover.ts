@@ -1,0 +1,49 @@
+// Finding role files for `nightshift serve <paths...>`: files as given, and in folders every YAML file
+// (recursively) that looks like a role (has `name` and `autonomy`); model scripts and the rest are skipped.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { NightshiftError } from '../errors.js';
+
+const SKIP = new Set(['node_modules', '.git', '.nightshift', 'dist']);
+
+function looksLikeRole(file: string): boolean {
+  try {
+    const doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown> | null;
+    return doc !== null && typeof doc === 'object' && 'name' in doc && 'autonomy' in doc;
+  } catch {
+    return true; // let the loader report the YAML error
+  }
+}
+
+export function discoverRoleFiles(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    )) {
+      if (entry.name.startsWith('.') || SKIP.has(entry.name)) continue;
+      const p = join(dir, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (
+        entry.isFile() &&
+        /\.ya?ml$/.test(entry.name) &&
+        entry.name !== 'nightshift.config.yaml' &&
+        looksLikeRole(p)
+      )
+        out.push(p);
+    }
+  };
+  for (const p of paths) {
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(p);
+    } catch {
+      throw new NightshiftError('USAGE', `${p}: no such file or folder`);
+    }
+    if (st.isDirectory()) walk(p);
+    else out.push(p);
+  }
+  if (out.length === 0) throw new NightshiftError('USAGE', `no role files found in ${paths.join(', ')}`);
+  return out;
+}

@@ -1,0 +1,209 @@
+// `nightshift serve`: the HTTP face of a worker. Events and verified webhooks become queued runs — recorded
+// in the store before the 202 answer, so an accepted event is never lost — and the worker runs them.
+// GET /healthz (the process answers), GET /readyz (store open, worker running).
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { isNightshiftError } from '../errors.js';
+import type { Worker } from '../queue/worker.js';
+import type { Role } from '../roles/schema.js';
+import type { Runtime } from '../runtime.js';
+import { loadSecrets } from '../tools/secrets.js';
+import { REPLAY_WINDOW_SECONDS, verifySignature } from './webhook-signature.js';
+
+const MAX_BODY = 1024 * 1024;
+
+export interface DaemonOptions {
+  runtime: Runtime;
+  roles: Role[];
+  host: string;
+  port: number;
+  concurrency: number;
+  pollMs?: number;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+}
+
+export interface Daemon {
+  url: string;
+  worker: Worker;
+  /** Stops taking work, lets running steps finish (up to graceMs), closes the server. */
+  close(graceMs: number): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new HttpError(413, `body larger than ${MAX_BODY} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function parseJson(body: Buffer): unknown {
+  if (body.length === 0) return {};
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new HttpError(400, `body is not JSON: ${(err as Error).message}`);
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
+  const abort = new AbortController();
+  let ready = false;
+  const worker = o.runtime.work({
+    roles: o.roles,
+    concurrency: o.concurrency,
+    pollMs: o.pollMs,
+    signal: abort.signal,
+    onError: (err, runId) =>
+      o.log.error(
+        { runId, code: isNightshiftError(err) ? err.code : undefined, err: (err as Error).message },
+        'run failed in worker',
+      ),
+  });
+
+  const byEvent = new Map<string, Role[]>();
+  const byHook = new Map<string, { role: Role; secret: string }>();
+  for (const role of o.roles) {
+    for (const t of role.triggers) {
+      if ('event' in t) byEvent.set(t.event, [...(byEvent.get(t.event) ?? []), role]);
+      else byHook.set(t.webhook.path, { role, secret: t.webhook.secret });
+    }
+  }
+
+  async function enqueue(
+    role: Role,
+    input: unknown,
+    idempotencyKey: string | undefined,
+    trigger: Record<string, unknown>,
+  ) {
+    const r = await o.runtime.enqueue(role, input, {
+      idempotencyKey,
+      trigger,
+      actor: `trigger:${trigger.kind}`,
+    });
+    worker.wake();
+    return { role: role.name, runId: r.runId, status: r.status };
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://daemon');
+    if (req.method === 'GET' && url.pathname === '/healthz') return send(res, 200, { ok: true });
+    if (req.method === 'GET' && url.pathname === '/readyz') return send(res, ready ? 200 : 503, { ready });
+    const event = /^\/events\/([^/]+)$/.exec(url.pathname);
+    if (req.method === 'POST' && event) {
+      const name = decodeURIComponent(event[1]!);
+      const input = parseJson(await readBody(req));
+      const key = req.headers['idempotency-key'];
+      const roles = byEvent.get(name) ?? [];
+      const runs = [];
+      for (const role of roles) {
+        runs.push(
+          await enqueue(
+            role,
+            input,
+            typeof key === 'string' ? `event:${name}:${key}:${role.name}` : undefined,
+            { kind: 'event', event: name },
+          ),
+        );
+      }
+      o.log.info({ event: name, runs: runs.map((r) => r.runId) }, 'event accepted');
+      return send(res, 202, { event: name, runs });
+    }
+    const hook = /^\/hooks\/([^/]+)$/.exec(url.pathname);
+    if (req.method === 'POST' && hook) {
+      const path = decodeURIComponent(hook[1]!);
+      const target = byHook.get(path);
+      if (!target) throw new HttpError(404, `no webhook at /hooks/${path}`);
+      const body = await readBody(req);
+      const secret = loadSecrets(target.role, o.env).get(target.secret);
+      if (!secret) throw new HttpError(503, `webhook secret ${target.secret} is not set on this worker`);
+      const now = Date.now();
+      const check = verifySignature(
+        req.headers['x-nightshift-signature'] as string | undefined,
+        body,
+        secret,
+        now,
+      );
+      if (!check.ok) {
+        o.log.warn({ hook: path, reason: check.reason }, 'webhook refused');
+        throw new HttpError(401, check.reason);
+      }
+      // A signature is good once: a captured request replayed inside the window is refused too.
+      if (
+        !(await o.runtime.store.rememberSignature(
+          check.signature,
+          now,
+          now - 2 * REPLAY_WINDOW_SECONDS * 1000,
+        ))
+      ) {
+        o.log.warn({ hook: path }, 'webhook replay refused');
+        throw new HttpError(401, 'this signature was already used (replay)');
+      }
+      const input = parseJson(body);
+      const delivery = req.headers['x-nightshift-delivery'];
+      const key = `webhook:${path}:${typeof delivery === 'string' && delivery ? delivery : check.signature}`;
+      const run = await enqueue(target.role, input, key, { kind: 'webhook', path });
+      o.log.info({ hook: path, runId: run.runId }, 'webhook accepted');
+      return send(res, 202, run);
+    }
+    throw new HttpError(404, `no route ${req.method} ${url.pathname}`);
+  }
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((err) => {
+      if (err instanceof HttpError) return send(res, err.status, { error: err.message });
+      if (isNightshiftError(err) && err.code === 'INPUT_INVALID')
+        return send(res, 400, { error: err.message, code: err.code });
+      o.log.error({ err: (err as Error).message }, 'request failed');
+      send(res, 500, { error: 'internal error' });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  ready = true;
+  const url = `http://${o.host}:${port}`;
+  o.log.info({ url, roles: o.roles.map((r) => r.name), concurrency: o.concurrency }, 'serving');
+  return {
+    url,
+    worker,
+    async close(graceMs) {
+      ready = false;
+      abort.abort();
+      server.close();
+      server.closeIdleConnections();
+      // Running steps get the grace period to finish; after it the process may exit: leases expire and
+      // another worker (or this one, restarted) continues the runs from their last commit.
+      await Promise.race([worker.done, new Promise((r) => setTimeout(r, graceMs).unref())]);
+      server.closeAllConnections();
+    },
+  };
+}
