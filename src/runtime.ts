@@ -103,7 +103,12 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const store =
     options.store ??
     (databaseUrl
-      ? (await import('./store/postgres/index.js')).openPostgresStore({ connectionString: databaseUrl })
+      ? (await import('./store/postgres/index.js')).openPostgresStore({
+          connectionString: databaseUrl,
+          ...((options.env ?? process.env).NIGHTSHIFT_DATABASE_SCHEMA
+            ? { schema: (options.env ?? process.env).NIGHTSHIFT_DATABASE_SCHEMA }
+            : {}),
+        })
       : openSqliteStore({ dataDir: resolveDataDir(options.dataDir) }));
   await store.init();
   const ctx: EngineContext = {

@@ -102,6 +102,7 @@ export async function startRun(
         model: prepared.model.spec,
         autonomy: role.autonomy,
         roleVersion: role.version,
+        trigger: options.trigger ?? { kind: 'manual' },
       },
     },
   ];

@@ -52,12 +52,14 @@ export function startWorker(o: WorkerOptions): Worker {
       }
       if (pending || o.signal.aborted) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, o.pollMs);
-        wakeUp = () => {
+        const done = () => {
           clearTimeout(timer);
+          o.signal.removeEventListener('abort', done);
           resolve();
         };
-        o.signal.addEventListener('abort', wakeUp, { once: true });
+        const timer = setTimeout(done, o.pollMs);
+        wakeUp = done;
+        o.signal.addEventListener('abort', done, { once: true });
       });
       wakeUp = undefined;
     }

@@ -7,6 +7,7 @@ import { parseYamlText, readYamlText, type YamlSource } from '../config/yaml-fil
 import { type Issue, NightshiftError, RoleInvalidError } from '../errors.js';
 import { loadScript } from '../models/script/script-file.js';
 import { availableTools } from '../tools/registry.js';
+import { cronProblem } from '../triggers/cron.js';
 import { regexProblems } from './conditions.js';
 import { mcpToolNames } from './mcp-names.js';
 import { type Role, RoleSpec } from './schema.js';
@@ -100,6 +101,10 @@ function resolvePaths(
   ];
   spec.triggers.forEach((t, i) => {
     if ('webhook' in t) refs.push([['triggers', i, 'webhook', 'secret'], t.webhook.secret]);
+    if ('cron' in t) {
+      const problem = cronProblem(t.cron.schedule, t.cron.timezone);
+      if (problem) issue(['triggers', i, 'cron', problem.field], problem.message);
+    }
   });
   if (spec.input !== undefined) {
     try {

@@ -95,6 +95,18 @@ export const Trigger = z.union([
       secret: SecretRef,
     }),
   }),
+  z.strictObject({
+    cron: z.strictObject({
+      /** A cron pattern (5 or 6 fields; 6 adds seconds), e.g. "0 9 * * 1-5". */
+      schedule: z.string().min(1),
+      /** IANA time zone the schedule is read in. Default UTC. */
+      timezone: z.string().min(1).default('UTC'),
+      /** Run the last tick missed while no worker was up, once, at start. */
+      catchUp: z.boolean().default(false),
+      /** A tick while a run of this role is still queued or running: skip it, or start another anyway. */
+      overlap: z.enum(['skip', 'allow']).default('skip'),
+    }),
+  }),
 ]);
 export type Trigger = z.infer<typeof Trigger>;
 

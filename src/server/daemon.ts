@@ -9,6 +9,7 @@ import type { Worker } from '../queue/worker.js';
 import type { Role } from '../roles/schema.js';
 import type { Runtime } from '../runtime.js';
 import { loadSecrets } from '../tools/secrets.js';
+import { startCronTriggers } from '../triggers/cron.js';
 import { REPLAY_WINDOW_SECONDS, verifySignature } from './webhook-signature.js';
 
 const MAX_BODY = 1024 * 1024;
@@ -92,7 +93,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   for (const role of o.roles) {
     for (const t of role.triggers) {
       if ('event' in t) byEvent.set(t.event, [...(byEvent.get(t.event) ?? []), role]);
-      else byHook.set(t.webhook.path, { role, secret: t.webhook.secret });
+      else if ('webhook' in t) byHook.set(t.webhook.path, { role, secret: t.webhook.secret });
     }
   }
 
@@ -175,6 +176,18 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     throw new HttpError(404, `no route ${req.method} ${url.pathname}`);
   }
 
+  const cron = startCronTriggers({
+    roles: o.roles,
+    busy: async (role) =>
+      (await o.runtime.store.listRuns({ role: role.name, status: ['queued', 'running'], limit: 1 })).length >
+      0,
+    fire: async (role, tick, key) => {
+      const run = await enqueue(role, {}, key, { kind: 'cron', tick: tick.toISOString() });
+      o.log.info({ role: role.name, tick: tick.toISOString(), runId: run.runId }, 'cron tick');
+    },
+    onError: (err, role) => o.log.error({ role: role.name, err: (err as Error).message }, 'cron tick failed'),
+  });
+
   const server = createServer((req, res) => {
     route(req, res).catch((err) => {
       if (err instanceof HttpError) return send(res, err.status, { error: err.message });
@@ -197,6 +210,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     worker,
     async close(graceMs) {
       ready = false;
+      cron.stop();
       abort.abort();
       server.close();
       server.closeIdleConnections();

@@ -2,12 +2,12 @@
 // a burst runs exactly once each, forged and replayed webhooks are refused, a SIGKILLed daemon's run is
 // taken over by the next one without repeating its side effect, and SIGTERM shuts down cleanly.
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { json, runCli, startCli } from '../support/cli.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
@@ -18,10 +18,20 @@ function sign(body: string, t = Math.floor(Date.now() / 1000), secret = SECRET):
   return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
 }
 
-async function serve(r: TestRole, extra: string[] = []): Promise<{ child: ChildProcess; url: string; exited: Promise<{ code: number | null; signal: string | null }> }> {
-  const { child, done } = startCli(['serve', r.dir, '--port', '0', '--data-dir', r.dataDir, '--poll-ms', '20', ...extra], {
-    env: { HOOK_SECRET: SECRET },
-  });
+async function serve(
+  r: TestRole,
+  extra: string[] = [],
+): Promise<{
+  child: ChildProcess;
+  url: string;
+  exited: Promise<{ code: number | null; signal: string | null }>;
+}> {
+  const { child, done } = startCli(
+    ['serve', r.dir, '--port', '0', '--data-dir', r.dataDir, '--poll-ms', '20', ...extra],
+    {
+      env: { HOOK_SECRET: SECRET },
+    },
+  );
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr!.on('data', (d) => {
@@ -56,7 +66,10 @@ function triggeredRole(turns: unknown[]): TestRole {
 }
 
 describe('nightshift serve', () => {
-  const r = triggeredRole([{ call: 'ledger.append_once', args: { entry: 'handled' } }, { final: { summary: 'done' } }]);
+  const r = triggeredRole([
+    { call: 'ledger.append_once', args: { entry: 'handled' } },
+    { final: { summary: 'done' } },
+  ]);
   let d: Awaited<ReturnType<typeof serve>>;
   before(async () => {
     d = await serve(r);
@@ -78,18 +91,29 @@ describe('nightshift serve', () => {
     assert.equal(runs.length, 1);
     assert.equal(runs[0]!.role, 'ticket-bot');
     const done = await waitFor(async () => {
-      const s = json<{ status: string }>(await runCli(['show', runs[0]!.runId, '--json', '--data-dir', r.dataDir]));
+      const s = json<{ status: string }>(
+        await runCli(['show', runs[0]!.runId, '--json', '--data-dir', r.dataDir]),
+      );
       return s.status === 'succeeded' ? s : undefined;
     }, 'the run to finish');
     assert.equal(done.status, 'succeeded');
   });
 
   it('refuses an event whose input does not match the role input schema, starting nothing', async () => {
-    const before = json<unknown[]>(await runCli(['runs', '--json', '--limit', '5000', '--data-dir', r.dataDir])).length;
-    const res = await fetch(`${d.url}/events/ticket.created`, { method: 'POST', body: '{"nope":1}', headers: { 'content-type': 'application/json' } });
+    const before = json<unknown[]>(
+      await runCli(['runs', '--json', '--limit', '5000', '--data-dir', r.dataDir]),
+    ).length;
+    const res = await fetch(`${d.url}/events/ticket.created`, {
+      method: 'POST',
+      body: '{"nope":1}',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(res.status, 400);
     assert.match(((await res.json()) as { error: string }).error, /does not match its input schema/);
-    assert.equal(json<unknown[]>(await runCli(['runs', '--json', '--limit', '5000', '--data-dir', r.dataDir])).length, before);
+    assert.equal(
+      json<unknown[]>(await runCli(['runs', '--json', '--limit', '5000', '--data-dir', r.dataDir])).length,
+      before,
+    );
   });
 
   it('runs every event of a burst of 1,000 exactly once', async () => {
@@ -105,12 +129,24 @@ describe('nightshift serve', () => {
     );
     assert.ok(answers.every((s) => s === 202));
     // A redelivered event (same key) starts no second run.
-    await fetch(`${d.url}/events/ticket.created`, { method: 'POST', headers: { 'idempotency-key': 'B-7' }, body: JSON.stringify({ id: 'B-7' }) });
-    await waitFor(async () => {
-      const runs = json<{ status: string }[]>(await runCli(['runs', '--json', '--limit', '5000', '--data-dir', r.dataDir]));
-      return runs.filter((x) => x.status === 'succeeded').length >= 1001 ? true : undefined;
-    }, 'the burst to finish', 120_000);
-    const runs = json<{ status: string }[]>(await runCli(['runs', '--json', '--limit', '5000', '--data-dir', r.dataDir]));
+    await fetch(`${d.url}/events/ticket.created`, {
+      method: 'POST',
+      headers: { 'idempotency-key': 'B-7' },
+      body: JSON.stringify({ id: 'B-7' }),
+    });
+    await waitFor(
+      async () => {
+        const runs = json<{ status: string }[]>(
+          await runCli(['runs', '--json', '--limit', '5000', '--data-dir', r.dataDir]),
+        );
+        return runs.filter((x) => x.status === 'succeeded').length >= 1001 ? true : undefined;
+      },
+      'the burst to finish',
+      120_000,
+    );
+    const runs = json<{ status: string }[]>(
+      await runCli(['runs', '--json', '--limit', '5000', '--data-dir', r.dataDir]),
+    );
     assert.equal(runs.length, 1001);
     assert.ok(runs.every((x) => x.status === 'succeeded'));
     // Each run's tool call happened once (one ledger line per run, keys all distinct).
@@ -122,18 +158,46 @@ describe('nightshift serve', () => {
   it('accepts a signed webhook; refuses forged, stale and replayed ones; a redelivery starts no second run', async () => {
     const body = JSON.stringify({ id: 'Z-1' });
     const post = (sig: string, delivery = 'dlv-1', payload = body) =>
-      fetch(`${d.url}/hooks/zendesk`, { method: 'POST', body: payload, headers: { 'x-nightshift-signature': sig, 'x-nightshift-delivery': delivery } });
+      fetch(`${d.url}/hooks/zendesk`, {
+        method: 'POST',
+        body: payload,
+        headers: { 'x-nightshift-signature': sig, 'x-nightshift-delivery': delivery },
+      });
     const good = sign(body);
     const first = await post(good);
     assert.equal(first.status, 202);
     const { runId } = (await first.json()) as { runId: string };
-    const count = () => runCli(['runs', '--json', '--limit', '5000', '--data-dir', r.dataDir]).then((x) => json<unknown[]>(x).length);
+    const count = () =>
+      runCli(['runs', '--json', '--limit', '5000', '--data-dir', r.dataDir]).then(
+        (x) => json<unknown[]>(x).length,
+      );
     const n = await count();
     assert.equal((await post(good)).status, 401, 'a replayed signature');
-    assert.equal((await post(sign(body, undefined, 'wrong-secret'), 'dlv-2')).status, 401, 'a forged signature');
-    assert.equal((await post(sign(body, Math.floor(Date.now() / 1000) - 3600), 'dlv-3')).status, 401, 'a stale signature');
-    assert.equal((await post(good.replace(/.$/, (c) => (c === '0' ? '1' : '0')), 'dlv-4')).status, 401, 'a tampered signature');
-    assert.equal((await post(sign(JSON.stringify({ id: 'Z-2' })), 'dlv-5', JSON.stringify({ id: 'Z-666' }))).status, 401, 'a body that is not the signed one');
+    assert.equal(
+      (await post(sign(body, undefined, 'wrong-secret'), 'dlv-2')).status,
+      401,
+      'a forged signature',
+    );
+    assert.equal(
+      (await post(sign(body, Math.floor(Date.now() / 1000) - 3600), 'dlv-3')).status,
+      401,
+      'a stale signature',
+    );
+    assert.equal(
+      (
+        await post(
+          good.replace(/.$/, (c) => (c === '0' ? '1' : '0')),
+          'dlv-4',
+        )
+      ).status,
+      401,
+      'a tampered signature',
+    );
+    assert.equal(
+      (await post(sign(JSON.stringify({ id: 'Z-2' })), 'dlv-5', JSON.stringify({ id: 'Z-666' }))).status,
+      401,
+      'a body that is not the signed one',
+    );
     assert.equal(await count(), n, 'a refused webhook started a run');
     await sleep(1100); // a new second: a fresh signature of the same delivery
     const again = await post(sign(body), 'dlv-1');
@@ -146,19 +210,27 @@ describe('nightshift serve', () => {
 
 describe('worker crash and takeover', () => {
   it('a daemon killed mid-run: the next daemon takes the run over and its side effect happens once', async () => {
-    const r = triggeredRole([{ call: 'ledger.append_once', args: { entry: 'once', hold: 'h1' } }, { final: { summary: 'done' } }]);
+    const r = triggeredRole([
+      { call: 'ledger.append_once', args: { entry: 'once', hold: 'h1' } },
+      { final: { summary: 'done' } },
+    ]);
     try {
       const first = await serve(r, ['--lease-ms', '1500']);
       const res = await fetch(`${first.url}/events/ticket.created`, { method: 'POST', body: '{"id":"K-1"}' });
       const { runs } = (await res.json()) as { runs: { runId: string }[] };
-      await waitFor(async () => (existsSync(join(r.workspace, 'reached-h1')) ? true : undefined), 'the tool to start');
+      await waitFor(
+        async () => (existsSync(join(r.workspace, 'reached-h1')) ? true : undefined),
+        'the tool to start',
+      );
       first.child.kill('SIGKILL');
       await first.exited;
       writeFileSync(join(r.workspace, 'release-h1'), '');
       const second = await serve(r, ['--lease-ms', '1500']);
       try {
         const done = await waitFor(async () => {
-          const s = json<{ status: string }>(await runCli(['show', runs[0]!.runId, '--json', '--data-dir', r.dataDir]));
+          const s = json<{ status: string }>(
+            await runCli(['show', runs[0]!.runId, '--json', '--data-dir', r.dataDir]),
+          );
           return s.status === 'succeeded' ? s : undefined;
         }, 'the takeover to finish the run');
         assert.equal(done.status, 'succeeded');

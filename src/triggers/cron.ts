@@ -1,0 +1,76 @@
+// Cron triggers (croner). Every worker runs the schedules; each tick becomes a run with the idempotency
+// key `cron:<role>:<tick>`, so however many workers fire, the store creates one run per tick.
+import { Cron } from 'croner';
+import type { Role } from '../roles/schema.js';
+
+export function cronProblem(
+  schedule: string,
+  timezone: string,
+): { field: 'schedule' | 'timezone'; message: string } | undefined {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: timezone });
+  } catch {
+    return {
+      field: 'timezone',
+      message: `unknown time zone '${timezone}' (an IANA name such as Europe/Paris)`,
+    };
+  }
+  try {
+    new Cron(schedule, { paused: true, timezone }).stop();
+  } catch (err) {
+    return { field: 'schedule', message: `invalid cron schedule '${schedule}': ${(err as Error).message}` };
+  }
+  return undefined;
+}
+
+export interface CronOptions {
+  roles: Role[];
+  /** Enqueues the tick's run (idempotent on the key). */
+  fire: (role: Role, tick: Date, key: string) => Promise<void>;
+  /** Whether the role has a run queued or running (for overlap: skip). */
+  busy: (role: Role) => Promise<boolean>;
+  onError: (err: unknown, role: Role) => void;
+  now?: () => Date;
+}
+
+export interface CronTriggers {
+  stop(): void;
+}
+
+export function tickKey(role: Role, tick: Date): string {
+  return `cron:${role.name}:${tick.toISOString()}`;
+}
+
+export function startCronTriggers(o: CronOptions): CronTriggers {
+  const jobs: Cron[] = [];
+  const now = o.now ?? (() => new Date());
+  for (const role of o.roles) {
+    for (const t of role.triggers) {
+      if (!('cron' in t)) continue;
+      const { schedule, timezone, catchUp, overlap } = t.cron;
+      const tick = async (at: Date) => {
+        try {
+          if (overlap === 'skip' && (await o.busy(role))) return;
+          await o.fire(role, at, tickKey(role, at));
+        } catch (err) {
+          o.onError(err, role);
+        }
+      };
+      const job = new Cron(schedule, { timezone, protect: true }, (self: Cron) => {
+        // The scheduled time, not the wall clock: every worker names the tick the same way.
+        const at = self.currentRun() ?? now();
+        return tick(new Date(Math.floor(at.getTime() / 1000) * 1000));
+      });
+      jobs.push(job);
+      if (catchUp) {
+        const [last] = job.previousRuns(1, now());
+        if (last) void tick(last);
+      }
+    }
+  }
+  return {
+    stop() {
+      for (const j of jobs) j.stop();
+    },
+  };
+}
