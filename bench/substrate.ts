@@ -1,0 +1,182 @@
+// The substrate: event-to-start latency and throughput of `nightshift serve`, with the scripted model, on
+// the embedded store (one process) and on Postgres with 1 and 4 workers (real processes on loopback).
+//
+//   npm run build && node dist/bench/substrate.js [--rate 200] [--seconds 5] [--burst 2000]
+//
+// Latency: events POSTed at a steady rate, each carrying its send time; "start" is the moment a worker
+// claimed the run and recorded `run_resumed`. Throughput: a burst of events, from the first POST until
+// every run has succeeded. The role: one tool call then a final output (3 steps committed per run).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { openPostgresStore } from '../src/store/postgres/index.js';
+import { openSqliteStore } from '../src/store/sqlite/index.js';
+import type { Store } from '../src/store/types.js';
+import { cliPath } from '../test/support/cli.js';
+import { tempDir } from '../test/support/tmp.js';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const RATE = arg('rate', 200);
+const SECONDS = arg('seconds', 5);
+const BURST = arg('burst', 2000);
+const PG = process.env.NIGHTSHIFT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+function project(): { dir: string; cleanup: () => void } {
+  const tmp = tempDir('nightshift-bench-substrate-');
+  mkdirSync(join(tmp.path, 'ws'));
+  writeFileSync(
+    join(tmp.path, 'script.yaml'),
+    'turns:\n  - call: fs.list\n    args: { path: . }\n  - final: { ok: true }\n',
+  );
+  writeFileSync(
+    join(tmp.path, 'role.yaml'),
+    'name: bench-bot\ndescription: d\nautonomy: full\nmodel: script:./script.yaml\ninstructions: i\ntools: [fs.list]\nworkspace: ./ws\ntriggers: [{ event: go }]\n',
+  );
+  return { dir: tmp.path, cleanup: tmp.cleanup };
+}
+
+async function startWorkers(
+  n: number,
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  dataDir?: string,
+): Promise<{ urls: string[]; procs: ChildProcess[] }> {
+  const procs: ChildProcess[] = [];
+  const urls: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const args = [
+      cliPath,
+      'serve',
+      dir,
+      '--port',
+      '0',
+      '--poll-ms',
+      '20',
+      '--concurrency',
+      '16',
+      ...(dataDir ? ['--data-dir', dataDir] : []),
+    ];
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    procs.push(child);
+    urls.push(
+      await new Promise<string>((resolve, reject) => {
+        let err = '';
+        child.stderr!.on('data', (d) => {
+          err += d;
+          const m = /at (http:\/\/\S+)/.exec(err);
+          if (m) resolve(m[1]!);
+        });
+        child.on('exit', (code) => reject(new Error(`worker exited ${code}: ${err}`)));
+      }),
+    );
+  }
+  return { urls, procs };
+}
+
+async function waitDone(store: Store, n: number): Promise<number> {
+  for (;;) {
+    const runs = await store.listRuns({ limit: n + 10 });
+    if (runs.length >= n && runs.every((r) => r.status === 'succeeded'))
+      return Math.max(...runs.map((r) => r.finishedAt ?? 0));
+    await sleep(20);
+  }
+}
+
+async function measure(label: string, workers: number, kind: 'sqlite' | 'postgres') {
+  const p = project();
+  const schema = `ns_bench_${randomBytes(4).toString('hex')}`;
+  const env = kind === 'postgres' ? { NIGHTSHIFT_DATABASE_URL: PG, NIGHTSHIFT_DATABASE_SCHEMA: schema } : {};
+  const dataDir = kind === 'sqlite' ? join(p.dir, 'data') : undefined;
+  const store =
+    kind === 'postgres'
+      ? openPostgresStore({ connectionString: PG, schema })
+      : openSqliteStore({ dataDir: dataDir! });
+  await store.init();
+  const { urls, procs } = await startWorkers(workers, p.dir, env, dataDir);
+  try {
+    // Latency at a steady rate.
+    const total = RATE * SECONDS;
+    const sends: Promise<unknown>[] = [];
+    const t0 = Date.now();
+    for (let i = 0; i < total; i++) {
+      const due = t0 + (i * 1000) / RATE;
+      const wait = due - Date.now();
+      if (wait > 0) await sleep(wait);
+      sends.push(
+        fetch(`${urls[i % urls.length]}/events/go`, {
+          method: 'POST',
+          body: JSON.stringify({ sentAt: Date.now() }),
+        }),
+      );
+    }
+    await Promise.all(sends);
+    await waitDone(store, total);
+    const latencies: number[] = [];
+    for (const run of await store.listRuns({ limit: total + 10 })) {
+      const snap = (await store.loadRun(run.id))!;
+      const started = snap.steps.find((s) => s.kind === 'run_resumed');
+      latencies.push(started!.at - (run.input as { sentAt: number }).sentAt);
+    }
+    // Throughput of a burst.
+    const burstStart = Date.now();
+    await Promise.all(
+      Array.from({ length: BURST }, (_, i) =>
+        fetch(`${urls[i % urls.length]}/events/go`, {
+          method: 'POST',
+          body: JSON.stringify({ sentAt: Date.now() }),
+        }),
+      ),
+    );
+    const accepted = Date.now();
+    const end = await waitDone(store, total + BURST);
+    const row = {
+      label,
+      latencyP50Ms: pct(latencies, 50),
+      latencyP99Ms: pct(latencies, 99),
+      burstRunsPerSec: Math.round((BURST / (end - burstStart)) * 1000),
+      burstAcceptMs: accepted - burstStart,
+    };
+    process.stdout.write(`${JSON.stringify(row)}\n`);
+    return row;
+  } finally {
+    for (const c of procs) c.kill('SIGKILL');
+    await store.close();
+    if (kind === 'postgres') {
+      const c = new pg.Client({ connectionString: PG });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await c.end();
+    }
+    p.cleanup();
+  }
+}
+
+const rows = [await measure('embedded (SQLite, 1 process)', 1, 'sqlite')];
+try {
+  const c = new pg.Client({ connectionString: PG, connectionTimeoutMillis: 2000 });
+  await c.connect();
+  await c.end();
+  rows.push(await measure('Postgres, 1 worker', 1, 'postgres'));
+  rows.push(await measure('Postgres, 4 workers', 4, 'postgres'));
+} catch (err) {
+  process.stderr.write(`Postgres not reachable (${(err as Error).message}): Postgres rows skipped\n`);
+}
+process.stdout.write(
+  `\n| setup | event-to-start p50 ms | p99 ms (at ${RATE}/s) | burst of ${BURST}: runs/s |\n|---|---|---|---|\n`,
+);
+for (const r of rows)
+  process.stdout.write(`| ${r.label} | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ${r.burstRunsPerSec} |\n`);
