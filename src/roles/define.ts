@@ -1,7 +1,8 @@
 // defineRole: the same role as a YAML file, from TypeScript. Tools may be given as names or as tool objects.
 import { resolve } from 'node:path';
-import { formatPath, zodIssues } from '../config/yaml-file.js';
+import { formatPath, zodIssues } from '../config/zod-issues.js';
 import { type Issue, RoleInvalidError } from '../errors.js';
+import { loadScript } from '../models/script/script-file.js';
 import { isTool } from '../tools/define.js';
 import type { AnyTool } from '../tools/types.js';
 import { resolveRolePaths } from './load.js';
@@ -13,7 +14,9 @@ export type DefineRoleInput = Omit<RoleSpecInput, 'tools'> & { tools?: (string |
 
 /**
  * Defines a role in code. Paths (script, workspace, tool modules) are relative to `options.dir`
- * (default: the working directory). Throws RoleInvalidError listing every problem.
+ * (default: the working directory). Throws RoleInvalidError listing every problem, by key path.
+ * Synchronous, so tool names given as strings are checked when a run resolves its tools (TOOL_NOT_FOUND),
+ * not here; tool objects are kept in `role.inlineTools`.
  *
  * @example
  * const role = defineRole({
@@ -42,6 +45,14 @@ export function defineRole(input: DefineRoleInput, options: { dir?: string } = {
   const resolved = resolveRolePaths(spec, dir, (path, message) =>
     issues.push({ path: formatPath(path), message }),
   );
+  if (resolved.scriptFile) {
+    try {
+      loadScript(resolved.scriptFile);
+    } catch (err) {
+      if (err instanceof RoleInvalidError) issues.push(...err.issues);
+      else throw err;
+    }
+  }
   if (issues.length > 0) throw new RoleInvalidError(issues);
   return {
     name: spec.name,

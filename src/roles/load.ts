@@ -1,13 +1,13 @@
 // Loading a role file: strict validation with every problem reported at its line, then the checks that
 // need the file system (script, workspace, tool modules, tool names), then the version.
 import { existsSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
-import { parseYamlText, readYamlText, type YamlSource } from '../config/yaml-file.js';
+import { parseYamlText, readYamlText } from '../config/yaml-file.js';
 import { type Issue, NightshiftError, RoleInvalidError } from '../errors.js';
 import { loadScript } from '../models/script/script-file.js';
-import { availableTools } from '../tools/registry.js';
-import { cronProblem } from '../triggers/cron.js';
+import { builtinTools } from '../tools/builtin/index.js';
+import { loadToolModules } from '../tools/modules.js';
 import { regexProblems } from './conditions.js';
 import { mcpToolNames } from './mcp-names.js';
 import { type Role, RoleSpec } from './schema.js';
@@ -24,20 +24,44 @@ export const MODEL_PROVIDERS = [
 
 const ajv = new Ajv({ strict: false, allErrors: true });
 
+/** ajv's complaint about a JSON Schema, or undefined when it compiles. */
+function schemaProblem(schema: Record<string, unknown>): string | undefined {
+  try {
+    ajv.compile(schema);
+    // ajv keeps compiled schemas by `$id`; without this, loading the same role twice would fail with
+    // "schema with key or id already exists".
+    ajv.removeSchema(schema);
+    return undefined;
+  } catch (err) {
+    return `not a valid JSON Schema: ${(err as Error).message}`;
+  }
+}
+
+type AddIssue = (path: (string | number)[], message: string) => void;
+
 interface Resolved {
   secretsFile: string | undefined;
   model: string;
+  /** Absolute path of the model script, when the model is `script:` and the file exists. */
   scriptFile: string | undefined;
   workspace: string | undefined;
   toolModules: string[];
 }
 
-/** Checks that need the disk. Adds issues (with lines) instead of throwing. */
-function resolvePaths(
-  spec: RoleSpec,
-  dir: string,
-  issue: (path: (string | number)[], message: string) => void,
-): Resolved {
+/** `when.all[0].matches` → ['when', 'all', 0, 'matches']. */
+function pathSegments(path: string): (string | number)[] {
+  return path.split(/\.|(?=\[)/).map((seg) => (seg.startsWith('[') ? Number(seg.slice(1, -1)) : seg));
+}
+
+function isFile(path: string): boolean {
+  return existsSync(path) && statSync(path).isFile();
+}
+
+/**
+ * The checks that need the disk but not the tools: model, paths, JSON Schemas, regexes, secret names.
+ * Adds issues (by key path) instead of throwing. Synchronous, so defineRole can use it too.
+ */
+function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue): Resolved {
   let model = spec.model;
   let scriptFile: string | undefined;
   const colon = spec.model.indexOf(':');
@@ -49,35 +73,32 @@ function resolvePaths(
       `expected <provider>:<model>, with provider one of ${MODEL_PROVIDERS.join('|')}, got '${spec.model}'`,
     );
   } else if (provider === 'script') {
-    scriptFile = resolve(dir, rest);
-    if (!existsSync(scriptFile) || !statSync(scriptFile).isFile()) {
-      issue(['model'], `script file not found: ${rest} (looked for ${scriptFile})`);
-      scriptFile = undefined;
-    } else {
-      model = `script:${scriptFile}`;
-    }
+    const abs = resolve(dir, rest);
+    if (isFile(abs)) {
+      scriptFile = abs;
+      model = `script:${abs}`;
+    } else issue(['model'], `script file not found: ${rest} (looked for ${abs})`);
   }
   let workspace: string | undefined;
   if (spec.workspace !== undefined) {
     workspace = resolve(dir, spec.workspace);
-    if (!existsSync(workspace) || !statSync(workspace).isDirectory()) {
+    if (!existsSync(workspace))
       issue(['workspace'], `workspace folder not found: ${spec.workspace} (looked for ${workspace})`);
-    }
+    else if (!statSync(workspace).isDirectory())
+      issue(['workspace'], `workspace is not a folder: ${spec.workspace} (${workspace})`);
   }
   const toolModules = spec.toolModules.map((m, i) => {
     const abs = isAbsolute(m) ? m : resolve(dir, m);
-    if (!existsSync(abs)) issue(['toolModules', i], `tool module not found: ${m} (looked for ${abs})`);
+    if (!isFile(abs)) issue(['toolModules', i], `tool module not found: ${m} (looked for ${abs})`);
     return abs;
   });
-  if (spec.output !== undefined) {
-    try {
-      ajv.compile(spec.output);
-    } catch (err) {
-      issue(['output'], `not a valid JSON Schema: ${(err as Error).message}`);
-    }
+  for (const key of ['output', 'input'] as const) {
+    const schema = spec[key];
+    const problem = schema === undefined ? undefined : schemaProblem(schema);
+    if (problem) issue([key], problem);
   }
   spec.escalation.forEach((rule, i) => {
-    for (const p of regexProblems(rule.when)) issue(['escalation', i, 'when'], `${p.path}: ${p.message}`);
+    for (const p of regexProblems(rule.when)) issue(['escalation', i, ...pathSegments(p.path)], p.message);
   });
   spec.scope.commands.forEach((rule, i) => {
     if (typeof rule === 'string') return;
@@ -101,18 +122,7 @@ function resolvePaths(
   ];
   spec.triggers.forEach((t, i) => {
     if ('webhook' in t) refs.push([['triggers', i, 'webhook', 'secret'], t.webhook.secret]);
-    if ('cron' in t) {
-      const problem = cronProblem(t.cron.schedule, t.cron.timezone);
-      if (problem) issue(['triggers', i, 'cron', problem.field], problem.message);
-    }
   });
-  if (spec.input !== undefined) {
-    try {
-      ajv.compile(spec.input);
-    } catch (err) {
-      issue(['input'], `not a valid JSON Schema: ${(err as Error).message}`);
-    }
-  }
   for (const [path, name] of refs) {
     if (name !== undefined && !spec.secrets.includes(name))
       issue(path, `secret ${name} is not listed under secrets:`);
@@ -126,65 +136,77 @@ function resolvePaths(
   const listed = new Set<string>();
   spec.tools.forEach((name, i) => {
     if (name === 'escalate') issue(['tools', i], "'escalate' is always available; do not list it");
-    if (listed.has(name)) issue(['tools', i], `tool '${name}' is listed twice`);
+    else if (listed.has(name)) issue(['tools', i], `tool '${name}' is listed twice`);
     listed.add(name);
   });
   return { model, scriptFile, workspace, toolModules, secretsFile };
 }
 
-/**
- * Loads and validates a role file. Throws RoleInvalidError listing every problem as
- * `file:line key: message`, or ROLE_NOT_FOUND.
- */
 export interface LoadRoleOptions {
   /** Tool modules named by the project config (absolute paths), available to every role. */
   projectToolModules?: readonly string[] | undefined;
 }
 
+/**
+ * Loads and validates a role file. Throws RoleInvalidError listing every problem as
+ * `file:line key: message` (file as given here), or ROLE_NOT_FOUND. Paths in the role are relative to
+ * the role file and come back absolute.
+ *
+ * @example
+ * const role = await loadRoleFile('roles/refund-desk.yaml');
+ */
 export async function loadRoleFile(file: string, options: LoadRoleOptions = {}): Promise<Role> {
   const displayPath = file;
   const abs = resolve(file);
   const text = readYamlText(abs, displayPath, 'ROLE_NOT_FOUND');
   const parsed = parseYamlText(text, displayPath, RoleSpec);
   if (!parsed.ok) throw new RoleInvalidError(parsed.issues, displayPath);
-  const spec = parsed.value;
-  const source: YamlSource = parsed.source;
+  const { value: spec, source } = parsed;
   const issues: Issue[] = [];
-  const add = (path: (string | number)[], message: string) => issues.push(source.issue(path, message));
+  const add: AddIssue = (path, message) => issues.push(source.issue(path, message));
   const dir = dirname(abs);
   const resolved = resolvePaths(spec, dir, add);
-  // Project-wide modules come first, so a role's own module can override a tool of the same name.
-  resolved.toolModules = [
-    ...(options.projectToolModules ?? []).filter((m) => !resolved.toolModules.includes(m)),
-    ...resolved.toolModules,
-  ];
 
   if (resolved.scriptFile) {
+    // The script's own problems are reported at its lines, under the path the user would open.
+    const written = spec.model.slice('script:'.length);
+    const scriptDisplay = isAbsolute(written) ? written : join(dirname(displayPath), written);
     try {
-      loadScript(resolved.scriptFile, spec.model.slice('script:'.length));
+      loadScript(resolved.scriptFile, scriptDisplay);
     } catch (err) {
       if (err instanceof RoleInvalidError) issues.push(...err.issues);
       else throw err;
     }
   }
-  // Tool names are checked against what really exists (built-ins and the modules' exports).
-  if (issues.length === 0) {
-    let available: Map<string, unknown> | undefined;
+
+  // Tool names are checked against what really exists: built-ins, MCP tools and the modules' exports.
+  // A module that is missing or fails to load leaves the list unknown, so names are then not checked.
+  const project = (options.projectToolModules ?? []).filter((m) => !resolved.toolModules.includes(m));
+  const available = new Set<string>([...builtinTools.map((t) => t.name), ...mcpToolNames(spec.mcp)]);
+  let complete = resolved.toolModules.every(isFile);
+  for (const [i, module] of [...project, ...resolved.toolModules].entries()) {
+    if (!isFile(module)) continue;
     try {
-      available = await availableTools({ toolModules: resolved.toolModules, inlineTools: [] });
+      for (const t of await loadToolModules([module])) available.add(t.name);
     } catch (err) {
-      if (err instanceof NightshiftError) add(['toolModules'], err.message);
-      else throw err;
+      if (!(err instanceof NightshiftError)) throw err;
+      complete = false;
+      const at = i - project.length;
+      if (at >= 0) add(['toolModules', at], err.message);
+      else issues.push({ path: '', message: `project tool module: ${err.message}` });
     }
-    if (available) {
-      spec.tools.forEach((name, i) => {
-        if (!available.has(name))
-          add(['tools', i], `unknown tool '${name}' (available: ${[...available.keys()].join(', ')})`);
-      });
-    }
+  }
+  if (complete) {
+    const names = [...available].join(', ');
+    spec.tools.forEach((name, i) => {
+      if (name !== 'escalate' && !available.has(name))
+        add(['tools', i], `unknown tool '${name}' (available: ${names})`);
+    });
   }
   if (issues.length > 0) throw new RoleInvalidError(issues, displayPath);
 
+  // Project-wide modules come first, so a role's own module can override a tool of the same name.
+  const toolModules = [...project, ...resolved.toolModules];
   return {
     name: spec.name,
     description: spec.description,
@@ -192,7 +214,7 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
     model: resolved.model,
     instructions: spec.instructions,
     tools: [...new Set([...spec.tools, ...mcpToolNames(spec.mcp)])],
-    toolModules: resolved.toolModules,
+    toolModules,
     workspace: resolved.workspace,
     escalation: spec.escalation,
     budget: spec.budget,
@@ -205,7 +227,7 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
     triggers: spec.triggers,
     input: spec.input,
     secretsFile: resolved.secretsFile,
-    version: roleVersion(spec, { script: resolved.scriptFile, toolModules: resolved.toolModules }),
+    version: roleVersion(spec, { script: resolved.scriptFile, toolModules }),
     source: { file: abs, dir },
     inlineTools: [],
   };

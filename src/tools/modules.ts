@@ -1,11 +1,14 @@
 // Custom tools come from TypeScript or JavaScript modules a role names (`toolModules`). They are loaded
 // with tsx so a project's .ts tool files work without a build step.
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import { NightshiftError } from '../errors.js';
 import { isTool } from './define.js';
 import type { AnyTool } from './types.js';
 
+/** Keyed by absolute path and mtime: a module is imported once, and again only after it changes. */
 const loaded = new Map<string, Promise<AnyTool[]>>();
 
 function collect(value: unknown, out: AnyTool[]): void {
@@ -13,11 +16,13 @@ function collect(value: unknown, out: AnyTool[]): void {
   else if (Array.isArray(value)) for (const v of value) collect(v, out);
 }
 
-async function importModule(path: string): Promise<AnyTool[]> {
+async function importModule(path: string, mtimeMs: number): Promise<AnyTool[]> {
   let mod: Record<string, unknown>;
   try {
+    // JavaScript goes through Node's own loader (the query makes an edited file load afresh); anything
+    // else through tsx, whose scoped loader evaluates the module anew on each call.
     mod = /\.(c|m)?js$/.test(path)
-      ? await import(pathToFileURL(path).href)
+      ? await import(`${pathToFileURL(path).href}?mtime=${mtimeMs}`)
       : await tsImport(pathToFileURL(path).href, import.meta.url);
   } catch (err) {
     throw new NightshiftError(
@@ -53,15 +58,33 @@ async function importModule(path: string): Promise<AnyTool[]> {
   return unique;
 }
 
-/** Imports each module once per process and returns every tool they export. */
+function modifiedAt(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch (err) {
+    throw new NightshiftError('TOOL_MODULE_INVALID', `tool module ${path} not found`, { cause: err });
+  }
+}
+
+/**
+ * Imports each module (TypeScript or JavaScript) and returns every tool it exports: named exports, the
+ * default export, and arrays of tools. Throws TOOL_MODULE_INVALID naming the module when it fails to
+ * load, exports no tools, or exports two different tools with one name.
+ *
+ * @example
+ * const tools = await loadToolModules(['/abs/tools/refunds.ts']);
+ */
 export async function loadToolModules(paths: readonly string[]): Promise<AnyTool[]> {
   const all: AnyTool[] = [];
-  for (const path of paths) {
-    let p = loaded.get(path);
+  for (const given of paths) {
+    const path = resolve(given);
+    const mtimeMs = modifiedAt(path);
+    const key = `${path}@${mtimeMs}`;
+    let p = loaded.get(key);
     if (!p) {
-      p = importModule(path);
-      p.catch(() => loaded.delete(path));
-      loaded.set(path, p);
+      p = importModule(path, mtimeMs);
+      p.catch(() => loaded.delete(key));
+      loaded.set(key, p);
     }
     all.push(...(await p));
   }

@@ -1,20 +1,46 @@
-// Confinement of agent-controlled paths to the role's workspace. The path is resolved after following
-// symlinks: `..`, absolute paths, and symlinks (file or directory) that lead out are refused, with a
-// reason that names the path as the model gave it.
-import { lstat, realpath } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+// Confinement of agent-controlled paths to the role's workspace: resolving a path as the model gave it,
+// creating missing folders, and opening the file so that nothing read or written can lie outside.
+// Every reason names the path as the model gave it and says why, so the model can correct itself.
+import { constants, type Stats } from 'node:fs';
+import { type FileHandle, lstat, mkdir, open, readlink, realpath } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { NightshiftError } from '../errors.js';
 import type { ScopeVerdict } from './types.js';
 
+/** `absolute` and `workspace` are real paths: no symlink in them at the time of the check. */
 export type Confined = { ok: true; absolute: string; workspace: string } | { ok: false; reason: string };
 
-function outside(real: string, ws: string): boolean {
-  const rel = relative(ws, real);
+/** What a file is opened for; the write modes are fs.write's. */
+export type OpenPurpose = 'read' | 'overwrite' | 'append' | 'create';
+
+// On POSIX a backslash is an ordinary character in a file name, so only "/" separates.
+const SEPARATOR = sep === '\\' ? /[\\/]/ : /\//;
+
+function isOutside(path: string, workspace: string): boolean {
+  const rel = relative(workspace, path);
   return rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel);
 }
 
+function errorCode(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+}
+
 /**
- * Resolves `userPath` inside `workspace`. For `write`, a final component that is a symlink is refused
- * (writes never follow links); for `read`, a link whose target stays inside is fine.
+ * Resolves `userPath` (relative, as the model gave it) inside `workspace`, or says why it may not be used.
+ * Never throws: a check that cannot be made refuses.
+ *
+ * - Absolute paths, NUL bytes and empty paths are refused.
+ * - `..` is applied to the path as written, before symlinks are followed (like `cd -L`, not the kernel),
+ *   and the tool opens the path that was checked, so the two never disagree. A path that steps above the
+ *   workspace at any point is refused, even if it comes back (`../ws/a.txt`): it names files by their
+ *   place outside the workspace.
+ * - Every existing component is lstat'ed. A symlink is followed only if its real path stays inside, and
+ *   the walk goes on from that real path, so `absolute` holds no symlink at the time of the check.
+ * - For `write`, a final component that is a symlink is refused even when it points inside: the file is
+ *   opened with O_NOFOLLOW (so a link swapped in after this check cannot redirect the write), which cannot
+ *   tell a link that was always there from one swapped in; refusing here gives the same answer early, with
+ *   a reason. The model can write to the link's target instead. For `read`, a link that stays inside is
+ *   fine.
  */
 export async function resolveInside(
   workspace: string | undefined,
@@ -24,58 +50,76 @@ export async function resolveInside(
   if (!workspace)
     return {
       ok: false,
-      reason: 'this role has no workspace; fs tools need one (workspace: in the role file)',
+      reason: 'role has no workspace; fs tools need one (set workspace: in the role file)',
     };
   if (typeof userPath !== 'string' || userPath.trim() === '')
     return { ok: false, reason: 'the path is empty' };
+  // The path itself stays out of this reason: a NUL would travel on into logs and the store.
   if (userPath.includes('\0')) return { ok: false, reason: 'the path contains a NUL byte' };
-  if (isAbsolute(userPath) || /^[a-zA-Z]:[\\/]/.test(userPath)) {
+  if (isAbsolute(userPath) || /^[a-zA-Z]:[\\/]/.test(userPath))
     return { ok: false, reason: `path '${userPath}' is absolute; use a path relative to the workspace` };
+
+  const parts: string[] = [];
+  for (const segment of userPath.split(SEPARATOR)) {
+    if (segment === '' || segment === '.') continue;
+    if (segment !== '..') parts.push(segment);
+    else if (parts.pop() === undefined)
+      return { ok: false, reason: `path '${userPath}' leaves the workspace` };
   }
+
   let ws: string;
   try {
     ws = await realpath(workspace);
-  } catch {
-    return { ok: false, reason: `the workspace ${workspace} does not exist` };
+  } catch (err) {
+    const code = errorCode(err);
+    return {
+      ok: false,
+      reason:
+        code === 'ENOENT'
+          ? `the workspace ${workspace} does not exist; create it or fix workspace: in the role file`
+          : `the workspace ${workspace} cannot be used (${code})`,
+    };
   }
-  const target = resolve(ws, userPath);
-  if (outside(target, ws)) return { ok: false, reason: `path '${userPath}' leaves the workspace` };
 
-  // Walk the components, following symlinks as the OS would, and check every hop stays inside.
-  const parts = relative(ws, target).split(sep).filter(Boolean);
   let current = ws;
   for (const [i, part] of parts.entries()) {
     const next = join(current, part);
-    let st: Awaited<ReturnType<typeof lstat>>;
+    let st: Stats;
     try {
       st = await lstat(next);
-    } catch {
-      // The rest does not exist yet: nothing left to follow.
-      return { ok: true, absolute: join(next, ...parts.slice(i + 1)), workspace: ws };
+    } catch (err) {
+      // Missing (or under a file, which the open will report): nothing further exists to follow.
+      const code = errorCode(err);
+      if (code === 'ENOENT' || code === 'ENOTDIR')
+        return { ok: true, absolute: join(next, ...parts.slice(i + 1)), workspace: ws };
+      return { ok: false, reason: `'${userPath}' cannot be checked (${code})` };
     }
-    if (st.isSymbolicLink()) {
-      const last = i === parts.length - 1;
-      if (last && purpose === 'write')
-        return { ok: false, reason: `'${userPath}' is a symlink; fs tools do not write through symlinks` };
-      let real: string;
-      try {
-        real = await realpath(next);
-      } catch {
-        return { ok: false, reason: `'${userPath}' goes through a broken symlink` };
-      }
-      if (outside(real, ws))
-        return {
-          ok: false,
-          reason: `'${userPath}' resolves through a symlink to ${real}, outside the workspace`,
-        };
-      current = real;
-    } else {
+    if (!st.isSymbolicLink()) {
       current = next;
+      continue;
     }
+    if (i === parts.length - 1 && purpose === 'write')
+      return {
+        ok: false,
+        reason: `'${userPath}' is a symlink; fs tools do not write through symlinks (write to its target)`,
+      };
+    let real: string;
+    try {
+      real = await realpath(next);
+    } catch (err) {
+      return { ok: false, reason: `'${userPath}' goes through a broken symlink (${errorCode(err)})` };
+    }
+    if (isOutside(real, ws))
+      return {
+        ok: false,
+        reason: `'${userPath}' resolves through a symlink to ${real}, outside the workspace`,
+      };
+    current = real;
   }
   return { ok: true, absolute: current, workspace: ws };
 }
 
+/** The scope check of a workspace-confined tool: the same resolution its run() repeats. */
 export async function workspaceScope(
   workspace: string | undefined,
   userPath: string,
@@ -83,4 +127,111 @@ export async function workspaceScope(
 ): Promise<ScopeVerdict> {
   const r = await resolveInside(workspace, userPath, purpose);
   return r.ok ? { kind: 'inside' } : { kind: 'outside', reason: r.reason };
+}
+
+function violation(userPath: string, what: string): NightshiftError {
+  return new NightshiftError(
+    'SCOPE_VIOLATION',
+    `'${userPath}' ${what} after it was checked, so it may lead outside the workspace; nothing was read or written`,
+  );
+}
+
+/**
+ * Creates the folders missing above a resolved path, one at a time, each checked to be a real folder
+ * (not a symlink swapped in since the check). Residual hazard, as Node has no openat(): a parent swapped
+ * for a symlink between two steps can let an empty folder appear outside; no file content can follow it
+ * there, because openInside checks where the opened file really is.
+ */
+export async function makeParents(
+  where: { absolute: string; workspace: string },
+  userPath: string,
+): Promise<void> {
+  let current = where.workspace;
+  for (const part of relative(where.workspace, dirname(where.absolute)).split(sep).filter(Boolean)) {
+    current = join(current, part);
+    try {
+      await mkdir(current);
+    } catch (err) {
+      if (errorCode(err) !== 'EEXIST')
+        throw new Error(`cannot create the folders for '${userPath}' (${errorCode(err)})`, { cause: err });
+    }
+    const st = await lstat(current);
+    if (st.isSymbolicLink()) throw violation(userPath, 'had a folder replaced by a symlink');
+    if (!st.isDirectory())
+      throw new Error(`cannot write '${userPath}': '${relative(where.workspace, current)}' is not a folder`);
+  }
+}
+
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a fifo';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+/**
+ * Whether an open file lies inside the workspace: the kernel's answer on Linux (/proc/self/fd); elsewhere,
+ * whether the checked path still leads to the same file (device and inode).
+ */
+async function liesInside(
+  handle: FileHandle,
+  where: { absolute: string; workspace: string },
+  opened: Stats,
+): Promise<boolean> {
+  try {
+    return !isOutside(await readlink(`/proc/self/fd/${handle.fd}`), where.workspace);
+  } catch {
+    const now = await lstat(where.absolute).catch(() => undefined);
+    return now !== undefined && now.dev === opened.dev && now.ino === opened.ino;
+  }
+}
+
+/**
+ * Opens a resolved regular file with O_NOFOLLOW (a symlink swapped in after the check is refused, not
+ * followed) and O_NONBLOCK (a fifo swapped in cannot hang the open), then checks, before a byte is read
+ * or written, that the opened file is a regular file and really lies inside the workspace (a parent
+ * swapped for a symlink is caught here; a new file created through it stays empty). Devices and fifos are refused before they are opened, since
+ * opening some devices has effects. A write never truncates at open (fs.write truncates only after these
+ * checks), and refuses a file with several hard links: one of them may be outside the workspace.
+ * Errors other than these are the open's own (ENOENT, EEXIST), for the tool to phrase.
+ */
+export async function openInside(
+  where: { absolute: string; workspace: string },
+  userPath: string,
+  purpose: OpenPurpose,
+): Promise<FileHandle> {
+  // A symlink is left for O_NOFOLLOW to refuse: the one check that also holds after this lstat.
+  const before = await lstat(where.absolute).catch(() => undefined);
+  if (before && !before.isFile() && !before.isSymbolicLink())
+    throw new Error(`'${userPath}' is ${kindOf(before)}, not a regular file`);
+  const base = constants.O_NOFOLLOW | constants.O_NONBLOCK;
+  const flags =
+    purpose === 'read'
+      ? base | constants.O_RDONLY
+      : base |
+        constants.O_WRONLY |
+        constants.O_CREAT |
+        (purpose === 'append' ? constants.O_APPEND : purpose === 'create' ? constants.O_EXCL : 0);
+  let handle: FileHandle;
+  try {
+    handle = await open(where.absolute, flags, 0o644);
+  } catch (err) {
+    if (errorCode(err) === 'ELOOP') throw violation(userPath, 'became a symlink');
+    throw err;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new Error(`'${userPath}' is ${kindOf(st)}, not a regular file`);
+    if (!(await liesInside(handle, where, st))) throw violation(userPath, 'was redirected');
+    if (purpose !== 'read' && st.nlink > 1)
+      throw new NightshiftError(
+        'SCOPE_VIOLATION',
+        `'${userPath}' has ${st.nlink} hard links; one may be a file outside the workspace, so it is not written`,
+      );
+    return handle;
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
 }

@@ -1,224 +1,390 @@
-// Role files: a good one loads; every kind of bad one is reported with file, line and key, all at once.
+// Role files: a good one loads; every kind of bad one is reported with file, line and key, all at once;
+// the version follows the content, not the folder the project sits in.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { z } from 'zod';
-import { RoleInvalidError } from '../../src/errors.js';
-import { defineRole } from '../../src/roles/define.js';
+import { formatIssue, type Issue, RoleInvalidError } from '../../src/errors.js';
 import { loadRoleFile } from '../../src/roles/load.js';
-import { defineTool } from '../../src/tools/define.js';
-import { examples, fixtures } from '../support/paths.js';
+import { fixtures, repoRoot } from '../support/paths.js';
 import { tempDir } from '../support/tmp.js';
+
+const FIXTURE = fixtures('roles', 'refund-desk');
+const GOOD = readFileSync(join(FIXTURE, 'roles', 'refund.yaml'), 'utf8');
 
 const tmp = tempDir('nightshift-roles-');
 after(() => tmp.cleanup());
-mkdirSync(join(tmp.path, 'workspace'));
-writeFileSync(join(tmp.path, 'script.yaml'), 'turns:\n  - final: { summary: done }\n');
+// Copies of the fixture project live in the temp dir; their tool module imports `nightshift` and `zod`
+// like a user's would, so the temp dir gets a node_modules that resolves both.
+mkdirSync(join(tmp.path, 'node_modules'));
+symlinkSync(repoRoot, join(tmp.path, 'node_modules', 'nightshift'), 'dir');
+symlinkSync(join(repoRoot, 'node_modules', 'zod'), join(tmp.path, 'node_modules', 'zod'), 'dir');
 
-const GOOD = `name: refund-desk
-description: Answers refund requests
-autonomy: draft
-model: script:./script.yaml
-instructions: |
-  You handle refund requests.
-tools: [fs.read, fs.write]
-workspace: ./workspace
-escalation:
-  - category: money
-    when: { tool: fs.write, arg: amount, gt: 100 }
-budget: { maxSteps: 20, maxCostUsd: 0.5, maxSeconds: 300 }
-output:
-  type: object
-  required: [summary]
-  properties: { summary: { type: string } }
-`;
-
-function writeRole(name: string, text: string): string {
-  const file = join(tmp.path, name);
-  writeFileSync(file, text);
-  return file;
+/** A fresh copy of the fixture project; returns its folder. */
+function copyProject(name: string): string {
+  const dir = join(tmp.path, name);
+  cpSync(FIXTURE, dir, { recursive: true });
+  return dir;
 }
 
-async function issuesOf(text: string, name = 'role.yaml') {
-  const file = writeRole(name, text);
+const project = copyProject('project');
+
+/** The fixture's text with one piece replaced (failing loudly if the fixture no longer has it). */
+function edit(text: string, from: string, to: string): string {
+  assert.ok(text.includes(from), `the fixture role no longer contains ${JSON.stringify(from)}`);
+  return text.replace(from, to);
+}
+
+/** 1-based line of the first line containing `needle`. */
+function lineOf(text: string, needle: string): number {
+  const index = text.split('\n').findIndex((l) => l.includes(needle));
+  assert.ok(index >= 0, `no line contains ${JSON.stringify(needle)}`);
+  return index + 1;
+}
+
+let counter = 0;
+/** Writes the role text next to the good one and returns the issues loading it reports. */
+async function problems(text: string): Promise<{ err: RoleInvalidError; issues: Issue[] }> {
+  const file = join(project, 'roles', `case-${++counter}.yaml`);
+  writeFileSync(file, text);
   try {
     await loadRoleFile(file);
   } catch (err) {
     assert.ok(err instanceof RoleInvalidError, `expected RoleInvalidError, got ${err}`);
+    assert.equal(err.code, 'ROLE_INVALID');
+    assert.ok(
+      err.issues.every((i) => i.file !== undefined),
+      'every issue names its file',
+    );
     return { err, issues: err.issues };
   }
   assert.fail('the role loaded');
 }
 
-describe('loading role files', () => {
-  it('loads a good role with paths resolved, defaults applied and a version', async () => {
-    const role = await loadRoleFile(writeRole('good.yaml', GOOD));
+function only(issues: Issue[]): Issue {
+  assert.equal(issues.length, 1, issues.map(formatIssue).join('\n'));
+  return issues[0]!;
+}
+
+describe('a good role file', () => {
+  it('loads with paths made absolute, defaults applied and a version', async () => {
+    const file = join(FIXTURE, 'roles', 'refund.yaml');
+    const role = await loadRoleFile(file);
     assert.equal(role.name, 'refund-desk');
     assert.equal(role.autonomy, 'draft');
-    assert.equal(role.model, `script:${join(tmp.path, 'script.yaml')}`);
-    assert.equal(role.workspace, join(tmp.path, 'workspace'));
-    assert.equal(role.budget.onExceed, 'escalate');
+    assert.equal(role.model, `script:${join(FIXTURE, 'roles', 'refund.script.yaml')}`);
+    assert.equal(role.workspace, join(FIXTURE, 'workspace'));
+    assert.deepEqual(role.toolModules, [join(FIXTURE, 'tools', 'refunds.ts')]);
+    assert.deepEqual(role.tools, ['fs.read', 'fs.write', 'refunds.issue']);
+    assert.deepEqual(role.budget, { maxSteps: 20, maxCostUsd: 0.5, maxSeconds: 600, onExceed: 'escalate' });
+    assert.equal(role.escalation.length, 2);
+    assert.deepEqual(role.source, { file, dir: join(FIXTURE, 'roles') });
+    assert.deepEqual(role.inlineTools, []);
     assert.match(role.version, /^[0-9a-f]{16}$/);
   });
 
+  it('loads again in the same process (an output schema with $id included)', async () => {
+    const text = edit(GOOD, 'output:\n', 'output:\n  $id: https://example.com/refund-output\n');
+    const file = join(project, 'roles', 'with-id.yaml');
+    writeFileSync(file, text);
+    const first = await loadRoleFile(file);
+    const second = await loadRoleFile(file);
+    assert.equal(first.version, second.version);
+  });
+});
+
+describe('a bad role file', () => {
   it("reports a misspelt autonomy as 'file:line key: expected one of ..., got ...'", async () => {
-    const { err, issues } = await issuesOf(GOOD.replace('autonomy: draft', 'autonomy: ful'), 'refund.yaml');
-    assert.equal(issues.length, 1);
-    assert.deepEqual({ line: issues[0]!.line, path: issues[0]!.path }, { line: 3, path: 'autonomy' });
+    const dir = copyProject('typo');
+    writeFileSync(join(dir, 'roles', 'refund.yaml'), edit(GOOD, 'autonomy: draft', 'autonomy: ful'));
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      // The file is named in the message as the user typed it.
+      await assert.rejects(loadRoleFile('roles/refund.yaml'), (err: unknown) => {
+        assert.ok(err instanceof RoleInvalidError);
+        assert.deepEqual(err.issues.map(formatIssue), [
+          "roles/refund.yaml:7 autonomy: expected one of observe|draft|sandbox|full, got 'ful'",
+        ]);
+        assert.ok(
+          err.message.includes(
+            "roles/refund.yaml:7 autonomy: expected one of observe|draft|sandbox|full, got 'ful'",
+          ),
+          err.message,
+        );
+        return true;
+      });
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('reports an unknown key at its own line, suggesting the key it was probably meant to be', async () => {
+    const text = edit(
+      edit(GOOD, 'autonomy: draft', 'autonmy: draft\nautonomy: draft'),
+      'maxSteps: 20',
+      'maxStep: 20',
+    );
+    const { issues } = await problems(text);
+    assert.deepEqual(
+      issues.map((i) => [i.line, i.path, i.message]),
+      [
+        [7, 'autonmy', "unknown key 'autonmy' (did you mean 'autonomy'?)"],
+        [lineOf(text, 'maxStep:'), 'budget.maxStep', "unknown key 'maxStep' (did you mean 'maxSteps'?)"],
+      ],
+    );
+  });
+
+  it('suggests nothing when no key is close, and finds keys inside conditions', async () => {
+    const text = edit(
+      edit(GOOD, 'autonomy: draft', 'autonomy: draft\ncolour: red'),
+      'matches: "(?i)lawsuit|attorney"',
+      'match: lawsuit',
+    );
+    const { issues } = await problems(text);
+    assert.deepEqual(
+      issues.map((i) => [i.line, i.path, i.message]),
+      [
+        [8, 'colour', "unknown key 'colour'"],
+        [
+          lineOf(text, 'match: lawsuit'),
+          'escalation[1].when.input.match',
+          "unknown key 'match' (did you mean 'matches'?)",
+        ],
+      ],
+    );
+  });
+
+  it('reports a missing key as required, at the line of the mapping that lacks it', async () => {
+    const top = only(
+      (await problems(edit(GOOD, 'description: Answers refund requests from the support queue\n', '')))
+        .issues,
+    );
+    assert.deepEqual([top.path, top.message, top.line], ['description', 'required', lineOf(GOOD, 'name:')]);
+    const text = edit(GOOD, '    when: { tool: refunds.issue, arg: amount, gt: 100 }\n', '');
+    const nested = only((await problems(text)).issues);
+    assert.deepEqual(
+      [nested.path, nested.message, nested.line],
+      ['escalation[0].when', 'required', lineOf(text, '- category: money')],
+    );
+  });
+
+  it('reports a value of the wrong type with what was expected and what was found', async () => {
+    const text = edit(edit(GOOD, 'maxSteps: 20', 'maxSteps: twenty'), 'maxCostUsd: 0.5', 'maxCostUsd: [1]');
+    const { issues } = await problems(text);
+    assert.deepEqual(
+      issues.map((i) => [i.line, i.path, i.message]),
+      [
+        [lineOf(text, 'maxSteps'), 'budget.maxSteps', 'expected number, got string'],
+        [lineOf(text, 'maxCostUsd'), 'budget.maxCostUsd', 'expected number, got list'],
+      ],
+    );
+  });
+
+  it('reports a YAML syntax error with its line', async () => {
+    const text = edit(GOOD, 'toolModules: [../tools/refunds.ts]', 'toolModules: [../tools/refunds.ts');
+    const { issues } = await problems(text);
+    assert.match(issues[0]!.message, /^YAML: /);
+    assert.ok((issues[0]!.line ?? 0) >= lineOf(text, 'toolModules'), formatIssue(issues[0]!));
+  });
+
+  it('reports a duplicate key at the second occurrence, naming the first', async () => {
+    const issue = only(
+      (await problems(edit(GOOD, 'autonomy: draft', 'autonomy: draft\nautonomy: full'))).issues,
+    );
+    assert.deepEqual(
+      [issue.line, issue.path, issue.message],
+      [8, 'autonomy', 'duplicate key (already set at line 7)'],
+    );
+  });
+
+  it('reports a model script that does not exist', async () => {
+    const issue = only(
+      (await problems(edit(GOOD, 'script:./refund.script.yaml', 'script:./nope.script.yaml'))).issues,
+    );
+    assert.equal(issue.path, 'model');
+    assert.equal(issue.line, 5);
     assert.match(
-      err.message,
-      /refund\.yaml:3 autonomy: expected one of observe\|draft\|sandbox\|full, got 'ful'/,
+      issue.message,
+      /^script file not found: \.\/nope\.script\.yaml \(looked for .*nope\.script\.yaml\)$/,
     );
   });
 
-  it('rejects unknown keys at their line, suggesting the right one', async () => {
-    const { issues } = await issuesOf(
-      GOOD.replace('budget: { maxSteps: 20', 'budget: { maxStep: 20').replace(
-        'autonomy: draft',
-        'autonomy: draft\nautonmy: full',
-      ),
+  it('reports a model with no known provider', async () => {
+    const issue = only((await problems(edit(GOOD, 'script:./refund.script.yaml', 'gpt-4o'))).issues);
+    assert.equal(issue.path, 'model');
+    assert.match(
+      issue.message,
+      /provider one of script\|anthropic\|openai\|openai-compatible\|claude-code\|codex, got 'gpt-4o'/,
     );
-    const byPath = Object.fromEntries(issues.map((i) => [i.path, i]));
-    assert.equal(byPath.autonmy?.line, 4);
-    assert.match(byPath.autonmy!.message, /unknown key 'autonmy' \(did you mean 'autonomy'\?\)/);
-    assert.match(byPath['budget.maxStep']!.message, /unknown key 'maxStep' \(did you mean 'maxSteps'\?\)/);
-    assert.equal(byPath['budget.maxStep']!.line, 13);
   });
 
-  it('reports a missing key as required, and a wrong type', async () => {
-    const { issues } = await issuesOf(
-      GOOD.replace('description: Answers refund requests\n', '').replace('maxSteps: 20', 'maxSteps: twenty'),
+  it('reports problems inside the model script at its own lines, under the path to open', async () => {
+    writeFileSync(
+      join(project, 'roles', 'bad.script.yaml'),
+      'turns:\n  - final: { a: 1 }\n  - cal: fs.read\n',
     );
-    const messages = issues.map((i) => `${i.path}: ${i.message}`);
-    assert.ok(messages.includes('description: required'), messages.join('\n'));
-    assert.ok(messages.includes('budget.maxSteps: expected number, got string'), messages.join('\n'));
+    const { issues } = await problems(edit(GOOD, 'script:./refund.script.yaml', 'script:./bad.script.yaml'));
+    assert.deepEqual(
+      issues.map((i) => [i.file, i.line, i.path, i.message]),
+      [
+        [
+          join(project, 'roles', 'bad.script.yaml'),
+          3,
+          'turns[1].cal',
+          "unknown key 'cal' (did you mean 'call'?)",
+        ],
+        [
+          join(project, 'roles', 'bad.script.yaml'),
+          3,
+          'turns[1]',
+          'a turn needs one of call, calls, escalate, final or text',
+        ],
+      ],
+    );
   });
 
-  it('reports YAML syntax errors and duplicate keys with their lines', async () => {
-    const bad = await issuesOf(GOOD.replace('tools: [fs.read, fs.write]', 'tools: [fs.read, fs.write'));
-    assert.match(bad.issues[0]!.message, /^YAML:/);
-    assert.ok(bad.issues[0]!.line! >= 7);
-    const dup = await issuesOf(GOOD.replace('autonomy: draft', 'autonomy: draft\nautonomy: full'));
-    assert.match(dup.issues[0]!.message, /unique/i);
-    assert.equal(dup.issues[0]!.line, 4);
+  it('reports a workspace that does not exist, or is not a folder', async () => {
+    const missing = only(
+      (await problems(edit(GOOD, 'workspace: ../workspace', 'workspace: ../nowhere'))).issues,
+    );
+    assert.deepEqual([missing.path, missing.line], ['workspace', lineOf(GOOD, 'workspace:')]);
+    assert.match(missing.message, /^workspace folder not found: \.\.\/nowhere/);
+    const file = only(
+      (await problems(edit(GOOD, 'workspace: ../workspace', 'workspace: ../workspace/tickets/T-1001.txt')))
+        .issues,
+    );
+    assert.match(file.message, /^workspace is not a folder/);
   });
 
-  it('checks the script, the workspace, tools, the output schema and regexes, all at once', async () => {
-    const text = GOOD.replace('script:./script.yaml', 'script:./nope.yaml')
-      .replace('workspace: ./workspace', 'workspace: ./missing')
-      .replace('required: [summary]', 'required: summary')
-      .replace('when: { tool: fs.write, arg: amount, gt: 100 }', 'when: { input: { matches: "([a-z" } }');
-    const { issues } = await issuesOf(text);
-    const paths = issues.map((i) => i.path).sort();
-    assert.deepEqual(paths, ['escalation[0].when', 'model', 'output', 'workspace']);
+  it('reports a tool module that is missing, or exports no tools', async () => {
+    const missing = only((await problems(edit(GOOD, '../tools/refunds.ts', '../tools/refundz.ts'))).issues);
+    assert.deepEqual([missing.path, missing.line], ['toolModules[0]', lineOf(GOOD, 'toolModules')]);
+    assert.match(missing.message, /^tool module not found: \.\.\/tools\/refundz\.ts/);
+    const none = only(
+      (await problems(edit(GOOD, '../tools/refunds.ts', fixtures('tool-modules', 'none.ts')))).issues,
+    );
+    assert.equal(none.path, 'toolModules[0]');
+    assert.match(none.message, /none\.ts exports no tools/);
+  });
+
+  it('reports an unknown tool at its list position, with the tools that exist', async () => {
+    const issue = only((await problems(edit(GOOD, '  - refunds.issue', '  - refunds.isue'))).issues);
+    assert.equal(issue.line, 13);
+    assert.match(
+      formatIssue(issue),
+      /case-\d+\.yaml:13 tools\[2\]: unknown tool 'refunds\.isue' \(available: fs\.read, .*\)$/,
+    );
+    assert.match(issue.message, /refunds\.issue, refunds\.lookup\)$/);
+  });
+
+  it("refuses 'escalate' in tools: it is always available", async () => {
+    const issue = only((await problems(edit(GOOD, '  - fs.write\n', '  - fs.write\n  - escalate\n'))).issues);
+    assert.deepEqual(
+      [issue.path, issue.message],
+      ['tools[2]', "'escalate' is always available; do not list it"],
+    );
+  });
+
+  it('reports an output schema ajv cannot compile, with its message', async () => {
+    const issue = only((await problems(edit(GOOD, 'required: [summary]', 'required: summary'))).issues);
+    assert.deepEqual([issue.path, issue.line], ['output', lineOf(GOOD, 'output:')]);
+    assert.match(issue.message, /^not a valid JSON Schema: .*required must be array/);
+  });
+
+  it('reports an escalation regex that does not compile', async () => {
+    const text = edit(GOOD, '"(?i)lawsuit|attorney"', '"(?i)lawsuit|(attorney"');
+    const issue = only((await problems(text)).issues);
+    assert.deepEqual(
+      [issue.path, issue.line],
+      ['escalation[1].when.input.matches', lineOf(text, '(attorney')],
+    );
+    assert.match(
+      issue.message,
+      /^invalid regular expression "\(\?i\)lawsuit\|\(attorney": .*Unterminated group/,
+    );
+  });
+
+  it('reports every problem of the file at once, in file order', async () => {
+    const text = edit(
+      edit(edit(GOOD, 'autonomy: draft', 'autonomy: ful'), 'maxSteps: 20', 'maxSteps: twenty'),
+      'toolModules:',
+      'toolModule:',
+    );
+    const { issues } = await problems(text);
+    assert.deepEqual(
+      issues.map((i) => `${i.line} ${i.path}`),
+      ['7 autonomy', '14 toolModule', `${lineOf(text, 'maxSteps')} budget.maxSteps`],
+    );
+  });
+
+  it('reports every problem found on disk at once', async () => {
+    let text = GOOD;
+    text = edit(text, 'script:./refund.script.yaml', 'script:./nope.script.yaml');
+    text = edit(text, 'workspace: ../workspace', 'workspace: ../nowhere');
+    text = edit(text, '  - refunds.issue', '  - refunds.isue');
+    text = edit(text, 'required: [summary]', 'required: summary');
+    text = edit(text, '"(?i)lawsuit|attorney"', '"(?i)lawsuit|(attorney"');
+    const { err, issues } = await problems(text);
+    assert.deepEqual(issues.map((i) => i.path).sort(), [
+      'escalation[1].when.input.matches',
+      'model',
+      'output',
+      'tools[2]',
+      'workspace',
+    ]);
     assert.ok(issues.every((i) => typeof i.line === 'number'));
-    assert.match(issues.find((i) => i.path === 'model')!.message, /script file not found: \.\/nope\.yaml/);
+    for (const issue of issues) assert.ok(err.message.includes(formatIssue(issue)), err.message);
   });
 
-  it('rejects an unknown tool name at its list position', async () => {
-    const { issues } = await issuesOf(
-      GOOD.replace('tools: [fs.read, fs.write]', 'tools:\n  - fs.read\n  - refunds.isue'),
-    );
-    assert.equal(issues[0]!.path, 'tools[1]');
-    assert.equal(issues[0]!.line, 9);
-    assert.match(
-      issues[0]!.message,
-      /unknown tool 'refunds\.isue' \(available: fs\.read, fs\.list, fs\.search, fs\.write, fs\.edit, fs\.delete, shell\.exec, http\.fetch, notify\.slack, notify\.email, notify\.webhook\)/,
-    );
-  });
-
-  it('rejects a bad escalation condition (unknown operator)', async () => {
-    const { issues } = await issuesOf(GOOD.replace('arg: amount, gt: 100', 'arg: amount, greater: 100'));
-    assert.equal(issues[0]!.path, 'escalation[0].when.greater');
-    assert.match(issues[0]!.message, /unknown key 'greater'/);
-  });
-
-  it('reports a missing role file clearly', async () => {
+  it('reports a role file that does not exist', async () => {
     await assert.rejects(loadRoleFile(join(tmp.path, 'absent.yaml')), {
       code: 'ROLE_NOT_FOUND',
       message: /absent\.yaml: no such file/,
     });
   });
-
-  it('reports problems in the model script file with its own lines', async () => {
-    writeFileSync(join(tmp.path, 'bad-script.yaml'), 'turns:\n  - call: fs.read\n    final: { a: 1 }\n');
-    const { issues } = await issuesOf(GOOD.replace('script:./script.yaml', 'script:./bad-script.yaml'));
-    assert.equal(issues[0]!.file, './bad-script.yaml');
-    assert.equal(issues[0]!.line, 2);
-    assert.match(issues[0]!.message, /exactly one of call, calls, escalate, final or text/);
-  });
-
-  it('keeps the version when the role folder moves, and changes it when the script changes', async () => {
-    const a = join(tmp.path, 'copy-a');
-    const b = join(tmp.path, 'copy-b');
-    cpSync(examples('roles'), join(a, 'roles'), { recursive: true });
-    cpSync(examples('tools'), join(a, 'tools'), { recursive: true });
-    cpSync(examples('workspaces'), join(a, 'workspaces'), { recursive: true });
-    cpSync(a, b, { recursive: true });
-    const va = (await loadRoleFile(join(a, 'roles', 'ops-monitor.yaml'))).version;
-    const vb = (await loadRoleFile(join(b, 'roles', 'ops-monitor.yaml'))).version;
-    assert.equal(va, vb);
-    writeFileSync(
-      join(b, 'roles', 'ops-monitor.script.yaml'),
-      'turns:\n  - final: { healthy: true, findings: [] }\n',
-    );
-    assert.notEqual((await loadRoleFile(join(b, 'roles', 'ops-monitor.yaml'))).version, va);
-  });
 });
 
-describe('defineRole', () => {
-  const tool = defineTool({
-    name: 'crm.lookup',
-    description: 'look',
-    input: z.object({ id: z.string() }),
-    effect: 'read',
-    run: () => ({}),
+describe('role versions', () => {
+  const versionOf = async (dir: string) => (await loadRoleFile(join(dir, 'roles', 'refund.yaml'))).version;
+
+  it('stays the same when the role folder is copied to another path', async () => {
+    const a = copyProject('version-a');
+    const b = join(tmp.path, 'somewhere', 'else');
+    mkdirSync(b, { recursive: true });
+    cpSync(a, b, { recursive: true });
+    const version = await versionOf(FIXTURE);
+    assert.equal(await versionOf(a), version);
+    assert.equal(await versionOf(b), version);
   });
 
-  it('accepts tool objects and names, resolves paths against dir', () => {
-    const role = defineRole(
-      {
-        name: 'coded',
-        description: 'd',
-        autonomy: 'full',
-        model: 'script:./script.yaml',
-        instructions: 'i',
-        tools: ['fs.read', tool],
-        workspace: './workspace',
-      },
-      { dir: tmp.path },
+  it('changes when the model script changes', async () => {
+    const dir = copyProject('version-script');
+    const before = await versionOf(dir);
+    writeFileSync(
+      join(dir, 'roles', 'refund.script.yaml'),
+      'turns:\n  - final: { summary: nothing to do }\n',
     );
-    assert.deepEqual(role.tools, ['fs.read', 'crm.lookup']);
-    assert.equal(role.inlineTools[0], tool);
-    assert.equal(role.workspace, join(tmp.path, 'workspace'));
+    assert.notEqual(await versionOf(dir), before);
   });
 
-  it('throws every problem at once, with key paths', () => {
-    assert.throws(
-      () =>
-        defineRole(
-          { name: 'Bad Name', description: '', autonomy: 'ful' as never, model: 'gpt', instructions: 'i' },
-          { dir: tmp.path },
-        ),
-      (err: unknown) => {
-        assert.ok(err instanceof RoleInvalidError);
-        const paths = err.issues.map((i) => i.path).sort();
-        assert.deepEqual(paths, ['autonomy', 'description', 'name']);
-        return true;
-      },
-    );
+  it('changes when a tool module changes', async () => {
+    const dir = copyProject('version-module');
+    const before = await versionOf(dir);
+    appendFileSync(join(dir, 'tools', 'refunds.ts'), '// edited\n');
+    assert.notEqual(await versionOf(dir), before);
   });
 
-  it('loads the fixture tool module through a role file', async () => {
-    const file = writeRole(
-      'with-module.yaml',
-      GOOD.replace(
-        'tools: [fs.read, fs.write]',
-        `tools: [ledger.append]\ntoolModules: [${fixtures('tools', 'ledger.ts')}]`,
-      ),
+  it('changes with the role, and not when a default is written out', async () => {
+    const dir = copyProject('version-role');
+    const file = join(dir, 'roles', 'refund.yaml');
+    const before = await versionOf(dir);
+    writeFileSync(
+      file,
+      edit(GOOD, 'maxCostUsd: 0.5', 'maxCostUsd: 0.5\n  maxSeconds: 600\n  onExceed: escalate'),
     );
-    const role = await loadRoleFile(file);
-    assert.deepEqual(role.tools, ['ledger.append']);
+    assert.equal(await versionOf(dir), before);
+    writeFileSync(file, edit(GOOD, 'autonomy: draft', 'autonomy: sandbox'));
+    assert.notEqual(await versionOf(dir), before);
   });
 });

@@ -3,7 +3,7 @@
 import { statSync } from 'node:fs';
 import { z } from 'zod';
 import { parseYamlText, readYamlText } from '../../config/yaml-file.js';
-import { RoleInvalidError } from '../../errors.js';
+import { NightshiftError, RoleInvalidError } from '../../errors.js';
 
 const Call = z.strictObject({ tool: z.string().min(1), args: z.unknown().optional() });
 const Usage = z.strictObject({
@@ -45,6 +45,12 @@ export const ScriptTurn = z
     }
     if (t.args !== undefined && t.call === undefined)
       ctx.addIssue({ code: 'custom', path: ['args'], message: 'args belongs to call' });
+    if (t.say !== undefined && (t.final !== undefined || t.text !== undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['say'],
+        message: 'say goes with call, calls or escalate; for an answer use text or final alone',
+      });
   });
 export type ScriptTurn = z.infer<typeof ScriptTurn>;
 
@@ -53,9 +59,17 @@ export type ScriptFile = z.infer<typeof ScriptFile>;
 
 const cache = new Map<string, { mtimeMs: number; size: number; script: ScriptFile }>();
 
-/** Loads and validates a script (cached by path and mtime). Throws RoleInvalidError with lines. */
+/**
+ * Loads and validates a script (cached by path and mtime, so a run of thousands of turns parses it once).
+ * Throws RoleInvalidError with the file's lines, or MODEL_CONFIG when there is no such file.
+ */
 export function loadScript(file: string, displayPath = file): ScriptFile {
-  const st = statSync(file);
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(file);
+  } catch (err) {
+    throw new NightshiftError('MODEL_CONFIG', `script file not found: ${displayPath}`, { cause: err });
+  }
   const hit = cache.get(file);
   if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.script;
   const parsed = parseYamlText(readYamlText(file, displayPath), displayPath, ScriptFile);

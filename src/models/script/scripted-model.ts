@@ -1,6 +1,7 @@
 // The scripted model. It answers from a script file, choosing the turn statelessly from the request (the
 // number of assistant messages so far), so it is deterministic across crashes and resumes and can serve
 // many concurrent runs from one object.
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NightshiftError } from '../../errors.js';
 import type { Model, ModelRequest, ModelResponse, ToolCallRequest } from '../types.js';
@@ -24,8 +25,16 @@ function toResponse(turn: ScriptTurn, index: number): ModelResponse {
   return { ...base, text, calls: [], stopReason: 'end' };
 }
 
-export function createScriptedModel(file: string): Model {
-  const script = loadScript(file);
+/**
+ * A model that answers from a script file (validated once, with file:line errors). Stateless: the turn
+ * is the number of assistant messages in the request, so many runs may share one object.
+ *
+ * @example
+ * const model = createScriptedModel('/abs/roles/refund-desk.script.yaml');
+ */
+export function createScriptedModel(scriptFile: string): Model {
+  const file = resolve(scriptFile);
+  const script = loadScript(file, scriptFile);
   const responses = script.turns.map(toResponse);
   return {
     spec: `script:${file}`,

@@ -1,4 +1,4 @@
-// fs.list: lists a folder inside the workspace.
+// fs.list: lists a folder inside the workspace, optionally with its sub-folders, up to a cap.
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -6,34 +6,45 @@ import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
 import { resolveInside, workspaceScope } from '../workspace.js';
 
-const MAX_ENTRIES = 1000;
+/** The most entries one listing returns; `truncated` says when there were more. */
+export const LIST_LIMIT = 1000;
 
 type Entry = { name: string; type: 'file' | 'dir' | 'symlink' | 'other'; size: number };
 
+// By code point, not locale: the same listing on every machine.
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
 export const fsList = defineTool({
   name: 'fs.list',
-  description: 'List the files in a folder of the workspace.',
+  description: `List the files in a folder of the workspace (at most ${LIST_LIMIT} entries; truncated: true when there are more).`,
   input: z.strictObject({
     path: z.string().min(1).default('.').describe('folder relative to the workspace'),
     recursive: z
       .boolean()
       .default(false)
-      .describe('include sub-folders (symlinked folders are not followed)'),
+      .describe('include sub-folders (symlinked folders are listed, not followed)'),
   }),
   effect: 'read',
   idempotent: true,
   scope: ({ path }, ctx) => workspaceScope(ctx.workspace, path, 'read'),
+  // Entries are in depth-first order, each folder sorted by name, with names relative to `path`. Sizes are
+  // those of files; folders, symlinks and others show 0. Listing reveals names and sizes only, so it does
+  // not take openInside's guard against a folder swapped for a symlink after the check.
   run: async ({ path, recursive }, ctx) => {
+    // Checked again here, not only by the policy: the file system may have changed since.
     const where = await resolveInside(ctx.workspace, path, 'read');
     if (!where.ok) throw new NightshiftError('SCOPE_VIOLATION', where.reason);
     const entries: Entry[] = [];
     let truncated = false;
     const walk = async (dir: string, prefix: string): Promise<void> => {
-      const items = (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
-        a.name.localeCompare(b.name),
-      );
+      // A sub-folder removed (or made unreadable) while listing is left out, not a failure of the listing.
+      const items = await readdir(dir, { withFileTypes: true }).catch((err: unknown) => {
+        if (prefix === '') throw err;
+        return [];
+      });
+      items.sort(byName);
       for (const item of items) {
-        if (entries.length >= MAX_ENTRIES) {
+        if (entries.length >= LIST_LIMIT) {
           truncated = true;
           return;
         }
@@ -45,17 +56,22 @@ export const fsList = defineTool({
             : item.isFile()
               ? 'file'
               : 'other';
-        const size = type === 'file' ? (await lstat(join(dir, item.name))).size : 0;
+        // An entry removed while listing keeps its place, with size 0.
+        const size =
+          type === 'file'
+            ? await lstat(join(dir, item.name)).then(
+                (st) => st.size,
+                () => 0,
+              )
+            : 0;
         entries.push({ name, type, size });
         if (recursive && type === 'dir') await walk(join(dir, item.name), name);
       }
     };
     await walk(where.absolute, '').catch((err: NodeJS.ErrnoException) => {
-      throw new Error(
-        err.code === 'ENOENT'
-          ? `no folder '${path}' in the workspace`
-          : `cannot list '${path}': ${err.code ?? err.message}`,
-      );
+      if (err.code === 'ENOENT') throw new Error(`no folder '${path}' in the workspace`, { cause: err });
+      if (err.code === 'ENOTDIR') throw new Error(`'${path}' is not a folder`, { cause: err });
+      throw new Error(`cannot list '${path}' (${err.code ?? err.message})`, { cause: err });
     });
     return { path, entries, truncated };
   },

@@ -1,16 +1,27 @@
-// fs.read: reads a regular file inside the workspace.
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+// fs.read: reads a regular file inside the workspace, up to a size cap.
+import type { FileHandle } from 'node:fs/promises';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
-import { resolveInside, workspaceScope } from '../workspace.js';
+import { openInside, resolveInside, workspaceScope } from '../workspace.js';
 
+/** The most fs.read returns in one call (and the largest file it reads whole). */
 export const READ_LIMIT = 1024 * 1024;
+
+/** Reads until `buffer` is full or the file ends; one read() may return less than asked. */
+async function readInto(handle: FileHandle, buffer: Buffer): Promise<number> {
+  let filled = 0;
+  while (filled < buffer.length) {
+    const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled;
+}
 
 export const fsRead = defineTool({
   name: 'fs.read',
-  description: 'Read a text file in the workspace (path relative to the workspace).',
+  description: `Read a text file in the workspace (path relative to the workspace). Files over ${READ_LIMIT} bytes are refused unless maxBytes is given; then their beginning is returned with truncated: true.`,
   input: z.strictObject({
     path: z.string().min(1).describe('file path relative to the workspace'),
     maxBytes: z
@@ -19,38 +30,37 @@ export const fsRead = defineTool({
       .positive()
       .max(READ_LIMIT)
       .optional()
-      .describe(`read at most this many bytes (default and limit ${READ_LIMIT})`),
+      .describe(`return at most this many bytes from the start (at most ${READ_LIMIT})`),
   }),
   effect: 'read',
   idempotent: true,
   scope: ({ path }, ctx) => workspaceScope(ctx.workspace, path, 'read'),
+  // `bytes` is the file's size; `content` its first `maxBytes` (or all of it), decoded as UTF-8.
   run: async ({ path, maxBytes }, ctx) => {
+    // Checked again here, not only by the policy: the file system may have changed since.
     const where = await resolveInside(ctx.workspace, path, 'read');
     if (!where.ok) throw new NightshiftError('SCOPE_VIOLATION', where.reason);
-    const limit = maxBytes ?? READ_LIMIT;
-    const handle = await open(
-      where.absolute,
-      constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
-    ).catch((err: NodeJS.ErrnoException) => {
-      throw new Error(
-        err.code === 'ENOENT'
-          ? `no file '${path}' in the workspace`
-          : `cannot open '${path}': ${err.code ?? err.message}`,
-      );
+    const handle = await openInside(where, path, 'read').catch((err: NodeJS.ErrnoException) => {
+      if (err instanceof NightshiftError) throw err;
+      if (err.code === 'ENOENT') throw new Error(`no file '${path}' in the workspace`, { cause: err });
+      if (err.code === 'ENOTDIR')
+        throw new Error(`'${path}' goes through a file, not a folder`, { cause: err });
+      if (err.code) throw new Error(`cannot open '${path}' (${err.code})`, { cause: err });
+      throw err;
     });
     try {
-      const st = await handle.stat();
-      if (!st.isFile()) throw new Error(`'${path}' is not a regular file`);
-      if (st.size > READ_LIMIT)
-        throw new Error(`'${path}' is ${st.size} bytes, over the ${READ_LIMIT}-byte read limit`);
-      const buffer = Buffer.alloc(Math.min(st.size, limit));
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-      return {
-        path,
-        content: buffer.subarray(0, bytesRead).toString('utf8'),
-        bytes: st.size,
-        truncated: st.size > bytesRead,
-      };
+      const { size } = await handle.stat();
+      if (maxBytes === undefined && size > READ_LIMIT)
+        throw new Error(
+          `'${path}' is ${size} bytes, over the ${READ_LIMIT}-byte read limit; pass maxBytes to read its beginning`,
+        );
+      const buffer = Buffer.alloc(Math.min(size, maxBytes ?? READ_LIMIT));
+      const filled = await readInto(handle, buffer);
+      // A file that shrank since stat() was read to its end; one that is longer was cut at the cap.
+      const truncated = filled === buffer.length && size > filled;
+      // In stream mode the decoder holds back a character cut in half at the cap instead of mangling it.
+      const content = new TextDecoder('utf-8').decode(buffer.subarray(0, filled), { stream: truncated });
+      return { path, content, bytes: size, truncated };
     } finally {
       await handle.close();
     }

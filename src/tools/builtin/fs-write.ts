@@ -1,12 +1,10 @@
-// fs.write: writes a file inside the workspace. The file is opened with O_NOFOLLOW, so a symlink swapped
-// in after the scope check cannot redirect the write.
-import { constants } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
-import { dirname } from 'node:path';
+// fs.write: writes a text file inside the workspace, creating its folders. Nothing is created until the
+// path is checked, and the file is opened with openInside, so a symlink swapped in after the check
+// cannot redirect the write.
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
-import { resolveInside, workspaceScope } from '../workspace.js';
+import { makeParents, openInside, resolveInside, workspaceScope } from '../workspace.js';
 
 export const WRITE_LIMIT = 10 * 1024 * 1024;
 
@@ -16,60 +14,68 @@ const Input = z.strictObject({
   mode: z
     .enum(['overwrite', 'append', 'create'])
     .default('overwrite')
-    .describe('overwrite (default), append, or create (fails if it exists)'),
+    .describe('overwrite (default), append, or create (fails if the file exists with other content)'),
 });
+type Input = z.infer<typeof Input>;
+
+/** Whether the file `create` found in its way already holds exactly `content`. */
+async function holdsAlready(
+  where: { absolute: string; workspace: string },
+  path: string,
+  content: string,
+): Promise<boolean> {
+  const expected = Buffer.from(content, 'utf8');
+  const handle = await openInside(where, path, 'read');
+  try {
+    if ((await handle.stat()).size !== expected.length) return false;
+    return (await handle.readFile()).equals(expected);
+  } finally {
+    await handle.close();
+  }
+}
 
 export const fsWrite = defineTool({
   name: 'fs.write',
-  description: 'Write a text file in the workspace (creates folders as needed).',
+  description:
+    'Write a text file in the workspace (path relative to the workspace; creates folders as needed).',
   input: Input,
   effect: 'write',
-  // Overwriting with the same content is safe to repeat; appending twice or creating twice is not.
-  idempotent: (args: z.infer<typeof Input>) => args.mode === 'overwrite',
+  // Re-run after a crash left the outcome unknown: overwrite writes the same bytes again; create finds
+  // the file it made and, its content being the same, succeeds again (holdsAlready). Append would add the
+  // content a second time, so an unknown append escalates to a human instead of being re-run.
+  idempotent: (args: Input) => args.mode !== 'append',
   scope: ({ path }, ctx) => workspaceScope(ctx.workspace, path, 'write'),
   run: async ({ path, content, mode }, ctx) => {
+    // Checked again here, not only by the policy: the file system may have changed since.
     const where = await resolveInside(ctx.workspace, path, 'write');
     if (!where.ok) throw new NightshiftError('SCOPE_VIOLATION', where.reason);
-    await mkdir(dirname(where.absolute), { recursive: true });
-    // Folders created above could only have been made inside: every existing hop was checked.
-    const again = await resolveInside(ctx.workspace, path, 'write');
-    if (!again.ok || again.absolute !== where.absolute)
-      throw new NightshiftError(
-        'SCOPE_VIOLATION',
-        again.ok ? `'${path}' changed while being written` : again.reason,
-      );
-    // No O_TRUNC at open: the file is checked first (regular, one link) and only then truncated, so a
-    // hard link to a file outside the workspace is refused before anything changes. O_NONBLOCK keeps a
-    // fifo from blocking the open; O_NOFOLLOW refuses a symlink swapped in after the scope check.
-    const flags =
-      constants.O_WRONLY |
-      constants.O_CREAT |
-      constants.O_NOFOLLOW |
-      constants.O_NONBLOCK |
-      (mode === 'append' ? constants.O_APPEND : mode === 'create' ? constants.O_EXCL : 0);
-    const handle = await open(where.absolute, flags, 0o644).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'EEXIST') throw new Error(`'${path}' already exists (mode: create)`);
-      if (err.code === 'ELOOP')
-        throw new NightshiftError(
-          'SCOPE_VIOLATION',
-          `'${path}' is a symlink; fs tools do not write through symlinks`,
-        );
-      if (err.code === 'ENXIO') throw new Error(`'${path}' is not a regular file`);
-      throw new Error(`cannot write '${path}': ${err.code ?? err.message}`);
+    // 'notes/' or 'notes/.' would otherwise create a file named notes.
+    if (['', '.', '..'].includes(path.split('/').at(-1) ?? ''))
+      throw new Error(`'${path}' names a folder; give the path of a file`);
+    await makeParents(where, path);
+    const bytes = Buffer.byteLength(content, 'utf8');
+    const handle = await openInside(where, path, mode).catch(async (err: NodeJS.ErrnoException) => {
+      if (err instanceof NightshiftError) throw err;
+      if (err.code === 'EEXIST') {
+        // What a re-run of a create that succeeded finds: the same outcome, reported the same way.
+        if (await holdsAlready(where, path, content)) return undefined;
+        throw new Error(`'${path}' already exists (mode: create); use mode overwrite to replace it`, {
+          cause: err,
+        });
+      }
+      if (err.code === 'EISDIR') throw new Error(`'${path}' is a folder`, { cause: err });
+      if (err.code) throw new Error(`cannot write '${path}' (${err.code})`, { cause: err });
+      throw err;
     });
+    if (handle === undefined) return { path, bytes, mode };
     try {
-      const st = await handle.stat();
-      if (!st.isFile()) throw new Error(`'${path}' is not a regular file`);
-      if (st.nlink > 1)
-        throw new NightshiftError(
-          'SCOPE_VIOLATION',
-          `'${path}' has ${st.nlink} hard links; it may be a file outside the workspace, so it is not written`,
-        );
+      // Truncated only now, after openInside checked the file (regular, one link, inside the workspace).
       if (mode === 'overwrite') await handle.truncate(0);
-      await handle.write(content, mode === 'overwrite' ? 0 : null, 'utf8');
+      // writeFile writes all of it from the handle's position: 0 when overwriting, the end when appending.
+      await handle.writeFile(content, 'utf8');
     } finally {
       await handle.close();
     }
-    return { path, bytes: Buffer.byteLength(content), mode };
+    return { path, bytes, mode };
   },
 });
