@@ -1,5 +1,6 @@
-// The Store contract: every implementation (embedded SQLite now, Postgres later) runs this suite.
-// It assumes nothing about the backend beyond the Store interface.
+// The Store contract: every implementation (the embedded SQLite store, the Postgres store) runs this
+// suite. It assumes nothing about the backend beyond the Store interface: no synchronous access, no file,
+// no single-writer lock. Each test makes its own runs (unique ids, roles), so tests share one store.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type {
@@ -7,6 +8,7 @@ import type {
   CommitBatch,
   EscalationRecord,
   RunRecord,
+  RunSnapshot,
   StepRecord,
   Store,
   ToolCallRecord,
@@ -14,13 +16,19 @@ import type {
 
 export interface StoreFixture {
   store: Store;
-  /** Closes and opens the same database again (persistence check). */
+  /** Closes the store and opens the same database again (the persistence check). */
   reopen?: () => Promise<Store>;
   cleanup: () => Promise<void>;
 }
 
 let counter = 0;
 const nextId = (p: string) => `${p}_${Date.now().toString(36)}${(counter++).toString(36).padStart(4, '0')}`;
+
+/**
+ * Text that breaks naive encodings: accents, CJK, an emoji (astral plane), quotes, a backslash, control
+ * characters. Not NUL: Postgres text and JSONB cannot hold it, so the contract does not ask for it.
+ */
+const AWKWARD = 'ünïcødé ✓ 日本語 🦉 "quoted" \'single\' back\\slash tab:\t ctrl:\u0001 line\nbreak';
 
 export function newRun(over: Partial<RunRecord> = {}): RunRecord {
   const id = over.id ?? nextId('run');
@@ -30,7 +38,7 @@ export function newRun(over: Partial<RunRecord> = {}): RunRecord {
     roleVersion: 'v1',
     model: 'script:/x.yaml',
     status: 'running',
-    input: { ticket: 'T-1', note: 'ünïcødé ✓', nested: { list: [1, 'two', null, { deep: true }] } },
+    input: { ticket: 'T-1', note: AWKWARD, nested: { list: [1, 'two', null, { deep: true }], empty: {} } },
     output: null,
     error: null,
     seq: 1,
@@ -48,18 +56,12 @@ export function newRun(over: Partial<RunRecord> = {}): RunRecord {
   };
 }
 
-const step = (
+export const step = (
   runId: string,
   seq: number,
   kind: StepRecord['kind'] = 'model_turn',
   data: Record<string, unknown> = { seq },
-): StepRecord => ({
-  runId,
-  seq,
-  kind,
-  at: 2_000 + seq,
-  data,
-});
+): StepRecord => ({ runId, seq, kind, at: 2_000 + seq, data });
 
 export function newCall(
   runId: string,
@@ -145,6 +147,12 @@ function batch(runId: string, expectSeq: number, over: Partial<CommitBatch> = {}
   return { runId, expectSeq, steps: [step(runId, expectSeq + 1)], at: 5_000, ...over };
 }
 
+async function snapshot(store: Store, runId: string): Promise<RunSnapshot> {
+  const snap = await store.loadRun(runId);
+  assert.ok(snap, `run ${runId} should exist`);
+  return snap;
+}
+
 export function describeStoreContract(name: string, open: () => Promise<StoreFixture>): void {
   describe(`Store contract: ${name}`, () => {
     let fx: StoreFixture;
@@ -160,259 +168,832 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
       await fx.cleanup();
     });
 
-    it('creates a run and reads it back exactly, with its first steps', async () => {
-      const run = await create(store);
-      assert.deepEqual(await store.getRun(run.id), run);
-      const snap = (await store.loadRun(run.id))!;
-      assert.deepEqual(snap.run, run);
-      assert.equal(snap.steps.length, 1);
-      assert.deepEqual(snap.steps[0]!.data, { input: run.input });
-      assert.equal(await store.getRun('run_missing'), undefined);
-      assert.equal(await store.loadRun('run_missing'), undefined);
-    });
+    describe('records round-trip exactly', () => {
+      it('creates a run and reads it back exactly, with its first steps', async () => {
+        const run = await create(store);
+        assert.deepEqual(await store.getRun(run.id), run);
+        const snap = await snapshot(store, run.id);
+        assert.deepEqual(snap.run, run);
+        assert.deepEqual(snap.steps, [step(run.id, 1, 'run_started', { input: run.input })]);
+        assert.deepEqual([snap.toolCalls, snap.approvals, snap.escalations], [[], [], []]);
+        assert.equal(await store.getRun('run_missing'), undefined);
+        assert.equal(await store.loadRun('run_missing'), undefined);
+      });
 
-    it('returns the existing run for a repeated idempotency key and writes nothing', async () => {
-      const key = nextId('key');
-      const first = await create(store, { idempotencyKey: key });
-      const second = newRun({ idempotencyKey: key });
-      const res = await store.createRun(second, { steps: [step(second.id, 1, 'run_started')], at: 1 });
-      assert.equal(res.created, false);
-      assert.equal(res.run.id, first.id);
-      assert.equal(await store.getRun(second.id), undefined);
-    });
-
-    it('commits steps, a run patch and records atomically, in order', async () => {
-      const run = await create(store);
-      const call = newCall(run.id, 2, 0, { status: 'started', startedAt: 5 });
-      await store.commit(
-        batch(run.id, 1, {
-          steps: [step(run.id, 2, 'model_turn'), step(run.id, 3, 'decision', { decision: 'allow' })],
-          run: {
-            turns: 1,
-            usage: { inputTokens: 10, outputTokens: 5, cachedInputTokens: 2, costUsd: 0.0123 },
-            activeMs: 42,
-          },
+      it('creates a run with records in its first batch', async () => {
+        const run = newRun({ seq: 2, leaseOwner: 'w1', leaseUntil: 9_999, idempotencyKey: nextId('key') });
+        const call = newCall(run.id, 2, 0, { args: { text: AWKWARD } });
+        const approval = newApproval(run.id);
+        const escalation = newEscalation(run.id);
+        const res = await store.createRun(run, {
+          steps: [step(run.id, 1, 'run_started'), step(run.id, 2, 'model_turn', { text: AWKWARD })],
           toolCalls: [call],
-          audit: [
-            { at: 5, actor: 'tester', action: 'x.did', runId: run.id, target: 't', data: { ok: true } },
+          approvals: [{ record: approval }],
+          escalations: [{ record: escalation }],
+          audit: [{ at: 1, actor: 'api', action: 'run.created', runId: run.id, target: null, data: {} }],
+          at: run.createdAt,
+        });
+        assert.deepEqual(res, { run, created: true });
+        const snap = await snapshot(store, run.id);
+        assert.deepEqual(snap.run, run);
+        assert.equal(snap.steps.length, 2);
+        assert.deepEqual(snap.toolCalls, [call]);
+        assert.deepEqual(snap.approvals, [approval]);
+        assert.deepEqual(snap.escalations, [escalation]);
+        assert.deepEqual(
+          (await store.listAudit({ runId: run.id })).map((a) => a.action),
+          ['run.created'],
+        );
+      });
+
+      it('keeps every field of every record type, nested JSON and unicode included', async () => {
+        const run = await create(store, { model: `model ${AWKWARD}` });
+        const call = newCall(run.id, 2, 0, {
+          callId: 'toolu_01 🦉',
+          args: { text: AWKWARD, list: [[1, [2, [3]]], { a: null, b: false, c: 0, d: -1.5e-7 }] },
+          argsHash: 'a'.repeat(64),
+          decision: 'escalate',
+          reason: AWKWARD,
+          status: 'held',
+          result: [{ deep: { deeper: [AWKWARD] } }],
+          isError: true,
+          approvalId: 'apr_x',
+          escalationId: 'esc_x',
+          startedAt: 1_700_000_000_123,
+          finishedAt: 1_700_000_000_456,
+        });
+        const approval = newApproval(run.id, {
+          autonomy: 'sandbox',
+          callKeys: [call.key, `${run.id}:2:1`],
+          calls: [
+            { key: call.key, tool: 'fs.write', args: { body: AWKWARD }, effect: 'write', reason: 'r' },
+            { key: `${run.id}:2:1`, tool: 'http.post', args: { n: [1, 2] }, effect: 'external', reason: '' },
           ],
-        }),
-      );
-      await store.commit(
-        batch(run.id, 3, {
-          toolCalls: [{ ...call, status: 'succeeded', result: { bytes: 1, list: ['é'] }, finishedAt: 6 }],
-          run: { status: 'succeeded', output: { summary: 'done' }, finishedAt: 7 },
-        }),
-      );
-      const snap = (await store.loadRun(run.id))!;
-      assert.deepEqual(
-        snap.steps.map((s) => s.seq),
-        [1, 2, 3, 4],
-      );
-      assert.equal(snap.run.seq, 4);
-      assert.equal(snap.run.turns, 1);
-      assert.equal(snap.run.status, 'succeeded');
-      assert.deepEqual(snap.run.output, { summary: 'done' });
-      assert.deepEqual(snap.run.usage, {
-        inputTokens: 10,
-        outputTokens: 5,
-        cachedInputTokens: 2,
-        costUsd: 0.0123,
+          note: AWKWARD,
+        });
+        const escalation = newEscalation(run.id, {
+          category: 'security',
+          missing: AWKWARD,
+          source: 'unknown_outcome',
+          callKey: call.key,
+          context: { conversation: [{ role: 'user', text: AWKWARD }], input: { n: 1 } },
+        });
+        const patch = {
+          status: 'failed' as const,
+          output: { summary: AWKWARD, items: [{ id: 1 }, { id: 2 }] },
+          error: { code: 'TOOL_FAILED', message: AWKWARD, details: { attempt: 2, nested: { ok: false } } },
+          turns: 7,
+          usage: { inputTokens: 123_456, outputTokens: 7_890, cachedInputTokens: 42, costUsd: 0.123456789 },
+          activeMs: 98_765,
+          grant: { steps: 5, costUsd: 1.25, seconds: 600 },
+          finishedAt: 1_700_000_001_000,
+          leaseOwner: 'host/123/abcd',
+          leaseUntil: 1_700_000_031_000,
+        };
+        await store.commit(
+          batch(run.id, 1, {
+            steps: [step(run.id, 2, 'model_turn', { text: AWKWARD, calls: [{ args: { x: [null] } }] })],
+            run: patch,
+            toolCalls: [call],
+            approvals: [{ record: approval }],
+            escalations: [{ record: escalation }],
+            audit: [
+              {
+                at: 5,
+                actor: `human:${AWKWARD}`,
+                action: 'run.failed',
+                runId: run.id,
+                target: call.key,
+                data: { why: AWKWARD },
+              },
+            ],
+            at: 1_700_000_001_000,
+          }),
+        );
+        const snap = await snapshot(store, run.id);
+        assert.deepEqual(snap.run, { ...run, ...patch, seq: 2, updatedAt: 1_700_000_001_000 });
+        assert.deepEqual(
+          snap.steps[1],
+          step(run.id, 2, 'model_turn', { text: AWKWARD, calls: [{ args: { x: [null] } }] }),
+        );
+        assert.deepEqual(snap.toolCalls, [call]);
+        assert.deepEqual(snap.approvals, [approval]);
+        assert.deepEqual(snap.escalations, [escalation]);
+        assert.deepEqual(await store.getApproval(approval.id), approval);
+        assert.deepEqual(await store.getEscalation(escalation.id), escalation);
+        assert.equal(await store.getApproval('apr_missing'), undefined);
+        assert.equal(await store.getEscalation('esc_missing'), undefined);
+        const [event] = await store.listAudit({ runId: run.id });
+        assert.ok(event);
+        assert.equal(typeof event.id, 'number');
+        assert.deepEqual(
+          { ...event, id: 0 },
+          {
+            id: 0,
+            at: 5,
+            actor: `human:${AWKWARD}`,
+            action: 'run.failed',
+            runId: run.id,
+            target: call.key,
+            data: { why: AWKWARD },
+          },
+        );
       });
-      assert.equal(snap.run.activeMs, 42);
-      assert.equal(snap.run.updatedAt, 5_000);
-      assert.deepEqual(snap.toolCalls, [
-        { ...call, status: 'succeeded', result: { bytes: 1, list: ['é'] }, finishedAt: 6 },
-      ]);
-      const audit = await store.listAudit({ runId: run.id });
-      assert.deepEqual(
-        audit.map((a) => [a.actor, a.action, a.data]),
-        [['tester', 'x.did', { ok: true }]],
-      );
-    });
 
-    it('rejects a commit from a stale seq and writes nothing from it', async () => {
-      const run = await create(store);
-      await store.commit(batch(run.id, 1));
-      const stale = batch(run.id, 1, {
-        steps: [step(run.id, 2, 'decision', { stale: true })],
-        run: { status: 'failed' },
-        toolCalls: [newCall(run.id, 2, 5)],
-        approvals: [{ record: newApproval(run.id) }],
-        escalations: [{ record: newEscalation(run.id) }],
+      it('stores a role version once: a second put of the same name and version changes nothing', async () => {
+        const rec = {
+          name: nextId('role'),
+          version: 'abc',
+          spec: { tools: ['fs.read'], nested: { a: [1, { b: AWKWARD }] } },
+          createdAt: 1,
+        };
+        await store.putRoleVersion(rec);
+        await store.putRoleVersion(rec);
+        await store.putRoleVersion({ ...rec, spec: { changed: true }, createdAt: 2 });
+        assert.deepEqual(await store.getRoleVersion(rec.name, 'abc'), rec);
+        assert.equal(await store.getRoleVersion(rec.name, 'zzz'), undefined);
+        await store.putRoleVersion({ ...rec, version: 'def' });
+        assert.equal((await store.getRoleVersion(rec.name, 'def'))?.version, 'def');
       });
-      await assert.rejects(store.commit(stale), { code: 'STORE_CONFLICT' });
-      const snap = (await store.loadRun(run.id))!;
-      assert.equal(snap.run.seq, 2);
-      assert.equal(snap.run.status, 'running');
-      assert.equal(snap.steps.length, 2);
-      assert.deepEqual(snap.steps[1]!.data, { seq: 2 });
-      assert.equal(snap.toolCalls.length, 0);
-      assert.equal(snap.approvals.length, 0);
-      assert.equal(snap.escalations.length, 0);
     });
 
-    it('rejects steps that do not continue the run', async () => {
-      const run = await create(store);
-      await assert.rejects(store.commit(batch(run.id, 1, { steps: [step(run.id, 3)] })), {
-        code: 'STORE_CONFLICT',
+    describe('createRun', () => {
+      it('returns the existing run for a repeated idempotency key and writes nothing', async () => {
+        const key = nextId('key');
+        const first = await create(store, { idempotencyKey: key });
+        const second = newRun({ idempotencyKey: key, role: 'other-role' });
+        const res = await store.createRun(second, {
+          steps: [step(second.id, 1, 'run_started')],
+          toolCalls: [newCall(second.id, 1, 0)],
+          audit: [{ at: 1, actor: 'api', action: 'run.created', runId: second.id, target: null, data: {} }],
+          at: 1,
+        });
+        assert.equal(res.created, false);
+        assert.deepEqual(res.run, first);
+        assert.equal(await store.getRun(second.id), undefined);
+        assert.deepEqual(await store.listAudit({ runId: second.id }), []);
+        assert.equal((await store.listRuns({ role: 'other-role' })).length, 0);
       });
-      await assert.rejects(store.commit(batch('run_missing', 0)), { code: 'STORE_CONFLICT' });
-      assert.equal((await store.getRun(run.id))!.seq, 1);
-    });
 
-    it('lets one of two concurrent commits at the same seq win', async () => {
-      const run = await create(store);
-      const results = await Promise.allSettled([
-        store.commit(batch(run.id, 1)),
-        store.commit(batch(run.id, 1)),
-      ]);
-      assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
-      assert.equal((await store.loadRun(run.id))!.steps.length, 2);
-    });
-
-    it('decides an approval only while it is pending, rolling back the whole batch otherwise', async () => {
-      const run = await create(store);
-      const approval = newApproval(run.id);
-      await store.commit(
-        batch(run.id, 1, { approvals: [{ record: approval }], run: { status: 'awaiting_approval' } }),
-      );
-      assert.deepEqual(
-        (await store.listApprovals({ status: 'pending', runId: run.id })).map((a) => a.id),
-        [approval.id],
-      );
-      const approved = {
-        ...approval,
-        status: 'approved' as const,
-        decidedBy: 'alice',
-        decidedAt: 9,
-        note: 'ok',
-      };
-      await store.commit(batch(run.id, 2, { approvals: [{ record: approved, expectStatus: 'pending' }] }));
-      assert.deepEqual(await store.getApproval(approval.id), approved);
-      const again = batch(run.id, 3, {
-        approvals: [{ record: { ...approved, decidedBy: 'mallory' }, expectStatus: 'pending' }],
-        run: { status: 'running' },
+      it('lets exactly one of two concurrent creates with the same idempotency key create the run', async () => {
+        const key = nextId('key');
+        const a = newRun({ idempotencyKey: key });
+        const b = newRun({ idempotencyKey: key });
+        const results = await Promise.all(
+          [a, b].map((r) => store.createRun(r, { steps: [step(r.id, 1, 'run_started')], at: 1 })),
+        );
+        assert.deepEqual(results.map((r) => r.created).sort(), [false, true]);
+        assert.equal(results[0]!.run.id, results[1]!.run.id);
       });
-      await assert.rejects(store.commit(again), { code: 'APPROVAL_NOT_PENDING' });
-      const snap = (await store.loadRun(run.id))!;
-      assert.equal(snap.run.seq, 3);
-      assert.equal(snap.run.status, 'awaiting_approval');
-      assert.equal(snap.approvals[0]!.decidedBy, 'alice');
-      assert.equal((await store.listApprovals({ status: 'pending', runId: run.id })).length, 0);
+
+      it('runs without an idempotency key never collide on it', async () => {
+        const a = await create(store);
+        const b = await create(store);
+        assert.notEqual((await store.getRun(a.id))?.id, (await store.getRun(b.id))?.id);
+      });
+
+      it('fails with STORE_ERROR on an id that exists, writing nothing', async () => {
+        const run = await create(store);
+        const again = { ...run, role: 'changed-role' };
+        await assert.rejects(
+          store.createRun(again, {
+            steps: [step(run.id, 1, 'run_started', { again: true })],
+            audit: [{ at: 1, actor: 'api', action: 'dup', runId: run.id, target: null, data: {} }],
+            at: 1,
+          }),
+          { code: 'STORE_ERROR' },
+        );
+        const snap = await snapshot(store, run.id);
+        assert.equal(snap.run.role, run.role);
+        assert.deepEqual(snap.steps[0]!.data, { input: run.input });
+        assert.deepEqual(await store.listAudit({ runId: run.id }), []);
+      });
+
+      it('rejects initial steps that are not numbered 1..seq with INTERNAL', async () => {
+        const run = newRun({ seq: 2 });
+        await assert.rejects(store.createRun(run, { steps: [step(run.id, 1, 'run_started')], at: 1 }), {
+          code: 'INTERNAL',
+        });
+        const other = newRun();
+        await assert.rejects(store.createRun(other, { steps: [step(other.id, 2)], at: 1 }), {
+          code: 'INTERNAL',
+        });
+        assert.equal(await store.getRun(run.id), undefined);
+        assert.equal(await store.getRun(other.id), undefined);
+      });
     });
 
-    it('answers an escalation only while it is pending', async () => {
-      const run = await create(store);
-      const esc = newEscalation(run.id, { callKey: `${run.id}:2:0` });
-      await store.commit(batch(run.id, 1, { escalations: [{ record: esc }] }));
-      const answered = {
-        ...esc,
-        status: 'answered' as const,
-        answer: 'yes',
-        answeredBy: 'bob',
-        answeredAt: 10,
-        allowCall: true,
-      };
-      await store.commit(batch(run.id, 2, { escalations: [{ record: answered, expectStatus: 'pending' }] }));
-      assert.deepEqual(await store.getEscalation(esc.id), answered);
-      await assert.rejects(
-        store.commit(batch(run.id, 3, { escalations: [{ record: answered, expectStatus: 'pending' }] })),
-        {
-          code: 'ESCALATION_NOT_PENDING',
-        },
-      );
-      assert.equal((await store.getRun(run.id))!.seq, 3);
-      assert.equal((await store.listEscalations({ status: 'pending', runId: run.id })).length, 0);
-      assert.equal((await store.listEscalations({ runId: run.id })).length, 1);
-    });
+    describe('commit', () => {
+      it('commits steps, a run patch and records atomically, in order', async () => {
+        const run = await create(store);
+        const call = newCall(run.id, 2, 0, { status: 'started', startedAt: 5 });
+        await store.commit(
+          batch(run.id, 1, {
+            steps: [step(run.id, 2, 'model_turn'), step(run.id, 3, 'decision', { decision: 'allow' })],
+            run: {
+              turns: 1,
+              usage: { inputTokens: 10, outputTokens: 5, cachedInputTokens: 2, costUsd: 0.0123 },
+              activeMs: 42,
+            },
+            toolCalls: [call],
+            audit: [
+              { at: 5, actor: 'tester', action: 'x.did', runId: run.id, target: 't', data: { ok: true } },
+            ],
+          }),
+        );
+        await store.commit(
+          batch(run.id, 3, {
+            toolCalls: [{ ...call, status: 'succeeded', result: { bytes: 1, list: ['é'] }, finishedAt: 6 }],
+            run: { status: 'succeeded', output: { summary: 'done' }, finishedAt: 7 },
+            at: 6_000,
+          }),
+        );
+        const snap = await snapshot(store, run.id);
+        assert.deepEqual(
+          snap.steps.map((s) => [s.seq, s.kind]),
+          [
+            [1, 'run_started'],
+            [2, 'model_turn'],
+            [3, 'decision'],
+            [4, 'model_turn'],
+          ],
+        );
+        assert.deepEqual(snap.run, {
+          ...run,
+          seq: 4,
+          turns: 1,
+          usage: { inputTokens: 10, outputTokens: 5, cachedInputTokens: 2, costUsd: 0.0123 },
+          activeMs: 42,
+          status: 'succeeded',
+          output: { summary: 'done' },
+          finishedAt: 7,
+          updatedAt: 6_000,
+        });
+        assert.deepEqual(snap.toolCalls, [
+          { ...call, status: 'succeeded', result: { bytes: 1, list: ['é'] }, finishedAt: 6 },
+        ]);
+        const audit = await store.listAudit({ runId: run.id });
+        assert.deepEqual(
+          audit.map((a) => [a.actor, a.action, a.data]),
+          [['tester', 'x.did', { ok: true }]],
+        );
+      });
 
-    it('lists runs newest first, filtered by role and status, limited', async () => {
-      const role = nextId('role');
-      const a = await create(store, { role, createdAt: 10, status: 'succeeded' });
-      const b = await create(store, { role, createdAt: 20, status: 'failed' });
-      const c = await create(store, { role, createdAt: 30, status: 'failed' });
-      assert.deepEqual(
-        (await store.listRuns({ role })).map((r) => r.id),
-        [c.id, b.id, a.id],
-      );
-      assert.deepEqual(
-        (await store.listRuns({ role, status: ['failed'] })).map((r) => r.id),
-        [c.id, b.id],
-      );
-      assert.deepEqual(
-        (await store.listRuns({ role, status: ['failed', 'succeeded'], limit: 2 })).map((r) => r.id),
-        [c.id, b.id],
-      );
-      assert.deepEqual(await store.listRuns({ role: 'nobody' }), []);
-    });
+      it('commits a batch with no steps: the patch applies and seq stays', async () => {
+        const run = await create(store);
+        await store.commit({
+          runId: run.id,
+          expectSeq: 1,
+          steps: [],
+          run: { status: 'cancelled' },
+          at: 7_000,
+        });
+        const after = await store.getRun(run.id);
+        assert.equal(after?.seq, 1);
+        assert.equal(after?.status, 'cancelled');
+        assert.equal(after?.updatedAt, 7_000);
+        await assert.rejects(store.commit({ runId: run.id, expectSeq: 0, steps: [], at: 1 }), {
+          code: 'STORE_CONFLICT',
+        });
+        await store.commit({ runId: run.id, expectSeq: 1, steps: [], at: 8_000 });
+        assert.equal((await store.getRun(run.id))?.updatedAt, 8_000);
+      });
 
-    it('leases: a live lease blocks others, an expired one can be claimed, steal needs the exact holder', async () => {
-      const run = await create(store);
-      assert.equal(await store.claimRun(run.id, 'w1', 1_000, 500), true);
-      assert.equal(await store.claimRun(run.id, 'w2', 1_500, 600), false);
-      assert.equal(await store.claimRun(run.id, 'w1', 2_000, 600), true); // renew
-      assert.equal(await store.claimRun(run.id, 'w2', 3_000, 2_001), true); // expired
-      assert.equal(await store.stealRun(run.id, 'w1', 'w3', 4_000), false);
-      assert.equal(await store.stealRun(run.id, 'w2', 'w3', 4_000), true);
-      assert.equal((await store.getRun(run.id))!.leaseOwner, 'w3');
-      await store.releaseRun(run.id, 'w2'); // not the holder: no effect
-      assert.equal((await store.getRun(run.id))!.leaseOwner, 'w3');
-      await store.releaseRun(run.id, 'w3');
-      const released = (await store.getRun(run.id))!;
-      assert.equal(released.leaseOwner, null);
-      assert.equal(await store.claimRun(run.id, 'w4', 5_000, 0), true);
-    });
+      it('sets patched fields back to null', async () => {
+        const run = await create(store, { leaseOwner: 'w1', leaseUntil: 10, output: { x: 1 } });
+        await store.commit(
+          batch(run.id, 1, { run: { leaseOwner: null, leaseUntil: null, output: null, error: null } }),
+        );
+        const after = await store.getRun(run.id);
+        assert.deepEqual(
+          [after?.leaseOwner, after?.leaseUntil, after?.output, after?.error],
+          [null, null, null, null],
+        );
+      });
 
-    it('stores role versions once', async () => {
-      const rec = {
-        name: nextId('role'),
-        version: 'abc',
-        spec: { tools: ['fs.read'], nested: { a: [1] } },
-        createdAt: 1,
-      };
-      await store.putRoleVersion(rec);
-      await store.putRoleVersion({ ...rec, spec: { changed: true }, createdAt: 2 });
-      assert.deepEqual(await store.getRoleVersion(rec.name, 'abc'), rec);
-      assert.equal(await store.getRoleVersion(rec.name, 'zzz'), undefined);
-    });
+      it('rejects a commit from a stale seq with STORE_CONFLICT and writes nothing from it', async () => {
+        const run = await create(store);
+        const approval = newApproval(run.id);
+        const escalation = newEscalation(run.id);
+        const call = newCall(run.id, 2, 0);
+        await store.commit(
+          batch(run.id, 1, {
+            toolCalls: [call],
+            approvals: [{ record: approval }],
+            escalations: [{ record: escalation }],
+          }),
+        );
+        const before = await snapshot(store, run.id);
+        const stale = batch(run.id, 1, {
+          steps: [step(run.id, 2, 'decision', { stale: true }), step(run.id, 3, 'decision')],
+          run: { status: 'failed', turns: 9, output: { stale: true } },
+          toolCalls: [{ ...call, status: 'succeeded', result: 'stale' }, newCall(run.id, 2, 5)],
+          approvals: [
+            { record: { ...approval, status: 'approved', decidedBy: 'stale' }, expectStatus: 'pending' },
+            { record: newApproval(run.id) },
+          ],
+          escalations: [
+            { record: { ...escalation, status: 'answered', answer: 'stale' }, expectStatus: 'pending' },
+            { record: newEscalation(run.id) },
+          ],
+          audit: [{ at: 1, actor: 'stale', action: 'stale', runId: run.id, target: null, data: {} }],
+          at: 9_999,
+        });
+        await assert.rejects(store.commit(stale), { code: 'STORE_CONFLICT' });
+        assert.deepEqual(await snapshot(store, run.id), before);
+        assert.deepEqual(await store.listAudit({ runId: run.id }), []);
+        assert.equal((await store.getApproval(approval.id))?.status, 'pending');
+        assert.equal((await store.getEscalation(escalation.id))?.status, 'pending');
+      });
 
-    it('queue: hands out queued runs and runs whose worker died, oldest first, each once', async () => {
-      const role = nextId('qrole');
-      const dead = await create(store, { role, status: 'running', leaseOwner: 'dead-worker', leaseUntil: 100, createdAt: 5 });
-      const a = await create(store, { role, status: 'queued', createdAt: 10 });
-      const b = await create(store, { role, status: 'queued', createdAt: 20 });
-      await create(store, { role, status: 'running', leaseOwner: 'live-worker', leaseUntil: 10_000, createdAt: 1 });
-      await create(store, { role, status: 'succeeded', createdAt: 2 });
-      await create(store, { role: `${role}-other`, status: 'queued', createdAt: 3 });
-      const got: string[] = [];
-      for (let i = 0; i < 4; i++) {
-        const r = await store.claimNextRun('w1', 5_000, 1_000, [role]);
-        if (r) {
-          assert.equal(r.leaseOwner, 'w1');
-          assert.equal(r.leaseUntil, 5_000);
-          got.push(r.id);
+      it('rejects a commit to a run that does not exist with STORE_CONFLICT', async () => {
+        await assert.rejects(store.commit(batch('run_missing', 0)), { code: 'STORE_CONFLICT' });
+        assert.equal(await store.loadRun('run_missing'), undefined);
+      });
+
+      it('rejects a malformed batch with INTERNAL and writes nothing: steps that skip or repeat a seq, records of another run', async () => {
+        const run = await create(store);
+        const other = await create(store);
+        const malformed: CommitBatch[] = [
+          batch(run.id, 1, { steps: [step(run.id, 3)] }),
+          batch(run.id, 1, { steps: [step(run.id, 2), step(run.id, 2)] }),
+          batch(run.id, 1, { steps: [step(other.id, 2)] }),
+          batch(run.id, 1, { toolCalls: [newCall(other.id, 2, 0)] }),
+          batch(run.id, 1, { approvals: [{ record: newApproval(other.id) }] }),
+          batch(run.id, 1, { escalations: [{ record: newEscalation(other.id) }] }),
+        ];
+        for (const b of malformed) await assert.rejects(store.commit(b), { code: 'INTERNAL' });
+        for (const id of [run.id, other.id]) {
+          const snap = await snapshot(store, id);
+          assert.equal(snap.run.seq, 1);
+          assert.equal(snap.steps.length, 1);
+          assert.deepEqual([snap.toolCalls, snap.approvals, snap.escalations], [[], [], []]);
         }
-      }
-      assert.deepEqual(got, [dead.id, a.id, b.id]);
-      assert.equal(await store.claimNextRun('w2', 9_000, 1_000, []), undefined);
+      });
+
+      it('lets exactly one of two concurrent commits at the same seq win', async () => {
+        const run = await create(store);
+        const results = await Promise.allSettled([
+          store.commit(batch(run.id, 1, { steps: [step(run.id, 2, 'decision', { who: 'a' })] })),
+          store.commit(batch(run.id, 1, { steps: [step(run.id, 2, 'decision', { who: 'b' })] })),
+        ]);
+        assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+        const loser = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+        assert.equal(loser.reason.code, 'STORE_CONFLICT');
+        const winner = results[0]!.status === 'fulfilled' ? 'a' : 'b';
+        const snap = await snapshot(store, run.id);
+        assert.equal(snap.steps.length, 2);
+        assert.deepEqual(snap.steps[1]!.data, { who: winner });
+      });
+
+      it('keeps concurrent commits to different runs independent: one failing leaves the others written', async () => {
+        const runs = await Promise.all(Array.from({ length: 8 }, () => create(store)));
+        const results = await Promise.allSettled(
+          runs.map((r, i) => store.commit(batch(r.id, i === 3 ? 0 : 1, { run: { turns: i } }))),
+        );
+        assert.deepEqual(
+          results.map((r) => r.status),
+          runs.map((_, i) => (i === 3 ? 'rejected' : 'fulfilled')),
+        );
+        for (const [i, r] of runs.entries()) {
+          const after = await store.getRun(r.id);
+          assert.equal(after?.seq, i === 3 ? 1 : 2);
+          assert.equal(after?.turns, i === 3 ? 0 : i);
+        }
+      });
+
+      it('stores an upserted record exactly as given: what a commit holds is what a reload returns', async () => {
+        const run = await create(store);
+        const call = newCall(run.id, 2, 0);
+        const approval = newApproval(run.id);
+        const escalation = newEscalation(run.id);
+        await store.commit(
+          batch(run.id, 1, {
+            toolCalls: [call],
+            approvals: [{ record: approval }],
+            escalations: [{ record: escalation }],
+          }),
+        );
+        const call2: ToolCallRecord = {
+          ...call,
+          callId: 'call_other',
+          tool: 'fs.read',
+          args: { path: 'b.txt' },
+          argsHash: 'hash2',
+          decision: 'draft',
+          reason: 'changed',
+          status: 'drafted',
+          approvalId: approval.id,
+        };
+        const approval2: ApprovalRecord = {
+          ...approval,
+          callKeys: [],
+          calls: [],
+          changeSetHash: 'csh2',
+          note: 'n',
+        };
+        const escalation2: EscalationRecord = {
+          ...escalation,
+          reason: 'changed',
+          context: { other: true },
+          callKey: call.key,
+        };
+        await store.commit(
+          batch(run.id, 2, {
+            toolCalls: [call2],
+            approvals: [{ record: approval2 }],
+            escalations: [{ record: escalation2 }],
+          }),
+        );
+        const snap = await snapshot(store, run.id);
+        assert.deepEqual(snap.toolCalls, [call2]);
+        assert.deepEqual(snap.approvals, [approval2]);
+        assert.deepEqual(snap.escalations, [escalation2]);
+      });
+
+      it('returns tool calls by step then index, approvals and escalations oldest first', async () => {
+        const run = await create(store);
+        const calls = [
+          newCall(run.id, 3, 1),
+          newCall(run.id, 2, 10),
+          newCall(run.id, 2, 2),
+          newCall(run.id, 3, 0),
+        ];
+        const approvals = [
+          newApproval(run.id, { requestedAt: 30 }),
+          newApproval(run.id, { requestedAt: 10 }),
+        ];
+        const escalations = [
+          newEscalation(run.id, { createdAt: 20 }),
+          newEscalation(run.id, { createdAt: 5 }),
+        ];
+        await store.commit(
+          batch(run.id, 1, {
+            toolCalls: calls,
+            approvals: approvals.map((record) => ({ record })),
+            escalations: escalations.map((record) => ({ record })),
+          }),
+        );
+        const snap = await snapshot(store, run.id);
+        assert.deepEqual(
+          snap.toolCalls.map((c) => [c.step, c.index]),
+          [
+            [2, 2],
+            [2, 10],
+            [3, 0],
+            [3, 1],
+          ],
+        );
+        assert.deepEqual(
+          snap.approvals.map((a) => a.requestedAt),
+          [10, 30],
+        );
+        assert.deepEqual(
+          snap.escalations.map((e) => e.createdAt),
+          [5, 20],
+        );
+      });
     });
 
-    it('queue: concurrent claimants never get the same run', async () => {
-      const role = nextId('qrole');
-      const ids = new Set<string>();
-      for (let i = 0; i < 10; i++) ids.add((await create(store, { role, status: 'queued', createdAt: 100 + i })).id);
-      const claims = await Promise.all(Array.from({ length: 20 }, (_, i) => store.claimNextRun(`w${i}`, 5_000, 1_000, [role])));
-      const claimed = claims.filter((c) => c !== undefined).map((c) => c!.id);
-      assert.equal(claimed.length, 10);
-      assert.deepEqual(new Set(claimed), ids);
+    describe('status preconditions', () => {
+      it('decides an approval only while it is pending; a second decision fails and rolls back its whole batch', async () => {
+        const run = await create(store);
+        const approval = newApproval(run.id);
+        const call = newCall(run.id, 2, 0, { status: 'drafted', decision: 'draft', approvalId: approval.id });
+        await store.commit(
+          batch(run.id, 1, {
+            toolCalls: [call],
+            approvals: [{ record: approval }],
+            run: { status: 'awaiting_approval' },
+          }),
+        );
+        assert.deepEqual(
+          (await store.listApprovals({ status: 'pending', runId: run.id })).map((a) => a.id),
+          [approval.id],
+        );
+        const approved: ApprovalRecord = {
+          ...approval,
+          status: 'approved',
+          decidedBy: 'alice',
+          decidedAt: 9,
+          note: 'ok',
+        };
+        await store.commit(
+          batch(run.id, 2, {
+            approvals: [{ record: approved, expectStatus: 'pending' }],
+            toolCalls: [{ ...call, status: 'pending' }],
+            run: { status: 'running' },
+          }),
+        );
+        assert.deepEqual(await store.getApproval(approval.id), approved);
+        const before = await snapshot(store, run.id);
+
+        const again = batch(run.id, 3, {
+          steps: [step(run.id, 4, 'approval_decided', { by: 'mallory' }), step(run.id, 5, 'run_resumed')],
+          approvals: [
+            { record: { ...approved, status: 'rejected', decidedBy: 'mallory' }, expectStatus: 'pending' },
+          ],
+          toolCalls: [{ ...call, status: 'rejected' }],
+          run: { status: 'failed' },
+          audit: [
+            { at: 1, actor: 'mallory', action: 'approval.rejected', runId: run.id, target: null, data: {} },
+          ],
+        });
+        await assert.rejects(store.commit(again), { code: 'APPROVAL_NOT_PENDING' });
+        assert.deepEqual(await snapshot(store, run.id), before);
+        assert.deepEqual(await store.getApproval(approval.id), approved);
+        assert.deepEqual(await store.listAudit({ runId: run.id }), []);
+        assert.equal((await store.listApprovals({ status: 'pending', runId: run.id })).length, 0);
+      });
+
+      it('lets exactly one of two concurrent decisions of one approval win', async () => {
+        const run = await create(store);
+        const approval = newApproval(run.id);
+        await store.commit(batch(run.id, 1, { approvals: [{ record: approval }] }));
+        const decide = (by: string) =>
+          store.commit(
+            batch(run.id, 2, {
+              approvals: [
+                {
+                  record: { ...approval, status: 'approved', decidedBy: by, decidedAt: 1 },
+                  expectStatus: 'pending',
+                },
+              ],
+            }),
+          );
+        const results = await Promise.allSettled([decide('alice'), decide('bob')]);
+        assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+        const loser = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+        assert.ok(['STORE_CONFLICT', 'APPROVAL_NOT_PENDING'].includes(loser.reason.code));
+        assert.equal((await snapshot(store, run.id)).steps.length, 3);
+      });
+
+      it('fails a precondition on an approval that does not exist', async () => {
+        const run = await create(store);
+        await assert.rejects(
+          store.commit(
+            batch(run.id, 1, { approvals: [{ record: newApproval(run.id), expectStatus: 'pending' }] }),
+          ),
+          { code: 'APPROVAL_NOT_PENDING' },
+        );
+        assert.equal((await store.getRun(run.id))?.seq, 1);
+      });
+
+      it('answers an escalation only while it is pending; a second answer fails and rolls back its whole batch', async () => {
+        const run = await create(store);
+        const held = newCall(run.id, 2, 0, { status: 'held', decision: 'escalate' });
+        const esc = newEscalation(run.id, { callKey: held.key });
+        await store.commit(
+          batch(run.id, 1, {
+            toolCalls: [{ ...held, escalationId: esc.id }],
+            escalations: [{ record: esc }],
+            run: { status: 'escalated' },
+          }),
+        );
+        assert.deepEqual(
+          (await store.listEscalations({ status: 'pending', runId: run.id })).map((e) => e.id),
+          [esc.id],
+        );
+        const answered: EscalationRecord = {
+          ...esc,
+          status: 'answered',
+          answer: 'yes',
+          answeredBy: 'bob',
+          answeredAt: 10,
+          allowCall: true,
+        };
+        await store.commit(
+          batch(run.id, 2, {
+            escalations: [{ record: answered, expectStatus: 'pending' }],
+            run: { status: 'running' },
+          }),
+        );
+        assert.deepEqual(await store.getEscalation(esc.id), answered);
+        const before = await snapshot(store, run.id);
+        await assert.rejects(
+          store.commit(
+            batch(run.id, 3, {
+              steps: [step(run.id, 4, 'escalation_answered', { by: 'eve' })],
+              escalations: [
+                { record: { ...answered, answer: 'no', answeredBy: 'eve' }, expectStatus: 'pending' },
+              ],
+              toolCalls: [{ ...held, status: 'answered', result: 'no' }],
+              run: { status: 'failed', grant: { steps: 100, costUsd: 100, seconds: 100 } },
+            }),
+          ),
+          { code: 'ESCALATION_NOT_PENDING' },
+        );
+        assert.deepEqual(await snapshot(store, run.id), before);
+        assert.deepEqual(await store.getEscalation(esc.id), answered);
+        assert.equal((await store.listEscalations({ status: 'pending', runId: run.id })).length, 0);
+        assert.equal((await store.listEscalations({ runId: run.id })).length, 1);
+      });
     });
 
-    it('remembers webhook signatures to refuse replays, and forgets old ones', async () => {
-      const sig = nextId('sig');
-      assert.equal(await store.rememberSignature(sig, 1_000, 0), true);
-      assert.equal(await store.rememberSignature(sig, 1_500, 0), false);
-      assert.equal(await store.rememberSignature(sig, 9_000, 5_000), true);
+    describe('listing', () => {
+      it('lists runs newest first (ties by id, descending), filtered by role and statuses, limited', async () => {
+        const role = nextId('role');
+        const a = await create(store, { role, createdAt: 10, status: 'succeeded' });
+        const b = await create(store, { role, createdAt: 20, status: 'failed' });
+        const c = await create(store, { role, createdAt: 30, status: 'failed' });
+        const d1 = await create(store, { role, createdAt: 40, status: 'queued', id: `${nextId('run')}_a` });
+        const d2 = await create(store, {
+          role,
+          createdAt: 40,
+          status: 'queued',
+          id: `${d1.id.slice(0, -2)}_b`,
+        });
+        await create(store, { role: `${role}-other`, createdAt: 50, status: 'failed' });
+        const ids = async (filter: Parameters<Store['listRuns']>[0]) =>
+          (await store.listRuns(filter)).map((r) => r.id);
+        assert.deepEqual(await ids({ role }), [d2.id, d1.id, c.id, b.id, a.id]);
+        assert.deepEqual(await ids({ role, status: ['failed'] }), [c.id, b.id]);
+        assert.deepEqual(await ids({ role, status: ['failed', 'succeeded'] }), [c.id, b.id, a.id]);
+        assert.deepEqual(await ids({ role, status: ['failed', 'succeeded'], limit: 2 }), [c.id, b.id]);
+        assert.deepEqual(await ids({ role, status: [] }), [d2.id, d1.id, c.id, b.id, a.id]);
+        assert.deepEqual(await ids({ role, status: ['cancelled'] }), []);
+        assert.deepEqual(await ids({ role: 'nobody' }), []);
+        const all = await store.listRuns({ status: ['failed'] });
+        assert.ok(all.every((r) => r.status === 'failed'));
+        assert.ok(all.some((r) => r.role === `${role}-other`));
+        assert.deepEqual(await store.listRuns({ role, limit: 1 }), [d2]);
+      });
+
+      it('lists at most 100 runs when no limit is given', async () => {
+        const role = nextId('role');
+        for (let i = 0; i < 101; i++) await create(store, { role, createdAt: i });
+        const runs = await store.listRuns({ role });
+        assert.equal(runs.length, 100);
+        assert.equal(runs[0]!.createdAt, 100);
+        assert.ok((await store.listRuns()).length <= 100);
+      });
+
+      it('lists approvals and escalations oldest first, filtered by status and run', async () => {
+        const r1 = await create(store);
+        const r2 = await create(store);
+        const a1 = newApproval(r1.id, { requestedAt: 50 });
+        const a2 = newApproval(r1.id, { requestedAt: 40, status: 'approved' });
+        const a3 = newApproval(r2.id, { requestedAt: 45 });
+        const e1 = newEscalation(r1.id, { createdAt: 50 });
+        const e2 = newEscalation(r2.id, { createdAt: 40 });
+        const e3 = newEscalation(r2.id, { createdAt: 45, status: 'cancelled' });
+        await store.commit(
+          batch(r1.id, 1, { approvals: [{ record: a1 }, { record: a2 }], escalations: [{ record: e1 }] }),
+        );
+        await store.commit(
+          batch(r2.id, 1, { approvals: [{ record: a3 }], escalations: [{ record: e2 }, { record: e3 }] }),
+        );
+        const ids = (xs: { id: string }[]) => xs.map((x) => x.id);
+        assert.deepEqual(ids(await store.listApprovals({ runId: r1.id })), [a2.id, a1.id]);
+        assert.deepEqual(ids(await store.listApprovals({ runId: r1.id, status: 'pending' })), [a1.id]);
+        const pending = ids(await store.listApprovals({ status: 'pending' }));
+        assert.ok(pending.indexOf(a3.id) < pending.indexOf(a1.id));
+        assert.ok(!pending.includes(a2.id));
+        const everything = ids(await store.listApprovals());
+        assert.ok([a1.id, a2.id, a3.id].every((id) => everything.includes(id)));
+        assert.deepEqual(ids(await store.listEscalations({ runId: r2.id })), [e2.id, e3.id]);
+        assert.deepEqual(ids(await store.listEscalations({ runId: r2.id, status: 'cancelled' })), [e3.id]);
+        const open = ids(await store.listEscalations({ status: 'pending' }));
+        assert.ok(open.indexOf(e2.id) < open.indexOf(e1.id));
+        assert.ok(!open.includes(e3.id));
+        const allEsc = ids(await store.listEscalations());
+        assert.ok([e1.id, e2.id, e3.id].every((id) => allEsc.includes(id)));
+      });
+
+      it('lists audit events of a run in the order they were written, limited', async () => {
+        const run = await create(store);
+        const other = await create(store);
+        const event = (action: string, runId: string | null) => ({
+          at: 1,
+          actor: 'tester',
+          action,
+          runId,
+          target: null,
+          data: { action },
+        });
+        await store.commit(batch(run.id, 1, { audit: [event('one', run.id), event('two', run.id)] }));
+        await store.commit(
+          batch(other.id, 1, { audit: [event('elsewhere', other.id), event('global', null)] }),
+        );
+        await store.commit(batch(run.id, 2, { audit: [event('three', run.id)] }));
+        const listed = await store.listAudit({ runId: run.id });
+        assert.deepEqual(
+          listed.map((a) => a.action),
+          ['one', 'two', 'three'],
+        );
+        assert.ok(listed[0]!.id < listed[1]!.id && listed[1]!.id < listed[2]!.id);
+        assert.deepEqual(
+          (await store.listAudit({ runId: run.id, limit: 2 })).map((a) => a.action),
+          ['one', 'two'],
+        );
+        const all = await store.listAudit({ limit: 100_000 });
+        assert.ok(all.some((a) => a.action === 'global' && a.runId === null));
+        assert.ok(all.every((a, i) => i === 0 || all[i - 1]!.id < a.id));
+      });
+    });
+
+    describe('leases', () => {
+      it('a live lease blocks others, the holder renews, an expired one can be claimed', async () => {
+        const run = await create(store);
+        assert.equal(await store.claimRun(run.id, 'w1', 1_000, 500), true);
+        assert.equal(await store.claimRun(run.id, 'w2', 1_500, 600), false);
+        assert.equal((await store.getRun(run.id))?.leaseOwner, 'w1');
+        assert.equal(await store.claimRun(run.id, 'w1', 2_000, 600), true); // renew
+        assert.equal((await store.getRun(run.id))?.leaseUntil, 2_000);
+        assert.equal(await store.claimRun(run.id, 'w2', 3_000, 1_999), false); // still live
+        assert.equal(await store.claimRun(run.id, 'w2', 3_000, 2_001), true); // expired
+        const after = await store.getRun(run.id);
+        assert.deepEqual([after?.leaseOwner, after?.leaseUntil], ['w2', 3_000]);
+        assert.equal(await store.claimRun('run_missing', 'w1', 1, 0), false);
+      });
+
+      it('steals only from the exact previous owner', async () => {
+        const run = await create(store);
+        assert.equal(await store.claimRun(run.id, 'w2', 10_000, 0), true);
+        assert.equal(await store.stealRun(run.id, 'w1', 'w3', 4_000), false);
+        assert.equal((await store.getRun(run.id))?.leaseOwner, 'w2');
+        assert.equal(await store.stealRun(run.id, 'w2', 'w3', 4_000), true);
+        const after = await store.getRun(run.id);
+        assert.deepEqual([after?.leaseOwner, after?.leaseUntil], ['w3', 4_000]);
+        assert.equal(await store.stealRun(run.id, 'w2', 'w4', 5_000), false); // w2 no longer holds it
+        const free = await create(store);
+        assert.equal(await store.stealRun(free.id, 'w1', 'w3', 4_000), false); // nobody to steal from
+      });
+
+      it("releases only the holder's lease; a released run can be claimed by anyone", async () => {
+        const run = await create(store);
+        assert.equal(await store.claimRun(run.id, 'w3', 10_000, 0), true);
+        await store.releaseRun(run.id, 'w2'); // not the holder: no effect
+        assert.equal((await store.getRun(run.id))?.leaseOwner, 'w3');
+        await store.releaseRun(run.id, 'w3');
+        const released = await store.getRun(run.id);
+        assert.deepEqual([released?.leaseOwner, released?.leaseUntil], [null, null]);
+        assert.equal(await store.claimRun(run.id, 'w4', 5_000, 0), true);
+        await store.releaseRun('run_missing', 'w4'); // nothing to release: no error
+      });
+
+      it('lets exactly one of several concurrent claimants take a free run', async () => {
+        const run = await create(store);
+        const results = await Promise.all(
+          ['a', 'b', 'c', 'd'].map((w) => store.claimRun(run.id, w, 10_000, 0)),
+        );
+        assert.equal(results.filter(Boolean).length, 1);
+      });
+    });
+
+    describe('queue and webhook signatures', () => {
+      it('hands out queued runs and runs whose worker died, oldest first, each once', async () => {
+        const role = nextId('qrole');
+        const dead = await create(store, {
+          role,
+          status: 'running',
+          leaseOwner: 'dead-worker',
+          leaseUntil: 100,
+          createdAt: 5,
+        });
+        const a = await create(store, { role, status: 'queued', createdAt: 10 });
+        const b = await create(store, { role, status: 'queued', createdAt: 20 });
+        await create(store, {
+          role,
+          status: 'running',
+          leaseOwner: 'live-worker',
+          leaseUntil: 10_000,
+          createdAt: 1,
+        });
+        await create(store, { role, status: 'succeeded', createdAt: 2 });
+        await create(store, { role: `${role}-other`, status: 'queued', createdAt: 3 });
+        const got: string[] = [];
+        for (let i = 0; i < 4; i++) {
+          const r = await store.claimNextRun('w1', 5_000, 1_000, [role]);
+          if (r) {
+            assert.equal(r.leaseOwner, 'w1');
+            assert.equal(r.leaseUntil, 5_000);
+            got.push(r.id);
+          }
+        }
+        assert.deepEqual(got, [dead.id, a.id, b.id]);
+        assert.equal(await store.claimNextRun('w2', 9_000, 1_000, []), undefined);
+      });
+
+      it('never gives the same run to two concurrent claimants', async () => {
+        const role = nextId('qrole');
+        const ids = new Set<string>();
+        for (let i = 0; i < 10; i++)
+          ids.add((await create(store, { role, status: 'queued', createdAt: 100 + i })).id);
+        const claims = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => store.claimNextRun(`w${i}`, 5_000, 1_000, [role])),
+        );
+        const claimed = claims.filter((c) => c !== undefined).map((c) => c!.id);
+        assert.equal(claimed.length, 10);
+        assert.deepEqual(new Set(claimed), ids);
+      });
+
+      it('remembers webhook signatures to refuse replays, and forgets old ones', async () => {
+        const sig = nextId('sig');
+        assert.equal(await store.rememberSignature(sig, 1_000, 0), true);
+        assert.equal(await store.rememberSignature(sig, 1_500, 0), false);
+        assert.equal(await store.rememberSignature(sig, 9_000, 5_000), true);
+      });
     });
 
     it('keeps everything across a reopen', async (t) => {
@@ -420,13 +1001,35 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         t.skip('this fixture cannot reopen');
         return;
       }
-      const run = await create(store);
-      await store.commit(batch(run.id, 1, { toolCalls: [newCall(run.id, 2, 0)] }));
+      const run = await create(store, { idempotencyKey: nextId('key') });
+      const approval = newApproval(run.id);
+      const escalation = newEscalation(run.id);
+      await store.commit(
+        batch(run.id, 1, {
+          toolCalls: [newCall(run.id, 2, 0, { args: { text: AWKWARD } })],
+          approvals: [{ record: approval }],
+          escalations: [{ record: escalation }],
+          audit: [{ at: 1, actor: 'a', action: 'persisted', runId: run.id, target: null, data: { x: 1 } }],
+          run: { turns: 3, output: { text: AWKWARD } },
+        }),
+      );
+      const role = { name: nextId('role'), version: 'v', spec: { s: AWKWARD }, createdAt: 1 };
+      await store.putRoleVersion(role);
+      const before = await snapshot(store, run.id);
       store = await fx.reopen();
       await store.init();
-      const snap = (await store.loadRun(run.id))!;
-      assert.equal(snap.run.seq, 2);
-      assert.equal(snap.toolCalls.length, 1);
+      assert.deepEqual(await snapshot(store, run.id), before);
+      assert.deepEqual(await store.getRoleVersion(role.name, 'v'), role);
+      assert.deepEqual(
+        (await store.listAudit({ runId: run.id })).map((a) => a.action),
+        ['persisted'],
+      );
+      // The fence and the idempotency key survive too.
+      await assert.rejects(store.commit(batch(run.id, 1)), { code: 'STORE_CONFLICT' });
+      await store.commit(batch(run.id, 2));
+      const dup = newRun({ idempotencyKey: run.idempotencyKey });
+      const res = await store.createRun(dup, { steps: [step(dup.id, 1, 'run_started')], at: 1 });
+      assert.deepEqual([res.created, res.run.id], [false, run.id]);
     });
   });
 }

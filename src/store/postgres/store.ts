@@ -17,6 +17,7 @@ import type {
   RunSnapshot,
   Store,
 } from '../types.js';
+import { checkBatchShape } from '../sqlite/commit.js';
 import { migrations } from './migrations.js';
 
 export interface PostgresStoreOptions {
@@ -224,6 +225,7 @@ export class PostgresStore implements Store {
     run: RunRecord,
     init: Omit<CommitBatch, 'runId' | 'expectSeq' | 'run'>,
   ): Promise<{ run: RunRecord; created: boolean }> {
+    checkBatchShape(run.id, 0, { ...init, runId: run.id });
     return this.tx('creating a run', async (c) => {
       const inserted = await c.query(
         `INSERT INTO runs (id, role, role_version, model, status, input, output, error, seq, turns, usage, active_ms, grant_json,
@@ -338,6 +340,8 @@ export class PostgresStore implements Store {
   }
 
   async commit(batch: CommitBatch): Promise<void> {
+    // A malformed batch is a caller's bug, refused loudly before any write.
+    checkBatchShape(batch.runId, batch.expectSeq, batch);
     await this.tx('committing a step', async (c) => {
       const patch = (batch.run ?? {}) as Record<string, unknown>;
       const keys = Object.keys(patch).filter((k) => patch[k] !== undefined) as (keyof RunPatch)[];
@@ -383,7 +387,8 @@ export class PostgresStore implements Store {
       await c.query(
         `INSERT INTO tool_calls (key, run_id, step, idx, call_id, tool, args, args_hash, decision, reason, status, result, is_error, approval_id, escalation_id, started_at, finished_at)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)
-         ON CONFLICT (run_id, step, idx) DO UPDATE SET decision = excluded.decision, reason = excluded.reason, status = excluded.status,
+         ON CONFLICT (run_id, step, idx) DO UPDATE SET key = excluded.key, call_id = excluded.call_id, tool = excluded.tool,
+           args = excluded.args, args_hash = excluded.args_hash, decision = excluded.decision, reason = excluded.reason, status = excluded.status,
            result = excluded.result, is_error = excluded.is_error, approval_id = excluded.approval_id, escalation_id = excluded.escalation_id,
            started_at = excluded.started_at, finished_at = excluded.finished_at`,
         [
@@ -412,7 +417,9 @@ export class PostgresStore implements Store {
         await c.query(
           `INSERT INTO approvals (id, run_id, role, role_version, autonomy, status, call_keys, change_set_hash, calls, requested_at, decided_at, decided_by, note)
            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
-           ON CONFLICT (id) DO UPDATE SET status = excluded.status, decided_at = excluded.decided_at, decided_by = excluded.decided_by, note = excluded.note`,
+           ON CONFLICT (id) DO UPDATE SET role = excluded.role, role_version = excluded.role_version, autonomy = excluded.autonomy,
+             status = excluded.status, call_keys = excluded.call_keys, change_set_hash = excluded.change_set_hash, calls = excluded.calls,
+             requested_at = excluded.requested_at, decided_at = excluded.decided_at, decided_by = excluded.decided_by, note = excluded.note`,
           [
             a.id,
             a.runId,
@@ -446,8 +453,10 @@ export class PostgresStore implements Store {
         await c.query(
           `INSERT INTO escalations (id, run_id, role, category, reason, missing, source, call_key, context, status, answer, answered_by, answered_at, allow_call, created_at)
            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)
-           ON CONFLICT (id) DO UPDATE SET status = excluded.status, answer = excluded.answer, answered_by = excluded.answered_by,
-             answered_at = excluded.answered_at, allow_call = excluded.allow_call`,
+           ON CONFLICT (id) DO UPDATE SET role = excluded.role, category = excluded.category, reason = excluded.reason,
+             missing = excluded.missing, source = excluded.source, call_key = excluded.call_key, context = excluded.context,
+             status = excluded.status, answer = excluded.answer, answered_by = excluded.answered_by,
+             answered_at = excluded.answered_at, allow_call = excluded.allow_call, created_at = excluded.created_at`,
           [
             e.id,
             e.runId,

@@ -1,1 +1,2 @@
-export { openSqliteStore, SqliteStore, type SqliteStoreOptions } from './store.js';
+export type { SqliteStoreOptions } from './open.js';
+export { openSqliteStore, SqliteStore } from './store.js';

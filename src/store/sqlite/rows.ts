@@ -1,9 +1,12 @@
-// Mapping between SQLite rows and the Store's records. JSON columns are TEXT; booleans are 0/1.
+// Mapping between the Store's records and SQLite rows. JSON values are TEXT, booleans 0/1, times epoch
+// milliseconds. Writes bind positional values (binding named parameters costs more than the statement).
 import type {
   ApprovalRecord,
   AuditEvent,
   EscalationRecord,
+  NewAuditEvent,
   RoleVersionRecord,
+  RunPatch,
   RunRecord,
   StepRecord,
   ToolCallRecord,
@@ -11,32 +14,58 @@ import type {
 
 export type Row = Record<string, unknown>;
 
-const parse = (v: unknown): unknown => (v === null || v === undefined ? null : JSON.parse(v as string));
 const json = (v: unknown): string => JSON.stringify(v === undefined ? null : v);
 const jsonOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+const parse = (v: unknown): unknown => (v === null || v === undefined ? null : JSON.parse(v as string));
+const text = (v: unknown): string | null => (v as string | null) ?? null;
+const int = (v: unknown): number | null => (v as number | null) ?? null;
 
-export function runToRow(r: RunRecord): Row {
-  return {
-    id: r.id,
-    role: r.role,
-    role_version: r.roleVersion,
-    model: r.model,
-    status: r.status,
-    input: json(r.input),
-    output: jsonOrNull(r.output),
-    error: jsonOrNull(r.error),
-    seq: r.seq,
-    turns: r.turns,
-    usage: json(r.usage),
-    active_ms: r.activeMs,
-    grant_json: json(r.grant),
-    idempotency_key: r.idempotencyKey,
-    lease_owner: r.leaseOwner,
-    lease_until: r.leaseUntil,
-    created_at: r.createdAt,
-    updated_at: r.updatedAt,
-    finished_at: r.finishedAt,
-  };
+// ── runs ──
+
+export const RUN_COLUMNS = [
+  'id',
+  'role',
+  'role_version',
+  'model',
+  'status',
+  'input',
+  'output',
+  'error',
+  'seq',
+  'turns',
+  'usage',
+  'active_ms',
+  'grant_json',
+  'idempotency_key',
+  'lease_owner',
+  'lease_until',
+  'created_at',
+  'updated_at',
+  'finished_at',
+] as const;
+
+export function runValues(r: RunRecord): unknown[] {
+  return [
+    r.id,
+    r.role,
+    r.roleVersion,
+    r.model,
+    r.status,
+    json(r.input),
+    jsonOrNull(r.output),
+    jsonOrNull(r.error),
+    r.seq,
+    r.turns,
+    json(r.usage),
+    r.activeMs,
+    json(r.grant),
+    r.idempotencyKey,
+    r.leaseOwner,
+    r.leaseUntil,
+    r.createdAt,
+    r.updatedAt,
+    r.finishedAt,
+  ];
 }
 
 export function rowToRun(row: Row): RunRecord {
@@ -54,28 +83,45 @@ export function rowToRun(row: Row): RunRecord {
     usage: parse(row.usage) as RunRecord['usage'],
     activeMs: row.active_ms as number,
     grant: parse(row.grant_json) as RunRecord['grant'],
-    idempotencyKey: (row.idempotency_key as string | null) ?? null,
-    leaseOwner: (row.lease_owner as string | null) ?? null,
-    leaseUntil: (row.lease_until as number | null) ?? null,
+    idempotencyKey: text(row.idempotency_key),
+    leaseOwner: text(row.lease_owner),
+    leaseUntil: int(row.lease_until),
     createdAt: row.created_at as number,
     updatedAt: row.updated_at as number,
-    finishedAt: (row.finished_at as number | null) ?? null,
+    finishedAt: int(row.finished_at),
   };
 }
 
-/** RunPatch field → column, and how its value is stored. */
-export const PATCH_COLUMNS: Record<string, { column: string; encode: (v: unknown) => unknown }> = {
-  status: { column: 'status', encode: (v) => v },
-  output: { column: 'output', encode: jsonOrNull },
-  error: { column: 'error', encode: jsonOrNull },
-  turns: { column: 'turns', encode: (v) => v },
-  usage: { column: 'usage', encode: json },
-  activeMs: { column: 'active_ms', encode: (v) => v },
-  grant: { column: 'grant_json', encode: json },
-  finishedAt: { column: 'finished_at', encode: (v) => v },
-  leaseOwner: { column: 'lease_owner', encode: (v) => v },
-  leaseUntil: { column: 'lease_until', encode: (v) => v },
-};
+/**
+ * The RunPatch fields in a fixed order, each with its column and encoding. A patch is identified by the
+ * bit mask of the fields it sets; the UPDATE statement for each mask is prepared once.
+ */
+export const PATCH_FIELDS: readonly {
+  field: keyof RunPatch;
+  column: string;
+  encode: (v: unknown) => unknown;
+}[] = [
+  { field: 'status', column: 'status', encode: (v) => v },
+  { field: 'output', column: 'output', encode: jsonOrNull },
+  { field: 'error', column: 'error', encode: jsonOrNull },
+  { field: 'turns', column: 'turns', encode: (v) => v },
+  { field: 'usage', column: 'usage', encode: json },
+  { field: 'activeMs', column: 'active_ms', encode: (v) => v },
+  { field: 'grant', column: 'grant_json', encode: json },
+  { field: 'finishedAt', column: 'finished_at', encode: (v) => v },
+  { field: 'leaseOwner', column: 'lease_owner', encode: (v) => v },
+  { field: 'leaseUntil', column: 'lease_until', encode: (v) => v },
+];
+
+export const PATCH_BIT: Readonly<Record<string, number>> = Object.fromEntries(
+  PATCH_FIELDS.map((f, i) => [f.field, 1 << i]),
+);
+
+// ── steps ──
+
+export function stepValues(s: StepRecord): unknown[] {
+  return [s.runId, s.seq, s.kind, s.at, json(s.data)];
+}
 
 export function rowToStep(row: Row): StepRecord {
   return {
@@ -87,13 +133,35 @@ export function rowToStep(row: Row): StepRecord {
   };
 }
 
-/** The tool_calls columns in table order, for positional binding. */
+// ── tool calls ──
+
+/** Identity first: (run_id, step, idx) is the primary key, and `key` is `<runId>:<step>:<index>`. */
+export const TOOL_CALL_COLUMNS = [
+  'run_id',
+  'step',
+  'idx',
+  'key',
+  'call_id',
+  'tool',
+  'args',
+  'args_hash',
+  'decision',
+  'reason',
+  'status',
+  'result',
+  'is_error',
+  'approval_id',
+  'escalation_id',
+  'started_at',
+  'finished_at',
+] as const;
+
 export function toolCallValues(c: ToolCallRecord): unknown[] {
   return [
-    c.key,
     c.runId,
     c.step,
     c.index,
+    c.key,
     c.callId,
     c.tool,
     json(c.args),
@@ -125,29 +193,50 @@ export function rowToToolCall(row: Row): ToolCallRecord {
     status: row.status as ToolCallRecord['status'],
     result: parse(row.result),
     isError: row.is_error === 1,
-    approvalId: (row.approval_id as string | null) ?? null,
-    escalationId: (row.escalation_id as string | null) ?? null,
-    startedAt: (row.started_at as number | null) ?? null,
-    finishedAt: (row.finished_at as number | null) ?? null,
+    approvalId: text(row.approval_id),
+    escalationId: text(row.escalation_id),
+    startedAt: int(row.started_at),
+    finishedAt: int(row.finished_at),
   };
 }
 
-export function approvalToRow(a: ApprovalRecord): Row {
-  return {
-    id: a.id,
-    run_id: a.runId,
-    role: a.role,
-    role_version: a.roleVersion,
-    autonomy: a.autonomy,
-    status: a.status,
-    call_keys: json(a.callKeys),
-    change_set_hash: a.changeSetHash,
-    calls: json(a.calls),
-    requested_at: a.requestedAt,
-    decided_at: a.decidedAt,
-    decided_by: a.decidedBy,
-    note: a.note,
-  };
+// ── approvals ──
+
+/**
+ * Every approvals column but `id`, in binding order. Values list them and then `id`, so one array serves
+ * both the upsert (`INSERT (...columns, id)`) and the conditional `UPDATE ... WHERE id = ? AND status = ?`.
+ */
+export const APPROVAL_COLUMNS = [
+  'run_id',
+  'role',
+  'role_version',
+  'autonomy',
+  'status',
+  'call_keys',
+  'change_set_hash',
+  'calls',
+  'requested_at',
+  'decided_at',
+  'decided_by',
+  'note',
+] as const;
+
+export function approvalValues(a: ApprovalRecord): unknown[] {
+  return [
+    a.runId,
+    a.role,
+    a.roleVersion,
+    a.autonomy,
+    a.status,
+    json(a.callKeys),
+    a.changeSetHash,
+    json(a.calls),
+    a.requestedAt,
+    a.decidedAt,
+    a.decidedBy,
+    a.note,
+    a.id,
+  ];
 }
 
 export function rowToApproval(row: Row): ApprovalRecord {
@@ -162,30 +251,50 @@ export function rowToApproval(row: Row): ApprovalRecord {
     changeSetHash: row.change_set_hash as string,
     calls: parse(row.calls) as ApprovalRecord['calls'],
     requestedAt: row.requested_at as number,
-    decidedAt: (row.decided_at as number | null) ?? null,
-    decidedBy: (row.decided_by as string | null) ?? null,
-    note: (row.note as string | null) ?? null,
+    decidedAt: int(row.decided_at),
+    decidedBy: text(row.decided_by),
+    note: text(row.note),
   };
 }
 
-export function escalationToRow(e: EscalationRecord): Row {
-  return {
-    id: e.id,
-    run_id: e.runId,
-    role: e.role,
-    category: e.category,
-    reason: e.reason,
-    missing: e.missing,
-    source: e.source,
-    call_key: e.callKey,
-    context: json(e.context),
-    status: e.status,
-    answer: e.answer,
-    answered_by: e.answeredBy,
-    answered_at: e.answeredAt,
-    allow_call: e.allowCall ? 1 : 0,
-    created_at: e.createdAt,
-  };
+// ── escalations ──
+
+/** Every escalations column but `id`, in binding order; values end with `id` (as for approvals). */
+export const ESCALATION_COLUMNS = [
+  'run_id',
+  'role',
+  'category',
+  'reason',
+  'missing',
+  'source',
+  'call_key',
+  'context',
+  'status',
+  'answer',
+  'answered_by',
+  'answered_at',
+  'allow_call',
+  'created_at',
+] as const;
+
+export function escalationValues(e: EscalationRecord): unknown[] {
+  return [
+    e.runId,
+    e.role,
+    e.category,
+    e.reason,
+    e.missing,
+    e.source,
+    e.callKey,
+    json(e.context),
+    e.status,
+    e.answer,
+    e.answeredBy,
+    e.answeredAt,
+    e.allowCall ? 1 : 0,
+    e.createdAt,
+    e.id,
+  ];
 }
 
 export function rowToEscalation(row: Row): EscalationRecord {
@@ -195,17 +304,23 @@ export function rowToEscalation(row: Row): EscalationRecord {
     role: row.role as string,
     category: row.category as EscalationRecord['category'],
     reason: row.reason as string,
-    missing: (row.missing as string | null) ?? null,
+    missing: text(row.missing),
     source: row.source as EscalationRecord['source'],
-    callKey: (row.call_key as string | null) ?? null,
+    callKey: text(row.call_key),
     context: parse(row.context) as Record<string, unknown>,
     status: row.status as EscalationRecord['status'],
-    answer: (row.answer as string | null) ?? null,
-    answeredBy: (row.answered_by as string | null) ?? null,
-    answeredAt: (row.answered_at as number | null) ?? null,
+    answer: text(row.answer),
+    answeredBy: text(row.answered_by),
+    answeredAt: int(row.answered_at),
     allowCall: row.allow_call === 1,
     createdAt: row.created_at as number,
   };
+}
+
+// ── audit, role versions ──
+
+export function auditValues(a: NewAuditEvent): unknown[] {
+  return [a.at, a.actor, a.action, a.runId, a.target, json(a.data)];
 }
 
 export function rowToAudit(row: Row): AuditEvent {
@@ -214,10 +329,14 @@ export function rowToAudit(row: Row): AuditEvent {
     at: row.at as number,
     actor: row.actor as string,
     action: row.action as string,
-    runId: (row.run_id as string | null) ?? null,
-    target: (row.target as string | null) ?? null,
+    runId: text(row.run_id),
+    target: text(row.target),
     data: parse(row.data) as Record<string, unknown>,
   };
+}
+
+export function roleVersionValues(r: RoleVersionRecord): unknown[] {
+  return [r.name, r.version, json(r.spec), r.createdAt];
 }
 
 export function rowToRoleVersion(row: Row): RoleVersionRecord {
@@ -228,5 +347,3 @@ export function rowToRoleVersion(row: Row): RoleVersionRecord {
     createdAt: row.created_at as number,
   };
 }
-
-export const encode = { json, jsonOrNull };

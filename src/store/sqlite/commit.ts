@@ -1,0 +1,143 @@
+// Writing one batch: the fenced run update, then the steps and records, all inside the caller's
+// transaction (or savepoint). Every check throws, so the caller's rollback undoes whatever ran before it.
+import { NightshiftError } from '../../errors.js';
+import type { CommitBatch, RunRecord } from '../types.js';
+import {
+  approvalValues,
+  auditValues,
+  escalationValues,
+  PATCH_BIT,
+  PATCH_FIELDS,
+  type Row,
+  rowToRun,
+  runValues,
+  stepValues,
+  toolCallValues,
+} from './rows.js';
+import type { Statements } from './statements.js';
+
+type Records = Omit<CommitBatch, 'expectSeq' | 'run' | 'at'>;
+
+/**
+ * A batch that could never be right (a bug in the caller, not a race): steps that do not continue
+ * `expectSeq`, or records of another run. INTERNAL rather than STORE_CONFLICT, because the engine treats
+ * a conflict as "another worker took the run" and stops quietly; a malformed batch must be loud.
+ */
+export function checkBatchShape(runId: string, expectSeq: number, records: Records): void {
+  const { steps } = records;
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i]!;
+    if (s.seq !== expectSeq + i + 1 || s.runId !== runId) {
+      throw new NightshiftError(
+        'INTERNAL',
+        `malformed batch for run ${runId}: step ${i} is seq ${s.seq} of run ${s.runId}, expected seq ${expectSeq + i + 1} of run ${runId}`,
+      );
+    }
+  }
+  const foreign =
+    records.toolCalls?.find((c) => c.runId !== runId)?.key ??
+    records.approvals?.find((a) => a.record.runId !== runId)?.record.id ??
+    records.escalations?.find((e) => e.record.runId !== runId)?.record.id;
+  if (foreign !== undefined) {
+    throw new NightshiftError(
+      'INTERNAL',
+      `malformed batch for run ${runId}: record ${foreign} belongs to another run`,
+    );
+  }
+}
+
+export function commitBatch(s: Statements, batch: CommitBatch): void {
+  checkBatchShape(batch.runId, batch.expectSeq, batch);
+  let mask = 0;
+  const patch = batch.run as Record<string, unknown> | undefined;
+  if (patch) {
+    for (const field in patch) {
+      if (patch[field] === undefined) continue;
+      const bit = PATCH_BIT[field];
+      if (bit === undefined) throw new NightshiftError('INTERNAL', `unknown run patch field '${field}'`);
+      mask |= bit;
+    }
+  }
+  const values: unknown[] = [batch.expectSeq + batch.steps.length, batch.at];
+  if (mask !== 0) {
+    for (let i = 0; i < PATCH_FIELDS.length; i++) {
+      if (mask & (1 << i)) {
+        const f = PATCH_FIELDS[i]!;
+        values.push(f.encode(patch![f.field]));
+      }
+    }
+  }
+  values.push(batch.runId, batch.expectSeq);
+  // The fence: this UPDATE is the batch's first write, and it matches only while the run is still at
+  // expectSeq. SQLite serialises writers, so of two batches at the same seq exactly one matches.
+  if (s.runUpdate(mask).run(values).changes !== 1) {
+    throw new NightshiftError(
+      'STORE_CONFLICT',
+      `run ${batch.runId} is not at seq ${batch.expectSeq} (another worker advanced it, or it does not exist); nothing from this batch was written`,
+    );
+  }
+  writeRecords(s, batch);
+}
+
+/** Inserts a run with its first steps and records; an existing idempotency key wins and nothing is written. */
+export function createRun(
+  s: Statements,
+  run: RunRecord,
+  init: Omit<CommitBatch, 'runId' | 'expectSeq' | 'run'>,
+): { run: RunRecord; created: boolean } {
+  checkBatchShape(run.id, 0, { ...init, runId: run.id });
+  if (init.steps.length !== run.seq) {
+    throw new NightshiftError(
+      'INTERNAL',
+      `createRun: run ${run.id} has seq ${run.seq} but ${init.steps.length} initial steps`,
+    );
+  }
+  if (s.insertRun.run(runValues(run)).changes === 0) {
+    const existing = s.runByIdempotencyKey.get(run.idempotencyKey) as Row | undefined;
+    if (!existing)
+      throw new NightshiftError('INTERNAL', `createRun: run ${run.id} was neither inserted nor found`);
+    return { run: rowToRun(existing), created: false };
+  }
+  writeRecords(s, { ...init, runId: run.id });
+  return { run, created: true };
+}
+
+function writeRecords(s: Statements, r: Records): void {
+  for (const step of r.steps) s.insertStep.run(stepValues(step));
+  if (r.toolCalls) for (const c of r.toolCalls) s.upsertToolCall.run(toolCallValues(c));
+  if (r.approvals) {
+    for (const { record, expectStatus } of r.approvals) {
+      const values = approvalValues(record);
+      if (expectStatus === undefined) {
+        s.upsertApproval.run(values);
+      } else {
+        values.push(expectStatus);
+        if (s.updateApprovalIfStatus.run(values).changes !== 1) {
+          throw new NightshiftError(
+            'APPROVAL_NOT_PENDING',
+            `approval ${record.id} is no longer ${expectStatus} (someone decided it first); nothing from this batch was written`,
+            { details: { approvalId: record.id, expectStatus } },
+          );
+        }
+      }
+    }
+  }
+  if (r.escalations) {
+    for (const { record, expectStatus } of r.escalations) {
+      const values = escalationValues(record);
+      if (expectStatus === undefined) {
+        s.upsertEscalation.run(values);
+      } else {
+        values.push(expectStatus);
+        if (s.updateEscalationIfStatus.run(values).changes !== 1) {
+          throw new NightshiftError(
+            'ESCALATION_NOT_PENDING',
+            `escalation ${record.id} is no longer ${expectStatus} (someone answered it first); nothing from this batch was written`,
+            { details: { escalationId: record.id, expectStatus } },
+          );
+        }
+      }
+    }
+  }
+  if (r.audit) for (const a of r.audit) s.insertAudit.run(auditValues(a));
+}

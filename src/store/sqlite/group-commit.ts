@@ -1,0 +1,154 @@
+// Group commit: every write the store makes (a commit batch, a new run, a lease change) is queued, and the
+// writes queued in the same tick run in ONE SQLite transaction, each inside its own SAVEPOINT. On this
+// kind of disk a WAL commit costs ~100 µs of I/O whatever its size, so concurrent runs sharing one COMMIT
+// is what lets durability keep up with the engine. Each write is still atomic on its own: a write whose
+// checks fail rolls back to its savepoint and leaves the others alone. A caller's promise settles only
+// after the shared COMMIT returned, so "persisted before the next step" holds for every write.
+import type Database from 'better-sqlite3';
+import { storeError } from './store-error.js';
+
+interface Write {
+  what: string;
+  work: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+type Statement = Database.Statement<unknown[], unknown>;
+
+export class GroupCommit {
+  private pending: Write[] = [];
+  private scheduled = false;
+  private readonly begin: Statement;
+  private readonly commit: Statement;
+  private readonly rollback: Statement;
+  private readonly savepoint: Statement;
+  private readonly release: Statement;
+  private readonly rollbackTo: Statement;
+  private readonly flushSoon = () => this.flush();
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly path: string,
+  ) {
+    // IMMEDIATE: take the write lock before the first read, so a write that reads then writes (an
+    // idempotency-key check, a queue claim) cannot lose a race with another process half-way through.
+    this.begin = db.prepare('BEGIN IMMEDIATE');
+    this.commit = db.prepare('COMMIT');
+    this.rollback = db.prepare('ROLLBACK');
+    this.savepoint = db.prepare('SAVEPOINT nightshift_write');
+    this.release = db.prepare('RELEASE nightshift_write');
+    this.rollbackTo = db.prepare('ROLLBACK TO nightshift_write');
+  }
+
+  /** Runs `work` (synchronous SQL) in the next group transaction; settles after that transaction ends. */
+  write<T>(what: string, work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ what, work, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        queueMicrotask(this.flushSoon);
+      }
+    });
+  }
+
+  /**
+   * Runs every queued write now. Reads call this first, so a read sees every write issued before it;
+   * `close` calls it so no write is left unsettled.
+   */
+  flush(): void {
+    this.scheduled = false;
+    const writes = this.pending;
+    if (writes.length === 0) return;
+    this.pending = [];
+    try {
+      this.begin.run();
+    } catch (err) {
+      this.failAll(writes, err, 'at BEGIN IMMEDIATE');
+      return;
+    }
+    if (writes.length === 1) {
+      this.flushOne(writes[0]!);
+      return;
+    }
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    for (const w of writes) {
+      this.savepoint.run();
+      try {
+        outcomes.push({ ok: true, value: w.work() });
+        this.release.run();
+      } catch (err) {
+        if (!this.db.inTransaction) {
+          // SQLite rolled the whole transaction back (disk full, I/O error): every write in the group
+          // is gone, the ones that had succeeded included.
+          this.failAll(writes, err, `while ${w.what}`, outcomes);
+          return;
+        }
+        this.rollbackTo.run();
+        this.release.run();
+        outcomes.push({ ok: false, value: err });
+      }
+    }
+    try {
+      this.commit.run();
+    } catch (err) {
+      this.failAll(writes, err, 'at COMMIT', outcomes);
+      return;
+    }
+    writes.forEach((w, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) w.resolve(o.value);
+      else w.reject(storeError(this.path, w.what, o.value));
+    });
+  }
+
+  /** No savepoint for a write alone in its transaction: the transaction is its savepoint. */
+  private flushOne(w: Write): void {
+    let value: unknown;
+    try {
+      value = w.work();
+      this.commit.run();
+    } catch (err) {
+      this.abandon();
+      w.reject(storeError(this.path, w.what, err));
+      return;
+    }
+    w.resolve(value);
+  }
+
+  private abandon(): void {
+    if (!this.db.inTransaction) return;
+    try {
+      this.rollback.run();
+    } catch {
+      // Nothing more to undo: SQLite ends the transaction itself when ROLLBACK cannot run.
+    }
+  }
+
+  /**
+   * Rejects every write of a lost transaction, each error naming its own write and the stage that failed;
+   * a write that had already failed its own checks keeps its own error.
+   */
+  private failAll(
+    writes: Write[],
+    err: unknown,
+    stage: string,
+    outcomes: { ok: boolean; value: unknown }[] = [],
+  ): void {
+    this.abandon();
+    writes.forEach((w, i) => {
+      const own = outcomes[i];
+      w.reject(
+        own && !own.ok
+          ? storeError(this.path, w.what, own.value)
+          : storeError(
+              this.path,
+              writes.length === 1
+                ? `${w.what} (${stage})`
+                : `${w.what} (${stage}, in a group of ${writes.length} writes)`,
+              err,
+            ),
+      );
+    });
+  }
+}

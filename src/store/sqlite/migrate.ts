@@ -1,0 +1,47 @@
+// Applies the numbered migrations that a database has not seen yet, recording each in schema_migrations.
+import type Database from 'better-sqlite3';
+import { NightshiftError } from '../../errors.js';
+import { type Migration, migrations } from './migrations.js';
+
+/**
+ * Brings the schema up to date. Idempotent; safe when several processes start at once: BEGIN IMMEDIATE
+ * takes the write lock before reading which migrations are done, so the second process waits, then finds
+ * nothing left to do.
+ */
+export function migrate(db: Database.Database, list: readonly Migration[] = migrations): number[] {
+  const applied: number[] = [];
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
+    const done = new Set(
+      db
+        .prepare('SELECT version FROM schema_migrations')
+        .pluck()
+        .all()
+        .map((v) => Number(v)),
+    );
+    const newest = Math.max(0, ...list.map((m) => m.version));
+    const ahead = [...done].filter((v) => v > newest);
+    if (ahead.length > 0) {
+      // Fail closed: this code does not know the newer schema and could corrupt it.
+      throw new NightshiftError(
+        'STORE_ERROR',
+        `the database has schema migration ${Math.max(...ahead)}, newer than this nightshift knows (${newest}); upgrade nightshift to open it`,
+      );
+    }
+    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    for (const m of [...list].sort((a, b) => a.version - b.version)) {
+      if (done.has(m.version)) continue;
+      db.exec(m.sql);
+      record.run(m.version, m.name, Date.now());
+      applied.push(m.version);
+    }
+    db.exec('COMMIT');
+  } catch (err) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw err;
+  }
+  return applied;
+}

@@ -1,0 +1,39 @@
+// Opening the database file: where it lives and the connection settings every nightshift process uses.
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { storeError } from './store-error.js';
+
+export interface SqliteStoreOptions {
+  /** Folder for `nightshift.db`, created (with its parents) if missing. Default `./.nightshift`. */
+  dataDir?: string;
+  /** Exact database file path; wins over `dataDir`. */
+  path?: string;
+}
+
+export const DATABASE_FILE = 'nightshift.db';
+export const BUSY_TIMEOUT_MS = 5000;
+
+export function databasePath(options: SqliteStoreOptions): string {
+  return options.path ?? join(options.dataDir ?? '.nightshift', DATABASE_FILE);
+}
+
+export function openDatabase(path: string): Database.Database {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    // The busy timeout is set before anything else: switching a new file to WAL takes a lock, and two
+    // processes opening the same fresh file at once must wait for each other rather than fail.
+    const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a commit is durable against a process crash at once and against power loss
+    // from the next checkpoint; commits do not fsync, checkpoints do.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    // Fewer, larger checkpoints: pages rewritten many times between two checkpoints are copied once.
+    db.pragma('wal_autocheckpoint = 10000');
+    return db;
+  } catch (err) {
+    throw storeError(path, 'opening the database', err);
+  }
+}

@@ -1,0 +1,177 @@
+// Every SQL statement the store runs, prepared once after the schema is migrated. Statements whose text
+// depends on the call (which run fields a commit patches, how many statuses a listing filters on) are
+// prepared on first use and cached by that shape, so a hot path never re-parses SQL.
+import type Database from 'better-sqlite3';
+import {
+  APPROVAL_COLUMNS,
+  ESCALATION_COLUMNS,
+  PATCH_FIELDS,
+  RUN_COLUMNS,
+  TOOL_CALL_COLUMNS,
+} from './rows.js';
+
+type Statement = Database.Statement<unknown[], unknown>;
+
+const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+const setExcluded = (columns: readonly string[]): string =>
+  columns.map((c) => `${c} = excluded.${c}`).join(', ');
+
+export type ListShape = 'all' | 'status' | 'run' | 'status_run';
+
+export class Statements {
+  readonly insertRun: Statement;
+  readonly runById: Statement;
+  readonly runByIdempotencyKey: Statement;
+  readonly insertStep: Statement;
+  readonly upsertToolCall: Statement;
+  readonly upsertApproval: Statement;
+  readonly updateApprovalIfStatus: Statement;
+  readonly upsertEscalation: Statement;
+  readonly updateEscalationIfStatus: Statement;
+  readonly insertAudit: Statement;
+  readonly insertRoleVersion: Statement;
+  readonly roleVersion: Statement;
+  readonly stepsOfRun: Statement;
+  readonly toolCallsOfRun: Statement;
+  readonly approvalsOfRun: Statement;
+  readonly escalationsOfRun: Statement;
+  readonly approvalById: Statement;
+  readonly escalationById: Statement;
+  readonly claimRun: Statement;
+  readonly stealRun: Statement;
+  readonly releaseRun: Statement;
+  readonly leaseRun: Statement;
+  readonly forgetSignatures: Statement;
+  readonly rememberSignature: Statement;
+  readonly listApprovals: Readonly<Record<ListShape, Statement>>;
+  readonly listEscalations: Readonly<Record<ListShape, Statement>>;
+  readonly listAudit: Statement;
+  readonly listAuditOfRun: Statement;
+
+  private readonly runUpdates = new Map<number, Statement>();
+  private readonly runLists = new Map<string, Statement>();
+  private readonly queueHeads = new Map<number, Statement>();
+
+  constructor(private readonly db: Database.Database) {
+    const p = (sql: string): Statement => db.prepare(sql);
+    this.insertRun = p(
+      `INSERT INTO runs (${RUN_COLUMNS.join(', ')}) VALUES (${marks(RUN_COLUMNS.length)})
+       ON CONFLICT (idempotency_key) DO NOTHING`,
+    );
+    this.runById = p('SELECT * FROM runs WHERE id = ?');
+    this.runByIdempotencyKey = p('SELECT * FROM runs WHERE idempotency_key = ?');
+    this.insertStep = p('INSERT INTO steps (run_id, seq, kind, at, data) VALUES (?, ?, ?, ?, ?)');
+    this.upsertToolCall = p(
+      `INSERT INTO tool_calls (${TOOL_CALL_COLUMNS.join(', ')}) VALUES (${marks(TOOL_CALL_COLUMNS.length)})
+       ON CONFLICT (run_id, step, idx) DO UPDATE SET ${setExcluded(TOOL_CALL_COLUMNS.slice(3))}`,
+    );
+    this.upsertApproval = p(
+      `INSERT INTO approvals (${APPROVAL_COLUMNS.join(', ')}, id) VALUES (${marks(APPROVAL_COLUMNS.length + 1)})
+       ON CONFLICT (id) DO UPDATE SET ${setExcluded(APPROVAL_COLUMNS)}`,
+    );
+    this.updateApprovalIfStatus = p(
+      `UPDATE approvals SET ${APPROVAL_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE id = ? AND status = ?`,
+    );
+    this.upsertEscalation = p(
+      `INSERT INTO escalations (${ESCALATION_COLUMNS.join(', ')}, id) VALUES (${marks(ESCALATION_COLUMNS.length + 1)})
+       ON CONFLICT (id) DO UPDATE SET ${setExcluded(ESCALATION_COLUMNS)}`,
+    );
+    this.updateEscalationIfStatus = p(
+      `UPDATE escalations SET ${ESCALATION_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE id = ? AND status = ?`,
+    );
+    this.insertAudit = p(
+      'INSERT INTO audit_events (at, actor, action, run_id, target, data) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.insertRoleVersion = p(
+      `INSERT INTO role_versions (name, version, spec, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name, version) DO NOTHING`,
+    );
+    this.roleVersion = p('SELECT * FROM role_versions WHERE name = ? AND version = ?');
+    this.stepsOfRun = p('SELECT * FROM steps WHERE run_id = ? ORDER BY seq');
+    this.toolCallsOfRun = p('SELECT * FROM tool_calls WHERE run_id = ? ORDER BY step, idx');
+    this.approvalsOfRun = p('SELECT * FROM approvals WHERE run_id = ? ORDER BY requested_at, id');
+    this.escalationsOfRun = p('SELECT * FROM escalations WHERE run_id = ? ORDER BY created_at, id');
+    this.approvalById = p('SELECT * FROM approvals WHERE id = ?');
+    this.escalationById = p('SELECT * FROM escalations WHERE id = ?');
+    this.claimRun = p(
+      `UPDATE runs SET lease_owner = ?, lease_until = ?
+       WHERE id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until IS NULL OR lease_until < ?)`,
+    );
+    this.stealRun = p('UPDATE runs SET lease_owner = ?, lease_until = ? WHERE id = ? AND lease_owner = ?');
+    this.releaseRun = p(
+      'UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?',
+    );
+    this.leaseRun = p('UPDATE runs SET lease_owner = ?, lease_until = ? WHERE id = ? RETURNING *');
+    this.forgetSignatures = p('DELETE FROM webhook_signatures WHERE at < ?');
+    this.rememberSignature = p(
+      'INSERT INTO webhook_signatures (signature, at) VALUES (?, ?) ON CONFLICT DO NOTHING',
+    );
+    this.listApprovals = listShapes(db, 'approvals', 'requested_at');
+    this.listEscalations = listShapes(db, 'escalations', 'created_at');
+    this.listAudit = p('SELECT * FROM audit_events ORDER BY id LIMIT ?');
+    this.listAuditOfRun = p('SELECT * FROM audit_events WHERE run_id = ? ORDER BY id LIMIT ?');
+  }
+
+  /**
+   * The fenced run update for one set of patched fields (a bit mask over PATCH_FIELDS). Binds: seq,
+   * updated_at, the patched values in PATCH_FIELDS order, id, expected seq.
+   */
+  runUpdate(mask: number): Statement {
+    let s = this.runUpdates.get(mask);
+    if (!s) {
+      const sets = PATCH_FIELDS.filter((_, i) => mask & (1 << i)).map((f) => `, ${f.column} = ?`);
+      s = this.db.prepare(`UPDATE runs SET seq = ?, updated_at = ?${sets.join('')} WHERE id = ? AND seq = ?`);
+      this.runUpdates.set(mask, s);
+    }
+    return s;
+  }
+
+  /** Runs newest first. Binds: [role], [statuses...], limit. */
+  listRuns(byRole: boolean, statuses: number): Statement {
+    const shape = `${byRole}:${statuses}`;
+    let s = this.runLists.get(shape);
+    if (!s) {
+      const where: string[] = [];
+      if (byRole) where.push('role = ?');
+      if (statuses > 0) where.push(`status IN (${marks(statuses)})`);
+      s = this.db.prepare(
+        `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`,
+      );
+      this.runLists.set(shape, s);
+    }
+    return s;
+  }
+
+  /** The oldest claimable run among `roles` roles. Binds: roles..., now. */
+  queueHead(roles: number): Statement {
+    let s = this.queueHeads.get(roles);
+    if (!s) {
+      s = this.db
+        .prepare(
+          `SELECT id FROM runs
+         WHERE role IN (${marks(roles)}) AND status IN ('queued', 'running')
+           AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < ?)
+         ORDER BY created_at, id LIMIT 1`,
+        )
+        .pluck();
+      this.queueHeads.set(roles, s);
+    }
+    return s;
+  }
+}
+
+function listShapes(
+  db: Database.Database,
+  table: 'approvals' | 'escalations',
+  time: string,
+): Record<ListShape, Statement> {
+  // One statement per filter shape rather than `(? IS NULL OR status = ?)`, which keeps SQLite from using
+  // the (status, time) and run_id indexes.
+  const q = (where: string) => db.prepare(`SELECT * FROM ${table} ${where} ORDER BY ${time}, id`);
+  return {
+    all: q(''),
+    status: q('WHERE status = ?'),
+    run: q('WHERE run_id = ?'),
+    status_run: q('WHERE status = ? AND run_id = ?'),
+  };
+}
