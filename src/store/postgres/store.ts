@@ -3,6 +3,7 @@
 // it takes the run's row lock, so a concurrent commit to the same run waits and then fails the fence.
 import pg from 'pg';
 import { NightshiftError } from '../../errors.js';
+import { checkBatchShape } from '../sqlite/commit.js';
 import type {
   ApprovalRecord,
   ApprovalStatus,
@@ -17,7 +18,6 @@ import type {
   RunSnapshot,
   Store,
 } from '../types.js';
-import { checkBatchShape } from '../sqlite/commit.js';
 import { migrations } from './migrations.js';
 
 export interface PostgresStoreOptions {
