@@ -3,9 +3,12 @@
 //   raw          the same SQL through better-sqlite3 directly, one transaction per batch: SQLite's own cost
 //   sequential   store.commit awaited one at a time (one run in flight)
 //   concurrent   50 runs in flight, each awaiting its own commits (what group commit is for)
-// The gap between raw and sequential is what the store adds per commit.
+// The gap between raw and sequential is what the store adds per commit. On a real disk the WAL writes
+// and checkpoints dominate and vary from run to run; `--dir /dev/shm` (tmpfs) takes the disk out and
+// leaves the CPU cost, which is where the store's own overhead shows.
 //
-//   npm run build && node dist/bench/store-commit.js [--n 20000] [--json]
+//   npm run build && node dist/bench/store-commit.js [--n 20000] [--dir /dev/shm] [--json]
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
@@ -194,7 +197,13 @@ function raw(path: string, n: number): number {
 }
 
 async function main(): Promise<void> {
-  const tmp = tempDir('nightshift-bench-store-');
+  const base = arg('dir', '');
+  const tmp = base
+    ? (() => {
+        const path = mkdtempSync(join(base, 'nightshift-bench-store-'));
+        return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+      })()
+    : tempDir('nightshift-bench-store-');
   try {
     const rawMs = raw(join(tmp.path, 'raw.db'), N);
     const results: Record<string, { commitsPerSec: number; usPerCommit: number }> = {};
@@ -214,10 +223,12 @@ async function main(): Promise<void> {
       await store.close();
     }
     if (process.argv.includes('--json')) {
-      process.stdout.write(`${JSON.stringify({ n: N, ...results })}\n`);
+      process.stdout.write(`${JSON.stringify({ n: N, dir: base || 'tmpdir', ...results })}\n`);
       return;
     }
-    process.stdout.write(`store.commit, typical batch (1 step + 1 tool-call upsert + run patch), n = ${N}\n`);
+    process.stdout.write(
+      `store.commit, typical batch (1 step + 1 tool-call upsert + run patch), n = ${N}, in ${tmp.path}\n`,
+    );
     for (const [name, r] of Object.entries(results)) {
       process.stdout.write(
         `  ${name.padEnd(11)} ${String(r.commitsPerSec).padStart(7)} commits/s  ${String(r.usPerCommit).padStart(6)} µs/commit\n`,

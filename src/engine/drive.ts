@@ -12,6 +12,7 @@ import type { ModelResponse } from '../models/types.js';
 import { decide, ESCALATE_TOOL } from '../policy/decide.js';
 import type { EscalationCategory } from '../roles/conditions.js';
 import {
+  type CommitBatch,
   type EscalationRecord,
   type RunError,
   type Store,
@@ -46,13 +47,27 @@ type Work =
   | { kind: 'pause'; status: 'escalated' | 'awaiting_approval' }
   | { kind: 'model' };
 
+/**
+ * Whether a pending call may run now. A turn is decided as a whole: while any of its calls waits for a
+ * human (held by an escalation, or drafted), its other side effects wait too — a refund held for a
+ * manager must not be preceded by the e-mail announcing it. Read calls run regardless.
+ */
+export function mayRunNow(
+  call: ToolCallRecord,
+  turn: readonly ToolCallRecord[],
+  prepared: PreparedRole,
+): boolean {
+  if (prepared.tools.get(call.tool)?.effect === 'read') return true;
+  return !turn.some((c) => c.status === 'held' || c.status === 'drafted');
+}
+
 /** Picks the next piece of work from persisted state. `claimed` holds the calls this process started. */
 function nextWork(state: RunState, prepared: PreparedRole, claimed: Set<string>): Work {
   const turn = state.lastModelTurn();
   if (turn) {
     const calls = state.callsOfTurn(turn.seq);
     for (const call of calls) {
-      if (call.status === 'pending') return { kind: 'execute', call };
+      if (call.status === 'pending' && mayRunNow(call, calls, prepared)) return { kind: 'execute', call };
       if (call.status === 'started') {
         const tool = prepared.tools.get(call.tool);
         if (claimed.has(call.key) || (tool !== undefined && isIdempotent(tool, call.args))) {
@@ -130,10 +145,24 @@ class Driver {
     return this.state.batch(now).set({ activeMs: this.activeMs(now) });
   }
 
+  /**
+   * Everything persisted is scrubbed of secret values — except a call's arguments: they are what the
+   * policy decided and what an approval's hash binds, so they are kept exactly as the model gave them.
+   */
+  private readonly redactBatch = (batch: CommitBatch): CommitBatch => {
+    const redact = this.prepared.redact;
+    if (!redact) return batch;
+    const out = redact(batch);
+    return {
+      ...out,
+      toolCalls: (out.toolCalls ?? []).map((c, i) => ({ ...c, args: batch.toolCalls![i]!.args })),
+    };
+  };
+
   private commit(b: BatchBuilder): Promise<void> {
     // Secret values a tool returned (or the model echoed) are scrubbed before anything is stored; the
     // in-memory state applies the same scrubbed batch, so the model never sees them either.
-    return this.state.commit(this.ctx.store, b, this.prepared.redact);
+    return this.state.commit(this.ctx.store, b, this.redactBatch);
   }
 
   async loop(): Promise<void> {
@@ -188,7 +217,10 @@ class Driver {
   }
 
   private nextPendingAfter(call: ToolCallRecord): ToolCallRecord | undefined {
-    return this.state.callsOfTurn(call.step).find((c) => c.index > call.index && c.status === 'pending');
+    const turn = this.state.callsOfTurn(call.step);
+    return turn.find(
+      (c) => c.index > call.index && c.status === 'pending' && mayRunNow(c, turn, this.prepared),
+    );
   }
 
   private async execute(call: ToolCallRecord): Promise<void> {
@@ -387,14 +419,11 @@ class Driver {
       return;
     }
 
-    let firstPending: ToolCallRecord | undefined;
-    let escalated = false;
-    for (const [index, request] of response.calls.entries()) {
-      const record = await this.decideCall(b, turnSeq, index, request);
-      if (record.status === 'pending' && !firstPending) firstPending = record;
-      if (record.status === 'held') escalated = true;
-    }
-    if (escalated) b.set({ status: 'escalated' });
+    const records: ToolCallRecord[] = [];
+    for (const [index, request] of response.calls.entries())
+      records.push(await this.decideCall(b, turnSeq, index, request));
+    if (records.some((r) => r.status === 'held')) b.set({ status: 'escalated' });
+    const firstPending = records.find((r) => r.status === 'pending' && mayRunNow(r, records, this.prepared));
     if (firstPending) this.claim(b, b.pendingCall(firstPending.key)!);
     await this.commit(b);
   }

@@ -144,8 +144,16 @@ function isEmpty(v: unknown): boolean {
 }
 
 function textOf(v: unknown): string {
-  const s = typeof v === 'string' ? v : JSON.stringify(v ?? null);
-  return s.length > MAX_MATCH_TEXT ? s.slice(0, MAX_MATCH_TEXT) : s;
+  return typeof v === 'string' ? v : JSON.stringify(v ?? null);
+}
+
+/**
+ * A role's regular expression on text the model controls. Over MAX_MATCH_TEXT the expression is not run
+ * (its cost could explode) and the condition counts as matched: padding must not slip past a rule.
+ */
+function regexHolds(source: string, text: string): boolean {
+  if (text.length > MAX_MATCH_TEXT) return true;
+  return regexFrom(source).test(text);
 }
 
 function matchTool(c: ToolCondition, call: { tool: string; args: unknown }): boolean {
@@ -171,7 +179,7 @@ function matchTool(c: ToolCondition, call: { tool: string; args: unknown }): boo
     const hay = textOf(value).toLowerCase();
     if (!asList(c.contains).some((k) => hay.includes(k.toLowerCase()))) return false;
   }
-  if (c.matches !== undefined && !regexFrom(c.matches).test(textOf(value))) return false;
+  if (c.matches !== undefined && !regexHolds(c.matches, textOf(value))) return false;
   return true;
 }
 
@@ -180,7 +188,7 @@ function matchInput(c: InputCondition['input'], input: unknown): boolean {
   const lower = text.toLowerCase();
   const checks: boolean[] = [];
   if (c.contains !== undefined) checks.push(asList(c.contains).some((k) => lower.includes(k.toLowerCase())));
-  if (c.matches !== undefined) checks.push(asList(c.matches).some((m) => regexFrom(m).test(text)));
+  if (c.matches !== undefined) checks.push(asList(c.matches).some((m) => regexHolds(m, text)));
   if (c.missing !== undefined) checks.push(asList(c.missing).some((p) => isEmpty(readPath(input, p))));
   // An input condition with no operator never matches: an empty rule must not escalate every run.
   return checks.length > 0 && checks.every(Boolean);

@@ -1,7 +1,7 @@
 // Loading a role file: strict validation with every problem reported at its line, then the checks that
 // need the file system (script, workspace, tool modules, tool names), then the version.
 import { existsSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { parseYamlText, readYamlText } from '../config/yaml-file.js';
 import { type Issue, NightshiftError, RoleInvalidError } from '../errors.js';
@@ -61,6 +61,11 @@ function isFile(path: string): boolean {
  * The checks that need the disk but not the tools: model, paths, JSON Schemas, regexes, secret names.
  * Adds issues (by key path) instead of throwing. Synchronous, so defineRole can use it too.
  */
+function isInside(folder: string, file: string): boolean {
+  const rel = relative(folder, file);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}
+
 function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue): Resolved {
   let model = spec.model;
   let scriptFile: string | undefined;
@@ -139,6 +144,22 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue): Resolved {
     else if (listed.has(name)) issue(['tools', i], `tool '${name}' is listed twice`);
     listed.add(name);
   });
+  // The files that define the role's authority must not be writable by its own tools.
+  if (workspace !== undefined) {
+    const guarded: [string, string | undefined][] = [
+      ['its model script', scriptFile],
+      ['its secrets file', secretsFile],
+      ...toolModules.map((m): [string, string] => ['a tool module', m]),
+    ];
+    for (const [what, file] of guarded) {
+      if (file !== undefined && isInside(workspace, file)) {
+        issue(
+          ['workspace'],
+          `the workspace contains ${what} (${file}); a role's tools could rewrite what it may do`,
+        );
+      }
+    }
+  }
   return { model, scriptFile, workspace, toolModules, secretsFile };
 }
 

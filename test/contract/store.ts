@@ -562,6 +562,25 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         }
       });
 
+      it('keeps JSON exactly: NUL characters, odd keys and key order survive a round trip', async () => {
+        const run = await create(store);
+        const result = {
+          zz: 1,
+          a: 2,
+          '': 3,
+          text: 'hello\u0000world',
+          nested: { b: [1, { y: 2, x: 1 }], a: '\u2028' },
+        };
+        await store.commit(
+          batch(run.id, 1, {
+            toolCalls: [newCall(run.id, 2, 0, { status: 'succeeded', result, args: { path: 'a\u0000b' } })],
+          }),
+        );
+        const snap = await snapshot(store, run.id);
+        assert.equal(JSON.stringify(snap.toolCalls[0]!.result), JSON.stringify(result));
+        assert.equal(JSON.stringify(snap.toolCalls[0]!.args), JSON.stringify({ path: 'a\u0000b' }));
+      });
+
       it('stores an upserted record exactly as given: what a commit holds is what a reload returns', async () => {
         const run = await create(store);
         const call = newCall(run.id, 2, 0);

@@ -242,3 +242,38 @@ describe('decide: properties', () => {
     );
   });
 });
+
+describe('decide: rules cannot be padded past', () => {
+  it('finds a keyword however far into a long argument it is, and treats an over-long regex subject as a match', () => {
+    const contains: EscalationRule = {
+      category: 'high_impact',
+      when: { tool: 'fs.write', arg: 'content', contains: '--force' },
+    };
+    const regex: EscalationRule = {
+      category: 'high_impact',
+      when: { tool: 'fs.write', arg: 'content', matches: '^deploy' },
+    };
+    const padded = `${'a'.repeat(70_000)} --force`;
+    assert.equal(
+      decide(
+        input({ escalation: [contains], call: { tool: 'fs.write', args: { path: 'x', content: padded } } }),
+      ).decision,
+      'escalate',
+    );
+    assert.equal(
+      decide(
+        input({
+          escalation: [regex],
+          call: { tool: 'fs.write', args: { path: 'x', content: 'a'.repeat(70_000) } },
+        }),
+      ).decision,
+      'escalate',
+    );
+    assert.equal(
+      decide(
+        input({ escalation: [regex], call: { tool: 'fs.write', args: { path: 'x', content: 'hello' } } }),
+      ).decision,
+      'allow',
+    );
+  });
+});

@@ -412,3 +412,15 @@ describe('fs.search, fs.edit, fs.delete', () => {
     );
   });
 });
+
+describe('fs.search with a hostile regular expression', () => {
+  it('stops a catastrophically backtracking pattern instead of blocking the process', async () => {
+    writeFileSync(join(ws, 'redos.txt'), `${'a'.repeat(40)}!\n`);
+    const t0 = Date.now();
+    await assert.rejects(
+      Promise.resolve(fsSearch.run(fsSearch.input.parse({ pattern: '^(a+)+$', regex: true }), ctx())),
+      /took longer than 2000 ms/,
+    );
+    assert.ok(Date.now() - t0 < 5000);
+  });
+});

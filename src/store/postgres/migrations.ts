@@ -1,5 +1,5 @@
 // Numbered, forward-only migrations for Postgres: the same tables as the SQLite store, in Postgres types
-// (JSONB for structured values, BIGINT epoch milliseconds for times).
+// (JSON — not JSONB, which rejects \u0000 and reorders keys — for structured values, BIGINT epoch milliseconds for times).
 export interface Migration {
   version: number;
   name: string;
@@ -17,14 +17,14 @@ CREATE TABLE runs (
   role_version TEXT NOT NULL,
   model TEXT NOT NULL,
   status TEXT NOT NULL,
-  input JSONB NOT NULL,
-  output JSONB,
-  error JSONB,
+  input JSON NOT NULL,
+  output JSON,
+  error JSON,
   seq INTEGER NOT NULL,
   turns INTEGER NOT NULL,
-  usage JSONB NOT NULL,
+  usage JSON NOT NULL,
   active_ms BIGINT NOT NULL,
-  grant_json JSONB NOT NULL,
+  grant_json JSON NOT NULL,
   idempotency_key TEXT UNIQUE,
   lease_owner TEXT,
   lease_until BIGINT,
@@ -41,7 +41,7 @@ CREATE TABLE steps (
   seq INTEGER NOT NULL,
   kind TEXT NOT NULL,
   at BIGINT NOT NULL,
-  data JSONB NOT NULL,
+  data JSON NOT NULL,
   PRIMARY KEY (run_id, seq)
 );
 
@@ -52,12 +52,12 @@ CREATE TABLE tool_calls (
   key TEXT NOT NULL,
   call_id TEXT NOT NULL,
   tool TEXT NOT NULL,
-  args JSONB NOT NULL,
+  args JSON NOT NULL,
   args_hash TEXT NOT NULL,
   decision TEXT NOT NULL,
   reason TEXT NOT NULL,
   status TEXT NOT NULL,
-  result JSONB,
+  result JSON,
   is_error BOOLEAN NOT NULL,
   approval_id TEXT,
   escalation_id TEXT,
@@ -73,9 +73,9 @@ CREATE TABLE approvals (
   role_version TEXT NOT NULL,
   autonomy TEXT NOT NULL,
   status TEXT NOT NULL,
-  call_keys JSONB NOT NULL,
+  call_keys JSON NOT NULL,
   change_set_hash TEXT NOT NULL,
-  calls JSONB NOT NULL,
+  calls JSON NOT NULL,
   requested_at BIGINT NOT NULL,
   decided_at BIGINT,
   decided_by TEXT,
@@ -93,7 +93,7 @@ CREATE TABLE escalations (
   missing TEXT,
   source TEXT NOT NULL,
   call_key TEXT,
-  context JSONB NOT NULL,
+  context JSON NOT NULL,
   status TEXT NOT NULL,
   answer TEXT,
   answered_by TEXT,
@@ -111,14 +111,14 @@ CREATE TABLE audit_events (
   action TEXT NOT NULL,
   run_id TEXT,
   target TEXT,
-  data JSONB NOT NULL
+  data JSON NOT NULL
 );
 CREATE INDEX audit_run ON audit_events (run_id, id);
 
 CREATE TABLE role_versions (
   name TEXT NOT NULL,
   version TEXT NOT NULL,
-  spec JSONB NOT NULL,
+  spec JSON NOT NULL,
   created_at BIGINT NOT NULL,
   PRIMARY KEY (name, version)
 );

@@ -33,6 +33,9 @@ type Client = pg.PoolClient;
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const jsonb = (v: unknown): string => JSON.stringify(v === undefined ? null : v);
+/** Postgres TEXT cannot hold NUL; in human-readable text it becomes U+FFFD (JSON columns keep it escaped). */
+const txt = <T extends string | null>(v: T): T =>
+  typeof v === 'string' && v.includes('\u0000') ? (v.replaceAll('\u0000', '\uFFFD') as T) : v;
 const jsonbOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
 // BIGINT (int8) arrives as a string by default; epoch milliseconds fit a double exactly.
@@ -401,7 +404,7 @@ export class PostgresStore implements Store {
           jsonb(t.args),
           t.argsHash,
           t.decision,
-          t.reason,
+          txt(t.reason),
           t.status,
           jsonb(t.result),
           t.isError,
@@ -432,14 +435,14 @@ export class PostgresStore implements Store {
             jsonb(a.calls),
             a.requestedAt,
             a.decidedAt,
-            a.decidedBy,
-            a.note,
+            txt(a.decidedBy),
+            txt(a.note),
           ],
         );
       } else {
         const r = await c.query(
           'UPDATE approvals SET status = $1, decided_at = $2, decided_by = $3, note = $4 WHERE id = $5 AND status = $6',
-          [a.status, a.decidedAt, a.decidedBy, a.note, a.id, expectStatus],
+          [a.status, a.decidedAt, txt(a.decidedBy), txt(a.note), a.id, expectStatus],
         );
         if (r.rowCount !== 1)
           throw new NightshiftError(
@@ -462,14 +465,14 @@ export class PostgresStore implements Store {
             e.runId,
             e.role,
             e.category,
-            e.reason,
-            e.missing,
+            txt(e.reason),
+            txt(e.missing),
             e.source,
             e.callKey,
             jsonb(e.context),
             e.status,
-            e.answer,
-            e.answeredBy,
+            txt(e.answer),
+            txt(e.answeredBy),
             e.answeredAt,
             e.allowCall,
             e.createdAt,
@@ -478,7 +481,7 @@ export class PostgresStore implements Store {
       } else {
         const r = await c.query(
           'UPDATE escalations SET status = $1, answer = $2, answered_by = $3, answered_at = $4, allow_call = $5 WHERE id = $6 AND status = $7',
-          [e.status, e.answer, e.answeredBy, e.answeredAt, e.allowCall, e.id, expectStatus],
+          [e.status, txt(e.answer), txt(e.answeredBy), e.answeredAt, e.allowCall, e.id, expectStatus],
         );
         if (r.rowCount !== 1)
           throw new NightshiftError(

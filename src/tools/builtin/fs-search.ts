@@ -1,6 +1,7 @@
 // fs.search: finds text in the workspace's files (symlinks are not followed; large files are skipped).
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createContext, Script } from 'node:vm';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
@@ -8,6 +9,30 @@ import { resolveInside, workspaceScope } from '../workspace.js';
 import { READ_LIMIT } from './fs-read.js';
 
 const MAX_FILES = 5000;
+/** Total time a model-supplied regular expression may take over one search. */
+const REGEX_BUDGET_MS = 2000;
+
+// The model writes the pattern, so it may backtrack catastrophically; it runs in a vm context whose
+// timeout interrupts the match instead of blocking the whole process.
+const scan = new Script(
+  'hits = []; for (let i = 0; i < lines.length; i++) if (re.test(lines[i])) hits.push(i);',
+);
+
+function regexHits(lines: string[], re: RegExp, deadline: number): Set<number> {
+  const sandbox = createContext({ re, lines, hits: [] as number[] });
+  const timeout = Math.max(1, deadline - Date.now());
+  try {
+    scan.runInContext(sandbox, { timeout });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+      throw new Error(
+        `the regular expression took longer than ${REGEX_BUDGET_MS} ms; use a simpler one (or a plain string)`,
+      );
+    }
+    throw err;
+  }
+  return new Set(sandbox.hits as number[]);
+}
 
 export const fsSearch = defineTool({
   name: 'fs.search',
@@ -32,6 +57,7 @@ export const fsSearch = defineTool({
         throw new Error(`invalid regular expression: ${(err as Error).message}`);
       }
     }
+    const deadline = Date.now() + REGEX_BUDGET_MS;
     const matches: { path: string; line: number; text: string }[] = [];
     let files = 0;
     let truncated = false;
@@ -51,8 +77,10 @@ export const fsSearch = defineTool({
           if ((await lstat(abs)).size > READ_LIMIT) continue;
           const text = await readFile(abs, 'utf8');
           if (text.includes('\0')) continue; // binary
-          text.split('\n').forEach((line, i) => {
-            if (matches.length < maxResults && (re ? re.test(line) : line.includes(pattern))) {
+          const lines = text.split('\n');
+          const hit = re ? regexHits(lines, re, deadline) : undefined;
+          lines.forEach((line, i) => {
+            if (matches.length < maxResults && (hit ? hit.has(i) : line.includes(pattern))) {
               matches.push({
                 path: rel,
                 line: i + 1,

@@ -175,10 +175,19 @@ export const httpFetch = defineTool({
   run: async (args, ctx): Promise<Response> => {
     const { limits } = ctx.role;
     const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(limits.fetchSeconds * 1000)]);
-    const headers = Object.fromEntries(
+    let headers = Object.fromEntries(
       Object.entries(args.headers).map(([k, v]) => [k, withSecrets(v, ctx.secrets)]),
     );
     let body = args.body === undefined ? undefined : withSecrets(args.body, ctx.secrets);
+    const origin = new URL(args.url).origin;
+    // Headers that carry credentials (or a secret the role inserted) go to the origin the model named,
+    // never to another one a redirect points at.
+    const sensitive = new Set(
+      Object.entries(args.headers)
+        .filter(([k, v]) => /\{\{secret:/.test(v) || /^(authorization|cookie|proxy-authorization)$/i.test(k))
+        .map(([k]) => k),
+    );
+    const bodyHasSecret = args.body !== undefined && /\{\{secret:/.test(args.body);
     let method: string = args.method;
     let target = args.url;
     for (let hop = 0; ; hop++) {
@@ -203,6 +212,16 @@ export const httpFetch = defineTool({
       if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && location) {
         if (hop >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
         target = new URL(location, c.url).toString();
+        if (new URL(target).origin !== origin) {
+          headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !sensitive.has(k)));
+          const keepsBody = res.statusCode === 307 || res.statusCode === 308;
+          if (keepsBody && bodyHasSecret) {
+            throw new NightshiftError(
+              'SCOPE_VIOLATION',
+              `redirected to another origin (${new URL(target).origin}) that would receive a secret in the body; not followed`,
+            );
+          }
+        }
         if (
           res.statusCode === 303 ||
           ((res.statusCode === 301 || res.statusCode === 302) && method === 'POST')

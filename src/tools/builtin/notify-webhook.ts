@@ -25,7 +25,7 @@ export const notifyWebhook = defineTool({
   idempotent: true,
   scope: ({ target }, ctx): ScopeVerdict => {
     const names = Object.keys(ctx.role.notify.webhooks);
-    return ctx.role.notify.webhooks[target]
+    return Object.hasOwn(ctx.role.notify.webhooks, target)
       ? { kind: 'inside' }
       : {
           kind: 'outside',
@@ -33,7 +33,9 @@ export const notifyWebhook = defineTool({
         };
   },
   run: async ({ target, event, payload }, ctx) => {
-    const hook = ctx.role.notify.webhooks[target];
+    const hook = Object.hasOwn(ctx.role.notify.webhooks, target)
+      ? ctx.role.notify.webhooks[target]
+      : undefined;
     if (!hook) throw new NightshiftError('SCOPE_VIOLATION', `no webhook target '${target}'`);
     const secret = ctx.secrets.get(hook.secret);
     if (!secret)

@@ -133,7 +133,8 @@ export const shellExec = defineTool({
       : [p.program, args.args];
     const child = spawn(file, argv, {
       cwd: p.cwd,
-      env: p.sandboxed ? {} : env,
+      // The scrubbed environment, for bwrap and the program alike: nothing of nightshift's own leaks in.
+      env,
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true, // its own process group, so a timeout kills everything it started
     });

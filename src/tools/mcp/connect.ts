@@ -88,7 +88,10 @@ async function connect(
         effect: effect ?? 'external',
         idempotent: false,
         // The role's list of this server's tools is the allowlist: a listed tool is inside its scope.
-        scope: () => ({ kind: 'inside' }),
+        // A listed read tool is inside the role's allowlist; other effects declare no scope the runtime can
+        // check, so at `sandbox` they are denied like any unscoped tool.
+        scope: () =>
+          (effect ?? 'external') === 'read' ? { kind: 'inside' as const } : { kind: 'unscoped' as const },
         run: async (args, ctx) => {
           const result = await client.callTool({ name, arguments: args }, undefined, {
             signal: ctx.signal,

@@ -57,6 +57,7 @@ export interface SandboxSpec {
   workspace: string;
   cwd: string;
   network: boolean;
+  /** Passed as bwrap's own environment (spawn option), never on its command line. */
   env: Record<string, string>;
   program: string;
   args: string[];
@@ -68,9 +69,12 @@ export function bwrapArgs(spec: SandboxSpec): string[] {
   if (spec.network) out.push('--share-net');
   out.push('--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp');
   // Hide home folders (keys, tokens, shell history); the workspace is bound back below if it lives there.
-  for (const hidden of ['/root', '/home']) if (existsSync(hidden)) out.push('--tmpfs', hidden);
-  out.push('--bind', spec.workspace, spec.workspace, '--chdir', spec.cwd, '--clearenv');
-  for (const [k, v] of Object.entries(spec.env)) out.push('--setenv', k, v);
+  // /run holds the host's Unix sockets (Postgres, D-Bus, docker): a network namespace does not stop
+  // connect() on a socket file, so the folder is replaced by an empty one.
+  for (const hidden of ['/root', '/home', '/run']) if (existsSync(hidden)) out.push('--tmpfs', hidden);
+  // No --setenv: values on a command line are visible to every local user (/proc/<pid>/cmdline). The
+  // scrubbed environment is bwrap's own (see bwrapEnv), which the sandboxed program inherits.
+  out.push('--bind', spec.workspace, spec.workspace, '--chdir', spec.cwd);
   out.push('--', spec.program, ...spec.args);
   return out;
 }
