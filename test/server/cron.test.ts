@@ -13,6 +13,20 @@ async function threeWorkersFor(ms: number, env: NodeJS.ProcessEnv, dataDirArgs: 
   const workers = [0, 1, 2].map(() =>
     startCli(['serve', dir, '--port', '0', '--poll-ms', '20', ...dataDirArgs], { env }),
   );
+  // The clock starts once all three are serving (start-up takes a while on a loaded machine).
+  await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise<void>((resolve, reject) => {
+          let err = '';
+          w.child.stderr!.on('data', (d) => {
+            err += d;
+            if (/serving \d+ role/.test(err)) resolve();
+          });
+          w.done.then((r) => reject(new Error(`serve exited early: ${r.stderr}`)));
+        }),
+    ),
+  );
   await sleep(ms);
   for (const w of workers) w.child.kill('SIGTERM');
   const exits = await Promise.all(workers.map((w) => w.done));
@@ -52,9 +66,9 @@ describe('cron across three workers', () => {
   it('fires once per tick on the embedded store', async () => {
     const r = cronRole();
     try {
-      await threeWorkersFor(4500, {}, ['--data-dir', r.dataDir], r.dir);
+      await threeWorkersFor(3500, {}, ['--data-dir', r.dataDir], r.dir);
       const { runs, ticks } = await ticksOf(['--data-dir', r.dataDir]);
-      assert.ok(runs.length >= 3, `only ${runs.length} ticks in 4.5 s`);
+      assert.ok(runs.length >= 2, `only ${runs.length} ticks in 3.5 s`);
       assert.equal(new Set(ticks).size, ticks.length, `a tick ran twice: ${ticks.join(', ')}`);
       assert.ok(
         runs.every((x) => x.status === 'succeeded' || x.status === 'queued' || x.status === 'running'),
@@ -74,9 +88,9 @@ describe('cron across three workers', () => {
     const schema = freshSchema();
     const env = { NIGHTSHIFT_DATABASE_URL: TEST_DATABASE_URL, NIGHTSHIFT_DATABASE_SCHEMA: schema };
     try {
-      await threeWorkersFor(4500, env, [], r.dir);
+      await threeWorkersFor(3500, env, [], r.dir);
       const { runs, ticks } = await ticksOf([], env);
-      assert.ok(runs.length >= 3, `only ${runs.length} ticks in 4.5 s`);
+      assert.ok(runs.length >= 2, `only ${runs.length} ticks in 3.5 s`);
       assert.equal(new Set(ticks).size, ticks.length, `a tick ran twice: ${ticks.join(', ')}`);
     } finally {
       await dropSchema(schema);
