@@ -181,9 +181,10 @@ export async function resumeRun(
   prepared: PreparedRole,
   runId: string,
 ): Promise<RunState> {
-  const snapshot = await ctx.store.loadRun(runId);
-  if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
-  if (TERMINAL_STATUSES.includes(snapshot.run.status)) return new RunState(snapshot);
+  // Only the run row first (one query); the full snapshot is read once, after the lease is ours.
+  const run = await ctx.store.getRun(runId);
+  if (!run) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
+  if (TERMINAL_STATUSES.includes(run.status)) return new RunState((await ctx.store.loadRun(runId))!);
   await acquireLease(ctx, runId);
   // Reload after taking the lease: the previous holder may have committed in between.
   const fresh = await ctx.store.loadRun(runId);
