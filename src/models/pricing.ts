@@ -1,30 +1,83 @@
-// Prices in USD per million tokens. A table of defaults, overridable per model spec in
-// nightshift.config.yaml (models.prices). An unknown model costs 0 and is reported as unpriced.
+// What a model turn cost, in USD. The table holds list prices per million tokens for a handful of models;
+// it is a default, overridable per model spec in nightshift.config.yaml (`models.prices`), because prices
+// change and this table cannot know a negotiated rate. A model the table does not know costs 0 and is
+// reported as unpriced, so the caller can say "cost unknown" instead of "free".
 import type { Usage } from './types.js';
 
+/** USD per million tokens. `cachedInput` is the price of input tokens read from the provider's cache. */
 export interface Price {
   input: number;
   output: number;
   cachedInput?: number | undefined;
 }
 
-export const DEFAULT_PRICES: Record<string, Price> = {
+export type PriceTable = Record<string, Price>;
+
+/**
+ * List prices by model spec, as published by the providers when this table was written. Check the providers'
+ * pricing pages before trusting a cost, and override in nightshift.config.yaml. Newer ids (for example
+ * `anthropic:claude-opus-4-8`) are left out rather than guessed: they come out unpriced.
+ */
+export const DEFAULT_PRICES: Readonly<PriceTable> = {
   'anthropic:claude-opus-4-5': { input: 5, output: 25, cachedInput: 0.5 },
+  'anthropic:claude-opus-4-1': { input: 15, output: 75, cachedInput: 1.5 },
   'anthropic:claude-sonnet-4-5': { input: 3, output: 15, cachedInput: 0.3 },
+  'anthropic:claude-sonnet-4': { input: 3, output: 15, cachedInput: 0.3 },
   'anthropic:claude-haiku-4-5': { input: 1, output: 5, cachedInput: 0.1 },
   'openai:gpt-5': { input: 1.25, output: 10, cachedInput: 0.125 },
   'openai:gpt-5-mini': { input: 0.25, output: 2, cachedInput: 0.025 },
+  'openai:gpt-5-nano': { input: 0.05, output: 0.4, cachedInput: 0.005 },
   'openai:gpt-4.1': { input: 2, output: 8, cachedInput: 0.5 },
   'openai:gpt-4.1-mini': { input: 0.4, output: 1.6, cachedInput: 0.1 },
+  'openai:gpt-4o': { input: 2.5, output: 10, cachedInput: 1.25 },
+  'openai:gpt-4o-mini': { input: 0.15, output: 0.6, cachedInput: 0.075 },
 };
 
-export function priceOf(spec: string, overrides?: Record<string, Price>): Price | undefined {
-  return overrides?.[spec] ?? DEFAULT_PRICES[spec];
+/** A dated snapshot id costs what its alias costs: `claude-sonnet-4-5-20250929`, `gpt-4.1-2025-04-14`. */
+const SNAPSHOT_SUFFIX = /-(?:\d{8}|\d{4}-\d{2}-\d{2})$/;
+
+/**
+ * The price of a model spec: the overrides first, then the default table. Each is asked for the spec as given,
+ * then without a date suffix, then (for `openai-compatible:<model>@<url>`) as `openai-compatible:<model>`.
+ */
+export function priceOf(spec: string, overrides?: PriceTable): Price | undefined {
+  const keys = [spec, spec.replace(SNAPSHOT_SUFFIX, '')];
+  if (spec.startsWith('openai-compatible:') && spec.includes('@'))
+    keys.push(spec.slice(0, spec.lastIndexOf('@')));
+  for (const table of [overrides, DEFAULT_PRICES]) {
+    for (const key of keys) {
+      const price = table && Object.hasOwn(table, key) ? table[key] : undefined;
+      if (price) return price;
+    }
+  }
+  return undefined;
 }
 
-export function costOf(price: Price | undefined, usage: Omit<Usage, 'costUsd'>): number {
-  if (!price) return 0;
-  const uncached = Math.max(0, usage.inputTokens - usage.cachedInputTokens);
-  const cached = usage.cachedInputTokens * (price.cachedInput ?? price.input);
-  return (uncached * price.input + cached + usage.outputTokens * price.output) / 1_000_000;
+export interface Cost {
+  costUsd: number;
+  /** False when no price is known for the model: `costUsd` is then 0 and means "unknown", not "free". */
+  priced: boolean;
+}
+
+/**
+ * The cost of one turn. `inputTokens` counts the whole prompt, cached part included; the cached part is
+ * charged at `cachedInput` (or `input` when the price has none).
+ *
+ * @example
+ * costOf('anthropic:claude-sonnet-4-5', { inputTokens: 1000, outputTokens: 200, cachedInputTokens: 400 });
+ * // { costUsd: 0.00492, priced: true }
+ */
+export function costOf(
+  spec: string,
+  usage: Pick<Usage, 'inputTokens' | 'outputTokens' | 'cachedInputTokens'>,
+  overrides?: PriceTable,
+): Cost {
+  const price = priceOf(spec, overrides);
+  if (!price) return { costUsd: 0, priced: false };
+  const cached = Math.min(usage.cachedInputTokens, usage.inputTokens);
+  const micro =
+    (usage.inputTokens - cached) * price.input +
+    cached * (price.cachedInput ?? price.input) +
+    usage.outputTokens * price.output;
+  return { costUsd: micro / 1_000_000, priced: true };
 }

@@ -1,8 +1,10 @@
-// From a model spec to a Model. Bad settings (no API key, a malformed spec, an executor this version
-// lacks) fail here, before a run is recorded and before any side effect.
+// From a model spec (`anthropic:claude-sonnet-4-5`) to a Model. Bad settings (no API key, a malformed spec,
+// an executor this version lacks) fail here, before a run is recorded and before any side effect.
 import { NightshiftError } from '../errors.js';
-import { createAiSdkModel } from './ai-sdk/adapter.js';
-import { type Price, priceOf } from './pricing.js';
+import type { ProviderModelSettings } from './ai-sdk/model.js';
+import { createAnthropicModel } from './anthropic/index.js';
+import { createOpenAICompatibleModel, createOpenAIModel } from './openai/index.js';
+import type { PriceTable } from './pricing.js';
 import { createScriptedModel } from './script/index.js';
 import type { Model } from './types.js';
 
@@ -11,100 +13,100 @@ export interface ProviderSettings {
   apiKey?: string | undefined;
 }
 
-/** The `models:` section of nightshift.config.yaml. */
+/** The `models:` section of nightshift.config.yaml (and the runtime's `models` option). */
 export interface ModelSettings {
   anthropic?: ProviderSettings | undefined;
   openai?: ProviderSettings | undefined;
-  /** USD per million tokens by model spec, overriding the defaults. */
-  prices?: Record<string, Price> | undefined;
+  /** USD per million tokens by model spec, overriding the defaults (see pricing.ts). */
+  prices?: PriceTable | undefined;
+  /** Per request attempt. Default 120 s. */
   timeoutMs?: number | undefined;
+  /** Retries on 429 and 5xx. Default 2. */
   maxRetries?: number | undefined;
+  /** First backoff step in ms. Default 500. */
   retryBaseMs?: number | undefined;
 }
 
 export interface ResolveModelOptions {
+  /** Where API keys and base URLs are read from. Default process.env. */
   env?: NodeJS.ProcessEnv | undefined;
   config?: ModelSettings | undefined;
 }
 
 const FORMS =
-  'script:<file>, anthropic:<model-id>, openai:<model-id>, openai-compatible:<model-id>@<base-url>';
+  'script:<file>, anthropic:<model-id>, openai:<model-id> or openai-compatible:<model-id>@<base-url> ' +
+  '(e.g. anthropic:claude-sonnet-4-5, openai-compatible:llama3@http://127.0.0.1:11434/v1)';
 
-function key(
-  env: NodeJS.ProcessEnv,
-  name: string,
-  configured: string | undefined,
+function apiKey(
   spec: string,
+  variable: string,
   configKey: string,
+  configured: string | undefined,
+  env: NodeJS.ProcessEnv,
 ): string {
-  const value = configured ?? env[name];
-  if (!value || value.trim() === '') {
+  const key = configured?.trim() || env[variable]?.trim();
+  if (!key) {
     throw new NightshiftError(
       'MODEL_CONFIG',
-      `model ${spec} needs ${name}: set it in the environment (or ${configKey} in nightshift.config.yaml)`,
+      `model ${spec} needs ${variable}: set it in the environment (or ${configKey} in nightshift.config.yaml)`,
     );
   }
-  return value;
+  return key;
+}
+
+function notASpec(spec: string, why: string): NightshiftError {
+  return new NightshiftError('MODEL_CONFIG', `model '${spec}' ${why}; expected ${FORMS}`);
 }
 
 /**
- * Builds the model for a spec. Provider packages are imported only when used, so a scripted run (and the
- * CLI's start-up) does not pay for them.
+ * Builds the Model a spec names, checking what can be checked without a request: the spec's form and the API
+ * key. The provider packages load on the first turn.
+ *
+ * @example
+ * const model = resolveModel('anthropic:claude-sonnet-4-5', { env: process.env });
+ * const scripted = resolveModel('script:./roles/triage.script.yaml');
  */
-export async function resolveModel(spec: string, options: ResolveModelOptions = {}): Promise<Model> {
+export function resolveModel(spec: string, options: ResolveModelOptions = {}): Model {
   const env = options.env ?? process.env;
   const config = options.config ?? {};
   const colon = spec.indexOf(':');
-  const provider = colon > 0 ? spec.slice(0, colon) : '';
-  const id = colon > 0 ? spec.slice(colon + 1).trim() : '';
-  if (!provider || !id)
-    throw new NightshiftError(
-      'MODEL_CONFIG',
-      `model '${spec}' is not a model spec; expected one of ${FORMS}`,
-    );
-  const common = {
-    price: priceOf(spec, config.prices),
+  if (colon <= 0) throw notASpec(spec, 'has no provider');
+  const provider = spec.slice(0, colon);
+  const id = spec.slice(colon + 1).trim();
+  if (id === '') throw notASpec(spec, 'has no model id after the colon');
+  const common: ProviderModelSettings = {
     timeoutMs: config.timeoutMs,
     maxRetries: config.maxRetries,
     retryBaseMs: config.retryBaseMs,
+    prices: config.prices,
   };
   switch (provider) {
     case 'script':
       return createScriptedModel(id);
-    case 'anthropic': {
-      const apiKey = key(env, 'ANTHROPIC_API_KEY', config.anthropic?.apiKey, spec, 'models.anthropic.apiKey');
-      const baseUrl = config.anthropic?.baseUrl ?? env.ANTHROPIC_BASE_URL;
-      const { createAnthropic } = await import('@ai-sdk/anthropic');
-      const anthropic = createAnthropic({
-        apiKey,
-        ...(baseUrl ? { baseURL: `${baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '')}/v1` } : {}),
+    case 'anthropic':
+      return createAnthropicModel(id, {
+        ...common,
+        apiKey: apiKey(spec, 'ANTHROPIC_API_KEY', 'models.anthropic.apiKey', config.anthropic?.apiKey, env),
+        baseUrl: config.anthropic?.baseUrl || env.ANTHROPIC_BASE_URL || undefined,
       });
-      return createAiSdkModel({ spec, provider, model: anthropic.languageModel(id), ...common });
-    }
-    case 'openai': {
-      const apiKey = key(env, 'OPENAI_API_KEY', config.openai?.apiKey, spec, 'models.openai.apiKey');
-      const baseUrl = config.openai?.baseUrl ?? env.OPENAI_BASE_URL;
-      const { createOpenAI } = await import('@ai-sdk/openai');
-      const openai = createOpenAI({ apiKey, ...(baseUrl ? { baseURL: baseUrl.replace(/\/+$/, '') } : {}) });
-      return createAiSdkModel({ spec, provider, model: openai.chat(id), ...common });
-    }
+    case 'openai':
+      return createOpenAIModel(id, {
+        ...common,
+        apiKey: apiKey(spec, 'OPENAI_API_KEY', 'models.openai.apiKey', config.openai?.apiKey, env),
+        baseUrl: config.openai?.baseUrl || env.OPENAI_BASE_URL || undefined,
+      });
     case 'openai-compatible': {
       const at = id.lastIndexOf('@');
       const modelId = at > 0 ? id.slice(0, at) : '';
       const url = at > 0 ? id.slice(at + 1) : '';
-      if (!modelId || !/^https?:\/\//.test(url)) {
-        throw new NightshiftError(
-          'MODEL_CONFIG',
-          `model '${spec}' needs the form openai-compatible:<model-id>@<base-url>, e.g. openai-compatible:llama3@http://127.0.0.1:11434/v1`,
-        );
+      if (!modelId || !/^https?:\/\/[^/\s]+/.test(url)) {
+        throw notASpec(spec, 'needs the form openai-compatible:<model-id>@<http(s) base URL>');
       }
-      // Local servers (Ollama, vLLM, LM Studio) usually take no key; send one if the environment has it.
-      const { createOpenAI } = await import('@ai-sdk/openai');
-      const openai = createOpenAI({
-        apiKey: env.OPENAI_COMPATIBLE_API_KEY || 'not-needed',
-        baseURL: url.replace(/\/+$/, ''),
+      // Local servers usually take no key; one in OPENAI_COMPATIBLE_API_KEY is sent when set.
+      return createOpenAICompatibleModel(modelId, url, {
+        ...common,
+        apiKey: env.OPENAI_COMPATIBLE_API_KEY?.trim() || undefined,
       });
-      return createAiSdkModel({ spec, provider, model: openai.chat(modelId), ...common });
     }
     case 'claude-code':
     case 'codex':
@@ -113,9 +115,6 @@ export async function resolveModel(spec: string, options: ResolveModelOptions = 
         `model ${spec}: the ${provider} executor is not available in this version of nightshift; use ${FORMS}`,
       );
     default:
-      throw new NightshiftError(
-        'MODEL_CONFIG',
-        `model '${spec}': unknown provider '${provider}'; expected one of ${FORMS}`,
-      );
+      throw notASpec(spec, `names an unknown provider '${provider}'`);
   }
 }

@@ -47,6 +47,11 @@ export interface Model {
   readonly spec: string;
   /** `script` marks scripted output: never presented as a real model's. */
   readonly provider: string;
+  /**
+   * False when the price table knows no price for this model: its turns report costUsd 0, meaning "unknown",
+   * not "free" (say so to the user). Absent when the model reports its own cost (script, executors).
+   */
+  readonly priced?: boolean;
   turn(request: ModelRequest): Promise<ModelResponse>;
 }
 

@@ -1,21 +1,25 @@
 // The Model contract for API providers, run against a local fake server speaking the provider's wire
-// protocol. What the fake received is checked too: the adapter must send what the real API expects.
+// protocol. What the fake received is checked too: the adapter must send what the real API expects (the
+// fakes also answer 400, like the real APIs, to requests that break the protocol's rules).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { NightshiftError } from '../../src/errors.js';
 import { priceOf } from '../../src/models/pricing.js';
 import type { ModelSettings } from '../../src/models/resolve.js';
 import type { Message, Model, ModelRequest } from '../../src/models/types.js';
-import type { FakeServer } from '../support/fake-llm.js';
+import { type FakeServer, times } from '../support/fake-llm.js';
 
 export interface ModelContractSubject {
-  /** Built with CONTRACT_MODEL_SETTINGS, pointed at `fake`. Use a priced spec to check the cost. */
-  model: Model;
   fake: FakeServer;
+  /** The key the model sends, to check that no error message shows it. */
+  apiKey: string;
+  /** Builds the model under test, pointed at `fake`, with these settings. Use a priced spec where there is one. */
+  model(settings: ModelSettings): Model;
   close(): Promise<void>;
 }
 
-/** The settings every setup resolves its model with: quick retries, so the retry tests stay fast. */
-export const CONTRACT_MODEL_SETTINGS = { retryBaseMs: 5, maxRetries: 2 } satisfies ModelSettings;
+/** Quick retries, so the retry tests stay fast. */
+const SETTINGS = { retryBaseMs: 5, maxRetries: 2 } satisfies ModelSettings;
 
 const tools: ModelRequest['tools'] = [
   {
@@ -30,160 +34,326 @@ const tools: ModelRequest['tools'] = [
   },
 ];
 
+function modelError(check: (err: NightshiftError) => void) {
+  return (err: unknown) => {
+    assert.ok(err instanceof NightshiftError, String(err));
+    assert.equal(err.code, 'MODEL_ERROR', err.message);
+    check(err);
+    return true;
+  };
+}
+
 export function describeModelContract(name: string, setup: () => Promise<ModelContractSubject>): void {
   describe(`Model contract: ${name}`, () => {
     let subject: ModelContractSubject;
     let fake: FakeServer;
-    const ask = (messages: Message[] = [{ role: 'user', content: 'hello' }]) =>
-      subject.model.turn({ system: 'be brief', messages, tools });
-    /** The requests the fake received since `from` (an earlier `fake.requests.length`). */
+    let model: Model;
+    const ask = (
+      messages: Message[] = [{ role: 'user', content: 'hello' }],
+      m = model,
+      signal?: AbortSignal,
+    ) => m.turn({ system: 'be brief', messages, tools, ...(signal ? { signal } : {}) });
+    /** The number of requests the fake received since `from` (an earlier `fake.requests.length`). */
     const since = (from: number) => fake.requests.length - from;
+    const lastRequest = () => fake.read(fake.requests.at(-1)!);
     before(async () => {
       subject = await setup();
       fake = subject.fake;
+      model = subject.model(SETTINGS);
     });
     after(() => subject.close());
 
-    it('streams a text answer with usage and cost', async () => {
-      fake.enqueue({ text: 'The answer is 42.', usage: { input: 1000, output: 200, cacheRead: 400 } });
-      const r = await ask();
-      assert.equal(r.text, 'The answer is 42.');
-      assert.deepEqual(r.calls, []);
-      assert.equal(r.stopReason, 'end');
-      assert.ok(r.modelId.length > 0);
-      assert.deepEqual(
-        { ...r.usage, costUsd: 0 },
-        { inputTokens: 1000, outputTokens: 200, cachedInputTokens: 400, costUsd: 0 },
-      );
-      const p = priceOf(subject.model.spec);
-      const expected = p ? (600 * p.input + 400 * (p.cachedInput ?? p.input) + 200 * p.output) / 1e6 : 0;
-      assert.ok(Math.abs(r.usage.costUsd - expected) < 1e-12, `${r.usage.costUsd} vs ${expected}`);
-      const request = fake.requests.at(-1)!;
-      assert.equal(request.body.stream, true);
-      assert.deepEqual(fake.read(request).toolNames.sort(), ['fs_read', 'fs_write']);
-    });
-
-    it('maps a dotted tool name out and back, with arguments split across stream chunks', async () => {
-      const path = 'docs/ünïcode & "quotes" {braces}.txt';
-      fake.enqueue({ calls: [{ name: 'fs_read', input: { path } }] });
-      const r = await ask();
-      assert.equal(r.stopReason, 'tool_calls');
-      assert.equal(r.calls.length, 1);
-      assert.equal(r.calls[0]!.tool, 'fs.read');
-      assert.deepEqual(r.calls[0]!.args, { path });
-      assert.ok(r.calls[0]!.id.length > 0);
-    });
-
-    it('returns parallel tool calls of one turn in order, with distinct ids', async () => {
-      fake.enqueue({
-        text: 'both',
-        calls: [
-          { name: 'fs_read', input: { path: 'a' } },
-          { name: 'fs_write', input: { path: 'b', content: 'c' } },
-        ],
+    describe('answers', () => {
+      it('streams a text answer, with usage and its cost from the price table', async () => {
+        fake.enqueue({ text: 'The answer is 42.', usage: { input: 1000, output: 200, cacheRead: 400 } });
+        const r = await ask();
+        assert.equal(r.text, 'The answer is 42.');
+        assert.deepEqual(r.calls, []);
+        assert.equal(r.stopReason, 'end');
+        assert.deepEqual(
+          { ...r.usage, costUsd: 0 },
+          { inputTokens: 1000, outputTokens: 200, cachedInputTokens: 400, costUsd: 0 },
+        );
+        const p = priceOf(model.spec);
+        assert.equal(model.priced, p !== undefined);
+        const expected = p ? (600 * p.input + 400 * (p.cachedInput ?? p.input) + 200 * p.output) / 1e6 : 0;
+        assert.ok(Math.abs(r.usage.costUsd - expected) < 1e-12, `${r.usage.costUsd} vs ${expected}`);
+        assert.equal(fake.requests.at(-1)!.body.stream, true);
+        assert.deepEqual(lastRequest().toolNames.sort(), ['fs_read', 'fs_write']);
       });
-      const r = await ask();
-      assert.equal(r.text, 'both');
-      assert.equal(r.stopReason, 'tool_calls');
-      assert.deepEqual(
-        r.calls.map((c) => [c.tool, c.args]),
-        [
-          ['fs.read', { path: 'a' }],
-          ['fs.write', { path: 'b', content: 'c' }],
-        ],
-      );
-      assert.equal(new Set(r.calls.map((c) => c.id)).size, 2);
-    });
 
-    it('sends earlier calls and their results back, paired by call id', async () => {
-      fake.enqueue({ text: 'done' });
-      const r = await ask([
-        { role: 'user', content: 'go' },
-        {
-          role: 'assistant',
-          text: 'reading and writing',
+      it('reports the model id the provider answered with', async () => {
+        fake.enqueue({ text: 'hi', model: 'snapshot-2099-01-01' });
+        assert.equal((await ask()).modelId, 'snapshot-2099-01-01');
+      });
+
+      it('maps a dotted tool name out and back, with arguments split across stream chunks', async () => {
+        const path = 'docs/ünïcode & "quotes" {braces}.txt';
+        fake.enqueue({ calls: [{ name: 'fs_read', input: { path } }] });
+        const r = await ask();
+        assert.equal(r.stopReason, 'tool_calls');
+        assert.equal(r.calls.length, 1);
+        assert.equal(r.calls[0]!.tool, 'fs.read');
+        assert.deepEqual(r.calls[0]!.args, { path });
+        assert.ok(r.calls[0]!.id.length > 0);
+      });
+
+      it('returns parallel tool calls of one message in order, with distinct ids', async () => {
+        fake.enqueue({
+          text: 'both',
           calls: [
-            { id: 'call_A', tool: 'fs.read', args: { path: 'a' } },
-            { id: 'call_B', tool: 'fs.write', args: { path: 'b', content: 'x' } },
+            { name: 'fs_read', input: { path: 'a' } },
+            { name: 'fs_write', input: { path: 'b', content: 'c' } },
           ],
-        },
-        { role: 'tool', callId: 'call_A', tool: 'fs.read', content: '{"content":"AAA"}', isError: false },
-        { role: 'tool', callId: 'call_B', tool: 'fs.write', content: 'denied: draft', isError: true },
-      ]);
-      assert.equal(r.text, 'done');
-      const received = fake.read(fake.requests.at(-1)!);
-      assert.deepEqual(received.toolCalls, [
-        { id: 'call_A', name: 'fs_read', input: { path: 'a' } },
-        { id: 'call_B', name: 'fs_write', input: { path: 'b', content: 'x' } },
-      ]);
-      assert.deepEqual(
-        received.toolResults.map((t) => t.callId),
-        ['call_A', 'call_B'],
-      );
-      assert.match(received.toolResults[0]!.content, /AAA/);
-      assert.match(received.toolResults[1]!.content, /denied: draft/);
-      // Only some protocols flag a failed result; where they do, the flag must be right.
-      if (received.toolResults[1]!.isError !== undefined) {
-        assert.equal(received.toolResults[0]!.isError, false);
-        assert.equal(received.toolResults[1]!.isError, true);
-      }
-    });
-
-    it('retries a 429 with retry-after: 0 and then succeeds', async () => {
-      const from = fake.requests.length;
-      fake.enqueue({ status: 429, retryAfter: 0, message: 'slow down' }, { text: 'after retry' });
-      const r = await ask();
-      assert.equal(r.text, 'after retry');
-      assert.equal(since(from), 2);
-    });
-
-    it('waits as long as retry-after says before retrying', async () => {
-      fake.enqueue({ status: 429, retryAfter: 1 }, { text: 'later' });
-      const started = Date.now();
-      assert.equal((await ask()).text, 'later');
-      assert.ok(Date.now() - started >= 900, `retried after ${Date.now() - started} ms`);
-    });
-
-    it('gives up on a persistent 500 after the retries, with a MODEL_ERROR that hides the key', async () => {
-      const from = fake.requests.length;
-      const attempts = CONTRACT_MODEL_SETTINGS.maxRetries + 1;
-      // Exactly `attempts` failures: one retry too many would get the default "ok" and resolve.
-      fake.enqueue(...Array.from({ length: attempts }, () => ({ status: 500, message: 'boom' })));
-      await assert.rejects(ask(), (err: Error & { code?: string }) => {
-        assert.equal(err.code, 'MODEL_ERROR');
-        assert.match(err.message, /HTTP 500/);
-        assert.ok(err.message.includes(subject.model.spec), err.message);
-        const key = fake.read(fake.requests.at(-1)!).apiKey;
-        assert.ok(key && key.length > 8, 'the fake saw a key');
-        assert.ok(!err.message.includes(key), err.message);
-        return true;
+        });
+        const r = await ask();
+        assert.equal(r.text, 'both');
+        assert.equal(r.stopReason, 'tool_calls');
+        assert.deepEqual(
+          r.calls.map((c) => [c.tool, c.args]),
+          [
+            ['fs.read', { path: 'a' }],
+            ['fs.write', { path: 'b', content: 'c' }],
+          ],
+        );
+        assert.equal(new Set(r.calls.map((c) => c.id)).size, 2);
       });
-      assert.equal(since(from), attempts);
-    });
 
-    it('does not retry a 400', async () => {
-      const from = fake.requests.length;
-      fake.enqueue({ status: 400, message: 'bad request: messages is empty' });
-      await assert.rejects(ask(), { code: 'MODEL_ERROR', message: /HTTP 400.*messages is empty/ });
-      assert.equal(since(from), 1);
-    });
-
-    it('retries an error sent inside the stream before any output', async () => {
-      const from = fake.requests.length;
-      fake.enqueue(
-        { streamError: { type: 'overloaded_error', message: 'Overloaded' } },
-        { text: 'recovered' },
-      );
-      assert.equal((await ask()).text, 'recovered');
-      assert.equal(since(from), 2);
-    });
-
-    it('fails with the provider message on an error inside the stream after output', async () => {
-      fake.enqueue({
-        text: 'partial answer',
-        streamError: { type: 'invalid_request_error', message: 'stream broke' },
+      it('passes arguments that are not JSON on as the raw string, for the schema check to reject', async () => {
+        fake.enqueue({ calls: [{ name: 'fs_read', rawInput: '{"path": "a"' }] });
+        const r = await ask();
+        assert.equal(r.calls[0]!.tool, 'fs.read');
+        assert.equal(r.calls[0]!.args, '{"path": "a"');
       });
-      await assert.rejects(ask(), { code: 'MODEL_ERROR', message: /stream broke/ });
+
+      it('says when the output token limit cut the answer', async () => {
+        fake.enqueue({ text: 'and then', maxTokens: true });
+        const r = await ask();
+        assert.equal(r.stopReason, 'max_tokens');
+        assert.equal(r.text, 'and then');
+      });
+    });
+
+    describe('what it sends', () => {
+      it('sends earlier calls and their results back, paired by call id', async () => {
+        fake.enqueue({ text: 'done' });
+        const r = await ask([
+          { role: 'user', content: 'go' },
+          {
+            role: 'assistant',
+            text: 'reading and writing',
+            calls: [
+              { id: 'call_A', tool: 'fs.read', args: { path: 'a' } },
+              { id: 'call_B', tool: 'fs.write', args: { path: 'b', content: 'x' } },
+            ],
+          },
+          { role: 'tool', callId: 'call_A', tool: 'fs.read', content: '{"content":"AAA"}', isError: false },
+          { role: 'tool', callId: 'call_B', tool: 'fs.write', content: 'denied: draft', isError: true },
+        ]);
+        assert.equal(r.text, 'done');
+        const received = lastRequest();
+        assert.deepEqual(received.toolCalls, [
+          { id: 'call_A', name: 'fs_read', input: { path: 'a' } },
+          { id: 'call_B', name: 'fs_write', input: { path: 'b', content: 'x' } },
+        ]);
+        assert.deepEqual(
+          received.toolResults.map((t) => t.callId),
+          ['call_A', 'call_B'],
+        );
+        assert.match(received.toolResults[0]!.content, /AAA/);
+        assert.match(received.toolResults[1]!.content, /denied: draft/);
+        // Only some protocols flag a failed result; where they do, the flag must be right.
+        if (received.toolResults[1]!.isError !== undefined) {
+          assert.equal(received.toolResults[0]!.isError, false);
+          assert.equal(received.toolResults[1]!.isError, true);
+        }
+      });
+
+      it('sends back a call whose arguments were not JSON as an object the API accepts', async () => {
+        fake.enqueue({ text: 'fixed' });
+        const r = await ask([
+          { role: 'user', content: 'go' },
+          { role: 'assistant', text: '', calls: [{ id: 'call_X', tool: 'fs.read', args: '{"path": "a"' }] },
+          { role: 'tool', callId: 'call_X', tool: 'fs.read', content: 'arguments invalid', isError: true },
+        ]);
+        assert.equal(r.text, 'fixed');
+        assert.deepEqual(lastRequest().toolCalls, [
+          { id: 'call_X', name: 'fs_read', input: { unparsedArguments: '{"path": "a"' } },
+        ]);
+      });
+
+      it('sends an empty earlier answer as a placeholder, not as an empty message the API rejects', async () => {
+        fake.enqueue({ text: 'ok' });
+        const r = await ask([
+          { role: 'user', content: 'go' },
+          { role: 'assistant', text: '', calls: [] },
+          { role: 'user', content: 'answer please' },
+        ]);
+        assert.equal(r.text, 'ok');
+      });
+    });
+
+    describe('failures', () => {
+      it('retries a 429 with retry-after: 0 and then succeeds', async () => {
+        const from = fake.requests.length;
+        fake.enqueue({ status: 429, retryAfter: 0, message: 'slow down' }, { text: 'after retry' });
+        assert.equal((await ask()).text, 'after retry');
+        assert.equal(since(from), 2);
+      });
+
+      it('waits as long as retry-after says before retrying', async () => {
+        fake.enqueue({ status: 429, retryAfter: 1 }, { text: 'later' });
+        const started = Date.now();
+        assert.equal((await ask()).text, 'later');
+        assert.ok(Date.now() - started >= 950, `retried after ${Date.now() - started} ms`);
+      });
+
+      it('honours retry-after-ms', async () => {
+        fake.enqueue({ status: 503, retryAfterMs: 300 }, { text: 'later' });
+        const started = Date.now();
+        assert.equal((await ask()).text, 'later');
+        assert.ok(Date.now() - started >= 290, `retried after ${Date.now() - started} ms`);
+      });
+
+      it('fails at once when retry-after asks for longer than it waits', async () => {
+        const from = fake.requests.length;
+        const started = Date.now();
+        fake.enqueue({ status: 429, retryAfter: 3600, message: 'quota exhausted' });
+        await assert.rejects(
+          ask(),
+          modelError((err) => assert.match(err.message, /HTTP 429.*quota exhausted.*retry after 3600 s/)),
+        );
+        assert.equal(since(from), 1);
+        assert.ok(Date.now() - started < 1000);
+      });
+
+      it('gives up on a persistent 500 after the retries, naming the model and status, never the key', async () => {
+        const from = fake.requests.length;
+        const attempts = SETTINGS.maxRetries + 1;
+        // Exactly `attempts` failures: one retry too many would get the default "ok" and resolve.
+        fake.enqueue(...times(attempts, { status: 500, message: 'boom' }));
+        await assert.rejects(
+          ask(),
+          modelError((err) => {
+            assert.ok(err.message.includes(model.spec), err.message);
+            assert.match(err.message, /HTTP 500 \S+: boom \(after 3 attempts\)/);
+            assert.equal(err.details?.status, 500);
+            assert.equal(err.details?.attempts, attempts);
+            assert.ok(!err.message.includes(subject.apiKey), err.message);
+            assert.ok(err.cause, 'the provider error is chained');
+          }),
+        );
+        assert.equal(since(from), attempts);
+        assert.equal(fake.remaining(), 0);
+        assert.equal(lastRequest().apiKey, subject.apiKey);
+      });
+
+      it('does not retry a 400, and says what the provider said', async () => {
+        const from = fake.requests.length;
+        fake.enqueue({ status: 400, message: 'bad request: messages is empty' });
+        await assert.rejects(
+          ask(),
+          modelError((err) => assert.match(err.message, /HTTP 400.*messages is empty/)),
+        );
+        assert.equal(since(from), 1);
+      });
+
+      it('keeps the key out of the error even when the provider echoes it', async () => {
+        fake.enqueue({ status: 401, message: `invalid x-api-key: ${subject.apiKey}` });
+        await assert.rejects(
+          ask(),
+          modelError((err) => {
+            assert.match(err.message, /HTTP 401.*invalid x-api-key: \[redacted\]/);
+            const everything = JSON.stringify({ m: err.message, d: err.details, c: String(err.cause) });
+            assert.ok(!everything.includes(subject.apiKey), everything);
+            const cause = err.cause as { responseBody?: string; message?: string };
+            assert.ok(!String(cause.responseBody ?? '').includes(subject.apiKey));
+          }),
+        );
+      });
+
+      it('retries an overload error sent inside the stream', async () => {
+        const from = fake.requests.length;
+        fake.enqueue(
+          { streamError: { type: 'overloaded_error', message: 'Overloaded' } },
+          { text: 'recovered' },
+        );
+        assert.equal((await ask()).text, 'recovered');
+        assert.equal(since(from), 2);
+      });
+
+      it('fails with the provider message on a non-transient error inside the stream', async () => {
+        const from = fake.requests.length;
+        fake.enqueue({
+          text: 'partial answer',
+          streamError: { type: 'invalid_request_error', message: 'stream broke' },
+        });
+        await assert.rejects(
+          ask(),
+          modelError((err) => assert.match(err.message, /stream broke/)),
+        );
+        assert.equal(since(from), 1);
+      });
+
+      it('never takes a stream cut off before its end event for an answer: it retries', async () => {
+        const from = fake.requests.length;
+        fake.enqueue({ text: 'half an ans', cut: 'end' }, { text: 'the whole answer' });
+        assert.equal((await ask()).text, 'the whole answer');
+        assert.equal(since(from), 2);
+      });
+
+      it('fails when every attempt is cut off before its end event', async () => {
+        fake.enqueue(...times(SETTINGS.maxRetries + 1, { text: 'half', cut: 'end' }));
+        await assert.rejects(
+          ask(),
+          modelError((err) => assert.match(err.message, /stream ended before/)),
+        );
+        assert.equal(fake.remaining(), 0);
+      });
+
+      it('retries a connection reset in the middle of the stream', async () => {
+        const from = fake.requests.length;
+        fake.enqueue({ text: 'half', cut: 'reset' }, { text: 'the whole answer' });
+        assert.equal((await ask()).text, 'the whole answer');
+        assert.equal(since(from), 2);
+      });
+
+      it('times out a stalled stream, without retrying it', async () => {
+        const from = fake.requests.length;
+        const quick = subject.model({ ...SETTINGS, timeoutMs: 300 });
+        fake.enqueue({ text: 'never arrives', stall: true });
+        const started = Date.now();
+        await assert.rejects(
+          ask(undefined, quick),
+          modelError((err) => assert.match(err.message, /within 300 ms/)),
+        );
+        assert.ok(Date.now() - started < 2000, `${Date.now() - started} ms`);
+        assert.equal(since(from), 1);
+      });
+
+      it('stops when the caller aborts, without retrying', async () => {
+        const from = fake.requests.length;
+        fake.enqueue({ text: 'never arrives', stall: true });
+        const controller = new AbortController();
+        setTimeout(() => controller.abort(), 100);
+        await assert.rejects(
+          ask(undefined, model, controller.signal),
+          modelError((err) => assert.match(err.message, /cancelled/)),
+        );
+        assert.equal(since(from), 1);
+      });
+
+      it('stops waiting to retry when the caller aborts', async () => {
+        fake.enqueue({ status: 429, retryAfter: 30 });
+        const controller = new AbortController();
+        setTimeout(() => controller.abort(), 100);
+        const started = Date.now();
+        await assert.rejects(
+          ask(undefined, model, controller.signal),
+          modelError((err) => assert.match(err.message, /cancelled while waiting to retry after HTTP 429/)),
+        );
+        assert.ok(Date.now() - started < 2000);
+      });
     });
   });
 }

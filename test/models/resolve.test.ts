@@ -1,36 +1,63 @@
 // Bad model settings fail at resolve time, before anything runs, with a message that says what to do;
-// good ones reach the endpoint the environment or the config names.
+// good ones reach the endpoint the config or the environment names.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { NightshiftError } from '../../src/errors.js';
 import { resolveModel } from '../../src/models/resolve.js';
 import { startFakeAnthropic } from '../support/fake-anthropic.js';
 import type { FakeServer } from '../support/fake-llm.js';
 import { startFakeOpenAI } from '../support/fake-openai.js';
+import { fixtures } from '../support/paths.js';
 
 const hi = { system: 's', messages: [{ role: 'user' as const, content: 'hi' }], tools: [] };
 
+function configError(message: RegExp) {
+  return (err: unknown) => {
+    assert.ok(err instanceof NightshiftError, String(err));
+    assert.equal(err.code, 'MODEL_CONFIG');
+    assert.match(err.message, message);
+    return true;
+  };
+}
+
 describe('resolveModel', () => {
-  it('needs the provider key, and names the variable to set', async () => {
-    await assert.rejects(resolveModel('anthropic:claude-sonnet-4-5', { env: {} }), {
-      code: 'MODEL_CONFIG',
-      message: /ANTHROPIC_API_KEY/,
-    });
-    await assert.rejects(resolveModel('openai:gpt-5', { env: {} }), {
-      code: 'MODEL_CONFIG',
-      message: /OPENAI_API_KEY/,
-    });
-    await assert.rejects(resolveModel('openai:gpt-5', { env: { OPENAI_API_KEY: ' ' } }), {
-      code: 'MODEL_CONFIG',
-      message: /OPENAI_API_KEY/,
-    });
+  it('needs the provider key, and says where to set it', () => {
+    assert.throws(
+      () => resolveModel('anthropic:claude-sonnet-4-5', { env: {} }),
+      configError(
+        /^model anthropic:claude-sonnet-4-5 needs ANTHROPIC_API_KEY: set it in the environment \(or models\.anthropic\.apiKey in nightshift\.config\.yaml\)$/,
+      ),
+    );
+    assert.throws(
+      () => resolveModel('openai:gpt-5', { env: {} }),
+      configError(/^model openai:gpt-5 needs OPENAI_API_KEY: .*models\.openai\.apiKey/),
+    );
+    assert.throws(
+      () => resolveModel('openai:gpt-5', { env: { OPENAI_API_KEY: ' ' } }),
+      configError(/OPENAI_API_KEY/),
+    );
     // The other provider's key does not count.
-    await assert.rejects(resolveModel('anthropic:claude-sonnet-4-5', { env: { OPENAI_API_KEY: 'k' } }), {
-      code: 'MODEL_CONFIG',
-      message: /ANTHROPIC_API_KEY/,
-    });
+    assert.throws(
+      () => resolveModel('anthropic:claude-sonnet-4-5', { env: { OPENAI_API_KEY: 'k' } }),
+      configError(/ANTHROPIC_API_KEY/),
+    );
   });
 
-  it('rejects malformed specs and unknown providers', async () => {
+  it('takes the key from the config instead of the environment', () => {
+    const model = resolveModel('anthropic:claude-sonnet-4-5', {
+      env: {},
+      config: { anthropic: { apiKey: 'k' } },
+    });
+    assert.equal(model.spec, 'anthropic:claude-sonnet-4-5');
+  });
+
+  it('needs no key for an openai-compatible server', () => {
+    const model = resolveModel('openai-compatible:llama3@http://127.0.0.1:11434/v1', { env: {} });
+    assert.equal(model.spec, 'openai-compatible:llama3@http://127.0.0.1:11434/v1');
+    assert.equal(model.provider, 'openai-compatible');
+  });
+
+  it('rejects malformed specs and unknown providers, listing the forms it takes', () => {
     for (const spec of [
       '',
       'gpt-4',
@@ -43,22 +70,27 @@ describe('resolveModel', () => {
       'openai-compatible:llama3@ftp://x',
       'openai-compatible:llama3@127.0.0.1:11434',
     ]) {
-      await assert.rejects(
-        resolveModel(spec, { env: { OPENAI_API_KEY: 'k' } }),
-        { code: 'MODEL_CONFIG' },
+      assert.throws(
+        () => resolveModel(spec, { env: { OPENAI_API_KEY: 'k', ANTHROPIC_API_KEY: 'k' } }),
+        configError(/expected script:<file>, anthropic:<model-id>, openai:<model-id> or openai-compatible:/),
         spec,
       );
     }
   });
 
-  it('refuses executors this version does not have', async () => {
+  it('refuses executors this version does not have', () => {
     for (const spec of ['claude-code:sonnet', 'codex:gpt-5']) {
-      await assert.rejects(
-        resolveModel(spec, { env: { ANTHROPIC_API_KEY: 'k', OPENAI_API_KEY: 'k' } }),
-        { code: 'MODEL_CONFIG', message: /not available/ },
+      assert.throws(
+        () => resolveModel(spec, { env: { ANTHROPIC_API_KEY: 'k', OPENAI_API_KEY: 'k' } }),
+        configError(/executor is not available in this version/),
         spec,
       );
     }
+  });
+
+  it('builds the scripted model from a script: spec', async () => {
+    const model = resolveModel(`script:${fixtures('roles', 'refund-desk', 'roles', 'refund.script.yaml')}`);
+    assert.equal(model.provider, 'script');
   });
 });
 
@@ -77,7 +109,7 @@ describe('resolveModel endpoints', () => {
   it('honours ANTHROPIC_BASE_URL, with or without /v1 and a trailing slash', async () => {
     for (const url of [anthropic.url, `${anthropic.url}/`, `${anthropic.url}/v1`, `${anthropic.url}/v1/`]) {
       const from = anthropic.requests.length;
-      const model = await resolveModel('anthropic:claude-sonnet-4-5', {
+      const model = resolveModel('anthropic:claude-sonnet-4-5', {
         env: { ANTHROPIC_API_KEY: 'env-key', ANTHROPIC_BASE_URL: url },
       });
       assert.equal((await model.turn(hi)).text, 'ok', url);
@@ -89,7 +121,7 @@ describe('resolveModel endpoints', () => {
 
   it('honours OPENAI_BASE_URL', async () => {
     const from = openai.requests.length;
-    const model = await resolveModel('openai:gpt-5', {
+    const model = resolveModel('openai:gpt-5', {
       env: { OPENAI_API_KEY: 'env-key', OPENAI_BASE_URL: `${openai.url}/` },
     });
     assert.equal((await model.turn(hi)).text, 'ok');
@@ -98,11 +130,33 @@ describe('resolveModel endpoints', () => {
   });
 
   it('prefers the config file to the environment for key and base URL', async () => {
-    const model = await resolveModel('anthropic:claude-sonnet-4-5', {
+    const model = resolveModel('anthropic:claude-sonnet-4-5', {
       env: { ANTHROPIC_API_KEY: 'env-key', ANTHROPIC_BASE_URL: 'http://127.0.0.1:1' },
       config: { anthropic: { apiKey: 'config-key', baseUrl: anthropic.url } },
     });
     await model.turn(hi);
     assert.equal(anthropic.read(anthropic.requests.at(-1)!).apiKey, 'config-key');
+    const gpt = resolveModel('openai:gpt-5', {
+      env: { OPENAI_API_KEY: 'env-key', OPENAI_BASE_URL: 'http://127.0.0.1:1/v1' },
+      config: { openai: { baseUrl: openai.url } },
+    });
+    await gpt.turn(hi);
+    assert.equal(openai.read(openai.requests.at(-1)!).apiKey, 'env-key');
+  });
+
+  it('fails a turn with MODEL_ERROR naming the model when the base URL does not answer', async () => {
+    const model = resolveModel('anthropic:claude-sonnet-4-5', {
+      env: { ANTHROPIC_API_KEY: 'env-key-123456', ANTHROPIC_BASE_URL: 'http://127.0.0.1:1' },
+      config: { maxRetries: 1, retryBaseMs: 1 },
+    });
+    await assert.rejects(model.turn(hi), (err: NightshiftError) => {
+      assert.equal(err.code, 'MODEL_ERROR');
+      assert.match(
+        err.message,
+        /^model anthropic:claude-sonnet-4-5 failed: Cannot connect to API.*\(after 2 attempts\)$/,
+      );
+      assert.ok(!err.message.includes('env-key-123456'));
+      return true;
+    });
   });
 });

@@ -1,22 +1,58 @@
-// What the fake LLM servers (fake-anthropic.ts, fake-openai.ts) have in common: the per-test script of
-// answers, the record of what they received, and a protocol-neutral reading of a received request, so one
-// contract suite (test/contract/model.ts) can check any provider's wire format.
-import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+// What the fake LLM servers (fake-anthropic.ts, fake-openai.ts, and later a Responses API fake) have in
+// common: a loopback HTTP server, the per-test queue of answers, the record of what was received, and a
+// protocol-neutral reading of a received request, so one contract suite (test/contract/model.ts) can check
+// any provider's wire format. Each protocol file only turns an answer into its own bytes.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-export type FakeAnswer =
-  | {
-      text?: string;
-      /** Provider-side tool names (e.g. `fs_read`), as the model would emit them. */
-      calls?: { name: string; input: unknown }[];
-      /** `input` is the whole prompt, cached part included; `cacheRead` is the cached part. */
-      usage?: { input?: number; output?: number; cacheRead?: number };
-      /** Ends the stream with the provider's in-stream error event after `text`, instead of finishing. */
-      streamError?: { type: string; message: string };
-    }
-  | { status: number; retryAfter?: number; message?: string };
+/** A scripted model answer, in provider-neutral terms. */
+export interface FakeReply {
+  text?: string;
+  /** Provider-side tool names (e.g. `fs_read`), as the model would emit them. Several = parallel calls. */
+  calls?: {
+    name: string;
+    input?: unknown /** Sent instead of JSON.stringify(input), e.g. broken JSON. */;
+    rawInput?: string;
+  }[];
+  /** `input` is the whole prompt, cached part included; `cacheRead` is the cached part. */
+  usage?: { input?: number; output?: number; cacheRead?: number };
+  /** Stop because the output token limit was hit (Anthropic `max_tokens`, OpenAI `length`). */
+  maxTokens?: boolean;
+  /** Ends the stream with the provider's in-stream error event after `text`, instead of finishing. */
+  streamError?: { type: string; message: string };
+  /** Waits this long before answering at all. */
+  delayMs?: number;
+  /** Sends the first event of the stream, then nothing more (until the server closes). */
+  stall?: boolean;
+  /**
+   * Breaks the stream off after the text (before any end event): `end` ends the HTTP response cleanly,
+   * `reset` destroys the connection.
+   */
+  cut?: 'end' | 'reset';
+  /** The model id reported back; default: the one requested. */
+  model?: string;
+}
+
+/** A scripted HTTP error, in the provider's JSON error shape. */
+export interface FakeError {
+  status: number;
+  /** `retry-after` header, in seconds. */
+  retryAfter?: number;
+  /** `retry-after-ms` header. */
+  retryAfterMs?: number;
+  message?: string;
+  /** The provider's error type; default: the one the provider uses for this status. */
+  type?: string;
+}
+
+export type FakeAnswer = FakeReply | FakeError;
+/** An answer, or a function of the request that makes one (to answer depending on what was sent). */
+export type FakeScript = FakeAnswer | ((request: FakeRequest) => FakeAnswer);
 
 export interface FakeRequest {
+  method: string;
+  /** Path and query as received, e.g. `/v1/messages?beta=true`. */
   path: string;
   headers: IncomingMessage['headers'];
   body: Record<string, unknown>;
@@ -37,17 +73,42 @@ export interface ReceivedTurn {
 export interface FakeServer {
   /** Base URL, as the provider's `*_BASE_URL` variable would hold it. */
   url: string;
+  /** Every request the model endpoint received, in order. */
   requests: FakeRequest[];
-  enqueue(...answers: FakeAnswer[]): void;
+  /** Queues answers for the next requests; with the queue empty, the server answers the text "ok". */
+  enqueue(...answers: FakeScript[]): void;
+  /** How many queued answers are still unused. */
+  remaining(): number;
   read(request: FakeRequest): ReceivedTurn;
   close(): Promise<void>;
 }
 
-export async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  return text ? JSON.parse(text) : {};
+export interface FakeOptions {
+  /**
+   * Rejects requests the real API would reject (bad tool names, a tool call without its result, ...) with the
+   * real API's 400. Default true.
+   */
+  validate?: boolean;
+}
+
+/** The parts a protocol supplies to startFakeServer. */
+export interface FakeProtocol {
+  /** Whether this pathname is the model endpoint (other paths get the provider's 404). */
+  isEndpoint(pathname: string): boolean;
+  /** The path appended to the origin to make `url`, e.g. `/v1` for OpenAI, nothing for Anthropic. */
+  basePath: string;
+  /** The provider's JSON error body. */
+  errorBody(status: number, message: string, type: string | undefined): unknown;
+  /** A 400 message when the request breaks a rule of the real API, else undefined. */
+  invalid(body: Record<string, unknown>): string | undefined;
+  /** Writes a whole successful answer (streamed or not, as the request asked). `n` numbers the answer. */
+  reply(res: ServerResponse, answer: FakeReply, body: Record<string, unknown>, n: number): Promise<void>;
+  read(request: FakeRequest): ReceivedTurn;
+}
+
+/** n copies of an answer: `enqueue(...times(3, { status: 429, retryAfter: 0 }), { text: 'ok' })`. */
+export function times(n: number, answer: FakeAnswer): FakeAnswer[] {
+  return Array.from({ length: n }, () => ({ ...answer }));
 }
 
 /** Splits a string into n roughly equal pieces, as a streaming API would. */
@@ -58,16 +119,89 @@ export function pieces(text: string, n: number): string[] {
   return out.length > 0 ? out : [''];
 }
 
-/** Starts a server on a free loopback port; returns its origin and a close that drops open streams. */
-export async function listen(
-  handler: RequestListener,
-): Promise<{ server: Server; origin: string; close: () => Promise<void> }> {
-  const server = createServer(handler);
+/** Never settles: a stalled stream stays open until the server closes its connections. */
+export const forever = (): Promise<never> => new Promise<never>(() => {});
+
+/** Breaks a response off as `cut` says; true when it did (the protocol then writes nothing more). */
+export function breakOff(res: ServerResponse, cut: FakeReply['cut']): boolean {
+  if (cut === 'end') res.end();
+  else if (cut === 'reset') res.socket?.destroy();
+  return cut !== undefined;
+}
+
+async function readBody(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text) return {};
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+/** Starts a fake provider on a free loopback port. */
+export async function startFakeServer(
+  protocol: FakeProtocol,
+  options: FakeOptions = {},
+): Promise<FakeServer> {
+  const validate = options.validate ?? true;
+  const queue: FakeScript[] = [];
+  const requests: FakeRequest[] = [];
+  let answered = 0;
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    if (req.method !== 'POST' || !protocol.isEndpoint(url.pathname)) {
+      sendJson(
+        res,
+        404,
+        protocol.errorBody(404, `no route ${req.method} ${url.pathname}`, 'not_found_error'),
+      );
+      return;
+    }
+    const body = await readBody(req);
+    if (body === undefined) {
+      sendJson(res, 400, protocol.errorBody(400, 'the request body is not valid JSON', undefined));
+      return;
+    }
+    const request: FakeRequest = { method: req.method, path: req.url ?? '/', headers: req.headers, body };
+    requests.push(request);
+    const invalid = validate ? protocol.invalid(body) : undefined;
+    if (invalid) {
+      sendJson(res, 400, protocol.errorBody(400, invalid, undefined));
+      return;
+    }
+    const next = queue.shift() ?? { text: 'ok' };
+    const answer = typeof next === 'function' ? next(request) : next;
+    if ('status' in answer) {
+      const headers: Record<string, string> = {};
+      if (answer.retryAfter !== undefined) headers['retry-after'] = String(answer.retryAfter);
+      if (answer.retryAfterMs !== undefined) headers['retry-after-ms'] = String(answer.retryAfterMs);
+      const message = answer.message ?? `fake ${answer.status}`;
+      sendJson(res, answer.status, protocol.errorBody(answer.status, message, answer.type), headers);
+      return;
+    }
+    if (answer.delayMs) await sleep(answer.delayMs);
+    if (res.destroyed) return;
+    await protocol.reply(res, answer, body, ++answered);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    server,
-    origin: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}${protocol.basePath}`,
+    requests,
+    enqueue: (...answers) => {
+      queue.push(...answers);
+    },
+    remaining: () => queue.length,
+    read: protocol.read,
+    // Drops open (stalled) streams, so closing never waits for them.
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

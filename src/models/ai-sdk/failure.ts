@@ -1,0 +1,110 @@
+// What went wrong with a provider request, read from whatever the AI SDK threw: the HTTP status and the
+// provider's own error type and message, whether another attempt may help, and what the server asked us
+// to wait. Keeps the credential out of everything it returns.
+import { APICallError } from '@ai-sdk/provider';
+import { isRetryableStatus } from '../retry.js';
+import { INCOMPLETE_STREAM, StreamError } from './collect.js';
+
+export interface Failure {
+  /** Says what happened, without the provider and model (the caller adds those). */
+  summary: string;
+  status: number | undefined;
+  /** The provider's error type, e.g. `rate_limit_error`, `overloaded_error`, `server_error`. */
+  providerType: string | undefined;
+  retryable: boolean;
+  headers: Record<string, string> | undefined;
+  /** The error to chain as the cause: the original, or a copy without the credential if it held it. */
+  cause: unknown;
+}
+
+/**
+ * Error types inside a 200 stream that mean transient trouble: the providers' (Anthropic sends overloaded_error
+ * mid-stream under load) and ours for a stream cut off before its end event.
+ */
+const TRANSIENT_STREAM_ERROR = new RegExp(
+  `overloaded|api_error|server_error|rate_limit|${INCOMPLETE_STREAM}`,
+);
+
+function errorField(body: unknown): { type?: unknown; code?: unknown; message?: unknown } | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const inner = (body as { error?: unknown }).error;
+  return typeof inner === 'object' && inner !== null ? inner : (body as Record<string, unknown>);
+}
+
+function providerErrorType(responseBody: string | undefined): string | undefined {
+  if (!responseBody) return undefined;
+  try {
+    const e = errorField(JSON.parse(responseBody));
+    const type = typeof e?.type === 'string' ? e.type : typeof e?.code === 'string' ? e.code : undefined;
+    return type;
+  } catch {
+    return undefined;
+  }
+}
+
+export function redact(text: string, secret: string | undefined): string {
+  return secret && secret.length >= 4 ? text.split(secret).join('[redacted]') : text;
+}
+
+/** The cause to chain, unless it carries the secret (a provider echoing the key back): then a clean copy. */
+function safeCause(err: unknown, secret: string | undefined): unknown {
+  if (!secret || secret.length < 4) return err;
+  const e = err as { message?: unknown; responseBody?: unknown };
+  const text = `${String(e?.message ?? '')}\n${String(e?.responseBody ?? '')}`;
+  if (!text.includes(secret)) return err;
+  const copy = new Error(redact(String(e?.message ?? err), secret));
+  copy.name = (err as Error)?.name ?? 'Error';
+  return copy;
+}
+
+export function describeFailure(
+  err: unknown,
+  context: { timedOut: boolean; cancelled: boolean; timeoutMs: number; secret: string | undefined },
+): Failure {
+  const base = { status: undefined, providerType: undefined, headers: undefined };
+  const cause = safeCause(err, context.secret);
+  // Judged by our own signals, not the error's shape: an abort surfaces as DOMException, TypeError or undici's
+  // "terminated" depending on when it hit.
+  if (context.cancelled) return { ...base, summary: 'the turn was cancelled', retryable: false, cause };
+  if (context.timedOut)
+    return {
+      ...base,
+      summary: `no complete answer within ${context.timeoutMs} ms (the request timeout)`,
+      retryable: false,
+      cause,
+    };
+  if (APICallError.isInstance(err)) {
+    const message = redact(err.message, context.secret);
+    if (err.statusCode === undefined) {
+      // No HTTP answer, or the connection dropped mid-stream (refused, reset, "other side closed").
+      return { ...base, summary: message, retryable: err.isRetryable, cause };
+    }
+    const providerType = providerErrorType(err.responseBody);
+    return {
+      summary: `HTTP ${err.statusCode}${providerType ? ` ${providerType}` : ''}: ${message}`,
+      status: err.statusCode,
+      providerType,
+      retryable: isRetryableStatus(err.statusCode),
+      headers: err.responseHeaders,
+      cause,
+    };
+  }
+  if (err instanceof StreamError) {
+    const e = errorField(err.payload);
+    const providerType =
+      typeof e?.type === 'string' ? e.type : typeof e?.code === 'string' ? e.code : undefined;
+    const message = redact(err.message, context.secret);
+    return {
+      ...base,
+      summary:
+        providerType === INCOMPLETE_STREAM
+          ? message
+          : `error event in the response stream${providerType ? ` ${providerType}` : ''}: ${message}`,
+      providerType,
+      retryable: providerType !== undefined && TRANSIENT_STREAM_ERROR.test(providerType),
+      cause,
+    };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { ...base, summary: redact(message, context.secret), retryable: false, cause };
+}

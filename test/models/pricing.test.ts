@@ -1,0 +1,58 @@
+// The price table: cost of a turn, overrides, dated snapshots, and unknown models reported as unpriced.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { costOf, DEFAULT_PRICES, priceOf } from '../../src/models/pricing.js';
+
+const usage = { inputTokens: 1000, outputTokens: 200, cachedInputTokens: 400 };
+
+describe('pricing', () => {
+  it('charges uncached input, cached input and output at their own prices', () => {
+    // 600 × $3 + 400 × $0.30 + 200 × $15, per million tokens.
+    const cost = costOf('anthropic:claude-sonnet-4-5', usage);
+    assert.equal(cost.priced, true);
+    assert.ok(Math.abs(cost.costUsd - 0.00492) < 1e-12, String(cost.costUsd));
+  });
+
+  it('charges cached input at the input price when the price has no cached rate', () => {
+    const cost = costOf('x:y', usage, { 'x:y': { input: 1, output: 0 } });
+    assert.equal(cost.costUsd, 1000 / 1e6);
+  });
+
+  it('reports an unknown model as unpriced, costing 0', () => {
+    assert.deepEqual(costOf('anthropic:claude-future-9', usage), { costUsd: 0, priced: false });
+    assert.deepEqual(costOf('openai-compatible:llama3@http://127.0.0.1:1/v1', usage), {
+      costUsd: 0,
+      priced: false,
+    });
+  });
+
+  it('prefers an override to the default table', () => {
+    const cost = costOf('openai:gpt-5', usage, { 'openai:gpt-5': { input: 0, output: 1000 } });
+    assert.equal(cost.costUsd, 0.2);
+  });
+
+  it('prices dated snapshots like their alias', () => {
+    assert.equal(
+      priceOf('anthropic:claude-sonnet-4-5-20250929'),
+      DEFAULT_PRICES['anthropic:claude-sonnet-4-5'],
+    );
+    assert.equal(priceOf('openai:gpt-4.1-mini-2025-04-14'), DEFAULT_PRICES['openai:gpt-4.1-mini']);
+  });
+
+  it('prices an openai-compatible model by its spec with or without the URL', () => {
+    const price = { input: 0.1, output: 0.2 };
+    assert.equal(
+      priceOf('openai-compatible:llama3@http://h/v1', { 'openai-compatible:llama3': price }),
+      price,
+    );
+    assert.equal(
+      priceOf('openai-compatible:llama3@http://h/v1', { 'openai-compatible:llama3@http://h/v1': price }),
+      price,
+    );
+  });
+
+  it('does not mistake object keys for prices', () => {
+    assert.equal(priceOf('constructor'), undefined);
+    assert.equal(priceOf('__proto__'), undefined);
+  });
+});
