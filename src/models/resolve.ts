@@ -48,7 +48,7 @@ function apiKey(
   if (!key) {
     throw new NightshiftError(
       'MODEL_CONFIG',
-      `model ${spec} needs ${variable}: set it in the environment (or ${configKey} in nightshift.config.yaml)`,
+      `model ${spec} needs ${variable}: set it in the environment (or pass ${configKey} to createRuntime; API keys do not belong in nightshift.config.yaml)`,
     );
   }
   return key;

@@ -25,7 +25,7 @@ describe('resolveModel', () => {
     assert.throws(
       () => resolveModel('anthropic:claude-sonnet-4-5', { env: {} }),
       configError(
-        /^model anthropic:claude-sonnet-4-5 needs ANTHROPIC_API_KEY: set it in the environment \(or models\.anthropic\.apiKey in nightshift\.config\.yaml\)$/,
+        /^model anthropic:claude-sonnet-4-5 needs ANTHROPIC_API_KEY: set it in the environment \(or pass models\.anthropic\.apiKey to createRuntime; API keys do not belong in nightshift\.config\.yaml\)$/,
       ),
     );
     assert.throws(
