@@ -5,10 +5,8 @@ import { type Issue, RoleInvalidError } from '../errors.js';
 import { loadScript } from '../models/script/script-file.js';
 import { isTool } from '../tools/define.js';
 import type { AnyTool } from '../tools/types.js';
-import { resolveRolePaths } from './load.js';
-import { mcpToolNames } from './mcp-names.js';
+import { assembleRole, resolveRolePaths } from './load.js';
 import { type Role, RoleSpec, type RoleSpecInput } from './schema.js';
-import { roleVersion } from './version.js';
 
 export type DefineRoleInput = Omit<RoleSpecInput, 'tools'> & { tools?: (string | AnyTool)[] };
 
@@ -54,32 +52,5 @@ export function defineRole(input: DefineRoleInput, options: { dir?: string } = {
     }
   }
   if (issues.length > 0) throw new RoleInvalidError(issues);
-  return {
-    name: spec.name,
-    description: spec.description,
-    autonomy: spec.autonomy,
-    model: resolved.model,
-    instructions: spec.instructions,
-    tools: [...new Set([...spec.tools, ...mcpToolNames(spec.mcp)])],
-    toolModules: resolved.toolModules,
-    workspace: resolved.workspace,
-    escalation: spec.escalation,
-    budget: spec.budget,
-    output: spec.output,
-    scope: spec.scope,
-    limits: spec.limits,
-    secrets: spec.secrets,
-    notify: spec.notify,
-    mcp: spec.mcp,
-    triggers: spec.triggers,
-    input: spec.input,
-    secretsFile: resolved.secretsFile,
-    version: roleVersion(
-      spec,
-      { script: resolved.scriptFile, toolModules: resolved.toolModules },
-      inlineTools,
-    ),
-    source: { file: undefined, dir },
-    inlineTools,
-  };
+  return assembleRole(spec, resolved, { file: undefined, dir }, inlineTools);
 }

@@ -8,6 +8,8 @@ import { type Issue, NightshiftError, RoleInvalidError } from '../errors.js';
 import { loadScript } from '../models/script/script-file.js';
 import { builtinTools } from '../tools/builtin/index.js';
 import { loadToolModules } from '../tools/modules.js';
+import type { AnyTool } from '../tools/types.js';
+import { cronProblem } from '../triggers/cron.js';
 import { regexProblems } from './conditions.js';
 import { mcpToolNames } from './mcp-names.js';
 import { type Role, RoleSpec } from './schema.js';
@@ -127,6 +129,10 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue): Resolved {
   ];
   spec.triggers.forEach((t, i) => {
     if ('webhook' in t) refs.push([['triggers', i, 'webhook', 'secret'], t.webhook.secret]);
+    if ('cron' in t) {
+      const problem = cronProblem(t.cron.schedule, t.cron.timezone);
+      if (problem) issue(['triggers', i, 'cron', problem.field], problem.message);
+    }
   });
   for (const [path, name] of refs) {
     if (name !== undefined && !spec.secrets.includes(name))
@@ -227,7 +233,21 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
   if (issues.length > 0) throw new RoleInvalidError(issues, displayPath);
 
   // Project-wide modules come first, so a role's own module can override a tool of the same name.
-  const toolModules = [...project, ...resolved.toolModules];
+  return assembleRole(
+    spec,
+    { ...resolved, toolModules: [...project, ...resolved.toolModules] },
+    { file: abs, dir },
+    [],
+  );
+}
+
+/** The Role the engine runs, from a validated spec and its resolved paths (shared with defineRole). */
+export function assembleRole(
+  spec: RoleSpec,
+  resolved: Resolved,
+  source: Role['source'],
+  inlineTools: AnyTool[],
+): Role {
   return {
     name: spec.name,
     description: spec.description,
@@ -235,7 +255,7 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
     model: resolved.model,
     instructions: spec.instructions,
     tools: [...new Set([...spec.tools, ...mcpToolNames(spec.mcp)])],
-    toolModules,
+    toolModules: resolved.toolModules,
     workspace: resolved.workspace,
     escalation: spec.escalation,
     budget: spec.budget,
@@ -248,9 +268,13 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
     triggers: spec.triggers,
     input: spec.input,
     secretsFile: resolved.secretsFile,
-    version: roleVersion(spec, { script: resolved.scriptFile, toolModules }),
-    source: { file: abs, dir },
-    inlineTools: [],
+    version: roleVersion(
+      spec,
+      { script: resolved.scriptFile, toolModules: resolved.toolModules },
+      inlineTools,
+    ),
+    source,
+    inlineTools,
   };
 }
 

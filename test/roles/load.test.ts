@@ -388,3 +388,13 @@ describe('role versions', () => {
     assert.notEqual(await versionOf(dir), before);
   });
 });
+
+describe('loading role files: triggers', () => {
+  it('rejects a bad cron schedule and an unknown time zone at their keys', async () => {
+    const text = `${GOOD}triggers:\n  - cron: { schedule: "61 * * * *" }\n  - cron: { schedule: "0 9 * * *", timezone: Mars/Olympus }\n`;
+    const { issues } = await problems(text);
+    const byPath = Object.fromEntries(issues.map((i) => [i.path, i.message]));
+    assert.match(byPath['triggers[0].cron.schedule'] ?? '', /invalid cron schedule '61 \* \* \* \*'/);
+    assert.match(byPath['triggers[1].cron.timezone'] ?? '', /unknown time zone 'Mars\/Olympus'/);
+  });
+});

@@ -3,7 +3,7 @@
 // it takes the run's row lock, so a concurrent commit to the same run waits and then fails the fence.
 import pg from 'pg';
 import { NightshiftError } from '../../errors.js';
-import { checkBatchShape } from '../sqlite/commit.js';
+import { checkBatchShape } from '../batch-shape.js';
 import type {
   ApprovalRecord,
   ApprovalStatus,

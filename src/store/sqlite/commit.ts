@@ -1,6 +1,7 @@
 // Writing one batch: the fenced run update, then the steps and records, all inside the caller's
 // transaction (or savepoint). Every check throws, so the caller's rollback undoes whatever ran before it.
 import { NightshiftError } from '../../errors.js';
+import { type BatchRecords, checkBatchShape } from '../batch-shape.js';
 import type { CommitBatch, RunRecord } from '../types.js';
 import {
   approvalValues,
@@ -15,36 +16,6 @@ import {
   toolCallValues,
 } from './rows.js';
 import type { Statements } from './statements.js';
-
-type Records = Omit<CommitBatch, 'expectSeq' | 'run' | 'at'>;
-
-/**
- * A batch that could never be right (a bug in the caller, not a race): steps that do not continue
- * `expectSeq`, or records of another run. INTERNAL rather than STORE_CONFLICT, because the engine treats
- * a conflict as "another worker took the run" and stops quietly; a malformed batch must be loud.
- */
-export function checkBatchShape(runId: string, expectSeq: number, records: Records): void {
-  const { steps } = records;
-  for (let i = 0; i < steps.length; i++) {
-    const s = steps[i]!;
-    if (s.seq !== expectSeq + i + 1 || s.runId !== runId) {
-      throw new NightshiftError(
-        'INTERNAL',
-        `malformed batch for run ${runId}: step ${i} is seq ${s.seq} of run ${s.runId}, expected seq ${expectSeq + i + 1} of run ${runId}`,
-      );
-    }
-  }
-  const foreign =
-    records.toolCalls?.find((c) => c.runId !== runId)?.key ??
-    records.approvals?.find((a) => a.record.runId !== runId)?.record.id ??
-    records.escalations?.find((e) => e.record.runId !== runId)?.record.id;
-  if (foreign !== undefined) {
-    throw new NightshiftError(
-      'INTERNAL',
-      `malformed batch for run ${runId}: record ${foreign} belongs to another run`,
-    );
-  }
-}
 
 export function commitBatch(s: Statements, batch: CommitBatch): void {
   checkBatchShape(batch.runId, batch.expectSeq, batch);
@@ -102,7 +73,7 @@ export function createRun(
   return { run, created: true };
 }
 
-function writeRecords(s: Statements, r: Records): void {
+function writeRecords(s: Statements, r: BatchRecords): void {
   for (const step of r.steps) s.insertStep.run(stepValues(step));
   if (r.toolCalls) for (const c of r.toolCalls) s.upsertToolCall.run(toolCallValues(c));
   if (r.approvals) {
