@@ -45,6 +45,8 @@ function run(i: number): RunRecord {
     createdAt: 1_000 + i,
     updatedAt: 1_000 + i,
     finishedAt: null,
+    attempt: 1,
+    notBefore: null,
   };
 }
 

@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'RUN_NOT_FOUND'
   | 'RUN_NOT_RESUMABLE'
   | 'RUN_LEASED'
+  | 'RUN_CRASHED'
   | 'STORE_CONFLICT'
   | 'STORE_ERROR'
   | 'APPROVAL_NOT_FOUND'

@@ -5,13 +5,16 @@ import { cancelRun } from './engine/cancel.js';
 import type { EngineContext } from './engine/drive.js';
 import { newLeaseOwner } from './engine/lease.js';
 import { type PreparedRole, prepareRole } from './engine/prepare.js';
-import { resumeRun, startRun } from './engine/start.js';
 import type { RunState } from './engine/state.js';
 import { type RunSummary, summarize } from './engine/summary.js';
 import { NightshiftError } from './errors.js';
 import { answerEscalation } from './escalations/answer.js';
 import type { ModelSettings } from './models/resolve.js';
-import { startWorker, type Worker } from './queue/worker.js';
+import { startSupervisor } from './continuous/supervisor.js';
+import { escalateRun, failRun, reopenRun } from './engine/restart.js';
+import { retryPolicy } from './engine/retry.js';
+import { checkRunInput, resumeRun, startRun } from './engine/start.js';
+import { startWorker } from './queue/worker.js';
 import { loadRoleFile } from './roles/load.js';
 import type { Role } from './roles/schema.js';
 import { resolveDataDir } from './store/data-dir.js';
@@ -51,6 +54,53 @@ export interface RunOptions {
   trigger?: Record<string, unknown> | undefined;
 }
 
+/** Where one event went: a queued run (job mode) or a continuous agent's inbox. */
+export interface Delivery {
+  role: string;
+  runId?: string;
+  inboxId?: string;
+  status: string;
+  /** False when the idempotency key had been seen: nothing new was recorded. */
+  created: boolean;
+}
+
+export interface DeliverOptions {
+  idempotencyKey?: string | undefined;
+  actor?: string | undefined;
+  /** What delivered it (event, webhook, cron), kept with the run. */
+  trigger: Record<string, unknown> & { kind: string };
+}
+
+/** A continuous agent as `nightshift status` shows it. */
+export interface AgentStatusView {
+  role: string;
+  status: string;
+  owner: string | null;
+  heartbeatAt: number | null;
+  leaseUntil: number | null;
+  /** Whether the lease is live (a worker holds the agent now). */
+  live: boolean;
+  restarts: number;
+  takeovers: number;
+  failures: number;
+  inbox: number;
+  runId: string | null;
+  lastError: { code: string; message: string } | null;
+  escalationId: string | null;
+  context: unknown;
+}
+
+export interface WorkHandle {
+  /** Look for work now (something was just enqueued here). */
+  wake(): void;
+  /** Resolves when the workers stopped and every run they started has finished or paused. */
+  done: Promise<void>;
+  /** Runs executing in this process. */
+  active(): number;
+  /** Continuous roles whose agent this process holds. */
+  agents(): string[];
+}
+
 export interface Inbox {
   approvals: ApprovalRecord[];
   escalations: EscalationRecord[];
@@ -83,7 +133,19 @@ export interface Runtime {
     pollMs?: number;
     signal: AbortSignal;
     onError?: (err: unknown, runId?: string) => void;
-  }): Worker;
+    /** Lifecycle of continuous agents (started, taken over, failed, escalated), for the log. */
+    onAgentEvent?: (what: string, data: Record<string, unknown>) => void;
+  }): WorkHandle;
+  /**
+   * Delivers a named event to every role (among those given to `work`) with that event trigger: a queued
+   * run for a job role, an inbox item for a continuous one. With an idempotency key, a redelivered
+   * event records nothing new.
+   */
+  emit(event: string, payload: unknown, options?: Omit<DeliverOptions, 'trigger'>): Promise<Delivery[]>;
+  /** Delivers input to one role (a webhook, a cron tick): queued run, or continuous agent's inbox. */
+  deliver(role: Role, payload: unknown, options: DeliverOptions): Promise<Delivery>;
+  /** Continuous agents: state, last heartbeat, restarts, inbox depth. */
+  agents(): Promise<AgentStatusView[]>;
   get(runId: string): Promise<RunSnapshot | undefined>;
   list(filter?: RunFilter): Promise<RunRecord[]>;
   close(): Promise<void>;
@@ -122,6 +184,15 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const prepared = new Map<string, Promise<PreparedRole>>();
   // Roles this runtime has run, so runs of defineRole roles (with inline tools) can be continued.
   const known = new Map<string, Role>();
+  // Roles that receive events (those given to work()), by name.
+  const listeners = new Map<string, Role>();
+  // A role's `emit` events, delivered before its run's success is committed (idempotent per run and
+  // event, so a crash between the two delivers nothing twice).
+  ctx.beforeSuccess = async (role, run, output) => {
+    for (const event of role.emit ?? []) {
+      await runtime.emit(event, output, { idempotencyKey: `run:${run.id}`, actor: `role:${role.name}` });
+    }
+  };
 
   function prepare(role: Role, model?: string): Promise<PreparedRole> {
     const key = `${role.name}@${role.version}|${model ?? role.model}`;
@@ -222,21 +293,146 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       return summary(await cancelRun(store, clock, { runId, by: o.by, reason: o.reason }));
     },
     work(o) {
-      for (const r of o.roles) known.set(`${r.name}@${r.version}`, r);
-      const names = [...new Set(o.roles.map((r) => r.name))];
-      return startWorker({
+      for (const r of o.roles) {
+        known.set(`${r.name}@${r.version}`, r);
+        listeners.set(r.name, r);
+      }
+      const jobRoles = o.roles.filter((r) => r.mode !== 'continuous');
+      const agentRoles = o.roles.filter((r) => r.mode === 'continuous');
+      const names = [...new Set(jobRoles.map((r) => r.name))];
+      const limits = concurrencyLimits(jobRoles);
+      const workerCtx: EngineContext = { ...ctx, retryFailures: true };
+      const worker = startWorker({
         claim: () => {
           const now = clock.now();
-          return store.claimNextRun(ctx.owner, now + ctx.leaseMs, now, names);
+          return store.claimNextRun(ctx.owner, now + ctx.leaseMs, now, names, limits);
         },
         drive: async (run) => {
-          await runtime.resume(run.id);
+          const { role } = await roleOfRun(run.id);
+          // A run whose workers keep dying while executing it (a crash loop) is failed, not retried forever.
+          const max = retryPolicy(role).maxAttempts;
+          if (run.status === 'running' && run.attempt > max) {
+            await failRun(store, clock, run.id, {
+              code: 'RUN_CRASHED',
+              message: `the worker executing this run stopped (died or hung) ${run.attempt - 1} times; retry.maxAttempts is ${max}`,
+              details: { attempt: run.attempt },
+            });
+            return;
+          }
+          const ready = await prepare(role, run.model === role.model ? undefined : run.model);
+          await resumeRun(workerCtx, ready, run.id);
         },
         concurrency: o.concurrency,
         pollMs: o.pollMs ?? 200,
         signal: o.signal,
         onError: (err, run) => o.onError?.(err, run?.id),
       });
+      const supervisor = startSupervisor({
+        host: {
+          store,
+          clock,
+          owner: ctx.owner,
+          async createRun(role, item, context) {
+            const ready = await prepare(role);
+            const state = await startRun(
+              ctx,
+              ready,
+              { event: item.event, payload: item.payload, context },
+              {
+                idempotencyKey: `inbox:${item.id}`,
+                queue: true,
+                inputChecked: true,
+                actor: `agent:${role.name}`,
+                trigger: { kind: 'inbox', event: item.event, inboxId: item.id },
+              },
+            );
+            return state.run;
+          },
+          async driveRun(role, runId) {
+            const ready = await prepare(role);
+            return (await resumeRun(ctx, ready, runId)).run;
+          },
+          reopenRun: (runId, why) => reopenRun(store, clock, runId, why),
+          async escalate(run, reason, context) {
+            return (await escalateRun(store, clock, ctx.ids, { runId: run.id, reason, context })).id;
+          },
+        },
+        roles: agentRoles,
+        pollMs: o.pollMs ?? 200,
+        signal: o.signal,
+        onEvent: o.onAgentEvent,
+        onError: (err) => o.onError?.(err),
+      });
+      return {
+        wake() {
+          worker.wake();
+          supervisor.wake();
+        },
+        done: Promise.all([worker.done, supervisor.done]).then(() => {}),
+        active: () => worker.active(),
+        agents: () => supervisor.held(),
+      };
+    },
+    async emit(event, payload, emitOptions = {}) {
+      const out: Delivery[] = [];
+      for (const role of listeners.values()) {
+        if (!role.triggers.some((t) => 'event' in t && t.event === event)) continue;
+        out.push(
+          await runtime.deliver(role, payload, {
+            idempotencyKey: emitOptions.idempotencyKey
+              ? `event:${event}:${emitOptions.idempotencyKey}:${role.name}`
+              : undefined,
+            actor: emitOptions.actor,
+            trigger: { kind: 'event', event },
+          }),
+        );
+      }
+      return out;
+    },
+    async deliver(role, payload, d) {
+      checkRunInput(role, payload);
+      if (role.mode === 'continuous') {
+        const now = clock.now();
+        const { item, created } = await store.pushInbox({
+          id: ctx.ids.next('evt'),
+          role: role.name,
+          event: typeof d.trigger.event === 'string' ? d.trigger.event : d.trigger.kind,
+          payload: payload ?? null,
+          idempotencyKey: d.idempotencyKey ?? null,
+          createdAt: now,
+          handledAt: null,
+          runId: null,
+        });
+        return { role: role.name, inboxId: item.id, status: item.handledAt ? 'handled' : 'inbox', created };
+      }
+      const r = await runtime.enqueue(role, payload, {
+        idempotencyKey: d.idempotencyKey,
+        actor: d.actor ?? `trigger:${d.trigger.kind}`,
+        trigger: d.trigger,
+      });
+      return { role: role.name, runId: r.runId, status: r.status, created: true };
+    },
+    async agents() {
+      const now = clock.now();
+      const agents = await store.listAgents();
+      return Promise.all(
+        agents.map(async (a) => ({
+          role: a.role,
+          status: a.status,
+          owner: a.owner,
+          heartbeatAt: a.heartbeatAt,
+          leaseUntil: a.leaseUntil,
+          live: a.owner !== null && (a.leaseUntil ?? 0) >= now,
+          restarts: a.restarts,
+          takeovers: a.takeovers,
+          failures: a.failures,
+          inbox: await store.inboxDepth(a.role),
+          runId: a.runId,
+          lastError: a.lastError ? { code: a.lastError.code, message: a.lastError.message } : null,
+          escalationId: a.escalationId,
+          context: a.context,
+        })),
+      );
     },
     async inbox() {
       const [approvals, escalations] = await Promise.all([
@@ -254,4 +450,18 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     },
   };
   return runtime;
+}
+
+/**
+ * Per-role limits for the queue: `concurrency` when set; a role whose cron ticks queue (`overlap: queue`)
+ * runs one at a time.
+ */
+function concurrencyLimits(roles: Role[]): Record<string, number> {
+  const limits: Record<string, number> = {};
+  for (const r of roles) {
+    const queued = r.triggers.some((t) => 'cron' in t && t.cron.overlap === 'queue');
+    const limit = r.concurrency ?? (queued ? 1 : undefined);
+    if (limit !== undefined) limits[r.name] = limit;
+  }
+  return limits;
 }

@@ -1,4 +1,5 @@
 // Human-readable output. Every command also has --json; this file only serves people at a terminal.
+import type { AgentStatusView } from '../runtime.js';
 import type { RunSummary } from '../engine/summary.js';
 import type { ApprovalRecord, EscalationRecord, RunRecord, RunSnapshot, StepRecord } from '../store/types.js';
 
@@ -58,7 +59,7 @@ export function formatRuns(runs: RunRecord[]): string {
   return runs
     .map(
       (r) =>
-        `${r.id}  ${r.role}@${r.roleVersion}  ${r.status.padEnd(17)}  steps ${r.turns}  $${r.usage.costUsd.toFixed(4)}  ${iso(r.createdAt)}${r.error ? `  [${r.error.code}] ${short(r.error.message, 60)}` : ''}`,
+        `${r.id}  ${r.role}@${r.roleVersion}  ${r.status.padEnd(17)}  steps ${r.turns}  $${r.usage.costUsd.toFixed(4)}  ${iso(r.createdAt)}${r.attempt > 1 ? `  attempt ${r.attempt}` : ''}${r.error ? `  [${r.error.code}] ${short(r.error.message, 60)}` : ''}`,
     )
     .join('\n');
 }
@@ -97,6 +98,11 @@ function describeStep(step: StepRecord): string {
       return `budget exceeded: ${d.dimension} ${d.used} of ${d.limit}`;
     case 'run_resumed':
       return `resumed by ${d.owner}`;
+    case 'run_retry_scheduled': {
+      const e = d.error as { code: string; message: string } | undefined;
+      const when = typeof d.notBefore === 'number' ? ` not before ${iso(d.notBefore)}` : '';
+      return `attempt ${d.nextAttempt} scheduled${when}${e ? ` after [${e.code}] ${short(e.message, 80)}` : d.why ? ` (${d.why})` : ''}`;
+    }
     case 'run_finished':
       return `${d.status}${d.error ? ` [${(d.error as { code: string }).code}] ${(d.error as { message: string }).message}` : ''}`;
     default:
@@ -112,4 +118,21 @@ export function formatShow(snapshot: RunSnapshot, summary: RunSummary): string {
     );
   }
   return lines.join('\n');
+}
+
+export function formatAgents(agents: AgentStatusView[], now: number): string {
+  if (agents.length === 0) return 'no continuous agents (roles with mode: continuous start one when served)';
+  return agents
+    .map((a) => {
+      const beat = a.heartbeatAt === null ? 'never' : `${((now - a.heartbeatAt) / 1000).toFixed(1)} s ago`;
+      const holder = a.live ? `held by ${a.owner}` : a.owner ? `lease expired (${a.owner})` : 'not held';
+      const lines = [
+        `${a.role}  ${a.status.padEnd(9)}  ${holder}  heartbeat ${beat}  inbox ${a.inbox}  restarts ${a.restarts}  takeovers ${a.takeovers}  failures ${a.failures}`,
+      ];
+      if (a.runId) lines.push(`  current run ${a.runId}`);
+      if (a.lastError) lines.push(`  last error [${a.lastError.code}] ${short(a.lastError.message, 100)}`);
+      if (a.escalationId) lines.push(`  escalated: nightshift answer ${a.escalationId} "<decision>" restarts it`);
+      return lines.join('\n');
+    })
+    .join('\n');
 }

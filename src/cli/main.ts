@@ -10,7 +10,7 @@ import { loadRoleFile } from '../roles/load.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { RUN_STATUSES, type RunStatus } from '../store/types.js';
 import { EXIT, exitCodeForError, exitCodeForStatus } from './exit-codes.js';
-import { formatInbox, formatRuns, formatShow, formatSummary } from './format.js';
+import { formatAgents, formatInbox, formatRuns, formatShow, formatSummary } from './format.js';
 
 interface CommonFlags {
   dataDir?: string;
@@ -230,61 +230,113 @@ export async function main(
       );
     });
 
+  common(program.command('status'))
+    .description('continuous agents: state, holder, last heartbeat, restarts, inbox; and the queue')
+    .action(async (flags: CommonFlags) => {
+      const rt = await open(flags);
+      const agents = await rt.agents();
+      const [queued, running, failed] = await Promise.all(
+        (['queued', 'running', 'failed'] as const).map(async (st) => (await rt.list({ status: [st], limit: 10_000 })).length),
+      );
+      const queue = { queued, running, failed };
+      print(
+        flags,
+        { agents, queue },
+        `${formatAgents(agents, Date.now())}\nqueue: ${queued} queued, ${running} running, ${failed} failed (nightshift runs --status failed)`,
+      );
+    });
+
   common(program.command('serve <paths...>'))
     .description('run as a worker: take queued runs, events and webhooks for the roles found in paths')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--port <port>', 'HTTP port (0: any free port)', '7070')
-    .option('--concurrency <n>', 'runs at a time', '4')
-    .option('--poll-ms <ms>', 'how often to look for work queued elsewhere', '200')
-    .option('--grace-ms <ms>', 'on SIGTERM, how long running steps get to finish', '10000')
-    .option('--lease-ms <ms>', 'how long a dead worker keeps its runs before others take them over', '30000')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1; env NIGHTSHIFT_HOST)')
+    .option('--port <port>', 'HTTP port, 0 for any free port (default 7070; env NIGHTSHIFT_PORT)')
+    .option('--workers <n>', 'worker processes on this machine (default 1; env NIGHTSHIFT_WORKERS)')
+    .option('--concurrency <n>', 'runs at a time per worker process (default 4; env NIGHTSHIFT_CONCURRENCY)')
+    .option('--poll-ms <ms>', 'how often to look for work queued elsewhere (default 200)')
+    .option('--grace-ms <ms>', 'on SIGTERM, how long running steps get to finish (default 10000)')
+    .option('--lease-ms <ms>', 'how long a dead worker keeps its runs before others take them over (default 30000)')
+    .addOption(new Option('--worker-only', 'no HTTP server and no cron (the extra --workers processes)').hideHelp())
     .action(
       async (
         paths: string[],
         flags: CommonFlags & {
-          host: string;
-          port: string;
-          concurrency: string;
-          pollMs: string;
-          graceMs: string;
-          leaseMs: string;
+          host?: string;
+          port?: string;
+          workers?: string;
+          concurrency?: string;
+          pollMs?: string;
+          graceMs?: string;
+          leaseMs?: string;
+          workerOnly?: boolean;
         },
       ) => {
-        const num = (v: string, flag: string, min: number) => {
-          const n = Number(v);
-          if (!Number.isInteger(n) || n < min)
-            throw new NightshiftError('USAGE', `${flag} must be an integer ≥ ${min}, got '${v}'`);
-          return n;
-        };
-        const port = num(flags.port, '--port', 0);
-        const concurrency = num(flags.concurrency, '--concurrency', 1);
-        const pollMs = num(flags.pollMs, '--poll-ms', 1);
-        const graceMs = num(flags.graceMs, '--grace-ms', 0);
-        const leaseMs = num(flags.leaseMs, '--lease-ms', 100);
+        const { resolveServeSettings } = await import('../config/serve-settings.js');
+        const c = projectConfig();
+        const settings = resolveServeSettings(flags, process.env, c.serve, c.file);
         const roles = [];
         for (const file of discoverRoleFiles(paths)) roles.push(await loadRole(file));
-        const rt = await open(flags, { leaseMs });
+        const rt = await open(flags, { leaseMs: settings.leaseMs });
         const { pino } = await import('pino');
         const log = pino({ name: 'nightshift' });
-        const { startDaemon } = await import('../server/daemon.js');
-        const daemon = await startDaemon({
-          runtime: rt,
-          roles,
-          host: flags.host,
-          port,
-          concurrency,
-          pollMs,
-          env: process.env,
-          log,
-        });
-        if (!flags.json) io.err(`nightshift serving ${roles.length} role(s) at ${daemon.url}`);
-        await new Promise<void>((resolve) => {
-          const stop = (signal: string) => {
-            log.info({ signal, graceMs }, 'shutting down');
-            daemon.close(graceMs).then(resolve, resolve);
+        let stop: (graceMs: number) => Promise<void>;
+        const children: import('node:child_process').ChildProcess[] = [];
+        if (flags.workerOnly) {
+          const abort = new AbortController();
+          const handle = rt.work({
+            roles,
+            concurrency: settings.concurrency,
+            pollMs: settings.pollMs,
+            signal: abort.signal,
+            onError: (err, runId) => log.error({ runId, err: (err as Error).message }, 'run failed in worker'),
+            onAgentEvent: (what, data) => log.info(data, what),
+          });
+          log.info({ roles: roles.map((r) => r.name), concurrency: settings.concurrency }, 'worker started');
+          stop = async (graceMs) => {
+            abort.abort();
+            await Promise.race([handle.done, new Promise((r) => setTimeout(r, graceMs).unref())]);
           };
-          process.once('SIGTERM', () => stop('SIGTERM'));
-          process.once('SIGINT', () => stop('SIGINT'));
+        } else {
+          const { startDaemon } = await import('../server/daemon.js');
+          const daemon = await startDaemon({
+            runtime: rt,
+            roles,
+            host: settings.host,
+            port: settings.port,
+            concurrency: settings.concurrency,
+            pollMs: settings.pollMs,
+            env: process.env,
+            log,
+          });
+          // Extra worker processes share the store (and so the queue) with this one: more cores, and a
+          // crash of one process leaves the others running.
+          if (settings.workers > 1) {
+            const { fork } = await import('node:child_process');
+            const { fileURLToPath } = await import('node:url');
+            const entry = fileURLToPath(new URL('../../../bin/nightshift.js', import.meta.url));
+            for (let i = 1; i < settings.workers; i++) {
+              const args = ['serve', ...paths, '--worker-only', '--concurrency', String(settings.concurrency)];
+              args.push('--poll-ms', String(settings.pollMs), '--lease-ms', String(settings.leaseMs));
+              if (flags.dataDir) args.push('--data-dir', flags.dataDir);
+              children.push(fork(entry, args, { stdio: 'inherit' }));
+            }
+          }
+          if (!flags.json)
+            io.err(
+              `nightshift serving ${roles.length} role(s) at ${daemon.url}${settings.workers > 1 ? ` with ${settings.workers} worker processes` : ''}`,
+            );
+          stop = (graceMs) => daemon.close(graceMs);
+        }
+        await new Promise<void>((resolve) => {
+          const onSignal = (signal: string) => {
+            log.info({ signal, graceMs: settings.graceMs }, 'shutting down');
+            for (const child of children) child.kill('SIGTERM');
+            const exited = children.map(
+              (child) => new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r()))),
+            );
+            Promise.all([stop(settings.graceMs), ...exited]).then(() => resolve(), () => resolve());
+          };
+          process.once('SIGTERM', () => onSignal('SIGTERM'));
+          process.once('SIGINT', () => onSignal('SIGINT'));
         });
       },
     );
@@ -320,7 +372,7 @@ export async function main(
           );
         }
         const answer = (await res.json().catch(() => ({}))) as {
-          runs?: { role: string; runId: string }[];
+          runs?: { role: string; runId?: string; inboxId?: string }[];
           error?: string;
         };
         if (res.status !== 202)
@@ -330,7 +382,13 @@ export async function main(
           );
         if (flags.json) io.out(JSON.stringify(answer, null, 2));
         else if (!answer.runs?.length) io.out(`event ${event} accepted; no role listens for it`);
-        else for (const r of answer.runs) io.out(`event ${event} → ${r.role} run ${r.runId}`);
+        else
+          for (const r of answer.runs)
+            io.out(
+              r.runId
+                ? `event ${event} → ${r.role} run ${r.runId}`
+                : `event ${event} → ${r.role} inbox ${r.inboxId} (continuous agent)`,
+            );
       },
     );
 

@@ -15,8 +15,21 @@ const Price = z.strictObject({
   cachedInput: z.number().nonnegative().optional(),
 });
 
+/** `nightshift serve` settings; flags and NIGHTSHIFT_* variables override them (serve-settings.ts). */
+export const ServeConfig = z.strictObject({
+  host: z.string().min(1).optional(),
+  port: z.number().int().min(0).max(65_535).optional(),
+  workers: z.number().int().min(1).max(64).optional(),
+  concurrency: z.number().int().min(1).max(10_000).optional(),
+  pollMs: z.number().int().min(1).optional(),
+  graceMs: z.number().int().min(0).optional(),
+  leaseMs: z.number().int().min(100).optional(),
+});
+export type ServeConfig = z.infer<typeof ServeConfig>;
+
 export const ProjectConfigSpec = z.strictObject({
   dataDir: z.string().min(1).optional(),
+  serve: ServeConfig.optional(),
   /** Tool modules every role of the project may use (relative to this file). */
   toolModules: z.array(z.string().min(1)).optional(),
   models: z
@@ -34,18 +47,21 @@ export interface ProjectConfig {
   dataDir: string | undefined;
   toolModules: string[];
   models: z.infer<typeof ProjectConfigSpec>['models'];
+  serve: ServeConfig;
 }
 
 export const CONFIG_FILE = 'nightshift.config.yaml';
 
 export function loadProjectConfig(cwd: string): ProjectConfig {
   const file = join(cwd, CONFIG_FILE);
-  if (!existsSync(file)) return { file: undefined, dataDir: undefined, toolModules: [], models: undefined };
+  if (!existsSync(file))
+    return { file: undefined, dataDir: undefined, toolModules: [], models: undefined, serve: {} };
   const spec = parseYamlFile(file, CONFIG_FILE, ProjectConfigSpec);
   return {
     file,
     dataDir: spec.dataDir ? resolve(dirname(file), spec.dataDir) : undefined,
     toolModules: (spec.toolModules ?? []).map((m) => resolve(dirname(file), m)),
     models: spec.models,
+    serve: spec.serve ?? {},
   };
 }

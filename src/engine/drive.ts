@@ -25,6 +25,7 @@ import { buildMessages } from './conversation.js';
 import { EscalateArgs, normaliseCategory } from './escalate-tool.js';
 import { checkOutput } from './output.js';
 import type { PreparedRole } from './prepare.js';
+import { backoffMs, isTransient, retryPolicy } from './retry.js';
 import type { BatchBuilder, RunState } from './state.js';
 
 export interface EngineContext {
@@ -35,6 +36,13 @@ export interface EngineContext {
   owner: string;
   /** How long a lease lasts without renewal. */
   leaseMs: number;
+  /**
+   * Put a run that failed for a transient reason back in the queue (per the role's retry policy) instead
+   * of failing it. Set for runs driven by a worker; a run started in the foreground fails at once.
+   */
+  retryFailures?: boolean;
+  /** Called before a run's success is committed (emits the role's `emit` events, idempotently). */
+  beforeSuccess?: (role: PreparedRole['role'], run: RunState['run'], output: unknown) => Promise<void>;
 }
 
 /** Largest tool result kept (serialized); bigger results are truncated with a note. */
@@ -168,6 +176,7 @@ class Driver {
   async loop(): Promise<void> {
     for (;;) {
       if (TERMINAL_STATUSES.includes(this.state.run.status)) return;
+      if (this.state.run.status === 'queued') return; // scheduled for a retry
       if (this.leaseLost) return;
       const work = nextWork(this.state, this.prepared, this.claimed);
       switch (work.kind) {
@@ -202,6 +211,20 @@ class Driver {
     output: unknown,
     error: RunError | null,
   ) {
+    const run = this.state.run;
+    if (status === 'failed' && error && this.ctx.retryFailures && isTransient(error)) {
+      const policy = retryPolicy(this.prepared.role);
+      const attempt = run.attempt ?? 1;
+      if (attempt < policy.maxAttempts) {
+        const notBefore = b.at + backoffMs(policy, attempt);
+        b.step('run_retry_scheduled', { attempt, nextAttempt: attempt + 1, notBefore, error });
+        b.set({ status: 'queued', attempt: attempt + 1, notBefore, error, leaseOwner: null, leaseUntil: null });
+        await this.commit(b);
+        return;
+      }
+    }
+    if (status === 'succeeded' && this.ctx.beforeSuccess)
+      await this.ctx.beforeSuccess(this.prepared.role, run, output);
     b.step('run_finished', { status, output: output ?? null, error });
     b.set({ status, output: output ?? null, error, finishedAt: b.at, leaseOwner: null, leaseUntil: null });
     await this.commit(b);
@@ -387,7 +410,11 @@ class Driver {
         err instanceof NightshiftError
           ? err
           : new NightshiftError('MODEL_ERROR', String((err as Error)?.message ?? err), { cause: err });
-      await this.finish(this.batch(), 'failed', null, { code: e.code, message: e.message });
+      await this.finish(this.batch(), 'failed', null, {
+        code: e.code,
+        message: e.message,
+        ...(e.details ? { details: e.details } : {}),
+      });
       return;
     }
 

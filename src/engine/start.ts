@@ -20,6 +20,8 @@ export interface StartOptions {
   queue?: boolean | undefined;
   /** What started it (manual, event, webhook, cron), kept with the first step. */
   trigger?: Record<string, unknown> | undefined;
+  /** The input was checked against the role's input schema already (a continuous agent's event payload). */
+  inputChecked?: boolean | undefined;
 }
 
 const registeredVersions = new WeakMap<object, Set<string>>();
@@ -47,6 +49,19 @@ async function registerRoleVersion(ctx: EngineContext, role: Role): Promise<void
   seen.add(key);
 }
 
+/** Throws INPUT_INVALID when the input does not match the role's input schema. */
+export function checkRunInput(role: Role, input: unknown): void {
+  if (!role.input) return;
+  const check = checkOutput(JSON.stringify(input ?? null), role.input);
+  if (!check.ok) {
+    throw new NightshiftError(
+      'INPUT_INVALID',
+      `input for role ${role.name} does not match its input schema: ${check.errors.join('; ')}`,
+      { details: { errors: check.errors } },
+    );
+  }
+}
+
 export async function startRun(
   ctx: EngineContext,
   prepared: PreparedRole,
@@ -54,18 +69,7 @@ export async function startRun(
   options: StartOptions = {},
 ): Promise<RunState> {
   const { role } = prepared;
-  if (role.input) {
-    const check = checkOutput(JSON.stringify(input ?? null), role.input);
-    if (!check.ok) {
-      throw new NightshiftError(
-        'INPUT_INVALID',
-        `input for role ${role.name} does not match its input schema: ${check.errors.join('; ')}`,
-        {
-          details: { errors: check.errors },
-        },
-      );
-    }
-  }
+  if (!options.inputChecked) checkRunInput(role, input);
   await registerRoleVersion(ctx, role);
   const now = ctx.clock.now();
   const id = ctx.ids.next('run');
@@ -90,6 +94,8 @@ export async function startRun(
     createdAt: now,
     updatedAt: now,
     finishedAt: null,
+    attempt: 1,
+    notBefore: null,
   };
   const steps: StepRecord[] = [
     {

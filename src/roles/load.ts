@@ -134,6 +134,11 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue): Resolved {
       if (problem) issue(['triggers', i, 'cron', problem.field], problem.message);
     }
   });
+  if (spec.continuous.heartbeatSeconds * 2 > spec.continuous.leaseSeconds)
+    issue(
+      ['continuous', 'heartbeatSeconds'],
+      `must be at most half of continuous.leaseSeconds (${spec.continuous.leaseSeconds}), so one late heartbeat does not lose the lease`,
+    );
   for (const [path, name] of refs) {
     if (name !== undefined && !spec.secrets.includes(name))
       issue(path, `secret ${name} is not listed under secrets:`);
@@ -267,6 +272,11 @@ export function assembleRole(
     mcp: spec.mcp,
     triggers: spec.triggers,
     input: spec.input,
+    mode: spec.mode,
+    concurrency: spec.concurrency,
+    retry: spec.retry,
+    continuous: spec.continuous,
+    emit: spec.emit,
     secretsFile: resolved.secretsFile,
     version: roleVersion(
       spec,

@@ -103,8 +103,11 @@ export const Trigger = z.union([
       timezone: z.string().min(1).default('UTC'),
       /** Run the last tick missed while no worker was up, once, at start. */
       catchUp: z.boolean().default(false),
-      /** A tick while a run of this role is still queued or running: skip it, or start another anyway. */
-      overlap: z.enum(['skip', 'allow']).default('skip'),
+      /**
+       * A tick while a run of this role is still queued or running: skip it, queue it (runs of the role
+       * then execute one at a time, in order), or start another alongside.
+       */
+      overlap: z.enum(['skip', 'queue', 'allow']).default('skip'),
     }),
   }),
 ]);
@@ -163,6 +166,30 @@ export const Limits = z.strictObject({
 });
 export type Limits = z.infer<typeof Limits>;
 
+/** Job mode: how a run that failed for a transient reason (a provider outage, a dead worker) is retried. */
+export const Retry = z.strictObject({
+  /** Attempts in all, the first included; 1 = never retry. */
+  maxAttempts: z.number().int().min(1).max(100).default(3),
+  /** Wait before the second attempt; doubles for each further attempt. */
+  backoffSeconds: z.number().nonnegative().max(86_400).default(10),
+  maxBackoffSeconds: z.number().nonnegative().max(86_400).default(600),
+});
+export type Retry = z.infer<typeof Retry>;
+
+/** Continuous mode: the long-lived agent's lease, heartbeat and crash-loop handling. */
+export const Continuous = z.strictObject({
+  /** A worker that stops renewing (died, hung) loses the agent this long after its last heartbeat. */
+  leaseSeconds: z.number().min(1).max(3600).default(30),
+  /** How often the holder renews the lease; must be well under leaseSeconds. */
+  heartbeatSeconds: z.number().min(0.1).max(600).default(10),
+  /** Failures in a row before the agent stops and escalates to a human (ops). */
+  maxFailures: z.number().int().min(1).max(1000).default(5),
+  /** Restart delay after the first failure; doubles with each further failure in a row. */
+  backoffSeconds: z.number().nonnegative().max(86_400).default(1),
+  maxBackoffSeconds: z.number().nonnegative().max(86_400).default(300),
+});
+export type Continuous = z.infer<typeof Continuous>;
+
 /** A JSON Schema, checked for validity by ajv when the role is loaded. */
 const JsonSchema = z.record(z.string(), z.unknown());
 
@@ -201,6 +228,23 @@ export const RoleSpec = z.strictObject({
   triggers: z.array(Trigger).default([]),
   /** JSON Schema every run's input must match, whatever started it. */
   input: JsonSchema.optional(),
+  /**
+   * `job` (default): each trigger starts a run. `continuous`: one long-lived agent for the role across the
+   * cluster, handling its inbox of events one at a time with a context kept in the store.
+   */
+  mode: z.enum(['job', 'continuous']).default('job'),
+  /** At most this many runs of the role execute at once, across every worker (default: no limit). */
+  concurrency: z.number().int().positive().max(10_000).optional(),
+  retry: Retry.default({ maxAttempts: 3, backoffSeconds: 10, maxBackoffSeconds: 600 }),
+  continuous: Continuous.default({
+    leaseSeconds: 30,
+    heartbeatSeconds: 10,
+    maxFailures: 5,
+    backoffSeconds: 1,
+    maxBackoffSeconds: 300,
+  }),
+  /** Events emitted, with the run's output as payload, when a run of this role succeeds. */
+  emit: z.array(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._:-]*$/, 'an event name such as ticket.triaged')).default([]),
 });
 export type RoleSpecInput = z.input<typeof RoleSpec>;
 export type RoleSpec = z.infer<typeof RoleSpec>;
@@ -228,6 +272,11 @@ export interface Role {
   mcp: McpServerConfig[];
   triggers: Trigger[];
   input: Record<string, unknown> | undefined;
+  mode: 'job' | 'continuous';
+  concurrency: number | undefined;
+  retry: Retry;
+  continuous: Continuous;
+  emit: string[];
   /** Absolute path of the secrets file, if any. */
   secretsFile: string | undefined;
   /** sha256 (hex, first 16 chars) of the resolved content, including files the role refers to. */

@@ -5,9 +5,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { isNightshiftError } from '../errors.js';
-import type { Worker } from '../queue/worker.js';
 import type { Role } from '../roles/schema.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime, WorkHandle } from '../runtime.js';
 import { loadSecrets } from '../tools/secrets.js';
 import { startCronTriggers } from '../triggers/cron.js';
 import { REPLAY_WINDOW_SECONDS, verifySignature } from './webhook-signature.js';
@@ -27,7 +26,7 @@ export interface DaemonOptions {
 
 export interface Daemon {
   url: string;
-  worker: Worker;
+  worker: WorkHandle;
   /** Stops taking work, lets running steps finish (up to graceMs), closes the server. */
   close(graceMs: number): Promise<void>;
 }
@@ -86,30 +85,25 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
         { runId, code: isNightshiftError(err) ? err.code : undefined, err: (err as Error).message },
         'run failed in worker',
       ),
+    onAgentEvent: (what, data) => o.log.info(data, what),
   });
 
-  const byEvent = new Map<string, Role[]>();
   const byHook = new Map<string, { role: Role; secret: string }>();
   for (const role of o.roles) {
     for (const t of role.triggers) {
-      if ('event' in t) byEvent.set(t.event, [...(byEvent.get(t.event) ?? []), role]);
-      else if ('webhook' in t) byHook.set(t.webhook.path, { role, secret: t.webhook.secret });
+      if ('webhook' in t) byHook.set(t.webhook.path, { role, secret: t.webhook.secret });
     }
   }
 
-  async function enqueue(
+  async function deliver(
     role: Role,
     input: unknown,
     idempotencyKey: string | undefined,
-    trigger: Record<string, unknown>,
+    trigger: Record<string, unknown> & { kind: string },
   ) {
-    const r = await o.runtime.enqueue(role, input, {
-      idempotencyKey,
-      trigger,
-      actor: `trigger:${trigger.kind}`,
-    });
+    const d = await o.runtime.deliver(role, input, { idempotencyKey, trigger });
     worker.wake();
-    return { role: role.name, runId: r.runId, status: r.status };
+    return d;
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -121,19 +115,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       const name = decodeURIComponent(event[1]!);
       const input = parseJson(await readBody(req));
       const key = req.headers['idempotency-key'];
-      const roles = byEvent.get(name) ?? [];
-      const runs = [];
-      for (const role of roles) {
-        runs.push(
-          await enqueue(
-            role,
-            input,
-            typeof key === 'string' ? `event:${name}:${key}:${role.name}` : undefined,
-            { kind: 'event', event: name },
-          ),
-        );
-      }
-      o.log.info({ event: name, runs: runs.map((r) => r.runId) }, 'event accepted');
+      const runs = await o.runtime.emit(name, input, {
+        idempotencyKey: typeof key === 'string' && key ? key : undefined,
+        actor: 'trigger:event',
+      });
+      worker.wake();
+      o.log.info({ event: name, runs: runs.map((r) => r.runId ?? r.inboxId) }, 'event accepted');
       return send(res, 202, { event: name, runs });
     }
     const hook = /^\/hooks\/([^/]+)$/.exec(url.pathname);
@@ -169,8 +156,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       const input = parseJson(body);
       const delivery = req.headers['x-nightshift-delivery'];
       const key = `webhook:${path}:${typeof delivery === 'string' && delivery ? delivery : check.signature}`;
-      const run = await enqueue(target.role, input, key, { kind: 'webhook', path });
-      o.log.info({ hook: path, runId: run.runId }, 'webhook accepted');
+      const run = await deliver(target.role, input, key, { kind: 'webhook', path });
+      o.log.info({ hook: path, runId: run.runId, inboxId: run.inboxId }, 'webhook accepted');
       return send(res, 202, run);
     }
     throw new HttpError(404, `no route ${req.method} ${url.pathname}`);
@@ -182,8 +169,11 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       (await o.runtime.store.listRuns({ role: role.name, status: ['queued', 'running'], limit: 1 })).length >
       0,
     fire: async (role, tick, key) => {
-      const run = await enqueue(role, {}, key, { kind: 'cron', tick: tick.toISOString() });
-      o.log.info({ role: role.name, tick: tick.toISOString(), runId: run.runId }, 'cron tick');
+      const run = await deliver(role, {}, key, { kind: 'cron', tick: tick.toISOString() });
+      o.log.info(
+        { role: role.name, tick: tick.toISOString(), runId: run.runId, inboxId: run.inboxId },
+        'cron tick',
+      );
     },
     onError: (err, role) => o.log.error({ role: role.name, err: (err as Error).message }, 'cron tick failed'),
   });

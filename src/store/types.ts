@@ -69,6 +69,13 @@ export interface RunRecord {
   idempotencyKey: string | null;
   leaseOwner: string | null;
   leaseUntil: number | null;
+  /**
+   * Which attempt this is (1 = the first). A job retry after a transient failure, and a takeover of a run
+   * whose worker died, each add one; past the role's `retry.maxAttempts` the run is kept as failed.
+   */
+  attempt: number;
+  /** A queued run is not claimed before this time (retry backoff). */
+  notBefore: number | null;
   createdAt: number;
   updatedAt: number;
   finishedAt: number | null;
@@ -87,6 +94,7 @@ export type StepKind =
   | 'output_invalid'
   | 'budget_exceeded'
   | 'run_resumed'
+  | 'run_retry_scheduled'
   | 'run_finished';
 
 export interface StepRecord {
@@ -161,7 +169,14 @@ export interface ApprovalRecord {
   note: string | null;
 }
 
-export type EscalationSource = 'model' | 'tool_rule' | 'input_rule' | 'budget' | 'unknown_outcome';
+export type EscalationSource =
+  | 'model'
+  | 'tool_rule'
+  | 'input_rule'
+  | 'budget'
+  | 'unknown_outcome'
+  /** A continuous agent failed too many times in a row. */
+  | 'agent_failures';
 export type EscalationStatus = 'pending' | 'answered' | 'cancelled';
 
 export interface EscalationRecord {
@@ -205,6 +220,47 @@ export interface RoleVersionRecord {
   createdAt: number;
 }
 
+export type AgentStatus = 'idle' | 'working' | 'waiting' | 'backoff' | 'escalated';
+
+/** A continuous role's long-lived agent: its lease, heartbeat, restarts and persistent context. */
+export interface AgentRecord {
+  role: string;
+  status: AgentStatus;
+  owner: string | null;
+  leaseUntil: number | null;
+  heartbeatAt: number | null;
+  /** Times a worker took the agent over from a holder whose lease had expired (it died or hung). */
+  takeovers: number;
+  /** Times the agent was restarted after its handling of an event failed. */
+  restarts: number;
+  /** Failures in a row; reset by a handled event; at the role's limit the agent escalates. */
+  failures: number;
+  /** In backoff: not before this time. */
+  nextAttemptAt: number | null;
+  /** The persistent context every handled event may update (the run output's `context`). */
+  context: unknown;
+  /** The run handling the current inbox item, if any. */
+  runId: string | null;
+  lastError: RunError | null;
+  /** The escalation raised after too many failures; answering it lets the agent try again. */
+  escalationId: string | null;
+  /** Set by claimAgent when the lease was taken from an expired holder. */
+  takenOver?: boolean;
+  startedAt: number;
+  updatedAt: number;
+}
+
+export interface InboxItem {
+  id: string;
+  role: string;
+  event: string;
+  payload: unknown;
+  idempotencyKey: string | null;
+  createdAt: number;
+  handledAt: number | null;
+  runId: string | null;
+}
+
 export interface RunSnapshot {
   run: RunRecord;
   steps: StepRecord[];
@@ -226,6 +282,8 @@ export type RunPatch = Partial<
     | 'finishedAt'
     | 'leaseOwner'
     | 'leaseUntil'
+    | 'attempt'
+    | 'notBefore'
   >
 >;
 
@@ -286,15 +344,45 @@ export interface Store {
   releaseRun(runId: string, owner: string): Promise<void>;
 
   /**
-   * The queue: leases the oldest run that is `queued`, or `running` with an expired lease (its worker
-   * died), among the given roles, to `owner` until `until`. Each run goes to exactly one claimant.
+   * The queue: leases the oldest run that is `queued` (and due: `notBefore` passed), or `running` with an
+   * expired lease (its worker died; its `attempt` goes up by one), among the given roles, to `owner` until
+   * `until`. Each run goes to exactly one claimant. A role listed in `limits` gets no more runs once that
+   * many of its runs hold a live lease, across every worker sharing the store.
    */
   claimNextRun(
     owner: string,
     until: number,
     now: number,
     roles: readonly string[],
+    limits?: Readonly<Record<string, number>>,
   ): Promise<RunRecord | undefined>;
+
+  // ── continuous agents (one per role across the cluster, leased, with an inbox) ──
+
+  /**
+   * Takes the role's agent lease for `owner` until `until` when it is free, expired or already owner's,
+   * creating the agent on first use. Returns the agent (with `takenOver` set when a live holder's lease had
+   * expired) or undefined when another owner holds it.
+   */
+  claimAgent(role: string, owner: string, until: number, now: number): Promise<AgentRecord | undefined>;
+  /** Renews the leases `owner` holds on these roles (the heartbeat); returns the roles still held. */
+  heartbeatAgents(owner: string, roles: readonly string[], until: number, now: number): Promise<string[]>;
+  /** Saves the agent's state if `owner` still holds it; false if the lease was lost. */
+  saveAgent(agent: AgentRecord, owner: string): Promise<boolean>;
+  releaseAgent(role: string, owner: string): Promise<void>;
+  getAgent(role: string): Promise<AgentRecord | undefined>;
+  listAgents(): Promise<AgentRecord[]>;
+  /** Appends an event to a continuous role's inbox; with a known idempotency key, returns the first. */
+  pushInbox(item: InboxItem): Promise<{ item: InboxItem; created: boolean }>;
+  /** The oldest unhandled inbox item of the role. */
+  inboxHead(role: string): Promise<InboxItem | undefined>;
+  /** How many inbox items of the role wait to be handled. */
+  inboxDepth(role: string): Promise<number>;
+  /**
+   * Marks the item handled and saves the agent (its new context) in one transaction, if `owner` still
+   * holds the agent; false (and nothing written) if it does not.
+   */
+  finishInboxItem(itemId: string, runId: string, agent: AgentRecord, owner: string, at: number): Promise<boolean>;
 
   /**
    * Remembers a webhook signature; false if it was seen before (a replay). Signatures older than

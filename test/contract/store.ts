@@ -52,6 +52,8 @@ export function newRun(over: Partial<RunRecord> = {}): RunRecord {
     createdAt: 1_000 + counter,
     updatedAt: 1_000 + counter,
     finishedAt: null,
+    attempt: 1,
+    notBefore: null,
     ...over,
   };
 }

@@ -1,5 +1,5 @@
 // A loaded Role built by hand, for tests that call tools directly (no role file, no loader).
-import { Budget, Limits, NotifyConfig, type Role, Scope } from '../../src/roles/schema.js';
+import { Budget, Continuous, Limits, NotifyConfig, Retry, type Role, Scope } from '../../src/roles/schema.js';
 import { noSecrets } from '../../src/tools/secrets.js';
 import type { ScopeContext, ToolContext } from '../../src/tools/types.js';
 
@@ -25,6 +25,11 @@ export function testRole(overrides: Partial<Role> = {}): Role {
     mcp: [],
     triggers: [],
     input: undefined,
+    mode: 'job',
+    concurrency: undefined,
+    retry: Retry.parse({}),
+    continuous: Continuous.parse({}),
+    emit: [],
     secretsFile: undefined,
     version: '0000000000000000',
     source: { file: undefined, dir: process.cwd() },

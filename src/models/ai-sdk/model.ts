@@ -68,6 +68,8 @@ export function createAiSdkModel(options: AiSdkModelOptions): Model {
           status: failure.status,
           providerErrorType: failure.providerType,
           attempts,
+          // Whether trying again later may succeed (a job-mode retry): true for 429, 5xx, cut connections.
+          retryable: failure.retryable,
         },
       },
     );

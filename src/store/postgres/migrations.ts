@@ -133,4 +133,32 @@ CREATE TABLE webhook_signatures (signature TEXT PRIMARY KEY, at BIGINT NOT NULL)
 CREATE INDEX webhook_signatures_at ON webhook_signatures (at);
 `,
   },
+  {
+    version: 3,
+    name: 'retries, continuous agents and their inboxes',
+    sql: `
+ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE runs ADD COLUMN not_before BIGINT;
+CREATE TABLE agents (
+  role TEXT PRIMARY KEY,
+  owner TEXT,
+  lease_until BIGINT,
+  heartbeat_at BIGINT,
+  state JSON NOT NULL,
+  started_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE inbox (
+  id TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  event TEXT NOT NULL,
+  payload JSON NOT NULL,
+  idempotency_key TEXT UNIQUE,
+  created_at BIGINT NOT NULL,
+  handled_at BIGINT,
+  run_id TEXT
+);
+CREATE INDEX inbox_pending ON inbox (role, created_at) WHERE handled_at IS NULL;
+`,
+  },
 ];

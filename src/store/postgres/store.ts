@@ -3,8 +3,11 @@
 // it takes the run's row lock, so a concurrent commit to the same run waits and then fails the fence.
 import pg from 'pg';
 import { NightshiftError } from '../../errors.js';
+import { type AgentState, agentFromColumns, agentState, newAgentState } from '../agent-state.js';
 import { checkBatchShape } from '../batch-shape.js';
 import type {
+  AgentRecord,
+  InboxItem,
   ApprovalRecord,
   ApprovalStatus,
   AuditEvent,
@@ -67,6 +70,8 @@ function toRun(r: Row): RunRecord {
     createdAt: num(r.created_at)!,
     updatedAt: num(r.updated_at)!,
     finishedAt: num(r.finished_at),
+    attempt: r.attempt as number,
+    notBefore: num(r.not_before),
   };
 }
 
@@ -119,6 +124,8 @@ const PATCH: Record<keyof RunPatch, { column: string; encode: (v: unknown) => un
   finishedAt: { column: 'finished_at', encode: (v) => v },
   leaseOwner: { column: 'lease_owner', encode: (v) => v },
   leaseUntil: { column: 'lease_until', encode: (v) => v },
+  attempt: { column: 'attempt', encode: (v) => v },
+  notBefore: { column: 'not_before', encode: (v) => v },
 };
 
 function storeError(what: string, err: unknown): NightshiftError {
@@ -137,10 +144,13 @@ export class PostgresStore implements Store {
     this.schema = options.schema ?? 'nightshift';
     if (!/^[a-z_][a-z0-9_]*$/.test(this.schema))
       throw new NightshiftError('CONFIG_INVALID', `invalid Postgres schema name '${this.schema}'`);
-    this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.max ?? 10, types });
-    // Every connection works in the nightshift schema; table names in queries stay unqualified.
-    this.pool.on('connect', (client) => {
-      client.query(`SET search_path TO ${this.schema}`).catch(() => {});
+    // Every connection works in the nightshift schema (set at connection start, no extra round trip);
+    // table names in queries stay unqualified.
+    this.pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.max ?? 10,
+      types,
+      options: `-c search_path=${this.schema}`,
     });
   }
 
@@ -232,8 +242,8 @@ export class PostgresStore implements Store {
     return this.tx('creating a run', async (c) => {
       const inserted = await c.query(
         `INSERT INTO runs (id, role, role_version, model, status, input, output, error, seq, turns, usage, active_ms, grant_json,
-           idempotency_key, lease_owner, lease_until, created_at, updated_at, finished_at)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)
+           idempotency_key, lease_owner, lease_until, created_at, updated_at, finished_at, attempt, not_before)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)
          ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
         [
           run.id,
@@ -255,6 +265,8 @@ export class PostgresStore implements Store {
           run.createdAt,
           run.updatedAt,
           run.finishedAt,
+          run.attempt,
+          run.notBefore,
         ],
       );
       if (inserted.rowCount === 0) {
@@ -529,18 +541,161 @@ export class PostgresStore implements Store {
     until: number,
     now: number,
     roles: readonly string[],
+    limits: Readonly<Record<string, number>> = {},
   ): Promise<RunRecord | undefined> {
     if (roles.length === 0) return undefined;
     // SKIP LOCKED: concurrent workers each take a different run instead of queueing on the same row.
-    const rows = await this.q(
-      'claiming queued work',
-      `UPDATE runs SET lease_owner = $1, lease_until = $2 WHERE id = (
-         SELECT id FROM runs WHERE role = ANY($3) AND status IN ('queued', 'running') AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < $4)
+    // Taking over a `running` run means its worker died (or hung) mid-run: that counts as an attempt.
+    const claim = `UPDATE runs SET lease_owner = $1, lease_until = $2,
+         attempt = attempt + (CASE WHEN status = 'running' THEN 1 ELSE 0 END)
+       WHERE id = (
+         SELECT id FROM runs WHERE role = ANY($3) AND status IN ('queued', 'running')
+           AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < $4)
+           AND (not_before IS NULL OR not_before <= $4)
          ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-       RETURNING *`,
-      [owner, until, [...roles], now],
+       RETURNING *`;
+    const limited = roles.filter((r) => limits[r] !== undefined);
+    if (limited.length === 0) {
+      const rows = await this.q('claiming queued work', claim, [owner, until, [...roles], now]);
+      return rows[0] ? toRun(rows[0]) : undefined;
+    }
+    // With per-role limits, counting and leasing must not interleave across workers: claims that involve
+    // a limited role take one transaction-scoped advisory lock (claims of unlimited roles never wait).
+    return this.tx('claiming queued work', async (c) => {
+      await c.query(`SELECT pg_advisory_xact_lock(hashtext('nightshift.claim.${this.schema}'))`);
+      const counts = await c.query(
+        `SELECT role, COUNT(*)::int AS n FROM runs WHERE role = ANY($1) AND status IN ('queued', 'running')
+           AND lease_owner IS NOT NULL AND lease_until >= $2 GROUP BY role`,
+        [limited, now],
+      );
+      const full = new Set(
+        (counts.rows as { role: string; n: number }[]).filter((r) => r.n >= limits[r.role]!).map((r) => r.role),
+      );
+      const open = roles.filter((r) => !full.has(r));
+      if (open.length === 0) return undefined;
+      const rows = (await c.query(claim, [owner, until, open, now])).rows as Row[];
+      return rows[0] ? toRun(rows[0]) : undefined;
+    });
+  }
+
+  // ── continuous agents ──
+
+  async claimAgent(role: string, owner: string, until: number, now: number): Promise<AgentRecord | undefined> {
+    return this.tx(`claiming the agent of ${role}`, async (c) => {
+      await c.query(
+        `INSERT INTO agents (role, owner, lease_until, heartbeat_at, state, started_at, updated_at)
+         VALUES ($1, NULL, NULL, NULL, $2, $3, $3) ON CONFLICT (role) DO NOTHING`,
+        [role, jsonb(newAgentState()), now],
+      );
+      const row = (await c.query('SELECT * FROM agents WHERE role = $1 FOR UPDATE', [role])).rows[0] as Row;
+      const agent = toAgent(row);
+      const free = agent.owner === null || agent.owner === owner || (agent.leaseUntil ?? 0) < now;
+      if (!free) return undefined;
+      const takenOver = agent.owner !== null && agent.owner !== owner;
+      const claimed: AgentRecord = {
+        ...agent,
+        owner,
+        leaseUntil: until,
+        heartbeatAt: now,
+        takeovers: agent.takeovers + (takenOver ? 1 : 0),
+        updatedAt: now,
+      };
+      await c.query(
+        'UPDATE agents SET owner = $1, lease_until = $2, heartbeat_at = $3, state = $4, updated_at = $3 WHERE role = $5',
+        [owner, until, now, jsonb(agentState(claimed)), role],
+      );
+      return { ...claimed, takenOver };
+    });
+  }
+
+  async heartbeatAgents(owner: string, roles: readonly string[], until: number, now: number): Promise<string[]> {
+    if (roles.length === 0) return [];
+    const rows = await this.q(
+      'renewing agent leases',
+      'UPDATE agents SET lease_until = $1, heartbeat_at = $2 WHERE owner = $3 AND role = ANY($4) RETURNING role',
+      [until, now, owner, [...roles]],
     );
-    return rows[0] ? toRun(rows[0]) : undefined;
+    return rows.map((r) => r.role as string);
+  }
+
+  async saveAgent(agent: AgentRecord, owner: string): Promise<boolean> {
+    const rows = await this.q(
+      `saving the agent of ${agent.role}`,
+      'UPDATE agents SET state = $1, updated_at = $2 WHERE role = $3 AND owner = $4 RETURNING role',
+      [jsonb(agentState(agent)), agent.updatedAt, agent.role, owner],
+    );
+    return rows.length === 1;
+  }
+
+  async releaseAgent(role: string, owner: string): Promise<void> {
+    await this.q(
+      `releasing the agent of ${role}`,
+      'UPDATE agents SET owner = NULL, lease_until = NULL WHERE role = $1 AND owner = $2',
+      [role, owner],
+    );
+  }
+
+  async getAgent(role: string): Promise<AgentRecord | undefined> {
+    const [r] = await this.q(`reading the agent of ${role}`, 'SELECT * FROM agents WHERE role = $1', [role]);
+    return r ? toAgent(r) : undefined;
+  }
+
+  async listAgents(): Promise<AgentRecord[]> {
+    return (await this.q('listing agents', 'SELECT * FROM agents ORDER BY role')).map(toAgent);
+  }
+
+  async pushInbox(item: InboxItem): Promise<{ item: InboxItem; created: boolean }> {
+    return this.tx(`adding to the inbox of ${item.role}`, async (c) => {
+      const done = await c.query(
+        `INSERT INTO inbox (id, role, event, payload, idempotency_key, created_at, handled_at, run_id)
+         VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL) ON CONFLICT (idempotency_key) DO NOTHING`,
+        [item.id, item.role, item.event, jsonb(item.payload ?? null), item.idempotencyKey, item.createdAt],
+      );
+      if (done.rowCount === 1) return { item, created: true };
+      const row = (await c.query('SELECT * FROM inbox WHERE idempotency_key = $1', [item.idempotencyKey]))
+        .rows[0] as Row;
+      return { item: toInbox(row), created: false };
+    });
+  }
+
+  async inboxHead(role: string): Promise<InboxItem | undefined> {
+    const [r] = await this.q(
+      `reading the inbox of ${role}`,
+      'SELECT * FROM inbox WHERE role = $1 AND handled_at IS NULL ORDER BY created_at, id LIMIT 1',
+      [role],
+    );
+    return r ? toInbox(r) : undefined;
+  }
+
+  async inboxDepth(role: string): Promise<number> {
+    const [r] = await this.q(
+      `counting the inbox of ${role}`,
+      'SELECT COUNT(*)::int AS n FROM inbox WHERE role = $1 AND handled_at IS NULL',
+      [role],
+    );
+    return (r?.n as number) ?? 0;
+  }
+
+  async finishInboxItem(
+    itemId: string,
+    runId: string,
+    agent: AgentRecord,
+    owner: string,
+    at: number,
+  ): Promise<boolean> {
+    return this.tx(`finishing inbox item ${itemId}`, async (c) => {
+      const saved = await c.query(
+        'UPDATE agents SET state = $1, updated_at = $2 WHERE role = $3 AND owner = $4',
+        [jsonb(agentState(agent)), agent.updatedAt, agent.role, owner],
+      );
+      if (saved.rowCount !== 1) return false;
+      await c.query('UPDATE inbox SET handled_at = $1, run_id = $2 WHERE id = $3 AND handled_at IS NULL', [
+        at,
+        runId,
+        itemId,
+      ]);
+      return true;
+    });
   }
 
   async rememberSignature(signature: string, at: number, forgetBefore: number): Promise<boolean> {
@@ -606,4 +761,29 @@ export class PostgresStore implements Store {
 
 export function openPostgresStore(options: PostgresStoreOptions): PostgresStore {
   return new PostgresStore(options);
+}
+
+function toAgent(r: Row): AgentRecord {
+  return agentFromColumns({
+    role: r.role as string,
+    owner: (r.owner as string | null) ?? null,
+    leaseUntil: num(r.lease_until),
+    heartbeatAt: num(r.heartbeat_at),
+    state: r.state as AgentState,
+    startedAt: num(r.started_at)!,
+    updatedAt: num(r.updated_at)!,
+  });
+}
+
+function toInbox(r: Row): InboxItem {
+  return {
+    id: r.id as string,
+    role: r.role as string,
+    event: r.event as string,
+    payload: r.payload ?? null,
+    idempotencyKey: (r.idempotency_key as string | null) ?? null,
+    createdAt: num(r.created_at)!,
+    handledAt: num(r.handled_at),
+    runId: (r.run_id as string | null) ?? null,
+  };
 }

@@ -42,6 +42,8 @@ export const RUN_COLUMNS = [
   'created_at',
   'updated_at',
   'finished_at',
+  'attempt',
+  'not_before',
 ] as const;
 
 export function runValues(r: RunRecord): unknown[] {
@@ -65,6 +67,8 @@ export function runValues(r: RunRecord): unknown[] {
     r.createdAt,
     r.updatedAt,
     r.finishedAt,
+    r.attempt,
+    r.notBefore,
   ];
 }
 
@@ -89,6 +93,8 @@ export function rowToRun(row: Row): RunRecord {
     createdAt: row.created_at as number,
     updatedAt: row.updated_at as number,
     finishedAt: int(row.finished_at),
+    attempt: row.attempt as number,
+    notBefore: int(row.not_before),
   };
 }
 
@@ -111,6 +117,8 @@ export const PATCH_FIELDS: readonly {
   { field: 'finishedAt', column: 'finished_at', encode: (v) => v },
   { field: 'leaseOwner', column: 'lease_owner', encode: (v) => v },
   { field: 'leaseUntil', column: 'lease_until', encode: (v) => v },
+  { field: 'attempt', column: 'attempt', encode: (v) => v },
+  { field: 'notBefore', column: 'not_before', encode: (v) => v },
 ];
 
 export const PATCH_BIT: Readonly<Record<string, number>> = Object.fromEntries(

@@ -12,7 +12,7 @@ import {
 
 type Statement = Database.Statement<unknown[], unknown>;
 
-const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+export const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 const setExcluded = (columns: readonly string[]): string =>
   columns.map((c) => `${c} = excluded.${c}`).join(', ');
 
@@ -51,6 +51,7 @@ export class Statements {
   private readonly runUpdates = new Map<number, Statement>();
   private readonly runLists = new Map<string, Statement>();
   private readonly queueHeads = new Map<number, Statement>();
+  private readonly adHoc = new Map<string, Statement>();
 
   constructor(private readonly db: Database.Database) {
     const p = (sql: string): Statement => db.prepare(sql);
@@ -101,7 +102,12 @@ export class Statements {
     this.releaseRun = p(
       'UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?',
     );
-    this.leaseRun = p('UPDATE runs SET lease_owner = ?, lease_until = ? WHERE id = ? RETURNING *');
+    // Taking over a `running` run means its worker died (or hung) mid-run: that counts as an attempt.
+    this.leaseRun = p(
+      `UPDATE runs SET lease_owner = ?, lease_until = ?,
+         attempt = attempt + (CASE WHEN status = 'running' THEN 1 ELSE 0 END)
+       WHERE id = ? RETURNING *`,
+    );
     this.forgetSignatures = p('DELETE FROM webhook_signatures WHERE at < ?');
     this.rememberSignature = p(
       'INSERT INTO webhook_signatures (signature, at) VALUES (?, ?) ON CONFLICT DO NOTHING',
@@ -142,7 +148,17 @@ export class Statements {
     return s;
   }
 
-  /** The oldest claimable run among `roles` roles. Binds: roles..., now. */
+  /** A statement prepared once and cached by its text (for the less frequent queries). */
+  sql(text: string): Statement {
+    let s = this.adHoc.get(text);
+    if (!s) {
+      s = this.db.prepare(text);
+      this.adHoc.set(text, s);
+    }
+    return s;
+  }
+
+  /** The oldest claimable run among `roles` roles. Binds: roles..., now, now. */
   queueHead(roles: number): Statement {
     let s = this.queueHeads.get(roles);
     if (!s) {
@@ -151,6 +167,7 @@ export class Statements {
           `SELECT id FROM runs
          WHERE role IN (${marks(roles)}) AND status IN ('queued', 'running')
            AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < ?)
+           AND (not_before IS NULL OR not_before <= ?)
          ORDER BY created_at, id LIMIT 1`,
         )
         .pluck();

@@ -3,13 +3,16 @@
 // serialised by SQLite's write lock (busy_timeout) and fenced by each run's `seq`.
 import type Database from 'better-sqlite3';
 import { NightshiftError } from '../../errors.js';
+import { agentFromColumns, agentState, newAgentState } from '../agent-state.js';
 import type {
+  AgentRecord,
   ApprovalRecord,
   ApprovalStatus,
   AuditEvent,
   CommitBatch,
   EscalationRecord,
   EscalationStatus,
+  InboxItem,
   RoleVersionRecord,
   RunFilter,
   RunRecord,
@@ -31,7 +34,7 @@ import {
   rowToStep,
   rowToToolCall,
 } from './rows.js';
-import { type ListShape, Statements } from './statements.js';
+import { type ListShape, marks, Statements } from './statements.js';
 import { storeError } from './store-error.js';
 
 const shapeOf = (filter: { status?: string; runId?: string }): ListShape =>
@@ -197,13 +200,141 @@ export class SqliteStore implements Store {
     until: number,
     now: number,
     roles: readonly string[],
+    limits: Readonly<Record<string, number>> = {},
   ): Promise<RunRecord | undefined> {
     if (roles.length === 0) return Promise.resolve(undefined);
-    // Select and lease in one write transaction, so two claimants can never take the same run.
+    // Select and lease in one write transaction, so two claimants can never take the same run, and the
+    // per-role count below cannot change between counting and leasing.
     return this.write('claiming queued work', (s) => {
-      const id = s.queueHead(roles.length).get([...roles, now]) as string | undefined;
+      let open = roles;
+      const limited = roles.filter((r) => limits[r] !== undefined);
+      if (limited.length > 0) {
+        const counts = s
+          .sql(
+            `SELECT role, COUNT(*) AS n FROM runs WHERE role IN (${marks(limited.length)})
+               AND status IN ('queued', 'running') AND lease_owner IS NOT NULL AND lease_until >= ?
+             GROUP BY role`,
+          )
+          .all([...limited, now]) as { role: string; n: number }[];
+        const full = new Set(counts.filter((c) => c.n >= limits[c.role]!).map((c) => c.role));
+        open = roles.filter((r) => !full.has(r));
+        if (open.length === 0) return undefined;
+      }
+      const id = s.queueHead(open.length).get([...open, now, now]) as string | undefined;
       if (id === undefined) return undefined;
       return rowToRun(s.leaseRun.get(owner, until, id) as Row);
+    });
+  }
+
+  // ── continuous agents ──
+
+  claimAgent(role: string, owner: string, until: number, now: number): Promise<AgentRecord | undefined> {
+    return this.write(`claiming the agent of ${role}`, (s) => {
+      s.sql(
+        `INSERT INTO agents (role, owner, lease_until, heartbeat_at, state, started_at, updated_at)
+         VALUES (?, NULL, NULL, NULL, ?, ?, ?) ON CONFLICT (role) DO NOTHING`,
+      ).run(role, JSON.stringify(newAgentState()), now, now);
+      const row = s.sql('SELECT * FROM agents WHERE role = ?').get(role) as Row;
+      const agent = rowToAgent(row);
+      const free = agent.owner === null || agent.owner === owner || (agent.leaseUntil ?? 0) < now;
+      if (!free) return undefined;
+      const takenOver = agent.owner !== null && agent.owner !== owner;
+      const claimed: AgentRecord = {
+        ...agent,
+        owner,
+        leaseUntil: until,
+        heartbeatAt: now,
+        takeovers: agent.takeovers + (takenOver ? 1 : 0),
+        updatedAt: now,
+      };
+      s.sql(
+        'UPDATE agents SET owner = ?, lease_until = ?, heartbeat_at = ?, state = ?, updated_at = ? WHERE role = ?',
+      ).run(owner, until, now, JSON.stringify(agentState(claimed)), now, role);
+      return { ...claimed, takenOver };
+    });
+  }
+
+  heartbeatAgents(owner: string, roles: readonly string[], until: number, now: number): Promise<string[]> {
+    if (roles.length === 0) return Promise.resolve([]);
+    return this.write('renewing agent leases', (s) =>
+      (
+        s
+          .sql(
+            `UPDATE agents SET lease_until = ?, heartbeat_at = ? WHERE owner = ? AND role IN (${marks(roles.length)})
+             RETURNING role`,
+          )
+          .all([until, now, owner, ...roles]) as { role: string }[]
+      ).map((r) => r.role),
+    );
+  }
+
+  saveAgent(agent: AgentRecord, owner: string): Promise<boolean> {
+    return this.write(`saving the agent of ${agent.role}`, (s) => saveAgentRow(s, agent, owner));
+  }
+
+  releaseAgent(role: string, owner: string): Promise<void> {
+    return this.write(`releasing the agent of ${role}`, (s) => {
+      s.sql('UPDATE agents SET owner = NULL, lease_until = NULL WHERE role = ? AND owner = ?').run(role, owner);
+    });
+  }
+
+  getAgent(role: string): Promise<AgentRecord | undefined> {
+    return this.read(`reading the agent of ${role}`, (s) => {
+      const row = s.sql('SELECT * FROM agents WHERE role = ?').get(role) as Row | undefined;
+      return row ? rowToAgent(row) : undefined;
+    });
+  }
+
+  listAgents(): Promise<AgentRecord[]> {
+    return this.read('listing agents', (s) =>
+      (s.sql('SELECT * FROM agents ORDER BY role').all() as Row[]).map(rowToAgent),
+    );
+  }
+
+  pushInbox(item: InboxItem): Promise<{ item: InboxItem; created: boolean }> {
+    return this.write(`adding to the inbox of ${item.role}`, (s) => {
+      const done = s
+        .sql(
+          `INSERT INTO inbox (id, role, event, payload, idempotency_key, created_at, handled_at, run_id)
+           VALUES (?, ?, ?, ?, ?, ?, NULL, NULL) ON CONFLICT (idempotency_key) DO NOTHING`,
+        )
+        .run(item.id, item.role, item.event, JSON.stringify(item.payload ?? null), item.idempotencyKey, item.createdAt);
+      if (done.changes === 1) return { item, created: true };
+      const row = s.sql('SELECT * FROM inbox WHERE idempotency_key = ?').get(item.idempotencyKey) as Row;
+      return { item: rowToInbox(row), created: false };
+    });
+  }
+
+  inboxHead(role: string): Promise<InboxItem | undefined> {
+    return this.read(`reading the inbox of ${role}`, (s) => {
+      const row = s
+        .sql('SELECT * FROM inbox WHERE role = ? AND handled_at IS NULL ORDER BY created_at, id LIMIT 1')
+        .get(role) as Row | undefined;
+      return row ? rowToInbox(row) : undefined;
+    });
+  }
+
+  inboxDepth(role: string): Promise<number> {
+    return this.read(`counting the inbox of ${role}`, (s) =>
+      Number(s.sql('SELECT COUNT(*) FROM inbox WHERE role = ? AND handled_at IS NULL').pluck().get(role)),
+    );
+  }
+
+  finishInboxItem(
+    itemId: string,
+    runId: string,
+    agent: AgentRecord,
+    owner: string,
+    at: number,
+  ): Promise<boolean> {
+    return this.write(`finishing inbox item ${itemId}`, (s) => {
+      if (!saveAgentRow(s, agent, owner)) return false;
+      s.sql('UPDATE inbox SET handled_at = ?, run_id = ? WHERE id = ? AND handled_at IS NULL').run(
+        at,
+        runId,
+        itemId,
+      );
+      return true;
     });
   }
 
@@ -261,4 +392,38 @@ export class SqliteStore implements Store {
  */
 export function openSqliteStore(options: SqliteStoreOptions = {}): SqliteStore {
   return new SqliteStore(options);
+}
+
+function rowToAgent(row: Row): AgentRecord {
+  return agentFromColumns({
+    role: row.role as string,
+    owner: (row.owner as string | null) ?? null,
+    leaseUntil: (row.lease_until as number | null) ?? null,
+    heartbeatAt: (row.heartbeat_at as number | null) ?? null,
+    state: JSON.parse(row.state as string),
+    startedAt: row.started_at as number,
+    updatedAt: row.updated_at as number,
+  });
+}
+
+function rowToInbox(row: Row): InboxItem {
+  return {
+    id: row.id as string,
+    role: row.role as string,
+    event: row.event as string,
+    payload: JSON.parse(row.payload as string),
+    idempotencyKey: (row.idempotency_key as string | null) ?? null,
+    createdAt: row.created_at as number,
+    handledAt: (row.handled_at as number | null) ?? null,
+    runId: (row.run_id as string | null) ?? null,
+  };
+}
+
+/** Writes the agent's state if `owner` still holds its lease. */
+function saveAgentRow(s: Statements, agent: AgentRecord, owner: string): boolean {
+  return (
+    s
+      .sql('UPDATE agents SET state = ?, updated_at = ? WHERE role = ? AND owner = ?')
+      .run(JSON.stringify(agentState(agent)), agent.updatedAt, agent.role, owner).changes === 1
+  );
 }

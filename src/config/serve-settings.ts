@@ -1,0 +1,62 @@
+// `nightshift serve` settings from three places, in this order of precedence: command-line flags, then
+// NIGHTSHIFT_* environment variables, then the `serve:` section of nightshift.config.yaml, then defaults.
+// Each value says where it came from, so a bad one is reported with its source.
+import { NightshiftError } from '../errors.js';
+import type { ServeConfig } from './project.js';
+
+export interface ServeSettings {
+  host: string;
+  port: number;
+  /** Worker processes on this machine (this one included). */
+  workers: number;
+  /** Runs at a time per worker process. */
+  concurrency: number;
+  pollMs: number;
+  graceMs: number;
+  leaseMs: number;
+}
+
+const DEFAULTS: ServeSettings = {
+  host: '127.0.0.1',
+  port: 7070,
+  workers: 1,
+  concurrency: 4,
+  pollMs: 200,
+  graceMs: 10_000,
+  leaseMs: 30_000,
+};
+
+const NUMERIC: { key: Exclude<keyof ServeSettings, 'host'>; flag: string; env: string; min: number }[] = [
+  { key: 'port', flag: '--port', env: 'NIGHTSHIFT_PORT', min: 0 },
+  { key: 'workers', flag: '--workers', env: 'NIGHTSHIFT_WORKERS', min: 1 },
+  { key: 'concurrency', flag: '--concurrency', env: 'NIGHTSHIFT_CONCURRENCY', min: 1 },
+  { key: 'pollMs', flag: '--poll-ms', env: 'NIGHTSHIFT_POLL_MS', min: 1 },
+  { key: 'graceMs', flag: '--grace-ms', env: 'NIGHTSHIFT_GRACE_MS', min: 0 },
+  { key: 'leaseMs', flag: '--lease-ms', env: 'NIGHTSHIFT_LEASE_MS', min: 100 },
+];
+
+export function resolveServeSettings(
+  flags: Partial<Record<keyof ServeSettings, string>>,
+  env: NodeJS.ProcessEnv,
+  config: ServeConfig,
+  configFile: string | undefined,
+): ServeSettings {
+  const out: ServeSettings = { ...DEFAULTS };
+  out.host = flags.host ?? env.NIGHTSHIFT_HOST ?? config.host ?? DEFAULTS.host;
+  for (const { key, flag, env: name, min } of NUMERIC) {
+    const [raw, source] =
+      flags[key] !== undefined
+        ? [flags[key], flag]
+        : env[name] !== undefined && env[name] !== ''
+          ? [env[name], name]
+          : config[key] !== undefined
+            ? [String(config[key]), `serve.${key} in ${configFile ?? 'nightshift.config.yaml'}`]
+            : [undefined, ''];
+    if (raw === undefined) continue;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min)
+      throw new NightshiftError('USAGE', `${source} must be an integer ≥ ${min}, got '${raw}'`);
+    out[key] = n;
+  }
+  return out;
+}

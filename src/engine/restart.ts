@@ -1,0 +1,71 @@
+// Restarting a failed run (a continuous agent's restart, a crash loop) and parking one for a human.
+// Both are ordinary commits on the run, fenced by its seq: a restarted run continues from its last
+// persisted step, so tool calls that completed are not repeated.
+import type { Clock, IdSource } from '../clock.js';
+import { NightshiftError } from '../errors.js';
+import type { EscalationRecord, RunError, Store } from '../store/types.js';
+import { RunState } from './state.js';
+
+async function load(store: Store, runId: string): Promise<RunState> {
+  const snapshot = await store.loadRun(runId);
+  if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
+  return new RunState(snapshot);
+}
+
+/** Makes a failed run runnable again (attempt + 1); other runs are left as they are. */
+export async function reopenRun(store: Store, clock: Clock, runId: string, why: string): Promise<void> {
+  const state = await load(store, runId);
+  if (state.run.status !== 'failed') return;
+  const b = state.batch(clock.now());
+  b.step('run_retry_scheduled', { attempt: state.run.attempt, nextAttempt: state.run.attempt + 1, why });
+  b.set({ status: 'running', attempt: state.run.attempt + 1, finishedAt: null, notBefore: null });
+  await state.commit(store, b);
+}
+
+/** Fails a run for good (a worker kept dying while executing it). */
+export async function failRun(store: Store, clock: Clock, runId: string, error: RunError): Promise<void> {
+  const state = await load(store, runId);
+  const b = state.batch(clock.now());
+  b.step('run_finished', { status: 'failed', output: null, error });
+  b.set({ status: 'failed', error, finishedAt: b.at, leaseOwner: null, leaseUntil: null });
+  await state.commit(store, b);
+}
+
+/** Pauses a run with an escalation to a human (ops): answering it lets the run, and its agent, go on. */
+export async function escalateRun(
+  store: Store,
+  clock: Clock,
+  ids: IdSource,
+  input: { runId: string; reason: string; context: Record<string, unknown> },
+): Promise<EscalationRecord> {
+  const state = await load(store, input.runId);
+  const b = state.batch(clock.now());
+  const record: EscalationRecord = {
+    id: ids.next('esc'),
+    runId: input.runId,
+    role: state.run.role,
+    category: 'high_impact',
+    reason: input.reason,
+    missing: 'a decision whether the agent should try again (answer to restart it)',
+    source: 'agent_failures',
+    callKey: null,
+    context: input.context,
+    status: 'pending',
+    answer: null,
+    answeredBy: null,
+    answeredAt: null,
+    allowCall: false,
+    createdAt: b.at,
+  };
+  b.escalation(record);
+  b.step('escalation_raised', {
+    escalationId: record.id,
+    category: record.category,
+    reason: record.reason,
+    source: record.source,
+    callKey: null,
+  });
+  b.set({ status: 'escalated', finishedAt: null, leaseOwner: null, leaseUntil: null });
+  await state.commit(store, b);
+  return record;
+}
