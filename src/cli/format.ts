@@ -131,7 +131,8 @@ export function formatAgents(agents: AgentStatusView[], now: number): string {
       ];
       if (a.runId) lines.push(`  current run ${a.runId}`);
       if (a.lastError) lines.push(`  last error [${a.lastError.code}] ${short(a.lastError.message, 100)}`);
-      if (a.escalationId) lines.push(`  escalated: nightshift answer ${a.escalationId} "<decision>" restarts it`);
+      if (a.escalationId)
+        lines.push(`  escalated: nightshift answer ${a.escalationId} "<decision>" restarts it`);
       return lines.join('\n');
     })
     .join('\n');

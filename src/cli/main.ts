@@ -236,7 +236,9 @@ export async function main(
       const rt = await open(flags);
       const agents = await rt.agents();
       const [queued, running, failed] = await Promise.all(
-        (['queued', 'running', 'failed'] as const).map(async (st) => (await rt.list({ status: [st], limit: 10_000 })).length),
+        (['queued', 'running', 'failed'] as const).map(
+          async (st) => (await rt.list({ status: [st], limit: 10_000 })).length,
+        ),
       );
       const queue = { queued, running, failed };
       print(
@@ -254,8 +256,13 @@ export async function main(
     .option('--concurrency <n>', 'runs at a time per worker process (default 4; env NIGHTSHIFT_CONCURRENCY)')
     .option('--poll-ms <ms>', 'how often to look for work queued elsewhere (default 200)')
     .option('--grace-ms <ms>', 'on SIGTERM, how long running steps get to finish (default 10000)')
-    .option('--lease-ms <ms>', 'how long a dead worker keeps its runs before others take them over (default 30000)')
-    .addOption(new Option('--worker-only', 'no HTTP server and no cron (the extra --workers processes)').hideHelp())
+    .option(
+      '--lease-ms <ms>',
+      'how long a dead worker keeps its runs before others take them over (default 30000)',
+    )
+    .addOption(
+      new Option('--worker-only', 'no HTTP server and no cron (the extra --workers processes)').hideHelp(),
+    )
     .action(
       async (
         paths: string[],
@@ -287,7 +294,8 @@ export async function main(
             concurrency: settings.concurrency,
             pollMs: settings.pollMs,
             signal: abort.signal,
-            onError: (err, runId) => log.error({ runId, err: (err as Error).message }, 'run failed in worker'),
+            onError: (err, runId) =>
+              log.error({ runId, err: (err as Error).message }, 'run failed in worker'),
             onAgentEvent: (what, data) => log.info(data, what),
           });
           log.info({ roles: roles.map((r) => r.name), concurrency: settings.concurrency }, 'worker started');
@@ -314,7 +322,13 @@ export async function main(
             const { fileURLToPath } = await import('node:url');
             const entry = fileURLToPath(new URL('../../../bin/nightshift.js', import.meta.url));
             for (let i = 1; i < settings.workers; i++) {
-              const args = ['serve', ...paths, '--worker-only', '--concurrency', String(settings.concurrency)];
+              const args = [
+                'serve',
+                ...paths,
+                '--worker-only',
+                '--concurrency',
+                String(settings.concurrency),
+              ];
               args.push('--poll-ms', String(settings.pollMs), '--lease-ms', String(settings.leaseMs));
               if (flags.dataDir) args.push('--data-dir', flags.dataDir);
               children.push(fork(entry, args, { stdio: 'inherit' }));
@@ -331,9 +345,13 @@ export async function main(
             log.info({ signal, graceMs: settings.graceMs }, 'shutting down');
             for (const child of children) child.kill('SIGTERM');
             const exited = children.map(
-              (child) => new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r()))),
+              (child) =>
+                new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r()))),
             );
-            Promise.all([stop(settings.graceMs), ...exited]).then(() => resolve(), () => resolve());
+            Promise.all([stop(settings.graceMs), ...exited]).then(
+              () => resolve(),
+              () => resolve(),
+            );
           };
           process.once('SIGTERM', () => onSignal('SIGTERM'));
           process.once('SIGINT', () => onSignal('SIGINT'));

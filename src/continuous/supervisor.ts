@@ -85,7 +85,12 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
       settings.backoffSeconds * 2 ** Math.max(0, failures - 1),
     );
     const nextAttemptAt = host.clock.now() + Math.round(delay * 1000);
-    emit('agent failed', { role: role.name, failures, retryInMs: Math.round(delay * 1000), error: lastError });
+    emit('agent failed', {
+      role: role.name,
+      failures,
+      retryInMs: Math.round(delay * 1000),
+      error: lastError,
+    });
     await save({ ...agent, status: 'backoff', failures, lastError, nextAttemptAt });
   }
 

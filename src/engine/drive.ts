@@ -218,7 +218,14 @@ class Driver {
       if (attempt < policy.maxAttempts) {
         const notBefore = b.at + backoffMs(policy, attempt);
         b.step('run_retry_scheduled', { attempt, nextAttempt: attempt + 1, notBefore, error });
-        b.set({ status: 'queued', attempt: attempt + 1, notBefore, error, leaseOwner: null, leaseUntil: null });
+        b.set({
+          status: 'queued',
+          attempt: attempt + 1,
+          notBefore,
+          error,
+          leaseOwner: null,
+          leaseUntil: null,
+        });
         await this.commit(b);
         return;
       }

@@ -244,7 +244,9 @@ export const RoleSpec = z.strictObject({
     maxBackoffSeconds: 300,
   }),
   /** Events emitted, with the run's output as payload, when a run of this role succeeds. */
-  emit: z.array(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._:-]*$/, 'an event name such as ticket.triaged')).default([]),
+  emit: z
+    .array(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._:-]*$/, 'an event name such as ticket.triaged'))
+    .default([]),
 });
 export type RoleSpecInput = z.input<typeof RoleSpec>;
 export type RoleSpec = z.infer<typeof RoleSpec>;

@@ -382,7 +382,13 @@ export interface Store {
    * Marks the item handled and saves the agent (its new context) in one transaction, if `owner` still
    * holds the agent; false (and nothing written) if it does not.
    */
-  finishInboxItem(itemId: string, runId: string, agent: AgentRecord, owner: string, at: number): Promise<boolean>;
+  finishInboxItem(
+    itemId: string,
+    runId: string,
+    agent: AgentRecord,
+    owner: string,
+    at: number,
+  ): Promise<boolean>;
 
   /**
    * Remembers a webhook signature; false if it was seen before (a replay). Signatures older than

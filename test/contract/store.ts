@@ -1009,6 +1009,112 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         assert.deepEqual(new Set(claimed), ids);
       });
 
+      it('counts a takeover of a running run as an attempt, and holds retries until notBefore', async () => {
+        const role = nextId('qrole');
+        const dead = await create(store, {
+          role,
+          status: 'running',
+          leaseOwner: 'dead-worker',
+          leaseUntil: 100,
+          createdAt: 5,
+        });
+        const later = await create(store, {
+          role,
+          status: 'queued',
+          attempt: 2,
+          notBefore: 8_000,
+          createdAt: 1,
+        });
+        const taken = await store.claimNextRun('w1', 5_000, 1_000, [role]);
+        assert.equal(taken?.id, dead.id);
+        assert.equal(taken?.attempt, 2);
+        // The retry (created first) is not due before 8000.
+        assert.equal(await store.claimNextRun('w1', 5_000, 1_000, [role]), undefined);
+        const due = await store.claimNextRun('w1', 9_000, 8_000, [role]);
+        assert.equal(due?.id, later.id);
+        assert.equal(due?.attempt, 2, 'claiming a queued run is not a takeover');
+      });
+
+      it('gives a role no more live runs than its limit, across claimants', async () => {
+        const role = nextId('lrole');
+        const free = nextId('frole');
+        for (let i = 0; i < 6; i++) await create(store, { role, status: 'queued', createdAt: 10 + i });
+        for (let i = 0; i < 3; i++) await create(store, { role: free, status: 'queued', createdAt: 20 + i });
+        const claims = await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            store.claimNextRun(`w${i}`, 5_000, 1_000, [role, free], { [role]: 2 }),
+          ),
+        );
+        const got = claims.filter((c) => c !== undefined);
+        assert.equal(got.filter((c) => c!.role === role).length, 2);
+        assert.equal(got.filter((c) => c!.role === free).length, 3);
+        // Once a lease expires, its slot is free again.
+        const more = await store.claimNextRun('w99', 9_000, 6_000, [role], { [role]: 2 });
+        assert.equal(more?.role, role);
+      });
+
+      it('leases a continuous agent to one owner, renews it, and lets another take it over once expired', async () => {
+        const role = nextId('agent');
+        const a = await store.claimAgent(role, 'w1', 2_000, 1_000);
+        assert.equal(a?.owner, 'w1');
+        assert.equal(a?.status, 'idle');
+        assert.equal(a?.takenOver, false);
+        assert.equal(await store.claimAgent(role, 'w2', 2_500, 1_500), undefined);
+        assert.deepEqual(await store.heartbeatAgents('w1', [role], 3_000, 1_900), [role]);
+        assert.equal(await store.claimAgent(role, 'w2', 3_500, 2_500), undefined, 'renewed until 3000');
+        assert.ok(
+          await store.saveAgent(
+            { ...a!, status: 'working', context: { n: 1, note: AWKWARD }, updatedAt: 2_000 },
+            'w1',
+          ),
+        );
+        const b = await store.claimAgent(role, 'w2', 9_000, 3_001);
+        assert.equal(b?.owner, 'w2');
+        assert.equal(b?.takenOver, true);
+        assert.equal(b?.takeovers, 1);
+        assert.deepEqual(b?.context, { n: 1, note: AWKWARD }, 'the context survives the takeover');
+        // The old holder is fenced out.
+        assert.equal(await store.saveAgent({ ...a!, status: 'idle' }, 'w1'), false);
+        assert.deepEqual(await store.heartbeatAgents('w1', [role], 10_000, 3_002), []);
+        await store.releaseAgent(role, 'w2');
+        assert.equal((await store.getAgent(role))?.owner, null);
+        assert.ok((await store.listAgents()).some((x) => x.role === role));
+      });
+
+      it('keeps an inbox in order, once per idempotency key, and finishes an item with the agent state', async () => {
+        const role = nextId('agent');
+        const item = (id: string, key: string | null, at: number) => ({
+          id,
+          role,
+          event: 'ticket.created',
+          payload: { id, note: AWKWARD },
+          idempotencyKey: key,
+          createdAt: at,
+          handledAt: null,
+          runId: null,
+        });
+        const k = nextId('key');
+        const first = await store.pushInbox(item(nextId('evt'), k, 10));
+        assert.equal(first.created, true);
+        const again = await store.pushInbox(item(nextId('evt'), k, 11));
+        assert.equal(again.created, false);
+        assert.equal(again.item.id, first.item.id);
+        const second = await store.pushInbox(item(nextId('evt'), null, 20));
+        assert.equal(await store.inboxDepth(role), 2);
+        assert.deepEqual((await store.inboxHead(role))?.payload, first.item.payload);
+        const agent = (await store.claimAgent(role, 'w1', 5_000, 1_000))!;
+        assert.equal(
+          await store.finishInboxItem(first.item.id, 'run_x', { ...agent, context: { seen: 1 } }, 'w2', 30),
+          false,
+        );
+        assert.equal(await store.inboxDepth(role), 2, 'a non-holder finishes nothing');
+        assert.ok(
+          await store.finishInboxItem(first.item.id, 'run_x', { ...agent, context: { seen: 1 } }, 'w1', 30),
+        );
+        assert.equal((await store.inboxHead(role))?.id, second.item.id);
+        assert.deepEqual((await store.getAgent(role))?.context, { seen: 1 });
+      });
+
       it('remembers webhook signatures to refuse replays, and forgets old ones', async () => {
         const sig = nextId('sig');
         assert.equal(await store.rememberSignature(sig, 1_000, 0), true);

@@ -569,7 +569,9 @@ export class PostgresStore implements Store {
         [limited, now],
       );
       const full = new Set(
-        (counts.rows as { role: string; n: number }[]).filter((r) => r.n >= limits[r.role]!).map((r) => r.role),
+        (counts.rows as { role: string; n: number }[])
+          .filter((r) => r.n >= limits[r.role]!)
+          .map((r) => r.role),
       );
       const open = roles.filter((r) => !full.has(r));
       if (open.length === 0) return undefined;
@@ -580,7 +582,12 @@ export class PostgresStore implements Store {
 
   // ── continuous agents ──
 
-  async claimAgent(role: string, owner: string, until: number, now: number): Promise<AgentRecord | undefined> {
+  async claimAgent(
+    role: string,
+    owner: string,
+    until: number,
+    now: number,
+  ): Promise<AgentRecord | undefined> {
     return this.tx(`claiming the agent of ${role}`, async (c) => {
       await c.query(
         `INSERT INTO agents (role, owner, lease_until, heartbeat_at, state, started_at, updated_at)
@@ -608,7 +615,12 @@ export class PostgresStore implements Store {
     });
   }
 
-  async heartbeatAgents(owner: string, roles: readonly string[], until: number, now: number): Promise<string[]> {
+  async heartbeatAgents(
+    owner: string,
+    roles: readonly string[],
+    until: number,
+    now: number,
+  ): Promise<string[]> {
     if (roles.length === 0) return [];
     const rows = await this.q(
       'renewing agent leases',

@@ -274,7 +274,10 @@ export class SqliteStore implements Store {
 
   releaseAgent(role: string, owner: string): Promise<void> {
     return this.write(`releasing the agent of ${role}`, (s) => {
-      s.sql('UPDATE agents SET owner = NULL, lease_until = NULL WHERE role = ? AND owner = ?').run(role, owner);
+      s.sql('UPDATE agents SET owner = NULL, lease_until = NULL WHERE role = ? AND owner = ?').run(
+        role,
+        owner,
+      );
     });
   }
 
@@ -298,7 +301,14 @@ export class SqliteStore implements Store {
           `INSERT INTO inbox (id, role, event, payload, idempotency_key, created_at, handled_at, run_id)
            VALUES (?, ?, ?, ?, ?, ?, NULL, NULL) ON CONFLICT (idempotency_key) DO NOTHING`,
         )
-        .run(item.id, item.role, item.event, JSON.stringify(item.payload ?? null), item.idempotencyKey, item.createdAt);
+        .run(
+          item.id,
+          item.role,
+          item.event,
+          JSON.stringify(item.payload ?? null),
+          item.idempotencyKey,
+          item.createdAt,
+        );
       if (done.changes === 1) return { item, created: true };
       const row = s.sql('SELECT * FROM inbox WHERE idempotency_key = ?').get(item.idempotencyKey) as Row;
       return { item: rowToInbox(row), created: false };
