@@ -1,19 +1,19 @@
 // createRuntime: the public entry point. The CLI uses exactly this API, as library users do.
 import { approve, reject } from './approvals/decide-approval.js';
 import { type Clock, createIdSource, type IdSource, systemClock } from './clock.js';
+import { startSupervisor } from './continuous/supervisor.js';
 import { cancelRun } from './engine/cancel.js';
 import type { EngineContext } from './engine/drive.js';
 import { newLeaseOwner } from './engine/lease.js';
 import { type PreparedRole, prepareRole } from './engine/prepare.js';
+import { escalateRun, failRun, reopenRun } from './engine/restart.js';
+import { retryPolicy } from './engine/retry.js';
+import { checkRunInput, resumeRun, startRun } from './engine/start.js';
 import type { RunState } from './engine/state.js';
 import { type RunSummary, summarize } from './engine/summary.js';
 import { NightshiftError } from './errors.js';
 import { answerEscalation } from './escalations/answer.js';
 import type { ModelSettings } from './models/resolve.js';
-import { startSupervisor } from './continuous/supervisor.js';
-import { escalateRun, failRun, reopenRun } from './engine/restart.js';
-import { retryPolicy } from './engine/retry.js';
-import { checkRunInput, resumeRun, startRun } from './engine/start.js';
 import { startWorker } from './queue/worker.js';
 import { loadRoleFile } from './roles/load.js';
 import type { Role } from './roles/schema.js';
@@ -179,6 +179,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     ids: options.ids ?? createIdSource(clock),
     owner: newLeaseOwner(),
     leaseMs: options.leaseMs ?? 30_000,
+    driving: new Set(),
   };
   const env = options.env ?? process.env;
   const prepared = new Map<string, Promise<PreparedRole>>();

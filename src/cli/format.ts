@@ -1,6 +1,7 @@
 // Human-readable output. Every command also has --json; this file only serves people at a terminal.
-import type { AgentStatusView } from '../runtime.js';
+
 import type { RunSummary } from '../engine/summary.js';
+import type { AgentStatusView } from '../runtime.js';
 import type { ApprovalRecord, EscalationRecord, RunRecord, RunSnapshot, StepRecord } from '../store/types.js';
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());

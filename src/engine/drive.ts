@@ -41,6 +41,11 @@ export interface EngineContext {
    * of failing it. Set for runs driven by a worker; a run started in the foreground fails at once.
    */
   retryFailures?: boolean;
+  /**
+   * Runs this process is driving now. The lease owner is per process, so this is what keeps two drivers
+   * in one process (a worker and a human's `approve` continuing the same run) from both driving it.
+   */
+  driving?: Set<string>;
   /** Called before a run's success is committed (emits the role's `emit` events, idempotently). */
   beforeSuccess?: (role: PreparedRole['role'], run: RunState['run'], output: unknown) => Promise<void>;
 }

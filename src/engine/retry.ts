@@ -2,8 +2,9 @@
 // call threw) is put back in the queue with exponential backoff, up to the role's `retry.maxAttempts`;
 // the retry continues from the last persisted step, so completed tool calls are never repeated. Failures
 // that would fail again the same way (invalid output, an exceeded budget, a bad request) are final.
-import { Retry } from '../roles/schema.js';
+
 import type { Role } from '../roles/schema.js';
+import { Retry } from '../roles/schema.js';
 import type { RunError } from '../store/types.js';
 
 const DEFAULT_RETRY = Retry.parse({});

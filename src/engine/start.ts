@@ -191,17 +191,25 @@ export async function resumeRun(
   const run = await ctx.store.getRun(runId);
   if (!run) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
   if (TERMINAL_STATUSES.includes(run.status)) return new RunState((await ctx.store.loadRun(runId))!);
-  await acquireLease(ctx, runId);
-  // Reload after taking the lease: the previous holder may have committed in between.
-  const fresh = await ctx.store.loadRun(runId);
-  const state = new RunState(fresh!);
-  if (state.run.leaseOwner !== ctx.owner) state.run = { ...state.run, leaseOwner: ctx.owner };
-  if (state.run.status === 'running' || state.run.status === 'queued') {
-    // Recorded only when picking up a run that was executing somewhere (a crash, a takeover).
-    const b = state.batch(ctx.clock.now()).set({ status: 'running' });
-    b.step('run_resumed', { owner: ctx.owner });
-    await state.commit(ctx.store, b);
+  if (ctx.driving?.has(runId)) {
+    throw new NightshiftError('RUN_LEASED', `run ${runId} is being executed by this process already`);
   }
-  await driveRun(ctx, prepared, state);
-  return state;
+  ctx.driving?.add(runId);
+  try {
+    await acquireLease(ctx, runId);
+    // Reload after taking the lease: the previous holder may have committed in between.
+    const fresh = await ctx.store.loadRun(runId);
+    const state = new RunState(fresh!);
+    if (state.run.leaseOwner !== ctx.owner) state.run = { ...state.run, leaseOwner: ctx.owner };
+    if (state.run.status === 'running' || state.run.status === 'queued') {
+      // Recorded only when picking up a run that was executing somewhere (a crash, a takeover).
+      const b = state.batch(ctx.clock.now()).set({ status: 'running' });
+      b.step('run_resumed', { owner: ctx.owner });
+      await state.commit(ctx.store, b);
+    }
+    await driveRun(ctx, prepared, state);
+    return state;
+  } finally {
+    ctx.driving?.delete(runId);
+  }
 }

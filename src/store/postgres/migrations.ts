@@ -150,6 +150,8 @@ CREATE TABLE agents (
 );
 CREATE TABLE inbox (
   id TEXT PRIMARY KEY,
+  -- Arrival order at the store: the order an agent handles its events in, whatever the senders' clocks.
+  n BIGSERIAL,
   role TEXT NOT NULL,
   event TEXT NOT NULL,
   payload JSON NOT NULL,
@@ -158,7 +160,7 @@ CREATE TABLE inbox (
   handled_at BIGINT,
   run_id TEXT
 );
-CREATE INDEX inbox_pending ON inbox (role, created_at) WHERE handled_at IS NULL;
+CREATE INDEX inbox_pending ON inbox (role, n) WHERE handled_at IS NULL;
 `,
   },
 ];

@@ -7,13 +7,13 @@ import { type AgentState, agentFromColumns, agentState, newAgentState } from '..
 import { checkBatchShape } from '../batch-shape.js';
 import type {
   AgentRecord,
-  InboxItem,
   ApprovalRecord,
   ApprovalStatus,
   AuditEvent,
   CommitBatch,
   EscalationRecord,
   EscalationStatus,
+  InboxItem,
   RoleVersionRecord,
   RunFilter,
   RunPatch,
@@ -673,7 +673,7 @@ export class PostgresStore implements Store {
   async inboxHead(role: string): Promise<InboxItem | undefined> {
     const [r] = await this.q(
       `reading the inbox of ${role}`,
-      'SELECT * FROM inbox WHERE role = $1 AND handled_at IS NULL ORDER BY created_at, id LIMIT 1',
+      'SELECT * FROM inbox WHERE role = $1 AND handled_at IS NULL ORDER BY n LIMIT 1',
       [role],
     );
     return r ? toInbox(r) : undefined;

@@ -149,7 +149,9 @@ CREATE TABLE agents (
   updated_at INTEGER NOT NULL
 );
 CREATE TABLE inbox (
-  id TEXT PRIMARY KEY,
+  -- Arrival order at the store: the order an agent handles its events in, whatever the senders' clocks.
+  n INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
   role TEXT NOT NULL,
   event TEXT NOT NULL,
   payload TEXT NOT NULL,
@@ -158,7 +160,7 @@ CREATE TABLE inbox (
   handled_at INTEGER,
   run_id TEXT
 );
-CREATE INDEX inbox_pending ON inbox (role, created_at) WHERE handled_at IS NULL;
+CREATE INDEX inbox_pending ON inbox (role, n) WHERE handled_at IS NULL;
 `,
   },
 ];

@@ -318,7 +318,7 @@ export class SqliteStore implements Store {
   inboxHead(role: string): Promise<InboxItem | undefined> {
     return this.read(`reading the inbox of ${role}`, (s) => {
       const row = s
-        .sql('SELECT * FROM inbox WHERE role = ? AND handled_at IS NULL ORDER BY created_at, id LIMIT 1')
+        .sql('SELECT * FROM inbox WHERE role = ? AND handled_at IS NULL ORDER BY n LIMIT 1')
         .get(role) as Row | undefined;
       return row ? rowToInbox(row) : undefined;
     });
