@@ -13,20 +13,8 @@ import { json, runCli } from '../support/cli.js';
 import { startFakeAnthropic } from '../support/fake-anthropic.js';
 import type { FakeRequest, FakeServer } from '../support/fake-llm.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
+import { inputOf } from '../support/run-input.js';
 import { waitFor } from '../support/wait.js';
-
-/** The run input the engine sent the model (the first user message is "Input:\n<json>"). */
-export function inputOf(request: FakeRequest): { event: string; payload: { id: string }; context: unknown } {
-  const messages = request.body.messages as {
-    role: string;
-    content: string | { type: string; text?: string }[];
-  }[];
-  const first = messages[0]!.content;
-  const text = typeof first === 'string' ? first : first.map((b) => b.text ?? '').join('');
-  // The input is pretty-printed JSON after "Input:\n"; it ends at the first closing brace in column 0.
-  const start = text.indexOf('Input:\n') + 'Input:\n'.length;
-  return JSON.parse(text.slice(start, text.indexOf('\n}', start) + 2));
-}
 
 /** A counter agent: remembers how many events it saw and the last id. */
 export function counterAnswer(request: FakeRequest) {

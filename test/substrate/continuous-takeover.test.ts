@@ -1,0 +1,166 @@
+// A continuous agent across real processes on Postgres: two `nightshift serve` workers share one
+// database; exactly one holds the agent. The holder is killed with SIGKILL in the middle of handling an
+// event (inside a tool call); the other takes the agent over within the lease timeout, continues the
+// interrupted run from its last step (the idempotent tool call is not duplicated), and keeps the context
+// the dead worker stored. `nightshift status` shows it from outside. Skipped, saying so, without Postgres.
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { createRuntime } from '../../src/runtime.js';
+import { openPostgresStore } from '../../src/store/postgres/index.js';
+import type { AgentRecord } from '../../src/store/types.js';
+import { json, runCli, startCli } from '../support/cli.js';
+import { startFakeAnthropic } from '../support/fake-anthropic.js';
+import type { FakeRequest } from '../support/fake-llm.js';
+import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
+import { writeTestRole } from '../support/roles.js';
+import { inputOf } from '../support/run-input.js';
+import { waitFor } from '../support/wait.js';
+
+const skip = await postgresUnavailable();
+const LEASE_SECONDS = 2;
+
+async function worker(dir: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
+  const { child, done } = startCli(['serve', dir, '--port', '0', '--poll-ms', '25', '--lease-ms', '1500'], {
+    env,
+  });
+  let err = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr!.on('data', (d) => {
+      err += d;
+      const m = /at (http:\/\/\S+)/.exec(err);
+      if (m) resolve(m[1]!);
+    });
+    done.then((r) => reject(new Error(`worker exited: ${r.code} ${r.stderr}`)));
+  });
+  return { child, url };
+}
+
+/** The model: events with `hold` first call the ledger tool (which waits); then it answers with context. */
+function answer(request: FakeRequest) {
+  const input = inputOf(request) as {
+    payload: { id: string; hold?: boolean };
+    context: { seen?: number } | null;
+  };
+  const messages = request.body.messages as { content: unknown }[];
+  const answered = JSON.stringify(messages).includes('tool_result');
+  if (input.payload.hold && !answered)
+    return {
+      calls: [{ name: 'ledger_append_once', input: { entry: input.payload.id, hold: input.payload.id } }],
+    };
+  return {
+    text: JSON.stringify({ context: { seen: (input.context?.seen ?? 0) + 1, last: input.payload.id } }),
+  };
+}
+
+describe('continuous agent takeover on Postgres', { skip }, () => {
+  it('is taken over within the lease timeout when its worker is killed mid-event, keeping its context', async () => {
+    const fake = await startFakeAnthropic();
+    for (let i = 0; i < 20; i++) fake.enqueue(answer);
+    const r = writeTestRole({
+      name: 'sentinel',
+      autonomy: 'full',
+      tools: ['ledger.append_once'],
+      turns: [{ final: {} }],
+    });
+    const text = readFileSync(r.file, 'utf8').replace(/model: .*/, 'model: anthropic:claude-sonnet-4-5');
+    writeFileSync(
+      r.file,
+      `${text}${stringify({
+        mode: 'continuous',
+        continuous: { leaseSeconds: LEASE_SECONDS, heartbeatSeconds: 0.4 },
+        triggers: [{ event: 'alert' }],
+      })}`,
+    );
+    const schema = freshSchema();
+    const env = {
+      NIGHTSHIFT_DATABASE_URL: TEST_DATABASE_URL,
+      NIGHTSHIFT_DATABASE_SCHEMA: schema,
+      ANTHROPIC_API_KEY: 'test-key',
+      ANTHROPIC_BASE_URL: fake.url,
+    };
+    const store = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
+    const children: ChildProcess[] = [];
+    try {
+      await (
+        await createRuntime({ store: openPostgresStore({ connectionString: TEST_DATABASE_URL, schema }) })
+      ).close();
+      await store.init();
+      const a = await worker(r.dir, env);
+      children.push(a.child);
+      const first = await waitFor(
+        async () => (await store.getAgent('sentinel'))?.owner ?? undefined,
+        'a holder',
+      );
+      assert.ok(first.includes(`/${a.child.pid}/`), `worker A holds the agent (${first})`);
+      const b = await worker(r.dir, env);
+      children.push(b.child);
+
+      const post = (url: string, body: unknown) =>
+        fetch(`${url}/events/alert`, { method: 'POST', body: JSON.stringify(body) }).then((x) => x.status);
+      assert.equal(await post(b.url, { id: 'E-1' }), 202, 'any worker accepts events for the agent');
+      await waitFor(async () => {
+        const ag = await store.getAgent('sentinel');
+        return (ag?.context as { seen?: number } | null)?.seen === 1 ? true : undefined;
+      }, 'E-1 handled by A');
+
+      assert.equal(await post(a.url, { id: 'E-2', hold: true }), 202);
+      await waitFor(
+        async () => (existsSync(join(r.workspace, 'reached-E-2')) ? true : undefined),
+        'A in the tool',
+      );
+      a.child.kill('SIGKILL');
+      const killedAt = Date.now();
+      const taken: AgentRecord = await waitFor(async () => {
+        const ag = await store.getAgent('sentinel');
+        return ag?.owner?.includes(`/${b.child.pid}/`) ? ag : undefined;
+      }, 'B to take the agent over');
+      const takeoverMs = Date.now() - killedAt;
+      process.stdout.write(
+        `# continuous agent taken over ${takeoverMs} ms after SIGKILL (lease ${LEASE_SECONDS} s)\n`,
+      );
+      assert.ok(takeoverMs <= LEASE_SECONDS * 1000 + 1000, `taken over in ${takeoverMs} ms`);
+      assert.equal(taken.takeovers, 1);
+      writeFileSync(join(r.workspace, 'release-E-2'), '');
+
+      const done = await waitFor(async () => {
+        const ag = await store.getAgent('sentinel');
+        return ag && ag.status === 'idle' && (ag.context as { seen?: number })?.seen === 2 ? ag : undefined;
+      }, 'E-2 handled by B');
+      assert.deepEqual(done.context, { seen: 2, last: 'E-2' }, 'the context A stored is continued');
+      assert.equal(
+        r.ledger().filter((l) => l.startsWith('E-2')).length,
+        1,
+        'the tool call was not duplicated',
+      );
+      const runs = await store.listRuns({ role: 'sentinel' });
+      assert.equal(runs.length, 2);
+      assert.ok(runs.every((x) => x.status === 'succeeded'));
+
+      const status = await runCli(['status', '--json'], { env });
+      const shown = json<{
+        agents: { role: string; owner: string; live: boolean; takeovers: number; heartbeatAt: number }[];
+      }>(status);
+      const s = shown.agents[0]!;
+      assert.equal(s.role, 'sentinel');
+      assert.equal(s.live, true);
+      assert.ok(s.owner.includes(`/${b.child.pid}/`));
+      assert.equal(s.takeovers, 1);
+      assert.ok(Date.now() - s.heartbeatAt < LEASE_SECONDS * 1000);
+      const human = await runCli(['status'], { env });
+      assert.match(
+        human.stdout,
+        /sentinel {2}idle +held by .* heartbeat [\d.]+ s ago {2}inbox 0 {2}restarts 0 {2}takeovers 1/,
+      );
+    } finally {
+      for (const c of children) c.kill('SIGKILL');
+      await store.close();
+      await fake.close();
+      await dropSchema(schema);
+      r.cleanup();
+    }
+  });
+});
