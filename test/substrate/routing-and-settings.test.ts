@@ -1,0 +1,180 @@
+// Event routing and serve settings: a role's output becomes another role's event (exactly once even if
+// the run is finished twice); `overlap: queue` runs a role's cron work one at a time; serve settings come
+// from flags, then NIGHTSHIFT_* variables, then nightshift.config.yaml; `serve --workers 2` starts a
+// second worker process that shares the queue and stops with the first.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { resolveServeSettings } from '../../src/config/serve-settings.js';
+import { loadRoleFile } from '../../src/roles/load.js';
+import { createRuntime } from '../../src/runtime.js';
+import { startCli } from '../support/cli.js';
+import { writeTestRole } from '../support/roles.js';
+import { waitFor } from '../support/wait.js';
+
+describe('events from role output', () => {
+  it("delivers a succeeded run's output to the roles listening for its emit event, once", async () => {
+    const triage = writeTestRole({
+      name: 'triage',
+      autonomy: 'full',
+      turns: [{ final: { id: 'T-7', urgent: true } }],
+    });
+    writeFileSync(
+      triage.file,
+      `${readFileSync(triage.file, 'utf8')}${stringify({ emit: ['ticket.triaged'] })}`,
+    );
+    const pager = writeTestRole({
+      name: 'pager',
+      autonomy: 'full',
+      tools: ['ledger.append'],
+      turns: [{ call: 'ledger.append', args: { entry: 'paged' } }, { final: { paged: true } }],
+    });
+    writeFileSync(
+      pager.file,
+      `${readFileSync(pager.file, 'utf8')}${stringify({
+        triggers: [{ event: 'ticket.triaged' }],
+        input: { type: 'object', required: ['id', 'urgent'] },
+      })}`,
+    );
+    const rt = await createRuntime({ dataDir: triage.dataDir });
+    const abort = new AbortController();
+    try {
+      const roles = [await loadRoleFile(triage.file), await loadRoleFile(pager.file)];
+      const handle = rt.work({ roles, concurrency: 2, pollMs: 20, signal: abort.signal });
+      const first = await rt.enqueue(roles[0]!, { ticket: 'T-7' });
+      handle.wake();
+      const paged = await waitFor(async () => {
+        const [run] = await rt.list({ role: 'pager', status: ['succeeded'] });
+        return run;
+      }, 'the pager run');
+      assert.deepEqual(paged.input, { id: 'T-7', urgent: true });
+      assert.equal(paged.idempotencyKey, `event:ticket.triaged:run:${first.runId}:pager`);
+      // Delivering the same run's event again (a crash between emitting and committing) adds nothing.
+      const again = await rt.emit(
+        'ticket.triaged',
+        { id: 'T-7', urgent: true },
+        { idempotencyKey: `run:${first.runId}` },
+      );
+      assert.equal(again[0]!.runId, paged.id);
+      abort.abort();
+      await handle.done;
+      assert.equal((await rt.list({ role: 'pager' })).length, 1);
+    } finally {
+      abort.abort();
+      await rt.close();
+      triage.cleanup();
+      pager.cleanup();
+    }
+  });
+});
+
+describe('cron overlap: queue', () => {
+  it('runs queued ticks of the role one at a time', async () => {
+    const r = writeTestRole({
+      name: 'nightly',
+      autonomy: 'full',
+      tools: ['ledger.append'],
+      turns: [{ call: 'ledger.append', args: { entry: 'x' }, delayMs: 100 }, { final: { ok: true } }],
+    });
+    writeFileSync(
+      r.file,
+      `${readFileSync(r.file, 'utf8')}${stringify({ triggers: [{ cron: { schedule: '0 3 * * *', overlap: 'queue' } }] })}`,
+    );
+    const rt = await createRuntime({ dataDir: r.dataDir });
+    const abort = new AbortController();
+    try {
+      const role = await loadRoleFile(r.file);
+      const handle = rt.work({ roles: [role], concurrency: 4, pollMs: 10, signal: abort.signal });
+      for (let i = 0; i < 3; i++) await rt.deliver(role, {}, { trigger: { kind: 'cron' } });
+      let peak = 0;
+      await waitFor(async () => {
+        peak = Math.max(peak, handle.active());
+        return (await rt.list({ role: 'nightly', status: ['succeeded'] })).length === 3 ? true : undefined;
+      }, 'three runs');
+      assert.equal(peak, 1);
+      abort.abort();
+      await handle.done;
+    } finally {
+      abort.abort();
+      await rt.close();
+      r.cleanup();
+    }
+  });
+});
+
+describe('serve settings', () => {
+  it('take flags over NIGHTSHIFT_* variables over the config file, and name the source of a bad value', () => {
+    const config = { port: 9000, concurrency: 3, workers: 2, pollMs: 50 };
+    const s = resolveServeSettings(
+      { port: '8000' },
+      { NIGHTSHIFT_PORT: '7000', NIGHTSHIFT_CONCURRENCY: '6' },
+      config,
+      'nightshift.config.yaml',
+    );
+    assert.equal(s.port, 8000);
+    assert.equal(s.concurrency, 6);
+    assert.equal(s.workers, 2);
+    assert.equal(s.pollMs, 50);
+    assert.equal(s.leaseMs, 30_000);
+    assert.throws(
+      () => resolveServeSettings({}, { NIGHTSHIFT_WORKERS: 'two' }, {}, undefined),
+      /NIGHTSHIFT_WORKERS must be an integer ≥ 1, got 'two'/,
+    );
+    assert.throws(
+      () => resolveServeSettings({ concurrency: '0' }, {}, {}, undefined),
+      /--concurrency must be an integer ≥ 1, got '0'/,
+    );
+  });
+
+  it('reads serve: from nightshift.config.yaml; --workers 2 starts a second worker that stops with the first', async () => {
+    const r = writeTestRole({
+      name: 'burst',
+      autonomy: 'full',
+      tools: ['ledger.append'],
+      turns: [{ call: 'ledger.append', args: { entry: 'x' } }, { final: { ok: true } }],
+    });
+    writeFileSync(r.file, `${readFileSync(r.file, 'utf8')}${stringify({ triggers: [{ event: 'go' }] })}`);
+    writeFileSync(
+      join(r.dir, 'nightshift.config.yaml'),
+      stringify({ dataDir: './data', serve: { port: 0, workers: 2, pollMs: 20 } }),
+    );
+    const { child, done } = startCli(['serve', 'role.yaml'], { cwd: r.dir });
+    let stdout = '';
+    child.stdout!.on('data', (d) => {
+      stdout += d;
+    });
+    try {
+      let err = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stderr!.on('data', (d) => {
+          err += d;
+          const m = /at (http:\/\/\S+) with 2 worker processes/.exec(err);
+          if (m) resolve(m[1]!);
+        });
+        done.then((x) => reject(new Error(`serve exited: ${x.code} ${x.stderr}`)));
+      });
+      // The forked worker logs when it is up (its stdout is the parent's).
+      const started = await waitFor(async () => {
+        const line = stdout.split('\n').find((l) => l.includes('"msg":"worker started"'));
+        return line ? (JSON.parse(line) as { pid: number }) : undefined;
+      }, 'the second worker');
+      assert.notEqual(started.pid, child.pid);
+      const out = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          fetch(`${url}/events/go`, { method: 'POST', body: JSON.stringify({ i }) }).then((x) => x.status),
+        ),
+      );
+      assert.ok(out.every((s) => s === 202));
+      await waitFor(async () => (r.ledger().length === 40 ? true : undefined), 'forty runs');
+      child.kill('SIGTERM');
+      const exit = await done;
+      assert.equal(exit.code, 0);
+      assert.throws(() => process.kill(started.pid, 0), /ESRCH/, 'the second worker stopped too');
+    } finally {
+      child.kill('SIGKILL');
+      r.cleanup();
+    }
+  });
+});
