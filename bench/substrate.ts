@@ -128,7 +128,7 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
     const latencies: number[] = [];
     for (const run of await store.listRuns({ limit: total + 10 })) {
       const snap = (await store.loadRun(run.id))!;
-      const started = snap.steps.find((s) => s.kind === 'run_resumed');
+      const started = snap.steps[1];
       latencies.push(started!.at - (run.input as { sentAt: number }).sentAt);
     }
     // Throughput of a burst.

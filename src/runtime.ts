@@ -162,7 +162,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const databaseUrl =
     options.databaseUrl ??
     (options.store || options.dataDir ? undefined : (options.env ?? process.env).NIGHTSHIFT_DATABASE_URL);
-  const store =
+  const store: Store =
     options.store ??
     (databaseUrl
       ? (await import('./store/postgres/index.js')).openPostgresStore({
@@ -206,8 +206,12 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     return p;
   }
 
-  async function roleOfRun(runId: string, given?: Role): Promise<{ role: Role; run: RunRecord }> {
-    const run = await store.getRun(runId);
+  async function roleOfRun(
+    runId: string,
+    given?: Role,
+    knownRun?: RunRecord,
+  ): Promise<{ role: Role; run: RunRecord }> {
+    const run = knownRun ?? (await store.getRun(runId));
     if (!run) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId} (see nightshift runs)`);
     if (given) return { role: given, run };
     const mem = known.get(`${run.role}@${run.roleVersion}`);
@@ -309,7 +313,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
           return store.claimNextRun(ctx.owner, now + ctx.leaseMs, now, names, limits);
         },
         drive: async (run) => {
-          const { role } = await roleOfRun(run.id);
+          const { role } = await roleOfRun(run.id, undefined, run);
           // A run whose workers keep dying while executing it (a crash loop) is failed, not retried forever.
           const max = retryPolicy(role).maxAttempts;
           if (run.status === 'running' && run.attempt > max) {
@@ -321,7 +325,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
             return;
           }
           const ready = await prepare(role, run.model === role.model ? undefined : run.model);
-          await resumeRun(workerCtx, ready, run.id);
+          await resumeRun(workerCtx, ready, run.id, { claimed: true });
         },
         concurrency: o.concurrency,
         pollMs: o.pollMs ?? 200,
@@ -364,12 +368,27 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         onEvent: o.onAgentEvent,
         onError: (err) => o.onError?.(err),
       });
+      // Postgres: wake at once when another process queues a run (LISTEN/NOTIFY); polling stays the
+      // fallback, so a lost notification delays a run by one poll interval at most.
+      const listening = store.subscribeWork
+        ? store.subscribeWork(() => worker.wake()).catch((err: unknown) => {
+            o.onError?.(err);
+            return undefined;
+          })
+        : Promise.resolve(undefined);
+      const stopListening = new Promise<void>((resolve) => {
+        const stop = () => {
+          listening.then((unsubscribe) => unsubscribe?.()).then(() => resolve());
+        };
+        if (o.signal.aborted) stop();
+        else o.signal.addEventListener('abort', stop, { once: true });
+      });
       return {
         wake() {
           worker.wake();
           supervisor.wake();
         },
-        done: Promise.all([worker.done, supervisor.done]).then(() => {}),
+        done: Promise.all([worker.done, supervisor.done, stopListening]).then(() => {}),
         active: () => worker.active(),
         agents: () => supervisor.held(),
       };

@@ -441,6 +441,8 @@ class Driver {
       modelId: response.modelId,
       stopReason: response.stopReason,
       latencyMs: b.at - started,
+      // Which worker (host/pid/lease id) took the turn: for operators, and for tests that check sharing.
+      worker: this.ctx.owner,
     });
     const usage = this.state.run.usage;
     b.set({

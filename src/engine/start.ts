@@ -186,23 +186,31 @@ export async function resumeRun(
   ctx: EngineContext,
   prepared: PreparedRole,
   runId: string,
+  options: { claimed?: boolean } = {},
 ): Promise<RunState> {
-  // Only the run row first (one query); the full snapshot is read once, after the lease is ours.
-  const run = await ctx.store.getRun(runId);
-  if (!run) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
-  if (TERMINAL_STATUSES.includes(run.status)) return new RunState((await ctx.store.loadRun(runId))!);
+  if (!options.claimed) {
+    // Only the run row first (one query); the full snapshot is read once, after the lease is ours.
+    const run = await ctx.store.getRun(runId);
+    if (!run) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
+    if (TERMINAL_STATUSES.includes(run.status)) return new RunState((await ctx.store.loadRun(runId))!);
+  }
   if (ctx.driving?.has(runId)) {
     throw new NightshiftError('RUN_LEASED', `run ${runId} is being executed by this process already`);
   }
   ctx.driving?.add(runId);
   try {
-    await acquireLease(ctx, runId);
+    // A run handed out by the queue (claimNextRun) is leased to us already.
+    if (!options.claimed) await acquireLease(ctx, runId);
     // Reload after taking the lease: the previous holder may have committed in between.
     const fresh = await ctx.store.loadRun(runId);
-    const state = new RunState(fresh!);
+    if (!fresh) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
+    const state = new RunState(fresh);
+    if (TERMINAL_STATUSES.includes(state.run.status)) return state;
     if (state.run.leaseOwner !== ctx.owner) state.run = { ...state.run, leaseOwner: ctx.owner };
-    if (state.run.status === 'running' || state.run.status === 'queued') {
-      // Recorded only when picking up a run that was executing somewhere (a crash, a takeover).
+    // Recorded when picking up a run that had got somewhere (a crash, a takeover, a retry); a fresh run
+    // from the queue starts without an extra commit (the claim already made it `running`).
+    const freshStart = options.claimed && state.run.status === 'running' && state.steps.length === 1;
+    if ((state.run.status === 'running' || state.run.status === 'queued') && !freshStart) {
       const b = state.batch(ctx.clock.now()).set({ status: 'running' });
       b.step('run_resumed', { owner: ctx.owner });
       await state.commit(ctx.store, b);

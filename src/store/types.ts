@@ -346,7 +346,7 @@ export interface Store {
   /**
    * The queue: leases the oldest run that is `queued` (and due: `notBefore` passed), or `running` with an
    * expired lease (its worker died; its `attempt` goes up by one), among the given roles, to `owner` until
-   * `until`. Each run goes to exactly one claimant. A role listed in `limits` gets no more runs once that
+   * `until`, and marks it `running` (a claimed run whose worker dies is then taken over like any other). Each run goes to exactly one claimant. A role listed in `limits` gets no more runs once that
    * many of its runs hold a live lease, across every worker sharing the store.
    */
   claimNextRun(
@@ -356,6 +356,12 @@ export interface Store {
     roles: readonly string[],
     limits?: Readonly<Record<string, number>>,
   ): Promise<RunRecord | undefined>;
+
+  /**
+   * Optional: calls `onWork` when another process queues a run (Postgres LISTEN/NOTIFY), so idle workers
+   * start it at once instead of at their next poll. Returns the unsubscribe function.
+   */
+  subscribeWork?(onWork: () => void): Promise<() => Promise<void>>;
 
   // ── continuous agents (one per role across the cluster, leased, with an inbox) ──
 

@@ -91,8 +91,8 @@ describe('three workers on Postgres', { skip }, () => {
       const owners = new Set<string>();
       for (const run of runs.slice(0, 200)) {
         const snap = await store.loadRun(run.id);
-        const resumed = snap!.steps.find((s) => s.kind === 'run_resumed');
-        if (resumed) owners.add(String(resumed.data.owner).split('/')[1]!);
+        const turn = snap!.steps.find((s) => s.kind === 'model_turn');
+        if (turn) owners.add(String(turn.data.worker).split('/')[1]!);
       }
       await store.close();
       assert.ok(owners.size >= 2, `only ${owners.size} worker(s) ran anything`);

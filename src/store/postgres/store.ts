@@ -140,7 +140,10 @@ export class PostgresStore implements Store {
   readonly schema: string;
   private readonly pool: pg.Pool;
 
+  private readonly connectionString: string;
+
   constructor(options: PostgresStoreOptions) {
+    this.connectionString = options.connectionString;
     this.schema = options.schema ?? 'nightshift';
     if (!/^[a-z_][a-z0-9_]*$/.test(this.schema))
       throw new NightshiftError('CONFIG_INVALID', `invalid Postgres schema name '${this.schema}'`);
@@ -239,49 +242,107 @@ export class PostgresStore implements Store {
     init: Omit<CommitBatch, 'runId' | 'expectSeq' | 'run'>,
   ): Promise<{ run: RunRecord; created: boolean }> {
     checkBatchShape(run.id, 0, { ...init, runId: run.id });
-    return this.tx('creating a run', async (c) => {
-      const inserted = await c.query(
-        `INSERT INTO runs (id, role, role_version, model, status, input, output, error, seq, turns, usage, active_ms, grant_json,
+    if (init.steps.some((s, i) => s.seq !== i + 1 || s.runId !== run.id) || init.steps.length !== run.seq) {
+      throw new NightshiftError(
+        'INTERNAL',
+        `createRun: steps must be numbered 1..${run.seq} for run ${run.id}`,
+      );
+    }
+    const params: unknown[] = [
+      run.id,
+      run.role,
+      run.roleVersion,
+      run.model,
+      run.status,
+      jsonb(run.input),
+      jsonbOrNull(run.output),
+      jsonbOrNull(run.error),
+      run.seq,
+      run.turns,
+      jsonb(run.usage),
+      run.activeMs,
+      jsonb(run.grant),
+      run.idempotencyKey,
+      run.leaseOwner,
+      run.leaseUntil,
+      run.createdAt,
+      run.updatedAt,
+      run.finishedAt,
+      run.attempt,
+      run.notBefore,
+    ];
+    const insert = `INSERT INTO runs (id, role, role_version, model, status, input, output, error, seq, turns, usage, active_ms, grant_json,
            idempotency_key, lease_owner, lease_until, created_at, updated_at, finished_at, attempt, not_before)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)
-         ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
-        [
-          run.id,
-          run.role,
-          run.roleVersion,
-          run.model,
-          run.status,
-          jsonb(run.input),
-          jsonbOrNull(run.output),
-          jsonbOrNull(run.error),
-          run.seq,
-          run.turns,
-          jsonb(run.usage),
-          run.activeMs,
-          jsonb(run.grant),
-          run.idempotencyKey,
-          run.leaseOwner,
-          run.leaseUntil,
-          run.createdAt,
-          run.updatedAt,
-          run.finishedAt,
-          run.attempt,
-          run.notBefore,
-        ],
+         ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`;
+    const existing = async (c: { query: Client['query'] }) => {
+      const rows = (await c.query('SELECT * FROM runs WHERE idempotency_key = $1', [run.idempotencyKey]))
+        .rows;
+      return { run: toRun(rows[0] as Row), created: false };
+    };
+    let created: boolean;
+    if (!init.approvals?.length && !init.escalations?.length) {
+      // One statement (one round trip): the run and its first records, or nothing if the key is known.
+      const ctes = [
+        `r AS (${insert})`,
+        ...this.recordCtes({ ...init, runId: run.id, expectSeq: 0 }, params, 'r'),
+      ];
+      const [row] = await this.q(
+        'creating a run',
+        `WITH ${ctes.join(', ')} SELECT COUNT(*)::int AS n FROM r`,
+        params,
       );
-      if (inserted.rowCount === 0) {
-        const existing = await c.query('SELECT * FROM runs WHERE idempotency_key = $1', [run.idempotencyKey]);
-        return { run: toRun(existing.rows[0] as Row), created: false };
+      created = row?.n === 1;
+      if (!created) {
+        try {
+          return await existing(this.pool);
+        } catch (err) {
+          throw storeError('creating a run', err);
+        }
       }
-      if (init.steps.some((s, i) => s.seq !== i + 1 || s.runId !== run.id) || init.steps.length !== run.seq) {
-        throw new NightshiftError(
-          'INTERNAL',
-          `createRun: steps must be numbered 1..${run.seq} for run ${run.id}`,
-        );
-      }
-      await this.writeRecords(c, { ...init, runId: run.id, expectSeq: 0 });
-      return { run, created: true };
+    } else {
+      const out = await this.tx('creating a run', async (c) => {
+        const inserted = await c.query(insert, params);
+        if (inserted.rowCount === 0) return existing(c);
+        await this.writeRecords(c, { ...init, runId: run.id, expectSeq: 0 });
+        return undefined;
+      });
+      if (out) return out;
+      created = true;
+    }
+    // Wake idle workers elsewhere at once (LISTEN/NOTIFY) instead of at their next poll.
+    if (run.status === 'queued') this.notifyWork();
+    return { run, created };
+  }
+
+  /** The channel workers LISTEN on for new queued work in this schema. */
+  private get channel(): string {
+    return `nightshift_work_${this.schema}`;
+  }
+
+  private notifyWork(): void {
+    this.pool.query('SELECT pg_notify($1, $2)', [this.channel, '']).catch(() => {
+      // A lost wake-up costs one poll interval, never a run.
     });
+  }
+
+  /**
+   * Calls `onWork` whenever a run is queued by any process sharing the database (one dedicated
+   * connection per subscriber). Returns a function that unsubscribes and closes the connection.
+   */
+  async subscribeWork(onWork: () => void): Promise<() => Promise<void>> {
+    const client = new pg.Client({
+      connectionString: this.connectionString,
+      options: `-c search_path=${this.schema}`,
+    });
+    await client.connect();
+    client.on('notification', () => onWork());
+    // A broken listener connection only loses wake-ups; polling still finds the work.
+    client.on('error', () => {});
+    await client.query(`LISTEN ${this.channel}`);
+    return async () => {
+      await client.end().catch(() => {});
+    };
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
@@ -306,20 +367,24 @@ export class PostgresStore implements Store {
   }
 
   async loadRun(id: string): Promise<RunSnapshot | undefined> {
-    // REPEATABLE READ: the run and its records come from one snapshot.
-    return this.tx('loading a run', async (c) => {
-      await c.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-      const run = (await c.query('SELECT * FROM runs WHERE id = $1', [id])).rows[0] as Row | undefined;
-      if (!run) return undefined;
-      const steps = (await c.query('SELECT * FROM steps WHERE run_id = $1 ORDER BY seq', [id])).rows as Row[];
-      const calls = (await c.query('SELECT * FROM tool_calls WHERE run_id = $1 ORDER BY step, idx', [id]))
-        .rows as Row[];
-      const approvals = (
-        await c.query('SELECT * FROM approvals WHERE run_id = $1 ORDER BY requested_at, id', [id])
-      ).rows as Row[];
-      const escalations = (
-        await c.query('SELECT * FROM escalations WHERE run_id = $1 ORDER BY created_at, id', [id])
-      ).rows as Row[];
+    // One statement, so one round trip and one snapshot: the run and its records, each list as JSON.
+    const [row] = await this.q(
+      'loading a run',
+      `SELECT row_to_json(r) AS run,
+         (SELECT COALESCE(json_agg(x ORDER BY x.seq), '[]') FROM steps x WHERE x.run_id = r.id) AS steps,
+         (SELECT COALESCE(json_agg(x ORDER BY x.step, x.idx), '[]') FROM tool_calls x WHERE x.run_id = r.id) AS calls,
+         (SELECT COALESCE(json_agg(x ORDER BY x.requested_at, x.id), '[]') FROM approvals x WHERE x.run_id = r.id) AS approvals,
+         (SELECT COALESCE(json_agg(x ORDER BY x.created_at, x.id), '[]') FROM escalations x WHERE x.run_id = r.id) AS escalations
+       FROM runs r WHERE r.id = $1`,
+      [id],
+    );
+    if (!row) return undefined;
+    const run = row.run as Row;
+    const steps = row.steps as Row[];
+    const calls = row.calls as Row[];
+    const approvals = row.approvals as Row[];
+    const escalations = row.escalations as Row[];
+    {
       return {
         run: toRun(run),
         steps: steps.map((s) => ({
@@ -351,41 +416,114 @@ export class PostgresStore implements Store {
         approvals: approvals.map(toApproval),
         escalations: escalations.map(toEscalation),
       };
-    });
+    }
   }
 
   async commit(batch: CommitBatch): Promise<void> {
     // A malformed batch is a caller's bug, refused loudly before any write.
     checkBatchShape(batch.runId, batch.expectSeq, batch);
-    await this.tx('committing a step', async (c) => {
-      const patch = (batch.run ?? {}) as Record<string, unknown>;
-      const keys = Object.keys(patch).filter((k) => patch[k] !== undefined) as (keyof RunPatch)[];
-      const params: unknown[] = [batch.expectSeq + batch.steps.length, batch.at];
-      const sets = keys.map((k) => {
-        params.push(PATCH[k].encode(patch[k]));
-        return `${PATCH[k].column} = $${params.length}`;
-      });
-      params.push(batch.runId, batch.expectSeq);
-      const res = await c.query(
-        `UPDATE runs SET seq = $1, updated_at = $2${sets.map((s) => `, ${s}`).join('')} WHERE id = $${params.length - 1} AND seq = $${params.length}`,
-        params,
-      );
-      if (res.rowCount !== 1) {
+    batch.steps.forEach((s, i) => {
+      if (s.seq !== batch.expectSeq + i + 1 || s.runId !== batch.runId) {
         throw new NightshiftError(
           'STORE_CONFLICT',
-          `run ${batch.runId} is not at step ${batch.expectSeq} (another worker advanced it, or it does not exist)`,
+          `step ${s.seq} of run ${s.runId} does not continue run ${batch.runId} at ${batch.expectSeq}`,
         );
       }
-      batch.steps.forEach((s, i) => {
-        if (s.seq !== batch.expectSeq + i + 1 || s.runId !== batch.runId) {
-          throw new NightshiftError(
-            'STORE_CONFLICT',
-            `step ${s.seq} of run ${s.runId} does not continue run ${batch.runId} at ${batch.expectSeq}`,
-          );
-        }
-      });
+    });
+    const patch = (batch.run ?? {}) as Record<string, unknown>;
+    const keys = Object.keys(patch).filter((k) => patch[k] !== undefined) as (keyof RunPatch)[];
+    const params: unknown[] = [batch.expectSeq + batch.steps.length, batch.at];
+    const sets = keys.map((k) => {
+      params.push(PATCH[k].encode(patch[k]));
+      return `${PATCH[k].column} = $${params.length}`;
+    });
+    params.push(batch.runId, batch.expectSeq);
+    const update = `UPDATE runs SET seq = $1, updated_at = $2${sets.map((x) => `, ${x}`).join('')} WHERE id = $${params.length - 1} AND seq = $${params.length}`;
+    if (!batch.approvals?.length && !batch.escalations?.length) {
+      // The engine's own commits (steps, tool calls, audit): one statement, so one round trip and an
+      // implicit transaction. Every insert reads from the fenced UPDATE, so if the run is not at
+      // expectSeq nothing at all is written.
+      const ctes = [`u AS (${update} RETURNING id)`, ...this.recordCtes(batch, params, 'u')];
+      const [row] = await this.q(
+        'committing a step',
+        `WITH ${ctes.join(', ')} SELECT COUNT(*)::int AS n FROM u`,
+        params,
+      );
+      if (row?.n !== 1) throw seqConflict(batch);
+      return;
+    }
+    await this.tx('committing a step', async (c) => {
+      const res = await c.query(update, params);
+      if (res.rowCount !== 1) throw seqConflict(batch);
       await this.writeRecords(c, batch);
     });
+  }
+
+  /**
+   * Data-modifying CTEs writing a batch's steps, tool calls and audit events, each selecting FROM `gate`
+   * (a CTE that returns one row when the write may happen). The records travel as one JSON array each;
+   * strings lose NUL (TEXT cannot hold it) as in every other write.
+   */
+  private recordCtes(batch: Omit<CommitBatch, 'run'>, params: unknown[], gate: string): string[] {
+    const ctes: string[] = [];
+    const arg = (records: unknown[]) => {
+      params.push(JSON.stringify(records));
+      return `json_array_elements($${params.length}::json)`;
+    };
+    if (batch.steps.length > 0) {
+      const rows = batch.steps.map((x) => ({
+        run_id: x.runId,
+        seq: x.seq,
+        kind: x.kind,
+        at: x.at,
+        data: jsonb(x.data),
+      }));
+      ctes.push(`s AS (INSERT INTO steps (run_id, seq, kind, at, data)
+        SELECT e->>'run_id', (e->>'seq')::int, e->>'kind', (e->>'at')::bigint, (e->>'data')::json FROM ${gate}, ${arg(rows)} e)`);
+    }
+    if (batch.toolCalls?.length) {
+      const rows = batch.toolCalls.map((t) => ({
+        key: t.key,
+        run_id: t.runId,
+        step: t.step,
+        idx: t.index,
+        call_id: txt(t.callId),
+        tool: txt(t.tool),
+        args: jsonb(t.args),
+        args_hash: t.argsHash,
+        decision: t.decision,
+        reason: txt(t.reason),
+        status: t.status,
+        result: jsonb(t.result),
+        is_error: t.isError,
+        approval_id: t.approvalId,
+        escalation_id: t.escalationId,
+        started_at: t.startedAt,
+        finished_at: t.finishedAt,
+      }));
+      ctes.push(`t AS (INSERT INTO tool_calls (key, run_id, step, idx, call_id, tool, args, args_hash, decision, reason, status, result, is_error, approval_id, escalation_id, started_at, finished_at)
+        SELECT e->>'key', e->>'run_id', (e->>'step')::int, (e->>'idx')::int, e->>'call_id', e->>'tool', (e->>'args')::json, e->>'args_hash',
+          e->>'decision', e->>'reason', e->>'status', (e->>'result')::json, (e->>'is_error')::boolean, e->>'approval_id', e->>'escalation_id',
+          (e->>'started_at')::bigint, (e->>'finished_at')::bigint
+        FROM ${gate}, ${arg(rows)} e
+        ON CONFLICT (run_id, step, idx) DO UPDATE SET key = excluded.key, call_id = excluded.call_id, tool = excluded.tool,
+          args = excluded.args, args_hash = excluded.args_hash, decision = excluded.decision, reason = excluded.reason, status = excluded.status,
+          result = excluded.result, is_error = excluded.is_error, approval_id = excluded.approval_id, escalation_id = excluded.escalation_id,
+          started_at = excluded.started_at, finished_at = excluded.finished_at)`);
+    }
+    if (batch.audit?.length) {
+      const rows = batch.audit.map((a) => ({
+        at: a.at,
+        actor: txt(a.actor),
+        action: txt(a.action),
+        run_id: a.runId,
+        target: txt(a.target),
+        data: jsonb(a.data),
+      }));
+      ctes.push(`a AS (INSERT INTO audit_events (at, actor, action, run_id, target, data)
+        SELECT (e->>'at')::bigint, e->>'actor', e->>'action', e->>'run_id', e->>'target', (e->>'data')::json FROM ${gate}, ${arg(rows)} e)`);
+    }
+    return ctes;
   }
 
   private async writeRecords(c: Client, batch: Omit<CommitBatch, 'run'>): Promise<void> {
@@ -546,7 +684,7 @@ export class PostgresStore implements Store {
     if (roles.length === 0) return undefined;
     // SKIP LOCKED: concurrent workers each take a different run instead of queueing on the same row.
     // Taking over a `running` run means its worker died (or hung) mid-run: that counts as an attempt.
-    const claim = `UPDATE runs SET lease_owner = $1, lease_until = $2,
+    const claim = `UPDATE runs SET lease_owner = $1, lease_until = $2, status = 'running',
          attempt = attempt + (CASE WHEN status = 'running' THEN 1 ELSE 0 END)
        WHERE id = (
          SELECT id FROM runs WHERE role = ANY($3) AND status IN ('queued', 'running')
@@ -773,6 +911,13 @@ export class PostgresStore implements Store {
 
 export function openPostgresStore(options: PostgresStoreOptions): PostgresStore {
   return new PostgresStore(options);
+}
+
+function seqConflict(batch: CommitBatch): NightshiftError {
+  return new NightshiftError(
+    'STORE_CONFLICT',
+    `run ${batch.runId} is not at step ${batch.expectSeq} (another worker advanced it, or it does not exist)`,
+  );
 }
 
 function toAgent(r: Row): AgentRecord {

@@ -104,7 +104,7 @@ export class Statements {
     );
     // Taking over a `running` run means its worker died (or hung) mid-run: that counts as an attempt.
     this.leaseRun = p(
-      `UPDATE runs SET lease_owner = ?, lease_until = ?,
+      `UPDATE runs SET lease_owner = ?, lease_until = ?, status = 'running',
          attempt = attempt + (CASE WHEN status = 'running' THEN 1 ELSE 0 END)
        WHERE id = ? RETURNING *`,
     );
