@@ -308,9 +308,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       const limits = concurrencyLimits(jobRoles);
       const workerCtx: EngineContext = { ...ctx, retryFailures: true };
       const worker = startWorker({
-        claim: () => {
+        claim: (max) => {
           const now = clock.now();
-          return store.claimNextRun(ctx.owner, now + ctx.leaseMs, now, names, limits);
+          return store.claimNextRuns(ctx.owner, now + ctx.leaseMs, now, names, limits, max);
         },
         drive: async (run) => {
           const { role } = await roleOfRun(run.id, undefined, run);
@@ -371,10 +371,12 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       // Postgres: wake at once when another process queues a run (LISTEN/NOTIFY); polling stays the
       // fallback, so a lost notification delays a run by one poll interval at most.
       const listening = store.subscribeWork
-        ? store.subscribeWork(() => worker.wake()).catch((err: unknown) => {
-            o.onError?.(err);
-            return undefined;
-          })
+        ? store
+            .subscribeWork(() => worker.wake())
+            .catch((err: unknown) => {
+              o.onError?.(err);
+              return undefined;
+            })
         : Promise.resolve(undefined);
       const stopListening = new Promise<void>((resolve) => {
         const stop = () => {

@@ -3,7 +3,8 @@
 import type { RunRecord } from '../store/types.js';
 
 export interface WorkerOptions {
-  claim: () => Promise<RunRecord | undefined>;
+  /** Claims up to `max` runs (one round trip for all the free slots). */
+  claim: (max: number) => Promise<RunRecord[]>;
   drive: (run: RunRecord) => Promise<void>;
   concurrency: number;
   /** How often to look for work enqueued by other processes. */
@@ -32,23 +33,24 @@ export function startWorker(o: WorkerOptions): Worker {
     while (!o.signal.aborted) {
       pending = false;
       while (running.size < o.concurrency && !o.signal.aborted) {
-        let run: RunRecord | undefined;
+        let runs: RunRecord[];
         try {
-          run = await o.claim();
+          runs = await o.claim(o.concurrency - running.size);
         } catch (err) {
           o.onError(err, undefined);
           break;
         }
-        if (!run) break;
-        const claimed = run;
-        const p: Promise<void> = o
-          .drive(claimed)
-          .catch((err) => o.onError(err, claimed))
-          .finally(() => {
-            running.delete(p);
-            wake();
-          });
-        running.add(p);
+        for (const claimed of runs) {
+          const p: Promise<void> = o
+            .drive(claimed)
+            .catch((err) => o.onError(err, claimed))
+            .finally(() => {
+              running.delete(p);
+              wake();
+            });
+          running.add(p);
+        }
+        if (runs.length === 0) break;
       }
       if (pending || o.signal.aborted) continue;
       await new Promise<void>((resolve) => {

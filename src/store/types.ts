@@ -356,6 +356,18 @@ export interface Store {
     roles: readonly string[],
     limits?: Readonly<Record<string, number>>,
   ): Promise<RunRecord | undefined>;
+  /**
+   * claimNextRun for up to `max` runs at once (one round trip, one commit): how a worker with free slots
+   * fills them. Oldest first; per-role limits hold across the whole batch.
+   */
+  claimNextRuns(
+    owner: string,
+    until: number,
+    now: number,
+    roles: readonly string[],
+    limits: Readonly<Record<string, number>>,
+    max: number,
+  ): Promise<RunRecord[]>;
 
   /**
    * Optional: calls `onWork` when another process queues a run (Postgres LISTEN/NOTIFY), so idle workers

@@ -1035,6 +1035,31 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         assert.equal(due?.attempt, 2, 'claiming a queued run is not a takeover');
       });
 
+      it('hands out several runs in one claim, oldest first, within per-role limits', async () => {
+        const role = nextId('brole');
+        const capped = nextId('crole');
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++)
+          ids.push((await create(store, { role, status: 'queued', createdAt: 50 + i })).id);
+        for (let i = 0; i < 4; i++)
+          await create(store, { role: capped, status: 'queued', createdAt: 10 + i });
+        const batch = await store.claimNextRuns('w1', 5_000, 1_000, [role, capped], { [capped]: 1 }, 4);
+        assert.equal(batch.length, 4);
+        assert.equal(batch[0]!.role, capped, 'the oldest first');
+        assert.equal(batch.filter((r) => r.role === capped).length, 1, 'the capped role gets one');
+        assert.deepEqual(
+          batch.filter((r) => r.role === role).map((r) => r.id),
+          ids.slice(0, 3),
+          'the runs behind the capped ones are not starved',
+        );
+        assert.ok(batch.every((r) => r.status === 'running' && r.leaseOwner === 'w1'));
+        const rest = await store.claimNextRuns('w2', 5_000, 1_000, [role, capped], { [capped]: 1 }, 10);
+        assert.deepEqual(
+          rest.map((r) => r.id),
+          ids.slice(3),
+        );
+      });
+
       it('gives a role no more live runs than its limit, across claimants', async () => {
         const role = nextId('lrole');
         const free = nextId('frole');

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { NightshiftError } from '../../errors.js';
 import { type AgentState, agentFromColumns, agentState, newAgentState } from '../agent-state.js';
 import { checkBatchShape } from '../batch-shape.js';
+import { capacities, openRoles, pick } from '../claim-pick.js';
 import type {
   AgentRecord,
   ApprovalRecord,
@@ -320,10 +321,31 @@ export class PostgresStore implements Store {
     return `nightshift_work_${this.schema}`;
   }
 
+  private notifying = false;
+  private notifyAgain = false;
+
+  /**
+   * Coalesced: while one NOTIFY is in flight, further ones collapse into a single follow-up, so a burst
+   * of a thousand enqueues costs a handful of notifications, not a thousand round trips.
+   */
   private notifyWork(): void {
-    this.pool.query('SELECT pg_notify($1, $2)', [this.channel, '']).catch(() => {
-      // A lost wake-up costs one poll interval, never a run.
-    });
+    if (this.notifying) {
+      this.notifyAgain = true;
+      return;
+    }
+    this.notifying = true;
+    this.pool
+      .query('SELECT pg_notify($1, $2)', [this.channel, ''])
+      .catch(() => {
+        // A lost wake-up costs one poll interval, never a run.
+      })
+      .finally(() => {
+        this.notifying = false;
+        if (this.notifyAgain) {
+          this.notifyAgain = false;
+          this.notifyWork();
+        }
+      });
   }
 
   /**
@@ -681,40 +703,64 @@ export class PostgresStore implements Store {
     roles: readonly string[],
     limits: Readonly<Record<string, number>> = {},
   ): Promise<RunRecord | undefined> {
-    if (roles.length === 0) return undefined;
-    // SKIP LOCKED: concurrent workers each take a different run instead of queueing on the same row.
+    return (await this.claimNextRuns(owner, until, now, roles, limits, 1))[0];
+  }
+
+  async claimNextRuns(
+    owner: string,
+    until: number,
+    now: number,
+    roles: readonly string[],
+    limits: Readonly<Record<string, number>>,
+    max: number,
+  ): Promise<RunRecord[]> {
+    if (roles.length === 0 || max < 1) return [];
+    // SKIP LOCKED: concurrent workers each take different runs instead of queueing on the same rows.
     // Taking over a `running` run means its worker died (or hung) mid-run: that counts as an attempt.
-    const claim = `UPDATE runs SET lease_owner = $1, lease_until = $2, status = 'running',
+    const lease = (ids: string) => `UPDATE runs SET lease_owner = $1, lease_until = $2, status = 'running',
          attempt = attempt + (CASE WHEN status = 'running' THEN 1 ELSE 0 END)
-       WHERE id = (
-         SELECT id FROM runs WHERE role = ANY($3) AND status IN ('queued', 'running')
-           AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < $4)
-           AND (not_before IS NULL OR not_before <= $4)
-         ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-       RETURNING *`;
+       WHERE id IN (${ids}) RETURNING *`;
+    // Oldest claimable runs of the roles. Binds: roles, now, how many.
+    const candidates = (roles_: string, now_: string, limit: string) => `SELECT id, role FROM runs
+         WHERE role = ANY(${roles_}) AND status IN ('queued', 'running')
+           AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < ${now_})
+           AND (not_before IS NULL OR not_before <= ${now_})
+         ORDER BY created_at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+    const byAge = (rows: Row[]) =>
+      rows.map(toRun).sort((x, y) => x.createdAt - y.createdAt || (x.id < y.id ? -1 : 1));
     const limited = roles.filter((r) => limits[r] !== undefined);
     if (limited.length === 0) {
-      const rows = await this.q('claiming queued work', claim, [owner, until, [...roles], now]);
-      return rows[0] ? toRun(rows[0]) : undefined;
+      const rows = await this.q(
+        'claiming queued work',
+        lease(`SELECT id FROM (${candidates('$3', '$4', '$5')}) c`),
+        [owner, until, [...roles], now, max],
+      );
+      return byAge(rows);
     }
     // With per-role limits, counting and leasing must not interleave across workers: claims that involve
     // a limited role take one transaction-scoped advisory lock (claims of unlimited roles never wait).
     return this.tx('claiming queued work', async (c) => {
       await c.query(`SELECT pg_advisory_xact_lock(hashtext('nightshift.claim.${this.schema}'))`);
-      const counts = await c.query(
+      const live = await c.query(
         `SELECT role, COUNT(*)::int AS n FROM runs WHERE role = ANY($1) AND status IN ('queued', 'running')
            AND lease_owner IS NOT NULL AND lease_until >= $2 GROUP BY role`,
         [limited, now],
       );
-      const full = new Set(
-        (counts.rows as { role: string; n: number }[])
-          .filter((r) => r.n >= limits[r.role]!)
-          .map((r) => r.role),
-      );
-      const open = roles.filter((r) => !full.has(r));
-      if (open.length === 0) return undefined;
-      const rows = (await c.query(claim, [owner, until, open, now])).rows as Row[];
-      return rows[0] ? toRun(rows[0]) : undefined;
+      const cap = capacities(limits, live.rows as { role: string; n: number }[]);
+      const chosen: string[] = [];
+      for (;;) {
+        const open = openRoles(roles, cap);
+        if (open.length === 0 || chosen.length >= max) break;
+        const found = await c.query(candidates('$1', '$2', '$3'), [open, now, max + chosen.length]);
+        const rows = found.rows as { id: string; role: string }[];
+        const fresh = rows.filter((r) => !chosen.includes(r.id));
+        const { picked, skipped } = pick(fresh, cap, max - chosen.length);
+        chosen.push(...picked.map((r) => r.id));
+        if (!skipped || fresh.length === 0) break;
+      }
+      if (chosen.length === 0) return [];
+      const rows = (await c.query(lease('SELECT unnest($3::text[])'), [owner, until, chosen])).rows as Row[];
+      return byAge(rows);
     });
   }
 

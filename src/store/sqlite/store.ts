@@ -4,6 +4,7 @@
 import type Database from 'better-sqlite3';
 import { NightshiftError } from '../../errors.js';
 import { agentFromColumns, agentState, newAgentState } from '../agent-state.js';
+import { capacities, openRoles, pick } from '../claim-pick.js';
 import type {
   AgentRecord,
   ApprovalRecord,
@@ -195,34 +196,63 @@ export class SqliteStore implements Store {
     });
   }
 
-  claimNextRun(
+  async claimNextRun(
     owner: string,
     until: number,
     now: number,
     roles: readonly string[],
     limits: Readonly<Record<string, number>> = {},
   ): Promise<RunRecord | undefined> {
-    if (roles.length === 0) return Promise.resolve(undefined);
+    return (await this.claimNextRuns(owner, until, now, roles, limits, 1))[0];
+  }
+
+  claimNextRuns(
+    owner: string,
+    until: number,
+    now: number,
+    roles: readonly string[],
+    limits: Readonly<Record<string, number>>,
+    max: number,
+  ): Promise<RunRecord[]> {
+    if (roles.length === 0 || max < 1) return Promise.resolve([]);
     // Select and lease in one write transaction, so two claimants can never take the same run, and the
-    // per-role count below cannot change between counting and leasing.
+    // per-role counts cannot change between counting and leasing.
     return this.write('claiming queued work', (s) => {
-      let open = roles;
       const limited = roles.filter((r) => limits[r] !== undefined);
-      if (limited.length > 0) {
-        const counts = s
+      const live =
+        limited.length === 0
+          ? []
+          : (s
+              .sql(
+                `SELECT role, COUNT(*) AS n FROM runs WHERE role IN (${marks(limited.length)})
+                   AND status IN ('queued', 'running') AND lease_owner IS NOT NULL AND lease_until >= ?
+                 GROUP BY role`,
+              )
+              .all([...limited, now]) as { role: string; n: number }[]);
+      const cap = capacities(limits, live);
+      const out: RunRecord[] = [];
+      const taken = new Set<string>();
+      for (;;) {
+        const open = openRoles(roles, cap);
+        if (open.length === 0 || out.length >= max) break;
+        const rows = s
           .sql(
-            `SELECT role, COUNT(*) AS n FROM runs WHERE role IN (${marks(limited.length)})
-               AND status IN ('queued', 'running') AND lease_owner IS NOT NULL AND lease_until >= ?
-             GROUP BY role`,
+            `SELECT id, role FROM runs
+             WHERE role IN (${marks(open.length)}) AND status IN ('queued', 'running')
+               AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < ?)
+               AND (not_before IS NULL OR not_before <= ?)
+             ORDER BY created_at, id LIMIT ?`,
           )
-          .all([...limited, now]) as { role: string; n: number }[];
-        const full = new Set(counts.filter((c) => c.n >= limits[c.role]!).map((c) => c.role));
-        open = roles.filter((r) => !full.has(r));
-        if (open.length === 0) return undefined;
+          .all([...open, now, now, max - out.length + taken.size]) as { id: string; role: string }[];
+        const fresh = rows.filter((r) => !taken.has(r.id));
+        const { picked, skipped } = pick(fresh, cap, max - out.length);
+        for (const r of picked) {
+          taken.add(r.id);
+          out.push(rowToRun(s.leaseRun.get(owner, until, r.id) as Row));
+        }
+        if (!skipped || fresh.length === 0) break;
       }
-      const id = s.queueHead(open.length).get([...open, now, now]) as string | undefined;
-      if (id === undefined) return undefined;
-      return rowToRun(s.leaseRun.get(owner, until, id) as Row);
+      return out;
     });
   }
 
