@@ -99,7 +99,8 @@ async function waitDone(count: () => Promise<{ done: number; last: number }>, n:
 function counter(kind: 'sqlite' | 'postgres', store: Store, schema: string) {
   const sql = `SELECT COUNT(*) AS done, MAX(finished_at) AS last FROM runs WHERE status = 'succeeded'`;
   if (kind === 'sqlite') {
-    const db = (store as unknown as { db: { prepare(s: string): { get(): { done: number; last: number } } } }).db;
+    const db = (store as unknown as { db: { prepare(s: string): { get(): { done: number; last: number } } } })
+      .db;
     return async () => db.prepare(sql).get();
   }
   const client = new pg.Client({ connectionString: PG, options: `-c search_path=${schema}` });

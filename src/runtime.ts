@@ -372,7 +372,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       // fallback, so a lost notification delays a run by one poll interval at most.
       const listening = store.subscribeWork
         ? store
-            .subscribeWork(() => worker.wake())
+            .subscribeWork(() => {
+              worker.wake();
+              supervisor.wake();
+            })
             .catch((err: unknown) => {
               o.onError?.(err);
               return undefined;

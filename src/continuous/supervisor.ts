@@ -171,10 +171,50 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
     }
   }
 
+  // An idle agent costs nothing between events: it is looked at when woken (an event delivered here, a
+  // NOTIFY from elsewhere) or, to catch events delivered by other processes without a wake-up, every
+  // IDLE_CHECK_MS. Agents with something in progress are stepped on every tick.
+  const IDLE_CHECK_MS = Math.max(o.pollMs, 1000);
+  const lastLook = new Map<string, number>();
+  let wokenAll = true;
+
+  /** Idle held agents due for a look; of those, only the ones with inbox items waiting get stepped. */
+  async function quiet(now: number, all: boolean): Promise<Set<string>> {
+    const due = o.roles
+      .map((r) => r.name)
+      .filter((name) => {
+        const agent = held.get(name);
+        return (
+          agent?.status === 'idle' &&
+          !busy.has(name) &&
+          (all || now - (lastLook.get(name) ?? 0) >= IDLE_CHECK_MS)
+        );
+      });
+    const skip = new Set(
+      o.roles.map((r) => r.name).filter((name) => held.get(name)?.status === 'idle' && !due.includes(name)),
+    );
+    if (due.length === 0) return skip;
+    let waiting: Set<string>;
+    try {
+      waiting = new Set(await host.store.rolesWithInbox(due));
+    } catch (err) {
+      o.onError(err, due.join(','));
+      waiting = new Set(due);
+    }
+    for (const name of due) {
+      lastLook.set(name, now);
+      if (!waiting.has(name)) skip.add(name);
+    }
+    return skip;
+  }
+
   async function tick(): Promise<void> {
     const now = host.clock.now();
+    const all = wokenAll;
+    wokenAll = false;
+    const skip = await quiet(now, all);
     for (const role of o.roles) {
-      if (busy.has(role.name) || o.signal.aborted) continue;
+      if (busy.has(role.name) || o.signal.aborted || skip.has(role.name)) continue;
       if (!held.has(role.name)) {
         let agent: AgentRecord | undefined;
         try {
@@ -229,6 +269,7 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
   let pending = false;
   function wake() {
     pending = true;
+    wokenAll = true;
     wakeUp?.();
   }
 

@@ -396,6 +396,8 @@ export interface Store {
   inboxHead(role: string): Promise<InboxItem | undefined>;
   /** How many inbox items of the role wait to be handled. */
   inboxDepth(role: string): Promise<number>;
+  /** Which of these roles have inbox items waiting (one query for every idle agent a worker holds). */
+  rolesWithInbox(roles: readonly string[]): Promise<string[]>;
   /**
    * Marks the item handled and saves the agent (its new context) in one transaction, if `owner` still
    * holds the agent; false (and nothing written) if it does not.

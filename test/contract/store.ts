@@ -1126,6 +1126,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         assert.equal(again.item.id, first.item.id);
         const second = await store.pushInbox(item(nextId('evt'), null, 20));
         assert.equal(await store.inboxDepth(role), 2);
+        assert.deepEqual(await store.rolesWithInbox([role, nextId('quiet')]), [role]);
         assert.deepEqual((await store.inboxHead(role))?.payload, first.item.payload);
         const agent = (await store.claimAgent(role, 'w1', 5_000, 1_000))!;
         assert.equal(
@@ -1138,6 +1139,8 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         );
         assert.equal((await store.inboxHead(role))?.id, second.item.id);
         assert.deepEqual((await store.getAgent(role))?.context, { seen: 1 });
+        assert.ok(await store.finishInboxItem(second.item.id, 'run_y', agent, 'w1', 31));
+        assert.deepEqual(await store.rolesWithInbox([role]), []);
       });
 
       it('remembers webhook signatures to refuse replays, and forgets old ones', async () => {

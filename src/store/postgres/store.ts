@@ -847,7 +847,10 @@ export class PostgresStore implements Store {
          VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL) ON CONFLICT (idempotency_key) DO NOTHING`,
         [item.id, item.role, item.event, jsonb(item.payload ?? null), item.idempotencyKey, item.createdAt],
       );
-      if (done.rowCount === 1) return { item, created: true };
+      if (done.rowCount === 1) {
+        this.notifyWork();
+        return { item, created: true };
+      }
       const row = (await c.query('SELECT * FROM inbox WHERE idempotency_key = $1', [item.idempotencyKey]))
         .rows[0] as Row;
       return { item: toInbox(row), created: false };
@@ -861,6 +864,16 @@ export class PostgresStore implements Store {
       [role],
     );
     return r ? toInbox(r) : undefined;
+  }
+
+  async rolesWithInbox(roles: readonly string[]): Promise<string[]> {
+    if (roles.length === 0) return [];
+    const rows = await this.q(
+      'looking for waiting inbox items',
+      'SELECT DISTINCT role FROM inbox WHERE handled_at IS NULL AND role = ANY($1)',
+      [[...roles]],
+    );
+    return rows.map((r) => r.role as string);
   }
 
   async inboxDepth(role: string): Promise<number> {

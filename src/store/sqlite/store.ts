@@ -354,6 +354,19 @@ export class SqliteStore implements Store {
     });
   }
 
+  rolesWithInbox(roles: readonly string[]): Promise<string[]> {
+    if (roles.length === 0) return Promise.resolve([]);
+    return this.read('looking for waiting inbox items', (s) =>
+      (
+        s
+          .sql(
+            `SELECT DISTINCT role FROM inbox WHERE handled_at IS NULL AND role IN (${marks(roles.length)})`,
+          )
+          .all([...roles]) as { role: string }[]
+      ).map((r) => r.role),
+    );
+  }
+
   inboxDepth(role: string): Promise<number> {
     return this.read(`counting the inbox of ${role}`, (s) =>
       Number(s.sql('SELECT COUNT(*) FROM inbox WHERE role = ? AND handled_at IS NULL').pluck().get(role)),
