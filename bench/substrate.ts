@@ -1,7 +1,7 @@
 // The substrate: event-to-start latency and throughput of `nightshift serve`, with the scripted model, on
 // the embedded store (one process) and on Postgres with 1 and 4 workers (real processes on loopback).
 //
-//   npm run build && node dist/bench/substrate.js [--rate 200] [--seconds 5] [--burst 2000]
+//   npm run build && node dist/bench/substrate.js [--rate 200] [--seconds 5] [--burst 2000] [--only embedded|pg1|pg4]
 //
 // Latency: events POSTed at a steady rate, each carrying its send time; "start" is the moment a worker
 // claimed the run and recorded `run_resumed`. Throughput: a burst of events, from the first POST until
@@ -182,13 +182,18 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
   }
 }
 
-const rows = [await measure('embedded (SQLite, 1 process)', 1, 'sqlite')];
+// --only embedded|pg1|pg4 (repeatable) runs a subset.
+const only = process.argv.flatMap((a, i) => (process.argv[i - 1] === '--only' ? [a] : []));
+const want = (k: string) => only.length === 0 || only.includes(k);
+const rows = want('embedded') ? [await measure('embedded (SQLite, 1 process)', 1, 'sqlite')] : [];
 try {
-  const c = new pg.Client({ connectionString: PG, connectionTimeoutMillis: 2000 });
-  await c.connect();
-  await c.end();
-  rows.push(await measure('Postgres, 1 worker', 1, 'postgres'));
-  rows.push(await measure('Postgres, 4 workers', 4, 'postgres'));
+  if (want('pg1') || want('pg4')) {
+    const c = new pg.Client({ connectionString: PG, connectionTimeoutMillis: 2000 });
+    await c.connect();
+    await c.end();
+  }
+  if (want('pg1')) rows.push(await measure('Postgres, 1 worker', 1, 'postgres'));
+  if (want('pg4')) rows.push(await measure('Postgres, 4 workers', 4, 'postgres'));
 } catch (err) {
   process.stderr.write(`Postgres not reachable (${(err as Error).message}): Postgres rows skipped\n`);
 }
