@@ -163,4 +163,13 @@ CREATE TABLE inbox (
 CREATE INDEX inbox_pending ON inbox (role, n) WHERE handled_at IS NULL;
 `,
   },
+  {
+    version: 4,
+    name: 'claim index: active runs of a role in age order',
+    // Without it, a claim reads every run the role ever had (the role index) and sorts them: claims got
+    // slower as history grew. The partial index holds only queued and running rows.
+    // (created_at, id) rather than (role, ...): claims ask for role = ANY(...) in age order, which only an
+    // age-ordered index can serve without a sort.
+    sql: `CREATE INDEX runs_claim ON runs (created_at, id) WHERE status IN ('queued', 'running');`,
+  },
 ];

@@ -163,4 +163,11 @@ CREATE TABLE inbox (
 CREATE INDEX inbox_pending ON inbox (role, n) WHERE handled_at IS NULL;
 `,
   },
+  {
+    version: 4,
+    name: 'claim index: active runs of a role in age order',
+    // Without it, a claim reads every run the role ever had (the role index) and sorts them: claims got
+    // slower as history grew. The partial index holds only queued and running rows.
+    sql: `CREATE INDEX runs_claim ON runs (role, created_at, id) WHERE status IN ('queued', 'running');`,
+  },
 ];
