@@ -52,6 +52,8 @@ function apiKey(
     throw new NightshiftError(
       'MODEL_CONFIG',
       `model ${spec} needs ${variable}: set it in the environment (or pass ${configKey} to createRuntime; API keys do not belong in nightshift.config.yaml)`,
+      // Lets `nightshift validate` tell a key missing here (a warning) from a spec that can never work.
+      { details: { problem: 'missing_key', variable } },
     );
   }
   return key;
