@@ -11,6 +11,7 @@ import { createRuntime, type Runtime } from '../runtime.js';
 import { RUN_STATUSES, type RunStatus } from '../store/types.js';
 import { EXIT, exitCodeForError, exitCodeForStatus } from './exit-codes.js';
 import { formatAgents, formatInbox, formatRuns, formatShow, formatSummary } from './format.js';
+import { checkModel } from './model-check.js';
 
 interface CommonFlags {
   dataDir?: string;
@@ -103,8 +104,11 @@ export async function main(
           }
           input = parseJsonFlag(text, `--input-file ${flags.inputFile}`);
         }
-        // Validate the role before opening the store: an invalid role writes nothing.
+        // Validate the role and its model before opening the store: a bad setting writes nothing.
         const role = await loadRole(roleFile);
+        const model = checkModel(flags.model ?? role.model, projectConfig().models);
+        if (model.error) throw model.error;
+        for (const w of model.warnings) io.err(w);
         const rt = await open(flags);
         const result = await rt.run(role, input, {
           model: flags.model,
@@ -415,11 +419,23 @@ export async function main(
     .description('check role files; prints every problem with file, line and key')
     .option('--json', 'print JSON for pipelines')
     .action(async (files: string[], flags: { json?: boolean }) => {
-      const results: { file: string; ok: boolean; version?: string; issues?: unknown[] }[] = [];
+      const results: {
+        file: string;
+        ok: boolean;
+        version?: string;
+        issues?: unknown[];
+        warnings?: string[];
+      }[] = [];
       for (const file of files) {
         try {
           const role = await loadRole(file);
-          results.push({ file, ok: true, version: role.version });
+          // The model as a run would build it: a spec that cannot work fails validation; a key missing from
+          // this environment, or an unknown price, is only a warning (the run's environment may differ).
+          const model = checkModel(role.model, projectConfig().models);
+          const warnings = model.missingKey ? [`warning: ${model.error!.message}`] : model.warnings;
+          if (model.error && !model.missingKey)
+            results.push({ file, ok: false, issues: [{ path: 'model', message: model.error.message }] });
+          else results.push({ file, ok: true, version: role.version, warnings });
         } catch (err) {
           if (err instanceof RoleInvalidError) results.push({ file, ok: false, issues: err.issues });
           else if (isNightshiftError(err))
@@ -430,6 +446,7 @@ export async function main(
       if (flags.json) io.out(JSON.stringify(results, null, 2));
       for (const r of results) {
         if (r.ok && !flags.json) io.out(`${r.file}: ok (version ${r.version})`);
+        for (const w of r.warnings ?? []) io.err(`${r.file}: ${w}`);
         if (!r.ok)
           for (const issue of r.issues as Parameters<typeof formatIssue>[0][])
             io.err(formatIssue({ file: r.file, ...issue }));

@@ -38,6 +38,12 @@ export const ProjectConfigSpec = z.strictObject({
       openai: ProviderSettings.optional(),
       /** USD per million tokens, keyed by model spec (`anthropic:claude-sonnet-4-5`). */
       prices: z.record(z.string(), Price).optional(),
+      /** Per request attempt, until the whole answer has streamed in (default 120000). */
+      timeoutMs: z.number().int().positive().max(3_600_000).optional(),
+      /** Retries after a 429, a 5xx or a dropped connection (default 2). */
+      maxRetries: z.number().int().nonnegative().max(10).optional(),
+      /** Send a role's output schema to the provider as structured output (default true). */
+      structuredOutput: z.boolean().optional(),
     })
     .optional(),
 });

@@ -1,9 +1,9 @@
 // Budgets are checked before every model call. Limits are the role's budget plus what humans granted
-// when they answered earlier budget escalations.
+// when they answered earlier budget escalations; the daily cost budget is the role's, shared by its runs.
 import type { Budget } from '../roles/schema.js';
-import type { RunRecord } from '../store/types.js';
+import type { EscalationRecord, RunRecord } from '../store/types.js';
 
-export type BudgetDimension = 'steps' | 'cost' | 'seconds';
+export type BudgetDimension = 'steps' | 'cost' | 'seconds' | 'cost_per_day';
 
 export interface BudgetOverrun {
   dimension: BudgetDimension;
@@ -21,7 +21,34 @@ export function budgetOverrun(run: RunRecord, budget: Budget, activeMs: number):
   return undefined;
 }
 
-/** Answering a budget escalation grants one more allotment of the dimension that ran out. */
+/** Midnight UTC of the day `now` falls in: where the daily cost budget starts counting. */
+export function utcDayStart(now: number): number {
+  return now - (((now % 86_400_000) + 86_400_000) % 86_400_000);
+}
+
+/**
+ * Whether the role's runs together spent their daily budget: `spentToday` is the recorded cost of the role's
+ * model turns since midnight UTC. A run whose daily-budget escalation a human answered goes on regardless (its
+ * own per-run budget still holds): the answer was the decision to spend more today.
+ */
+export function dailyCostOverrun(
+  budget: Budget,
+  spentToday: number,
+  escalations: Iterable<EscalationRecord>,
+): BudgetOverrun | undefined {
+  const limit = budget.maxCostUsdPerDay;
+  if (limit === undefined || spentToday < limit) return undefined;
+  for (const e of escalations) {
+    if (e.source === 'budget' && e.status === 'answered' && e.context.dimension === 'cost_per_day')
+      return undefined;
+  }
+  return { dimension: 'cost_per_day', limit, used: spentToday };
+}
+
+/**
+ * Answering a budget escalation grants one more allotment of the dimension that ran out (nothing for the daily
+ * cost budget: the answer lifts it for that run, see dailyCostOverrun).
+ */
 export function grantFor(
   dimension: BudgetDimension,
   budget: Budget,
@@ -34,6 +61,8 @@ export function grantFor(
 }
 
 export function describeOverrun(o: BudgetOverrun): string {
+  if (o.dimension === 'cost_per_day')
+    return `daily budget exceeded: the role's runs spent $${o.used.toFixed(4)} of $${o.limit.toFixed(4)} since midnight UTC`;
   const fmt = (n: number) =>
     o.dimension === 'cost' ? `$${n.toFixed(4)}` : String(Math.round(n * 100) / 100);
   const unit = o.dimension === 'steps' ? 'model steps' : o.dimension === 'cost' ? 'USD' : 'seconds';

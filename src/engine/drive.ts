@@ -11,6 +11,7 @@ import { NightshiftError } from '../errors.js';
 import type { ModelResponse } from '../models/types.js';
 import { decide, ESCALATE_TOOL } from '../policy/decide.js';
 import type { EscalationCategory } from '../roles/conditions.js';
+import { DEFAULT_MAX_OUTPUT_TOKENS } from '../roles/schema.js';
 import {
   type CommitBatch,
   type EscalationRecord,
@@ -20,7 +21,7 @@ import {
   type ToolCallRecord,
 } from '../store/types.js';
 import { isIdempotent, type ScopeVerdict } from '../tools/types.js';
-import { budgetOverrun, describeOverrun } from './budget.js';
+import { budgetOverrun, dailyCostOverrun, describeOverrun, utcDayStart } from './budget.js';
 import { buildMessages } from './conversation.js';
 import { EscalateArgs, normaliseCategory } from './escalate-tool.js';
 import { checkOutput } from './output.js';
@@ -382,7 +383,15 @@ class Driver {
   private async modelTurn(): Promise<void> {
     const { role, model } = this.prepared;
     const now = this.ctx.clock.now();
-    const overrun = budgetOverrun(this.state.run, role.budget, this.activeMs(now));
+    const overrun =
+      budgetOverrun(this.state.run, role.budget, this.activeMs(now)) ??
+      (role.budget.maxCostUsdPerDay === undefined
+        ? undefined
+        : dailyCostOverrun(
+            role.budget,
+            await this.ctx.store.roleCostSince(role.name, utcDayStart(now)),
+            this.state.escalations.values(),
+          ));
     if (overrun) {
       const b = this.batch();
       const reason = describeOverrun(overrun);
@@ -416,8 +425,13 @@ class Driver {
         messages: buildMessages(this.state),
         tools: this.prepared.toolSpecs,
         outputSchema: role.output,
+        maxOutputTokens: role.limits.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+        // Aborted when this worker loses the lease: the turn's answer could not be committed anyway.
+        signal: this.abort.signal,
       });
     } catch (err) {
+      // The run is another worker's now: record nothing.
+      if (this.leaseLost) return;
       const e =
         err instanceof NightshiftError
           ? err

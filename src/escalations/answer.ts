@@ -4,7 +4,7 @@
 import { checkActor } from '../approvals/actor.js';
 import { loadPausedRun, statusAfter } from '../approvals/paused-run.js';
 import type { Clock } from '../clock.js';
-import { grantFor } from '../engine/budget.js';
+import { type BudgetDimension, grantFor } from '../engine/budget.js';
 import { RunState } from '../engine/state.js';
 import { NightshiftError } from '../errors.js';
 import type { Budget } from '../roles/schema.js';
@@ -73,7 +73,7 @@ export async function answerEscalation(store: Store, clock: Clock, input: Answer
     }
   }
   if (escalation.source === 'budget' && input.budget) {
-    const dimension = escalation.context.dimension as 'steps' | 'cost' | 'seconds';
+    const dimension = escalation.context.dimension as BudgetDimension;
     const extra = grantFor(dimension, input.budget);
     const g = state.run.grant;
     b.set({

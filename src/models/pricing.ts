@@ -38,10 +38,14 @@ const SNAPSHOT_SUFFIX = /-(?:\d{8}|\d{4}-\d{2}-\d{2})$/;
 
 /**
  * The price of a model spec: the overrides first, then the default table. Each is asked for the spec as given,
- * then without a date suffix, then (for `openai-compatible:<model>@<url>`) as `openai-compatible:<model>`.
+ * then without a date suffix, then (for `openai-compatible:<model>@<url>`) as `openai-compatible:<model>`;
+ * `openai-chat:<model>` is priced as `openai:<model>` when it has no price of its own.
  */
 export function priceOf(spec: string, overrides?: PriceTable): Price | undefined {
   const keys = [spec, spec.replace(SNAPSHOT_SUFFIX, '')];
+  // The same model over Chat Completions costs what it costs over the Responses API.
+  if (spec.startsWith('openai-chat:'))
+    keys.push(...keys.map((k) => `openai:${k.slice('openai-chat:'.length)}`));
   if (spec.startsWith('openai-compatible:') && spec.includes('@'))
     keys.push(spec.slice(0, spec.lastIndexOf('@')));
   for (const table of [overrides, DEFAULT_PRICES]) {

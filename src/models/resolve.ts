@@ -3,7 +3,7 @@
 import { NightshiftError } from '../errors.js';
 import type { ProviderModelSettings } from './ai-sdk/model.js';
 import { createAnthropicModel } from './anthropic/index.js';
-import { createOpenAICompatibleModel, createOpenAIModel } from './openai/index.js';
+import { createOpenAIChatModel, createOpenAICompatibleModel, createOpenAIModel } from './openai/index.js';
 import type { PriceTable } from './pricing.js';
 import { createScriptedModel } from './script/index.js';
 import type { Model } from './types.js';
@@ -25,6 +25,8 @@ export interface ModelSettings {
   maxRetries?: number | undefined;
   /** First backoff step in ms. Default 500. */
   retryBaseMs?: number | undefined;
+  /** Send a role's output schema to the provider (structured output). Default true. */
+  structuredOutput?: boolean | undefined;
 }
 
 export interface ResolveModelOptions {
@@ -34,7 +36,8 @@ export interface ResolveModelOptions {
 }
 
 const FORMS =
-  'script:<file>, anthropic:<model-id>, openai:<model-id> or openai-compatible:<model-id>@<base-url> ' +
+  'script:<file>, anthropic:<model-id>, openai:<model-id>, openai-chat:<model-id> or ' +
+  'openai-compatible:<model-id>@<base-url> ' +
   '(e.g. anthropic:claude-sonnet-4-5, openai-compatible:llama3@http://127.0.0.1:11434/v1)';
 
 function apiKey(
@@ -49,6 +52,8 @@ function apiKey(
     throw new NightshiftError(
       'MODEL_CONFIG',
       `model ${spec} needs ${variable}: set it in the environment (or pass ${configKey} to createRuntime; API keys do not belong in nightshift.config.yaml)`,
+      // Lets `nightshift validate` tell a key missing here (a warning) from a spec that can never work.
+      { details: { problem: 'missing_key', variable } },
     );
   }
   return key;
@@ -79,6 +84,7 @@ export function resolveModel(spec: string, options: ResolveModelOptions = {}): M
     maxRetries: config.maxRetries,
     retryBaseMs: config.retryBaseMs,
     prices: config.prices,
+    structuredOutput: config.structuredOutput,
   };
   switch (provider) {
     case 'script':
@@ -90,11 +96,15 @@ export function resolveModel(spec: string, options: ResolveModelOptions = {}): M
         baseUrl: config.anthropic?.baseUrl || env.ANTHROPIC_BASE_URL || undefined,
       });
     case 'openai':
-      return createOpenAIModel(id, {
+    case 'openai-chat': {
+      // One key and base URL for both OpenAI protocols: Responses (openai:) and Chat Completions (openai-chat:).
+      const settings = {
         ...common,
         apiKey: apiKey(spec, 'OPENAI_API_KEY', 'models.openai.apiKey', config.openai?.apiKey, env),
         baseUrl: config.openai?.baseUrl || env.OPENAI_BASE_URL || undefined,
-      });
+      };
+      return provider === 'openai' ? createOpenAIModel(id, settings) : createOpenAIChatModel(id, settings);
+    }
     case 'openai-compatible': {
       const at = id.lastIndexOf('@');
       const modelId = at > 0 ? id.slice(0, at) : '';

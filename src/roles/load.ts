@@ -19,6 +19,7 @@ export const MODEL_PROVIDERS = [
   'script',
   'anthropic',
   'openai',
+  'openai-chat',
   'openai-compatible',
   'claude-code',
   'codex',

@@ -15,6 +15,11 @@ export const Budget = z.strictObject({
   maxCostUsd: z.number().positive().default(1),
   /** Active seconds a run may take (time spent paused for a human does not count). */
   maxSeconds: z.number().positive().default(600),
+  /**
+   * Model cost in USD all of the role's runs together may spend per UTC day (from the recorded cost of their
+   * model turns since midnight UTC). No limit when unset.
+   */
+  maxCostUsdPerDay: z.number().positive().optional(),
   /** What an overrun does: pause the run and ask a human (default), or fail it. */
   onExceed: z.enum(['escalate', 'fail']).default('escalate'),
 });
@@ -163,6 +168,8 @@ export const Limits = z.strictObject({
     .positive()
     .max(64 * 1024 * 1024)
     .default(1024 * 1024),
+  /** Output tokens one model turn may produce (sent as the provider's limit). Default DEFAULT_MAX_OUTPUT_TOKENS. */
+  maxOutputTokens: z.number().int().positive().max(1_000_000).optional(),
 });
 export type Limits = z.infer<typeof Limits>;
 
@@ -189,6 +196,12 @@ export const Continuous = z.strictObject({
   maxBackoffSeconds: z.number().nonnegative().max(86_400).default(300),
 });
 export type Continuous = z.infer<typeof Continuous>;
+
+/**
+ * The output token limit of a model turn when the role sets none: room for a long final answer or a large file
+ * write, and for a reasoning model's thinking, without letting one runaway turn spend a model's whole maximum.
+ */
+export const DEFAULT_MAX_OUTPUT_TOKENS = 16_384;
 
 /** A JSON Schema, checked for validity by ajv when the role is loaded. */
 const JsonSchema = z.record(z.string(), z.unknown());

@@ -421,4 +421,10 @@ export interface Store {
   getEscalation(id: string): Promise<EscalationRecord | undefined>;
   listEscalations(filter?: { status?: EscalationStatus; runId?: string }): Promise<EscalationRecord[]>;
   listAudit(filter?: { runId?: string; limit?: number }): Promise<AuditEvent[]>;
+
+  /**
+   * USD the role's model turns recorded at or after `since` (the `usage.costUsd` of its `model_turn` steps),
+   * whichever run they belong to: what a daily cost budget is checked against.
+   */
+  roleCostSince(role: string, since: number): Promise<number>;
 }

@@ -182,6 +182,52 @@ export function describeModelContract(name: string, setup: () => Promise<ModelCo
         ]);
       });
 
+      it("sends the role's output schema as the provider's structured-output setting", async () => {
+        const outputSchema = {
+          type: 'object',
+          properties: { summary: { type: 'string' }, refund: { type: 'number' } },
+          required: ['summary'],
+          additionalProperties: false,
+        };
+        fake.enqueue({ text: '{"summary":"done"}' });
+        const r = await model.turn({
+          system: 's',
+          messages: [{ role: 'user', content: 'go' }],
+          tools,
+          outputSchema,
+        });
+        assert.equal(r.text, '{"summary":"done"}');
+        const sent = lastRequest().outputSchema as Record<string, unknown>;
+        assert.deepEqual(sent.properties, outputSchema.properties);
+        assert.deepEqual(sent.required, ['summary']);
+        // Tools stay on offer next to the schema: the model may still call them before it answers.
+        assert.deepEqual(lastRequest().toolNames.sort(), ['fs_read', 'fs_write']);
+      });
+
+      it('sends no schema when there is none, or when structured output is turned off', async () => {
+        await ask();
+        assert.equal(lastRequest().outputSchema, undefined);
+        const plain = subject.model({ ...SETTINGS, structuredOutput: false });
+        await plain.turn({
+          system: 's',
+          messages: [{ role: 'user', content: 'go' }],
+          tools,
+          outputSchema: { type: 'object' },
+        });
+        assert.equal(lastRequest().outputSchema, undefined);
+      });
+
+      it('sends the output token limit it is given', async () => {
+        await model.turn({
+          system: 's',
+          messages: [{ role: 'user', content: 'go' }],
+          tools,
+          maxOutputTokens: 321,
+        });
+        const body = fake.requests.at(-1)!.body;
+        assert.equal(body.max_tokens ?? body.max_output_tokens, 321);
+      });
+
       it('sends an empty earlier answer as a placeholder, not as an empty message the API rejects', async () => {
         fake.enqueue({ text: 'ok' });
         const r = await ask([

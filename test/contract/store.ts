@@ -962,6 +962,46 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
       });
     });
 
+    describe('model cost of a role', () => {
+      it("sums the role's model turns at or after a time, across its runs, and nothing else", async () => {
+        const role = nextId('costrole');
+        const turn = (runId: string, seq: number, at: number, costUsd?: number): StepRecord => ({
+          runId,
+          seq,
+          kind: 'model_turn',
+          at,
+          data: costUsd === undefined ? { text: 'no usage recorded' } : { usage: { costUsd } },
+        });
+        // Started before `since`, with one turn before and one after it.
+        const a = await create(store, { role, createdAt: 100, updatedAt: 100 });
+        await store.commit({
+          runId: a.id,
+          expectSeq: 1,
+          steps: [
+            turn(a.id, 2, 4_000, 1),
+            turn(a.id, 3, 6_000, 0.25),
+            { runId: a.id, seq: 4, kind: 'tool_finished', at: 6_500, data: { usage: { costUsd: 9 } } },
+            turn(a.id, 5, 6_600),
+          ],
+          at: 6_600,
+        });
+        const b = await create(store, { role, createdAt: 6_900, updatedAt: 6_900 });
+        await store.commit({ runId: b.id, expectSeq: 1, steps: [turn(b.id, 2, 7_000, 0.5)], at: 7_000 });
+        const other = await create(store, { role: nextId('costrole'), createdAt: 6_900, updatedAt: 6_900 });
+        await store.commit({
+          runId: other.id,
+          expectSeq: 1,
+          steps: [turn(other.id, 2, 7_000, 100)],
+          at: 7_000,
+        });
+        assert.equal(await store.roleCostSince(role, 5_000), 0.75);
+        assert.equal(await store.roleCostSince(role, 6_000), 0.75);
+        assert.equal(await store.roleCostSince(role, 0), 1.75);
+        assert.equal(await store.roleCostSince(role, 7_001), 0);
+        assert.equal(await store.roleCostSince(nextId('nobody'), 0), 0);
+      });
+    });
+
     describe('queue and webhook signatures', () => {
       it('hands out queued runs and runs whose worker died, oldest first, each once', async () => {
         const role = nextId('qrole');

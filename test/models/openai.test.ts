@@ -1,7 +1,7 @@
-// The OpenAI Chat Completions model (and openai-compatible endpoints) against a local fake server.
+// The OpenAI Chat Completions model (`openai-chat:`, and openai-compatible endpoints) against a local fake server.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createOpenAICompatibleModel, createOpenAIModel } from '../../src/models/openai/index.js';
+import { createOpenAIChatModel, createOpenAICompatibleModel } from '../../src/models/openai/index.js';
 import { resolveModel } from '../../src/models/resolve.js';
 import { describeModelContract } from '../contract/model.js';
 import { type FakeServer, startFakeOpenAI } from '../support/fake-openai.js';
@@ -9,13 +9,13 @@ import { type FakeServer, startFakeOpenAI } from '../support/fake-openai.js';
 const SECRET = 'sk-openai-test-secret-456';
 const hi = { system: 'You are terse.', messages: [{ role: 'user' as const, content: 'hi' }], tools: [] };
 
-describeModelContract('openai', async () => {
+describeModelContract('openai (Chat Completions)', async () => {
   const fake = await startFakeOpenAI();
   return {
     fake,
     apiKey: SECRET,
     model: (config) =>
-      resolveModel('openai:gpt-4.1-mini', {
+      resolveModel('openai-chat:gpt-4.1-mini', {
         env: { OPENAI_API_KEY: SECRET, OPENAI_BASE_URL: fake.url },
         config,
       }),
@@ -45,12 +45,13 @@ describe('openai request details', () => {
   after(() => fake.close());
 
   it('sends the bearer key, the system message and the model, and asks for usage in the stream', async () => {
-    const model = createOpenAIModel('gpt-4.1-mini', { apiKey: SECRET, baseUrl: fake.url });
+    const model = createOpenAIChatModel('gpt-4.1-mini', { apiKey: SECRET, baseUrl: fake.url });
     const r = await model.turn({ ...hi, maxOutputTokens: 77 });
     assert.equal(r.text, 'ok');
     assert.equal(r.modelId, 'gpt-4.1-mini');
     assert.ok(r.usage.costUsd > 0);
-    assert.equal(model.spec, 'openai:gpt-4.1-mini');
+    assert.equal(model.spec, 'openai-chat:gpt-4.1-mini');
+    assert.equal(model.provider, 'openai-chat');
     const req = fake.requests.at(-1)!;
     assert.equal(req.path, '/v1/chat/completions');
     assert.equal(req.headers.authorization, `Bearer ${SECRET}`);
@@ -62,7 +63,7 @@ describe('openai request details', () => {
   });
 
   it('offers tools as functions with their JSON Schema under provider-safe names', async () => {
-    const model = createOpenAIModel('gpt-4.1-mini', { apiKey: SECRET, baseUrl: fake.url });
+    const model = createOpenAIChatModel('gpt-4.1-mini', { apiKey: SECRET, baseUrl: fake.url });
     const parameters = { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] };
     await model.turn({
       ...hi,

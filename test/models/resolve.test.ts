@@ -7,6 +7,7 @@ import { resolveModel } from '../../src/models/resolve.js';
 import { startFakeAnthropic } from '../support/fake-anthropic.js';
 import type { FakeServer } from '../support/fake-llm.js';
 import { startFakeOpenAI } from '../support/fake-openai.js';
+import { startFakeOpenAIResponses } from '../support/fake-openai-responses.js';
 import { fixtures } from '../support/paths.js';
 
 const hi = { system: 's', messages: [{ role: 'user' as const, content: 'hi' }], tools: [] };
@@ -72,7 +73,9 @@ describe('resolveModel', () => {
     ]) {
       assert.throws(
         () => resolveModel(spec, { env: { OPENAI_API_KEY: 'k', ANTHROPIC_API_KEY: 'k' } }),
-        configError(/expected script:<file>, anthropic:<model-id>, openai:<model-id> or openai-compatible:/),
+        configError(
+          /expected script:<file>, anthropic:<model-id>, openai:<model-id>, openai-chat:<model-id> or openai-compatible:/,
+        ),
         spec,
       );
     }
@@ -97,13 +100,16 @@ describe('resolveModel', () => {
 describe('resolveModel endpoints', () => {
   let anthropic: FakeServer;
   let openai: FakeServer;
+  let chat: FakeServer;
   before(async () => {
+    chat = await startFakeOpenAI();
     anthropic = await startFakeAnthropic();
-    openai = await startFakeOpenAI();
+    openai = await startFakeOpenAIResponses();
   });
   after(async () => {
     await anthropic.close();
     await openai.close();
+    await chat.close();
   });
 
   it('honours ANTHROPIC_BASE_URL, with or without /v1 and a trailing slash', async () => {
@@ -119,14 +125,21 @@ describe('resolveModel endpoints', () => {
     }
   });
 
-  it('honours OPENAI_BASE_URL', async () => {
-    const from = openai.requests.length;
-    const model = resolveModel('openai:gpt-5', {
-      env: { OPENAI_API_KEY: 'env-key', OPENAI_BASE_URL: `${openai.url}/` },
-    });
-    assert.equal((await model.turn(hi)).text, 'ok');
-    assert.equal(openai.requests.length, from + 1);
-    assert.equal(openai.read(openai.requests.at(-1)!).apiKey, 'env-key');
+  it('honours OPENAI_BASE_URL, for the Responses API (openai:) and Chat Completions (openai-chat:)', async () => {
+    for (const [spec, fake, path] of [
+      ['openai:gpt-5', openai, '/v1/responses'],
+      ['openai-chat:gpt-5', chat, '/v1/chat/completions'],
+    ] as const) {
+      const from = fake.requests.length;
+      const model = resolveModel(spec, {
+        env: { OPENAI_API_KEY: 'env-key', OPENAI_BASE_URL: `${fake.url}/` },
+      });
+      assert.equal((await model.turn(hi)).text, 'ok');
+      assert.equal(fake.requests.length, from + 1);
+      assert.equal(fake.requests.at(-1)!.path, path);
+      assert.equal(fake.read(fake.requests.at(-1)!).apiKey, 'env-key');
+      assert.equal(model.priced, true, `${spec} is priced as openai:gpt-5`);
+    }
   });
 
   it('prefers the config file to the environment for key and base URL', async () => {

@@ -215,7 +215,7 @@ describe('a bad role file', () => {
     assert.equal(issue.path, 'model');
     assert.match(
       issue.message,
-      /provider one of script\|anthropic\|openai\|openai-compatible\|claude-code\|codex, got 'gpt-4o'/,
+      /provider one of script\|anthropic\|openai\|openai-chat\|openai-compatible\|claude-code\|codex, got 'gpt-4o'/,
     );
   });
 

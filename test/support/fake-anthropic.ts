@@ -11,6 +11,7 @@ import {
   forever,
   pieces,
   type ReceivedTurn,
+  schemaProblem,
   startFakeServer,
 } from './fake-llm.js';
 
@@ -55,6 +56,7 @@ function read(request: FakeRequest): ReceivedTurn {
     toolResults: blocks
       .filter((b) => b.type === 'tool_result')
       .map((b) => ({ callId: b.tool_use_id ?? '', content: text(b.content), isError: b.is_error === true })),
+    outputSchema: (body.output_config as { format?: { schema?: unknown } } | undefined)?.format?.schema,
   };
 }
 
@@ -67,6 +69,13 @@ function invalid(body: Record<string, unknown>): string | undefined {
   for (const [i, tool] of ((body.tools ?? []) as { name?: string }[]).entries()) {
     if (!TOOL_NAME.test(tool.name ?? ''))
       return `tools.${i}.custom.name: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'`;
+  }
+  const format = (body.output_config as { format?: { type?: unknown; schema?: unknown } } | undefined)
+    ?.format;
+  if (format !== undefined) {
+    if (format.type !== 'json_schema') return "output_config.format.type: Input should be 'json_schema'";
+    const problem = schemaProblem(format.schema, false);
+    if (problem) return `output_config.format.schema: ${problem}`;
   }
   for (const [i, m] of messages.entries()) {
     if (m.role === 'assistant' && Array.isArray(m.content) && m.content.length === 0)

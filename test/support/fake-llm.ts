@@ -68,6 +68,8 @@ export interface ReceivedTurn {
   toolCalls: { id: string; name: string; input: unknown }[];
   /** Tool results sent back, in order; `isError` where the protocol has such a flag. */
   toolResults: { callId: string; content: string; isError?: boolean | undefined }[];
+  /** The JSON Schema sent as the provider's structured-output setting, if any. */
+  outputSchema: unknown;
 }
 
 export interface FakeServer {
@@ -127,6 +129,30 @@ export function breakOff(res: ServerResponse, cut: FakeReply['cut']): boolean {
   if (cut === 'end') res.end();
   else if (cut === 'reset') res.socket?.destroy();
   return cut !== undefined;
+}
+
+/**
+ * What the real APIs say about a structured-output schema they cannot enforce: every object must be closed
+ * (`additionalProperties: false`), and with `allRequired` (OpenAI's strict mode) list every property as
+ * required. Undefined when the schema is acceptable.
+ */
+export function schemaProblem(schema: unknown, allRequired: boolean, where = '(root)'): string | undefined {
+  if (typeof schema !== 'object' || schema === null) return undefined;
+  const s = schema as Record<string, unknown>;
+  if (s.type === 'object') {
+    if (s.additionalProperties !== false)
+      return `${where}: 'additionalProperties' is required to be supplied and to be false`;
+    const required = new Set((s.required ?? []) as string[]);
+    const missing = Object.keys((s.properties ?? {}) as object).find((p) => !required.has(p));
+    if (allRequired && missing)
+      return `${where}: 'required' is required to be supplied and to be an array including every key in properties. Missing '${missing}'`;
+  }
+  for (const [key, child] of Object.entries((s.properties ?? {}) as Record<string, unknown>)) {
+    const problem = schemaProblem(child, allRequired, `${where}.${key}`);
+    if (problem) return problem;
+  }
+  if (s.items) return schemaProblem(s.items, allRequired, `${where}[]`);
+  return undefined;
 }
 
 async function readBody(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {

@@ -11,6 +11,7 @@ import {
   forever,
   pieces,
   type ReceivedTurn,
+  schemaProblem,
   startFakeServer,
 } from './fake-llm.js';
 
@@ -46,6 +47,8 @@ function read(request: FakeRequest): ReceivedTurn {
         callId: m.tool_call_id ?? '',
         content: typeof m.content === 'string' ? m.content : JSON.stringify(m.content),
       })),
+    outputSchema: (body.response_format as { json_schema?: { schema?: unknown } } | undefined)?.json_schema
+      ?.schema,
   };
 }
 
@@ -58,6 +61,16 @@ function invalid(body: Record<string, unknown>): string | undefined {
   for (const [i, tool] of ((body.tools ?? []) as { function?: { name?: string } }[]).entries()) {
     if (!TOOL_NAME.test(tool.function?.name ?? ''))
       return `Invalid 'tools[${i}].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.`;
+  }
+  const format = body.response_format as
+    | { type?: string; json_schema?: { name?: unknown; schema?: unknown; strict?: unknown } }
+    | undefined;
+  if (format?.type === 'json_schema') {
+    if (typeof format.json_schema?.name !== 'string')
+      return "Missing required parameter: 'response_format.json_schema.name'.";
+    const problem =
+      format.json_schema.strict === true ? schemaProblem(format.json_schema.schema, true) : undefined;
+    if (problem) return `Invalid schema for response_format '${format.json_schema.name}': ${problem}`;
   }
   for (const [i, m] of messages.entries()) {
     for (const [j, c] of (m.tool_calls ?? []).entries()) {

@@ -14,6 +14,8 @@ export interface TestRoleOptions {
   budget?: Record<string, unknown>;
   output?: Record<string, unknown>;
   ledgerTools?: boolean;
+  /** Any other role keys (model, limits, ...), written over the defaults. */
+  extra?: Record<string, unknown>;
 }
 
 export interface TestRole {
@@ -46,6 +48,7 @@ export function writeTestRole(o: TestRoleOptions): TestRole {
   if (o.escalation) role.escalation = o.escalation;
   if (o.budget) role.budget = o.budget;
   if (o.output) role.output = o.output;
+  Object.assign(role, o.extra);
   const file = join(tmp.path, 'role.yaml');
   writeFileSync(file, stringify(role));
   const ledgerFile = join(workspace, 'ledger.txt');

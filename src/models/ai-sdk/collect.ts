@@ -90,7 +90,10 @@ export async function collectTurn(
           cachedInputTokens: part.usage.inputTokens.cacheRead ?? 0,
         };
         turn.stopReason = stopReason(part.finishReason, turn.calls.length);
-        complete = part.finishReason.raw !== undefined;
+        // Chat Completions and Messages always give a raw reason; the Responses API gives none on a normal
+        // completion, but then the unified reason is stop or tool-calls. A stream that ended without its end
+        // event keeps the initial { unified: 'other', raw: undefined }.
+        complete = part.finishReason.raw !== undefined || part.finishReason.unified !== 'other';
         break;
       case 'error':
         throw part.error instanceof Error ? part.error : new StreamError(part.error);

@@ -35,8 +35,9 @@ function providerErrorType(responseBody: string | undefined): string | undefined
   if (!responseBody) return undefined;
   try {
     const e = errorField(JSON.parse(responseBody));
-    const type = typeof e?.type === 'string' ? e.type : typeof e?.code === 'string' ? e.code : undefined;
-    return type;
+    // A Responses API error event is `{ type: 'error', code, message }`: there the code says what happened.
+    if (e?.type === 'error' && typeof e.code === 'string') return e.code;
+    return typeof e?.type === 'string' ? e.type : typeof e?.code === 'string' ? e.code : undefined;
   } catch {
     return undefined;
   }

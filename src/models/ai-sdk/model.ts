@@ -3,7 +3,7 @@
 // Around it: the tool-name mapping, retries with backoff on 429/5xx, the request timeout, usage and cost,
 // and errors that name the provider, the model and the HTTP status but never the key.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LanguageModelV3, LanguageModelV3CallOptions } from '@ai-sdk/provider';
+import type { LanguageModelV3, LanguageModelV3CallOptions, SharedV3ProviderOptions } from '@ai-sdk/provider';
 import { NightshiftError } from '../../errors.js';
 import { costOf, type PriceTable, priceOf } from '../pricing.js';
 import { DEFAULT_RETRY, type RetryPolicy, retryDelay } from '../retry.js';
@@ -29,6 +29,11 @@ export interface ProviderModelSettings {
   retryBaseMs?: number | undefined;
   /** Prices overriding the default table, by model spec. */
   prices?: PriceTable | undefined;
+  /**
+   * Send the role's output schema to the provider as its structured-output setting (default true). Off for a
+   * server that rejects it; the engine checks the final answer against the schema either way.
+   */
+  structuredOutput?: boolean | undefined;
 }
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
@@ -44,6 +49,17 @@ export interface AiSdkModelOptions {
    */
   load: () => Promise<LanguageModelV3>;
   settings: ProviderModelSettings;
+  /** The provider package's own options for every call (`{ openai: { store: false } }`). */
+  providerOptions?: SharedV3ProviderOptions | undefined;
+}
+
+/**
+ * The role's output schema as the AI SDK's JSON response format; each provider package turns it into its own
+ * setting (Anthropic `output_config.format`, OpenAI `text.format` / `response_format` json_schema).
+ */
+function responseFormat(schema: Record<string, unknown>): LanguageModelV3CallOptions['responseFormat'] {
+  // The role's schema is JSON Schema by contract (ajv compiled it when the role loaded).
+  return { type: 'json', name: 'output', schema: schema as { type: 'object' } };
 }
 
 export function createAiSdkModel(options: AiSdkModelOptions): Model {
@@ -90,6 +106,10 @@ export function createAiSdkModel(options: AiSdkModelOptions): Model {
         prompt: toPrompt(request, names),
         tools: toTools(request.tools, names),
         ...(request.maxOutputTokens ? { maxOutputTokens: request.maxOutputTokens } : {}),
+        ...(request.outputSchema && settings.structuredOutput !== false
+          ? { responseFormat: responseFormat(request.outputSchema) }
+          : {}),
+        ...(options.providerOptions ? { providerOptions: options.providerOptions } : {}),
       };
       for (let attempts = 1; ; attempts++) {
         const timeout = AbortSignal.timeout(timeoutMs);

@@ -26,6 +26,10 @@ export function createAnthropicModel(modelId: string, settings: ProviderModelSet
     provider: 'anthropic',
     modelId,
     settings: { ...settings, apiKey },
+    // A role's output schema goes as Messages API structured output (output_config.format), never as the AI
+    // SDK's fallback "json" tool: that one forces a tool call on every turn and turns off parallel calls,
+    // which an agent loop cannot live with.
+    providerOptions: { anthropic: { structuredOutputMode: 'outputFormat' } },
     load: async () => {
       const { createAnthropic } = await import('@ai-sdk/anthropic');
       return createAnthropic({

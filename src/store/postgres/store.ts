@@ -966,6 +966,18 @@ export class PostgresStore implements Store {
       data: r.data as Record<string, unknown>,
     }));
   }
+
+  async roleCostSince(role: string, since: number): Promise<number> {
+    // A run with a step since `since` was updated since then: `updated_at` narrows the runs first.
+    const [r] = await this.q(
+      `summing the model cost of role ${role}`,
+      `SELECT COALESCE(SUM((s.data->'usage'->>'costUsd')::float8), 0) AS cost FROM runs r
+       JOIN steps s ON s.run_id = r.id
+       WHERE r.role = $1 AND r.updated_at >= $2 AND s.kind = 'model_turn' AND s.at >= $2`,
+      [role, since],
+    );
+    return Number(r?.cost ?? 0);
+  }
 }
 
 export function openPostgresStore(options: PostgresStoreOptions): PostgresStore {

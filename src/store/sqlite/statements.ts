@@ -46,6 +46,7 @@ export class Statements {
   readonly listApprovals: Readonly<Record<ListShape, Statement>>;
   readonly listEscalations: Readonly<Record<ListShape, Statement>>;
   readonly listAudit: Statement;
+  readonly roleCostSince: Statement;
   readonly listAuditOfRun: Statement;
 
   private readonly runUpdates = new Map<number, Statement>();
@@ -115,6 +116,13 @@ export class Statements {
     this.listApprovals = listShapes(db, 'approvals', 'requested_at');
     this.listEscalations = listShapes(db, 'escalations', 'created_at');
     this.listAudit = p('SELECT * FROM audit_events ORDER BY id LIMIT ?');
+    // A run with a step since `since` was updated since then, so `updated_at` narrows the runs before their
+    // steps are read (by primary key). Binds: role, since, since.
+    this.roleCostSince = p(
+      `SELECT COALESCE(SUM(json_extract(s.data, '$.usage.costUsd')), 0) FROM runs r
+       JOIN steps s ON s.run_id = r.id
+       WHERE r.role = ? AND r.updated_at >= ? AND s.kind = 'model_turn' AND s.at >= ?`,
+    ).pluck();
     this.listAuditOfRun = p('SELECT * FROM audit_events WHERE run_id = ? ORDER BY id LIMIT ?');
   }
 

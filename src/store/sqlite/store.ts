@@ -434,6 +434,12 @@ export class SqliteStore implements Store {
       return (rows as Row[]).map(rowToAudit);
     });
   }
+
+  roleCostSince(role: string, since: number): Promise<number> {
+    return this.read(`summing the model cost of role ${role}`, (s) =>
+      Number(s.roleCostSince.get(role, since, since)),
+    );
+  }
 }
 
 /**

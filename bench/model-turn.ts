@@ -1,0 +1,408 @@
+// Model adapters against fake servers speaking the real wire protocols on loopback (SSE included), in two
+// parts. Each configuration runs in a fresh child process, with its fake server in the same process.
+//
+// 1. Per-turn overhead of each API adapter (anthropic, openai Responses, openai Chat Completions): N
+//    sequential one-turn requests, against a raw fetch of the same request reading the same SSE answer (the
+//    floor: HTTP + the fake server itself).
+// 2. One task, three frameworks, one fake Responses server: the scripted model asks for lookup → update →
+//    notify, then answers. nightshift's durable loop (policy on every call, every step committed to SQLite)
+//    vs the AI SDK's own loop (`generateText` + tools + `stopWhen`) vs @openai/agents (`Runner.run`).
+//
+//   npm run build && node dist/bench/model-turn.js --reps 3 --turns 2000 --runs 500
+//   node dist/bench/model-turn.js --child turn:anthropic --n 2000     # one measurement, one JSON line
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { createAnthropicModel } from '../src/models/anthropic/index.js';
+import { createOpenAIChatModel, createOpenAIModel } from '../src/models/openai/index.js';
+import type { Model, ModelRequest } from '../src/models/types.js';
+import { defineRole } from '../src/roles/define.js';
+import { createRuntime } from '../src/runtime.js';
+import { defineTool } from '../src/tools/define.js';
+import { startFakeAnthropic } from '../test/support/fake-anthropic.js';
+import type { FakeReply, FakeRequest, FakeServer } from '../test/support/fake-llm.js';
+import { startFakeOpenAI } from '../test/support/fake-openai.js';
+import { startFakeOpenAIResponses } from '../test/support/fake-openai-responses.js';
+import { tempDir } from '../test/support/tmp.js';
+
+const KEY = 'bench-key';
+const TURN_CONFIGS = ['turn:anthropic', 'turn:openai-responses', 'turn:openai-chat'] as const;
+const TASK_CONFIGS = ['task:nightshift', 'task:ai-sdk', 'task:openai-agents'] as const;
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+const request: ModelRequest = {
+  system: 'You are terse.',
+  messages: [{ role: 'user', content: 'hello' }],
+  tools: [
+    {
+      name: 'fs.read',
+      description: 'read a file',
+      inputSchema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
+    },
+    {
+      name: 'fs.write',
+      description: 'write a file',
+      inputSchema: { type: 'object', properties: { path: { type: 'string' }, content: { type: 'string' } } },
+    },
+  ],
+};
+
+async function timed(n: number, once: () => Promise<void>, warmup = 200): Promise<number> {
+  for (let i = 0; i < warmup; i++) await once();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await once();
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+async function turnChild(config: (typeof TURN_CONFIGS)[number], n: number) {
+  let fake: FakeServer;
+  let model: Model;
+  let path: string;
+  if (config === 'turn:anthropic') {
+    fake = await startFakeAnthropic();
+    model = createAnthropicModel('claude-sonnet-4-5', { apiKey: KEY, baseUrl: fake.url });
+    path = `${fake.url}/v1/messages`;
+  } else if (config === 'turn:openai-responses') {
+    fake = await startFakeOpenAIResponses();
+    model = createOpenAIModel('gpt-4.1-mini', { apiKey: KEY, baseUrl: fake.url });
+    path = `${fake.url}/responses`;
+  } else {
+    fake = await startFakeOpenAI();
+    model = createOpenAIChatModel('gpt-4.1-mini', { apiKey: KEY, baseUrl: fake.url });
+    path = `${fake.url}/chat/completions`;
+  }
+  const adapter = async () => {
+    const r = await model.turn(request);
+    if (r.text !== 'ok') throw new Error(`unexpected answer ${r.text}`);
+    fake.requests.length = 0;
+  };
+  await model.turn(request);
+  // The floor: the very request the adapter sent, posted with fetch, the SSE answer read whole.
+  const body = JSON.stringify(fake.requests[0]!.body);
+  fake.requests.length = 0;
+  const headers = {
+    'content-type': 'application/json',
+    'x-api-key': KEY,
+    'anthropic-version': '2023-06-01',
+    authorization: `Bearer ${KEY}`,
+  };
+  const raw = async () => {
+    const res = await fetch(path, { method: 'POST', headers, body });
+    const text = await res.text();
+    if (!text.includes('ok')) throw new Error('unexpected raw answer');
+    fake.requests.length = 0;
+  };
+  const adapterMs = await timed(n, adapter);
+  const rawMs = await timed(n, raw);
+  await fake.close();
+  return {
+    config,
+    n,
+    adapterTurnsPerSec: (n / adapterMs) * 1000,
+    adapterUsPerTurn: (adapterMs / n) * 1000,
+    rawTurnsPerSec: (n / rawMs) * 1000,
+    rawUsPerTurn: (rawMs / n) * 1000,
+  };
+}
+
+// ── the task ──
+
+const PLAN = [
+  { tool: 'lookup', args: { customerId: 'cust-42' } },
+  { tool: 'update', args: { customerId: 'cust-42', field: 'tier', value: 'gold' } },
+  { tool: 'notify', args: { channel: '#ops', message: 'cust-42 upgraded to gold' } },
+];
+const FINAL_TEXT = '{"status":"done","customer":"cust-42","tier":"gold"}';
+const PROMPT = 'Customer cust-42 paid the invoice: upgrade them to gold and tell #ops.';
+const counters = { lookup: 0, update: 0, notify: 0 };
+
+/** The scripted model: decides from the number of tool results already sent, so it is stateless. */
+function scripted(req: FakeRequest): FakeReply {
+  const input = (Array.isArray(req.body.input) ? req.body.input : []) as { type?: string }[];
+  const results = input.filter((i) => i.type === 'function_call_output').length;
+  const step = PLAN[results];
+  if (!step) return { text: FINAL_TEXT, usage: { input: 10, output: 5 } };
+  const offered = ((req.body.tools ?? []) as { name: string }[]).map((t) => t.name);
+  const name = offered.find((t) => t.endsWith(step.tool));
+  if (!name) throw new Error(`tool ${step.tool} not offered: ${offered.join(', ')}`);
+  return { calls: [{ name, input: step.args }], usage: { input: 10, output: 5 } };
+}
+
+const impl = {
+  lookup: ({ customerId }: { customerId: string }) => {
+    counters.lookup++;
+    return { customerId, name: 'Ada', tier: 'silver' };
+  },
+  update: ({ customerId, field, value }: { customerId: string; field: string; value: string }) => {
+    counters.update++;
+    return { ok: true, customerId, field, value };
+  },
+  notify: ({ channel }: { channel: string }) => {
+    counters.notify++;
+    return { delivered: true, channel };
+  },
+};
+const schemas = {
+  lookup: z.object({ customerId: z.string() }),
+  update: z.object({ customerId: z.string(), field: z.string(), value: z.string() }),
+  notify: z.object({ channel: z.string(), message: z.string() }),
+};
+const descriptions = {
+  lookup: 'Look up a customer record',
+  update: 'Update one field of a customer record',
+  notify: 'Send a message to a channel',
+};
+
+async function nightshiftTask(
+  url: string,
+): Promise<{ once: () => Promise<void>; close: () => Promise<void> }> {
+  const tmp = tempDir('nightshift-bench-');
+  const role = defineRole(
+    {
+      name: 'bench-upgrader',
+      description: 'Upgrades a customer and tells ops',
+      autonomy: 'full',
+      model: 'openai:gpt-4.1-mini',
+      instructions: PROMPT,
+      tools: [
+        defineTool({
+          name: 'crm.lookup',
+          description: descriptions.lookup,
+          input: schemas.lookup,
+          effect: 'read',
+          idempotent: true,
+          run: impl.lookup,
+        }),
+        defineTool({
+          name: 'crm.update',
+          description: descriptions.update,
+          input: schemas.update,
+          effect: 'write',
+          idempotent: true,
+          run: impl.update,
+        }),
+        defineTool({
+          name: 'chat.notify',
+          description: descriptions.notify,
+          input: schemas.notify,
+          effect: 'external',
+          run: impl.notify,
+        }),
+      ],
+    },
+    { dir: tmp.path },
+  );
+  const runtime = await createRuntime({
+    dataDir: join(tmp.path, 'data'),
+    env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: url },
+  });
+  return {
+    once: async () => {
+      const r = await runtime.run(role, { customerId: 'cust-42' });
+      if (r.status !== 'succeeded' || (r.output as { tier?: string }).tier !== 'gold')
+        throw new Error(`run ${r.runId} ended ${r.status}: ${JSON.stringify(r.error)}`);
+    },
+    close: async () => {
+      await runtime.close();
+      tmp.cleanup();
+    },
+  };
+}
+
+async function aiSdkTask(url: string): Promise<{ once: () => Promise<void>; close: () => Promise<void> }> {
+  const { generateText, stepCountIs, tool } = await import('ai');
+  const { createOpenAI } = await import('@ai-sdk/openai');
+  const model = createOpenAI({ apiKey: KEY, baseURL: url }).responses('gpt-4.1-mini');
+  const tools = {
+    lookup: tool({
+      description: descriptions.lookup,
+      inputSchema: schemas.lookup,
+      execute: async (i) => impl.lookup(i),
+    }),
+    update: tool({
+      description: descriptions.update,
+      inputSchema: schemas.update,
+      execute: async (i) => impl.update(i),
+    }),
+    notify: tool({
+      description: descriptions.notify,
+      inputSchema: schemas.notify,
+      execute: async (i) => impl.notify(i),
+    }),
+  };
+  return {
+    once: async () => {
+      const r = await generateText({ model, tools, prompt: PROMPT, stopWhen: stepCountIs(10) });
+      if (r.text !== FINAL_TEXT) throw new Error(`unexpected final text ${r.text}`);
+    },
+    close: async () => {},
+  };
+}
+
+async function agentsTask(url: string): Promise<{ once: () => Promise<void>; close: () => Promise<void> }> {
+  const { Agent, Runner, setDefaultOpenAIClient, setTracingDisabled, tool } = await import('@openai/agents');
+  const { default: OpenAI } = await import('openai');
+  setTracingDisabled(true);
+  setDefaultOpenAIClient(new OpenAI({ apiKey: KEY, baseURL: url }));
+  const agent = new Agent({
+    name: 'billing-agent',
+    instructions: PROMPT,
+    model: 'gpt-4.1-mini',
+    tools: [
+      tool({
+        name: 'lookup',
+        description: descriptions.lookup,
+        parameters: schemas.lookup,
+        execute: async (i) => impl.lookup(i),
+      }),
+      tool({
+        name: 'update',
+        description: descriptions.update,
+        parameters: schemas.update,
+        execute: async (i) => impl.update(i),
+      }),
+      tool({
+        name: 'notify',
+        description: descriptions.notify,
+        parameters: schemas.notify,
+        execute: async (i) => impl.notify(i),
+      }),
+    ],
+  });
+  const runner = new Runner({ tracingDisabled: true });
+  return {
+    once: async () => {
+      const r = await runner.run(agent, PROMPT);
+      if (r.finalOutput !== FINAL_TEXT) throw new Error(`unexpected final output ${String(r.finalOutput)}`);
+    },
+    close: async () => {},
+  };
+}
+
+async function taskChild(config: (typeof TASK_CONFIGS)[number], n: number) {
+  const fake = await startFakeOpenAIResponses();
+  // Every request gets the scripted answer (the queue is refilled as it drains).
+  const refill = () => fake.enqueue(...Array.from({ length: 400 }, () => scripted));
+  const subject =
+    config === 'task:nightshift'
+      ? await nightshiftTask(fake.url)
+      : config === 'task:ai-sdk'
+        ? await aiSdkTask(fake.url)
+        : await agentsTask(fake.url);
+  const once = async () => {
+    if (fake.remaining() < 10) refill();
+    await subject.once();
+    fake.requests.length = 0;
+  };
+  const before = { ...counters };
+  const ms = await timed(n, once, 50);
+  for (const k of ['lookup', 'update', 'notify'] as const) {
+    if (counters[k] - before[k] !== n + 50) throw new Error(`tool ${k} ran ${counters[k] - before[k]} times`);
+  }
+  await subject.close();
+  await fake.close();
+  return {
+    config,
+    n,
+    runsPerSec: (n / ms) * 1000,
+    msPerRun: ms / n,
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+}
+
+// ── the parent: every configuration in its own process, interleaved, median (min–max) ──
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)]!;
+}
+const range = (xs: number[], digits: number) =>
+  `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
+
+function parent(): void {
+  const reps = Number(arg('reps', '3'));
+  const turns = arg('turns', '2000');
+  const runs = arg('runs', '500');
+  const self = fileURLToPath(import.meta.url);
+  const rows = new Map<string, Record<string, number>[]>();
+  for (let rep = 0; rep < reps; rep++) {
+    for (const c of [...TURN_CONFIGS, ...TASK_CONFIGS]) {
+      const n = c.startsWith('turn:') ? turns : runs;
+      const out = spawnSync(process.execPath, [self, '--child', c, '--n', n], { encoding: 'utf8' });
+      if (out.status !== 0) throw new Error(`${c} failed: ${out.stderr}`);
+      const row = JSON.parse(out.stdout.trim().split('\n').at(-1)!);
+      rows.set(c, [...(rows.get(c) ?? []), row]);
+      process.stderr.write(`rep ${rep + 1} ${c}: ${JSON.stringify(row)}\n`);
+    }
+  }
+  const lines = [
+    `per-turn overhead, one text turn with 2 tools offered, n=${turns} sequential, median (min–max) of ${reps}`,
+    '| adapter | turns/s | µs/turn | raw fetch turns/s (floor) | raw µs/turn | adapter overhead µs/turn |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const c of TURN_CONFIGS) {
+    const r = rows.get(c)!;
+    const over = r.map((x) => x.adapterUsPerTurn! - x.rawUsPerTurn!);
+    lines.push(
+      `| ${c.slice(5)} | ${range(
+        r.map((x) => x.adapterTurnsPerSec!),
+        0,
+      )} | ${range(
+        r.map((x) => x.adapterUsPerTurn!),
+        0,
+      )} | ${range(
+        r.map((x) => x.rawTurnsPerSec!),
+        0,
+      )} | ${range(
+        r.map((x) => x.rawUsPerTurn!),
+        0,
+      )} | ${median(over).toFixed(0)} |`,
+    );
+  }
+  lines.push(
+    '',
+    `the task (4 model turns, 3 tool calls) over the fake Responses API, n=${runs} sequential, median (min–max) of ${reps}`,
+    '| loop | runs/s | ms/run | peak RSS MB |',
+    '|---|---|---|---|',
+  );
+  for (const c of TASK_CONFIGS) {
+    const r = rows.get(c)!;
+    lines.push(
+      `| ${c.slice(5)} | ${range(
+        r.map((x) => x.runsPerSec!),
+        0,
+      )} | ${range(
+        r.map((x) => x.msPerRun!),
+        2,
+      )} | ${median(r.map((x) => x.peakRssMb!))} |`,
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+const childConfig = process.argv.includes('--child') ? arg('child', '') : undefined;
+if (childConfig !== undefined) {
+  const n = Number(arg('n', '1000'));
+  const work = (TURN_CONFIGS as readonly string[]).includes(childConfig)
+    ? turnChild(childConfig as (typeof TURN_CONFIGS)[number], n)
+    : (TASK_CONFIGS as readonly string[]).includes(childConfig)
+      ? taskChild(childConfig as (typeof TASK_CONFIGS)[number], n)
+      : Promise.reject(new Error(`unknown configuration ${childConfig}`));
+  work.then(
+    (row) => {
+      process.stdout.write(`${JSON.stringify(row)}\n`);
+      process.exit(0);
+    },
+    (err) => {
+      process.stderr.write(`${err?.stack ?? err}\n`);
+      process.exit(1);
+    },
+  );
+} else {
+  parent();
+}
