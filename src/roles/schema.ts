@@ -163,6 +163,19 @@ export const Limits = z.strictObject({
 });
 export type Limits = z.infer<typeof Limits>;
 
+/**
+ * Settings for roles whose model is an executor (`codex:<model>`, `claude-code:<model>`). Optional and
+ * without defaults, so roles that do not use it keep their version.
+ */
+export const ExecutorSettings = z.strictObject({
+  /**
+   * Codex's sandbox at autonomy `full`: `workspace-write` (the default: only the workspace is writable, no
+   * network) or `danger-full-access` (no sandbox at all; only at `full`, and only when asked for here).
+   */
+  codexSandbox: z.enum(['workspace-write', 'danger-full-access']).optional(),
+});
+export type ExecutorSettings = z.infer<typeof ExecutorSettings>;
+
 /** A JSON Schema, checked for validity by ajv when the role is loaded. */
 const JsonSchema = z.record(z.string(), z.unknown());
 
@@ -201,6 +214,7 @@ export const RoleSpec = z.strictObject({
   triggers: z.array(Trigger).default([]),
   /** JSON Schema every run's input must match, whatever started it. */
   input: JsonSchema.optional(),
+  executor: ExecutorSettings.optional(),
 });
 export type RoleSpecInput = z.input<typeof RoleSpec>;
 export type RoleSpec = z.infer<typeof RoleSpec>;
@@ -228,6 +242,8 @@ export interface Role {
   mcp: McpServerConfig[];
   triggers: Trigger[];
   input: Record<string, unknown> | undefined;
+  /** Settings for executor models (absent in roles stored before executors existed). */
+  executor?: ExecutorSettings | undefined;
   /** Absolute path of the secrets file, if any. */
   secretsFile: string | undefined;
   /** sha256 (hex, first 16 chars) of the resolved content, including files the role refers to. */
