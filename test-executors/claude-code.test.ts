@@ -118,7 +118,10 @@ describe('claude-code executor (real Claude Code, fake Anthropic API)', () => {
     const snapshot = (await rt.get(paused.runId))!;
     const started = snapshot.steps.filter((s) => s.kind === 'tool_started' && s.data.tool === 'fs.write');
     assert.equal(started.length, 1, 'the drafted write ran exactly once');
-    assert.equal(snapshot.toolCalls.filter((c) => c.status === 'succeeded' && c.tool === 'fs.write').length, 1);
+    assert.equal(
+      snapshot.toolCalls.filter((c) => c.status === 'succeeded' && c.tool === 'fs.write').length,
+      1,
+    );
   });
 
   it('sandbox: the write inside the workspace happens, the one outside is denied', async () => {

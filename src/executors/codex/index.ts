@@ -4,7 +4,7 @@
 // workspace writable; full → the role's choice (workspace-write unless it asks for danger-full-access).
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type PriceTable, priceOf } from '../../models/pricing.js';
@@ -154,8 +154,21 @@ async function runCodex(
   }
 }
 
+/**
+ * Where private CODEX_HOMEs are made. Not under /tmp: Codex refuses to create its sandbox helper
+ * (`codex-linux-sandbox`) under a temporary folder, and without it bubblewrap cannot start any command.
+ */
+export function codexHomeRoot(env: NodeJS.ProcessEnv): string {
+  const configured = env.NIGHTSHIFT_CODEX_HOME_ROOT?.trim();
+  if (configured) return configured;
+  const cache = env.XDG_CACHE_HOME?.trim() || join(env.HOME?.trim() || homedir(), '.cache');
+  return join(cache, 'nightshift', 'codex-sessions');
+}
+
 async function runSession(o: CodexOptions, r: SessionRequest): Promise<SessionOutcome> {
-  const home = await mkdtemp(join(tmpdir(), 'nightshift-codex-'));
+  const root = codexHomeRoot(o.env);
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  const home = await mkdtemp(join(root, 'session-'));
   const sandbox = codexSandboxFor(r);
   const drafting = r.autonomy === 'draft' && sandbox !== 'read-only';
   let answer = '';
