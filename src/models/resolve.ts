@@ -36,9 +36,9 @@ export interface ResolveModelOptions {
 }
 
 const FORMS =
-  'script:<file>, anthropic:<model-id>, openai:<model-id>, openai-compatible:<model-id>@<base-url>, ' +
-  'claude-code:<model-id> or codex:<model-id> ' +
-  '(e.g. anthropic:claude-sonnet-4-5, openai-compatible:llama3@http://127.0.0.1:11434/v1)';
+  'script:<file>, anthropic:<model-id>, openai:<model-id> or openai-compatible:<model-id>@<base-url> ' +
+  '(e.g. anthropic:claude-sonnet-4-5, openai-compatible:llama3@http://127.0.0.1:11434/v1), ' +
+  'or an executor: claude-code:<model-id> or codex:<model-id>';
 
 /**
  * The Model an executor stands behind: it carries the spec into the run record and the executor to the
