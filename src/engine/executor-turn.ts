@@ -140,23 +140,39 @@ export async function executorTurn(host: SessionHost, executor: Executor): Promi
     });
 
   const started = host.ctx.clock.now();
-  const signal = AbortSignal.any([host.abort.signal, AbortSignal.timeout(remainingMs(host))]);
-  const outcome = await executor.run({
-    prompt: `Input:\n${JSON.stringify(state.run.input ?? null, null, 2)}`,
-    system: prepared.system,
-    workspace: role.workspace!,
-    autonomy: role.autonomy,
-    roleTools: role.tools,
-    codexSandbox: role.executor?.codexSandbox ?? 'workspace-write',
-    unsandboxedExec: role.scope.unsandboxedExec,
-    maxTurns: Math.max(1, role.budget.maxSteps + state.run.grant.steps - state.run.turns),
-    maxCostUsd: Math.max(0.0001, role.budget.maxCostUsd + state.run.grant.costUsd - state.run.usage.costUsd),
-    signal,
-    gate,
-    emit,
-  });
+  const allowedMs = remainingMs(host);
+  // A ref'd timer (unlike AbortSignal.timeout): the time limit holds even if nothing else keeps the
+  // process alive.
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), allowedMs);
+  const signal = AbortSignal.any([host.abort.signal, timeout.signal]);
+  const outcome = await executor
+    .run({
+      prompt: `Input:\n${JSON.stringify(state.run.input ?? null, null, 2)}`,
+      system: prepared.system,
+      workspace: role.workspace!,
+      autonomy: role.autonomy,
+      roleTools: role.tools,
+      codexSandbox: role.executor?.codexSandbox ?? 'workspace-write',
+      unsandboxedExec: role.scope.unsandboxedExec,
+      maxTurns: Math.max(1, role.budget.maxSteps + state.run.grant.steps - state.run.turns),
+      maxCostUsd: Math.max(
+        0.0001,
+        role.budget.maxCostUsd + state.run.grant.costUsd - state.run.usage.costUsd,
+      ),
+      signal,
+      gate,
+      emit,
+    })
+    .finally(() => clearTimeout(timer));
   await chain;
   if (host.abort.signal.aborted) return; // the lease is gone: the run is another worker's now
+  if (timeout.signal.aborted) {
+    outcome.error = {
+      code: 'BUDGET_EXCEEDED',
+      message: `the ${executor.name} session was stopped after ${Math.round(allowedMs / 1000)} s, the time left of the role's budget.maxSeconds`,
+    };
+  }
   await recordSession(host, executor, outcome, judged, started);
 }
 
@@ -267,7 +283,7 @@ async function recordSession(
 
   if (outcome.error) {
     await host.finish(b, 'failed', null, {
-      code: 'EXECUTOR_FAILED',
+      code: outcome.error.code ?? 'EXECUTOR_FAILED',
       message: outcome.error.message,
       ...(outcome.error.details ? { details: outcome.error.details } : {}),
     });

@@ -75,7 +75,14 @@ export interface SessionOutcome {
   /** The model that answered, as the CLI reported it. */
   modelId: string;
   /** Set when the session failed (a `result` with is_error, a non-zero exit, a crash of the CLI). */
-  error?: { message: string; details?: Record<string, unknown> } | undefined;
+  error?:
+    | {
+        message: string;
+        /** `BUDGET_EXCEEDED` when the CLI stopped at the turn or cost limit it was given. */
+        code?: 'BUDGET_EXCEEDED' | undefined;
+        details?: Record<string, unknown>;
+      }
+    | undefined;
 }
 
 export interface Executor {

@@ -206,6 +206,24 @@ describe('an executor run at draft', () => {
   });
 });
 
+describe('an executor run over budget', () => {
+  it('stops the session at budget.maxSeconds and fails the run with BUDGET_EXCEEDED', async () => {
+    const { ctx, prepared } = await setup(
+      { autonomy: 'full', turns: [{ final: {} }], ledgerTools: false, budget: { maxSeconds: 1 } },
+      [
+        (s) =>
+          new Promise((resolve) => {
+            s.signal.addEventListener('abort', () => resolve(outcome('', { error: { message: 'stopped' } })));
+          }),
+      ],
+    );
+    const state = await startRun(ctx, prepared, {});
+    assert.equal(state.run.status, 'failed');
+    assert.equal(state.run.error?.code, 'BUDGET_EXCEEDED');
+    assert.match(state.run.error?.message ?? '', /budget\.maxSeconds/);
+  });
+});
+
 describe('an executor run at sandbox and full', () => {
   it('denies a command the CLI would run itself outside bubblewrap, unless full with unsandboxedExec', async () => {
     const exec = {

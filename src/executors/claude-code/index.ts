@@ -23,6 +23,9 @@ export interface ClaudeCodeOptions {
   env: NodeJS.ProcessEnv;
 }
 
+/** Results that mean the session hit the turn or cost limit nightshift gave it from the role's budget. */
+const BUDGET_SUBTYPES = ['error_max_turns', 'error_max_budget_usd'];
+
 type PermissionResult =
   | { behavior: 'allow'; updatedInput: Record<string, unknown> }
   | { behavior: 'deny'; message: string };
@@ -177,6 +180,7 @@ async function runSession(o: ClaudeCodeOptions, r: SessionRequest): Promise<Sess
     outcome.error = {
       message: `claude-code session failed (${result.subtype}): ${clip(why, 1000)}`,
       details: { subtype: result.subtype, errors: result.errors },
+      ...(BUDGET_SUBTYPES.includes(result.subtype) ? { code: 'BUDGET_EXCEEDED' as const } : {}),
     };
   }
   return outcome;
