@@ -2,6 +2,7 @@
 // as the permission authority. Permission mode `default` makes Claude ask before every write or command;
 // `canUseTool` and a PreToolUse hook (which also sees the tool uses Claude would allow on its own, such as
 // reads and read-only commands) both ask the engine's gate, once per tool use.
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,7 +79,13 @@ async function runSession(o: ClaudeCodeOptions, r: SessionRequest): Promise<Sess
 
   // One decision per tool use: the hook and canUseTool may both ask about the same one.
   const verdicts = new Map<string, Promise<PermissionResult>>();
-  const decideOnce = (name: string, input: unknown, id: string): Promise<PermissionResult> => {
+  const decideOnce = (
+    name: string,
+    input: unknown,
+    toolUseId: string | undefined,
+  ): Promise<PermissionResult> => {
+    // Without an id (not seen in 0.3.331) there is nothing to share a decision by: decide again.
+    const id = toolUseId || `unnamed-${randomUUID()}`;
     let verdict = verdicts.get(id);
     if (!verdict) {
       const args = (input ?? {}) as Record<string, unknown>;

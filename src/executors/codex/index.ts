@@ -77,7 +77,8 @@ export function codexConfig(o: Pick<CodexOptions, 'modelId' | 'baseUrl'>): strin
 }
 
 function costOf(spec: string, usage: Omit<Usage, 'costUsd'>, prices: PriceTable | undefined): number {
-  const price = priceOf(`openai:${spec.slice(spec.indexOf(':') + 1)}`, prices) ?? priceOf(spec, prices);
+  // An override for `codex:<model>` first (no default table entry has that form), then the OpenAI price.
+  const price = priceOf(spec, prices) ?? priceOf(`openai:${spec.slice(spec.indexOf(':') + 1)}`, prices);
   if (!price) return 0;
   const cached = Math.min(usage.cachedInputTokens, usage.inputTokens);
   return (
