@@ -144,6 +144,56 @@ describe('claude-code executor (real Claude Code, fake Anthropic API)', () => {
     assert.equal(r.has('../outside/outside.txt'), false);
   });
 
+  /** A session that runs one Bash command, then answers. */
+  function bashRole(
+    autonomy: 'observe' | 'sandbox' | 'full',
+    command: string,
+    scope: Record<string, unknown>,
+  ) {
+    const r = writeExecutorRole({
+      model: MODEL,
+      autonomy,
+      tools: ['fs.read', 'shell.exec'],
+      extra: { scope },
+    });
+    roles.push(r);
+    answer = (request) => {
+      const turn = fake.read(request);
+      if (!turn.toolNames.includes('Bash')) return { text: 'ok' };
+      if (turn.toolResults.length === 0) return { calls: [{ name: 'Bash', input: { command } }] };
+      return { text: '"done"' };
+    };
+    return r;
+  }
+
+  it('asks the policy even about commands Claude would run without asking (read-only Bash at observe)', async () => {
+    const r = bashRole('observe', 'ls', { commands: ['ls'] });
+    const rt = await runtimeFor(r);
+    const result = await rt.run(r.file, {});
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.deepEqual(await decisions(rt, result.runId), ['Bash shell.exec deny']);
+    const snapshot = (await rt.get(result.runId))!;
+    const toolResult = snapshot.steps.find(
+      (s) => s.kind === 'executor_event' && s.data.type === 'tool_result',
+    );
+    assert.equal(toolResult?.data.isError, true);
+  });
+
+  it('denies Bash at sandbox (it would run outside bubblewrap); runs it at full with unsandboxedExec', async () => {
+    const sandboxed = bashRole('sandbox', 'touch bash_made.txt', { commands: ['touch'] });
+    const rt = await runtimeFor(sandboxed);
+    const denied = await rt.run(sandboxed.file, {});
+    assert.equal(denied.status, 'succeeded', JSON.stringify(denied.error));
+    assert.equal(sandboxed.has('bash_made.txt'), false);
+    assert.deepEqual(await decisions(rt, denied.runId), ['Bash shell.exec deny']);
+
+    const open = bashRole('full', 'touch bash_made.txt', { commands: ['touch'], unsandboxedExec: true });
+    const rt2 = await runtimeFor(open);
+    const allowed = await rt2.run(open.file, {});
+    assert.equal(allowed.status, 'succeeded', JSON.stringify(allowed.error));
+    assert.equal(open.has('bash_made.txt'), true);
+  });
+
   it('a result with is_error fails the run, whatever its subtype', async () => {
     const r = writeExecutorRole({ model: MODEL, autonomy: 'full' });
     roles.push(r);
