@@ -154,7 +154,6 @@ export async function executorTurn(host: SessionHost, executor: Executor): Promi
       autonomy: role.autonomy,
       roleTools: role.tools,
       codexSandbox: role.executor?.codexSandbox ?? 'workspace-write',
-      unsandboxedExec: role.scope.unsandboxedExec,
       maxTurns: Math.max(1, role.budget.maxSteps + state.run.grant.steps - state.run.turns),
       maxCostUsd: Math.max(
         0.0001,

@@ -53,8 +53,6 @@ export interface SessionRequest {
   roleTools: readonly string[];
   /** Codex at `full`: `danger-full-access` only when the role asks for it. */
   codexSandbox: 'workspace-write' | 'danger-full-access';
-  /** At `full`, whether the role allows commands outside nightshift's bubblewrap sandbox. */
-  unsandboxedExec: boolean;
   /** Most model turns the session may take. */
   maxTurns: number;
   /** Most USD the session may spend, when the CLI can enforce it. */
