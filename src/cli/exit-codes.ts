@@ -12,6 +12,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'CONFIG_INVALID',
   'INPUT_INVALID',
   'MODEL_CONFIG',
+  'EXECUTOR_UNAVAILABLE',
   'TOOL_NOT_FOUND',
   'TOOL_MODULE_INVALID',
   'RUN_NOT_FOUND',

@@ -80,7 +80,18 @@ function describeStep(step: StepRecord): string {
       return `${what}  (${u.inputTokens}/${u.outputTokens} tokens, $${u.costUsd.toFixed(4)}, ${d.latencyMs} ms)`;
     }
     case 'decision':
-      return `${d.tool} → ${String(d.decision).toUpperCase()}: ${d.reason}`;
+      return `${d.executorTool ? `${d.executor} ${d.executorTool} as ` : ''}${d.tool} → ${String(d.decision).toUpperCase()}: ${d.reason}`;
+    case 'executor_started':
+      return `${d.spec} session started (attempt ${d.attempt})${d.note ? `: ${d.note}` : ''}`;
+    case 'executor_event': {
+      const what = [
+        d.type,
+        d.tool,
+        d.input === undefined ? undefined : short(d.input, 60),
+        d.text === undefined ? undefined : short(d.text, 80),
+      ];
+      return `${d.executor}: ${what.filter((x) => x !== undefined && x !== '').join(' ')}${d.isError ? ' (error)' : ''}`;
+    }
     case 'tool_started':
       return `${d.tool} started (${d.key})`;
     case 'tool_finished':

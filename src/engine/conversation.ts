@@ -13,13 +13,19 @@ const AUTONOMY_TEXT: Record<Role['autonomy'], string> = {
   full: 'full autonomy within the tools listed; escalation rules still apply.',
 };
 
-export function systemPrompt(role: Role): string {
+/**
+ * The role's system prompt. `executor`: the session runs in an external agent CLI, which has no `escalate`
+ * tool, so the prompt does not offer one.
+ */
+export function systemPrompt(role: Role, options: { executor?: boolean } = {}): string {
   const parts = [
     role.instructions.trim(),
     '',
     `You are running as the background role "${role.name}" with no user present.`,
     `Autonomy: ${AUTONOMY_TEXT[role.autonomy]}`,
-    'If you lack information, hit a legal, security, privacy, money or other sensitive matter, or cannot finish safely, call the `escalate` tool with a category and a reason; the run pauses until a human answers.',
+    options.executor
+      ? 'If you lack information or cannot finish safely, say so in your final answer instead of guessing.'
+      : 'If you lack information, hit a legal, security, privacy, money or other sensitive matter, or cannot finish safely, call the `escalate` tool with a category and a reason; the run pauses until a human answers.',
   ];
   if (role.output) {
     parts.push(

@@ -9,7 +9,7 @@ import { hashJson } from '../canonical-json.js';
 import type { Clock, IdSource } from '../clock.js';
 import { NightshiftError } from '../errors.js';
 import type { ModelResponse } from '../models/types.js';
-import { decide, ESCALATE_TOOL } from '../policy/decide.js';
+import { ESCALATE_TOOL } from '../policy/decide.js';
 import type { EscalationCategory } from '../roles/conditions.js';
 import { DEFAULT_MAX_OUTPUT_TOKENS } from '../roles/schema.js';
 import {
@@ -20,10 +20,12 @@ import {
   TERMINAL_STATUSES,
   type ToolCallRecord,
 } from '../store/types.js';
-import { isIdempotent, type ScopeVerdict } from '../tools/types.js';
+import { isIdempotent } from '../tools/types.js';
 import { budgetOverrun, dailyCostOverrun, describeOverrun, utcDayStart } from './budget.js';
 import { buildMessages } from './conversation.js';
-import { EscalateArgs, normaliseCategory } from './escalate-tool.js';
+import { type EscalateArgs, normaliseCategory } from './escalate-tool.js';
+import { executorTurn, finishSession, type SessionHost, sessionDone } from './executor-turn.js';
+import { judgeCall, zodMessage } from './judge.js';
 import { checkOutput } from './output.js';
 import type { PreparedRole } from './prepare.js';
 import { backoffMs, isTransient, retryPolicy } from './retry.js';
@@ -128,7 +130,7 @@ export async function driveRun(ctx: EngineContext, prepared: PreparedRole, state
   }
 }
 
-class Driver {
+class Driver implements SessionHost {
   leaseLost = false;
 
   loseLease(): void {
@@ -142,19 +144,19 @@ class Driver {
   private readonly baseActiveMs: number;
 
   constructor(
-    private readonly ctx: EngineContext,
-    private readonly prepared: PreparedRole,
-    private readonly state: RunState,
+    readonly ctx: EngineContext,
+    readonly prepared: PreparedRole,
+    readonly state: RunState,
   ) {
     this.segmentStart = ctx.clock.now();
     this.baseActiveMs = state.run.activeMs;
   }
 
-  private activeMs(now: number): number {
+  activeMs(now: number): number {
     return this.baseActiveMs + Math.max(0, now - this.segmentStart);
   }
 
-  private batch(): BatchBuilder {
+  batch(): BatchBuilder {
     const now = this.ctx.clock.now();
     return this.state.batch(now).set({ activeMs: this.activeMs(now) });
   }
@@ -173,7 +175,7 @@ class Driver {
     };
   };
 
-  private commit(b: BatchBuilder): Promise<void> {
+  commit(b: BatchBuilder): Promise<void> {
     // Secret values a tool returned (or the model echoed) are scrubbed before anything is stored; the
     // in-memory state applies the same scrubbed batch, so the model never sees them either.
     return this.state.commit(this.ctx.store, b, this.redactBatch);
@@ -211,12 +213,7 @@ class Driver {
     await this.commit(this.batch().set({ status, leaseOwner: null, leaseUntil: null }));
   }
 
-  private async finish(
-    b: BatchBuilder,
-    status: 'succeeded' | 'failed',
-    output: unknown,
-    error: RunError | null,
-  ) {
+  async finish(b: BatchBuilder, status: 'succeeded' | 'failed', output: unknown, error: RunError | null) {
     const run = this.state.run;
     if (status === 'failed' && error && this.ctx.retryFailures && isTransient(error)) {
       const policy = retryPolicy(this.prepared.role);
@@ -351,7 +348,7 @@ class Driver {
     await this.commit(b);
   }
 
-  private newEscalation(
+  newEscalation(
     b: BatchBuilder,
     e: Pick<EscalationRecord, 'category' | 'reason' | 'missing' | 'source' | 'callKey' | 'context'>,
   ): EscalationRecord {
@@ -382,6 +379,11 @@ class Driver {
 
   private async modelTurn(): Promise<void> {
     const { role, model } = this.prepared;
+    // An executor's session, once recorded, is the run's only turn: what is left is to finish it.
+    if (model.executor && sessionDone(this.state)) {
+      await finishSession(this);
+      return;
+    }
     const now = this.ctx.clock.now();
     const overrun =
       budgetOverrun(this.state.run, role.budget, this.activeMs(now)) ??
@@ -417,6 +419,10 @@ class Driver {
       return;
     }
 
+    if (model.executor) {
+      await executorTurn(this, model.executor);
+      return;
+    }
     const started = this.ctx.clock.now();
     let response: ModelResponse;
     try {
@@ -489,38 +495,8 @@ class Driver {
     index: number,
     request: ModelResponse['calls'][number],
   ): Promise<ToolCallRecord> {
-    const { role, tools } = this.prepared;
     const key = `${this.state.run.id}:${turnSeq}:${index}`;
-    const tool = tools.get(request.tool);
-    let argsError: string | undefined;
-    let parsedArgs: unknown;
-    if (request.tool === ESCALATE_TOOL) {
-      const parsed = EscalateArgs.safeParse(request.args);
-      if (parsed.success) parsedArgs = parsed.data;
-      else argsError = zodMessage(parsed.error);
-    } else if (tool) {
-      const parsed = tool.input.safeParse(request.args);
-      if (parsed.success) parsedArgs = parsed.data;
-      else argsError = zodMessage(parsed.error);
-    }
-    let scope: ScopeVerdict = { kind: 'unscoped' };
-    if (tool?.scope && argsError === undefined) {
-      try {
-        scope = await tool.scope(parsedArgs, { role, workspace: role.workspace });
-      } catch (err) {
-        scope = { kind: 'outside', reason: `scope check failed: ${(err as Error).message}` };
-      }
-    }
-    const verdict = decide({
-      autonomy: role.autonomy,
-      roleTools: role.tools,
-      call: { tool: request.tool, args: request.args },
-      tool: tool ? { effect: tool.effect, approval: tool.approval } : undefined,
-      argsError,
-      scope,
-      escalation: role.escalation,
-      input: this.state.run.input,
-    });
+    const { verdict, parsedArgs } = await judgeCall(this.prepared, request, this.state.run.input);
     b.step('decision', {
       key,
       tool: request.tool,
@@ -612,12 +588,6 @@ class Driver {
 
 export function changeSetHash(calls: Pick<ToolCallRecord, 'argsHash'>[]): string {
   return hashJson(calls.map((c) => c.argsHash));
-}
-
-function zodMessage(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
-  return error.issues
-    .map((i) => `${i.path.length ? `${i.path.map(String).join('.')}: ` : ''}${i.message}`)
-    .join('; ');
 }
 
 function errorResult(err: unknown): Record<string, unknown> {

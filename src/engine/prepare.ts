@@ -2,6 +2,7 @@
 // Everything that can be wrong with a role's setup (an unknown tool, a missing API key) fails here,
 // before a run is created and before any side effect.
 import { z } from 'zod';
+import { NightshiftError } from '../errors.js';
 import { type ResolveModelOptions, resolveModel } from '../models/resolve.js';
 import type { Model } from '../models/types.js';
 import type { Role } from '../roles/schema.js';
@@ -57,6 +58,12 @@ export interface PrepareOptions extends ResolveModelOptions {
 export async function prepareRole(role: Role, options: PrepareOptions = {}): Promise<PreparedRole> {
   // Everything that can fail without side effects comes first; MCP servers are started last.
   const model = await resolveModel(options.model ?? role.model, options);
+  if (model.executor && !role.workspace) {
+    throw new NightshiftError(
+      'MODEL_CONFIG',
+      `role ${role.name}: model ${model.spec} runs an agent CLI in the role's workspace; set workspace: in the role file`,
+    );
+  }
   const env = options.env ?? process.env;
   const secrets = loadSecrets(role, env);
   const mcp = role.mcp.length > 0 ? await connectMcpServers(role, env) : undefined;
@@ -73,7 +80,7 @@ export async function prepareRole(role: Role, options: PrepareOptions = {}): Pro
     tools,
     model,
     toolSpecs,
-    system: systemPrompt(role),
+    system: systemPrompt(role, { executor: model.executor !== undefined }),
     secrets,
     redact: redactorFor(secrets),
     dispose: async () => {

@@ -1,6 +1,8 @@
 // From a model spec (`anthropic:claude-sonnet-4-5`) to a Model. Bad settings (no API key, a malformed spec,
-// an executor this version lacks) fail here, before a run is recorded and before any side effect.
+// an executor whose CLI is not installed) fail here, before a run is recorded and before any side effect.
 import { NightshiftError } from '../errors.js';
+import { resolveExecutor } from '../executors/resolve.js';
+import type { Executor } from '../executors/types.js';
 import type { ProviderModelSettings } from './ai-sdk/model.js';
 import { createAnthropicModel } from './anthropic/index.js';
 import { createOpenAIChatModel, createOpenAICompatibleModel, createOpenAIModel } from './openai/index.js';
@@ -38,7 +40,24 @@ export interface ResolveModelOptions {
 const FORMS =
   'script:<file>, anthropic:<model-id>, openai:<model-id>, openai-chat:<model-id> or ' +
   'openai-compatible:<model-id>@<base-url> ' +
-  '(e.g. anthropic:claude-sonnet-4-5, openai-compatible:llama3@http://127.0.0.1:11434/v1)';
+  '(e.g. anthropic:claude-sonnet-4-5, openai-compatible:llama3@http://127.0.0.1:11434/v1), ' +
+  'or an executor: claude-code:<model-id> or codex:<model-id>';
+
+/**
+ * The Model an executor stands behind: it carries the spec into the run record and the executor to the
+ * engine. It has no turns of its own; asking it for one is a bug in the caller, so it says so.
+ */
+function executorModel(executor: Executor): Model {
+  return {
+    spec: executor.spec,
+    provider: executor.name,
+    executor,
+    turn: () =>
+      Promise.reject(
+        new NightshiftError('INTERNAL', `${executor.spec} is an executor: it runs whole sessions, not turns`),
+      ),
+  };
+}
 
 function apiKey(
   spec: string,
@@ -120,9 +139,13 @@ export function resolveModel(spec: string, options: ResolveModelOptions = {}): M
     }
     case 'claude-code':
     case 'codex':
-      throw new NightshiftError(
-        'MODEL_CONFIG',
-        `model ${spec}: the ${provider} executor is not available in this version of nightshift; use ${FORMS}`,
+      return executorModel(
+        resolveExecutor(provider, spec, id, {
+          env,
+          anthropic: config.anthropic,
+          openai: config.openai,
+          prices: config.prices,
+        }),
       );
     default:
       throw notASpec(spec, `names an unknown provider '${provider}'`);

@@ -1,5 +1,6 @@
 // The Model interface: one chat turn with tools, and what it cost. Every backend (scripted, Anthropic,
 // OpenAI, ...) implements it and passes test/contract/model.ts.
+import type { Executor } from '../executors/types.js';
 import type { ToolSpec } from '../tools/types.js';
 
 export interface ToolCallRequest {
@@ -52,6 +53,11 @@ export interface Model {
    * not "free" (say so to the user). Absent when the model reports its own cost (script, executors).
    */
   readonly priced?: boolean;
+  /**
+   * Set when the spec names an executor (`claude-code:`, `codex:`): an external agent CLI that runs whole
+   * sessions. The engine then drives the executor instead of its turn loop, and never calls `turn`.
+   */
+  readonly executor?: Executor;
   turn(request: ModelRequest): Promise<ModelResponse>;
 }
 

@@ -87,6 +87,18 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue): Resolved {
       model = `script:${abs}`;
     } else issue(['model'], `script file not found: ${rest} (looked for ${abs})`);
   }
+  if (spec.executor?.codexSandbox === 'danger-full-access' && spec.autonomy !== 'full') {
+    issue(
+      ['executor', 'codexSandbox'],
+      `danger-full-access turns Codex's sandbox off; it is allowed only at autonomy full (this role is ${spec.autonomy})`,
+    );
+  }
+  if (spec.executor && provider !== 'codex' && provider !== 'claude-code') {
+    issue(
+      ['executor'],
+      `executor settings apply only to claude-code: and codex: models (model is '${spec.model}')`,
+    );
+  }
   let workspace: string | undefined;
   if (spec.workspace !== undefined) {
     workspace = resolve(dir, spec.workspace);
@@ -278,6 +290,7 @@ export function assembleRole(
     retry: spec.retry,
     continuous: spec.continuous,
     emit: spec.emit,
+    ...(spec.executor ? { executor: spec.executor } : {}),
     secretsFile: resolved.secretsFile,
     version: roleVersion(
       spec,

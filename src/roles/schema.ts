@@ -203,6 +203,19 @@ export type Continuous = z.infer<typeof Continuous>;
  */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 16_384;
 
+/**
+ * Settings for roles whose model is an executor (`codex:<model>`, `claude-code:<model>`). Optional and
+ * without defaults, so roles that do not use it keep their version.
+ */
+export const ExecutorSettings = z.strictObject({
+  /**
+   * Codex's sandbox at autonomy `full`: `workspace-write` (the default: only the workspace is writable, no
+   * network) or `danger-full-access` (no sandbox at all; only at `full`, and only when asked for here).
+   */
+  codexSandbox: z.enum(['workspace-write', 'danger-full-access']).optional(),
+});
+export type ExecutorSettings = z.infer<typeof ExecutorSettings>;
+
 /** A JSON Schema, checked for validity by ajv when the role is loaded. */
 const JsonSchema = z.record(z.string(), z.unknown());
 
@@ -260,6 +273,7 @@ export const RoleSpec = z.strictObject({
   emit: z
     .array(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._:-]*$/, 'an event name such as ticket.triaged'))
     .default([]),
+  executor: ExecutorSettings.optional(),
 });
 export type RoleSpecInput = z.input<typeof RoleSpec>;
 export type RoleSpec = z.infer<typeof RoleSpec>;
@@ -292,6 +306,9 @@ export interface Role {
   retry: Retry;
   continuous: Continuous;
   emit: string[];
+
+  /** Settings for executor models (absent in roles stored before executors existed). */
+  executor?: ExecutorSettings | undefined;
   /** Absolute path of the secrets file, if any. */
   secretsFile: string | undefined;
   /** sha256 (hex, first 16 chars) of the resolved content, including files the role refers to. */

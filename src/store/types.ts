@@ -95,7 +95,11 @@ export type StepKind =
   | 'budget_exceeded'
   | 'run_resumed'
   | 'run_retry_scheduled'
-  | 'run_finished';
+  | 'run_finished'
+  /** An executor (claude-code, codex) began a session; a second one means the first was cut off. */
+  | 'executor_started'
+  /** One event of an executor's session (a message, a tool use, its result). */
+  | 'executor_event';
 
 export interface StepRecord {
   runId: string;

@@ -81,16 +81,6 @@ describe('resolveModel', () => {
     }
   });
 
-  it('refuses executors this version does not have', () => {
-    for (const spec of ['claude-code:sonnet', 'codex:gpt-5']) {
-      assert.throws(
-        () => resolveModel(spec, { env: { ANTHROPIC_API_KEY: 'k', OPENAI_API_KEY: 'k' } }),
-        configError(/executor is not available in this version/),
-        spec,
-      );
-    }
-  });
-
   it('builds the scripted model from a script: spec', async () => {
     const model = resolveModel(`script:${fixtures('roles', 'refund-desk', 'roles', 'refund.script.yaml')}`);
     assert.equal(model.provider, 'script');

@@ -406,39 +406,37 @@ export class PostgresStore implements Store {
     const calls = row.calls as Row[];
     const approvals = row.approvals as Row[];
     const escalations = row.escalations as Row[];
-    {
-      return {
-        run: toRun(run),
-        steps: steps.map((s) => ({
-          runId: s.run_id as string,
-          seq: s.seq as number,
-          kind: s.kind as never,
-          at: num(s.at)!,
-          data: s.data as Record<string, unknown>,
-        })),
-        toolCalls: calls.map((t) => ({
-          key: t.key as string,
-          runId: t.run_id as string,
-          step: t.step as number,
-          index: t.idx as number,
-          callId: t.call_id as string,
-          tool: t.tool as string,
-          args: t.args,
-          argsHash: t.args_hash as string,
-          decision: t.decision as never,
-          reason: t.reason as string,
-          status: t.status as never,
-          result: t.result ?? null,
-          isError: t.is_error === true,
-          approvalId: (t.approval_id as string | null) ?? null,
-          escalationId: (t.escalation_id as string | null) ?? null,
-          startedAt: num(t.started_at),
-          finishedAt: num(t.finished_at),
-        })),
-        approvals: approvals.map(toApproval),
-        escalations: escalations.map(toEscalation),
-      };
-    }
+    return {
+      run: toRun(run),
+      steps: steps.map((s) => ({
+        runId: s.run_id as string,
+        seq: s.seq as number,
+        kind: s.kind as never,
+        at: num(s.at)!,
+        data: s.data as Record<string, unknown>,
+      })),
+      toolCalls: calls.map((t) => ({
+        key: t.key as string,
+        runId: t.run_id as string,
+        step: t.step as number,
+        index: t.idx as number,
+        callId: t.call_id as string,
+        tool: t.tool as string,
+        args: t.args,
+        argsHash: t.args_hash as string,
+        decision: t.decision as never,
+        reason: t.reason as string,
+        status: t.status as never,
+        result: t.result ?? null,
+        isError: t.is_error === true,
+        approvalId: (t.approval_id as string | null) ?? null,
+        escalationId: (t.escalation_id as string | null) ?? null,
+        startedAt: num(t.started_at),
+        finishedAt: num(t.finished_at),
+      })),
+      approvals: approvals.map(toApproval),
+      escalations: escalations.map(toEscalation),
+    };
   }
 
   async commit(batch: CommitBatch): Promise<void> {

@@ -1,0 +1,307 @@
+// An executor's session as one turn of the durable loop. The session (Claude Code, Codex) runs whole; the
+// engine stays the authority over it:
+// - every tool use the CLI asks about is judged by the same policy as the turn loop's calls, and the
+//   decision is committed (a `decision` step) before the CLI is answered;
+// - each event of the session is committed as an `executor_event` step as it arrives;
+// - when the session ends, one `model_turn` step records it (text, usage, cost), with its calls in the
+//   ledger: drafted calls wait for approval and are then run by nightshift's own tools, exactly as drafted,
+//   through the same claim-then-run path as every other call.
+//
+// A crash mid-session leaves an `executor_started` step without a `model_turn` after it: on resume the
+// session is re-run from the start (drafts and held calls are only filed when a session has ended, so an
+// interrupted session never leaves anything a human could approve). Drafted and approved calls are in the
+// ledger, so approval and applying them happen exactly once.
+import { hashJson } from '../canonical-json.js';
+import type { Executor, GateVerdict, SessionEvent, SessionOutcome, ToolRequest } from '../executors/types.js';
+import type { EscalationRecord, RunError, ToolCallRecord } from '../store/types.js';
+import type { EngineContext } from './drive.js';
+import { judgeCall } from './judge.js';
+import { checkOutput } from './output.js';
+import type { PreparedRole } from './prepare.js';
+import type { BatchBuilder, RunState } from './state.js';
+
+/** What the executor turn needs of the driver: its state, commits, and the end of a run. */
+export interface SessionHost {
+  readonly ctx: EngineContext;
+  readonly prepared: PreparedRole;
+  readonly state: RunState;
+  readonly abort: AbortController;
+  activeMs(now: number): number;
+  batch(): BatchBuilder;
+  commit(b: BatchBuilder): Promise<void>;
+  finish(
+    b: BatchBuilder,
+    status: 'succeeded' | 'failed',
+    output: unknown,
+    error: RunError | null,
+  ): Promise<void>;
+  newEscalation(
+    b: BatchBuilder,
+    e: Pick<EscalationRecord, 'category' | 'reason' | 'missing' | 'source' | 'callKey' | 'context'>,
+  ): EscalationRecord;
+}
+
+/** Whether the run's session has ended and been recorded (its `model_turn` step exists). */
+export function sessionDone(state: RunState): boolean {
+  return state.lastModelTurn()?.data.executor !== undefined;
+}
+
+/**
+ * The rule executors add to the policy: a command the CLI would run itself runs outside nightshift's
+ * bubblewrap sandbox, which shell.exec allows only at `full` with `scope.unsandboxedExec: true`.
+ */
+function executorVerdict(prepared: PreparedRole, request: ToolRequest, verdict: GateVerdict): GateVerdict {
+  const tool = prepared.tools.get(request.tool);
+  if (verdict.decision !== 'allow' || request.deferred || tool?.effect !== 'exec') return verdict;
+  const { role } = prepared;
+  if (role.autonomy === 'full' && role.scope.unsandboxedExec) return verdict;
+  return {
+    decision: 'deny',
+    reason: `${request.executorTool} would run the command itself, outside nightshift's sandbox; that is allowed only at autonomy full with scope.unsandboxedExec: true`,
+  };
+}
+
+interface Judged {
+  request: ToolRequest;
+  verdict: GateVerdict & { rule?: { index: number; category: EscalationRecord['category'] } };
+}
+
+/** The final output, validated. Executors get no repair turn: the session has already ended. */
+export async function finishSession(host: SessionHost): Promise<void> {
+  const turn = host.state.lastModelTurn();
+  const text = String(turn?.data.text ?? '');
+  const check = checkOutput(text, host.prepared.role.output);
+  if (check.ok) {
+    await host.finish(host.batch(), 'succeeded', check.value, null);
+    return;
+  }
+  await host.finish(host.batch(), 'failed', null, {
+    code: 'OUTPUT_INVALID',
+    message: `the session's final answer does not match the role's output schema: ${check.errors.join('; ')}`,
+    details: { errors: check.errors, text },
+  });
+}
+
+function remainingMs(host: SessionHost): number {
+  const { budget } = host.prepared.role;
+  const limit = (budget.maxSeconds + host.state.run.grant.seconds) * 1000;
+  return Math.max(1000, limit - host.activeMs(host.ctx.clock.now()));
+}
+
+export async function executorTurn(host: SessionHost, executor: Executor): Promise<void> {
+  const { prepared, state } = host;
+  const { role } = prepared;
+  const attempt = state.steps.filter((s) => s.kind === 'executor_started').length + 1;
+  {
+    const b = host.batch();
+    b.step('executor_started', {
+      executor: executor.name,
+      spec: executor.spec,
+      attempt,
+      ...(attempt > 1
+        ? { note: 'the previous session was cut off; this one starts from the beginning' }
+        : {}),
+    });
+    await host.commit(b);
+  }
+
+  // Commits happen one at a time, in the order the session produced them.
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = chain.then(work);
+    chain = next.catch(() => {});
+    return next;
+  };
+  const judged: Judged[] = [];
+  const gate = (request: ToolRequest): Promise<GateVerdict> =>
+    serial(async () => {
+      const { verdict: policy } = await judgeCall(prepared, request, state.run.input);
+      const verdict = { ...policy, ...executorVerdict(prepared, request, policy) };
+      const b = host.batch();
+      b.step('decision', {
+        key: null,
+        callId: request.id,
+        executor: executor.name,
+        executorTool: request.executorTool,
+        tool: request.tool,
+        decision: verdict.decision,
+        reason: verdict.reason,
+        ...(verdict.rule ? { rule: verdict.rule } : {}),
+      });
+      await host.commit(b);
+      judged.push({ request, verdict });
+      return { decision: verdict.decision, reason: verdict.reason };
+    });
+  const emit = (event: SessionEvent): Promise<void> =>
+    serial(async () => {
+      const b = host.batch();
+      b.step('executor_event', { executor: executor.name, ...event });
+      await host.commit(b);
+    });
+
+  const started = host.ctx.clock.now();
+  const allowedMs = remainingMs(host);
+  // A ref'd timer (unlike AbortSignal.timeout): the time limit holds even if nothing else keeps the
+  // process alive.
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), allowedMs);
+  const signal = AbortSignal.any([host.abort.signal, timeout.signal]);
+  const outcome = await executor
+    .run({
+      prompt: `Input:\n${JSON.stringify(state.run.input ?? null, null, 2)}`,
+      system: prepared.system,
+      workspace: role.workspace!,
+      autonomy: role.autonomy,
+      roleTools: role.tools,
+      codexSandbox: role.executor?.codexSandbox ?? 'workspace-write',
+      maxTurns: Math.max(1, role.budget.maxSteps + state.run.grant.steps - state.run.turns),
+      maxCostUsd: Math.max(
+        0.0001,
+        role.budget.maxCostUsd + state.run.grant.costUsd - state.run.usage.costUsd,
+      ),
+      signal,
+      gate,
+      emit,
+    })
+    .finally(() => clearTimeout(timer));
+  await chain;
+  if (host.abort.signal.aborted) return; // the lease is gone: the run is another worker's now
+  if (timeout.signal.aborted) {
+    outcome.error = {
+      code: 'BUDGET_EXCEEDED',
+      message: `the ${executor.name} session was stopped after ${Math.round(allowedMs / 1000)} s, the time left of the role's budget.maxSeconds`,
+    };
+  }
+  await recordSession(host, executor, outcome, judged, started);
+}
+
+async function recordSession(
+  host: SessionHost,
+  executor: Executor,
+  outcome: SessionOutcome,
+  judged: Judged[],
+  started: number,
+): Promise<void> {
+  const { state, prepared } = host;
+  const b = host.batch();
+  const turnSeq = b.nextSeq();
+  const failed = outcome.error !== undefined;
+  b.step('model_turn', {
+    executor: executor.name,
+    text: outcome.text,
+    calls: judged.map((j) => ({ id: j.request.id, tool: j.request.tool, args: j.request.args })),
+    usage: outcome.usage,
+    model: executor.spec,
+    provider: executor.name,
+    modelId: outcome.modelId,
+    stopReason: failed ? 'other' : 'end',
+    sessionTurns: outcome.turns,
+    latencyMs: b.at - started,
+  });
+  const usage = state.run.usage;
+  b.set({
+    turns: state.run.turns + Math.max(1, outcome.turns),
+    usage: {
+      inputTokens: usage.inputTokens + outcome.usage.inputTokens,
+      outputTokens: usage.outputTokens + outcome.usage.outputTokens,
+      cachedInputTokens: usage.cachedInputTokens + outcome.usage.cachedInputTokens,
+      costUsd: usage.costUsd + outcome.usage.costUsd,
+    },
+  });
+
+  const check = failed ? undefined : checkOutput(outcome.text, prepared.role.output);
+  // Nothing of a failed session (or one whose answer is unusable) is offered for approval.
+  const fileNothing = failed || !check?.ok;
+  let waiting = 0;
+  for (const [index, { request, verdict }] of judged.entries()) {
+    const key = `${state.run.id}:${turnSeq}:${index}`;
+    const record: ToolCallRecord = {
+      key,
+      runId: state.run.id,
+      step: turnSeq,
+      index,
+      callId: request.id,
+      tool: request.tool,
+      args: request.args,
+      argsHash: hashJson({ tool: request.tool, args: request.args }),
+      decision: verdict.decision,
+      reason: verdict.reason,
+      status: 'pending',
+      result: null,
+      isError: false,
+      approvalId: null,
+      escalationId: null,
+      startedAt: null,
+      finishedAt: null,
+    };
+    const runsLater = verdict.decision === 'draft' || verdict.decision === 'escalate' || request.deferred;
+    if (verdict.decision === 'deny') {
+      Object.assign(record, {
+        status: 'denied',
+        result: { denied: true, reason: verdict.reason },
+        isError: true,
+      });
+      record.finishedAt = b.at;
+    } else if (runsLater && fileNothing) {
+      Object.assign(record, {
+        status: 'rejected',
+        result: { notRun: true, reason: 'the session failed, so nothing it proposed is applied' },
+        isError: true,
+        finishedAt: b.at,
+      });
+    } else if (verdict.decision === 'draft') {
+      record.status = 'drafted';
+      waiting++;
+    } else if (verdict.decision === 'escalate') {
+      const escalation = host.newEscalation(b, {
+        category: verdict.rule?.category ?? 'other',
+        reason: verdict.reason,
+        missing: null,
+        source: 'tool_rule',
+        callKey: key,
+        context: {
+          call: { tool: request.tool, args: request.args, key },
+          input: state.run.input,
+          executor: executor.name,
+          ...(verdict.rule ? { rule: verdict.rule } : {}),
+        },
+      });
+      record.status = 'held';
+      record.escalationId = escalation.id;
+      waiting++;
+    } else if (request.deferred) {
+      // Allowed, but the session did not do it (Codex on a copy): nightshift runs it next.
+      waiting++;
+    } else {
+      // Allowed and done by the CLI itself, inside the session; its result is among the session's events.
+      Object.assign(record, { status: 'succeeded', result: { ranBy: executor.name }, startedAt: b.at });
+      record.finishedAt = b.at;
+    }
+    b.call(record);
+  }
+
+  if (outcome.error) {
+    await host.finish(b, 'failed', null, {
+      code: outcome.error.code ?? 'EXECUTOR_FAILED',
+      message: outcome.error.message,
+      ...(outcome.error.details ? { details: outcome.error.details } : {}),
+    });
+    return;
+  }
+  if (!check?.ok) {
+    const errors = check?.ok === false ? check.errors : [];
+    await host.finish(b, 'failed', null, {
+      code: 'OUTPUT_INVALID',
+      message: `the session's final answer does not match the role's output schema: ${errors.join('; ')}`,
+      details: { errors, text: outcome.text },
+    });
+    return;
+  }
+  if (waiting === 0) {
+    await host.finish(b, 'succeeded', check.value, null);
+    return;
+  }
+  if (judged.some((j) => j.verdict.decision === 'escalate')) b.set({ status: 'escalated' });
+  // The loop goes on from the ledger: drafts become a change set, allowed deferred calls run.
+  await host.commit(b);
+}

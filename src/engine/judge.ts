@@ -1,0 +1,58 @@
+// The facts the policy needs about one requested call (the tool's declaration, its arguments checked
+// against the tool's schema, the tool's own scope verdict), gathered and handed to `decide`. Shared by the
+// turn loop and executor sessions, so a call is judged the same way whoever asked for it.
+import { decide, ESCALATE_TOOL, type PolicyDecision } from '../policy/decide.js';
+import type { ScopeVerdict } from '../tools/types.js';
+import { EscalateArgs } from './escalate-tool.js';
+import type { PreparedRole } from './prepare.js';
+
+export interface Judgement {
+  verdict: PolicyDecision;
+  /** The arguments as the tool's schema parsed them, when they were valid. */
+  parsedArgs: unknown;
+}
+
+export function zodMessage(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
+  return error.issues
+    .map((i) => `${i.path.length ? `${i.path.map(String).join('.')}: ` : ''}${i.message}`)
+    .join('; ');
+}
+
+export async function judgeCall(
+  prepared: PreparedRole,
+  request: { tool: string; args: unknown },
+  input: unknown,
+): Promise<Judgement> {
+  const { role, tools } = prepared;
+  const tool = tools.get(request.tool);
+  let argsError: string | undefined;
+  let parsedArgs: unknown;
+  if (request.tool === ESCALATE_TOOL) {
+    const parsed = EscalateArgs.safeParse(request.args);
+    if (parsed.success) parsedArgs = parsed.data;
+    else argsError = zodMessage(parsed.error);
+  } else if (tool) {
+    const parsed = tool.input.safeParse(request.args);
+    if (parsed.success) parsedArgs = parsed.data;
+    else argsError = zodMessage(parsed.error);
+  }
+  let scope: ScopeVerdict = { kind: 'unscoped' };
+  if (tool?.scope && argsError === undefined) {
+    try {
+      scope = await tool.scope(parsedArgs, { role, workspace: role.workspace });
+    } catch (err) {
+      scope = { kind: 'outside', reason: `scope check failed: ${(err as Error).message}` };
+    }
+  }
+  const verdict = decide({
+    autonomy: role.autonomy,
+    roleTools: role.tools,
+    call: { tool: request.tool, args: request.args },
+    tool: tool ? { effect: tool.effect, approval: tool.approval } : undefined,
+    argsError,
+    scope,
+    escalation: role.escalation,
+    input,
+  });
+  return { verdict, parsedArgs };
+}

@@ -1,0 +1,94 @@
+// The Executor interface: an external agent CLI (Claude Code, Codex) that runs a whole session for a role
+// instead of nightshift's own turn loop. The runtime keeps authority: every tool use the CLI asks about goes
+// through `gate` (which calls the policy), and what a session proposes but may not do is handed back as
+// nightshift tool calls that run only through the engine's ledger.
+import type { Usage } from '../models/types.js';
+import type { Decision } from '../store/types.js';
+
+export const EXECUTOR_NAMES = ['claude-code', 'codex'] as const;
+export type ExecutorName = (typeof EXECUTOR_NAMES)[number];
+
+/** A tool use the CLI wants to make, already translated to the nightshift tool it amounts to. */
+export interface ToolRequest {
+  /** The CLI's id for the tool use (tool_use id), or one the executor made up (a diffed file). */
+  id: string;
+  /** The CLI's own tool name (`Write`, `Bash`, `file_change`). */
+  executorTool: string;
+  /** The nightshift tool it maps to (`fs.write`), or `<executor>.<Tool>` when there is no equivalent. */
+  tool: string;
+  args: unknown;
+  /**
+   * True when the executor does not perform the call itself (Codex drafting on a copy of the workspace):
+   * if the policy allows it, nightshift runs it with its own tool after the session.
+   */
+  deferred?: boolean | undefined;
+}
+
+/** The policy's verdict on a ToolRequest, as the engine recorded it. */
+export interface GateVerdict {
+  decision: Decision;
+  reason: string;
+}
+
+/** One event of the session, as it becomes an `executor_event` step. Kept small: no whole transcripts. */
+export interface SessionEvent {
+  /** The CLI's event type, e.g. `assistant`, `tool_result`, `item.completed/command_execution`. */
+  type: string;
+  text?: string | undefined;
+  tool?: string | undefined;
+  input?: unknown;
+  isError?: boolean | undefined;
+  usage?: Usage | undefined;
+}
+
+export interface SessionRequest {
+  /** The role's instructions and the run's input, as one prompt. */
+  prompt: string;
+  /** The role's system prompt (instructions, autonomy, output format). */
+  system: string;
+  /** The role's workspace (absolute): the session's working directory. */
+  workspace: string;
+  autonomy: 'observe' | 'draft' | 'sandbox' | 'full';
+  /** The nightshift tools the role lists (the executor offers the CLI only their equivalents). */
+  roleTools: readonly string[];
+  /** Codex at `full`: `danger-full-access` only when the role asks for it. */
+  codexSandbox: 'workspace-write' | 'danger-full-access';
+  /** Most model turns the session may take. */
+  maxTurns: number;
+  /** Most USD the session may spend, when the CLI can enforce it. */
+  maxCostUsd: number;
+  signal: AbortSignal;
+  /** Asks the policy about one tool use; the engine records the decision before it returns. */
+  gate(request: ToolRequest): Promise<GateVerdict>;
+  /** Persists one event as a step (in order; the returned promise settles when it is committed). */
+  emit(event: SessionEvent): Promise<void>;
+}
+
+export interface SessionOutcome {
+  /** The session's final text (its answer). */
+  text: string;
+  usage: Usage;
+  /** Model turns the session took, as the CLI reported them. */
+  turns: number;
+  /** The model that answered, as the CLI reported it. */
+  modelId: string;
+  /** Set when the session failed (a `result` with is_error, a non-zero exit, a crash of the CLI). */
+  error?:
+    | {
+        message: string;
+        /** `BUDGET_EXCEEDED` when the CLI stopped at the turn or cost limit it was given. */
+        code?: 'BUDGET_EXCEEDED' | undefined;
+        details?: Record<string, unknown>;
+      }
+    | undefined;
+}
+
+export interface Executor {
+  readonly kind: 'executor';
+  readonly name: ExecutorName;
+  /** The spec it was made from, e.g. `claude-code:claude-sonnet-4-5`. */
+  readonly spec: string;
+  readonly modelId: string;
+  /** Runs one whole session. Never throws for a failed session: it says so in `error`. */
+  run(request: SessionRequest): Promise<SessionOutcome>;
+}
