@@ -56,3 +56,27 @@ export function agentFromColumns(c: {
     updatedAt: c.updatedAt,
   };
 }
+
+/**
+ * The agent leased to `owner` until `until`, if its lease is free, expired, or already owner's; else
+ * undefined. Taking it from an expired holder counts a takeover.
+ */
+export function leaseAgent(
+  agent: AgentRecord,
+  owner: string,
+  until: number,
+  now: number,
+): AgentRecord | undefined {
+  const free = agent.owner === null || agent.owner === owner || (agent.leaseUntil ?? 0) < now;
+  if (!free) return undefined;
+  const takenOver = agent.owner !== null && agent.owner !== owner;
+  return {
+    ...agent,
+    owner,
+    leaseUntil: until,
+    heartbeatAt: now,
+    takeovers: agent.takeovers + (takenOver ? 1 : 0),
+    updatedAt: now,
+    takenOver,
+  };
+}

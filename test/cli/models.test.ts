@@ -28,17 +28,21 @@ describe('CLI model settings', () => {
   after(() => fake.close());
 
   it('run: a spec that cannot work fails before the store is opened, naming the problem', async () => {
-    for (const [spec, message] of [
+    for (const [spec, message, code = 'MODEL_CONFIG'] of [
       ['mystery:model-1', /names an unknown provider 'mystery'/],
       ['gpt-4o', /has no provider/],
       ['openai-compatible:llama3', /needs the form openai-compatible:<model-id>@<http\(s\) base URL>/],
-      ['codex:gpt-5', /the codex executor is not available/],
+      [
+        'codex:gpt-5',
+        /the codex executor needs the Codex CLI, which is not installed/,
+        'EXECUTOR_UNAVAILABLE',
+      ],
       ['openai:gpt-5', /needs OPENAI_API_KEY/],
     ] as const) {
       const r = role();
       const res = await runCli(['run', r.file, '--model', spec, '--data-dir', r.dataDir], { env: noKeys });
       assert.equal(res.code, 2, `${spec}: ${res.stderr}`);
-      assert.match(res.stderr, /error \[MODEL_CONFIG\]/, spec);
+      assert.match(res.stderr, new RegExp(`error \\[${code}\\]`), spec);
       assert.match(res.stderr, message, spec);
       assert.equal(existsSync(r.dataDir), false, `${spec}: nothing is written`);
     }

@@ -3,7 +3,7 @@
 // it takes the run's row lock, so a concurrent commit to the same run waits and then fails the fence.
 import pg from 'pg';
 import { NightshiftError } from '../../errors.js';
-import { type AgentState, agentFromColumns, agentState, newAgentState } from '../agent-state.js';
+import { type AgentState, agentFromColumns, agentState, leaseAgent, newAgentState } from '../agent-state.js';
 import { checkBatchShape } from '../batch-shape.js';
 import { capacities, openRoles, pick } from '../claim-pick.js';
 import type {
@@ -777,23 +777,13 @@ export class PostgresStore implements Store {
         [role, jsonb(newAgentState()), now],
       );
       const row = (await c.query('SELECT * FROM agents WHERE role = $1 FOR UPDATE', [role])).rows[0] as Row;
-      const agent = toAgent(row);
-      const free = agent.owner === null || agent.owner === owner || (agent.leaseUntil ?? 0) < now;
-      if (!free) return undefined;
-      const takenOver = agent.owner !== null && agent.owner !== owner;
-      const claimed: AgentRecord = {
-        ...agent,
-        owner,
-        leaseUntil: until,
-        heartbeatAt: now,
-        takeovers: agent.takeovers + (takenOver ? 1 : 0),
-        updatedAt: now,
-      };
+      const claimed = leaseAgent(toAgent(row), owner, until, now);
+      if (!claimed) return undefined;
       await c.query(
         'UPDATE agents SET owner = $1, lease_until = $2, heartbeat_at = $3, state = $4, updated_at = $3 WHERE role = $5',
         [owner, until, now, jsonb(agentState(claimed)), role],
       );
-      return { ...claimed, takenOver };
+      return claimed;
     });
   }
 

@@ -3,7 +3,7 @@
 // serialised by SQLite's write lock (busy_timeout) and fenced by each run's `seq`.
 import type Database from 'better-sqlite3';
 import { NightshiftError } from '../../errors.js';
-import { agentFromColumns, agentState, newAgentState } from '../agent-state.js';
+import { agentFromColumns, agentState, leaseAgent, newAgentState } from '../agent-state.js';
 import { capacities, openRoles, pick } from '../claim-pick.js';
 import type {
   AgentRecord,
@@ -265,22 +265,12 @@ export class SqliteStore implements Store {
          VALUES (?, NULL, NULL, NULL, ?, ?, ?) ON CONFLICT (role) DO NOTHING`,
       ).run(role, JSON.stringify(newAgentState()), now, now);
       const row = s.sql('SELECT * FROM agents WHERE role = ?').get(role) as Row;
-      const agent = rowToAgent(row);
-      const free = agent.owner === null || agent.owner === owner || (agent.leaseUntil ?? 0) < now;
-      if (!free) return undefined;
-      const takenOver = agent.owner !== null && agent.owner !== owner;
-      const claimed: AgentRecord = {
-        ...agent,
-        owner,
-        leaseUntil: until,
-        heartbeatAt: now,
-        takeovers: agent.takeovers + (takenOver ? 1 : 0),
-        updatedAt: now,
-      };
+      const claimed = leaseAgent(rowToAgent(row), owner, until, now);
+      if (!claimed) return undefined;
       s.sql(
         'UPDATE agents SET owner = ?, lease_until = ?, heartbeat_at = ?, state = ?, updated_at = ? WHERE role = ?',
       ).run(owner, until, now, JSON.stringify(agentState(claimed)), now, role);
-      return { ...claimed, takenOver };
+      return claimed;
     });
   }
 
