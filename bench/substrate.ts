@@ -87,29 +87,49 @@ async function startWorkers(
   return { urls, procs };
 }
 
-/** Polls a cheap count (not the runs themselves: reading 1,500 rows every few ms would load the store). */
-async function waitDone(count: () => Promise<{ done: number; last: number }>, n: number): Promise<number> {
+/**
+ * Polls a cheap count of finished runs (not the runs themselves: reading thousands of rows every few ms
+ * would load the store). Fails loudly if runs failed or nothing moves for a minute, instead of hanging.
+ */
+async function waitDone(
+  count: () => Promise<{ done: number; failed: number; last: number }>,
+  n: number,
+): Promise<number> {
+  let seen = -1;
+  let since = Date.now();
   for (;;) {
-    const { done, last } = await count();
+    const { done, failed, last } = await count();
+    if (failed > 0) throw new Error(`${failed} run(s) failed`);
     if (done >= n) return last;
+    if (done !== seen) {
+      seen = done;
+      since = Date.now();
+    } else if (Date.now() - since > 60_000) throw new Error(`stuck at ${done}/${n} finished runs`);
     await sleep(50);
   }
 }
 
 function counter(kind: 'sqlite' | 'postgres', store: Store, schema: string) {
-  const sql = `SELECT COUNT(*) AS done, MAX(finished_at) AS last FROM runs WHERE status = 'succeeded'`;
+  const sql = `SELECT COUNT(*) FILTER (WHERE status = 'succeeded') AS done,
+    COUNT(*) FILTER (WHERE status = 'failed') AS failed, MAX(finished_at) AS last FROM runs`;
   if (kind === 'sqlite') {
-    const db = (store as unknown as { db: { prepare(s: string): { get(): { done: number; last: number } } } })
-      .db;
-    return async () => db.prepare(sql).get();
+    const db = (
+      store as unknown as {
+        db: { prepare(s: string): { get(): { done: number; failed: number; last: number } } };
+      }
+    ).db;
+    return Object.assign(async () => db.prepare(sql).get(), { close: async () => {} });
   }
   const client = new pg.Client({ connectionString: PG, options: `-c search_path=${schema}` });
   const ready = client.connect();
-  return async () => {
-    await ready;
-    const r = (await client.query(sql)).rows[0] as { done: string; last: string };
-    return { done: Number(r.done), last: Number(r.last) };
-  };
+  return Object.assign(
+    async () => {
+      await ready;
+      const r = (await client.query(sql)).rows[0] as { done: string; failed: string; last: string };
+      return { done: Number(r.done), failed: Number(r.failed), last: Number(r.last) };
+    },
+    { close: () => client.end() },
+  );
 }
 
 async function measure(label: string, workers: number, kind: 'sqlite' | 'postgres') {
@@ -171,6 +191,7 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
     return row;
   } finally {
     for (const c of procs) c.kill('SIGKILL');
+    await count.close();
     await store.close();
     if (kind === 'postgres') {
       const c = new pg.Client({ connectionString: PG });
