@@ -208,14 +208,41 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
     return skip;
   }
 
+  /**
+   * Roles this process does not hold whose agent is free: never started, released, or its lease expired.
+   * One query per tick however many agents other workers hold, instead of a claim attempt per role.
+   */
+  async function claimable(now: number): Promise<Set<string>> {
+    const unheld = o.roles.filter((r) => !held.has(r.name) && !busy.has(r.name));
+    if (unheld.length === 0) return new Set();
+    let agents: AgentRecord[];
+    try {
+      agents = await host.store.listAgents();
+    } catch (err) {
+      o.onError(err, 'listing agents');
+      return new Set();
+    }
+    const byRole = new Map(agents.map((a) => [a.role, a]));
+    return new Set(
+      unheld
+        .filter((r) => {
+          const a = byRole.get(r.name);
+          return !a || a.owner === null || a.owner === host.owner || (a.leaseUntil ?? 0) < now;
+        })
+        .map((r) => r.name),
+    );
+  }
+
   async function tick(): Promise<void> {
     const now = host.clock.now();
     const all = wokenAll;
     wokenAll = false;
     const skip = await quiet(now, all);
+    const free = await claimable(now);
     for (const role of o.roles) {
       if (busy.has(role.name) || o.signal.aborted || skip.has(role.name)) continue;
       if (!held.has(role.name)) {
+        if (!free.has(role.name)) continue;
         let agent: AgentRecord | undefined;
         try {
           agent = await host.store.claimAgent(role.name, host.owner, now + leaseMs(role), now);
