@@ -312,7 +312,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
           const now = clock.now();
           return store.claimNextRuns(ctx.owner, now + ctx.leaseMs, now, names, limits, max);
         },
-        drive: async (run) => {
+        drive: async (claimed) => {
+          const { run } = claimed;
           const { role } = await roleOfRun(run.id, undefined, run);
           // A run whose workers keep dying while executing it (a crash loop) is failed, not retried forever.
           const max = retryPolicy(role).maxAttempts;
@@ -325,7 +326,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
             return;
           }
           const ready = await prepare(role, run.model === role.model ? undefined : run.model);
-          await resumeRun(workerCtx, ready, run.id, { claimed: true });
+          await resumeRun(workerCtx, ready, run.id, { claimed });
         },
         concurrency: o.concurrency,
         pollMs: o.pollMs ?? 200,

@@ -3,7 +3,7 @@
 import { NightshiftError } from '../errors.js';
 import { inputEscalations } from '../policy/decide.js';
 import type { Role } from '../roles/schema.js';
-import type { EscalationRecord, RunRecord, StepRecord } from '../store/types.js';
+import type { EscalationRecord, RunRecord, RunSnapshot, StepRecord } from '../store/types.js';
 import { TERMINAL_STATUSES } from '../store/types.js';
 import { driveRun, type EngineContext } from './drive.js';
 import { acquireLease } from './lease.js';
@@ -186,7 +186,8 @@ export async function resumeRun(
   ctx: EngineContext,
   prepared: PreparedRole,
   runId: string,
-  options: { claimed?: boolean } = {},
+  /** `claimed`: the run as the queue handed it out (leased to us, with its snapshot). */
+  options: { claimed?: RunSnapshot } = {},
 ): Promise<RunState> {
   if (!options.claimed) {
     // Only the run row first (one query); the full snapshot is read once, after the lease is ours.
@@ -201,8 +202,9 @@ export async function resumeRun(
   try {
     // A run handed out by the queue (claimNextRun) is leased to us already.
     if (!options.claimed) await acquireLease(ctx, runId);
-    // Reload after taking the lease: the previous holder may have committed in between.
-    const fresh = await ctx.store.loadRun(runId);
+    // Reload after taking the lease (the previous holder may have committed in between); a claimed run's
+    // snapshot was read with the claim itself.
+    const fresh = options.claimed ?? (await ctx.store.loadRun(runId));
     if (!fresh) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
     const state = new RunState(fresh);
     if (TERMINAL_STATUSES.includes(state.run.status)) return state;

@@ -1,11 +1,11 @@
 // The worker loop: claims queued runs (and runs whose worker died) from the store and drives them, up to
 // a concurrency limit. Woken at once by work enqueued in this process; polls for work from elsewhere.
-import type { RunRecord } from '../store/types.js';
+import type { RunRecord, RunSnapshot } from '../store/types.js';
 
 export interface WorkerOptions {
   /** Claims up to `max` runs (one round trip for all the free slots). */
-  claim: (max: number) => Promise<RunRecord[]>;
-  drive: (run: RunRecord) => Promise<void>;
+  claim: (max: number) => Promise<RunSnapshot[]>;
+  drive: (claimed: RunSnapshot) => Promise<void>;
   concurrency: number;
   /** How often to look for work enqueued by other processes. */
   pollMs: number;
@@ -33,7 +33,7 @@ export function startWorker(o: WorkerOptions): Worker {
     while (!o.signal.aborted) {
       pending = false;
       while (running.size < o.concurrency && !o.signal.aborted) {
-        let runs: RunRecord[];
+        let runs: RunSnapshot[];
         try {
           runs = await o.claim(o.concurrency - running.size);
         } catch (err) {
@@ -43,7 +43,7 @@ export function startWorker(o: WorkerOptions): Worker {
         for (const claimed of runs) {
           const p: Promise<void> = o
             .drive(claimed)
-            .catch((err) => o.onError(err, claimed))
+            .catch((err) => o.onError(err, claimed.run))
             .finally(() => {
               running.delete(p);
               wake();

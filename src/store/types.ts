@@ -362,7 +362,8 @@ export interface Store {
   ): Promise<RunRecord | undefined>;
   /**
    * claimNextRun for up to `max` runs at once (one round trip, one commit): how a worker with free slots
-   * fills them. Oldest first; per-role limits hold across the whole batch.
+   * fills them. Oldest first; per-role limits hold across the whole batch. Each run comes with its
+   * snapshot, read in the same statement or transaction, so the worker can drive it at once.
    */
   claimNextRuns(
     owner: string,
@@ -371,7 +372,7 @@ export interface Store {
     roles: readonly string[],
     limits: Readonly<Record<string, number>>,
     max: number,
-  ): Promise<RunRecord[]>;
+  ): Promise<RunSnapshot[]>;
 
   /**
    * Optional: calls `onWork` when another process queues a run (Postgres LISTEN/NOTIFY), so idle workers

@@ -1083,7 +1083,11 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
           ids.push((await create(store, { role, status: 'queued', createdAt: 50 + i })).id);
         for (let i = 0; i < 4; i++)
           await create(store, { role: capped, status: 'queued', createdAt: 10 + i });
-        const batch = await store.claimNextRuns('w1', 5_000, 1_000, [role, capped], { [capped]: 1 }, 4);
+        const snapshots = await store.claimNextRuns('w1', 5_000, 1_000, [role, capped], { [capped]: 1 }, 4);
+        // Each claimed run comes with its records, as loadRun would return them after the claim.
+        for (const snap of snapshots) assert.deepEqual(snap, await store.loadRun(snap.run.id));
+        assert.ok(snapshots.every((x) => x.steps.length === 1 && x.steps[0]!.kind === 'run_started'));
+        const batch = snapshots.map((x) => x.run);
         assert.equal(batch.length, 4);
         assert.equal(batch[0]!.role, capped, 'the oldest first');
         assert.equal(batch.filter((r) => r.role === capped).length, 1, 'the capped role gets one');
@@ -1095,7 +1099,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         assert.ok(batch.every((r) => r.status === 'running' && r.leaseOwner === 'w1'));
         const rest = await store.claimNextRuns('w2', 5_000, 1_000, [role, capped], { [capped]: 1 }, 10);
         assert.deepEqual(
-          rest.map((r) => r.id),
+          rest.map((r) => r.run.id),
           ids.slice(3),
         );
       });

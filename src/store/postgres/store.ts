@@ -392,51 +392,10 @@ export class PostgresStore implements Store {
     // One statement, so one round trip and one snapshot: the run and its records, each list as JSON.
     const [row] = await this.q(
       'loading a run',
-      `SELECT row_to_json(r) AS run,
-         (SELECT COALESCE(json_agg(x ORDER BY x.seq), '[]') FROM steps x WHERE x.run_id = r.id) AS steps,
-         (SELECT COALESCE(json_agg(x ORDER BY x.step, x.idx), '[]') FROM tool_calls x WHERE x.run_id = r.id) AS calls,
-         (SELECT COALESCE(json_agg(x ORDER BY x.requested_at, x.id), '[]') FROM approvals x WHERE x.run_id = r.id) AS approvals,
-         (SELECT COALESCE(json_agg(x ORDER BY x.created_at, x.id), '[]') FROM escalations x WHERE x.run_id = r.id) AS escalations
-       FROM runs r WHERE r.id = $1`,
+      `SELECT row_to_json(r) AS run, ${snapshotLists('r')} FROM runs r WHERE r.id = $1`,
       [id],
     );
-    if (!row) return undefined;
-    const run = row.run as Row;
-    const steps = row.steps as Row[];
-    const calls = row.calls as Row[];
-    const approvals = row.approvals as Row[];
-    const escalations = row.escalations as Row[];
-    return {
-      run: toRun(run),
-      steps: steps.map((s) => ({
-        runId: s.run_id as string,
-        seq: s.seq as number,
-        kind: s.kind as never,
-        at: num(s.at)!,
-        data: s.data as Record<string, unknown>,
-      })),
-      toolCalls: calls.map((t) => ({
-        key: t.key as string,
-        runId: t.run_id as string,
-        step: t.step as number,
-        index: t.idx as number,
-        callId: t.call_id as string,
-        tool: t.tool as string,
-        args: t.args,
-        argsHash: t.args_hash as string,
-        decision: t.decision as never,
-        reason: t.reason as string,
-        status: t.status as never,
-        result: t.result ?? null,
-        isError: t.is_error === true,
-        approvalId: (t.approval_id as string | null) ?? null,
-        escalationId: (t.escalation_id as string | null) ?? null,
-        startedAt: num(t.started_at),
-        finishedAt: num(t.finished_at),
-      })),
-      approvals: approvals.map(toApproval),
-      escalations: escalations.map(toEscalation),
-    };
+    return row ? toSnapshot(row) : undefined;
   }
 
   async commit(batch: CommitBatch): Promise<void> {
@@ -701,7 +660,7 @@ export class PostgresStore implements Store {
     roles: readonly string[],
     limits: Readonly<Record<string, number>> = {},
   ): Promise<RunRecord | undefined> {
-    return (await this.claimNextRuns(owner, until, now, roles, limits, 1))[0];
+    return (await this.claimNextRuns(owner, until, now, roles, limits, 1))[0]?.run;
   }
 
   async claimNextRuns(
@@ -711,13 +670,18 @@ export class PostgresStore implements Store {
     roles: readonly string[],
     limits: Readonly<Record<string, number>>,
     max: number,
-  ): Promise<RunRecord[]> {
+  ): Promise<RunSnapshot[]> {
     if (roles.length === 0 || max < 1) return [];
     // SKIP LOCKED: concurrent workers each take different runs instead of queueing on the same rows.
     // Taking over a `running` run means its worker died (or hung) mid-run: that counts as an attempt.
-    const lease = (ids: string) => `UPDATE runs SET lease_owner = $1, lease_until = $2, status = 'running',
+    // The claimed runs come back with their snapshots (statement-start view of their records), so the
+    // worker starts driving without another round trip.
+    const lease = (
+      ids: string,
+    ) => `WITH c AS (UPDATE runs SET lease_owner = $1, lease_until = $2, status = 'running',
          attempt = attempt + (CASE WHEN status = 'running' THEN 1 ELSE 0 END)
-       WHERE id IN (${ids}) RETURNING *`;
+       WHERE id IN (${ids}) RETURNING *)
+       SELECT row_to_json(c) AS run, ${snapshotLists('c')} FROM c`;
     // Oldest claimable runs of the roles. Binds: roles, now, how many.
     const candidates = (roles_: string, now_: string, limit: string) => `SELECT id, role FROM runs
          WHERE role = ANY(${roles_}) AND status IN ('queued', 'running')
@@ -725,7 +689,9 @@ export class PostgresStore implements Store {
            AND (not_before IS NULL OR not_before <= ${now_})
          ORDER BY created_at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
     const byAge = (rows: Row[]) =>
-      rows.map(toRun).sort((x, y) => x.createdAt - y.createdAt || (x.id < y.id ? -1 : 1));
+      rows
+        .map(toSnapshot)
+        .sort((x, y) => x.run.createdAt - y.run.createdAt || (x.run.id < y.run.id ? -1 : 1));
     const limited = roles.filter((r) => limits[r] !== undefined);
     if (limited.length === 0) {
       const rows = await this.q(
@@ -970,6 +936,48 @@ export class PostgresStore implements Store {
 
 export function openPostgresStore(options: PostgresStoreOptions): PostgresStore {
   return new PostgresStore(options);
+}
+
+/** The record lists of a snapshot, as JSON columns of one SELECT over the run row aliased `alias`. */
+function snapshotLists(alias: string): string {
+  return `(SELECT COALESCE(json_agg(x ORDER BY x.seq), '[]') FROM steps x WHERE x.run_id = ${alias}.id) AS steps,
+    (SELECT COALESCE(json_agg(x ORDER BY x.step, x.idx), '[]') FROM tool_calls x WHERE x.run_id = ${alias}.id) AS calls,
+    (SELECT COALESCE(json_agg(x ORDER BY x.requested_at, x.id), '[]') FROM approvals x WHERE x.run_id = ${alias}.id) AS approvals,
+    (SELECT COALESCE(json_agg(x ORDER BY x.created_at, x.id), '[]') FROM escalations x WHERE x.run_id = ${alias}.id) AS escalations`;
+}
+
+function toSnapshot(row: Row): RunSnapshot {
+  return {
+    run: toRun(row.run as Row),
+    steps: (row.steps as Row[]).map((s) => ({
+      runId: s.run_id as string,
+      seq: s.seq as number,
+      kind: s.kind as never,
+      at: num(s.at)!,
+      data: s.data as Record<string, unknown>,
+    })),
+    toolCalls: (row.calls as Row[]).map((t) => ({
+      key: t.key as string,
+      runId: t.run_id as string,
+      step: t.step as number,
+      index: t.idx as number,
+      callId: t.call_id as string,
+      tool: t.tool as string,
+      args: t.args,
+      argsHash: t.args_hash as string,
+      decision: t.decision as never,
+      reason: t.reason as string,
+      status: t.status as never,
+      result: t.result ?? null,
+      isError: t.is_error === true,
+      approvalId: (t.approval_id as string | null) ?? null,
+      escalationId: (t.escalation_id as string | null) ?? null,
+      startedAt: num(t.started_at),
+      finishedAt: num(t.finished_at),
+    })),
+    approvals: (row.approvals as Row[]).map(toApproval),
+    escalations: (row.escalations as Row[]).map(toEscalation),
+  };
 }
 
 function seqConflict(batch: CommitBatch): NightshiftError {

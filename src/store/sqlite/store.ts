@@ -162,14 +162,7 @@ export class SqliteStore implements Store {
       // One read transaction: the run and its records come from one snapshot even while other processes write.
       this.readSnapshot(() => {
         const row = s.runById.get(id) as Row | undefined;
-        if (!row) return undefined;
-        return {
-          run: rowToRun(row),
-          steps: (s.stepsOfRun.all(id) as Row[]).map(rowToStep),
-          toolCalls: (s.toolCallsOfRun.all(id) as Row[]).map(rowToToolCall),
-          approvals: (s.approvalsOfRun.all(id) as Row[]).map(rowToApproval),
-          escalations: (s.escalationsOfRun.all(id) as Row[]).map(rowToEscalation),
-        };
+        return row ? snapshotOf(s, rowToRun(row)) : undefined;
       }),
     );
   }
@@ -203,7 +196,7 @@ export class SqliteStore implements Store {
     roles: readonly string[],
     limits: Readonly<Record<string, number>> = {},
   ): Promise<RunRecord | undefined> {
-    return (await this.claimNextRuns(owner, until, now, roles, limits, 1))[0];
+    return (await this.claimNextRuns(owner, until, now, roles, limits, 1))[0]?.run;
   }
 
   claimNextRuns(
@@ -213,7 +206,7 @@ export class SqliteStore implements Store {
     roles: readonly string[],
     limits: Readonly<Record<string, number>>,
     max: number,
-  ): Promise<RunRecord[]> {
+  ): Promise<RunSnapshot[]> {
     if (roles.length === 0 || max < 1) return Promise.resolve([]);
     // Select and lease in one write transaction, so two claimants can never take the same run, and the
     // per-role counts cannot change between counting and leasing.
@@ -230,7 +223,7 @@ export class SqliteStore implements Store {
               )
               .all([...limited, now]) as { role: string; n: number }[]);
       const cap = capacities(limits, live);
-      const out: RunRecord[] = [];
+      const out: RunSnapshot[] = [];
       const taken = new Set<string>();
       for (;;) {
         const open = openRoles(roles, cap);
@@ -248,7 +241,8 @@ export class SqliteStore implements Store {
         const { picked, skipped } = pick(fresh, cap, max - out.length);
         for (const r of picked) {
           taken.add(r.id);
-          out.push(rowToRun(s.leaseRun.get(owner, until, r.id) as Row));
+          // The snapshot comes from the same write transaction: the worker needs no second read.
+          out.push(snapshotOf(s, rowToRun(s.leaseRun.get(owner, until, r.id) as Row)));
         }
         if (!skipped || fresh.length === 0) break;
       }
@@ -475,4 +469,15 @@ function saveAgentRow(s: Statements, agent: AgentRecord, owner: string): boolean
       .sql('UPDATE agents SET state = ?, updated_at = ? WHERE role = ? AND owner = ?')
       .run(JSON.stringify(agentState(agent)), agent.updatedAt, agent.role, owner).changes === 1
   );
+}
+
+/** A run's records (read in the caller's transaction). */
+function snapshotOf(s: Statements, run: RunRecord): RunSnapshot {
+  return {
+    run,
+    steps: (s.stepsOfRun.all(run.id) as Row[]).map(rowToStep),
+    toolCalls: (s.toolCallsOfRun.all(run.id) as Row[]).map(rowToToolCall),
+    approvals: (s.approvalsOfRun.all(run.id) as Row[]).map(rowToApproval),
+    escalations: (s.escalationsOfRun.all(run.id) as Row[]).map(rowToEscalation),
+  };
 }
