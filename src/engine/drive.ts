@@ -8,6 +8,7 @@
 import { hashJson } from '../canonical-json.js';
 import type { Clock, IdSource } from '../clock.js';
 import { NightshiftError } from '../errors.js';
+import { type NewEscalation, raiseEscalation } from '../escalations/raise.js';
 import type { ModelResponse } from '../models/types.js';
 import { ESCALATE_TOOL } from '../policy/decide.js';
 import type { EscalationCategory } from '../roles/conditions.js';
@@ -25,7 +26,7 @@ import { budgetOverrun, dailyCostOverrun, describeOverrun, utcDayStart } from '.
 import { buildMessages } from './conversation.js';
 import { type EscalateArgs, normaliseCategory } from './escalate-tool.js';
 import { executorTurn, finishSession, type SessionHost, sessionDone } from './executor-turn.js';
-import { judgeCall, zodMessage } from './judge.js';
+import { callRecord, judgeCall, zodMessage } from './judge.js';
 import { checkOutput } from './output.js';
 import type { PreparedRole } from './prepare.js';
 import { backoffMs, isTransient, retryPolicy } from './retry.js';
@@ -348,31 +349,9 @@ class Driver implements SessionHost {
     await this.commit(b);
   }
 
-  newEscalation(
-    b: BatchBuilder,
-    e: Pick<EscalationRecord, 'category' | 'reason' | 'missing' | 'source' | 'callKey' | 'context'>,
-  ): EscalationRecord {
-    const record: EscalationRecord = {
-      id: this.ctx.ids.next('esc'),
-      runId: this.state.run.id,
-      role: this.prepared.role.name,
-      ...e,
-      status: 'pending',
-      answer: null,
-      answeredBy: null,
-      answeredAt: null,
-      allowCall: false,
-      createdAt: b.at,
-    };
-    b.escalation(record);
-    b.step('escalation_raised', {
-      escalationId: record.id,
-      category: record.category,
-      reason: record.reason,
-      source: record.source,
-      callKey: record.callKey,
-    });
-    return record;
+  newEscalation(b: BatchBuilder, e: NewEscalation): EscalationRecord {
+    const of = { runId: this.state.run.id, role: this.prepared.role.name };
+    return raiseEscalation(b, this.ctx.ids.next('esc'), of, e);
   }
 
   // ── model turns ─────────────────────────────────────────────────────────────────────────────────────
@@ -504,25 +483,7 @@ class Driver implements SessionHost {
       reason: verdict.reason,
       ...(verdict.rule ? { rule: verdict.rule } : {}),
     });
-    const record: ToolCallRecord = {
-      key,
-      runId: this.state.run.id,
-      step: turnSeq,
-      index,
-      callId: request.id,
-      tool: request.tool,
-      args: request.args,
-      argsHash: hashJson({ tool: request.tool, args: request.args }),
-      decision: verdict.decision,
-      reason: verdict.reason,
-      status: 'pending',
-      result: null,
-      isError: false,
-      approvalId: null,
-      escalationId: null,
-      startedAt: null,
-      finishedAt: null,
-    };
+    const record = callRecord(this.state.run.id, turnSeq, index, request, verdict);
     switch (verdict.decision) {
       case 'allow':
         break;

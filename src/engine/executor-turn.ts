@@ -1,21 +1,7 @@
-// An executor's session as one turn of the durable loop. The session (Claude Code, Codex) runs whole; the
-// engine stays the authority over it:
-// - every tool use the CLI asks about is judged by the same policy as the turn loop's calls, and the
-//   decision is committed (a `decision` step) before the CLI is answered;
-// - each event of the session is committed as an `executor_event` step as it arrives;
-// - when the session ends, one `model_turn` step records it (text, usage, cost), with its calls in the
-//   ledger: drafted calls wait for approval and are then run by nightshift's own tools, exactly as drafted,
-//   through the same claim-then-run path as every other call.
-//
-// A crash mid-session leaves an `executor_started` step without a `model_turn` after it: on resume the
-// session is re-run from the start (drafts and held calls are only filed when a session has ended, so an
-// interrupted session never leaves anything a human could approve). Drafted and approved calls are in the
-// ledger, so approval and applying them happen exactly once.
-import { hashJson } from '../canonical-json.js';
 import type { Executor, GateVerdict, SessionEvent, SessionOutcome, ToolRequest } from '../executors/types.js';
-import type { EscalationRecord, RunError, ToolCallRecord } from '../store/types.js';
+import type { EscalationRecord, RunError } from '../store/types.js';
 import type { EngineContext } from './drive.js';
-import { judgeCall } from './judge.js';
+import { callRecord, judgeCall } from './judge.js';
 import { checkOutput } from './output.js';
 import type { PreparedRole } from './prepare.js';
 import type { BatchBuilder, RunState } from './state.js';
@@ -215,25 +201,7 @@ async function recordSession(
   let waiting = 0;
   for (const [index, { request, verdict }] of judged.entries()) {
     const key = `${state.run.id}:${turnSeq}:${index}`;
-    const record: ToolCallRecord = {
-      key,
-      runId: state.run.id,
-      step: turnSeq,
-      index,
-      callId: request.id,
-      tool: request.tool,
-      args: request.args,
-      argsHash: hashJson({ tool: request.tool, args: request.args }),
-      decision: verdict.decision,
-      reason: verdict.reason,
-      status: 'pending',
-      result: null,
-      isError: false,
-      approvalId: null,
-      escalationId: null,
-      startedAt: null,
-      finishedAt: null,
-    };
+    const record = callRecord(state.run.id, turnSeq, index, request, verdict);
     const runsLater = verdict.decision === 'draft' || verdict.decision === 'escalate' || request.deferred;
     if (verdict.decision === 'deny') {
       Object.assign(record, {

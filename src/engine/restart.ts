@@ -3,6 +3,7 @@
 // persisted step, so tool calls that completed are not repeated.
 import type { Clock, IdSource } from '../clock.js';
 import { NightshiftError } from '../errors.js';
+import { raiseEscalation } from '../escalations/raise.js';
 import type { EscalationRecord, RunError, Store } from '../store/types.js';
 import { RunState } from './state.js';
 
@@ -40,31 +41,19 @@ export async function escalateRun(
 ): Promise<EscalationRecord> {
   const state = await load(store, input.runId);
   const b = state.batch(clock.now());
-  const record: EscalationRecord = {
-    id: ids.next('esc'),
-    runId: input.runId,
-    role: state.run.role,
-    category: 'high_impact',
-    reason: input.reason,
-    missing: 'a decision whether the agent should try again (answer to restart it)',
-    source: 'agent_failures',
-    callKey: null,
-    context: input.context,
-    status: 'pending',
-    answer: null,
-    answeredBy: null,
-    answeredAt: null,
-    allowCall: false,
-    createdAt: b.at,
-  };
-  b.escalation(record);
-  b.step('escalation_raised', {
-    escalationId: record.id,
-    category: record.category,
-    reason: record.reason,
-    source: record.source,
-    callKey: null,
-  });
+  const record = raiseEscalation(
+    b,
+    ids.next('esc'),
+    { runId: input.runId, role: state.run.role },
+    {
+      category: 'high_impact',
+      reason: input.reason,
+      missing: 'a decision whether the agent should try again (answer to restart it)',
+      source: 'agent_failures',
+      callKey: null,
+      context: input.context,
+    },
+  );
   b.set({ status: 'escalated', finishedAt: null, leaseOwner: null, leaseUntil: null });
   await state.commit(store, b);
   return record;
