@@ -5,7 +5,7 @@
 //
 // Latency: events POSTed at a steady rate, each carrying its send time; "start" is the moment a worker
 // claimed the run and recorded `run_resumed`. Throughput: a burst of events, from the first POST until
-// every run has succeeded. The role: one tool call then a final output (3 steps committed per run).
+// every run has succeeded. The role is the issue's task: three tool calls then a final output.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -37,7 +37,7 @@ function project(): { dir: string; cleanup: () => void } {
   mkdirSync(join(tmp.path, 'ws'));
   writeFileSync(
     join(tmp.path, 'script.yaml'),
-    'turns:\n  - call: fs.list\n    args: { path: . }\n  - final: { ok: true }\n',
+    `turns:\n${'  - call: fs.list\n    args: { path: . }\n'.repeat(3)}  - final: { ok: true }\n`,
   );
   writeFileSync(
     join(tmp.path, 'role.yaml'),
@@ -56,13 +56,13 @@ async function startWorkers(
   const urls: string[] = [];
   for (let i = 0; i < n; i++) {
     const args = [
+      // e.g. BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the workers.
+      ...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       cliPath,
       'serve',
       dir,
       '--port',
       '0',
-      '--poll-ms',
-      '20',
       '--concurrency',
       '16',
       ...(dataDir ? ['--data-dir', dataDir] : []),
@@ -168,6 +168,7 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
       const started = snap.steps[1];
       latencies.push(started!.at - (run.input as { sentAt: number }).sentAt);
     }
+    if (process.env.BENCH_DUMP) writeFileSync(process.env.BENCH_DUMP, JSON.stringify(latencies));
     // Throughput of a burst.
     const burstStart = Date.now();
     await Promise.all(
@@ -190,7 +191,11 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
     process.stdout.write(`${JSON.stringify(row)}\n`);
     return row;
   } finally {
-    for (const c of procs) c.kill('SIGKILL');
+    // Profiled workers must exit on their own to write their profiles; otherwise kill at once.
+    const signal = process.env.BENCH_WORKER_NODE_ARGS ? 'SIGTERM' : 'SIGKILL';
+    await Promise.all(
+      procs.map((c) => new Promise((resolve) => (c.once('exit', resolve), c.kill(signal)))),
+    );
     await count.close();
     await store.close();
     if (kind === 'postgres') {

@@ -65,6 +65,35 @@ describe('postgres specifics', { skip }, () => {
     await b.close();
   });
 
+  it('keeps answering when another process changes a table under its prepared statements', async () => {
+    // The store prepares its statements once per connection. A newer version's migration (a rolling
+    // upgrade) that adds a column changes what `SELECT *` returns; Postgres then refuses the cached plan,
+    // and the store must run the query again rather than fail every read until it restarts.
+    const own = freshSchema();
+    const store = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema: own, max: 1 });
+    const other = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema: own });
+    try {
+      await store.init();
+      const run = newRun();
+      await store.createRun(run, {
+        steps: [{ runId: run.id, seq: 1, kind: 'run_started', at: 1, data: {} }],
+        at: 1,
+      });
+      assert.equal((await store.getRun(run.id))?.id, run.id);
+      await other.init();
+      await (other as unknown as { q(w: string, s: string): Promise<unknown> }).q(
+        'migrating',
+        'ALTER TABLE runs ADD COLUMN added_by_a_newer_version TEXT',
+      );
+      assert.equal((await store.getRun(run.id))?.id, run.id);
+      assert.equal((await store.getRun(run.id))?.id, run.id);
+    } finally {
+      await store.close();
+      await other.close();
+      await dropSchema(own);
+    }
+  });
+
   it('runs a role end to end on Postgres: draft, approve, output', async () => {
     const r = writeTestRole({
       autonomy: 'draft',

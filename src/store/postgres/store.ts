@@ -23,6 +23,7 @@ import type {
   Store,
 } from '../types.js';
 import { migrations } from './migrations.js';
+import { isStalePlan, preparedQuery } from './prepared.js';
 
 export interface PostgresStoreOptions {
   connectionString: string;
@@ -180,8 +181,15 @@ export class PostgresStore implements Store {
 
   private async q(what: string, sql: string, params: unknown[] = []): Promise<Row[]> {
     try {
-      return (await this.pool.query(sql, params)).rows as Row[];
+      return (await this.pool.query(preparedQuery(sql, params))).rows as Row[];
     } catch (err) {
+      if (isStalePlan(err)) {
+        try {
+          return (await this.pool.query(sql, params)).rows as Row[];
+        } catch (again) {
+          throw storeError(what, again);
+        }
+      }
       throw storeError(what, err);
     }
   }
