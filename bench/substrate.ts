@@ -194,7 +194,13 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
     // Profiled workers must exit on their own to write their profiles; otherwise kill at once.
     const signal = process.env.BENCH_WORKER_NODE_ARGS ? 'SIGTERM' : 'SIGKILL';
     await Promise.all(
-      procs.map((c) => new Promise((resolve) => (c.once('exit', resolve), c.kill(signal)))),
+      procs.map(
+        (c) =>
+          new Promise((resolve) => {
+            c.once('exit', resolve);
+            c.kill(signal);
+          }),
+      ),
     );
     await count.close();
     await store.close();
