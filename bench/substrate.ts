@@ -1,7 +1,8 @@
 // The substrate: event-to-start latency and throughput of `nightshift serve`, with the scripted model, on
 // the embedded store (one process) and on Postgres with 1 and 4 workers (real processes on loopback).
 //
-//   npm run build && node dist/bench/substrate.js [--rate 200] [--seconds 5] [--burst 2000] [--only embedded|pg1|pg4]
+//   npm run build && node dist/bench/substrate.js [--rate 200] [--seconds 5] [--warmup 1] [--burst 2000]
+//     [--only embedded|pg1|pg4]
 //
 // Latency: events POSTed at a steady rate, each carrying its send time; "start" is the moment a worker
 // claimed the run and recorded `run_resumed`. Throughput: a burst of events, from the first POST until
@@ -25,6 +26,7 @@ const arg = (name: string, fallback: number) => {
 const RATE = arg('rate', 200);
 const SECONDS = arg('seconds', 5);
 const BURST = arg('burst', 2000);
+const WARMUP = arg('warmup', 1);
 const PG = process.env.NIGHTSHIFT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 function pct(xs: number[], p: number): number {
@@ -145,8 +147,10 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
   const count = counter(kind, store, schema);
   const { urls, procs } = await startWorkers(workers, p.dir, env, dataDir);
   try {
-    // Latency at a steady rate.
-    const total = RATE * SECONDS;
+    // Latency at a steady rate, after a warm-up at the same rate that is not counted (each process's first
+    // runs pay for JIT compilation, opening its pool's connections and preparing statements).
+    const warm = Math.round(RATE * WARMUP);
+    const total = warm + RATE * SECONDS;
     const sends: Promise<unknown>[] = [];
     const t0 = Date.now();
     for (let i = 0; i < total; i++) {
@@ -156,7 +160,7 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
       sends.push(
         fetch(`${urls[i % urls.length]}/events/go`, {
           method: 'POST',
-          body: JSON.stringify({ sentAt: Date.now() }),
+          body: JSON.stringify({ sentAt: Date.now(), warmup: i < warm }),
         }),
       );
     }
@@ -164,9 +168,11 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
     await waitDone(count, total);
     const latencies: number[] = [];
     for (const run of await store.listRuns({ limit: total + 10 })) {
+      const input = run.input as { sentAt: number; warmup: boolean };
+      if (input.warmup) continue;
       const snap = (await store.loadRun(run.id))!;
       const started = snap.steps[1];
-      latencies.push(started!.at - (run.input as { sentAt: number }).sentAt);
+      latencies.push(started!.at - input.sentAt);
     }
     if (process.env.BENCH_DUMP) writeFileSync(process.env.BENCH_DUMP, JSON.stringify(latencies));
     // Throughput of a burst.

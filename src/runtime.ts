@@ -43,6 +43,11 @@ export interface RuntimeOptions {
   models?: ModelSettings;
   /** Lease length for a run being executed (default 30 s). */
   leaseMs?: number;
+  /**
+   * This process is a long-running service (`nightshift serve`): the embedded store checkpoints its WAL
+   * from a background thread, so no commit on the event loop pays for a checkpoint.
+   */
+  service?: boolean;
 }
 
 export interface RunOptions {
@@ -171,7 +176,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
             ? { schema: (options.env ?? process.env).NIGHTSHIFT_DATABASE_SCHEMA }
             : {}),
         })
-      : openSqliteStore({ dataDir: resolveDataDir(options.dataDir) }));
+      : openSqliteStore({
+          dataDir: resolveDataDir(options.dataDir),
+          backgroundCheckpoints: options.service === true,
+        }));
   await store.init();
   const ctx: EngineContext = {
     store,

@@ -51,7 +51,10 @@ export async function main(
     config ??= loadProjectConfig(process.cwd());
     return config;
   };
-  const open = async (flags: CommonFlags, extra: { leaseMs?: number } = {}): Promise<Runtime> => {
+  const open = async (
+    flags: CommonFlags,
+    extra: { leaseMs?: number; service?: boolean } = {},
+  ): Promise<Runtime> => {
     const c = projectConfig();
     runtime = await createRuntime({ dataDir: flags.dataDir ?? c.dataDir, models: c.models, ...extra });
     return runtime;
@@ -286,7 +289,7 @@ export async function main(
         const settings = resolveServeSettings(flags, process.env, c.serve, c.file);
         const roles = [];
         for (const file of discoverRoleFiles(paths)) roles.push(await loadRole(file));
-        const rt = await open(flags, { leaseMs: settings.leaseMs });
+        const rt = await open(flags, { leaseMs: settings.leaseMs, service: true });
         const { pino } = await import('pino');
         const log = pino({ name: 'nightshift' });
         let stop: (graceMs: number) => Promise<void>;

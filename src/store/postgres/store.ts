@@ -22,8 +22,12 @@ import type {
   RunSnapshot,
   Store,
 } from '../types.js';
+import { CommitGroups } from './commit-groups.js';
+import { GROUP_COMMIT_SQL, groupCommitParams, PATCH_COLUMNS } from './commit-statement.js';
+import { jsonb, jsonbOrNull, txt } from './encode.js';
 import { migrations } from './migrations.js';
 import { isStalePlan, preparedQuery } from './prepared.js';
+import { WakeOthers } from './wake-others.js';
 
 export interface PostgresStoreOptions {
   connectionString: string;
@@ -37,11 +41,6 @@ type Row = Record<string, unknown>;
 type Client = pg.PoolClient;
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-const jsonb = (v: unknown): string => JSON.stringify(v === undefined ? null : v);
-/** Postgres TEXT cannot hold NUL; in human-readable text it becomes U+FFFD (JSON columns keep it escaped). */
-const txt = <T extends string | null>(v: T): T =>
-  typeof v === 'string' && v.includes('\u0000') ? (v.replaceAll('\u0000', '\uFFFD') as T) : v;
-const jsonbOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
 // BIGINT (int8) arrives as a string by default; epoch milliseconds fit a double exactly.
 const types = {
@@ -115,21 +114,6 @@ function toEscalation(r: Row): EscalationRecord {
   };
 }
 
-const PATCH: Record<keyof RunPatch, { column: string; encode: (v: unknown) => unknown }> = {
-  status: { column: 'status', encode: (v) => v },
-  output: { column: 'output', encode: jsonbOrNull },
-  error: { column: 'error', encode: jsonbOrNull },
-  turns: { column: 'turns', encode: (v) => v },
-  usage: { column: 'usage', encode: jsonb },
-  activeMs: { column: 'active_ms', encode: (v) => v },
-  grant: { column: 'grant_json', encode: jsonb },
-  finishedAt: { column: 'finished_at', encode: (v) => v },
-  leaseOwner: { column: 'lease_owner', encode: (v) => v },
-  leaseUntil: { column: 'lease_until', encode: (v) => v },
-  attempt: { column: 'attempt', encode: (v) => v },
-  notBefore: { column: 'not_before', encode: (v) => v },
-};
-
 function storeError(what: string, err: unknown): NightshiftError {
   if (err instanceof NightshiftError) return err;
   return new NightshiftError('STORE_ERROR', `Postgres store: ${what} failed: ${(err as Error).message}`, {
@@ -143,6 +127,16 @@ export class PostgresStore implements Store {
   private readonly pool: pg.Pool;
 
   private readonly connectionString: string;
+  private readonly wake = new WakeOthers(async () => {
+    await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, '']);
+  });
+  private readonly groups = new CommitGroups({
+    send: async (batches) => {
+      const rows = await this.q('committing steps', GROUP_COMMIT_SQL, groupCommitParams(batches));
+      return new Set(rows.map((r) => r.id as string));
+    },
+    conflict: seqConflict,
+  });
 
   constructor(options: PostgresStoreOptions) {
     this.connectionString = options.connectionString;
@@ -219,6 +213,8 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.wake.release();
+    await this.wake.settled();
     await this.pool.end();
   }
 
@@ -320,40 +316,13 @@ export class PostgresStore implements Store {
       created = true;
     }
     // Wake idle workers elsewhere at once (LISTEN/NOTIFY) instead of at their next poll.
-    if (run.status === 'queued') this.notifyWork();
+    if (run.status === 'queued') this.wake.queued(run.id, run.role);
     return { run, created };
   }
 
   /** The channel workers LISTEN on for new queued work in this schema. */
   private get channel(): string {
     return `nightshift_work_${this.schema}`;
-  }
-
-  private notifying = false;
-  private notifyAgain = false;
-
-  /**
-   * Coalesced: while one NOTIFY is in flight, further ones collapse into a single follow-up, so a burst
-   * of a thousand enqueues costs a handful of notifications, not a thousand round trips.
-   */
-  private notifyWork(): void {
-    if (this.notifying) {
-      this.notifyAgain = true;
-      return;
-    }
-    this.notifying = true;
-    this.pool
-      .query('SELECT pg_notify($1, $2)', [this.channel, ''])
-      .catch(() => {
-        // A lost wake-up costs one poll interval, never a run.
-      })
-      .finally(() => {
-        this.notifying = false;
-        if (this.notifyAgain) {
-          this.notifyAgain = false;
-          this.notifyWork();
-        }
-      });
   }
 
   /**
@@ -370,7 +339,10 @@ export class PostgresStore implements Store {
     // A broken listener connection only loses wake-ups; polling still finds the work.
     client.on('error', () => {});
     await client.query(`LISTEN ${this.channel}`);
+    this.wake.listening = true;
     return async () => {
+      this.wake.listening = false;
+      this.wake.release();
       await client.end().catch(() => {});
     };
   }
@@ -417,28 +389,19 @@ export class PostgresStore implements Store {
         );
       }
     });
+    if (!batch.approvals?.length && !batch.escalations?.length) {
+      // The engine's own commits (steps, tool calls, audit) travel in groups: see commit-groups.ts.
+      return this.groups.commit(batch);
+    }
     const patch = (batch.run ?? {}) as Record<string, unknown>;
     const keys = Object.keys(patch).filter((k) => patch[k] !== undefined) as (keyof RunPatch)[];
     const params: unknown[] = [batch.expectSeq + batch.steps.length, batch.at];
     const sets = keys.map((k) => {
-      params.push(PATCH[k].encode(patch[k]));
-      return `${PATCH[k].column} = $${params.length}`;
+      params.push(PATCH_COLUMNS[k].encode(patch[k]));
+      return `${PATCH_COLUMNS[k].column} = $${params.length}`;
     });
     params.push(batch.runId, batch.expectSeq);
     const update = `UPDATE runs SET seq = $1, updated_at = $2${sets.map((x) => `, ${x}`).join('')} WHERE id = $${params.length - 1} AND seq = $${params.length}`;
-    if (!batch.approvals?.length && !batch.escalations?.length) {
-      // The engine's own commits (steps, tool calls, audit): one statement, so one round trip and an
-      // implicit transaction. Every insert reads from the fenced UPDATE, so if the run is not at
-      // expectSeq nothing at all is written.
-      const ctes = [`u AS (${update} RETURNING id)`, ...this.recordCtes(batch, params, 'u')];
-      const [row] = await this.q(
-        'committing a step',
-        `WITH ${ctes.join(', ')} SELECT COUNT(*)::int AS n FROM u`,
-        params,
-      );
-      if (row?.n !== 1) throw seqConflict(batch);
-      return;
-    }
     await this.tx('committing a step', async (c) => {
       const res = await c.query(update, params);
       if (res.rowCount !== 1) throw seqConflict(batch);
@@ -680,6 +643,28 @@ export class PostgresStore implements Store {
     max: number,
   ): Promise<RunSnapshot[]> {
     if (roles.length === 0 || max < 1) return [];
+    const claim = this.wake.claimStarting();
+    let claimed: RunSnapshot[] = [];
+    try {
+      claimed = await this.claimQueued(owner, until, now, roles, limits, max);
+      return claimed;
+    } finally {
+      this.wake.claimed(
+        claim,
+        claimed.map((c) => c.run.id),
+        { roles, limited: Object.keys(limits), full: claimed.length >= max },
+      );
+    }
+  }
+
+  private async claimQueued(
+    owner: string,
+    until: number,
+    now: number,
+    roles: readonly string[],
+    limits: Readonly<Record<string, number>>,
+    max: number,
+  ): Promise<RunSnapshot[]> {
     // SKIP LOCKED: concurrent workers each take different runs instead of queueing on the same rows.
     // Taking over a `running` run means its worker died (or hung) mid-run: that counts as an attempt.
     // The claimed runs come back with their snapshots (statement-start view of their records), so the
@@ -810,7 +795,7 @@ export class PostgresStore implements Store {
         [item.id, item.role, item.event, jsonb(item.payload ?? null), item.idempotencyKey, item.createdAt],
       );
       if (done.rowCount === 1) {
-        this.notifyWork();
+        this.wake.notify();
         return { item, created: true };
       }
       const row = (await c.query('SELECT * FROM inbox WHERE idempotency_key = $1', [item.idempotencyKey]))

@@ -26,6 +26,8 @@ export class GroupCommit {
   private readonly release: Statement;
   private readonly rollbackTo: Statement;
   private readonly flushSoon = () => this.flush();
+  /** Runs before each group transaction (the background checkpointer's WAL-size check). */
+  beforeFlush: (() => void) | undefined;
 
   constructor(
     private readonly db: Database.Database,
@@ -61,6 +63,7 @@ export class GroupCommit {
     const writes = this.pending;
     if (writes.length === 0) return;
     this.pending = [];
+    this.beforeFlush?.();
     try {
       this.begin.run();
     } catch (err) {

@@ -9,10 +9,17 @@ export interface SqliteStoreOptions {
   dataDir?: string;
   /** Exact database file path; wins over `dataDir`. */
   path?: string;
+  /**
+   * Checkpoint the WAL from a background thread instead of inside commits (for long-running services:
+   * see checkpointer.ts). Default false.
+   */
+  backgroundCheckpoints?: boolean;
 }
 
 export const DATABASE_FILE = 'nightshift.db';
 export const BUSY_TIMEOUT_MS = 5000;
+/** WAL size (pages) at which a connection with automatic checkpoints checkpoints. */
+export const AUTOCHECKPOINT_PAGES = 10000;
 
 export function databasePath(options: SqliteStoreOptions): string {
   return options.path ?? join(options.dataDir ?? '.nightshift', DATABASE_FILE);
@@ -31,7 +38,10 @@ export function openDatabase(path: string): Database.Database {
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     // Fewer, larger checkpoints: pages rewritten many times between two checkpoints are copied once.
-    db.pragma('wal_autocheckpoint = 10000');
+    db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+    // A WAL that grew past this (a long burst) is cut back to it when it next starts over, instead of
+    // keeping its largest size on disk for good.
+    db.pragma(`journal_size_limit = ${4 * AUTOCHECKPOINT_PAGES * 4096}`);
     return db;
   } catch (err) {
     throw storeError(path, 'opening the database', err);

@@ -20,6 +20,7 @@ import type {
   RunSnapshot,
   Store,
 } from '../types.js';
+import { BackgroundCheckpointer } from './checkpointer.js';
 import { commitBatch, createRun } from './commit.js';
 import { GroupCommit } from './group-commit.js';
 import { migrate } from './migrate.js';
@@ -59,8 +60,10 @@ export class SqliteStore implements Store {
   private readonly writes: GroupCommit;
   private statements: Statements | undefined;
   private readonly readSnapshot: <T>(fn: () => T) => T;
+  /** Present when this store checkpoints from a background thread (`backgroundCheckpoints`). */
+  checkpointer: BackgroundCheckpointer | undefined;
 
-  constructor(options: SqliteStoreOptions) {
+  constructor(private readonly options: SqliteStoreOptions) {
     this.path = databasePath(options);
     this.db = openDatabase(this.path);
     this.writes = new GroupCommit(this.db, this.path);
@@ -103,11 +106,17 @@ export class SqliteStore implements Store {
     } catch (err) {
       throw storeError(this.path, 'migrating the schema', err);
     }
+    if (this.options.backgroundCheckpoints && !this.checkpointer) {
+      const checkpointer = new BackgroundCheckpointer(this.db, this.path);
+      this.checkpointer = checkpointer;
+      this.writes.beforeFlush = () => checkpointer.beforeCommit();
+    }
   }
 
   async close(): Promise<void> {
     if (!this.db.open) return;
     this.writes.flush();
+    await this.checkpointer?.stop();
     this.db.close();
   }
 

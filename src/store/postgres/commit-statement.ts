@@ -1,0 +1,131 @@
+// The statement behind a group of engine commits (see commit-groups.ts): one fixed text, so Postgres
+// parses and plans it once per connection, whatever the group holds.
+//
+// Five parameters: four JSON arrays (the runs' fences and patches, then the steps, tool calls and audit
+// events of every batch) and the runs' ids. Each record names the run whose batch it belongs to (`gate`) and is
+// inserted only if that run's fenced UPDATE matched, so a run whose seq moved writes nothing at all.
+// Values travel as JSON text inside JSON (decoded with ->> then cast), which keeps JSON columns exactly
+// as given (key order, \u0000 escapes) like the store's other writes.
+import type { CommitBatch, RunPatch } from '../types.js';
+import { jsonb as json, jsonbOrNull as jsonOrNull, txt } from './encode.js';
+
+type Column = { column: string; type: 'text' | 'int' | 'bigint' | 'json'; encode: (v: unknown) => unknown };
+
+const asIs = (v: unknown) => v;
+
+/** How each patchable run field is stored (the same encodings as the store's single-run writes). */
+export const PATCH_COLUMNS: Record<keyof RunPatch, Column> = {
+  status: { column: 'status', type: 'text', encode: asIs },
+  output: { column: 'output', type: 'json', encode: jsonOrNull },
+  error: { column: 'error', type: 'json', encode: jsonOrNull },
+  turns: { column: 'turns', type: 'int', encode: asIs },
+  usage: { column: 'usage', type: 'json', encode: json },
+  activeMs: { column: 'active_ms', type: 'bigint', encode: asIs },
+  grant: { column: 'grant_json', type: 'json', encode: json },
+  finishedAt: { column: 'finished_at', type: 'bigint', encode: asIs },
+  leaseOwner: { column: 'lease_owner', type: 'text', encode: asIs },
+  leaseUntil: { column: 'lease_until', type: 'bigint', encode: asIs },
+  attempt: { column: 'attempt', type: 'int', encode: asIs },
+  notBefore: { column: 'not_before', type: 'bigint', encode: asIs },
+};
+
+// A patch key absent from the object keeps the column; present (even as JSON null) sets it.
+const sets = Object.values(PATCH_COLUMNS)
+  .map(
+    ({ column, type }) =>
+      `${column} = CASE WHEN x.patch -> '${column}' IS NULL THEN r.${column} ELSE (x.patch ->> '${column}')::${type} END`,
+  )
+  .join(',\n    ');
+
+export const GROUP_COMMIT_SQL = `WITH x AS (
+  SELECT * FROM json_to_recordset($1::json) AS x(id TEXT, expect INT, seq INT, at BIGINT, patch JSON)
+), u AS (
+  UPDATE runs r SET seq = x.seq, updated_at = x.at,
+    ${sets}
+  -- r.id = ANY($5): without it the plan (generic, with no idea how many rows x holds) scans all of runs.
+  FROM x WHERE r.id = ANY($5::text[]) AND r.id = x.id AND r.seq = x.expect
+  RETURNING r.id
+), s AS (
+  INSERT INTO steps (run_id, seq, kind, at, data)
+  SELECT e->>'run_id', (e->>'seq')::int, e->>'kind', (e->>'at')::bigint, (e->>'data')::json
+  FROM json_array_elements($2::json) e JOIN u ON u.id = e->>'gate'
+), t AS (
+  INSERT INTO tool_calls (key, run_id, step, idx, call_id, tool, args, args_hash, decision, reason, status, result,
+    is_error, approval_id, escalation_id, started_at, finished_at)
+  SELECT e->>'key', e->>'run_id', (e->>'step')::int, (e->>'idx')::int, e->>'call_id', e->>'tool', (e->>'args')::json,
+    e->>'args_hash', e->>'decision', e->>'reason', e->>'status', (e->>'result')::json, (e->>'is_error')::boolean,
+    e->>'approval_id', e->>'escalation_id', (e->>'started_at')::bigint, (e->>'finished_at')::bigint
+  FROM json_array_elements($3::json) e JOIN u ON u.id = e->>'gate'
+  ON CONFLICT (run_id, step, idx) DO UPDATE SET key = excluded.key, call_id = excluded.call_id, tool = excluded.tool,
+    args = excluded.args, args_hash = excluded.args_hash, decision = excluded.decision, reason = excluded.reason,
+    status = excluded.status, result = excluded.result, is_error = excluded.is_error, approval_id = excluded.approval_id,
+    escalation_id = excluded.escalation_id, started_at = excluded.started_at, finished_at = excluded.finished_at
+), a AS (
+  INSERT INTO audit_events (at, actor, action, run_id, target, data)
+  SELECT (e->>'at')::bigint, e->>'actor', e->>'action', e->>'run_id', e->>'target', (e->>'data')::json
+  FROM json_array_elements($4::json) e JOIN u ON u.id = e->>'gate'
+)
+SELECT id FROM u`;
+
+/** The parameters of GROUP_COMMIT_SQL for batches of distinct runs (engine commits only). */
+export function groupCommitParams(
+  batches: readonly CommitBatch[],
+): [string, string, string, string, string[]] {
+  const fences: unknown[] = [];
+  const steps: unknown[] = [];
+  const calls: unknown[] = [];
+  const audit: unknown[] = [];
+  for (const b of batches) {
+    const patch: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(b.run ?? {})) {
+      if (value === undefined) continue;
+      const c = PATCH_COLUMNS[key as keyof RunPatch];
+      const encoded = c.encode(value);
+      patch[c.column] = typeof encoded === 'string' ? txt(encoded) : encoded;
+    }
+    fences.push({ id: b.runId, expect: b.expectSeq, seq: b.expectSeq + b.steps.length, at: b.at, patch });
+    for (const s of b.steps) {
+      steps.push({ gate: b.runId, run_id: s.runId, seq: s.seq, kind: s.kind, at: s.at, data: json(s.data) });
+    }
+    for (const t of b.toolCalls ?? []) {
+      calls.push({
+        gate: b.runId,
+        key: t.key,
+        run_id: t.runId,
+        step: t.step,
+        idx: t.index,
+        call_id: txt(t.callId),
+        tool: txt(t.tool),
+        args: json(t.args),
+        args_hash: t.argsHash,
+        decision: t.decision,
+        reason: txt(t.reason),
+        status: t.status,
+        result: json(t.result),
+        is_error: t.isError,
+        approval_id: t.approvalId,
+        escalation_id: t.escalationId,
+        started_at: t.startedAt,
+        finished_at: t.finishedAt,
+      });
+    }
+    for (const a of b.audit ?? []) {
+      audit.push({
+        gate: b.runId,
+        at: a.at,
+        actor: txt(a.actor),
+        action: txt(a.action),
+        run_id: a.runId,
+        target: txt(a.target),
+        data: json(a.data),
+      });
+    }
+  }
+  return [
+    JSON.stringify(fences),
+    JSON.stringify(steps),
+    JSON.stringify(calls),
+    JSON.stringify(audit),
+    batches.map((b) => b.runId),
+  ];
+}
