@@ -104,6 +104,11 @@ export interface WorkHandle {
   active(): number;
   /** Continuous roles whose agent this process holds. */
   agents(): string[];
+  /**
+   * Resolves once this process hears about work queued elsewhere (its Postgres LISTEN is in place; at
+   * once on the embedded store). A failed subscription resolves too: polling still finds the work.
+   */
+  listening: Promise<void>;
 }
 
 export interface Inbox {
@@ -405,6 +410,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         done: Promise.all([worker.done, supervisor.done, stopListening]).then(() => {}),
         active: () => worker.active(),
         agents: () => supervisor.held(),
+        listening: listening.then(() => {}),
       };
     },
     async emit(event, payload, emitOptions = {}) {

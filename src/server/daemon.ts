@@ -192,6 +192,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     server.listen(o.port, o.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  // Ready (and announced) only once wake-ups from other processes reach this one.
+  await worker.listening;
   ready = true;
   const url = `http://${o.host}:${port}`;
   o.log.info({ url, roles: o.roles.map((r) => r.name), concurrency: o.concurrency }, 'serving');

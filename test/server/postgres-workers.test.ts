@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
+import { loadRoleFile } from '../../src/roles/load.js';
 import { createRuntime } from '../../src/runtime.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { startCli } from '../support/cli.js';
@@ -19,9 +20,21 @@ const skip = await postgresUnavailable();
 async function worker(
   dir: string,
   env: NodeJS.ProcessEnv,
+  o: { pollMs?: number; concurrency?: number } = {},
 ): Promise<{ child: ChildProcess; url: string; done: Promise<unknown> }> {
   const { child, done } = startCli(
-    ['serve', dir, '--port', '0', '--poll-ms', '25', '--lease-ms', '1500', '--concurrency', '8'],
+    [
+      'serve',
+      dir,
+      '--port',
+      '0',
+      '--poll-ms',
+      String(o.pollMs ?? 25),
+      '--lease-ms',
+      '1500',
+      '--concurrency',
+      String(o.concurrency ?? 8),
+    ],
     { env },
   );
   let err = '';
@@ -97,6 +110,47 @@ describe('three workers on Postgres', { skip }, () => {
       await store.close();
       assert.ok(owners.size >= 2, `only ${owners.size} worker(s) ran anything`);
     } finally {
+      for (const w of workers) w.child.kill('SIGKILL');
+      await Promise.all(workers.map((w) => w.done));
+      await dropSchema(schema);
+      r.cleanup();
+    }
+  });
+
+  it('wakes the right workers without polling: runs queued elsewhere, and runs a busy worker cannot take', async () => {
+    // Both workers poll once an hour, so every start below comes from a NOTIFY. A is busy (concurrency 1,
+    // its run held inside the tool) when two more events reach it: it holds their NOTIFY back only
+    // until it is clear it cannot claim them, then B runs them. A run queued by a process with no worker
+    // (a library user's deliver) wakes the workers at once.
+    const r = role([
+      { call: 'ledger.append_once', args: { entry: 'held', hold: 'a' } },
+      { final: { summary: 'ok' } },
+    ]);
+    const schema = freshSchema();
+    const env = { NIGHTSHIFT_DATABASE_URL: TEST_DATABASE_URL, NIGHTSHIFT_DATABASE_SCHEMA: schema };
+    const workers: Awaited<ReturnType<typeof worker>>[] = [];
+    const store = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
+    const rt = await createRuntime({ store });
+    try {
+      const a = await worker(r.dir, env, { pollMs: 3_600_000, concurrency: 1 });
+      workers.push(a);
+      await fetch(`${a.url}/events/job`, { method: 'POST', body: '{}' });
+      const reached = join(r.workspace, 'reached-a');
+      for (let i = 0; i < 400 && !existsSync(reached); i++) await sleep(25);
+      assert.equal(Number(readFileSync(reached, 'utf8')), a.child.pid);
+      const b = await worker(r.dir, env, { pollMs: 3_600_000 });
+      workers.push(b);
+      for (let i = 0; i < 2; i++) await fetch(`${a.url}/events/job`, { method: 'POST', body: '{}' });
+      // A cannot take them (its one slot is held), so B must be woken: B's run reaches the hold too.
+      for (let i = 0; i < 400 && readFileSync(reached, 'utf8') !== String(b.child.pid); i++) await sleep(25);
+      assert.equal(readFileSync(reached, 'utf8'), String(b.child.pid), 'B never started a run');
+      writeFileSync(join(r.workspace, 'release-a'), '');
+      const queuedHere = await rt.deliver(await loadRoleFile(r.file), {}, { trigger: { kind: 'manual' } });
+      assert.equal(queuedHere.status, 'queued');
+      const runs = await waitAll(schema, 4, 30_000);
+      assert.equal(runs.length, 4);
+    } finally {
+      await rt.close();
       for (const w of workers) w.child.kill('SIGKILL');
       await Promise.all(workers.map((w) => w.done));
       await dropSchema(schema);

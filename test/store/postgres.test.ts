@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { createRuntime } from '../../src/runtime.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
-import { describeStoreContract, newRun } from '../contract/store.js';
+import { describeStoreContract, newCall, newRun, step } from '../contract/store.js';
 import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
 
@@ -63,6 +63,102 @@ describe('postgres specifics', { skip }, () => {
     assert.equal((await b.loadRun(run.id))!.steps.length, 2);
     await a.close();
     await b.close();
+  });
+
+  it('commits of many runs issued together travel as one statement, each fenced on its own', async () => {
+    const store = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
+    await store.init();
+    try {
+      const runs = Array.from({ length: 12 }, () => newRun());
+      for (const run of runs) {
+        await store.createRun(run, { steps: [step(run.id, 1, 'run_started')], at: 1 });
+      }
+      const before = { ...store.groups.stats };
+      // Run 0 is fenced at the wrong seq (another worker moved it); run 1 carries a tool call, an audit
+      // event and a patch that sets and clears columns; run 2 writes output with a NUL and a key order
+      // that JSONB would lose.
+      const output = { z: 1, a: 'nul\u0000here', nested: { b: [1, { y: null }] } };
+      const results = await Promise.allSettled(
+        runs.map((run, i) =>
+          store.commit({
+            runId: run.id,
+            expectSeq: i === 0 ? 5 : 1,
+            steps: [step(run.id, i === 0 ? 6 : 2)],
+            at: 10 + i,
+            ...(i === 1
+              ? {
+                  toolCalls: [newCall(run.id, 2, 0, { status: 'succeeded', result: { ok: true } })],
+                  audit: [
+                    { at: 11, actor: 'test', action: 'tested', runId: run.id, target: null, data: { i } },
+                  ],
+                  run: { turns: 3, leaseOwner: null, leaseUntil: null, usage: { inputTokens: 7 } as never },
+                }
+              : {}),
+            ...(i === 2 ? { run: { status: 'succeeded' as const, output, finishedAt: 99 } } : {}),
+          }),
+        ),
+      );
+      assert.equal(results[0]!.status, 'rejected');
+      assert.equal((results[0] as PromiseRejectedResult).reason.code, 'STORE_CONFLICT');
+      assert.ok(results.slice(1).every((r) => r.status === 'fulfilled'));
+      const sent = store.groups.stats.statements - before.statements;
+      assert.equal(store.groups.stats.batches - before.batches, 12);
+      assert.ok(sent < 12, `12 commits took ${sent} statements`);
+      assert.equal((await store.loadRun(runs[0]!.id))!.steps.length, 1);
+      const one = (await store.loadRun(runs[1]!.id))!;
+      assert.deepEqual(
+        one.steps.map((x) => x.seq),
+        [1, 2],
+      );
+      assert.equal(one.run.turns, 3);
+      assert.equal(one.run.leaseOwner, null);
+      assert.deepEqual(one.run.usage, { inputTokens: 7 });
+      assert.equal(one.run.updatedAt, 11);
+      assert.deepEqual(one.toolCalls[0]!.result, { ok: true });
+      assert.equal((await store.listAudit({ runId: runs[1]!.id })).length, 1);
+      const two = (await store.loadRun(runs[2]!.id))!;
+      assert.equal(two.run.status, 'succeeded');
+      assert.equal(two.run.finishedAt, 99);
+      assert.equal(JSON.stringify(two.run.output), JSON.stringify(output));
+      assert.equal(two.run.turns, runs[2]!.turns, 'a column the patch does not name keeps its value');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a batch Postgres refuses fails alone: the rest of its group is written', async () => {
+    const store = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
+    await store.init();
+    try {
+      const runs = Array.from({ length: 5 }, () => newRun());
+      for (const run of runs) {
+        await store.createRun(run, { steps: [step(run.id, 1, 'run_started')], at: 1 });
+      }
+      // A step time that is not a number reaches Postgres as NULL and breaks steps.at NOT NULL: the
+      // group's one statement fails as a whole, and each batch is sent again on its own.
+      const results = await Promise.allSettled(
+        runs.map((run, i) =>
+          store.commit({
+            runId: run.id,
+            expectSeq: 1,
+            steps: [{ ...step(run.id, 2), ...(i === 3 ? { at: Number.NaN } : {}) }],
+            at: 5,
+          }),
+        ),
+      );
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled'],
+      );
+      const err = (results[3] as PromiseRejectedResult).reason;
+      assert.equal(err.code, 'STORE_ERROR');
+      assert.match(err.message, /committing steps failed: .*null value in column "at"/);
+      for (const [i, run] of runs.entries()) {
+        assert.equal((await store.loadRun(run.id))!.steps.length, i === 3 ? 1 : 2);
+      }
+    } finally {
+      await store.close();
+    }
   });
 
   it('keeps answering when another process changes a table under its prepared statements', async () => {

@@ -36,6 +36,8 @@ export class CommitGroups {
   private scheduled = false;
   private readonly maxInFlight: number;
   private readonly maxGroup: number;
+  /** Statements sent and the batches they carried (a group sent again batch by batch counts again). */
+  readonly stats = { statements: 0, batches: 0 };
   private readonly pumpSoon = () => {
     this.scheduled = false;
     this.pump();
@@ -80,6 +82,8 @@ export class CommitGroups {
 
   private async sendGroup(group: Pending[]): Promise<void> {
     let written: Set<string>;
+    this.stats.statements++;
+    this.stats.batches += group.length;
     try {
       written = await this.o.send(group.map((p) => p.batch));
     } catch (err) {

@@ -130,7 +130,8 @@ export class PostgresStore implements Store {
   private readonly wake = new WakeOthers(async () => {
     await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, '']);
   });
-  private readonly groups = new CommitGroups({
+  /** Group commit of the engine's commits (`groups.stats` counts statements and batches). */
+  readonly groups = new CommitGroups({
     send: async (batches) => {
       const rows = await this.q('committing steps', GROUP_COMMIT_SQL, groupCommitParams(batches));
       return new Set(rows.map((r) => r.id as string));
