@@ -56,39 +56,63 @@ function answer(request: FakeRequest) {
   };
 }
 
+/** A continuous role on the fake Anthropic API, a fresh schema, and the cleanup of both. */
+async function sentinel() {
+  const fake = await startFakeAnthropic();
+  for (let i = 0; i < 20; i++) fake.enqueue(answer);
+  const r = writeTestRole({
+    name: 'sentinel',
+    autonomy: 'full',
+    tools: ['ledger.append_once'],
+    turns: [{ final: {} }],
+  });
+  const text = readFileSync(r.file, 'utf8').replace(/model: .*/, 'model: anthropic:claude-sonnet-4-5');
+  writeFileSync(
+    r.file,
+    `${text}${stringify({
+      mode: 'continuous',
+      continuous: { leaseSeconds: LEASE_SECONDS, heartbeatSeconds: 0.4 },
+      triggers: [{ event: 'alert' }],
+    })}`,
+  );
+  const schema = freshSchema();
+  const env = {
+    NIGHTSHIFT_DATABASE_URL: TEST_DATABASE_URL,
+    NIGHTSHIFT_DATABASE_SCHEMA: schema,
+    ANTHROPIC_API_KEY: 'test-key',
+    ANTHROPIC_BASE_URL: fake.url,
+  };
+  await (
+    await createRuntime({ store: openPostgresStore({ connectionString: TEST_DATABASE_URL, schema }) })
+  ).close();
+  const store = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
+  await store.init();
+  const children: ChildProcess[] = [];
+  return {
+    r,
+    env,
+    store,
+    children,
+    async cleanup() {
+      for (const c of children) c.kill('SIGKILL');
+      await store.close();
+      await fake.close();
+      await dropSchema(schema);
+      r.cleanup();
+    },
+  };
+}
+
+const post = (url: string, body: unknown) =>
+  fetch(`${url}/events/alert`, { method: 'POST', body: JSON.stringify(body) }).then((x) => x.status);
+
+const ownedBy = (agent: AgentRecord | undefined, child: ChildProcess) =>
+  agent?.owner?.includes(`/${child.pid}/`) === true;
+
 describe('continuous agent takeover on Postgres', { skip }, () => {
   it('is taken over within the lease timeout when its worker is killed mid-event, keeping its context', async () => {
-    const fake = await startFakeAnthropic();
-    for (let i = 0; i < 20; i++) fake.enqueue(answer);
-    const r = writeTestRole({
-      name: 'sentinel',
-      autonomy: 'full',
-      tools: ['ledger.append_once'],
-      turns: [{ final: {} }],
-    });
-    const text = readFileSync(r.file, 'utf8').replace(/model: .*/, 'model: anthropic:claude-sonnet-4-5');
-    writeFileSync(
-      r.file,
-      `${text}${stringify({
-        mode: 'continuous',
-        continuous: { leaseSeconds: LEASE_SECONDS, heartbeatSeconds: 0.4 },
-        triggers: [{ event: 'alert' }],
-      })}`,
-    );
-    const schema = freshSchema();
-    const env = {
-      NIGHTSHIFT_DATABASE_URL: TEST_DATABASE_URL,
-      NIGHTSHIFT_DATABASE_SCHEMA: schema,
-      ANTHROPIC_API_KEY: 'test-key',
-      ANTHROPIC_BASE_URL: fake.url,
-    };
-    const store = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
-    const children: ChildProcess[] = [];
+    const { r, env, store, children, cleanup } = await sentinel();
     try {
-      await (
-        await createRuntime({ store: openPostgresStore({ connectionString: TEST_DATABASE_URL, schema }) })
-      ).close();
-      await store.init();
       const a = await worker(r.dir, env);
       children.push(a.child);
       const first = await waitFor(
@@ -99,8 +123,6 @@ describe('continuous agent takeover on Postgres', { skip }, () => {
       const b = await worker(r.dir, env);
       children.push(b.child);
 
-      const post = (url: string, body: unknown) =>
-        fetch(`${url}/events/alert`, { method: 'POST', body: JSON.stringify(body) }).then((x) => x.status);
       assert.equal(await post(b.url, { id: 'E-1' }), 202, 'any worker accepts events for the agent');
       await waitFor(async () => {
         const ag = await store.getAgent('sentinel');
@@ -156,11 +178,64 @@ describe('continuous agent takeover on Postgres', { skip }, () => {
         /sentinel {2}idle +held by .* heartbeat [\d.]+ s ago {2}inbox 0 {2}restarts 0 {2}takeovers 1/,
       );
     } finally {
-      for (const c of children) c.kill('SIGKILL');
-      await store.close();
-      await fake.close();
-      await dropSchema(schema);
-      r.cleanup();
+      await cleanup();
+    }
+  });
+
+  it('a hung worker (SIGSTOP) loses the agent; woken again, it lets go and nothing is handled twice', async () => {
+    const { r, env, store, children, cleanup } = await sentinel();
+    try {
+      const a = await worker(r.dir, env);
+      children.push(a.child);
+      await waitFor(async () => (ownedBy(await store.getAgent('sentinel'), a.child) ? true : undefined), 'A');
+      const b = await worker(r.dir, env);
+      children.push(b.child);
+      assert.equal(await post(a.url, { id: 'E-1', hold: true }), 202);
+      await waitFor(
+        async () => (existsSync(join(r.workspace, 'reached-E-1')) ? true : undefined),
+        'A in the tool',
+      );
+      // A hangs: its process is alive, holds its connections, and says nothing (no heartbeat).
+      a.child.kill('SIGSTOP');
+      const stoppedAt = Date.now();
+      await waitFor(
+        async () => (ownedBy(await store.getAgent('sentinel'), b.child) ? true : undefined),
+        'B to take the agent over',
+      );
+      const takeoverMs = Date.now() - stoppedAt;
+      assert.ok(takeoverMs <= LEASE_SECONDS * 1000 + 1000, `taken over in ${takeoverMs} ms`);
+      writeFileSync(join(r.workspace, 'release-E-1'), '');
+      await waitFor(async () => {
+        const ag = await store.getAgent('sentinel');
+        return ag?.status === 'idle' && (ag.context as { seen?: number } | null)?.seen === 1
+          ? true
+          : undefined;
+      }, 'E-1 handled by B');
+      // A wakes up in the middle of the tool call it was running an hour ago, for all it knows.
+      a.child.kill('SIGCONT');
+      assert.equal(await post(a.url, { id: 'E-2' }), 202, 'A still serves HTTP');
+      const done = await waitFor(async () => {
+        const ag = await store.getAgent('sentinel');
+        return ag?.status === 'idle' && (ag.context as { seen?: number })?.seen === 2 ? ag : undefined;
+      }, 'E-2 handled');
+      assert.ok(ownedBy(done, b.child), `B keeps the agent (${done.owner})`);
+      assert.deepEqual(done.context, { seen: 2, last: 'E-2' });
+      // Give A time to act on its stale state (its commit, its heartbeat), then check nothing moved.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const after = (await store.getAgent('sentinel'))!;
+      assert.ok(ownedBy(after, b.child));
+      assert.deepEqual(after.context, { seen: 2, last: 'E-2' });
+      assert.equal(
+        r.ledger().filter((l) => l.startsWith('E-1')).length,
+        1,
+        'the tool call was not duplicated',
+      );
+      const runs = await store.listRuns({ role: 'sentinel' });
+      assert.equal(runs.length, 2);
+      assert.ok(runs.every((x) => x.status === 'succeeded'));
+      assert.equal(await store.inboxDepth('sentinel'), 0);
+    } finally {
+      await cleanup();
     }
   });
 });
