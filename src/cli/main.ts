@@ -242,12 +242,9 @@ export async function main(
     .action(async (flags: CommonFlags) => {
       const rt = await open(flags);
       const agents = await rt.agents();
-      const [queued, running, failed] = await Promise.all(
-        (['queued', 'running', 'failed'] as const).map(
-          async (st) => (await rt.list({ status: [st], limit: 10_000 })).length,
-        ),
-      );
-      const queue = { queued, running, failed };
+      const counts = await rt.store.countRuns(['queued', 'running', 'failed']);
+      const queue = { queued: counts.queued!, running: counts.running!, failed: counts.failed! };
+      const { queued, running, failed } = queue;
       print(
         flags,
         { agents, queue },

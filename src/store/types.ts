@@ -432,4 +432,10 @@ export interface Store {
    * whichever run they belong to: what a daily cost budget is checked against.
    */
   roleCostSince(role: string, since: number): Promise<number>;
+
+  /**
+   * How many runs are in each of `statuses` (of one role, if given), counted in the database: every
+   * status asked for is in the answer, 0 when none (`nightshift status`).
+   */
+  countRuns(statuses: readonly RunStatus[], role?: string): Promise<Record<string, number>>;
 }

@@ -962,6 +962,25 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
       });
     });
 
+    describe('counting runs', () => {
+      it('counts runs by status in the database, per role or for all, with 0 for statuses it has none of', async () => {
+        const role = nextId('countrole');
+        for (const status of ['queued', 'queued', 'running', 'failed', 'succeeded'] as const) {
+          await create(store, { role, status });
+        }
+        await create(store, { role: nextId('otherrole'), status: 'queued' });
+        assert.deepEqual(await store.countRuns(['queued', 'running', 'failed', 'cancelled'], role), {
+          queued: 2,
+          running: 1,
+          failed: 1,
+          cancelled: 0,
+        });
+        const all = await store.countRuns(['queued']);
+        assert.ok(all.queued! >= 3, `all roles: ${all.queued}`);
+        assert.deepEqual(await store.countRuns([], role), {});
+      });
+    });
+
     describe('model cost of a role', () => {
       it("sums the role's model turns at or after a time, across its runs, and nothing else", async () => {
         const role = nextId('costrole');

@@ -6,6 +6,7 @@ import { NightshiftError } from '../../errors.js';
 import { type AgentState, agentFromColumns, agentState, leaseAgent, newAgentState } from '../agent-state.js';
 import { checkBatchShape } from '../batch-shape.js';
 import { capacities, openRoles, pick } from '../claim-pick.js';
+import { countsOf } from '../counts.js';
 import type {
   AgentRecord,
   ApprovalRecord,
@@ -20,6 +21,7 @@ import type {
   RunPatch,
   RunRecord,
   RunSnapshot,
+  RunStatus,
   Store,
 } from '../types.js';
 import { CommitGroups } from './commit-groups.js';
@@ -913,6 +915,15 @@ export class PostgresStore implements Store {
       target: (r.target as string | null) ?? null,
       data: r.data as Record<string, unknown>,
     }));
+  }
+
+  async countRuns(statuses: readonly RunStatus[], role?: string): Promise<Record<string, number>> {
+    const rows = await this.q(
+      'counting runs',
+      `SELECT status, COUNT(*)::int AS n FROM runs WHERE status = ANY($1)${role === undefined ? '' : ' AND role = $2'} GROUP BY status`,
+      role === undefined ? [[...statuses]] : [[...statuses], role],
+    );
+    return countsOf(statuses, rows as { status: string; n: number }[]);
   }
 
   async roleCostSince(role: string, since: number): Promise<number> {

@@ -5,6 +5,7 @@ import type Database from 'better-sqlite3';
 import { NightshiftError } from '../../errors.js';
 import { agentFromColumns, agentState, leaseAgent, newAgentState } from '../agent-state.js';
 import { capacities, openRoles, pick } from '../claim-pick.js';
+import { countsOf } from '../counts.js';
 import type {
   AgentRecord,
   ApprovalRecord,
@@ -18,6 +19,7 @@ import type {
   RunFilter,
   RunRecord,
   RunSnapshot,
+  RunStatus,
   Store,
 } from '../types.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
@@ -425,6 +427,20 @@ export class SqliteStore implements Store {
       const rows =
         filter.runId !== undefined ? s.listAuditOfRun.all(filter.runId, limit) : s.listAudit.all(limit);
       return (rows as Row[]).map(rowToAudit);
+    });
+  }
+
+  countRuns(statuses: readonly RunStatus[], role?: string): Promise<Record<string, number>> {
+    return this.read('counting runs', (s) => {
+      const rows = s
+        .sql(
+          `SELECT status, COUNT(*) AS n FROM runs WHERE status IN (SELECT value FROM json_each(?))${role === undefined ? '' : ' AND role = ?'} GROUP BY status`,
+        )
+        .all(JSON.stringify(statuses), ...(role === undefined ? [] : [role])) as {
+        status: string;
+        n: number;
+      }[];
+      return countsOf(statuses, rows);
     });
   }
 
