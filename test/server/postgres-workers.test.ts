@@ -158,6 +158,59 @@ describe('three workers on Postgres', { skip }, () => {
     }
   });
 
+  it('a worker killed with SIGKILL in the middle of a burst: every run finishes once, no effect twice', async () => {
+    const r = role([
+      { call: 'ledger.append_once', args: { entry: 'first' } },
+      { call: 'ledger.append_once', args: { entry: 'second' } },
+      { final: { summary: 'ok' } },
+    ]);
+    const schema = freshSchema();
+    const env = { NIGHTSHIFT_DATABASE_URL: TEST_DATABASE_URL, NIGHTSHIFT_DATABASE_SCHEMA: schema };
+    const workers: Awaited<ReturnType<typeof worker>>[] = [];
+    const store = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
+    try {
+      await (
+        await createRuntime({ store: openPostgresStore({ connectionString: TEST_DATABASE_URL, schema }) })
+      ).close();
+      for (let i = 0; i < 3; i++) workers.push(await worker(r.dir, env));
+      const n = 300;
+      const sent = await Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          fetch(`${workers[i % 3]!.url}/events/job`, { method: 'POST', body: JSON.stringify({ i }) }).then(
+            (x) => x.status,
+          ),
+        ),
+      );
+      assert.ok(sent.every((x) => x === 202));
+      // Kill worker 0 while it is running some of them (it has runs leased, some mid-way).
+      const victim = workers[0]!;
+      const victimPid = `/${victim.child.pid}/`;
+      for (let i = 0; i < 400; i++) {
+        const running = await store.listRuns({ status: ['running'], limit: 500 });
+        if (running.some((x) => x.leaseOwner?.includes(victimPid))) break;
+        await sleep(10);
+      }
+      const before = await store.countRuns(['succeeded']);
+      victim.child.kill('SIGKILL');
+      await victim.done;
+      assert.ok(before.succeeded! < n, 'the kill came before the burst was over');
+      const runs = await waitAll(schema, n, 120_000);
+      assert.equal(runs.length, n);
+      // Each run's two effects happened once each: one ledger line per (run, call), none repeated.
+      const lines = r.ledger();
+      assert.equal(lines.length, 2 * n, `${lines.length} ledger lines for ${n} runs`);
+      assert.equal(new Set(lines.map((l) => l.split('#')[1])).size, 2 * n);
+      const taken = runs.filter((x) => x.attempt > 1);
+      process.stdout.write(`# ${taken.length} run(s) taken over from the killed worker\n`);
+    } finally {
+      await store.close();
+      for (const w of workers) w.child.kill('SIGKILL');
+      await Promise.all(workers.map((w) => w.done));
+      await dropSchema(schema);
+      r.cleanup();
+    }
+  });
+
   it('a worker killed with SIGKILL mid-run: another finishes the run, the side effect happens once', async () => {
     const r = role([
       { call: 'ledger.append_once', args: { entry: 'once', hold: 'h' } },
