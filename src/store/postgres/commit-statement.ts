@@ -37,35 +37,101 @@ const sets = Object.values(PATCH_COLUMNS)
   )
   .join(',\n    ');
 
+/**
+ * Data-modifying statements inserting a JSON array's records (`elements`: a set-returning expression
+ * named `e`) whose `gate` is an id returned by the CTE `gate`: written only if that write happened.
+ */
+export const insertSteps = (
+  elements: string,
+  gate: string,
+) => `INSERT INTO steps (run_id, seq, kind, at, data)
+  SELECT e->>'run_id', (e->>'seq')::int, e->>'kind', (e->>'at')::bigint, (e->>'data')::json
+  FROM ${elements} e JOIN ${gate} ON ${gate}.id = e->>'gate'`;
+
+export const insertToolCalls = (
+  elements: string,
+  gate: string,
+) => `INSERT INTO tool_calls (key, run_id, step, idx,
+    call_id, tool, args, args_hash, decision, reason, status, result, is_error, approval_id, escalation_id,
+    started_at, finished_at)
+  SELECT e->>'key', e->>'run_id', (e->>'step')::int, (e->>'idx')::int, e->>'call_id', e->>'tool', (e->>'args')::json,
+    e->>'args_hash', e->>'decision', e->>'reason', e->>'status', (e->>'result')::json, (e->>'is_error')::boolean,
+    e->>'approval_id', e->>'escalation_id', (e->>'started_at')::bigint, (e->>'finished_at')::bigint
+  FROM ${elements} e JOIN ${gate} ON ${gate}.id = e->>'gate'
+  ON CONFLICT (run_id, step, idx) DO UPDATE SET key = excluded.key, call_id = excluded.call_id, tool = excluded.tool,
+    args = excluded.args, args_hash = excluded.args_hash, decision = excluded.decision, reason = excluded.reason,
+    status = excluded.status, result = excluded.result, is_error = excluded.is_error, approval_id = excluded.approval_id,
+    escalation_id = excluded.escalation_id, started_at = excluded.started_at, finished_at = excluded.finished_at`;
+
+export const insertAudit = (
+  elements: string,
+  gate: string,
+) => `INSERT INTO audit_events (at, actor, action, run_id, target, data)
+  SELECT (e->>'at')::bigint, e->>'actor', e->>'action', e->>'run_id', e->>'target', (e->>'data')::json
+  FROM ${elements} e JOIN ${gate} ON ${gate}.id = e->>'gate'`;
+
 export const GROUP_COMMIT_SQL = `WITH x AS (
   SELECT * FROM json_to_recordset($1::json) AS x(id TEXT, expect INT, seq INT, at BIGINT, patch JSON)
 ), u AS (
   UPDATE runs r SET seq = x.seq, updated_at = x.at,
     ${sets}
+  FROM x
   -- r.id = ANY($5): without it the plan (generic, with no idea how many rows x holds) scans all of runs.
-  FROM x WHERE r.id = ANY($5::text[]) AND r.id = x.id AND r.seq = x.expect
+  WHERE r.id = ANY($5::text[]) AND r.id = x.id AND r.seq = x.expect
   RETURNING r.id
-), s AS (
-  INSERT INTO steps (run_id, seq, kind, at, data)
-  SELECT e->>'run_id', (e->>'seq')::int, e->>'kind', (e->>'at')::bigint, (e->>'data')::json
-  FROM json_array_elements($2::json) e JOIN u ON u.id = e->>'gate'
-), t AS (
-  INSERT INTO tool_calls (key, run_id, step, idx, call_id, tool, args, args_hash, decision, reason, status, result,
-    is_error, approval_id, escalation_id, started_at, finished_at)
-  SELECT e->>'key', e->>'run_id', (e->>'step')::int, (e->>'idx')::int, e->>'call_id', e->>'tool', (e->>'args')::json,
-    e->>'args_hash', e->>'decision', e->>'reason', e->>'status', (e->>'result')::json, (e->>'is_error')::boolean,
-    e->>'approval_id', e->>'escalation_id', (e->>'started_at')::bigint, (e->>'finished_at')::bigint
-  FROM json_array_elements($3::json) e JOIN u ON u.id = e->>'gate'
-  ON CONFLICT (run_id, step, idx) DO UPDATE SET key = excluded.key, call_id = excluded.call_id, tool = excluded.tool,
-    args = excluded.args, args_hash = excluded.args_hash, decision = excluded.decision, reason = excluded.reason,
-    status = excluded.status, result = excluded.result, is_error = excluded.is_error, approval_id = excluded.approval_id,
-    escalation_id = excluded.escalation_id, started_at = excluded.started_at, finished_at = excluded.finished_at
-), a AS (
-  INSERT INTO audit_events (at, actor, action, run_id, target, data)
-  SELECT (e->>'at')::bigint, e->>'actor', e->>'action', e->>'run_id', e->>'target', (e->>'data')::json
-  FROM json_array_elements($4::json) e JOIN u ON u.id = e->>'gate'
+), s AS (${insertSteps('json_array_elements($2::json)', 'u')}
+), t AS (${insertToolCalls('json_array_elements($3::json)', 'u')}
+), a AS (${insertAudit('json_array_elements($4::json)', 'u')}
 )
 SELECT id FROM u`;
+
+/** A batch's records as the JSON elements the inserts above read, each gated on the batch's run. */
+export function recordRows(b: Omit<CommitBatch, 'run' | 'expectSeq' | 'at'>): {
+  steps: unknown[];
+  calls: unknown[];
+  audit: unknown[];
+} {
+  const gate = b.runId;
+  return {
+    steps: b.steps.map((s) => ({
+      gate,
+      run_id: s.runId,
+      seq: s.seq,
+      kind: s.kind,
+      at: s.at,
+      data: json(s.data),
+    })),
+    calls: (b.toolCalls ?? []).map((t) => ({
+      gate,
+      key: t.key,
+      run_id: t.runId,
+      step: t.step,
+      idx: t.index,
+      call_id: txt(t.callId),
+      tool: txt(t.tool),
+      args: json(t.args),
+      args_hash: t.argsHash,
+      decision: t.decision,
+      reason: txt(t.reason),
+      status: t.status,
+      result: json(t.result),
+      is_error: t.isError,
+      approval_id: t.approvalId,
+      escalation_id: t.escalationId,
+      started_at: t.startedAt,
+      finished_at: t.finishedAt,
+    })),
+    audit: (b.audit ?? []).map((a) => ({
+      gate,
+      at: a.at,
+      actor: txt(a.actor),
+      action: txt(a.action),
+      run_id: a.runId,
+      target: txt(a.target),
+      data: json(a.data),
+    })),
+  };
+}
 
 /** The parameters of GROUP_COMMIT_SQL for batches of distinct runs (engine commits only). */
 export function groupCommitParams(
@@ -84,42 +150,10 @@ export function groupCommitParams(
       patch[c.column] = typeof encoded === 'string' ? txt(encoded) : encoded;
     }
     fences.push({ id: b.runId, expect: b.expectSeq, seq: b.expectSeq + b.steps.length, at: b.at, patch });
-    for (const s of b.steps) {
-      steps.push({ gate: b.runId, run_id: s.runId, seq: s.seq, kind: s.kind, at: s.at, data: json(s.data) });
-    }
-    for (const t of b.toolCalls ?? []) {
-      calls.push({
-        gate: b.runId,
-        key: t.key,
-        run_id: t.runId,
-        step: t.step,
-        idx: t.index,
-        call_id: txt(t.callId),
-        tool: txt(t.tool),
-        args: json(t.args),
-        args_hash: t.argsHash,
-        decision: t.decision,
-        reason: txt(t.reason),
-        status: t.status,
-        result: json(t.result),
-        is_error: t.isError,
-        approval_id: t.approvalId,
-        escalation_id: t.escalationId,
-        started_at: t.startedAt,
-        finished_at: t.finishedAt,
-      });
-    }
-    for (const a of b.audit ?? []) {
-      audit.push({
-        gate: b.runId,
-        at: a.at,
-        actor: txt(a.actor),
-        action: txt(a.action),
-        run_id: a.runId,
-        target: txt(a.target),
-        data: json(a.data),
-      });
-    }
+    const rows = recordRows(b);
+    steps.push(...rows.steps);
+    calls.push(...rows.calls);
+    audit.push(...rows.audit);
   }
   return [
     JSON.stringify(fences),

@@ -25,7 +25,15 @@ import type {
   Store,
 } from '../types.js';
 import { CommitGroups } from './commit-groups.js';
-import { GROUP_COMMIT_SQL, groupCommitParams, PATCH_COLUMNS } from './commit-statement.js';
+import {
+  GROUP_COMMIT_SQL,
+  groupCommitParams,
+  insertAudit,
+  insertSteps,
+  insertToolCalls,
+  PATCH_COLUMNS,
+  recordRows,
+} from './commit-statement.js';
 import { jsonb, jsonbOrNull, txt } from './encode.js';
 import { migrations } from './migrations.js';
 import { isStalePlan, preparedQuery } from './prepared.js';
@@ -413,69 +421,20 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Data-modifying CTEs writing a batch's steps, tool calls and audit events, each selecting FROM `gate`
-   * (a CTE that returns one row when the write may happen). The records travel as one JSON array each;
-   * strings lose NUL (TEXT cannot hold it) as in every other write.
+   * Data-modifying CTEs writing a batch's steps, tool calls and audit events, each gated on `gate` (a CTE
+   * returning the run's id when the write may happen). The records travel as one JSON array each.
    */
   private recordCtes(batch: Omit<CommitBatch, 'run'>, params: unknown[], gate: string): string[] {
+    const rows = recordRows(batch);
     const ctes: string[] = [];
-    const arg = (records: unknown[]) => {
+    const add = (name: string, records: unknown[], insert: (elements: string, gate: string) => string) => {
+      if (records.length === 0) return;
       params.push(JSON.stringify(records));
-      return `json_array_elements($${params.length}::json)`;
+      ctes.push(`${name} AS (${insert(`json_array_elements($${params.length}::json)`, gate)})`);
     };
-    if (batch.steps.length > 0) {
-      const rows = batch.steps.map((x) => ({
-        run_id: x.runId,
-        seq: x.seq,
-        kind: x.kind,
-        at: x.at,
-        data: jsonb(x.data),
-      }));
-      ctes.push(`s AS (INSERT INTO steps (run_id, seq, kind, at, data)
-        SELECT e->>'run_id', (e->>'seq')::int, e->>'kind', (e->>'at')::bigint, (e->>'data')::json FROM ${gate}, ${arg(rows)} e)`);
-    }
-    if (batch.toolCalls?.length) {
-      const rows = batch.toolCalls.map((t) => ({
-        key: t.key,
-        run_id: t.runId,
-        step: t.step,
-        idx: t.index,
-        call_id: txt(t.callId),
-        tool: txt(t.tool),
-        args: jsonb(t.args),
-        args_hash: t.argsHash,
-        decision: t.decision,
-        reason: txt(t.reason),
-        status: t.status,
-        result: jsonb(t.result),
-        is_error: t.isError,
-        approval_id: t.approvalId,
-        escalation_id: t.escalationId,
-        started_at: t.startedAt,
-        finished_at: t.finishedAt,
-      }));
-      ctes.push(`t AS (INSERT INTO tool_calls (key, run_id, step, idx, call_id, tool, args, args_hash, decision, reason, status, result, is_error, approval_id, escalation_id, started_at, finished_at)
-        SELECT e->>'key', e->>'run_id', (e->>'step')::int, (e->>'idx')::int, e->>'call_id', e->>'tool', (e->>'args')::json, e->>'args_hash',
-          e->>'decision', e->>'reason', e->>'status', (e->>'result')::json, (e->>'is_error')::boolean, e->>'approval_id', e->>'escalation_id',
-          (e->>'started_at')::bigint, (e->>'finished_at')::bigint
-        FROM ${gate}, ${arg(rows)} e
-        ON CONFLICT (run_id, step, idx) DO UPDATE SET key = excluded.key, call_id = excluded.call_id, tool = excluded.tool,
-          args = excluded.args, args_hash = excluded.args_hash, decision = excluded.decision, reason = excluded.reason, status = excluded.status,
-          result = excluded.result, is_error = excluded.is_error, approval_id = excluded.approval_id, escalation_id = excluded.escalation_id,
-          started_at = excluded.started_at, finished_at = excluded.finished_at)`);
-    }
-    if (batch.audit?.length) {
-      const rows = batch.audit.map((a) => ({
-        at: a.at,
-        actor: txt(a.actor),
-        action: txt(a.action),
-        run_id: a.runId,
-        target: txt(a.target),
-        data: jsonb(a.data),
-      }));
-      ctes.push(`a AS (INSERT INTO audit_events (at, actor, action, run_id, target, data)
-        SELECT (e->>'at')::bigint, e->>'actor', e->>'action', e->>'run_id', e->>'target', (e->>'data')::json FROM ${gate}, ${arg(rows)} e)`);
-    }
+    add('s', rows.steps, insertSteps);
+    add('t', rows.calls, insertToolCalls);
+    add('a', rows.audit, insertAudit);
     return ctes;
   }
 
