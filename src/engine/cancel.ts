@@ -1,20 +1,48 @@
-// Cancelling a run: it stops for good; pending approvals and escalations are closed so no inbox shows
-// them, and nothing drafted or held will ever run.
+// Cancelling a run: it stops for good, even mid-execution; pending approvals and escalations are closed so
+// no inbox shows them, and nothing drafted or held will ever run.
 
 import { checkActor } from '../approvals/actor.js';
-import { loadPausedRun } from '../approvals/paused-run.js';
 import type { Clock } from '../clock.js';
 import { NightshiftError } from '../errors.js';
 import { type Store, TERMINAL_STATUSES } from '../store/types.js';
-import type { RunState } from './state.js';
+import { RunState } from './state.js';
 
+/** How often a cancel is tried again when the run's worker committed a step in between. */
+const CANCEL_ATTEMPTS = 5;
+
+/**
+ * Cancels a run whether it is paused or executing. An executing run is not waited for: the cancellation
+ * is committed over it (fenced by the run's step number, so a step its worker commits at the same moment
+ * makes the cancel read the run again and retry), and the worker, whose lease renewal now fails because
+ * the run is no longer `running`, aborts the model call or tool call it has in flight and stops.
+ */
 export async function cancelRun(
   store: Store,
   clock: Clock,
   input: { runId: string; by: string | undefined; reason: string | undefined },
 ): Promise<RunState> {
   const by = checkActor(input.by);
-  const state = await loadPausedRun(store, clock, input.runId);
+  for (let attempt = 1; ; attempt++) {
+    const snapshot = await store.loadRun(input.runId);
+    if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${input.runId}`);
+    const state = new RunState(snapshot);
+    try {
+      await commitCancel(store, clock, state, by, input);
+      return state;
+    } catch (err) {
+      const raced = err instanceof NightshiftError && err.code === 'STORE_CONFLICT';
+      if (!raced || attempt >= CANCEL_ATTEMPTS) throw err;
+    }
+  }
+}
+
+async function commitCancel(
+  store: Store,
+  clock: Clock,
+  state: RunState,
+  by: string,
+  input: { runId: string; reason: string | undefined },
+): Promise<void> {
   if (TERMINAL_STATUSES.includes(state.run.status)) {
     throw new NightshiftError('RUN_NOT_RESUMABLE', `run ${input.runId} already ${state.run.status}`);
   }
@@ -36,9 +64,14 @@ export async function cancelRun(
     }
   }
   const error = { code: 'CANCELLED', message: `cancelled by ${by}: ${reason}` };
-  b.step('run_finished', { status: 'cancelled', output: null, error });
+  const executing = state.run.leaseOwner !== null && (state.run.leaseUntil ?? 0) > clock.now();
+  b.step('run_finished', {
+    status: 'cancelled',
+    output: null,
+    error,
+    ...(executing ? { interrupted: state.run.leaseOwner } : {}),
+  });
   b.set({ status: 'cancelled', error, finishedAt: b.at, leaseOwner: null, leaseUntil: null });
   b.auditEvent({ actor: by, action: 'run.cancelled', target: input.runId, data: { reason } });
   await state.commit(store, b);
-  return state;
 }

@@ -110,7 +110,9 @@ export async function driveRun(ctx: EngineContext, prepared: PreparedRole, state
   const heartbeat = setInterval(
     () => {
       const now = ctx.clock.now();
-      ctx.store.claimRun(state.run.id, ctx.owner, now + ctx.leaseMs, now).then(
+      // Renewed only while the run is `running`: a run cancelled (or paused, or finished) by someone
+      // else stops here, and the abort reaches the model call or tool in flight.
+      ctx.store.renewLease(state.run.id, ctx.owner, now + ctx.leaseMs, now).then(
         (held) => {
           if (!held) driver.loseLease();
         },

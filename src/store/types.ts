@@ -343,6 +343,12 @@ export interface Store {
    * Returns false when another owner holds a live lease. Leases are what make one run execute in one place.
    */
   claimRun(runId: string, owner: string, until: number, now: number): Promise<boolean>;
+  /**
+   * Renews the lease of a run being executed: like claimRun, but only while the run is `running`. False
+   * when it is not (cancelled, paused, finished elsewhere) or another owner holds a live lease: the
+   * driver then stops, aborting what it has in flight.
+   */
+  renewLease(runId: string, owner: string, until: number, now: number): Promise<boolean>;
   /** Takes the lease from exactly `previousOwner` (a holder known to be dead); false if it changed. */
   stealRun(runId: string, previousOwner: string, owner: string, until: number): Promise<boolean>;
   releaseRun(runId: string, owner: string): Promise<void>;

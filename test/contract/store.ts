@@ -953,6 +953,23 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         await store.releaseRun('run_missing', 'w4'); // nothing to release: no error
       });
 
+      it('renews a lease only while the run is running: not once it was cancelled or paused', async () => {
+        const run = await create(store);
+        assert.equal(await store.claimRun(run.id, 'w1', 10_000, 0), true);
+        assert.equal(await store.renewLease(run.id, 'w1', 20_000, 5_000), true);
+        assert.equal((await store.getRun(run.id))?.leaseUntil, 20_000);
+        assert.equal(await store.renewLease(run.id, 'w2', 30_000, 5_000), false, 'another live holder');
+        // Cancelled elsewhere: the status changes and the lease is cleared, as cancelRun commits it.
+        await store.commit(
+          batch(run.id, 1, { run: { status: 'cancelled', leaseOwner: null, leaseUntil: null } }),
+        );
+        assert.equal(await store.renewLease(run.id, 'w1', 40_000, 6_000), false);
+        const after = await store.getRun(run.id);
+        assert.deepEqual([after?.status, after?.leaseOwner], ['cancelled', null]);
+        // claimRun, which takes free leases whatever the status, would have taken it back.
+        assert.equal(await store.claimRun(run.id, 'w1', 40_000, 6_000), true);
+      });
+
       it('lets exactly one of several concurrent claimants take a free run', async () => {
         const run = await create(store);
         const results = await Promise.all(

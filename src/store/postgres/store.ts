@@ -569,6 +569,15 @@ export class PostgresStore implements Store {
     return rows.length === 1;
   }
 
+  async renewLease(runId: string, owner: string, until: number, now: number): Promise<boolean> {
+    const rows = await this.q(
+      'renewing a run lease',
+      "UPDATE runs SET lease_owner = $1, lease_until = $2 WHERE id = $3 AND status = 'running' AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until IS NULL OR lease_until < $4) RETURNING id",
+      [owner, until, runId, now],
+    );
+    return rows.length === 1;
+  }
+
   async stealRun(runId: string, previousOwner: string, owner: string, until: number): Promise<boolean> {
     const rows = await this.q(
       'taking over a run',

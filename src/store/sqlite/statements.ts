@@ -38,6 +38,7 @@ export class Statements {
   readonly approvalById: Statement;
   readonly escalationById: Statement;
   readonly claimRun: Statement;
+  readonly renewLease: Statement;
   readonly stealRun: Statement;
   readonly releaseRun: Statement;
   readonly leaseRun: Statement;
@@ -98,6 +99,10 @@ export class Statements {
     this.claimRun = p(
       `UPDATE runs SET lease_owner = ?, lease_until = ?
        WHERE id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until IS NULL OR lease_until < ?)`,
+    );
+    this.renewLease = p(
+      `UPDATE runs SET lease_owner = ?, lease_until = ?
+       WHERE id = ? AND status = 'running' AND (lease_owner IS NULL OR lease_owner = ? OR lease_until IS NULL OR lease_until < ?)`,
     );
     this.stealRun = p('UPDATE runs SET lease_owner = ?, lease_until = ? WHERE id = ? AND lease_owner = ?');
     this.releaseRun = p(

@@ -187,6 +187,13 @@ export class SqliteStore implements Store {
     );
   }
 
+  renewLease(runId: string, owner: string, until: number, now: number): Promise<boolean> {
+    return this.write(
+      `renewing the lease of run ${runId} for ${owner}`,
+      (s) => s.renewLease.run(owner, until, runId, owner, now).changes === 1,
+    );
+  }
+
   stealRun(runId: string, previousOwner: string, owner: string, until: number): Promise<boolean> {
     return this.write(
       `taking run ${runId} over from ${previousOwner}`,
