@@ -8,7 +8,7 @@ import { newLeaseOwner } from './engine/lease.js';
 import { type PreparedRole, prepareRole } from './engine/prepare.js';
 import { escalateRun, failRun, reopenRun } from './engine/restart.js';
 import { retryPolicy } from './engine/retry.js';
-import { checkRunInput, resumeRun, startRun } from './engine/start.js';
+import { checkRunInput, recordRun, resumeRun, roleFromRecord, startRun } from './engine/start.js';
 import type { RunState } from './engine/state.js';
 import { type RunSummary, summarize } from './engine/summary.js';
 import { NightshiftError } from './errors.js';
@@ -27,6 +27,7 @@ import type {
   RunSnapshot,
   Store,
 } from './store/types.js';
+import { advertise, RemoteListeners } from './triggers/subscriptions.js';
 
 export interface RuntimeOptions {
   /** Where the embedded SQLite file lives (default: NIGHTSHIFT_DATA_DIR, else ./.nightshift). */
@@ -147,9 +148,9 @@ export interface Runtime {
     onAgentEvent?: (what: string, data: Record<string, unknown>) => void;
   }): WorkHandle;
   /**
-   * Delivers a named event to every role (among those given to `work`) with that event trigger: a queued
-   * run for a job role, an inbox item for a continuous one. With an idempotency key, a redelivered
-   * event records nothing new.
+   * Delivers a named event to every role with that event trigger, those given to `work` here and those
+   * live workers elsewhere serve (triggers/subscriptions.ts): a queued run for a job role, an inbox item
+   * for a continuous one. With an idempotency key, a redelivered event records nothing new.
    */
   emit(event: string, payload: unknown, options?: Omit<DeliverOptions, 'trigger'>): Promise<Delivery[]>;
   /** Delivers input to one role (a webhook, a cron tick): queued run, or continuous agent's inbox. */
@@ -235,7 +236,52 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         'RUN_NOT_RESUMABLE',
         `run ${runId}: role version ${run.role}@${run.roleVersion} is not in the store`,
       );
-    return { role: { ...(stored.spec as unknown as Omit<Role, 'inlineTools'>), inlineTools: [] }, run };
+    return { role: roleFromRecord(stored), run };
+  }
+
+  const remote = new RemoteListeners(store, clock);
+
+  /**
+   * A payload for one role: an inbox item for a continuous role, a queued run for a job role. `local`:
+   * this process serves the role (it prepares it, as running it here needs); otherwise the run is only
+   * recorded, for the process that serves it.
+   */
+  async function deliverTo(
+    role: Role,
+    payload: unknown,
+    d: DeliverOptions,
+    local: boolean,
+  ): Promise<Delivery> {
+    checkRunInput(role, payload);
+    if (role.mode === 'continuous') {
+      const now = clock.now();
+      const { item, created } = await store.pushInbox({
+        id: ctx.ids.next('evt'),
+        role: role.name,
+        event: typeof d.trigger.event === 'string' ? d.trigger.event : d.trigger.kind,
+        payload: payload ?? null,
+        idempotencyKey: d.idempotencyKey ?? null,
+        createdAt: now,
+        handledAt: null,
+        runId: null,
+      });
+      return { role: role.name, inboxId: item.id, status: item.handledAt ? 'handled' : 'inbox', created };
+    }
+    const options = {
+      idempotencyKey: d.idempotencyKey,
+      actor: d.actor ?? `trigger:${d.trigger.kind}`,
+      trigger: d.trigger,
+    };
+    if (local) {
+      const r = await runtime.enqueue(role, payload, options);
+      return { role: role.name, runId: r.runId, status: r.status, created: true };
+    }
+    const { state, created } = await recordRun(ctx, role, role.model, payload, {
+      ...options,
+      queue: true,
+      inputChecked: true,
+    });
+    return { role: role.name, runId: state.run.id, status: state.run.status, created };
   }
 
   async function summary(state: RunState): Promise<RunSummary> {
@@ -395,6 +441,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
               return undefined;
             })
         : Promise.resolve(undefined);
+      // Other processes deliver this worker's roles their events (see triggers/subscriptions.ts).
+      const advertised = advertise(store, clock, o.roles, o.signal, (err) => o.onError?.(err)).catch(
+        (err: unknown) => o.onError?.(err),
+      );
       const stopListening = new Promise<void>((resolve) => {
         const stop = () => {
           listening.then((unsubscribe) => unsubscribe?.()).then(() => resolve());
@@ -410,47 +460,30 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         done: Promise.all([worker.done, supervisor.done, stopListening]).then(() => {}),
         active: () => worker.active(),
         agents: () => supervisor.held(),
-        listening: listening.then(() => {}),
+        listening: Promise.all([listening, advertised]).then(() => {}),
       };
     },
     async emit(event, payload, emitOptions = {}) {
+      const d = (role: Role): DeliverOptions => ({
+        idempotencyKey: emitOptions.idempotencyKey
+          ? `event:${event}:${emitOptions.idempotencyKey}:${role.name}`
+          : undefined,
+        actor: emitOptions.actor,
+        trigger: { kind: 'event', event },
+      });
       const out: Delivery[] = [];
       for (const role of listeners.values()) {
         if (!role.triggers.some((t) => 'event' in t && t.event === event)) continue;
-        out.push(
-          await runtime.deliver(role, payload, {
-            idempotencyKey: emitOptions.idempotencyKey
-              ? `event:${event}:${emitOptions.idempotencyKey}:${role.name}`
-              : undefined,
-            actor: emitOptions.actor,
-            trigger: { kind: 'event', event },
-          }),
-        );
+        out.push(await deliverTo(role, payload, d(role), true));
+      }
+      // Roles only other processes serve: queued here, run there.
+      for (const role of await remote.forEvent(event, (name) => listeners.has(name))) {
+        out.push(await deliverTo(role, payload, d(role), false));
       }
       return out;
     },
-    async deliver(role, payload, d) {
-      checkRunInput(role, payload);
-      if (role.mode === 'continuous') {
-        const now = clock.now();
-        const { item, created } = await store.pushInbox({
-          id: ctx.ids.next('evt'),
-          role: role.name,
-          event: typeof d.trigger.event === 'string' ? d.trigger.event : d.trigger.kind,
-          payload: payload ?? null,
-          idempotencyKey: d.idempotencyKey ?? null,
-          createdAt: now,
-          handledAt: null,
-          runId: null,
-        });
-        return { role: role.name, inboxId: item.id, status: item.handledAt ? 'handled' : 'inbox', created };
-      }
-      const r = await runtime.enqueue(role, payload, {
-        idempotencyKey: d.idempotencyKey,
-        actor: d.actor ?? `trigger:${d.trigger.kind}`,
-        trigger: d.trigger,
-      });
-      return { role: role.name, runId: r.runId, status: r.status, created: true };
+    deliver(role, payload, d) {
+      return deliverTo(role, payload, d, true);
     },
     async agents() {
       const now = clock.now();

@@ -3,7 +3,13 @@
 import { NightshiftError } from '../errors.js';
 import { inputEscalations } from '../policy/decide.js';
 import type { Role } from '../roles/schema.js';
-import type { EscalationRecord, RunRecord, RunSnapshot, StepRecord } from '../store/types.js';
+import type {
+  EscalationRecord,
+  RoleVersionRecord,
+  RunRecord,
+  RunSnapshot,
+  StepRecord,
+} from '../store/types.js';
 import { TERMINAL_STATUSES } from '../store/types.js';
 import { driveRun, type EngineContext } from './drive.js';
 import { acquireLease } from './lease.js';
@@ -30,6 +36,11 @@ const registeredVersions = new WeakMap<object, Set<string>>();
 export function roleRecordSpec(role: Role): Record<string, unknown> {
   const { inlineTools: _inline, ...rest } = role;
   return rest as unknown as Record<string, unknown>;
+}
+
+/** The role a stored version describes (without inline tools: those live only in the defining process). */
+export function roleFromRecord(record: RoleVersionRecord): Role {
+  return { ...(record.spec as unknown as Omit<Role, 'inlineTools'>), inlineTools: [] };
 }
 
 async function registerRoleVersion(ctx: EngineContext, role: Role): Promise<void> {
@@ -68,7 +79,23 @@ export async function startRun(
   input: unknown,
   options: StartOptions = {},
 ): Promise<RunState> {
-  const { role } = prepared;
+  const { state, created } = await recordRun(ctx, prepared.role, prepared.model.spec, input, options);
+  if (created && state.run.status === 'running') await driveRun(ctx, prepared, state);
+  return state;
+}
+
+/**
+ * Records a new run (or finds the one its idempotency key names) without preparing the role: all that
+ * queuing a run needs, so a process can queue runs of a role it does not serve (no model client, tools or
+ * MCP servers of its own).
+ */
+export async function recordRun(
+  ctx: EngineContext,
+  role: Role,
+  modelSpec: string,
+  input: unknown,
+  options: StartOptions = {},
+): Promise<{ state: RunState; created: boolean }> {
   if (!options.inputChecked) checkRunInput(role, input);
   await registerRoleVersion(ctx, role);
   const now = ctx.clock.now();
@@ -78,7 +105,7 @@ export async function startRun(
     id,
     role: role.name,
     roleVersion: role.version,
-    model: prepared.model.spec,
+    model: modelSpec,
     status: matched.length > 0 ? 'escalated' : options.queue ? 'queued' : 'running',
     input: input ?? null,
     output: null,
@@ -105,7 +132,7 @@ export async function startRun(
       at: now,
       data: {
         input: input ?? null,
-        model: prepared.model.spec,
+        model: modelSpec,
         autonomy: role.autonomy,
         roleVersion: role.version,
         trigger: options.trigger ?? { kind: 'manual' },
@@ -165,7 +192,7 @@ export async function startRun(
   if (!created) {
     const snapshot = await ctx.store.loadRun(stored.id);
     if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `run ${stored.id} vanished while being read`);
-    return new RunState(snapshot);
+    return { state: new RunState(snapshot), created: false };
   }
   const state = new RunState({
     run,
@@ -174,8 +201,7 @@ export async function startRun(
     approvals: [],
     escalations: escalations.map((e) => e.record),
   });
-  if (run.status === 'running') await driveRun(ctx, prepared, state);
-  return state;
+  return { state, created: true };
 }
 
 /**

@@ -224,6 +224,18 @@ export interface RoleVersionRecord {
   createdAt: number;
 }
 
+/**
+ * A role some worker serves for a named event, renewed while it serves: how an event emitted in one
+ * process reaches roles that only other processes serve.
+ */
+export interface SubscriptionRecord {
+  event: string;
+  role: string;
+  roleVersion: string;
+  /** When a worker serving it last said so. */
+  seenAt: number;
+}
+
 export type AgentStatus = 'idle' | 'working' | 'waiting' | 'backoff' | 'escalated';
 
 /** A continuous role's long-lived agent: its lease, heartbeat, restarts and persistent context. */
@@ -444,4 +456,9 @@ export interface Store {
    * status asked for is in the answer, 0 when none (`nightshift status`).
    */
   countRuns(statuses: readonly RunStatus[], role?: string): Promise<Record<string, number>>;
+
+  /** Records (upserts, by event and role) that a worker serves these roles for these events. */
+  putSubscriptions(records: readonly SubscriptionRecord[]): Promise<void>;
+  /** Subscriptions renewed at or after `since`, by event then role. */
+  listSubscriptions(since: number): Promise<SubscriptionRecord[]>;
 }

@@ -11,6 +11,7 @@ import type {
   RunSnapshot,
   StepRecord,
   Store,
+  SubscriptionRecord,
   ToolCallRecord,
 } from '../../src/store/types.js';
 
@@ -995,6 +996,31 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         const all = await store.countRuns(['queued']);
         assert.ok(all.queued! >= 3, `all roles: ${all.queued}`);
         assert.deepEqual(await store.countRuns([], role), {});
+      });
+    });
+
+    describe('event subscriptions', () => {
+      it('upserts by event and role, and lists those renewed since a time', async () => {
+        const ev = nextId('ev');
+        const mine = (list: SubscriptionRecord[]) => list.filter((x) => x.event.startsWith(ev));
+        await store.putSubscriptions([
+          { event: `${ev}.a`, role: 'role-one', roleVersion: 'v1', seenAt: 1_000 },
+          { event: `${ev}.a`, role: 'role-two', roleVersion: 'v1', seenAt: 2_000 },
+          { event: `${ev}.b`, role: 'role-one', roleVersion: 'v1', seenAt: 3_000 },
+        ]);
+        assert.deepEqual(mine(await store.listSubscriptions(1_500)), [
+          { event: `${ev}.a`, role: 'role-two', roleVersion: 'v1', seenAt: 2_000 },
+          { event: `${ev}.b`, role: 'role-one', roleVersion: 'v1', seenAt: 3_000 },
+        ]);
+        // Renewed, by a worker now serving a newer version: one row, the newer version.
+        await store.putSubscriptions([
+          { event: `${ev}.a`, role: 'role-one', roleVersion: 'v2', seenAt: 4_000 },
+        ]);
+        assert.deepEqual(mine(await store.listSubscriptions(3_500)), [
+          { event: `${ev}.a`, role: 'role-one', roleVersion: 'v2', seenAt: 4_000 },
+        ]);
+        assert.equal(mine(await store.listSubscriptions(0)).length, 3);
+        await store.putSubscriptions([]);
       });
     });
 

@@ -70,6 +70,98 @@ describe('events from role output', () => {
   });
 });
 
+describe('events across processes', () => {
+  it('reaches roles that only another serve process runs: role output, and events POSTed elsewhere', async () => {
+    // Two daemons share one SQLite file but serve different roles: A runs `triage` (which emits
+    // ticket.triaged), B runs `pager` (which listens to it). A does not serve pager, yet its events for
+    // pager are queued, and B runs them.
+    const triage = writeTestRole({
+      name: 'triage',
+      autonomy: 'full',
+      turns: [{ final: { id: 'T-9', urgent: true } }],
+    });
+    writeFileSync(
+      triage.file,
+      `${readFileSync(triage.file, 'utf8')}${stringify({ emit: ['ticket.triaged'], triggers: [{ event: 'ticket.created' }] })}`,
+    );
+    const pager = writeTestRole({
+      name: 'pager',
+      autonomy: 'full',
+      tools: ['ledger.append_once'],
+      turns: [{ call: 'ledger.append_once', args: { entry: 'paged' } }, { final: { paged: true } }],
+    });
+    writeFileSync(
+      pager.file,
+      `${readFileSync(pager.file, 'utf8')}${stringify({
+        triggers: [{ event: 'ticket.triaged' }],
+        input: { type: 'object', required: ['id', 'urgent'] },
+      })}`,
+    );
+    const dataDir = triage.dataDir;
+    const serve = async (dir: string) => {
+      const d = startCli(['serve', dir, '--port', '0', '--data-dir', dataDir, '--poll-ms', '50']);
+      let err = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        d.child.stderr!.on('data', (x) => {
+          err += x;
+          const m = /at (http:\/\/\S+)/.exec(err);
+          if (m) resolve(m[1]!);
+        });
+        d.done.then((r) => reject(new Error(`serve exited: ${r.code} ${r.stderr}`)));
+      });
+      return { ...d, url };
+    };
+    const b = await serve(pager.file);
+    const a = await serve(triage.file);
+    const rt = await createRuntime({ dataDir });
+    try {
+      const res = await fetch(`${a.url}/events/ticket.created`, { method: 'POST', body: '{"ticket":"T-9"}' });
+      assert.equal(res.status, 202);
+      const paged = await waitFor(async () => {
+        const [run] = await rt.list({ role: 'pager', status: ['succeeded'] });
+        return run;
+      }, 'the pager run');
+      assert.deepEqual(paged.input, { id: 'T-9', urgent: true });
+      const turn = (await rt.get(paged.id))!.steps.find((x) => x.kind === 'model_turn');
+      assert.equal(String(turn!.data.worker).split('/')[1], String(b.child.pid), 'B ran it');
+
+      // POSTed to A, which does not serve pager: recorded at once (a run id in the answer), run by B;
+      // a redelivery with the same key records nothing new.
+      const post = () =>
+        fetch(`${a.url}/events/ticket.triaged`, {
+          method: 'POST',
+          headers: { 'idempotency-key': 'page-2' },
+          body: '{"id":"T-10","urgent":false}',
+        }).then(async (x) => ({
+          status: x.status,
+          body: (await x.json()) as { runs: { role: string; runId: string }[] },
+        }));
+      const first = await post();
+      assert.equal(first.status, 202);
+      const runId = first.body.runs.find((x) => x.role === 'pager')?.runId;
+      assert.ok(runId, JSON.stringify(first.body));
+      assert.equal((await post()).body.runs[0]!.runId, runId);
+      await waitFor(
+        async () => ((await rt.get(runId))?.run.status === 'succeeded' ? true : undefined),
+        'run 2',
+      );
+      assert.equal((await rt.list({ role: 'pager' })).length, 2);
+      assert.equal(pager.ledger().length, 2);
+      // Input that breaks the role's input schema is refused where it is emitted, naming the role.
+      const bad = await fetch(`${a.url}/events/ticket.triaged`, { method: 'POST', body: '{"id":"T-11"}' });
+      assert.equal(bad.status, 400);
+      assert.match(await bad.text(), /pager/);
+    } finally {
+      await rt.close();
+      a.child.kill('SIGKILL');
+      b.child.kill('SIGKILL');
+      await Promise.all([a.done, b.done]);
+      triage.cleanup();
+      pager.cleanup();
+    }
+  });
+});
+
 describe('cron overlap: queue', () => {
   it('runs queued ticks of the role one at a time', async () => {
     const r = writeTestRole({

@@ -182,4 +182,15 @@ CREATE INDEX inbox_pending ON inbox (role, n) WHERE handled_at IS NULL;
     // (which walk the queue index in age order) stepped over them. Finished rows waste the reserved room.
     sql: `ALTER TABLE runs SET (fillfactor = 70);`,
   },
+  {
+    version: 6,
+    name: 'event subscriptions of the roles workers serve',
+    sql: `CREATE TABLE subscriptions (
+  event TEXT NOT NULL,
+  role TEXT NOT NULL,
+  role_version TEXT NOT NULL,
+  seen_at BIGINT NOT NULL,
+  PRIMARY KEY (event, role)
+);`,
+  },
 ];

@@ -23,6 +23,7 @@ import type {
   RunSnapshot,
   RunStatus,
   Store,
+  SubscriptionRecord,
 } from '../types.js';
 import { CommitGroups } from './commit-groups.js';
 import {
@@ -892,6 +893,40 @@ export class PostgresStore implements Store {
       role === undefined ? [[...statuses]] : [[...statuses], role],
     );
     return countsOf(statuses, rows as { status: string; n: number }[]);
+  }
+
+  async putSubscriptions(records: readonly SubscriptionRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.q(
+      'recording event subscriptions',
+      `INSERT INTO subscriptions (event, role, role_version, seen_at)
+       SELECT * FROM json_to_recordset($1::json) AS x(event TEXT, role TEXT, role_version TEXT, seen_at BIGINT)
+       ON CONFLICT (event, role) DO UPDATE SET role_version = excluded.role_version, seen_at = excluded.seen_at`,
+      [
+        JSON.stringify(
+          records.map((r) => ({
+            event: r.event,
+            role: r.role,
+            role_version: r.roleVersion,
+            seen_at: r.seenAt,
+          })),
+        ),
+      ],
+    );
+  }
+
+  async listSubscriptions(since: number): Promise<SubscriptionRecord[]> {
+    const rows = await this.q(
+      'listing event subscriptions',
+      'SELECT * FROM subscriptions WHERE seen_at >= $1 ORDER BY event, role',
+      [since],
+    );
+    return rows.map((r) => ({
+      event: r.event as string,
+      role: r.role as string,
+      roleVersion: r.role_version as string,
+      seenAt: num(r.seen_at)!,
+    }));
   }
 
   async roleCostSince(role: string, since: number): Promise<number> {

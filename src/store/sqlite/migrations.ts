@@ -170,4 +170,15 @@ CREATE INDEX inbox_pending ON inbox (role, n) WHERE handled_at IS NULL;
     // slower as history grew. The partial index holds only queued and running rows.
     sql: `CREATE INDEX runs_claim ON runs (role, created_at, id) WHERE status IN ('queued', 'running');`,
   },
+  {
+    version: 5,
+    name: 'event subscriptions of the roles workers serve',
+    sql: `CREATE TABLE subscriptions (
+  event TEXT NOT NULL,
+  role TEXT NOT NULL,
+  role_version TEXT NOT NULL,
+  seen_at INTEGER NOT NULL,
+  PRIMARY KEY (event, role)
+);`,
+  },
 ];

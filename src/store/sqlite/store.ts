@@ -21,6 +21,7 @@ import type {
   RunSnapshot,
   RunStatus,
   Store,
+  SubscriptionRecord,
 } from '../types.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
 import { commitBatch, createRun } from './commit.js';
@@ -449,6 +450,29 @@ export class SqliteStore implements Store {
       }[];
       return countsOf(statuses, rows);
     });
+  }
+
+  putSubscriptions(records: readonly SubscriptionRecord[]): Promise<void> {
+    return this.write('recording event subscriptions', (s) => {
+      const upsert = s.sql(
+        `INSERT INTO subscriptions (event, role, role_version, seen_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (event, role) DO UPDATE SET role_version = excluded.role_version, seen_at = excluded.seen_at`,
+      );
+      for (const r of records) upsert.run(r.event, r.role, r.roleVersion, r.seenAt);
+    });
+  }
+
+  listSubscriptions(since: number): Promise<SubscriptionRecord[]> {
+    return this.read('listing event subscriptions', (s) =>
+      (
+        s.sql('SELECT * FROM subscriptions WHERE seen_at >= ? ORDER BY event, role').all(since) as {
+          event: string;
+          role: string;
+          role_version: string;
+          seen_at: number;
+        }[]
+      ).map((r) => ({ event: r.event, role: r.role, roleVersion: r.role_version, seenAt: r.seen_at })),
+    );
   }
 
   roleCostSince(role: string, since: number): Promise<number> {

@@ -1,0 +1,97 @@
+// Named events across processes. A worker serves the roles it was given; an event emitted in any process
+// (an HTTP POST to any daemon, another role's output, library code) must reach every role with that event
+// trigger, including roles that only other processes serve. So every worker records, in the store, which
+// events its roles listen to (renewed every RENEW_MS while it serves, with the role's version so others
+// can read the role), and an emitter delivers to the roles of live subscriptions it does not serve itself:
+// a queued run (no model client, tools or MCP servers needed to queue it) or an inbox item.
+//
+// A subscription not renewed for TTL_MS is dead (no worker serves that role any more) and gets nothing:
+// events for a role nobody runs are not queued forever.
+import type { Clock } from '../clock.js';
+import { roleFromRecord, roleRecordSpec } from '../engine/start.js';
+import type { Role } from '../roles/schema.js';
+import type { Store, SubscriptionRecord } from '../store/types.js';
+
+export const RENEW_MS = 30_000;
+export const TTL_MS = 120_000;
+/** How long an emitter reuses the list of live subscriptions it read. */
+const CACHE_MS = 2_000;
+
+function eventsOf(role: Role): string[] {
+  return role.triggers.flatMap((t) => ('event' in t ? [t.event] : []));
+}
+
+/**
+ * Records the served roles (their versions, then their event subscriptions) and renews the subscriptions
+ * until `signal` aborts. Resolves once the first record is written.
+ */
+export async function advertise(
+  store: Store,
+  clock: Clock,
+  roles: readonly Role[],
+  signal: AbortSignal,
+  onError: (err: unknown) => void,
+): Promise<void> {
+  const listening = roles.filter((r) => eventsOf(r).length > 0);
+  if (listening.length === 0) return;
+  for (const role of listening) {
+    await store.putRoleVersion({
+      name: role.name,
+      version: role.version,
+      spec: roleRecordSpec(role),
+      createdAt: clock.now(),
+    });
+  }
+  const renew = () => {
+    const seenAt = clock.now();
+    const records: SubscriptionRecord[] = listening.flatMap((role) =>
+      eventsOf(role).map((event) => ({ event, role: role.name, roleVersion: role.version, seenAt })),
+    );
+    return store.putSubscriptions(records);
+  };
+  await renew();
+  if (signal.aborted) return;
+  const timer = setInterval(() => {
+    renew().catch(onError);
+  }, RENEW_MS);
+  timer.unref();
+  signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+}
+
+/** The roles other processes serve for an event, read from the store (cached for a moment). */
+export class RemoteListeners {
+  private cached: { at: number; list: SubscriptionRecord[] } | undefined;
+  private readonly roles = new Map<string, Promise<Role | undefined>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {}
+
+  async forEvent(event: string, servedHere: (role: string) => boolean): Promise<Role[]> {
+    const now = this.clock.now();
+    if (!this.cached || now - this.cached.at > CACHE_MS) {
+      this.cached = { at: now, list: await this.store.listSubscriptions(now - TTL_MS) };
+    }
+    const out: Role[] = [];
+    for (const sub of this.cached.list) {
+      if (sub.event !== event || servedHere(sub.role)) continue;
+      const role = await this.role(sub.role, sub.roleVersion);
+      if (role) out.push(role);
+    }
+    return out;
+  }
+
+  private role(name: string, version: string): Promise<Role | undefined> {
+    const key = `${name}@${version}`;
+    let p = this.roles.get(key);
+    if (!p) {
+      p = this.store
+        .getRoleVersion(name, version)
+        .then((stored) => (stored ? roleFromRecord(stored) : undefined));
+      p.catch(() => this.roles.delete(key));
+      this.roles.set(key, p);
+    }
+    return p;
+  }
+}
