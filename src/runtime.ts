@@ -68,6 +68,17 @@ export interface Delivery {
   status: string;
   /** False when the idempotency key had been seen: nothing new was recorded. */
   created: boolean;
+  /** With `skipInvalid`: why this role got nothing (status `rejected`). */
+  error?: string;
+}
+
+export interface EmitOptions extends Omit<DeliverOptions, 'trigger'> {
+  /**
+   * Deliver to the roles whose input schema accepts the payload and report the others as `rejected`
+   * (a role's output must not fail because one listener wants other input). Default: refuse the event
+   * (INPUT_INVALID) before delivering anything when any listener would reject it.
+   */
+  skipInvalid?: boolean;
 }
 
 export interface DeliverOptions {
@@ -152,7 +163,7 @@ export interface Runtime {
    * live workers elsewhere serve (triggers/subscriptions.ts): a queued run for a job role, an inbox item
    * for a continuous one. With an idempotency key, a redelivered event records nothing new.
    */
-  emit(event: string, payload: unknown, options?: Omit<DeliverOptions, 'trigger'>): Promise<Delivery[]>;
+  emit(event: string, payload: unknown, options?: EmitOptions): Promise<Delivery[]>;
   /** Delivers input to one role (a webhook, a cron tick): queued run, or continuous agent's inbox. */
   deliver(role: Role, payload: unknown, options: DeliverOptions): Promise<Delivery>;
   /** Continuous agents: state, last heartbeat, restarts, inbox depth. */
@@ -204,9 +215,17 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   // A role's `emit` events, delivered before its run's success is committed (idempotent per run and
   // event, so a crash between the two delivers nothing twice).
   ctx.beforeSuccess = async (role, run, output) => {
+    const emitted: (Delivery & { event: string })[] = [];
     for (const event of role.emit ?? []) {
-      await runtime.emit(event, output, { idempotencyKey: `run:${run.id}`, actor: `role:${role.name}` });
+      const out = await runtime.emit(event, output, {
+        idempotencyKey: `run:${run.id}`,
+        actor: `role:${role.name}`,
+        skipInvalid: true,
+      });
+      emitted.push(...out.map((d) => ({ event, ...d })));
     }
+    // Kept in the run's last step: where its output went, and which listeners refused it.
+    return emitted.length > 0 ? { emitted } : undefined;
   };
 
   function prepare(role: Role, model?: string): Promise<PreparedRole> {
@@ -471,14 +490,29 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         actor: emitOptions.actor,
         trigger: { kind: 'event', event },
       });
-      const out: Delivery[] = [];
-      for (const role of listeners.values()) {
-        if (!role.triggers.some((t) => 'event' in t && t.event === event)) continue;
-        out.push(await deliverTo(role, payload, d(role), true));
-      }
+      const here = [...listeners.values()].filter((role) =>
+        role.triggers.some((t) => 'event' in t && t.event === event),
+      );
       // Roles only other processes serve: queued here, run there.
-      for (const role of await remote.forEvent(event, (name) => listeners.has(name))) {
-        out.push(await deliverTo(role, payload, d(role), false));
+      const elsewhere = await remote.forEvent(event, (name) => listeners.has(name));
+      const targets = [
+        ...here.map((role) => ({ role, local: true })),
+        ...elsewhere.map((role) => ({ role, local: false })),
+      ];
+      const invalid = new Map<string, string>();
+      for (const { role } of targets) {
+        try {
+          checkRunInput(role, payload);
+        } catch (err) {
+          if (!emitOptions.skipInvalid) throw err;
+          invalid.set(role.name, (err as Error).message);
+        }
+      }
+      const out: Delivery[] = [];
+      for (const { role, local } of targets) {
+        const error = invalid.get(role.name);
+        if (error !== undefined) out.push({ role: role.name, status: 'rejected', created: false, error });
+        else out.push(await deliverTo(role, payload, d(role), local));
       }
       return out;
     },

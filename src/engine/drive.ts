@@ -50,8 +50,15 @@ export interface EngineContext {
    * in one process (a worker and a human's `approve` continuing the same run) from both driving it.
    */
   driving?: Set<string>;
-  /** Called before a run's success is committed (emits the role's `emit` events, idempotently). */
-  beforeSuccess?: (role: PreparedRole['role'], run: RunState['run'], output: unknown) => Promise<void>;
+  /**
+   * Called before a run's success is committed (emits the role's `emit` events, idempotently); what it
+   * returns is kept in the run's `run_finished` step.
+   */
+  beforeSuccess?: (
+    role: PreparedRole['role'],
+    run: RunState['run'],
+    output: unknown,
+  ) => Promise<Record<string, unknown> | undefined>;
 }
 
 /** Largest tool result kept (serialized); bigger results are truncated with a note. */
@@ -236,9 +243,11 @@ class Driver implements SessionHost {
         return;
       }
     }
-    if (status === 'succeeded' && this.ctx.beforeSuccess)
-      await this.ctx.beforeSuccess(this.prepared.role, run, output);
-    b.step('run_finished', { status, output: output ?? null, error });
+    const extra =
+      status === 'succeeded' && this.ctx.beforeSuccess
+        ? await this.ctx.beforeSuccess(this.prepared.role, run, output)
+        : undefined;
+    b.step('run_finished', { status, output: output ?? null, error, ...extra });
     b.set({ status, output: output ?? null, error, finishedAt: b.at, leaseOwner: null, leaseUntil: null });
     await this.commit(b);
   }

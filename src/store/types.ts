@@ -457,8 +457,8 @@ export interface Store {
    */
   countRuns(statuses: readonly RunStatus[], role?: string): Promise<Record<string, number>>;
 
-  /** Records (upserts, by event and role) that a worker serves these roles for these events. */
+  /** Records (upserts, by event, role and version) that a worker serves these roles for these events. */
   putSubscriptions(records: readonly SubscriptionRecord[]): Promise<void>;
-  /** Subscriptions renewed at or after `since`, by event then role. */
+  /** Subscriptions renewed at or after `since`, by event, role, then version. */
   listSubscriptions(since: number): Promise<SubscriptionRecord[]>;
 }

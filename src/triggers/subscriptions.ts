@@ -61,7 +61,7 @@ export async function advertise(
 /** The roles other processes serve for an event, read from the store (cached for a moment). */
 export class RemoteListeners {
   private cached: { at: number; list: SubscriptionRecord[] } | undefined;
-  private readonly roles = new Map<string, Promise<Role | undefined>>();
+  private readonly roles = new Map<string, Promise<{ role: Role; createdAt: number } | undefined>>();
 
   constructor(
     private readonly store: Store,
@@ -73,22 +73,27 @@ export class RemoteListeners {
     if (!this.cached || now - this.cached.at > CACHE_MS) {
       this.cached = { at: now, list: await this.store.listSubscriptions(now - TTL_MS) };
     }
-    const out: Role[] = [];
+    // Several live versions of a role (a rolling upgrade): the newest one stored wins.
+    const newest = new Map<string, { role: Role; createdAt: number }>();
     for (const sub of this.cached.list) {
       if (sub.event !== event || servedHere(sub.role)) continue;
-      const role = await this.role(sub.role, sub.roleVersion);
-      if (role) out.push(role);
+      const found = await this.role(sub.role, sub.roleVersion);
+      if (!found) continue;
+      const best = newest.get(sub.role);
+      if (!best || found.createdAt > best.createdAt) newest.set(sub.role, found);
     }
-    return out;
+    return [...newest.values()].map((x) => x.role);
   }
 
-  private role(name: string, version: string): Promise<Role | undefined> {
+  private role(name: string, version: string): Promise<{ role: Role; createdAt: number } | undefined> {
     const key = `${name}@${version}`;
     let p = this.roles.get(key);
     if (!p) {
       p = this.store
         .getRoleVersion(name, version)
-        .then((stored) => (stored ? roleFromRecord(stored) : undefined));
+        .then((stored) =>
+          stored ? { role: roleFromRecord(stored), createdAt: stored.createdAt } : undefined,
+        );
       p.catch(() => this.roles.delete(key));
       this.roles.set(key, p);
     }

@@ -1000,7 +1000,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
     });
 
     describe('event subscriptions', () => {
-      it('upserts by event and role, and lists those renewed since a time', async () => {
+      it('upserts by event, role and version, and lists those renewed since a time', async () => {
         const ev = nextId('ev');
         const mine = (list: SubscriptionRecord[]) => list.filter((x) => x.event.startsWith(ev));
         await store.putSubscriptions([
@@ -1012,14 +1012,16 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
           { event: `${ev}.a`, role: 'role-two', roleVersion: 'v1', seenAt: 2_000 },
           { event: `${ev}.b`, role: 'role-one', roleVersion: 'v1', seenAt: 3_000 },
         ]);
-        // Renewed, by a worker now serving a newer version: one row, the newer version.
+        // Renewed: the same row, seen later. A worker serving a newer version adds its own row.
         await store.putSubscriptions([
-          { event: `${ev}.a`, role: 'role-one', roleVersion: 'v2', seenAt: 4_000 },
+          { event: `${ev}.a`, role: 'role-one', roleVersion: 'v1', seenAt: 4_000 },
+          { event: `${ev}.a`, role: 'role-one', roleVersion: 'v2', seenAt: 4_500 },
         ]);
         assert.deepEqual(mine(await store.listSubscriptions(3_500)), [
-          { event: `${ev}.a`, role: 'role-one', roleVersion: 'v2', seenAt: 4_000 },
+          { event: `${ev}.a`, role: 'role-one', roleVersion: 'v1', seenAt: 4_000 },
+          { event: `${ev}.a`, role: 'role-one', roleVersion: 'v2', seenAt: 4_500 },
         ]);
-        assert.equal(mine(await store.listSubscriptions(0)).length, 3);
+        assert.equal(mine(await store.listSubscriptions(0)).length, 4);
         await store.putSubscriptions([]);
       });
     });

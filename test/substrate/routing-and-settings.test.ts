@@ -70,6 +70,48 @@ describe('events from role output', () => {
   });
 });
 
+describe('events from role output, to a listener that wants other input', () => {
+  it('still succeeds, delivers to the listeners that accept it, and records the refusal in its last step', async () => {
+    const triage = writeTestRole({ name: 'triage', autonomy: 'full', turns: [{ final: { id: 'T-8' } }] });
+    writeFileSync(
+      triage.file,
+      `${readFileSync(triage.file, 'utf8')}${stringify({ emit: ['ticket.triaged'] })}`,
+    );
+    const listener = (name: string, input: Record<string, unknown>) => {
+      const r = writeTestRole({ name, autonomy: 'full', tools: [], turns: [{ final: {} }] });
+      writeFileSync(
+        r.file,
+        `${readFileSync(r.file, 'utf8')}${stringify({ triggers: [{ event: 'ticket.triaged' }], input })}`,
+      );
+      return r;
+    };
+    const strict = listener('strict', { type: 'object', required: ['id', 'urgent'] });
+    const lenient = listener('lenient', { type: 'object', required: ['id'] });
+    const rt = await createRuntime({ dataDir: triage.dataDir });
+    const abort = new AbortController();
+    try {
+      const roles = await Promise.all([triage, strict, lenient].map((r) => loadRoleFile(r.file)));
+      rt.work({ roles: roles.slice(1), concurrency: 1, pollMs: 20, signal: abort.signal });
+      const done = await rt.run(triage.file, {});
+      assert.equal(done.status, 'succeeded');
+      const last = (await rt.get(done.runId))!.steps.at(-1)!;
+      const emitted = last.data.emitted as { role: string; status: string; error?: string }[];
+      const byRole = Object.fromEntries(emitted.map((e) => [e.role, e]));
+      assert.equal(byRole.strict!.status, 'rejected');
+      assert.match(byRole.strict!.error!, /urgent/);
+      assert.equal(byRole.lenient!.status, 'queued');
+      assert.equal((await rt.list({ role: 'strict' })).length, 0);
+      // POSTed with the same payload, the event is refused as a whole: nothing is queued for anyone.
+      await assert.rejects(rt.emit('ticket.triaged', { id: 'T-8' }), { code: 'INPUT_INVALID' });
+      assert.equal((await rt.list({ role: 'lenient' })).length, 1);
+    } finally {
+      abort.abort();
+      await rt.close();
+      for (const r of [triage, strict, lenient]) r.cleanup();
+    }
+  });
+});
+
 describe('events across processes', () => {
   it('reaches roles that only another serve process runs: role output, and events POSTed elsewhere', async () => {
     // Two daemons share one SQLite file but serve different roles: A runs `triage` (which emits

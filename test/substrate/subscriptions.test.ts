@@ -37,7 +37,27 @@ describe('event subscriptions', () => {
       );
       assert.deepEqual(await remote.forEvent('pong', () => false), []);
       assert.deepEqual(await remote.forEvent('ping', (name) => name === 'listener'), [], 'served here');
-      now += TTL_MS + 5_000; // the worker is gone: it stopped renewing
+      // A rolling upgrade: a worker with a newer version of the role renews too; the newest version
+      // stored is the one emitters queue for, whichever worker renewed last.
+      const newer = { ...role, version: `${role.version}-next`, instructions: 'newer' };
+      await store.putRoleVersion({
+        name: role.name,
+        version: newer.version,
+        spec: { ...newer, inlineTools: undefined },
+        createdAt: now + 1,
+      });
+      await store.putSubscriptions([
+        { event: 'ping', role: role.name, roleVersion: newer.version, seenAt: now },
+      ]);
+      await store.putSubscriptions([
+        { event: 'ping', role: role.name, roleVersion: role.version, seenAt: now + 1 },
+      ]);
+      now += 3_000; // past the emitter's cache
+      assert.deepEqual(
+        (await remote.forEvent('ping', () => false)).map((x) => x.version),
+        [newer.version],
+      );
+      now += TTL_MS + 5_000; // the workers are gone: they stopped renewing
       assert.deepEqual(await remote.forEvent('ping', () => false), []);
     } finally {
       abort.abort();

@@ -6,8 +6,10 @@
 // seven small commits each run makes. Runs driven concurrently share those costs once their commits
 // travel together. A group's statement is fenced per run (each run's UPDATE still checks its seq), so a
 // run that lost its lease fails alone while the rest of the group commits. If the statement fails as a
-// whole (a constraint one batch broke), nothing of it was written, and each batch is sent again alone so
-// that only the faulty one fails, with its own error.
+// whole because Postgres refused it (a constraint one batch broke), nothing of it was written, and each
+// batch is sent again alone, one after another, so that only the faulty one fails, with its own error.
+// Any other failure (the connection dropped: the statement may or may not have committed) fails every
+// batch of the group with that error; re-sending would turn a committed group into fence conflicts.
 import type { CommitBatch } from '../types.js';
 
 interface Pending {
@@ -24,6 +26,8 @@ export interface CommitGroupsOptions {
   send: (batches: CommitBatch[]) => Promise<Set<string>>;
   /** The error for a batch whose run was not at `expectSeq`. */
   conflict: (batch: CommitBatch) => Error;
+  /** Whether a failed statement certainly wrote nothing (the database refused it). */
+  refused: (err: unknown) => boolean;
   /** Groups in flight at once (each holds a pool connection). */
   maxInFlight?: number;
   /** Largest group (bounds the statement's size). */
@@ -59,6 +63,13 @@ export class CommitGroups {
     });
   }
 
+  /** Resolves once every batch handed over so far has been sent and answered. */
+  async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.inFlight > 0 || this.scheduled) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
   private pump(): void {
     while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
       // One batch per run in a group: a run's second batch would be fenced against its first.
@@ -87,11 +98,11 @@ export class CommitGroups {
     try {
       written = await this.o.send(group.map((p) => p.batch));
     } catch (err) {
-      if (group.length === 1) {
-        group[0]!.reject(err);
+      if (group.length === 1 || !this.o.refused(err)) {
+        for (const p of group) p.reject(err);
         return;
       }
-      await Promise.all(group.map((p) => this.sendGroup([p])));
+      for (const p of group) await this.sendGroup([p]);
       return;
     }
     for (const p of group) {

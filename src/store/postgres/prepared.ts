@@ -10,14 +10,26 @@ import type pg from 'pg';
 
 const MAX_NAMED = 512;
 const names = new Map<string, string>();
+/** Part of every name: bumped when plans went stale, so each connection prepares afresh. */
+let generation = 0;
 
 export function preparedQuery(text: string, values: unknown[]): pg.QueryConfig {
   let name = names.get(text);
   if (name === undefined && names.size < MAX_NAMED) {
-    name = `ns_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    name = `ns${generation}_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
     names.set(text, name);
   }
   return name === undefined ? { text, values } : { name, text, values };
+}
+
+/**
+ * New names for every statement from now on. Postgres refuses a stale plan on every execution of that
+ * name on that connection, so retrying under the same name would fail again for as long as the
+ * connection lives; under a new name each connection prepares the statement against the new tables.
+ */
+export function renamePreparedStatements(): void {
+  generation++;
+  names.clear();
 }
 
 /**

@@ -37,7 +37,7 @@ import {
 } from './commit-statement.js';
 import { jsonb, jsonbOrNull, txt } from './encode.js';
 import { migrations } from './migrations.js';
-import { isStalePlan, preparedQuery } from './prepared.js';
+import { isStalePlan, preparedQuery, renamePreparedStatements } from './prepared.js';
 import { WakeOthers } from './wake-others.js';
 
 export interface PostgresStoreOptions {
@@ -125,6 +125,18 @@ function toEscalation(r: Row): EscalationRecord {
   };
 }
 
+/**
+ * Whether Postgres itself refused a statement (an SQLSTATE error, so it rolled back): not a lost
+ * connection (class 08) or a server going away (57P0x), after which a commit may have happened.
+ */
+function refusedByPostgres(err: unknown): boolean {
+  const code = ((err as { cause?: { code?: unknown } }).cause ?? err) as { code?: unknown };
+  const state = code.code;
+  // SQLSTATEs of refused statements start with a digit (22 data, 23 constraint, 40 rollback, 42 ...);
+  // Node's socket errors (EPIPE, ECONNRESET) do not.
+  return typeof state === 'string' && /^[0-9][0-9A-Z]{4}$/.test(state) && !/^(08|57P)/.test(state);
+}
+
 function storeError(what: string, err: unknown): NightshiftError {
   if (err instanceof NightshiftError) return err;
   return new NightshiftError('STORE_ERROR', `Postgres store: ${what} failed: ${(err as Error).message}`, {
@@ -148,6 +160,7 @@ export class PostgresStore implements Store {
       return new Set(rows.map((r) => r.id as string));
     },
     conflict: seqConflict,
+    refused: refusedByPostgres,
   });
 
   constructor(options: PostgresStoreOptions) {
@@ -190,8 +203,9 @@ export class PostgresStore implements Store {
       return (await this.pool.query(preparedQuery(sql, params))).rows as Row[];
     } catch (err) {
       if (isStalePlan(err)) {
+        renamePreparedStatements();
         try {
-          return (await this.pool.query(sql, params)).rows as Row[];
+          return (await this.pool.query(preparedQuery(sql, params))).rows as Row[];
         } catch (again) {
           throw storeError(what, again);
         }
@@ -225,6 +239,8 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
+    // Commits already handed to the store are written (or fail) before the pool goes.
+    await this.groups.drain();
     this.wake.release();
     await this.wake.settled();
     await this.pool.end();
@@ -462,8 +478,8 @@ export class PostgresStore implements Store {
           t.runId,
           t.step,
           t.index,
-          t.callId,
-          t.tool,
+          txt(t.callId),
+          txt(t.tool),
           jsonb(t.args),
           t.argsHash,
           t.decision,
@@ -556,7 +572,7 @@ export class PostgresStore implements Store {
     for (const a of batch.audit ?? []) {
       await c.query(
         'INSERT INTO audit_events (at, actor, action, run_id, target, data) VALUES ($1, $2, $3, $4, $5, $6)',
-        [a.at, a.actor, a.action, a.runId, a.target, jsonb(a.data)],
+        [a.at, txt(a.actor), txt(a.action), a.runId, txt(a.target), jsonb(a.data)],
       );
     }
   }
@@ -616,17 +632,20 @@ export class PostgresStore implements Store {
   ): Promise<RunSnapshot[]> {
     if (roles.length === 0 || max < 1) return [];
     const claim = this.wake.claimStarting();
-    let claimed: RunSnapshot[] = [];
+    let claimed: RunSnapshot[];
     try {
       claimed = await this.claimQueued(owner, until, now, roles, limits, max);
-      return claimed;
-    } finally {
-      this.wake.claimed(
-        claim,
-        claimed.map((c) => c.run.id),
-        { roles, limited: Object.keys(limits), full: claimed.length >= max },
-      );
+    } catch (err) {
+      // This process cannot take what it queued just now: let the others know at once.
+      this.wake.release();
+      throw err;
     }
+    this.wake.claimed(
+      claim,
+      claimed.map((c) => c.run.id),
+      { roles, limited: Object.keys(limits), full: claimed.length >= max },
+    );
+    return claimed;
   }
 
   private async claimQueued(
@@ -901,7 +920,7 @@ export class PostgresStore implements Store {
       'recording event subscriptions',
       `INSERT INTO subscriptions (event, role, role_version, seen_at)
        SELECT * FROM json_to_recordset($1::json) AS x(event TEXT, role TEXT, role_version TEXT, seen_at BIGINT)
-       ON CONFLICT (event, role) DO UPDATE SET role_version = excluded.role_version, seen_at = excluded.seen_at`,
+       ON CONFLICT (event, role, role_version) DO UPDATE SET seen_at = excluded.seen_at`,
       [
         JSON.stringify(
           records.map((r) => ({
@@ -918,7 +937,7 @@ export class PostgresStore implements Store {
   async listSubscriptions(since: number): Promise<SubscriptionRecord[]> {
     const rows = await this.q(
       'listing event subscriptions',
-      'SELECT * FROM subscriptions WHERE seen_at >= $1 ORDER BY event, role',
+      'SELECT * FROM subscriptions WHERE seen_at >= $1 ORDER BY event, role, role_version',
       [since],
     );
     return rows.map((r) => ({

@@ -20,8 +20,10 @@ let timer: NodeJS.Timeout | undefined;
 const tick = () => {
   try {
     // PASSIVE: never waits for a writer, never makes one wait.
-    const [row] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number }[];
-    Atomics.store(shared, 0, row!.log);
+    const [row] = db.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number }[];
+    // -1 (with busy set): another connection was checkpointing, so this pass learnt nothing about the
+    // WAL's size; keep the last figure rather than report an empty WAL.
+    if (row!.log >= 0) Atomics.store(shared, 0, row!.log);
     Atomics.add(shared, 1, 1);
     timer = setTimeout(tick, intervalMs);
   } catch (err) {

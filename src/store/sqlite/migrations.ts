@@ -178,7 +178,9 @@ CREATE INDEX inbox_pending ON inbox (role, n) WHERE handled_at IS NULL;
   role TEXT NOT NULL,
   role_version TEXT NOT NULL,
   seen_at INTEGER NOT NULL,
-  PRIMARY KEY (event, role)
+  -- One row per version: during a rolling upgrade old and new workers both renew theirs, and emitters
+  -- pick the newest version still served (not whichever renewed last).
+  PRIMARY KEY (event, role, role_version)
 );`,
   },
 ];

@@ -456,7 +456,7 @@ export class SqliteStore implements Store {
     return this.write('recording event subscriptions', (s) => {
       const upsert = s.sql(
         `INSERT INTO subscriptions (event, role, role_version, seen_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (event, role) DO UPDATE SET role_version = excluded.role_version, seen_at = excluded.seen_at`,
+         ON CONFLICT (event, role, role_version) DO UPDATE SET seen_at = excluded.seen_at`,
       );
       for (const r of records) upsert.run(r.event, r.role, r.roleVersion, r.seenAt);
     });
