@@ -1,10 +1,8 @@
 // Cron with three workers sharing one store: each tick becomes exactly one run, on the embedded SQLite
 // store and on Postgres (skipped, saying so, without one).
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { stringify } from 'yaml';
 import { json, runCli, startCli } from '../support/cli.js';
 import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
 import { writeTestRole } from '../support/roles.js';
@@ -40,11 +38,8 @@ function cronRole() {
     tools: ['fs.list'],
     ledgerTools: false,
     turns: [{ final: { summary: 'tick' } }],
+    extra: { triggers: [{ cron: { schedule: '* * * * * *', overlap: 'allow' } }] },
   });
-  writeFileSync(
-    r.file,
-    `${readFileSync(r.file, 'utf8')}${stringify({ triggers: [{ cron: { schedule: '* * * * * *', overlap: 'allow' } }] })}`,
-  );
   return r;
 }
 

@@ -4,13 +4,17 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { stringify } from 'yaml';
-import { json, runCli, startCli } from '../support/cli.js';
+import { json, runCli, startServe } from '../support/cli.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
+import { waitFor as waitUntil } from '../support/wait.js';
+
+/** These waits poll through the CLI (a process per look): a longer limit than the default. */
+const waitFor = <T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 30_000) =>
+  waitUntil(fn, what, timeoutMs);
 
 const SECRET = 'whsec-daemon-test-0001';
 
@@ -26,43 +30,25 @@ async function serve(
   url: string;
   exited: Promise<{ code: number | null; signal: string | null }>;
 }> {
-  const { child, done } = startCli(
-    ['serve', r.dir, '--port', '0', '--data-dir', r.dataDir, '--poll-ms', '20', ...extra],
-    {
-      env: { HOOK_SECRET: SECRET },
-    },
+  const { child, url, done } = await startServe(
+    [r.dir, '--port', '0', '--data-dir', r.dataDir, '--poll-ms', '20', ...extra],
+    { env: { HOOK_SECRET: SECRET } },
   );
-  let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (d) => {
-      stderr += d;
-      const m = /serving \d+ role\(s\) at (http:\/\/[^\s]+)/.exec(stderr);
-      if (m) resolve(m[1]!);
-    });
-    done.then((res) => reject(new Error(`serve exited early: ${res.code} ${res.stderr}`)));
-  });
   return { child, url, exited: done.then((d) => ({ code: d.code, signal: d.signal })) };
 }
 
-async function waitFor<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
-
 function triggeredRole(turns: unknown[]): TestRole {
-  const r = writeTestRole({ name: 'ticket-bot', autonomy: 'full', tools: ['ledger.append_once'], turns });
-  const extra = {
-    secrets: ['HOOK_SECRET'],
-    triggers: [{ event: 'ticket.created' }, { webhook: { path: 'zendesk', secret: 'HOOK_SECRET' } }],
-    input: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
-  };
-  writeFileSync(r.file, `${readFileSync(r.file, 'utf8')}${stringify(extra)}`);
-  return r;
+  return writeTestRole({
+    name: 'ticket-bot',
+    autonomy: 'full',
+    tools: ['ledger.append_once'],
+    turns,
+    extra: {
+      secrets: ['HOOK_SECRET'],
+      triggers: [{ event: 'ticket.created' }, { webhook: { path: 'zendesk', secret: 'HOOK_SECRET' } }],
+      input: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
+    },
+  });
 }
 
 describe('nightshift serve', () => {

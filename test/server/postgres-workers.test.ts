@@ -2,29 +2,22 @@
 // of 1,000 events runs once each, spread over the workers; a worker killed with SIGKILL mid-run has its run
 // finished by another, with no tool side effect repeated. Skipped, saying so, without Postgres.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { stringify } from 'yaml';
 import { loadRoleFile } from '../../src/roles/load.js';
 import { createRuntime } from '../../src/runtime.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
-import { startCli } from '../support/cli.js';
+import { startServe } from '../support/cli.js';
 import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
 
 const skip = await postgresUnavailable();
 
-async function worker(
-  dir: string,
-  env: NodeJS.ProcessEnv,
-  o: { pollMs?: number; concurrency?: number } = {},
-): Promise<{ child: ChildProcess; url: string; done: Promise<unknown> }> {
-  const { child, done } = startCli(
+const worker = (dir: string, env: NodeJS.ProcessEnv, o: { pollMs?: number; concurrency?: number } = {}) =>
+  startServe(
     [
-      'serve',
       dir,
       '--port',
       '0',
@@ -37,22 +30,15 @@ async function worker(
     ],
     { env },
   );
-  let err = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (d) => {
-      err += d;
-      const m = /at (http:\/\/\S+)/.exec(err);
-      if (m) resolve(m[1]!);
-    });
-    done.then((r) => reject(new Error(`worker exited: ${r.code} ${r.stderr}`)));
-  });
-  return { child, url, done };
-}
 
 function role(turns: unknown[]): TestRole {
-  const r = writeTestRole({ name: 'pg-bot', autonomy: 'full', tools: ['ledger.append_once'], turns });
-  writeFileSync(r.file, `${readFileSync(r.file, 'utf8')}${stringify({ triggers: [{ event: 'job' }] })}`);
-  return r;
+  return writeTestRole({
+    name: 'pg-bot',
+    autonomy: 'full',
+    tools: ['ledger.append_once'],
+    turns,
+    extra: { triggers: [{ event: 'job' }] },
+  });
 }
 
 async function waitAll(schema: string, n: number, timeoutMs: number) {

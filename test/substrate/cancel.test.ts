@@ -2,7 +2,6 @@
 // executing right now, from another process: the cancellation is committed at once and the worker, whose
 // lease renewal then fails, aborts the model call it has in flight instead of waiting for it.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { loadRoleFile } from '../../src/roles/load.js';
 import { createRuntime } from '../../src/runtime.js';
@@ -19,11 +18,13 @@ describe('cancelling runs', () => {
   after(() => fake.close());
 
   it('stops a run mid-execution from another process, aborting its model call in flight', async () => {
-    const r = writeTestRole({ name: 'slow-bot', autonomy: 'full', tools: ['ledger.append'], turns: [] });
-    writeFileSync(
-      r.file,
-      readFileSync(r.file, 'utf8').replace(/model: .*/, 'model: anthropic:claude-sonnet-4-5'),
-    );
+    const r = writeTestRole({
+      name: 'slow-bot',
+      autonomy: 'full',
+      tools: ['ledger.append'],
+      turns: [],
+      extra: { model: 'anthropic:claude-sonnet-4-5' },
+    });
     const env = { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: fake.url };
     // The worker renews its lease every 200 ms; the model call below would otherwise hang for the
     // adapter's whole request timeout (minutes).

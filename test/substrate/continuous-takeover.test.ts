@@ -5,14 +5,13 @@
 // the dead worker stored. `nightshift status` shows it from outside. Skipped, saying so, without Postgres.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { stringify } from 'yaml';
 import { createRuntime } from '../../src/runtime.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
 import type { AgentRecord } from '../../src/store/types.js';
-import { json, runCli, startCli } from '../support/cli.js';
+import { json, runCli, startServe } from '../support/cli.js';
 import { startFakeAnthropic } from '../support/fake-anthropic.js';
 import type { FakeRequest } from '../support/fake-llm.js';
 import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
@@ -23,21 +22,8 @@ import { waitFor } from '../support/wait.js';
 const skip = await postgresUnavailable();
 const LEASE_SECONDS = 2;
 
-async function worker(dir: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
-  const { child, done } = startCli(['serve', dir, '--port', '0', '--poll-ms', '25', '--lease-ms', '1500'], {
-    env,
-  });
-  let err = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (d) => {
-      err += d;
-      const m = /at (http:\/\/\S+)/.exec(err);
-      if (m) resolve(m[1]!);
-    });
-    done.then((r) => reject(new Error(`worker exited: ${r.code} ${r.stderr}`)));
-  });
-  return { child, url };
-}
+const worker = (dir: string, env: NodeJS.ProcessEnv) =>
+  startServe([dir, '--port', '0', '--poll-ms', '25', '--lease-ms', '1500'], { env });
 
 /** The model: events with `hold` first call the ledger tool (which waits); then it answers with context. */
 function answer(request: FakeRequest) {
@@ -65,16 +51,13 @@ async function sentinel() {
     autonomy: 'full',
     tools: ['ledger.append_once'],
     turns: [{ final: {} }],
-  });
-  const text = readFileSync(r.file, 'utf8').replace(/model: .*/, 'model: anthropic:claude-sonnet-4-5');
-  writeFileSync(
-    r.file,
-    `${text}${stringify({
+    extra: {
+      model: 'anthropic:claude-sonnet-4-5',
       mode: 'continuous',
       continuous: { leaseSeconds: LEASE_SECONDS, heartbeatSeconds: 0.4 },
       triggers: [{ event: 'alert' }],
-    })}`,
-  );
+    },
+  });
   const schema = freshSchema();
   const env = {
     NIGHTSHIFT_DATABASE_URL: TEST_DATABASE_URL,

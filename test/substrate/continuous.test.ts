@@ -4,9 +4,7 @@
 // answering that escalation restarts it. The model is the local fake Anthropic server, answering from
 // what it is sent (the input's context), so the context really travels through the model's input.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { stringify } from 'yaml';
 import { loadRoleFile } from '../../src/roles/load.js';
 import { createRuntime } from '../../src/runtime.js';
 import { json, runCli } from '../support/cli.js';
@@ -24,13 +22,18 @@ export function counterAnswer(request: FakeRequest) {
 }
 
 export function continuousRole(continuous: Record<string, unknown>, tools: string[] = []): TestRole {
-  const r = writeTestRole({ name: 'watcher', autonomy: 'full', tools, turns: [{ final: {} }] });
-  const text = readFileSync(r.file, 'utf8').replace(/model: .*/, 'model: anthropic:claude-sonnet-4-5');
-  writeFileSync(
-    r.file,
-    `${text}${stringify({ mode: 'continuous', continuous, triggers: [{ event: 'alert.fired' }] })}`,
-  );
-  return r;
+  return writeTestRole({
+    name: 'watcher',
+    autonomy: 'full',
+    tools,
+    turns: [{ final: {} }],
+    extra: {
+      model: 'anthropic:claude-sonnet-4-5',
+      mode: 'continuous',
+      continuous,
+      triggers: [{ event: 'alert.fired' }],
+    },
+  });
 }
 
 describe('continuous agents (one process)', () => {

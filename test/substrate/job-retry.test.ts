@@ -3,9 +3,7 @@
 // stays failed with its error (the dead-letter list: `nightshift runs --status failed`). Per-role
 // concurrency caps how many runs of a role execute at once.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { stringify } from 'yaml';
 import { loadRoleFile } from '../../src/roles/load.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { json, runCli } from '../support/cli.js';
@@ -15,10 +13,13 @@ import { type TestRole, writeTestRole } from '../support/roles.js';
 import { waitFor } from '../support/wait.js';
 
 function anthropicRole(extra: Record<string, unknown>, name = 'retry-bot'): TestRole {
-  const r = writeTestRole({ name, autonomy: 'full', tools: ['ledger.append'], turns: [{ final: {} }] });
-  const text = readFileSync(r.file, 'utf8').replace(/model: .*/, 'model: anthropic:claude-sonnet-4-5');
-  writeFileSync(r.file, `${text}${stringify(extra)}`);
-  return r;
+  return writeTestRole({
+    name,
+    autonomy: 'full',
+    tools: ['ledger.append'],
+    turns: [{ final: {} }],
+    extra: { model: 'anthropic:claude-sonnet-4-5', ...extra },
+  });
 }
 
 describe('job retries', () => {
@@ -140,8 +141,8 @@ describe('per-role concurrency', () => {
       autonomy: 'full',
       tools: ['ledger.append'],
       turns: [{ call: 'ledger.append', args: { entry: 'x' }, delayMs: 150 }, { final: { ok: true } }],
+      extra: { concurrency: 2 },
     });
-    writeFileSync(r.file, `${readFileSync(r.file, 'utf8')}${stringify({ concurrency: 2 })}`);
     rt = await createRuntime({ dataDir: r.dataDir });
   });
   after(async () => {

@@ -3,14 +3,14 @@
 // from flags, then NIGHTSHIFT_* variables, then nightshift.config.yaml; `serve --workers 2` starts a
 // second worker process that shares the queue and stops with the first.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { resolveServeSettings } from '../../src/config/serve-settings.js';
 import { loadRoleFile } from '../../src/roles/load.js';
 import { createRuntime } from '../../src/runtime.js';
-import { startCli } from '../support/cli.js';
+import { startCli, startServe } from '../support/cli.js';
 import { writeTestRole } from '../support/roles.js';
 import { waitFor } from '../support/wait.js';
 
@@ -20,24 +20,18 @@ describe('events from role output', () => {
       name: 'triage',
       autonomy: 'full',
       turns: [{ final: { id: 'T-7', urgent: true } }],
+      extra: { emit: ['ticket.triaged'] },
     });
-    writeFileSync(
-      triage.file,
-      `${readFileSync(triage.file, 'utf8')}${stringify({ emit: ['ticket.triaged'] })}`,
-    );
     const pager = writeTestRole({
       name: 'pager',
       autonomy: 'full',
       tools: ['ledger.append'],
       turns: [{ call: 'ledger.append', args: { entry: 'paged' } }, { final: { paged: true } }],
-    });
-    writeFileSync(
-      pager.file,
-      `${readFileSync(pager.file, 'utf8')}${stringify({
+      extra: {
         triggers: [{ event: 'ticket.triaged' }],
         input: { type: 'object', required: ['id', 'urgent'] },
-      })}`,
-    );
+      },
+    });
     const rt = await createRuntime({ dataDir: triage.dataDir });
     const abort = new AbortController();
     try {
@@ -72,17 +66,20 @@ describe('events from role output', () => {
 
 describe('events from role output, to a listener that wants other input', () => {
   it('still succeeds, delivers to the listeners that accept it, and records the refusal in its last step', async () => {
-    const triage = writeTestRole({ name: 'triage', autonomy: 'full', turns: [{ final: { id: 'T-8' } }] });
-    writeFileSync(
-      triage.file,
-      `${readFileSync(triage.file, 'utf8')}${stringify({ emit: ['ticket.triaged'] })}`,
-    );
+    const triage = writeTestRole({
+      name: 'triage',
+      autonomy: 'full',
+      turns: [{ final: { id: 'T-8' } }],
+      extra: { emit: ['ticket.triaged'] },
+    });
     const listener = (name: string, input: Record<string, unknown>) => {
-      const r = writeTestRole({ name, autonomy: 'full', tools: [], turns: [{ final: {} }] });
-      writeFileSync(
-        r.file,
-        `${readFileSync(r.file, 'utf8')}${stringify({ triggers: [{ event: 'ticket.triaged' }], input })}`,
-      );
+      const r = writeTestRole({
+        name,
+        autonomy: 'full',
+        tools: [],
+        turns: [{ final: {} }],
+        extra: { triggers: [{ event: 'ticket.triaged' }], input },
+      });
       return r;
     };
     const strict = listener('strict', { type: 'object', required: ['id', 'urgent'] });
@@ -121,38 +118,21 @@ describe('events across processes', () => {
       name: 'triage',
       autonomy: 'full',
       turns: [{ final: { id: 'T-9', urgent: true } }],
+      extra: { emit: ['ticket.triaged'], triggers: [{ event: 'ticket.created' }] },
     });
-    writeFileSync(
-      triage.file,
-      `${readFileSync(triage.file, 'utf8')}${stringify({ emit: ['ticket.triaged'], triggers: [{ event: 'ticket.created' }] })}`,
-    );
     const pager = writeTestRole({
       name: 'pager',
       autonomy: 'full',
       tools: ['ledger.append_once'],
       turns: [{ call: 'ledger.append_once', args: { entry: 'paged' } }, { final: { paged: true } }],
-    });
-    writeFileSync(
-      pager.file,
-      `${readFileSync(pager.file, 'utf8')}${stringify({
+      extra: {
         triggers: [{ event: 'ticket.triaged' }],
         input: { type: 'object', required: ['id', 'urgent'] },
-      })}`,
-    );
+      },
+    });
     const dataDir = triage.dataDir;
-    const serve = async (dir: string) => {
-      const d = startCli(['serve', dir, '--port', '0', '--data-dir', dataDir, '--poll-ms', '50']);
-      let err = '';
-      const url = await new Promise<string>((resolve, reject) => {
-        d.child.stderr!.on('data', (x) => {
-          err += x;
-          const m = /at (http:\/\/\S+)/.exec(err);
-          if (m) resolve(m[1]!);
-        });
-        d.done.then((r) => reject(new Error(`serve exited: ${r.code} ${r.stderr}`)));
-      });
-      return { ...d, url };
-    };
+    const serve = (file: string) =>
+      startServe([file, '--port', '0', '--data-dir', dataDir, '--poll-ms', '50']);
     const b = await serve(pager.file);
     const a = await serve(triage.file);
     const rt = await createRuntime({ dataDir });
@@ -211,11 +191,8 @@ describe('cron overlap: queue', () => {
       autonomy: 'full',
       tools: ['ledger.append'],
       turns: [{ call: 'ledger.append', args: { entry: 'x' }, delayMs: 100 }, { final: { ok: true } }],
+      extra: { triggers: [{ cron: { schedule: '0 3 * * *', overlap: 'queue' } }] },
     });
-    writeFileSync(
-      r.file,
-      `${readFileSync(r.file, 'utf8')}${stringify({ triggers: [{ cron: { schedule: '0 3 * * *', overlap: 'queue' } }] })}`,
-    );
     const rt = await createRuntime({ dataDir: r.dataDir });
     const abort = new AbortController();
     try {
@@ -268,8 +245,8 @@ describe('serve settings', () => {
       autonomy: 'full',
       tools: ['ledger.append'],
       turns: [{ call: 'ledger.append', args: { entry: 'x' } }, { final: { ok: true } }],
+      extra: { triggers: [{ event: 'go' }] },
     });
-    writeFileSync(r.file, `${readFileSync(r.file, 'utf8')}${stringify({ triggers: [{ event: 'go' }] })}`);
     writeFileSync(
       join(r.dir, 'nightshift.config.yaml'),
       stringify({ dataDir: './data', serve: { port: 0, workers: 2, pollMs: 20 } }),

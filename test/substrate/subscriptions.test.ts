@@ -2,7 +2,6 @@
 // clock the test moves: a served role is found by emitters elsewhere with its stored version, a role
 // served here is left to the local path, and a subscription nobody renewed within the TTL gets nothing.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { loadRoleFile } from '../../src/roles/load.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
@@ -11,11 +10,12 @@ import { writeTestRole } from '../support/roles.js';
 
 describe('event subscriptions', () => {
   it('finds the roles live workers serve for an event, and forgets those not renewed within the TTL', async () => {
-    const r = writeTestRole({ name: 'listener', autonomy: 'full', turns: [{ final: {} }] });
-    writeFileSync(
-      r.file,
-      `${readFileSync(r.file, 'utf8')}triggers: [{ event: ping }, { cron: { schedule: '0 * * * *' } }]\n`,
-    );
+    const r = writeTestRole({
+      name: 'listener',
+      autonomy: 'full',
+      turns: [{ final: {} }],
+      extra: { triggers: [{ event: 'ping' }, { cron: { schedule: '0 * * * *' } }] },
+    });
     const store = openSqliteStore({ dataDir: r.dataDir });
     await store.init();
     let now = 1_000_000;

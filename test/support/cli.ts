@@ -41,6 +41,31 @@ export function startCli(
   return { child, done };
 }
 
+export interface Served {
+  child: ChildProcess;
+  /** The daemon's base URL, as it announced it. */
+  url: string;
+  done: Promise<CliResult>;
+}
+
+/**
+ * Starts `nightshift serve <args>` and resolves once it announces its URL (it is then ready: store open,
+ * worker running, wake-ups subscribed); rejects, with its stderr, if it exits first.
+ */
+export async function startServe(args: string[], options: CliOptions = {}): Promise<Served> {
+  const { child, done } = startCli(['serve', ...args], options);
+  let stderr = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr!.on('data', (d) => {
+      stderr += d;
+      const m = /at (http:\/\/[^\s"]+)/.exec(stderr);
+      if (m) resolve(m[1]!);
+    });
+    done.then((r) => reject(new Error(`serve exited early: ${r.code} ${r.stderr}`)));
+  });
+  return { child, url, done };
+}
+
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return startCli(args, options).done;
 }
