@@ -261,9 +261,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const remote = new RemoteListeners(store, clock);
 
   /**
-   * A payload for one role: an inbox item for a continuous role, a queued run for a job role. `local`:
-   * this process serves the role (it prepares it, as running it here needs); otherwise the run is only
-   * recorded, for the process that serves it.
+   * A payload, already checked against the role's input schema, for one role: an inbox item for a
+   * continuous role, a queued run for a job role. `local`: this process serves the role (it prepares
+   * it, as running it here needs); otherwise the run is only recorded, for the process that serves it.
    */
   async function deliverTo(
     role: Role,
@@ -271,7 +271,6 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     d: DeliverOptions,
     local: boolean,
   ): Promise<Delivery> {
-    checkRunInput(role, payload);
     if (role.mode === 'continuous') {
       const now = clock.now();
       const { item, created } = await store.pushInbox({
@@ -291,11 +290,12 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       actor: d.actor ?? `trigger:${d.trigger.kind}`,
       trigger: d.trigger,
     };
+    let model = role.model;
     if (local) {
-      const r = await runtime.enqueue(role, payload, options);
-      return { role: role.name, runId: r.runId, status: r.status, created: true };
+      known.set(`${role.name}@${role.version}`, role);
+      model = (await prepare(role)).model.spec;
     }
-    const { state, created } = await recordRun(ctx, role, role.model, payload, {
+    const { state, created } = await recordRun(ctx, role, model, payload, {
       ...options,
       queue: true,
       inputChecked: true,
@@ -516,7 +516,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       }
       return out;
     },
-    deliver(role, payload, d) {
+    async deliver(role, payload, d) {
+      checkRunInput(role, payload);
       return deliverTo(role, payload, d, true);
     },
     async agents() {

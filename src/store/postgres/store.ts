@@ -577,20 +577,20 @@ export class PostgresStore implements Store {
     }
   }
 
-  async claimRun(runId: string, owner: string, until: number, now: number): Promise<boolean> {
-    const rows = await this.q(
-      'claiming a run',
-      'UPDATE runs SET lease_owner = $1, lease_until = $2 WHERE id = $3 AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until IS NULL OR lease_until < $4) RETURNING id',
-      [owner, until, runId, now],
-    );
-    return rows.length === 1;
+  claimRun(runId: string, owner: string, until: number, now: number): Promise<boolean> {
+    return this.takeLease('claiming a run', '', [owner, until, runId, now]);
   }
 
-  async renewLease(runId: string, owner: string, until: number, now: number): Promise<boolean> {
+  renewLease(runId: string, owner: string, until: number, now: number): Promise<boolean> {
+    return this.takeLease('renewing a run lease', " AND status = 'running'", [owner, until, runId, now]);
+  }
+
+  /** Leases the run if free, expired or already the owner's (and `also` holds). Binds: owner, until, id, now. */
+  private async takeLease(what: string, also: string, params: unknown[]): Promise<boolean> {
     const rows = await this.q(
-      'renewing a run lease',
-      "UPDATE runs SET lease_owner = $1, lease_until = $2 WHERE id = $3 AND status = 'running' AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until IS NULL OR lease_until < $4) RETURNING id",
-      [owner, until, runId, now],
+      what,
+      `UPDATE runs SET lease_owner = $1, lease_until = $2 WHERE id = $3${also} AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until IS NULL OR lease_until < $4) RETURNING id`,
+      params,
     );
     return rows.length === 1;
   }

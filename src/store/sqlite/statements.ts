@@ -96,14 +96,12 @@ export class Statements {
     this.escalationsOfRun = p('SELECT * FROM escalations WHERE run_id = ? ORDER BY created_at, id');
     this.approvalById = p('SELECT * FROM approvals WHERE id = ?');
     this.escalationById = p('SELECT * FROM escalations WHERE id = ?');
-    this.claimRun = p(
-      `UPDATE runs SET lease_owner = ?, lease_until = ?
-       WHERE id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until IS NULL OR lease_until < ?)`,
-    );
-    this.renewLease = p(
-      `UPDATE runs SET lease_owner = ?, lease_until = ?
-       WHERE id = ? AND status = 'running' AND (lease_owner IS NULL OR lease_owner = ? OR lease_until IS NULL OR lease_until < ?)`,
-    );
+    // Binds: owner, until, id, owner, now. A renewal also needs the run to be still running.
+    const lease = (also: string) =>
+      p(`UPDATE runs SET lease_owner = ?, lease_until = ?
+         WHERE id = ?${also} AND (lease_owner IS NULL OR lease_owner = ? OR lease_until IS NULL OR lease_until < ?)`);
+    this.claimRun = lease('');
+    this.renewLease = lease(" AND status = 'running'");
     this.stealRun = p('UPDATE runs SET lease_owner = ?, lease_until = ? WHERE id = ? AND lease_owner = ?');
     this.releaseRun = p(
       'UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?',
