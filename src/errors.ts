@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'TOOL_MODULE_INVALID'
   | 'TOOL_ARGS_INVALID'
   | 'SCOPE_VIOLATION'
+  /** The command sandbox cannot be built (shell.exec is refused). */
+  | 'SANDBOX_UNAVAILABLE'
   | 'POLICY_DENIED'
   | 'BUDGET_EXCEEDED'
   | 'OUTPUT_INVALID'

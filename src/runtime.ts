@@ -49,6 +49,11 @@ export interface RuntimeOptions {
    * from a background thread, so no commit on the event loop pays for a checkpoint.
    */
   service?: boolean;
+  /**
+   * Host paths sandboxed commands must never see, besides the ones the runtime knows (the data dir,
+   * every role's secrets file, other roles' workspaces). The CLI passes nightshift.config.yaml.
+   */
+  protectedPaths?: string[];
 }
 
 export interface RunOptions {
@@ -184,6 +189,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const databaseUrl =
     options.databaseUrl ??
     (options.store || options.dataDir ? undefined : (options.env ?? process.env).NIGHTSHIFT_DATABASE_URL);
+  const dataDir = options.store || databaseUrl ? undefined : resolveDataDir(options.dataDir);
   const store: Store =
     options.store ??
     (databaseUrl
@@ -194,7 +200,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
             : {}),
         })
       : openSqliteStore({
-          dataDir: resolveDataDir(options.dataDir),
+          dataDir,
           backgroundCheckpoints: options.service === true,
         }));
   await store.init();
@@ -212,6 +218,18 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const known = new Map<string, Role>();
   // Roles that receive events (those given to work()), by name.
   const listeners = new Map<string, Role>();
+  // What a role's commands must not see: the store, the config, and every role's secrets and (for the
+  // others) workspace that this runtime knows of.
+  ctx.protectedPaths = (role) => {
+    const paths = [...(options.protectedPaths ?? [])];
+    if (dataDir) paths.push(dataDir);
+    for (const other of [role, ...known.values()]) {
+      if (other.secretsFile) paths.push(other.secretsFile);
+      if (other.name !== role.name && other.workspace && other.workspace !== role.workspace)
+        paths.push(other.workspace);
+    }
+    return paths;
+  };
   // A role's `emit` events, delivered before its run's success is committed (idempotent per run and
   // event, so a crash between the two delivers nothing twice).
   ctx.beforeSuccess = async (role, run, output) => {

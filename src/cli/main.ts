@@ -56,7 +56,13 @@ export async function main(
     extra: { leaseMs?: number; service?: boolean } = {},
   ): Promise<Runtime> => {
     const c = projectConfig();
-    runtime = await createRuntime({ dataDir: flags.dataDir ?? c.dataDir, models: c.models, ...extra });
+    runtime = await createRuntime({
+      dataDir: flags.dataDir ?? c.dataDir,
+      models: c.models,
+      // Sandboxed commands never see the project's config file.
+      protectedPaths: c.file ? [c.file] : [],
+      ...extra,
+    });
     return runtime;
   };
   const loadRole = (file: string) => loadRoleFile(file, { projectToolModules: projectConfig().toolModules });

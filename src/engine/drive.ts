@@ -50,6 +50,8 @@ export interface EngineContext {
    * in one process (a worker and a human's `approve` continuing the same run) from both driving it.
    */
   driving?: Set<string>;
+  /** Host paths tools must not expose for a role (see ToolContext.protectedPaths). */
+  protectedPaths?: (role: PreparedRole['role']) => readonly string[];
   /**
    * Called before a run's success is committed (emits the role's `emit` events, idempotently); what it
    * returns is kept in the run's `run_finished` step.
@@ -298,6 +300,7 @@ class Driver implements SessionHost {
           workspace: this.prepared.role.workspace,
           signal: this.abort.signal,
           secrets: this.prepared.secrets,
+          protectedPaths: this.ctx.protectedPaths?.(this.prepared.role) ?? [],
         });
         result = jsonSafe(out);
       } catch (err) {

@@ -168,6 +168,29 @@ export const Limits = z.strictObject({
     .positive()
     .max(64 * 1024 * 1024)
     .default(1024 * 1024),
+  // What one shell.exec command may consume (src/tools/sandbox/limits.ts). Optional without defaults, so
+  // roles that set none keep their version; DEFAULT_EXEC_LIMITS applies.
+  /** CPU seconds each process of a command may use; it is killed (SIGKILL) at the limit. Default 60. */
+  execCpuSeconds: z
+    .number()
+    .int('execCpuSeconds must be a whole number of seconds')
+    .min(1, 'execCpuSeconds must be at least 1')
+    .max(86_400, 'execCpuSeconds must be at most 86400 (a day)')
+    .optional(),
+  /** Address space (bytes) each process of a command may map; allocations past it fail. Default 2 GiB. */
+  execMemoryBytes: z
+    .number()
+    .int('execMemoryBytes must be a whole number of bytes')
+    .min(64 * 1024 * 1024, 'execMemoryBytes must be at least 67108864 (64 MiB)')
+    .max(256 * 1024 * 1024 * 1024, 'execMemoryBytes must be at most 274877906944 (256 GiB)')
+    .optional(),
+  /** Processes and threads a command may have at once; forks past it fail. Default 128. */
+  execProcesses: z
+    .number()
+    .int('execProcesses must be a whole number')
+    .min(4, 'execProcesses must be at least 4 (the sandbox itself takes some)')
+    .max(65_536, 'execProcesses must be at most 65536')
+    .optional(),
   /** Output tokens one model turn may produce (sent as the provider's limit). Default DEFAULT_MAX_OUTPUT_TOKENS. */
   maxOutputTokens: z.number().int().positive().max(1_000_000).optional(),
 });

@@ -30,6 +30,11 @@ export interface ToolContext {
   signal: AbortSignal;
   /** The role's declared secrets, by name. Values a tool returns are redacted before anything is stored. */
   secrets: Secrets;
+  /**
+   * Host paths no tool may expose: the store's data dir, the project config file, every known role's
+   * secrets file and the other roles' workspaces. shell.exec covers those inside its sandbox's view.
+   */
+  protectedPaths?: readonly string[];
 }
 
 export interface ScopeContext {

@@ -74,12 +74,16 @@ describe('shell.exec in the bubblewrap sandbox', () => {
     const inside = await exec({ command: 'touch', args: ['made.txt'] });
     assert.equal(inside.result!.exitCode, 0);
     assert.ok(existsSync(join(ws, 'made.txt')));
-    // /var/tmp is on the root file system, which the sandbox mounts read-only (/tmp is private there).
-    const target = `/var/tmp/nightshift-sandbox-escape-${process.pid}.txt`;
+    // /usr is a system folder, which the sandbox shows read-only.
+    const target = `/usr/nightshift-sandbox-escape-${process.pid}.txt`;
     const out = await exec({ command: 'touch', args: [target] });
     assert.notEqual(out.result!.exitCode, 0);
     assert.match(out.result!.stderr, /Read-only file system/);
     assert.equal(existsSync(target), false);
+    // /var/tmp is private, like /tmp: nothing lands in the real one.
+    const varTmp = `/var/tmp/nightshift-sandbox-escape-${process.pid}.txt`;
+    await exec({ command: 'touch', args: [varTmp] });
+    assert.equal(existsSync(varTmp), false);
     const underTmp = await exec({ command: 'touch', args: [join(outside, 'escaped.txt')] });
     assert.notEqual(underTmp.result!.exitCode, 0);
     assert.equal(existsSync(join(outside, 'escaped.txt')), false);

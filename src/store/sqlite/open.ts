@@ -1,5 +1,5 @@
 // Opening the database file: where it lives and the connection settings every nightshift process uses.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { storeError } from './store-error.js';
@@ -25,9 +25,27 @@ export function databasePath(options: SqliteStoreOptions): string {
   return options.path ?? join(options.dataDir ?? '.nightshift', DATABASE_FILE);
 }
 
+/**
+ * The store holds every run's inputs, tool results and approvals: only nightshift's own user may read it.
+ * The data dir is created 0700 and the database file 0600 before SQLite opens it (SQLite gives its -wal
+ * and -shm files the database file's mode); files left wider by an older version are narrowed.
+ */
+function keepPrivate(path: string): void {
+  const dir = dirname(path);
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+    } catch {
+      // -wal and -shm exist only while a connection is open.
+    }
+  }
+}
+
 export function openDatabase(path: string): Database.Database {
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    keepPrivate(path);
     // The busy timeout is set before anything else: switching a new file to WAL takes a lock, and two
     // processes opening the same fresh file at once must wait for each other rather than fail.
     const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });

@@ -1,5 +1,6 @@
 // shell.exec: runs an allowlisted program with an argument vector (never a shell string) in the
-// workspace, with a scrubbed environment, a time limit, an output cap, and the bubblewrap sandbox.
+// workspace, with a scrubbed environment, a time limit, an output cap, resource limits, and the
+// bubblewrap sandbox.
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
@@ -7,7 +8,15 @@ import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import type { Role } from '../../roles/schema.js';
 import { defineTool } from '../define.js';
-import { bwrapArgs, bwrapPath, SANDBOX_PATH, sandboxAvailable } from '../sandbox/bubblewrap.js';
+import {
+  bwrapArgs,
+  bwrapPath,
+  SANDBOX_PATH,
+  sandboxAvailable,
+  visibleInSandbox,
+} from '../sandbox/bubblewrap.js';
+import { type CommandCgroup, commandCgroup, pidsHierarchy } from '../sandbox/cgroup.js';
+import { execLimits } from '../sandbox/limits.js';
 import type { Secrets } from '../secrets.js';
 import type { ScopeVerdict } from '../types.js';
 import { resolveInside } from '../workspace.js';
@@ -39,8 +48,24 @@ function findOnPath(name: string): string | undefined {
 }
 
 type Plan =
-  | { ok: true; program: string; cwd: string; workspace: string; sandboxed: boolean }
+  | {
+      ok: true;
+      program: string;
+      cwd: string;
+      workspace: string;
+      sandboxed: boolean;
+      /** Where the command's pids cgroup goes (nightshift runs as root), else undefined. */
+      pidsParent: string | undefined;
+    }
   | { ok: false; reason: string };
+
+/**
+ * Whether the command's host uid is root. bubblewrap maps the sandbox's unprivileged uid to nightshift's
+ * own, and the kernel never applies RLIMIT_NPROC to uid 0: then a pids cgroup bounds its processes.
+ */
+function runsAsHostRoot(): boolean {
+  return process.geteuid?.() === 0;
+}
 
 /** Everything that decides whether (and how) a call may run. Shared by the scope check and run(). */
 async function plan(args: Input, role: Role, env: NodeJS.ProcessEnv): Promise<Plan> {
@@ -70,17 +95,39 @@ async function plan(args: Input, role: Role, env: NodeJS.ProcessEnv): Promise<Pl
   }
   const where = await resolveInside(role.workspace, args.cwd, 'read');
   if (!where.ok) return { ok: false, reason: where.reason };
-  const sandbox = sandboxAvailable(env);
+  let sandbox = sandboxAvailable(env);
+  let pidsParent: string | undefined;
+  if (sandbox.ok && runsAsHostRoot()) {
+    const pids = pidsHierarchy();
+    if (pids.ok) pidsParent = pids.parent;
+    else
+      sandbox = {
+        ok: false,
+        reason: `nightshift runs as root, for which the kernel ignores the process limit (RLIMIT_NPROC), and there is ${pids.reason}`,
+      };
+  }
   if (!sandbox.ok) {
     if (role.autonomy === 'full' && role.scope.unsandboxedExec) {
-      return { ok: true, program, cwd: where.absolute, workspace: where.workspace, sandboxed: false };
+      return {
+        ok: true,
+        program,
+        cwd: where.absolute,
+        workspace: where.workspace,
+        sandboxed: false,
+        pidsParent: undefined,
+      };
     }
     return {
       ok: false,
       reason: `${sandbox.reason}; shell.exec is refused without a sandbox${role.autonomy === 'full' ? ' (a full-autonomy role may set scope.unsandboxedExec: true)' : ''}`,
     };
   }
-  return { ok: true, program, cwd: where.absolute, workspace: where.workspace, sandboxed: true };
+  if (!visibleInSandbox(program, where.workspace))
+    return {
+      ok: false,
+      reason: `command '${command}' (${program}) is outside what the sandbox shows (/usr, /bin, /sbin, /lib*, /etc and the workspace)`,
+    };
+  return { ok: true, program, cwd: where.absolute, workspace: where.workspace, sandboxed: true, pidsParent };
 }
 
 function commandEnv(role: Role, secrets: Secrets, env: NodeJS.ProcessEnv): Record<string, string> {
@@ -118,19 +165,39 @@ export const shellExec = defineTool({
     if (!p.ok) throw new NightshiftError('SCOPE_VIOLATION', p.reason);
     const { limits } = ctx.role;
     const env = commandEnv(ctx.role, ctx.secrets, process.env);
-    const [file, argv] = p.sandboxed
-      ? [
-          bwrapPath(),
-          bwrapArgs({
-            workspace: p.workspace,
-            cwd: p.cwd,
-            network: ctx.role.scope.network,
-            env,
-            program: p.program,
-            args: args.args,
-          }),
-        ]
-      : [p.program, args.args];
+    let file = p.program;
+    let argv = args.args;
+    let cgroup: CommandCgroup | undefined;
+    if (p.sandboxed) {
+      const protectedPaths = [...(ctx.protectedPaths ?? [])];
+      if (ctx.role.secretsFile) protectedPaths.push(ctx.role.secretsFile);
+      const exec = execLimits(limits);
+      file = bwrapPath();
+      argv = bwrapArgs({
+        workspace: p.workspace,
+        cwd: p.cwd,
+        network: ctx.role.scope.network,
+        protectedPaths,
+        limits: exec,
+        program: p.program,
+        args: args.args,
+      });
+      if (p.pidsParent) {
+        try {
+          cgroup = commandCgroup(p.pidsParent, exec.processes);
+        } catch (err) {
+          throw new NightshiftError(
+            'SANDBOX_UNAVAILABLE',
+            `shell.exec is refused: cannot create the pids cgroup that bounds the command's processes under ${p.pidsParent}: ${(err as Error).message}`,
+            { cause: err },
+          );
+        }
+        // The first process joins the cgroup before bubblewrap starts, so everything the command forks
+        // is counted. A fixed script; the paths and arguments travel as its positional parameters.
+        argv = ['-c', 'echo $$ > "$0" && exec "$@"', cgroup.procsFile, file, ...argv];
+        file = '/bin/sh';
+      }
+    }
     const child = spawn(file, argv, {
       cwd: p.cwd,
       // The scrubbed environment, for bwrap and the program alike: nothing of nightshift's own leaks in.
@@ -176,9 +243,10 @@ export const shellExec = defineTool({
         child.on('error', reject);
         child.on('close', (code, sig) => resolve([code, sig]));
       },
-    ).finally(() => {
+    ).finally(async () => {
       clearTimeout(timer);
       ctx.signal.removeEventListener('abort', onAbort);
+      await cgroup?.remove();
     });
     return {
       exitCode,

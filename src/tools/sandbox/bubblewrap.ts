@@ -1,80 +1,200 @@
-// The OS sandbox for commands: bubblewrap. Read-only root, the workspace as the only writable place, a
-// private /tmp, home folders hidden, no network unless the role allows it, new PID (and every other)
-// namespace, killed with its parent. Where bubblewrap cannot run, callers refuse: there is no silent
-// fallback to an unsandboxed spawn.
+// The OS sandbox for commands: bubblewrap. The command runs as an unprivileged uid in a new user
+// namespace with no capabilities and no_new_privs, in a file view built from what programs need (the
+// system folders, read-only) plus the workspace (the only writable place), with private /tmp and
+// /var/tmp, no network unless the role allows it, every namespace new, killed with its parent, under
+// resource limits (limits.ts). Where this cannot be built, callers refuse: there is no silent fallback.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { type ExecLimits, prlimitArgs } from './limits.js';
 
 export const SANDBOX_PATH = '/usr/local/bin:/usr/bin:/bin';
+/** The uid and gid a command has inside the sandbox (nobody/nogroup); never 0. */
+export const SANDBOX_UID = 65534;
+export const PRLIMIT = '/usr/bin/prlimit';
 
-let cached: { bwrap: string; ok: boolean; reason: string } | undefined;
+/**
+ * The host folders a command sees, read-only: programs, their libraries, and /etc for name resolution,
+ * time zones and certificates. Anything else of the host (/home, /root, /run, /var, /srv, /opt, /mnt,
+ * /sys, the project around the workspace) is simply not there.
+ */
+export const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/etc'];
+
+/** Files in /etc that hold the host's own secrets: replaced by an empty file or folder. */
+export const HIDDEN_ETC = [
+  '/etc/shadow',
+  '/etc/shadow-',
+  '/etc/gshadow',
+  '/etc/gshadow-',
+  '/etc/sudoers',
+  '/etc/sudoers.d',
+  '/etc/ssh',
+  '/etc/ssl/private',
+  '/etc/security/opasswd',
+];
+
+let cached: { key: string; ok: boolean; reason: string } | undefined;
 
 /** The bubblewrap binary to use (NIGHTSHIFT_BWRAP overrides, e.g. to test the refusal path). */
 export function bwrapPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.NIGHTSHIFT_BWRAP || '/usr/bin/bwrap';
 }
 
-/** Whether bubblewrap can create a sandbox on this machine (checked once per process and binary). */
+/**
+ * Whether the hardened sandbox can be built on this machine: bubblewrap creates it (user namespace,
+ * capabilities dropped, the file view) and prlimit sets the limits inside. Checked once per process and
+ * binary. The pids cgroup a root nightshift also needs is checked by the caller (cgroup.ts).
+ */
 export function sandboxAvailable(env: NodeJS.ProcessEnv = process.env): { ok: boolean; reason: string } {
   const bwrap = bwrapPath(env);
-  if (cached && cached.bwrap === bwrap) return cached;
+  if (cached && cached.key === bwrap) return cached;
   let result: { ok: boolean; reason: string };
   if (!existsSync(bwrap)) {
     result = { ok: false, reason: `bubblewrap not found at ${bwrap} (Debian package: bubblewrap)` };
+  } else if (!existsSync(PRLIMIT)) {
+    result = { ok: false, reason: `prlimit not found at ${PRLIMIT} (Debian package: util-linux)` };
   } else {
     const probe = spawnSync(
       bwrap,
-      [
-        '--ro-bind',
-        '/',
-        '/',
-        '--dev',
-        '/dev',
-        '--proc',
-        '/proc',
-        '--unshare-all',
-        '--die-with-parent',
-        '/bin/true',
-      ],
-      {
-        encoding: 'utf8',
-        timeout: 10_000,
-      },
+      bwrapArgs({
+        workspace: undefined,
+        cwd: '/',
+        network: false,
+        protectedPaths: [],
+        limits: { cpuSeconds: 10, memoryBytes: 1024 * 1024 * 1024, processes: 16 },
+        program: '/bin/true',
+        args: [],
+      }),
+      { encoding: 'utf8', timeout: 10_000, env: {} },
     );
     result =
       probe.status === 0
         ? { ok: true, reason: 'bubblewrap works' }
         : {
             ok: false,
-            reason: `bubblewrap cannot create a sandbox here: ${(probe.stderr || probe.error?.message || `exit ${probe.status}`).trim()}`,
+            reason: `bubblewrap cannot create the sandbox here (user namespace, dropped capabilities): ${(probe.stderr || probe.error?.message || `exit ${probe.status}`).trim()}`,
           };
   }
-  cached = { bwrap, ...result };
+  cached = { key: bwrap, ...result };
   return result;
 }
 
 export interface SandboxSpec {
-  workspace: string;
+  /** Real path of the workspace (bound read-write); none only for the availability probe. */
+  workspace: string | undefined;
   cwd: string;
   network: boolean;
-  /** Passed as bwrap's own environment (spawn option), never on its command line. */
-  env: Record<string, string>;
+  /** Host paths the command must not see even where they lie inside a visible folder (real or not). */
+  protectedPaths: readonly string[];
+  limits: ExecLimits;
   program: string;
   args: string[];
 }
 
-/** The bwrap argument vector that runs `program args` inside the sandbox. */
-export function bwrapArgs(spec: SandboxSpec): string[] {
-  const out = ['--die-with-parent', '--new-session', '--unshare-all'];
-  if (spec.network) out.push('--share-net');
-  out.push('--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp');
-  // Hide home folders (keys, tokens, shell history); the workspace is bound back below if it lives there.
-  // /run holds the host's Unix sockets (Postgres, D-Bus, docker): a network namespace does not stop
-  // connect() on a socket file, so the folder is replaced by an empty one.
-  for (const hidden of ['/root', '/home', '/run']) if (existsSync(hidden)) out.push('--tmpfs', hidden);
-  // No --setenv: values on a command line are visible to every local user (/proc/<pid>/cmdline). The
-  // scrubbed environment is bwrap's own (see bwrapEnv), which the sandboxed program inherits.
-  out.push('--bind', spec.workspace, spec.workspace, '--chdir', spec.cwd);
-  out.push('--', spec.program, ...spec.args);
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+}
+
+/** The system folders as they are on this host: real folders bound read-only, merged-/usr links kept as links. */
+function systemView(): string[] {
+  const out: string[] = [];
+  for (const dir of SYSTEM_DIRS) {
+    let st: ReturnType<typeof lstatSync>;
+    try {
+      st = lstatSync(dir);
+    } catch {
+      continue;
+    }
+    if (st.isSymbolicLink()) out.push('--symlink', readlinkSync(dir), dir);
+    else if (st.isDirectory()) out.push('--ro-bind', dir, dir);
+  }
   return out;
+}
+
+/** Where a protected path lies inside what the sandbox shows, it is covered: an empty file or folder. */
+function cover(path: string): string[] {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(path);
+  } catch {
+    return [];
+  }
+  return st.isDirectory() ? ['--tmpfs', path, '--remount-ro', path] : ['--ro-bind', '/dev/null', path];
+}
+
+/** Real paths of `paths` that exist (a protected path reached through a symlink is covered where it really is). */
+function realPaths(paths: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const p of paths) {
+    out.add(resolve(p));
+    try {
+      out.add(realpathSync(p));
+    } catch {}
+  }
+  return [...out];
+}
+
+/** The bwrap argument vector that runs `program args` inside the sandbox, under prlimit. */
+export function bwrapArgs(spec: SandboxSpec): string[] {
+  const out = [
+    '--die-with-parent',
+    '--new-session',
+    '--unshare-all',
+    // A user namespace even as root, so the command's uid is not 0 and it holds no capability; no
+    // nested user namespaces either (they would hand it a fresh set of capabilities to attack the
+    // kernel with). bwrap also sets no_new_privs, so no setuid program can give any back.
+    '--unshare-user',
+    '--disable-userns',
+    '--uid',
+    String(SANDBOX_UID),
+    '--gid',
+    String(SANDBOX_UID),
+    '--cap-drop',
+    'ALL',
+  ];
+  if (spec.network) out.push('--share-net');
+  out.push(...systemView());
+  out.push('--dev', '/dev', '--proc', '/proc');
+  // Private, size-capped temporary folders: a command's scratch files live in memory and die with it.
+  for (const tmp of ['/tmp', '/var/tmp']) out.push('--size', String(spec.limits.memoryBytes), '--tmpfs', tmp);
+  for (const secret of HIDDEN_ETC) out.push(...cover(secret));
+  if (spec.network) {
+    // /run is not in the view, but name resolution may point there (systemd-resolved's stub file).
+    try {
+      const resolv = realpathSync('/etc/resolv.conf');
+      if (!resolv.startsWith('/etc/')) out.push('--ro-bind', resolv, resolv);
+    } catch {}
+  }
+  const visible = SYSTEM_DIRS.filter((d) => existsSync(d)).map((d) => realpathSync(d));
+  if (spec.workspace) {
+    out.push('--bind', spec.workspace, spec.workspace);
+    visible.push(spec.workspace);
+  }
+  for (const p of realPaths(spec.protectedPaths)) {
+    // Covering the workspace itself, or a folder around it, would hide the workspace: a protected path
+    // there is already out of view except for the workspace.
+    if (spec.workspace && (p === spec.workspace || isInside(spec.workspace, p))) continue;
+    if (visible.some((v) => p === v || isInside(p, v))) {
+      // A cover needs its mount point inside the view; its folder exists there if it is visible.
+      if (existsSync(dirname(p))) out.push(...cover(p));
+    }
+  }
+  // No --setenv: values on a command line are visible to every local user (/proc/<pid>/cmdline). The
+  // scrubbed environment is bwrap's own (the spawn's env), which the sandboxed program inherits.
+  out.push('--chdir', spec.cwd);
+  out.push('--', PRLIMIT, ...prlimitArgs(spec.limits), '--', spec.program, ...spec.args);
+  return out;
+}
+
+/** Whether a program path is inside what the sandbox shows (the system folders or the workspace). */
+export function visibleInSandbox(program: string, workspace: string): boolean {
+  let real: string;
+  try {
+    real = realpathSync(program);
+  } catch {
+    return false;
+  }
+  const roots = SYSTEM_DIRS.filter((d) => existsSync(d)).map((d) => realpathSync(d));
+  return [...roots, workspace].some((r) => isInside(real, r));
 }
