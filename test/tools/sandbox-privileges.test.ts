@@ -1,0 +1,84 @@
+// What a command holds inside the sandbox, checked from inside through the real shell.exec and bwrap:
+// no capabilities, an unprivileged uid, no_new_privs, and no way to undo the mounts that confine it.
+// nightshift runs as root here (as in CI and containers), which is the case that matters.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { defineRole } from '../../src/roles/define.js';
+import { execIn } from '../support/shell.js';
+import { tempDir } from '../support/tmp.js';
+
+const tmp = tempDir('nightshift-priv-');
+after(() => tmp.cleanup());
+mkdirSync(join(tmp.path, 'ws'));
+
+const role = defineRole(
+  {
+    name: 'priv-test',
+    description: 'd',
+    autonomy: 'sandbox',
+    model: 'openai:unused',
+    instructions: 'i',
+    tools: ['shell.exec'],
+    workspace: './ws',
+    scope: { commands: ['cat', 'sh', 'umount', 'mount', 'unshare', 'id'] },
+  },
+  { dir: tmp.path },
+);
+
+async function run(command: string, args: string[]) {
+  const { verdict, result } = await execIn(role, { command, args });
+  assert.equal(verdict.kind, 'inside', JSON.stringify(verdict));
+  return result!;
+}
+
+function statusField(status: string, name: string): string {
+  const line = status.split('\n').find((l) => l.startsWith(`${name}:`));
+  assert.ok(line, `${name} in /proc/self/status`);
+  return line.slice(name.length + 1).trim();
+}
+
+describe('sandbox privileges (seen from inside)', () => {
+  it('the command holds no capability, runs as an unprivileged uid and gid, with no_new_privs', async () => {
+    const { stdout, exitCode } = await run('cat', ['/proc/self/status']);
+    assert.equal(exitCode, 0);
+    for (const set of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb'])
+      assert.equal(statusField(stdout, set), '0000000000000000', set);
+    assert.equal(statusField(stdout, 'NoNewPrivs'), '1');
+    for (const id of statusField(stdout, 'Uid').split(/\s+/)) assert.notEqual(id, '0', 'uid');
+    for (const id of statusField(stdout, 'Gid').split(/\s+/)) assert.notEqual(id, '0', 'gid');
+    const who = await run('id', ['-u']);
+    assert.notEqual(who.stdout.trim(), '0');
+  });
+
+  it('cannot unmount what hides the host, nor remount the root or a system folder read-write', async () => {
+    const umount = await run('umount', ['/tmp']);
+    assert.notEqual(umount.exitCode, 0, umount.stderr);
+    const remountRoot = await run('mount', ['-o', 'remount,rw', '/']);
+    assert.notEqual(remountRoot.exitCode, 0, remountRoot.stderr);
+    const remountUsr = await run('mount', ['-o', 'remount,rw', '/usr']);
+    assert.notEqual(remountUsr.exitCode, 0, remountUsr.stderr);
+    // Both refusals leave the view as it was: the private /tmp is still the one there.
+    const probe = await run('sh', ['-c', 'touch /tmp/x && umount /tmp; ls /tmp/x']);
+    assert.equal(probe.stdout.trim(), '/tmp/x');
+  });
+
+  it('cannot write a host file outside the workspace, even one its host uid owns', async () => {
+    // The host file is root's, as nightshift is: only the mounts keep the command from it.
+    const target = join(tmp.path, `escape-${process.pid}.txt`);
+    const usr = `/usr/nightshift-escape-${process.pid}`;
+    const out = await run('sh', [
+      '-c',
+      `echo x > ${target}; echo x > ${usr}; mount -o remount,rw /usr && echo x > ${usr}; exit 0`,
+    ]);
+    assert.equal(existsSync(target), false, out.stderr);
+    assert.equal(existsSync(usr), false, out.stderr);
+  });
+
+  it('cannot make a user namespace of its own to get capabilities back', async () => {
+    const nested = await run('unshare', ['--user', '--map-root-user', 'cat', '/proc/self/status']);
+    assert.notEqual(nested.exitCode, 0);
+    assert.doesNotMatch(nested.stdout, /CapEff:\s+0*[1-9a-f]/);
+  });
+});
