@@ -1,7 +1,8 @@
 // Calling shell.exec the way the engine does (scope check, then run) for a role made with defineRole.
-import { shellExec } from '../../src/tools/builtin/shell-exec.js';
-import type { ExecResult } from '../../src/tools/builtin/shell-exec.js';
+
 import type { Role } from '../../src/roles/schema.js';
+import type { ExecResult } from '../../src/tools/builtin/shell-exec.js';
+import { shellExec } from '../../src/tools/builtin/shell-exec.js';
 import { loadSecrets } from '../../src/tools/secrets.js';
 import type { ScopeVerdict, ToolContext } from '../../src/tools/types.js';
 

@@ -25,8 +25,14 @@ function mounts(): Mount[] {
     const f = left.split(' ');
     const [fsType, , superOptions] = right.split(' ');
     if (!fsType || f[3] === undefined || f[4] === undefined) continue;
-    const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(Number.parseInt(o, 8)));
-    out.push({ root: unescape(f[3]), point: unescape(f[4]), fsType, superOptions: (superOptions ?? '').split(',') });
+    const unoctal = (s: string) =>
+      s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(Number.parseInt(o, 8)));
+    out.push({
+      root: unoctal(f[3]),
+      point: unoctal(f[4]),
+      fsType,
+      superOptions: (superOptions ?? '').split(','),
+    });
   }
   return out;
 }
@@ -118,11 +124,7 @@ export function commandCgroup(parent: string, maxProcesses: number): CommandCgro
   const dir = join(parent, `${process.pid}-${++counter}`);
   mkdirSync(dir, { mode: 0o755 });
   writeFileSync(join(dir, 'pids.max'), String(maxProcesses));
-  const procs = () =>
-    readFileSync(join(dir, 'cgroup.procs'), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
+  const procs = () => readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
   return {
     procsFile: join(dir, 'cgroup.procs'),
     current: () => Number(readFileSync(join(dir, 'pids.current'), 'utf8').trim()),
