@@ -2,7 +2,7 @@
 // no capabilities, an unprivileged uid, no_new_privs, and no way to undo the mounts that confine it.
 // nightshift runs as root here (as in CI and containers), which is the case that matters.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { defineRole } from '../../src/roles/define.js';
@@ -55,22 +55,26 @@ describe('sandbox privileges (seen from inside)', () => {
   it('cannot unmount what hides the host, nor remount the root or a system folder read-write', async () => {
     const umount = await run('umount', ['/tmp']);
     assert.notEqual(umount.exitCode, 0, umount.stderr);
-    const remountRoot = await run('mount', ['-o', 'remount,rw', '/']);
-    assert.notEqual(remountRoot.exitCode, 0, remountRoot.stderr);
-    const remountUsr = await run('mount', ['-o', 'remount,rw', '/usr']);
-    assert.notEqual(remountUsr.exitCode, 0, remountUsr.stderr);
-    // Both refusals leave the view as it was: the private /tmp is still the one there.
-    const probe = await run('sh', ['-c', 'touch /tmp/x && umount /tmp; ls /tmp/x']);
-    assert.equal(probe.stdout.trim(), '/tmp/x');
+    // A lazy unmount is not stopped by the workspace mounted below /tmp: only the missing capability stops it.
+    const lazy = await run('sh', ['-c', 'touch /tmp/mine && umount -l /tmp; ls /tmp/mine']);
+    assert.equal(lazy.stdout.trim(), '/tmp/mine', lazy.stderr);
+    for (const target of ['/', '/usr']) {
+      for (const options of ['remount,rw', 'remount,bind,rw']) {
+        const remount = await run('mount', ['-o', options, target]);
+        assert.notEqual(remount.exitCode, 0, `mount -o ${options} ${target}: ${remount.stderr}`);
+      }
+    }
   });
 
   it('cannot write a host file outside the workspace, even one its host uid owns', async () => {
-    // The host file is root's, as nightshift is: only the mounts keep the command from it.
+    // Host files are root's, as nightshift is: the mounts, and the capabilities it lacks to change
+    // them, are what keep the command from them.
     const target = join(tmp.path, `escape-${process.pid}.txt`);
     const usr = `/usr/nightshift-escape-${process.pid}`;
+    after(() => rmSync(usr, { force: true }));
     const out = await run('sh', [
       '-c',
-      `echo x > ${target}; echo x > ${usr}; mount -o remount,rw /usr && echo x > ${usr}; exit 0`,
+      `echo x > ${target}; echo x > ${usr}; mount -o remount,bind,rw / ; mount -o remount,bind,rw /usr ; echo x > ${usr}; exit 0`,
     ]);
     assert.equal(existsSync(target), false, out.stderr);
     assert.equal(existsSync(usr), false, out.stderr);
