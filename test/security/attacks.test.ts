@@ -234,7 +234,8 @@ describe('attack suite: things that get past the policy but not the sandbox or l
   });
 
   it('a sandboxed command cannot write outside the workspace', async () => {
-    const target = `/var/tmp/nightshift-attack-${process.pid}.txt`;
+    // /usr is shown read-only (/tmp and /var/tmp are private, so a write there never reaches the host).
+    const target = `/usr/nightshift-attack-${process.pid}.txt`;
     const { call } = await attack('sandbox', {
       tool: 'shell.exec',
       args: { command: 'touch', args: [target] },
