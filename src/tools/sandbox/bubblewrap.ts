@@ -156,8 +156,10 @@ export function bwrapArgs(spec: SandboxSpec): string[] {
   if (spec.network) out.push('--share-net');
   out.push(...systemView());
   out.push('--dev', '/dev', '--proc', '/proc');
-  // Private, size-capped temporary folders: a command's scratch files live in memory and die with it.
-  for (const tmp of ['/tmp', '/var/tmp']) out.push('--size', String(spec.limits.memoryBytes), '--tmpfs', tmp);
+  // Private temporary folders: a command's scratch files live in memory and die with it. tmpfs pages
+  // are not address space, so RLIMIT_AS does not count them: the two together get the memory limit.
+  const tmpBytes = String(Math.floor(spec.limits.memoryBytes / 2));
+  for (const tmp of ['/tmp', '/var/tmp']) out.push('--size', tmpBytes, '--tmpfs', tmp);
   for (const secret of HIDDEN_ETC) out.push(...cover(secret));
   if (spec.network) {
     // /run is not in the view, but name resolution may point there (systemd-resolved's stub file).

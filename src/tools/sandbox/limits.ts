@@ -7,7 +7,7 @@ import type { Limits } from '../../roles/schema.js';
 export interface ExecLimits {
   /** CPU seconds per process (RLIMIT_CPU, soft = hard, so the kernel sends SIGKILL). */
   cpuSeconds: number;
-  /** Address space per process in bytes (RLIMIT_AS); also the size of the sandbox's private /tmp. */
+  /** Address space per process in bytes (RLIMIT_AS); also what the private /tmp and /var/tmp may hold together. */
   memoryBytes: number;
   /** Processes and threads the command may have at once (RLIMIT_NPROC, or the pids cgroup's pids.max). */
   processes: number;
