@@ -1,6 +1,6 @@
 // shell.exec under the real bubblewrap sandbox: what runs, what cannot, checked from outside.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -164,6 +164,12 @@ describe('shell.exec in the bubblewrap sandbox', () => {
     assert.equal(path.verdict.kind, 'outside');
     const cwd = await exec({ command: 'echo', cwd: '..' });
     assert.equal(cwd.verdict.kind, 'outside');
+    // A program outside what the sandbox shows would not exist inside it.
+    const tool = join(outside, 'tool.sh');
+    writeFileSync(tool, '#!/bin/sh\necho hi\n', { mode: 0o755 });
+    const hidden = await exec({ command: tool }, role({ scope: { commands: [tool] } }));
+    assert.equal(hidden.verdict.kind, 'outside');
+    assert.match((hidden.verdict as { reason: string }).reason, /outside what the sandbox shows/);
   });
 
   it('where bubblewrap cannot run: refused at sandbox, and at full unless the role opts out explicitly', async () => {
