@@ -30,6 +30,11 @@ export const HIDDEN_ETC = [
   '/etc/sudoers.d',
   '/etc/ssh',
   '/etc/ssl/private',
+  '/etc/pki/tls/private',
+  '/etc/letsencrypt',
+  '/etc/krb5.keytab',
+  '/etc/wireguard',
+  '/etc/NetworkManager/system-connections',
   '/etc/security/opasswd',
 ];
 
