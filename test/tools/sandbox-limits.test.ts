@@ -4,11 +4,12 @@
 // take the machine down; what it forked is checked to be gone afterwards, from the host.
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ZodError } from 'zod';
 import { type DefineRoleInput, defineRole } from '../../src/roles/define.js';
+import { loadRoleFile } from '../../src/roles/load.js';
 import { Limits } from '../../src/roles/schema.js';
 import { execIn } from '../support/shell.js';
 import { tempDir } from '../support/tmp.js';
@@ -94,6 +95,18 @@ describe('resource limits of a command', () => {
         readdirSync(parent).filter((d) => d.startsWith(`${process.pid}-`)),
         [],
       );
+  });
+
+  it('a role file with a bad limit is refused with its line and the reason', async () => {
+    const file = join(tmp.path, 'bad-limits.yaml');
+    writeFileSync(
+      file,
+      'name: bad-limits\ndescription: d\nautonomy: sandbox\nmodel: openai:unused\ninstructions: i\nlimits:\n  execProcesses: 2\n',
+    );
+    await assert.rejects(loadRoleFile(file), (err: Error) => {
+      assert.match(err.message, /bad-limits\.yaml:7 limits\.execProcesses: expected a number >= 4, got 2/);
+      return true;
+    });
   });
 
   it('the limits are role settings, checked with a clear error', () => {
