@@ -31,6 +31,7 @@ export function databasePath(options: SqliteStoreOptions): string {
  * and -shm files the database file's mode); files left wider by an older version are narrowed.
  */
 function keepPrivate(path: string): void {
+  if (path === ':memory:' || path === '' || path.startsWith('file:')) return;
   const dir = dirname(path);
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
   closeSync(openSync(path, 'a', 0o600));
