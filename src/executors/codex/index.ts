@@ -60,8 +60,6 @@ export function codexConfig(o: Pick<CodexOptions, 'modelId' | 'baseUrl'>): strin
   return [
     `model = ${toml(o.modelId)}`,
     'model_provider = "nightshift"',
-    // Ask before every command and file change, even those Codex deems safe (`cat`, `ls`).
-    'approval_policy = "untrusted"',
     // No tools whose calls Codex would make without asking: web search, sub-agents, goals.
     'web_search = "disabled"',
     '',
@@ -300,9 +298,16 @@ async function drive(
         sandbox,
         ephemeral: true,
         developerInstructions: r.system,
-      })) as { thread?: { id?: string } };
+      })) as { thread?: { id?: string }; approvalPolicy?: unknown };
       const threadId = thread?.thread?.id;
       if (!threadId) throw new Error('thread/start answered without a thread id');
+      // `untrusted` makes Codex ask before every command and file change, even those it deems safe
+      // (`cat`, `ls`). A Codex that would not ask is not run (it is refused in config.toml, so it is
+      // set per thread, and checked).
+      if (thread.approvalPolicy !== 'untrusted')
+        throw new Error(
+          `Codex runs this thread with approval policy ${JSON.stringify(thread.approvalPolicy)}, not "untrusted": it would not ask before every command`,
+        );
       // The prompt goes over stdin, inside the request: never in argv.
       await server.request('turn/start', {
         threadId,
