@@ -2,8 +2,8 @@
 // → `shell.exec` (program and arguments, or `bash -c <script>` when the script needs a shell), a file
 // change → one `fs.write` / `fs.delete` per file. Paths are made relative to the folder Codex works in; a
 // path outside stays absolute, which the fs tools' scope check refuses.
-import { readFile } from 'node:fs/promises';
-import { posix } from 'node:path';
+import { lstat, readFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
 import { applyPatch } from 'diff';
 import { z } from 'zod';
 import { resolveInside } from '../../tools/workspace.js';
@@ -173,4 +173,19 @@ export async function fileChangeCalls(root: string, change: FileUpdate): Promise
     default:
       return [{ tool: `codex.${change.kind.type}_change`, args: { path } }];
   }
+}
+
+/**
+ * Refuses a workspace that holds `.codex/`: Codex loads exec-policy rules from it (even for a project it
+ * does not trust), and a rule can let commands run without asking nightshift.
+ */
+export async function refuseCodexConfig(workspace: string): Promise<void> {
+  const exists = await lstat(join(workspace, CODEX_CONFIG_DIR)).then(
+    () => true,
+    () => false,
+  );
+  if (exists)
+    throw new Error(
+      `the workspace holds ${CODEX_CONFIG_DIR}/ (${join(workspace, CODEX_CONFIG_DIR)}); Codex would load rules from it that can run commands without asking nightshift. Remove it, or run the role on another model`,
+    );
 }

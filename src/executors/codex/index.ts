@@ -4,22 +4,16 @@
 // answered accept or decline before anything runs. Codex's own sandbox stays underneath: observe →
 // read-only; draft → workspace-write on a copy of the workspace, whose diff becomes a change set;
 // sandbox → workspace-write; full → workspace-write unless the role asks for danger-full-access.
-import { lstat, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type PriceTable, priceOf } from '../../models/pricing.js';
 import type { Usage } from '../../models/types.js';
 import { clip } from '../claude-code/messages.js';
-import type { Executor, GateVerdict, SessionOutcome, SessionRequest, ToolRequest } from '../types.js';
+import type { Executor, SessionOutcome, SessionRequest } from '../types.js';
 import { type AppServer, startAppServer } from './app-server.js';
-import {
-  CODEX_CONFIG_DIR,
-  CommandApproval,
-  commandToShellExec,
-  FileChangeApproval,
-  type FileUpdate,
-  fileChangeCalls,
-} from './approvals.js';
+import { refuseCodexConfig } from './approvals.js';
+import { approver } from './approver.js';
 import { readCodexNotification } from './events.js';
 import { copyWorkspace, diffWorkspace } from './workspace-copy.js';
 
@@ -133,26 +127,6 @@ export function codexHomeRoot(env: NodeJS.ProcessEnv): string {
   return join(cache, 'nightshift', 'codex-sessions');
 }
 
-/** What Codex is answered for a verdict: it does the call only if the policy allows it (or drafts it on a copy). */
-function accepts(verdict: GateVerdict, onCopy: boolean): boolean {
-  return verdict.decision === 'allow' || (onCopy && verdict.decision === 'draft');
-}
-
-/**
- * Refuses a workspace that holds `.codex/`: Codex loads exec-policy rules from it (even for a project it
- * does not trust), and a rule can let commands run without asking nightshift.
- */
-async function refuseCodexConfig(workspace: string): Promise<void> {
-  const exists = await lstat(join(workspace, CODEX_CONFIG_DIR)).then(
-    () => true,
-    () => false,
-  );
-  if (exists)
-    throw new Error(
-      `the workspace holds ${CODEX_CONFIG_DIR}/ (${join(workspace, CODEX_CONFIG_DIR)}); Codex would load rules from it that can run commands without asking nightshift. Remove it, or run the role on another model`,
-    );
-}
-
 interface Session {
   answer: string;
   turns: number;
@@ -161,81 +135,6 @@ interface Session {
   problem?: string | undefined;
   /** Allowed calls Codex did not make: another file of the same change was refused, so none was applied. */
   notDone: string[];
-}
-
-/** Answers Codex's approval requests through the gate, one request at a time, in Codex's order. */
-function approver(r: SessionRequest, s: Session, root: string, sandbox: CodexSandbox, onCopy: boolean) {
-  const changes = new Map<string, FileUpdate[]>();
-  const common = {
-    // Codex runs what it is allowed inside its own sandbox, unless the role opened it fully.
-    sandboxed: sandbox !== 'danger-full-access',
-    ...(onCopy ? { copy: root } : {}),
-  } satisfies Partial<ToolRequest>;
-
-  const command = async (params: unknown) => {
-    const p = CommandApproval.parse(params);
-    const id = p.approvalId ?? p.itemId;
-    const kind = p.kind ?? 'command';
-    const request: ToolRequest =
-      kind === 'command' && p.command
-        ? {
-            id,
-            executorTool: 'exec_command',
-            tool: 'shell.exec',
-            args: commandToShellExec(p.command, p.cwd, root),
-            ...common,
-          }
-        : // Input to a running process, or a shape nightshift does not know: a name no role lists.
-          {
-            id,
-            executorTool: 'exec_command',
-            tool: `codex.${kind}`,
-            args: { command: p.command },
-            ...common,
-          };
-    const verdict = await r.gate(request);
-    return { decision: accepts(verdict, onCopy) ? 'accept' : 'decline' };
-  };
-
-  const fileChange = async (params: unknown) => {
-    const p = FileChangeApproval.parse(params);
-    const files = changes.get(p.itemId);
-    if (!files || files.length === 0) {
-      const verdict = await r.gate({
-        id: p.itemId,
-        executorTool: 'apply_patch',
-        tool: 'codex.unannounced_change',
-        args: {},
-        ...common,
-      });
-      return { decision: accepts(verdict, onCopy) ? 'accept' : 'decline' };
-    }
-    // Codex applies a change whole or not at all: it is accepted only if every file in it is.
-    const allowed: string[] = [];
-    let all = true;
-    let n = 0;
-    for (const file of files) {
-      for (const call of await fileChangeCalls(root, file)) {
-        const id = `${p.itemId}:${n++}`;
-        const verdict = await r.gate({ id, executorTool: 'apply_patch', ...call, ...common });
-        if (accepts(verdict, onCopy)) allowed.push(id);
-        else all = false;
-      }
-    }
-    if (!all) s.notDone.push(...allowed);
-    return { decision: all ? 'accept' : 'decline' };
-  };
-
-  return {
-    announce: (itemId: string, files: FileUpdate[]) => changes.set(itemId, files),
-    async onRequest(method: string, params: unknown): Promise<unknown> {
-      if (method === 'item/commandExecution/requestApproval') return command(params);
-      if (method === 'item/fileChange/requestApproval') return fileChange(params);
-      // Questions for a user, extra permissions, MCP elicitations: there is no user, and nothing widens.
-      await r.emit({ type: 'refused_request', text: method, isError: true });
-      throw new Error(`nightshift does not answer ${method}`);
-    },
-  };
 }
 
 async function drive(
@@ -247,7 +146,7 @@ async function drive(
   home: string,
   onCopy: boolean,
 ): Promise<void> {
-  const approvals = approver(r, s, cwd, sandbox, onCopy);
+  const approvals = approver(r, s.notDone, cwd, sandbox !== 'danger-full-access', onCopy);
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => {
     finish = resolve;
