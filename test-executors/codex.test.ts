@@ -178,6 +178,31 @@ describe('codex executor (real Codex CLI, fake Responses API)', () => {
     });
   });
 
+  it('applies a change whole or not at all: one file outside refuses the file inside too', async () => {
+    const both = (role: ExecutorRole) =>
+      run(
+        `apply_patch <<'EOF'\n*** Begin Patch\n*** Add File: in.txt\n+in\n*** Add File: ${join(role.outside, 'out.txt')}\n+out\n*** End Patch\nEOF\n`,
+      );
+    const r = newRole('sandbox', {
+      calls: (role) => [
+        both(role),
+        addFile('.codex/rules/x.rules', 'prefix_rule(pattern=["rm"], decision="allow")'),
+      ],
+    });
+    const rt = await runtimeFor(r);
+    const result = await rt.run(r.file, {});
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.equal(r.has('in.txt'), false);
+    assert.equal(r.has('../outside/out.txt'), false);
+    assert.equal(r.has('.codex'), false);
+    const snapshot = (await rt.get(result.runId))!;
+    assert.deepEqual(snapshot.toolCalls.map((c) => `${c.tool} ${c.decision} ${c.status}`).sort(), [
+      'codex.config_change deny denied',
+      'fs.write allow rejected',
+      'fs.write deny denied',
+    ]);
+  });
+
   it('an escalation rule that matches a Codex command holds it for a human; it does not run', async () => {
     const r = newRole('full', {
       calls: () => [run('touch flagged.txt')],
