@@ -137,6 +137,13 @@ interface Session {
   notDone: string[];
 }
 
+/** How app-server reports each sandbox mode in `thread/start`'s answer. */
+const SANDBOX_TYPES: Record<CodexSandbox, string> = {
+  'read-only': 'readOnly',
+  'workspace-write': 'workspaceWrite',
+  'danger-full-access': 'dangerFullAccess',
+};
+
 async function drive(
   o: CodexOptions,
   r: SessionRequest,
@@ -197,7 +204,11 @@ async function drive(
         sandbox,
         ephemeral: true,
         developerInstructions: r.system,
-      })) as { thread?: { id?: string }; approvalPolicy?: unknown };
+      })) as {
+        thread?: { id?: string };
+        approvalPolicy?: unknown;
+        sandbox?: { type?: string; networkAccess?: unknown };
+      };
       const threadId = thread?.thread?.id;
       if (!threadId) throw new Error('thread/start answered without a thread id');
       // `untrusted` makes Codex ask before every command and file change, even those it deems safe
@@ -206,6 +217,15 @@ async function drive(
       if (thread.approvalPolicy !== 'untrusted')
         throw new Error(
           `Codex runs this thread with approval policy ${JSON.stringify(thread.approvalPolicy)}, not "untrusted": it would not ask before every command`,
+        );
+      // Nor one whose sandbox is not the one asked for (commands are judged as running inside it).
+      const expected = SANDBOX_TYPES[sandbox];
+      if (
+        thread.sandbox?.type !== expected ||
+        (sandbox !== 'danger-full-access' && thread.sandbox.networkAccess !== false)
+      )
+        throw new Error(
+          `Codex runs this thread in sandbox ${JSON.stringify(thread.sandbox)}, not ${expected} without network`,
         );
       // The prompt goes over stdin, inside the request: never in argv.
       await server.request('turn/start', {
