@@ -2,6 +2,7 @@
 // scripts/test-executors.sh) against the local fake Anthropic server, at every rung of the ladder. What a
 // session did is checked from outside: the files in the workspace and next to it.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { NightshiftError } from '../src/errors.js';
@@ -192,6 +193,33 @@ describe('claude-code executor (real Claude Code, fake Anthropic API)', () => {
     const allowed = await rt2.run(open.file, {});
     assert.equal(allowed.status, 'succeeded', JSON.stringify(allowed.error));
     assert.equal(open.has('bash_made.txt'), true);
+  });
+
+  it('denies a Glob whose pattern climbs out of the workspace, by `..` or an absolute path', async () => {
+    const r = writeExecutorRole({ model: MODEL, autonomy: 'observe', tools: ['fs.read', 'fs.list'] });
+    roles.push(r);
+    writeFileSync(join(r.outside, 'secret.txt'), 'outside');
+    const patterns = ['../outside/*', join(r.outside, '*'), '**/../../outside/*', '*.txt'];
+    answer = (request) => {
+      const turn = fake.read(request);
+      if (!turn.toolNames.includes('Glob')) return { text: 'ok' };
+      const n = turn.toolResults.length;
+      if (n < patterns.length) return { calls: [{ name: 'Glob', input: { pattern: patterns[n] } }] };
+      return { text: JSON.stringify(turn.toolResults.map((t) => t.content)) };
+    };
+    const rt = await runtimeFor(r);
+    const result = await rt.run(r.file, {});
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.deepEqual(await decisions(rt, result.runId), [
+      'Glob fs.list deny',
+      'Glob fs.list deny',
+      'Glob fs.list deny',
+      'Glob fs.list allow',
+    ]);
+    // What the model saw: three denials, then the workspace's own file; never the file outside.
+    const seen = JSON.stringify(result.output);
+    assert.doesNotMatch(seen, /secret\.txt/);
+    assert.match(seen, /notes\.txt/);
   });
 
   it('a result with is_error fails the run, whatever its subtype', async () => {

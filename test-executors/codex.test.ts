@@ -1,7 +1,9 @@
-// The codex executor end to end: the real Codex CLI (installed by scripts/test-executors.sh) against the
-// local fake Responses API, at every rung of the ladder. What a session did is checked from outside: the
-// files in the workspace and next to it.
+// The codex executor end to end: the real Codex CLI (`codex app-server`, installed by
+// scripts/test-executors.sh) against the local fake Responses API. Every command and file change Codex
+// wants is put to the policy first; what a session did is checked from outside: the files in the
+// workspace and next to it, and the decisions recorded.
 import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { NightshiftError } from '../src/errors.js';
@@ -11,35 +13,13 @@ import { startFakeOpenAIResponses } from '../test/support/fake-openai-responses.
 import { type ExecutorRole, writeExecutorRole } from './support.js';
 
 const MODEL = 'codex:gpt-5';
+type Autonomy = 'observe' | 'draft' | 'sandbox' | 'full';
+type Call = { name: string; input: Record<string, unknown> };
 
-/**
- * The scripted model: reads notes.txt, then runs one command that writes out.txt in the workspace and
- * outside.txt next to it, then answers. Chosen by how many tool results the conversation holds.
- */
-function script(fake: FakeServer, role: () => ExecutorRole) {
-  return (request: FakeRequest): FakeAnswer => {
-    const turn = fake.read(request);
-    const results = turn.toolResults.length;
-    if (results === 0)
-      return {
-        calls: [{ name: 'exec_command', input: { cmd: 'cat notes.txt' } }],
-        usage: { input: 300, output: 20 },
-      };
-    if (results === 1)
-      return {
-        calls: [
-          {
-            name: 'exec_command',
-            input: {
-              cmd: `printf 'from codex' > out.txt; printf escaped > ${join(role().outside, 'outside.txt')}`,
-            },
-          },
-        ],
-        usage: { input: 400, output: 30 },
-      };
-    return { text: '{"summary":"done"}', usage: { input: 500, output: 12, cacheRead: 100 } };
-  };
-}
+const run = (cmd: string): Call => ({ name: 'exec_command', input: { cmd } });
+/** Codex's apply_patch, as the model sends it: a heredoc in a command, which Codex turns into a file change. */
+const addFile = (path: string, line: string): Call =>
+  run(`apply_patch <<'EOF'\n*** Begin Patch\n*** Add File: ${path}\n+${line}\n*** End Patch\nEOF\n`);
 
 describe('codex executor (real Codex CLI, fake Responses API)', () => {
   let fake: FakeServer;
@@ -66,31 +46,69 @@ describe('codex executor (real Codex CLI, fake Responses API)', () => {
     return rt;
   }
 
+  /** A session that makes these calls, one per model turn, then answers. */
+  function script(calls: (role: ExecutorRole) => Call[], role: ExecutorRole) {
+    answer = (request) => {
+      const n = fake.read(request).toolResults.length;
+      const list = calls(role);
+      if (n < list.length) return { calls: [list[n]!], usage: { input: 300 + 100 * n, output: 20 } };
+      return { text: '{"summary":"done"}', usage: { input: 500, output: 12, cacheRead: 100 } };
+    };
+  }
+
+  /** The default session: reads the notes, writes out.txt inside, then outside.txt next to the workspace. */
+  const readThenWrite = (role: ExecutorRole): Call[] => [
+    run('cat notes.txt'),
+    addFile('out.txt', 'from codex'),
+    addFile(join(role.outside, 'outside.txt'), 'escaped'),
+  ];
+
   function newRole(
-    autonomy: 'observe' | 'draft' | 'sandbox' | 'full',
-    extra?: Record<string, unknown>,
+    autonomy: Autonomy,
+    o: { calls?: (role: ExecutorRole) => Call[]; extra?: Record<string, unknown>; tools?: string[] } = {},
   ): ExecutorRole {
-    const role = writeExecutorRole({ model: MODEL, autonomy, extra });
+    const role = writeExecutorRole({
+      model: MODEL,
+      autonomy,
+      tools: o.tools ?? ['fs.read', 'fs.write', 'fs.list', 'shell.exec'],
+      extra: { scope: { commands: ['cat'] }, ...o.extra },
+    });
     roles.push(role);
-    answer = script(fake, () => role);
+    script(o.calls ?? readThenWrite, role);
     return role;
   }
 
-  it('observe: read-only sandbox; nothing is written', async () => {
+  async function decisions(rt: Runtime, runId: string) {
+    const snapshot = (await rt.get(runId))!;
+    return snapshot.steps
+      .filter((s) => s.kind === 'decision')
+      .map((s) => `${s.data.tool} ${s.data.decision}`);
+  }
+
+  async function commandOutputs(rt: Runtime, runId: string) {
+    const snapshot = (await rt.get(runId))!;
+    return snapshot.steps
+      .filter((s) => s.kind === 'executor_event' && s.data.tool === 'command_execution')
+      .map((s) => ({ text: String(s.data.text ?? ''), isError: s.data.isError }));
+  }
+
+  it('observe: every command and file change is put to the policy, which denies them all', async () => {
     const r = newRole('observe');
     const rt = await runtimeFor(r);
     const result = await rt.run(r.file, { ticket: 'T-1' });
     assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
     assert.deepEqual(result.output, { summary: 'done' });
+    assert.deepEqual(await decisions(rt, result.runId), [
+      'shell.exec deny',
+      'fs.write deny',
+      'fs.write deny',
+    ]);
     assert.equal(r.has('out.txt'), false);
     assert.equal(r.has('../outside/outside.txt'), false);
-    const snapshot = (await rt.get(result.runId))!;
-    const commands = snapshot.steps.filter(
-      (s) => s.kind === 'executor_event' && s.data.tool === 'command_execution',
-    );
-    // The read ran; the write never reached the disk (Codex refuses it in a read-only sandbox).
-    assert.ok(commands.length >= 1);
-    assert.match(String(commands[0]!.data.text), /the notes say/);
+    // Codex was told no: the command never ran.
+    const [cat] = await commandOutputs(rt, result.runId);
+    assert.equal(cat?.isError, true);
+    assert.doesNotMatch(cat?.text ?? '', /the notes say/);
   });
 
   it('records usage and the cost from the price table', async () => {
@@ -98,12 +116,108 @@ describe('codex executor (real Codex CLI, fake Responses API)', () => {
     const rt = await runtimeFor(r);
     const result = await rt.run(r.file, {});
     assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
-    assert.equal(result.usage.inputTokens, 1200);
-    assert.equal(result.usage.outputTokens, 62);
+    // Four model calls: 300, 400, 500 (three tool calls), then 500 with 100 cached for the answer.
+    assert.equal(result.usage.inputTokens, 1700);
+    assert.equal(result.usage.outputTokens, 72);
     assert.equal(result.usage.cachedInputTokens, 100);
     // openai:gpt-5: 1.25 in, 0.125 cached in, 10 out per million tokens.
-    const expected = (1100 * 1.25 + 100 * 0.125 + 62 * 10) / 1e6;
+    const expected = (1600 * 1.25 + 100 * 0.125 + 72 * 10) / 1e6;
     assert.ok(Math.abs(result.usage.costUsd - expected) < 1e-12, `${result.usage.costUsd} vs ${expected}`);
+  });
+
+  it('sandbox: a command in scope runs, a file change inside is made, one outside is denied', async () => {
+    const r = newRole('sandbox');
+    const rt = await runtimeFor(r);
+    const result = await rt.run(r.file, {});
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.deepEqual(await decisions(rt, result.runId), [
+      'shell.exec allow',
+      'fs.write allow',
+      'fs.write deny',
+    ]);
+    const [cat] = await commandOutputs(rt, result.runId);
+    assert.match(cat?.text ?? '', /the notes say/);
+    assert.equal(r.read('out.txt'), 'from codex\n');
+    assert.equal(r.has('../outside/outside.txt'), false);
+    const snapshot = (await rt.get(result.runId))!;
+    const outside = snapshot.toolCalls.find((c) => c.tool === 'fs.write' && c.status === 'denied');
+    assert.match(String(outside?.reason), /absolute/);
+  });
+
+  it('sandbox: a command outside the role’s command scope is denied before it runs', async () => {
+    const r = newRole('sandbox', {
+      calls: () => [run('touch made-by-touch.txt'), run('cat notes.txt'), run('rm notes.txt')],
+    });
+    const rt = await runtimeFor(r);
+    const result = await rt.run(r.file, {});
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.deepEqual(await decisions(rt, result.runId), [
+      'shell.exec deny',
+      'shell.exec allow',
+      'shell.exec deny',
+    ]);
+    // The side effects did not happen; the allowed command did.
+    assert.equal(r.has('made-by-touch.txt'), false);
+    assert.equal(r.read('notes.txt'), 'the notes say: write out.txt\n');
+    const snapshot = (await rt.get(result.runId))!;
+    const denied = snapshot.toolCalls.filter((c) => c.status === 'denied');
+    assert.match(String(denied[0]?.reason), /command 'touch' is not on this role's allowlist/);
+  });
+
+  it('sandbox: a script that needs a shell is judged as bash -c, so the role must allow bash', async () => {
+    const r = newRole('sandbox', { calls: () => [run('cat notes.txt > copy.txt')] });
+    const rt = await runtimeFor(r);
+    const result = await rt.run(r.file, {});
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.deepEqual(await decisions(rt, result.runId), ['shell.exec deny']);
+    assert.equal(r.has('copy.txt'), false);
+    const snapshot = (await rt.get(result.runId))!;
+    assert.deepEqual(snapshot.toolCalls[0]?.args, {
+      command: 'bash',
+      args: ['-c', 'cat notes.txt > copy.txt'],
+    });
+  });
+
+  it('applies a change whole or not at all: one file outside refuses the file inside too', async () => {
+    const both = (role: ExecutorRole) =>
+      run(
+        `apply_patch <<'EOF'\n*** Begin Patch\n*** Add File: in.txt\n+in\n*** Add File: ${join(role.outside, 'out.txt')}\n+out\n*** End Patch\nEOF\n`,
+      );
+    const r = newRole('sandbox', {
+      calls: (role) => [
+        both(role),
+        addFile('.codex/rules/x.rules', 'prefix_rule(pattern=["rm"], decision="allow")'),
+      ],
+    });
+    const rt = await runtimeFor(r);
+    const result = await rt.run(r.file, {});
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.equal(r.has('in.txt'), false);
+    assert.equal(r.has('../outside/out.txt'), false);
+    assert.equal(r.has('.codex'), false);
+    const snapshot = (await rt.get(result.runId))!;
+    assert.deepEqual(snapshot.toolCalls.map((c) => `${c.tool} ${c.decision} ${c.status}`).sort(), [
+      'codex.config_change deny denied',
+      'fs.write allow rejected',
+      'fs.write deny denied',
+    ]);
+  });
+
+  it('an escalation rule that matches a Codex command holds it for a human; it does not run', async () => {
+    const r = newRole('full', {
+      calls: () => [run('touch flagged.txt')],
+      extra: {
+        scope: { commands: ['cat', 'touch'] },
+        escalation: [{ category: 'high_impact', when: { tool: 'shell.exec', arg: 'command', eq: 'touch' } }],
+      },
+    });
+    const rt = await runtimeFor(r);
+    const result = await rt.run(r.file, {});
+    assert.equal(result.status, 'escalated', JSON.stringify(result.error));
+    assert.deepEqual(await decisions(rt, result.runId), ['shell.exec escalate']);
+    assert.equal(r.has('flagged.txt'), false);
+    const escalation = (await rt.inbox()).escalations.find((e) => e.runId === result.runId);
+    assert.equal(escalation?.category, 'high_impact');
   });
 
   it('draft: works on a copy; the diff is a change set applied only on approval, exactly once', async () => {
@@ -113,14 +227,20 @@ describe('codex executor (real Codex CLI, fake Responses API)', () => {
     assert.equal(paused.status, 'awaiting_approval', JSON.stringify(paused.error));
     assert.equal(r.has('out.txt'), false);
     assert.equal(r.has('../outside/outside.txt'), false);
+    // On the copy: the command and the write inside were drafts (done on the copy), the write outside denied.
+    assert.deepEqual((await decisions(rt, paused.runId)).slice(0, 3), [
+      'shell.exec draft',
+      'fs.write draft',
+      'fs.write deny',
+    ]);
     const approval = (await rt.inbox()).approvals.find((a) => a.runId === paused.runId)!;
     assert.deepEqual(
       approval.calls.map((c) => [c.tool, c.args]),
-      [['fs.write', { path: 'out.txt', content: 'from codex' }]],
+      [['fs.write', { path: 'out.txt', content: 'from codex\n' }]],
     );
     const done = await rt.approve(paused.pending[0]!, { by: 'alice' });
     assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
-    assert.equal(r.read('out.txt'), 'from codex');
+    assert.equal(r.read('out.txt'), 'from codex\n');
     assert.equal(r.has('../outside/outside.txt'), false);
     await assert.rejects(rt.approve(paused.pending[0]!, { by: 'bob' }), { code: 'APPROVAL_NOT_PENDING' });
     assert.equal((await rt.resume(paused.runId)).status, 'succeeded');
@@ -131,34 +251,70 @@ describe('codex executor (real Codex CLI, fake Responses API)', () => {
     );
   });
 
-  it('sandbox: workspace-write; the write inside happens, the one outside does not', async () => {
-    const r = newRole('sandbox');
+  it('full with danger-full-access: a command runs only with scope.unsandboxedExec', async () => {
+    const open = { codexSandbox: 'danger-full-access' };
+    const r = newRole('full', { calls: () => [run('cat notes.txt')], extra: { executor: open } });
     const rt = await runtimeFor(r);
     const result = await rt.run(r.file, {});
     assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
-    assert.equal(r.read('out.txt'), 'from codex');
-    assert.equal(r.has('../outside/outside.txt'), false);
+    assert.deepEqual(await decisions(rt, result.runId), ['shell.exec deny']);
+    const snapshot = (await rt.get(result.runId))!;
+    assert.match(String(snapshot.toolCalls[0]?.reason), /unsandboxedExec/);
+
+    const r2 = newRole('full', {
+      calls: () => [run('cat notes.txt')],
+      extra: { executor: open, scope: { commands: ['cat'], unsandboxedExec: true } },
+    });
+    const rt2 = await runtimeFor(r2);
+    const result2 = await rt2.run(r2.file, {});
+    assert.equal(result2.status, 'succeeded', JSON.stringify(result2.error));
+    assert.deepEqual(await decisions(rt2, result2.runId), ['shell.exec allow']);
+    assert.match((await commandOutputs(rt2, result2.runId))[0]?.text ?? '', /the notes say/);
   });
 
-  it('full: workspace-write unless the role asks for danger-full-access', async () => {
-    const r = newRole('full');
+  it('passes the prompt on stdin: it is in no process’s argv while the session runs', async () => {
+    const marker = `needle-${process.pid}-${Date.now()}`;
+    const r = newRole('sandbox', { calls: () => [run('cat notes.txt')] });
+    const inArgv: string[] = [];
+    let looked = false;
+    const scripted = answer;
+    answer = (request) => {
+      // The Codex process is alive and waiting for this answer: read every process's command line now.
+      for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+        try {
+          const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+          if (argv.includes(marker)) inArgv.push(argv.replaceAll('\0', ' '));
+        } catch {} // a process that ended meanwhile
+      }
+      looked = true;
+      return scripted(request);
+    };
+    const rt = await runtimeFor(r);
+    const result = await rt.run(r.file, { ticket: marker });
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.equal(looked, true);
+    assert.deepEqual(inArgv, []);
+    // The model did get it.
+    assert.ok(fake.requests.some((q) => JSON.stringify(q.body).includes(marker)));
+  });
+
+  it('refuses a workspace holding .codex/, whose rules could let commands skip nightshift', async () => {
+    const r = newRole('sandbox', { calls: () => [run('touch sneaked.txt')] });
+    mkdirSync(join(r.workspace, '.codex', 'rules'), { recursive: true });
+    writeFileSync(
+      join(r.workspace, '.codex', 'rules', 'x.rules'),
+      'prefix_rule(pattern=["touch"], decision="allow")\n',
+    );
     const rt = await runtimeFor(r);
     const result = await rt.run(r.file, {});
-    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
-    assert.equal(r.read('out.txt'), 'from codex');
-    assert.equal(r.has('../outside/outside.txt'), false);
-
-    const open = newRole('full', { executor: { codexSandbox: 'danger-full-access' } });
-    const rt2 = await runtimeFor(open);
-    const result2 = await rt2.run(open.file, {});
-    assert.equal(result2.status, 'succeeded', JSON.stringify(result2.error));
-    assert.equal(open.read('../outside/outside.txt'), 'escaped');
+    assert.equal(result.status, 'failed');
+    assert.equal(result.error?.code, 'EXECUTOR_FAILED');
+    assert.match(result.error?.message ?? '', /\.codex/);
+    assert.equal(r.has('sneaked.txt'), false);
   });
 
   it('a role without write tools gets a read-only sandbox at any rung', async () => {
-    const r = writeExecutorRole({ model: MODEL, autonomy: 'full', tools: ['fs.read'] });
-    roles.push(r);
-    answer = script(fake, () => r);
+    const r = newRole('full', { tools: ['fs.read', 'shell.exec'] });
     const rt = await runtimeFor(r);
     const result = await rt.run(r.file, {});
     assert.equal(result.status, 'succeeded', JSON.stringify(result.error));

@@ -33,12 +33,15 @@ export function sessionDone(state: RunState): boolean {
 }
 
 /**
- * The rule executors add to the policy: a command the CLI would run itself runs outside nightshift's
- * bubblewrap sandbox, which shell.exec allows only at `full` with `scope.unsandboxedExec: true`.
+ * The rule executors add to the policy: a command the CLI would run itself, unconfined (Claude Code's
+ * Bash, Codex with danger-full-access), runs outside any sandbox, which shell.exec allows only at `full`
+ * with `scope.unsandboxedExec: true`. A command the CLI runs inside its own sandbox (Codex's read-only or
+ * workspace-write) keeps the policy's verdict.
  */
 function executorVerdict(prepared: PreparedRole, request: ToolRequest, verdict: GateVerdict): GateVerdict {
   const tool = prepared.tools.get(request.tool);
-  if (verdict.decision !== 'allow' || request.deferred || tool?.effect !== 'exec') return verdict;
+  if (verdict.decision !== 'allow' || request.deferred || request.sandboxed || tool?.effect !== 'exec')
+    return verdict;
   const { role } = prepared;
   if (role.autonomy === 'full' && role.scope.unsandboxedExec) return verdict;
   return {
@@ -101,7 +104,7 @@ export async function executorTurn(host: SessionHost, executor: Executor): Promi
   const judged: Judged[] = [];
   const gate = (request: ToolRequest): Promise<GateVerdict> =>
     serial(async () => {
-      const { verdict: policy } = await judgeCall(prepared, request, state.run.input);
+      const { verdict: policy } = await judgeCall(prepared, request, state.run.input, request.copy);
       const verdict = { ...policy, ...executorVerdict(prepared, request, policy) };
       const b = host.batch();
       b.step('decision', {
@@ -115,7 +118,9 @@ export async function executorTurn(host: SessionHost, executor: Executor): Promi
         ...(verdict.rule ? { rule: verdict.rule } : {}),
       });
       await host.commit(b);
-      judged.push({ request, verdict });
+      // Done (or drafted) on the CLI's copy of the workspace: only the copy's diff is filed, afterwards.
+      const onCopyOnly = request.copy !== undefined && ['allow', 'draft'].includes(verdict.decision);
+      if (!onCopyOnly) judged.push({ request, verdict });
       return { decision: verdict.decision, reason: verdict.reason };
     });
   const emit = (event: SessionEvent): Promise<void> =>
@@ -240,6 +245,16 @@ async function recordSession(
     } else if (request.deferred) {
       // Allowed, but the session did not do it (Codex on a copy): nightshift runs it next.
       waiting++;
+    } else if (outcome.notDone?.includes(request.id)) {
+      Object.assign(record, {
+        status: 'rejected',
+        result: {
+          notRun: true,
+          reason: `${executor.name} did not apply it: another part of the same change was refused`,
+        },
+        isError: true,
+        finishedAt: b.at,
+      });
     } else {
       // Allowed and done by the CLI itself, inside the session; its result is among the session's events.
       Object.assign(record, { status: 'succeeded', result: { ranBy: executor.name }, startedAt: b.at });

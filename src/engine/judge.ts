@@ -24,6 +24,8 @@ export async function judgeCall(
   prepared: PreparedRole,
   request: { tool: string; args: unknown },
   input: unknown,
+  /** The folder paths are checked against, when not the role's workspace (an executor's copy of it). */
+  workspace?: string,
 ): Promise<Judgement> {
   const { role, tools } = prepared;
   const tool = tools.get(request.tool);
@@ -41,7 +43,7 @@ export async function judgeCall(
   let scope: ScopeVerdict = { kind: 'unscoped' };
   if (tool?.scope && argsError === undefined) {
     try {
-      scope = await tool.scope(parsedArgs, { role, workspace: role.workspace });
+      scope = await tool.scope(parsedArgs, { role, workspace: workspace ?? role.workspace });
     } catch (err) {
       scope = { kind: 'outside', reason: `scope check failed: ${(err as Error).message}` };
     }

@@ -22,6 +22,17 @@ export interface ToolRequest {
    * if the policy allows it, nightshift runs it with its own tool after the session.
    */
   deferred?: boolean | undefined;
+  /**
+   * True when the CLI runs an allowed command inside its own sandbox (Codex's read-only or workspace-write:
+   * only the workspace writable, no network). False or absent: it would run unconfined.
+   */
+  sandboxed?: boolean | undefined;
+  /**
+   * Set when the CLI works on a copy of the workspace (Codex at draft): the copy's folder. The call is
+   * judged against the copy, a `draft` verdict lets the CLI do it there (the copy's diff is what gets
+   * drafted), and nothing done on the copy is filed as a call of its own.
+   */
+  copy?: string | undefined;
 }
 
 /** The policy's verdict on a ToolRequest, as the engine recorded it. */
@@ -72,6 +83,8 @@ export interface SessionOutcome {
   turns: number;
   /** The model that answered, as the CLI reported it. */
   modelId: string;
+  /** Ids of allowed requests the CLI did not carry out after all (Codex refuses a change whole). */
+  notDone?: string[] | undefined;
   /** Set when the session failed (a `result` with is_error, a non-zero exit, a crash of the CLI). */
   error?:
     | {

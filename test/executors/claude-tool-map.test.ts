@@ -55,6 +55,22 @@ describe('Claude Code tool mapping', () => {
     assert.equal(workspacePath(ws, '/srv/wsx/a'), '/srv/wsx/a');
   });
 
+  it('judges a Glob by the folder its pattern can reach, so `..` and absolute patterns cannot climb out', () => {
+    const glob = (input: Record<string, unknown>) =>
+      (toNightshiftCall(ws, 'Glob', input).args as { path: string }).path;
+    assert.equal(glob({ pattern: '../*' }), '..');
+    assert.equal(glob({ pattern: '../../etc/*' }), '../..');
+    // Each glob segment may match nothing (`**`) or one folder: dropped, the climb is the deepest it can be.
+    assert.equal(glob({ pattern: '**/**/../../x/*' }), '../..');
+    assert.equal(glob({ pattern: 'src/*/../*.ts' }), 'src/..');
+    assert.equal(glob({ pattern: '*.ts', path: '/srv/ws/src' }), 'src');
+    assert.equal(glob({ pattern: '../*', path: '/srv/ws/src' }), 'src/..');
+    assert.equal(glob({ pattern: '/etc/*' }), '/etc/*');
+    assert.equal(glob({ pattern: '/srv/wsx/*' }), '/srv/wsx/*');
+    assert.equal(glob({ pattern: '/srv/ws/src/*.ts' }), '.');
+    assert.equal(glob({ pattern: '/srv/ws/**/../../x' }), '../..');
+  });
+
   it('runs a Bash line that needs a shell as bash -c, so the policy sees bash', () => {
     assert.deepEqual(bashToShellExec('ls -la src'), { command: 'ls', args: ['-la', 'src'] });
     for (const line of ['echo hi > a.txt', 'cat a | wc -l', 'echo "$HOME"', 'rm -rf `pwd`'])

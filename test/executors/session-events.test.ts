@@ -1,8 +1,8 @@
-// Reading recorded session output: Claude Code's stream-json messages and Codex's JSONL events.
+// Reading recorded session output: Claude Code's stream-json messages and Codex's app-server notifications.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readClaudeMessage } from '../../src/executors/claude-code/messages.js';
-import { readCodexLine } from '../../src/executors/codex/events.js';
+import { readCodexNotification } from '../../src/executors/codex/events.js';
 import { codexConfig, codexSandboxFor } from '../../src/executors/codex/index.js';
 
 describe('Claude Code messages', () => {
@@ -75,44 +75,84 @@ describe('Claude Code messages', () => {
   });
 });
 
-describe('Codex JSONL events', () => {
-  // Recorded from codex-cli 0.169.0 against the fake Responses API.
-  const recorded = [
-    '{"type":"thread.started","thread_id":"01a2"}',
-    '{"type":"turn.started"}',
-    '{"type":"item.completed","item":{"id":"item_0","type":"error","message":"Model metadata for `gpt-5` not found."}}',
-    '{"type":"item.started","item":{"id":"item_1","type":"command_execution","command":"/bin/bash -lc \'cat notes.txt\'","aggregated_output":"","exit_code":null,"status":"in_progress"}}',
-    '{"type":"item.completed","item":{"id":"item_1","type":"command_execution","command":"/bin/bash -lc \'cat notes.txt\'","aggregated_output":"hello\\n","exit_code":0,"status":"completed"}}',
-    '{"type":"item.completed","item":{"id":"item_2","type":"agent_message","text":"done"}}',
-    '{"type":"turn.completed","usage":{"input_tokens":75,"cached_input_tokens":10,"cache_write_input_tokens":0,"output_tokens":30,"reasoning_output_tokens":0}}',
-  ];
+describe('Codex app-server notifications', () => {
+  // Recorded from codex-cli 0.169.0 (`codex app-server`) against the fake Responses API, trimmed.
+  const thread = { threadId: 't1', turnId: 'u1' };
+  const command = {
+    type: 'commandExecution',
+    id: 'call_1_0',
+    command: "/bin/bash -lc 'cat notes.txt'",
+    cwd: '/w',
+    status: 'completed',
+    aggregatedOutput: 'hello\n',
+    exitCode: 0,
+  };
 
-  it('reads commands, the answer and usage; a warning item is an event, not a failure', () => {
-    const lines = recorded.map(readCodexLine);
-    assert.equal(lines.filter((l) => l.event).length, 5);
-    assert.equal(lines[2]!.failure, undefined);
-    assert.deepEqual(lines[4]!.event, {
-      type: 'item.completed/command_execution',
+  it('reads commands, the answer and usage', () => {
+    assert.deepEqual(readCodexNotification('item/completed', { ...thread, item: command }).event, {
+      type: 'item.completed/commandExecution',
       tool: 'command_execution',
       input: { command: "/bin/bash -lc 'cat notes.txt'" },
       text: 'hello\n',
       isError: false,
     });
-    assert.equal(lines[5]!.answer, 'done');
-    assert.deepEqual(lines[6]!.usage, { inputTokens: 75, outputTokens: 30, cachedInputTokens: 10 });
+    const message = readCodexNotification('item/completed', {
+      ...thread,
+      item: { type: 'agentMessage', id: 'msg_1', text: 'done', phase: null },
+    });
+    assert.equal(message.answer, 'done');
+    const usage = readCodexNotification('thread/tokenUsage/updated', {
+      ...thread,
+      tokenUsage: {
+        total: { totalTokens: 115, inputTokens: 75, cachedInputTokens: 10, outputTokens: 30 },
+        last: { totalTokens: 35, inputTokens: 25, cachedInputTokens: 0, outputTokens: 10 },
+      },
+    });
+    assert.deepEqual(usage.usage, { inputTokens: 75, outputTokens: 30, cachedInputTokens: 10 });
+    // The prompt itself is not a step: it is the run's input.
+    assert.deepEqual(
+      readCodexNotification('item/completed', {
+        ...thread,
+        item: { type: 'userMessage', id: 'u', content: [] },
+      }),
+      {},
+    );
   });
 
-  it('marks a failed command and a failed turn', () => {
-    const cmd = readCodexLine(
-      '{"type":"item.completed","item":{"type":"command_execution","command":"x","aggregated_output":"Read-only file system","exit_code":1,"status":"failed"}}',
-    );
-    assert.equal(cmd.event?.isError, true);
-    assert.equal(readCodexLine('{"type":"turn.failed","error":{"message":"400 bad"}}').failure, '400 bad');
+  it('announces a file change before Codex asks to apply it', () => {
+    const change = { path: '/w/a.txt', kind: { type: 'add' }, diff: 'hello\n' };
+    const notice = readCodexNotification('item/started', {
+      ...thread,
+      item: { type: 'fileChange', id: 'call_2_0', changes: [change], status: 'inProgress' },
+    });
+    assert.deepEqual(notice.fileChange, { itemId: 'call_2_0', changes: [change] });
+  });
+
+  it('marks a declined command, a failed turn and a retried error', () => {
+    const declined = readCodexNotification('item/completed', {
+      ...thread,
+      item: { ...command, status: 'declined', exitCode: null, aggregatedOutput: null },
+    });
+    assert.equal(declined.event?.isError, true);
+    const failed = readCodexNotification('turn/completed', {
+      threadId: 't1',
+      turn: { id: 'u1', status: 'failed', error: { message: '400 bad' } },
+    });
+    assert.equal(failed.completed?.failure, '400 bad');
+    const ok = readCodexNotification('turn/completed', {
+      threadId: 't1',
+      turn: { id: 'u1', status: 'completed' },
+    });
+    assert.deepEqual(ok.completed, { failure: undefined });
     assert.equal(
-      readCodexLine('{"type":"error","message":"Reconnecting... 1/2"}').problem,
+      readCodexNotification('error', {
+        ...thread,
+        error: { message: 'Reconnecting... 1/2' },
+        willRetry: true,
+      }).problem,
       'Reconnecting... 1/2',
     );
-    assert.deepEqual(readCodexLine('not json'), {});
+    assert.deepEqual(readCodexNotification('item/completed', 'nonsense'), {});
   });
 });
 
@@ -138,5 +178,8 @@ describe('Codex sandbox and config', () => {
     assert.match(toml, /wire_api = "responses"/);
     assert.match(toml, /\[analytics\]\nenabled = false/);
     assert.match(toml, /exclude_slash_tmp = true/);
+    // No tool Codex would use without asking.
+    assert.match(toml, /web_search = "disabled"/);
+    assert.match(toml, /multi_agent = false/);
   });
 });

@@ -49,6 +49,34 @@ export function bashToShellExec(command: string): { command: string; args: strin
   return { command: 'bash', args: ['-c', command] };
 }
 
+const GLOB_CHARS = /[*?[\]{}]/;
+
+/**
+ * The folder a Glob may reach: its `path` (or the workspace) joined with the pattern's segments, glob
+ * segments dropped. A glob segment matches one folder (`*`) or any number (`**`), so dropping it gives
+ * the shallowest place a `..` after it can climb to: two `**` then `../../x` reach `../..`, which the
+ * scope check refuses. With no `..`, the folder itself. An absolute pattern is made relative to the
+ * workspace, or stays absolute (and is refused) when it lies outside.
+ */
+export function globFolder(workspace: string, base: string, pattern: unknown): string {
+  if (typeof pattern !== 'string' || pattern === '') return base;
+  let start = base;
+  let rest = pattern;
+  if (isAbsolute(pattern)) {
+    // By prefix, not path.relative: that would cancel `**/..` pairs that a glob may not cancel.
+    const root = workspace.endsWith(sep) ? workspace : `${workspace}${sep}`;
+    if (!pattern.startsWith(root)) return pattern;
+    start = '.';
+    rest = pattern.slice(root.length);
+  }
+  const segments = rest.split('/');
+  const lastUp = segments.lastIndexOf('..');
+  if (lastUp < 0) return start;
+  const reach = segments.slice(0, lastUp + 1).filter((s) => !GLOB_CHARS.test(s));
+  // Joined by hand, not with path.join: it would cancel `a/..` before the scope check sees a climb.
+  return [start, ...reach].filter((s) => s !== '' && s !== '.').join('/') || '.';
+}
+
 function optional<T>(key: string, value: T | undefined): Record<string, T> {
   return value === undefined ? {} : { [key]: value };
 }
@@ -76,8 +104,15 @@ export function toNightshiftCall(
         },
       };
     case 'Glob':
-      // fs.list has no glob: the policy decides on the folder; the pattern is Claude's filter.
-      return { tool: 'fs.list', args: { path: input.path ? path('path') : '.', recursive: true } };
+      // fs.list has no glob: the policy decides on the folder the pattern can reach, so a pattern that
+      // climbs out (`../*`, `/etc/*`) is refused like a path that does.
+      return {
+        tool: 'fs.list',
+        args: {
+          path: globFolder(workspace, input.path ? path('path') : '.', input.pattern),
+          recursive: true,
+        },
+      };
     case 'Grep':
       return {
         tool: 'fs.search',

@@ -1,17 +1,20 @@
-// The codex executor: a whole `codex exec --json` session. Codex has no per-call permission callback in
-// exec mode, so the ladder maps onto its sandbox: observe → read-only; draft → workspace-write on a copy of
-// the workspace, whose diff becomes a change set for approval; sandbox → workspace-write with only the
-// workspace writable; full → the role's choice (workspace-write unless it asks for danger-full-access).
-import { spawn } from 'node:child_process';
+// The codex executor: a whole Codex session driven through `codex app-server` (JSON-RPC on stdio), with
+// nightshift as the approver. The approval policy is `untrusted`, so Codex asks before every command and
+// every file change; each request is judged by the engine's gate (the same policy as every other call) and
+// answered accept or decline before anything runs. Codex's own sandbox stays underneath: observe →
+// read-only; draft → workspace-write on a copy of the workspace, whose diff becomes a change set;
+// sandbox → workspace-write; full → workspace-write unless the role asks for danger-full-access.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { type PriceTable, priceOf } from '../../models/pricing.js';
-import { emptyUsage, type Usage } from '../../models/types.js';
+import type { Usage } from '../../models/types.js';
 import { clip } from '../claude-code/messages.js';
 import type { Executor, SessionOutcome, SessionRequest } from '../types.js';
-import { readCodexLine } from './events.js';
+import { type AppServer, startAppServer } from './app-server.js';
+import { refuseCodexConfig } from './approvals.js';
+import { approver } from './approver.js';
+import { readCodexNotification } from './events.js';
 import { copyWorkspace, diffWorkspace } from './workspace-copy.js';
 
 export interface CodexOptions {
@@ -51,7 +54,8 @@ export function codexConfig(o: Pick<CodexOptions, 'modelId' | 'baseUrl'>): strin
   return [
     `model = ${toml(o.modelId)}`,
     'model_provider = "nightshift"',
-    'approval_policy = "never"',
+    // No tools whose calls Codex would make without asking: web search, sub-agents, goals.
+    'web_search = "disabled"',
     '',
     '[model_providers.nightshift]',
     'name = "nightshift"',
@@ -66,6 +70,10 @@ export function codexConfig(o: Pick<CodexOptions, 'modelId' | 'baseUrl'>): strin
     '',
     '[features]',
     'plugins = false',
+    'multi_agent = false',
+    'goals = false',
+    // The shell snapshot runs the login shell once at start, outside any approval.
+    'shell_snapshot = false',
     '',
     // Only the workspace is writable: not $TMPDIR, not /tmp, no network.
     '[sandbox_workspace_write]',
@@ -89,37 +97,12 @@ function costOf(spec: string, usage: Omit<Usage, 'costUsd'>, prices: PriceTable 
   );
 }
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
+/** The command and arguments that start `codex app-server` (through this Node for `bin/codex.js`). */
+function appServerCommand(cliPath: string): [string, string[]] {
+  return cliPath.endsWith('.js') ? [process.execPath, [cliPath, 'app-server']] : [cliPath, ['app-server']];
 }
 
-async function runCodex(
-  o: CodexOptions,
-  r: SessionRequest,
-  cwd: string,
-  sandbox: CodexSandbox,
-  home: string,
-  onLine: (line: string) => Promise<void>,
-): Promise<Exit> {
-  const args = [
-    'exec',
-    '--json',
-    '--skip-git-repo-check',
-    '--ephemeral',
-    '--ignore-rules',
-    '--sandbox',
-    sandbox,
-    '--cd',
-    cwd,
-    '-m',
-    o.modelId,
-    `${r.system}\n\n${r.prompt}`,
-  ];
-  const [command, argv] = o.cliPath.endsWith('.js')
-    ? [process.execPath, [o.cliPath, ...args]]
-    : [o.cliPath, args];
+function sessionEnv(o: CodexOptions, home: string): Record<string, string> {
   const env: Record<string, string> = {
     CODEX_HOME: join(home, 'codex'),
     // Commands run in a login shell; a private HOME keeps the host's profile out of them.
@@ -130,29 +113,7 @@ async function runCodex(
     const value = o.env[name];
     if (value) env[name] = value;
   }
-  // stdin is /dev/null: with a pipe, codex exec waits to read more instructions from it.
-  const child = spawn(command, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const stderr: string[] = [];
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr.push(d);
-    if (stderr.length > 50) stderr.shift();
-  });
-  const kill = () => child.kill('SIGTERM');
-  r.signal.addEventListener('abort', kill, { once: true });
-  const exited = new Promise<Exit>((resolve) => {
-    child.on('close', (code, signal) => resolve({ code, signal, stderr: stderr.join('') }));
-    child.on('error', (err) =>
-      resolve({ code: -1, signal: null, stderr: `${err.message}\n${stderr.join('')}` }),
-    );
-  });
-  try {
-    for await (const line of createInterface({ input: child.stdout })) {
-      if (line.trim()) await onLine(line);
-    }
-    return await exited;
-  } finally {
-    r.signal.removeEventListener('abort', kill);
-  }
+  return env;
 }
 
 /**
@@ -166,18 +127,142 @@ export function codexHomeRoot(env: NodeJS.ProcessEnv): string {
   return join(cache, 'nightshift', 'codex-sessions');
 }
 
+interface Session {
+  answer: string;
+  turns: number;
+  tokens: Omit<Usage, 'costUsd'>;
+  failure?: string | undefined;
+  problem?: string | undefined;
+  /** Allowed calls Codex did not make: another file of the same change was refused, so none was applied. */
+  notDone: string[];
+}
+
+/** How app-server reports each sandbox mode in `thread/start`'s answer. */
+const SANDBOX_TYPES: Record<CodexSandbox, string> = {
+  'read-only': 'readOnly',
+  'workspace-write': 'workspaceWrite',
+  'danger-full-access': 'dangerFullAccess',
+};
+
+async function drive(
+  o: CodexOptions,
+  r: SessionRequest,
+  s: Session,
+  cwd: string,
+  sandbox: CodexSandbox,
+  home: string,
+  onCopy: boolean,
+): Promise<void> {
+  const approvals = approver(r, s.notDone, cwd, sandbox !== 'danger-full-access', onCopy);
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const [command, argv] = appServerCommand(o.cliPath);
+  const server: AppServer = startAppServer({
+    command,
+    argv,
+    cwd,
+    env: sessionEnv(o, home),
+    onRequest: (method, params) => approvals.onRequest(method, params),
+    async onNotification(method, params) {
+      const notice = readCodexNotification(method, params);
+      if (notice.fileChange) approvals.announce(notice.fileChange.itemId, notice.fileChange.changes);
+      if (notice.event) await r.emit(notice.event);
+      if (notice.answer !== undefined) s.answer = notice.answer;
+      if (notice.problem) s.problem = notice.problem;
+      if (notice.usage) {
+        s.turns++;
+        s.tokens = notice.usage;
+      }
+      if (notice.completed) {
+        s.failure = notice.completed.failure;
+        finish();
+      }
+    },
+  });
+  const stop = () => server.stop();
+  r.signal.addEventListener('abort', stop, { once: true });
+  try {
+    const exited = server.exited.then((exit) => {
+      throw new Error(
+        r.signal.aborted
+          ? 'stopped'
+          : `codex app-server exited with ${exit.code ?? exit.signal}: ${clip(exit.stderr.trim(), 1000)}`,
+      );
+    });
+    const session = (async () => {
+      await server.request('initialize', {
+        clientInfo: { name: 'nightshift', title: null, version: '1' },
+        capabilities: { experimentalApi: false, requestAttestation: false },
+      });
+      server.notify('initialized');
+      const thread = (await server.request('thread/start', {
+        cwd,
+        model: o.modelId,
+        approvalPolicy: 'untrusted',
+        sandbox,
+        ephemeral: true,
+        developerInstructions: r.system,
+      })) as {
+        thread?: { id?: string };
+        approvalPolicy?: unknown;
+        sandbox?: { type?: string; networkAccess?: unknown };
+      };
+      const threadId = thread?.thread?.id;
+      if (!threadId) throw new Error('thread/start answered without a thread id');
+      // `untrusted` makes Codex ask before every command and file change, even those it deems safe
+      // (`cat`, `ls`). A Codex that would not ask is not run (it is refused in config.toml, so it is
+      // set per thread, and checked).
+      if (thread.approvalPolicy !== 'untrusted')
+        throw new Error(
+          `Codex runs this thread with approval policy ${JSON.stringify(thread.approvalPolicy)}, not "untrusted": it would not ask before every command`,
+        );
+      // Nor one whose sandbox is not the one asked for (commands are judged as running inside it).
+      const expected = SANDBOX_TYPES[sandbox];
+      if (
+        thread.sandbox?.type !== expected ||
+        (sandbox !== 'danger-full-access' && thread.sandbox.networkAccess !== false)
+      )
+        throw new Error(
+          `Codex runs this thread in sandbox ${JSON.stringify(thread.sandbox)}, not ${expected} without network`,
+        );
+      // The prompt goes over stdin, inside the request: never in argv.
+      await server.request('turn/start', {
+        threadId,
+        input: [{ type: 'text', text: r.prompt, text_elements: [] }],
+      });
+      await finished;
+    })();
+    await Promise.race([session, exited]);
+  } finally {
+    r.signal.removeEventListener('abort', stop);
+    server.stop();
+    await server.exited;
+  }
+}
+
 async function runSession(o: CodexOptions, r: SessionRequest): Promise<SessionOutcome> {
   const root = codexHomeRoot(o.env);
   await mkdir(root, { recursive: true, mode: 0o700 });
   const home = await mkdtemp(join(root, 'session-'));
   const sandbox = codexSandboxFor(r);
   const drafting = r.autonomy === 'draft' && sandbox !== 'read-only';
-  let answer = '';
-  let failure: string | undefined;
-  let problem: string | undefined;
-  let turns = 0;
-  const tokens = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 };
+  const s: Session = {
+    answer: '',
+    turns: 0,
+    tokens: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 },
+    notDone: [],
+  };
+  const outcome = (): SessionOutcome => ({
+    text: s.answer,
+    usage: { ...s.tokens, costUsd: costOf(o.spec, s.tokens, o.prices) },
+    turns: s.turns,
+    modelId: o.modelId,
+    ...(s.notDone.length > 0 ? { notDone: s.notDone } : {}),
+  });
   try {
+    await refuseCodexConfig(r.workspace);
     await mkdir(join(home, 'codex'));
     await mkdir(join(home, 'home'));
     await writeFile(join(home, 'codex', 'config.toml'), codexConfig(o));
@@ -187,30 +272,11 @@ async function runSession(o: CodexOptions, r: SessionRequest): Promise<SessionOu
       type: 'sandbox',
       text: drafting ? `${sandbox} on a copy of the workspace (changes become drafts)` : sandbox,
     });
-    const exit = await runCodex(o, r, cwd, sandbox, home, async (line) => {
-      const read = readCodexLine(line);
-      if (read.event) await r.emit(read.event);
-      if (read.answer !== undefined) answer = read.answer;
-      if (read.failure) failure = read.failure;
-      if (read.problem) problem = read.problem;
-      if (read.usage) {
-        turns++;
-        tokens.inputTokens += read.usage.inputTokens;
-        tokens.outputTokens += read.usage.outputTokens;
-        tokens.cachedInputTokens += read.usage.cachedInputTokens;
-      }
-    });
-    const usage: Usage = { ...tokens, costUsd: costOf(o.spec, tokens, o.prices) };
-    const outcome: SessionOutcome = { text: answer, usage, turns, modelId: o.modelId };
-    if (failure || exit.code !== 0) {
-      const why =
-        failure ??
-        problem ??
-        (r.signal.aborted
-          ? 'stopped'
-          : `codex exited with ${exit.code ?? exit.signal}: ${clip(exit.stderr.trim(), 1000)}`);
-      outcome.error = { message: `codex session failed: ${why}`, details: { exitCode: exit.code } };
-      return outcome;
+    await drive(o, r, s, cwd, sandbox, home, drafting);
+    if (s.failure) {
+      const result = outcome();
+      result.error = { message: `codex session failed: ${s.failure}` };
+      return result;
     }
     if (drafting) {
       // The session's changes, as calls the policy decides on and nightshift runs only after approval.
@@ -242,15 +308,14 @@ async function runSession(o: CodexOptions, r: SessionRequest): Promise<SessionOu
           });
       }
     }
-    return outcome;
+    return outcome();
   } catch (err) {
-    return {
-      text: answer,
-      usage: { ...emptyUsage(), ...tokens },
-      turns,
-      modelId: o.modelId,
-      error: { message: `codex session failed: ${(err as Error).message}` },
+    const result = outcome();
+    const why = r.signal.aborted ? 'stopped' : (err as Error).message;
+    result.error = {
+      message: `codex session failed: ${why}${s.problem && !r.signal.aborted ? ` (${s.problem})` : ''}`,
     };
+    return result;
   } finally {
     await rm(home, { recursive: true, force: true }).catch(() => {});
   }
