@@ -117,6 +117,7 @@ describe('kill -9 and resume', () => {
     // Killed once the tool call's result is committed, that is while the model is asked again (a 2 s
     // answer): watched in the store itself, not guessed with a sleep.
     const store = openSqliteStore({ dataDir: r.dataDir });
+    await store.init();
     try {
       await waitUntil(async () => {
         const [run] = await store.listRuns({});
