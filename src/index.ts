@@ -10,7 +10,17 @@ export type { Condition, EscalationCategory, EscalationRule } from './roles/cond
 export { defineRole } from './roles/define.js';
 export { loadRoleFile } from './roles/load.js';
 export type { Autonomy, Budget, Role, RoleSpec, RoleSpecInput } from './roles/schema.js';
-export type { Inbox, RunOptions, Runtime, RuntimeOptions } from './runtime.js';
+export type {
+  AgentStatusView,
+  DeliverOptions,
+  Delivery,
+  EmitOptions,
+  Inbox,
+  RunOptions,
+  Runtime,
+  RuntimeOptions,
+  WorkHandle,
+} from './runtime.js';
 export { createRuntime } from './runtime.js';
 export type * from './store/types.js';
 export { defineTool } from './tools/define.js';

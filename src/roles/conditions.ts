@@ -61,7 +61,7 @@ export type Condition =
   | { any: Condition[] }
   | { not: Condition };
 
-export const Condition: z.ZodType<Condition> = z.lazy(() =>
+export const Condition: z.ZodType<Condition, Condition> = z.lazy(() =>
   z.union([
     ToolCondition,
     InputCondition,

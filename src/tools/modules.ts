@@ -1,12 +1,26 @@
-// Custom tools come from TypeScript or JavaScript modules a role names (`toolModules`). They are loaded
-// with tsx so a project's .ts tool files work without a build step.
+// Custom tools come from TypeScript or JavaScript modules a role names (`toolModules`). JavaScript goes
+// through Node's own loader; TypeScript through tsx, so a project's .ts tool files work without a build
+// step. tsx is imported only when a .ts module is loaded: a library user with JavaScript tools never loads
+// it (decision 015).
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
 import { NightshiftError } from '../errors.js';
 import { isTool } from './define.js';
 import type { AnyTool } from './types.js';
+
+/** tsx's import function, loaded on first use (it registers nothing globally: its loader is scoped). */
+async function typescriptLoader(): Promise<typeof import('tsx/esm/api')> {
+  try {
+    return await import('tsx/esm/api');
+  } catch (err) {
+    throw new NightshiftError(
+      'TOOL_MODULE_INVALID',
+      `TypeScript tool modules are loaded with tsx, which could not be loaded (${(err as Error).message}): install tsx (npm install tsx), or compile the module to JavaScript and name the .js file in toolModules`,
+      { cause: err },
+    );
+  }
+}
 
 /** Keyed by absolute path and mtime: a module is imported once, and again only after it changes. */
 const loaded = new Map<string, Promise<AnyTool[]>>();
@@ -23,7 +37,7 @@ async function importModule(path: string, mtimeMs: number): Promise<AnyTool[]> {
     // else through tsx, whose scoped loader evaluates the module anew on each call.
     mod = /\.(c|m)?js$/.test(path)
       ? await import(`${pathToFileURL(path).href}?mtime=${mtimeMs}`)
-      : await tsImport(pathToFileURL(path).href, import.meta.url);
+      : await (await typescriptLoader()).tsImport(pathToFileURL(path).href, import.meta.url);
   } catch (err) {
     throw new NightshiftError(
       'TOOL_MODULE_INVALID',

@@ -5,8 +5,10 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { json, runCli, startCli } from '../support/cli.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
+import { waitFor as waitUntil } from '../support/wait.js';
 
 const made: TestRole[] = [];
 after(() => {
@@ -112,8 +114,19 @@ describe('kill -9 and resume', () => {
       ],
     });
     const { child, done: exited } = startCli(['run', r.file, '--json', '--data-dir', r.dataDir]);
-    await waitFor(() => r.ledger().length === 1, 'the first tool call');
-    await sleep(400);
+    // Killed once the tool call's result is committed, that is while the model is asked again (a 2 s
+    // answer): watched in the store itself, not guessed with a sleep.
+    const store = openSqliteStore({ dataDir: r.dataDir });
+    await store.init();
+    try {
+      await waitUntil(async () => {
+        const [run] = await store.listRuns({});
+        const snap = run && (await store.loadRun(run.id));
+        return snap?.toolCalls[0]?.status === 'succeeded' ? true : undefined;
+      }, 'the first tool call to be committed');
+    } finally {
+      await store.close();
+    }
     child.kill('SIGKILL');
     await exited;
     const run = await onlyRun(r);
@@ -179,9 +192,14 @@ describe('kill -9 and resume', () => {
         ? ['resume', runId, '--json', '--data-dir', r.dataDir]
         : ['run', r.file, '--json', '--data-dir', r.dataDir];
       const { child, done: exited } = startCli(args);
-      // Until one kill has landed, kill well before a full run's time; then anywhere up to a bit past it.
-      const fraction = kills === 0 ? 0.3 + Math.random() * 0.3 : 0.3 + Math.random() * 0.9;
-      const timer = setTimeout(() => child.kill('SIGKILL'), Math.floor(full * fraction));
+      // The first attempt is killed once its first effect is in the ledger (mid-run, whatever the load);
+      // later ones at random points up to a bit past a full run's time.
+      if (kills === 0)
+        waitFor(() => r.ledger().length > 0, 'a first effect').then(
+          () => child.kill('SIGKILL'),
+          () => {},
+        );
+      const timer = setTimeout(() => child.kill('SIGKILL'), Math.floor(full * (0.3 + Math.random() * 0.9)));
       const res = await exited;
       clearTimeout(timer);
       if (res.signal === 'SIGKILL') kills++;

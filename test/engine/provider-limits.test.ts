@@ -120,7 +120,8 @@ describe('a role on a provider (fake servers)', () => {
       anthropic.enqueue({ text: 'never arrives', stall: true });
       const started = Date.now();
       const done = await rt.run(r.file, {});
-      assert.ok(Date.now() - started < 3000, `${Date.now() - started} ms`);
+      // It failed instead of waiting forever on a stream that never ends; no tight window on how soon.
+      assert.ok(Date.now() - started < 20_000, `${Date.now() - started} ms`);
       assert.equal(done.status, 'failed');
       assert.equal(done.error?.code, 'MODEL_ERROR');
       assert.match(

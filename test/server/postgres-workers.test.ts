@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { loadRoleFile } from '../../src/roles/load.js';
 import { createRuntime } from '../../src/runtime.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { startServe } from '../support/cli.js';
 import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
+import { postRetrying, waitFor, waitForCount } from '../support/wait.js';
 
 const skip = await postgresUnavailable();
 
@@ -41,21 +41,24 @@ function role(turns: unknown[]): TestRole {
   });
 }
 
-async function waitAll(schema: string, n: number, timeoutMs: number) {
+/** Waits until n runs have succeeded (giving up only when none more finish for a minute); returns the runs. */
+async function waitAll(schema: string, n: number) {
   const store = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
   try {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const runs = await store.listRuns({ limit: 5000 });
-      if (runs.length >= n && runs.every((r) => r.status === 'succeeded')) return runs;
-      if (Date.now() > deadline)
-        throw new Error(`${runs.filter((r) => r.status === 'succeeded').length}/${n} runs finished in time`);
-      await sleep(100);
-    }
+    await waitForCount(
+      async () => (await store.countRuns(['succeeded'])).succeeded ?? 0,
+      n,
+      `${n} runs to succeed`,
+    );
+    return await store.listRuns({ limit: 5000 });
   } finally {
     await store.close();
   }
 }
+
+/** Polls until `file` holds a pid (a run has reached a held tool call; it may be seen still empty). */
+const reachedFile = (file: string, what: string) =>
+  waitFor(async () => (existsSync(file) ? readFileSync(file, 'utf8') || undefined : undefined), what);
 
 describe('three workers on Postgres', { skip }, () => {
   it('runs a burst of 1,000 events exactly once each, across the workers', async () => {
@@ -70,17 +73,17 @@ describe('three workers on Postgres', { skip }, () => {
       });
       await rt.close();
       for (let i = 0; i < 3; i++) workers.push(await worker(r.dir, env));
+      // All at once; one refused at the socket by a flooded machine is resent with its key.
       const sent = await Promise.all(
         Array.from({ length: 1000 }, (_, i) =>
-          fetch(`${workers[i % 3]!.url}/events/job`, {
-            method: 'POST',
+          postRetrying(`${workers[i % 3]!.url}/events/job`, {
             headers: { 'idempotency-key': `e-${i}` },
             body: JSON.stringify({ i }),
-          }).then((x) => x.status),
+          }),
         ),
       );
       assert.ok(sent.every((s) => s === 202));
-      const runs = await waitAll(schema, 1000, 120_000);
+      const runs = await waitAll(schema, 1000);
       assert.equal(runs.length, 1000);
       const lines = r.ledger();
       assert.equal(lines.length, 1000);
@@ -122,18 +125,19 @@ describe('three workers on Postgres', { skip }, () => {
       workers.push(a);
       await fetch(`${a.url}/events/job`, { method: 'POST', body: '{}' });
       const reached = join(r.workspace, 'reached-a');
-      for (let i = 0; i < 400 && !existsSync(reached); i++) await sleep(25);
-      assert.equal(Number(readFileSync(reached, 'utf8')), a.child.pid);
+      assert.equal(Number(await reachedFile(reached, 'A in the tool')), a.child.pid);
       const b = await worker(r.dir, env, { pollMs: 3_600_000 });
       workers.push(b);
       for (let i = 0; i < 2; i++) await fetch(`${a.url}/events/job`, { method: 'POST', body: '{}' });
       // A cannot take them (its one slot is held), so B must be woken: B's run reaches the hold too.
-      for (let i = 0; i < 400 && readFileSync(reached, 'utf8') !== String(b.child.pid); i++) await sleep(25);
-      assert.equal(readFileSync(reached, 'utf8'), String(b.child.pid), 'B never started a run');
+      await waitFor(
+        async () => (readFileSync(reached, 'utf8') === String(b.child.pid) ? true : undefined),
+        'B to start a run (B never woke)',
+      );
       writeFileSync(join(r.workspace, 'release-a'), '');
       const queuedHere = await rt.deliver(await loadRoleFile(r.file), {}, { trigger: { kind: 'manual' } });
       assert.equal(queuedHere.status, 'queued');
-      const runs = await waitAll(schema, 4, 30_000);
+      const runs = await waitAll(schema, 4);
       assert.equal(runs.length, 4);
     } finally {
       await rt.close();
@@ -160,27 +164,34 @@ describe('three workers on Postgres', { skip }, () => {
       ).close();
       for (let i = 0; i < 3; i++) workers.push(await worker(r.dir, env));
       const n = 300;
-      const sent = await Promise.all(
-        Array.from({ length: n }, (_, i) =>
-          fetch(`${workers[i % 3]!.url}/events/job`, { method: 'POST', body: JSON.stringify({ i }) }).then(
-            (x) => x.status,
-          ),
-        ),
-      );
-      assert.ok(sent.every((x) => x === 202));
-      // Kill worker 0 while it is running some of them (it has runs leased, some mid-way).
       const victim = workers[0]!;
       const victimPid = `/${victim.child.pid}/`;
-      for (let i = 0; i < 400; i++) {
-        const running = await store.listRuns({ status: ['running'], limit: 500 });
-        if (running.some((x) => x.leaseOwner?.includes(victimPid))) break;
-        await sleep(10);
-      }
+      // The burst goes to workers 1 and 2 (any worker claims any queued run, so worker 0 gets its share
+      // from the database); worker 0 is killed while it is running some of them, watched for while the
+      // burst is still arriving rather than after, when a fast machine may have finished it.
+      const sending = Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          postRetrying(`${workers[1 + (i % 2)]!.url}/events/job`, {
+            headers: { 'idempotency-key': `k-${i}` },
+            body: JSON.stringify({ i }),
+          }),
+        ),
+      );
+      await waitFor(
+        async () => {
+          const running = await store.listRuns({ status: ['running'], limit: 500 });
+          return running.some((x) => x.leaseOwner?.includes(victimPid)) ? true : undefined;
+        },
+        'worker 0 to be running some of the burst',
+        60_000,
+      );
       const before = await store.countRuns(['succeeded']);
       victim.child.kill('SIGKILL');
       await victim.done;
+      const sent = await sending;
+      assert.ok(sent.every((x) => x === 202));
       assert.ok(before.succeeded! < n, 'the kill came before the burst was over');
-      const runs = await waitAll(schema, n, 120_000);
+      const runs = await waitAll(schema, n);
       assert.equal(runs.length, n);
       // Each run's two effects happened once each: one ledger line per (run, call), none repeated.
       const lines = r.ledger();
@@ -213,15 +224,13 @@ describe('three workers on Postgres', { skip }, () => {
       for (let i = 0; i < 3; i++) workers.push(await worker(r.dir, env));
       await fetch(`${workers[0]!.url}/events/job`, { method: 'POST', body: '{}' });
       // Whichever worker took it is now inside the tool: find it by the pid the tool wrote.
-      const reached = join(r.workspace, 'reached-h');
-      for (let i = 0; i < 400 && !existsSync(reached); i++) await sleep(25);
-      const pid = Number(readFileSync(reached, 'utf8'));
+      const pid = Number(await reachedFile(join(r.workspace, 'reached-h'), 'a worker in the tool'));
       const victim = workers.find((w) => w.child.pid === pid);
       assert.ok(victim, `the tool ran in pid ${pid}, not in one of the workers`);
       victim.child.kill('SIGKILL');
       await victim.done;
       writeFileSync(join(r.workspace, 'release-h'), '');
-      const runs = await waitAll(schema, 1, 60_000);
+      const runs = await waitAll(schema, 1);
       assert.equal(runs.length, 1);
       assert.equal(r.ledger().length, 1, `ledger: ${r.ledger().join(' | ')}`);
       assert.ok(readdirSync(r.workspace).includes('ledger.txt'));

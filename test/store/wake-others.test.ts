@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WakeOthers } from '../../src/store/postgres/wake-others.js';
+import { waitFor } from '../support/wait.js';
 
 function setup(delayMs = 10_000) {
   let sent = 0;
@@ -84,7 +85,7 @@ describe('waking other workers', () => {
     wake.queued('r1', 'triage');
     wake.queued('r2', 'triage');
     assert.equal(sent(), 0);
-    for (let i = 0; i < 100 && sent() === 0; i++) await sleep(10);
+    await waitFor(async () => (sent() > 0 ? true : undefined), 'the delayed notification');
     await wake.settled();
     assert.equal(sent(), 1, 'one notification for both runs');
   });

@@ -204,7 +204,8 @@ describe('cron overlap: queue', () => {
         peak = Math.max(peak, handle.active());
         return (await rt.list({ role: 'nightly', status: ['succeeded'] })).length === 3 ? true : undefined;
       }, 'three runs');
-      assert.equal(peak, 1);
+      // Sampled while polling: the peak seen is at most the real one, so the bound is what is checked.
+      assert.ok(peak <= 1, `${peak} runs at once`);
       abort.abort();
       await handle.done;
     } finally {

@@ -1,13 +1,26 @@
-// The real Postgres on this machine (127.0.0.1:5432, database `test`), or a clear skip when it is not up.
+// The real Postgres on this machine (127.0.0.1:5432, database `test`). Without one, the Postgres tests are
+// skipped with a clear message on a developer's machine, and FAIL in CI (CI set, as `.ci/run` has it), so a
+// CI machine without a database can never pass by running none of them.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 export const TEST_DATABASE_URL =
   process.env.NIGHTSHIFT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+/** CI=true (or any value but "false"/"0"), or NIGHTSHIFT_REQUIRE_POSTGRES=1 outside CI. */
+export function postgresRequired(env: NodeJS.ProcessEnv = process.env): boolean {
+  const ci = env.CI;
+  return (
+    (ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0') || env.NIGHTSHIFT_REQUIRE_POSTGRES === '1'
+  );
+}
+
 let reachable: Promise<string | undefined> | undefined;
 
-/** Undefined when Postgres answers; otherwise why the Postgres tests are skipped. */
+/**
+ * Undefined when Postgres answers; otherwise why the Postgres tests are skipped. Rejects instead when
+ * Postgres is required (CI), which fails the test file or test that asked.
+ */
 export function postgresUnavailable(): Promise<string | undefined> {
   reachable ??= (async () => {
     const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 3000 });
@@ -16,7 +29,13 @@ export function postgresUnavailable(): Promise<string | undefined> {
       await client.query('SELECT 1');
       return undefined;
     } catch (err) {
-      return `Postgres not reachable at ${TEST_DATABASE_URL} (${(err as Error).message}): skipping the Postgres tests`;
+      const why = `Postgres not reachable at ${TEST_DATABASE_URL} (${(err as Error).message})`;
+      if (postgresRequired()) {
+        throw new Error(
+          `${why}: the Postgres tests are required in CI. Start Postgres and create the database (.ci/postgres does both), or set NIGHTSHIFT_TEST_DATABASE_URL.`,
+        );
+      }
+      return `${why}: skipping the Postgres tests (they are required when CI is set)`;
     } finally {
       await client.end().catch(() => {});
     }

@@ -1,6 +1,9 @@
-// Polling for a condition in tests that watch real workers: resolves with the first defined value.
+// Waiting for conditions in tests that watch real workers and processes, instead of fixed sleeps: a loaded
+// machine makes everything slower, so the tests wait for what they need and give up only when it is clearly
+// not coming.
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** Polls until `fn` returns a defined value, and resolves with it; rejects after `timeoutMs`. */
 export async function waitFor<T>(
   fn: () => Promise<T | undefined>,
   what: string,
@@ -12,5 +15,48 @@ export async function waitFor<T>(
     if (v !== undefined) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
+  }
+}
+
+/**
+ * Polls until `count()` reaches `target`, for work that advances piece by piece (a burst of runs). It gives
+ * up only when the count has not grown for `stallMs`, so a slow machine is not mistaken for a stuck one.
+ */
+export async function waitForCount(
+  count: () => Promise<number>,
+  target: number,
+  what: string,
+  stallMs = 60_000,
+): Promise<void> {
+  let best = -1;
+  let since = Date.now();
+  for (;;) {
+    const n = await count();
+    if (n >= target) return;
+    if (n > best) {
+      best = n;
+      since = Date.now();
+    } else if (Date.now() - since > stallMs) {
+      throw new Error(`timed out waiting for ${what}: ${n} of ${target}, none more in ${stallMs} ms`);
+    }
+    await sleep(50);
+  }
+}
+
+/**
+ * POSTs as an at-least-once producer does: a request that fails at the connection (refused or reset while
+ * a burst of them floods a loaded machine) is sent again. Give an idempotency key wherever a repeat must
+ * not start a second run. Resolves with the HTTP status.
+ */
+export async function postRetrying(url: string, init: RequestInit, attempts = 5): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await fetch(url, { ...init, method: 'POST' });
+      await res.arrayBuffer();
+      return res.status;
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+      await sleep(100 * attempt);
+    }
   }
 }
