@@ -154,9 +154,16 @@ export interface Runtime {
     concurrency: number;
     pollMs?: number;
     signal: AbortSignal;
-    onError?: (err: unknown, runId?: string) => void;
+    /** An error outside any run's outcome (a claim that failed, a run that threw), with the run's id and role. */
+    onError?: (err: unknown, runId?: string, role?: string) => void;
     /** Lifecycle of continuous agents (started, taken over, failed, escalated), for the log. */
     onAgentEvent?: (what: string, data: Record<string, unknown>) => void;
+    /**
+     * Where each queued run this worker drove stopped: finished, paused for a human, queued for a retry,
+     * or left to another worker (still `running`). For the log. (Continuous agents' runs are reported
+     * through onAgentEvent: their failures are restarts, not dead letters.)
+     */
+    onRunSettled?: (run: RunRecord) => void;
   }): WorkHandle;
   /**
    * Delivers a named event to every role with that event trigger, those given to `work` here and those
@@ -396,20 +403,22 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
           // A run whose workers keep dying while executing it (a crash loop) is failed, not retried forever.
           const max = retryPolicy(role).maxAttempts;
           if (run.status === 'running' && run.attempt > max) {
-            await failRun(store, clock, run.id, {
+            const failed = await failRun(store, clock, run.id, {
               code: 'RUN_CRASHED',
               message: `the worker executing this run stopped (died or hung) ${run.attempt - 1} times; retry.maxAttempts is ${max}`,
               details: { attempt: run.attempt },
             });
+            o.onRunSettled?.(failed);
             return;
           }
           const ready = await prepare(role, run.model === role.model ? undefined : run.model);
-          await resumeRun(workerCtx, ready, run.id, { claimed });
+          const state = await resumeRun(workerCtx, ready, run.id, { claimed });
+          o.onRunSettled?.(state.run);
         },
         concurrency: o.concurrency,
         pollMs: o.pollMs ?? 200,
         signal: o.signal,
-        onError: (err, run) => o.onError?.(err, run?.id),
+        onError: (err, run) => o.onError?.(err, run?.id, run?.role),
       });
       const supervisor = startSupervisor({
         host: {

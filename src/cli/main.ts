@@ -292,15 +292,16 @@ export async function main(
         let stop: (graceMs: number) => Promise<void>;
         const children: import('node:child_process').ChildProcess[] = [];
         if (flags.workerOnly) {
+          const { logRunOutcome, logWorkerError } = await import('../server/run-log.js');
           const abort = new AbortController();
           const handle = rt.work({
             roles,
             concurrency: settings.concurrency,
             pollMs: settings.pollMs,
             signal: abort.signal,
-            onError: (err, runId) =>
-              log.error({ runId, err: (err as Error).message }, 'run failed in worker'),
+            onError: (err, runId, role) => logWorkerError(log, err, runId, role),
             onAgentEvent: (what, data) => log.info(data, what),
+            onRunSettled: (run) => logRunOutcome(log, run),
           });
           log.info({ roles: roles.map((r) => r.name), concurrency: settings.concurrency }, 'worker started');
           stop = async (graceMs) => {
