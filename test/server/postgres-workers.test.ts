@@ -13,6 +13,8 @@ import { startServe } from '../support/cli.js';
 import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
 
+const JSON_TYPE = { 'content-type': 'application/json' };
+
 const skip = await postgresUnavailable();
 
 const worker = (dir: string, env: NodeJS.ProcessEnv, o: { pollMs?: number; concurrency?: number } = {}) =>
@@ -74,7 +76,7 @@ describe('three workers on Postgres', { skip }, () => {
         Array.from({ length: 1000 }, (_, i) =>
           fetch(`${workers[i % 3]!.url}/events/job`, {
             method: 'POST',
-            headers: { 'idempotency-key': `e-${i}` },
+            headers: { 'content-type': 'application/json', 'idempotency-key': `e-${i}` },
             body: JSON.stringify({ i }),
           }).then((x) => x.status),
         ),
@@ -120,13 +122,14 @@ describe('three workers on Postgres', { skip }, () => {
     try {
       const a = await worker(r.dir, env, { pollMs: 3_600_000, concurrency: 1 });
       workers.push(a);
-      await fetch(`${a.url}/events/job`, { method: 'POST', body: '{}' });
+      await fetch(`${a.url}/events/job`, { method: 'POST', headers: JSON_TYPE, body: '{}' });
       const reached = join(r.workspace, 'reached-a');
       for (let i = 0; i < 400 && !existsSync(reached); i++) await sleep(25);
       assert.equal(Number(readFileSync(reached, 'utf8')), a.child.pid);
       const b = await worker(r.dir, env, { pollMs: 3_600_000 });
       workers.push(b);
-      for (let i = 0; i < 2; i++) await fetch(`${a.url}/events/job`, { method: 'POST', body: '{}' });
+      for (let i = 0; i < 2; i++)
+        await fetch(`${a.url}/events/job`, { method: 'POST', headers: JSON_TYPE, body: '{}' });
       // A cannot take them (its one slot is held), so B must be woken: B's run reaches the hold too.
       for (let i = 0; i < 400 && readFileSync(reached, 'utf8') !== String(b.child.pid); i++) await sleep(25);
       assert.equal(readFileSync(reached, 'utf8'), String(b.child.pid), 'B never started a run');
@@ -162,9 +165,11 @@ describe('three workers on Postgres', { skip }, () => {
       const n = 300;
       const sent = await Promise.all(
         Array.from({ length: n }, (_, i) =>
-          fetch(`${workers[i % 3]!.url}/events/job`, { method: 'POST', body: JSON.stringify({ i }) }).then(
-            (x) => x.status,
-          ),
+          fetch(`${workers[i % 3]!.url}/events/job`, {
+            method: 'POST',
+            headers: JSON_TYPE,
+            body: JSON.stringify({ i }),
+          }).then((x) => x.status),
         ),
       );
       assert.ok(sent.every((x) => x === 202));
@@ -211,7 +216,7 @@ describe('three workers on Postgres', { skip }, () => {
       });
       await rt.close();
       for (let i = 0; i < 3; i++) workers.push(await worker(r.dir, env));
-      await fetch(`${workers[0]!.url}/events/job`, { method: 'POST', body: '{}' });
+      await fetch(`${workers[0]!.url}/events/job`, { method: 'POST', headers: JSON_TYPE, body: '{}' });
       // Whichever worker took it is now inside the tool: find it by the pid the tool wrote.
       const reached = join(r.workspace, 'reached-h');
       for (let i = 0; i < 400 && !existsSync(reached); i++) await sleep(25);

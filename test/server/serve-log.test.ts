@@ -59,7 +59,7 @@ describe('serve logs', () => {
       extra: { triggers: [{ event: 'go.ok' }] },
     }),
   );
-  const paused = role(
+  role(
     writeTestRole({
       name: 'log-paused',
       autonomy: 'draft',
@@ -69,7 +69,7 @@ describe('serve logs', () => {
       extra: { triggers: [{ event: 'go.pause' }] },
     }),
   );
-  const flaky = role(
+  role(
     writeTestRole({
       name: 'log-flaky',
       autonomy: 'full',
@@ -83,7 +83,7 @@ describe('serve logs', () => {
       },
     }),
   );
-  const hooked = role(
+  role(
     writeTestRole({
       name: 'log-hook',
       autonomy: 'full',
