@@ -1,32 +1,17 @@
 // The README quickstart, word for word, against the real CLI and the shipped examples.
 import assert from 'node:assert/strict';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { json, runCli } from '../support/cli.js';
-import { copyExamples } from '../support/examples.js';
+import { copyExamples, exampleProject } from '../support/examples.js';
 import { repoRoot } from '../support/paths.js';
 import { tempDir } from '../support/tmp.js';
 
 // A copy of the repo's examples (the files they ship, not what a quickstart run left in the checkout),
 // so the run's files land in a temp dir, not in the checkout.
-const tmp = tempDir('nightshift-quickstart-');
+const tmp = exampleProject('nightshift-quickstart-');
 after(() => tmp.cleanup());
-copyExamples(join(repoRoot, 'examples'), join(tmp.path, 'examples'));
-// The example tool module imports `nightshift` and `zod`, as a user's project would have them installed.
-mkdirSync(join(tmp.path, 'node_modules'));
-for (const dep of readdirSync(join(repoRoot, 'node_modules'))) {
-  symlinkSync(join(repoRoot, 'node_modules', dep), join(tmp.path, 'node_modules', dep));
-}
-symlinkSync(repoRoot, join(tmp.path, 'node_modules', 'nightshift'));
 const env = { NIGHTSHIFT_DATA_DIR: join(tmp.path, '.nightshift') };
 const cwd = tmp.path;
 const ws = (...p: string[]) => join(tmp.path, 'examples', 'workspaces', ...p);

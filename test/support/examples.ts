@@ -2,8 +2,10 @@
 // copied — never what running them left behind in the checkout (the README quickstart writes replies,
 // a refund ledger and an upgrade plan into examples/workspaces/), so a test starts from the same state
 // whatever a user did in examples/ before running `npm test`.
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { repoRoot } from './paths.js';
+import { tempDir } from './tmp.js';
 
 /** Every file the examples ship with, relative to examples/. */
 export const EXAMPLE_FILES = [
@@ -25,4 +27,18 @@ export function copyExamples(from: string, to: string): void {
     mkdirSync(dirname(join(to, file)), { recursive: true });
     copyFileSync(join(from, file), join(to, file));
   }
+}
+
+/**
+ * A temp project holding a clean copy of the examples, with `nightshift` and its dependencies importable
+ * (the example tool module imports `nightshift` and `zod`, as a user's project would have them installed).
+ */
+export function exampleProject(prefix = 'nightshift-examples-'): { path: string; cleanup: () => void } {
+  const tmp = tempDir(prefix);
+  copyExamples(join(repoRoot, 'examples'), join(tmp.path, 'examples'));
+  mkdirSync(join(tmp.path, 'node_modules'));
+  for (const dep of readdirSync(join(repoRoot, 'node_modules')))
+    symlinkSync(join(repoRoot, 'node_modules', dep), join(tmp.path, 'node_modules', dep));
+  symlinkSync(repoRoot, join(tmp.path, 'node_modules', 'nightshift'));
+  return tmp;
 }
