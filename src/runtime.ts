@@ -27,6 +27,7 @@ import type {
   RunSnapshot,
   Store,
 } from './store/types.js';
+import { loadSecrets, type Redactor, redactorFor, revealerFor } from './tools/secrets.js';
 import { advertise, RemoteListeners } from './triggers/subscriptions.js';
 
 export interface RuntimeOptions {
@@ -298,16 +299,44 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       trigger: d.trigger,
     };
     let model = role.model;
+    let redact: Redactor | undefined;
     if (local) {
       known.set(`${role.name}@${role.version}`, role);
-      model = (await prepare(role)).model.spec;
+      const ready = await prepare(role);
+      model = ready.model.spec;
+      redact = ready.redact;
+    } else {
+      // A role served elsewhere: its secret values as this process can read them (its secrets file, this
+      // environment). Values only the serving process has cannot be scrubbed here.
+      try {
+        redact = redactorFor(loadSecrets(role, env));
+      } catch {
+        redact = undefined;
+      }
     }
     const { state, created } = await recordRun(ctx, role, model, payload, {
       ...options,
       queue: true,
       inputChecked: true,
+      redact,
     });
     return { role: role.name, runId: state.run.id, status: state.run.status, created };
+  }
+
+  /**
+   * The approved run's role's secret values, to check the drafted calls' arguments against their hashes
+   * (their stored form is redacted). Undefined when they cannot be read here: the run's worker checks
+   * them again before each call runs.
+   */
+  async function revealerForApproval(approvalId: string) {
+    const approval = await store.getApproval(approvalId);
+    if (!approval) return undefined;
+    try {
+      const { role } = await roleOfRun(approval.runId);
+      return revealerFor(loadSecrets(role, env));
+    } catch {
+      return undefined;
+    }
   }
 
   async function summary(state: RunState): Promise<RunSummary> {
@@ -359,7 +388,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       return summary(await resumeRun(ctx, ready, runId));
     },
     async approve(approvalId, o) {
-      return continueRun(await approve(store, clock, { approvalId, by: o.by, note: o.note }));
+      const reveal = await revealerForApproval(approvalId);
+      return continueRun(await approve(store, clock, { approvalId, by: o.by, note: o.note, reveal }));
     },
     async reject(approvalId, o) {
       return continueRun(await reject(store, clock, { approvalId, by: o.by, note: o.reason }));
