@@ -111,8 +111,46 @@ describe('serve: HTTP input', () => {
     // A webhook gets the same answer, before its signature is looked at.
     const hook = await raw(served.url, 'POST', '/hooks/signed', { 'content-type': 'application/json' }, big);
     assert.equal(hook.status, 413);
+    // 10 MB of a refused content type: the 415 arrives too, not a reset.
+    const refused = await fetch(`${served.url}/events/go`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: big,
+    });
+    assert.equal(refused.status, 415);
     assert.equal((await fetch(`${served.url}/healthz`)).status, 200);
     assert.equal(await runCount(), before);
+  });
+
+  it('answers 413 at once, and closes, when the announced body is beyond what it drains', async () => {
+    const answer = await new Promise<{ status: number; connection: unknown; body: string }>(
+      (resolve, reject) => {
+        const req = request(
+          `${served.url}/events/go`,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'content-length': 100 * 1024 * 1024 },
+          },
+          (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (d) => {
+              text += d;
+            });
+            res.on('end', () => {
+              req.destroy();
+              resolve({ status: res.statusCode!, connection: res.headers.connection, body: text });
+            });
+          },
+        );
+        req.on('error', reject);
+        // Only the first bytes are sent: the answer must not wait for the other 100 MiB.
+        req.write('{"a":');
+      },
+    );
+    assert.equal(answer.status, 413);
+    assert.equal(answer.connection, 'close');
+    assert.match((JSON.parse(answer.body) as { error: string }).error, /larger than/);
   });
 
   it('answers a malformed %-escape in the path with 400, not 500', async () => {
