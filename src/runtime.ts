@@ -269,6 +269,18 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const remote = new RemoteListeners(store, clock);
 
   /**
+   * Scrubs a role's secret values as this process can read them (its secrets file, this environment), for
+   * input recorded without preparing the role. Values only the serving process has cannot be scrubbed here.
+   */
+  function readableSecrets(role: Role): Redactor | undefined {
+    try {
+      return redactorFor(loadSecrets(role, env));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
    * A payload, already checked against the role's input schema, for one role: an inbox item for a
    * continuous role, a queued run for a job role. `local`: this process serves the role (it prepares
    * it, as running it here needs); otherwise the run is only recorded, for the process that serves it.
@@ -281,11 +293,13 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   ): Promise<Delivery> {
     if (role.mode === 'continuous') {
       const now = clock.now();
+      const redact = readableSecrets(role);
       const { item, created } = await store.pushInbox({
         id: ctx.ids.next('evt'),
         role: role.name,
         event: typeof d.trigger.event === 'string' ? d.trigger.event : d.trigger.kind,
-        payload: payload ?? null,
+        // The agent's inbox keeps the payload only as the run it becomes would: secret values by name.
+        payload: (redact ? redact(payload) : payload) ?? null,
         idempotencyKey: d.idempotencyKey ?? null,
         createdAt: now,
         handledAt: null,
@@ -306,13 +320,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       model = ready.model.spec;
       redact = ready.redact;
     } else {
-      // A role served elsewhere: its secret values as this process can read them (its secrets file, this
-      // environment). Values only the serving process has cannot be scrubbed here.
-      try {
-        redact = redactorFor(loadSecrets(role, env));
-      } catch {
-        redact = undefined;
-      }
+      redact = readableSecrets(role);
     }
     const { state, created } = await recordRun(ctx, role, model, payload, {
       ...options,

@@ -242,7 +242,8 @@ class Driver implements SessionHost {
     }
     const extra =
       status === 'succeeded' && this.ctx.beforeSuccess
-        ? await this.ctx.beforeSuccess(this.prepared.role, run, output)
+        ? // Delivered as it will be stored: the listeners get secret values by name, never the values.
+          await this.ctx.beforeSuccess(this.prepared.role, run, this.prepared.redact?.(output) ?? output)
         : undefined;
     b.step('run_finished', { status, output: output ?? null, error, ...extra });
     b.set({ status, output: output ?? null, error, finishedAt: b.at, leaseOwner: null, leaseUntil: null });

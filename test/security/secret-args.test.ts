@@ -7,8 +7,11 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { loadRoleFile } from '../../src/roles/load.js';
+import { createRuntime } from '../../src/runtime.js';
 import { json, runCli } from '../support/cli.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
+import { waitFor } from '../support/wait.js';
 
 const VALUE = 'tok-LIVE-9f3a2c71';
 const PLACEHOLDER = '[secret API_TOKEN]';
@@ -149,5 +152,64 @@ describe('secret values in arguments and input', () => {
     assert.equal(res.code, 0, res.stderr);
     assert.equal(readFileSync(join(r.workspace, 'out.txt'), 'utf8'), `token=${VALUE}`);
     assert.ok(!storeBytes(r).includes(VALUE), 'the value reached the store');
+  });
+
+  it("a role's output delivered as an event, and a continuous agent's inbox, hold the value only by name", async () => {
+    // The emitter knows API_TOKEN; its listener, which shares a store with it, does not.
+    const emitter = writeTestRole({
+      name: 'secret-emitter',
+      autonomy: 'full',
+      tools: ['fs.read'],
+      ledgerTools: false,
+      turns: [{ final: { summary: `token is ${VALUE}` } }],
+      extra: { secrets: ['API_TOKEN'], emit: ['secret.done'] },
+    });
+    const listener = writeTestRole({
+      name: 'secret-listener',
+      autonomy: 'full',
+      tools: ['fs.read'],
+      ledgerTools: false,
+      turns: [{ final: { summary: 'heard' } }],
+      extra: { triggers: [{ event: 'secret.done' }] },
+    });
+    const agent = writeTestRole({
+      name: 'secret-agent',
+      autonomy: 'full',
+      tools: ['fs.read'],
+      ledgerTools: false,
+      turns: [{ final: { summary: 'handled' } }],
+      extra: { secrets: ['API_TOKEN'], mode: 'continuous', triggers: [{ event: 'secret.alert' }] },
+    });
+    made.push(emitter, listener, agent);
+    const rt = await createRuntime({ dataDir: emitter.dataDir, env: { ...process.env, API_TOKEN: VALUE } });
+    const abort = new AbortController();
+    try {
+      const roles = await Promise.all([emitter, listener, agent].map((r) => loadRoleFile(r.file)));
+      const handle = rt.work({ roles, concurrency: 2, pollMs: 20, signal: abort.signal });
+      await rt.emit('secret.alert', { note: `alert with ${VALUE}` });
+      const started = await rt.enqueue(roles[0]!, {});
+      const heard = await waitFor(async () => {
+        const [run] = await rt.list({ role: 'secret-listener', status: ['succeeded'] });
+        return run;
+      }, "the listener's run");
+      assert.deepEqual(heard.input, { summary: `token is ${PLACEHOLDER}` });
+      const handled = await waitFor(async () => {
+        const [run] = await rt.list({ role: 'secret-agent', status: ['succeeded'] });
+        return run;
+      }, "the agent's run");
+      assert.deepEqual((handled.input as { payload: unknown }).payload, {
+        note: `alert with ${PLACEHOLDER}`,
+      });
+      assert.equal((await rt.get(started.runId))?.run.status, 'succeeded');
+      abort.abort();
+      await handle.done;
+    } finally {
+      abort.abort();
+      await rt.close();
+    }
+    const bytes = Buffer.concat(
+      readdirSync(emitter.dataDir).map((f) => readFileSync(join(emitter.dataDir, f))),
+    );
+    assert.ok(!bytes.includes(VALUE), 'the value reached the store');
   });
 });
