@@ -160,6 +160,7 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
       sends.push(
         fetch(`${urls[i % urls.length]}/events/go`, {
           method: 'POST',
+          headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ sentAt: Date.now(), warmup: i < warm }),
         }),
       );
@@ -181,6 +182,7 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
       Array.from({ length: BURST }, (_, i) =>
         fetch(`${urls[i % urls.length]}/events/go`, {
           method: 'POST',
+          headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ sentAt: Date.now() }),
         }),
       ),

@@ -27,6 +27,7 @@ import type {
   RunSnapshot,
   Store,
 } from './store/types.js';
+import { loadSecrets, type Redactor, redactorFor, revealerFor } from './tools/secrets.js';
 import { advertise, RemoteListeners } from './triggers/subscriptions.js';
 
 export interface RuntimeOptions {
@@ -159,9 +160,16 @@ export interface Runtime {
     concurrency: number;
     pollMs?: number;
     signal: AbortSignal;
-    onError?: (err: unknown, runId?: string) => void;
+    /** An error outside any run's outcome (a claim that failed, a run that threw), with the run's id and role. */
+    onError?: (err: unknown, runId?: string, role?: string) => void;
     /** Lifecycle of continuous agents (started, taken over, failed, escalated), for the log. */
     onAgentEvent?: (what: string, data: Record<string, unknown>) => void;
+    /**
+     * Where each queued run this worker drove stopped: finished, paused for a human, queued for a retry,
+     * or left to another worker (still `running`). For the log. (Continuous agents' runs are reported
+     * through onAgentEvent: their failures are restarts, not dead letters.)
+     */
+    onRunSettled?: (run: RunRecord) => void;
   }): WorkHandle;
   /**
    * Delivers a named event to every role with that event trigger, those given to `work` here and those
@@ -279,6 +287,18 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const remote = new RemoteListeners(store, clock);
 
   /**
+   * Scrubs a role's secret values as this process can read them (its secrets file, this environment), for
+   * input recorded without preparing the role. Values only the serving process has cannot be scrubbed here.
+   */
+  function readableSecrets(role: Role): Redactor | undefined {
+    try {
+      return redactorFor(loadSecrets(role, env));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
    * A payload, already checked against the role's input schema, for one role: an inbox item for a
    * continuous role, a queued run for a job role. `local`: this process serves the role (it prepares
    * it, as running it here needs); otherwise the run is only recorded, for the process that serves it.
@@ -291,11 +311,13 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   ): Promise<Delivery> {
     if (role.mode === 'continuous') {
       const now = clock.now();
+      const redact = readableSecrets(role);
       const { item, created } = await store.pushInbox({
         id: ctx.ids.next('evt'),
         role: role.name,
         event: typeof d.trigger.event === 'string' ? d.trigger.event : d.trigger.kind,
-        payload: payload ?? null,
+        // The agent's inbox keeps the payload only as the run it becomes would: secret values by name.
+        payload: (redact ? redact(payload) : payload) ?? null,
         idempotencyKey: d.idempotencyKey ?? null,
         createdAt: now,
         handledAt: null,
@@ -309,16 +331,38 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       trigger: d.trigger,
     };
     let model = role.model;
+    let redact: Redactor | undefined;
     if (local) {
       known.set(`${role.name}@${role.version}`, role);
-      model = (await prepare(role)).model.spec;
+      const ready = await prepare(role);
+      model = ready.model.spec;
+      redact = ready.redact;
+    } else {
+      redact = readableSecrets(role);
     }
     const { state, created } = await recordRun(ctx, role, model, payload, {
       ...options,
       queue: true,
       inputChecked: true,
+      redact,
     });
     return { role: role.name, runId: state.run.id, status: state.run.status, created };
+  }
+
+  /**
+   * The approved run's role's secret values, to check the drafted calls' arguments against their hashes
+   * (their stored form is redacted). Undefined when they cannot be read here: the run's worker checks
+   * them again before each call runs.
+   */
+  async function revealerForApproval(approvalId: string) {
+    const approval = await store.getApproval(approvalId);
+    if (!approval) return undefined;
+    try {
+      const { role } = await roleOfRun(approval.runId);
+      return revealerFor(loadSecrets(role, env));
+    } catch {
+      return undefined;
+    }
   }
 
   async function summary(state: RunState): Promise<RunSummary> {
@@ -370,7 +414,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       return summary(await resumeRun(ctx, ready, runId));
     },
     async approve(approvalId, o) {
-      return continueRun(await approve(store, clock, { approvalId, by: o.by, note: o.note }));
+      const reveal = await revealerForApproval(approvalId);
+      return continueRun(await approve(store, clock, { approvalId, by: o.by, note: o.note, reveal }));
     },
     async reject(approvalId, o) {
       return continueRun(await reject(store, clock, { approvalId, by: o.by, note: o.reason }));
@@ -414,20 +459,22 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
           // A run whose workers keep dying while executing it (a crash loop) is failed, not retried forever.
           const max = retryPolicy(role).maxAttempts;
           if (run.status === 'running' && run.attempt > max) {
-            await failRun(store, clock, run.id, {
+            const failed = await failRun(store, clock, run.id, {
               code: 'RUN_CRASHED',
               message: `the worker executing this run stopped (died or hung) ${run.attempt - 1} times; retry.maxAttempts is ${max}`,
               details: { attempt: run.attempt },
             });
+            o.onRunSettled?.(failed);
             return;
           }
           const ready = await prepare(role, run.model === role.model ? undefined : run.model);
-          await resumeRun(workerCtx, ready, run.id, { claimed });
+          const state = await resumeRun(workerCtx, ready, run.id, { claimed });
+          o.onRunSettled?.(state.run);
         },
         concurrency: o.concurrency,
         pollMs: o.pollMs ?? 200,
         signal: o.signal,
-        onError: (err, run) => o.onError?.(err, run?.id),
+        onError: (err, run) => o.onError?.(err, run?.id, run?.role),
       });
       const supervisor = startSupervisor({
         host: {

@@ -1,11 +1,12 @@
 // Approving or rejecting a change set. Approval binds to the exact drafted calls: their argument hashes
 // are checked again here, and anything that does not match fails closed instead of running.
-import { hashJson } from '../canonical-json.js';
 import type { Clock } from '../clock.js';
+import { decidedArgs } from '../engine/call-args.js';
 import { changeSetHash } from '../engine/drive.js';
 import { RunState } from '../engine/state.js';
 import { NightshiftError } from '../errors.js';
 import type { ApprovalRecord, Store } from '../store/types.js';
+import type { Redactor } from '../tools/secrets.js';
 import { checkActor } from './actor.js';
 import { loadPausedRun, statusAfter } from './paused-run.js';
 
@@ -14,6 +15,12 @@ export interface ApprovalDecisionInput {
   by: string | undefined;
   /** Approve: an optional note. Reject: the reason, required. */
   note?: string | undefined;
+  /**
+   * Approve: puts the role's secret values back into the drafted calls' stored (redacted) arguments, so
+   * they can be checked against their hashes here. Without it, or for a secret not set in this process,
+   * the check is left to the worker, which makes it before each call runs.
+   */
+  reveal?: Redactor | undefined;
 }
 
 async function pendingApproval(store: Store, id: string): Promise<ApprovalRecord> {
@@ -42,7 +49,8 @@ export async function approve(store: Store, clock: Clock, input: ApprovalDecisio
         `approval ${approval.id}: call ${key} is no longer a pending draft; nothing was run`,
       );
     }
-    if (hashJson({ tool: call.tool, args: call.args }) !== call.argsHash) {
+    const decided = decidedArgs(call, input.reveal);
+    if (!decided.ok && decided.why === 'mismatch') {
       throw new NightshiftError(
         'APPROVAL_MISMATCH',
         `approval ${approval.id}: call ${key} changed since it was drafted; nothing was run`,

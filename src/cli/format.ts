@@ -1,8 +1,17 @@
 // Human-readable output. Every command also has --json; this file only serves people at a terminal.
+// `cmd` is how the user runs nightshift (`nightshift` or `npx nightshift`), for the next-step hints.
+// Everything printed comes from the store, where secret values are already replaced by their names.
 
 import type { RunSummary } from '../engine/summary.js';
 import type { AgentStatusView } from '../runtime.js';
-import type { ApprovalRecord, EscalationRecord, RunRecord, RunSnapshot, StepRecord } from '../store/types.js';
+import type {
+  ApprovalRecord,
+  EscalationRecord,
+  RunRecord,
+  RunSnapshot,
+  StepRecord,
+  ToolCallRecord,
+} from '../store/types.js';
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
 
@@ -16,25 +25,39 @@ function modelLabel(model: string): string {
   return model.startsWith('script:') ? `${model} (scripted, not a real model)` : model;
 }
 
-export function formatSummary(s: RunSummary): string {
+/** `2 calls denied`, for a status line; empty when none was. */
+function deniedNote(denied: number): string {
+  if (denied === 0) return '';
+  return ` (${denied} call${denied === 1 ? '' : 's'} denied)`;
+}
+
+/** Calls the policy denied in a run: a run can succeed while some of what it tried was refused. */
+export function deniedCalls(calls: readonly Pick<ToolCallRecord, 'status'>[]): number {
+  return calls.filter((c) => c.status === 'denied').length;
+}
+
+export function formatSummary(s: RunSummary, o: { cmd?: string; denied?: number } = {}): string {
+  const cmd = o.cmd ?? 'nightshift';
   const lines = [
     `run ${s.runId}  role ${s.role}@${s.roleVersion}`,
     `model: ${modelLabel(s.model)}`,
-    `status: ${s.status}   model steps: ${s.steps}   tokens: ${s.usage.inputTokens} in / ${s.usage.outputTokens} out   cost: $${s.usage.costUsd.toFixed(4)}`,
+    `status: ${s.status}${deniedNote(o.denied ?? 0)}   model steps: ${s.steps}   tokens: ${s.usage.inputTokens} in / ${s.usage.outputTokens} out   cost: $${s.usage.costUsd.toFixed(4)}`,
   ];
   for (const id of s.pending)
-    lines.push(
-      `pending approval ${id}  →  nightshift approve ${id}   (or: nightshift reject ${id} --reason "...")`,
-    );
+    lines.push(`pending approval ${id}  →  ${cmd} approve ${id}   (or: ${cmd} reject ${id} --reason "...")`);
   for (const e of s.escalations.filter((x) => x.status === 'pending')) {
-    lines.push(`escalated ${e.id} [${e.category}] ${e.reason}  →  nightshift answer ${e.id} "..."`);
+    lines.push(`escalated ${e.id} [${e.category}] ${e.reason}  →  ${cmd} answer ${e.id} "..."`);
   }
   if (s.status === 'succeeded') lines.push(`output: ${JSON.stringify(s.output, null, 2)}`);
   if (s.error) lines.push(`error [${s.error.code}]: ${s.error.message}`);
   return lines.join('\n');
 }
 
-export function formatInbox(approvals: ApprovalRecord[], escalations: EscalationRecord[]): string {
+export function formatInbox(
+  approvals: ApprovalRecord[],
+  escalations: EscalationRecord[],
+  cmd = 'nightshift',
+): string {
   if (approvals.length === 0 && escalations.length === 0) return 'inbox is empty: nothing waits for a human';
   const lines: string[] = [];
   for (const a of approvals) {
@@ -42,7 +65,7 @@ export function formatInbox(approvals: ApprovalRecord[], escalations: Escalation
       `approval ${a.id}  run ${a.runId}  role ${a.role} (${a.autonomy})  requested ${iso(a.requestedAt)}`,
     );
     for (const c of a.calls) lines.push(`    ${c.tool} [${c.effect}] ${short(c.args)}`);
-    lines.push(`    → nightshift approve ${a.id}  |  nightshift reject ${a.id} --reason "..."`);
+    lines.push(`    → ${cmd} approve ${a.id}  |  ${cmd} reject ${a.id} --reason "..."`);
   }
   for (const e of escalations) {
     lines.push(`escalation ${e.id}  run ${e.runId}  role ${e.role}  [${e.category}] ${e.reason}`);
@@ -50,22 +73,43 @@ export function formatInbox(approvals: ApprovalRecord[], escalations: Escalation
     const call = (e.context as { call?: { tool: string; args: unknown } }).call;
     if (call && call.tool !== 'escalate')
       lines.push(`    held call: ${call.tool} ${short(call.args)}  (--allow-call runs it once)`);
-    lines.push(`    → nightshift answer ${e.id} "..."`);
+    lines.push(`    → ${cmd} answer ${e.id} "..."`);
   }
   return lines.join('\n');
 }
 
+const RUN_COLUMNS = ['RUN', 'ROLE@VERSION', 'STATUS', 'STEPS', 'COST', 'CREATED', 'NOTE'] as const;
+
+/** Runs as a table with a header; the last column holds the attempt and the error, when there are. */
 export function formatRuns(runs: RunRecord[]): string {
   if (runs.length === 0) return 'no runs';
-  return runs
-    .map(
-      (r) =>
-        `${r.id}  ${r.role}@${r.roleVersion}  ${r.status.padEnd(17)}  steps ${r.turns}  $${r.usage.costUsd.toFixed(4)}  ${iso(r.createdAt)}${r.attempt > 1 ? `  attempt ${r.attempt}` : ''}${r.error ? `  [${r.error.code}] ${short(r.error.message, 60)}` : ''}`,
-    )
-    .join('\n');
+  const rows = runs.map((r) => [
+    r.id,
+    `${r.role}@${r.roleVersion}`,
+    r.status,
+    String(r.turns),
+    `$${r.usage.costUsd.toFixed(4)}`,
+    iso(r.createdAt),
+    [
+      r.attempt > 1 ? `attempt ${r.attempt}` : '',
+      r.error ? `[${r.error.code}] ${short(r.error.message, 60)}` : '',
+    ]
+      .filter(Boolean)
+      .join('  '),
+  ]);
+  const widths = RUN_COLUMNS.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(RUN_COLUMNS), ...rows.map(line)].join('\n');
 }
 
-function describeStep(step: StepRecord): string {
+/** Largest part of a tool result `show` prints (the whole result is in `show --json`). */
+const SHOW_RESULT_CHARS = 300;
+
+function describeStep(step: StepRecord, calls: ReadonlyMap<string, ToolCallRecord>): string {
   const d = step.data as Record<string, unknown>;
   switch (step.kind) {
     case 'run_started':
@@ -94,8 +138,11 @@ function describeStep(step: StepRecord): string {
     }
     case 'tool_started':
       return `${d.tool} started (${d.key})`;
-    case 'tool_finished':
-      return `${d.tool} ${d.ok ? 'succeeded' : 'failed'}`;
+    case 'tool_finished': {
+      const call = calls.get(String(d.key));
+      const result = call ? ` → ${short(call.result, SHOW_RESULT_CHARS)}` : '';
+      return `${d.tool} ${d.ok ? 'succeeded' : 'failed'}${result}`;
+    }
     case 'approval_requested':
       return `approval ${d.approvalId} requested for ${(d.callKeys as string[]).length} call(s)`;
     case 'approval_decided':
@@ -122,17 +169,18 @@ function describeStep(step: StepRecord): string {
   }
 }
 
-export function formatShow(snapshot: RunSnapshot, summary: RunSummary): string {
-  const lines = [formatSummary(summary), '', 'steps:'];
+export function formatShow(snapshot: RunSnapshot, summary: RunSummary, cmd = 'nightshift'): string {
+  const calls = new Map(snapshot.toolCalls.map((c) => [c.key, c]));
+  const lines = [formatSummary(summary, { cmd, denied: deniedCalls(snapshot.toolCalls) }), '', 'steps:'];
   for (const step of snapshot.steps) {
     lines.push(
-      `  ${String(step.seq).padStart(3)}  ${iso(step.at)}  ${step.kind.padEnd(19)} ${describeStep(step)}`,
+      `  ${String(step.seq).padStart(3)}  ${iso(step.at)}  ${step.kind.padEnd(19)} ${describeStep(step, calls)}`,
     );
   }
   return lines.join('\n');
 }
 
-export function formatAgents(agents: AgentStatusView[], now: number): string {
+export function formatAgents(agents: AgentStatusView[], now: number, cmd = 'nightshift'): string {
   if (agents.length === 0) return 'no continuous agents (roles with mode: continuous start one when served)';
   return agents
     .map((a) => {
@@ -143,8 +191,7 @@ export function formatAgents(agents: AgentStatusView[], now: number): string {
       ];
       if (a.runId) lines.push(`  current run ${a.runId}`);
       if (a.lastError) lines.push(`  last error [${a.lastError.code}] ${short(a.lastError.message, 100)}`);
-      if (a.escalationId)
-        lines.push(`  escalated: nightshift answer ${a.escalationId} "<decision>" restarts it`);
+      if (a.escalationId) lines.push(`  escalated: ${cmd} answer ${a.escalationId} "<decision>" restarts it`);
       return lines.join('\n');
     })
     .join('\n');

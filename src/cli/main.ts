@@ -3,15 +3,18 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { loadProjectConfig, type ProjectConfig } from '../config/project.js';
+import type { RunSummary } from '../engine/summary.js';
 import { summarize } from '../engine/summary.js';
-import { formatIssue, isNightshiftError, NightshiftError, RoleInvalidError } from '../errors.js';
+import { formatIssue, isNightshiftError, NightshiftError } from '../errors.js';
 import { discoverRoleFiles } from '../roles/discover.js';
 import { loadRoleFile } from '../roles/load.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { RUN_STATUSES, type RunStatus } from '../store/types.js';
 import { EXIT, exitCodeForError, exitCodeForStatus } from './exit-codes.js';
-import { formatAgents, formatInbox, formatRuns, formatShow, formatSummary } from './format.js';
+import { deniedCalls, formatAgents, formatInbox, formatRuns, formatShow, formatSummary } from './format.js';
+import { commandName, packageVersion } from './invocation.js';
 import { checkModel } from './model-check.js';
+import { okLine, type ValidateResult, validateFile } from './validate.js';
 
 interface CommonFlags {
   dataDir?: string;
@@ -68,12 +71,22 @@ export async function main(
   const loadRole = (file: string) => loadRoleFile(file, { projectToolModules: projectConfig().toolModules });
   const print = (flags: CommonFlags, json: unknown, human: string) =>
     io.out(flags.json ? JSON.stringify(json, null, 2) : human);
+  // The hints we print name the command the way the user ran it (`npx nightshift …` under npx).
+  const cmd = commandName();
+  /** A run's summary for people: its status says how many of its calls the policy denied. */
+  const printRun = async (flags: CommonFlags, rt: Runtime, result: RunSummary, head = '') => {
+    if (flags.json) return print(flags, result, '');
+    const snapshot = await rt.get(result.runId);
+    const denied = snapshot ? deniedCalls(snapshot.toolCalls) : 0;
+    io.out(`${head}${formatSummary(result, { cmd, denied })}`);
+  };
 
   const program = new Command('nightshift')
     .description('Run background agents with bounded authority')
+    .version(packageVersion(), '-v, --version', 'print the nightshift version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
-    .showHelpAfterError('(run nightshift --help for usage)');
+    .showHelpAfterError(`(run ${cmd} --help for usage)`);
 
   const common = (cmd: Command) =>
     cmd
@@ -124,7 +137,7 @@ export async function main(
           idempotencyKey: flags.idempotencyKey,
           actor: defaultActor(),
         });
-        print(flags, result, formatSummary(result));
+        await printRun(flags, rt, result);
         io.code = exitCodeForStatus(result.status);
       },
     );
@@ -134,7 +147,7 @@ export async function main(
     .action(async (flags: CommonFlags) => {
       const rt = await open(flags);
       const inbox = await rt.inbox();
-      print(flags, inbox, formatInbox(inbox.approvals, inbox.escalations));
+      print(flags, inbox, formatInbox(inbox.approvals, inbox.escalations, cmd));
     });
 
   common(program.command('approve <approval-id>'))
@@ -149,7 +162,7 @@ export async function main(
         by: flags.as ?? defaultActor(),
         ...(flags.note ? { note: flags.note } : {}),
       });
-      print(flags, result, `approved ${id}\n${formatSummary(result)}`);
+      await printRun(flags, rt, result, `approved ${id}\n`);
       io.code = exitCodeForStatus(result.status);
     });
 
@@ -160,7 +173,7 @@ export async function main(
     .action(async (id: string, flags: CommonFlags & { as?: string; reason: string }) => {
       const rt = await open(flags);
       const result = await rt.reject(id, { by: flags.as ?? defaultActor(), reason: flags.reason });
-      print(flags, result, `rejected ${id}\n${formatSummary(result)}`);
+      await printRun(flags, rt, result, `rejected ${id}\n`);
       io.code = exitCodeForStatus(result.status);
     });
 
@@ -174,7 +187,7 @@ export async function main(
         by: flags.as ?? defaultActor(),
         allowCall: flags.allowCall === true,
       });
-      print(flags, result, `answered ${id}\n${formatSummary(result)}`);
+      await printRun(flags, rt, result, `answered ${id}\n`);
       io.code = exitCodeForStatus(result.status);
     });
 
@@ -183,7 +196,7 @@ export async function main(
     .action(async (id: string, flags: CommonFlags) => {
       const rt = await open(flags);
       const result = await rt.resume(id);
-      print(flags, result, formatSummary(result));
+      await printRun(flags, rt, result);
       io.code = exitCodeForStatus(result.status);
     });
 
@@ -197,7 +210,9 @@ export async function main(
         by: flags.as ?? defaultActor(),
         ...(flags.reason ? { reason: flags.reason } : {}),
       });
-      print(flags, result, formatSummary(result));
+      // Exit 0: the command did what it was asked. A run that had already ended is an error (exit 1), so a
+      // script can tell the two apart; the cancelled run's own status is in the output.
+      await printRun(flags, rt, result);
     });
 
   common(program.command('runs'))
@@ -227,7 +242,7 @@ export async function main(
     .action(async (id: string, flags: CommonFlags) => {
       const rt = await open(flags);
       const snapshot = await rt.get(id);
-      if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${id} (see nightshift runs)`);
+      if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${id} (see ${cmd} runs)`);
       const summary = summarize(snapshot);
       print(
         flags,
@@ -239,7 +254,7 @@ export async function main(
           approvals: snapshot.approvals,
           escalationRecords: snapshot.escalations,
         },
-        formatShow(snapshot, summary),
+        formatShow(snapshot, summary, cmd),
       );
     });
 
@@ -254,7 +269,7 @@ export async function main(
       print(
         flags,
         { agents, queue },
-        `${formatAgents(agents, Date.now())}\nqueue: ${queued} queued, ${running} running, ${failed} failed (nightshift runs --status failed)`,
+        `${formatAgents(agents, Date.now(), cmd)}\nqueue: ${queued} queued, ${running} running, ${failed} failed (${cmd} runs --status failed)`,
       );
     });
 
@@ -298,15 +313,16 @@ export async function main(
         let stop: (graceMs: number) => Promise<void>;
         const children: import('node:child_process').ChildProcess[] = [];
         if (flags.workerOnly) {
+          const { logRunOutcome, logWorkerError } = await import('../server/run-log.js');
           const abort = new AbortController();
           const handle = rt.work({
             roles,
             concurrency: settings.concurrency,
             pollMs: settings.pollMs,
             signal: abort.signal,
-            onError: (err, runId) =>
-              log.error({ runId, err: (err as Error).message }, 'run failed in worker'),
+            onError: (err, runId, role) => logWorkerError(log, err, runId, role),
             onAgentEvent: (what, data) => log.info(data, what),
+            onRunSettled: (run) => logRunOutcome(log, run),
           });
           log.info({ roles: roles.map((r) => r.name), concurrency: settings.concurrency }, 'worker started');
           stop = async (graceMs) => {
@@ -369,12 +385,11 @@ export async function main(
       },
     );
 
-  program
-    .command('emit <event> [json]')
+  // --data-dir is accepted (as by every command) and unused: the daemon at --url owns its store.
+  common(program.command('emit <event> [json]'))
     .description('send a named event to a running daemon; roles with that event trigger get a run each')
     .option('--url <url>', 'the daemon (default: $NIGHTSHIFT_URL or http://127.0.0.1:7070)')
     .option('--idempotency-key <key>', 'a repeated event with the same key starts no second run')
-    .option('--json', 'print JSON for pipelines')
     .action(
       async (
         event: string,
@@ -396,7 +411,7 @@ export async function main(
         } catch (err) {
           throw new NightshiftError(
             'USAGE',
-            `no nightshift daemon answers at ${base} (${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message}); start one with nightshift serve`,
+            `no nightshift daemon answers at ${base} (${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message}); start one with ${cmd} serve`,
           );
         }
         const answer = (await res.json().catch(() => ({}))) as {
@@ -420,42 +435,17 @@ export async function main(
       },
     );
 
-  program
-    .command('validate <roles...>')
+  // --data-dir is accepted (as by every command) and unused: validating writes nothing.
+  common(program.command('validate <roles...>'))
     .description('check role files; prints every problem with file, line and key')
-    .option('--json', 'print JSON for pipelines')
-    .action(async (files: string[], flags: { json?: boolean }) => {
-      const results: {
-        file: string;
-        ok: boolean;
-        version?: string;
-        issues?: unknown[];
-        warnings?: string[];
-      }[] = [];
-      for (const file of files) {
-        try {
-          const role = await loadRole(file);
-          // The model as a run would build it: a spec that cannot work fails validation; a key missing from
-          // this environment, or an unknown price, is only a warning (the run's environment may differ).
-          const model = checkModel(role.model, projectConfig().models);
-          const warnings = model.missingKey ? [`warning: ${model.error!.message}`] : model.warnings;
-          if (model.error && !model.missingKey)
-            results.push({ file, ok: false, issues: [{ path: 'model', message: model.error.message }] });
-          else results.push({ file, ok: true, version: role.version, warnings });
-        } catch (err) {
-          if (err instanceof RoleInvalidError) results.push({ file, ok: false, issues: err.issues });
-          else if (isNightshiftError(err))
-            results.push({ file, ok: false, issues: [{ path: '', message: err.message }] });
-          else throw err;
-        }
-      }
+    .action(async (files: string[], flags: CommonFlags) => {
+      const results: ValidateResult[] = [];
+      for (const file of files) results.push(await validateFile(file, loadRole, projectConfig().models));
       if (flags.json) io.out(JSON.stringify(results, null, 2));
       for (const r of results) {
-        if (r.ok && !flags.json) io.out(`${r.file}: ok (version ${r.version})`);
+        if (r.ok && !flags.json) io.out(okLine(r));
         for (const w of r.warnings ?? []) io.err(`${r.file}: ${w}`);
-        if (!r.ok)
-          for (const issue of r.issues as Parameters<typeof formatIssue>[0][])
-            io.err(formatIssue({ file: r.file, ...issue }));
+        if (!r.ok) for (const issue of r.issues ?? []) io.err(formatIssue({ file: r.file, ...issue }));
       }
       io.code = results.every((r) => r.ok) ? EXIT.ok : EXIT.usage;
     });

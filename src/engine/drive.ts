@@ -23,6 +23,7 @@ import {
 } from '../store/types.js';
 import { isIdempotent } from '../tools/types.js';
 import { budgetOverrun, dailyCostOverrun, describeOverrun, utcDayStart } from './budget.js';
+import { decidedArgs } from './call-args.js';
 import { buildMessages } from './conversation.js';
 import { type EscalateArgs, normaliseCategory } from './escalate-tool.js';
 import { executorTurn, finishSession, type SessionHost, sessionDone } from './executor-turn.js';
@@ -174,17 +175,13 @@ class Driver implements SessionHost {
   }
 
   /**
-   * Everything persisted is scrubbed of secret values — except a call's arguments: they are what the
-   * policy decided and what an approval's hash binds, so they are kept exactly as the model gave them.
+   * Everything persisted is scrubbed of secret values, a call's arguments too. Its hash (`argsHash`,
+   * computed before this, over the arguments as the model gave them) is what the policy decided and an
+   * approval binds; the call runs with the values put back and checked against it (call-args.ts).
    */
   private readonly redactBatch = (batch: CommitBatch): CommitBatch => {
     const redact = this.prepared.redact;
-    if (!redact) return batch;
-    const out = redact(batch);
-    return {
-      ...out,
-      toolCalls: (out.toolCalls ?? []).map((c, i) => ({ ...c, args: batch.toolCalls![i]!.args })),
-    };
+    return redact ? redact(batch) : batch;
   };
 
   commit(b: BatchBuilder): Promise<void> {
@@ -247,7 +244,8 @@ class Driver implements SessionHost {
     }
     const extra =
       status === 'succeeded' && this.ctx.beforeSuccess
-        ? await this.ctx.beforeSuccess(this.prepared.role, run, output)
+        ? // Delivered as it will be stored: the listeners get secret values by name, never the values.
+          await this.ctx.beforeSuccess(this.prepared.role, run, this.prepared.redact?.(output) ?? output)
         : undefined;
     b.step('run_finished', { status, output: output ?? null, error, ...extra });
     b.set({ status, output: output ?? null, error, finishedAt: b.at, leaseOwner: null, leaseUntil: null });
@@ -291,8 +289,12 @@ class Driver implements SessionHost {
       result = { error: `tool '${current.tool}' is not available to this role any more` };
       isError = true;
     } else {
+      // The arguments as decided: the stored (redacted) ones with the secret values put back, checked
+      // against the decided hash. Anything else is not run.
+      const decided = decidedArgs(current, this.prepared.reveal);
       try {
-        const args = tool.input.parse(current.args);
+        if (!decided.ok) throw new NightshiftError('APPROVAL_MISMATCH', `${decided.reason}; not run`);
+        const args = tool.input.parse(decided.args);
         const out = await tool.run(args, {
           role: this.prepared.role,
           runId: this.state.run.id,

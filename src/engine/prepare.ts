@@ -8,7 +8,7 @@ import type { Model } from '../models/types.js';
 import type { Role } from '../roles/schema.js';
 import { connectMcpServers } from '../tools/mcp/connect.js';
 import { resolveRoleTools } from '../tools/registry.js';
-import { loadSecrets, type Redactor, redactorFor, type Secrets } from '../tools/secrets.js';
+import { loadSecrets, type Redactor, redactorFor, revealerFor, type Secrets } from '../tools/secrets.js';
 import type { AnyTool, ToolSpec } from '../tools/types.js';
 import { systemPrompt } from './conversation.js';
 import { escalateToolSpec } from './escalate-tool.js';
@@ -22,6 +22,8 @@ export interface PreparedRole {
   secrets: Secrets;
   /** Scrubs secret values from everything persisted; undefined when the role has none set. */
   redact: Redactor | undefined;
+  /** Puts secret values back into a call's stored arguments, by name (engine/call-args.ts). */
+  reveal: Redactor | undefined;
   /** Closes what the role holds open (MCP server connections). */
   dispose(): Promise<void>;
 }
@@ -83,6 +85,7 @@ export async function prepareRole(role: Role, options: PrepareOptions = {}): Pro
     system: systemPrompt(role, { executor: model.executor !== undefined }),
     secrets,
     redact: redactorFor(secrets),
+    reveal: revealerFor(secrets),
     dispose: async () => {
       await mcp?.close();
     },

@@ -4,7 +4,7 @@
 import type { Clock, IdSource } from '../clock.js';
 import { NightshiftError } from '../errors.js';
 import { raiseEscalation } from '../escalations/raise.js';
-import type { EscalationRecord, RunError, Store } from '../store/types.js';
+import type { EscalationRecord, RunError, RunRecord, Store } from '../store/types.js';
 import { RunState } from './state.js';
 
 async function load(store: Store, runId: string): Promise<RunState> {
@@ -23,13 +23,19 @@ export async function reopenRun(store: Store, clock: Clock, runId: string, why: 
   await state.commit(store, b);
 }
 
-/** Fails a run for good (a worker kept dying while executing it). */
-export async function failRun(store: Store, clock: Clock, runId: string, error: RunError): Promise<void> {
+/** Fails a run for good (a worker kept dying while executing it); returns the failed run. */
+export async function failRun(
+  store: Store,
+  clock: Clock,
+  runId: string,
+  error: RunError,
+): Promise<RunRecord> {
   const state = await load(store, runId);
   const b = state.batch(clock.now());
   b.step('run_finished', { status: 'failed', output: null, error });
   b.set({ status: 'failed', error, finishedAt: b.at, leaseOwner: null, leaseUntil: null });
   await state.commit(store, b);
+  return state.run;
 }
 
 /** Pauses a run with an escalation to a human (ops): answering it lets the run, and its agent, go on. */

@@ -11,6 +11,7 @@ import type {
   StepRecord,
 } from '../store/types.js';
 import { TERMINAL_STATUSES } from '../store/types.js';
+import type { Redactor } from '../tools/secrets.js';
 import { driveRun, type EngineContext } from './drive.js';
 import { acquireLease } from './lease.js';
 import { checkOutput } from './output.js';
@@ -28,6 +29,11 @@ export interface StartOptions {
   trigger?: Record<string, unknown> | undefined;
   /** The input was checked against the role's input schema already (a continuous agent's event payload). */
   inputChecked?: boolean | undefined;
+  /**
+   * Scrubs the role's secret values from the input before it is stored (and so before the model sees
+   * it). The input's escalation rules are checked before, on the input as given.
+   */
+  redact?: Redactor | undefined;
 }
 
 const registeredVersions = new WeakMap<object, Set<string>>();
@@ -79,7 +85,10 @@ export async function startRun(
   input: unknown,
   options: StartOptions = {},
 ): Promise<RunState> {
-  const { state, created } = await recordRun(ctx, prepared.role, prepared.model.spec, input, options);
+  const { state, created } = await recordRun(ctx, prepared.role, prepared.model.spec, input, {
+    ...options,
+    redact: options.redact ?? prepared.redact,
+  });
   if (created && state.run.status === 'running') await driveRun(ctx, prepared, state);
   return state;
 }
@@ -101,13 +110,15 @@ export async function recordRun(
   const now = ctx.clock.now();
   const id = ctx.ids.next('run');
   const matched = inputEscalations(role.escalation, input);
+  // From here on only the redacted input exists: in the run, its first step and its escalations.
+  const stored = (options.redact ? options.redact(input) : input) ?? null;
   const run: RunRecord = {
     id,
     role: role.name,
     roleVersion: role.version,
     model: modelSpec,
     status: matched.length > 0 ? 'escalated' : options.queue ? 'queued' : 'running',
-    input: input ?? null,
+    input: stored,
     output: null,
     error: null,
     seq: 0,
@@ -131,7 +142,7 @@ export async function recordRun(
       kind: 'run_started',
       at: now,
       data: {
-        input: input ?? null,
+        input: stored,
         model: modelSpec,
         autonomy: role.autonomy,
         roleVersion: role.version,
@@ -150,7 +161,7 @@ export async function recordRun(
       missing: null,
       source: 'input_rule',
       callKey: null,
-      context: { input: input ?? null, rule: { index, category: rule.category } },
+      context: { input: stored, rule: { index, category: rule.category } },
       status: 'pending',
       answer: null,
       answeredBy: null,
@@ -174,7 +185,7 @@ export async function recordRun(
     });
   }
   run.seq = steps.length;
-  const { run: stored, created } = await ctx.store.createRun(run, {
+  const { run: recorded, created } = await ctx.store.createRun(run, {
     steps,
     escalations,
     audit: [
@@ -190,8 +201,8 @@ export async function recordRun(
     at: now,
   });
   if (!created) {
-    const snapshot = await ctx.store.loadRun(stored.id);
-    if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `run ${stored.id} vanished while being read`);
+    const snapshot = await ctx.store.loadRun(recorded.id);
+    if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `run ${recorded.id} vanished while being read`);
     return { state: new RunState(snapshot), created: false };
   }
   const state = new RunState({

@@ -16,6 +16,21 @@ function looksLikeRole(file: string): boolean {
   }
 }
 
+/**
+ * A scripted model's file (`turns:` and no role keys), which often sits next to the role that names it
+ * (`model: script:./x.script.yaml`): not a role, so `validate` checks it as a script instead.
+ */
+export function looksLikeModelScript(file: string): boolean {
+  try {
+    const doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown> | null;
+    return (
+      doc !== null && typeof doc === 'object' && !Array.isArray(doc) && 'turns' in doc && !('name' in doc)
+    );
+  } catch {
+    return false;
+  }
+}
+
 export function discoverRoleFiles(paths: readonly string[]): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {

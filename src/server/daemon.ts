@@ -9,9 +9,16 @@ import type { Role } from '../roles/schema.js';
 import type { Runtime, WorkHandle } from '../runtime.js';
 import { loadSecrets } from '../tools/secrets.js';
 import { startCronTriggers } from '../triggers/cron.js';
+import {
+  decodeSegment,
+  HttpError,
+  parseJson,
+  readBody,
+  requestUrl,
+  requireJsonContentType,
+} from './http-body.js';
+import { logRunOutcome, logWorkerError, unverifiableHooks } from './run-log.js';
 import { REPLAY_WINDOW_SECONDS, verifySignature } from './webhook-signature.js';
-
-const MAX_BODY = 1024 * 1024;
 
 export interface DaemonOptions {
   runtime: Runtime;
@@ -31,44 +38,8 @@ export interface Daemon {
   close(graceMs: number): Promise<void>;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new HttpError(413, `body larger than ${MAX_BODY} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function parseJson(body: Buffer): unknown {
-  if (body.length === 0) return {};
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    throw new HttpError(400, `body is not JSON: ${(err as Error).message}`);
-  }
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
+function send(res: ServerResponse, status: number, body: unknown, close = false): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...(close ? { connection: 'close' } : {}) });
   res.end(JSON.stringify(body));
 }
 
@@ -80,12 +51,9 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     concurrency: o.concurrency,
     pollMs: o.pollMs,
     signal: abort.signal,
-    onError: (err, runId) =>
-      o.log.error(
-        { runId, code: isNightshiftError(err) ? err.code : undefined, err: (err as Error).message },
-        'run failed in worker',
-      ),
+    onError: (err, runId, role) => logWorkerError(o.log, err, runId, role),
     onAgentEvent: (what, data) => o.log.info(data, what),
+    onRunSettled: (run) => logRunOutcome(o.log, run),
   });
 
   const byHook = new Map<string, { role: Role; secret: string }>();
@@ -94,6 +62,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       if ('webhook' in t) byHook.set(t.webhook.path, { role, secret: t.webhook.secret });
     }
   }
+  // Said once at start, loudly: until the secret is set, every delivery to the hook is refused (503).
+  for (const h of unverifiableHooks(o.roles, o.env))
+    o.log.error(
+      { hook: h.path, role: h.role, secret: h.secret, why: h.why },
+      `webhook /hooks/${h.path} cannot verify deliveries: its secret ${h.secret} is not set; each will be refused with 503`,
+    );
 
   async function deliver(
     role: Role,
@@ -107,12 +81,14 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://daemon');
+    const url = requestUrl(req);
     if (req.method === 'GET' && url.pathname === '/healthz') return send(res, 200, { ok: true });
     if (req.method === 'GET' && url.pathname === '/readyz') return send(res, ready ? 200 : 503, { ready });
     const event = /^\/events\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'POST' && event) {
-      const name = decodeURIComponent(event[1]!);
+      const name = decodeSegment(event[1]!);
+      // Only declared JSON: a browser page cannot send that cross-site without a preflight.
+      requireJsonContentType(req);
       const input = parseJson(await readBody(req));
       const key = req.headers['idempotency-key'];
       const runs = await o.runtime.emit(name, input, {
@@ -125,12 +101,26 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     }
     const hook = /^\/hooks\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'POST' && hook) {
-      const path = decodeURIComponent(hook[1]!);
+      const path = decodeSegment(hook[1]!);
       const target = byHook.get(path);
       if (!target) throw new HttpError(404, `no webhook at /hooks/${path}`);
+      // Any content type: a webhook is authenticated by its signature over the raw bytes, not by how
+      // a browser would send it; the body must still be JSON (parsed once the signature holds).
       const body = await readBody(req);
-      const secret = loadSecrets(target.role, o.env).get(target.secret);
-      if (!secret) throw new HttpError(503, `webhook secret ${target.secret} is not set on this worker`);
+      let secret: string | undefined;
+      try {
+        secret = loadSecrets(target.role, o.env).get(target.secret);
+      } catch (err) {
+        o.log.error({ hook: path, role: target.role.name, err: (err as Error).message }, 'webhook refused');
+        throw new HttpError(503, `webhook secret ${target.secret} cannot be read on this worker`);
+      }
+      if (!secret) {
+        o.log.warn(
+          { hook: path, role: target.role.name, secret: target.secret },
+          `webhook refused (503): its secret ${target.secret} is not set on this worker`,
+        );
+        throw new HttpError(503, `webhook secret ${target.secret} is not set on this worker`);
+      }
       const now = Date.now();
       const check = verifySignature(
         req.headers['x-nightshift-signature'] as string | undefined,
@@ -157,7 +147,10 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       const delivery = req.headers['x-nightshift-delivery'];
       const key = `webhook:${path}:${typeof delivery === 'string' && delivery ? delivery : check.signature}`;
       const run = await deliver(target.role, input, key, { kind: 'webhook', path });
-      o.log.info({ hook: path, runId: run.runId, inboxId: run.inboxId }, 'webhook accepted');
+      o.log.info(
+        { hook: path, role: target.role.name, runId: run.runId, inboxId: run.inboxId },
+        'webhook accepted',
+      );
       return send(res, 202, run);
     }
     throw new HttpError(404, `no route ${req.method} ${url.pathname}`);
@@ -180,7 +173,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
 
   const server = createServer((req, res) => {
     route(req, res).catch((err) => {
-      if (err instanceof HttpError) return send(res, err.status, { error: err.message });
+      if (err instanceof HttpError) return send(res, err.status, { error: err.message }, err.close);
       if (isNightshiftError(err) && err.code === 'INPUT_INVALID')
         return send(res, 400, { error: err.message, code: err.code });
       o.log.error({ err: (err as Error).message }, 'request failed');

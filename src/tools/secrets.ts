@@ -1,6 +1,9 @@
 // Secrets: tools get them by name; their values never reach the store, the run's output or the model.
 // Values come from the role's secrets file (KEY=VALUE lines) or the environment, and only for the names
-// the role declares. Everything the engine persists passes through the redactor first.
+// the role declares. Everything the engine persists passes through the redactor first, which puts
+// `[secret NAME]` where a value was; the revealer puts the values back by name, for the one place that
+// needs them: a tool call's arguments, when the call runs (engine/call-args.ts checks the result against
+// the hash of what the model asked).
 import { readFileSync } from 'node:fs';
 import { NightshiftError } from '../errors.js';
 import type { Role } from '../roles/schema.js';
@@ -71,30 +74,74 @@ const REDACT_VALUES = Symbol('secret values');
 
 export const noSecrets: Secrets = { names: [], get: () => undefined };
 
-/** A function that replaces every secret value inside a JSON-like value with `[secret NAME]`. */
+/** A function that rewrites every string (and key) inside a JSON-like value. */
 export type Redactor = <T>(value: T) => T;
 
-export function redactorFor(secrets: Secrets): Redactor | undefined {
+/** What stands in a stored value where a secret's value was. */
+export function secretPlaceholder(name: string): string {
+  return `[secret ${name}]`;
+}
+
+/** The placeholders in a text: `[secret NAME]`, NAME as `secrets:` allows it. */
+const PLACEHOLDER = /\[secret ([A-Za-z_][A-Za-z0-9_]*)\]/g;
+
+/** The names of the secrets whose placeholders occur anywhere in a JSON-like value. */
+export function placeholderNames(value: unknown): Set<string> {
+  const names = new Set<string>();
+  mapStrings(value, (text) => {
+    for (const m of text.matchAll(PLACEHOLDER)) names.add(m[1]!);
+    return text;
+  });
+  return names;
+}
+
+function secretValues(secrets: Secrets): [string, string][] {
   const values = (secrets as unknown as Record<symbol, Map<string, string> | undefined>)[REDACT_VALUES];
-  if (!values) return undefined;
-  const pairs = [...values.entries()]
-    .filter(([, v]) => v.length >= MIN_REDACT_LENGTH)
-    .sort((a, b) => b[1].length - a[1].length);
+  return [...(values ?? new Map<string, string>()).entries()].filter(
+    ([, v]) => v.length >= MIN_REDACT_LENGTH,
+  );
+}
+
+function mapStrings(value: unknown, f: (text: string) => string): unknown {
+  if (typeof value === 'string') return f(value);
+  if (Array.isArray(value)) return value.map((v) => mapStrings(v, f));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    // Defined, not assigned: a `__proto__` key stays a key (assigned, it would set the prototype).
+    for (const [k, v] of Object.entries(value))
+      Object.defineProperty(out, f(k), {
+        value: mapStrings(v, f),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    return out;
+  }
+  return value;
+}
+
+export function redactorFor(secrets: Secrets): Redactor | undefined {
+  // Longest first, so a value that contains another is replaced whole.
+  const pairs = secretValues(secrets).sort((a, b) => b[1].length - a[1].length);
   if (pairs.length === 0) return undefined;
   const scrub = (text: string): string => {
     let out = text;
-    for (const [name, v] of pairs) if (out.includes(v)) out = out.split(v).join(`[secret ${name}]`);
+    for (const [name, v] of pairs) if (out.includes(v)) out = out.split(v).join(secretPlaceholder(name));
     return out;
   };
-  const walk = (value: unknown): unknown => {
-    if (typeof value === 'string') return scrub(value);
-    if (Array.isArray(value)) return value.map(walk);
-    if (value !== null && typeof value === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[scrub(k)] = walk(v);
-      return out;
-    }
-    return value;
-  };
-  return <T>(value: T) => walk(value) as T;
+  return <T>(value: T) => mapStrings(value, scrub) as T;
+}
+
+/**
+ * The inverse of the redactor, for a call's stored arguments: each `[secret NAME]` of a secret set here
+ * becomes its value. Placeholders of secrets not set here stay as they are. Whether the result is what
+ * the model really asked is for the caller to check (against the call's hash): the model may have
+ * written a placeholder itself.
+ */
+export function revealerFor(secrets: Secrets): Redactor | undefined {
+  const values = new Map(secretValues(secrets));
+  if (values.size === 0) return undefined;
+  const fill = (text: string) =>
+    text.replace(PLACEHOLDER, (whole, name: string) => values.get(name) ?? whole);
+  return <T>(value: T) => mapStrings(value, fill) as T;
 }

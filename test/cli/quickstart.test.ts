@@ -1,22 +1,17 @@
 // The README quickstart, word for word, against the real CLI and the shipped examples.
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { json, runCli } from '../support/cli.js';
+import { copyExamples, exampleProject } from '../support/examples.js';
 import { repoRoot } from '../support/paths.js';
 import { tempDir } from '../support/tmp.js';
 
-// A copy of the repo's examples, so the run's files land in a temp dir, not in the checkout.
-const tmp = tempDir('nightshift-quickstart-');
+// A copy of the repo's examples (the files they ship, not what a quickstart run left in the checkout),
+// so the run's files land in a temp dir, not in the checkout.
+const tmp = exampleProject('nightshift-quickstart-');
 after(() => tmp.cleanup());
-cpSync(join(repoRoot, 'examples'), join(tmp.path, 'examples'), { recursive: true });
-// The example tool module imports `nightshift` and `zod`, as a user's project would have them installed.
-mkdirSync(join(tmp.path, 'node_modules'));
-for (const dep of readdirSync(join(repoRoot, 'node_modules'))) {
-  symlinkSync(join(repoRoot, 'node_modules', dep), join(tmp.path, 'node_modules', dep));
-}
-symlinkSync(repoRoot, join(tmp.path, 'node_modules', 'nightshift'));
 const env = { NIGHTSHIFT_DATA_DIR: join(tmp.path, '.nightshift') };
 const cwd = tmp.path;
 const ws = (...p: string[]) => join(tmp.path, 'examples', 'workspaces', ...p);
@@ -135,5 +130,32 @@ describe('the other examples', () => {
       { cwd, env },
     );
     assert.equal(r.code, 0, r.stderr);
+  });
+});
+
+describe('the examples copy', () => {
+  it('leaves out what running the quickstart wrote into examples/', () => {
+    // A checkout after the README quickstart: the examples plus the files their runs wrote.
+    const dirty = tempDir('nightshift-dirty-examples-');
+    const clean = tempDir('nightshift-clean-examples-');
+    try {
+      cpSync(join(repoRoot, 'examples'), dirty.path, { recursive: true });
+      const left = [
+        ['workspaces', 'support', 'replies', 'T-1.md'],
+        ['workspaces', 'support', 'ledger', 'refunds.jsonl'],
+        ['workspaces', 'maintenance', 'UPGRADES.md'],
+        ['.nightshift', 'nightshift.db'],
+      ];
+      for (const parts of left) {
+        mkdirSync(join(dirty.path, ...parts.slice(0, -1)), { recursive: true });
+        writeFileSync(join(dirty.path, ...parts), 'left by a quickstart run');
+      }
+      copyExamples(dirty.path, clean.path);
+      for (const parts of left) assert.equal(existsSync(join(clean.path, ...parts)), false, parts.join('/'));
+      assert.ok(existsSync(join(clean.path, 'roles', 'refund-desk.yaml')));
+    } finally {
+      dirty.cleanup();
+      clean.cleanup();
+    }
   });
 });

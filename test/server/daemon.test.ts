@@ -116,7 +116,7 @@ describe('nightshift serve', () => {
     // A redelivered event (same key) starts no second run.
     await fetch(`${d.url}/events/ticket.created`, {
       method: 'POST',
-      headers: { 'idempotency-key': 'B-7' },
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'B-7' },
       body: JSON.stringify({ id: 'B-7' }),
     });
     await waitForCount(
@@ -200,7 +200,11 @@ describe('worker crash and takeover', () => {
     ]);
     try {
       const first = await serve(r, ['--lease-ms', '1500']);
-      const res = await fetch(`${first.url}/events/ticket.created`, { method: 'POST', body: '{"id":"K-1"}' });
+      const res = await fetch(`${first.url}/events/ticket.created`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"id":"K-1"}',
+      });
       const { runs } = (await res.json()) as { runs: { runId: string }[] };
       await waitFor(
         async () => (existsSync(join(r.workspace, 'reached-h1')) ? true : undefined),

@@ -13,6 +13,8 @@ import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from 
 import { type TestRole, writeTestRole } from '../support/roles.js';
 import { postRetrying, waitFor, waitForCount } from '../support/wait.js';
 
+const JSON_TYPE = { 'content-type': 'application/json' };
+
 const skip = await postgresUnavailable();
 
 const worker = (dir: string, env: NodeJS.ProcessEnv, o: { pollMs?: number; concurrency?: number } = {}) =>
@@ -123,12 +125,13 @@ describe('three workers on Postgres', { skip }, () => {
     try {
       const a = await worker(r.dir, env, { pollMs: 3_600_000, concurrency: 1 });
       workers.push(a);
-      await fetch(`${a.url}/events/job`, { method: 'POST', body: '{}' });
+      await fetch(`${a.url}/events/job`, { method: 'POST', headers: JSON_TYPE, body: '{}' });
       const reached = join(r.workspace, 'reached-a');
       assert.equal(Number(await reachedFile(reached, 'A in the tool')), a.child.pid);
       const b = await worker(r.dir, env, { pollMs: 3_600_000 });
       workers.push(b);
-      for (let i = 0; i < 2; i++) await fetch(`${a.url}/events/job`, { method: 'POST', body: '{}' });
+      for (let i = 0; i < 2; i++)
+        await fetch(`${a.url}/events/job`, { method: 'POST', headers: JSON_TYPE, body: '{}' });
       // A cannot take them (its one slot is held), so B must be woken: B's run reaches the hold too.
       await waitFor(
         async () => (readFileSync(reached, 'utf8') === String(b.child.pid) ? true : undefined),
@@ -222,7 +225,7 @@ describe('three workers on Postgres', { skip }, () => {
       });
       await rt.close();
       for (let i = 0; i < 3; i++) workers.push(await worker(r.dir, env));
-      await fetch(`${workers[0]!.url}/events/job`, { method: 'POST', body: '{}' });
+      await fetch(`${workers[0]!.url}/events/job`, { method: 'POST', headers: JSON_TYPE, body: '{}' });
       // Whichever worker took it is now inside the tool: find it by the pid the tool wrote.
       const pid = Number(await reachedFile(join(r.workspace, 'reached-h'), 'a worker in the tool'));
       const victim = workers.find((w) => w.child.pid === pid);

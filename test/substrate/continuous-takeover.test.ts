@@ -87,7 +87,11 @@ async function sentinel() {
 }
 
 const post = (url: string, body: unknown) =>
-  fetch(`${url}/events/alert`, { method: 'POST', body: JSON.stringify(body) }).then((x) => x.status);
+  fetch(`${url}/events/alert`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  }).then((x) => x.status);
 
 const ownedBy = (agent: AgentRecord | undefined, child: ChildProcess) =>
   agent?.owner?.includes(`/${child.pid}/`) === true;

@@ -137,7 +137,11 @@ describe('events across processes', () => {
     const a = await serve(triage.file);
     const rt = await createRuntime({ dataDir });
     try {
-      const res = await fetch(`${a.url}/events/ticket.created`, { method: 'POST', body: '{"ticket":"T-9"}' });
+      const res = await fetch(`${a.url}/events/ticket.created`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"ticket":"T-9"}',
+      });
       assert.equal(res.status, 202);
       const paged = await waitFor(async () => {
         const [run] = await rt.list({ role: 'pager', status: ['succeeded'] });
@@ -152,7 +156,7 @@ describe('events across processes', () => {
       const post = () =>
         fetch(`${a.url}/events/ticket.triaged`, {
           method: 'POST',
-          headers: { 'idempotency-key': 'page-2' },
+          headers: { 'content-type': 'application/json', 'idempotency-key': 'page-2' },
           body: '{"id":"T-10","urgent":false}',
         }).then(async (x) => ({
           status: x.status,
@@ -170,7 +174,11 @@ describe('events across processes', () => {
       assert.equal((await rt.list({ role: 'pager' })).length, 2);
       assert.equal(pager.ledger().length, 2);
       // Input that breaks the role's input schema is refused where it is emitted, naming the role.
-      const bad = await fetch(`${a.url}/events/ticket.triaged`, { method: 'POST', body: '{"id":"T-11"}' });
+      const bad = await fetch(`${a.url}/events/ticket.triaged`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"id":"T-11"}',
+      });
       assert.equal(bad.status, 400);
       assert.match(await bad.text(), /pager/);
     } finally {
@@ -275,7 +283,11 @@ describe('serve settings', () => {
       assert.notEqual(started.pid, child.pid);
       const out = await Promise.all(
         Array.from({ length: 40 }, (_, i) =>
-          fetch(`${url}/events/go`, { method: 'POST', body: JSON.stringify({ i }) }).then((x) => x.status),
+          fetch(`${url}/events/go`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ i }),
+          }).then((x) => x.status),
         ),
       );
       assert.ok(out.every((s) => s === 202));

@@ -21,7 +21,7 @@ export interface CliOptions {
 export function startCli(
   args: string[],
   options: CliOptions = {},
-): { child: ChildProcess; done: Promise<CliResult> } {
+): { child: ChildProcess; done: Promise<CliResult>; stdout: () => string } {
   const child = spawn(process.execPath, [cliPath, ...args], {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, NIGHTSHIFT_ACTOR: 'tester', ...options.env },
@@ -38,7 +38,7 @@ export function startCli(
   const done = new Promise<CliResult>((resolve) => {
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
-  return { child, done };
+  return { child, done, stdout: () => stdout };
 }
 
 export interface Served {
@@ -46,6 +46,8 @@ export interface Served {
   /** The daemon's base URL, as it announced it. */
   url: string;
   done: Promise<CliResult>;
+  /** Everything it printed on stdout so far (its log: JSON lines). */
+  stdout: () => string;
 }
 
 /**
@@ -53,7 +55,7 @@ export interface Served {
  * worker running, wake-ups subscribed); rejects, with its stderr, if it exits first.
  */
 export async function startServe(args: string[], options: CliOptions = {}): Promise<Served> {
-  const { child, done } = startCli(['serve', ...args], options);
+  const { child, done, stdout } = startCli(['serve', ...args], options);
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr!.on('data', (d) => {
@@ -63,7 +65,7 @@ export async function startServe(args: string[], options: CliOptions = {}): Prom
     });
     done.then((r) => reject(new Error(`serve exited early: ${r.code} ${r.stderr}`)));
   });
-  return { child, url, done };
+  return { child, url, done, stdout };
 }
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {

@@ -51,7 +51,12 @@ export async function waitForCount(
 export async function postRetrying(url: string, init: RequestInit, attempts = 5): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const res = await fetch(url, { ...init, method: 'POST' });
+      // Events must be sent as JSON (serve answers 415 otherwise); a caller's headers win.
+      const res = await fetch(url, {
+        ...init,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(init.headers as Record<string, string> | undefined) },
+      });
       await res.arrayBuffer();
       return res.status;
     } catch (err) {

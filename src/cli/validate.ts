@@ -1,0 +1,55 @@
+// `nightshift validate <files...>`: each role file checked as a run would load it (its model too), and a
+// scripted model's file given alongside (`validate roles/*.yaml` picks them up) checked as a script and
+// said to be one, instead of being reported as a broken role.
+import { type Issue, isNightshiftError, RoleInvalidError } from '../errors.js';
+import type { ModelSettings } from '../models/resolve.js';
+import { loadScript } from '../models/script/script-file.js';
+import { looksLikeModelScript } from '../roles/discover.js';
+import type { Role } from '../roles/schema.js';
+import { checkModel } from './model-check.js';
+
+export interface ValidateResult {
+  file: string;
+  ok: boolean;
+  /** `role`, or `model-script` for a scripted model's file (not a role; not counted as one). */
+  kind: 'role' | 'model-script';
+  version?: string;
+  /** A model script's number of turns. */
+  turns?: number;
+  issues?: Omit<Issue, 'file'>[];
+  warnings?: string[];
+}
+
+export async function validateFile(
+  file: string,
+  loadRole: (file: string) => Promise<Role>,
+  models: ModelSettings | undefined,
+): Promise<ValidateResult> {
+  try {
+    if (looksLikeModelScript(file)) {
+      const script = loadScript(file);
+      return { file, ok: true, kind: 'model-script', turns: script.turns.length };
+    }
+    const role = await loadRole(file);
+    // The model as a run would build it: a spec that cannot work fails validation; a key missing from
+    // this environment, or an unknown price, is only a warning (the run's environment may differ).
+    const model = checkModel(role.model, models);
+    const warnings = model.missingKey ? [`warning: ${model.error!.message}`] : model.warnings;
+    if (model.error && !model.missingKey)
+      return { file, ok: false, kind: 'role', issues: [{ path: 'model', message: model.error.message }] };
+    return { file, ok: true, kind: 'role', version: role.version, warnings };
+  } catch (err) {
+    const kind = looksLikeModelScript(file) ? 'model-script' : 'role';
+    if (err instanceof RoleInvalidError) return { file, ok: false, kind, issues: err.issues };
+    if (isNightshiftError(err))
+      return { file, ok: false, kind, issues: [{ path: '', message: err.message }] };
+    throw err;
+  }
+}
+
+/** The line `validate` prints for a file that passed. */
+export function okLine(r: ValidateResult): string {
+  return r.kind === 'model-script'
+    ? `${r.file}: skipped: a model script (${r.turns} turn${r.turns === 1 ? '' : 's'}, valid), not a role`
+    : `${r.file}: ok (version ${r.version})`;
+}

@@ -1,0 +1,95 @@
+// Reading what an HTTP client sent: the body (bounded), its content type, and path segments. Every refusal
+// is an HttpError with the status a client can act on: 400 malformed, 413 too large, 415 wrong media type.
+import type { IncomingMessage } from 'node:http';
+
+/** Largest body accepted. */
+export const MAX_BODY = 1024 * 1024;
+/**
+ * Past MAX_BODY the rest of a body is read and thrown away, so the client finishes sending and then reads
+ * the 413 (a client still writing when the server closes sees a reset, not the answer, and an
+ * at-least-once producer would retry forever). Past this much more, the connection is closed instead.
+ */
+export const MAX_DISCARD = 64 * 1024 * 1024;
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    /** Close the connection after answering (the request body was not read to its end). */
+    readonly close = false,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The body as bytes. Over MAX_BODY: 413, after reading (and dropping) the rest up to MAX_DISCARD; a body
+ * announced or found larger than that is answered 413 at once and the connection closed.
+ */
+export function readBody(req: IncomingMessage): Promise<Buffer> {
+  const tooLarge = `body larger than ${MAX_BODY} bytes`;
+  const announced = Number(req.headers['content-length']);
+  if (Number.isFinite(announced) && announced > MAX_DISCARD)
+    return Promise.reject(new HttpError(413, tooLarge, true));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_DISCARD) {
+        req.off('data', onData);
+        req.pause();
+        reject(new HttpError(413, tooLarge, true));
+      } else if (size <= MAX_BODY) chunks.push(c);
+    };
+    req.on('data', onData);
+    req.on('end', () =>
+      size > MAX_BODY ? reject(new HttpError(413, tooLarge)) : resolve(Buffer.concat(chunks)),
+    );
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Refuses a body that is not declared JSON (415). A browser page can send `text/plain`, form and
+ * multipart bodies to any address without asking (a "simple" cross-site request); a JSON content type
+ * makes the browser ask first (CORS preflight), which this server never grants.
+ */
+export function requireJsonContentType(req: IncomingMessage): void {
+  const header = req.headers['content-type'];
+  const type = (header ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type)) return;
+  throw new HttpError(
+    415,
+    header
+      ? `content-type ${header} is not accepted: send the body as JSON with content-type: application/json`
+      : 'content-type is missing: send the body as JSON with content-type: application/json',
+  );
+}
+
+export function parseJson(body: Buffer): unknown {
+  if (body.length === 0) return {};
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new HttpError(400, `body is not JSON: ${(err as Error).message}`);
+  }
+}
+
+/** A path segment with its %-escapes decoded; a malformed escape is the client's error (400). */
+export function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, `malformed %-escape in the path segment '${segment}'`);
+  }
+}
+
+/** The request's URL; a request target that is not a URL path is the client's error (400). */
+export function requestUrl(req: IncomingMessage): URL {
+  try {
+    return new URL(req.url ?? '/', 'http://daemon');
+  } catch {
+    throw new HttpError(400, 'the request target is not a valid path');
+  }
+}

@@ -1,0 +1,79 @@
+// What a worker says in its log about the runs it drives and the webhooks it cannot verify. Each line
+// names the run and its role; run errors are logged as stored (secret values already scrubbed), and a
+// missing secret is named, never its value.
+import type { Logger } from 'pino';
+import { isNightshiftError } from '../errors.js';
+import type { Role } from '../roles/schema.js';
+import type { RunRecord } from '../store/types.js';
+import { loadSecrets } from '../tools/secrets.js';
+
+/** Logs where a run a worker drove ended up: info succeeded, warn paused or retrying, error failed. */
+export function logRunOutcome(log: Logger, run: RunRecord): void {
+  const base = { runId: run.id, role: run.role, attempt: run.attempt };
+  const error = run.error ? { code: run.error.code, error: run.error.message } : {};
+  switch (run.status) {
+    case 'succeeded':
+      log.info({ ...base, steps: run.turns, costUsd: run.usage.costUsd }, 'run succeeded');
+      return;
+    case 'awaiting_approval':
+      log.warn({ ...base, status: run.status }, 'run paused: waiting for approval (nightshift inbox)');
+      return;
+    case 'escalated':
+      log.warn({ ...base, status: run.status }, 'run paused: escalated to a human (nightshift inbox)');
+      return;
+    case 'queued':
+      // Put back in the queue by the retry policy after a transient failure.
+      if (run.error) log.warn({ ...base, ...error, notBefore: run.notBefore }, 'run failed; retry scheduled');
+      return;
+    case 'failed':
+      log.error({ ...base, ...error }, 'run failed (dead letter: nightshift runs --status failed)');
+      return;
+    case 'cancelled':
+      log.warn(base, 'run cancelled');
+      return;
+    default:
+      // Still `running`: this worker lost the lease and another one drives it now.
+      log.debug({ ...base, status: run.status }, 'run left to another worker');
+  }
+}
+
+/** Logs an error a worker hit outside any run's outcome (a claim that failed, a run that threw). */
+export function logWorkerError(log: Logger, err: unknown, runId?: string, role?: string): void {
+  log.error(
+    {
+      runId,
+      role,
+      code: isNightshiftError(err) ? err.code : undefined,
+      err: (err as Error)?.message ?? String(err),
+    },
+    'run failed in worker',
+  );
+}
+
+/** A webhook whose signing secret this process cannot read: every delivery to it is refused (503). */
+export interface UnverifiableHook {
+  path: string;
+  role: string;
+  secret: string;
+  why: string;
+}
+
+/** The webhooks of these roles whose secret is not set (or whose secrets file cannot be read) here. */
+export function unverifiableHooks(roles: readonly Role[], env: NodeJS.ProcessEnv): UnverifiableHook[] {
+  const out: UnverifiableHook[] = [];
+  for (const role of roles) {
+    for (const t of role.triggers) {
+      if (!('webhook' in t)) continue;
+      const { path, secret } = t.webhook;
+      let why: string | undefined;
+      try {
+        if (loadSecrets(role, env).get(secret) === undefined)
+          why = `${secret} is not set in the environment${role.secretsFile ? ` nor in ${role.secretsFile}` : ''}`;
+      } catch (err) {
+        why = (err as Error).message;
+      }
+      if (why !== undefined) out.push({ path, role: role.name, secret, why });
+    }
+  }
+  return out;
+}

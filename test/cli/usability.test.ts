@@ -1,0 +1,207 @@
+// What a new user meets at the terminal, through the real CLI: --version, --data-dir on every command,
+// validate over a folder where model scripts sit next to roles, cancel's exit code, a run's status that
+// says how many calls were denied, show with tool results, runs with a header, and next-step hints that
+// name the command the way the user ran it (`npx nightshift` under npx).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { json, runCli, startServe } from '../support/cli.js';
+import { exampleProject } from '../support/examples.js';
+import { repoRoot } from '../support/paths.js';
+import { type TestRole, writeTestRole } from '../support/roles.js';
+
+const made: TestRole[] = [];
+after(() => {
+  for (const r of made) r.cleanup();
+});
+function role(o: Parameters<typeof writeTestRole>[0]): TestRole {
+  const r = writeTestRole(o);
+  made.push(r);
+  return r;
+}
+const done = { final: { summary: 'done' } };
+/** As run from a shell, not through npm (whatever started the test runner). */
+const plainShell = { npm_command: '', npm_lifecycle_event: '' };
+
+describe('CLI usability', () => {
+  it('--version (and -v) prints the version in package.json and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    for (const flag of ['--version', '-v']) {
+      const res = await runCli([flag]);
+      assert.equal(res.code, 0, res.stderr);
+      assert.equal(res.stdout.trim(), version);
+    }
+  });
+
+  it('validate and emit accept --data-dir, as every command does', async () => {
+    const r = role({ autonomy: 'full', turns: [done], extra: { triggers: [{ event: 'usability.go' }] } });
+    const v = await runCli(['validate', r.file, '--data-dir', r.dataDir]);
+    assert.equal(v.code, 0, v.stderr);
+    assert.match(v.stdout, /ok \(version [0-9a-f]{16}\)/);
+    const served = await startServe([r.dir, '--port', '0', '--poll-ms', '20', '--data-dir', r.dataDir]);
+    try {
+      const e = await runCli([
+        'emit',
+        'usability.go',
+        '{}',
+        '--url',
+        served.url,
+        '--data-dir',
+        r.dataDir,
+        '--json',
+      ]);
+      assert.equal(e.code, 0, e.stderr);
+      assert.equal(json<{ runs: unknown[] }>(e).runs.length, 1);
+    } finally {
+      served.child.kill('SIGKILL');
+    }
+  });
+
+  it('validate examples/roles/*.yaml: roles pass, model scripts are said to be scripts, not broken roles', async () => {
+    const tmp = exampleProject('nightshift-validate-');
+    try {
+      const files = [
+        'dependency-janitor.script.yaml',
+        'dependency-janitor.yaml',
+        'ops-monitor.script.yaml',
+        'ops-monitor.yaml',
+        'refund-desk.script.yaml',
+        'refund-desk.yaml',
+      ].map((f) => join('examples', 'roles', f));
+      const res = await runCli(['validate', ...files], { cwd: tmp.path });
+      assert.equal(res.code, 0, res.stderr);
+      assert.equal(res.stderr, '');
+      assert.match(
+        res.stdout,
+        /refund-desk\.script\.yaml: skipped: a model script \(3 turns, valid\), not a role/,
+      );
+      assert.match(res.stdout, /refund-desk\.yaml: ok \(version/);
+      const j = json<{ file: string; ok: boolean; kind: string }[]>(
+        await runCli(['validate', ...files, '--json'], { cwd: tmp.path }),
+      );
+      assert.deepEqual(
+        j.map((x) => [x.kind, x.ok]),
+        files.map((f) => [f.endsWith('.script.yaml') ? 'model-script' : 'role', true]),
+      );
+      // A broken script is still reported, as a script, with its line.
+      writeFileSync(join(tmp.path, 'bad.script.yaml'), 'turns:\n  - call: fs.read\n    final: {}\n');
+      const bad = await runCli(['validate', 'bad.script.yaml'], { cwd: tmp.path });
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /bad\.script\.yaml:2 .*exactly one of call, calls, escalate, final or text/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('cancel exits 0 when it cancelled the run, and 1 when the run had already ended', async () => {
+    const r = role({
+      autonomy: 'draft',
+      tools: ['fs.write'],
+      ledgerTools: false,
+      turns: [{ call: 'fs.write', args: { path: 'a.txt', content: 'x' } }, done],
+    });
+    const paused = await runCli(['run', r.file, '--json', '--data-dir', r.dataDir]);
+    assert.equal(paused.code, 3, paused.stderr);
+    const { runId } = json<{ runId: string }>(paused);
+    const cancelled = await runCli(['cancel', runId, '--reason', 'not needed', '--data-dir', r.dataDir]);
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    assert.match(cancelled.stdout, /status: cancelled/);
+    const again = await runCli(['cancel', runId, '--data-dir', r.dataDir]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /RUN_NOT_RESUMABLE/);
+  });
+
+  it('run says how many calls were denied next to succeeded', async () => {
+    const r = role({
+      autonomy: 'observe',
+      tools: ['fs.read', 'fs.write'],
+      ledgerTools: false,
+      turns: [
+        {
+          calls: [
+            { tool: 'fs.write', args: { path: 'a.txt', content: 'x' } },
+            { tool: 'fs.write', args: { path: 'b.txt', content: 'y' } },
+          ],
+        },
+        done,
+      ],
+    });
+    const res = await runCli(['run', r.file, '--data-dir', r.dataDir]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /status: succeeded \(2 calls denied\)/);
+    const clean = role({ autonomy: 'full', turns: [done] });
+    const ok = await runCli(['run', clean.file, '--data-dir', clean.dataDir]);
+    assert.match(ok.stdout, /status: succeeded {3}model steps/);
+  });
+
+  it('show prints each tool result (truncated), and runs has a header', async () => {
+    const r = role({
+      autonomy: 'full',
+      tools: ['fs.read'],
+      ledgerTools: false,
+      turns: [
+        { call: 'fs.read', args: { path: 'note.txt' } },
+        { call: 'fs.read', args: { path: 'big.txt' } },
+        done,
+      ],
+    });
+    writeFileSync(join(r.workspace, 'note.txt'), 'the-result-the-model-read');
+    writeFileSync(join(r.workspace, 'big.txt'), 'z'.repeat(5000));
+    const run = json<{ runId: string }>(await runCli(['run', r.file, '--json', '--data-dir', r.dataDir]));
+    const show = await runCli(['show', run.runId, '--data-dir', r.dataDir]);
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(show.stdout, /tool_finished +fs\.read succeeded → .*the-result-the-model-read/);
+    const big = show.stdout.split('\n').find((l) => l.includes('tool_finished') && l.includes('zzz'))!;
+    assert.ok(big.length < 500, `a long result is cut: ${big.length} characters`);
+    assert.match(big, /…$/);
+    const runs = await runCli(['runs', '--data-dir', r.dataDir]);
+    const [header, row] = runs.stdout.split('\n');
+    assert.match(header!, /^RUN +ROLE@VERSION +STATUS +STEPS +COST +CREATED +NOTE$/);
+    assert.match(
+      row!,
+      new RegExp(`^${run.runId} +test-role@[0-9a-f]{16} +succeeded +3 +\\$0\\.0000 +\\d{4}-`),
+    );
+    // Columns line up under the header.
+    assert.equal(row!.indexOf('succeeded'), header!.indexOf('STATUS'));
+  });
+
+  it('hints name `npx nightshift` when the user ran npx, and `nightshift` otherwise', async () => {
+    const r = role({
+      autonomy: 'draft',
+      tools: ['fs.write'],
+      ledgerTools: false,
+      turns: [{ call: 'fs.write', args: { path: 'a.txt', content: 'x' } }, done],
+    });
+    // The real npx, in the nightshift checkout (as the README quickstart runs it).
+    const viaNpx = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn('npx', ['nightshift', 'run', r.file, '--data-dir', r.dataDir], {
+        cwd: repoRoot,
+        env: { ...process.env, ...plainShell, NIGHTSHIFT_ACTOR: 'tester' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => {
+        stdout += d;
+      });
+      child.stderr.on('data', (d) => {
+        stderr += d;
+      });
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    assert.equal(viaNpx.code, 3, viaNpx.stderr);
+    assert.match(viaNpx.stdout, /→ {2}npx nightshift approve apr_\S+ {3}\(or: npx nightshift reject apr_/);
+    const inbox = await runCli(['inbox', '--data-dir', r.dataDir], {
+      env: { npm_command: 'exec', npm_lifecycle_event: 'npx' },
+    });
+    assert.match(inbox.stdout, /→ npx nightshift approve apr_/);
+    // From a shell: the plain command.
+    const plain = await runCli(['inbox', '--data-dir', r.dataDir], { env: plainShell });
+    assert.match(plain.stdout, /→ nightshift approve apr_/);
+    assert.doesNotMatch(plain.stdout, /npx/);
+  });
+});

@@ -1,0 +1,177 @@
+// Hostile and careless HTTP input against a real `nightshift serve`: bodies that are not declared JSON
+// (what a browser page can send cross-site without asking) are refused with 415, an oversized body gets a
+// clean 413 the client can read, and a malformed %-escape is the client's error (400). Nothing is queued.
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { request } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { json, runCli, type Served, startServe } from '../support/cli.js';
+import { type TestRole, writeTestRole } from '../support/roles.js';
+
+const SECRET = 'whsec-http-input-0002';
+
+/** A request with node:http (no client-side normalisation of the path or the body). */
+function raw(
+  url: string,
+  method: string,
+  path: string,
+  headers: Record<string, string | number> = {},
+  body?: Buffer | string,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${path}`, { method, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => {
+        text += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('serve: HTTP input', () => {
+  let r: TestRole;
+  let served: Served;
+  const runCount = async () =>
+    json<unknown[]>(await runCli(['runs', '--json', '--limit', '5000', '--data-dir', r.dataDir])).length;
+
+  before(async () => {
+    r = writeTestRole({
+      name: 'http-input',
+      autonomy: 'full',
+      tools: ['fs.read'],
+      ledgerTools: false,
+      turns: [{ final: {} }],
+      extra: {
+        secrets: ['HTTP_INPUT_SECRET'],
+        triggers: [{ event: 'go' }, { webhook: { path: 'signed', secret: 'HTTP_INPUT_SECRET' } }],
+      },
+    });
+    served = await startServe([r.dir, '--port', '0', '--poll-ms', '20', '--data-dir', r.dataDir], {
+      env: { HTTP_INPUT_SECRET: SECRET },
+    });
+  });
+  after(() => {
+    served?.child.kill('SIGKILL');
+    r?.cleanup();
+  });
+
+  it('refuses an event whose body is not declared JSON with 415 and a JSON error, queuing nothing', async () => {
+    const before = await runCount();
+    const cases: [string, Record<string, string>, string | undefined][] = [
+      ['text/plain (a cross-site fetch or form)', { 'content-type': 'text/plain' }, '{"a":1}'],
+      ['a form', { 'content-type': 'application/x-www-form-urlencoded' }, 'a=1'],
+      ['multipart', { 'content-type': 'multipart/form-data; boundary=x' }, '--x--'],
+      ['no content type, no body', {}, undefined],
+    ];
+    for (const [what, headers, body] of cases) {
+      const res = await raw(served.url, 'POST', '/events/go', headers, body);
+      assert.equal(res.status, 415, what);
+      assert.match(String(res.headers['content-type']), /application\/json/, what);
+      assert.match((JSON.parse(res.body) as { error: string }).error, /application\/json/, what);
+    }
+    // fetch's default for a string body is text/plain: what a browser page would send.
+    const viaFetch = await fetch(`${served.url}/events/go`, { method: 'POST', body: '{}' });
+    assert.equal(viaFetch.status, 415);
+    assert.equal(await runCount(), before, 'a refused event queued a run');
+  });
+
+  it('accepts application/json, with parameters and as a +json type', async () => {
+    for (const type of [
+      'application/json',
+      'application/json; charset=utf-8',
+      'application/cloudevents+json',
+    ]) {
+      const res = await raw(served.url, 'POST', '/events/go', { 'content-type': type }, '{}');
+      assert.equal(res.status, 202, type);
+    }
+  });
+
+  it('answers a 10 MB body with a 413 the client reads (no reset), and keeps serving', async () => {
+    const before = await runCount();
+    const big = Buffer.alloc(10 * 1024 * 1024, 0x20);
+    const viaFetch = await fetch(`${served.url}/events/go`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: big,
+    });
+    assert.equal(viaFetch.status, 413);
+    assert.match(((await viaFetch.json()) as { error: string }).error, /larger than/);
+    const viaHttp = await raw(
+      served.url,
+      'POST',
+      '/events/go',
+      { 'content-type': 'application/json', 'content-length': big.length },
+      big,
+    );
+    assert.equal(viaHttp.status, 413);
+    // A webhook gets the same answer, before its signature is looked at.
+    const hook = await raw(served.url, 'POST', '/hooks/signed', { 'content-type': 'application/json' }, big);
+    assert.equal(hook.status, 413);
+    // 10 MB of a refused content type: the 415 arrives too, not a reset.
+    const refused = await fetch(`${served.url}/events/go`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: big,
+    });
+    assert.equal(refused.status, 415);
+    assert.equal((await fetch(`${served.url}/healthz`)).status, 200);
+    assert.equal(await runCount(), before);
+  });
+
+  it('answers 413 at once, and closes, when the announced body is beyond what it drains', async () => {
+    const answer = await new Promise<{ status: number; connection: unknown; body: string }>(
+      (resolve, reject) => {
+        const req = request(
+          `${served.url}/events/go`,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'content-length': 100 * 1024 * 1024 },
+          },
+          (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (d) => {
+              text += d;
+            });
+            res.on('end', () => {
+              req.destroy();
+              resolve({ status: res.statusCode!, connection: res.headers.connection, body: text });
+            });
+          },
+        );
+        req.on('error', reject);
+        // Only the first bytes are sent: the answer must not wait for the other 100 MiB.
+        req.write('{"a":');
+      },
+    );
+    assert.equal(answer.status, 413);
+    assert.equal(answer.connection, 'close');
+    assert.match((JSON.parse(answer.body) as { error: string }).error, /larger than/);
+  });
+
+  it('answers a malformed %-escape in the path with 400, not 500', async () => {
+    for (const path of ['/events/%E0%A4%A', '/events/%ZZ', '/hooks/%']) {
+      const res = await raw(served.url, 'POST', path, { 'content-type': 'application/json' }, '{}');
+      assert.equal(res.status, 400, path);
+      assert.match((JSON.parse(res.body) as { error: string }).error, /malformed %-escape/, path);
+    }
+  });
+
+  it('takes a signed webhook whatever its content type: the signature, not the media type, authenticates it', async () => {
+    const body = '{"from":"provider"}';
+    const t = Math.floor(Date.now() / 1000);
+    const sig = `t=${t},v1=${createHmac('sha256', SECRET).update(`${t}.${body}`).digest('hex')}`;
+    const res = await raw(
+      served.url,
+      'POST',
+      '/hooks/signed',
+      { 'content-type': 'text/plain', 'x-nightshift-signature': sig },
+      body,
+    );
+    assert.equal(res.status, 202, res.body);
+  });
+});
