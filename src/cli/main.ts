@@ -293,12 +293,15 @@ export async function main(
         const children: import('node:child_process').ChildProcess[] = [];
         if (flags.workerOnly) {
           const abort = new AbortController();
+          const { logStoreOutages } = await import('../server/store-outage.js');
+          const outages = logStoreOutages(rt.store, log);
           const handle = rt.work({
             roles,
             concurrency: settings.concurrency,
             pollMs: settings.pollMs,
             signal: abort.signal,
             onError: (err, runId) =>
+              outages.absorbs(err) ||
               log.error({ runId, err: (err as Error).message }, 'run failed in worker'),
             onAgentEvent: (what, data) => log.info(data, what),
           });

@@ -1,5 +1,8 @@
 // The worker loop: claims queued runs (and runs whose worker died) from the store and drives them, up to
 // a concurrency limit. Woken at once by work enqueued in this process; polls for work from elsewhere.
+// While claims fail (the database is unreachable, the disk is full) the worker keeps going: it waits
+// longer after each failed claim, up to MAX_CLAIM_BACKOFF_MS, and reports only the first failure of a
+// streak, so an outage costs one log line and a few statements, not one of each per poll.
 import type { RunRecord, RunSnapshot } from '../store/types.js';
 
 export interface WorkerOptions {
@@ -11,6 +14,14 @@ export interface WorkerOptions {
   pollMs: number;
   signal: AbortSignal;
   onError: (err: unknown, run: RunRecord | undefined) => void;
+}
+
+/** The longest wait between two claims while they keep failing. */
+export const MAX_CLAIM_BACKOFF_MS = 5000;
+
+/** Wait after the n-th failed claim in a row: doubling from the poll interval (at least 100 ms), capped. */
+export function claimBackoffMs(pollMs: number, failures: number): number {
+  return Math.min(MAX_CLAIM_BACKOFF_MS, Math.max(pollMs, 100) * 2 ** Math.max(0, failures - 1));
 }
 
 export interface Worker {
@@ -25,6 +36,7 @@ export function startWorker(o: WorkerOptions): Worker {
   const running = new Set<Promise<void>>();
   let wakeUp: (() => void) | undefined;
   let pending = false;
+  let claimFailures = 0;
   const wake = () => {
     pending = true;
     wakeUp?.();
@@ -36,8 +48,9 @@ export function startWorker(o: WorkerOptions): Worker {
         let runs: RunSnapshot[];
         try {
           runs = await o.claim(o.concurrency - running.size);
+          claimFailures = 0;
         } catch (err) {
-          o.onError(err, undefined);
+          if (++claimFailures === 1) o.onError(err, undefined);
           break;
         }
         for (const claimed of runs) {
@@ -59,7 +72,12 @@ export function startWorker(o: WorkerOptions): Worker {
           o.signal.removeEventListener('abort', done);
           resolve();
         };
-        const timer = setTimeout(done, o.pollMs);
+        // Jittered while failing, so workers cut off together do not all retry in the same instant.
+        const wait =
+          claimFailures === 0
+            ? o.pollMs
+            : claimBackoffMs(o.pollMs, claimFailures) * (0.75 + Math.random() * 0.25);
+        const timer = setTimeout(done, wait);
         wakeUp = done;
         o.signal.addEventListener('abort', done, { once: true });
       });

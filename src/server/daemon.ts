@@ -9,6 +9,7 @@ import type { Role } from '../roles/schema.js';
 import type { Runtime, WorkHandle } from '../runtime.js';
 import { loadSecrets } from '../tools/secrets.js';
 import { startCronTriggers } from '../triggers/cron.js';
+import { logStoreOutages, storeFailureAnswer } from './store-outage.js';
 import { REPLAY_WINDOW_SECONDS, verifySignature } from './webhook-signature.js';
 
 const MAX_BODY = 1024 * 1024;
@@ -75,12 +76,14 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const abort = new AbortController();
   let ready = false;
+  const outages = logStoreOutages(o.runtime.store, o.log);
   const worker = o.runtime.work({
     roles: o.roles,
     concurrency: o.concurrency,
     pollMs: o.pollMs,
     signal: abort.signal,
     onError: (err, runId) =>
+      outages.absorbs(err) ||
       o.log.error(
         { runId, code: isNightshiftError(err) ? err.code : undefined, err: (err as Error).message },
         'run failed in worker',
@@ -109,7 +112,13 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://daemon');
     if (req.method === 'GET' && url.pathname === '/healthz') return send(res, 200, { ok: true });
-    if (req.method === 'GET' && url.pathname === '/readyz') return send(res, ready ? 200 : 503, { ready });
+    if (req.method === 'GET' && url.pathname === '/readyz') {
+      // Not ready while the store cannot take writes (database unreachable, disk full): a load balancer
+      // then sends events to a daemon that can record them.
+      const health = o.runtime.store.health?.() ?? { ok: true };
+      const now = ready && health.ok;
+      return send(res, now ? 200 : 503, health.ok ? { ready: now } : { ready: now, store: health.code });
+    }
     const event = /^\/events\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'POST' && event) {
       const name = decodeURIComponent(event[1]!);
@@ -175,7 +184,9 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
         'cron tick',
       );
     },
-    onError: (err, role) => o.log.error({ role: role.name, err: (err as Error).message }, 'cron tick failed'),
+    onError: (err, role) =>
+      outages.absorbs(err) ||
+      o.log.error({ role: role.name, err: (err as Error).message }, 'cron tick failed'),
   });
 
   const server = createServer((req, res) => {
@@ -183,6 +194,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       if (err instanceof HttpError) return send(res, err.status, { error: err.message });
       if (isNightshiftError(err) && err.code === 'INPUT_INVALID')
         return send(res, 400, { error: err.message, code: err.code });
+      const unavailable = storeFailureAnswer(err);
+      if (unavailable) {
+        if (!outages.absorbs(err)) o.log.error({ err: (err as Error).message }, 'request failed: store');
+        res.setHeader('retry-after', '1');
+        return send(res, unavailable.status, unavailable.body);
+      }
       o.log.error({ err: (err as Error).message }, 'request failed');
       send(res, 500, { error: 'internal error' });
     });
@@ -202,6 +219,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     worker,
     async close(graceMs) {
       ready = false;
+      outages.stop();
       cron.stop();
       abort.abort();
       server.close();
