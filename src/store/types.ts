@@ -328,6 +328,13 @@ export interface CommitBatch {
   audit?: NewAuditEvent[];
   /** Time of the commit; becomes run.updatedAt. */
   at: number;
+  /**
+   * Durable against power loss before it resolves, not only against a process crash: set on the batch
+   * that claims a non-idempotent tool call (decision 001), so the claim cannot vanish while the side
+   * effect happened. The embedded store syncs that commit's WAL (synchronous=FULL); on Postgres every
+   * commit is synced already (synchronous_commit on).
+   */
+  durable?: boolean;
 }
 
 export interface RunFilter {

@@ -91,14 +91,20 @@ export class SqliteStore implements Store {
     }
   }
 
-  private write<T>(what: string, fn: (s: Statements) => T): Promise<T> {
+  /** `durable`: the transaction carrying this write is synced to disk before it settles (see group-commit.ts). */
+  private write<T>(what: string, fn: (s: Statements) => T, durable = false): Promise<T> {
     let s: Statements;
     try {
       s = this.s;
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.writes.write(what, () => fn(s));
+    return this.writes.write(what, () => fn(s), durable);
+  }
+
+  /** Group transactions so far, and how many of them were synced to disk (they carried a durable write). */
+  get commitStats(): { transactions: number; synced: number } {
+    return { ...this.writes.stats };
   }
 
   async init(): Promise<void> {
@@ -148,8 +154,10 @@ export class SqliteStore implements Store {
   }
 
   commit(batch: CommitBatch): Promise<void> {
-    return this.write(`committing run ${batch.runId} at seq ${batch.expectSeq}`, (s) =>
-      commitBatch(s, batch),
+    return this.write(
+      `committing run ${batch.runId} at seq ${batch.expectSeq}`,
+      (s) => commitBatch(s, batch),
+      batch.durable === true,
     );
   }
 
