@@ -3,12 +3,20 @@
 // While claims fail (the database is unreachable, the disk is full) the worker keeps going: it waits
 // longer after each failed claim, up to MAX_CLAIM_BACKOFF_MS, and reports only the first failure of a
 // streak, so an outage costs one log line and a few statements, not one of each per poll.
+import { isNightshiftError } from '../errors.js';
+import { storeOutageOf } from '../store/outage.js';
 import type { RunRecord, RunSnapshot } from '../store/types.js';
 
 export interface WorkerOptions {
   /** Claims up to `max` runs (one round trip for all the free slots). */
   claim: (max: number) => Promise<RunSnapshot[]>;
   drive: (claimed: RunSnapshot) => Promise<void>;
+  /**
+   * Drives a run again from what the store holds, taking its lease back (this worker still holds it, or
+   * it expired). Used when a drive failed because the store could not take writes (disk full, database
+   * unreachable): the run keeps its slot and is driven again, with backoff, until the store takes it.
+   */
+  resume?: (run: RunRecord) => Promise<void>;
   concurrency: number;
   /** How often to look for work enqueued by other processes. */
   pollMs: number;
@@ -41,6 +49,38 @@ export function startWorker(o: WorkerOptions): Worker {
     pending = true;
     wakeUp?.();
   };
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        o.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      o.signal.addEventListener('abort', done, { once: true });
+    });
+  // A run is not at fault when the store cannot take its commit: rather than leave it until its lease
+  // runs out (or count the failure against its retries), drive it again once writes go through. The
+  // first failure is reported (the outage log absorbs it); the retries are not.
+  const driveThroughOutages = async (claimed: RunSnapshot): Promise<void> => {
+    try {
+      return await o.drive(claimed);
+    } catch (err) {
+      if (!o.resume || storeOutageOf(err) === undefined) throw err;
+      o.onError(err, claimed.run);
+    }
+    for (let failures = 1; !o.signal.aborted; failures++) {
+      await pause(claimBackoffMs(o.pollMs, failures) * (0.75 + Math.random() * 0.25));
+      if (o.signal.aborted) return;
+      try {
+        return await o.resume(claimed.run);
+      } catch (err) {
+        // Taken over meanwhile (its lease ran out and another worker has it): nothing left to do here.
+        if (isNightshiftError(err) && err.code === 'RUN_LEASED') return;
+        if (storeOutageOf(err) === undefined) throw err;
+      }
+    }
+  };
   const loop = async () => {
     while (!o.signal.aborted) {
       pending = false;
@@ -54,8 +94,7 @@ export function startWorker(o: WorkerOptions): Worker {
           break;
         }
         for (const claimed of runs) {
-          const p: Promise<void> = o
-            .drive(claimed)
+          const p: Promise<void> = driveThroughOutages(claimed)
             .catch((err) => o.onError(err, claimed.run))
             .finally(() => {
               running.delete(p);

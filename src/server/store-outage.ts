@@ -3,6 +3,7 @@
 // claim tick, per run and per request in between; and the HTTP answer a request gets meanwhile.
 import type { Logger } from 'pino';
 import { isNightshiftError } from '../errors.js';
+import { storeOutageOf } from '../store/outage.js';
 import type { Store } from '../store/types.js';
 
 export interface StoreOutageLog {
@@ -15,7 +16,9 @@ export function logStoreOutages(store: Store, log: Logger): StoreOutageLog {
   let absorbed = 0;
   const stop =
     store.watchHealth?.((health, detail) => {
-      if (health.ok) {
+      if (typeof detail.event === 'string') {
+        log.warn(detail, detail.event);
+      } else if (health.ok) {
         log.info({ ...detail, absorbed }, 'store available again');
         absorbed = 0;
       } else {
@@ -35,14 +38,15 @@ export function logStoreOutages(store: Store, log: Logger): StoreOutageLog {
 
 /**
  * The HTTP answer for a store failure: 507 when the disk is full, 503 while the database is unreachable
- * (a producer retries both later; nothing was recorded). The store's own message (a file path, a host)
+ * (a producer retries both later). The store's own message (a file path, a host)
  * goes to the log, not to the caller. Undefined for anything else.
  */
 export function storeFailureAnswer(
   err: unknown,
 ): { status: number; body: { error: string; code: string } } | undefined {
-  if (!isNightshiftError(err) || err.code !== 'STORE_ERROR') return undefined;
-  if (err.details?.diskFull === true) {
+  const outage = storeOutageOf(err);
+  if (outage === undefined) return undefined;
+  if (outage === 'disk_full') {
     return {
       status: 507,
       body: {
@@ -55,7 +59,8 @@ export function storeFailureAnswer(
     status: 503,
     body: {
       code: 'STORE_UNAVAILABLE',
-      error: 'the store cannot take writes now: nothing was recorded; retry later',
+      error:
+        'the database could not be reached, so the event may not be recorded: send it again later (with its idempotency-key a retry never records it twice)',
     },
   };
 }

@@ -415,7 +415,8 @@ export interface Store {
 
   /**
    * Optional: whether the store can take writes now (Postgres reachable, the disk not full). `/readyz`
-   * answers 503 while it is not ok; `watchHealth` hears each flip once (for one log line per outage).
+   * answers 503 while it is not ok; `watchHealth` hears each flip once (for one log line per outage), and
+   * events worth a line that change nothing (`detail.event`: a checkpoint thread restarted).
    */
   health?(): StoreHealth;
   watchHealth?(listener: (health: StoreHealth, detail: Record<string, unknown>) => void): () => void;

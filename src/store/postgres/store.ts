@@ -36,7 +36,7 @@ import {
   PATCH_COLUMNS,
   recordRows,
 } from './commit-statement.js';
-import { ConnectionHealth } from './connection-health.js';
+import { ConnectionHealth, isConnectionFailure } from './connection-health.js';
 import { jsonb, jsonbOrNull, txt } from './encode.js';
 import { migrations } from './migrations.js';
 import { isStalePlan, preparedQuery, renamePreparedStatements } from './prepared.js';
@@ -149,9 +149,13 @@ function refusedByPostgres(err: unknown): boolean {
 
 function storeError(what: string, err: unknown): NightshiftError {
   if (err instanceof NightshiftError) return err;
-  return new NightshiftError('STORE_ERROR', `Postgres store: ${what} failed: ${(err as Error).message}`, {
-    cause: err,
-  });
+  // A lost connection is an outage, not a faulty write: callers wait and try again (see store/outage.ts).
+  const lost = isConnectionFailure(err);
+  return new NightshiftError(
+    'STORE_ERROR',
+    `Postgres store: ${what} failed: ${(err as Error).message}${lost ? ' (the database could not be reached; the worker retries once it can)' : ''}`,
+    { cause: err, ...(lost ? { details: { connectionLost: true } } : {}) },
+  );
 }
 
 export class PostgresStore implements Store {

@@ -36,6 +36,8 @@ export class GroupCommit {
   readonly stats = { transactions: 0, synced: 0 };
   /** Runs before each group transaction (the background checkpointer's WAL-size check). */
   beforeFlush: (() => void) | undefined;
+  /** Hears every failure (the store watches for a full disk) and, with no error, each COMMIT that succeeded. */
+  onOutcome: ((err?: unknown) => void) | undefined;
 
   constructor(
     private readonly db: Database.Database,
@@ -124,6 +126,7 @@ export class GroupCommit {
         }
         this.rollbackTo.run();
         this.release.run();
+        this.onOutcome?.(err);
         outcomes.push({ ok: false, value: err });
       }
     }
@@ -133,6 +136,7 @@ export class GroupCommit {
       this.failAll(writes, err, 'at COMMIT', outcomes);
       return;
     }
+    this.onOutcome?.();
     writes.forEach((w, i) => {
       const o = outcomes[i]!;
       if (o.ok) w.resolve(o.value);
@@ -148,9 +152,11 @@ export class GroupCommit {
       this.commit.run();
     } catch (err) {
       this.abandon();
+      this.onOutcome?.(err);
       w.reject(storeError(this.path, w.what, err));
       return;
     }
+    this.onOutcome?.();
     w.resolve(value);
   }
 
@@ -174,6 +180,7 @@ export class GroupCommit {
     outcomes: { ok: boolean; value: unknown }[] = [],
   ): void {
     this.abandon();
+    this.onOutcome?.(err);
     writes.forEach((w, i) => {
       const own = outcomes[i];
       w.reject(

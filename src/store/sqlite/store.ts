@@ -21,10 +21,12 @@ import type {
   RunSnapshot,
   RunStatus,
   Store,
+  StoreHealth,
   SubscriptionRecord,
 } from '../types.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
 import { commitBatch, createRun } from './commit.js';
+import { DiskHealth } from './disk-health.js';
 import { GroupCommit } from './group-commit.js';
 import { migrate } from './migrate.js';
 import { databasePath, openDatabase, type SqliteStoreOptions } from './open.js';
@@ -40,7 +42,7 @@ import {
   rowToToolCall,
 } from './rows.js';
 import { type ListShape, marks, Statements } from './statements.js';
-import { storeError } from './store-error.js';
+import { isDiskFull, storeError } from './store-error.js';
 
 const shapeOf = (filter: { status?: string; runId?: string }): ListShape =>
   filter.status !== undefined
@@ -65,11 +67,17 @@ export class SqliteStore implements Store {
   private readonly readSnapshot: <T>(fn: () => T) => T;
   /** Present when this store checkpoints from a background thread (`backgroundCheckpoints`). */
   checkpointer: BackgroundCheckpointer | undefined;
+  /** A full disk: an outage is logged once and makes `/readyz` answer 503 until a write commits again. */
+  private readonly disk = new DiskHealth();
 
   constructor(private readonly options: SqliteStoreOptions) {
     this.path = databasePath(options);
     this.db = openDatabase(this.path);
     this.writes = new GroupCommit(this.db, this.path);
+    this.writes.onOutcome = (err) => {
+      if (err === undefined) this.disk.writeCommitted();
+      else if (isDiskFull(err)) this.disk.writeFailedDiskFull((err as Error).message);
+    };
     const tx = this.db.transaction((fn: () => unknown) => fn());
     this.readSnapshot = <T>(fn: () => T): T => tx(fn) as T;
   }
@@ -116,10 +124,22 @@ export class SqliteStore implements Store {
       throw storeError(this.path, 'migrating the schema', err);
     }
     if (this.options.backgroundCheckpoints && !this.checkpointer) {
-      const checkpointer = new BackgroundCheckpointer(this.db, this.path);
+      const checkpointer = new BackgroundCheckpointer(this.db, this.path, {
+        onFailing: (reason, diskFull, retryMs) => this.disk.checkpointFailed(reason, diskFull, retryMs),
+        onRecovered: () => this.disk.checkpointRecovered(),
+        onThread: (event, detail) => this.disk.note({ event, ...detail }),
+      });
       this.checkpointer = checkpointer;
       this.writes.beforeFlush = () => checkpointer.beforeCommit();
     }
+  }
+
+  health(): StoreHealth {
+    return this.disk.current();
+  }
+
+  watchHealth(listener: (health: StoreHealth, detail: Record<string, unknown>) => void): () => void {
+    return this.disk.watch(listener);
   }
 
   async close(): Promise<void> {
