@@ -8,7 +8,7 @@ import { BUSY_TIMEOUT_MS } from './open.js';
 export interface CheckpointThreadData {
   path: string;
   intervalMs: number;
-  /** [0]: WAL pages at the last pass; [1]: passes made. */
+  /** [0]: WAL pages at the last pass; [1]: passes made; [2]: 1 when the parent asks for a TRUNCATE pass. */
   shared: Int32Array;
 }
 
@@ -20,7 +20,7 @@ const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
 const MAX_RETRY_MS = 5000;
 let timer: NodeJS.Timeout | undefined;
 let retryMs = 0;
-// After a failed pass (a full disk), the next passes TRUNCATE: they copy every frame and cut the WAL file
+// After a failed pass or a write that failed on a full disk (the parent sets shared[2]), the next passes TRUNCATE: they copy every frame and cut the WAL file
 // back to nothing, so the space the WAL took is given back to the database file. A PASSIVE pass rewinds
 // the WAL without shrinking it, and the WAL (journal_size_limit is far above a small disk) would keep
 // that space for good while the database file needed it to take the next checkpoint.
@@ -28,6 +28,7 @@ let truncate = false;
 const tick = () => {
   try {
     // PASSIVE: never waits for a writer, never makes one wait. TRUNCATE waits (busy timeout), once.
+    if (Atomics.exchange(shared, 2, 0) === 1) truncate = true;
     const [row] = db.pragma(`wal_checkpoint(${truncate ? 'TRUNCATE' : 'PASSIVE'})`) as {
       busy: number;
       log: number;

@@ -43,7 +43,7 @@ const MAX_RESTART_MS = 60_000;
 // connection checkpoints, so the WAL cannot grow without bound. Each death and restart is reported.
 export class BackgroundCheckpointer {
   private worker: Worker | undefined;
-  private readonly shared = new Int32Array(new SharedArrayBuffer(8));
+  private readonly shared = new Int32Array(new SharedArrayBuffer(12));
   private readonly limitPages: number;
   private readonly data: CheckpointThreadData;
   private inline = false;
@@ -63,6 +63,9 @@ export class BackgroundCheckpointer {
     this.limitPages = options.limitPages ?? AUTOCHECKPOINT_PAGES;
     this.data = { path, intervalMs: options.intervalMs ?? 250, shared: this.shared };
     db.pragma('wal_autocheckpoint = 0');
+    // The first pass truncates: a WAL left large by an earlier process (one killed on a full disk) gives
+    // its space back at once, before this process's writes need it.
+    this.giveSpaceBack();
     this.start();
   }
 
@@ -95,6 +98,14 @@ export class BackgroundCheckpointer {
       const delay = Math.min(MAX_RESTART_MS, 1000 * 2 ** (this.deaths - 1));
       this.fallBack(died ?? `checkpoint thread exited with code ${code}`, delay);
     });
+  }
+
+  /**
+   * A write failed for lack of space: the next passes TRUNCATE the WAL (once they can copy it all), so the
+   * space the WAL holds goes back to the disk instead of staying reserved for the WAL for good.
+   */
+  giveSpaceBack(): void {
+    Atomics.store(this.shared, 2, 1);
   }
 
   /** WAL size at the thread's last pass, and how many passes it made. */

@@ -76,7 +76,10 @@ export class SqliteStore implements Store {
     this.writes = new GroupCommit(this.db, this.path);
     this.writes.onOutcome = (err) => {
       if (err === undefined) this.disk.writeCommitted();
-      else if (isDiskFull(err)) this.disk.writeFailedDiskFull((err as Error).message);
+      else if (isDiskFull(err)) {
+        this.disk.writeFailedDiskFull((err as Error).message);
+        this.checkpointer?.giveSpaceBack();
+      }
     };
     const tx = this.db.transaction((fn: () => unknown) => fn());
     this.readSnapshot = <T>(fn: () => T): T => tx(fn) as T;
