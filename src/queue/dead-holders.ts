@@ -6,8 +6,8 @@
 import { holderIsDeadHere } from '../engine/lease.js';
 import type { Store } from '../store/types.js';
 
-/** How often a worker looks for runs of dead local holders after its first claim. */
-export const DEAD_HOLDER_SWEEP_MS = 5000;
+/** How often a worker looks for runs of dead local holders after its first claim (a listing of running runs). */
+export const DEAD_HOLDER_SWEEP_MS = 15_000;
 
 export function deadHolderSweep(store: Store, owner: string, roles: readonly string[]): () => Promise<void> {
   let next = 0;

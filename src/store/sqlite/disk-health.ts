@@ -1,22 +1,39 @@
 // Whether the embedded store can take writes: a write that fails because the disk is full, or a
-// background checkpoint that keeps failing, starts an outage; the next write that commits (and a
-// checkpoint that completes) ends it. Listeners hear each flip once, so `serve` logs a full disk once,
-// with how long it lasted, and `/readyz` answers 503 meanwhile.
+// background checkpoint that fails for lack of space, starts an outage; it ends once writes (and
+// checkpoints) have gone through for QUIET_MS after the last failure. A nearly full disk lets some writes
+// through between failures, so ending at the first success would log an outage per flap. Listeners hear
+// each flip once, so `serve` logs a full disk once, with how long it lasted, and `/readyz` answers 503
+// meanwhile.
 import type { StoreHealth } from '../types.js';
 
 type Listener = (health: StoreHealth, detail: Record<string, unknown>) => void;
 
+/** How long writes must go through after the last failure before the outage counts as over. */
+export const QUIET_MS = 2000;
+
+interface Outage {
+  since: number;
+  /** Time of the last failure. */
+  last: number;
+  reason: string;
+  failures: number;
+  /** Checkpoints only: the thread reported a completed pass after the last failure. */
+  recovered?: boolean;
+}
+
 export class DiskHealth {
-  private writes: { since: number; reason: string; failures: number } | undefined;
-  private checkpoints: { since: number; reason: string; diskFull: boolean } | undefined;
+  private writes: Outage | undefined;
+  private checkpoints: Outage | undefined;
   private readonly listeners = new Set<Listener>();
+  private lastCommit = 0;
+  private timer: NodeJS.Timeout | undefined;
 
   current(): StoreHealth {
     if (this.writes) return { ok: false, code: 'DISK_FULL', reason: this.writes.reason };
     if (this.checkpoints) {
       return {
         ok: false,
-        code: this.checkpoints.diskFull ? 'DISK_FULL' : 'STORE_UNAVAILABLE',
+        code: 'DISK_FULL',
         reason: `background WAL checkpoints failing: ${this.checkpoints.reason}`,
       };
     }
@@ -24,24 +41,52 @@ export class DiskHealth {
   }
 
   writeFailedDiskFull(reason: string): void {
+    const now = Date.now();
     if (this.writes) {
       this.writes.failures++;
+      this.writes.last = now;
       return;
     }
     this.change(() => {
-      this.writes = { since: Date.now(), reason, failures: 1 };
+      this.writes = { since: now, last: now, reason, failures: 1 };
     }, {});
   }
 
+  /**
+   * A write committed: the outage ends once the last failure is QUIET_MS old (checked then, by a timer,
+   * so an idle store does not stay "full" for want of a later write).
+   */
   writeCommitted(): void {
-    const w = this.writes;
-    if (!w) return;
-    this.change(
-      () => {
+    if (!this.writes && !this.checkpoints?.recovered) return;
+    this.lastCommit = Date.now();
+    this.settle();
+  }
+
+  private settle(): void {
+    const now = Date.now();
+    const detail: Record<string, unknown> = {};
+    this.change(() => {
+      const w = this.writes;
+      if (w && this.lastCommit > w.last && now - w.last >= QUIET_MS) {
         this.writes = undefined;
-      },
-      { outageMs: Date.now() - w.since, failedWrites: w.failures },
-    );
+        Object.assign(detail, { outageMs: now - w.since, failedWrites: w.failures });
+      }
+      const c = this.checkpoints;
+      if (c?.recovered && this.lastCommit > c.last && now - c.last >= QUIET_MS) this.checkpoints = undefined;
+    }, detail);
+    const pending = [this.writes, this.checkpoints?.recovered ? this.checkpoints : undefined]
+      .filter((o): o is Outage => o !== undefined && this.lastCommit > o.last)
+      .map((o) => o.last + QUIET_MS - now);
+    if (pending.length > 0 && this.timer === undefined) {
+      this.timer = setTimeout(
+        () => {
+          this.timer = undefined;
+          this.settle();
+        },
+        Math.max(1, Math.max(...pending)),
+      );
+      this.timer.unref();
+    }
   }
 
   /** A failed pass on a full disk is an outage; any other failure is only reported. */
@@ -50,27 +95,28 @@ export class DiskHealth {
       this.note({ event: 'checkpoint failed', reason, retryInMs });
       return;
     }
-    if (this.checkpoints) return;
+    const now = Date.now();
+    if (this.checkpoints) {
+      Object.assign(this.checkpoints, { last: now, recovered: false });
+      this.checkpoints.failures++;
+      return;
+    }
     this.change(
       () => {
-        this.checkpoints = { since: Date.now(), reason, diskFull };
+        this.checkpoints = { since: now, last: now, reason, failures: 1 };
       },
       { checkpoints: 'failing', retryInMs },
     );
   }
 
+  /** The thread completed a pass again (the outage ends with the next write past the quiet period). */
   checkpointRecovered(): void {
-    const c = this.checkpoints;
-    if (!c) {
+    if (!this.checkpoints) {
       this.note({ event: 'checkpoints completing again' });
       return;
     }
-    this.change(
-      () => {
-        this.checkpoints = undefined;
-      },
-      { checkpoints: 'completing again', checkpointOutageMs: Date.now() - c.since },
-    );
+    this.checkpoints.recovered = true;
+    this.settle();
   }
 
   /** Something worth a log line that does not change whether writes can be taken. */
@@ -84,13 +130,12 @@ export class DiskHealth {
     return () => this.listeners.delete(listener);
   }
 
-  /** Listeners hear flips between ok and not, and a change of cause while not ok. */
+  /** Listeners hear flips between ok and not. */
   private change(fn: () => void, detail: Record<string, unknown>): void {
-    const before = this.current();
+    const before = this.current().ok;
     fn();
     const after = this.current();
-    if (after.ok === before.ok && after.code === before.code && after.reason === before.reason) return;
-    if (after.ok === before.ok && after.ok) return;
+    if (after.ok === before) return;
     for (const l of this.listeners) l(after, detail);
   }
 }
