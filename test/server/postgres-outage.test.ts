@@ -143,6 +143,9 @@ describe('Postgres outages under serve workers', { skip }, () => {
       const unavailable = stdout.split('\n').filter((l) => l.includes('"store unavailable"')).length;
       assert.ok(unavailable >= 1 && unavailable <= 3, `worker logged the outage ${unavailable} times`);
       assert.ok(stdout.includes('"store available again"'), 'the end of the outage was not logged');
+      // And the claims, runs and requests that failed meanwhile are not logged one by one.
+      const errors = stdout.split('\n').filter((l) => l.includes('"level":50'));
+      assert.ok(errors.length <= 5, `${errors.length} error lines:\n${errors.slice(0, 10).join('\n')}`);
     }
   });
 
