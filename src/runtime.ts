@@ -14,6 +14,7 @@ import { type RunSummary, summarize } from './engine/summary.js';
 import { NightshiftError } from './errors.js';
 import { answerEscalation } from './escalations/answer.js';
 import type { ModelSettings } from './models/resolve.js';
+import { deadHolderSweep } from './queue/dead-holders.js';
 import { startWorker } from './queue/worker.js';
 import { loadRoleFile } from './roles/load.js';
 import type { Role } from './roles/schema.js';
@@ -448,29 +449,33 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       const names = [...new Set(jobRoles.map((r) => r.name))];
       const limits = concurrencyLimits(jobRoles);
       const workerCtx: EngineContext = { ...ctx, retryFailures: true };
+      const sweepDeadHolders = deadHolderSweep(store, ctx.owner, names);
+      /** Drives a run the queue handed out (`claimed`), or again from the store after a store outage. */
+      const drive = async (run: RunRecord, claimed?: RunSnapshot) => {
+        const { role } = await roleOfRun(run.id, undefined, run);
+        // A run whose workers keep dying while executing it (a crash loop) is failed, not retried forever.
+        const max = retryPolicy(role).maxAttempts;
+        if (run.status === 'running' && run.attempt > max) {
+          const failed = await failRun(store, clock, run.id, {
+            code: 'RUN_CRASHED',
+            message: `the worker executing this run stopped (died or hung) ${run.attempt - 1} times; retry.maxAttempts is ${max}`,
+            details: { attempt: run.attempt },
+          });
+          o.onRunSettled?.(failed);
+          return;
+        }
+        const ready = await prepare(role, run.model === role.model ? undefined : run.model);
+        const state = await resumeRun(workerCtx, ready, run.id, claimed ? { claimed } : {});
+        o.onRunSettled?.(state.run);
+      };
       const worker = startWorker({
-        claim: (max) => {
+        claim: async (max) => {
+          await sweepDeadHolders();
           const now = clock.now();
           return store.claimNextRuns(ctx.owner, now + ctx.leaseMs, now, names, limits, max);
         },
-        drive: async (claimed) => {
-          const { run } = claimed;
-          const { role } = await roleOfRun(run.id, undefined, run);
-          // A run whose workers keep dying while executing it (a crash loop) is failed, not retried forever.
-          const max = retryPolicy(role).maxAttempts;
-          if (run.status === 'running' && run.attempt > max) {
-            const failed = await failRun(store, clock, run.id, {
-              code: 'RUN_CRASHED',
-              message: `the worker executing this run stopped (died or hung) ${run.attempt - 1} times; retry.maxAttempts is ${max}`,
-              details: { attempt: run.attempt },
-            });
-            o.onRunSettled?.(failed);
-            return;
-          }
-          const ready = await prepare(role, run.model === role.model ? undefined : run.model);
-          const state = await resumeRun(workerCtx, ready, run.id, { claimed });
-          o.onRunSettled?.(state.run);
-        },
+        drive: (claimed) => drive(claimed.run, claimed),
+        resume: (run) => drive(run),
         concurrency: o.concurrency,
         pollMs: o.pollMs ?? 200,
         signal: o.signal,

@@ -315,12 +315,14 @@ export async function main(
         if (flags.workerOnly) {
           const { logRunOutcome, logWorkerError } = await import('../server/run-log.js');
           const abort = new AbortController();
+          const { logStoreOutages } = await import('../server/store-outage.js');
+          const outages = logStoreOutages(rt.store, log);
           const handle = rt.work({
             roles,
             concurrency: settings.concurrency,
             pollMs: settings.pollMs,
             signal: abort.signal,
-            onError: (err, runId, role) => logWorkerError(log, err, runId, role),
+            onError: (err, runId, role) => outages.absorbs(err) || logWorkerError(log, err, runId, role),
             onAgentEvent: (what, data) => log.info(data, what),
             onRunSettled: (run) => logRunOutcome(log, run),
           });

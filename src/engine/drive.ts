@@ -257,6 +257,10 @@ class Driver implements SessionHost {
   /** Marks the call started in `b` (committed with it): the claim that precedes the side effect. */
   private claim(b: BatchBuilder, call: ToolCallRecord): void {
     b.call({ ...call, status: 'started', startedAt: b.at });
+    // A claim lost to a power cut would let a call that did happen run again: for a call that must not
+    // run twice, the commit is synced to disk before the call starts (decision 001).
+    const tool = this.prepared.tools.get(call.tool);
+    if (tool === undefined || !isIdempotent(tool, call.args)) b.mustSurvivePowerLoss();
     b.step('tool_started', { key: call.key, tool: call.tool });
     this.claimed.add(call.key);
   }

@@ -11,7 +11,7 @@ export function newLeaseOwner(): string {
   return `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
 }
 
-function holderIsDeadHere(owner: string): boolean {
+export function holderIsDeadHere(owner: string): boolean {
   const [host, pidText] = owner.split('/');
   if (host !== hostname()) return false;
   const pid = Number(pidText);

@@ -97,6 +97,7 @@ export class BatchBuilder {
   private readonly escalations: NonNullable<CommitBatch['escalations']> = [];
   private readonly audit: NewAuditEvent[] = [];
   private patch: RunPatch = {};
+  private durable = false;
 
   constructor(
     readonly runId: string,
@@ -140,6 +141,12 @@ export class BatchBuilder {
     return this;
   }
 
+  /** The batch must survive power loss before the caller goes on (it claims a non-idempotent call). */
+  mustSurvivePowerLoss(): this {
+    this.durable = true;
+    return this;
+  }
+
   set(patch: RunPatch): this {
     this.patch = { ...this.patch, ...patch };
     return this;
@@ -156,6 +163,7 @@ export class BatchBuilder {
       escalations: this.escalations,
       audit: this.audit,
       at: this.at,
+      ...(this.durable ? { durable: true } : {}),
     };
   }
 }

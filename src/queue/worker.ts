@@ -1,16 +1,35 @@
 // The worker loop: claims queued runs (and runs whose worker died) from the store and drives them, up to
 // a concurrency limit. Woken at once by work enqueued in this process; polls for work from elsewhere.
+// While claims fail (the database is unreachable, the disk is full) the worker keeps going: it waits
+// longer after each failed claim, up to MAX_CLAIM_BACKOFF_MS, and reports only the first failure of a
+// streak, so an outage costs one log line and a few statements, not one of each per poll.
+import { isNightshiftError } from '../errors.js';
+import { storeOutageOf } from '../store/outage.js';
 import type { RunRecord, RunSnapshot } from '../store/types.js';
 
 export interface WorkerOptions {
   /** Claims up to `max` runs (one round trip for all the free slots). */
   claim: (max: number) => Promise<RunSnapshot[]>;
   drive: (claimed: RunSnapshot) => Promise<void>;
+  /**
+   * Drives a run again from what the store holds, taking its lease back (this worker still holds it, or
+   * it expired). Used when a drive failed because the store could not take writes (disk full, database
+   * unreachable): the run keeps its slot and is driven again, with backoff, until the store takes it.
+   */
+  resume?: (run: RunRecord) => Promise<void>;
   concurrency: number;
   /** How often to look for work enqueued by other processes. */
   pollMs: number;
   signal: AbortSignal;
   onError: (err: unknown, run: RunRecord | undefined) => void;
+}
+
+/** The longest wait between two claims while they keep failing. */
+export const MAX_CLAIM_BACKOFF_MS = 5000;
+
+/** Wait after the n-th failed claim in a row: doubling from the poll interval (at least 100 ms), capped. */
+export function claimBackoffMs(pollMs: number, failures: number): number {
+  return Math.min(MAX_CLAIM_BACKOFF_MS, Math.max(pollMs, 100) * 2 ** Math.max(0, failures - 1));
 }
 
 export interface Worker {
@@ -25,9 +44,42 @@ export function startWorker(o: WorkerOptions): Worker {
   const running = new Set<Promise<void>>();
   let wakeUp: (() => void) | undefined;
   let pending = false;
+  let claimFailures = 0;
   const wake = () => {
     pending = true;
     wakeUp?.();
+  };
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        o.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      o.signal.addEventListener('abort', done, { once: true });
+    });
+  // A run is not at fault when the store cannot take its commit: rather than leave it until its lease
+  // runs out (or count the failure against its retries), drive it again once writes go through. The
+  // first failure is reported (the outage log absorbs it); the retries are not.
+  const driveThroughOutages = async (claimed: RunSnapshot): Promise<void> => {
+    try {
+      return await o.drive(claimed);
+    } catch (err) {
+      if (!o.resume || storeOutageOf(err) === undefined) throw err;
+      o.onError(err, claimed.run);
+    }
+    for (let failures = 1; !o.signal.aborted; failures++) {
+      await pause(claimBackoffMs(o.pollMs, failures) * (0.75 + Math.random() * 0.25));
+      if (o.signal.aborted) return;
+      try {
+        return await o.resume(claimed.run);
+      } catch (err) {
+        // Taken over meanwhile (its lease ran out and another worker has it): nothing left to do here.
+        if (isNightshiftError(err) && err.code === 'RUN_LEASED') return;
+        if (storeOutageOf(err) === undefined) throw err;
+      }
+    }
   };
   const loop = async () => {
     while (!o.signal.aborted) {
@@ -36,13 +88,13 @@ export function startWorker(o: WorkerOptions): Worker {
         let runs: RunSnapshot[];
         try {
           runs = await o.claim(o.concurrency - running.size);
+          claimFailures = 0;
         } catch (err) {
-          o.onError(err, undefined);
+          if (++claimFailures === 1) o.onError(err, undefined);
           break;
         }
         for (const claimed of runs) {
-          const p: Promise<void> = o
-            .drive(claimed)
+          const p: Promise<void> = driveThroughOutages(claimed)
             .catch((err) => o.onError(err, claimed.run))
             .finally(() => {
               running.delete(p);
@@ -59,7 +111,12 @@ export function startWorker(o: WorkerOptions): Worker {
           o.signal.removeEventListener('abort', done);
           resolve();
         };
-        const timer = setTimeout(done, o.pollMs);
+        // Jittered while failing, so workers cut off together do not all retry in the same instant.
+        const wait =
+          claimFailures === 0
+            ? o.pollMs
+            : claimBackoffMs(o.pollMs, claimFailures) * (0.75 + Math.random() * 0.25);
+        const timer = setTimeout(done, wait);
         wakeUp = done;
         o.signal.addEventListener('abort', done, { once: true });
       });

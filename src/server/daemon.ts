@@ -18,6 +18,7 @@ import {
   requireJsonContentType,
 } from './http-body.js';
 import { logRunOutcome, logWorkerError, unverifiableHooks } from './run-log.js';
+import { logStoreOutages, storeFailureAnswer } from './store-outage.js';
 import { REPLAY_WINDOW_SECONDS, verifySignature } from './webhook-signature.js';
 
 export interface DaemonOptions {
@@ -46,12 +47,13 @@ function send(res: ServerResponse, status: number, body: unknown, close = false)
 export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const abort = new AbortController();
   let ready = false;
+  const outages = logStoreOutages(o.runtime.store, o.log);
   const worker = o.runtime.work({
     roles: o.roles,
     concurrency: o.concurrency,
     pollMs: o.pollMs,
     signal: abort.signal,
-    onError: (err, runId, role) => logWorkerError(o.log, err, runId, role),
+    onError: (err, runId, role) => outages.absorbs(err) || logWorkerError(o.log, err, runId, role),
     onAgentEvent: (what, data) => o.log.info(data, what),
     onRunSettled: (run) => logRunOutcome(o.log, run),
   });
@@ -83,7 +85,13 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = requestUrl(req);
     if (req.method === 'GET' && url.pathname === '/healthz') return send(res, 200, { ok: true });
-    if (req.method === 'GET' && url.pathname === '/readyz') return send(res, ready ? 200 : 503, { ready });
+    if (req.method === 'GET' && url.pathname === '/readyz') {
+      // Not ready while the store cannot take writes (database unreachable, disk full): a load balancer
+      // then sends events to a daemon that can record them.
+      const health = o.runtime.store.health?.() ?? { ok: true };
+      const now = ready && health.ok;
+      return send(res, now ? 200 : 503, health.ok ? { ready: now } : { ready: now, store: health.code });
+    }
     const event = /^\/events\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'POST' && event) {
       const name = decodeSegment(event[1]!);
@@ -168,7 +176,9 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
         'cron tick',
       );
     },
-    onError: (err, role) => o.log.error({ role: role.name, err: (err as Error).message }, 'cron tick failed'),
+    onError: (err, role) =>
+      outages.absorbs(err) ||
+      o.log.error({ role: role.name, err: (err as Error).message }, 'cron tick failed'),
   });
 
   const server = createServer((req, res) => {
@@ -176,6 +186,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       if (err instanceof HttpError) return send(res, err.status, { error: err.message }, err.close);
       if (isNightshiftError(err) && err.code === 'INPUT_INVALID')
         return send(res, 400, { error: err.message, code: err.code });
+      const unavailable = storeFailureAnswer(err);
+      if (unavailable) {
+        if (!outages.absorbs(err)) o.log.error({ err: (err as Error).message }, 'request failed: store');
+        res.setHeader('retry-after', '1');
+        return send(res, unavailable.status, unavailable.body);
+      }
       o.log.error({ err: (err as Error).message }, 'request failed');
       send(res, 500, { error: 'internal error' });
     });
@@ -195,6 +211,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     worker,
     async close(graceMs) {
       ready = false;
+      outages.stop();
       cron.stop();
       abort.abort();
       server.close();

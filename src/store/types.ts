@@ -309,6 +309,14 @@ export type RunPatch = Partial<
  * check rolls the whole batch back and throws STORE_CONFLICT (or APPROVAL_NOT_PENDING /
  * ESCALATION_NOT_PENDING for a status precondition).
  */
+/** What `Store.health()` reports. */
+export interface StoreHealth {
+  ok: boolean;
+  /** Why not: STORE_UNAVAILABLE (database unreachable), DISK_FULL. */
+  code?: 'STORE_UNAVAILABLE' | 'DISK_FULL';
+  reason?: string;
+}
+
 export interface CommitBatch {
   runId: string;
   expectSeq: number;
@@ -320,6 +328,13 @@ export interface CommitBatch {
   audit?: NewAuditEvent[];
   /** Time of the commit; becomes run.updatedAt. */
   at: number;
+  /**
+   * Durable against power loss before it resolves, not only against a process crash: set on the batch
+   * that claims a non-idempotent tool call (decision 001), so the claim cannot vanish while the side
+   * effect happened. The embedded store syncs that commit's WAL (synchronous=FULL); on Postgres every
+   * commit is synced already (synchronous_commit on).
+   */
+  durable?: boolean;
 }
 
 export interface RunFilter {
@@ -397,6 +412,14 @@ export interface Store {
    * start it at once instead of at their next poll. Returns the unsubscribe function.
    */
   subscribeWork?(onWork: () => void): Promise<() => Promise<void>>;
+
+  /**
+   * Optional: whether the store can take writes now (Postgres reachable, the disk not full). `/readyz`
+   * answers 503 while it is not ok; `watchHealth` hears each flip once (for one log line per outage), and
+   * events worth a line that change nothing (`detail.event`: a checkpoint thread restarted).
+   */
+  health?(): StoreHealth;
+  watchHealth?(listener: (health: StoreHealth, detail: Record<string, unknown>) => void): () => void;
 
   // ── continuous agents (one per role across the cluster, leased, with an inbox) ──
 

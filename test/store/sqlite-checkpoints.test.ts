@@ -120,7 +120,7 @@ describe('SQLite background checkpoints', () => {
     }
   });
 
-  it('hands checkpoints back to the committing connection when the thread dies', async () => {
+  it('hands checkpoints back to the committing connection when the thread dies, then restarts it', async () => {
     const data = dir();
     const store = openSqliteStore({ dataDir: data, backgroundCheckpoints: true });
     await store.init();
@@ -135,6 +135,14 @@ describe('SQLite background checkpoints', () => {
       // Commits keep working, and the per-commit check leaves the automatic checkpoint on.
       await writeRuns(store, 10);
       assert.equal(autocheckpoint(store), AUTOCHECKPOINT_PAGES);
+      // A new thread is started after a backoff and checkpoints again.
+      await waitFor(async () => (store.checkpointer!.restarts === 1 ? true : undefined), 'the restart');
+      const passes = store.checkpointer!.stats.passes;
+      await waitFor(
+        async () => (store.checkpointer!.stats.passes > passes ? true : undefined),
+        'a pass of the new thread',
+      );
+      assert.equal(store.checkpointer!.failure, undefined);
     } finally {
       await store.close();
     }

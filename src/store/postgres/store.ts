@@ -23,6 +23,7 @@ import type {
   RunSnapshot,
   RunStatus,
   Store,
+  StoreHealth,
   SubscriptionRecord,
 } from '../types.js';
 import { CommitGroups } from './commit-groups.js';
@@ -35,10 +36,12 @@ import {
   PATCH_COLUMNS,
   recordRows,
 } from './commit-statement.js';
+import { ConnectionHealth, isConnectionFailure } from './connection-health.js';
 import { jsonb, jsonbOrNull, txt } from './encode.js';
 import { migrations } from './migrations.js';
 import { isStalePlan, preparedQuery, renamePreparedStatements } from './prepared.js';
 import { WakeOthers } from './wake-others.js';
+import { WorkListener } from './work-listener.js';
 
 export interface PostgresStoreOptions {
   connectionString: string;
@@ -46,6 +49,13 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** Pool size. Default 10. */
   max?: number;
+  /**
+   * How long a query may wait for its answer before the connection counts as lost (a stalled network
+   * sends no error). Default 30 s; a `query_timeout` parameter on the URL wins.
+   */
+  queryTimeoutMs?: number;
+  /** How long opening a connection may take. Default 10 s. */
+  connectTimeoutMs?: number;
 }
 
 type Row = Record<string, unknown>;
@@ -139,9 +149,13 @@ function refusedByPostgres(err: unknown): boolean {
 
 function storeError(what: string, err: unknown): NightshiftError {
   if (err instanceof NightshiftError) return err;
-  return new NightshiftError('STORE_ERROR', `Postgres store: ${what} failed: ${(err as Error).message}`, {
-    cause: err,
-  });
+  // A lost connection is an outage, not a faulty write: callers wait and try again (see store/outage.ts).
+  const lost = isConnectionFailure(err);
+  return new NightshiftError(
+    'STORE_ERROR',
+    `Postgres store: ${what} failed: ${(err as Error).message}${lost ? ' (the database could not be reached; the worker retries once it can)' : ''}`,
+    { cause: err, ...(lost ? { details: { connectionLost: true } } : {}) },
+  );
 }
 
 export class PostgresStore implements Store {
@@ -149,7 +163,10 @@ export class PostgresStore implements Store {
   readonly schema: string;
   private readonly pool: pg.Pool;
 
-  private readonly connectionString: string;
+  /** Connection settings shared by the pool and the LISTEN connection. */
+  private readonly connection: pg.ClientConfig;
+  /** Reachability: an outage is logged once and makes `/readyz` answer 503 until it ends. */
+  private readonly reachable = new ConnectionHealth();
   private readonly wake = new WakeOthers(async () => {
     await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, '']);
   });
@@ -164,18 +181,37 @@ export class PostgresStore implements Store {
   });
 
   constructor(options: PostgresStoreOptions) {
-    this.connectionString = options.connectionString;
     this.schema = options.schema ?? 'nightshift';
     if (!/^[a-z_][a-z0-9_]*$/.test(this.schema))
       throw new NightshiftError('CONFIG_INVALID', `invalid Postgres schema name '${this.schema}'`);
     // Every connection works in the nightshift schema (set at connection start, no extra round trip);
     // table names in queries stay unqualified.
-    this.pool = new pg.Pool({
+    this.connection = {
       connectionString: options.connectionString,
-      max: options.max ?? 10,
       types,
       options: `-c search_path=${this.schema}`,
+      // A cut connection errors at once, a stalled one never does: without these a worker would wait on
+      // it forever. Keepalive probes find a peer that vanished while the connection sat idle.
+      query_timeout: options.queryTimeoutMs ?? 30_000,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    };
+    this.pool = new pg.Pool({ ...this.connection, max: options.max ?? 10 });
+    // An idle pooled connection that breaks (the database restarted, the network cut it) is an 'error'
+    // event on the pool; unheard, Node would end the process. The pool has already dropped the
+    // connection and opens a new one on the next query, so this only marks the outage.
+    this.pool.on('error', (err) => {
+      this.reachable.failed(err);
     });
+  }
+
+  health(): StoreHealth {
+    return this.reachable.current();
+  }
+
+  watchHealth(listener: (health: StoreHealth, detail: Record<string, unknown>) => void): () => void {
+    return this.reachable.watch(listener);
   }
 
   private async tx<T>(what: string, fn: (c: Client) => Promise<T>): Promise<T> {
@@ -183,33 +219,50 @@ export class PostgresStore implements Store {
     try {
       client = await this.pool.connect();
     } catch (err) {
+      this.reachable.failed(err);
       throw storeError(what, err);
     }
+    // A checked-out connection that breaks between two queries emits 'error' with no pool listener on
+    // it; unheard, that would end the process. The next query on it fails and reports the loss.
+    let broken: unknown;
+    const onError = (err: unknown) => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const out = await fn(client);
       await client.query('COMMIT');
+      this.reachable.succeeded();
+      client.removeListener('error', onError);
+      client.release();
       return out;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
+      const lost = this.reachable.failed(err) || broken !== undefined;
+      if (!lost) await client.query('ROLLBACK').catch(() => {});
+      client.removeListener('error', onError);
+      // A connection that broke (or timed out mid-statement) is dropped from the pool, not reused.
+      client.release(lost ? (err as Error) : undefined);
       throw storeError(what, err);
-    } finally {
-      client.release();
     }
   }
 
   private async q(what: string, sql: string, params: unknown[] = []): Promise<Row[]> {
     try {
-      return (await this.pool.query(preparedQuery(sql, params))).rows as Row[];
+      const rows = (await this.pool.query(preparedQuery(sql, params))).rows as Row[];
+      this.reachable.succeeded();
+      return rows;
     } catch (err) {
       if (isStalePlan(err)) {
         renamePreparedStatements();
         try {
           return (await this.pool.query(preparedQuery(sql, params))).rows as Row[];
         } catch (again) {
+          this.reachable.failed(again);
           throw storeError(what, again);
         }
       }
+      this.reachable.failed(err);
       throw storeError(what, err);
     }
   }
@@ -358,20 +411,19 @@ export class PostgresStore implements Store {
    * connection per subscriber). Returns a function that unsubscribes and closes the connection.
    */
   async subscribeWork(onWork: () => void): Promise<() => Promise<void>> {
-    const client = new pg.Client({
-      connectionString: this.connectionString,
-      options: `-c search_path=${this.schema}`,
+    // Reconnected (and LISTENed again) after any outage; see work-listener.ts.
+    const listener = new WorkListener({
+      client: () => new pg.Client(this.connection),
+      channel: this.channel,
+      onWork,
+      health: this.reachable,
     });
-    await client.connect();
-    client.on('notification', () => onWork());
-    // A broken listener connection only loses wake-ups; polling still finds the work.
-    client.on('error', () => {});
-    await client.query(`LISTEN ${this.channel}`);
+    await listener.start();
     this.wake.listening = true;
     return async () => {
       this.wake.listening = false;
       this.wake.release();
-      await client.end().catch(() => {});
+      await listener.close();
     };
   }
 

@@ -24,35 +24,88 @@ export interface CheckpointerOptions {
   intervalMs?: number;
   /** WAL pages past which the committing thread checkpoints too (default: the automatic threshold). */
   limitPages?: number;
+  /** Checkpoints fail (a full disk: `diskFull`); the thread retries them itself, every `retryMs` at most. */
+  onFailing?: (reason: string, diskFull: boolean, retryMs: number) => void;
+  /** Checkpoints complete again. */
+  onRecovered?: () => void;
+  /** The thread died (restarted after `restartInMs`), or was restarted. */
+  onThread?: (
+    event: 'checkpoint thread died' | 'checkpoint thread restarted',
+    detail: Record<string, unknown>,
+  ) => void;
 }
 
+/** Longest wait before starting a thread that died again. */
+const MAX_RESTART_MS = 60_000;
+
+// A thread that fails a pass keeps running and retries (checkpoint-thread.ts). One that dies (an
+// exception outside a pass, a crash) is started again after a doubling delay; meanwhile the committing
+// connection checkpoints, so the WAL cannot grow without bound. Each death and restart is reported.
 export class BackgroundCheckpointer {
-  private readonly worker: Worker;
-  private readonly shared = new Int32Array(new SharedArrayBuffer(8));
+  private worker: Worker | undefined;
+  private readonly shared = new Int32Array(new SharedArrayBuffer(12));
   private readonly limitPages: number;
+  private readonly data: CheckpointThreadData;
   private inline = false;
   private stopped = false;
-  private exited = false;
-  /** Why the thread stopped, if it failed; automatic checkpoints are then back on for good. */
+  private restartTimer: NodeJS.Timeout | undefined;
+  private deaths = 0;
+  /** Why the thread last died, while it is down (the committing connection checkpoints meanwhile). */
   failure: string | undefined;
+  /** Threads started after one died. */
+  restarts = 0;
 
   constructor(
     private readonly db: Database.Database,
     path: string,
-    options: CheckpointerOptions = {},
+    private readonly options: CheckpointerOptions = {},
   ) {
     this.limitPages = options.limitPages ?? AUTOCHECKPOINT_PAGES;
-    const data: CheckpointThreadData = { path, intervalMs: options.intervalMs ?? 250, shared: this.shared };
+    this.data = { path, intervalMs: options.intervalMs ?? 250, shared: this.shared };
     db.pragma('wal_autocheckpoint = 0');
-    this.worker = new Worker(new URL('./checkpoint-thread.js', import.meta.url), { workerData: data });
+    // The first pass truncates: a WAL left large by an earlier process (one killed on a full disk) gives
+    // its space back at once, before this process's writes need it.
+    this.giveSpaceBack();
+    this.start();
+  }
+
+  private start(): void {
+    const worker = new Worker(new URL('./checkpoint-thread.js', import.meta.url), { workerData: this.data });
+    this.worker = worker;
+    const startedAt = Date.now();
     // The thread must not keep a finished process alive.
-    this.worker.unref();
-    this.worker.on('message', (m: { failed?: string }) => this.fallBack(m.failed ?? 'unknown failure'));
-    this.worker.on('error', (err) => this.fallBack(err.message));
-    this.worker.on('exit', (code) => {
-      this.exited = true;
-      if (!this.stopped) this.fallBack(`checkpoint thread exited with code ${code}`);
+    worker.unref();
+    worker.on('message', (m: { failed?: string; code?: string; retryMs?: number; recovered?: boolean }) => {
+      if (m.recovered) this.options.onRecovered?.();
+      else if (m.failed !== undefined)
+        this.options.onFailing?.(
+          m.failed,
+          m.code === 'SQLITE_FULL' || /disk is full/i.test(m.failed),
+          m.retryMs ?? 0,
+        );
     });
+    let died: string | undefined;
+    worker.on('error', (err) => {
+      died = err.message;
+    });
+    worker.on('exit', (code) => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      if (this.stopped) return;
+      // A thread that lived a while had recovered: the next death starts the backoff again.
+      if (Date.now() - startedAt > MAX_RESTART_MS) this.deaths = 0;
+      this.deaths++;
+      const delay = Math.min(MAX_RESTART_MS, 1000 * 2 ** (this.deaths - 1));
+      this.fallBack(died ?? `checkpoint thread exited with code ${code}`, delay);
+    });
+  }
+
+  /**
+   * A write failed for lack of space: the next passes TRUNCATE the WAL (once they can copy it all), so the
+   * space the WAL holds goes back to the disk instead of staying reserved for the WAL for good.
+   */
+  giveSpaceBack(): void {
+    Atomics.store(this.shared, 2, 1);
   }
 
   /** WAL size at the thread's last pass, and how many passes it made. */
@@ -73,21 +126,35 @@ export class BackgroundCheckpointer {
     }
   }
 
-  /** The thread is gone: the committing connection checkpoints again, so the WAL cannot grow forever. */
-  private fallBack(message: string): void {
-    if (this.failure !== undefined) return;
+  /**
+   * The thread is gone: the committing connection checkpoints again, so the WAL cannot grow forever,
+   * until a new thread takes over after `delayMs`.
+   */
+  private fallBack(message: string, delayMs: number): void {
     this.failure = message;
     if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+    this.options.onThread?.('checkpoint thread died', { reason: message, restartInMs: delayMs });
+    this.restartTimer = setTimeout(() => {
+      if (this.stopped || !this.db.open) return;
+      this.failure = undefined;
+      this.inline = true;
+      this.restarts++;
+      this.start();
+      this.options.onThread?.('checkpoint thread restarted', { restarts: this.restarts });
+    }, delayMs);
+    this.restartTimer.unref();
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.exited) return;
-    const exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    clearTimeout(this.restartTimer);
+    const worker = this.worker;
+    if (!worker) return;
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
     // Referenced again while it winds down: otherwise nothing keeps the event loop alive to see it exit.
-    this.worker.ref();
-    this.worker.postMessage('stop');
+    worker.ref();
+    worker.postMessage('stop');
     await exited;
   }
 }

@@ -4,11 +4,17 @@
 // is what lets durability keep up with the engine. Each write is still atomic on its own: a write whose
 // checks fail rolls back to its savepoint and leaves the others alone. A caller's promise settles only
 // after the shared COMMIT returned, so "persisted before the next step" holds for every write.
+//
+// The connection runs synchronous=NORMAL: a commit survives a process crash at once, but a power cut only
+// from the next checkpoint. A write marked durable (the claim of a call that must not run twice) makes
+// its whole group commit with synchronous=FULL, which fsyncs the WAL before COMMIT returns, so the claim
+// is on disk before the side effect starts; the groups without one keep NORMAL's cost.
 import type Database from 'better-sqlite3';
 import { storeError } from './store-error.js';
 
 interface Write {
   what: string;
+  durable: boolean;
   work: () => unknown;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
@@ -26,8 +32,12 @@ export class GroupCommit {
   private readonly release: Statement;
   private readonly rollbackTo: Statement;
   private readonly flushSoon = () => this.flush();
+  /** Group transactions begun, and how many of them were synced (FULL) because they carried a durable write. */
+  readonly stats = { transactions: 0, synced: 0 };
   /** Runs before each group transaction (the background checkpointer's WAL-size check). */
   beforeFlush: (() => void) | undefined;
+  /** Hears every failure (the store watches for a full disk) and, with no error, each COMMIT that succeeded. */
+  onOutcome: ((err?: unknown) => void) | undefined;
 
   constructor(
     private readonly db: Database.Database,
@@ -43,10 +53,13 @@ export class GroupCommit {
     this.rollbackTo = db.prepare('ROLLBACK TO nightshift_write');
   }
 
-  /** Runs `work` (synchronous SQL) in the next group transaction; settles after that transaction ends. */
-  write<T>(what: string, work: () => T): Promise<T> {
+  /**
+   * Runs `work` (synchronous SQL) in the next group transaction; settles after that transaction ends.
+   * `durable`: that transaction's WAL is fsynced before it settles (survives a power cut).
+   */
+  write<T>(what: string, work: () => T, durable = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ what, work, resolve: resolve as (value: unknown) => void, reject });
+      this.pending.push({ what, work, durable, resolve: resolve as (value: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         queueMicrotask(this.flushSoon);
@@ -64,12 +77,36 @@ export class GroupCommit {
     if (writes.length === 0) return;
     this.pending = [];
     this.beforeFlush?.();
+    // The level is read at COMMIT; it is set outside the transaction and put back after it.
+    const synced = writes.some((w) => w.durable);
+    if (synced) {
+      try {
+        // Not a prepared statement: SQLite applies this pragma when the statement is prepared.
+        this.db.pragma('synchronous = FULL');
+      } catch (err) {
+        this.failAll(writes, err, 'setting synchronous = FULL');
+        return;
+      }
+    }
+    this.transaction(writes);
+    if (synced) {
+      try {
+        this.db.pragma('synchronous = NORMAL');
+      } catch {
+        // Left at FULL: every commit then syncs, slower but never less durable.
+      }
+    }
+  }
+
+  private transaction(writes: Write[]): void {
     try {
       this.begin.run();
     } catch (err) {
       this.failAll(writes, err, 'at BEGIN IMMEDIATE');
       return;
     }
+    this.stats.transactions++;
+    if (writes.some((w) => w.durable)) this.stats.synced++;
     if (writes.length === 1) {
       this.flushOne(writes[0]!);
       return;
@@ -89,6 +126,7 @@ export class GroupCommit {
         }
         this.rollbackTo.run();
         this.release.run();
+        this.onOutcome?.(err);
         outcomes.push({ ok: false, value: err });
       }
     }
@@ -98,6 +136,7 @@ export class GroupCommit {
       this.failAll(writes, err, 'at COMMIT', outcomes);
       return;
     }
+    this.onOutcome?.();
     writes.forEach((w, i) => {
       const o = outcomes[i]!;
       if (o.ok) w.resolve(o.value);
@@ -113,9 +152,11 @@ export class GroupCommit {
       this.commit.run();
     } catch (err) {
       this.abandon();
+      this.onOutcome?.(err);
       w.reject(storeError(this.path, w.what, err));
       return;
     }
+    this.onOutcome?.();
     w.resolve(value);
   }
 
@@ -139,6 +180,7 @@ export class GroupCommit {
     outcomes: { ok: boolean; value: unknown }[] = [],
   ): void {
     this.abandon();
+    this.onOutcome?.(err);
     writes.forEach((w, i) => {
       const own = outcomes[i];
       w.reject(

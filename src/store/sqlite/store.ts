@@ -21,10 +21,12 @@ import type {
   RunSnapshot,
   RunStatus,
   Store,
+  StoreHealth,
   SubscriptionRecord,
 } from '../types.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
 import { commitBatch, createRun } from './commit.js';
+import { DiskHealth } from './disk-health.js';
 import { GroupCommit } from './group-commit.js';
 import { migrate } from './migrate.js';
 import { databasePath, openDatabase, type SqliteStoreOptions } from './open.js';
@@ -40,7 +42,7 @@ import {
   rowToToolCall,
 } from './rows.js';
 import { type ListShape, marks, Statements } from './statements.js';
-import { storeError } from './store-error.js';
+import { isDiskFull, storeError } from './store-error.js';
 
 const shapeOf = (filter: { status?: string; runId?: string }): ListShape =>
   filter.status !== undefined
@@ -65,11 +67,20 @@ export class SqliteStore implements Store {
   private readonly readSnapshot: <T>(fn: () => T) => T;
   /** Present when this store checkpoints from a background thread (`backgroundCheckpoints`). */
   checkpointer: BackgroundCheckpointer | undefined;
+  /** A full disk: an outage is logged once and makes `/readyz` answer 503 until a write commits again. */
+  private readonly disk = new DiskHealth();
 
   constructor(private readonly options: SqliteStoreOptions) {
     this.path = databasePath(options);
     this.db = openDatabase(this.path);
     this.writes = new GroupCommit(this.db, this.path);
+    this.writes.onOutcome = (err) => {
+      if (err === undefined) this.disk.writeCommitted();
+      else if (isDiskFull(err)) {
+        this.disk.writeFailedDiskFull((err as Error).message);
+        this.checkpointer?.giveSpaceBack();
+      }
+    };
     const tx = this.db.transaction((fn: () => unknown) => fn());
     this.readSnapshot = <T>(fn: () => T): T => tx(fn) as T;
   }
@@ -91,14 +102,20 @@ export class SqliteStore implements Store {
     }
   }
 
-  private write<T>(what: string, fn: (s: Statements) => T): Promise<T> {
+  /** `durable`: the transaction carrying this write is synced to disk before it settles (see group-commit.ts). */
+  private write<T>(what: string, fn: (s: Statements) => T, durable = false): Promise<T> {
     let s: Statements;
     try {
       s = this.s;
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.writes.write(what, () => fn(s));
+    return this.writes.write(what, () => fn(s), durable);
+  }
+
+  /** Group transactions so far, and how many of them were synced to disk (they carried a durable write). */
+  get commitStats(): { transactions: number; synced: number } {
+    return { ...this.writes.stats };
   }
 
   async init(): Promise<void> {
@@ -110,10 +127,22 @@ export class SqliteStore implements Store {
       throw storeError(this.path, 'migrating the schema', err);
     }
     if (this.options.backgroundCheckpoints && !this.checkpointer) {
-      const checkpointer = new BackgroundCheckpointer(this.db, this.path);
+      const checkpointer = new BackgroundCheckpointer(this.db, this.path, {
+        onFailing: (reason, diskFull, retryMs) => this.disk.checkpointFailed(reason, diskFull, retryMs),
+        onRecovered: () => this.disk.checkpointRecovered(),
+        onThread: (event, detail) => this.disk.note({ event, ...detail }),
+      });
       this.checkpointer = checkpointer;
       this.writes.beforeFlush = () => checkpointer.beforeCommit();
     }
+  }
+
+  health(): StoreHealth {
+    return this.disk.current();
+  }
+
+  watchHealth(listener: (health: StoreHealth, detail: Record<string, unknown>) => void): () => void {
+    return this.disk.watch(listener);
   }
 
   async close(): Promise<void> {
@@ -148,8 +177,10 @@ export class SqliteStore implements Store {
   }
 
   commit(batch: CommitBatch): Promise<void> {
-    return this.write(`committing run ${batch.runId} at seq ${batch.expectSeq}`, (s) =>
-      commitBatch(s, batch),
+    return this.write(
+      `committing run ${batch.runId} at seq ${batch.expectSeq}`,
+      (s) => commitBatch(s, batch),
+      batch.durable === true,
     );
   }
 

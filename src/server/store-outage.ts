@@ -1,0 +1,66 @@
+// Store outages as the operator sees them: one log line when the store stops taking writes (Postgres
+// unreachable, the disk full) and one when it is back with how long it lasted, instead of one error per
+// claim tick, per run and per request in between; and the HTTP answer a request gets meanwhile.
+import type { Logger } from 'pino';
+import { isNightshiftError } from '../errors.js';
+import { storeOutageOf } from '../store/outage.js';
+import type { Store } from '../store/types.js';
+
+export interface StoreOutageLog {
+  /** Whether this error is part of the outage already logged (so it needs no line of its own). */
+  absorbs(err: unknown): boolean;
+  stop(): void;
+}
+
+export function logStoreOutages(store: Store, log: Logger): StoreOutageLog {
+  let absorbed = 0;
+  const stop =
+    store.watchHealth?.((health, detail) => {
+      if (typeof detail.event === 'string') {
+        log.warn(detail, detail.event);
+      } else if (health.ok) {
+        log.info({ ...detail, absorbed }, 'store available again');
+        absorbed = 0;
+      } else {
+        log.error({ code: health.code, reason: health.reason, ...detail }, 'store unavailable');
+      }
+    }) ?? (() => {});
+  return {
+    absorbs(err) {
+      if (store.health?.().ok !== false) return false;
+      if (!isNightshiftError(err) || err.code !== 'STORE_ERROR') return false;
+      absorbed++;
+      return true;
+    },
+    stop,
+  };
+}
+
+/**
+ * The HTTP answer for a store failure: 507 when the disk is full, 503 while the database is unreachable
+ * (a producer retries both later). The store's own message (a file path, a host)
+ * goes to the log, not to the caller. Undefined for anything else.
+ */
+export function storeFailureAnswer(
+  err: unknown,
+): { status: number; body: { error: string; code: string } } | undefined {
+  const outage = storeOutageOf(err);
+  if (outage === undefined) return undefined;
+  if (outage === 'disk_full') {
+    return {
+      status: 507,
+      body: {
+        code: 'DISK_FULL',
+        error: 'the disk holding the store is full: nothing was recorded; retry later',
+      },
+    };
+  }
+  return {
+    status: 503,
+    body: {
+      code: 'STORE_UNAVAILABLE',
+      error:
+        'the database could not be reached, so the event may not be recorded: send it again later (with its idempotency-key a retry never records it twice)',
+    },
+  };
+}

@@ -1,0 +1,13 @@
+// Store failures that say the store cannot take writes for now (the database unreachable, the disk full)
+// rather than that a write was wrong: the run is not at fault, and the same work succeeds once the
+// outage ends. Workers wait and drive such runs again; HTTP answers 503 / 507 instead of 500.
+import { isNightshiftError } from '../errors.js';
+
+export type StoreOutage = 'disk_full' | 'unreachable';
+
+export function storeOutageOf(err: unknown): StoreOutage | undefined {
+  if (!isNightshiftError(err) || err.code !== 'STORE_ERROR') return undefined;
+  if (err.details?.diskFull === true) return 'disk_full';
+  if (err.details?.connectionLost === true) return 'unreachable';
+  return undefined;
+}

@@ -1,0 +1,90 @@
+// Whether the Postgres store can currently reach its database: an outage starts at the first query, pool
+// client or LISTEN connection that fails for lack of a connection (refused, reset, timed out) and ends at
+// the next success. Listeners hear each transition once, so a worker logs an outage once (with how long
+// it lasted and how many failures it absorbed), not once per claim tick; `/readyz` reads `current()`.
+import type { StoreHealth } from '../types.js';
+
+/**
+ * Failures that say the database could not be reached or the connection broke (the statement may or may
+ * not have run), as opposed to Postgres refusing a statement: Node's socket errors, pg's own connection
+ * errors and timeouts, and the server's connection-class SQLSTATEs (08xxx, 57P01-57P03 shutdown).
+ */
+export function isConnectionFailure(err: unknown): boolean {
+  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined; e; ) {
+    const code = typeof e.code === 'string' ? e.code : '';
+    if (/^(E[A-Z]+|08...|57P0[1-3])$/.test(code) && code !== 'ENOENT') return true;
+    const message = typeof e.message === 'string' ? e.message : '';
+    if (
+      /Connection terminated|Query read timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed|connection timeout/i.test(
+        message,
+      )
+    )
+      return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
+export class ConnectionHealth {
+  private down: { since: number; reason: string; failures: number } | undefined;
+  private listenerDown: string | undefined = undefined;
+  private readonly listeners = new Set<(health: StoreHealth, detail: Record<string, unknown>) => void>();
+
+  current(): StoreHealth {
+    if (this.down) {
+      return {
+        ok: false,
+        code: 'STORE_UNAVAILABLE',
+        reason: `Postgres unreachable since ${new Date(this.down.since).toISOString()}: ${this.down.reason}`,
+      };
+    }
+    if (this.listenerDown !== undefined) {
+      return { ok: false, code: 'STORE_UNAVAILABLE', reason: `LISTEN connection lost: ${this.listenerDown}` };
+    }
+    return { ok: true };
+  }
+
+  /** Returns whether the failure was a lost connection (and so part of an outage). */
+  failed(err: unknown): boolean {
+    if (!isConnectionFailure(err)) return false;
+    if (this.down) this.down.failures++;
+    else
+      this.change(() => {
+        this.down = { since: Date.now(), reason: (err as Error).message, failures: 1 };
+      }, {});
+    return true;
+  }
+
+  succeeded(): void {
+    const down = this.down;
+    if (!down) return;
+    this.change(
+      () => {
+        this.down = undefined;
+      },
+      { outageMs: Date.now() - down.since, failures: down.failures },
+    );
+  }
+
+  /** The LISTEN connection is lost (with why) or back (undefined). */
+  listener(lost: string | undefined): void {
+    if (this.listenerDown === lost) return;
+    this.change(() => {
+      this.listenerDown = lost;
+    }, {});
+  }
+
+  watch(listener: (health: StoreHealth, detail: Record<string, unknown>) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Listeners hear only flips between reachable and not. */
+  private change(fn: () => void, detail: Record<string, unknown>): void {
+    const before = this.current().ok;
+    fn();
+    const health = this.current();
+    if (health.ok === before) return;
+    for (const l of this.listeners) l(health, detail);
+  }
+}
