@@ -27,6 +27,7 @@ import type {
   RunSnapshot,
   Store,
 } from './store/types.js';
+import { assertStoreOutsideWorkspace } from './tools/store-layout.js';
 import { advertise, RemoteListeners } from './triggers/subscriptions.js';
 
 export interface RuntimeOptions {
@@ -184,6 +185,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const databaseUrl =
     options.databaseUrl ??
     (options.store || options.dataDir ? undefined : (options.env ?? process.env).NIGHTSHIFT_DATABASE_URL);
+  // The embedded store's folder, when this runtime opens it: no role's workspace may contain it.
+  const dataDir = options.store || databaseUrl ? undefined : resolveDataDir(options.dataDir);
   const store: Store =
     options.store ??
     (databaseUrl
@@ -194,7 +197,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
             : {}),
         })
       : openSqliteStore({
-          dataDir: resolveDataDir(options.dataDir),
+          dataDir: dataDir!,
           backgroundCheckpoints: options.service === true,
         }));
   await store.init();
@@ -232,7 +235,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const key = `${role.name}@${role.version}|${model ?? role.model}`;
     let p = prepared.get(key);
     if (!p) {
-      p = prepareRole(role, { model, env, config: options.models });
+      p = Promise.resolve()
+        .then(() => dataDir && assertStoreOutsideWorkspace(role, dataDir))
+        .then(() => prepareRole(role, { model, env, config: options.models }));
       p.catch(() => prepared.delete(key));
       prepared.set(key, p);
     }
@@ -376,6 +381,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       return summary(await cancelRun(store, clock, { runId, by: o.by, reason: o.reason }));
     },
     work(o) {
+      // Refused at start, before any run of these roles is claimed.
+      if (dataDir) for (const r of o.roles) assertStoreOutsideWorkspace(r, dataDir);
       for (const r of o.roles) {
         known.set(`${r.name}@${r.version}`, r);
         listeners.set(r.name, r);

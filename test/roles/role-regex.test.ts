@@ -15,13 +15,17 @@ const shellModule = pathToFileURL(
 ).href;
 const roleSupport = pathToFileURL(new URL('../support/role.js', import.meta.url).pathname).href;
 
-/** Runs `body` (an async function's text, returning JSON) in a worker; resolves with what it returns. */
-function inWorker(body: string): Promise<unknown> {
+/**
+ * Runs `body` (an async function's text, returning JSON) in a worker; resolves with what it returns. The
+ * worker is terminated when the test's signal aborts (its timeout), so a hung match ends with the test.
+ */
+function inWorker(body: string, signal: AbortSignal): Promise<unknown> {
   const worker = new Worker(
     `const { parentPort } = require('node:worker_threads');
      (async () => { ${body} })().then((v) => parentPort.postMessage(v), (e) => parentPort.postMessage({ error: String(e) }));`,
     { eval: true },
   );
+  signal.addEventListener('abort', () => void worker.terminate());
   return new Promise((resolve, reject) => {
     worker.once('message', (v) => {
       resolve(v);
@@ -37,26 +41,31 @@ const HOSTILE = `'${'a'.repeat(50_000)}!'`;
 describe('regular expressions from role files', () => {
   it('answers an escalation condition (a+)+$ on a long hostile input instead of hanging', {
     timeout: 120_000,
-  }, async () => {
-    const result = await inWorker(`
+  }, async (t) => {
+    const result = await inWorker(
+      `
       const { matches } = await import('${conditionsModule}');
-      const input = { text: ${HOSTILE} };
       return {
         tool: matches({ tool: 'ledger.append', arg: 'entry', matches: '(a+)+$' }, { call: { tool: 'ledger.append', args: { entry: ${HOSTILE} } } }),
         input: matches({ input: { matches: '(a+)+$' } }, { input: ${HOSTILE} }),
-      };`);
+      };`,
+      t.signal,
+    );
     assert.deepEqual(result, { tool: false, input: false });
   });
 
   it('answers a shell.exec argument pattern (a+)+ on a long hostile argument instead of hanging', {
     timeout: 120_000,
-  }, async () => {
-    const result = await inWorker(`
+  }, async (t) => {
+    const result = await inWorker(
+      `
       const { shellExec } = await import('${shellModule}');
       const { testRole, scopeContext } = await import('${roleSupport}');
       const role = testRole({ workspace: process.cwd(), scope: { ...testRole().scope, commands: [{ program: 'echo', args: ['(a+)+'] }] } });
       const verdict = await shellExec.scope(shellExec.input.parse({ command: 'echo', args: [${HOSTILE}] }), scopeContext(role));
-      return verdict;`);
+      return verdict;`,
+      t.signal,
+    );
     assert.equal((result as { kind: string }).kind, 'outside', JSON.stringify(result));
     assert.match((result as { reason: string }).reason, /matches none of the allowed patterns/);
   });
