@@ -64,12 +64,9 @@ describe('the store inside a workspace', () => {
     const stop = new AbortController();
     try {
       const loaded = await loadRoleFile(r.file);
-      assert.throws(
-        () => rt.work({ roles: [loaded], concurrency: 1, signal: stop.signal }),
-        {
-          code: 'ROLE_INVALID',
-        },
-      );
+      assert.throws(() => rt.work({ roles: [loaded], concurrency: 1, signal: stop.signal }), {
+        code: 'ROLE_INVALID',
+      });
     } finally {
       await rt.close();
     }
