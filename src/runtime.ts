@@ -29,6 +29,7 @@ import type {
   Store,
 } from './store/types.js';
 import { loadSecrets, type Redactor, redactorFor, revealerFor } from './tools/secrets.js';
+import { assertStoreOutsideWorkspace } from './tools/store-layout.js';
 import { advertise, RemoteListeners } from './triggers/subscriptions.js';
 
 export interface RuntimeOptions {
@@ -198,6 +199,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const databaseUrl =
     options.databaseUrl ??
     (options.store || options.dataDir ? undefined : (options.env ?? process.env).NIGHTSHIFT_DATABASE_URL);
+  // The embedded store's folder, when this runtime opens it: no role's workspace may contain it.
   const dataDir = options.store || databaseUrl ? undefined : resolveDataDir(options.dataDir);
   const store: Store =
     options.store ??
@@ -259,7 +261,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const key = `${role.name}@${role.version}|${model ?? role.model}`;
     let p = prepared.get(key);
     if (!p) {
-      p = prepareRole(role, { model, env, config: options.models });
+      p = Promise.resolve()
+        .then(() => dataDir && assertStoreOutsideWorkspace(role, dataDir))
+        .then(() => prepareRole(role, { model, env, config: options.models }));
       p.catch(() => prepared.delete(key));
       prepared.set(key, p);
     }
@@ -440,6 +444,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       return summary(await cancelRun(store, clock, { runId, by: o.by, reason: o.reason }));
     },
     work(o) {
+      // Refused at start, before any run of these roles is claimed.
+      if (dataDir) for (const r of o.roles) assertStoreOutsideWorkspace(r, dataDir);
       for (const r of o.roles) {
         known.set(`${r.name}@${r.version}`, r);
         listeners.set(r.name, r);

@@ -1,6 +1,7 @@
 // Escalation conditions are data: structured predicates evaluated by a small interpreter. Nothing in a
 // role file is ever passed to eval or new Function.
 import { z } from 'zod';
+import { regexFinds, roleRegex } from './role-regex.js';
 
 export const ESCALATION_CATEGORIES = [
   'legal',
@@ -102,25 +103,12 @@ function asList<T>(v: T | T[] | undefined): T[] {
   return Array.isArray(v) ? v : [v];
 }
 
-const compiled = new Map<string, RegExp>();
-
-function regexFrom(source: string): RegExp {
-  let re = compiled.get(source);
-  if (!re) {
-    // `(?i)` prefix is accepted for people used to PCRE; everything else is a JS regular expression.
-    re = source.startsWith('(?i)') ? new RegExp(source.slice(4), 'i') : new RegExp(source);
-    if (compiled.size > 1000) compiled.clear();
-    compiled.set(source, re);
-  }
-  return re;
-}
-
 /** Validates that every `matches` in a condition compiles; returns the messages of those that do not. */
 export function regexProblems(condition: Condition, path = 'when'): { path: string; message: string }[] {
   const out: { path: string; message: string }[] = [];
   const check = (src: string, p: string) => {
     try {
-      regexFrom(src);
+      roleRegex(src);
     } catch (err) {
       out.push({
         path: p,
@@ -148,12 +136,13 @@ function textOf(v: unknown): string {
 }
 
 /**
- * A role's regular expression on text the model controls. Over MAX_MATCH_TEXT the expression is not run
- * (its cost could explode) and the condition counts as matched: padding must not slip past a rule.
+ * A role's regular expression on text the model controls, on RE2 (linear time, see role-regex.ts). Over
+ * MAX_MATCH_TEXT the expression is not run (linear is still a cost per call) and the condition counts as
+ * matched: padding must not slip past a rule.
  */
 function regexHolds(source: string, text: string): boolean {
   if (text.length > MAX_MATCH_TEXT) return true;
-  return regexFrom(source).test(text);
+  return regexFinds(source, text);
 }
 
 function matchTool(c: ToolCondition, call: { tool: string; args: unknown }): boolean {

@@ -12,6 +12,7 @@ import type { AnyTool } from '../tools/types.js';
 import { cronProblem } from '../triggers/cron.js';
 import { regexProblems } from './conditions.js';
 import { mcpToolNames } from './mcp-names.js';
+import { roleRegex } from './role-regex.js';
 import { type Role, RoleSpec } from './schema.js';
 import { roleVersion } from './version.js';
 
@@ -124,7 +125,7 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue): Resolved {
     if (typeof rule === 'string') return;
     rule.args?.forEach((re, j) => {
       try {
-        new RegExp(re);
+        roleRegex(re);
       } catch (err) {
         issue(['scope', 'commands', i, 'args', j], `invalid regular expression: ${(err as Error).message}`);
       }

@@ -10,8 +10,8 @@ import type { ScopeVerdict } from './types.js';
 /** `absolute` and `workspace` are real paths: no symlink in them at the time of the check. */
 export type Confined = { ok: true; absolute: string; workspace: string } | { ok: false; reason: string };
 
-/** What a file is opened for; the write modes are fs.write's. */
-export type OpenPurpose = 'read' | 'overwrite' | 'append' | 'create';
+/** What a file is opened for; the write modes are fs.write's, `edit` is fs.edit's read-and-write. */
+export type OpenPurpose = 'read' | 'overwrite' | 'append' | 'create' | 'edit';
 
 // On POSIX a backslash is an ordinary character in a file name, so only "/" separates.
 const SEPARATOR = sep === '\\' ? /[\\/]/ : /\//;
@@ -189,12 +189,18 @@ async function liesInside(
 
 /**
  * Opens a resolved regular file with O_NOFOLLOW (a symlink swapped in after the check is refused, not
- * followed) and O_NONBLOCK (a fifo swapped in cannot hang the open), then checks, before a byte is read
- * or written, that the opened file is a regular file and really lies inside the workspace (a parent
- * swapped for a symlink is caught here; a new file created through it stays empty). Devices and fifos are refused before they are opened, since
- * opening some devices has effects. A write never truncates at open (fs.write truncates only after these
- * checks), and refuses a file with several hard links: one of them may be outside the workspace.
- * Errors other than these are the open's own (ENOENT, EEXIST), for the tool to phrase.
+ * followed) and O_NONBLOCK (a fifo swapped in cannot hang the open), then checks the opened descriptor
+ * (fstat, /proc/self/fd), before a byte is read or written, so no check can be raced by a swap between it
+ * and the open:
+ * - it is a regular file;
+ * - it really lies inside the workspace (a parent swapped for a symlink is caught here; a new file created
+ *   through it stays empty);
+ * - it has one hard link, for reading as for writing: a second name may be a file outside the workspace
+ *   (a hard link made before the run, from `ln /etc/shadow ws/x`), and a link cannot be told from its
+ *   original.
+ * Devices and fifos are refused before they are opened, since opening some devices has effects. A write
+ * never truncates at open (fs.write truncates only after these checks). Errors other than these are the
+ * open's own (ENOENT, EEXIST), for the tool to phrase.
  */
 export async function openInside(
   where: { absolute: string; workspace: string },
@@ -209,10 +215,12 @@ export async function openInside(
   const flags =
     purpose === 'read'
       ? base | constants.O_RDONLY
-      : base |
-        constants.O_WRONLY |
-        constants.O_CREAT |
-        (purpose === 'append' ? constants.O_APPEND : purpose === 'create' ? constants.O_EXCL : 0);
+      : purpose === 'edit'
+        ? base | constants.O_RDWR
+        : base |
+          constants.O_WRONLY |
+          constants.O_CREAT |
+          (purpose === 'append' ? constants.O_APPEND : purpose === 'create' ? constants.O_EXCL : 0);
   let handle: FileHandle;
   try {
     handle = await open(where.absolute, flags, 0o644);
@@ -224,10 +232,10 @@ export async function openInside(
     const st = await handle.stat();
     if (!st.isFile()) throw new Error(`'${userPath}' is ${kindOf(st)}, not a regular file`);
     if (!(await liesInside(handle, where, st))) throw violation(userPath, 'was redirected');
-    if (purpose !== 'read' && st.nlink > 1)
+    if (st.nlink > 1)
       throw new NightshiftError(
         'SCOPE_VIOLATION',
-        `'${userPath}' has ${st.nlink} hard links; one may be a file outside the workspace, so it is not written`,
+        `'${userPath}' has ${st.nlink} hard links; one may be a file outside the workspace, so fs tools neither read nor write it`,
       );
     return handle;
   } catch (err) {

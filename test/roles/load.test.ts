@@ -301,8 +301,15 @@ describe('a bad role file', () => {
     );
     assert.match(
       issue.message,
-      /^invalid regular expression "\(\?i\)lawsuit\|\(attorney": .*Unterminated group/,
+      /^invalid regular expression "\(\?i\)lawsuit\|\(attorney": .*missing closing \)/,
     );
+  });
+
+  it('refuses a pattern RE2 cannot run in linear time (a backreference), saying the syntax is RE2', async () => {
+    const text = edit(GOOD, '"(?i)lawsuit|attorney"', '"(a)\\\\1"');
+    const issue = only((await problems(text)).issues);
+    assert.equal(issue.path, 'escalation[1].when.input.matches');
+    assert.match(issue.message, /invalid escape sequence.*RE2 syntax: no lookaround or backreferences/);
   });
 
   it('reports every problem of the file at once, in file order', async () => {

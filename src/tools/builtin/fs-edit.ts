@@ -1,10 +1,8 @@
 // fs.edit: replaces exact text in a workspace file (a patch the model can state precisely).
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
-import { resolveInside, workspaceScope } from '../workspace.js';
+import { openInside, resolveInside, workspaceScope } from '../workspace.js';
 import { READ_LIMIT } from './fs-read.js';
 
 export const fsEdit = defineTool({
@@ -24,26 +22,15 @@ export const fsEdit = defineTool({
   run: async ({ path, old, new: replacement, all }, ctx) => {
     const where = await resolveInside(ctx.workspace, path, 'write');
     if (!where.ok) throw new NightshiftError('SCOPE_VIOLATION', where.reason);
-    const handle = await open(
-      where.absolute,
-      constants.O_RDWR | constants.O_NOFOLLOW | constants.O_NONBLOCK,
-    ).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') throw new Error(`no file '${path}' in the workspace`);
-      if (err.code === 'ELOOP')
-        throw new NightshiftError(
-          'SCOPE_VIOLATION',
-          `'${path}' is a symlink; fs tools do not write through symlinks`,
-        );
-      throw new Error(`cannot open '${path}': ${err.code ?? err.message}`);
+    // openInside checks the opened file (regular, one link, really inside), as for fs.write.
+    const handle = await openInside(where, path, 'edit').catch((err: NodeJS.ErrnoException) => {
+      if (err instanceof NightshiftError) throw err;
+      if (err.code === 'ENOENT') throw new Error(`no file '${path}' in the workspace`, { cause: err });
+      if (err.code) throw new Error(`cannot open '${path}' (${err.code})`, { cause: err });
+      throw err;
     });
     try {
       const st = await handle.stat();
-      if (!st.isFile()) throw new Error(`'${path}' is not a regular file`);
-      if (st.nlink > 1)
-        throw new NightshiftError(
-          'SCOPE_VIOLATION',
-          `'${path}' has ${st.nlink} hard links; it may be a file outside the workspace, so it is not edited`,
-        );
       if (st.size > READ_LIMIT)
         throw new Error(`'${path}' is ${st.size} bytes, over the ${READ_LIMIT}-byte limit`);
       const text = (await handle.readFile()).toString('utf8');

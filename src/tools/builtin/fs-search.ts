@@ -1,11 +1,13 @@
 // fs.search: finds text in the workspace's files (symlinks are not followed; large files are skipped).
-import { lstat, readdir, readFile } from 'node:fs/promises';
+// Each file is opened first and checked on the opened descriptor (openInside), so a file swapped for a
+// symlink or a hard link after the folder was listed is skipped, never read.
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createContext, Script } from 'node:vm';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
-import { resolveInside, workspaceScope } from '../workspace.js';
+import { openInside, resolveInside, workspaceScope } from '../workspace.js';
 import { READ_LIMIT } from './fs-read.js';
 
 const MAX_FILES = 5000;
@@ -34,6 +36,25 @@ function regexHits(lines: string[], re: RegExp, deadline: number): Set<number> {
   return new Set(sandbox.hits as number[]);
 }
 
+/**
+ * A listed file's text, read through openInside (open, then verify the descriptor), or undefined when it
+ * may not be read: a symlink or a hard-linked file now, outside the workspace, not a regular file, gone,
+ * or over READ_LIMIT.
+ */
+async function readChecked(
+  where: { absolute: string; workspace: string },
+  rel: string,
+): Promise<string | undefined> {
+  const handle = await openInside(where, rel, 'read').catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    if ((await handle.stat()).size > READ_LIMIT) return undefined;
+    return (await handle.readFile()).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
 export const fsSearch = defineTool({
   name: 'fs.search',
   description: 'Search the text files of a workspace folder for a string (or a regular expression).',
@@ -60,6 +81,8 @@ export const fsSearch = defineTool({
     const deadline = Date.now() + REGEX_BUDGET_MS;
     const matches: { path: string; line: number; text: string }[] = [];
     let files = 0;
+    // Files that could not be read safely (several hard links, swapped for a symlink, gone, too large).
+    let skipped = 0;
     let truncated = false;
     const walk = async (dir: string, prefix: string): Promise<void> => {
       for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
@@ -74,8 +97,11 @@ export const fsSearch = defineTool({
         if (entry.isDirectory()) await walk(abs, rel);
         else if (entry.isFile()) {
           files++;
-          if ((await lstat(abs)).size > READ_LIMIT) continue;
-          const text = await readFile(abs, 'utf8');
+          const text = await readChecked({ absolute: abs, workspace: where.workspace }, rel);
+          if (text === undefined) {
+            skipped++;
+            continue;
+          }
           if (text.includes('\0')) continue; // binary
           const lines = text.split('\n');
           const hit = re ? regexHits(lines, re, deadline) : undefined;
@@ -92,6 +118,6 @@ export const fsSearch = defineTool({
       }
     };
     await walk(where.absolute, path === '.' ? '' : path.replace(/\/+$/, ''));
-    return { matches, truncated };
+    return { matches, truncated, skipped };
   },
 });

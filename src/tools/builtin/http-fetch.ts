@@ -34,8 +34,14 @@ type Input = z.infer<typeof Input>;
 
 type Checked = { ok: true; url: URL; privateAllowed: boolean } | { ok: false; reason: string };
 
+/**
+ * Resolves a host name to all its addresses. The system resolver by default; tests pass their own to
+ * answer differently at check and at connect time (DNS rebinding).
+ */
+export type Resolve = (host: string) => Promise<LookupAddress[]>;
+
 /** The allowlist and address rules for one URL, without connecting (DNS is looked up for names). */
-async function checkUrl(raw: string, role: Role): Promise<Checked> {
+async function checkUrl(raw: string, role: Role, resolve: Resolve): Promise<Checked> {
   let url: URL;
   try {
     url = new URL(raw);
@@ -56,7 +62,12 @@ async function checkUrl(raw: string, role: Role): Promise<Checked> {
     };
   }
   if (!match.privateAllowed) {
-    const addresses = isIP(host) ? [host] : await resolveAll(host).catch(() => [] as string[]);
+    const addresses = isIP(host)
+      ? [host]
+      : await resolve(host).then(
+          (all) => all.map((a) => a.address),
+          () => [] as string[],
+        );
     for (const a of addresses) {
       const why = restrictedAddress(a);
       if (why)
@@ -69,34 +80,48 @@ async function checkUrl(raw: string, role: Role): Promise<Checked> {
   return { ok: true, url, privateAllowed: match.privateAllowed };
 }
 
-function resolveAll(host: string): Promise<string[]> {
-  return new Promise((resolve, reject) =>
+export const systemResolve: Resolve = (host) =>
+  new Promise((resolve, reject) =>
     dnsLookup(host, { all: true }, (err, addresses: LookupAddress[]) =>
-      err ? reject(err) : resolve(addresses.map((a) => a.address)),
+      err ? reject(err) : resolve(addresses),
     ),
   );
-}
 
-/** A DNS lookup for the socket that refuses restricted addresses: checked on what is actually connected. */
-function guardedLookup(privateAllowed: boolean): LookupFunction {
+/**
+ * The socket's DNS lookup (the `lookup` option of the request), which refuses restricted addresses: the
+ * check is made on the addresses actually connected to, whatever the name resolved to at check time.
+ */
+function guardedLookup(privateAllowed: boolean, resolve: Resolve): LookupFunction {
   return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
-      if (err) return callback(err, '', 4);
-      if (!privateAllowed) {
-        for (const a of addresses) {
-          const why = restrictedAddress(a.address);
-          if (why)
-            return callback(
-              new NightshiftError('SCOPE_VIOLATION', `${hostname} resolved to ${why} at connect time`),
-              '',
-              4,
-            );
+    resolve(hostname).then(
+      (all) => {
+        // The socket asks for one family (or both); the resolver gives all, so keep what it asked for.
+        const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
+        const addresses = family ? all.filter((a) => a.family === family) : all;
+        if (addresses.length === 0)
+          return callback(
+            Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }),
+            '',
+            4,
+          );
+        if (!privateAllowed) {
+          for (const a of addresses) {
+            const why = restrictedAddress(a.address);
+            if (why)
+              return callback(
+                new NightshiftError('SCOPE_VIOLATION', `${hostname} resolved to ${why} at connect time`),
+                '',
+                4,
+              );
+          }
         }
-      }
-      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
-      const first = addresses[0]!;
-      callback(null, first.address, first.family);
-    });
+        if (options.all)
+          return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+        const first = addresses[0]!;
+        callback(null, first.address, first.family);
+      },
+      (err: NodeJS.ErrnoException) => callback(err, '', 4),
+    );
   };
 }
 
@@ -122,6 +147,7 @@ function send(
   headers: Record<string, string>,
   body: string | undefined,
   privateAllowed: boolean,
+  resolveHost: Resolve,
   limit: number,
   signal: AbortSignal,
 ): Promise<{ res: IncomingMessage; body: string }> {
@@ -134,7 +160,7 @@ function send(
           ...headers,
           ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}),
         },
-        lookup: guardedLookup(privateAllowed),
+        lookup: guardedLookup(privateAllowed, resolveHost),
         signal,
       },
       (res) => {
@@ -162,84 +188,101 @@ function send(
   });
 }
 
-export const httpFetch = defineTool({
-  name: 'http.fetch',
-  description: 'GET or POST a URL on an allowed host; returns status, headers and body text.',
-  input: Input,
-  effect: 'external',
-  idempotent: (args: Input) => args.method === 'GET',
-  scope: async (args, ctx): Promise<ScopeVerdict> => {
-    const c = await checkUrl(args.url, ctx.role);
-    return c.ok ? { kind: 'inside' } : { kind: 'outside', reason: c.reason };
-  },
-  run: async (args, ctx): Promise<Response> => {
-    const { limits } = ctx.role;
-    const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(limits.fetchSeconds * 1000)]);
-    let headers = Object.fromEntries(
-      Object.entries(args.headers).map(([k, v]) => [k, withSecrets(v, ctx.secrets)]),
-    );
-    let body = args.body === undefined ? undefined : withSecrets(args.body, ctx.secrets);
-    const origin = new URL(args.url).origin;
-    // Headers that carry credentials (or a secret the role inserted) go to the origin the model named,
-    // never to another one a redirect points at.
-    const sensitive = new Set(
-      Object.entries(args.headers)
-        .filter(([k, v]) => /\{\{secret:/.test(v) || /^(authorization|cookie|proxy-authorization)$/i.test(k))
-        .map(([k]) => k),
-    );
-    const bodyHasSecret = args.body !== undefined && /\{\{secret:/.test(args.body);
-    let method: string = args.method;
-    let target = args.url;
-    for (let hop = 0; ; hop++) {
-      const c = await checkUrl(target, ctx.role);
-      if (!c.ok)
-        throw new NightshiftError(
-          'SCOPE_VIOLATION',
-          hop === 0 ? c.reason : `redirected to ${target}: ${c.reason}`,
-        );
-      let answer: { res: IncomingMessage; body: string };
-      try {
-        answer = await send(c.url, method, headers, body, c.privateAllowed, limits.fetchBytes, signal);
-      } catch (err) {
-        if (err instanceof NightshiftError) throw err;
-        const e = err as Error & { code?: string };
-        if (e.name === 'AbortError' || e.name === 'TimeoutError' || signal.aborted)
-          throw new Error(`${c.url.host} did not answer within ${limits.fetchSeconds} s`);
-        throw new Error(`request to ${c.url.host} failed: ${e.code ?? e.message}`);
-      }
-      const { res } = answer;
-      const location = res.headers.location;
-      if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && location) {
-        if (hop >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
-        target = new URL(location, c.url).toString();
-        if (new URL(target).origin !== origin) {
-          headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !sensitive.has(k)));
-          const keepsBody = res.statusCode === 307 || res.statusCode === 308;
-          if (keepsBody && bodyHasSecret) {
-            throw new NightshiftError(
-              'SCOPE_VIOLATION',
-              `redirected to another origin (${new URL(target).origin}) that would receive a secret in the body; not followed`,
-            );
+/** http.fetch with its resolver given: `resolve` is used at check time and again at connect time. */
+export function createHttpFetch(options: { resolve?: Resolve } = {}) {
+  const resolve = options.resolve ?? systemResolve;
+  return defineTool({
+    name: 'http.fetch',
+    description: 'GET or POST a URL on an allowed host; returns status, headers and body text.',
+    input: Input,
+    effect: 'external',
+    idempotent: (args: Input) => args.method === 'GET',
+    scope: async (args, ctx): Promise<ScopeVerdict> => {
+      const c = await checkUrl(args.url, ctx.role, resolve);
+      return c.ok ? { kind: 'inside' } : { kind: 'outside', reason: c.reason };
+    },
+    run: async (args, ctx): Promise<Response> => {
+      const { limits } = ctx.role;
+      const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(limits.fetchSeconds * 1000)]);
+      let headers = Object.fromEntries(
+        Object.entries(args.headers).map(([k, v]) => [k, withSecrets(v, ctx.secrets)]),
+      );
+      let body = args.body === undefined ? undefined : withSecrets(args.body, ctx.secrets);
+      const origin = new URL(args.url).origin;
+      // Headers that carry credentials (or a secret the role inserted) go to the origin the model named,
+      // never to another one a redirect points at.
+      const sensitive = new Set(
+        Object.entries(args.headers)
+          .filter(
+            ([k, v]) => /\{\{secret:/.test(v) || /^(authorization|cookie|proxy-authorization)$/i.test(k),
+          )
+          .map(([k]) => k),
+      );
+      const bodyHasSecret = args.body !== undefined && /\{\{secret:/.test(args.body);
+      let method: string = args.method;
+      let target = args.url;
+      for (let hop = 0; ; hop++) {
+        const c = await checkUrl(target, ctx.role, resolve);
+        if (!c.ok)
+          throw new NightshiftError(
+            'SCOPE_VIOLATION',
+            hop === 0 ? c.reason : `redirected to ${target}: ${c.reason}`,
+          );
+        let answer: { res: IncomingMessage; body: string };
+        try {
+          answer = await send(
+            c.url,
+            method,
+            headers,
+            body,
+            c.privateAllowed,
+            resolve,
+            limits.fetchBytes,
+            signal,
+          );
+        } catch (err) {
+          if (err instanceof NightshiftError) throw err;
+          const e = err as Error & { code?: string };
+          if (e.name === 'AbortError' || e.name === 'TimeoutError' || signal.aborted)
+            throw new Error(`${c.url.host} did not answer within ${limits.fetchSeconds} s`);
+          throw new Error(`request to ${c.url.host} failed: ${e.code ?? e.message}`);
+        }
+        const { res } = answer;
+        const location = res.headers.location;
+        if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && location) {
+          if (hop >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+          target = new URL(location, c.url).toString();
+          if (new URL(target).origin !== origin) {
+            headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !sensitive.has(k)));
+            const keepsBody = res.statusCode === 307 || res.statusCode === 308;
+            if (keepsBody && bodyHasSecret) {
+              throw new NightshiftError(
+                'SCOPE_VIOLATION',
+                `redirected to another origin (${new URL(target).origin}) that would receive a secret in the body; not followed`,
+              );
+            }
           }
+          if (
+            res.statusCode === 303 ||
+            ((res.statusCode === 301 || res.statusCode === 302) && method === 'POST')
+          ) {
+            method = 'GET';
+            body = undefined;
+          }
+          continue;
         }
-        if (
-          res.statusCode === 303 ||
-          ((res.statusCode === 301 || res.statusCode === 302) && method === 'POST')
-        ) {
-          method = 'GET';
-          body = undefined;
-        }
-        continue;
+        const keep = ['content-type', 'content-length', 'date', 'etag', 'last-modified'];
+        return {
+          status: res.statusCode ?? 0,
+          url: c.url.toString(),
+          headers: Object.fromEntries(
+            keep.filter((h) => typeof res.headers[h] === 'string').map((h) => [h, res.headers[h] as string]),
+          ),
+          body: answer.body,
+        };
       }
-      const keep = ['content-type', 'content-length', 'date', 'etag', 'last-modified'];
-      return {
-        status: res.statusCode ?? 0,
-        url: c.url.toString(),
-        headers: Object.fromEntries(
-          keep.filter((h) => typeof res.headers[h] === 'string').map((h) => [h, res.headers[h] as string]),
-        ),
-        body: answer.body,
-      };
-    }
-  },
-});
+    },
+  });
+}
+
+export const httpFetch = createHttpFetch();

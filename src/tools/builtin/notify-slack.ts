@@ -6,6 +6,36 @@ import { defineTool } from '../define.js';
 import { postJson } from '../net/post-json.js';
 import type { ScopeVerdict } from '../types.js';
 
+const SlackAnswer = z.looseObject({
+  ok: z.boolean().optional(),
+  error: z.string().optional(),
+  ts: z.string().optional(),
+});
+type SlackAnswer = z.infer<typeof SlackAnswer>;
+
+/**
+ * What chat.postMessage answered. The answer echoes the whole message, so it can be long: a successful
+ * post is a success whatever its size (reporting it as a failure would make the model post again). An
+ * answer cut at the read limit is judged by its leading `"ok":true`, which Slack writes first; an answer
+ * that cannot be read at all is reported as possibly posted, so it is not simply retried.
+ */
+function slackAnswer(text: string, truncated: boolean): SlackAnswer {
+  if (!truncated) {
+    try {
+      return SlackAnswer.parse(JSON.parse(text || '{}'));
+    } catch {
+      // Not JSON: handled below.
+    }
+  }
+  if (/^\s*\{\s*"ok"\s*:\s*true\b/.test(text)) {
+    const ts = /"ts"\s*:\s*"([0-9.]+)"/.exec(text)?.[1];
+    return ts === undefined ? { ok: true } : { ok: true, ts };
+  }
+  throw new Error(
+    `Slack answered HTTP 200 with a body that is not a Slack answer (${text.slice(0, 200)}); the message may have been posted, check the channel before posting again`,
+  );
+}
+
 export const notifySlack = defineTool({
   name: 'notify.slack',
   description: "Post a message to Slack (the role's webhook channel, or one of its allowed channels).",
@@ -67,7 +97,7 @@ export const notifySlack = defineTool({
         what: 'Slack chat.postMessage',
       },
     );
-    const answer = JSON.parse(res.text || '{}') as { ok?: boolean; error?: string; ts?: string };
+    const answer = slackAnswer(res.text, res.truncated);
     if (answer.ok !== true) throw new Error(`Slack refused the message: ${answer.error ?? 'unknown error'}`);
     return { posted: true, via: 'chat.postMessage', channel, ts: answer.ts ?? null };
   },

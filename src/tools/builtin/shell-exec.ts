@@ -6,6 +6,7 @@ import { accessSync, constants } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
+import { regexMatchesWhole } from '../../roles/role-regex.js';
 import type { Role } from '../../roles/schema.js';
 import { defineTool } from '../define.js';
 import {
@@ -85,7 +86,7 @@ async function plan(args: Input, role: Role, env: NodeJS.ProcessEnv): Promise<Pl
   for (const [i, a] of args.args.entries()) {
     if (a.includes('\0')) return { ok: false, reason: `argument ${i} contains a NUL byte` };
     if (typeof rule !== 'string' && rule.args) {
-      if (!rule.args.some((re) => new RegExp(`^(?:${re})$`).test(a))) {
+      if (!rule.args.some((re) => regexMatchesWhole(re, a))) {
         return {
           ok: false,
           reason: `argument ${i} ${JSON.stringify(a)} of ${command} matches none of the allowed patterns (${rule.args.join(', ')})`,

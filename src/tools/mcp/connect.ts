@@ -1,6 +1,7 @@
 // MCP servers as tool sources, through the official MCP TypeScript SDK. Only the tools the role lists are
 // exposed (as `<server>.<tool>`), each with the effect the role assigns, and every call goes through the
 // same policy as the built-ins. Arguments are checked against the server's own JSON Schema.
+import type { Stream } from 'node:stream';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { Ajv } from 'ajv';
 import { z } from 'zod';
@@ -11,6 +12,40 @@ import type { AnyTool } from '../types.js';
 
 const ajv = new Ajv({ strict: false, allErrors: true });
 const CONNECT_TIMEOUT_MS = 20_000;
+/** How much of a stdio server's stderr goes to the log sink; the rest is read and dropped. */
+const STDERR_LOG_CAP = 64 * 1024;
+/** The end of a stdio server's stderr kept to explain a failed start or call. */
+const STDERR_TAIL = 4 * 1024;
+
+/** Where a stdio MCP server's stderr goes: a debug-level log line per chunk, up to STDERR_LOG_CAP. */
+export type McpStderrSink = (server: string, text: string) => void;
+
+export interface McpConnectOptions {
+  /** Receives what stdio servers write to stderr (capped); without one it is read and dropped. */
+  onStderr?: McpStderrSink;
+}
+
+/**
+ * Reads a stdio server's stderr as fast as it comes. Unread, the pipe fills (64 KiB on Linux) and the
+ * server blocks in its next write to stderr, so it stops answering: a server that logs a lot would
+ * deadlock its own calls. Keeps the last STDERR_TAIL bytes for error messages.
+ */
+function drainStderr(stream: Stream | null, server: string, sink: McpStderrSink | undefined): () => string {
+  let tail = '';
+  let logged = 0;
+  stream?.on('data', (chunk: Buffer | string) => {
+    const text = chunk.toString();
+    tail = (tail + text).slice(-STDERR_TAIL);
+    if (!sink || logged >= STDERR_LOG_CAP) return;
+    const room = STDERR_LOG_CAP - logged;
+    logged += text.length;
+    sink(
+      server,
+      text.length <= room ? text : `${text.slice(0, room)}\n[further stderr of ${server} is not logged]`,
+    );
+  });
+  return () => tail.trim();
+}
 
 export interface McpConnections {
   tools: AnyTool[];
@@ -37,6 +72,7 @@ async function connect(
   server: McpServerConfig,
   role: Role,
   env: NodeJS.ProcessEnv,
+  options: McpConnectOptions,
 ): Promise<{ client: Client; tools: AnyTool[] }> {
   // The SDK is loaded only by roles that use MCP.
   const [{ Client }, { StdioClientTransport }, { StreamableHTTPClientTransport }] = await Promise.all([
@@ -56,13 +92,17 @@ async function connect(
         stderr: 'pipe',
       })
     : new StreamableHTTPClientTransport(new URL(server.url!));
+  // Attached before the process starts: the SDK hands out the stream at once and pipes into it later.
+  const stderrTail =
+    'stderr' in transport ? drainStderr(transport.stderr, server.name, options.onStderr) : () => '';
   const where = server.command ? `'${server.command.join(' ')}'` : server.url;
   try {
     await client.connect(transport, { timeout: CONNECT_TIMEOUT_MS });
   } catch (err) {
+    const said = stderrTail();
     throw new NightshiftError(
       'TOOL_NOT_FOUND',
-      `MCP server ${server.name} (${where}) did not start: ${(err as Error).message}`,
+      `MCP server ${server.name} (${where}) did not start: ${(err as Error).message}${said ? `; its stderr ended with: ${said.slice(-500)}` : ''}`,
       { cause: err },
     );
   }
@@ -111,6 +151,7 @@ async function connect(
 export async function connectMcpServers(
   role: Role,
   env: NodeJS.ProcessEnv = process.env,
+  options: McpConnectOptions = {},
 ): Promise<McpConnections> {
   const clients: Client[] = [];
   const tools: AnyTool[] = [];
@@ -119,7 +160,7 @@ export async function connectMcpServers(
   };
   try {
     for (const server of role.mcp) {
-      const c = await connect(server, role, env);
+      const c = await connect(server, role, env, options);
       clients.push(c.client);
       tools.push(...c.tools);
     }
