@@ -1,7 +1,8 @@
 // What a command can see of the host, checked from inside through a real run: the sandbox's file view is
 // the system folders and the workspace, and inside them the store, the config file, every role's secrets
-// file and the other roles' workspaces are covered. The worst layout on purpose: the role's workspace
-// holds the store, the config file (the working folder), another role's workspace and its secrets file.
+// file and the other roles' workspaces are covered. The worst layout allowed: the role's workspace holds
+// the config file (the working folder), another role's workspace and its secrets file, and the store sits
+// right beside it (a store inside a workspace is refused: test/tools/store-layout.test.ts).
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,7 +36,7 @@ const ws = join(project, 'ws');
 
 function writeProject(probed: string[]) {
   mkdirSync(join(ws, 'other'), { recursive: true });
-  writeFileSync(join(ws, 'nightshift.config.yaml'), `dataDir: .nightshift\n# ${MARKER} config\n`);
+  writeFileSync(join(ws, 'nightshift.config.yaml'), `dataDir: ../.nightshift\n# ${MARKER} config\n`);
   writeFileSync(join(project, 'secrets.env'), `API_TOKEN=tok-a\nUNDECLARED=${MARKER}-a\n`);
   writeFileSync(join(ws, 'other-secrets.env'), `OTHER_TOKEN=tok-b\nUNDECLARED=${MARKER}-b\n`);
   writeFileSync(join(ws, 'other', 'notes.txt'), `${MARKER} other role's file\n`);
@@ -115,7 +116,7 @@ const HOST = [
 ];
 
 describe('the sandbox file view', () => {
-  const dataDir = join(ws, '.nightshift');
+  const dataDir = join(project, '.nightshift');
   const projectPaths = [
     dataDir,
     join(dataDir, 'nightshift.db'),
@@ -154,7 +155,7 @@ describe('the sandbox file view', () => {
   it('through the CLI: the config file in the working folder and the data dir are hidden too', async () => {
     const probed = [dataDir, join(dataDir, 'nightshift.db'), join(ws, 'nightshift.config.yaml')];
     writeProject(probed);
-    // Run from the workspace, where the config file is; its dataDir puts the store there too.
+    // Run from the workspace, where the config file is; its dataDir puts the store beside it.
     const out = await runCli(['run', '../a.yaml', '--json'], {
       cwd: ws,
       env: { NIGHTSHIFT_DATA_DIR: '', NIGHTSHIFT_DATABASE_URL: '' },
