@@ -10,6 +10,7 @@ import { escalateRun, failRun, reopenRun } from './engine/restart.js';
 import { retryPolicy } from './engine/retry.js';
 import { checkRunInput, recordRun, resumeRun, roleFromRecord, startRun } from './engine/start.js';
 import type { RunState } from './engine/state.js';
+import { failClaimedRun } from './engine/unexpected.js';
 import { type RunSummary, summarize } from './engine/summary.js';
 import { NightshiftError } from './errors.js';
 import { answerEscalation } from './escalations/answer.js';
@@ -392,19 +393,26 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         },
         drive: async (claimed) => {
           const { run } = claimed;
-          const { role } = await roleOfRun(run.id, undefined, run);
-          // A run whose workers keep dying while executing it (a crash loop) is failed, not retried forever.
-          const max = retryPolicy(role).maxAttempts;
-          if (run.status === 'running' && run.attempt > max) {
-            await failRun(store, clock, run.id, {
-              code: 'RUN_CRASHED',
-              message: `the worker executing this run stopped (died or hung) ${run.attempt - 1} times; retry.maxAttempts is ${max}`,
-              details: { attempt: run.attempt },
-            });
-            return;
+          let role: Role | undefined;
+          try {
+            role = (await roleOfRun(run.id, undefined, run)).role;
+            // A run whose workers keep dying while executing it (a crash loop) is failed, not retried forever.
+            const max = retryPolicy(role).maxAttempts;
+            if (run.status === 'running' && run.attempt > max) {
+              await failRun(store, clock, run.id, {
+                code: 'RUN_CRASHED',
+                message: `the worker executing this run stopped (died or hung) ${run.attempt - 1} times; retry.maxAttempts is ${max}`,
+                details: { attempt: run.attempt },
+              });
+              return;
+            }
+            const ready = await prepare(role, run.model === role.model ? undefined : run.model);
+            await resumeRun(workerCtx, ready, run.id, { claimed });
+          } catch (err) {
+            // Not left `running` for the next worker to trip over: retried with backoff or failed once.
+            await failClaimedRun(store, clock, run, err, retryPolicy(role ?? {}));
+            throw err;
           }
-          const ready = await prepare(role, run.model === role.model ? undefined : run.model);
-          await resumeRun(workerCtx, ready, run.id, { claimed });
         },
         concurrency: o.concurrency,
         pollMs: o.pollMs ?? 200,

@@ -100,6 +100,7 @@ async function call(tool: AnyTool, args: Record<string, unknown>, r = role()) {
     role: r,
     runId: 'run_n',
     idempotencyKey: 'run_n:2:0',
+    fencingToken: 1,
     workspace: r.workspace,
     signal: new AbortController().signal,
     secrets: loadSecrets(r, ENV),
