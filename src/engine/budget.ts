@@ -21,11 +21,7 @@ export function budgetOverrun(run: RunRecord, budget: Budget, activeMs: number):
 }
 
 /** The time budget alone: what is checked before each tool call. */
-export function secondsOverrun(
-  run: RunRecord,
-  budget: Budget,
-  activeMs: number,
-): BudgetOverrun | undefined {
+export function secondsOverrun(run: RunRecord, budget: Budget, activeMs: number): BudgetOverrun | undefined {
   const seconds = budget.maxSeconds + run.grant.seconds;
   if (activeMs / 1000 >= seconds) return { dimension: 'seconds', limit: seconds, used: activeMs / 1000 };
   return undefined;

@@ -40,7 +40,7 @@ import { checkOutput } from './output.js';
 import type { PreparedRole } from './prepare.js';
 import { backoffMs, isTransient, retryPolicy } from './retry.js';
 import type { BatchBuilder, RunState } from './state.js';
-import { runToolCall } from './tool-call.js';
+import { type CallOutcome, parseArgs, runToolCall } from './tool-call.js';
 import { failUnexpected } from './unexpected.js';
 
 export interface EngineContext {
@@ -96,7 +96,8 @@ export function mayRunNow(
 /** Picks the next piece of work from persisted state. `claimed` holds the calls this process started. */
 function nextWork(state: RunState, prepared: PreparedRole, claimed: Set<string>): Work {
   // A run-level escalation (the time budget ran out between two calls of a turn) holds every call.
-  if (state.pendingEscalations().some((e) => e.callKey === null)) return { kind: 'pause', status: 'escalated' };
+  if (state.pendingEscalations().some((e) => e.callKey === null))
+    return { kind: 'pause', status: 'escalated' };
   const turn = state.lastModelTurn();
   if (turn) {
     const calls = state.callsOfTurn(turn.seq);
@@ -215,7 +216,8 @@ class Driver implements SessionHost {
       if (this.state.run.status === 'queued') return; // scheduled for a retry
       if (this.leaseLost) return;
       const work = nextWork(this.state, this.prepared, this.claimed);
-      this.doing = work.kind === 'execute' ? `running tool call ${work.call.key} (${work.call.tool})` : work.kind;
+      this.doing =
+        work.kind === 'execute' ? `running tool call ${work.call.key} (${work.call.tool})` : work.kind;
       switch (work.kind) {
         case 'execute':
           await this.execute(work.call);
@@ -321,16 +323,28 @@ class Driver implements SessionHost {
     }
     const current = this.state.calls.get(call.key)!;
     const tool = this.prepared.tools.get(current.tool);
-    // The lease is re-checked by this process's clock right before the call, renewing it if it runs
-    // short; nothing is awaited between this check and the call's start. A worker that was frozen since
-    // it claimed the call stops here: the call stays `started`, and whoever holds the run now decides.
-    if (!(await this.held.ensure())) return;
-    this.claimedNotRun.delete(current.key);
     const { role } = this.prepared;
-    const now = this.ctx.clock.now();
-    const outcome = tool
-      ? await runToolCall(
+    let outcome: CallOutcome;
+    if (!tool) {
+      // Only reachable if a role changed under a paused run; fail closed.
+      outcome = {
+        result: { error: `tool '${current.tool}' is not available to this role any more` },
+        isError: true,
+      };
+    } else {
+      const parsed = parseArgs(tool, current);
+      if (!('args' in parsed)) outcome = parsed;
+      else {
+        // The lease is re-checked by this process's clock right before the call, renewing it if it runs
+        // short; nothing is awaited between this check and the call's start. A worker that was frozen
+        // since it claimed the call stops here: the call stays `started`, and whoever holds the run now
+        // decides about it.
+        if (!(await this.held.ensure())) return;
+        this.claimedNotRun.delete(current.key);
+        const now = this.ctx.clock.now();
+        outcome = await runToolCall(
           tool,
+          parsed.args,
           current,
           {
             role,
@@ -345,9 +359,9 @@ class Driver implements SessionHost {
             timeLeftMs: secondsLeftMs(this.state.run, role.budget, this.activeMs(now)),
             timeLimitSeconds: role.budget.maxSeconds + this.state.run.grant.seconds,
           },
-        )
-      : // Only reachable if a role changed under a paused run; fail closed.
-        { result: { error: `tool '${current.tool}' is not available to this role any more` }, isError: true };
+        );
+      }
+    }
     // The run is another worker's now: record nothing (the call stays `started`).
     if (this.leaseLost) return;
     const b = this.batch();

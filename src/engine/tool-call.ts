@@ -25,8 +25,22 @@ export interface CallLimits {
   timeLimitSeconds: number;
 }
 
+/** The call's arguments as the tool's schema parses them, or the outcome of a call that cannot run. */
+export function parseArgs(tool: AnyTool, call: ToolCallRecord): { args: unknown } | CallOutcome {
+  try {
+    return { args: tool.input.parse(call.args) };
+  } catch (err) {
+    return { result: errorResult(err), isError: true };
+  }
+}
+
+/**
+ * Runs the call with `args` (parsed by parseArgs). The caller checks its lease right before: nothing here
+ * awaits before the tool starts.
+ */
 export async function runToolCall(
   tool: AnyTool,
+  args: unknown,
   call: ToolCallRecord,
   context: Omit<ToolContext, 'signal'>,
   limits: CallLimits,
@@ -42,7 +56,6 @@ export async function runToolCall(
   try {
     if (limits.lease.aborted) onLeaseLost();
     stop.signal.throwIfAborted();
-    const args = tool.input.parse(call.args);
     const out = await untilAborted(tool.run(args, { ...context, signal: stop.signal }), stop.signal);
     return { result: jsonSafe(out), isError: false };
   } catch (err) {
