@@ -93,6 +93,22 @@ export function mayRunNow(
   return !turn.some((c) => c.status === 'held' || c.status === 'drafted');
 }
 
+/** What the driver is doing, in words, for the message of an unexpected failure. */
+function describeWork(work: Work): string {
+  switch (work.kind) {
+    case 'execute':
+      return `running tool call ${work.call.key} (${work.call.tool})`;
+    case 'unknown_outcome':
+      return `holding tool call ${work.call.key} whose outcome is unknown`;
+    case 'request_approval':
+      return 'filing drafted calls for approval';
+    case 'pause':
+      return `pausing the run (${work.status})`;
+    case 'model':
+      return 'taking a model turn';
+  }
+}
+
 /** Picks the next piece of work from persisted state. `claimed` holds the calls this process started. */
 function nextWork(state: RunState, prepared: PreparedRole, claimed: Set<string>): Work {
   // A run-level escalation (the time budget ran out between two calls of a turn) holds every call.
@@ -216,8 +232,7 @@ class Driver implements SessionHost {
       if (this.state.run.status === 'queued') return; // scheduled for a retry
       if (this.leaseLost) return;
       const work = nextWork(this.state, this.prepared, this.claimed);
-      this.doing =
-        work.kind === 'execute' ? `running tool call ${work.call.key} (${work.call.tool})` : work.kind;
+      this.doing = describeWork(work);
       switch (work.kind) {
         case 'execute':
           await this.execute(work.call);
@@ -264,6 +279,7 @@ class Driver implements SessionHost {
         return;
       }
     }
+    if (status === 'succeeded') this.doing = "delivering the role's emit events before recording success";
     const extra =
       status === 'succeeded' && this.ctx.beforeSuccess
         ? await this.ctx.beforeSuccess(this.prepared.role, run, output)

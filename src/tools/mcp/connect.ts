@@ -2,14 +2,13 @@
 // exposed (as `<server>.<tool>`), each with the effect the role assigns, and every call goes through the
 // same policy as the built-ins. Arguments are checked against the server's own JSON Schema.
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { Ajv } from 'ajv';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
+import { compileJsonSchema } from '../../roles/json-schema.js';
 import type { McpServerConfig, Role } from '../../roles/schema.js';
 import { defineTool } from '../define.js';
 import type { AnyTool } from '../types.js';
 
-const ajv = new Ajv({ strict: false, allErrors: true });
 const CONNECT_TIMEOUT_MS = 20_000;
 
 export interface McpConnections {
@@ -18,7 +17,8 @@ export interface McpConnections {
 }
 
 function inputFrom(schema: Record<string, unknown>): z.ZodType<Record<string, unknown>> {
-  const validate = ajv.compile(schema);
+  // Its own ajv per schema: two servers' tools may share an `$id` (roles/json-schema.ts).
+  const validate = compileJsonSchema(schema);
   return z.custom<Record<string, unknown>>((v) => validate(v ?? {}) === true, {
     error: () =>
       (validate.errors ?? []).map((e) => `${e.instancePath || '(arguments)'} ${e.message}`).join('; ') ||
