@@ -384,12 +384,7 @@ export interface Store {
    * Takes the lease from exactly `previousOwner` (a holder known to be dead), as a new acquisition: its
    * epoch, or undefined if the holder changed.
    */
-  stealRun(
-    runId: string,
-    previousOwner: string,
-    owner: string,
-    until: number,
-  ): Promise<number | undefined>;
+  stealRun(runId: string, previousOwner: string, owner: string, until: number): Promise<number | undefined>;
   releaseRun(runId: string, owner: string): Promise<void>;
 
   /**

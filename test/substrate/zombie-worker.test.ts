@@ -7,7 +7,7 @@
 // The provider (a loopback HTTP server) fences by token, as docs/tools.md asks receivers to.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -248,7 +248,6 @@ async function frozenAfterClaim(open: (dataDir: string) => Promise<Backend>): Pr
   });
   // The script is written with the workspace path now known.
   const pauseIn = r.workspace;
-  const { writeFileSync, readFileSync } = await import('node:fs');
   const script = join(r.dir, 'script.yaml');
   writeFileSync(script, readFileSync(script, 'utf8').replace('pauseIn: .', `pauseIn: ${pauseIn}`));
   const backend = await open(r.dataDir);
