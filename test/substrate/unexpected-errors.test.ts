@@ -3,7 +3,11 @@
 // `nightshift serve` processes on an SQLite file.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { loadRoleFile } from '../../src/roles/load.js';
+import { createRuntime } from '../../src/runtime.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { RunRecord } from '../../src/store/types.js';
 import { startServe } from '../support/cli.js';
@@ -117,6 +121,44 @@ describe('unexpected errors in a worker', () => {
       await store.close();
       notifier.cleanup();
       listener.cleanup();
+    }
+  });
+
+  it('fails a queued run whose role version cannot be prepared on this worker once, instead of taking it over again and again', async () => {
+    const r = writeTestRole({
+      name: 'deployed',
+      autonomy: 'observe',
+      tools: [],
+      ledgerTools: false,
+      turns: [{ final: {} }],
+      extra: { triggers: [{ event: 'go' }] },
+    });
+    // Queued under the first version, whose model script a deploy then removed (the role moved to another).
+    const rt = await createRuntime({ dataDir: r.dataDir });
+    const queued = await rt.enqueue(await loadRoleFile(r.file), {});
+    await rt.close();
+    copyFileSync(join(r.dir, 'script.yaml'), join(r.dir, 'script2.yaml'));
+    writeFileSync(
+      r.file,
+      readFileSync(r.file, 'utf8').replace('script:./script.yaml', 'script:./script2.yaml'),
+    );
+    rmSync(join(r.dir, 'script.yaml'));
+    const store = openSqliteStore({ dataDir: r.dataDir });
+    try {
+      await serve([r.file], r.dataDir);
+      await store.init();
+      const run = await waitFor(async () => {
+        const x = await store.getRun(queued.runId);
+        return x?.status === 'failed' ? x : undefined;
+      }, 'the run to fail');
+      assert.equal(run.error?.code, 'MODEL_CONFIG');
+      assert.match(run.error!.message, /script\.yaml/);
+      assert.match(run.error!.message, /while starting run/);
+      assert.equal(run.attempt, 1, 'failed once, not taken over and retried');
+      assert.equal(run.leaseOwner, null);
+    } finally {
+      await store.close();
+      r.cleanup();
     }
   });
 });
