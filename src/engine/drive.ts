@@ -358,6 +358,7 @@ class Driver implements SessionHost {
         if (!(await this.held.ensure())) return;
         this.claimedNotRun.delete(current.key);
         const now = this.ctx.clock.now();
+        const ended = this.held.callStarted();
         outcome = await runToolCall(
           tool,
           parsed.args,
@@ -375,7 +376,7 @@ class Driver implements SessionHost {
             timeLeftMs: secondsLeftMs(this.state.run, role.budget, this.activeMs(now)),
             timeLimitSeconds: role.budget.maxSeconds + this.state.run.grant.seconds,
           },
-        );
+        ).finally(ended);
       }
     }
     // The run is another worker's now: record nothing (the call stays `started`).

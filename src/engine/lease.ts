@@ -68,6 +68,8 @@ export function leaseMarginMs(leaseMs: number): number {
 export class HeldLease {
   private validUntil: number;
   private lost: string | undefined;
+  /** Tool calls running now: while one runs, a lease that is not usable is lost at once. */
+  private calls = 0;
   private heartbeat: NodeJS.Timeout | undefined;
   private deadline: NodeJS.Timeout | undefined;
   private readonly margin: number;
@@ -124,6 +126,17 @@ export class HeldLease {
     return true;
   }
 
+  /** Marks a tool call as running until the returned function is called. */
+  callStarted(): () => void {
+    this.calls++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.calls--;
+    };
+  }
+
   /** A fenced commit (or a renewal) set the lease's end to `until`, asked for at or after `until - leaseMs`. */
   extended(until: number): void {
     if (this.lost !== undefined || until <= this.validUntil) return;
@@ -134,8 +147,9 @@ export class HeldLease {
   private renew(): void {
     if (this.lost !== undefined) return;
     // Checked first, synchronously: a process that was frozen past its lease finds out here, before any
-    // timer of a tool in flight can go on to act.
-    if (!this.usable()) {
+    // timer of the tool call in flight can go on to act. With no call running (a slow start, a model
+    // turn), a renewal may still rescue the lease: nothing is done without it (ensure()).
+    if (!this.usable() && this.calls > 0) {
       this.lose('its lease was not renewed in time (the process may have been frozen)');
       return;
     }
@@ -156,8 +170,8 @@ export class HeldLease {
     clearTimeout(this.deadline);
     const wait = Math.max(0, this.validUntil - this.margin - this.ctx.clock.now());
     this.deadline = setTimeout(() => {
-      if (!this.usable()) this.lose('its lease was not renewed in time');
-      else this.armDeadline();
+      if (this.usable()) this.armDeadline();
+      else this.renew();
     }, wait);
     this.deadline.unref();
   }
