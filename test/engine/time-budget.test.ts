@@ -22,6 +22,9 @@ async function slowTurn(onExceed: 'fail' | 'escalate') {
   const started = Date.now();
   const result = await rt.run(r.file, {});
   const elapsedMs = Date.now() - started;
+  process.stdout.write(
+    `# budget.maxSeconds ${BUDGET_SECONDS} (onExceed: ${onExceed}): three 3 s commands stopped after ${elapsedMs} ms\n`,
+  );
   const snapshot = (await rt.get(result.runId))!;
   return { r, rt, result, elapsedMs, snapshot };
 }
