@@ -105,7 +105,13 @@ export function errorResult(err: unknown): Record<string, unknown> {
       error: `invalid arguments: ${zodMessage(err as { issues: { path: PropertyKey[]; message: string }[] })}`,
     };
   }
-  return { error: err instanceof Error ? err.message : String(err) };
+  if (err instanceof Error) return { error: err.message };
+  try {
+    return { error: String(err) };
+  } catch {
+    // A thrown value with no string form (an object without a prototype): still a failed call.
+    return { error: `the tool threw a ${typeof err} with no message` };
+  }
 }
 
 /** Tool output as stored JSON: undefined becomes null, unserialisable values an error, huge ones truncated. */
