@@ -70,6 +70,7 @@ export class HeldLease {
   private lost: string | undefined;
   /** Tool calls running now: while one runs, a lease that is not usable is lost at once. */
   private calls = 0;
+  private stopped = false;
   private heartbeat: NodeJS.Timeout | undefined;
   private deadline: NodeJS.Timeout | undefined;
   private readonly margin: number;
@@ -93,7 +94,9 @@ export class HeldLease {
     this.armDeadline();
   }
 
+  /** The driver is done with the run: no more renewals, timers or losses (an answer in flight is ignored). */
   stop(): void {
+    this.stopped = true;
     clearInterval(this.heartbeat);
     clearTimeout(this.deadline);
   }
@@ -139,13 +142,13 @@ export class HeldLease {
 
   /** A fenced commit (or a renewal) set the lease's end to `until`, asked for at or after `until - leaseMs`. */
   extended(until: number): void {
-    if (this.lost !== undefined || until <= this.validUntil) return;
+    if (this.stopped || this.lost !== undefined || until <= this.validUntil) return;
     this.validUntil = until;
     this.armDeadline();
   }
 
   private renew(): void {
-    if (this.lost !== undefined) return;
+    if (this.stopped || this.lost !== undefined) return;
     // Checked first, synchronously: a process that was frozen past its lease finds out here, before any
     // timer of the tool call in flight can go on to act. With no call running (a slow start, a model
     // turn), a renewal may still rescue the lease: nothing is done without it (ensure()).
@@ -177,7 +180,7 @@ export class HeldLease {
   }
 
   private lose(reason: string): void {
-    if (this.lost !== undefined) return;
+    if (this.stopped || this.lost !== undefined) return;
     this.lost = reason;
     this.stop();
     this.onLost(reason);
