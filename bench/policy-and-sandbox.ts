@@ -83,6 +83,7 @@ async function viaTool(r: typeof role): Promise<number> {
     role: r,
     runId: 'b',
     idempotencyKey: 'b',
+    fencingToken: 1,
     workspace: r.workspace,
     signal: new AbortController().signal,
     secrets: noSecrets,

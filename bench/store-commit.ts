@@ -42,6 +42,7 @@ function run(i: number): RunRecord {
     idempotencyKey: null,
     leaseOwner: 'bench',
     leaseUntil: Date.now() + 60_000,
+    leaseEpoch: 1,
     createdAt: 1_000 + i,
     updatedAt: 1_000 + i,
     finishedAt: null,

@@ -11,6 +11,7 @@ import { retryPolicy } from './engine/retry.js';
 import { checkRunInput, recordRun, resumeRun, roleFromRecord, startRun } from './engine/start.js';
 import type { RunState } from './engine/state.js';
 import { type RunSummary, summarize } from './engine/summary.js';
+import { failClaimedRun } from './engine/unexpected.js';
 import { NightshiftError } from './errors.js';
 import { answerEscalation } from './escalations/answer.js';
 import type { ModelSettings } from './models/resolve.js';
@@ -19,6 +20,7 @@ import { startWorker } from './queue/worker.js';
 import { loadRoleFile } from './roles/load.js';
 import type { Role } from './roles/schema.js';
 import { resolveDataDir } from './store/data-dir.js';
+import { storeOutageOf } from './store/outage.js';
 import { openSqliteStore } from './store/sqlite/index.js';
 import type {
   ApprovalRecord,
@@ -458,21 +460,30 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       const sweepDeadHolders = deadHolderSweep(store, ctx.owner, names);
       /** Drives a run the queue handed out (`claimed`), or again from the store after a store outage. */
       const drive = async (run: RunRecord, claimed?: RunSnapshot) => {
-        const { role } = await roleOfRun(run.id, undefined, run);
-        // A run whose workers keep dying while executing it (a crash loop) is failed, not retried forever.
-        const max = retryPolicy(role).maxAttempts;
-        if (run.status === 'running' && run.attempt > max) {
-          const failed = await failRun(store, clock, run.id, {
-            code: 'RUN_CRASHED',
-            message: `the worker executing this run stopped (died or hung) ${run.attempt - 1} times; retry.maxAttempts is ${max}`,
-            details: { attempt: run.attempt },
-          });
-          o.onRunSettled?.(failed);
-          return;
+        let role: Role | undefined;
+        try {
+          role = (await roleOfRun(run.id, undefined, run)).role;
+          // A run whose workers keep dying while executing it (a crash loop) is failed, not retried forever.
+          const max = retryPolicy(role).maxAttempts;
+          if (run.status === 'running' && run.attempt > max) {
+            const failed = await failRun(store, clock, run.id, {
+              code: 'RUN_CRASHED',
+              message: `the worker executing this run stopped (died or hung) ${run.attempt - 1} times; retry.maxAttempts is ${max}`,
+              details: { attempt: run.attempt },
+            });
+            o.onRunSettled?.(failed);
+            return;
+          }
+          const ready = await prepare(role, run.model === role.model ? undefined : run.model);
+          const state = await resumeRun(workerCtx, ready, run.id, claimed ? { claimed } : {});
+          o.onRunSettled?.(state.run);
+        } catch (err) {
+          // Not left `running` for the next worker to trip over: retried with backoff or failed once. A
+          // store outage is the worker's to wait out (it drives the run again once writes go through).
+          if (claimed && storeOutageOf(err) === undefined)
+            await failClaimedRun(store, clock, run, err, retryPolicy(role ?? {}));
+          throw err;
         }
-        const ready = await prepare(role, run.model === role.model ? undefined : run.model);
-        const state = await resumeRun(workerCtx, ready, run.id, claimed ? { claimed } : {});
-        o.onRunSettled?.(state.run);
       };
       const worker = startWorker({
         claim: async (max) => {

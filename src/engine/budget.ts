@@ -1,4 +1,5 @@
-// Budgets are checked before every model call. Limits are the role's budget plus what humans granted
+// Budgets are checked before every model call; the time budget (`maxSeconds`) also before every tool call,
+// and a call still running when it runs out is stopped (drive.ts). Limits are the role's budget plus what humans granted
 // when they answered earlier budget escalations; the daily cost budget is the role's, shared by its runs.
 import type { Budget } from '../roles/schema.js';
 import type { EscalationRecord, RunRecord } from '../store/types.js';
@@ -16,9 +17,19 @@ export function budgetOverrun(run: RunRecord, budget: Budget, activeMs: number):
   if (run.turns >= steps) return { dimension: 'steps', limit: steps, used: run.turns };
   const cost = budget.maxCostUsd + run.grant.costUsd;
   if (run.usage.costUsd >= cost) return { dimension: 'cost', limit: cost, used: run.usage.costUsd };
+  return secondsOverrun(run, budget, activeMs);
+}
+
+/** The time budget alone: what is checked before each tool call. */
+export function secondsOverrun(run: RunRecord, budget: Budget, activeMs: number): BudgetOverrun | undefined {
   const seconds = budget.maxSeconds + run.grant.seconds;
   if (activeMs / 1000 >= seconds) return { dimension: 'seconds', limit: seconds, used: activeMs / 1000 };
   return undefined;
+}
+
+/** Milliseconds of the time budget left (≤ 0 when spent): how long a tool call may run. */
+export function secondsLeftMs(run: RunRecord, budget: Budget, activeMs: number): number {
+  return (budget.maxSeconds + run.grant.seconds) * 1000 - activeMs;
 }
 
 /** Midnight UTC of the day `now` falls in: where the daily cost budget starts counting. */

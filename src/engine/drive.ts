@@ -22,16 +22,27 @@ import {
   type ToolCallRecord,
 } from '../store/types.js';
 import { isIdempotent } from '../tools/types.js';
-import { budgetOverrun, dailyCostOverrun, describeOverrun, utcDayStart } from './budget.js';
+import {
+  type BudgetOverrun,
+  budgetOverrun,
+  dailyCostOverrun,
+  describeOverrun,
+  secondsLeftMs,
+  secondsOverrun,
+  utcDayStart,
+} from './budget.js';
 import { decidedArgs } from './call-args.js';
 import { buildMessages } from './conversation.js';
 import { type EscalateArgs, normaliseCategory } from './escalate-tool.js';
 import { executorTurn, finishSession, type SessionHost, sessionDone } from './executor-turn.js';
-import { callRecord, judgeCall, zodMessage } from './judge.js';
+import { callRecord, judgeCall } from './judge.js';
+import { HeldLease } from './lease.js';
 import { checkOutput } from './output.js';
 import type { PreparedRole } from './prepare.js';
 import { backoffMs, isTransient, retryPolicy } from './retry.js';
 import type { BatchBuilder, RunState } from './state.js';
+import { type CallOutcome, errorResult, parseArgs, runToolCall } from './tool-call.js';
+import { failUnexpected } from './unexpected.js';
 
 export interface EngineContext {
   store: Store;
@@ -64,9 +75,6 @@ export interface EngineContext {
   ) => Promise<Record<string, unknown> | undefined>;
 }
 
-/** Largest tool result kept (serialized); bigger results are truncated with a note. */
-const MAX_RESULT_CHARS = 256 * 1024;
-
 type Work =
   | { kind: 'execute'; call: ToolCallRecord }
   | { kind: 'unknown_outcome'; call: ToolCallRecord }
@@ -88,8 +96,27 @@ export function mayRunNow(
   return !turn.some((c) => c.status === 'held' || c.status === 'drafted');
 }
 
+/** What the driver is doing, in words, for the message of an unexpected failure. */
+function describeWork(work: Work): string {
+  switch (work.kind) {
+    case 'execute':
+      return `running tool call ${work.call.key} (${work.call.tool})`;
+    case 'unknown_outcome':
+      return `holding tool call ${work.call.key} whose outcome is unknown`;
+    case 'request_approval':
+      return 'filing drafted calls for approval';
+    case 'pause':
+      return `pausing the run (${work.status})`;
+    case 'model':
+      return 'taking a model turn';
+  }
+}
+
 /** Picks the next piece of work from persisted state. `claimed` holds the calls this process started. */
 function nextWork(state: RunState, prepared: PreparedRole, claimed: Set<string>): Work {
+  // A run-level escalation (the time budget ran out between two calls of a turn) holds every call.
+  if (state.pendingEscalations().some((e) => e.callKey === null))
+    return { kind: 'pause', status: 'escalated' };
   const turn = state.lastModelTurn();
   if (turn) {
     const calls = state.callsOfTurn(turn.seq);
@@ -117,40 +144,35 @@ function nextWork(state: RunState, prepared: PreparedRole, claimed: Set<string>)
  */
 export async function driveRun(ctx: EngineContext, prepared: PreparedRole, state: RunState): Promise<void> {
   const driver = new Driver(ctx, prepared, state);
-  const heartbeat = setInterval(
-    () => {
-      const now = ctx.clock.now();
-      // Renewed only while the run is `running`: a run cancelled (or paused, or finished) by someone
-      // else stops here, and the abort reaches the model call or tool in flight.
-      ctx.store.renewLease(state.run.id, ctx.owner, now + ctx.leaseMs, now).then(
-        (held) => {
-          if (!held) driver.loseLease();
-        },
-        () => driver.loseLease(),
-      );
-    },
-    Math.max(50, Math.floor(ctx.leaseMs / 3)),
-  );
-  heartbeat.unref();
+  driver.held.start();
   try {
     await driver.loop();
   } catch (err) {
-    // Another worker advanced the run: it is theirs now; stop without touching it.
+    // Another worker advanced the run, or took its lease: it is theirs now; stop without touching it.
     if (err instanceof NightshiftError && err.code === 'STORE_CONFLICT') return;
-    throw err;
+    if (driver.leaseLost) return;
+    // Anything else is recorded once (a failed run, or a scheduled retry for an infrastructure error),
+    // never left `running` for the next worker to trip over again.
+    await failUnexpected(driver, err);
   } finally {
-    clearInterval(heartbeat);
+    driver.held.stop();
   }
 }
 
 class Driver implements SessionHost {
   leaseLost = false;
+  /** What the driver was doing, for the message of an unexpected failure. */
+  doing = 'starting';
+  /** The run's lease as this driver holds it: checked before every call, renewed while it runs. */
+  readonly held: HeldLease;
 
-  loseLease(): void {
+  loseLease(reason = 'this worker lost the run lease'): void {
     this.leaseLost = true;
-    this.abort.abort(new NightshiftError('RUN_LEASED', 'this worker lost the run lease'));
+    this.abort.abort(new NightshiftError('RUN_LEASED', `this worker stopped driving the run: ${reason}`));
   }
   private readonly claimed = new Set<string>();
+  /** Calls this driver claimed (committed as started) and has not started yet. */
+  private readonly claimedNotRun = new Set<string>();
   /** Aborted if the lease is lost, so long-running tools can stop early. */
   readonly abort = new AbortController();
   private readonly segmentStart: number;
@@ -163,6 +185,13 @@ class Driver implements SessionHost {
   ) {
     this.segmentStart = ctx.clock.now();
     this.baseActiveMs = state.run.activeMs;
+    this.held = new HeldLease(
+      ctx,
+      state.run.id,
+      { owner: ctx.owner, epoch: state.run.leaseEpoch },
+      state.run.leaseUntil ?? 0,
+      (reason) => this.loseLease(reason),
+    );
   }
 
   activeMs(now: number): number {
@@ -184,10 +213,16 @@ class Driver implements SessionHost {
     return redact ? redact(batch) : batch;
   };
 
-  commit(b: BatchBuilder): Promise<void> {
+  async commit(b: BatchBuilder): Promise<void> {
     // Secret values a tool returned (or the model echoed) are scrubbed before anything is stored; the
-    // in-memory state applies the same scrubbed batch, so the model never sees them either.
-    return this.state.commit(this.ctx.store, b, this.redactBatch);
+    // in-memory state applies the same scrubbed batch, so the model never sees them either. Every batch
+    // is fenced by this driver's lease as well as the run's seq.
+    let extendedTo: number | null | undefined;
+    await this.state.commit(this.ctx.store, b, (batch) => {
+      extendedTo = batch.run?.leaseUntil;
+      return { ...this.redactBatch(batch), lease: this.held.lease };
+    });
+    if (typeof extendedTo === 'number') this.held.extended(extendedTo);
   }
 
   async loop(): Promise<void> {
@@ -196,6 +231,7 @@ class Driver implements SessionHost {
       if (this.state.run.status === 'queued') return; // scheduled for a retry
       if (this.leaseLost) return;
       const work = nextWork(this.state, this.prepared, this.claimed);
+      this.doing = describeWork(work);
       switch (work.kind) {
         case 'execute':
           await this.execute(work.call);
@@ -242,6 +278,7 @@ class Driver implements SessionHost {
         return;
       }
     }
+    if (status === 'succeeded') this.doing = "delivering the role's emit events before recording success";
     const extra =
       status === 'succeeded' && this.ctx.beforeSuccess
         ? // Delivered as it will be stored: the listeners get secret values by name, never the values.
@@ -254,7 +291,10 @@ class Driver implements SessionHost {
 
   // ── tool calls ──────────────────────────────────────────────────────────────────────────────────────
 
-  /** Marks the call started in `b` (committed with it): the claim that precedes the side effect. */
+  /**
+   * Marks the call started in `b` (committed with it): the claim that precedes the side effect. The batch
+   * also extends the lease (it is fenced by it), so the claim's commit leaves the call a full lease.
+   */
   private claim(b: BatchBuilder, call: ToolCallRecord): void {
     b.call({ ...call, status: 'started', startedAt: b.at });
     // A claim lost to a power cut would let a call that did happen run again: for a call that must not
@@ -262,7 +302,14 @@ class Driver implements SessionHost {
     const tool = this.prepared.tools.get(call.tool);
     if (tool === undefined || !isIdempotent(tool, call.args)) b.mustSurvivePowerLoss();
     b.step('tool_started', { key: call.key, tool: call.tool });
+    b.set({ leaseUntil: b.at + this.ctx.leaseMs });
     this.claimed.add(call.key);
+    this.claimedNotRun.add(call.key);
+  }
+
+  /** Whether the time budget leaves room to claim another call at `at`. */
+  private timeLeft(at: number): boolean {
+    return secondsOverrun(this.state.run, this.prepared.role.budget, this.activeMs(at)) === undefined;
   }
 
   private nextPendingAfter(call: ToolCallRecord): ToolCallRecord | undefined {
@@ -273,6 +320,16 @@ class Driver implements SessionHost {
   }
 
   private async execute(call: ToolCallRecord): Promise<void> {
+    // The time budget is checked before every call, not only before model turns.
+    const overrun = secondsOverrun(
+      this.state.run,
+      this.prepared.role.budget,
+      this.activeMs(this.ctx.clock.now()),
+    );
+    if (overrun) {
+      await this.overBudget(overrun);
+      return;
+    }
     if (!this.claimed.has(call.key)) {
       // Not claimed by this process: either pending (claim it now, before running) or an idempotent call
       // whose earlier attempt died (re-run under the same idempotency key).
@@ -286,39 +343,68 @@ class Driver implements SessionHost {
     }
     const current = this.state.calls.get(call.key)!;
     const tool = this.prepared.tools.get(current.tool);
-    let result: unknown;
-    let isError = false;
+    const { role } = this.prepared;
+    let outcome: CallOutcome;
     if (!tool) {
       // Only reachable if a role changed under a paused run; fail closed.
-      result = { error: `tool '${current.tool}' is not available to this role any more` };
-      isError = true;
+      outcome = {
+        result: { error: `tool '${current.tool}' is not available to this role any more` },
+        isError: true,
+      };
     } else {
       // The arguments as decided: the stored (redacted) ones with the secret values put back, checked
       // against the decided hash. Anything else is not run.
       const decided = decidedArgs(current, this.prepared.reveal);
-      try {
-        if (!decided.ok) throw new NightshiftError('APPROVAL_MISMATCH', `${decided.reason}; not run`);
-        const args = tool.input.parse(decided.args);
-        const out = await tool.run(args, {
-          role: this.prepared.role,
-          runId: this.state.run.id,
-          idempotencyKey: current.key,
-          workspace: this.prepared.role.workspace,
-          signal: this.abort.signal,
-          secrets: this.prepared.secrets,
-          protectedPaths: this.ctx.protectedPaths?.(this.prepared.role) ?? [],
-        });
-        result = jsonSafe(out);
-      } catch (err) {
-        result = errorResult(err);
-        isError = true;
+      const parsed: ReturnType<typeof parseArgs> = decided.ok
+        ? parseArgs(tool, { ...current, args: decided.args })
+        : {
+            result: errorResult(new NightshiftError('APPROVAL_MISMATCH', `${decided.reason}; not run`)),
+            isError: true,
+          };
+      if (!('args' in parsed)) outcome = parsed;
+      else {
+        // The lease is re-checked by this process's clock right before the call, renewing it if it runs
+        // short; nothing is awaited between this check and the call's start. A worker that was frozen
+        // since it claimed the call stops here: the call stays `started`, and whoever holds the run now
+        // decides about it.
+        if (!(await this.held.ensure())) return;
+        this.claimedNotRun.delete(current.key);
+        const now = this.ctx.clock.now();
+        const ended = this.held.callStarted();
+        outcome = await runToolCall(
+          tool,
+          parsed.args,
+          current,
+          {
+            role,
+            runId: this.state.run.id,
+            idempotencyKey: current.key,
+            fencingToken: this.held.lease.epoch,
+            workspace: role.workspace,
+            secrets: this.prepared.secrets,
+            protectedPaths: this.ctx.protectedPaths?.(role) ?? [],
+          },
+          {
+            lease: this.abort.signal,
+            timeLeftMs: secondsLeftMs(this.state.run, role.budget, this.activeMs(now)),
+            timeLimitSeconds: role.budget.maxSeconds + this.state.run.grant.seconds,
+          },
+        ).finally(ended);
       }
     }
+    // The run is another worker's now: record nothing (the call stays `started`).
+    if (this.leaseLost) return;
     const b = this.batch();
+    const { result, isError } = outcome;
     b.call({ ...current, status: isError ? 'failed' : 'succeeded', result, isError, finishedAt: b.at });
-    b.step('tool_finished', { key: current.key, tool: current.tool, ok: !isError });
+    b.step('tool_finished', {
+      key: current.key,
+      tool: current.tool,
+      ok: !isError,
+      ...(outcome.stopped ? { stopped: outcome.stopped } : {}),
+    });
     const next = this.nextPendingAfter(current);
-    if (next) this.claim(b, next);
+    if (next && this.timeLeft(b.at)) this.claim(b, next);
     await this.commit(b);
   }
 
@@ -394,27 +480,7 @@ class Driver implements SessionHost {
             this.state.escalations.values(),
           ));
     if (overrun) {
-      const b = this.batch();
-      const reason = describeOverrun(overrun);
-      b.step('budget_exceeded', { ...overrun });
-      if (role.budget.onExceed === 'fail') {
-        await this.finish(b, 'failed', null, {
-          code: 'BUDGET_EXCEEDED',
-          message: reason,
-          details: { ...overrun },
-        });
-        return;
-      }
-      this.newEscalation(b, {
-        category: 'budget',
-        reason,
-        missing: 'more budget, or a decision to stop',
-        source: 'budget',
-        callKey: null,
-        context: { ...overrun, usage: this.state.run.usage, turns: this.state.run.turns },
-      });
-      b.set({ status: 'escalated' });
-      await this.commit(b);
+      await this.overBudget(overrun);
       return;
     }
 
@@ -484,7 +550,44 @@ class Driver implements SessionHost {
       records.push(await this.decideCall(b, turnSeq, index, request));
     if (records.some((r) => r.status === 'held')) b.set({ status: 'escalated' });
     const firstPending = records.find((r) => r.status === 'pending' && mayRunNow(r, records, this.prepared));
-    if (firstPending) this.claim(b, b.pendingCall(firstPending.key)!);
+    if (firstPending && this.timeLeft(b.at)) this.claim(b, b.pendingCall(firstPending.key)!);
+    await this.commit(b);
+  }
+
+  /** A budget ran out: the run fails or escalates, as the role's `budget.onExceed` says. */
+  private async overBudget(overrun: BudgetOverrun): Promise<void> {
+    const { role } = this.prepared;
+    const b = this.batch();
+    const reason = describeOverrun(overrun);
+    // Calls this driver claimed but never started go back to pending: they did not happen, and must not
+    // look like an unknown outcome to whoever continues the run.
+    const unclaimed: string[] = [];
+    for (const key of this.claimedNotRun) {
+      const c = this.state.calls.get(key);
+      if (c?.status === 'started') {
+        b.call({ ...c, status: 'pending', startedAt: null });
+        unclaimed.push(key);
+      }
+    }
+    this.claimedNotRun.clear();
+    b.step('budget_exceeded', { ...overrun, ...(unclaimed.length ? { unclaimed } : {}) });
+    if (role.budget.onExceed === 'fail') {
+      await this.finish(b, 'failed', null, {
+        code: 'BUDGET_EXCEEDED',
+        message: reason,
+        details: { ...overrun },
+      });
+      return;
+    }
+    this.newEscalation(b, {
+      category: 'budget',
+      reason,
+      missing: 'more budget, or a decision to stop',
+      source: 'budget',
+      callKey: null,
+      context: { ...overrun, usage: this.state.run.usage, turns: this.state.run.turns },
+    });
+    b.set({ status: 'escalated' });
     await this.commit(b);
   }
 
@@ -569,34 +672,4 @@ class Driver implements SessionHost {
 
 export function changeSetHash(calls: Pick<ToolCallRecord, 'argsHash'>[]): string {
   return hashJson(calls.map((c) => c.argsHash));
-}
-
-function errorResult(err: unknown): Record<string, unknown> {
-  if (err instanceof NightshiftError) return { error: err.message, code: err.code };
-  if (err && typeof err === 'object' && 'issues' in err) {
-    return {
-      error: `invalid arguments: ${zodMessage(err as { issues: { path: PropertyKey[]; message: string }[] })}`,
-    };
-  }
-  return { error: err instanceof Error ? err.message : String(err) };
-}
-
-/** Tool output as stored JSON: undefined becomes null, unserialisable values an error, huge ones truncated. */
-function jsonSafe(value: unknown): unknown {
-  if (value === undefined) return null;
-  let text: string;
-  try {
-    text = JSON.stringify(value);
-  } catch (err) {
-    throw new NightshiftError(
-      'INTERNAL',
-      `tool returned a value that is not JSON: ${(err as Error).message}`,
-    );
-  }
-  if (text === undefined) return null;
-  if (text.length > MAX_RESULT_CHARS) {
-    return { truncated: true, bytes: text.length, head: text.slice(0, MAX_RESULT_CHARS) };
-  }
-  // Parsed back so the in-memory state holds exactly what the store holds (no Dates, no prototypes).
-  return JSON.parse(text);
 }

@@ -1,10 +1,18 @@
 // Leases make one run execute in one place. A lease whose holder is a dead process on this same host is
 // taken over at once (a `kill -9` must not lock a run until the lease times out); any other live lease
 // is respected until it expires.
+//
+// A worker can also stop without dying (SIGSTOP, a long GC pause, a VM stall) and wake up after its lease
+// ran out and another worker took the run. So a lease held by a driver (`HeldLease`) is judged by this
+// process's own clock: a side effect starts only while the lease, as last renewed, is valid for more than
+// a margin; calls in flight are aborted as soon as that stops being true; and every commit and renewal
+// names the exact acquisition (owner and epoch), which the store refuses once anyone else took the run.
+// See docs/decisions/009-lease-fencing.md.
 
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { NightshiftError } from '../errors.js';
+import type { RunLease } from '../store/types.js';
 import type { EngineContext } from './drive.js';
 
 export function newLeaseOwner(): string {
@@ -25,16 +33,156 @@ export function holderIsDeadHere(owner: string): boolean {
   }
 }
 
-export async function acquireLease(ctx: EngineContext, runId: string): Promise<void> {
+/** Takes the run's lease for this process; returns its epoch (the fencing token). */
+export async function acquireLease(ctx: EngineContext, runId: string): Promise<number> {
   const now = ctx.clock.now();
-  if (await ctx.store.claimRun(runId, ctx.owner, now + ctx.leaseMs, now)) return;
+  const epoch = await ctx.store.claimRun(runId, ctx.owner, now + ctx.leaseMs, now);
+  if (epoch !== undefined) return epoch;
   const run = await ctx.store.getRun(runId);
   if (run?.leaseOwner && holderIsDeadHere(run.leaseOwner)) {
-    if (await ctx.store.stealRun(runId, run.leaseOwner, ctx.owner, now + ctx.leaseMs)) return;
+    const stolen = await ctx.store.stealRun(runId, run.leaseOwner, ctx.owner, now + ctx.leaseMs);
+    if (stolen !== undefined) return stolen;
   }
   const until = run?.leaseUntil ? new Date(run.leaseUntil).toISOString() : 'unknown';
   throw new NightshiftError(
     'RUN_LEASED',
     `run ${runId} is being executed by ${run?.leaseOwner ?? 'another worker'} (lease until ${until}); try again after that`,
   );
+}
+
+/**
+ * How much of the lease must be left, by this process's clock, to start a side effect: a third of it. It
+ * covers the clock difference between workers (another worker judges expiry by its own clock) and the
+ * time between the check and the call. Renewals come every third of the lease, so a healthy driver keeps
+ * at least two thirds; one missed renewal is tolerated, two are not.
+ */
+export function leaseMarginMs(leaseMs: number): number {
+  return Math.floor(leaseMs / 3);
+}
+
+/**
+ * The lease of a run a driver is executing, from this process's point of view: renewed every third of
+ * the lease; lost (once, with a reason) when a renewal is refused or when it has not been renewed in
+ * time by the local clock — which is also what a process that was frozen sees first when it wakes.
+ */
+export class HeldLease {
+  private validUntil: number;
+  private lost: string | undefined;
+  /** Tool calls running now: while one runs, a lease that is not usable is lost at once. */
+  private calls = 0;
+  private stopped = false;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private deadline: NodeJS.Timeout | undefined;
+  private readonly margin: number;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly runId: string,
+    /** The acquisition this driver holds: every commit and renewal names it. */
+    readonly lease: RunLease,
+    /** Until when the lease was taken, by this process's clock (the `until` it asked the store for). */
+    validUntil: number,
+    private readonly onLost: (reason: string) => void,
+  ) {
+    this.validUntil = validUntil;
+    this.margin = leaseMarginMs(ctx.leaseMs);
+  }
+
+  start(): void {
+    this.heartbeat = setInterval(() => this.renew(), Math.max(50, Math.floor(this.ctx.leaseMs / 3)));
+    this.heartbeat.unref();
+    this.armDeadline();
+  }
+
+  /** The driver is done with the run: no more renewals, timers or losses (an answer in flight is ignored). */
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.heartbeat);
+    clearTimeout(this.deadline);
+  }
+
+  /** Whether a side effect may start now: the lease is valid, by this clock, for more than the margin. */
+  usable(): boolean {
+    if (this.lost !== undefined) return false;
+    return this.validUntil - this.ctx.clock.now() > this.margin;
+  }
+
+  /**
+   * Before a side effect: true when the lease is usable, renewing it first (and waiting for the answer)
+   * when it is not. False means the lease is lost and nothing may start.
+   */
+  async ensure(): Promise<boolean> {
+    if (this.usable()) return true;
+    if (this.lost !== undefined) return false;
+    const until = this.ctx.clock.now() + this.ctx.leaseMs;
+    let held: boolean;
+    try {
+      held = await this.ctx.store.renewLease(this.runId, this.lease, until);
+    } catch {
+      held = false;
+    }
+    if (held) this.extended(until);
+    if (!this.usable()) {
+      this.lose('its lease could not be renewed before the next call');
+      return false;
+    }
+    return true;
+  }
+
+  /** Marks a tool call as running until the returned function is called. */
+  callStarted(): () => void {
+    this.calls++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.calls--;
+    };
+  }
+
+  /** A fenced commit (or a renewal) set the lease's end to `until`, asked for at or after `until - leaseMs`. */
+  extended(until: number): void {
+    if (this.stopped || this.lost !== undefined || until <= this.validUntil) return;
+    this.validUntil = until;
+    this.armDeadline();
+  }
+
+  private renew(): void {
+    if (this.stopped || this.lost !== undefined) return;
+    // Checked first, synchronously: a process that was frozen past its lease finds out here, before any
+    // timer of the tool call in flight can go on to act. With no call running (a slow start, a model
+    // turn), a renewal may still rescue the lease: nothing is done without it (ensure()).
+    if (!this.usable() && this.calls > 0) {
+      this.lose('its lease was not renewed in time (the process may have been frozen)');
+      return;
+    }
+    const until = this.ctx.clock.now() + this.ctx.leaseMs;
+    this.ctx.store.renewLease(this.runId, this.lease, until).then(
+      (held) => {
+        if (held) this.extended(until);
+        // Cancelled, paused or finished by someone else, or taken over: stop at once.
+        else this.lose('the run was cancelled, paused, finished or taken over elsewhere');
+      },
+      // A store error: keep trying at the next beat; the deadline stops the driver if none succeeds.
+      () => {},
+    );
+  }
+
+  /** Fires when the lease stops being usable unless a renewal moves it on first. */
+  private armDeadline(): void {
+    clearTimeout(this.deadline);
+    const wait = Math.max(0, this.validUntil - this.margin - this.ctx.clock.now());
+    this.deadline = setTimeout(() => {
+      if (this.usable()) this.armDeadline();
+      else this.renew();
+    }, wait);
+    this.deadline.unref();
+  }
+
+  private lose(reason: string): void {
+    if (this.stopped || this.lost !== undefined) return;
+    this.lost = reason;
+    this.stop();
+    this.onLost(reason);
+  }
 }

@@ -1,17 +1,5 @@
 // The final output: the model's last answer parsed as JSON and checked against the role's output schema.
-import { Ajv, type ValidateFunction } from 'ajv';
-
-const ajv = new Ajv({ allErrors: true, strict: false });
-const compiled = new WeakMap<object, ValidateFunction>();
-
-function validatorFor(schema: Record<string, unknown>): ValidateFunction {
-  let v = compiled.get(schema);
-  if (!v) {
-    v = ajv.compile(schema);
-    compiled.set(schema, v);
-  }
-  return v;
-}
+import { compileJsonSchema } from '../roles/json-schema.js';
 
 export type OutputCheck = { ok: true; value: unknown } | { ok: false; errors: string[] };
 
@@ -31,7 +19,7 @@ export function checkOutput(text: string, schema: Record<string, unknown> | unde
   const parsed = parseAnswer(text);
   if (!schema) return { ok: true, value: parsed.ok ? parsed.value : text };
   if (!parsed.ok) return { ok: false, errors: [parsed.error] };
-  const validate = validatorFor(schema);
+  const validate = compileJsonSchema(schema);
   if (validate(parsed.value)) return { ok: true, value: parsed.value };
   const errors = (validate.errors ?? []).map(
     (e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`,

@@ -10,7 +10,7 @@ import type { RunError } from '../store/types.js';
 const DEFAULT_RETRY = Retry.parse({});
 
 /** The role's retry policy (roles stored before retries existed get the defaults). */
-export function retryPolicy(role: Pick<Role, 'retry'>): Retry {
+export function retryPolicy(role: Partial<Pick<Role, 'retry'>>): Retry {
   return role.retry ?? DEFAULT_RETRY;
 }
 

@@ -129,6 +129,8 @@ export async function recordRun(
     idempotencyKey: options.idempotencyKey ?? null,
     leaseOwner: matched.length > 0 || options.queue ? null : ctx.owner,
     leaseUntil: matched.length > 0 || options.queue ? null : now + ctx.leaseMs,
+    // A run driven here at once is leased from its creation: that is its first acquisition.
+    leaseEpoch: matched.length > 0 || options.queue ? 0 : 1,
     createdAt: now,
     updatedAt: now,
     finishedAt: null,
@@ -238,21 +240,22 @@ export async function resumeRun(
   ctx.driving?.add(runId);
   try {
     // A run handed out by the queue (claimNextRun) is leased to us already.
-    if (!options.claimed) await acquireLease(ctx, runId);
+    const epoch = options.claimed ? options.claimed.run.leaseEpoch : await acquireLease(ctx, runId);
     // Reload after taking the lease (the previous holder may have committed in between); a claimed run's
     // snapshot was read with the claim itself.
     const fresh = options.claimed ?? (await ctx.store.loadRun(runId));
     if (!fresh) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
     const state = new RunState(fresh);
     if (TERMINAL_STATUSES.includes(state.run.status)) return state;
-    if (state.run.leaseOwner !== ctx.owner) state.run = { ...state.run, leaseOwner: ctx.owner };
+    if (state.run.leaseOwner !== ctx.owner || state.run.leaseEpoch !== epoch)
+      state.run = { ...state.run, leaseOwner: ctx.owner, leaseEpoch: epoch };
     // Recorded when picking up a run that had got somewhere (a crash, a takeover, a retry); a fresh run
     // from the queue starts without an extra commit (the claim already made it `running`).
     const freshStart = options.claimed && state.run.status === 'running' && state.steps.length === 1;
     if ((state.run.status === 'running' || state.run.status === 'queued') && !freshStart) {
       const b = state.batch(ctx.clock.now()).set({ status: 'running' });
-      b.step('run_resumed', { owner: ctx.owner });
-      await state.commit(ctx.store, b);
+      b.step('run_resumed', { owner: ctx.owner, epoch });
+      await state.commit(ctx.store, b, (batch) => ({ ...batch, lease: { owner: ctx.owner, epoch } }));
     }
     await driveRun(ctx, prepared, state);
     return state;

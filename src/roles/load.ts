@@ -2,7 +2,6 @@
 // need the file system (script, workspace, tool modules, tool names), then the version.
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { Ajv } from 'ajv';
 import { parseYamlText, readYamlText } from '../config/yaml-file.js';
 import { type Issue, NightshiftError, RoleInvalidError } from '../errors.js';
 import { loadScript } from '../models/script/script-file.js';
@@ -11,6 +10,7 @@ import { loadToolModules } from '../tools/modules.js';
 import type { AnyTool } from '../tools/types.js';
 import { cronProblem } from '../triggers/cron.js';
 import { regexProblems } from './conditions.js';
+import { compileJsonSchema } from './json-schema.js';
 import { mcpToolNames } from './mcp-names.js';
 import { roleRegex } from './role-regex.js';
 import { type Role, RoleSpec } from './schema.js';
@@ -26,15 +26,10 @@ export const MODEL_PROVIDERS = [
   'codex',
 ] as const;
 
-const ajv = new Ajv({ strict: false, allErrors: true });
-
 /** ajv's complaint about a JSON Schema, or undefined when it compiles. */
 function schemaProblem(schema: Record<string, unknown>): string | undefined {
   try {
-    ajv.compile(schema);
-    // ajv keeps compiled schemas by `$id`; without this, loading the same role twice would fail with
-    // "schema with key or id already exists".
-    ajv.removeSchema(schema);
+    compileJsonSchema(schema);
     return undefined;
   } catch (err) {
     return `not a valid JSON Schema: ${(err as Error).message}`;

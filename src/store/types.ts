@@ -70,6 +70,12 @@ export interface RunRecord {
   leaseOwner: string | null;
   leaseUntil: number | null;
   /**
+   * The lease's fencing token: goes up by one every time the lease is taken (a claim, a takeover, a
+   * steal), never on a renewal. A commit fenced by a lease (`CommitBatch.lease`) is refused once the
+   * epoch moved on, and tools receive it with the idempotency key so receivers can refuse stale callers.
+   */
+  leaseEpoch: number;
+  /**
    * Which attempt this is (1 = the first). A job retry after a transient failure, and a takeover of a run
    * whose worker died, each add one; past the role's `retry.maxAttempts` the run is kept as failed.
    */
@@ -303,6 +309,12 @@ export type RunPatch = Partial<
   >
 >;
 
+/** A lease as one worker holds it: the owner and the acquisition (epoch) it holds. */
+export interface RunLease {
+  owner: string;
+  epoch: number;
+}
+
 /**
  * One atomic write. The store checks `run.seq === expectSeq`, appends `steps` (whose seqs must continue
  * from expectSeq), applies the patch, upserts the records, and checks every `expectStatus`. Any failed
@@ -326,6 +338,12 @@ export interface CommitBatch {
   approvals?: { record: ApprovalRecord; expectStatus?: ApprovalStatus }[];
   escalations?: { record: EscalationRecord; expectStatus?: EscalationStatus }[];
   audit?: NewAuditEvent[];
+  /**
+   * When set, the batch is written only while this lease still holds the run (same owner and epoch), on
+   * top of the seq check: a worker that lost its lease cannot commit, even before anyone advanced the run
+   * (a takeover leases the run before it commits anything). STORE_CONFLICT otherwise.
+   */
+  lease?: RunLease;
   /** Time of the commit; becomes run.updatedAt. */
   at: number;
   /**
@@ -366,24 +384,28 @@ export interface Store {
   commit(batch: CommitBatch): Promise<void>;
 
   /**
-   * Takes the run's lease for `owner` until `until` if it is free, expired, or already owner's.
-   * Returns false when another owner holds a live lease. Leases are what make one run execute in one place.
+   * Takes the run's lease for `owner` until `until` if it is free, expired, or already owner's, as a new
+   * acquisition: returns its epoch (the run's `leaseEpoch`, one more than before), or undefined when another
+   * owner holds a live lease. Leases are what make one run execute in one place.
    */
-  claimRun(runId: string, owner: string, until: number, now: number): Promise<boolean>;
+  claimRun(runId: string, owner: string, until: number, now: number): Promise<number | undefined>;
   /**
-   * Renews the lease of a run being executed: like claimRun, but only while the run is `running`. False
-   * when it is not (cancelled, paused, finished elsewhere) or another owner holds a live lease: the
-   * driver then stops, aborting what it has in flight.
+   * Extends the lease `lease` names to `until`, only while the run is `running` and the lease is still
+   * exactly that one (owner and epoch: nobody took the run since, even after it expired). False otherwise
+   * (cancelled, paused, finished or taken elsewhere): the driver then stops, aborting what it has in flight.
    */
-  renewLease(runId: string, owner: string, until: number, now: number): Promise<boolean>;
-  /** Takes the lease from exactly `previousOwner` (a holder known to be dead); false if it changed. */
-  stealRun(runId: string, previousOwner: string, owner: string, until: number): Promise<boolean>;
+  renewLease(runId: string, lease: RunLease, until: number): Promise<boolean>;
+  /**
+   * Takes the lease from exactly `previousOwner` (a holder known to be dead), as a new acquisition: its
+   * epoch, or undefined if the holder changed.
+   */
+  stealRun(runId: string, previousOwner: string, owner: string, until: number): Promise<number | undefined>;
   releaseRun(runId: string, owner: string): Promise<void>;
 
   /**
    * The queue: leases the oldest run that is `queued` (and due: `notBefore` passed), or `running` with an
    * expired lease (its worker died; its `attempt` goes up by one), among the given roles, to `owner` until
-   * `until`, and marks it `running` (a claimed run whose worker dies is then taken over like any other). Each run goes to exactly one claimant. A role listed in `limits` gets no more runs once that
+   * `until` (a new acquisition: `leaseEpoch` goes up by one), and marks it `running` (a claimed run whose worker dies is then taken over like any other). Each run goes to exactly one claimant. A role listed in `limits` gets no more runs once that
    * many of its runs hold a live lease, across every worker sharing the store.
    */
   claimNextRun(

@@ -25,8 +25,20 @@ export interface ToolContext {
   runId: string;
   /** Stable for one call across retries and resumes: `<runId>:<step>:<callIndex>`. Pass it to providers. */
   idempotencyKey: string;
+  /**
+   * The fencing token of the worker making the call: the run lease's epoch, which goes up every time a
+   * worker takes the run (a takeover, a resume). Pass it with the idempotency key; a receiver that keeps
+   * the highest token it has seen per run can refuse a lower one: a worker that was frozen past its lease
+   * and woke up mid-call (docs/tools.md, "Fencing tokens").
+   */
+  fencingToken: number;
   /** The role's workspace (absolute), if it has one. */
   workspace: string | undefined;
+  /**
+   * Aborted when the call must stop: this worker lost the run's lease, or the run's time budget
+   * (`budget.maxSeconds`) ran out. The engine stops waiting for the call then; a tool that ignores the
+   * signal keeps running in the background, and its result is dropped.
+   */
   signal: AbortSignal;
   /** The role's declared secrets, by name. Values a tool returns are redacted before anything is stored. */
   secrets: Secrets;

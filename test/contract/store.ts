@@ -50,6 +50,7 @@ export function newRun(over: Partial<RunRecord> = {}): RunRecord {
     idempotencyKey: null,
     leaseOwner: null,
     leaseUntil: null,
+    leaseEpoch: 0,
     createdAt: 1_000 + counter,
     updatedAt: 1_000 + counter,
     finishedAt: null,
@@ -917,58 +918,120 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
     describe('leases', () => {
       it('a live lease blocks others, the holder renews, an expired one can be claimed', async () => {
         const run = await create(store);
-        assert.equal(await store.claimRun(run.id, 'w1', 1_000, 500), true);
-        assert.equal(await store.claimRun(run.id, 'w2', 1_500, 600), false);
+        assert.equal(await store.claimRun(run.id, 'w1', 1_000, 500), 1);
+        assert.equal(await store.claimRun(run.id, 'w2', 1_500, 600), undefined);
         assert.equal((await store.getRun(run.id))?.leaseOwner, 'w1');
-        assert.equal(await store.claimRun(run.id, 'w1', 2_000, 600), true); // renew
+        assert.equal(await store.claimRun(run.id, 'w1', 2_000, 600), 2); // taken again: a new epoch
         assert.equal((await store.getRun(run.id))?.leaseUntil, 2_000);
-        assert.equal(await store.claimRun(run.id, 'w2', 3_000, 1_999), false); // still live
-        assert.equal(await store.claimRun(run.id, 'w2', 3_000, 2_001), true); // expired
+        assert.equal(await store.claimRun(run.id, 'w2', 3_000, 1_999), undefined); // still live
+        assert.equal(await store.claimRun(run.id, 'w2', 3_000, 2_001), 3); // expired
         const after = await store.getRun(run.id);
-        assert.deepEqual([after?.leaseOwner, after?.leaseUntil], ['w2', 3_000]);
-        assert.equal(await store.claimRun('run_missing', 'w1', 1, 0), false);
+        assert.deepEqual([after?.leaseOwner, after?.leaseUntil, after?.leaseEpoch], ['w2', 3_000, 3]);
+        assert.equal(await store.claimRun('run_missing', 'w1', 1, 0), undefined);
       });
 
       it('steals only from the exact previous owner', async () => {
         const run = await create(store);
-        assert.equal(await store.claimRun(run.id, 'w2', 10_000, 0), true);
-        assert.equal(await store.stealRun(run.id, 'w1', 'w3', 4_000), false);
+        assert.equal(await store.claimRun(run.id, 'w2', 10_000, 0), 1);
+        assert.equal(await store.stealRun(run.id, 'w1', 'w3', 4_000), undefined);
         assert.equal((await store.getRun(run.id))?.leaseOwner, 'w2');
-        assert.equal(await store.stealRun(run.id, 'w2', 'w3', 4_000), true);
+        assert.equal(await store.stealRun(run.id, 'w2', 'w3', 4_000), 2);
         const after = await store.getRun(run.id);
         assert.deepEqual([after?.leaseOwner, after?.leaseUntil], ['w3', 4_000]);
-        assert.equal(await store.stealRun(run.id, 'w2', 'w4', 5_000), false); // w2 no longer holds it
+        assert.equal(await store.stealRun(run.id, 'w2', 'w4', 5_000), undefined); // w2 no longer holds it
         const free = await create(store);
-        assert.equal(await store.stealRun(free.id, 'w1', 'w3', 4_000), false); // nobody to steal from
+        assert.equal(await store.stealRun(free.id, 'w1', 'w3', 4_000), undefined); // nobody to steal from
       });
 
       it("releases only the holder's lease; a released run can be claimed by anyone", async () => {
         const run = await create(store);
-        assert.equal(await store.claimRun(run.id, 'w3', 10_000, 0), true);
+        assert.ok(await store.claimRun(run.id, 'w3', 10_000, 0));
         await store.releaseRun(run.id, 'w2'); // not the holder: no effect
         assert.equal((await store.getRun(run.id))?.leaseOwner, 'w3');
         await store.releaseRun(run.id, 'w3');
         const released = await store.getRun(run.id);
         assert.deepEqual([released?.leaseOwner, released?.leaseUntil], [null, null]);
-        assert.equal(await store.claimRun(run.id, 'w4', 5_000, 0), true);
+        assert.equal(await store.claimRun(run.id, 'w4', 5_000, 0), 2);
         await store.releaseRun('run_missing', 'w4'); // nothing to release: no error
       });
 
       it('renews a lease only while the run is running: not once it was cancelled or paused', async () => {
         const run = await create(store);
-        assert.equal(await store.claimRun(run.id, 'w1', 10_000, 0), true);
-        assert.equal(await store.renewLease(run.id, 'w1', 20_000, 5_000), true);
+        const epoch = (await store.claimRun(run.id, 'w1', 10_000, 0))!;
+        assert.equal(await store.renewLease(run.id, { owner: 'w1', epoch }, 20_000), true);
         assert.equal((await store.getRun(run.id))?.leaseUntil, 20_000);
-        assert.equal(await store.renewLease(run.id, 'w2', 30_000, 5_000), false, 'another live holder');
+        assert.equal(await store.renewLease(run.id, { owner: 'w2', epoch }, 30_000), false, 'not the holder');
         // Cancelled elsewhere: the status changes and the lease is cleared, as cancelRun commits it.
         await store.commit(
           batch(run.id, 1, { run: { status: 'cancelled', leaseOwner: null, leaseUntil: null } }),
         );
-        assert.equal(await store.renewLease(run.id, 'w1', 40_000, 6_000), false);
+        assert.equal(await store.renewLease(run.id, { owner: 'w1', epoch }, 40_000), false);
         const after = await store.getRun(run.id);
         assert.deepEqual([after?.status, after?.leaseOwner], ['cancelled', null]);
         // claimRun, which takes free leases whatever the status, would have taken it back.
-        assert.equal(await store.claimRun(run.id, 'w1', 40_000, 6_000), true);
+        assert.ok(await store.claimRun(run.id, 'w1', 40_000, 6_000));
+      });
+
+      it('renews only the exact acquisition: not after the lease expired and was taken again, even by the same owner', async () => {
+        const run = await create(store);
+        const first = (await store.claimRun(run.id, 'w1', 1_000, 0))!;
+        // Expired, and nobody took it: the holder may still renew (nothing happened in between).
+        assert.equal(await store.renewLease(run.id, { owner: 'w1', epoch: first }, 2_000), true);
+        const second = (await store.claimRun(run.id, 'w2', 5_000, 3_000))!;
+        assert.equal(second, first + 1);
+        assert.equal(await store.renewLease(run.id, { owner: 'w1', epoch: first }, 9_000), false);
+        // The same owner taking the run again (a new process of one worker id) is a new acquisition too.
+        const third = (await store.claimRun(run.id, 'w1', 9_000, 6_000))!;
+        assert.equal(third, second + 1);
+        assert.equal(await store.renewLease(run.id, { owner: 'w1', epoch: first }, 9_500), false);
+        assert.equal(await store.renewLease(run.id, { owner: 'w1', epoch: third }, 9_500), true);
+        assert.equal((await store.getRun(run.id))?.leaseUntil, 9_500);
+      });
+
+      it('refuses a commit fenced by a lease that was taken over, even while the seq has not moved', async () => {
+        const run = await create(store);
+        const stale = (await store.claimRun(run.id, 'w1', 1_000, 0))!;
+        // w1 freezes; its lease expires; w2 takes the run but has committed nothing yet.
+        const fresh = (await store.claimRun(run.id, 'w2', 10_000, 2_000))!;
+        const claim = (owner: string, epoch: number) =>
+          batch(run.id, 1, {
+            steps: [step(run.id, 2, 'tool_started')],
+            toolCalls: [newCall(run.id, 2, 0, { status: 'started', startedAt: 5_000 })],
+            lease: { owner, epoch },
+          });
+        await assert.rejects(store.commit(claim('w1', stale)), { code: 'STORE_CONFLICT' });
+        // The same owner with a stale epoch is refused too.
+        await assert.rejects(store.commit(claim('w2', stale)), { code: 'STORE_CONFLICT' });
+        const untouched = await snapshot(store, run.id);
+        assert.equal(untouched.run.seq, 1);
+        assert.equal(untouched.toolCalls.length, 0, 'nothing of the refused batches was written');
+        await store.commit(claim('w2', fresh));
+        assert.equal((await snapshot(store, run.id)).toolCalls[0]?.status, 'started');
+      });
+
+      it('fences every batch of a commit group by its own lease (one run refused, the others written)', async () => {
+        const runs = await Promise.all([create(store), create(store), create(store)]);
+        const epochs = await Promise.all(runs.map((r) => store.claimRun(r.id, 'w1', 1_000, 0)));
+        await store.claimRun(runs[1]!.id, 'w2', 10_000, 2_000);
+        const results = await Promise.allSettled(
+          runs.map((r, i) => store.commit(batch(r.id, 1, { lease: { owner: 'w1', epoch: epochs[i]! } }))),
+        );
+        assert.deepEqual(
+          results.map((r) => r.status),
+          ['fulfilled', 'rejected', 'fulfilled'],
+        );
+        assert.equal((await store.getRun(runs[1]!.id))?.seq, 1);
+      });
+
+      it('raises the epoch on every claim from the queue, including a takeover of a dead worker', async () => {
+        const role = nextId('epochrole');
+        const run = await create(store, { role, status: 'queued' });
+        const first = await store.claimNextRun('w1', 1_000, 0, [role]);
+        assert.equal(first?.id, run.id);
+        assert.equal(first?.leaseEpoch, 1);
+        const taken = await store.claimNextRun('w2', 9_000, 2_000, [role]);
+        assert.equal(taken?.leaseEpoch, 2);
+        assert.equal((await store.getRun(run.id))?.leaseEpoch, 2);
       });
 
       it('lets exactly one of several concurrent claimants take a free run', async () => {
@@ -976,7 +1039,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         const results = await Promise.all(
           ['a', 'b', 'c', 'd'].map((w) => store.claimRun(run.id, w, 10_000, 0)),
         );
-        assert.equal(results.filter(Boolean).length, 1);
+        assert.equal(results.filter((r) => r !== undefined).length, 1);
       });
     });
 

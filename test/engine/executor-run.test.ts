@@ -10,6 +10,7 @@ import type { EngineContext } from '../../src/engine/drive.js';
 import { newLeaseOwner } from '../../src/engine/lease.js';
 import { type PreparedRole, prepareRole } from '../../src/engine/prepare.js';
 import { resumeRun, startRun } from '../../src/engine/start.js';
+import { NightshiftError } from '../../src/errors.js';
 import { answerEscalation } from '../../src/escalations/answer.js';
 import type { Executor, SessionOutcome, SessionRequest } from '../../src/executors/types.js';
 import { emptyUsage } from '../../src/models/types.js';
@@ -138,7 +139,9 @@ describe('an executor run at draft', () => {
       [
         async (s) => {
           await s.gate(writeRequest('first.txt', 'from the dead session'));
-          throw new Error('the CLI process died');
+          // The store failing mid-session stands for a crash: a transient error leaves a foreground run
+          // as it was (an unexpected one would fail it, see unexpected.ts), for `resume` to continue.
+          throw new NightshiftError('STORE_ERROR', 'the store went away mid-session');
         },
         async (s) => {
           await s.gate(writeRequest('second.txt', 'from the second session'));
@@ -146,7 +149,7 @@ describe('an executor run at draft', () => {
         },
       ],
     );
-    await assert.rejects(startRun(ctx, prepared, {}), /the CLI process died/);
+    await assert.rejects(startRun(ctx, prepared, {}), /the store went away mid-session/);
     const [run] = await ctx.store.listRuns();
     assert.equal((await ctx.store.listApprovals({ status: 'pending' })).length, 0);
     const state = await resumeRun(ctx, prepared, run!.id);

@@ -44,6 +44,7 @@ export function toolContext(role: Role): ToolContext {
     role,
     runId: 'run_test',
     idempotencyKey: 'run_test:1:0',
+    fencingToken: 1,
     workspace: role.workspace,
     signal: new AbortController().signal,
     secrets: noSecrets,

@@ -18,6 +18,7 @@ export async function execIn(
     role,
     runId: 'run_x',
     idempotencyKey: 'run_x:1:0',
+    fencingToken: 1,
     workspace: role.workspace,
     signal: new AbortController().signal,
     secrets: loadSecrets(role, options.env ?? {}),

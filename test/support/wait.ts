@@ -55,7 +55,10 @@ export async function postRetrying(url: string, init: RequestInit, attempts = 5)
       const res = await fetch(url, {
         ...init,
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(init.headers as Record<string, string> | undefined) },
+        headers: {
+          'content-type': 'application/json',
+          ...(init.headers as Record<string, string> | undefined),
+        },
       });
       await res.arrayBuffer();
       return res.status;

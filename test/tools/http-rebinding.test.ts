@@ -64,6 +64,7 @@ describe('http.fetch against DNS rebinding', () => {
       role,
       runId: 'run_r',
       idempotencyKey: 'k',
+      fencingToken: 1,
       workspace: role.workspace,
       signal: new AbortController().signal,
       secrets: loadSecrets(role, {}),

@@ -70,6 +70,7 @@ async function fetchAs(
       role: r,
       runId: 'run_h',
       idempotencyKey: 'k',
+      fencingToken: 1,
       workspace: r.workspace,
       signal: new AbortController().signal,
       secrets: loadSecrets(r, env),

@@ -76,6 +76,7 @@ describe('notify.slack with a long answer', () => {
       role,
       runId: 'run_s',
       idempotencyKey: 'run_s:1:0',
+      fencingToken: 1,
       workspace: role.workspace,
       signal: new AbortController().signal,
       secrets: loadSecrets(role, { SLACK_TOKEN: 'xoxb-test' }),

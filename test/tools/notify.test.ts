@@ -100,6 +100,7 @@ async function call(tool: AnyTool, args: Record<string, unknown>, r = role()) {
     role: r,
     runId: 'run_n',
     idempotencyKey: 'run_n:2:0',
+    fencingToken: 1,
     workspace: r.workspace,
     signal: new AbortController().signal,
     secrets: loadSecrets(r, ENV),
@@ -146,6 +147,9 @@ describe('notify tools', () => {
     const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(sig)!;
     assert.equal(createHmac('sha256', ENV.HOOK_SECRET).update(`${t}.${hit.body}`).digest('hex'), v1);
     assert.equal(hit.headers['x-nightshift-delivery'], 'run_n:2:0');
+    // The worker's fencing token, as a header and inside the signed body (docs/tools.md).
+    assert.equal(hit.headers['x-nightshift-fencing-token'], '1');
+    assert.equal(JSON.parse(hit.body).fencingToken, 1);
     assert.deepEqual(JSON.parse(hit.body).payload, { sev: 1 });
     const unknown = await call(notifyWebhook, { target: 'elsewhere', event: 'x' });
     assert.equal(unknown.verdict.kind, 'outside');

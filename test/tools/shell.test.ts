@@ -55,6 +55,7 @@ async function exec(args: Record<string, unknown>, r = role(), env: NodeJS.Proce
     role: r,
     runId: 'run_x',
     idempotencyKey: 'run_x:1:0',
+    fencingToken: 1,
     workspace: r.workspace,
     signal: new AbortController().signal,
     secrets: loadSecrets(r, env),

@@ -71,13 +71,15 @@ export const insertAudit = (
   FROM ${elements} e JOIN ${gate} ON ${gate}.id = e->>'gate'`;
 
 export const GROUP_COMMIT_SQL = `WITH x AS (
-  SELECT * FROM json_to_recordset($1::json) AS x(id TEXT, expect INT, seq INT, at BIGINT, patch JSON)
+  SELECT * FROM json_to_recordset($1::json) AS x(id TEXT, expect INT, seq INT, at BIGINT, patch JSON, owner TEXT, epoch INT)
 ), u AS (
   UPDATE runs r SET seq = x.seq, updated_at = x.at,
     ${sets}
   FROM x
   -- r.id = ANY($5): without it the plan (generic, with no idea how many rows x holds) scans all of runs.
   WHERE r.id = ANY($5::text[]) AND r.id = x.id AND r.seq = x.expect
+    -- A driver's batch is also fenced by its lease (CommitBatch.lease).
+    AND (x.owner IS NULL OR (r.lease_owner = x.owner AND r.lease_epoch = x.epoch))
   RETURNING r.id
 ), s AS (${insertSteps('json_array_elements($2::json)', 'u')}
 ), t AS (${insertToolCalls('json_array_elements($3::json)', 'u')}
@@ -149,7 +151,14 @@ export function groupCommitParams(
       const encoded = c.encode(value);
       patch[c.column] = typeof encoded === 'string' ? txt(encoded) : encoded;
     }
-    fences.push({ id: b.runId, expect: b.expectSeq, seq: b.expectSeq + b.steps.length, at: b.at, patch });
+    fences.push({
+      id: b.runId,
+      expect: b.expectSeq,
+      seq: b.expectSeq + b.steps.length,
+      at: b.at,
+      patch,
+      ...(b.lease ? { owner: b.lease.owner, epoch: b.lease.epoch } : {}),
+    });
     const rows = recordRows(b);
     steps.push(...rows.steps);
     calls.push(...rows.calls);

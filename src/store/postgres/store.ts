@@ -18,6 +18,7 @@ import type {
   InboxItem,
   RoleVersionRecord,
   RunFilter,
+  RunLease,
   RunPatch,
   RunRecord,
   RunSnapshot,
@@ -94,6 +95,7 @@ function toRun(r: Row): RunRecord {
     finishedAt: num(r.finished_at),
     attempt: r.attempt as number,
     notBefore: num(r.not_before),
+    leaseEpoch: (r.lease_epoch as number | null) ?? 0,
   };
 }
 
@@ -356,10 +358,11 @@ export class PostgresStore implements Store {
       run.finishedAt,
       run.attempt,
       run.notBefore,
+      run.leaseEpoch,
     ];
     const insert = `INSERT INTO runs (id, role, role_version, model, status, input, output, error, seq, turns, usage, active_ms, grant_json,
-           idempotency_key, lease_owner, lease_until, created_at, updated_at, finished_at, attempt, not_before)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)
+           idempotency_key, lease_owner, lease_until, created_at, updated_at, finished_at, attempt, not_before, lease_epoch)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)
          ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`;
     const existing = async (c: { query: Client['query'] }) => {
       const rows = (await c.query('SELECT * FROM runs WHERE idempotency_key = $1', [run.idempotencyKey]))
@@ -481,7 +484,12 @@ export class PostgresStore implements Store {
       return `${PATCH_COLUMNS[k].column} = $${params.length}`;
     });
     params.push(batch.runId, batch.expectSeq);
-    const update = `UPDATE runs SET seq = $1, updated_at = $2${sets.map((x) => `, ${x}`).join('')} WHERE id = $${params.length - 1} AND seq = $${params.length}`;
+    let update = `UPDATE runs SET seq = $1, updated_at = $2${sets.map((x) => `, ${x}`).join('')} WHERE id = $${params.length - 1} AND seq = $${params.length}`;
+    if (batch.lease) {
+      // A driver's batch is also fenced by its lease: see CommitBatch.lease.
+      params.push(batch.lease.owner, batch.lease.epoch);
+      update += ` AND lease_owner = $${params.length - 1} AND lease_epoch = $${params.length}`;
+    }
     await this.tx('committing a step', async (c) => {
       const res = await c.query(update, params);
       if (res.rowCount !== 1) throw seqConflict(batch);
@@ -629,31 +637,42 @@ export class PostgresStore implements Store {
     }
   }
 
-  claimRun(runId: string, owner: string, until: number, now: number): Promise<boolean> {
-    return this.takeLease('claiming a run', '', [owner, until, runId, now]);
-  }
-
-  renewLease(runId: string, owner: string, until: number, now: number): Promise<boolean> {
-    return this.takeLease('renewing a run lease', " AND status = 'running'", [owner, until, runId, now]);
-  }
-
-  /** Leases the run if free, expired or already the owner's (and `also` holds). Binds: owner, until, id, now. */
-  private async takeLease(what: string, also: string, params: unknown[]): Promise<boolean> {
+  async claimRun(runId: string, owner: string, until: number, now: number): Promise<number | undefined> {
+    // A claim is a new acquisition: the epoch (fencing token) goes up.
     const rows = await this.q(
-      what,
-      `UPDATE runs SET lease_owner = $1, lease_until = $2 WHERE id = $3${also} AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until IS NULL OR lease_until < $4) RETURNING id`,
-      params,
+      'claiming a run',
+      `UPDATE runs SET lease_owner = $1, lease_until = $2, lease_epoch = lease_epoch + 1
+       WHERE id = $3 AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until IS NULL OR lease_until < $4)
+       RETURNING lease_epoch`,
+      [owner, until, runId, now],
+    );
+    return rows.length === 1 ? (rows[0]!.lease_epoch as number) : undefined;
+  }
+
+  async renewLease(runId: string, lease: RunLease, until: number): Promise<boolean> {
+    // Extends exactly the lease it names (owner and epoch), and only while the run is running.
+    const rows = await this.q(
+      'renewing a run lease',
+      `UPDATE runs SET lease_until = $1
+       WHERE id = $2 AND status = 'running' AND lease_owner = $3 AND lease_epoch = $4 RETURNING id`,
+      [until, runId, lease.owner, lease.epoch],
     );
     return rows.length === 1;
   }
 
-  async stealRun(runId: string, previousOwner: string, owner: string, until: number): Promise<boolean> {
+  async stealRun(
+    runId: string,
+    previousOwner: string,
+    owner: string,
+    until: number,
+  ): Promise<number | undefined> {
     const rows = await this.q(
       'taking over a run',
-      'UPDATE runs SET lease_owner = $1, lease_until = $2 WHERE id = $3 AND lease_owner = $4 RETURNING id',
+      `UPDATE runs SET lease_owner = $1, lease_until = $2, lease_epoch = lease_epoch + 1
+       WHERE id = $3 AND lease_owner = $4 RETURNING lease_epoch`,
       [owner, until, runId, previousOwner],
     );
-    return rows.length === 1;
+    return rows.length === 1 ? (rows[0]!.lease_epoch as number) : undefined;
   }
 
   async releaseRun(runId: string, owner: string): Promise<void> {
@@ -714,7 +733,7 @@ export class PostgresStore implements Store {
     // worker starts driving without another round trip.
     const lease = (
       ids: string,
-    ) => `WITH c AS (UPDATE runs SET lease_owner = $1, lease_until = $2, status = 'running',
+    ) => `WITH c AS (UPDATE runs SET lease_owner = $1, lease_until = $2, status = 'running', lease_epoch = lease_epoch + 1,
          attempt = attempt + (CASE WHEN status = 'running' THEN 1 ELSE 0 END)
        WHERE id IN (${ids}) RETURNING *)
        SELECT row_to_json(c) AS run, ${snapshotLists('c')} FROM c`;
@@ -1062,7 +1081,9 @@ function toSnapshot(row: Row): RunSnapshot {
 function seqConflict(batch: CommitBatch): NightshiftError {
   return new NightshiftError(
     'STORE_CONFLICT',
-    `run ${batch.runId} is not at step ${batch.expectSeq} (another worker advanced it, or it does not exist)`,
+    batch.lease
+      ? `run ${batch.runId} is not at step ${batch.expectSeq} or no longer leased to ${batch.lease.owner} (epoch ${batch.lease.epoch}): another worker took it over or advanced it`
+      : `run ${batch.runId} is not at step ${batch.expectSeq} (another worker advanced it, or it does not exist)`,
   );
 }
 

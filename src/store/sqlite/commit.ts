@@ -39,12 +39,16 @@ export function commitBatch(s: Statements, batch: CommitBatch): void {
     }
   }
   values.push(batch.runId, batch.expectSeq);
+  if (batch.lease) values.push(batch.lease.owner, batch.lease.epoch);
   // The fence: this UPDATE is the batch's first write, and it matches only while the run is still at
-  // expectSeq. SQLite serialises writers, so of two batches at the same seq exactly one matches.
-  if (s.runUpdate(mask).run(values).changes !== 1) {
+  // expectSeq (and, for a driver's batch, still held by its lease). SQLite serialises writers, so of two
+  // batches at the same seq exactly one matches.
+  if (s.runUpdate(mask, batch.lease !== undefined).run(values).changes !== 1) {
     throw new NightshiftError(
       'STORE_CONFLICT',
-      `run ${batch.runId} is not at seq ${batch.expectSeq} (another worker advanced it, or it does not exist); nothing from this batch was written`,
+      batch.lease
+        ? `run ${batch.runId} is not at seq ${batch.expectSeq} or no longer leased to ${batch.lease.owner} (epoch ${batch.lease.epoch}): another worker took it over or advanced it; nothing from this batch was written`
+        : `run ${batch.runId} is not at seq ${batch.expectSeq} (another worker advanced it, or it does not exist); nothing from this batch was written`,
     );
   }
   writeRecords(s, batch);

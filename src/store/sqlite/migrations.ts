@@ -183,4 +183,11 @@ CREATE INDEX inbox_pending ON inbox (role, n) WHERE handled_at IS NULL;
   PRIMARY KEY (event, role, role_version)
 );`,
   },
+  {
+    version: 6,
+    name: 'run lease epochs (fencing tokens)',
+    // Goes up by one at every acquisition of a run's lease; commits and renewals of a driver are fenced
+    // by it, and tools get it with the idempotency key (docs/decisions/009-lease-fencing.md).
+    sql: 'ALTER TABLE runs ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0;',
+  },
 ];

@@ -44,6 +44,7 @@ export const RUN_COLUMNS = [
   'finished_at',
   'attempt',
   'not_before',
+  'lease_epoch',
 ] as const;
 
 export function runValues(r: RunRecord): unknown[] {
@@ -69,6 +70,7 @@ export function runValues(r: RunRecord): unknown[] {
     r.finishedAt,
     r.attempt,
     r.notBefore,
+    r.leaseEpoch,
   ];
 }
 
@@ -95,6 +97,7 @@ export function rowToRun(row: Row): RunRecord {
     finishedAt: int(row.finished_at),
     attempt: row.attempt as number,
     notBefore: int(row.not_before),
+    leaseEpoch: (row.lease_epoch as number | null) ?? 0,
   };
 }
 

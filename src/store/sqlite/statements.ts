@@ -96,19 +96,27 @@ export class Statements {
     this.escalationsOfRun = p('SELECT * FROM escalations WHERE run_id = ? ORDER BY created_at, id');
     this.approvalById = p('SELECT * FROM approvals WHERE id = ?');
     this.escalationById = p('SELECT * FROM escalations WHERE id = ?');
-    // Binds: owner, until, id, owner, now. A renewal also needs the run to be still running.
-    const lease = (also: string) =>
-      p(`UPDATE runs SET lease_owner = ?, lease_until = ?
-         WHERE id = ?${also} AND (lease_owner IS NULL OR lease_owner = ? OR lease_until IS NULL OR lease_until < ?)`);
-    this.claimRun = lease('');
-    this.renewLease = lease(" AND status = 'running'");
-    this.stealRun = p('UPDATE runs SET lease_owner = ?, lease_until = ? WHERE id = ? AND lease_owner = ?');
+    // A claim is a new acquisition: the epoch (fencing token) goes up. Binds: owner, until, id, owner, now.
+    this.claimRun = p(
+      `UPDATE runs SET lease_owner = ?, lease_until = ?, lease_epoch = lease_epoch + 1
+       WHERE id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until IS NULL OR lease_until < ?)
+       RETURNING lease_epoch`,
+    ).pluck();
+    // A renewal extends exactly the lease it names, and only while the run is running. Binds: until, id,
+    // owner, epoch.
+    this.renewLease = p(
+      `UPDATE runs SET lease_until = ? WHERE id = ? AND status = 'running' AND lease_owner = ? AND lease_epoch = ?`,
+    );
+    this.stealRun = p(
+      `UPDATE runs SET lease_owner = ?, lease_until = ?, lease_epoch = lease_epoch + 1
+       WHERE id = ? AND lease_owner = ? RETURNING lease_epoch`,
+    ).pluck();
     this.releaseRun = p(
       'UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?',
     );
     // Taking over a `running` run means its worker died (or hung) mid-run: that counts as an attempt.
     this.leaseRun = p(
-      `UPDATE runs SET lease_owner = ?, lease_until = ?, status = 'running',
+      `UPDATE runs SET lease_owner = ?, lease_until = ?, status = 'running', lease_epoch = lease_epoch + 1,
          attempt = attempt + (CASE WHEN status = 'running' THEN 1 ELSE 0 END)
        WHERE id = ? RETURNING *`,
     );
@@ -130,15 +138,20 @@ export class Statements {
   }
 
   /**
-   * The fenced run update for one set of patched fields (a bit mask over PATCH_FIELDS). Binds: seq,
-   * updated_at, the patched values in PATCH_FIELDS order, id, expected seq.
+   * The fenced run update for one set of patched fields (a bit mask over PATCH_FIELDS), optionally also
+   * fenced by a lease. Binds: seq, updated_at, the patched values in PATCH_FIELDS order, id, expected seq,
+   * and with `leased` the lease owner and epoch.
    */
-  runUpdate(mask: number): Statement {
-    let s = this.runUpdates.get(mask);
+  runUpdate(mask: number, leased = false): Statement {
+    const key = leased ? -1 - mask : mask;
+    let s = this.runUpdates.get(key);
     if (!s) {
       const sets = PATCH_FIELDS.filter((_, i) => mask & (1 << i)).map((f) => `, ${f.column} = ?`);
-      s = this.db.prepare(`UPDATE runs SET seq = ?, updated_at = ?${sets.join('')} WHERE id = ? AND seq = ?`);
-      this.runUpdates.set(mask, s);
+      const lease = leased ? ' AND lease_owner = ? AND lease_epoch = ?' : '';
+      s = this.db.prepare(
+        `UPDATE runs SET seq = ?, updated_at = ?${sets.join('')} WHERE id = ? AND seq = ?${lease}`,
+      );
+      this.runUpdates.set(key, s);
     }
     return s;
   }

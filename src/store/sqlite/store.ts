@@ -17,6 +17,7 @@ import type {
   InboxItem,
   RoleVersionRecord,
   RunFilter,
+  RunLease,
   RunRecord,
   RunSnapshot,
   RunStatus,
@@ -212,24 +213,24 @@ export class SqliteStore implements Store {
 
   // ── leases ──
 
-  claimRun(runId: string, owner: string, until: number, now: number): Promise<boolean> {
+  claimRun(runId: string, owner: string, until: number, now: number): Promise<number | undefined> {
     return this.write(
       `claiming run ${runId} for ${owner}`,
-      (s) => s.claimRun.run(owner, until, runId, owner, now).changes === 1,
+      (s) => (s.claimRun.get(owner, until, runId, owner, now) as number | undefined) ?? undefined,
     );
   }
 
-  renewLease(runId: string, owner: string, until: number, now: number): Promise<boolean> {
+  renewLease(runId: string, lease: RunLease, until: number): Promise<boolean> {
     return this.write(
-      `renewing the lease of run ${runId} for ${owner}`,
-      (s) => s.renewLease.run(owner, until, runId, owner, now).changes === 1,
+      `renewing the lease of run ${runId} for ${lease.owner}`,
+      (s) => s.renewLease.run(until, runId, lease.owner, lease.epoch).changes === 1,
     );
   }
 
-  stealRun(runId: string, previousOwner: string, owner: string, until: number): Promise<boolean> {
+  stealRun(runId: string, previousOwner: string, owner: string, until: number): Promise<number | undefined> {
     return this.write(
       `taking run ${runId} over from ${previousOwner}`,
-      (s) => s.stealRun.run(owner, until, runId, previousOwner).changes === 1,
+      (s) => (s.stealRun.get(owner, until, runId, previousOwner) as number | undefined) ?? undefined,
     );
   }
 

@@ -57,7 +57,10 @@ export const notifyEmail = defineTool({
         to: recipients,
         subject,
         text,
-        headers: { 'X-Nightshift-Delivery': ctx.idempotencyKey },
+        headers: {
+          'X-Nightshift-Delivery': ctx.idempotencyKey,
+          'X-Nightshift-Fencing-Token': String(ctx.fencingToken),
+        },
       });
       return { sent: true, to: recipients, messageId: info.messageId };
     } catch (err) {

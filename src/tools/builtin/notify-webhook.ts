@@ -1,6 +1,7 @@
 // notify.webhook: a signed JSON POST to one of the role's named webhook targets. The signature header is
 // `x-nightshift-signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` with the target's
-// secret; `x-nightshift-delivery` carries the call's idempotency key so receivers can drop repeats.
+// secret; `x-nightshift-delivery` carries the call's idempotency key so receivers can drop repeats, and
+// `x-nightshift-fencing-token` (also in the signed body) the worker's lease epoch.
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
@@ -43,7 +44,16 @@ export const notifyWebhook = defineTool({
         'SCOPE_VIOLATION',
         `secret ${hook.secret} for webhook '${target}' is not set`,
       );
-    const body = { event, payload, role: ctx.role.name, runId: ctx.runId, deliveryId: ctx.idempotencyKey };
+    // The fencing token is in the signed body (and a header): a receiver refuses a lower one than it has
+    // seen for the run, so a worker that woke up after losing its lease cannot deliver (docs/tools.md).
+    const body = {
+      event,
+      payload,
+      role: ctx.role.name,
+      runId: ctx.runId,
+      deliveryId: ctx.idempotencyKey,
+      fencingToken: ctx.fencingToken,
+    };
     const text = JSON.stringify(body);
     const t = Math.floor(Date.now() / 1000);
     // postJson serialises the same object the same way, so the signature covers the exact bytes sent.
@@ -51,6 +61,7 @@ export const notifyWebhook = defineTool({
       headers: {
         'x-nightshift-signature': signWebhook(secret, t, text),
         'x-nightshift-delivery': ctx.idempotencyKey,
+        'x-nightshift-fencing-token': String(ctx.fencingToken),
         'x-nightshift-event': event,
       },
       timeoutMs: ctx.role.limits.fetchSeconds * 1000,

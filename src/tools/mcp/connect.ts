@@ -3,14 +3,13 @@
 // same policy as the built-ins. Arguments are checked against the server's own JSON Schema.
 import type { Stream } from 'node:stream';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { Ajv } from 'ajv';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
+import { compileJsonSchema } from '../../roles/json-schema.js';
 import type { McpServerConfig, Role } from '../../roles/schema.js';
 import { defineTool } from '../define.js';
 import type { AnyTool } from '../types.js';
 
-const ajv = new Ajv({ strict: false, allErrors: true });
 const CONNECT_TIMEOUT_MS = 20_000;
 /** How much of a stdio server's stderr goes to the log sink; the rest is read and dropped. */
 const STDERR_LOG_CAP = 64 * 1024;
@@ -53,7 +52,8 @@ export interface McpConnections {
 }
 
 function inputFrom(schema: Record<string, unknown>): z.ZodType<Record<string, unknown>> {
-  const validate = ajv.compile(schema);
+  // Its own ajv per schema: two servers' tools may share an `$id` (roles/json-schema.ts).
+  const validate = compileJsonSchema(schema);
   return z.custom<Record<string, unknown>>((v) => validate(v ?? {}) === true, {
     error: () =>
       (validate.errors ?? []).map((e) => `${e.instancePath || '(arguments)'} ${e.message}`).join('; ') ||

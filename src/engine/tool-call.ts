@@ -1,0 +1,135 @@
+// One tool call as the driver runs it: with its idempotency key and the lease's fencing token, and
+// stopped — the driver stops waiting for it — when the worker loses the run's lease or the run's time
+// budget runs out while it runs. Both stops go through the one AbortSignal the tool is given.
+import { NightshiftError } from '../errors.js';
+import type { ToolCallRecord } from '../store/types.js';
+import type { AnyTool, ToolContext } from '../tools/types.js';
+import { zodMessage } from './judge.js';
+
+/** Largest tool result kept (serialized); bigger results are truncated with a note. */
+const MAX_RESULT_CHARS = 256 * 1024;
+
+export interface CallOutcome {
+  result: unknown;
+  isError: boolean;
+  /** Why the call was stopped before it answered, if it was. */
+  stopped?: 'lease' | 'budget';
+}
+
+export interface CallLimits {
+  /** Aborted when this worker loses the run's lease. */
+  lease: AbortSignal;
+  /** Milliseconds of the run's time budget left when the call starts. */
+  timeLeftMs: number;
+  /** The time budget in seconds (with grants), for the message. */
+  timeLimitSeconds: number;
+}
+
+/** The call's arguments as the tool's schema parses them, or the outcome of a call that cannot run. */
+export function parseArgs(tool: AnyTool, call: ToolCallRecord): { args: unknown } | CallOutcome {
+  try {
+    return { args: tool.input.parse(call.args) };
+  } catch (err) {
+    return { result: errorResult(err), isError: true };
+  }
+}
+
+/**
+ * Runs the call with `args` (parsed by parseArgs). The caller checks its lease right before: nothing here
+ * awaits before the tool starts.
+ */
+export async function runToolCall(
+  tool: AnyTool,
+  args: unknown,
+  call: ToolCallRecord,
+  context: Omit<ToolContext, 'signal'>,
+  limits: CallLimits,
+): Promise<CallOutcome> {
+  const stop = new AbortController();
+  const onLeaseLost = () => stop.abort(limits.lease.reason);
+  limits.lease.addEventListener('abort', onLeaseLost, { once: true });
+  const outOfTime = new NightshiftError(
+    'BUDGET_EXCEEDED',
+    `the run's time budget (budget.maxSeconds with grants: ${limits.timeLimitSeconds} s) ran out while ${call.tool} was running`,
+  );
+  const timer = setTimeout(() => stop.abort(outOfTime), Math.max(0, limits.timeLeftMs));
+  try {
+    if (limits.lease.aborted) onLeaseLost();
+    stop.signal.throwIfAborted();
+    const out = await untilAborted(tool.run(args, { ...context, signal: stop.signal }), stop.signal);
+    return { result: jsonSafe(out), isError: false };
+  } catch (err) {
+    if (stop.signal.aborted && stop.signal.reason === outOfTime) {
+      return {
+        result: {
+          error: `stopped: ${outOfTime.message}; it may or may not have taken effect`,
+          code: 'BUDGET_EXCEEDED',
+        },
+        isError: true,
+        stopped: 'budget',
+      };
+    }
+    if (limits.lease.aborted) return { result: errorResult(err), isError: true, stopped: 'lease' };
+    return { result: errorResult(err), isError: true };
+  } finally {
+    clearTimeout(timer);
+    limits.lease.removeEventListener('abort', onLeaseLost);
+  }
+}
+
+/**
+ * Settles with the tool's answer, or rejects as soon as `signal` aborts: a tool that ignores its signal
+ * cannot keep the run waiting (its eventual answer is dropped).
+ */
+function untilAborted<T>(work: T | Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    Promise.resolve(work).then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+export function errorResult(err: unknown): Record<string, unknown> {
+  if (err instanceof NightshiftError) return { error: err.message, code: err.code };
+  if (err && typeof err === 'object' && 'issues' in err) {
+    return {
+      error: `invalid arguments: ${zodMessage(err as { issues: { path: PropertyKey[]; message: string }[] })}`,
+    };
+  }
+  if (err instanceof Error) return { error: err.message };
+  try {
+    return { error: String(err) };
+  } catch {
+    // A thrown value with no string form (an object without a prototype): still a failed call.
+    return { error: `the tool threw a ${typeof err} with no message` };
+  }
+}
+
+/** Tool output as stored JSON: undefined becomes null, unserialisable values an error, huge ones truncated. */
+function jsonSafe(value: unknown): unknown {
+  if (value === undefined) return null;
+  let text: string;
+  try {
+    text = JSON.stringify(value);
+  } catch (err) {
+    throw new NightshiftError(
+      'INTERNAL',
+      `tool returned a value that is not JSON: ${(err as Error).message}`,
+    );
+  }
+  if (text === undefined) return null;
+  if (text.length > MAX_RESULT_CHARS) {
+    return { truncated: true, bytes: text.length, head: text.slice(0, MAX_RESULT_CHARS) };
+  }
+  // Parsed back so the in-memory state holds exactly what the store holds (no Dates, no prototypes).
+  return JSON.parse(text);
+}

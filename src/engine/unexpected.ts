@@ -1,0 +1,107 @@
+// What happens to a run when driving it throws something the loop did not expect (a bug, a schema that
+// cannot be compiled, a role that cannot be prepared on this worker): it is recorded once, never left
+// `running` for the next worker to take over and trip over again (a crash loop). Infrastructure errors
+// (the store failed) are retried with the role's backoff by workers; everything else fails the run at
+// once with an error saying what it was doing.
+import type { Clock } from '../clock.js';
+import { NightshiftError } from '../errors.js';
+import type { Retry } from '../roles/schema.js';
+import type { RunError, RunRecord, Store } from '../store/types.js';
+import type { SessionHost } from './executor-turn.js';
+import { backoffMs, isTransient } from './retry.js';
+import { RunState } from './state.js';
+
+/** The run error recorded for an unexpected exception thrown while doing `doing`. */
+export function unexpectedFailure(err: unknown, doing: string): RunError {
+  if (err instanceof NightshiftError) {
+    return {
+      code: err.code,
+      message: `${err.message} (while ${doing})`,
+      details: { ...(err.details ?? {}), while: doing },
+    };
+  }
+  const e = err instanceof Error ? err : undefined;
+  return {
+    code: 'INTERNAL',
+    message:
+      `unexpected error while ${doing}: ${e ? `${e.name}: ${e.message}` : describe(err)}. ` +
+      'The run was failed rather than retried, since it would fail the same way again; if the role is ' +
+      "not the cause, it is nightshift's bug: report it with the run id and this error's details.stack",
+    details: {
+      while: doing,
+      ...(e ? { name: e.name, stack: (e.stack ?? '').split('\n').slice(0, 12).join('\n') } : {}),
+    },
+  };
+}
+
+function describe(value: unknown): string {
+  try {
+    return `a thrown ${typeof value} (${String(value)})`;
+  } catch {
+    return `a thrown ${typeof value}`;
+  }
+}
+
+/**
+ * Records an unexpected exception from the driver loop. A worker's run whose error is transient goes
+ * back to the queue with backoff (Driver.finish does that); a foreground run with a transient error is
+ * left as it is (its lease lapses; `resume` continues it) and the error is rethrown. If the record
+ * itself cannot be written, the original error is rethrown.
+ */
+export async function failUnexpected(
+  host: Pick<SessionHost, 'ctx' | 'batch' | 'finish'> & { doing: string },
+  err: unknown,
+): Promise<void> {
+  const error = unexpectedFailure(err, host.doing);
+  if (isTransient(error) && !host.ctx.retryFailures) throw err;
+  try {
+    await host.finish(host.batch(), 'failed', null, error);
+  } catch {
+    throw err;
+  }
+}
+
+/**
+ * A claimed run that could not even be started on this worker (its role version cannot be loaded or
+ * prepared here, the first commit failed): retried with backoff when transient, else failed once. Fenced
+ * by the claim's lease, so a run someone else has taken since is left alone.
+ */
+export async function failClaimedRun(
+  store: Store,
+  clock: Clock,
+  claimed: RunRecord,
+  err: unknown,
+  policy: Retry,
+): Promise<void> {
+  if (err instanceof NightshiftError && (err.code === 'STORE_CONFLICT' || err.code === 'RUN_LEASED')) return;
+  const snapshot = await store.loadRun(claimed.id).catch(() => undefined);
+  if (!snapshot) throw err;
+  const state = new RunState(snapshot);
+  const { run } = state;
+  if (run.leaseOwner !== claimed.leaseOwner || run.leaseEpoch !== claimed.leaseEpoch) return;
+  const error = unexpectedFailure(err, `starting run ${run.id} on this worker`);
+  const b = state.batch(clock.now());
+  if (isTransient(error) && run.attempt < policy.maxAttempts) {
+    const notBefore = b.at + backoffMs(policy, run.attempt);
+    b.step('run_retry_scheduled', { attempt: run.attempt, nextAttempt: run.attempt + 1, notBefore, error });
+    b.set({
+      status: 'queued',
+      attempt: run.attempt + 1,
+      notBefore,
+      error,
+      leaseOwner: null,
+      leaseUntil: null,
+    });
+  } else {
+    b.step('run_finished', { status: 'failed', output: null, error });
+    b.set({ status: 'failed', error, finishedAt: b.at, leaseOwner: null, leaseUntil: null });
+  }
+  try {
+    await state.commit(store, b, (batch) => ({
+      ...batch,
+      lease: { owner: claimed.leaseOwner!, epoch: claimed.leaseEpoch },
+    }));
+  } catch {
+    throw err;
+  }
+}
