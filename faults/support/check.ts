@@ -130,6 +130,8 @@ export async function tally(
     t.duplicated += all.length - new Set(ids).size;
     t.details.push(`${all.length} runs in the store for ${new Set(ids).size} accepted events`);
   }
+  // A table cell, not a log: the first few cases say what went wrong.
+  if (t.details.length > 4) t.details = [...t.details.slice(0, 3), `and ${t.details.length - 3} more like these`];
   return t;
 }
 

@@ -29,6 +29,10 @@ export interface ClusterOptions {
   proxyPort?: number;
   /** SQLite: the data dir (default: a folder next to the role). */
   dataDir?: string;
+  /** More role keys (secrets, webhook triggers); `triggers` here replaces the default event trigger. */
+  roleExtra?: Record<string, unknown>;
+  /** More environment for the workers (webhook secrets). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface Cluster {
@@ -55,7 +59,11 @@ export async function openCluster(o: ClusterOptions): Promise<Cluster> {
     tools: o.tools ?? ['payments.charge'],
     turns: o.turns,
     ledgerTools: false,
-    extra: { toolModules: [fixtures('tools', 'payments.ts')], triggers: [{ event: 'pay' }] },
+    extra: {
+      toolModules: [fixtures('tools', 'payments.ts')],
+      triggers: [{ event: 'pay' }],
+      ...o.roleExtra,
+    },
   });
   const dataDir = o.dataDir ?? role.dataDir;
   const schema = freshSchema();
@@ -63,7 +71,7 @@ export async function openCluster(o: ClusterOptions): Promise<Cluster> {
   const viaProxy = o.proxyPort
     ? { ...direct, NIGHTSHIFT_DATABASE_URL: TEST_DATABASE_URL.replace(/:\d+\//, `:${o.proxyPort}/`) }
     : direct;
-  const workerEnv: NodeJS.ProcessEnv = { FAULTS_PAYMENTS_URL: o.payments.url };
+  const workerEnv: NodeJS.ProcessEnv = { FAULTS_PAYMENTS_URL: o.payments.url, ...o.env };
   let store: Store;
   if (o.kind === 'postgres') {
     Object.assign(workerEnv, viaProxy);
