@@ -131,7 +131,8 @@ export async function tally(
     t.details.push(`${all.length} runs in the store for ${new Set(ids).size} accepted events`);
   }
   // A table cell, not a log: the first few cases say what went wrong.
-  if (t.details.length > 4) t.details = [...t.details.slice(0, 3), `and ${t.details.length - 3} more like these`];
+  if (t.details.length > 4)
+    t.details = [...t.details.slice(0, 3), `and ${t.details.length - 3} more like these`];
   return t;
 }
 
