@@ -24,8 +24,9 @@ export interface FaultRow {
   duplicated: number;
   /** Runs still queued or running when the scenario's deadline passed. */
   stuck: number;
-  /** From the end of the injection to every run settled; null when they did not all settle. */
-  recoveryMs: number | null;
+  /** From the end of the injection to every run settled; null when they did not all settle; absent when
+   *  the injection leaves nothing to recover from. */
+  recoveryMs?: number | null;
   /** What the scenario holds the system to (its recovery bound, the human steps it takes). */
   contract: string;
   /** Every way the run broke the contract; empty when it held. */
@@ -51,7 +52,8 @@ export function readRows(): FaultRow[] {
     .sort((a, b) => a.id.localeCompare(b.id));
 }
 
-function seconds(ms: number | null): string {
+function seconds(ms: number | null | undefined): string {
+  if (ms === undefined) return 'n/a';
   return ms === null ? 'did not recover' : `${(ms / 1000).toFixed(1)} s`;
 }
 
