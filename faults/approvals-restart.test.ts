@@ -63,10 +63,11 @@ async function scenario(kind: StoreKind): Promise<void> {
         problems.push(`a second approve of ${a.id} was not refused (exit ${again.code})`);
     }
     const t = await tally(cluster, payments, ids, 1);
-    const boundMs = 20_000;
+    // The approvals run in CLI processes: the bound is loose, what counts is once each.
+    const boundMs = 60_000;
     problems.push(...breaches(t, { recoveryMs, boundMs }), ...t.details);
     record({
-      id: `approvals-${kind}`,
+      id: `2-approvals-${kind}`,
       injection: 'kill -9 with approvals pending, approve across the restart',
       store: kind,
       started: t.started,

@@ -1,12 +1,13 @@
 // The database goes away under a burst: every Postgres worker reaches Postgres through a TCP proxy that
 // the scenario cuts (connections reset, new ones refused, for 3 s) or stalls (no byte moves, for longer
-// than the lease). Contract: the workers ride it out (they do not exit), /readyz answers 503 while the
+// than the lease; the connections open during the stall stay dead after it, a black hole the workers
+// must notice with their own timeouts, as after a dropped NAT mapping). Contract: the workers ride it out (they do not exit), /readyz answers 503 while the
 // database is cut, and once it is back every accepted run finishes with each charge landed once.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { postgresUnavailable } from '../test/support/postgres.js';
-import { start as startProxy, type TcpProxy } from '../test/support/tcp-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../test/support/tcp-proxy.js';
 import { waitFor } from '../test/support/wait.js';
 import { breaches, tally, waitSettled } from './support/check.js';
 import { type Cluster, emitEvents, openCluster } from './support/cluster.js';
@@ -42,7 +43,7 @@ async function watchReadiness(cluster: Cluster, ms: number): Promise<boolean[]> 
 }
 
 async function scenario(kind: 'cut' | 'stall'): Promise<void> {
-  const proxy: TcpProxy = await startProxy(5432);
+  const proxy: TcpProxy = await startTcpProxy(5432);
   const cluster = await openCluster({
     kind: 'postgres',
     payments,
@@ -103,7 +104,7 @@ async function scenario(kind: 'cut' | 'stall'): Promise<void> {
       injection:
         kind === 'cut'
           ? 'database connections cut (reset, refused) for 3 s'
-          : `database connections stalled for ${outageMs / 1000} s (past the lease)`,
+          : `database connections stalled (black hole) for ${outageMs / 1000} s, past the lease`,
       store: 'postgres',
       started: t.started,
       finished: t.finished,

@@ -16,7 +16,7 @@ import { record } from './support/results.js';
 
 const pgSkip = await postgresUnavailable();
 /** SQLite's lease is long on purpose: a takeover that waits for it misses the bound. */
-const LEASE_MS = { sqlite: 15_000, postgres: 2_000 };
+const LEASE_MS = { sqlite: 20_000, postgres: 2_000 };
 const MODEL_DELAY_MS = 4_000;
 
 interface Step {
@@ -128,7 +128,7 @@ async function scenario(kind: StoreKind, step: Step): Promise<void> {
     const t = await tally(cluster, payments, ids, 1);
     problems.push(...breaches(t, { recoveryMs, boundMs }), ...t.details);
     record({
-      id: `kill-${kind}-${step.id}`,
+      id: `1-kill-${kind}-${step.id}`,
       injection: step.name,
       store: kind,
       started: t.started,
