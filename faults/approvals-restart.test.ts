@@ -53,7 +53,7 @@ async function scenario(kind: StoreKind): Promise<void> {
     const settled = await waitSettled(
       cluster,
       ids,
-      30_000,
+      60_000,
       (r) => r.status === 'succeeded' || r.status === 'failed',
     );
     const recoveryMs = settled.at === undefined ? null : settled.at - restartedAt;

@@ -59,7 +59,7 @@ async function scenario(kind: StoreKind): Promise<void> {
     const t = await tally(cluster, payments, ids, 2);
     const problems = [...breaches(t, { recoveryMs, boundMs }), ...t.details];
     record({
-      id: `burst-${kind}`,
+      id: `3-burst-${kind}`,
       injection: `kill -9 in a burst of ${RUNS} runs`,
       store: kind,
       started: t.started,

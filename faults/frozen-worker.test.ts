@@ -76,7 +76,7 @@ describe('a frozen worker (SIGSTOP past its lease, then SIGCONT)', { skip: pgSki
         const after = await cluster.store.getRun(ids[0]!);
         if (after?.status !== 'succeeded') problems.push(`the run is ${after?.status} after the zombie woke`);
         record({
-          id: `frozen-postgres-${v.id}`,
+          id: `4-frozen-postgres-${v.id}`,
           injection: `frozen worker (SIGSTOP between claim and call, past the lease, then SIGCONT), ${v.name}`,
           store: 'postgres',
           started: t.started,

@@ -131,7 +131,7 @@ describe('a full disk under the embedded store', { skip: canMount() }, () => {
         ...t.details.filter((d) => !/ failed: /.test(d)),
       );
       record({
-        id: 'disk-full-sqlite',
+        id: '6-disk-full-sqlite',
         injection: `full disk (${TMPFS_MB} MB tmpfs data dir filled under load, freed, restart)`,
         store: 'sqlite',
         started: t.started,

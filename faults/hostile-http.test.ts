@@ -193,7 +193,7 @@ describe('hostile HTTP input', () => {
         ...t.details,
       );
       record({
-        id: 'hostile-http-sqlite',
+        id: '7-hostile-http-sqlite',
         injection: `hostile HTTP input (${attacks.length} requests)`,
         store: 'sqlite',
         started: t.started,
