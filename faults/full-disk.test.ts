@@ -16,7 +16,7 @@ import { type Payments, startPayments } from './support/payments.js';
 import { record } from './support/results.js';
 
 const TMPFS_MB = 4;
-const AFTER = 40;
+const AFTER = 15;
 const PADDING = 'x'.repeat(16_000);
 
 function canMount(): string | undefined {
