@@ -5,7 +5,16 @@
 // charge twice; and the daemon started again on the same files works (no wedge survives a restart).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statfsSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../test/support/tmp.js';
@@ -121,6 +130,11 @@ describe('a full disk under the embedded store', { skip: canMount() }, () => {
       await waitSettled(cluster, ids, 20_000);
 
       const t = await tally(cluster, payments, ids, 1);
+      // Whether the disk is really full of data at the end, or of a WAL that never gave its space back.
+      const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+      const files = readdirSync(dataDir).map((f) => `${f} ${mb(statSync(join(dataDir, f)).size)}`);
+      const fs = statfsSync(dataDir);
+      const disk = `${files.join(', ')}; ${mb(fs.bavail * fs.bsize)} free`;
       // A run may fail cleanly because the disk was full; it may not fail for another reason.
       const failedOtherwise = t.details.filter(
         (d) => / failed: /.test(d) && !/disk|full|space|SQLITE_FULL/i.test(d),
@@ -143,7 +157,7 @@ describe('a full disk under the embedded store', { skip: canMount() }, () => {
         recoveryMs,
         contract: `while full, an event is accepted or refused with an answer naming the full disk; after freeing, ${AFTER} of ${AFTER} new events (16 KB each) are accepted and every accepted run settles within ${boundMs / 1000} s (a run may fail cleanly, saying the disk was full); after a restart 5 of 5 events run.`,
         problems,
-        notes: `(While full: ${refusedWhileFull} of 20 events refused, ${t.failed} runs failed.)`,
+        notes: `(While full: ${refusedWhileFull} of 20 events refused, ${t.failed} runs failed. At the end: ${disk}.)`,
       });
       assert.deepEqual(problems, []);
     } finally {
