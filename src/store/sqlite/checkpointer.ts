@@ -17,7 +17,7 @@
 // never an unbounded file.
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import type { CheckpointThreadData } from './checkpoint-thread.js';
+import type { CheckpointThreadData, ThreadMessage } from './checkpoint-thread.js';
 import { AUTOCHECKPOINT_PAGES } from './open.js';
 
 export interface CheckpointerOptions {
@@ -26,6 +26,8 @@ export interface CheckpointerOptions {
   limitPages?: number;
   /** Checkpoints fail (a full disk: `diskFull`); the thread retries them itself, every `retryMs` at most. */
   onFailing?: (reason: string, diskFull: boolean, retryMs: number) => void;
+  /** A TRUNCATE pass begun at `startedAt` (Date.now()) completed: the WAL was all copied and cut back. */
+  onTruncated?: (startedAt: number) => void;
   /** Checkpoints complete again. */
   onRecovered?: () => void;
   /** The thread died (restarted after `restartInMs`), or was restarted. */
@@ -75,7 +77,8 @@ export class BackgroundCheckpointer {
     const startedAt = Date.now();
     // The thread must not keep a finished process alive.
     worker.unref();
-    worker.on('message', (m: { failed?: string; code?: string; retryMs?: number; recovered?: boolean }) => {
+    worker.on('message', (m: ThreadMessage) => {
+      if (m.truncated !== undefined) this.options.onTruncated?.(m.truncated);
       if (m.recovered) this.options.onRecovered?.();
       else if (m.failed !== undefined)
         this.options.onFailing?.(

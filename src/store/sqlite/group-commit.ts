@@ -36,6 +36,11 @@ export class GroupCommit {
   readonly stats = { transactions: 0, synced: 0 };
   /** Runs before each group transaction (the background checkpointer's WAL-size check). */
   beforeFlush: (() => void) | undefined;
+  /**
+   * Runs before each group transaction: an error refuses the whole group (the WAL gate after a full
+   * disk, wal-gate.ts) without touching the database.
+   */
+  admit: (() => Error | undefined) | undefined;
   /** Hears every failure (the store watches for a full disk) and, with no error, each COMMIT that succeeded. */
   onOutcome: ((err?: unknown) => void) | undefined;
 
@@ -77,6 +82,11 @@ export class GroupCommit {
     if (writes.length === 0) return;
     this.pending = [];
     this.beforeFlush?.();
+    const refused = this.admit?.();
+    if (refused) {
+      this.failAll(writes, refused, 'held until the WAL is checkpointed');
+      return;
+    }
     // The level is read at COMMIT; it is set outside the transaction and put back after it.
     const synced = writes.some((w) => w.durable);
     if (synced) {

@@ -44,6 +44,7 @@ import {
 } from './rows.js';
 import { type ListShape, marks, Statements } from './statements.js';
 import { isDiskFull, storeError } from './store-error.js';
+import { WalGate } from './wal-gate.js';
 
 const shapeOf = (filter: { status?: string; runId?: string }): ListShape =>
   filter.status !== undefined
@@ -70,14 +71,19 @@ export class SqliteStore implements Store {
   checkpointer: BackgroundCheckpointer | undefined;
   /** A full disk: an outage is logged once and makes `/readyz` answer 503 until a write commits again. */
   private readonly disk = new DiskHealth();
+  /** After a write fails for lack of space, writes wait until the WAL is checkpointed (wal-gate.ts). */
+  readonly gate: WalGate;
 
   constructor(private readonly options: SqliteStoreOptions) {
     this.path = databasePath(options);
     this.db = openDatabase(this.path);
     this.writes = new GroupCommit(this.db, this.path);
+    this.gate = new WalGate(this.db, this.path);
+    this.writes.admit = () => this.gate.admit();
     this.writes.onOutcome = (err) => {
       if (err === undefined) this.disk.writeCommitted();
       else if (isDiskFull(err)) {
+        this.gate.close();
         this.disk.writeFailedDiskFull((err as Error).message);
         this.checkpointer?.giveSpaceBack();
       }
@@ -128,9 +134,14 @@ export class SqliteStore implements Store {
       throw storeError(this.path, 'migrating the schema', err);
     }
     if (this.options.backgroundCheckpoints && !this.checkpointer) {
+      // A service starting on a disk that a predecessor filled (its WAL holding the space): writes wait
+      // for the checkpoint from the start rather than failing one by one into a WAL that cannot shrink.
+      if (this.gate.checkpoint() === 'full') this.gate.close();
       const checkpointer = new BackgroundCheckpointer(this.db, this.path, {
         onFailing: (reason, diskFull, retryMs) => this.disk.checkpointFailed(reason, diskFull, retryMs),
         onRecovered: () => this.disk.checkpointRecovered(),
+        // A TRUNCATE pass that began after the gate closed completed: no write went in since.
+        onTruncated: (startedAt) => this.gate.openIfClosedBefore(startedAt),
         onThread: (event, detail) => this.disk.note({ event, ...detail }),
       });
       this.checkpointer = checkpointer;
