@@ -75,9 +75,9 @@ export class WalGate {
   admit(): Error | undefined {
     if (this.closedAt === undefined) {
       if (!this.tight()) return undefined;
-      const outcome = this.checkpoint();
-      if (outcome !== 'full') return undefined;
+      if (this.checkpoint() !== 'full') return undefined;
       this.close();
+      this.lastTry = Date.now();
     }
     const now = Date.now();
     if (now - this.lastTry >= TRY_EVERY_MS) {
@@ -114,6 +114,8 @@ export class WalGate {
    * matter: the next checkpoint needs room only for the pages written after this one).
    */
   checkpoint(): CheckpointOutcome {
+    // Inside a transaction SQLite refuses to checkpoint; the next write group tries again.
+    if (this.db.inTransaction) return 'busy';
     this.db.pragma(`busy_timeout = ${TRY_BUSY_MS}`);
     try {
       const [row] = this.db.pragma('wal_checkpoint(TRUNCATE)') as {
