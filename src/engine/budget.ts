@@ -1,5 +1,5 @@
 // Budgets are checked before every model call; the time budget (`maxSeconds`) also before every tool call,
-// and a call still running when it runs out is stopped (drive.ts). Limits are the role's budget plus what humans granted
+// and a tool call or model call still running when it runs out is stopped (drive.ts). Limits are the role's budget plus what humans granted
 // when they answered earlier budget escalations; the daily cost budget is the role's, shared by its runs.
 import type { Budget } from '../roles/schema.js';
 import type { EscalationRecord, RunRecord } from '../store/types.js';
@@ -27,7 +27,7 @@ export function secondsOverrun(run: RunRecord, budget: Budget, activeMs: number)
   return undefined;
 }
 
-/** Milliseconds of the time budget left (≤ 0 when spent): how long a tool call may run. */
+/** Milliseconds of the time budget left (≤ 0 when spent): how long a tool call or model call may run. */
 export function secondsLeftMs(run: RunRecord, budget: Budget, activeMs: number): number {
   return (budget.maxSeconds + run.grant.seconds) * 1000 - activeMs;
 }

@@ -22,6 +22,7 @@ import {
   type ToolCallRecord,
 } from '../store/types.js';
 import { isIdempotent } from '../tools/types.js';
+import { timeLimit, untilAborted } from './abortable.js';
 import {
   type BudgetOverrun,
   budgetOverrun,
@@ -489,20 +490,39 @@ class Driver implements SessionHost {
       return;
     }
     const started = this.ctx.clock.now();
+    const seconds = role.budget.maxSeconds + this.state.run.grant.seconds;
+    // Aborted when this worker loses the lease (the turn's answer could not be committed anyway) or when
+    // the time budget runs out while the model is still answering (its answer is dropped, not recorded).
+    const limit = timeLimit(
+      this.abort.signal,
+      secondsLeftMs(this.state.run, role.budget, this.activeMs(started)),
+      `the run's time budget (budget.maxSeconds with grants: ${seconds} s) ran out while the model was answering`,
+    );
     let response: ModelResponse;
     try {
-      response = await model.turn({
-        system: this.prepared.system,
-        messages: buildMessages(this.state),
-        tools: this.prepared.toolSpecs,
-        outputSchema: role.output,
-        maxOutputTokens: role.limits.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
-        // Aborted when this worker loses the lease: the turn's answer could not be committed anyway.
-        signal: this.abort.signal,
-      });
+      response = await untilAborted(
+        model.turn({
+          system: this.prepared.system,
+          messages: buildMessages(this.state),
+          tools: this.prepared.toolSpecs,
+          outputSchema: role.output,
+          maxOutputTokens: role.limits.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+          signal: limit.signal,
+        }),
+        limit.signal,
+      );
     } catch (err) {
       // The run is another worker's now: record nothing.
       if (this.leaseLost) return;
+      if (limit.timedOut()) {
+        // Nothing of the unfinished turn is recorded (its tokens are not counted: the answer never came).
+        const activeS = this.activeMs(this.ctx.clock.now()) / 1000;
+        await this.overBudget(
+          { dimension: 'seconds', limit: seconds, used: Math.max(seconds, activeS) },
+          { stopped: 'model_turn' },
+        );
+        return;
+      }
       const e =
         err instanceof NightshiftError
           ? err
@@ -513,6 +533,8 @@ class Driver implements SessionHost {
         ...(e.details ? { details: e.details } : {}),
       });
       return;
+    } finally {
+      limit.dispose();
     }
 
     const b = this.batch();
@@ -555,10 +577,10 @@ class Driver implements SessionHost {
   }
 
   /** A budget ran out: the run fails or escalates, as the role's `budget.onExceed` says. */
-  private async overBudget(overrun: BudgetOverrun): Promise<void> {
+  private async overBudget(overrun: BudgetOverrun, extra: { stopped?: 'model_turn' } = {}): Promise<void> {
     const { role } = this.prepared;
     const b = this.batch();
-    const reason = describeOverrun(overrun);
+    const reason = `${describeOverrun(overrun)}${extra.stopped === 'model_turn' ? '; the model call in flight was stopped and its answer dropped' : ''}`;
     // Calls this driver claimed but never started go back to pending: they did not happen, and must not
     // look like an unknown outcome to whoever continues the run.
     const unclaimed: string[] = [];
@@ -570,7 +592,7 @@ class Driver implements SessionHost {
       }
     }
     this.claimedNotRun.clear();
-    b.step('budget_exceeded', { ...overrun, ...(unclaimed.length ? { unclaimed } : {}) });
+    b.step('budget_exceeded', { ...overrun, ...extra, ...(unclaimed.length ? { unclaimed } : {}) });
     if (role.budget.onExceed === 'fail') {
       await this.finish(b, 'failed', null, {
         code: 'BUDGET_EXCEEDED',

@@ -4,6 +4,7 @@
 import { NightshiftError } from '../errors.js';
 import type { ToolCallRecord } from '../store/types.js';
 import type { AnyTool, ToolContext } from '../tools/types.js';
+import { timeLimit, untilAborted } from './abortable.js';
 import { zodMessage } from './judge.js';
 
 /** Largest tool result kept (serialized); bigger results are truncated with a note. */
@@ -45,24 +46,20 @@ export async function runToolCall(
   context: Omit<ToolContext, 'signal'>,
   limits: CallLimits,
 ): Promise<CallOutcome> {
-  const stop = new AbortController();
-  const onLeaseLost = () => stop.abort(limits.lease.reason);
-  limits.lease.addEventListener('abort', onLeaseLost, { once: true });
-  const outOfTime = new NightshiftError(
-    'BUDGET_EXCEEDED',
+  const limit = timeLimit(
+    limits.lease,
+    limits.timeLeftMs,
     `the run's time budget (budget.maxSeconds with grants: ${limits.timeLimitSeconds} s) ran out while ${call.tool} was running`,
   );
-  const timer = setTimeout(() => stop.abort(outOfTime), Math.max(0, limits.timeLeftMs));
   try {
-    if (limits.lease.aborted) onLeaseLost();
-    stop.signal.throwIfAborted();
-    const out = await untilAborted(tool.run(args, { ...context, signal: stop.signal }), stop.signal);
+    limit.signal.throwIfAborted();
+    const out = await untilAborted(tool.run(args, { ...context, signal: limit.signal }), limit.signal);
     return { result: jsonSafe(out), isError: false };
   } catch (err) {
-    if (stop.signal.aborted && stop.signal.reason === outOfTime) {
+    if (limit.timedOut()) {
       return {
         result: {
-          error: `stopped: ${outOfTime.message}; it may or may not have taken effect`,
+          error: `stopped: ${limit.outOfTime.message}; it may or may not have taken effect`,
           code: 'BUDGET_EXCEEDED',
         },
         isError: true,
@@ -72,30 +69,8 @@ export async function runToolCall(
     if (limits.lease.aborted) return { result: errorResult(err), isError: true, stopped: 'lease' };
     return { result: errorResult(err), isError: true };
   } finally {
-    clearTimeout(timer);
-    limits.lease.removeEventListener('abort', onLeaseLost);
+    limit.dispose();
   }
-}
-
-/**
- * Settles with the tool's answer, or rejects as soon as `signal` aborts: a tool that ignores its signal
- * cannot keep the run waiting (its eventual answer is dropped).
- */
-function untilAborted<T>(work: T | Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    Promise.resolve(work).then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
 }
 
 export function errorResult(err: unknown): Record<string, unknown> {

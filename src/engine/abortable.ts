@@ -1,0 +1,58 @@
+// The one abort path of a call the driver waits on (a tool call, a model turn): stopped when the worker
+// loses the run's lease or when the run's time budget runs out while the call is in flight.
+import { NightshiftError } from '../errors.js';
+
+export interface TimeLimit {
+  /** Aborted when the lease is lost (its reason) or the time runs out (`outOfTime`). */
+  signal: AbortSignal;
+  /** The reason the signal carries when the time ran out. */
+  outOfTime: NightshiftError;
+  /** Whether the time budget (not the lease) stopped the call. */
+  timedOut(): boolean;
+  /** Clears the timer and the lease listener; call when the call settles. */
+  dispose(): void;
+}
+
+/**
+ * A signal for one call: aborted with the lease's reason when `lease` aborts, or with a BUDGET_EXCEEDED
+ * error after `timeLeftMs`. A ref'd timer (unlike AbortSignal.timeout): the limit holds even if nothing
+ * else keeps the process alive.
+ */
+export function timeLimit(lease: AbortSignal, timeLeftMs: number, message: string): TimeLimit {
+  const stop = new AbortController();
+  const onLeaseLost = () => stop.abort(lease.reason);
+  lease.addEventListener('abort', onLeaseLost, { once: true });
+  const outOfTime = new NightshiftError('BUDGET_EXCEEDED', message);
+  const timer = setTimeout(() => stop.abort(outOfTime), Math.max(0, timeLeftMs));
+  if (lease.aborted) onLeaseLost();
+  return {
+    signal: stop.signal,
+    outOfTime,
+    timedOut: () => stop.signal.aborted && stop.signal.reason === outOfTime,
+    dispose: () => {
+      clearTimeout(timer);
+      lease.removeEventListener('abort', onLeaseLost);
+    },
+  };
+}
+
+/**
+ * Settles with the work's answer, or rejects as soon as `signal` aborts: work that ignores its signal
+ * cannot keep the run waiting (its eventual answer is dropped).
+ */
+export function untilAborted<T>(work: T | Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    Promise.resolve(work).then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
