@@ -26,6 +26,8 @@ describe('codex executor (real Codex CLI, fake Responses API)', () => {
   const runtimes: Runtime[] = [];
   const roles: ExecutorRole[] = [];
   let answer: (request: FakeRequest) => FakeAnswer = () => ({ text: 'ok' });
+  /** What the model was told its calls returned, as of its last request. */
+  let results: { callId: string; content: string }[] = [];
 
   before(async () => {
     fake = await startFakeOpenAIResponses({ validate: false });
@@ -50,6 +52,7 @@ describe('codex executor (real Codex CLI, fake Responses API)', () => {
   function script(calls: (role: ExecutorRole) => Call[], role: ExecutorRole) {
     answer = (request) => {
       const n = fake.read(request).toolResults.length;
+      results = fake.read(request).toolResults;
       const list = calls(role);
       if (n < list.length) return { calls: [list[n]!], usage: { input: 300 + 100 * n, output: 20 } };
       return { text: '{"summary":"done"}', usage: { input: 500, output: 12, cacheRead: 100 } };
@@ -65,7 +68,13 @@ describe('codex executor (real Codex CLI, fake Responses API)', () => {
 
   function newRole(
     autonomy: Autonomy,
-    o: { calls?: (role: ExecutorRole) => Call[]; extra?: Record<string, unknown>; tools?: string[] } = {},
+    o: {
+      calls?: (role: ExecutorRole) => Call[];
+      extra?: Record<string, unknown>;
+      tools?: string[];
+      /** Runs on the role's folder before the role file is loaded. */
+      before?: (role: ExecutorRole) => void;
+    } = {},
   ): ExecutorRole {
     const role = writeExecutorRole({
       model: MODEL,
@@ -74,6 +83,7 @@ describe('codex executor (real Codex CLI, fake Responses API)', () => {
       extra: { scope: { commands: ['cat'] }, ...o.extra },
     });
     roles.push(role);
+    o.before?.(role);
     script(o.calls ?? readThenWrite, role);
     return role;
   }
@@ -163,6 +173,49 @@ describe('codex executor (real Codex CLI, fake Responses API)', () => {
     const denied = snapshot.toolCalls.filter((c) => c.status === 'denied');
     assert.match(String(denied[0]?.reason), /command 'touch' is not on this role's allowlist/);
   });
+
+  // Codex's sandbox can read the whole file system unless told otherwise: the protected paths are denied
+  // in its permission profile, so an allowed `cat` of them fails inside the sandbox.
+  for (const [mode, tools] of [
+    ['workspace-write', undefined],
+    ['read-only', ['fs.read', 'shell.exec']],
+  ] as const)
+    it(`sandbox (${mode}): an allowed command cannot read the store, the secrets file or another role's workspace`, async () => {
+      const SECRET = 'sk-codex-deny-9f3e1c';
+      const r = newRole('sandbox', {
+        ...(tools ? { tools: [...tools] } : {}),
+        calls: (role) => [
+          run(`cat ${join(role.dataDir, 'nightshift.db')}`),
+          run(`cat ${join(role.workspace, '..', 'secrets.env')}`),
+          run(`cat ${join(role.outside, 'other.txt')}`),
+          run('cat notes.txt'),
+        ],
+        extra: { secrets: ['API_TOKEN'], secretsFile: './secrets.env', scope: { commands: ['cat'] } },
+        before: (role) => writeFileSync(join(role.workspace, '..', 'secrets.env'), `API_TOKEN=${SECRET}\n`),
+      });
+      writeFileSync(join(r.outside, 'other.txt'), `${SECRET} in another role's workspace\n`);
+      const rt = await createRuntime({
+        dataDir: r.dataDir,
+        // The other role's workspace, as runtime.ts adds it for every role it knows of.
+        protectedPaths: [r.outside],
+        env: { ...process.env, OPENAI_API_KEY: 'test-key', OPENAI_BASE_URL: fake.url },
+      });
+      runtimes.push(rt);
+      const result = await rt.run(r.file, {});
+      assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+      assert.deepEqual(await decisions(rt, result.runId), Array(4).fill('shell.exec allow'));
+      // The model was told each protected read failed inside Codex's sandbox; the workspace stays readable.
+      assert.equal(results.length, 4);
+      for (const denied of results.slice(0, 3)) {
+        assert.match(denied.content, /exited with code 1/);
+        assert.match(denied.content, /Permission denied/);
+      }
+      assert.match(results[3]?.content ?? '', /exited with code 0[\s\S]*the notes say/);
+      assert.doesNotMatch(JSON.stringify(results), new RegExp(SECRET));
+      const stored = JSON.stringify(await rt.get(result.runId));
+      assert.doesNotMatch(stored, new RegExp(SECRET));
+      assert.doesNotMatch(stored, /SQLite format/);
+    });
 
   it('sandbox: a script that needs a shell is judged as bash -c, so the role must allow bash', async () => {
     const r = newRole('sandbox', { calls: () => [run('cat notes.txt > copy.txt')] });

@@ -145,6 +145,10 @@ export async function executorTurn(host: SessionHost, executor: Executor): Promi
       autonomy: role.autonomy,
       roleTools: role.tools,
       codexSandbox: role.executor?.codexSandbox ?? 'workspace-write',
+      protectedPaths: [
+        ...(host.ctx.protectedPaths?.(role) ?? []),
+        ...(role.secretsFile ? [role.secretsFile] : []),
+      ],
       maxTurns: Math.max(1, role.budget.maxSteps + state.run.grant.steps - state.run.turns),
       maxCostUsd: Math.max(
         0.0001,

@@ -64,6 +64,11 @@ export interface SessionRequest {
   roleTools: readonly string[];
   /** Codex at `full`: `danger-full-access` only when the role asks for it. */
   codexSandbox: 'workspace-write' | 'danger-full-access';
+  /**
+   * Host paths the CLI's commands must not read (the store's data dir, the config file, every role's
+   * secrets file, other roles' workspaces): the same list shell.exec hides (ToolContext.protectedPaths).
+   */
+  protectedPaths: readonly string[];
   /** Most model turns the session may take. */
   maxTurns: number;
   /** Most USD the session may spend, when the CLI can enforce it. */

@@ -172,14 +172,29 @@ describe('Codex sandbox and config', () => {
   });
 
   it('configures a custom Responses provider and no analytics', () => {
-    const toml = codexConfig({ modelId: 'gpt-5', baseUrl: 'http://127.0.0.1:1/v1' });
+    const toml = codexConfig({ modelId: 'gpt-5', baseUrl: 'http://127.0.0.1:1/v1' }, 'workspace-write', [
+      '/srv/ns/data',
+      '/nonexistent/secrets.env',
+    ]);
     assert.match(toml, /model_provider = "nightshift"/);
     assert.match(toml, /base_url = "http:\/\/127\.0\.0\.1:1\/v1"/);
     assert.match(toml, /wire_api = "responses"/);
     assert.match(toml, /\[analytics\]\nenabled = false/);
-    assert.match(toml, /exclude_slash_tmp = true/);
+    // The sandbox is a permission profile: nothing writable but the workspace, protected paths unreadable.
+    assert.match(toml, /^default_permissions = "nightshift"$/m);
+    assert.ok(toml.indexOf('default_permissions') < toml.indexOf('['), 'a top-level key, before any table');
+    assert.match(toml, /\[permissions\.nightshift\]\nextends = ":workspace"/);
+    assert.match(toml, /":tmpdir" = "read"\n":slash_tmp" = "read"/);
+    assert.doesNotMatch(toml, /sandbox_mode|sandbox_workspace_write/);
     // No tool Codex would use without asking.
     assert.match(toml, /web_search = "disabled"/);
     assert.match(toml, /multi_agent = false/);
+    assert.match(toml, /^"\/srv\/ns\/data" = "none"$/m);
+    assert.match(toml, /^"\/nonexistent\/secrets\.env" = "none"$/m);
+  });
+
+  it('danger-full-access has no profile (no sandbox to deny anything in)', () => {
+    const toml = codexConfig({ modelId: 'gpt-5', baseUrl: 'http://x/v1' }, 'danger-full-access', ['/srv/d']);
+    assert.doesNotMatch(toml, /default_permissions|\[permissions|"none"/);
   });
 });

@@ -3,7 +3,9 @@
 // every file change; each request is judged by the engine's gate (the same policy as every other call) and
 // answered accept or decline before anything runs. Codex's own sandbox stays underneath: observe →
 // read-only; draft → workspace-write on a copy of the workspace, whose diff becomes a change set;
-// sandbox → workspace-write; full → workspace-write unless the role asks for danger-full-access.
+// sandbox → workspace-write; full → workspace-write unless the role asks for danger-full-access. The
+// read-only and workspace-write sandboxes are permission profiles that also deny reading the paths
+// nightshift protects (permissions.ts).
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +17,7 @@ import { type AppServer, startAppServer } from './app-server.js';
 import { refuseCodexConfig } from './approvals.js';
 import { approver } from './approver.js';
 import { readCodexNotification } from './events.js';
+import { PROFILE_ID, permissionProfile } from './permissions.js';
 import { copyWorkspace, diffWorkspace } from './workspace-copy.js';
 
 export interface CodexOptions {
@@ -50,10 +53,16 @@ const toml = (value: string) => JSON.stringify(value);
  * Responses API over HTTPS, not the built-in one, which tries WebSockets first), and nothing that phones
  * home (analytics, plugins).
  */
-export function codexConfig(o: Pick<CodexOptions, 'modelId' | 'baseUrl'>): string {
+export function codexConfig(
+  o: Pick<CodexOptions, 'modelId' | 'baseUrl'>,
+  sandbox: CodexSandbox,
+  protectedPaths: readonly string[],
+): string {
   return [
     `model = ${toml(o.modelId)}`,
     'model_provider = "nightshift"',
+    // The sandbox, with the protected paths unreadable (a permission profile; see permissions.ts).
+    ...(sandbox === 'danger-full-access' ? [] : [`default_permissions = ${toml(PROFILE_ID)}`]),
     // No tools whose calls Codex would make without asking: web search, sub-agents, goals.
     'web_search = "disabled"',
     '',
@@ -75,12 +84,8 @@ export function codexConfig(o: Pick<CodexOptions, 'modelId' | 'baseUrl'>): strin
     // The shell snapshot runs the login shell once at start, outside any approval.
     'shell_snapshot = false',
     '',
-    // Only the workspace is writable: not $TMPDIR, not /tmp, no network.
-    '[sandbox_workspace_write]',
-    'exclude_tmpdir_env_var = true',
-    'exclude_slash_tmp = true',
-    'network_access = false',
-    '',
+    // Unsandboxed (danger-full-access, asked for in thread/start): no profile, nothing it could deny.
+    sandbox === 'danger-full-access' ? '' : permissionProfile(sandbox, protectedPaths),
   ].join('\n');
 }
 
@@ -137,7 +142,7 @@ interface Session {
   notDone: string[];
 }
 
-/** How app-server reports each sandbox mode in `thread/start`'s answer. */
+/** How app-server reports each sandbox mode in `thread/start`'s answer (its legacy `sandbox` field). */
 const SANDBOX_TYPES: Record<CodexSandbox, string> = {
   'read-only': 'readOnly',
   'workspace-write': 'workspaceWrite',
@@ -201,7 +206,8 @@ async function drive(
         cwd,
         model: o.modelId,
         approvalPolicy: 'untrusted',
-        sandbox,
+        // The sandboxed modes come from the permission profile in config.toml (Codex refuses both).
+        ...(sandbox === 'danger-full-access' ? { sandbox } : {}),
         ephemeral: true,
         developerInstructions: r.system,
       })) as {
@@ -265,7 +271,7 @@ async function runSession(o: CodexOptions, r: SessionRequest): Promise<SessionOu
     await refuseCodexConfig(r.workspace);
     await mkdir(join(home, 'codex'));
     await mkdir(join(home, 'home'));
-    await writeFile(join(home, 'codex', 'config.toml'), codexConfig(o));
+    await writeFile(join(home, 'codex', 'config.toml'), codexConfig(o, sandbox, r.protectedPaths));
     const cwd = drafting ? join(home, 'draft') : r.workspace;
     if (drafting) await copyWorkspace(r.workspace, cwd);
     await r.emit({
