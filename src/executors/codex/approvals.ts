@@ -2,7 +2,7 @@
 // → `shell.exec` (program and arguments, or `bash -c <script>` when the script needs a shell), a file
 // change → one `fs.write` / `fs.delete` per file. Paths are made relative to the folder Codex works in; a
 // path outside stays absolute, which the fs tools' scope check refuses.
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { applyPatch } from 'diff';
 import { z } from 'zod';
@@ -176,16 +176,18 @@ export async function fileChangeCalls(root: string, change: FileUpdate): Promise
 }
 
 /**
- * Refuses a workspace that holds `.codex/`: Codex loads exec-policy rules from it (even for a project it
- * does not trust), and a rule can let commands run without asking nightshift.
+ * Refuses a workspace that holds `.codex/` with anything in it: Codex loads exec-policy rules from it (even
+ * for a project it does not trust), and a rule can let commands run without asking nightshift. An empty
+ * folder is let through: Codex's own sandbox leaves one behind as the mount point it uses to keep
+ * `.codex/` read-only for commands, so refusing it would refuse every later session on the workspace.
  */
 export async function refuseCodexConfig(workspace: string): Promise<void> {
-  const exists = await lstat(join(workspace, CODEX_CONFIG_DIR)).then(
-    () => true,
-    () => false,
-  );
-  if (exists)
+  const dir = join(workspace, CODEX_CONFIG_DIR);
+  const stat = await lstat(dir).catch(() => undefined);
+  if (stat === undefined) return;
+  const empty = stat.isDirectory() && (await readdir(dir)).length === 0;
+  if (!empty)
     throw new Error(
-      `the workspace holds ${CODEX_CONFIG_DIR}/ (${join(workspace, CODEX_CONFIG_DIR)}); Codex would load rules from it that can run commands without asking nightshift. Remove it, or run the role on another model`,
+      `the workspace holds ${CODEX_CONFIG_DIR}/ (${dir}); Codex would load rules from it that can run commands without asking nightshift. Remove it, or run the role on another model`,
     );
 }
