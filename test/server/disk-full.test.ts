@@ -6,38 +6,16 @@
 // its checkpointer cuts the WAL the dead one left back down.
 // Mounting needs root; elsewhere the suite is skipped, saying why, except under CI=true, where it fails.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { type Served, startServe } from '../support/cli.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
-import { tempDir } from '../support/tmp.js';
+import { mountSmallDisk, smallDiskSkip } from '../support/small-disk.js';
 import { waitFor } from '../support/wait.js';
 
-/** Mounts an 8 MB tmpfs; undefined (and why) if this process may not mount. */
-function mountSmallDisk(): { dir: string; unmount(): void } | string {
-  const tmp = tempDir('nightshift-disk-');
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', tmp.path], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    tmp.cleanup();
-    return `mounting a tmpfs is not permitted here (${(r.stderr || r.error?.message || '').trim()}): run as root, as CI does`;
-  }
-  return {
-    dir: tmp.path,
-    unmount() {
-      spawnSync('umount', ['-l', tmp.path]);
-      tmp.cleanup();
-    },
-  };
-}
-
-const probe = mountSmallDisk();
-// CI runs as root and must run this suite: there a refused mount fails the run instead of skipping.
-if (typeof probe === 'string' && process.env.CI === 'true') throw new Error(`CI=true: ${probe}`);
-const skip = typeof probe === 'string' ? probe : false;
-if (typeof probe !== 'string') probe.unmount();
+const skip = smallDiskSkip();
 
 /** Writes a filler file until the disk refuses more; returns its path. */
 function fillDisk(dir: string): string {

@@ -3,36 +3,16 @@
 // checkpoint needs: on a tight disk writes checkpoint first, and after a write failed for lack of space,
 // freed space goes to a checkpoint before any write may grow the WAL into it.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { NightshiftError } from '../../src/errors.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/index.js';
 import { newRun } from '../contract/store.js';
-import { tempDir } from '../support/tmp.js';
+import { mountSmallDisk, smallDiskSkip } from '../support/small-disk.js';
 import { waitFor } from '../support/wait.js';
 
-function mountSmallDisk(): { dir: string; unmount(): void } | string {
-  const tmp = tempDir('nightshift-store-disk-');
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', tmp.path], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    tmp.cleanup();
-    return `mounting a tmpfs is not permitted here (${(r.stderr || r.error?.message || '').trim()}): run as root, as CI does`;
-  }
-  return {
-    dir: tmp.path,
-    unmount() {
-      spawnSync('umount', ['-l', tmp.path]);
-      tmp.cleanup();
-    },
-  };
-}
-
-const probe = mountSmallDisk();
-if (typeof probe === 'string' && process.env.CI === 'true') throw new Error(`CI=true: ${probe}`);
-const skip = typeof probe === 'string' ? probe : false;
-if (typeof probe !== 'string') probe.unmount();
+const skip = smallDiskSkip();
 
 /** A file of `bytes` zeros (or as much as fits). */
 function filler(path: string, bytes: number): void {
@@ -79,7 +59,7 @@ describe('the embedded store on a disk that fills up', { skip }, () => {
   });
 
   it('checkpoints before the WAL grows into freed space, and keeps the WAL small on a tight disk', async () => {
-    const disk = mountSmallDisk();
+    const disk = mountSmallDisk('nightshift-store-disk-');
     if (typeof disk === 'string') throw new Error(disk);
     cleanups.push(disk.unmount);
     const dataDir = join(disk.dir, 'data');
