@@ -151,6 +151,18 @@ function batch(runId: string, expectSeq: number, over: Partial<CommitBatch> = {}
   return { runId, expectSeq, steps: [step(runId, expectSeq + 1)], at: 5_000, ...over };
 }
 
+/** One run from the queue: `claimNextRuns` with one free slot, as a worker with one slot claims. */
+async function claimOne(
+  store: Store,
+  owner: string,
+  until: number,
+  now: number,
+  roles: readonly string[],
+  limits: Readonly<Record<string, number>> = {},
+): Promise<RunRecord | undefined> {
+  return (await store.claimNextRuns(owner, until, now, roles, limits, 1))[0]?.run;
+}
+
 async function snapshot(store: Store, runId: string): Promise<RunSnapshot> {
   const snap = await store.loadRun(runId);
   assert.ok(snap, `run ${runId} should exist`);
@@ -944,15 +956,20 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
       });
 
       it("releases only the holder's lease; a released run can be claimed by anyone", async () => {
+        // The engine lets go of a run by committing a patch that clears the lease, fenced by that lease.
         const run = await create(store);
-        assert.ok(await store.claimRun(run.id, 'w3', 10_000, 0));
-        await store.releaseRun(run.id, 'w2'); // not the holder: no effect
+        const epoch = (await store.claimRun(run.id, 'w3', 10_000, 0))!;
+        const release = { leaseOwner: null, leaseUntil: null };
+        await assert.rejects(
+          store.commit(batch(run.id, 1, { run: release, lease: { owner: 'w2', epoch } })),
+          (err: Error & { code?: string }) => err.code === 'STORE_CONFLICT',
+          'not the holder: no effect',
+        );
         assert.equal((await store.getRun(run.id))?.leaseOwner, 'w3');
-        await store.releaseRun(run.id, 'w3');
+        await store.commit(batch(run.id, 1, { run: release, lease: { owner: 'w3', epoch } }));
         const released = await store.getRun(run.id);
         assert.deepEqual([released?.leaseOwner, released?.leaseUntil], [null, null]);
         assert.equal(await store.claimRun(run.id, 'w4', 5_000, 0), 2);
-        await store.releaseRun('run_missing', 'w4'); // nothing to release: no error
       });
 
       it('renews a lease only while the run is running: not once it was cancelled or paused', async () => {
@@ -1026,10 +1043,10 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
       it('raises the epoch on every claim from the queue, including a takeover of a dead worker', async () => {
         const role = nextId('epochrole');
         const run = await create(store, { role, status: 'queued' });
-        const first = await store.claimNextRun('w1', 1_000, 0, [role]);
+        const first = await claimOne(store, 'w1', 1_000, 0, [role]);
         assert.equal(first?.id, run.id);
         assert.equal(first?.leaseEpoch, 1);
-        const taken = await store.claimNextRun('w2', 9_000, 2_000, [role]);
+        const taken = await claimOne(store, 'w2', 9_000, 2_000, [role]);
         assert.equal(taken?.leaseEpoch, 2);
         assert.equal((await store.getRun(run.id))?.leaseEpoch, 2);
       });
@@ -1152,7 +1169,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         await create(store, { role: `${role}-other`, status: 'queued', createdAt: 3 });
         const got: string[] = [];
         for (let i = 0; i < 4; i++) {
-          const r = await store.claimNextRun('w1', 5_000, 1_000, [role]);
+          const r = await claimOne(store, 'w1', 5_000, 1_000, [role]);
           if (r) {
             assert.equal(r.leaseOwner, 'w1');
             assert.equal(r.leaseUntil, 5_000);
@@ -1160,7 +1177,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
           }
         }
         assert.deepEqual(got, [dead.id, a.id, b.id]);
-        assert.equal(await store.claimNextRun('w2', 9_000, 1_000, []), undefined);
+        assert.equal(await claimOne(store, 'w2', 9_000, 1_000, []), undefined);
       });
 
       it('never gives the same run to two concurrent claimants', async () => {
@@ -1169,7 +1186,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         for (let i = 0; i < 10; i++)
           ids.add((await create(store, { role, status: 'queued', createdAt: 100 + i })).id);
         const claims = await Promise.all(
-          Array.from({ length: 20 }, (_, i) => store.claimNextRun(`w${i}`, 5_000, 1_000, [role])),
+          Array.from({ length: 20 }, (_, i) => claimOne(store, `w${i}`, 5_000, 1_000, [role])),
         );
         const claimed = claims.filter((c) => c !== undefined).map((c) => c!.id);
         assert.equal(claimed.length, 10);
@@ -1192,12 +1209,12 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
           notBefore: 8_000,
           createdAt: 1,
         });
-        const taken = await store.claimNextRun('w1', 5_000, 1_000, [role]);
+        const taken = await claimOne(store, 'w1', 5_000, 1_000, [role]);
         assert.equal(taken?.id, dead.id);
         assert.equal(taken?.attempt, 2);
         // The retry (created first) is not due before 8000.
-        assert.equal(await store.claimNextRun('w1', 5_000, 1_000, [role]), undefined);
-        const due = await store.claimNextRun('w1', 9_000, 8_000, [role]);
+        assert.equal(await claimOne(store, 'w1', 5_000, 1_000, [role]), undefined);
+        const due = await claimOne(store, 'w1', 9_000, 8_000, [role]);
         assert.equal(due?.id, later.id);
         assert.equal(due?.attempt, 2, 'claiming a queued run is not a takeover');
       });
@@ -1238,14 +1255,14 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         for (let i = 0; i < 3; i++) await create(store, { role: free, status: 'queued', createdAt: 20 + i });
         const claims = await Promise.all(
           Array.from({ length: 12 }, (_, i) =>
-            store.claimNextRun(`w${i}`, 5_000, 1_000, [role, free], { [role]: 2 }),
+            claimOne(store, `w${i}`, 5_000, 1_000, [role, free], { [role]: 2 }),
           ),
         );
         const got = claims.filter((c) => c !== undefined);
         assert.equal(got.filter((c) => c!.role === role).length, 2);
         assert.equal(got.filter((c) => c!.role === free).length, 3);
         // Once a lease expires, its slot is free again.
-        const more = await store.claimNextRun('w99', 9_000, 6_000, [role], { [role]: 2 });
+        const more = await claimOne(store, 'w99', 9_000, 6_000, [role], { [role]: 2 });
         assert.equal(more?.role, role);
       });
 

@@ -161,7 +161,7 @@ function storeError(what: string, err: unknown): NightshiftError {
 }
 
 export class PostgresStore implements Store {
-  readonly kind = 'postgres';
+  readonly specificationVersion = 'v1' as const;
   readonly schema: string;
   private readonly pool: pg.Pool;
 
@@ -675,23 +675,7 @@ export class PostgresStore implements Store {
     return rows.length === 1 ? (rows[0]!.lease_epoch as number) : undefined;
   }
 
-  async releaseRun(runId: string, owner: string): Promise<void> {
-    await this.q(
-      'releasing a run',
-      'UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2',
-      [runId, owner],
-    );
-  }
 
-  async claimNextRun(
-    owner: string,
-    until: number,
-    now: number,
-    roles: readonly string[],
-    limits: Readonly<Record<string, number>> = {},
-  ): Promise<RunRecord | undefined> {
-    return (await this.claimNextRuns(owner, until, now, roles, limits, 1))[0]?.run;
-  }
 
   async claimNextRuns(
     owner: string,

@@ -40,7 +40,6 @@ export class Statements {
   readonly claimRun: Statement;
   readonly renewLease: Statement;
   readonly stealRun: Statement;
-  readonly releaseRun: Statement;
   readonly leaseRun: Statement;
   readonly forgetSignatures: Statement;
   readonly rememberSignature: Statement;
@@ -52,7 +51,6 @@ export class Statements {
 
   private readonly runUpdates = new Map<number, Statement>();
   private readonly runLists = new Map<string, Statement>();
-  private readonly queueHeads = new Map<number, Statement>();
   private readonly adHoc = new Map<string, Statement>();
 
   constructor(private readonly db: Database.Database) {
@@ -111,9 +109,6 @@ export class Statements {
       `UPDATE runs SET lease_owner = ?, lease_until = ?, lease_epoch = lease_epoch + 1
        WHERE id = ? AND lease_owner = ? RETURNING lease_epoch`,
     ).pluck();
-    this.releaseRun = p(
-      'UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?',
-    );
     // Taking over a `running` run means its worker died (or hung) mid-run: that counts as an attempt.
     this.leaseRun = p(
       `UPDATE runs SET lease_owner = ?, lease_until = ?, status = 'running', lease_epoch = lease_epoch + 1,
@@ -178,24 +173,6 @@ export class Statements {
     if (!s) {
       s = this.db.prepare(text);
       this.adHoc.set(text, s);
-    }
-    return s;
-  }
-
-  /** The oldest claimable run among `roles` roles. Binds: roles..., now, now. */
-  queueHead(roles: number): Statement {
-    let s = this.queueHeads.get(roles);
-    if (!s) {
-      s = this.db
-        .prepare(
-          `SELECT id FROM runs
-         WHERE role IN (${marks(roles)}) AND status IN ('queued', 'running')
-           AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < ?)
-           AND (not_before IS NULL OR not_before <= ?)
-         ORDER BY created_at, id LIMIT 1`,
-        )
-        .pluck();
-      this.queueHeads.set(roles, s);
     }
     return s;
   }

@@ -59,7 +59,7 @@ const listArgs = (filter: { status?: string; runId?: string }): unknown[] =>
   [filter.status, filter.runId].filter((v) => v !== undefined);
 
 export class SqliteStore implements Store {
-  readonly kind = 'sqlite';
+  readonly specificationVersion = 'v1' as const;
   /** The database file. */
   readonly path: string;
   /** The connection, for tests and diagnostics; nightshift code goes through the Store methods. */
@@ -245,21 +245,7 @@ export class SqliteStore implements Store {
     );
   }
 
-  releaseRun(runId: string, owner: string): Promise<void> {
-    return this.write(`releasing run ${runId}`, (s) => {
-      s.releaseRun.run(runId, owner);
-    });
-  }
 
-  async claimNextRun(
-    owner: string,
-    until: number,
-    now: number,
-    roles: readonly string[],
-    limits: Readonly<Record<string, number>> = {},
-  ): Promise<RunRecord | undefined> {
-    return (await this.claimNextRuns(owner, until, now, roles, limits, 1))[0]?.run;
-  }
 
   claimNextRuns(
     owner: string,

@@ -1,0 +1,210 @@
+// The Store, by concept: one small interface per thing the runtime persists, and `Store` as all of them.
+// Code that needs one concept takes only that slice (the worker's lease sweep takes RunLeases, the
+// continuous supervisor Agents and AgentInbox), so a reader sees what it can touch and a test double
+// needs only those methods. The embedded SQLite store and the Postgres store implement the whole `Store`
+// and both pass test/contract/store.ts.
+//
+// Design rules that keep it portable across SQLite and Postgres:
+// - Every write the engine makes is one `commit(batch)`: a single transaction, fenced by the run's `seq`
+//   (compare-and-set), so two workers can never both advance one run.
+// - Conditional updates (an approval that must still be pending) fail the whole batch, never half of it.
+// - No engine code relies on synchronous access, rowids, or SQLite's single-writer lock.
+import type { AgentRecord, InboxItem } from './records/agents.js';
+import type { ApprovalRecord, ApprovalStatus, EscalationRecord, EscalationStatus } from './records/approvals.js';
+import type { CommitBatch, RunSnapshot } from './records/batch.js';
+import type { AuditEvent, RoleVersionRecord, SubscriptionRecord } from './records/catalog.js';
+import type { RunFilter, RunLease, RunRecord, RunStatus } from './records/run.js';
+
+/** What `Store.health()` reports. */
+export interface StoreHealth {
+  ok: boolean;
+  /** Why not: STORE_UNAVAILABLE (database unreachable), DISK_FULL. */
+  code?: 'STORE_UNAVAILABLE' | 'DISK_FULL';
+  reason?: string;
+}
+
+/** Opening, closing and watching the store itself. */
+export interface StoreLifecycle {
+  /** Creates or migrates the schema (numbered, forward-only migrations). Idempotent. */
+  init(): Promise<void>;
+  close(): Promise<void>;
+  /**
+   * Optional: whether the store can take writes now (Postgres reachable, the disk not full). `/readyz`
+   * answers 503 while it is not ok; `watchHealth` hears each flip once (for one log line per outage), and
+   * events worth a line that change nothing (`detail.event`: a checkpoint thread restarted).
+   */
+  health?(): StoreHealth;
+  watchHealth?(listener: (health: StoreHealth, detail: Record<string, unknown>) => void): () => void;
+}
+
+/** The resolved roles runs were started with, so a run can continue after its role file changed. */
+export interface RoleVersions {
+  putRoleVersion(record: RoleVersionRecord): Promise<void>;
+  getRoleVersion(name: string, version: string): Promise<RoleVersionRecord | undefined>;
+}
+
+/** Runs and their step log: created once, then advanced only by fenced commits. */
+export interface RunLog {
+  /**
+   * Inserts a run with its first steps and records in one transaction. When `run.idempotencyKey` is set
+   * and a run with that key exists, nothing is written and the existing run is returned with created=false.
+   */
+  createRun(
+    run: RunRecord,
+    init: Omit<CommitBatch, 'runId' | 'expectSeq' | 'run'>,
+  ): Promise<{ run: RunRecord; created: boolean }>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  loadRun(id: string): Promise<RunSnapshot | undefined>;
+  commit(batch: CommitBatch): Promise<void>;
+}
+
+/** Which worker executes a run: leases with a fencing epoch. */
+export interface RunLeases {
+  /**
+   * Takes the run's lease for `owner` until `until` if it is free, expired, or already owner's, as a new
+   * acquisition: returns its epoch (the run's `leaseEpoch`, one more than before), or undefined when another
+   * owner holds a live lease. Leases are what make one run execute in one place.
+   */
+  claimRun(runId: string, owner: string, until: number, now: number): Promise<number | undefined>;
+  /**
+   * Extends the lease `lease` names to `until`, only while the run is `running` and the lease is still
+   * exactly that one (owner and epoch: nobody took the run since, even after it expired). False otherwise
+   * (cancelled, paused, finished or taken elsewhere): the driver then stops, aborting what it has in flight.
+   */
+  renewLease(runId: string, lease: RunLease, until: number): Promise<boolean>;
+  /**
+   * Takes the lease from exactly `previousOwner` (a holder known to be dead), as a new acquisition: its
+   * epoch, or undefined if the holder changed.
+   */
+  stealRun(runId: string, previousOwner: string, owner: string, until: number): Promise<number | undefined>;
+}
+
+/** The queue: queued runs (and runs whose worker died) handed to workers with free slots. */
+export interface RunQueue {
+  /**
+   * Leases up to `max` runs at once (one round trip, one commit): the oldest that are `queued` (and due:
+   * `notBefore` passed), or `running` with an expired lease (its worker died; its `attempt` goes up by
+   * one), among the given roles, to `owner` until `until` (a new acquisition: `leaseEpoch` goes up by
+   * one), and marks them `running` (a claimed run whose worker dies is then taken over like any other).
+   * Each run goes to exactly one claimant. A role listed in `limits` gets no more runs once that many of
+   * its runs hold a live lease, across every worker sharing the store, and across the whole batch. Each
+   * run comes with its snapshot, read in the same statement or transaction, so the worker can drive it
+   * at once.
+   */
+  claimNextRuns(
+    owner: string,
+    until: number,
+    now: number,
+    roles: readonly string[],
+    limits: Readonly<Record<string, number>>,
+    max: number,
+  ): Promise<RunSnapshot[]>;
+  /**
+   * Optional: calls `onWork` when another process queues a run (Postgres LISTEN/NOTIFY), so idle workers
+   * start it at once instead of at their next poll. Returns the unsubscribe function.
+   */
+  subscribeWork?(onWork: () => void): Promise<() => Promise<void>>;
+}
+
+/** Continuous agents: one per continuous role across the cluster, leased and heartbeated. */
+export interface Agents {
+  /**
+   * Takes the role's agent lease for `owner` until `until` when it is free, expired or already owner's,
+   * creating the agent on first use. Returns the agent (with `takenOver` set when a live holder's lease had
+   * expired) or undefined when another owner holds it.
+   */
+  claimAgent(role: string, owner: string, until: number, now: number): Promise<AgentRecord | undefined>;
+  /** Renews the leases `owner` holds on these roles (the heartbeat); returns the roles still held. */
+  heartbeatAgents(owner: string, roles: readonly string[], until: number, now: number): Promise<string[]>;
+  /** Saves the agent's state if `owner` still holds it; false if the lease was lost. */
+  saveAgent(agent: AgentRecord, owner: string): Promise<boolean>;
+  releaseAgent(role: string, owner: string): Promise<void>;
+  getAgent(role: string): Promise<AgentRecord | undefined>;
+  listAgents(): Promise<AgentRecord[]>;
+}
+
+/** A continuous role's inbox: the events its agent handles one at a time, oldest first. */
+export interface AgentInbox {
+  /** Appends an event to a continuous role's inbox; with a known idempotency key, returns the first. */
+  pushInbox(item: InboxItem): Promise<{ item: InboxItem; created: boolean }>;
+  /** The oldest unhandled inbox item of the role. */
+  inboxHead(role: string): Promise<InboxItem | undefined>;
+  /** How many inbox items of the role wait to be handled. */
+  inboxDepth(role: string): Promise<number>;
+  /** Which of these roles have inbox items waiting (one query for every idle agent a worker holds). */
+  rolesWithInbox(roles: readonly string[]): Promise<string[]>;
+  /**
+   * Marks the item handled and saves the agent (its new context) in one transaction, if `owner` still
+   * holds the agent; false (and nothing written) if it does not.
+   */
+  finishInboxItem(
+    itemId: string,
+    runId: string,
+    agent: AgentRecord,
+    owner: string,
+    at: number,
+  ): Promise<boolean>;
+}
+
+/** Webhook signatures already accepted, so a replayed delivery is refused. */
+export interface WebhookReplay {
+  /**
+   * Remembers a webhook signature; false if it was seen before (a replay). Signatures older than
+   * `forgetBefore` may be forgotten.
+   */
+  rememberSignature(signature: string, at: number, forgetBefore: number): Promise<boolean>;
+}
+
+/** Which roles the workers serve for which events, so an event reaches roles served elsewhere. */
+export interface Subscriptions {
+  /** Records (upserts, by event, role and version) that a worker serves these roles for these events. */
+  putSubscriptions(records: readonly SubscriptionRecord[]): Promise<void>;
+  /** Subscriptions renewed at or after `since`, by event, role, then version. */
+  listSubscriptions(since: number): Promise<SubscriptionRecord[]>;
+}
+
+/** Change sets waiting for (or decided by) a human. Written only through `RunLog.commit`. */
+export interface Approvals {
+  getApproval(id: string): Promise<ApprovalRecord | undefined>;
+  listApprovals(filter?: { status?: ApprovalStatus; runId?: string }): Promise<ApprovalRecord[]>;
+}
+
+/** Escalations waiting for (or answered by) a human or manager. Written only through `RunLog.commit`. */
+export interface Escalations {
+  getEscalation(id: string): Promise<EscalationRecord | undefined>;
+  listEscalations(filter?: { status?: EscalationStatus; runId?: string }): Promise<EscalationRecord[]>;
+}
+
+/** Listings and sums over many runs: the CLI, the server and the cost budget read these. */
+export interface Reads {
+  listRuns(filter?: RunFilter): Promise<RunRecord[]>;
+  listAudit(filter?: { runId?: string; limit?: number }): Promise<AuditEvent[]>;
+  /**
+   * How many runs are in each of `statuses` (of one role, if given), counted in the database: every
+   * status asked for is in the answer, 0 when none (`nightshift status`).
+   */
+  countRuns(statuses: readonly RunStatus[], role?: string): Promise<Record<string, number>>;
+  /**
+   * USD the role's model turns recorded at or after `since` (the `usage.costUsd` of its `model_turn` steps),
+   * whichever run they belong to: what a daily cost budget is checked against.
+   */
+  roleCostSince(role: string, since: number): Promise<number>;
+}
+
+/** Everything the runtime persists: one object implementing every concept above. */
+export interface Store
+  extends StoreLifecycle,
+    RoleVersions,
+    RunLog,
+    RunLeases,
+    RunQueue,
+    Agents,
+    AgentInbox,
+    WebhookReplay,
+    Subscriptions,
+    Approvals,
+    Escalations,
+    Reads {
+  /** Which version of this interface the store implements; changes only with a breaking change to it. */
+  readonly specificationVersion: 'v1';
+}

@@ -1,0 +1,110 @@
+// A run as the store keeps it: its row (status, budget counters, lease) and the patch a commit applies.
+export type RunStatus =
+  | 'queued'
+  | 'running'
+  | 'awaiting_approval'
+  | 'escalated'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled';
+export const RUN_STATUSES: readonly RunStatus[] = [
+  'queued',
+  'running',
+  'awaiting_approval',
+  'escalated',
+  'succeeded',
+  'failed',
+  'cancelled',
+];
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+export interface RunUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  costUsd: number;
+}
+
+/** Extra budget granted by humans answering budget escalations. */
+export interface BudgetGrant {
+  steps: number;
+  costUsd: number;
+  seconds: number;
+}
+
+export interface RunError {
+  code: string;
+  message: string;
+  details?: Record<string, unknown> | undefined;
+}
+
+export interface RunRecord {
+  id: string;
+  role: string;
+  roleVersion: string;
+  /** The model spec the run uses (the role's, or a `--model` override). */
+  model: string;
+  status: RunStatus;
+  input: unknown;
+  output: unknown;
+  error: RunError | null;
+  /** Sequence number of the last persisted step: the fencing token for commits. */
+  seq: number;
+  /** Model turns taken so far (the unit of budget.maxSteps). */
+  turns: number;
+  usage: RunUsage;
+  /** Milliseconds spent executing (paused time excluded): the unit of budget.maxSeconds. */
+  activeMs: number;
+  grant: BudgetGrant;
+  idempotencyKey: string | null;
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+  /**
+   * The lease's fencing token: goes up by one every time the lease is taken (a claim, a takeover, a
+   * steal), never on a renewal. A commit fenced by a lease (`CommitBatch.lease`) is refused once the
+   * epoch moved on, and tools receive it with the idempotency key so receivers can refuse stale callers.
+   */
+  leaseEpoch: number;
+  /**
+   * Which attempt this is (1 = the first). A job retry after a transient failure, and a takeover of a run
+   * whose worker died, each add one; past the role's `retry.maxAttempts` the run is kept as failed.
+   */
+  attempt: number;
+  /** A queued run is not claimed before this time (retry backoff). */
+  notBefore: number | null;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+}
+
+export type RunPatch = Partial<
+  Pick<
+    RunRecord,
+    | 'status'
+    | 'output'
+    | 'error'
+    | 'turns'
+    | 'usage'
+    | 'activeMs'
+    | 'grant'
+    | 'finishedAt'
+    | 'leaseOwner'
+    | 'leaseUntil'
+    | 'attempt'
+    | 'notBefore'
+  >
+>;
+
+/** A lease as one worker holds it: the owner and the acquisition (epoch) it holds. */
+export interface RunLease {
+  owner: string;
+  epoch: number;
+}
+
+
+export interface RunFilter {
+  role?: string;
+  status?: RunStatus[];
+  limit?: number;
+}
+
