@@ -10,7 +10,12 @@
 // - Conditional updates (an approval that must still be pending) fail the whole batch, never half of it.
 // - No engine code relies on synchronous access, rowids, or SQLite's single-writer lock.
 import type { AgentRecord, InboxItem } from './records/agents.js';
-import type { ApprovalRecord, ApprovalStatus, EscalationRecord, EscalationStatus } from './records/approvals.js';
+import type {
+  ApprovalRecord,
+  ApprovalStatus,
+  EscalationRecord,
+  EscalationStatus,
+} from './records/approvals.js';
 import type { CommitBatch, RunSnapshot } from './records/batch.js';
 import type { AuditEvent, RoleVersionRecord, SubscriptionRecord } from './records/catalog.js';
 import type { RunFilter, RunLease, RunRecord, RunStatus } from './records/run.js';

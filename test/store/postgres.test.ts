@@ -177,7 +177,7 @@ describe('postgres specifics', { skip }, () => {
       });
       assert.equal((await store.getRun(run.id))?.id, run.id);
       await other.init();
-      await (other as unknown as { q(w: string, s: string): Promise<unknown> }).q(
+      await (other as unknown as { db: { q(w: string, s: string): Promise<unknown> } }).db.q(
         'migrating',
         'ALTER TABLE runs ADD COLUMN added_by_a_newer_version TEXT',
       );

@@ -7,7 +7,7 @@
 // Values travel as JSON text inside JSON (decoded with ->> then cast), which keeps JSON columns exactly
 // as given (key order, \u0000 escapes) like the store's other writes.
 import type { CommitBatch, RunPatch } from '../types.js';
-import { jsonb as json, jsonbOrNull as jsonOrNull, txt } from './encode.js';
+import { jsonText, jsonTextOrNull, txt } from './encode.js';
 
 type Column = { column: string; type: 'text' | 'int' | 'bigint' | 'json'; encode: (v: unknown) => unknown };
 
@@ -16,12 +16,12 @@ const asIs = (v: unknown) => v;
 /** How each patchable run field is stored (the same encodings as the store's single-run writes). */
 export const PATCH_COLUMNS: Record<keyof RunPatch, Column> = {
   status: { column: 'status', type: 'text', encode: asIs },
-  output: { column: 'output', type: 'json', encode: jsonOrNull },
-  error: { column: 'error', type: 'json', encode: jsonOrNull },
+  output: { column: 'output', type: 'json', encode: jsonTextOrNull },
+  error: { column: 'error', type: 'json', encode: jsonTextOrNull },
   turns: { column: 'turns', type: 'int', encode: asIs },
-  usage: { column: 'usage', type: 'json', encode: json },
+  usage: { column: 'usage', type: 'json', encode: jsonText },
   activeMs: { column: 'active_ms', type: 'bigint', encode: asIs },
-  grant: { column: 'grant_json', type: 'json', encode: json },
+  grant: { column: 'grant_json', type: 'json', encode: jsonText },
   finishedAt: { column: 'finished_at', type: 'bigint', encode: asIs },
   leaseOwner: { column: 'lease_owner', type: 'text', encode: asIs },
   leaseUntil: { column: 'lease_until', type: 'bigint', encode: asIs },
@@ -101,7 +101,7 @@ export function recordRows(b: Omit<CommitBatch, 'run' | 'expectSeq' | 'at'>): {
       seq: s.seq,
       kind: s.kind,
       at: s.at,
-      data: json(s.data),
+      data: jsonText(s.data),
     })),
     calls: (b.toolCalls ?? []).map((t) => ({
       gate,
@@ -111,12 +111,12 @@ export function recordRows(b: Omit<CommitBatch, 'run' | 'expectSeq' | 'at'>): {
       idx: t.index,
       call_id: txt(t.callId),
       tool: txt(t.tool),
-      args: json(t.args),
+      args: jsonText(t.args),
       args_hash: t.argsHash,
       decision: t.decision,
       reason: txt(t.reason),
       status: t.status,
-      result: json(t.result),
+      result: jsonText(t.result),
       is_error: t.isError,
       approval_id: t.approvalId,
       escalation_id: t.escalationId,
@@ -130,7 +130,7 @@ export function recordRows(b: Omit<CommitBatch, 'run' | 'expectSeq' | 'at'>): {
       action: txt(a.action),
       run_id: a.runId,
       target: txt(a.target),
-      data: json(a.data),
+      data: jsonText(a.data),
     })),
   };
 }

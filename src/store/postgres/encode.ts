@@ -1,9 +1,9 @@
 // How values are written to Postgres, shared by every statement of the store.
 
 /** JSON text for a JSON column (JSON, not JSONB: keeps key order and \u0000 escapes). */
-export const jsonb = (v: unknown): string => JSON.stringify(v === undefined ? null : v);
+export const jsonText = (v: unknown): string => JSON.stringify(v === undefined ? null : v);
 
-export const jsonbOrNull = (v: unknown): string | null =>
+export const jsonTextOrNull = (v: unknown): string | null =>
   v === null || v === undefined ? null : JSON.stringify(v);
 
 /** TEXT cannot hold NUL: it becomes U+FFFD in every string column. */

@@ -41,4 +41,3 @@ export interface InboxItem {
   handledAt: number | null;
   runId: string | null;
 }
-

@@ -54,4 +54,3 @@ export interface EscalationRecord {
   allowCall: boolean;
   createdAt: number;
 }
-

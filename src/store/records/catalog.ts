@@ -31,4 +31,3 @@ export interface SubscriptionRecord {
   /** When a worker serving it last said so. */
   seenAt: number;
 }
-

@@ -101,10 +101,8 @@ export interface RunLease {
   epoch: number;
 }
 
-
 export interface RunFilter {
   role?: string;
   status?: RunStatus[];
   limit?: number;
 }
-

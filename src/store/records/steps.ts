@@ -69,4 +69,3 @@ export interface ToolCallRecord {
   startedAt: number | null;
   finishedAt: number | null;
 }
-

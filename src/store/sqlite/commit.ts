@@ -2,6 +2,7 @@
 // transaction (or savepoint). Every check throws, so the caller's rollback undoes whatever ran before it.
 import { NightshiftError } from '../../errors.js';
 import { type BatchRecords, checkBatchShape } from '../batch-shape.js';
+import { approvalNotPending, escalationNotPending, initialStepsMismatch, seqConflict } from '../errors.js';
 import type { CommitBatch, RunRecord } from '../types.js';
 import {
   approvalValues,
@@ -44,12 +45,7 @@ export function commitBatch(s: Statements, batch: CommitBatch): void {
   // expectSeq (and, for a driver's batch, still held by its lease). SQLite serialises writers, so of two
   // batches at the same seq exactly one matches.
   if (s.runUpdate(mask, batch.lease !== undefined).run(values).changes !== 1) {
-    throw new NightshiftError(
-      'STORE_CONFLICT',
-      batch.lease
-        ? `run ${batch.runId} is not at seq ${batch.expectSeq} or no longer leased to ${batch.lease.owner} (epoch ${batch.lease.epoch}): another worker took it over or advanced it; nothing from this batch was written`
-        : `run ${batch.runId} is not at seq ${batch.expectSeq} (another worker advanced it, or it does not exist); nothing from this batch was written`,
-    );
+    throw seqConflict(batch);
   }
   writeRecords(s, batch);
 }
@@ -62,10 +58,7 @@ export function createRun(
 ): { run: RunRecord; created: boolean } {
   checkBatchShape(run.id, 0, { ...init, runId: run.id });
   if (init.steps.length !== run.seq) {
-    throw new NightshiftError(
-      'INTERNAL',
-      `createRun: run ${run.id} has seq ${run.seq} but ${init.steps.length} initial steps`,
-    );
+    throw initialStepsMismatch(run.id, run.seq, init.steps.length);
   }
   if (s.insertRun.run(runValues(run)).changes === 0) {
     const existing = s.runByIdempotencyKey.get(run.idempotencyKey) as Row | undefined;
@@ -88,11 +81,7 @@ function writeRecords(s: Statements, r: BatchRecords): void {
       } else {
         values.push(expectStatus);
         if (s.updateApprovalIfStatus.run(values).changes !== 1) {
-          throw new NightshiftError(
-            'APPROVAL_NOT_PENDING',
-            `approval ${record.id} is no longer ${expectStatus} (someone decided it first); nothing from this batch was written`,
-            { details: { approvalId: record.id, expectStatus } },
-          );
+          throw approvalNotPending(record.id, expectStatus);
         }
       }
     }
@@ -105,11 +94,7 @@ function writeRecords(s: Statements, r: BatchRecords): void {
       } else {
         values.push(expectStatus);
         if (s.updateEscalationIfStatus.run(values).changes !== 1) {
-          throw new NightshiftError(
-            'ESCALATION_NOT_PENDING',
-            `escalation ${record.id} is no longer ${expectStatus} (someone answered it first); nothing from this batch was written`,
-            { details: { escalationId: record.id, expectStatus } },
-          );
+          throw escalationNotPending(record.id, expectStatus);
         }
       }
     }

@@ -245,8 +245,6 @@ export class SqliteStore implements Store {
     );
   }
 
-
-
   claimNextRuns(
     owner: string,
     until: number,

@@ -1,0 +1,203 @@
+// Writes that are not the engine's grouped commits (see commit-groups.ts): creating a run with its first
+// records, and a commit that carries approvals or escalations (whose status preconditions need their own
+// checks). Steps, tool calls and audit events go through the same inserts as the grouped commit
+// (commit-statement.ts), gated on the run, as one statement.
+import { checkBatchShape } from '../batch-shape.js';
+import { approvalNotPending, escalationNotPending, initialStepsMismatch, seqConflict } from '../errors.js';
+import type { CommitBatch, RunPatch, RunRecord } from '../types.js';
+import { insertAudit, insertSteps, insertToolCalls, PATCH_COLUMNS, recordRows } from './commit-statement.js';
+import type { Client, Database } from './database.js';
+import { jsonText, jsonTextOrNull, txt } from './encode.js';
+import { type Row, toRun } from './rows.js';
+import { storeError } from './store-error.js';
+
+type RunInit = Omit<CommitBatch, 'runId' | 'expectSeq' | 'run'>;
+
+const INSERT_RUN = `INSERT INTO runs (id, role, role_version, model, status, input, output, error, seq, turns, usage, active_ms, grant_json,
+    idempotency_key, lease_owner, lease_until, created_at, updated_at, finished_at, attempt, not_before, lease_epoch)
+  VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)
+  ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`;
+
+function runParams(run: RunRecord): unknown[] {
+  return [
+    run.id,
+    run.role,
+    run.roleVersion,
+    run.model,
+    run.status,
+    jsonText(run.input),
+    jsonTextOrNull(run.output),
+    jsonTextOrNull(run.error),
+    run.seq,
+    run.turns,
+    jsonText(run.usage),
+    run.activeMs,
+    jsonText(run.grant),
+    run.idempotencyKey,
+    run.leaseOwner,
+    run.leaseUntil,
+    run.createdAt,
+    run.updatedAt,
+    run.finishedAt,
+    run.attempt,
+    run.notBefore,
+    run.leaseEpoch,
+  ];
+}
+
+/** Inserts the run and its first records; an existing idempotency key wins and nothing is written. */
+export async function createRun(
+  db: Database,
+  run: RunRecord,
+  init: RunInit,
+): Promise<{ run: RunRecord; created: boolean }> {
+  checkBatchShape(run.id, 0, { ...init, runId: run.id });
+  if (init.steps.length !== run.seq) throw initialStepsMismatch(run.id, run.seq, init.steps.length);
+  const params = runParams(run);
+  const existing = async (c: { query: Client['query'] }) => {
+    const rows = (await c.query('SELECT * FROM runs WHERE idempotency_key = $1', [run.idempotencyKey])).rows;
+    return { run: toRun(rows[0] as Row), created: false };
+  };
+  if (!init.approvals?.length && !init.escalations?.length) {
+    // One statement (one round trip): the run and its first records, or nothing if the key is known.
+    const ctes = [`r AS (${INSERT_RUN})`, ...recordCtes({ ...init, runId: run.id }, params, 'r')];
+    const [row] = await db.q(
+      'creating a run',
+      `WITH ${ctes.join(', ')} SELECT COUNT(*)::int AS n FROM r`,
+      params,
+    );
+    if (row?.n === 1) return { run, created: true };
+    try {
+      return await existing(db.pool);
+    } catch (err) {
+      throw storeError('creating a run', err);
+    }
+  }
+  const found = await db.tx('creating a run', async (c) => {
+    const inserted = await c.query(INSERT_RUN, params);
+    if (inserted.rowCount === 0) return existing(c);
+    await writeRecords(c, { ...init, runId: run.id });
+    return undefined;
+  });
+  return found ?? { run, created: true };
+}
+
+/** A commit outside the groups: the fenced run update, then every record, in one transaction. */
+export async function commitAlone(db: Database, batch: CommitBatch): Promise<void> {
+  const patch = (batch.run ?? {}) as Record<string, unknown>;
+  const keys = Object.keys(patch).filter((k) => patch[k] !== undefined) as (keyof RunPatch)[];
+  const params: unknown[] = [batch.expectSeq + batch.steps.length, batch.at];
+  const sets = keys.map((k) => {
+    params.push(PATCH_COLUMNS[k].encode(patch[k]));
+    return `${PATCH_COLUMNS[k].column} = $${params.length}`;
+  });
+  params.push(batch.runId, batch.expectSeq);
+  let update = `UPDATE runs SET seq = $1, updated_at = $2${sets.map((x) => `, ${x}`).join('')} WHERE id = $${params.length - 1} AND seq = $${params.length}`;
+  if (batch.lease) {
+    // A driver's batch is also fenced by its lease: see CommitBatch.lease.
+    params.push(batch.lease.owner, batch.lease.epoch);
+    update += ` AND lease_owner = $${params.length - 1} AND lease_epoch = $${params.length}`;
+  }
+  await db.tx('committing a step', async (c) => {
+    const res = await c.query(update, params);
+    if (res.rowCount !== 1) throw seqConflict(batch);
+    await writeRecords(c, batch);
+  });
+}
+
+/**
+ * Data-modifying CTEs writing a batch's steps, tool calls and audit events, each gated on `gate` (a CTE
+ * returning the run's id when the write may happen). The records travel as one JSON array each.
+ */
+function recordCtes(
+  batch: Omit<CommitBatch, 'run' | 'expectSeq' | 'at'>,
+  params: unknown[],
+  gate: string,
+): string[] {
+  const rows = recordRows(batch);
+  const ctes: string[] = [];
+  const add = (name: string, records: unknown[], insert: (elements: string, gate: string) => string) => {
+    if (records.length === 0) return;
+    params.push(JSON.stringify(records));
+    ctes.push(`${name} AS (${insert(`json_array_elements($${params.length}::json)`, gate)})`);
+  };
+  add('s', rows.steps, insertSteps);
+  add('t', rows.calls, insertToolCalls);
+  add('a', rows.audit, insertAudit);
+  return ctes;
+}
+
+/** A batch's records, inside the caller's transaction once its fence held. */
+async function writeRecords(c: Client, batch: Omit<CommitBatch, 'run' | 'expectSeq' | 'at'>): Promise<void> {
+  const params: unknown[] = [batch.runId];
+  const ctes = recordCtes(batch, params, 'g');
+  if (ctes.length > 0)
+    await c.query(`WITH g AS (SELECT $1::text AS id), ${ctes.join(', ')} SELECT 1`, params);
+  for (const { record: a, expectStatus } of batch.approvals ?? []) {
+    if (expectStatus === undefined) {
+      await c.query(
+        `INSERT INTO approvals (id, run_id, role, role_version, autonomy, status, call_keys, change_set_hash, calls, requested_at, decided_at, decided_by, note)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
+           ON CONFLICT (id) DO UPDATE SET role = excluded.role, role_version = excluded.role_version, autonomy = excluded.autonomy,
+             status = excluded.status, call_keys = excluded.call_keys, change_set_hash = excluded.change_set_hash, calls = excluded.calls,
+             requested_at = excluded.requested_at, decided_at = excluded.decided_at, decided_by = excluded.decided_by, note = excluded.note`,
+        [
+          a.id,
+          a.runId,
+          a.role,
+          a.roleVersion,
+          a.autonomy,
+          a.status,
+          jsonText(a.callKeys),
+          a.changeSetHash,
+          jsonText(a.calls),
+          a.requestedAt,
+          a.decidedAt,
+          txt(a.decidedBy),
+          txt(a.note),
+        ],
+      );
+    } else {
+      const r = await c.query(
+        'UPDATE approvals SET status = $1, decided_at = $2, decided_by = $3, note = $4 WHERE id = $5 AND status = $6',
+        [a.status, a.decidedAt, txt(a.decidedBy), txt(a.note), a.id, expectStatus],
+      );
+      if (r.rowCount !== 1) throw approvalNotPending(a.id, expectStatus);
+    }
+  }
+  for (const { record: e, expectStatus } of batch.escalations ?? []) {
+    if (expectStatus === undefined) {
+      await c.query(
+        `INSERT INTO escalations (id, run_id, role, category, reason, missing, source, call_key, context, status, answer, answered_by, answered_at, allow_call, created_at)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)
+           ON CONFLICT (id) DO UPDATE SET role = excluded.role, category = excluded.category, reason = excluded.reason,
+             missing = excluded.missing, source = excluded.source, call_key = excluded.call_key, context = excluded.context,
+             status = excluded.status, answer = excluded.answer, answered_by = excluded.answered_by,
+             answered_at = excluded.answered_at, allow_call = excluded.allow_call, created_at = excluded.created_at`,
+        [
+          e.id,
+          e.runId,
+          e.role,
+          e.category,
+          txt(e.reason),
+          txt(e.missing),
+          e.source,
+          e.callKey,
+          jsonText(e.context),
+          e.status,
+          txt(e.answer),
+          txt(e.answeredBy),
+          e.answeredAt,
+          e.allowCall,
+          e.createdAt,
+        ],
+      );
+    } else {
+      const r = await c.query(
+        'UPDATE escalations SET status = $1, answer = $2, answered_by = $3, answered_at = $4, allow_call = $5 WHERE id = $6 AND status = $7',
+        [e.status, txt(e.answer), txt(e.answeredBy), e.answeredAt, e.allowCall, e.id, expectStatus],
+      );
+      if (r.rowCount !== 1) throw escalationNotPending(e.id, expectStatus);
+    }
+  }
+}

@@ -1,0 +1,115 @@
+// The store's way into Postgres: the pool, one statement (`q`) or one transaction (`tx`), every failure
+// turned into STORE_ERROR and reported to the reachability watcher (one log line per outage).
+import pg from 'pg';
+import { NightshiftError } from '../../errors.js';
+import { ConnectionHealth } from './connection-health.js';
+import { isStalePlan, preparedQuery, renamePreparedStatements } from './prepared.js';
+import { type Row, types } from './rows.js';
+import { storeError } from './store-error.js';
+
+export interface PostgresStoreOptions {
+  connectionString: string;
+  /** Schema holding nightshift's tables (created if missing). Default `nightshift`. */
+  schema?: string;
+  /** Pool size. Default 10. */
+  max?: number;
+  /**
+   * How long a query may wait for its answer before the connection counts as lost (a stalled network
+   * sends no error). Default 30 s; a `query_timeout` parameter on the URL wins.
+   */
+  queryTimeoutMs?: number;
+  /** How long opening a connection may take. Default 10 s. */
+  connectTimeoutMs?: number;
+}
+
+export type Client = pg.PoolClient;
+
+export class Database {
+  readonly schema: string;
+  /** Connection settings shared by the pool and the LISTEN connection. */
+  readonly connection: pg.ClientConfig;
+  readonly pool: pg.Pool;
+  /** Reachability: an outage is logged once and makes `/readyz` answer 503 until it ends. */
+  readonly reachable = new ConnectionHealth();
+
+  constructor(options: PostgresStoreOptions) {
+    this.schema = options.schema ?? 'nightshift';
+    if (!/^[a-z_][a-z0-9_]*$/.test(this.schema))
+      throw new NightshiftError('CONFIG_INVALID', `invalid Postgres schema name '${this.schema}'`);
+    // Every connection works in the nightshift schema (set at connection start, no extra round trip);
+    // table names in queries stay unqualified.
+    this.connection = {
+      connectionString: options.connectionString,
+      types,
+      options: `-c search_path=${this.schema}`,
+      // A cut connection errors at once, a stalled one never does: without these a worker would wait on
+      // it forever. Keepalive probes find a peer that vanished while the connection sat idle.
+      query_timeout: options.queryTimeoutMs ?? 30_000,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    };
+    this.pool = new pg.Pool({ ...this.connection, max: options.max ?? 10 });
+    // An idle pooled connection that breaks (the database restarted, the network cut it) is an 'error'
+    // event on the pool; unheard, Node would end the process. The pool has already dropped the
+    // connection and opens a new one on the next query, so this only marks the outage.
+    this.pool.on('error', (err) => {
+      this.reachable.failed(err);
+    });
+  }
+
+  /** Runs `fn` in one transaction on one pooled connection; `what` names it in errors. */
+  async tx<T>(what: string, fn: (c: Client) => Promise<T>): Promise<T> {
+    let client: Client;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      this.reachable.failed(err);
+      throw storeError(what, err);
+    }
+    // A checked-out connection that breaks between two queries emits 'error' with no pool listener on
+    // it; unheard, that would end the process. The next query on it fails and reports the loss.
+    let broken: unknown;
+    const onError = (err: unknown) => {
+      broken = err;
+    };
+    client.on('error', onError);
+    try {
+      await client.query('BEGIN');
+      const out = await fn(client);
+      await client.query('COMMIT');
+      this.reachable.succeeded();
+      client.removeListener('error', onError);
+      client.release();
+      return out;
+    } catch (err) {
+      const lost = this.reachable.failed(err) || broken !== undefined;
+      if (!lost) await client.query('ROLLBACK').catch(() => {});
+      client.removeListener('error', onError);
+      // A connection that broke (or timed out mid-statement) is dropped from the pool, not reused.
+      client.release(lost ? (err as Error) : undefined);
+      throw storeError(what, err);
+    }
+  }
+
+  /** Runs one statement (prepared: see prepared.ts) outside any transaction; `what` names it in errors. */
+  async q(what: string, sql: string, params: unknown[] = []): Promise<Row[]> {
+    try {
+      const rows = (await this.pool.query(preparedQuery(sql, params))).rows as Row[];
+      this.reachable.succeeded();
+      return rows;
+    } catch (err) {
+      if (isStalePlan(err)) {
+        renamePreparedStatements();
+        try {
+          return (await this.pool.query(preparedQuery(sql, params))).rows as Row[];
+        } catch (again) {
+          this.reachable.failed(again);
+          throw storeError(what, again);
+        }
+      }
+      this.reachable.failed(err);
+      throw storeError(what, err);
+    }
+  }
+}

@@ -1,0 +1,69 @@
+// The queue on Postgres: claiming the oldest claimable runs (queued and due, or running with an expired
+// lease) for a worker's free slots, each with its snapshot, in one statement when no role has a limit.
+import { capacities, openRoles, pick } from '../claim-pick.js';
+import type { RunSnapshot } from '../types.js';
+import type { Database } from './database.js';
+import { type Row, snapshotLists, toSnapshot } from './rows.js';
+
+export async function claimQueued(
+  db: Database,
+  owner: string,
+  until: number,
+  now: number,
+  roles: readonly string[],
+  limits: Readonly<Record<string, number>>,
+  max: number,
+): Promise<RunSnapshot[]> {
+  // SKIP LOCKED: concurrent workers each take different runs instead of queueing on the same rows.
+  // Taking over a `running` run means its worker died (or hung) mid-run: that counts as an attempt.
+  // The claimed runs come back with their snapshots (statement-start view of their records), so the
+  // worker starts driving without another round trip.
+  const lease = (
+    ids: string,
+  ) => `WITH c AS (UPDATE runs SET lease_owner = $1, lease_until = $2, status = 'running', lease_epoch = lease_epoch + 1,
+       attempt = attempt + (CASE WHEN status = 'running' THEN 1 ELSE 0 END)
+     WHERE id IN (${ids}) RETURNING *)
+     SELECT row_to_json(c) AS run, ${snapshotLists('c')} FROM c`;
+  // Oldest claimable runs of the roles. Binds: roles, now, how many.
+  const candidates = (roles_: string, now_: string, limit: string) => `SELECT id, role FROM runs
+       WHERE role = ANY(${roles_}) AND status IN ('queued', 'running')
+         AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < ${now_})
+         AND (not_before IS NULL OR not_before <= ${now_})
+       ORDER BY created_at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+  const byAge = (rows: Row[]) =>
+    rows.map(toSnapshot).sort((x, y) => x.run.createdAt - y.run.createdAt || (x.run.id < y.run.id ? -1 : 1));
+  const limited = roles.filter((r) => limits[r] !== undefined);
+  if (limited.length === 0) {
+    const rows = await db.q(
+      'claiming queued work',
+      lease(`SELECT id FROM (${candidates('$3', '$4', '$5')}) c`),
+      [owner, until, [...roles], now, max],
+    );
+    return byAge(rows);
+  }
+  // With per-role limits, counting and leasing must not interleave across workers: claims that involve
+  // a limited role take one transaction-scoped advisory lock (claims of unlimited roles never wait).
+  return db.tx('claiming queued work', async (c) => {
+    await c.query(`SELECT pg_advisory_xact_lock(hashtext('nightshift.claim.${db.schema}'))`);
+    const live = await c.query(
+      `SELECT role, COUNT(*)::int AS n FROM runs WHERE role = ANY($1) AND status IN ('queued', 'running')
+         AND lease_owner IS NOT NULL AND lease_until >= $2 GROUP BY role`,
+      [limited, now],
+    );
+    const cap = capacities(limits, live.rows as { role: string; n: number }[]);
+    const chosen: string[] = [];
+    for (;;) {
+      const open = openRoles(roles, cap);
+      if (open.length === 0 || chosen.length >= max) break;
+      const found = await c.query(candidates('$1', '$2', '$3'), [open, now, max + chosen.length]);
+      const rows = found.rows as { id: string; role: string }[];
+      const fresh = rows.filter((r) => !chosen.includes(r.id));
+      const { picked, skipped } = pick(fresh, cap, max - chosen.length);
+      chosen.push(...picked.map((r) => r.id));
+      if (!skipped || fresh.length === 0) break;
+    }
+    if (chosen.length === 0) return [];
+    const rows = (await c.query(lease('SELECT unnest($3::text[])'), [owner, until, chosen])).rows as Row[];
+    return byAge(rows);
+  });
+}

@@ -1,0 +1,27 @@
+// How Postgres failures reach callers: our own NightshiftErrors pass through unchanged; anything from
+// Postgres or the network becomes STORE_ERROR saying what was being done. A lost connection is marked
+// `connectionLost`: an outage, not a faulty write, so callers wait and try again (see store/outage.ts).
+import { NightshiftError } from '../../errors.js';
+import { isConnectionFailure } from './connection-health.js';
+
+export function storeError(what: string, err: unknown): NightshiftError {
+  if (err instanceof NightshiftError) return err;
+  const lost = isConnectionFailure(err);
+  return new NightshiftError(
+    'STORE_ERROR',
+    `Postgres store: ${what} failed: ${(err as Error).message}${lost ? ' (the database could not be reached; the worker retries once it can)' : ''}`,
+    { cause: err, ...(lost ? { details: { connectionLost: true } } : {}) },
+  );
+}
+
+/**
+ * Whether Postgres itself refused a statement (an SQLSTATE error, so it rolled back): not a lost
+ * connection (class 08) or a server going away (57P0x), after which a commit may have happened.
+ */
+export function refusedByPostgres(err: unknown): boolean {
+  const code = ((err as { cause?: { code?: unknown } }).cause ?? err) as { code?: unknown };
+  const state = code.code;
+  // SQLSTATEs of refused statements start with a digit (22 data, 23 constraint, 40 rollback, 42 ...);
+  // Node's socket errors (EPIPE, ECONNRESET) do not.
+  return typeof state === 'string' && /^[0-9][0-9A-Z]{4}$/.test(state) && !/^(08|57P)/.test(state);
+}

@@ -1,0 +1,45 @@
+// Cold-path statements over the tables beside the runs, for both stores (see dialect.ts): webhook
+// signatures, event subscriptions, run counts.
+import type { RunStatus, SubscriptionRecord } from '../types.js';
+import type { Dialect, Query } from './dialect.js';
+
+export function forgetSignatures(d: Dialect, before: number): Query {
+  return { text: `DELETE FROM webhook_signatures WHERE at < ${d.param(1)}`, params: [before] };
+}
+
+/** Changes one row if the signature is new, none if it was seen (a replay). */
+export function rememberSignature(d: Dialect, signature: string, at: number): Query {
+  return {
+    text: `INSERT INTO webhook_signatures (signature, at) VALUES (${d.param(1)}, ${d.param(2)}) ON CONFLICT DO NOTHING`,
+    params: [signature, at],
+  };
+}
+
+export function subscriptionsSince(d: Dialect, since: number): Query {
+  return {
+    text: `SELECT * FROM subscriptions WHERE seen_at >= ${d.param(1)} ORDER BY event, role, role_version`,
+    params: [since],
+  };
+}
+
+export function toSubscription(r: Record<string, unknown>): SubscriptionRecord {
+  return {
+    event: r.event as string,
+    role: r.role as string,
+    roleVersion: r.role_version as string,
+    seenAt: r.seen_at as number,
+  };
+}
+
+/** Columns `status` and `n`: runs per status (of one role, if given); feed the rows to `countsOf`. */
+export function countRuns(d: Dialect, statuses: readonly RunStatus[], role?: string): Query {
+  return role === undefined
+    ? {
+        text: `SELECT status, COUNT(*) AS n FROM runs WHERE status ${d.anyOf(1)} GROUP BY status`,
+        params: [d.list(statuses)],
+      }
+    : {
+        text: `SELECT status, COUNT(*) AS n FROM runs WHERE status ${d.anyOf(1)} AND role = ${d.param(2)} GROUP BY status`,
+        params: [d.list(statuses), role],
+      };
+}
