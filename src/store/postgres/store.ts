@@ -11,6 +11,7 @@ import * as agents from '../sql/agents.js';
 import * as catalog from '../sql/catalog.js';
 import { postgresDialect as d, type Query } from '../sql/dialect.js';
 import * as inbox from '../sql/inbox.js';
+import * as listings from '../sql/listings.js';
 import type {
   AgentRecord,
   ApprovalRecord,
@@ -161,19 +162,7 @@ export class PostgresStore implements Store {
   }
 
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.role) {
-      params.push(filter.role);
-      where.push(`role = $${params.length}`);
-    }
-    if (filter.status && filter.status.length > 0) {
-      params.push(filter.status);
-      where.push(`status = ANY($${params.length})`);
-    }
-    params.push(filter.limit ?? 100);
-    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`;
-    return (await this.db.q('listing runs', sql, params)).map(toRun);
+    return (await this.run('listing runs', listings.listRuns(d, filter))).map(toRun);
   }
 
   // ── leases and the queue ──
@@ -367,13 +356,7 @@ export class PostgresStore implements Store {
   }
 
   async listApprovals(filter: { status?: ApprovalStatus; runId?: string } = {}): Promise<ApprovalRecord[]> {
-    return (
-      await this.db.q(
-        'listing approvals',
-        'SELECT * FROM approvals WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR run_id = $2) ORDER BY requested_at, id',
-        [filter.status ?? null, filter.runId ?? null],
-      )
-    ).map(toApproval);
+    return (await this.run('listing approvals', listings.listApprovals(d, filter))).map(toApproval);
   }
 
   async getEscalation(id: string): Promise<EscalationRecord | undefined> {
@@ -384,22 +367,11 @@ export class PostgresStore implements Store {
   async listEscalations(
     filter: { status?: EscalationStatus; runId?: string } = {},
   ): Promise<EscalationRecord[]> {
-    return (
-      await this.db.q(
-        'listing escalations',
-        'SELECT * FROM escalations WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR run_id = $2) ORDER BY created_at, id',
-        [filter.status ?? null, filter.runId ?? null],
-      )
-    ).map(toEscalation);
+    return (await this.run('listing escalations', listings.listEscalations(d, filter))).map(toEscalation);
   }
 
   async listAudit(filter: { runId?: string; limit?: number } = {}): Promise<AuditEvent[]> {
-    const rows = await this.db.q(
-      'listing audit events',
-      'SELECT * FROM audit_events WHERE ($1::text IS NULL OR run_id = $1) ORDER BY id LIMIT $2',
-      [filter.runId ?? null, filter.limit ?? 1000],
-    );
-    return rows.map(toAudit);
+    return (await this.run('listing audit events', listings.listAudit(d, filter))).map(toAudit);
   }
 
   async countRuns(statuses: readonly RunStatus[], role?: string): Promise<Record<string, number>> {

@@ -1,6 +1,6 @@
-// Every SQL statement the store runs, prepared once after the schema is migrated. Statements whose text
-// depends on the call (which run fields a commit patches, how many statuses a listing filters on) are
-// prepared on first use and cached by that shape, so a hot path never re-parses SQL.
+// Every SQL statement of the hot paths, prepared once after the schema is migrated. The fenced run update,
+// whose text depends on which run fields a commit patches, is prepared on first use and cached by that
+// shape; the cold paths (shared with Postgres in ../sql/) go through `sql()`, cached by text.
 import type Database from 'better-sqlite3';
 import {
   APPROVAL_COLUMNS,
@@ -15,8 +15,6 @@ type Statement = Database.Statement<unknown[], unknown>;
 export const marks = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 const setExcluded = (columns: readonly string[]): string =>
   columns.map((c) => `${c} = excluded.${c}`).join(', ');
-
-export type ListShape = 'all' | 'status' | 'run' | 'status_run';
 
 export class Statements {
   readonly insertRun: Statement;
@@ -41,16 +39,9 @@ export class Statements {
   readonly renewLease: Statement;
   readonly stealRun: Statement;
   readonly leaseRun: Statement;
-  readonly forgetSignatures: Statement;
-  readonly rememberSignature: Statement;
-  readonly listApprovals: Readonly<Record<ListShape, Statement>>;
-  readonly listEscalations: Readonly<Record<ListShape, Statement>>;
-  readonly listAudit: Statement;
   readonly roleCostSince: Statement;
-  readonly listAuditOfRun: Statement;
 
   private readonly runUpdates = new Map<number, Statement>();
-  private readonly runLists = new Map<string, Statement>();
   private readonly adHoc = new Map<string, Statement>();
 
   constructor(private readonly db: Database.Database) {
@@ -115,13 +106,6 @@ export class Statements {
          attempt = attempt + (CASE WHEN status = 'running' THEN 1 ELSE 0 END)
        WHERE id = ? RETURNING *`,
     );
-    this.forgetSignatures = p('DELETE FROM webhook_signatures WHERE at < ?');
-    this.rememberSignature = p(
-      'INSERT INTO webhook_signatures (signature, at) VALUES (?, ?) ON CONFLICT DO NOTHING',
-    );
-    this.listApprovals = listShapes(db, 'approvals', 'requested_at');
-    this.listEscalations = listShapes(db, 'escalations', 'created_at');
-    this.listAudit = p('SELECT * FROM audit_events ORDER BY id LIMIT ?');
     // A run with a step since `since` was updated since then, so `updated_at` narrows the runs before their
     // steps are read (by primary key). Binds: role, since, since.
     this.roleCostSince = p(
@@ -129,7 +113,6 @@ export class Statements {
        JOIN steps s ON s.run_id = r.id
        WHERE r.role = ? AND r.updated_at >= ? AND s.kind = 'model_turn' AND s.at >= ?`,
     ).pluck();
-    this.listAuditOfRun = p('SELECT * FROM audit_events WHERE run_id = ? ORDER BY id LIMIT ?');
   }
 
   /**
@@ -151,22 +134,6 @@ export class Statements {
     return s;
   }
 
-  /** Runs newest first. Binds: [role], [statuses...], limit. */
-  listRuns(byRole: boolean, statuses: number): Statement {
-    const shape = `${byRole}:${statuses}`;
-    let s = this.runLists.get(shape);
-    if (!s) {
-      const where: string[] = [];
-      if (byRole) where.push('role = ?');
-      if (statuses > 0) where.push(`status IN (${marks(statuses)})`);
-      s = this.db.prepare(
-        `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`,
-      );
-      this.runLists.set(shape, s);
-    }
-    return s;
-  }
-
   /** A statement prepared once and cached by its text (for the less frequent queries). */
   sql(text: string): Statement {
     let s = this.adHoc.get(text);
@@ -176,20 +143,4 @@ export class Statements {
     }
     return s;
   }
-}
-
-function listShapes(
-  db: Database.Database,
-  table: 'approvals' | 'escalations',
-  time: string,
-): Record<ListShape, Statement> {
-  // One statement per filter shape rather than `(? IS NULL OR status = ?)`, which keeps SQLite from using
-  // the (status, time) and run_id indexes.
-  const q = (where: string) => db.prepare(`SELECT * FROM ${table} ${where} ORDER BY ${time}, id`);
-  return {
-    all: q(''),
-    status: q('WHERE status = ?'),
-    run: q('WHERE run_id = ?'),
-    status_run: q('WHERE status = ? AND run_id = ?'),
-  };
 }

@@ -3,9 +3,12 @@
 // serialised by SQLite's write lock (busy_timeout) and fenced by each run's `seq`.
 import type Database from 'better-sqlite3';
 import { NightshiftError } from '../../errors.js';
-import { agentFromColumns, agentState, leaseAgent, newAgentState } from '../agent-state.js';
-import { capacities, openRoles, pick } from '../claim-pick.js';
 import { countsOf } from '../counts.js';
+import * as agents from '../sql/agents.js';
+import * as catalog from '../sql/catalog.js';
+import { sqliteDialect as d } from '../sql/dialect.js';
+import * as inbox from '../sql/inbox.js';
+import * as listings from '../sql/listings.js';
 import type {
   AgentRecord,
   ApprovalRecord,
@@ -25,12 +28,14 @@ import type {
   StoreHealth,
   SubscriptionRecord,
 } from '../types.js';
+import { all, claimAgent, finishInboxItem, get, pushInbox, run, saveAgent } from './agents.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
 import { commitBatch, createRun } from './commit.js';
 import { DiskHealth } from './disk-health.js';
 import { GroupCommit } from './group-commit.js';
 import { migrate } from './migrate.js';
 import { databasePath, openDatabase, type SqliteStoreOptions } from './open.js';
+import { claimQueued } from './queue.js';
 import {
   type Row,
   roleVersionValues,
@@ -39,24 +44,11 @@ import {
   rowToEscalation,
   rowToRoleVersion,
   rowToRun,
-  rowToStep,
-  rowToToolCall,
 } from './rows.js';
-import { type ListShape, marks, Statements } from './statements.js';
+import { snapshotOf } from './snapshot.js';
+import { Statements } from './statements.js';
 import { isDiskFull, storeError } from './store-error.js';
 import { WalGate } from './wal-gate.js';
-
-const shapeOf = (filter: { status?: string; runId?: string }): ListShape =>
-  filter.status !== undefined
-    ? filter.runId !== undefined
-      ? 'status_run'
-      : 'status'
-    : filter.runId !== undefined
-      ? 'run'
-      : 'all';
-
-const listArgs = (filter: { status?: string; runId?: string }): unknown[] =>
-  [filter.status, filter.runId].filter((v) => v !== undefined);
 
 export class SqliteStore implements Store {
   readonly specificationVersion = 'v1' as const;
@@ -204,12 +196,7 @@ export class SqliteStore implements Store {
   }
 
   listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
-    return this.read('listing runs', (s) => {
-      const statuses = filter.status ?? [];
-      const args: unknown[] = filter.role ? [filter.role, ...statuses] : [...statuses];
-      args.push(filter.limit ?? 100);
-      return (s.listRuns(Boolean(filter.role), statuses.length).all(args) as Row[]).map(rowToRun);
-    });
+    return this.read('listing runs', (s) => all(s, listings.listRuns(d, filter)).map(rowToRun));
   }
 
   loadRun(id: string): Promise<RunSnapshot | undefined> {
@@ -256,151 +243,65 @@ export class SqliteStore implements Store {
     if (roles.length === 0 || max < 1) return Promise.resolve([]);
     // Select and lease in one write transaction, so two claimants can never take the same run, and the
     // per-role counts cannot change between counting and leasing.
-    return this.write('claiming queued work', (s) => {
-      const limited = roles.filter((r) => limits[r] !== undefined);
-      const live =
-        limited.length === 0
-          ? []
-          : (s
-              .sql(
-                `SELECT role, COUNT(*) AS n FROM runs WHERE role IN (${marks(limited.length)})
-                   AND status IN ('queued', 'running') AND lease_owner IS NOT NULL AND lease_until >= ?
-                 GROUP BY role`,
-              )
-              .all([...limited, now]) as { role: string; n: number }[]);
-      const cap = capacities(limits, live);
-      const out: RunSnapshot[] = [];
-      const taken = new Set<string>();
-      for (;;) {
-        const open = openRoles(roles, cap);
-        if (open.length === 0 || out.length >= max) break;
-        const rows = s
-          .sql(
-            `SELECT id, role FROM runs
-             WHERE role IN (${marks(open.length)}) AND status IN ('queued', 'running')
-               AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < ?)
-               AND (not_before IS NULL OR not_before <= ?)
-             ORDER BY created_at, id LIMIT ?`,
-          )
-          .all([...open, now, now, max - out.length + taken.size]) as { id: string; role: string }[];
-        const fresh = rows.filter((r) => !taken.has(r.id));
-        const { picked, skipped } = pick(fresh, cap, max - out.length);
-        for (const r of picked) {
-          taken.add(r.id);
-          // The snapshot comes from the same write transaction: the worker needs no second read.
-          out.push(snapshotOf(s, rowToRun(s.leaseRun.get(owner, until, r.id) as Row)));
-        }
-        if (!skipped || fresh.length === 0) break;
-      }
-      return out;
-    });
+    return this.write('claiming queued work', (s) => claimQueued(s, owner, until, now, roles, limits, max));
   }
 
-  // ── continuous agents ──
+  // ── continuous agents and their inbox ──
 
   claimAgent(role: string, owner: string, until: number, now: number): Promise<AgentRecord | undefined> {
-    return this.write(`claiming the agent of ${role}`, (s) => {
-      s.sql(
-        `INSERT INTO agents (role, owner, lease_until, heartbeat_at, state, started_at, updated_at)
-         VALUES (?, NULL, NULL, NULL, ?, ?, ?) ON CONFLICT (role) DO NOTHING`,
-      ).run(role, JSON.stringify(newAgentState()), now, now);
-      const row = s.sql('SELECT * FROM agents WHERE role = ?').get(role) as Row;
-      const claimed = leaseAgent(rowToAgent(row), owner, until, now);
-      if (!claimed) return undefined;
-      s.sql(
-        'UPDATE agents SET owner = ?, lease_until = ?, heartbeat_at = ?, state = ?, updated_at = ? WHERE role = ?',
-      ).run(owner, until, now, JSON.stringify(agentState(claimed)), now, role);
-      return claimed;
-    });
+    return this.write(`claiming the agent of ${role}`, (s) => claimAgent(s, role, owner, until, now));
   }
 
   heartbeatAgents(owner: string, roles: readonly string[], until: number, now: number): Promise<string[]> {
     if (roles.length === 0) return Promise.resolve([]);
     return this.write('renewing agent leases', (s) =>
-      (
-        s
-          .sql(
-            `UPDATE agents SET lease_until = ?, heartbeat_at = ? WHERE owner = ? AND role IN (${marks(roles.length)})
-             RETURNING role`,
-          )
-          .all([until, now, owner, ...roles]) as { role: string }[]
-      ).map((r) => r.role),
+      all(s, agents.heartbeat(d, owner, roles, until, now)).map((r) => r.role as string),
     );
   }
 
   saveAgent(agent: AgentRecord, owner: string): Promise<boolean> {
-    return this.write(`saving the agent of ${agent.role}`, (s) => saveAgentRow(s, agent, owner));
+    return this.write(`saving the agent of ${agent.role}`, (s) => saveAgent(s, agent, owner));
   }
 
   releaseAgent(role: string, owner: string): Promise<void> {
     return this.write(`releasing the agent of ${role}`, (s) => {
-      s.sql('UPDATE agents SET owner = NULL, lease_until = NULL WHERE role = ? AND owner = ?').run(
-        role,
-        owner,
-      );
+      run(s, agents.releaseAgent(d, role, owner));
     });
   }
 
   getAgent(role: string): Promise<AgentRecord | undefined> {
     return this.read(`reading the agent of ${role}`, (s) => {
-      const row = s.sql('SELECT * FROM agents WHERE role = ?').get(role) as Row | undefined;
-      return row ? rowToAgent(row) : undefined;
+      const row = get(s, agents.agentByRole(d, role));
+      return row ? agents.toAgent(d, row) : undefined;
     });
   }
 
   listAgents(): Promise<AgentRecord[]> {
     return this.read('listing agents', (s) =>
-      (s.sql('SELECT * FROM agents ORDER BY role').all() as Row[]).map(rowToAgent),
+      (s.sql(agents.LIST_AGENTS).all() as Row[]).map((r) => agents.toAgent(d, r)),
     );
   }
 
   pushInbox(item: InboxItem): Promise<{ item: InboxItem; created: boolean }> {
-    return this.write(`adding to the inbox of ${item.role}`, (s) => {
-      const done = s
-        .sql(
-          `INSERT INTO inbox (id, role, event, payload, idempotency_key, created_at, handled_at, run_id)
-           VALUES (?, ?, ?, ?, ?, ?, NULL, NULL) ON CONFLICT (idempotency_key) DO NOTHING`,
-        )
-        .run(
-          item.id,
-          item.role,
-          item.event,
-          JSON.stringify(item.payload ?? null),
-          item.idempotencyKey,
-          item.createdAt,
-        );
-      if (done.changes === 1) return { item, created: true };
-      const row = s.sql('SELECT * FROM inbox WHERE idempotency_key = ?').get(item.idempotencyKey) as Row;
-      return { item: rowToInbox(row), created: false };
-    });
+    return this.write(`adding to the inbox of ${item.role}`, (s) => pushInbox(s, item));
   }
 
   inboxHead(role: string): Promise<InboxItem | undefined> {
     return this.read(`reading the inbox of ${role}`, (s) => {
-      const row = s
-        .sql('SELECT * FROM inbox WHERE role = ? AND handled_at IS NULL ORDER BY n LIMIT 1')
-        .get(role) as Row | undefined;
-      return row ? rowToInbox(row) : undefined;
+      const row = get(s, inbox.head(d, role));
+      return row ? inbox.toInbox(d, row) : undefined;
     });
   }
 
   rolesWithInbox(roles: readonly string[]): Promise<string[]> {
     if (roles.length === 0) return Promise.resolve([]);
     return this.read('looking for waiting inbox items', (s) =>
-      (
-        s
-          .sql(
-            `SELECT DISTINCT role FROM inbox WHERE handled_at IS NULL AND role IN (${marks(roles.length)})`,
-          )
-          .all([...roles]) as { role: string }[]
-      ).map((r) => r.role),
+      all(s, inbox.rolesWaiting(d, roles)).map((r) => r.role as string),
     );
   }
 
   inboxDepth(role: string): Promise<number> {
-    return this.read(`counting the inbox of ${role}`, (s) =>
-      Number(s.sql('SELECT COUNT(*) FROM inbox WHERE role = ? AND handled_at IS NULL').pluck().get(role)),
-    );
+    return this.read(`counting the inbox of ${role}`, (s) => Number(get(s, inbox.depth(d, role))?.n ?? 0));
   }
 
   finishInboxItem(
@@ -410,21 +311,17 @@ export class SqliteStore implements Store {
     owner: string,
     at: number,
   ): Promise<boolean> {
-    return this.write(`finishing inbox item ${itemId}`, (s) => {
-      if (!saveAgentRow(s, agent, owner)) return false;
-      s.sql('UPDATE inbox SET handled_at = ?, run_id = ? WHERE id = ? AND handled_at IS NULL').run(
-        at,
-        runId,
-        itemId,
-      );
-      return true;
-    });
+    return this.write(`finishing inbox item ${itemId}`, (s) =>
+      finishInboxItem(s, itemId, runId, agent, owner, at),
+    );
   }
+
+  // ── webhook replay ──
 
   rememberSignature(signature: string, at: number, forgetBefore: number): Promise<boolean> {
     return this.write('remembering a webhook signature', (s) => {
-      s.forgetSignatures.run(forgetBefore);
-      return s.rememberSignature.run(signature, at).changes === 1;
+      run(s, catalog.forgetSignatures(d, forgetBefore));
+      return run(s, catalog.rememberSignature(d, signature, at)).changes === 1;
     });
   }
 
@@ -439,7 +336,7 @@ export class SqliteStore implements Store {
 
   listApprovals(filter: { status?: ApprovalStatus; runId?: string } = {}): Promise<ApprovalRecord[]> {
     return this.read('listing approvals', (s) =>
-      (s.listApprovals[shapeOf(filter)].all(listArgs(filter)) as Row[]).map(rowToApproval),
+      all(s, listings.listApprovals(d, filter)).map(rowToApproval),
     );
   }
 
@@ -452,31 +349,18 @@ export class SqliteStore implements Store {
 
   listEscalations(filter: { status?: EscalationStatus; runId?: string } = {}): Promise<EscalationRecord[]> {
     return this.read('listing escalations', (s) =>
-      (s.listEscalations[shapeOf(filter)].all(listArgs(filter)) as Row[]).map(rowToEscalation),
+      all(s, listings.listEscalations(d, filter)).map(rowToEscalation),
     );
   }
 
   listAudit(filter: { runId?: string; limit?: number } = {}): Promise<AuditEvent[]> {
-    return this.read('listing audit events', (s) => {
-      const limit = filter.limit ?? 1000;
-      const rows =
-        filter.runId !== undefined ? s.listAuditOfRun.all(filter.runId, limit) : s.listAudit.all(limit);
-      return (rows as Row[]).map(rowToAudit);
-    });
+    return this.read('listing audit events', (s) => all(s, listings.listAudit(d, filter)).map(rowToAudit));
   }
 
   countRuns(statuses: readonly RunStatus[], role?: string): Promise<Record<string, number>> {
-    return this.read('counting runs', (s) => {
-      const rows = s
-        .sql(
-          `SELECT status, COUNT(*) AS n FROM runs WHERE status IN (SELECT value FROM json_each(?))${role === undefined ? '' : ' AND role = ?'} GROUP BY status`,
-        )
-        .all(JSON.stringify(statuses), ...(role === undefined ? [] : [role])) as {
-        status: string;
-        n: number;
-      }[];
-      return countsOf(statuses, rows);
-    });
+    return this.read('counting runs', (s) =>
+      countsOf(statuses, all(s, catalog.countRuns(d, statuses, role)) as { status: string; n: number }[]),
+    );
   }
 
   putSubscriptions(records: readonly SubscriptionRecord[]): Promise<void> {
@@ -491,14 +375,7 @@ export class SqliteStore implements Store {
 
   listSubscriptions(since: number): Promise<SubscriptionRecord[]> {
     return this.read('listing event subscriptions', (s) =>
-      (
-        s.sql('SELECT * FROM subscriptions WHERE seen_at >= ? ORDER BY event, role').all(since) as {
-          event: string;
-          role: string;
-          role_version: string;
-          seen_at: number;
-        }[]
-      ).map((r) => ({ event: r.event, role: r.role, roleVersion: r.role_version, seenAt: r.seen_at })),
+      all(s, catalog.subscriptionsSince(d, since)).map(catalog.toSubscription),
     );
   }
 
@@ -518,49 +395,4 @@ export class SqliteStore implements Store {
  */
 export function openSqliteStore(options: SqliteStoreOptions = {}): SqliteStore {
   return new SqliteStore(options);
-}
-
-function rowToAgent(row: Row): AgentRecord {
-  return agentFromColumns({
-    role: row.role as string,
-    owner: (row.owner as string | null) ?? null,
-    leaseUntil: (row.lease_until as number | null) ?? null,
-    heartbeatAt: (row.heartbeat_at as number | null) ?? null,
-    state: JSON.parse(row.state as string),
-    startedAt: row.started_at as number,
-    updatedAt: row.updated_at as number,
-  });
-}
-
-function rowToInbox(row: Row): InboxItem {
-  return {
-    id: row.id as string,
-    role: row.role as string,
-    event: row.event as string,
-    payload: JSON.parse(row.payload as string),
-    idempotencyKey: (row.idempotency_key as string | null) ?? null,
-    createdAt: row.created_at as number,
-    handledAt: (row.handled_at as number | null) ?? null,
-    runId: (row.run_id as string | null) ?? null,
-  };
-}
-
-/** Writes the agent's state if `owner` still holds its lease. */
-function saveAgentRow(s: Statements, agent: AgentRecord, owner: string): boolean {
-  return (
-    s
-      .sql('UPDATE agents SET state = ?, updated_at = ? WHERE role = ? AND owner = ?')
-      .run(JSON.stringify(agentState(agent)), agent.updatedAt, agent.role, owner).changes === 1
-  );
-}
-
-/** A run's records (read in the caller's transaction). */
-function snapshotOf(s: Statements, run: RunRecord): RunSnapshot {
-  return {
-    run,
-    steps: (s.stepsOfRun.all(run.id) as Row[]).map(rowToStep),
-    toolCalls: (s.toolCallsOfRun.all(run.id) as Row[]).map(rowToToolCall),
-    approvals: (s.approvalsOfRun.all(run.id) as Row[]).map(rowToApproval),
-    escalations: (s.escalationsOfRun.all(run.id) as Row[]).map(rowToEscalation),
-  };
 }

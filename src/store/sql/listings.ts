@@ -1,0 +1,58 @@
+// The listings behind the CLI and the server, for both stores (see dialect.ts). One text per filter
+// shape rather than `(? IS NULL OR status = ?)`, which keeps both databases on the (status, time) and
+// run_id indexes; each store caches or prepares each text once.
+import type { RunFilter } from '../types.js';
+import type { Dialect, Query } from './dialect.js';
+
+type HumanFilter = { status?: string; runId?: string };
+
+function byStatusAndRun(d: Dialect, table: string, time: string, filter: HumanFilter): Query {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.status !== undefined) {
+    params.push(filter.status);
+    where.push(`status = ${d.param(params.length)}`);
+  }
+  if (filter.runId !== undefined) {
+    params.push(filter.runId);
+    where.push(`run_id = ${d.param(params.length)}`);
+  }
+  const text = `SELECT * FROM ${table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${time}, id`;
+  return { text, params };
+}
+
+/** Approvals, oldest request first. */
+export const listApprovals = (d: Dialect, filter: HumanFilter): Query =>
+  byStatusAndRun(d, 'approvals', 'requested_at', filter);
+
+/** Escalations, oldest first. */
+export const listEscalations = (d: Dialect, filter: HumanFilter): Query =>
+  byStatusAndRun(d, 'escalations', 'created_at', filter);
+
+/** Audit events in the order they were written (of one run, if given), at most `limit` (default 1000). */
+export function listAudit(d: Dialect, filter: { runId?: string; limit?: number }): Query {
+  const limit = filter.limit ?? 1000;
+  return filter.runId === undefined
+    ? { text: `SELECT * FROM audit_events ORDER BY id LIMIT ${d.param(1)}`, params: [limit] }
+    : {
+        text: `SELECT * FROM audit_events WHERE run_id = ${d.param(1)} ORDER BY id LIMIT ${d.param(2)}`,
+        params: [filter.runId, limit],
+      };
+}
+
+/** Runs newest first (ties by id, descending), of one role and some statuses if given; default 100. */
+export function listRuns(d: Dialect, filter: RunFilter): Query {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.role) {
+    params.push(filter.role);
+    where.push(`role = ${d.param(params.length)}`);
+  }
+  if (filter.status && filter.status.length > 0) {
+    params.push(d.list(filter.status));
+    where.push(`status ${d.anyOf(params.length)}`);
+  }
+  params.push(filter.limit ?? 100);
+  const text = `SELECT * FROM runs${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ${d.param(params.length)}`;
+  return { text, params };
+}
