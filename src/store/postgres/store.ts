@@ -37,6 +37,7 @@ import { CommitGroups } from './commit-groups.js';
 import { GROUP_COMMIT_SQL, groupCommitParams } from './commit-statement.js';
 import { Database, type PostgresStoreOptions } from './database.js';
 import { jsonText } from './encode.js';
+import * as leases from './leases.js';
 import { migrate } from './migrate.js';
 import { claimQueued } from './queue.js';
 import {
@@ -167,42 +168,16 @@ export class PostgresStore implements Store {
 
   // ── leases and the queue ──
 
-  async claimRun(runId: string, owner: string, until: number, now: number): Promise<number | undefined> {
-    // A claim is a new acquisition: the epoch (fencing token) goes up.
-    const rows = await this.db.q(
-      'claiming a run',
-      `UPDATE runs SET lease_owner = $1, lease_until = $2, lease_epoch = lease_epoch + 1
-       WHERE id = $3 AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until IS NULL OR lease_until < $4)
-       RETURNING lease_epoch`,
-      [owner, until, runId, now],
-    );
-    return rows.length === 1 ? (rows[0]!.lease_epoch as number) : undefined;
+  claimRun(runId: string, owner: string, until: number, now: number): Promise<number | undefined> {
+    return leases.claimRun(this.db, runId, owner, until, now);
   }
 
-  async renewLease(runId: string, lease: RunLease, until: number): Promise<boolean> {
-    // Extends exactly the lease it names (owner and epoch), and only while the run is running.
-    const rows = await this.db.q(
-      'renewing a run lease',
-      `UPDATE runs SET lease_until = $1
-       WHERE id = $2 AND status = 'running' AND lease_owner = $3 AND lease_epoch = $4 RETURNING id`,
-      [until, runId, lease.owner, lease.epoch],
-    );
-    return rows.length === 1;
+  renewLease(runId: string, lease: RunLease, until: number): Promise<boolean> {
+    return leases.renewLease(this.db, runId, lease, until);
   }
 
-  async stealRun(
-    runId: string,
-    previousOwner: string,
-    owner: string,
-    until: number,
-  ): Promise<number | undefined> {
-    const rows = await this.db.q(
-      'taking over a run',
-      `UPDATE runs SET lease_owner = $1, lease_until = $2, lease_epoch = lease_epoch + 1
-       WHERE id = $3 AND lease_owner = $4 RETURNING lease_epoch`,
-      [owner, until, runId, previousOwner],
-    );
-    return rows.length === 1 ? (rows[0]!.lease_epoch as number) : undefined;
+  stealRun(runId: string, previousOwner: string, owner: string, until: number): Promise<number | undefined> {
+    return leases.stealRun(this.db, runId, previousOwner, owner, until);
   }
 
   async claimNextRuns(
