@@ -32,24 +32,15 @@ import type {
   SubscriptionRecord,
 } from '../types.js';
 import * as agentWrites from './agents.js';
+import * as pgCatalog from './catalog.js';
 import { commitAlone, createRun } from './commit.js';
 import { CommitGroups } from './commit-groups.js';
 import { GROUP_COMMIT_SQL, groupCommitParams } from './commit-statement.js';
 import { Database, type PostgresStoreOptions } from './database.js';
-import { jsonText } from './encode.js';
 import * as leases from './leases.js';
 import { migrate } from './migrate.js';
 import { claimQueued } from './queue.js';
-import {
-  type Row,
-  snapshotLists,
-  toApproval,
-  toAudit,
-  toEscalation,
-  toRoleVersion,
-  toRun,
-  toSnapshot,
-} from './rows.js';
+import { type Row, snapshotLists, toApproval, toAudit, toEscalation, toRun, toSnapshot } from './rows.js';
 import { refusedByPostgres } from './store-error.js';
 import { WakeOthers } from './wake-others.js';
 import { WorkListener } from './work-listener.js';
@@ -110,21 +101,12 @@ export class PostgresStore implements Store {
 
   // ── role versions ──
 
-  async putRoleVersion(r: RoleVersionRecord): Promise<void> {
-    await this.db.q(
-      'saving a role version',
-      'INSERT INTO role_versions (name, version, spec, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
-      [r.name, r.version, jsonText(r.spec), r.createdAt],
-    );
+  putRoleVersion(r: RoleVersionRecord): Promise<void> {
+    return pgCatalog.putRoleVersion(this.db, r);
   }
 
-  async getRoleVersion(name: string, version: string): Promise<RoleVersionRecord | undefined> {
-    const [r] = await this.db.q(
-      'reading a role version',
-      'SELECT * FROM role_versions WHERE name = $1 AND version = $2',
-      [name, version],
-    );
-    return r ? toRoleVersion(r) : undefined;
+  getRoleVersion(name: string, version: string): Promise<RoleVersionRecord | undefined> {
+    return pgCatalog.getRoleVersion(this.db, name, version);
   }
 
   // ── runs ──
@@ -296,25 +278,8 @@ export class PostgresStore implements Store {
     });
   }
 
-  async putSubscriptions(records: readonly SubscriptionRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    // One statement for all of them (SQLite runs one upsert per record: no round trips there).
-    await this.db.q(
-      'recording event subscriptions',
-      `INSERT INTO subscriptions (event, role, role_version, seen_at)
-       SELECT * FROM json_to_recordset($1::json) AS x(event TEXT, role TEXT, role_version TEXT, seen_at BIGINT)
-       ON CONFLICT (event, role, role_version) DO UPDATE SET seen_at = excluded.seen_at`,
-      [
-        JSON.stringify(
-          records.map((r) => ({
-            event: r.event,
-            role: r.role,
-            role_version: r.roleVersion,
-            seen_at: r.seenAt,
-          })),
-        ),
-      ],
-    );
+  putSubscriptions(records: readonly SubscriptionRecord[]): Promise<void> {
+    return pgCatalog.putSubscriptions(this.db, records);
   }
 
   async listSubscriptions(since: number): Promise<SubscriptionRecord[]> {
@@ -325,18 +290,16 @@ export class PostgresStore implements Store {
 
   // ── approvals, escalations and reads ──
 
-  async getApproval(id: string): Promise<ApprovalRecord | undefined> {
-    const [r] = await this.db.q('reading an approval', 'SELECT * FROM approvals WHERE id = $1', [id]);
-    return r ? toApproval(r) : undefined;
+  getApproval(id: string): Promise<ApprovalRecord | undefined> {
+    return pgCatalog.getApproval(this.db, id);
   }
 
   async listApprovals(filter: { status?: ApprovalStatus; runId?: string } = {}): Promise<ApprovalRecord[]> {
     return (await this.run('listing approvals', listings.listApprovals(d, filter))).map(toApproval);
   }
 
-  async getEscalation(id: string): Promise<EscalationRecord | undefined> {
-    const [r] = await this.db.q('reading an escalation', 'SELECT * FROM escalations WHERE id = $1', [id]);
-    return r ? toEscalation(r) : undefined;
+  getEscalation(id: string): Promise<EscalationRecord | undefined> {
+    return pgCatalog.getEscalation(this.db, id);
   }
 
   async listEscalations(
@@ -354,16 +317,8 @@ export class PostgresStore implements Store {
     return countsOf(statuses, rows as { status: string; n: number }[]);
   }
 
-  async roleCostSince(role: string, since: number): Promise<number> {
-    // A run with a step since `since` was updated since then: `updated_at` narrows the runs first.
-    const [r] = await this.db.q(
-      `summing the model cost of role ${role}`,
-      `SELECT COALESCE(SUM((s.data->'usage'->>'costUsd')::float8), 0) AS cost FROM runs r
-       JOIN steps s ON s.run_id = r.id
-       WHERE r.role = $1 AND r.updated_at >= $2 AND s.kind = 'model_turn' AND s.at >= $2`,
-      [role, since],
-    );
-    return Number(r?.cost ?? 0);
+  roleCostSince(role: string, since: number): Promise<number> {
+    return pgCatalog.roleCostSince(this.db, role, since);
   }
 }
 
