@@ -389,6 +389,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         const run = newRun({ seq: 2 });
         await assert.rejects(store.createRun(run, { steps: [step(run.id, 1, 'run_started')], at: 1 }), {
           code: 'INTERNAL',
+          details: { runId: run.id, seq: 2, steps: 1 },
         });
         const other = newRun();
         await assert.rejects(store.createRun(other, { steps: [step(other.id, 2)], at: 1 }), {
@@ -470,6 +471,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         assert.equal(after?.updatedAt, 7_000);
         await assert.rejects(store.commit({ runId: run.id, expectSeq: 0, steps: [], at: 1 }), {
           code: 'STORE_CONFLICT',
+          details: { runId: run.id, expectSeq: 0 },
         });
         await store.commit({ runId: run.id, expectSeq: 1, steps: [], at: 8_000 });
         assert.equal((await store.getRun(run.id))?.updatedAt, 8_000);
@@ -515,7 +517,11 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
           audit: [{ at: 1, actor: 'stale', action: 'stale', runId: run.id, target: null, data: {} }],
           at: 9_999,
         });
-        await assert.rejects(store.commit(stale), { code: 'STORE_CONFLICT' });
+        await assert.rejects(store.commit(stale), {
+          code: 'STORE_CONFLICT',
+          message: `run ${run.id} is not at seq 1 (another worker advanced it, or it does not exist); nothing from this batch was written`,
+          details: { runId: run.id, expectSeq: 1 },
+        });
         assert.deepEqual(await snapshot(store, run.id), before);
         assert.deepEqual(await store.listAudit({ runId: run.id }), []);
         assert.equal((await store.getApproval(approval.id))?.status, 'pending');
@@ -523,7 +529,10 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
       });
 
       it('rejects a commit to a run that does not exist with STORE_CONFLICT', async () => {
-        await assert.rejects(store.commit(batch('run_missing', 0)), { code: 'STORE_CONFLICT' });
+        await assert.rejects(store.commit(batch('run_missing', 0)), {
+          code: 'STORE_CONFLICT',
+          details: { runId: 'run_missing', expectSeq: 0 },
+        });
         assert.equal(await store.loadRun('run_missing'), undefined);
       });
 
@@ -734,7 +743,11 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
             { at: 1, actor: 'mallory', action: 'approval.rejected', runId: run.id, target: null, data: {} },
           ],
         });
-        await assert.rejects(store.commit(again), { code: 'APPROVAL_NOT_PENDING' });
+        await assert.rejects(store.commit(again), {
+          code: 'APPROVAL_NOT_PENDING',
+          message: `approval ${approval.id} is no longer pending (someone decided it first); nothing from this batch was written`,
+          details: { approvalId: approval.id, expectStatus: 'pending' },
+        });
         assert.deepEqual(await snapshot(store, run.id), before);
         assert.deepEqual(await store.getApproval(approval.id), approved);
         assert.deepEqual(await store.listAudit({ runId: run.id }), []);
@@ -765,11 +778,10 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
 
       it('fails a precondition on an approval that does not exist', async () => {
         const run = await create(store);
+        const missing = newApproval(run.id);
         await assert.rejects(
-          store.commit(
-            batch(run.id, 1, { approvals: [{ record: newApproval(run.id), expectStatus: 'pending' }] }),
-          ),
-          { code: 'APPROVAL_NOT_PENDING' },
+          store.commit(batch(run.id, 1, { approvals: [{ record: missing, expectStatus: 'pending' }] })),
+          { code: 'APPROVAL_NOT_PENDING', details: { approvalId: missing.id, expectStatus: 'pending' } },
         );
         assert.equal((await store.getRun(run.id))?.seq, 1);
       });
@@ -816,7 +828,11 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
               run: { status: 'failed', grant: { steps: 100, costUsd: 100, seconds: 100 } },
             }),
           ),
-          { code: 'ESCALATION_NOT_PENDING' },
+          {
+            code: 'ESCALATION_NOT_PENDING',
+            message: `escalation ${esc.id} is no longer pending (someone answered it first); nothing from this batch was written`,
+            details: { escalationId: esc.id, expectStatus: 'pending' },
+          },
         );
         assert.deepEqual(await snapshot(store, run.id), before);
         assert.deepEqual(await store.getEscalation(esc.id), answered);
@@ -962,7 +978,10 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         const release = { leaseOwner: null, leaseUntil: null };
         await assert.rejects(
           store.commit(batch(run.id, 1, { run: release, lease: { owner: 'w2', epoch } })),
-          (err: Error & { code?: string }) => err.code === 'STORE_CONFLICT',
+          {
+            code: 'STORE_CONFLICT',
+            details: { runId: run.id, expectSeq: 1, lease: { owner: 'w2', epoch } },
+          },
           'not the holder: no effect',
         );
         assert.equal((await store.getRun(run.id))?.leaseOwner, 'w3');
@@ -1016,9 +1035,16 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
             toolCalls: [newCall(run.id, 2, 0, { status: 'started', startedAt: 5_000 })],
             lease: { owner, epoch },
           });
-        await assert.rejects(store.commit(claim('w1', stale)), { code: 'STORE_CONFLICT' });
+        await assert.rejects(store.commit(claim('w1', stale)), {
+          code: 'STORE_CONFLICT',
+          message: `run ${run.id} is not at seq 1 or no longer leased to w1 (epoch ${stale}): another worker took it over or advanced it; nothing from this batch was written`,
+          details: { runId: run.id, expectSeq: 1, lease: { owner: 'w1', epoch: stale } },
+        });
         // The same owner with a stale epoch is refused too.
-        await assert.rejects(store.commit(claim('w2', stale)), { code: 'STORE_CONFLICT' });
+        await assert.rejects(store.commit(claim('w2', stale)), {
+          code: 'STORE_CONFLICT',
+          details: { runId: run.id, expectSeq: 1, lease: { owner: 'w2', epoch: stale } },
+        });
         const untouched = await snapshot(store, run.id);
         assert.equal(untouched.run.seq, 1);
         assert.equal(untouched.toolCalls.length, 0, 'nothing of the refused batches was written');
@@ -1368,7 +1394,10 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         ['persisted'],
       );
       // The fence and the idempotency key survive too.
-      await assert.rejects(store.commit(batch(run.id, 1)), { code: 'STORE_CONFLICT' });
+      await assert.rejects(store.commit(batch(run.id, 1)), {
+        code: 'STORE_CONFLICT',
+        details: { runId: run.id, expectSeq: 1 },
+      });
       await store.commit(batch(run.id, 2));
       const dup = newRun({ idempotencyKey: run.idempotencyKey });
       const res = await store.createRun(dup, { steps: [step(dup.id, 1, 'run_started')], at: 1 });

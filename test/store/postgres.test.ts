@@ -73,7 +73,7 @@ describe('postgres specifics', { skip }, () => {
       for (const run of runs) {
         await store.createRun(run, { steps: [step(run.id, 1, 'run_started')], at: 1 });
       }
-      const before = { ...store.groups.stats };
+      const before = { ...store.groupCommit.stats };
       // Run 0 is fenced at the wrong seq (another worker moved it); run 1 carries a tool call, an audit
       // event and a patch that sets and clears columns; run 2 writes output with a NUL and a key order
       // that JSONB would lose.
@@ -101,8 +101,8 @@ describe('postgres specifics', { skip }, () => {
       assert.equal(results[0]!.status, 'rejected');
       assert.equal((results[0] as PromiseRejectedResult).reason.code, 'STORE_CONFLICT');
       assert.ok(results.slice(1).every((r) => r.status === 'fulfilled'));
-      const sent = store.groups.stats.statements - before.statements;
-      assert.equal(store.groups.stats.batches - before.batches, 12);
+      const sent = store.groupCommit.stats.statements - before.statements;
+      assert.equal(store.groupCommit.stats.batches - before.batches, 12);
       assert.ok(sent < 12, `12 commits took ${sent} statements`);
       assert.equal((await store.loadRun(runs[0]!.id))!.steps.length, 1);
       const one = (await store.loadRun(runs[1]!.id))!;

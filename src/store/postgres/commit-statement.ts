@@ -1,4 +1,4 @@
-// The statement behind a group of engine commits (see commit-groups.ts): one fixed text, so Postgres
+// The statement behind a group of engine commits (see group-commit.ts): one fixed text, so Postgres
 // parses and plans it once per connection, whatever the group holds.
 //
 // Five parameters: four JSON arrays (the runs' fences and patches, then the steps, tool calls and audit

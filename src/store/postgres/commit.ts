@@ -1,4 +1,4 @@
-// Writes that are not the engine's grouped commits (see commit-groups.ts): creating a run with its first
+// Writes that are not the engine's grouped commits (see group-commit.ts): creating a run with its first
 // records, and a commit that carries approvals or escalations (whose status preconditions need their own
 // checks). Steps, tool calls and audit events go through the same inserts as the grouped commit
 // (commit-statement.ts), gated on the run, as one statement.

@@ -2,7 +2,7 @@
 // commit is one transaction whose first statement is the fenced `UPDATE runs ... WHERE seq = $expected`:
 // it takes the run's row lock, so a concurrent commit to the same run waits and then fails the fence.
 // This class wires the parts: database.ts (pool, statements, transactions), commit.ts and
-// commit-groups.ts (writes), queue.ts (claims), agents.ts (continuous agents), ../sql/ (cold paths).
+// group-commit.ts (writes), queue.ts (claims), agents.ts (continuous agents), ../sql/ (cold paths).
 import pg from 'pg';
 import { checkBatchShape } from '../batch-shape.js';
 import { countsOf } from '../counts.js';
@@ -34,7 +34,7 @@ import type {
 import * as agentWrites from './agents.js';
 import * as pgCatalog from './catalog.js';
 import { commitAlone, createRun } from './commit.js';
-import { CommitGroups } from './commit-groups.js';
+import { GroupCommit } from './group-commit.js';
 import { GROUP_COMMIT_SQL, groupCommitParams } from './commit-statement.js';
 import { Database, type PostgresStoreOptions } from './database.js';
 import * as leases from './leases.js';
@@ -54,8 +54,8 @@ export class PostgresStore implements Store {
   private readonly wake = new WakeOthers(async () => {
     await this.db.pool.query('SELECT pg_notify($1, $2)', [this.channel, '']);
   });
-  /** Group commit of the engine's commits (`groups.stats` counts statements and batches). */
-  readonly groups = new CommitGroups({
+  /** Group commit of the engine's commits (`groupCommit.stats` counts statements and batches). */
+  readonly groupCommit = new GroupCommit({
     send: async (batches) => {
       const rows = await this.db.q('committing steps', GROUP_COMMIT_SQL, groupCommitParams(batches));
       return new Set(rows.map((r) => r.id as string));
@@ -93,7 +93,7 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     // Commits already handed to the store are written (or fail) before the pool goes.
-    await this.groups.drain();
+    await this.groupCommit.drain();
     this.wake.release();
     await this.wake.settled();
     await this.db.pool.end();
@@ -124,8 +124,8 @@ export class PostgresStore implements Store {
   async commit(batch: CommitBatch): Promise<void> {
     // A malformed batch is a caller's bug, refused loudly before any write.
     checkBatchShape(batch.runId, batch.expectSeq, batch);
-    // The engine's own commits (steps, tool calls, audit) travel in groups: see commit-groups.ts.
-    if (!batch.approvals?.length && !batch.escalations?.length) return this.groups.commit(batch);
+    // The engine's own commits (steps, tool calls, audit) travel in groups: see group-commit.ts.
+    if (!batch.approvals?.length && !batch.escalations?.length) return this.groupCommit.commit(batch);
     return commitAlone(this.db, batch);
   }
 

@@ -1,10 +1,10 @@
-// How the Postgres store's group commit (src/store/postgres/commit-groups.ts) treats a failed statement,
+// How the Postgres store's group commit (src/store/postgres/group-commit.ts) treats a failed statement,
 // with a recording `send` in place of Postgres (the real statement runs in test/store/postgres.test.ts):
 // a statement the database refused is retried batch by batch, one at a time; a lost connection, after
 // which the group may have committed, fails the whole group with that error and re-sends nothing.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CommitGroups } from '../../src/store/postgres/commit-groups.js';
+import { GroupCommit } from '../../src/store/postgres/group-commit.js';
 import type { CommitBatch } from '../../src/store/types.js';
 
 const batch = (runId: string): CommitBatch => ({ runId, expectSeq: 1, steps: [], at: 1 });
@@ -13,7 +13,7 @@ function groups(fail: (ids: string[]) => Error | undefined) {
   const sent: string[][] = [];
   let inFlight = 0;
   let peak = 0;
-  const g = new CommitGroups({
+  const g = new GroupCommit({
     send: async (batches) => {
       const ids = batches.map((b) => b.runId);
       sent.push(ids);

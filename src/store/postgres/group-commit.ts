@@ -18,7 +18,7 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-export interface CommitGroupsOptions {
+export interface GroupCommitOptions {
   /**
    * Sends batches (of distinct runs) as one statement; resolves with the ids of the runs whose fence
    * held (their batch was written), rejects if the statement failed (nothing was written).
@@ -34,7 +34,7 @@ export interface CommitGroupsOptions {
   maxGroup?: number;
 }
 
-export class CommitGroups {
+export class GroupCommit {
   private queue: Pending[] = [];
   private inFlight = 0;
   private scheduled = false;
@@ -47,7 +47,7 @@ export class CommitGroups {
     this.pump();
   };
 
-  constructor(private readonly o: CommitGroupsOptions) {
+  constructor(private readonly o: GroupCommitOptions) {
     this.maxInFlight = o.maxInFlight ?? 2;
     this.maxGroup = o.maxGroup ?? 64;
   }
