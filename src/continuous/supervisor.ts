@@ -8,11 +8,19 @@
 import type { Clock } from '../clock.js';
 import { NightshiftError } from '../errors.js';
 import type { Role } from '../roles/schema.js';
-import type { AgentRecord, InboxItem, RunRecord, Store } from '../store/types.js';
+import type {
+  AgentInbox,
+  AgentRecord,
+  Agents,
+  Escalations,
+  InboxItem,
+  RunLog,
+  RunRecord,
+} from '../store/types.js';
 import { continuousSettings, nextContext } from './settings.js';
 
 export interface AgentHost {
-  store: Store;
+  store: Agents & AgentInbox & Pick<RunLog, 'getRun'> & Pick<Escalations, 'getEscalation'>;
   clock: Clock;
   owner: string;
   /** Records (idempotently, once per inbox item) the run that handles `item`, without driving it. */

@@ -4,12 +4,16 @@
 // over like any expired run (counting the attempt). Holders on other hosts, or alive here, are left
 // to their lease.
 import { holderIsDeadHere } from '../engine/lease.js';
-import type { Store } from '../store/types.js';
+import type { Reads, RunLeases } from '../store/types.js';
 
 /** How often a worker looks for runs of dead local holders after its first claim (a listing of running runs). */
 export const DEAD_HOLDER_SWEEP_MS = 15_000;
 
-export function deadHolderSweep(store: Store, owner: string, roles: readonly string[]): () => Promise<void> {
+export function deadHolderSweep(
+  store: Pick<Reads, 'listRuns'> & Pick<RunLeases, 'stealRun'>,
+  owner: string,
+  roles: readonly string[],
+): () => Promise<void> {
   let next = 0;
   return async () => {
     const now = Date.now();

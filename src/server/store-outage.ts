@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { isNightshiftError } from '../errors.js';
 import { storeOutageOf } from '../store/outage.js';
-import type { Store } from '../store/types.js';
+import type { StoreHealthWatch } from '../store/types.js';
 
 export interface StoreOutageLog {
   /** Whether this error is part of the outage already logged (so it needs no line of its own). */
@@ -12,7 +12,7 @@ export interface StoreOutageLog {
   stop(): void;
 }
 
-export function logStoreOutages(store: Store, log: Logger): StoreOutageLog {
+export function logStoreOutages(store: StoreHealthWatch, log: Logger): StoreOutageLog {
   let absorbed = 0;
   const stop =
     store.watchHealth?.((health, detail) => {

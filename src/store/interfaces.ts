@@ -28,11 +28,15 @@ export interface StoreHealth {
   reason?: string;
 }
 
-/** Opening, closing and watching the store itself. */
+/** Opening and closing the store. */
 export interface StoreLifecycle {
   /** Creates or migrates the schema (numbered, forward-only migrations). Idempotent. */
   init(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Whether the store can take writes (what `/readyz` and the outage log read). */
+export interface StoreHealthWatch {
   /**
    * Optional: whether the store can take writes now (Postgres reachable, the disk not full). `/readyz`
    * answers 503 while it is not ok; `watchHealth` hears each flip once (for one log line per outage), and
@@ -199,6 +203,7 @@ export interface Reads {
 /** Everything the runtime persists: one object implementing every concept above. */
 export interface Store
   extends StoreLifecycle,
+    StoreHealthWatch,
     RoleVersions,
     RunLog,
     RunLeases,

@@ -10,7 +10,7 @@
 import type { Clock } from '../clock.js';
 import { roleFromRecord, roleRecordSpec } from '../engine/start.js';
 import type { Role } from '../roles/schema.js';
-import type { Store, SubscriptionRecord } from '../store/types.js';
+import type { RoleVersions, SubscriptionRecord, Subscriptions } from '../store/types.js';
 
 export const RENEW_MS = 30_000;
 export const TTL_MS = 120_000;
@@ -26,7 +26,7 @@ function eventsOf(role: Role): string[] {
  * until `signal` aborts. Resolves once the first record is written.
  */
 export async function advertise(
-  store: Store,
+  store: RoleVersions & Subscriptions,
   clock: Clock,
   roles: readonly Role[],
   signal: AbortSignal,
@@ -64,7 +64,7 @@ export class RemoteListeners {
   private readonly roles = new Map<string, Promise<{ role: Role; createdAt: number } | undefined>>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: RoleVersions & Subscriptions,
     private readonly clock: Clock,
   ) {}
 
