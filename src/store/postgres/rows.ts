@@ -1,20 +1,16 @@
 // Decoding Postgres rows into store records. JSON columns arrive parsed; BIGINT (epoch milliseconds) as a
 // number (see `types`); a snapshot's record lists arrive as JSON built by `snapshotLists`.
 import pg from 'pg';
-import { type AgentState, agentFromColumns } from '../agent-state.js';
 import type {
-  AgentRecord,
   ApprovalRecord,
   ApprovalStatus,
   AuditEvent,
   EscalationRecord,
   EscalationStatus,
-  InboxItem,
   RoleVersionRecord,
   RunRecord,
   RunSnapshot,
   StepRecord,
-  SubscriptionRecord,
 } from '../types.js';
 
 export type Row = Record<string, unknown>;
@@ -141,31 +137,6 @@ export function toSnapshot(row: Row): RunSnapshot {
   };
 }
 
-export function toAgent(r: Row): AgentRecord {
-  return agentFromColumns({
-    role: r.role as string,
-    owner: (r.owner as string | null) ?? null,
-    leaseUntil: num(r.lease_until),
-    heartbeatAt: num(r.heartbeat_at),
-    state: r.state as AgentState,
-    startedAt: num(r.started_at)!,
-    updatedAt: num(r.updated_at)!,
-  });
-}
-
-export function toInbox(r: Row): InboxItem {
-  return {
-    id: r.id as string,
-    role: r.role as string,
-    event: r.event as string,
-    payload: r.payload ?? null,
-    idempotencyKey: (r.idempotency_key as string | null) ?? null,
-    createdAt: num(r.created_at)!,
-    handledAt: num(r.handled_at),
-    runId: (r.run_id as string | null) ?? null,
-  };
-}
-
 export function toRoleVersion(r: Row): RoleVersionRecord {
   return {
     name: r.name as string,
@@ -184,14 +155,5 @@ export function toAudit(r: Row): AuditEvent {
     runId: (r.run_id as string | null) ?? null,
     target: (r.target as string | null) ?? null,
     data: r.data as Record<string, unknown>,
-  };
-}
-
-export function toSubscription(r: Row): SubscriptionRecord {
-  return {
-    event: r.event as string,
-    role: r.role as string,
-    roleVersion: r.role_version as string,
-    seenAt: num(r.seen_at)!,
   };
 }
