@@ -1,17 +1,9 @@
 // Decoding Postgres rows into store records. JSON columns arrive parsed; BIGINT (epoch milliseconds) as a
 // number (see `types`); a snapshot's record lists arrive as JSON built by `snapshotLists`.
 import pg from 'pg';
-import type {
-  ApprovalRecord,
-  ApprovalStatus,
-  AuditEvent,
-  EscalationRecord,
-  EscalationStatus,
-  RoleVersionRecord,
-  RunRecord,
-  RunSnapshot,
-  StepRecord,
-} from '../types.js';
+import { postgresDialect } from '../sql/dialect.js';
+import * as shared from '../sql/rows.js';
+import type { RunRecord, RunSnapshot, StepRecord } from '../types.js';
 
 export type Row = Record<string, unknown>;
 
@@ -52,43 +44,9 @@ export function toRun(r: Row): RunRecord {
   };
 }
 
-export function toApproval(r: Row): ApprovalRecord {
-  return {
-    id: r.id as string,
-    runId: r.run_id as string,
-    role: r.role as string,
-    roleVersion: r.role_version as string,
-    autonomy: r.autonomy as ApprovalRecord['autonomy'],
-    status: r.status as ApprovalStatus,
-    callKeys: r.call_keys as string[],
-    changeSetHash: r.change_set_hash as string,
-    calls: r.calls as ApprovalRecord['calls'],
-    requestedAt: num(r.requested_at)!,
-    decidedAt: num(r.decided_at),
-    decidedBy: (r.decided_by as string | null) ?? null,
-    note: (r.note as string | null) ?? null,
-  };
-}
+export const toApproval = (r: Row) => shared.toApproval(postgresDialect, r);
 
-export function toEscalation(r: Row): EscalationRecord {
-  return {
-    id: r.id as string,
-    runId: r.run_id as string,
-    role: r.role as string,
-    category: r.category as EscalationRecord['category'],
-    reason: r.reason as string,
-    missing: (r.missing as string | null) ?? null,
-    source: r.source as EscalationRecord['source'],
-    callKey: (r.call_key as string | null) ?? null,
-    context: r.context as Record<string, unknown>,
-    status: r.status as EscalationStatus,
-    answer: (r.answer as string | null) ?? null,
-    answeredBy: (r.answered_by as string | null) ?? null,
-    answeredAt: num(r.answered_at),
-    allowCall: r.allow_call === true,
-    createdAt: num(r.created_at)!,
-  };
-}
+export const toEscalation = (r: Row) => shared.toEscalation(postgresDialect, r);
 
 /** The record lists of a snapshot, as JSON columns of one SELECT over the run row aliased `alias`. */
 export function snapshotLists(alias: string): string {
@@ -137,23 +95,6 @@ export function toSnapshot(row: Row): RunSnapshot {
   };
 }
 
-export function toRoleVersion(r: Row): RoleVersionRecord {
-  return {
-    name: r.name as string,
-    version: r.version as string,
-    spec: r.spec as Record<string, unknown>,
-    createdAt: num(r.created_at)!,
-  };
-}
+export const toRoleVersion = (r: Row) => shared.toRoleVersion(postgresDialect, r);
 
-export function toAudit(r: Row): AuditEvent {
-  return {
-    id: num(r.id)!,
-    at: num(r.at)!,
-    actor: r.actor as string,
-    action: r.action as string,
-    runId: (r.run_id as string | null) ?? null,
-    target: (r.target as string | null) ?? null,
-    data: r.data as Record<string, unknown>,
-  };
-}
+export const toAudit = (r: Row) => shared.toAudit(postgresDialect, r);

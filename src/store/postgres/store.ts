@@ -34,9 +34,9 @@ import type {
 import * as agentWrites from './agents.js';
 import * as pgCatalog from './catalog.js';
 import { commitAlone, createRun } from './commit.js';
-import { GroupCommit } from './group-commit.js';
 import { GROUP_COMMIT_SQL, groupCommitParams } from './commit-statement.js';
 import { Database, type PostgresStoreOptions } from './database.js';
+import { GroupCommit } from './group-commit.js';
 import * as leases from './leases.js';
 import { migrate } from './migrate.js';
 import { claimQueued } from './queue.js';

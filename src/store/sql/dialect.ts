@@ -33,6 +33,6 @@ export const sqliteDialect: Dialect = {
   param: () => '?',
   anyOf: () => 'IN (SELECT value FROM json_each(?))',
   list: (values) => JSON.stringify(values),
-  decodeJson: (v) => JSON.parse(v as string),
+  decodeJson: (v) => (v === null || v === undefined ? null : JSON.parse(v as string)),
   forUpdate: '',
 };

@@ -1,8 +1,9 @@
 // Mapping between the Store's records and SQLite rows. JSON values are TEXT, booleans 0/1, times epoch
 // milliseconds. Writes bind positional values (binding named parameters costs more than the statement).
+import { sqliteDialect } from '../sql/dialect.js';
+import * as shared from '../sql/rows.js';
 import type {
   ApprovalRecord,
-  AuditEvent,
   EscalationRecord,
   NewAuditEvent,
   RoleVersionRecord,
@@ -250,23 +251,7 @@ export function approvalValues(a: ApprovalRecord): unknown[] {
   ];
 }
 
-export function rowToApproval(row: Row): ApprovalRecord {
-  return {
-    id: row.id as string,
-    runId: row.run_id as string,
-    role: row.role as string,
-    roleVersion: row.role_version as string,
-    autonomy: row.autonomy as ApprovalRecord['autonomy'],
-    status: row.status as ApprovalRecord['status'],
-    callKeys: parse(row.call_keys) as string[],
-    changeSetHash: row.change_set_hash as string,
-    calls: parse(row.calls) as ApprovalRecord['calls'],
-    requestedAt: row.requested_at as number,
-    decidedAt: int(row.decided_at),
-    decidedBy: text(row.decided_by),
-    note: text(row.note),
-  };
-}
+export const rowToApproval = (row: Row) => shared.toApproval(sqliteDialect, row);
 
 // ── escalations ──
 
@@ -308,25 +293,7 @@ export function escalationValues(e: EscalationRecord): unknown[] {
   ];
 }
 
-export function rowToEscalation(row: Row): EscalationRecord {
-  return {
-    id: row.id as string,
-    runId: row.run_id as string,
-    role: row.role as string,
-    category: row.category as EscalationRecord['category'],
-    reason: row.reason as string,
-    missing: text(row.missing),
-    source: row.source as EscalationRecord['source'],
-    callKey: text(row.call_key),
-    context: parse(row.context) as Record<string, unknown>,
-    status: row.status as EscalationRecord['status'],
-    answer: text(row.answer),
-    answeredBy: text(row.answered_by),
-    answeredAt: int(row.answered_at),
-    allowCall: row.allow_call === 1,
-    createdAt: row.created_at as number,
-  };
-}
+export const rowToEscalation = (row: Row) => shared.toEscalation(sqliteDialect, row);
 
 // ── audit, role versions ──
 
@@ -334,27 +301,10 @@ export function auditValues(a: NewAuditEvent): unknown[] {
   return [a.at, a.actor, a.action, a.runId, a.target, json(a.data)];
 }
 
-export function rowToAudit(row: Row): AuditEvent {
-  return {
-    id: row.id as number,
-    at: row.at as number,
-    actor: row.actor as string,
-    action: row.action as string,
-    runId: text(row.run_id),
-    target: text(row.target),
-    data: parse(row.data) as Record<string, unknown>,
-  };
-}
+export const rowToAudit = (row: Row) => shared.toAudit(sqliteDialect, row);
 
 export function roleVersionValues(r: RoleVersionRecord): unknown[] {
   return [r.name, r.version, json(r.spec), r.createdAt];
 }
 
-export function rowToRoleVersion(row: Row): RoleVersionRecord {
-  return {
-    name: row.name as string,
-    version: row.version as string,
-    spec: parse(row.spec) as Record<string, unknown>,
-    createdAt: row.created_at as number,
-  };
-}
+export const rowToRoleVersion = (row: Row) => shared.toRoleVersion(sqliteDialect, row);
