@@ -2,16 +2,10 @@
 // write transaction (so a claim's read and write, or an item's save and mark, cannot interleave).
 import { leaseAgent, newAgentState } from '../agent-state.js';
 import * as agents from '../sql/agents.js';
-import { sqliteDialect as d, type Query } from '../sql/dialect.js';
+import { sqliteDialect as d } from '../sql/dialect.js';
 import * as inbox from '../sql/inbox.js';
 import type { AgentRecord, InboxItem } from '../types.js';
-import type { Row } from './rows.js';
-import type { Statements } from './statements.js';
-
-/** Runs a shared statement, cached by its text. */
-export const run = (s: Statements, q: Query) => s.sql(q.text).run(q.params);
-export const all = (s: Statements, q: Query) => s.sql(q.text).all(q.params) as Row[];
-export const get = (s: Statements, q: Query) => s.sql(q.text).get(q.params) as Row | undefined;
+import { all, get, run, type Statements } from './statements.js';
 
 export function claimAgent(
   s: Statements,

@@ -2,10 +2,12 @@
 // whose text depends on which run fields a commit patches, is prepared on first use and cached by that
 // shape; the cold paths (shared with Postgres in ../sql/) go through `sql()`, cached by text.
 import type Database from 'better-sqlite3';
+import type { Query } from '../sql/dialect.js';
 import {
   APPROVAL_COLUMNS,
   ESCALATION_COLUMNS,
   PATCH_FIELDS,
+  type Row,
   RUN_COLUMNS,
   TOOL_CALL_COLUMNS,
 } from './rows.js';
@@ -144,3 +146,8 @@ export class Statements {
     return s;
   }
 }
+
+/** Runs one of the shared statements (../sql/), prepared once per text. */
+export const run = (s: Statements, q: Query) => s.sql(q.text).run(q.params);
+export const all = (s: Statements, q: Query) => s.sql(q.text).all(q.params) as Row[];
+export const get = (s: Statements, q: Query) => s.sql(q.text).get(q.params) as Row | undefined;

@@ -28,7 +28,7 @@ import type {
   StoreHealth,
   SubscriptionRecord,
 } from '../types.js';
-import { all, claimAgent, finishInboxItem, get, pushInbox, run, saveAgent } from './agents.js';
+import { claimAgent, finishInboxItem, pushInbox, saveAgent } from './agents.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
 import { commitBatch, createRun } from './commit.js';
 import { DiskHealth } from './disk-health.js';
@@ -46,7 +46,7 @@ import {
   rowToRun,
 } from './rows.js';
 import { snapshotOf } from './snapshot.js';
-import { Statements } from './statements.js';
+import { all, get, run, Statements } from './statements.js';
 import { isDiskFull, storeError } from './store-error.js';
 import { WalGate } from './wal-gate.js';
 
