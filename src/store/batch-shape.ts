@@ -17,6 +17,7 @@ export function checkBatchShape(runId: string, expectSeq: number, records: Batch
       throw new NightshiftError(
         'INTERNAL',
         `malformed batch for run ${runId}: step ${i} is seq ${s.seq} of run ${s.runId}, expected seq ${expectSeq + i + 1} of run ${runId}`,
+        { details: { runId, step: i, seq: s.seq, stepRunId: s.runId, expectedSeq: expectSeq + i + 1 } },
       );
     }
   }
@@ -28,6 +29,7 @@ export function checkBatchShape(runId: string, expectSeq: number, records: Batch
     throw new NightshiftError(
       'INTERNAL',
       `malformed batch for run ${runId}: record ${foreign} belongs to another run`,
+      { details: { runId, foreignRecord: foreign } },
     );
   }
 }

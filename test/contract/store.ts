@@ -539,15 +539,37 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
       it('rejects a malformed batch with INTERNAL and writes nothing: steps that skip or repeat a seq, records of another run', async () => {
         const run = await create(store);
         const other = await create(store);
-        const malformed: CommitBatch[] = [
-          batch(run.id, 1, { steps: [step(run.id, 3)] }),
-          batch(run.id, 1, { steps: [step(run.id, 2), step(run.id, 2)] }),
-          batch(run.id, 1, { steps: [step(other.id, 2)] }),
-          batch(run.id, 1, { toolCalls: [newCall(other.id, 2, 0)] }),
-          batch(run.id, 1, { approvals: [{ record: newApproval(other.id) }] }),
-          batch(run.id, 1, { escalations: [{ record: newEscalation(other.id) }] }),
+        const foreignApproval = newApproval(other.id);
+        const foreignEscalation = newEscalation(other.id);
+        const malformed: [CommitBatch, Record<string, unknown>][] = [
+          [
+            batch(run.id, 1, { steps: [step(run.id, 3)] }),
+            { runId: run.id, step: 0, seq: 3, stepRunId: run.id, expectedSeq: 2 },
+          ],
+          [
+            batch(run.id, 1, { steps: [step(run.id, 2), step(run.id, 2)] }),
+            { runId: run.id, step: 1, seq: 2, stepRunId: run.id, expectedSeq: 3 },
+          ],
+          [
+            batch(run.id, 1, { steps: [step(other.id, 2)] }),
+            { runId: run.id, step: 0, seq: 2, stepRunId: other.id, expectedSeq: 2 },
+          ],
+          [
+            batch(run.id, 1, { toolCalls: [newCall(other.id, 2, 0)] }),
+            { runId: run.id, foreignRecord: `${other.id}:2:0` },
+          ],
+          [
+            batch(run.id, 1, { approvals: [{ record: foreignApproval }] }),
+            { runId: run.id, foreignRecord: foreignApproval.id },
+          ],
+          [
+            batch(run.id, 1, { escalations: [{ record: foreignEscalation }] }),
+            { runId: run.id, foreignRecord: foreignEscalation.id },
+          ],
         ];
-        for (const b of malformed) await assert.rejects(store.commit(b), { code: 'INTERNAL' });
+        for (const [b, details] of malformed) {
+          await assert.rejects(store.commit(b), { code: 'INTERNAL', details });
+        }
         for (const id of [run.id, other.id]) {
           const snap = await snapshot(store, id);
           assert.equal(snap.run.seq, 1);
