@@ -6,27 +6,11 @@
 //   (compare-and-set), so two workers can never both advance one run.
 // - Conditional updates (an approval that must still be pending) fail the whole batch, never half of it.
 // - No engine code relies on synchronous access, rowids, or SQLite's single-writer lock.
-import type { EscalationCategory } from '../roles/conditions.js';
-import type { Autonomy } from '../roles/schema.js';
+import type { Autonomy, Decision, EscalationCategory, RunStatus } from '../domain.js';
 
-export type RunStatus =
-  | 'queued'
-  | 'running'
-  | 'awaiting_approval'
-  | 'escalated'
-  | 'succeeded'
-  | 'failed'
-  | 'cancelled';
-export const RUN_STATUSES: readonly RunStatus[] = [
-  'queued',
-  'running',
-  'awaiting_approval',
-  'escalated',
-  'succeeded',
-  'failed',
-  'cancelled',
-];
-export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
+// The run's vocabulary lives in src/domain.ts; re-exported here for the modules that import it from the store.
+export type { Decision, RunStatus } from '../domain.js';
+export { RUN_STATUSES, TERMINAL_STATUSES } from '../domain.js';
 
 export interface RunUsage {
   inputTokens: number;
@@ -130,8 +114,6 @@ export type ToolCallStatus =
   | 'held'
   /** The escalation was answered without running the call; the answer is its result. */
   | 'answered';
-
-export type Decision = 'allow' | 'draft' | 'escalate' | 'deny';
 
 export interface ToolCallRecord {
   /** The idempotency key: `<runId>:<step>:<index>`. */

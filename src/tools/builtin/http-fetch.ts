@@ -7,7 +7,7 @@ import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
-import type { Role } from '../../roles/schema.js';
+import type { RoleSettings } from '../../roles/settings.js';
 import { defineTool } from '../define.js';
 import { restrictedAddress } from '../net/addresses.js';
 import { matchHost } from '../net/host-allowlist.js';
@@ -41,7 +41,7 @@ type Checked = { ok: true; url: URL; privateAllowed: boolean } | { ok: false; re
 export type Resolve = (host: string) => Promise<LookupAddress[]>;
 
 /** The allowlist and address rules for one URL, without connecting (DNS is looked up for names). */
-async function checkUrl(raw: string, role: Role, resolve: Resolve): Promise<Checked> {
+async function checkUrl(raw: string, role: RoleSettings, resolve: Resolve): Promise<Checked> {
   let url: URL;
   try {
     url = new URL(raw);

@@ -6,7 +6,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { compileJsonSchema } from '../../roles/json-schema.js';
-import type { McpServerConfig, Role } from '../../roles/schema.js';
+import type { McpServerConfig, RoleSettings } from '../../roles/settings.js';
 import { defineTool } from '../define.js';
 import type { AnyTool } from '../types.js';
 
@@ -70,7 +70,7 @@ function textOf(content: unknown): string {
 
 async function connect(
   server: McpServerConfig,
-  role: Role,
+  role: RoleSettings,
   env: NodeJS.ProcessEnv,
   options: McpConnectOptions,
 ): Promise<{ client: Client; tools: AnyTool[] }> {
@@ -149,7 +149,7 @@ async function connect(
 
 /** Connects to every MCP server the role names. Fails (closing what it opened) if any listed tool is missing. */
 export async function connectMcpServers(
-  role: Role,
+  role: RoleSettings,
   env: NodeJS.ProcessEnv = process.env,
   options: McpConnectOptions = {},
 ): Promise<McpConnections> {
