@@ -30,6 +30,8 @@ export interface RunError {
   code: string;
   message: string;
   details?: Record<string, unknown> | undefined;
+  /** The error's `retryable` (NightshiftError): whether a job-mode retry may succeed (engine/run-retry.ts). */
+  retryable?: boolean | undefined;
 }
 
 export interface RunRecord {

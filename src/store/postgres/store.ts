@@ -150,7 +150,7 @@ function refusedByPostgres(err: unknown): boolean {
 }
 
 function storeError(what: string, err: unknown): NightshiftError {
-  if (err instanceof NightshiftError) return err;
+  if (NightshiftError.isInstance(err)) return err;
   // A lost connection is an outage, not a faulty write: callers wait and try again (see store/outage.ts).
   const lost = isConnectionFailure(err);
   return new NightshiftError(

@@ -8,6 +8,7 @@ import { NightshiftError } from '../../errors.js';
 import { compileJsonSchema } from '../../roles/json-schema.js';
 import type { McpServerConfig, RoleSettings } from '../../roles/settings.js';
 import { defineTool } from '../define.js';
+import { toolFailed } from '../failures.js';
 import type { AnyTool } from '../types.js';
 
 const CONNECT_TIMEOUT_MS = 20_000;
@@ -138,7 +139,7 @@ async function connect(
             timeout: ctx.role.limits.execSeconds * 1000,
           });
           if (result.isError)
-            throw new Error(`${server.name}.${name} failed: ${textOf(result.content) || 'error'}`);
+            throw toolFailed(`${server.name}.${name} failed: ${textOf(result.content) || 'error'}`);
           return result.structuredContent ?? { content: textOf(result.content) };
         },
       }),
