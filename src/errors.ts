@@ -1,5 +1,10 @@
 // Typed errors with stable codes. The CLI maps codes to exit codes in one place (cli/exit-codes.ts);
 // library users switch on `code`, never on message text.
+//
+// Recognise an error with `NightshiftError.isInstance(err)` (or `isNightshiftError`), not `instanceof`: a
+// tool module loaded through tsx, or a second copy of nightshift in node_modules, carries its own copy of
+// these classes, and `instanceof` says no to an error thrown by the other copy. The check reads a marker
+// stored under `Symbol.for(...)`, which is the same symbol in every copy (the AI SDK and Temporal do the same).
 
 export type ErrorCode =
   | 'ROLE_INVALID'
@@ -14,7 +19,22 @@ export type ErrorCode =
   | 'SCRIPT_EXHAUSTED'
   | 'TOOL_NOT_FOUND'
   | 'TOOL_MODULE_INVALID'
+  /** A tool call's arguments failed the tool's input schema. */
   | 'TOOL_ARGS_INVALID'
+  /**
+   * A tool call that cannot be done as asked: the file it names does not exist or is a folder, the text to
+   * replace is not there, a size limit would be passed. Sent again unchanged, it fails the same way.
+   */
+  | 'TOOL_CALL_INVALID'
+  /**
+   * A tool ran and failed: what it called refused or broke (an HTTP error, a mail server, Slack, an MCP
+   * server), or a custom tool threw an error without a code. Trying again later may work.
+   */
+  | 'TOOL_FAILED'
+  /** A tool's own time limit ran out (`limits.fetchSeconds`, fs.search's regex limit). */
+  | 'TOOL_TIMEOUT'
+  /** A tool returned something that is not JSON, so it cannot be recorded. */
+  | 'TOOL_RESULT_INVALID'
   | 'SCOPE_VIOLATION'
   /** The command sandbox cannot be built (shell.exec is refused). */
   | 'SANDBOX_UNAVAILABLE'
@@ -35,22 +55,47 @@ export type ErrorCode =
   | 'ACTOR_INVALID'
   | 'INTERNAL';
 
+const NIGHTSHIFT_ERROR = Symbol.for('nightshift.error');
+const ROLE_INVALID_ERROR = Symbol.for('nightshift.error.role-invalid');
+
+/** Whether `value` is an object carrying the marker `mark` (on itself or its prototype chain). */
+function marked(value: unknown, mark: symbol): boolean {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[mark] === true;
+}
+
+export interface NightshiftErrorOptions {
+  cause?: unknown;
+  details?: Record<string, unknown>;
+  /** Whether trying again later may succeed; see `NightshiftError.retryable`. */
+  retryable?: boolean;
+}
+
 export class NightshiftError extends Error {
+  /** True when `err` is a NightshiftError from any copy of nightshift (see the top of this file). */
+  static isInstance(err: unknown): err is NightshiftError {
+    return marked(err, NIGHTSHIFT_ERROR);
+  }
+
   readonly code: ErrorCode;
   /** Structured details for `--json` error output and logs; never holds secrets. */
   readonly details: Record<string, unknown> | undefined;
+  /**
+   * Whether the same work may succeed if tried again later (a provider's 429 or 5xx, a cut connection):
+   * job-mode retries read it (engine/run-retry.ts). Undefined when whoever threw does not know; the code
+   * decides then.
+   */
+  readonly retryable: boolean | undefined;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    options?: { cause?: unknown; details?: Record<string, unknown> },
-  ) {
+  constructor(code: ErrorCode, message: string, options?: NightshiftErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'NightshiftError';
     this.code = code;
     this.details = options?.details;
+    this.retryable = options?.retryable;
   }
 }
+// On the prototype, not a field: it stays out of JSON and of the error's own keys, and subclasses inherit it.
+Object.defineProperty(NightshiftError.prototype, NIGHTSHIFT_ERROR, { value: true });
 
 /** One problem found while validating a file: where it is and what is wrong. */
 export interface Issue {
@@ -78,8 +123,15 @@ export class RoleInvalidError extends NightshiftError {
     });
     this.issues = issues;
   }
-}
 
+  /** True when `err` is a RoleInvalidError from any copy of nightshift. */
+  static override isInstance(err: unknown): err is RoleInvalidError {
+    return marked(err, ROLE_INVALID_ERROR);
+  }
+}
+Object.defineProperty(RoleInvalidError.prototype, ROLE_INVALID_ERROR, { value: true });
+
+/** True when `err` is a NightshiftError from any copy of nightshift; the same as `NightshiftError.isInstance`. */
 export function isNightshiftError(err: unknown): err is NightshiftError {
-  return err instanceof NightshiftError;
+  return NightshiftError.isInstance(err);
 }

@@ -9,7 +9,7 @@ export { decide } from './policy/decide.js';
 export type { Condition, EscalationCategory, EscalationRule } from './roles/conditions.js';
 export { defineRole } from './roles/define.js';
 export { loadRoleFile } from './roles/load.js';
-export type { Autonomy, Budget, Role, RoleSpec, RoleSpecInput } from './roles/schema.js';
+export type { Autonomy, Budget, Role, RoleSettings, RoleSpec, RoleSpecInput } from './roles/schema.js';
 export type {
   AgentStatusView,
   DeliverOptions,

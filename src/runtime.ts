@@ -7,7 +7,7 @@ import type { EngineContext } from './engine/drive.js';
 import { newLeaseOwner } from './engine/lease.js';
 import { type PreparedRole, prepareRole } from './engine/prepare.js';
 import { escalateRun, failRun, reopenRun } from './engine/restart.js';
-import { retryPolicy } from './engine/retry.js';
+import { retryPolicy } from './engine/run-retry.js';
 import { checkRunInput, recordRun, resumeRun, roleFromRecord, startRun } from './engine/start.js';
 import type { RunState } from './engine/state.js';
 import { type RunSummary, summarize } from './engine/summary.js';
@@ -387,7 +387,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       return await runtime.resume(state.run.id);
     } catch (err) {
       // A worker (nightshift serve) picked it up first: the decision stands and the run goes on there.
-      if (err instanceof NightshiftError && err.code === 'RUN_LEASED') return summary(state);
+      if (NightshiftError.isInstance(err) && err.code === 'RUN_LEASED') return summary(state);
       throw err;
     }
   }

@@ -29,7 +29,7 @@ export function checkModel(spec: string, config: ModelSettings | undefined, env 
       warnings: model.priced === false ? [unpricedWarning(spec)] : [],
     };
   } catch (err) {
-    if (!(err instanceof NightshiftError)) throw err;
+    if (!NightshiftError.isInstance(err)) throw err;
     return { error: err, missingKey: err.details?.problem === 'missing_key', warnings: [] };
   }
 }

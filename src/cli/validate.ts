@@ -40,7 +40,7 @@ export async function validateFile(
     return { file, ok: true, kind: 'role', version: role.version, warnings };
   } catch (err) {
     const kind = looksLikeModelScript(file) ? 'model-script' : 'role';
-    if (err instanceof RoleInvalidError) return { file, ok: false, kind, issues: err.issues };
+    if (RoleInvalidError.isInstance(err)) return { file, ok: false, kind, issues: err.issues };
     if (isNightshiftError(err))
       return { file, ok: false, kind, issues: [{ path: '', message: err.message }] };
     throw err;

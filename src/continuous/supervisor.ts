@@ -75,7 +75,7 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
     const failures = agent.failures + 1;
     const lastError =
       run?.error ??
-      (err instanceof NightshiftError
+      (NightshiftError.isInstance(err)
         ? { code: err.code, message: err.message }
         : { code: 'INTERNAL', message: String((err as Error)?.message ?? err) });
     if (failures >= settings.maxFailures && run) {
@@ -149,7 +149,7 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
         run = await host.driveRun(role, run.id);
       } catch (err) {
         // Someone else (a human's `approve` continuing it) is driving the run right now: look again later.
-        if (err instanceof NightshiftError && err.code === 'RUN_LEASED') return;
+        if (NightshiftError.isInstance(err) && err.code === 'RUN_LEASED') return;
         await onFailure(role, agent, await host.store.getRun(run.id), err);
         return;
       }

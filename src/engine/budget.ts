@@ -4,6 +4,7 @@
 import type { Budget } from '../roles/schema.js';
 import type { EscalationRecord, RunRecord } from '../store/types.js';
 
+/** `steps` is model turns (`budget.maxSteps`, `run.turns`), not step-log rows: see docs/decisions/017. */
 export type BudgetDimension = 'steps' | 'cost' | 'seconds' | 'cost_per_day';
 
 export interface BudgetOverrun {
@@ -13,8 +14,8 @@ export interface BudgetOverrun {
 }
 
 export function budgetOverrun(run: RunRecord, budget: Budget, activeMs: number): BudgetOverrun | undefined {
-  const steps = budget.maxSteps + run.grant.steps;
-  if (run.turns >= steps) return { dimension: 'steps', limit: steps, used: run.turns };
+  const maxTurns = budget.maxSteps + run.grant.steps;
+  if (run.turns >= maxTurns) return { dimension: 'steps', limit: maxTurns, used: run.turns };
   const cost = budget.maxCostUsd + run.grant.costUsd;
   if (run.usage.costUsd >= cost) return { dimension: 'cost', limit: cost, used: run.usage.costUsd };
   return secondsOverrun(run, budget, activeMs);

@@ -30,7 +30,7 @@ export async function cancelRun(
       await commitCancel(store, clock, state, by, input);
       return state;
     } catch (err) {
-      const raced = err instanceof NightshiftError && err.code === 'STORE_CONFLICT';
+      const raced = NightshiftError.isInstance(err) && err.code === 'STORE_CONFLICT';
       if (!raced || attempt >= CANCEL_ATTEMPTS) throw err;
     }
   }

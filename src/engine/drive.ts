@@ -40,7 +40,7 @@ import { callRecord, judgeCall } from './judge.js';
 import { HeldLease } from './lease.js';
 import { checkOutput } from './output.js';
 import type { PreparedRole } from './prepare.js';
-import { backoffMs, isTransient, retryPolicy } from './retry.js';
+import { backoffMs, isTransient, retryPolicy } from './run-retry.js';
 import type { BatchBuilder, RunState } from './state.js';
 import { type CallOutcome, errorResult, parseArgs, runToolCall } from './tool-call.js';
 import { failUnexpected } from './unexpected.js';
@@ -150,7 +150,7 @@ export async function driveRun(ctx: EngineContext, prepared: PreparedRole, state
     await driver.loop();
   } catch (err) {
     // Another worker advanced the run, or took its lease: it is theirs now; stop without touching it.
-    if (err instanceof NightshiftError && err.code === 'STORE_CONFLICT') return;
+    if (NightshiftError.isInstance(err) && err.code === 'STORE_CONFLICT') return;
     if (driver.leaseLost) return;
     // Anything else is recorded once (a failed run, or a scheduled retry for an infrastructure error),
     // never left `running` for the next worker to trip over again.
@@ -523,14 +523,14 @@ class Driver implements SessionHost {
         );
         return;
       }
-      const e =
-        err instanceof NightshiftError
-          ? err
-          : new NightshiftError('MODEL_ERROR', String((err as Error)?.message ?? err), { cause: err });
+      const e = NightshiftError.isInstance(err)
+        ? err
+        : new NightshiftError('MODEL_ERROR', String((err as Error)?.message ?? err), { cause: err });
       await this.finish(this.batch(), 'failed', null, {
         code: e.code,
         message: e.message,
         ...(e.details ? { details: e.details } : {}),
+        ...(e.retryable === undefined ? {} : { retryable: e.retryable }),
       });
       return;
     } finally {

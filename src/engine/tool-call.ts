@@ -1,7 +1,7 @@
 // One tool call as the driver runs it: with its idempotency key and the lease's fencing token, and
 // stopped — the driver stops waiting for it — when the worker loses the run's lease or the run's time
 // budget runs out while it runs. Both stops go through the one AbortSignal the tool is given.
-import { NightshiftError } from '../errors.js';
+import { type ErrorCode, NightshiftError } from '../errors.js';
 import type { ToolCallRecord } from '../store/types.js';
 import type { AnyTool, ToolContext } from '../tools/types.js';
 import { timeLimit, untilAborted } from './abortable.js';
@@ -73,19 +73,21 @@ export async function runToolCall(
   }
 }
 
-export function errorResult(err: unknown): Record<string, unknown> {
-  if (err instanceof NightshiftError) return { error: err.message, code: err.code };
+/** A failed call as the model sees it: `{ error, code }`, with TOOL_FAILED for an error that has no code. */
+export function errorResult(err: unknown): { error: string; code: ErrorCode } {
+  if (NightshiftError.isInstance(err)) return { error: err.message, code: err.code };
   if (err && typeof err === 'object' && 'issues' in err) {
     return {
       error: `invalid arguments: ${zodMessage(err as { issues: { path: PropertyKey[]; message: string }[] })}`,
+      code: 'TOOL_ARGS_INVALID',
     };
   }
-  if (err instanceof Error) return { error: err.message };
+  if (err instanceof Error) return { error: err.message, code: 'TOOL_FAILED' };
   try {
-    return { error: String(err) };
+    return { error: String(err), code: 'TOOL_FAILED' };
   } catch {
     // A thrown value with no string form (an object without a prototype): still a failed call.
-    return { error: `the tool threw a ${typeof err} with no message` };
+    return { error: `the tool threw a ${typeof err} with no message`, code: 'TOOL_FAILED' };
   }
 }
 
@@ -97,7 +99,7 @@ function jsonSafe(value: unknown): unknown {
     text = JSON.stringify(value);
   } catch (err) {
     throw new NightshiftError(
-      'INTERNAL',
+      'TOOL_RESULT_INVALID',
       `tool returned a value that is not JSON: ${(err as Error).message}`,
     );
   }

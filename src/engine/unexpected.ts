@@ -8,16 +8,17 @@ import { NightshiftError } from '../errors.js';
 import type { Retry } from '../roles/schema.js';
 import type { RunError, RunRecord, Store } from '../store/types.js';
 import type { SessionHost } from './executor-turn.js';
-import { backoffMs, isTransient } from './retry.js';
+import { backoffMs, isTransient } from './run-retry.js';
 import { RunState } from './state.js';
 
 /** The run error recorded for an unexpected exception thrown while doing `doing`. */
 export function unexpectedFailure(err: unknown, doing: string): RunError {
-  if (err instanceof NightshiftError) {
+  if (NightshiftError.isInstance(err)) {
     return {
       code: err.code,
       message: `${err.message} (while ${doing})`,
       details: { ...(err.details ?? {}), while: doing },
+      ...(err.retryable === undefined ? {} : { retryable: err.retryable }),
     };
   }
   const e = err instanceof Error ? err : undefined;
@@ -73,7 +74,7 @@ export async function failClaimedRun(
   err: unknown,
   policy: Retry,
 ): Promise<void> {
-  if (err instanceof NightshiftError && (err.code === 'STORE_CONFLICT' || err.code === 'RUN_LEASED')) return;
+  if (NightshiftError.isInstance(err) && (err.code === 'STORE_CONFLICT' || err.code === 'RUN_LEASED')) return;
   const snapshot = await store.loadRun(claimed.id).catch(() => undefined);
   if (!snapshot) throw err;
   const state = new RunState(snapshot);

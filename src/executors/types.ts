@@ -2,8 +2,9 @@
 // instead of nightshift's own turn loop. The runtime keeps authority: every tool use the CLI asks about goes
 // through `gate` (which calls the policy), and what a session proposes but may not do is handed back as
 // nightshift tool calls that run only through the engine's ledger.
+
+import type { Decision } from '../domain.js';
 import type { Usage } from '../models/types.js';
-import type { Decision } from '../store/types.js';
 
 export const EXECUTOR_NAMES = ['claude-code', 'codex'] as const;
 export type ExecutorName = (typeof EXECUTOR_NAMES)[number];

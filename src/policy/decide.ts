@@ -1,10 +1,9 @@
 // The policy: one pure function that decides every tool call before anything runs. No I/O, no clock:
 // the engine gathers the facts (tool declaration, argument validation, scope verdict) and this function
 // turns them into allow / draft / escalate / deny with a reason. The model never decides its own authority.
+import type { Autonomy, Decision, Effect } from '../domain.js';
 import { type ConditionSubject, conditionKind, type EscalationRule, matches } from '../roles/conditions.js';
-import type { Autonomy } from '../roles/schema.js';
-import type { Decision } from '../store/types.js';
-import type { Effect, ScopeVerdict } from '../tools/types.js';
+import type { ScopeVerdict } from '../tools/types.js';
 
 export const ESCALATE_TOOL = 'escalate';
 

@@ -1,22 +1,12 @@
 // Escalation conditions are data: structured predicates evaluated by a small interpreter. Nothing in a
 // role file is ever passed to eval or new Function.
 import { z } from 'zod';
+import { type EscalationCategory as DomainEscalationCategory, ESCALATION_CATEGORIES } from '../domain.js';
 import { regexFinds, roleRegex } from './role-regex.js';
 
-export const ESCALATION_CATEGORIES = [
-  'legal',
-  'security',
-  'privacy',
-  'compliance',
-  'money',
-  'high_impact',
-  'ambiguous',
-  'budget',
-  'unknown_outcome',
-  'other',
-] as const;
+export { ESCALATION_CATEGORIES } from '../domain.js';
 export const EscalationCategory = z.enum(ESCALATION_CATEGORIES);
-export type EscalationCategory = z.infer<typeof EscalationCategory>;
+export type EscalationCategory = DomainEscalationCategory;
 
 const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 

@@ -47,7 +47,7 @@ export function defineRole(input: DefineRoleInput, options: { dir?: string } = {
     try {
       loadScript(resolved.scriptFile);
     } catch (err) {
-      if (err instanceof RoleInvalidError) issues.push(...err.issues);
+      if (RoleInvalidError.isInstance(err)) issues.push(...err.issues);
       else throw err;
     }
   }

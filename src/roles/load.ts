@@ -215,7 +215,7 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
     try {
       loadScript(resolved.scriptFile, scriptDisplay);
     } catch (err) {
-      if (err instanceof RoleInvalidError) issues.push(...err.issues);
+      if (RoleInvalidError.isInstance(err)) issues.push(...err.issues);
       else throw err;
     }
   }
@@ -230,7 +230,7 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
     try {
       for (const t of await loadToolModules([module])) available.add(t.name);
     } catch (err) {
-      if (!(err instanceof NightshiftError)) throw err;
+      if (!NightshiftError.isInstance(err)) throw err;
       complete = false;
       const at = i - project.length;
       if (at >= 0) add(['toolModules', at], err.message);

@@ -1,243 +1,27 @@
-// The role file's shape. Key names here are a public contract: role files and acceptance tests rely on
-// them. Every object is strict, so a misspelt key is an error instead of a silently ignored setting.
+// The role file's shape: RoleSpec (as written) and Role (as loaded). The sections it is made of, and the
+// settings tools see, are in settings.ts (re-exported here). Key names are a public contract: role files and
+// acceptance tests rely on them. Every object is strict, so a misspelt key is an error, not an ignored setting.
 import { z } from 'zod';
 import type { AnyTool } from '../tools/types.js';
 import { EscalationRule } from './conditions.js';
+import {
+  Autonomy,
+  Budget,
+  Continuous,
+  ExecutorSettings,
+  Limits,
+  McpServerConfig,
+  NotifyConfig,
+  Retry,
+  ROLE_NAME,
+  type RoleSettings,
+  Scope,
+  SECRET_NAME,
+  TOOL_NAME,
+  Trigger,
+} from './settings.js';
 
-export const AUTONOMY_LEVELS = ['observe', 'draft', 'sandbox', 'full'] as const;
-export const Autonomy = z.enum(AUTONOMY_LEVELS);
-export type Autonomy = z.infer<typeof Autonomy>;
-
-export const Budget = z.strictObject({
-  /** Model turns a run may take. */
-  maxSteps: z.number().int().positive().default(25),
-  /** Total model cost in USD a run may spend. */
-  maxCostUsd: z.number().positive().default(1),
-  /** Active seconds a run may take (time spent paused for a human does not count). */
-  maxSeconds: z.number().positive().default(600),
-  /**
-   * Model cost in USD all of the role's runs together may spend per UTC day (from the recorded cost of their
-   * model turns since midnight UTC). No limit when unset.
-   */
-  maxCostUsdPerDay: z.number().positive().optional(),
-  /** What an overrun does: pause the run and ask a human (default), or fail it. */
-  onExceed: z.enum(['escalate', 'fail']).default('escalate'),
-});
-export type Budget = z.infer<typeof Budget>;
-
-export const ROLE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-export const TOOL_NAME = /^[a-zA-Z][a-zA-Z0-9_-]*(\.[a-zA-Z][a-zA-Z0-9_-]*)*$/;
-
-const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** The name of a secret the role declares (its value never appears in the role file). */
-const SecretRef = z.string().regex(SECRET_NAME, 'the name of a secret listed under secrets:');
-
-/** Where notify.* tools may send: fixed by the role, never chosen by the model. */
-export const NotifyConfig = z.strictObject({
-  slack: z
-    .strictObject({
-      /** Secret holding an incoming-webhook URL. */
-      webhook: SecretRef.optional(),
-      /** Secret holding a bot token, for chat.postMessage to the listed channels. */
-      token: SecretRef.optional(),
-      channels: z.array(z.string().min(1)).default([]),
-      apiUrl: z.url().default('https://slack.com/api'),
-    })
-    .optional(),
-  email: z
-    .strictObject({
-      host: z.string().min(1),
-      port: z.number().int().positive().default(587),
-      /** TLS from the first byte (port 465). */
-      secure: z.boolean().default(false),
-      /** Refuse to send unless the server offers STARTTLS (default true; turn off only for a local relay). */
-      requireTls: z.boolean().default(true),
-      user: SecretRef.optional(),
-      password: SecretRef.optional(),
-      from: z.string().min(3),
-      /** The only recipients allowed. */
-      to: z.array(z.string().min(3)).min(1),
-    })
-    .optional(),
-  /** Named webhook targets: a URL and the secret that signs each delivery (HMAC-SHA256). */
-  webhooks: z
-    .record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), z.strictObject({ url: z.url(), secret: SecretRef }))
-    .default({}),
-});
-export type NotifyConfig = z.infer<typeof NotifyConfig>;
-
-/**
- * An MCP server whose tools the role may call: a stdio command or a streamable HTTP URL, and the tools
- * allowed, each with the effect the role assigns (null or omitted: treated as `external`).
- */
-export const McpServerConfig = z
-  .strictObject({
-    name: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'lowercase letters, digits, _ or -'),
-    command: z.array(z.string().min(1)).min(1).optional(),
-    url: z.url().optional(),
-    /** Environment variables passed to a stdio server (everything else is scrubbed). */
-    env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
-    tools: z.record(
-      z.string().regex(/^[a-zA-Z0-9_-]+$/),
-      z.enum(['read', 'write', 'exec', 'external']).nullable(),
-    ),
-  })
-  .refine((m) => (m.command === undefined) !== (m.url === undefined), {
-    message: 'give exactly one of command (stdio) or url (streamable HTTP)',
-  });
-export type McpServerConfig = z.infer<typeof McpServerConfig>;
-
-/** What starts a role's runs besides `nightshift run`: named events, or a verified webhook. */
-export const Trigger = z.union([
-  z.strictObject({
-    event: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._:-]*$/, 'an event name such as ticket.created'),
-  }),
-  z.strictObject({
-    webhook: z.strictObject({
-      /** The path under /hooks/ on the daemon. */
-      path: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, _ or -'),
-      /** The secret (listed under secrets:) that signs requests: HMAC-SHA256 over "<timestamp>.<body>". */
-      secret: SecretRef,
-    }),
-  }),
-  z.strictObject({
-    cron: z.strictObject({
-      /** A cron pattern (5 or 6 fields; 6 adds seconds), e.g. "0 9 * * 1-5". */
-      schedule: z.string().min(1),
-      /** IANA time zone the schedule is read in. Default UTC. */
-      timezone: z.string().min(1).default('UTC'),
-      /** Run the last tick missed while no worker was up, once, at start. */
-      catchUp: z.boolean().default(false),
-      /**
-       * A tick while a run of this role is still queued or running: skip it, queue it (runs of the role
-       * then execute one at a time, in order), or start another alongside.
-       */
-      overlap: z.enum(['skip', 'queue', 'allow']).default('skip'),
-    }),
-  }),
-]);
-export type Trigger = z.infer<typeof Trigger>;
-
-/** An allowed program for shell.exec: a bare name (looked up on the sandbox PATH) or an absolute path. */
-export const CommandRule = z.union([
-  z.string().min(1),
-  z.strictObject({
-    program: z.string().min(1),
-    /** Every argument must fully match one of these regular expressions (default: any argument). */
-    args: z.array(z.string().min(1)).optional(),
-  }),
-]);
-export type CommandRule = z.infer<typeof CommandRule>;
-
-/** A host http.fetch may reach: `api.example.com`, `*.example.com`, or an IP literal. */
-export const HostRule = z.union([
-  z.string().min(1),
-  z.strictObject({
-    host: z.string().min(1),
-    /** Allow this host even though it resolves to a loopback, private or link-local address. */
-    private: z.boolean().default(false),
-  }),
-]);
-export type HostRule = z.infer<typeof HostRule>;
-
-/** What the role's tools may touch beyond the workspace. Enforced by each tool's scope check. */
-export const Scope = z.strictObject({
-  commands: z.array(CommandRule).default([]),
-  /** Environment variables passed to commands (everything else is scrubbed). */
-  env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
-  /** Whether commands get network access (default: none). */
-  network: z.boolean().default(false),
-  hosts: z.array(HostRule).default([]),
-  /** At `full` only: run shell.exec without bubblewrap where it is unavailable. Never at `sandbox`. */
-  unsandboxedExec: z.boolean().default(false),
-});
-export type Scope = z.infer<typeof Scope>;
-
-export const Limits = z.strictObject({
-  execSeconds: z.number().positive().max(3600).default(30),
-  execOutputBytes: z
-    .number()
-    .int()
-    .positive()
-    .max(16 * 1024 * 1024)
-    .default(64 * 1024),
-  fetchSeconds: z.number().positive().max(600).default(15),
-  fetchBytes: z
-    .number()
-    .int()
-    .positive()
-    .max(64 * 1024 * 1024)
-    .default(1024 * 1024),
-  // What one shell.exec command may consume (src/tools/sandbox/limits.ts). Optional without defaults, so
-  // roles that set none keep their version; DEFAULT_EXEC_LIMITS applies.
-  /** CPU seconds each process of a command may use; it is killed (SIGKILL) at the limit. Default 60. */
-  execCpuSeconds: z
-    .number()
-    .int('execCpuSeconds must be a whole number of seconds')
-    .min(1, 'execCpuSeconds must be at least 1')
-    .max(86_400, 'execCpuSeconds must be at most 86400 (a day)')
-    .optional(),
-  /** Address space (bytes) each process of a command may map; allocations past it fail. Default 2 GiB. */
-  execMemoryBytes: z
-    .number()
-    .int('execMemoryBytes must be a whole number of bytes')
-    .min(64 * 1024 * 1024, 'execMemoryBytes must be at least 67108864 (64 MiB)')
-    .max(256 * 1024 * 1024 * 1024, 'execMemoryBytes must be at most 274877906944 (256 GiB)')
-    .optional(),
-  /** Processes and threads a command may have at once; forks past it fail. Default 128. */
-  execProcesses: z
-    .number()
-    .int('execProcesses must be a whole number')
-    .min(4, 'execProcesses must be at least 4 (the sandbox itself takes some)')
-    .max(65_536, 'execProcesses must be at most 65536')
-    .optional(),
-  /** Output tokens one model turn may produce (sent as the provider's limit). Default DEFAULT_MAX_OUTPUT_TOKENS. */
-  maxOutputTokens: z.number().int().positive().max(1_000_000).optional(),
-});
-export type Limits = z.infer<typeof Limits>;
-
-/** Job mode: how a run that failed for a transient reason (a provider outage, a dead worker) is retried. */
-export const Retry = z.strictObject({
-  /** Attempts in all, the first included; 1 = never retry. */
-  maxAttempts: z.number().int().min(1).max(100).default(3),
-  /** Wait before the second attempt; doubles for each further attempt. */
-  backoffSeconds: z.number().nonnegative().max(86_400).default(10),
-  maxBackoffSeconds: z.number().nonnegative().max(86_400).default(600),
-});
-export type Retry = z.infer<typeof Retry>;
-
-/** Continuous mode: the long-lived agent's lease, heartbeat and crash-loop handling. */
-export const Continuous = z.strictObject({
-  /** A worker that stops renewing (died, hung) loses the agent this long after its last heartbeat. */
-  leaseSeconds: z.number().min(1).max(3600).default(30),
-  /** How often the holder renews the lease; must be well under leaseSeconds. */
-  heartbeatSeconds: z.number().min(0.1).max(600).default(10),
-  /** Failures in a row before the agent stops and escalates to a human (ops). */
-  maxFailures: z.number().int().min(1).max(1000).default(5),
-  /** Restart delay after the first failure; doubles with each further failure in a row. */
-  backoffSeconds: z.number().nonnegative().max(86_400).default(1),
-  maxBackoffSeconds: z.number().nonnegative().max(86_400).default(300),
-});
-export type Continuous = z.infer<typeof Continuous>;
-
-/**
- * The output token limit of a model turn when the role sets none: room for a long final answer or a large file
- * write, and for a reasoning model's thinking, without letting one runaway turn spend a model's whole maximum.
- */
-export const DEFAULT_MAX_OUTPUT_TOKENS = 16_384;
-
-/**
- * Settings for roles whose model is an executor (`codex:<model>`, `claude-code:<model>`). Optional and
- * without defaults, so roles that do not use it keep their version.
- */
-export const ExecutorSettings = z.strictObject({
-  /**
-   * Codex's sandbox at autonomy `full`: `workspace-write` (the default: only the workspace is writable, no
-   * network) or `danger-full-access` (no sandbox at all; only at `full`, and only when asked for here).
-   */
-  codexSandbox: z.enum(['workspace-write', 'danger-full-access']).optional(),
-});
-export type ExecutorSettings = z.infer<typeof ExecutorSettings>;
+export * from './settings.js';
 
 /** A JSON Schema, checked for validity by ajv when the role is loaded. */
 const JsonSchema = z.record(z.string(), z.unknown());
@@ -304,40 +88,7 @@ export type RoleSpec = z.infer<typeof RoleSpec>;
 /**
  * A loaded role: validated, with paths made absolute and a content version. This is what the engine runs.
  */
-export interface Role {
-  name: string;
-  description: string;
-  autonomy: Autonomy;
-  model: string;
-  instructions: string;
-  tools: string[];
-  toolModules: string[];
-  workspace: string | undefined;
-  escalation: EscalationRule[];
-  budget: Budget;
-  output: Record<string, unknown> | undefined;
-  scope: Scope;
-  limits: Limits;
-  secrets: string[];
-  notify: NotifyConfig;
-  /** MCP servers; their allowed tools are also in `tools` as `<server>.<tool>`. */
-  mcp: McpServerConfig[];
-  triggers: Trigger[];
-  input: Record<string, unknown> | undefined;
-  mode: 'job' | 'continuous';
-  concurrency: number | undefined;
-  retry: Retry;
-  continuous: Continuous;
-  emit: string[];
-
-  /** Settings for executor models (absent in roles stored before executors existed). */
-  executor?: ExecutorSettings | undefined;
-  /** Absolute path of the secrets file, if any. */
-  secretsFile: string | undefined;
-  /** sha256 (hex, first 16 chars) of the resolved content, including files the role refers to. */
-  version: string;
-  /** Where the role came from: a file path, or `defineRole` with its base directory. */
-  source: { file: string | undefined; dir: string };
+export interface Role extends RoleSettings {
   /** Tools passed as objects to defineRole (not persisted; a resumed run must be given them again). */
   inlineTools: AnyTool[];
 }

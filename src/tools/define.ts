@@ -1,6 +1,6 @@
 // defineTool: the one way to make a tool, for built-ins and user modules alike.
 import { NightshiftError } from '../errors.js';
-import { TOOL_NAME } from '../roles/schema.js';
+import { TOOL_NAME } from '../roles/settings.js';
 import { type AnyTool, EFFECTS, type Tool, type ToolDefinition } from './types.js';
 
 /**

@@ -6,7 +6,7 @@
 // the hash of what the model asked).
 import { readFileSync } from 'node:fs';
 import { NightshiftError } from '../errors.js';
-import type { Role } from '../roles/schema.js';
+import type { RoleSettings } from '../roles/settings.js';
 
 export interface Secrets {
   /** The value of a declared secret, or undefined when it is not set. Undeclared names throw. */
@@ -36,7 +36,7 @@ export function parseSecretsFile(text: string): Map<string, string> {
 }
 
 export function loadSecrets(
-  role: Pick<Role, 'secrets' | 'secretsFile' | 'name'>,
+  role: Pick<RoleSettings, 'secrets' | 'secretsFile' | 'name'>,
   env: NodeJS.ProcessEnv,
 ): Secrets {
   let fromFile = new Map<string, string>();

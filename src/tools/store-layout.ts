@@ -5,7 +5,7 @@
 import { realpathSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { NightshiftError } from '../errors.js';
-import type { Role } from '../roles/schema.js';
+import type { RoleSettings } from '../roles/settings.js';
 
 function real(path: string): string | undefined {
   try {
@@ -19,7 +19,7 @@ function real(path: string): string | undefined {
  * Throws ROLE_INVALID when `dataDir` (the embedded store's folder) is the role's workspace or lies
  * inside it, symlinks resolved. A workspace or data dir that does not exist yet holds nothing.
  */
-export function assertStoreOutsideWorkspace(role: Role, dataDir: string): void {
+export function assertStoreOutsideWorkspace(role: RoleSettings, dataDir: string): void {
   if (!role.workspace) return;
   const workspace = real(role.workspace);
   const store = real(dataDir);

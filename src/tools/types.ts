@@ -1,17 +1,13 @@
 // What a tool is. The policy reads only the declared facts (effect, approval, idempotent, scope verdict);
 // it never runs a tool to learn what it would do.
 import type { z } from 'zod';
-import type { Role } from '../roles/schema.js';
+import type { Effect } from '../domain.js';
+import type { RoleSettings } from '../roles/settings.js';
 import type { Secrets } from './secrets.js';
 
-/**
- * - `read`: looks, changes nothing.
- * - `write`: changes local state (files in the workspace, a database row).
- * - `exec`: runs a program.
- * - `external`: sends something outside: network requests, messages, money.
- */
-export type Effect = 'read' | 'write' | 'exec' | 'external';
-export const EFFECTS: readonly Effect[] = ['read', 'write', 'exec', 'external'];
+// What a tool does to the world (read, write, exec, external) is part of the runtime's vocabulary.
+export type { Effect } from '../domain.js';
+export { EFFECTS } from '../domain.js';
 
 /** The verdict of a tool's own scope check (workspace paths, allowed hosts, allowed commands). */
 export type ScopeVerdict =
@@ -21,7 +17,7 @@ export type ScopeVerdict =
   | { kind: 'unscoped' };
 
 export interface ToolContext {
-  role: Role;
+  role: RoleSettings;
   runId: string;
   /** Stable for one call across retries and resumes: `<runId>:<step>:<callIndex>`. Pass it to providers. */
   idempotencyKey: string;
@@ -50,7 +46,7 @@ export interface ToolContext {
 }
 
 export interface ScopeContext {
-  role: Role;
+  role: RoleSettings;
   workspace: string | undefined;
 }
 

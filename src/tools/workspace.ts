@@ -5,6 +5,7 @@ import { constants, type Stats } from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, readlink, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { NightshiftError } from '../errors.js';
+import { callInvalid, toolFailed } from './failures.js';
 import type { ScopeVerdict } from './types.js';
 
 /** `absolute` and `workspace` are real paths: no symlink in them at the time of the check. */
@@ -153,12 +154,14 @@ export async function makeParents(
       await mkdir(current);
     } catch (err) {
       if (errorCode(err) !== 'EEXIST')
-        throw new Error(`cannot create the folders for '${userPath}' (${errorCode(err)})`, { cause: err });
+        throw toolFailed(`cannot create the folders for '${userPath}' (${errorCode(err)})`, err);
     }
     const st = await lstat(current);
     if (st.isSymbolicLink()) throw violation(userPath, 'had a folder replaced by a symlink');
     if (!st.isDirectory())
-      throw new Error(`cannot write '${userPath}': '${relative(where.workspace, current)}' is not a folder`);
+      throw callInvalid(
+        `cannot write '${userPath}': '${relative(where.workspace, current)}' is not a folder`,
+      );
   }
 }
 
@@ -210,7 +213,7 @@ export async function openInside(
   // A symlink is left for O_NOFOLLOW to refuse: the one check that also holds after this lstat.
   const before = await lstat(where.absolute).catch(() => undefined);
   if (before && !before.isFile() && !before.isSymbolicLink())
-    throw new Error(`'${userPath}' is ${kindOf(before)}, not a regular file`);
+    throw callInvalid(`'${userPath}' is ${kindOf(before)}, not a regular file`);
   const base = constants.O_NOFOLLOW | constants.O_NONBLOCK;
   const flags =
     purpose === 'read'
@@ -230,7 +233,7 @@ export async function openInside(
   }
   try {
     const st = await handle.stat();
-    if (!st.isFile()) throw new Error(`'${userPath}' is ${kindOf(st)}, not a regular file`);
+    if (!st.isFile()) throw callInvalid(`'${userPath}' is ${kindOf(st)}, not a regular file`);
     if (!(await liesInside(handle, where, st))) throw violation(userPath, 'was redirected');
     if (st.nlink > 1)
       throw new NightshiftError(

@@ -36,7 +36,7 @@ const tools: ModelRequest['tools'] = [
 
 function modelError(check: (err: NightshiftError) => void) {
   return (err: unknown) => {
-    assert.ok(err instanceof NightshiftError, String(err));
+    assert.ok(NightshiftError.isInstance(err), String(err));
     assert.equal(err.code, 'MODEL_ERROR', err.message);
     check(err);
     return true;
@@ -286,6 +286,7 @@ export function describeModelContract(name: string, setup: () => Promise<ModelCo
             assert.match(err.message, /HTTP 500 \S+: boom \(after 3 attempts\)/);
             assert.equal(err.details?.status, 500);
             assert.equal(err.details?.attempts, attempts);
+            assert.equal(err.retryable, true, 'a 5xx may succeed later: a job-mode retry is worth it');
             assert.ok(!err.message.includes(subject.apiKey), err.message);
             assert.ok(err.cause, 'the provider error is chained');
           }),
@@ -300,7 +301,10 @@ export function describeModelContract(name: string, setup: () => Promise<ModelCo
         fake.enqueue({ status: 400, message: 'bad request: messages is empty' });
         await assert.rejects(
           ask(),
-          modelError((err) => assert.match(err.message, /HTTP 400.*messages is empty/)),
+          modelError((err) => {
+            assert.match(err.message, /HTTP 400.*messages is empty/);
+            assert.equal(err.retryable, false, 'a bad request fails the same way again');
+          }),
         );
         assert.equal(since(from), 1);
       });

@@ -213,3 +213,33 @@ describe('secret values in arguments and input', () => {
     assert.ok(!bytes.includes(VALUE), 'the value reached the store');
   });
 });
+
+describe('secrets and decided arguments', () => {
+  it('writes what the model asked even when it contains a secret value; the stored result is scrubbed', async () => {
+    const r = writeTestRole({
+      autonomy: 'draft',
+      tools: ['fs.write', 'fs.read'],
+      turns: [
+        { call: 'fs.write', args: { path: 'c.txt', content: 'contact ops@example.test' } },
+        { call: 'fs.read', args: { path: 'c.txt' } },
+        { final: { summary: 'done' } },
+      ],
+      extra: { secrets: ['SMTP_USER'] },
+    });
+    made.push(r);
+    const rt = await createRuntime({
+      dataDir: r.dataDir,
+      env: { ...process.env, SMTP_USER: 'ops@example.test' },
+    });
+    try {
+      const paused = await rt.run(r.file, {});
+      const result = await rt.approve(paused.pending[0]!, { by: 'alice' });
+      assert.equal(result.status, 'succeeded');
+      assert.equal(r.read('c.txt'), 'contact ops@example.test');
+      const read = (await rt.get(result.runId))!.toolCalls.find((c) => c.tool === 'fs.read')!;
+      assert.match(JSON.stringify(read.result), /\[secret SMTP_USER\]/);
+    } finally {
+      await rt.close();
+    }
+  });
+});

@@ -193,6 +193,41 @@ describe('http.fetch', () => {
     assert.match(slow.error!.message, /did not answer within 0\.3 s/);
   });
 
+  it('drops credentials and secret-bearing headers before following a redirect to another origin', async () => {
+    const seen: (string | undefined)[] = [];
+    const elsewhere = await server((hit, res) => {
+      seen.push(hit.headers.authorization?.toString() ?? hit.headers['x-api-key']?.toString());
+      res.end('other');
+    });
+    const first = await server((_hit, res) =>
+      res.writeHead(302, { location: `http://localhost:${elsewhere.port}/` }).end(),
+    );
+    try {
+      const r = role({
+        secrets: ['TOKEN'],
+        scope: { hosts: ['127.0.0.1', { host: 'localhost', private: true }] },
+      });
+      const { result, error } = await fetchAs(
+        r,
+        {
+          url: `http://127.0.0.1:${first.port}/`,
+          headers: {
+            authorization: 'Bearer plain-token',
+            'x-api-key': '{{secret:TOKEN}}',
+            accept: 'text/plain',
+          },
+        },
+        { TOKEN: 'tok-9999' },
+      );
+      assert.equal(error, undefined, String(error));
+      assert.equal(result!.body, 'other');
+      assert.deepEqual(seen, [undefined]);
+    } finally {
+      first.srv.close();
+      elsewhere.srv.close();
+    }
+  });
+
   it('classifies restricted addresses', () => {
     for (const a of [
       '127.0.0.1',

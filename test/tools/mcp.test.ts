@@ -30,7 +30,7 @@ function mcpRole(
   return r;
 }
 
-const notesServer = (_r: TestRole, tools: Record<string, string | null>) => ({
+const notesServer = (_r: TestRole | undefined, tools: Record<string, string | null>) => ({
   name: 'notes',
   command: [process.execPath, fixtures('mcp', 'notes-server.mjs')],
   env: ['NOTES_FILE'],
@@ -149,6 +149,36 @@ describe('MCP tools over stdio', () => {
         message: /has no tool 'delete_everything' \(it offers: list_notes, add_note, wipe, fail\)/,
       });
       assert.deepEqual(await rt.list(), []);
+    } finally {
+      await rt.close();
+    }
+  });
+});
+
+describe('MCP tools at sandbox', () => {
+  it('denies a non-read MCP tool (it declares no scope) and runs a read one', async () => {
+    const r = mcpRole(
+      'sandbox',
+      [
+        {
+          calls: [
+            { tool: 'notes.list_notes', args: {} },
+            { tool: 'notes.add_note', args: { text: 'x' } },
+          ],
+        },
+        done,
+      ],
+      [notesServer(undefined, { list_notes: 'read', add_note: 'write' })],
+    );
+    const notes = join(r.workspace, 'notes.txt');
+    const rt = await createRuntime({ dataDir: r.dataDir, env: { ...process.env, NOTES_FILE: notes } });
+    try {
+      const result = await rt.run(r.file, {});
+      const calls = (await rt.get(result.runId))!.toolCalls;
+      assert.equal(calls[0]!.status, 'succeeded');
+      assert.equal(calls[1]!.decision, 'deny');
+      assert.match(calls[1]!.reason, /declares none/);
+      assert.equal(existsSync(notes), false);
     } finally {
       await rt.close();
     }

@@ -1,6 +1,6 @@
 // shell.exec under the real bubblewrap sandbox: what runs, what cannot, checked from outside.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -207,5 +207,33 @@ describe('shell.exec in the bubblewrap sandbox', () => {
     });
     assert.equal(result!.stdout.trim(), 'tok-123456');
     assert.equal(readFileSync(join(ws, 'made.txt'), 'utf8'), '');
+  });
+});
+
+describe('the command sandbox and host sockets', () => {
+  it('cannot connect to a Unix socket under /run', async (t) => {
+    const path = `/run/nightshift-test-${process.pid}.sock`;
+    let connections = 0;
+    const server = createServer(() => {
+      connections++;
+    });
+    try {
+      await new Promise<void>((ok, fail) => server.listen(path, ok).once('error', fail));
+    } catch (err) {
+      t.skip(`cannot create a socket in /run here: ${(err as Error).message}`);
+      return;
+    }
+    try {
+      const script = `require('net').connect(${JSON.stringify(path)}).on('connect',()=>{console.log('connected');process.exit(0)}).on('error',e=>{console.log(e.code);process.exit(3)})`;
+      const { result } = await exec(
+        { command: 'node', args: ['-e', script] },
+        role({ scope: { commands: ['node'] } }),
+      );
+      assert.equal(result!.exitCode, 3, result!.stdout + result!.stderr);
+      assert.equal(connections, 0);
+    } finally {
+      server.close();
+      rmSync(path, { force: true });
+    }
   });
 });

@@ -2,7 +2,7 @@
 // provider's own error type and message, whether another attempt may help, and what the server asked us
 // to wait. Keeps the credential out of everything it returns.
 import { APICallError } from '@ai-sdk/provider';
-import { isRetryableStatus } from '../retry.js';
+import { isRetryableStatus } from '../http-retry.js';
 import { INCOMPLETE_STREAM, StreamError } from './collect.js';
 
 export interface Failure {

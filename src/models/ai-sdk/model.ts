@@ -5,8 +5,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LanguageModelV3, LanguageModelV3CallOptions, SharedV3ProviderOptions } from '@ai-sdk/provider';
 import { NightshiftError } from '../../errors.js';
+import { DEFAULT_HTTP_RETRY, type HttpRetryPolicy, retryDelay } from '../http-retry.js';
 import { costOf, type PriceTable, priceOf } from '../pricing.js';
-import { DEFAULT_RETRY, type RetryPolicy, retryDelay } from '../retry.js';
 import { toolNameMap } from '../tool-names.js';
 import type { Model, ModelRequest, ModelResponse } from '../types.js';
 import { collectTurn } from './collect.js';
@@ -65,9 +65,9 @@ function responseFormat(schema: Record<string, unknown>): LanguageModelV3CallOpt
 export function createAiSdkModel(options: AiSdkModelOptions): Model {
   const { spec, provider, modelId, settings } = options;
   const timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const policy: RetryPolicy = {
-    maxRetries: settings.maxRetries ?? DEFAULT_RETRY.maxRetries,
-    baseMs: settings.retryBaseMs ?? DEFAULT_RETRY.baseMs,
+  const policy: HttpRetryPolicy = {
+    maxRetries: settings.maxRetries ?? DEFAULT_HTTP_RETRY.maxRetries,
+    baseMs: settings.retryBaseMs ?? DEFAULT_HTTP_RETRY.baseMs,
   };
   const priced = priceOf(spec, settings.prices) !== undefined;
   let languageModel: Promise<LanguageModelV3> | undefined;
@@ -78,13 +78,14 @@ export function createAiSdkModel(options: AiSdkModelOptions): Model {
       `model ${spec} failed: ${failure.summary}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}${note}`,
       {
         cause: failure.cause,
+        retryable: failure.retryable,
         details: {
           provider,
           modelId,
           status: failure.status,
           providerErrorType: failure.providerType,
           attempts,
-          // Whether trying again later may succeed (a job-mode retry): true for 429, 5xx, cut connections.
+          // Also here for `--json` output and logs; the engine reads the typed field above.
           retryable: failure.retryable,
         },
       },

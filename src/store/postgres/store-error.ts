@@ -5,7 +5,7 @@ import { NightshiftError } from '../../errors.js';
 import { isConnectionFailure } from './connection-health.js';
 
 export function storeError(what: string, err: unknown): NightshiftError {
-  if (err instanceof NightshiftError) return err;
+  if (NightshiftError.isInstance(err)) return err;
   const lost = isConnectionFailure(err);
   return new NightshiftError(
     'STORE_ERROR',

@@ -1,6 +1,5 @@
 // What waits for a human (or a manager agent): change sets to approve, escalations to answer.
-import type { EscalationCategory } from '../../roles/conditions.js';
-import type { Autonomy } from '../../roles/schema.js';
+import type { Autonomy, EscalationCategory } from '../../domain.js';
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'cancelled';
 

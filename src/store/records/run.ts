@@ -1,22 +1,9 @@
 // A run as the store keeps it: its row (status, budget counters, lease) and the patch a commit applies.
-export type RunStatus =
-  | 'queued'
-  | 'running'
-  | 'awaiting_approval'
-  | 'escalated'
-  | 'succeeded'
-  | 'failed'
-  | 'cancelled';
-export const RUN_STATUSES: readonly RunStatus[] = [
-  'queued',
-  'running',
-  'awaiting_approval',
-  'escalated',
-  'succeeded',
-  'failed',
-  'cancelled',
-];
-export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
+import type { RunStatus } from '../../domain.js';
+
+// The run's vocabulary lives in src/domain.ts; re-exported here for the modules that import it from the store.
+export type { RunStatus } from '../../domain.js';
+export { RUN_STATUSES, TERMINAL_STATUSES } from '../../domain.js';
 
 export interface RunUsage {
   inputTokens: number;
@@ -36,6 +23,8 @@ export interface RunError {
   code: string;
   message: string;
   details?: Record<string, unknown> | undefined;
+  /** The error's `retryable` (NightshiftError): whether a job-mode retry may succeed (engine/run-retry.ts). */
+  retryable?: boolean | undefined;
 }
 
 export interface RunRecord {

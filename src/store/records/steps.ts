@@ -1,4 +1,6 @@
 // The run's log: its numbered steps, and the tool calls its model turns asked for (the ledger).
+import type { Decision } from '../../domain.js';
+
 export type StepKind =
   | 'run_started'
   | 'model_turn'
@@ -43,7 +45,7 @@ export type ToolCallStatus =
   /** The escalation was answered without running the call; the answer is its result. */
   | 'answered';
 
-export type Decision = 'allow' | 'draft' | 'escalate' | 'deny';
+export type { Decision } from '../../domain.js';
 
 export interface ToolCallRecord {
   /** The idempotency key: `<runId>:<step>:<index>`. */

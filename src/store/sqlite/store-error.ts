@@ -5,7 +5,7 @@
 import { NightshiftError } from '../../errors.js';
 
 export function storeError(path: string, what: string, err: unknown): NightshiftError {
-  if (err instanceof NightshiftError) return err;
+  if (NightshiftError.isInstance(err)) return err;
   const code = (err as { code?: unknown }).code;
   const diskFull = isDiskFull(err);
   const hint =

@@ -5,6 +5,7 @@ import { join, posix } from 'node:path';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
+import { callInvalid } from '../failures.js';
 import { resolveInside, workspaceScope } from '../workspace.js';
 
 export const fsDelete = defineTool({
@@ -34,7 +35,7 @@ export const fsDelete = defineTool({
     const st = await lstat(target).catch(() => undefined);
     if (!st) return { path, deleted: false };
     if (st.isDirectory()) {
-      if (!recursive) throw new Error(`'${path}' is a folder; set recursive: true to delete it`);
+      if (!recursive) throw callInvalid(`'${path}' is a folder; set recursive: true to delete it`);
       await rm(target, { recursive: true, force: true });
     } else {
       await unlink(target);

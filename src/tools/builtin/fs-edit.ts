@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
+import { callInvalid, toolFailed } from '../failures.js';
 import { openInside, resolveInside, workspaceScope } from '../workspace.js';
 import { READ_LIMIT } from './fs-read.js';
 
@@ -24,20 +25,20 @@ export const fsEdit = defineTool({
     if (!where.ok) throw new NightshiftError('SCOPE_VIOLATION', where.reason);
     // openInside checks the opened file (regular, one link, really inside), as for fs.write.
     const handle = await openInside(where, path, 'edit').catch((err: NodeJS.ErrnoException) => {
-      if (err instanceof NightshiftError) throw err;
-      if (err.code === 'ENOENT') throw new Error(`no file '${path}' in the workspace`, { cause: err });
-      if (err.code) throw new Error(`cannot open '${path}' (${err.code})`, { cause: err });
+      if (NightshiftError.isInstance(err)) throw err;
+      if (err.code === 'ENOENT') throw callInvalid(`no file '${path}' in the workspace`, err);
+      if (err.code) throw toolFailed(`cannot open '${path}' (${err.code})`, err);
       throw err;
     });
     try {
       const st = await handle.stat();
       if (st.size > READ_LIMIT)
-        throw new Error(`'${path}' is ${st.size} bytes, over the ${READ_LIMIT}-byte limit`);
+        throw callInvalid(`'${path}' is ${st.size} bytes, over the ${READ_LIMIT}-byte limit`);
       const text = (await handle.readFile()).toString('utf8');
       const count = text.split(old).length - 1;
-      if (count === 0) throw new Error(`the text to replace was not found in '${path}'`);
+      if (count === 0) throw callInvalid(`the text to replace was not found in '${path}'`);
       if (count > 1 && !all)
-        throw new Error(
+        throw callInvalid(
           `the text to replace occurs ${count} times in '${path}'; include more context or set all: true`,
         );
       const next = all ? text.split(old).join(replacement) : text.replace(old, () => replacement);

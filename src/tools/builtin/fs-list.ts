@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
+import { callInvalid, toolFailed } from '../failures.js';
 import { resolveInside, workspaceScope } from '../workspace.js';
 
 /** The most entries one listing returns; `truncated` says when there were more. */
@@ -69,9 +70,9 @@ export const fsList = defineTool({
       }
     };
     await walk(where.absolute, '').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') throw new Error(`no folder '${path}' in the workspace`, { cause: err });
-      if (err.code === 'ENOTDIR') throw new Error(`'${path}' is not a folder`, { cause: err });
-      throw new Error(`cannot list '${path}' (${err.code ?? err.message})`, { cause: err });
+      if (err.code === 'ENOENT') throw callInvalid(`no folder '${path}' in the workspace`, err);
+      if (err.code === 'ENOTDIR') throw callInvalid(`'${path}' is not a folder`, err);
+      throw toolFailed(`cannot list '${path}' (${err.code ?? err.message})`, err);
     });
     return { path, entries, truncated };
   },

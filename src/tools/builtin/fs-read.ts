@@ -3,6 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
+import { callInvalid, toolFailed } from '../failures.js';
 import { openInside, resolveInside, workspaceScope } from '../workspace.js';
 
 /** The most fs.read returns in one call (and the largest file it reads whole). */
@@ -41,17 +42,16 @@ export const fsRead = defineTool({
     const where = await resolveInside(ctx.workspace, path, 'read');
     if (!where.ok) throw new NightshiftError('SCOPE_VIOLATION', where.reason);
     const handle = await openInside(where, path, 'read').catch((err: NodeJS.ErrnoException) => {
-      if (err instanceof NightshiftError) throw err;
-      if (err.code === 'ENOENT') throw new Error(`no file '${path}' in the workspace`, { cause: err });
-      if (err.code === 'ENOTDIR')
-        throw new Error(`'${path}' goes through a file, not a folder`, { cause: err });
-      if (err.code) throw new Error(`cannot open '${path}' (${err.code})`, { cause: err });
+      if (NightshiftError.isInstance(err)) throw err;
+      if (err.code === 'ENOENT') throw callInvalid(`no file '${path}' in the workspace`, err);
+      if (err.code === 'ENOTDIR') throw callInvalid(`'${path}' goes through a file, not a folder`, err);
+      if (err.code) throw toolFailed(`cannot open '${path}' (${err.code})`, err);
       throw err;
     });
     try {
       const { size } = await handle.stat();
       if (maxBytes === undefined && size > READ_LIMIT)
-        throw new Error(
+        throw callInvalid(
           `'${path}' is ${size} bytes, over the ${READ_LIMIT}-byte read limit; pass maxBytes to read its beginning`,
         );
       const buffer = Buffer.alloc(Math.min(size, maxBytes ?? READ_LIMIT));

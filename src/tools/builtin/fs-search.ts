@@ -7,6 +7,7 @@ import { createContext, Script } from 'node:vm';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
+import { callInvalid, toolTimeout } from '../failures.js';
 import { openInside, resolveInside, workspaceScope } from '../workspace.js';
 import { READ_LIMIT } from './fs-read.js';
 
@@ -27,7 +28,7 @@ function regexHits(lines: string[], re: RegExp, deadline: number): Set<number> {
     scan.runInContext(sandbox, { timeout });
   } catch (err) {
     if ((err as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
-      throw new Error(
+      throw toolTimeout(
         `the regular expression took longer than ${REGEX_BUDGET_MS} ms; use a simpler one (or a plain string)`,
       );
     }
@@ -75,7 +76,7 @@ export const fsSearch = defineTool({
       try {
         re = new RegExp(pattern);
       } catch (err) {
-        throw new Error(`invalid regular expression: ${(err as Error).message}`);
+        throw callInvalid(`invalid regular expression: ${(err as Error).message}`);
       }
     }
     const deadline = Date.now() + REGEX_BUDGET_MS;

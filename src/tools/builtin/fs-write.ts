@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
+import { callInvalid, toolFailed } from '../failures.js';
 import { makeParents, openInside, resolveInside, workspaceScope } from '../workspace.js';
 
 export const WRITE_LIMIT = 10 * 1024 * 1024;
@@ -51,20 +52,18 @@ export const fsWrite = defineTool({
     if (!where.ok) throw new NightshiftError('SCOPE_VIOLATION', where.reason);
     // 'notes/' or 'notes/.' would otherwise create a file named notes.
     if (['', '.', '..'].includes(path.split('/').at(-1) ?? ''))
-      throw new Error(`'${path}' names a folder; give the path of a file`);
+      throw callInvalid(`'${path}' names a folder; give the path of a file`);
     await makeParents(where, path);
     const bytes = Buffer.byteLength(content, 'utf8');
     const handle = await openInside(where, path, mode).catch(async (err: NodeJS.ErrnoException) => {
-      if (err instanceof NightshiftError) throw err;
+      if (NightshiftError.isInstance(err)) throw err;
       if (err.code === 'EEXIST') {
         // What a re-run of a create that succeeded finds: the same outcome, reported the same way.
         if (await holdsAlready(where, path, content)) return undefined;
-        throw new Error(`'${path}' already exists (mode: create); use mode overwrite to replace it`, {
-          cause: err,
-        });
+        throw callInvalid(`'${path}' already exists (mode: create); use mode overwrite to replace it`, err);
       }
-      if (err.code === 'EISDIR') throw new Error(`'${path}' is a folder`, { cause: err });
-      if (err.code) throw new Error(`cannot write '${path}' (${err.code})`, { cause: err });
+      if (err.code === 'EISDIR') throw callInvalid(`'${path}' is a folder`, err);
+      if (err.code) throw toolFailed(`cannot write '${path}' (${err.code})`, err);
       throw err;
     });
     if (handle === undefined) return { path, bytes, mode };

@@ -7,8 +7,9 @@ import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
-import type { Role } from '../../roles/schema.js';
+import type { RoleSettings } from '../../roles/settings.js';
 import { defineTool } from '../define.js';
+import { toolFailed, toolTimeout } from '../failures.js';
 import { restrictedAddress } from '../net/addresses.js';
 import { matchHost } from '../net/host-allowlist.js';
 import type { Secrets } from '../secrets.js';
@@ -41,7 +42,7 @@ type Checked = { ok: true; url: URL; privateAllowed: boolean } | { ok: false; re
 export type Resolve = (host: string) => Promise<LookupAddress[]>;
 
 /** The allowlist and address rules for one URL, without connecting (DNS is looked up for names). */
-async function checkUrl(raw: string, role: Role, resolve: Resolve): Promise<Checked> {
+async function checkUrl(raw: string, role: RoleSettings, resolve: Resolve): Promise<Checked> {
   let url: URL;
   try {
     url = new URL(raw);
@@ -241,16 +242,16 @@ export function createHttpFetch(options: { resolve?: Resolve } = {}) {
             signal,
           );
         } catch (err) {
-          if (err instanceof NightshiftError) throw err;
+          if (NightshiftError.isInstance(err)) throw err;
           const e = err as Error & { code?: string };
           if (e.name === 'AbortError' || e.name === 'TimeoutError' || signal.aborted)
-            throw new Error(`${c.url.host} did not answer within ${limits.fetchSeconds} s`);
-          throw new Error(`request to ${c.url.host} failed: ${e.code ?? e.message}`);
+            throw toolTimeout(`${c.url.host} did not answer within ${limits.fetchSeconds} s`);
+          throw toolFailed(`request to ${c.url.host} failed: ${e.code ?? e.message}`);
         }
         const { res } = answer;
         const location = res.headers.location;
         if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && location) {
-          if (hop >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+          if (hop >= MAX_REDIRECTS) throw toolFailed(`more than ${MAX_REDIRECTS} redirects`);
           target = new URL(location, c.url).toString();
           if (new URL(target).origin !== origin) {
             headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !sensitive.has(k)));

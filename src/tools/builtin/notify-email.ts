@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
+import { toolFailed } from '../failures.js';
 import type { ScopeVerdict } from '../types.js';
 
 export const notifyEmail = defineTool({
@@ -64,7 +65,7 @@ export const notifyEmail = defineTool({
       });
       return { sent: true, to: recipients, messageId: info.messageId };
     } catch (err) {
-      throw new Error(`email via ${email.host}:${email.port} failed: ${(err as Error).message}`);
+      throw toolFailed(`email via ${email.host}:${email.port} failed: ${(err as Error).message}`);
     } finally {
       transport.close();
     }

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
+import { toolFailed } from '../failures.js';
 import { postJson } from '../net/post-json.js';
 import type { ScopeVerdict } from '../types.js';
 
@@ -31,7 +32,7 @@ function slackAnswer(text: string, truncated: boolean): SlackAnswer {
     const ts = /"ts"\s*:\s*"([0-9.]+)"/.exec(text)?.[1];
     return ts === undefined ? { ok: true } : { ok: true, ts };
   }
-  throw new Error(
+  throw toolFailed(
     `Slack answered HTTP 200 with a body that is not a Slack answer (${text.slice(0, 200)}); the message may have been posted, check the channel before posting again`,
   );
 }
@@ -98,7 +99,7 @@ export const notifySlack = defineTool({
       },
     );
     const answer = slackAnswer(res.text, res.truncated);
-    if (answer.ok !== true) throw new Error(`Slack refused the message: ${answer.error ?? 'unknown error'}`);
+    if (answer.ok !== true) throw toolFailed(`Slack refused the message: ${answer.error ?? 'unknown error'}`);
     return { posted: true, via: 'chat.postMessage', channel, ts: answer.ts ?? null };
   },
 });

@@ -7,7 +7,7 @@ import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { regexMatchesWhole } from '../../roles/role-regex.js';
-import type { Role } from '../../roles/schema.js';
+import type { RoleSettings } from '../../roles/settings.js';
 import { defineTool } from '../define.js';
 import {
   bwrapArgs,
@@ -69,7 +69,7 @@ function runsAsHostRoot(): boolean {
 }
 
 /** Everything that decides whether (and how) a call may run. Shared by the scope check and run(). */
-async function plan(args: Input, role: Role, env: NodeJS.ProcessEnv): Promise<Plan> {
+async function plan(args: Input, role: RoleSettings, env: NodeJS.ProcessEnv): Promise<Plan> {
   const { command } = args;
   const rule = role.scope.commands.find((r) => (typeof r === 'string' ? r : r.program) === command);
   if (!rule) {
@@ -131,7 +131,7 @@ async function plan(args: Input, role: Role, env: NodeJS.ProcessEnv): Promise<Pl
   return { ok: true, program, cwd: where.absolute, workspace: where.workspace, sandboxed: true, pidsParent };
 }
 
-function commandEnv(role: Role, secrets: Secrets, env: NodeJS.ProcessEnv): Record<string, string> {
+function commandEnv(role: RoleSettings, secrets: Secrets, env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = { PATH: SANDBOX_PATH, HOME: '/tmp', LANG: 'C.UTF-8' };
   for (const name of role.scope.env) {
     const v = secrets.names.includes(name) ? secrets.get(name) : env[name];

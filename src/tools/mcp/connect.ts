@@ -6,8 +6,9 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { compileJsonSchema } from '../../roles/json-schema.js';
-import type { McpServerConfig, Role } from '../../roles/schema.js';
+import type { McpServerConfig, RoleSettings } from '../../roles/settings.js';
 import { defineTool } from '../define.js';
+import { toolFailed } from '../failures.js';
 import type { AnyTool } from '../types.js';
 
 const CONNECT_TIMEOUT_MS = 20_000;
@@ -70,7 +71,7 @@ function textOf(content: unknown): string {
 
 async function connect(
   server: McpServerConfig,
-  role: Role,
+  role: RoleSettings,
   env: NodeJS.ProcessEnv,
   options: McpConnectOptions,
 ): Promise<{ client: Client; tools: AnyTool[] }> {
@@ -138,7 +139,7 @@ async function connect(
             timeout: ctx.role.limits.execSeconds * 1000,
           });
           if (result.isError)
-            throw new Error(`${server.name}.${name} failed: ${textOf(result.content) || 'error'}`);
+            throw toolFailed(`${server.name}.${name} failed: ${textOf(result.content) || 'error'}`);
           return result.structuredContent ?? { content: textOf(result.content) };
         },
       }),
@@ -149,7 +150,7 @@ async function connect(
 
 /** Connects to every MCP server the role names. Fails (closing what it opened) if any listed tool is missing. */
 export async function connectMcpServers(
-  role: Role,
+  role: RoleSettings,
   env: NodeJS.ProcessEnv = process.env,
   options: McpConnectOptions = {},
 ): Promise<McpConnections> {

@@ -1,7 +1,7 @@
 // The role's host allowlist for http.fetch: exact names, `*.example.com` subdomain wildcards, or IP
 // literals. Private addresses are reachable only when the role says so for that host.
 import { isIP } from 'node:net';
-import type { HostRule } from '../../roles/schema.js';
+import type { HostRule } from '../../roles/settings.js';
 
 export interface HostMatch {
   rule: string;

@@ -1,5 +1,6 @@
 // A JSON POST to a destination the role fixed (never one the model chose), with a time limit and an
 // answer size cap. Used by the notify tools.
+import { toolFailed, toolTimeout } from '../failures.js';
 
 /** The most of an answer that is read; a longer one is cut (`truncated`), never a failure by itself. */
 export const ANSWER_LIMIT = 1024 * 1024;
@@ -47,9 +48,9 @@ export async function postJson(
   let res: globalThis.Response;
   const failure = (err: unknown): Error => {
     const e = err as Error & { cause?: { code?: string } };
-    return new Error(
-      `${options.what}: ${e.name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : (e.cause?.code ?? e.message)}`,
-    );
+    if (e.name === 'TimeoutError')
+      return toolTimeout(`${options.what}: no answer within ${options.timeoutMs} ms`);
+    return toolFailed(`${options.what}: ${e.cause?.code ?? e.message}`);
   };
   try {
     res = await fetch(url, {
@@ -65,6 +66,6 @@ export async function postJson(
   const answer = await readCapped(res, ANSWER_LIMIT).catch((err: unknown) => {
     throw failure(err);
   });
-  if (!res.ok) throw new Error(`${options.what}: HTTP ${res.status} ${answer.text.slice(0, 200)}`);
+  if (!res.ok) throw toolFailed(`${options.what}: HTTP ${res.status} ${answer.text.slice(0, 200)}`);
   return { status: res.status, ...answer };
 }

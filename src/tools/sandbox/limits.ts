@@ -2,7 +2,7 @@
 // prlimit inside the sandbox (after bubblewrap made the user namespace, see bubblewrap.ts), and, where
 // the command's host uid is root (for which the kernel ignores RLIMIT_NPROC), by a pids cgroup
 // (cgroup.ts). What each limit does and does not bound is in docs/tools.md.
-import type { Limits } from '../../roles/schema.js';
+import type { Limits } from '../../roles/settings.js';
 
 export interface ExecLimits {
   /** CPU seconds per process (RLIMIT_CPU, soft = hard, so the kernel sends SIGKILL). */

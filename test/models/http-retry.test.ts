@@ -1,7 +1,7 @@
 // The retry policy: what is retried, the backoff curve, and the server's retry-after in its three forms.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isRetryableStatus, MAX_BACKOFF_MS, retryAfterMs, retryDelay } from '../../src/models/retry.js';
+import { isRetryableStatus, MAX_BACKOFF_MS, retryAfterMs, retryDelay } from '../../src/models/http-retry.js';
 
 const policy = { maxRetries: 5, baseMs: 500 };
 const now = Date.parse('2026-11-25T12:00:00Z');

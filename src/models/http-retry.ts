@@ -1,14 +1,15 @@
-// When to try a provider request again, and how long to wait first. Pure: the caller passes the attempt
-// number, the response headers and a random source, so the policy is testable without a clock.
+// When to try a provider request again within one model turn, and how long to wait first (retrying a whole
+// failed run later is engine/run-retry.ts). Pure: the caller passes the attempt number, the response headers
+// and a random source, so the policy is testable without a clock.
 
-export interface RetryPolicy {
+export interface HttpRetryPolicy {
   /** Retries after the first attempt (so maxRetries + 1 attempts in all). */
   maxRetries: number;
   /** The first backoff step; each further retry doubles it, up to MAX_BACKOFF_MS. */
   baseMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 2, baseMs: 500 };
+export const DEFAULT_HTTP_RETRY: HttpRetryPolicy = { maxRetries: 2, baseMs: 500 };
 export const MAX_BACKOFF_MS = 8_000;
 /** The longest a provider's retry-after is honoured; asked to wait longer, the turn fails instead. */
 export const MAX_RETRY_AFTER_MS = 60_000;
@@ -40,7 +41,7 @@ export function retryAfterMs(headers: Record<string, string> | undefined, now: n
  */
 export function retryDelay(
   retry: number,
-  policy: RetryPolicy,
+  policy: HttpRetryPolicy,
   headers: Record<string, string> | undefined,
   now: number,
   random: () => number = Math.random,
