@@ -572,7 +572,7 @@ class Driver implements SessionHost {
       records.push(await this.decideCall(b, turnSeq, index, request));
     if (records.some((r) => r.status === 'held')) b.set({ status: 'escalated' });
     const firstPending = records.find((r) => r.status === 'pending' && mayRunNow(r, records, this.prepared));
-    if (firstPending && this.timeLeft(b.at)) this.claim(b, b.pendingCall(firstPending.key)!);
+    if (firstPending && this.timeLeft(b.at)) this.claim(b, b.callInBatch(firstPending.key)!);
     await this.commit(b);
   }
 
