@@ -1,10 +1,14 @@
 // What the run fixtures (test/fixtures/runs/) share between the script that writes them and the test that
 // reads them: the executor that stands in for claude-code, and how a role gets it in place of its model.
+import type { Work } from '../../src/engine/drive.js';
 import type { PreparedRole } from '../../src/engine/prepare.js';
 import type { Executor } from '../../src/executors/types.js';
 
 /** Stands for the directory a fixture's role files were written to; the test puts its own in its place. */
 export const DIR_PLACEHOLDER = '$FIXTURE_DIR';
+
+/** The next piece of work in a word, as fixtures record it: `model`, `pause:escalated`, `unknown_outcome`. */
+export const describeWork = (w: Work): string => (w.kind === 'pause' ? `pause:${w.status}` : w.kind);
 
 /** What to do with a paused run to take it on (each followed by driving the run). */
 export type ResumeAction =
