@@ -4,6 +4,8 @@
 
 import type { RunSummary } from '../engine/summary.js';
 import type { AgentStatusView } from '../runtime.js';
+import { readStep } from '../steps/read.js';
+import type { RunStep } from '../steps/types.js';
 import type {
   ApprovalRecord,
   EscalationRecord,
@@ -109,25 +111,37 @@ export function formatRuns(runs: RunRecord[]): string {
 /** Largest part of a tool result `show` prints (the whole result is in `show --json`). */
 const SHOW_RESULT_CHARS = 300;
 
-function describeStep(step: StepRecord, calls: ReadonlyMap<string, ToolCallRecord>): string {
-  const d = step.data as Record<string, unknown>;
+function describeStep(stored: StepRecord, calls: ReadonlyMap<string, ToolCallRecord>): string {
+  let step: RunStep;
+  try {
+    step = readStep(stored);
+  } catch {
+    // A row this version cannot read (resuming it would say why): shown as it is stored.
+    return short(stored.data);
+  }
   switch (step.kind) {
-    case 'run_started':
+    case 'run_started': {
+      const d = step.data;
       return `input ${short(d.input)}  model ${d.model}  autonomy ${d.autonomy}`;
-    case 'model_turn': {
-      const calls = (d.calls as { tool: string; args: unknown }[]) ?? [];
-      const u = d.usage as { inputTokens: number; outputTokens: number; costUsd: number };
-      const what =
-        calls.length > 0
-          ? calls.map((c) => `${c.tool} ${short(c.args, 60)}`).join(', ')
-          : `answer ${short(d.text, 80)}`;
-      return `${what}  (${u.inputTokens}/${u.outputTokens} tokens, $${u.costUsd.toFixed(4)}, ${d.latencyMs} ms)`;
     }
-    case 'decision':
-      return `${d.executorTool ? `${d.executor} ${d.executorTool} as ` : ''}${d.tool} → ${String(d.decision).toUpperCase()}: ${d.reason}`;
-    case 'executor_started':
+    case 'model_turn': {
+      const d = step.data;
+      const what =
+        d.calls.length > 0
+          ? d.calls.map((c) => `${c.tool} ${short(c.args, 60)}`).join(', ')
+          : `answer ${short(d.text, 80)}`;
+      return `${what}  (${d.usage.inputTokens}/${d.usage.outputTokens} tokens, $${d.usage.costUsd.toFixed(4)}, ${d.latencyMs} ms)`;
+    }
+    case 'decision': {
+      const d = step.data;
+      return `${d.executorTool ? `${d.executor} ${d.executorTool} as ` : ''}${d.tool} → ${d.decision.toUpperCase()}: ${d.reason}`;
+    }
+    case 'executor_started': {
+      const d = step.data;
       return `${d.spec} session started (attempt ${d.attempt})${d.note ? `: ${d.note}` : ''}`;
+    }
     case 'executor_event': {
+      const d = step.data;
       const what = [
         d.type,
         d.tool,
@@ -137,35 +151,40 @@ function describeStep(step: StepRecord, calls: ReadonlyMap<string, ToolCallRecor
       return `${d.executor}: ${what.filter((x) => x !== undefined && x !== '').join(' ')}${d.isError ? ' (error)' : ''}`;
     }
     case 'tool_started':
-      return `${d.tool} started (${d.key})`;
+      return `${step.data.tool} started (${step.data.key})`;
     case 'tool_finished': {
-      const call = calls.get(String(d.key));
+      const d = step.data;
+      const call = calls.get(d.key);
       const result = call ? ` → ${short(call.result, SHOW_RESULT_CHARS)}` : '';
       return `${d.tool} ${d.ok ? 'succeeded' : 'failed'}${result}`;
     }
     case 'approval_requested':
-      return `approval ${d.approvalId} requested for ${(d.callKeys as string[]).length} call(s)`;
-    case 'approval_decided':
+      return `approval ${step.data.approvalId} requested for ${step.data.callKeys.length} call(s)`;
+    case 'approval_decided': {
+      const d = step.data;
       return `approval ${d.approvalId} ${d.decision} by ${d.by}${d.note ? `: ${d.note}` : ''}`;
-    case 'escalation_raised':
-      return `escalation ${d.escalationId} [${d.category}] ${d.reason}`;
-    case 'escalation_answered':
-      return `escalation ${d.escalationId} answered by ${d.by}${d.allowCall ? ' (call allowed)' : ''}: ${short(d.answer)}`;
-    case 'output_invalid':
-      return `output did not match the schema: ${(d.errors as string[]).join('; ')} (one repair turn)`;
-    case 'budget_exceeded':
-      return `budget exceeded: ${d.dimension} ${d.used} of ${d.limit}`;
-    case 'run_resumed':
-      return `resumed by ${d.owner}`;
-    case 'run_retry_scheduled': {
-      const e = d.error as { code: string; message: string } | undefined;
-      const when = typeof d.notBefore === 'number' ? ` not before ${iso(d.notBefore)}` : '';
-      return `attempt ${d.nextAttempt} scheduled${when}${e ? ` after [${e.code}] ${short(e.message, 80)}` : d.why ? ` (${d.why})` : ''}`;
     }
-    case 'run_finished':
-      return `${d.status}${d.error ? ` [${(d.error as { code: string }).code}] ${(d.error as { message: string }).message}` : ''}`;
-    default:
-      return short(d);
+    case 'escalation_raised':
+      return `escalation ${step.data.escalationId} [${step.data.category}] ${step.data.reason}`;
+    case 'escalation_answered': {
+      const d = step.data;
+      return `escalation ${d.escalationId} answered by ${d.by}${d.allowCall ? ' (call allowed)' : ''}: ${short(d.answer)}`;
+    }
+    case 'output_invalid':
+      return `output did not match the schema: ${step.data.errors.join('; ')} (one repair turn)`;
+    case 'budget_exceeded':
+      return `budget exceeded: ${step.data.dimension} ${step.data.used} of ${step.data.limit}`;
+    case 'run_resumed':
+      return `resumed by ${step.data.owner}`;
+    case 'run_retry_scheduled': {
+      const d = step.data;
+      const when = typeof d.notBefore === 'number' ? ` not before ${iso(d.notBefore)}` : '';
+      return `attempt ${d.nextAttempt} scheduled${when}${d.error ? ` after [${d.error.code}] ${short(d.error.message, 80)}` : d.why ? ` (${d.why})` : ''}`;
+    }
+    case 'run_finished': {
+      const d = step.data;
+      return `${d.status}${d.error ? ` [${d.error.code}] ${d.error.message}` : ''}`;
+    }
   }
 }
 

@@ -64,12 +64,13 @@ async function commitCancel(
     }
   }
   const error = { code: 'CANCELLED', message: `cancelled by ${by}: ${reason}` };
-  const executing = state.run.leaseOwner !== null && (state.run.leaseUntil ?? 0) > clock.now();
+  const holder = state.run.leaseOwner;
+  const executing = holder !== null && (state.run.leaseUntil ?? 0) > clock.now();
   b.step('run_finished', {
     status: 'cancelled',
     output: null,
     error,
-    ...(executing ? { interrupted: state.run.leaseOwner } : {}),
+    ...(executing ? { interrupted: holder } : {}),
   });
   b.set({ status: 'cancelled', error, finishedAt: b.at, leaseOwner: null, leaseUntil: null });
   b.auditEvent({ actor: by, action: 'run.cancelled', target: input.runId, data: { reason } });

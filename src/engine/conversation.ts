@@ -57,7 +57,7 @@ export function buildMessages(state: RunState): Message[] {
       case 'model_turn': {
         const calls = state.callsOfTurn(step.seq);
         const requests: ToolCallRequest[] = calls.map((c) => ({ id: c.callId, tool: c.tool, args: c.args }));
-        messages.push({ role: 'assistant', text: String(step.data.text ?? ''), calls: requests });
+        messages.push({ role: 'assistant', text: step.data.text, calls: requests });
         for (const c of calls) {
           messages.push({
             role: 'tool',
@@ -81,7 +81,7 @@ export function buildMessages(state: RunState): Message[] {
       case 'output_invalid':
         messages.push({
           role: 'user',
-          content: `Your final answer did not match the required output schema:\n${(step.data.errors as string[]).join('\n')}\nReply with only the corrected JSON value.`,
+          content: `Your final answer did not match the required output schema:\n${step.data.errors.join('\n')}\nReply with only the corrected JSON value.`,
         });
         break;
       default:

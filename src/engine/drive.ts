@@ -76,7 +76,7 @@ export interface EngineContext {
   ) => Promise<Record<string, unknown> | undefined>;
 }
 
-type Work =
+export type Work =
   | { kind: 'execute'; call: ToolCallRecord }
   | { kind: 'unknown_outcome'; call: ToolCallRecord }
   | { kind: 'request_approval'; calls: ToolCallRecord[] }
@@ -114,7 +114,7 @@ function describeWork(work: Work): string {
 }
 
 /** Picks the next piece of work from persisted state. `claimed` holds the calls this process started. */
-function nextWork(state: RunState, prepared: PreparedRole, claimed: Set<string>): Work {
+export function nextWork(state: RunState, prepared: PreparedRole, claimed: Set<string>): Work {
   // A run-level escalation (the time budget ran out between two calls of a turn) holds every call.
   if (state.pendingEscalations().some((e) => e.callKey === null))
     return { kind: 'pause', status: 'escalated' };
@@ -572,7 +572,7 @@ class Driver implements SessionHost {
       records.push(await this.decideCall(b, turnSeq, index, request));
     if (records.some((r) => r.status === 'held')) b.set({ status: 'escalated' });
     const firstPending = records.find((r) => r.status === 'pending' && mayRunNow(r, records, this.prepared));
-    if (firstPending && this.timeLeft(b.at)) this.claim(b, b.pendingCall(firstPending.key)!);
+    if (firstPending && this.timeLeft(b.at)) this.claim(b, b.callInBatch(firstPending.key)!);
     await this.commit(b);
   }
 

@@ -3,13 +3,8 @@
 import { NightshiftError } from '../errors.js';
 import { inputEscalations } from '../policy/decide.js';
 import type { Role } from '../roles/schema.js';
-import type {
-  EscalationRecord,
-  RoleVersionRecord,
-  RunRecord,
-  RunSnapshot,
-  StepRecord,
-} from '../store/types.js';
+import type { RunStep } from '../steps/types.js';
+import type { EscalationRecord, RoleVersionRecord, RunRecord, RunSnapshot } from '../store/types.js';
 import { TERMINAL_STATUSES } from '../store/types.js';
 import type { Redactor } from '../tools/secrets.js';
 import { driveRun, type EngineContext } from './drive.js';
@@ -137,7 +132,7 @@ export async function recordRun(
     attempt: 1,
     notBefore: null,
   };
-  const steps: StepRecord[] = [
+  const steps: RunStep[] = [
     {
       runId: id,
       seq: 1,

@@ -1,5 +1,7 @@
 // The in-memory view of one run, always equal to what is in the store: every change goes through
 // `commit`, which writes the batch first and applies it here only after the store accepted it.
+import { readSteps } from '../steps/read.js';
+import type { RunStep, StepData, StepKind } from '../steps/types.js';
 import type {
   ApprovalRecord,
   CommitBatch,
@@ -8,25 +10,37 @@ import type {
   RunPatch,
   RunRecord,
   RunSnapshot,
-  StepKind,
-  StepRecord,
   Store,
   ToolCallRecord,
 } from '../store/types.js';
 
 export class RunState {
   run: RunRecord;
-  readonly steps: StepRecord[];
+  /** The log, typed by kind. */
+  readonly steps: RunStep[];
   readonly calls: Map<string, ToolCallRecord>;
   readonly approvals: Map<string, ApprovalRecord>;
   readonly escalations: Map<string, EscalationRecord>;
 
+  /**
+   * Rebuilds the run from a store's snapshot. Every step is checked against its kind's schema first:
+   * StepDataInvalidError (naming the run, seq and kind) for a row this version cannot read.
+   */
   constructor(snapshot: RunSnapshot) {
     this.run = snapshot.run;
-    this.steps = [...snapshot.steps];
+    this.steps = readSteps(snapshot.steps);
     this.calls = new Map(snapshot.toolCalls.map((c) => [c.key, c]));
     this.approvals = new Map(snapshot.approvals.map((a) => [a.id, a]));
     this.escalations = new Map(snapshot.escalations.map((e) => [e.id, e]));
+  }
+
+  /**
+   * The run without its log, for recording how it ends when the log may be what cannot be read (a run
+   * that failed to start because a step did not read must still be failed, not left for a crash loop).
+   * Batches need only the run's seq; nothing that reads `steps` may be given this state.
+   */
+  static withoutLog(snapshot: RunSnapshot): RunState {
+    return new RunState({ ...snapshot, steps: [] });
   }
 
   /** Starts a batch whose step seqs continue from the run's current seq. */
@@ -46,7 +60,8 @@ export class RunState {
   }
 
   apply(batch: CommitBatch): void {
-    this.steps.push(...batch.steps);
+    // Typed when built (BatchBuilder.step); committing only scrubbed secret values out of strings.
+    this.steps.push(...(batch.steps as RunStep[]));
     this.run = {
       ...this.run,
       ...(batch.run ?? {}),
@@ -65,7 +80,7 @@ export class RunState {
     return out.sort((a, b) => a.index - b.index);
   }
 
-  lastModelTurn(): StepRecord | undefined {
+  lastModelTurn(): RunStep<'model_turn'> | undefined {
     for (let i = this.steps.length - 1; i >= 0; i--) {
       const s = this.steps[i]!;
       if (s.kind === 'model_turn') return s;
@@ -91,7 +106,7 @@ export class RunState {
 
 /** Collects one atomic write. Step seqs are assigned in the order steps are added. */
 export class BatchBuilder {
-  private readonly steps: StepRecord[] = [];
+  private readonly steps: RunStep[] = [];
   private readonly callMap = new Map<string, ToolCallRecord>();
   private readonly approvals: NonNullable<CommitBatch['approvals']> = [];
   private readonly escalations: NonNullable<CommitBatch['escalations']> = [];
@@ -105,9 +120,10 @@ export class BatchBuilder {
     readonly at: number,
   ) {}
 
-  step(kind: StepKind, data: Record<string, unknown>): number {
+  /** Adds a step of `kind`, its data checked against the kind's type; returns its seq. */
+  step<K extends StepKind>(kind: K, data: StepData<K>): number {
     const seq = this.expectSeq + this.steps.length + 1;
-    this.steps.push({ runId: this.runId, seq, kind, at: this.at, data });
+    this.steps.push({ runId: this.runId, seq, kind, at: this.at, data } as RunStep);
     return seq;
   }
 
@@ -121,8 +137,11 @@ export class BatchBuilder {
     return this;
   }
 
-  /** A call record as this batch will leave it (for chained updates within one batch). */
-  pendingCall(key: string): ToolCallRecord | undefined {
+  /**
+   * The call record this batch will write for `key`, whatever its status, or undefined when the batch
+   * does not touch that call (for chained updates within one batch).
+   */
+  callInBatch(key: string): ToolCallRecord | undefined {
     return this.callMap.get(key);
   }
 

@@ -77,7 +77,8 @@ export async function failClaimedRun(
   if (NightshiftError.isInstance(err) && (err.code === 'STORE_CONFLICT' || err.code === 'RUN_LEASED')) return;
   const snapshot = await store.loadRun(claimed.id).catch(() => undefined);
   if (!snapshot) throw err;
-  const state = new RunState(snapshot);
+  // Its log is not read: the error may be that a step of it cannot be (StepDataInvalidError).
+  const state = RunState.withoutLog(snapshot);
   const { run } = state;
   if (run.leaseOwner !== claimed.leaseOwner || run.leaseEpoch !== claimed.leaseEpoch) return;
   const error = unexpectedFailure(err, `starting run ${run.id} on this worker`);

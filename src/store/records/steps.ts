@@ -21,6 +21,10 @@ export type StepKind =
   /** One event of an executor's session (a message, a tool use, its result). */
   | 'executor_event';
 
+/**
+ * A step as the store keeps it: `data` is the JSON the writing version put there. The engine reads steps
+ * typed by kind and validated (src/steps/: RunStep, readSteps); the store does not look inside.
+ */
 export interface StepRecord {
   runId: string;
   seq: number;

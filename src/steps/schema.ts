@@ -1,0 +1,181 @@
+// The data of each step kind, as zod schemas: what the engine writes (the types in types.ts are derived
+// from these) and what a row read back from a store must match before the engine rebuilds a run from it.
+//
+// Old rows must keep reading: every field a past version did not write is optional here (noted "since"),
+// and a field is never removed or narrowed. Extra fields are allowed (the row keeps them; they are not
+// read). The fixture archive test/fixtures/runs/ holds runs written by earlier versions to check this.
+//
+// Only zod is imported at run time; the enums below are checked against the domain types they mirror
+// (test/steps/schema.test.ts), so this module stays free of the role and policy code.
+import { z } from 'zod';
+import type { EscalationCategory } from '../roles/conditions.js';
+import type { Autonomy } from '../roles/schema.js';
+import type { Decision, EscalationSource, StepKind } from '../store/types.js';
+
+const AUTONOMY = ['observe', 'draft', 'sandbox', 'full'] as const satisfies readonly Autonomy[];
+const DECISIONS = ['allow', 'draft', 'escalate', 'deny'] as const satisfies readonly Decision[];
+const CATEGORIES = [
+  'legal',
+  'security',
+  'privacy',
+  'compliance',
+  'money',
+  'high_impact',
+  'ambiguous',
+  'budget',
+  'unknown_outcome',
+  'other',
+] as const satisfies readonly EscalationCategory[];
+const SOURCES = [
+  'model',
+  'tool_rule',
+  'input_rule',
+  'budget',
+  'unknown_outcome',
+  'agent_failures',
+] as const satisfies readonly EscalationSource[];
+/** The enums above, for the test that keeps them equal to the domain types. */
+export const STEP_ENUMS = { AUTONOMY, DECISIONS, CATEGORIES, SOURCES };
+
+const Usage = z.object({
+  inputTokens: z.number(),
+  outputTokens: z.number(),
+  cachedInputTokens: z.number(),
+  costUsd: z.number(),
+});
+const RunError = z.object({
+  code: z.string(),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+/** Where a run's output went when it succeeded (a role's `emit` events, runtime.ts). */
+const Emitted = z.object({
+  event: z.string(),
+  role: z.string(),
+  runId: z.string().optional(),
+  inboxId: z.string().optional(),
+  status: z.string(),
+  created: z.boolean(),
+  error: z.string().optional(),
+});
+
+export const STEP_DATA = {
+  run_started: z.object({
+    input: z.unknown(),
+    /** The model spec the run uses. */
+    model: z.string(),
+    autonomy: z.enum(AUTONOMY),
+    roleVersion: z.string(),
+    /** What started the run (manual, cron, event, webhook); since d33667a. */
+    trigger: z.record(z.string(), z.unknown()).optional(),
+  }),
+  model_turn: z.object({
+    text: z.string(),
+    calls: z.array(z.object({ id: z.string(), tool: z.string(), args: z.unknown() })),
+    usage: Usage,
+    model: z.string(),
+    provider: z.string(),
+    modelId: z.string(),
+    stopReason: z.enum(['end', 'tool_calls', 'max_tokens', 'other']),
+    latencyMs: z.number(),
+    /** The lease owner that took the turn (`host/pid/id`); since 18aca7f, not on executor sessions. */
+    worker: z.string().optional(),
+    /** Set when the turn is an executor's whole session (claude-code, codex); since 0dfd47a. */
+    executor: z.string().optional(),
+    /** Model turns the executor's session took. */
+    sessionTurns: z.number().optional(),
+  }),
+  decision: z.object({
+    /** The call's ledger key; null for an executor's request, decided before it has one. */
+    key: z.string().nullable(),
+    tool: z.string(),
+    decision: z.enum(DECISIONS),
+    reason: z.string(),
+    rule: z.object({ index: z.number(), category: z.enum(CATEGORIES) }).optional(),
+    /** Executor requests only: the CLI's id and tool name for the request. */
+    callId: z.string().optional(),
+    executor: z.string().optional(),
+    executorTool: z.string().optional(),
+  }),
+  tool_started: z.object({ key: z.string(), tool: z.string() }),
+  tool_finished: z.object({
+    key: z.string(),
+    tool: z.string(),
+    ok: z.boolean(),
+    /** Why the call was stopped before it answered; since db4e9aa. */
+    stopped: z.enum(['lease', 'budget']).optional(),
+  }),
+  approval_requested: z.object({ approvalId: z.string(), callKeys: z.array(z.string()) }),
+  approval_decided: z.object({
+    approvalId: z.string(),
+    decision: z.enum(['approved', 'rejected']),
+    by: z.string(),
+    /** The approver's note, or the rejection's reason. */
+    note: z.string().nullable(),
+  }),
+  escalation_raised: z.object({
+    escalationId: z.string(),
+    category: z.enum(CATEGORIES),
+    reason: z.string(),
+    source: z.enum(SOURCES),
+    callKey: z.string().nullable(),
+  }),
+  escalation_answered: z.object({
+    escalationId: z.string(),
+    category: z.enum(CATEGORIES),
+    answer: z.string(),
+    by: z.string(),
+    callKey: z.string().nullable(),
+    allowCall: z.boolean(),
+  }),
+  output_invalid: z.object({ errors: z.array(z.string()), text: z.string() }),
+  budget_exceeded: z.object({
+    dimension: z.enum(['steps', 'cost', 'seconds', 'cost_per_day']),
+    limit: z.number(),
+    used: z.number(),
+    /** The model call in flight when time ran out was stopped; since b94e675. */
+    stopped: z.literal('model_turn').optional(),
+    /** Calls claimed but not started, put back to pending; since db4e9aa. */
+    unclaimed: z.array(z.string()).optional(),
+  }),
+  run_resumed: z.object({
+    owner: z.string(),
+    /** The lease epoch the resuming worker holds; since db4e9aa. */
+    epoch: z.number().optional(),
+  }),
+  /** A worker retry after a transient error (notBefore, error), or a failed run reopened (why). */
+  run_retry_scheduled: z.object({
+    attempt: z.number(),
+    nextAttempt: z.number(),
+    notBefore: z.number().optional(),
+    error: RunError.optional(),
+    why: z.string().optional(),
+  }),
+  run_finished: z.object({
+    status: z.enum(['succeeded', 'failed', 'cancelled']),
+    output: z.unknown(),
+    error: RunError.nullable(),
+    /** Where the output went (the role's `emit` events); since 754cd3b. */
+    emitted: z.array(Emitted).optional(),
+    /** Cancelled while a worker was executing it: that worker's lease owner; since 8bed23a. */
+    interrupted: z.string().optional(),
+  }),
+  /** An executor began a session; a second one means the first was cut off. */
+  executor_started: z.object({
+    executor: z.string(),
+    spec: z.string(),
+    attempt: z.number(),
+    note: z.string().optional(),
+  }),
+  /** One event of an executor's session (a message, a tool use, its result). */
+  executor_event: z.object({
+    executor: z.string(),
+    /** The CLI's event type, e.g. `assistant`, `tool_result`. */
+    type: z.string(),
+    text: z.string().optional(),
+    tool: z.string().optional(),
+    input: z.unknown().optional(),
+    isError: z.boolean().optional(),
+    usage: Usage.optional(),
+  }),
+} satisfies Record<StepKind, z.ZodType>;
