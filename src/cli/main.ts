@@ -313,7 +313,7 @@ export async function main(
         let stop: (graceMs: number) => Promise<void>;
         const children: import('node:child_process').ChildProcess[] = [];
         if (flags.workerOnly) {
-          const { logRunOutcome, logWorkerError } = await import('../server/run-log.js');
+          const { logLifecycleEvent, logRunOutcome, logWorkerError } = await import('../server/run-log.js');
           const abort = new AbortController();
           const { logStoreOutages } = await import('../server/store-outage.js');
           const outages = logStoreOutages(rt.store, log);
@@ -323,7 +323,7 @@ export async function main(
             pollMs: settings.pollMs,
             signal: abort.signal,
             onError: (err, runId, role) => outages.absorbs(err) || logWorkerError(log, err, runId, role),
-            onAgentEvent: (what, data) => log.info(data, what),
+            onLifecycleEvent: (event) => logLifecycleEvent(log, event),
             onRunSettled: (run) => logRunOutcome(log, run),
           });
           log.info({ roles: roles.map((r) => r.name), concurrency: settings.concurrency }, 'worker started');

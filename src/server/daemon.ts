@@ -17,7 +17,7 @@ import {
   requestUrl,
   requireJsonContentType,
 } from './http-body.js';
-import { logRunOutcome, logWorkerError, unverifiableHooks } from './run-log.js';
+import { logLifecycleEvent, logRunOutcome, logWorkerError, unverifiableHooks } from './run-log.js';
 import { logStoreOutages, storeFailureAnswer } from './store-outage.js';
 import { REPLAY_WINDOW_SECONDS, verifySignature } from './webhook-signature.js';
 
@@ -54,7 +54,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     pollMs: o.pollMs,
     signal: abort.signal,
     onError: (err, runId, role) => outages.absorbs(err) || logWorkerError(o.log, err, runId, role),
-    onAgentEvent: (what, data) => o.log.info(data, what),
+    onLifecycleEvent: (event) => logLifecycleEvent(o.log, event),
     onRunSettled: (run) => logRunOutcome(o.log, run),
   });
 
