@@ -3,6 +3,12 @@
 export type { RunSummary } from './engine/summary.js';
 export type { ErrorCode, Issue } from './errors.js';
 export { NightshiftError, RoleInvalidError } from './errors.js';
+export type {
+  NightshiftEvent,
+  NightshiftEventListener,
+  NightshiftEventMap,
+  NightshiftEventName,
+} from './lifecycle-events.js';
 export type { Message, Model, ModelRequest, ModelResponse, Usage } from './models/types.js';
 export type { PolicyDecision, PolicyInput } from './policy/decide.js';
 export { decide } from './policy/decide.js';
@@ -20,6 +26,7 @@ export type {
   Runtime,
   RuntimeOptions,
   WorkHandle,
+  WorkOptions,
 } from './runtime.js';
 export { createRuntime } from './runtime.js';
 export type * from './store/types.js';

@@ -7,6 +7,13 @@
 // agent stops and escalates to a human (ops), and answering that escalation lets it try again.
 import type { Clock } from '../clock.js';
 import { NightshiftError } from '../errors.js';
+import {
+  type NightshiftEvent,
+  type NightshiftEventListener,
+  type NightshiftEventMap,
+  type NightshiftEventName,
+  safeEmit,
+} from '../lifecycle-events.js';
 import type { Role } from '../roles/schema.js';
 import type {
   AgentInbox,
@@ -38,7 +45,8 @@ export interface SupervisorOptions {
   roles: Role[];
   pollMs: number;
   signal: AbortSignal;
-  onEvent?: (what: string, data: Record<string, unknown>) => void;
+  /** Hear the agents' lifecycle (lifecycle-events.ts); a listener that throws is reported to onError. */
+  listeners?: NightshiftEventListener[];
   onError: (err: unknown, role: string) => void;
 }
 
@@ -54,7 +62,9 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
   const held = new Map<string, AgentRecord>();
   const busy = new Map<string, Promise<void>>();
   const byName = new Map(o.roles.map((r) => [r.name, r]));
-  const emit = o.onEvent ?? (() => {});
+  const listeners = o.listeners ?? [];
+  const emit = <K extends NightshiftEventName>(name: K, data: NightshiftEventMap[K]) =>
+    safeEmit(listeners, { name, data } as NightshiftEvent, (err, event) => o.onError(err, event.data.role));
 
   const leaseMs = (role: Role) => continuousSettings(role).leaseSeconds * 1000;
 
@@ -66,7 +76,7 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
     }
     // Another worker took the agent over (our heartbeat was late): stop handling it here.
     held.delete(agent.role);
-    emit('agent lost', { role: agent.role });
+    emit('agent:lost', { role: agent.role });
     return undefined;
   }
 
@@ -84,7 +94,7 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
         `continuous agent ${role.name} failed ${failures} times in a row; last error: ${lastError.message}`,
         { failures, restarts: agent.restarts, lastError },
       );
-      emit('agent escalated', { role: role.name, failures, escalationId });
+      emit('agent:escalated', { role: role.name, failures, escalationId });
       await save({ ...agent, status: 'escalated', failures, lastError, escalationId, nextAttemptAt: null });
       return;
     }
@@ -93,7 +103,7 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
       settings.backoffSeconds * 2 ** Math.max(0, failures - 1),
     );
     const nextAttemptAt = host.clock.now() + Math.round(delay * 1000);
-    emit('agent failed', {
+    emit('agent:failed', {
       role: role.name,
       failures,
       retryInMs: Math.round(delay * 1000),
@@ -133,7 +143,7 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
       const saved = await save({ ...agent, status: 'working', restarts: agent.restarts + 1 });
       if (!saved) return;
       agent = saved;
-      emit('agent restarted', { role: role.name, restarts: agent.restarts, runId: run.id });
+      emit('agent:restarted', { role: role.name, restarts: agent.restarts, runId: run.id });
     }
     if (run.status === 'awaiting_approval' || run.status === 'escalated') {
       if (agent.status !== 'waiting') await save({ ...agent, status: 'waiting' });
@@ -172,7 +182,7 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
     };
     if (await host.store.finishInboxItem(item.id, run.id, done, host.owner, done.updatedAt)) {
       held.set(role.name, done);
-      emit('event handled', { role: role.name, inboxId: item.id, runId: run.id, status: run.status });
+      emit('inbox:handled', { role: role.name, inboxId: item.id, runId: run.id, status: run.status });
       wake(); // there may be more in the inbox
     } else {
       held.delete(role.name);
@@ -260,7 +270,7 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
         }
         if (!agent) continue;
         held.set(role.name, agent);
-        emit(agent.takenOver ? 'agent taken over' : 'agent started', {
+        emit(agent.takenOver ? 'agent:taken-over' : 'agent:started', {
           role: role.name,
           takeovers: agent.takeovers,
           runId: agent.runId,
@@ -291,7 +301,7 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
       host.store.heartbeatAgents(host.owner, names, now + ms, now).then(
         (kept) => {
           for (const name of names) {
-            if (!kept.includes(name) && held.delete(name)) emit('agent lost', { role: name });
+            if (!kept.includes(name) && held.delete(name)) emit('agent:lost', { role: name });
           }
         },
         (err) => o.onError(err, names.join(',')),

@@ -1,8 +1,9 @@
-// What a worker says in its log about the runs it drives and the webhooks it cannot verify. Each line
-// names the run and its role; run errors are logged as stored (secret values already scrubbed), and a
-// missing secret is named, never its value.
+// What a worker says in its log about the runs it drives, its continuous agents, and the webhooks it
+// cannot verify. Each line names the run (or agent) and its role; run errors are logged as stored (secret
+// values already scrubbed), and a missing secret is named, never its value.
 import type { Logger } from 'pino';
 import { isNightshiftError } from '../errors.js';
+import { EVENT_LOG_MESSAGES, type NightshiftEvent } from '../lifecycle-events.js';
 import type { Role } from '../roles/schema.js';
 import type { RunRecord } from '../store/types.js';
 import { loadSecrets } from '../tools/secrets.js';
@@ -35,6 +36,11 @@ export function logRunOutcome(log: Logger, run: RunRecord): void {
       // Still `running`: this worker lost the lease and another one drives it now.
       log.debug({ ...base, status: run.status }, 'run left to another worker');
   }
+}
+
+/** Logs a continuous agent's lifecycle event at info, with the message it has always had ('agent lost'). */
+export function logLifecycleEvent(log: Logger, event: NightshiftEvent): void {
+  log.info(event.data, EVENT_LOG_MESSAGES[event.name]);
 }
 
 /** Logs an error a worker hit outside any run's outcome (a claim that failed, a run that threw). */

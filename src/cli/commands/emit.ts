@@ -1,0 +1,57 @@
+// `nightshift emit <event> [json]`: a client of a running daemon's POST /events/<event>.
+import type { Command } from 'commander';
+import { NightshiftError } from '../../errors.js';
+import { type CliContext, parseJsonFlag, withCommonFlags } from '../context.js';
+
+export function emitCommand(program: Command, cli: CliContext): void {
+  const { io, cmd } = cli;
+  // --data-dir is accepted (as by every command) and unused: the daemon at --url owns its store.
+  withCommonFlags(program.command('emit <event> [json]'))
+    .description('send a named event to a running daemon; roles with that event trigger get a run each')
+    .option('--url <url>', 'the daemon (default: $NIGHTSHIFT_URL or http://127.0.0.1:7070)')
+    .option('--idempotency-key <key>', 'a repeated event with the same key starts no second run')
+    .action(
+      async (
+        event: string,
+        json: string | undefined,
+        flags: { url?: string; idempotencyKey?: string; json?: boolean },
+      ) => {
+        const body = json === undefined ? {} : parseJsonFlag(json, 'the event payload');
+        const base = (flags.url ?? process.env.NIGHTSHIFT_URL ?? 'http://127.0.0.1:7070').replace(/\/+$/, '');
+        let res: Response;
+        try {
+          res = await fetch(`${base}/events/${encodeURIComponent(event)}`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              ...(flags.idempotencyKey ? { 'idempotency-key': flags.idempotencyKey } : {}),
+            },
+            body: JSON.stringify(body),
+          });
+        } catch (err) {
+          throw new NightshiftError(
+            'USAGE',
+            `no nightshift daemon answers at ${base} (${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message}); start one with ${cmd} serve`,
+          );
+        }
+        const answer = (await res.json().catch(() => ({}))) as {
+          runs?: { role: string; runId?: string; inboxId?: string }[];
+          error?: string;
+        };
+        if (res.status !== 202)
+          throw new NightshiftError(
+            'USAGE',
+            `the daemon refused the event: HTTP ${res.status} ${answer.error ?? ''}`,
+          );
+        if (flags.json) io.out(JSON.stringify(answer, null, 2));
+        else if (!answer.runs?.length) io.out(`event ${event} accepted; no role listens for it`);
+        else
+          for (const r of answer.runs)
+            io.out(
+              r.runId
+                ? `event ${event} → ${r.role} run ${r.runId}`
+                : `event ${event} → ${r.role} inbox ${r.inboxId} (continuous agent)`,
+            );
+      },
+    );
+}

@@ -1,0 +1,81 @@
+// The commands that only read: inbox (what waits for a human), runs, show (one run, step by step),
+// status (continuous agents and the queue).
+import { type Command, Option } from 'commander';
+import { summarize } from '../../engine/summary.js';
+import { NightshiftError } from '../../errors.js';
+import { RUN_STATUSES, type RunStatus } from '../../store/types.js';
+import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
+import { formatAgents, formatInbox, formatRuns, formatShow } from '../format.js';
+
+/** `inbox` is registered on its own so `--help` lists it where it always was, right after `run`. */
+export function inboxCommand(program: Command, cli: CliContext): void {
+  const { cmd, print } = cli;
+  withCommonFlags(program.command('inbox'))
+    .description('list approvals and escalations waiting for a human')
+    .action(async (flags: CommonFlags) => {
+      const rt = await cli.open(flags);
+      const inbox = await rt.inbox();
+      print(flags, inbox, formatInbox(inbox.approvals, inbox.escalations, cmd));
+    });
+}
+
+export function inspectCommands(program: Command, cli: CliContext): void {
+  const { cmd, print } = cli;
+  withCommonFlags(program.command('runs'))
+    .description('list runs, newest first')
+    .option('--role <name>', 'only runs of this role')
+    .addOption(new Option('--status <status>', 'only runs in this status').choices(RUN_STATUSES as string[]))
+    .option('--limit <n>', 'at most this many', '50')
+    .action(async (flags: CommonFlags & { role?: string; status?: RunStatus; limit: string }) => {
+      const limit = Number(flags.limit);
+      if (!Number.isInteger(limit) || limit <= 0)
+        throw new NightshiftError('USAGE', `--limit must be a positive integer, got '${flags.limit}'`);
+      const rt = await cli.open(flags);
+      const runs = await rt.list({
+        ...(flags.role ? { role: flags.role } : {}),
+        ...(flags.status ? { status: [flags.status] } : {}),
+        limit,
+      });
+      print(
+        flags,
+        runs.map((r) => summarize({ run: r, approvals: [], escalations: [] })),
+        formatRuns(runs),
+      );
+    });
+
+  withCommonFlags(program.command('show <run-id>'))
+    .description('every step of a run, and every decision with its reason')
+    .action(async (id: string, flags: CommonFlags) => {
+      const rt = await cli.open(flags);
+      const snapshot = await rt.get(id);
+      if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${id} (see ${cmd} runs)`);
+      const summary = summarize(snapshot);
+      print(
+        flags,
+        {
+          ...summary,
+          run: snapshot.run,
+          steps: snapshot.steps,
+          toolCalls: snapshot.toolCalls,
+          approvals: snapshot.approvals,
+          escalationRecords: snapshot.escalations,
+        },
+        formatShow(snapshot, summary, cmd),
+      );
+    });
+
+  withCommonFlags(program.command('status'))
+    .description('continuous agents: state, holder, last heartbeat, restarts, inbox; and the queue')
+    .action(async (flags: CommonFlags) => {
+      const rt = await cli.open(flags);
+      const agents = await rt.agents();
+      const counts = await rt.store.countRuns(['queued', 'running', 'failed']);
+      const queue = { queued: counts.queued!, running: counts.running!, failed: counts.failed! };
+      const { queued, running, failed } = queue;
+      print(
+        flags,
+        { agents, queue },
+        `${formatAgents(agents, Date.now(), cmd)}\nqueue: ${queued} queued, ${running} running, ${failed} failed (${cmd} runs --status failed)`,
+      );
+    });
+}

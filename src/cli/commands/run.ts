@@ -1,0 +1,59 @@
+// `nightshift run <role>`: one run, headless, until it finishes or pauses for a human.
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { NightshiftError } from '../../errors.js';
+import {
+  type CliContext,
+  type CommonFlags,
+  defaultActor,
+  parseJsonFlag,
+  withCommonFlags,
+} from '../context.js';
+import { exitCodeForStatus } from '../exit-codes.js';
+import { checkModel } from '../model-check.js';
+
+export function runCommand(program: Command, cli: CliContext): void {
+  withCommonFlags(program.command('run <role>'))
+    .description('run a role once, headless, until it finishes or pauses for a human')
+    .option('--input <json>', 'the run input as JSON')
+    .option('--input-file <path>', 'read the run input from a JSON file')
+    .option(
+      '--model <spec>',
+      "use this model instead of the role's (e.g. script:./s.yaml, anthropic:claude-sonnet-4-5)",
+    )
+    .option('--idempotency-key <key>', 'a repeated run with the same key returns the first run')
+    .action(
+      async (
+        roleFile: string,
+        flags: CommonFlags & { input?: string; inputFile?: string; model?: string; idempotencyKey?: string },
+      ) => {
+        if (flags.input !== undefined && flags.inputFile !== undefined) {
+          throw new NightshiftError('USAGE', 'give either --input or --input-file, not both');
+        }
+        let input: unknown = {};
+        if (flags.input !== undefined) input = parseJsonFlag(flags.input, '--input');
+        if (flags.inputFile !== undefined) {
+          let text: string;
+          try {
+            text = readFileSync(flags.inputFile, 'utf8');
+          } catch (err) {
+            throw new NightshiftError('USAGE', `--input-file ${flags.inputFile}: ${(err as Error).message}`);
+          }
+          input = parseJsonFlag(text, `--input-file ${flags.inputFile}`);
+        }
+        // Validate the role and its model before opening the store: a bad setting writes nothing.
+        const role = await cli.loadRole(roleFile);
+        const model = checkModel(flags.model ?? role.model, cli.projectConfig().models);
+        if (model.error) throw model.error;
+        for (const w of model.warnings) cli.io.err(w);
+        const rt = await cli.open(flags);
+        const result = await rt.run(role, input, {
+          model: flags.model,
+          idempotencyKey: flags.idempotencyKey,
+          actor: defaultActor(),
+        });
+        await cli.printRun(flags, rt, result);
+        cli.io.code = exitCodeForStatus(result.status);
+      },
+    );
+}

@@ -1,0 +1,31 @@
+// `nightshift serve <paths...>`: its flags; what it does is in server/serve.ts, loaded only when it runs.
+import { type Command, Option } from 'commander';
+import type { ServeFlags } from '../../server/serve.js';
+import { type CliContext, withCommonFlags } from '../context.js';
+
+export function serveCommand(program: Command, cli: CliContext): void {
+  withCommonFlags(program.command('serve <paths...>'))
+    .description('run as a worker: take queued runs, events and webhooks for the roles found in paths')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1; env NIGHTSHIFT_HOST)')
+    .option('--port <port>', 'HTTP port, 0 for any free port (default 7070; env NIGHTSHIFT_PORT)')
+    .option('--workers <n>', 'worker processes on this machine (default 1; env NIGHTSHIFT_WORKERS)')
+    .option('--concurrency <n>', 'runs at a time per worker process (default 4; env NIGHTSHIFT_CONCURRENCY)')
+    .option('--poll-ms <ms>', 'how often to look for work queued elsewhere (default 200)')
+    .option('--grace-ms <ms>', 'on SIGTERM, how long running steps get to finish (default 10000)')
+    .option(
+      '--lease-ms <ms>',
+      'how long a dead worker keeps its runs before others take them over (default 30000)',
+    )
+    .addOption(
+      new Option('--worker-only', 'no HTTP server and no cron (the extra --workers processes)').hideHelp(),
+    )
+    .action(async (paths: string[], flags: ServeFlags) => {
+      const { serve } = await import('../../server/serve.js');
+      await serve(paths, flags, {
+        config: cli.projectConfig(),
+        loadRole: cli.loadRole,
+        open: (extra) => cli.open(flags, extra),
+        say: cli.io.err,
+      });
+    });
+}

@@ -1,0 +1,99 @@
+// What every command shares: the output streams and exit code, the project's config (read once, when a
+// command first needs it), opening the runtime through the public API, loading roles with the project's
+// tool modules, and printing human text or --json.
+import { type Command, Option } from 'commander';
+import { loadProjectConfig, type ProjectConfig } from '../config/project.js';
+import type { RunSummary } from '../engine/summary.js';
+import { NightshiftError } from '../errors.js';
+import { loadRoleFile } from '../roles/load.js';
+import type { Role } from '../roles/schema.js';
+import { createRuntime, type Runtime } from '../runtime.js';
+import { EXIT } from './exit-codes.js';
+import { deniedCalls, formatSummary } from './format.js';
+
+export interface CommonFlags {
+  dataDir?: string;
+  json?: boolean;
+}
+
+export class Output {
+  code: number = EXIT.ok;
+  constructor(
+    readonly out: (s: string) => void,
+    readonly err: (s: string) => void,
+  ) {}
+}
+
+export interface CliContext {
+  io: Output;
+  /** The command as the user ran it (`npx nightshift` under npx), for the hints we print. */
+  cmd: string;
+  projectConfig(): ProjectConfig;
+  /** Opens the runtime (closed when the command ends) with the project's settings. */
+  open(flags: CommonFlags, extra?: { leaseMs?: number; service?: boolean }): Promise<Runtime>;
+  loadRole(file: string): Promise<Role>;
+  print(flags: CommonFlags, json: unknown, human: string): void;
+  /** A run's summary for people: its status says how many of its calls the policy denied. */
+  printRun(flags: CommonFlags, rt: Runtime, result: RunSummary, head?: string): Promise<void>;
+}
+
+/** The context for one invocation; `runtime()` is the runtime it opened, if any, to close at the end. */
+export function cliContext(io: Output, cmd: string): CliContext & { runtime(): Runtime | undefined } {
+  let config: ProjectConfig | undefined;
+  let runtime: Runtime | undefined;
+  const projectConfig = (): ProjectConfig => {
+    config ??= loadProjectConfig(process.cwd());
+    return config;
+  };
+  const print = (flags: CommonFlags, json: unknown, human: string) =>
+    io.out(flags.json ? JSON.stringify(json, null, 2) : human);
+  return {
+    io,
+    cmd,
+    projectConfig,
+    async open(flags, extra = {}) {
+      const c = projectConfig();
+      runtime = await createRuntime({
+        dataDir: flags.dataDir ?? c.dataDir,
+        models: c.models,
+        // Sandboxed commands never see the project's config file.
+        protectedPaths: c.file ? [c.file] : [],
+        ...extra,
+      });
+      return runtime;
+    },
+    loadRole: (file) => loadRoleFile(file, { projectToolModules: projectConfig().toolModules }),
+    print,
+    async printRun(flags, rt, result, head = '') {
+      if (flags.json) return print(flags, result, '');
+      const snapshot = await rt.get(result.runId);
+      const denied = snapshot ? deniedCalls(snapshot.toolCalls) : 0;
+      io.out(`${head}${formatSummary(result, { cmd, denied })}`);
+    },
+    runtime: () => runtime,
+  };
+}
+
+/** The options every command accepts. */
+export function withCommonFlags(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option(
+        '--data-dir <dir>',
+        'where the embedded store lives (default: $NIGHTSHIFT_DATA_DIR or ./.nightshift)',
+      ),
+    )
+    .option('--json', 'print JSON for pipelines');
+}
+
+export function defaultActor(): string {
+  return process.env.NIGHTSHIFT_ACTOR || process.env.USER || process.env.LOGNAME || 'cli';
+}
+
+export function parseJsonFlag(text: string, flag: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new NightshiftError('USAGE', `${flag} is not valid JSON: ${(err as Error).message}`);
+  }
+}

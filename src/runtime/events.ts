@@ -1,0 +1,139 @@
+// Event routing: where a named event, a webhook or a cron tick goes. Each role that takes it gets a
+// queued run (job mode) or an inbox item (continuous mode), recorded before the caller hears back, with
+// roles served only by other processes found through their subscriptions (triggers/subscriptions.ts).
+import type { EngineContext } from '../engine/drive.js';
+import { checkRunInput, recordRun } from '../engine/start.js';
+import type { Role } from '../roles/schema.js';
+import type { RunRecord } from '../store/types.js';
+import type { Redactor } from '../tools/secrets.js';
+import { RemoteListeners } from '../triggers/subscriptions.js';
+import type { KnownRoles } from './roles.js';
+import type { DeliverOptions, Delivery, EmitOptions } from './types.js';
+
+export interface EventRouting {
+  /** These roles take their events in this process from now on (they were given to `work`). */
+  listen(roles: Role[]): void;
+  emit(event: string, payload: unknown, options?: EmitOptions): Promise<Delivery[]>;
+  deliver(role: Role, payload: unknown, options: DeliverOptions): Promise<Delivery>;
+  /**
+   * A role's `emit` events for its run's output, delivered before the run's success is committed
+   * (idempotent per run and event, so a crash between the two delivers nothing twice). Returns what is
+   * kept in the run's last step: where the output went, and which listeners refused it.
+   */
+  emitOutput(role: Role, run: RunRecord, output: unknown): Promise<Record<string, unknown> | undefined>;
+}
+
+export function createEventRouting(ctx: EngineContext, roles: KnownRoles): EventRouting {
+  const { store, clock } = ctx;
+  // Roles that receive events here (those given to work()), by name.
+  const listeners = new Map<string, Role>();
+  const remote = new RemoteListeners(store, clock);
+
+  /**
+   * A payload, already checked against the role's input schema, for one role: an inbox item for a
+   * continuous role, a queued run for a job role. `local`: this process serves the role (it prepares
+   * it, as running it here needs); otherwise the run is only recorded, for the process that serves it.
+   */
+  async function deliverTo(
+    role: Role,
+    payload: unknown,
+    d: DeliverOptions,
+    local: boolean,
+  ): Promise<Delivery> {
+    if (role.mode === 'continuous') {
+      const now = clock.now();
+      const redact = roles.readableSecrets(role);
+      const { item, created } = await store.pushInbox({
+        id: ctx.ids.next('evt'),
+        role: role.name,
+        event: typeof d.trigger.event === 'string' ? d.trigger.event : d.trigger.kind,
+        // The agent's inbox keeps the payload only as the run it becomes would: secret values by name.
+        payload: (redact ? redact(payload) : payload) ?? null,
+        idempotencyKey: d.idempotencyKey ?? null,
+        createdAt: now,
+        handledAt: null,
+        runId: null,
+      });
+      return { role: role.name, inboxId: item.id, status: item.handledAt ? 'handled' : 'inbox', created };
+    }
+    const options = {
+      idempotencyKey: d.idempotencyKey,
+      actor: d.actor ?? `trigger:${d.trigger.kind}`,
+      trigger: d.trigger,
+    };
+    let model = role.model;
+    let redact: Redactor | undefined;
+    if (local) {
+      roles.remember(role);
+      const ready = await roles.prepare(role);
+      model = ready.model.spec;
+      redact = ready.redact;
+    } else {
+      redact = roles.readableSecrets(role);
+    }
+    const { state, created } = await recordRun(ctx, role, model, payload, {
+      ...options,
+      queue: true,
+      inputChecked: true,
+      redact,
+    });
+    return { role: role.name, runId: state.run.id, status: state.run.status, created };
+  }
+
+  const routing: EventRouting = {
+    listen(given) {
+      for (const role of given) listeners.set(role.name, role);
+    },
+    async emit(event, payload, emitOptions = {}) {
+      const d = (role: Role): DeliverOptions => ({
+        idempotencyKey: emitOptions.idempotencyKey
+          ? `event:${event}:${emitOptions.idempotencyKey}:${role.name}`
+          : undefined,
+        actor: emitOptions.actor,
+        trigger: { kind: 'event', event },
+      });
+      const here = [...listeners.values()].filter((role) =>
+        role.triggers.some((t) => 'event' in t && t.event === event),
+      );
+      // Roles only other processes serve: queued here, run there.
+      const elsewhere = await remote.forEvent(event, (name) => listeners.has(name));
+      const targets = [
+        ...here.map((role) => ({ role, local: true })),
+        ...elsewhere.map((role) => ({ role, local: false })),
+      ];
+      const invalid = new Map<string, string>();
+      for (const { role } of targets) {
+        try {
+          checkRunInput(role, payload);
+        } catch (err) {
+          if (!emitOptions.skipInvalid) throw err;
+          invalid.set(role.name, (err as Error).message);
+        }
+      }
+      const out: Delivery[] = [];
+      for (const { role, local } of targets) {
+        const error = invalid.get(role.name);
+        if (error !== undefined) out.push({ role: role.name, status: 'rejected', created: false, error });
+        else out.push(await deliverTo(role, payload, d(role), local));
+      }
+      return out;
+    },
+    async deliver(role, payload, d) {
+      checkRunInput(role, payload);
+      return deliverTo(role, payload, d, true);
+    },
+    async emitOutput(role, run, output) {
+      const emitted: (Delivery & { event: string })[] = [];
+      for (const event of role.emit ?? []) {
+        const out = await routing.emit(event, output, {
+          idempotencyKey: `run:${run.id}`,
+          actor: `role:${role.name}`,
+          skipInvalid: true,
+        });
+        emitted.push(...out.map((d) => ({ event, ...d })));
+      }
+      return emitted.length > 0 ? { emitted } : undefined;
+    },
+  };
+  return routing;
+}

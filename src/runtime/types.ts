@@ -1,0 +1,181 @@
+// The runtime's public types: its options, what it returns, and the `Runtime` interface itself
+// (composed in runtime.ts from runtime/roles.ts, runtime/events.ts and runtime/work.ts).
+import type { Clock, IdSource } from '../clock.js';
+import type { RunSummary } from '../engine/summary.js';
+import type { NightshiftEventListener } from '../lifecycle-events.js';
+import type { ModelSettings } from '../models/resolve.js';
+import type { Role } from '../roles/schema.js';
+import type {
+  ApprovalRecord,
+  EscalationRecord,
+  RunFilter,
+  RunRecord,
+  RunSnapshot,
+  Store,
+} from '../store/types.js';
+
+export interface RuntimeOptions {
+  /** Where the embedded SQLite file lives (default: NIGHTSHIFT_DATA_DIR, else ./.nightshift). */
+  dataDir?: string;
+  /** Use this store instead of the embedded one. */
+  store?: Store;
+  /** A Postgres URL: use the Postgres store (default: NIGHTSHIFT_DATABASE_URL; else the embedded SQLite). */
+  databaseUrl?: string;
+  clock?: Clock;
+  ids?: IdSource;
+  /** Environment for API keys and base URLs (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Provider settings and price overrides (from nightshift.config.yaml). */
+  models?: ModelSettings;
+  /** Lease length for a run being executed (default 30 s). */
+  leaseMs?: number;
+  /**
+   * This process is a long-running service (`nightshift serve`): the embedded store checkpoints its WAL
+   * from a background thread, so no commit on the event loop pays for a checkpoint.
+   */
+  service?: boolean;
+  /**
+   * Host paths sandboxed commands must never see, besides the ones the runtime knows (the data dir,
+   * every role's secrets file, other roles' workspaces). The CLI passes nightshift.config.yaml.
+   */
+  protectedPaths?: string[];
+}
+
+export interface RunOptions {
+  /** Replace the role's model (`--model`). */
+  model?: string | undefined;
+  idempotencyKey?: string | undefined;
+  actor?: string | undefined;
+  /** What started the run (kept with its first step). */
+  trigger?: Record<string, unknown> | undefined;
+}
+
+/** Where one event went: a queued run (job mode) or a continuous agent's inbox. */
+export interface Delivery {
+  role: string;
+  runId?: string;
+  inboxId?: string;
+  status: string;
+  /** False when the idempotency key had been seen: nothing new was recorded. */
+  created: boolean;
+  /** With `skipInvalid`: why this role got nothing (status `rejected`). */
+  error?: string;
+}
+
+export interface EmitOptions extends Omit<DeliverOptions, 'trigger'> {
+  /**
+   * Deliver to the roles whose input schema accepts the payload and report the others as `rejected`
+   * (a role's output must not fail because one listener wants other input). Default: refuse the event
+   * (INPUT_INVALID) before delivering anything when any listener would reject it.
+   */
+  skipInvalid?: boolean;
+}
+
+export interface DeliverOptions {
+  idempotencyKey?: string | undefined;
+  actor?: string | undefined;
+  /** What delivered it (event, webhook, cron), kept with the run. */
+  trigger: Record<string, unknown> & { kind: string };
+}
+
+/** A continuous agent as `nightshift status` shows it. */
+export interface AgentStatusView {
+  role: string;
+  status: string;
+  owner: string | null;
+  heartbeatAt: number | null;
+  leaseUntil: number | null;
+  /** Whether the lease is live (a worker holds the agent now). */
+  live: boolean;
+  restarts: number;
+  takeovers: number;
+  failures: number;
+  inbox: number;
+  runId: string | null;
+  lastError: { code: string; message: string } | null;
+  escalationId: string | null;
+  context: unknown;
+}
+
+export interface WorkOptions {
+  roles: Role[];
+  concurrency: number;
+  pollMs?: number;
+  signal: AbortSignal;
+  /** An error outside any run's outcome (a claim that failed, a run that threw), with the run's id and role. */
+  onError?: (err: unknown, runId?: string, role?: string) => void;
+  /**
+   * Lifecycle of continuous agents (started, taken over, lost, failed, restarted, escalated, an inbox item
+   * handled), typed by `NightshiftEventMap`. A listener that throws is reported to onError; the agents go on.
+   */
+  onLifecycleEvent?: NightshiftEventListener;
+  /**
+   * @deprecated Use `onLifecycleEvent`. The same events with their log message as the name (`'agent lost'`,
+   * `'event handled'`, …: `EVENT_LOG_MESSAGES`) and the payload untyped.
+   */
+  onAgentEvent?: (what: string, data: Record<string, unknown>) => void;
+  /**
+   * Where each queued run this worker drove stopped: finished, paused for a human, queued for a retry,
+   * or left to another worker (still `running`). For the log. (Continuous agents' runs are reported
+   * through onLifecycleEvent: their failures are restarts, not dead letters.)
+   */
+  onRunSettled?: (run: RunRecord) => void;
+}
+
+export interface WorkHandle {
+  /** Look for work now (something was just enqueued here). */
+  wake(): void;
+  /** Resolves when the workers stopped and every run they started has finished or paused. */
+  done: Promise<void>;
+  /** Runs executing in this process. */
+  active(): number;
+  /** Continuous roles whose agent this process holds. */
+  agents(): string[];
+  /**
+   * Resolves once this process hears about work queued elsewhere (its Postgres LISTEN is in place; at
+   * once on the embedded store). A failed subscription resolves too: polling still finds the work.
+   */
+  listening: Promise<void>;
+}
+
+export interface Inbox {
+  approvals: ApprovalRecord[];
+  escalations: EscalationRecord[];
+}
+
+export interface Runtime {
+  readonly store: Store;
+  /** Validates and runs a role (a file path or a defineRole result) until it finishes or pauses. */
+  run(role: Role | string, input: unknown, options?: RunOptions): Promise<RunSummary>;
+  /** Records a run as queued for a worker (nightshift serve); returns at once. */
+  enqueue(role: Role, input: unknown, options?: RunOptions): Promise<RunSummary>;
+  /** Continues a run from its last persisted step. */
+  resume(runId: string, options?: { role?: Role }): Promise<RunSummary>;
+  approve(approvalId: string, options: { by: string; note?: string }): Promise<RunSummary>;
+  reject(approvalId: string, options: { by: string; reason: string }): Promise<RunSummary>;
+  answer(
+    escalationId: string,
+    answer: string,
+    options: { by: string; allowCall?: boolean },
+  ): Promise<RunSummary>;
+  cancel(runId: string, options: { by: string; reason?: string }): Promise<RunSummary>;
+  inbox(): Promise<Inbox>;
+  /**
+   * Starts a worker that runs queued runs of these roles (and takes over runs whose worker died), up to
+   * `concurrency` at a time, until `signal` aborts.
+   */
+  work(options: WorkOptions): WorkHandle;
+  /**
+   * Delivers a named event to every role with that event trigger, those given to `work` here and those
+   * live workers elsewhere serve (triggers/subscriptions.ts): a queued run for a job role, an inbox item
+   * for a continuous one. With an idempotency key, a redelivered event records nothing new.
+   */
+  emit(event: string, payload: unknown, options?: EmitOptions): Promise<Delivery[]>;
+  /** Delivers input to one role (a webhook, a cron tick): queued run, or continuous agent's inbox. */
+  deliver(role: Role, payload: unknown, options: DeliverOptions): Promise<Delivery>;
+  /** Continuous agents: state, last heartbeat, restarts, inbox depth. */
+  agents(): Promise<AgentStatusView[]>;
+  get(runId: string): Promise<RunSnapshot | undefined>;
+  list(filter?: RunFilter): Promise<RunRecord[]>;
+  close(): Promise<void>;
+}

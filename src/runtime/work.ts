@@ -1,0 +1,171 @@
+// `work()`: a worker in this process. The queue worker (queue/worker.ts) claims queued runs of the job
+// roles and drives them; the supervisor (continuous/supervisor.ts) holds the continuous roles' agents;
+// both wake at once when another process queues work (Postgres LISTEN) and poll otherwise.
+import { startSupervisor } from '../continuous/supervisor.js';
+import type { EngineContext } from '../engine/drive.js';
+import { escalateRun, failRun, reopenRun } from '../engine/restart.js';
+import { retryPolicy } from '../engine/run-retry.js';
+import { resumeRun, startRun } from '../engine/start.js';
+import { failClaimedRun } from '../engine/unexpected.js';
+import { EVENT_LOG_MESSAGES, type NightshiftEventListener } from '../lifecycle-events.js';
+import { deadHolderSweep } from '../queue/dead-holders.js';
+import { startWorker } from '../queue/worker.js';
+import type { Role } from '../roles/schema.js';
+import { storeOutageOf } from '../store/outage.js';
+import type { RunRecord, RunSnapshot } from '../store/types.js';
+import { advertise } from '../triggers/subscriptions.js';
+import type { EventRouting } from './events.js';
+import type { KnownRoles } from './roles.js';
+import type { WorkHandle, WorkOptions } from './types.js';
+
+export function startWork(
+  ctx: EngineContext,
+  roles: KnownRoles,
+  events: EventRouting,
+  o: WorkOptions,
+): WorkHandle {
+  const { store, clock } = ctx;
+  // Refused at start, before any run of these roles is claimed.
+  for (const r of o.roles) roles.assertStoreOutside(r);
+  for (const r of o.roles) roles.remember(r);
+  events.listen(o.roles);
+  const jobRoles = o.roles.filter((r) => r.mode !== 'continuous');
+  const agentRoles = o.roles.filter((r) => r.mode === 'continuous');
+  const names = [...new Set(jobRoles.map((r) => r.name))];
+  const limits = concurrencyLimits(jobRoles);
+  const workerCtx: EngineContext = { ...ctx, retryFailures: true };
+  const sweepDeadHolders = deadHolderSweep(store, ctx.owner, names);
+  /** Drives a run the queue handed out (`claimed`), or again from the store after a store outage. */
+  const drive = async (run: RunRecord, claimed?: RunSnapshot) => {
+    let role: Role | undefined;
+    try {
+      role = (await roles.ofRun(run.id, undefined, run)).role;
+      // A run whose workers keep dying while executing it (a crash loop) is failed, not retried forever.
+      const max = retryPolicy(role).maxAttempts;
+      if (run.status === 'running' && run.attempt > max) {
+        const failed = await failRun(store, clock, run.id, {
+          code: 'RUN_CRASHED',
+          message: `the worker executing this run stopped (died or hung) ${run.attempt - 1} times; retry.maxAttempts is ${max}`,
+          details: { attempt: run.attempt },
+        });
+        o.onRunSettled?.(failed);
+        return;
+      }
+      const ready = await roles.prepare(role, run.model === role.model ? undefined : run.model);
+      const state = await resumeRun(workerCtx, ready, run.id, claimed ? { claimed } : {});
+      o.onRunSettled?.(state.run);
+    } catch (err) {
+      // Not left `running` for the next worker to trip over: retried with backoff or failed once. A
+      // store outage is the worker's to wait out (it drives the run again once writes go through).
+      if (claimed && storeOutageOf(err) === undefined)
+        await failClaimedRun(store, clock, run, err, retryPolicy(role ?? {}));
+      throw err;
+    }
+  };
+  const worker = startWorker({
+    claim: async (max) => {
+      await sweepDeadHolders();
+      const now = clock.now();
+      return store.claimNextRuns(ctx.owner, now + ctx.leaseMs, now, names, limits, max);
+    },
+    drive: (claimed) => drive(claimed.run, claimed),
+    resume: (run) => drive(run),
+    concurrency: o.concurrency,
+    pollMs: o.pollMs ?? 200,
+    signal: o.signal,
+    onError: (err, run) => o.onError?.(err, run?.id, run?.role),
+  });
+  const supervisor = startSupervisor({
+    host: {
+      store,
+      clock,
+      owner: ctx.owner,
+      async createRun(role, item, context) {
+        const ready = await roles.prepare(role);
+        const state = await startRun(
+          ctx,
+          ready,
+          { event: item.event, payload: item.payload, context },
+          {
+            idempotencyKey: `inbox:${item.id}`,
+            queue: true,
+            inputChecked: true,
+            actor: `agent:${role.name}`,
+            trigger: { kind: 'inbox', event: item.event, inboxId: item.id },
+          },
+        );
+        return state.run;
+      },
+      async driveRun(role, runId) {
+        const ready = await roles.prepare(role);
+        return (await resumeRun(ctx, ready, runId)).run;
+      },
+      reopenRun: (runId, why) => reopenRun(store, clock, runId, why),
+      async escalate(run, reason, context) {
+        return (await escalateRun(store, clock, ctx.ids, { runId: run.id, reason, context })).id;
+      },
+    },
+    roles: agentRoles,
+    pollMs: o.pollMs ?? 200,
+    signal: o.signal,
+    listeners: lifecycleListeners(o),
+    onError: (err) => o.onError?.(err),
+  });
+  // Postgres: wake at once when another process queues a run (LISTEN/NOTIFY); polling stays the
+  // fallback, so a lost notification delays a run by one poll interval at most.
+  const listening = store.subscribeWork
+    ? store
+        .subscribeWork(() => {
+          worker.wake();
+          supervisor.wake();
+        })
+        .catch((err: unknown) => {
+          o.onError?.(err);
+          return undefined;
+        })
+    : Promise.resolve(undefined);
+  // Other processes deliver this worker's roles their events (see triggers/subscriptions.ts).
+  const advertised = advertise(store, clock, o.roles, o.signal, (err) => o.onError?.(err)).catch(
+    (err: unknown) => o.onError?.(err),
+  );
+  const stopListening = new Promise<void>((resolve) => {
+    const stop = () => {
+      listening.then((unsubscribe) => unsubscribe?.()).then(() => resolve());
+    };
+    if (o.signal.aborted) stop();
+    else o.signal.addEventListener('abort', stop, { once: true });
+  });
+  return {
+    wake() {
+      worker.wake();
+      supervisor.wake();
+    },
+    done: Promise.all([worker.done, supervisor.done, stopListening]).then(() => {}),
+    active: () => worker.active(),
+    agents: () => supervisor.held(),
+    listening: Promise.all([listening, advertised]).then(() => {}),
+  };
+}
+
+/** The typed listener, and the deprecated string one under the names it always had. */
+function lifecycleListeners(o: WorkOptions): NightshiftEventListener[] {
+  const listeners: NightshiftEventListener[] = [];
+  if (o.onLifecycleEvent) listeners.push(o.onLifecycleEvent);
+  const legacy = o.onAgentEvent;
+  if (legacy) listeners.push((event) => legacy(EVENT_LOG_MESSAGES[event.name], event.data));
+  return listeners;
+}
+
+/**
+ * Per-role limits for the queue: `concurrency` when set; a role whose cron ticks queue (`overlap: queue`)
+ * runs one at a time.
+ */
+function concurrencyLimits(roles: Role[]): Record<string, number> {
+  const limits: Record<string, number> = {};
+  for (const r of roles) {
+    const queued = r.triggers.some((t) => 'cron' in t && t.cron.overlap === 'queue');
+    const limit = r.concurrency ?? (queued ? 1 : undefined);
+    if (limit !== undefined) limits[r.name] = limit;
+  }
+  return limits;
+}
