@@ -14,7 +14,7 @@ import { type RunSummary, summarize } from './engine/summary.js';
 import { failClaimedRun } from './engine/unexpected.js';
 import { NightshiftError } from './errors.js';
 import { answerEscalation } from './escalations/answer.js';
-import type { ModelSettings } from './models/resolve.js';
+import { agentSpec, type ModelSettings } from './models/resolve.js';
 import { deadHolderSweep } from './queue/dead-holders.js';
 import { startWorker } from './queue/worker.js';
 import { loadRoleFile } from './roles/load.js';
@@ -342,7 +342,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     if (local) {
       known.set(`${role.name}@${role.version}`, role);
       const ready = await prepare(role);
-      model = ready.model.spec;
+      model = agentSpec(ready.agent);
       redact = ready.redact;
     } else {
       redact = readableSecrets(role);
