@@ -16,7 +16,7 @@ import type { DrivenRun } from './driven-run.js';
 import { type EscalateArgs, normaliseCategory } from './escalate-tool.js';
 import { executorTurn, finishSession, sessionDone } from './executor-turn.js';
 import { judgeCall } from './judge.js';
-import { addUsage, applyVerdict, callKey, callRecord } from './ledger.js';
+import { addUsage, applyVerdict, callRecord } from './ledger.js';
 import { mayRunNow } from './next-work.js';
 import { checkOutput } from './output.js';
 import { overBudget } from './over-budget.js';
@@ -139,20 +139,18 @@ async function decideCall(
   index: number,
   request: ModelResponse['calls'][number],
 ): Promise<ToolCallRecord> {
-  const runId = run.state.run.id;
-  const key = callKey(runId, turnSeq, index);
   const { verdict, parsedArgs } = await judgeCall(run.prepared, request, run.state.run.input);
+  const record = callRecord(run.state.run.id, turnSeq, index, request, verdict);
   b.step('decision', {
-    key,
+    key: record.key,
     tool: request.tool,
     decision: verdict.decision,
     reason: verdict.reason,
     ...(verdict.rule ? { rule: verdict.rule } : {}),
   });
-  const record = callRecord(runId, turnSeq, index, request, verdict);
   const escalation =
     verdict.decision === 'escalate'
-      ? run.newEscalation(b, heldCall(run, key, request, verdict, parsedArgs))
+      ? run.newEscalation(b, heldCall(run, record.key, request, verdict, parsedArgs))
       : undefined;
   return applyVerdict(record, verdict, b, escalation);
 }
