@@ -56,15 +56,11 @@ export async function driveRun(ctx: EngineContext, prepared: PreparedRole, state
   }
 }
 
+/** One run being driven by this process; the members DrivenRun documents are what the work uses. */
 class Driver implements DrivenRun {
   leaseLost = false;
   doing = 'starting';
   readonly held: HeldLease;
-
-  loseLease(reason = 'this worker lost the run lease'): void {
-    this.leaseLost = true;
-    this.abort.abort(new NightshiftError('RUN_LEASED', `this worker stopped driving the run: ${reason}`));
-  }
   readonly claimed = new Set<string>();
   readonly claimedNotRun = new Set<string>();
   readonly abort = new AbortController();
@@ -85,6 +81,11 @@ class Driver implements DrivenRun {
       state.run.leaseUntil ?? 0,
       (reason) => this.loseLease(reason),
     );
+  }
+
+  private loseLease(reason: string): void {
+    this.leaseLost = true;
+    this.abort.abort(new NightshiftError('RUN_LEASED', `this worker stopped driving the run: ${reason}`));
   }
 
   activeMs(now: number): number {
