@@ -194,27 +194,9 @@ async function recordSession(
         isError: true,
         finishedAt: b.at,
       });
-      b.call(record);
-    } else if (verdict.decision === 'allow' && !request.deferred) {
-      if (outcome.notDone?.includes(request.id)) {
-        Object.assign(record, {
-          status: 'rejected',
-          result: {
-            notRun: true,
-            reason: `${executor.name} did not apply it: another part of the same change was refused`,
-          },
-          isError: true,
-          finishedAt: b.at,
-        });
-      } else {
-        // Done by the CLI itself, inside the session; its result is among the session's events.
-        Object.assign(record, { status: 'succeeded', result: { ranBy: executor.name }, startedAt: b.at });
-        record.finishedAt = b.at;
-      }
-      b.call(record);
-    } else {
-      // Denied, drafted, held, or allowed but not done (Codex on a copy): as the verdict says. All but a
-      // denied call wait: drafts become a change set, held calls an answer, deferred ones run next.
+    } else if (verdict.decision !== 'allow' || request.deferred) {
+      // Denied, drafted, held, or allowed but not done by the session (Codex on a copy): as the verdict
+      // says. All but a denied call wait: drafts for approval, held calls for an answer, the rest to run.
       const escalation =
         verdict.decision === 'escalate'
           ? host.newEscalation(b, {
@@ -231,9 +213,24 @@ async function recordSession(
               },
             })
           : undefined;
-      applyVerdict(record, verdict, b, escalation);
+      applyVerdict(record, verdict, b.at, escalation);
       if (verdict.decision !== 'deny') waiting++;
+    } else if (outcome.notDone?.includes(request.id)) {
+      Object.assign(record, {
+        status: 'rejected',
+        result: {
+          notRun: true,
+          reason: `${executor.name} did not apply it: another part of the same change was refused`,
+        },
+        isError: true,
+        finishedAt: b.at,
+      });
+    } else {
+      // Allowed and done by the CLI itself, inside the session; its result is among the session's events.
+      Object.assign(record, { status: 'succeeded', result: { ranBy: executor.name }, startedAt: b.at });
+      record.finishedAt = b.at;
     }
+    b.call(record);
   }
 
   if (outcome.error) {

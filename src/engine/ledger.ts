@@ -6,7 +6,6 @@ import { NightshiftError } from '../errors.js';
 import type { Usage } from '../models/types.js';
 import type { PolicyDecision } from '../policy/decide.js';
 import type { EscalationRecord, ToolCallRecord } from '../store/types.js';
-import type { BatchBuilder } from './state.js';
 
 /**
  * A call's key: its position in the run (the model turn's step, its index in the turn). Stable across
@@ -46,14 +45,14 @@ export function callRecord(
 }
 
 /**
- * Sets on `record` (fresh from callRecord) the status its verdict implies and adds it to `b`: allowed, it
- * stays pending and runs next; drafted, it waits for an approval; denied, it is finished, with the reason
- * as the result the model reads; escalated, it is held by `escalation`, raised in the same batch.
+ * Sets on `record` (fresh from callRecord) the status its verdict implies, as of `at`: allowed, it stays
+ * pending and runs next; drafted, it waits for an approval; denied, it is finished, with the reason as the
+ * result the model reads; escalated, it is held by `escalation`, raised in the same batch.
  */
 export function applyVerdict(
   record: ToolCallRecord,
   verdict: Pick<PolicyDecision, 'decision' | 'reason'>,
-  b: BatchBuilder,
+  at: number,
   escalation?: EscalationRecord,
 ): ToolCallRecord {
   switch (verdict.decision) {
@@ -66,7 +65,7 @@ export function applyVerdict(
       record.status = 'denied';
       record.result = { denied: true, reason: verdict.reason };
       record.isError = true;
-      record.finishedAt = b.at;
+      record.finishedAt = at;
       break;
     case 'escalate':
       if (!escalation)
@@ -75,7 +74,6 @@ export function applyVerdict(
       record.escalationId = escalation.id;
       break;
   }
-  b.call(record);
   return record;
 }
 

@@ -126,7 +126,7 @@ export async function takeTurn(run: DrivenRun): Promise<void> {
     records.push(await decideCall(run, b, turnSeq, index, request));
   if (records.some((r) => r.status === 'held')) b.set({ status: 'escalated' });
   const firstPending = records.find((r) => r.status === 'pending' && mayRunNow(r, records, prepared));
-  // The record as the batch holds it (applyVerdict added it), claimed in the same commit.
+  // Claimed in the same commit: the record is the batch's own (decideCall added it).
   if (firstPending && run.timeLeft(b.at)) run.claim(b, firstPending);
   await run.commit(b);
 }
@@ -152,7 +152,8 @@ async function decideCall(
     verdict.decision === 'escalate'
       ? run.newEscalation(b, heldCall(run, record.key, request, verdict, parsedArgs))
       : undefined;
-  return applyVerdict(record, verdict, b, escalation);
+  b.call(applyVerdict(record, verdict, b.at, escalation));
+  return record;
 }
 
 /**
