@@ -5,7 +5,7 @@
 import { approve, reject } from './approvals/decide-approval.js';
 import { createIdSource, systemClock } from './clock.js';
 import { cancelRun } from './engine/cancel.js';
-import type { EngineContext } from './engine/drive.js';
+import type { EngineContext } from './engine/context.js';
 import { newLeaseOwner } from './engine/lease.js';
 import { resumeRun, startRun } from './engine/start.js';
 import type { RunState } from './engine/state.js';

@@ -2,12 +2,12 @@
 // are checked again here, and anything that does not match fails closed instead of running.
 import type { Clock } from '../clock.js';
 import { decidedArgs } from '../engine/call-args.js';
-import { changeSetHash } from '../engine/drive.js';
 import { RunState } from '../engine/state.js';
 import { NightshiftError } from '../errors.js';
 import type { ApprovalRecord, Store } from '../store/types.js';
 import type { Redactor } from '../tools/secrets.js';
 import { checkActor } from './actor.js';
+import { changeSetHash } from './change-set.js';
 import { loadPausedRun, statusAfter } from './paused-run.js';
 
 export interface ApprovalDecisionInput {

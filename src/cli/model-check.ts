@@ -2,7 +2,7 @@
 // is opened), a model with no known price a warning, since its cost is recorded as 0 and no cost budget can
 // stop it.
 import { NightshiftError } from '../errors.js';
-import { type ModelSettings, resolveModel } from '../models/resolve.js';
+import { type ModelSettings, resolveAgent } from '../models/resolve.js';
 
 export interface ModelCheck {
   /** Why the spec cannot run here, or undefined. */
@@ -19,14 +19,14 @@ export function unpricedWarning(spec: string): string {
   );
 }
 
-/** Builds the model as a run would (no request is made) and reports what is wrong with it. */
+/** Builds the model (or executor) as a run would (no request is made) and reports what is wrong with it. */
 export function checkModel(spec: string, config: ModelSettings | undefined, env = process.env): ModelCheck {
   try {
-    const model = resolveModel(spec, { env, config });
+    const agent = resolveAgent(spec, { env, config });
     return {
       error: undefined,
       missingKey: false,
-      warnings: model.priced === false ? [unpricedWarning(spec)] : [],
+      warnings: agent.kind === 'model' && agent.model.priced === false ? [unpricedWarning(spec)] : [],
     };
   } catch (err) {
     if (!NightshiftError.isInstance(err)) throw err;

@@ -1,31 +1,13 @@
+// An executor's turn: the whole session of an agent CLI, gated call by call by the policy, then recorded
+// as the run's one `model_turn`, with what the session proposed but did not do entered in the ledger.
 import type { Executor, GateVerdict, SessionEvent, SessionOutcome, ToolRequest } from '../executors/types.js';
-import type { EscalationRecord, RunError } from '../store/types.js';
-import type { EngineContext } from './drive.js';
-import { callRecord, judgeCall } from './judge.js';
+import type { EscalationRecord } from '../store/types.js';
+import type { DrivenRun } from './driven-run.js';
+import { judgeCall } from './judge.js';
+import { addUsage, applyVerdict, callRecord } from './ledger.js';
 import { checkOutput } from './output.js';
 import type { PreparedRole } from './prepare.js';
-import type { BatchBuilder, RunState } from './state.js';
-
-/** What the executor turn needs of the driver: its state, commits, and the end of a run. */
-export interface SessionHost {
-  readonly ctx: EngineContext;
-  readonly prepared: PreparedRole;
-  readonly state: RunState;
-  readonly abort: AbortController;
-  activeMs(now: number): number;
-  batch(): BatchBuilder;
-  commit(b: BatchBuilder): Promise<void>;
-  finish(
-    b: BatchBuilder,
-    status: 'succeeded' | 'failed',
-    output: unknown,
-    error: RunError | null,
-  ): Promise<void>;
-  newEscalation(
-    b: BatchBuilder,
-    e: Pick<EscalationRecord, 'category' | 'reason' | 'missing' | 'source' | 'callKey' | 'context'>,
-  ): EscalationRecord;
-}
+import type { RunState } from './state.js';
 
 /** Whether the run's session has ended and been recorded (its `model_turn` step exists). */
 export function sessionDone(state: RunState): boolean {
@@ -56,7 +38,7 @@ interface Judged {
 }
 
 /** The final output, validated. Executors get no repair turn: the session has already ended. */
-export async function finishSession(host: SessionHost): Promise<void> {
+export async function finishSession(host: DrivenRun): Promise<void> {
   const turn = host.state.lastModelTurn();
   const text = String(turn?.data.text ?? '');
   const check = checkOutput(text, host.prepared.role.output);
@@ -71,13 +53,13 @@ export async function finishSession(host: SessionHost): Promise<void> {
   });
 }
 
-function remainingMs(host: SessionHost): number {
+function remainingMs(host: DrivenRun): number {
   const { budget } = host.prepared.role;
   const limit = (budget.maxSeconds + host.state.run.grant.seconds) * 1000;
   return Math.max(1000, limit - host.activeMs(host.ctx.clock.now()));
 }
 
-export async function executorTurn(host: SessionHost, executor: Executor): Promise<void> {
+export async function executorTurn(host: DrivenRun, executor: Executor): Promise<void> {
   const { prepared, state } = host;
   const { role } = prepared;
   const attempt = state.steps.filter((s) => s.kind === 'executor_started').length + 1;
@@ -171,7 +153,7 @@ export async function executorTurn(host: SessionHost, executor: Executor): Promi
 }
 
 async function recordSession(
-  host: SessionHost,
+  host: DrivenRun,
   executor: Executor,
   outcome: SessionOutcome,
   judged: Judged[],
@@ -193,15 +175,9 @@ async function recordSession(
     sessionTurns: outcome.turns,
     latencyMs: b.at - started,
   });
-  const usage = state.run.usage;
   b.set({
     turns: state.run.turns + Math.max(1, outcome.turns),
-    usage: {
-      inputTokens: usage.inputTokens + outcome.usage.inputTokens,
-      outputTokens: usage.outputTokens + outcome.usage.outputTokens,
-      cachedInputTokens: usage.cachedInputTokens + outcome.usage.cachedInputTokens,
-      costUsd: usage.costUsd + outcome.usage.costUsd,
-    },
+    usage: addUsage(state.run.usage, outcome.usage),
   });
 
   const check = failed ? undefined : checkOutput(outcome.text, prepared.role.output);
@@ -209,46 +185,36 @@ async function recordSession(
   const fileNothing = failed || !check?.ok;
   let waiting = 0;
   for (const [index, { request, verdict }] of judged.entries()) {
-    const key = `${state.run.id}:${turnSeq}:${index}`;
     const record = callRecord(state.run.id, turnSeq, index, request, verdict);
     const runsLater = verdict.decision === 'draft' || verdict.decision === 'escalate' || request.deferred;
-    if (verdict.decision === 'deny') {
-      Object.assign(record, {
-        status: 'denied',
-        result: { denied: true, reason: verdict.reason },
-        isError: true,
-      });
-      record.finishedAt = b.at;
-    } else if (runsLater && fileNothing) {
+    if (verdict.decision !== 'deny' && runsLater && fileNothing) {
       Object.assign(record, {
         status: 'rejected',
         result: { notRun: true, reason: 'the session failed, so nothing it proposed is applied' },
         isError: true,
         finishedAt: b.at,
       });
-    } else if (verdict.decision === 'draft') {
-      record.status = 'drafted';
-      waiting++;
-    } else if (verdict.decision === 'escalate') {
-      const escalation = host.newEscalation(b, {
-        category: verdict.rule?.category ?? 'other',
-        reason: verdict.reason,
-        missing: null,
-        source: 'tool_rule',
-        callKey: key,
-        context: {
-          call: { tool: request.tool, args: request.args, key },
-          input: state.run.input,
-          executor: executor.name,
-          ...(verdict.rule ? { rule: verdict.rule } : {}),
-        },
-      });
-      record.status = 'held';
-      record.escalationId = escalation.id;
-      waiting++;
-    } else if (request.deferred) {
-      // Allowed, but the session did not do it (Codex on a copy): nightshift runs it next.
-      waiting++;
+    } else if (verdict.decision !== 'allow' || request.deferred) {
+      // Denied, drafted, held, or allowed but not done by the session (Codex on a copy): as the verdict
+      // says. All but a denied call wait: drafts for approval, held calls for an answer, the rest to run.
+      const escalation =
+        verdict.decision === 'escalate'
+          ? host.newEscalation(b, {
+              category: verdict.rule?.category ?? 'other',
+              reason: verdict.reason,
+              missing: null,
+              source: 'tool_rule',
+              callKey: record.key,
+              context: {
+                call: { tool: request.tool, args: request.args, key: record.key },
+                input: state.run.input,
+                executor: executor.name,
+                ...(verdict.rule ? { rule: verdict.rule } : {}),
+              },
+            })
+          : undefined;
+      applyVerdict(record, verdict, b.at, escalation);
+      if (verdict.decision !== 'deny') waiting++;
     } else if (outcome.notDone?.includes(request.id)) {
       Object.assign(record, {
         status: 'rejected',

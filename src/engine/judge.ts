@@ -1,9 +1,8 @@
 // The facts the policy needs about one requested call (the tool's declaration, its arguments checked
 // against the tool's schema, the tool's own scope verdict), gathered and handed to `decide`. Shared by the
-// turn loop and executor sessions, so a call is judged the same way whoever asked for it.
-import { hashJson } from '../canonical-json.js';
+// turn loop and executor sessions, so a call is judged the same way whoever asked for it. What the verdict
+// makes of the call in the ledger is ledger.ts's.
 import { decide, ESCALATE_TOOL, type PolicyDecision } from '../policy/decide.js';
-import type { ToolCallRecord } from '../store/types.js';
 import type { ScopeVerdict } from '../tools/types.js';
 import { EscalateArgs } from './escalate-tool.js';
 import type { PreparedRole } from './prepare.js';
@@ -59,36 +58,4 @@ export async function judgeCall(
     input,
   });
   return { verdict, parsedArgs };
-}
-
-/**
- * The ledger record of a judged call, still `pending`: keyed by its position (run, step, index), bound
- * to the hash of exactly what was asked. The caller sets the status the verdict implies.
- */
-export function callRecord(
-  runId: string,
-  step: number,
-  index: number,
-  request: { id: string; tool: string; args: unknown },
-  verdict: Pick<PolicyDecision, 'decision' | 'reason'>,
-): ToolCallRecord {
-  return {
-    key: `${runId}:${step}:${index}`,
-    runId,
-    step,
-    index,
-    callId: request.id,
-    tool: request.tool,
-    args: request.args,
-    argsHash: hashJson({ tool: request.tool, args: request.args }),
-    decision: verdict.decision,
-    reason: verdict.reason,
-    status: 'pending',
-    result: null,
-    isError: false,
-    approvalId: null,
-    escalationId: null,
-    startedAt: null,
-    finishedAt: null,
-  };
 }

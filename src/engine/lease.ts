@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { NightshiftError } from '../errors.js';
 import type { RunLease } from '../store/types.js';
-import type { EngineContext } from './drive.js';
+import type { EngineContext } from './context.js';
 
 export function newLeaseOwner(): string {
   return `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;

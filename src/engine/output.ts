@@ -1,7 +1,8 @@
-// The final output: the model's last answer parsed as JSON and checked against the role's output schema.
+// Checking JSON against a role's schemas: the model's final answer (text, parsed first) against the
+// role's output schema, and a run's input (already a value) against its input schema.
 import { compileJsonSchema } from '../roles/json-schema.js';
 
-export type OutputCheck = { ok: true; value: unknown } | { ok: false; errors: string[] };
+export type JsonCheck = { ok: true; value: unknown } | { ok: false; errors: string[] };
 
 /** Parses the answer text as JSON, tolerating a surrounding code fence, since models add them. */
 export function parseAnswer(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
@@ -15,14 +16,23 @@ export function parseAnswer(text: string): { ok: true; value: unknown } | { ok: 
   }
 }
 
-export function checkOutput(text: string, schema: Record<string, unknown> | undefined): OutputCheck {
-  const parsed = parseAnswer(text);
-  if (!schema) return { ok: true, value: parsed.ok ? parsed.value : text };
-  if (!parsed.ok) return { ok: false, errors: [parsed.error] };
+/** Checks a JSON value against a JSON Schema; the errors name where (`/path`) and what is wrong. */
+export function validateJson(value: unknown, schema: Record<string, unknown>): JsonCheck {
   const validate = compileJsonSchema(schema);
-  if (validate(parsed.value)) return { ok: true, value: parsed.value };
+  if (validate(value)) return { ok: true, value };
   const errors = (validate.errors ?? []).map(
     (e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`,
   );
   return { ok: false, errors };
+}
+
+/**
+ * The model's final answer as the run's output: parsed and checked against the role's output schema.
+ * Without a schema any answer goes: its JSON value when it is JSON, else the text.
+ */
+export function checkOutput(text: string, schema: Record<string, unknown> | undefined): JsonCheck {
+  const parsed = parseAnswer(text);
+  if (!schema) return { ok: true, value: parsed.ok ? parsed.value : text };
+  if (!parsed.ok) return { ok: false, errors: [parsed.error] };
+  return validateJson(parsed.value, schema);
 }

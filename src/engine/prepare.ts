@@ -1,10 +1,10 @@
-// A role made ready to run: its tools resolved, its model built, the tool specs the model is offered.
+// A role made ready to run: its tools resolved, its agent built (a model, or an executor's CLI), the tool
+// specs a model is offered.
 // Everything that can be wrong with a role's setup (an unknown tool, a missing API key) fails here,
 // before a run is created and before any side effect.
 import { z } from 'zod';
 import { NightshiftError } from '../errors.js';
-import { type ResolveModelOptions, resolveModel } from '../models/resolve.js';
-import type { Model } from '../models/types.js';
+import { type Agent, agentSpec, type ResolveModelOptions, resolveAgent } from '../models/resolve.js';
 import type { Role } from '../roles/schema.js';
 import { connectMcpServers } from '../tools/mcp/connect.js';
 import { resolveRoleTools } from '../tools/registry.js';
@@ -16,7 +16,8 @@ import { escalateToolSpec } from './escalate-tool.js';
 export interface PreparedRole {
   role: Role;
   tools: Map<string, AnyTool>;
-  model: Model;
+  /** What takes the run's turns: a model (the engine's own loop) or an executor (a whole CLI session). */
+  agent: Agent;
   toolSpecs: ToolSpec[];
   system: string;
   secrets: Secrets;
@@ -59,11 +60,11 @@ export interface PrepareOptions extends ResolveModelOptions {
 
 export async function prepareRole(role: Role, options: PrepareOptions = {}): Promise<PreparedRole> {
   // Everything that can fail without side effects comes first; MCP servers are started last.
-  const model = await resolveModel(options.model ?? role.model, options);
-  if (model.executor && !role.workspace) {
+  const agent = resolveAgent(options.model ?? role.model, options);
+  if (agent.kind === 'executor' && !role.workspace) {
     throw new NightshiftError(
       'MODEL_CONFIG',
-      `role ${role.name}: model ${model.spec} runs an agent CLI in the role's workspace; set workspace: in the role file`,
+      `role ${role.name}: model ${agentSpec(agent)} runs an agent CLI in the role's workspace; set workspace: in the role file`,
     );
   }
   const env = options.env ?? process.env;
@@ -80,9 +81,9 @@ export async function prepareRole(role: Role, options: PrepareOptions = {}): Pro
   return {
     role,
     tools,
-    model,
+    agent,
     toolSpecs,
-    system: systemPrompt(role, { executor: model.executor !== undefined }),
+    system: systemPrompt(role, { executor: agent.kind === 'executor' }),
     secrets,
     redact: redactorFor(secrets),
     reveal: revealerFor(secrets),

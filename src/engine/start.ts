@@ -1,15 +1,17 @@
 // Starting and resuming runs. A run is recorded (with its input and role version) before any model call,
 // so an accepted run is never lost; input escalation rules are checked here, before the model sees anything.
 import { NightshiftError } from '../errors.js';
+import { agentSpec } from '../models/resolve.js';
 import { inputEscalations } from '../policy/decide.js';
 import type { Role } from '../roles/schema.js';
 import type { RunStep } from '../steps/types.js';
 import type { EscalationRecord, RoleVersionRecord, RunRecord, RunSnapshot } from '../store/types.js';
 import { TERMINAL_STATUSES } from '../store/types.js';
 import type { Redactor } from '../tools/secrets.js';
-import { driveRun, type EngineContext } from './drive.js';
+import type { EngineContext } from './context.js';
+import { driveRun } from './drive.js';
 import { acquireLease } from './lease.js';
-import { checkOutput } from './output.js';
+import { validateJson } from './output.js';
 import type { PreparedRole } from './prepare.js';
 import { RunState } from './state.js';
 
@@ -64,7 +66,7 @@ async function registerRoleVersion(ctx: EngineContext, role: Role): Promise<void
 /** Throws INPUT_INVALID when the input does not match the role's input schema. */
 export function checkRunInput(role: Role, input: unknown): void {
   if (!role.input) return;
-  const check = checkOutput(JSON.stringify(input ?? null), role.input);
+  const check = validateJson(input ?? null, role.input);
   if (!check.ok) {
     throw new NightshiftError(
       'INPUT_INVALID',
@@ -80,7 +82,7 @@ export async function startRun(
   input: unknown,
   options: StartOptions = {},
 ): Promise<RunState> {
-  const { state, created } = await recordRun(ctx, prepared.role, prepared.model.spec, input, {
+  const { state, created } = await recordRun(ctx, prepared.role, agentSpec(prepared.agent), input, {
     ...options,
     redact: options.redact ?? prepared.redact,
   });

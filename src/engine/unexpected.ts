@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js';
 import { NightshiftError } from '../errors.js';
 import type { Retry } from '../roles/schema.js';
 import type { RunError, RunRecord, Store } from '../store/types.js';
-import type { SessionHost } from './executor-turn.js';
+import type { DrivenRun } from './driven-run.js';
 import { backoffMs, isTransient } from './run-retry.js';
 import { RunState } from './state.js';
 
@@ -50,7 +50,7 @@ function describe(value: unknown): string {
  * itself cannot be written, the original error is rethrown.
  */
 export async function failUnexpected(
-  host: Pick<SessionHost, 'ctx' | 'batch' | 'finish'> & { doing: string },
+  host: Pick<DrivenRun, 'ctx' | 'batch' | 'finish' | 'doing'>,
   err: unknown,
 ): Promise<void> {
   const error = unexpectedFailure(err, host.doing);

@@ -1,5 +1,6 @@
 // The Executor interface: an external agent CLI (Claude Code, Codex) that runs a whole session for a role
-// instead of nightshift's own turn loop. The runtime keeps authority: every tool use the CLI asks about goes
+// instead of nightshift's own turn loop. It is not a Model (it takes no turns): a role's spec resolves to
+// one or the other (models/resolve.ts `resolveAgent`), and the engine switches on which. The runtime keeps authority: every tool use the CLI asks about goes
 // through `gate` (which calls the policy), and what a session proposes but may not do is handed back as
 // nightshift tool calls that run only through the engine's ledger.
 
@@ -103,6 +104,7 @@ export interface SessionOutcome {
 }
 
 export interface Executor {
+  /** Tells an Executor from a Model where either may turn up (a role's `model:` spec names both). */
   readonly kind: 'executor';
   readonly name: ExecutorName;
   /** The spec it was made from, e.g. `claude-code:claude-sonnet-4-5`. */

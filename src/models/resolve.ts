@@ -1,8 +1,9 @@
-// From a model spec (`anthropic:claude-sonnet-4-5`) to a Model. Bad settings (no API key, a malformed spec,
-// an executor whose CLI is not installed) fail here, before a run is recorded and before any side effect.
+// From a model spec (`anthropic:claude-sonnet-4-5`) to what runs a role's turns: a Model, or an Executor for
+// `claude-code:` / `codex:`. Bad settings (no API key, a malformed spec, an executor whose CLI is not
+// installed) fail here, before a run is recorded and before any side effect.
 import { NightshiftError } from '../errors.js';
 import { resolveExecutor } from '../executors/resolve.js';
-import type { Executor } from '../executors/types.js';
+import { EXECUTOR_NAMES, type Executor, type ExecutorName } from '../executors/types.js';
 import type { ProviderModelSettings } from './ai-sdk/model.js';
 import { createAnthropicModel } from './anthropic/index.js';
 import { createOpenAIChatModel, createOpenAICompatibleModel, createOpenAIModel } from './openai/index.js';
@@ -44,19 +45,16 @@ const FORMS =
   'or an executor: claude-code:<model-id> or codex:<model-id>';
 
 /**
- * The Model an executor stands behind: it carries the spec into the run record and the executor to the
- * engine. It has no turns of its own; asking it for one is a bug in the caller, so it says so.
+ * What a role's `model:` spec names: a Model, whose turns nightshift's own loop takes, or an Executor, an
+ * agent CLI that runs a whole session itself (the engine switches on `kind`).
  */
-function executorModel(executor: Executor): Model {
-  return {
-    spec: executor.spec,
-    provider: executor.name,
-    executor,
-    turn: () =>
-      Promise.reject(
-        new NightshiftError('INTERNAL', `${executor.spec} is an executor: it runs whole sessions, not turns`),
-      ),
-  };
+export type Agent =
+  | { readonly kind: 'model'; readonly model: Model }
+  | { readonly kind: 'executor'; readonly executor: Executor };
+
+/** The spec an agent was made from, as runs record it. */
+export function agentSpec(agent: Agent): string {
+  return agent.kind === 'model' ? agent.model.spec : agent.executor.spec;
 }
 
 function apiKey(
@@ -82,9 +80,43 @@ function notASpec(spec: string, why: string): NightshiftError {
   return new NightshiftError('MODEL_CONFIG', `model '${spec}' ${why}; expected ${FORMS}`);
 }
 
+function isExecutorName(provider: string): provider is ExecutorName {
+  return (EXECUTOR_NAMES as readonly string[]).includes(provider);
+}
+
+/** `provider:id`, split, with the id trimmed; a spec without both is refused. */
+function splitSpec(spec: string): { provider: string; id: string } {
+  const colon = spec.indexOf(':');
+  if (colon <= 0) throw notASpec(spec, 'has no provider');
+  const id = spec.slice(colon + 1).trim();
+  if (id === '') throw notASpec(spec, 'has no model id after the colon');
+  return { provider: spec.slice(0, colon), id };
+}
+
+/**
+ * Builds what a role's spec names, a Model or an Executor, checking what can be checked without a request
+ * or a session (see resolveModel; for an executor, that its CLI is installed and its API key set).
+ *
+ * @example
+ * const agent = resolveAgent('codex:gpt-5', { env: process.env });
+ * if (agent.kind === 'executor') console.log(agent.executor.name); // codex
+ */
+export function resolveAgent(spec: string, options: ResolveModelOptions = {}): Agent {
+  const { provider, id } = splitSpec(spec);
+  if (!isExecutorName(provider)) return { kind: 'model', model: resolveModel(spec, options) };
+  const config = options.config ?? {};
+  const executor = resolveExecutor(provider, spec, id, {
+    env: options.env ?? process.env,
+    anthropic: config.anthropic,
+    openai: config.openai,
+    prices: config.prices,
+  });
+  return { kind: 'executor', executor };
+}
+
 /**
  * Builds the Model a spec names, checking what can be checked without a request: the spec's form and the API
- * key. The provider packages load on the first turn.
+ * key. The provider packages load on the first turn. An executor's spec is refused: see resolveAgent.
  *
  * @example
  * const model = resolveModel('anthropic:claude-sonnet-4-5', { env: process.env });
@@ -93,11 +125,7 @@ function notASpec(spec: string, why: string): NightshiftError {
 export function resolveModel(spec: string, options: ResolveModelOptions = {}): Model {
   const env = options.env ?? process.env;
   const config = options.config ?? {};
-  const colon = spec.indexOf(':');
-  if (colon <= 0) throw notASpec(spec, 'has no provider');
-  const provider = spec.slice(0, colon);
-  const id = spec.slice(colon + 1).trim();
-  if (id === '') throw notASpec(spec, 'has no model id after the colon');
+  const { provider, id } = splitSpec(spec);
   const common: ProviderModelSettings = {
     timeoutMs: config.timeoutMs,
     maxRetries: config.maxRetries,
@@ -139,13 +167,10 @@ export function resolveModel(spec: string, options: ResolveModelOptions = {}): M
     }
     case 'claude-code':
     case 'codex':
-      return executorModel(
-        resolveExecutor(provider, spec, id, {
-          env,
-          anthropic: config.anthropic,
-          openai: config.openai,
-          prices: config.prices,
-        }),
+      // An executor runs whole sessions and takes no turns: it is not a Model.
+      throw new NightshiftError(
+        'MODEL_CONFIG',
+        `model '${spec}' names an executor (an agent CLI that runs whole sessions), not a model; resolve it with resolveAgent`,
       );
     default:
       throw notASpec(spec, `names an unknown provider '${provider}'`);

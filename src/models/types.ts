@@ -1,6 +1,6 @@
 // The Model interface: one chat turn with tools, and what it cost. Every backend (scripted, Anthropic,
-// OpenAI, ...) implements it and passes test/contract/model.ts.
-import type { Executor } from '../executors/types.js';
+// OpenAI, ...) implements it and passes test/contract/model.ts. An agent CLI that runs whole sessions is
+// not a Model but an Executor (executors/types.ts).
 import type { ToolSpec } from '../tools/types.js';
 
 export interface ToolCallRequest {
@@ -50,14 +50,9 @@ export interface Model {
   readonly provider: string;
   /**
    * False when the price table knows no price for this model: its turns report costUsd 0, meaning "unknown",
-   * not "free" (say so to the user). Absent when the model reports its own cost (script, executors).
+   * not "free" (say so to the user). Absent when the model reports its own cost (script).
    */
   readonly priced?: boolean;
-  /**
-   * Set when the spec names an executor (`claude-code:`, `codex:`): an external agent CLI that runs whole
-   * sessions. The engine then drives the executor instead of its turn loop, and never calls `turn`.
-   */
-  readonly executor?: Executor;
   turn(request: ModelRequest): Promise<ModelResponse>;
 }
 

@@ -1,8 +1,9 @@
 // Event routing: where a named event, a webhook or a cron tick goes. Each role that takes it gets a
 // queued run (job mode) or an inbox item (continuous mode), recorded before the caller hears back, with
 // roles served only by other processes found through their subscriptions (triggers/subscriptions.ts).
-import type { EngineContext } from '../engine/drive.js';
+import type { EngineContext } from '../engine/context.js';
 import { checkRunInput, recordRun } from '../engine/start.js';
+import { agentSpec } from '../models/resolve.js';
 import type { Role } from '../roles/schema.js';
 import type { RunRecord } from '../store/types.js';
 import type { Redactor } from '../tools/secrets.js';
@@ -66,7 +67,7 @@ export function createEventRouting(ctx: EngineContext, roles: KnownRoles): Event
     if (local) {
       roles.remember(role);
       const ready = await roles.prepare(role);
-      model = ready.model.spec;
+      model = agentSpec(ready.agent);
       redact = ready.redact;
     } else {
       redact = roles.readableSecrets(role);

@@ -2,7 +2,7 @@
 // roles and drives them; the supervisor (continuous/supervisor.ts) holds the continuous roles' agents;
 // both wake at once when another process queues work (Postgres LISTEN) and poll otherwise.
 import { startSupervisor } from '../continuous/supervisor.js';
-import type { EngineContext } from '../engine/drive.js';
+import type { EngineContext } from '../engine/context.js';
 import { escalateRun, failRun, reopenRun } from '../engine/restart.js';
 import { retryPolicy } from '../engine/run-retry.js';
 import { resumeRun, startRun } from '../engine/start.js';

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { approve } from '../../src/approvals/decide-approval.js';
 import { createIdSource, systemClock } from '../../src/clock.js';
-import type { EngineContext } from '../../src/engine/drive.js';
+import type { EngineContext } from '../../src/engine/context.js';
 import { newLeaseOwner } from '../../src/engine/lease.js';
 import { type PreparedRole, prepareRole } from '../../src/engine/prepare.js';
 import { resumeRun, startRun } from '../../src/engine/start.js';
@@ -58,15 +58,7 @@ async function setup(
     run: (request) => sessions[Math.min(n++, sessions.length - 1)]!(request),
   };
   const base = await prepareRole(await loadRoleFile(r.file));
-  const prepared: PreparedRole = {
-    ...base,
-    model: {
-      spec: executor.spec,
-      provider: executor.name,
-      executor,
-      turn: () => Promise.reject(new Error('no turns')),
-    },
-  };
+  const prepared: PreparedRole = { ...base, agent: { kind: 'executor', executor } };
   const ctx: EngineContext = {
     store,
     clock: systemClock,

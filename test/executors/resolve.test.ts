@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { NightshiftError } from '../../src/errors.js';
-import { resolveModel } from '../../src/models/resolve.js';
+import { resolveAgent, resolveModel } from '../../src/models/resolve.js';
 import { tempDir } from '../support/tmp.js';
 
 const tmp = tempDir('nightshift-executor-resolve-');
@@ -41,7 +41,7 @@ describe('resolving claude-code:<model>', () => {
   it('names the package and the variable when the SDK is not installed', () => {
     assert.throws(
       () =>
-        resolveModel('claude-code:claude-sonnet-4-5', {
+        resolveAgent('claude-code:claude-sonnet-4-5', {
           env: { ANTHROPIC_API_KEY: 'k', NIGHTSHIFT_CLAUDE_SDK: join(tmp.path, 'nothing') },
         }),
       failsWith(
@@ -54,7 +54,7 @@ describe('resolving claude-code:<model>', () => {
   it('says so when NIGHTSHIFT_CLAUDE_PATH points at nothing', () => {
     assert.throws(
       () =>
-        resolveModel('claude-code:claude-sonnet-4-5', {
+        resolveAgent('claude-code:claude-sonnet-4-5', {
           env: {
             ANTHROPIC_API_KEY: 'k',
             NIGHTSHIFT_CLAUDE_SDK: fakeSdk(),
@@ -67,26 +67,29 @@ describe('resolving claude-code:<model>', () => {
 
   it('needs ANTHROPIC_API_KEY', () => {
     assert.throws(
-      () => resolveModel('claude-code:claude-sonnet-4-5', { env: { NIGHTSHIFT_CLAUDE_SDK: fakeSdk() } }),
+      () => resolveAgent('claude-code:claude-sonnet-4-5', { env: { NIGHTSHIFT_CLAUDE_SDK: fakeSdk() } }),
       failsWith('MODEL_CONFIG', /needs ANTHROPIC_API_KEY/),
     );
   });
 
-  it('gives a model that carries the executor and takes no turns', async () => {
-    const model = resolveModel('claude-code:claude-sonnet-4-5', {
-      env: { ANTHROPIC_API_KEY: 'k', NIGHTSHIFT_CLAUDE_SDK: fakeSdk() },
-    });
-    assert.equal(model.spec, 'claude-code:claude-sonnet-4-5');
-    assert.equal(model.executor?.name, 'claude-code');
-    assert.equal(model.executor?.modelId, 'claude-sonnet-4-5');
-    await assert.rejects(model.turn({ system: '', messages: [], tools: [] }), { code: 'INTERNAL' });
+  it('gives the executor, which is not a model: resolveModel refuses the spec', () => {
+    const env = { ANTHROPIC_API_KEY: 'k', NIGHTSHIFT_CLAUDE_SDK: fakeSdk() };
+    const agent = resolveAgent('claude-code:claude-sonnet-4-5', { env });
+    assert.ok(agent.kind === 'executor');
+    assert.equal(agent.executor.spec, 'claude-code:claude-sonnet-4-5');
+    assert.equal(agent.executor.name, 'claude-code');
+    assert.equal(agent.executor.modelId, 'claude-sonnet-4-5');
+    assert.throws(
+      () => resolveModel('claude-code:claude-sonnet-4-5', { env }),
+      failsWith('MODEL_CONFIG', /names an executor/),
+    );
   });
 });
 
 describe('resolving codex:<model>', () => {
   it('names the package and the variable when the CLI is not installed', () => {
     assert.throws(
-      () => resolveModel('codex:gpt-5', { env: { OPENAI_API_KEY: 'k', PATH: '' } }),
+      () => resolveAgent('codex:gpt-5', { env: { OPENAI_API_KEY: 'k', PATH: '' } }),
       failsWith('EXECUTOR_UNAVAILABLE', /npm install @openai\/codex@0\.169\.0.*NIGHTSHIFT_CODEX_PATH/),
     );
   });
@@ -94,7 +97,7 @@ describe('resolving codex:<model>', () => {
   it('refuses a NIGHTSHIFT_CODEX_PATH that is missing or relative', () => {
     for (const path of ['/no/codex', 'codex']) {
       assert.throws(
-        () => resolveModel('codex:gpt-5', { env: { OPENAI_API_KEY: 'k', NIGHTSHIFT_CODEX_PATH: path } }),
+        () => resolveAgent('codex:gpt-5', { env: { OPENAI_API_KEY: 'k', NIGHTSHIFT_CODEX_PATH: path } }),
         failsWith(
           'EXECUTOR_UNAVAILABLE',
           /NIGHTSHIFT_CODEX_PATH=.* is not an absolute path to a codex executable/,
@@ -105,24 +108,25 @@ describe('resolving codex:<model>', () => {
 
   it('needs OPENAI_API_KEY', () => {
     assert.throws(
-      () => resolveModel('codex:gpt-5', { env: { NIGHTSHIFT_CODEX_PATH: fakeCodex() } }),
+      () => resolveAgent('codex:gpt-5', { env: { NIGHTSHIFT_CODEX_PATH: fakeCodex() } }),
       failsWith('MODEL_CONFIG', /needs OPENAI_API_KEY/),
     );
   });
 
-  it('gives a model that carries the executor', () => {
-    const model = resolveModel('codex:gpt-5', {
+  it('gives the executor', () => {
+    const agent = resolveAgent('codex:gpt-5', {
       env: { OPENAI_API_KEY: 'k', NIGHTSHIFT_CODEX_PATH: fakeCodex() },
     });
-    assert.equal(model.executor?.name, 'codex');
-    assert.equal(model.provider, 'codex');
+    assert.ok(agent.kind === 'executor');
+    assert.equal(agent.executor.name, 'codex');
+    assert.equal(agent.executor.spec, 'codex:gpt-5');
   });
 });
 
 describe('an unknown executor or provider', () => {
   it('is refused with the forms that exist', () => {
     assert.throws(
-      () => resolveModel('claude-desktop:sonnet', { env: {} }),
+      () => resolveAgent('claude-desktop:sonnet', { env: {} }),
       failsWith(
         'MODEL_CONFIG',
         /unknown provider 'claude-desktop'.*claude-code:<model-id> or codex:<model-id>/,

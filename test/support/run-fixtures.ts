@@ -1,6 +1,6 @@
 // What the run fixtures (test/fixtures/runs/) share between the script that writes them and the test that
 // reads them: the executor that stands in for claude-code, and how a role gets it in place of its model.
-import type { Work } from '../../src/engine/drive.js';
+import type { Work } from '../../src/engine/next-work.js';
 import type { PreparedRole } from '../../src/engine/prepare.js';
 import type { Executor } from '../../src/executors/types.js';
 
@@ -51,11 +51,6 @@ export function fakeExecutor(): Executor {
 export function withExecutor(prepared: PreparedRole, executor: Executor): PreparedRole {
   return {
     ...prepared,
-    model: {
-      spec: executor.spec,
-      provider: executor.name,
-      executor,
-      turn: () => Promise.reject(new Error('an executor role takes no model turns')),
-    },
+    agent: { kind: 'executor', executor },
   };
 }

@@ -1,0 +1,37 @@
+// Drafted calls of a turn filed as one change set for a human to approve or reject (approvals/): the
+// approval binds to their argument hashes, so what runs after approval is exactly what was shown.
+import { changeSetHash } from '../approvals/change-set.js';
+import type { ToolCallRecord } from '../store/types.js';
+import type { DrivenRun } from './driven-run.js';
+
+export async function requestApproval(run: DrivenRun, calls: ToolCallRecord[]): Promise<void> {
+  const { state, prepared } = run;
+  const b = run.batch();
+  const id = run.ctx.ids.next('apr');
+  const role = prepared.role;
+  b.approval({
+    id,
+    runId: state.run.id,
+    role: role.name,
+    roleVersion: state.run.roleVersion,
+    autonomy: role.autonomy,
+    status: 'pending',
+    callKeys: calls.map((c) => c.key),
+    changeSetHash: changeSetHash(calls),
+    calls: calls.map((c) => ({
+      key: c.key,
+      tool: c.tool,
+      args: c.args,
+      effect: prepared.tools.get(c.tool)?.effect ?? 'external',
+      reason: c.reason,
+    })),
+    requestedAt: b.at,
+    decidedAt: null,
+    decidedBy: null,
+    note: null,
+  });
+  for (const c of calls) b.call({ ...c, approvalId: id });
+  b.step('approval_requested', { approvalId: id, callKeys: calls.map((c) => c.key) });
+  if (state.run.status !== 'escalated') b.set({ status: 'awaiting_approval' });
+  await run.commit(b);
+}

@@ -1,0 +1,37 @@
+// What the engine runs with, shared by everything that starts, resumes or drives a run in one process:
+// the store, the clock and ids, this process's lease identity, and the runtime's hooks.
+import type { Clock, IdSource } from '../clock.js';
+import type { Store } from '../store/types.js';
+import type { PreparedRole } from './prepare.js';
+import type { RunState } from './state.js';
+
+export interface EngineContext {
+  store: Store;
+  clock: Clock;
+  ids: IdSource;
+  /** Lease owner id of this process: `<host>/<pid>/<random>`. */
+  owner: string;
+  /** How long a lease lasts without renewal. */
+  leaseMs: number;
+  /**
+   * Put a run that failed for a transient reason back in the queue (per the role's retry policy) instead
+   * of failing it. Set for runs driven by a worker; a run started in the foreground fails at once.
+   */
+  retryFailures?: boolean;
+  /**
+   * Runs this process is driving now. The lease owner is per process, so this is what keeps two drivers
+   * in one process (a worker and a human's `approve` continuing the same run) from both driving it.
+   */
+  driving?: Set<string>;
+  /** Host paths tools must not expose for a role (see ToolContext.protectedPaths). */
+  protectedPaths?: (role: PreparedRole['role']) => readonly string[];
+  /**
+   * Called before a run's success is committed (emits the role's `emit` events, idempotently); what it
+   * returns is kept in the run's `run_finished` step.
+   */
+  beforeSuccess?: (
+    role: PreparedRole['role'],
+    run: RunState['run'],
+    output: unknown,
+  ) => Promise<Record<string, unknown> | undefined>;
+}
