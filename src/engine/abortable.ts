@@ -22,13 +22,21 @@ export function timeLimit(lease: AbortSignal, timeLeftMs: number, message: strin
   const stop = new AbortController();
   const onLeaseLost = () => stop.abort(lease.reason);
   lease.addEventListener('abort', onLeaseLost, { once: true });
-  const outOfTime = new NightshiftError('BUDGET_EXCEEDED', message);
-  const timer = setTimeout(() => stop.abort(outOfTime), Math.max(0, timeLeftMs));
+  // Made only when needed: an error's stack trace is costly, and nearly every call ends in time (this
+  // ran for every model turn and tool call; decision 017).
+  let outOfTime: NightshiftError | undefined;
+  const outOfTimeError = () => {
+    outOfTime ??= new NightshiftError('BUDGET_EXCEEDED', message);
+    return outOfTime;
+  };
+  const timer = setTimeout(() => stop.abort(outOfTimeError()), Math.max(0, timeLeftMs));
   if (lease.aborted) onLeaseLost();
   return {
     signal: stop.signal,
-    outOfTime,
-    timedOut: () => stop.signal.aborted && stop.signal.reason === outOfTime,
+    get outOfTime() {
+      return outOfTimeError();
+    },
+    timedOut: () => stop.signal.aborted && outOfTime !== undefined && stop.signal.reason === outOfTime,
     dispose: () => {
       clearTimeout(timer);
       lease.removeEventListener('abort', onLeaseLost);
