@@ -23,7 +23,7 @@ export function timeLimit(lease: AbortSignal, timeLeftMs: number, message: strin
   const onLeaseLost = () => stop.abort(lease.reason);
   lease.addEventListener('abort', onLeaseLost, { once: true });
   // Made only when needed: an error's stack trace is costly, and nearly every call ends in time (this
-  // ran for every model turn and tool call; decision 017).
+  // ran for every model turn and tool call; decision 018).
   let outOfTime: NightshiftError | undefined;
   const outOfTimeError = () => {
     outOfTime ??= new NightshiftError('BUDGET_EXCEEDED', message);

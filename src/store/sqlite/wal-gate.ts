@@ -27,7 +27,7 @@ const MARGIN_BYTES = 1024 * 1024;
 
 /**
  * The free-space check costs two syscalls per write group, and a busy store commits thousands of groups
- * a second (about 10% of the embedded store's throughput, decision 017). While the last check found at
+ * a second (about 10% of the embedded store's throughput, decision 018). While the last check found at
  * least ROOMY_BYTES more than a checkpoint needs, it is repeated only every RECHECK_MS: to use that room
  * up in that time this store would have to grow its WAL by over 400 MB/s. Closer to the limit (every
  * small-disk test) every group checks, as before.
