@@ -5,27 +5,13 @@
 // and a field is never removed or narrowed. Extra fields are allowed (the row keeps them; they are not
 // read). The fixture archive test/fixtures/runs/ holds runs written by earlier versions to check this.
 //
-// Only zod is imported at run time; the enums below are checked against the domain types they mirror
-// (test/steps/schema.test.ts), so this module stays free of the role and policy code.
+// Only zod and the domain vocabulary (src/domain.ts, which imports nothing) are imported at run time, so
+// this module stays free of the role and policy code. The escalation sources are the store's own list,
+// checked against its type by test/steps/read.test.ts.
 import { z } from 'zod';
-import type { EscalationCategory } from '../roles/conditions.js';
-import type { Autonomy } from '../roles/schema.js';
-import type { Decision, EscalationSource, StepKind } from '../store/types.js';
+import { AUTONOMY_LEVELS as AUTONOMY, ESCALATION_CATEGORIES as CATEGORIES, DECISIONS } from '../domain.js';
+import type { EscalationSource, StepKind } from '../store/types.js';
 
-const AUTONOMY = ['observe', 'draft', 'sandbox', 'full'] as const satisfies readonly Autonomy[];
-const DECISIONS = ['allow', 'draft', 'escalate', 'deny'] as const satisfies readonly Decision[];
-const CATEGORIES = [
-  'legal',
-  'security',
-  'privacy',
-  'compliance',
-  'money',
-  'high_impact',
-  'ambiguous',
-  'budget',
-  'unknown_outcome',
-  'other',
-] as const satisfies readonly EscalationCategory[];
 const SOURCES = [
   'model',
   'tool_rule',
@@ -34,7 +20,7 @@ const SOURCES = [
   'unknown_outcome',
   'agent_failures',
 ] as const satisfies readonly EscalationSource[];
-/** The enums above, for the test that keeps them equal to the domain types. */
+/** The enums the schemas use, for the test that keeps them equal to the domain and store types. */
 export const STEP_ENUMS = { AUTONOMY, DECISIONS, CATEGORIES, SOURCES };
 
 const Usage = z.object({
@@ -47,6 +33,8 @@ const RunError = z.object({
   code: z.string(),
   message: z.string(),
   details: z.record(z.string(), z.unknown()).optional(),
+  /** Whether a job-mode retry may succeed (NightshiftError.retryable); since issue 11. */
+  retryable: z.boolean().optional(),
 });
 /** Where a run's output went when it succeeded (a role's `emit` events, runtime.ts). */
 const Emitted = z.object({
