@@ -18,6 +18,7 @@ import { openStore } from './runtime/open-store.js';
 import { createKnownRoles } from './runtime/roles.js';
 import type { Runtime, RuntimeOptions } from './runtime/types.js';
 import { startWork } from './runtime/work.js';
+import { tapCommits } from './telemetry/commit-tap.js';
 import { loadSecrets, revealerFor } from './tools/secrets.js';
 
 export type {
@@ -42,7 +43,9 @@ export type {
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const clock = options.clock ?? systemClock;
   const env = options.env ?? process.env;
-  const { store, dataDir } = await openStore(options);
+  const opened = await openStore(options);
+  const store = tapCommits(opened.store, options.observers ?? [], options.onObserverError);
+  const dataDir = opened.dataDir;
   await store.init();
   const ctx: EngineContext = {
     store,

@@ -13,6 +13,7 @@ import type {
   RunSnapshot,
   Store,
 } from '../store/types.js';
+import type { CommitObserver } from '../telemetry/commit-tap.js';
 
 export interface RuntimeOptions {
   /** Where the embedded SQLite file lives (default: NIGHTSHIFT_DATA_DIR, else ./.nightshift). */
@@ -39,6 +40,14 @@ export interface RuntimeOptions {
    * every role's secrets file, other roles' workspaces). The CLI passes nightshift.config.yaml.
    */
   protectedPaths?: string[];
+  /**
+   * Told of every write the store accepts or refuses (src/telemetry/commit-tap.ts): what metrics, traces
+   * and the audit log are derived from. Called on the commit path: keep them cheap. A given `store` object
+   * is patched in place.
+   */
+  observers?: CommitObserver[];
+  /** An observer threw (it never fails the commit); default: ignored. */
+  onObserverError?: (err: unknown) => void;
 }
 
 export interface RunOptions {
