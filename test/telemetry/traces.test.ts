@@ -10,7 +10,7 @@ import { createRuntime } from '../../src/runtime.js';
 import { tracesEnabled } from '../../src/telemetry/traces/from-env.js';
 import { rootSpanIdFor, stepSpanIdFor, traceIdFor } from '../../src/telemetry/traces/ids.js';
 import { json, runCli, startCli } from '../support/cli.js';
-import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver.js';
+import { type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
 import { waitFor } from '../support/wait.js';
 
