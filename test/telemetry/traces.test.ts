@@ -168,6 +168,34 @@ describe('traces', () => {
     assert.equal(typeof tool!.attributes['gen_ai.tool.call.result'], 'string');
   });
 
+  it('never exports a secret value, even with content capture on: it leaves as `[secret NAME]`', async () => {
+    const receiver = await startOtlpReceiver();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
+    process.env.NIGHTSHIFT_OTEL_CAPTURE_CONTENT = 'true';
+    const value = 'tok-TRACE-71c9e2';
+    const r = role({
+      autonomy: 'full',
+      tools: ['fs.write'],
+      ledgerTools: false,
+      turns: [
+        { call: 'fs.write', args: { path: 'out.txt', content: `token=${value}` } },
+        { final: { summary: `wrote ${value}` } },
+      ],
+      extra: { secrets: ['API_TOKEN'], secretsFile: './secrets.env' },
+    });
+    writeFileSync(join(r.dir, 'secrets.env'), `API_TOKEN=${value}\n`);
+    const rt = await createRuntime({ dataDir: r.dataDir });
+    try {
+      assert.equal((await rt.run(r.file, {})).status, 'succeeded');
+    } finally {
+      await rt.close();
+      await receiver.close();
+    }
+    const sent = JSON.stringify(receiver.spans);
+    assert.ok(!sent.includes(value), 'a secret value was exported');
+    assert.ok(sent.includes('[secret API_TOKEN]'), 'the content was exported, redacted');
+  });
+
   it('kill -9 mid-run, resume in another process: the same trace, no span twice', async () => {
     const receiver = await startOtlpReceiver();
     const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '20' };
