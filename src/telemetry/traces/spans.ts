@@ -67,9 +67,10 @@ export class SpanBuilder {
     const runId = c.batch.runId;
     const common = this.commonAttributes(runId, c.run);
     const calls = new Map((c.batch.toolCalls ?? []).map((t) => [t.key, t]));
+    const ids = { traceId: traceIdFor(runId), parentSpanId: rootSpanIdFor(runId) };
     const out: SpanSpec[] = [];
     for (const step of c.steps) {
-      const span = this.spanOf(step, { c, runId, common, calls });
+      const span = this.spanOf(step, { c, runId, common, calls, ids });
       if (span) out.push(span);
     }
     return out;
@@ -88,15 +89,16 @@ export class SpanBuilder {
 
   private spanOf(
     step: RunStep,
-    at: { c: CommittedBatch; runId: string; common: Attributes; calls: Map<string, ToolCallRecord> },
+    at: {
+      c: CommittedBatch;
+      runId: string;
+      common: Attributes;
+      calls: Map<string, ToolCallRecord>;
+      ids: { traceId: string; parentSpanId: string };
+    },
   ): SpanSpec | undefined {
     const { runId, common, calls, c } = at;
-    const base = {
-      traceId: traceIdFor(runId),
-      spanId: stepSpanIdFor(runId, step.seq),
-      parentSpanId: rootSpanIdFor(runId),
-      kind: 'internal' as const,
-    };
+    const base = { ...at.ids, spanId: stepSpanIdFor(runId, step.seq), kind: 'internal' as const };
     const withStep = { ...common, [NIGHTSHIFT.step]: step.seq };
     const capture = this.options.captureContent;
     switch (step.kind) {
@@ -214,14 +216,19 @@ export class SpanBuilder {
       }
       case 'run_finished':
         this.autonomy.delete(runId);
-        return this.rootSpan(step as RunStep<'run_finished'>, c, common);
+        return this.rootSpan(step as RunStep<'run_finished'>, c, common, at.ids.traceId);
       default:
         return undefined;
     }
   }
 
   /** The run itself: emitted once, by the process that commits its end (a paused run has none yet). */
-  private rootSpan(step: RunStep<'run_finished'>, c: CommittedBatch, common: Attributes): SpanSpec {
+  private rootSpan(
+    step: RunStep<'run_finished'>,
+    c: CommittedBatch,
+    common: Attributes,
+    traceId: string,
+  ): SpanSpec {
     const runId = c.batch.runId;
     const d = step.data;
     const attributes: Attributes = {
@@ -238,7 +245,7 @@ export class SpanBuilder {
     }
     const started = c.run?.createdAt ?? step.at;
     return {
-      traceId: traceIdFor(runId),
+      traceId,
       spanId: rootSpanIdFor(runId),
       name: `invoke_agent ${c.run?.role ?? 'run'}`,
       kind: 'internal',
