@@ -7,7 +7,8 @@
 // HTTP requests hardly get a turn until the runs are done. The span queue is made big enough to hold them
 // all (OTEL_BSP_MAX_QUEUE_SIZE), so none is dropped; `runs/s` is then the cost on the commit path
 // (building and queueing spans), and the child's wall time (start, warm-up, runs, and the flush at close)
-// includes sending every span.
+// includes sending every span. The machine may be shared: the child's CPU time (user + system, read at
+// its exit) is the steadiest figure of the three.
 //
 //   npm run build && node dist/bench/traces-overhead.js --reps 3 --n 1000
 import { spawn } from 'node:child_process';
@@ -23,13 +24,18 @@ interface ChildResult {
   runsPerSec: number;
   /** The child process's whole life, spans sent included. */
   wallMs: number;
+  /** The child's CPU time over its whole life (user + system). */
+  cpuMs: number;
 }
+
+/** Preloaded in the child: prints its CPU time on the last line of stderr as it exits. */
+const CPU_AT_EXIT = `data:text/javascript,process.on('exit',()=>{const u=process.cpuUsage();process.stderr.write('cpu '+(u.user+u.system)/1000+'\\n')})`;
 
 function runChild(args: string[], env: NodeJS.ProcessEnv): Promise<ChildResult> {
   const started = performance.now();
   const bench = fileURLToPath(new URL('./durable-runs.js', import.meta.url));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bench, '--child', ...args], {
+    const child = spawn(process.execPath, ['--import', CPU_AT_EXIT, bench, '--child', ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -47,6 +53,7 @@ function runChild(args: string[], env: NodeJS.ProcessEnv): Promise<ChildResult> 
         resolve({
           ...JSON.parse(out.trim().split('\n').at(-1)!),
           wallMs: performance.now() - started,
+          cpuMs: Number(/cpu ([\d.]+)/.exec(err)?.[1] ?? Number.NaN),
         });
     });
   });
@@ -83,8 +90,9 @@ async function main(): Promise<void> {
       }
       const rps = (xs: ChildResult[]) => median(xs.map((x) => x.runsPerSec));
       const wall = (xs: ChildResult[]) => median(xs.map((x) => x.wallMs));
+      const cpu = (xs: ChildResult[]) => median(xs.map((x) => x.cpuMs));
       rows.push(
-        `| ${concurrency} | ${rps(off).toFixed(0)} | ${rps(on).toFixed(0)} | ${(rps(on) / rps(off)).toFixed(2)} | ${wall(off).toFixed(0)} | ${wall(on).toFixed(0)} | ${(wall(off) / wall(on)).toFixed(2)} |`,
+        `| ${concurrency} | ${rps(off).toFixed(0)} | ${rps(on).toFixed(0)} | ${(rps(on) / rps(off)).toFixed(2)} | ${wall(off).toFixed(0)} | ${wall(on).toFixed(0)} | ${(wall(off) / wall(on)).toFixed(2)} | ${cpu(off).toFixed(0)} | ${cpu(on).toFixed(0)} | ${(cpu(off) / cpu(on)).toFixed(2)} |`,
       );
     }
   } finally {
@@ -93,8 +101,8 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       `durable runs with traces exported to a local OTLP/HTTP receiver vs off, n=${n}, median of ${reps}`,
-      '| concurrency | runs/s off | runs/s on | on/off | wall ms off | wall ms on | off/on |',
-      '|---|---|---|---|---|---|---|',
+      '| concurrency | runs/s off | runs/s on | on/off | wall ms off | wall ms on | off/on | CPU ms off | CPU ms on | off/on |',
+      '|---|---|---|---|---|---|---|---|---|---|',
       ...rows,
       '',
     ].join('\n'),

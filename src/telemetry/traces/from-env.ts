@@ -2,16 +2,8 @@
 // (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces; headers from
 // OTEL_EXPORTER_OTLP_HEADERS / _TRACES_HEADERS, read by the exporter itself). Neither set: no observer,
 // no exporter, no cost. OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none turn them off as well.
-// Spans leave in batches (OTEL_BSP_* tune the batching) as OTLP/HTTP JSON.
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import {
-  defaultResource,
-  detectResources,
-  envDetector,
-  resourceFromAttributes,
-} from '@opentelemetry/resources';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+// Spans leave in batches (OTEL_BSP_* tune the batching) as OTLP/HTTP JSON. The OpenTelemetry packages
+// are loaded only then: they take a few hundred milliseconds to load, which every CLI command would pay.
 import { createTraceObserver, type TraceObserver } from './export.js';
 
 /** Opts in to exporting prompt and output content (model text, tool arguments and results). */
@@ -32,8 +24,19 @@ export function tracesEnabled(env: NodeJS.ProcessEnv): boolean {
  * The trace observer `env` asks for, or undefined. The exporter reads its endpoint, headers and timeout
  * from process.env (the OpenTelemetry SDK's own rules), so `env` must be process.env's values for those.
  */
-export function traceObserverFromEnv(env: NodeJS.ProcessEnv = process.env): TraceObserver | undefined {
+export async function traceObserverFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<TraceObserver | undefined> {
   if (!tracesEnabled(env)) return undefined;
+  const [{ OTLPTraceExporter }, { defaultResource, detectResources, envDetector, resourceFromAttributes }] =
+    await Promise.all([
+      import('@opentelemetry/exporter-trace-otlp-http'),
+      import('@opentelemetry/resources'),
+    ]);
+  const [{ BatchSpanProcessor }, { ATTR_SERVICE_NAME }] = await Promise.all([
+    import('@opentelemetry/sdk-trace-base'),
+    import('@opentelemetry/semantic-conventions'),
+  ]);
   const resource = defaultResource()
     .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: 'nightshift' }))
     .merge(detectResources({ detectors: [envDetector] }));

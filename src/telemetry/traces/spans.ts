@@ -33,6 +33,18 @@ export interface SpanOptions {
   captureContent: boolean;
 }
 
+/** The step kinds that make a span or inform one; the others (executor events, …) are skipped. */
+const TRACED = new Set<RunStep['kind']>([
+  'run_started',
+  'model_turn',
+  'decision',
+  'tool_started',
+  'tool_finished',
+  'approval_decided',
+  'escalation_answered',
+  'run_finished',
+]);
+
 /** Beyond this many, the oldest remembered tool starts / autonomies are forgotten. */
 const MAX_REMEMBERED = 10_000;
 
@@ -70,6 +82,7 @@ export class SpanBuilder {
     const ids = { traceId: traceIdFor(runId), parentSpanId: rootSpanIdFor(runId) };
     const out: SpanSpec[] = [];
     for (const step of c.steps) {
+      if (!TRACED.has(step.kind)) continue;
       const span = this.spanOf(step, { c, runId, common, calls, ids });
       if (span) out.push(span);
     }
