@@ -30,5 +30,7 @@ export type {
 } from './runtime.js';
 export { createRuntime } from './runtime.js';
 export type * from './store/types.js';
+export { createTraceObserver, type TraceObserver } from './telemetry/traces/export.js';
+export { traceIdFor } from './telemetry/traces/ids.js';
 export { defineTool } from './tools/define.js';
 export type { Effect, ScopeContext, ScopeVerdict, Tool, ToolContext } from './tools/types.js';

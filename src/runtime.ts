@@ -19,6 +19,7 @@ import { createKnownRoles } from './runtime/roles.js';
 import type { Runtime, RuntimeOptions } from './runtime/types.js';
 import { startWork } from './runtime/work.js';
 import { tapCommits } from './telemetry/commit-tap.js';
+import { traceObserverFromEnv } from './telemetry/traces/from-env.js';
 import { loadSecrets, revealerFor } from './tools/secrets.js';
 
 export type {
@@ -44,7 +45,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const clock = options.clock ?? systemClock;
   const env = options.env ?? process.env;
   const opened = await openStore(options);
-  const store = tapCommits(opened.store, options.observers ?? [], options.onObserverError);
+  // Spans for each committed step when the OTEL_EXPORTER_OTLP_* variables say where to send them.
+  const traces = await traceObserverFromEnv(process.env);
+  const observers = [...(options.observers ?? []), ...(traces ? [traces] : [])];
+  const store = tapCommits(opened.store, observers, options.onObserverError);
   const dataDir = opened.dataDir;
   await store.init();
   const ctx: EngineContext = {
@@ -192,6 +196,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     async close() {
       await roles.dispose();
       await store.close();
+      // The spans of the last commits are sent before the process may exit.
+      await traces?.shutdown();
     },
   };
   return runtime;

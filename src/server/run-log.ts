@@ -1,16 +1,18 @@
 // What a worker says in its log about the runs it drives, its continuous agents, and the webhooks it
 // cannot verify. Each line names the run (or agent) and its role; run errors are logged as stored (secret
-// values already scrubbed), and a missing secret is named, never its value.
+// values already scrubbed), and a missing secret is named, never its value. Lines about a run carry its
+// trace id (derived from the run id, src/telemetry/traces/ids.ts), to find the run's spans from its log.
 import type { Logger } from 'pino';
 import { isNightshiftError } from '../errors.js';
 import { EVENT_LOG_MESSAGES, type NightshiftEvent } from '../lifecycle-events.js';
 import type { Role } from '../roles/schema.js';
 import type { RunRecord } from '../store/types.js';
+import { traceIdFor } from '../telemetry/traces/ids.js';
 import { loadSecrets } from '../tools/secrets.js';
 
 /** Logs where a run a worker drove ended up: info succeeded, warn paused or retrying, error failed. */
 export function logRunOutcome(log: Logger, run: RunRecord): void {
-  const base = { runId: run.id, role: run.role, attempt: run.attempt };
+  const base = { runId: run.id, role: run.role, traceId: traceIdFor(run.id), attempt: run.attempt };
   const error = run.error ? { code: run.error.code, error: run.error.message } : {};
   switch (run.status) {
     case 'succeeded':
@@ -49,6 +51,7 @@ export function logWorkerError(log: Logger, err: unknown, runId?: string, role?:
     {
       runId,
       role,
+      traceId: runId === undefined ? undefined : traceIdFor(runId),
       code: isNightshiftError(err) ? err.code : undefined,
       err: (err as Error)?.message ?? String(err),
     },

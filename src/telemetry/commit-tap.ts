@@ -16,6 +16,8 @@ export interface TappedRun {
   id: string;
   role: string;
   roleVersion: string;
+  /** When the run was created: where its trace's root span starts (src/telemetry/traces/). */
+  createdAt: number;
 }
 
 export interface CommittedBatch {
@@ -54,7 +56,7 @@ export function tapCommits(
   const remember = (run: RunRecord | undefined): void => {
     if (!run || runs.has(run.id)) return;
     if (runs.size >= MAX_RUNS_REMEMBERED) runs.delete(runs.keys().next().value as string);
-    runs.set(run.id, { id: run.id, role: run.role, roleVersion: run.roleVersion });
+    runs.set(run.id, { id: run.id, role: run.role, roleVersion: run.roleVersion, createdAt: run.createdAt });
   };
   const tell = (c: CommittedBatch): void => {
     for (const o of observers) {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { traceIdFor } from '../../src/telemetry/traces/ids.js';
 import { type Served, startServe } from '../support/cli.js';
 import { startFakeAnthropic } from '../support/fake-anthropic.js';
 import type { FakeServer } from '../support/fake-llm.js';
@@ -141,13 +142,15 @@ describe('serve logs', () => {
     assert.equal(line.secret, 'LOG_HOOK_SECRET');
   });
 
-  it('logs a run that succeeds at info, with its id and role', async () => {
+  it('logs a run that succeeds at info, with its id, role and trace id', async () => {
     const { status, body } = await post(served.url, 'go.ok', {});
     assert.equal(status, 202);
     const runId = body.runs[0]!.runId;
     const line = await find('the success line', (l) => l.runId === runId && l.msg === 'run succeeded');
     assert.equal(line.level, INFO);
     assert.equal(line.role, 'log-ok');
+    // The id of the run's trace (exported when OTEL_EXPORTER_OTLP_* is set): the log leads to the spans.
+    assert.equal(line.traceId, traceIdFor(runId));
   });
 
   it('logs a run that pauses for approval at warn', async () => {
@@ -157,6 +160,7 @@ describe('serve logs', () => {
     assert.equal(line.level, WARN);
     assert.equal(line.role, 'log-paused');
     assert.equal(line.status, 'awaiting_approval');
+    assert.equal(line.traceId, traceIdFor(runId));
   });
 
   it('logs a failure that will be retried at warn, and the final failure (dead letter) at error', async () => {
@@ -175,6 +179,7 @@ describe('serve logs', () => {
     assert.equal(failed.level, ERROR);
     assert.equal(failed.role, 'log-flaky');
     assert.equal(failed.code, 'MODEL_ERROR');
+    assert.equal(failed.traceId, traceIdFor(runId));
     assert.match(String(failed.error), /boom 2/);
   });
 
