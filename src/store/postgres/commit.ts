@@ -129,10 +129,6 @@ function recordCtes(
 
 /** A batch's records, inside the caller's transaction once its fence held. */
 async function writeRecords(c: Client, batch: Omit<CommitBatch, 'run' | 'expectSeq' | 'at'>): Promise<void> {
-  const params: unknown[] = [batch.runId];
-  const ctes = recordCtes(batch, params, 'g');
-  if (ctes.length > 0)
-    await c.query(`WITH g AS (SELECT $1::text AS id), ${ctes.join(', ')} SELECT 1`, params);
   for (const { record: a, expectStatus } of batch.approvals ?? []) {
     if (expectStatus === undefined) {
       await c.query(
@@ -200,4 +196,10 @@ async function writeRecords(c: Client, batch: Omit<CommitBatch, 'run' | 'expectS
       if (r.rowCount !== 1) throw escalationNotPending(e.id, expectStatus);
     }
   }
+  // Last: inserting an audit entry locks the audit chain's head until the commit, so nothing may follow
+  // it that could wait on another transaction holding that lock (see audit-chain-migration.ts).
+  const params: unknown[] = [batch.runId];
+  const ctes = recordCtes(batch, params, 'g');
+  if (ctes.length > 0)
+    await c.query(`WITH g AS (SELECT $1::text AS id), ${ctes.join(', ')} SELECT 1`, params);
 }

@@ -4,7 +4,11 @@
 import type Database from 'better-sqlite3';
 import { NightshiftError } from '../../errors.js';
 import { countsOf } from '../counts.js';
+import type { AuditChainHead, ChainedAuditRow } from '../../audit/chain.js';
 import * as agents from '../sql/agents.js';
+import { roleVersionSeen } from '../../audit/actions.js';
+import * as audit from '../sql/audit.js';
+import type { AuditChainFilter } from '../sql/audit.js';
 import * as catalog from '../sql/catalog.js';
 import { sqliteDialect as d } from '../sql/dialect.js';
 import * as inbox from '../sql/inbox.js';
@@ -160,7 +164,7 @@ export class SqliteStore implements Store {
 
   putRoleVersion(record: RoleVersionRecord): Promise<void> {
     return this.write(`saving role version ${record.name}@${record.version}`, (s) => {
-      s.insertRoleVersion.run(roleVersionValues(record));
+      if (s.insertRoleVersion.run(roleVersionValues(record)).changes === 1) s.audit.append([roleVersionSeen(record)]);
     });
   }
 
@@ -355,6 +359,14 @@ export class SqliteStore implements Store {
 
   listAudit(filter: { runId?: string; limit?: number } = {}): Promise<AuditEvent[]> {
     return this.read('listing audit events', (s) => all(s, listings.listAudit(d, filter)).map(rowToAudit));
+  }
+
+  readAuditChain(filter: AuditChainFilter): Promise<ChainedAuditRow[]> {
+    return this.read('reading the audit chain', (s) => all(s, audit.readAuditChain(d, filter)).map(audit.toChainedRow));
+  }
+
+  auditChainHead(): Promise<AuditChainHead | undefined> {
+    return this.read('reading the audit chain head', (s) => audit.toHead(get(s, { text: audit.AUDIT_HEAD, params: [] })));
   }
 
   countRuns(statuses: readonly RunStatus[], role?: string): Promise<Record<string, number>> {
