@@ -68,7 +68,12 @@ export function auditFromSteps(steps: readonly RunStep[]): NewAuditEvent[] {
         actor: s.data.source === 'input_rule' ? 'system' : 'policy',
         action: AUDIT_ACTIONS.escalationRaised,
         target: s.data.escalationId,
-        data: { category: s.data.category, reason: s.data.reason, source: s.data.source, callKey: s.data.callKey },
+        data: {
+          category: s.data.category,
+          reason: s.data.reason,
+          source: s.data.source,
+          callKey: s.data.callKey,
+        },
       });
     }
   }

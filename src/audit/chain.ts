@@ -70,7 +70,8 @@ export class ChainVerifier {
   check(rows: readonly ChainedAuditRow[]): ChainBreak | undefined {
     for (const row of rows) {
       const after = this.lastId === null ? 'the genesis' : `entry ${this.lastId}`;
-      if (row.hash === null || row.prevHash === null) return { id: row.id, problem: 'the entry has no hash: it was inserted outside the chain' };
+      if (row.hash === null || row.prevHash === null)
+        return { id: row.id, problem: 'the entry has no hash: it was inserted outside the chain' };
       if (row.prevHash !== this.prev) {
         return {
           id: row.id,

@@ -3,14 +3,15 @@
 // it takes the run's row lock, so a concurrent commit to the same run waits and then fails the fence.
 // This class wires the parts: database.ts (pool, statements, transactions), commit.ts and
 // group-commit.ts (writes), queue.ts (claims), agents.ts (continuous agents), ../sql/ (cold paths).
-import type { AuditChainHead, ChainedAuditRow } from '../../audit/chain.js';
-import * as audit from '../sql/audit.js';
-import type { AuditChainFilter } from '../sql/audit.js';
+
 import pg from 'pg';
+import type { AuditChainHead, ChainedAuditRow } from '../../audit/chain.js';
 import { checkBatchShape } from '../batch-shape.js';
 import { countsOf } from '../counts.js';
 import { seqConflict } from '../errors.js';
 import * as agents from '../sql/agents.js';
+import type { AuditChainFilter } from '../sql/audit.js';
+import * as audit from '../sql/audit.js';
 import * as catalog from '../sql/catalog.js';
 import { postgresDialect as d, type Query } from '../sql/dialect.js';
 import * as inbox from '../sql/inbox.js';
@@ -316,11 +317,15 @@ export class PostgresStore implements Store {
   }
 
   async readAuditChain(filter: AuditChainFilter): Promise<ChainedAuditRow[]> {
-    return (await this.run('reading the audit chain', audit.readAuditChain(d, filter))).map(audit.toChainedRow);
+    return (await this.run('reading the audit chain', audit.readAuditChain(d, filter))).map(
+      audit.toChainedRow,
+    );
   }
 
   async auditChainHead(): Promise<AuditChainHead | undefined> {
-    return audit.toHead((await this.run('reading the audit chain head', { text: audit.AUDIT_HEAD, params: [] }))[0]);
+    return audit.toHead(
+      (await this.run('reading the audit chain head', { text: audit.AUDIT_HEAD, params: [] }))[0],
+    );
   }
 
   async countRuns(statuses: readonly RunStatus[], role?: string): Promise<Record<string, number>> {

@@ -53,7 +53,11 @@ export function sealUnchainedAudit(db: Database.Database): void {
   let prev = GENESIS_HASH;
   let lastId = 0;
   // Pages, not iterate(): better-sqlite3 allows no other statement while an iterator is open.
-  for (let rows = page.all(0) as Record<string, unknown>[]; rows.length > 0; rows = page.all(lastId) as Record<string, unknown>[]) {
+  for (
+    let rows = page.all(0) as Record<string, unknown>[];
+    rows.length > 0;
+    rows = page.all(lastId) as Record<string, unknown>[]
+  ) {
     for (const r of rows) {
       const id = Number(r.id);
       const hash = entryHash(prev, {

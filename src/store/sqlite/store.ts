@@ -2,13 +2,13 @@
 // the group committer (one transaction per tick, a savepoint per write); several processes on one file are
 // serialised by SQLite's write lock (busy_timeout) and fenced by each run's `seq`.
 import type Database from 'better-sqlite3';
+import { roleVersionSeen } from '../../audit/actions.js';
+import type { AuditChainHead, ChainedAuditRow } from '../../audit/chain.js';
 import { NightshiftError } from '../../errors.js';
 import { countsOf } from '../counts.js';
-import type { AuditChainHead, ChainedAuditRow } from '../../audit/chain.js';
 import * as agents from '../sql/agents.js';
-import { roleVersionSeen } from '../../audit/actions.js';
-import * as audit from '../sql/audit.js';
 import type { AuditChainFilter } from '../sql/audit.js';
+import * as audit from '../sql/audit.js';
 import * as catalog from '../sql/catalog.js';
 import { sqliteDialect as d } from '../sql/dialect.js';
 import * as inbox from '../sql/inbox.js';
@@ -164,7 +164,8 @@ export class SqliteStore implements Store {
 
   putRoleVersion(record: RoleVersionRecord): Promise<void> {
     return this.write(`saving role version ${record.name}@${record.version}`, (s) => {
-      if (s.insertRoleVersion.run(roleVersionValues(record)).changes === 1) s.audit.append([roleVersionSeen(record)]);
+      if (s.insertRoleVersion.run(roleVersionValues(record)).changes === 1)
+        s.audit.append([roleVersionSeen(record)]);
     });
   }
 
@@ -362,11 +363,15 @@ export class SqliteStore implements Store {
   }
 
   readAuditChain(filter: AuditChainFilter): Promise<ChainedAuditRow[]> {
-    return this.read('reading the audit chain', (s) => all(s, audit.readAuditChain(d, filter)).map(audit.toChainedRow));
+    return this.read('reading the audit chain', (s) =>
+      all(s, audit.readAuditChain(d, filter)).map(audit.toChainedRow),
+    );
   }
 
   auditChainHead(): Promise<AuditChainHead | undefined> {
-    return this.read('reading the audit chain head', (s) => audit.toHead(get(s, { text: audit.AUDIT_HEAD, params: [] })));
+    return this.read('reading the audit chain head', (s) =>
+      audit.toHead(get(s, { text: audit.AUDIT_HEAD, params: [] })),
+    );
   }
 
   countRuns(statuses: readonly RunStatus[], role?: string): Promise<Record<string, number>> {
