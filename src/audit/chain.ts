@@ -1,12 +1,13 @@
-// The audit log is append-only and hash-chained: each entry stores the hash of the entry before it
-// (`prevHash`) and its own `hash` = sha256 over that prev hash and its columns, so editing an entry
-// changes its hash and deleting one breaks the next entry's link. One chain over the whole table, in id
-// order (docs/decisions/019-audit-chain.md). The hash is over the columns as stored (the data column's
+// The audit log is append-only and hash-chained: each entry stores the hash of the entry before it in its
+// chain (`prevHash`) and its own `hash` = sha256 over that prev hash and its columns, so editing an entry
+// changes its hash and deleting one breaks the next entry's link. One chain per run (run-less entries
+// make the chain ''), in id order, with each chain's newest entry also kept in its head row, so deleting
+// the newest entries shows too (docs/decisions/019-audit-chain.md). The hash is over the columns as stored (the data column's
 // JSON text, not a re-serialisation), so Postgres can compute it in its trigger and this module can check
 // it: both sides must encode exactly as `entryHash` does (see the Postgres migration's audit_entry_hash).
 import { createHash } from 'node:crypto';
 
-/** The prev hash of the first entry of the chain. */
+/** The prev hash of the first entry of a chain. */
 export const GENESIS_HASH = '0'.repeat(64);
 /** Bumped if the encoding below ever changes; part of every hashed message. */
 const VERSION_TAG = 'nightshift-audit-v1';
@@ -25,11 +26,16 @@ export interface ChainedAuditRow {
   hash: string | null;
 }
 
-/** The last entry the chain has sealed (kept in its own row, so deleting the newest entries shows). */
+/** A chain's newest entry (kept in its own row, so deleting the newest entries shows). */
 export interface AuditChainHead {
+  /** The run's id; '' for the chain of run-less entries. */
+  chain: string;
   lastId: number;
   hash: string;
 }
+
+/** Which chain an entry belongs to. */
+export const chainOf = (e: { runId: string | null }): string => e.runId ?? '';
 
 /** Length-prefixed so no two field lists encode alike; NULL is '-', which no prefixed value starts with. */
 function field(v: string | null): string {
@@ -57,25 +63,31 @@ export interface ChainBreak {
 }
 
 /**
- * Walks a chain in id order, page by page (rows must come in ascending id, all of them). Pass each page
- * to `check`; `end(head)` checks the stored head against the last entry seen.
+ * Walks the log in id order, page by page (rows must come in ascending id, all of them), following each
+ * run's chain; `end(heads)` then checks every chain's stored head against its last entry. Keeps one hash
+ * per chain in memory.
  */
 export class ChainVerifier {
-  private prev = GENESIS_HASH;
-  private lastId: number | null = null;
+  private readonly last = new Map<string, { id: number; hash: string }>();
   /** Entries checked so far. */
   count = 0;
 
-  /** The first break in `rows`, or undefined when they extend the chain. */
+  /** The first break in `rows`, or undefined when they extend their chains. */
   check(rows: readonly ChainedAuditRow[]): ChainBreak | undefined {
     for (const row of rows) {
-      const after = this.lastId === null ? 'the genesis' : `entry ${this.lastId}`;
-      if (row.hash === null || row.prevHash === null)
+      const chain = chainOf(row);
+      const before = this.last.get(chain);
+      const prev = before?.hash ?? GENESIS_HASH;
+      if (row.hash === null || row.prevHash === null) {
         return { id: row.id, problem: 'the entry has no hash: it was inserted outside the chain' };
-      if (row.prevHash !== this.prev) {
+      }
+      if (row.prevHash !== prev) {
+        const after = before
+          ? `entry ${before.id}, the one before it in ${label(chain)}`
+          : `the start of ${label(chain)}`;
         return {
           id: row.id,
-          problem: `prev_hash ${row.prevHash} does not match the hash of ${after} (${this.prev}): an entry before it was deleted or its hash rewritten`,
+          problem: `prev_hash ${row.prevHash} does not match ${after} (${prev}): an entry before it was deleted or its hash rewritten`,
         };
       }
       const expected = entryHash(row.prevHash, row);
@@ -85,25 +97,33 @@ export class ChainVerifier {
           problem: `its columns hash to ${expected}, not the stored ${row.hash}: the entry was edited`,
         };
       }
-      this.prev = row.hash;
-      this.lastId = row.id;
+      this.last.set(chain, { id: row.id, hash: row.hash });
       this.count++;
     }
     return undefined;
   }
 
-  /** Checks the stored chain head (absent only on an empty log) against the last entry checked. */
-  end(head: AuditChainHead | undefined): ChainBreak | undefined {
-    const lastId = this.lastId ?? 0;
-    if (!head) {
-      return this.lastId === null ? undefined : { id: lastId, problem: 'the chain head row is missing' };
+  /** Checks the stored heads against the chains' last entries: each chain has one, and it matches. */
+  end(heads: readonly AuditChainHead[]): ChainBreak | undefined {
+    const breaks: ChainBreak[] = [];
+    const seen = new Set<string>();
+    for (const h of heads) {
+      seen.add(h.chain);
+      const last = this.last.get(h.chain);
+      if (!last || last.id !== h.lastId || last.hash !== h.hash) {
+        breaks.push({
+          id: h.lastId,
+          problem: `the head of ${label(h.chain)} records entry ${h.lastId} (${h.hash}), but the chain ends at ${last ? `entry ${last.id} (${last.hash})` : 'nothing'}: its newest entries were deleted or the head rewritten`,
+        });
+      }
     }
-    if (head.lastId !== lastId || head.hash !== this.prev) {
-      return {
-        id: head.lastId,
-        problem: `the chain head records entry ${head.lastId} with hash ${head.hash}, but the log ends at ${this.lastId === null ? 'nothing' : `entry ${lastId} (${this.prev})`}: the newest entries were deleted or the head rewritten`,
-      };
+    for (const [chain, last] of this.last) {
+      if (!seen.has(chain))
+        breaks.push({ id: last.id, problem: `${label(chain)} has no head row: it was deleted` });
     }
-    return undefined;
+    // The earliest entry first, as the walk would have named it.
+    return breaks.sort((a, b) => a.id - b.id)[0];
   }
 }
+
+const label = (chain: string): string => (chain === '' ? 'the run-less chain' : `run ${chain}'s chain`);

@@ -48,7 +48,7 @@ export async function* auditEntries(
 
 export type AuditVerdict = { ok: true; count: number } | { ok: false; count: number; broken: ChainBreak };
 
-/** Checks every entry's hash and link, then the chain's head row. */
+/** Checks every entry's hash and link, then every chain's head row. */
 export async function verifyAuditLog(store: AuditLog): Promise<AuditVerdict> {
   const v = new ChainVerifier();
   let afterId = 0;
@@ -59,6 +59,6 @@ export async function verifyAuditLog(store: AuditLog): Promise<AuditVerdict> {
     if (rows.length < PAGE) break;
     afterId = rows[rows.length - 1]!.id;
   }
-  const broken = v.end(await store.auditChainHead());
+  const broken = v.end(await store.auditChainHeads());
   return broken ? { ok: false, count: v.count, broken } : { ok: true, count: v.count };
 }

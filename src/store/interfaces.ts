@@ -209,8 +209,8 @@ export interface Reads {
 export interface AuditLog {
   /** Entries as stored (data as its JSON text, with their hashes), in id order. */
   readAuditChain(filter: AuditChainFilter): Promise<ChainedAuditRow[]>;
-  /** The chain's head row: the last entry sealed and its hash (undefined only if the row is gone). */
-  auditChainHead(): Promise<AuditChainHead | undefined>;
+  /** Every chain's head row (one per run with entries, '' for run-less ones): its newest entry. */
+  auditChainHeads(): Promise<AuditChainHead[]>;
 }
 
 /** Everything the runtime persists: one object implementing every concept above. */

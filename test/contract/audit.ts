@@ -1,10 +1,11 @@
 // The hash-chained audit log, the same on both stores: real runs (scripted roles) write a denial, a draft
 // approved, an escalation raised and answered, a cancel and a role version seen, and the chain verifies;
 // a row edited in the database fails verification at that row, a row deleted fails it at the next one,
-// and the newest row deleted fails it at the chain's head. Run by test/store/{sqlite,postgres}-audit.test.ts.
+// and a run's newest row deleted fails it at that run's chain head. Run by test/store/{sqlite,postgres}-audit.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AUDIT_ACTIONS } from '../../src/audit/actions.js';
+import type { ChainedAuditRow } from '../../src/audit/chain.js';
 import { auditEntries, verifyAuditLog } from '../../src/audit/read.js';
 import { createRuntime } from '../../src/runtime.js';
 import type { Store } from '../../src/store/types.js';
@@ -69,7 +70,7 @@ export function describeAuditContract(name: string, make: () => Promise<AuditFix
     });
 
     it('records every human decision, denial, draft, escalation hop, cancel and role version, chained', async () => {
-      const entries = [];
+      const entries: ChainedAuditRow[] = [];
       for await (const e of auditEntries(store)) entries.push(e);
       const actions = entries.map((e) => e.action);
       for (const a of [
@@ -92,29 +93,32 @@ export function describeAuditContract(name: string, make: () => Promise<AuditFix
         entries.filter((e) => e.action === AUDIT_ACTIONS.runCancelled).map((e) => e.actor),
         ['kim'],
       );
-      // Ids ascend and each entry links to the one before it.
-      for (let i = 1; i < entries.length; i++) {
-        assert.ok(entries[i]!.id > entries[i - 1]!.id);
-        assert.equal(entries[i]!.prevHash, entries[i - 1]!.hash);
+      // Ids ascend; each entry links to the one before it in its run's chain (run-less ones: chain '').
+      const last = new Map<string, string>();
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i]!;
+        if (i > 0) assert.ok(e.id > entries[i - 1]!.id);
+        assert.equal(e.prevHash, last.get(e.runId ?? '') ?? '0'.repeat(64));
+        last.set(e.runId ?? '', e.hash!);
       }
       assert.deepEqual(await verifyAuditLog(store), { ok: true, count: entries.length });
     });
 
     it('filters the export by role and by time', async () => {
-      const drafter = [];
+      const drafter: ChainedAuditRow[] = [];
       for await (const e of auditEntries(store, { role: 'drafter' })) drafter.push(e);
       assert.ok(drafter.length > 0);
       const runIds = new Set(drafter.filter((e) => e.runId).map((e) => e.runId));
       assert.equal(runIds.size, 2, 'the two drafter runs');
       assert.ok(drafter.some((e) => e.action === AUDIT_ACTIONS.roleVersionSeen && e.target === 'drafter'));
       assert.ok(!drafter.some((e) => e.action === AUDIT_ACTIONS.escalationRaised));
-      const later = [];
+      const later: ChainedAuditRow[] = [];
       for await (const e of auditEntries(store, { since: Date.now() + 60_000 })) later.push(e);
       assert.deepEqual(later, []);
     });
 
     it('fails at an entry edited in the database, and holds again once it is put back', async () => {
-      const entries = [];
+      const entries: ChainedAuditRow[] = [];
       for await (const e of auditEntries(store)) entries.push(e);
       const victim = entries[Math.floor(entries.length / 2)]!;
       await fx.tamper('UPDATE audit_events SET actor = ? WHERE id = ?', ['mallory', victim.id]);
@@ -128,7 +132,7 @@ export function describeAuditContract(name: string, make: () => Promise<AuditFix
     });
 
     it('fails at the entry after one deleted, and at the head when the newest is deleted', async () => {
-      const entries = [];
+      const entries: ChainedAuditRow[] = [];
       for await (const e of auditEntries(store)) entries.push(e);
       const last = entries[entries.length - 1]!;
       await fx.tamper('DELETE FROM audit_events WHERE id = ?', [last.id]);
@@ -137,13 +141,16 @@ export function describeAuditContract(name: string, make: () => Promise<AuditFix
       assert.equal(atHead.broken.id, last.id);
       assert.match(atHead.broken.problem, /head/);
 
-      const i = Math.floor(entries.length / 2);
-      await fx.tamper('DELETE FROM audit_events WHERE id = ?', [entries[i]!.id]);
+      // The approved draft's run: run.created, approval.requested, approval.approved. Delete the middle.
+      const requested = entries.find((e) => e.action === AUDIT_ACTIONS.approvalRequested)!;
+      const ofRun = entries.filter((e) => e.runId === requested.runId);
+      assert.equal(ofRun.length, 3);
+      await fx.tamper('DELETE FROM audit_events WHERE id = ?', [ofRun[1]!.id]);
       const verdict = await verifyAuditLog(store);
       assert.ok(!verdict.ok);
-      assert.equal(verdict.broken.id, entries[i + 1]!.id);
+      assert.equal(verdict.broken.id, ofRun[2]!.id);
       assert.match(verdict.broken.problem, /deleted/);
-      assert.equal(verdict.count, i);
+      assert.equal(verdict.count, entries.findIndex((e) => e.id === ofRun[2]!.id) - 1);
     });
   });
 }

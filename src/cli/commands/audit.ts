@@ -42,7 +42,9 @@ export function auditCommand(program: Command, cli: CliContext): void {
 
   withCommonFlags(audit.command('verify'))
     .description('check the audit log hash chain: exit 0 when intact, 1 naming the first broken entry')
-    .action(async (flags: CommonFlags) => {
+    // `--data-dir`/`--json` after `verify` are parsed by `audit` itself (its own options): read both.
+    .action(async (_: CommonFlags, cmd: Command) => {
+      const flags = cmd.optsWithGlobals<CommonFlags>();
       const rt = await cli.open(flags);
       const verdict = await verifyAuditLog(rt.store);
       if (flags.json) io.out(JSON.stringify(verdict));

@@ -196,8 +196,8 @@ async function writeRecords(c: Client, batch: Omit<CommitBatch, 'run' | 'expectS
       if (r.rowCount !== 1) throw escalationNotPending(e.id, expectStatus);
     }
   }
-  // Last: inserting an audit entry locks the audit chain's head until the commit, so nothing may follow
-  // it that could wait on another transaction holding that lock (see audit-chain-migration.ts).
+  // Last: inserting an audit entry locks its run's audit chain head until the commit; taking no other
+  // lock after it, this transaction never waits on another while holding one (audit-chain-migration.ts).
   const params: unknown[] = [batch.runId];
   const ctes = recordCtes(batch, params, 'g');
   if (ctes.length > 0)

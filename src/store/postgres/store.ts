@@ -322,9 +322,9 @@ export class PostgresStore implements Store {
     );
   }
 
-  async auditChainHead(): Promise<AuditChainHead | undefined> {
-    return audit.toHead(
-      (await this.run('reading the audit chain head', { text: audit.AUDIT_HEAD, params: [] }))[0],
+  async auditChainHeads(): Promise<AuditChainHead[]> {
+    return (await this.run('reading the audit chain heads', { text: audit.AUDIT_HEADS, params: [] })).map(
+      audit.toHead,
     );
   }
 

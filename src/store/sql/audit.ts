@@ -34,10 +34,10 @@ export function readAuditChain(d: Dialect, f: AuditChainFilter): Query {
   };
 }
 
-export const AUDIT_HEAD = 'SELECT last_id, hash FROM audit_chain';
+export const AUDIT_HEADS = 'SELECT chain, last_id, hash FROM audit_heads ORDER BY chain';
 
-export function toHead(r: Record<string, unknown> | undefined): AuditChainHead | undefined {
-  return r ? { lastId: Number(r.last_id), hash: r.hash as string } : undefined;
+export function toHead(r: Record<string, unknown>): AuditChainHead {
+  return { chain: r.chain as string, lastId: Number(r.last_id), hash: r.hash as string };
 }
 
 export function toChainedRow(r: Record<string, unknown>): ChainedAuditRow {

@@ -197,13 +197,13 @@ CREATE INDEX inbox_pending ON inbox (role, n) WHERE handled_at IS NULL;
   {
     version: 8,
     name: 'hash-chained audit log',
-    // Each entry links to the one before it (docs/decisions/019-audit-chain.md); audit_chain holds the
-    // chain's head, so deleting the newest entries shows too. Entries written before this migration are
-    // the chain's genesis: `after` hashes them in id order, once, in this transaction.
+    // Each run's entries link to the one before them (docs/decisions/019-audit-chain.md); audit_heads
+    // holds each chain's newest entry, so deleting the newest entries shows too. Entries written before
+    // this migration are the genesis: `after` chains them in id order, once, in this transaction.
     sql: `ALTER TABLE audit_events ADD COLUMN prev_hash TEXT;
 ALTER TABLE audit_events ADD COLUMN hash TEXT;
-CREATE TABLE audit_chain (
-  one INTEGER PRIMARY KEY CHECK (one = 1),
+CREATE TABLE audit_heads (
+  chain TEXT PRIMARY KEY,
   last_id INTEGER NOT NULL,
   hash TEXT NOT NULL
 );`,

@@ -368,9 +368,9 @@ export class SqliteStore implements Store {
     );
   }
 
-  auditChainHead(): Promise<AuditChainHead | undefined> {
-    return this.read('reading the audit chain head', (s) =>
-      audit.toHead(get(s, { text: audit.AUDIT_HEAD, params: [] })),
+  auditChainHeads(): Promise<AuditChainHead[]> {
+    return this.read('reading the audit chain heads', (s) =>
+      all(s, { text: audit.AUDIT_HEADS, params: [] }).map(audit.toHead),
     );
   }
 
