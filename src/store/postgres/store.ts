@@ -5,12 +5,10 @@
 // group-commit.ts (writes), queue.ts (claims), agents.ts (continuous agents), ../sql/ (cold paths).
 
 import pg from 'pg';
-import type { AuditChainHead, ChainedAuditRow } from '../../audit/chain.js';
 import { checkBatchShape } from '../batch-shape.js';
 import { countsOf } from '../counts.js';
 import { seqConflict } from '../errors.js';
 import * as agents from '../sql/agents.js';
-import type { AuditChainFilter } from '../sql/audit.js';
 import * as audit from '../sql/audit.js';
 import * as catalog from '../sql/catalog.js';
 import { postgresDialect as d, type Query } from '../sql/dialect.js';
@@ -316,13 +314,13 @@ export class PostgresStore implements Store {
     return (await this.run('listing audit events', listings.listAudit(d, filter))).map(toAudit);
   }
 
-  async readAuditChain(filter: AuditChainFilter): Promise<ChainedAuditRow[]> {
+  async readAuditChain(filter: audit.AuditChainFilter): Promise<audit.ChainedAuditRow[]> {
     return (await this.run('reading the audit chain', audit.readAuditChain(d, filter))).map(
       audit.toChainedRow,
     );
   }
 
-  async auditChainHeads(): Promise<AuditChainHead[]> {
+  async auditChainHeads(): Promise<audit.AuditChainHead[]> {
     return (await this.run('reading the audit chain heads', { text: audit.AUDIT_HEADS, params: [] })).map(
       audit.toHead,
     );

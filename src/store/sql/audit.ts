@@ -3,6 +3,8 @@
 import type { AuditChainHead, ChainedAuditRow } from '../../audit/chain.js';
 import type { Dialect, Query } from './dialect.js';
 
+export type { AuditChainHead, ChainedAuditRow };
+
 export interface AuditChainFilter {
   /** Entries with a larger id only (the paging cursor). */
   afterId?: number;

@@ -3,11 +3,9 @@
 // serialised by SQLite's write lock (busy_timeout) and fenced by each run's `seq`.
 import type Database from 'better-sqlite3';
 import { roleVersionSeen } from '../../audit/actions.js';
-import type { AuditChainHead, ChainedAuditRow } from '../../audit/chain.js';
 import { NightshiftError } from '../../errors.js';
 import { countsOf } from '../counts.js';
 import * as agents from '../sql/agents.js';
-import type { AuditChainFilter } from '../sql/audit.js';
 import * as audit from '../sql/audit.js';
 import * as catalog from '../sql/catalog.js';
 import { sqliteDialect as d } from '../sql/dialect.js';
@@ -362,13 +360,13 @@ export class SqliteStore implements Store {
     return this.read('listing audit events', (s) => all(s, listings.listAudit(d, filter)).map(rowToAudit));
   }
 
-  readAuditChain(filter: AuditChainFilter): Promise<ChainedAuditRow[]> {
+  readAuditChain(filter: audit.AuditChainFilter): Promise<audit.ChainedAuditRow[]> {
     return this.read('reading the audit chain', (s) =>
       all(s, audit.readAuditChain(d, filter)).map(audit.toChainedRow),
     );
   }
 
-  auditChainHeads(): Promise<AuditChainHead[]> {
+  auditChainHeads(): Promise<audit.AuditChainHead[]> {
     return this.read('reading the audit chain heads', (s) =>
       all(s, { text: audit.AUDIT_HEADS, params: [] }).map(audit.toHead),
     );
