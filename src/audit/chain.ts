@@ -64,13 +64,21 @@ export interface ChainBreak {
 
 /**
  * Walks the log in id order, page by page (rows must come in ascending id, all of them), following each
- * run's chain; `end(heads)` then checks every chain's stored head against its last entry. Keeps one hash
- * per chain in memory.
+ * run's chain, and checks the chains' heads. Keeps one hash per chain in memory.
+ *
+ * The log may grow while it is read: the heads are read before the walk (`heads`), so each must name
+ * an entry the walk then finds with that hash; newer entries past a head are fine. A chain whose head
+ * was not there yet is looked up again after the walk (`end`).
  */
 export class ChainVerifier {
   private readonly last = new Map<string, { id: number; hash: string }>();
+  private readonly heads: Map<string, AuditChainHead & { found?: boolean }>;
   /** Entries checked so far. */
   count = 0;
+
+  constructor(heads: readonly AuditChainHead[]) {
+    this.heads = new Map(heads.map((h) => [h.chain, { ...h }]));
+  }
 
   /** The first break in `rows`, or undefined when they extend their chains. */
   check(rows: readonly ChainedAuditRow[]): ChainBreak | undefined {
@@ -97,28 +105,31 @@ export class ChainVerifier {
           problem: `its columns hash to ${expected}, not the stored ${row.hash}: the entry was edited`,
         };
       }
+      const head = this.heads.get(chain);
+      if (head && head.lastId === row.id) head.found = head.hash === row.hash;
       this.last.set(chain, { id: row.id, hash: row.hash });
       this.count++;
     }
     return undefined;
   }
 
-  /** Checks the stored heads against the chains' last entries: each chain has one, and it matches. */
-  end(heads: readonly AuditChainHead[]): ChainBreak | undefined {
+  /**
+   * After the walk: every head read before it named an entry found with its hash, and every chain walked
+   * has a head (`headsNow`, read after the walk, for chains begun during it).
+   */
+  end(headsNow: readonly AuditChainHead[]): ChainBreak | undefined {
     const breaks: ChainBreak[] = [];
-    const seen = new Set<string>();
-    for (const h of heads) {
-      seen.add(h.chain);
+    for (const h of this.heads.values()) {
+      if (h.found) continue;
       const last = this.last.get(h.chain);
-      if (!last || last.id !== h.lastId || last.hash !== h.hash) {
-        breaks.push({
-          id: h.lastId,
-          problem: `the head of ${label(h.chain)} records entry ${h.lastId} (${h.hash}), but the chain ends at ${last ? `entry ${last.id} (${last.hash})` : 'nothing'}: its newest entries were deleted or the head rewritten`,
-        });
-      }
+      breaks.push({
+        id: h.lastId,
+        problem: `the head of ${label(h.chain)} records entry ${h.lastId} (${h.hash}), but the chain ${last ? `ends at entry ${last.id} (${last.hash})` : 'has no entries'}: its newest entries were deleted or the head rewritten`,
+      });
     }
+    const now = new Set(headsNow.map((h) => h.chain));
     for (const [chain, last] of this.last) {
-      if (!seen.has(chain))
+      if (!this.heads.has(chain) && !now.has(chain))
         breaks.push({ id: last.id, problem: `${label(chain)} has no head row: it was deleted` });
     }
     // The earliest entry first, as the walk would have named it.
