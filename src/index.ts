@@ -1,5 +1,9 @@
 // The public API: what library users (and nightshift's own CLI) may rely on.
 
+export { AUDIT_ACTIONS } from './audit/actions.js';
+export type { AuditChainHead, ChainBreak, ChainedAuditRow } from './audit/chain.js';
+export type { AuditVerdict, ExportedAuditEntry } from './audit/read.js';
+export { auditEntries, verifyAuditLog } from './audit/read.js';
 export type { RunSummary } from './engine/summary.js';
 export type { ErrorCode, Issue } from './errors.js';
 export { NightshiftError, RoleInvalidError } from './errors.js';

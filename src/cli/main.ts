@@ -3,6 +3,7 @@
 // live in cli/commands/. Errors go to stderr, mapped to exit codes here, in one place.
 import { Command, CommanderError } from 'commander';
 import { isNightshiftError } from '../errors.js';
+import { auditCommand } from './commands/audit.js';
 import { decisionCommands } from './commands/decisions.js';
 import { emitCommand } from './commands/emit.js';
 import { inboxCommand, inspectCommands } from './commands/inspect.js';
@@ -37,6 +38,7 @@ export async function main(
   serveCommand(program, cli);
   emitCommand(program, cli);
   validateCommand(program, cli);
+  auditCommand(program, cli);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,5 +1,6 @@
 // Starting and resuming runs. A run is recorded (with its input and role version) before any model call,
 // so an accepted run is never lost; input escalation rules are checked here, before the model sees anything.
+import { auditFromSteps } from '../audit/actions.js';
 import { NightshiftError } from '../errors.js';
 import { agentSpec } from '../models/resolve.js';
 import { inputEscalations } from '../policy/decide.js';
@@ -196,6 +197,7 @@ export async function recordRun(
         target: role.name,
         data: {},
       },
+      ...auditFromSteps(steps as RunStep[]),
     ],
     at: now,
   });

@@ -1,5 +1,6 @@
 // The in-memory view of one run, always equal to what is in the store: every change goes through
 // `commit`, which writes the batch first and applies it here only after the store accepted it.
+import { auditFromSteps } from '../audit/actions.js';
 import { readSteps } from '../steps/read.js';
 import type { RunStep, StepData, StepKind } from '../steps/types.js';
 import type {
@@ -180,7 +181,8 @@ export class BatchBuilder {
       toolCalls: [...this.callMap.values()],
       approvals: this.approvals,
       escalations: this.escalations,
-      audit: this.audit,
+      // Denials, drafts and escalations raised are audited from the steps that record them.
+      audit: [...this.audit, ...auditFromSteps(this.steps)],
       at: this.at,
       ...(this.durable ? { durable: true } : {}),
     };

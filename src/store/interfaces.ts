@@ -9,6 +9,7 @@
 //   (compare-and-set), so two workers can never both advance one run.
 // - Conditional updates (an approval that must still be pending) fail the whole batch, never half of it.
 // - No engine code relies on synchronous access, rowids, or SQLite's single-writer lock.
+import type { AuditChainHead, ChainedAuditRow } from '../audit/chain.js';
 import type { AgentRecord, InboxItem } from './records/agents.js';
 import type {
   ApprovalRecord,
@@ -19,6 +20,7 @@ import type {
 import type { CommitBatch, RunSnapshot } from './records/batch.js';
 import type { AuditEvent, RoleVersionRecord, SubscriptionRecord } from './records/catalog.js';
 import type { RunFilter, RunLease, RunRecord, RunStatus } from './records/run.js';
+import type { AuditChainFilter } from './sql/audit.js';
 
 /** What `Store.health()` reports. */
 export interface StoreHealth {
@@ -200,6 +202,17 @@ export interface Reads {
   roleCostSince(role: string, since: number): Promise<number>;
 }
 
+/**
+ * The hash-chained audit log (src/audit/chain.ts), read back whole for export and verification. Entries
+ * are written only through batches (`CommitBatch.audit`), which each store chains as it inserts them.
+ */
+export interface AuditLog {
+  /** Entries as stored (data as its JSON text, with their hashes), in id order. */
+  readAuditChain(filter: AuditChainFilter): Promise<ChainedAuditRow[]>;
+  /** Every chain's head row (one per run with entries, '' for run-less ones): its newest entry. */
+  auditChainHeads(): Promise<AuditChainHead[]>;
+}
+
 /** Everything the runtime persists: one object implementing every concept above. */
 export interface Store
   extends StoreLifecycle,
@@ -214,6 +227,7 @@ export interface Store
     Subscriptions,
     Approvals,
     Escalations,
+    AuditLog,
     Reads {
   /** Which version of this interface the store implements; changes only with a breaking change to it. */
   readonly specificationVersion: 'v1';

@@ -1,5 +1,6 @@
 // Postgres statements not shared with SQLite (../sql/ holds the shared ones): role versions, records by id,
 // the cost sum (the JSON operators differ) and the subscriptions upsert (one statement for every record).
+import { ROLE_VERSION_SEEN, roleVersionSeenData } from '../../audit/actions.js';
 import type { ApprovalRecord, EscalationRecord, RoleVersionRecord, SubscriptionRecord } from '../types.js';
 import type { Database } from './database.js';
 import { jsonText } from './encode.js';
@@ -8,8 +9,14 @@ import { toApproval, toEscalation, toRoleVersion } from './rows.js';
 export async function putRoleVersion(db: Database, r: RoleVersionRecord): Promise<void> {
   await db.q(
     'saving a role version',
-    'INSERT INTO role_versions (name, version, spec, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
-    [r.name, r.version, jsonText(r.spec), r.createdAt],
+    // The first time a version is seen, the audit log says so (role.version_seen), in the same statement.
+    `WITH v AS (
+       INSERT INTO role_versions (name, version, spec, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING
+       RETURNING name
+     )
+     INSERT INTO audit_events (at, actor, action, run_id, target, data)
+       SELECT $4, 'system', '${ROLE_VERSION_SEEN}', NULL, name, $5::json FROM v`,
+    [r.name, r.version, jsonText(r.spec), r.createdAt, JSON.stringify(roleVersionSeenData(r.version))],
   );
 }
 

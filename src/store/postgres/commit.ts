@@ -129,10 +129,6 @@ function recordCtes(
 
 /** A batch's records, inside the caller's transaction once its fence held. */
 async function writeRecords(c: Client, batch: Omit<CommitBatch, 'run' | 'expectSeq' | 'at'>): Promise<void> {
-  const params: unknown[] = [batch.runId];
-  const ctes = recordCtes(batch, params, 'g');
-  if (ctes.length > 0)
-    await c.query(`WITH g AS (SELECT $1::text AS id), ${ctes.join(', ')} SELECT 1`, params);
   for (const { record: a, expectStatus } of batch.approvals ?? []) {
     if (expectStatus === undefined) {
       await c.query(
@@ -200,4 +196,10 @@ async function writeRecords(c: Client, batch: Omit<CommitBatch, 'run' | 'expectS
       if (r.rowCount !== 1) throw escalationNotPending(e.id, expectStatus);
     }
   }
+  // Last: inserting an audit entry locks its run's audit chain head until the commit; taking no other
+  // lock after it, this transaction never waits on another while holding one (audit-chain-migration.ts).
+  const params: unknown[] = [batch.runId];
+  const ctes = recordCtes(batch, params, 'g');
+  if (ctes.length > 0)
+    await c.query(`WITH g AS (SELECT $1::text AS id), ${ctes.join(', ')} SELECT 1`, params);
 }

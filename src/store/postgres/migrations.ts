@@ -1,5 +1,7 @@
 // Numbered, forward-only migrations for Postgres: the same tables as the SQLite store, in Postgres types
 // (JSON — not JSONB, which rejects \u0000 and reorders keys — for structured values, BIGINT epoch milliseconds for times).
+import { AUDIT_CHAIN_SQL } from './audit-chain-migration.js';
+
 export interface Migration {
   version: number;
   name: string;
@@ -201,5 +203,10 @@ CREATE INDEX inbox_pending ON inbox (role, n) WHERE handled_at IS NULL;
     // Goes up by one at every acquisition of a run's lease; commits and renewals of a driver are fenced
     // by it, and tools get it with the idempotency key (docs/decisions/009-lease-fencing.md).
     sql: 'ALTER TABLE runs ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0;',
+  },
+  {
+    version: 9,
+    name: 'hash-chained audit log',
+    sql: AUDIT_CHAIN_SQL,
   },
 ];

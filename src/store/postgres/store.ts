@@ -3,11 +3,13 @@
 // it takes the run's row lock, so a concurrent commit to the same run waits and then fails the fence.
 // This class wires the parts: database.ts (pool, statements, transactions), commit.ts and
 // group-commit.ts (writes), queue.ts (claims), agents.ts (continuous agents), ../sql/ (cold paths).
+
 import pg from 'pg';
 import { checkBatchShape } from '../batch-shape.js';
 import { countsOf } from '../counts.js';
 import { seqConflict } from '../errors.js';
 import * as agents from '../sql/agents.js';
+import * as audit from '../sql/audit.js';
 import * as catalog from '../sql/catalog.js';
 import { postgresDialect as d, type Query } from '../sql/dialect.js';
 import * as inbox from '../sql/inbox.js';
@@ -310,6 +312,18 @@ export class PostgresStore implements Store {
 
   async listAudit(filter: { runId?: string; limit?: number } = {}): Promise<AuditEvent[]> {
     return (await this.run('listing audit events', listings.listAudit(d, filter))).map(toAudit);
+  }
+
+  async readAuditChain(filter: audit.AuditChainFilter): Promise<audit.ChainedAuditRow[]> {
+    return (await this.run('reading the audit chain', audit.readAuditChain(d, filter))).map(
+      audit.toChainedRow,
+    );
+  }
+
+  async auditChainHeads(): Promise<audit.AuditChainHead[]> {
+    return (await this.run('reading the audit chain heads', { text: audit.AUDIT_HEADS, params: [] })).map(
+      audit.toHead,
+    );
   }
 
   async countRuns(statuses: readonly RunStatus[], role?: string): Promise<Record<string, number>> {

@@ -13,6 +13,8 @@ export interface Dialect {
   decodeJson(v: unknown): unknown;
   /** Appended to a SELECT whose rows the transaction will update (Postgres locks them; SQLite has one writer). */
   forUpdate: string;
+  /** A JSON column's stored text, byte for byte (what the audit chain hashes). */
+  jsonText(column: string): string;
 }
 
 /** One statement: its text (stable per shape, so both stores cache or prepare it) and its parameters. */
@@ -27,6 +29,7 @@ export const postgresDialect: Dialect = {
   list: (values) => [...values],
   decodeJson: (v) => v,
   forUpdate: ' FOR UPDATE',
+  jsonText: (column) => `${column}::text`,
 };
 
 export const sqliteDialect: Dialect = {
@@ -35,4 +38,5 @@ export const sqliteDialect: Dialect = {
   list: (values) => JSON.stringify(values),
   decodeJson: (v) => (v === null || v === undefined ? null : JSON.parse(v as string)),
   forUpdate: '',
+  jsonText: (column) => column,
 };

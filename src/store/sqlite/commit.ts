@@ -6,7 +6,6 @@ import { approvalNotPending, escalationNotPending, initialStepsMismatch, seqConf
 import type { CommitBatch, RunRecord } from '../types.js';
 import {
   approvalValues,
-  auditValues,
   escalationValues,
   PATCH_BIT,
   PATCH_FIELDS,
@@ -99,5 +98,5 @@ function writeRecords(s: Statements, r: BatchRecords): void {
       }
     }
   }
-  if (r.audit) for (const a of r.audit) s.insertAudit.run(auditValues(a));
+  if (r.audit) s.audit.append(r.audit);
 }

@@ -35,6 +35,7 @@ export function migrate(db: Database.Database, list: readonly Migration[] = migr
     for (const m of [...list].sort((a, b) => a.version - b.version)) {
       if (done.has(m.version)) continue;
       db.exec(m.sql);
+      m.after?.(db);
       record.run(m.version, m.name, Date.now());
       applied.push(m.version);
     }

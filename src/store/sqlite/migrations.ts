@@ -1,9 +1,13 @@
 // Numbered, forward-only migrations. Kept as TypeScript strings so the build ships them. Never edit a
 // released migration; add the next number.
+import type Database from 'better-sqlite3';
+import { sealUnchainedAudit } from './audit-chain.js';
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Work SQL cannot do (SQLite has no sha256), run after `sql` in the same transaction. */
+  after?: (db: Database.Database) => void;
 }
 
 export const migrations: Migration[] = [
@@ -189,5 +193,20 @@ CREATE INDEX inbox_pending ON inbox (role, n) WHERE handled_at IS NULL;
     // Goes up by one at every acquisition of a run's lease; commits and renewals of a driver are fenced
     // by it, and tools get it with the idempotency key (docs/decisions/009-lease-fencing.md).
     sql: 'ALTER TABLE runs ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0;',
+  },
+  {
+    version: 8,
+    name: 'hash-chained audit log',
+    // Each run's entries link to the one before them (docs/decisions/019-audit-chain.md); audit_heads
+    // holds each chain's newest entry, so deleting the newest entries shows too. Entries written before
+    // this migration are the genesis: `after` chains them in id order, once, in this transaction.
+    sql: `ALTER TABLE audit_events ADD COLUMN prev_hash TEXT;
+ALTER TABLE audit_events ADD COLUMN hash TEXT;
+CREATE TABLE audit_heads (
+  chain TEXT PRIMARY KEY,
+  last_id INTEGER NOT NULL,
+  hash TEXT NOT NULL
+);`,
+    after: sealUnchainedAudit,
   },
 ];

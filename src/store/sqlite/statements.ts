@@ -3,6 +3,7 @@
 // shape; the cold paths (shared with Postgres in ../sql/) go through `sql()`, cached by text.
 import type Database from 'better-sqlite3';
 import type { Query } from '../sql/dialect.js';
+import { AuditAppender } from './audit-chain.js';
 import {
   APPROVAL_COLUMNS,
   ESCALATION_COLUMNS,
@@ -28,7 +29,12 @@ export class Statements {
   readonly updateApprovalIfStatus: Statement;
   readonly upsertEscalation: Statement;
   readonly updateEscalationIfStatus: Statement;
-  readonly insertAudit: Statement;
+  /** Chained inserts into the audit log (prepared at first use: its table comes with migration 8). */
+  get audit(): AuditAppender {
+    this.auditAppender ??= new AuditAppender(this.db);
+    return this.auditAppender;
+  }
+  private auditAppender: AuditAppender | undefined;
   readonly insertRoleVersion: Statement;
   readonly roleVersion: Statement;
   readonly stepsOfRun: Statement;
@@ -72,9 +78,6 @@ export class Statements {
     );
     this.updateEscalationIfStatus = p(
       `UPDATE escalations SET ${ESCALATION_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE id = ? AND status = ?`,
-    );
-    this.insertAudit = p(
-      'INSERT INTO audit_events (at, actor, action, run_id, target, data) VALUES (?, ?, ?, ?, ?, ?)',
     );
     this.insertRoleVersion = p(
       `INSERT INTO role_versions (name, version, spec, created_at) VALUES (?, ?, ?, ?)

@@ -2,9 +2,11 @@
 // the group committer (one transaction per tick, a savepoint per write); several processes on one file are
 // serialised by SQLite's write lock (busy_timeout) and fenced by each run's `seq`.
 import type Database from 'better-sqlite3';
+import { roleVersionSeen } from '../../audit/actions.js';
 import { NightshiftError } from '../../errors.js';
 import { countsOf } from '../counts.js';
 import * as agents from '../sql/agents.js';
+import * as audit from '../sql/audit.js';
 import * as catalog from '../sql/catalog.js';
 import { sqliteDialect as d } from '../sql/dialect.js';
 import * as inbox from '../sql/inbox.js';
@@ -160,7 +162,8 @@ export class SqliteStore implements Store {
 
   putRoleVersion(record: RoleVersionRecord): Promise<void> {
     return this.write(`saving role version ${record.name}@${record.version}`, (s) => {
-      s.insertRoleVersion.run(roleVersionValues(record));
+      if (s.insertRoleVersion.run(roleVersionValues(record)).changes === 1)
+        s.audit.append([roleVersionSeen(record)]);
     });
   }
 
@@ -355,6 +358,18 @@ export class SqliteStore implements Store {
 
   listAudit(filter: { runId?: string; limit?: number } = {}): Promise<AuditEvent[]> {
     return this.read('listing audit events', (s) => all(s, listings.listAudit(d, filter)).map(rowToAudit));
+  }
+
+  readAuditChain(filter: audit.AuditChainFilter): Promise<audit.ChainedAuditRow[]> {
+    return this.read('reading the audit chain', (s) =>
+      all(s, audit.readAuditChain(d, filter)).map(audit.toChainedRow),
+    );
+  }
+
+  auditChainHeads(): Promise<audit.AuditChainHead[]> {
+    return this.read('reading the audit chain heads', (s) =>
+      all(s, { text: audit.AUDIT_HEADS, params: [] }).map(audit.toHead),
+    );
   }
 
   countRuns(statuses: readonly RunStatus[], role?: string): Promise<Record<string, number>> {

@@ -1,0 +1,81 @@
+// The audit log's vocabulary: every action an entry can record, and the entries derived from the step
+// log. Human decisions, cancels and run creation are written by the code that makes them (decide-approval,
+// answer, cancel, start); what the engine decided on its own (a denial, a draft, an escalation raised) is
+// read off the batch's steps, so no engine path has to remember to audit it.
+import type { RunStep } from '../steps/types.js';
+import type { NewAuditEvent, RoleVersionRecord } from '../store/types.js';
+
+export const AUDIT_ACTIONS = {
+  runCreated: 'run.created',
+  runCancelled: 'run.cancelled',
+  /** A tool call the policy denied (actor `policy`; data: key, tool, reason, rule). */
+  policyDenied: 'policy.denied',
+  /** A change set drafted for approval (actor `policy`; target: the approval id). */
+  approvalRequested: 'approval.requested',
+  approvalApproved: 'approval.approved',
+  approvalRejected: 'approval.rejected',
+  /** An escalation hop raised (actor `policy`, or `system` for an input rule; target: its id). */
+  escalationRaised: 'escalation.raised',
+  escalationAnswered: 'escalation.answered',
+  /** A role version the store had not seen (run-less; target: the role's name; data: version). */
+  roleVersionSeen: 'role.version_seen',
+  /**
+   * Reserved: a role version promoted (made the one new runs get). Nothing promotes versions yet; when
+   * something does, it writes this (run-less; target: the role; data: { from, to }).
+   */
+  roleVersionPromoted: 'role.version_promoted',
+} as const;
+
+export const ROLE_VERSION_SEEN = AUDIT_ACTIONS.roleVersionSeen;
+
+export const roleVersionSeenData = (version: string): Record<string, unknown> => ({ version });
+
+export function roleVersionSeen(r: RoleVersionRecord): NewAuditEvent {
+  return {
+    at: r.createdAt,
+    actor: 'system',
+    action: ROLE_VERSION_SEEN,
+    runId: null,
+    target: r.name,
+    data: roleVersionSeenData(r.version),
+  };
+}
+
+/** The audit entries a batch's steps imply: denials, drafts, escalations raised. */
+export function auditFromSteps(steps: readonly RunStep[]): NewAuditEvent[] {
+  const out: NewAuditEvent[] = [];
+  for (const s of steps) {
+    const base = { at: s.at, runId: s.runId };
+    if (s.kind === 'decision' && s.data.decision === 'deny') {
+      out.push({
+        ...base,
+        actor: 'policy',
+        action: AUDIT_ACTIONS.policyDenied,
+        target: s.data.key,
+        data: { tool: s.data.tool, reason: s.data.reason, ...(s.data.rule ? { rule: s.data.rule } : {}) },
+      });
+    } else if (s.kind === 'approval_requested') {
+      out.push({
+        ...base,
+        actor: 'policy',
+        action: AUDIT_ACTIONS.approvalRequested,
+        target: s.data.approvalId,
+        data: { callKeys: s.data.callKeys },
+      });
+    } else if (s.kind === 'escalation_raised') {
+      out.push({
+        ...base,
+        actor: s.data.source === 'input_rule' ? 'system' : 'policy',
+        action: AUDIT_ACTIONS.escalationRaised,
+        target: s.data.escalationId,
+        data: {
+          category: s.data.category,
+          reason: s.data.reason,
+          source: s.data.source,
+          callKey: s.data.callKey,
+        },
+      });
+    }
+  }
+  return out;
+}

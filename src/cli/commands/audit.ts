@@ -1,0 +1,58 @@
+// `audit`: the hash-chained audit log as JSON lines (one entry a line, with its hash and its
+// predecessor's), and `audit verify`, which checks the whole chain (docs/observability.md, "Audit log").
+import type { Command } from 'commander';
+import { auditEntries, exportedEntry, verifyAuditLog } from '../../audit/read.js';
+import { NightshiftError } from '../../errors.js';
+import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+
+const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `--since`: an ISO date/time, or an age such as 90m, 24h, 7d. */
+export function parseSince(text: string, now = Date.now()): number {
+  const age = /^(\d+)([smhd])$/.exec(text);
+  if (age) return now - Number(age[1]) * UNITS[age[2]!]!;
+  const at = Date.parse(text);
+  if (Number.isNaN(at))
+    throw new NightshiftError(
+      'USAGE',
+      `--since must be an ISO date/time or an age like 24h or 7d, got '${text}'`,
+    );
+  return at;
+}
+
+export function auditCommand(program: Command, cli: CliContext): void {
+  const { io } = cli;
+  const audit = withCommonFlags(program.command('audit'))
+    .description(
+      'export the audit log (human decisions, denials, drafts, escalations, cancels) as JSON lines',
+    )
+    .option('--since <when>', 'only entries from then: an ISO date/time, or an age like 24h or 7d')
+    .option('--role <name>', "only entries of this role's runs (and about the role)")
+    .action(async (flags: CommonFlags & { since?: string; role?: string }) => {
+      // JSON lines whether or not --json is given: it is the export format.
+      const since = flags.since === undefined ? undefined : parseSince(flags.since);
+      const rt = await cli.open(flags);
+      const filter = {
+        ...(since !== undefined ? { since } : {}),
+        ...(flags.role ? { role: flags.role } : {}),
+      };
+      for await (const row of auditEntries(rt.store, filter)) io.out(JSON.stringify(exportedEntry(row)));
+    });
+
+  withCommonFlags(audit.command('verify'))
+    .description('check the audit log hash chain: exit 0 when intact, 1 naming the first broken entry')
+    // `--data-dir`/`--json` after `verify` are parsed by `audit` itself (its own options): read both.
+    .action(async (_: CommonFlags, cmd: Command) => {
+      const flags = cmd.optsWithGlobals<CommonFlags>();
+      const rt = await cli.open(flags);
+      const verdict = await verifyAuditLog(rt.store);
+      if (flags.json) io.out(JSON.stringify(verdict));
+      else if (verdict.ok) io.out(`audit log intact: ${verdict.count} entries`);
+      else
+        io.err(
+          `audit log broken at entry ${verdict.broken.id}: ${verdict.broken.problem} (${verdict.count} entries before it verified)`,
+        );
+      io.code = verdict.ok ? EXIT.ok : EXIT.failed;
+    });
+}
