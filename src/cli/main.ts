@@ -8,6 +8,7 @@ import { emitCommand } from './commands/emit.js';
 import { inboxCommand, inspectCommands } from './commands/inspect.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
+import { statsCommand } from './commands/stats.js';
 import { validateCommand } from './commands/validate.js';
 import { cliContext, Output } from './context.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
@@ -34,6 +35,7 @@ export async function main(
   inboxCommand(program, cli);
   decisionCommands(program, cli);
   inspectCommands(program, cli);
+  statsCommand(program, cli);
   serveCommand(program, cli);
   emitCommand(program, cli);
   validateCommand(program, cli);

@@ -7,3 +7,4 @@ export * from './records/batch.js';
 export * from './records/catalog.js';
 export * from './records/run.js';
 export * from './records/steps.js';
+export * from './records/stats.js';

@@ -12,6 +12,8 @@ import * as catalog from '../sql/catalog.js';
 import { postgresDialect as d, type Query } from '../sql/dialect.js';
 import * as inbox from '../sql/inbox.js';
 import * as listings from '../sql/listings.js';
+import { postgresStatsDialect } from '../sql/stats.js';
+import { readStatsRows } from '../sql/stats-rows.js';
 import type {
   AgentRecord,
   ApprovalRecord,
@@ -27,6 +29,8 @@ import type {
   RunRecord,
   RunSnapshot,
   RunStatus,
+  StatsFilter,
+  StatsRows,
   Store,
   StoreHealth,
   SubscriptionRecord,
@@ -319,6 +323,10 @@ export class PostgresStore implements Store {
 
   roleCostSince(role: string, since: number): Promise<number> {
     return pgCatalog.roleCostSince(this.db, role, since);
+  }
+
+  statsRows(filter: StatsFilter): Promise<StatsRows> {
+    return readStatsRows(postgresStatsDialect, (q) => this.run('computing stats', q), filter);
   }
 }
 

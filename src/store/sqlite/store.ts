@@ -9,6 +9,8 @@ import * as catalog from '../sql/catalog.js';
 import { sqliteDialect as d } from '../sql/dialect.js';
 import * as inbox from '../sql/inbox.js';
 import * as listings from '../sql/listings.js';
+import { sqliteStatsDialect } from '../sql/stats.js';
+import { readStatsRows } from '../sql/stats-rows.js';
 import type {
   AgentRecord,
   ApprovalRecord,
@@ -24,6 +26,8 @@ import type {
   RunRecord,
   RunSnapshot,
   RunStatus,
+  StatsFilter,
+  StatsRows,
   Store,
   StoreHealth,
   SubscriptionRecord,
@@ -383,6 +387,10 @@ export class SqliteStore implements Store {
     return this.read(`summing the model cost of role ${role}`, (s) =>
       Number(s.roleCostSince.get(role, since, since)),
     );
+  }
+
+  statsRows(filter: StatsFilter): Promise<StatsRows> {
+    return readStatsRows(sqliteStatsDialect, (q) => this.read('computing stats', (s) => all(s, q)), filter);
   }
 }
 

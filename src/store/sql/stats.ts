@@ -1,0 +1,185 @@
+// The aggregations behind `nightshift stats`, for both stores: every figure is grouped and counted in
+// the database, so the answer costs a handful of grouped scans whatever the store's size, and only one
+// row per group (and split) comes back. What differs between the backends is data (StatsDialect):
+// reading a number or text out of a JSON column, and how percentiles are taken.
+//
+// Percentiles are nearest-rank (the smallest value with at least p% of the values at or below it), the
+// same figure on both stores: Postgres with its `percentile_disc` aggregate (one sort per group for all
+// three), SQLite, which has no percentile aggregate, by ranking the values with ROW_NUMBER() over the
+// group and keeping the first whose rank reaches ceil(p * n). Interpolated percentiles (percentile_cont)
+// would give values no run had and could not be matched by SQLite exactly.
+import type { StatsDistribution, StatsFilter } from '../records/stats.js';
+import { type Dialect, type Query, postgresDialect, sqliteDialect } from './dialect.js';
+
+export interface StatsDialect extends Dialect {
+  /** A number field of a JSON column, as a SQL number (NULL when absent). */
+  jsonNumber(column: string, key: string): string;
+  /** A text field of a JSON column, as SQL text (NULL when absent). */
+  jsonText(column: string, key: string): string;
+  /** 'ordered-set': percentile_disc aggregates; 'window': ranks from ROW_NUMBER(). */
+  percentiles: 'ordered-set' | 'window';
+}
+
+export const postgresStatsDialect: StatsDialect = {
+  ...postgresDialect,
+  jsonNumber: (c, k) => `(${c}->>'${k}')::float8`,
+  jsonText: (c, k) => `(${c}->>'${k}')`,
+  percentiles: 'ordered-set',
+};
+
+export const sqliteStatsDialect: StatsDialect = {
+  ...sqliteDialect,
+  jsonNumber: (c, k) => `json_extract(${c}, '$.${k}')`,
+  jsonText: (c, k) => `json_extract(${c}, '$.${k}')`,
+  percentiles: 'window',
+};
+
+/** The percentiles every distribution reports, in percent. */
+export const PERCENTILES = [50, 95, 99] as const;
+
+/** The runs a figure covers, as a WHERE clause on `runs r` (the runs_stats index serves it). */
+function runFilter(d: Dialect, filter: StatsFilter, extra: string[] = []): Query {
+  const where = ['1 = 1'];
+  const params: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(`${sql} ${d.param(params.length)}`);
+  };
+  if (filter.role !== undefined) add('r.role =', filter.role);
+  if (filter.version !== undefined) add('r.role_version =', filter.version);
+  if (filter.since !== undefined) add('r.created_at >=', filter.since);
+  return { text: [...where, ...extra].join(' AND '), params };
+}
+
+const GROUP = 'r.role AS role, r.role_version AS role_version';
+
+/** Runs by status, with their usage summed. */
+export function runsByStatus(d: StatsDialect, filter: StatsFilter): Query {
+  const w = runFilter(d, filter);
+  const sum = (key: string) => `COALESCE(SUM(${d.jsonNumber('r.usage', key)}), 0)`;
+  return {
+    text: `SELECT ${GROUP}, r.status AS status, COUNT(*) AS count, ${sum('costUsd')} AS cost_usd,
+  ${sum('inputTokens')} AS input_tokens, ${sum('outputTokens')} AS output_tokens,
+  ${sum('cachedInputTokens')} AS cached_input_tokens
+FROM runs r WHERE ${w.text} GROUP BY r.role, r.role_version, r.status`,
+    params: w.params,
+  };
+}
+
+/** Failed runs by their error's code. */
+export function failuresByCode(d: StatsDialect, filter: StatsFilter): Query {
+  const w = runFilter(d, filter, ["r.status = 'failed'"]);
+  return {
+    text: `SELECT ${GROUP}, COALESCE(${d.jsonText('r.error', 'code')}, '') AS code, COUNT(*) AS count
+FROM runs r WHERE ${w.text} GROUP BY 1, 2, 3`,
+    params: w.params,
+  };
+}
+
+/** Tool calls (the ledger) by tool, decision and status. */
+export function toolCalls(d: StatsDialect, filter: StatsFilter): Query {
+  const w = runFilter(d, filter);
+  return {
+    text: `SELECT ${GROUP}, t.tool AS tool, t.decision AS decision, t.status AS status, COUNT(*) AS count
+FROM runs r JOIN tool_calls t ON t.run_id = r.id WHERE ${w.text} GROUP BY 1, 2, 3, 4, 5`,
+    params: w.params,
+  };
+}
+
+/** Escalations by category. */
+export function escalationsByCategory(d: StatsDialect, filter: StatsFilter): Query {
+  const w = runFilter(d, filter);
+  return {
+    text: `SELECT ${GROUP}, e.category AS category, COUNT(*) AS count
+FROM runs r JOIN escalations e ON e.run_id = r.id WHERE ${w.text} GROUP BY 1, 2, 3`,
+    params: w.params,
+  };
+}
+
+/** Runs with at least one escalation. */
+export function escalatedRuns(d: StatsDialect, filter: StatsFilter): Query {
+  const w = runFilter(d, filter, ['EXISTS (SELECT 1 FROM escalations e WHERE e.run_id = r.id)']);
+  return {
+    text: `SELECT ${GROUP}, COUNT(*) AS count FROM runs r WHERE ${w.text} GROUP BY 1, 2`,
+    params: w.params,
+  };
+}
+
+/** Approvals (change sets) by status. */
+export function approvalsByStatus(d: StatsDialect, filter: StatsFilter): Query {
+  const w = runFilter(d, filter);
+  return {
+    text: `SELECT ${GROUP}, a.status AS status, COUNT(*) AS count
+FROM runs r JOIN approvals a ON a.run_id = r.id WHERE ${w.text} GROUP BY 1, 2, 3`,
+    params: w.params,
+  };
+}
+
+/**
+ * Each distribution: the tables it reads, the value per row (NULL rows are left out) and its condition.
+ * Queue wait: from the run's creation to the start of its first piece of work: its first model turn (the
+ * step is written when the turn ends; `latencyMs` before that it began), executor session, or resumption
+ * (a run taken over, retried, or answered before its first turn). A run not started yet has none.
+ */
+function distribution(d: StatsDialect, name: StatsDistribution): { from: string; value: string; where: string[] } {
+  switch (name) {
+    case 'queueWaitMs':
+      return {
+        from: 'runs r',
+        value: `(SELECT CASE WHEN s.kind = 'model_turn' THEN s.at - ${d.jsonNumber('s.data', 'latencyMs')} ELSE s.at END
+    FROM steps s WHERE s.run_id = r.id AND s.seq > 1
+      AND s.kind IN ('model_turn', 'executor_started', 'run_resumed')
+    ORDER BY s.seq LIMIT 1) - r.created_at`,
+        where: [],
+      };
+    case 'durationMs':
+      return { from: 'runs r', value: 'r.finished_at - r.created_at', where: ['r.finished_at IS NOT NULL'] };
+    case 'activeMs':
+      return { from: 'runs r', value: 'r.active_ms', where: ['r.finished_at IS NOT NULL'] };
+    case 'costUsd':
+      return { from: 'runs r', value: d.jsonNumber('r.usage', 'costUsd'), where: ['r.finished_at IS NOT NULL'] };
+    case 'decisionMs':
+      return {
+        from: 'runs r JOIN approvals a ON a.run_id = r.id',
+        value: 'a.decided_at - a.requested_at',
+        where: ["a.status IN ('approved', 'rejected')", 'a.decided_at IS NOT NULL'],
+      };
+  }
+}
+
+/** The distributions the report has: latency, cost per finished run, and time to an approval's decision. */
+export const DISTRIBUTIONS: readonly StatsDistribution[] = [
+  'queueWaitMs',
+  'durationMs',
+  'activeMs',
+  'costUsd',
+  'decisionMs',
+];
+
+/** p50, p95, p99 and the count of one distribution, per group: columns role, role_version, count, p50, p95, p99. */
+export function percentiles(d: StatsDialect, filter: StatsFilter, name: StatsDistribution): Query {
+  const dist = distribution(d, name);
+  const w = runFilter(d, filter, dist.where);
+  const values = `SELECT ${GROUP}, ${dist.value} AS v FROM ${dist.from} WHERE ${w.text}`;
+  if (d.percentiles === 'ordered-set') {
+    const cols = PERCENTILES.map(
+      (p) => `percentile_disc(${p / 100}) WITHIN GROUP (ORDER BY v) AS p${p}`,
+    ).join(', ');
+    return {
+      text: `SELECT role, role_version, COUNT(*) AS count, ${cols}
+FROM (${values}) x WHERE v IS NOT NULL GROUP BY role, role_version`,
+      params: w.params,
+    };
+  }
+  // rank * 100 >= p * n: the first rank at or past ceil(p% of n), in integers (no float rounding).
+  const cols = PERCENTILES.map((p) => `MIN(CASE WHEN rn * 100 >= ${p} * n THEN v END) AS p${p}`).join(', ');
+  return {
+    text: `SELECT role, role_version, MAX(n) AS count, ${cols}
+FROM (SELECT role, role_version, v,
+    ROW_NUMBER() OVER (PARTITION BY role, role_version ORDER BY v) AS rn,
+    COUNT(*) OVER (PARTITION BY role, role_version) AS n
+  FROM (${values}) x WHERE v IS NOT NULL) ranked
+GROUP BY role, role_version`,
+    params: w.params,
+  };
+}
