@@ -27,6 +27,9 @@ export async function main(
   const program = new Command('nightshift')
     .description('Run background agents with bounded authority')
     .version(packageVersion(), '-v, --version', 'print the nightshift version')
+    // The program's own options (-v/--version) only before a command, so a command may have a
+    // --version of its own (`stats --version <role version>`).
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .showHelpAfterError(`(run ${cmd} --help for usage)`);
