@@ -96,8 +96,17 @@ function emptyStats(g: StatsGroup): RoleStats {
       failuresByCode: {},
     },
     latency: { queueWaitMs: noValues(), durationMs: noValues(), activeMs: noValues() },
-    toolCalls: { total: 0, byTool: {}, byDecision: { allowed: 0, drafted: 0, denied: 0, escalated: 0 }, byOutcome: {} },
-    cost: { totalUsd: 0, perTask: { meanUsd: null, ...noValues() }, tokens: { input: 0, output: 0, cachedInput: 0 } },
+    toolCalls: {
+      total: 0,
+      byTool: {},
+      byDecision: { allowed: 0, drafted: 0, denied: 0, escalated: 0 },
+      byOutcome: {},
+    },
+    cost: {
+      totalUsd: 0,
+      perTask: { meanUsd: null, ...noValues() },
+      tokens: { input: 0, output: 0, cachedInput: 0 },
+    },
     escalations: { total: 0, escalatedRuns: 0, rate: null, byCategory: {} },
     approvals: {
       total: 0,
@@ -113,8 +122,10 @@ function emptyStats(g: StatsGroup): RoleStats {
 export function buildReport(rows: StatsRows, filter: StatsFilter): StatsReport {
   const groups = new Map<string, RoleStats>();
   const of = (g: StatsGroup): RoleStats => {
-    let s = groups.get(keyOf(g));
-    if (!s) groups.set(keyOf(g), (s = emptyStats(g)));
+    const found = groups.get(keyOf(g));
+    if (found) return found;
+    const s = emptyStats(g);
+    groups.set(keyOf(g), s);
     return s;
   };
   const finishedCost = new Map<RoleStats, number>();

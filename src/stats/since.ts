@@ -2,7 +2,8 @@
 import { NightshiftError } from '../errors.js';
 
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
-export const SINCE_FORMATS = 'a duration back from now (30m, 24h, 7d, 2w) or an ISO date or date-time (2026-11-30, 2026-11-30T06:00:00Z)';
+export const SINCE_FORMATS =
+  'a duration back from now (30m, 24h, 7d, 2w) or an ISO date or date-time (2026-11-30, 2026-11-30T06:00:00Z)';
 
 /** Epoch milliseconds `text` names, relative to `now` for a duration; a USAGE error otherwise. */
 export function parseSince(text: string, now: number): number {

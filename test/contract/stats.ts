@@ -41,7 +41,12 @@ async function writeRun(store: Store, spec: RunSpec): Promise<void> {
     createdAt,
     updatedAt: createdAt,
   });
-  const at = (seq: number, kind: StepRecord['kind'], when: number, data: Record<string, unknown>): StepRecord => ({
+  const at = (
+    seq: number,
+    kind: StepRecord['kind'],
+    when: number,
+    data: Record<string, unknown>,
+  ): StepRecord => ({
     runId: run.id,
     seq,
     kind,
@@ -53,7 +58,9 @@ async function writeRun(store: Store, spec: RunSpec): Promise<void> {
     newEscalation(run.id, { role: spec.role, category, source, createdAt, status: 'answered' }),
   );
   for (const e of escalations.filter((e) => e.source === 'input_rule'))
-    first.push(at(first.length + 1, 'escalation_raised', createdAt, { escalationId: e.id, category: e.category }));
+    first.push(
+      at(first.length + 1, 'escalation_raised', createdAt, { escalationId: e.id, category: e.category }),
+    );
   run.seq = first.length;
   await store.createRun(run, {
     steps: first,

@@ -9,7 +9,7 @@
 // group and keeping the first whose rank reaches ceil(p * n). Interpolated percentiles (percentile_cont)
 // would give values no run had and could not be matched by SQLite exactly.
 import type { StatsDistribution, StatsFilter } from '../records/stats.js';
-import { type Dialect, type Query, postgresDialect, sqliteDialect } from './dialect.js';
+import { type Dialect, postgresDialect, type Query, sqliteDialect } from './dialect.js';
 
 export interface StatsDialect extends Dialect {
   /** A number field of a JSON column, as a SQL number (NULL when absent). */
@@ -121,7 +121,10 @@ FROM runs r JOIN approvals a ON a.run_id = r.id WHERE ${w.text} GROUP BY 1, 2, 3
  * step is written when the turn ends; `latencyMs` before that it began), executor session, or resumption
  * (a run taken over, retried, or answered before its first turn). A run not started yet has none.
  */
-function distribution(d: StatsDialect, name: StatsDistribution): { from: string; value: string; where: string[] } {
+function distribution(
+  d: StatsDialect,
+  name: StatsDistribution,
+): { from: string; value: string; where: string[] } {
   switch (name) {
     case 'queueWaitMs':
       return {
@@ -137,7 +140,11 @@ function distribution(d: StatsDialect, name: StatsDistribution): { from: string;
     case 'activeMs':
       return { from: 'runs r', value: 'r.active_ms', where: ['r.finished_at IS NOT NULL'] };
     case 'costUsd':
-      return { from: 'runs r', value: d.jsonNumber('r.usage', 'costUsd'), where: ['r.finished_at IS NOT NULL'] };
+      return {
+        from: 'runs r',
+        value: d.jsonNumber('r.usage', 'costUsd'),
+        where: ['r.finished_at IS NOT NULL'],
+      };
     case 'decisionMs':
       return {
         from: 'runs r JOIN approvals a ON a.run_id = r.id',
