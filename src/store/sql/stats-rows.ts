@@ -1,6 +1,6 @@
 // Runs the stats aggregations (stats.ts) through a store's own query function and types their rows:
 // both stores share it, so they answer `statsRows` with the same figures by construction.
-import type { StatsFilter, StatsGroup, StatsRows } from '../records/stats.js';
+import type { StatsDistribution, StatsFilter, StatsGroup, StatsRows } from '../records/stats.js';
 import type { Query } from './dialect.js';
 import * as sql from './stats.js';
 
@@ -20,15 +20,17 @@ export async function readStatsRows(
   query: (q: Query) => Promise<Row[]>,
   filter: StatsFilter,
 ): Promise<StatsRows> {
-  const [runs, failures, toolCalls, escalations, escalatedRuns, approvals, ...dists] = await Promise.all([
-    query(sql.runsByStatus(d, filter)),
-    query(sql.failuresByCode(d, filter)),
-    query(sql.toolCalls(d, filter)),
-    query(sql.escalationsByCategory(d, filter)),
-    query(sql.escalatedRuns(d, filter)),
-    query(sql.approvalsByStatus(d, filter)),
-    ...sql.DISTRIBUTIONS.map((name) => query(sql.percentiles(d, filter, name))),
-  ]);
+  const [runs, failures, toolCalls, escalations, escalatedRuns, approvals, runDists, decisions] =
+    await Promise.all([
+      query(sql.runsByStatus(d, filter)),
+      query(sql.failuresByCode(d, filter)),
+      query(sql.toolCalls(d, filter)),
+      query(sql.escalationsByCategory(d, filter)),
+      query(sql.escalatedRuns(d, filter)),
+      query(sql.approvalsByStatus(d, filter)),
+      query(sql.runDistributions(d, filter)),
+      query(sql.decisionDistribution(d, filter)),
+    ]);
   return {
     runs: runs.map((r) => ({
       ...group(r),
@@ -50,15 +52,15 @@ export async function readStatsRows(
     escalations: escalations.map((r) => ({ ...group(r), category: str(r.category), count: num(r.count) })),
     escalatedRuns: escalatedRuns.map((r) => ({ ...group(r), count: num(r.count) })),
     approvals: approvals.map((r) => ({ ...group(r), status: str(r.status), count: num(r.count) })),
-    distributions: sql.DISTRIBUTIONS.flatMap((name, i) =>
-      (dists[i] ?? []).map((r) => ({
+    distributions: [...runDists, ...decisions]
+      .filter((r) => num(r.count) > 0)
+      .map((r) => ({
         ...group(r),
-        name,
+        name: str(r.name) as StatsDistribution,
         count: num(r.count),
         p50: maybe(r.p50),
         p95: maybe(r.p95),
         p99: maybe(r.p99),
       })),
-    ),
   };
 }

@@ -116,77 +116,76 @@ FROM runs r JOIN approvals a ON a.run_id = r.id WHERE ${w.text} GROUP BY 1, 2, 3
 }
 
 /**
- * Each distribution: the tables it reads, the value per row (NULL rows are left out) and its condition.
- * Queue wait: from the run's creation to the start of its first piece of work: its first model turn (the
- * step is written when the turn ends; `latencyMs` before that it began), executor session, or resumption
- * (a run taken over, retried, or answered before its first turn). A run not started yet has none.
+ * The values of each distribution, per row of its source (NULL: the row has none). Queue wait: from the
+ * run's creation to the start of its first piece of work: its first model turn (the step is written when
+ * the turn ends; `latencyMs` before that it began), executor session, or resumption (a run taken over,
+ * retried, or answered before its first turn). A run not started yet has none. Durations, active time
+ * and cost per task are of finished runs.
  */
-function distribution(
-  d: StatsDialect,
-  name: StatsDistribution,
-): { from: string; value: string; where: string[] } {
-  switch (name) {
-    case 'queueWaitMs':
-      return {
-        from: 'runs r',
-        value: `(SELECT CASE WHEN s.kind = 'model_turn' THEN s.at - ${d.jsonNumber('s.data', 'latencyMs')} ELSE s.at END
+function runValues(d: StatsDialect): [StatsDistribution, string][] {
+  const finished = (v: string) => `CASE WHEN r.finished_at IS NOT NULL THEN ${v} END`;
+  return [
+    [
+      'queueWaitMs',
+      `(SELECT CASE WHEN s.kind = 'model_turn' THEN s.at - ${d.jsonNumber('s.data', 'latencyMs')} ELSE s.at END
     FROM steps s WHERE s.run_id = r.id AND s.seq > 1
       AND s.kind IN ('model_turn', 'executor_started', 'run_resumed')
     ORDER BY s.seq LIMIT 1) - r.created_at`,
-        where: [],
-      };
-    case 'durationMs':
-      return { from: 'runs r', value: 'r.finished_at - r.created_at', where: ['r.finished_at IS NOT NULL'] };
-    case 'activeMs':
-      return { from: 'runs r', value: 'r.active_ms', where: ['r.finished_at IS NOT NULL'] };
-    case 'costUsd':
-      return {
-        from: 'runs r',
-        value: d.jsonNumber('r.usage', 'costUsd'),
-        where: ['r.finished_at IS NOT NULL'],
-      };
-    case 'decisionMs':
-      return {
-        from: 'runs r JOIN approvals a ON a.run_id = r.id',
-        value: 'a.decided_at - a.requested_at',
-        where: ["a.status IN ('approved', 'rejected')", 'a.decided_at IS NOT NULL'],
-      };
-  }
+    ],
+    ['durationMs', finished('r.finished_at - r.created_at')],
+    ['activeMs', finished('r.active_ms')],
+    ['costUsd', finished(d.jsonNumber('r.usage', 'costUsd'))],
+  ];
 }
 
-/** The distributions the report has: latency, cost per finished run, and time to an approval's decision. */
-export const DISTRIBUTIONS: readonly StatsDistribution[] = [
-  'queueWaitMs',
-  'durationMs',
-  'activeMs',
-  'costUsd',
-  'decisionMs',
-];
-
-/** p50, p95, p99 and the count of one distribution, per group: columns role, role_version, count, p50, p95, p99. */
-export function percentiles(d: StatsDialect, filter: StatsFilter, name: StatsDistribution): Query {
-  const dist = distribution(d, name);
-  const w = runFilter(d, filter, dist.where);
-  const values = `SELECT ${GROUP}, ${dist.value} AS v FROM ${dist.from} WHERE ${w.text}`;
+/** The percentiles of each distribution over one `values` CTE column: role, role_version, name, count, p50, p95, p99. */
+function percentilesOf(d: StatsDialect, name: StatsDistribution, column: string): string {
   if (d.percentiles === 'ordered-set') {
+    // percentile_disc and COUNT(column) leave NULLs out.
     const cols = PERCENTILES.map(
-      (p) => `percentile_disc(${p / 100}) WITHIN GROUP (ORDER BY v) AS p${p}`,
-    ).join(', ');
-    return {
-      text: `SELECT role, role_version, COUNT(*) AS count, ${cols}
-FROM (${values}) x WHERE v IS NOT NULL GROUP BY role, role_version`,
-      params: w.params,
-    };
+      (p) => `percentile_disc(${p / 100}) WITHIN GROUP (ORDER BY ${column}) AS p${p}`,
+    );
+    return `SELECT role, role_version, '${name}' AS name, COUNT(${column}) AS count, ${cols.join(', ')}
+FROM v GROUP BY role, role_version`;
   }
-  // rank * 100 >= p * n: the first rank at or past ceil(p% of n), in integers (no float rounding).
-  const cols = PERCENTILES.map((p) => `MIN(CASE WHEN rn * 100 >= ${p} * n THEN v END) AS p${p}`).join(', ');
+  // Ranks 1..n go to the n values that are not NULL (NULLS LAST); rank * 100 >= p * n is the first rank
+  // at or past ceil(p% of n), in integers (no float rounding). A NULL never wins the MIN.
+  const cols = PERCENTILES.map((p) => `MIN(CASE WHEN rn * 100 >= ${p} * n THEN x END) AS p${p}`);
+  return `SELECT role, role_version, '${name}' AS name, MAX(n) AS count, ${cols.join(', ')}
+FROM (SELECT role, role_version, ${column} AS x,
+    ROW_NUMBER() OVER (PARTITION BY role, role_version ORDER BY ${column} NULLS LAST) AS rn,
+    COUNT(${column}) OVER (PARTITION BY role, role_version) AS n
+  FROM v) ranked
+GROUP BY role, role_version`;
+}
+
+/** Distributions read in one pass over their source: the values go to a CTE, each is ranked from there. */
+function distributions(
+  d: StatsDialect,
+  filter: StatsFilter,
+  from: string,
+  where: string[],
+  values: [StatsDistribution, string][],
+): Query {
+  const w = runFilter(d, filter, where);
+  const cols = values.map(([, expr], i) => `${expr} AS v${i}`).join(',\n  ');
+  const parts = values.map(([name], i) => percentilesOf(d, name, `v${i}`));
   return {
-    text: `SELECT role, role_version, MAX(n) AS count, ${cols}
-FROM (SELECT role, role_version, v,
-    ROW_NUMBER() OVER (PARTITION BY role, role_version ORDER BY v) AS rn,
-    COUNT(*) OVER (PARTITION BY role, role_version) AS n
-  FROM (${values}) x WHERE v IS NOT NULL) ranked
-GROUP BY role, role_version`,
+    text: `WITH v AS MATERIALIZED (SELECT ${GROUP},\n  ${cols}\nFROM ${from} WHERE ${w.text})\n${parts.join('\nUNION ALL\n')}`,
     params: w.params,
   };
 }
+
+/** Queue wait, run duration, active time and cost per finished run: rows role, role_version, name, count, p50, p95, p99. */
+export const runDistributions = (d: StatsDialect, filter: StatsFilter): Query =>
+  distributions(d, filter, 'runs r', [], runValues(d));
+
+/** Request to decision of decided change sets, likewise. */
+export const decisionDistribution = (d: StatsDialect, filter: StatsFilter): Query =>
+  distributions(
+    d,
+    filter,
+    'runs r JOIN approvals a ON a.run_id = r.id',
+    ["a.status IN ('approved', 'rejected')"],
+    [['decisionMs', 'a.decided_at - a.requested_at']],
+  );
