@@ -1,5 +1,6 @@
-// Runs the stats aggregations (stats.ts) through a store's own query function and types their rows:
-// both stores share it, so they answer `statsRows` with the same figures by construction.
+// Runs the stats aggregations (stats.ts) through a store's own query functions and types their rows:
+// both stores share it, so they answer `statsRows` with the same figures by construction. Where the
+// database has no percentile aggregate (SQLite), the values are streamed here and ranked (rankValues).
 import type { StatsDistribution, StatsFilter, StatsGroup, StatsRows } from '../records/stats.js';
 import type { Query } from './dialect.js';
 import * as sql from './stats.js';
@@ -19,7 +20,14 @@ export async function readStatsRows(
   d: sql.StatsDialect,
   query: (q: Query) => Promise<Row[]>,
   filter: StatsFilter,
+  /** Streams a statement's rows as arrays: needed with the 'client' percentiles. */
+  scan?: (q: Query, onRow: (row: unknown[]) => void) => Promise<void>,
 ): Promise<StatsRows> {
+  const percentiles = (q: Query, names: readonly StatsDistribution[]): Promise<Row[]> => {
+    if (d.percentiles === 'ordered-set') return query(q);
+    if (!scan) throw new Error('readStatsRows: client percentiles need a scan function');
+    return rankValues(q, names, scan);
+  };
   const [runs, failures, toolCalls, escalations, escalatedRuns, approvals, runDists, decisions] =
     await Promise.all([
       query(sql.runsByStatus(d, filter)),
@@ -28,8 +36,8 @@ export async function readStatsRows(
       query(sql.escalationsByCategory(d, filter)),
       query(sql.escalatedRuns(d, filter)),
       query(sql.approvalsByStatus(d, filter)),
-      query(sql.runDistributions(d, filter)),
-      query(sql.decisionDistribution(d, filter)),
+      percentiles(sql.runDistributions(d, filter), sql.RUN_DISTRIBUTIONS),
+      percentiles(sql.decisionDistribution(d, filter), ['decisionMs']),
     ]);
   return {
     runs: runs.map((r) => ({
@@ -63,4 +71,48 @@ export async function readStatsRows(
         p99: maybe(r.p99),
       })),
   };
+}
+
+/**
+ * Nearest-rank percentiles from a scan of rows (role, role_version, v0, v1, ...), one value per
+ * distribution in `names` order: each group's non-NULL values sorted, the value at rank ceil(p * n).
+ * Rows come back as the ordered-set query's are: role, role_version, name, count, p50, p95, p99.
+ */
+async function rankValues(
+  q: Query,
+  names: readonly StatsDistribution[],
+  scan: (q: Query, onRow: (row: unknown[]) => void) => Promise<void>,
+): Promise<Row[]> {
+  const groups = new Map<string, { role: unknown; version: unknown; values: number[][] }>();
+  await scan(q, (row) => {
+    const key = `${row[0]}\u0000${row[1]}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = { role: row[0], version: row[1], values: names.map(() => []) };
+      groups.set(key, g);
+    }
+    for (let i = 0; i < names.length; i++) {
+      const v = row[i + 2];
+      if (v !== null && v !== undefined) g.values[i]!.push(Number(v));
+    }
+  });
+  const out: Row[] = [];
+  for (const g of groups.values()) {
+    names.forEach((name, i) => {
+      const sorted = Float64Array.from(g.values[i]!).sort();
+      const n = sorted.length;
+      // ceil(p * n / 100) in integers, as a 0-based index.
+      const at = (p: number) => (n === 0 ? null : sorted[Math.floor((p * n + 99) / 100) - 1]);
+      out.push({
+        role: g.role,
+        role_version: g.version,
+        name,
+        count: n,
+        p50: at(50),
+        p95: at(95),
+        p99: at(99),
+      });
+    });
+  }
+  return out;
 }

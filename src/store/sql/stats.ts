@@ -4,10 +4,12 @@
 // reading a number or text out of a JSON column, and how percentiles are taken.
 //
 // Percentiles are nearest-rank (the smallest value with at least p% of the values at or below it), the
-// same figure on both stores: Postgres with its `percentile_disc` aggregate (one sort per group for all
-// three), SQLite, which has no percentile aggregate, by ranking the values with ROW_NUMBER() over the
-// group and keeping the first whose rank reaches ceil(p * n). Interpolated percentiles (percentile_cont)
-// would give values no run had and could not be matched by SQLite exactly.
+// same figure on both stores: Postgres with its `percentile_disc` aggregate, SQLite, which has no
+// percentile aggregate, from one scan that streams each group's values to the process, where they are
+// sorted (a Float64Array per group and distribution) and ranked: ceil(p * n). Ranking in SQLite itself
+// with ROW_NUMBER() windows was tried first: on a million runs it buffered every partition in temporary
+// tables and wrote tens of gigabytes of temp files. Interpolated percentiles (percentile_cont) would give
+// values no run had and could not be matched by SQLite exactly.
 import type { StatsDistribution, StatsFilter } from '../records/stats.js';
 import { type Dialect, postgresDialect, type Query, sqliteDialect } from './dialect.js';
 
@@ -16,8 +18,8 @@ export interface StatsDialect extends Dialect {
   jsonNumber(column: string, key: string): string;
   /** A text field of a JSON column, as SQL text (NULL when absent). */
   jsonText(column: string, key: string): string;
-  /** 'ordered-set': percentile_disc aggregates; 'window': ranks from ROW_NUMBER(). */
-  percentiles: 'ordered-set' | 'window';
+  /** 'ordered-set': percentile_disc aggregates; 'client': the values are streamed and ranked by the caller. */
+  percentiles: 'ordered-set' | 'client';
 }
 
 export const postgresStatsDialect: StatsDialect = {
@@ -31,7 +33,7 @@ export const sqliteStatsDialect: StatsDialect = {
   ...sqliteDialect,
   jsonNumber: (c, k) => `json_extract(${c}, '$.${k}')`,
   jsonText: (c, k) => `json_extract(${c}, '$.${k}')`,
-  percentiles: 'window',
+  percentiles: 'client',
 };
 
 /** The percentiles every distribution reports, in percent. */
@@ -138,28 +140,21 @@ function runValues(d: StatsDialect): [StatsDistribution, string][] {
   ];
 }
 
-/** The percentiles of each distribution over one `values` CTE column: role, role_version, name, count, p50, p95, p99. */
-function percentilesOf(d: StatsDialect, name: StatsDistribution, column: string): string {
-  if (d.percentiles === 'ordered-set') {
-    // percentile_disc and COUNT(column) leave NULLs out.
-    const cols = PERCENTILES.map(
-      (p) => `percentile_disc(${p / 100}) WITHIN GROUP (ORDER BY ${column}) AS p${p}`,
-    );
-    return `SELECT role, role_version, '${name}' AS name, COUNT(${column}) AS count, ${cols.join(', ')}
+/** Percentiles of one column of the `v` CTE: role, role_version, name, count, p50, p95, p99. */
+function percentilesOf(name: StatsDistribution, column: string): string {
+  // percentile_disc and COUNT(column) leave NULLs out.
+  const cols = PERCENTILES.map(
+    (p) => `percentile_disc(${p / 100}) WITHIN GROUP (ORDER BY ${column}) AS p${p}`,
+  );
+  return `SELECT role, role_version, '${name}' AS name, COUNT(${column}) AS count, ${cols.join(', ')}
 FROM v GROUP BY role, role_version`;
-  }
-  // Ranks 1..n go to the n values that are not NULL (NULLS LAST); rank * 100 >= p * n is the first rank
-  // at or past ceil(p% of n), in integers (no float rounding). A NULL never wins the MIN.
-  const cols = PERCENTILES.map((p) => `MIN(CASE WHEN rn * 100 >= ${p} * n THEN x END) AS p${p}`);
-  return `SELECT role, role_version, '${name}' AS name, MAX(n) AS count, ${cols.join(', ')}
-FROM (SELECT role, role_version, ${column} AS x,
-    ROW_NUMBER() OVER (PARTITION BY role, role_version ORDER BY ${column} NULLS LAST) AS rn,
-    COUNT(${column}) OVER (PARTITION BY role, role_version) AS n
-  FROM v) ranked
-GROUP BY role, role_version`;
 }
 
-/** Distributions read in one pass over their source: the values go to a CTE, each is ranked from there. */
+/**
+ * Distributions read in one pass over their source. Ordered-set: the values go to a CTE and each is
+ * aggregated from there. Client: the values themselves, one row per source row (role, role_version,
+ * v0, v1, ...: `values` order), for the caller to rank (rankValues in stats-rows.ts).
+ */
 function distributions(
   d: StatsDialect,
   filter: StatsFilter,
@@ -169,18 +164,25 @@ function distributions(
 ): Query {
   const w = runFilter(d, filter, where);
   const cols = values.map(([, expr], i) => `${expr} AS v${i}`).join(',\n  ');
-  const parts = values.map(([name], i) => percentilesOf(d, name, `v${i}`));
-  return {
-    text: `WITH v AS MATERIALIZED (SELECT ${GROUP},\n  ${cols}\nFROM ${from} WHERE ${w.text})\n${parts.join('\nUNION ALL\n')}`,
-    params: w.params,
-  };
+  const scan = `SELECT ${GROUP},\n  ${cols}\nFROM ${from} WHERE ${w.text}`;
+  if (d.percentiles === 'client') return { text: scan, params: w.params };
+  const parts = values.map(([name], i) => percentilesOf(name, `v${i}`));
+  return { text: `WITH v AS MATERIALIZED (${scan})\n${parts.join('\nUNION ALL\n')}`, params: w.params };
 }
 
-/** Queue wait, run duration, active time and cost per finished run: rows role, role_version, name, count, p50, p95, p99. */
+/** The distributions of runDistributions, in its column order. */
+export const RUN_DISTRIBUTIONS: readonly StatsDistribution[] = [
+  'queueWaitMs',
+  'durationMs',
+  'activeMs',
+  'costUsd',
+];
+
+/** Queue wait, run duration, active time and cost per finished run (see `distributions` for the shape). */
 export const runDistributions = (d: StatsDialect, filter: StatsFilter): Query =>
   distributions(d, filter, 'runs r', [], runValues(d));
 
-/** Request to decision of decided change sets, likewise. */
+/** Request to decision of decided change sets, likewise (one column: decisionMs). */
 export const decisionDistribution = (d: StatsDialect, filter: StatsFilter): Query =>
   distributions(
     d,

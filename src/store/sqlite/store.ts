@@ -390,7 +390,15 @@ export class SqliteStore implements Store {
   }
 
   statsRows(filter: StatsFilter): Promise<StatsRows> {
-    return readStatsRows(sqliteStatsDialect, (q) => this.read('computing stats', (s) => all(s, q)), filter);
+    return readStatsRows(
+      sqliteStatsDialect,
+      (q) => this.read('computing stats', (s) => all(s, q)),
+      filter,
+      (q, onRow) =>
+        this.read('computing stats', (s) => {
+          for (const row of s.sql(q.text).raw(true).iterate(q.params)) onRow(row as unknown[]);
+        }),
+    );
   }
 }
 
