@@ -1,5 +1,5 @@
 // How long `nightshift stats` takes on a big store. Fills a store with `--runs` runs (default 1,000,000)
-// of 8 roles × 2 versions over 30 days, with a realistic mix: ~80% succeeded, 10% failed (4 error
+// of 8 roles × 2 versions created over 30 days (in time order), with a realistic mix: ~80% succeeded, 10% failed (4 error
 // codes), 3% cancelled, and some queued, running, awaiting approval and escalated; 3 steps per finished
 // run (run_started, a model turn, run_finished), 0–3 tool calls per started run (85% allowed, 8%
 // drafted, 5% denied, 2% escalated), an approval per run with a drafted call, an escalation per
@@ -94,7 +94,8 @@ function addRun(i: number, rand: () => number, out: Rows): void {
   const role = ROLES[Math.floor(rand() * ROLES.length)]!;
   const version = rand() < 0.3 ? 'v1' : 'v2';
   const status = pickStatus(rand());
-  const created = END - Math.floor(rand() * 30 * DAY);
+  // Runs are created in time order, as in a real store: a --since window is the newest rows.
+  const created = END - 30 * DAY + Math.floor((i * 30 * DAY) / RUNS);
   const started = status !== 'queued';
   const finished = ['succeeded', 'failed', 'cancelled'].includes(status);
   const wait = Math.round(-Math.log(1 - rand()) * 2_000);
