@@ -1,6 +1,6 @@
 // The aggregations behind `nightshift stats`, for both stores: every figure is grouped and counted in
-// the database, so the answer costs a handful of grouped scans whatever the store's size, and only one
-// row per group (and split) comes back. What differs between the backends is data (StatsDialect):
+// the database, so one row per group (and split) comes back, and a question about recent runs of a role
+// reads only those runs (through the runs_stats index). What differs between the backends is data (StatsDialect):
 // reading a number or text out of a JSON column, and how percentiles are taken.
 //
 // Percentiles are nearest-rank (the smallest value with at least p% of the values at or below it), the

@@ -9,8 +9,6 @@ import * as catalog from '../sql/catalog.js';
 import { sqliteDialect as d } from '../sql/dialect.js';
 import * as inbox from '../sql/inbox.js';
 import * as listings from '../sql/listings.js';
-import { sqliteStatsDialect } from '../sql/stats.js';
-import { readStatsRows } from '../sql/stats-rows.js';
 import type {
   AgentRecord,
   ApprovalRecord,
@@ -51,6 +49,7 @@ import {
 } from './rows.js';
 import { snapshotOf } from './snapshot.js';
 import { all, get, run, Statements } from './statements.js';
+import { sqliteStatsRows } from './stats.js';
 import { isDiskFull, storeError } from './store-error.js';
 import { WalGate } from './wal-gate.js';
 
@@ -390,15 +389,7 @@ export class SqliteStore implements Store {
   }
 
   statsRows(filter: StatsFilter): Promise<StatsRows> {
-    return readStatsRows(
-      sqliteStatsDialect,
-      (q) => this.read('computing stats', (s) => all(s, q)),
-      filter,
-      (q, onRow) =>
-        this.read('computing stats', (s) => {
-          for (const row of s.sql(q.text).raw(true).iterate(q.params)) onRow(row as unknown[]);
-        }),
-    );
+    return sqliteStatsRows((what, fn) => this.read(what, fn), filter);
   }
 }
 
