@@ -29,6 +29,8 @@ export type {
   WorkOptions,
 } from './runtime.js';
 export { createRuntime } from './runtime.js';
+export type { RoleStats, StatsReport } from './stats/report.js';
+export { computeStats } from './stats/report.js';
 export type * from './store/types.js';
 export { defineTool } from './tools/define.js';
 export type { Effect, ScopeContext, ScopeVerdict, Tool, ToolContext } from './tools/types.js';
