@@ -33,6 +33,8 @@ export type {
   WorkOptions,
 } from './runtime.js';
 export { createRuntime } from './runtime.js';
+export type { RoleStats, StatsReport } from './stats/report.js';
+export { computeStats } from './stats/report.js';
 export type * from './store/types.js';
 export { createTraceObserver, type TraceObserver } from './telemetry/traces/export.js';
 export { traceIdFor } from './telemetry/traces/ids.js';

@@ -9,6 +9,7 @@ import { emitCommand } from './commands/emit.js';
 import { inboxCommand, inspectCommands } from './commands/inspect.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
+import { statsCommand } from './commands/stats.js';
 import { validateCommand } from './commands/validate.js';
 import { cliContext, Output } from './context.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
@@ -27,6 +28,9 @@ export async function main(
   const program = new Command('nightshift')
     .description('Run background agents with bounded authority')
     .version(packageVersion(), '-v, --version', 'print the nightshift version')
+    // The program's own options (-v/--version) only before a command, so a command may have a
+    // --version of its own (`stats --version <role version>`).
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .showHelpAfterError(`(run ${cmd} --help for usage)`);
@@ -35,6 +39,7 @@ export async function main(
   inboxCommand(program, cli);
   decisionCommands(program, cli);
   inspectCommands(program, cli);
+  statsCommand(program, cli);
   serveCommand(program, cli);
   emitCommand(program, cli);
   validateCommand(program, cli);

@@ -20,6 +20,7 @@ import type {
 import type { CommitBatch, RunSnapshot } from './records/batch.js';
 import type { AuditEvent, RoleVersionRecord, SubscriptionRecord } from './records/catalog.js';
 import type { RunFilter, RunLease, RunRecord, RunStatus } from './records/run.js';
+import type { StatsFilter, StatsRows } from './records/stats.js';
 import type { AuditChainFilter } from './sql/audit.js';
 
 /** What `Store.health()` reports. */
@@ -213,6 +214,16 @@ export interface AuditLog {
   auditChainHeads(): Promise<AuditChainHead[]>;
 }
 
+/** The figures of `nightshift stats`, aggregated in the database (src/store/sql/stats.ts, src/stats/). */
+export interface StatsReads {
+  /**
+   * Counts, sums and nearest-rank percentiles over the runs `filter` selects, per role and role version:
+   * runs by status (with usage), failures by error code, tool calls by tool/decision/status, escalations
+   * by category, escalated runs, approvals by status, and the latency, cost and decision-time percentiles.
+   */
+  statsRows(filter: StatsFilter): Promise<StatsRows>;
+}
+
 /** Everything the runtime persists: one object implementing every concept above. */
 export interface Store
   extends StoreLifecycle,
@@ -228,7 +239,8 @@ export interface Store
     Approvals,
     Escalations,
     AuditLog,
-    Reads {
+    Reads,
+    StatsReads {
   /** Which version of this interface the store implements; changes only with a breaking change to it. */
   readonly specificationVersion: 'v1';
 }

@@ -205,6 +205,13 @@ CREATE INDEX inbox_pending ON inbox (role, n) WHERE handled_at IS NULL;
     sql: 'ALTER TABLE runs ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0;',
   },
   {
+    version: 8,
+    name: 'stats index: runs by role, version and creation time',
+    // `nightshift stats` groups runs by (role, role_version) and filters by role, version and
+    // created_at >= since: this index serves each of those filters and walks the groups in order.
+    sql: 'CREATE INDEX runs_stats ON runs (role, role_version, created_at);',
+  },
+  {
     version: 9,
     name: 'hash-chained audit log',
     sql: AUDIT_CHAIN_SQL,

@@ -14,6 +14,8 @@ import * as catalog from '../sql/catalog.js';
 import { postgresDialect as d, type Query } from '../sql/dialect.js';
 import * as inbox from '../sql/inbox.js';
 import * as listings from '../sql/listings.js';
+import { postgresStatsDialect } from '../sql/stats.js';
+import { readStatsRows } from '../sql/stats-rows.js';
 import type {
   AgentRecord,
   ApprovalRecord,
@@ -29,6 +31,8 @@ import type {
   RunRecord,
   RunSnapshot,
   RunStatus,
+  StatsFilter,
+  StatsRows,
   Store,
   StoreHealth,
   SubscriptionRecord,
@@ -333,6 +337,10 @@ export class PostgresStore implements Store {
 
   roleCostSince(role: string, since: number): Promise<number> {
     return pgCatalog.roleCostSince(this.db, role, since);
+  }
+
+  statsRows(filter: StatsFilter): Promise<StatsRows> {
+    return readStatsRows(postgresStatsDialect, (q) => this.run('computing stats', q), filter);
   }
 }
 

@@ -26,6 +26,8 @@ import type {
   RunRecord,
   RunSnapshot,
   RunStatus,
+  StatsFilter,
+  StatsRows,
   Store,
   StoreHealth,
   SubscriptionRecord,
@@ -49,6 +51,7 @@ import {
 } from './rows.js';
 import { snapshotOf } from './snapshot.js';
 import { all, get, run, Statements } from './statements.js';
+import { sqliteStatsRows } from './stats.js';
 import { isDiskFull, storeError } from './store-error.js';
 import { WalGate } from './wal-gate.js';
 
@@ -398,6 +401,10 @@ export class SqliteStore implements Store {
     return this.read(`summing the model cost of role ${role}`, (s) =>
       Number(s.roleCostSince.get(role, since, since)),
     );
+  }
+
+  statsRows(filter: StatsFilter): Promise<StatsRows> {
+    return sqliteStatsRows((what, fn) => this.read(what, fn), filter);
   }
 }
 

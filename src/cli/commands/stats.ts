@@ -1,0 +1,30 @@
+// `nightshift stats`: how each role (and role version) is doing, computed in the store (src/stats/).
+import type { Command } from 'commander';
+import { formatStats } from '../../stats/format.js';
+import { computeStats } from '../../stats/report.js';
+import { parseSince, SINCE_FORMATS } from '../../stats/since.js';
+import type { StatsFilter } from '../../store/types.js';
+import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
+
+type StatsFlags = CommonFlags & { role?: string; version?: string; since?: string };
+
+export function statsCommand(program: Command, cli: CliContext): void {
+  withCommonFlags(program.command('stats'))
+    .description(
+      'per role and version: runs by status, success and failure rates, latency percentiles, tool calls, cost, escalations and approvals',
+    )
+    .option('--role <name>', 'only this role')
+    .option('--version <version>', 'only this role version')
+    .option('--since <when>', `only runs created since: ${SINCE_FORMATS}`)
+    .action(async (flags: StatsFlags) => {
+      // Parsed before the store is opened: a bad flag fails fast, exit 2.
+      const filter: StatsFilter = {
+        ...(flags.role !== undefined ? { role: flags.role } : {}),
+        ...(flags.version !== undefined ? { version: flags.version } : {}),
+        ...(flags.since !== undefined ? { since: parseSince(flags.since, Date.now()) } : {}),
+      };
+      const rt = await cli.open(flags);
+      const report = await computeStats(rt.store, filter);
+      cli.print(flags, report, formatStats(report));
+    });
+}

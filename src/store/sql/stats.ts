@@ -1,0 +1,193 @@
+// The aggregations behind `nightshift stats`, for both stores: every figure is grouped and counted in
+// the database, so one row per group (and split) comes back, and a question about recent runs of a role
+// reads only those runs (through the runs_stats index). What differs between the backends is data (StatsDialect):
+// reading a number or text out of a JSON column, and how percentiles are taken.
+//
+// Percentiles are nearest-rank (the smallest value with at least p% of the values at or below it), the
+// same figure on both stores: Postgres with its `percentile_disc` aggregate, SQLite, which has no
+// percentile aggregate, from one scan that streams each group's values to the process, where they are
+// sorted (a Float64Array per group and distribution) and ranked: ceil(p * n). Ranking in SQLite itself
+// with ROW_NUMBER() windows was tried first: on a million runs it buffered every partition in temporary
+// tables and wrote tens of gigabytes of temp files. Interpolated percentiles (percentile_cont) would give
+// values no run had and could not be matched by SQLite exactly.
+import type { StatsDistribution, StatsFilter } from '../records/stats.js';
+import { type Dialect, postgresDialect, type Query, sqliteDialect } from './dialect.js';
+
+export interface StatsDialect extends Dialect {
+  /** A number field of a JSON column, as a SQL number (NULL when absent). */
+  jsonNumber(column: string, key: string): string;
+  /** A text field of a JSON column, as SQL text (NULL when absent). */
+  jsonField(column: string, key: string): string;
+  /** 'ordered-set': percentile_disc aggregates; 'client': the values are streamed and ranked by the caller. */
+  percentiles: 'ordered-set' | 'client';
+}
+
+export const postgresStatsDialect: StatsDialect = {
+  ...postgresDialect,
+  jsonNumber: (c, k) => `(${c}->>'${k}')::float8`,
+  jsonField: (c, k) => `(${c}->>'${k}')`,
+  percentiles: 'ordered-set',
+};
+
+export const sqliteStatsDialect: StatsDialect = {
+  ...sqliteDialect,
+  jsonNumber: (c, k) => `json_extract(${c}, '$.${k}')`,
+  jsonField: (c, k) => `json_extract(${c}, '$.${k}')`,
+  percentiles: 'client',
+};
+
+/** The percentiles every distribution reports, in percent. */
+export const PERCENTILES = [50, 95, 99] as const;
+
+/** The runs a figure covers, as a WHERE clause on `runs r` (the runs_stats index serves it). */
+function runFilter(d: Dialect, filter: StatsFilter, extra: string[] = []): Query {
+  const where = ['1 = 1'];
+  const params: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(`${sql} ${d.param(params.length)}`);
+  };
+  if (filter.role !== undefined) add('r.role =', filter.role);
+  if (filter.version !== undefined) add('r.role_version =', filter.version);
+  if (filter.since !== undefined) add('r.created_at >=', filter.since);
+  return { text: [...where, ...extra].join(' AND '), params };
+}
+
+const GROUP = 'r.role AS role, r.role_version AS role_version';
+
+/** Runs by status, with their usage summed. */
+export function runsByStatus(d: StatsDialect, filter: StatsFilter): Query {
+  const w = runFilter(d, filter);
+  const sum = (key: string) => `COALESCE(SUM(${d.jsonNumber('r.usage', key)}), 0)`;
+  return {
+    text: `SELECT ${GROUP}, r.status AS status, COUNT(*) AS count, ${sum('costUsd')} AS cost_usd,
+  ${sum('inputTokens')} AS input_tokens, ${sum('outputTokens')} AS output_tokens,
+  ${sum('cachedInputTokens')} AS cached_input_tokens
+FROM runs r WHERE ${w.text} GROUP BY r.role, r.role_version, r.status`,
+    params: w.params,
+  };
+}
+
+/** Failed runs by their error's code. */
+export function failuresByCode(d: StatsDialect, filter: StatsFilter): Query {
+  const w = runFilter(d, filter, ["r.status = 'failed'"]);
+  return {
+    text: `SELECT ${GROUP}, COALESCE(${d.jsonField('r.error', 'code')}, '') AS code, COUNT(*) AS count
+FROM runs r WHERE ${w.text} GROUP BY 1, 2, 3`,
+    params: w.params,
+  };
+}
+
+/** Tool calls (the ledger) by tool, decision and status. */
+export function toolCalls(d: StatsDialect, filter: StatsFilter): Query {
+  const w = runFilter(d, filter);
+  return {
+    text: `SELECT ${GROUP}, t.tool AS tool, t.decision AS decision, t.status AS status, COUNT(*) AS count
+FROM runs r JOIN tool_calls t ON t.run_id = r.id WHERE ${w.text} GROUP BY 1, 2, 3, 4, 5`,
+    params: w.params,
+  };
+}
+
+/** Escalations by category. */
+export function escalationsByCategory(d: StatsDialect, filter: StatsFilter): Query {
+  const w = runFilter(d, filter);
+  return {
+    text: `SELECT ${GROUP}, e.category AS category, COUNT(*) AS count
+FROM runs r JOIN escalations e ON e.run_id = r.id WHERE ${w.text} GROUP BY 1, 2, 3`,
+    params: w.params,
+  };
+}
+
+/** Runs with at least one escalation. */
+export function escalatedRuns(d: StatsDialect, filter: StatsFilter): Query {
+  const w = runFilter(d, filter, ['EXISTS (SELECT 1 FROM escalations e WHERE e.run_id = r.id)']);
+  return {
+    text: `SELECT ${GROUP}, COUNT(*) AS count FROM runs r WHERE ${w.text} GROUP BY 1, 2`,
+    params: w.params,
+  };
+}
+
+/** Approvals (change sets) by status. */
+export function approvalsByStatus(d: StatsDialect, filter: StatsFilter): Query {
+  const w = runFilter(d, filter);
+  return {
+    text: `SELECT ${GROUP}, a.status AS status, COUNT(*) AS count
+FROM runs r JOIN approvals a ON a.run_id = r.id WHERE ${w.text} GROUP BY 1, 2, 3`,
+    params: w.params,
+  };
+}
+
+/**
+ * The values of each distribution, per row of its source (NULL: the row has none). Queue wait: from the
+ * run's creation to the start of its first piece of work: its first model turn (the step is written when
+ * the turn ends; `latencyMs` before that it began), executor session, or resumption (a run taken over,
+ * retried, or answered before its first turn). A run not started yet has none. Durations, active time
+ * and cost per task are of finished runs.
+ */
+function runValues(d: StatsDialect): [StatsDistribution, string][] {
+  const finished = (v: string) => `CASE WHEN r.finished_at IS NOT NULL THEN ${v} END`;
+  return [
+    [
+      'queueWaitMs',
+      `(SELECT CASE WHEN s.kind = 'model_turn' THEN s.at - ${d.jsonNumber('s.data', 'latencyMs')} ELSE s.at END
+    FROM steps s WHERE s.run_id = r.id AND s.seq > 1
+      AND s.kind IN ('model_turn', 'executor_started', 'run_resumed')
+    ORDER BY s.seq LIMIT 1) - r.created_at`,
+    ],
+    ['durationMs', finished('r.finished_at - r.created_at')],
+    ['activeMs', finished('r.active_ms')],
+    ['costUsd', finished(d.jsonNumber('r.usage', 'costUsd'))],
+  ];
+}
+
+/** Percentiles of one column of the `v` CTE: role, role_version, name, count, p50, p95, p99. */
+function percentilesOf(name: StatsDistribution, column: string): string {
+  // percentile_disc and COUNT(column) leave NULLs out.
+  const cols = PERCENTILES.map(
+    (p) => `percentile_disc(${p / 100}) WITHIN GROUP (ORDER BY ${column}) AS p${p}`,
+  );
+  return `SELECT role, role_version, '${name}' AS name, COUNT(${column}) AS count, ${cols.join(', ')}
+FROM v GROUP BY role, role_version`;
+}
+
+/**
+ * Distributions read in one pass over their source. Ordered-set: the values go to a CTE and each is
+ * aggregated from there. Client: the values themselves, one row per source row (role, role_version,
+ * v0, v1, ...: `values` order), for the caller to rank (rankValues in stats-rows.ts).
+ */
+function distributions(
+  d: StatsDialect,
+  filter: StatsFilter,
+  from: string,
+  where: string[],
+  values: [StatsDistribution, string][],
+): Query {
+  const w = runFilter(d, filter, where);
+  const cols = values.map(([, expr], i) => `${expr} AS v${i}`).join(',\n  ');
+  const scan = `SELECT ${GROUP},\n  ${cols}\nFROM ${from} WHERE ${w.text}`;
+  if (d.percentiles === 'client') return { text: scan, params: w.params };
+  const parts = values.map(([name], i) => percentilesOf(name, `v${i}`));
+  return { text: `WITH v AS MATERIALIZED (${scan})\n${parts.join('\nUNION ALL\n')}`, params: w.params };
+}
+
+/** The distributions of runDistributions, in its column order. */
+export const RUN_DISTRIBUTIONS: readonly StatsDistribution[] = [
+  'queueWaitMs',
+  'durationMs',
+  'activeMs',
+  'costUsd',
+];
+
+/** Queue wait, run duration, active time and cost per finished run (see `distributions` for the shape). */
+export const runDistributions = (d: StatsDialect, filter: StatsFilter): Query =>
+  distributions(d, filter, 'runs r', [], runValues(d));
+
+/** Request to decision of decided change sets, likewise (one column: decisionMs). */
+export const decisionDistribution = (d: StatsDialect, filter: StatsFilter): Query =>
+  distributions(
+    d,
+    filter,
+    'runs r JOIN approvals a ON a.run_id = r.id',
+    ["a.status IN ('approved', 'rejected')"],
+    [['decisionMs', 'a.decided_at - a.requested_at']],
+  );
