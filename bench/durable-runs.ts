@@ -4,6 +4,9 @@
 //
 //   npm run bench                       # all configurations, 3 repetitions
 //   node dist/bench/durable-runs.js --child --n 2000 --concurrency 50
+//   node dist/bench/durable-runs.js --metrics-overhead   # each configuration without and with the
+//                                       # Prometheus metrics observer, interleaved, and their ratio
+//   node dist/bench/durable-runs.js --child --metrics ...  # one measurement with the metrics observer
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { defineRole } from '../src/roles/define.js';
 import { createRuntime } from '../src/runtime.js';
+import { createServeMetrics } from '../src/telemetry/metrics/index.js';
 import { defineTool } from '../src/tools/define.js';
 import { tempDir } from '../test/support/tmp.js';
 
@@ -88,7 +92,12 @@ async function child(): Promise<void> {
     },
     { dir: tmp.path },
   );
-  const runtime = await createRuntime({ dataDir: join(tmp.path, 'data') });
+  // As `serve` has them: the commit observer on every batch (the scrape-time gauges cost nothing here).
+  const metrics = process.argv.includes('--metrics') ? createServeMetrics({ roles: [role] }) : undefined;
+  const runtime = await createRuntime({
+    dataDir: join(tmp.path, 'data'),
+    ...(metrics ? { observers: [metrics.observer] } : {}),
+  });
   const input = { customerId: 'cust-42' };
 
   const once = async () => {
@@ -126,6 +135,13 @@ async function child(): Promise<void> {
   const snap = await runtime.store.loadRun(runs[0]!.id);
   const stepsPerRun = snap!.steps.length;
   const decisions = snap!.steps.filter((s) => s.kind === 'decision').length;
+  if (metrics) {
+    // The observer saw every run: the scrape counts them all.
+    const text = (await metrics.render()).body;
+    const finished = /nightshift_runs_finished_total\{[^}]*\} (\d+)/.exec(text)?.[1];
+    if (Number(finished) !== n + warmup)
+      throw new Error(`metrics counted ${finished} runs, not ${n + warmup}`);
+  }
   await runtime.close();
   tmp.cleanup();
   const rss = process.resourceUsage().maxRSS / 1024;
@@ -139,22 +155,53 @@ function median(xs: number[]): number {
   return s[Math.floor((s.length - 1) / 2)]!;
 }
 
+function measure(n: string, c: number, extra: string[]): Record<string, number> {
+  const self = fileURLToPath(import.meta.url);
+  const out = spawnSync(process.execPath, [self, '--child', '--n', n, '--concurrency', String(c), ...extra], {
+    encoding: 'utf8',
+  });
+  if (out.status !== 0) throw new Error(`child failed: ${out.stderr}`);
+  return JSON.parse(out.stdout.trim().split('\n').at(-1)!);
+}
+
+/** Without and with the metrics observer, interleaved in one sitting: runs/s and the ratio. */
+function metricsOverhead(): void {
+  const reps = Number(arg('reps', '5'));
+  const n = arg('n', '2000');
+  const lines = [
+    `durable runs without / with the Prometheus metrics observer, n=${n}, median (min–max) of ${reps}, interleaved`,
+    '| concurrency | runs/s without | runs/s with | with / without (median of pairs) |',
+    '|---|---|---|---|',
+  ];
+  for (const c of [1, 50]) {
+    const off: number[] = [];
+    const on: number[] = [];
+    for (let rep = 0; rep < reps; rep++) {
+      off.push(measure(n, c, []).runsPerSec!);
+      on.push(measure(n, c, ['--metrics']).runsPerSec!);
+      process.stderr.write(
+        `rep ${rep + 1} conc ${c}: ${off.at(-1)!.toFixed(0)} / ${on.at(-1)!.toFixed(0)} runs/s\n`,
+      );
+    }
+    const span = (xs: number[]) =>
+      `${median(xs).toFixed(0)} (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`;
+    const ratio = median(on.map((x, i) => x / off[i]!));
+    lines.push(`| ${c} | ${span(off)} | ${span(on)} | ${ratio.toFixed(3)} |`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
 function parent(): void {
   const reps = Number(arg('reps', '3'));
   const n = arg('n', '2000');
   const configs = [1, 50];
   const results = new Map<number, Record<string, number>[]>();
-  const self = fileURLToPath(import.meta.url);
   for (let rep = 0; rep < reps; rep++) {
     for (const c of configs) {
-      const out = spawnSync(process.execPath, [self, '--child', '--n', n, '--concurrency', String(c)], {
-        encoding: 'utf8',
-      });
-      if (out.status !== 0) throw new Error(`child failed: ${out.stderr}`);
-      const row = JSON.parse(out.stdout.trim().split('\n').at(-1)!);
+      const row = measure(n, c, []);
       results.set(c, [...(results.get(c) ?? []), row]);
       process.stderr.write(
-        `rep ${rep + 1} conc ${c}: ${row.runsPerSec.toFixed(0)} runs/s, peak ${row.peakRssMb} MB\n`,
+        `rep ${rep + 1} conc ${c}: ${row.runsPerSec!.toFixed(0)} runs/s, peak ${row.peakRssMb} MB\n`,
       );
     }
   }
@@ -178,6 +225,8 @@ if (process.argv.includes('--child')) {
     process.stderr.write(`${err?.stack ?? err}\n`);
     process.exit(1);
   });
+} else if (process.argv.includes('--metrics-overhead')) {
+  metricsOverhead();
 } else {
   parent();
 }
