@@ -48,7 +48,7 @@ export function defineCommitMetrics(registry: Registry) {
     runRetries: counter('nightshift_run_retries_total', 'Runs queued again for a retry.', ['role']),
     runsResumed: counter(
       'nightshift_runs_resumed_total',
-      'Runs taken over or resumed by a worker (run_resumed steps): a worker died or a pause ended.',
+      'Runs picked up again after they got somewhere (run_resumed steps): a takeover, a retry, an answer.',
       ['role'],
     ),
     startDelay: histogram(
