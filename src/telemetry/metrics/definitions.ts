@@ -1,7 +1,8 @@
 // Every metric `serve` exposes from what the store committed (the scrape-time gauges are in gauges.ts).
 // Names and units follow Prometheus conventions: the nightshift_ prefix, base units (seconds, USD,
 // tokens), _total on counters. docs/observability.md ("Prometheus metrics") lists them for operators.
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { CounterFamily, HistogramFamily } from './series.js';
 
 /** Bucket bounds, in the metric's unit. */
 const BUCKETS = {
@@ -17,15 +18,14 @@ const BUCKETS = {
 export type CommitMetrics = ReturnType<typeof defineCommitMetrics>;
 
 export function defineCommitMetrics(registry: Registry) {
-  const registers = [registry];
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
-    new Counter<L>({ name, help, labelNames, registers });
+    new CounterFamily<L>(name, help, labelNames, registry);
   const histogram = <L extends string>(
     name: string,
     help: string,
     labelNames: readonly L[],
     buckets: number[],
-  ) => new Histogram<L>({ name, help, labelNames, buckets, registers });
+  ) => new HistogramFamily<L>(name, help, labelNames, buckets, registry);
   return {
     runsStarted: counter('nightshift_runs_started_total', 'Runs created (queued or started).', ['role']),
     runsFinished: counter(

@@ -47,19 +47,19 @@ export function metricsObserver(m: CommitMetrics, sets: MetricsLabelSets): Commi
   function step(r: string, runId: string, s: RunStep, c: CommittedBatch): void {
     switch (s.kind) {
       case 'run_started':
-        if (c.created) m.runsStarted.inc({ role: r });
+        if (c.created) m.runsStarted.inc([r]);
         return;
       case 'model_turn': {
         const u = s.data.usage;
-        m.modelTurns.observe({ role: r, provider: provider(s.data.provider) }, s.data.latencyMs / 1000);
-        if (u.inputTokens) m.tokens.inc({ role: r, direction: 'input' }, u.inputTokens);
-        if (u.outputTokens) m.tokens.inc({ role: r, direction: 'output' }, u.outputTokens);
-        if (u.cachedInputTokens) m.tokens.inc({ role: r, direction: 'cached_input' }, u.cachedInputTokens);
-        if (u.costUsd) m.cost.inc({ role: r }, u.costUsd);
+        m.modelTurns.observe([r, provider(s.data.provider)], s.data.latencyMs / 1000);
+        if (u.inputTokens) m.tokens.inc([r, 'input'], u.inputTokens);
+        if (u.outputTokens) m.tokens.inc([r, 'output'], u.outputTokens);
+        if (u.cachedInputTokens) m.tokens.inc([r, 'cached_input'], u.cachedInputTokens);
+        if (u.costUsd) m.cost.inc([r], u.costUsd);
         return;
       }
       case 'decision':
-        m.toolDecisions.inc({ role: r, tool: tool(s.data.tool), decision: s.data.decision });
+        m.toolDecisions.inc([r, tool(s.data.tool), s.data.decision]);
         return;
       case 'tool_started':
         boundedSet(toolStarts, s.data.key, s.at);
@@ -67,40 +67,40 @@ export function metricsObserver(m: CommitMetrics, sets: MetricsLabelSets): Commi
       case 'tool_finished': {
         const t = tool(s.data.tool);
         const outcome = s.data.stopped ? 'stopped' : s.data.ok ? 'succeeded' : 'failed';
-        m.toolCalls.inc({ role: r, tool: t, outcome });
+        m.toolCalls.inc([r, t, outcome]);
         const started = toolStarts.get(s.data.key);
         if (started !== undefined) {
           toolStarts.delete(s.data.key);
-          m.toolDuration.observe({ role: r, tool: t }, Math.max(0, s.at - started) / 1000);
+          m.toolDuration.observe([r, t], Math.max(0, s.at - started) / 1000);
         }
         return;
       }
       case 'escalation_raised':
-        m.escalations.inc({ role: r, category: category(s.data.category), source: source(s.data.source) });
+        m.escalations.inc([r, category(s.data.category), source(s.data.source)]);
         return;
       case 'escalation_answered':
-        m.escalationsAnswered.inc({ role: r, category: category(s.data.category) });
+        m.escalationsAnswered.inc([r, category(s.data.category)]);
         return;
       case 'approval_requested':
-        m.approvalsRequested.inc({ role: r });
+        m.approvalsRequested.inc([r]);
         return;
       case 'approval_decided':
-        m.approvalsDecided.inc({ role: r, decision: s.data.decision });
+        m.approvalsDecided.inc([r, s.data.decision]);
         return;
       case 'run_resumed':
-        m.runsResumed.inc({ role: r });
+        m.runsResumed.inc([r]);
         return;
       case 'run_retry_scheduled':
-        m.runRetries.inc({ role: r });
+        m.runRetries.inc([r]);
         return;
       case 'run_finished': {
         const status = s.data.status;
         const code = s.data.error ? errorCode(s.data.error.code) : 'none';
-        m.runsFinished.inc({ role: r, status, error_code: code });
+        m.runsFinished.inc([r, status, code]);
         const activeMs = c.batch.run?.activeMs;
-        if (activeMs !== undefined) m.runDuration.observe({ role: r, status }, activeMs / 1000);
+        if (activeMs !== undefined) m.runDuration.observe([r, status], activeMs / 1000);
         const cost = runCosts.get(runId);
-        if (cost !== undefined) m.runCost.observe({ role: r }, cost);
+        if (cost !== undefined) m.runCost.observe([r], cost);
         runCosts.delete(runId);
         return;
       }
@@ -111,7 +111,7 @@ export function metricsObserver(m: CommitMetrics, sets: MetricsLabelSets): Commi
 
   return {
     committed(c) {
-      m.commitDuration.observe(c.commitMs / 1000);
+      m.commitDuration.observe([], c.commitMs / 1000);
       const runId = c.batch.runId;
       const usage = c.batch.run?.usage;
       if (usage) boundedSet(runCosts, runId, usage.costUsd);
@@ -122,14 +122,14 @@ export function metricsObserver(m: CommitMetrics, sets: MetricsLabelSets): Commi
     },
     failed(_runId, err) {
       const code = (err as { code?: unknown } | null)?.code;
-      m.commitFailures.inc({ code: commitCode(typeof code === 'string' ? code : undefined) });
+      m.commitFailures.inc([commitCode(typeof code === 'string' ? code : undefined)]);
     },
     claimed(runs: readonly RunRecord[], now: number) {
       for (const run of runs) {
         if (!runCosts.has(run.id)) boundedSet(runCosts, run.id, run.usage.costUsd);
         // The first acquisition of a queued run: its epoch went from 0 to 1 (a takeover or a retry is later).
         if (run.leaseEpoch === 1)
-          m.startDelay.observe({ role: role(run.role) }, Math.max(0, now - run.createdAt) / 1000);
+          m.startDelay.observe([role(run.role)], Math.max(0, now - run.createdAt) / 1000);
       }
     },
   };
