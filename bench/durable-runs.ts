@@ -120,8 +120,12 @@ async function child(): Promise<void> {
   await batch(warmup);
   const before = { ...counters };
   const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   await batch(n);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  // CPU time (user + system) per run: what a run costs the process, less swayed by a busy machine.
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMsPerRun = (cpu.user + cpu.system) / 1000 / n;
 
   // Verify: every run executed its three tools and persisted every step.
   if (
@@ -146,7 +150,7 @@ async function child(): Promise<void> {
   tmp.cleanup();
   const rss = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(
-    `${JSON.stringify({ n, concurrency, ms, runsPerSec: (n / ms) * 1000, msPerRun: ms / n, stepsPerRun, decisionsPerRun: decisions, msPerStep: ms / n / stepsPerRun, peakRssMb: Math.round(rss) })}\n`,
+    `${JSON.stringify({ n, concurrency, ms, runsPerSec: (n / ms) * 1000, msPerRun: ms / n, stepsPerRun, decisionsPerRun: decisions, msPerStep: ms / n / stepsPerRun, cpuMsPerRun, peakRssMb: Math.round(rss) })}\n`,
   );
 }
 
@@ -170,15 +174,21 @@ function metricsOverhead(): void {
   const n = arg('n', '2000');
   const lines = [
     `durable runs without / with the Prometheus metrics observer, n=${n}, median (min–max) of ${reps}, interleaved`,
-    '| concurrency | runs/s without | runs/s with | with / without (median of pairs) |',
-    '|---|---|---|---|',
+    '| concurrency | runs/s without | runs/s with | runs/s with / without | CPU ms/run without | CPU ms/run with | CPU with / without |',
+    '|---|---|---|---|---|---|---|',
   ];
   for (const c of [1, 50]) {
     const off: number[] = [];
     const on: number[] = [];
+    const cpuOff: number[] = [];
+    const cpuOn: number[] = [];
     for (let rep = 0; rep < reps; rep++) {
-      off.push(measure(n, c, []).runsPerSec!);
-      on.push(measure(n, c, ['--metrics']).runsPerSec!);
+      const a = measure(n, c, []);
+      const b = measure(n, c, ['--metrics']);
+      off.push(a.runsPerSec!);
+      on.push(b.runsPerSec!);
+      cpuOff.push(a.cpuMsPerRun!);
+      cpuOn.push(b.cpuMsPerRun!);
       process.stderr.write(
         `rep ${rep + 1} conc ${c}: ${off.at(-1)!.toFixed(0)} / ${on.at(-1)!.toFixed(0)} runs/s\n`,
       );
@@ -186,7 +196,12 @@ function metricsOverhead(): void {
     const span = (xs: number[]) =>
       `${median(xs).toFixed(0)} (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`;
     const ratio = median(on.map((x, i) => x / off[i]!));
-    lines.push(`| ${c} | ${span(off)} | ${span(on)} | ${ratio.toFixed(3)} |`);
+    const cpuRatio = median(cpuOn.map((x, i) => x / cpuOff[i]!));
+    const cpuSpan = (xs: number[]) =>
+      `${median(xs).toFixed(3)} (${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)})`;
+    lines.push(
+      `| ${c} | ${span(off)} | ${span(on)} | ${ratio.toFixed(3)} | ${cpuSpan(cpuOff)} | ${cpuSpan(cpuOn)} | ${cpuRatio.toFixed(3)} |`,
+    );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 }
