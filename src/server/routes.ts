@@ -1,7 +1,7 @@
 // The daemon's endpoints. GET /healthz (the process answers), GET /readyz (store open, worker running),
 // POST /events/<name> (a named event, to every role with that trigger), POST /hooks/<path> (a webhook,
-// verified by its signature) and, when metrics are on, GET /metrics (Prometheus). An accepted event is recorded in the store before the 202 answer, so it is
-// never lost.
+// verified by its signature) and, when metrics are on, GET /metrics (Prometheus). An accepted event is
+// recorded in the store before the 202 answer, so it is never lost.
 import type { Logger } from 'pino';
 import type { Role } from '../roles/schema.js';
 import type { DeliverOptions, Delivery, Runtime } from '../runtime.js';
