@@ -4,6 +4,9 @@
 //
 //   npm run bench                       # all configurations, 3 repetitions
 //   node dist/bench/durable-runs.js --child --n 2000 --concurrency 50
+//   node dist/bench/durable-runs.js --metrics-overhead   # each configuration without and with the
+//                                       # Prometheus metrics observer, interleaved, and their ratio
+//   node dist/bench/durable-runs.js --child --metrics ...  # one measurement with the metrics observer
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { defineRole } from '../src/roles/define.js';
 import { createRuntime } from '../src/runtime.js';
+import { createServeMetrics } from '../src/telemetry/metrics/index.js';
 import { defineTool } from '../src/tools/define.js';
 import { tempDir } from '../test/support/tmp.js';
 
@@ -88,7 +92,12 @@ async function child(): Promise<void> {
     },
     { dir: tmp.path },
   );
-  const runtime = await createRuntime({ dataDir: join(tmp.path, 'data') });
+  // As `serve` has them: the commit observer on every batch (the scrape-time gauges cost nothing here).
+  const metrics = process.argv.includes('--metrics') ? createServeMetrics({ roles: [role] }) : undefined;
+  const runtime = await createRuntime({
+    dataDir: join(tmp.path, 'data'),
+    ...(metrics ? { observers: [metrics.observer] } : {}),
+  });
   const input = { customerId: 'cust-42' };
 
   const once = async () => {
@@ -111,8 +120,12 @@ async function child(): Promise<void> {
   await batch(warmup);
   const before = { ...counters };
   const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   await batch(n);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  // CPU time (user + system) per run: what a run costs the process, less swayed by a busy machine.
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMsPerRun = (cpu.user + cpu.system) / 1000 / n;
 
   // Verify: every run executed its three tools and persisted every step.
   if (
@@ -126,11 +139,18 @@ async function child(): Promise<void> {
   const snap = await runtime.store.loadRun(runs[0]!.id);
   const stepsPerRun = snap!.steps.length;
   const decisions = snap!.steps.filter((s) => s.kind === 'decision').length;
+  if (metrics) {
+    // The observer saw every run: the scrape counts them all.
+    const text = (await metrics.render()).body;
+    const finished = /nightshift_runs_finished_total\{[^}]*\} (\d+)/.exec(text)?.[1];
+    if (Number(finished) !== n + warmup)
+      throw new Error(`metrics counted ${finished} runs, not ${n + warmup}`);
+  }
   await runtime.close();
   tmp.cleanup();
   const rss = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(
-    `${JSON.stringify({ n, concurrency, ms, runsPerSec: (n / ms) * 1000, msPerRun: ms / n, stepsPerRun, decisionsPerRun: decisions, msPerStep: ms / n / stepsPerRun, peakRssMb: Math.round(rss) })}\n`,
+    `${JSON.stringify({ n, concurrency, ms, runsPerSec: (n / ms) * 1000, msPerRun: ms / n, stepsPerRun, decisionsPerRun: decisions, msPerStep: ms / n / stepsPerRun, cpuMsPerRun, peakRssMb: Math.round(rss) })}\n`,
   );
 }
 
@@ -139,22 +159,64 @@ function median(xs: number[]): number {
   return s[Math.floor((s.length - 1) / 2)]!;
 }
 
+function measure(n: string, c: number, extra: string[]): Record<string, number> {
+  const self = fileURLToPath(import.meta.url);
+  const out = spawnSync(process.execPath, [self, '--child', '--n', n, '--concurrency', String(c), ...extra], {
+    encoding: 'utf8',
+  });
+  if (out.status !== 0) throw new Error(`child failed: ${out.stderr}`);
+  return JSON.parse(out.stdout.trim().split('\n').at(-1)!);
+}
+
+/** Without and with the metrics observer, interleaved in one sitting: runs/s and the ratio. */
+function metricsOverhead(): void {
+  const reps = Number(arg('reps', '5'));
+  const n = arg('n', '2000');
+  const lines = [
+    `durable runs without / with the Prometheus metrics observer, n=${n}, median (min–max) of ${reps}, interleaved`,
+    '| concurrency | runs/s without | runs/s with | runs/s with / without | CPU ms/run without | CPU ms/run with | CPU with / without |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const c of [1, 50]) {
+    const off: number[] = [];
+    const on: number[] = [];
+    const cpuOff: number[] = [];
+    const cpuOn: number[] = [];
+    for (let rep = 0; rep < reps; rep++) {
+      const a = measure(n, c, []);
+      const b = measure(n, c, ['--metrics']);
+      off.push(a.runsPerSec!);
+      on.push(b.runsPerSec!);
+      cpuOff.push(a.cpuMsPerRun!);
+      cpuOn.push(b.cpuMsPerRun!);
+      process.stderr.write(
+        `rep ${rep + 1} conc ${c}: ${off.at(-1)!.toFixed(0)} / ${on.at(-1)!.toFixed(0)} runs/s\n`,
+      );
+    }
+    const span = (xs: number[]) =>
+      `${median(xs).toFixed(0)} (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`;
+    const ratio = median(on.map((x, i) => x / off[i]!));
+    const cpuRatio = median(cpuOn.map((x, i) => x / cpuOff[i]!));
+    const cpuSpan = (xs: number[]) =>
+      `${median(xs).toFixed(3)} (${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)})`;
+    lines.push(
+      `| ${c} | ${span(off)} | ${span(on)} | ${ratio.toFixed(3)} | ${cpuSpan(cpuOff)} | ${cpuSpan(cpuOn)} | ${cpuRatio.toFixed(3)} |`,
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
 function parent(): void {
   const reps = Number(arg('reps', '3'));
   const n = arg('n', '2000');
   const configs = [1, 50];
   const results = new Map<number, Record<string, number>[]>();
-  const self = fileURLToPath(import.meta.url);
   for (let rep = 0; rep < reps; rep++) {
     for (const c of configs) {
-      const out = spawnSync(process.execPath, [self, '--child', '--n', n, '--concurrency', String(c)], {
-        encoding: 'utf8',
-      });
-      if (out.status !== 0) throw new Error(`child failed: ${out.stderr}`);
-      const row = JSON.parse(out.stdout.trim().split('\n').at(-1)!);
+      const row = measure(n, c, []);
       results.set(c, [...(results.get(c) ?? []), row]);
       process.stderr.write(
-        `rep ${rep + 1} conc ${c}: ${row.runsPerSec.toFixed(0)} runs/s, peak ${row.peakRssMb} MB\n`,
+        `rep ${rep + 1} conc ${c}: ${row.runsPerSec!.toFixed(0)} runs/s, peak ${row.peakRssMb} MB\n`,
       );
     }
   }
@@ -178,6 +240,8 @@ if (process.argv.includes('--child')) {
     process.stderr.write(`${err?.stack ?? err}\n`);
     process.exit(1);
   });
+} else if (process.argv.includes('--metrics-overhead')) {
+  metricsOverhead();
 } else {
   parent();
 }

@@ -8,6 +8,7 @@ import { NightshiftError } from '../errors.js';
 import { loadRoleFile } from '../roles/load.js';
 import type { Role } from '../roles/schema.js';
 import { createRuntime, type Runtime } from '../runtime.js';
+import type { CommitObserver } from '../telemetry/commit-tap.js';
 import { EXIT } from './exit-codes.js';
 import { deniedCalls, formatSummary } from './format.js';
 
@@ -30,7 +31,10 @@ export interface CliContext {
   cmd: string;
   projectConfig(): ProjectConfig;
   /** Opens the runtime (closed when the command ends) with the project's settings. */
-  open(flags: CommonFlags, extra?: { leaseMs?: number; service?: boolean }): Promise<Runtime>;
+  open(
+    flags: CommonFlags,
+    extra?: { leaseMs?: number; service?: boolean; observers?: CommitObserver[] },
+  ): Promise<Runtime>;
   loadRole(file: string): Promise<Role>;
   print(flags: CommonFlags, json: unknown, human: string): void;
   /** A run's summary for people: its status says how many of its calls the policy denied. */

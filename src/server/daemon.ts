@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { isNightshiftError } from '../errors.js';
 import type { Role } from '../roles/schema.js';
 import type { DeliverOptions, Runtime, WorkHandle } from '../runtime.js';
+import type { ServeMetrics } from '../telemetry/metrics/index.js';
 import { startCronTriggers } from '../triggers/cron.js';
 import { HttpError } from './http-body.js';
 import { router, send } from './router.js';
@@ -24,6 +25,8 @@ export interface DaemonOptions {
   pollMs?: number;
   env: NodeJS.ProcessEnv;
   log: Logger;
+  /** GET /metrics, its gauges reading this daemon's worker (its observer is already on the runtime). */
+  metrics?: ServeMetrics | undefined;
 }
 
 export interface Daemon {
@@ -37,6 +40,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   let ready = false;
   const worker = startLoggedWorker(o.runtime, o, o.log);
   const { outages } = worker;
+  o.metrics?.attach({
+    store: o.runtime.store,
+    active: () => worker.handle.active(),
+    slots: o.concurrency,
+    agents: () => worker.handle.agents(),
+  });
 
   // Said once at start, loudly: until the secret is set, every delivery to the hook is refused (503).
   for (const h of unverifiableHooks(o.roles, o.env))
@@ -79,6 +88,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       roles: o.roles,
       env: o.env,
       log: o.log,
+      metrics: o.metrics,
       ready: () => ready,
       wake: () => worker.handle.wake(),
       deliver,

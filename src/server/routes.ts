@@ -1,12 +1,14 @@
 // The daemon's endpoints. GET /healthz (the process answers), GET /readyz (store open, worker running),
-// POST /events/<name> (a named event, to every role with that trigger) and POST /hooks/<path> (a webhook,
-// verified by its signature). An accepted event is recorded in the store before the 202 answer, so it is
-// never lost.
+// POST /events/<name> (a named event, to every role with that trigger), POST /hooks/<path> (a webhook,
+// verified by its signature) and, when metrics are on, GET /metrics (Prometheus). An accepted event is
+// recorded in the store before the 202 answer, so it is never lost.
 import type { Logger } from 'pino';
 import type { Role } from '../roles/schema.js';
 import type { DeliverOptions, Delivery, Runtime } from '../runtime.js';
+import type { ServeMetrics } from '../telemetry/metrics/index.js';
 import { loadSecrets } from '../tools/secrets.js';
 import { HttpError, parseJson, readBody, requireJsonContentType } from './http-body.js';
+import { metricsRoute } from './metrics-route.js';
 import { type Route, send } from './router.js';
 import { REPLAY_WINDOW_SECONDS, verifySignature } from './webhook-signature.js';
 
@@ -15,6 +17,8 @@ export interface RouteContext {
   roles: Role[];
   env: NodeJS.ProcessEnv;
   log: Logger;
+  /** Serve GET /metrics from these (off: no route). */
+  metrics?: ServeMetrics | undefined;
   /** The worker is running and hears about work queued elsewhere. */
   ready(): boolean;
   /** Tells this process's worker there is work (what was just recorded). */
@@ -60,6 +64,7 @@ export function daemonRoutes(o: RouteContext): Route[] {
       },
     },
     { method: 'POST', path: /^\/hooks\/([^/]+)$/, handle: webhook(o) },
+    ...(o.metrics ? [metricsRoute(o.metrics)] : []),
   ];
 }
 

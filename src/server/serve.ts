@@ -9,6 +9,8 @@ import { resolveServeSettings } from '../config/serve-settings.js';
 import { discoverRoleFiles } from '../roles/discover.js';
 import type { Role } from '../roles/schema.js';
 import type { Runtime } from '../runtime.js';
+import type { CommitObserver } from '../telemetry/commit-tap.js';
+import { createServeMetrics } from '../telemetry/metrics/index.js';
 import { startDaemon } from './daemon.js';
 import { startLoggedWorker } from './worker.js';
 
@@ -24,6 +26,8 @@ export interface ServeFlags {
   graceMs?: string;
   leaseMs?: string;
   workerOnly?: boolean;
+  /** `--no-metrics`: no GET /metrics and no metrics observer (default on). */
+  metrics?: boolean;
 }
 
 /** What serve needs from the command line around it. */
@@ -31,7 +35,7 @@ export interface ServeHost {
   config: ProjectConfig;
   loadRole(file: string): Promise<Role>;
   /** Opens the runtime with the project's settings and these. */
-  open(extra: { leaseMs: number; service: true }): Promise<Runtime>;
+  open(extra: { leaseMs: number; service: true; observers?: CommitObserver[] }): Promise<Runtime>;
   /** A line for the person at the terminal (stderr). */
   say(line: string): void;
 }
@@ -40,7 +44,13 @@ export async function serve(paths: string[], flags: ServeFlags, host: ServeHost)
   const settings = resolveServeSettings(flags, process.env, host.config.serve, host.config.file);
   const roles = [];
   for (const file of discoverRoleFiles(paths)) roles.push(await host.loadRole(file));
-  const rt = await host.open({ leaseMs: settings.leaseMs, service: true });
+  // The daemon serves /metrics; a --worker-only child has no HTTP server, so it keeps none.
+  const metrics = flags.metrics !== false && !flags.workerOnly ? createServeMetrics({ roles }) : undefined;
+  const rt = await host.open({
+    leaseMs: settings.leaseMs,
+    service: true,
+    ...(metrics ? { observers: [metrics.observer] } : {}),
+  });
   const log = pino({ name: 'nightshift' });
   let stop: (graceMs: number) => Promise<void>;
   const children: ChildProcess[] = [];
@@ -62,6 +72,7 @@ export async function serve(paths: string[], flags: ServeFlags, host: ServeHost)
       pollMs: settings.pollMs,
       env: process.env,
       log,
+      metrics,
     });
     // Extra worker processes share the store (and so the queue) with this one: more cores, and a
     // crash of one process leaves the others running.

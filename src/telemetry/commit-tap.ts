@@ -37,6 +37,11 @@ export interface CommitObserver {
   committed?(c: CommittedBatch): void;
   /** A write the store refused or could not make (a conflict, an outage), with how long it took. */
   failed?(runId: string, err: unknown, commitMs: number): void;
+  /**
+   * Runs the queue handed to this process (claimNextRuns), as leased, at the store clock's `now`. Not a
+   * commit, but the one moment the step log does not record: when a queued run was first taken.
+   */
+  claimed?(runs: readonly RunRecord[], now: number): void;
 }
 
 /** Beyond this many runs remembered, the oldest are forgotten (and learned again at their next read). */
@@ -130,6 +135,16 @@ export function tapCommits(
   store.claimNextRuns = async (...args): Promise<RunSnapshot[]> => {
     const claimed = await claimNextRuns(...args);
     for (const s of claimed) remember(s.run);
+    if (claimed.length > 0) {
+      const leased = claimed.map((s) => s.run);
+      for (const o of observers) {
+        try {
+          o.claimed?.(leased, args[2]);
+        } catch (err) {
+          onError(err);
+        }
+      }
+    }
     return claimed;
   };
   return store;

@@ -16,6 +16,7 @@ export function serveCommand(program: Command, cli: CliContext): void {
       '--lease-ms <ms>',
       'how long a dead worker keeps its runs before others take them over (default 30000)',
     )
+    .option('--no-metrics', 'no GET /metrics (Prometheus) and no metrics kept')
     .addOption(
       new Option('--worker-only', 'no HTTP server and no cron (the extra --workers processes)').hideHelp(),
     )
