@@ -316,5 +316,27 @@ export function describeStatsContract(name: string, open: () => Promise<StoreFix
       const none = await computeStats(store, { role: 'triage', since: T0 + 86_400_000 });
       assert.deepEqual(none.groups, []);
     });
+
+    it('counts a run with two escalations once, whether one role or every role is asked', async () => {
+      // The two questions read escalated runs differently (per run for one role, from the escalations
+      // across roles): the count must be the same. Written last: the tests above count every role.
+      const escalations: RunSpec['escalations'] = [
+        ['money', 'input_rule'],
+        ['legal', 'input_rule'],
+      ];
+      await writeRun(store, { role: 'support', version: 'v1', status: 'succeeded', escalations });
+      await writeRun(store, { role: 'support', version: 'v1', status: 'succeeded' });
+      const expected = { total: 2, escalatedRuns: 1, rate: 1 / 2, byCategory: { money: 1, legal: 1 } };
+      const one = await computeStats(store, { role: 'support' });
+      assert.deepEqual(one.groups[0]?.escalations, expected);
+      const every = await computeStats(store);
+      assert.deepEqual(every.groups.find((g) => g.role === 'support')?.escalations, expected);
+      assert.deepEqual(
+        every.groups.find((g) => g.role === 'triage' && g.roleVersion === 'v1'),
+        EXPECTED_TRIAGE_V1,
+      );
+      const since = await computeStats(store, { since: T0 - 1_000 });
+      assert.deepEqual(since.groups.find((g) => g.role === 'support')?.escalations, expected);
+    });
   });
 }
