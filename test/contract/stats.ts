@@ -318,8 +318,8 @@ export function describeStatsContract(name: string, open: () => Promise<StoreFix
     });
 
     it('counts a run with two escalations once, whether one role or every role is asked', async () => {
-      // The two questions read escalated runs differently (per run for one role, from the escalations
-      // across roles): the count must be the same. Written last: the tests above count every role.
+      // SQLite reads escalated runs two ways (per run for one role, from the escalations across roles):
+      // the count must be the same. Written last: the tests above count every role.
       const escalations: RunSpec['escalations'] = [
         ['money', 'input_rule'],
         ['legal', 'input_rule'],

@@ -20,6 +20,12 @@ export interface StatsDialect extends Dialect {
   jsonField(column: string, key: string): string;
   /** 'ordered-set': percentile_disc aggregates; 'client': the values are streamed and ranked by the caller. */
   percentiles: 'ordered-set' | 'client';
+  /**
+   * How runs with an escalation are counted across roles: 'probe' each run (Postgres plans it as one
+   * hash semi-join, the fastest there), or from the 'escalations' (SQLite, which would otherwise probe
+   * the escalations' index once per run).
+   */
+  escalatedRuns: 'probe' | 'escalations';
 }
 
 export const postgresStatsDialect: StatsDialect = {
@@ -27,6 +33,7 @@ export const postgresStatsDialect: StatsDialect = {
   jsonNumber: (c, k) => `(${c}->>'${k}')::float8`,
   jsonField: (c, k) => `(${c}->>'${k}')`,
   percentiles: 'ordered-set',
+  escalatedRuns: 'probe',
 };
 
 export const sqliteStatsDialect: StatsDialect = {
@@ -34,6 +41,7 @@ export const sqliteStatsDialect: StatsDialect = {
   jsonNumber: (c, k) => `json_extract(${c}, '$.${k}')`,
   jsonField: (c, k) => `json_extract(${c}, '$.${k}')`,
   percentiles: 'client',
+  escalatedRuns: 'escalations',
 };
 
 /** The percentiles every distribution reports, in percent. */
@@ -100,11 +108,12 @@ FROM runs r JOIN escalations e ON e.run_id = r.id WHERE ${w.text} GROUP BY 1, 2,
 
 /**
  * Runs with at least one escalation. For one role the runs_stats index finds its runs and each is probed
- * for an escalation; across roles that probe would run once per run (a million index lookups, 1.2 s on
- * SQLite at 1M runs), so the count is driven from the escalated runs instead (77 ms): the same count.
+ * for an escalation; across roles, on SQLite, that probe would run once per run (a million index
+ * lookups, 1.2 s at 1M runs), so the count is driven from the escalated runs instead (77 ms): the same
+ * count (docs/decisions/020-stats-rollup.md).
  */
 export function escalatedRuns(d: StatsDialect, filter: StatsFilter): Query {
-  if (filter.role !== undefined) {
+  if (filter.role !== undefined || d.escalatedRuns === 'probe') {
     const w = runFilter(d, filter, ['EXISTS (SELECT 1 FROM escalations e WHERE e.run_id = r.id)']);
     return {
       text: `SELECT ${GROUP}, COUNT(*) AS count FROM runs r WHERE ${w.text} GROUP BY 1, 2`,
