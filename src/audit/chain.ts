@@ -6,6 +6,7 @@
 // JSON text, not a re-serialisation), so Postgres can compute it in its trigger and this module can check
 // it: both sides must encode exactly as `entryHash` does (see the Postgres migration's audit_entry_hash).
 import { createHash } from 'node:crypto';
+import type { AuditEvent } from '../store/records/catalog.js';
 
 /** The prev hash of the first entry of a chain. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -13,13 +14,7 @@ export const GENESIS_HASH = '0'.repeat(64);
 const VERSION_TAG = 'nightshift-audit-v1';
 
 /** An audit entry as stored: what the hash covers (`data` is the stored JSON text) and the links. */
-export interface ChainedAuditRow {
-  id: number;
-  at: number;
-  actor: string;
-  action: string;
-  runId: string | null;
-  target: string | null;
+export interface ChainedAuditRow extends Omit<AuditEvent, 'data'> {
   /** The data column's JSON text, byte for byte. */
   data: string;
   prevHash: string | null;

@@ -2,19 +2,11 @@
 // writes nothing.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { json, runCli } from '../support/cli.js';
-import { type TestRole, writeTestRole } from '../support/roles.js';
+import { testRoles } from '../support/roles.js';
 
-const made: TestRole[] = [];
-after(() => {
-  for (const r of made) r.cleanup();
-});
-function role(o: Parameters<typeof writeTestRole>[0]): TestRole {
-  const r = writeTestRole(o);
-  made.push(r);
-  return r;
-}
+const role = testRoles();
 const done = { final: { summary: 'done' } };
 
 describe('CLI errors', () => {

@@ -6,21 +6,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { json, runCli, startServe } from '../support/cli.js';
 import { exampleProject } from '../support/examples.js';
 import { repoRoot } from '../support/paths.js';
-import { type TestRole, writeTestRole } from '../support/roles.js';
+import { testRoles } from '../support/roles.js';
 
-const made: TestRole[] = [];
-after(() => {
-  for (const r of made) r.cleanup();
-});
-function role(o: Parameters<typeof writeTestRole>[0]): TestRole {
-  const r = writeTestRole(o);
-  made.push(r);
-  return r;
-}
+const role = testRoles();
 const done = { final: { summary: 'done' } };
 /** As run from a shell, not through npm (whatever started the test runner). */
 const plainShell = { npm_command: '', npm_lifecycle_event: '' };

@@ -1,21 +1,13 @@
 // Escalation: by the model, by a rule on a tool call, by a rule on the input, and by a budget overrun.
 // Each pauses the run as `escalated`; an answer resumes it with the answer in the model's context.
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { buildMessages } from '../../src/engine/conversation.js';
 import { RunState } from '../../src/engine/state.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
-import { type TestRole, writeTestRole } from '../support/roles.js';
+import { testRoles } from '../support/roles.js';
 
-const made: TestRole[] = [];
-after(() => {
-  for (const r of made) r.cleanup();
-});
-function role(o: Parameters<typeof writeTestRole>[0]): TestRole {
-  const r = writeTestRole(o);
-  made.push(r);
-  return r;
-}
+const role = testRoles();
 const done = { final: { summary: 'done' } };
 
 async function messagesOf(rt: Runtime, runId: string) {

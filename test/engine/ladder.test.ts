@@ -3,20 +3,11 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createRuntime } from '../../src/runtime.js';
-import { type TestRole, writeTestRole } from '../support/roles.js';
+import { testRoles } from '../support/roles.js';
 
-const made: TestRole[] = [];
-after(() => {
-  for (const r of made) r.cleanup();
-});
-
-function role(o: Parameters<typeof writeTestRole>[0]): TestRole {
-  const r = writeTestRole(o);
-  made.push(r);
-  return r;
-}
+const role = testRoles();
 
 const write = (path: string, content = 'hello') => ({ call: 'fs.write', args: { path, content } });
 const done = { final: { summary: 'done' } };

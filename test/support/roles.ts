@@ -1,6 +1,7 @@
 // Writes a role file and its script into a temp dir, so each test states its role and model turns inline.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { stringify } from 'yaml';
 import { fixtures } from './paths.js';
 import { tempDir } from './tmp.js';
@@ -74,5 +75,21 @@ export function writeTestRole(o: TestRoleOptions): TestRole {
     },
     read: (rel) => readFileSync(join(workspace, rel), 'utf8'),
     cleanup: tmp.cleanup,
+  };
+}
+
+/**
+ * `writeTestRole` for one test file: every role it writes is removed after the file's tests (the `after`
+ * hook is registered where this is called, at the top of the file).
+ */
+export function testRoles(): (o: TestRoleOptions) => TestRole {
+  const made: TestRole[] = [];
+  after(() => {
+    for (const r of made) r.cleanup();
+  });
+  return (o) => {
+    const r = writeTestRole(o);
+    made.push(r);
+    return r;
   };
 }

@@ -2,21 +2,12 @@
 // every write it refused; an observer that throws never fails the run. Real role file, scripted model,
 // real SQLite store.
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createRuntime } from '../../src/runtime.js';
 import type { CommitObserver, CommittedBatch } from '../../src/telemetry/commit-tap.js';
-import { type TestRole, writeTestRole } from '../support/roles.js';
+import { testRoles } from '../support/roles.js';
 
-const made: TestRole[] = [];
-after(() => {
-  for (const r of made) r.cleanup();
-});
-
-function role(o: Parameters<typeof writeTestRole>[0]): TestRole {
-  const r = writeTestRole(o);
-  made.push(r);
-  return r;
-}
+const role = testRoles();
 
 describe('the commit tap', () => {
   it('tells observers each accepted batch with the run, its role and its steps, in commit order', async () => {

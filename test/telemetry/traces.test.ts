@@ -5,24 +5,16 @@
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, afterEach, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { createRuntime } from '../../src/runtime.js';
 import { tracesEnabled } from '../../src/telemetry/traces/from-env.js';
 import { rootSpanIdFor, stepSpanIdFor, traceIdFor } from '../../src/telemetry/traces/ids.js';
 import { json, runCli, startCli } from '../support/cli.js';
 import { type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver.js';
-import { type TestRole, writeTestRole } from '../support/roles.js';
+import { testRoles } from '../support/roles.js';
 import { waitFor } from '../support/wait.js';
 
-const made: TestRole[] = [];
-after(() => {
-  for (const r of made) r.cleanup();
-});
-function role(o: Parameters<typeof writeTestRole>[0]): TestRole {
-  const r = writeTestRole(o);
-  made.push(r);
-  return r;
-}
+const role = testRoles();
 
 const OTEL_KEYS = [
   'OTEL_EXPORTER_OTLP_ENDPOINT',

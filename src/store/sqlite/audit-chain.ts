@@ -4,6 +4,7 @@
 // the entries, and nothing else needs locking.
 import type Database from 'better-sqlite3';
 import { entryHash, GENESIS_HASH } from '../../audit/chain.js';
+import { toChainedRow } from '../sql/audit.js';
 import type { NewAuditEvent } from '../types.js';
 import { auditValues } from './rows.js';
 
@@ -63,14 +64,7 @@ export function sealUnchainedAudit(db: Database.Database): void {
     if (rows.length === 0) return;
     for (const r of rows) {
       lastId = Number(r.id);
-      appender.chain(lastId, {
-        at: Number(r.at),
-        actor: r.actor as string,
-        action: r.action as string,
-        runId: (r.run_id as string | null) ?? null,
-        target: (r.target as string | null) ?? null,
-        data: r.data as string,
-      });
+      appender.chain(lastId, toChainedRow(r));
     }
   }
 }
