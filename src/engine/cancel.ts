@@ -25,7 +25,8 @@ export async function cancelRun(
   for (let attempt = 1; ; attempt++) {
     const snapshot = await store.loadRun(input.runId);
     if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${input.runId}`);
-    const state = new RunState(snapshot);
+    // The log is not read: a run whose steps this version cannot read must still be cancellable.
+    const state = RunState.withoutLog(snapshot);
     try {
       await commitCancel(store, clock, state, by, input);
       return state;

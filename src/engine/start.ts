@@ -14,7 +14,9 @@ import { driveRun } from './drive.js';
 import { acquireLease } from './lease.js';
 import { validateJson } from './output.js';
 import type { PreparedRole } from './prepare.js';
+import { retryPolicy } from './run-retry.js';
 import { RunState } from './state.js';
+import { failClaimedRun } from './unexpected.js';
 
 export interface StartOptions {
   /** Makes a repeated start (a redelivered event) return the existing run instead of a second one. */
@@ -67,7 +69,8 @@ async function registerRoleVersion(ctx: EngineContext, role: Role): Promise<void
 /** Throws INPUT_INVALID when the input does not match the role's input schema. */
 export function checkRunInput(role: Role, input: unknown): void {
   if (!role.input) return;
-  const check = validateJson(input ?? null, role.input);
+  // Checked as the store will keep it (JSON): a Date is its ISO string, NaN is null, an undefined key is absent.
+  const check = validateJson(JSON.parse(JSON.stringify(input ?? null)), role.input);
   if (!check.ok) {
     throw new NightshiftError(
       'INPUT_INVALID',
@@ -244,7 +247,17 @@ export async function resumeRun(
     // snapshot was read with the claim itself.
     const fresh = options.claimed ?? (await ctx.store.loadRun(runId));
     if (!fresh) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
-    const state = new RunState(fresh);
+    let state: RunState;
+    try {
+      state = new RunState(fresh);
+    } catch (err) {
+      // A log this version cannot read (StepDataInvalidError): the run is failed once, saying why, and the
+      // lease goes with it, as a worker does with such a run; not left leased to this process.
+      if (options.claimed) throw err;
+      const leased = { ...fresh.run, leaseOwner: ctx.owner, leaseEpoch: epoch };
+      await failClaimedRun(ctx.store, ctx.clock, leased, err, retryPolicy(prepared.role));
+      throw err;
+    }
     if (TERMINAL_STATUSES.includes(state.run.status)) return state;
     if (state.run.leaseOwner !== ctx.owner || state.run.leaseEpoch !== epoch)
       state.run = { ...state.run, leaseOwner: ctx.owner, leaseEpoch: epoch };

@@ -138,14 +138,6 @@ export class BatchBuilder {
     return this;
   }
 
-  /**
-   * The call record this batch will write for `key`, whatever its status, or undefined when the batch
-   * does not touch that call (for chained updates within one batch).
-   */
-  callInBatch(key: string): ToolCallRecord | undefined {
-    return this.callMap.get(key);
-  }
-
   approval(record: ApprovalRecord, expectStatus?: ApprovalRecord['status']): this {
     this.approvals.push(expectStatus ? { record, expectStatus } : { record });
     return this;

@@ -2,16 +2,20 @@
 // rebuild with an error naming the run, seq and kind; and a claimed run whose log cannot be read is
 // failed once, not left for the next worker to trip over.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { systemClock } from '../../src/clock.js';
 import { RunState } from '../../src/engine/state.js';
 import { failClaimedRun } from '../../src/engine/unexpected.js';
 import type { EscalationCategory } from '../../src/roles/conditions.js';
 import { AUTONOMY_LEVELS, type Autonomy, Retry } from '../../src/roles/schema.js';
+import { createRuntime } from '../../src/runtime.js';
 import { readStep, StepDataInvalidError } from '../../src/steps/read.js';
 import { STEP_ENUMS } from '../../src/steps/schema.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Decision, EscalationSource, RunRecord, StepKind, StepRecord } from '../../src/store/types.js';
+import { testRoles } from '../support/roles.js';
 import { tempDir } from '../support/tmp.js';
 
 // The schema's enums are the domain's, exactly (a compile error here means one of them changed).
@@ -240,6 +244,48 @@ describe('a claimed run whose log cannot be read', () => {
       assert.match(after.error?.message ?? '', /step 1 \(run_started\) cannot be read/);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('a paused run whose log cannot be read', () => {
+  const role = testRoles();
+
+  async function unreadablePausedRun() {
+    const r = role({
+      autonomy: 'draft',
+      turns: [{ call: 'fs.write', args: { path: 'a.txt', content: 'x' } }, { final: { summary: 'done' } }],
+    });
+    const rt = await createRuntime({ dataDir: r.dataDir });
+    const paused = await rt.run(r.file, {});
+    assert.equal(paused.status, 'awaiting_approval');
+    // As if written by a version whose run_started this one cannot read.
+    const db = new Database(join(r.dataDir, 'nightshift.db'));
+    db.prepare("UPDATE steps SET data = '{}' WHERE run_id = ? AND seq = 1").run(paused.runId);
+    db.close();
+    return { rt, runId: paused.runId };
+  }
+
+  it('can still be cancelled (cancel does not read the log)', async () => {
+    const { rt, runId } = await unreadablePausedRun();
+    try {
+      const cancelled = await rt.cancel(runId, { by: 'alice', reason: 'stuck' });
+      assert.equal(cancelled.status, 'cancelled');
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it('resumed in the foreground, is failed once saying why, and its lease is not left held', async () => {
+    const { rt, runId } = await unreadablePausedRun();
+    try {
+      await assert.rejects(rt.resume(runId), { code: 'RUN_NOT_RESUMABLE' });
+      const run = (await rt.store.getRun(runId))!;
+      assert.equal(run.status, 'failed');
+      assert.equal(run.error?.code, 'RUN_NOT_RESUMABLE');
+      assert.equal(run.leaseOwner, null);
+    } finally {
+      await rt.close();
     }
   });
 });
