@@ -2,24 +2,9 @@
 // predecessor's), and `audit verify`, which checks the whole chain (docs/observability.md, "Audit log").
 import type { Command } from 'commander';
 import { auditEntries, exportedEntry, verifyAuditLog } from '../../audit/read.js';
-import { NightshiftError } from '../../errors.js';
+import { parseSince, SINCE_FORMATS } from '../../stats/since.js';
 import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-
-const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `--since`: an ISO date/time, or an age such as 90m, 24h, 7d. */
-export function parseSince(text: string, now = Date.now()): number {
-  const age = /^(\d+)([smhd])$/.exec(text);
-  if (age) return now - Number(age[1]) * UNITS[age[2]!]!;
-  const at = Date.parse(text);
-  if (Number.isNaN(at))
-    throw new NightshiftError(
-      'USAGE',
-      `--since must be an ISO date/time or an age like 24h or 7d, got '${text}'`,
-    );
-  return at;
-}
 
 export function auditCommand(program: Command, cli: CliContext): void {
   const { io } = cli;
@@ -27,11 +12,11 @@ export function auditCommand(program: Command, cli: CliContext): void {
     .description(
       'export the audit log (human decisions, denials, drafts, escalations, cancels) as JSON lines',
     )
-    .option('--since <when>', 'only entries from then: an ISO date/time, or an age like 24h or 7d')
+    .option('--since <when>', `only entries from then: ${SINCE_FORMATS}`)
     .option('--role <name>', "only entries of this role's runs (and about the role)")
     .action(async (flags: CommonFlags & { since?: string; role?: string }) => {
       // JSON lines whether or not --json is given: it is the export format.
-      const since = flags.since === undefined ? undefined : parseSince(flags.since);
+      const since = flags.since === undefined ? undefined : parseSince(flags.since, Date.now());
       const rt = await cli.open(flags);
       const filter = {
         ...(since !== undefined ? { since } : {}),
