@@ -46,7 +46,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const env = options.env ?? process.env;
   const opened = await openStore(options);
   // Spans for each committed step when the OTEL_EXPORTER_OTLP_* variables say where to send them.
-  const traces = await traceObserverFromEnv(process.env);
+  const traces = await traceObserverFromEnv(env);
   const observers = [...(options.observers ?? []), ...(traces ? [traces] : [])];
   const store = tapCommits(opened.store, observers, options.onObserverError);
   const dataDir = opened.dataDir;

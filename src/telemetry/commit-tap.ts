@@ -10,6 +10,7 @@
 // is reported to `onError` and the commit still counts as done).
 import type { RunStep } from '../steps/types.js';
 import type { CommitBatch, RunRecord, RunSnapshot, Store } from '../store/types.js';
+import { boundedSet } from './bounded-map.js';
 
 /** Who a committed run is, as far as this process has seen it. */
 export interface TappedRun {
@@ -60,8 +61,8 @@ export function tapCommits(
   const runs = new Map<string, TappedRun>();
   const remember = (run: RunRecord | undefined): void => {
     if (!run || runs.has(run.id)) return;
-    if (runs.size >= MAX_RUNS_REMEMBERED) runs.delete(runs.keys().next().value as string);
-    runs.set(run.id, { id: run.id, role: run.role, roleVersion: run.roleVersion, createdAt: run.createdAt });
+    const tapped = { id: run.id, role: run.role, roleVersion: run.roleVersion, createdAt: run.createdAt };
+    boundedSet(runs, run.id, tapped, MAX_RUNS_REMEMBERED);
   };
   const tell = (c: CommittedBatch): void => {
     for (const o of observers) {

@@ -192,13 +192,10 @@ function distributions(
   return { text: `WITH v AS MATERIALIZED (${scan})\n${parts.join('\nUNION ALL\n')}`, params: w.params };
 }
 
-/** The distributions of runDistributions, in its column order. */
-export const RUN_DISTRIBUTIONS: readonly StatsDistribution[] = [
-  'queueWaitMs',
-  'durationMs',
-  'activeMs',
-  'costUsd',
-];
+/** The distributions of runDistributions, in its column order (the names runValues gives them). */
+export const RUN_DISTRIBUTIONS: readonly StatsDistribution[] = runValues(sqliteStatsDialect).map(
+  ([name]) => name,
+);
 
 /** Queue wait, run duration, active time and cost per finished run (see `distributions` for the shape). */
 export const runDistributions = (d: StatsDialect, filter: StatsFilter): Query =>

@@ -9,6 +9,7 @@
 import { STEP_ENUMS } from '../../steps/schema.js';
 import type { RunStep } from '../../steps/types.js';
 import type { RunRecord } from '../../store/types.js';
+import { boundedSet } from '../bounded-map.js';
 import type { CommitObserver, CommittedBatch } from '../commit-tap.js';
 import type { CommitMetrics } from './definitions.js';
 import { firstSeenCodeLabel, knownLabel } from './labels.js';
@@ -23,12 +24,6 @@ export interface MetricsLabelSets {
   tools: Iterable<string>;
   /** Model providers (`anthropic`, `openai`, `script`, …). */
   providers: Iterable<string>;
-}
-
-/** A map that forgets its oldest entry past MAX_REMEMBERED. */
-function boundedSet<V>(map: Map<string, V>, key: string, value: V): void {
-  if (!map.has(key) && map.size >= MAX_REMEMBERED) map.delete(map.keys().next().value as string);
-  map.set(key, value);
 }
 
 export function metricsObserver(m: CommitMetrics, sets: MetricsLabelSets): CommitObserver {
@@ -62,7 +57,7 @@ export function metricsObserver(m: CommitMetrics, sets: MetricsLabelSets): Commi
         m.toolDecisions.inc([r, tool(s.data.tool), s.data.decision]);
         return;
       case 'tool_started':
-        boundedSet(toolStarts, s.data.key, s.at);
+        boundedSet(toolStarts, s.data.key, s.at, MAX_REMEMBERED);
         return;
       case 'tool_finished': {
         const t = tool(s.data.tool);
@@ -114,8 +109,8 @@ export function metricsObserver(m: CommitMetrics, sets: MetricsLabelSets): Commi
       m.commitDuration.observe([], c.commitMs / 1000);
       const runId = c.batch.runId;
       const usage = c.batch.run?.usage;
-      if (usage) boundedSet(runCosts, runId, usage.costUsd);
-      else if (c.created) boundedSet(runCosts, runId, 0);
+      if (usage) boundedSet(runCosts, runId, usage.costUsd, MAX_REMEMBERED);
+      else if (c.created) boundedSet(runCosts, runId, 0, MAX_REMEMBERED);
       if (c.steps.length === 0) return;
       const r = role(c.run?.role);
       for (const s of c.steps) step(r, runId, s, c);
@@ -126,7 +121,7 @@ export function metricsObserver(m: CommitMetrics, sets: MetricsLabelSets): Commi
     },
     claimed(runs: readonly RunRecord[], now: number) {
       for (const run of runs) {
-        if (!runCosts.has(run.id)) boundedSet(runCosts, run.id, run.usage.costUsd);
+        if (!runCosts.has(run.id)) boundedSet(runCosts, run.id, run.usage.costUsd, MAX_REMEMBERED);
         // The first acquisition of a queued run: its epoch went from 0 to 1 (a takeover or a retry is later).
         if (run.leaseEpoch === 1)
           m.startDelay.observe([role(run.role)], Math.max(0, now - run.createdAt) / 1000);

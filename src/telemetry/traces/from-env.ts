@@ -20,9 +20,17 @@ export function tracesEnabled(env: NodeJS.ProcessEnv): boolean {
   return isSet(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) || isSet(env.OTEL_EXPORTER_OTLP_ENDPOINT);
 }
 
+/** Where `env` sends traces: the traces endpoint as given, else the base endpoint + /v1/traces (the OTLP rule). */
+function tracesUrl(env: NodeJS.ProcessEnv): string {
+  const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  if (isSet(traces)) return traces!.trim();
+  return `${env.OTEL_EXPORTER_OTLP_ENDPOINT!.trim().replace(/\/+$/, '')}/v1/traces`;
+}
+
 /**
- * The trace observer `env` asks for, or undefined. The exporter reads its endpoint, headers and timeout
- * from process.env (the OpenTelemetry SDK's own rules), so `env` must be process.env's values for those.
+ * The trace observer `env` asks for (a runtime's `env` option, process.env by default), or undefined. The
+ * endpoint comes from `env`; headers and timeouts the exporter reads from process.env itself (the
+ * OpenTelemetry SDK's own rules).
  */
 export async function traceObserverFromEnv(
   env: NodeJS.ProcessEnv = process.env,
@@ -40,7 +48,7 @@ export async function traceObserverFromEnv(
   const resource = defaultResource()
     .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: 'nightshift' }))
     .merge(detectResources({ detectors: [envDetector] }));
-  const processor = new BatchSpanProcessor(new OTLPTraceExporter());
+  const processor = new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl(env) }));
   return createTraceObserver(processor, resource, {
     captureContent: env[CAPTURE_CONTENT_ENV]?.trim().toLowerCase() === 'true',
   });

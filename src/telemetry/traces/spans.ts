@@ -7,6 +7,7 @@
 import type { AttributeValue } from '@opentelemetry/api';
 import type { RunStep } from '../../steps/types.js';
 import type { ToolCallRecord } from '../../store/types.js';
+import { boundedSet } from '../bounded-map.js';
 import type { CommittedBatch, TappedRun } from '../commit-tap.js';
 import { GEN_AI, NIGHTSHIFT } from './attributes.js';
 import { rootSpanIdFor, stepSpanIdFor, traceIdFor } from './ids.js';
@@ -48,9 +49,13 @@ const TRACED = new Set<RunStep['kind']>([
 /** Beyond this many, the oldest remembered tool starts / autonomies are forgotten. */
 const MAX_REMEMBERED = 10_000;
 
-function remember<V>(map: Map<string, V>, key: string, value: V): void {
-  if (map.size >= MAX_REMEMBERED) map.delete(map.keys().next().value as string);
-  map.set(key, value);
+/** What every span of one committed batch shares. */
+interface SpanContext {
+  c: CommittedBatch;
+  runId: string;
+  common: Attributes;
+  calls: Map<string, ToolCallRecord>;
+  ids: { traceId: string; parentSpanId: string };
 }
 
 function json(value: unknown): string {
@@ -77,16 +82,32 @@ export class SpanBuilder {
 
   spansOf(c: CommittedBatch): SpanSpec[] {
     const runId = c.batch.runId;
-    const common = this.commonAttributes(runId, c.run);
-    const calls = new Map((c.batch.toolCalls ?? []).map((t) => [t.key, t]));
-    const ids = { traceId: traceIdFor(runId), parentSpanId: rootSpanIdFor(runId) };
     const out: SpanSpec[] = [];
+    // Built at the first step that makes a span: most batches (a claim, a tool start) make none, and the
+    // ids are sha256 digests.
+    let at: SpanContext | undefined;
     for (const step of c.steps) {
-      if (!TRACED.has(step.kind)) continue;
-      const span = this.spanOf(step, { c, runId, common, calls, ids });
+      if (!TRACED.has(step.kind) || this.noted(step, runId)) continue;
+      at ??= {
+        c,
+        runId,
+        common: this.commonAttributes(runId, c.run),
+        calls: new Map((c.batch.toolCalls ?? []).map((t) => [t.key, t])),
+        ids: { traceId: traceIdFor(runId), parentSpanId: rootSpanIdFor(runId) },
+      };
+      const span = this.spanOf(step, at);
       if (span) out.push(span);
     }
     return out;
+  }
+
+  /** Steps that make no span but enrich later ones: remembered here; true when `step` is one. */
+  private noted(step: RunStep, runId: string): boolean {
+    if (step.kind === 'run_started') boundedSet(this.autonomy, runId, step.data.autonomy, MAX_REMEMBERED);
+    else if (step.kind === 'tool_started')
+      boundedSet(this.toolStarts, step.data.key, step.at, MAX_REMEMBERED);
+    else return false;
+    return true;
   }
 
   private commonAttributes(runId: string, run: TappedRun | undefined): Attributes {
@@ -100,25 +121,12 @@ export class SpanBuilder {
     return a;
   }
 
-  private spanOf(
-    step: RunStep,
-    at: {
-      c: CommittedBatch;
-      runId: string;
-      common: Attributes;
-      calls: Map<string, ToolCallRecord>;
-      ids: { traceId: string; parentSpanId: string };
-    },
-  ): SpanSpec | undefined {
+  private spanOf(step: RunStep, at: SpanContext): SpanSpec | undefined {
     const { runId, common, calls, c } = at;
     const base = { ...at.ids, spanId: stepSpanIdFor(runId, step.seq), kind: 'internal' as const };
     const withStep = { ...common, [NIGHTSHIFT.step]: step.seq };
     const capture = this.options.captureContent;
     switch (step.kind) {
-      case 'run_started':
-        remember(this.autonomy, runId, step.data.autonomy);
-        common[NIGHTSHIFT.autonomy] = step.data.autonomy;
-        return undefined;
       case 'model_turn': {
         const d = step.data;
         const attributes: Attributes = {
@@ -157,9 +165,6 @@ export class SpanBuilder {
         if (d.rule) attributes[NIGHTSHIFT.ruleCategory] = d.rule.category;
         return { ...base, name: `policy ${d.tool}`, startMs: step.at, endMs: step.at, attributes };
       }
-      case 'tool_started':
-        remember(this.toolStarts, step.data.key, step.at);
-        return undefined;
       case 'tool_finished': {
         const d = step.data;
         const call = calls.get(d.key);
