@@ -36,6 +36,7 @@ export { createRuntime } from './runtime.js';
 export type { RoleStats, StatsReport } from './stats/report.js';
 export { computeStats } from './stats/report.js';
 export type * from './store/types.js';
+export type { CommitObserver, CommittedBatch, TappedRun } from './telemetry/commit-tap.js';
 export { createTraceObserver, type TraceObserver } from './telemetry/traces/export.js';
 export { traceIdFor } from './telemetry/traces/ids.js';
 export { defineTool } from './tools/define.js';

@@ -48,6 +48,17 @@ describe('nightshift stats', () => {
     assert.equal(g?.latency.queueWaitMs.count, 3);
     assert.equal(g?.latency.durationMs.count, 2);
 
+    // `--version` after `stats` is its role-version filter, not the program's version (--version is an
+    // option of nightshift itself, recognised only before the command).
+    const version = g!.roleVersion;
+    const byVersion = json<StatsReport>(await runCli(['stats', '--json', '--version', version, ...dd]));
+    assert.deepEqual(
+      byVersion.groups.map((x) => [x.role, x.roleVersion, x.runs.total]),
+      [['stats-role', version, 3]],
+    );
+    const none = json<StatsReport>(await runCli(['stats', '--json', '--version', 'no-such-version', ...dd]));
+    assert.equal(none.groups.length, 0);
+
     const table = await runCli(['stats', ...dd]);
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^all roles, all runs/);
