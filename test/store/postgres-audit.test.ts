@@ -82,6 +82,34 @@ describe('audit chain on postgres', { skip }, () => {
     }
   });
 
+  it('entries of the same new chains inserted by racing transactions still make chains that verify', async () => {
+    // Migration 11's trigger keeps the column default's id for a chain's first entry and retries as an
+    // append when another transaction began the chain first: eight connections race to begin and extend
+    // the same five chains, each entry its own transaction.
+    const schema = freshSchema();
+    const store = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
+    try {
+      await store.init();
+      await Promise.all(
+        Array.from({ length: 8 }, (_, w) =>
+          onSchema(schema, async (c) => {
+            for (let i = 0; i < 25; i++)
+              await c.query(
+                'INSERT INTO audit_events (at, actor, action, run_id, target, data) VALUES ($1, $2, $3, $4, NULL, $5)',
+                [i, `w${w}`, 'race', `race_${(w + i) % 5}`, JSON.stringify({ w, i })],
+              );
+          }),
+        ),
+      );
+      assert.deepEqual(await verifyAuditLog(store), { ok: true, count: 200 });
+      const heads = await store.auditChainHeads();
+      assert.equal(heads.length, 5);
+    } finally {
+      await store.close();
+      await dropSchema(schema);
+    }
+  });
+
   it('concurrent commits from several store objects (workers) make chains that verify, also while written', async () => {
     const schema = freshSchema();
     const stores = Array.from({ length: 4 }, () =>

@@ -65,3 +65,54 @@ END
 $f$;
 CREATE TRIGGER audit_chain_append BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_chain_append();
 `;
+
+// Migration 11: the same chain, appended for less (docs/decisions/022-telemetry-cost.md). Migration 9's
+// trigger hashed every entry through audit_entry_hash, a SQL function Postgres could not inline (its
+// SET search_path made it a separate function call, planned again in every transaction), hashed an
+// entry twice when its chain already existed, and took two or three ids from the sequence per entry
+// (the column default's, then its own). This one takes the head row first (a primary-key probe):
+// a chain that exists is locked, then the entry gets a fresh id and one hash; a chain that does not
+// keeps the default's id (nothing of its chain can be older) and inserts its head, retrying as an
+// append if another transaction inserted that head meanwhile. The hash is an inlinable SQL function
+// (STABLE, built-ins only, no SET), so it is planned once per session with the trigger. The bytes
+// hashed, the locking and the order of ids within a chain are those of migration 9.
+export const AUDIT_APPEND_SQL = `
+CREATE OR REPLACE FUNCTION audit_entry_hash(prev TEXT, id BIGINT, at BIGINT, actor TEXT, action TEXT,
+  run_id TEXT, target TEXT, data TEXT) RETURNS TEXT LANGUAGE sql STABLE AS $f$
+  SELECT encode(sha256(convert_to('nightshift-audit-v1' || chr(10) || prev
+    || octet_length(convert_to(id::text, 'UTF8'))::text || ':' || id::text
+    || octet_length(convert_to(at::text, 'UTF8'))::text || ':' || at::text
+    || octet_length(convert_to(actor, 'UTF8'))::text || ':' || actor
+    || octet_length(convert_to(action, 'UTF8'))::text || ':' || action
+    || CASE WHEN run_id IS NULL THEN '-' ELSE octet_length(convert_to(run_id, 'UTF8'))::text || ':' || run_id END
+    || CASE WHEN target IS NULL THEN '-' ELSE octet_length(convert_to(target, 'UTF8'))::text || ':' || target END
+    || octet_length(convert_to(data, 'UTF8'))::text || ':' || data, 'UTF8')), 'hex')
+$f$;
+
+CREATE OR REPLACE FUNCTION audit_chain_append() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $f$
+DECLARE
+  k TEXT := COALESCE(NEW.run_id, '');
+  prev TEXT;
+BEGIN
+  LOOP
+    SELECT hash INTO prev FROM audit_heads WHERE chain = k FOR UPDATE;
+    IF FOUND THEN
+      -- Held: every entry of this chain committed or to come is ordered behind this one.
+      NEW.id := nextval('audit_events_id_seq');
+      NEW.prev_hash := prev;
+      NEW.hash := audit_entry_hash(prev, NEW.id, NEW.at, NEW.actor, NEW.action, NEW.run_id, NEW.target, NEW.data::text);
+      UPDATE audit_heads SET last_id = NEW.id, hash = NEW.hash WHERE chain = k;
+      RETURN NEW;
+    END IF;
+    -- The chain's first entry (a run's run.created): the id the column default took is kept.
+    NEW.prev_hash := repeat('0', 64);
+    NEW.hash := audit_entry_hash(NEW.prev_hash, NEW.id, NEW.at, NEW.actor, NEW.action, NEW.run_id, NEW.target, NEW.data::text);
+    INSERT INTO audit_heads (chain, last_id, hash) VALUES (k, NEW.id, NEW.hash) ON CONFLICT (chain) DO NOTHING;
+    IF FOUND THEN
+      RETURN NEW;
+    END IF;
+    -- Another transaction began this chain first (it has committed: the insert waited for it); append.
+  END LOOP;
+END
+$f$;
+`;

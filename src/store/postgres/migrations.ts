@@ -1,6 +1,6 @@
 // Numbered, forward-only migrations for Postgres: the same tables as the SQLite store, in Postgres types
 // (JSON — not JSONB, which rejects \u0000 and reorders keys — for structured values, BIGINT epoch milliseconds for times).
-import { AUDIT_CHAIN_SQL } from './audit-chain-migration.js';
+import { AUDIT_APPEND_SQL, AUDIT_CHAIN_SQL } from './audit-chain-migration.js';
 
 export interface Migration {
   version: number;
@@ -215,5 +215,11 @@ CREATE INDEX inbox_pending ON inbox (role, n) WHERE handled_at IS NULL;
     version: 9,
     name: 'hash-chained audit log',
     sql: AUDIT_CHAIN_SQL,
+  },
+  // 10 is taken by a sibling change (numbers are handed out per change so parallel work cannot clash).
+  {
+    version: 11,
+    name: 'cheaper audit chain append',
+    sql: AUDIT_APPEND_SQL,
   },
 ];
