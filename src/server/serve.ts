@@ -2,7 +2,7 @@
 // and run either the daemon (HTTP, cron and a worker; plus `--workers - 1` worker-only child processes
 // sharing the store) or, in those children (`--worker-only`), just a worker. Runs until SIGTERM/SIGINT,
 // then gives running steps the grace period to finish.
-import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import type { ProjectConfig } from '../config/project.js';
 import { resolveServeSettings } from '../config/serve-settings.js';
@@ -10,9 +10,10 @@ import { discoverRoleFiles } from '../roles/discover.js';
 import type { Role } from '../roles/schema.js';
 import type { Runtime } from '../runtime.js';
 import type { CommitObserver } from '../telemetry/commit-tap.js';
-import { createServeMetrics } from '../telemetry/metrics/index.js';
+import { answerMetricsRequests, createServeMetrics, workerMetrics } from '../telemetry/metrics/index.js';
 import { startDaemon } from './daemon.js';
 import { startLoggedWorker } from './worker.js';
+import { startWorkerChildren, type WorkerChildren } from './worker-children.js';
 
 /** The flags `nightshift serve` takes (numbers as typed: resolveServeSettings checks them). */
 export interface ServeFlags {
@@ -44,8 +45,10 @@ export async function serve(paths: string[], flags: ServeFlags, host: ServeHost)
   const settings = resolveServeSettings(flags, process.env, host.config.serve, host.config.file);
   const roles = [];
   for (const file of discoverRoleFiles(paths)) roles.push(await host.loadRole(file));
-  // The daemon serves /metrics; a --worker-only child has no HTTP server, so it keeps none.
-  const metrics = flags.metrics !== false && !flags.workerOnly ? createServeMetrics({ roles }) : undefined;
+  // The daemon serves /metrics; a --worker-only child keeps the same counters (without process_* metrics)
+  // and hands them to the daemon that forked it when it scrapes (telemetry/metrics/workers.ts).
+  const metrics =
+    flags.metrics !== false ? createServeMetrics({ roles, processMetrics: !flags.workerOnly }) : undefined;
   const rt = await host.open({
     leaseMs: settings.leaseMs,
     service: true,
@@ -53,15 +56,26 @@ export async function serve(paths: string[], flags: ServeFlags, host: ServeHost)
   });
   const log = pino({ name: 'nightshift' });
   let stop: (graceMs: number) => Promise<void>;
-  const children: ChildProcess[] = [];
+  let children: WorkerChildren | undefined;
   if (flags.workerOnly) {
     const worker = startLoggedWorker(
       rt,
       { roles, concurrency: settings.concurrency, pollMs: settings.pollMs },
       log,
     );
+    metrics?.attach({
+      store: rt.store,
+      active: () => worker.handle.active(),
+      slots: settings.concurrency,
+      agents: () => worker.handle.agents(),
+    });
+    const answering = metrics ? answerMetricsRequests(() => metrics.snapshot()) : undefined;
     log.info({ roles: roles.map((r) => r.name), concurrency: settings.concurrency }, 'worker started');
-    stop = (graceMs) => worker.stop(graceMs);
+    stop = async (graceMs) => {
+      await worker.stop(graceMs);
+      // After the grace period, so the final snapshot has the runs that finished in it.
+      answering?.stop();
+    };
   } else {
     const daemon = await startDaemon({
       runtime: rt,
@@ -77,15 +91,19 @@ export async function serve(paths: string[], flags: ServeFlags, host: ServeHost)
     // Extra worker processes share the store (and so the queue) with this one: more cores, and a
     // crash of one process leaves the others running.
     if (settings.workers > 1) {
-      const { fork } = await import('node:child_process');
-      const { fileURLToPath } = await import('node:url');
-      const entry = fileURLToPath(new URL('../../../bin/nightshift.js', import.meta.url));
-      for (let i = 1; i < settings.workers; i++) {
-        const args = ['serve', ...paths, '--worker-only', '--concurrency', String(settings.concurrency)];
-        args.push('--poll-ms', String(settings.pollMs), '--lease-ms', String(settings.leaseMs));
-        if (flags.dataDir) args.push('--data-dir', flags.dataDir);
-        children.push(fork(entry, args, { stdio: 'inherit' }));
-      }
+      const args = ['serve', ...paths, '--worker-only', '--concurrency', String(settings.concurrency)];
+      args.push('--poll-ms', String(settings.pollMs), '--lease-ms', String(settings.leaseMs));
+      if (flags.dataDir) args.push('--data-dir', flags.dataDir);
+      if (flags.metrics === false) args.push('--no-metrics');
+      const fromChildren = metrics ? workerMetrics() : undefined;
+      if (fromChildren) metrics?.includeWorkers(fromChildren);
+      children = startWorkerChildren({
+        count: settings.workers - 1,
+        entry: fileURLToPath(new URL('../../../bin/nightshift.js', import.meta.url)),
+        args,
+        log,
+        onFork: (child) => fromChildren?.add(child),
+      });
     }
     if (!flags.json)
       host.say(
@@ -96,11 +114,7 @@ export async function serve(paths: string[], flags: ServeFlags, host: ServeHost)
   await new Promise<void>((resolve) => {
     const onSignal = (signal: string) => {
       log.info({ signal, graceMs: settings.graceMs }, 'shutting down');
-      for (const child of children) child.kill('SIGTERM');
-      const exited = children.map(
-        (child) => new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r()))),
-      );
-      Promise.all([stop(settings.graceMs), ...exited]).then(
+      Promise.all([stop(settings.graceMs), children?.stop()]).then(
         () => resolve(),
         () => resolve(),
       );

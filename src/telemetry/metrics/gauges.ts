@@ -4,6 +4,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AgentRecord } from '../../store/records/agents.js';
 import type { Store } from '../../store/types.js';
+import type { WorkerGauges } from './workers.js';
 
 /** What the gauges read, known once serve has opened its runtime and started its worker. */
 export interface GaugeSources {
@@ -29,13 +30,28 @@ interface StoreFigures {
   agents: AgentRecord[];
 }
 
-export function defineGauges(registry: Registry, o: GaugeOptions): { attach(sources: GaugeSources): void } {
+export interface Gauges {
+  attach(sources: GaugeSources): void;
+  /** This process's worker gauges (zero before attach). */
+  local(): WorkerGauges;
+  /** Other processes' worker gauges, added to this one's at each scrape (serve --workers). */
+  sumWith(others: () => WorkerGauges): void;
+}
+
+export function defineGauges(registry: Registry, o: GaugeOptions): Gauges {
   const now = o.now ?? Date.now;
   const cacheMs = o.cacheMs ?? 2000;
   const served = new Set(o.roles.map((r) => r.name));
   const jobRoles = o.roles.filter((r) => r.mode === 'job').map((r) => r.name);
   let sources: GaugeSources | undefined;
   let cached: { at: number; figures: Promise<StoreFigures> } | undefined;
+  let others: (() => WorkerGauges) | undefined;
+  const local = (): WorkerGauges =>
+    sources
+      ? { runsInFlight: sources.active(), workerSlots: sources.slots, agentsHeld: sources.agents().length }
+      : { runsInFlight: 0, workerSlots: 0, agentsHeld: 0 };
+  /** This process's figure plus the other processes'. */
+  const summed = (which: keyof WorkerGauges) => local()[which] + (others?.()[which] ?? 0);
   const readFailures = new Counter({
     name: 'nightshift_metrics_store_read_failures_total',
     help: 'Scrapes whose store read (queue depth, agents) failed; those gauges are then left out.',
@@ -87,31 +103,35 @@ export function defineGauges(registry: Registry, o: GaugeOptions): { attach(sour
   });
   new Gauge({
     name: 'nightshift_runs_in_flight',
-    help: 'Runs this process is executing now.',
+    help: 'Runs this process (and its --workers children) are executing now.',
     registers: [registry],
     collect() {
-      if (sources) this.set(sources.active());
+      this.set(summed('runsInFlight'));
     },
   });
   new Gauge({
     name: 'nightshift_worker_slots',
-    help: 'Runs this process executes at a time (--concurrency).',
+    help: 'Runs this process (and its --workers children) execute at a time (--concurrency each).',
     registers: [registry],
     collect() {
-      if (sources) this.set(sources.slots);
+      this.set(summed('workerSlots'));
     },
   });
   new Gauge({
     name: 'nightshift_agents_held',
-    help: 'Continuous agents this process holds.',
+    help: 'Continuous agents this process (and its --workers children) hold.',
     registers: [registry],
     collect() {
-      if (sources) this.set(sources.agents().length);
+      this.set(summed('agentsHeld'));
     },
   });
   return {
     attach(s) {
       sources = s;
+    },
+    local,
+    sumWith(read) {
+      others = read;
     },
   };
 }

@@ -2,14 +2,17 @@
 // accepted (observer.ts, through the commit tap), gauges read at scrape time (gauges.ts), and the
 // process's own figures (prom-client's default process_* and nodejs_* metrics), in one registry of
 // their own, rendered in the text format at GET /metrics.
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { Role } from '../../roles/schema.js';
 import type { CommitObserver } from '../commit-tap.js';
 import { defineCommitMetrics } from './definitions.js';
 import { defineGauges, type GaugeSources } from './gauges.js';
 import { metricsObserver } from './observer.js';
+import { CounterFamily, HistogramFamily } from './series.js';
+import type { MetricsSnapshot, WorkerMetrics } from './workers.js';
 
 export type { GaugeSources } from './gauges.js';
+export { answerMetricsRequests, type MetricsSnapshot, type WorkerMetrics, workerMetrics } from './workers.js';
 
 /** The model providers nightshift has; the roles' own specs (`provider:id`) add theirs. */
 const PROVIDERS = ['anthropic', 'openai', 'script', 'claude-code', 'codex'];
@@ -21,7 +24,14 @@ export interface ServeMetrics {
   attach(sources: GaugeSources): void;
   /** The text exposition format, and its content type. */
   render(): Promise<{ contentType: string; body: string }>;
+  /** This process's counters, histograms and worker gauges as plain data (a worker child sends it). */
+  snapshot(): MetricsSnapshot;
+  /** serve --workers: every scrape asks the children first and adds their figures (workers.ts). */
+  includeWorkers(workers: WorkerMetrics): void;
 }
+
+/** How long a scrape waits for the children's snapshots before using the ones it has. */
+const WORKER_ANSWER_MS = 1000;
 
 export interface ServeMetricsOptions {
   /** The roles serve was given: the only role (and tool) label values; others are "other". */
@@ -36,7 +46,8 @@ export interface ServeMetricsOptions {
 export function createServeMetrics(o: ServeMetricsOptions): ServeMetrics {
   const registry = new Registry();
   if (o.processMetrics !== false) collectDefaultMetrics({ register: registry });
-  const observer = metricsObserver(defineCommitMetrics(registry), {
+  const commitMetrics = defineCommitMetrics(registry);
+  const observer = metricsObserver(commitMetrics, {
     roles: o.roles.map((r) => r.name),
     // `escalate` is the built-in tool a model asks a human with.
     tools: ['escalate', ...o.roles.flatMap((r) => r.tools)],
@@ -47,11 +58,47 @@ export function createServeMetrics(o: ServeMetricsOptions): ServeMetrics {
     ...(o.cacheMs !== undefined ? { cacheMs: o.cacheMs } : {}),
     ...(o.now ? { now: o.now } : {}),
   });
+  const families = Object.values(commitMetrics);
+  let workers: WorkerMetrics | undefined;
   return {
     observer,
     attach: gauges.attach,
     async render() {
+      await workers?.refresh(WORKER_ANSWER_MS);
       return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+    snapshot() {
+      const out: MetricsSnapshot = { counters: {}, histograms: {}, gauges: gauges.local() };
+      for (const f of families) {
+        if (f instanceof CounterFamily) out.counters[f.name] = f.snapshot();
+        else if (f instanceof HistogramFamily) out.histograms[f.name] = f.snapshot();
+      }
+      return out;
+    },
+    includeWorkers(w) {
+      workers = w;
+      for (const f of families) {
+        if (f instanceof CounterFamily) f.mergeFrom(() => w.counters(f.name));
+        else if (f instanceof HistogramFamily) f.mergeFrom(() => w.histograms(f.name));
+      }
+      gauges.sumWith(() => w.gauges());
+      new Gauge({
+        name: 'nightshift_worker_processes',
+        help: 'Processes whose figures this scrape includes: this one and its live --workers children.',
+        registers: [registry],
+        collect() {
+          this.set(1 + w.live());
+        },
+      });
+      new Counter({
+        name: 'nightshift_worker_exits_total',
+        help: '--workers children that exited (serve starts another in its place).',
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(w.exits());
+        },
+      });
     },
   };
 }
