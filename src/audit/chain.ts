@@ -59,11 +59,13 @@ export interface ChainBreak {
 
 /**
  * Walks the log in id order, page by page (rows must come in ascending id, all of them), following each
- * run's chain, and checks the chains' heads. Keeps one hash per chain in memory.
+ * run's chain, and checks the chains' heads. Memory grows with the number of chains, not of entries:
+ * one head and one last hash per chain (per run), about 400 bytes a run (measured in
+ * docs/decisions/022-telemetry-cost.md), so verifying a log of a million runs holds ~400 MB.
  *
  * The log may grow while it is read: the heads are read before the walk (`heads`), so each must name
  * an entry the walk then finds with that hash; newer entries past a head are fine. A chain whose head
- * was not there yet is looked up again after the walk (`end`).
+ * was not there yet (`unheaded()`) is looked up once after the walk (`end`).
  */
 export class ChainVerifier {
   private readonly last = new Map<string, { id: number; hash: string }>();
@@ -108,9 +110,14 @@ export class ChainVerifier {
     return undefined;
   }
 
+  /** The chains walked that had no head when the walk began (begun during it, or their head deleted). */
+  unheaded(): string[] {
+    return [...this.last.keys()].filter((chain) => !this.heads.has(chain));
+  }
+
   /**
    * After the walk: every head read before it named an entry found with its hash, and every chain walked
-   * has a head (`headsNow`, read after the walk, for chains begun during it).
+   * has a head (`headsNow`: the heads of `unheaded()`, read after the walk).
    */
   end(headsNow: readonly AuditChainHead[]): ChainBreak | undefined {
     const breaks: ChainBreak[] = [];

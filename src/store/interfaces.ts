@@ -210,8 +210,11 @@ export interface Reads {
 export interface AuditLog {
   /** Entries as stored (data as its JSON text, with their hashes), in id order. */
   readAuditChain(filter: AuditChainFilter): Promise<ChainedAuditRow[]>;
-  /** Every chain's head row (one per run with entries, '' for run-less ones): its newest entry. */
-  auditChainHeads(): Promise<AuditChainHead[]>;
+  /**
+   * Every chain's head row (one per run with entries, '' for run-less ones): its newest entry. With
+   * `chains`, only those chains' heads.
+   */
+  auditChainHeads(chains?: readonly string[]): Promise<AuditChainHead[]>;
 }
 
 /** The figures of `nightshift stats`, aggregated in the database (src/store/sql/stats.ts, src/stats/). */

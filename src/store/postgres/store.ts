@@ -324,8 +324,8 @@ export class PostgresStore implements Store {
     );
   }
 
-  async auditChainHeads(): Promise<audit.AuditChainHead[]> {
-    return (await this.run('reading the audit chain heads', { text: audit.AUDIT_HEADS, params: [] })).map(
+  async auditChainHeads(chains?: readonly string[]): Promise<audit.AuditChainHead[]> {
+    return (await this.run('reading the audit chain heads', audit.auditChainHeads(d, chains))).map(
       audit.toHead,
     );
   }

@@ -36,7 +36,14 @@ export function readAuditChain(d: Dialect, f: AuditChainFilter): Query {
   };
 }
 
-export const AUDIT_HEADS = 'SELECT chain, last_id, hash FROM audit_heads ORDER BY chain';
+/** Every chain's head, or only those of `chains` (looked up by the primary key). */
+export function auditChainHeads(d: Dialect, chains?: readonly string[]): Query {
+  if (!chains) return { text: 'SELECT chain, last_id, hash FROM audit_heads ORDER BY chain', params: [] };
+  return {
+    text: `SELECT chain, last_id, hash FROM audit_heads WHERE chain ${d.anyOf(1)} ORDER BY chain`,
+    params: [d.list(chains)],
+  };
+}
 
 export function toHead(r: Record<string, unknown>): AuditChainHead {
   return { chain: r.chain as string, lastId: Number(r.last_id), hash: r.hash as string };

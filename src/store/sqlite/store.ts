@@ -369,9 +369,9 @@ export class SqliteStore implements Store {
     );
   }
 
-  auditChainHeads(): Promise<audit.AuditChainHead[]> {
+  auditChainHeads(chains?: readonly string[]): Promise<audit.AuditChainHead[]> {
     return this.read('reading the audit chain heads', (s) =>
-      all(s, { text: audit.AUDIT_HEADS, params: [] }).map(audit.toHead),
+      all(s, audit.auditChainHeads(d, chains)).map(audit.toHead),
     );
   }
 
