@@ -33,6 +33,10 @@ export function startWorkerChildren(o: {
     const startedAt = Date.now();
     live.add(child);
     o.onFork(child);
+    // A failed kill or send: logged (an unheard 'error' event would end the daemon).
+    child.on('error', (err) =>
+      o.log.error({ worker: slot, pid: child.pid, err: err.message }, 'worker process error'),
+    );
     child.once('exit', (code, signal) => {
       live.delete(child);
       if (stopping) return;
