@@ -94,7 +94,8 @@ DECLARE
   k TEXT := COALESCE(NEW.run_id, '');
   prev TEXT;
 BEGIN
-  LOOP
+  -- Twice at most: the second time the head row is there, unless something deletes head rows meanwhile.
+  FOR attempt IN 1..2 LOOP
     SELECT hash INTO prev FROM audit_heads WHERE chain = k FOR UPDATE;
     IF FOUND THEN
       -- Held: every entry of this chain committed or to come is ordered behind this one.
@@ -113,6 +114,7 @@ BEGIN
     END IF;
     -- Another transaction began this chain first (it has committed: the insert waited for it); append.
   END LOOP;
+  RAISE EXCEPTION 'audit chain %: its head row appeared and vanished while an entry was appended', k;
 END
 $f$;
 `;
