@@ -14,8 +14,7 @@ import * as catalog from '../sql/catalog.js';
 import { postgresDialect as d, type Query } from '../sql/dialect.js';
 import * as inbox from '../sql/inbox.js';
 import * as listings from '../sql/listings.js';
-import { postgresStatsDialect } from '../sql/stats.js';
-import { readStatsRows } from '../sql/stats-rows.js';
+import { postgresStatsRows } from './stats.js';
 import type {
   AgentRecord,
   ApprovalRecord,
@@ -32,6 +31,7 @@ import type {
   RunSnapshot,
   RunStatus,
   StatsFilter,
+  StatsOptions,
   StatsRows,
   Store,
   StoreHealth,
@@ -339,8 +339,8 @@ export class PostgresStore implements Store {
     return pgCatalog.roleCostSince(this.db, role, since);
   }
 
-  statsRows(filter: StatsFilter): Promise<StatsRows> {
-    return readStatsRows(postgresStatsDialect, (q) => this.run('computing stats', q), filter);
+  statsRows(filter: StatsFilter, options?: StatsOptions): Promise<StatsRows> {
+    return postgresStatsRows(this.db, filter, options);
   }
 }
 
