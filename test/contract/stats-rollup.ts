@@ -68,6 +68,8 @@ export function describeStatsRollupContract(name: string, open: () => Promise<Ro
       { since: B + 30 * 60_000 }, // mid hour 0: the edge from the runs
       { since: B + H }, // a whole hour
       { role: 'eq', since: B - 5 * H },
+      { since: B - 55 * H + 1 }, // inside a day compacted to one row: the rest of it from the runs
+      { role: 'eq', version: 'v1', since: B - 80 * H },
     ];
     /** Every filter's report at `now` equals the report from the runs alone. */
     const same = async (now: number, s: Store = store) => {
@@ -111,6 +113,13 @@ export function describeStatsRollupContract(name: string, open: () => Promise<Ro
       });
       await run('eq', 'v2', 'succeeded', at(1, 1_000), { costUsd: 0.75, queueWait: 50 });
       await run('other', 'v1', 'succeeded', at(-10), { approvals: [['rejected', 2_000]] });
+      // Hours more than two days before the newest rolled-up one are compacted to days.
+      await run('other', 'v1', 'succeeded', at(-60), { calls: [['fs.read', 'deny', 'denied']] });
+      await run('eq', 'v1', 'failed', at(-54, 7), { errorCode: 'MODEL_ERROR', queueWait: 900 });
+      ids.old = await run('eq', 'v1', 'awaiting_approval', at(-50), {
+        calls: [['fs.write', 'draft', 'drafted']],
+        approvals: [['pending']],
+      });
     });
     after(async () => {
       await store.close();
@@ -123,12 +132,13 @@ export function describeStatsRollupContract(name: string, open: () => Promise<Ro
       await same(closing(1));
       const rolled = await computeStats(store, {}, { now: closing(1) });
       const eq = rolled.groups.find((g) => g.role === 'eq' && g.roleVersion === 'v1');
-      assert.equal(eq?.runs.total, 5);
-      assert.equal(eq?.runs.byStatus.awaiting_approval, 1);
+      assert.equal(eq?.runs.total, 7);
+      assert.equal(eq?.runs.byStatus.awaiting_approval, 2);
     });
 
     it('counts runs that finish after their hour was rolled up, once', async () => {
       await settle(store, ids.waiting!, 'succeeded', B + 2 * H);
+      await settle(store, ids.old!, 'succeeded', B + 2 * H); // folded into a compacted day
       await settle(store, ids.running!, 'failed', B + 2 * H);
       await settle(store, ids.continuous!, 'running', B + 2 * H); // the supervisor reopens it
       await same(closing(1));
@@ -138,8 +148,8 @@ export function describeStatsRollupContract(name: string, open: () => Promise<Ro
       await same(closing(2)); // hour 1 closes between two calls
       await same(closing(2));
       const report = await computeStats(store, { role: 'eq', version: 'v1' }, { now: closing(2) });
-      assert.equal(report.groups[0]?.runs.byStatus.succeeded, 4);
-      assert.equal(report.groups[0]?.approvals.byStatus.approved, 1);
+      assert.equal(report.groups[0]?.runs.byStatus.succeeded, 5);
+      assert.equal(report.groups[0]?.approvals.byStatus.approved, 2);
     });
 
     it('never double-counts when two stores fill the rollup at once', async () => {

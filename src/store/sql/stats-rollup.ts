@@ -18,6 +18,13 @@ const H = sql.HOUR_MS;
 export const SETTLE_MS = 3_600_000;
 /** Hours filled per transaction: the first fill of a big store is cut so writers wait little each time. */
 const FILL_HOURS = 24;
+/**
+ * Hours kept hour by hour before `rolled_until`; older ones are compacted to one row per day and key, so
+ * the all-time report reads ~30 rows per group and key a month instead of ~720. A `--since` inside a
+ * compacted day is answered from the runs up to the next day.
+ */
+const HOURLY_HOURS = 48;
+const DAY = 24;
 
 export type RollupDialect = sql.StatsDialect;
 
@@ -37,10 +44,8 @@ function* listGroups(d: sql.StatsDialect, filter: StatsFilter): Plan<{ role: str
     const params: unknown[] = [];
     const where: string[] = [];
     const last = out[out.length - 1];
-    if (last)
-      where.push(
-        `(role > ${bind(d, params, last.role)} OR (role = ${bind(d, params, last.role)} AND role_version > ${bind(d, params, last.version)}))`,
-      );
+    // A row-value comparison: both databases seek the index with it (an OR of two would scan it).
+    if (last) where.push(`(role, role_version) > (${bind(d, params, last.role)}, ${bind(d, params, last.version)})`);
     if (filter.role !== undefined) where.push(`role = ${bind(d, params, filter.role)}`);
     if (filter.version !== undefined) where.push(`role_version = ${bind(d, params, filter.version)}`);
     const found = yield* rows({
@@ -54,10 +59,23 @@ ORDER BY role, role_version LIMIT 1`,
   }
 }
 
-function* rolledUntil(): Plan<number | undefined> {
-  const [state] = yield* rows({ text: 'SELECT rolled_until FROM stats_rollup_state WHERE id = 1', params: [] });
-  return state ? num(state.rolled_until) : undefined;
+interface RollupState {
+  /** Hours before it are rolled up. */
+  rolledUntil: number;
+  /** Hours before it are compacted to days (a day's first hour, or 0). */
+  daysUntil: number;
 }
+
+function* readState(): Plan<RollupState | undefined> {
+  const [state] = yield* rows({
+    text: 'SELECT rolled_until, days_until FROM stats_rollup_state WHERE id = 1',
+    params: [],
+  });
+  return state ? { rolledUntil: num(state.rolled_until), daysUntil: num(state.days_until) } : undefined;
+}
+
+/** Where hour `h`'s figures are kept: its own row, or its day's. */
+const bucketOf = (h: number, daysUntil: number) => (h < daysUntil ? Math.floor(h / DAY) * DAY : h);
 
 const FIGURE_COLUMNS = [
   'hour',
@@ -74,8 +92,8 @@ const FIGURE_COLUMNS = [
   'cached_input_tokens',
 ];
 
-/** Hourly figures as rollup rows, the same key's rows added up (one upsert per key). */
-function figureRows(f: HourlyFigures): unknown[][] {
+/** Hourly figures as rollup rows in their buckets, the same key's rows added up (one upsert per key). */
+function figureRows(f: HourlyFigures, daysUntil: number): unknown[][] {
   const byKey = new Map<string, unknown[]>();
   const add = (
     r: { hour?: number; role: string; roleVersion: string },
@@ -83,7 +101,7 @@ function figureRows(f: HourlyFigures): unknown[][] {
     keys: string[],
     sums: number[],
   ) => {
-    const k = [r.hour ?? 0, r.role, r.roleVersion, kind, keys[0] ?? '', keys[1] ?? '', keys[2] ?? ''];
+    const k = [bucketOf(r.hour ?? 0, daysUntil), r.role, r.roleVersion, kind, keys[0] ?? '', keys[1] ?? '', keys[2] ?? ''];
     const key = JSON.stringify(k);
     const found = byKey.get(key);
     if (!found) byKey.set(key, [...k, ...sums, ...Array(5 - sums.length).fill(0)]);
@@ -122,7 +140,9 @@ const decode = (blob: unknown): Float64Array => {
 export function* planFill(d: RollupDialect, now: number, fold: boolean): Plan<boolean> {
   for (const text of d.rollupFillBegin) yield* run({ text, params: [] });
   const target = closedUntil(now);
-  const rolled = yield* rolledUntil();
+  const state = yield* readState();
+  const rolled = state?.rolledUntil;
+  const daysUntil = state?.daysUntil ?? 0;
   const groups = yield* listGroups(d, {});
   // Skip to the hour of the first run not rolled up yet (one index seek per group): hours without runs
   // (a store idle for months) cost nothing.
@@ -170,7 +190,7 @@ export function* planFill(d: RollupDialect, now: number, fold: boolean): Plan<bo
     d,
     'stats_rollup',
     FIGURE_COLUMNS,
-    figureRows(figures),
+    figureRows(figures, daysUntil),
     `ON CONFLICT (hour, role, role_version, kind, k1, k2, k3) DO UPDATE SET ${FIGURE_COLUMNS.slice(7)
       .map((c) => `${c} = stats_rollup.${c} + excluded.${c}`)
       .join(', ')}`,
@@ -178,7 +198,7 @@ export function* planFill(d: RollupDialect, now: number, fold: boolean): Plan<bo
   const valueRows: unknown[][] = [];
   for (const [hour, chunks] of values)
     for (const { group, name, values: v } of chunks.entries())
-      valueRows.push([hour, group.role, group.roleVersion, name, encode(v)]);
+      valueRows.push([bucketOf(hour, daysUntil), group.role, group.roleVersion, name, encode(v)]);
   yield* insert(d, 'stats_rollup_values', ['hour', 'role', 'role_version', 'name', 'vals'], valueRows, '');
   yield* insert(d, 'stats_rollup_pending', ['run_id', 'hour'], pending, 'ON CONFLICT (run_id) DO NOTHING');
   for (let at = 0; at < folded.length; at += 10_000)
@@ -186,13 +206,48 @@ export function* planFill(d: RollupDialect, now: number, fold: boolean): Plan<bo
       text: `DELETE FROM stats_rollup_pending WHERE run_id ${d.anyOf(1)}`,
       params: [d.list(folded.slice(at, at + 10_000))],
     });
-  if (rolled === undefined || to > rolled)
+  const compactTo = Math.max(daysUntil, Math.floor((to - HOURLY_HOURS) / DAY) * DAY);
+  if (compactTo > daysUntil) yield* compact(d, daysUntil, compactTo);
+  if (rolled === undefined || to > rolled || compactTo > daysUntil)
     yield* run({
-      text: `INSERT INTO stats_rollup_state (id, rolled_until) VALUES (1, ${d.param(1)})
-ON CONFLICT (id) DO UPDATE SET rolled_until = excluded.rolled_until`,
-      params: [to],
+      text: `INSERT INTO stats_rollup_state (id, rolled_until, days_until) VALUES (1, ${d.param(1)}, ${d.param(2)})
+ON CONFLICT (id) DO UPDATE SET rolled_until = excluded.rolled_until, days_until = excluded.days_until`,
+      params: [to, compactTo],
     });
   return to < target;
+}
+
+/** Rewrites the hourly rows of hours [from, to) (whole days) as one row per day and key. */
+function* compact(d: RollupDialect, from: number, to: number): Plan<void> {
+  const params = [from, to];
+  const range = `hour >= ${d.param(1)} AND hour < ${d.param(2)}`;
+  const day = `(hour / ${DAY}) * ${DAY}`;
+  const keys = 'role, role_version, kind, k1, k2, k3';
+  const sums = FIGURE_COLUMNS.slice(7).map((c) => `SUM(${c})`);
+  const summed = yield* raw({
+    text: `SELECT ${day}, ${keys}, ${sums.join(', ')} FROM stats_rollup WHERE ${range} GROUP BY ${day}, ${keys}`,
+    params,
+  });
+  const chunks = new Map<number, ValueChunks>();
+  for (const [hour, role, version, name, blob] of yield* raw({
+    text: `SELECT hour, role, role_version, name, vals FROM stats_rollup_values WHERE ${range}`,
+    params,
+  })) {
+    const at = bucketOf(num(hour), to);
+    let c = chunks.get(at);
+    if (!c) {
+      c = new ValueChunks();
+      chunks.set(at, c);
+    }
+    c.addChunk(String(role), String(version), name as never, decode(blob));
+  }
+  yield* run({ text: `DELETE FROM stats_rollup WHERE ${range}`, params });
+  yield* run({ text: `DELETE FROM stats_rollup_values WHERE ${range}`, params });
+  yield* insert(d, 'stats_rollup', FIGURE_COLUMNS, summed, '');
+  const valueRows: unknown[][] = [];
+  for (const [at, c] of chunks)
+    for (const { group, name, values } of c.entries()) valueRows.push([at, group.role, group.roleVersion, name, encode(values)]);
+  yield* insert(d, 'stats_rollup_values', ['hour', 'role', 'role_version', 'name', 'vals'], valueRows, '');
 }
 
 /** Rollup rows of hours [fromHour, toHour) matching the filter, as figures (no hour). */
@@ -234,9 +289,13 @@ export function* planReport(
   filter: StatsFilter,
 ): Plan<{ figures: Figures; values: ValueChunks } | undefined> {
   for (const text of d.rollupReadBegin) yield* run({ text, params: [] });
-  const until = yield* rolledUntil();
-  const fromHour = filter.since === undefined ? 0 : Math.ceil(filter.since / H);
-  if (until === undefined || fromHour >= until) return undefined;
+  const state = yield* readState();
+  if (!state) return undefined;
+  const until = state.rolledUntil;
+  const firstHour = filter.since === undefined ? 0 : Math.ceil(filter.since / H);
+  // A `--since` inside a compacted day: the rest of that day comes from the runs.
+  const fromHour = firstHour < state.daysUntil ? Math.ceil(firstHour / DAY) * DAY : firstHour;
+  if (fromHour >= until) return undefined;
   const values = new ValueChunks();
   const w = rollupWhere(d, filter, fromHour, until);
   const sums = FIGURE_COLUMNS.slice(7).map((c) => `SUM(${c}) AS ${c}`);

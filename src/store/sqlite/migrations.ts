@@ -223,6 +223,7 @@ CREATE TABLE audit_heads (
     // the additive figures (kind: run/failure/tool/escalation/escalated/approval, keyed by k1..k3), one
     // row per key, merged by addition. stats_rollup_values: each distribution's values of an hour, as
     // little-endian float64s. stats_rollup_pending: runs of rolled-up hours not settled when rolled up.
+    // Rows of hours before days_until are compacted to one per day (`hour`: the day's first hour).
     sql: `CREATE TABLE stats_rollup (
   hour INTEGER NOT NULL,
   role TEXT NOT NULL,
@@ -252,7 +253,8 @@ CREATE TABLE stats_rollup_pending (
 );
 CREATE TABLE stats_rollup_state (
   id INTEGER PRIMARY KEY CHECK (id = 1),
-  rolled_until INTEGER NOT NULL
+  rolled_until INTEGER NOT NULL,
+  days_until INTEGER NOT NULL
 );`,
   },
 ];
