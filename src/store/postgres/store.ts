@@ -14,7 +14,6 @@ import * as catalog from '../sql/catalog.js';
 import { postgresDialect as d, type Query } from '../sql/dialect.js';
 import * as inbox from '../sql/inbox.js';
 import * as listings from '../sql/listings.js';
-import { postgresStatsRows } from './stats.js';
 import type {
   AgentRecord,
   ApprovalRecord,
@@ -47,6 +46,7 @@ import * as leases from './leases.js';
 import { migrate } from './migrate.js';
 import { claimQueued } from './queue.js';
 import { type Row, snapshotLists, toApproval, toAudit, toEscalation, toRun, toSnapshot } from './rows.js';
+import { postgresStatsRows } from './stats.js';
 import { refusedByPostgres } from './store-error.js';
 import { WakeOthers } from './wake-others.js';
 import { WorkListener } from './work-listener.js';

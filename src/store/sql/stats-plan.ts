@@ -34,7 +34,10 @@ export function runPlanSync<T>(plan: Plan<T>, exec: (step: PlanStep) => unknown[
 }
 
 /** Drives a plan with an asynchronous statement runner (Postgres). */
-export async function runPlanAsync<T>(plan: Plan<T>, exec: (step: PlanStep) => Promise<unknown[]>): Promise<T> {
+export async function runPlanAsync<T>(
+  plan: Plan<T>,
+  exec: (step: PlanStep) => Promise<unknown[]>,
+): Promise<T> {
   let next = plan.next();
   while (!next.done) next = plan.next(await exec(next.value));
   return next.value;

@@ -45,7 +45,8 @@ function* listGroups(d: sql.StatsDialect, filter: StatsFilter): Plan<{ role: str
     const where: string[] = [];
     const last = out[out.length - 1];
     // A row-value comparison: both databases seek the index with it (an OR of two would scan it).
-    if (last) where.push(`(role, role_version) > (${bind(d, params, last.role)}, ${bind(d, params, last.version)})`);
+    if (last)
+      where.push(`(role, role_version) > (${bind(d, params, last.role)}, ${bind(d, params, last.version)})`);
     if (filter.role !== undefined) where.push(`role = ${bind(d, params, filter.role)}`);
     if (filter.version !== undefined) where.push(`role_version = ${bind(d, params, filter.version)}`);
     const found = yield* rows({
@@ -101,11 +102,19 @@ function figureRows(f: HourlyFigures, daysUntil: number): unknown[][] {
     keys: string[],
     sums: number[],
   ) => {
-    const k = [bucketOf(r.hour ?? 0, daysUntil), r.role, r.roleVersion, kind, keys[0] ?? '', keys[1] ?? '', keys[2] ?? ''];
+    const k = [
+      bucketOf(r.hour ?? 0, daysUntil),
+      r.role,
+      r.roleVersion,
+      kind,
+      keys[0] ?? '',
+      keys[1] ?? '',
+      keys[2] ?? '',
+    ];
     const key = JSON.stringify(k);
     const found = byKey.get(key);
     if (!found) byKey.set(key, [...k, ...sums, ...Array(5 - sums.length).fill(0)]);
-    else sums.forEach((v, i) => (found[7 + i] = (found[7 + i] as number) + v));
+    else for (const [i, v] of sums.entries()) found[7 + i] = (found[7 + i] as number) + v;
   };
   for (const r of f.runs)
     add(r, 'run', [r.status], [r.count, r.costUsd, r.inputTokens, r.outputTokens, r.cachedInputTokens]);
@@ -118,7 +127,13 @@ function figureRows(f: HourlyFigures, daysUntil: number): unknown[][] {
 }
 
 /** Multi-row INSERTs of `rows` into `table` (Postgres: many rows a statement; SQLite: one). */
-function* insert(d: RollupDialect, table: string, columns: string[], all: unknown[][], conflict: string): Plan<void> {
+function* insert(
+  d: RollupDialect,
+  table: string,
+  columns: string[],
+  all: unknown[][],
+  conflict: string,
+): Plan<void> {
   for (let at = 0; at < all.length; at += d.rollupInsertBatch) {
     const chunk = all.slice(at, at + d.rollupInsertBatch);
     const params: unknown[] = [];
@@ -184,7 +199,8 @@ export function* planFill(d: RollupDialect, now: number, fold: boolean): Plan<bo
       params: [],
     });
     folded = settled.map(([id]) => String(id));
-    if (folded.length > 0) take(yield* planFigures(d, { ids: folded, byHour: true }, new ValueChunks(), values));
+    if (folded.length > 0)
+      take(yield* planFigures(d, { ids: folded, byHour: true }, new ValueChunks(), values));
   }
   yield* insert(
     d,
@@ -246,7 +262,8 @@ function* compact(d: RollupDialect, from: number, to: number): Plan<void> {
   yield* insert(d, 'stats_rollup', FIGURE_COLUMNS, summed, '');
   const valueRows: unknown[][] = [];
   for (const [at, c] of chunks)
-    for (const { group, name, values } of c.entries()) valueRows.push([at, group.role, group.roleVersion, name, encode(values)]);
+    for (const { group, name, values } of c.entries())
+      valueRows.push([at, group.role, group.roleVersion, name, encode(values)]);
   yield* insert(d, 'stats_rollup_values', ['hour', 'role', 'role_version', 'name', 'vals'], valueRows, '');
 }
 
@@ -257,7 +274,13 @@ function rollupFigures(r: Row[]): Figures {
   const at = ['run', 'failure', 'tool', 'escalation', 'escalated', 'approval'];
   for (const x of r) {
     const keys: Record<string, Row> = {
-      run: { status: x.k1, cost_usd: x.cost_usd, input_tokens: x.input_tokens, output_tokens: x.output_tokens, cached_input_tokens: x.cached_input_tokens },
+      run: {
+        status: x.k1,
+        cost_usd: x.cost_usd,
+        input_tokens: x.input_tokens,
+        output_tokens: x.output_tokens,
+        cached_input_tokens: x.cached_input_tokens,
+      },
       failure: { code: x.k1 },
       tool: { tool: x.k1, decision: x.k2, status: x.k3 },
       escalation: { category: x.k1 },
@@ -265,7 +288,13 @@ function rollupFigures(r: Row[]): Figures {
       approval: { status: x.k1 },
     };
     const i = at.indexOf(String(x.kind));
-    if (i >= 0) results[i]!.push({ role: x.role, role_version: x.role_version, count: x.count, ...keys[String(x.kind)] });
+    if (i >= 0)
+      results[i]!.push({
+        role: x.role,
+        role_version: x.role_version,
+        count: x.count,
+        ...keys[String(x.kind)],
+      });
   }
   Object.assign(f, typeFigures(results));
   return f;
@@ -307,7 +336,8 @@ WHERE ${w.text} GROUP BY role, role_version, kind, k1, k2, k3`,
     }),
   );
   const add = (f: Figures) => {
-    for (const key of Object.keys(f) as (keyof Figures)[]) (figures[key] as unknown[]).push(...(f[key] as unknown[]));
+    for (const key of Object.keys(f) as (keyof Figures)[])
+      (figures[key] as unknown[]).push(...(f[key] as unknown[]));
   };
   for (const [role, version, name, blob] of yield* raw({
     text: `SELECT role, role_version, name, vals FROM stats_rollup_values WHERE ${w.text}`,
@@ -318,7 +348,8 @@ WHERE ${w.text} GROUP BY role, role_version, kind, k1, k2, k3`,
   for (const g of yield* listGroups(d, filter)) {
     const one = { role: g.role, version: g.version, ...(since === undefined ? {} : { since }) };
     add(yield* planFigures(d, { ...one, from: until * H }, values));
-    if (since !== undefined && since < fromHour * H) add(yield* planFigures(d, { ...one, to: fromHour * H }, values));
+    if (since !== undefined && since < fromHour * H)
+      add(yield* planFigures(d, { ...one, to: fromHour * H }, values));
   }
   add(yield* planFigures(d, { ...filter, pending: { fromHour, toHour: until } }, values));
   return { figures, values };

@@ -35,7 +35,8 @@ export function sqliteStatsRows(
         read(what, (s) => {
           for (const row of s.sql(q.text).raw(true).iterate(q.params)) onRow(row as unknown[]);
         }),
-      write: <T>(plan: Plan<T>) => write('rolling up stats', (s) => runPlanSync(plan, (step) => exec(s, step))),
+      write: <T>(plan: Plan<T>) =>
+        write('rolling up stats', (s) => runPlanSync(plan, (step) => exec(s, step))),
       read: <T>(plan: Plan<T>) =>
         read(what, (s) => {
           s.sql('BEGIN').run();
