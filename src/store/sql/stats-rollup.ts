@@ -37,27 +37,43 @@ const bind = (d: sql.StatsDialect, params: unknown[], value: unknown) => {
   return d.param(params.length);
 };
 
-/** Every (role, role version) with runs, in index order: one index seek each (runs_stats). */
+/**
+ * Every (role, role version) with runs matching the filter, in order: each found with a MIN over the
+ * runs_stats index (one seek; a row-value `>` seek was scanning, ~10 ms a step at 1M runs).
+ */
 function* listGroups(d: sql.StatsDialect, filter: StatsFilter): Plan<{ role: string; version: string }[]> {
   const out: { role: string; version: string }[] = [];
-  for (;;) {
-    const params: unknown[] = [];
-    const where: string[] = [];
-    const last = out[out.length - 1];
-    // A row-value comparison: both databases seek the index with it (an OR of two would scan it).
-    if (last)
-      where.push(`(role, role_version) > (${bind(d, params, last.role)}, ${bind(d, params, last.version)})`);
-    if (filter.role !== undefined) where.push(`role = ${bind(d, params, filter.role)}`);
-    if (filter.version !== undefined) where.push(`role_version = ${bind(d, params, filter.version)}`);
-    const found = yield* rows({
-      text: `SELECT role, role_version FROM runs${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
-ORDER BY role, role_version LIMIT 1`,
+  const min = function* (column: string, where: string[], params: unknown[]): Plan<string | undefined> {
+    const [r] = yield* rows({
+      text: `SELECT MIN(${column}) AS v FROM runs${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`,
       params,
     });
-    const r = found[0];
-    if (!r) return out;
-    out.push({ role: String(r.role), version: String(r.role_version) });
+    return r?.v === null || r?.v === undefined ? undefined : String(r.v);
+  };
+  let role = filter.role ?? (yield* min('role', [], []));
+  while (role !== undefined) {
+    if (filter.version !== undefined) {
+      const found = yield* min(
+        'role_version',
+        [`role = ${d.param(1)}`, `role_version = ${d.param(2)}`],
+        [role, filter.version],
+      );
+      if (found !== undefined) out.push({ role, version: found });
+    } else {
+      let version = yield* min('role_version', [`role = ${d.param(1)}`], [role]);
+      while (version !== undefined) {
+        out.push({ role, version });
+        version = yield* min(
+          'role_version',
+          [`role = ${d.param(1)}`, `role_version > ${d.param(2)}`],
+          [role, version],
+        );
+      }
+    }
+    if (filter.role !== undefined) break;
+    role = yield* min('role', [`role > ${d.param(1)}`], [role]);
   }
+  return out;
 }
 
 interface RollupState {

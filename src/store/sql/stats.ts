@@ -24,8 +24,10 @@ export const HOUR_MS = 3_600_000;
  */
 export const SETTLED_RUN = `(r.status IN ('succeeded', 'cancelled')
     OR (r.status = 'failed' AND (r.idempotency_key IS NULL OR r.idempotency_key NOT LIKE 'inbox:%')))
-  AND NOT EXISTS (SELECT 1 FROM approvals pa WHERE pa.run_id = r.id AND pa.status = 'pending')
-  AND NOT EXISTS (SELECT 1 FROM escalations pe WHERE pe.run_id = r.id AND pe.status = 'pending')`;
+  AND NOT EXISTS (SELECT 1 FROM approvals pa WHERE pa.run_id = r.id AND pa.status || '' = 'pending')
+  AND NOT EXISTS (SELECT 1 FROM escalations pe WHERE pe.run_id = r.id AND pe.status || '' = 'pending')`;
+// (\`status || ''\`: keeps SQLite on the run_id indexes; with a bare \`status = 'pending'\` it chose the
+// status index and read every pending approval for each run: 4.7 s for 70,000 runs instead of 0.1 s.)
 
 /**
  * Which runs a statement covers: the report's filter, narrowed for the rollup (stats-rollup.ts) to runs
