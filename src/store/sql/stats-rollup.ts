@@ -210,10 +210,18 @@ export function* planFill(d: RollupDialect, now: number, fold: boolean): Plan<bo
     }
   let folded: string[] = [];
   if (fold) {
-    const settled = yield* raw({
-      text: `SELECT r.id FROM runs r WHERE r.id IN (SELECT run_id FROM stats_rollup_pending) AND ${sql.SETTLED_RUN}`,
-      params: [],
-    });
+    // Ids first, then the runs by id: with the pending table in a subquery SQLite (no statistics on it)
+    // scanned every run instead (17 s at 1M runs with no run pending).
+    const ids = (yield* raw({ text: 'SELECT run_id FROM stats_rollup_pending', params: [] })).map(([id]) =>
+      String(id),
+    );
+    const settled =
+      ids.length === 0
+        ? []
+        : yield* raw({
+            text: `SELECT r.id FROM runs r WHERE r.id ${d.anyOf(1)} AND ${sql.SETTLED_RUN}`,
+            params: [d.list(ids)],
+          });
     folded = settled.map(([id]) => String(id));
     if (folded.length > 0)
       take(yield* planFigures(d, { ids: folded, byHour: true }, new ValueChunks(), values));
@@ -367,6 +375,12 @@ WHERE ${w.text} GROUP BY role, role_version, kind, k1, k2, k3`,
     if (since !== undefined && since < fromHour * H)
       add(yield* planFigures(d, { ...one, to: fromHour * H }, values));
   }
-  add(yield* planFigures(d, { ...filter, pending: { fromHour, toHour: until } }, values));
+  // The runs left pending, by id (see planFill on why not by subquery).
+  const pending = yield* raw({
+    text: `SELECT run_id FROM stats_rollup_pending WHERE hour >= ${d.param(1)} AND hour < ${d.param(2)}`,
+    params: [fromHour, until],
+  });
+  if (pending.length > 0)
+    add(yield* planFigures(d, { ...filter, ids: pending.map(([id]) => String(id)) }, values));
   return { figures, values };
 }
