@@ -5,8 +5,9 @@
 //
 // Percentiles are nearest-rank (the smallest value with at least p% of the values at or below it), the
 // same figure on both stores: Postgres with its `percentile_disc` aggregate, SQLite, which has no
-// percentile aggregate, from one scan that streams each group's values to the process, where they are
-// sorted (a Float64Array per group and distribution) and ranked: ceil(p * n). Ranking in SQLite itself
+// percentile aggregate, from one scan that streams each group's values to the process, where the value
+// at rank ceil(p * n) is selected (stats-values.ts). With the rollup (stats-rollup.ts) both stores rank
+// that way, over the stored values of closed hours plus the runs' values for the rest. Ranking in SQLite itself
 // with ROW_NUMBER() windows was tried first: on a million runs it buffered every partition in temporary
 // tables and wrote tens of gigabytes of temp files. Interpolated percentiles (percentile_cont) would give
 // values no run had and could not be matched by SQLite exactly.
