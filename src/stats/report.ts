@@ -6,6 +6,7 @@ import type {
   StatsDistribution,
   StatsFilter,
   StatsGroup,
+  StatsOptions,
   StatsPercentiles,
   StatsReads,
   StatsRows,
@@ -201,7 +202,14 @@ export function buildReport(rows: StatsRows, filter: StatsFilter): StatsReport {
   };
 }
 
-/** The report for the runs `filter` selects, read from the store in one round of grouped queries. */
-export async function computeStats(store: StatsReads, filter: StatsFilter = {}): Promise<StatsReport> {
-  return buildReport(await store.statsRows(filter), filter);
+/**
+ * The report for the runs `filter` selects: closed hours from the store's rollup (filled by this call when
+ * hours closed since the last), the rest from the runs. `options.rollup: false` reads the runs alone.
+ */
+export async function computeStats(
+  store: StatsReads,
+  filter: StatsFilter = {},
+  options?: StatsOptions,
+): Promise<StatsReport> {
+  return buildReport(await store.statsRows(filter, options), filter);
 }

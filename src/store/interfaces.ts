@@ -20,7 +20,7 @@ import type {
 import type { CommitBatch, RunSnapshot } from './records/batch.js';
 import type { AuditEvent, RoleVersionRecord, SubscriptionRecord } from './records/catalog.js';
 import type { RunFilter, RunLease, RunRecord, RunStatus } from './records/run.js';
-import type { StatsFilter, StatsRows } from './records/stats.js';
+import type { StatsFilter, StatsOptions, StatsRows } from './records/stats.js';
 import type { AuditChainFilter } from './sql/audit.js';
 
 /** What `Store.health()` reports. */
@@ -223,8 +223,9 @@ export interface StatsReads {
    * Counts, sums and nearest-rank percentiles over the runs `filter` selects, per role and role version:
    * runs by status (with usage), failures by error code, tool calls by tool/decision/status, escalations
    * by category, escalated runs, approvals by status, and the latency, cost and decision-time percentiles.
+   * Closed hours are answered from a rollup the call fills as needed (docs/decisions/020-stats-rollup.md).
    */
-  statsRows(filter: StatsFilter): Promise<StatsRows>;
+  statsRows(filter: StatsFilter, options?: StatsOptions): Promise<StatsRows>;
 }
 
 /** Everything the runtime persists: one object implementing every concept above. */

@@ -27,12 +27,14 @@ interface RunSpec {
   approvals?: [status: 'pending' | 'approved' | 'rejected', decisionMs?: number][];
   /** Escalations: category, raised at creation from the input (`input`) or by a tool rule. */
   escalations?: [category: 'money' | 'legal', source: 'input_rule' | 'tool_rule'][];
+  /** A continuous agent's run has an `inbox:` key. */
+  idempotencyKey?: string;
 }
 
 let n = 0;
 
-/** Writes one run the way the engine does, in two batches, with the outcome `spec` says. */
-async function writeRun(store: Store, spec: RunSpec): Promise<void> {
+/** Writes one run the way the engine does, in two batches, with the outcome `spec` says; returns its id. */
+export async function writeRun(store: Store, spec: RunSpec): Promise<string> {
   const createdAt = T0 + (spec.created ?? 0) + n++;
   const run = newRun({
     role: spec.role,
@@ -40,6 +42,7 @@ async function writeRun(store: Store, spec: RunSpec): Promise<void> {
     status: spec.status === 'queued' ? 'queued' : 'running',
     createdAt,
     updatedAt: createdAt,
+    ...(spec.idempotencyKey ? { idempotencyKey: spec.idempotencyKey } : {}),
   });
   const at = (
     seq: number,
@@ -67,7 +70,7 @@ async function writeRun(store: Store, spec: RunSpec): Promise<void> {
     escalations: escalations.filter((e) => e.source === 'input_rule').map((record) => ({ record })),
     at: createdAt,
   });
-  if (spec.status === 'queued') return;
+  if (spec.status === 'queued') return run.id;
 
   const steps: StepRecord[] = [];
   const next = (kind: StepRecord['kind'], when: number, data: Record<string, unknown>) =>
@@ -116,6 +119,7 @@ async function writeRun(store: Store, spec: RunSpec): Promise<void> {
     at: finished ? finishedAt : start + 50,
   };
   await store.commit(batch);
+  return run.id;
 }
 
 const TRIAGE_V1: RunSpec[] = [
@@ -324,8 +328,10 @@ export function describeStatsContract(name: string, open: () => Promise<StoreFix
         ['money', 'input_rule'],
         ['legal', 'input_rule'],
       ];
-      await writeRun(store, { role: 'support', version: 'v1', status: 'succeeded', escalations });
-      await writeRun(store, { role: 'support', version: 'v1', status: 'succeeded' });
+      // Created now, as the engine creates runs: an hour the stats rollup has not closed.
+      const created = Date.now() - T0;
+      await writeRun(store, { role: 'support', version: 'v1', status: 'succeeded', escalations, created });
+      await writeRun(store, { role: 'support', version: 'v1', status: 'succeeded', created });
       const expected = { total: 2, escalatedRuns: 1, rate: 1 / 2, byCategory: { money: 1, legal: 1 } };
       const one = await computeStats(store, { role: 'support' });
       assert.deepEqual(one.groups[0]?.escalations, expected);

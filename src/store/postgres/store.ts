@@ -14,8 +14,6 @@ import * as catalog from '../sql/catalog.js';
 import { postgresDialect as d, type Query } from '../sql/dialect.js';
 import * as inbox from '../sql/inbox.js';
 import * as listings from '../sql/listings.js';
-import { postgresStatsDialect } from '../sql/stats.js';
-import { readStatsRows } from '../sql/stats-rows.js';
 import type {
   AgentRecord,
   ApprovalRecord,
@@ -32,6 +30,7 @@ import type {
   RunSnapshot,
   RunStatus,
   StatsFilter,
+  StatsOptions,
   StatsRows,
   Store,
   StoreHealth,
@@ -47,6 +46,7 @@ import * as leases from './leases.js';
 import { migrate } from './migrate.js';
 import { claimQueued } from './queue.js';
 import { type Row, snapshotLists, toApproval, toAudit, toEscalation, toRun, toSnapshot } from './rows.js';
+import { postgresStatsRows } from './stats.js';
 import { refusedByPostgres } from './store-error.js';
 import { WakeOthers } from './wake-others.js';
 import { WorkListener } from './work-listener.js';
@@ -339,8 +339,8 @@ export class PostgresStore implements Store {
     return pgCatalog.roleCostSince(this.db, role, since);
   }
 
-  statsRows(filter: StatsFilter): Promise<StatsRows> {
-    return readStatsRows(postgresStatsDialect, (q) => this.run('computing stats', q), filter);
+  statsRows(filter: StatsFilter, options?: StatsOptions): Promise<StatsRows> {
+    return postgresStatsRows(this.db, filter, options);
   }
 }
 

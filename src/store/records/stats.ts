@@ -10,6 +10,14 @@ export interface StatsFilter {
   since?: number;
 }
 
+/** How `statsRows` answers. */
+export interface StatsOptions {
+  /** false: from the runs alone, not the rollup of closed hours (the figures are the same). */
+  rollup?: boolean;
+  /** The time that decides which hours are closed (epoch ms; default: the clock). */
+  now?: number;
+}
+
 /** The group every row belongs to. */
 export interface StatsGroup {
   role: string;

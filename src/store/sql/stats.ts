@@ -5,13 +5,44 @@
 //
 // Percentiles are nearest-rank (the smallest value with at least p% of the values at or below it), the
 // same figure on both stores: Postgres with its `percentile_disc` aggregate, SQLite, which has no
-// percentile aggregate, from one scan that streams each group's values to the process, where they are
-// sorted (a Float64Array per group and distribution) and ranked: ceil(p * n). Ranking in SQLite itself
+// percentile aggregate, from one scan that streams each group's values to the process, where the value
+// at rank ceil(p * n) is selected (stats-values.ts). With the rollup (stats-rollup.ts) both stores rank
+// that way, over the stored values of closed hours plus the runs' values for the rest. Ranking in SQLite itself
 // with ROW_NUMBER() windows was tried first: on a million runs it buffered every partition in temporary
 // tables and wrote tens of gigabytes of temp files. Interpolated percentiles (percentile_cont) would give
 // values no run had and could not be matched by SQLite exactly.
 import type { StatsDistribution, StatsFilter } from '../records/stats.js';
 import { type Dialect, postgresDialect, type Query, sqliteDialect } from './dialect.js';
+
+/** The rollup's unit: runs are rolled up by the hour of their creation (hour n: [n, n + 1) × HOUR_MS). */
+export const HOUR_MS = 3_600_000;
+
+/**
+ * A run that nothing can change any more, so its figures may go into the rollup: succeeded or cancelled
+ * (final: cancel closes what was pending), or failed unless it is a continuous agent's run (its inbox
+ * key), which the supervisor may reopen or escalate later; and nothing pending a human on it.
+ * (docs/decisions/020-stats-rollup.md: what can change a finished run.)
+ */
+export const SETTLED_RUN = `(r.status || '' IN ('succeeded', 'cancelled')
+    OR (r.status || '' = 'failed' AND (r.idempotency_key IS NULL OR r.idempotency_key NOT LIKE 'inbox:%')))
+  AND NOT EXISTS (SELECT 1 FROM approvals pa WHERE pa.run_id = r.id AND pa.status || '' = 'pending')
+  AND NOT EXISTS (SELECT 1 FROM escalations pe WHERE pe.run_id = r.id AND pe.status || '' = 'pending')`;
+// (\`status || ''\`: keeps SQLite on the id and run_id indexes; with a bare \`status = ...\` it chose the
+// status indexes: every pending approval read for each run (4.7 s for 70,000 runs instead of 0.1 s),
+// every succeeded run walked to check a list of 4,600 ids (7.7 s).)
+
+/**
+ * Which runs a statement covers: the report's filter, narrowed for the rollup (stats-rollup.ts) to runs
+ * created in [from, to) (epoch ms), to settled runs, or to given runs; `byHour` adds each run's creation hour as a grouping column (`hour`).
+ */
+export interface StatsSelection extends StatsFilter {
+  from?: number;
+  to?: number;
+  settled?: boolean;
+  /** Only these runs. */
+  ids?: readonly string[];
+  byHour?: boolean;
+}
 
 export interface StatsDialect extends Dialect {
   /** A number field of a JSON column, as a SQL number (NULL when absent). */
@@ -26,6 +57,11 @@ export interface StatsDialect extends Dialect {
    * the escalations' index once per run).
    */
   escalatedRuns: 'probe' | 'escalations';
+  /** Statements opening the rollup's fill transaction (Postgres: snapshot isolation and a lock), and its reads'. */
+  rollupFillBegin: string[];
+  rollupReadBegin: string[];
+  /** Rows per INSERT statement when filling the rollup. */
+  rollupInsertBatch: number;
 }
 
 export const postgresStatsDialect: StatsDialect = {
@@ -34,6 +70,13 @@ export const postgresStatsDialect: StatsDialect = {
   jsonField: (c, k) => `(${c}->>'${k}')`,
   percentiles: 'ordered-set',
   escalatedRuns: 'probe',
+  // LOCK TABLE takes no snapshot: the fill's first query, after the lock, sees every earlier fill.
+  rollupFillBegin: [
+    'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ',
+    'LOCK TABLE stats_rollup_state IN EXCLUSIVE MODE',
+  ],
+  rollupReadBegin: ['SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY'],
+  rollupInsertBatch: 1000,
 };
 
 export const sqliteStatsDialect: StatsDialect = {
@@ -42,13 +85,17 @@ export const sqliteStatsDialect: StatsDialect = {
   jsonField: (c, k) => `json_extract(${c}, '$.${k}')`,
   percentiles: 'client',
   escalatedRuns: 'escalations',
+  // The store runs the fill in its write transaction (BEGIN IMMEDIATE: one writer) and a read in BEGIN.
+  rollupFillBegin: [],
+  rollupReadBegin: [],
+  rollupInsertBatch: 1,
 };
 
 /** The percentiles every distribution reports, in percent. */
 export const PERCENTILES = [50, 95, 99] as const;
 
 /** The runs a figure covers, as a WHERE clause on `runs r` (the runs_stats index serves it). */
-function runFilter(d: Dialect, filter: StatsFilter, extra: string[] = []): Query {
+function runFilter(d: Dialect, filter: StatsSelection, extra: string[] = []): Query {
   const where = ['1 = 1'];
   const params: unknown[] = [];
   const add = (sql: string, value: unknown) => {
@@ -58,50 +105,64 @@ function runFilter(d: Dialect, filter: StatsFilter, extra: string[] = []): Query
   if (filter.role !== undefined) add('r.role =', filter.role);
   if (filter.version !== undefined) add('r.role_version =', filter.version);
   if (filter.since !== undefined) add('r.created_at >=', filter.since);
+  if (filter.from !== undefined) add('r.created_at >=', filter.from);
+  if (filter.to !== undefined) add('r.created_at <', filter.to);
+  if (filter.ids) {
+    params.push(d.list(filter.ids));
+    where.push(`r.id ${d.anyOf(params.length)}`);
+  }
+  if (filter.settled) where.push(SETTLED_RUN);
   return { text: [...where, ...extra].join(' AND '), params };
 }
 
-const GROUP = 'r.role AS role, r.role_version AS role_version';
+const HOUR_OF = `r.created_at / ${HOUR_MS}`;
+/** The grouping columns (role, role_version[, hour]) and a GROUP BY over them plus `more` columns. */
+const group = (f: StatsSelection) =>
+  `r.role AS role, r.role_version AS role_version${f.byHour ? `, ${HOUR_OF} AS hour` : ''}`;
+const groupBy = (f: StatsSelection, more: number) =>
+  `GROUP BY ${Array.from({ length: (f.byHour ? 3 : 2) + more }, (_, i) => i + 1).join(', ')}`;
 
 /** Runs by status, with their usage summed. */
-export function runsByStatus(d: StatsDialect, filter: StatsFilter): Query {
+export function runsByStatus(d: StatsDialect, filter: StatsSelection): Query {
   const w = runFilter(d, filter);
   const sum = (key: string) => `COALESCE(SUM(${d.jsonNumber('r.usage', key)}), 0)`;
   return {
-    text: `SELECT ${GROUP}, r.status AS status, COUNT(*) AS count, ${sum('costUsd')} AS cost_usd,
+    text: `SELECT ${group(filter)}, r.status AS status, COUNT(*) AS count, ${sum('costUsd')} AS cost_usd,
   ${sum('inputTokens')} AS input_tokens, ${sum('outputTokens')} AS output_tokens,
   ${sum('cachedInputTokens')} AS cached_input_tokens
-FROM runs r WHERE ${w.text} GROUP BY r.role, r.role_version, r.status`,
+FROM runs r WHERE ${w.text} ${groupBy(filter, 1)}`,
     params: w.params,
   };
 }
 
 /** Failed runs by their error's code. */
-export function failuresByCode(d: StatsDialect, filter: StatsFilter): Query {
-  const w = runFilter(d, filter, ["r.status = 'failed'"]);
+export function failuresByCode(d: StatsDialect, filter: StatsSelection): Query {
+  // Runs by id (the rollup's pending ones): `|| ''` keeps SQLite off the status index, which it would
+  // otherwise walk (every failed run) to probe the list: 1.5 s at 1M runs for a handful of ids.
+  const w = runFilter(d, filter, [filter.ids ? "r.status || '' = 'failed'" : "r.status = 'failed'"]);
   return {
-    text: `SELECT ${GROUP}, COALESCE(${d.jsonField('r.error', 'code')}, '') AS code, COUNT(*) AS count
-FROM runs r WHERE ${w.text} GROUP BY 1, 2, 3`,
+    text: `SELECT ${group(filter)}, COALESCE(${d.jsonField('r.error', 'code')}, '') AS code, COUNT(*) AS count
+FROM runs r WHERE ${w.text} ${groupBy(filter, 1)}`,
     params: w.params,
   };
 }
 
 /** Tool calls (the ledger) by tool, decision and status. */
-export function toolCalls(d: StatsDialect, filter: StatsFilter): Query {
+export function toolCalls(d: StatsDialect, filter: StatsSelection): Query {
   const w = runFilter(d, filter);
   return {
-    text: `SELECT ${GROUP}, t.tool AS tool, t.decision AS decision, t.status AS status, COUNT(*) AS count
-FROM runs r JOIN tool_calls t ON t.run_id = r.id WHERE ${w.text} GROUP BY 1, 2, 3, 4, 5`,
+    text: `SELECT ${group(filter)}, t.tool AS tool, t.decision AS decision, t.status AS status, COUNT(*) AS count
+FROM runs r JOIN tool_calls t ON t.run_id = r.id WHERE ${w.text} ${groupBy(filter, 3)}`,
     params: w.params,
   };
 }
 
 /** Escalations by category. */
-export function escalationsByCategory(d: StatsDialect, filter: StatsFilter): Query {
+export function escalationsByCategory(d: StatsDialect, filter: StatsSelection): Query {
   const w = runFilter(d, filter);
   return {
-    text: `SELECT ${GROUP}, e.category AS category, COUNT(*) AS count
-FROM runs r JOIN escalations e ON e.run_id = r.id WHERE ${w.text} GROUP BY 1, 2, 3`,
+    text: `SELECT ${group(filter)}, e.category AS category, COUNT(*) AS count
+FROM runs r JOIN escalations e ON e.run_id = r.id WHERE ${w.text} ${groupBy(filter, 1)}`,
     params: w.params,
   };
 }
@@ -112,29 +173,30 @@ FROM runs r JOIN escalations e ON e.run_id = r.id WHERE ${w.text} GROUP BY 1, 2,
  * lookups, 1.2 s at 1M runs), so the count is driven from the escalated runs instead (77 ms): the same
  * count (docs/decisions/020-stats-rollup.md).
  */
-export function escalatedRuns(d: StatsDialect, filter: StatsFilter): Query {
-  if (filter.role !== undefined || d.escalatedRuns === 'probe') {
+export function escalatedRuns(d: StatsDialect, filter: StatsSelection): Query {
+  // The rollup's runs by id (pending ones) are few: probe them too.
+  if (filter.role !== undefined || filter.ids || d.escalatedRuns === 'probe') {
     const w = runFilter(d, filter, ['EXISTS (SELECT 1 FROM escalations e WHERE e.run_id = r.id)']);
     return {
-      text: `SELECT ${GROUP}, COUNT(*) AS count FROM runs r WHERE ${w.text} GROUP BY 1, 2`,
+      text: `SELECT ${group(filter)}, COUNT(*) AS count FROM runs r WHERE ${w.text} ${groupBy(filter, 0)}`,
       params: w.params,
     };
   }
   const w = runFilter(d, filter);
   return {
-    text: `SELECT ${GROUP}, COUNT(*) AS count
+    text: `SELECT ${group(filter)}, COUNT(*) AS count
 FROM (SELECT DISTINCT run_id FROM escalations) e JOIN runs r ON r.id = e.run_id
-WHERE ${w.text} GROUP BY 1, 2`,
+WHERE ${w.text} ${groupBy(filter, 0)}`,
     params: w.params,
   };
 }
 
 /** Approvals (change sets) by status. */
-export function approvalsByStatus(d: StatsDialect, filter: StatsFilter): Query {
+export function approvalsByStatus(d: StatsDialect, filter: StatsSelection): Query {
   const w = runFilter(d, filter);
   return {
-    text: `SELECT ${GROUP}, a.status AS status, COUNT(*) AS count
-FROM runs r JOIN approvals a ON a.run_id = r.id WHERE ${w.text} GROUP BY 1, 2, 3`,
+    text: `SELECT ${group(filter)}, a.status AS status, COUNT(*) AS count
+FROM runs r JOIN approvals a ON a.run_id = r.id WHERE ${w.text} ${groupBy(filter, 1)}`,
     params: w.params,
   };
 }
@@ -179,14 +241,14 @@ FROM v GROUP BY role, role_version`;
  */
 function distributions(
   d: StatsDialect,
-  filter: StatsFilter,
+  filter: StatsSelection,
   from: string,
   where: string[],
   values: [StatsDistribution, string][],
 ): Query {
   const w = runFilter(d, filter, where);
   const cols = values.map(([, expr], i) => `${expr} AS v${i}`).join(',\n  ');
-  const scan = `SELECT ${GROUP},\n  ${cols}\nFROM ${from} WHERE ${w.text}`;
+  const scan = `SELECT ${group(filter)},\n  ${cols}\nFROM ${from} WHERE ${w.text}`;
   if (d.percentiles === 'client') return { text: scan, params: w.params };
   const parts = values.map(([name], i) => percentilesOf(name, `v${i}`));
   return { text: `WITH v AS MATERIALIZED (${scan})\n${parts.join('\nUNION ALL\n')}`, params: w.params };
@@ -198,15 +260,15 @@ export const RUN_DISTRIBUTIONS: readonly StatsDistribution[] = runValues(sqliteS
 );
 
 /** Queue wait, run duration, active time and cost per finished run (see `distributions` for the shape). */
-export const runDistributions = (d: StatsDialect, filter: StatsFilter): Query =>
+export const runDistributions = (d: StatsDialect, filter: StatsSelection): Query =>
   distributions(d, filter, 'runs r', [], runValues(d));
 
 /** Request to decision of decided change sets, likewise (one column: decisionMs). */
-export const decisionDistribution = (d: StatsDialect, filter: StatsFilter): Query =>
+export const decisionDistribution = (d: StatsDialect, filter: StatsSelection): Query =>
   distributions(
     d,
     filter,
     'runs r JOIN approvals a ON a.run_id = r.id',
-    ["a.status IN ('approved', 'rejected')"],
+    [`a.status${filter.ids ? " || ''" : ''} IN ('approved', 'rejected')`], // by id: as failuresByCode
     [['decisionMs', 'a.decided_at - a.requested_at']],
   );

@@ -216,4 +216,45 @@ CREATE TABLE audit_heads (
 );`,
     after: sealUnchainedAudit,
   },
+  {
+    version: 9,
+    name: 'stats rollup: settled runs per hour, role and role version',
+    // Filled by `nightshift stats`, never on commit (docs/decisions/020-stats-rollup.md). stats_rollup:
+    // the additive figures (kind: run/failure/tool/escalation/escalated/approval, keyed by k1..k3), one
+    // row per key, merged by addition. stats_rollup_values: each distribution's values of an hour, as
+    // little-endian float64s. stats_rollup_pending: runs of rolled-up hours not settled when rolled up.
+    // Rows of hours before days_until are compacted to one per day (`hour`: the day's first hour).
+    sql: `CREATE TABLE stats_rollup (
+  hour INTEGER NOT NULL,
+  role TEXT NOT NULL,
+  role_version TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  k1 TEXT NOT NULL,
+  k2 TEXT NOT NULL,
+  k3 TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  cost_usd REAL NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  cached_input_tokens INTEGER NOT NULL,
+  PRIMARY KEY (hour, role, role_version, kind, k1, k2, k3)
+);
+CREATE TABLE stats_rollup_values (
+  hour INTEGER NOT NULL,
+  role TEXT NOT NULL,
+  role_version TEXT NOT NULL,
+  name TEXT NOT NULL,
+  vals BLOB NOT NULL
+);
+CREATE INDEX stats_rollup_values_hour ON stats_rollup_values (hour);
+CREATE TABLE stats_rollup_pending (
+  run_id TEXT PRIMARY KEY,
+  hour INTEGER NOT NULL
+);
+CREATE TABLE stats_rollup_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  rolled_until INTEGER NOT NULL,
+  days_until INTEGER NOT NULL
+);`,
+  },
 ];

@@ -27,6 +27,7 @@ import type {
   RunSnapshot,
   RunStatus,
   StatsFilter,
+  StatsOptions,
   StatsRows,
   Store,
   StoreHealth,
@@ -403,8 +404,13 @@ export class SqliteStore implements Store {
     );
   }
 
-  statsRows(filter: StatsFilter): Promise<StatsRows> {
-    return sqliteStatsRows((what, fn) => this.read(what, fn), filter);
+  statsRows(filter: StatsFilter, options?: StatsOptions): Promise<StatsRows> {
+    return sqliteStatsRows(
+      (what, fn) => this.read(what, fn),
+      (what, fn) => this.write(what, fn),
+      filter,
+      options,
+    );
   }
 }
 
