@@ -58,6 +58,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     owner: newLeaseOwner(),
     leaseMs: options.leaseMs ?? 30_000,
     driving: new Set(),
+    people: options.people,
   };
   const roles = createKnownRoles({
     store,
@@ -136,10 +137,14 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     },
     async approve(approvalId, o) {
       const reveal = await revealerForApproval(approvalId);
-      return continueRun(await approve(store, clock, { approvalId, by: o.by, note: o.note, reveal }));
+      return continueRun(
+        await approve(store, clock, { approvalId, by: o.by, note: o.note, reveal, people: ctx.people }),
+      );
     },
     async reject(approvalId, o) {
-      return continueRun(await reject(store, clock, { approvalId, by: o.by, note: o.reason }));
+      return continueRun(
+        await reject(store, clock, { approvalId, by: o.by, note: o.reason, people: ctx.people }),
+      );
     },
     async answer(escalationId, text, o) {
       const escalation = await store.getEscalation(escalationId);
@@ -153,6 +158,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
           by: o.by,
           allowCall: o.allowCall,
           budget,
+          people: ctx.people,
         }),
       );
     },

@@ -1,9 +1,11 @@
 // The runtime's public types: its options, what it returns, and the `Runtime` interface itself
 // (composed in runtime.ts from runtime/roles.ts, runtime/events.ts and runtime/work.ts).
+
 import type { Clock, IdSource } from '../clock.js';
 import type { RunSummary } from '../engine/summary.js';
 import type { NightshiftEventListener } from '../lifecycle-events.js';
 import type { ModelSettings } from '../models/resolve.js';
+import type { PeopleDirectory } from '../people/config.js';
 import type { Role } from '../roles/schema.js';
 import type {
   ApprovalRecord,
@@ -48,6 +50,11 @@ export interface RuntimeOptions {
   observers?: CommitObserver[];
   /** An observer threw (it never fails the commit); default: ignored. */
   onObserverError?: (err: unknown) => void;
+  /**
+   * Who may decide which roles' approvals and escalations, and where each is reached (`people:` in
+   * nightshift.config.yaml). Unset: anyone named may decide, and nobody is notified.
+   */
+  people?: PeopleDirectory | undefined;
 }
 
 export interface RunOptions {
