@@ -2,7 +2,7 @@
 // accepted (observer.ts, through the commit tap), gauges read at scrape time (gauges.ts), and the
 // process's own figures (prom-client's default process_* and nodejs_* metrics), in one registry of
 // their own, rendered in the text format at GET /metrics.
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import type { Role } from '../../roles/schema.js';
 import type { CommitObserver } from '../commit-tap.js';
 import { defineCommitMetrics } from './definitions.js';
@@ -19,6 +19,8 @@ export interface ServeMetrics {
   observer: CommitObserver;
   /** Once the worker runs: where the scrape-time gauges read from. */
   attach(sources: GaugeSources): void;
+  /** A notification this process tried to send: sent, retry, failed, cancelled (its matter was decided). */
+  notification(channel: string, outcome: string): void;
   /** The text exposition format, and its content type. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -47,9 +49,16 @@ export function createServeMetrics(o: ServeMetricsOptions): ServeMetrics {
     ...(o.cacheMs !== undefined ? { cacheMs: o.cacheMs } : {}),
     ...(o.now ? { now: o.now } : {}),
   });
+  const notifications = new Counter({
+    name: 'nightshift_notifications_total',
+    help: 'Notifications this process tried to send, by channel and outcome (sent, retry, failed, cancelled, lost_lease).',
+    labelNames: ['channel', 'outcome'],
+    registers: [registry],
+  });
   return {
     observer,
     attach: gauges.attach,
+    notification: (channel, outcome) => notifications.inc({ channel, outcome }),
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
