@@ -115,7 +115,12 @@ describe('deciding as a person who may not', () => {
     });
     writeFileSync(
       join(r.dir, 'nightshift.config.yaml'),
-      stringify({ people: [{ name: 'alice', decides: ['billing-*'] }, { name: 'bob', decides: ['ops'] }] }),
+      stringify({
+        people: [
+          { name: 'alice', decides: ['billing-*'] },
+          { name: 'bob', decides: ['ops'] },
+        ],
+      }),
     );
     const cli = (args: string[]) => runCli([...args, '--data-dir', r.dataDir, '--json'], { cwd: r.dir });
     const paused = json<{ runId: string; escalations: { id: string }[] }>(await cli(['run', r.file]));
