@@ -18,12 +18,13 @@ export interface Receiver {
   deliveries: Delivery[];
   /** Notification ids processed (each once, however often delivered). */
   processed: string[];
-  /** How to answer the n-th delivery (0-based) of a notification id: a status, or 'hang'. */
+  /** How to answer the n-th delivery (0-based) of a notification id: a status, or 'hang' (process, never answer). */
   answer: (id: string, n: number) => number | 'hang';
   close(): Promise<void>;
 }
 
-export async function startReceiver(secret: string): Promise<Receiver> {
+/** `closeAfter`: close when the calling test ends (pass false from a suite's `before`: close it yourself). */
+export async function startReceiver(secret: string, closeAfter = true): Promise<Receiver> {
   const hanging: ServerResponse[] = [];
   const r: Receiver = {
     url: '',
@@ -51,16 +52,15 @@ export async function startReceiver(secret: string): Promise<Receiver> {
         headers: req.headers,
       });
       const answer = r.answer(id, n);
-      if (answer === 'hang') {
-        hanging.push(res);
-        return;
-      }
-      if (answer < 300 && check.ok && !r.processed.includes(id)) r.processed.push(id);
-      res.writeHead(answer).end();
+      // 'hang': processed, but the answer never reaches the sender (it dies first, in the tests).
+      const accepted = answer === 'hang' || answer < 300;
+      if (accepted && check.ok && !r.processed.includes(id)) r.processed.push(id);
+      if (answer === 'hang') hanging.push(res);
+      else res.writeHead(answer).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   r.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-  after(() => r.close());
+  if (closeAfter) after(() => r.close());
   return r;
 }
