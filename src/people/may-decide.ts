@@ -23,7 +23,7 @@ export function findPerson(dir: PeopleDirectory, name: string): PersonSpec | und
 export function mayDecide(dir: PeopleDirectory | undefined, name: string, role: string): boolean {
   if (!dir || dir.people.length === 0) return true;
   const person = findPerson(dir, name);
-  return person !== undefined && person.decides.some((p) => roleGlob(p).test(role));
+  return person?.decides.some((p) => roleGlob(p).test(role)) === true;
 }
 
 /** Throws PERSON_NOT_ALLOWED unless `name` may decide for `role`; called before anything is written. */
