@@ -57,3 +57,15 @@ export function expandPeople(dir: PeopleDirectory | undefined, names: readonly s
   }
   return [...out.values()];
 }
+
+/** Names a role's tiers use that are neither a configured person nor a group: `[tier index, name]`. */
+export function unknownNames(
+  dir: PeopleDirectory | undefined,
+  tiers: readonly { to: string[] }[],
+): [number, string][] {
+  const out: [number, string][] = [];
+  tiers.forEach((t, i) => {
+    for (const n of t.to) if (!dir || (!findPerson(dir, n) && !dir.groups[n])) out.push([i, n]);
+  });
+  return out;
+}

@@ -138,3 +138,33 @@ describe('deciding as a person who may not', () => {
     assert.equal(json<{ status: string }>(ok).status, 'succeeded');
   });
 });
+
+describe('validate and escalate: tiers', () => {
+  it('refuses a tier naming nobody configured, and a tier without a timeout before the last', async () => {
+    const r = role({
+      name: 'billing-eu',
+      autonomy: 'full',
+      turns: [{ final: { summary: 'done' } }],
+      extra: { escalate: { tiers: [{ to: ['alice', 'ghost'], timeout: '1h' }, { to: ['leads'] }] } },
+    });
+    writeFileSync(
+      join(r.dir, 'nightshift.config.yaml'),
+      stringify({ people: [{ name: 'alice', decides: ['*'] }], groups: { leads: ['alice'] } }),
+    );
+    const res = await runCli(['validate', r.file], { cwd: r.dir });
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /escalate\.tiers\[0\]\.to: ghost is neither a person nor a group/);
+    assert.doesNotMatch(res.stderr, /leads/);
+
+    const noTimeout = role({
+      name: 'billing-us',
+      autonomy: 'full',
+      turns: [{ final: { summary: 'done' } }],
+      extra: { escalate: { tiers: [{ to: ['alice'] }, { to: ['alice'], timeout: 'soon' }] } },
+    });
+    const bad = await runCli(['validate', noTimeout.file], { cwd: r.dir });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /every tier but the last needs a timeout/);
+    assert.match(bad.stderr, /a duration such as 30s, 15m, 1h or 2d/);
+  });
+});
