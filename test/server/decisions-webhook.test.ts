@@ -75,6 +75,12 @@ describe('decisions over the webhook channel, through serve', () => {
       return out.pending === 0 ? out : undefined;
     }, 'the outbox to empty');
     assert.equal(pending.pending, 0);
+    // /metrics: the outbox depth (read from the store) and what this daemon sent.
+    const metrics = await waitFor(async () => {
+      const text = await (await fetch(`${served.url}/metrics`)).text();
+      return /nightshift_notification_outbox_depth 0/.test(text) ? text : undefined;
+    }, 'the outbox gauge at 0');
+    assert.match(metrics, /nightshift_notifications_total\{channel="webhook",outcome="sent"\} 1/);
   });
 
   it('refuses unsigned, forged and stale answers', async () => {
