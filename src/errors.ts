@@ -53,6 +53,8 @@ export type ErrorCode =
   | 'ESCALATION_NOT_FOUND'
   | 'ESCALATION_NOT_PENDING'
   | 'ACTOR_INVALID'
+  /** The named person may not decide this role's approvals or escalations (people: in nightshift.config.yaml). */
+  | 'PERSON_NOT_ALLOWED'
   | 'INTERNAL';
 
 const NIGHTSHIFT_ERROR = Symbol.for('nightshift.error');

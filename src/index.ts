@@ -14,6 +14,16 @@ export type {
   NightshiftEventName,
 } from './lifecycle-events.js';
 export type { Message, Model, ModelRequest, ModelResponse, Usage } from './models/types.js';
+export type {
+  DecisionKind,
+  Notification,
+  NotificationChannel,
+  PendingDecision,
+  Person,
+} from './notifications/types.js';
+export { DECISIONS_SECRET_ENV, webhookChannel } from './notifications/webhook-channel.js';
+export type { PeopleDirectory, PersonSpec } from './people/config.js';
+export { mayDecide } from './people/may-decide.js';
 export type { PolicyDecision, PolicyInput } from './policy/decide.js';
 export { decide } from './policy/decide.js';
 export type { Condition, EscalationCategory, EscalationRule } from './roles/conditions.js';
@@ -26,6 +36,8 @@ export type {
   Delivery,
   EmitOptions,
   Inbox,
+  NotifyOptions,
+  NotifyPass,
   RunOptions,
   Runtime,
   RuntimeOptions,

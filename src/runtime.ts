@@ -12,6 +12,8 @@ import type { RunState } from './engine/state.js';
 import { type RunSummary, summarize } from './engine/summary.js';
 import { NightshiftError } from './errors.js';
 import { answerEscalation } from './escalations/answer.js';
+import { sendDueNotifications } from './notifications/sender.js';
+import { sweepTiers } from './notifications/tier-sweep.js';
 import { loadRoleFile } from './roles/load.js';
 import { createEventRouting } from './runtime/events.js';
 import { openStore } from './runtime/open-store.js';
@@ -28,6 +30,8 @@ export type {
   Delivery,
   EmitOptions,
   Inbox,
+  NotifyOptions,
+  NotifyPass,
   RunOptions,
   Runtime,
   RuntimeOptions,
@@ -58,6 +62,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     owner: newLeaseOwner(),
     leaseMs: options.leaseMs ?? 30_000,
     driving: new Set(),
+    people: options.people,
   };
   const roles = createKnownRoles({
     store,
@@ -136,10 +141,14 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     },
     async approve(approvalId, o) {
       const reveal = await revealerForApproval(approvalId);
-      return continueRun(await approve(store, clock, { approvalId, by: o.by, note: o.note, reveal }));
+      return continueRun(
+        await approve(store, clock, { approvalId, by: o.by, note: o.note, reveal, people: ctx.people }),
+      );
     },
     async reject(approvalId, o) {
-      return continueRun(await reject(store, clock, { approvalId, by: o.by, note: o.reason }));
+      return continueRun(
+        await reject(store, clock, { approvalId, by: o.by, note: o.reason, people: ctx.people }),
+      );
     },
     async answer(escalationId, text, o) {
       const escalation = await store.getEscalation(escalationId);
@@ -153,6 +162,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
           by: o.by,
           allowCall: o.allowCall,
           budget,
+          people: ctx.people,
         }),
       );
     },
@@ -193,6 +203,16 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     },
     get: (runId) => store.loadRun(runId),
     list: (filter) => store.listRuns(filter),
+    async notify(o) {
+      const tiersPassed = await sweepTiers({
+        store,
+        clock,
+        people: ctx.people,
+        pathOfRun: async (runId) => (await roles.ofRun(runId).catch(() => undefined))?.role.escalate,
+      });
+      const sent = await sendDueNotifications({ store, clock, owner: ctx.owner, ...o });
+      return { tiersPassed, ...sent };
+    },
     async close() {
       await roles.dispose();
       await store.close();

@@ -4,6 +4,8 @@ import type { Clock } from '../clock.js';
 import { decidedArgs } from '../engine/call-args.js';
 import { RunState } from '../engine/state.js';
 import { NightshiftError } from '../errors.js';
+import type { PeopleDirectory } from '../people/config.js';
+import { checkMayDecide } from '../people/may-decide.js';
 import type { ApprovalRecord, Store } from '../store/types.js';
 import type { Redactor } from '../tools/secrets.js';
 import { checkActor } from './actor.js';
@@ -21,9 +23,16 @@ export interface ApprovalDecisionInput {
    * the check is left to the worker, which makes it before each call runs.
    */
   reveal?: Redactor | undefined;
+  /** The configured people: `by` must be one who may decide the approval's role (none: anyone may). */
+  people?: PeopleDirectory | undefined;
 }
 
-async function pendingApproval(store: Store, id: string): Promise<ApprovalRecord> {
+async function pendingApproval(
+  store: Store,
+  id: string,
+  by: string,
+  people: PeopleDirectory | undefined,
+): Promise<ApprovalRecord> {
   const approval = await store.getApproval(id);
   if (!approval) throw new NightshiftError('APPROVAL_NOT_FOUND', `no approval ${id} (see nightshift inbox)`);
   if (approval.status !== 'pending') {
@@ -32,13 +41,14 @@ async function pendingApproval(store: Store, id: string): Promise<ApprovalRecord
       `approval ${id} is already ${approval.status}${approval.decidedBy ? ` by ${approval.decidedBy}` : ''}`,
     );
   }
+  checkMayDecide(people, by, approval.role, `approval ${id}`);
   return approval;
 }
 
 /** Approves: the drafted calls become pending and run exactly once when the run is driven next. */
 export async function approve(store: Store, clock: Clock, input: ApprovalDecisionInput): Promise<RunState> {
   const by = checkActor(input.by);
-  const approval = await pendingApproval(store, input.approvalId);
+  const approval = await pendingApproval(store, input.approvalId, by, input.people);
   const state = await loadPausedRun(store, clock, approval.runId);
   const calls = approval.callKeys.map((k) => state.calls.get(k));
   for (const [i, call] of calls.entries()) {
@@ -94,7 +104,7 @@ export async function reject(store: Store, clock: Clock, input: ApprovalDecision
   const reason = (input.note ?? '').trim();
   if (reason === '')
     throw new NightshiftError('USAGE', 'rejecting needs a reason (--reason TEXT): the agent is told why');
-  const approval = await pendingApproval(store, input.approvalId);
+  const approval = await pendingApproval(store, input.approvalId, by, input.people);
   const state = await loadPausedRun(store, clock, approval.runId);
   const b = state.batch(clock.now());
   b.approval({ ...approval, status: 'rejected', decidedAt: b.at, decidedBy: by, note: reason }, 'pending');

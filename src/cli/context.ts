@@ -60,6 +60,7 @@ export function cliContext(io: Output, cmd: string): CliContext & { runtime(): R
       runtime = await createRuntime({
         dataDir: flags.dataDir ?? c.dataDir,
         models: c.models,
+        people: c.people,
         // Sandboxed commands never see the project's config file.
         protectedPaths: c.file ? [c.file] : [],
         ...extra,

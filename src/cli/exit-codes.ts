@@ -19,6 +19,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'APPROVAL_NOT_FOUND',
   'ESCALATION_NOT_FOUND',
   'ACTOR_INVALID',
+  'PERSON_NOT_ALLOWED',
 ]);
 
 export function exitCodeForError(code: ErrorCode | undefined): number {

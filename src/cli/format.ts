@@ -185,6 +185,12 @@ function describeStep(stored: StepRecord, calls: ReadonlyMap<string, ToolCallRec
       const d = step.data;
       return `${d.status}${d.error ? ` [${d.error.code}] ${d.error.message}` : ''}`;
     }
+    case 'tier_passed': {
+      const d = step.data;
+      return d.to === null
+        ? `${d.kind} ${d.decisionId}: tier ${d.from + 1} did not answer in time; no tier left, the run stays paused`
+        : `${d.kind} ${d.decisionId}: tier ${d.from + 1} did not answer in time; asked tier ${d.to + 1} (${d.people.join(', ') || 'nobody reachable'})`;
+    }
   }
 }
 

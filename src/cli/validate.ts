@@ -4,6 +4,8 @@
 import { type Issue, isNightshiftError, RoleInvalidError } from '../errors.js';
 import type { ModelSettings } from '../models/resolve.js';
 import { loadScript } from '../models/script/script-file.js';
+import type { PeopleDirectory } from '../people/config.js';
+import { unknownNames } from '../people/may-decide.js';
 import { looksLikeModelScript } from '../roles/discover.js';
 import type { Role } from '../roles/schema.js';
 import { checkModel } from './model-check.js';
@@ -24,6 +26,7 @@ export async function validateFile(
   file: string,
   loadRole: (file: string) => Promise<Role>,
   models: ModelSettings | undefined,
+  people?: PeopleDirectory,
 ): Promise<ValidateResult> {
   try {
     if (looksLikeModelScript(file)) {
@@ -37,7 +40,15 @@ export async function validateFile(
     const warnings = model.missingKey ? [`warning: ${model.error!.message}`] : model.warnings;
     if (model.error && !model.missingKey)
       return { file, ok: false, kind: 'role', issues: [{ path: 'model', message: model.error.message }] };
-    return { file, ok: true, kind: 'role', version: role.version, warnings };
+    // A tier naming nobody configured would notify nobody: an error when people are configured, a
+    // warning when none are (this project may not use notifications yet).
+    const unknown = unknownNames(people, role.escalate?.tiers ?? []).map(([i, name]) => ({
+      path: `escalate.tiers[${i}].to`,
+      message: `${name} is neither a person nor a group in nightshift.config.yaml`,
+    }));
+    if (unknown.length > 0 && people) return { file, ok: false, kind: 'role', issues: unknown };
+    const unconfigured = unknown.map((u) => `warning: ${u.path}: ${u.message} (no people: configured)`);
+    return { file, ok: true, kind: 'role', version: role.version, warnings: [...warnings, ...unconfigured] };
   } catch (err) {
     const kind = looksLikeModelScript(file) ? 'model-script' : 'role';
     if (RoleInvalidError.isInstance(err)) return { file, ok: false, kind, issues: err.issues };

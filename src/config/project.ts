@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { GroupsSpec, type PeopleDirectory, PeopleSpec } from '../people/config.js';
 import { parseYamlFile } from './yaml-file.js';
 
 const ProviderSettings = z.strictObject({
@@ -27,26 +28,50 @@ export const ServeConfig = z.strictObject({
 });
 export type ServeConfig = z.infer<typeof ServeConfig>;
 
-export const ProjectConfigSpec = z.strictObject({
-  dataDir: z.string().min(1).optional(),
-  serve: ServeConfig.optional(),
-  /** Tool modules every role of the project may use (relative to this file). */
-  toolModules: z.array(z.string().min(1)).optional(),
-  models: z
-    .strictObject({
-      anthropic: ProviderSettings.optional(),
-      openai: ProviderSettings.optional(),
-      /** USD per million tokens, keyed by model spec (`anthropic:claude-sonnet-4-5`). */
-      prices: z.record(z.string(), Price).optional(),
-      /** Per request attempt, until the whole answer has streamed in (default 120000). */
-      timeoutMs: z.number().int().positive().max(3_600_000).optional(),
-      /** Retries after a 429, a 5xx or a dropped connection (default 2). */
-      maxRetries: z.number().int().nonnegative().max(10).optional(),
-      /** Send a role's output schema to the provider as structured output (default true). */
-      structuredOutput: z.boolean().optional(),
-    })
-    .optional(),
-});
+export const ProjectConfigSpec = z
+  .strictObject({
+    dataDir: z.string().min(1).optional(),
+    /** Who may decide which roles' approvals and escalations, and where each is reached (src/people/). */
+    people: PeopleSpec.optional(),
+    /** Group name → people, so an escalation tier can name a team. */
+    groups: GroupsSpec.optional(),
+    serve: ServeConfig.optional(),
+    /** Tool modules every role of the project may use (relative to this file). */
+    toolModules: z.array(z.string().min(1)).optional(),
+    models: z
+      .strictObject({
+        anthropic: ProviderSettings.optional(),
+        openai: ProviderSettings.optional(),
+        /** USD per million tokens, keyed by model spec (`anthropic:claude-sonnet-4-5`). */
+        prices: z.record(z.string(), Price).optional(),
+        /** Per request attempt, until the whole answer has streamed in (default 120000). */
+        timeoutMs: z.number().int().positive().max(3_600_000).optional(),
+        /** Retries after a 429, a 5xx or a dropped connection (default 2). */
+        maxRetries: z.number().int().nonnegative().max(10).optional(),
+        /** Send a role's output schema to the provider as structured output (default true). */
+        structuredOutput: z.boolean().optional(),
+      })
+      .optional(),
+  })
+  .superRefine((spec, ctx) => {
+    const names = new Set<string>();
+    for (const [i, p] of (spec.people ?? []).entries()) {
+      if (names.has(p.name))
+        ctx.addIssue({ code: 'custom', path: ['people', i, 'name'], message: `${p.name} is listed twice` });
+      names.add(p.name);
+    }
+    for (const [group, members] of Object.entries(spec.groups ?? {})) {
+      if (names.has(group))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['groups', group],
+          message: `${group} is also a person's name`,
+        });
+      for (const m of members)
+        if (!names.has(m))
+          ctx.addIssue({ code: 'custom', path: ['groups', group], message: `${m} is not in people:` });
+    }
+  });
 
 export interface ProjectConfig {
   file: string | undefined;
@@ -54,6 +79,8 @@ export interface ProjectConfig {
   toolModules: string[];
   models: z.infer<typeof ProjectConfigSpec>['models'];
   serve: ServeConfig;
+  /** Undefined when the file names no people: then anyone named may decide. */
+  people: PeopleDirectory | undefined;
 }
 
 export const CONFIG_FILE = 'nightshift.config.yaml';
@@ -61,7 +88,14 @@ export const CONFIG_FILE = 'nightshift.config.yaml';
 export function loadProjectConfig(cwd: string): ProjectConfig {
   const file = join(cwd, CONFIG_FILE);
   if (!existsSync(file))
-    return { file: undefined, dataDir: undefined, toolModules: [], models: undefined, serve: {} };
+    return {
+      file: undefined,
+      dataDir: undefined,
+      toolModules: [],
+      models: undefined,
+      serve: {},
+      people: undefined,
+    };
   const spec = parseYamlFile(file, CONFIG_FILE, ProjectConfigSpec);
   return {
     file,
@@ -69,5 +103,6 @@ export function loadProjectConfig(cwd: string): ProjectConfig {
     toolModules: (spec.toolModules ?? []).map((m) => resolve(dirname(file), m)),
     models: spec.models,
     serve: spec.serve ?? {},
+    people: spec.people ? { people: spec.people, groups: spec.groups ?? {} } : undefined,
   };
 }

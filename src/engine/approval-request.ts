@@ -1,7 +1,9 @@
 // Drafted calls of a turn filed as one change set for a human to approve or reject (approvals/): the
 // approval binds to their argument hashes, so what runs after approval is exactly what was shown.
 import { changeSetHash } from '../approvals/change-set.js';
-import type { ToolCallRecord } from '../store/types.js';
+import { enqueueHumanNotifications } from '../notifications/enqueue.js';
+import { pendingApproval } from '../notifications/pending.js';
+import type { ApprovalRecord, ToolCallRecord } from '../store/types.js';
 import type { DrivenRun } from './driven-run.js';
 
 export async function requestApproval(run: DrivenRun, calls: ToolCallRecord[]): Promise<void> {
@@ -9,7 +11,7 @@ export async function requestApproval(run: DrivenRun, calls: ToolCallRecord[]): 
   const b = run.batch();
   const id = run.ctx.ids.next('apr');
   const role = prepared.role;
-  b.approval({
+  const approval: ApprovalRecord = {
     id,
     runId: state.run.id,
     role: role.name,
@@ -29,6 +31,12 @@ export async function requestApproval(run: DrivenRun, calls: ToolCallRecord[]): 
     decidedAt: null,
     decidedBy: null,
     note: null,
+  };
+  b.approval(approval);
+  // The people the role names are told in this same commit (the outbox): a crash loses no notification.
+  enqueueHumanNotifications(b, pendingApproval(approval), 0, {
+    escalate: role.escalate,
+    people: run.ctx.people,
   });
   for (const c of calls) b.call({ ...c, approvalId: id });
   b.step('approval_requested', { approvalId: id, callKeys: calls.map((c) => c.key) });

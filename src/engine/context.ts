@@ -1,6 +1,7 @@
 // What the engine runs with, shared by everything that starts, resumes or drives a run in one process:
 // the store, the clock and ids, this process's lease identity, and the runtime's hooks.
 import type { Clock, IdSource } from '../clock.js';
+import type { PeopleDirectory } from '../people/config.js';
 import type { Store } from '../store/types.js';
 import type { PreparedRole } from './prepare.js';
 import type { RunState } from './state.js';
@@ -23,6 +24,8 @@ export interface EngineContext {
    * in one process (a worker and a human's `approve` continuing the same run) from both driving it.
    */
   driving?: Set<string>;
+  /** The configured people: who a paused run's notifications go to (src/notifications/enqueue.ts). */
+  people?: PeopleDirectory | undefined;
   /** Host paths tools must not expose for a role (see ToolContext.protectedPaths). */
   protectedPaths?: (role: PreparedRole['role']) => readonly string[];
   /**

@@ -10,6 +10,8 @@
 // claims, the end of the run); each kind of work is its own module, handed the Driver as a DrivenRun.
 import { NightshiftError } from '../errors.js';
 import { type NewEscalation, raiseEscalation } from '../escalations/raise.js';
+import { enqueueHumanNotifications } from '../notifications/enqueue.js';
+import { pendingEscalation } from '../notifications/pending.js';
 import {
   type CommitBatch,
   type EscalationRecord,
@@ -202,6 +204,12 @@ class Driver implements DrivenRun {
 
   newEscalation(b: BatchBuilder, e: NewEscalation): EscalationRecord {
     const of = { runId: this.state.run.id, role: this.prepared.role.name };
-    return raiseEscalation(b, this.ctx.ids.next('esc'), of, e);
+    const record = raiseEscalation(b, this.ctx.ids.next('esc'), of, e);
+    // The role's people are told in the same commit as the pause (the outbox, src/notifications/).
+    enqueueHumanNotifications(b, pendingEscalation(record), 0, {
+      escalate: this.prepared.role.escalate,
+      people: this.ctx.people,
+    });
+    return record;
   }
 }

@@ -4,6 +4,8 @@
 import type { Clock, IdSource } from '../clock.js';
 import { NightshiftError } from '../errors.js';
 import { raiseEscalation } from '../escalations/raise.js';
+import { enqueueHumanNotifications, type HumanPath } from '../notifications/enqueue.js';
+import { pendingEscalation } from '../notifications/pending.js';
 import type { EscalationRecord, RunError, RunRecord, Store } from '../store/types.js';
 import { RunState } from './state.js';
 
@@ -44,6 +46,8 @@ export async function escalateRun(
   clock: Clock,
   ids: IdSource,
   input: { runId: string; reason: string; context: Record<string, unknown> },
+  /** Who the role's people are, to tell them in the same commit (the outbox). */
+  path?: HumanPath,
 ): Promise<EscalationRecord> {
   const state = await load(store, input.runId);
   const b = state.batch(clock.now());
@@ -60,6 +64,7 @@ export async function escalateRun(
       context: input.context,
     },
   );
+  if (path) enqueueHumanNotifications(b, pendingEscalation(record), 0, path);
   b.set({ status: 'escalated', finishedAt: null, leaseOwner: null, leaseUntil: null });
   await state.commit(store, b);
   return record;

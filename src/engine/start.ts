@@ -3,10 +3,19 @@
 import { auditFromSteps } from '../audit/actions.js';
 import { NightshiftError } from '../errors.js';
 import { agentSpec } from '../models/resolve.js';
+import { tierNotifications } from '../notifications/enqueue.js';
+import { pendingEscalation } from '../notifications/pending.js';
 import { inputEscalations } from '../policy/decide.js';
 import type { Role } from '../roles/schema.js';
 import type { RunStep } from '../steps/types.js';
-import type { EscalationRecord, RoleVersionRecord, RunRecord, RunSnapshot } from '../store/types.js';
+import type {
+  DecisionTierRecord,
+  EscalationRecord,
+  OutboxRecord,
+  RoleVersionRecord,
+  RunRecord,
+  RunSnapshot,
+} from '../store/types.js';
 import { TERMINAL_STATUSES } from '../store/types.js';
 import type { Redactor } from '../tools/secrets.js';
 import type { EngineContext } from './context.js';
@@ -154,6 +163,8 @@ export async function recordRun(
     },
   ];
   const escalations: { record: EscalationRecord }[] = [];
+  const notifications: OutboxRecord[] = [];
+  const tiers: { record: DecisionTierRecord }[] = [];
   for (const { index, rule } of matched) {
     const record: EscalationRecord = {
       id: ctx.ids.next('esc'),
@@ -173,6 +184,17 @@ export async function recordRun(
       createdAt: now,
     };
     escalations.push({ record });
+    // Told in the run's first commit, with the pause (the outbox, src/notifications/).
+    const told = tierNotifications(
+      pendingEscalation(record),
+      0,
+      { escalate: role.escalate, people: ctx.people },
+      now,
+    );
+    if (told) {
+      notifications.push(...told.notifications);
+      tiers.push({ record: told.tier });
+    }
     steps.push({
       runId: id,
       seq: steps.length + 1,
@@ -191,6 +213,8 @@ export async function recordRun(
   const { run: recorded, created } = await ctx.store.createRun(run, {
     steps,
     escalations,
+    ...(notifications.length > 0 ? { notifications } : {}),
+    ...(tiers.length > 0 ? { tiers } : {}),
     audit: [
       {
         at: now,

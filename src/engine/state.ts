@@ -6,8 +6,10 @@ import type { RunStep, StepData, StepKind } from '../steps/types.js';
 import type {
   ApprovalRecord,
   CommitBatch,
+  DecisionTierRecord,
   EscalationRecord,
   NewAuditEvent,
+  OutboxRecord,
   RunPatch,
   RunRecord,
   RunSnapshot,
@@ -112,6 +114,8 @@ export class BatchBuilder {
   private readonly approvals: NonNullable<CommitBatch['approvals']> = [];
   private readonly escalations: NonNullable<CommitBatch['escalations']> = [];
   private readonly audit: NewAuditEvent[] = [];
+  private readonly notifications: OutboxRecord[] = [];
+  private readonly tiers: NonNullable<CommitBatch['tiers']> = [];
   private patch: RunPatch = {};
   private durable = false;
 
@@ -148,6 +152,18 @@ export class BatchBuilder {
     return this;
   }
 
+  /** A message to a person, sent by the outbox's senders once this batch commits (src/notifications/). */
+  notification(record: OutboxRecord): this {
+    this.notifications.push(record);
+    return this;
+  }
+
+  /** A paused matter's tier: new, or moved on from exactly `expectTier`. */
+  tier(record: DecisionTierRecord, expectTier?: number): this {
+    this.tiers.push(expectTier === undefined ? { record } : { record, expectTier });
+    return this;
+  }
+
   auditEvent(event: Omit<NewAuditEvent, 'at' | 'runId'>): this {
     this.audit.push({ ...event, at: this.at, runId: this.runId });
     return this;
@@ -175,6 +191,8 @@ export class BatchBuilder {
       escalations: this.escalations,
       // Denials, drafts and escalations raised are audited from the steps that record them.
       audit: [...this.audit, ...auditFromSteps(this.steps)],
+      ...(this.notifications.length > 0 ? { notifications: this.notifications } : {}),
+      ...(this.tiers.length > 0 ? { tiers: this.tiers } : {}),
       at: this.at,
       ...(this.durable ? { durable: true } : {}),
     };

@@ -7,6 +7,8 @@ import type { Clock } from '../clock.js';
 import { type BudgetDimension, grantFor } from '../engine/budget.js';
 import { RunState } from '../engine/state.js';
 import { NightshiftError } from '../errors.js';
+import type { PeopleDirectory } from '../people/config.js';
+import { checkMayDecide } from '../people/may-decide.js';
 import type { Budget } from '../roles/schema.js';
 import type { EscalationRecord, Store } from '../store/types.js';
 
@@ -18,6 +20,8 @@ export interface AnswerInput {
   allowCall?: boolean | undefined;
   /** The role's budget, to grant one more allotment when a budget escalation is answered. */
   budget?: Budget | undefined;
+  /** The configured people: `by` must be one who may decide the escalation's role (none: anyone may). */
+  people?: PeopleDirectory | undefined;
 }
 
 export async function answerEscalation(store: Store, clock: Clock, input: AnswerInput): Promise<RunState> {
@@ -37,6 +41,7 @@ export async function answerEscalation(store: Store, clock: Clock, input: Answer
       `escalation ${escalation.id} is already ${escalation.status}${escalation.answeredBy ? ` by ${escalation.answeredBy}` : ''}`,
     );
   }
+  checkMayDecide(input.people, by, escalation.role, `escalation ${escalation.id}`);
   const state = await loadPausedRun(store, clock, escalation.runId);
   const held = escalation.callKey ? state.calls.get(escalation.callKey) : undefined;
   const canRunCall = held != null && held.tool !== 'escalate';

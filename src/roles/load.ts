@@ -272,6 +272,7 @@ export function assembleRole(
     toolModules: resolved.toolModules,
     workspace: resolved.workspace,
     escalation: spec.escalation,
+    ...(spec.escalate ? { escalate: spec.escalate } : {}),
     budget: spec.budget,
     output: spec.output,
     scope: spec.scope,

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { AnyTool } from '../tools/types.js';
 import { EscalationRule } from './conditions.js';
+import { EscalatePath } from './escalate-path.js';
 import {
   Autonomy,
   Budget,
@@ -42,6 +43,8 @@ export const RoleSpec = z.strictObject({
   /** Folder (relative to the role file) where fs.* tools may read and write. */
   workspace: z.string().min(1).optional(),
   escalation: z.array(EscalationRule).default([]),
+  /** Who is asked when a run waits for a human, in tiers with timeouts (escalate-path.ts). */
+  escalate: EscalatePath.optional(),
   budget: Budget.default({ maxSteps: 25, maxCostUsd: 1, maxSeconds: 600, onExceed: 'escalate' }),
   /** JSON Schema of the final output. */
   output: JsonSchema.optional(),

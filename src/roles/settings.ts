@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { AUTONOMY_LEVELS, type Autonomy as AutonomyLevel, EFFECTS } from '../domain.js';
 import type { EscalationRule } from './conditions.js';
+import type { EscalatePath } from './escalate-path.js';
 
 export { AUTONOMY_LEVELS } from '../domain.js';
 /** The role's autonomy level (the words and their meaning are in src/domain.ts). */
@@ -253,6 +254,8 @@ export interface RoleSettings {
   toolModules: string[];
   workspace: string | undefined;
   escalation: EscalationRule[];
+  /** Who is notified when a run waits for a human (absent: nobody is told; the inbox still shows it). */
+  escalate?: EscalatePath | undefined;
   budget: Budget;
   output: Record<string, unknown> | undefined;
   scope: Scope;

@@ -1,9 +1,13 @@
 // The runtime's public types: its options, what it returns, and the `Runtime` interface itself
 // (composed in runtime.ts from runtime/roles.ts, runtime/events.ts and runtime/work.ts).
+
 import type { Clock, IdSource } from '../clock.js';
 import type { RunSummary } from '../engine/summary.js';
 import type { NightshiftEventListener } from '../lifecycle-events.js';
 import type { ModelSettings } from '../models/resolve.js';
+import type { SenderOptions, SendPass } from '../notifications/sender.js';
+import type { NotificationChannel } from '../notifications/types.js';
+import type { PeopleDirectory } from '../people/config.js';
 import type { Role } from '../roles/schema.js';
 import type {
   ApprovalRecord,
@@ -48,6 +52,27 @@ export interface RuntimeOptions {
   observers?: CommitObserver[];
   /** An observer threw (it never fails the commit); default: ignored. */
   onObserverError?: (err: unknown) => void;
+  /**
+   * Who may decide which roles' approvals and escalations, and where each is reached (`people:` in
+   * nightshift.config.yaml). Unset: anyone named may decide, and nobody is notified.
+   */
+  people?: PeopleDirectory | undefined;
+}
+
+export interface NotifyOptions {
+  channels: readonly NotificationChannel[];
+  /** Told of each notification's outcome (metrics, logs). */
+  onOutcome?: SenderOptions['onOutcome'];
+  /** Retry policy and lease of the sender (defaults in src/notifications/sender.ts). */
+  maxAttempts?: number;
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  leaseMs?: number;
+}
+
+export interface NotifyPass extends SendPass {
+  /** Matters passed to their next tier (or, after the last, left paused and logged). */
+  tiersPassed: number;
 }
 
 export interface RunOptions {
@@ -186,5 +211,10 @@ export interface Runtime {
   agents(): Promise<AgentStatusView[]>;
   get(runId: string): Promise<RunSnapshot | undefined>;
   list(filter?: RunFilter): Promise<RunRecord[]>;
+  /**
+   * One pass over the notification outbox (src/notifications/): matters whose tier timed out pass to the
+   * next tier, then due notifications are sent through these channels (rows of other channels wait).
+   */
+  notify(options: NotifyOptions): Promise<NotifyPass>;
   close(): Promise<void>;
 }

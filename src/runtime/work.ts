@@ -102,7 +102,9 @@ export function startWork(
       },
       reopenRun: (runId, why) => reopenRun(store, clock, runId, why),
       async escalate(run, reason, context) {
-        return (await escalateRun(store, clock, ctx.ids, { runId: run.id, reason, context })).id;
+        const role = (await roles.ofRun(run.id, undefined, run).catch(() => undefined))?.role;
+        const path = { escalate: role?.escalate, people: ctx.people };
+        return (await escalateRun(store, clock, ctx.ids, { runId: run.id, reason, context }, path)).id;
       },
     },
     roles: agentRoles,

@@ -10,6 +10,7 @@ import type { DeliverOptions, Runtime, WorkHandle } from '../runtime.js';
 import type { ServeMetrics } from '../telemetry/metrics/index.js';
 import { startCronTriggers } from '../triggers/cron.js';
 import { HttpError } from './http-body.js';
+import { startNotifier } from './notifier.js';
 import { router, send } from './router.js';
 import { daemonRoutes } from './routes.js';
 import { unverifiableHooks } from './run-log.js';
@@ -25,6 +26,8 @@ export interface DaemonOptions {
   pollMs?: number;
   env: NodeJS.ProcessEnv;
   log: Logger;
+  /** How often the notifier passes tiers on and sends due notifications (default 1000 ms). */
+  notifyMs?: number | undefined;
   /** GET /metrics, its gauges reading this daemon's worker (its observer is already on the runtime). */
   metrics?: ServeMetrics | undefined;
 }
@@ -40,6 +43,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   let ready = false;
   const worker = startLoggedWorker(o.runtime, o, o.log);
   const { outages } = worker;
+  const notifier = startNotifier(o.runtime, {
+    env: o.env,
+    log: o.log,
+    intervalMs: o.notifyMs ?? 1000,
+    metrics: o.metrics,
+  });
   o.metrics?.attach({
     store: o.runtime.store,
     active: () => worker.handle.active(),
@@ -125,7 +134,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     async close(graceMs) {
       ready = false;
       cron.stop();
-      const stopped = worker.stop(graceMs);
+      const stopped = Promise.all([worker.stop(graceMs), notifier.stop()]);
       server.close();
       server.closeIdleConnections();
       // Running steps get the grace period to finish; after it the process may exit.

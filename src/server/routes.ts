@@ -1,12 +1,14 @@
 // The daemon's endpoints. GET /healthz (the process answers), GET /readyz (store open, worker running),
 // POST /events/<name> (a named event, to every role with that trigger), POST /hooks/<path> (a webhook,
-// verified by its signature) and, when metrics are on, GET /metrics (Prometheus). An accepted event is
+// verified by its signature), POST /decisions/<kind>/<id> (a decision answered back over the webhook
+// channel, signed) and, when metrics are on, GET /metrics (Prometheus). An accepted event is
 // recorded in the store before the 202 answer, so it is never lost.
 import type { Logger } from 'pino';
 import type { Role } from '../roles/schema.js';
 import type { DeliverOptions, Delivery, Runtime } from '../runtime.js';
 import type { ServeMetrics } from '../telemetry/metrics/index.js';
 import { loadSecrets } from '../tools/secrets.js';
+import { decisionRoute } from './decision-route.js';
 import { HttpError, parseJson, readBody, requireJsonContentType } from './http-body.js';
 import { metricsRoute } from './metrics-route.js';
 import { type Route, send } from './router.js';
@@ -64,6 +66,7 @@ export function daemonRoutes(o: RouteContext): Route[] {
       },
     },
     { method: 'POST', path: /^\/hooks\/([^/]+)$/, handle: webhook(o) },
+    decisionRoute(o),
     ...(o.metrics ? [metricsRoute(o.metrics)] : []),
   ];
 }

@@ -41,6 +41,12 @@ export interface ServeHost {
   say(line: string): void;
 }
 
+/** NIGHTSHIFT_NOTIFY_MS: how often serve sends due notifications and passes timed-out tiers on. */
+function notifyInterval(env: NodeJS.ProcessEnv): number | undefined {
+  const ms = Number(env.NIGHTSHIFT_NOTIFY_MS);
+  return Number.isInteger(ms) && ms > 0 ? ms : undefined;
+}
+
 export async function serve(paths: string[], flags: ServeFlags, host: ServeHost): Promise<void> {
   const settings = resolveServeSettings(flags, process.env, host.config.serve, host.config.file);
   const roles = [];
@@ -87,6 +93,7 @@ export async function serve(paths: string[], flags: ServeFlags, host: ServeHost)
       env: process.env,
       log,
       metrics,
+      notifyMs: notifyInterval(process.env),
     });
     // Extra worker processes share the store (and so the queue) with this one: more cores, and a
     // crash of one process leaves the others running.

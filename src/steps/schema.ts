@@ -166,4 +166,13 @@ export const STEP_DATA = {
     isError: z.boolean().optional(),
     usage: Usage.optional(),
   }),
+  tier_passed: z.object({
+    decisionId: z.string(),
+    kind: z.enum(['approval', 'escalation']),
+    from: z.number(),
+    /** The tier now asked; null: that was the last tier, and the run stays paused for whoever answers. */
+    to: z.number().nullable(),
+    /** Who the new tier notified. */
+    people: z.array(z.string()),
+  }),
 } satisfies Record<StepKind, z.ZodType>;

@@ -48,3 +48,12 @@ export function initialStepsMismatch(runId: string, seq: number, steps: number):
     { details: { runId, seq, steps } },
   );
 }
+
+/** A tier that another sweeper (or a decision) moved first: this batch wrote nothing. */
+export function tierMoved(decisionId: string, expectTier: number): NightshiftError {
+  return new NightshiftError(
+    'STORE_CONFLICT',
+    `decision ${decisionId} is no longer at tier ${expectTier} (another sweeper passed it on); nothing from this batch was written`,
+    { details: { decisionId, expectTier } },
+  );
+}

@@ -19,6 +19,7 @@ import type {
 } from './records/approvals.js';
 import type { CommitBatch, RunSnapshot } from './records/batch.js';
 import type { AuditEvent, RoleVersionRecord, SubscriptionRecord } from './records/catalog.js';
+import type { DecisionTierRecord, OutboxRecord, OutboxStatus } from './records/notifications.js';
 import type { RunFilter, RunLease, RunRecord, RunStatus } from './records/run.js';
 import type { StatsFilter, StatsOptions, StatsRows } from './records/stats.js';
 import type { AuditChainFilter } from './sql/audit.js';
@@ -187,6 +188,41 @@ export interface Escalations {
   listEscalations(filter?: { status?: EscalationStatus; runId?: string }): Promise<EscalationRecord[]>;
 }
 
+/**
+ * The notification outbox (rows written through `RunLog.commit`, with the pause) and the paused matters'
+ * tiers. Senders claim due rows with a lease; only the holder settles one (src/notifications/sender.ts).
+ */
+export interface NotificationOutbox {
+  /**
+   * Leases up to `max` due pending notifications of these channels to `owner` until `until` (a row whose
+   * lease expired is due again: its sender died), adding one to each one's `attempt`.
+   */
+  claimNotifications(
+    owner: string,
+    until: number,
+    now: number,
+    channels: readonly string[],
+    max: number,
+  ): Promise<OutboxRecord[]>;
+  /**
+   * Settles a notification `owner` holds: sent, failed (for good), cancelled (its matter was decided), or
+   * pending again from `dueAt` (a retry). False when the lease was lost (nothing written).
+   */
+  settleNotification(
+    id: string,
+    owner: string,
+    outcome: { status: OutboxStatus; at: number; dueAt?: number; error?: string | null },
+  ): Promise<boolean>;
+  /** How many notifications wait to be sent. */
+  outboxDepth(): Promise<number>;
+  listNotifications(filter?: { decisionId?: string; runId?: string }): Promise<OutboxRecord[]>;
+  /** Matters whose tier timed out by `now`, oldest first. */
+  dueTiers(now: number, max: number): Promise<DecisionTierRecord[]>;
+  getTier(decisionId: string): Promise<DecisionTierRecord | undefined>;
+  /** Stops a matter's tier timing out (it was decided or cancelled). */
+  closeTier(decisionId: string, at: number): Promise<void>;
+}
+
 /** Listings and sums over many runs: the CLI, the server and the cost budget read these. */
 export interface Reads {
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;
@@ -242,6 +278,7 @@ export interface Store
     Subscriptions,
     Approvals,
     Escalations,
+    NotificationOutbox,
     AuditLog,
     Reads,
     StatsReads {

@@ -13,7 +13,9 @@ export function validateCommand(program: Command, cli: CliContext): void {
     .action(async (files: string[], flags: CommonFlags) => {
       const results: ValidateResult[] = [];
       for (const file of files)
-        results.push(await validateFile(file, cli.loadRole, cli.projectConfig().models));
+        results.push(
+          await validateFile(file, cli.loadRole, cli.projectConfig().models, cli.projectConfig().people),
+        );
       if (flags.json) io.out(JSON.stringify(results, null, 2));
       for (const r of results) {
         if (r.ok && !flags.json) io.out(okLine(r));

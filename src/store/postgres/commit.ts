@@ -3,7 +3,15 @@
 // checks). Steps, tool calls and audit events go through the same inserts as the grouped commit
 // (commit-statement.ts), gated on the run, as one statement.
 import { checkBatchShape } from '../batch-shape.js';
-import { approvalNotPending, escalationNotPending, initialStepsMismatch, seqConflict } from '../errors.js';
+import {
+  approvalNotPending,
+  escalationNotPending,
+  initialStepsMismatch,
+  seqConflict,
+  tierMoved,
+} from '../errors.js';
+import { postgresDialect } from '../sql/dialect.js';
+import * as outbox from '../sql/outbox.js';
 import type { CommitBatch, RunPatch, RunRecord } from '../types.js';
 import { insertAudit, insertSteps, insertToolCalls, PATCH_COLUMNS, recordRows } from './commit-statement.js';
 import type { Client, Database } from './database.js';
@@ -58,7 +66,12 @@ export async function createRun(
     const rows = (await c.query('SELECT * FROM runs WHERE idempotency_key = $1', [run.idempotencyKey])).rows;
     return { run: toRun(rows[0] as Row), created: false };
   };
-  if (!init.approvals?.length && !init.escalations?.length) {
+  if (
+    !init.approvals?.length &&
+    !init.escalations?.length &&
+    !init.notifications?.length &&
+    !init.tiers?.length
+  ) {
     // One statement (one round trip): the run and its first records, or nothing if the key is known.
     const ctes = [`r AS (${INSERT_RUN})`, ...recordCtes({ ...init, runId: run.id }, params, 'r')];
     const [row] = await db.q(
@@ -195,6 +208,18 @@ async function writeRecords(c: Client, batch: Omit<CommitBatch, 'run' | 'expectS
       );
       if (r.rowCount !== 1) throw escalationNotPending(e.id, expectStatus);
     }
+  }
+  for (const n of batch.notifications ?? []) {
+    const q = outbox.insertNotification(postgresDialect, n);
+    await c.query(q.text, q.params);
+  }
+  for (const { record, expectTier } of batch.tiers ?? []) {
+    const q =
+      expectTier === undefined
+        ? outbox.insertTier(postgresDialect, record)
+        : outbox.advanceTier(postgresDialect, record, expectTier);
+    const r = await c.query(q.text, q.params);
+    if (expectTier !== undefined && r.rowCount !== 1) throw tierMoved(record.decisionId, expectTier);
   }
   // Last: inserting an audit entry locks its run's audit chain head until the commit; taking no other
   // lock after it, this transaction never waits on another while holding one (audit-chain-migration.ts).

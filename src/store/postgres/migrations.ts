@@ -262,4 +262,40 @@ CREATE TABLE stats_rollup_state (
     name: 'cheaper audit chain append',
     sql: AUDIT_APPEND_SQL,
   },
+  {
+    version: 14,
+    name: 'notification outbox and decision tiers',
+    // Messages to people written in the same commit as the pause that asks them (docs/decisions/025).
+    sql: `CREATE TABLE notifications (
+  id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  decision_kind TEXT NOT NULL,
+  decision_id TEXT NOT NULL,
+  tier INTEGER NOT NULL,
+  channel TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  people JSON NOT NULL,
+  decision JSON NOT NULL,
+  status TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  due_at BIGINT NOT NULL,
+  lease_owner TEXT,
+  lease_until BIGINT,
+  last_error TEXT,
+  created_at BIGINT NOT NULL,
+  sent_at BIGINT
+);
+CREATE INDEX notifications_due ON notifications (due_at, id) WHERE status = 'pending';
+CREATE INDEX notifications_decision ON notifications (decision_id);
+CREATE TABLE decision_tiers (
+  decision_id TEXT PRIMARY KEY,
+  decision_kind TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  role TEXT NOT NULL,
+  tier INTEGER NOT NULL,
+  due_at BIGINT,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX decision_tiers_due ON decision_tiers (due_at) WHERE due_at IS NOT NULL;`,
+  },
 ];

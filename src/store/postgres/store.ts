@@ -14,15 +14,19 @@ import * as catalog from '../sql/catalog.js';
 import { postgresDialect as d, type Query } from '../sql/dialect.js';
 import * as inbox from '../sql/inbox.js';
 import * as listings from '../sql/listings.js';
+import * as outbox from '../sql/outbox.js';
 import type {
   AgentRecord,
   ApprovalRecord,
   ApprovalStatus,
   AuditEvent,
   CommitBatch,
+  DecisionTierRecord,
   EscalationRecord,
   EscalationStatus,
   InboxItem,
+  OutboxRecord,
+  OutboxStatus,
   RoleVersionRecord,
   RunFilter,
   RunLease,
@@ -131,7 +135,7 @@ export class PostgresStore implements Store {
     // A malformed batch is a caller's bug, refused loudly before any write.
     checkBatchShape(batch.runId, batch.expectSeq, batch);
     // The engine's own commits (steps, tool calls, audit) travel in groups: see group-commit.ts.
-    if (!batch.approvals?.length && !batch.escalations?.length) return this.groupCommit.commit(batch);
+    if (!needsOwnTransaction(batch)) return this.groupCommit.commit(batch);
     return commitAlone(this.db, batch);
   }
 
@@ -294,6 +298,53 @@ export class PostgresStore implements Store {
     );
   }
 
+  // ── the notification outbox and decision tiers ──
+
+  async claimNotifications(
+    owner: string,
+    until: number,
+    now: number,
+    channels: readonly string[],
+    max: number,
+  ): Promise<OutboxRecord[]> {
+    const q = outbox.claimNotifications(d, owner, until, now, channels, max);
+    return (await this.run('claiming notifications', q)).map((r) => outbox.toOutbox(d, r));
+  }
+
+  async settleNotification(
+    id: string,
+    owner: string,
+    o: { status: OutboxStatus; at: number; dueAt?: number; error?: string | null },
+  ): Promise<boolean> {
+    const q = outbox.settleNotification(d, id, owner, o);
+    const rows = await this.run(`settling notification ${id}`, { ...q, text: `${q.text} RETURNING id` });
+    return rows.length === 1;
+  }
+
+  async outboxDepth(): Promise<number> {
+    const [row] = await this.run('counting the outbox', outbox.outboxDepth());
+    return Number(row?.n ?? 0);
+  }
+
+  async listNotifications(filter: { decisionId?: string; runId?: string } = {}): Promise<OutboxRecord[]> {
+    return (await this.run('listing notifications', outbox.listNotifications(d, filter))).map((r) =>
+      outbox.toOutbox(d, r),
+    );
+  }
+
+  async dueTiers(now: number, max: number): Promise<DecisionTierRecord[]> {
+    return (await this.run('reading due tiers', outbox.dueTiers(d, now, max))).map(outbox.toTier);
+  }
+
+  async getTier(decisionId: string): Promise<DecisionTierRecord | undefined> {
+    const [row] = await this.run(`reading the tier of ${decisionId}`, outbox.tierOf(d, decisionId));
+    return row ? outbox.toTier(row) : undefined;
+  }
+
+  async closeTier(decisionId: string, at: number): Promise<void> {
+    await this.run(`closing the tier of ${decisionId}`, outbox.closeTier(d, decisionId, at));
+  }
+
   // ── approvals, escalations and reads ──
 
   getApproval(id: string): Promise<ApprovalRecord | undefined> {
@@ -342,6 +393,16 @@ export class PostgresStore implements Store {
   statsRows(filter: StatsFilter, options?: StatsOptions): Promise<StatsRows> {
     return postgresStatsRows(this.db, filter, options);
   }
+}
+
+/** Status preconditions, outbox rows and tiers are written by commitAlone, not the grouped statement. */
+function needsOwnTransaction(batch: Omit<CommitBatch, 'run' | 'expectSeq' | 'at'>): boolean {
+  return (
+    (batch.approvals?.length ?? 0) > 0 ||
+    (batch.escalations?.length ?? 0) > 0 ||
+    (batch.notifications?.length ?? 0) > 0 ||
+    (batch.tiers?.length ?? 0) > 0
+  );
 }
 
 export function openPostgresStore(options: PostgresStoreOptions): PostgresStore {

@@ -1,6 +1,7 @@
 // What one atomic write carries, and what a load returns: the unit of the run log.
 import type { ApprovalRecord, ApprovalStatus, EscalationRecord, EscalationStatus } from './approvals.js';
 import type { NewAuditEvent } from './catalog.js';
+import type { DecisionTierRecord, OutboxRecord } from './notifications.js';
 import type { RunLease, RunPatch, RunRecord } from './run.js';
 import type { StepRecord, ToolCallRecord } from './steps.js';
 
@@ -27,6 +28,13 @@ export interface CommitBatch {
   approvals?: { record: ApprovalRecord; expectStatus?: ApprovalStatus }[];
   escalations?: { record: EscalationRecord; expectStatus?: EscalationStatus }[];
   audit?: NewAuditEvent[];
+  /** Notifications to send (the outbox), written with the pause that asks for them; a known id is kept. */
+  notifications?: OutboxRecord[];
+  /**
+   * A paused matter's tier: inserted (no `expectTier`; a known decision keeps its row) or moved on from
+   * exactly `expectTier` (else STORE_CONFLICT), so a tier passes on once however many sweepers race.
+   */
+  tiers?: { record: DecisionTierRecord; expectTier?: number }[];
   /**
    * When set, the batch is written only while this lease still holds the run (same owner and epoch), on
    * top of the seq check: a worker that lost its lease cannot commit, even before anyone advanced the run

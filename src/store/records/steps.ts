@@ -19,7 +19,9 @@ export type StepKind =
   /** An executor (claude-code, codex) began a session; a second one means the first was cut off. */
   | 'executor_started'
   /** One event of an executor's session (a message, a tool use, its result). */
-  | 'executor_event';
+  | 'executor_event'
+  /** A paused matter's tier timed out: the next tier was notified, or (the last) the run stays paused. */
+  | 'tier_passed';
 
 /**
  * A step as the store keeps it: `data` is the JSON the writing version put there. The engine reads steps

@@ -2,7 +2,15 @@
 // transaction (or savepoint). Every check throws, so the caller's rollback undoes whatever ran before it.
 import { NightshiftError } from '../../errors.js';
 import { type BatchRecords, checkBatchShape } from '../batch-shape.js';
-import { approvalNotPending, escalationNotPending, initialStepsMismatch, seqConflict } from '../errors.js';
+import {
+  approvalNotPending,
+  escalationNotPending,
+  initialStepsMismatch,
+  seqConflict,
+  tierMoved,
+} from '../errors.js';
+import { sqliteDialect as d } from '../sql/dialect.js';
+import * as outbox from '../sql/outbox.js';
 import type { CommitBatch, RunRecord } from '../types.js';
 import {
   approvalValues,
@@ -15,7 +23,7 @@ import {
   stepValues,
   toolCallValues,
 } from './rows.js';
-import type { Statements } from './statements.js';
+import { run, type Statements } from './statements.js';
 
 export function commitBatch(s: Statements, batch: CommitBatch): void {
   checkBatchShape(batch.runId, batch.expectSeq, batch);
@@ -97,6 +105,12 @@ function writeRecords(s: Statements, r: BatchRecords): void {
         }
       }
     }
+  }
+  for (const n of r.notifications ?? []) run(s, outbox.insertNotification(d, n));
+  for (const { record, expectTier } of r.tiers ?? []) {
+    if (expectTier === undefined) run(s, outbox.insertTier(d, record));
+    else if (run(s, outbox.advanceTier(d, record, expectTier)).changes !== 1)
+      throw tierMoved(record.decisionId, expectTier);
   }
   if (r.audit) s.audit.append(r.audit);
 }

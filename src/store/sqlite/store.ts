@@ -11,15 +11,19 @@ import * as catalog from '../sql/catalog.js';
 import { sqliteDialect as d } from '../sql/dialect.js';
 import * as inbox from '../sql/inbox.js';
 import * as listings from '../sql/listings.js';
+import * as outbox from '../sql/outbox.js';
 import type {
   AgentRecord,
   ApprovalRecord,
   ApprovalStatus,
   AuditEvent,
   CommitBatch,
+  DecisionTierRecord,
   EscalationRecord,
   EscalationStatus,
   InboxItem,
+  OutboxRecord,
+  OutboxStatus,
   RoleVersionRecord,
   RunFilter,
   RunLease,
@@ -329,6 +333,60 @@ export class SqliteStore implements Store {
     return this.write('remembering a webhook signature', (s) => {
       run(s, catalog.forgetSignatures(d, forgetBefore));
       return run(s, catalog.rememberSignature(d, signature, at)).changes === 1;
+    });
+  }
+
+  // ── the notification outbox and decision tiers ──
+
+  claimNotifications(
+    owner: string,
+    until: number,
+    now: number,
+    channels: readonly string[],
+    max: number,
+  ): Promise<OutboxRecord[]> {
+    return this.write('claiming notifications', (s) =>
+      all(s, outbox.claimNotifications(d, owner, until, now, channels, max)).map((r) =>
+        outbox.toOutbox(d, r),
+      ),
+    );
+  }
+
+  settleNotification(
+    id: string,
+    owner: string,
+    o: { status: OutboxStatus; at: number; dueAt?: number; error?: string | null },
+  ): Promise<boolean> {
+    return this.write(
+      `settling notification ${id}`,
+      (s) => run(s, outbox.settleNotification(d, id, owner, o)).changes === 1,
+    );
+  }
+
+  outboxDepth(): Promise<number> {
+    return this.read('counting the outbox', (s) => Number(get(s, outbox.outboxDepth())?.n ?? 0));
+  }
+
+  listNotifications(filter: { decisionId?: string; runId?: string } = {}): Promise<OutboxRecord[]> {
+    return this.read('listing notifications', (s) =>
+      all(s, outbox.listNotifications(d, filter)).map((r) => outbox.toOutbox(d, r)),
+    );
+  }
+
+  dueTiers(now: number, max: number): Promise<DecisionTierRecord[]> {
+    return this.read('reading due tiers', (s) => all(s, outbox.dueTiers(d, now, max)).map(outbox.toTier));
+  }
+
+  getTier(decisionId: string): Promise<DecisionTierRecord | undefined> {
+    return this.read(`reading the tier of ${decisionId}`, (s) => {
+      const row = get(s, outbox.tierOf(d, decisionId));
+      return row ? outbox.toTier(row) : undefined;
+    });
+  }
+
+  closeTier(decisionId: string, at: number): Promise<void> {
+    return this.write(`closing the tier of ${decisionId}`, (s) => {
+      run(s, outbox.closeTier(d, decisionId, at));
     });
   }
 

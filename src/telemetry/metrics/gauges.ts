@@ -8,7 +8,7 @@ import type { WorkerGauges } from './workers.js';
 
 /** What the gauges read, known once serve has opened its runtime and started its worker. */
 export interface GaugeSources {
-  store: Pick<Store, 'countRuns' | 'listAgents'>;
+  store: Pick<Store, 'countRuns' | 'listAgents' | 'outboxDepth'>;
   /** Runs executing in this process now. */
   active(): number;
   /** Runs this process executes at a time. */
@@ -28,6 +28,7 @@ export interface GaugeOptions {
 interface StoreFigures {
   queued: Record<string, number>;
   agents: AgentRecord[];
+  outbox: number;
 }
 
 export interface Gauges {
@@ -62,7 +63,7 @@ export function defineGauges(registry: Registry, o: GaugeOptions): Gauges {
     const queued: Record<string, number> = {};
     for (const role of jobRoles) queued[role] = (await s.store.countRuns(['queued'], role)).queued ?? 0;
     const agents = (await s.store.listAgents()).filter((a) => served.has(a.role));
-    return { queued, agents };
+    return { queued, agents, outbox: await s.store.outboxDepth() };
   }
   /** The store's figures, read at most once per cacheMs; undefined when the read failed. */
   async function storeFigures(): Promise<StoreFigures | undefined> {
@@ -99,6 +100,16 @@ export function defineGauges(registry: Registry, o: GaugeOptions): Gauges {
       const f = await storeFigures();
       for (const a of f?.agents ?? [])
         if (a.heartbeatAt !== null) this.set({ role: a.role }, Math.max(0, now() - a.heartbeatAt) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'nightshift_notification_outbox_depth',
+    help: 'Notifications to people not yet sent (pending or waiting out a retry backoff), in the whole store.',
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const f = await storeFigures();
+      if (f) this.set(f.outbox);
     },
   });
   new Gauge({

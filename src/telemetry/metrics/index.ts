@@ -22,6 +22,8 @@ export interface ServeMetrics {
   observer: CommitObserver;
   /** Once the worker runs: where the scrape-time gauges read from. */
   attach(sources: GaugeSources): void;
+  /** A notification this process tried to send: sent, retry, failed, cancelled (its matter was decided). */
+  notification(channel: string, outcome: string): void;
   /** The text exposition format, and its content type. */
   render(): Promise<{ contentType: string; body: string }>;
   /** This process's counters, histograms and worker gauges as plain data (a worker child sends it). */
@@ -60,9 +62,17 @@ export function createServeMetrics(o: ServeMetricsOptions): ServeMetrics {
   });
   const families = Object.values(commitMetrics);
   let workers: WorkerMetrics | undefined;
+  // Sent by the process that runs the outbox sender (the daemon), so not summed across --workers children.
+  const notifications = new Counter({
+    name: 'nightshift_notifications_total',
+    help: 'Notifications this process tried to send, by channel and outcome (sent, retry, failed, cancelled, lost_lease).',
+    labelNames: ['channel', 'outcome'],
+    registers: [registry],
+  });
   return {
     observer,
     attach: gauges.attach,
+    notification: (channel, outcome) => notifications.inc({ channel, outcome }),
     async render() {
       await workers?.refresh(WORKER_ANSWER_MS);
       return { contentType: registry.contentType, body: await registry.metrics() };

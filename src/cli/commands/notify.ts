@@ -1,0 +1,36 @@
+// `nightshift notify --once`: one pass over the notification outbox from the command line (cron, or where
+// no `serve` runs): timed-out tiers pass on, due notifications are sent through the channels this
+// environment can use. `serve` does the same every second (NIGHTSHIFT_NOTIFY_MS).
+import type { Command } from 'commander';
+import { NightshiftError } from '../../errors.js';
+import { channelsFromEnv } from '../../notifications/channels.js';
+import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
+
+export function notifyCommand(program: Command, cli: CliContext): void {
+  withCommonFlags(program.command('notify'))
+    .description('send due notifications to people and pass timed-out tiers on (one pass with --once)')
+    .option('--once', 'one pass, then exit (the only mode for now; serve sends continuously)')
+    .option('--lease-ms <ms>', "how long a claimed notification is this process's (default 60000)")
+    .action(async (flags: CommonFlags & { once?: boolean; leaseMs?: string }) => {
+      if (!flags.once)
+        throw new NightshiftError(
+          'USAGE',
+          'notify needs --once (nightshift serve sends notifications continuously)',
+        );
+      const leaseMs = flags.leaseMs === undefined ? undefined : Number(flags.leaseMs);
+      if (leaseMs !== undefined && !(Number.isInteger(leaseMs) && leaseMs >= 100))
+        throw new NightshiftError(
+          'USAGE',
+          `--lease-ms must be a whole number of milliseconds >= 100, not ${flags.leaseMs}`,
+        );
+      const rt = await cli.open(flags);
+      const { channels, missing } = channelsFromEnv(process.env);
+      const pass = await rt.notify({ channels, ...(leaseMs !== undefined ? { leaseMs } : {}) });
+      const pending = await rt.store.outboxDepth();
+      cli.print(
+        flags,
+        { ...pass, pending, unavailable: missing },
+        `sent ${pass.sent}, retrying ${pass.retried}, failed ${pass.failed}, cancelled ${pass.cancelled}; tiers passed on ${pass.tiersPassed}; ${pending} waiting${missing.map((m) => `\n(${m.channel}: ${m.why})`).join('')}\n`,
+      );
+    });
+}

@@ -1,0 +1,62 @@
+// The webhook channel: the PendingDecision as a signed JSON POST (the scheme notify.webhook and inbound
+// hooks use: `x-nightshift-signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">`). The notification
+// id travels as `x-nightshift-delivery` and in the signed body: a receiver that keeps the ids it processed
+// handles a resend (after a crash between sending and marking it sent) once.
+import { NightshiftError } from '../errors.js';
+import { signWebhook } from '../tools/builtin/notify-webhook.js';
+import type { Notification, NotificationChannel } from './types.js';
+
+/** Environment variable holding the secret that signs decision webhooks and their answers back. */
+export const DECISIONS_SECRET_ENV = 'NIGHTSHIFT_DECISIONS_SECRET';
+
+export interface WebhookChannelOptions {
+  secret: string;
+  timeoutMs?: number;
+  /** Unix seconds for the signature (tests); default: now. */
+  now?: () => number;
+}
+
+export function webhookChannel(o: WebhookChannelOptions): NotificationChannel {
+  const timeoutMs = o.timeoutMs ?? 10_000;
+  return {
+    channel: 'webhook',
+    async send(n: Notification): Promise<void> {
+      const body = JSON.stringify({
+        event: 'decision.requested',
+        notificationId: n.id,
+        people: n.people,
+        attempt: n.attempt,
+        decision: n.decision,
+        // Where to answer: POST this path on `nightshift serve`, signed with the same secret.
+        answerPath: `/decisions/${n.decision.kind}/${encodeURIComponent(n.decision.id)}`,
+      });
+      const t = Math.floor((o.now?.() ?? Date.now()) / 1000);
+      let res: Response;
+      try {
+        res = await fetch(n.to, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'x-nightshift-signature': signWebhook(o.secret, t, body),
+            'x-nightshift-delivery': n.id,
+            'x-nightshift-event': 'decision.requested',
+          },
+          body,
+          redirect: 'error',
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        await res.arrayBuffer().catch(() => undefined);
+      } catch (err) {
+        const e = err as Error & { cause?: { code?: string } };
+        throw new NightshiftError('TOOL_FAILED', `webhook ${n.to}: ${e.cause?.code ?? e.message}`, {
+          retryable: true,
+        });
+      }
+      if (!res.ok) {
+        // A 4xx other than 408/429 will be refused again: failing at once says so sooner.
+        const retryable = res.status >= 500 || res.status === 408 || res.status === 429;
+        throw new NightshiftError('TOOL_FAILED', `webhook ${n.to}: HTTP ${res.status}`, { retryable });
+      }
+    },
+  };
+}

@@ -1,0 +1,219 @@
+// The outbox through the library: a paused run's notifications are written with the pause, sent through
+// the webhook channel to a real local receiver (signed, the notification id as idempotency key), retried
+// with backoff, failed for good after the limit or on a 4xx, cancelled when the matter was decided first;
+// tier timeouts pass a matter on once (even with two sweepers racing), and the last tier leaves it paused.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Clock } from '../../src/clock.js';
+import { webhookChannel } from '../../src/notifications/webhook-channel.js';
+import type { PeopleDirectory } from '../../src/people/config.js';
+import { createRuntime } from '../../src/runtime.js';
+import { startReceiver } from '../support/decision-receiver.js';
+import { testRoles } from '../support/roles.js';
+
+const role = testRoles();
+const SECRET = 'decisions-secret-outbox-test';
+const done = { final: { summary: 'done' } };
+
+function manualClock(start = Date.now()): Clock & { advance(ms: number): void } {
+  let t = start;
+  return { now: () => t, advance: (ms) => (t += ms) };
+}
+
+function people(url: string): PeopleDirectory {
+  return {
+    people: [
+      { name: 'alice', email: 'alice@example.com', webhook: url, decides: ['test-*'] },
+      { name: 'bob', webhook: `${url}?bob`, decides: ['*'] },
+      { name: 'carol', webhook: `${url}?carol`, decides: ['*'] },
+    ],
+    groups: { leads: ['bob', 'carol'] },
+  };
+}
+
+const escalating = (tiers: unknown[]) =>
+  role({
+    name: 'test-desk',
+    autonomy: 'full',
+    turns: [{ escalate: { category: 'legal', reason: 'customer threatens to sue' } }, done],
+    extra: { escalate: { tiers } },
+  });
+
+describe('the notification outbox', () => {
+  it('writes the first tier with the pause and sends it signed, the notification id as the key', async () => {
+    const rx = await startReceiver(SECRET);
+    const r = escalating([{ to: ['alice'], via: ['webhook', 'email'], timeout: '1h' }, { to: ['leads'] }]);
+    const rt = await createRuntime({ dataDir: r.dataDir, people: people(rx.url) });
+    try {
+      const paused = await rt.run(r.file, {});
+      assert.equal(paused.status, 'escalated');
+      const rows = await rt.store.listNotifications({ runId: paused.runId });
+      // alice's webhook and email; the second tier (bob, carol) is not asked yet.
+      assert.deepEqual(rows.map((n) => [n.channel, n.to, n.people, n.tier, n.status]).sort(), [
+        ['email', 'alice@example.com', ['alice'], 0, 'pending'],
+        ['webhook', rx.url, ['alice'], 0, 'pending'],
+      ]);
+      assert.equal(await rt.store.outboxDepth(), 2);
+      const pass = await rt.notify({ channels: [webhookChannel({ secret: SECRET })] });
+      assert.equal(pass.sent, 1);
+      assert.equal(rx.deliveries.length, 1);
+      const d = rx.deliveries[0]!;
+      assert.ok(d.signatureOk, 'signed with the decisions secret');
+      const webhookRow = rows.find((n) => n.channel === 'webhook')!;
+      assert.equal(d.id, webhookRow.id);
+      assert.equal(d.body.notificationId, webhookRow.id);
+      const decision = d.body.decision as Record<string, unknown>;
+      assert.equal(decision.kind, 'escalation');
+      assert.equal(decision.id, paused.escalations[0]!.id);
+      assert.match(String(decision.summary), /customer threatens to sue/);
+      assert.equal(d.body.answerPath, `/decisions/escalation/${paused.escalations[0]!.id}`);
+      // The email row waits for a process with an email channel: it stays in the outbox.
+      assert.equal(await rt.store.outboxDepth(), 1);
+      const again = await rt.notify({ channels: [webhookChannel({ secret: SECRET })] });
+      assert.equal(again.sent, 0, 'a sent notification is not sent again');
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it('writes an approval’s notifications with the drafted change set, its hash included', async () => {
+    const rx = await startReceiver(SECRET);
+    const r = role({
+      name: 'test-drafter',
+      autonomy: 'draft',
+      tools: ['fs.write'],
+      ledgerTools: false,
+      turns: [{ call: 'fs.write', args: { path: 'a.txt', content: 'x' } }, done],
+      extra: { escalate: { tiers: [{ to: ['alice'], via: ['webhook'] }] } },
+    });
+    const rt = await createRuntime({ dataDir: r.dataDir, people: people(rx.url) });
+    try {
+      const paused = await rt.run(r.file, {});
+      assert.equal(paused.status, 'awaiting_approval');
+      await rt.notify({ channels: [webhookChannel({ secret: SECRET })] });
+      const decision = rx.deliveries[0]!.body.decision as Record<string, unknown>;
+      const approval = (await rt.store.getApproval(paused.pending[0]!))!;
+      assert.equal(decision.kind, 'approval');
+      assert.equal(decision.hash, approval.changeSetHash);
+      assert.match(String(decision.summary), /fs\.write/);
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it('retries a 5xx with backoff, then fails for good after the limit; a 4xx fails at once', async () => {
+    const rx = await startReceiver(SECRET);
+    const clock = manualClock();
+    const r = escalating([{ to: ['alice', 'bob'], via: ['webhook'] }]);
+    const rt = await createRuntime({ dataDir: r.dataDir, people: people(rx.url), clock });
+    const channels = [webhookChannel({ secret: SECRET })];
+    try {
+      const paused = await rt.run(r.file, {});
+      const rows: Record<string, string> = {};
+      for (const n of await rt.store.listNotifications({ runId: paused.runId })) rows[n.id] = n.people[0]!;
+      // alice's URL answers 503 every time; bob's answers 400.
+      rx.answer = (id) => (rows[id] === 'bob' ? 400 : 503);
+      const first = await rt.notify({ channels, backoffMs: 1000, maxAttempts: 3 });
+      assert.deepEqual([first.retried, first.failed], [1, 1]);
+      // Backing off: nothing is due until the delay passed.
+      assert.equal((await rt.notify({ channels, backoffMs: 1000, maxAttempts: 3 })).retried, 0);
+      clock.advance(1000);
+      assert.equal((await rt.notify({ channels, backoffMs: 1000, maxAttempts: 3 })).retried, 1);
+      clock.advance(1999);
+      assert.equal((await rt.notify({ channels, backoffMs: 1000, maxAttempts: 3 })).retried, 0, 'doubled');
+      clock.advance(1);
+      assert.equal((await rt.notify({ channels, backoffMs: 1000, maxAttempts: 3 })).failed, 1);
+      const after = await rt.store.listNotifications({ runId: paused.runId });
+      assert.deepEqual(after.map((n) => [n.people[0], n.status, n.attempt]).sort(), [
+        ['alice', 'failed', 3],
+        ['bob', 'failed', 1],
+      ]);
+      assert.match(after.find((n) => n.people[0] === 'alice')!.lastError!, /HTTP 503/);
+      assert.equal(await rt.store.outboxDepth(), 0);
+      // The run still waits: a failed notification never decides anything.
+      assert.equal((await rt.get(paused.runId))!.run.status, 'escalated');
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it('cancels a notification whose matter was decided before it was sent', async () => {
+    const rx = await startReceiver(SECRET);
+    const r = escalating([{ to: ['alice'], via: ['webhook'] }]);
+    const rt = await createRuntime({ dataDir: r.dataDir, people: people(rx.url) });
+    try {
+      const paused = await rt.run(r.file, {});
+      await rt.answer(paused.escalations[0]!.id, 'go ahead', { by: 'alice' });
+      const pass = await rt.notify({ channels: [webhookChannel({ secret: SECRET })] });
+      assert.deepEqual([pass.sent, pass.cancelled], [0, 1]);
+      assert.equal(rx.deliveries.length, 0);
+    } finally {
+      await rt.close();
+    }
+  });
+});
+
+describe('tiers with timeouts', () => {
+  it('passes an unanswered matter to the next tier once, then leaves it paused after the last', async () => {
+    const rx = await startReceiver(SECRET);
+    const clock = manualClock();
+    const r = escalating([
+      { to: ['alice'], via: ['webhook'], timeout: '1h' },
+      { to: ['leads'], via: ['webhook'], timeout: '30m' },
+    ]);
+    const rt = await createRuntime({ dataDir: r.dataDir, people: people(rx.url), clock });
+    const channels = [webhookChannel({ secret: SECRET })];
+    try {
+      const paused = await rt.run(r.file, {});
+      const id = paused.escalations[0]!.id;
+      assert.equal((await rt.notify({ channels })).tiersPassed, 0);
+      clock.advance(3_600_000 - 1);
+      assert.equal((await rt.notify({ channels })).tiersPassed, 0, 'not before the timeout');
+      clock.advance(1);
+      // Two sweepers at once (two serve processes): the tier passes once.
+      const [a, b] = await Promise.all([rt.notify({ channels }), rt.notify({ channels })]);
+      assert.equal(a.tiersPassed + b.tiersPassed, 1);
+      const tier1 = (await rt.store.listNotifications({ decisionId: id })).filter((n) => n.tier === 1);
+      assert.deepEqual(tier1.map((n) => n.people[0]).sort(), ['bob', 'carol']);
+      assert.deepEqual(rx.processed.length, 3, 'alice, then bob and carol, each once');
+      assert.equal((await rt.notify({ channels })).tiersPassed, 0, 'never twice');
+      clock.advance(30 * 60_000);
+      assert.equal((await rt.notify({ channels })).tiersPassed, 1);
+      const snap = (await rt.get(paused.runId))!;
+      const passed = snap.steps.filter((s) => s.kind === 'tier_passed').map((s) => s.data);
+      assert.deepEqual(passed, [
+        { decisionId: id, kind: 'escalation', from: 0, to: 1, people: ['bob', 'carol'] },
+        { decisionId: id, kind: 'escalation', from: 1, to: null, people: [] },
+      ]);
+      // The last tier's silence: still paused, never allowed; no more sweeps.
+      assert.equal(snap.run.status, 'escalated');
+      assert.equal(snap.escalations[0]!.status, 'pending');
+      clock.advance(86_400_000);
+      assert.equal((await rt.notify({ channels })).tiersPassed, 0);
+      assert.equal((await rt.store.getTier(id))!.dueAt, null);
+      // Whoever answers then still can (bob is in the leads).
+      const answered = await rt.answer(id, 'settle', { by: 'bob' });
+      assert.equal(answered.status, 'succeeded');
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it('stops timing out a matter once it is decided', async () => {
+    const rx = await startReceiver(SECRET);
+    const clock = manualClock();
+    const r = escalating([{ to: ['alice'], via: ['webhook'], timeout: '1m' }, { to: ['bob'] }]);
+    const rt = await createRuntime({ dataDir: r.dataDir, people: people(rx.url), clock });
+    try {
+      const paused = await rt.run(r.file, {});
+      await rt.answer(paused.escalations[0]!.id, 'fine', { by: 'alice' });
+      clock.advance(120_000);
+      assert.equal((await rt.notify({ channels: [] })).tiersPassed, 0);
+      assert.equal((await rt.store.getTier(paused.escalations[0]!.id))!.dueAt, null);
+      const tier1 = await rt.store.listNotifications({ decisionId: paused.escalations[0]!.id });
+      assert.ok(tier1.every((n) => n.tier === 0));
+    } finally {
+      await rt.close();
+    }
+  });
+});

@@ -1,0 +1,119 @@
+// The webhook channel end to end: a real `nightshift serve` on loopback sends a paused run's notification
+// to a real local receiver (signed), and takes the decision back at POST /decisions/<kind>/<id>: unsigned,
+// forged or replayed requests are refused, a person not allowed for the role is refused with nothing
+// changed, and an allowed one's answer continues the run.
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { json, runCli, type Served, startServe } from '../support/cli.js';
+import { type Receiver, startReceiver } from '../support/decision-receiver.js';
+import { testRoles } from '../support/roles.js';
+import { waitFor } from '../support/wait.js';
+
+const SECRET = 'decisions-secret-serve-test';
+const role = testRoles();
+
+function signed(body: string, secret = SECRET, t = Math.floor(Date.now() / 1000)) {
+  return {
+    'content-type': 'application/json',
+    'x-nightshift-signature': `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`,
+  };
+}
+
+describe('decisions over the webhook channel, through serve', () => {
+  const r = role({
+    name: 'refund-desk',
+    autonomy: 'full',
+    turns: [
+      { escalate: { category: 'money', reason: 'refund of 250 asked' } },
+      { final: { summary: 'done' } },
+    ],
+    extra: { escalate: { tiers: [{ to: ['alice'], via: ['webhook'] }] } },
+  });
+  let rx: Receiver;
+  let served: Served;
+  let escalationId: string;
+  let runId: string;
+  const cli = (args: string[]) => runCli([...args, '--data-dir', r.dataDir, '--json'], { cwd: r.dir });
+  const post = (body: string, headers: Record<string, string>) =>
+    fetch(`${served.url}/decisions/escalation/${escalationId}`, { method: 'POST', headers, body });
+
+  before(async () => {
+    rx = await startReceiver(SECRET, false);
+    writeFileSync(
+      join(r.dir, 'nightshift.config.yaml'),
+      stringify({
+        people: [
+          { name: 'alice', webhook: rx.url, decides: ['refund-*'] },
+          { name: 'mallory', webhook: rx.url, decides: ['ops'] },
+        ],
+      }),
+    );
+    served = await startServe([r.file, '--port', '0', '--data-dir', r.dataDir, '--poll-ms', '20'], {
+      cwd: r.dir,
+      env: { NIGHTSHIFT_DECISIONS_SECRET: SECRET, NIGHTSHIFT_NOTIFY_MS: '50' },
+    });
+    const paused = json<{ runId: string; escalations: { id: string }[] }>(await cli(['run', r.file]));
+    escalationId = paused.escalations[0]!.id;
+    runId = paused.runId;
+  });
+  after(async () => {
+    served.child.kill('SIGKILL');
+    await rx.close();
+  });
+
+  it('sends the paused run’s notification, signed, to the person’s webhook', async () => {
+    const d = await waitFor(async () => rx.deliveries[0], 'the webhook delivery');
+    assert.ok(d.signatureOk);
+    assert.deepEqual(d.body.people, ['alice']);
+    assert.equal((d.body.decision as { id: string }).id, escalationId);
+    const pending = await waitFor(async () => {
+      const out = json<{ pending: number }>(await cli(['notify', '--once']));
+      return out.pending === 0 ? out : undefined;
+    }, 'the outbox to empty');
+    assert.equal(pending.pending, 0);
+    // /metrics: the outbox depth (read from the store) and what this daemon sent.
+    const metrics = await waitFor(async () => {
+      const text = await (await fetch(`${served.url}/metrics`)).text();
+      return /nightshift_notification_outbox_depth 0/.test(text) ? text : undefined;
+    }, 'the outbox gauge at 0');
+    assert.match(metrics, /nightshift_notifications_total\{channel="webhook",outcome="sent"\} 1/);
+  });
+
+  it('refuses unsigned, forged and stale answers', async () => {
+    const body = JSON.stringify({ decision: 'answer', person: 'alice', text: 'refund it' });
+    assert.equal((await post(body, { 'content-type': 'application/json' })).status, 401);
+    assert.equal((await post(body, signed(body, 'wrong-secret'))).status, 401);
+    assert.equal((await post(body, signed(body, SECRET, Math.floor(Date.now() / 1000) - 3600))).status, 401);
+    assert.equal(json<{ status: string }>(await cli(['show', runId])).status, 'escalated');
+  });
+
+  it('refuses a person not allowed for the role, with nothing changed', async () => {
+    for (const person of ['mallory', 'stranger']) {
+      const body = JSON.stringify({ decision: 'answer', person, text: 'refund it' });
+      const res = await post(body, signed(body));
+      assert.equal(res.status, 403);
+      assert.equal(((await res.json()) as { code: string }).code, 'PERSON_NOT_ALLOWED');
+    }
+    const show = json<{ status: string }>(await cli(['show', runId]));
+    assert.equal(show.status, 'escalated');
+    const inbox = json<{ escalations: { id: string }[] }>(await cli(['inbox']));
+    assert.ok(inbox.escalations.some((e) => e.id === escalationId));
+  });
+
+  it('applies an allowed person’s answer once; the same request replayed is refused', async () => {
+    const body = JSON.stringify({ decision: 'answer', person: 'alice', text: 'refund it' });
+    const headers = signed(body);
+    const res = await post(body, headers);
+    assert.equal(res.status, 200, await res.clone().text());
+    const out = (await res.json()) as { by: string; run: { status: string } };
+    assert.equal(out.by, 'alice');
+    assert.equal(out.run.status, 'succeeded');
+    assert.equal((await post(body, headers)).status, 401, 'replay');
+    const again = JSON.stringify({ decision: 'answer', person: 'alice', text: 'twice' });
+    assert.equal((await post(again, signed(again))).status, 409, 'already answered');
+  });
+});
