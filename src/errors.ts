@@ -53,6 +53,10 @@ export type ErrorCode =
   | 'ESCALATION_NOT_FOUND'
   | 'ESCALATION_NOT_PENDING'
   | 'ACTOR_INVALID'
+  /** A decision from a channel (Slack, an email link) that is refused: unknown person, bad or used link. */
+  | 'DECISION_REFUSED'
+  /** A notification could not be sent; `retryable` says whether trying again later may work. */
+  | 'NOTIFICATION_FAILED'
   | 'INTERNAL';
 
 const NIGHTSHIFT_ERROR = Symbol.for('nightshift.error');
