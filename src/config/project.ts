@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { NotificationSettings, PersonSpec } from '../notifications/settings.js';
 import { parseYamlFile } from './yaml-file.js';
 
 const ProviderSettings = z.strictObject({
@@ -29,6 +30,13 @@ export type ServeConfig = z.infer<typeof ServeConfig>;
 
 export const ProjectConfigSpec = z.strictObject({
   dataDir: z.string().min(1).optional(),
+  /** Who may decide approvals and escalations, and where they are reached (docs/escalation-channels.md). */
+  people: z
+    .array(PersonSpec)
+    .refine((ps) => new Set(ps.map((p) => p.name)).size === ps.length, { message: 'two people have the same name' })
+    .optional(),
+  /** Where decisions are sent (Slack, email) and the address people reach `serve` at. */
+  notifications: NotificationSettings.optional(),
   serve: ServeConfig.optional(),
   /** Tool modules every role of the project may use (relative to this file). */
   toolModules: z.array(z.string().min(1)).optional(),
@@ -54,6 +62,8 @@ export interface ProjectConfig {
   toolModules: string[];
   models: z.infer<typeof ProjectConfigSpec>['models'];
   serve: ServeConfig;
+  people: PersonSpec[];
+  notifications: NotificationSettings | undefined;
 }
 
 export const CONFIG_FILE = 'nightshift.config.yaml';
@@ -61,7 +71,15 @@ export const CONFIG_FILE = 'nightshift.config.yaml';
 export function loadProjectConfig(cwd: string): ProjectConfig {
   const file = join(cwd, CONFIG_FILE);
   if (!existsSync(file))
-    return { file: undefined, dataDir: undefined, toolModules: [], models: undefined, serve: {} };
+    return {
+      file: undefined,
+      dataDir: undefined,
+      toolModules: [],
+      models: undefined,
+      serve: {},
+      people: [],
+      notifications: undefined,
+    };
   const spec = parseYamlFile(file, CONFIG_FILE, ProjectConfigSpec);
   return {
     file,
@@ -69,5 +87,11 @@ export function loadProjectConfig(cwd: string): ProjectConfig {
     toolModules: (spec.toolModules ?? []).map((m) => resolve(dirname(file), m)),
     models: spec.models,
     serve: spec.serve ?? {},
+    people: spec.people ?? [],
+    notifications: spec.notifications && {
+      ...spec.notifications,
+      // A secrets file is read relative to the config file, as a role's is relative to the role.
+      secretsFile: spec.notifications.secretsFile && resolve(dirname(file), spec.notifications.secretsFile),
+    },
   };
 }

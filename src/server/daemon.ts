@@ -11,7 +11,7 @@ import type { ServeMetrics } from '../telemetry/metrics/index.js';
 import { startCronTriggers } from '../triggers/cron.js';
 import { HttpError } from './http-body.js';
 import { router, send } from './router.js';
-import { daemonRoutes } from './routes.js';
+import { daemonRoutes, type RouteContext } from './routes.js';
 import { unverifiableHooks } from './run-log.js';
 import { storeFailureAnswer } from './store-outage.js';
 import { startLoggedWorker } from './worker.js';
@@ -27,6 +27,8 @@ export interface DaemonOptions {
   log: Logger;
   /** GET /metrics, its gauges reading this daemon's worker (its observer is already on the runtime). */
   metrics?: ServeMetrics | undefined;
+  /** Slack and email doors for decisions (nightshift.config.yaml `notifications:` and `people:`). */
+  notifications?: RouteContext['notifications'];
 }
 
 export interface Daemon {
@@ -89,6 +91,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       env: o.env,
       log: o.log,
       metrics: o.metrics,
+      notifications: o.notifications,
       ready: () => ready,
       wake: () => worker.handle.wake(),
       deliver,

@@ -73,6 +73,10 @@ export async function serve(paths: string[], flags: ServeFlags, host: ServeHost)
       env: process.env,
       log,
       metrics,
+      notifications: host.config.notifications && {
+        settings: host.config.notifications,
+        people: host.config.people,
+      },
     });
     // Extra worker processes share the store (and so the queue) with this one: more cores, and a
     // crash of one process leaves the others running.
