@@ -33,7 +33,9 @@ export const ProjectConfigSpec = z.strictObject({
   /** Who may decide approvals and escalations, and where they are reached (docs/escalation-channels.md). */
   people: z
     .array(PersonSpec)
-    .refine((ps) => new Set(ps.map((p) => p.name)).size === ps.length, { message: 'two people have the same name' })
+    .refine((ps) => new Set(ps.map((p) => p.name)).size === ps.length, {
+      message: 'two people have the same name',
+    })
     .optional(),
   /** Where decisions are sent (Slack, email) and the address people reach `serve` at. */
   notifications: NotificationSettings.optional(),

@@ -38,7 +38,8 @@ async function open(doors: ChannelDoors, token: string, now: number): Promise<Op
     throw new NightshiftError('DECISION_REFUSED', `${link.person} is no longer a configured person`);
   await checkDecider(doors.runtime.store, link.kind, link.id, person);
   const store = doors.runtime.store;
-  const record = link.kind === 'approval' ? await store.getApproval(link.id) : await store.getEscalation(link.id);
+  const record =
+    link.kind === 'approval' ? await store.getApproval(link.id) : await store.getEscalation(link.id);
   if (!record || record.status !== 'pending') {
     const by = record && ('decidedBy' in record ? record.decidedBy : record.answeredBy);
     throw new NightshiftError(
@@ -65,7 +66,8 @@ function details(record: ApprovalRecord | EscalationRecord): string {
 
 function refusal(res: ServerResponse, err: unknown): void {
   if (!isNightshiftError(err)) throw err;
-  const status = err.code === 'DECISION_REFUSED' && /expired|used/.test(err.message) ? 410 : refusalStatus(err.code);
+  const status =
+    err.code === 'DECISION_REFUSED' && /expired|used/.test(err.message) ? 410 : refusalStatus(err.code);
   sendPage(res, status, 'Not decided', messagePage(`Nothing was decided: ${err.message}`, true));
 }
 
@@ -130,7 +132,10 @@ export function decisionPageRoutes(doors: ChannelDoors): Route[] {
         try {
           const { link, person } = await open(doors, token, now);
           if (link.action !== 'approve' && text === '')
-            throw new NightshiftError('USAGE', `${link.action === 'reject' ? 'a rejection needs a reason' : 'an answer needs text'}: go back and fill in the form`);
+            throw new NightshiftError(
+              'USAGE',
+              `${link.action === 'reject' ? 'a rejection needs a reason' : 'an answer needs text'}: go back and fill in the form`,
+            );
           // Spent before deciding: two posts of the same form race here, and only one gets past.
           const fresh = await doors.runtime.store.rememberSignature(
             spentLinkKey(token),
@@ -140,9 +145,17 @@ export function decisionPageRoutes(doors: ChannelDoors): Route[] {
           if (!fresh) throw new NightshiftError('DECISION_REFUSED', 'this link was already used');
           const out = await applyDecision(decisionDeps(doors), { ...link, person, text });
           doors.wake();
-          doors.log.info({ [`${link.kind}Id`]: link.id, by: person.name, runId: out.runId }, 'email decision');
+          doors.log.info(
+            { [`${link.kind}Id`]: link.id, by: person.name, runId: out.runId },
+            'email decision',
+          );
           const done = { approve: 'Approved', reject: 'Rejected', answer: 'Answered' }[link.action];
-          sendPage(res, 200, `${done}`, messagePage(`${done} by ${person.name}. The run continues (${out.runId}).`));
+          sendPage(
+            res,
+            200,
+            `${done}`,
+            messagePage(`${done} by ${person.name}. The run continues (${out.runId}).`),
+          );
         } catch (err) {
           refusal(res, err);
         }

@@ -4,7 +4,11 @@
 // the doors decisions come back through: POST /slack/interactions and the email confirm page (/decide).
 // An accepted event is recorded in the store before the 202 answer, so it is never lost.
 import type { Logger } from 'pino';
-import { type NotificationSettings, notificationSecrets, type PersonSpec } from '../notifications/settings.js';
+import {
+  type NotificationSettings,
+  notificationSecrets,
+  type PersonSpec,
+} from '../notifications/settings.js';
 import type { Role } from '../roles/schema.js';
 import type { DeliverOptions, Delivery, Runtime } from '../runtime.js';
 import type { ServeMetrics } from '../telemetry/metrics/index.js';

@@ -101,7 +101,8 @@ export function slackInteractionsRoute(doors: ChannelDoors): Route {
       const payload = new URLSearchParams(body.toString('utf8')).get('payload');
       if (!payload) throw new HttpError(400, 'expected a form-encoded body with a payload field');
       const type = parseJsonAs(z.looseObject({ type: z.string() }), payload, 'payload').type;
-      if (type === 'block_actions') return blockActions(doors, parseJsonAs(BlockActions, payload, 'payload'), res);
+      if (type === 'block_actions')
+        return blockActions(doors, parseJsonAs(BlockActions, payload, 'payload'), res);
       if (type === 'view_submission')
         return viewSubmission(doors, parseJsonAs(ViewSubmission, payload, 'payload'), res);
       send(res, 200, {});
@@ -155,7 +156,8 @@ async function blockActions(
     await checkDecider(doors.runtime.store, b.kind, b.id, person);
     const name = doors.settings.slack?.token;
     const token = name ? doors.secrets.get(name) : undefined;
-    if (!token) throw new HttpError(409, 'Reject and Answer in Slack need notifications.slack.token (views.open)');
+    if (!token)
+      throw new HttpError(409, 'Reject and Answer in Slack need notifications.slack.token (views.open)');
     if (!p.trigger_id) throw new HttpError(400, 'the click has no trigger_id to open the form with');
     await callSlack(doors.settings.slack!.apiUrl, token, 'views.open', {
       trigger_id: p.trigger_id,

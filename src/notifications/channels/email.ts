@@ -57,7 +57,8 @@ export function emailChannel(o: EmailChannelOptions): NotificationChannel {
   const secret = (name: string | undefined): string | undefined => {
     if (name === undefined) return undefined;
     const value = o.secrets.get(name);
-    if (!value) throw refused(`notifications.email: the secret ${name} is not set in this process's environment`);
+    if (!value)
+      throw refused(`notifications.email: the secret ${name} is not set in this process's environment`);
     return value;
   };
   return {
@@ -75,7 +76,14 @@ export function emailChannel(o: EmailChannelOptions): NotificationChannel {
       const links = actionsFor(n.decision).map((action): [DecisionAction, string] => [
         action,
         `${base}/decide/${signDecisionLink(
-          { kind: n.decision.kind, id: n.decision.id, action, person: person.name, expiresAt, hash: n.decision.hash },
+          {
+            kind: n.decision.kind,
+            id: n.decision.id,
+            action,
+            person: person.name,
+            expiresAt,
+            hash: n.decision.hash,
+          },
           linkSecret,
         )}`,
       ]);

@@ -5,7 +5,13 @@ import { NightshiftError } from '../../errors.js';
 
 const TIMEOUT_MS = 10_000;
 /** Slack's Web API errors that clear by themselves. */
-const TRANSIENT = new Set(['ratelimited', 'service_unavailable', 'internal_error', 'fatal_error', 'request_timeout']);
+const TRANSIENT = new Set([
+  'ratelimited',
+  'service_unavailable',
+  'internal_error',
+  'fatal_error',
+  'request_timeout',
+]);
 
 function failed(what: string, message: string, retryable: boolean, cause?: unknown): NightshiftError {
   return new NightshiftError('NOTIFICATION_FAILED', `${what}: ${message}`, { retryable, cause });
@@ -26,7 +32,12 @@ async function post(url: string, body: unknown, what: string, token?: string): P
     });
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
-    throw failed(what, e.name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS} ms` : (e.cause?.code ?? e.message), true, err);
+    throw failed(
+      what,
+      e.name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS} ms` : (e.cause?.code ?? e.message),
+      true,
+      err,
+    );
   }
   const text = await res.text().catch(() => '');
   if (!res.ok)
