@@ -40,7 +40,7 @@ async function open(doors: ChannelDoors, token: string, now: number): Promise<Op
   const store = doors.runtime.store;
   const record =
     link.kind === 'approval' ? await store.getApproval(link.id) : await store.getEscalation(link.id);
-  if (!record || record.status !== 'pending') {
+  if (record?.status !== 'pending') {
     const by = record && ('decidedBy' in record ? record.decidedBy : record.answeredBy);
     throw new NightshiftError(
       link.kind === 'approval' ? 'APPROVAL_NOT_PENDING' : 'ESCALATION_NOT_PENDING',
@@ -130,19 +130,21 @@ export function decisionPageRoutes(doors: ChannelDoors): Route[] {
         const text = (form.get('text') ?? '').trim();
         const now = Date.now();
         try {
-          const { link, person } = await open(doors, token, now);
+          const link = verifyDecisionLink(token, linkSecret(doors), now);
           if (link.action !== 'approve' && text === '')
             throw new NightshiftError(
               'USAGE',
               `${link.action === 'reject' ? 'a rejection needs a reason' : 'an answer needs text'}: go back and fill in the form`,
             );
-          // Spent before deciding: two posts of the same form race here, and only one gets past.
+          // Spent before anything else is looked at: two posts of the same form race here, and only one
+          // gets past; a link refused below stays spent (it was good for this one decision only).
           const fresh = await doors.runtime.store.rememberSignature(
             spentLinkKey(token),
             link.expiresAt,
             now - SPENT_MARGIN_MS,
           );
           if (!fresh) throw new NightshiftError('DECISION_REFUSED', 'this link was already used');
+          const { person } = await open(doors, token, now);
           const out = await applyDecision(decisionDeps(doors), { ...link, person, text });
           doors.wake();
           doors.log.info(
