@@ -24,8 +24,9 @@ export function sendPage(res: ServerResponse, status: number, title: string, bod
     'content-security-policy': `default-src 'none'; style-src 'nonce-${nonce}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
     'x-frame-options': 'DENY',
     'x-content-type-options': 'nosniff',
-    // The token is in the URL: no other site may learn it from a Referer header.
-    'referrer-policy': 'no-referrer',
+    // The token is in the URL: no other site may learn it from a Referer header. (Not no-referrer: the
+    // browser would then send `Origin: null` with the form, which the POST refuses as cross-site.)
+    'referrer-policy': 'same-origin',
     'cache-control': 'no-store',
   });
   res.end(`<!doctype html>

@@ -65,6 +65,8 @@ function details(record: ApprovalRecord | EscalationRecord): string {
 }
 
 function refusal(res: ServerResponse, err: unknown): void {
+  if (err instanceof HttpError)
+    return sendPage(res, err.status, 'Not decided', messagePage(`Nothing was decided: ${err.message}`, true));
   if (!isNightshiftError(err)) throw err;
   const status =
     err.code === 'DECISION_REFUSED' && /expired|used/.test(err.message) ? 410 : refusalStatus(err.code);
@@ -124,12 +126,12 @@ export function decisionPageRoutes(doors: ChannelDoors): Route[] {
       method: 'POST',
       path: /^\/decide$/,
       async handle(req, res) {
-        checkSameOrigin(doors, req);
-        const form = new URLSearchParams((await readBody(req)).toString('utf8'));
-        const token = form.get('token') ?? '';
-        const text = (form.get('text') ?? '').trim();
-        const now = Date.now();
         try {
+          checkSameOrigin(doors, req);
+          const form = new URLSearchParams((await readBody(req)).toString('utf8'));
+          const token = form.get('token') ?? '';
+          const text = (form.get('text') ?? '').trim();
+          const now = Date.now();
           const link = verifyDecisionLink(token, linkSecret(doors), now);
           if (link.action !== 'approve' && text === '')
             throw new NightshiftError(

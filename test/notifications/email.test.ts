@@ -50,7 +50,7 @@ describe('email channel and the confirm page', () => {
       const csp = res.headers.get('content-security-policy') ?? '';
       assert.match(csp, /default-src 'none'/);
       assert.match(csp, /form-action 'self'/);
-      assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
+      assert.equal(res.headers.get('referrer-policy'), 'same-origin');
       const html = await res.text();
       assert.match(html, /as <strong id="person">alice<\/strong>/);
       assert.match(html, /refund\.txt/);
@@ -123,6 +123,7 @@ describe('email channel and the confirm page', () => {
     const token = tokenOf(links.approve!);
     assert.equal((await post(token, '', { 'sec-fetch-site': 'cross-site' })).status, 403);
     assert.equal((await post(token, '', { origin: 'https://evil.example' })).status, 403);
+    assert.equal((await post(token, '', { origin: 'null' })).status, 403);
     const json = await fetch(`${p.served.url}/decide`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
