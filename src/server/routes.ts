@@ -93,6 +93,13 @@ function channelRoutes(o: RouteContext): Route[] {
     people,
     wake: o.wake,
   };
+  // Said once at start, loudly: until it is set, every decision through that door is refused (503).
+  for (const name of [settings.slack?.signingSecret, settings.email?.linkSecret])
+    if (name && !doors.secrets.get(name))
+      o.log.error(
+        { secret: name },
+        `notifications: the secret ${name} is not set; decisions from that channel are refused`,
+      );
   return [
     ...(settings.slack ? [slackInteractionsRoute(doors)] : []),
     ...(settings.email ? decisionPageRoutes(doors) : []),
