@@ -41,6 +41,8 @@ export function refusalStatus(code: ErrorCode): number {
       return 409;
     case 'USAGE':
       return 400;
+    case 'NOTIFICATION_FAILED':
+      return 502;
     default:
       return 500;
   }

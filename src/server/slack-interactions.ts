@@ -70,8 +70,6 @@ async function respond(doors: ChannelDoors, url: string | undefined, body: Recor
   }
 }
 
-const PAST = { approve: 'Approved', reject: 'Rejected', answer: 'Answered' } as const;
-
 export function slackInteractionsRoute(doors: ChannelDoors): Route {
   const slack = doors.settings.slack!;
   return {
@@ -148,7 +146,7 @@ async function blockActions(
       doors.log.info({ approvalId: b.id, by: person.name, runId: out.runId }, 'slack decision');
       await respond(doors, p.response_url, {
         replace_original: true,
-        text: `${PAST.approve} by ${person.name} (approval ${b.id}); the run continues.`,
+        text: `Approved by ${person.name} (approval ${b.id}); the run continues.`,
       });
       return send(res, 200, {});
     }
