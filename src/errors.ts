@@ -55,6 +55,10 @@ export type ErrorCode =
   | 'ACTOR_INVALID'
   /** The named person may not decide this role's approvals or escalations (people: in nightshift.config.yaml). */
   | 'PERSON_NOT_ALLOWED'
+  /** A decision from a channel (Slack, an email link) that is refused: unknown person, bad or used link. */
+  | 'DECISION_REFUSED'
+  /** A notification could not be sent; `retryable` says whether trying again later may work. */
+  | 'NOTIFICATION_FAILED'
   | 'INTERNAL';
 
 const NIGHTSHIFT_ERROR = Symbol.for('nightshift.error');

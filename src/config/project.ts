@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { NotificationSettings } from '../notifications/settings.js';
 import { GroupsSpec, type PeopleDirectory, PeopleSpec } from '../people/config.js';
 import { parseYamlFile } from './yaml-file.js';
 
@@ -35,6 +36,8 @@ export const ProjectConfigSpec = z
     people: PeopleSpec.optional(),
     /** Group name → people, so an escalation tier can name a team. */
     groups: GroupsSpec.optional(),
+    /** Where decisions are sent (Slack, email) and the address people reach `serve` at. */
+    notifications: NotificationSettings.optional(),
     serve: ServeConfig.optional(),
     /** Tool modules every role of the project may use (relative to this file). */
     toolModules: z.array(z.string().min(1)).optional(),
@@ -81,6 +84,7 @@ export interface ProjectConfig {
   serve: ServeConfig;
   /** Undefined when the file names no people: then anyone named may decide. */
   people: PeopleDirectory | undefined;
+  notifications: NotificationSettings | undefined;
 }
 
 export const CONFIG_FILE = 'nightshift.config.yaml';
@@ -95,6 +99,7 @@ export function loadProjectConfig(cwd: string): ProjectConfig {
       models: undefined,
       serve: {},
       people: undefined,
+      notifications: undefined,
     };
   const spec = parseYamlFile(file, CONFIG_FILE, ProjectConfigSpec);
   return {
@@ -104,5 +109,10 @@ export function loadProjectConfig(cwd: string): ProjectConfig {
     models: spec.models,
     serve: spec.serve ?? {},
     people: spec.people ? { people: spec.people, groups: spec.groups ?? {} } : undefined,
+    notifications: spec.notifications && {
+      ...spec.notifications,
+      // A secrets file is read relative to the config file, as a role's is relative to the role.
+      secretsFile: spec.notifications.secretsFile && resolve(dirname(file), spec.notifications.secretsFile),
+    },
   };
 }

@@ -12,7 +12,7 @@ import { startCronTriggers } from '../triggers/cron.js';
 import { HttpError } from './http-body.js';
 import { startNotifier } from './notifier.js';
 import { router, send } from './router.js';
-import { daemonRoutes } from './routes.js';
+import { daemonRoutes, type RouteContext } from './routes.js';
 import { unverifiableHooks } from './run-log.js';
 import { storeFailureAnswer } from './store-outage.js';
 import { startLoggedWorker } from './worker.js';
@@ -30,6 +30,8 @@ export interface DaemonOptions {
   notifyMs?: number | undefined;
   /** GET /metrics, its gauges reading this daemon's worker (its observer is already on the runtime). */
   metrics?: ServeMetrics | undefined;
+  /** Slack and email doors for decisions (nightshift.config.yaml `notifications:` and `people:`). */
+  notifications?: RouteContext['notifications'];
 }
 
 export interface Daemon {
@@ -48,6 +50,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     log: o.log,
     intervalMs: o.notifyMs ?? 1000,
     metrics: o.metrics,
+    channels: o.notifications,
   });
   o.metrics?.attach({
     store: o.runtime.store,
@@ -98,6 +101,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       env: o.env,
       log: o.log,
       metrics: o.metrics,
+      notifications: o.notifications,
       ready: () => ready,
       wake: () => worker.handle.wake(),
       deliver,

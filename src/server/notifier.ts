@@ -1,7 +1,7 @@
 // serve's notifier: passes timed-out tiers on and sends due notifications, every `intervalMs`, until
 // stopped. Every outcome is logged (and counted in /metrics); a failing pass is logged and tried again.
 import type { Logger } from 'pino';
-import { channelsFromEnv } from '../notifications/channels.js';
+import { type ChannelConfig, channelsFromEnv } from '../notifications/channels.js';
 import type { Runtime } from '../runtime.js';
 import type { ServeMetrics } from '../telemetry/metrics/index.js';
 
@@ -13,9 +13,15 @@ export interface Notifier {
 
 export function startNotifier(
   runtime: Runtime,
-  o: { env: NodeJS.ProcessEnv; log: Logger; intervalMs: number; metrics?: ServeMetrics | undefined },
+  o: {
+    env: NodeJS.ProcessEnv;
+    log: Logger;
+    intervalMs: number;
+    metrics?: ServeMetrics | undefined;
+    channels?: ChannelConfig | undefined;
+  },
 ): Notifier {
-  const { channels, missing } = channelsFromEnv(o.env);
+  const { channels, missing } = channelsFromEnv(o.env, o.channels);
   for (const m of missing)
     o.log.warn({ channel: m.channel, why: m.why }, `notifications by ${m.channel} cannot be sent here`);
   let running: Promise<void> | undefined;

@@ -1,17 +1,26 @@
 // The daemon's endpoints. GET /healthz (the process answers), GET /readyz (store open, worker running),
 // POST /events/<name> (a named event, to every role with that trigger), POST /hooks/<path> (a webhook,
 // verified by its signature), POST /decisions/<kind>/<id> (a decision answered back over the webhook
-// channel, signed) and, when metrics are on, GET /metrics (Prometheus). An accepted event is
-// recorded in the store before the 202 answer, so it is never lost.
+// channel, signed), when metrics are on, GET /metrics (Prometheus), and with notifications set, the
+// doors decisions come back through: POST /slack/interactions and the email confirm page (/decide).
+// An accepted event is recorded in the store before the 202 answer, so it is never lost.
 import type { Logger } from 'pino';
+import {
+  type NotificationSettings,
+  notificationSecrets,
+  type PersonSpec,
+} from '../notifications/settings.js';
 import type { Role } from '../roles/schema.js';
 import type { DeliverOptions, Delivery, Runtime } from '../runtime.js';
 import type { ServeMetrics } from '../telemetry/metrics/index.js';
 import { loadSecrets } from '../tools/secrets.js';
+import type { ChannelDoors } from './channel-doors.js';
+import { decisionPageRoutes } from './decision-page.js';
 import { decisionRoute } from './decision-route.js';
 import { HttpError, parseJson, readBody, requireJsonContentType } from './http-body.js';
 import { metricsRoute } from './metrics-route.js';
 import { type Route, send } from './router.js';
+import { slackInteractionsRoute } from './slack-interactions.js';
 import { REPLAY_WINDOW_SECONDS, verifySignature } from './webhook-signature.js';
 
 export interface RouteContext {
@@ -21,6 +30,8 @@ export interface RouteContext {
   log: Logger;
   /** Serve GET /metrics from these (off: no route). */
   metrics?: ServeMetrics | undefined;
+  /** nightshift.config.yaml's `notifications:` and `people:`: the Slack and email doors (off: no routes). */
+  notifications?: { settings: NotificationSettings; people: readonly PersonSpec[] } | undefined;
   /** The worker is running and hears about work queued elsewhere. */
   ready(): boolean;
   /** Tells this process's worker there is work (what was just recorded). */
@@ -68,6 +79,33 @@ export function daemonRoutes(o: RouteContext): Route[] {
     { method: 'POST', path: /^\/hooks\/([^/]+)$/, handle: webhook(o) },
     decisionRoute(o),
     ...(o.metrics ? [metricsRoute(o.metrics)] : []),
+    ...channelRoutes(o),
+  ];
+}
+
+function channelRoutes(o: RouteContext): Route[] {
+  if (!o.notifications) return [];
+  const { settings, people } = o.notifications;
+  const doors: ChannelDoors = {
+    runtime: o.runtime,
+    roles: o.roles,
+    env: o.env,
+    log: o.log,
+    settings,
+    secrets: notificationSecrets(settings, o.env),
+    people,
+    wake: o.wake,
+  };
+  // Said once at start, loudly: until it is set, every decision through that door is refused (503).
+  for (const name of [settings.slack?.signingSecret, settings.email?.linkSecret])
+    if (name && !doors.secrets.get(name))
+      o.log.error(
+        { secret: name },
+        `notifications: the secret ${name} is not set; decisions from that channel are refused`,
+      );
+  return [
+    ...(settings.slack ? [slackInteractionsRoute(doors)] : []),
+    ...(settings.email ? decisionPageRoutes(doors) : []),
   ];
 }
 

@@ -94,6 +94,10 @@ export async function serve(paths: string[], flags: ServeFlags, host: ServeHost)
       log,
       metrics,
       notifyMs: notifyInterval(process.env),
+      notifications: host.config.notifications && {
+        settings: host.config.notifications,
+        people: host.config.people?.people ?? [],
+      },
     });
     // Extra worker processes share the store (and so the queue) with this one: more cores, and a
     // crash of one process leaves the others running.

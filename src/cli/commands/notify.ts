@@ -24,7 +24,10 @@ export function notifyCommand(program: Command, cli: CliContext): void {
           `--lease-ms must be a whole number of milliseconds >= 100, not ${flags.leaseMs}`,
         );
       const rt = await cli.open(flags);
-      const { channels, missing } = channelsFromEnv(process.env);
+      const { channels, missing } = channelsFromEnv(process.env, {
+        settings: cli.projectConfig().notifications,
+        people: cli.projectConfig().people?.people,
+      });
       const pass = await rt.notify({ channels, ...(leaseMs !== undefined ? { leaseMs } : {}) });
       const pending = await rt.store.outboxDepth();
       cli.print(

@@ -1,0 +1,128 @@
+// The email channel: a pending decision's context and, for the person it is addressed to, one link per
+// action (approve and reject, or answer). Each link is one-time, expiring and signed
+// (notifications/decision-links.ts) and opens a confirm page on `serve`; opening it decides nothing, so a
+// mail scanner that follows links cannot approve. Sent with nodemailer; the Message-ID is derived from the
+// notification id, so a retried send is recognisable as the same message.
+import { NightshiftError } from '../../errors.js';
+import type { Secrets } from '../../tools/secrets.js';
+import type { DecisionAction } from '../apply-decision.js';
+import { signDecisionLink } from '../decision-links.js';
+import { clip, decisionFacts, decisionTitle } from '../decision-text.js';
+import type { EmailSettings, PersonSpec } from '../settings.js';
+import type { Notification, NotificationChannel, PendingDecision } from '../types.js';
+
+export interface EmailChannelOptions {
+  settings: EmailSettings;
+  secrets: Secrets;
+  people: readonly PersonSpec[];
+  /** Where `serve` is reached from a mail client (notifications.publicUrl). */
+  publicUrl: string;
+  now?: () => number;
+}
+
+const LABEL: Record<DecisionAction, string> = {
+  approve: 'Approve',
+  reject: 'Reject',
+  answer: 'Answer',
+};
+
+function refused(message: string): NightshiftError {
+  return new NightshiftError('NOTIFICATION_FAILED', message, { retryable: false });
+}
+
+function actionsFor(d: PendingDecision): DecisionAction[] {
+  return d.kind === 'approval' ? ['approve', 'reject'] : ['answer'];
+}
+
+export function emailBody(d: PendingDecision, links: [DecisionAction, string][], expiresAt: number): string {
+  const facts = decisionFacts(d).map(([label, v]) => `${label}: ${v}`);
+  const actions = links.map(([a, url]) => `${LABEL[a]}: ${url}`);
+  return [
+    decisionTitle(d),
+    '',
+    ...facts,
+    '',
+    clip(d.summary, 50_000),
+    '',
+    'Decide (each link opens a page where you confirm; it works once, until',
+    `${new Date(expiresAt).toISOString()}):`,
+    ...actions,
+    '',
+    `Or on the command line: nightshift ${d.kind === 'approval' ? `approve ${d.id}` : `answer ${d.id} TEXT`} --as NAME`,
+  ].join('\n');
+}
+
+export function emailChannel(o: EmailChannelOptions): NotificationChannel {
+  const now = o.now ?? Date.now;
+  const secret = (name: string | undefined): string | undefined => {
+    if (name === undefined) return undefined;
+    const value = o.secrets.get(name);
+    if (!value)
+      throw refused(`notifications.email: the secret ${name} is not set in this process's environment`);
+    return value;
+  };
+  return {
+    channel: 'email',
+    async send(n: Notification) {
+      const to = n.to.toLowerCase();
+      // A link is signed for one person: the one this address belongs to.
+      const person =
+        o.people.find((p) => p.email?.toLowerCase() === to && n.people.includes(p.name)) ??
+        o.people.find((p) => p.email?.toLowerCase() === to);
+      if (!person) throw refused(`email notification ${n.id}: ${n.to} is no configured person's email`);
+      const linkSecret = secret(o.settings.linkSecret)!;
+      const expiresAt = now() + o.settings.linkTtlMinutes * 60_000;
+      const base = o.publicUrl.replace(/\/+$/, '');
+      const links = actionsFor(n.decision).map((action): [DecisionAction, string] => [
+        action,
+        `${base}/decide/${signDecisionLink(
+          {
+            kind: n.decision.kind,
+            id: n.decision.id,
+            action,
+            person: person.name,
+            expiresAt,
+            hash: n.decision.hash,
+          },
+          linkSecret,
+        )}`,
+      ]);
+      const user = secret(o.settings.user);
+      const pass = secret(o.settings.password);
+      // Loaded on first use: most processes never send mail.
+      const { default: nodemailer } = await import('nodemailer');
+      const transport = nodemailer.createTransport({
+        host: o.settings.host,
+        port: o.settings.port,
+        secure: o.settings.secure,
+        requireTLS: o.settings.requireTls,
+        ignoreTLS: !o.settings.requireTls && !o.settings.secure,
+        ...(user ? { auth: { user, pass } } : {}),
+        connectionTimeout: 10_000,
+        greetingTimeout: 10_000,
+        socketTimeout: 30_000,
+      });
+      try {
+        await transport.sendMail({
+          from: o.settings.from,
+          to: n.to,
+          subject: decisionTitle(n.decision),
+          text: emailBody(n.decision, links, expiresAt),
+          messageId: `<${n.id.replace(/[^A-Za-z0-9._-]/g, '_')}@nightshift>`,
+          headers: { 'X-Nightshift-Notification': n.id },
+        });
+      } catch (err) {
+        const e = err as Error & { responseCode?: number };
+        // A 5xx SMTP answer (mailbox unknown, relay refused) will say the same again; the rest may clear.
+        const permanent = typeof e.responseCode === 'number' && e.responseCode >= 500;
+        throw new NightshiftError(
+          'NOTIFICATION_FAILED',
+          `email via ${o.settings.host}:${o.settings.port} failed: ${e.message}`,
+          { retryable: !permanent, cause: err },
+        );
+      } finally {
+        transport.close();
+      }
+    },
+  };
+}

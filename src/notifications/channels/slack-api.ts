@@ -1,0 +1,74 @@
+// Calls to Slack: a Web API method with the bot token (chat.postMessage, views.open) or a POST to an
+// incoming webhook. A failure is a NOTIFICATION_FAILED whose `retryable` says whether to try again:
+// a dropped connection, a timeout, HTTP 429 or 5xx are worth retrying; a refused token or channel is not.
+import { NightshiftError } from '../../errors.js';
+
+const TIMEOUT_MS = 10_000;
+/** Slack's Web API errors that clear by themselves. */
+const TRANSIENT = new Set([
+  'ratelimited',
+  'service_unavailable',
+  'internal_error',
+  'fatal_error',
+  'request_timeout',
+]);
+
+function failed(what: string, message: string, retryable: boolean, cause?: unknown): NightshiftError {
+  return new NightshiftError('NOTIFICATION_FAILED', `${what}: ${message}`, { retryable, cause });
+}
+
+async function post(url: string, body: unknown, what: string, token?: string): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: JSON.stringify(body),
+      redirect: 'error',
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string } };
+    throw failed(
+      what,
+      e.name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS} ms` : (e.cause?.code ?? e.message),
+      true,
+      err,
+    );
+  }
+  const text = await res.text().catch(() => '');
+  if (!res.ok)
+    throw failed(what, `HTTP ${res.status} ${text.slice(0, 200)}`, res.status === 429 || res.status >= 500);
+  return text;
+}
+
+/** Calls a Web API method; its `{ ok: false, error }` answer is a failure. Returns the answer. */
+export async function callSlack(
+  apiUrl: string,
+  token: string,
+  method: string,
+  body: unknown,
+): Promise<Record<string, unknown>> {
+  const what = `Slack ${method}`;
+  const text = await post(`${apiUrl.replace(/\/+$/, '')}/${method}`, body, what, token);
+  let answer: Record<string, unknown>;
+  try {
+    answer = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // Slack answered 200 but not with JSON: the message may be posted; retrying could post it twice.
+    throw failed(what, `an answer that is not JSON (${text.slice(0, 200)})`, false);
+  }
+  if (answer.ok !== true) {
+    const error = typeof answer.error === 'string' ? answer.error : 'unknown error';
+    throw failed(what, `Slack refused: ${error}`, TRANSIENT.has(error));
+  }
+  return answer;
+}
+
+/** Posts to an incoming webhook, which answers `ok` as plain text. */
+export async function postToWebhook(url: string, body: unknown): Promise<void> {
+  await post(url, body, 'Slack incoming webhook');
+}

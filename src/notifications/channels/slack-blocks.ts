@@ -1,0 +1,100 @@
+// Block Kit for a pending decision: the message (context and Approve / Reject / Answer buttons) and the
+// modal that takes a reason or an answer. Action ids and the modal's callback id are what
+// server/slack-interactions.ts reads back.
+import { clip, decisionFacts, decisionTitle } from '../decision-text.js';
+import type { DecisionKind, PendingDecision } from '../types.js';
+
+export const ACTION = {
+  approve: 'nightshift.approve',
+  reject: 'nightshift.reject',
+  answer: 'nightshift.answer',
+} as const;
+export const MODAL_CALLBACK = 'nightshift.decide';
+export const MODAL_INPUT = { block: 'decision_text', action: 'text' } as const;
+
+/** What a button carries back (its `value`, at most 2,000 characters). */
+export interface ButtonValue {
+  kind: DecisionKind;
+  id: string;
+  /** Approvals: the change set hash shown, so approve binds to it. */
+  hash?: string;
+}
+
+/** Slack's mrkdwn needs these three escaped; everything else is literal. */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+const plain = (text: string) => ({ type: 'plain_text', text: clip(text, 150), emoji: false });
+
+export function decisionBlocks(d: PendingDecision): unknown[] {
+  const value = JSON.stringify({
+    kind: d.kind,
+    id: d.id,
+    ...(d.hash ? { hash: d.hash } : {}),
+  } satisfies ButtonValue);
+  const buttons =
+    d.kind === 'approval'
+      ? [
+          {
+            type: 'button',
+            action_id: ACTION.approve,
+            text: plain('Approve'),
+            style: 'primary',
+            value,
+            confirm: {
+              title: plain('Approve this change set?'),
+              text: { type: 'mrkdwn', text: 'The drafted calls run once, as shown.' },
+              confirm: plain('Approve'),
+              deny: plain('Cancel'),
+            },
+          },
+          { type: 'button', action_id: ACTION.reject, text: plain('Reject…'), style: 'danger', value },
+        ]
+      : [{ type: 'button', action_id: ACTION.answer, text: plain('Answer…'), style: 'primary', value }];
+  return [
+    { type: 'header', text: plain(decisionTitle(d)) },
+    {
+      type: 'section',
+      fields: decisionFacts(d).map(([label, v]) => ({
+        type: 'mrkdwn',
+        text: clip(`*${label}*\n${escapeMrkdwn(v)}`, 2000),
+      })),
+    },
+    {
+      type: 'section',
+      text: { type: 'mrkdwn', text: `\`\`\`${escapeMrkdwn(clip(d.summary, 2900))}\`\`\`` },
+    },
+    { type: 'actions', block_id: `nightshift:${d.kind}:${d.id}`.slice(0, 255), elements: buttons },
+  ];
+}
+
+/** The plain-text fallback Slack shows in notifications and to clients without blocks. */
+export function decisionFallback(d: PendingDecision): string {
+  return `${decisionTitle(d)}: ${d.reason}`;
+}
+
+/** The modal a Reject or Answer click opens; `private_metadata` carries what is being decided. */
+export function decisionModal(b: ButtonValue, action: 'reject' | 'answer'): unknown {
+  return {
+    type: 'modal',
+    callback_id: MODAL_CALLBACK,
+    private_metadata: JSON.stringify({ ...b, action }),
+    title: plain(action === 'reject' ? 'Reject change set' : 'Answer escalation'),
+    submit: plain(action === 'reject' ? 'Reject' : 'Send answer'),
+    close: plain('Cancel'),
+    blocks: [
+      {
+        type: 'input',
+        block_id: MODAL_INPUT.block,
+        label: plain(action === 'reject' ? 'Why (the agent is told)' : 'Your answer (the agent is told)'),
+        element: {
+          type: 'plain_text_input',
+          action_id: MODAL_INPUT.action,
+          multiline: true,
+          max_length: 3000,
+        },
+      },
+    ],
+  };
+}

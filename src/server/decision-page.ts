@@ -1,0 +1,171 @@
+// The email links' confirm page. GET /decide/<token> shows what will be decided, by whom, and a form; it
+// never decides (mail scanners and link previews open links). POST /decide, from that form (the token in
+// the body, a same-origin form post), spends the link and decides. A forged, expired or already used link,
+// a person who may not decide, or a decision already taken is refused with nothing changed.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isNightshiftError, NightshiftError } from '../errors.js';
+import { applyDecision, checkDecider } from '../notifications/apply-decision.js';
+import { type DecisionLink, spentLinkKey, verifyDecisionLink } from '../notifications/decision-links.js';
+import { personByName } from '../notifications/people.js';
+import type { PersonSpec } from '../notifications/settings.js';
+import type { ApprovalRecord, EscalationRecord } from '../store/types.js';
+import { type ChannelDoors, decisionDeps, refusalStatus } from './channel-doors.js';
+import { confirmPage, messagePage, sendPage } from './decision-page-html.js';
+import { HttpError, readBody } from './http-body.js';
+import type { Route } from './router.js';
+
+/** Spent links are remembered until they expire, plus this much (their expiry refuses them after that). */
+const SPENT_MARGIN_MS = 10 * 60_000;
+
+interface Opened {
+  link: DecisionLink;
+  person: PersonSpec;
+  record: ApprovalRecord | EscalationRecord;
+}
+
+function linkSecret(doors: ChannelDoors): string {
+  const name = doors.settings.email!.linkSecret;
+  const secret = doors.secrets.get(name);
+  if (!secret) throw new HttpError(503, `the link secret ${name} is not set on this worker`);
+  return secret;
+}
+
+/** Verifies the token and checks the person and the decision; writes nothing. */
+async function open(doors: ChannelDoors, token: string, now: number): Promise<Opened> {
+  const link = verifyDecisionLink(token, linkSecret(doors), now);
+  const person = personByName(doors.people, link.person);
+  if (!person)
+    throw new NightshiftError('DECISION_REFUSED', `${link.person} is no longer a configured person`);
+  await checkDecider(doors.runtime.store, link.kind, link.id, person);
+  const store = doors.runtime.store;
+  const record =
+    link.kind === 'approval' ? await store.getApproval(link.id) : await store.getEscalation(link.id);
+  if (record?.status !== 'pending') {
+    const by = record && ('decidedBy' in record ? record.decidedBy : record.answeredBy);
+    throw new NightshiftError(
+      link.kind === 'approval' ? 'APPROVAL_NOT_PENDING' : 'ESCALATION_NOT_PENDING',
+      `this ${link.kind} is already ${record?.status ?? 'gone'}${by ? ` by ${by}` : ''}`,
+    );
+  }
+  return { link, person, record };
+}
+
+function details(record: ApprovalRecord | EscalationRecord): string {
+  if ('calls' in record)
+    return record.calls
+      .map((c) => `${c.tool} (${c.effect})\n${JSON.stringify(c.args, null, 2)}\nwhy: ${c.reason}`)
+      .join('\n\n');
+  return [
+    record.missing ? `Missing: ${record.missing}` : '',
+    `Source: ${record.source}`,
+    JSON.stringify(record.context, null, 2),
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+function refusal(res: ServerResponse, err: unknown): void {
+  if (err instanceof HttpError) {
+    sendPage(res, err.status, 'Not decided', messagePage(`Nothing was decided: ${err.message}`, true));
+    return;
+  }
+  if (!isNightshiftError(err)) throw err;
+  const status =
+    err.code === 'DECISION_REFUSED' && /expired|used/.test(err.message) ? 410 : refusalStatus(err.code);
+  sendPage(res, status, 'Not decided', messagePage(`Nothing was decided: ${err.message}`, true));
+}
+
+/** A browser's form post from this server's own page; anything cross-site is refused. */
+function checkSameOrigin(doors: ChannelDoors, req: IncomingMessage): void {
+  if (req.headers['sec-fetch-site'] === 'cross-site')
+    throw new HttpError(403, 'a decision cannot be posted from another site');
+  const origin = req.headers.origin;
+  if (origin && doors.settings.publicUrl && origin !== new URL(doors.settings.publicUrl).origin)
+    throw new HttpError(403, `a decision cannot be posted from ${origin}`);
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded')
+    throw new HttpError(415, 'post the confirm page form (application/x-www-form-urlencoded)');
+}
+
+export function decisionPageRoutes(doors: ChannelDoors): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: /^\/decide\/([^/]+)$/,
+      async handle(_req, res, [token]) {
+        try {
+          const { link, person, record } = await open(doors, token!, Date.now());
+          const facts: [string, string][] = [
+            ['Role', record.role],
+            ['Category', 'category' in record ? record.category : 'approval'],
+            ...('reason' in record ? [['Reason', record.reason] as [string, string]] : []),
+            ['Run', record.runId],
+          ];
+          const title =
+            'calls' in record
+              ? `${link.action === 'approve' ? 'Approve' : 'Reject'} a change set of ${record.role}`
+              : `Answer an escalation (${record.category}) of ${record.role}`;
+          sendPage(
+            res,
+            200,
+            title,
+            confirmPage({
+              title,
+              action: link.action,
+              person: person.name,
+              facts,
+              details: details(record),
+              token: token!,
+              expiresAt: link.expiresAt,
+            }),
+          );
+        } catch (err) {
+          refusal(res, err);
+        }
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/decide$/,
+      async handle(req, res) {
+        try {
+          checkSameOrigin(doors, req);
+          const form = new URLSearchParams((await readBody(req)).toString('utf8'));
+          const token = form.get('token') ?? '';
+          const text = (form.get('text') ?? '').trim();
+          const now = Date.now();
+          const link = verifyDecisionLink(token, linkSecret(doors), now);
+          if (link.action !== 'approve' && text === '')
+            throw new NightshiftError(
+              'USAGE',
+              `${link.action === 'reject' ? 'a rejection needs a reason' : 'an answer needs text'}: go back and fill in the form`,
+            );
+          // Spent before anything else is looked at: two posts of the same form race here, and only one
+          // gets past; a link refused below stays spent (it was good for this one decision only).
+          const fresh = await doors.runtime.store.rememberSignature(
+            spentLinkKey(token),
+            link.expiresAt,
+            now - SPENT_MARGIN_MS,
+          );
+          if (!fresh) throw new NightshiftError('DECISION_REFUSED', 'this link was already used');
+          const { person } = await open(doors, token, now);
+          const out = await applyDecision(decisionDeps(doors), { ...link, person, text });
+          doors.wake();
+          doors.log.info(
+            { [`${link.kind}Id`]: link.id, by: person.name, runId: out.runId },
+            'email decision',
+          );
+          const done = { approve: 'Approved', reject: 'Rejected', answer: 'Answered' }[link.action];
+          sendPage(
+            res,
+            200,
+            `${done}`,
+            messagePage(`${done} by ${person.name}. The run continues (${out.runId}).`),
+          );
+        } catch (err) {
+          refusal(res, err);
+        }
+      },
+    },
+  ];
+}

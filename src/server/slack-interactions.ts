@@ -1,0 +1,197 @@
+// POST /slack/interactions: Slack's interactivity request URL. A click on a decision message's button
+// (block_actions) or a submitted Reject/Answer modal (view_submission) arrives form-encoded as
+// `payload=<json>`, signed with the app's signing secret. Verified (signature, five-minute window, each
+// signature once), mapped from the Slack user to a configured person, then decided as that person.
+import { z } from 'zod';
+import { isNightshiftError } from '../errors.js';
+import { applyDecision, checkDecider, type DecisionAction } from '../notifications/apply-decision.js';
+import { callSlack } from '../notifications/channels/slack-api.js';
+import {
+  ACTION,
+  type ButtonValue,
+  decisionModal,
+  MODAL_CALLBACK,
+  MODAL_INPUT,
+} from '../notifications/channels/slack-blocks.js';
+import { personBySlackId } from '../notifications/people.js';
+import type { PersonSpec } from '../notifications/settings.js';
+import { type ChannelDoors, decisionDeps, refusalStatus } from './channel-doors.js';
+import { HttpError, readBody } from './http-body.js';
+import { type Route, send } from './router.js';
+import { SLACK_WINDOW_SECONDS, verifySlackSignature } from './slack-signature.js';
+
+const ButtonValueSchema = z.strictObject({
+  kind: z.enum(['approval', 'escalation']),
+  id: z.string().min(1),
+  hash: z.string().optional(),
+});
+const ModalMetadata = ButtonValueSchema.extend({ action: z.enum(['reject', 'answer']) });
+
+const User = z.looseObject({ id: z.string().min(1) });
+const BlockActions = z.looseObject({
+  type: z.literal('block_actions'),
+  user: User,
+  trigger_id: z.string().optional(),
+  response_url: z.string().optional(),
+  actions: z.array(z.looseObject({ action_id: z.string(), value: z.string().optional() })).min(1),
+});
+const ViewSubmission = z.looseObject({
+  type: z.literal('view_submission'),
+  user: User,
+  view: z.looseObject({
+    callback_id: z.string(),
+    private_metadata: z.string(),
+    state: z.looseObject({
+      values: z.record(z.string(), z.record(z.string(), z.looseObject({ value: z.string().nullish() }))),
+    }),
+  }),
+});
+
+function parseJsonAs<T>(schema: z.ZodType<T>, text: string, what: string): T {
+  try {
+    return schema.parse(JSON.parse(text));
+  } catch (err) {
+    throw new HttpError(400, `${what} is not what nightshift sent: ${(err as Error).message.slice(0, 300)}`);
+  }
+}
+
+/** Replaces the message (or tells the clicker) through the interaction's response_url; best effort. */
+async function respond(doors: ChannelDoors, url: string | undefined, body: Record<string, unknown>) {
+  if (!url) return;
+  try {
+    await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(5000),
+    });
+  } catch (err) {
+    doors.log.warn({ err: (err as Error).message }, 'slack response_url failed');
+  }
+}
+
+export function slackInteractionsRoute(doors: ChannelDoors): Route {
+  const slack = doors.settings.slack!;
+  return {
+    method: 'POST',
+    path: /^\/slack\/interactions$/,
+    async handle(req, res) {
+      const body = await readBody(req);
+      const signingSecret = doors.secrets.get(slack.signingSecret);
+      if (!signingSecret)
+        throw new HttpError(503, `the Slack signing secret ${slack.signingSecret} is not set on this worker`);
+      const now = Date.now();
+      const check = verifySlackSignature(req.headers, body, signingSecret, now);
+      if (!check.ok) {
+        doors.log.warn({ reason: check.reason }, 'slack interaction refused');
+        throw new HttpError(401, check.reason);
+      }
+      // Each signed request is good once; remembered past the window, after which its timestamp is stale.
+      const fresh = await doors.runtime.store.rememberSignature(
+        `slack:${check.signature}`,
+        now,
+        now - 2 * SLACK_WINDOW_SECONDS * 1000,
+      );
+      if (!fresh) {
+        doors.log.warn('slack interaction replay refused');
+        throw new HttpError(401, 'this signature was already used (replay)');
+      }
+      const payload = new URLSearchParams(body.toString('utf8')).get('payload');
+      if (!payload) throw new HttpError(400, 'expected a form-encoded body with a payload field');
+      const type = parseJsonAs(z.looseObject({ type: z.string() }), payload, 'payload').type;
+      if (type === 'block_actions')
+        return blockActions(doors, parseJsonAs(BlockActions, payload, 'payload'), res);
+      if (type === 'view_submission')
+        return viewSubmission(doors, parseJsonAs(ViewSubmission, payload, 'payload'), res);
+      send(res, 200, {});
+    },
+  };
+}
+
+function knownPerson(doors: ChannelDoors, slackUserId: string): PersonSpec {
+  const person = personBySlackId(doors.people, slackUserId);
+  if (!person) {
+    doors.log.warn({ slackUser: slackUserId }, 'slack decision refused: unknown user');
+    throw new HttpError(403, `Slack user ${slackUserId} is not a configured person (people: slack:)`);
+  }
+  return person;
+}
+
+async function blockActions(
+  doors: ChannelDoors,
+  p: z.infer<typeof BlockActions>,
+  res: Parameters<Route['handle']>[1],
+): Promise<void> {
+  const action = p.actions[0]!;
+  const verb = Object.entries(ACTION).find(([, id]) => id === action.action_id)?.[0] as
+    | DecisionAction
+    | undefined;
+  if (!verb) return send(res, 200, {});
+  let person: PersonSpec;
+  try {
+    person = knownPerson(doors, p.user.id);
+  } catch (err) {
+    await respond(doors, p.response_url, {
+      response_type: 'ephemeral',
+      replace_original: false,
+      text: 'You are not a configured person in nightshift, so you cannot decide this.',
+    });
+    throw err;
+  }
+  const b: ButtonValue = parseJsonAs(ButtonValueSchema, action.value ?? '', 'the button value');
+  try {
+    if (verb === 'approve') {
+      const out = await applyDecision(decisionDeps(doors), { ...b, action: 'approve', person });
+      doors.wake();
+      doors.log.info({ approvalId: b.id, by: person.name, runId: out.runId }, 'slack decision');
+      await respond(doors, p.response_url, {
+        replace_original: true,
+        text: `Approved by ${person.name} (approval ${b.id}); the run continues.`,
+      });
+      return send(res, 200, {});
+    }
+    // Reject and Answer need text: checked now so a refused person gets no form, then asked in a modal.
+    await checkDecider(doors.runtime.store, b.kind, b.id, person);
+    const name = doors.settings.slack?.token;
+    const token = name ? doors.secrets.get(name) : undefined;
+    if (!token)
+      throw new HttpError(409, 'Reject and Answer in Slack need notifications.slack.token (views.open)');
+    if (!p.trigger_id) throw new HttpError(400, 'the click has no trigger_id to open the form with');
+    await callSlack(doors.settings.slack!.apiUrl, token, 'views.open', {
+      trigger_id: p.trigger_id,
+      view: decisionModal(b, verb === 'reject' ? 'reject' : 'answer'),
+    });
+    send(res, 200, {});
+  } catch (err) {
+    if (isNightshiftError(err)) {
+      await respond(doors, p.response_url, {
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: `Not decided: ${err.message}`,
+      });
+      throw new HttpError(refusalStatus(err.code), err.message);
+    }
+    throw err;
+  }
+}
+
+async function viewSubmission(
+  doors: ChannelDoors,
+  p: z.infer<typeof ViewSubmission>,
+  res: Parameters<Route['handle']>[1],
+): Promise<void> {
+  if (p.view.callback_id !== MODAL_CALLBACK) return send(res, 200, {});
+  const person = knownPerson(doors, p.user.id);
+  const meta = parseJsonAs(ModalMetadata, p.view.private_metadata, 'the form metadata');
+  const text = p.view.state.values[MODAL_INPUT.block]?.[MODAL_INPUT.action]?.value ?? '';
+  try {
+    const out = await applyDecision(decisionDeps(doors), { ...meta, person, text });
+    doors.wake();
+    doors.log.info({ [`${meta.kind}Id`]: meta.id, by: person.name, runId: out.runId }, 'slack decision');
+    send(res, 200, { response_action: 'clear' });
+  } catch (err) {
+    if (!isNightshiftError(err)) throw err;
+    // Shown under the text field; the modal stays open.
+    send(res, 200, { response_action: 'errors', errors: { [MODAL_INPUT.block]: err.message.slice(0, 300) } });
+  }
+}
