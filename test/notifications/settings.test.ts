@@ -55,7 +55,7 @@ describe('notifications settings', () => {
     ],
     ['Slack without a signing secret', { notifications: { slack: { token: 'T' } } }, /signingSecret/],
     ['email without a link secret', { notifications: { email: { host: 'h', from: 'a@b' } } }, /linkSecret/],
-    ['two people with one name', { people: [{ name: 'a' }, { name: 'a' }] }, /same name/],
+    ['two people with one name', { people: [{ name: 'a' }, { name: 'a' }] }, /listed twice/],
   ] as const) {
     it(`refuses ${what} (CONFIG_INVALID)`, () => {
       assert.throws(
