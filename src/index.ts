@@ -19,9 +19,11 @@ export { decide } from './policy/decide.js';
 export type { Condition, EscalationCategory, EscalationRule } from './roles/conditions.js';
 export { defineRole } from './roles/define.js';
 export { loadRoleFile } from './roles/load.js';
+export type { DriveAfterDecision } from './approvals/hand-back.js';
 export type { Autonomy, Budget, Role, RoleSettings, RoleSpec, RoleSpecInput } from './roles/schema.js';
 export type {
   AgentStatusView,
+  DecisionDrive,
   DeliverOptions,
   Delivery,
   EmitOptions,

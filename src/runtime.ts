@@ -16,7 +16,7 @@ import { loadRoleFile } from './roles/load.js';
 import { createEventRouting } from './runtime/events.js';
 import { openStore } from './runtime/open-store.js';
 import { createKnownRoles } from './runtime/roles.js';
-import type { Runtime, RuntimeOptions } from './runtime/types.js';
+import type { Runtime, RuntimeOptions, WorkHandle } from './runtime/types.js';
 import { startWork } from './runtime/work.js';
 import { tapCommits } from './telemetry/commit-tap.js';
 import { traceObserverFromEnv } from './telemetry/traces/from-env.js';
@@ -24,6 +24,7 @@ import { loadSecrets, revealerFor } from './tools/secrets.js';
 
 export type {
   AgentStatusView,
+  DecisionDrive,
   DeliverOptions,
   Delivery,
   EmitOptions,
@@ -86,6 +87,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     }
   }
 
+  /** The workers started in this process (`work`), woken when a decision here queues a run. */
+  const workers = new Set<WorkHandle>();
+
   async function summary(state: RunState): Promise<RunSummary> {
     return summarize({
       run: state.run,
@@ -94,8 +98,12 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     });
   }
 
-  /** After a human decision: drive the run on if nothing else blocks it. */
+  /**
+   * After a human decision: drive the run on if nothing else blocks it. A run the decision handed back to
+   * the workers' queue is theirs: wake this process's workers, if any (others are woken by the store).
+   */
   async function continueRun(state: RunState): Promise<RunSummary> {
+    if (state.run.status === 'queued') for (const w of workers) w.wake();
     if (state.run.status !== 'running') return summary(state);
     try {
       return await runtime.resume(state.run.id);
@@ -136,10 +144,14 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     },
     async approve(approvalId, o) {
       const reveal = await revealerForApproval(approvalId);
-      return continueRun(await approve(store, clock, { approvalId, by: o.by, note: o.note, reveal }));
+      return continueRun(
+        await approve(store, clock, { approvalId, by: o.by, note: o.note, reveal, drive: o.drive }),
+      );
     },
     async reject(approvalId, o) {
-      return continueRun(await reject(store, clock, { approvalId, by: o.by, note: o.reason }));
+      return continueRun(
+        await reject(store, clock, { approvalId, by: o.by, note: o.reason, drive: o.drive }),
+      );
     },
     async answer(escalationId, text, o) {
       const escalation = await store.getEscalation(escalationId);
@@ -152,14 +164,22 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
           answer: text,
           by: o.by,
           allowCall: o.allowCall,
+          withholdResult: o.withholdResult,
           budget,
+          drive: o.drive,
         }),
       );
     },
     async cancel(runId, o) {
       return summary(await cancelRun(store, clock, { runId, by: o.by, reason: o.reason }));
     },
-    work: (o) => startWork(ctx, roles, events, o),
+    work(o) {
+      const handle = startWork(ctx, roles, events, o);
+      // Decisions made through this runtime wake it when they hand a run back to the queue.
+      workers.add(handle);
+      handle.done.finally(() => workers.delete(handle));
+      return handle;
+    },
     emit: (event, payload, emitOptions) => events.emit(event, payload, emitOptions),
     deliver: (role, payload, d) => events.deliver(role, payload, d),
     async agents() {

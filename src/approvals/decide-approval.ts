@@ -8,6 +8,7 @@ import type { ApprovalRecord, Store } from '../store/types.js';
 import type { Redactor } from '../tools/secrets.js';
 import { checkActor } from './actor.js';
 import { changeSetHash } from './change-set.js';
+import type { DriveAfterDecision } from './hand-back.js';
 import { loadPausedRun, statusAfter } from './paused-run.js';
 
 export interface ApprovalDecisionInput {
@@ -21,6 +22,8 @@ export interface ApprovalDecisionInput {
    * the check is left to the worker, which makes it before each call runs.
    */
   reveal?: Redactor | undefined;
+  /** Who drives the run on once it is runnable again (hand-back.ts); default `auto`. */
+  drive?: DriveAfterDecision | undefined;
 }
 
 async function pendingApproval(store: Store, id: string): Promise<ApprovalRecord> {
@@ -83,7 +86,7 @@ export async function approve(store: Store, clock: Clock, input: ApprovalDecisio
     data: { callKeys: approval.callKeys, note: input.note ?? null },
   });
   // The run is runnable again unless something else (an escalation) still blocks it.
-  b.set({ status: statusAfter(state, { approvalId: approval.id }) });
+  b.set({ status: statusAfter(state, { approvalId: approval.id }, input.drive) });
   await store.commit(b.build());
   return reload(store, approval.runId);
 }
@@ -111,7 +114,7 @@ export async function reject(store: Store, clock: Clock, input: ApprovalDecision
   }
   b.step('approval_decided', { approvalId: approval.id, decision: 'rejected', by, note: reason });
   b.auditEvent({ actor: by, action: 'approval.rejected', target: approval.id, data: { reason } });
-  b.set({ status: statusAfter(state, { approvalId: approval.id }) });
+  b.set({ status: statusAfter(state, { approvalId: approval.id }, input.drive) });
   await store.commit(b.build());
   return reload(store, approval.runId);
 }
