@@ -3,6 +3,7 @@
 // (runtime/events.ts) and the worker (runtime/work.ts). The CLI and the server use this API, as library
 // users do. The public types are in runtime/types.ts.
 import { approve, reject } from './approvals/decide-approval.js';
+import type { AfterDecision } from './approvals/paused-run.js';
 import { createIdSource, systemClock } from './clock.js';
 import { cancelRun } from './engine/cancel.js';
 import type { EngineContext } from './engine/context.js';
@@ -16,7 +17,7 @@ import { loadRoleFile } from './roles/load.js';
 import { createEventRouting } from './runtime/events.js';
 import { openStore } from './runtime/open-store.js';
 import { createKnownRoles } from './runtime/roles.js';
-import type { Runtime, RuntimeOptions, WorkHandle } from './runtime/types.js';
+import type { DecisionDrive, Runtime, RuntimeOptions, WorkHandle } from './runtime/types.js';
 import { startWork } from './runtime/work.js';
 import { tapCommits } from './telemetry/commit-tap.js';
 import { traceObserverFromEnv } from './telemetry/traces/from-env.js';
@@ -114,6 +115,11 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     }
   }
 
+  /** A decision's wishes for the run after it: who drives it on, and the lease if it is this process. */
+  function after(o: DecisionDrive): AfterDecision {
+    return { drive: o.drive, holder: { owner: ctx.owner, until: clock.now() + ctx.leaseMs } };
+  }
+
   const runtime: Runtime = {
     store,
     async run(roleOrFile, input, runOptions = {}) {
@@ -145,12 +151,12 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     async approve(approvalId, o) {
       const reveal = await revealerForApproval(approvalId);
       return continueRun(
-        await approve(store, clock, { approvalId, by: o.by, note: o.note, reveal, drive: o.drive }),
+        await approve(store, clock, { approvalId, by: o.by, note: o.note, reveal, after: after(o) }),
       );
     },
     async reject(approvalId, o) {
       return continueRun(
-        await reject(store, clock, { approvalId, by: o.by, note: o.reason, drive: o.drive }),
+        await reject(store, clock, { approvalId, by: o.by, note: o.reason, after: after(o) }),
       );
     },
     async answer(escalationId, text, o) {
@@ -166,7 +172,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
           allowCall: o.allowCall,
           withholdResult: o.withholdResult,
           budget,
-          drive: o.drive,
+          after: after(o),
         }),
       );
     },

@@ -2,14 +2,13 @@
 // are checked again here, and anything that does not match fails closed instead of running.
 import type { Clock } from '../clock.js';
 import { decidedArgs } from '../engine/call-args.js';
-import { RunState } from '../engine/state.js';
+import type { RunState } from '../engine/state.js';
 import { NightshiftError } from '../errors.js';
 import type { ApprovalRecord, Store } from '../store/types.js';
 import type { Redactor } from '../tools/secrets.js';
 import { checkActor } from './actor.js';
 import { changeSetHash } from './change-set.js';
-import type { DriveAfterDecision } from './hand-back.js';
-import { loadPausedRun, statusAfter } from './paused-run.js';
+import { type AfterDecision, loadPausedRun, runAfterDecision } from './paused-run.js';
 
 export interface ApprovalDecisionInput {
   approvalId: string;
@@ -22,8 +21,8 @@ export interface ApprovalDecisionInput {
    * the check is left to the worker, which makes it before each call runs.
    */
   reveal?: Redactor | undefined;
-  /** Who drives the run on once it is runnable again (hand-back.ts); default `auto`. */
-  drive?: DriveAfterDecision | undefined;
+  /** Who drives the run on once it is runnable again. */
+  after?: AfterDecision | undefined;
 }
 
 async function pendingApproval(store: Store, id: string): Promise<ApprovalRecord> {
@@ -86,9 +85,10 @@ export async function approve(store: Store, clock: Clock, input: ApprovalDecisio
     data: { callKeys: approval.callKeys, note: input.note ?? null },
   });
   // The run is runnable again unless something else (an escalation) still blocks it.
-  b.set({ status: statusAfter(state, { approvalId: approval.id }, input.drive) });
-  await store.commit(b.build());
-  return reload(store, approval.runId);
+  b.set(runAfterDecision(state, { approvalId: approval.id }, input.after ?? {}));
+  // The run as this decision left it (handed back, a worker may have taken it on already).
+  await state.commit(store, b);
+  return state;
 }
 
 /** Rejects: the drafted calls never run; the model sees the reason as their result and continues. */
@@ -114,12 +114,8 @@ export async function reject(store: Store, clock: Clock, input: ApprovalDecision
   }
   b.step('approval_decided', { approvalId: approval.id, decision: 'rejected', by, note: reason });
   b.auditEvent({ actor: by, action: 'approval.rejected', target: approval.id, data: { reason } });
-  b.set({ status: statusAfter(state, { approvalId: approval.id }, input.drive) });
-  await store.commit(b.build());
-  return reload(store, approval.runId);
-}
-
-async function reload(store: Store, runId: string): Promise<RunState> {
-  const snapshot = await store.loadRun(runId);
-  return new RunState(snapshot!);
+  b.set(runAfterDecision(state, { approvalId: approval.id }, input.after ?? {}));
+  // The run as this decision left it (handed back, a worker may have taken it on already).
+  await state.commit(store, b);
+  return state;
 }

@@ -2,11 +2,10 @@
 // run then continues. A held tool call runs only if the answer explicitly allows it (once, as recorded).
 
 import { checkActor } from '../approvals/actor.js';
-import type { DriveAfterDecision } from '../approvals/hand-back.js';
-import { loadPausedRun, statusAfter } from '../approvals/paused-run.js';
+import { type AfterDecision, loadPausedRun, runAfterDecision } from '../approvals/paused-run.js';
 import type { Clock } from '../clock.js';
 import { type BudgetDimension, grantFor } from '../engine/budget.js';
-import { RunState } from '../engine/state.js';
+import type { RunState } from '../engine/state.js';
 import { NightshiftError } from '../errors.js';
 import type { Budget } from '../roles/schema.js';
 import type { EscalationRecord, Store } from '../store/types.js';
@@ -24,8 +23,8 @@ export interface AnswerInput {
   withholdResult?: boolean | undefined;
   /** The role's budget, to grant one more allotment when a budget escalation is answered. */
   budget?: Budget | undefined;
-  /** Who drives the run on once it is runnable again (approvals/hand-back.ts); default `auto`. */
-  drive?: DriveAfterDecision | undefined;
+  /** Who drives the run on once it is runnable again. */
+  after?: AfterDecision | undefined;
 }
 
 export async function answerEscalation(store: Store, clock: Clock, input: AnswerInput): Promise<RunState> {
@@ -129,7 +128,8 @@ export async function answerEscalation(store: Store, clock: Clock, input: Answer
     target: escalation.id,
     data: { allowCall: input.allowCall === true, ...(heldResult ? { withheldResult: withhold } : {}) },
   });
-  b.set({ status: statusAfter(state, { escalationId: escalation.id }, input.drive) });
-  await store.commit(b.build());
-  return new RunState((await store.loadRun(escalation.runId))!);
+  b.set(runAfterDecision(state, { escalationId: escalation.id }, input.after ?? {}));
+  // The run as this answer left it (handed back, a worker may have taken it on already).
+  await state.commit(store, b);
+  return state;
 }
