@@ -51,6 +51,7 @@ export function runAfterDecision(
   o: AfterDecision,
 ): RunPatch {
   const status = statusAfter(state, settled, o.drive);
-  if (status === 'running' && o.holder) return { status, leaseOwner: o.holder.owner, leaseUntil: o.holder.until };
+  if (status === 'running' && o.holder)
+    return { status, leaseOwner: o.holder.owner, leaseUntil: o.holder.until };
   return { status };
 }

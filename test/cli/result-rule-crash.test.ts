@@ -22,7 +22,9 @@ after(async () => {
 type Summary = { runId: string; status: string; escalations: { id: string; source: string }[] };
 
 for (const kind of ['sqlite', 'postgres'] as const) {
-  describe(`kill -9 before a watched result is committed (${kind})`, { skip: kind === 'postgres' ? pgSkip : undefined }, () => {
+  describe(`kill -9 before a watched result is committed (${kind})`, {
+    skip: kind === 'postgres' ? pgSkip : undefined,
+  }, () => {
     it('resume re-runs the idempotent call once and holds its result', async () => {
       const r = role({
         autonomy: 'full',
@@ -33,7 +35,10 @@ for (const kind of ['sqlite', 'postgres'] as const) {
             when: { result: { tool: 'ledger.append_once', path: 'appended', contains: 'data loss' } },
           },
         ],
-        turns: [{ call: 'ledger.append_once', args: { entry: 'data loss on sdb', hold: 'h1' } }, { final: { ok: true } }],
+        turns: [
+          { call: 'ledger.append_once', args: { entry: 'data loss on sdb', hold: 'h1' } },
+          { final: { ok: true } },
+        ],
       });
       let flags = ['--data-dir', r.dataDir];
       let env: NodeJS.ProcessEnv = {};
@@ -49,7 +54,9 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.equal((await done).signal, 'SIGKILL');
       writeFileSync(join(r.workspace, 'release-h1'), '');
 
-      const list = json<{ runId: string; status: string }[]>(await runCli(['runs', '--json', ...flags], { env }));
+      const list = json<{ runId: string; status: string }[]>(
+        await runCli(['runs', '--json', ...flags], { env }),
+      );
       assert.equal(list[0]!.status, 'running');
       const resumed = await runCli(['resume', list[0]!.runId, '--json', ...flags], { env });
       assert.equal(resumed.code, 3, resumed.stderr);

@@ -91,7 +91,9 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         assert.equal((await rt.resume(paused.runId)).status, 'escalated');
         assert.deepEqual(r.ledger(), ['sync: data loss on shard 3']);
 
-        const result = await rt.answer(e.id, 'known issue, shard 3 is being rebuilt; carry on', { by: 'ops' });
+        const result = await rt.answer(e.id, 'known issue, shard 3 is being rebuilt; carry on', {
+          by: 'ops',
+        });
         assert.equal(result.status, 'succeeded');
         assert.deepEqual(r.ledger(), ['sync: data loss on shard 3', 'second'], 'each call ran once');
         const messages = await messagesOf(rt, result.runId);
@@ -153,10 +155,10 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       const rt = await open(kind, r);
       try {
         const paused = await rt.run(r.file, {});
-        await assert.rejects(
-          rt.answer(paused.escalations[0]!.id, 'x', { by: 'lee', withholdResult: true }),
-          { code: 'USAGE', message: /holds no tool result/ },
-        );
+        await assert.rejects(rt.answer(paused.escalations[0]!.id, 'x', { by: 'lee', withholdResult: true }), {
+          code: 'USAGE',
+          message: /holds no tool result/,
+        });
         assert.equal((await rt.get(paused.runId))!.run.status, 'escalated', 'nothing changed');
       } finally {
         await rt.close();
@@ -204,7 +206,10 @@ describe('result rules on builtin and MCP tools', () => {
       tools: ['fs.read'],
       ledgerTools: false,
       escalation: [
-        { category: 'security', when: { result: { tool: 'fs.read', path: 'content', contains: 'CRITICAL' } } },
+        {
+          category: 'security',
+          when: { result: { tool: 'fs.read', path: 'content', contains: 'CRITICAL' } },
+        },
       ],
       turns: [{ call: 'fs.read', args: { path: 'status.txt' } }, done],
     });

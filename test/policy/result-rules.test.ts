@@ -46,12 +46,7 @@ describe('result conditions', () => {
       { stdout: 'warning: data   loss\n' },
       true,
     ],
-    [
-      'another tool',
-      { result: { tool: 'other.tool', contains: 'loss' } },
-      { stdout: 'data loss' },
-      false,
-    ],
+    ['another tool', { result: { tool: 'other.tool', contains: 'loss' } }, { stdout: 'data loss' }, false],
     [
       'exists: a missing field',
       { result: { tool: 'monitor.check', path: 'alerts', exists: true } },
@@ -87,7 +82,10 @@ describe('result conditions', () => {
     const verdict = held([rule], { severity: 'critical' });
     assert.deepEqual(verdict?.rule, { index: 0, category: 'security' });
     assert.match(verdict!.reason, /rule 0 \(security\) matched the result of monitor\.check: db hosts/);
-    assert.equal(held([rule], { severity: 'critical' }, { tool: 'monitor.check', args: { host: 'web1' } }), undefined);
+    assert.equal(
+      held([rule], { severity: 'critical' }, { tool: 'monitor.check', args: { host: 'web1' } }),
+      undefined,
+    );
   });
 
   it('is false without a result, so it never holds a call before it ran', () => {

@@ -62,7 +62,11 @@ async function post(url: string, event: string, body: unknown): Promise<void> {
 }
 
 /** Polls the store until `check` accepts the only run's snapshot. */
-async function waitForRun(store: Store, what: string, check: (s: RunSnapshot) => boolean): Promise<RunSnapshot> {
+async function waitForRun(
+  store: Store,
+  what: string,
+  check: (s: RunSnapshot) => boolean,
+): Promise<RunSnapshot> {
   return waitFor(
     async () => {
       const [run] = await store.listRuns({});
@@ -75,7 +79,8 @@ async function waitForRun(store: Store, what: string, check: (s: RunSnapshot) =>
 }
 
 /** The pid a held ledger call wrote when it started: which process ran the tool. */
-const pidThatRan = (r: TestRole, hold: string) => Number(readFileSync(join(r.workspace, `reached-${hold}`), 'utf8'));
+const pidThatRan = (r: TestRole, hold: string) =>
+  Number(readFileSync(join(r.workspace, `reached-${hold}`), 'utf8'));
 
 /** Stops a serve: its held calls are released first, and it is killed if it does not stop in time. */
 async function stop(s: Served, r: TestRole): Promise<void> {
@@ -87,7 +92,9 @@ async function stop(s: Served, r: TestRole): Promise<void> {
 }
 
 for (const kind of ['sqlite', 'postgres'] as const) {
-  describe(`hand-back to serve's workers (${kind})`, { skip: kind === 'postgres' ? pgSkip : undefined }, () => {
+  describe(`hand-back to serve's workers (${kind})`, {
+    skip: kind === 'postgres' ? pgSkip : undefined,
+  }, () => {
     it('approve returns at once with the run queued; the serve worker runs the approved call', async () => {
       const r = role({
         name: 'drafter',
@@ -112,7 +119,10 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         const s = json<Summary>(out);
         assert.equal(s.status, 'queued');
 
-        await waitFor(async () => (existsSync(join(r.workspace, 'reached-approved')) ? true : undefined), 'the call');
+        await waitFor(
+          async () => (existsSync(join(r.workspace, 'reached-approved')) ? true : undefined),
+          'the call',
+        );
         assert.equal(pidThatRan(r, 'approved'), daemon.child.pid, 'the serve worker ran the call');
         assert.notEqual(pidThatRan(r, 'approved'), approve.pid);
         writeFileSync(join(r.workspace, 'release-approved'), '');
@@ -120,7 +130,9 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         assert.deepEqual(r.ledger(), ['refund 40']);
         assert.equal(finished.run.attempt, 1, 'a hand-back is not a takeover');
         const resumed = finished.steps.filter((x) => x.kind === 'run_resumed');
-        assert.ok(resumed.length > 0 && resumed.every((x) => String(x.data.owner).includes(`/${daemon.child.pid}/`)));
+        assert.ok(
+          resumed.length > 0 && resumed.every((x) => String(x.data.owner).includes(`/${daemon.child.pid}/`)),
+        );
       } finally {
         await stop(daemon, r);
         await store.close();
@@ -133,7 +145,10 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         autonomy: 'full',
         tools: ['ledger.append'],
         escalation: [
-          { category: 'security', when: { result: { tool: 'ledger.append', path: 'appended', contains: 'data loss' } } },
+          {
+            category: 'security',
+            when: { result: { tool: 'ledger.append', path: 'appended', contains: 'data loss' } },
+          },
         ],
         turns: [
           {
@@ -168,14 +183,22 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         assert.equal(after.escalations[0]!.source, 'result_rule');
 
         second = await serve(r, place);
-        const answer = cli(['answer', after.escalations[0]!.id, 'shard 3 is being rebuilt; go on', '--as', 'ops'], place);
+        const answer = cli(
+          ['answer', after.escalations[0]!.id, 'shard 3 is being rebuilt; go on', '--as', 'ops'],
+          place,
+        );
         const out = await answer.done;
         assert.equal(out.code, 0, out.stderr);
         assert.equal(json<Summary>(out).status, 'queued');
         const finished = await waitForRun(store, 'the run to finish', (x) => x.run.status === 'succeeded');
         assert.deepEqual(r.ledger(), ['sync: data loss on shard 3', 'second'], 'nothing ran twice');
-        const owners = finished.steps.filter((x) => x.kind === 'run_resumed').map((x) => String(x.data.owner));
-        assert.ok(owners.some((o) => o.includes(`/${second!.child.pid}/`)), owners.join(', '));
+        const owners = finished.steps
+          .filter((x) => x.kind === 'run_resumed')
+          .map((x) => String(x.data.owner));
+        assert.ok(
+          owners.some((o) => o.includes(`/${second!.child.pid}/`)),
+          owners.join(', '),
+        );
         assert.ok(!owners.some((o) => o.includes(`/${answer.pid}/`)), 'the CLI drove nothing');
       } finally {
         if (second) await stop(second, r);
@@ -209,7 +232,10 @@ describe('choosing who drives the run on', () => {
       assert.equal((await store.getRun(paused.run.id))!.status, 'awaiting_approval', 'nothing changed');
 
       const approve = cli(['approve', id, '--here'], place);
-      await waitFor(async () => (existsSync(join(r.workspace, 'reached-here')) ? true : undefined), 'the call');
+      await waitFor(
+        async () => (existsSync(join(r.workspace, 'reached-here')) ? true : undefined),
+        'the call',
+      );
       assert.equal(pidThatRan(r, 'here'), approve.pid, 'the CLI ran the call');
       writeFileSync(join(r.workspace, 'release-here'), '');
       const out = await approve.done;

@@ -35,8 +35,7 @@ function decided(what: string, result: RunSummary): { head: string; code: number
   return { head: `${what}\n`, code: exitCodeForStatus(result.status) };
 }
 
-type AnswerFlags = CommonFlags &
-  DriveFlags & { as?: string; allowCall?: boolean; withholdResult?: boolean };
+type AnswerFlags = CommonFlags & DriveFlags & { as?: string; allowCall?: boolean; withholdResult?: boolean };
 
 export function decisionCommands(program: Command, cli: CliContext): void {
   const { io } = cli;
