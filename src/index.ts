@@ -1,5 +1,6 @@
 // The public API: what library users (and nightshift's own CLI) may rely on.
 
+export type { DriveAfterDecision } from './approvals/hand-back.js';
 export { AUDIT_ACTIONS } from './audit/actions.js';
 export type { AuditChainHead, ChainBreak, ChainedAuditRow } from './audit/chain.js';
 export type { AuditVerdict, ExportedAuditEntry } from './audit/read.js';
@@ -32,6 +33,7 @@ export { loadRoleFile } from './roles/load.js';
 export type { Autonomy, Budget, Role, RoleSettings, RoleSpec, RoleSpecInput } from './roles/schema.js';
 export type {
   AgentStatusView,
+  DecisionDrive,
   DeliverOptions,
   Delivery,
   EmitOptions,

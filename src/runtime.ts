@@ -3,6 +3,7 @@
 // (runtime/events.ts) and the worker (runtime/work.ts). The CLI and the server use this API, as library
 // users do. The public types are in runtime/types.ts.
 import { approve, reject } from './approvals/decide-approval.js';
+import type { AfterDecision } from './approvals/paused-run.js';
 import { createIdSource, systemClock } from './clock.js';
 import { cancelRun } from './engine/cancel.js';
 import type { EngineContext } from './engine/context.js';
@@ -18,7 +19,7 @@ import { loadRoleFile } from './roles/load.js';
 import { createEventRouting } from './runtime/events.js';
 import { openStore } from './runtime/open-store.js';
 import { createKnownRoles } from './runtime/roles.js';
-import type { Runtime, RuntimeOptions } from './runtime/types.js';
+import type { DecisionDrive, Runtime, RuntimeOptions, WorkHandle } from './runtime/types.js';
 import { startWork } from './runtime/work.js';
 import { tapCommits } from './telemetry/commit-tap.js';
 import { traceObserverFromEnv } from './telemetry/traces/from-env.js';
@@ -26,6 +27,7 @@ import { loadSecrets, revealerFor } from './tools/secrets.js';
 
 export type {
   AgentStatusView,
+  DecisionDrive,
   DeliverOptions,
   Delivery,
   EmitOptions,
@@ -91,6 +93,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     }
   }
 
+  /** The workers started in this process (`work`), woken when a decision here queues a run. */
+  const workers = new Set<WorkHandle>();
+
   async function summary(state: RunState): Promise<RunSummary> {
     return summarize({
       run: state.run,
@@ -99,8 +104,12 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     });
   }
 
-  /** After a human decision: drive the run on if nothing else blocks it. */
+  /**
+   * After a human decision: drive the run on if nothing else blocks it. A run the decision handed back to
+   * the workers' queue is theirs: wake this process's workers, if any (others are woken by the store).
+   */
   async function continueRun(state: RunState): Promise<RunSummary> {
+    if (state.run.status === 'queued') for (const w of workers) w.wake();
     if (state.run.status !== 'running') return summary(state);
     try {
       return await runtime.resume(state.run.id);
@@ -109,6 +118,11 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       if (NightshiftError.isInstance(err) && err.code === 'RUN_LEASED') return summary(state);
       throw err;
     }
+  }
+
+  /** A decision's wishes for the run after it: who drives it on, and the lease if it is this process. */
+  function after(o: DecisionDrive): AfterDecision {
+    return { drive: o.drive, holder: { owner: ctx.owner, until: clock.now() + ctx.leaseMs } };
   }
 
   const runtime: Runtime = {
@@ -142,12 +156,25 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     async approve(approvalId, o) {
       const reveal = await revealerForApproval(approvalId);
       return continueRun(
-        await approve(store, clock, { approvalId, by: o.by, note: o.note, reveal, people: ctx.people }),
+        await approve(store, clock, {
+          approvalId,
+          by: o.by,
+          note: o.note,
+          reveal,
+          people: ctx.people,
+          after: after(o),
+        }),
       );
     },
     async reject(approvalId, o) {
       return continueRun(
-        await reject(store, clock, { approvalId, by: o.by, note: o.reason, people: ctx.people }),
+        await reject(store, clock, {
+          approvalId,
+          by: o.by,
+          note: o.reason,
+          people: ctx.people,
+          after: after(o),
+        }),
       );
     },
     async answer(escalationId, text, o) {
@@ -161,15 +188,23 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
           answer: text,
           by: o.by,
           allowCall: o.allowCall,
+          withholdResult: o.withholdResult,
           budget,
           people: ctx.people,
+          after: after(o),
         }),
       );
     },
     async cancel(runId, o) {
       return summary(await cancelRun(store, clock, { runId, by: o.by, reason: o.reason }));
     },
-    work: (o) => startWork(ctx, roles, events, o),
+    work(o) {
+      const handle = startWork(ctx, roles, events, o);
+      // Decisions made through this runtime wake it when they hand a run back to the queue.
+      workers.add(handle);
+      handle.done.finally(() => workers.delete(handle));
+      return handle;
+    },
     emit: (event, payload, emitOptions) => events.emit(event, payload, emitOptions),
     deliver: (role, payload, d) => events.deliver(role, payload, d),
     async agents() {

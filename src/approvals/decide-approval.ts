@@ -2,7 +2,7 @@
 // are checked again here, and anything that does not match fails closed instead of running.
 import type { Clock } from '../clock.js';
 import { decidedArgs } from '../engine/call-args.js';
-import { RunState } from '../engine/state.js';
+import type { RunState } from '../engine/state.js';
 import { NightshiftError } from '../errors.js';
 import type { PeopleDirectory } from '../people/config.js';
 import { checkMayDecide } from '../people/may-decide.js';
@@ -10,7 +10,7 @@ import type { ApprovalRecord, Store } from '../store/types.js';
 import type { Redactor } from '../tools/secrets.js';
 import { checkActor } from './actor.js';
 import { changeSetHash } from './change-set.js';
-import { loadPausedRun, statusAfter } from './paused-run.js';
+import { type AfterDecision, loadPausedRun, runAfterDecision } from './paused-run.js';
 
 export interface ApprovalDecisionInput {
   approvalId: string;
@@ -25,6 +25,8 @@ export interface ApprovalDecisionInput {
   reveal?: Redactor | undefined;
   /** The configured people: `by` must be one who may decide the approval's role (none: anyone may). */
   people?: PeopleDirectory | undefined;
+  /** Who drives the run on once it is runnable again. */
+  after?: AfterDecision | undefined;
 }
 
 async function pendingApproval(
@@ -93,9 +95,10 @@ export async function approve(store: Store, clock: Clock, input: ApprovalDecisio
     data: { callKeys: approval.callKeys, note: input.note ?? null },
   });
   // The run is runnable again unless something else (an escalation) still blocks it.
-  b.set({ status: statusAfter(state, { approvalId: approval.id }) });
-  await store.commit(b.build());
-  return reload(store, approval.runId);
+  b.set(runAfterDecision(state, { approvalId: approval.id }, input.after ?? {}));
+  // The run as this decision left it (handed back, a worker may have taken it on already).
+  await state.commit(store, b);
+  return state;
 }
 
 /** Rejects: the drafted calls never run; the model sees the reason as their result and continues. */
@@ -121,12 +124,8 @@ export async function reject(store: Store, clock: Clock, input: ApprovalDecision
   }
   b.step('approval_decided', { approvalId: approval.id, decision: 'rejected', by, note: reason });
   b.auditEvent({ actor: by, action: 'approval.rejected', target: approval.id, data: { reason } });
-  b.set({ status: statusAfter(state, { approvalId: approval.id }) });
-  await store.commit(b.build());
-  return reload(store, approval.runId);
-}
-
-async function reload(store: Store, runId: string): Promise<RunState> {
-  const snapshot = await store.loadRun(runId);
-  return new RunState(snapshot!);
+  b.set(runAfterDecision(state, { approvalId: approval.id }, input.after ?? {}));
+  // The run as this decision left it (handed back, a worker may have taken it on already).
+  await state.commit(store, b);
+  return state;
 }

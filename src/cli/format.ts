@@ -48,7 +48,8 @@ export function formatSummary(s: RunSummary, o: { cmd?: string; denied?: number 
   for (const id of s.pending)
     lines.push(`pending approval ${id}  →  ${cmd} approve ${id}   (or: ${cmd} reject ${id} --reason "...")`);
   for (const e of s.escalations.filter((x) => x.status === 'pending')) {
-    lines.push(`escalated ${e.id} [${e.category}] ${e.reason}  →  ${cmd} answer ${e.id} "..."`);
+    const withhold = e.source === 'result_rule' ? ' [--withhold-result]' : '';
+    lines.push(`escalated ${e.id} [${e.category}] ${e.reason}  →  ${cmd} answer ${e.id} "..."${withhold}`);
   }
   if (s.status === 'succeeded') lines.push(`output: ${JSON.stringify(s.output, null, 2)}`);
   if (s.error) lines.push(`error [${s.error.code}]: ${s.error.message}`);
@@ -168,7 +169,12 @@ function describeStep(stored: StepRecord, calls: ReadonlyMap<string, ToolCallRec
       return `escalation ${step.data.escalationId} [${step.data.category}] ${step.data.reason}`;
     case 'escalation_answered': {
       const d = step.data;
-      return `escalation ${d.escalationId} answered by ${d.by}${d.allowCall ? ' (call allowed)' : ''}: ${short(d.answer)}`;
+      const how = d.allowCall
+        ? ' (call allowed)'
+        : d.withheldResult
+          ? ' (result withheld from the agent)'
+          : '';
+      return `escalation ${d.escalationId} answered by ${d.by}${how}: ${short(d.answer)}`;
     }
     case 'output_invalid':
       return `output did not match the schema: ${step.data.errors.join('; ')} (one repair turn)`;

@@ -69,15 +69,25 @@ export function buildMessages(state: RunState): Message[] {
         }
         break;
       }
-      case 'escalation_answered':
-        // Answers to call-bound escalations are already the call's result; the rest become user messages.
-        if (step.data.callKey == null) {
+      case 'escalation_answered': {
+        // Answers to call-bound escalations are already the call's result; the rest become user messages,
+        // and so does the answer about a held result (the call's result stays what the tool returned).
+        const { escalationId, category, answer, callKey } = step.data;
+        if (callKey == null) {
           messages.push({
             role: 'user',
-            content: `A human answered escalation ${step.data.escalationId} (${step.data.category}): ${step.data.answer}`,
+            content: `A human answered escalation ${escalationId} (${category}): ${answer}`,
+          });
+        } else if (state.escalations.get(escalationId)?.source === 'result_rule') {
+          const tool = state.calls.get(callKey)?.tool ?? 'the tool';
+          const seen = step.data.withheldResult ? 'withheld it from you' : 'reviewed it';
+          messages.push({
+            role: 'user',
+            content: `The result of ${tool} (call ${callKey}) was held for a human by escalation ${escalationId} (${category}); they ${seen} and answered: ${answer}`,
           });
         }
         break;
+      }
       case 'output_invalid':
         messages.push({
           role: 'user',

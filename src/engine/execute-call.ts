@@ -7,6 +7,7 @@ import { decidedArgs } from './call-args.js';
 import type { DrivenRun } from './driven-run.js';
 import { mayRunNow } from './next-work.js';
 import { overBudget } from './over-budget.js';
+import { holdResultIfRuled } from './result-hold.js';
 import { type CallOutcome, errorResult, parseArgs, runToolCall } from './tool-call.js';
 
 /** The next call of `call`'s turn that may run now, if any. */
@@ -38,6 +39,8 @@ export async function executeCall(run: DrivenRun, call: ToolCallRecord): Promise
   const tool = prepared.tools.get(current.tool);
   const { role } = prepared;
   let outcome: CallOutcome;
+  /** Whether the tool ran (its result is then checked against the result rules). */
+  let ran = false;
   if (!tool) {
     // Only reachable if a role changed under a paused run; fail closed.
     outcome = {
@@ -64,6 +67,7 @@ export async function executeCall(run: DrivenRun, call: ToolCallRecord): Promise
       run.claimedNotRun.delete(current.key);
       const now = run.ctx.clock.now();
       const ended = run.held.callStarted();
+      ran = true;
       outcome = await runToolCall(
         tool,
         parsed.args,
@@ -89,13 +93,24 @@ export async function executeCall(run: DrivenRun, call: ToolCallRecord): Promise
   if (run.leaseLost) return;
   const b = run.batch();
   const { result, isError } = outcome;
-  b.call({ ...current, status: isError ? 'failed' : 'succeeded', result, isError, finishedAt: b.at });
+  const finished: ToolCallRecord = {
+    ...current,
+    status: isError ? 'failed' : 'succeeded',
+    result,
+    isError,
+    finishedAt: b.at,
+  };
+  b.call(finished);
   b.step('tool_finished', {
     key: current.key,
     tool: current.tool,
     ok: !isError,
     ...(outcome.stopped ? { stopped: outcome.stopped } : {}),
   });
+  if (ran && holdResultIfRuled(run, b, finished)) {
+    await run.commit(b);
+    return;
+  }
   const next = nextPendingAfter(run, current);
   if (next && run.timeLeft(b.at)) run.claim(b, next);
   await run.commit(b);

@@ -44,8 +44,9 @@ export function describeWork(work: Work): string {
 
 /** Picks the next piece of work from persisted state. `claimed` holds the calls this process started. */
 export function nextWork(state: RunState, prepared: PreparedRole, claimed: Set<string>): Work {
-  // A run-level escalation (the time budget ran out between two calls of a turn) holds every call.
-  if (state.pendingEscalations().some((e) => e.callKey === null))
+  // A run-level escalation (the time budget ran out between two calls of a turn) holds every call, and so
+  // does a held result: the rest of the turn waits for the answer, as the model would have.
+  if (state.pendingEscalations().some((e) => e.callKey === null || e.source === 'result_rule'))
     return { kind: 'pause', status: 'escalated' };
   const turn = state.lastModelTurn();
   if (turn) {

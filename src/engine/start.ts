@@ -159,6 +159,8 @@ export async function recordRun(
         autonomy: role.autonomy,
         roleVersion: role.version,
         trigger: options.trigger ?? { kind: 'manual' },
+        // Who drives it: decisions on a run queued for workers hand it back to them (approvals/hand-back.ts).
+        ...(options.queue ? { queued: true } : {}),
       },
     },
   ];

@@ -1,7 +1,7 @@
 // Applying a decision that came through a channel (a Slack click, an email confirm page): the person must
 // be configured and may decide for the run's role, an approval must still be the change set they were
 // shown, and then the same approve / reject / answer the CLI uses records it, with `by: person.name`.
-// The run is left `running` for the workers to take on; nothing here drives it.
+// The run goes back on the workers' queue (decision 027); nothing here drives it.
 import { approve, reject } from '../approvals/decide-approval.js';
 import type { Clock } from '../clock.js';
 import { NightshiftError } from '../errors.js';
@@ -12,6 +12,9 @@ import { loadSecrets, revealerFor } from '../tools/secrets.js';
 import { checkMayDecide } from './people.js';
 import type { PersonSpec } from './settings.js';
 import type { DecisionKind } from './types.js';
+
+/** A decision that arrives at `serve` hands its run to the workers' queue (decision 027); the request drives nothing. */
+const QUEUE = { drive: 'queue' } as const;
 
 export type DecisionAction = 'approve' | 'reject' | 'answer';
 
@@ -79,11 +82,12 @@ export async function applyDecision(deps: DecisionDeps, d: ChannelDecision): Pro
       answer: text ?? '',
       by,
       budget: role?.budget,
+      after: QUEUE,
     });
     return { runId: state.run.id, status: state.run.status };
   }
   if (d.action === 'reject') {
-    const state = await reject(deps.store, deps.clock, { approvalId: d.id, by, note: text });
+    const state = await reject(deps.store, deps.clock, { approvalId: d.id, by, note: text, after: QUEUE });
     return { runId: state.run.id, status: state.run.status };
   }
   if (d.hash !== undefined) {
@@ -97,6 +101,12 @@ export async function applyDecision(deps: DecisionDeps, d: ChannelDecision): Pro
   // The drafted calls' stored arguments are redacted; with the role's secrets they are checked against
   // their hashes here too (without them, the worker checks before each call runs).
   const reveal = role ? revealerFor(loadSecrets(role, deps.env)) : undefined;
-  const state = await approve(deps.store, deps.clock, { approvalId: d.id, by, note: text, reveal });
+  const state = await approve(deps.store, deps.clock, {
+    approvalId: d.id,
+    by,
+    note: text,
+    reveal,
+    after: QUEUE,
+  });
   return { runId: state.run.id, status: state.run.status };
 }

@@ -2,7 +2,7 @@
 // the engine gathers the facts (tool declaration, argument validation, scope verdict) and this function
 // turns them into allow / draft / escalate / deny with a reason. The model never decides its own authority.
 import type { Autonomy, Decision, Effect } from '../domain.js';
-import { type ConditionSubject, conditionKind, type EscalationRule, matches } from '../roles/conditions.js';
+import { type ConditionSubject, type EscalationRule, matches, ruleMoment } from '../roles/conditions.js';
 import type { ScopeVerdict } from '../tools/types.js';
 
 export const ESCALATE_TOOL = 'escalate';
@@ -55,7 +55,8 @@ export function decide(input: PolicyInput): PolicyDecision {
 
   const subject: ConditionSubject = { call, input: input.input };
   for (const [index, rule] of input.escalation.entries()) {
-    if (conditionKind(rule.when) === 'input') continue; // input-only rules are checked once, at run start
+    // Input-only rules are checked once, at run start; rules on results once the result is committed.
+    if (ruleMoment(rule.when) !== 'call') continue;
     if (matches(rule.when, subject)) {
       const why = rule.reason ? `: ${rule.reason}` : '';
       return {
@@ -94,7 +95,33 @@ export function inputEscalations(
 ): { index: number; rule: EscalationRule }[] {
   const out: { index: number; rule: EscalationRule }[] = [];
   for (const [index, rule] of rules.entries()) {
-    if (conditionKind(rule.when) === 'input' && matches(rule.when, { input })) out.push({ index, rule });
+    if (ruleMoment(rule.when) === 'start' && matches(rule.when, { input })) out.push({ index, rule });
   }
   return out;
+}
+
+/**
+ * The first escalation rule on results that matches a call's committed result, if any: the run pauses
+ * with the result held from the model until a human (or a manager) answers. Results of calls that did not
+ * run (denied, rejected, answered) are never checked.
+ */
+export function resultEscalation(
+  rules: readonly EscalationRule[],
+  subject: { call: { tool: string; args: unknown }; input: unknown; result: unknown },
+): PolicyDecision | undefined {
+  const facts: ConditionSubject = {
+    call: subject.call,
+    input: subject.input,
+    result: { value: subject.result },
+  };
+  for (const [index, rule] of rules.entries()) {
+    if (ruleMoment(rule.when) !== 'result' || !matches(rule.when, facts)) continue;
+    const why = rule.reason ? `: ${rule.reason}` : '';
+    return {
+      decision: 'escalate',
+      reason: `escalation rule ${index} (${rule.category}) matched the result of ${subject.call.tool}${why}`,
+      rule: { index, category: rule.category },
+    };
+  }
+  return undefined;
 }

@@ -10,14 +10,8 @@ export type EscalationCategory = DomainEscalationCategory;
 
 const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
-/**
- * A predicate on one tool call: `{ tool: refunds.issue, arg: amount, gt: 100 }`.
- * `tool` names one tool or a list; `arg` is a dotted path into the call's arguments. With no operator the
- * condition matches every call of the tool(s).
- */
-export const ToolCondition = z.strictObject({
-  tool: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-  arg: z.string().min(1).optional(),
+/** The operators a tool or result condition applies to the value it reads. */
+const ValueOperators = {
   eq: Scalar.optional(),
   ne: Scalar.optional(),
   gt: z.number().optional(),
@@ -28,6 +22,20 @@ export const ToolCondition = z.strictObject({
   contains: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
   matches: z.string().optional(),
   exists: z.boolean().optional(),
+};
+type ValueOperators = { [K in keyof typeof ValueOperators]?: z.infer<(typeof ValueOperators)[K]> };
+
+const ToolNames = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+/**
+ * A predicate on one tool call: `{ tool: refunds.issue, arg: amount, gt: 100 }`.
+ * `tool` names one tool or a list; `arg` is a dotted path into the call's arguments. With no operator the
+ * condition matches every call of the tool(s).
+ */
+export const ToolCondition = z.strictObject({
+  tool: ToolNames,
+  arg: z.string().min(1).optional(),
+  ...ValueOperators,
 });
 export type ToolCondition = z.infer<typeof ToolCondition>;
 
@@ -45,9 +53,24 @@ export const InputCondition = z.strictObject({
 });
 export type InputCondition = z.infer<typeof InputCondition>;
 
+/**
+ * A predicate on a tool's result, checked when the result is committed and before the model sees it:
+ * `{ result: { tool: monitor.check, path: severity, eq: critical } }`. `path` is a dotted path into the
+ * result's JSON (the whole result without it); the operators are a tool condition's.
+ */
+export const ResultCondition = z.strictObject({
+  result: z.strictObject({
+    tool: ToolNames,
+    path: z.string().min(1).optional(),
+    ...ValueOperators,
+  }),
+});
+export type ResultCondition = z.infer<typeof ResultCondition>;
+
 export type Condition =
   | ToolCondition
   | InputCondition
+  | ResultCondition
   | { all: Condition[] }
   | { any: Condition[] }
   | { not: Condition };
@@ -56,6 +79,7 @@ export const Condition: z.ZodType<Condition, Condition> = z.lazy(() =>
   z.union([
     ToolCondition,
     InputCondition,
+    ResultCondition,
     z.strictObject({ all: z.array(Condition).min(1) }),
     z.strictObject({ any: z.array(Condition).min(1) }),
     z.strictObject({ not: Condition }),
@@ -70,10 +94,12 @@ export const EscalationRule = z.strictObject({
 });
 export type EscalationRule = z.infer<typeof EscalationRule>;
 
-/** What the condition interpreter sees: a tool call, the run's input, or both. */
+/** What the condition interpreter sees: a tool call, the run's input, the call's result, or several. */
 export interface ConditionSubject {
   call?: { tool: string; args: unknown };
   input?: unknown;
+  /** The result of `call`, once it ran (result rules). */
+  result?: { value: unknown };
 }
 
 const MAX_MATCH_TEXT = 64 * 1024;
@@ -113,6 +139,8 @@ export function regexProblems(condition: Condition, path = 'when'): { path: stri
   } else if ('not' in condition) out.push(...regexProblems(condition.not, `${path}.not`));
   else if ('input' in condition) {
     for (const m of asList(condition.input.matches)) check(m, `${path}.input.matches`);
+  } else if ('result' in condition) {
+    if (condition.result.matches !== undefined) check(condition.result.matches, `${path}.result.matches`);
   } else if (condition.matches !== undefined) check(condition.matches, `${path}.matches`);
   return out;
 }
@@ -137,7 +165,20 @@ function regexHolds(source: string, text: string): boolean {
 
 function matchTool(c: ToolCondition, call: { tool: string; args: unknown }): boolean {
   if (!asList(c.tool).includes(call.tool)) return false;
-  const value = c.arg === undefined ? call.args : readPath(call.args, c.arg);
+  return matchValue(c, c.arg === undefined ? call.args : readPath(call.args, c.arg));
+}
+
+function matchResult(
+  c: ResultCondition['result'],
+  call: { tool: string } | undefined,
+  result: { value: unknown } | undefined,
+): boolean {
+  if (call === undefined || result === undefined || !asList(c.tool).includes(call.tool)) return false;
+  return matchValue(c, c.path === undefined ? result.value : readPath(result.value, c.path));
+}
+
+/** Every operator given holds for `value` (no operator: true). */
+function matchValue(c: ValueOperators, value: unknown): boolean {
   if (c.exists !== undefined && isEmpty(value) === c.exists) return false;
   if (c.eq !== undefined && value !== c.eq) return false;
   if (c.ne !== undefined && value === c.ne) return false;
@@ -173,19 +214,27 @@ function matchInput(c: InputCondition['input'], input: unknown): boolean {
   return checks.length > 0 && checks.every(Boolean);
 }
 
-/** Pure: does the condition hold for this subject? A tool condition is false when there is no call. */
+/**
+ * Pure: does the condition hold for this subject? A tool condition is false when there is no call, a
+ * result condition when there is no result.
+ */
 export function matches(condition: Condition, subject: ConditionSubject): boolean {
   if ('all' in condition) return condition.all.every((c) => matches(c, subject));
   if ('any' in condition) return condition.any.some((c) => matches(c, subject));
   if ('not' in condition) return !matches(condition.not, subject);
   if ('input' in condition) return subject.input !== undefined && matchInput(condition.input, subject.input);
+  if ('result' in condition) return matchResult(condition.result, subject.call, subject.result);
   return subject.call !== undefined && matchTool(condition, subject.call);
 }
 
-const kinds = new WeakMap<object, 'tool' | 'input' | 'mixed'>();
+export type ConditionKind = 'tool' | 'input' | 'result' | 'mixed';
+const kinds = new WeakMap<object, ConditionKind>();
 
-/** Whether a condition refers to tool calls (evaluated per call) or only to the input (evaluated at start). */
-export function conditionKind(condition: Condition): 'tool' | 'input' | 'mixed' {
+/**
+ * What a condition refers to: tool calls (evaluated per call, as the policy decides it), only the input
+ * (evaluated once, at start), results (evaluated when a result is committed), or tool calls and the input.
+ */
+export function conditionKind(condition: Condition): ConditionKind {
   let kind = kinds.get(condition);
   if (!kind) {
     kind = computeKind(condition);
@@ -194,15 +243,33 @@ export function conditionKind(condition: Condition): 'tool' | 'input' | 'mixed' 
   return kind;
 }
 
-function computeKind(condition: Condition): 'tool' | 'input' | 'mixed' {
+/**
+ * When a rule is checked. A rule that mentions a result anywhere is checked only once the result exists
+ * (with the call and the input too): checked earlier, `not: { result: ... }` would hold for every call.
+ */
+export function ruleMoment(condition: Condition): 'start' | 'call' | 'result' {
+  const kind = conditionKind(condition);
+  if (kind === 'input') return 'start';
+  if (kind === 'result' || mentionsResult(condition)) return 'result';
+  return 'call';
+}
+
+function mentionsResult(c: Condition): boolean {
+  if ('all' in c) return c.all.some(mentionsResult);
+  if ('any' in c) return c.any.some(mentionsResult);
+  if ('not' in c) return mentionsResult(c.not);
+  return 'result' in c;
+}
+
+function computeKind(condition: Condition): ConditionKind {
   const kinds = new Set<string>();
   const walk = (c: Condition) => {
     if ('all' in c) c.all.forEach(walk);
     else if ('any' in c) c.any.forEach(walk);
     else if ('not' in c) walk(c.not);
-    else kinds.add('input' in c ? 'input' : 'tool');
+    else kinds.add('input' in c ? 'input' : 'result' in c ? 'result' : 'tool');
   };
   walk(condition);
-  if (kinds.size === 1) return kinds.has('tool') ? 'tool' : 'input';
+  if (kinds.size === 1) return [...kinds][0] as ConditionKind;
   return 'mixed';
 }

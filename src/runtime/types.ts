@@ -1,6 +1,6 @@
 // The runtime's public types: its options, what it returns, and the `Runtime` interface itself
 // (composed in runtime.ts from runtime/roles.ts, runtime/events.ts and runtime/work.ts).
-
+import type { DriveAfterDecision } from '../approvals/hand-back.js';
 import type { Clock, IdSource } from '../clock.js';
 import type { RunSummary } from '../engine/summary.js';
 import type { NightshiftEventListener } from '../lifecycle-events.js';
@@ -177,6 +177,11 @@ export interface Inbox {
   escalations: EscalationRecord[];
 }
 
+/** Who drives a run on after a decision: see approvals/hand-back.ts. Default `auto`. */
+export interface DecisionDrive {
+  drive?: DriveAfterDecision;
+}
+
 export interface Runtime {
   readonly store: Store;
   /** Validates and runs a role (a file path or a defineRole result) until it finishes or pauses. */
@@ -185,12 +190,17 @@ export interface Runtime {
   enqueue(role: Role, input: unknown, options?: RunOptions): Promise<RunSummary>;
   /** Continues a run from its last persisted step. */
   resume(runId: string, options?: { role?: Role }): Promise<RunSummary>;
-  approve(approvalId: string, options: { by: string; note?: string }): Promise<RunSummary>;
-  reject(approvalId: string, options: { by: string; reason: string }): Promise<RunSummary>;
+  /**
+   * Decisions on a paused run. Once nothing else blocks it, the run goes on: driven here before the call
+   * returns, or, for a run queued for workers (or with `drive: 'queue'`), handed back to their queue and
+   * returned as `queued` (decision 027).
+   */
+  approve(approvalId: string, options: { by: string; note?: string } & DecisionDrive): Promise<RunSummary>;
+  reject(approvalId: string, options: { by: string; reason: string } & DecisionDrive): Promise<RunSummary>;
   answer(
     escalationId: string,
     answer: string,
-    options: { by: string; allowCall?: boolean },
+    options: { by: string; allowCall?: boolean; withholdResult?: boolean } & DecisionDrive,
   ): Promise<RunSummary>;
   cancel(runId: string, options: { by: string; reason?: string }): Promise<RunSummary>;
   inbox(): Promise<Inbox>;

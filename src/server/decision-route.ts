@@ -75,10 +75,18 @@ export function decisionRoute(o: { runtime: Runtime; env: NodeJS.ProcessEnv; log
       try {
         const result =
           a.decision === 'approve'
-            ? await o.runtime.approve(id!, { by: a.person, ...(a.text ? { note: a.text } : {}) })
+            ? await o.runtime.approve(id!, {
+                by: a.person,
+                drive: 'queue',
+                ...(a.text ? { note: a.text } : {}),
+              })
             : a.decision === 'reject'
-              ? await o.runtime.reject(id!, { by: a.person, reason: a.text ?? '' })
-              : await o.runtime.answer(id!, a.text ?? '', { by: a.person, allowCall: a.allowCall === true });
+              ? await o.runtime.reject(id!, { by: a.person, reason: a.text ?? '', drive: 'queue' })
+              : await o.runtime.answer(id!, a.text ?? '', {
+                  by: a.person,
+                  allowCall: a.allowCall === true,
+                  drive: 'queue',
+                });
         o.log.info({ kind, id, decision: a.decision, by: a.person, runId: result.runId }, 'decision applied');
         send(res, 200, { decision: a.decision, by: a.person, run: result });
       } catch (err) {

@@ -15,6 +15,7 @@ import type { EscalationSource, StepKind } from '../store/types.js';
 const SOURCES = [
   'model',
   'tool_rule',
+  'result_rule',
   'input_rule',
   'budget',
   'unknown_outcome',
@@ -56,6 +57,8 @@ export const STEP_DATA = {
     roleVersion: z.string(),
     /** What started the run (manual, cron, event, webhook); since d33667a. */
     trigger: z.record(z.string(), z.unknown()).optional(),
+    /** Queued for workers (`serve`) rather than driven by the process that started it; since issue 12. */
+    queued: z.boolean().optional(),
   }),
   model_turn: z.object({
     text: z.string(),
@@ -115,6 +118,8 @@ export const STEP_DATA = {
     by: z.string(),
     callKey: z.string().nullable(),
     allowCall: z.boolean(),
+    /** A result rule's escalation answered so that the model does not see the result; since issue 12. */
+    withheldResult: z.boolean().optional(),
   }),
   output_invalid: z.object({ errors: z.array(z.string()), text: z.string() }),
   budget_exceeded: z.object({

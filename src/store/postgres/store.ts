@@ -136,7 +136,10 @@ export class PostgresStore implements Store {
     checkBatchShape(batch.runId, batch.expectSeq, batch);
     // The engine's own commits (steps, tool calls, audit) travel in groups: see group-commit.ts.
     if (!needsOwnTransaction(batch)) return this.groupCommit.commit(batch);
-    return commitAlone(this.db, batch);
+    await commitAlone(this.db, batch);
+    // A human decision that hands a run back to the workers' queue (approvals/hand-back.ts) wakes them at
+    // once, as a newly queued run does. (A retry's requeue has a notBefore: no one can take it yet.)
+    if (batch.run?.status === 'queued' && batch.run.notBefore == null) this.wake.notify();
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {

@@ -25,6 +25,8 @@ export interface ApprovalRecord {
 export type EscalationSource =
   | 'model'
   | 'tool_rule'
+  /** A rule on a tool's result matched when the result was committed; the model has not seen it yet. */
+  | 'result_rule'
   | 'input_rule'
   | 'budget'
   | 'unknown_outcome'
@@ -41,7 +43,10 @@ export interface EscalationRecord {
   /** What the agent says it is missing, when it escalated itself. */
   missing: string | null;
   source: EscalationSource;
-  /** The held tool call, for tool-rule and unknown-outcome escalations. */
+  /**
+   * The held tool call, for tool-rule and unknown-outcome escalations; for a result rule, the call whose
+   * result is held (the call itself has run).
+   */
   callKey: string | null;
   /** What a manager agent or human needs to decide: the call, the input, recent conversation. */
   context: Record<string, unknown>;
