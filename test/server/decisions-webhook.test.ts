@@ -111,7 +111,13 @@ describe('decisions over the webhook channel, through serve', () => {
     assert.equal(res.status, 200, await res.clone().text());
     const out = (await res.json()) as { by: string; run: { status: string } };
     assert.equal(out.by, 'alice');
-    assert.equal(out.run.status, 'succeeded');
+    // The answer hands the run to serve's workers (decision 027); they finish it.
+    assert.equal(out.run.status, 'queued');
+    await waitFor(
+      async () =>
+        json<{ status: string }>(await cli(['show', runId])).status === 'succeeded' ? true : undefined,
+      'the run to be finished by the workers',
+    );
     assert.equal((await post(body, headers)).status, 401, 'replay');
     const again = JSON.stringify({ decision: 'answer', person: 'alice', text: 'twice' });
     assert.equal((await post(again, signed(again))).status, 409, 'already answered');
