@@ -156,7 +156,8 @@ function describeStep(stored: StepRecord, calls: ReadonlyMap<string, ToolCallRec
       const d = step.data;
       const call = calls.get(d.key);
       const result = call ? ` → ${short(call.result, SHOW_RESULT_CHARS)}` : '';
-      return `${d.tool} ${d.ok ? 'succeeded' : 'failed'}${result}`;
+      const child = d.childRunId ? ` (child run ${d.childRunId})` : '';
+      return `${d.tool} ${d.ok ? 'succeeded' : 'failed'}${child}${result}`;
     }
     case 'approval_requested':
       return `approval ${step.data.approvalId} requested for ${step.data.callKeys.length} call(s)`;
@@ -185,6 +186,10 @@ function describeStep(stored: StepRecord, calls: ReadonlyMap<string, ToolCallRec
       const d = step.data;
       return `${d.status}${d.error ? ` [${d.error.code}] ${d.error.message}` : ''}`;
     }
+    case 'child_started':
+      return `delegated ${step.data.key} to ${step.data.role} (autonomy ${step.data.autonomy}): child run ${step.data.childRunId}`;
+    case 'child_waiting':
+      return `waiting: child run ${step.data.childRunId} is ${step.data.status}`;
   }
 }
 

@@ -216,4 +216,14 @@ CREATE TABLE audit_heads (
 );`,
     after: sealUnchainedAudit,
   },
+  {
+    version: 11,
+    name: 'child runs: parent run, parent call, autonomy cap',
+    // A delegation is a child run linked to its parent's call, capped at the parent's rung
+    // (docs/decisions/023-delegation.md). The index serves `show`'s list of a run's children.
+    sql: `ALTER TABLE runs ADD COLUMN parent_run_id TEXT;
+ALTER TABLE runs ADD COLUMN parent_call_key TEXT;
+ALTER TABLE runs ADD COLUMN autonomy_cap TEXT;
+CREATE INDEX runs_parent ON runs (parent_run_id);`,
+  },
 ];
