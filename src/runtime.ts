@@ -4,6 +4,7 @@
 // users do. The public types are in runtime/types.ts.
 import { approve, reject } from './approvals/decide-approval.js';
 import { createIdSource, systemClock } from './clock.js';
+import { continueParents } from './delegation/parents.js';
 import { cancelRun } from './engine/cancel.js';
 import type { EngineContext } from './engine/context.js';
 import { newLeaseOwner } from './engine/lease.js';
@@ -106,6 +107,18 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     }
   }
 
+  /** Continues a parent whose child has ended; undefined when another process drives it (it sees the child). */
+  async function resumeParent(parentRunId: string): Promise<RunState | undefined> {
+    const { role, run } = await roles.ofRun(parentRunId);
+    const ready = await roles.prepare(role, run.model === role.model ? undefined : run.model);
+    try {
+      return await resumeRun(ctx, ready, parentRunId);
+    } catch (err) {
+      if (NightshiftError.isInstance(err) && err.code === 'RUN_LEASED') return undefined;
+      throw err;
+    }
+  }
+
   const runtime: Runtime = {
     store,
     async run(roleOrFile, input, runOptions = {}) {
@@ -132,7 +145,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     async resume(runId, resumeOptions = {}) {
       const { role, run } = await roles.ofRun(runId, resumeOptions.role);
       const ready = await roles.prepare(role, run.model === role.model ? undefined : run.model);
-      return summary(await resumeRun(ctx, ready, runId));
+      // A child run that ended continues its parent (and so on up): what a decision on a specialist's
+      // draft or escalation leads to is the orchestrator's outcome, reported here.
+      return summary(await continueParents(await resumeRun(ctx, ready, runId), resumeParent));
     },
     async approve(approvalId, o) {
       const reveal = await revealerForApproval(approvalId);

@@ -19,6 +19,8 @@ import {
 } from '../store/types.js';
 import { isIdempotent } from '../tools/types.js';
 import { requestApproval } from './approval-request.js';
+import { runDelegations } from '../delegation/children.js';
+import { capAuthority } from './authority-cap.js';
 import { secondsOverrun } from './budget.js';
 import type { EngineContext } from './context.js';
 import type { DrivenRun } from './driven-run.js';
@@ -37,7 +39,8 @@ import { holdUnknownOutcome } from './unknown-outcome.js';
  * Returns when the run is terminal, paused, or another worker took it over (STORE_CONFLICT).
  */
 export async function driveRun(ctx: EngineContext, prepared: PreparedRole, state: RunState): Promise<void> {
-  const driver = new Driver(ctx, prepared, state);
+  // A child run acts at no more than its parent's rung: the work only ever sees the capped role.
+  const driver = new Driver(ctx, capAuthority(prepared, state.run), state);
   driver.held.start();
   try {
     await driver.loop();
@@ -132,6 +135,10 @@ class Driver implements DrivenRun {
           break;
         case 'request_approval':
           await requestApproval(this, work.calls);
+          break;
+        case 'delegate':
+          // Paused: a child run waits for a human; the run goes on when it is resumed.
+          if ((await runDelegations(this, work.calls)) === 'paused') return;
           break;
         case 'pause':
           await this.pause(work.status);

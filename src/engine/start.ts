@@ -9,7 +9,8 @@ import type { RunStep } from '../steps/types.js';
 import type { EscalationRecord, RoleVersionRecord, RunRecord, RunSnapshot } from '../store/types.js';
 import { TERMINAL_STATUSES } from '../store/types.js';
 import type { Redactor } from '../tools/secrets.js';
-import type { EngineContext } from './context.js';
+import { lowerRung } from './authority-cap.js';
+import type { ChildRunner, ChildStart, EngineContext } from './context.js';
 import { driveRun } from './drive.js';
 import { acquireLease } from './lease.js';
 import { validateJson } from './output.js';
@@ -34,6 +35,8 @@ export interface StartOptions {
    * it). The input's escalation rules are checked before, on the input as given.
    */
   redact?: Redactor | undefined;
+  /** A delegation's child run: its id and its link to the parent's call (delegation/children.ts). */
+  child?: ChildStart | undefined;
 }
 
 const registeredVersions = new WeakMap<object, Set<string>>();
@@ -90,8 +93,28 @@ export async function startRun(
     ...options,
     redact: options.redact ?? prepared.redact,
   });
-  if (created && state.run.status === 'running') await driveRun(ctx, prepared, state);
+  if (created && state.run.status === 'running') await driveRun(withChildren(ctx), prepared, state);
   return state;
+}
+
+/** Child runs are started and continued the way any run is: recorded, then driven here. */
+const childRunner: ChildRunner = {
+  async start(ctx, prepared, input, child) {
+    const { state, created } = await recordRun(ctx, prepared.role, agentSpec(prepared.agent), input, {
+      child,
+      actor: child.actor,
+      redact: prepared.redact,
+      trigger: { kind: 'delegation', parentRunId: child.parentRunId, callKey: child.parentCallKey },
+    });
+    if (created && state.run.status === 'running') await driveRun(withChildren(ctx), prepared, state);
+    return { state, created };
+  },
+  resume: (ctx, prepared, runId) => resumeRun(ctx, prepared, runId),
+};
+
+/** `ctx` with the child runner the delegation work needs (drive.ts cannot import this module). */
+function withChildren(ctx: EngineContext): EngineContext {
+  return ctx.children ? ctx : { ...ctx, children: childRunner };
 }
 
 /**
@@ -109,7 +132,7 @@ export async function recordRun(
   if (!options.inputChecked) checkRunInput(role, input);
   await registerRoleVersion(ctx, role);
   const now = ctx.clock.now();
-  const id = ctx.ids.next('run');
+  const id = options.child?.id ?? ctx.ids.next('run');
   const matched = inputEscalations(role.escalation, input);
   // From here on only the redacted input exists: in the run, its first step and its escalations.
   const stored = (options.redact ? options.redact(input) : input) ?? null;
@@ -137,6 +160,13 @@ export async function recordRun(
     finishedAt: null,
     attempt: 1,
     notBefore: null,
+    ...(options.child
+      ? {
+          parentRunId: options.child.parentRunId,
+          parentCallKey: options.child.parentCallKey,
+          autonomyCap: options.child.autonomyCap,
+        }
+      : {}),
   };
   const steps: RunStep[] = [
     {
@@ -147,7 +177,8 @@ export async function recordRun(
       data: {
         input: stored,
         model: modelSpec,
-        autonomy: role.autonomy,
+        // A child run's rung is its parent's when that is lower (authority-cap.ts).
+        autonomy: lowerRung(role.autonomy, options.child?.autonomyCap),
         roleVersion: role.version,
         trigger: options.trigger ?? { kind: 'manual' },
       },
@@ -269,7 +300,7 @@ export async function resumeRun(
       b.step('run_resumed', { owner: ctx.owner, epoch });
       await state.commit(ctx.store, b, (batch) => ({ ...batch, lease: { owner: ctx.owner, epoch } }));
     }
-    await driveRun(ctx, prepared, state);
+    await driveRun(withChildren(ctx), prepared, state);
     return state;
   } finally {
     ctx.driving?.delete(runId);
