@@ -4,6 +4,7 @@
 // users do. The public types are in runtime/types.ts.
 import { approve, reject } from './approvals/decide-approval.js';
 import { createIdSource, systemClock } from './clock.js';
+import { chainsOf } from './delegation/chain.js';
 import { continueParents } from './delegation/parents.js';
 import { cancelRun } from './engine/cancel.js';
 import type { EngineContext } from './engine/context.js';
@@ -204,7 +205,11 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         store.listApprovals({ status: 'pending' }),
         store.listEscalations({ status: 'pending' }),
       ]);
-      return { approvals, escalations };
+      const chains = await chainsOf(
+        store,
+        [...approvals, ...escalations].map((x) => x.runId),
+      );
+      return { approvals, escalations, chains };
     },
     get: (runId) => store.loadRun(runId),
     list: (filter) => store.listRuns(filter),

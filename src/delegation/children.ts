@@ -6,9 +6,6 @@
 // A child that pauses for a human pauses this run too, without its lease; it goes on when resumed.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sha256 } from '../canonical-json.js';
-import { NightshiftError } from '../errors.js';
-import { DELEGATE_PREFIX } from '../roles/specialists.js';
-import { type RunRecord, TERMINAL_STATUSES, type ToolCallRecord } from '../store/types.js';
 import { lowerRung } from '../engine/authority-cap.js';
 import { secondsOverrun } from '../engine/budget.js';
 import type { EngineContext } from '../engine/context.js';
@@ -17,6 +14,9 @@ import { addUsage } from '../engine/ledger.js';
 import { overBudget } from '../engine/over-budget.js';
 import type { PreparedRole } from '../engine/prepare.js';
 import { errorResult } from '../engine/tool-call.js';
+import { NightshiftError } from '../errors.js';
+import { DELEGATE_PREFIX } from '../roles/specialists.js';
+import { type RunRecord, TERMINAL_STATUSES, type ToolCallRecord } from '../store/types.js';
 import { isDelegation } from './tools.js';
 
 /** The id of the child run answering `callKey`: the same on every attempt. */
@@ -138,7 +138,8 @@ async function join(run: DrivenRun, settled: [ToolCallRecord, Settled][]): Promi
 
 /** What the parent's model reads: the child's output and id, or why it has none. */
 function childResult(specialist: string, child: RunRecord): { result: unknown; isError: boolean } {
-  if (child.status === 'succeeded') return { result: { runId: child.id, output: child.output }, isError: false };
+  if (child.status === 'succeeded')
+    return { result: { runId: child.id, output: child.output }, isError: false };
   const why = child.error ? `[${child.error.code}] ${child.error.message}` : child.status;
   return {
     result: {
@@ -162,7 +163,10 @@ async function settleChild(run: DrivenRun, call: ToolCallRecord): Promise<Settle
   if (!specialist) {
     return {
       kind: 'error',
-      result: { error: `specialist '${name}' is not available to this role any more`, code: 'TOOL_NOT_FOUND' },
+      result: {
+        error: `specialist '${name}' is not available to this role any more`,
+        code: 'TOOL_NOT_FOUND',
+      },
     };
   }
   const runner = ctx.children;

@@ -8,6 +8,8 @@
 //
 // The Driver keeps the loop and what every piece of work shares (the batch, the commit, the lease, the
 // claims, the end of the run); each kind of work is its own module, handed the Driver as a DrivenRun.
+
+import { runDelegations } from '../delegation/children.js';
 import { NightshiftError } from '../errors.js';
 import { type NewEscalation, raiseEscalation } from '../escalations/raise.js';
 import {
@@ -19,7 +21,6 @@ import {
 } from '../store/types.js';
 import { isIdempotent } from '../tools/types.js';
 import { requestApproval } from './approval-request.js';
-import { runDelegations } from '../delegation/children.js';
 import { capAuthority } from './authority-cap.js';
 import { secondsOverrun } from './budget.js';
 import type { EngineContext } from './context.js';
