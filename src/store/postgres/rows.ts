@@ -41,9 +41,7 @@ export function toRun(r: Row): RunRecord {
     attempt: r.attempt as number,
     notBefore: num(r.not_before),
     leaseEpoch: (r.lease_epoch as number | null) ?? 0,
-    parentRunId: (r.parent_run_id as string | null) ?? null,
-    parentCallKey: (r.parent_call_key as string | null) ?? null,
-    autonomyCap: (r.autonomy_cap as RunRecord['autonomyCap']) ?? null,
+    ...shared.delegationFields(r),
   };
 }
 

@@ -105,9 +105,7 @@ export function rowToRun(row: Row): RunRecord {
     attempt: row.attempt as number,
     notBefore: int(row.not_before),
     leaseEpoch: (row.lease_epoch as number | null) ?? 0,
-    parentRunId: text(row.parent_run_id),
-    parentCallKey: text(row.parent_call_key),
-    autonomyCap: text(row.autonomy_cap) as RunRecord['autonomyCap'],
+    ...shared.delegationFields(row),
   };
 }
 
