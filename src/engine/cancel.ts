@@ -3,6 +3,7 @@
 
 import { checkActor } from '../approvals/actor.js';
 import type { Clock } from '../clock.js';
+import { wakeParent } from '../delegation/wake-parent.js';
 import { NightshiftError } from '../errors.js';
 import { type Store, TERMINAL_STATUSES } from '../store/types.js';
 import { RunState } from './state.js';
@@ -30,6 +31,8 @@ export async function cancelRun(
     try {
       await commitCancel(store, clock, state, by, input);
       await cancelChildren(store, clock, input.runId, by);
+      // A child cancelled on its own: its waiting parent goes on (its model sees the cancellation).
+      await wakeParent(store, clock, state.run);
       return state;
     } catch (err) {
       const raced = NightshiftError.isInstance(err) && err.code === 'STORE_CONFLICT';

@@ -10,6 +10,7 @@
 // claims, the end of the run); each kind of work is its own module, handed the Driver as a DrivenRun.
 
 import { runDelegations } from '../delegation/children.js';
+import { wakeParent } from '../delegation/wake-parent.js';
 import { NightshiftError } from '../errors.js';
 import { type NewEscalation, raiseEscalation } from '../escalations/raise.js';
 import {
@@ -186,6 +187,8 @@ class Driver implements DrivenRun {
     b.step('run_finished', { status, output: output ?? null, error, ...extra });
     b.set({ status, output: output ?? null, error, finishedAt: b.at, leaseOwner: null, leaseUntil: null });
     await this.commit(b);
+    // A child run's parent that paused waiting for it goes back on the queue to join it.
+    if (this.state.run.parentRunId) await wakeParent(this.ctx.store, this.ctx.clock, this.state.run);
   }
 
   /**

@@ -283,6 +283,33 @@ describe('delegation', () => {
     }
   });
 
+  it('a child cancelled on its own puts its waiting parent back on the queue; the parent’s model sees why', async () => {
+    const tree = writeRoleTree([
+      {
+        name: 'desk',
+        autonomy: 'full',
+        specialists: ['asker'],
+        turns: [{ call: 'delegate.asker', args: { task: 'ask' } }, { final: { routed: 'elsewhere' } }],
+      },
+      specialist('asker', 'x', { turns: [{ escalate: { category: 'ambiguous', reason: 'which one?' } }] }),
+    ]);
+    const rt = await open(tree.dataDir);
+    try {
+      const paused = await rt.run(tree.file('desk'), {});
+      assert.equal(paused.status, 'escalated');
+      const [child] = await childrenOf(rt, paused.runId);
+      await rt.cancel(child!.id, { by: 'alice', reason: 'wrong specialist' });
+      assert.equal((await rt.store.getRun(paused.runId))!.status, 'queued', 'ready for a worker to join');
+      const after = await rt.resume(paused.runId);
+      assert.equal(after.status, 'succeeded');
+      const call = (await rt.get(paused.runId))!.toolCalls[0]!;
+      assert.equal(call.isError, true);
+      assert.match((call.result as { error: string }).error, /specialist asker cancelled.*wrong specialist/);
+    } finally {
+      await rt.close();
+    }
+  });
+
   it('answering a specialist’s escalation continues the child, then the parent', async () => {
     const tree = writeRoleTree([
       {

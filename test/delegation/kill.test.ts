@@ -3,9 +3,10 @@
 // a tool call. Contract: exactly one child run per delegating call, the child's side effect done once, the
 // parent finished once with the joined output.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { json, runCli, startCli } from '../support/cli.js';
 import { type RoleSketch, TASK_INPUT, writeRoleTree } from '../support/delegation.js';
 import { waitFor } from '../support/wait.js';
@@ -42,6 +43,20 @@ const beta: RoleSketch = {
   output: OUTPUT,
   turns: [{ final: { answer: 'b' } }],
 };
+
+/** Whether a run of `role` is in the store (read-only, while the CLI writes). */
+function childExists(dataDir: string, role: string): boolean {
+  const file = join(dataDir, 'nightshift.db');
+  if (!existsSync(file)) return false;
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('SELECT 1 FROM runs WHERE role = ?').get(role) !== undefined;
+  } catch {
+    return false; // not migrated yet
+  } finally {
+    db.close();
+  }
+}
 
 async function listRuns(dataDir: string): Promise<Listed[]> {
   return json<Listed[]>(await runCli(['runs', '--json', '--data-dir', dataDir]));
@@ -89,7 +104,7 @@ describe('kill -9 across a delegation', () => {
         autonomy: 'full',
         input: TASK_INPUT,
         output: OUTPUT,
-        turns: [{ final: { answer: 'a' }, delayMs: 1500 }],
+        turns: [{ final: { answer: 'a' }, delayMs: 3000 }],
       },
       beta,
     ]);
@@ -102,8 +117,9 @@ describe('kill -9 across a delegation', () => {
       '--data-dir',
       tree.dataDir,
     ]);
+    // Read from the database file directly: a CLI per poll is too slow to land inside the child's turn.
     await waitFor(
-      async () => ((await listRuns(tree.dataDir)).some((r) => r.role === 'alpha') ? true : undefined),
+      async () => (childExists(tree.dataDir, 'alpha') ? true : undefined),
       'the child run to be created',
     );
     running.child.kill('SIGKILL');
