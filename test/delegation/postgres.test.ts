@@ -71,4 +71,49 @@ describe('delegation on Postgres', { skip }, () => {
       await rt.close();
     }
   });
+
+  it('a worker takes up a parent whose waiting child was cancelled, and joins the child', async () => {
+    const tree = writeRoleTree([
+      {
+        name: 'desk',
+        autonomy: 'full',
+        specialists: ['asker'],
+        turns: [{ call: 'delegate.asker', args: { task: 'ask' } }, { final: { routed: 'elsewhere' } }],
+      },
+      {
+        name: 'asker',
+        autonomy: 'full',
+        input: TASK_INPUT,
+        turns: [{ escalate: { category: 'ambiguous', reason: 'which one?' } }],
+      },
+    ]);
+    const rt = await createRuntime({
+      store: openPostgresStore({ connectionString: TEST_DATABASE_URL, schema }),
+    });
+    const stop = new AbortController();
+    try {
+      const desk = await loadRoleFile(tree.file('desk'));
+      const queued = await rt.enqueue(desk, {});
+      const work = rt.work({ roles: [desk], concurrency: 1, pollMs: 50, signal: stop.signal });
+      await waitFor(async () => {
+        const run = await rt.store.getRun(queued.runId);
+        return run?.status === 'escalated' ? run : undefined;
+      }, 'the orchestrator to wait for its child');
+      const [child] = await rt.list({ parentRunId: queued.runId });
+      // Cancelled from another process's point of view: only the store is shared.
+      await rt.cancel(child!.id, { by: 'alice', reason: 'wrong specialist' });
+      const done = await waitFor(async () => {
+        const run = await rt.store.getRun(queued.runId);
+        return run?.status === 'succeeded' ? run : undefined;
+      }, 'the worker to take the parent up again');
+      assert.deepEqual(done.output, { routed: 'elsewhere' });
+      const call = (await rt.get(queued.runId))!.toolCalls[0]!;
+      assert.match((call.result as { error: string }).error, /specialist asker cancelled/);
+      stop.abort();
+      await work.done;
+    } finally {
+      stop.abort();
+      await rt.close();
+    }
+  });
 });
