@@ -24,10 +24,18 @@ export function childRunId(callKey: string): string {
   return `run_${sha256(`delegation:${callKey}`).slice(0, 26)}`;
 }
 
+type PausedRun = RunRecord & { status: 'escalated' | 'awaiting_approval' };
+
 type Settled =
   | { kind: 'ended'; child: RunRecord }
-  | { kind: 'waiting'; child: RunRecord & { status: 'escalated' | 'awaiting_approval' } }
+  | { kind: 'waiting'; child: PausedRun }
   | { kind: 'error'; result: unknown };
+
+/** Paused for a human and driven by nobody. */
+function waitingForHuman(child: RunRecord, now: number): child is PausedRun {
+  const leased = child.leaseOwner !== null && (child.leaseUntil ?? 0) > now;
+  return (child.status === 'escalated' || child.status === 'awaiting_approval') && !leased;
+}
 
 const DEFAULT_FAN_OUT = 4;
 
@@ -207,9 +215,7 @@ async function follow(
   let child = start;
   for (;;) {
     if (TERMINAL_STATUSES.includes(child.status)) return { kind: 'ended', child };
-    const leased = child.leaseOwner !== null && (child.leaseUntil ?? 0) > childCtx.clock.now();
-    if ((child.status === 'escalated' || child.status === 'awaiting_approval') && !leased)
-      return { kind: 'waiting', child: child as RunRecord & { status: typeof child.status } };
+    if (waitingForHuman(child, childCtx.clock.now())) return { kind: 'waiting', child };
     if (run.leaseLost) throw new NightshiftError('RUN_LEASED', 'this worker stopped driving the parent run');
     try {
       child = (await childCtx.children!.resume(childCtx, specialist, child.id)).run;
