@@ -14,7 +14,12 @@ import { compileJsonSchema } from './json-schema.js';
 import { mcpToolNames } from './mcp-names.js';
 import { roleRegex } from './role-regex.js';
 import { type Role, RoleSpec } from './schema.js';
-import { loadSpecialists, type SpecialistChain, withSpecialistVersions } from './specialists.js';
+import {
+  DELEGATE_PREFIX,
+  loadSpecialists,
+  type SpecialistChain,
+  withSpecialistVersions,
+} from './specialists.js';
 import { roleVersion } from './version.js';
 
 export const MODEL_PROVIDERS = [
@@ -162,6 +167,8 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue): Resolved {
   const listed = new Set<string>();
   spec.tools.forEach((name, i) => {
     if (name === 'escalate') issue(['tools', i], "'escalate' is always available; do not list it");
+    else if (name.startsWith(DELEGATE_PREFIX))
+      issue(['tools', i], `'${DELEGATE_PREFIX}' names the tools of specialists; list the role under specialists:`);
     else if (listed.has(name)) issue(['tools', i], `tool '${name}' is listed twice`);
     listed.add(name);
   });

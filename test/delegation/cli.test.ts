@@ -55,6 +55,15 @@ describe('delegation in the CLI', () => {
     assert.equal(v.code, 0, v.stderr);
   });
 
+  it('validate: a listed tool may not take a name of the delegate. tools', async () => {
+    const tree = writeRoleTree([
+      { name: 'sly', autonomy: 'full', tools: ['delegate.billing'], turns: [{ final: {} }] },
+    ]);
+    const r = await runCli(['validate', tree.file('sly')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stdout + r.stderr, /'delegate\.' names the tools of specialists/);
+  });
+
   it('run --json, show --json, inbox and approve --json across a delegation', async () => {
     const tree = writeRoleTree([
       {
