@@ -168,7 +168,10 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue): Resolved {
   spec.tools.forEach((name, i) => {
     if (name === 'escalate') issue(['tools', i], "'escalate' is always available; do not list it");
     else if (name.startsWith(DELEGATE_PREFIX))
-      issue(['tools', i], `'${DELEGATE_PREFIX}' names the tools of specialists; list the role under specialists:`);
+      issue(
+        ['tools', i],
+        `'${DELEGATE_PREFIX}' names the tools of specialists; list the role under specialists:`,
+      );
     else if (listed.has(name)) issue(['tools', i], `tool '${name}' is listed twice`);
     listed.add(name);
   });
