@@ -5,6 +5,8 @@
 import { approve, reject } from './approvals/decide-approval.js';
 import type { AfterDecision } from './approvals/paused-run.js';
 import { createIdSource, systemClock } from './clock.js';
+import { chainsOf } from './delegation/chain.js';
+import { continueParents } from './delegation/parents.js';
 import { cancelRun } from './engine/cancel.js';
 import type { EngineContext } from './engine/context.js';
 import { newLeaseOwner } from './engine/lease.js';
@@ -125,6 +127,18 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     return { drive: o.drive, holder: { owner: ctx.owner, until: clock.now() + ctx.leaseMs } };
   }
 
+  /** Continues a parent whose child has ended; undefined when another process drives it (it sees the child). */
+  async function resumeParent(parentRunId: string): Promise<RunState | undefined> {
+    const { role, run } = await roles.ofRun(parentRunId);
+    const ready = await roles.prepare(role, run.model === role.model ? undefined : run.model);
+    try {
+      return await resumeRun(ctx, ready, parentRunId);
+    } catch (err) {
+      if (NightshiftError.isInstance(err) && err.code === 'RUN_LEASED') return undefined;
+      throw err;
+    }
+  }
+
   const runtime: Runtime = {
     store,
     async run(roleOrFile, input, runOptions = {}) {
@@ -151,7 +165,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     async resume(runId, resumeOptions = {}) {
       const { role, run } = await roles.ofRun(runId, resumeOptions.role);
       const ready = await roles.prepare(role, run.model === role.model ? undefined : run.model);
-      return summary(await resumeRun(ctx, ready, runId));
+      // A child run that ended continues its parent (and so on up): what a decision on a specialist's
+      // draft or escalation leads to is the orchestrator's outcome, reported here.
+      return summary(await continueParents(await resumeRun(ctx, ready, runId), resumeParent));
     },
     async approve(approvalId, o) {
       const reveal = await revealerForApproval(approvalId);
@@ -234,7 +250,11 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         store.listApprovals({ status: 'pending' }),
         store.listEscalations({ status: 'pending' }),
       ]);
-      return { approvals, escalations };
+      const chains = await chainsOf(
+        store,
+        [...approvals, ...escalations].map((x) => x.runId),
+      );
+      return { approvals, escalations, chains };
     },
     get: (runId) => store.loadRun(runId),
     list: (filter) => store.listRuns(filter),

@@ -2,6 +2,7 @@
 // `cmd` is how the user runs nightshift (`nightshift` or `npx nightshift`), for the next-step hints.
 // Everything printed comes from the store, where secret values are already replaced by their names.
 
+import { type ChainLink, formatChain } from '../delegation/chain.js';
 import type { RunSummary } from '../engine/summary.js';
 import type { AgentStatusView } from '../runtime.js';
 import { readStep } from '../steps/read.js';
@@ -60,6 +61,7 @@ export function formatInbox(
   approvals: ApprovalRecord[],
   escalations: EscalationRecord[],
   cmd = 'nightshift',
+  chains: Record<string, ChainLink[]> = {},
 ): string {
   if (approvals.length === 0 && escalations.length === 0) return 'inbox is empty: nothing waits for a human';
   const lines: string[] = [];
@@ -67,6 +69,8 @@ export function formatInbox(
     lines.push(
       `approval ${a.id}  run ${a.runId}  role ${a.role} (${a.autonomy})  requested ${iso(a.requestedAt)}`,
     );
+    const chain = chains[a.runId];
+    if (chain) lines.push(`    chain: ${formatChain(chain, a.calls.map((c) => c.tool).join(', '))}`);
     for (const c of a.calls) lines.push(`    ${c.tool} [${c.effect}] ${short(c.args)}`);
     lines.push(`    → ${cmd} approve ${a.id}  |  ${cmd} reject ${a.id} --reason "..."`);
   }
@@ -74,6 +78,8 @@ export function formatInbox(
     lines.push(`escalation ${e.id}  run ${e.runId}  role ${e.role}  [${e.category}] ${e.reason}`);
     if (e.missing) lines.push(`    missing: ${e.missing}`);
     const call = (e.context as { call?: { tool: string; args: unknown } }).call;
+    const chain = chains[e.runId];
+    if (chain) lines.push(`    chain: ${formatChain(chain, call?.tool)}`);
     if (call && call.tool !== 'escalate')
       lines.push(`    held call: ${call.tool} ${short(call.args)}  (--allow-call runs it once)`);
     lines.push(`    → ${cmd} answer ${e.id} "..."`);
@@ -157,7 +163,8 @@ function describeStep(stored: StepRecord, calls: ReadonlyMap<string, ToolCallRec
       const d = step.data;
       const call = calls.get(d.key);
       const result = call ? ` → ${short(call.result, SHOW_RESULT_CHARS)}` : '';
-      return `${d.tool} ${d.ok ? 'succeeded' : 'failed'}${result}`;
+      const child = d.childRunId ? ` (child run ${d.childRunId})` : '';
+      return `${d.tool} ${d.ok ? 'succeeded' : 'failed'}${child}${result}`;
     }
     case 'approval_requested':
       return `approval ${step.data.approvalId} requested for ${step.data.callKeys.length} call(s)`;
@@ -197,6 +204,10 @@ function describeStep(stored: StepRecord, calls: ReadonlyMap<string, ToolCallRec
         ? `${d.kind} ${d.decisionId}: tier ${d.from + 1} did not answer in time; no tier left, the run stays paused`
         : `${d.kind} ${d.decisionId}: tier ${d.from + 1} did not answer in time; asked tier ${d.to + 1} (${d.people.join(', ') || 'nobody reachable'})`;
     }
+    case 'child_started':
+      return `delegated ${step.data.key} to ${step.data.role} (autonomy ${step.data.autonomy}): child run ${step.data.childRunId}`;
+    case 'child_waiting':
+      return `waiting: child run ${step.data.childRunId} is ${step.data.status}`;
   }
 }
 
@@ -209,6 +220,21 @@ export function formatShow(snapshot: RunSnapshot, summary: RunSummary, cmd = 'ni
     );
   }
   return lines.join('\n');
+}
+
+/** `show`'s lines about delegation: the run's parent and its child runs, when it has any. */
+export function formatFamily(
+  parent: { runId: string; callKey: string | null } | null,
+  children: { runId: string; role: string; status: string; parentCallKey: string | null }[],
+): string {
+  const lines: string[] = [];
+  if (parent) lines.push(`parent: run ${parent.runId} (call ${parent.callKey ?? '?'})`);
+  if (children.length > 0) {
+    lines.push('children:');
+    for (const c of children)
+      lines.push(`  ${c.runId}  ${c.role}  ${c.status}  (call ${c.parentCallKey ?? '?'})`);
+  }
+  return lines.length > 0 ? `\n\n${lines.join('\n')}` : '';
 }
 
 export function formatAgents(agents: AgentStatusView[], now: number, cmd = 'nightshift'): string {

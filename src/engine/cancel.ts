@@ -3,6 +3,7 @@
 
 import { checkActor } from '../approvals/actor.js';
 import type { Clock } from '../clock.js';
+import { wakeParent } from '../delegation/wake-parent.js';
 import { NightshiftError } from '../errors.js';
 import { type Store, TERMINAL_STATUSES } from '../store/types.js';
 import { RunState } from './state.js';
@@ -29,10 +30,27 @@ export async function cancelRun(
     const state = RunState.withoutLog(snapshot);
     try {
       await commitCancel(store, clock, state, by, input);
+      await cancelChildren(store, clock, input.runId, by);
+      // A child cancelled on its own: its waiting parent goes on (its model sees the cancellation).
+      await wakeParent(store, clock, state.run);
       return state;
     } catch (err) {
       const raced = NightshiftError.isInstance(err) && err.code === 'STORE_CONFLICT';
       if (!raced || attempt >= CANCEL_ATTEMPTS) throw err;
+    }
+  }
+}
+
+/** A run's child runs (its delegations) stop with it; those that ended already are left as they are. */
+async function cancelChildren(store: Store, clock: Clock, runId: string, by: string): Promise<void> {
+  const children = await store.listRuns({ parentRunId: runId, limit: 10_000 });
+  for (const child of children) {
+    if (TERMINAL_STATUSES.includes(child.status)) continue;
+    try {
+      await cancelRun(store, clock, { runId: child.id, by, reason: `its parent run ${runId} was cancelled` });
+    } catch (err) {
+      // It ended in between: nothing left to stop.
+      if (!(NightshiftError.isInstance(err) && err.code === 'RUN_NOT_RESUMABLE')) throw err;
     }
   }
 }

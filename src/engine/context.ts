@@ -1,6 +1,7 @@
 // What the engine runs with, shared by everything that starts, resumes or drives a run in one process:
 // the store, the clock and ids, this process's lease identity, and the runtime's hooks.
 import type { Clock, IdSource } from '../clock.js';
+import type { Autonomy } from '../domain.js';
 import type { PeopleDirectory } from '../people/config.js';
 import type { Store } from '../store/types.js';
 import type { PreparedRole } from './prepare.js';
@@ -37,4 +38,32 @@ export interface EngineContext {
     run: RunState['run'],
     output: unknown,
   ) => Promise<Record<string, unknown> | undefined>;
+  /** How delegations start and continue their child runs; set by start.ts for every run it drives. */
+  children?: ChildRunner;
+}
+
+/** What a delegation creates: the child run's id (derived from the parent's call) and its link upwards. */
+export interface ChildStart {
+  id: string;
+  parentRunId: string;
+  parentCallKey: string;
+  /** The parent's effective rung: the child never acts above it. */
+  autonomyCap: Autonomy;
+  actor: string;
+}
+
+/**
+ * Starting and continuing child runs, for the delegation work (delegation/children.ts). Given by start.ts
+ * (which the drive loop cannot import) to every run it drives.
+ */
+export interface ChildRunner {
+  /** Records the child (unless a run with its id exists: `created` false) and drives it until it ends or pauses. */
+  start(
+    ctx: EngineContext,
+    prepared: PreparedRole,
+    input: unknown,
+    child: ChildStart,
+  ): Promise<{ state: RunState; created: boolean }>;
+  /** Continues the child from its last commit (after a crash or a human's decision). */
+  resume(ctx: EngineContext, prepared: PreparedRole, runId: string): Promise<RunState>;
 }

@@ -8,6 +8,9 @@
 //
 // The Driver keeps the loop and what every piece of work shares (the batch, the commit, the lease, the
 // claims, the end of the run); each kind of work is its own module, handed the Driver as a DrivenRun.
+
+import { runDelegations } from '../delegation/children.js';
+import { wakeParent } from '../delegation/wake-parent.js';
 import { NightshiftError } from '../errors.js';
 import { type NewEscalation, raiseEscalation } from '../escalations/raise.js';
 import { enqueueHumanNotifications } from '../notifications/enqueue.js';
@@ -21,6 +24,7 @@ import {
 } from '../store/types.js';
 import { isIdempotent } from '../tools/types.js';
 import { requestApproval } from './approval-request.js';
+import { capAuthority } from './authority-cap.js';
 import { secondsOverrun } from './budget.js';
 import type { EngineContext } from './context.js';
 import type { DrivenRun } from './driven-run.js';
@@ -39,7 +43,8 @@ import { holdUnknownOutcome } from './unknown-outcome.js';
  * Returns when the run is terminal, paused, or another worker took it over (STORE_CONFLICT).
  */
 export async function driveRun(ctx: EngineContext, prepared: PreparedRole, state: RunState): Promise<void> {
-  const driver = new Driver(ctx, prepared, state);
+  // A child run acts at no more than its parent's rung: the work only ever sees the capped role.
+  const driver = new Driver(ctx, capAuthority(prepared, state.run), state);
   driver.held.start();
   try {
     await driver.loop();
@@ -135,6 +140,10 @@ class Driver implements DrivenRun {
         case 'request_approval':
           await requestApproval(this, work.calls);
           break;
+        case 'delegate':
+          // Paused: a child run waits for a human; the run goes on when it is resumed.
+          if ((await runDelegations(this, work.calls)) === 'paused') return;
+          break;
         case 'pause':
           await this.pause(work.status);
           return;
@@ -180,6 +189,8 @@ class Driver implements DrivenRun {
     b.step('run_finished', { status, output: output ?? null, error, ...extra });
     b.set({ status, output: output ?? null, error, finishedAt: b.at, leaseOwner: null, leaseUntil: null });
     await this.commit(b);
+    // A child run's parent that paused waiting for it goes back on the queue to join it.
+    if (this.state.run.parentRunId) await wakeParent(this.ctx.store, this.ctx.clock, this.state.run);
   }
 
   /**

@@ -2,6 +2,7 @@
 // against the tool's schema, the tool's own scope verdict), gathered and handed to `decide`. Shared by the
 // turn loop and executor sessions, so a call is judged the same way whoever asked for it. What the verdict
 // makes of the call in the ledger is ledger.ts's.
+import { delegateToolNames } from '../delegation/tools.js';
 import { decide, ESCALATE_TOOL, type PolicyDecision } from '../policy/decide.js';
 import type { ScopeVerdict } from '../tools/types.js';
 import { EscalateArgs } from './escalate-tool.js';
@@ -49,7 +50,8 @@ export async function judgeCall(
   }
   const verdict = decide({
     autonomy: role.autonomy,
-    roleTools: role.tools,
+    // A role's specialists are part of its authority: each is the tool `delegate.<name>`.
+    roleTools: role.specialists?.length ? [...role.tools, ...delegateToolNames(role)] : role.tools,
     call: { tool: request.tool, args: request.args },
     tool: tool ? { effect: tool.effect, approval: tool.approval } : undefined,
     argsError,

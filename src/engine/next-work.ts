@@ -1,5 +1,6 @@
 // The next piece of work of a run, chosen from its persisted state alone, so a resumed run picks up exactly
 // where its last commit left it.
+import { isDelegation } from '../delegation/tools.js';
 import type { ToolCallRecord } from '../store/types.js';
 import { isIdempotent } from '../tools/types.js';
 import type { PreparedRole } from './prepare.js';
@@ -9,6 +10,8 @@ export type Work =
   | { kind: 'execute'; call: ToolCallRecord }
   | { kind: 'unknown_outcome'; call: ToolCallRecord }
   | { kind: 'request_approval'; calls: ToolCallRecord[] }
+  /** The turn's delegations not finished yet: their child runs are started (or found) and joined together. */
+  | { kind: 'delegate'; calls: ToolCallRecord[] }
   | { kind: 'pause'; status: 'escalated' | 'awaiting_approval' }
   | { kind: 'model' };
 
@@ -35,6 +38,8 @@ export function describeWork(work: Work): string {
       return `holding tool call ${work.call.key} whose outcome is unknown`;
     case 'request_approval':
       return 'filing drafted calls for approval';
+    case 'delegate':
+      return `running delegations ${work.calls.map((c) => `${c.key} (${c.tool})`).join(', ')}`;
     case 'pause':
       return `pausing the run (${work.status})`;
     case 'model':
@@ -52,6 +57,14 @@ export function nextWork(state: RunState, prepared: PreparedRole, claimed: Set<s
   if (turn) {
     const calls = state.callsOfTurn(turn.seq);
     for (const call of calls) {
+      if (isDelegation(call.tool) && (call.status === 'pending' || call.status === 'started')) {
+        // Every delegation of the turn at once, so their child runs go concurrently. A started one is
+        // always safe to take up again: its child's id is derived from the call's key.
+        const open = calls.filter(
+          (c) => isDelegation(c.tool) && (c.status === 'pending' || c.status === 'started'),
+        );
+        return { kind: 'delegate', calls: open };
+      }
       if (call.status === 'pending' && mayRunNow(call, calls, prepared)) return { kind: 'execute', call };
       if (call.status === 'started') {
         const tool = prepared.tools.get(call.tool);

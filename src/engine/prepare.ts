@@ -3,6 +3,7 @@
 // Everything that can be wrong with a role's setup (an unknown tool, a missing API key) fails here,
 // before a run is created and before any side effect.
 import { z } from 'zod';
+import { delegateTools } from '../delegation/tools.js';
 import { NightshiftError } from '../errors.js';
 import { type Agent, agentSpec, type ResolveModelOptions, resolveAgent } from '../models/resolve.js';
 import type { Role } from '../roles/schema.js';
@@ -25,7 +26,9 @@ export interface PreparedRole {
   redact: Redactor | undefined;
   /** Puts secret values back into a call's stored arguments, by name (engine/call-args.ts). */
   reveal: Redactor | undefined;
-  /** Closes what the role holds open (MCP server connections). */
+  /** The role's specialists, prepared, by name: what its `delegate.<name>` calls run as child runs. */
+  specialists: Map<string, PreparedRole>;
+  /** Closes what the role holds open (MCP server connections), and its specialists'. */
   dispose(): Promise<void>;
 }
 
@@ -77,6 +80,16 @@ export async function prepareRole(role: Role, options: PrepareOptions = {}): Pro
     await mcp?.close();
     throw err;
   }
+  for (const t of delegateTools(role)) tools.set(t.name, t);
+  const specialists = new Map<string, PreparedRole>();
+  try {
+    // A specialist runs on its own model (never the orchestrator's `--model` override).
+    const { model: _override, ...own } = options;
+    for (const s of role.specialists ?? []) specialists.set(s.name, await prepareRole(s, own));
+  } catch (err) {
+    await Promise.allSettled([mcp?.close(), ...[...specialists.values()].map((p) => p.dispose())]);
+    throw err;
+  }
   const toolSpecs = [...[...tools.values()].map(toolSpec), escalateToolSpec];
   return {
     role,
@@ -87,8 +100,9 @@ export async function prepareRole(role: Role, options: PrepareOptions = {}): Pro
     secrets,
     redact: redactorFor(secrets),
     reveal: revealerFor(secrets),
+    specialists,
     dispose: async () => {
-      await mcp?.close();
+      await Promise.allSettled([mcp?.close(), ...[...specialists.values()].map((p) => p.dispose())]);
     },
   };
 }

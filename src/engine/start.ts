@@ -18,7 +18,8 @@ import type {
 } from '../store/types.js';
 import { TERMINAL_STATUSES } from '../store/types.js';
 import type { Redactor } from '../tools/secrets.js';
-import type { EngineContext } from './context.js';
+import { lowerRung } from './authority-cap.js';
+import type { ChildRunner, ChildStart, EngineContext } from './context.js';
 import { driveRun } from './drive.js';
 import { acquireLease } from './lease.js';
 import { validateJson } from './output.js';
@@ -43,6 +44,8 @@ export interface StartOptions {
    * it). The input's escalation rules are checked before, on the input as given.
    */
   redact?: Redactor | undefined;
+  /** A delegation's child run: its id and its link to the parent's call (delegation/children.ts). */
+  child?: ChildStart | undefined;
 }
 
 const registeredVersions = new WeakMap<object, Set<string>>();
@@ -99,8 +102,28 @@ export async function startRun(
     ...options,
     redact: options.redact ?? prepared.redact,
   });
-  if (created && state.run.status === 'running') await driveRun(ctx, prepared, state);
+  if (created && state.run.status === 'running') await driveRun(withChildren(ctx), prepared, state);
   return state;
+}
+
+/** Child runs are started and continued the way any run is: recorded, then driven here. */
+const childRunner: ChildRunner = {
+  async start(ctx, prepared, input, child) {
+    const { state, created } = await recordRun(ctx, prepared.role, agentSpec(prepared.agent), input, {
+      child,
+      actor: child.actor,
+      redact: prepared.redact,
+      trigger: { kind: 'delegation', parentRunId: child.parentRunId, callKey: child.parentCallKey },
+    });
+    if (created && state.run.status === 'running') await driveRun(withChildren(ctx), prepared, state);
+    return { state, created };
+  },
+  resume: (ctx, prepared, runId) => resumeRun(ctx, prepared, runId),
+};
+
+/** `ctx` with the child runner the delegation work needs (drive.ts cannot import this module). */
+function withChildren(ctx: EngineContext): EngineContext {
+  return ctx.children ? ctx : { ...ctx, children: childRunner };
 }
 
 /**
@@ -118,7 +141,7 @@ export async function recordRun(
   if (!options.inputChecked) checkRunInput(role, input);
   await registerRoleVersion(ctx, role);
   const now = ctx.clock.now();
-  const id = ctx.ids.next('run');
+  const id = options.child?.id ?? ctx.ids.next('run');
   const matched = inputEscalations(role.escalation, input);
   // From here on only the redacted input exists: in the run, its first step and its escalations.
   const stored = (options.redact ? options.redact(input) : input) ?? null;
@@ -146,6 +169,13 @@ export async function recordRun(
     finishedAt: null,
     attempt: 1,
     notBefore: null,
+    ...(options.child
+      ? {
+          parentRunId: options.child.parentRunId,
+          parentCallKey: options.child.parentCallKey,
+          autonomyCap: options.child.autonomyCap,
+        }
+      : {}),
   };
   const steps: RunStep[] = [
     {
@@ -156,7 +186,8 @@ export async function recordRun(
       data: {
         input: stored,
         model: modelSpec,
-        autonomy: role.autonomy,
+        // A child run's rung is its parent's when that is lower (authority-cap.ts).
+        autonomy: lowerRung(role.autonomy, options.child?.autonomyCap),
         roleVersion: role.version,
         trigger: options.trigger ?? { kind: 'manual' },
         // Who drives it: decisions on a run queued for workers hand it back to them (approvals/hand-back.ts).
@@ -295,7 +326,7 @@ export async function resumeRun(
       b.step('run_resumed', { owner: ctx.owner, epoch });
       await state.commit(ctx.store, b, (batch) => ({ ...batch, lease: { owner: ctx.owner, epoch } }));
     }
-    await driveRun(ctx, prepared, state);
+    await driveRun(withChildren(ctx), prepared, state);
     return state;
   } finally {
     ctx.driving?.delete(runId);

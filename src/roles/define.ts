@@ -51,6 +51,13 @@ export function defineRole(input: DefineRoleInput, options: { dir?: string } = {
       else throw err;
     }
   }
+  // Specialists are role files, loaded (and checked for cycles) with the file that lists them.
+  if (spec.specialists.length > 0)
+    issues.push({
+      path: 'specialists',
+      message:
+        'specialists are loaded from role files: list them in a role file and load it with loadRoleFile',
+    });
   if (issues.length > 0) throw new RoleInvalidError(issues);
   return assembleRole(spec, resolved, { file: undefined, dir }, inlineTools);
 }

@@ -14,6 +14,12 @@ import { compileJsonSchema } from './json-schema.js';
 import { mcpToolNames } from './mcp-names.js';
 import { roleRegex } from './role-regex.js';
 import { type Role, RoleSpec } from './schema.js';
+import {
+  DELEGATE_PREFIX,
+  loadSpecialists,
+  type SpecialistChain,
+  withSpecialistVersions,
+} from './specialists.js';
 import { roleVersion } from './version.js';
 
 export const MODEL_PROVIDERS = [
@@ -161,6 +167,11 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue): Resolved {
   const listed = new Set<string>();
   spec.tools.forEach((name, i) => {
     if (name === 'escalate') issue(['tools', i], "'escalate' is always available; do not list it");
+    else if (name.startsWith(DELEGATE_PREFIX))
+      issue(
+        ['tools', i],
+        `'${DELEGATE_PREFIX}' names the tools of specialists; list the role under specialists:`,
+      );
     else if (listed.has(name)) issue(['tools', i], `tool '${name}' is listed twice`);
     listed.add(name);
   });
@@ -186,6 +197,8 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue): Resolved {
 export interface LoadRoleOptions {
   /** Tool modules named by the project config (absolute paths), available to every role. */
   projectToolModules?: readonly string[] | undefined;
+  /** The orchestrators being loaded above this role (when it is loaded as a specialist). */
+  chain?: SpecialistChain | undefined;
 }
 
 /**
@@ -244,6 +257,13 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
         add(['tools', i], `unknown tool '${name}' (available: ${names})`);
     });
   }
+  const specialists = await loadSpecialists(
+    spec.specialists,
+    { name: spec.name, file: abs, dir, maxDepth: spec.delegation.maxDepth },
+    options.chain,
+    (f, chain) => loadRoleFile(f, { ...options, chain }),
+    add,
+  );
   if (issues.length > 0) throw new RoleInvalidError(issues, displayPath);
 
   // Project-wide modules come first, so a role's own module can override a tool of the same name.
@@ -252,6 +272,7 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
     { ...resolved, toolModules: [...project, ...resolved.toolModules] },
     { file: abs, dir },
     [],
+    specialists,
   );
 }
 
@@ -261,6 +282,7 @@ export function assembleRole(
   resolved: Resolved,
   source: Role['source'],
   inlineTools: AnyTool[],
+  specialists: Role[] = [],
 ): Role {
   return {
     name: spec.name,
@@ -289,11 +311,11 @@ export function assembleRole(
     emit: spec.emit,
     ...(spec.executor ? { executor: spec.executor } : {}),
     secretsFile: resolved.secretsFile,
-    version: roleVersion(
-      spec,
-      { script: resolved.scriptFile, toolModules: resolved.toolModules },
-      inlineTools,
+    version: withSpecialistVersions(
+      roleVersion(spec, { script: resolved.scriptFile, toolModules: resolved.toolModules }, inlineTools),
+      specialists,
     ),
+    ...(specialists.length > 0 ? { specialists, delegation: spec.delegation } : {}),
     source,
     inlineTools,
   };

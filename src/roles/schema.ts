@@ -24,6 +24,14 @@ import {
 
 export * from './settings.js';
 
+export const Delegation = z.strictObject({
+  /** Levels of specialists below this role (its own specialists are level 1). */
+  maxDepth: z.number().int().min(1).max(10).default(3),
+  /** Delegations one model turn may start; the calls beyond are refused with an error the model reads. */
+  maxFanOut: z.number().int().min(1).max(64).default(4),
+});
+export type Delegation = z.infer<typeof Delegation>;
+
 /** A JSON Schema, checked for validity by ajv when the role is loaded. */
 const JsonSchema = z.record(z.string(), z.unknown());
 
@@ -84,6 +92,13 @@ export const RoleSpec = z.strictObject({
     .array(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._:-]*$/, 'an event name such as ticket.triaged'))
     .default([]),
   executor: ExecutorSettings.optional(),
+  /**
+   * Other role files (relative to this one) this role may hand work to: each becomes a tool
+   * `delegate.<specialist name>` whose call is a child run of the specialist (docs/orchestration.md).
+   */
+  specialists: z.array(z.string().min(1)).default([]),
+  /** Bounds on delegation: how deep a chain of specialists may go, how many one turn may start. */
+  delegation: Delegation.default({ maxDepth: 3, maxFanOut: 4 }),
 });
 export type RoleSpecInput = z.input<typeof RoleSpec>;
 export type RoleSpec = z.infer<typeof RoleSpec>;
@@ -94,4 +109,10 @@ export type RoleSpec = z.infer<typeof RoleSpec>;
 export interface Role extends RoleSettings {
   /** Tools passed as objects to defineRole (not persisted; a resumed run must be given them again). */
   inlineTools: AnyTool[];
+  /**
+   * The specialists this role may delegate to, loaded (absent in roles stored before delegation). Kept in
+   * the stored role version, so a resumed run delegates to the specialists it started with.
+   */
+  specialists?: Role[] | undefined;
+  delegation?: Delegation | undefined;
 }

@@ -19,8 +19,11 @@ export function roleVersion(
   files: { script?: string | undefined; toolModules: string[] },
   inlineTools: readonly AnyTool[] = [],
 ): string {
+  // The delegation keys count only when the role has specialists: a role without any keeps the version
+  // it had before delegation existed (runs recorded then still match their role files).
+  const { specialists, delegation: _bounds, ...plain } = spec;
   return hashJson({
-    spec,
+    spec: specialists.length > 0 ? spec : plain,
     script: files.script ? fileHash(files.script) : null,
     toolModules: files.toolModules.map(fileHash),
     inlineTools: inlineTools.map((t) => ({

@@ -2,6 +2,7 @@
 // (composed in runtime.ts from runtime/roles.ts, runtime/events.ts and runtime/work.ts).
 import type { DriveAfterDecision } from '../approvals/hand-back.js';
 import type { Clock, IdSource } from '../clock.js';
+import type { ChainLink } from '../delegation/chain.js';
 import type { RunSummary } from '../engine/summary.js';
 import type { NightshiftEventListener } from '../lifecycle-events.js';
 import type { ModelSettings } from '../models/resolve.js';
@@ -175,6 +176,11 @@ export interface WorkHandle {
 export interface Inbox {
   approvals: ApprovalRecord[];
   escalations: EscalationRecord[];
+  /**
+   * For each listed run that is a specialist's (a delegation's child run): the runs from the outermost
+   * orchestrator down to it, by run id.
+   */
+  chains: Record<string, ChainLink[]>;
 }
 
 /** Who drives a run on after a decision: see approvals/hand-back.ts. Default `auto`. */

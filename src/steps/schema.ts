@@ -95,6 +95,21 @@ export const STEP_DATA = {
     ok: z.boolean(),
     /** Why the call was stopped before it answered; since db4e9aa. */
     stopped: z.enum(['lease', 'budget']).optional(),
+    /** A delegation's child run, its model turns and cost (counted against this run's budget); since 023. */
+    childRunId: z.string().optional(),
+    childTurns: z.number().optional(),
+    childCostUsd: z.number().optional(),
+  }),
+  child_started: z.object({
+    key: z.string(),
+    childRunId: z.string(),
+    role: z.string(),
+    autonomy: z.enum(AUTONOMY),
+  }),
+  child_waiting: z.object({
+    key: z.string(),
+    childRunId: z.string(),
+    status: z.enum(['escalated', 'awaiting_approval']),
   }),
   approval_requested: z.object({ approvalId: z.string(), callKeys: z.array(z.string()) }),
   approval_decided: z.object({

@@ -892,6 +892,24 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         assert.deepEqual(await store.listRuns({ role, limit: 1 }), [d2]);
       });
 
+      it('keeps a child run’s parent, call and cap, and lists a run’s children', async () => {
+        const parent = await create(store, {});
+        const child = await create(store, {
+          parentRunId: parent.id,
+          parentCallKey: `${parent.id}:2:0`,
+          autonomyCap: 'observe',
+        });
+        await create(store, {
+          parentRunId: `${parent.id}-other`,
+          parentCallKey: 'x:1:0',
+          autonomyCap: 'full',
+        });
+        assert.deepEqual(await store.getRun(child.id), child);
+        assert.deepEqual(await store.listRuns({ parentRunId: parent.id }), [child]);
+        // A run without a parent reads back without the fields.
+        assert.equal('parentRunId' in (await store.getRun(parent.id))!, false);
+      });
+
       it('lists at most 100 runs when no limit is given', async () => {
         const role = nextId('role');
         for (let i = 0; i < 101; i++) await create(store, { role, createdAt: i });

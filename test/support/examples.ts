@@ -19,6 +19,13 @@ export const EXAMPLE_FILES = [
   'workspaces/support/tickets/T-1.json',
   'workspaces/ops/metrics/checkout.json',
   'workspaces/maintenance/src/package.json',
+  'support-desk/desk.yaml',
+  'support-desk/desk.script.yaml',
+  'support-desk/billing.yaml',
+  'support-desk/billing.script.yaml',
+  'support-desk/technical.yaml',
+  'support-desk/technical.script.yaml',
+  'support-desk/workspace/tickets/T-7.json',
 ] as const;
 
 /** Copies the shipped example files from `from` (an examples/ folder) into `to`. */

@@ -5,7 +5,7 @@ import { summarize } from '../../engine/summary.js';
 import { NightshiftError } from '../../errors.js';
 import { RUN_STATUSES, type RunStatus } from '../../store/types.js';
 import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
-import { formatAgents, formatInbox, formatRuns, formatShow } from '../format.js';
+import { formatAgents, formatFamily, formatInbox, formatRuns, formatShow } from '../format.js';
 
 /** `inbox` is registered on its own so `--help` lists it where it always was, right after `run`. */
 export function inboxCommand(program: Command, cli: CliContext): void {
@@ -15,7 +15,7 @@ export function inboxCommand(program: Command, cli: CliContext): void {
     .action(async (flags: CommonFlags) => {
       const rt = await cli.open(flags);
       const inbox = await rt.inbox();
-      print(flags, inbox, formatInbox(inbox.approvals, inbox.escalations, cmd));
+      print(flags, inbox, formatInbox(inbox.approvals, inbox.escalations, cmd, inbox.chains));
     });
 }
 
@@ -50,17 +50,29 @@ export function inspectCommands(program: Command, cli: CliContext): void {
       const snapshot = await rt.get(id);
       if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${id} (see ${cmd} runs)`);
       const summary = summarize(snapshot);
+      // Linked both ways: a child names its parent (run and call); a parent lists its children.
+      const children = (await rt.list({ parentRunId: id, limit: 10_000 })).map((c) => ({
+        runId: c.id,
+        role: c.role,
+        status: c.status,
+        parentCallKey: c.parentCallKey ?? null,
+      }));
+      const parent = snapshot.run.parentRunId
+        ? { runId: snapshot.run.parentRunId, callKey: snapshot.run.parentCallKey ?? null }
+        : null;
       print(
         flags,
         {
           ...summary,
+          parent,
+          children,
           run: snapshot.run,
           steps: snapshot.steps,
           toolCalls: snapshot.toolCalls,
           approvals: snapshot.approvals,
           escalationRecords: snapshot.escalations,
         },
-        formatShow(snapshot, summary, cmd),
+        formatShow(snapshot, summary, cmd) + formatFamily(parent, children),
       );
     });
 

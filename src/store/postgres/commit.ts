@@ -22,8 +22,9 @@ import { storeError } from './store-error.js';
 type RunInit = Omit<CommitBatch, 'runId' | 'expectSeq' | 'run'>;
 
 const INSERT_RUN = `INSERT INTO runs (id, role, role_version, model, status, input, output, error, seq, turns, usage, active_ms, grant_json,
-    idempotency_key, lease_owner, lease_until, created_at, updated_at, finished_at, attempt, not_before, lease_epoch)
-  VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)
+    idempotency_key, lease_owner, lease_until, created_at, updated_at, finished_at, attempt, not_before, lease_epoch,
+    parent_run_id, parent_call_key, autonomy_cap)
+  VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25)
   ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`;
 
 function runParams(run: RunRecord): unknown[] {
@@ -50,6 +51,9 @@ function runParams(run: RunRecord): unknown[] {
     run.attempt,
     run.notBefore,
     run.leaseEpoch,
+    run.parentRunId ?? null,
+    run.parentCallKey ?? null,
+    run.autonomyCap ?? null,
   ];
 }
 

@@ -17,7 +17,8 @@ export async function migrate(db: Database): Promise<void> {
         (r: { version: number }) => r.version,
       ),
     );
-    for (const m of migrations) {
+    // In version order, whatever order the list was written in (numbers are handed out per change).
+    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
       if (done.has(m.version)) continue;
       await c.query(m.sql);
       await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [

@@ -41,6 +41,7 @@ export function toRun(r: Row): RunRecord {
     attempt: r.attempt as number,
     notBefore: num(r.not_before),
     leaseEpoch: (r.lease_epoch as number | null) ?? 0,
+    ...shared.delegationFields(r),
   };
 }
 

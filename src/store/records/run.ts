@@ -1,5 +1,5 @@
 // A run as the store keeps it: its row (status, budget counters, lease) and the patch a commit applies.
-import type { RunStatus } from '../../domain.js';
+import type { Autonomy, RunStatus } from '../../domain.js';
 
 // The run's vocabulary lives in src/domain.ts; re-exported here for the modules that import it from the store.
 export type { RunStatus } from '../../domain.js';
@@ -64,6 +64,18 @@ export interface RunRecord {
   createdAt: number;
   updatedAt: number;
   finishedAt: number | null;
+  /**
+   * The run that delegated this one (a specialist's child run), and the parent's call it answers. Set when
+   * the run is created, never changed; null (or absent, in records made before delegation) for a run
+   * started any other way.
+   */
+  parentRunId?: string | null;
+  parentCallKey?: string | null;
+  /**
+   * The highest rung this run may act at, whatever its role says: a child run's parent's effective rung
+   * (a delegation never raises authority). Null: the role's own autonomy.
+   */
+  autonomyCap?: Autonomy | null;
 }
 
 export type RunPatch = Partial<
@@ -92,6 +104,8 @@ export interface RunLease {
 
 export interface RunFilter {
   role?: string;
+  /** Only the child runs this run delegated. */
+  parentRunId?: string;
   status?: RunStatus[];
   limit?: number;
 }

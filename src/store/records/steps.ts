@@ -16,6 +16,10 @@ export type StepKind =
   | 'run_resumed'
   | 'run_retry_scheduled'
   | 'run_finished'
+  /** A delegation's child run was created (or found, after a crash) for one of the run's calls. */
+  | 'child_started'
+  /** A child run paused for a human: the parent waits, paused too, until it goes on. */
+  | 'child_waiting'
   /** An executor (claude-code, codex) began a session; a second one means the first was cut off. */
   | 'executor_started'
   /** One event of an executor's session (a message, a tool use, its result). */

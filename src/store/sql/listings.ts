@@ -48,6 +48,10 @@ export function listRuns(d: Dialect, filter: RunFilter): Query {
     params.push(filter.role);
     where.push(`role = ${d.param(params.length)}`);
   }
+  if (filter.parentRunId) {
+    params.push(filter.parentRunId);
+    where.push(`parent_run_id = ${d.param(params.length)}`);
+  }
   if (filter.status && filter.status.length > 0) {
     params.push(d.list(filter.status));
     where.push(`status ${d.anyOf(params.length)}`);

@@ -1,7 +1,7 @@
 // Decoding the rows both stores lay out alike: approvals, escalations, audit events, role versions. The
 // columns are the same; only JSON (parsed by Postgres, text in SQLite) and booleans (0/1 in SQLite)
 // differ. Runs, steps and tool calls keep a decoder per store: they are on the hot path.
-import type { ApprovalRecord, AuditEvent, EscalationRecord, RoleVersionRecord } from '../types.js';
+import type { ApprovalRecord, AuditEvent, EscalationRecord, RoleVersionRecord, RunRecord } from '../types.js';
 import type { Dialect } from './dialect.js';
 
 type Row = Record<string, unknown>;
@@ -65,5 +65,20 @@ export function toRoleVersion(d: Dialect, r: Row): RoleVersionRecord {
     version: r.version as string,
     spec: d.decodeJson(r.spec) as Record<string, unknown>,
     createdAt: Number(r.created_at),
+  };
+}
+
+/**
+ * A run row's delegation columns (both stores), present on the record only for a child run: a run started
+ * any other way reads back exactly as it was written, without them.
+ */
+export function delegationFields(
+  r: Row,
+): Pick<RunRecord, 'parentRunId' | 'parentCallKey' | 'autonomyCap'> | Record<string, never> {
+  if (r.parent_run_id === null || r.parent_run_id === undefined) return {};
+  return {
+    parentRunId: r.parent_run_id as string,
+    parentCallKey: text(r.parent_call_key),
+    autonomyCap: text(r.autonomy_cap) as RunRecord['autonomyCap'],
   };
 }

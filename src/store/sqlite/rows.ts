@@ -46,6 +46,9 @@ export const RUN_COLUMNS = [
   'attempt',
   'not_before',
   'lease_epoch',
+  'parent_run_id',
+  'parent_call_key',
+  'autonomy_cap',
 ] as const;
 
 export function runValues(r: RunRecord): unknown[] {
@@ -72,6 +75,9 @@ export function runValues(r: RunRecord): unknown[] {
     r.attempt,
     r.notBefore,
     r.leaseEpoch,
+    r.parentRunId ?? null,
+    r.parentCallKey ?? null,
+    r.autonomyCap ?? null,
   ];
 }
 
@@ -99,6 +105,7 @@ export function rowToRun(row: Row): RunRecord {
     attempt: row.attempt as number,
     notBefore: int(row.not_before),
     leaseEpoch: (row.lease_epoch as number | null) ?? 0,
+    ...shared.delegationFields(row),
   };
 }
 

@@ -3,9 +3,8 @@
 // same policy as the built-ins. Arguments are checked against the server's own JSON Schema.
 import type { Stream } from 'node:stream';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
-import { compileJsonSchema } from '../../roles/json-schema.js';
+import { zodFromJsonSchema } from '../../roles/json-schema.js';
 import type { McpServerConfig, RoleSettings } from '../../roles/settings.js';
 import { defineTool } from '../define.js';
 import { toolFailed } from '../failures.js';
@@ -50,16 +49,6 @@ function drainStderr(stream: Stream | null, server: string, sink: McpStderrSink 
 export interface McpConnections {
   tools: AnyTool[];
   close(): Promise<void>;
-}
-
-function inputFrom(schema: Record<string, unknown>): z.ZodType<Record<string, unknown>> {
-  // Its own ajv per schema: two servers' tools may share an `$id` (roles/json-schema.ts).
-  const validate = compileJsonSchema(schema);
-  return z.custom<Record<string, unknown>>((v) => validate(v ?? {}) === true, {
-    error: () =>
-      (validate.errors ?? []).map((e) => `${e.instancePath || '(arguments)'} ${e.message}`).join('; ') ||
-      'does not match the tool schema',
-  });
 }
 
 function textOf(content: unknown): string {
@@ -123,7 +112,7 @@ async function connect(
       defineTool({
         name: `${server.name}.${name}`,
         description: remote.description ?? `${name} (MCP server ${server.name})`,
-        input: inputFrom(schema),
+        input: zodFromJsonSchema(schema),
         jsonSchema: schema,
         // An effect the role does not state is the widest one.
         effect: effect ?? 'external',

@@ -1,0 +1,232 @@
+// Running a turn's delegations: each `delegate.<specialist>` call is a child run of the specialist, created
+// idempotently (its id is derived from the call's key, so a crash between creating the child and
+// committing the parent finds the child instead of making a second), driven here concurrently with the
+// turn's other delegations, and joined in one commit: each call's result is its child's validated output
+// (or a tool error the model reads), and the children's turns and cost are added to this run's budget.
+// A child that pauses for a human pauses this run too, without its lease; it goes on when resumed.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sha256 } from '../canonical-json.js';
+import { lowerRung } from '../engine/authority-cap.js';
+import { secondsOverrun } from '../engine/budget.js';
+import type { EngineContext } from '../engine/context.js';
+import type { DrivenRun } from '../engine/driven-run.js';
+import { addUsage } from '../engine/ledger.js';
+import { overBudget } from '../engine/over-budget.js';
+import type { PreparedRole } from '../engine/prepare.js';
+import { errorResult } from '../engine/tool-call.js';
+import { NightshiftError } from '../errors.js';
+import { DELEGATE_PREFIX } from '../roles/specialists.js';
+import { type RunRecord, TERMINAL_STATUSES, type ToolCallRecord } from '../store/types.js';
+import { isDelegation } from './tools.js';
+
+/** The id of the child run answering `callKey`: the same on every attempt. */
+export function childRunId(callKey: string): string {
+  return `run_${sha256(`delegation:${callKey}`).slice(0, 26)}`;
+}
+
+type PausedRun = RunRecord & { status: 'escalated' | 'awaiting_approval' };
+
+type Settled =
+  | { kind: 'ended'; child: RunRecord }
+  | { kind: 'waiting'; child: PausedRun }
+  | { kind: 'error'; result: unknown };
+
+/** Paused for a human and driven by nobody. */
+function waitingForHuman(child: RunRecord, now: number): child is PausedRun {
+  const leased = child.leaseOwner !== null && (child.leaseUntil ?? 0) > now;
+  return (child.status === 'escalated' || child.status === 'awaiting_approval') && !leased;
+}
+
+const DEFAULT_FAN_OUT = 4;
+
+/**
+ * Runs the open delegations of one turn (`calls`, all of the same turn). Returns 'paused' when a child
+ * waits for a human (this run is paused and its lease given back), else 'joined'.
+ */
+export async function runDelegations(run: DrivenRun, calls: ToolCallRecord[]): Promise<'paused' | 'joined'> {
+  const { state, prepared } = run;
+  const overrun = secondsOverrun(state.run, prepared.role.budget, run.activeMs(run.ctx.clock.now()));
+  if (overrun) {
+    await overBudget(run, overrun);
+    return 'joined';
+  }
+  // The fan-out bound counts the turn's delegations in the order the model asked for them, so the same
+  // calls are refused on every attempt.
+  const maxFanOut = prepared.role.delegation?.maxFanOut ?? DEFAULT_FAN_OUT;
+  const turn = state.callsOfTurn(calls[0]!.step).filter((c) => isDelegation(c.tool));
+  const allowed = new Set(turn.slice(0, maxFanOut).map((c) => c.key));
+
+  // Claimed together, each with the id its child will have, before any child exists.
+  // (The first may have been claimed with the model's turn.)
+  const claim = run.batch();
+  const announced = new Set(state.steps.flatMap((s) => (s.kind === 'child_started' ? [s.data.key] : [])));
+  for (const call of calls) {
+    if (call.status === 'pending') run.claim(claim, call);
+    const specialist = prepared.specialists.get(specialistName(call));
+    if (allowed.has(call.key) && specialist && !announced.has(call.key)) {
+      claim.step('child_started', {
+        key: call.key,
+        childRunId: childRunId(call.key),
+        role: specialist.role.name,
+        autonomy: lowerRung(specialist.role.autonomy, prepared.role.autonomy),
+      });
+    }
+  }
+  if (claim.nextSeq() > state.run.seq + 1) await run.commit(claim);
+  if (run.leaseLost) return 'joined';
+
+  const settled = await Promise.all(
+    calls.map(async (call): Promise<[ToolCallRecord, Settled]> => {
+      run.claimedNotRun.delete(call.key);
+      if (!allowed.has(call.key)) {
+        const result = {
+          error: `refused: this turn asked for ${turn.length} delegations; delegation.maxFanOut is ${maxFanOut}. Ask for the rest in a later turn.`,
+          code: 'DELEGATION_LIMIT',
+        };
+        return [call, { kind: 'error', result }];
+      }
+      try {
+        return [call, await settleChild(run, call)];
+      } catch (err) {
+        if (run.leaseLost) throw err;
+        // A child that could not be started or continued (its input refused, its model missing) is the
+        // model's to deal with, as a tool error; the store failing is not.
+        if (NightshiftError.isInstance(err) && err.code !== 'STORE_ERROR' && err.code !== 'STORE_CONFLICT')
+          return [call, { kind: 'error', result: errorResult(err) }];
+        throw err;
+      }
+    }),
+  );
+  if (run.leaseLost) return 'joined';
+  return join(run, settled);
+}
+
+/** Commits what the children came to; pauses this run while any of them waits for a human. */
+async function join(run: DrivenRun, settled: [ToolCallRecord, Settled][]): Promise<'paused' | 'joined'> {
+  const { state } = run;
+  const b = run.batch();
+  let usage = state.run.usage;
+  let turns = state.run.turns;
+  let waitingFor: 'escalated' | 'awaiting_approval' | undefined;
+  for (const [call, outcome] of settled) {
+    const current = state.calls.get(call.key) ?? call;
+    if (outcome.kind === 'waiting') {
+      const { child } = outcome;
+      if (waitingFor !== 'escalated') waitingFor = child.status;
+      b.step('child_waiting', { key: call.key, childRunId: child.id, status: child.status });
+      continue;
+    }
+    const { result, isError, child } =
+      outcome.kind === 'error'
+        ? { result: outcome.result, isError: true, child: undefined }
+        : { ...childResult(specialistName(call), outcome.child), child: outcome.child };
+    b.call({ ...current, status: isError ? 'failed' : 'succeeded', result, isError, finishedAt: b.at });
+    b.step('tool_finished', {
+      key: call.key,
+      tool: call.tool,
+      ok: !isError,
+      ...(child ? { childRunId: child.id, childTurns: child.turns, childCostUsd: child.usage.costUsd } : {}),
+    });
+    if (child) {
+      // The child's cost and model turns count against this run's budget too.
+      usage = addUsage(usage, child.usage);
+      turns += child.turns;
+    }
+  }
+  b.set({ usage, turns });
+  if (waitingFor) {
+    b.set({ status: waitingFor, leaseOwner: null, leaseUntil: null });
+    await run.commit(b);
+    return 'paused';
+  }
+  if (state.run.status !== 'running') b.set({ status: 'running' });
+  await run.commit(b);
+  return 'joined';
+}
+
+/** What the parent's model reads: the child's output and id, or why it has none. */
+function childResult(specialist: string, child: RunRecord): { result: unknown; isError: boolean } {
+  if (child.status === 'succeeded')
+    return { result: { runId: child.id, output: child.output }, isError: false };
+  const why = child.error ? `[${child.error.code}] ${child.error.message}` : child.status;
+  return {
+    result: {
+      error: `specialist ${specialist} ${child.status}: ${why}`,
+      code: child.error?.code ?? 'DELEGATION_FAILED',
+      runId: child.id,
+    },
+    isError: true,
+  };
+}
+
+function specialistName(call: ToolCallRecord): string {
+  return call.tool.slice(DELEGATE_PREFIX.length);
+}
+
+/** The child of `call`: created here if it does not exist yet, driven until it ends or waits for a human. */
+async function settleChild(run: DrivenRun, call: ToolCallRecord): Promise<Settled> {
+  const { ctx, prepared, state } = run;
+  const name = specialistName(call);
+  const specialist = prepared.specialists.get(name);
+  if (!specialist) {
+    return {
+      kind: 'error',
+      result: {
+        error: `specialist '${name}' is not available to this role any more`,
+        code: 'TOOL_NOT_FOUND',
+      },
+    };
+  }
+  const runner = ctx.children;
+  if (!runner) throw new NightshiftError('INTERNAL', 'this engine context cannot start child runs');
+  // A child fails at once on a transient error (the parent's model is told); its parent is what retries.
+  const childCtx: EngineContext = { ...ctx, retryFailures: false };
+  const id = childRunId(call.key);
+  let child = await ctx.store.getRun(id);
+  if (!child) {
+    try {
+      const { state: started } = await runner.start(childCtx, specialist, call.args, {
+        id,
+        parentRunId: state.run.id,
+        parentCallKey: call.key,
+        autonomyCap: prepared.role.autonomy,
+        actor: `run:${state.run.id}`,
+      });
+      child = started.run;
+    } catch (err) {
+      // Another driver of this run created it first (a takeover racing a frozen worker): take up theirs.
+      child = await ctx.store.getRun(id);
+      if (!child) throw err;
+    }
+  }
+  return follow(run, childCtx, specialist, child);
+}
+
+/**
+ * Follows a child that exists until it ends or waits for a human: continued here when nobody drives it
+ * (a crash left it, or it was queued), waited for while another process does.
+ */
+async function follow(
+  run: DrivenRun,
+  childCtx: EngineContext,
+  specialist: PreparedRole,
+  start: RunRecord,
+): Promise<Settled> {
+  let child = start;
+  for (;;) {
+    if (TERMINAL_STATUSES.includes(child.status)) return { kind: 'ended', child };
+    if (waitingForHuman(child, childCtx.clock.now())) return { kind: 'waiting', child };
+    if (run.leaseLost) throw new NightshiftError('RUN_LEASED', 'this worker stopped driving the parent run');
+    try {
+      child = (await childCtx.children!.resume(childCtx, specialist, child.id)).run;
+      continue;
+    } catch (err) {
+      if (!(NightshiftError.isInstance(err) && err.code === 'RUN_LEASED')) throw err;
+    }
+    // Driven elsewhere (or by this process, for another caller): wait for it to end or pause.
+    await sleep(Math.min(500, Math.max(20, childCtx.leaseMs / 10)));
+    const again = await childCtx.store.getRun(child.id);
+    if (!again) throw new NightshiftError('RUN_NOT_FOUND', `child run ${child.id} vanished`);
+    child = again;
+  }
+}

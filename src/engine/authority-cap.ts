@@ -1,0 +1,31 @@
+// A delegation never raises authority: a child run acts at the lower of its role's rung and its parent's
+// effective rung (`RunRecord.autonomyCap`, fixed when the child is created). Applied once, where a run is
+// driven, by handing the work a role whose autonomy is the capped one: the policy, an executor's sandbox and
+// the system prompt all read `role.autonomy`, so none of them can see the uncapped rung.
+import { AUTONOMY_LEVELS, type Autonomy } from '../domain.js';
+import type { RunRecord } from '../store/types.js';
+import { systemPrompt } from './conversation.js';
+import type { PreparedRole } from './prepare.js';
+
+/** The lower of two rungs. */
+export function lowerRung(a: Autonomy, b: Autonomy | null | undefined): Autonomy {
+  if (!b) return a;
+  return AUTONOMY_LEVELS.indexOf(a) <= AUTONOMY_LEVELS.indexOf(b) ? a : b;
+}
+
+/** The rung `run` acts at: its role's, lowered by its cap. */
+export function effectiveRung(role: PreparedRole['role'], run: Pick<RunRecord, 'autonomyCap'>): Autonomy {
+  return lowerRung(role.autonomy, run.autonomyCap);
+}
+
+/** `prepared` as `run` may use it: the same role, at the run's effective rung. */
+export function capAuthority(prepared: PreparedRole, run: Pick<RunRecord, 'autonomyCap'>): PreparedRole {
+  const autonomy = effectiveRung(prepared.role, run);
+  if (autonomy === prepared.role.autonomy) return prepared;
+  const role = { ...prepared.role, autonomy };
+  return {
+    ...prepared,
+    role,
+    system: systemPrompt(role, { executor: prepared.agent.kind === 'executor' }),
+  };
+}
