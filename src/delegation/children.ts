@@ -5,6 +5,7 @@
 // (or a tool error the model reads), and the children's turns and cost are added to this run's budget.
 // A child that pauses for a human pauses this run too, without its lease; it goes on when resumed.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { queuedForWorkers } from '../approvals/hand-back.js';
 import { sha256 } from '../canonical-json.js';
 import { lowerRung } from '../engine/authority-cap.js';
 import { secondsOverrun } from '../engine/budget.js';
@@ -191,6 +192,7 @@ async function settleChild(run: DrivenRun, call: ToolCallRecord): Promise<Settle
         parentCallKey: call.key,
         autonomyCap: prepared.role.autonomy,
         actor: `run:${state.run.id}`,
+        queued: queuedForWorkers(state),
       });
       child = started.run;
     } catch (err) {

@@ -50,6 +50,8 @@ export interface ChildStart {
   /** The parent's effective rung: the child never acts above it. */
   autonomyCap: Autonomy;
   actor: string;
+  /** Whether the parent was queued for workers: a decision on the child hands it back the same way. */
+  queued: boolean;
 }
 
 /**

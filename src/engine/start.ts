@@ -191,7 +191,8 @@ export async function recordRun(
         roleVersion: role.version,
         trigger: options.trigger ?? { kind: 'manual' },
         // Who drives it: decisions on a run queued for workers hand it back to them (approvals/hand-back.ts).
-        ...(options.queue ? { queued: true } : {}),
+        // A child follows its parent (without this a `delegation` trigger would count as queued).
+        ...(options.queue ? { queued: true } : options.child ? { queued: options.child.queued } : {}),
       },
     },
   ];

@@ -263,6 +263,16 @@ CREATE TABLE stats_rollup_state (
     sql: AUDIT_APPEND_SQL,
   },
   {
+    version: 12,
+    name: 'child runs: parent run, parent call, autonomy cap',
+    // A delegation is a child run linked to its parent's call, capped at the parent's rung
+    // (docs/decisions/023-delegation.md). The index serves `show`'s list of a run's children.
+    sql: `ALTER TABLE runs ADD COLUMN parent_run_id TEXT;
+ALTER TABLE runs ADD COLUMN parent_call_key TEXT;
+ALTER TABLE runs ADD COLUMN autonomy_cap TEXT;
+CREATE INDEX runs_parent ON runs (parent_run_id);`,
+  },
+  {
     version: 14,
     name: 'notification outbox and decision tiers',
     // Messages to people written in the same commit as the pause that asks them (docs/decisions/025).
@@ -297,15 +307,5 @@ CREATE TABLE decision_tiers (
   updated_at BIGINT NOT NULL
 );
 CREATE INDEX decision_tiers_due ON decision_tiers (due_at) WHERE due_at IS NOT NULL;`,
-  },
-  {
-    version: 12,
-    name: 'child runs: parent run, parent call, autonomy cap',
-    // A delegation is a child run linked to its parent's call, capped at the parent's rung
-    // (docs/decisions/023-delegation.md). The index serves `show`'s list of a run's children.
-    sql: `ALTER TABLE runs ADD COLUMN parent_run_id TEXT;
-ALTER TABLE runs ADD COLUMN parent_call_key TEXT;
-ALTER TABLE runs ADD COLUMN autonomy_cap TEXT;
-CREATE INDEX runs_parent ON runs (parent_run_id);`,
   },
 ];
