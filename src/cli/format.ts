@@ -168,7 +168,13 @@ function describeStep(stored: StepRecord, calls: ReadonlyMap<string, ToolCallRec
       return `escalation ${step.data.escalationId} [${step.data.category}] ${step.data.reason}`;
     case 'escalation_answered': {
       const d = step.data;
-      return `escalation ${d.escalationId} answered by ${d.by}${d.allowCall ? ' (call allowed)' : ''}: ${short(d.answer)}`;
+      const how = d.decision === 'allow' ? ' (call allowed)' : d.decision === 'deny' ? ' (call denied)' : d.allowCall ? ' (call allowed)' : '';
+      return `escalation ${d.escalationId} answered by ${d.by}${how}: ${short(d.answer)}`;
+    }
+    case 'escalation_hop': {
+      const d = step.data;
+      const to = d.to === 'manager' ? `manager ${d.manager} (run ${d.managerRunId})` : 'people';
+      return `escalation ${d.escalationId} → ${to}, by ${d.by}: ${short(d.why, 120)}`;
     }
     case 'output_invalid':
       return `output did not match the schema: ${step.data.errors.join('; ')} (one repair turn)`;

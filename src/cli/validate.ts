@@ -4,6 +4,7 @@
 import { type Issue, isNightshiftError, RoleInvalidError } from '../errors.js';
 import type { ModelSettings } from '../models/resolve.js';
 import { loadScript } from '../models/script/script-file.js';
+import { loadManagerChain } from '../managers/chain.js';
 import { looksLikeModelScript } from '../roles/discover.js';
 import type { Role } from '../roles/schema.js';
 import { checkModel } from './model-check.js';
@@ -31,6 +32,8 @@ export async function validateFile(
       return { file, ok: true, kind: 'model-script', turns: script.turns.length };
     }
     const role = await loadRole(file);
+    // The manager path too: each manager's file, and no cycle (RoleInvalidError at `manager`).
+    await loadManagerChain(role, loadRole);
     // The model as a run would build it: a spec that cannot work fails validation; a key missing from
     // this environment, or an unknown price, is only a warning (the run's environment may differ).
     const model = checkModel(role.model, models);

@@ -10,6 +10,7 @@ import {
   Continuous,
   ExecutorSettings,
   Limits,
+  ManagerSpec,
   McpServerConfig,
   NotifyConfig,
   Retry,
@@ -81,6 +82,8 @@ export const RoleSpec = z.strictObject({
     .array(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._:-]*$/, 'an event name such as ticket.triaged'))
     .default([]),
   executor: ExecutorSettings.optional(),
+  /** The manager agent every escalation of this role goes to first (a role file, relative to this one). */
+  manager: ManagerSpec.optional(),
 });
 export type RoleSpecInput = z.input<typeof RoleSpec>;
 export type RoleSpec = z.infer<typeof RoleSpec>;
