@@ -17,6 +17,7 @@ import {
   TERMINAL_STATUSES,
   type ToolCallRecord,
 } from '../store/types.js';
+import { routeFor } from '../managers/manager-for.js';
 import { isIdempotent } from '../tools/types.js';
 import { requestApproval } from './approval-request.js';
 import { secondsOverrun } from './budget.js';
@@ -202,6 +203,7 @@ class Driver implements DrivenRun {
 
   newEscalation(b: BatchBuilder, e: NewEscalation): EscalationRecord {
     const of = { runId: this.state.run.id, role: this.prepared.role.name };
-    return raiseEscalation(b, this.ctx.ids.next('esc'), of, e);
+    const route = routeFor(this.prepared.role, this.state.run);
+    return raiseEscalation(b, this.ctx.ids.next('esc'), of, e, route);
   }
 }

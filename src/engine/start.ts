@@ -1,12 +1,12 @@
 // Starting and resuming runs. A run is recorded (with its input and role version) before any model call,
 // so an accepted run is never lost; input escalation rules are checked here, before the model sees anything.
-import { auditFromSteps } from '../audit/actions.js';
+import { raiseEscalation } from '../escalations/raise.js';
+import { routeFor } from '../managers/manager-for.js';
 import { NightshiftError } from '../errors.js';
 import { agentSpec } from '../models/resolve.js';
 import { inputEscalations } from '../policy/decide.js';
 import type { Role } from '../roles/schema.js';
-import type { RunStep } from '../steps/types.js';
-import type { EscalationRecord, RoleVersionRecord, RunRecord, RunSnapshot } from '../store/types.js';
+import type { RoleVersionRecord, RunRecord, RunSnapshot } from '../store/types.js';
 import { TERMINAL_STATUSES } from '../store/types.js';
 import type { Redactor } from '../tools/secrets.js';
 import type { EngineContext } from './context.js';
@@ -15,7 +15,7 @@ import { acquireLease } from './lease.js';
 import { validateJson } from './output.js';
 import type { PreparedRole } from './prepare.js';
 import { retryPolicy } from './run-retry.js';
-import { RunState } from './state.js';
+import { BatchBuilder, RunState } from './state.js';
 import { failClaimedRun } from './unexpected.js';
 
 export interface StartOptions {
@@ -29,6 +29,8 @@ export interface StartOptions {
   trigger?: Record<string, unknown> | undefined;
   /** The input was checked against the role's input schema already (a continuous agent's event payload). */
   inputChecked?: boolean | undefined;
+  /** The run's id, when the caller derives it (a manager run's, from its escalation's); else a new one. */
+  runId?: string | undefined;
   /**
    * Scrubs the role's secret values from the input before it is stored (and so before the model sees
    * it). The input's escalation rules are checked before, on the input as given.
@@ -109,7 +111,7 @@ export async function recordRun(
   if (!options.inputChecked) checkRunInput(role, input);
   await registerRoleVersion(ctx, role);
   const now = ctx.clock.now();
-  const id = ctx.ids.next('run');
+  const id = options.runId ?? ctx.ids.next('run');
   const matched = inputEscalations(role.escalation, input);
   // From here on only the redacted input exists: in the run, its first step and its escalations.
   const stored = (options.redact ? options.redact(input) : input) ?? null;
@@ -138,55 +140,34 @@ export async function recordRun(
     attempt: 1,
     notBefore: null,
   };
-  const steps: RunStep[] = [
-    {
-      runId: id,
-      seq: 1,
-      kind: 'run_started',
-      at: now,
-      data: {
-        input: stored,
-        model: modelSpec,
-        autonomy: role.autonomy,
-        roleVersion: role.version,
-        trigger: options.trigger ?? { kind: 'manual' },
-      },
-    },
-  ];
-  const escalations: { record: EscalationRecord }[] = [];
+  const b = new BatchBuilder(id, 0, now);
+  b.step('run_started', {
+    input: stored,
+    model: modelSpec,
+    autonomy: role.autonomy,
+    roleVersion: role.version,
+    trigger: options.trigger ?? { kind: 'manual' },
+  });
+  const route = routeFor(role, { id, idempotencyKey: run.idempotencyKey });
   for (const { index, rule } of matched) {
-    const record: EscalationRecord = {
-      id: ctx.ids.next('esc'),
-      runId: id,
-      role: role.name,
-      category: rule.category,
-      reason: `escalation rule ${index} (${rule.category}) matched the input${rule.reason ? `: ${rule.reason}` : ''}`,
-      missing: null,
-      source: 'input_rule',
-      callKey: null,
-      context: { input: stored, rule: { index, category: rule.category } },
-      status: 'pending',
-      answer: null,
-      answeredBy: null,
-      answeredAt: null,
-      allowCall: false,
-      createdAt: now,
-    };
-    escalations.push({ record });
-    steps.push({
-      runId: id,
-      seq: steps.length + 1,
-      kind: 'escalation_raised',
-      at: now,
-      data: {
-        escalationId: record.id,
-        category: record.category,
-        reason: record.reason,
+    raiseEscalation(
+      b,
+      ctx.ids.next('esc'),
+      { runId: id, role: role.name },
+      {
+        category: rule.category,
+        reason: `escalation rule ${index} (${rule.category}) matched the input${rule.reason ? `: ${rule.reason}` : ''}`,
+        missing: null,
         source: 'input_rule',
         callKey: null,
+        context: { input: stored, rule: { index, category: rule.category } },
       },
-    });
+      route,
+    );
   }
+  const first = b.build();
+  const { steps } = first;
+  const escalations = first.escalations ?? [];
   run.seq = steps.length;
   const { run: recorded, created } = await ctx.store.createRun(run, {
     steps,
@@ -200,7 +181,7 @@ export async function recordRun(
         target: role.name,
         data: {},
       },
-      ...auditFromSteps(steps as RunStep[]),
+      ...(first.audit ?? []),
     ],
     at: now,
   });
@@ -211,7 +192,7 @@ export async function recordRun(
   }
   const state = new RunState({
     run,
-    steps,
+    steps: [...steps],
     toolCalls: [],
     approvals: [],
     escalations: escalations.map((e) => e.record),

@@ -1,14 +1,13 @@
-// Answering an escalation. The answer is logged with who gave it and goes into the run's context; the
-// run then continues. A held tool call runs only if the answer explicitly allows it (once, as recorded).
+// Answering an escalation, as a person. The answer is logged with who gave it and goes into the run's
+// context; the run then continues. A held tool call runs only if the answer explicitly allows it (once, as
+// recorded). The write itself is decide.ts's, shared with manager agents' decisions.
 
 import { checkActor } from '../approvals/actor.js';
-import { loadPausedRun, statusAfter } from '../approvals/paused-run.js';
 import type { Clock } from '../clock.js';
-import { type BudgetDimension, grantFor } from '../engine/budget.js';
-import { RunState } from '../engine/state.js';
-import { NightshiftError } from '../errors.js';
+import type { RunState } from '../engine/state.js';
 import type { Budget } from '../roles/schema.js';
-import type { EscalationRecord, Store } from '../store/types.js';
+import type { Store } from '../store/types.js';
+import { settleEscalation } from './decide.js';
 
 export interface AnswerInput {
   escalationId: string;
@@ -22,83 +21,11 @@ export interface AnswerInput {
 
 export async function answerEscalation(store: Store, clock: Clock, input: AnswerInput): Promise<RunState> {
   const by = checkActor(input.by);
-  const text = input.answer.trim();
-  if (text === '')
-    throw new NightshiftError('USAGE', 'an answer needs text: what should the agent know or do?');
-  const escalation = await store.getEscalation(input.escalationId);
-  if (!escalation)
-    throw new NightshiftError(
-      'ESCALATION_NOT_FOUND',
-      `no escalation ${input.escalationId} (see nightshift inbox)`,
-    );
-  if (escalation.status !== 'pending') {
-    throw new NightshiftError(
-      'ESCALATION_NOT_PENDING',
-      `escalation ${escalation.id} is already ${escalation.status}${escalation.answeredBy ? ` by ${escalation.answeredBy}` : ''}`,
-    );
-  }
-  const state = await loadPausedRun(store, clock, escalation.runId);
-  const held = escalation.callKey ? state.calls.get(escalation.callKey) : undefined;
-  const canRunCall = held != null && held.tool !== 'escalate';
-  if (input.allowCall && !canRunCall) {
-    throw new NightshiftError(
-      'USAGE',
-      `escalation ${escalation.id} holds no tool call to allow; answer without --allow-call`,
-    );
-  }
-  const b = state.batch(clock.now());
-  const answered: EscalationRecord = {
-    ...escalation,
-    status: 'answered',
-    answer: text,
-    answeredBy: by,
-    answeredAt: b.at,
-    allowCall: input.allowCall === true,
-  };
-  b.escalation(answered, 'pending');
-  if (held && held.status === 'held') {
-    if (input.allowCall) {
-      b.call({ ...held, status: 'pending', reason: `${held.reason}; allowed by ${by}` });
-    } else {
-      const result =
-        held.tool === 'escalate'
-          ? { answer: text, answeredBy: by }
-          : {
-              notRun: true,
-              reason: `held by escalation ${escalation.id} (${escalation.category})`,
-              answer: text,
-              answeredBy: by,
-            };
-      b.call({ ...held, status: 'answered', result, isError: held.tool !== 'escalate', finishedAt: b.at });
-    }
-  }
-  if (escalation.source === 'budget' && input.budget) {
-    const dimension = escalation.context.dimension as BudgetDimension;
-    const extra = grantFor(dimension, input.budget);
-    const g = state.run.grant;
-    b.set({
-      grant: {
-        steps: g.steps + extra.steps,
-        costUsd: g.costUsd + extra.costUsd,
-        seconds: g.seconds + extra.seconds,
-      },
-    });
-  }
-  b.step('escalation_answered', {
-    escalationId: escalation.id,
-    category: escalation.category,
-    answer: text,
+  return settleEscalation(store, clock, {
+    escalationId: input.escalationId,
+    decision: input.allowCall ? 'allow' : 'answer',
+    text: input.answer,
     by,
-    callKey: escalation.callKey,
-    allowCall: input.allowCall === true,
+    budget: input.budget,
   });
-  b.auditEvent({
-    actor: by,
-    action: 'escalation.answered',
-    target: escalation.id,
-    data: { allowCall: input.allowCall === true },
-  });
-  b.set({ status: statusAfter(state, { escalationId: escalation.id }) });
-  await store.commit(b.build());
-  return new RunState((await store.loadRun(escalation.runId))!);
 }
