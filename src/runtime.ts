@@ -8,10 +8,11 @@ import { cancelRun } from './engine/cancel.js';
 import type { EngineContext } from './engine/context.js';
 import { newLeaseOwner } from './engine/lease.js';
 import { resumeRun, startRun } from './engine/start.js';
-import type { RunState } from './engine/state.js';
+import { RunState } from './engine/state.js';
 import { type RunSummary, summarize } from './engine/summary.js';
 import { NightshiftError } from './errors.js';
 import { answerEscalation } from './escalations/answer.js';
+import { createManagerPath } from './managers/path.js';
 import { loadRoleFile } from './roles/load.js';
 import { createEventRouting } from './runtime/events.js';
 import { openStore } from './runtime/open-store.js';
@@ -67,6 +68,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     protectedPaths: options.protectedPaths,
   });
   const events = createEventRouting(ctx, roles);
+  const managers = createManagerPath(ctx, roles, options.loadRole ?? ((file) => loadRoleFile(file)));
   ctx.protectedPaths = (role) => roles.protectedPaths(role);
   ctx.beforeSuccess = (role, run, output) => events.emitOutput(role, run, output);
 
@@ -94,16 +96,39 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     });
   }
 
+  /** Resumes one run here, a manager run with its decision tools. */
+  async function drive(runId: string): Promise<void> {
+    const { role, run } = await roles.ofRun(runId);
+    const base = await roles.prepare(role, run.model === role.model ? undefined : run.model);
+    await resumeRun(ctx, await managers.prepareRun(base, run), runId);
+  }
+
+  /**
+   * Drives what the run's escalations set going in this process (its manager runs, then the run again
+   * once a manager decided), so `run`, `answer`, `approve` and `resume` return where it all stopped.
+   */
+  async function settled(runId: string): Promise<RunSummary> {
+    try {
+      await managers.settle(runId, drive);
+    } catch (err) {
+      // A worker (nightshift serve) drives one of them: it goes on there.
+      if (!(NightshiftError.isInstance(err) && err.code === 'RUN_LEASED')) throw err;
+    }
+    const snapshot = await store.loadRun(runId);
+    if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
+    return summary(new RunState(snapshot));
+  }
+
   /** After a human decision: drive the run on if nothing else blocks it. */
   async function continueRun(state: RunState): Promise<RunSummary> {
-    if (state.run.status !== 'running') return summary(state);
     try {
-      return await runtime.resume(state.run.id);
+      if (state.run.status === 'running') await drive(state.run.id);
     } catch (err) {
       // A worker (nightshift serve) picked it up first: the decision stands and the run goes on there.
       if (NightshiftError.isInstance(err) && err.code === 'RUN_LEASED') return summary(state);
       throw err;
     }
+    return settled(state.run.id);
   }
 
   const runtime: Runtime = {
@@ -116,7 +141,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         idempotencyKey: runOptions.idempotencyKey,
         actor: runOptions.actor,
       });
-      return summary(state);
+      return settled(state.run.id);
     },
     async enqueue(role, input, runOptions = {}) {
       roles.remember(role);
@@ -131,8 +156,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     },
     async resume(runId, resumeOptions = {}) {
       const { role, run } = await roles.ofRun(runId, resumeOptions.role);
-      const ready = await roles.prepare(role, run.model === role.model ? undefined : run.model);
-      return summary(await resumeRun(ctx, ready, runId));
+      const base = await roles.prepare(role, run.model === role.model ? undefined : run.model);
+      await resumeRun(ctx, await managers.prepareRun(base, run), runId);
+      return settled(runId);
     },
     async approve(approvalId, o) {
       const reveal = await revealerForApproval(approvalId);
@@ -146,20 +172,22 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       const budget = escalation
         ? (await roles.ofRun(escalation.runId).catch(() => undefined))?.role.budget
         : undefined;
-      return continueRun(
-        await answerEscalation(store, clock, {
-          escalationId,
-          answer: text,
-          by: o.by,
-          allowCall: o.allowCall,
-          budget,
-        }),
-      );
+      const state = await answerEscalation(store, clock, {
+        escalationId,
+        answer: text,
+        by: o.by,
+        allowCall: o.allowCall,
+        budget,
+      });
+      // A manager run still deciding it has nothing left to decide.
+      const answered = state.escalations.get(escalationId);
+      if (answered) await managers.closeManagerRun(answered);
+      return continueRun(state);
     },
     async cancel(runId, o) {
       return summary(await cancelRun(store, clock, { runId, by: o.by, reason: o.reason }));
     },
-    work: (o) => startWork(ctx, roles, events, o),
+    work: (o) => startWork(ctx, roles, events, managers, o),
     emit: (event, payload, emitOptions) => events.emit(event, payload, emitOptions),
     deliver: (role, payload, d) => events.deliver(role, payload, d),
     async agents() {

@@ -36,3 +36,12 @@ export async function loadManagerChain(role: Role, loadRole: LoadRole): Promise<
   }
   return chain;
 }
+
+/** Every manager on the paths of `roles`, once each (by name), for a worker that serves them. */
+export async function managersOf(roles: readonly Role[], loadRole: LoadRole): Promise<Role[]> {
+  const out = new Map<string, Role>();
+  for (const role of roles)
+    for (const manager of await loadManagerChain(role, loadRole))
+      if (!out.has(manager.name)) out.set(manager.name, manager);
+  return [...out.values()];
+}

@@ -6,6 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { pino } from 'pino';
 import type { ProjectConfig } from '../config/project.js';
 import { resolveServeSettings } from '../config/serve-settings.js';
+import { managersOf } from '../managers/chain.js';
 import { discoverRoleFiles } from '../roles/discover.js';
 import type { Role } from '../roles/schema.js';
 import type { Runtime } from '../runtime.js';
@@ -44,6 +45,9 @@ export async function serve(paths: string[], flags: ServeFlags, host: ServeHost)
   const settings = resolveServeSettings(flags, process.env, host.config.serve, host.config.file);
   const roles = [];
   for (const file of discoverRoleFiles(paths)) roles.push(await host.loadRole(file));
+  // The roles' manager agents are served too: their runs decide the roles' escalations.
+  for (const manager of await managersOf(roles, host.loadRole))
+    if (!roles.some((r) => r.name === manager.name)) roles.push(manager);
   // The daemon serves /metrics; a --worker-only child has no HTTP server, so it keeps none.
   const metrics = flags.metrics !== false && !flags.workerOnly ? createServeMetrics({ roles }) : undefined;
   const rt = await host.open({
