@@ -147,8 +147,10 @@ async function carryOut(ctx: EngineContext, prepared: PreparedRole, f: RunFixtur
       });
     }
     const state = await resumeRun(ctx, prepared, runId);
+    // An escalation's hop along its path (issue 12) is a step the writing versions did not have.
+    const kinds = state.steps.map((s) => s.kind).filter((k) => k !== 'escalation_hop');
     assert.deepEqual(
-      { status: state.run.status, steps: state.steps.map((s) => s.kind) },
+      { status: state.run.status, steps: kinds },
       f.expect.after[i],
       `after ${action.do}`,
     );
