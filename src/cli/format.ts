@@ -3,6 +3,7 @@
 // Everything printed comes from the store, where secret values are already replaced by their names.
 
 import type { RunSummary } from '../engine/summary.js';
+import { escalationChains } from './escalation-chain.js';
 import type { AgentStatusView } from '../runtime.js';
 import { readStep } from '../steps/read.js';
 import type { RunStep } from '../steps/types.js';
@@ -196,7 +197,10 @@ function describeStep(stored: StepRecord, calls: ReadonlyMap<string, ToolCallRec
 
 export function formatShow(snapshot: RunSnapshot, summary: RunSummary, cmd = 'nightshift'): string {
   const calls = new Map(snapshot.toolCalls.map((c) => [c.key, c]));
-  const lines = [formatSummary(summary, { cmd, denied: deniedCalls(snapshot.toolCalls) }), '', 'steps:'];
+  const lines = [formatSummary(summary, { cmd, denied: deniedCalls(snapshot.toolCalls) }), ''];
+  const chains = escalationChains(snapshot);
+  if (chains.length > 0) lines.push('escalation path:', ...chains.map((c) => `  ${c}`), '');
+  lines.push('steps:');
   for (const step of snapshot.steps) {
     lines.push(
       `  ${String(step.seq).padStart(3)}  ${iso(step.at)}  ${step.kind.padEnd(19)} ${describeStep(step, calls)}`,

@@ -74,7 +74,7 @@ export function buildMessages(state: RunState): Message[] {
         if (step.data.callKey == null) {
           messages.push({
             role: 'user',
-            content: `A human answered escalation ${step.data.escalationId} (${step.data.category}): ${step.data.answer}`,
+            content: `${step.data.by.startsWith('manager:') ? 'Your manager agent' : 'A human'} answered escalation ${step.data.escalationId} (${step.data.category}): ${step.data.answer}`,
           });
         }
         break;

@@ -266,7 +266,7 @@ export const ManagerSpec = z.union([
     timeout: z
       .string()
       .regex(DURATION, 'a duration such as 30s, 15m, 2h or 1d')
-      .refine((t) => durationMs(t) > 0, 'must be longer than 0')
+      .refine((t) => !DURATION.test(t) || durationMs(t) > 0, 'must be longer than 0')
       .default('15m'),
   }),
 ]);
