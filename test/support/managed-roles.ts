@@ -16,6 +16,8 @@ export interface ManagedRolesOptions {
   /** Written as the clerk's `manager:` (default './lead.yaml'). */
   manager?: unknown;
   leadAutonomy?: 'observe' | 'draft' | 'sandbox' | 'full';
+  /** Other keys for the clerk's role file (written over the defaults). */
+  clerkExtra?: Record<string, unknown>;
   /** Other keys for the lead's role file. */
   leadExtra?: Record<string, unknown>;
 }
@@ -64,6 +66,7 @@ export function writeManagedRoles(o: ManagedRolesOptions): ManagedRoles {
       model: 'script:./clerk-script.yaml',
       escalation: money(o.clerkLimit ?? 100),
       manager: o.manager ?? './lead.yaml',
+      ...o.clerkExtra,
     }),
   );
   writeFileSync(
