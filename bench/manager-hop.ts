@@ -21,7 +21,9 @@ const common = {
   toolModules: [fixtures('tools', 'ledger.ts')],
   workspace: './ws',
 };
-const rule = (limit: number) => [{ category: 'money', when: { tool: 'ledger.append', arg: 'amount', gt: limit } }];
+const rule = (limit: number) => [
+  { category: 'money', when: { tool: 'ledger.append', arg: 'amount', gt: limit } },
+];
 const write = (file: string, value: unknown) => writeFileSync(join(tmp.path, file), stringify(value));
 write('clerk-script.yaml', {
   turns: [{ call: 'ledger.append', args: { entry: 'refund', amount: 250 } }, done],

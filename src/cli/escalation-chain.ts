@@ -19,10 +19,17 @@ export function escalationChains(snapshot: RunSnapshot): string[] {
       const d = step.data;
       chains
         .get(d.escalationId)
-        ?.push(d.to === 'manager' ? `manager ${d.manager} (run ${d.managerRunId})` : `people (${d.by}: ${d.why})`);
+        ?.push(
+          d.to === 'manager' ? `manager ${d.manager} (run ${d.managerRunId})` : `people (${d.by}: ${d.why})`,
+        );
     } else if (step.kind === 'escalation_answered') {
       const d = step.data;
-      const verb = d.decision === 'allow' || (!d.decision && d.allowCall) ? 'allowed' : d.decision === 'deny' ? 'denied' : 'answered';
+      const verb =
+        d.decision === 'allow' || (!d.decision && d.allowCall)
+          ? 'allowed'
+          : d.decision === 'deny'
+            ? 'denied'
+            : 'answered';
       chains.get(d.escalationId)?.push(`${verb} by ${d.by}`);
     }
   }

@@ -3,7 +3,6 @@
 // Everything printed comes from the store, where secret values are already replaced by their names.
 
 import type { RunSummary } from '../engine/summary.js';
-import { escalationChains } from './escalation-chain.js';
 import type { AgentStatusView } from '../runtime.js';
 import { readStep } from '../steps/read.js';
 import type { RunStep } from '../steps/types.js';
@@ -15,6 +14,7 @@ import type {
   StepRecord,
   ToolCallRecord,
 } from '../store/types.js';
+import { escalationChains } from './escalation-chain.js';
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
 
@@ -169,7 +169,14 @@ function describeStep(stored: StepRecord, calls: ReadonlyMap<string, ToolCallRec
       return `escalation ${step.data.escalationId} [${step.data.category}] ${step.data.reason}`;
     case 'escalation_answered': {
       const d = step.data;
-      const how = d.decision === 'allow' ? ' (call allowed)' : d.decision === 'deny' ? ' (call denied)' : d.allowCall ? ' (call allowed)' : '';
+      const how =
+        d.decision === 'allow'
+          ? ' (call allowed)'
+          : d.decision === 'deny'
+            ? ' (call denied)'
+            : d.allowCall
+              ? ' (call allowed)'
+              : '';
       return `escalation ${d.escalationId} answered by ${d.by}${how}: ${short(d.answer)}`;
     }
     case 'escalation_hop': {

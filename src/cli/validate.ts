@@ -2,9 +2,9 @@
 // scripted model's file given alongside (`validate roles/*.yaml` picks them up) checked as a script and
 // said to be one, instead of being reported as a broken role.
 import { type Issue, isNightshiftError, RoleInvalidError } from '../errors.js';
+import { loadManagerChain } from '../managers/chain.js';
 import type { ModelSettings } from '../models/resolve.js';
 import { loadScript } from '../models/script/script-file.js';
-import { loadManagerChain } from '../managers/chain.js';
 import { looksLikeModelScript } from '../roles/discover.js';
 import type { Role } from '../roles/schema.js';
 import { checkModel } from './model-check.js';

@@ -10,6 +10,7 @@
 // claims, the end of the run); each kind of work is its own module, handed the Driver as a DrivenRun.
 import { NightshiftError } from '../errors.js';
 import { type NewEscalation, raiseEscalation } from '../escalations/raise.js';
+import { routeFor } from '../managers/manager-for.js';
 import {
   type CommitBatch,
   type EscalationRecord,
@@ -17,7 +18,6 @@ import {
   TERMINAL_STATUSES,
   type ToolCallRecord,
 } from '../store/types.js';
-import { routeFor } from '../managers/manager-for.js';
 import { isIdempotent } from '../tools/types.js';
 import { requestApproval } from './approval-request.js';
 import { secondsOverrun } from './budget.js';

@@ -1,8 +1,9 @@
 // Starting and resuming runs. A run is recorded (with its input and role version) before any model call,
 // so an accepted run is never lost; input escalation rules are checked here, before the model sees anything.
+
+import { NightshiftError } from '../errors.js';
 import { raiseEscalation } from '../escalations/raise.js';
 import { routeFor } from '../managers/manager-for.js';
-import { NightshiftError } from '../errors.js';
 import { agentSpec } from '../models/resolve.js';
 import { inputEscalations } from '../policy/decide.js';
 import type { Role } from '../roles/schema.js';

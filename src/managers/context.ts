@@ -33,9 +33,7 @@ export function managerInput(escalation: EscalationRecord, escalated: RunState):
       costUsd: escalated.run.usage.costUsd,
     },
     heldCall:
-      held && held.tool !== 'escalate'
-        ? { tool: held.tool, args: held.args, why: held.reason }
-        : null,
+      held && held.tool !== 'escalate' ? { tool: held.tool, args: held.args, why: held.reason } : null,
     soFar: soFar(escalated),
     decide:
       'Decide with escalation.answer {text} (the run continues with your answer), escalation.allow {note} (the held call runs once; only within your own authority) or escalation.deny {reason} (the held call is refused and the run is told why). Use escalate to pass the matter to people.',

@@ -77,7 +77,12 @@ export function decisionTools(d: Deciding): AnyTool[] {
           budget: d.budget,
           byManager: true,
         });
-        return { decided: decision, escalationId: d.escalationId, runId: after.run.id, status: after.run.status };
+        return {
+          decided: decision,
+          escalationId: d.escalationId,
+          runId: after.run.id,
+          status: after.run.status,
+        };
       },
     });
   });
@@ -124,7 +129,10 @@ async function withinAuthority(
   const as = `as the manager's role (${manager.role.name}, ${manager.role.autonomy})`;
   switch (verdict.decision) {
     case 'allow':
-      return { decision: 'allow', reason: `${held.tool} is within the manager's authority: ${verdict.reason}` };
+      return {
+        decision: 'allow',
+        reason: `${held.tool} is within the manager's authority: ${verdict.reason}`,
+      };
     case 'deny':
       return { decision: 'deny', reason: `${held.tool} ${as} would be denied: ${verdict.reason}` };
     case 'draft':

@@ -14,8 +14,8 @@ import { passToHumans } from '../escalations/pass-to-humans.js';
 import type { Role } from '../roles/schema.js';
 import type { KnownRoles } from '../runtime/roles.js';
 import { type EscalationRecord, type RunRecord, type Store, TERMINAL_STATUSES } from '../store/types.js';
-import { managerPrepared } from './decision-tools.js';
 import { managerInput } from './context.js';
+import { managerPrepared } from './decision-tools.js';
 import {
   escalationOfManagerRun,
   isManagerRunKey,
@@ -242,7 +242,9 @@ export function createManagerPath(
           continue;
         }
         const managers = await startManagers(run);
-        const ready = managers.find((m) => m.status === 'queued' || (m.status === 'running' && !leased(m, clock)));
+        const ready = managers.find(
+          (m) => m.status === 'queued' || (m.status === 'running' && !leased(m, clock)),
+        );
         if (!ready) return;
         await drive(ready.id);
         const after = await store.getRun(ready.id);
@@ -257,7 +259,11 @@ export function createManagerPath(
         // Started if a crash lost it, its hop logged if that was lost: both no-ops otherwise.
         const mgr = await ensureManagerRun(e);
         if (!mgr) continue;
-        if (TERMINAL_STATUSES.includes(mgr.status) || mgr.status === 'escalated' || mgr.status === 'awaiting_approval') {
+        if (
+          TERMINAL_STATUSES.includes(mgr.status) ||
+          mgr.status === 'escalated' ||
+          mgr.status === 'awaiting_approval'
+        ) {
           await afterManager(mgr);
         } else if (clock.now() - mgr.createdAt > of.settings.timeoutMs) {
           const actor = managerActor(mgr.role, mgr.id);
@@ -267,7 +273,10 @@ export function createManagerPath(
       return queued;
     },
     async closeManagerRun(escalation) {
-      await closeRun(managerRunId(escalation.id), `escalation ${escalation.id} was decided by ${escalation.answeredBy}`);
+      await closeRun(
+        managerRunId(escalation.id),
+        `escalation ${escalation.id} was decided by ${escalation.answeredBy}`,
+      );
     },
   };
 }
@@ -277,7 +286,9 @@ function leased(run: RunRecord, clock: Clock): boolean {
 }
 
 function hopLogged(state: RunState, escalationId: string, to: 'manager' | 'humans'): boolean {
-  return state.steps.some((s) => s.kind === 'escalation_hop' && s.data.escalationId === escalationId && s.data.to === to);
+  return state.steps.some(
+    (s) => s.kind === 'escalation_hop' && s.data.escalationId === escalationId && s.data.to === to,
+  );
 }
 
 async function loadState(store: Store, runId: string): Promise<RunState> {

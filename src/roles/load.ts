@@ -13,7 +13,13 @@ import { regexProblems } from './conditions.js';
 import { compileJsonSchema } from './json-schema.js';
 import { mcpToolNames } from './mcp-names.js';
 import { roleRegex } from './role-regex.js';
-import { DEFAULT_MANAGER_TIMEOUT_MS, durationMs, type ManagerSettings, type Role, RoleSpec } from './schema.js';
+import {
+  DEFAULT_MANAGER_TIMEOUT_MS,
+  durationMs,
+  type ManagerSettings,
+  type Role,
+  RoleSpec,
+} from './schema.js';
 import { roleVersion } from './version.js';
 
 export const MODEL_PROVIDERS = [

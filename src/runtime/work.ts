@@ -8,6 +8,7 @@ import { retryPolicy } from '../engine/run-retry.js';
 import { resumeRun, startRun } from '../engine/start.js';
 import { failClaimedRun } from '../engine/unexpected.js';
 import { EVENT_LOG_MESSAGES, type NightshiftEventListener } from '../lifecycle-events.js';
+import type { ManagerPath } from '../managers/path.js';
 import { deadHolderSweep } from '../queue/dead-holders.js';
 import { startWorker } from '../queue/worker.js';
 import type { Role } from '../roles/schema.js';
@@ -15,7 +16,6 @@ import { storeOutageOf } from '../store/outage.js';
 import type { RunRecord, RunSnapshot } from '../store/types.js';
 import { advertise } from '../triggers/subscriptions.js';
 import type { EventRouting } from './events.js';
-import type { ManagerPath } from '../managers/path.js';
 import type { KnownRoles } from './roles.js';
 import type { WorkHandle, WorkOptions } from './types.js';
 

@@ -23,7 +23,10 @@ describe('manager: from the CLI', () => {
     assert.equal(result.status, 'succeeded');
     assert.deepEqual(r.ledger(), ['refund 250']);
     const shown = await runCli(['show', result.runId, '--data-dir', r.dataDir]);
-    assert.match(shown.stdout, /escalation path:\n {2}esc_\S+ \[money\] raised \(tool_rule\) → manager lead \(run run_mgr_\S+\) → allowed by manager:lead\/run_mgr_/);
+    assert.match(
+      shown.stdout,
+      /escalation path:\n {2}esc_\S+ \[money\] raised \(tool_rule\) → manager lead \(run run_mgr_\S+\) → allowed by manager:lead\/run_mgr_/,
+    );
     assert.match(shown.stdout, /escalation_hop/);
   });
 
@@ -45,7 +48,10 @@ describe('manager: from the CLI', () => {
     });
     const cycle = await runCli(['validate', cyclic.clerk]);
     assert.notEqual(cycle.code, 0);
-    assert.match(cycle.stdout + cycle.stderr, /manager path is a cycle: .*clerk\.yaml → .*lead\.yaml → .*clerk\.yaml/);
+    assert.match(
+      cycle.stdout + cycle.stderr,
+      /manager path is a cycle: .*clerk\.yaml → .*lead\.yaml → .*clerk\.yaml/,
+    );
 
     const badTimeout = writeManagedRoles({ clerkTurns: [done], leadTurns: [done] });
     writeFileSync(

@@ -111,7 +111,10 @@ describe('kill -9 on the manager hop', () => {
       assert.equal(e.status, 'answered');
       return clerk.id;
     });
-    assert.deepEqual(r.ledger().filter((l) => l.startsWith('refund')), []);
+    assert.deepEqual(
+      r.ledger().filter((l) => l.startsWith('refund')),
+      [],
+    );
 
     writeFileSync(join(r.workspace, 'release-decided'), '');
     const resumed = await runCli(['resume', clerkId, '--json', '--data-dir', r.dataDir]);
@@ -121,7 +124,10 @@ describe('kill -9 on the manager hop', () => {
       ['refund 250'],
     );
     // The manager run, resumed too, finds its decision made (idempotent) and finishes.
-    const leadId = await inStore(r.dataDir, async (s) => (await s.listRuns()).find((x) => x.role === 'lead')!.id);
+    const leadId = await inStore(
+      r.dataDir,
+      async (s) => (await s.listRuns()).find((x) => x.role === 'lead')!.id,
+    );
     const again = await runCli(['resume', leadId, '--json', '--data-dir', r.dataDir]);
     assert.equal(json<{ status: string }>(again).status, 'succeeded', again.stderr);
     assert.deepEqual(

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { decisionTools } from '../../src/managers/decision-tools.js';
 import { createRuntime } from '../../src/runtime.js';
-import { toolContext, testRole } from '../support/role.js';
+import { testRole, toolContext } from '../support/role.js';
 import { testRoles } from '../support/roles.js';
 
 const role = testRoles();
@@ -56,7 +56,10 @@ describe('decision tools', () => {
   });
 
   it('people may not sign as a manager', async () => {
-    const r = role({ autonomy: 'full', turns: [{ escalate: { category: 'legal', reason: 'sue' } }, { final: {} }] });
+    const r = role({
+      autonomy: 'full',
+      turns: [{ escalate: { category: 'legal', reason: 'sue' } }, { final: {} }],
+    });
     const rt = await createRuntime({ dataDir: r.dataDir });
     try {
       const paused = await rt.run(r.file, {});

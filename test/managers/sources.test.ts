@@ -11,7 +11,10 @@ describe('escalations of every source go to the manager', () => {
   it('an input rule: the manager answers before the first model turn', async () => {
     const r = writeManagedRoles({
       clerkTurns: [done],
-      leadTurns: [{ call: 'escalation.answer', args: { text: 'a lawyer is copied; go ahead politely' } }, done],
+      leadTurns: [
+        { call: 'escalation.answer', args: { text: 'a lawyer is copied; go ahead politely' } },
+        done,
+      ],
       clerkExtra: {
         escalation: [{ category: 'legal', when: { input: { contains: ['lawsuit'] } } }],
       },
@@ -77,7 +80,10 @@ describe('escalations of every source go to the manager', () => {
       leadTurns: [{ call: 'escalation.deny', args: { reason: 'no' } }, done],
       clerkExtra: { secrets: ['REFUND_TOKEN'] },
     });
-    const rt = await createRuntime({ dataDir: r.dataDir, env: { ...process.env, REFUND_TOKEN: 's3cr3t-value' } });
+    const rt = await createRuntime({
+      dataDir: r.dataDir,
+      env: { ...process.env, REFUND_TOKEN: 's3cr3t-value' },
+    });
     try {
       const result = await rt.run(r.clerk, {});
       assert.equal(result.status, 'succeeded');
