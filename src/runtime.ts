@@ -12,6 +12,7 @@ import { RunState } from './engine/state.js';
 import { type RunSummary, summarize } from './engine/summary.js';
 import { NightshiftError } from './errors.js';
 import { answerEscalation } from './escalations/answer.js';
+import { isManagerRunKey } from './managers/manager-for.js';
 import { createManagerPath } from './managers/path.js';
 import { loadRoleFile } from './roles/load.js';
 import { createEventRouting } from './runtime/events.js';
@@ -107,7 +108,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
    * Drives what the run's escalations set going in this process (its manager runs, then the run again
    * once a manager decided), so `run`, `answer`, `approve` and `resume` return where it all stopped.
    */
-  async function settled(runId: string): Promise<RunSummary> {
+  async function settled(runId: string, known?: RunState): Promise<RunSummary> {
+    // A run that ended, or waits on a change set, set nothing going: no reads for it.
+    if (known && known.run.status !== 'escalated' && known.run.status !== 'queued') return summary(known);
     try {
       await managers.settle(runId, drive);
     } catch (err) {
@@ -141,7 +144,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         idempotencyKey: runOptions.idempotencyKey,
         actor: runOptions.actor,
       });
-      return settled(state.run.id);
+      return settled(state.run.id, state);
     },
     async enqueue(role, input, runOptions = {}) {
       roles.remember(role);
@@ -157,8 +160,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     async resume(runId, resumeOptions = {}) {
       const { role, run } = await roles.ofRun(runId, resumeOptions.role);
       const base = await roles.prepare(role, run.model === role.model ? undefined : run.model);
-      await resumeRun(ctx, await managers.prepareRun(base, run), runId);
-      return settled(runId);
+      const state = await resumeRun(ctx, await managers.prepareRun(base, run), runId);
+      // A manager run resumed by hand goes on to the run it decided for: always settled.
+      return settled(runId, isManagerRunKey(run.idempotencyKey) ? undefined : state);
     },
     async approve(approvalId, o) {
       const reveal = await revealerForApproval(approvalId);

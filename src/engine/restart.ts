@@ -3,7 +3,7 @@
 // persisted step, so tool calls that completed are not repeated.
 import type { Clock, IdSource } from '../clock.js';
 import { NightshiftError } from '../errors.js';
-import { raiseEscalation } from '../escalations/raise.js';
+import { type EscalationRoute, raiseEscalation } from '../escalations/raise.js';
 import type { EscalationRecord, RunError, RunRecord, Store } from '../store/types.js';
 import { RunState } from './state.js';
 
@@ -43,7 +43,13 @@ export async function escalateRun(
   store: Store,
   clock: Clock,
   ids: IdSource,
-  input: { runId: string; reason: string; context: Record<string, unknown> },
+  input: {
+    runId: string;
+    reason: string;
+    context: Record<string, unknown>;
+    /** Where it goes: the role's manager agent, or people (the default). */
+    route?: EscalationRoute;
+  },
 ): Promise<EscalationRecord> {
   const state = await load(store, input.runId);
   const b = state.batch(clock.now());
@@ -59,6 +65,7 @@ export async function escalateRun(
       callKey: null,
       context: input.context,
     },
+    input.route ?? 'humans',
   );
   b.set({ status: 'escalated', finishedAt: null, leaseOwner: null, leaseUntil: null });
   await state.commit(store, b);

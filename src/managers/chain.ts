@@ -30,6 +30,8 @@ export async function loadManagerChain(role: Role, loadRole: LoadRole): Promise<
         : (err as Error).message;
       throw new RoleInvalidError([{ path: 'manager', message: `manager role ${file} is invalid: ${why}` }]);
     }
+    const unfit = unfitAsManager(manager);
+    if (unfit) throw new RoleInvalidError([{ path: 'manager', message: `manager role ${file}: ${unfit}` }]);
     seen.push(file);
     chain.push(manager);
     current = manager;
@@ -44,4 +46,17 @@ export async function managersOf(roles: readonly Role[], loadRole: LoadRole): Pr
     for (const manager of await loadManagerChain(role, loadRole))
       if (!out.has(manager.name)) out.set(manager.name, manager);
   return [...out.values()];
+}
+
+/**
+ * Why a role cannot be a manager agent, if it cannot: its runs are job runs the engine drives turn by
+ * turn, since the decision tools are offered to a model by the engine (an executor's session, or a
+ * continuous agent's inbox, would never see them).
+ */
+export function unfitAsManager(role: Role): string | undefined {
+  if (role.mode === 'continuous') return 'a manager must be a job role (mode: job), not a continuous one';
+  const provider = role.model.slice(0, role.model.indexOf(':'));
+  if (provider === 'claude-code' || provider === 'codex')
+    return `a manager's model must be one the engine drives turn by turn, not an executor (${provider}:)`;
+  return undefined;
 }

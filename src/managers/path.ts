@@ -14,6 +14,7 @@ import { passToHumans } from '../escalations/pass-to-humans.js';
 import type { Role } from '../roles/schema.js';
 import type { KnownRoles } from '../runtime/roles.js';
 import { type EscalationRecord, type RunRecord, type Store, TERMINAL_STATUSES } from '../store/types.js';
+import { unfitAsManager } from './chain.js';
 import { managerInput } from './context.js';
 import { managerPrepared } from './decision-tools.js';
 import {
@@ -50,9 +51,9 @@ export interface ManagerPath {
   /**
    * A worker's sweep over pending escalations: a manager run missing after a crash is started, one that
    * stopped without deciding or ran out of time (`manager.timeout`) hands the matter to people.
-   * Returns the manager runs now queued.
+   * Returns the manager runs now queued; an escalation that fails is reported and left for the next sweep.
    */
-  sweep(): Promise<RunRecord[]>;
+  sweep(onError?: (err: unknown) => void): Promise<RunRecord[]>;
   /** A person decided `escalation` first: its manager run, if still going, is closed. */
   closeManagerRun(escalation: EscalationRecord): Promise<void>;
 }
@@ -89,9 +90,27 @@ export function createManagerPath(
     const id = managerRunId(escalation.id);
     let run = await store.getRun(id);
     if (!run) {
-      const manager = await loadManager(of.settings.file);
-      roles.remember(manager);
       const escalated = await loadState(store, escalation.runId);
+      // Already with people (its manager could not be loaded earlier): it stays with them.
+      if (hopLogged(escalated, escalation.id, 'humans')) return undefined;
+      // A manager that cannot decide (its file broken or gone, or unfit) sends the matter to people.
+      let manager: Role;
+      try {
+        manager = await loadManager(of.settings.file);
+      } catch (err) {
+        await passUp(
+          escalation,
+          'policy',
+          `manager ${of.settings.file} could not be loaded: ${(err as Error).message}`,
+        );
+        return undefined;
+      }
+      const unfit = unfitAsManager(manager);
+      if (unfit) {
+        await passUp(escalation, 'policy', `${manager.name} cannot decide escalations: ${unfit}`);
+        return undefined;
+      }
+      roles.remember(manager);
       try {
         const { state } = await recordRun(ctx, manager, manager.model, managerInput(escalation, escalated), {
           runId: id,
@@ -251,24 +270,29 @@ export function createManagerPath(
         if (after) await afterManager(after);
       }
     },
-    async sweep() {
+    async sweep(onError) {
       const queued: RunRecord[] = [];
       for (const e of await store.listEscalations({ status: 'pending' })) {
-        const of = await managerOf(e).catch(() => undefined);
-        if (!of) continue;
-        // Started if a crash lost it, its hop logged if that was lost: both no-ops otherwise.
-        const mgr = await ensureManagerRun(e);
-        if (!mgr) continue;
-        if (
-          TERMINAL_STATUSES.includes(mgr.status) ||
-          mgr.status === 'escalated' ||
-          mgr.status === 'awaiting_approval'
-        ) {
-          await afterManager(mgr);
-        } else if (clock.now() - mgr.createdAt > of.settings.timeoutMs) {
-          const actor = managerActor(mgr.role, mgr.id);
-          await passUp(e, 'policy', `${actor} did not decide within ${of.settings.timeoutMs / 1000} s`);
-        } else if (mgr.status === 'queued') queued.push(mgr);
+        try {
+          const of = await managerOf(e).catch(() => undefined);
+          if (!of) continue;
+          // Started if a crash lost it, its hop logged if that was lost: both no-ops otherwise.
+          const mgr = await ensureManagerRun(e);
+          if (!mgr) continue;
+          if (
+            TERMINAL_STATUSES.includes(mgr.status) ||
+            mgr.status === 'escalated' ||
+            mgr.status === 'awaiting_approval'
+          ) {
+            await afterManager(mgr);
+          } else if (clock.now() - mgr.createdAt > of.settings.timeoutMs) {
+            const actor = managerActor(mgr.role, mgr.id);
+            await passUp(e, 'policy', `${actor} did not decide within ${of.settings.timeoutMs / 1000} s`);
+          } else if (mgr.status === 'queued') queued.push(mgr);
+        } catch (err) {
+          // One escalation that cannot be handled now does not stop the others; the next sweep tries again.
+          onError?.(err);
+        }
       }
       return queued;
     },

@@ -8,6 +8,7 @@ import { retryPolicy } from '../engine/run-retry.js';
 import { resumeRun, startRun } from '../engine/start.js';
 import { failClaimedRun } from '../engine/unexpected.js';
 import { EVENT_LOG_MESSAGES, type NightshiftEventListener } from '../lifecycle-events.js';
+import { routeFor } from '../managers/manager-for.js';
 import type { ManagerPath } from '../managers/path.js';
 import { deadHolderSweep } from '../queue/dead-holders.js';
 import { startWorker } from '../queue/worker.js';
@@ -78,7 +79,7 @@ export function startWork(
     const now = clock.now();
     if (now - sweptAt < ESCALATION_SWEEP_MS) return;
     sweptAt = now;
-    await managers.sweep();
+    await managers.sweep((err) => o.onError?.(err));
   };
   const worker = startWorker({
     claim: async (max) => {
@@ -121,7 +122,10 @@ export function startWork(
       },
       reopenRun: (runId, why) => reopenRun(store, clock, runId, why),
       async escalate(run, reason, context) {
-        return (await escalateRun(store, clock, ctx.ids, { runId: run.id, reason, context })).id;
+        // To the role's manager agent when it names one (the sweep starts the manager run), else to people.
+        const role = agentRoles.find((r) => r.name === run.role);
+        const route = role ? routeFor(role, run) : 'humans';
+        return (await escalateRun(store, clock, ctx.ids, { runId: run.id, reason, context, route })).id;
       },
     },
     roles: agentRoles,

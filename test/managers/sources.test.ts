@@ -98,4 +98,26 @@ describe('escalations of every source go to the manager', () => {
       await rt.close();
     }
   });
+
+  it('a manager that cannot decide (a continuous role) sends the matter to people at once', async () => {
+    const r = writeManagedRoles({
+      clerkTurns: [{ call: 'ledger.append', args: { entry: 'refund', amount: 250 } }, done],
+      leadTurns: [done],
+      leadExtra: { mode: 'continuous' },
+    });
+    const rt = await createRuntime({ dataDir: r.dataDir });
+    try {
+      const paused = await rt.run(r.clerk, {});
+      assert.equal(paused.status, 'escalated');
+      const hops = (await rt.get(paused.runId))!.steps.filter((s) => s.kind === 'escalation_hop');
+      assert.deepEqual(
+        hops.map((s) => s.data.to),
+        ['humans'],
+      );
+      assert.match(String(hops[0]!.data.why), /must be a job role/);
+      assert.deepEqual(await rt.list({ role: 'lead' }), []);
+    } finally {
+      await rt.close();
+    }
+  });
 });
