@@ -3,7 +3,7 @@
 
 import { NightshiftError } from '../errors.js';
 import { raiseEscalation } from '../escalations/raise.js';
-import { routeFor } from '../managers/manager-for.js';
+import { escalationOfManagerRun, managerRunId, routeFor } from '../managers/manager-for.js';
 import { agentSpec } from '../models/resolve.js';
 import { inputEscalations } from '../policy/decide.js';
 import type { Role } from '../roles/schema.js';
@@ -110,6 +110,14 @@ export async function recordRun(
   options: StartOptions = {},
 ): Promise<{ state: RunState; created: boolean }> {
   if (!options.inputChecked) checkRunInput(role, input);
+  // `manager:<escalation id>` names the one manager run of an escalation: nobody else may take the key.
+  const managing = escalationOfManagerRun({ idempotencyKey: options.idempotencyKey ?? null });
+  if (managing !== undefined && options.runId !== managerRunId(managing)) {
+    throw new NightshiftError(
+      'USAGE',
+      `idempotency key '${options.idempotencyKey}' is reserved: keys starting with 'manager:' name manager runs`,
+    );
+  }
   await registerRoleVersion(ctx, role);
   const now = ctx.clock.now();
   const id = options.runId ?? ctx.ids.next('run');

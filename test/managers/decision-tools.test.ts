@@ -70,4 +70,18 @@ describe('decision tools', () => {
       await rt.close();
     }
   });
+
+  it("refuses a run given a manager run's idempotency key: only the escalation path makes those", async () => {
+    const r = role({ autonomy: 'full', turns: [{ final: {} }] });
+    const rt = await createRuntime({ dataDir: r.dataDir });
+    try {
+      await assert.rejects(rt.run(r.file, {}, { idempotencyKey: 'manager:esc_123' }), {
+        code: 'USAGE',
+        message: /reserved/,
+      });
+      assert.deepEqual(await rt.list(), []);
+    } finally {
+      await rt.close();
+    }
+  });
 });
