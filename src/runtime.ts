@@ -11,10 +11,12 @@ import { cancelRun } from './engine/cancel.js';
 import type { EngineContext } from './engine/context.js';
 import { newLeaseOwner } from './engine/lease.js';
 import { resumeRun, startRun } from './engine/start.js';
-import type { RunState } from './engine/state.js';
+import { RunState } from './engine/state.js';
 import { type RunSummary, summarize } from './engine/summary.js';
 import { NightshiftError } from './errors.js';
 import { answerEscalation } from './escalations/answer.js';
+import { isManagerRunKey } from './managers/manager-for.js';
+import { createManagerPath } from './managers/path.js';
 import { sendDueNotifications } from './notifications/sender.js';
 import { sweepTiers } from './notifications/tier-sweep.js';
 import { loadRoleFile } from './roles/load.js';
@@ -76,6 +78,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     protectedPaths: options.protectedPaths,
   });
   const events = createEventRouting(ctx, roles);
+  const managers = createManagerPath(ctx, roles, options.loadRole ?? ((file) => loadRoleFile(file)));
   ctx.protectedPaths = (role) => roles.protectedPaths(role);
   ctx.beforeSuccess = (role, run, output) => events.emitOutput(role, run, output);
 
@@ -106,13 +109,41 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     });
   }
 
+  /** Resumes one run here, a manager run with its decision tools. */
+  async function drive(runId: string): Promise<void> {
+    const { role, run } = await roles.ofRun(runId);
+    const base = await roles.prepare(role, run.model === role.model ? undefined : run.model);
+    await resumeRun(ctx, await managers.prepareRun(base, run), runId);
+  }
+
+  /**
+   * Drives what the run's escalations set going in this process (its manager runs, then the run again
+   * once a manager decided), so `run`, `answer`, `approve` and `resume` return where it all stopped.
+   */
+  async function settled(runId: string, known?: RunState): Promise<RunSummary> {
+    // A run that ended, or waits on a change set, set nothing going: no reads for it.
+    if (known && known.run.status !== 'escalated' && known.run.status !== 'queued') return summary(known);
+    try {
+      await managers.settle(runId, drive);
+    } catch (err) {
+      // A worker (nightshift serve) drives one of them: it goes on there.
+      if (!(NightshiftError.isInstance(err) && err.code === 'RUN_LEASED')) throw err;
+    }
+    const snapshot = await store.loadRun(runId);
+    if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
+    return summary(new RunState(snapshot));
+  }
+
   /**
    * After a human decision: drive the run on if nothing else blocks it. A run the decision handed back to
    * the workers' queue is theirs: wake this process's workers, if any (others are woken by the store).
    */
   async function continueRun(state: RunState): Promise<RunSummary> {
-    if (state.run.status === 'queued') for (const w of workers) w.wake();
-    if (state.run.status !== 'running') return summary(state);
+    if (state.run.status === 'queued') {
+      for (const w of workers) w.wake();
+      return summary(state);
+    }
+    if (state.run.status !== 'running') return settled(state.run.id, state);
     try {
       return await runtime.resume(state.run.id);
     } catch (err) {
@@ -149,7 +180,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         idempotencyKey: runOptions.idempotencyKey,
         actor: runOptions.actor,
       });
-      return summary(state);
+      return settled(state.run.id, state);
     },
     async enqueue(role, input, runOptions = {}) {
       roles.remember(role);
@@ -164,10 +195,14 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     },
     async resume(runId, resumeOptions = {}) {
       const { role, run } = await roles.ofRun(runId, resumeOptions.role);
-      const ready = await roles.prepare(role, run.model === role.model ? undefined : run.model);
+      const base = await roles.prepare(role, run.model === role.model ? undefined : run.model);
+      const state = await resumeRun(ctx, await managers.prepareRun(base, run), runId);
+      // A manager run resumed by hand goes on to the run it decided for: always settled.
+      if (isManagerRunKey(run.idempotencyKey)) return settled(runId);
       // A child run that ended continues its parent (and so on up): what a decision on a specialist's
       // draft or escalation leads to is the orchestrator's outcome, reported here.
-      return summary(await continueParents(await resumeRun(ctx, ready, runId), resumeParent));
+      const top = await continueParents(state, resumeParent);
+      return settled(top.run.id, top);
     },
     async approve(approvalId, o) {
       const reveal = await revealerForApproval(approvalId);
@@ -198,24 +233,26 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       const budget = escalation
         ? (await roles.ofRun(escalation.runId).catch(() => undefined))?.role.budget
         : undefined;
-      return continueRun(
-        await answerEscalation(store, clock, {
-          escalationId,
-          answer: text,
-          by: o.by,
-          allowCall: o.allowCall,
-          withholdResult: o.withholdResult,
-          budget,
-          people: ctx.people,
-          after: after(o),
-        }),
-      );
+      const state = await answerEscalation(store, clock, {
+        escalationId,
+        answer: text,
+        by: o.by,
+        allowCall: o.allowCall,
+        withholdResult: o.withholdResult,
+        budget,
+        people: ctx.people,
+        after: after(o),
+      });
+      // A manager run still deciding it has nothing left to decide.
+      const answered = state.escalations.get(escalationId);
+      if (answered) await managers.closeManagerRun(answered);
+      return continueRun(state);
     },
     async cancel(runId, o) {
       return summary(await cancelRun(store, clock, { runId, by: o.by, reason: o.reason }));
     },
     work(o) {
-      const handle = startWork(ctx, roles, events, o);
+      const handle = startWork(ctx, roles, events, managers, o);
       // Decisions made through this runtime wake it when they hand a run back to the queue.
       workers.add(handle);
       handle.done.finally(() => workers.delete(handle));

@@ -2,7 +2,7 @@
 // CLI or the API; no tool offered to a model can reach this code, so a model cannot approve its own draft.
 import { NightshiftError } from '../errors.js';
 
-const RESERVED = /^(agent|model|role|nightshift)(:|$)/i;
+const RESERVED = /^(agent|model|role|manager|nightshift)(:|$)/i;
 
 export function checkActor(by: string | undefined): string {
   const actor = (by ?? '').trim();
@@ -13,7 +13,7 @@ export function checkActor(by: string | undefined): string {
   if (RESERVED.test(actor)) {
     throw new NightshiftError(
       'ACTOR_INVALID',
-      `actor '${actor}' is reserved for agents; approvals and answers must come from a person`,
+      `actor '${actor}' is reserved for agents; approvals and answers must come from a person (managers decide through their own tools)`,
     );
   }
   return actor;

@@ -17,6 +17,8 @@ export const AUDIT_ACTIONS = {
   /** An escalation hop raised (actor `policy`, or `system` for an input rule; target: its id). */
   escalationRaised: 'escalation.raised',
   escalationAnswered: 'escalation.answered',
+  /** An escalation went on along its path: to a manager agent or to people (data: to, why, manager run). */
+  escalationPassed: 'escalation.passed',
   /** A role version the store had not seen (run-less; target: the role's name; data: version). */
   roleVersionSeen: 'role.version_seen',
   /**
@@ -61,6 +63,18 @@ export function auditFromSteps(steps: readonly RunStep[]): NewAuditEvent[] {
         action: AUDIT_ACTIONS.approvalRequested,
         target: s.data.approvalId,
         data: { callKeys: s.data.callKeys },
+      });
+    } else if (s.kind === 'escalation_hop') {
+      out.push({
+        ...base,
+        actor: s.data.by,
+        action: AUDIT_ACTIONS.escalationPassed,
+        target: s.data.escalationId,
+        data: {
+          to: s.data.to,
+          why: s.data.why,
+          ...(s.data.managerRunId ? { manager: s.data.manager, managerRunId: s.data.managerRunId } : {}),
+        },
       });
     } else if (s.kind === 'escalation_raised') {
       out.push({

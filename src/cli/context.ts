@@ -63,6 +63,8 @@ export function cliContext(io: Output, cmd: string): CliContext & { runtime(): R
         people: c.people,
         // Sandboxed commands never see the project's config file.
         protectedPaths: c.file ? [c.file] : [],
+        // Manager agents' role files load as every role file does: with the project's tool modules.
+        loadRole: (file) => loadRoleFile(file, { projectToolModules: c.toolModules }),
         ...extra,
       });
       return runtime;

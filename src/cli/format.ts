@@ -15,6 +15,7 @@ import type {
   StepRecord,
   ToolCallRecord,
 } from '../store/types.js';
+import { escalationChains } from './escalation-chain.js';
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
 
@@ -176,12 +177,22 @@ function describeStep(stored: StepRecord, calls: ReadonlyMap<string, ToolCallRec
       return `escalation ${step.data.escalationId} [${step.data.category}] ${step.data.reason}`;
     case 'escalation_answered': {
       const d = step.data;
-      const how = d.allowCall
-        ? ' (call allowed)'
-        : d.withheldResult
-          ? ' (result withheld from the agent)'
-          : '';
+      const how =
+        d.decision === 'allow'
+          ? ' (call allowed)'
+          : d.decision === 'deny'
+            ? ' (call denied)'
+            : d.allowCall
+              ? ' (call allowed)'
+              : d.withheldResult
+                ? ' (result withheld from the agent)'
+                : '';
       return `escalation ${d.escalationId} answered by ${d.by}${how}: ${short(d.answer)}`;
+    }
+    case 'escalation_hop': {
+      const d = step.data;
+      const to = d.to === 'manager' ? `manager ${d.manager} (run ${d.managerRunId})` : 'people';
+      return `escalation ${d.escalationId} → ${to}, by ${d.by}: ${short(d.why, 120)}`;
     }
     case 'output_invalid':
       return `output did not match the schema: ${step.data.errors.join('; ')} (one repair turn)`;
@@ -213,7 +224,10 @@ function describeStep(stored: StepRecord, calls: ReadonlyMap<string, ToolCallRec
 
 export function formatShow(snapshot: RunSnapshot, summary: RunSummary, cmd = 'nightshift'): string {
   const calls = new Map(snapshot.toolCalls.map((c) => [c.key, c]));
-  const lines = [formatSummary(summary, { cmd, denied: deniedCalls(snapshot.toolCalls) }), '', 'steps:'];
+  const lines = [formatSummary(summary, { cmd, denied: deniedCalls(snapshot.toolCalls) }), ''];
+  const chains = escalationChains(snapshot);
+  if (chains.length > 0) lines.push('escalation path:', ...chains.map((c) => `  ${c}`), '');
+  lines.push('steps:');
   for (const step of snapshot.steps) {
     lines.push(
       `  ${String(step.seq).padStart(3)}  ${iso(step.at)}  ${step.kind.padEnd(19)} ${describeStep(step, calls)}`,

@@ -2,6 +2,7 @@
 // scripted model's file given alongside (`validate roles/*.yaml` picks them up) checked as a script and
 // said to be one, instead of being reported as a broken role.
 import { type Issue, isNightshiftError, RoleInvalidError } from '../errors.js';
+import { loadManagerChain } from '../managers/chain.js';
 import type { ModelSettings } from '../models/resolve.js';
 import { loadScript } from '../models/script/script-file.js';
 import type { PeopleDirectory } from '../people/config.js';
@@ -34,6 +35,8 @@ export async function validateFile(
       return { file, ok: true, kind: 'model-script', turns: script.turns.length };
     }
     const role = await loadRole(file);
+    // The manager path too: each manager's file, and no cycle (RoleInvalidError at `manager`).
+    await loadManagerChain(role, loadRole);
     // The model as a run would build it: a spec that cannot work fails validation; a key missing from
     // this environment, or an unknown price, is only a warning (the run's environment may differ).
     const model = checkModel(role.model, models);

@@ -22,7 +22,19 @@ export async function cancelRun(
   clock: Clock,
   input: { runId: string; by: string | undefined; reason: string | undefined },
 ): Promise<RunState> {
-  const by = checkActor(input.by);
+  return cancelRunAs(store, clock, { ...input, by: checkActor(input.by) });
+}
+
+/**
+ * cancelRun for the runtime's own cancels, under a name people may not use (`nightshift`): the escalation
+ * path closing a manager run whose matter was decided or passed on.
+ */
+export async function cancelRunAs(
+  store: Store,
+  clock: Clock,
+  input: { runId: string; by: string; reason: string | undefined },
+): Promise<RunState> {
+  const by = input.by;
   for (let attempt = 1; ; attempt++) {
     const snapshot = await store.loadRun(input.runId);
     if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${input.runId}`);

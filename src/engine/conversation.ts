@@ -73,17 +73,18 @@ export function buildMessages(state: RunState): Message[] {
         // Answers to call-bound escalations are already the call's result; the rest become user messages,
         // and so does the answer about a held result (the call's result stays what the tool returned).
         const { escalationId, category, answer, callKey } = step.data;
+        const who = step.data.by.startsWith('manager:') ? 'Your manager agent' : 'A human';
         if (callKey == null) {
           messages.push({
             role: 'user',
-            content: `A human answered escalation ${escalationId} (${category}): ${answer}`,
+            content: `${who} answered escalation ${escalationId} (${category}): ${answer}`,
           });
         } else if (state.escalations.get(escalationId)?.source === 'result_rule') {
           const tool = state.calls.get(callKey)?.tool ?? 'the tool';
           const seen = step.data.withheldResult ? 'withheld it from you' : 'reviewed it';
           messages.push({
             role: 'user',
-            content: `The result of ${tool} (call ${callKey}) was held for a human by escalation ${escalationId} (${category}); they ${seen} and answered: ${answer}`,
+            content: `The result of ${tool} (call ${callKey}) was held for a human by escalation ${escalationId} (${category}); ${who === 'A human' ? 'they' : 'it'} ${seen} and answered: ${answer}`,
           });
         }
         break;

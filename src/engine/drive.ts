@@ -13,8 +13,7 @@ import { runDelegations } from '../delegation/children.js';
 import { wakeParent } from '../delegation/wake-parent.js';
 import { NightshiftError } from '../errors.js';
 import { type NewEscalation, raiseEscalation } from '../escalations/raise.js';
-import { enqueueHumanNotifications } from '../notifications/enqueue.js';
-import { pendingEscalation } from '../notifications/pending.js';
+import { routeFor } from '../managers/manager-for.js';
 import {
   type CommitBatch,
   type EscalationRecord,
@@ -215,12 +214,11 @@ class Driver implements DrivenRun {
 
   newEscalation(b: BatchBuilder, e: NewEscalation): EscalationRecord {
     const of = { runId: this.state.run.id, role: this.prepared.role.name };
-    const record = raiseEscalation(b, this.ctx.ids.next('esc'), of, e);
-    // The role's people are told in the same commit as the pause (the outbox, src/notifications/).
-    enqueueHumanNotifications(b, pendingEscalation(record), 0, {
+    const route = routeFor(this.prepared.role, this.state.run);
+    // To people at once when the role has no manager: they are told in the same commit as the pause.
+    return raiseEscalation(b, this.ctx.ids.next('esc'), of, e, route, {
       escalate: this.prepared.role.escalate,
       people: this.ctx.people,
     });
-    return record;
   }
 }

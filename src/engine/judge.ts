@@ -27,6 +27,8 @@ export async function judgeCall(
   /** The folder paths are checked against, when not the role's workspace (an executor's copy of it). */
   workspace?: string,
 ): Promise<Judgement> {
+  const own = await prepared.judgeOwn?.(request);
+  if (own) return own;
   const { role, tools } = prepared;
   const tool = tools.get(request.tool);
   let argsError: string | undefined;

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { delegateTools } from '../delegation/tools.js';
 import { NightshiftError } from '../errors.js';
 import { type Agent, agentSpec, type ResolveModelOptions, resolveAgent } from '../models/resolve.js';
+import type { PolicyDecision } from '../policy/decide.js';
 import type { Role } from '../roles/schema.js';
 import { connectMcpServers } from '../tools/mcp/connect.js';
 import { resolveRoleTools } from '../tools/registry.js';
@@ -30,6 +31,18 @@ export interface PreparedRole {
   specialists: Map<string, PreparedRole>;
   /** Closes what the role holds open (MCP server connections), and its specialists'. */
   dispose(): Promise<void>;
+  /**
+   * Judges the calls this run decides by its own rule instead of the role's policy: a manager run's
+   * decision tools (src/managers/decision-tools.ts), whose `allow` is judged as if the manager made the
+   * held call itself. Undefined for any other call, which the policy judges.
+   */
+  judgeOwn?: (request: { tool: string; args: unknown }) => Promise<OwnJudgement | undefined>;
+}
+
+/** A verdict judgeOwn gives, with the arguments as the tool's schema parsed them. */
+export interface OwnJudgement {
+  verdict: PolicyDecision;
+  parsedArgs: unknown;
 }
 
 const specCache = new WeakMap<AnyTool, ToolSpec>();

@@ -3,9 +3,8 @@
 // persisted step, so tool calls that completed are not repeated.
 import type { Clock, IdSource } from '../clock.js';
 import { NightshiftError } from '../errors.js';
-import { raiseEscalation } from '../escalations/raise.js';
-import { enqueueHumanNotifications, type HumanPath } from '../notifications/enqueue.js';
-import { pendingEscalation } from '../notifications/pending.js';
+import { type EscalationRoute, raiseEscalation } from '../escalations/raise.js';
+import type { HumanPath } from '../notifications/enqueue.js';
 import type { EscalationRecord, RunError, RunRecord, Store } from '../store/types.js';
 import { RunState } from './state.js';
 
@@ -45,7 +44,13 @@ export async function escalateRun(
   store: Store,
   clock: Clock,
   ids: IdSource,
-  input: { runId: string; reason: string; context: Record<string, unknown> },
+  input: {
+    runId: string;
+    reason: string;
+    context: Record<string, unknown>;
+    /** Where it goes: the role's manager agent, or people (the default). */
+    route?: EscalationRoute;
+  },
   /** Who the role's people are, to tell them in the same commit (the outbox). */
   path?: HumanPath,
 ): Promise<EscalationRecord> {
@@ -63,8 +68,9 @@ export async function escalateRun(
       callKey: null,
       context: input.context,
     },
+    input.route ?? 'humans',
+    path,
   );
-  if (path) enqueueHumanNotifications(b, pendingEscalation(record), 0, path);
   b.set({ status: 'escalated', finishedAt: null, leaseOwner: null, leaseUntil: null });
   await state.commit(store, b);
   return record;

@@ -1,21 +1,13 @@
 // Starting and resuming runs. A run is recorded (with its input and role version) before any model call,
 // so an accepted run is never lost; input escalation rules are checked here, before the model sees anything.
-import { auditFromSteps } from '../audit/actions.js';
+
 import { NightshiftError } from '../errors.js';
+import { raiseEscalation } from '../escalations/raise.js';
+import { escalationOfManagerRun, managerRunId, routeFor } from '../managers/manager-for.js';
 import { agentSpec } from '../models/resolve.js';
-import { tierNotifications } from '../notifications/enqueue.js';
-import { pendingEscalation } from '../notifications/pending.js';
 import { inputEscalations } from '../policy/decide.js';
 import type { Role } from '../roles/schema.js';
-import type { RunStep } from '../steps/types.js';
-import type {
-  DecisionTierRecord,
-  EscalationRecord,
-  OutboxRecord,
-  RoleVersionRecord,
-  RunRecord,
-  RunSnapshot,
-} from '../store/types.js';
+import type { RoleVersionRecord, RunRecord, RunSnapshot } from '../store/types.js';
 import { TERMINAL_STATUSES } from '../store/types.js';
 import type { Redactor } from '../tools/secrets.js';
 import { lowerRung } from './authority-cap.js';
@@ -25,7 +17,7 @@ import { acquireLease } from './lease.js';
 import { validateJson } from './output.js';
 import type { PreparedRole } from './prepare.js';
 import { retryPolicy } from './run-retry.js';
-import { RunState } from './state.js';
+import { BatchBuilder, RunState } from './state.js';
 import { failClaimedRun } from './unexpected.js';
 
 export interface StartOptions {
@@ -39,6 +31,8 @@ export interface StartOptions {
   trigger?: Record<string, unknown> | undefined;
   /** The input was checked against the role's input schema already (a continuous agent's event payload). */
   inputChecked?: boolean | undefined;
+  /** The run's id, when the caller derives it (a manager run's, from its escalation's); else a new one. */
+  runId?: string | undefined;
   /**
    * Scrubs the role's secret values from the input before it is stored (and so before the model sees
    * it). The input's escalation rules are checked before, on the input as given.
@@ -139,9 +133,17 @@ export async function recordRun(
   options: StartOptions = {},
 ): Promise<{ state: RunState; created: boolean }> {
   if (!options.inputChecked) checkRunInput(role, input);
+  // `manager:<escalation id>` names the one manager run of an escalation: nobody else may take the key.
+  const managing = escalationOfManagerRun({ idempotencyKey: options.idempotencyKey ?? null });
+  if (managing !== undefined && options.runId !== managerRunId(managing)) {
+    throw new NightshiftError(
+      'USAGE',
+      `idempotency key '${options.idempotencyKey}' is reserved: keys starting with 'manager:' name manager runs`,
+    );
+  }
   await registerRoleVersion(ctx, role);
   const now = ctx.clock.now();
-  const id = options.child?.id ?? ctx.ids.next('run');
+  const id = options.child?.id ?? options.runId ?? ctx.ids.next('run');
   const matched = inputEscalations(role.escalation, input);
   // From here on only the redacted input exists: in the run, its first step and its escalations.
   const stored = (options.redact ? options.redact(input) : input) ?? null;
@@ -177,72 +179,42 @@ export async function recordRun(
         }
       : {}),
   };
-  const steps: RunStep[] = [
-    {
-      runId: id,
-      seq: 1,
-      kind: 'run_started',
-      at: now,
-      data: {
-        input: stored,
-        model: modelSpec,
-        // A child run's rung is its parent's when that is lower (authority-cap.ts).
-        autonomy: lowerRung(role.autonomy, options.child?.autonomyCap),
-        roleVersion: role.version,
-        trigger: options.trigger ?? { kind: 'manual' },
-        // Who drives it: decisions on a run queued for workers hand it back to them (approvals/hand-back.ts).
-        // A child follows its parent (without this a `delegation` trigger would count as queued).
-        ...(options.queue ? { queued: true } : options.child ? { queued: options.child.queued } : {}),
-      },
-    },
-  ];
-  const escalations: { record: EscalationRecord }[] = [];
-  const notifications: OutboxRecord[] = [];
-  const tiers: { record: DecisionTierRecord }[] = [];
+  const b = new BatchBuilder(id, 0, now);
+  b.step('run_started', {
+    input: stored,
+    model: modelSpec,
+    // A child run's rung is its parent's when that is lower (authority-cap.ts).
+    autonomy: lowerRung(role.autonomy, options.child?.autonomyCap),
+    roleVersion: role.version,
+    trigger: options.trigger ?? { kind: 'manual' },
+    // Who drives it: decisions on a run queued for workers hand it back to them (approvals/hand-back.ts).
+    // A child follows its parent (without this a `delegation` trigger would count as queued).
+    ...(options.queue ? { queued: true } : options.child ? { queued: options.child.queued } : {}),
+  });
+  const route = routeFor(role, { id, idempotencyKey: run.idempotencyKey });
   for (const { index, rule } of matched) {
-    const record: EscalationRecord = {
-      id: ctx.ids.next('esc'),
-      runId: id,
-      role: role.name,
-      category: rule.category,
-      reason: `escalation rule ${index} (${rule.category}) matched the input${rule.reason ? `: ${rule.reason}` : ''}`,
-      missing: null,
-      source: 'input_rule',
-      callKey: null,
-      context: { input: stored, rule: { index, category: rule.category } },
-      status: 'pending',
-      answer: null,
-      answeredBy: null,
-      answeredAt: null,
-      allowCall: false,
-      createdAt: now,
-    };
-    escalations.push({ record });
-    // Told in the run's first commit, with the pause (the outbox, src/notifications/).
-    const told = tierNotifications(
-      pendingEscalation(record),
-      0,
-      { escalate: role.escalate, people: ctx.people },
-      now,
-    );
-    if (told) {
-      notifications.push(...told.notifications);
-      tiers.push({ record: told.tier });
-    }
-    steps.push({
-      runId: id,
-      seq: steps.length + 1,
-      kind: 'escalation_raised',
-      at: now,
-      data: {
-        escalationId: record.id,
-        category: record.category,
-        reason: record.reason,
+    raiseEscalation(
+      b,
+      ctx.ids.next('esc'),
+      { runId: id, role: role.name },
+      {
+        category: rule.category,
+        reason: `escalation rule ${index} (${rule.category}) matched the input${rule.reason ? `: ${rule.reason}` : ''}`,
+        missing: null,
         source: 'input_rule',
         callKey: null,
+        context: { input: stored, rule: { index, category: rule.category } },
       },
-    });
+      route,
+      // Told in the run's first commit, with the pause (the outbox, src/notifications/).
+      { escalate: role.escalate, people: ctx.people },
+    );
   }
+  const first = b.build();
+  const { steps } = first;
+  const escalations = first.escalations ?? [];
+  const notifications = first.notifications ?? [];
+  const tiers = first.tiers ?? [];
   run.seq = steps.length;
   const { run: recorded, created } = await ctx.store.createRun(run, {
     steps,
@@ -258,7 +230,7 @@ export async function recordRun(
         target: role.name,
         data: {},
       },
-      ...auditFromSteps(steps as RunStep[]),
+      ...(first.audit ?? []),
     ],
     at: now,
   });
@@ -269,7 +241,7 @@ export async function recordRun(
   }
   const state = new RunState({
     run,
-    steps,
+    steps: [...steps],
     toolCalls: [],
     approvals: [],
     escalations: escalations.map((e) => e.record),

@@ -13,7 +13,13 @@ import { regexProblems } from './conditions.js';
 import { compileJsonSchema } from './json-schema.js';
 import { mcpToolNames } from './mcp-names.js';
 import { roleRegex } from './role-regex.js';
-import { type Role, RoleSpec } from './schema.js';
+import {
+  DEFAULT_MANAGER_TIMEOUT_MS,
+  durationMs,
+  type ManagerSettings,
+  type Role,
+  RoleSpec,
+} from './schema.js';
 import {
   DELEGATE_PREFIX,
   loadSpecialists,
@@ -51,6 +57,7 @@ interface Resolved {
   scriptFile: string | undefined;
   workspace: string | undefined;
   toolModules: string[];
+  manager: ManagerSettings | undefined;
 }
 
 /** `when.all[0].matches` → ['when', 'all', 0, 'matches']. */
@@ -158,6 +165,18 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue): Resolved {
     if (name !== undefined && !spec.secrets.includes(name))
       issue(path, `secret ${name} is not listed under secrets:`);
   }
+  let manager: ManagerSettings | undefined;
+  if (spec.manager !== undefined) {
+    const m = typeof spec.manager === 'string' ? { role: spec.manager } : spec.manager;
+    const file = resolve(dir, m.role);
+    manager = {
+      file,
+      approveDrafts: 'approveDrafts' in m ? m.approveDrafts : false,
+      timeoutMs: 'timeout' in m ? durationMs(m.timeout) : DEFAULT_MANAGER_TIMEOUT_MS,
+    };
+    const at = typeof spec.manager === 'string' ? ['manager'] : ['manager', 'role'];
+    if (!isFile(file)) issue(at, `manager role file not found: ${m.role} (looked for ${file})`);
+  }
   let secretsFile: string | undefined;
   if (spec.secretsFile !== undefined) {
     secretsFile = resolve(dir, spec.secretsFile);
@@ -180,6 +199,7 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue): Resolved {
     const guarded: [string, string | undefined][] = [
       ['its model script', scriptFile],
       ['its secrets file', secretsFile],
+      ['its manager role file', manager?.file],
       ...toolModules.map((m): [string, string] => ['a tool module', m]),
     ];
     for (const [what, file] of guarded) {
@@ -191,7 +211,7 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue): Resolved {
       }
     }
   }
-  return { model, scriptFile, workspace, toolModules, secretsFile };
+  return { model, scriptFile, workspace, toolModules, secretsFile, manager };
 }
 
 export interface LoadRoleOptions {
@@ -310,6 +330,7 @@ export function assembleRole(
     continuous: spec.continuous,
     emit: spec.emit,
     ...(spec.executor ? { executor: spec.executor } : {}),
+    ...(resolved.manager ? { manager: resolved.manager } : {}),
     secretsFile: resolved.secretsFile,
     version: withSpecialistVersions(
       roleVersion(spec, { script: resolved.scriptFile, toolModules: resolved.toolModules }, inlineTools),

@@ -11,6 +11,7 @@ import {
   Continuous,
   ExecutorSettings,
   Limits,
+  ManagerSpec,
   McpServerConfig,
   NotifyConfig,
   Retry,
@@ -99,6 +100,8 @@ export const RoleSpec = z.strictObject({
   specialists: z.array(z.string().min(1)).default([]),
   /** Bounds on delegation: how deep a chain of specialists may go, how many one turn may start. */
   delegation: Delegation.default({ maxDepth: 3, maxFanOut: 4 }),
+  /** The manager agent every escalation of this role goes to first (a role file, relative to this one). */
+  manager: ManagerSpec.optional(),
 });
 export type RoleSpecInput = z.input<typeof RoleSpec>;
 export type RoleSpec = z.infer<typeof RoleSpec>;

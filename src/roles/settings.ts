@@ -240,6 +240,50 @@ export const ExecutorSettings = z.strictObject({
 });
 export type ExecutorSettings = z.infer<typeof ExecutorSettings>;
 
+/** `15m`, `30s`, `2h`, `1d`: how long a manager agent has to decide before the matter goes to people. */
+export const DURATION = /^(\d+(?:\.\d+)?)(s|m|h|d)$/;
+const DURATION_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** Milliseconds of a duration DURATION matched (`15m` → 900000). */
+export function durationMs(text: string): number {
+  const m = DURATION.exec(text);
+  if (!m) throw new Error(`not a duration: ${text}`);
+  return Number(m[1]) * DURATION_MS[m[2] as keyof typeof DURATION_MS];
+}
+
+/**
+ * The role's manager agent (docs/escalation.md): the role file of the agent every escalation of this role
+ * goes to first. A bare path, or the path with how it may decide. Optional without a default, so roles
+ * that name none keep their version.
+ */
+export const ManagerSpec = z.union([
+  z.string().min(1),
+  z.strictObject({
+    /** The manager's role file, relative to this role file. */
+    role: z.string().min(1),
+    /** Whether the manager may approve this role's drafted change sets (within its own authority). */
+    approveDrafts: z.boolean().default(false),
+    /** How long the manager has to decide before the matter passes to people. */
+    timeout: z
+      .string()
+      .regex(DURATION, 'a duration such as 30s, 15m, 2h or 1d')
+      .refine((t) => !DURATION.test(t) || durationMs(t) > 0, 'must be longer than 0')
+      .default('15m'),
+  }),
+]);
+export type ManagerSpec = z.infer<typeof ManagerSpec>;
+
+/** The manager as the loaded role holds it: the file made absolute, the timeout in milliseconds. */
+export interface ManagerSettings {
+  /** Absolute path of the manager's role file. */
+  file: string;
+  approveDrafts: boolean;
+  timeoutMs: number;
+}
+
+/** The default time a manager agent has to decide. */
+export const DEFAULT_MANAGER_TIMEOUT_MS = 15 * 60_000;
+
 /**
  * A loaded role's settings: validated, with paths made absolute and a content version. This is the role as
  * tools see it (ToolContext.role); `Role` (schema.ts) adds the tool objects passed to defineRole.
@@ -272,6 +316,8 @@ export interface RoleSettings {
   continuous: Continuous;
   emit: string[];
 
+  /** The manager agent escalations go to first (absent when the role names none). */
+  manager?: ManagerSettings | undefined;
   /** Settings for executor models (absent in roles stored before executors existed). */
   executor?: ExecutorSettings | undefined;
   /** Absolute path of the secrets file, if any. */

@@ -51,6 +51,11 @@ export interface RuntimeOptions {
    * is patched in place.
    */
   observers?: CommitObserver[];
+  /**
+   * Loads a role file the runtime meets on its own: a role's manager agent (`manager:`). Default
+   * loadRoleFile; the CLI passes its loader, which knows the project's tool modules.
+   */
+  loadRole?: (file: string) => Promise<Role>;
   /** An observer threw (it never fails the commit); default: ignored. */
   onObserverError?: (err: unknown) => void;
   /**

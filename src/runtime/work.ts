@@ -8,6 +8,8 @@ import { retryPolicy } from '../engine/run-retry.js';
 import { resumeRun, startRun } from '../engine/start.js';
 import { failClaimedRun } from '../engine/unexpected.js';
 import { EVENT_LOG_MESSAGES, type NightshiftEventListener } from '../lifecycle-events.js';
+import { routeFor } from '../managers/manager-for.js';
+import type { ManagerPath } from '../managers/path.js';
 import { deadHolderSweep } from '../queue/dead-holders.js';
 import { startWorker } from '../queue/worker.js';
 import type { Role } from '../roles/schema.js';
@@ -18,10 +20,14 @@ import type { EventRouting } from './events.js';
 import type { KnownRoles } from './roles.js';
 import type { WorkHandle, WorkOptions } from './types.js';
 
+/** How often a worker looks for manager hops a crash left undone and managers out of time. */
+const ESCALATION_SWEEP_MS = 1000;
+
 export function startWork(
   ctx: EngineContext,
   roles: KnownRoles,
   events: EventRouting,
+  managers: ManagerPath,
   o: WorkOptions,
 ): WorkHandle {
   const { store, clock } = ctx;
@@ -51,9 +57,15 @@ export function startWork(
         o.onRunSettled?.(failed);
         return;
       }
-      const ready = await roles.prepare(role, run.model === role.model ? undefined : run.model);
+      const base = await roles.prepare(role, run.model === role.model ? undefined : run.model);
+      const ready = await managers.prepareRun(base, run);
       const state = await resumeRun(workerCtx, ready, run.id, claimed ? { claimed } : {});
       o.onRunSettled?.(state.run);
+      // The escalation path goes on: manager runs queued for the run's escalations, or, for a manager
+      // run that stopped without deciding, the matter handed to people. A decision queued the run.
+      const queued = await managers.startManagers(state.run);
+      const decidedFor = await managers.afterManager(state.run);
+      if (queued.length > 0 || decidedFor) worker.wake();
     } catch (err) {
       // Not left `running` for the next worker to trip over: retried with backoff or failed once. A
       // store outage is the worker's to wait out (it drives the run again once writes go through).
@@ -62,9 +74,17 @@ export function startWork(
       throw err;
     }
   };
+  let sweptAt = Number.NEGATIVE_INFINITY;
+  const sweepEscalations = async () => {
+    const now = clock.now();
+    if (now - sweptAt < ESCALATION_SWEEP_MS) return;
+    sweptAt = now;
+    await managers.sweep((err) => o.onError?.(err));
+  };
   const worker = startWorker({
     claim: async (max) => {
       await sweepDeadHolders();
+      await sweepEscalations();
       const now = clock.now();
       return store.claimNextRuns(ctx.owner, now + ctx.leaseMs, now, names, limits, max);
     },
@@ -102,9 +122,12 @@ export function startWork(
       },
       reopenRun: (runId, why) => reopenRun(store, clock, runId, why),
       async escalate(run, reason, context) {
-        const role = (await roles.ofRun(run.id, undefined, run).catch(() => undefined))?.role;
+        // To the role's manager agent when it names one (the sweep starts the manager run), else to people,
+        // who are told in the same commit (the outbox).
+        const role = agentRoles.find((r) => r.name === run.role);
+        const route = role ? routeFor(role, run) : 'humans';
         const path = { escalate: role?.escalate, people: ctx.people };
-        return (await escalateRun(store, clock, ctx.ids, { runId: run.id, reason, context }, path)).id;
+        return (await escalateRun(store, clock, ctx.ids, { runId: run.id, reason, context, route }, path)).id;
       },
     },
     roles: agentRoles,

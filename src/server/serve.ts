@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import type { ProjectConfig } from '../config/project.js';
 import { resolveServeSettings } from '../config/serve-settings.js';
+import { managersOf } from '../managers/chain.js';
 import { discoverRoleFiles } from '../roles/discover.js';
 import type { Role } from '../roles/schema.js';
 import type { Runtime } from '../runtime.js';
@@ -51,6 +52,9 @@ export async function serve(paths: string[], flags: ServeFlags, host: ServeHost)
   const settings = resolveServeSettings(flags, process.env, host.config.serve, host.config.file);
   const roles = [];
   for (const file of discoverRoleFiles(paths)) roles.push(await host.loadRole(file));
+  // The roles' manager agents are served too: their runs decide the roles' escalations.
+  for (const manager of await managersOf(roles, host.loadRole))
+    if (!roles.some((r) => r.name === manager.name)) roles.push(manager);
   // The daemon serves /metrics; a --worker-only child keeps the same counters (without process_* metrics)
   // and hands them to the daemon that forked it when it scrapes (telemetry/metrics/workers.ts).
   const metrics =

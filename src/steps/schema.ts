@@ -135,6 +135,20 @@ export const STEP_DATA = {
     allowCall: z.boolean(),
     /** A result rule's escalation answered so that the model does not see the result; since issue 12. */
     withheldResult: z.boolean().optional(),
+    /** A manager agent's decision (answer, allow or deny) rather than a person's answer; since issue 12. */
+    decision: z.enum(['answer', 'allow', 'deny']).optional(),
+  }),
+  /** The escalation went on along its path (docs/escalation.md); since issue 12. */
+  escalation_hop: z.object({
+    escalationId: z.string(),
+    /** `manager`: a manager agent's run started on it; `humans`: it now waits for people. */
+    to: z.enum(['manager', 'humans']),
+    /** Who passed it on: `policy` (the role's path), or the manager (`manager:<role>/<run id>`). */
+    by: z.string(),
+    why: z.string(),
+    /** The manager's role and run, for a hop to a manager. */
+    manager: z.string().optional(),
+    managerRunId: z.string().optional(),
   }),
   output_invalid: z.object({ errors: z.array(z.string()), text: z.string() }),
   budget_exceeded: z.object({

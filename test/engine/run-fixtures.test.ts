@@ -147,11 +147,9 @@ async function carryOut(ctx: EngineContext, prepared: PreparedRole, f: RunFixtur
       });
     }
     const state = await resumeRun(ctx, prepared, runId);
-    assert.deepEqual(
-      { status: state.run.status, steps: state.steps.map((s) => s.kind) },
-      f.expect.after[i],
-      `after ${action.do}`,
-    );
+    // An escalation's hop along its path (issue 12) is a step the writing versions did not have.
+    const kinds = state.steps.map((s) => s.kind).filter((k) => k !== 'escalation_hop');
+    assert.deepEqual({ status: state.run.status, steps: kinds }, f.expect.after[i], `after ${action.do}`);
   }
   const { run } = (await ctx.store.loadRun(runId))!;
   assert.deepEqual({ status: run.status, output: run.output, error: run.error }, f.expect.final);

@@ -11,6 +11,8 @@ export type StepKind =
   | 'approval_decided'
   | 'escalation_raised'
   | 'escalation_answered'
+  /** An escalation went on along its path: to a manager agent's run, or to people (docs/escalation.md). */
+  | 'escalation_hop'
   | 'output_invalid'
   | 'budget_exceeded'
   | 'run_resumed'

@@ -1,0 +1,39 @@
+// `show`'s escalation paths: for each escalation of the run, where it went and who decided, from the
+// steps that record each hop (raised → manager agent → people → decided).
+import { readStep } from '../steps/read.js';
+import type { RunSnapshot } from '../store/types.js';
+
+/** One line per escalation: `esc_… [money] raised → manager lead (run …) → people (why) → allowed by …`. */
+export function escalationChains(snapshot: RunSnapshot): string[] {
+  const chains = new Map<string, string[]>();
+  for (const stored of snapshot.steps) {
+    let step: ReturnType<typeof readStep>;
+    try {
+      step = readStep(stored);
+    } catch {
+      continue; // a step this version cannot read: the steps list shows it as stored
+    }
+    if (step.kind === 'escalation_raised') {
+      chains.set(step.data.escalationId, [`[${step.data.category}] raised (${step.data.source})`]);
+    } else if (step.kind === 'escalation_hop') {
+      const d = step.data;
+      chains
+        .get(d.escalationId)
+        ?.push(
+          d.to === 'manager' ? `manager ${d.manager} (run ${d.managerRunId})` : `people (${d.by}: ${d.why})`,
+        );
+    } else if (step.kind === 'escalation_answered') {
+      const d = step.data;
+      const verb =
+        d.decision === 'allow' || (!d.decision && d.allowCall)
+          ? 'allowed'
+          : d.decision === 'deny'
+            ? 'denied'
+            : 'answered';
+      chains.get(d.escalationId)?.push(`${verb} by ${d.by}`);
+    }
+  }
+  for (const e of snapshot.escalations)
+    if (e.status === 'cancelled') chains.get(e.id)?.push(`cancelled by ${e.answeredBy ?? 'someone'}`);
+  return [...chains].map(([id, hops]) => `${id} ${hops.join(' → ')}`);
+}

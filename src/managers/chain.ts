@@ -1,0 +1,62 @@
+// A role's managers, loaded: its manager, that manager's manager, and so on. `validate` checks the whole
+// path this way, so a broken manager file, or a path that comes back to a role on it, fails before a run
+// ever escalates.
+import { RoleInvalidError } from '../errors.js';
+import type { Role } from '../roles/schema.js';
+
+/** Loads a role file (the CLI's loader, with the project's tool modules). */
+export type LoadRole = (file: string) => Promise<Role>;
+
+/**
+ * The managers above `role`, nearest first. Throws RoleInvalidError at `manager` when a manager's file is
+ * invalid or when the path comes back to a role already on it (a cycle: nobody would ever reach people).
+ */
+export async function loadManagerChain(role: Role, loadRole: LoadRole): Promise<Role[]> {
+  const chain: Role[] = [];
+  const seen = [role.source.file ?? `(defineRole ${role.name})`];
+  let current = role;
+  while (current.manager) {
+    const file = current.manager.file;
+    if (seen.includes(file)) {
+      const path = [...seen, file].join(' → ');
+      throw new RoleInvalidError([{ path: 'manager', message: `the manager path is a cycle: ${path}` }]);
+    }
+    let manager: Role;
+    try {
+      manager = await loadRole(file);
+    } catch (err) {
+      const why = RoleInvalidError.isInstance(err)
+        ? err.issues.map((i) => `${i.path ? `${i.path}: ` : ''}${i.message}`).join('; ')
+        : (err as Error).message;
+      throw new RoleInvalidError([{ path: 'manager', message: `manager role ${file} is invalid: ${why}` }]);
+    }
+    const unfit = unfitAsManager(manager);
+    if (unfit) throw new RoleInvalidError([{ path: 'manager', message: `manager role ${file}: ${unfit}` }]);
+    seen.push(file);
+    chain.push(manager);
+    current = manager;
+  }
+  return chain;
+}
+
+/** Every manager on the paths of `roles`, once each (by name), for a worker that serves them. */
+export async function managersOf(roles: readonly Role[], loadRole: LoadRole): Promise<Role[]> {
+  const out = new Map<string, Role>();
+  for (const role of roles)
+    for (const manager of await loadManagerChain(role, loadRole))
+      if (!out.has(manager.name)) out.set(manager.name, manager);
+  return [...out.values()];
+}
+
+/**
+ * Why a role cannot be a manager agent, if it cannot: its runs are job runs the engine drives turn by
+ * turn, since the decision tools are offered to a model by the engine (an executor's session, or a
+ * continuous agent's inbox, would never see them).
+ */
+export function unfitAsManager(role: Role): string | undefined {
+  if (role.mode === 'continuous') return 'a manager must be a job role (mode: job), not a continuous one';
+  const provider = role.model.slice(0, role.model.indexOf(':'));
+  if (provider === 'claude-code' || provider === 'codex')
+    return `a manager's model must be one the engine drives turn by turn, not an executor (${provider}:)`;
+  return undefined;
+}

@@ -1,0 +1,322 @@
+// The escalation path's manager hop (docs/escalation.md): a manager run started for every escalation of a
+// role with a manager, the hop logged in the escalated run, the matter passed up to people when the
+// manager escalates, ends without deciding or runs out of time, and manager runs driven where there is no
+// daemon. Every step is idempotent and re-derivable from the store, so a process killed anywhere leaves
+// nothing lost: the next look (the CLI's settle, a worker's sweep) does what is missing, and nothing twice.
+import type { Clock } from '../clock.js';
+import { cancelRunAs } from '../engine/cancel.js';
+import type { EngineContext } from '../engine/context.js';
+import type { PreparedRole } from '../engine/prepare.js';
+import { recordRun } from '../engine/start.js';
+import { RunState } from '../engine/state.js';
+import { NightshiftError } from '../errors.js';
+import { passToHumans } from '../escalations/pass-to-humans.js';
+import type { Role } from '../roles/schema.js';
+import type { KnownRoles } from '../runtime/roles.js';
+import { type EscalationRecord, type RunRecord, type Store, TERMINAL_STATUSES } from '../store/types.js';
+import { unfitAsManager } from './chain.js';
+import { managerInput } from './context.js';
+import { managerPrepared } from './decision-tools.js';
+import {
+  escalationOfManagerRun,
+  isManagerRunKey,
+  managerActor,
+  managerFor,
+  managerRunId,
+  managerRunKey,
+} from './manager-for.js';
+
+/** How often a hop is written again when the escalated run moved on in between (a person answered). */
+const HOP_ATTEMPTS = 5;
+/** Manager hops one settle follows before it stops (each is a new escalation decided by a manager). */
+const MAX_SETTLE_HOPS = 50;
+/** The runtime's name in logs and cancels it makes on its own. */
+const SYSTEM = 'nightshift';
+
+export interface ManagerPath {
+  /** The prepared role a run is driven with: a manager run's gets the decision tools. */
+  prepareRun(base: PreparedRole, run: RunRecord): Promise<PreparedRole>;
+  /** Starts (idempotently) the manager run of each pending escalation of `run`; returns those to drive. */
+  startManagers(run: RunRecord): Promise<RunRecord[]>;
+  /**
+   * After a manager run stopped (finished, paused, failed): if its escalation is still pending, the
+   * matter goes up to people and the manager run is closed. Returns the escalated run's id.
+   */
+  afterManager(run: RunRecord): Promise<string | undefined>;
+  /**
+   * Drives, in this process, what `runId`'s escalations set going: manager runs, then the run again once
+   * a manager decided, until it finishes or waits for people. `drive` resumes one run (no settle).
+   */
+  settle(runId: string, drive: (runId: string) => Promise<void>): Promise<void>;
+  /**
+   * A worker's sweep over pending escalations: a manager run missing after a crash is started, one that
+   * stopped without deciding or ran out of time (`manager.timeout`) hands the matter to people.
+   * Returns the manager runs now queued; an escalation that fails is reported and left for the next sweep.
+   */
+  sweep(onError?: (err: unknown) => void): Promise<RunRecord[]>;
+  /** A person decided `escalation` first: its manager run, if still going, is closed. */
+  closeManagerRun(escalation: EscalationRecord): Promise<void>;
+}
+
+export function createManagerPath(
+  ctx: EngineContext,
+  roles: KnownRoles,
+  loadRole: (file: string) => Promise<Role>,
+): ManagerPath {
+  const { store, clock } = ctx;
+  const loaded = new Map<string, Promise<Role>>();
+  const loadManager = (file: string) => {
+    let p = loaded.get(file);
+    if (!p) {
+      p = loadRole(file);
+      p.catch(() => loaded.delete(file));
+      loaded.set(file, p);
+    }
+    return p;
+  };
+
+  /** The escalated run's role and its manager (undefined when it has none, or is itself a manager run). */
+  async function managerOf(escalation: EscalationRecord) {
+    const { role, run } = await roles.ofRun(escalation.runId);
+    if (isManagerRunKey(run.idempotencyKey)) return undefined;
+    const settings = managerFor(role, run);
+    return settings ? { role, run, settings } : undefined;
+  }
+
+  async function ensureManagerRun(escalation: EscalationRecord): Promise<RunRecord | undefined> {
+    if (escalation.status !== 'pending') return undefined;
+    const of = await managerOf(escalation);
+    if (!of) return undefined;
+    const id = managerRunId(escalation.id);
+    let run = await store.getRun(id);
+    if (!run) {
+      const escalated = await loadState(store, escalation.runId);
+      // Already with people (its manager could not be loaded earlier): it stays with them.
+      if (hopLogged(escalated, escalation.id, 'humans')) return undefined;
+      // A manager that cannot decide (its file broken or gone, or unfit) sends the matter to people.
+      let manager: Role;
+      try {
+        manager = await loadManager(of.settings.file);
+      } catch (err) {
+        await passUp(
+          escalation,
+          'policy',
+          `manager ${of.settings.file} could not be loaded: ${(err as Error).message}`,
+        );
+        return undefined;
+      }
+      const unfit = unfitAsManager(manager);
+      if (unfit) {
+        await passUp(escalation, 'policy', `${manager.name} cannot decide escalations: ${unfit}`);
+        return undefined;
+      }
+      roles.remember(manager);
+      try {
+        const { state } = await recordRun(ctx, manager, manager.model, managerInput(escalation, escalated), {
+          runId: id,
+          idempotencyKey: managerRunKey(escalation.id),
+          queue: true,
+          inputChecked: true,
+          actor: 'policy',
+          trigger: { kind: 'escalation', escalationId: escalation.id, runId: escalation.runId },
+          redact: roles.readableSecrets(manager),
+        });
+        run = state.run;
+      } catch (err) {
+        // Another process created it at the same moment (same id): theirs is the one.
+        run = await store.getRun(id);
+        if (!run) throw err;
+      }
+    }
+    await logHop(escalation, (b) =>
+      b.step('escalation_hop', {
+        escalationId: escalation.id,
+        to: 'manager',
+        by: 'policy',
+        why: `role ${of.role.name} names ${run.role} as its manager`,
+        manager: run.role,
+        managerRunId: run.id,
+      }),
+    );
+    return run;
+  }
+
+  /**
+   * Writes a hop into the escalated run's log once: skipped when the escalation is no longer pending, the
+   * same hop is there already, or the run is executing (the next look writes it).
+   */
+  async function logHop(
+    escalation: EscalationRecord,
+    write: (b: ReturnType<RunState['batch']>) => void,
+    to: 'manager' | 'humans' = 'manager',
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const state = await loadState(store, escalation.runId);
+      const now = clock.now();
+      if (state.escalations.get(escalation.id)?.status !== 'pending') return;
+      if (hopLogged(state, escalation.id, to)) return;
+      if (state.run.leaseOwner && (state.run.leaseUntil ?? 0) > now) return;
+      const b = state.batch(now);
+      write(b);
+      try {
+        await state.commit(store, b);
+        return;
+      } catch (err) {
+        const raced = NightshiftError.isInstance(err) && err.code === 'STORE_CONFLICT';
+        if (!raced || attempt >= HOP_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  async function passUp(escalation: EscalationRecord, by: string, why: string): Promise<void> {
+    await logHop(escalation, (b) => passToHumans(b, escalation, why, by), 'humans');
+    await closeRun(managerRunId(escalation.id), `the matter went to people: ${why}`);
+  }
+
+  async function closeRun(runId: string, reason: string): Promise<void> {
+    const run = await store.getRun(runId);
+    if (!run || TERMINAL_STATUSES.includes(run.status)) return;
+    try {
+      await cancelRunAs(store, clock, { runId, by: SYSTEM, reason });
+    } catch (err) {
+      // Finished on its own in between: nothing left to close.
+      if (!(NightshiftError.isInstance(err) && err.code === 'RUN_NOT_RESUMABLE')) throw err;
+    }
+  }
+
+  async function afterManager(run: RunRecord): Promise<string | undefined> {
+    const escalationId = escalationOfManagerRun(run);
+    if (!escalationId) return undefined;
+    const escalation = await store.getEscalation(escalationId);
+    if (!escalation) return undefined;
+    if (escalation.status !== 'pending' || run.status === 'running' || run.status === 'queued')
+      return escalation.runId;
+    const actor = managerActor(run.role, run.id);
+    const snapshot = await store.loadRun(run.id);
+    const own = snapshot?.escalations.find((e) => e.status === 'pending');
+    const why =
+      run.status === 'escalated'
+        ? `${actor} passed it up: ${own?.reason ?? 'it escalated'}`
+        : run.status === 'awaiting_approval'
+          ? `${actor} drafted a change that needs a person's approval`
+          : run.status === 'failed'
+            ? `${actor} failed without deciding: ${run.error?.message ?? 'unknown error'}`
+            : `${actor} ${run.status === 'cancelled' ? 'was cancelled' : 'finished'} without deciding`;
+    await passUp(escalation, run.status === 'escalated' ? actor : 'policy', why);
+    return escalation.runId;
+  }
+
+  async function startManagers(run: RunRecord): Promise<RunRecord[]> {
+    if (run.status !== 'escalated' || isManagerRunKey(run.idempotencyKey)) return [];
+    const out: RunRecord[] = [];
+    for (const e of await store.listEscalations({ status: 'pending', runId: run.id })) {
+      const m = await ensureManagerRun(e);
+      if (m && !TERMINAL_STATUSES.includes(m.status)) out.push(m);
+    }
+    return out;
+  }
+
+  return {
+    async prepareRun(base, run) {
+      const escalationId = escalationOfManagerRun(run);
+      if (!escalationId) return base;
+      const escalation = await store.getEscalation(escalationId);
+      const of = escalation ? await managerOf(escalation) : undefined;
+      // Only the configured manager of the escalated role gets the decision tools, whatever the run says.
+      const manager = of ? await loadManager(of.settings.file) : undefined;
+      if (!escalation || !of || manager?.name !== run.role) {
+        throw new NightshiftError(
+          'RUN_NOT_RESUMABLE',
+          `run ${run.id} claims to decide escalation ${escalationId}, but role ${run.role} is not the manager of its role`,
+        );
+      }
+      return managerPrepared(base, {
+        store,
+        clock,
+        escalationId,
+        actor: managerActor(run.role, run.id),
+        budget: of.role.budget,
+      });
+    },
+    startManagers,
+    afterManager,
+    async settle(runId, drive) {
+      let current = runId;
+      for (let hop = 0; hop < MAX_SETTLE_HOPS; hop++) {
+        const run = await store.getRun(current);
+        if (!run) return;
+        if (isManagerRunKey(run.idempotencyKey)) {
+          // A manager run resumed by hand: finish its hop, then go on with the run it decided for.
+          if (run.status === 'queued' || (run.status === 'running' && !leased(run, clock))) {
+            await drive(run.id);
+            continue;
+          }
+          const next = await afterManager(run);
+          if (!next) return;
+          current = next;
+          continue;
+        }
+        if (run.status === 'queued' || (run.status === 'running' && !leased(run, clock))) {
+          await drive(run.id);
+          continue;
+        }
+        const managers = await startManagers(run);
+        const ready = managers.find(
+          (m) => m.status === 'queued' || (m.status === 'running' && !leased(m, clock)),
+        );
+        if (!ready) return;
+        await drive(ready.id);
+        const after = await store.getRun(ready.id);
+        if (after) await afterManager(after);
+      }
+    },
+    async sweep(onError) {
+      const queued: RunRecord[] = [];
+      for (const e of await store.listEscalations({ status: 'pending' })) {
+        try {
+          const of = await managerOf(e).catch(() => undefined);
+          if (!of) continue;
+          // Started if a crash lost it, its hop logged if that was lost: both no-ops otherwise.
+          const mgr = await ensureManagerRun(e);
+          if (!mgr) continue;
+          if (
+            TERMINAL_STATUSES.includes(mgr.status) ||
+            mgr.status === 'escalated' ||
+            mgr.status === 'awaiting_approval'
+          ) {
+            await afterManager(mgr);
+          } else if (clock.now() - mgr.createdAt > of.settings.timeoutMs) {
+            const actor = managerActor(mgr.role, mgr.id);
+            await passUp(e, 'policy', `${actor} did not decide within ${of.settings.timeoutMs / 1000} s`);
+          } else if (mgr.status === 'queued') queued.push(mgr);
+        } catch (err) {
+          // One escalation that cannot be handled now does not stop the others; the next sweep tries again.
+          onError?.(err);
+        }
+      }
+      return queued;
+    },
+    async closeManagerRun(escalation) {
+      await closeRun(
+        managerRunId(escalation.id),
+        `escalation ${escalation.id} was decided by ${escalation.answeredBy}`,
+      );
+    },
+  };
+}
+
+function leased(run: RunRecord, clock: Clock): boolean {
+  return run.leaseOwner !== null && (run.leaseUntil ?? 0) > clock.now();
+}
+
+function hopLogged(state: RunState, escalationId: string, to: 'manager' | 'humans'): boolean {
+  return state.steps.some(
+    (s) => s.kind === 'escalation_hop' && s.data.escalationId === escalationId && s.data.to === to,
+  );
+}
+
+async function loadState(store: Store, runId: string): Promise<RunState> {
+  const snapshot = await store.loadRun(runId);
+  if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
+  return new RunState(snapshot);
+}

@@ -1,0 +1,72 @@
+// The manager path from the command line: validate checks the manager's file and refuses a cycle; `run
+// --json` reports the outcome after the manager run (driven in the same process); `show` prints the path.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { json, runCli } from '../support/cli.js';
+import { writeManagedRoles } from '../support/managed-roles.js';
+
+const done = { final: { summary: 'done' } };
+const refund = (amount: number) => ({ call: 'ledger.append', args: { entry: `refund ${amount}`, amount } });
+
+describe('manager: from the CLI', () => {
+  it('run --json reports the outcome after the manager decided; show prints the escalation path', async () => {
+    const r = writeManagedRoles({
+      clerkTurns: [refund(250), done],
+      leadTurns: [{ call: 'escalation.allow', args: { note: 'within my limit' } }, done],
+    });
+    const ran = await runCli(['run', r.clerk, '--json', '--data-dir', r.dataDir]);
+    assert.equal(ran.code, 0, ran.stderr);
+    const result = json<{ runId: string; status: string }>(ran);
+    assert.equal(result.status, 'succeeded');
+    assert.deepEqual(r.ledger(), ['refund 250']);
+    const shown = await runCli(['show', result.runId, '--data-dir', r.dataDir]);
+    assert.match(
+      shown.stdout,
+      /escalation path:\n {2}esc_\S+ \[money\] raised \(tool_rule\) → manager lead \(run run_mgr_\S+\) → allowed by manager:lead\/run_mgr_/,
+    );
+    assert.match(shown.stdout, /escalation_hop/);
+  });
+
+  it('validate checks the manager role and refuses a manager cycle', async () => {
+    const r = writeManagedRoles({ clerkTurns: [done], leadTurns: [done] });
+    const ok = await runCli(['validate', r.clerk]);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+
+    const missing = writeManagedRoles({ clerkTurns: [done], leadTurns: [done], manager: './nobody.yaml' });
+    const bad = await runCli(['validate', missing.clerk]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stdout + bad.stderr, /manager role file not found: \.\/nobody\.yaml/);
+
+    const cyclic = writeManagedRoles({
+      clerkTurns: [done],
+      leadTurns: [done],
+      manager: { role: './lead.yaml', timeout: '5m' },
+      leadExtra: { manager: './clerk.yaml' },
+    });
+    const cycle = await runCli(['validate', cyclic.clerk]);
+    assert.notEqual(cycle.code, 0);
+    assert.match(
+      cycle.stdout + cycle.stderr,
+      /manager path is a cycle: .*clerk\.yaml → .*lead\.yaml → .*clerk\.yaml/,
+    );
+
+    const badTimeout = writeManagedRoles({ clerkTurns: [done], leadTurns: [done] });
+    writeFileSync(
+      join(badTimeout.dir, 'other.yaml'),
+      stringify({
+        name: 'other',
+        description: 'x',
+        autonomy: 'observe',
+        model: 'script:./clerk-script.yaml',
+        instructions: 'x',
+        manager: { role: './lead.yaml', timeout: 'soon' },
+      }),
+    );
+    const timeout = await runCli(['validate', join(badTimeout.dir, 'other.yaml')]);
+    assert.notEqual(timeout.code, 0);
+    assert.match(timeout.stdout + timeout.stderr, /manager\.timeout.*a duration such as 30s, 15m/);
+  });
+});
