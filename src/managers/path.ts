@@ -169,7 +169,10 @@ export function createManagerPath(
   }
 
   async function passUp(escalation: EscalationRecord, by: string, why: string): Promise<void> {
-    await logHop(escalation, (b) => passToHumans(b, escalation, why, by), 'humans');
+    // The escalated role's people are told in the commit that logs the hop (the outbox).
+    const role = (await roles.ofRun(escalation.runId).catch(() => undefined))?.role;
+    const path = { escalate: role?.escalate, people: ctx.people };
+    await logHop(escalation, (b) => passToHumans(b, escalation, why, by, path), 'humans');
     await closeRun(managerRunId(escalation.id), `the matter went to people: ${why}`);
   }
 
