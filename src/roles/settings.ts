@@ -261,8 +261,14 @@ export const ManagerSpec = z.union([
   z.strictObject({
     /** The manager's role file, relative to this role file. */
     role: z.string().min(1),
-    /** Whether the manager may approve this role's drafted change sets (within its own authority). */
-    approveDrafts: z.boolean().default(false),
+    /**
+     * Whether the manager may approve this role's drafted change sets. Not built yet: `true` is refused, so
+     * nobody relies on a setting that does nothing (docs/escalation.md).
+     */
+    approveDrafts: z
+      .boolean()
+      .refine((v) => v === false, 'managers cannot approve drafts yet; drafts go to people (leave it false)')
+      .default(false),
     /** How long the manager has to decide before the matter passes to people. */
     timeout: z
       .string()

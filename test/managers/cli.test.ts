@@ -68,5 +68,15 @@ describe('manager: from the CLI', () => {
     const timeout = await runCli(['validate', join(badTimeout.dir, 'other.yaml')]);
     assert.notEqual(timeout.code, 0);
     assert.match(timeout.stdout + timeout.stderr, /manager\.timeout.*a duration such as 30s, 15m/);
+
+    // Not built yet, so refused rather than accepted and ignored.
+    const drafts = writeManagedRoles({
+      clerkTurns: [done],
+      leadTurns: [done],
+      manager: { role: './lead.yaml', approveDrafts: true },
+    });
+    const refused = await runCli(['validate', drafts.clerk]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stdout + refused.stderr, /manager\.approveDrafts.*cannot approve drafts yet/);
   });
 });
