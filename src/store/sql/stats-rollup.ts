@@ -174,40 +174,37 @@ export function* planFill(d: RollupDialect, now: number, fold: boolean): Plan<bo
   const state = yield* readState();
   const rolled = state?.rolledUntil;
   const daysUntil = state?.daysUntil ?? 0;
-  const groups = yield* listGroups(d, {});
-  // Skip to the hour of the first run not rolled up yet (one index seek per group): hours without runs
+  // Skip to the hour of the first run not rolled up yet (one seek of runs_created): hours without runs
   // (a store idle for months) cost nothing.
-  let from = target;
-  for (const g of groups) {
-    const params: unknown[] = [g.role, g.version];
-    const after = rolled === undefined ? '' : ` AND created_at >= ${bind(d, params, rolled * H)}`;
-    const [first] = yield* rows({
-      text: `SELECT MIN(created_at) AS at FROM runs WHERE role = ${d.param(1)} AND role_version = ${d.param(2)}${after}`,
-      params,
-    });
-    if (first?.at !== null && first?.at !== undefined) from = Math.min(from, Math.floor(num(first.at) / H));
-  }
+  const [first] = yield* rows({
+    text: `SELECT MIN(created_at) AS at FROM runs${rolled === undefined ? '' : ` WHERE created_at >= ${d.param(1)}`}`,
+    params: rolled === undefined ? [] : [rolled * H],
+  });
+  let from =
+    first?.at === null || first?.at === undefined ? target : Math.min(target, Math.floor(num(first.at) / H));
   if (rolled !== undefined) from = Math.max(from, rolled);
   const to = Math.max(from, Math.min(target, from + FILL_HOURS));
+  // Hours before compactTo are kept by the day: this step's old hours go straight into their day's rows
+  // (a first fill writes each day once, not 24 hourly rows it then rewrites).
+  const compactTo = Math.max(daysUntil, Math.floor((to - HOURLY_HOURS) / DAY) * DAY);
   const figures = emptyFigures();
   const values = new Map<number, ValueChunks>();
-  const pending: unknown[][] = [];
+  let pending: unknown[][] = [];
   const take = (f: HourlyFigures) => {
     for (const key of Object.keys(f) as (keyof HourlyFigures)[])
       (figures[key] as unknown[]).push(...(f[key] as unknown[]));
   };
-  if (to > from)
-    for (const g of groups) {
-      const range = { role: g.role, version: g.version, from: from * H, to: to * H };
-      const params = [g.role, g.version, range.from, range.to];
-      const unsettled = yield* raw({
-        text: `SELECT r.id, r.created_at / ${H} FROM runs r WHERE r.role = ${d.param(1)} AND r.role_version = ${d.param(2)}
-  AND r.created_at >= ${d.param(3)} AND r.created_at < ${d.param(4)} AND NOT (${sql.SETTLED_RUN})`,
-        params,
-      });
-      pending.push(...unsettled.map(([id, hour]) => [id, num(hour)]));
-      take(yield* planFigures(d, { ...range, settled: true, byHour: true }, new ValueChunks(), values));
-    }
+  if (to > from) {
+    // Every group at once, by the creation-time range (runs_created): one statement set per step.
+    const range = { from: from * H, to: to * H };
+    const unsettled = yield* raw({
+      text: `SELECT r.id, r.created_at / ${H} FROM runs r
+WHERE r.created_at >= ${d.param(1)} AND r.created_at < ${d.param(2)} AND NOT (${sql.SETTLED_RUN})`,
+      params: [range.from, range.to],
+    });
+    pending = unsettled.map(([id, hour]) => [id, num(hour)]);
+    take(yield* planFigures(d, { ...range, settled: true, byHour: true }, new ValueChunks(), values));
+  }
   let folded: string[] = [];
   if (fold) {
     // Ids first, then the runs by id: with the pending table in a subquery SQLite (no statistics on it)
@@ -230,7 +227,7 @@ export function* planFill(d: RollupDialect, now: number, fold: boolean): Plan<bo
     d,
     'stats_rollup',
     FIGURE_COLUMNS,
-    figureRows(figures, daysUntil),
+    figureRows(figures, compactTo),
     `ON CONFLICT (hour, role, role_version, kind, k1, k2, k3) DO UPDATE SET ${FIGURE_COLUMNS.slice(7)
       .map((c) => `${c} = stats_rollup.${c} + excluded.${c}`)
       .join(', ')}`,
@@ -238,7 +235,7 @@ export function* planFill(d: RollupDialect, now: number, fold: boolean): Plan<bo
   const valueRows: unknown[][] = [];
   for (const [hour, chunks] of values)
     for (const { group, name, values: v } of chunks.entries())
-      valueRows.push([bucketOf(hour, daysUntil), group.role, group.roleVersion, name, encode(v)]);
+      valueRows.push([bucketOf(hour, compactTo), group.role, group.roleVersion, name, encode(v)]);
   yield* insert(d, 'stats_rollup_values', ['hour', 'role', 'role_version', 'name', 'vals'], valueRows, '');
   yield* insert(d, 'stats_rollup_pending', ['run_id', 'hour'], pending, 'ON CONFLICT (run_id) DO NOTHING');
   for (let at = 0; at < folded.length; at += 10_000)
@@ -246,7 +243,6 @@ export function* planFill(d: RollupDialect, now: number, fold: boolean): Plan<bo
       text: `DELETE FROM stats_rollup_pending WHERE run_id ${d.anyOf(1)}`,
       params: [d.list(folded.slice(at, at + 10_000))],
     });
-  const compactTo = Math.max(daysUntil, Math.floor((to - HOURLY_HOURS) / DAY) * DAY);
   if (compactTo > daysUntil) yield* compact(d, daysUntil, compactTo);
   if (rolled === undefined || to > rolled || compactTo > daysUntil)
     yield* run({
@@ -368,9 +364,20 @@ WHERE ${w.text} GROUP BY role, role_version, kind, k1, k2, k3`,
     params: w.params,
   }))
     values.addChunk(String(role), String(version), name as never, decode(blob));
+  // The runs after the rollup, and before its first bucket. Across roles: every group at once by creation
+  // time (runs_created), so the report is ~25 statements whatever the number of groups. With --role:
+  // group by group, each a seek of runs_stats (SQLite's plan for the joins with `role =` alone would read
+  // every run of the role).
   const since = filter.since;
-  for (const g of yield* listGroups(d, filter)) {
-    const one = { role: g.role, version: g.version, ...(since === undefined ? {} : { since }) };
+  const selections =
+    filter.role === undefined
+      ? [filter]
+      : (yield* listGroups(d, filter)).map((g) => ({
+          role: g.role,
+          version: g.version,
+          ...(since === undefined ? {} : { since }),
+        }));
+  for (const one of selections) {
     add(yield* planFigures(d, { ...one, from: until * H }, values));
     if (since !== undefined && since < fromHour * H)
       add(yield* planFigures(d, { ...one, to: fromHour * H }, values));
