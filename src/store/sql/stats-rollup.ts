@@ -1,7 +1,7 @@
 // The stats rollup (docs/decisions/020-stats-rollup.md): the additive figures and the distributions'
 // values of settled runs, per hour of creation, role and role version, so the report over all time reads
 // a few rows per hour instead of every run. Filled lazily by `stats` (nothing is done on commit), one
-// transaction per FILL_HOURS, each under a lock (SQLite: the write transaction; Postgres: LOCK TABLE on
+// transaction per day or week of history (the dialect's rollupFillDays), each under a lock (SQLite: the write transaction; Postgres: LOCK TABLE on
 // stats_rollup_state) and re-reading where the rollup stands, so two fillers never add an hour twice.
 //
 // Hours before `rolled_until` are rolled up; a run of such an hour that was not settled when its hour was
@@ -16,8 +16,6 @@ import { ValueChunks } from './stats-values.js';
 const H = sql.HOUR_MS;
 /** An hour is closed (no run can still be created in it) once it ended this long ago. */
 export const SETTLE_MS = 3_600_000;
-/** Hours filled per transaction: the first fill of a big store is cut so writers wait little each time. */
-const FILL_HOURS = 24;
 /**
  * Hours kept hour by hour before `rolled_until`; older ones are compacted to one row per day and key, so
  * the all-time report reads ~30 rows per group and key a month instead of ~720. A `--since` inside a
@@ -142,7 +140,11 @@ function figureRows(f: HourlyFigures, daysUntil: number): unknown[][] {
   return [...byKey.values()];
 }
 
-/** Multi-row INSERTs of `rows` into `table` (Postgres: many rows a statement; SQLite: one). */
+/**
+ * Multi-row INSERTs of `rows` into `table`: full batches, then the rest in halving sizes (128, 64, ..., 1
+ * rows), so a table is written with a few statement texts (SQLite's store prepares each text once and
+ * keeps it).
+ */
 function* insert(
   d: RollupDialect,
   table: string,
@@ -150,8 +152,10 @@ function* insert(
   all: unknown[][],
   conflict: string,
 ): Plan<void> {
-  for (let at = 0; at < all.length; at += d.rollupInsertBatch) {
-    const chunk = all.slice(at, at + d.rollupInsertBatch);
+  for (let at = 0, size = d.rollupInsertBatch; at < all.length; ) {
+    while (size > all.length - at) size >>= 1;
+    const chunk = all.slice(at, at + size);
+    at += size;
     const params: unknown[] = [];
     const values = chunk.map((r) => `(${r.map((v) => bind(d, params, v)).join(', ')})`).join(', ');
     yield* run({ text: `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values} ${conflict}`, params });
@@ -165,7 +169,7 @@ const decode = (blob: unknown): Float64Array => {
 };
 
 /**
- * One fill transaction: the next closed hours (at most FILL_HOURS) rolled up and, with `fold`, the
+ * One fill transaction: the next closed hours (up to the end of the dialect's rollupFillDays days) rolled up and, with `fold`, the
  * pending runs now settled folded in. Returns whether closed hours remain to fill.
  */
 export function* planFill(d: RollupDialect, now: number, fold: boolean): Plan<boolean> {
@@ -183,10 +187,13 @@ export function* planFill(d: RollupDialect, now: number, fold: boolean): Plan<bo
   let from =
     first?.at === null || first?.at === undefined ? target : Math.min(target, Math.floor(num(first.at) / H));
   if (rolled !== undefined) from = Math.max(from, rolled);
-  const to = Math.max(from, Math.min(target, from + FILL_HOURS));
-  // Hours before compactTo are kept by the day: this step's old hours go straight into their day's rows
-  // (a first fill writes each day once, not 24 hourly rows it then rewrites).
-  const compactTo = Math.max(daysUntil, Math.floor((to - HOURLY_HOURS) / DAY) * DAY);
+  // Steps end on a day's end, so a day is filled in one step.
+  const to = Math.max(from, Math.min(target, (Math.floor(from / DAY) + d.rollupFillDays) * DAY));
+  // Hours before compactTo are kept by the day, counted from the closed hours, not from this step's end:
+  // a first fill writes its old hours straight into their day's rows (once, not 24 hourly rows it then
+  // rewrites). Until the fill is done, days_until may pass rolled_until: a report reads the rollup up to
+  // rolled_until either way, the partial day's row holding the hours rolled up so far.
+  const compactTo = Math.max(daysUntil, Math.floor((target - HOURLY_HOURS) / DAY) * DAY);
   const figures = emptyFigures();
   const values = new Map<number, ValueChunks>();
   let pending: unknown[][] = [];

@@ -67,8 +67,14 @@ export interface StatsDialect extends Dialect {
   /** Statements opening the rollup's fill transaction (Postgres: snapshot isolation and a lock), and its reads'. */
   rollupFillBegin: string[];
   rollupReadBegin: string[];
-  /** Rows per INSERT statement when filling the rollup. */
+  /** Rows per INSERT statement when filling the rollup: a power of two (see `insert` in stats-rollup.ts). */
   rollupInsertBatch: number;
+  /**
+   * Days of history a fill transaction rolls up at most: a first fill of a big store pays for its history
+   * in steps. SQLite's fill holds the store's one write lock, so every commit waits for a step: a day.
+   * Postgres' locks only the rollup's state (commits go on) and scans tool_calls once per step: a week.
+   */
+  rollupFillDays: number;
 }
 
 export const postgresStatsDialect: StatsDialect = {
@@ -83,7 +89,8 @@ export const postgresStatsDialect: StatsDialect = {
     'LOCK TABLE stats_rollup_state IN EXCLUSIVE MODE',
   ],
   rollupReadBegin: ['SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY'],
-  rollupInsertBatch: 1000,
+  rollupInsertBatch: 256,
+  rollupFillDays: 7,
 };
 
 export const sqliteStatsDialect: StatsDialect = {
@@ -95,7 +102,8 @@ export const sqliteStatsDialect: StatsDialect = {
   // The store runs the fill in its write transaction (BEGIN IMMEDIATE: one writer) and a read in BEGIN.
   rollupFillBegin: [],
   rollupReadBegin: [],
-  rollupInsertBatch: 1,
+  rollupInsertBatch: 256,
+  rollupFillDays: 1,
 };
 
 /** The percentiles every distribution reports, in percent. */
