@@ -239,11 +239,15 @@ WHERE r.created_at >= ${d.param(1)} AND r.created_at < ${d.param(2)} AND NOT (${
       .map((c) => `${c} = stats_rollup.${c} + excluded.${c}`)
       .join(', ')}`,
   );
-  const valueRows: unknown[][] = [];
-  for (const [hour, chunks] of values)
+  // One values row per bucket, group and distribution: a day's hours joined (the report reads ~80 rows
+  // a day, not ~80 an hour).
+  const buckets = new Map<number, ValueChunks>();
+  for (const [hour, chunks] of values) {
+    const into = chunksAt(buckets, bucketOf(hour, compactTo));
     for (const { group, name, values: v } of chunks.entries())
-      valueRows.push([bucketOf(hour, compactTo), group.role, group.roleVersion, name, encode(v)]);
-  yield* insert(d, 'stats_rollup_values', ['hour', 'role', 'role_version', 'name', 'vals'], valueRows, '');
+      into.addChunk(group.role, group.roleVersion, name, v);
+  }
+  yield* insertValues(d, buckets);
   yield* insert(d, 'stats_rollup_pending', ['run_id', 'hour'], pending, 'ON CONFLICT (run_id) DO NOTHING');
   for (let at = 0; at < folded.length; at += 10_000)
     yield* run({
@@ -275,20 +279,33 @@ function* compact(d: RollupDialect, from: number, to: number): Plan<void> {
   for (const [hour, role, version, name, blob] of yield* raw({
     text: `SELECT hour, role, role_version, name, vals FROM stats_rollup_values WHERE ${range}`,
     params,
-  })) {
-    const at = bucketOf(num(hour), to);
-    let c = chunks.get(at);
-    if (!c) {
-      c = new ValueChunks();
-      chunks.set(at, c);
-    }
-    c.addChunk(String(role), String(version), name as never, decode(blob));
-  }
+  }))
+    chunksAt(chunks, bucketOf(num(hour), to)).addChunk(
+      String(role),
+      String(version),
+      name as never,
+      decode(blob),
+    );
   yield* run({ text: `DELETE FROM stats_rollup WHERE ${range}`, params });
   yield* run({ text: `DELETE FROM stats_rollup_values WHERE ${range}`, params });
   yield* insert(d, 'stats_rollup', FIGURE_COLUMNS, summed, '');
+  yield* insertValues(d, chunks);
+}
+
+/** The values gathered for bucket `at` (an hour, or a compacted day's first hour). */
+function chunksAt(buckets: Map<number, ValueChunks>, at: number): ValueChunks {
+  let c = buckets.get(at);
+  if (!c) {
+    c = new ValueChunks();
+    buckets.set(at, c);
+  }
+  return c;
+}
+
+/** Each bucket's values as rows: one per group and distribution. */
+function* insertValues(d: RollupDialect, buckets: Map<number, ValueChunks>): Plan<void> {
   const valueRows: unknown[][] = [];
-  for (const [at, c] of chunks)
+  for (const [at, c] of buckets)
     for (const { group, name, values } of c.entries())
       valueRows.push([at, group.role, group.roleVersion, name, encode(values)]);
   yield* insert(d, 'stats_rollup_values', ['hour', 'role', 'role_version', 'name', 'vals'], valueRows, '');
