@@ -1,8 +1,9 @@
 // The stats rollup (docs/decisions/020-stats-rollup.md): the additive figures and the distributions'
 // values of settled runs, per hour of creation, role and role version, so the report over all time reads
 // a few rows per hour instead of every run. Filled lazily by `stats` (nothing is done on commit), one
-// transaction per day or week of history (the dialect's rollupFillDays), each under a lock (SQLite: the write transaction; Postgres: LOCK TABLE on
-// stats_rollup_state) and re-reading where the rollup stands, so two fillers never add an hour twice.
+// transaction per day or week of history (the dialect's rollupFillDays), each under a lock (SQLite: the
+// write transaction; Postgres: LOCK TABLE on stats_rollup_state) and re-reading where the rollup stands,
+// so two fillers never add an hour twice. A fill step reads its runs once, every group at once.
 //
 // Hours before `rolled_until` are rolled up; a run of such an hour that was not settled when its hour was
 // filled is kept in stats_rollup_pending and answered from the runs until a later fill finds it settled
@@ -169,8 +170,8 @@ const decode = (blob: unknown): Float64Array => {
 };
 
 /**
- * One fill transaction: the next closed hours (up to the end of the dialect's rollupFillDays days) rolled up and, with `fold`, the
- * pending runs now settled folded in. Returns whether closed hours remain to fill.
+ * One fill transaction: the next closed hours (to the end of the dialect's rollupFillDays days) rolled
+ * up and, with `fold`, the pending runs now settled folded in. Returns whether closed hours remain to fill.
  */
 export function* planFill(d: RollupDialect, now: number, fold: boolean): Plan<boolean> {
   for (const text of d.rollupFillBegin) yield* run({ text, params: [] });
@@ -389,7 +390,7 @@ WHERE ${w.text} GROUP BY role, role_version, kind, k1, k2, k3`,
   }))
     values.addChunk(String(role), String(version), name as never, decode(blob));
   // The runs after the rollup, and before its first bucket. Across roles: every group at once by creation
-  // time (runs_created), so the report is ~25 statements whatever the number of groups. With --role:
+  // time (runs_created), so the report is ~21 statements whatever the number of groups. With --role:
   // group by group, each a seek of runs_stats (SQLite's plan for the joins with `role =` alone would read
   // every run of the role).
   const since = filter.since;
