@@ -13,6 +13,8 @@
 //     [--dir /tmp/x] (SQLite file's folder; kept, and reused when it holds a store of that size)
 //     [--schema nightshift_bench_stats] (Postgres schema; reused likewise) [--fresh] (fill again)
 //     [--no-rollup] (the report from the runs alone; by default the first call fills the stats rollup)
+//     [--refill] (empty the rollup first: the first call is then the first `stats` after an upgrade,
+//     which fills the rollup from the whole history)
 //
 // Postgres: NIGHTSHIFT_TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test.
 import { mkdirSync, rmSync } from 'node:fs';
@@ -35,6 +37,9 @@ const SCHEMA = arg('schema', 'nightshift_bench_stats');
 const FRESH = process.argv.includes('--fresh');
 /** --no-rollup: the report from the runs alone (what `stats` did before the rollup). */
 const ROLLUP = !process.argv.includes('--no-rollup');
+const REFILL = process.argv.includes('--refill');
+/** The rollup's tables, emptied by --refill. */
+const ROLLUP_TABLES = ['stats_rollup', 'stats_rollup_values', 'stats_rollup_pending', 'stats_rollup_state'];
 const DB_URL = process.env.NIGHTSHIFT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 const DAY = 86_400_000;
@@ -403,6 +408,7 @@ async function sqlite(): Promise<void> {
     const s = await fill(sqliteSink(db));
     process.stderr.write(`  filled in ${s.toFixed(0)} s\n`);
   }
+  if (REFILL) for (const table of ROLLUP_TABLES) db.prepare(`DELETE FROM ${table}`).run();
   db.close();
   store = openSqliteStore({ path });
   await store.init();
@@ -428,6 +434,7 @@ async function postgres(): Promise<void> {
     for (const table of Object.keys(COLUMNS)) await client.query(`VACUUM ANALYZE ${table}`);
     process.stderr.write(`  filled (and vacuumed) in ${s.toFixed(0)} s\n`);
   }
+  if (REFILL) for (const table of ROLLUP_TABLES) await client.query(`DELETE FROM ${table}`);
   await client.end();
   store = openPostgresStore({ connectionString: DB_URL, schema: SCHEMA });
   await store.init();

@@ -1,7 +1,8 @@
 // The stats rollup's contract: on both stores, the report answered from the rollup of closed hours plus
 // the runs equals the report computed from the runs alone, whatever the filter, while runs still in
 // progress finish after their hour was rolled up (and are folded in), a continuous agent's failed run
-// is reopened, an hour closes between two calls, and two stores (two processes) fill at the same time.
+// is reopened, an hour closes between two calls, two stores (two processes) fill at the same time, and
+// a first fill of weeks of history goes in whole-day steps.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { computeStats } from '../../src/stats/report.js';
@@ -150,6 +151,59 @@ export function describeStatsRollupContract(name: string, open: () => Promise<Ro
       const report = await computeStats(store, { role: 'eq', version: 'v1' }, { now: closing(2) });
       assert.equal(report.groups[0]?.runs.byStatus.succeeded, 5);
       assert.equal(report.groups[0]?.approvals.byStatus.approved, 2);
+    });
+
+    it('fills three weeks of history in whole-day steps, old days straight into day rows', async () => {
+      // A fresh store, as after an upgrade: SQLite fills it a day a step, Postgres a week a step, and
+      // every day but the last two goes straight into day rows (one with a run still waiting in it).
+      const fresh = await open();
+      const s = fresh.store;
+      await s.init();
+      try {
+        for (let h = -21 * 24 + 5; h < 0; h += 7) {
+          const failed = h % 3 === 0;
+          await writeRun(s, {
+            role: h % 2 === 0 ? 'eq' : 'other',
+            version: 'v1',
+            status: failed ? 'failed' : 'succeeded',
+            created: at(h, 1_000),
+            queueWait: 60 + (h % 50),
+            durationMs: 1_000 - h,
+            costUsd: 0.125,
+            calls: [['fs.read', 'allow', 'succeeded']],
+            ...(failed ? { errorCode: 'MODEL_ERROR' } : {}),
+          });
+        }
+        await writeRun(s, {
+          role: 'eq',
+          version: 'v1',
+          status: 'awaiting_approval',
+          created: at(-300),
+          calls: [['fs.write', 'draft', 'drafted']],
+          approvals: [['pending']],
+        });
+        const now = closing(0);
+        for (const filter of [
+          {},
+          { role: 'eq' },
+          { since: B - 200 * H + 1 }, // inside a day row
+          { since: B - 30 * H }, // an hour still kept hour by hour
+          { role: 'other', since: B - 10 * 24 * H },
+        ])
+          assert.deepEqual(
+            await computeStats(s, filter, { now }),
+            await computeStats(s, filter, { rollup: false }),
+            JSON.stringify(filter),
+          );
+        const report = await computeStats(s, {}, { now });
+        assert.equal(
+          report.groups.reduce((n, g) => n + g.runs.total, 0),
+          Math.ceil((21 * 24 - 5) / 7) + 1,
+        );
+      } finally {
+        await s.close();
+        await fresh.cleanup();
+      }
     });
 
     it('never double-counts when two stores fill the rollup at once', async () => {

@@ -1,8 +1,9 @@
 // The stats rollup (docs/decisions/020-stats-rollup.md): the additive figures and the distributions'
 // values of settled runs, per hour of creation, role and role version, so the report over all time reads
 // a few rows per hour instead of every run. Filled lazily by `stats` (nothing is done on commit), one
-// transaction per FILL_HOURS, each under a lock (SQLite: the write transaction; Postgres: LOCK TABLE on
-// stats_rollup_state) and re-reading where the rollup stands, so two fillers never add an hour twice.
+// transaction per day or week of history (the dialect's rollupFillDays), each under a lock (SQLite: the
+// write transaction; Postgres: LOCK TABLE on stats_rollup_state) and re-reading where the rollup stands,
+// so two fillers never add an hour twice. A fill step reads its runs once, every group at once.
 //
 // Hours before `rolled_until` are rolled up; a run of such an hour that was not settled when its hour was
 // filled is kept in stats_rollup_pending and answered from the runs until a later fill finds it settled
@@ -16,8 +17,6 @@ import { ValueChunks } from './stats-values.js';
 const H = sql.HOUR_MS;
 /** An hour is closed (no run can still be created in it) once it ended this long ago. */
 export const SETTLE_MS = 3_600_000;
-/** Hours filled per transaction: the first fill of a big store is cut so writers wait little each time. */
-const FILL_HOURS = 24;
 /**
  * Hours kept hour by hour before `rolled_until`; older ones are compacted to one row per day and key, so
  * the all-time report reads ~30 rows per group and key a month instead of ~720. A `--since` inside a
@@ -142,7 +141,11 @@ function figureRows(f: HourlyFigures, daysUntil: number): unknown[][] {
   return [...byKey.values()];
 }
 
-/** Multi-row INSERTs of `rows` into `table` (Postgres: many rows a statement; SQLite: one). */
+/**
+ * Multi-row INSERTs of `rows` into `table`: full batches, then the rest in halving sizes (128, 64, ..., 1
+ * rows), so a table is written with a few statement texts (SQLite's store prepares each text once and
+ * keeps it).
+ */
 function* insert(
   d: RollupDialect,
   table: string,
@@ -150,8 +153,10 @@ function* insert(
   all: unknown[][],
   conflict: string,
 ): Plan<void> {
-  for (let at = 0; at < all.length; at += d.rollupInsertBatch) {
-    const chunk = all.slice(at, at + d.rollupInsertBatch);
+  for (let at = 0, size = d.rollupInsertBatch; at < all.length; ) {
+    while (size > all.length - at) size >>= 1;
+    const chunk = all.slice(at, at + size);
+    at += size;
     const params: unknown[] = [];
     const values = chunk.map((r) => `(${r.map((v) => bind(d, params, v)).join(', ')})`).join(', ');
     yield* run({ text: `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values} ${conflict}`, params });
@@ -165,8 +170,8 @@ const decode = (blob: unknown): Float64Array => {
 };
 
 /**
- * One fill transaction: the next closed hours (at most FILL_HOURS) rolled up and, with `fold`, the
- * pending runs now settled folded in. Returns whether closed hours remain to fill.
+ * One fill transaction: the next closed hours (to the end of the dialect's rollupFillDays days) rolled
+ * up and, with `fold`, the pending runs now settled folded in. Returns whether closed hours remain to fill.
  */
 export function* planFill(d: RollupDialect, now: number, fold: boolean): Plan<boolean> {
   for (const text of d.rollupFillBegin) yield* run({ text, params: [] });
@@ -174,40 +179,40 @@ export function* planFill(d: RollupDialect, now: number, fold: boolean): Plan<bo
   const state = yield* readState();
   const rolled = state?.rolledUntil;
   const daysUntil = state?.daysUntil ?? 0;
-  const groups = yield* listGroups(d, {});
-  // Skip to the hour of the first run not rolled up yet (one index seek per group): hours without runs
+  // Skip to the hour of the first run not rolled up yet (one seek of runs_created): hours without runs
   // (a store idle for months) cost nothing.
-  let from = target;
-  for (const g of groups) {
-    const params: unknown[] = [g.role, g.version];
-    const after = rolled === undefined ? '' : ` AND created_at >= ${bind(d, params, rolled * H)}`;
-    const [first] = yield* rows({
-      text: `SELECT MIN(created_at) AS at FROM runs WHERE role = ${d.param(1)} AND role_version = ${d.param(2)}${after}`,
-      params,
-    });
-    if (first?.at !== null && first?.at !== undefined) from = Math.min(from, Math.floor(num(first.at) / H));
-  }
+  const [first] = yield* rows({
+    text: `SELECT MIN(created_at) AS at FROM runs${rolled === undefined ? '' : ` WHERE created_at >= ${d.param(1)}`}`,
+    params: rolled === undefined ? [] : [rolled * H],
+  });
+  let from =
+    first?.at === null || first?.at === undefined ? target : Math.min(target, Math.floor(num(first.at) / H));
   if (rolled !== undefined) from = Math.max(from, rolled);
-  const to = Math.max(from, Math.min(target, from + FILL_HOURS));
+  // Steps end on a day's end, so a day is filled in one step.
+  const to = Math.max(from, Math.min(target, (Math.floor(from / DAY) + d.rollupFillDays) * DAY));
+  // Hours before compactTo are kept by the day, counted from the closed hours, not from this step's end:
+  // a first fill writes its old hours straight into their day's rows (once, not 24 hourly rows it then
+  // rewrites). Until the fill is done, days_until may pass rolled_until: a report reads the rollup up to
+  // rolled_until either way, the partial day's row holding the hours rolled up so far.
+  const compactTo = Math.max(daysUntil, Math.floor((target - HOURLY_HOURS) / DAY) * DAY);
   const figures = emptyFigures();
   const values = new Map<number, ValueChunks>();
-  const pending: unknown[][] = [];
+  let pending: unknown[][] = [];
   const take = (f: HourlyFigures) => {
     for (const key of Object.keys(f) as (keyof HourlyFigures)[])
       (figures[key] as unknown[]).push(...(f[key] as unknown[]));
   };
-  if (to > from)
-    for (const g of groups) {
-      const range = { role: g.role, version: g.version, from: from * H, to: to * H };
-      const params = [g.role, g.version, range.from, range.to];
-      const unsettled = yield* raw({
-        text: `SELECT r.id, r.created_at / ${H} FROM runs r WHERE r.role = ${d.param(1)} AND r.role_version = ${d.param(2)}
-  AND r.created_at >= ${d.param(3)} AND r.created_at < ${d.param(4)} AND NOT (${sql.SETTLED_RUN})`,
-        params,
-      });
-      pending.push(...unsettled.map(([id, hour]) => [id, num(hour)]));
-      take(yield* planFigures(d, { ...range, settled: true, byHour: true }, new ValueChunks(), values));
-    }
+  if (to > from) {
+    // Every group at once, by the creation-time range (runs_created): one statement set per step.
+    const range = { from: from * H, to: to * H };
+    const unsettled = yield* raw({
+      text: `SELECT r.id, r.created_at / ${H} FROM runs r
+WHERE r.created_at >= ${d.param(1)} AND r.created_at < ${d.param(2)} AND NOT (${sql.SETTLED_RUN})`,
+      params: [range.from, range.to],
+    });
+    pending = unsettled.map(([id, hour]) => [id, num(hour)]);
+    take(yield* planFigures(d, { ...range, settled: true, byHour: true }, new ValueChunks(), values));
+  }
   let folded: string[] = [];
   if (fold) {
     // Ids first, then the runs by id: with the pending table in a subquery SQLite (no statistics on it)
@@ -230,23 +235,26 @@ export function* planFill(d: RollupDialect, now: number, fold: boolean): Plan<bo
     d,
     'stats_rollup',
     FIGURE_COLUMNS,
-    figureRows(figures, daysUntil),
+    figureRows(figures, compactTo),
     `ON CONFLICT (hour, role, role_version, kind, k1, k2, k3) DO UPDATE SET ${FIGURE_COLUMNS.slice(7)
       .map((c) => `${c} = stats_rollup.${c} + excluded.${c}`)
       .join(', ')}`,
   );
-  const valueRows: unknown[][] = [];
-  for (const [hour, chunks] of values)
+  // One values row per bucket, group and distribution: a day's hours joined (the report reads ~80 rows
+  // a day, not ~80 an hour).
+  const buckets = new Map<number, ValueChunks>();
+  for (const [hour, chunks] of values) {
+    const into = chunksAt(buckets, bucketOf(hour, compactTo));
     for (const { group, name, values: v } of chunks.entries())
-      valueRows.push([bucketOf(hour, daysUntil), group.role, group.roleVersion, name, encode(v)]);
-  yield* insert(d, 'stats_rollup_values', ['hour', 'role', 'role_version', 'name', 'vals'], valueRows, '');
+      into.addChunk(group.role, group.roleVersion, name, v);
+  }
+  yield* insertValues(d, buckets);
   yield* insert(d, 'stats_rollup_pending', ['run_id', 'hour'], pending, 'ON CONFLICT (run_id) DO NOTHING');
   for (let at = 0; at < folded.length; at += 10_000)
     yield* run({
       text: `DELETE FROM stats_rollup_pending WHERE run_id ${d.anyOf(1)}`,
       params: [d.list(folded.slice(at, at + 10_000))],
     });
-  const compactTo = Math.max(daysUntil, Math.floor((to - HOURLY_HOURS) / DAY) * DAY);
   if (compactTo > daysUntil) yield* compact(d, daysUntil, compactTo);
   if (rolled === undefined || to > rolled || compactTo > daysUntil)
     yield* run({
@@ -272,20 +280,33 @@ function* compact(d: RollupDialect, from: number, to: number): Plan<void> {
   for (const [hour, role, version, name, blob] of yield* raw({
     text: `SELECT hour, role, role_version, name, vals FROM stats_rollup_values WHERE ${range}`,
     params,
-  })) {
-    const at = bucketOf(num(hour), to);
-    let c = chunks.get(at);
-    if (!c) {
-      c = new ValueChunks();
-      chunks.set(at, c);
-    }
-    c.addChunk(String(role), String(version), name as never, decode(blob));
-  }
+  }))
+    chunksAt(chunks, bucketOf(num(hour), to)).addChunk(
+      String(role),
+      String(version),
+      name as never,
+      decode(blob),
+    );
   yield* run({ text: `DELETE FROM stats_rollup WHERE ${range}`, params });
   yield* run({ text: `DELETE FROM stats_rollup_values WHERE ${range}`, params });
   yield* insert(d, 'stats_rollup', FIGURE_COLUMNS, summed, '');
+  yield* insertValues(d, chunks);
+}
+
+/** The values gathered for bucket `at` (an hour, or a compacted day's first hour). */
+function chunksAt(buckets: Map<number, ValueChunks>, at: number): ValueChunks {
+  let c = buckets.get(at);
+  if (!c) {
+    c = new ValueChunks();
+    buckets.set(at, c);
+  }
+  return c;
+}
+
+/** Each bucket's values as rows: one per group and distribution. */
+function* insertValues(d: RollupDialect, buckets: Map<number, ValueChunks>): Plan<void> {
   const valueRows: unknown[][] = [];
-  for (const [at, c] of chunks)
+  for (const [at, c] of buckets)
     for (const { group, name, values } of c.entries())
       valueRows.push([at, group.role, group.roleVersion, name, encode(values)]);
   yield* insert(d, 'stats_rollup_values', ['hour', 'role', 'role_version', 'name', 'vals'], valueRows, '');
@@ -368,9 +389,20 @@ WHERE ${w.text} GROUP BY role, role_version, kind, k1, k2, k3`,
     params: w.params,
   }))
     values.addChunk(String(role), String(version), name as never, decode(blob));
+  // The runs after the rollup, and before its first bucket. Across roles: every group at once by creation
+  // time (runs_created), so the report is ~21 statements whatever the number of groups. With --role:
+  // group by group, each a seek of runs_stats (SQLite's plan for the joins with `role =` alone would read
+  // every run of the role).
   const since = filter.since;
-  for (const g of yield* listGroups(d, filter)) {
-    const one = { role: g.role, version: g.version, ...(since === undefined ? {} : { since }) };
+  const selections =
+    filter.role === undefined
+      ? [filter]
+      : (yield* listGroups(d, filter)).map((g) => ({
+          role: g.role,
+          version: g.version,
+          ...(since === undefined ? {} : { since }),
+        }));
+  for (const one of selections) {
     add(yield* planFigures(d, { ...one, from: until * H }, values));
     if (since !== undefined && since < fromHour * H)
       add(yield* planFigures(d, { ...one, to: fromHour * H }, values));

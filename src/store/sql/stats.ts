@@ -44,6 +44,13 @@ export interface StatsSelection extends StatsFilter {
   byHour?: boolean;
 }
 
+/**
+ * A rollup's selection: runs found by id or by a range of creation times (few, or a day's), each then
+ * looked up from the runs' side. The report over the runs alone reads every run instead, where driving
+ * a join from the smaller table (escalations, decided approvals) is the cheaper way.
+ */
+const fromRunsSide = (f: StatsSelection) => f.ids !== undefined || f.from !== undefined || f.to !== undefined;
+
 export interface StatsDialect extends Dialect {
   /** A number field of a JSON column, as a SQL number (NULL when absent). */
   jsonNumber(column: string, key: string): string;
@@ -60,8 +67,14 @@ export interface StatsDialect extends Dialect {
   /** Statements opening the rollup's fill transaction (Postgres: snapshot isolation and a lock), and its reads'. */
   rollupFillBegin: string[];
   rollupReadBegin: string[];
-  /** Rows per INSERT statement when filling the rollup. */
+  /** Rows per INSERT statement when filling the rollup: a power of two (see `insert` in stats-rollup.ts). */
   rollupInsertBatch: number;
+  /**
+   * Days of history a fill transaction rolls up at most: a first fill of a big store pays for its history
+   * in steps. SQLite's fill holds the store's one write lock, so every commit waits for a step: a day.
+   * Postgres' locks only the rollup's state (commits go on) and scans tool_calls once per step: a week.
+   */
+  rollupFillDays: number;
 }
 
 export const postgresStatsDialect: StatsDialect = {
@@ -76,7 +89,8 @@ export const postgresStatsDialect: StatsDialect = {
     'LOCK TABLE stats_rollup_state IN EXCLUSIVE MODE',
   ],
   rollupReadBegin: ['SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY'],
-  rollupInsertBatch: 1000,
+  rollupInsertBatch: 256,
+  rollupFillDays: 7,
 };
 
 export const sqliteStatsDialect: StatsDialect = {
@@ -88,7 +102,8 @@ export const sqliteStatsDialect: StatsDialect = {
   // The store runs the fill in its write transaction (BEGIN IMMEDIATE: one writer) and a read in BEGIN.
   rollupFillBegin: [],
   rollupReadBegin: [],
-  rollupInsertBatch: 1,
+  rollupInsertBatch: 256,
+  rollupFillDays: 1,
 };
 
 /** The percentiles every distribution reports, in percent. */
@@ -106,7 +121,10 @@ function runFilter(d: Dialect, filter: StatsSelection, extra: string[] = []): Qu
   if (filter.version !== undefined) add('r.role_version =', filter.version);
   if (filter.since !== undefined) add('r.created_at >=', filter.since);
   if (filter.from !== undefined) add('r.created_at >=', filter.from);
-  if (filter.to !== undefined) add('r.created_at <', filter.to);
+  // An upper bound even when open: with a lower bound alone SQLite guesses that a quarter of the runs
+  // match and scans runs_stats for its order instead of seeking runs_created.
+  if (filter.to !== undefined || filter.from !== undefined)
+    add('r.created_at <', filter.to ?? Number.MAX_SAFE_INTEGER);
   if (filter.ids) {
     params.push(d.list(filter.ids));
     where.push(`r.id ${d.anyOf(params.length)}`);
@@ -159,10 +177,12 @@ FROM runs r JOIN tool_calls t ON t.run_id = r.id WHERE ${w.text} ${groupBy(filte
 
 /** Escalations by category. */
 export function escalationsByCategory(d: StatsDialect, filter: StatsSelection): Query {
-  const w = runFilter(d, filter);
+  // CROSS JOIN: SQLite keeps the runs outside (a range of them) instead of scanning every escalation.
+  const w = runFilter(d, filter, fromRunsSide(filter) ? ['e.run_id = r.id'] : []);
+  const join = fromRunsSide(filter) ? 'CROSS JOIN escalations e' : 'JOIN escalations e ON e.run_id = r.id';
   return {
     text: `SELECT ${group(filter)}, e.category AS category, COUNT(*) AS count
-FROM runs r JOIN escalations e ON e.run_id = r.id WHERE ${w.text} ${groupBy(filter, 1)}`,
+FROM runs r ${join} WHERE ${w.text} ${groupBy(filter, 1)}`,
     params: w.params,
   };
 }
@@ -174,8 +194,8 @@ FROM runs r JOIN escalations e ON e.run_id = r.id WHERE ${w.text} ${groupBy(filt
  * count (docs/decisions/020-stats-rollup.md).
  */
 export function escalatedRuns(d: StatsDialect, filter: StatsSelection): Query {
-  // The rollup's runs by id (pending ones) are few: probe them too.
-  if (filter.role !== undefined || filter.ids || d.escalatedRuns === 'probe') {
+  // The rollup's runs (by id, or a range of creation times) are few: probe them too.
+  if (filter.role !== undefined || fromRunsSide(filter) || d.escalatedRuns === 'probe') {
     const w = runFilter(d, filter, ['EXISTS (SELECT 1 FROM escalations e WHERE e.run_id = r.id)']);
     return {
       text: `SELECT ${group(filter)}, COUNT(*) AS count FROM runs r WHERE ${w.text} ${groupBy(filter, 0)}`,
@@ -269,6 +289,7 @@ export const decisionDistribution = (d: StatsDialect, filter: StatsSelection): Q
     d,
     filter,
     'runs r JOIN approvals a ON a.run_id = r.id',
-    [`a.status${filter.ids ? " || ''" : ''} IN ('approved', 'rejected')`], // by id: as failuresByCode
+    // From the runs' side (by id or range): `|| ''` keeps SQLite off approvals_status (every decided one).
+    [`a.status${fromRunsSide(filter) ? " || ''" : ''} IN ('approved', 'rejected')`],
     [['decisionMs', 'a.decided_at - a.requested_at']],
   );
