@@ -30,6 +30,8 @@ import {
 const HOP_ATTEMPTS = 5;
 /** Manager hops one settle follows before it stops (each is a new escalation decided by a manager). */
 const MAX_SETTLE_HOPS = 50;
+/** Delegation levels one settle goes down to find a specialist's escalation (delegation depth is lower). */
+const MAX_SETTLE_DEPTH = 8;
 /** The runtime's name in logs and cancels it makes on its own. */
 const SYSTEM = 'nightshift';
 
@@ -219,6 +221,58 @@ export function createManagerPath(
     return out;
   }
 
+  async function settleAt(runId: string, drive: (runId: string) => Promise<void>, depth: number) {
+    let current = runId;
+    for (let hop = 0; hop < MAX_SETTLE_HOPS; hop++) {
+      const run = await store.getRun(current);
+      if (!run) return;
+      if (isManagerRunKey(run.idempotencyKey)) {
+        // A manager run resumed by hand: finish its hop, then go on with the run it decided for.
+        if (run.status === 'queued' || (run.status === 'running' && !leased(run, clock))) {
+          await drive(run.id);
+          continue;
+        }
+        const next = await afterManager(run);
+        if (!next) return;
+        current = next;
+        continue;
+      }
+      if (run.status === 'queued' || (run.status === 'running' && !leased(run, clock))) {
+        await drive(run.id);
+        continue;
+      }
+      const managers = await startManagers(run);
+      const ready = managers.find(
+        (m) => m.status === 'queued' || (m.status === 'running' && !leased(m, clock)),
+      );
+      if (!ready) {
+        // Nothing of its own to drive: a specialist of it may have escalated to its manager.
+        if (await settleChildren(run, drive, depth)) continue;
+        return;
+      }
+      await drive(ready.id);
+      const after = await store.getRun(ready.id);
+      if (after) await afterManager(after);
+    }
+  }
+
+  /**
+   * Settles the escalated child runs of an orchestrator: a specialist's manager run is started and driven
+   * from its orchestrator's `run` (or `answer`, `approve`, `resume`). True when any child moved on, so the
+   * orchestrator may have too.
+   */
+  async function settleChildren(run: RunRecord, drive: (runId: string) => Promise<void>, depth: number) {
+    if (depth >= MAX_SETTLE_DEPTH) return false;
+    const children = await store.listRuns({ parentRunId: run.id, status: ['escalated'], limit: 1000 });
+    let moved = false;
+    for (const child of children) {
+      await settleAt(child.id, drive, depth + 1);
+      const after = await store.getRun(child.id);
+      if (after && (after.status !== child.status || after.updatedAt !== child.updatedAt)) moved = true;
+    }
+    return moved;
+  }
+
   return {
     async prepareRun(base, run) {
       const escalationId = escalationOfManagerRun(run);
@@ -243,36 +297,7 @@ export function createManagerPath(
     },
     startManagers,
     afterManager,
-    async settle(runId, drive) {
-      let current = runId;
-      for (let hop = 0; hop < MAX_SETTLE_HOPS; hop++) {
-        const run = await store.getRun(current);
-        if (!run) return;
-        if (isManagerRunKey(run.idempotencyKey)) {
-          // A manager run resumed by hand: finish its hop, then go on with the run it decided for.
-          if (run.status === 'queued' || (run.status === 'running' && !leased(run, clock))) {
-            await drive(run.id);
-            continue;
-          }
-          const next = await afterManager(run);
-          if (!next) return;
-          current = next;
-          continue;
-        }
-        if (run.status === 'queued' || (run.status === 'running' && !leased(run, clock))) {
-          await drive(run.id);
-          continue;
-        }
-        const managers = await startManagers(run);
-        const ready = managers.find(
-          (m) => m.status === 'queued' || (m.status === 'running' && !leased(m, clock)),
-        );
-        if (!ready) return;
-        await drive(ready.id);
-        const after = await store.getRun(ready.id);
-        if (after) await afterManager(after);
-      }
-    },
+    settle: (runId, drive) => settleAt(runId, drive, 0),
     async sweep(onError) {
       const queued: RunRecord[] = [];
       for (const e of await store.listEscalations({ status: 'pending' })) {

@@ -25,6 +25,10 @@ export const EXAMPLE_FILES = [
   'support-desk/billing.script.yaml',
   'support-desk/technical.yaml',
   'support-desk/technical.script.yaml',
+  'support-desk/lead.yaml',
+  'support-desk/lead.script.yaml',
+  'support-desk/billing-refund.ts',
+  'support-desk/nightshift.config.yaml',
   'support-desk/workspace/tickets/T-7.json',
 ] as const;
 
