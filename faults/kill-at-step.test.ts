@@ -124,7 +124,14 @@ async function scenario(kind: StoreKind, step: Step): Promise<void> {
       problems.push('finished without asking about a call whose outcome was unknown');
     const answered = await answerUnknownOutcomes(cluster, payments, ids);
     if (answered > 0)
-      await waitSettled(cluster, ids, 30_000, (r) => r.status !== 'escalated' && r.status !== 'running');
+      // An answer hands a run queued by an event back to the workers (decision 027): it comes back `queued`
+      // and a worker finishes it; wait for the end, not for the answer.
+      await waitSettled(
+        cluster,
+        ids,
+        30_000,
+        (r) => r.status !== 'escalated' && r.status !== 'running' && r.status !== 'queued',
+      );
     const t = await tally(cluster, payments, ids, 1);
     problems.push(...breaches(t, { recoveryMs, boundMs }), ...t.details);
     record({
