@@ -16,6 +16,7 @@ import type { KnownRoles } from '../runtime/roles.js';
 import { type EscalationRecord, type RunRecord, type Store, TERMINAL_STATUSES } from '../store/types.js';
 import { unfitAsManager } from './chain.js';
 import { managerInput } from './context.js';
+import { inheritedManager } from './inherit.js';
 import { managerPrepared } from './decision-tools.js';
 import {
   escalationOfManagerRun,
@@ -79,8 +80,10 @@ export function createManagerPath(
   async function managerOf(escalation: EscalationRecord) {
     const { role, run } = await roles.ofRun(escalation.runId);
     if (isManagerRunKey(run.idempotencyKey)) return undefined;
-    const settings = managerFor(role, run);
-    return settings ? { role, run, settings } : undefined;
+    // The same resolution as the driver that routed it (drive.ts): its own, else its orchestrator's.
+    const inherited = await inheritedManager(store, role, run);
+    const settings = managerFor(role, inherited);
+    return settings ? { role, run, settings, inheritedFrom: inherited?.from } : undefined;
   }
 
   async function ensureManagerRun(escalation: EscalationRecord): Promise<RunRecord | undefined> {
@@ -133,7 +136,9 @@ export function createManagerPath(
         escalationId: escalation.id,
         to: 'manager',
         by: 'policy',
-        why: `role ${of.role.name} names ${run.role} as its manager`,
+        why: of.inheritedFrom
+          ? `role ${of.role.name} names no manager; its orchestrator ${of.inheritedFrom} names ${run.role}`
+          : `role ${of.role.name} names ${run.role} as its manager`,
         manager: run.role,
         managerRunId: run.id,
       }),
