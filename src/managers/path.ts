@@ -31,6 +31,10 @@ import {
 const HOP_ATTEMPTS = 5;
 /** Manager hops one settle follows before it stops (each is a new escalation decided by a manager). */
 const MAX_SETTLE_HOPS = 50;
+/** Delegation levels below a run that settle looks through for its children's escalations. */
+const MAX_CHILD_DEPTH = 8;
+/** A child run a settle may have something to do for: paused, or ready to be driven. */
+const WAITING_OR_READY: RunRecord['status'][] = ['escalated', 'awaiting_approval', 'queued', 'running'];
 /** The runtime's name in logs and cancels it makes on its own. */
 const SYSTEM = 'nightshift';
 
@@ -224,6 +228,23 @@ export function createManagerPath(
     return out;
   }
 
+  /** The children (and theirs, down the chain) `run` waits on: none unless it is paused for them. */
+  async function waitingChildren(run: RunRecord): Promise<RunRecord[]> {
+    if (run.status !== 'escalated' && run.status !== 'awaiting_approval') return [];
+    const out: RunRecord[] = [];
+    let level = [run];
+    for (let depth = 0; level.length > 0 && depth < MAX_CHILD_DEPTH; depth++) {
+      const next: RunRecord[] = [];
+      for (const parent of level) {
+        const children = await store.listRuns({ parentRunId: parent.id, status: WAITING_OR_READY });
+        next.push(...children);
+      }
+      out.push(...next);
+      level = next.filter((c) => c.status === 'escalated' || c.status === 'awaiting_approval');
+    }
+    return out;
+  }
+
   return {
     async prepareRun(base, run) {
       const escalationId = escalationOfManagerRun(run);
@@ -268,7 +289,21 @@ export function createManagerPath(
           await drive(run.id);
           continue;
         }
-        const managers = await startManagers(run);
+        // A child that ended (driven here after its manager decided) woke its parent: go on with that.
+        if (TERMINAL_STATUSES.includes(run.status) && run.parentRunId && current !== runId) {
+          current = run.parentRunId;
+          continue;
+        }
+        // An orchestrator waiting on its children: what their escalations set going is settled first.
+        const below = await waitingChildren(run);
+        const readyChild = below.find(
+          (c) => c.status === 'queued' || (c.status === 'running' && !leased(c, clock)),
+        );
+        if (readyChild) {
+          current = readyChild.id;
+          continue;
+        }
+        const managers = (await Promise.all([run, ...below].map(startManagers))).flat();
         const ready = managers.find(
           (m) => m.status === 'queued' || (m.status === 'running' && !leased(m, clock)),
         );
