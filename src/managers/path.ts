@@ -16,8 +16,8 @@ import type { KnownRoles } from '../runtime/roles.js';
 import { type EscalationRecord, type RunRecord, type Store, TERMINAL_STATUSES } from '../store/types.js';
 import { unfitAsManager } from './chain.js';
 import { managerInput } from './context.js';
-import { inheritedManager } from './inherit.js';
 import { managerPrepared } from './decision-tools.js';
+import { inheritedManager } from './inherit.js';
 import {
   escalationOfManagerRun,
   isManagerRunKey,

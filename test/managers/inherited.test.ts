@@ -30,13 +30,18 @@ function money(limit: number) {
 }
 
 /** desk (manager: lead) → clerk (no manager, or `clerkManager`); the clerk's rule stops at 100. */
-function desk(o: { clerkManager?: string } = {}) {
+function desk(
+  o: { clerkManager?: string; task?: string; clerkTurns?: unknown[]; leadTurns?: unknown[] } = {},
+) {
   const roles: RoleSketch[] = [
     {
       name: 'desk',
       autonomy: 'full',
       specialists: ['clerk'],
-      turns: [{ call: 'delegate.clerk', args: { task: 'refund 250' } }, { final: { handled: true } }],
+      turns: [
+        { call: 'delegate.clerk', args: { task: o.task ?? 'refund 250' } },
+        { final: { handled: true } },
+      ],
       extra: { manager: './lead.yaml' },
     },
     {
@@ -44,11 +49,26 @@ function desk(o: { clerkManager?: string } = {}) {
       autonomy: 'full',
       input: TASK_INPUT,
       tools: ['ledger.append'],
-      turns: [refund(250), done],
-      extra: { escalation: money(100), ...(o.clerkManager ? { manager: o.clerkManager } : {}) },
+      turns: o.clerkTurns ?? [refund(250), done],
+      extra: {
+        escalation: [...money(100), { category: 'legal', when: { input: { contains: 'lawsuit' } } }],
+        ...(o.clerkManager ? { manager: o.clerkManager } : {}),
+      },
     },
-    { name: 'lead', autonomy: 'full', tools: ['ledger.append'], turns: [allow, done], extra: { escalation: money(1000) } },
-    { name: 'senior', autonomy: 'full', tools: ['ledger.append'], turns: [allow, done], extra: { escalation: money(1000) } },
+    {
+      name: 'lead',
+      autonomy: 'full',
+      tools: ['ledger.append'],
+      turns: o.leadTurns ?? [allow, done],
+      extra: { escalation: money(1000) },
+    },
+    {
+      name: 'senior',
+      autonomy: 'full',
+      tools: ['ledger.append'],
+      turns: [allow, done],
+      extra: { escalation: money(1000) },
+    },
   ];
   return writeRoleTree(roles);
 }
@@ -125,6 +145,29 @@ describe("a specialist without a manager uses its orchestrator's", () => {
       assert.equal(lead.run.status, 'queued');
       await rt.resume(lead.run.id);
       await checkDecidedByLead(rt, deskRunId, tree.workspace);
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it("an input rule matched when the child run is created goes to the orchestrator's manager too", async () => {
+    const tree = desk({
+      task: 'a lawsuit is threatened',
+      clerkTurns: [done],
+      leadTurns: [{ call: 'escalation.answer', args: { text: 'proceed, legal knows' } }, done],
+    });
+    const rt = await createRuntime({ dataDir: tree.dataDir });
+    try {
+      const result = await rt.run(tree.file('desk'), {});
+      assert.equal(result.status, 'succeeded');
+      const [clerk] = await rt.list({ parentRunId: result.runId });
+      const shown = (await rt.get(clerk!.id))!;
+      assert.equal(shown.escalations[0]!.source, 'input_rule');
+      assert.equal(shown.escalations[0]!.answer, 'proceed, legal knows');
+      assert.deepEqual(
+        shown.steps.filter((s) => s.kind === 'escalation_hop').map((s) => [s.data.to, s.data.manager]),
+        [['manager', 'lead']],
+      );
     } finally {
       await rt.close();
     }
