@@ -13,6 +13,7 @@ import { runDelegations } from '../delegation/children.js';
 import { wakeParent } from '../delegation/wake-parent.js';
 import { NightshiftError } from '../errors.js';
 import { type NewEscalation, raiseEscalation } from '../escalations/raise.js';
+import { type InheritedManager, inheritedManager } from '../managers/inherit.js';
 import { routeFor } from '../managers/manager-for.js';
 import {
   type CommitBatch,
@@ -43,7 +44,10 @@ import { holdUnknownOutcome } from './unknown-outcome.js';
  */
 export async function driveRun(ctx: EngineContext, prepared: PreparedRole, state: RunState): Promise<void> {
   // A child run acts at no more than its parent's rung: the work only ever sees the capped role.
-  const driver = new Driver(ctx, capAuthority(prepared, state.run), state);
+  // So is the manager a specialist without its own inherits: resolved here, once, from the store, the
+  // same way the manager path finds it (managers/inherit.ts), so the route and the manager run agree.
+  const inherited = await inheritedManager(ctx.store, prepared.role, state.run);
+  const driver = new Driver(ctx, capAuthority(prepared, state.run), state, inherited);
   driver.held.start();
   try {
     await driver.loop();
@@ -74,6 +78,8 @@ class Driver implements DrivenRun {
     readonly ctx: EngineContext,
     readonly prepared: PreparedRole,
     readonly state: RunState,
+    /** The orchestrator's manager, when this run's role names none (managers/inherit.ts). */
+    private readonly inherited?: InheritedManager,
   ) {
     this.segmentStart = ctx.clock.now();
     this.baseActiveMs = state.run.activeMs;
@@ -214,7 +220,7 @@ class Driver implements DrivenRun {
 
   newEscalation(b: BatchBuilder, e: NewEscalation): EscalationRecord {
     const of = { runId: this.state.run.id, role: this.prepared.role.name };
-    const route = routeFor(this.prepared.role, this.state.run);
+    const route = routeFor(this.prepared.role, this.state.run, this.inherited);
     // To people at once when the role has no manager: they are told in the same commit as the pause.
     return raiseEscalation(b, this.ctx.ids.next('esc'), of, e, route, {
       escalate: this.prepared.role.escalate,

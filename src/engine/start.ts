@@ -3,6 +3,7 @@
 
 import { NightshiftError } from '../errors.js';
 import { raiseEscalation } from '../escalations/raise.js';
+import { inheritedManager } from '../managers/inherit.js';
 import { escalationOfManagerRun, managerRunId, routeFor } from '../managers/manager-for.js';
 import { agentSpec } from '../models/resolve.js';
 import { inputEscalations } from '../policy/decide.js';
@@ -191,7 +192,9 @@ export async function recordRun(
     // A child follows its parent (without this a `delegation` trigger would count as queued).
     ...(options.queue ? { queued: true } : options.child ? { queued: options.child.queued } : {}),
   });
-  const route = routeFor(role, { id, idempotencyKey: run.idempotencyKey });
+  // A child run's input rules route as its later escalations will: to the manager it inherits, if any.
+  const inherited = matched.length > 0 ? await inheritedManager(ctx.store, role, run) : undefined;
+  const route = routeFor(role, { id, idempotencyKey: run.idempotencyKey }, inherited);
   for (const { index, rule } of matched) {
     raiseEscalation(
       b,

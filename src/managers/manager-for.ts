@@ -2,28 +2,28 @@
 import type { EscalationRoute } from '../escalations/raise.js';
 import type { ManagerSettings, RoleSettings } from '../roles/settings.js';
 import type { RunRecord } from '../store/types.js';
+import type { InheritedManager } from './inherit.js';
 
 /**
- * The manager agent of `run` (of `role`): the role's own `manager:`. A specialist with none uses its
- * orchestrator's.
+ * The manager agent of a run of `role`: the role's own `manager:`, else the one it inherits from its
+ * orchestrator (`inherited`, resolved from the store once, before the run is driven: inherit.ts), so this
+ * stays synchronous (escalations are routed while a batch is being built).
  */
 export function managerFor(
   role: Pick<RoleSettings, 'manager'>,
-  _run: Pick<RunRecord, 'id'> | undefined,
+  inherited?: InheritedManager,
 ): ManagerSettings | undefined {
-  // TODO(H3 merge): when the role sets no manager and the run is a specialist's child run
-  // (run.parentRunId), use the orchestrator's: resolve it when the child run is created and keep it with
-  // the run, so this stays synchronous (escalations are routed while a batch is being built).
-  return role.manager;
+  return role.manager ?? inherited?.settings;
 }
 
 /** Which way a new escalation of a run goes (see raiseEscalation). */
 export function routeFor(
   role: Pick<RoleSettings, 'manager'>,
   run: Pick<RunRecord, 'id' | 'idempotencyKey'> | undefined,
+  inherited?: InheritedManager,
 ): EscalationRoute {
   if (run && isManagerRunKey(run.idempotencyKey)) return 'none';
-  return managerFor(role, run) ? 'manager' : 'humans';
+  return managerFor(role, inherited) ? 'manager' : 'humans';
 }
 
 /** The idempotency key of the manager run deciding `escalationId`: one run per escalation, ever. */

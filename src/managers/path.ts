@@ -17,6 +17,7 @@ import { type EscalationRecord, type RunRecord, type Store, TERMINAL_STATUSES } 
 import { unfitAsManager } from './chain.js';
 import { managerInput } from './context.js';
 import { managerPrepared } from './decision-tools.js';
+import { inheritedManager } from './inherit.js';
 import {
   escalationOfManagerRun,
   isManagerRunKey,
@@ -30,8 +31,10 @@ import {
 const HOP_ATTEMPTS = 5;
 /** Manager hops one settle follows before it stops (each is a new escalation decided by a manager). */
 const MAX_SETTLE_HOPS = 50;
-/** Delegation levels one settle goes down to find a specialist's escalation (delegation depth is lower). */
-const MAX_SETTLE_DEPTH = 8;
+/** Delegation levels below a run that settle looks through for its children's escalations. */
+const MAX_CHILD_DEPTH = 8;
+/** A child run a settle may have something to do for: paused, or ready to be driven. */
+const WAITING_OR_READY: RunRecord['status'][] = ['escalated', 'awaiting_approval', 'queued', 'running'];
 /** The runtime's name in logs and cancels it makes on its own. */
 const SYSTEM = 'nightshift';
 
@@ -81,8 +84,10 @@ export function createManagerPath(
   async function managerOf(escalation: EscalationRecord) {
     const { role, run } = await roles.ofRun(escalation.runId);
     if (isManagerRunKey(run.idempotencyKey)) return undefined;
-    const settings = managerFor(role, run);
-    return settings ? { role, run, settings } : undefined;
+    // The same resolution as the driver that routed it (drive.ts): its own, else its orchestrator's.
+    const inherited = await inheritedManager(store, role, run);
+    const settings = managerFor(role, inherited);
+    return settings ? { role, run, settings, inheritedFrom: inherited?.from } : undefined;
   }
 
   async function ensureManagerRun(escalation: EscalationRecord): Promise<RunRecord | undefined> {
@@ -135,7 +140,9 @@ export function createManagerPath(
         escalationId: escalation.id,
         to: 'manager',
         by: 'policy',
-        why: `role ${of.role.name} names ${run.role} as its manager`,
+        why: of.inheritedFrom
+          ? `role ${of.role.name} names no manager; its orchestrator ${of.inheritedFrom} names ${run.role}`
+          : `role ${of.role.name} names ${run.role} as its manager`,
         manager: run.role,
         managerRunId: run.id,
       }),
@@ -221,56 +228,21 @@ export function createManagerPath(
     return out;
   }
 
-  async function settleAt(runId: string, drive: (runId: string) => Promise<void>, depth: number) {
-    let current = runId;
-    for (let hop = 0; hop < MAX_SETTLE_HOPS; hop++) {
-      const run = await store.getRun(current);
-      if (!run) return;
-      if (isManagerRunKey(run.idempotencyKey)) {
-        // A manager run resumed by hand: finish its hop, then go on with the run it decided for.
-        if (run.status === 'queued' || (run.status === 'running' && !leased(run, clock))) {
-          await drive(run.id);
-          continue;
-        }
-        const next = await afterManager(run);
-        if (!next) return;
-        current = next;
-        continue;
+  /** The children (and theirs, down the chain) `run` waits on: none unless it is paused for them. */
+  async function waitingChildren(run: RunRecord): Promise<RunRecord[]> {
+    if (run.status !== 'escalated' && run.status !== 'awaiting_approval') return [];
+    const out: RunRecord[] = [];
+    let level = [run];
+    for (let depth = 0; level.length > 0 && depth < MAX_CHILD_DEPTH; depth++) {
+      const next: RunRecord[] = [];
+      for (const parent of level) {
+        const children = await store.listRuns({ parentRunId: parent.id, status: WAITING_OR_READY });
+        next.push(...children);
       }
-      if (run.status === 'queued' || (run.status === 'running' && !leased(run, clock))) {
-        await drive(run.id);
-        continue;
-      }
-      const managers = await startManagers(run);
-      const ready = managers.find(
-        (m) => m.status === 'queued' || (m.status === 'running' && !leased(m, clock)),
-      );
-      if (!ready) {
-        // Nothing of its own to drive: a specialist of it may have escalated to its manager.
-        if (await settleChildren(run, drive, depth)) continue;
-        return;
-      }
-      await drive(ready.id);
-      const after = await store.getRun(ready.id);
-      if (after) await afterManager(after);
+      out.push(...next);
+      level = next.filter((c) => c.status === 'escalated' || c.status === 'awaiting_approval');
     }
-  }
-
-  /**
-   * Settles the escalated child runs of an orchestrator: a specialist's manager run is started and driven
-   * from its orchestrator's `run` (or `answer`, `approve`, `resume`). True when any child moved on, so the
-   * orchestrator may have too.
-   */
-  async function settleChildren(run: RunRecord, drive: (runId: string) => Promise<void>, depth: number) {
-    if (depth >= MAX_SETTLE_DEPTH) return false;
-    const children = await store.listRuns({ parentRunId: run.id, status: ['escalated'], limit: 1000 });
-    let moved = false;
-    for (const child of children) {
-      await settleAt(child.id, drive, depth + 1);
-      const after = await store.getRun(child.id);
-      if (after && (after.status !== child.status || after.updatedAt !== child.updatedAt)) moved = true;
-    }
-    return moved;
+    return out;
   }
 
   return {
@@ -297,7 +269,50 @@ export function createManagerPath(
     },
     startManagers,
     afterManager,
-    settle: (runId, drive) => settleAt(runId, drive, 0),
+    async settle(runId, drive) {
+      let current = runId;
+      for (let hop = 0; hop < MAX_SETTLE_HOPS; hop++) {
+        const run = await store.getRun(current);
+        if (!run) return;
+        if (isManagerRunKey(run.idempotencyKey)) {
+          // A manager run resumed by hand: finish its hop, then go on with the run it decided for.
+          if (run.status === 'queued' || (run.status === 'running' && !leased(run, clock))) {
+            await drive(run.id);
+            continue;
+          }
+          const next = await afterManager(run);
+          if (!next) return;
+          current = next;
+          continue;
+        }
+        if (run.status === 'queued' || (run.status === 'running' && !leased(run, clock))) {
+          await drive(run.id);
+          continue;
+        }
+        // A child that ended (driven here after its manager decided) woke its parent: go on with that.
+        if (TERMINAL_STATUSES.includes(run.status) && run.parentRunId && current !== runId) {
+          current = run.parentRunId;
+          continue;
+        }
+        // An orchestrator waiting on its children: what their escalations set going is settled first.
+        const below = await waitingChildren(run);
+        const readyChild = below.find(
+          (c) => c.status === 'queued' || (c.status === 'running' && !leased(c, clock)),
+        );
+        if (readyChild) {
+          current = readyChild.id;
+          continue;
+        }
+        const managers = (await Promise.all([run, ...below].map(startManagers))).flat();
+        const ready = managers.find(
+          (m) => m.status === 'queued' || (m.status === 'running' && !leased(m, clock)),
+        );
+        if (!ready) return;
+        await drive(ready.id);
+        const after = await store.getRun(ready.id);
+        if (after) await afterManager(after);
+      }
+    },
     async sweep(onError) {
       const queued: RunRecord[] = [];
       for (const e of await store.listEscalations({ status: 'pending' })) {
