@@ -4,7 +4,7 @@
 // name the command the way the user ran it (`npx nightshift` under npx).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { json, runCli, startServe } from '../support/cli.js';
@@ -168,11 +168,17 @@ describe('CLI usability', () => {
       ledgerTools: false,
       turns: [{ call: 'fs.write', args: { path: 'a.txt', content: 'x' } }, done],
     });
-    // The real npx, in the nightshift checkout (as the README quickstart runs it).
+    // The real npx, in the nightshift checkout (as the README quickstart runs it). Its first call on a
+    // machine installs the checkout into npx's cache, which runs the package's `prepare` (tsc) in the
+    // checkout itself: that rewrote dist/ while the other test files were loading it, and a module caught
+    // half-written lacked its exports (the "does not provide an export named" failures seen in CI).
+    // Scripts are skipped here: the suite runs on a fresh build, which must stay as it is.
+    const built = join(repoRoot, 'dist', 'src', 'index.js');
+    const builtAt = statSync(built).mtimeMs;
     const viaNpx = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn('npx', ['nightshift', 'run', r.file, '--data-dir', r.dataDir], {
         cwd: repoRoot,
-        env: { ...process.env, ...plainShell, NIGHTSHIFT_ACTOR: 'tester' },
+        env: { ...process.env, ...plainShell, NIGHTSHIFT_ACTOR: 'tester', npm_config_ignore_scripts: 'true' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
@@ -186,6 +192,7 @@ describe('CLI usability', () => {
       child.on('close', (code) => resolve({ code, stdout, stderr }));
     });
     assert.equal(viaNpx.code, 3, viaNpx.stderr);
+    assert.equal(statSync(built).mtimeMs, builtAt, 'npx rebuilt dist/ under the running suite');
     assert.match(viaNpx.stdout, /→ {2}npx nightshift approve apr_\S+ {3}\(or: npx nightshift reject apr_/);
     const inbox = await runCli(['inbox', '--data-dir', r.dataDir], {
       env: { npm_command: 'exec', npm_lifecycle_event: 'npx' },
