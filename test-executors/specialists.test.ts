@@ -93,7 +93,9 @@ describe('a specialist on claude-code, delegated to by a scripted orchestrator',
     assert.deepEqual(parent.toolCalls[0]!.result, { runId: child.id, output: { answer: 'done' } });
     assert.equal(child.autonomyCap, 'observe');
     const childSteps = (await rt.get(child.id))!.steps;
-    const decisions = childSteps.filter((s) => s.kind === 'decision').map((s) => `${s.data.tool} ${s.data.decision}`);
+    const decisions = childSteps
+      .filter((s) => s.kind === 'decision')
+      .map((s) => `${s.data.tool} ${s.data.decision}`);
     assert.ok(decisions.includes('fs.write deny'), decisions.join('\n'));
     // The child's turns and cost are the parent's too.
     assert.ok(child.turns >= 1 && child.usage.costUsd > 0, JSON.stringify(child.usage));
@@ -153,7 +155,13 @@ describe('a specialist on claude-code, delegated to by a scripted orchestrator',
       desk: 'full',
       worker: 'full',
       workerExtra: {
-        escalation: [{ category: 'high_impact', reason: 'writes need a look', when: { tool: 'fs.write', arg: 'path', eq: 'out.txt' } }],
+        escalation: [
+          {
+            category: 'high_impact',
+            reason: 'writes need a look',
+            when: { tool: 'fs.write', arg: 'path', eq: 'out.txt' },
+          },
+        ],
       },
     });
     const paused = await rt.run(t.file('desk'), {});

@@ -34,7 +34,10 @@ function remember(fake: FakeServer) {
   fake.enqueue(
     ...Array.from({ length: 300 }, () => (request: FakeRequest) => ({
       // Only `context` is kept by the agent (and sent with the next event); `note` is only in the thread.
-      text: JSON.stringify({ context: { last: `EVT-${eventOf(request)}` }, note: `answer-${eventOf(request)}` }),
+      text: JSON.stringify({
+        context: { last: `EVT-${eventOf(request)}` },
+        note: `answer-${eventOf(request)}`,
+      }),
     })),
   );
 }
@@ -94,7 +97,7 @@ for (const c of cases) {
       const abort = new AbortController();
       try {
         const role = await loadRoleFile(r.file);
-        const handle = rt.work({ roles: [role], concurrency: 1, pollMs: 20, signal: abort.signal });
+        const worker = rt.work({ roles: [role], concurrency: 1, pollMs: 20, signal: abort.signal });
         const handled = (n: number) =>
           waitFor(
             async () => {
@@ -143,6 +146,8 @@ for (const c of cases) {
         assert.equal(first(s3, 'model_turn').thread?.resumed, false);
         const thirdSent = JSON.stringify(requestsFor(fake, 3)[0]!.body);
         assert.ok(!thirdSent.includes('answer-'), 'the new thread starts empty');
+        abort.abort();
+        await worker.done;
       } finally {
         abort.abort();
         await rt.close();
@@ -172,7 +177,9 @@ describe('a continuous claude-code role whose worker is killed between events', 
         body: JSON.stringify({ id }),
       }).then((x) => x.status);
     const runs = async () =>
-      json<{ runId: string; status: string; output: { context: { last: string } } | null }[]>(await runCli(['runs', '--json'], { env }));
+      json<{ runId: string; status: string; output: { context: { last: string } } | null }[]>(
+        await runCli(['runs', '--json'], { env }),
+      );
     const show = async (runId: string) =>
       json<{ steps: Steps }>(await runCli(['show', runId, '--json'], { env })).steps;
     const a = await serve();

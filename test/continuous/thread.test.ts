@@ -92,6 +92,8 @@ async function storesThread(store: Store) {
   }
 }
 
+const skip = await postgresUnavailable();
+
 describe('the agent store keeps the thread with the context', () => {
   it('on SQLite', async () => {
     const tmp = tempDir('nightshift-thread-');
@@ -102,7 +104,6 @@ describe('the agent store keeps the thread with the context', () => {
     }
   });
 
-  const skip = await postgresUnavailable();
   it('on Postgres', { skip }, async () => {
     const schema = freshSchema();
     try {

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { emptyUsage } from '../../models/types.js';
-import type { Executor, GateVerdict, SessionOutcome, SessionRequest, ThreadRequest } from '../types.js';
 import { claudeTranscriptExists, threadsDir } from '../threads.js';
+import type { Executor, GateVerdict, SessionOutcome, SessionRequest, ThreadRequest } from '../types.js';
 import { type ClaudeResult, clip, readClaudeMessage, sessionIdOf } from './messages.js';
 import { claudeToolsFor, toNightshiftCall } from './tool-map.js';
 
