@@ -120,7 +120,7 @@ for (const c of cases) {
         const second = requestsFor(fake, 2);
         assert.ok(second.length > 0, 'EVT-2 reached the model');
         const sent = JSON.stringify(second[0]!.body);
-        assert.ok(sent.includes('answer-1'), `EVT-2's conversation holds EVT-1's answer: ${sent}`);
+        assert.ok(sent.includes('answer-1'), `EVT-2's conversation holds EVT-1's answer: …${sent.slice(-1500)}`);
         const firstSent = JSON.stringify(requestsFor(fake, 1)[0]!.body);
         assert.ok(!firstSent.includes('answer-'), 'and EVT-1 started from nothing');
 
@@ -211,7 +211,7 @@ describe('a continuous claude-code role whose worker is killed between events', 
       assert.deepEqual(first(s2, 'executor_started').thread, { resume: thread1.id });
       assert.deepEqual(first(s2, 'model_turn').thread, { id: thread1.id, resumed: true });
       const sent = JSON.stringify(requestsFor(fake, 2)[0]!.body);
-      assert.ok(sent.includes('answer-1'), `B's session holds EVT-1's answer: ${sent}`);
+      assert.ok(sent.includes('answer-1'), `B's session holds EVT-1's answer: …${sent.slice(-1500)}`);
     } finally {
       a.child.kill('SIGKILL');
       b?.child.kill('SIGKILL');
