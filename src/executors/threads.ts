@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { NightshiftError } from '../errors.js';
-import type { ExecutorName } from './types.js';
+import { EXECUTOR_NAMES, type ExecutorName } from './types.js';
 
 /** Role names are already path-safe (roles/schema.ts ROLE_NAME); this refuses anything else outright. */
 const SAFE_OWNER = /^[a-z0-9][a-z0-9._-]*$/;
@@ -42,4 +42,26 @@ export function claudeTranscriptExists(configDir: string, id: string): boolean {
   const projects = join(configDir, 'projects');
   if (!existsSync(projects)) return false;
   return readdirSync(projects).some((dir) => existsSync(join(projects, dir, `${id}.jsonl`)));
+}
+
+/**
+ * The threads a session's commands must not read: every other agent's (their transcripts hold what those
+ * agents saw). Codex's sandbox lets commands read the host outside the paths it is told to deny
+ * (codex/permissions.ts), so these are added to them; a session with no thread of its own gets the whole
+ * folder. Other agents' folders are listed when the session starts, like the other protected paths.
+ */
+export function othersThreads(
+  env: NodeJS.ProcessEnv,
+  own: { executor: ExecutorName; owner: string } | undefined,
+): string[] {
+  const root = threadsRoot(env);
+  if (!own) return [root];
+  const paths: string[] = [];
+  for (const executor of EXECUTOR_NAMES) {
+    const dir = join(root, executor);
+    if (executor !== own.executor) paths.push(dir);
+    else if (existsSync(dir))
+      for (const name of readdirSync(dir)) if (name !== own.owner) paths.push(join(dir, name));
+  }
+  return paths;
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { type PriceTable, priceOf } from '../../models/pricing.js';
 import type { Usage } from '../../models/types.js';
 import { clip } from '../claude-code/messages.js';
-import { threadsDir } from '../threads.js';
+import { othersThreads, threadsDir } from '../threads.js';
 import type { Executor, SessionOutcome, SessionRequest } from '../types.js';
 import { type AppServer, AppServerError, startAppServer } from './app-server.js';
 import { refuseCodexConfig } from './approvals.js';
@@ -312,7 +312,11 @@ async function runSession(o: CodexOptions, r: SessionRequest): Promise<SessionOu
     const codexHome = r.thread ? threadsDir(o.env, 'codex', r.thread.owner) : join(home, 'codex');
     await mkdir(codexHome, { recursive: true, mode: 0o700 });
     await mkdir(join(home, 'home'));
-    await writeFile(join(codexHome, 'config.toml'), codexConfig(o, sandbox, r.protectedPaths));
+    const others = othersThreads(o.env, r.thread && { executor: 'codex', owner: r.thread.owner });
+    await writeFile(
+      join(codexHome, 'config.toml'),
+      codexConfig(o, sandbox, [...r.protectedPaths, ...others]),
+    );
     const cwd = drafting ? join(home, 'draft') : r.workspace;
     if (drafting) await copyWorkspace(r.workspace, cwd);
     await r.emit({
