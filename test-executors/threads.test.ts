@@ -120,7 +120,10 @@ for (const c of cases) {
         const second = requestsFor(fake, 2);
         assert.ok(second.length > 0, 'EVT-2 reached the model');
         const sent = JSON.stringify(second[0]!.body);
-        assert.ok(sent.includes('answer-1'), `EVT-2's conversation holds EVT-1's answer: …${sent.slice(-1500)}`);
+        assert.ok(
+          sent.includes('answer-1'),
+          `EVT-2's conversation holds EVT-1's answer: …${sent.slice(-1500)}`,
+        );
         const firstSent = JSON.stringify(requestsFor(fake, 1)[0]!.body);
         assert.ok(!firstSent.includes('answer-'), 'and EVT-1 started from nothing');
 
