@@ -215,6 +215,12 @@ describe('a continuous claude-code role whose worker is killed between events', 
       assert.deepEqual(first(s2, 'model_turn').thread, { id: thread1.id, resumed: true });
       const sent = JSON.stringify(requestsFor(fake, 2)[0]!.body);
       assert.ok(sent.includes('answer-1'), `B's session holds EVT-1's answer: …${sent.slice(-1500)}`);
+      // B took the agent over from the dead A, and the agent keeps the thread B continued.
+      const { agents } = json<{ agents: { takeovers: number; thread: unknown }[] }>(
+        await runCli(['status', '--json'], { env }),
+      );
+      assert.equal(agents[0]!.takeovers, 1);
+      assert.deepEqual(agents[0]!.thread, { executor: 'claude-code', id: thread1.id });
     } finally {
       a.child.kill('SIGKILL');
       b?.child.kill('SIGKILL');

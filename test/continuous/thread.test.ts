@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { formatAgents } from '../../src/cli/format.js';
 import { keptThread, threadOfRun } from '../../src/continuous/thread.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
@@ -58,6 +59,30 @@ describe("a continuous agent's executor thread", () => {
     assert.deepEqual(keptThread(old, undefined), old);
     assert.deepEqual(keptThread(old, { executor: 'codex', id: 't-2' }), { executor: 'codex', id: 't-2' });
     assert.equal(keptThread(undefined, undefined), null);
+  });
+});
+
+describe('nightshift status', () => {
+  it("prints the thread an agent's next event continues", () => {
+    const agent = {
+      role: 'keeper',
+      status: 'idle',
+      owner: null,
+      heartbeatAt: null,
+      leaseUntil: null,
+      live: false,
+      restarts: 0,
+      takeovers: 1,
+      failures: 0,
+      inbox: 0,
+      runId: null,
+      lastError: null,
+      escalationId: null,
+      context: null,
+    };
+    const text = formatAgents([{ ...agent, thread: { executor: 'codex', id: 'thr_1' } }], 0);
+    assert.match(text, /codex thread thr_1 \(the next event continues it\)/);
+    assert.doesNotMatch(formatAgents([{ ...agent, thread: null }], 0), /thread/);
   });
 });
 
