@@ -279,6 +279,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
           lastError: a.lastError ? { code: a.lastError.code, message: a.lastError.message } : null,
           escalationId: a.escalationId,
           context: a.context,
+          thread: a.thread ?? null,
         })),
       );
     },

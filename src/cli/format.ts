@@ -261,6 +261,7 @@ export function formatAgents(agents: AgentStatusView[], now: number, cmd = 'nigh
         `${a.role}  ${a.status.padEnd(9)}  ${holder}  heartbeat ${beat}  inbox ${a.inbox}  restarts ${a.restarts}  takeovers ${a.takeovers}  failures ${a.failures}`,
       ];
       if (a.runId) lines.push(`  current run ${a.runId}`);
+      if (a.thread) lines.push(`  ${a.thread.executor} thread ${a.thread.id} (the next event continues it)`);
       if (a.lastError) lines.push(`  last error [${a.lastError.code}] ${short(a.lastError.message, 100)}`);
       if (a.escalationId) lines.push(`  escalated: ${cmd} answer ${a.escalationId} "<decision>" restarts it`);
       return lines.join('\n');

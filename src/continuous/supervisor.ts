@@ -25,9 +25,10 @@ import type {
   RunRecord,
 } from '../store/types.js';
 import { continuousSettings, nextContext } from './settings.js';
+import { keptThread, threadOfRun } from './thread.js';
 
 export interface AgentHost {
-  store: Agents & AgentInbox & Pick<RunLog, 'getRun'> & Pick<Escalations, 'getEscalation'>;
+  store: Agents & AgentInbox & Pick<RunLog, 'getRun' | 'loadRun'> & Pick<Escalations, 'getEscalation'>;
   clock: Clock;
   owner: string;
   /** Records (idempotently, once per inbox item) the run that handles `item`, without driving it. */
@@ -169,7 +170,9 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
         return;
       }
     }
-    // Handled (or cancelled by a human): store the new context and take the item off the inbox together.
+    // Handled (or cancelled by a human): store the new context and take the item off the inbox together,
+    // with the executor thread the event's session ran in (the next event continues it).
+    const thread = keptThread(agent.thread, threadOfRun(await host.store.loadRun(run.id)));
     const done: AgentRecord = {
       ...agent,
       status: 'idle',
@@ -178,6 +181,7 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
       nextAttemptAt: null,
       lastError: run.status === 'cancelled' ? agent.lastError : null,
       context: run.status === 'succeeded' ? nextContext(agent.context, run.output) : agent.context,
+      ...(thread ? { thread } : {}),
       updatedAt: host.clock.now(),
     };
     if (await host.store.finishInboxItem(item.id, run.id, done, host.owner, done.updatedAt)) {

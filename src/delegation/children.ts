@@ -181,7 +181,21 @@ async function settleChild(run: DrivenRun, call: ToolCallRecord): Promise<Settle
   const runner = ctx.children;
   if (!runner) throw new NightshiftError('INTERNAL', 'this engine context cannot start child runs');
   // A child fails at once on a transient error (the parent's model is told); its parent is what retries.
-  const childCtx: EngineContext = { ...ctx, retryFailures: false };
+  // What the parent has left bounds an executor child's session (engine/executor-turn.ts).
+  // (and no more than what this run was itself allowed by its own parent).
+  const { budget } = prepared.role;
+  const above = ctx.parentBudgetLeft;
+  const childCtx: EngineContext = {
+    ...ctx,
+    retryFailures: false,
+    parentBudgetLeft: {
+      steps: Math.min(budget.maxSteps + state.run.grant.steps - state.run.turns, above?.steps ?? Infinity),
+      costUsd: Math.min(
+        budget.maxCostUsd + state.run.grant.costUsd - state.run.usage.costUsd,
+        above?.costUsd ?? Infinity,
+      ),
+    },
+  };
   const id = childRunId(call.key);
   let child = await ctx.store.getRun(id);
   if (!child) {

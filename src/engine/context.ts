@@ -38,6 +38,12 @@ export interface EngineContext {
     run: RunState['run'],
     output: unknown,
   ) => Promise<Record<string, unknown> | undefined>;
+  /**
+   * A child run driven for its parent (delegation/children.ts): the parent's budget left when the child
+   * was started. An executor's session is one long turn the parent cannot check in between, so its turn
+   * and cost limits are the lower of the child's own and these (decision 028).
+   */
+  parentBudgetLeft?: { steps: number; costUsd: number } | undefined;
   /** How delegations start and continue their child runs; set by start.ts for every run it drives. */
   children?: ChildRunner;
 }

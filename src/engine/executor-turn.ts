@@ -1,6 +1,13 @@
 // An executor's turn: the whole session of an agent CLI, gated call by call by the policy, then recorded
 // as the run's one `model_turn`, with what the session proposed but did not do entered in the ledger.
-import type { Executor, GateVerdict, SessionEvent, SessionOutcome, ToolRequest } from '../executors/types.js';
+import type {
+  Executor,
+  GateVerdict,
+  SessionEvent,
+  SessionOutcome,
+  ThreadRequest,
+  ToolRequest,
+} from '../executors/types.js';
 import type { EscalationRecord } from '../store/types.js';
 import type { DrivenRun } from './driven-run.js';
 import { judgeCall } from './judge.js';
@@ -59,10 +66,42 @@ function remainingMs(host: DrivenRun): number {
   return Math.max(1000, limit - host.activeMs(host.ctx.clock.now()));
 }
 
+/**
+ * A continuous agent's event (a run its supervisor made from the inbox) continues the agent's thread:
+ * the one stored with its context (AgentRecord.thread), read here, when the session starts, so a worker
+ * that took the agent over continues it too. Any other run starts afresh.
+ */
+async function agentThread(host: DrivenRun, executor: Executor): Promise<ThreadRequest | undefined> {
+  const { role } = host.prepared;
+  const { run } = host.state;
+  if (role.mode !== 'continuous' || !run.idempotencyKey?.startsWith('inbox:')) return undefined;
+  const stored = (await host.ctx.store.getAgent(role.name))?.thread;
+  const resume =
+    stored?.executor === executor.name && typeof stored.id === 'string' && stored.id ? stored.id : null;
+  return { owner: role.name, resume };
+}
+
+/**
+ * The session's turn and cost limits: what is left of the run's budget, and for a specialist's child run
+ * no more than its parent had left (a session is one long turn; the parent sees its cost only at the join).
+ */
+function sessionLimits(host: DrivenRun): { maxTurns: number; maxCostUsd: number } {
+  const { budget } = host.prepared.role;
+  const { run } = host.state;
+  const parent = host.ctx.parentBudgetLeft;
+  const turns = budget.maxSteps + run.grant.steps - run.turns;
+  const cost = budget.maxCostUsd + run.grant.costUsd - run.usage.costUsd;
+  return {
+    maxTurns: Math.max(1, Math.min(turns, parent?.steps ?? turns)),
+    maxCostUsd: Math.max(0.0001, Math.min(cost, parent?.costUsd ?? cost)),
+  };
+}
+
 export async function executorTurn(host: DrivenRun, executor: Executor): Promise<void> {
   const { prepared, state } = host;
   const { role } = prepared;
   const attempt = state.steps.filter((s) => s.kind === 'executor_started').length + 1;
+  const thread = await agentThread(host, executor);
   {
     const b = host.batch();
     b.step('executor_started', {
@@ -70,8 +109,13 @@ export async function executorTurn(host: DrivenRun, executor: Executor): Promise
       spec: executor.spec,
       attempt,
       ...(attempt > 1
-        ? { note: 'the previous session was cut off; this one starts from the beginning' }
+        ? {
+            note: thread?.resume
+              ? `the previous session was cut off; this one resumes thread ${thread.resume} again`
+              : 'the previous session was cut off; this one starts from the beginning',
+          }
         : {}),
+      ...(thread ? { thread: { resume: thread.resume } } : {}),
     });
     await host.commit(b);
   }
@@ -131,12 +175,9 @@ export async function executorTurn(host: DrivenRun, executor: Executor): Promise
         ...(host.ctx.protectedPaths?.(role) ?? []),
         ...(role.secretsFile ? [role.secretsFile] : []),
       ],
-      maxTurns: Math.max(1, role.budget.maxSteps + state.run.grant.steps - state.run.turns),
-      maxCostUsd: Math.max(
-        0.0001,
-        role.budget.maxCostUsd + state.run.grant.costUsd - state.run.usage.costUsd,
-      ),
+      ...sessionLimits(host),
       signal,
+      thread,
       gate,
       emit,
     })
@@ -174,6 +215,7 @@ async function recordSession(
     stopReason: failed ? 'other' : 'end',
     sessionTurns: outcome.turns,
     latencyMs: b.at - started,
+    ...(outcome.thread ? { thread: outcome.thread } : {}),
   });
   b.set({
     turns: state.run.turns + Math.max(1, outcome.turns),

@@ -76,10 +76,33 @@ export interface SessionRequest {
   /** Most USD the session may spend, when the CLI can enforce it. */
   maxCostUsd: number;
   signal: AbortSignal;
+  /**
+   * Set for a continuous role's agent: the session continues the agent's thread (Claude Code's session,
+   * Codex's thread) instead of starting afresh, and leaves it resumable for the next event.
+   */
+  thread?: ThreadRequest | undefined;
   /** Asks the policy about one tool use; the engine records the decision before it returns. */
   gate(request: ToolRequest): Promise<GateVerdict>;
   /** Persists one event as a step (in order; the returned promise settles when it is committed). */
   emit(event: SessionEvent): Promise<void>;
+}
+
+/** A continuous agent's conversation with its CLI, kept across the agent's events. */
+export interface ThreadRequest {
+  /**
+   * Whose threads these are (the role's name): the CLI's transcripts are kept in a folder of its own
+   * (threads.ts), outside the run, so that the next event, on this worker or another, can continue them.
+   */
+  owner: string;
+  /** The thread to continue (its id, as the CLI gave it), or null: start the agent's first thread. */
+  resume: string | null;
+}
+
+/** The thread a session ran in (SessionOutcome.thread). */
+export interface SessionThread {
+  id: string;
+  /** True when the session continued the requested thread; false when it started a new one. */
+  resumed: boolean;
 }
 
 export interface SessionOutcome {
@@ -90,6 +113,8 @@ export interface SessionOutcome {
   turns: number;
   /** The model that answered, as the CLI reported it. */
   modelId: string;
+  /** Set when the request asked for a thread and the session got as far as starting or resuming it. */
+  thread?: SessionThread | undefined;
   /** Ids of allowed requests the CLI did not carry out after all (Codex refuses a change whole). */
   notDone?: string[] | undefined;
   /** Set when the session failed (a `result` with is_error, a non-zero exit, a crash of the CLI). */

@@ -135,6 +135,8 @@ export interface AgentStatusView {
   lastError: { code: string; message: string } | null;
   escalationId: string | null;
   context: unknown;
+  /** The executor thread the agent's next event continues (Claude Code session, Codex thread), if any. */
+  thread: { executor: string; id: string } | null;
 }
 
 export interface WorkOptions {

@@ -75,6 +75,8 @@ export const STEP_DATA = {
     executor: z.string().optional(),
     /** Model turns the executor's session took. */
     sessionTurns: z.number().optional(),
+    /** A continuous agent's session: the CLI thread it ran in, and whether it continued the stored one. */
+    thread: z.object({ id: z.string(), resumed: z.boolean() }).optional(),
   }),
   decision: z.object({
     /** The call's ledger key; null for an executor's request, decided before it has one. */
@@ -188,6 +190,8 @@ export const STEP_DATA = {
     spec: z.string(),
     attempt: z.number(),
     note: z.string().optional(),
+    /** A continuous agent's session: the stored thread it is to continue (null: the agent's first). */
+    thread: z.object({ resume: z.string().nullable() }).optional(),
   }),
   /** One event of an executor's session (a message, a tool use, its result). */
   executor_event: z.object({

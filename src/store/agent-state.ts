@@ -33,6 +33,8 @@ export function agentState(a: AgentRecord): AgentState {
     runId: a.runId,
     lastError: a.lastError,
     escalationId: a.escalationId,
+    // Only once there is one, so agents of roles that never ran an executor keep their stored shape.
+    ...(a.thread ? { thread: a.thread } : {}),
   };
 }
 

@@ -3,13 +3,14 @@
 // `canUseTool` and a PreToolUse hook (which also sees the tool uses Claude would allow on its own, such as
 // reads and read-only commands) both ask the engine's gate, once per tool use.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { emptyUsage } from '../../models/types.js';
-import type { Executor, GateVerdict, SessionOutcome, SessionRequest } from '../types.js';
-import { type ClaudeResult, clip, readClaudeMessage } from './messages.js';
+import { claudeTranscriptExists, threadsDir } from '../threads.js';
+import type { Executor, GateVerdict, SessionOutcome, SessionRequest, ThreadRequest } from '../types.js';
+import { type ClaudeResult, clip, readClaudeMessage, sessionIdOf } from './messages.js';
 import { claudeToolsFor, toNightshiftCall } from './tool-map.js';
 
 export interface ClaudeCodeOptions {
@@ -48,10 +49,10 @@ export function denialMessage(verdict: GateVerdict): string {
 }
 
 /** The environment the CLI gets: nothing of nightshift's own beyond what it needs, and a private home. */
-function sessionEnv(o: ClaudeCodeOptions, home: string): Record<string, string> {
+function sessionEnv(o: ClaudeCodeOptions, home: string, configDir: string): Record<string, string> {
   const env: Record<string, string> = {
     HOME: home,
-    CLAUDE_CONFIG_DIR: join(home, '.claude'),
+    CLAUDE_CONFIG_DIR: configDir,
     ANTHROPIC_API_KEY: o.apiKey,
     // No telemetry, error reports, update checks or other calls home: only the API is contacted.
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
@@ -73,6 +74,10 @@ function sessionEnv(o: ClaudeCodeOptions, home: string): Record<string, string> 
 async function runSession(o: ClaudeCodeOptions, r: SessionRequest): Promise<SessionOutcome> {
   const sdk = (await import(pathToFileURL(o.sdkEntry).href)) as ClaudeSdk;
   const home = await mkdtemp(join(tmpdir(), 'nightshift-claude-'));
+  // A continuous agent's session is kept (and continued) in the agent's own config folder; any other
+  // session lives and dies with its temp home.
+  const thread = r.thread ? await threadFor(o, r, r.thread) : undefined;
+  const configDir = thread?.configDir ?? join(home, '.claude');
   const abort = new AbortController();
   const onAbort = () => abort.abort();
   r.signal.addEventListener('abort', onAbort, { once: true });
@@ -107,6 +112,7 @@ async function runSession(o: ClaudeCodeOptions, r: SessionRequest): Promise<Sess
   let result: ClaudeResult | undefined;
   let model = o.modelId;
   let failure: string | undefined;
+  let sessionId: string | undefined;
   try {
     const messages = sdk.query({
       prompt: r.prompt,
@@ -142,10 +148,11 @@ async function runSession(o: ClaudeCodeOptions, r: SessionRequest): Promise<Sess
         tools: claudeToolsFor(r.roleTools),
         // No user, project or local settings: a settings file in the workspace must not grant permissions.
         settingSources: [],
-        persistSession: false,
+        persistSession: thread !== undefined,
+        ...(thread?.resume ? { resume: thread.resume } : {}),
         maxTurns: r.maxTurns,
         maxBudgetUsd: r.maxCostUsd,
-        env: sessionEnv(o, home),
+        env: sessionEnv(o, home, configDir),
         abortController: abort,
         stderr: (data: string) => {
           stderr.push(data);
@@ -155,6 +162,7 @@ async function runSession(o: ClaudeCodeOptions, r: SessionRequest): Promise<Sess
       },
     });
     for await (const raw of messages) {
+      sessionId ??= sessionIdOf(raw);
       const read = readClaudeMessage(raw);
       if (read.model) model = read.model;
       for (const event of read.events) await r.emit(event);
@@ -167,6 +175,8 @@ async function runSession(o: ClaudeCodeOptions, r: SessionRequest): Promise<Sess
     r.signal.removeEventListener('abort', onAbort);
     await rm(home, { recursive: true, force: true }).catch(() => {});
   }
+  const ranIn =
+    thread && sessionId ? { thread: { id: sessionId, resumed: sessionId === thread.resume } } : {};
   if (!result) {
     return {
       text: '',
@@ -174,6 +184,7 @@ async function runSession(o: ClaudeCodeOptions, r: SessionRequest): Promise<Sess
       turns: 0,
       modelId: model,
       error: { message: `claude-code ended without a result: ${failure ?? 'no messages'}` },
+      ...ranIn,
     };
   }
   const outcome: SessionOutcome = {
@@ -181,6 +192,7 @@ async function runSession(o: ClaudeCodeOptions, r: SessionRequest): Promise<Sess
     usage: result.usage,
     turns: result.turns,
     modelId: model,
+    ...ranIn,
   };
   if (result.isError) {
     const why = result.text || result.errors.join('; ') || result.subtype;
@@ -191,6 +203,29 @@ async function runSession(o: ClaudeCodeOptions, r: SessionRequest): Promise<Sess
     };
   }
   return outcome;
+}
+
+/**
+ * The agent's config folder, and the session to resume: the stored one if its transcript is there. A
+ * stored session whose transcript is gone (swept, or kept on another machine) is not asked for, since
+ * Claude Code would fail the whole session; a new one starts, and the run's log says why.
+ */
+async function threadFor(
+  o: ClaudeCodeOptions,
+  r: SessionRequest,
+  wanted: ThreadRequest,
+): Promise<{ configDir: string; resume: string | undefined }> {
+  const configDir = threadsDir(o.env, 'claude-code', wanted.owner);
+  await mkdir(configDir, { recursive: true, mode: 0o700 });
+  const stored = wanted.resume;
+  if (stored === null) return { configDir, resume: undefined };
+  if (claudeTranscriptExists(configDir, stored)) return { configDir, resume: stored };
+  await r.emit({
+    type: 'thread/not_resumed',
+    text: `Claude Code session ${stored} cannot be resumed: its transcript is not in ${configDir} (swept, or kept on another machine); starting a new session`,
+    isError: true,
+  });
+  return { configDir, resume: undefined };
 }
 
 export function createClaudeCodeExecutor(options: ClaudeCodeOptions): Executor {

@@ -93,6 +93,15 @@ function contentText(content: unknown): string {
   return JSON.stringify(content ?? null);
 }
 
+/** Every SDK message names the session it belongs to; with `resume`, that is the resumed one. */
+const SessionOf = z.object({ session_id: z.string().min(1) }).loose();
+
+/** The session id a message carries, if any. */
+export function sessionIdOf(raw: unknown): string | undefined {
+  const parsed = SessionOf.safeParse(raw);
+  return parsed.success ? parsed.data.session_id : undefined;
+}
+
 /**
  * One SDK message as steps (events) and, for the last one, the result. Messages nightshift does not keep
  * (stream deltas, status pings) give nothing.

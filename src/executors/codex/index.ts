@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { type PriceTable, priceOf } from '../../models/pricing.js';
 import type { Usage } from '../../models/types.js';
 import { clip } from '../claude-code/messages.js';
+import { othersThreads, threadsDir } from '../threads.js';
 import type { Executor, SessionOutcome, SessionRequest } from '../types.js';
-import { type AppServer, startAppServer } from './app-server.js';
+import { type AppServer, AppServerError, startAppServer } from './app-server.js';
 import { refuseCodexConfig } from './approvals.js';
 import { approver } from './approver.js';
 import { readCodexNotification } from './events.js';
@@ -107,9 +108,9 @@ function appServerCommand(cliPath: string): [string, string[]] {
   return cliPath.endsWith('.js') ? [process.execPath, [cliPath, 'app-server']] : [cliPath, ['app-server']];
 }
 
-function sessionEnv(o: CodexOptions, home: string): Record<string, string> {
+function sessionEnv(o: CodexOptions, home: string, codexHome: string): Record<string, string> {
   const env: Record<string, string> = {
-    CODEX_HOME: join(home, 'codex'),
+    CODEX_HOME: codexHome,
     // Commands run in a login shell; a private HOME keeps the host's profile out of them.
     HOME: join(home, 'home'),
     NIGHTSHIFT_CODEX_API_KEY: o.apiKey,
@@ -140,6 +141,8 @@ interface Session {
   problem?: string | undefined;
   /** Allowed calls Codex did not make: another file of the same change was refused, so none was applied. */
   notDone: string[];
+  /** The thread the session ran in, once Codex started or resumed it (continuous agents only). */
+  thread?: { id: string; resumed: boolean } | undefined;
 }
 
 /** How app-server reports each sandbox mode in `thread/start`'s answer (its legacy `sandbox` field). */
@@ -156,6 +159,7 @@ async function drive(
   cwd: string,
   sandbox: CodexSandbox,
   home: string,
+  codexHome: string,
   onCopy: boolean,
 ): Promise<void> {
   const approvals = approver(r, s.notDone, cwd, sandbox !== 'danger-full-access', onCopy);
@@ -168,7 +172,7 @@ async function drive(
     command,
     argv,
     cwd,
-    env: sessionEnv(o, home),
+    env: sessionEnv(o, home, codexHome),
     onRequest: (method, params) => approvals.onRequest(method, params),
     async onNotification(method, params) {
       const notice = readCodexNotification(method, params);
@@ -202,21 +206,22 @@ async function drive(
         capabilities: { experimentalApi: false, requestAttestation: false },
       });
       server.notify('initialized');
-      const thread = (await server.request('thread/start', {
+      const settings = {
         cwd,
         model: o.modelId,
         approvalPolicy: 'untrusted',
         // The sandboxed modes come from the permission profile in config.toml (Codex refuses both).
         ...(sandbox === 'danger-full-access' ? { sandbox } : {}),
-        ephemeral: true,
         developerInstructions: r.system,
-      })) as {
+      };
+      const thread = (await openThread(server, r, s, settings)) as {
         thread?: { id?: string };
         approvalPolicy?: unknown;
         sandbox?: { type?: string; networkAccess?: unknown };
       };
       const threadId = thread?.thread?.id;
       if (!threadId) throw new Error('thread/start answered without a thread id');
+      if (r.thread) s.thread = { id: threadId, resumed: s.thread?.resumed ?? false };
       // `untrusted` makes Codex ask before every command and file change, even those it deems safe
       // (`cat`, `ls`). A Codex that would not ask is not run (it is refused in config.toml, so it is
       // set per thread, and checked).
@@ -248,6 +253,39 @@ async function drive(
   }
 }
 
+/**
+ * Starts the session's thread: a new, ephemeral one, or for a continuous agent its stored thread resumed
+ * (kept on disk for the next event). A stored thread Codex cannot resume (its rollout is gone: swept, or
+ * kept on another machine) is replaced by a new one, and the run's log says why: the event is handled.
+ */
+async function openThread(
+  server: AppServer,
+  r: SessionRequest,
+  s: Session,
+  settings: Record<string, unknown>,
+): Promise<unknown> {
+  const stored = r.thread?.resume;
+  if (stored) {
+    try {
+      const resumed = await server.request('thread/resume', {
+        threadId: stored,
+        ...settings,
+        excludeTurns: true,
+      });
+      s.thread = { id: stored, resumed: true };
+      return resumed;
+    } catch (err) {
+      if (!(err instanceof AppServerError)) throw err;
+      await r.emit({
+        type: 'thread/not_resumed',
+        text: `Codex thread ${stored} cannot be resumed (${clip(err.message, 500)}); starting a new thread`,
+        isError: true,
+      });
+    }
+  }
+  return server.request('thread/start', { ...settings, ephemeral: r.thread === undefined });
+}
+
 async function runSession(o: CodexOptions, r: SessionRequest): Promise<SessionOutcome> {
   const root = codexHomeRoot(o.env);
   await mkdir(root, { recursive: true, mode: 0o700 });
@@ -266,19 +304,26 @@ async function runSession(o: CodexOptions, r: SessionRequest): Promise<SessionOu
     turns: s.turns,
     modelId: o.modelId,
     ...(s.notDone.length > 0 ? { notDone: s.notDone } : {}),
+    ...(s.thread ? { thread: s.thread } : {}),
   });
   try {
     await refuseCodexConfig(r.workspace);
-    await mkdir(join(home, 'codex'));
+    // A continuous agent's CODEX_HOME outlives the session: its threads (rollouts) are kept there.
+    const codexHome = r.thread ? threadsDir(o.env, 'codex', r.thread.owner) : join(home, 'codex');
+    await mkdir(codexHome, { recursive: true, mode: 0o700 });
     await mkdir(join(home, 'home'));
-    await writeFile(join(home, 'codex', 'config.toml'), codexConfig(o, sandbox, r.protectedPaths));
+    const others = othersThreads(o.env, r.thread && { executor: 'codex', owner: r.thread.owner });
+    await writeFile(
+      join(codexHome, 'config.toml'),
+      codexConfig(o, sandbox, [...r.protectedPaths, ...others]),
+    );
     const cwd = drafting ? join(home, 'draft') : r.workspace;
     if (drafting) await copyWorkspace(r.workspace, cwd);
     await r.emit({
       type: 'sandbox',
       text: drafting ? `${sandbox} on a copy of the workspace (changes become drafts)` : sandbox,
     });
-    await drive(o, r, s, cwd, sandbox, home, drafting);
+    await drive(o, r, s, cwd, sandbox, home, codexHome, drafting);
     if (s.failure) {
       const result = outcome();
       result.error = { message: `codex session failed: ${s.failure}` };

@@ -20,6 +20,11 @@ export interface AgentRecord {
   nextAttemptAt: number | null;
   /** The persistent context every handled event may update (the run output's `context`). */
   context: unknown;
+  /**
+   * The executor thread (Claude Code session, Codex thread) the agent's events continue, saved with the
+   * context when an event is handled; absent until an executor session has run for the agent.
+   */
+  thread?: AgentThread | null;
   /** The run handling the current inbox item, if any. */
   runId: string | null;
   lastError: RunError | null;
@@ -29,6 +34,14 @@ export interface AgentRecord {
   takenOver?: boolean;
   startedAt: number;
   updatedAt: number;
+}
+
+/** A continuous agent's conversation with its executor CLI (decision 028). */
+export interface AgentThread {
+  /** The executor that made it (`claude-code`, `codex`): another executor's thread is not resumed. */
+  executor: string;
+  /** The CLI's id for it (Claude Code's session id, Codex's thread id). */
+  id: string;
 }
 
 export interface InboxItem {
