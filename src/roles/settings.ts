@@ -104,7 +104,7 @@ export const WebhookTrigger = z
      * "<timestamp>.<body>"), `github` (X-Hub-Signature-256), `stripe` (Stripe-Signature), `slack`
      * (X-Slack-Signature v0), `standard` (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature).
      */
-    scheme: z.enum(WEBHOOK_SCHEMES, { error: `one of ${WEBHOOK_SCHEMES.join(', ')}` }).default('nightshift'),
+    scheme: z.enum(WEBHOOK_SCHEMES).default('nightshift'),
     /** How far a signed timestamp may be from now (stripe and standard only; default 300). */
     toleranceSeconds: z.number().int().min(1).max(86_400).optional(),
     /**
