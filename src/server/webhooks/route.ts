@@ -72,6 +72,15 @@ async function accept(
   const { path } = hook;
   const scheme = SCHEMES[hook.scheme];
   const settings = { secret: secretOf(o, role, hook), toleranceSeconds: hook.toleranceSeconds };
+  const unusable = scheme.secretProblem?.(settings.secret);
+  if (unusable) {
+    // Our configuration, not the sender's fault: said as loudly as an unset secret.
+    o.log.error(
+      { hook: path, role: role.name, secret: hook.secret },
+      `webhook refused: ${hook.secret} ${unusable}`,
+    );
+    throw new WebhookRefusal(503, 'WEBHOOK_SECRET_UNAVAILABLE', `webhook secret ${hook.secret} ${unusable}`);
+  }
   const now = Date.now();
   // The raw bytes are checked before they are parsed: nothing of an unauthenticated body is interpreted.
   const check = scheme.verify(headers, body, settings, now);

@@ -24,6 +24,8 @@ export interface DeliveryIdentity {
 }
 
 export interface WebhookScheme {
+  /** Why this secret value cannot verify anything (it is not in the scheme's format), or undefined. */
+  secretProblem?(secret: string): string | undefined;
   /** Checks the signature (and its timestamp) over the raw body; the refusal names the header. */
   verify(headers: IncomingHttpHeaders, body: Buffer, s: SchemeSettings, nowMs: number): SignatureCheck;
   /**

@@ -14,6 +14,8 @@ export function standardKey(secret: string): Buffer | undefined {
 }
 
 export const standard: WebhookScheme = {
+  secretProblem: (secret) =>
+    standardKey(secret) ? undefined : 'is not a Standard Webhooks secret (whsec_ followed by base64)',
   verify(headers, body, s, nowMs) {
     const id = header(headers, 'webhook-id');
     const ts = header(headers, 'webhook-timestamp');
@@ -45,12 +47,8 @@ export const standard: WebhookScheme = {
         reason: 'malformed webhook-signature (expected v1,<base64>)',
       };
     const key = standardKey(s.secret);
-    if (!key)
-      return {
-        ok: false,
-        problem: 'mismatch',
-        reason: 'webhook-signature does not match (the secret is not whsec_<base64>)',
-      };
+    // The route refuses such a secret first (503); never verify with an empty or partial key.
+    if (!key) return { ok: false, problem: 'mismatch', reason: 'webhook-signature cannot be checked' };
     const expected = createHmac('sha256', key).update(`${id}.${ts}.`).update(body).digest();
     if (!matchesAny(expected, given))
       return { ok: false, problem: 'mismatch', reason: 'no v1 signature in webhook-signature matches' };

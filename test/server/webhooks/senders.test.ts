@@ -22,6 +22,7 @@ const SECRETS = {
   STRIPE_SECRET: `whsec_${randomBytes(24).toString('hex')}`,
   SLACK_SECRET: `slack-signing-${randomBytes(8).toString('hex')}`,
   STD_SECRET: `whsec_${randomBytes(32).toString('base64')}`,
+  STD_BAD_SECRET: 'whsec_not base64!',
 };
 const stripeHeader = (payload: string, secret = SECRETS.STRIPE_SECRET, timestamp = now()) =>
   new Stripe('sk_test_unused').webhooks.generateTestHeaderString({ payload, secret, timestamp });
@@ -66,13 +67,15 @@ describe('webhooks from the senders users have', () => {
       ledgerTools: false,
       turns: [{ final: {} }],
       extra: {
-        secrets: Object.keys(SECRETS),
+        secrets: [...Object.keys(SECRETS), 'UNSET_SECRET'],
         triggers: [
           { webhook: { path: 'github', secret: 'GH_SECRET', scheme: 'github' } },
           { webhook: { path: 'github-envelope', secret: 'GH_SECRET', scheme: 'github', input: 'envelope' } },
           { webhook: { path: 'stripe', secret: 'STRIPE_SECRET', scheme: 'stripe', toleranceSeconds: 60 } },
           { webhook: { path: 'slack', secret: 'SLACK_SECRET', scheme: 'slack' } },
           { webhook: { path: 'standard', secret: 'STD_SECRET', scheme: 'standard' } },
+          { webhook: { path: 'standard-bad', secret: 'STD_BAD_SECRET', scheme: 'standard' } },
+          { webhook: { path: 'unset', secret: 'UNSET_SECRET', scheme: 'github' } },
         ],
       },
     });
@@ -399,6 +402,24 @@ describe('webhooks from the senders users have', () => {
       'WEBHOOK_BODY_INVALID',
     );
     await refused('no such hook', post('gitlab', {}, '{}'), 404, 'WEBHOOK_NOT_FOUND');
+  });
+
+  it('a secret that is unset here, or not in the format of its scheme, refuses every delivery (503) naming it', async () => {
+    const body = '{"type":"x"}';
+    await refused(
+      'not whsec_<base64>',
+      post('standard-bad', standardHeaders('msg_bad', body), body),
+      503,
+      'WEBHOOK_SECRET_UNAVAILABLE',
+      /STD_BAD_SECRET is not a Standard Webhooks secret/,
+    );
+    await refused(
+      'unset',
+      post('unset', { 'x-hub-signature-256': await githubSign('x', body) }, body),
+      503,
+      'WEBHOOK_SECRET_UNAVAILABLE',
+      /UNSET_SECRET is not set/,
+    );
   });
 
   it('never logs a secret', () => {
