@@ -12,6 +12,7 @@ import type { WebhookReplay } from '../../store/interfaces.js';
 import { loadSecrets } from '../../tools/secrets.js';
 import { HttpError, parseJson, readBody } from '../http-body.js';
 import { type Route, send } from '../router.js';
+import { REPLAY_WINDOW_SECONDS } from '../webhook-signature.js';
 import { github } from './github.js';
 import { nightshift } from './nightshift.js';
 import { signatureRefusal, WebhookRefusal } from './refusal.js';
@@ -95,10 +96,15 @@ async function accept(
   if (typeof who === 'string') throw new WebhookRefusal(400, 'WEBHOOK_BODY_INVALID', who);
   const window = scheme.window(settings);
   // A signature is good once: a captured request replayed inside the window is refused (past the window
-  // its timestamp is). Remembered only once the body is known good, so a refusal writes nothing.
+  // its timestamp is). Remembered only once the body is known good, so a refusal writes nothing. It is
+  // remembered until its timestamp goes stale (`at` = that moment), so the pruning every door does
+  // (entries older than 10 min) cannot forget it early, however long the trigger's tolerance.
   if (window !== undefined) {
     const remembered = hook.scheme === 'nightshift' ? check.signature : `${hook.scheme}:${check.signature}`;
-    if (!(await o.runtime.store.rememberSignature(remembered, now, now - 2 * window * 1000)))
+    const staleAt = (check.timestamp + window) * 1000;
+    if (
+      !(await o.runtime.store.rememberSignature(remembered, staleAt, now - 2 * REPLAY_WINDOW_SECONDS * 1000))
+    )
       throw new WebhookRefusal(401, 'WEBHOOK_REPLAYED', 'this signature was already used (a replay)');
   }
   const key =

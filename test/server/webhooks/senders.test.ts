@@ -218,14 +218,12 @@ describe('webhooks from the senders users have', () => {
   it('stripe: Stripe-Signature from stripe.webhooks.generateTestHeaderString; a retry (new timestamp) is the same run', async () => {
     const body = JSON.stringify({ id: 'evt_1Abc', type: 'payment_intent.succeeded', data: { object: {} } });
     const before = await runs();
-    const first = await post('stripe', { 'stripe-signature': stripeHeader(body) }, body);
+    // Sent 20 s ago, retried 10 s ago: two signatures whatever second the test runs in.
+    const t0 = now();
+    const first = await post('stripe', { 'stripe-signature': stripeHeader(body, undefined, t0 - 20) }, body);
     assert.equal(first.status, 202, JSON.stringify(first.body));
     assert.equal(first.body.deliveryId, 'evt_1Abc');
-    const retry = await post(
-      'stripe',
-      { 'stripe-signature': stripeHeader(body, undefined, now() - 5) },
-      body,
-    );
+    const retry = await post('stripe', { 'stripe-signature': stripeHeader(body, undefined, t0 - 10) }, body);
     assert.equal(retry.status, 202, JSON.stringify(retry.body));
     assert.equal(retry.body.runId, first.body.runId);
     assert.equal(await runs(), before + 1);
@@ -287,12 +285,13 @@ describe('webhooks from the senders users have', () => {
       event_id: 'Ev08MFMKH6',
       event: { type: 'app_mention', text: 'hi' },
     });
-    const first = await post('slack', slackHeaders(event), event);
+    const t0 = now();
+    const first = await post('slack', slackHeaders(event, undefined, t0 - 20), event);
     assert.equal(first.status, 202, JSON.stringify(first.body));
     assert.equal(first.body.deliveryId, 'Ev08MFMKH6');
     const retry = await post(
       'slack',
-      { ...slackHeaders(event, undefined, now() - 1), 'x-slack-retry-num': '1' },
+      { ...slackHeaders(event, undefined, t0 - 10), 'x-slack-retry-num': '1' },
       event,
     );
     assert.equal(retry.body.runId, first.body.runId);
@@ -328,11 +327,16 @@ describe('webhooks from the senders users have', () => {
   it('standard: webhook-signature by standardwebhooks Webhook.sign; a retry under the same webhook-id is the same run', async () => {
     const body = JSON.stringify({ type: 'ticket.created', data: { id: 'Z-1' } });
     const before = await runs();
-    const first = await post('standard', standardHeaders('msg_2KWPBgLlAfxdpx2AI54pPJ85f4W', body), body);
+    const t0 = Date.now();
+    const first = await post(
+      'standard',
+      standardHeaders('msg_2KWPBgLlAfxdpx2AI54pPJ85f4W', body, undefined, new Date(t0 - 20_000)),
+      body,
+    );
     assert.equal(first.status, 202, JSON.stringify(first.body));
     const retry = await post(
       'standard',
-      standardHeaders('msg_2KWPBgLlAfxdpx2AI54pPJ85f4W', body, undefined, new Date(Date.now() - 10_000)),
+      standardHeaders('msg_2KWPBgLlAfxdpx2AI54pPJ85f4W', body, undefined, new Date(t0 - 10_000)),
       body,
     );
     assert.equal(retry.body.runId, first.body.runId);
