@@ -11,7 +11,7 @@ import {
   type PersonSpec,
 } from '../notifications/settings.js';
 import type { Role } from '../roles/schema.js';
-import type { DeliverOptions, Delivery, Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime.js';
 import type { ServeMetrics } from '../telemetry/metrics/index.js';
 import type { ChannelDoors } from './channel-doors.js';
 import { decisionPageRoutes } from './decision-page.js';
@@ -20,7 +20,7 @@ import { parseJson, readBody, requireJsonContentType } from './http-body.js';
 import { metricsRoute } from './metrics-route.js';
 import { type Route, send } from './router.js';
 import { slackInteractionsRoute } from './slack-interactions.js';
-import { webhookRoute } from './webhooks/route.js';
+import { type DeliverToRole, webhookRoute } from './webhooks/route.js';
 
 export interface RouteContext {
   runtime: Runtime;
@@ -36,12 +36,7 @@ export interface RouteContext {
   /** Tells this process's worker there is work (what was just recorded). */
   wake(): void;
   /** Delivers to one role (runtime.deliver) and wakes the worker. */
-  deliver(
-    role: Role,
-    input: unknown,
-    key: string | undefined,
-    trigger: DeliverOptions['trigger'],
-  ): Promise<Delivery>;
+  deliver: DeliverToRole;
 }
 
 export function daemonRoutes(o: RouteContext): Route[] {

@@ -35,13 +35,16 @@ export interface WebhookDoor {
   roles: Role[];
   env: NodeJS.ProcessEnv;
   log: Logger;
-  deliver(
-    role: Role,
-    input: unknown,
-    key: string | undefined,
-    trigger: DeliverOptions['trigger'],
-  ): Promise<Delivery>;
+  deliver: DeliverToRole;
 }
+
+/** Delivers to one role (runtime.deliver) under an idempotency key, and wakes the worker. */
+export type DeliverToRole = (
+  role: Role,
+  input: unknown,
+  key: string | undefined,
+  trigger: DeliverOptions['trigger'],
+) => Promise<Delivery>;
 
 export function webhookRoute(o: WebhookDoor): Route {
   const byHook = new Map<string, { role: Role; hook: WebhookTrigger }>();
