@@ -2,7 +2,7 @@
 // parsed or anything is recorded; accepted once per signature (within the scheme's window) and one run
 // per delivery (the same delivery again answers with the same run). Refusals are
 // `{ error: { code, message } }` and record nothing.
-import type { ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { isNightshiftError } from '../../errors.js';
 import type { Role } from '../../roles/schema.js';
@@ -70,7 +70,7 @@ async function accept(
   o: WebhookDoor,
   role: Role,
   hook: WebhookTrigger,
-  headers: import('node:http').IncomingHttpHeaders,
+  headers: IncomingHttpHeaders,
   body: Buffer,
 ): Promise<{ status: number; body: unknown }> {
   const { path } = hook;
