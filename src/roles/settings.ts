@@ -88,19 +88,45 @@ export const McpServerConfig = z
   });
 export type McpServerConfig = z.infer<typeof McpServerConfig>;
 
+/** Whose signatures a webhook trigger verifies: the sender's own scheme (src/server/webhooks/). */
+export const WEBHOOK_SCHEMES = ['nightshift', 'github', 'stripe', 'slack', 'standard'] as const;
+export type WebhookScheme = (typeof WEBHOOK_SCHEMES)[number];
+
+/** A webhook trigger: POST /hooks/<path>, verified with the sender's scheme before anything is recorded. */
+export const WebhookTrigger = z
+  .strictObject({
+    /** The path under /hooks/ on the daemon. */
+    path: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, _ or -'),
+    /** The secret (listed under secrets:) the sender signs with; its value is never logged. */
+    secret: SecretRef,
+    /**
+     * The sender's signing scheme: `nightshift` (x-nightshift-signature, HMAC-SHA256 over
+     * "<timestamp>.<body>"), `github` (X-Hub-Signature-256), `stripe` (Stripe-Signature), `slack`
+     * (X-Slack-Signature v0), `standard` (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature).
+     */
+    scheme: z.enum(WEBHOOK_SCHEMES).default('nightshift'),
+    /** How far a signed timestamp may be from now (stripe and standard only; default 300). */
+    toleranceSeconds: z.number().int().min(1).max(86_400).optional(),
+    /**
+     * The run's input: the delivered JSON body (default), or `envelope`: `{ scheme, event, deliveryId,
+     * payload }`, where `event` is what the sender says happened (GitHub's X-GitHub-Event, Stripe's and
+     * Standard Webhooks' `type`, Slack's `event.type`).
+     */
+    input: z.enum(['body', 'envelope']).default('body'),
+  })
+  .refine((w) => w.toleranceSeconds === undefined || w.scheme === 'stripe' || w.scheme === 'standard', {
+    path: ['toleranceSeconds'],
+    message:
+      'only for scheme stripe or standard (GitHub signs no timestamp; Slack and nightshift use a fixed 300 s window)',
+  });
+export type WebhookTrigger = z.infer<typeof WebhookTrigger>;
+
 /** What starts a role's runs besides `nightshift run`: named events, or a verified webhook. */
 export const Trigger = z.union([
   z.strictObject({
     event: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._:-]*$/, 'an event name such as ticket.created'),
   }),
-  z.strictObject({
-    webhook: z.strictObject({
-      /** The path under /hooks/ on the daemon. */
-      path: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, _ or -'),
-      /** The secret (listed under secrets:) that signs requests: HMAC-SHA256 over "<timestamp>.<body>". */
-      secret: SecretRef,
-    }),
-  }),
+  z.strictObject({ webhook: WebhookTrigger }),
   z.strictObject({
     cron: z.strictObject({
       /** A cron pattern (5 or 6 fields; 6 adds seconds), e.g. "0 9 * * 1-5". */

@@ -11,17 +11,16 @@ import {
   type PersonSpec,
 } from '../notifications/settings.js';
 import type { Role } from '../roles/schema.js';
-import type { DeliverOptions, Delivery, Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime.js';
 import type { ServeMetrics } from '../telemetry/metrics/index.js';
-import { loadSecrets } from '../tools/secrets.js';
 import type { ChannelDoors } from './channel-doors.js';
 import { decisionPageRoutes } from './decision-page.js';
 import { decisionRoute } from './decision-route.js';
-import { HttpError, parseJson, readBody, requireJsonContentType } from './http-body.js';
+import { parseJson, readBody, requireJsonContentType } from './http-body.js';
 import { metricsRoute } from './metrics-route.js';
 import { type Route, send } from './router.js';
 import { slackInteractionsRoute } from './slack-interactions.js';
-import { REPLAY_WINDOW_SECONDS, verifySignature } from './webhook-signature.js';
+import { type DeliverToRole, webhookRoute } from './webhooks/route.js';
 
 export interface RouteContext {
   runtime: Runtime;
@@ -37,12 +36,7 @@ export interface RouteContext {
   /** Tells this process's worker there is work (what was just recorded). */
   wake(): void;
   /** Delivers to one role (runtime.deliver) and wakes the worker. */
-  deliver(
-    role: Role,
-    input: unknown,
-    key: string | undefined,
-    trigger: DeliverOptions['trigger'],
-  ): Promise<Delivery>;
+  deliver: DeliverToRole;
 }
 
 export function daemonRoutes(o: RouteContext): Route[] {
@@ -76,7 +70,7 @@ export function daemonRoutes(o: RouteContext): Route[] {
         send(res, 202, { event: name, runs });
       },
     },
-    { method: 'POST', path: /^\/hooks\/([^/]+)$/, handle: webhook(o) },
+    webhookRoute(o),
     decisionRoute(o),
     ...(o.metrics ? [metricsRoute(o.metrics)] : []),
     ...channelRoutes(o),
@@ -107,62 +101,4 @@ function channelRoutes(o: RouteContext): Route[] {
     ...(settings.slack ? [slackInteractionsRoute(doors)] : []),
     ...(settings.email ? decisionPageRoutes(doors) : []),
   ];
-}
-
-/** POST /hooks/<path>: a delivery signed with the hook's secret, accepted once per signature. */
-function webhook(o: RouteContext): Route['handle'] {
-  const byHook = new Map<string, { role: Role; secret: string }>();
-  for (const role of o.roles) {
-    for (const t of role.triggers) {
-      if ('webhook' in t) byHook.set(t.webhook.path, { role, secret: t.webhook.secret });
-    }
-  }
-  return async (req, res, [path]) => {
-    const target = byHook.get(path!);
-    if (!target) throw new HttpError(404, `no webhook at /hooks/${path}`);
-    // Any content type: a webhook is authenticated by its signature over the raw bytes, not by how
-    // a browser would send it; the body must still be JSON (parsed once the signature holds).
-    const body = await readBody(req);
-    let secret: string | undefined;
-    try {
-      secret = loadSecrets(target.role, o.env).get(target.secret);
-    } catch (err) {
-      o.log.error({ hook: path, role: target.role.name, err: (err as Error).message }, 'webhook refused');
-      throw new HttpError(503, `webhook secret ${target.secret} cannot be read on this worker`);
-    }
-    if (!secret) {
-      o.log.warn(
-        { hook: path, role: target.role.name, secret: target.secret },
-        `webhook refused (503): its secret ${target.secret} is not set on this worker`,
-      );
-      throw new HttpError(503, `webhook secret ${target.secret} is not set on this worker`);
-    }
-    const now = Date.now();
-    const check = verifySignature(
-      req.headers['x-nightshift-signature'] as string | undefined,
-      body,
-      secret,
-      now,
-    );
-    if (!check.ok) {
-      o.log.warn({ hook: path, reason: check.reason }, 'webhook refused');
-      throw new HttpError(401, check.reason);
-    }
-    // A signature is good once: a captured request replayed inside the window is refused too.
-    if (
-      !(await o.runtime.store.rememberSignature(check.signature, now, now - 2 * REPLAY_WINDOW_SECONDS * 1000))
-    ) {
-      o.log.warn({ hook: path }, 'webhook replay refused');
-      throw new HttpError(401, 'this signature was already used (replay)');
-    }
-    const input = parseJson(body);
-    const delivery = req.headers['x-nightshift-delivery'];
-    const key = `webhook:${path}:${typeof delivery === 'string' && delivery ? delivery : check.signature}`;
-    const run = await o.deliver(target.role, input, key, { kind: 'webhook', path: path! });
-    o.log.info(
-      { hook: path, role: target.role.name, runId: run.runId, inboxId: run.inboxId },
-      'webhook accepted',
-    );
-    send(res, 202, run);
-  };
 }

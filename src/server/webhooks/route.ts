@@ -1,0 +1,186 @@
+// POST /hooks/<path>: a delivery verified with its trigger's scheme over the raw bytes, before the body is
+// parsed or anything is recorded; accepted once per signature (within the scheme's window) and one run
+// per delivery (the same delivery again answers with the same run). Refusals are
+// `{ error: { code, message } }` and record nothing.
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { isNightshiftError } from '../../errors.js';
+import type { Role } from '../../roles/schema.js';
+import type { WebhookTrigger } from '../../roles/settings.js';
+import type { DeliverOptions, Delivery } from '../../runtime.js';
+import type { WebhookReplay } from '../../store/interfaces.js';
+import { loadSecrets } from '../../tools/secrets.js';
+import { HttpError, parseJson, readBody } from '../http-body.js';
+import { type Route, send } from '../router.js';
+import { REPLAY_WINDOW_SECONDS } from '../webhook-signature.js';
+import { github } from './github.js';
+import { nightshift } from './nightshift.js';
+import { signatureRefusal, WebhookRefusal } from './refusal.js';
+import type { WebhookScheme } from './scheme.js';
+import { slack } from './slack.js';
+import { standard } from './standard.js';
+import { stripe } from './stripe.js';
+
+const SCHEMES: Record<WebhookTrigger['scheme'], WebhookScheme> = {
+  nightshift,
+  github,
+  stripe,
+  slack,
+  standard,
+};
+
+/** What the route needs of the daemon (server/routes.ts's RouteContext has it). */
+export interface WebhookDoor {
+  runtime: { store: WebhookReplay };
+  roles: Role[];
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  deliver: DeliverToRole;
+}
+
+/** Delivers to one role (runtime.deliver) under an idempotency key, and wakes the worker. */
+export type DeliverToRole = (
+  role: Role,
+  input: unknown,
+  key: string | undefined,
+  trigger: DeliverOptions['trigger'],
+) => Promise<Delivery>;
+
+export function webhookRoute(o: WebhookDoor): Route {
+  const byHook = new Map<string, { role: Role; hook: WebhookTrigger }>();
+  for (const role of o.roles)
+    for (const t of role.triggers) if ('webhook' in t) byHook.set(t.webhook.path, { role, hook: t.webhook });
+  return {
+    method: 'POST',
+    path: /^\/hooks\/([^/]+)$/,
+    async handle(req, res, [path]) {
+      try {
+        const target = byHook.get(path!);
+        if (!target) throw new WebhookRefusal(404, 'WEBHOOK_NOT_FOUND', `no webhook at /hooks/${path}`);
+        const answer = await accept(o, target.role, target.hook, req.headers, await readBody(req));
+        send(res, answer.status, answer.body);
+      } catch (err) {
+        refuse(o.log, res, path!, err);
+      }
+    },
+  };
+}
+
+async function accept(
+  o: WebhookDoor,
+  role: Role,
+  hook: WebhookTrigger,
+  headers: IncomingHttpHeaders,
+  body: Buffer,
+): Promise<{ status: number; body: unknown }> {
+  const { path } = hook;
+  const scheme = SCHEMES[hook.scheme];
+  const settings = { secret: secretOf(o, role, hook), toleranceSeconds: hook.toleranceSeconds };
+  const unusable = scheme.secretProblem?.(settings.secret);
+  if (unusable) {
+    // Our configuration, not the sender's fault: said as loudly as an unset secret.
+    o.log.error(
+      { hook: path, role: role.name, secret: hook.secret },
+      `webhook refused: ${hook.secret} ${unusable}`,
+    );
+    throw new WebhookRefusal(503, 'WEBHOOK_SECRET_UNAVAILABLE', `webhook secret ${hook.secret} ${unusable}`);
+  }
+  const now = Date.now();
+  // The raw bytes are checked before they are parsed: nothing of an unauthenticated body is interpreted.
+  const check = scheme.verify(headers, body, settings, now);
+  if (!check.ok) throw signatureRefusal(check.problem, check.reason);
+  const payload = parseJson(body);
+  const handshake = scheme.handshake?.(headers, payload);
+  if (handshake !== undefined) {
+    o.log.info({ hook: path, role: role.name, scheme: hook.scheme }, 'webhook handshake answered');
+    return { status: 200, body: handshake };
+  }
+  const who = scheme.identify(headers, payload, check.signature);
+  if (typeof who === 'string') throw new WebhookRefusal(400, 'WEBHOOK_BODY_INVALID', who);
+  const window = scheme.window(settings);
+  // A signature is good once: a captured request replayed inside the window is refused (past the window
+  // its timestamp is). Remembered only once the body is known good, so a refusal writes nothing. It is
+  // remembered until its timestamp goes stale (`at` = that moment), so the pruning every door does
+  // (entries older than 10 min) cannot forget it early, however long the trigger's tolerance.
+  if (window !== undefined) {
+    const remembered = hook.scheme === 'nightshift' ? check.signature : `${hook.scheme}:${check.signature}`;
+    const staleAt = (check.timestamp + window) * 1000;
+    if (
+      !(await o.runtime.store.rememberSignature(remembered, staleAt, now - 2 * REPLAY_WINDOW_SECONDS * 1000))
+    )
+      throw new WebhookRefusal(401, 'WEBHOOK_REPLAYED', 'this signature was already used (a replay)');
+  }
+  const key =
+    hook.scheme === 'nightshift'
+      ? `webhook:${path}:${who.dedupeKey}`
+      : `webhook:${path}:${hook.scheme}:${who.dedupeKey}`;
+  const trigger = {
+    kind: 'webhook',
+    path,
+    ...(hook.scheme === 'nightshift' ? {} : { scheme: hook.scheme, deliveryId: who.deliveryId }),
+    ...(who.event === undefined ? {} : { event: who.event }),
+  };
+  const input =
+    hook.input === 'envelope'
+      ? { scheme: hook.scheme, event: who.event ?? null, deliveryId: who.deliveryId, payload }
+      : payload;
+  const run = await o.deliver(role, input, key, trigger);
+  o.log.info(
+    {
+      hook: path,
+      role: role.name,
+      scheme: hook.scheme,
+      runId: run.runId,
+      inboxId: run.inboxId,
+      created: run.created,
+    },
+    'webhook accepted',
+  );
+  return { status: 202, body: { ...run, deliveryId: who.deliveryId } };
+}
+
+/** The hook's secret; unreadable or unset here, every delivery is refused (503): nothing can be verified. */
+function secretOf(o: WebhookDoor, role: Role, hook: WebhookTrigger): string {
+  let secret: string | undefined;
+  try {
+    secret = loadSecrets(role, o.env).get(hook.secret);
+  } catch (err) {
+    o.log.error({ hook: hook.path, role: role.name, err: (err as Error).message }, 'webhook refused');
+    throw new WebhookRefusal(
+      503,
+      'WEBHOOK_SECRET_UNAVAILABLE',
+      `webhook secret ${hook.secret} cannot be read on this worker`,
+    );
+  }
+  if (!secret) {
+    o.log.warn(
+      { hook: hook.path, role: role.name, secret: hook.secret },
+      `webhook refused (503): its secret ${hook.secret} is not set on this worker`,
+    );
+    throw new WebhookRefusal(
+      503,
+      'WEBHOOK_SECRET_UNAVAILABLE',
+      `webhook secret ${hook.secret} is not set on this worker`,
+    );
+  }
+  return secret;
+}
+
+/** Answers a refusal as `{ error: { code, message } }`; anything else (a store outage) goes to the daemon. */
+function refuse(log: Logger, res: ServerResponse, path: string, err: unknown): void {
+  let refusal: WebhookRefusal | undefined;
+  if (err instanceof WebhookRefusal) refusal = err;
+  else if (err instanceof HttpError)
+    refusal = new WebhookRefusal(
+      err.status,
+      err.status === 413 ? 'WEBHOOK_BODY_TOO_LARGE' : 'WEBHOOK_BODY_INVALID',
+      err.message,
+      err.close,
+    );
+  else if (isNightshiftError(err) && err.code === 'INPUT_INVALID')
+    refusal = new WebhookRefusal(400, 'INPUT_INVALID', err.message);
+  if (!refusal) throw err;
+  if (refusal.status === 401)
+    log.warn({ hook: path, code: refusal.code, reason: refusal.message }, 'webhook refused');
+  send(res, refusal.status, { error: { code: refusal.code, message: refusal.message } }, refusal.close);
+}
