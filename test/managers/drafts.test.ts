@@ -7,8 +7,10 @@ import { describe, it } from 'node:test';
 import { formatShow } from '../../src/cli/format.js';
 import { summarize } from '../../src/engine/summary.js';
 import type { PeopleDirectory } from '../../src/people/config.js';
+import { loadRoleFile } from '../../src/roles/load.js';
 import { createRuntime } from '../../src/runtime.js';
 import { writeManagedRoles } from '../support/managed-roles.js';
+import { waitFor } from '../support/wait.js';
 
 const done = { final: { summary: 'done' } };
 const refund = (amount: number) => ({ call: 'ledger.append', args: { entry: `refund ${amount}`, amount } });
@@ -203,6 +205,69 @@ describe('without the opt-in (approveDrafts: false, the default)', () => {
       assert.equal((await rt.store.listNotifications({ runId: paused.runId })).length, 1);
       assert.deepEqual(r.ledger(), []);
     } finally {
+      await rt.close();
+    }
+  });
+});
+
+describe('a manager approving drafts under a worker', () => {
+  it('the worker drives the manager run, then the drafting run once the manager approved', async () => {
+    const r = drafting({
+      clerkTurns: [refund(250), done],
+      leadTurns: [{ call: 'approval.approve', args: { note: 'within my limit' } }, done],
+    });
+    const rt = await createRuntime({ dataDir: r.dataDir, people });
+    const stop = new AbortController();
+    try {
+      const clerk = await loadRoleFile(r.clerk);
+      const lead = await loadRoleFile(r.lead);
+      const work = rt.work({ roles: [clerk, lead], concurrency: 2, pollMs: 20, signal: stop.signal });
+      const queued = await rt.enqueue(clerk, {});
+      work.wake();
+      const finished = await waitFor(async () => {
+        const run = (await rt.get(queued.runId))!.run;
+        return run.status === 'succeeded' ? run : undefined;
+      }, 'the clerk run to finish');
+      assert.equal(finished.status, 'succeeded');
+      assert.deepEqual(r.ledger(), ['refund 250']);
+      const leads = await rt.list({ role: 'lead' });
+      assert.deepEqual(
+        leads.map((l) => l.status),
+        ['succeeded'],
+      );
+      assert.deepEqual(await rt.store.listNotifications({ runId: queued.runId }), []);
+    } finally {
+      stop.abort();
+      await rt.close();
+    }
+  });
+
+  it('a manager that does not decide in time passes the change set to people (the sweep), who are told', async () => {
+    const r = drafting({
+      clerkTurns: [refund(250), done],
+      leadTurns: [{ call: 'approval.approve', args: { note: 'too late' } }, done],
+      manager: { ...approveDrafts, timeout: '1s' },
+    });
+    const rt = await createRuntime({ dataDir: r.dataDir, people });
+    const stop = new AbortController();
+    try {
+      const clerk = await loadRoleFile(r.clerk);
+      // No worker serves the lead here: its run is queued and nobody decides.
+      const work = rt.work({ roles: [clerk], concurrency: 1, pollMs: 20, signal: stop.signal });
+      const queued = await rt.enqueue(clerk, {});
+      work.wake();
+      const up = await waitFor(async () => {
+        const snap = (await rt.get(queued.runId))!;
+        return snap.steps.find((s) => s.kind === 'approval_hop' && s.data.to === 'humans');
+      }, 'the hop to people');
+      assert.match(String(up.data.why), /did not decide within 1 s/);
+      const snap = (await rt.get(queued.runId))!;
+      assert.equal(snap.run.status, 'awaiting_approval');
+      assert.equal((await rt.list({ role: 'lead' }))[0]!.status, 'cancelled');
+      assert.equal((await rt.store.listNotifications({ runId: queued.runId })).length, 1);
+      assert.deepEqual(r.ledger(), []);
+    } finally {
+      stop.abort();
       await rt.close();
     }
   });
