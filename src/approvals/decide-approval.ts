@@ -51,7 +51,12 @@ async function pendingApproval(
 export async function approve(store: Store, clock: Clock, input: ApprovalDecisionInput): Promise<RunState> {
   const by = checkActor(input.by);
   const approval = await pendingApproval(store, input.approvalId, by, input.people);
-  return recordApproval(store, clock, approval, { by, note: input.note, reveal: input.reveal, after: input.after });
+  return recordApproval(store, clock, approval, {
+    by,
+    note: input.note,
+    reveal: input.reveal,
+    after: input.after,
+  });
 }
 
 /** How a decision on a pending approval is recorded, once who decides has been checked. */

@@ -220,8 +220,7 @@ export function zodIssues(
       case 'invalid_union': {
         // Report the branch that came closest (fewest problems; on a tie, the one that got furthest into
         // the value: `{ approveDrafts: 'yes' }` is a mapping with a bad key, not a string), not every one.
-        const depth = (b: { path: readonly PropertyKey[] }[]) =>
-          Math.max(...b.map((i) => i.path.length));
+        const depth = (b: { path: readonly PropertyKey[] }[]) => Math.max(...b.map((i) => i.path.length));
         const branches = (issue.errors ?? [])
           .filter((b) => b.length > 0)
           .sort((a, b) => a.length - b.length || depth(b) - depth(a));

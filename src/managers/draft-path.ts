@@ -5,7 +5,6 @@
 // the escalation path (path.ts), and like it every step is idempotent and re-derived from the store.
 import type { EngineContext } from '../engine/context.js';
 import type { PreparedRole } from '../engine/prepare.js';
-import { recordRun } from '../engine/start.js';
 import type { RunState } from '../engine/state.js';
 import { NightshiftError } from '../errors.js';
 import { enqueueHumanNotifications } from '../notifications/enqueue.js';
@@ -13,17 +12,11 @@ import { pendingApproval } from '../notifications/pending.js';
 import type { Role } from '../roles/schema.js';
 import type { KnownRoles } from '../runtime/roles.js';
 import { type ApprovalRecord, type RunRecord, TERMINAL_STATUSES } from '../store/types.js';
-import { unfitAsManager } from './chain.js';
 import { draftManagerInput } from './context.js';
 import { draftManagerPrepared } from './draft-tools.js';
 import { closeRun, type HopSubject, loadState, logHopOnce, stoppedWithoutDeciding } from './hop-log.js';
-import {
-  approvalOfManagerRun,
-  draftManagerFor,
-  managerActor,
-  managerRunId,
-  managerRunKey,
-} from './manager-for.js';
+import { approvalOfManagerRun, draftManagerFor, managerActor, managerRunId } from './manager-for.js';
+import { createManagerRun } from './manager-run.js';
 
 export interface DraftPath {
   /** A draft-deciding manager run's prepared role, with approval.approve and approval.reject. */
@@ -81,36 +74,21 @@ export function createDraftPath(
       const drafted = await loadState(store, approval.runId);
       // Already with people (its manager could not be loaded earlier): it stays with them.
       if (hopLogged(drafted, approval.id, 'humans')) return undefined;
-      let manager: Role;
-      try {
-        manager = await loadManager(of.settings.file);
-      } catch (err) {
-        const why = `manager ${of.settings.file} could not be loaded: ${(err as Error).message}`;
-        await passUp(approval, 'policy', why);
-        return undefined;
-      }
-      const unfit = unfitAsManager(manager);
-      if (unfit) {
-        await passUp(approval, 'policy', `${manager.name} cannot decide drafts: ${unfit}`);
-        return undefined;
-      }
-      roles.remember(manager);
-      try {
-        const { state } = await recordRun(ctx, manager, manager.model, draftManagerInput(approval, drafted), {
-          runId: id,
-          idempotencyKey: managerRunKey(approval.id),
-          queue: true,
-          inputChecked: true,
-          actor: 'policy',
+      const created = await createManagerRun(
+        ctx,
+        roles,
+        loadManager,
+        {
+          subjectId: approval.id,
+          file: of.settings.file,
+          what: 'drafts',
+          input: () => draftManagerInput(approval, drafted),
           trigger: { kind: 'approval', approvalId: approval.id, runId: approval.runId },
-          redact: roles.readableSecrets(manager),
-        });
-        run = state.run;
-      } catch (err) {
-        // Another process created it at the same moment (same id): theirs is the one.
-        run = await store.getRun(id);
-        if (!run) throw err;
-      }
+        },
+        (why) => passUp(approval, 'policy', why),
+      );
+      if (!created) return undefined;
+      run = created;
     }
     const manager = run;
     await logHopOnce(store, clock, subject(approval, 'manager'), (b) =>

@@ -9,11 +9,12 @@ import { recordApproval, recordRejection } from '../approvals/decide-approval.js
 import type { Clock } from '../clock.js';
 import { capAuthority } from '../engine/authority-cap.js';
 import { judgeCall } from '../engine/judge.js';
-import { type OwnJudgement, type PreparedRole, toolSpec } from '../engine/prepare.js';
+import type { OwnJudgement, PreparedRole } from '../engine/prepare.js';
 import { NightshiftError } from '../errors.js';
 import type { ApprovalRecord, Store } from '../store/types.js';
 import { defineTool } from '../tools/define.js';
 import type { AnyTool } from '../tools/types.js';
+import { withDecisionTools } from './decision-tools.js';
 
 const Approve = z.object({ note: z.string().min(1).describe('why the change set may run') });
 const Reject = z.object({ reason: z.string().min(1).describe('why not (the drafting agent is told)') });
@@ -83,7 +84,11 @@ export function draftTools(d: DecidingDraft): AnyTool[] {
     run: async ({ reason }) => {
       const found = await pending(d);
       if ('repeated' in found) return decided(found.repeated, true);
-      const state = await recordRejection(d.store, d.clock, found, { by: d.actor, note: reason, after: QUEUE });
+      const state = await recordRejection(d.store, d.clock, found, {
+        by: d.actor,
+        note: reason,
+        after: QUEUE,
+      });
       return { ...decided(found, false), decided: 'rejected', status: state.run.status };
     },
   });
@@ -164,16 +169,7 @@ You are deciding a drafted change set as the drafting role's manager agent. The 
 
 /** The manager's prepared role for one draft-deciding run: its own tools, plus the two decision tools. */
 export function draftManagerPrepared(manager: PreparedRole, d: DecidingDraft): PreparedRole {
-  const tools = new Map(manager.tools);
-  const added = draftTools(d);
-  for (const t of added) tools.set(t.name, t);
-  return {
-    ...manager,
-    tools,
-    toolSpecs: [...manager.toolSpecs, ...added.map(toolSpec)],
-    system: `${manager.system}${DRAFT_BRIEF}`,
-    judgeOwn: (request) => judgeDraftDecision(d, manager, request),
-    // The manager's own prepared role is shared (cached) by every run of it: not this run's to close.
-    dispose: async () => {},
-  };
+  return withDecisionTools(manager, draftTools(d), DRAFT_BRIEF, (request) =>
+    judgeDraftDecision(d, manager, request),
+  );
 }

@@ -5,14 +5,17 @@
 // nothing lost: the next look (the CLI's settle, a worker's sweep) does what is missing, and nothing twice.
 import type { EngineContext } from '../engine/context.js';
 import type { PreparedRole } from '../engine/prepare.js';
-import { recordRun } from '../engine/start.js';
 import type { RunState } from '../engine/state.js';
 import { NightshiftError } from '../errors.js';
 import { passToHumans } from '../escalations/pass-to-humans.js';
 import type { Role } from '../roles/schema.js';
 import type { KnownRoles } from '../runtime/roles.js';
-import { type ApprovalRecord, type EscalationRecord, type RunRecord, TERMINAL_STATUSES } from '../store/types.js';
-import { unfitAsManager } from './chain.js';
+import {
+  type ApprovalRecord,
+  type EscalationRecord,
+  type RunRecord,
+  TERMINAL_STATUSES,
+} from '../store/types.js';
 import { managerInput } from './context.js';
 import { managerPrepared } from './decision-tools.js';
 import { createDraftPath } from './draft-path.js';
@@ -25,8 +28,8 @@ import {
   managerActor,
   managerFor,
   managerRunId,
-  managerRunKey,
 } from './manager-for.js';
+import { createManagerRun } from './manager-run.js';
 
 /** Manager hops one settle follows before it stops (each is a new escalation decided by a manager). */
 const MAX_SETTLE_HOPS = 50;
@@ -100,40 +103,21 @@ export function createManagerPath(
       const escalated = await loadState(store, escalation.runId);
       // Already with people (its manager could not be loaded earlier): it stays with them.
       if (hopLogged(escalated, escalation.id, 'humans')) return undefined;
-      // A manager that cannot decide (its file broken or gone, or unfit) sends the matter to people.
-      let manager: Role;
-      try {
-        manager = await loadManager(of.settings.file);
-      } catch (err) {
-        await passUp(
-          escalation,
-          'policy',
-          `manager ${of.settings.file} could not be loaded: ${(err as Error).message}`,
-        );
-        return undefined;
-      }
-      const unfit = unfitAsManager(manager);
-      if (unfit) {
-        await passUp(escalation, 'policy', `${manager.name} cannot decide escalations: ${unfit}`);
-        return undefined;
-      }
-      roles.remember(manager);
-      try {
-        const { state } = await recordRun(ctx, manager, manager.model, managerInput(escalation, escalated), {
-          runId: id,
-          idempotencyKey: managerRunKey(escalation.id),
-          queue: true,
-          inputChecked: true,
-          actor: 'policy',
+      const created = await createManagerRun(
+        ctx,
+        roles,
+        loadManager,
+        {
+          subjectId: escalation.id,
+          file: of.settings.file,
+          what: 'escalations',
+          input: () => managerInput(escalation, escalated),
           trigger: { kind: 'escalation', escalationId: escalation.id, runId: escalation.runId },
-          redact: roles.readableSecrets(manager),
-        });
-        run = state.run;
-      } catch (err) {
-        // Another process created it at the same moment (same id): theirs is the one.
-        run = await store.getRun(id);
-        if (!run) throw err;
-      }
+        },
+        (why) => passUp(escalation, 'policy', why),
+      );
+      if (!created) return undefined;
+      run = created;
     }
     await logHop(escalation, (b) =>
       b.step('escalation_hop', {
@@ -269,17 +253,13 @@ export function createManagerPath(
         }
         // An orchestrator waiting on its children: what their escalations set going is settled first.
         const below = await waitingChildren(run);
-        const readyChild = below.find(
-          (c) => drivable(c, clock),
-        );
+        const readyChild = below.find((c) => drivable(c, clock));
         if (readyChild) {
           current = readyChild.id;
           continue;
         }
         const managers = (await Promise.all([run, ...below].map(startManagers))).flat();
-        const ready = managers.find(
-          (m) => drivable(m, clock),
-        );
+        const ready = managers.find((m) => drivable(m, clock));
         if (!ready) return;
         await drive(ready.id);
         const after = await store.getRun(ready.id);

@@ -59,7 +59,10 @@ describe('a manager approving a specialist’s drafts', () => {
         hops.map((s) => s.data.to),
         ['manager', 'humans'],
       );
-      assert.match(String(hops[1]!.data.why), /beyond the manager's authority as the manager's role \(lead, draft\)/);
+      assert.match(
+        String(hops[1]!.data.why),
+        /beyond the manager's authority as the manager's role \(lead, draft\)/,
+      );
       assert.deepEqual(ledger(t.workspace), []);
       assert.equal(snap.approvals[0]!.status, 'pending');
     } finally {

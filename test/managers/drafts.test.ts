@@ -22,7 +22,12 @@ const people: PeopleDirectory = {
 const tiers = { escalate: { tiers: [{ to: ['dana'], via: ['webhook'] }] } };
 
 /** A drafting clerk (no refund rule of its own that would fire) whose lead approves its drafts. */
-function drafting(o: { clerkTurns: unknown[]; leadTurns: unknown[]; manager?: unknown; leadExtra?: Record<string, unknown> }) {
+function drafting(o: {
+  clerkTurns: unknown[];
+  leadTurns: unknown[];
+  manager?: unknown;
+  leadExtra?: Record<string, unknown>;
+}) {
   return writeManagedRoles({
     clerkTurns: o.clerkTurns,
     leadTurns: o.leadTurns,
@@ -57,12 +62,14 @@ describe('a manager approving drafts (approveDrafts: true)', () => {
       // The manager run was shown the exact change set and its hash, and finished after deciding.
       const mgr = (await rt.get(hops[0]!.data.managerRunId as string))!;
       assert.equal(mgr.run.status, 'succeeded');
-      const shown = (mgr.run.input as { changeSet: { hash: string; calls: { tool: string; args: unknown }[] } })
-        .changeSet;
+      const shown = (
+        mgr.run.input as { changeSet: { hash: string; calls: { tool: string; args: unknown }[] } }
+      ).changeSet;
       assert.equal(shown.hash, approval.changeSetHash);
-      assert.deepEqual(shown.calls.map((c) => [c.tool, c.args]), [
-        ['ledger.append', { entry: 'refund 250', amount: 250 }],
-      ]);
+      assert.deepEqual(
+        shown.calls.map((c) => [c.tool, c.args]),
+        [['ledger.append', { entry: 'refund 250', amount: 250 }]],
+      );
       // Signed by the manager in the step and the audit log; the manager's decision tells no person.
       const decided = snap.steps.find((s) => s.kind === 'approval_decided')!;
       assert.equal(decided.data.by, approval.decidedBy);
@@ -72,7 +79,10 @@ describe('a manager approving drafts (approveDrafts: true)', () => {
       assert.deepEqual(await rt.store.listNotifications({ runId: result.runId }), []);
       // `show` prints the chain.
       const shownText = formatShow(snap, summarize(snap));
-      assert.match(shownText, /approval path:\n {2}apr_\S+ drafted \(1 call\(s\)\) → manager lead \(run run_mgr_apr_\S+\) → approved by manager:lead\//);
+      assert.match(
+        shownText,
+        /approval path:\n {2}apr_\S+ drafted \(1 call\(s\)\) → manager lead \(run run_mgr_apr_\S+\) → approved by manager:lead\//,
+      );
     } finally {
       await rt.close();
     }

@@ -80,7 +80,9 @@ describe('kill -9 at the decision hop (a channel decision, then serve killed)', 
       served = await serve();
       await waitFor(
         async () =>
-          json<{ status: string }>(await cli(['show', paused.runId])).status === 'succeeded' ? true : undefined,
+          json<{ status: string }>(await cli(['show', paused.runId])).status === 'succeeded'
+            ? true
+            : undefined,
         'the next serve to finish the run',
         60_000,
       );
