@@ -7,6 +7,7 @@ import type { AfterDecision } from './approvals/paused-run.js';
 import { createIdSource, systemClock } from './clock.js';
 import { chainsOf } from './delegation/chain.js';
 import { continueParents } from './delegation/parents.js';
+import type { RunStatus } from './domain.js';
 import { cancelRun } from './engine/cancel.js';
 import type { EngineContext } from './engine/context.js';
 import { newLeaseOwner } from './engine/lease.js';
@@ -121,8 +122,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
    * once a manager decided), so `run`, `answer`, `approve` and `resume` return where it all stopped.
    */
   async function settled(runId: string, known?: RunState): Promise<RunSummary> {
-    // A run that ended, or waits on a change set, set nothing going: no reads for it.
-    if (known && known.run.status !== 'escalated' && known.run.status !== 'queued') return summary(known);
+    // A run that ended set nothing going: no reads for it. One waiting on a change set may have: its
+    // role's manager may approve drafts (decision 029).
+    const going: RunStatus[] = ['escalated', 'queued', 'awaiting_approval'];
+    if (known && !going.includes(known.run.status)) return summary(known);
     try {
       await managers.settle(runId, drive);
     } catch (err) {
@@ -156,6 +159,13 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   /** A decision's wishes for the run after it: who drives it on, and the lease if it is this process. */
   function after(o: DecisionDrive): AfterDecision {
     return { drive: o.drive, holder: { owner: ctx.owner, until: clock.now() + ctx.leaseMs } };
+  }
+
+  /** A manager run still deciding a change set a person decided has nothing left to decide: closed. */
+  async function closingDraftManager(state: RunState, approvalId: string): Promise<RunState> {
+    const decided = state.approvals.get(approvalId);
+    if (decided) await managers.closeDraftManagerRun(decided);
+    return state;
   }
 
   /** Continues a parent whose child has ended; undefined when another process drives it (it sees the child). */
@@ -206,27 +216,25 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     },
     async approve(approvalId, o) {
       const reveal = await revealerForApproval(approvalId);
-      return continueRun(
-        await approve(store, clock, {
-          approvalId,
-          by: o.by,
-          note: o.note,
-          reveal,
-          people: ctx.people,
-          after: after(o),
-        }),
-      );
+      const state = await approve(store, clock, {
+        approvalId,
+        by: o.by,
+        note: o.note,
+        reveal,
+        people: ctx.people,
+        after: after(o),
+      });
+      return continueRun(await closingDraftManager(state, approvalId));
     },
     async reject(approvalId, o) {
-      return continueRun(
-        await reject(store, clock, {
-          approvalId,
-          by: o.by,
-          note: o.reason,
-          people: ctx.people,
-          after: after(o),
-        }),
-      );
+      const state = await reject(store, clock, {
+        approvalId,
+        by: o.by,
+        note: o.reason,
+        people: ctx.people,
+        after: after(o),
+      });
+      return continueRun(await closingDraftManager(state, approvalId));
     },
     async answer(escalationId, text, o) {
       const escalation = await store.getEscalation(escalationId);

@@ -51,6 +51,35 @@ async function pendingApproval(
 export async function approve(store: Store, clock: Clock, input: ApprovalDecisionInput): Promise<RunState> {
   const by = checkActor(input.by);
   const approval = await pendingApproval(store, input.approvalId, by, input.people);
+  return recordApproval(store, clock, approval, {
+    by,
+    note: input.note,
+    reveal: input.reveal,
+    after: input.after,
+  });
+}
+
+/** How a decision on a pending approval is recorded, once who decides has been checked. */
+export interface ApprovalDecided {
+  /** A person's checked name, or a manager agent's `manager:<role>/<run id>`. */
+  by: string;
+  note?: string | undefined;
+  reveal?: Redactor | undefined;
+  after?: AfterDecision | undefined;
+}
+
+/**
+ * The approval's write, whoever decided (a person through approve(), a manager agent through its
+ * `approval.approve`): the drafted calls checked against the change-set hash, then the approval, the calls
+ * released and the run's status in one commit, conditional on the approval still being pending.
+ */
+export async function recordApproval(
+  store: Store,
+  clock: Clock,
+  approval: ApprovalRecord,
+  input: ApprovalDecided,
+): Promise<RunState> {
+  const { by } = input;
   const state = await loadPausedRun(store, clock, approval.runId);
   const calls = approval.callKeys.map((k) => state.calls.get(k));
   for (const [i, call] of calls.entries()) {
@@ -108,6 +137,17 @@ export async function reject(store: Store, clock: Clock, input: ApprovalDecision
   if (reason === '')
     throw new NightshiftError('USAGE', 'rejecting needs a reason (--reason TEXT): the agent is told why');
   const approval = await pendingApproval(store, input.approvalId, by, input.people);
+  return recordRejection(store, clock, approval, { by, note: reason, after: input.after });
+}
+
+/** The rejection's write, whoever decided: the drafted calls never run; `note` is the reason. */
+export async function recordRejection(
+  store: Store,
+  clock: Clock,
+  approval: ApprovalRecord,
+  input: ApprovalDecided & { note: string },
+): Promise<RunState> {
+  const { by, note: reason } = input;
   const state = await loadPausedRun(store, clock, approval.runId);
   const b = state.batch(clock.now());
   b.approval({ ...approval, status: 'rejected', decidedAt: b.at, decidedBy: by, note: reason }, 'pending');

@@ -19,6 +19,8 @@ export const AUDIT_ACTIONS = {
   escalationAnswered: 'escalation.answered',
   /** An escalation went on along its path: to a manager agent or to people (data: to, why, manager run). */
   escalationPassed: 'escalation.passed',
+  /** A drafted change set went on along its path: to the manager agent that approves drafts, or to people. */
+  approvalPassed: 'approval.passed',
   /** A role version the store had not seen (run-less; target: the role's name; data: version). */
   roleVersionSeen: 'role.version_seen',
   /**
@@ -70,6 +72,18 @@ export function auditFromSteps(steps: readonly RunStep[]): NewAuditEvent[] {
         actor: s.data.by,
         action: AUDIT_ACTIONS.escalationPassed,
         target: s.data.escalationId,
+        data: {
+          to: s.data.to,
+          why: s.data.why,
+          ...(s.data.managerRunId ? { manager: s.data.manager, managerRunId: s.data.managerRunId } : {}),
+        },
+      });
+    } else if (s.kind === 'approval_hop') {
+      out.push({
+        ...base,
+        actor: s.data.by,
+        action: AUDIT_ACTIONS.approvalPassed,
+        target: s.data.approvalId,
         data: {
           to: s.data.to,
           why: s.data.why,

@@ -15,7 +15,7 @@ import type {
   StepRecord,
   ToolCallRecord,
 } from '../store/types.js';
-import { escalationChains } from './escalation-chain.js';
+import { approvalChains, escalationChains } from './escalation-chain.js';
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
 
@@ -194,6 +194,11 @@ function describeStep(stored: StepRecord, calls: ReadonlyMap<string, ToolCallRec
       const to = d.to === 'manager' ? `manager ${d.manager} (run ${d.managerRunId})` : 'people';
       return `escalation ${d.escalationId} → ${to}, by ${d.by}: ${short(d.why, 120)}`;
     }
+    case 'approval_hop': {
+      const d = step.data;
+      const to = d.to === 'manager' ? `manager ${d.manager} (run ${d.managerRunId})` : 'people';
+      return `approval ${d.approvalId} → ${to}, by ${d.by}: ${short(d.why, 120)}`;
+    }
     case 'output_invalid':
       return `output did not match the schema: ${step.data.errors.join('; ')} (one repair turn)`;
     case 'budget_exceeded':
@@ -227,6 +232,8 @@ export function formatShow(snapshot: RunSnapshot, summary: RunSummary, cmd = 'ni
   const lines = [formatSummary(summary, { cmd, denied: deniedCalls(snapshot.toolCalls) }), ''];
   const chains = escalationChains(snapshot);
   if (chains.length > 0) lines.push('escalation path:', ...chains.map((c) => `  ${c}`), '');
+  const drafts = approvalChains(snapshot);
+  if (drafts.length > 0) lines.push('approval path:', ...drafts.map((c) => `  ${c}`), '');
   lines.push('steps:');
   for (const step of snapshot.steps) {
     lines.push(

@@ -218,8 +218,12 @@ export function zodIssues(
         out.push(make(path, formatMessage(issue, value)));
         break;
       case 'invalid_union': {
-        // Report the branch that came closest (fewest problems), instead of every alternative.
-        const branches = (issue.errors ?? []).filter((b) => b.length > 0).sort((a, b) => a.length - b.length);
+        // Report the branch that came closest (fewest problems; on a tie, the one that got furthest into
+        // the value: `{ approveDrafts: 'yes' }` is a mapping with a bad key, not a string), not every one.
+        const depth = (b: { path: readonly PropertyKey[] }[]) => Math.max(...b.map((i) => i.path.length));
+        const branches = (issue.errors ?? [])
+          .filter((b) => b.length > 0)
+          .sort((a, b) => a.length - b.length || depth(b) - depth(a));
         if (branches[0]) {
           const nested = branches[0].map((i) => ({ ...i, path: [...issue.path, ...i.path] }));
           out.push(...zodIssues(source, data, schema, nested, file));

@@ -4,7 +4,7 @@
 import { NightshiftError } from '../errors.js';
 import { raiseEscalation } from '../escalations/raise.js';
 import { inheritedManager } from '../managers/inherit.js';
-import { escalationOfManagerRun, managerRunId, routeFor } from '../managers/manager-for.js';
+import { managerRunId, routeFor, subjectOfManagerRun } from '../managers/manager-for.js';
 import { agentSpec } from '../models/resolve.js';
 import { inputEscalations } from '../policy/decide.js';
 import type { Role } from '../roles/schema.js';
@@ -134,8 +134,8 @@ export async function recordRun(
   options: StartOptions = {},
 ): Promise<{ state: RunState; created: boolean }> {
   if (!options.inputChecked) checkRunInput(role, input);
-  // `manager:<escalation id>` names the one manager run of an escalation: nobody else may take the key.
-  const managing = escalationOfManagerRun({ idempotencyKey: options.idempotencyKey ?? null });
+  // `manager:<escalation or approval id>` names the one manager run of a matter: nobody else may take the key.
+  const managing = subjectOfManagerRun({ idempotencyKey: options.idempotencyKey ?? null });
   if (managing !== undefined && options.runId !== managerRunId(managing)) {
     throw new NightshiftError(
       'USAGE',

@@ -2,7 +2,7 @@
 // escalation (category, reason, what is missing), the held call, and a summary of what the run did so
 // far. Everything comes from the store, where secret values are already scrubbed (names only).
 import type { RunState } from '../engine/state.js';
-import type { EscalationRecord } from '../store/types.js';
+import type { ApprovalRecord, EscalationRecord } from '../store/types.js';
 
 /** Longest rendering of one argument list or result in the summary. */
 const MAX_VALUE_CHARS = 300;
@@ -37,6 +37,38 @@ export function managerInput(escalation: EscalationRecord, escalated: RunState):
     soFar: soFar(escalated),
     decide:
       'Decide with escalation.answer {text} (the run continues with your answer), escalation.allow {note} (the held call runs once; only within your own authority) or escalation.deny {reason} (the held call is refused and the run is told why). Use escalate to pass the matter to people.',
+  };
+}
+
+/**
+ * The input of a manager run deciding a drafted change set: the drafting run's role and input, the change
+ * set exactly as it will run (each call's tool, arguments, effect and why it was drafted; file writes carry
+ * their content), its hash (what an approval binds to), and what the run did so far.
+ */
+export function draftManagerInput(approval: ApprovalRecord, drafted: RunState): Record<string, unknown> {
+  return {
+    changeSet: {
+      approvalId: approval.id,
+      hash: approval.changeSetHash,
+      autonomy: approval.autonomy,
+      calls: approval.calls.map((c) => ({
+        key: c.key,
+        tool: c.tool,
+        args: c.args,
+        effect: c.effect,
+        why: c.reason,
+      })),
+    },
+    run: {
+      id: drafted.run.id,
+      role: drafted.run.role,
+      input: drafted.run.input,
+      turns: drafted.run.turns,
+      costUsd: drafted.run.usage.costUsd,
+    },
+    soFar: soFar(drafted),
+    decide:
+      'Decide with approval.approve {note} (every call runs once, exactly as drafted; only within your own authority) or approval.reject {reason} (none runs; the drafting agent is told why). Use escalate to pass the change set to people.',
   };
 }
 

@@ -156,15 +156,29 @@ You are deciding an escalation as its manager agent. The input says what was esc
 
 /** The manager's prepared role for one manager run: its own tools, plus the decision tools. */
 export function managerPrepared(manager: PreparedRole, d: Deciding): PreparedRole {
+  return withDecisionTools(manager, decisionTools(d), MANAGER_BRIEF, (request) =>
+    judgeDecision(d, manager, request),
+  );
+}
+
+/**
+ * `manager` (its own prepared role, shared by every run of it) for one manager run: its tools plus `added`,
+ * its system prompt plus `brief`, and `judgeOwn` for the added tools' calls.
+ */
+export function withDecisionTools(
+  manager: PreparedRole,
+  added: AnyTool[],
+  brief: string,
+  judgeOwn: NonNullable<PreparedRole['judgeOwn']>,
+): PreparedRole {
   const tools = new Map(manager.tools);
-  const added = decisionTools(d);
   for (const t of added) tools.set(t.name, t);
   return {
     ...manager,
     tools,
     toolSpecs: [...manager.toolSpecs, ...added.map(toolSpec)],
-    system: `${manager.system}${MANAGER_BRIEF}`,
-    judgeOwn: (request) => judgeDecision(d, manager, request),
+    system: `${manager.system}${brief}`,
+    judgeOwn,
     // The manager's own prepared role is shared (cached) by every run of it: not this run's to close.
     dispose: async () => {},
   };

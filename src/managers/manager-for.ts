@@ -26,9 +26,25 @@ export function routeFor(
   return managerFor(role, inherited) ? 'manager' : 'humans';
 }
 
-/** The idempotency key of the manager run deciding `escalationId`: one run per escalation, ever. */
-export function managerRunKey(escalationId: string): string {
-  return `${MANAGER_KEY_PREFIX}${escalationId}`;
+/**
+ * The manager agent that approves a run's drafts: only the drafting role's own `manager:` with
+ * `approveDrafts: true` (an inherited manager never approves a specialist's drafts: the specialist did not
+ * opt in), and never for a manager run's own drafts. Undefined: drafts go to people.
+ */
+export function draftManagerFor(
+  role: Pick<RoleSettings, 'manager'>,
+  run: Pick<RunRecord, 'idempotencyKey'>,
+): ManagerSettings | undefined {
+  if (isManagerRunKey(run.idempotencyKey)) return undefined;
+  return role.manager?.approveDrafts === true ? role.manager : undefined;
+}
+
+/**
+ * The idempotency key of the manager run deciding `subjectId` (an escalation, or an approval when its
+ * manager approves drafts): one run per matter, ever.
+ */
+export function managerRunKey(subjectId: string): string {
+  return `${MANAGER_KEY_PREFIX}${subjectId}`;
 }
 
 const MANAGER_KEY_PREFIX = 'manager:';
@@ -37,16 +53,34 @@ export function isManagerRunKey(key: string | null | undefined): key is string {
   return typeof key === 'string' && key.startsWith(MANAGER_KEY_PREFIX);
 }
 
-/** The escalation a manager run decides, from its idempotency key; undefined for any other run. */
-export function escalationOfManagerRun(run: Pick<RunRecord, 'idempotencyKey'>): string | undefined {
+/** What a manager run decides (an escalation or an approval id), from its key; undefined for other runs. */
+export function subjectOfManagerRun(run: Pick<RunRecord, 'idempotencyKey'>): string | undefined {
   return isManagerRunKey(run.idempotencyKey)
     ? run.idempotencyKey.slice(MANAGER_KEY_PREFIX.length)
     : undefined;
 }
 
-/** The manager run's id, derived from the escalation's, so a repeated start finds the same run. */
-export function managerRunId(escalationId: string): string {
-  return `run_mgr_${escalationId.replace(/^esc_/, '')}`;
+/** Approval ids are made with this prefix (engine/approval-request.ts); escalation ids never are. */
+const APPROVAL_PREFIX = 'apr_';
+
+/** The escalation a manager run decides, from its idempotency key; undefined for any other run. */
+export function escalationOfManagerRun(run: Pick<RunRecord, 'idempotencyKey'>): string | undefined {
+  const subject = subjectOfManagerRun(run);
+  return subject?.startsWith(APPROVAL_PREFIX) ? undefined : subject;
+}
+
+/** The approval (drafted change set) a manager run decides; undefined for any other run. */
+export function approvalOfManagerRun(run: Pick<RunRecord, 'idempotencyKey'>): string | undefined {
+  const subject = subjectOfManagerRun(run);
+  return subject?.startsWith(APPROVAL_PREFIX) ? subject : undefined;
+}
+
+/**
+ * The manager run's id, derived from the matter's, so a repeated start finds the same run:
+ * `run_mgr_<escalation id without esc_>`, or `run_mgr_apr_…` for an approval.
+ */
+export function managerRunId(subjectId: string): string {
+  return `run_mgr_${subjectId.replace(/^esc_/, '')}`;
 }
 
 /** How a manager agent's decisions are signed in logs and the audit log. */

@@ -3,40 +3,40 @@
 // manager escalates, ends without deciding or runs out of time, and manager runs driven where there is no
 // daemon. Every step is idempotent and re-derivable from the store, so a process killed anywhere leaves
 // nothing lost: the next look (the CLI's settle, a worker's sweep) does what is missing, and nothing twice.
-import type { Clock } from '../clock.js';
-import { cancelRunAs } from '../engine/cancel.js';
 import type { EngineContext } from '../engine/context.js';
 import type { PreparedRole } from '../engine/prepare.js';
-import { recordRun } from '../engine/start.js';
-import { RunState } from '../engine/state.js';
+import type { RunState } from '../engine/state.js';
 import { NightshiftError } from '../errors.js';
 import { passToHumans } from '../escalations/pass-to-humans.js';
 import type { Role } from '../roles/schema.js';
 import type { KnownRoles } from '../runtime/roles.js';
-import { type EscalationRecord, type RunRecord, type Store, TERMINAL_STATUSES } from '../store/types.js';
-import { unfitAsManager } from './chain.js';
+import {
+  type ApprovalRecord,
+  type EscalationRecord,
+  type RunRecord,
+  TERMINAL_STATUSES,
+} from '../store/types.js';
 import { managerInput } from './context.js';
 import { managerPrepared } from './decision-tools.js';
+import { createDraftPath } from './draft-path.js';
+import { closeRun, drivable, loadState, logHopOnce, stoppedWithoutDeciding } from './hop-log.js';
 import { inheritedManager } from './inherit.js';
 import {
+  approvalOfManagerRun,
   escalationOfManagerRun,
   isManagerRunKey,
   managerActor,
   managerFor,
   managerRunId,
-  managerRunKey,
 } from './manager-for.js';
+import { createManagerRun } from './manager-run.js';
 
-/** How often a hop is written again when the escalated run moved on in between (a person answered). */
-const HOP_ATTEMPTS = 5;
 /** Manager hops one settle follows before it stops (each is a new escalation decided by a manager). */
 const MAX_SETTLE_HOPS = 50;
 /** Delegation levels below a run that settle looks through for its children's escalations. */
 const MAX_CHILD_DEPTH = 8;
 /** A child run a settle may have something to do for: paused, or ready to be driven. */
 const WAITING_OR_READY: RunRecord['status'][] = ['escalated', 'awaiting_approval', 'queued', 'running'];
-/** The runtime's name in logs and cancels it makes on its own. */
-const SYSTEM = 'nightshift';
 
 export interface ManagerPath {
   /** The prepared role a run is driven with: a manager run's gets the decision tools. */
@@ -61,6 +61,8 @@ export interface ManagerPath {
   sweep(onError?: (err: unknown) => void): Promise<RunRecord[]>;
   /** A person decided `escalation` first: its manager run, if still going, is closed. */
   closeManagerRun(escalation: EscalationRecord): Promise<void>;
+  /** A person decided `approval` first: its manager run (the draft path's), if still going, is closed. */
+  closeDraftManagerRun(approval: ApprovalRecord): Promise<void>;
 }
 
 export function createManagerPath(
@@ -79,6 +81,7 @@ export function createManagerPath(
     }
     return p;
   };
+  const drafts = createDraftPath(ctx, roles, loadManager);
 
   /** The escalated run's role and its manager (undefined when it has none, or is itself a manager run). */
   async function managerOf(escalation: EscalationRecord) {
@@ -100,40 +103,21 @@ export function createManagerPath(
       const escalated = await loadState(store, escalation.runId);
       // Already with people (its manager could not be loaded earlier): it stays with them.
       if (hopLogged(escalated, escalation.id, 'humans')) return undefined;
-      // A manager that cannot decide (its file broken or gone, or unfit) sends the matter to people.
-      let manager: Role;
-      try {
-        manager = await loadManager(of.settings.file);
-      } catch (err) {
-        await passUp(
-          escalation,
-          'policy',
-          `manager ${of.settings.file} could not be loaded: ${(err as Error).message}`,
-        );
-        return undefined;
-      }
-      const unfit = unfitAsManager(manager);
-      if (unfit) {
-        await passUp(escalation, 'policy', `${manager.name} cannot decide escalations: ${unfit}`);
-        return undefined;
-      }
-      roles.remember(manager);
-      try {
-        const { state } = await recordRun(ctx, manager, manager.model, managerInput(escalation, escalated), {
-          runId: id,
-          idempotencyKey: managerRunKey(escalation.id),
-          queue: true,
-          inputChecked: true,
-          actor: 'policy',
+      const created = await createManagerRun(
+        ctx,
+        roles,
+        loadManager,
+        {
+          subjectId: escalation.id,
+          file: of.settings.file,
+          what: 'escalations',
+          input: () => managerInput(escalation, escalated),
           trigger: { kind: 'escalation', escalationId: escalation.id, runId: escalation.runId },
-          redact: roles.readableSecrets(manager),
-        });
-        run = state.run;
-      } catch (err) {
-        // Another process created it at the same moment (same id): theirs is the one.
-        run = await store.getRun(id);
-        if (!run) throw err;
-      }
+        },
+        (why) => passUp(escalation, 'policy', why),
+      );
+      if (!created) return undefined;
+      run = created;
     }
     await logHop(escalation, (b) =>
       b.step('escalation_hop', {
@@ -150,31 +134,18 @@ export function createManagerPath(
     return run;
   }
 
-  /**
-   * Writes a hop into the escalated run's log once: skipped when the escalation is no longer pending, the
-   * same hop is there already, or the run is executing (the next look writes it).
-   */
+  /** Writes a hop into the escalated run's log once (hop-log.ts). */
   async function logHop(
     escalation: EscalationRecord,
     write: (b: ReturnType<RunState['batch']>) => void,
     to: 'manager' | 'humans' = 'manager',
   ): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      const state = await loadState(store, escalation.runId);
-      const now = clock.now();
-      if (state.escalations.get(escalation.id)?.status !== 'pending') return;
-      if (hopLogged(state, escalation.id, to)) return;
-      if (state.run.leaseOwner && (state.run.leaseUntil ?? 0) > now) return;
-      const b = state.batch(now);
-      write(b);
-      try {
-        await state.commit(store, b);
-        return;
-      } catch (err) {
-        const raced = NightshiftError.isInstance(err) && err.code === 'STORE_CONFLICT';
-        if (!raced || attempt >= HOP_ATTEMPTS) throw err;
-      }
-    }
+    const subject = {
+      runId: escalation.runId,
+      pending: (state: RunState) => state.escalations.get(escalation.id)?.status === 'pending',
+      logged: (state: RunState) => hopLogged(state, escalation.id, to),
+    };
+    await logHopOnce(store, clock, subject, write);
   }
 
   async function passUp(escalation: EscalationRecord, by: string, why: string): Promise<void> {
@@ -182,21 +153,12 @@ export function createManagerPath(
     const role = (await roles.ofRun(escalation.runId).catch(() => undefined))?.role;
     const path = { escalate: role?.escalate, people: ctx.people };
     await logHop(escalation, (b) => passToHumans(b, escalation, why, by, path), 'humans');
-    await closeRun(managerRunId(escalation.id), `the matter went to people: ${why}`);
-  }
-
-  async function closeRun(runId: string, reason: string): Promise<void> {
-    const run = await store.getRun(runId);
-    if (!run || TERMINAL_STATUSES.includes(run.status)) return;
-    try {
-      await cancelRunAs(store, clock, { runId, by: SYSTEM, reason });
-    } catch (err) {
-      // Finished on its own in between: nothing left to close.
-      if (!(NightshiftError.isInstance(err) && err.code === 'RUN_NOT_RESUMABLE')) throw err;
-    }
+    await closeRun(store, clock, managerRunId(escalation.id), `the matter went to people: ${why}`);
   }
 
   async function afterManager(run: RunRecord): Promise<string | undefined> {
+    const approvalId = approvalOfManagerRun(run);
+    if (approvalId) return drafts.afterManager(run, approvalId);
     const escalationId = escalationOfManagerRun(run);
     if (!escalationId) return undefined;
     const escalation = await store.getEscalation(escalationId);
@@ -204,23 +166,16 @@ export function createManagerPath(
     if (escalation.status !== 'pending' || run.status === 'running' || run.status === 'queued')
       return escalation.runId;
     const actor = managerActor(run.role, run.id);
-    const snapshot = await store.loadRun(run.id);
-    const own = snapshot?.escalations.find((e) => e.status === 'pending');
-    const why =
-      run.status === 'escalated'
-        ? `${actor} passed it up: ${own?.reason ?? 'it escalated'}`
-        : run.status === 'awaiting_approval'
-          ? `${actor} drafted a change that needs a person's approval`
-          : run.status === 'failed'
-            ? `${actor} failed without deciding: ${run.error?.message ?? 'unknown error'}`
-            : `${actor} ${run.status === 'cancelled' ? 'was cancelled' : 'finished'} without deciding`;
+    const own = (await store.loadRun(run.id))?.escalations.find((e) => e.status === 'pending');
+    const why = stoppedWithoutDeciding(run, actor, own?.reason);
     await passUp(escalation, run.status === 'escalated' ? actor : 'policy', why);
     return escalation.runId;
   }
 
   async function startManagers(run: RunRecord): Promise<RunRecord[]> {
-    if (run.status !== 'escalated' || isManagerRunKey(run.idempotencyKey)) return [];
-    const out: RunRecord[] = [];
+    // A change set of a role whose manager approves drafts: its manager run (draft-path.ts).
+    const out: RunRecord[] = await drafts.startManagers(run);
+    if (run.status !== 'escalated' || isManagerRunKey(run.idempotencyKey)) return out;
     for (const e of await store.listEscalations({ status: 'pending', runId: run.id })) {
       const m = await ensureManagerRun(e);
       if (m && !TERMINAL_STATUSES.includes(m.status)) out.push(m);
@@ -247,6 +202,8 @@ export function createManagerPath(
 
   return {
     async prepareRun(base, run) {
+      const approvalId = approvalOfManagerRun(run);
+      if (approvalId) return drafts.prepareRun(base, run, approvalId);
       const escalationId = escalationOfManagerRun(run);
       if (!escalationId) return base;
       const escalation = await store.getEscalation(escalationId);
@@ -276,7 +233,7 @@ export function createManagerPath(
         if (!run) return;
         if (isManagerRunKey(run.idempotencyKey)) {
           // A manager run resumed by hand: finish its hop, then go on with the run it decided for.
-          if (run.status === 'queued' || (run.status === 'running' && !leased(run, clock))) {
+          if (drivable(run, clock)) {
             await drive(run.id);
             continue;
           }
@@ -285,7 +242,7 @@ export function createManagerPath(
           current = next;
           continue;
         }
-        if (run.status === 'queued' || (run.status === 'running' && !leased(run, clock))) {
+        if (drivable(run, clock)) {
           await drive(run.id);
           continue;
         }
@@ -296,17 +253,13 @@ export function createManagerPath(
         }
         // An orchestrator waiting on its children: what their escalations set going is settled first.
         const below = await waitingChildren(run);
-        const readyChild = below.find(
-          (c) => c.status === 'queued' || (c.status === 'running' && !leased(c, clock)),
-        );
+        const readyChild = below.find((c) => drivable(c, clock));
         if (readyChild) {
           current = readyChild.id;
           continue;
         }
         const managers = (await Promise.all([run, ...below].map(startManagers))).flat();
-        const ready = managers.find(
-          (m) => m.status === 'queued' || (m.status === 'running' && !leased(m, clock)),
-        );
+        const ready = managers.find((m) => drivable(m, clock));
         if (!ready) return;
         await drive(ready.id);
         const after = await store.getRun(ready.id);
@@ -314,7 +267,7 @@ export function createManagerPath(
       }
     },
     async sweep(onError) {
-      const queued: RunRecord[] = [];
+      const queued: RunRecord[] = await drafts.sweep(onError);
       for (const e of await store.listEscalations({ status: 'pending' })) {
         try {
           const of = await managerOf(e).catch(() => undefined);
@@ -339,8 +292,11 @@ export function createManagerPath(
       }
       return queued;
     },
+    closeDraftManagerRun: (approval) => drafts.closeManagerRun(approval),
     async closeManagerRun(escalation) {
       await closeRun(
+        store,
+        clock,
         managerRunId(escalation.id),
         `escalation ${escalation.id} was decided by ${escalation.answeredBy}`,
       );
@@ -348,18 +304,8 @@ export function createManagerPath(
   };
 }
 
-function leased(run: RunRecord, clock: Clock): boolean {
-  return run.leaseOwner !== null && (run.leaseUntil ?? 0) > clock.now();
-}
-
 function hopLogged(state: RunState, escalationId: string, to: 'manager' | 'humans'): boolean {
   return state.steps.some(
     (s) => s.kind === 'escalation_hop' && s.data.escalationId === escalationId && s.data.to === to,
   );
-}
-
-async function loadState(store: Store, runId: string): Promise<RunState> {
-  const snapshot = await store.loadRun(runId);
-  if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
-  return new RunState(snapshot);
 }

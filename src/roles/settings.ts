@@ -288,13 +288,10 @@ export const ManagerSpec = z.union([
     /** The manager's role file, relative to this role file. */
     role: z.string().min(1),
     /**
-     * Whether the manager may approve this role's drafted change sets. Not built yet: `true` is refused, so
-     * nobody relies on a setting that does nothing (docs/escalation.md).
+     * Whether the manager may approve this role's drafted change sets, judged as if it made each call itself
+     * (docs/escalation.md). Off by default: drafts go to people.
      */
-    approveDrafts: z
-      .boolean()
-      .refine((v) => v === false, 'managers cannot approve drafts yet; drafts go to people (leave it false)')
-      .default(false),
+    approveDrafts: z.boolean().default(false),
     /** How long the manager has to decide before the matter passes to people. */
     timeout: z
       .string()

@@ -152,6 +152,20 @@ export const STEP_DATA = {
     manager: z.string().optional(),
     managerRunId: z.string().optional(),
   }),
+  /**
+   * A drafted change set went on along its path, for a role whose manager approves drafts
+   * (`manager.approveDrafts`, decision 029); since issue 12.
+   */
+  approval_hop: z.object({
+    approvalId: z.string(),
+    /** `manager`: a manager agent's run started on it; `humans`: it now waits for people. */
+    to: z.enum(['manager', 'humans']),
+    /** Who passed it on: `policy` (the role's path), or the manager (`manager:<role>/<run id>`). */
+    by: z.string(),
+    why: z.string(),
+    manager: z.string().optional(),
+    managerRunId: z.string().optional(),
+  }),
   output_invalid: z.object({ errors: z.array(z.string()), text: z.string() }),
   budget_exceeded: z.object({
     dimension: z.enum(['steps', 'cost', 'seconds', 'cost_per_day']),

@@ -69,14 +69,21 @@ describe('manager: from the CLI', () => {
     assert.notEqual(timeout.code, 0);
     assert.match(timeout.stdout + timeout.stderr, /manager\.timeout.*a duration such as 30s, 15m/);
 
-    // Not built yet, so refused rather than accepted and ignored.
+    // The opt-in is a boolean (decision 029): accepted when true, refused when it is anything else.
     const drafts = writeManagedRoles({
       clerkTurns: [done],
       leadTurns: [done],
       manager: { role: './lead.yaml', approveDrafts: true },
     });
-    const refused = await runCli(['validate', drafts.clerk]);
+    const accepted = await runCli(['validate', drafts.clerk]);
+    assert.equal(accepted.code, 0, accepted.stdout + accepted.stderr);
+    const badDrafts = writeManagedRoles({
+      clerkTurns: [done],
+      leadTurns: [done],
+      manager: { role: './lead.yaml', approveDrafts: 'yes' },
+    });
+    const refused = await runCli(['validate', badDrafts.clerk]);
     assert.notEqual(refused.code, 0);
-    assert.match(refused.stdout + refused.stderr, /manager\.approveDrafts.*cannot approve drafts yet/);
+    assert.match(refused.stdout + refused.stderr, /manager\.approveDrafts/);
   });
 });

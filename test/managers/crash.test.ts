@@ -2,35 +2,16 @@
 // manager run not created yet) and right after the manager's decision. `nightshift resume` then carries
 // everything on: one manager run per escalation, one hop to it, and the held call run at most once.
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { json, runCli, startCli } from '../support/cli.js';
+import { inStore, waitForFile } from '../support/crash-points.js';
 import { writeManagedRoles } from '../support/managed-roles.js';
 import { fixtures } from '../support/paths.js';
 
 const done = { final: { summary: 'done' } };
 const refund = (amount: number) => ({ call: 'ledger.append', args: { entry: `refund ${amount}`, amount } });
-
-async function waitForFile(path: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!existsSync(path)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${path}`);
-    await sleep(10);
-  }
-}
-
-async function inStore<T>(dataDir: string, read: (s: ReturnType<typeof openSqliteStore>) => Promise<T>) {
-  const store = openSqliteStore({ dataDir });
-  await store.init();
-  try {
-    return await read(store);
-  } finally {
-    await store.close();
-  }
-}
 
 describe('kill -9 on the manager hop', () => {
   it('at manager start: resume starts the one manager run, which decides; the refund runs once', async () => {

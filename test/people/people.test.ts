@@ -139,6 +139,45 @@ describe('deciding as a person who may not', () => {
   });
 });
 
+describe('deciding a change set from the CLI', () => {
+  it('refuses `approve --as` and `reject --as` for a person who may not (exit 2), changes nothing; an allowed one decides', async () => {
+    const r = role({
+      name: 'billing-eu',
+      autonomy: 'draft',
+      tools: ['fs.write'],
+      ledgerTools: false,
+      turns: [{ call: 'fs.write', args: { path: 'a.txt', content: 'x' } }, done],
+    });
+    writeFileSync(
+      join(r.dir, 'nightshift.config.yaml'),
+      stringify({
+        people: [
+          { name: 'alice', decides: ['billing-*'] },
+          { name: 'bob', decides: ['ops'] },
+        ],
+      }),
+    );
+    const cli = (args: string[]) => runCli([...args, '--data-dir', r.dataDir, '--json'], { cwd: r.dir });
+    const paused = json<{ runId: string; pending: string[] }>(await cli(['run', r.file]));
+    const id = paused.pending[0]!;
+    for (const refused of [
+      await cli(['approve', id, '--as', 'bob']),
+      await cli(['reject', id, '--reason', 'no', '--as', 'bob']),
+      await cli(['approve', id, '--as', 'mallory']),
+    ]) {
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /PERSON_NOT_ALLOWED|may not decide|not a configured person/);
+    }
+    const show = json<{ status: string }>(await cli(['show', paused.runId]));
+    assert.equal(show.status, 'awaiting_approval');
+    assert.ok(!r.exists('a.txt'));
+    const ok = await cli(['approve', id, '--as', 'alice']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(json<{ status: string }>(ok).status, 'succeeded');
+    assert.ok(r.exists('a.txt'));
+  });
+});
+
 describe('validate and escalate: tiers', () => {
   it('refuses a tier naming nobody configured, and a tier without a timeout before the last', async () => {
     const r = role({

@@ -13,6 +13,8 @@ export type StepKind =
   | 'escalation_answered'
   /** An escalation went on along its path: to a manager agent's run, or to people (docs/escalation.md). */
   | 'escalation_hop'
+  /** A drafted change set went on along its path: to the manager agent that approves drafts, or to people. */
+  | 'approval_hop'
   | 'output_invalid'
   | 'budget_exceeded'
   | 'run_resumed'

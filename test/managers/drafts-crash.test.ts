@@ -1,0 +1,123 @@
+// kill -9 on the draft path (a manager that approves drafts), with the real CLI: at the manager's start (the
+// change set committed, its manager run not created yet) and right after the manager's approval. `nightshift
+// resume` then carries everything on: one manager run per change set, one hop to it, no person told, and
+// the drafted call run exactly once.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { json, runCli, startCli } from '../support/cli.js';
+import { inStore, waitForFile } from '../support/crash-points.js';
+import { writeManagedRoles } from '../support/managed-roles.js';
+import { fixtures } from '../support/paths.js';
+
+const done = { final: { summary: 'done' } };
+const refund = (amount: number) => ({ call: 'ledger.append', args: { entry: `refund ${amount}`, amount } });
+const approveDrafts = { role: './lead.yaml', approveDrafts: true };
+
+describe('kill -9 on the draft path', () => {
+  it('at manager start: resume starts the one manager run, which approves; the refund runs once', async () => {
+    const r = writeManagedRoles({
+      clerkTurns: [refund(250), done],
+      leadTurns: [{ call: 'approval.approve', args: { note: 'within my limit' } }, done],
+      clerkLimit: 1_000_000,
+      manager: approveDrafts,
+      clerkExtra: { autonomy: 'draft' },
+      leadExtra: { toolModules: [fixtures('tools', 'ledger.ts'), fixtures('tools', 'hold-on-load.ts')] },
+    });
+    const cli = startCli(['run', r.clerk, '--json', '--data-dir', r.dataDir], {
+      env: { NIGHTSHIFT_TEST_HOLD_LOAD: r.dir },
+    });
+    await waitForFile(join(r.dir, 'reached-load'));
+    cli.child.kill('SIGKILL');
+    await cli.done;
+
+    const before = await inStore(r.dataDir, async (s) => {
+      const runs = await s.listRuns();
+      const clerk = runs.find((x) => x.role === 'clerk')!;
+      return { runs, clerk, snap: (await s.loadRun(clerk.id))! };
+    });
+    assert.deepEqual(
+      before.runs.map((x) => x.role),
+      ['clerk'],
+      'killed before the manager run was created',
+    );
+    assert.equal(before.clerk.status, 'awaiting_approval');
+    assert.equal(before.snap.approvals[0]!.status, 'pending');
+    assert.equal(before.snap.steps.filter((s) => s.kind === 'approval_hop').length, 0);
+    assert.deepEqual(r.ledger(), []);
+
+    writeFileSync(join(r.dir, 'release-load'), '');
+    const resumed = await runCli(['resume', before.clerk.id, '--json', '--data-dir', r.dataDir]);
+    assert.equal(json<{ status: string }>(resumed).status, 'succeeded', resumed.stderr);
+    // A second resume finds everything done and makes nothing new.
+    await runCli(['resume', before.clerk.id, '--json', '--data-dir', r.dataDir]);
+
+    const after = await inStore(r.dataDir, async (s) => ({
+      runs: await s.listRuns(),
+      snap: (await s.loadRun(before.clerk.id))!,
+    }));
+    assert.deepEqual(r.ledger(), ['refund 250']);
+    const leads = after.runs.filter((x) => x.role === 'lead');
+    assert.equal(leads.length, 1);
+    assert.equal(leads[0]!.status, 'succeeded');
+    assert.deepEqual(
+      after.snap.steps.filter((s) => s.kind === 'approval_hop').map((s) => [s.data.to, s.data.managerRunId]),
+      [['manager', leads[0]!.id]],
+    );
+    assert.match(after.snap.approvals[0]!.decidedBy!, /^manager:lead\//);
+  });
+
+  it("right after the manager's approval: resume runs the drafted call once, and the approval is not made twice", async () => {
+    const r = writeManagedRoles({
+      clerkTurns: [refund(250), done],
+      leadTurns: [
+        {
+          calls: [
+            { tool: 'approval.approve', args: { note: 'within my limit' } },
+            { tool: 'ledger.append_once', args: { entry: 'lead noted', hold: 'decided' } },
+          ],
+        },
+        done,
+      ],
+      clerkLimit: 1_000_000,
+      manager: approveDrafts,
+      clerkExtra: { autonomy: 'draft' },
+      leadExtra: { tools: ['ledger.append', 'ledger.append_once'] },
+    });
+    const cli = startCli(['run', r.clerk, '--json', '--data-dir', r.dataDir]);
+    await waitForFile(join(r.workspace, 'reached-decided'));
+    cli.child.kill('SIGKILL');
+    await cli.done;
+
+    const clerkId = await inStore(r.dataDir, async (s) => {
+      const clerk = (await s.listRuns()).find((x) => x.role === 'clerk')!;
+      assert.equal(clerk.status, 'queued', 'the approval queued the clerk run');
+      const a = (await s.loadRun(clerk.id))!.approvals[0]!;
+      assert.equal(a.status, 'approved');
+      return clerk.id;
+    });
+    assert.deepEqual(
+      r.ledger().filter((l) => l.startsWith('refund')),
+      [],
+    );
+
+    writeFileSync(join(r.workspace, 'release-decided'), '');
+    const resumed = await runCli(['resume', clerkId, '--json', '--data-dir', r.dataDir]);
+    assert.equal(json<{ status: string }>(resumed).status, 'succeeded', resumed.stderr);
+    // The manager run, resumed too, finds its decision made (idempotent) and finishes.
+    const leadId = await inStore(
+      r.dataDir,
+      async (s) => (await s.listRuns()).find((x) => x.role === 'lead')!.id,
+    );
+    const again = await runCli(['resume', leadId, '--json', '--data-dir', r.dataDir]);
+    assert.equal(json<{ status: string }>(again).status, 'succeeded', again.stderr);
+    assert.deepEqual(
+      r.ledger().filter((l) => l.startsWith('refund')),
+      ['refund 250'],
+    );
+    const snap = await inStore(r.dataDir, async (s) => (await s.loadRun(clerkId))!);
+    assert.equal(snap.steps.filter((x) => x.kind === 'approval_decided').length, 1);
+    assert.equal(snap.toolCalls.filter((c) => c.status === 'succeeded').length, 1);
+  });
+});
