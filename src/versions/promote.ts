@@ -8,7 +8,13 @@ import type { Clock, IdSource } from '../clock.js';
 import { NightshiftError } from '../errors.js';
 import type { PeopleDirectory } from '../people/config.js';
 import { checkMayDecide, mayDecide } from '../people/may-decide.js';
-import type { NewAuditEvent, PromotionKind, PromotionRecord, RoleVersionRecord, Store } from '../store/types.js';
+import type {
+  NewAuditEvent,
+  PromotionKind,
+  PromotionRecord,
+  RoleVersionRecord,
+  Store,
+} from '../store/types.js';
 import { findVersion } from './versions.js';
 import { authorityWidening } from './widening.js';
 
@@ -120,7 +126,10 @@ async function request(
 async function write(ctx: PromotionContext, p: PromotionRecord, settle: boolean, actor: string) {
   const outcome = await ctx.store.applyPromotion(p, { settle }, [audit(p, actor, ctx.clock.now())]);
   if (outcome === 'not_pending')
-    throw new NightshiftError('PROMOTION_NOT_PENDING', `promotion ${p.id} was already decided; nothing was changed`);
+    throw new NightshiftError(
+      'PROMOTION_NOT_PENDING',
+      `promotion ${p.id} was already decided; nothing was changed`,
+    );
   if (outcome === 'stale')
     throw new NightshiftError(
       'PROMOTION_STALE',
@@ -161,7 +170,8 @@ export async function rollback(
 
 async function pending(ctx: PromotionContext, id: string): Promise<PromotionRecord> {
   const p = await ctx.store.getPromotion(id);
-  if (!p) throw new NightshiftError('PROMOTION_NOT_FOUND', `no promotion ${id} (see nightshift versions <role>)`);
+  if (!p)
+    throw new NightshiftError('PROMOTION_NOT_FOUND', `no promotion ${id} (see nightshift versions <role>)`);
   if (p.status !== 'pending')
     throw new NightshiftError('PROMOTION_NOT_PENDING', `promotion ${id} is ${p.status}; nothing was changed`);
   return p;
@@ -177,7 +187,13 @@ export async function grantPromotion(
   const p = await pending(ctx, id);
   checkMayDecide(ctx.people, by, p.role, 'promotions');
   const now = ctx.clock.now();
-  const done: PromotionRecord = { ...p, status: 'done', decidedBy: by, decidedAt: now, note: o.note ?? p.note };
+  const done: PromotionRecord = {
+    ...p,
+    status: 'done',
+    decidedBy: by,
+    decidedAt: now,
+    note: o.note ?? p.note,
+  };
   await write(ctx, done, true, by);
   return (await ctx.store.getPromotion(id)) ?? done;
 }
@@ -191,7 +207,13 @@ export async function refusePromotion(
   const by = checkActor(o.by);
   const p = await pending(ctx, id);
   checkMayDecide(ctx.people, by, p.role, 'promotions');
-  const refused: PromotionRecord = { ...p, status: 'refused', decidedBy: by, decidedAt: ctx.clock.now(), note: o.reason };
+  const refused: PromotionRecord = {
+    ...p,
+    status: 'refused',
+    decidedBy: by,
+    decidedAt: ctx.clock.now(),
+    note: o.reason,
+  };
   await write(ctx, refused, true, by);
   return refused;
 }

@@ -2,8 +2,9 @@
 // it provably does not. Pure (no I/O). Conservative by construction: every key of the stored role is
 // either known not to bear on authority (NEUTRAL), compared by a rule that proves "not wider", or, for any
 // other key (including keys added to the schema later), a change of any kind counts as wider.
-import { AUTONOMY_LEVELS } from '../domain.js';
+
 import { hashJson } from '../canonical-json.js';
+import { AUTONOMY_LEVELS } from '../domain.js';
 
 type Spec = Record<string, unknown>;
 
@@ -90,7 +91,8 @@ const COMPARE: Record<string, (a: unknown, c: unknown, out: string[]) => void> =
     const cs = record(c);
     for (const k of new Set([...Object.keys(as), ...Object.keys(cs)])) {
       if (k === 'network' || k === 'unsandboxedExec') flag(`scope.${k}`, as[k], cs[k], out);
-      else if (Array.isArray(as[k] ?? []) && Array.isArray(cs[k] ?? [])) additions(`scope.${k}`, as[k], cs[k], out);
+      else if (Array.isArray(as[k] ?? []) && Array.isArray(cs[k] ?? []))
+        additions(`scope.${k}`, as[k], cs[k], out);
       else if (!same(as[k], cs[k])) out.push(`scope.${k} changed`);
     }
   },
@@ -102,7 +104,10 @@ const COMPARE: Record<string, (a: unknown, c: unknown, out: string[]) => void> =
     if (ab.onExceed !== cb.onExceed && cb.onExceed !== 'fail')
       out.push(`budget.onExceed changes from ${show(ab.onExceed)} to ${show(cb.onExceed)}`);
     for (const k of Object.keys(cb))
-      if (!['maxSteps', 'maxCostUsd', 'maxSeconds', 'maxCostUsdPerDay', 'onExceed'].includes(k) && !same(ab[k], cb[k]))
+      if (
+        !['maxSteps', 'maxCostUsd', 'maxSeconds', 'maxCostUsdPerDay', 'onExceed'].includes(k) &&
+        !same(ab[k], cb[k])
+      )
         out.push(`budget.${k} changed`);
   },
   limits: (a, c, out) => bounds('limits', a, c, out),
@@ -113,7 +118,8 @@ const COMPARE: Record<string, (a: unknown, c: unknown, out: string[]) => void> =
   toolModules(a, c, out) {
     additions('toolModules', a, c, out);
     // The modules' code is part of the version but not stored with it: a change in it cannot be ruled out.
-    if (list(c).length > 0) out.push('toolModules: the tool modules may have changed (their code is not stored)');
+    if (list(c).length > 0)
+      out.push('toolModules: the tool modules may have changed (their code is not stored)');
   },
 };
 

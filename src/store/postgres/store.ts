@@ -53,9 +53,9 @@ import { Database, type PostgresStoreOptions } from './database.js';
 import { GroupCommit } from './group-commit.js';
 import * as leases from './leases.js';
 import { migrate } from './migrate.js';
+import { applyPromotion } from './promotions.js';
 import { claimQueued } from './queue.js';
 import { type Row, snapshotLists, toApproval, toAudit, toEscalation, toRun, toSnapshot } from './rows.js';
-import { applyPromotion } from './promotions.js';
 import { postgresStatsRows } from './stats.js';
 import { refusedByPostgres } from './store-error.js';
 import { WakeOthers } from './wake-others.js';
@@ -128,7 +128,10 @@ export class PostgresStore implements Store {
   // ── promotions (src/versions/) ──
 
   async listRoleVersions(name: string): Promise<RoleVersionRecord[]> {
-    return promotions.toRoleVersions(d, await this.run('listing role versions', promotions.roleVersionsOf(d, name)));
+    return promotions.toRoleVersions(
+      d,
+      await this.run('listing role versions', promotions.roleVersionsOf(d, name)),
+    );
   }
 
   async activePromotion(role: string): Promise<PromotionRecord | undefined> {
@@ -146,7 +149,11 @@ export class PostgresStore implements Store {
     return rows.map((r) => promotions.toPromotion(d, r));
   }
 
-  applyPromotion(p: PromotionRecord, o: { settle: boolean }, audit: readonly NewAuditEvent[]): Promise<PromotionOutcome> {
+  applyPromotion(
+    p: PromotionRecord,
+    o: { settle: boolean },
+    audit: readonly NewAuditEvent[],
+  ): Promise<PromotionOutcome> {
     return applyPromotion(this.db, p, o.settle, audit);
   }
 

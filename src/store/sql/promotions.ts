@@ -1,11 +1,7 @@
 // Role promotions and the versions they choose from, for both stores (see dialect.ts). The write itself
 // (serialised per role, checked against the promotion in effect) is each store's: sqlite/promotions.ts,
 // postgres/promotions.ts.
-import type {
-  PromotionRecord,
-  PromotionStatus,
-  RoleVersionRecord,
-} from '../types.js';
+import type { PromotionRecord, PromotionStatus, RoleVersionRecord } from '../types.js';
 import type { Dialect, Query } from './dialect.js';
 import { toRoleVersion } from './rows.js';
 

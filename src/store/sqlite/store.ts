@@ -191,7 +191,9 @@ export class SqliteStore implements Store {
   // ── promotions (src/versions/) ──
 
   listRoleVersions(name: string): Promise<RoleVersionRecord[]> {
-    return this.read('listing role versions', (s) => promotions.toRoleVersions(d, all(s, promotions.roleVersionsOf(d, name))));
+    return this.read('listing role versions', (s) =>
+      promotions.toRoleVersions(d, all(s, promotions.roleVersionsOf(d, name))),
+    );
   }
 
   activePromotion(role: string): Promise<PromotionRecord | undefined> {
@@ -209,10 +211,16 @@ export class SqliteStore implements Store {
   }
 
   listPromotions(filter: { role?: string; status?: PromotionStatus } = {}): Promise<PromotionRecord[]> {
-    return this.read('listing promotions', (s) => all(s, promotions.listPromotions(d, filter)).map((r) => promotions.toPromotion(d, r)));
+    return this.read('listing promotions', (s) =>
+      all(s, promotions.listPromotions(d, filter)).map((r) => promotions.toPromotion(d, r)),
+    );
   }
 
-  applyPromotion(p: PromotionRecord, o: { settle: boolean }, audit: readonly NewAuditEvent[]): Promise<PromotionOutcome> {
+  applyPromotion(
+    p: PromotionRecord,
+    o: { settle: boolean },
+    audit: readonly NewAuditEvent[],
+  ): Promise<PromotionOutcome> {
     return this.write(`promoting ${p.role}@${p.version}`, (s) => applyPromotion(s, p, o.settle, audit), true);
   }
 
