@@ -107,7 +107,8 @@ async function request(
     kind,
     status: direct ? 'done' : 'pending',
     baseId: active?.id ?? null,
-    fromVersion: active?.version ?? null,
+    // With nothing active, what ran was the file: its version as last stored, so a rollback can go back to it.
+    fromVersion: active?.version ?? base?.version ?? null,
     backTo,
     requestedBy: by,
     requestedAt: now,
@@ -158,14 +159,17 @@ export async function rollback(
 ): Promise<PromotionResult> {
   const active = await ctx.store.activePromotion(req.role);
   const target = active?.backTo ? await ctx.store.getPromotion(active.backTo) : undefined;
-  if (!active || !target)
-    throw new NightshiftError(
-      'NOTHING_TO_ROLL_BACK',
-      active
-        ? `${req.role}@${active.version} is the first version promoted: there is no earlier active version to go back to`
-        : `${req.role} has no active version (nothing was promoted): the role file runs`,
-    );
-  return request(ctx, 'rollback', { ...req, version: target.version }, active, target.backTo);
+  if (active && target)
+    return request(ctx, 'rollback', { ...req, version: target.version }, active, target.backTo);
+  // The first promotion goes back to the version that ran before it, from the file.
+  if (active?.kind === 'promote' && !active.backTo && active.fromVersion && active.fromVersion !== active.version)
+    return request(ctx, 'rollback', { ...req, version: active.fromVersion }, active, null);
+  throw new NightshiftError(
+    'NOTHING_TO_ROLL_BACK',
+    active
+      ? `${req.role}@${active.version} is the first version that ran: there is no earlier version to go back to`
+      : `${req.role} has no active version (nothing was promoted): the role file runs`,
+  );
 }
 
 async function pending(ctx: PromotionContext, id: string): Promise<PromotionRecord> {

@@ -19,7 +19,7 @@ export function applyPromotion(
     await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`nightshift.promotions:${p.role}`]);
     if (settle) {
       const [current] = (await run(c, promotions.promotionById(d, p.id))).rows as Row[];
-      if (!current || current.status !== 'pending') return 'not_pending';
+      if (current?.status !== 'pending') return 'not_pending';
     }
     let seq: number | null = null;
     if (p.status === 'done') {
