@@ -20,7 +20,7 @@ import { authorityWidening } from './widening.js';
 
 export type PromotionStore = Pick<
   Store,
-  'getRoleVersion' | 'listRoleVersions' | 'activePromotion' | 'getPromotion' | 'applyPromotion'
+  'getRoleVersion' | 'listRoleVersions' | 'activePromotion' | 'getPromotion' | 'applyPromotion' | 'listRuns'
 >;
 
 export interface PromotionContext {
@@ -75,14 +75,20 @@ function audit(p: PromotionRecord, actor: string, at: number): NewAuditEvent {
   };
 }
 
-/** The spec a candidate is judged against: the active version's, else the newest stored (the file as last run). */
+/**
+ * The version a candidate is judged against: the active one; with none, the one the role file ran last
+ * (its newest run's), else the newest stored version other than the candidate.
+ */
 async function baseline(
   store: PromotionStore,
   role: string,
   active: PromotionRecord | undefined,
+  candidate: string,
 ): Promise<RoleVersionRecord | undefined> {
   if (active) return store.getRoleVersion(role, active.version);
-  return (await store.listRoleVersions(role)).at(-1);
+  const [last] = await store.listRuns({ role, limit: 1 });
+  if (last) return store.getRoleVersion(role, last.roleVersion);
+  return (await store.listRoleVersions(role)).filter((v) => v.version !== candidate).at(-1);
 }
 
 async function request(
@@ -95,7 +101,7 @@ async function request(
   const by = checkActor(req.by);
   const candidate = await findVersion(ctx.store, req.role, req.version);
   if (active?.version === candidate.version) return { promotion: active, outcome: 'unchanged' };
-  const base = await baseline(ctx.store, req.role, active);
+  const base = await baseline(ctx.store, req.role, active, candidate.version);
   // No earlier version at all: nothing ran before it, so nothing it could widen (the newest is itself).
   const widening = base ? authorityWidening(base.spec, candidate.spec) : [];
   const direct = widening.length === 0 && mayDecide(ctx.people, by, req.role);
@@ -107,7 +113,7 @@ async function request(
     kind,
     status: direct ? 'done' : 'pending',
     baseId: active?.id ?? null,
-    // With nothing active, what ran was the file: its version as last stored, so a rollback can go back to it.
+    // With nothing active, what ran was the file: that version, so a rollback can go back to it.
     fromVersion: active?.version ?? base?.version ?? null,
     backTo,
     requestedBy: by,

@@ -17,7 +17,7 @@ export interface PromotionRecord {
    * pending promotion takes effect only while that is still so: it was judged against that version.
    */
   baseId: string | null;
-  /** The version active when it was asked for; with none active, the newest stored one (the file as last run). */
+  /** The version active when it was asked for; with none active, the one the role file ran (promote.ts). */
   fromVersion: string | null;
   /**
    * The promotion a rollback of this one returns to (null: nothing to roll back to). A promotion's is its
