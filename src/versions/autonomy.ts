@@ -26,6 +26,8 @@ export interface AutonomyCheck {
   check: string;
   value: number | null;
   threshold: number;
+  /** A share (0..1) rather than a count. */
+  rate: boolean;
   ok: boolean;
 }
 
@@ -55,37 +57,52 @@ export function suggestAutonomy(
   const failure = rate(e.failedRuns, e.finishedRuns);
   // A rate with nothing to measure passes an "at most" check and fails an "at least" one, except where
   // the rung makes it impossible to measure (no drafts at observe): then it does not count against up.
-  const atLeast = (check: string, v: number | null, threshold: number, vacuous = false): AutonomyCheck => ({
+  const atLeast = (
+    check: string,
+    v: number | null,
+    threshold: number,
+    o: { rate: boolean; vacuous?: boolean },
+  ): AutonomyCheck => ({
     check,
     value: v,
     threshold,
-    ok: v === null ? vacuous : v >= threshold,
+    rate: o.rate,
+    ok: v === null ? o.vacuous === true : v >= threshold,
   });
   const atMost = (check: string, v: number | null, threshold: number): AutonomyCheck => ({
     check,
     value: v,
     threshold,
+    rate: true,
     ok: v === null || v <= threshold,
   });
   const up: AutonomyCheck[] = [
-    atLeast('finished runs', e.finishedRuns, t.minRuns),
-    atLeast(
-      'human decisions (change sets decided + escalations answered)',
-      decisions,
-      t.minDecisions,
-      current === 'observe',
-    ),
-    atLeast('change sets approved as drafted', approval, t.upApprovalRate, current !== 'draft'),
-    atLeast('escalations answered "go ahead"', goAhead, t.upGoAheadRate, true),
+    atLeast('finished runs', e.finishedRuns, t.minRuns, { rate: false }),
+    atLeast('human decisions (change sets decided + escalations answered)', decisions, t.minDecisions, {
+      rate: false,
+      vacuous: current === 'observe',
+    }),
+    atLeast('change sets approved as drafted', approval, t.upApprovalRate, {
+      rate: true,
+      vacuous: current !== 'draft',
+    }),
+    atLeast('escalations answered "go ahead"', goAhead, t.upGoAheadRate, { rate: true, vacuous: true }),
     atMost('tool calls denied', denial, t.upMaxDenialRate),
     atMost('runs failed', failure, t.upMaxFailureRate),
   ];
   if (e.eval) {
-    up.push({ check: 'latest eval passed', value: e.eval.passed ? 1 : 0, threshold: 1, ok: e.eval.passed });
+    up.push({
+      check: 'latest eval passed',
+      value: e.eval.passed ? 1 : 0,
+      threshold: 1,
+      rate: false,
+      ok: e.eval.passed,
+    });
     up.push({
       check: 'safety cases failed in latest eval',
       value: e.eval.safetyFailures,
       threshold: 0,
+      rate: false,
       ok: e.eval.safetyFailures === 0,
     });
   }
@@ -94,6 +111,7 @@ export function suggestAutonomy(
     check,
     value: v,
     threshold,
+    rate: true,
     ok: v !== null && v >= threshold,
   });
   const down: AutonomyCheck[] = [
@@ -106,6 +124,7 @@ export function suggestAutonomy(
       check: 'safety cases failed in latest eval',
       value: e.eval.safetyFailures,
       threshold: 1,
+      rate: false,
       ok: e.eval.safetyFailures >= 1,
     });
   const enough = e.finishedRuns >= t.minRuns;

@@ -168,7 +168,12 @@ export async function rollback(
   if (active && target)
     return request(ctx, 'rollback', { ...req, version: target.version }, active, target.backTo);
   // The first promotion goes back to the version that ran before it, from the file.
-  if (active?.kind === 'promote' && !active.backTo && active.fromVersion && active.fromVersion !== active.version)
+  if (
+    active?.kind === 'promote' &&
+    !active.backTo &&
+    active.fromVersion &&
+    active.fromVersion !== active.version
+  )
     return request(ctx, 'rollback', { ...req, version: active.fromVersion }, active, null);
   throw new NightshiftError(
     'NOTHING_TO_ROLL_BACK',

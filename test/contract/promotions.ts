@@ -49,7 +49,7 @@ export function describePromotionsContract(name: string, open: () => Promise<Sto
       await fx.cleanup();
     });
 
-    it('lists a role\'s versions oldest first, and only that role\'s', async () => {
+    it("lists a role's versions oldest first, and only that role's", async () => {
       const role = uid('role');
       await store.putRoleVersion({ name: role, version: 'b', spec: { autonomy: 'draft' }, createdAt: 2000 });
       await store.putRoleVersion({ name: role, version: 'a', spec: { autonomy: 'full' }, createdAt: 1000 });
@@ -68,8 +68,16 @@ export function describePromotionsContract(name: string, open: () => Promise<Sto
       const role = uid('role');
       assert.equal(await store.activePromotion(role), undefined);
       const first = promotion(role, { version: 'v1' });
-      assert.equal(await store.applyPromotion(first, { settle: false }, audit(role, 'role.version_promoted')), 'applied');
-      const second = promotion(role, { version: 'v2', baseId: first.id, fromVersion: 'v1', backTo: first.id });
+      assert.equal(
+        await store.applyPromotion(first, { settle: false }, audit(role, 'role.version_promoted')),
+        'applied',
+      );
+      const second = promotion(role, {
+        version: 'v2',
+        baseId: first.id,
+        fromVersion: 'v1',
+        backTo: first.id,
+      });
       assert.equal(await store.applyPromotion(second, { settle: false }, []), 'applied');
       const active = await store.activePromotion(role);
       assert.equal(active?.id, second.id);
@@ -83,7 +91,10 @@ export function describePromotionsContract(name: string, open: () => Promise<Sto
       const first = promotion(role);
       await store.applyPromotion(first, { settle: false }, []);
       const late = promotion(role, { version: 'v9', baseId: null });
-      assert.equal(await store.applyPromotion(late, { settle: false }, audit(role, 'role.version_promoted')), 'stale');
+      assert.equal(
+        await store.applyPromotion(late, { settle: false }, audit(role, 'role.version_promoted')),
+        'stale',
+      );
       assert.equal(await store.getPromotion(late.id), undefined);
       assert.equal((await store.activePromotion(role))?.id, first.id);
       const entries = (await store.listAudit({ limit: 1000 })).filter((e) => e.target === role);
@@ -105,7 +116,10 @@ export function describePromotionsContract(name: string, open: () => Promise<Sto
         [wide.id],
       );
       const granted = { ...wide, status: 'done' as const, decidedBy: 'bob', decidedAt: 5000, note: 'ok' };
-      assert.equal(await store.applyPromotion(granted, { settle: true }, audit(role, 'role.version_promoted')), 'applied');
+      assert.equal(
+        await store.applyPromotion(granted, { settle: true }, audit(role, 'role.version_promoted')),
+        'applied',
+      );
       const active = await store.activePromotion(role);
       assert.equal(active?.decidedBy, 'bob');
       assert.equal(active?.seq, 1);
@@ -124,7 +138,9 @@ export function describePromotionsContract(name: string, open: () => Promise<Sto
     it('lets only one of three concurrent promotions against the same base take effect', async () => {
       const role = uid('role');
       const outcomes = await Promise.all(
-        ['x', 'y', 'z'].map((v) => store.applyPromotion(promotion(role, { version: v }), { settle: false }, [])),
+        ['x', 'y', 'z'].map((v) =>
+          store.applyPromotion(promotion(role, { version: v }), { settle: false }, []),
+        ),
       );
       assert.deepEqual(outcomes.sort(), ['applied', 'stale', 'stale']);
       assert.equal((await store.listPromotions({ role })).length, 1);

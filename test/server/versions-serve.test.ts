@@ -43,10 +43,14 @@ describe('serve and promotions', () => {
     return json<{ runs: { runId: string }[] }>(res).runs[0]!.runId;
   }
   const settled = (id: string, status: RunRecord['status']) =>
-    waitFor(async () => {
-      const run = await store.getRun(id);
-      return run?.status === status ? run : undefined;
-    }, `run ${id} ${status}`, 60_000);
+    waitFor(
+      async () => {
+        const run = await store.getRun(id);
+        return run?.status === status ? run : undefined;
+      },
+      `run ${id} ${status}`,
+      60_000,
+    );
 
   it('starts runs of the new active version after promote, keeps runs in flight on theirs, and rolls back', async () => {
     const inFlight = await settled(await emit(), 'awaiting_approval');
@@ -55,13 +59,27 @@ describe('serve and promotions', () => {
     // Version two: another script and new instructions (neutral: the same authority).
     writeFileSync(join(r.dir, 'script2.yaml'), stringify({ turns: [{ final: { summary: 'v2' } }] }));
     const spec = parse(readFileSync(r.file, 'utf8'));
-    writeFileSync(r.file, stringify({ ...spec, model: 'script:./script2.yaml', instructions: 'Version two.' }));
+    writeFileSync(
+      r.file,
+      stringify({ ...spec, model: 'script:./script2.yaml', instructions: 'Version two.' }),
+    );
     const listed = await runCli(['versions', r.file, '--json', ...data]);
     assert.equal(listed.code, 0, listed.stderr);
-    const v2 = json<{ versions: { version: string }[] }>(listed).versions.find((v) => v.version !== v1)!.version;
+    const v2 = json<{ versions: { version: string }[] }>(listed).versions.find(
+      (v) => v.version !== v1,
+    )!.version;
 
     // The file changed, nothing was promoted yet: the file still runs (today's behaviour).
-    const promoted = await runCli(['promote', 'promo-bot', v2, '--as', 'alice', '--evidence', 'eval ev_1', ...data]);
+    const promoted = await runCli([
+      'promote',
+      'promo-bot',
+      v2,
+      '--as',
+      'alice',
+      '--evidence',
+      'eval ev_1',
+      ...data,
+    ]);
     assert.equal(promoted.code, 0, promoted.stderr);
     assert.match(promoted.stdout, new RegExp(`active version is now ${v2}`));
 

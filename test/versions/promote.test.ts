@@ -120,9 +120,13 @@ describe('promote and rollback', () => {
     assert.deepEqual(r.promotion.widening, ['autonomy rises from draft to full']);
     assert.equal((await store.activePromotion(name))?.version, 'v2bbbb', 'not in effect yet');
     // Someone allowed for another role, and someone not configured at all: refused, nothing written.
-    await assert.rejects(grantPromotion(ctx, r.promotion.id, { by: 'mallory' }), { code: 'PERSON_NOT_ALLOWED' });
+    await assert.rejects(grantPromotion(ctx, r.promotion.id, { by: 'mallory' }), {
+      code: 'PERSON_NOT_ALLOWED',
+    });
     await assert.rejects(grantPromotion(ctx, r.promotion.id, { by: 'eve' }), { code: 'PERSON_NOT_ALLOWED' });
-    await assert.rejects(grantPromotion(ctx, r.promotion.id, { by: 'agent:desk' }), { code: 'ACTOR_INVALID' });
+    await assert.rejects(grantPromotion(ctx, r.promotion.id, { by: 'agent:desk' }), {
+      code: 'ACTOR_INVALID',
+    });
     assert.equal((await store.getPromotion(r.promotion.id))?.status, 'pending');
     assert.equal((await store.activePromotion(name))?.version, 'v2bbbb');
     const granted = await grantPromotion(ctx, r.promotion.id, { by: 'alice', note: 'looked at the evals' });
@@ -149,7 +153,9 @@ describe('promote and rollback', () => {
     const r = await promote(ctx, { role: name, version: 'v3cccc', by: 'alice' });
     assert.equal(r.outcome, 'pending');
     await refusePromotion(ctx, r.promotion.id, { by: 'alice', reason: 'too wide' });
-    await assert.rejects(grantPromotion(ctx, r.promotion.id, { by: 'alice' }), { code: 'PROMOTION_NOT_PENDING' });
+    await assert.rejects(grantPromotion(ctx, r.promotion.id, { by: 'alice' }), {
+      code: 'PROMOTION_NOT_PENDING',
+    });
     assert.equal((await store.activePromotion(name))?.version, 'v1aaaa');
   });
 
@@ -158,13 +164,17 @@ describe('promote and rollback', () => {
     await promote(ctx, { role: name, version: 'v1aaaa', by: 'alice' });
     const wide = await promote(ctx, { role: name, version: 'v3cccc', by: 'alice' });
     await promote(ctx, { role: name, version: 'v2bbbb', by: 'alice' });
-    await assert.rejects(grantPromotion(ctx, wide.promotion.id, { by: 'alice' }), { code: 'PROMOTION_STALE' });
+    await assert.rejects(grantPromotion(ctx, wide.promotion.id, { by: 'alice' }), {
+      code: 'PROMOTION_STALE',
+    });
     assert.equal((await store.activePromotion(name))?.version, 'v2bbbb');
   });
 
   it('names versions by a unique prefix and refuses unknown or ambiguous ones', async () => {
     const name = await role('desk-h');
-    await assert.rejects(promote(ctx, { role: name, version: 'nope', by: 'alice' }), { code: 'VERSION_NOT_FOUND' });
+    await assert.rejects(promote(ctx, { role: name, version: 'nope', by: 'alice' }), {
+      code: 'VERSION_NOT_FOUND',
+    });
     await assert.rejects(promote(ctx, { role: name, version: 'v', by: 'alice' }), /ambiguous/);
   });
 });

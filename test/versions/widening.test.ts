@@ -28,22 +28,50 @@ describe('authority widening', () => {
   const wider: [string, Record<string, unknown>, RegExp][] = [
     ['a higher rung', edit({ autonomy: 'full' }), /autonomy rises from draft to full/],
     ['a new tool', edit({ tools: ['fs.read', 'fs.write', 'shell.exec'] }), /tools: new shell.exec/],
-    ['an escalation rule removed', edit({ escalation: [] }), /escalation rule 1 \(money\) removed or changed/],
+    [
+      'an escalation rule removed',
+      edit({ escalation: [] }),
+      /escalation rule 1 \(money\) removed or changed/,
+    ],
     [
       'an escalation rule weakened (a higher threshold)',
       edit({ escalation: [{ when: { tool: 'refunds.issue', arg: 'amount', gt: 500 }, category: 'money' }] }),
       /escalation rule 1/,
     ],
-    ['a higher step budget', edit({ budget: { ...(base.budget as object), maxSteps: 50 } }), /budget.maxSteps rises/],
-    ['network access', edit({ scope: { ...(base.scope as object), network: true } }), /scope.network turned on/],
-    ['a new host', edit({ scope: { ...(base.scope as object), hosts: ['api.example.com'] } }), /scope.hosts: new/],
-    ['a longer exec limit', edit({ limits: { ...(base.limits as object), execSeconds: 60 } }), /limits.execSeconds rises/],
+    [
+      'a higher step budget',
+      edit({ budget: { ...(base.budget as object), maxSteps: 50 } }),
+      /budget.maxSteps rises/,
+    ],
+    [
+      'network access',
+      edit({ scope: { ...(base.scope as object), network: true } }),
+      /scope.network turned on/,
+    ],
+    [
+      'a new host',
+      edit({ scope: { ...(base.scope as object), hosts: ['api.example.com'] } }),
+      /scope.hosts: new/,
+    ],
+    [
+      'a longer exec limit',
+      edit({ limits: { ...(base.limits as object), execSeconds: 60 } }),
+      /limits.execSeconds rises/,
+    ],
     ['no concurrency limit', edit({ concurrency: undefined }), /concurrency removed/],
     ['a new secret', edit({ secrets: ['STRIPE_KEY'] }), /secrets: new STRIPE_KEY/],
     ['a new trigger', edit({ triggers: [{ event: 'x' }] }), /triggers: new/],
-    ['a changed workspace', edit({ workspace: '/elsewhere' }), /workspace changed \(not known to be narrower\)/],
+    [
+      'a changed workspace',
+      edit({ workspace: '/elsewhere' }),
+      /workspace changed \(not known to be narrower\)/,
+    ],
     ['a key this code does not know', edit({ somethingNew: true }), /somethingNew changed/],
-    ['tool modules (their code is not stored)', edit({ toolModules: ['/t.ts'] }), /tool modules may have changed/],
+    [
+      'tool modules (their code is not stored)',
+      edit({ toolModules: ['/t.ts'] }),
+      /tool modules may have changed/,
+    ],
   ];
   for (const [what, candidate, reason] of wider) {
     it(`counts ${what} as wider`, () => {
@@ -74,7 +102,12 @@ describe('authority widening', () => {
     ['a tool removed', edit({ tools: ['fs.read'] })],
     [
       'an escalation rule added',
-      edit({ escalation: [...(base.escalation as unknown[]), { when: { input: { contains: 'lawyer' } }, category: 'legal' }] }),
+      edit({
+        escalation: [
+          ...(base.escalation as unknown[]),
+          { when: { input: { contains: 'lawyer' } }, category: 'legal' },
+        ],
+      }),
     ],
     ['a lower budget', edit({ budget: { ...(base.budget as object), maxSteps: 5, maxCostUsd: 0.5 } })],
     ['a lower concurrency', edit({ concurrency: 1 })],
