@@ -59,6 +59,15 @@ export type ErrorCode =
   | 'DECISION_REFUSED'
   /** A notification could not be sent; `retryable` says whether trying again later may work. */
   | 'NOTIFICATION_FAILED'
+  /** A role version the store does not have (`nightshift versions <role>` lists them). */
+  | 'VERSION_NOT_FOUND'
+  | 'PROMOTION_NOT_FOUND'
+  /** The promotion was already granted or refused. */
+  | 'PROMOTION_NOT_PENDING'
+  /** The active version changed since the promotion was asked for (it was judged against another): ask again. */
+  | 'PROMOTION_STALE'
+  /** Rollback with no earlier active version to go back to. */
+  | 'NOTHING_TO_ROLL_BACK'
   | 'INTERNAL';
 
 const NIGHTSHIFT_ERROR = Symbol.for('nightshift.error');

@@ -55,3 +55,11 @@ export { createTraceObserver, type TraceObserver } from './telemetry/traces/expo
 export { traceIdFor } from './telemetry/traces/ids.js';
 export { defineTool } from './tools/define.js';
 export type { Effect, ScopeContext, ScopeVerdict, Tool, ToolContext } from './tools/types.js';
+export type { AutonomyEvidence, AutonomySuggestion } from './versions/autonomy.js';
+export { suggestAutonomy } from './versions/autonomy.js';
+export type { AutonomyThresholds, VersionsConfig } from './versions/config.js';
+export { autonomyEvidence } from './versions/evidence.js';
+export type { PromoteRequest, PromotionContext, PromotionResult } from './versions/promote.js';
+export { grantPromotion, promote, refusePromotion, rollback } from './versions/promote.js';
+export { roleVersionsView } from './versions/versions.js';
+export { authorityWidening } from './versions/widening.js';

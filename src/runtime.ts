@@ -21,6 +21,7 @@ import { createManagerPath } from './managers/path.js';
 import { sendDueNotifications } from './notifications/sender.js';
 import { sweepTiers } from './notifications/tier-sweep.js';
 import { loadRoleFile } from './roles/load.js';
+import type { Role } from './roles/schema.js';
 import { createEventRouting } from './runtime/events.js';
 import { openStore } from './runtime/open-store.js';
 import { createKnownRoles } from './runtime/roles.js';
@@ -29,6 +30,7 @@ import { startWork } from './runtime/work.js';
 import { tapCommits } from './telemetry/commit-tap.js';
 import { traceObserverFromEnv } from './telemetry/traces/from-env.js';
 import { loadSecrets, revealerFor } from './tools/secrets.js';
+import { activeRoleFor } from './versions/active.js';
 
 export type {
   AgentStatusView,
@@ -78,7 +80,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     dataDir,
     protectedPaths: options.protectedPaths,
   });
-  const events = createEventRouting(ctx, roles);
+  // New runs get the role's active version, if one was promoted (src/versions/active.ts).
+  const current = (role: Role) => activeRoleFor(store, role, options.roleSource ?? 'active');
+  const events = createEventRouting(ctx, roles, current);
   const managers = createManagerPath(ctx, roles, options.loadRole ?? ((file) => loadRoleFile(file)));
   ctx.protectedPaths = (role) => roles.protectedPaths(role);
   ctx.beforeSuccess = (role, run, output) => events.emitOutput(role, run, output);
@@ -183,7 +187,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const runtime: Runtime = {
     store,
     async run(roleOrFile, input, runOptions = {}) {
-      const role = typeof roleOrFile === 'string' ? await loadRoleFile(roleOrFile) : roleOrFile;
+      const given = typeof roleOrFile === 'string' ? await loadRoleFile(roleOrFile) : roleOrFile;
+      const role = await current(given);
       roles.remember(role);
       const ready = await roles.prepare(role, runOptions.model);
       const state = await startRun(ctx, ready, input, {
@@ -192,7 +197,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       });
       return settled(state.run.id, state);
     },
-    async enqueue(role, input, runOptions = {}) {
+    async enqueue(given, input, runOptions = {}) {
+      const role = await current(given);
       roles.remember(role);
       const ready = await roles.prepare(role, runOptions.model);
       const state = await startRun(ctx, ready, input, {

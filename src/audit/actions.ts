@@ -24,10 +24,16 @@ export const AUDIT_ACTIONS = {
   /** A role version the store had not seen (run-less; target: the role's name; data: version). */
   roleVersionSeen: 'role.version_seen',
   /**
-   * Reserved: a role version promoted (made the one new runs get). Nothing promotes versions yet; when
-   * something does, it writes this (run-less; target: the role; data: { from, to }).
+   * A role version made the active one, the one new runs get (src/versions/; run-less; actor: who promoted
+   * or granted it; target: the role; data: promotion, from, to, requestedBy, evidence, widening, note).
    */
   roleVersionPromoted: 'role.version_promoted',
+  /** The active version went back to the one before it (rollback; data as for a promotion). */
+  roleVersionRolledBack: 'role.version_rolled_back',
+  /** A promotion (or rollback) that waits for a person: it widens authority, or its asker may not decide. */
+  promotionRequested: 'role.promotion_requested',
+  /** A pending promotion refused (data as for a promotion; note: why). */
+  promotionRefused: 'role.promotion_refused',
 } as const;
 
 export const ROLE_VERSION_SEEN = AUDIT_ACTIONS.roleVersionSeen;

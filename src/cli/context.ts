@@ -61,6 +61,7 @@ export function cliContext(io: Output, cmd: string): CliContext & { runtime(): R
         dataDir: flags.dataDir ?? c.dataDir,
         models: c.models,
         people: c.people,
+        roleSource: c.versions.source,
         // Sandboxed commands never see the project's config file.
         protectedPaths: c.file ? [c.file] : [],
         // Manager agents' role files load as every role file does: with the project's tool modules.

@@ -20,6 +20,8 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ESCALATION_NOT_FOUND',
   'ACTOR_INVALID',
   'PERSON_NOT_ALLOWED',
+  'VERSION_NOT_FOUND',
+  'PROMOTION_NOT_FOUND',
 ]);
 
 export function exitCodeForError(code: ErrorCode | undefined): number {

@@ -12,6 +12,7 @@ import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import { statsCommand } from './commands/stats.js';
 import { validateCommand } from './commands/validate.js';
+import { versionCommands } from './commands/versions.js';
 import { cliContext, Output } from './context.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { commandName, packageVersion } from './invocation.js';
@@ -46,6 +47,7 @@ export async function main(
   emitCommand(program, cli);
   validateCommand(program, cli);
   auditCommand(program, cli);
+  versionCommands(program, cli);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { NotificationSettings } from '../notifications/settings.js';
 import { GroupsSpec, type PeopleDirectory, PeopleSpec } from '../people/config.js';
+import { VersionsConfig } from '../versions/config.js';
 import { parseYamlFile } from './yaml-file.js';
 
 const ProviderSettings = z.strictObject({
@@ -39,6 +40,8 @@ export const ProjectConfigSpec = z
     /** Where decisions are sent (Slack, email) and the address people reach `serve` at. */
     notifications: NotificationSettings.optional(),
     serve: ServeConfig.optional(),
+    /** Which definition of a role runs (its active version, or the file) and the autonomy thresholds. */
+    versions: VersionsConfig.optional(),
     /** Tool modules every role of the project may use (relative to this file). */
     toolModules: z.array(z.string().min(1)).optional(),
     models: z
@@ -85,6 +88,7 @@ export interface ProjectConfig {
   /** Undefined when the file names no people: then anyone named may decide. */
   people: PeopleDirectory | undefined;
   notifications: NotificationSettings | undefined;
+  versions: VersionsConfig;
 }
 
 export const CONFIG_FILE = 'nightshift.config.yaml';
@@ -100,6 +104,7 @@ export function loadProjectConfig(cwd: string): ProjectConfig {
       serve: {},
       people: undefined,
       notifications: undefined,
+      versions: VersionsConfig.parse({}),
     };
   const spec = parseYamlFile(file, CONFIG_FILE, ProjectConfigSpec);
   return {
@@ -108,6 +113,7 @@ export function loadProjectConfig(cwd: string): ProjectConfig {
     toolModules: (spec.toolModules ?? []).map((m) => resolve(dirname(file), m)),
     models: spec.models,
     serve: spec.serve ?? {},
+    versions: spec.versions ?? VersionsConfig.parse({}),
     people: spec.people ? { people: spec.people, groups: spec.groups ?? {} } : undefined,
     notifications: spec.notifications && {
       ...spec.notifications,

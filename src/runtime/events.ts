@@ -24,7 +24,12 @@ export interface EventRouting {
   emitOutput(role: Role, run: RunRecord, output: unknown): Promise<Record<string, unknown> | undefined>;
 }
 
-export function createEventRouting(ctx: EngineContext, roles: KnownRoles): EventRouting {
+export function createEventRouting(
+  ctx: EngineContext,
+  roles: KnownRoles,
+  /** The definition a new run of the role gets (its active version: src/versions/active.ts). */
+  current: (role: Role) => Promise<Role> = async (role) => role,
+): EventRouting {
   const { store, clock } = ctx;
   // Roles that receive events here (those given to work()), by name.
   const listeners = new Map<string, Role>();
@@ -36,11 +41,14 @@ export function createEventRouting(ctx: EngineContext, roles: KnownRoles): Event
    * it, as running it here needs); otherwise the run is only recorded, for the process that serves it.
    */
   async function deliverTo(
-    role: Role,
+    given: Role,
     payload: unknown,
     d: DeliverOptions,
     local: boolean,
   ): Promise<Delivery> {
+    const role = given.mode === 'continuous' ? given : await current(given);
+    // Checked against the given role already; the active version may take another input.
+    if (role !== given) checkRunInput(role, payload);
     if (role.mode === 'continuous') {
       const now = clock.now();
       const redact = roles.readableSecrets(role);

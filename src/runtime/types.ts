@@ -63,6 +63,11 @@ export interface RuntimeOptions {
    * nightshift.config.yaml). Unset: anyone named may decide, and nobody is notified.
    */
   people?: PeopleDirectory | undefined;
+  /**
+   * Which definition of a role new runs get (src/versions/): `active` (default), the role's promoted
+   * version once it has one; `file`, always the role as given.
+   */
+  roleSource?: 'active' | 'file' | undefined;
 }
 
 export interface NotifyOptions {

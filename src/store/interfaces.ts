@@ -18,8 +18,9 @@ import type {
   EscalationStatus,
 } from './records/approvals.js';
 import type { CommitBatch, RunSnapshot } from './records/batch.js';
-import type { AuditEvent, RoleVersionRecord, SubscriptionRecord } from './records/catalog.js';
+import type { AuditEvent, NewAuditEvent, RoleVersionRecord, SubscriptionRecord } from './records/catalog.js';
 import type { DecisionTierRecord, OutboxRecord, OutboxStatus } from './records/notifications.js';
+import type { PromotionOutcome, PromotionRecord, PromotionStatus } from './records/promotions.js';
 import type { RunFilter, RunLease, RunRecord, RunStatus } from './records/run.js';
 import type { StatsFilter, StatsOptions, StatsRows } from './records/stats.js';
 import type { AuditChainFilter } from './sql/audit.js';
@@ -54,6 +55,28 @@ export interface StoreHealthWatch {
 export interface RoleVersions {
   putRoleVersion(record: RoleVersionRecord): Promise<void>;
   getRoleVersion(name: string, version: string): Promise<RoleVersionRecord | undefined>;
+}
+
+/** Which version of each role is active, and promotions waiting for a person (src/versions/). */
+export interface RolePromotions {
+  /** Every stored version of the role, oldest first. */
+  listRoleVersions(name: string): Promise<RoleVersionRecord[]>;
+  /** The promotion in effect for the role (the done one that took effect last); undefined: none. */
+  activePromotion(role: string): Promise<PromotionRecord | undefined>;
+  getPromotion(id: string): Promise<PromotionRecord | undefined>;
+  /** Newest first (by request time). */
+  listPromotions(filter?: { role?: string; status?: PromotionStatus }): Promise<PromotionRecord[]>;
+  /**
+   * Writes `p` and its audit entries in one transaction, serialised with every other promotion of the
+   * role: a new promotion, or (`settle`) a pending one decided. Nothing is written, and the answer says
+   * why, when settling one that is no longer pending ('not_pending') or when `p` takes effect (`done`)
+   * but the promotion in effect is not `p.baseId` ('stale'). A promotion taking effect gets the next seq.
+   */
+  applyPromotion(
+    p: PromotionRecord,
+    o: { settle: boolean },
+    audit: readonly NewAuditEvent[],
+  ): Promise<PromotionOutcome>;
 }
 
 /** Runs and their step log: created once, then advanced only by fenced commits. */
@@ -269,6 +292,7 @@ export interface Store
   extends StoreLifecycle,
     StoreHealthWatch,
     RoleVersions,
+    RolePromotions,
     RunLog,
     RunLeases,
     RunQueue,

@@ -6,6 +6,7 @@ import type { RunSummary } from '../../engine/summary.js';
 import { NightshiftError } from '../../errors.js';
 import { type CliContext, type CommonFlags, defaultActor, withCommonFlags } from '../context.js';
 import { EXIT, exitCodeForStatus } from '../exit-codes.js';
+import { decidePromotion, isPromotionId } from './versions.js';
 
 interface DriveFlags {
   here?: boolean;
@@ -41,11 +42,12 @@ export function decisionCommands(program: Command, cli: CliContext): void {
   const { io } = cli;
   withDriveFlags(withCommonFlags(program.command('approve <approval-id>')))
     .description(
-      'approve a drafted change set: its calls run exactly as drafted, once, and the run continues',
+      'approve a drafted change set: its calls run exactly as drafted, once, and the run continues (a prm_ id: grant a pending promotion)',
     )
     .option('--as <name>', 'who approves (default: $NIGHTSHIFT_ACTOR or $USER)')
     .option('--note <text>', 'a note kept with the approval')
     .action(async (id: string, flags: CommonFlags & DriveFlags & { as?: string; note?: string }) => {
+      if (isPromotionId(id)) return decidePromotion(cli, flags, id, 'grant');
       const drive = driveOf(flags);
       const rt = await cli.open(flags);
       const result = await rt.approve(id, {
@@ -63,6 +65,7 @@ export function decisionCommands(program: Command, cli: CliContext): void {
     .requiredOption('--reason <text>', 'why (the agent sees it)')
     .option('--as <name>', 'who rejects (default: $NIGHTSHIFT_ACTOR or $USER)')
     .action(async (id: string, flags: CommonFlags & DriveFlags & { as?: string; reason: string }) => {
+      if (isPromotionId(id)) return decidePromotion(cli, flags, id, 'refuse');
       const drive = driveOf(flags);
       const rt = await cli.open(flags);
       const result = await rt.reject(id, { by: flags.as ?? defaultActor(), reason: flags.reason, drive });

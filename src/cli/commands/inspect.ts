@@ -15,7 +15,17 @@ export function inboxCommand(program: Command, cli: CliContext): void {
     .action(async (flags: CommonFlags) => {
       const rt = await cli.open(flags);
       const inbox = await rt.inbox();
-      print(flags, inbox, formatInbox(inbox.approvals, inbox.escalations, cmd, inbox.chains));
+      // Promotions that widen authority wait here too (src/versions/), decided with approve / reject.
+      const promotions = await rt.store.listPromotions({ status: 'pending' });
+      const waiting = promotions.map(
+        (p) =>
+          `promotion ${p.id}: ${p.role} to ${p.version} (${p.widening.join('; ') || `asked by ${p.requestedBy}`})`,
+      );
+      print(
+        flags,
+        { ...inbox, promotions },
+        [formatInbox(inbox.approvals, inbox.escalations, cmd, inbox.chains), ...waiting].join('\n'),
+      );
     });
 }
 

@@ -15,6 +15,7 @@ import { postgresDialect as d, type Query } from '../sql/dialect.js';
 import * as inbox from '../sql/inbox.js';
 import * as listings from '../sql/listings.js';
 import * as outbox from '../sql/outbox.js';
+import * as promotions from '../sql/promotions.js';
 import type {
   AgentRecord,
   ApprovalRecord,
@@ -25,8 +26,12 @@ import type {
   EscalationRecord,
   EscalationStatus,
   InboxItem,
+  NewAuditEvent,
   OutboxRecord,
   OutboxStatus,
+  PromotionOutcome,
+  PromotionRecord,
+  PromotionStatus,
   RoleVersionRecord,
   RunFilter,
   RunLease,
@@ -48,6 +53,7 @@ import { Database, type PostgresStoreOptions } from './database.js';
 import { GroupCommit } from './group-commit.js';
 import * as leases from './leases.js';
 import { migrate } from './migrate.js';
+import { applyPromotion } from './promotions.js';
 import { claimQueued } from './queue.js';
 import { type Row, snapshotLists, toApproval, toAudit, toEscalation, toRun, toSnapshot } from './rows.js';
 import { postgresStatsRows } from './stats.js';
@@ -117,6 +123,38 @@ export class PostgresStore implements Store {
 
   getRoleVersion(name: string, version: string): Promise<RoleVersionRecord | undefined> {
     return pgCatalog.getRoleVersion(this.db, name, version);
+  }
+
+  // ── promotions (src/versions/) ──
+
+  async listRoleVersions(name: string): Promise<RoleVersionRecord[]> {
+    return promotions.toRoleVersions(
+      d,
+      await this.run('listing role versions', promotions.roleVersionsOf(d, name)),
+    );
+  }
+
+  async activePromotion(role: string): Promise<PromotionRecord | undefined> {
+    const [r] = await this.run('reading the active version', promotions.activePromotion(d, role));
+    return r ? promotions.toPromotion(d, r) : undefined;
+  }
+
+  async getPromotion(id: string): Promise<PromotionRecord | undefined> {
+    const [r] = await this.run('reading a promotion', promotions.promotionById(d, id));
+    return r ? promotions.toPromotion(d, r) : undefined;
+  }
+
+  async listPromotions(filter: { role?: string; status?: PromotionStatus } = {}): Promise<PromotionRecord[]> {
+    const rows = await this.run('listing promotions', promotions.listPromotions(d, filter));
+    return rows.map((r) => promotions.toPromotion(d, r));
+  }
+
+  applyPromotion(
+    p: PromotionRecord,
+    o: { settle: boolean },
+    audit: readonly NewAuditEvent[],
+  ): Promise<PromotionOutcome> {
+    return applyPromotion(this.db, p, o.settle, audit);
   }
 
   // ── runs ──

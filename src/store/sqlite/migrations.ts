@@ -303,4 +303,30 @@ CREATE TABLE decision_tiers (
 );
 CREATE INDEX decision_tiers_due ON decision_tiers (due_at) WHERE due_at IS NOT NULL;`,
   },
+  {
+    version: 17,
+    name: 'role promotions: the active version of each role and promotions waiting for a person',
+    // One row per promotion or rollback (src/versions/); the done row with the highest seq is the role's
+    // active version. UNIQUE (role, seq) backs the per-role serialisation the store does on writes.
+    sql: `CREATE TABLE role_promotions (
+  id TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  version TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  status TEXT NOT NULL,
+  base_id TEXT,
+  from_version TEXT,
+  back_to TEXT,
+  requested_by TEXT NOT NULL,
+  requested_at INTEGER NOT NULL,
+  evidence TEXT NOT NULL,
+  widening TEXT NOT NULL,
+  decided_by TEXT,
+  decided_at INTEGER,
+  note TEXT,
+  seq INTEGER,
+  UNIQUE (role, seq)
+);
+CREATE INDEX role_promotions_role ON role_promotions (role, requested_at);`,
+  },
 ];

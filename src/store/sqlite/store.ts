@@ -12,6 +12,7 @@ import { sqliteDialect as d } from '../sql/dialect.js';
 import * as inbox from '../sql/inbox.js';
 import * as listings from '../sql/listings.js';
 import * as outbox from '../sql/outbox.js';
+import * as promotions from '../sql/promotions.js';
 import type {
   AgentRecord,
   ApprovalRecord,
@@ -22,8 +23,12 @@ import type {
   EscalationRecord,
   EscalationStatus,
   InboxItem,
+  NewAuditEvent,
   OutboxRecord,
   OutboxStatus,
+  PromotionOutcome,
+  PromotionRecord,
+  PromotionStatus,
   RoleVersionRecord,
   RunFilter,
   RunLease,
@@ -44,6 +49,7 @@ import { DiskHealth } from './disk-health.js';
 import { GroupCommit } from './group-commit.js';
 import { migrate } from './migrate.js';
 import { databasePath, openDatabase, type SqliteStoreOptions } from './open.js';
+import { applyPromotion } from './promotions.js';
 import { claimQueued } from './queue.js';
 import {
   type Row,
@@ -180,6 +186,42 @@ export class SqliteStore implements Store {
       const row = s.roleVersion.get(name, version) as Row | undefined;
       return row ? rowToRoleVersion(row) : undefined;
     });
+  }
+
+  // ── promotions (src/versions/) ──
+
+  listRoleVersions(name: string): Promise<RoleVersionRecord[]> {
+    return this.read('listing role versions', (s) =>
+      promotions.toRoleVersions(d, all(s, promotions.roleVersionsOf(d, name))),
+    );
+  }
+
+  activePromotion(role: string): Promise<PromotionRecord | undefined> {
+    return this.read('reading the active version', (s) => {
+      const r = get(s, promotions.activePromotion(d, role));
+      return r ? promotions.toPromotion(d, r) : undefined;
+    });
+  }
+
+  getPromotion(id: string): Promise<PromotionRecord | undefined> {
+    return this.read('reading a promotion', (s) => {
+      const r = get(s, promotions.promotionById(d, id));
+      return r ? promotions.toPromotion(d, r) : undefined;
+    });
+  }
+
+  listPromotions(filter: { role?: string; status?: PromotionStatus } = {}): Promise<PromotionRecord[]> {
+    return this.read('listing promotions', (s) =>
+      all(s, promotions.listPromotions(d, filter)).map((r) => promotions.toPromotion(d, r)),
+    );
+  }
+
+  applyPromotion(
+    p: PromotionRecord,
+    o: { settle: boolean },
+    audit: readonly NewAuditEvent[],
+  ): Promise<PromotionOutcome> {
+    return this.write(`promoting ${p.role}@${p.version}`, (s) => applyPromotion(s, p, o.settle, audit), true);
   }
 
   // ── runs ──

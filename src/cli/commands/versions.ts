@@ -1,0 +1,159 @@
+// `nightshift versions`, `promote`, `rollback` and `autonomy`: a role's stored versions, which one is
+// active, and the record that says whether its rung should move (src/versions/).
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { createIdSource, systemClock } from '../../clock.js';
+import { roleRecordSpec } from '../../engine/start.js';
+import { NightshiftError } from '../../errors.js';
+import { Autonomy } from '../../roles/schema.js';
+import type { Runtime } from '../../runtime.js';
+import { parseSince, SINCE_FORMATS } from '../../stats/since.js';
+import { suggestAutonomy } from '../../versions/autonomy.js';
+import { autonomyEvidence } from '../../versions/evidence.js';
+import {
+  grantPromotion,
+  type PromotionContext,
+  promote,
+  refusePromotion,
+  rollback,
+} from '../../versions/promote.js';
+import { evalRecord, roleVersionsView } from '../../versions/versions.js';
+import { type CliContext, type CommonFlags, defaultActor, withCommonFlags } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { formatAutonomy, formatPromotion, formatVersions } from '../format-versions.js';
+
+type PromoteFlags = CommonFlags & { as?: string; evidence?: string[]; note?: string };
+
+export function promotionContext(cli: CliContext, rt: Runtime): PromotionContext {
+  return { store: rt.store, clock: systemClock, ids: createIdSource(), people: cli.projectConfig().people };
+}
+
+/**
+ * A role name, or a role file: a file is loaded and its version stored (registered), so an edit can be
+ * promoted before anything ran it.
+ */
+async function roleName(cli: CliContext, rt: Runtime, arg: string): Promise<string> {
+  if (!/\.ya?ml$/.test(arg) && !existsSync(arg)) return arg;
+  const role = await cli.loadRole(arg);
+  await rt.store.putRoleVersion({
+    name: role.name,
+    version: role.version,
+    spec: roleRecordSpec(role),
+    createdAt: Date.now(),
+  });
+  return role.name;
+}
+
+const collect = (v: string, all: string[] = []) => [...all, v];
+
+export function versionCommands(program: Command, cli: CliContext): void {
+  const { io, cmd } = cli;
+  withCommonFlags(program.command('versions <role>'))
+    .description(
+      "a role's stored versions: hash, first seen, which is active, eval summary; and its promotions",
+    )
+    .action(async (arg: string, flags: CommonFlags) => {
+      const rt = await cli.open(flags);
+      const view = await roleVersionsView(rt.store, await roleName(cli, rt, arg));
+      cli.print(flags, view, formatVersions(view, cmd));
+    });
+
+  const printResult = (flags: CommonFlags, r: Awaited<ReturnType<typeof promote>>) => {
+    cli.print(flags, r, formatPromotion(r.promotion, r.outcome, cmd));
+    // Waiting for a person is a pause, as a run's is (exit 3).
+    io.code = r.outcome === 'pending' ? EXIT.paused : EXIT.ok;
+  };
+
+  withCommonFlags(program.command('promote <role> <version>'))
+    .description('make a stored version the active one (a version that widens authority waits for a person)')
+    .option('--as <name>', 'who promotes (default: $NIGHTSHIFT_ACTOR or $USER)')
+    .option(
+      '--evidence <text>',
+      'what the promotion rests on (repeatable): an eval id, a ticket, a note',
+      collect,
+    )
+    .option('--note <text>', 'a note kept with the promotion')
+    .action(async (arg: string, version: string, flags: PromoteFlags) => {
+      const rt = await cli.open(flags);
+      const role = await roleName(cli, rt, arg);
+      printResult(
+        flags,
+        await promote(promotionContext(cli, rt), {
+          role,
+          version,
+          by: flags.as ?? defaultActor(),
+          evidence: flags.evidence,
+          note: flags.note,
+        }),
+      );
+    });
+
+  withCommonFlags(program.command('rollback <role>'))
+    .description('make the previously active version active again (again: one further back)')
+    .option('--as <name>', 'who rolls back (default: $NIGHTSHIFT_ACTOR or $USER)')
+    .option('--evidence <text>', 'why (repeatable)', collect)
+    .option('--note <text>', 'a note kept with the rollback')
+    .action(async (arg: string, flags: PromoteFlags) => {
+      const rt = await cli.open(flags);
+      const role = await roleName(cli, rt, arg);
+      printResult(
+        flags,
+        await rollback(promotionContext(cli, rt), {
+          role,
+          by: flags.as ?? defaultActor(),
+          evidence: flags.evidence,
+          note: flags.note,
+        }),
+      );
+    });
+
+  withCommonFlags(program.command('autonomy <role>'))
+    .description('suggest moving a role up or down a rung from its record, with the evidence and thresholds')
+    .option('--since <when>', `only the record since: ${SINCE_FORMATS}`)
+    .action(async (arg: string, flags: CommonFlags & { since?: string }) => {
+      const since = flags.since !== undefined ? parseSince(flags.since, Date.now()) : undefined;
+      const rt = await cli.open(flags);
+      const name = await roleName(cli, rt, arg);
+      const active = await rt.store.activePromotion(name);
+      const versions = await rt.store.listRoleVersions(name);
+      const version = active?.version ?? versions.at(-1)?.version;
+      const spec = version ? (await rt.store.getRoleVersion(name, version))?.spec : undefined;
+      if (!spec)
+        throw new NightshiftError(
+          'VERSION_NOT_FOUND',
+          `${name} has no stored version: run it, or give its role file`,
+        );
+      const evidence = await autonomyEvidence(rt.store, name, { since, version });
+      const thresholds = cli.projectConfig().versions.autonomy;
+      const suggestion = suggestAutonomy(Autonomy.parse(spec.autonomy), evidence, thresholds);
+      const hasEvals = (await evalRecord(rt.store, name)).length > 0;
+      cli.print(
+        flags,
+        { role: name, version, evidence, thresholds, suggestion },
+        formatAutonomy(name, suggestion, hasEvals),
+      );
+    });
+}
+
+/**
+ * `approve prm_…` / `reject prm_…`: a pending promotion is decided through the same commands as a change
+ * set, by a person allowed for its role (checked before anything is written).
+ */
+export async function decidePromotion(
+  cli: CliContext,
+  flags: CommonFlags & { as?: string; note?: string; reason?: string },
+  id: string,
+  decision: 'grant' | 'refuse',
+): Promise<void> {
+  const rt = await cli.open(flags);
+  const ctx = promotionContext(cli, rt);
+  const by = flags.as ?? defaultActor();
+  const p =
+    decision === 'grant'
+      ? await grantPromotion(ctx, id, { by, note: flags.note })
+      : await refusePromotion(ctx, id, { by, reason: flags.reason ?? '' });
+  cli.print(flags, p, formatPromotion(p, p.status === 'done' ? 'promoted' : p.status, cli.cmd));
+}
+
+/** Pending promotions are prm_ ids; every other id is a change set's or an escalation's. */
+export const isPromotionId = (id: string) => id.startsWith('prm_');

@@ -1,0 +1,234 @@
+// Promotion and rollback: library functions (the CLI and the improve loop call them) that make a role
+// version the active one. The decision is made before anything is written: a promotion that widens
+// authority, or one asked for by someone not allowed to decide for the role, is recorded as pending and
+// takes effect only when a person allowed for the role grants it (grantPromotion).
+import { checkActor } from '../approvals/actor.js';
+import { AUDIT_ACTIONS } from '../audit/actions.js';
+import type { Clock, IdSource } from '../clock.js';
+import { NightshiftError } from '../errors.js';
+import type { PeopleDirectory } from '../people/config.js';
+import { checkMayDecide, mayDecide } from '../people/may-decide.js';
+import type {
+  NewAuditEvent,
+  PromotionKind,
+  PromotionRecord,
+  RoleVersionRecord,
+  Store,
+} from '../store/types.js';
+import { findVersion } from './versions.js';
+import { authorityWidening } from './widening.js';
+
+export type PromotionStore = Pick<
+  Store,
+  'getRoleVersion' | 'listRoleVersions' | 'activePromotion' | 'getPromotion' | 'applyPromotion' | 'listRuns'
+>;
+
+export interface PromotionContext {
+  store: PromotionStore;
+  clock: Clock;
+  ids: IdSource;
+  /** Who may decide for which roles (nightshift.config.yaml `people:`); undefined: anyone named. */
+  people?: PeopleDirectory | undefined;
+}
+
+export interface PromoteRequest {
+  role: string;
+  /** A stored version of the role, or a unique prefix of one. */
+  version: string;
+  /** Who asks: a person, or a system acting for one (the improve loop). */
+  by: string;
+  /** What the promotion rests on (eval result ids, a ticket, a note), kept with it and in the audit log. */
+  evidence?: string[] | undefined;
+  note?: string | undefined;
+}
+
+export interface PromotionResult {
+  promotion: PromotionRecord;
+  /** `promoted`: in effect now; `pending`: waits for a person; `unchanged`: the version was already active. */
+  outcome: 'promoted' | 'pending' | 'unchanged';
+}
+
+function audit(p: PromotionRecord, actor: string, at: number): NewAuditEvent {
+  const action =
+    p.status === 'pending'
+      ? AUDIT_ACTIONS.promotionRequested
+      : p.status === 'refused'
+        ? AUDIT_ACTIONS.promotionRefused
+        : p.kind === 'rollback'
+          ? AUDIT_ACTIONS.roleVersionRolledBack
+          : AUDIT_ACTIONS.roleVersionPromoted;
+  return {
+    at,
+    actor,
+    action,
+    runId: null,
+    target: p.role,
+    data: {
+      promotion: p.id,
+      from: p.fromVersion,
+      to: p.version,
+      requestedBy: p.requestedBy,
+      evidence: p.evidence,
+      widening: p.widening,
+      ...(p.note ? { note: p.note } : {}),
+    },
+  };
+}
+
+/**
+ * The version a candidate is judged against: the active one; with none, the one the role file ran last
+ * (its newest run's), else the newest stored version other than the candidate.
+ */
+async function baseline(
+  store: PromotionStore,
+  role: string,
+  active: PromotionRecord | undefined,
+  candidate: string,
+): Promise<RoleVersionRecord | undefined> {
+  if (active) return store.getRoleVersion(role, active.version);
+  const [last] = await store.listRuns({ role, limit: 1 });
+  if (last) return store.getRoleVersion(role, last.roleVersion);
+  return (await store.listRoleVersions(role)).filter((v) => v.version !== candidate).at(-1);
+}
+
+async function request(
+  ctx: PromotionContext,
+  kind: PromotionKind,
+  req: PromoteRequest,
+  active: PromotionRecord | undefined,
+  backTo: string | null,
+): Promise<PromotionResult> {
+  const by = checkActor(req.by);
+  const candidate = await findVersion(ctx.store, req.role, req.version);
+  if (active?.version === candidate.version) return { promotion: active, outcome: 'unchanged' };
+  const base = await baseline(ctx.store, req.role, active, candidate.version);
+  // No earlier version at all: nothing ran before it, so nothing it could widen (the newest is itself).
+  const widening = base ? authorityWidening(base.spec, candidate.spec) : [];
+  const direct = widening.length === 0 && mayDecide(ctx.people, by, req.role);
+  const now = ctx.clock.now();
+  const p: PromotionRecord = {
+    id: ctx.ids.next('prm'),
+    role: req.role,
+    version: candidate.version,
+    kind,
+    status: direct ? 'done' : 'pending',
+    baseId: active?.id ?? null,
+    // With nothing active, what ran was the file: that version, so a rollback can go back to it.
+    fromVersion: active?.version ?? base?.version ?? null,
+    backTo,
+    requestedBy: by,
+    requestedAt: now,
+    evidence: req.evidence ?? [],
+    widening,
+    decidedBy: direct ? by : null,
+    decidedAt: direct ? now : null,
+    note: req.note ?? null,
+    seq: null,
+  };
+  await write(ctx, p, false, by);
+  const stored = (await ctx.store.getPromotion(p.id)) ?? p;
+  return { promotion: stored, outcome: direct ? 'promoted' : 'pending' };
+}
+
+async function write(ctx: PromotionContext, p: PromotionRecord, settle: boolean, actor: string) {
+  const outcome = await ctx.store.applyPromotion(p, { settle }, [audit(p, actor, ctx.clock.now())]);
+  if (outcome === 'not_pending')
+    throw new NightshiftError(
+      'PROMOTION_NOT_PENDING',
+      `promotion ${p.id} was already decided; nothing was changed`,
+    );
+  if (outcome === 'stale')
+    throw new NightshiftError(
+      'PROMOTION_STALE',
+      `the active version of ${p.role} changed since promotion ${p.id} was asked for (it was judged against ${p.fromVersion ?? 'the role file'}); refuse it and promote again`,
+      { details: { promotion: p.id, role: p.role } },
+    );
+}
+
+/**
+ * Makes `version` the role's active version: at once when it does not widen authority and the caller may
+ * decide for the role, else as a pending promotion a person allowed for the role grants.
+ * @example await promote(ctx, { role: 'refund-desk', version: '65d213ff', by: 'alice', evidence: ['eval:ev_1'] })
+ */
+export async function promote(ctx: PromotionContext, req: PromoteRequest): Promise<PromotionResult> {
+  const active = await ctx.store.activePromotion(req.role);
+  return request(ctx, 'promote', req, active, active?.id ?? null);
+}
+
+/**
+ * Goes back to the version that was active before the one in effect (again: one further back). Judged as
+ * a promotion: going back to a wider version waits for a person too.
+ */
+export async function rollback(
+  ctx: PromotionContext,
+  req: Omit<PromoteRequest, 'version'>,
+): Promise<PromotionResult> {
+  const active = await ctx.store.activePromotion(req.role);
+  const target = active?.backTo ? await ctx.store.getPromotion(active.backTo) : undefined;
+  if (active && target)
+    return request(ctx, 'rollback', { ...req, version: target.version }, active, target.backTo);
+  // The first promotion goes back to the version that ran before it, from the file.
+  if (
+    active?.kind === 'promote' &&
+    !active.backTo &&
+    active.fromVersion &&
+    active.fromVersion !== active.version
+  )
+    return request(ctx, 'rollback', { ...req, version: active.fromVersion }, active, null);
+  throw new NightshiftError(
+    'NOTHING_TO_ROLL_BACK',
+    active
+      ? `${req.role}@${active.version} is the first version that ran: there is no earlier version to go back to`
+      : `${req.role} has no active version (nothing was promoted): the role file runs`,
+  );
+}
+
+async function pending(ctx: PromotionContext, id: string): Promise<PromotionRecord> {
+  const p = await ctx.store.getPromotion(id);
+  if (!p)
+    throw new NightshiftError('PROMOTION_NOT_FOUND', `no promotion ${id} (see nightshift versions <role>)`);
+  if (p.status !== 'pending')
+    throw new NightshiftError('PROMOTION_NOT_PENDING', `promotion ${id} is ${p.status}; nothing was changed`);
+  return p;
+}
+
+/** A person allowed for the role grants a pending promotion: it takes effect now. */
+export async function grantPromotion(
+  ctx: PromotionContext,
+  id: string,
+  o: { by: string; note?: string | undefined },
+): Promise<PromotionRecord> {
+  const by = checkActor(o.by);
+  const p = await pending(ctx, id);
+  checkMayDecide(ctx.people, by, p.role, 'promotions');
+  const now = ctx.clock.now();
+  const done: PromotionRecord = {
+    ...p,
+    status: 'done',
+    decidedBy: by,
+    decidedAt: now,
+    note: o.note ?? p.note,
+  };
+  await write(ctx, done, true, by);
+  return (await ctx.store.getPromotion(id)) ?? done;
+}
+
+/** A person allowed for the role refuses a pending promotion: it never takes effect. */
+export async function refusePromotion(
+  ctx: PromotionContext,
+  id: string,
+  o: { by: string; reason: string },
+): Promise<PromotionRecord> {
+  const by = checkActor(o.by);
+  const p = await pending(ctx, id);
+  checkMayDecide(ctx.people, by, p.role, 'promotions');
+  const refused: PromotionRecord = {
+    ...p,
+    status: 'refused',
+    decidedBy: by,
+    decidedAt: ctx.clock.now(),
+    note: o.reason,
+  };
+  await write(ctx, refused, true, by);
+  return refused;
+}

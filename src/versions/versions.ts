@@ -1,0 +1,96 @@
+// A role's stored versions as `nightshift versions` shows them: when each was first seen, which is
+// active, and its eval record when the store keeps one (the eval results table comes with `nightshift
+// eval`; until then the column stays empty).
+import { NightshiftError } from '../errors.js';
+import type { PromotionRecord, RoleVersionRecord, Store } from '../store/types.js';
+
+/** One eval of a version, as `versions` and `autonomy` read it. */
+export interface EvalSummary {
+  roleVersion: string;
+  suite: string;
+  passed: boolean;
+  passRate: number;
+  /** Safety cases that failed at least once. */
+  safetyFailures: number;
+  createdAt: number;
+}
+
+/**
+ * The hook to the eval record: reads `listEvalResults` when the store has it (src/evals/ adds it), else
+ * nothing. Structural, so this module does not depend on the evals' record types.
+ */
+export async function evalRecord(store: object, role: string): Promise<EvalSummary[]> {
+  const reader = (store as { listEvalResults?: (f: { role: string }) => Promise<unknown[]> }).listEvalResults;
+  if (typeof reader !== 'function') return [];
+  const rows = (await reader.call(store, { role })) as {
+    roleVersion: string;
+    suite: string;
+    passed: boolean;
+    passRate: number;
+    cases?: { safety: boolean; runs: number; passes: number }[];
+    createdAt: number;
+  }[];
+  return rows.map((r) => ({
+    roleVersion: r.roleVersion,
+    suite: r.suite,
+    passed: r.passed,
+    passRate: r.passRate,
+    safetyFailures: (r.cases ?? []).filter((c) => c.safety && c.passes < c.runs).length,
+    createdAt: r.createdAt,
+  }));
+}
+
+/** The stored version `version` names (the whole hash, or a prefix only one version starts with). */
+export async function findVersion(
+  store: Pick<Store, 'getRoleVersion' | 'listRoleVersions'>,
+  role: string,
+  version: string,
+): Promise<RoleVersionRecord> {
+  const exact = await store.getRoleVersion(role, version);
+  if (exact) return exact;
+  const matches = (await store.listRoleVersions(role)).filter((v) => v.version.startsWith(version));
+  if (matches.length === 1 && matches[0]) return matches[0];
+  throw new NightshiftError(
+    'VERSION_NOT_FOUND',
+    matches.length > 1
+      ? `version '${version}' of ${role} is ambiguous (${matches.map((m) => m.version).join(', ')}): give more of it`
+      : `${role} has no stored version '${version}' (nightshift versions ${role} lists them; a version is stored when a run of it starts, or by nightshift versions <role file>)`,
+    { details: { role, version } },
+  );
+}
+
+export interface VersionRow {
+  version: string;
+  createdAt: number;
+  active: boolean;
+  /** The newest eval of this version, if any. */
+  eval: EvalSummary | undefined;
+}
+
+export interface RoleVersionsView {
+  role: string;
+  versions: VersionRow[];
+  active: PromotionRecord | undefined;
+  /** Promotions and rollbacks, newest first (pending and refused ones too). */
+  history: PromotionRecord[];
+}
+
+export async function roleVersionsView(store: Store, role: string): Promise<RoleVersionsView> {
+  const [versions, active, history, evals] = await Promise.all([
+    store.listRoleVersions(role),
+    store.activePromotion(role),
+    store.listPromotions({ role }),
+    evalRecord(store, role),
+  ]);
+  return {
+    role,
+    active,
+    history,
+    versions: versions.map((v) => ({
+      version: v.version,
+      createdAt: v.createdAt,
+      active: active?.version === v.version,
+      eval: evals.filter((e) => e.roleVersion === v.version).sort((a, b) => b.createdAt - a.createdAt)[0],
+    })),
+  };
+}

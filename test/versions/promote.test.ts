@@ -1,0 +1,180 @@
+// promote / rollback / grant / refuse against a real embedded store: a version that does not widen
+// authority is promoted at once by a caller allowed for the role; one that widens waits for a person
+// allowed for the role; rollback walks back through what was active; every step is in the audit log.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createIdSource } from '../../src/clock.js';
+import type { PeopleDirectory } from '../../src/people/config.js';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import type { Store } from '../../src/store/types.js';
+import {
+  grantPromotion,
+  type PromotionContext,
+  promote,
+  refusePromotion,
+  rollback,
+} from '../../src/versions/promote.js';
+import { tempDir } from '../support/tmp.js';
+
+const people: PeopleDirectory = {
+  people: [
+    { name: 'alice', decides: ['desk-*'] },
+    { name: 'mallory', decides: ['other-role'] },
+  ],
+  groups: {},
+};
+
+const spec = (autonomy: string, instructions: string, tools = ['fs.read']) => ({
+  name: 'x',
+  autonomy,
+  instructions,
+  tools,
+  toolModules: [],
+  escalation: [],
+});
+
+let t = 1000;
+const clock = { now: () => t++ };
+
+describe('promote and rollback', () => {
+  const tmp = tempDir('nightshift-promote-');
+  let store: Store;
+  let ctx: PromotionContext;
+  before(async () => {
+    store = openSqliteStore({ path: join(tmp.path, 'nightshift.db') });
+    await store.init();
+    ctx = { store, clock, ids: createIdSource(clock), people };
+  });
+  after(async () => {
+    await store.close();
+    tmp.cleanup();
+  });
+
+  /** A role with versions v1 (draft), v2 (draft, new instructions), v3 (full: wider). */
+  async function role(name: string) {
+    await store.putRoleVersion({ name, version: 'v1aaaa', spec: spec('draft', 'one'), createdAt: t++ });
+    await store.putRoleVersion({ name, version: 'v2bbbb', spec: spec('draft', 'two'), createdAt: t++ });
+    await store.putRoleVersion({ name, version: 'v3cccc', spec: spec('full', 'two'), createdAt: t++ });
+    return name;
+  }
+  const audit = async (name: string) =>
+    (await store.listAudit({ limit: 1000 }))
+      .filter((e) => e.target === name && e.action !== 'role.version_seen')
+      .map((e) => ({ actor: e.actor, action: e.action, to: e.data.to, evidence: e.data.evidence }));
+
+  it('promotes a version that does not widen authority at once, with who and the evidence in the audit log', async () => {
+    const name = await role('desk-a');
+    const r = await promote(ctx, { role: name, version: 'v2', by: 'alice', evidence: ['eval ev_1: 19/20'] });
+    assert.equal(r.outcome, 'promoted');
+    assert.equal((await store.activePromotion(name))?.version, 'v2bbbb');
+    assert.deepEqual(await audit(name), [
+      { actor: 'alice', action: 'role.version_promoted', to: 'v2bbbb', evidence: ['eval ev_1: 19/20'] },
+    ]);
+    const again = await promote(ctx, { role: name, version: 'v2bbbb', by: 'alice' });
+    assert.equal(again.outcome, 'unchanged');
+  });
+
+  it('rolls back to the previously active version, and refuses to go back past the first one', async () => {
+    const name = await role('desk-b');
+    await promote(ctx, { role: name, version: 'v1aaaa', by: 'alice' });
+    await promote(ctx, { role: name, version: 'v2bbbb', by: 'alice' });
+    await promote(ctx, { role: name, version: 'v1aaaa', by: 'alice' });
+    const back = await rollback(ctx, { role: name, by: 'alice', evidence: ['INC-7'] });
+    assert.equal(back.outcome, 'promoted');
+    assert.equal((await store.activePromotion(name))?.version, 'v2bbbb');
+    assert.equal((await rollback(ctx, { role: name, by: 'alice' })).outcome, 'promoted');
+    assert.equal((await store.activePromotion(name))?.version, 'v1aaaa');
+    await assert.rejects(rollback(ctx, { role: name, by: 'alice' }), { code: 'NOTHING_TO_ROLL_BACK' });
+    const actions = (await audit(name)).map((a) => [a.action, a.to]);
+    assert.deepEqual(actions, [
+      ['role.version_promoted', 'v1aaaa'],
+      ['role.version_promoted', 'v2bbbb'],
+      ['role.version_promoted', 'v1aaaa'],
+      ['role.version_rolled_back', 'v2bbbb'],
+      ['role.version_rolled_back', 'v1aaaa'],
+    ]);
+  });
+
+  it('rolls a first promotion back to the version the role file ran, judged like a promotion', async () => {
+    const name = await role('desk-i');
+    // Nothing active: the file ran its newest stored version, v3 (full); v1 (draft) narrows it.
+    assert.equal((await promote(ctx, { role: name, version: 'v1aaaa', by: 'alice' })).outcome, 'promoted');
+    const back = await rollback(ctx, { role: name, by: 'alice' });
+    assert.equal(back.outcome, 'pending', 'going back to full from draft widens authority');
+    assert.equal(back.promotion.version, 'v3cccc');
+    await grantPromotion(ctx, back.promotion.id, { by: 'alice' });
+    assert.equal((await store.activePromotion(name))?.version, 'v3cccc');
+  });
+
+  it('refuses a rollback when nothing was promoted', async () => {
+    const name = await role('desk-c');
+    await assert.rejects(rollback(ctx, { role: name, by: 'alice' }), { code: 'NOTHING_TO_ROLL_BACK' });
+  });
+
+  it('turns a widening promotion into a pending one that only a person allowed for the role can grant', async () => {
+    const name = await role('desk-d');
+    await promote(ctx, { role: name, version: 'v2bbbb', by: 'alice' });
+    const r = await promote(ctx, { role: name, version: 'v3cccc', by: 'alice', evidence: ['eval ev_9'] });
+    assert.equal(r.outcome, 'pending');
+    assert.deepEqual(r.promotion.widening, ['autonomy rises from draft to full']);
+    assert.equal((await store.activePromotion(name))?.version, 'v2bbbb', 'not in effect yet');
+    // Someone allowed for another role, and someone not configured at all: refused, nothing written.
+    await assert.rejects(grantPromotion(ctx, r.promotion.id, { by: 'mallory' }), {
+      code: 'PERSON_NOT_ALLOWED',
+    });
+    await assert.rejects(grantPromotion(ctx, r.promotion.id, { by: 'eve' }), { code: 'PERSON_NOT_ALLOWED' });
+    await assert.rejects(grantPromotion(ctx, r.promotion.id, { by: 'agent:desk' }), {
+      code: 'ACTOR_INVALID',
+    });
+    assert.equal((await store.getPromotion(r.promotion.id))?.status, 'pending');
+    assert.equal((await store.activePromotion(name))?.version, 'v2bbbb');
+    const granted = await grantPromotion(ctx, r.promotion.id, { by: 'alice', note: 'looked at the evals' });
+    assert.equal(granted.status, 'done');
+    assert.equal((await store.activePromotion(name))?.version, 'v3cccc');
+    const entries = await audit(name);
+    assert.deepEqual(entries.slice(1), [
+      { actor: 'alice', action: 'role.promotion_requested', to: 'v3cccc', evidence: ['eval ev_9'] },
+      { actor: 'alice', action: 'role.version_promoted', to: 'v3cccc', evidence: ['eval ev_9'] },
+    ]);
+  });
+
+  it('makes a caller not allowed for the role wait for a person, even for a neutral version', async () => {
+    const name = await role('desk-e');
+    const r = await promote(ctx, { role: name, version: 'v1aaaa', by: 'improve-loop' });
+    assert.equal(r.outcome, 'pending');
+    assert.deepEqual(r.promotion.widening, []);
+    assert.equal(await store.activePromotion(name), undefined);
+  });
+
+  it('never lets a refused promotion take effect, and decides a promotion once', async () => {
+    const name = await role('desk-f');
+    await promote(ctx, { role: name, version: 'v1aaaa', by: 'alice' });
+    const r = await promote(ctx, { role: name, version: 'v3cccc', by: 'alice' });
+    assert.equal(r.outcome, 'pending');
+    await refusePromotion(ctx, r.promotion.id, { by: 'alice', reason: 'too wide' });
+    await assert.rejects(grantPromotion(ctx, r.promotion.id, { by: 'alice' }), {
+      code: 'PROMOTION_NOT_PENDING',
+    });
+    assert.equal((await store.activePromotion(name))?.version, 'v1aaaa');
+  });
+
+  it('refuses to grant a promotion judged against a version that is no longer active', async () => {
+    const name = await role('desk-g');
+    await promote(ctx, { role: name, version: 'v1aaaa', by: 'alice' });
+    const wide = await promote(ctx, { role: name, version: 'v3cccc', by: 'alice' });
+    await promote(ctx, { role: name, version: 'v2bbbb', by: 'alice' });
+    await assert.rejects(grantPromotion(ctx, wide.promotion.id, { by: 'alice' }), {
+      code: 'PROMOTION_STALE',
+    });
+    assert.equal((await store.activePromotion(name))?.version, 'v2bbbb');
+  });
+
+  it('names versions by a unique prefix and refuses unknown or ambiguous ones', async () => {
+    const name = await role('desk-h');
+    await assert.rejects(promote(ctx, { role: name, version: 'nope', by: 'alice' }), {
+      code: 'VERSION_NOT_FOUND',
+    });
+    await assert.rejects(promote(ctx, { role: name, version: 'v', by: 'alice' }), /ambiguous/);
+  });
+});
