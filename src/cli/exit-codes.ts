@@ -22,6 +22,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'PERSON_NOT_ALLOWED',
   'VERSION_NOT_FOUND',
   'PROMOTION_NOT_FOUND',
+  'TOKEN_NOT_FOUND',
 ]);
 
 export function exitCodeForError(code: ErrorCode | undefined): number {

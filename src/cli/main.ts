@@ -11,6 +11,7 @@ import { notifyCommand } from './commands/notify.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import { statsCommand } from './commands/stats.js';
+import { tokenCommand } from './commands/token.js';
 import { validateCommand } from './commands/validate.js';
 import { versionCommands } from './commands/versions.js';
 import { cliContext, Output } from './context.js';
@@ -48,6 +49,7 @@ export async function main(
   validateCommand(program, cli);
   auditCommand(program, cli);
   versionCommands(program, cli);
+  tokenCommand(program, cli);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
