@@ -4,25 +4,19 @@
 // one; runs.start then waits (bounded) for the workers' result by reading the store.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { type Authenticator, type Principal, requireScope } from '../auth/index.js';
 import { NightshiftError } from '../errors.js';
 import type { Role } from '../roles/schema.js';
 import type { DeliverOptions, Delivery, Runtime } from '../runtime.js';
 import { HttpError, parseJson, readBody, requireJsonContentType } from '../server/http-body.js';
-import type { McpDoors, McpScope } from './doors.js';
+import type { McpDoors } from './doors.js';
 import { createMcpServer } from './server.js';
-
-/** Who sent a request to /mcp, as the daemon's authentication says. */
-export interface McpCaller {
-  name: string;
-  /** The caller's scopes; runs.start and events.send need `events:send`, the rest `runs:read`. */
-  has(scope: McpScope): boolean;
-}
 
 export interface McpHttpOptions {
   runtime: Runtime;
   roles: readonly Role[];
-  /** Authenticates the request (throws the 401/403 answer); the caller must at least read runs. */
-  authenticate(req: IncomingMessage): Promise<McpCaller>;
+  /** serve's authentication (src/auth/): every request needs `runs:read`; starting runs `events:send`. */
+  auth: Authenticator;
   /** Delivers to one role (runtime.deliver) and wakes the worker. */
   deliver(
     role: Role,
@@ -34,18 +28,12 @@ export interface McpHttpOptions {
   wake(): void;
 }
 
-function doorsFor(o: McpHttpOptions, caller: McpCaller): McpDoors {
+function doorsFor(o: McpHttpOptions, caller: Principal): McpDoors {
   return {
     runtime: o.runtime,
     roles: o.roles,
     actor: `mcp:${caller.name}`,
-    requireScope(scope) {
-      if (!caller.has(scope))
-        throw new NightshiftError(
-          'USAGE',
-          `this token (${caller.name}) lacks the scope ${scope}; ask for one with: nightshift token create --as ${caller.name} --scope ${scope}`,
-        );
-    },
+    requireScope: (scope) => requireScope(caller, scope),
     async start(role, input, s) {
       const delivery = await o.deliver(role, input, s.idempotencyKey, { kind: 'mcp', by: caller.name });
       if (!delivery.runId) throw new NightshiftError('INTERNAL', `role ${role.name} was given no run`);
@@ -63,7 +51,7 @@ function doorsFor(o: McpHttpOptions, caller: McpCaller): McpDoors {
 /** Answers one request to /mcp. */
 export async function answerMcp(o: McpHttpOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   // Authenticated before the body is read: nothing of an unknown caller's request is looked at.
-  const caller = await o.authenticate(req);
+  const caller = await o.auth.authenticate(req, { scope: 'runs:read' });
   if (req.method !== 'POST')
     // Stateless: no stream for server-initiated messages (GET) and no session to end (DELETE).
     throw new HttpError(405, `${req.method} /mcp is not offered: send JSON-RPC requests with POST`);
