@@ -194,6 +194,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       const state = await startRun(ctx, ready, input, {
         idempotencyKey: runOptions.idempotencyKey,
         actor: runOptions.actor,
+        onRecorded: runOptions.onStarted,
       });
       return settled(state.run.id, state);
     },

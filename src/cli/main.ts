@@ -7,6 +7,7 @@ import { auditCommand } from './commands/audit.js';
 import { decisionCommands } from './commands/decisions.js';
 import { emitCommand } from './commands/emit.js';
 import { inboxCommand, inspectCommands } from './commands/inspect.js';
+import { mcpCommand } from './commands/mcp.js';
 import { notifyCommand } from './commands/notify.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
@@ -44,6 +45,7 @@ export async function main(
   inspectCommands(program, cli);
   statsCommand(program, cli);
   serveCommand(program, cli);
+  mcpCommand(program, cli);
   notifyCommand(program, cli);
   emitCommand(program, cli);
   validateCommand(program, cli);

@@ -41,6 +41,8 @@ export interface StartOptions {
   redact?: Redactor | undefined;
   /** A delegation's child run: its id and its link to the parent's call (delegation/children.ts). */
   child?: ChildStart | undefined;
+  /** Told the run's id once it is recorded, before it is driven (a caller that answers before it ends). */
+  onRecorded?: ((runId: string) => void) | undefined;
 }
 
 const registeredVersions = new WeakMap<object, Set<string>>();
@@ -97,6 +99,7 @@ export async function startRun(
     ...options,
     redact: options.redact ?? prepared.redact,
   });
+  options.onRecorded?.(state.run.id);
   if (created && state.run.status === 'running') await driveRun(withChildren(ctx), prepared, state);
   return state;
 }

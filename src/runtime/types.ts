@@ -93,6 +93,11 @@ export interface RunOptions {
   actor?: string | undefined;
   /** What started the run (kept with its first step). */
   trigger?: Record<string, unknown> | undefined;
+  /**
+   * `run` only: told the run's id once it is recorded, before it is driven, so a caller can answer with
+   * the id while the run goes on (the MCP server's `runs.start`).
+   */
+  onStarted?: ((runId: string) => void) | undefined;
 }
 
 /** Where one event went: a queued run (job mode) or a continuous agent's inbox. */

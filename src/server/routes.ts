@@ -19,6 +19,7 @@ import { decisionPageRoutes } from './decision-page.js';
 import { decisionRoute } from './decision-route.js';
 import { HttpError, parseJson, readBody, requireJsonContentType } from './http-body.js';
 import { loginRoutes } from './login-routes.js';
+import { mcpRoutes } from './mcp-route.js';
 import { metricsRoute } from './metrics-route.js';
 import { type Route, send } from './router.js';
 import { slackInteractionsRoute } from './slack-interactions.js';
@@ -82,6 +83,7 @@ export function daemonRoutes(o: RouteContext): Route[] {
     webhookRoute(o),
     decisionRoute(o),
     ...loginRoutes({ auth: o.auth, store: o.runtime.store }),
+    ...mcpRoutes(o),
     ...(o.metrics ? [metricsRoute(o.metrics, o.auth)] : []),
     ...channelRoutes(o),
   ];

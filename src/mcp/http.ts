@@ -1,0 +1,71 @@
+// `/mcp` on `nightshift serve`: the MCP server over the streamable HTTP transport, behind a bearer token.
+// Stateless: each POST gets its own server and transport (no session to keep, so any daemon behind a load
+// balancer answers any request). A run it starts is queued for serve's workers, as POST /events queues
+// one; runs.start then waits (bounded) for the workers' result by reading the store.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { type Authenticator, type Principal, requireScope } from '../auth/index.js';
+import { NightshiftError } from '../errors.js';
+import type { Role } from '../roles/schema.js';
+import type { DeliverOptions, Delivery, Runtime } from '../runtime.js';
+import { HttpError, parseJson, readBody, requireJsonContentType } from '../server/http-body.js';
+import type { McpDoors } from './doors.js';
+import { createMcpServer } from './server.js';
+
+export interface McpHttpOptions {
+  runtime: Runtime;
+  roles: readonly Role[];
+  /** serve's authentication (src/auth/): every request needs `runs:read`; starting runs `events:send`. */
+  auth: Authenticator;
+  /** Delivers to one role (runtime.deliver) and wakes the worker. */
+  deliver(
+    role: Role,
+    input: unknown,
+    key: string | undefined,
+    trigger: DeliverOptions['trigger'],
+  ): Promise<Delivery>;
+  /** Tells this daemon's worker there is work. */
+  wake(): void;
+}
+
+function doorsFor(o: McpHttpOptions, caller: Principal): McpDoors {
+  return {
+    runtime: o.runtime,
+    roles: o.roles,
+    actor: `mcp:${caller.name}`,
+    requireScope: (scope) => requireScope(caller, scope),
+    async start(role, input, s) {
+      const delivery = await o.deliver(role, input, s.idempotencyKey, { kind: 'mcp', by: caller.name });
+      if (!delivery.runId) throw new NightshiftError('INTERNAL', `role ${role.name} was given no run`);
+      return { runId: delivery.runId };
+    },
+    async emit(event, payload, e) {
+      const runs = await o.runtime.emit(event, payload, e);
+      o.wake();
+      return runs;
+    },
+    noListener: 'no role takes this event (roles.list shows each role with its events)',
+  };
+}
+
+/** Answers one request to /mcp. */
+export async function answerMcp(o: McpHttpOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // Authenticated before the body is read: nothing of an unknown caller's request is looked at.
+  const caller = await o.auth.authenticate(req, { scope: 'runs:read' });
+  if (req.method !== 'POST')
+    // Stateless: no stream for server-initiated messages (GET) and no session to end (DELETE).
+    throw new HttpError(405, `${req.method} /mcp is not offered: send JSON-RPC requests with POST`);
+  requireJsonContentType(req);
+  const body = parseJson(await readBody(req));
+  const server = createMcpServer(doorsFor(o, caller));
+  const transport = new StreamableHTTPServerTransport({
+    sessionIdGenerator: undefined,
+    enableJsonResponse: true,
+  });
+  res.on('close', () => {
+    void transport.close();
+    void server.close();
+  });
+  await server.connect(transport);
+  await transport.handleRequest(req, res, body);
+}

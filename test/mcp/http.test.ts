@@ -1,0 +1,111 @@
+// /mcp on a real `nightshift serve`, driven by the official SDK's Client over streamable HTTP: no token and
+// a token without the needed scope are refused (401 / 403, or a tool refusal, with nothing recorded); with a token
+// the client lists the tools, starts a run that serve's worker drives, reads it, its log and the inbox.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { createTestToken, type Served, startServe } from '../support/cli.js';
+import { testRoles } from '../support/roles.js';
+import { DECIDING_WORDS, toolJson, toolText } from './support.js';
+
+const role = testRoles();
+
+const summarizer = role({
+  name: 'summarizer',
+  autonomy: 'full',
+  tools: [],
+  ledgerTools: false,
+  turns: [{ final: { summary: 'all quiet' } }],
+});
+
+async function connect(url: string, token: string | undefined): Promise<Client> {
+  const client = new Client({ name: 'nightshift-test', version: '1.0.0' });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL('/mcp', url), {
+      requestInit: token ? { headers: { authorization: `Bearer ${token}` } } : {},
+    }),
+  );
+  return client;
+}
+
+describe('/mcp on serve (streamable HTTP, the SDK client)', () => {
+  let served: Served;
+  let reader: string;
+  const clients: Client[] = [];
+  before(async () => {
+    const args = [summarizer.file, '--port', '0', '--data-dir', summarizer.dataDir];
+    reader = await createTestToken(args, {}, 'runs:read');
+    assert.ok(reader, 'a runs:read token was created');
+    served = await startServe(args);
+  });
+  after(async () => {
+    for (const c of clients) await c.close();
+    served?.child.kill('SIGTERM');
+    await served?.done;
+  });
+
+  it('refuses a request without a token (401) and one with a token lacking runs:read (403)', async () => {
+    const init = { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} };
+    const post = (headers: Record<string, string>) =>
+      fetch(`${served.url}/mcp`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          ...headers,
+        },
+        body: JSON.stringify(init),
+      });
+    const anonymous = await post({});
+    assert.equal(anonymous.status, 401);
+    assert.equal(((await anonymous.json()) as { error: { code: string } }).error.code, 'AUTH_REQUIRED');
+    await assert.rejects(connect(served.url, undefined), /AUTH_REQUIRED/);
+
+    const sender = await createTestToken(['--data-dir', summarizer.dataDir], {}, 'events:send');
+    const forbidden = await post({ authorization: `Bearer ${sender}` });
+    assert.equal(forbidden.status, 403);
+    assert.equal(((await forbidden.json()) as { error: { code: string } }).error.code, 'AUTH_FORBIDDEN');
+  });
+
+  it('a runs:read token reads but cannot start a run: refused, nothing recorded', async () => {
+    const client = await connect(served.url, reader);
+    clients.push(client);
+    const { tools } = await client.listTools();
+    assert.equal(tools.length, 6);
+    for (const t of tools) for (const w of DECIDING_WORDS) assert.ok(!t.name.includes(w), t.name);
+    const refused = await client.callTool({ name: 'runs.start', arguments: { role: 'summarizer' } });
+    assert.equal(refused.isError, true);
+    assert.match(toolText(refused), /AUTH_FORBIDDEN.*events:send/);
+    const listed = toolJson(await client.callTool({ name: 'runs.list', arguments: {} }));
+    assert.deepEqual(listed.runs, []);
+  });
+
+  it("starts a run that serve's worker drives, reads its result, its log and the inbox", async () => {
+    const client = await connect(served.url, served.token);
+    clients.push(client);
+    const roles = toolJson(await client.callTool({ name: 'roles.list', arguments: {} }));
+    assert.deepEqual(
+      (roles.roles as { name: string }[]).map((r) => r.name),
+      ['summarizer'],
+    );
+    const started = toolJson(
+      await client.callTool({
+        name: 'runs.start',
+        arguments: { role: 'summarizer', input: { ticket: 'T-2' }, waitSeconds: 120 },
+      }),
+    );
+    assert.equal(started.status, 'succeeded', JSON.stringify(started));
+    assert.deepEqual(started.output, { summary: 'all quiet' });
+
+    const got = toolJson(await client.callTool({ name: 'runs.get', arguments: { runId: started.runId } }));
+    const first = (got.stepLog as { kind: string; data: { trigger?: { kind: string } } }[])[0]!;
+    assert.equal(first.data.trigger?.kind, 'mcp');
+    const log = await client.readResource({ uri: got.log as string });
+    assert.match((log.contents[0] as { text: string }).text, /run_started/);
+
+    const inbox = toolJson(await client.callTool({ name: 'inbox.list', arguments: {} }));
+    assert.deepEqual(inbox.approvals, []);
+    assert.deepEqual(inbox.escalations, []);
+  });
+});

@@ -1,0 +1,170 @@
+// `nightshift mcp` over stdio, driven by the official SDK's Client spawning the real CLI: the tools it
+// lists (none of which decides), a run started and read back, the inbox, a run-log resource; bad input
+// refused before anything is recorded. The person's decision (the CLI's `approve`) drives the run on.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { json, runCli } from '../support/cli.js';
+import { repoRoot } from '../support/paths.js';
+import { testRoles } from '../support/roles.js';
+import { tempDir } from '../support/tmp.js';
+import { DECIDING_WORDS, toolJson, toolText } from './support.js';
+
+const role = testRoles();
+const data = tempDir('nightshift-mcp-');
+after(() => data.cleanup());
+
+const summarizer = role({
+  name: 'summarizer',
+  autonomy: 'full',
+  tools: [],
+  ledgerTools: false,
+  turns: [{ final: { summary: 'all quiet' } }],
+  extra: {
+    input: {
+      type: 'object',
+      properties: { ticket: { type: 'string' } },
+      required: ['ticket'],
+      additionalProperties: false,
+    },
+  },
+});
+const writer = role({
+  name: 'writer',
+  autonomy: 'draft',
+  turns: [{ call: 'fs.write', args: { path: 'out.txt', content: 'hello' } }, { final: { summary: 'wrote' } }],
+});
+
+describe('nightshift mcp (stdio, the SDK client)', () => {
+  let client: Client;
+  let transport: StdioClientTransport;
+  before(async () => {
+    transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [
+        join(repoRoot, 'bin', 'nightshift.js'),
+        'mcp',
+        summarizer.file,
+        writer.file,
+        '--data-dir',
+        data.path,
+      ],
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? '', NIGHTSHIFT_ACTOR: 'tester' },
+      stderr: 'pipe',
+    });
+    client = new Client({ name: 'nightshift-test', version: '1.0.0' });
+    await client.connect(transport);
+  });
+  after(async () => {
+    await client?.close();
+  });
+
+  it('lists the six tools, none of which approves, rejects, answers or cancels', async () => {
+    const { tools } = await client.listTools();
+    assert.deepEqual(
+      tools.map((t) => t.name),
+      ['roles.list', 'runs.start', 'runs.get', 'runs.list', 'inbox.list', 'events.send'],
+    );
+    for (const t of tools) {
+      for (const word of DECIDING_WORDS) assert.ok(!t.name.includes(word), `${t.name} looks like a decision`);
+      assert.ok(t.outputSchema, `${t.name} has an output schema`);
+    }
+  });
+
+  it('roles.list gives each role with its input schema', async () => {
+    const roles = toolJson(await client.callTool({ name: 'roles.list', arguments: {} })).roles as {
+      name: string;
+      input: unknown;
+      startable: boolean;
+    }[];
+    assert.deepEqual(
+      roles.map((r) => r.name),
+      ['summarizer', 'writer'],
+    );
+    assert.deepEqual((roles[0]!.input as { required: string[] }).required, ['ticket']);
+  });
+
+  it('starts a run, waits for its result, and reads it back with its steps and its log', async () => {
+    const started = await client.callTool({
+      name: 'runs.start',
+      arguments: { role: 'summarizer', input: { ticket: 'T-1' } },
+    });
+    assert.equal(started.isError, undefined, toolText(started));
+    const run = started.structuredContent as {
+      runId: string;
+      status: string;
+      output: unknown;
+      settled: boolean;
+    };
+    assert.equal(run.status, 'succeeded');
+    assert.equal(run.settled, true);
+    assert.deepEqual(run.output, { summary: 'all quiet' });
+
+    const got = toolJson(await client.callTool({ name: 'runs.get', arguments: { runId: run.runId } }));
+    assert.equal(got.status, 'succeeded');
+    assert.deepEqual(got.input, { ticket: 'T-1' });
+    const kinds = (got.stepLog as { kind: string }[]).map((s) => s.kind);
+    assert.equal(kinds[0], 'run_started');
+    assert.ok(kinds.includes('run_finished') || kinds.at(-1)!.includes('finish'), kinds.join(','));
+
+    const log = await client.readResource({ uri: got.log as string });
+    const text = (log.contents[0] as { text: string }).text;
+    assert.match(text, new RegExp(run.runId));
+    assert.match(text, /run_started/);
+
+    const listed = toolJson(await client.callTool({ name: 'runs.list', arguments: { role: 'summarizer' } }));
+    assert.deepEqual(
+      (listed.runs as { runId: string }[]).map((r) => r.runId),
+      [run.runId],
+    );
+    // The run was recorded as started by the MCP client's user, in the store the CLI reads.
+    const shown = json(await runCli(['show', run.runId, '--json', '--data-dir', data.path]));
+    assert.equal(shown.status, 'succeeded');
+  });
+
+  it('refuses input that does not match the role, and records no run', async () => {
+    const refused = await client.callTool({
+      name: 'runs.start',
+      arguments: { role: 'summarizer', input: { ticket: 7 } },
+    });
+    assert.equal(refused.isError, true);
+    assert.match(toolText(refused), /INPUT_INVALID.*summarizer/);
+    const unknown = await client.callTool({ name: 'runs.start', arguments: { role: 'nobody' } });
+    assert.match(toolText(unknown), /ROLE_NOT_FOUND.*summarizer, writer/);
+    const listed = toolJson(await client.callTool({ name: 'runs.list', arguments: { role: 'summarizer' } }));
+    assert.equal((listed.runs as unknown[]).length, 1);
+  });
+
+  it('a drafted write waits in the inbox; only a person (the CLI) approves it, and the run goes on', async () => {
+    const started = toolJson(await client.callTool({ name: 'runs.start', arguments: { role: 'writer' } }));
+    assert.equal(started.status, 'awaiting_approval');
+    assert.match(started.next as string, /no MCP tool can/);
+    assert.equal(writer.exists('out.txt'), false);
+
+    const inbox = toolJson(await client.callTool({ name: 'inbox.list', arguments: {} }));
+    const approvals = inbox.approvals as {
+      id: string;
+      runId: string;
+      calls: { tool: string; args: unknown }[];
+    }[];
+    assert.equal(approvals.length, 1);
+    assert.equal(approvals[0]!.runId, started.runId);
+    assert.deepEqual(approvals[0]!.calls[0]!.tool, 'fs.write');
+
+    const approved = json(
+      await runCli(['approve', approvals[0]!.id, '--json', '--data-dir', data.path], {
+        env: { NIGHTSHIFT_ACTOR: 'alice' },
+      }),
+    );
+    assert.equal(approved.status, 'succeeded');
+    assert.equal(writer.read('out.txt'), 'hello');
+    const after = toolJson(
+      await client.callTool({ name: 'runs.get', arguments: { runId: started.runId, steps: false } }),
+    );
+    assert.equal(after.status, 'succeeded');
+    assert.equal(after.stepLog, undefined);
+  });
+});
