@@ -9,6 +9,8 @@ import type { Role } from '../roles/schema.js';
 import type { DeliverOptions, Runtime, WorkHandle } from '../runtime.js';
 import type { ServeMetrics } from '../telemetry/metrics/index.js';
 import { startCronTriggers } from '../triggers/cron.js';
+import { type ApiAccess, type ApiContext, createApi } from './api/index.js';
+import { noAccess } from './api/access.js';
 import { HttpError } from './http-body.js';
 import { startNotifier } from './notifier.js';
 import { router, send } from './router.js';
@@ -32,14 +34,21 @@ export interface DaemonOptions {
   metrics?: ServeMetrics | undefined;
   /** Slack and email doors for decisions (nightshift.config.yaml `notifications:` and `people:`). */
   notifications?: RouteContext['notifications'];
+  /** Who may call /api/v1 (tokens, src/auth/); unset: every API request is refused (401). */
+  access?: ApiAccess | undefined;
+  /** Server-sent events' poll and heartbeat intervals (tests shorten them). */
+  stream?: ApiContext['stream'];
 }
 
 export interface Daemon {
   url: string;
   worker: WorkHandle;
+  /** Server-sent event streams open now (GET /api/v1/runs/<id>/events). */
+  streams(): number;
   /** Stops taking work, lets running steps finish (up to graceMs), closes the server. */
   close(graceMs: number): Promise<void>;
 }
+
 
 export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   let ready = false;
@@ -94,8 +103,16 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       o.log.error({ role: role.name, err: (err as Error).message }, 'cron tick failed'),
   });
 
-  const route = router(
-    daemonRoutes({
+  const api = createApi({
+    runtime: o.runtime,
+    roles: o.roles,
+    log: o.log,
+    access: o.access ?? noAccess,
+    wake: () => worker.handle.wake(),
+    ...(o.stream ? { stream: o.stream } : {}),
+  });
+  const route = router([
+    ...daemonRoutes({
       runtime: o.runtime,
       roles: o.roles,
       env: o.env,
@@ -106,7 +123,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       wake: () => worker.handle.wake(),
       deliver,
     }),
-  );
+    ...api.routes,
+  ]);
   const server = createServer((req, res) => {
     route(req, res).catch((err) => {
       if (err instanceof HttpError) return send(res, err.status, { error: err.message }, err.close);
@@ -135,9 +153,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   return {
     url,
     worker: worker.handle,
+    streams: () => api.streams.size(),
     async close(graceMs) {
       ready = false;
       cron.stop();
+      // Event streams never end on their own while a run waits: end them so the server can close.
+      api.streams.closeAll();
       const stopped = Promise.all([worker.stop(graceMs), notifier.stop()]);
       server.close();
       server.closeIdleConnections();

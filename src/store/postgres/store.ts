@@ -28,6 +28,7 @@ import type {
   OutboxRecord,
   OutboxStatus,
   RoleVersionRecord,
+  HumanListFilter,
   RunFilter,
   RunLease,
   RunRecord,
@@ -354,7 +355,7 @@ export class PostgresStore implements Store {
     return pgCatalog.getApproval(this.db, id);
   }
 
-  async listApprovals(filter: { status?: ApprovalStatus; runId?: string } = {}): Promise<ApprovalRecord[]> {
+  async listApprovals(filter: HumanListFilter<ApprovalStatus> = {}): Promise<ApprovalRecord[]> {
     return (await this.run('listing approvals', listings.listApprovals(d, filter))).map(toApproval);
   }
 
@@ -363,7 +364,7 @@ export class PostgresStore implements Store {
   }
 
   async listEscalations(
-    filter: { status?: EscalationStatus; runId?: string } = {},
+    filter: HumanListFilter<EscalationStatus> = {},
   ): Promise<EscalationRecord[]> {
     return (await this.run('listing escalations', listings.listEscalations(d, filter))).map(toEscalation);
   }

@@ -25,6 +25,7 @@ import type {
   OutboxRecord,
   OutboxStatus,
   RoleVersionRecord,
+  HumanListFilter,
   RunFilter,
   RunLease,
   RunRecord,
@@ -399,7 +400,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  listApprovals(filter: { status?: ApprovalStatus; runId?: string } = {}): Promise<ApprovalRecord[]> {
+  listApprovals(filter: HumanListFilter<ApprovalStatus> = {}): Promise<ApprovalRecord[]> {
     return this.read('listing approvals', (s) =>
       all(s, listings.listApprovals(d, filter)).map(rowToApproval),
     );
@@ -412,7 +413,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  listEscalations(filter: { status?: EscalationStatus; runId?: string } = {}): Promise<EscalationRecord[]> {
+  listEscalations(filter: HumanListFilter<EscalationStatus> = {}): Promise<EscalationRecord[]> {
     return this.read('listing escalations', (s) =>
       all(s, listings.listEscalations(d, filter)).map(rowToEscalation),
     );
