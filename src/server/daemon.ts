@@ -9,7 +9,7 @@ import type { Role } from '../roles/schema.js';
 import type { DeliverOptions, Runtime, WorkHandle } from '../runtime.js';
 import type { ServeMetrics } from '../telemetry/metrics/index.js';
 import { startCronTriggers } from '../triggers/cron.js';
-import { type ApiAccess, type ApiContext, createApi } from './api/index.js';
+import { type Api, type ApiAccess, type ApiContext, createApi } from './api/index.js';
 import { noAccess } from './api/access.js';
 import { HttpError } from './http-body.js';
 import { startNotifier } from './notifier.js';
@@ -43,8 +43,8 @@ export interface DaemonOptions {
 export interface Daemon {
   url: string;
   worker: WorkHandle;
-  /** Server-sent event streams open now (GET /api/v1/runs/<id>/events). */
-  streams(): number;
+  /** The /api/v1 operations, and the server-sent event streams open now. */
+  api: Api;
   /** Stops taking work, lets running steps finish (up to graceMs), closes the server. */
   close(graceMs: number): Promise<void>;
 }
@@ -153,7 +153,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   return {
     url,
     worker: worker.handle,
-    streams: () => api.streams.size(),
+    api,
     async close(graceMs) {
       ready = false;
       cron.stop();
