@@ -3,7 +3,7 @@
 // answers `{error: {code, message}}` for every failure. In that order, so a request without a valid token
 // learns nothing (not even which paths exist), and nothing is read or changed before the checks pass.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { parseJson, readBody, requestUrl, requireJsonContentType } from '../http-body.js';
 import { type Route, send } from '../router.js';
 import { storeFailureAnswer } from '../store-outage.js';
@@ -66,7 +66,11 @@ export function createApi(ctx: ApiContext): Api {
       path: '/openapi.json',
       summary: 'This document',
       scope: null,
-      responses: {},
+      responses: {
+        200: z
+          .looseObject({ openapi: z.literal('3.1.0'), paths: z.record(z.string(), z.unknown()) })
+          .meta({ id: 'OpenApiDocument' }),
+      },
       handle: () => ({ status: 200, body: document }),
     }),
   );
