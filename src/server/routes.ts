@@ -5,6 +5,7 @@
 // doors decisions come back through: POST /slack/interactions and the email confirm page (/decide).
 // An accepted event is recorded in the store before the 202 answer, so it is never lost.
 import type { Logger } from 'pino';
+import type { Authenticator } from '../auth/index.js';
 import {
   type NotificationSettings,
   notificationSecrets,
@@ -28,6 +29,8 @@ export interface RouteContext {
   roles: Role[];
   env: NodeJS.ProcessEnv;
   log: Logger;
+  /** Who is asking (src/auth/): every route but /healthz, /readyz and the self-verifying doors calls it first. */
+  auth: Authenticator;
   /** Serve GET /metrics from these (off: no route). */
   metrics?: ServeMetrics | undefined;
   /** nightshift.config.yaml's `notifications:` and `people:`: the Slack and email doors (off: no routes). */
@@ -63,6 +66,8 @@ export function daemonRoutes(o: RouteContext): Route[] {
       method: 'POST',
       path: /^\/events\/([^/]+)$/,
       async handle(req, res, [name]) {
+        // Authenticated before the body is read: an anonymous client cannot make the daemon read 1 MB.
+        const who = await o.auth.authenticate(req, { scope: 'events:send' });
         // Only declared JSON: a browser page cannot send that cross-site without a preflight.
         requireJsonContentType(req);
         const input = parseJson(await readBody(req));
@@ -72,13 +77,16 @@ export function daemonRoutes(o: RouteContext): Route[] {
           actor: 'trigger:event',
         });
         o.wake();
-        o.log.info({ event: name, runs: runs.map((r) => r.runId ?? r.inboxId) }, 'event accepted');
+        o.log.info(
+          { event: name, by: `${who.kind}:${who.name}`, runs: runs.map((r) => r.runId ?? r.inboxId) },
+          'event accepted',
+        );
         send(res, 202, { event: name, runs });
       },
     },
     { method: 'POST', path: /^\/hooks\/([^/]+)$/, handle: webhook(o) },
     decisionRoute(o),
-    ...(o.metrics ? [metricsRoute(o.metrics)] : []),
+    ...(o.metrics ? [metricsRoute(o.metrics, o.auth)] : []),
     ...channelRoutes(o),
   ];
 }
