@@ -11,8 +11,7 @@ import type { Role } from '../roles/schema.js';
 import type { DeliverOptions, Runtime, WorkHandle } from '../runtime.js';
 import type { ServeMetrics } from '../telemetry/metrics/index.js';
 import { startCronTriggers } from '../triggers/cron.js';
-import { type Api, type ApiAccess, type ApiContext, createApi } from './api/index.js';
-import { noAccess } from './api/access.js';
+import { type Api, type ApiContext, createApi } from './api/index.js';
 import { HttpError } from './http-body.js';
 import { startNotifier } from './notifier.js';
 import { router, send } from './router.js';
@@ -38,8 +37,6 @@ export interface DaemonOptions {
   people?: PeopleDirectory | undefined;
   /** Slack and email doors for decisions (nightshift.config.yaml `notifications:` and `people:`). */
   notifications?: RouteContext['notifications'];
-  /** Who may call /api/v1 (tokens, src/auth/); unset: every API request is refused (401). */
-  access?: ApiAccess | undefined;
   /** Server-sent events' poll and heartbeat intervals (tests shorten them). */
   stream?: ApiContext['stream'];
 }
@@ -107,11 +104,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       o.log.error({ role: role.name, err: (err as Error).message }, 'cron tick failed'),
   });
 
+  const auth = createAuthenticator({ store: o.runtime.store, people: o.people });
   const api = createApi({
     runtime: o.runtime,
     roles: o.roles,
     log: o.log,
-    access: o.access ?? noAccess,
+    auth,
     wake: () => worker.handle.wake(),
     ...(o.stream ? { stream: o.stream } : {}),
   });
@@ -121,7 +119,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       roles: o.roles,
       env: o.env,
       log: o.log,
-      auth: createAuthenticator({ store: o.runtime.store, people: o.people }),
+      auth,
       metrics: o.metrics,
       notifications: o.notifications,
       ready: () => ready,

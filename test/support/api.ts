@@ -1,30 +1,22 @@
-// A real daemon on loopback with the /api/v1 routes, over a real store, for the API tests: tokens for
-// named callers, a recorder of every JSON answer (the OpenAPI test validates them all against the
+// A real daemon on loopback with the /api/v1 routes, over a real store, for the API tests: real tokens
+// (src/auth/, hashed in the store) for named callers, a recorder of every JSON answer (the OpenAPI test validates them all against the
 // document), and a `call` that speaks HTTP to it.
-import type { IncomingMessage } from 'node:http';
 import { pino } from 'pino';
+import { issueToken, revokeToken, type Scope } from '../../src/auth/index.js';
 import type { PeopleDirectory } from '../../src/people/config.js';
 import { loadRoleFile } from '../../src/roles/load.js';
 import type { Role } from '../../src/roles/schema.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime.js';
-import { type ApiAccess, type ApiScope, ApiRefusal, type Caller } from '../../src/server/api/index.js';
 import { type Daemon, startDaemon } from '../../src/server/daemon.js';
 import type { Operation } from '../../src/server/api/operation.js';
 
-export const ALL_SCOPES: ApiScope[] = ['runs:read', 'events:send', 'decide', 'operate'];
+export const ALL_SCOPES: Scope[] = ['runs:read', 'events:send', 'decide', 'operate'];
 
-/** Bearer tokens held in memory, revocable: the access seam the API reads callers through. */
-export function tokenTable(callers: Record<string, Caller>): ApiAccess & { revoke(token: string): void } {
-  const live = new Map(Object.entries(callers));
-  return {
-    async authenticate(req: IncomingMessage) {
-      const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
-      const caller = m ? live.get(m[1]!) : undefined;
-      if (!caller) throw new ApiRefusal(401, 'UNAUTHENTICATED', 'a valid bearer token is required');
-      return caller;
-    },
-    revoke: (token) => live.delete(token),
-  };
+/** A token to issue: for a configured person or a service, with these scopes. */
+export interface TokenSpec {
+  kind: 'person' | 'service';
+  name: string;
+  scopes: Scope[];
 }
 
 export interface Answer {
@@ -45,7 +37,10 @@ export interface ApiServer {
   rt: Runtime;
   daemon: Daemon;
   roles: Role[];
-  access: ReturnType<typeof tokenTable>;
+  /** The bearer secret of each token, by the label the test gave it. */
+  secrets: Record<string, string>;
+  /** Revokes the token of this label (nightshift token revoke). */
+  revoke(label: string): Promise<void>;
   /** The API's operations (method, path template, scope). */
   operations: readonly Operation[];
   /** Every JSON answer given so far. */
@@ -62,8 +57,9 @@ export async function startApi(o: {
   roleFiles: string[];
   runtime: RuntimeOptions;
   people?: PeopleDirectory;
-  callers: Record<string, Caller>;
-  /** The token `call` sends when none is given. */
+  /** Tokens to issue, by label. */
+  callers: Record<string, TokenSpec>;
+  /** The label of the token `call` sends when none is given. */
   token: string;
   /** Roles the daemon's worker serves (default: all of roleFiles). */
   serve?: (roles: Role[]) => Role[];
@@ -71,7 +67,13 @@ export async function startApi(o: {
   const rt = await createRuntime({ ...o.runtime, ...(o.people ? { people: o.people } : {}) });
   const roles = [];
   for (const f of o.roleFiles) roles.push(await loadRoleFile(f));
-  const access = tokenTable(o.callers);
+  const secrets: Record<string, string> = {};
+  const ids: Record<string, string> = {};
+  for (const [label, spec] of Object.entries(o.callers)) {
+    const issued = await issueToken(rt.store, o.people, { ...spec, expiresAt: null });
+    secrets[label] = issued.secret;
+    ids[label] = issued.token.id;
+  }
   const daemon = await startDaemon({
     runtime: rt,
     roles: o.serve ? o.serve(roles) : roles,
@@ -81,7 +83,7 @@ export async function startApi(o: {
     pollMs: 20,
     env: {},
     log: pino({ level: 'silent' }),
-    access,
+    people: o.people,
     stream: { pollMs: 20, heartbeatMs: 50 },
   });
   const recorded: Recorded[] = [];
@@ -90,11 +92,16 @@ export async function startApi(o: {
     rt,
     daemon,
     roles,
-    access,
+    secrets,
+    revoke: async (label) => {
+      await revokeToken(rt.store, ids[label]!);
+    },
     operations: daemon.api.operations,
     recorded,
     async call(method, path, c = {}) {
-      const token = c.token === undefined ? o.token : c.token;
+      // A label names an issued token; anything else is sent as it is (an unknown token).
+      const given = c.token === undefined ? o.token : c.token;
+      const token = given === null ? null : (secrets[given] ?? given);
       const headers: Record<string, string> = {
         ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...(c.body !== undefined || c.raw !== undefined ? { 'content-type': 'application/json' } : {}),

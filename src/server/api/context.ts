@@ -3,13 +3,14 @@
 import type { Logger } from 'pino';
 import type { Role } from '../../roles/schema.js';
 import type { Runtime } from '../../runtime.js';
-import type { ApiAccess } from './access.js';
+import type { Authenticator } from '../../auth/index.js';
 
 export interface ApiContext {
   runtime: Runtime;
   roles: Role[];
   log: Logger;
-  access: ApiAccess;
+  /** Who is asking (src/auth/): tokens, sessions, scopes, and the people who may decide. */
+  auth: Authenticator;
   /** Tells this process's worker there is work (an event just recorded, a decision handed back). */
   wake(): void;
   /** Server-sent events: how often a stream looks for new steps, and sends a heartbeat comment. */

@@ -3,6 +3,7 @@
 // the CLI uses, so the hash binding and the person check (people: in nightshift.config.yaml) are the
 // same; the decider is the token's person, and the run is handed to serve's workers to continue.
 import { z } from 'zod';
+import { type Principal, requireDecideFor } from '../../auth/index.js';
 import { chainsOf } from '../../delegation/chain.js';
 import { NightshiftError } from '../../errors.js';
 import type { ListPosition } from '../../store/types.js';
@@ -25,6 +26,17 @@ function nextOf<T extends { id: string }>(rows: T[], at: (r: T) => number, size:
 
 export function decisionOperations(ctx: ApiContext): Operation[] {
   const { runtime } = ctx;
+
+  /**
+   * The approval, once the caller may decide its role (a person with `decide` whom people: allows):
+   * refused before anything is written. The runtime checks the person again, as for the CLI.
+   */
+  async function decidableApproval(caller: Principal, approvalId: string) {
+    const approval = await runtime.store.getApproval(approvalId);
+    if (!approval) throw new NightshiftError('APPROVAL_NOT_FOUND', `no approval ${approvalId}`);
+    requireDecideFor(caller, approval.role, ctx.auth.people, `approval ${approvalId}`);
+    return approval;
+  }
   return [
     operation({
       id: 'getInbox',
@@ -80,9 +92,9 @@ export function decisionOperations(ctx: ApiContext): Operation[] {
       body: ApproveBody,
       responses: { 200: Decided },
       async handle({ caller, params, body }) {
+        const approval = await decidableApproval(caller, params.approvalId);
         if (body.changeSetHash !== undefined) {
-          const approval = await runtime.store.getApproval(params.approvalId);
-          if (approval && approval.changeSetHash !== body.changeSetHash)
+          if (approval.changeSetHash !== body.changeSetHash)
             throw new NightshiftError(
               'APPROVAL_MISMATCH',
               `approval ${params.approvalId}: the change set is not the one you saw (hash ${body.changeSetHash}); nothing was run`,
@@ -107,6 +119,7 @@ export function decisionOperations(ctx: ApiContext): Operation[] {
       body: RejectBody,
       responses: { 200: Decided },
       async handle({ caller, params, body }) {
+        await decidableApproval(caller, params.approvalId);
         const run = await runtime.reject(params.approvalId, {
           by: caller.name,
           reason: body.reason,
@@ -126,6 +139,9 @@ export function decisionOperations(ctx: ApiContext): Operation[] {
       body: AnswerBody,
       responses: { 200: Decided },
       async handle({ caller, params, body }) {
+        const escalation = await runtime.store.getEscalation(params.escalationId);
+        if (!escalation) throw new NightshiftError('ESCALATION_NOT_FOUND', `no escalation ${params.escalationId}`);
+        requireDecideFor(caller, escalation.role, ctx.auth.people, `escalation ${params.escalationId}`);
         const run = await runtime.answer(params.escalationId, body.answer, {
           by: caller.name,
           allowCall: body.allowCall === true,

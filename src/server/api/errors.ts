@@ -3,12 +3,10 @@
 // codes below; both are stable.
 import { isNightshiftError } from '../../errors.js';
 import { HttpError } from '../http-body.js';
-import { ApiRefusal } from './access.js';
+import { authErrorAnswer } from '../../auth/index.js';
 
 /** Codes for refusals that happen before the runtime is asked anything. */
 export type HttpErrorCode =
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'BAD_REQUEST'
   | 'BODY_TOO_LARGE'
@@ -54,6 +52,7 @@ export class ApiError extends Error {
 export interface ApiErrorAnswer {
   status: number;
   body: { error: { code: string; message: string } };
+  headers?: Record<string, string>;
   /** Close the connection after answering (the body was not read to its end). */
   close?: boolean;
 }
@@ -65,7 +64,10 @@ export function apiErrorAnswer(err: unknown): ApiErrorAnswer | undefined {
     body: { error: { code, message } },
     ...(close ? { close } : {}),
   });
-  if (err instanceof ApiRefusal || err instanceof ApiError) return answer(err.status, err.code, err.message);
+  // Auth refusals as src/auth/ answers them everywhere (401 with WWW-Authenticate, 403).
+  const refused = authErrorAnswer(err);
+  if (refused) return refused;
+  if (err instanceof ApiError) return answer(err.status, err.code, err.message);
   if (err instanceof HttpError)
     return answer(err.status, HTTP_CODE[err.status] ?? 'BAD_REQUEST', err.message, err.close);
   if (isNightshiftError(err) && STATUS[err.code] !== undefined)

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { parseJson, readBody, requestUrl, requireJsonContentType } from '../http-body.js';
 import { type Route, send } from '../router.js';
 import { storeFailureAnswer } from '../store-outage.js';
-import { API_SCOPES, ApiRefusal, type Caller, requireScope } from './access.js';
+import { type Principal, requireScope, SCOPES } from '../../auth/index.js';
 import type { ApiContext } from './context.js';
 import { decisionOperations } from './decisions.js';
 import { ApiError, apiErrorAnswer } from './errors.js';
@@ -17,8 +17,6 @@ import { operateOperations } from './operations.js';
 import { runOperations } from './runs.js';
 import { type LiveStreams, streamOperation } from './stream.js';
 
-export type { ApiAccess, ApiScope, Caller } from './access.js';
-export { API_SCOPES, ApiRefusal } from './access.js';
 export type { ApiContext } from './context.js';
 
 export interface Api {
@@ -74,12 +72,14 @@ export function createApi(ctx: ApiContext): Api {
       handle: () => ({ status: 200, body: document }),
     }),
   );
-  document = openApiDocument(operations, API_SCOPES);
+  document = openApiDocument(operations, SCOPES);
   const table = operations.map((op) => ({ op, ...templatePattern(op.path) }));
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = requestUrl(req);
-    const caller: Caller = await ctx.access.authenticate(req);
+    // Before the route is looked up: a caller without a valid token learns nothing, not even which paths
+    // exist. A browser session's POST must carry its CSRF token (x-csrf-token): src/auth/ checks it here.
+    const caller: Principal = await ctx.auth.authenticate(req);
     const sub = url.pathname.slice(API_BASE.length) || '/';
     let found: { op: Operation; segments: string[]; names: string[] } | undefined;
     for (const t of table) {
@@ -90,9 +90,6 @@ export function createApi(ctx: ApiContext): Api {
     if (!found) throw new ApiError(404, 'NOT_FOUND', `no API operation ${req.method} ${url.pathname} (see ${API_BASE}/openapi.json)`);
     const { op } = found;
     if (op.scope) requireScope(caller, op.scope);
-    // Agents and services act on runs; only a person decides for a person (issue 14).
-    if (op.scope === 'decide' && caller.kind !== 'person')
-      throw new ApiRefusal(403, 'FORBIDDEN', `${caller.name} is a service: only a person's token may decide`);
     const raw = Object.fromEntries(
       found.names.map((n, i) => {
         try {
@@ -122,7 +119,10 @@ export function createApi(ctx: ApiContext): Api {
         return;
       }
       const known = apiErrorAnswer(err);
-      if (known) return send(res, known.status, known.body, known.close);
+      if (known) {
+        for (const [k, v] of Object.entries(known.headers ?? {})) res.setHeader(k, v);
+        return send(res, known.status, known.body, known.close);
+      }
       const unavailable = storeFailureAnswer(err);
       if (unavailable) {
         res.setHeader('retry-after', '1');

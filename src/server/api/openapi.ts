@@ -2,7 +2,7 @@
 // (zod 4 writes JSON Schema 2020-12, the dialect OpenAPI 3.1 uses), so what is documented is what is
 // validated. Named schemas (`.meta({id})`) become components; parameters are inlined.
 import { z } from 'zod';
-import type { ApiScope } from './access.js';
+import type { Scope } from '../../auth/index.js';
 import type { Operation } from './operation.js';
 import { ErrorBody } from './schemas/common.js';
 import * as records from './schemas/records.js';
@@ -12,8 +12,8 @@ export const API_BASE = '/api/v1';
 /** The failures every operation may answer, besides its own successes. */
 const ERRORS: Record<number, string> = {
   400: 'Bad input: malformed JSON, a body or parameter that fails its schema, a bad cursor',
-  401: 'No token, or an unknown, expired or revoked one',
-  403: 'The token lacks the scope, or its person may not decide for this role',
+  401: 'No token, or an unknown, expired or revoked one (AUTH_REQUIRED)',
+  403: 'The token lacks the scope (AUTH_FORBIDDEN), its person may not decide for this role (PERSON_NOT_ALLOWED), or a session request lacks its CSRF token (CSRF_INVALID)',
   404: 'No such run, approval, escalation or route',
   409: 'Not pending any more, decided by someone else, or the change set changed',
   413: 'Body larger than 1 MiB',
@@ -75,7 +75,7 @@ function parameters(op: Operation): JsonSchema[] {
   return out;
 }
 
-export function openApiDocument(operations: readonly Operation[], scopes: readonly ApiScope[]) {
+export function openApiDocument(operations: readonly Operation[], scopes: readonly Scope[]) {
   const named: z.ZodType[] = [ErrorBody, ...(Object.values(records) as z.ZodType[])];
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const op of operations) {

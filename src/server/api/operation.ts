@@ -3,10 +3,10 @@
 // is generated from it, so the three cannot drift apart.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import type { ApiScope, Caller } from './access.js';
+import type { Principal, Scope } from '../../auth/index.js';
 
 export interface OperationInput<P, Q, B> {
-  caller: Caller;
+  caller: Principal;
   params: P;
   query: Q;
   body: B;
@@ -32,7 +32,7 @@ export interface Operation<
   path: string;
   summary: string;
   /** The scope a caller's token must carry (checked before the body is read); null: any valid token. */
-  scope: ApiScope | null;
+  scope: Scope | null;
   params?: P;
   query?: Q;
   body?: B;

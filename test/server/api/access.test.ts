@@ -31,7 +31,7 @@ describe('the API refuses whom it must, with nothing changed', () => {
       callers,
       token: 'tok-alice',
     });
-    api.access.revoke('tok-revoked');
+    await api.revoke('tok-revoked');
     const paused = await api.rt.run(drafting.file, {});
     const asked = await api.rt.run(escalating.file, {});
     assert.equal(paused.status, 'awaiting_approval');
@@ -66,7 +66,8 @@ describe('the API refuses whom it must, with nothing changed', () => {
           ...(op.method === 'POST' ? { body: bodyFor(op) } : {}),
         });
         assert.equal(res.status, 401, `${op.method} ${op.path} with ${token}`);
-        assert.equal(errorOf(res.body).code, 'UNAUTHENTICATED');
+        assert.equal(errorOf(res.body).code, 'AUTH_REQUIRED');
+        assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="nightshift"');
       }
     }
     // Unknown paths too: without a token nothing says which paths exist.
@@ -81,8 +82,8 @@ describe('the API refuses whom it must, with nothing changed', () => {
       if (op.scope === null || op.scope === 'runs:read') continue;
       const res = await api.call(op.method, pathOf(op, ids), { token: 'tok-reader', body: bodyFor(op) });
       assert.equal(res.status, 403, `${op.method} ${op.path}`);
-      assert.equal(errorOf(res.body).code, 'FORBIDDEN');
-      assert.match(errorOf(res.body).message, new RegExp(`lacks the scope '${op.scope}'`));
+      assert.equal(errorOf(res.body).code, 'AUTH_FORBIDDEN');
+      assert.match(errorOf(res.body).message, new RegExp(`needs the scope ${op.scope}`));
       checked++;
     }
     assert.ok(checked >= 6, `checked ${checked} operations`);
@@ -95,7 +96,7 @@ describe('the API refuses whom it must, with nothing changed', () => {
     const answer = `/api/v1/escalations/${ids.escalationId}/answer`;
     const bot = await api.call('POST', approve, { token: 'tok-bot', body: {} });
     assert.equal(bot.status, 403);
-    assert.match(errorOf(bot.body).message, /service/);
+    assert.equal(errorOf(bot.body).code, 'AUTH_FORBIDDEN');
     for (const [path, body] of [
       [approve, {}],
       [`/api/v1/approvals/${ids.approvalId}/reject`, { reason: 'no' }],

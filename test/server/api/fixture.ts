@@ -2,8 +2,7 @@
 // approve), a desk that escalates (a question to answer), alice who may decide both, mallory who may
 // decide neither, a read-only token, and a service token.
 import type { PeopleDirectory } from '../../../src/people/config.js';
-import type { Caller } from '../../../src/server/api/index.js';
-import { ALL_SCOPES } from '../../support/api.js';
+import { ALL_SCOPES, type TokenSpec } from '../../support/api.js';
 import { type TestRole, testRoles } from '../../support/roles.js';
 
 const role = testRoles();
@@ -34,10 +33,11 @@ export const people: PeopleDirectory = {
   groups: {},
 };
 
-export const callers: Record<string, Caller> = {
+export const callers: Record<string, TokenSpec> = {
   'tok-alice': { name: 'alice', kind: 'person', scopes: ALL_SCOPES },
   'tok-mallory': { name: 'mallory', kind: 'person', scopes: ALL_SCOPES },
   'tok-reader': { name: 'alice', kind: 'person', scopes: ['runs:read'] },
-  'tok-bot': { name: 'ci-bot', kind: 'service', scopes: ALL_SCOPES },
+  // A service token can never hold `decide` (src/auth/): an agent cannot decide for a person.
+  'tok-bot': { name: 'ci-bot', kind: 'service', scopes: ['runs:read', 'events:send', 'operate'] },
   'tok-revoked': { name: 'alice', kind: 'person', scopes: ALL_SCOPES },
 };

@@ -71,7 +71,7 @@ interface SseEvent {
 
 describe('the API operations', () => {
   let api: ApiServer;
-  const auth = { authorization: 'Bearer tok-alice' };
+  let auth: Record<string, string>;
 
   before(async () => {
     api = await startApi({
@@ -81,6 +81,7 @@ describe('the API operations', () => {
       callers,
       token: 'tok-alice',
     });
+    auth = { authorization: `Bearer ${api.secrets['tok-alice']}` };
   });
   after(() => api.close());
 
@@ -104,7 +105,10 @@ describe('the API operations', () => {
       await api.rt.enqueue(idle, {});
     } while (cursor);
     assert.equal(pages, 3);
-    assert.deepEqual(seen, [...made].reverse());
+    // Every run made before paging once, in the listing's order (newest first, ids breaking ties).
+    const order = (await api.rt.list({ role: 'idle-desk', limit: 500 })).map((r) => r.id);
+    assert.deepEqual(seen, order.filter((id) => made.includes(id)));
+    assert.deepEqual([...seen].sort(), [...made].sort());
     // Filters: status (several), since/until, and nothing for a window in the past.
     const queued = (await api.call('GET', '/api/v1/runs?role=idle-desk&status=queued,running&limit=500'))
       .body as Page;
