@@ -63,7 +63,8 @@ async function get(path: string): Promise<{ ms: number; body: Record<string, unk
   return { ms, body };
 }
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 
 async function measure(label: string, path: () => string): Promise<void> {
   for (let i = 0; i < 20; i++) await get(path());
@@ -92,8 +93,10 @@ await measure('runs, newest 50', () => '/api/v1/runs?limit=50');
 await measure('runs, second page', () => `/api/v1/runs?limit=50&cursor=${second}`);
 await measure('runs of one role', () => '/api/v1/runs?role=triage&limit=50');
 await measure('runs failed', () => '/api/v1/runs?status=failed&limit=50');
-await measure('runs of one role, failed, last 7 days', () =>
-  `/api/v1/runs?role=triage&status=failed&since=${new Date(Date.UTC(2026, 10, 23)).toISOString()}&limit=50`,
+await measure(
+  'runs of one role, failed, last 7 days',
+  () =>
+    `/api/v1/runs?role=triage&status=failed&since=${new Date(Date.UTC(2026, 10, 23)).toISOString()}&limit=50`,
 );
 await daemon.close(100);
 await rt.close();

@@ -7,8 +7,8 @@ import type { PeopleDirectory } from '../../src/people/config.js';
 import { loadRoleFile } from '../../src/roles/load.js';
 import type { Role } from '../../src/roles/schema.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime.js';
-import { type Daemon, startDaemon } from '../../src/server/daemon.js';
 import type { Operation } from '../../src/server/api/operation.js';
+import { type Daemon, startDaemon } from '../../src/server/daemon.js';
 
 export const ALL_SCOPES: Scope[] = ['runs:read', 'events:send', 'decide', 'operate'];
 
@@ -108,7 +108,11 @@ export async function startApi(o: {
         ...c.headers,
       };
       const body = c.raw ?? (c.body !== undefined ? JSON.stringify(c.body) : undefined);
-      const res = await fetch(`${daemon.url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+      const res = await fetch(`${daemon.url}${path}`, {
+        method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+      });
       const text = await res.text();
       let parsed: unknown = text;
       try {

@@ -1,9 +1,9 @@
 // What the API's operations are given: the runtime (the same public API the CLI uses), the roles this
 // server serves, a logger, and how to wake its worker.
 import type { Logger } from 'pino';
+import type { Authenticator } from '../../auth/index.js';
 import type { Role } from '../../roles/schema.js';
 import type { Runtime } from '../../runtime.js';
-import type { Authenticator } from '../../auth/index.js';
 
 export interface ApiContext {
   runtime: Runtime;

@@ -24,7 +24,11 @@ export function encodeCursor<K extends CursorKind>(kind: K, value: CursorOf<K>):
 /** The position `text` names; 400 CURSOR_INVALID when it is not a cursor this listing handed out. */
 export function decodeCursor<K extends CursorKind>(kind: K, text: string): CursorOf<K> {
   const refuse = (why: string) =>
-    new ApiError(400, 'CURSOR_INVALID', `cursor is not valid for ${kind}: ${why}; pass back a 'next' value unchanged`);
+    new ApiError(
+      400,
+      'CURSOR_INVALID',
+      `cursor is not valid for ${kind}: ${why}; pass back a 'next' value unchanged`,
+    );
   if (!/^[A-Za-z0-9_-]{1,2000}$/.test(text)) throw refuse('not base64url');
   let parsed: unknown;
   try {

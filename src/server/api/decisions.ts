@@ -19,7 +19,11 @@ const Decided = z
   .meta({ id: 'Decided', description: 'The decision taken and where the run then is.' });
 
 /** The next position of one part of the inbox: null once a short page shows it is exhausted. */
-function nextOf<T extends { id: string }>(rows: T[], at: (r: T) => number, size: number): ListPosition | null {
+function nextOf<T extends { id: string }>(
+  rows: T[],
+  at: (r: T) => number,
+  size: number,
+): ListPosition | null {
   const last = rows[rows.length - 1];
   return rows.length === size && last ? { at: at(last), id: last.id } : null;
 }
@@ -61,7 +65,9 @@ export function decisionOperations(ctx: ApiContext): Operation[] {
           ? decodeCursor('inbox', query.cursor)
           : { approvals: undefined, escalations: undefined };
         const page = (after: ListPosition | null | undefined) =>
-          after === null ? null : { status: 'pending' as const, limit: query.limit, ...(after ? { after } : {}) };
+          after === null
+            ? null
+            : { status: 'pending' as const, limit: query.limit, ...(after ? { after } : {}) };
         const [pa, pe] = [page(from.approvals), page(from.escalations)];
         const [approvals, escalations] = await Promise.all([
           pa ? runtime.store.listApprovals(pa) : [],
@@ -140,7 +146,8 @@ export function decisionOperations(ctx: ApiContext): Operation[] {
       responses: { 200: Decided },
       async handle({ caller, params, body }) {
         const escalation = await runtime.store.getEscalation(params.escalationId);
-        if (!escalation) throw new NightshiftError('ESCALATION_NOT_FOUND', `no escalation ${params.escalationId}`);
+        if (!escalation)
+          throw new NightshiftError('ESCALATION_NOT_FOUND', `no escalation ${params.escalationId}`);
         requireDecideFor(caller, escalation.role, ctx.auth.people, `escalation ${params.escalationId}`);
         const run = await runtime.answer(params.escalationId, body.answer, {
           by: caller.name,

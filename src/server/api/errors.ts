@@ -1,9 +1,10 @@
 // Every API failure as `{error: {code, message}}` with the status a client can act on. Codes are the
 // runtime's NightshiftError codes where one exists (same code the CLI prints), else one of the HTTP-level
 // codes below; both are stable.
+
+import { authErrorAnswer } from '../../auth/index.js';
 import { isNightshiftError } from '../../errors.js';
 import { HttpError } from '../http-body.js';
-import { authErrorAnswer } from '../../auth/index.js';
 
 /** Codes for refusals that happen before the runtime is asked anything. */
 export type HttpErrorCode =

@@ -4,10 +4,10 @@
 // learns nothing (not even which paths exist), and nothing is read or changed before the checks pass.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { type Principal, requireScope, SCOPES } from '../../auth/index.js';
 import { parseJson, readBody, requestUrl, requireJsonContentType } from '../http-body.js';
 import { type Route, send } from '../router.js';
 import { storeFailureAnswer } from '../store-outage.js';
-import { type Principal, requireScope, SCOPES } from '../../auth/index.js';
 import type { ApiContext } from './context.js';
 import { decisionOperations } from './decisions.js';
 import { ApiError, apiErrorAnswer } from './errors.js';
@@ -87,7 +87,12 @@ export function createApi(ctx: ApiContext): Api {
       if (m && t.op.method === req.method) found = { op: t.op, segments: m.slice(1), names: t.names };
       if (found) break;
     }
-    if (!found) throw new ApiError(404, 'NOT_FOUND', `no API operation ${req.method} ${url.pathname} (see ${API_BASE}/openapi.json)`);
+    if (!found)
+      throw new ApiError(
+        404,
+        'NOT_FOUND',
+        `no API operation ${req.method} ${url.pathname} (see ${API_BASE}/openapi.json)`,
+      );
     const { op } = found;
     if (op.scope) requireScope(caller, op.scope);
     const raw = Object.fromEntries(
@@ -144,4 +149,3 @@ export function createApi(ctx: ApiContext): Api {
     streams: stream.streams,
   };
 }
-

@@ -83,7 +83,10 @@ export function openApiDocument(operations: readonly Operation[], scopes: readon
     for (const [status, s] of Object.entries(op.responses)) {
       named.push(s);
       const type = op.stream ? 'text/event-stream' : 'application/json';
-      responses[status] = { description: z.globalRegistry.get(s)?.description ?? 'OK', content: { [type]: { schema: schemaOf(s, 'output') } } };
+      responses[status] = {
+        description: z.globalRegistry.get(s)?.description ?? 'OK',
+        content: { [type]: { schema: schemaOf(s, 'output') } },
+      };
     }
     for (const [status, description] of Object.entries(ERRORS))
       responses[status] = {
@@ -96,10 +99,17 @@ export function openApiDocument(operations: readonly Operation[], scopes: readon
     paths[path][op.method.toLowerCase()] = {
       operationId: op.id,
       summary: op.summary,
-      ...(op.scope ? { security: [{ bearer: [op.scope] }], 'x-scope': op.scope } : { security: [{ bearer: [] }] }),
+      ...(op.scope
+        ? { security: [{ bearer: [op.scope] }], 'x-scope': op.scope }
+        : { security: [{ bearer: [] }] }),
       parameters: parameters(op),
       ...(op.body
-        ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(op.body, 'input') } } } }
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: schemaOf(op.body, 'input') } },
+            },
+          }
         : {}),
       responses,
     };

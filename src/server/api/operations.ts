@@ -78,14 +78,22 @@ export function operateOperations(ctx: ApiContext): Operation[] {
         200: z
           .object({
             agents: z.array(Agent),
-            queue: z.object({ queued: z.number().int(), running: z.number().int(), failed: z.number().int() }),
+            queue: z.object({
+              queued: z.number().int(),
+              running: z.number().int(),
+              failed: z.number().int(),
+            }),
           })
           .meta({ id: 'Agents' }),
       },
       async handle() {
         const agents = await runtime.agents();
         const counts = await runtime.store.countRuns(['queued', 'running', 'failed']);
-        const queue = { queued: counts.queued ?? 0, running: counts.running ?? 0, failed: counts.failed ?? 0 };
+        const queue = {
+          queued: counts.queued ?? 0,
+          running: counts.running ?? 0,
+          failed: counts.failed ?? 0,
+        };
         return { status: 200, body: { agents, queue } };
       },
     }),

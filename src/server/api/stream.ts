@@ -21,7 +21,9 @@ export interface LiveStreams {
 }
 
 function event(res: ServerResponse, name: string, data: unknown, eventId?: number): void {
-  res.write(`${eventId !== undefined ? `id: ${eventId}\n` : ''}event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+  res.write(
+    `${eventId !== undefined ? `id: ${eventId}\n` : ''}event: ${name}\ndata: ${JSON.stringify(data)}\n\n`,
+  );
 }
 
 /** Where to start: Last-Event-ID wins over ?after= (it is what the browser sends on reconnect). */

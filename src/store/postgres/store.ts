@@ -26,12 +26,12 @@ import type {
   DecisionTierRecord,
   EscalationRecord,
   EscalationStatus,
+  HumanListFilter,
   InboxItem,
   LoginLinkRecord,
   OutboxRecord,
   OutboxStatus,
   RoleVersionRecord,
-  HumanListFilter,
   RunFilter,
   RunLease,
   RunRecord,
@@ -417,9 +417,7 @@ export class PostgresStore implements Store {
     return pgCatalog.getEscalation(this.db, id);
   }
 
-  async listEscalations(
-    filter: HumanListFilter<EscalationStatus> = {},
-  ): Promise<EscalationRecord[]> {
+  async listEscalations(filter: HumanListFilter<EscalationStatus> = {}): Promise<EscalationRecord[]> {
     return (await this.run('listing escalations', listings.listEscalations(d, filter))).map(toEscalation);
   }
 

@@ -163,8 +163,14 @@ describe('the API refuses whom it must, with nothing changed', () => {
   it('refuses bad cursors and parameters with 400, saying which', async () => {
     const cases: [string, RegExp][] = [
       ['/api/v1/runs?cursor=garbage!', /CURSOR_INVALID/],
-      [`/api/v1/runs?cursor=${Buffer.from('{"k":"audit","v":{"id":1}}').toString('base64url')}`, /CURSOR_INVALID/],
-      [`/api/v1/runs?cursor=${Buffer.from('{"k":"runs","v":{"at":"x"}}').toString('base64url')}`, /CURSOR_INVALID/],
+      [
+        `/api/v1/runs?cursor=${Buffer.from('{"k":"audit","v":{"id":1}}').toString('base64url')}`,
+        /CURSOR_INVALID/,
+      ],
+      [
+        `/api/v1/runs?cursor=${Buffer.from('{"k":"runs","v":{"at":"x"}}').toString('base64url')}`,
+        /CURSOR_INVALID/,
+      ],
       ['/api/v1/inbox?cursor=e30', /CURSOR_INVALID/],
       ['/api/v1/audit?cursor=bm9wZQ', /CURSOR_INVALID/],
       ['/api/v1/runs?limit=0', /BAD_REQUEST.*limit/],

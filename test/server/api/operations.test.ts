@@ -107,7 +107,10 @@ describe('the API operations', () => {
     assert.equal(pages, 3);
     // Every run made before paging once, in the listing's order (newest first, ids breaking ties).
     const order = (await api.rt.list({ role: 'idle-desk', limit: 500 })).map((r) => r.id);
-    assert.deepEqual(seen, order.filter((id) => made.includes(id)));
+    assert.deepEqual(
+      seen,
+      order.filter((id) => made.includes(id)),
+    );
     assert.deepEqual([...seen].sort(), [...made].sort());
     // Filters: status (several), since/until, and nothing for a window in the past.
     const queued = (await api.call('GET', '/api/v1/runs?role=idle-desk&status=queued,running&limit=500'))
@@ -194,7 +197,10 @@ describe('the API operations', () => {
       evs.some((e) => e.comment && evs.filter((x) => x.comment).length >= 3),
     );
     await stream.done;
-    await waitFor(async () => (api.daemon.api.streams.size() === 0 ? true : undefined), 'the stream to close');
+    await waitFor(
+      async () => (api.daemon.api.streams.size() === 0 ? true : undefined),
+      'the stream to close',
+    );
     // Rejected: the run goes on without the write, told why.
     const res = await api.call('POST', `/api/v1/approvals/${paused.pending[0]}/reject`, {
       body: { reason: 'not now' },
@@ -216,10 +222,14 @@ describe('the API operations', () => {
     });
     assert.equal((again.body as { runs: { created: boolean }[] }).runs[0]!.created, false);
     const esc = await waitFor(async () => {
-      const inbox = (await api.call('GET', '/api/v1/inbox')).body as { escalations: { id: string; runId: string }[] };
+      const inbox = (await api.call('GET', '/api/v1/inbox')).body as {
+        escalations: { id: string; runId: string }[];
+      };
       return inbox.escalations.find((e) => e.runId === runId);
     }, 'the event’s run to escalate');
-    const answered = await api.call('POST', `/api/v1/escalations/${esc.id}/answer`, { body: { answer: 'refund it' } });
+    const answered = await api.call('POST', `/api/v1/escalations/${esc.id}/answer`, {
+      body: { answer: 'refund it' },
+    });
     assert.equal(answered.status, 200, JSON.stringify(answered.body));
     await waitFor(async () => {
       const d = (await api.call('GET', `/api/v1/runs/${runId}`)).body as { run: { status: string } };
@@ -227,7 +237,9 @@ describe('the API operations', () => {
     }, 'the answered run to finish');
     // Cancel a paused run; a second cancel of the ended run is refused.
     const paused = await api.rt.run(drafting.file, {});
-    const cancelled = await api.call('POST', `/api/v1/runs/${paused.runId}/cancel`, { body: { reason: 'stop' } });
+    const cancelled = await api.call('POST', `/api/v1/runs/${paused.runId}/cancel`, {
+      body: { reason: 'stop' },
+    });
     assert.equal(cancelled.status, 200);
     assert.equal((cancelled.body as { status: string }).status, 'cancelled');
     const agents = (await api.call('GET', '/api/v1/agents')).body as { queue: { queued: number } };
@@ -241,7 +253,8 @@ describe('the API operations', () => {
     const ids: number[] = [];
     let cursor: string | null = null;
     do {
-      const page = (await api.call('GET', `/api/v1/audit?limit=2${cursor ? `&cursor=${cursor}` : ''}`)).body as {
+      const page = (await api.call('GET', `/api/v1/audit?limit=2${cursor ? `&cursor=${cursor}` : ''}`))
+        .body as {
         entries: { id: number; actor: string; action: string }[];
         next: string | null;
       };
@@ -249,7 +262,10 @@ describe('the API operations', () => {
       cursor = page.next;
     } while (cursor);
     assert.ok(ids.length >= 4);
-    assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => a - b),
+    );
     assert.equal(new Set(ids).size, ids.length);
   });
 
@@ -263,7 +279,8 @@ describe('the API operations', () => {
     const seen = { approvals: [] as string[], escalations: [] as string[] };
     let cursor: string | null = null;
     do {
-      const page = (await api.call('GET', `/api/v1/inbox?limit=1${cursor ? `&cursor=${cursor}` : ''}`)).body as {
+      const page = (await api.call('GET', `/api/v1/inbox?limit=1${cursor ? `&cursor=${cursor}` : ''}`))
+        .body as {
         approvals: { id: string }[];
         escalations: { id: string }[];
         next: string | null;
@@ -272,8 +289,14 @@ describe('the API operations', () => {
       seen.escalations.push(...page.escalations.map((e) => e.id));
       cursor = page.next;
     } while (cursor);
-    assert.deepEqual(seen.approvals, all.approvals.map((a) => a.id));
-    assert.deepEqual(seen.escalations, all.escalations.map((e) => e.id));
+    assert.deepEqual(
+      seen.approvals,
+      all.approvals.map((a) => a.id),
+    );
+    assert.deepEqual(
+      seen.escalations,
+      all.escalations.map((e) => e.id),
+    );
     assert.ok(all.approvals.length >= 3 && all.escalations.length >= 2);
   });
 
@@ -282,13 +305,20 @@ describe('the API operations', () => {
     assert.equal(res.status, 200);
     const doc = res.body as {
       openapi: string;
-      paths: Record<string, Record<string, { operationId: string; responses: Record<string, { content: Record<string, { schema: unknown }> }> }>>;
+      paths: Record<
+        string,
+        Record<
+          string,
+          { operationId: string; responses: Record<string, { content: Record<string, { schema: unknown }> }> }
+        >
+      >;
     };
     assert.equal(doc.openapi, '3.1.0');
     assert.doesNotMatch(JSON.stringify(doc), /__shared/);
     const documented = new Map<string, { path: string; op: (typeof doc.paths)[string][string] }>();
     for (const [path, methods] of Object.entries(doc.paths))
-      for (const [method, op] of Object.entries(methods)) documented.set(`${method.toUpperCase()} ${path}`, { path, op });
+      for (const [method, op] of Object.entries(methods))
+        documented.set(`${method.toUpperCase()} ${path}`, { path, op });
     for (const op of api.operations)
       assert.ok(documented.has(`${op.method} /api/v1${op.path}`), `${op.method} ${op.path} is documented`);
     assert.equal(documented.size, api.operations.length);

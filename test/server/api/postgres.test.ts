@@ -60,9 +60,13 @@ describe('the API reads on Postgres', { skip }, () => {
     const detail = await api.call('GET', `/api/v1/runs/${pausedRun}`);
     assert.equal(detail.status, 200);
     assert.equal((detail.body as { run: { status: string } }).run.status, 'awaiting_approval');
-    const steps = (await api.call('GET', `/api/v1/runs/${pausedRun}/steps`)).body as { steps: { seq: number }[] };
+    const steps = (await api.call('GET', `/api/v1/runs/${pausedRun}/steps`)).body as {
+      steps: { seq: number }[];
+    };
     assert.equal(steps.steps[0]!.seq, 1);
-    const children = (await api.call('GET', `/api/v1/runs/${pausedRun}/children`)).body as { runs: unknown[] };
+    const children = (await api.call('GET', `/api/v1/runs/${pausedRun}/children`)).body as {
+      runs: unknown[];
+    };
     assert.deepEqual(children.runs, []);
     const inbox = (await api.call('GET', '/api/v1/inbox?limit=1')).body as {
       approvals: { runId: string }[];
@@ -78,7 +82,9 @@ describe('the API reads on Postgres', { skip }, () => {
     };
     assert.deepEqual([rest.approvals.length, rest.escalations.length, rest.next], [0, 0, null]);
     assert.equal((await api.call('GET', '/api/v1/agents')).status, 200);
-    const stats = (await api.call('GET', '/api/v1/stats?role=idle-desk')).body as { groups: { runs: { total: number } }[] };
+    const stats = (await api.call('GET', '/api/v1/stats?role=idle-desk')).body as {
+      groups: { runs: { total: number } }[];
+    };
     assert.equal(stats.groups[0]!.runs.total, 7);
     const audit = await api.call('GET', '/api/v1/audit?limit=1000');
     assert.equal(audit.status, 200);

@@ -20,11 +20,16 @@ export const AnswerBody = z
   .strictObject({
     answer: z.string().min(1).max(10_000),
     allowCall: z.boolean().optional().describe('Let the held call run once, exactly as asked'),
-    withholdResult: z.boolean().optional().describe('A held result: the agent gets the answer, never the result'),
+    withholdResult: z
+      .boolean()
+      .optional()
+      .describe('A held result: the agent gets the answer, never the result'),
   })
   .meta({ id: 'AnswerBody' });
 
-export const CancelBody = z.strictObject({ reason: z.string().max(10_000).optional() }).meta({ id: 'CancelBody' });
+export const CancelBody = z
+  .strictObject({ reason: z.string().max(10_000).optional() })
+  .meta({ id: 'CancelBody' });
 
 export const EmptyBody = z.strictObject({}).meta({ id: 'EmptyBody' });
 

@@ -119,7 +119,13 @@ export const Approval = z
     callKeys: z.array(z.string()),
     changeSetHash: z.string().describe('Send it back with approve to bind the decision to what you saw'),
     calls: z.array(
-      z.object({ key: z.string(), tool: z.string(), args: z.unknown(), effect: z.string(), reason: z.string() }),
+      z.object({
+        key: z.string(),
+        tool: z.string(),
+        args: z.unknown(),
+        effect: z.string(),
+        reason: z.string(),
+      }),
     ),
     requestedAt: millis,
     decidedAt: millis.nullable(),
