@@ -50,7 +50,6 @@ export interface Daemon {
   close(graceMs: number): Promise<void>;
 }
 
-
 export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   let ready = false;
   const worker = startLoggedWorker(o.runtime, o, o.log);
