@@ -65,7 +65,12 @@ export function listRuns(d: Dialect, filter: RunFilter): Query {
     params.push(filter.parentRunId);
     where.push(`parent_run_id = ${d.param(params.length)}`);
   }
-  if (filter.status && filter.status.length > 0) {
+  if (filter.status && filter.status.length === 1) {
+    // One status as an equality: SQLite then walks the (status, created_at) index in order and stops at
+    // the limit; through json_each it sorted every run of that status (1.5 s on a million runs).
+    params.push(filter.status[0]);
+    where.push(`status = ${d.param(params.length)}`);
+  } else if (filter.status && filter.status.length > 1) {
     params.push(d.list(filter.status));
     where.push(`status ${d.anyOf(params.length)}`);
   }
