@@ -3,20 +3,9 @@
 // field (src/store/records/); a field added there is added here, or the OpenAPI test fails.
 import { z } from 'zod';
 import { AUTONOMY_LEVELS, RUN_STATUSES } from '../../../domain.js';
+import { RunError as ErrorInfo, Usage } from '../../../steps/schema.js';
 
 const millis = z.number().int().describe('Unix epoch milliseconds');
-const Usage = z.object({
-  inputTokens: z.number(),
-  outputTokens: z.number(),
-  cachedInputTokens: z.number(),
-  costUsd: z.number(),
-});
-const ErrorInfo = z.object({
-  code: z.string(),
-  message: z.string(),
-  details: z.record(z.string(), z.unknown()).optional(),
-  retryable: z.boolean().optional(),
-});
 
 export const RunStatusSchema = z.enum(RUN_STATUSES as unknown as [string, ...string[]]);
 
