@@ -1,6 +1,6 @@
 // Headers for every HTML page serve shows: a strict Content-Security-Policy (scripts, styles and images
-// only from serve itself, no inline script, no CDN, no framing), no MIME sniffing, no Referer (a login
-// link's secret is in its URL), and no caching of pages that show a person's data.
+// only from serve itself, no inline script or style, no CDN, no framing), no MIME sniffing, no Referer to
+// other sites (a login link's secret is in its URL), and no caching of pages that show a person's data.
 import type { ServerResponse } from 'node:http';
 
 export const CONTENT_SECURITY_POLICY = [
@@ -20,7 +20,8 @@ export function pageHeaders(): Record<string, string> {
     'content-security-policy': CONTENT_SECURITY_POLICY,
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
-    'referrer-policy': 'no-referrer',
+    // Not no-referrer: the browser would then send `Origin: null` with a form, refused as cross-site.
+    'referrer-policy': 'same-origin',
     'cache-control': 'no-store',
   };
 }

@@ -12,7 +12,7 @@ import type { DeliverOptions, Runtime, WorkHandle } from '../runtime.js';
 import type { ServeMetrics } from '../telemetry/metrics/index.js';
 import { startCronTriggers } from '../triggers/cron.js';
 import { type Api, type ApiContext, createApi } from './api/index.js';
-import { HttpError } from './http-body.js';
+import { HttpError, MAX_DISCARD } from './http-body.js';
 import { startNotifier } from './notifier.js';
 import { router, send } from './router.js';
 import { daemonRoutes, type RouteContext } from './routes.js';
@@ -131,10 +131,11 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     route(req, res).catch((err) => {
       const refused = authErrorAnswer(err);
       if (refused) {
-        // Refused before its body was read: a large or streamed one is not read at all (the connection
-        // closes after the answer); a small one Node reads and drops, keeping the connection.
+        // Refused before its body was read: Node reads and drops a body up to MAX_DISCARD, so the client
+        // finishes sending and reads the answer (as readBody does for a 413); a larger or unsized one is
+        // not read at all, and the connection closes after the answer.
         const announced = Number(req.headers['content-length'] ?? 0);
-        if (!req.readableEnded && (announced > 65_536 || req.headers['transfer-encoding'] !== undefined))
+        if (!req.readableEnded && (announced > MAX_DISCARD || req.headers['transfer-encoding'] !== undefined))
           res.setHeader('connection', 'close');
         for (const [k, v] of Object.entries(refused.headers)) res.setHeader(k, v);
         return send(res, refused.status, refused.body);

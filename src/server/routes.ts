@@ -19,6 +19,7 @@ import type { ChannelDoors } from './channel-doors.js';
 import { decisionPageRoutes } from './decision-page.js';
 import { decisionRoute } from './decision-route.js';
 import { HttpError, parseJson, readBody, requireJsonContentType } from './http-body.js';
+import { loginRoutes } from './login-routes.js';
 import { metricsRoute } from './metrics-route.js';
 import { type Route, send } from './router.js';
 import { slackInteractionsRoute } from './slack-interactions.js';
@@ -86,6 +87,7 @@ export function daemonRoutes(o: RouteContext): Route[] {
     },
     { method: 'POST', path: /^\/hooks\/([^/]+)$/, handle: webhook(o) },
     decisionRoute(o),
+    ...loginRoutes({ auth: o.auth, store: o.runtime.store }),
     ...(o.metrics ? [metricsRoute(o.metrics, o.auth)] : []),
     ...channelRoutes(o),
   ];
