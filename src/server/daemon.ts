@@ -11,6 +11,7 @@ import type { Role } from '../roles/schema.js';
 import type { DeliverOptions, Runtime, WorkHandle } from '../runtime.js';
 import type { ServeMetrics } from '../telemetry/metrics/index.js';
 import { startCronTriggers } from '../triggers/cron.js';
+import { type Api, type ApiContext, createApi } from './api/index.js';
 import { HttpError, MAX_DISCARD } from './http-body.js';
 import { startNotifier } from './notifier.js';
 import { router, send } from './router.js';
@@ -36,11 +37,15 @@ export interface DaemonOptions {
   people?: PeopleDirectory | undefined;
   /** Slack and email doors for decisions (nightshift.config.yaml `notifications:` and `people:`). */
   notifications?: RouteContext['notifications'];
+  /** Server-sent events' poll and heartbeat intervals (tests shorten them). */
+  stream?: ApiContext['stream'];
 }
 
 export interface Daemon {
   url: string;
   worker: WorkHandle;
+  /** The /api/v1 operations, and the server-sent event streams open now. */
+  api: Api;
   /** Stops taking work, lets running steps finish (up to graceMs), closes the server. */
   close(graceMs: number): Promise<void>;
 }
@@ -98,20 +103,30 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       o.log.error({ role: role.name, err: (err as Error).message }, 'cron tick failed'),
   });
 
-  const route = router(
-    daemonRoutes({
+  const auth = createAuthenticator({ store: o.runtime.store, people: o.people });
+  const api = createApi({
+    runtime: o.runtime,
+    roles: o.roles,
+    log: o.log,
+    auth,
+    wake: () => worker.handle.wake(),
+    ...(o.stream ? { stream: o.stream } : {}),
+  });
+  const route = router([
+    ...daemonRoutes({
       runtime: o.runtime,
       roles: o.roles,
       env: o.env,
       log: o.log,
-      auth: createAuthenticator({ store: o.runtime.store, people: o.people }),
+      auth,
       metrics: o.metrics,
       notifications: o.notifications,
       ready: () => ready,
       wake: () => worker.handle.wake(),
       deliver,
     }),
-  );
+    ...api.routes,
+  ]);
   const server = createServer((req, res) => {
     route(req, res).catch((err) => {
       const refused = authErrorAnswer(err);
@@ -151,9 +166,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   return {
     url,
     worker: worker.handle,
+    api,
     async close(graceMs) {
       ready = false;
       cron.stop();
+      // Event streams never end on their own while a run waits: end them so the server can close.
+      api.streams.closeAll();
       const stopped = Promise.all([worker.stop(graceMs), notifier.stop()]);
       server.close();
       server.closeIdleConnections();

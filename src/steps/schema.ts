@@ -24,13 +24,15 @@ const SOURCES = [
 /** The enums the schemas use, for the test that keeps them equal to the domain and store types. */
 export const STEP_ENUMS = { AUTONOMY, DECISIONS, CATEGORIES, SOURCES };
 
-const Usage = z.object({
+/** A run's token and cost counters (also the HTTP API's, src/server/api/schemas/records.ts). */
+export const Usage = z.object({
   inputTokens: z.number(),
   outputTokens: z.number(),
   cachedInputTokens: z.number(),
   costUsd: z.number(),
 });
-const RunError = z.object({
+/** A run's error as stored (also the HTTP API's). */
+export const RunError = z.object({
   code: z.string(),
   message: z.string(),
   details: z.record(z.string(), z.unknown()).optional(),

@@ -22,7 +22,7 @@ import type { CommitBatch, RunSnapshot } from './records/batch.js';
 import type { AuditEvent, NewAuditEvent, RoleVersionRecord, SubscriptionRecord } from './records/catalog.js';
 import type { DecisionTierRecord, OutboxRecord, OutboxStatus } from './records/notifications.js';
 import type { PromotionOutcome, PromotionRecord, PromotionStatus } from './records/promotions.js';
-import type { RunFilter, RunLease, RunRecord, RunStatus } from './records/run.js';
+import type { HumanListFilter, RunFilter, RunLease, RunRecord, RunStatus } from './records/run.js';
 import type { StatsFilter, StatsOptions, StatsRows } from './records/stats.js';
 import type { AuditChainFilter } from './sql/audit.js';
 
@@ -203,13 +203,13 @@ export interface Subscriptions {
 /** Change sets waiting for (or decided by) a human. Written only through `RunLog.commit`. */
 export interface Approvals {
   getApproval(id: string): Promise<ApprovalRecord | undefined>;
-  listApprovals(filter?: { status?: ApprovalStatus; runId?: string }): Promise<ApprovalRecord[]>;
+  listApprovals(filter?: HumanListFilter<ApprovalStatus>): Promise<ApprovalRecord[]>;
 }
 
 /** Escalations waiting for (or answered by) a human or manager. Written only through `RunLog.commit`. */
 export interface Escalations {
   getEscalation(id: string): Promise<EscalationRecord | undefined>;
-  listEscalations(filter?: { status?: EscalationStatus; runId?: string }): Promise<EscalationRecord[]>;
+  listEscalations(filter?: HumanListFilter<EscalationStatus>): Promise<EscalationRecord[]>;
 }
 
 /**

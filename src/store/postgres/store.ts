@@ -27,6 +27,7 @@ import type {
   DecisionTierRecord,
   EscalationRecord,
   EscalationStatus,
+  HumanListFilter,
   InboxItem,
   NewAuditEvent,
   LoginLinkRecord,
@@ -446,7 +447,7 @@ export class PostgresStore implements Store {
     return pgCatalog.getApproval(this.db, id);
   }
 
-  async listApprovals(filter: { status?: ApprovalStatus; runId?: string } = {}): Promise<ApprovalRecord[]> {
+  async listApprovals(filter: HumanListFilter<ApprovalStatus> = {}): Promise<ApprovalRecord[]> {
     return (await this.run('listing approvals', listings.listApprovals(d, filter))).map(toApproval);
   }
 
@@ -454,9 +455,7 @@ export class PostgresStore implements Store {
     return pgCatalog.getEscalation(this.db, id);
   }
 
-  async listEscalations(
-    filter: { status?: EscalationStatus; runId?: string } = {},
-  ): Promise<EscalationRecord[]> {
+  async listEscalations(filter: HumanListFilter<EscalationStatus> = {}): Promise<EscalationRecord[]> {
     return (await this.run('listing escalations', listings.listEscalations(d, filter))).map(toEscalation);
   }
 

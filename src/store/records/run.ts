@@ -107,5 +107,29 @@ export interface RunFilter {
   /** Only the child runs this run delegated. */
   parentRunId?: string;
   status?: RunStatus[];
+  /** Only runs created at or after this time (ms). */
+  createdSince?: number;
+  /** Only runs created before this time (ms). */
+  createdUntil?: number;
+  /**
+   * Keyset paging: only runs listed after this one in the newest-first order (older, or as old with a
+   * smaller id). Runs inserted meanwhile are newer, so they never shift a page after the first.
+   */
+  after?: ListPosition;
+  limit?: number;
+}
+
+/** Where a keyset-paged listing stopped: the last row's time and id (ids break ties). */
+export interface ListPosition {
+  at: number;
+  id: string;
+}
+
+/** Approvals or escalations, of a status and a run if given, oldest first, paged by `after` and `limit`. */
+export interface HumanListFilter<S extends string> {
+  status?: S;
+  runId?: string;
+  /** Only those listed after this one (later, or as late with a larger id). */
+  after?: ListPosition;
   limit?: number;
 }

@@ -24,6 +24,7 @@ import type {
   DecisionTierRecord,
   EscalationRecord,
   EscalationStatus,
+  HumanListFilter,
   InboxItem,
   NewAuditEvent,
   LoginLinkRecord,
@@ -504,7 +505,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  listApprovals(filter: { status?: ApprovalStatus; runId?: string } = {}): Promise<ApprovalRecord[]> {
+  listApprovals(filter: HumanListFilter<ApprovalStatus> = {}): Promise<ApprovalRecord[]> {
     return this.read('listing approvals', (s) =>
       all(s, listings.listApprovals(d, filter)).map(rowToApproval),
     );
@@ -517,7 +518,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  listEscalations(filter: { status?: EscalationStatus; runId?: string } = {}): Promise<EscalationRecord[]> {
+  listEscalations(filter: HumanListFilter<EscalationStatus> = {}): Promise<EscalationRecord[]> {
     return this.read('listing escalations', (s) =>
       all(s, listings.listEscalations(d, filter)).map(rowToEscalation),
     );

@@ -1,0 +1,18 @@
+// What the API's operations are given: the runtime (the same public API the CLI uses), the roles this
+// server serves, a logger, and how to wake its worker.
+import type { Logger } from 'pino';
+import type { Authenticator } from '../../auth/index.js';
+import type { Role } from '../../roles/schema.js';
+import type { Runtime } from '../../runtime.js';
+
+export interface ApiContext {
+  runtime: Runtime;
+  roles: Role[];
+  log: Logger;
+  /** Who is asking (src/auth/): tokens, sessions, scopes, and the people who may decide. */
+  auth: Authenticator;
+  /** Tells this process's worker there is work (an event just recorded, a decision handed back). */
+  wake(): void;
+  /** Server-sent events: how often a stream looks for new steps, and sends a heartbeat comment. */
+  stream?: { pollMs?: number; heartbeatMs?: number };
+}

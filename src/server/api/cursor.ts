@@ -1,0 +1,42 @@
+// Opaque page cursors: where a keyset-paged listing stopped, as base64url JSON tagged with the listing
+// it belongs to. Opaque so clients pass it back unchanged (we may change what is inside); keyset rather
+// than offsets so rows inserted while a client pages never shift or repeat a later page.
+import { z } from 'zod';
+import { ApiError } from './errors.js';
+
+const Position = z.strictObject({ at: z.number().int(), id: z.string().min(1).max(200) });
+/** `null`: that part of the listing is exhausted. */
+const InboxPart = Position.nullable();
+
+const Cursors = {
+  runs: Position,
+  audit: z.strictObject({ id: z.number().int().nonnegative() }),
+  inbox: z.strictObject({ approvals: InboxPart, escalations: InboxPart }),
+} as const;
+
+export type CursorKind = keyof typeof Cursors;
+export type CursorOf<K extends CursorKind> = z.infer<(typeof Cursors)[K]>;
+
+export function encodeCursor<K extends CursorKind>(kind: K, value: CursorOf<K>): string {
+  return Buffer.from(JSON.stringify({ k: kind, v: value })).toString('base64url');
+}
+
+/** The position `text` names; 400 CURSOR_INVALID when it is not a cursor this listing handed out. */
+export function decodeCursor<K extends CursorKind>(kind: K, text: string): CursorOf<K> {
+  const refuse = (why: string) =>
+    new ApiError(
+      400,
+      'CURSOR_INVALID',
+      `cursor is not valid for ${kind}: ${why}; pass back a 'next' value unchanged`,
+    );
+  if (!/^[A-Za-z0-9_-]{1,2000}$/.test(text)) throw refuse('not base64url');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    throw refuse('not an encoded cursor');
+  }
+  const outer = z.strictObject({ k: z.literal(kind), v: Cursors[kind] }).safeParse(parsed);
+  if (!outer.success) throw refuse('made for another listing or altered');
+  return (outer.data as { v: CursorOf<K> }).v;
+}

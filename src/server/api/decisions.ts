@@ -1,0 +1,163 @@
+// The inbox (pending approvals and escalations, with their delegation chains) and the decisions on
+// them: approve, reject, answer. Decisions go through the runtime's approve/reject/answer, the code path
+// the CLI uses, so the hash binding and the person check (people: in nightshift.config.yaml) are the
+// same; the decider is the token's person, and the run is handed to serve's workers to continue.
+import { z } from 'zod';
+import { type Principal, requireDecideFor } from '../../auth/index.js';
+import { chainsOf } from '../../delegation/chain.js';
+import { NightshiftError } from '../../errors.js';
+import type { ListPosition } from '../../store/types.js';
+import type { ApiContext } from './context.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { type Operation, operation } from './operation.js';
+import { AnswerBody, ApproveBody, RejectBody } from './schemas/bodies.js';
+import { cursor, id, limit, Next } from './schemas/common.js';
+import { Approval, ChainLink, Escalation, RunSummary } from './schemas/records.js';
+
+const Decided = z
+  .object({ decision: z.enum(['approve', 'reject', 'answer']), by: z.string(), run: RunSummary })
+  .meta({ id: 'Decided', description: 'The decision taken and where the run then is.' });
+
+/** The next position of one part of the inbox: null once a short page shows it is exhausted. */
+function nextOf<T extends { id: string }>(
+  rows: T[],
+  at: (r: T) => number,
+  size: number,
+): ListPosition | null {
+  const last = rows[rows.length - 1];
+  return rows.length === size && last ? { at: at(last), id: last.id } : null;
+}
+
+export function decisionOperations(ctx: ApiContext): Operation[] {
+  const { runtime } = ctx;
+
+  /**
+   * The approval, once the caller may decide its role (a person with `decide` whom people: allows):
+   * refused before anything is written. The runtime checks the person again, as for the CLI.
+   */
+  async function decidableApproval(caller: Principal, approvalId: string) {
+    const approval = await runtime.store.getApproval(approvalId);
+    if (!approval) throw new NightshiftError('APPROVAL_NOT_FOUND', `no approval ${approvalId}`);
+    requireDecideFor(caller, approval.role, ctx.auth.people, `approval ${approvalId}`);
+    return approval;
+  }
+  return [
+    operation({
+      id: 'getInbox',
+      method: 'GET',
+      path: '/inbox',
+      summary: 'Pending approvals and escalations, oldest first, with their delegation chains',
+      scope: 'runs:read',
+      query: z.strictObject({ limit: limit(100, 500).describe('At most this many of each kind'), cursor }),
+      responses: {
+        200: z
+          .object({
+            approvals: z.array(Approval),
+            escalations: z.array(Escalation),
+            chains: z.record(z.string(), z.array(ChainLink)).describe('By run id, for specialists’ runs'),
+            next: Next,
+          })
+          .meta({ id: 'Inbox' }),
+      },
+      async handle({ query }) {
+        // Both kinds page together: each part resumes after its own position, and is skipped once done.
+        const from = query.cursor
+          ? decodeCursor('inbox', query.cursor)
+          : { approvals: undefined, escalations: undefined };
+        const page = (after: ListPosition | null | undefined) =>
+          after === null
+            ? null
+            : { status: 'pending' as const, limit: query.limit, ...(after ? { after } : {}) };
+        const [pa, pe] = [page(from.approvals), page(from.escalations)];
+        const [approvals, escalations] = await Promise.all([
+          pa ? runtime.store.listApprovals(pa) : [],
+          pe ? runtime.store.listEscalations(pe) : [],
+        ]);
+        const chains = await chainsOf(
+          runtime.store,
+          [...approvals, ...escalations].map((x) => x.runId),
+        );
+        const positions = {
+          approvals: nextOf(approvals, (a) => a.requestedAt, query.limit),
+          escalations: nextOf(escalations, (e) => e.createdAt, query.limit),
+        };
+        const more = positions.approvals !== null || positions.escalations !== null;
+        return {
+          status: 200,
+          body: { approvals, escalations, chains, next: more ? encodeCursor('inbox', positions) : null },
+        };
+      },
+    }),
+    operation({
+      id: 'approve',
+      method: 'POST',
+      path: '/approvals/{approvalId}/approve',
+      summary: 'Approve a drafted change set: its calls run exactly as drafted, once',
+      scope: 'decide',
+      params: z.strictObject({ approvalId: id }),
+      body: ApproveBody,
+      responses: { 200: Decided },
+      async handle({ caller, params, body }) {
+        const approval = await decidableApproval(caller, params.approvalId);
+        if (body.changeSetHash !== undefined) {
+          if (approval.changeSetHash !== body.changeSetHash)
+            throw new NightshiftError(
+              'APPROVAL_MISMATCH',
+              `approval ${params.approvalId}: the change set is not the one you saw (hash ${body.changeSetHash}); nothing was run`,
+            );
+        }
+        const run = await runtime.approve(params.approvalId, {
+          by: caller.name,
+          ...(body.note ? { note: body.note } : {}),
+          drive: 'queue',
+        });
+        ctx.wake();
+        return { status: 200, body: { decision: 'approve', by: caller.name, run } };
+      },
+    }),
+    operation({
+      id: 'reject',
+      method: 'POST',
+      path: '/approvals/{approvalId}/reject',
+      summary: 'Reject a drafted change set: nothing in it runs; the agent is told why',
+      scope: 'decide',
+      params: z.strictObject({ approvalId: id }),
+      body: RejectBody,
+      responses: { 200: Decided },
+      async handle({ caller, params, body }) {
+        await decidableApproval(caller, params.approvalId);
+        const run = await runtime.reject(params.approvalId, {
+          by: caller.name,
+          reason: body.reason,
+          drive: 'queue',
+        });
+        ctx.wake();
+        return { status: 200, body: { decision: 'reject', by: caller.name, run } };
+      },
+    }),
+    operation({
+      id: 'answer',
+      method: 'POST',
+      path: '/escalations/{escalationId}/answer',
+      summary: 'Answer an escalation; the run continues with the answer in its context',
+      scope: 'decide',
+      params: z.strictObject({ escalationId: id }),
+      body: AnswerBody,
+      responses: { 200: Decided },
+      async handle({ caller, params, body }) {
+        const escalation = await runtime.store.getEscalation(params.escalationId);
+        if (!escalation)
+          throw new NightshiftError('ESCALATION_NOT_FOUND', `no escalation ${params.escalationId}`);
+        requireDecideFor(caller, escalation.role, ctx.auth.people, `escalation ${params.escalationId}`);
+        const run = await runtime.answer(params.escalationId, body.answer, {
+          by: caller.name,
+          allowCall: body.allowCall === true,
+          withholdResult: body.withholdResult === true,
+          drive: 'queue',
+        });
+        ctx.wake();
+        return { status: 200, body: { decision: 'answer', by: caller.name, run } };
+      },
+    }),
+  ];
+}

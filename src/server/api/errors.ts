@@ -1,0 +1,77 @@
+// Every API failure as `{error: {code, message}}` with the status a client can act on. Codes are the
+// runtime's NightshiftError codes where one exists (same code the CLI prints), else one of the HTTP-level
+// codes below; both are stable.
+
+import { authErrorAnswer } from '../../auth/index.js';
+import { isNightshiftError } from '../../errors.js';
+import { HttpError } from '../http-body.js';
+
+/** Codes for refusals that happen before the runtime is asked anything. */
+export type HttpErrorCode =
+  | 'NOT_FOUND'
+  | 'BAD_REQUEST'
+  | 'BODY_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'CURSOR_INVALID';
+
+/** The runtime's codes a client caused, and the status each answers with; any other code is a 500. */
+const STATUS: Record<string, number> = {
+  INPUT_INVALID: 400,
+  USAGE: 400,
+  ACTOR_INVALID: 400,
+  PERSON_NOT_ALLOWED: 403,
+  RUN_NOT_FOUND: 404,
+  APPROVAL_NOT_FOUND: 404,
+  ESCALATION_NOT_FOUND: 404,
+  ROLE_NOT_FOUND: 404,
+  APPROVAL_NOT_PENDING: 409,
+  ESCALATION_NOT_PENDING: 409,
+  APPROVAL_MISMATCH: 409,
+  RUN_LEASED: 409,
+  RUN_NOT_RESUMABLE: 409,
+  STORE_CONFLICT: 409,
+};
+
+const HTTP_CODE: Record<number, HttpErrorCode> = {
+  400: 'BAD_REQUEST',
+  404: 'NOT_FOUND',
+  413: 'BODY_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+/** A client error found by the API itself (a bad cursor, an unknown route). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: HttpErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ApiErrorAnswer {
+  status: number;
+  body: { error: { code: string; message: string } };
+  headers?: Record<string, string>;
+  /** Close the connection after answering (the body was not read to its end). */
+  close?: boolean;
+}
+
+/** The answer for `err`, or undefined when it is not the client's doing (the caller answers 500/503). */
+export function apiErrorAnswer(err: unknown): ApiErrorAnswer | undefined {
+  const answer = (status: number, code: string, message: string, close = false): ApiErrorAnswer => ({
+    status,
+    body: { error: { code, message } },
+    ...(close ? { close } : {}),
+  });
+  // Auth refusals as src/auth/ answers them everywhere (401 with WWW-Authenticate, 403).
+  const refused = authErrorAnswer(err);
+  if (refused) return refused;
+  if (err instanceof ApiError) return answer(err.status, err.code, err.message);
+  if (err instanceof HttpError)
+    return answer(err.status, HTTP_CODE[err.status] ?? 'BAD_REQUEST', err.message, err.close);
+  if (isNightshiftError(err) && STATUS[err.code] !== undefined)
+    return answer(STATUS[err.code]!, err.code, err.message);
+  return undefined;
+}

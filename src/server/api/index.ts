@@ -1,0 +1,151 @@
+// The JSON API under /api/v1 (docs/api.md): one daemon route that authenticates the caller, finds the
+// operation, checks its scope, validates parameters and body against the operation's zod schemas, and
+// answers `{error: {code, message}}` for every failure. In that order, so a request without a valid token
+// learns nothing (not even which paths exist), and nothing is read or changed before the checks pass.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { type Principal, requireScope, SCOPES } from '../../auth/index.js';
+import { parseJson, readBody, requestUrl, requireJsonContentType } from '../http-body.js';
+import { type Route, send } from '../router.js';
+import { storeFailureAnswer } from '../store-outage.js';
+import type { ApiContext } from './context.js';
+import { decisionOperations } from './decisions.js';
+import { ApiError, apiErrorAnswer } from './errors.js';
+import { API_BASE, openApiDocument } from './openapi.js';
+import { type Operation, operation, templatePattern } from './operation.js';
+import { operateOperations } from './operations.js';
+import { runOperations } from './runs.js';
+import { type LiveStreams, streamOperation } from './stream.js';
+
+export type { ApiContext } from './context.js';
+
+export interface Api {
+  /** The daemon routes that serve /api/v1 (a GET and a POST route). */
+  routes: Route[];
+  operations: readonly Operation[];
+  streams: LiveStreams;
+}
+
+/** `path: message` for each issue, in one line. */
+function issues(where: string, error: z.ZodError): string {
+  return `${where}: ${error.issues.map((i) => `${i.path.join('.') || '(whole)'}: ${i.message}`).join('; ')}`;
+}
+
+function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
+  if (!schema) return {} as T;
+  const r = schema.safeParse(value);
+  if (!r.success) throw new ApiError(400, 'BAD_REQUEST', issues(where, r.error));
+  return r.data;
+}
+
+/** Query parameters as an object; a parameter given twice is refused rather than silently picked. */
+function queryOf(url: URL): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) {
+    if (k in out) throw new ApiError(400, 'BAD_REQUEST', `query parameter '${k}' given more than once`);
+    out[k] = v;
+  }
+  return out;
+}
+
+export function createApi(ctx: ApiContext): Api {
+  const stream = streamOperation(ctx);
+  const operations: Operation[] = [
+    ...runOperations(ctx),
+    stream.operation,
+    ...decisionOperations(ctx),
+    ...operateOperations(ctx),
+  ];
+  let document: unknown;
+  operations.push(
+    operation({
+      id: 'getOpenApi',
+      method: 'GET',
+      path: '/openapi.json',
+      summary: 'This document',
+      scope: null,
+      responses: {
+        200: z
+          .looseObject({ openapi: z.literal('3.1.0'), paths: z.record(z.string(), z.unknown()) })
+          .meta({ id: 'OpenApiDocument' }),
+      },
+      handle: () => ({ status: 200, body: document }),
+    }),
+  );
+  document = openApiDocument(operations, SCOPES);
+  const table = operations.map((op) => ({ op, ...templatePattern(op.path) }));
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = requestUrl(req);
+    // Before the route is looked up: a caller without a valid token learns nothing, not even which paths
+    // exist. A browser session's POST must carry its CSRF token (x-csrf-token): src/auth/ checks it here.
+    const caller: Principal = await ctx.auth.authenticate(req);
+    const sub = url.pathname.slice(API_BASE.length) || '/';
+    let found: { op: Operation; segments: string[]; names: string[] } | undefined;
+    for (const t of table) {
+      const m = t.pattern.exec(sub);
+      if (m && t.op.method === req.method) found = { op: t.op, segments: m.slice(1), names: t.names };
+      if (found) break;
+    }
+    if (!found)
+      throw new ApiError(
+        404,
+        'NOT_FOUND',
+        `no API operation ${req.method} ${url.pathname} (see ${API_BASE}/openapi.json)`,
+      );
+    const { op } = found;
+    if (op.scope) requireScope(caller, op.scope);
+    const raw = Object.fromEntries(
+      found.names.map((n, i) => {
+        try {
+          return [n, decodeURIComponent(found.segments[i]!)];
+        } catch {
+          throw new ApiError(400, 'BAD_REQUEST', `malformed %-escape in the path parameter ${n}`);
+        }
+      }),
+    );
+    const params = parse(op.params, raw, 'path');
+    const query = parse(op.query, queryOf(url), 'query');
+    let body: unknown = {};
+    if (op.body) {
+      requireJsonContentType(req);
+      body = parse(op.body, parseJson(await readBody(req)), 'body');
+    }
+    const answer = await op.handle({ caller, params, query, body, req, res });
+    if (answer) send(res, answer.status, answer.body);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      await dispatch(req, res);
+    } catch (err) {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      const known = apiErrorAnswer(err);
+      if (known) {
+        for (const [k, v] of Object.entries(known.headers ?? {})) res.setHeader(k, v);
+        return send(res, known.status, known.body, known.close);
+      }
+      const unavailable = storeFailureAnswer(err);
+      if (unavailable) {
+        res.setHeader('retry-after', '1');
+        const { code, error: message } = unavailable.body;
+        return send(res, unavailable.status, { error: { code, message } });
+      }
+      ctx.log.error({ err: (err as Error).message, path: req.url }, 'API request failed');
+      send(res, 500, { error: { code: 'INTERNAL', message: 'internal error (see the server log)' } });
+    }
+  }
+
+  const path = /^\/api\/v1(?:\/.*)?$/;
+  return {
+    routes: [
+      { method: 'GET', path, handle },
+      { method: 'POST', path, handle },
+    ],
+    operations,
+    streams: stream.streams,
+  };
+}

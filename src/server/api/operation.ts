@@ -1,0 +1,68 @@
+// One API operation as data: method, path template, scope, the zod schemas of its parameters, body and
+// answers, and its handler. The router matches on it, validation runs from it, and the OpenAPI document
+// is generated from it, so the three cannot drift apart.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { z } from 'zod';
+import type { Principal, Scope } from '../../auth/index.js';
+
+export interface OperationInput<P, Q, B> {
+  caller: Principal;
+  params: P;
+  query: Q;
+  body: B;
+  req: IncomingMessage;
+  res: ServerResponse;
+}
+
+/** What a handler answers: a status and a body that matches that status's schema. */
+export interface OperationAnswer {
+  status: number;
+  body: unknown;
+}
+
+export interface Operation<
+  P extends z.ZodObject = z.ZodObject,
+  Q extends z.ZodObject = z.ZodObject,
+  B extends z.ZodType = z.ZodType,
+> {
+  /** OpenAPI operationId. */
+  id: string;
+  method: 'GET' | 'POST';
+  /** Below /api/v1, with `{name}` for each path parameter: `/runs/{runId}`. */
+  path: string;
+  summary: string;
+  /** The scope a caller's token must carry (checked before the body is read); null: any valid token. */
+  scope: Scope | null;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Success answers by status. */
+  responses: Record<number, z.ZodType>;
+  /** Answered as text/event-stream (the handler writes the response itself and returns undefined). */
+  stream?: boolean;
+  handle(
+    input: OperationInput<z.infer<P>, z.infer<Q>, z.infer<B>>,
+  ): Promise<OperationAnswer | undefined> | OperationAnswer | undefined;
+}
+
+/** Declares an operation with its handler's input typed from its schemas. */
+export function operation<P extends z.ZodObject, Q extends z.ZodObject, B extends z.ZodType>(
+  o: Operation<P, Q, B>,
+): Operation {
+  return o as unknown as Operation;
+}
+
+/** The regular expression a path template matches (each `{name}` one segment, captured). */
+export function templatePattern(path: string): { pattern: RegExp; names: string[] } {
+  const names: string[] = [];
+  const source = path
+    .split('/')
+    .map((part) => {
+      const m = /^\{(\w+)\}$/.exec(part);
+      if (!m) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(m[1]!);
+      return '([^/]+)';
+    })
+    .join('/');
+  return { pattern: new RegExp(`^${source}$`), names };
+}

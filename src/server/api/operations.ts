@@ -1,0 +1,161 @@
+// Operating runs and reading the figures: cancel and resume (what `nightshift cancel` / `resume` call),
+// sending an event (POST /events/<name>'s API twin), continuous agents and the queue (`status`), the
+// figures of `stats` (same filters), and the audit log (keyset pages by entry id).
+import { z } from 'zod';
+import { exportedEntry } from '../../audit/read.js';
+import { computeStats } from '../../stats/report.js';
+import type { StatsFilter } from '../../store/types.js';
+import type { ApiContext } from './context.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { type Operation, operation } from './operation.js';
+import { requireRun } from './runs.js';
+import { CancelBody, EmptyBody, EventPayload } from './schemas/bodies.js';
+import { cursor, id, limit, Next, when } from './schemas/common.js';
+import { Agent, AuditEntry, Delivery, RoleStats, RunSummary } from './schemas/records.js';
+
+export function operateOperations(ctx: ApiContext): Operation[] {
+  const { runtime } = ctx;
+  return [
+    operation({
+      id: 'cancelRun',
+      method: 'POST',
+      path: '/runs/{runId}/cancel',
+      summary: 'Stop a run for good; nothing pending in it will run',
+      scope: 'operate',
+      params: z.strictObject({ runId: id }),
+      body: CancelBody,
+      responses: { 200: RunSummary },
+      async handle({ caller, params, body }) {
+        const run = await runtime.cancel(params.runId, {
+          by: caller.name,
+          ...(body.reason ? { reason: body.reason } : {}),
+        });
+        return { status: 200, body: run };
+      },
+    }),
+    operation({
+      id: 'resumeRun',
+      method: 'POST',
+      path: '/runs/{runId}/resume',
+      summary: 'Continue a run from its last persisted step (after a crash); answers where it stopped',
+      scope: 'operate',
+      params: z.strictObject({ runId: id }),
+      body: EmptyBody,
+      responses: { 200: RunSummary },
+      async handle({ params }) {
+        await requireRun(ctx, params.runId);
+        return { status: 200, body: await runtime.resume(params.runId) };
+      },
+    }),
+    operation({
+      id: 'sendEvent',
+      method: 'POST',
+      path: '/events/{name}',
+      summary: 'Send a named event to every role with that event trigger (an Idempotency-Key header dedupes)',
+      scope: 'events:send',
+      params: z.strictObject({ name: z.string().min(1).max(200) }),
+      body: EventPayload,
+      responses: {
+        202: z.object({ event: z.string(), runs: z.array(Delivery) }).meta({ id: 'EventAccepted' }),
+      },
+      async handle({ caller, params, body, req }) {
+        const key = req.headers['idempotency-key'];
+        const runs = await runtime.emit(params.name, body, {
+          idempotencyKey: typeof key === 'string' && key ? key : undefined,
+          actor: `api:${caller.name}`,
+        });
+        ctx.wake();
+        return { status: 202, body: { event: params.name, runs } };
+      },
+    }),
+    operation({
+      id: 'listAgents',
+      method: 'GET',
+      path: '/agents',
+      summary: 'Continuous agents (state, holder, heartbeat, restarts, inbox) and the queue',
+      scope: 'runs:read',
+      responses: {
+        200: z
+          .object({
+            agents: z.array(Agent),
+            queue: z.object({
+              queued: z.number().int(),
+              running: z.number().int(),
+              failed: z.number().int(),
+            }),
+          })
+          .meta({ id: 'Agents' }),
+      },
+      async handle() {
+        const agents = await runtime.agents();
+        const counts = await runtime.store.countRuns(['queued', 'running', 'failed']);
+        const queue = {
+          queued: counts.queued ?? 0,
+          running: counts.running ?? 0,
+          failed: counts.failed ?? 0,
+        };
+        return { status: 200, body: { agents, queue } };
+      },
+    }),
+    operation({
+      id: 'getStats',
+      method: 'GET',
+      path: '/stats',
+      summary: 'The figures of `nightshift stats`, per role and version, with the same filters',
+      scope: 'runs:read',
+      query: z.strictObject({
+        role: z.string().min(1).max(200).optional(),
+        version: z.string().min(1).max(200).optional(),
+        since: when.optional(),
+      }),
+      responses: {
+        200: z
+          .object({
+            filter: z.object({
+              role: z.string().nullable(),
+              version: z.string().nullable(),
+              since: z.string().nullable(),
+            }),
+            groups: z.array(RoleStats),
+          })
+          .meta({ id: 'Stats' }),
+      },
+      async handle({ query }) {
+        const filter: StatsFilter = {
+          ...(query.role !== undefined ? { role: query.role } : {}),
+          ...(query.version !== undefined ? { version: query.version } : {}),
+          ...(query.since !== undefined ? { since: query.since } : {}),
+        };
+        return { status: 200, body: await computeStats(runtime.store, filter) };
+      },
+    }),
+    operation({
+      id: 'listAudit',
+      method: 'GET',
+      path: '/audit',
+      summary: 'The hash-chained audit log in entry order, paged (what `nightshift audit` exports)',
+      scope: 'runs:read',
+      query: z.strictObject({
+        since: when.optional(),
+        role: z.string().min(1).max(200).optional(),
+        limit: limit(100, 1000),
+        cursor,
+      }),
+      responses: {
+        200: z.object({ entries: z.array(AuditEntry), next: Next }).meta({ id: 'AuditPage' }),
+      },
+      async handle({ query }) {
+        const afterId = query.cursor ? decodeCursor('audit', query.cursor).id : 0;
+        const rows = await runtime.store.readAuditChain({
+          afterId,
+          limit: query.limit,
+          ...(query.since !== undefined ? { since: query.since } : {}),
+          ...(query.role ? { role: query.role } : {}),
+        });
+        const last = rows[rows.length - 1];
+        const next = rows.length === query.limit && last ? encodeCursor('audit', { id: last.id }) : null;
+        return { status: 200, body: { entries: rows.map(exportedEntry), next } };
+      },
+    }),
+  ];
+}

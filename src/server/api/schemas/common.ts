@@ -1,0 +1,32 @@
+// Shapes shared by the API's operations: the error body, page sizes, time filters and path parameters.
+import { z } from 'zod';
+import { parseSince, SINCE_FORMATS } from '../../../stats/since.js';
+
+export const ErrorBody = z
+  .object({ error: z.object({ code: z.string(), message: z.string() }) })
+  .meta({ id: 'Error', description: 'Every failure: a stable code and a message saying what to do.' });
+
+/** `?limit=`: a page size from 1 to `max`. */
+export const limit = (fallback: number, max: number) =>
+  z.coerce.number().int().min(1).max(max).default(fallback).describe(`Page size, 1 to ${max}`);
+
+export const cursor = z.string().min(1).optional().describe("Pass back the previous page's `next`");
+
+/** A time as a duration back from now (30m, 24h, 7d) or an ISO date or date-time: epoch ms. */
+export const when = z
+  .string()
+  .min(1)
+  .transform((text, ctx) => {
+    try {
+      return parseSince(text, Date.now());
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `give ${SINCE_FORMATS}` });
+      return z.NEVER;
+    }
+  })
+  .describe(SINCE_FORMATS);
+
+/** An id in a path: bounded, so a junk id is a 404 after one indexed read, never a scan. */
+export const id = z.string().min(1).max(200);
+
+export const Next = z.string().nullable().describe('Cursor of the next page; null on the last');

@@ -1,0 +1,345 @@
+// The API's operations against a real daemon on loopback and a real SQLite store: runs listed with
+// filters and keyset pages that stay stable while runs are inserted, run detail and steps, the inbox,
+// approve / reject / answer through the runtime (the run then finished by serve's worker), a run's steps
+// streamed live over server-sent events (resumed with Last-Event-ID, ended with the run, nothing left open
+// when the client goes), cancel, events, agents, stats and the audit log; and the OpenAPI document: every
+// operation is in it, and every answer given during these tests validates against its schema.
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { type ApiServer, startApi } from '../../support/api.js';
+import { waitFor } from '../../support/wait.js';
+import { apiRoles, callers, people } from './fixture.js';
+
+const { drafting, escalating } = apiRoles();
+
+type Page = { runs: { id: string; role: string; status: string; createdAt: number }[]; next: string | null };
+
+/** Reads an SSE stream until `stop` says so; resolves with the events (name, id, data). */
+function readEvents(
+  url: string,
+  headers: Record<string, string>,
+  stop: (events: SseEvent[]) => boolean,
+): { done: Promise<SseEvent[]>; abort(): void } {
+  const events: SseEvent[] = [];
+  let abort = () => {};
+  const done = new Promise<SseEvent[]>((resolve, reject) => {
+    const req = request(url, { headers }, (res) => {
+      if (res.statusCode !== 200) return reject(new Error(`status ${res.statusCode}`));
+      res.setEncoding('utf8');
+      let buffer = '';
+      res.on('data', (chunk: string) => {
+        buffer += chunk;
+        let cut = buffer.indexOf('\n\n');
+        while (cut >= 0) {
+          const block = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          const e: SseEvent = { name: 'message', comment: false };
+          for (const line of block.split('\n')) {
+            if (line.startsWith(':')) e.comment = true;
+            else if (line.startsWith('event: ')) e.name = line.slice(7);
+            else if (line.startsWith('id: ')) e.id = Number(line.slice(4));
+            else if (line.startsWith('data: ')) e.data = JSON.parse(line.slice(6));
+          }
+          events.push(e);
+          if (stop(events)) {
+            req.destroy();
+            return resolve(events);
+          }
+          cut = buffer.indexOf('\n\n');
+        }
+      });
+      res.on('end', () => resolve(events));
+    });
+    req.on('error', (err) => (req.destroyed ? resolve(events) : reject(err)));
+    req.end();
+    abort = () => {
+      req.destroy();
+      resolve(events);
+    };
+  });
+  return { done, abort: () => abort() };
+}
+
+interface SseEvent {
+  name: string;
+  id?: number;
+  data?: unknown;
+  comment: boolean;
+}
+
+describe('the API operations', () => {
+  let api: ApiServer;
+  let auth: Record<string, string>;
+
+  before(async () => {
+    api = await startApi({
+      roleFiles: [drafting.file, escalating.file],
+      runtime: { dataDir: drafting.dataDir },
+      people,
+      callers,
+      token: 'tok-alice',
+    });
+    auth = { authorization: `Bearer ${api.secrets['tok-alice']}` };
+  });
+  after(() => api.close());
+
+  it('lists runs in keyset pages that stay stable while runs are inserted', async () => {
+    // Queued for a role no worker here serves, so they stay as they are.
+    const idle = { ...api.roles[1]!, name: 'idle-desk', triggers: [] };
+    const made: string[] = [];
+    for (let i = 0; i < 12; i++) made.push((await api.rt.enqueue(idle, {})).runId);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const q: string = `/api/v1/runs?role=idle-desk&limit=5${cursor ? `&cursor=${cursor}` : ''}`;
+      const res = await api.call('GET', q);
+      assert.equal(res.status, 200);
+      const page = res.body as Page;
+      seen.push(...page.runs.map((r) => r.id));
+      cursor = page.next;
+      pages++;
+      // New runs arrive between pages: they are newer, so no later page shifts.
+      await api.rt.enqueue(idle, {});
+    } while (cursor);
+    assert.equal(pages, 3);
+    // Every run made before paging once, in the listing's order (newest first, ids breaking ties).
+    const order = (await api.rt.list({ role: 'idle-desk', limit: 500 })).map((r) => r.id);
+    assert.deepEqual(
+      seen,
+      order.filter((id) => made.includes(id)),
+    );
+    assert.deepEqual([...seen].sort(), [...made].sort());
+    // Filters: status (several), since/until, and nothing for a window in the past.
+    const queued = (await api.call('GET', '/api/v1/runs?role=idle-desk&status=queued,running&limit=500'))
+      .body as Page;
+    assert.equal(queued.runs.length, 15);
+    assert.equal(queued.next, null);
+    const old = (await api.call('GET', '/api/v1/runs?role=idle-desk&until=2020-01-01')).body as Page;
+    assert.equal(old.runs.length, 0);
+    const recent = (await api.call('GET', '/api/v1/runs?role=idle-desk&since=1h&limit=500')).body as Page;
+    assert.equal(recent.runs.length, 15);
+    const none = (await api.call('GET', '/api/v1/runs?status=succeeded&role=idle-desk')).body as Page;
+    assert.equal(none.runs.length, 0);
+  });
+
+  it('approves a drafted change set as the token’s person; serve’s worker finishes the run, streamed live', async () => {
+    const paused = await api.rt.run(drafting.file, {});
+    assert.equal(paused.status, 'awaiting_approval');
+    const inbox = (await api.call('GET', '/api/v1/inbox')).body as {
+      approvals: { id: string; changeSetHash: string; calls: { tool: string; args: unknown }[] }[];
+    };
+    const approval = inbox.approvals.find((a) => a.id === paused.pending[0]);
+    assert.ok(approval);
+    assert.deepEqual(approval.calls[0]!.args, { path: 'note.txt', content: 'hello' });
+    // The stream starts with the steps so far, then follows the run live until it ends.
+    const stream = readEvents(`${api.url}/api/v1/runs/${paused.runId}/events`, auth, (evs) =>
+      evs.some((e) => e.name === 'end'),
+    );
+    const res = await api.call('POST', `/api/v1/approvals/${approval.id}/approve`, {
+      body: { note: 'fine', changeSetHash: approval.changeSetHash },
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const decided = res.body as { by: string; run: { status: string } };
+    assert.equal(decided.by, 'alice');
+    assert.equal(decided.run.status, 'queued');
+    const events = await stream.done;
+    const steps = events.filter((e) => e.name === 'step');
+    assert.deepEqual(
+      steps.map((e) => e.id),
+      steps.map((_, i) => i + 1),
+    );
+    assert.ok(steps.some((e) => (e.data as { kind: string }).kind === 'approval_decided'));
+    assert.deepEqual(events.at(-1)!.data, { status: 'succeeded' });
+    assert.ok(events.some((e) => e.comment));
+    assert.equal(drafting.read('note.txt'), 'hello');
+    // Resumed from a seq: only the later steps, then the end at once (the run is over).
+    const last = steps.at(-1)!.id!;
+    const resumed = await readEvents(
+      `${api.url}/api/v1/runs/${paused.runId}/events`,
+      { ...auth, 'last-event-id': String(last - 2) },
+      () => false,
+    ).done;
+    assert.deepEqual(
+      resumed.filter((e) => e.name === 'step').map((e) => e.id),
+      [last - 1, last],
+    );
+    assert.equal(resumed.at(-1)!.name, 'end');
+    // Deciding again: 409, not pending.
+    const again = await api.call('POST', `/api/v1/approvals/${approval.id}/approve`, { body: {} });
+    assert.equal(again.status, 409);
+    // The detail, its steps paged, its audit entries.
+    const detail = (await api.call('GET', `/api/v1/runs/${paused.runId}`)).body as {
+      run: { status: string };
+      approvals: { decidedBy: string }[];
+    };
+    assert.equal(detail.run.status, 'succeeded');
+    assert.equal(detail.approvals[0]!.decidedBy, 'alice');
+    const page1 = (await api.call('GET', `/api/v1/runs/${paused.runId}/steps?limit=2`)).body as {
+      steps: { seq: number }[];
+      next: number;
+    };
+    assert.deepEqual(
+      page1.steps.map((s) => s.seq),
+      [1, 2],
+    );
+    const page2 = (await api.call('GET', `/api/v1/runs/${paused.runId}/steps?after=${page1.next}&limit=500`))
+      .body as { steps: { seq: number }[]; next: number | null };
+    assert.equal(page2.steps[0]!.seq, 3);
+    assert.equal(page2.next, null);
+  });
+
+  it('ends a stream the client leaves, and leaves no timer or listener behind', async () => {
+    const paused = await api.rt.run(drafting.file, {});
+    const stream = readEvents(`${api.url}/api/v1/runs/${paused.runId}/events`, auth, (evs) =>
+      evs.some((e) => e.comment && evs.filter((x) => x.comment).length >= 3),
+    );
+    await stream.done;
+    await waitFor(
+      async () => (api.daemon.api.streams.size() === 0 ? true : undefined),
+      'the stream to close',
+    );
+    // Rejected: the run goes on without the write, told why.
+    const res = await api.call('POST', `/api/v1/approvals/${paused.pending[0]}/reject`, {
+      body: { reason: 'not now' },
+    });
+    assert.equal(res.status, 200);
+    assert.equal((res.body as { decision: string }).decision, 'reject');
+  });
+
+  it('answers an escalation, sends an event, cancels a run, and reads agents, stats and audit', async () => {
+    const sent = await api.call('POST', '/api/v1/events/ticket', {
+      body: { text: 'hi' },
+      headers: { 'idempotency-key': 'k-1' },
+    });
+    assert.equal(sent.status, 202);
+    const runId = (sent.body as { runs: { runId: string }[] }).runs[0]!.runId;
+    const again = await api.call('POST', '/api/v1/events/ticket', {
+      body: { text: 'hi' },
+      headers: { 'idempotency-key': 'k-1' },
+    });
+    assert.equal((again.body as { runs: { created: boolean }[] }).runs[0]!.created, false);
+    const esc = await waitFor(async () => {
+      const inbox = (await api.call('GET', '/api/v1/inbox')).body as {
+        escalations: { id: string; runId: string }[];
+      };
+      return inbox.escalations.find((e) => e.runId === runId);
+    }, 'the event’s run to escalate');
+    const answered = await api.call('POST', `/api/v1/escalations/${esc.id}/answer`, {
+      body: { answer: 'refund it' },
+    });
+    assert.equal(answered.status, 200, JSON.stringify(answered.body));
+    await waitFor(async () => {
+      const d = (await api.call('GET', `/api/v1/runs/${runId}`)).body as { run: { status: string } };
+      return d.run.status === 'succeeded' ? true : undefined;
+    }, 'the answered run to finish');
+    // Cancel a paused run; a second cancel of the ended run is refused.
+    const paused = await api.rt.run(drafting.file, {});
+    const cancelled = await api.call('POST', `/api/v1/runs/${paused.runId}/cancel`, {
+      body: { reason: 'stop' },
+    });
+    assert.equal(cancelled.status, 200);
+    assert.equal((cancelled.body as { status: string }).status, 'cancelled');
+    const agents = (await api.call('GET', '/api/v1/agents')).body as { queue: { queued: number } };
+    assert.ok(agents.queue.queued >= 13);
+    const stats = (await api.call('GET', '/api/v1/stats?role=desk-draft&since=1d')).body as {
+      groups: { role: string; runs: { total: number } }[];
+    };
+    assert.equal(stats.groups[0]!.role, 'desk-draft');
+    assert.ok(stats.groups[0]!.runs.total >= 3);
+    // The audit log in pages of 2: every entry once, in id order.
+    const ids: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = (await api.call('GET', `/api/v1/audit?limit=2${cursor ? `&cursor=${cursor}` : ''}`))
+        .body as {
+        entries: { id: number; actor: string; action: string }[];
+        next: string | null;
+      };
+      ids.push(...page.entries.map((e) => e.id));
+      cursor = page.next;
+    } while (cursor);
+    assert.ok(ids.length >= 4);
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => a - b),
+    );
+    assert.equal(new Set(ids).size, ids.length);
+  });
+
+  it('pages the inbox across both kinds', async () => {
+    for (let i = 0; i < 3; i++) await api.rt.run(drafting.file, {});
+    for (let i = 0; i < 2; i++) await api.rt.run(escalating.file, {});
+    const all = (await api.call('GET', '/api/v1/inbox?limit=500')).body as {
+      approvals: { id: string }[];
+      escalations: { id: string }[];
+    };
+    const seen = { approvals: [] as string[], escalations: [] as string[] };
+    let cursor: string | null = null;
+    do {
+      const page = (await api.call('GET', `/api/v1/inbox?limit=1${cursor ? `&cursor=${cursor}` : ''}`))
+        .body as {
+        approvals: { id: string }[];
+        escalations: { id: string }[];
+        next: string | null;
+      };
+      seen.approvals.push(...page.approvals.map((a) => a.id));
+      seen.escalations.push(...page.escalations.map((e) => e.id));
+      cursor = page.next;
+    } while (cursor);
+    assert.deepEqual(
+      seen.approvals,
+      all.approvals.map((a) => a.id),
+    );
+    assert.deepEqual(
+      seen.escalations,
+      all.escalations.map((e) => e.id),
+    );
+    assert.ok(all.approvals.length >= 3 && all.escalations.length >= 2);
+  });
+
+  it('documents every operation in OpenAPI 3.1, and every answer given validates against it', async () => {
+    const res = await api.call('GET', '/api/v1/openapi.json');
+    assert.equal(res.status, 200);
+    const doc = res.body as {
+      openapi: string;
+      paths: Record<
+        string,
+        Record<
+          string,
+          { operationId: string; responses: Record<string, { content: Record<string, { schema: unknown }> }> }
+        >
+      >;
+    };
+    assert.equal(doc.openapi, '3.1.0');
+    assert.doesNotMatch(JSON.stringify(doc), /__shared/);
+    const documented = new Map<string, { path: string; op: (typeof doc.paths)[string][string] }>();
+    for (const [path, methods] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(methods))
+        documented.set(`${method.toUpperCase()} ${path}`, { path, op });
+    for (const op of api.operations)
+      assert.ok(documented.has(`${op.method} /api/v1${op.path}`), `${op.method} ${op.path} is documented`);
+    assert.equal(documented.size, api.operations.length);
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    ajv.addSchema({ $id: 'doc', components: (doc as unknown as { components: unknown }).components });
+    let validated = 0;
+    for (const r of api.recorded) {
+      if (typeof r.body === 'string') continue; // the event streams
+      const entry = [...documented.entries()].find(([key]) => {
+        const [method, path] = key.split(' ');
+        return method === r.method && new RegExp(`^${path!.replace(/\{\w+\}/g, '[^/]+')}$`).test(r.path);
+      });
+      assert.ok(entry, `${r.method} ${r.path} has an operation`);
+      const response = entry[1].op.responses[String(r.status)];
+      assert.ok(response, `${r.method} ${r.path} answers ${r.status}, which is documented`);
+      const schema = response.content['application/json']!.schema as Record<string, unknown>;
+      const validate = ajv.compile({ $ref: `doc${(schema.$ref as string) ?? ''}` });
+      if (!schema.$ref) continue;
+      assert.ok(validate(r.body), `${r.method} ${r.path} ${r.status}: ${ajv.errorsText(validate.errors)}`);
+      validated++;
+    }
+    assert.ok(validated >= 30, `validated ${validated} answers`);
+  });
+});
