@@ -19,6 +19,7 @@ import type {
 } from './records/approvals.js';
 import type { CommitBatch, RunSnapshot } from './records/batch.js';
 import type { AuditEvent, RoleVersionRecord, SubscriptionRecord } from './records/catalog.js';
+import type { EvalResultFilter, EvalResultRecord } from './records/evals.js';
 import type { DecisionTierRecord, OutboxRecord, OutboxStatus } from './records/notifications.js';
 import type { RunFilter, RunLease, RunRecord, RunStatus } from './records/run.js';
 import type { StatsFilter, StatsOptions, StatsRows } from './records/stats.js';
@@ -54,6 +55,13 @@ export interface StoreHealthWatch {
 export interface RoleVersions {
   putRoleVersion(record: RoleVersionRecord): Promise<void>;
   getRoleVersion(name: string, version: string): Promise<RoleVersionRecord | undefined>;
+}
+
+/** Eval results against role versions (src/evals/): appended, never changed. */
+export interface EvalResults {
+  putEvalResult(record: EvalResultRecord): Promise<void>;
+  /** Newest first. */
+  listEvalResults(filter: EvalResultFilter): Promise<EvalResultRecord[]>;
 }
 
 /** Runs and their step log: created once, then advanced only by fenced commits. */
@@ -269,6 +277,7 @@ export interface Store
   extends StoreLifecycle,
     StoreHealthWatch,
     RoleVersions,
+    EvalResults,
     RunLog,
     RunLeases,
     RunQueue,

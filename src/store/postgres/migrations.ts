@@ -308,4 +308,26 @@ CREATE TABLE decision_tiers (
 );
 CREATE INDEX decision_tiers_due ON decision_tiers (due_at) WHERE due_at IS NOT NULL;`,
   },
+  {
+    version: 17,
+    name: 'eval results',
+    // One row per eval of a suite against a role version (src/evals/, docs/decisions/034-evals.md).
+    sql: `CREATE TABLE eval_results (
+  id TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  role_version TEXT NOT NULL,
+  suite TEXT NOT NULL,
+  suite_hash TEXT NOT NULL,
+  passed BOOLEAN NOT NULL,
+  pass_rate DOUBLE PRECISION NOT NULL,
+  ci_low DOUBLE PRECISION NOT NULL,
+  ci_high DOUBLE PRECISION NOT NULL,
+  repeat_count INTEGER NOT NULL,
+  cost_usd DOUBLE PRECISION NOT NULL,
+  duration_ms BIGINT NOT NULL,
+  cases JSON NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX eval_results_role ON eval_results (role, suite, created_at DESC);`,
+  },
 ];

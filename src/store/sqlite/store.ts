@@ -9,6 +9,7 @@ import * as agents from '../sql/agents.js';
 import * as audit from '../sql/audit.js';
 import * as catalog from '../sql/catalog.js';
 import { sqliteDialect as d } from '../sql/dialect.js';
+import * as evals from '../sql/evals.js';
 import * as inbox from '../sql/inbox.js';
 import * as listings from '../sql/listings.js';
 import * as outbox from '../sql/outbox.js';
@@ -21,6 +22,8 @@ import type {
   DecisionTierRecord,
   EscalationRecord,
   EscalationStatus,
+  EvalResultFilter,
+  EvalResultRecord,
   InboxItem,
   OutboxRecord,
   OutboxStatus,
@@ -180,6 +183,20 @@ export class SqliteStore implements Store {
       const row = s.roleVersion.get(name, version) as Row | undefined;
       return row ? rowToRoleVersion(row) : undefined;
     });
+  }
+
+  // ── eval results ──
+
+  putEvalResult(record: EvalResultRecord): Promise<void> {
+    return this.write(`saving eval result ${record.id}`, (s) => {
+      run(s, evals.insertEvalResult(d, record));
+    });
+  }
+
+  listEvalResults(filter: EvalResultFilter): Promise<EvalResultRecord[]> {
+    return this.read(`listing eval results of ${filter.role}`, (s) =>
+      all(s, evals.listEvalResults(d, filter)).map((r) => evals.toEvalResult(d, r)),
+    );
   }
 
   // ── runs ──
