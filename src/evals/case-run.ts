@@ -10,7 +10,8 @@ import { NightshiftError } from '../errors.js';
 import type { ModelSettings } from '../models/resolve.js';
 import { loadRoleFile } from '../roles/load.js';
 import type { Role } from '../roles/schema.js';
-import { createRuntime } from '../runtime.js';
+import { createRuntime, type Runtime } from '../runtime.js';
+import type { RunSnapshot } from '../store/types.js';
 import type { CaseObservation } from './expectations.js';
 import { writeReplayScript } from './replay.js';
 import type { EvalCase } from './suite-file.js';
@@ -87,25 +88,20 @@ export async function runCase(role: Role, c: EvalCase, o: CaseRunOptions = {}): 
         return refused(err, performance.now() - started);
       }
       const durationMs = performance.now() - started;
-      const snapshot = await runtime.get(runId);
-      if (!snapshot) throw new NightshiftError('INTERNAL', `eval run ${runId} vanished from its own store`);
-      const { run } = snapshot;
+      const family = await familyOf(runtime, runId);
+      const run = family[0]!.run;
       return {
         runId,
         status: run.status,
         output: run.output ?? null,
         error: run.error ? { code: run.error.code, message: run.error.message } : null,
-        calls: snapshot.toolCalls.map((t) => ({
-          tool: t.tool,
-          args: t.args,
-          decision: t.decision,
-          reason: t.reason,
-        })),
-        escalations: snapshot.escalations.map((e) => ({
-          category: e.category,
-          reason: e.reason,
-          source: e.source,
-        })),
+        // The specialists' calls and escalations count too: an orchestrator's outcome is its family's.
+        calls: family.flatMap((f) =>
+          f.toolCalls.map((t) => ({ tool: t.tool, args: t.args, decision: t.decision, reason: t.reason })),
+        ),
+        escalations: family.flatMap((f) =>
+          f.escalations.map((e) => ({ category: e.category, reason: e.reason, source: e.source })),
+        ),
         steps: run.turns,
         costUsd: run.usage.costUsd,
         durationMs,
@@ -116,6 +112,20 @@ export async function runCase(role: Role, c: EvalCase, o: CaseRunOptions = {}): 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The run and its delegated child runs (and theirs), the run first. */
+async function familyOf(runtime: Runtime, runId: string): Promise<RunSnapshot[]> {
+  const family: RunSnapshot[] = [];
+  const queue = [runId];
+  while (queue.length > 0) {
+    const id = queue.shift()!;
+    const snapshot = await runtime.get(id);
+    if (!snapshot) throw new NightshiftError('INTERNAL', `eval run ${id} vanished from its own store`);
+    family.push(snapshot);
+    for (const child of await runtime.list({ parentRunId: id, limit: 10_000 })) queue.push(child.id);
+  }
+  return family;
 }
 
 function refused(err: NightshiftError, durationMs: number): CaseObservation {

@@ -57,7 +57,7 @@ const PolicyExpectation = z.strictObject({
 });
 
 const Ceilings = z.strictObject({
-  steps: z.number().int().positive().optional(),
+  steps: z.number().int().nonnegative().optional(),
   costUsd: z.number().nonnegative().optional(),
   seconds: z.number().positive().optional(),
 });

@@ -1,6 +1,7 @@
 // `nightshift eval <role>`: runs the role's eval suite, each case in isolation, stores the result against
 // the role version in the project's store, and exits 0 only when the suite passed its threshold and
 // nothing regressed against the baseline (docs/evals.md).
+import { relative } from 'node:path';
 import { type Command, Option } from 'commander';
 import { NightshiftError } from '../../errors.js';
 import { formatEstimate, formatSuite } from '../../evals/format.js';
@@ -50,7 +51,8 @@ export function evalCommand(program: Command, cli: CliContext): void {
       const maxCostUsd = number(flags.maxCost, '--max-cost');
       const threshold = number(flags.threshold, '--threshold', 1);
       const role = await cli.loadRole(roleFile);
-      const suiteFile = flags.suite ?? role.evals;
+      // Named by the role: shown relative to here, as the user would open it.
+      const suiteFile = flags.suite ?? (role.evals ? relative(process.cwd(), role.evals) : undefined);
       if (!suiteFile)
         throw new NightshiftError('USAGE', `${roleFile} names no eval suite: add evals: to it, or give --suite`);
       const suite = loadSuite(suiteFile);
