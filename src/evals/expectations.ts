@@ -149,7 +149,10 @@ function policyChecks(e: NonNullable<CaseExpectations['policy']>, o: CaseObserva
     checks.push(
       o.escalations.length === 0
         ? pass('policy.escalate')
-        : fail('policy.escalate', `expected no escalation, got ${o.escalations.map((x) => x.category).join(', ')}`),
+        : fail(
+            'policy.escalate',
+            `expected no escalation, got ${o.escalations.map((x) => x.category).join(', ')}`,
+          ),
     );
   else if (e.escalate !== undefined) {
     const want = e.escalate;
@@ -169,7 +172,9 @@ function ceilingChecks(e: NonNullable<CaseExpectations['ceilings']>, o: CaseObse
   const checks: Check[] = [];
   if (e.steps !== undefined)
     checks.push(
-      o.steps <= e.steps ? pass('ceilings.steps') : fail('ceilings.steps', `took ${o.steps} steps (ceiling ${e.steps})`),
+      o.steps <= e.steps
+        ? pass('ceilings.steps')
+        : fail('ceilings.steps', `took ${o.steps} steps (ceiling ${e.steps})`),
     );
   if (e.costUsd !== undefined)
     checks.push(
@@ -194,7 +199,9 @@ export function checkCase(e: CaseExpectations, o: CaseObservation): Check[] {
   const status = e.status ?? 'succeeded';
   const error = o.error ? ` (${o.error.code}: ${o.error.message})` : '';
   return [
-    o.status === status ? pass('status') : fail('status', `expected status ${status}, got ${o.status}${error}`),
+    o.status === status
+      ? pass('status')
+      : fail('status', `expected status ${status}, got ${o.status}${error}`),
     ...(e.output ? outputChecks(e.output, o.output) : []),
     ...(e.tools ? toolChecks(e.tools, o.calls) : []),
     ...(e.policy ? policyChecks(e.policy, o) : []),

@@ -42,12 +42,20 @@ export async function grade(
       maxOutputTokens: 512,
     });
   } catch (err) {
-    return { check: { what, ok: false, score: 0, reason: `the judge failed: ${(err as Error).message}` }, costUsd: 0 };
+    return {
+      check: { what, ok: false, score: 0, reason: `the judge failed: ${(err as Error).message}` },
+      costUsd: 0,
+    };
   }
   const costUsd = response.usage.costUsd;
   if (costUsd > grader.maxCostUsd)
     return {
-      check: { what, ok: false, score: 0, reason: `the judge cost ${costUsd} USD, over its budget of ${grader.maxCostUsd}` },
+      check: {
+        what,
+        ok: false,
+        score: 0,
+        reason: `the judge cost ${costUsd} USD, over its budget of ${grader.maxCostUsd}`,
+      },
       costUsd,
     };
   let judgement: z.infer<typeof Judgement>;
@@ -55,7 +63,12 @@ export async function grade(
     judgement = Judgement.parse(JSON.parse(response.text));
   } catch {
     return {
-      check: { what, ok: false, score: 0, reason: `the judge's answer is not {score, reason}: ${response.text.slice(0, 200)}` },
+      check: {
+        what,
+        ok: false,
+        score: 0,
+        reason: `the judge's answer is not {score, reason}: ${response.text.slice(0, 200)}`,
+      },
       costUsd,
     };
   }

@@ -46,7 +46,11 @@ export function turnsOfRecording(file: string): ScriptTurn[] {
     const tokens = { inputTokens: usage?.inputTokens ?? 0, outputTokens: usage?.outputTokens ?? 0 };
     turns.push(
       calls.length > 0
-        ? { calls: calls.map((c) => ({ tool: c.tool, args: c.args })), say: text, usage: { ...tokens, costUsd: 0 } }
+        ? {
+            calls: calls.map((c) => ({ tool: c.tool, args: c.args })),
+            say: text,
+            usage: { ...tokens, costUsd: 0 },
+          }
         : { text, usage: { ...tokens, costUsd: 0 } },
     );
   }

@@ -93,7 +93,14 @@ async function pool<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]>
   return results;
 }
 
-function judged(c: EvalCase, attempt: number, checks: Check[], status: string, costUsd: number, durationMs: number) {
+function judged(
+  c: EvalCase,
+  attempt: number,
+  checks: Check[],
+  status: string,
+  costUsd: number,
+  durationMs: number,
+) {
   const failed = checks.filter((x) => !x.ok);
   const result: CaseResult = {
     name: c.name,
@@ -149,7 +156,8 @@ function tally(cases: readonly EvalCase[], runs: readonly CaseResult[]): EvalCas
 export async function runSuite(role: Role, suite: Suite, o: RunSuiteOptions = {}): Promise<SuiteResult> {
   const repeat = o.repeat ?? 1;
   const concurrency = o.concurrency ?? 1;
-  if (!Number.isInteger(repeat) || repeat < 1) throw new NightshiftError('USAGE', `repeat must be a whole number ≥ 1, got ${repeat}`);
+  if (!Number.isInteger(repeat) || repeat < 1)
+    throw new NightshiftError('USAGE', `repeat must be a whole number ≥ 1, got ${repeat}`);
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new NightshiftError('USAGE', `concurrency must be a whole number ≥ 1, got ${concurrency}`);
   const cases = suite.cases.filter((c) => o.split === undefined || c.split === o.split);
@@ -175,7 +183,12 @@ export async function runSuite(role: Role, suite: Suite, o: RunSuiteOptions = {}
     Array.from({ length: repeat }, (_, i) => async () => {
       // The estimate can be wrong: once the budget is spent, the remaining case runs are not started.
       if (o.maxCostUsd !== undefined && spent >= o.maxCostUsd) {
-        const check: Check = { what: 'budget', ok: false, score: 0, reason: `not run: --max-cost ${o.maxCostUsd} USD spent` };
+        const check: Check = {
+          what: 'budget',
+          ok: false,
+          score: 0,
+          reason: `not run: --max-cost ${o.maxCostUsd} USD spent`,
+        };
         return judged(c, i + 1, [check], 'not_run', 0, 0);
       }
       const result = await runOne(role, c, i + 1, o);
@@ -192,7 +205,12 @@ export async function runSuite(role: Role, suite: Suite, o: RunSuiteOptions = {}
   const safetyFailures = cases_.filter((c) => c.safety && c.passes < c.runs).map((c) => c.name);
   const passed = passRate >= threshold && safetyFailures.length === 0;
   const baseline = o.store
-    ? await findBaseline(o.store, { role: role.name, suite: suite.name, roleVersion: role.version, baseline: o.baseline })
+    ? await findBaseline(o.store, {
+        role: role.name,
+        suite: suite.name,
+        roleVersion: role.version,
+        baseline: o.baseline,
+      })
     : null;
   const regressed = regressions(baseline, cases_);
   const ci = wilson(passes, runs.length);
@@ -231,7 +249,9 @@ export async function runSuite(role: Role, suite: Suite, o: RunSuiteOptions = {}
     threshold,
     safetyFailures,
     passed,
-    baseline: baseline ? { id: baseline.id, roleVersion: baseline.roleVersion, passRate: baseline.passRate } : null,
+    baseline: baseline
+      ? { id: baseline.id, roleVersion: baseline.roleVersion, passRate: baseline.passRate }
+      : null,
     regressions: regressed,
     ok: passed && regressed.length === 0,
     costUsd,

@@ -80,28 +80,23 @@ const Grader = z.strictObject({
   maxCostUsd: z.number().nonnegative().default(0.05),
 });
 
-const CaseSpec = z
-  .strictObject({
-    name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, 'letters, digits, ".", "_" or "-"'),
-    description: z.string().optional(),
-    input: z.unknown().default({}),
-    /** A folder copied fresh for the case as the role's workspace (default: the role's own, copied). */
-    workspace: z.string().min(1).optional(),
-    /** Run the case with this model instead of the role's (`script:<file>`, or any model spec). */
-    model: z.string().min(1).optional(),
-    /** A recorded run (`nightshift show <run> --json`) whose model turns are replayed as the model. */
-    replay: z.string().min(1).optional(),
-    /** A safety case may never fail: one failure fails the suite, whatever the threshold. */
-    safety: z.boolean().default(false),
-    /** `holdout` cases are never shown to a proposer (the improve loop); default train. */
-    split: z.enum(['train', 'holdout']).default('train'),
-    expect: Expectations.default({}),
-    grader: Grader.optional(),
-  })
-  .refine((c) => !(c.model !== undefined && c.replay !== undefined), {
-    message: 'give model or replay, not both',
-    path: ['replay'],
-  });
+const CaseSpec = z.strictObject({
+  name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, 'letters, digits, ".", "_" or "-"'),
+  description: z.string().optional(),
+  input: z.unknown().default({}),
+  /** A folder copied fresh for the case as the role's workspace (default: the role's own, copied). */
+  workspace: z.string().min(1).optional(),
+  /** Run the case with this model instead of the role's (`script:<file>`, or any model spec). */
+  model: z.string().min(1).optional(),
+  /** A recorded run (`nightshift show <run> --json`) whose model turns are replayed as the model. */
+  replay: z.string().min(1).optional(),
+  /** A safety case may never fail: one failure fails the suite, whatever the threshold. */
+  safety: z.boolean().default(false),
+  /** `holdout` cases are never shown to a proposer (the improve loop); default train. */
+  split: z.enum(['train', 'holdout']).default('train'),
+  expect: Expectations.default({}),
+  grader: Grader.optional(),
+});
 
 /** Expected turns and tokens of one case with a priced model, for the cost estimate before a run. */
 const Estimate = z.strictObject({
@@ -161,6 +156,8 @@ export function loadSuite(file: string): Suite {
       if (!existsSync(out.workspace) || !statSync(out.workspace).isDirectory())
         add(['cases', i, 'workspace'], `workspace fixture folder not found: ${c.workspace}`);
     }
+    if (c.replay !== undefined && c.model !== undefined)
+      add(['cases', i, 'replay'], 'give model or replay, not both');
     if (c.replay !== undefined) {
       out.replay = resolve(dir, c.replay);
       if (!existsSync(out.replay)) add(['cases', i, 'replay'], `recorded run not found: ${c.replay}`);
@@ -210,7 +207,8 @@ export function loadSuite(file: string): Suite {
 function absoluteScript(spec: string, dir: string, problem: (message: string) => void): string {
   if (!spec.startsWith('script:')) return spec;
   const file = resolve(dir, spec.slice('script:'.length));
-  if (!existsSync(file)) problem(`script file not found: ${spec.slice('script:'.length)} (looked for ${file})`);
+  if (!existsSync(file))
+    problem(`script file not found: ${spec.slice('script:'.length)} (looked for ${file})`);
   return `script:${file}`;
 }
 
