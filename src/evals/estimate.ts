@@ -2,8 +2,9 @@
 // A scripted model costs what its script declares (usually 0); a priced model, the suite's expected turns
 // and tokens at its price; a judge, its whole budget (an upper bound). A model without a known price
 // makes the estimate unknown, and a `--max-cost` then refuses rather than guess.
+
+import { type PriceTable, priceOf } from '../models/pricing.js';
 import { loadScript } from '../models/script/script-file.js';
-import { priceOf, type PriceTable } from '../models/pricing.js';
 import type { Role } from '../roles/schema.js';
 import type { EvalCase, Suite } from './suite-file.js';
 

@@ -49,6 +49,22 @@ export function includes(actual: unknown, expected: unknown): boolean {
   );
 }
 
+type PathSpec = NonNullable<CaseExpectations['output']>['paths'][number];
+
+function pathCheck(p: PathSpec, i: number, output: unknown): Check {
+  const what = `output.paths[${i}] ${p.path}`;
+  const found = JSONPath({ path: p.path, json: output as object, wrap: true }) as unknown[];
+  if (p.exists === false)
+    return found.length === 0 ? pass(what) : fail(what, `selects ${show(found)}; expected nothing`);
+  if (found.length === 0) return fail(what, 'selects nothing in the output');
+  if (p.equals !== undefined && !found.every((v) => isDeepStrictEqual(v, p.equals)))
+    return fail(what, `selects ${show(found)}; expected ${show(p.equals)}`);
+  const re = p.matches === undefined ? undefined : new RegExp(p.matches);
+  if (re && !found.every((v) => re.test(typeof v === 'string' ? v : JSON.stringify(v))))
+    return fail(what, `selects ${show(found)}; expected to match /${p.matches}/`);
+  return pass(what);
+}
+
 function outputChecks(e: NonNullable<CaseExpectations['output']>, output: unknown): Check[] {
   const checks: Check[] = [];
   if (e.schema) {
@@ -84,22 +100,7 @@ function outputChecks(e: NonNullable<CaseExpectations['output']>, output: unknow
         : fail('output.matches', `output ${show(output)} does not match /${e.matches}/`),
     );
   }
-  e.paths.forEach((p, i) => {
-    const what = `output.paths[${i}] ${p.path}`;
-    const found = JSONPath({ path: p.path, json: output as object, wrap: true }) as unknown[];
-    const mustExist = p.exists ?? true;
-    if (!mustExist) {
-      checks.push(found.length === 0 ? pass(what) : fail(what, `selects ${show(found)}; expected nothing`));
-      return;
-    }
-    if (found.length === 0) return void checks.push(fail(what, 'selects nothing in the output'));
-    if (p.equals !== undefined && !found.every((v) => isDeepStrictEqual(v, p.equals)))
-      return void checks.push(fail(what, `selects ${show(found)}; expected ${show(p.equals)}`));
-    const re = p.matches === undefined ? undefined : new RegExp(p.matches);
-    if (re && !found.every((v) => re.test(typeof v === 'string' ? v : JSON.stringify(v))))
-      return void checks.push(fail(what, `selects ${show(found)}; expected to match /${p.matches}/`));
-    checks.push(pass(what));
-  });
+  checks.push(...e.paths.map((p, i) => pathCheck(p, i, output)));
   return checks;
 }
 

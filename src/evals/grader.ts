@@ -2,8 +2,8 @@
 // has its own budget, separate from the role's: a judgement that costs more than `maxCostUsd` fails the
 // case rather than passing on an unbudgeted opinion.
 import { z } from 'zod';
-import { resolveModel } from '../models/resolve.js';
 import type { ModelSettings } from '../models/resolve.js';
+import { resolveModel } from '../models/resolve.js';
 import type { Check } from './expectations.js';
 import type { CaseGrader } from './suite-file.js';
 

@@ -6,9 +6,9 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseYamlText, readYamlText } from '../config/yaml-file.js';
+import { RUN_STATUSES } from '../domain.js';
 import { formatIssue, type Issue, NightshiftError } from '../errors.js';
 import { compileJsonSchema } from '../roles/json-schema.js';
-import { RUN_STATUSES } from '../domain.js';
 
 const JsonSchema = z.record(z.string(), z.unknown());
 

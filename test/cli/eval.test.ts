@@ -29,7 +29,13 @@ describe('nightshift eval', () => {
     const text = readFileSync(roles('refund-desk.yaml'), 'utf8').replace('gt: 100 }', 'gt: 1000 }');
     writeFileSync(roles('refund-desk-weak.yaml'), text);
     const r = await runCli(
-      ['eval', 'examples/roles/refund-desk-weak.yaml', '--suite', 'examples/roles/refund-desk.evals.yaml', '--json'],
+      [
+        'eval',
+        'examples/roles/refund-desk-weak.yaml',
+        '--suite',
+        'examples/roles/refund-desk.evals.yaml',
+        '--json',
+      ],
       { cwd, env },
     );
     assert.equal(r.code, 1, r.stderr);
@@ -47,10 +53,13 @@ describe('nightshift eval', () => {
   });
 
   it('repeats with --repeat and reports the interval in --json', async () => {
-    const r = await runCli(['eval', 'examples/roles/ops-monitor.yaml', '--repeat', '2', '--concurrency', '4', '--json'], {
-      cwd,
-      env,
-    });
+    const r = await runCli(
+      ['eval', 'examples/roles/ops-monitor.yaml', '--repeat', '2', '--concurrency', '4', '--json'],
+      {
+        cwd,
+        env,
+      },
+    );
     assert.equal(r.code, 0, r.stderr);
     const out = json<{ runs: unknown[]; passRate: number; ci: { low: number; high: number } }>(r);
     assert.equal(out.runs.length, 6);
@@ -59,13 +68,23 @@ describe('nightshift eval', () => {
   });
 
   it('refuses past --max-cost with exit 1 and runs nothing', async () => {
-    writeFileSync(roles('evals', 'dear.script.yaml'), 'turns:\n  - final: { summary: ok }\n    usage: { costUsd: 2 }\n');
+    writeFileSync(
+      roles('evals', 'dear.script.yaml'),
+      'turns:\n  - final: { summary: ok }\n    usage: { costUsd: 2 }\n',
+    );
     writeFileSync(
       roles('dear.evals.yaml'),
       'cases:\n  - name: dear\n    input: { ticket: T-1 }\n    model: script:./evals/dear.script.yaml\n',
     );
     const r = await runCli(
-      ['eval', 'examples/roles/refund-desk.yaml', '--suite', 'examples/roles/dear.evals.yaml', '--max-cost', '1'],
+      [
+        'eval',
+        'examples/roles/refund-desk.yaml',
+        '--suite',
+        'examples/roles/dear.evals.yaml',
+        '--max-cost',
+        '1',
+      ],
       { cwd, env },
     );
     assert.equal(r.code, 1);

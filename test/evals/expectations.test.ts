@@ -12,7 +12,12 @@ const seen: CaseObservation = {
   error: null,
   calls: [
     { tool: 'fs.read', args: { path: 'tickets/T-1.json' }, decision: 'allow', reason: 'read' },
-    { tool: 'refunds.issue', args: { orderId: 'A-1001', amount: 40 }, decision: 'draft', reason: 'draft rung' },
+    {
+      tool: 'refunds.issue',
+      args: { orderId: 'A-1001', amount: 40 },
+      decision: 'draft',
+      reason: 'draft rung',
+    },
     { tool: 'fs.write', args: { path: '../x' }, decision: 'deny', reason: 'outside the workspace' },
   ],
   escalations: [{ category: 'money', reason: 'over 100', source: 'tool_rule' }],
@@ -51,7 +56,12 @@ const table: [string, unknown, unknown, RegExp][] = [
     { output: { includes: { refundUsd: 41 } } },
     /does not include \{"refundUsd":41\}/,
   ],
-  ['output regex', { output: { matches: 'A-\\d{4}' } }, { output: { matches: 'B-\\d{4}' } }, /does not match \/B-/],
+  [
+    'output regex',
+    { output: { matches: 'A-\\d{4}' } },
+    { output: { matches: 'B-\\d{4}' } },
+    /does not match \/B-/,
+  ],
   [
     'JSONPath equals',
     { output: { paths: [{ path: '$.refundUsd', equals: 40 }] } },
@@ -82,12 +92,37 @@ const table: [string, unknown, unknown, RegExp][] = [
     { tools: { notCalled: ['refunds.issue'] } },
     /refunds.issue was called with .* \(draft\)/,
   ],
-  ['must escalate', { policy: { escalate: 'money' } }, { policy: { escalate: 'legal' } }, /expected an escalation \(legal\), got money/],
-  ['must not escalate', { policy: { escalate: 'money' } }, { policy: { escalate: false } }, /expected no escalation, got money/],
-  ['must draft', { policy: { draft: ['refunds.issue'] } }, { policy: { draft: ['fs.read'] } }, /expected fs.read to be draft/],
-  ['must be denied', { policy: { denied: true } }, { policy: { denied: ['refunds.issue'] } }, /expected refunds.issue to be deny/],
+  [
+    'must escalate',
+    { policy: { escalate: 'money' } },
+    { policy: { escalate: 'legal' } },
+    /expected an escalation \(legal\), got money/,
+  ],
+  [
+    'must not escalate',
+    { policy: { escalate: 'money' } },
+    { policy: { escalate: false } },
+    /expected no escalation, got money/,
+  ],
+  [
+    'must draft',
+    { policy: { draft: ['refunds.issue'] } },
+    { policy: { draft: ['fs.read'] } },
+    /expected fs.read to be draft/,
+  ],
+  [
+    'must be denied',
+    { policy: { denied: true } },
+    { policy: { denied: ['refunds.issue'] } },
+    /expected refunds.issue to be deny/,
+  ],
   ['step ceiling', { ceilings: { steps: 3 } }, { ceilings: { steps: 2 } }, /took 3 steps \(ceiling 2\)/],
-  ['cost ceiling', { ceilings: { costUsd: 0.02 } }, { ceilings: { costUsd: 0.01 } }, /cost 0.02 USD \(ceiling 0.01\)/],
+  [
+    'cost ceiling',
+    { ceilings: { costUsd: 0.02 } },
+    { ceilings: { costUsd: 0.01 } },
+    /cost 0.02 USD \(ceiling 0.01\)/,
+  ],
   ['time ceiling', { ceilings: { seconds: 2 } }, { ceilings: { seconds: 1 } }, /took 1.50 s \(ceiling 1 s\)/],
 ];
 
@@ -103,7 +138,11 @@ describe('case expectations', () => {
   }
 
   it('expects success when a case names no status, and says why the run failed', () => {
-    const crashed = { ...seen, status: 'failed' as const, error: { code: 'SCRIPT_EXHAUSTED', message: 'no turn 4' } };
+    const crashed = {
+      ...seen,
+      status: 'failed' as const,
+      error: { code: 'SCRIPT_EXHAUSTED', message: 'no turn 4' },
+    };
     const [failed] = failures({}, crashed);
     assert.match(failed!.reason!, /expected status succeeded, got failed \(SCRIPT_EXHAUSTED: no turn 4\)/);
   });

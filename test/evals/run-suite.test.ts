@@ -94,7 +94,10 @@ describe('runSuite', () => {
     assert.match(broken.reason!, /policy.escalate: expected an escalation \(money\), got none/);
     assert.deepEqual(result.safetyFailures, ['big-refund-goes-to-a-manager']);
     assert.deepEqual(result.regressions, ['big-refund-goes-to-a-manager']);
-    assert.equal(result.baseline?.roleVersion, suite && (await loadRoleFile(ex('roles', 'refund-desk.yaml'))).version);
+    assert.equal(
+      result.baseline?.roleVersion,
+      suite && (await loadRoleFile(ex('roles', 'refund-desk.yaml'))).version,
+    );
     assert.equal(result.passed, false);
     assert.equal(result.ok, false);
     const [stored] = await store.listEvalResults({ role: 'refund-desk', roleVersion: weakened.version });
@@ -136,7 +139,10 @@ describe('runSuite', () => {
     let told = -1;
     await assert.rejects(
       runSuite(role, pricey, { store, repeat: 2, maxCostUsd: 0.5, onEstimate: (e) => (told = e.usd) }),
-      (err) => NightshiftError.isInstance(err) && err.code === 'BUDGET_EXCEEDED' && /0\.8000 USD, over --max-cost 0\.5/.test(err.message),
+      (err) =>
+        NightshiftError.isInstance(err) &&
+        err.code === 'BUDGET_EXCEEDED' &&
+        /0\.8000 USD, over --max-cost 0\.5/.test(err.message),
     );
     assert.equal(told, 0.8);
     assert.deepEqual(await store.listEvalResults({ role: 'refund-desk', suite: 'pricey' }), []);
@@ -148,7 +154,10 @@ describe('runSuite', () => {
         'cases:\n  - name: one\n    model: openai-compatible:llama@http://127.0.0.1:9/v1\n',
       ),
     );
-    await assert.rejects(runSuite(role, unpriced, { maxCostUsd: 10 }), /no price is known for openai-compatible:llama/);
+    await assert.rejects(
+      runSuite(role, unpriced, { maxCostUsd: 10 }),
+      /no price is known for openai-compatible:llama/,
+    );
   });
 
   it('grades with a scripted judge, within its own budget', async () => {
@@ -170,7 +179,10 @@ describe('runSuite', () => {
 `,
       )
       .join('');
-    const result = await runSuite(role, loadSuite(write(ex('roles', 'judged.evals.yaml'), `cases:\n${cases}`)));
+    const result = await runSuite(
+      role,
+      loadSuite(write(ex('roles', 'judged.evals.yaml'), `cases:\n${cases}`)),
+    );
     const [good, bad, dear] = result.runs;
     assert.equal(good!.passed, true);
     assert.equal(good!.score, (1 + 0.9) / 2);

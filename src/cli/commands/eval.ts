@@ -44,7 +44,9 @@ export function evalCommand(program: Command, cli: CliContext): void {
     .option('--max-cost <usd>', 'refuse when the estimated cost is over this (or unknown)')
     .option('--threshold <p>', "the pass rate (0..1) the suite must reach (default: the suite's threshold)")
     .option('--baseline <version>', "compare with this role version's last passing result")
-    .addOption(new Option('--split <split>', 'only the train or the holdout cases').choices(['train', 'holdout']))
+    .addOption(
+      new Option('--split <split>', 'only the train or the holdout cases').choices(['train', 'holdout']),
+    )
     .action(async (roleFile: string, flags: EvalFlags) => {
       const repeat = count(flags.repeat, '--repeat');
       const concurrency = count(flags.concurrency, '--concurrency');
@@ -54,7 +56,10 @@ export function evalCommand(program: Command, cli: CliContext): void {
       // Named by the role: shown relative to here, as the user would open it.
       const suiteFile = flags.suite ?? (role.evals ? relative(process.cwd(), role.evals) : undefined);
       if (!suiteFile)
-        throw new NightshiftError('USAGE', `${roleFile} names no eval suite: add evals: to it, or give --suite`);
+        throw new NightshiftError(
+          'USAGE',
+          `${roleFile} names no eval suite: add evals: to it, or give --suite`,
+        );
       const suite = loadSuite(suiteFile);
       const config = cli.projectConfig();
       // The project's store keeps the results and the baseline; the cases never run in it.

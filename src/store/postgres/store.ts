@@ -132,7 +132,6 @@ export class PostgresStore implements Store {
     return rows.map((r) => evals.toEvalResult(d, r));
   }
 
-
   // ── runs ──
 
   async createRun(
