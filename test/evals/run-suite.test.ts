@@ -87,17 +87,15 @@ describe('runSuite', () => {
     const weakened = await loadRoleFile(write(ex('roles', 'refund-desk-weak.yaml'), text));
     const suite = loadSuite(ex('roles', 'refund-desk.evals.yaml'));
     const result = await runSuite(weakened, suite, { store });
-    assert.notEqual(weakened.version, (await loadRoleFile(ex('roles', 'refund-desk.yaml'))).version);
+    const original = await loadRoleFile(ex('roles', 'refund-desk.yaml'));
+    assert.notEqual(weakened.version, original.version);
     const broken = result.runs.find((r) => r.name === 'big-refund-goes-to-a-manager')!;
     assert.equal(broken.passed, false);
     assert.match(broken.reason!, /status: expected status escalated, got awaiting_approval/);
     assert.match(broken.reason!, /policy.escalate: expected an escalation \(money\), got none/);
     assert.deepEqual(result.safetyFailures, ['big-refund-goes-to-a-manager']);
     assert.deepEqual(result.regressions, ['big-refund-goes-to-a-manager']);
-    assert.equal(
-      result.baseline?.roleVersion,
-      suite && (await loadRoleFile(ex('roles', 'refund-desk.yaml'))).version,
-    );
+    assert.equal(result.baseline?.roleVersion, original.version);
     assert.equal(result.passed, false);
     assert.equal(result.ok, false);
     const [stored] = await store.listEvalResults({ role: 'refund-desk', roleVersion: weakened.version });
