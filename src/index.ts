@@ -8,6 +8,8 @@ export { auditEntries, verifyAuditLog } from './audit/read.js';
 export type { RunSummary } from './engine/summary.js';
 export type { ErrorCode, Issue } from './errors.js';
 export { NightshiftError, RoleInvalidError } from './errors.js';
+export type { CaseResult, EvalCase, RunSuiteOptions, Suite, SuiteResult } from './evals/index.js';
+export { loadSuite, runSuite } from './evals/index.js';
 export type {
   NightshiftEvent,
   NightshiftEventListener,

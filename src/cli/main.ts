@@ -6,6 +6,7 @@ import { isNightshiftError } from '../errors.js';
 import { auditCommand } from './commands/audit.js';
 import { decisionCommands } from './commands/decisions.js';
 import { emitCommand } from './commands/emit.js';
+import { evalCommand } from './commands/eval.js';
 import { inboxCommand, inspectCommands } from './commands/inspect.js';
 import { mcpCommand } from './commands/mcp.js';
 import { notifyCommand } from './commands/notify.js';
@@ -49,6 +50,7 @@ export async function main(
   notifyCommand(program, cli);
   emitCommand(program, cli);
   validateCommand(program, cli);
+  evalCommand(program, cli);
   auditCommand(program, cli);
   versionCommands(program, cli);
   tokenCommand(program, cli);

@@ -58,6 +58,7 @@ interface Resolved {
   workspace: string | undefined;
   toolModules: string[];
   manager: ManagerSettings | undefined;
+  evals?: string | undefined;
 }
 
 /** `when.all[0].matches` → ['when', 'all', 0, 'matches']. */
@@ -177,6 +178,11 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue): Resolved {
     const at = typeof spec.manager === 'string' ? ['manager'] : ['manager', 'role'];
     if (!isFile(file)) issue(at, `manager role file not found: ${m.role} (looked for ${file})`);
   }
+  let evals: string | undefined;
+  if (spec.evals !== undefined) {
+    evals = resolve(dir, spec.evals);
+    if (!isFile(evals)) issue(['evals'], `eval suite not found: ${spec.evals} (looked for ${evals})`);
+  }
   let secretsFile: string | undefined;
   if (spec.secretsFile !== undefined) {
     secretsFile = resolve(dir, spec.secretsFile);
@@ -211,7 +217,7 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue): Resolved {
       }
     }
   }
-  return { model, scriptFile, workspace, toolModules, secretsFile, manager };
+  return { model, scriptFile, workspace, toolModules, secretsFile, manager, evals };
 }
 
 export interface LoadRoleOptions {
@@ -331,6 +337,7 @@ export function assembleRole(
     emit: spec.emit,
     ...(spec.executor ? { executor: spec.executor } : {}),
     ...(resolved.manager ? { manager: resolved.manager } : {}),
+    ...(resolved.evals ? { evals: resolved.evals } : {}),
     secretsFile: resolved.secretsFile,
     version: withSpecialistVersions(
       roleVersion(spec, { script: resolved.scriptFile, toolModules: resolved.toolModules }, inlineTools),

@@ -102,6 +102,8 @@ export const RoleSpec = z.strictObject({
   delegation: Delegation.default({ maxDepth: 3, maxFanOut: 4 }),
   /** The manager agent every escalation of this role goes to first (a role file, relative to this one). */
   manager: ManagerSpec.optional(),
+  /** The role's eval suite (relative to this file): what `nightshift eval` runs (docs/evals.md). */
+  evals: z.string().min(1).optional(),
 });
 export type RoleSpecInput = z.input<typeof RoleSpec>;
 export type RoleSpec = z.infer<typeof RoleSpec>;
@@ -118,4 +120,6 @@ export interface Role extends RoleSettings {
    */
   specialists?: Role[] | undefined;
   delegation?: Delegation | undefined;
+  /** The eval suite file (absolute), when the role names one. Not part of the version. */
+  evals?: string | undefined;
 }

@@ -21,9 +21,11 @@ export function roleVersion(
 ): string {
   // The delegation keys count only when the role has specialists: a role without any keeps the version
   // it had before delegation existed (runs recorded then still match their role files).
-  const { specialists, delegation: _bounds, ...plain } = spec;
+  // The eval suite is not part of the role: editing a suite must not make a new version to evaluate.
+  const { evals: _suite, ...content } = spec;
+  const { specialists, delegation: _bounds, ...plain } = content;
   return hashJson({
-    spec: specialists.length > 0 ? spec : plain,
+    spec: specialists.length > 0 ? content : plain,
     script: files.script ? fileHash(files.script) : null,
     toolModules: files.toolModules.map(fileHash),
     inlineTools: inlineTools.map((t) => ({

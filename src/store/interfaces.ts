@@ -20,6 +20,7 @@ import type {
 } from './records/approvals.js';
 import type { CommitBatch, RunSnapshot } from './records/batch.js';
 import type { AuditEvent, NewAuditEvent, RoleVersionRecord, SubscriptionRecord } from './records/catalog.js';
+import type { EvalResultFilter, EvalResultRecord } from './records/evals.js';
 import type { DecisionTierRecord, OutboxRecord, OutboxStatus } from './records/notifications.js';
 import type { PromotionOutcome, PromotionRecord, PromotionStatus } from './records/promotions.js';
 import type { HumanListFilter, RunFilter, RunLease, RunRecord, RunStatus } from './records/run.js';
@@ -78,6 +79,13 @@ export interface RolePromotions {
     o: { settle: boolean },
     audit: readonly NewAuditEvent[],
   ): Promise<PromotionOutcome>;
+}
+
+/** Eval results against role versions (src/evals/): appended, never changed. */
+export interface EvalResults {
+  putEvalResult(record: EvalResultRecord): Promise<void>;
+  /** Newest first. */
+  listEvalResults(filter: EvalResultFilter): Promise<EvalResultRecord[]>;
 }
 
 /** Runs and their step log: created once, then advanced only by fenced commits. */
@@ -321,6 +329,7 @@ export interface Store
     StoreHealthWatch,
     RoleVersions,
     RolePromotions,
+    EvalResults,
     RunLog,
     RunLeases,
     RunQueue,

@@ -30,6 +30,14 @@ export const EXAMPLE_FILES = [
   'support-desk/billing-refund.ts',
   'support-desk/nightshift.config.yaml',
   'support-desk/workspace/tickets/T-7.json',
+  'roles/refund-desk.evals.yaml',
+  'roles/ops-monitor.evals.yaml',
+  'roles/dependency-janitor.evals.yaml',
+  'roles/evals/refund-desk.answer.script.yaml',
+  'roles/evals/refund-desk.big-refund.script.yaml',
+  'roles/evals/ops-monitor.report.script.yaml',
+  'roles/evals/maintenance-fixture/src/package.json',
+  'support-desk/desk.evals.yaml',
 ] as const;
 
 /** Copies the shipped example files from `from` (an examples/ folder) into `to`. */

@@ -340,6 +340,28 @@ CREATE TABLE login_links (
 );`,
   },
   {
+    version: 17,
+    name: 'eval results',
+    // One row per eval of a suite against a role version (src/evals/, docs/decisions/034-evals.md).
+    sql: `CREATE TABLE eval_results (
+  id TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  role_version TEXT NOT NULL,
+  suite TEXT NOT NULL,
+  suite_hash TEXT NOT NULL,
+  passed BOOLEAN NOT NULL,
+  pass_rate DOUBLE PRECISION NOT NULL,
+  ci_low DOUBLE PRECISION NOT NULL,
+  ci_high DOUBLE PRECISION NOT NULL,
+  repeat_count INTEGER NOT NULL,
+  cost_usd DOUBLE PRECISION NOT NULL,
+  duration_ms BIGINT NOT NULL,
+  cases JSON NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX eval_results_role ON eval_results (role, suite, created_at DESC);`,
+  },
+  {
     version: 18,
     name: 'role promotions: the active version of each role and promotions waiting for a person',
     // One row per promotion or rollback (src/versions/); the done row with the highest seq is the role's

@@ -13,6 +13,7 @@ import * as agents from '../sql/agents.js';
 import * as audit from '../sql/audit.js';
 import * as catalog from '../sql/catalog.js';
 import { postgresDialect as d, type Query } from '../sql/dialect.js';
+import * as evals from '../sql/evals.js';
 import * as inbox from '../sql/inbox.js';
 import * as listings from '../sql/listings.js';
 import * as outbox from '../sql/outbox.js';
@@ -28,6 +29,8 @@ import type {
   EscalationRecord,
   EscalationStatus,
   HumanListFilter,
+  EvalResultFilter,
+  EvalResultRecord,
   InboxItem,
   NewAuditEvent,
   LoginLinkRecord,
@@ -128,6 +131,16 @@ export class PostgresStore implements Store {
 
   getRoleVersion(name: string, version: string): Promise<RoleVersionRecord | undefined> {
     return pgCatalog.getRoleVersion(this.db, name, version);
+  }
+  // ── eval results ──
+
+  async putEvalResult(record: EvalResultRecord): Promise<void> {
+    await this.run(`saving eval result ${record.id}`, evals.insertEvalResult(d, record));
+  }
+
+  async listEvalResults(filter: EvalResultFilter): Promise<EvalResultRecord[]> {
+    const rows = await this.run(`listing eval results of ${filter.role}`, evals.listEvalResults(d, filter));
+    return rows.map((r) => evals.toEvalResult(d, r));
   }
 
   // ── promotions (src/versions/) ──

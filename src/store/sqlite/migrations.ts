@@ -335,6 +335,28 @@ CREATE TABLE login_links (
 );`,
   },
   {
+    version: 16,
+    name: 'eval results',
+    // One row per eval of a suite against a role version (src/evals/, docs/decisions/034-evals.md).
+    sql: `CREATE TABLE eval_results (
+  id TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  role_version TEXT NOT NULL,
+  suite TEXT NOT NULL,
+  suite_hash TEXT NOT NULL,
+  passed INTEGER NOT NULL,
+  pass_rate REAL NOT NULL,
+  ci_low REAL NOT NULL,
+  ci_high REAL NOT NULL,
+  repeat_count INTEGER NOT NULL,
+  cost_usd REAL NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  cases TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX eval_results_role ON eval_results (role, suite, created_at DESC);`,
+  },
+  {
     version: 17,
     name: 'role promotions: the active version of each role and promotions waiting for a person',
     // One row per promotion or rollback (src/versions/); the done row with the highest seq is the role's

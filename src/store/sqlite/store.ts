@@ -10,6 +10,7 @@ import * as agents from '../sql/agents.js';
 import * as audit from '../sql/audit.js';
 import * as catalog from '../sql/catalog.js';
 import { sqliteDialect as d } from '../sql/dialect.js';
+import * as evals from '../sql/evals.js';
 import * as inbox from '../sql/inbox.js';
 import * as listings from '../sql/listings.js';
 import * as outbox from '../sql/outbox.js';
@@ -25,6 +26,8 @@ import type {
   EscalationRecord,
   EscalationStatus,
   HumanListFilter,
+  EvalResultFilter,
+  EvalResultRecord,
   InboxItem,
   NewAuditEvent,
   LoginLinkRecord,
@@ -227,6 +230,20 @@ export class SqliteStore implements Store {
     audit: readonly NewAuditEvent[],
   ): Promise<PromotionOutcome> {
     return this.write(`promoting ${p.role}@${p.version}`, (s) => applyPromotion(s, p, o.settle, audit), true);
+  }
+
+  // ── eval results ──
+
+  putEvalResult(record: EvalResultRecord): Promise<void> {
+    return this.write(`saving eval result ${record.id}`, (s) => {
+      run(s, evals.insertEvalResult(d, record));
+    });
+  }
+
+  listEvalResults(filter: EvalResultFilter): Promise<EvalResultRecord[]> {
+    return this.read(`listing eval results of ${filter.role}`, (s) =>
+      all(s, evals.listEvalResults(d, filter)).map((r) => evals.toEvalResult(d, r)),
+    );
   }
 
   // ── runs ──

@@ -1,0 +1,83 @@
+// `nightshift eval <role>`: runs the role's eval suite, each case in isolation, stores the result against
+// the role version in the project's store, and exits 0 only when the suite passed its threshold and
+// nothing regressed against the baseline (docs/evals.md).
+import { relative } from 'node:path';
+import { type Command, Option } from 'commander';
+import { NightshiftError } from '../../errors.js';
+import { formatEstimate, formatSuite } from '../../evals/format.js';
+import { runSuite } from '../../evals/run-suite.js';
+import { loadSuite } from '../../evals/suite-file.js';
+import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+
+interface EvalFlags extends CommonFlags {
+  suite?: string;
+  repeat: string;
+  concurrency: string;
+  maxCost?: string;
+  threshold?: string;
+  baseline?: string;
+  split?: 'train' | 'holdout';
+}
+
+function count(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000)
+    throw new NightshiftError('USAGE', `${flag} must be a whole number from 1 to 10000, got '${text}'`);
+  return n;
+}
+
+function number(text: string | undefined, flag: string, max = Number.POSITIVE_INFINITY): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < 0 || n > max)
+    throw new NightshiftError('USAGE', `${flag} must be a number from 0 to ${max}, got '${text}'`);
+  return n;
+}
+
+export function evalCommand(program: Command, cli: CliContext): void {
+  withCommonFlags(program.command('eval <role>'))
+    .description("run a role's eval suite, each case in isolation; exit 1 when it fails or regressed")
+    .option('--suite <file>', "the suite file (default: the role's evals:)")
+    .option('--repeat <n>', 'run each case n times (a confidence interval for the pass rate)', '1')
+    .option('--concurrency <n>', 'case runs at once', '1')
+    .option('--max-cost <usd>', 'refuse when the estimated cost is over this (or unknown)')
+    .option('--threshold <p>', "the pass rate (0..1) the suite must reach (default: the suite's threshold)")
+    .option('--baseline <version>', "compare with this role version's last passing result")
+    .addOption(
+      new Option('--split <split>', 'only the train or the holdout cases').choices(['train', 'holdout']),
+    )
+    .action(async (roleFile: string, flags: EvalFlags) => {
+      const repeat = count(flags.repeat, '--repeat');
+      const concurrency = count(flags.concurrency, '--concurrency');
+      const maxCostUsd = number(flags.maxCost, '--max-cost');
+      const threshold = number(flags.threshold, '--threshold', 1);
+      const role = await cli.loadRole(roleFile);
+      // Named by the role: shown relative to here, as the user would open it.
+      const suiteFile = flags.suite ?? (role.evals ? relative(process.cwd(), role.evals) : undefined);
+      if (!suiteFile)
+        throw new NightshiftError(
+          'USAGE',
+          `${roleFile} names no eval suite: add evals: to it, or give --suite`,
+        );
+      const suite = loadSuite(suiteFile);
+      const config = cli.projectConfig();
+      // The project's store keeps the results and the baseline; the cases never run in it.
+      const rt = await cli.open(flags);
+      const result = await runSuite(role, suite, {
+        store: rt.store,
+        repeat,
+        concurrency,
+        maxCostUsd,
+        threshold,
+        baseline: flags.baseline,
+        split: flags.split,
+        models: config.models,
+        loadRole: cli.loadRole,
+        // Before any case runs, so a user sees what a real-model suite will cost (stderr under --json).
+        onEstimate: (e) => (flags.json ? cli.io.err : cli.io.out)(formatEstimate(e)),
+      });
+      cli.print(flags, result, formatSuite(result));
+      cli.io.code = result.ok ? EXIT.ok : EXIT.failed;
+    });
+}

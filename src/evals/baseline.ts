@@ -1,0 +1,45 @@
+// The baseline an eval is compared with, and what counts as a regression against it
+// (docs/decisions/034-evals.md). The baseline is the newest *passing* result of this suite for another
+// version of the role (or for the version `--baseline` names): the last state the team accepted.
+import { NightshiftError } from '../errors.js';
+import type { EvalCaseTally, EvalResultRecord, EvalResults } from '../store/types.js';
+
+/** The baseline result, or null when there is none yet (a first eval regresses against nothing). */
+export async function findBaseline(
+  store: EvalResults,
+  o: { role: string; suite: string; roleVersion: string; baseline?: string | undefined },
+): Promise<EvalResultRecord | null> {
+  if (o.baseline !== undefined) {
+    const [named] = await store.listEvalResults({
+      role: o.role,
+      suite: o.suite,
+      roleVersion: o.baseline,
+      passed: true,
+      limit: 1,
+    });
+    if (!named)
+      throw new NightshiftError(
+        'USAGE',
+        `--baseline ${o.baseline}: no passing result of suite ${o.suite} is stored for ${o.role}@${o.baseline}`,
+      );
+    return named;
+  }
+  const passing = await store.listEvalResults({ role: o.role, suite: o.suite, passed: true, limit: 200 });
+  return passing.find((r) => r.roleVersion !== o.roleVersion) ?? null;
+}
+
+/**
+ * The cases that regressed: a case the baseline passed every time and that now failed at least once. A
+ * safety case that fails at all is reported by the suite itself (it fails the suite whatever the
+ * baseline); here it is named too when the baseline passed it.
+ */
+export function regressions(baseline: EvalResultRecord | null, now: readonly EvalCaseTally[]): string[] {
+  if (!baseline) return [];
+  const before = new Map(baseline.cases.map((c) => [c.name, c]));
+  return now
+    .filter((c) => {
+      const b = before.get(c.name);
+      return b !== undefined && b.runs > 0 && b.passes === b.runs && c.passes < c.runs;
+    })
+    .map((c) => c.name);
+}

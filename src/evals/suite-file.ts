@@ -1,0 +1,221 @@
+// The eval suite file (`x.evals.yaml`): its cases and what each expects. Strict keys, so a misspelt
+// expectation is an error at its line rather than a check that silently never runs. Paths in it are
+// relative to the suite file and come back absolute.
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { parseYamlText, readYamlText } from '../config/yaml-file.js';
+import { RUN_STATUSES } from '../domain.js';
+import { formatIssue, type Issue, NightshiftError } from '../errors.js';
+import { compileJsonSchema } from '../roles/json-schema.js';
+
+const JsonSchema = z.record(z.string(), z.unknown());
+
+/** A JSONPath check on the output: the values the path selects must exist, equal, or match. */
+const PathCheck = z.strictObject({
+  path: z.string().startsWith('$', 'a JSONPath starting with $, such as $.refundUsd'),
+  equals: z.unknown().optional(),
+  matches: z.string().min(1).optional(),
+  /** Default true: the path selects at least one value. `false`: it selects nothing. */
+  exists: z.boolean().optional(),
+});
+
+const OutputExpectation = z.strictObject({
+  /** JSON Schema the output must match. */
+  schema: JsonSchema.optional(),
+  /** The output, exactly (deep equality). */
+  equals: z.unknown().optional(),
+  /** A subset: every key given must be in the output with this value (recursively; arrays exactly). */
+  includes: z.unknown().optional(),
+  paths: z.array(PathCheck).default([]),
+  /** A regular expression the output must match (a string output as is, anything else as JSON). */
+  matches: z.string().min(1).optional(),
+});
+
+/** A tool named alone, or with arguments that must be a subset of the call's. */
+const ToolCallCheck = z.union([
+  z.string().min(1),
+  z.strictObject({ tool: z.string().min(1), args: z.record(z.string(), z.unknown()).optional() }),
+]);
+
+const ToolsExpectation = z.strictObject({
+  called: z.array(ToolCallCheck).default([]),
+  notCalled: z.array(ToolCallCheck).default([]),
+});
+
+/** A list of tools, or `true` for "at least one call". */
+const ToolSet = z.union([z.literal(true), z.array(z.string().min(1)).min(1)]);
+
+const PolicyExpectation = z.strictObject({
+  /** The run escalated with this category; `false`: it must not escalate at all. */
+  escalate: z.union([z.string().min(1), z.literal(false)]).optional(),
+  /** These calls were drafted for approval (never run). */
+  draft: ToolSet.optional(),
+  /** These calls were denied by the policy. */
+  denied: ToolSet.optional(),
+});
+
+const Ceilings = z.strictObject({
+  steps: z.number().int().nonnegative().optional(),
+  costUsd: z.number().nonnegative().optional(),
+  seconds: z.number().positive().optional(),
+});
+
+const Expectations = z.strictObject({
+  status: z.enum(RUN_STATUSES as [string, ...string[]]).optional(),
+  output: OutputExpectation.optional(),
+  tools: ToolsExpectation.optional(),
+  policy: PolicyExpectation.optional(),
+  ceilings: Ceilings.optional(),
+});
+
+/** An LLM judge: a model scores the output against a rubric, within its own budget. */
+const Grader = z.strictObject({
+  model: z.string().min(1),
+  rubric: z.string().min(1),
+  /** The score (0..1) the judge must give for the case to pass. */
+  passScore: z.number().min(0).max(1).default(0.7),
+  /** The judge's own budget; a judgement that costs more fails the case. */
+  maxCostUsd: z.number().nonnegative().default(0.05),
+});
+
+const CaseSpec = z.strictObject({
+  name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, 'letters, digits, ".", "_" or "-"'),
+  description: z.string().optional(),
+  input: z.unknown().default({}),
+  /** A folder copied fresh for the case as the role's workspace (default: the role's own, copied). */
+  workspace: z.string().min(1).optional(),
+  /** Run the case with this model instead of the role's (`script:<file>`, or any model spec). */
+  model: z.string().min(1).optional(),
+  /** A recorded run (`nightshift show <run> --json`) whose model turns are replayed as the model. */
+  replay: z.string().min(1).optional(),
+  /** A safety case may never fail: one failure fails the suite, whatever the threshold. */
+  safety: z.boolean().default(false),
+  /** `holdout` cases are never shown to a proposer (the improve loop); default train. */
+  split: z.enum(['train', 'holdout']).default('train'),
+  expect: Expectations.default({}),
+  grader: Grader.optional(),
+});
+
+/** Expected turns and tokens of one case with a priced model, for the cost estimate before a run. */
+const Estimate = z.strictObject({
+  turns: z.number().int().positive().default(5),
+  inputTokens: z.number().int().nonnegative().default(4000),
+  outputTokens: z.number().int().nonnegative().default(500),
+});
+
+export const SuiteSpec = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/)
+    .optional(),
+  description: z.string().optional(),
+  /** The pass rate (0..1) the suite must reach; `--threshold` overrides it. Default 1: every case passes. */
+  threshold: z.number().min(0).max(1).default(1),
+  estimate: Estimate.default({ turns: 5, inputTokens: 4000, outputTokens: 500 }),
+  cases: z.array(CaseSpec).min(1),
+});
+export type SuiteSpec = z.infer<typeof SuiteSpec>;
+export type EvalCase = z.infer<typeof CaseSpec>;
+export type CaseExpectations = z.infer<typeof Expectations>;
+export type CaseGrader = z.infer<typeof Grader>;
+export type ToolCallCheck = z.infer<typeof ToolCallCheck>;
+
+export interface Suite extends SuiteSpec {
+  name: string;
+  /** Absolute path of the suite file. */
+  file: string;
+  /** sha256 of the file's text. */
+  hash: string;
+}
+
+/**
+ * Loads and validates a suite file. Throws CONFIG_INVALID listing every problem as `file:line key: message`,
+ * with paths (workspace, script, replay) checked and made absolute.
+ *
+ * @example
+ * const suite = loadSuite('roles/refund-desk.evals.yaml');
+ */
+export function loadSuite(file: string): Suite {
+  const abs = resolve(file);
+  const text = readYamlText(abs, file);
+  const parsed = parseYamlText(text, file, SuiteSpec);
+  if (!parsed.ok) throw suiteInvalid(file, parsed.issues);
+  const { value: spec, source } = parsed;
+  const issues: Issue[] = [];
+  const add = (path: (string | number)[], message: string) => issues.push(source.issue(path, message));
+  const dir = dirname(abs);
+  const names = new Set<string>();
+  const cases = spec.cases.map((c, i) => {
+    if (names.has(c.name)) add(['cases', i, 'name'], `case '${c.name}' is named twice`);
+    names.add(c.name);
+    const out: EvalCase = { ...c };
+    if (c.workspace !== undefined) {
+      out.workspace = resolve(dir, c.workspace);
+      if (!existsSync(out.workspace) || !statSync(out.workspace).isDirectory())
+        add(['cases', i, 'workspace'], `workspace fixture folder not found: ${c.workspace}`);
+    }
+    if (c.replay !== undefined && c.model !== undefined)
+      add(['cases', i, 'replay'], 'give model or replay, not both');
+    if (c.replay !== undefined) {
+      out.replay = resolve(dir, c.replay);
+      if (!existsSync(out.replay)) add(['cases', i, 'replay'], `recorded run not found: ${c.replay}`);
+    }
+    if (c.model !== undefined) out.model = absoluteScript(c.model, dir, (m) => add(['cases', i, 'model'], m));
+    if (c.grader)
+      out.grader = {
+        ...c.grader,
+        model: absoluteScript(c.grader.model, dir, (m) => add(['cases', i, 'grader', 'model'], m)),
+      };
+    const schema = c.expect.output?.schema;
+    if (schema) {
+      try {
+        compileJsonSchema(schema);
+      } catch (err) {
+        add(['cases', i, 'expect', 'output', 'schema'], `not a valid JSON Schema: ${(err as Error).message}`);
+      }
+    }
+    const regexes: [(string | number)[], string | undefined][] = [
+      [['expect', 'output', 'matches'], c.expect.output?.matches],
+      ...(c.expect.output?.paths ?? []).map((p, j): [(string | number)[], string | undefined] => [
+        ['expect', 'output', 'paths', j, 'matches'],
+        p.matches,
+      ]),
+    ];
+    for (const [path, re] of regexes) {
+      if (re === undefined) continue;
+      try {
+        new RegExp(re);
+      } catch (err) {
+        add(['cases', i, ...path], `invalid regular expression: ${(err as Error).message}`);
+      }
+    }
+    return out;
+  });
+  if (issues.length > 0) throw suiteInvalid(file, issues);
+  return {
+    ...spec,
+    cases,
+    name: spec.name ?? basename(abs).replace(/\.evals\.ya?ml$|\.ya?ml$/, ''),
+    file: abs,
+    hash: createHash('sha256').update(text).digest('hex'),
+  };
+}
+
+/** `script:./x.yaml` → `script:/abs/x.yaml` (checked to exist); other specs as given. */
+function absoluteScript(spec: string, dir: string, problem: (message: string) => void): string {
+  if (!spec.startsWith('script:')) return spec;
+  const file = resolve(dir, spec.slice('script:'.length));
+  if (!existsSync(file))
+    problem(`script file not found: ${spec.slice('script:'.length)} (looked for ${file})`);
+  return `script:${file}`;
+}
+
+function suiteInvalid(file: string, issues: Issue[]): NightshiftError {
+  return new NightshiftError(
+    'CONFIG_INVALID',
+    `invalid eval suite ${file}:\n${issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`,
+    { details: { issues } },
+  );
+}

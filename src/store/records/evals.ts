@@ -1,0 +1,45 @@
+// Eval results: one row per `nightshift eval` (or runSuite) of a suite against a role version. What the
+// baseline of the next version's eval is read from (src/evals/baseline.ts), and what the improve loop
+// and `nightshift autonomy` read as the role's eval record.
+
+/** One case's tally over the suite's repeats. */
+export interface EvalCaseTally {
+  name: string;
+  safety: boolean;
+  split: 'train' | 'holdout';
+  runs: number;
+  passes: number;
+  /** Mean score over the repeats, 0..1. */
+  score: number;
+}
+
+export interface EvalResultRecord {
+  id: string;
+  role: string;
+  roleVersion: string;
+  /** The suite's name (its `name:`, else its file name without `.evals.yaml`). */
+  suite: string;
+  /** sha256 of the suite file's text: results of an edited suite are told apart. */
+  suiteHash: string;
+  /** The suite met its threshold and no safety case failed (whatever the baseline said). */
+  passed: boolean;
+  /** Passed case runs over all case runs. */
+  passRate: number;
+  /** Wilson score interval of the pass rate, 95 %. */
+  ciLow: number;
+  ciHigh: number;
+  repeat: number;
+  costUsd: number;
+  durationMs: number;
+  cases: EvalCaseTally[];
+  createdAt: number;
+}
+
+export interface EvalResultFilter {
+  role: string;
+  suite?: string | undefined;
+  roleVersion?: string | undefined;
+  passed?: boolean | undefined;
+  /** Newest first; default 50. */
+  limit?: number | undefined;
+}

@@ -1,0 +1,70 @@
+// Eval results for both stores (see dialect.ts): appended once, never updated, read newest first.
+import type { EvalResultFilter, EvalResultRecord } from '../types.js';
+import type { Dialect, Query } from './dialect.js';
+
+type Row = Record<string, unknown>;
+
+const COLUMNS =
+  'id, role, role_version, suite, suite_hash, passed, pass_rate, ci_low, ci_high, repeat_count, cost_usd, duration_ms, cases, created_at';
+
+export function insertEvalResult(d: Dialect, r: EvalResultRecord): Query {
+  const marks = Array.from({ length: 14 }, (_, i) => d.param(i + 1)).join(', ');
+  return {
+    text: `INSERT INTO eval_results (${COLUMNS}) VALUES (${marks})`,
+    params: [
+      r.id,
+      r.role,
+      r.roleVersion,
+      r.suite,
+      r.suiteHash,
+      // 1/0: SQLite has no boolean, and Postgres reads '1'/'0' as one.
+      r.passed ? 1 : 0,
+      r.passRate,
+      r.ciLow,
+      r.ciHigh,
+      r.repeat,
+      r.costUsd,
+      r.durationMs,
+      JSON.stringify(r.cases),
+      r.createdAt,
+    ],
+  };
+}
+
+export function listEvalResults(d: Dialect, f: EvalResultFilter): Query {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (clause: (p: string) => string, value: unknown) => {
+    params.push(value);
+    where.push(clause(d.param(params.length)));
+  };
+  add((p) => `role = ${p}`, f.role);
+  if (f.suite !== undefined) add((p) => `suite = ${p}`, f.suite);
+  if (f.roleVersion !== undefined) add((p) => `role_version = ${p}`, f.roleVersion);
+  if (f.passed !== undefined) add((p) => `passed = ${p}`, f.passed ? 1 : 0);
+  params.push(f.limit ?? 50);
+  return {
+    text: `SELECT ${COLUMNS} FROM eval_results WHERE ${where.join(' AND ')}
+      ORDER BY created_at DESC, id DESC LIMIT ${d.param(params.length)}`,
+    params,
+  };
+}
+
+export function toEvalResult(d: Dialect, row: Row): EvalResultRecord {
+  return {
+    id: String(row.id),
+    role: String(row.role),
+    roleVersion: String(row.role_version),
+    suite: String(row.suite),
+    suiteHash: String(row.suite_hash),
+    passed: row.passed === true || Number(row.passed) === 1,
+    passRate: Number(row.pass_rate),
+    ciLow: Number(row.ci_low),
+    ciHigh: Number(row.ci_high),
+    repeat: Number(row.repeat_count),
+    costUsd: Number(row.cost_usd),
+    durationMs: Number(row.duration_ms),
+    cases: d.decodeJson(row.cases) as EvalResultRecord['cases'],
+    createdAt: Number(row.created_at),
+  };
+}

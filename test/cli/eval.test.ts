@@ -1,0 +1,107 @@
+// `nightshift eval` as a team's CI runs it: the real CLI over a clean copy of the examples. Exit 0 when
+// the suite passes and nothing regressed, 1 when a case (a safety case above all) breaks or --max-cost
+// refuses, 2 for a bad suite file.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { json, runCli } from '../support/cli.js';
+import { exampleProject } from '../support/examples.js';
+
+const tmp = exampleProject('nightshift-eval-cli-');
+after(() => tmp.cleanup());
+const cwd = tmp.path;
+const env = { NIGHTSHIFT_DATA_DIR: join(tmp.path, '.nightshift') };
+const roles = (...p: string[]) => join(tmp.path, 'examples', 'roles', ...p);
+
+describe('nightshift eval', () => {
+  it('passes the refund-desk suite: estimate first, a line per case, exit 0', async () => {
+    const r = await runCli(['eval', 'examples/roles/refund-desk.yaml'], { cwd, env });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const lines = r.stdout.split('\n');
+    assert.equal(lines[0], 'estimated cost: 0.0000 USD');
+    assert.match(r.stdout, /PASS {2}big-refund-goes-to-a-manager \[safety\]/);
+    assert.match(r.stdout, /pass rate 4\/4 = 100\.0% \(95% CI 51\.0%–100\.0%\)/);
+    assert.match(r.stdout, /baseline: none stored yet\nPASSED\n$/);
+  });
+
+  it('exits 1 when a new version breaks a safety case, naming the case, the reason and the regression', async () => {
+    const text = readFileSync(roles('refund-desk.yaml'), 'utf8').replace('gt: 100 }', 'gt: 1000 }');
+    writeFileSync(roles('refund-desk-weak.yaml'), text);
+    const r = await runCli(
+      [
+        'eval',
+        'examples/roles/refund-desk-weak.yaml',
+        '--suite',
+        'examples/roles/refund-desk.evals.yaml',
+        '--json',
+      ],
+      { cwd, env },
+    );
+    assert.equal(r.code, 1, r.stderr);
+    const out = json<{
+      ok: boolean;
+      safetyFailures: string[];
+      regressions: string[];
+      runs: { name: string; passed: boolean; reason?: string }[];
+    }>(r);
+    assert.equal(out.ok, false);
+    assert.deepEqual(out.safetyFailures, ['big-refund-goes-to-a-manager']);
+    assert.deepEqual(out.regressions, ['big-refund-goes-to-a-manager']);
+    assert.match(out.runs.find((c) => !c.passed)!.reason!, /expected an escalation \(money\), got none/);
+    assert.match(r.stderr, /estimated cost: 0\.0000 USD/);
+  });
+
+  it('repeats with --repeat and reports the interval in --json', async () => {
+    const r = await runCli(
+      ['eval', 'examples/roles/ops-monitor.yaml', '--repeat', '2', '--concurrency', '4', '--json'],
+      {
+        cwd,
+        env,
+      },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const out = json<{ runs: unknown[]; passRate: number; ci: { low: number; high: number } }>(r);
+    assert.equal(out.runs.length, 6);
+    assert.equal(out.passRate, 1);
+    assert.ok(out.ci.low > 0.5 && out.ci.low < 0.7, String(out.ci.low));
+  });
+
+  it('refuses past --max-cost with exit 1 and runs nothing', async () => {
+    writeFileSync(
+      roles('evals', 'dear.script.yaml'),
+      'turns:\n  - final: { summary: ok }\n    usage: { costUsd: 2 }\n',
+    );
+    writeFileSync(
+      roles('dear.evals.yaml'),
+      'cases:\n  - name: dear\n    input: { ticket: T-1 }\n    model: script:./evals/dear.script.yaml\n',
+    );
+    const r = await runCli(
+      [
+        'eval',
+        'examples/roles/refund-desk.yaml',
+        '--suite',
+        'examples/roles/dear.evals.yaml',
+        '--max-cost',
+        '1',
+      ],
+      { cwd, env },
+    );
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout.trim(), 'estimated cost: 2.0000 USD');
+    assert.match(r.stderr, /BUDGET_EXCEEDED.*estimated at 2\.0000 USD, over --max-cost 1; nothing was run/);
+  });
+
+  it('exits 2 for a bad suite file, naming the file, line and field', async () => {
+    writeFileSync(roles('bad.evals.yaml'), 'cases:\n  - name: one\n    expect: { status: finished }\n');
+    const r = await runCli(
+      ['eval', 'examples/roles/refund-desk.yaml', '--suite', 'examples/roles/bad.evals.yaml'],
+      { cwd, env },
+    );
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /examples\/roles\/bad\.evals\.yaml:3 cases\[0\]\.expect\.status: /);
+    const bare = await runCli(['eval', 'examples/roles/refund-desk.yaml', '--repeat', '0'], { cwd, env });
+    assert.equal(bare.code, 2);
+    assert.match(bare.stderr, /--repeat must be a whole number from 1 to 10000, got '0'/);
+  });
+});

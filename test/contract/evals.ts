@@ -1,0 +1,77 @@
+// The eval results part of the Store contract, for both stores: a result comes back as stored (floats,
+// booleans, the per-case tallies), newest first, filtered by suite, version and verdict.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { EvalResultRecord, Store } from '../../src/store/types.js';
+import type { StoreFixture } from './store.js';
+
+function result(over: Partial<EvalResultRecord>): EvalResultRecord {
+  return {
+    id: 'eval_x',
+    role: 'contract-role',
+    roleVersion: 'v1',
+    suite: 'main',
+    suiteHash: 'a'.repeat(64),
+    passed: true,
+    passRate: 2 / 3,
+    ciLow: 0.2076,
+    ciHigh: 0.9385,
+    repeat: 3,
+    costUsd: 0.0123,
+    durationMs: 1234,
+    cases: [
+      { name: 'ünïcødé "case"', safety: true, split: 'holdout', runs: 3, passes: 2, score: 0.8333 },
+      { name: 'plain', safety: false, split: 'train', runs: 3, passes: 3, score: 1 },
+    ],
+    createdAt: 1000,
+    ...over,
+  };
+}
+
+export function describeEvalResultsContract(name: string, open: () => Promise<StoreFixture>): void {
+  describe(`Store contract (eval results): ${name}`, () => {
+    let fx: StoreFixture;
+    let store: Store;
+    before(async () => {
+      fx = await open();
+      store = fx.store;
+      await store.init();
+      await store.putEvalResult(result({ id: 'eval_1', createdAt: 1000 }));
+      await store.putEvalResult(result({ id: 'eval_2', roleVersion: 'v2', passed: false, createdAt: 2000 }));
+      await store.putEvalResult(result({ id: 'eval_3', roleVersion: 'v2', suite: 'other', createdAt: 3000 }));
+      await store.putEvalResult(result({ id: 'eval_4', role: 'another-role', createdAt: 4000 }));
+    });
+    after(async () => {
+      await store.close();
+      await fx.cleanup();
+    });
+
+    it('gives a result back exactly as stored', async () => {
+      const [got] = await store.listEvalResults({ role: 'contract-role', roleVersion: 'v1' });
+      assert.deepEqual(got, result({ id: 'eval_1', createdAt: 1000 }));
+    });
+
+    it("lists one role's results newest first", async () => {
+      const all = await store.listEvalResults({ role: 'contract-role' });
+      assert.deepEqual(
+        all.map((r) => r.id),
+        ['eval_3', 'eval_2', 'eval_1'],
+      );
+    });
+
+    it('filters by suite, version and verdict, and honours the limit', async () => {
+      const ids = async (f: Parameters<Store['listEvalResults']>[0]) =>
+        (await store.listEvalResults(f)).map((r) => r.id);
+      assert.deepEqual(await ids({ role: 'contract-role', suite: 'main' }), ['eval_2', 'eval_1']);
+      assert.deepEqual(await ids({ role: 'contract-role', roleVersion: 'v2' }), ['eval_3', 'eval_2']);
+      assert.deepEqual(await ids({ role: 'contract-role', passed: false }), ['eval_2']);
+      assert.deepEqual(await ids({ role: 'contract-role', suite: 'main', passed: true }), ['eval_1']);
+      assert.deepEqual(await ids({ role: 'contract-role', limit: 1 }), ['eval_3']);
+      assert.deepEqual(await ids({ role: 'nobody' }), []);
+    });
+
+    it('refuses a second result with the same id', async () => {
+      await assert.rejects(store.putEvalResult(result({ id: 'eval_1' })));
+    });
+  });
+}

@@ -1,0 +1,102 @@
+// Suite files: a bad one is refused with every problem at its file, line and field, before anything runs.
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { NightshiftError } from '../../src/errors.js';
+import { loadSuite } from '../../src/evals/suite-file.js';
+import { tempDir } from '../support/tmp.js';
+
+const tmp = tempDir('nightshift-suite-file-');
+after(() => tmp.cleanup());
+
+function suiteFile(name: string, text: string): string {
+  const file = join(tmp.path, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+function refusal(file: string): string {
+  try {
+    loadSuite(file);
+  } catch (err) {
+    assert.ok(NightshiftError.isInstance(err));
+    assert.equal(err.code, 'CONFIG_INVALID');
+    return err.message;
+  }
+  assert.fail('the suite was accepted');
+}
+
+describe('suite files', () => {
+  it('loads a suite with its defaults and absolute paths', () => {
+    mkdirSync(join(tmp.path, 'fixture'));
+    writeFileSync(join(tmp.path, 'judge.script.yaml'), 'turns:\n  - final: { score: 1, reason: ok }\n');
+    const suite = loadSuite(
+      suiteFile(
+        'good.evals.yaml',
+        `cases:
+  - name: one
+    workspace: ./fixture
+    grader: { model: script:./judge.script.yaml, rubric: polite }
+`,
+      ),
+    );
+    assert.equal(suite.name, 'good');
+    assert.equal(suite.threshold, 1);
+    const [c] = suite.cases;
+    assert.equal(c!.workspace, join(tmp.path, 'fixture'));
+    assert.equal(c!.grader!.model, `script:${join(tmp.path, 'judge.script.yaml')}`);
+    assert.deepEqual([c!.safety, c!.split, c!.input], [false, 'train', {}]);
+    assert.match(suite.hash, /^[0-9a-f]{64}$/);
+  });
+
+  it('names the file, line and field of a misspelt or mistyped key', () => {
+    const file = suiteFile(
+      'typo.evals.yaml',
+      `cases:
+  - name: one
+    expect:
+      status: done
+      tools: { caled: [fs.read] }
+  - name: two
+    split: test
+`,
+    );
+    const message = refusal(file);
+    assert.match(message, /typo\.evals\.yaml:4 cases\[0\]\.expect\.status: /);
+    assert.match(message, /typo\.evals\.yaml:5 cases\[0\]\.expect\.tools.*caled/);
+    assert.match(message, /typo\.evals\.yaml:7 cases\[1\]\.split: /);
+  });
+
+  it('refuses missing files, twice-named cases, bad regexes and schemas, and model with replay', () => {
+    const file = suiteFile(
+      'bad.evals.yaml',
+      `cases:
+  - name: one
+    model: script:./nope.yaml
+  - name: one
+    workspace: ./no-such-folder
+  - name: three
+    replay: ./run.json
+    model: script:./nope.yaml
+  - name: four
+    expect:
+      output:
+        matches: "("
+        schema: { type: nonsense }
+`,
+    );
+    const message = refusal(file);
+    assert.match(message, /:3 cases\[0\]\.model: script file not found: \.\/nope\.yaml/);
+    assert.match(message, /:4 cases\[1\]\.name: case 'one' is named twice/);
+    assert.match(message, /:5 cases\[1\]\.workspace: workspace fixture folder not found/);
+    assert.match(message, /cases\[2\]\.replay: give model or replay, not both/);
+    assert.match(message, /cases\[3\]\.expect\.output\.matches: invalid regular expression/);
+    assert.match(message, /cases\[3\]\.expect\.output\.schema: not a valid JSON Schema/);
+  });
+
+  it('refuses a suite without cases, and a file that is not there', () => {
+    assert.match(refusal(suiteFile('empty.evals.yaml', 'threshold: 0.5\n')), /cases/);
+    assert.throws(() => loadSuite(join(tmp.path, 'missing.evals.yaml')), /missing\.evals\.yaml/);
+  });
+});
