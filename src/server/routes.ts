@@ -17,7 +17,7 @@ import type { ServeMetrics } from '../telemetry/metrics/index.js';
 import type { ChannelDoors } from './channel-doors.js';
 import { decisionPageRoutes } from './decision-page.js';
 import { decisionRoute } from './decision-route.js';
-import { HttpError, parseJson, readBody, requireJsonContentType } from './http-body.js';
+import { parseJson, readBody, requireJsonContentType } from './http-body.js';
 import { loginRoutes } from './login-routes.js';
 import { mcpRoutes } from './mcp-route.js';
 import { metricsRoute } from './metrics-route.js';
