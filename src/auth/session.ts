@@ -74,15 +74,19 @@ export function clearedSessionCookie(secure: boolean): string {
 export function readSessionCookie(req: IncomingMessage): string | undefined {
   const header = req.headers.cookie;
   if (!header) return undefined;
+  // Over https only the __Host- cookie counts (a sibling host or a plain-http injection can set the
+  // unprefixed one, never the prefixed); two candidates at once are refused, not the first one taken.
+  const names = isHttps(req) ? [SECURE_SESSION_COOKIE] : [SESSION_COOKIE, SECURE_SESSION_COOKIE];
+  const found: string[] = [];
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
     if (eq < 0) continue;
     const name = part.slice(0, eq).trim();
     const value = part.slice(eq + 1).trim();
-    if ((name === SESSION_COOKIE || name === SECURE_SESSION_COOKIE) && isSecretShaped('session', value))
-      return value;
+    if (names.includes(name)) found.push(value);
   }
-  return undefined;
+  const [only] = found;
+  return found.length === 1 && only !== undefined && isSecretShaped('session', only) ? only : undefined;
 }
 
 /** Ends the session the secret names (logout). */

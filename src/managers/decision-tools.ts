@@ -5,6 +5,7 @@
 // goes up to people.
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
+import { capAuthority } from '../engine/authority-cap.js';
 import { judgeCall } from '../engine/judge.js';
 import { type OwnJudgement, type PreparedRole, toolSpec } from '../engine/prepare.js';
 import { RunState } from '../engine/state.js';
@@ -125,8 +126,11 @@ async function withinAuthority(
   const held = escalation.callKey ? escalated.calls.get(escalation.callKey) : undefined;
   if (!held || held.tool === 'escalate')
     return { decision: 'deny', reason: `escalation ${escalation.id} holds no tool call; answer or deny it` };
-  const { verdict } = await judgeCall(manager, { tool: held.tool, args: held.args }, escalated.run.input);
-  const as = `as the manager's role (${manager.role.name}, ${manager.role.autonomy})`;
+  // At no more than the escalated run's delegation cap, as for drafts (draft-tools.ts): a manager never
+  // lifts the cap an orchestrator put on its specialist.
+  const capped = capAuthority(manager, escalated.run);
+  const { verdict } = await judgeCall(capped, { tool: held.tool, args: held.args }, escalated.run.input);
+  const as = `as the manager's role (${capped.role.name}, ${capped.role.autonomy})`;
   switch (verdict.decision) {
     case 'allow':
       return {

@@ -35,7 +35,10 @@ function doorsFor(o: McpHttpOptions, caller: Principal): McpDoors {
     actor: `mcp:${caller.name}`,
     requireScope: (scope) => requireScope(caller, scope),
     async start(role, input, s) {
-      const delivery = await o.deliver(role, input, s.idempotencyKey, { kind: 'mcp', by: caller.name });
+      // Namespaced by caller and role: a client's key can never match an event's or a webhook's run key
+      // (or another client's), so it cannot claim a run someone else's delivery would have made.
+      const key = s.idempotencyKey ? `mcp:${caller.name}:${role.name}:${s.idempotencyKey}` : undefined;
+      const delivery = await o.deliver(role, input, key, { kind: 'mcp', by: caller.name });
       if (!delivery.runId) throw new NightshiftError('INTERNAL', `role ${role.name} was given no run`);
       return { runId: delivery.runId };
     },

@@ -47,18 +47,22 @@ const loginForm = (message = '') =>
 <code>nightshift token login-link --as NAME</code>.</p>`,
   );
 
+function originHost(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A form post from one of this server's own pages; anything a browser marks cross-site is refused. */
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   const site = req.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none')
     throw new HttpError(403, 'this form cannot be posted from another site');
+  // `Origin: null` is what a sandboxed frame or a data: page sends: never one of this server's pages.
   const origin = req.headers.origin;
-  if (
-    origin !== undefined &&
-    origin !== 'null' &&
-    req.headers.host &&
-    new URL(origin).host !== req.headers.host
-  )
+  if (origin !== undefined && (!req.headers.host || originHost(origin) !== req.headers.host))
     throw new HttpError(403, `this form cannot be posted from ${origin}`);
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded')

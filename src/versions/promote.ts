@@ -76,19 +76,36 @@ function audit(p: PromotionRecord, actor: string, at: number): NewAuditEvent {
 }
 
 /**
- * The version a candidate is judged against: the active one; with none, the one the role file ran last
- * (its newest run's), else the newest stored version other than the candidate.
+ * The versions a candidate is judged against. With one active, that one. With none, whatever may be in
+ * effect: the version the role's newest run ran and the newest stored version other than the candidate
+ * (serve may have loaded a file edited since that run). A candidate is never its own baseline: judged
+ * against itself, an old wide version would pass as "no change" after the file was narrowed.
  */
-async function baseline(
+async function baselines(
   store: PromotionStore,
   role: string,
   active: PromotionRecord | undefined,
   candidate: string,
-): Promise<RoleVersionRecord | undefined> {
-  if (active) return store.getRoleVersion(role, active.version);
+): Promise<RoleVersionRecord[]> {
+  if (active) {
+    const v = await store.getRoleVersion(role, active.version);
+    return v ? [v] : [];
+  }
+  const out: RoleVersionRecord[] = [];
   const [last] = await store.listRuns({ role, limit: 1 });
-  if (last) return store.getRoleVersion(role, last.roleVersion);
-  return (await store.listRoleVersions(role)).filter((v) => v.version !== candidate).at(-1);
+  if (last && last.roleVersion !== candidate) {
+    const v = await store.getRoleVersion(role, last.roleVersion);
+    if (v) out.push(v);
+  }
+  const newest = (await store.listRoleVersions(role)).filter((v) => v.version !== candidate).at(-1);
+  if (newest && !out.some((v) => v.version === newest.version)) out.push(newest);
+  return out;
+}
+
+/** Every way the candidate widens any baseline; with no baseline to compare, that itself (a person decides). */
+function wideningAgainst(bases: RoleVersionRecord[], candidate: RoleVersionRecord): string[] {
+  if (bases.length === 0) return ['no earlier version to compare with: a person decides the first promotion'];
+  return [...new Set(bases.flatMap((b) => authorityWidening(b.spec, candidate.spec)))];
 }
 
 async function request(
@@ -101,9 +118,9 @@ async function request(
   const by = checkActor(req.by);
   const candidate = await findVersion(ctx.store, req.role, req.version);
   if (active?.version === candidate.version) return { promotion: active, outcome: 'unchanged' };
-  const base = await baseline(ctx.store, req.role, active, candidate.version);
-  // No earlier version at all: nothing ran before it, so nothing it could widen (the newest is itself).
-  const widening = base ? authorityWidening(base.spec, candidate.spec) : [];
+  const bases = await baselines(ctx.store, req.role, active, candidate.version);
+  const base = bases[0];
+  const widening = wideningAgainst(bases, candidate);
   const direct = widening.length === 0 && mayDecide(ctx.people, by, req.role);
   const now = ctx.clock.now();
   const p: PromotionRecord = {

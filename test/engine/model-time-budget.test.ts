@@ -10,6 +10,10 @@ import type { FakeServer } from '../support/fake-llm.js';
 import { writeTestRole } from '../support/roles.js';
 
 const BUDGET_SECONDS = 2;
+// What proves the abort: without it the stalled call waits for the adapter's whole request timeout
+// (minutes). The bound is far from the budget on purpose, so that a loaded machine (CI runs two test
+// files at once beside Postgres) cannot fail it: this is not a speed test (bench/ measures speed).
+const STOPPED_WITHIN_MS = 30_000;
 
 describe('the time budget during a model call', () => {
   let fake: FakeServer;
@@ -49,8 +53,7 @@ describe('the time budget during a model call', () => {
       assert.equal(result.status, 'failed');
       assert.equal(result.error?.code, 'BUDGET_EXCEEDED');
       assert.match(result.error!.message, /model call in flight was stopped/);
-      // The bound is generous for a loaded machine; without the abort the call hangs for minutes.
-      assert.ok(elapsedMs < (BUDGET_SECONDS + 3) * 1000, `the run stopped after ${elapsedMs} ms`);
+      assert.ok(elapsedMs < STOPPED_WITHIN_MS, `the run stopped after ${elapsedMs} ms`);
       assert.equal(modelCalls, 1, 'no second model call');
       assert.equal(snapshot.run.turns, 0, 'the unfinished turn is not counted');
       assert.equal(snapshot.steps.filter((s) => s.kind === 'model_turn').length, 0);
@@ -69,7 +72,7 @@ describe('the time budget during a model call', () => {
     const { r, rt, result, elapsedMs, snapshot, modelCalls } = await stalledTurn('escalate');
     try {
       assert.equal(result.status, 'escalated');
-      assert.ok(elapsedMs < (BUDGET_SECONDS + 3) * 1000, `the run stopped after ${elapsedMs} ms`);
+      assert.ok(elapsedMs < STOPPED_WITHIN_MS, `the run stopped after ${elapsedMs} ms`);
       assert.deepEqual(
         result.escalations.map((e) => [e.source, e.status]),
         [['budget', 'pending']],

@@ -108,4 +108,25 @@ describe('/mcp on serve (streamable HTTP, the SDK client)', () => {
     assert.deepEqual(inbox.approvals, []);
     assert.deepEqual(inbox.escalations, []);
   });
+  it("keeps a client's idempotency key in its own namespace: the same key twice is one run, never another door's", async () => {
+    const client = await connect(served.url, served.token);
+    clients.push(client);
+    const start = async () =>
+      toolJson(
+        await client.callTool({
+          name: 'runs.start',
+          arguments: {
+            role: 'summarizer',
+            input: { ticket: 'T-3' },
+            idempotencyKey: 'event:desk.go:k-1',
+            waitSeconds: 120,
+          },
+        }),
+      );
+    const a = await start();
+    const b = await start();
+    assert.equal(a.runId, b.runId);
+    const got = toolJson(await client.callTool({ name: 'runs.get', arguments: { runId: a.runId } }));
+    assert.match(JSON.stringify(got), /"mcp:[^"]+:summarizer:event:desk\.go:k-1"/);
+  });
 });

@@ -108,6 +108,41 @@ describe('serve: browser sessions', () => {
     assert.equal(cross.headers.get('set-cookie'), null);
   });
 
+  it('refuses a login posted from an opaque origin (a sandboxed frame sends Origin: null)', async () => {
+    const { token } = await createToken('runs:read');
+    for (const origin of ['null', 'not a url', 'http://evil.example']) {
+      const res = await fetch(`${served.url}/login`, {
+        method: 'POST',
+        headers: { ...FORM, origin },
+        body: new URLSearchParams({ token }).toString(),
+        redirect: 'manual',
+      });
+      assert.equal(res.status, 403, origin);
+      assert.equal(res.headers.get('set-cookie'), null, origin);
+    }
+  });
+
+  it('over https reads only the __Host- cookie, and no session when two are sent', async () => {
+    const { token } = await createToken('runs:read');
+    const https = { 'x-forwarded-proto': 'https' };
+    const secure = await login(token, https);
+    assert.match(secure, /^__Host-nightshift_session=/);
+    const plain = await login(token);
+    assert.match(plain, /^nightshift_session=/);
+    const csrfOver = async (cookie: string) => {
+      const res = await fetch(`${served.url}/login`, { headers: { cookie, ...https } });
+      return /name="csrf" value="([^"]+)"/.exec(await res.text())?.[1];
+    };
+    assert.ok(await csrfOver(secure), 'the __Host- cookie opens the session over https');
+    assert.equal(
+      await csrfOver(plain),
+      undefined,
+      'an unprefixed cookie (settable by a sibling host) is not read',
+    );
+    assert.equal(await csrfOver(`${plain}; ${secure}`), undefined, 'two session cookies: neither is taken');
+    assert.ok((await page(plain)).csrf, 'over plain http the unprefixed cookie still works');
+  });
+
   it('shows pages under a strict Content-Security-Policy', async () => {
     const res = await fetch(`${served.url}/login`);
     const csp = res.headers.get('content-security-policy') ?? '';

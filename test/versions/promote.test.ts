@@ -15,6 +15,7 @@ import {
   refusePromotion,
   rollback,
 } from '../../src/versions/promote.js';
+import { newRun, step } from '../contract/store.js';
 import { tempDir } from '../support/tmp.js';
 
 const people: PeopleDirectory = {
@@ -176,5 +177,32 @@ describe('promote and rollback', () => {
       code: 'VERSION_NOT_FOUND',
     });
     await assert.rejects(promote(ctx, { role: name, version: 'v', by: 'alice' }), /ambiguous/);
+  });
+  it('never judges a candidate against itself: an old wide version that ran last waits for a person', async () => {
+    // v1 (full) ran for months; the file was then narrowed to v2 (draft), which has not run yet. With
+    // nothing active, promoting v1 back is judged against v2 too, so it widens and waits.
+    const name = 'desk-wide';
+    await store.putRoleVersion({ name, version: 'w1aaaa', spec: spec('full', 'one'), createdAt: t++ });
+    const run = newRun({ role: name, roleVersion: 'w1aaaa' });
+    await store.createRun(run, {
+      steps: [step(run.id, 1, 'run_started', { input: run.input })],
+      at: run.createdAt,
+    });
+    await store.putRoleVersion({ name, version: 'w2bbbb', spec: spec('draft', 'one'), createdAt: t++ });
+    const r = await promote(ctx, { role: name, version: 'w1', by: 'alice' });
+    assert.equal(r.outcome, 'pending');
+    assert.ok(
+      r.promotion.widening.some((w) => /autonomy/.test(w)),
+      JSON.stringify(r.promotion.widening),
+    );
+    assert.equal(await store.activePromotion(name), undefined);
+  });
+
+  it('leaves the first promotion of a role with no other version to a person', async () => {
+    const name = 'desk-only';
+    await store.putRoleVersion({ name, version: 'o1aaaa', spec: spec('full', 'one'), createdAt: t++ });
+    const r = await promote(ctx, { role: name, version: 'o1', by: 'alice' });
+    assert.equal(r.outcome, 'pending');
+    assert.match(r.promotion.widening.join(), /no earlier version/);
   });
 });

@@ -70,7 +70,19 @@ export function streamOperation(ctx: ApiContext): { operation: Operation; stream
       res.write(': stream of run steps\n\n');
       let poll: NodeJS.Timeout | undefined;
       let closed = false;
-      const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
+      // Each heartbeat asks again who is listening: a token revoked or expired, or a session ended, while
+      // its stream is open (a paused run can stream for days) ends the stream rather than feeding it.
+      const heartbeat = setInterval(() => {
+        ctx.auth.authenticate(req, { scope: 'runs:read' }).then(
+          () => {
+            if (!closed) res.write(': heartbeat\n\n');
+          },
+          () => {
+            if (!closed) event(res, 'error', { message: 'the credentials ended: sign in again to resume' });
+            stop();
+          },
+        );
+      }, heartbeatMs);
       const stop = () => {
         if (closed) return;
         closed = true;
