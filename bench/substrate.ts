@@ -7,12 +7,14 @@
 // Latency: events POSTed at a steady rate, each carrying its send time; "start" is the moment a worker
 // claimed the run and recorded `run_resumed`. Throughput: a burst of events, from the first POST until
 // every run has succeeded. The role is the issue's task: three tool calls then a final output.
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { issueToken } from '../src/auth/index.js';
 import { openPostgresStore } from '../src/store/postgres/index.js';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
 import type { Store } from '../src/store/types.js';
@@ -145,6 +147,14 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
       : openSqliteStore({ dataDir: dataDir! });
   await store.init();
   const count = counter(kind, store, schema);
+  // POST /events needs a token with events:send (docs/security-access.md).
+  const { secret } = await issueToken(store, undefined, {
+    kind: 'service',
+    name: 'bench',
+    scopes: ['events:send'],
+    expiresAt: null,
+  });
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${secret}` };
   const { urls, procs } = await startWorkers(workers, p.dir, env, dataDir);
   try {
     // Latency at a steady rate, after a warm-up at the same rate that is not counted (each process's first
@@ -160,7 +170,7 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
       sends.push(
         fetch(`${urls[i % urls.length]}/events/go`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers,
           body: JSON.stringify({ sentAt: Date.now(), warmup: i < warm }),
         }),
       );
@@ -182,7 +192,7 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
       Array.from({ length: BURST }, (_, i) =>
         fetch(`${urls[i % urls.length]}/events/go`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers,
           body: JSON.stringify({ sentAt: Date.now() }),
         }),
       ),

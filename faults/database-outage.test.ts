@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { authFor } from '../test/support/cli.js';
 import { postgresUnavailable } from '../test/support/postgres.js';
 import { startTcpProxy, type TcpProxy } from '../test/support/tcp-proxy.js';
 import { waitFor } from '../test/support/wait.js';
@@ -72,7 +73,11 @@ async function scenario(kind: 'cut' | 'stall'): Promise<void> {
     // An event posted during the outage must get an answer, not hang; if it is accepted it must run.
     const during = fetch(`${cluster.workers[0]!.url}/events/pay`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': `db-${kind}-during` },
+      headers: {
+        ...authFor(cluster.workers[0]!.url),
+        'content-type': 'application/json',
+        'idempotency-key': `db-${kind}-during`,
+      },
       body: '{}',
       // A stalled store answers once its query times out (30 s, decision 013): within the recovery bound.
       signal: AbortSignal.timeout(outageMs + 45_000),

@@ -3,6 +3,7 @@
 // accepted (and later runs) or refused with an answer that says the disk is full; runs in flight fail or
 // wait cleanly; once space is back every new event is accepted and every accepted run settles, with no
 // charge twice; and the daemon started again on the same files works (no wedge survives a restart).
+
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
@@ -17,6 +18,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { authFor } from '../test/support/cli.js';
 import { tempDir } from '../test/support/tmp.js';
 import { waitFor } from '../test/support/wait.js';
 import { breaches, tally, waitSettled } from './support/check.js';
@@ -50,7 +52,7 @@ function fill(file: string): void {
 async function post(url: string, key: string) {
   const res = await fetch(`${url}/events/pay`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': key },
+    headers: { ...authFor(url), 'content-type': 'application/json', 'idempotency-key': key },
     body: JSON.stringify({ key, padding: PADDING }),
     signal: AbortSignal.timeout(30_000),
   }).catch((err: Error) => ({ status: 0, text: async () => err.message }));

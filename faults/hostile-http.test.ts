@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { authFor } from '../test/support/cli.js';
 import { breaches, tally, waitSettled } from './support/check.js';
 import { openCluster } from './support/cluster.js';
 import { type Payments, startPayments } from './support/payments.js';
@@ -28,7 +29,11 @@ function send(
   body: Buffer | string,
 ) {
   return new Promise<Answer>((resolve) => {
-    const req = request(`${url}${path}`, { method, headers, timeout: 30_000 }, (res) => {
+    // Every request carries the daemon's token (unless it names its own Authorization), so each attack
+    // reaches the check it aims at; the two token attacks below send none or a forged one.
+    const all = { ...authFor(url), ...headers };
+    if (all.authorization === '') delete all.authorization;
+    const req = request(`${url}${path}`, { method, headers: all, timeout: 30_000 }, (res) => {
       let text = '';
       res.on('data', (c) => {
         text += c;
@@ -85,6 +90,20 @@ const ATTACKS: Attack[] = [
     expect: 415,
   },
   { name: 'no content type', path: '/events/pay', headers: {}, body: event, expect: 415 },
+  {
+    name: 'event without a token',
+    path: '/events/pay',
+    headers: { ...json, authorization: '' },
+    body: event,
+    expect: 401,
+  },
+  {
+    name: 'event with a forged token',
+    path: '/events/pay',
+    headers: { ...json, authorization: `Bearer nst_${'A'.repeat(43)}` },
+    body: event,
+    expect: 401,
+  },
   {
     name: '10 MB JSON body',
     path: '/events/pay',

@@ -59,6 +59,14 @@ export type ErrorCode =
   | 'DECISION_REFUSED'
   /** A notification could not be sent; `retryable` says whether trying again later may work. */
   | 'NOTIFICATION_FAILED'
+  /** No credentials, or a token or session that is unknown, revoked or expired (HTTP 401). */
+  | 'AUTH_REQUIRED'
+  /** Authenticated, but the token lacks the scope this door needs (HTTP 403). */
+  | 'AUTH_FORBIDDEN'
+  /** A browser form or request without the session's CSRF token, or with a wrong one (HTTP 403). */
+  | 'CSRF_INVALID'
+  /** `token revoke` named no token (or one already revoked). */
+  | 'TOKEN_NOT_FOUND'
   | 'INTERNAL';
 
 const NIGHTSHIFT_ERROR = Symbol.for('nightshift.error');

@@ -7,7 +7,7 @@ import { createRuntime } from '../../src/runtime.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import type { Store } from '../../src/store/types.js';
-import { type CliResult, runCli, type Served, startServe } from '../../test/support/cli.js';
+import { authFor, type CliResult, runCli, type Served, startServe } from '../../test/support/cli.js';
 import { fixtures } from '../../test/support/paths.js';
 import { dropSchema, freshSchema, TEST_DATABASE_URL } from '../../test/support/postgres.js';
 import { type TestRole, writeTestRole } from '../../test/support/roles.js';
@@ -154,7 +154,7 @@ export async function emitEvents(url: string, n: number, prefix: string): Promis
     Array.from({ length: n }, (_, i) =>
       fetch(`${url}/events/pay`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': `${prefix}-${i}` },
+        headers: { ...authFor(url), 'content-type': 'application/json', 'idempotency-key': `${prefix}-${i}` },
         body: JSON.stringify({ i }),
       }).then(async (res) =>
         res.status === 202 ? ((await res.json()) as { runs: { runId: string }[] }) : undefined,

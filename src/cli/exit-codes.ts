@@ -20,6 +20,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ESCALATION_NOT_FOUND',
   'ACTOR_INVALID',
   'PERSON_NOT_ALLOWED',
+  'TOKEN_NOT_FOUND',
 ]);
 
 export function exitCodeForError(code: ErrorCode | undefined): number {

@@ -11,6 +11,7 @@ import { notifyCommand } from './commands/notify.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import { statsCommand } from './commands/stats.js';
+import { tokenCommand } from './commands/token.js';
 import { validateCommand } from './commands/validate.js';
 import { cliContext, Output } from './context.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
@@ -46,6 +47,7 @@ export async function main(
   emitCommand(program, cli);
   validateCommand(program, cli);
   auditCommand(program, cli);
+  tokenCommand(program, cli);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -4,12 +4,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { authErrorAnswer, createAuthenticator } from '../auth/index.js';
 import { isNightshiftError } from '../errors.js';
+import type { PeopleDirectory } from '../people/config.js';
 import type { Role } from '../roles/schema.js';
 import type { DeliverOptions, Runtime, WorkHandle } from '../runtime.js';
 import type { ServeMetrics } from '../telemetry/metrics/index.js';
 import { startCronTriggers } from '../triggers/cron.js';
-import { HttpError } from './http-body.js';
+import { HttpError, MAX_DISCARD } from './http-body.js';
 import { startNotifier } from './notifier.js';
 import { router, send } from './router.js';
 import { daemonRoutes, type RouteContext } from './routes.js';
@@ -30,6 +32,8 @@ export interface DaemonOptions {
   notifyMs?: number | undefined;
   /** GET /metrics, its gauges reading this daemon's worker (its observer is already on the runtime). */
   metrics?: ServeMetrics | undefined;
+  /** The configured people (people: and groups: in nightshift.config.yaml): whose tokens are honoured. */
+  people?: PeopleDirectory | undefined;
   /** Slack and email doors for decisions (nightshift.config.yaml `notifications:` and `people:`). */
   notifications?: RouteContext['notifications'];
 }
@@ -100,6 +104,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       roles: o.roles,
       env: o.env,
       log: o.log,
+      auth: createAuthenticator({ store: o.runtime.store, people: o.people }),
       metrics: o.metrics,
       notifications: o.notifications,
       ready: () => ready,
@@ -109,6 +114,17 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   );
   const server = createServer((req, res) => {
     route(req, res).catch((err) => {
+      const refused = authErrorAnswer(err);
+      if (refused) {
+        // Refused before its body was read: Node reads and drops a body up to MAX_DISCARD, so the client
+        // finishes sending and reads the answer (as readBody does for a 413); a larger or unsized one is
+        // not read at all, and the connection closes after the answer.
+        const announced = Number(req.headers['content-length'] ?? 0);
+        if (!req.readableEnded && (announced > MAX_DISCARD || req.headers['transfer-encoding'] !== undefined))
+          res.setHeader('connection', 'close');
+        for (const [k, v] of Object.entries(refused.headers)) res.setHeader(k, v);
+        return send(res, refused.status, refused.body);
+      }
       if (err instanceof HttpError) return send(res, err.status, { error: err.message }, err.close);
       if (isNightshiftError(err) && err.code === 'INPUT_INVALID')
         return send(res, 400, { error: err.message, code: err.code });

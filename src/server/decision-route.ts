@@ -2,9 +2,12 @@
 // is signed like the webhook that asked (x-nightshift-signature with the decisions secret), a signature is
 // good once (replays refused), and the decision goes through the same approve/reject/answer as the CLI,
 // so the person is checked (people: in nightshift.config.yaml) before anything changes.
+// Or, instead of the signature, a person's token with the `decide` scope (Authorization: Bearer): then the
+// person is the token's, and a `person` in the body must name them (decision 030).
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { isNightshiftError } from '../errors.js';
+import { type Authenticator, type Principal, requireDecideFor } from '../auth/index.js';
+import { isNightshiftError, NightshiftError } from '../errors.js';
 import { DECISIONS_SECRET_ENV } from '../notifications/webhook-channel.js';
 import type { Runtime } from '../runtime.js';
 import { HttpError, parseJson, readBody } from './http-body.js';
@@ -13,8 +16,8 @@ import { REPLAY_WINDOW_SECONDS, verifySignature } from './webhook-signature.js';
 
 const Answer = z.strictObject({
   decision: z.enum(['approve', 'reject', 'answer']),
-  /** A configured person's name (people: in nightshift.config.yaml). */
-  person: z.string().min(1).max(120),
+  /** A configured person's name (people: in nightshift.config.yaml); with a token, the token's person. */
+  person: z.string().min(1).max(120).optional(),
   /** approve: a note; reject: the reason (required); answer: the answer (required). */
   text: z.string().max(10_000).optional(),
   /** answer only: let the held call run once. */
@@ -36,30 +39,44 @@ const STATUS: Record<string, number> = {
   STORE_CONFLICT: 409,
 };
 
-export function decisionRoute(o: { runtime: Runtime; env: NodeJS.ProcessEnv; log: Logger }): Route {
+export function decisionRoute(o: {
+  runtime: Runtime;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  auth: Authenticator;
+}): Route {
+  /** The signed path: the webhook channel's answer, good once. */
+  async function verified(req: Parameters<Route['handle']>[0], kind: string, id: string): Promise<Buffer> {
+    const secret = o.env[DECISIONS_SECRET_ENV];
+    if (!secret) throw new HttpError(503, `${DECISIONS_SECRET_ENV} is not set on this server`);
+    const body = await readBody(req);
+    const now = Date.now();
+    const check = verifySignature(
+      req.headers['x-nightshift-signature'] as string | undefined,
+      body,
+      secret,
+      now,
+    );
+    if (!check.ok) {
+      o.log.warn({ kind, id, reason: check.reason }, 'decision refused');
+      throw new HttpError(401, check.reason);
+    }
+    const forget = now - 2 * REPLAY_WINDOW_SECONDS * 1000;
+    if (!(await o.runtime.store.rememberSignature(check.signature, now, forget))) {
+      o.log.warn({ kind, id }, 'decision replay refused');
+      throw new HttpError(401, 'this signature was already used (replay)');
+    }
+    return body;
+  }
+
   return {
     method: 'POST',
     path: /^\/decisions\/(approval|escalation)\/([^/]+)$/,
     async handle(req, res, [kind, id]) {
-      const secret = o.env[DECISIONS_SECRET_ENV];
-      if (!secret) throw new HttpError(503, `${DECISIONS_SECRET_ENV} is not set on this server`);
-      const body = await readBody(req);
-      const now = Date.now();
-      const check = verifySignature(
-        req.headers['x-nightshift-signature'] as string | undefined,
-        body,
-        secret,
-        now,
-      );
-      if (!check.ok) {
-        o.log.warn({ kind, id, reason: check.reason }, 'decision refused');
-        throw new HttpError(401, check.reason);
-      }
-      const forget = now - 2 * REPLAY_WINDOW_SECONDS * 1000;
-      if (!(await o.runtime.store.rememberSignature(check.signature, now, forget))) {
-        o.log.warn({ kind, id }, 'decision replay refused');
-        throw new HttpError(401, 'this signature was already used (replay)');
-      }
+      // A bearer token replaces the signature; without one the signature is required, as before.
+      let who: Principal | undefined;
+      if (req.headers.authorization !== undefined) who = await o.auth.authenticate(req, { scope: 'decide' });
+      const body = who ? await readBody(req) : await verified(req, kind!, id!);
       const parsed = Answer.safeParse(parseJson(body));
       if (!parsed.success)
         throw new HttpError(
@@ -67,6 +84,14 @@ export function decisionRoute(o: { runtime: Runtime; env: NodeJS.ProcessEnv; log
           `decision body: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`,
         );
       const a = parsed.data;
+      if (who && a.person !== undefined && a.person !== who.name)
+        throw new NightshiftError(
+          'AUTH_FORBIDDEN',
+          `the token is ${who.name}'s: it cannot decide as ${a.person} (leave person out, or send that person's token); nothing was changed`,
+        );
+      const person = who?.name ?? a.person;
+      if (person === undefined) throw new HttpError(400, 'decision body: person: required with a signature');
+      if (who) await requireDecideForMatter(o.runtime, who, o.auth, kind!, id!);
       if ((kind === 'approval') !== (a.decision !== 'answer'))
         throw new HttpError(
           400,
@@ -76,26 +101,40 @@ export function decisionRoute(o: { runtime: Runtime; env: NodeJS.ProcessEnv; log
         const result =
           a.decision === 'approve'
             ? await o.runtime.approve(id!, {
-                by: a.person,
+                by: person,
                 drive: 'queue',
                 ...(a.text ? { note: a.text } : {}),
               })
             : a.decision === 'reject'
-              ? await o.runtime.reject(id!, { by: a.person, reason: a.text ?? '', drive: 'queue' })
+              ? await o.runtime.reject(id!, { by: person, reason: a.text ?? '', drive: 'queue' })
               : await o.runtime.answer(id!, a.text ?? '', {
-                  by: a.person,
+                  by: person,
                   allowCall: a.allowCall === true,
                   drive: 'queue',
                 });
-        o.log.info({ kind, id, decision: a.decision, by: a.person, runId: result.runId }, 'decision applied');
-        send(res, 200, { decision: a.decision, by: a.person, run: result });
+        o.log.info({ kind, id, decision: a.decision, by: person, runId: result.runId }, 'decision applied');
+        send(res, 200, { decision: a.decision, by: person, run: result });
       } catch (err) {
         if (isNightshiftError(err) && STATUS[err.code] !== undefined) {
-          o.log.warn({ kind, id, by: a.person, code: err.code }, 'decision refused');
-          return send(res, STATUS[err.code]!, { error: err.message, code: err.code });
+          o.log.warn({ kind, id, by: person, code: err.code }, 'decision refused');
+          return send(res, STATUS[err.code]!, { error: { code: err.code, message: err.message } });
         }
         throw err;
       }
     },
   };
+}
+
+/** A token's person must be allowed for the matter's role: checked before anything is written. */
+async function requireDecideForMatter(
+  runtime: Runtime,
+  who: Principal,
+  auth: Authenticator,
+  kind: string,
+  id: string,
+): Promise<void> {
+  const matter =
+    kind === 'approval' ? await runtime.store.getApproval(id) : await runtime.store.getEscalation(id);
+  // An unknown id is answered 404 by the decision itself (which finds nothing to change).
+  if (matter) requireDecideFor(who, matter.role, auth.people, `the ${kind}s`);
 }

@@ -1,14 +1,16 @@
-// GET /metrics: the Prometheus text format (src/telemetry/metrics/). The same stance as the daemon's
-// other endpoints: no authentication of its own; serve listens on 127.0.0.1 unless told otherwise, so
-// exposing it (and the metrics) beyond the machine is a deliberate --host choice.
+// GET /metrics: the Prometheus text format (src/telemetry/metrics/), for a token with `runs:read` (the
+// figures name roles and tools). Prometheus sends one with `authorization: {credentials_file: …}` in its
+// scrape config (docs/security-access.md, decision 030).
+import type { Authenticator } from '../auth/index.js';
 import type { ServeMetrics } from '../telemetry/metrics/index.js';
 import type { Route } from './router.js';
 
-export function metricsRoute(metrics: ServeMetrics): Route {
+export function metricsRoute(metrics: ServeMetrics, auth: Authenticator): Route {
   return {
     method: 'GET',
     path: /^\/metrics$/,
-    async handle(_req, res) {
+    async handle(req, res) {
+      await auth.authenticate(req, { scope: 'runs:read' });
       const { contentType, body } = await metrics.render();
       res.writeHead(200, { 'content-type': contentType });
       res.end(body);

@@ -5,6 +5,7 @@
 // doors decisions come back through: POST /slack/interactions and the email confirm page (/decide).
 // An accepted event is recorded in the store before the 202 answer, so it is never lost.
 import type { Logger } from 'pino';
+import type { Authenticator } from '../auth/index.js';
 import {
   type NotificationSettings,
   notificationSecrets,
@@ -18,6 +19,7 @@ import type { ChannelDoors } from './channel-doors.js';
 import { decisionPageRoutes } from './decision-page.js';
 import { decisionRoute } from './decision-route.js';
 import { HttpError, parseJson, readBody, requireJsonContentType } from './http-body.js';
+import { loginRoutes } from './login-routes.js';
 import { metricsRoute } from './metrics-route.js';
 import { type Route, send } from './router.js';
 import { slackInteractionsRoute } from './slack-interactions.js';
@@ -28,6 +30,8 @@ export interface RouteContext {
   roles: Role[];
   env: NodeJS.ProcessEnv;
   log: Logger;
+  /** Who is asking (src/auth/): every route but /healthz, /readyz and the self-verifying doors calls it first. */
+  auth: Authenticator;
   /** Serve GET /metrics from these (off: no route). */
   metrics?: ServeMetrics | undefined;
   /** nightshift.config.yaml's `notifications:` and `people:`: the Slack and email doors (off: no routes). */
@@ -63,6 +67,8 @@ export function daemonRoutes(o: RouteContext): Route[] {
       method: 'POST',
       path: /^\/events\/([^/]+)$/,
       async handle(req, res, [name]) {
+        // Authenticated before the body is read: an anonymous client cannot make the daemon read 1 MB.
+        const who = await o.auth.authenticate(req, { scope: 'events:send' });
         // Only declared JSON: a browser page cannot send that cross-site without a preflight.
         requireJsonContentType(req);
         const input = parseJson(await readBody(req));
@@ -72,13 +78,17 @@ export function daemonRoutes(o: RouteContext): Route[] {
           actor: 'trigger:event',
         });
         o.wake();
-        o.log.info({ event: name, runs: runs.map((r) => r.runId ?? r.inboxId) }, 'event accepted');
+        o.log.info(
+          { event: name, by: `${who.kind}:${who.name}`, runs: runs.map((r) => r.runId ?? r.inboxId) },
+          'event accepted',
+        );
         send(res, 202, { event: name, runs });
       },
     },
     { method: 'POST', path: /^\/hooks\/([^/]+)$/, handle: webhook(o) },
     decisionRoute(o),
-    ...(o.metrics ? [metricsRoute(o.metrics)] : []),
+    ...loginRoutes({ auth: o.auth, store: o.runtime.store }),
+    ...(o.metrics ? [metricsRoute(o.metrics, o.auth)] : []),
     ...channelRoutes(o),
   ];
 }

@@ -98,6 +98,7 @@ export async function serve(paths: string[], flags: ServeFlags, host: ServeHost)
       log,
       metrics,
       notifyMs: notifyInterval(process.env),
+      people: host.config.people,
       notifications: host.config.notifications && {
         settings: host.config.notifications,
         people: host.config.people?.people ?? [],

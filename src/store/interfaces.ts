@@ -10,6 +10,7 @@
 // - Conditional updates (an approval that must still be pending) fail the whole batch, never half of it.
 // - No engine code relies on synchronous access, rowids, or SQLite's single-writer lock.
 import type { AuditChainHead, ChainedAuditRow } from '../audit/chain.js';
+import type { AccessTokenRecord, LoginLinkRecord, SessionRecord } from './records/access.js';
 import type { AgentRecord, InboxItem } from './records/agents.js';
 import type {
   ApprovalRecord,
@@ -223,6 +224,33 @@ export interface NotificationOutbox {
   closeTier(decisionId: string, at: number): Promise<void>;
 }
 
+/**
+ * Access tokens, browser sessions and one-time login links (src/auth/). Secrets are never passed here:
+ * only their sha256, so the store can be read without handing out a way in.
+ */
+export interface AccessTokens {
+  /** Records a new token; its id and hash are new (a clash is a STORE_CONFLICT). */
+  createToken(token: AccessTokenRecord): Promise<void>;
+  getToken(id: string): Promise<AccessTokenRecord | undefined>;
+  /** The token whose secret hashes to `hash`, revoked or expired ones included (the caller decides). */
+  tokenByHash(hash: string): Promise<AccessTokenRecord | undefined>;
+  /** Every token, newest first. */
+  listTokens(): Promise<AccessTokenRecord[]>;
+  /** Revokes a token (and so its sessions); false if there is no such token or it was already revoked. */
+  revokeToken(id: string, at: number): Promise<boolean>;
+  createSession(session: SessionRecord): Promise<void>;
+  /** The session whose secret hashes to `hash`, with its token (whatever their state: the caller decides). */
+  sessionByHash(hash: string): Promise<{ session: SessionRecord; token: AccessTokenRecord } | undefined>;
+  /** Ends a session (logout); false if there was none or it had ended. */
+  endSession(hash: string, at: number): Promise<boolean>;
+  createLoginLink(link: LoginLinkRecord): Promise<void>;
+  /**
+   * Uses a login link once: marks it used and answers its token id, only if it is unused and not expired
+   * at `at`. Two concurrent uses: one gets the id, the other undefined.
+   */
+  useLoginLink(hash: string, at: number): Promise<string | undefined>;
+}
+
 /** Listings and sums over many runs: the CLI, the server and the cost budget read these. */
 export interface Reads {
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;
@@ -279,6 +307,7 @@ export interface Store
     Approvals,
     Escalations,
     NotificationOutbox,
+    AccessTokens,
     AuditLog,
     Reads,
     StatsReads {

@@ -1,6 +1,7 @@
 // Everything the store keeps and the interfaces it offers, in one import. The records live by concept
 // under records/, the Store (split by concept) in interfaces.ts; import from here.
 export * from './interfaces.js';
+export * from './records/access.js';
 export * from './records/agents.js';
 export * from './records/approvals.js';
 export * from './records/batch.js';

@@ -44,6 +44,8 @@ describe('CLI usability', () => {
         served.url,
         '--data-dir',
         r.dataDir,
+        '--token',
+        served.token,
         '--json',
       ]);
       assert.equal(e.code, 0, e.stderr);

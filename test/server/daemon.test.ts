@@ -7,7 +7,7 @@ import { createHmac } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { json, runCli, startServe } from '../support/cli.js';
+import { authFor, json, runCli, startServe } from '../support/cli.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
 import { postRetrying, waitForCount, waitFor as waitUntil } from '../support/wait.js';
 
@@ -70,7 +70,9 @@ describe('nightshift serve', () => {
   });
 
   it('runs a role for an event emitted from the CLI', async () => {
-    const res = await runCli(['emit', 'ticket.created', '{"id":"T-9"}', '--url', d.url, '--json']);
+    const res = await runCli(['emit', 'ticket.created', '{"id":"T-9"}', '--url', d.url, '--json'], {
+      env: { NIGHTSHIFT_TOKEN: authFor(d.url).authorization!.slice('Bearer '.length) },
+    });
     assert.equal(res.code, 0, res.stderr);
     const { runs } = json<{ runs: { role: string; runId: string }[] }>(res);
     assert.equal(runs.length, 1);
@@ -91,7 +93,7 @@ describe('nightshift serve', () => {
     const res = await fetch(`${d.url}/events/ticket.created`, {
       method: 'POST',
       body: '{"nope":1}',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...authFor(d.url), 'content-type': 'application/json' },
     });
     assert.equal(res.status, 400);
     assert.match(((await res.json()) as { error: string }).error, /does not match its input schema/);
@@ -116,7 +118,7 @@ describe('nightshift serve', () => {
     // A redelivered event (same key) starts no second run.
     await fetch(`${d.url}/events/ticket.created`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': 'B-7' },
+      headers: { ...authFor(d.url), 'content-type': 'application/json', 'idempotency-key': 'B-7' },
       body: JSON.stringify({ id: 'B-7' }),
     });
     await waitForCount(
@@ -202,7 +204,7 @@ describe('worker crash and takeover', () => {
       const first = await serve(r, ['--lease-ms', '1500']);
       const res = await fetch(`${first.url}/events/ticket.created`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...authFor(first.url), 'content-type': 'application/json' },
         body: '{"id":"K-1"}',
       });
       const { runs } = (await res.json()) as { runs: { runId: string }[] };

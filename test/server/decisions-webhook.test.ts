@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { json, runCli, type Served, startServe } from '../support/cli.js';
+import { authFor, json, runCli, type Served, startServe } from '../support/cli.js';
 import { type Receiver, startReceiver } from '../support/decision-receiver.js';
 import { testRoles } from '../support/roles.js';
 import { waitFor } from '../support/wait.js';
@@ -77,7 +77,7 @@ describe('decisions over the webhook channel, through serve', () => {
     assert.equal(pending.pending, 0);
     // /metrics: the outbox depth (read from the store) and what this daemon sent.
     const metrics = await waitFor(async () => {
-      const text = await (await fetch(`${served.url}/metrics`)).text();
+      const text = await (await fetch(`${served.url}/metrics`, { headers: authFor(served.url) })).text();
       return /nightshift_notification_outbox_depth 0/.test(text) ? text : undefined;
     }, 'the outbox gauge at 0');
     assert.match(metrics, /nightshift_notifications_total\{channel="webhook",outcome="sent"\} 1/);
@@ -96,7 +96,7 @@ describe('decisions over the webhook channel, through serve', () => {
       const body = JSON.stringify({ decision: 'answer', person, text: 'refund it' });
       const res = await post(body, signed(body));
       assert.equal(res.status, 403);
-      assert.equal(((await res.json()) as { code: string }).code, 'PERSON_NOT_ALLOWED');
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'PERSON_NOT_ALLOWED');
     }
     const show = json<{ status: string }>(await cli(['show', runId]));
     assert.equal(show.status, 'escalated');

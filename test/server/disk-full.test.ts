@@ -10,7 +10,7 @@ import { closeSync, existsSync, openSync, rmSync, statSync, writeFileSync, write
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
-import { type Served, startServe } from '../support/cli.js';
+import { authFor, type Served, startServe } from '../support/cli.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
 import { mountSmallDisk, smallDiskSkip } from '../support/small-disk.js';
 import { waitFor } from '../support/wait.js';
@@ -35,7 +35,7 @@ function fillDisk(dir: string): string {
 const post = async (w: Served, i: number): Promise<{ status: number; body: Record<string, unknown> }> => {
   const r = await fetch(`${w.url}/events/job`, {
     method: 'POST',
-    headers: { 'idempotency-key': `e-${i}`, 'content-type': 'application/json' },
+    headers: { ...authFor(w.url), 'idempotency-key': `e-${i}`, 'content-type': 'application/json' },
     body: JSON.stringify({ i }),
   });
   return { status: r.status, body: (await r.json()) as Record<string, unknown> };

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { json, runCli, type Served, startServe } from '../support/cli.js';
+import { authFor, json, runCli, type Served, startServe } from '../support/cli.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
 
 const SECRET = 'whsec-http-input-0002';
@@ -19,7 +19,7 @@ function raw(
   body?: Buffer | string,
 ): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}${path}`, { method, headers }, (res) => {
+    const req = request(`${url}${path}`, { method, headers: { ...authFor(url), ...headers } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d) => {
@@ -74,7 +74,11 @@ describe('serve: HTTP input', () => {
       assert.match((JSON.parse(res.body) as { error: string }).error, /application\/json/, what);
     }
     // fetch's default for a string body is text/plain: what a browser page would send.
-    const viaFetch = await fetch(`${served.url}/events/go`, { method: 'POST', body: '{}' });
+    const viaFetch = await fetch(`${served.url}/events/go`, {
+      method: 'POST',
+      headers: authFor(served.url),
+      body: '{}',
+    });
     assert.equal(viaFetch.status, 415);
     assert.equal(await runCount(), before, 'a refused event queued a run');
   });
@@ -95,7 +99,7 @@ describe('serve: HTTP input', () => {
     const big = Buffer.alloc(10 * 1024 * 1024, 0x20);
     const viaFetch = await fetch(`${served.url}/events/go`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...authFor(served.url), 'content-type': 'application/json' },
       body: big,
     });
     assert.equal(viaFetch.status, 413);
@@ -114,7 +118,7 @@ describe('serve: HTTP input', () => {
     // 10 MB of a refused content type: the 415 arrives too, not a reset.
     const refused = await fetch(`${served.url}/events/go`, {
       method: 'POST',
-      headers: { 'content-type': 'text/plain' },
+      headers: { ...authFor(served.url), 'content-type': 'text/plain' },
       body: big,
     });
     assert.equal(refused.status, 415);
@@ -129,7 +133,11 @@ describe('serve: HTTP input', () => {
           `${served.url}/events/go`,
           {
             method: 'POST',
-            headers: { 'content-type': 'application/json', 'content-length': 100 * 1024 * 1024 },
+            headers: {
+              ...authFor(served.url),
+              'content-type': 'application/json',
+              'content-length': 100 * 1024 * 1024,
+            },
           },
           (res) => {
             let text = '';

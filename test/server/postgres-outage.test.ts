@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRuntime } from '../../src/runtime.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
-import { type Served, startServe } from '../support/cli.js';
+import { authFor, type Served, startServe } from '../support/cli.js';
 import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
 import { writeTestRole } from '../support/roles.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
@@ -43,7 +43,7 @@ function produce(workers: Served[], n: number, progress: { accepted: number; ref
         const w = workers[(i + attempt) % workers.length]!;
         const status = await fetch(`${w.url}/events/job`, {
           method: 'POST',
-          headers: { 'idempotency-key': `e-${i}`, 'content-type': 'application/json' },
+          headers: { ...authFor(w.url), 'idempotency-key': `e-${i}`, 'content-type': 'application/json' },
           body: JSON.stringify({ i }),
         }).then(
           (r) => r.status,

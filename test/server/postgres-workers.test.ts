@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { loadRoleFile } from '../../src/roles/load.js';
 import { createRuntime } from '../../src/runtime.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
-import { startServe } from '../support/cli.js';
+import { authFor, startServe } from '../support/cli.js';
 import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
 import { postRetrying, waitFor, waitForCount } from '../support/wait.js';
@@ -125,13 +125,21 @@ describe('three workers on Postgres', { skip }, () => {
     try {
       const a = await worker(r.dir, env, { pollMs: 3_600_000, concurrency: 1 });
       workers.push(a);
-      await fetch(`${a.url}/events/job`, { method: 'POST', headers: JSON_TYPE, body: '{}' });
+      await fetch(`${a.url}/events/job`, {
+        method: 'POST',
+        headers: { ...authFor(a.url), ...JSON_TYPE },
+        body: '{}',
+      });
       const reached = join(r.workspace, 'reached-a');
       assert.equal(Number(await reachedFile(reached, 'A in the tool')), a.child.pid);
       const b = await worker(r.dir, env, { pollMs: 3_600_000 });
       workers.push(b);
       for (let i = 0; i < 2; i++)
-        await fetch(`${a.url}/events/job`, { method: 'POST', headers: JSON_TYPE, body: '{}' });
+        await fetch(`${a.url}/events/job`, {
+          method: 'POST',
+          headers: { ...authFor(a.url), ...JSON_TYPE },
+          body: '{}',
+        });
       // A cannot take them (its one slot is held), so B must be woken: B's run reaches the hold too.
       await waitFor(
         async () => (readFileSync(reached, 'utf8') === String(b.child.pid) ? true : undefined),
@@ -225,7 +233,11 @@ describe('three workers on Postgres', { skip }, () => {
       });
       await rt.close();
       for (let i = 0; i < 3; i++) workers.push(await worker(r.dir, env));
-      await fetch(`${workers[0]!.url}/events/job`, { method: 'POST', headers: JSON_TYPE, body: '{}' });
+      await fetch(`${workers[0]!.url}/events/job`, {
+        method: 'POST',
+        headers: { ...authFor(workers[0]!.url), ...JSON_TYPE },
+        body: '{}',
+      });
       // Whichever worker took it is now inside the tool: find it by the pid the tool wrote.
       const pid = Number(await reachedFile(join(r.workspace, 'reached-h'), 'a worker in the tool'));
       const victim = workers.find((w) => w.child.pid === pid);

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { traceIdFor } from '../../src/telemetry/traces/ids.js';
-import { type Served, startServe } from '../support/cli.js';
+import { authFor, type Served, startServe } from '../support/cli.js';
 import { startFakeAnthropic } from '../support/fake-anthropic.js';
 import type { FakeServer } from '../support/fake-llm.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
@@ -38,7 +38,7 @@ function lines(served: Served): LogLine[] {
 const post = (url: string, event: string, body: unknown) =>
   fetch(`${url}/events/${event}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...authFor(url), 'content-type': 'application/json' },
     body: JSON.stringify(body),
   }).then(async (r) => ({ status: r.status, body: (await r.json()) as { runs: { runId: string }[] } }));
 

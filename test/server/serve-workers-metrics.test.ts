@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
-import { type Served, startServe } from '../support/cli.js';
+import { authFor, type Served, startServe } from '../support/cli.js';
 import { parseScrape, type Scrape } from '../support/prometheus.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
 import { waitFor } from '../support/wait.js';
@@ -29,14 +29,14 @@ function role(name: string, args: Record<string, unknown>): TestRole {
 async function emit(url: string, event: string): Promise<void> {
   const res = await fetch(`${url}/events/${event}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...authFor(url), 'content-type': 'application/json' },
     body: '{}',
   });
   assert.equal(res.status, 202, await res.text());
 }
 
 async function scrape(url: string): Promise<Scrape> {
-  const res = await fetch(`${url}/metrics`);
+  const res = await fetch(`${url}/metrics`, { headers: authFor(url) });
   assert.equal(res.status, 200);
   return parseScrape(await res.text());
 }

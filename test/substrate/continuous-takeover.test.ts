@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import { createRuntime } from '../../src/runtime.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
 import type { AgentRecord } from '../../src/store/types.js';
-import { json, runCli, startServe } from '../support/cli.js';
+import { authFor, json, runCli, startServe } from '../support/cli.js';
 import { startFakeAnthropic } from '../support/fake-anthropic.js';
 import type { FakeRequest } from '../support/fake-llm.js';
 import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
@@ -89,7 +89,7 @@ async function sentinel() {
 const post = (url: string, body: unknown) =>
   fetch(`${url}/events/alert`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...authFor(url), 'content-type': 'application/json' },
     body: JSON.stringify(body),
   }).then((x) => x.status);
 

@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import { resolveServeSettings } from '../../src/config/serve-settings.js';
 import { loadRoleFile } from '../../src/roles/load.js';
 import { createRuntime } from '../../src/runtime.js';
-import { startCli, startServe } from '../support/cli.js';
+import { authFor, startCli, startServe } from '../support/cli.js';
 import { writeTestRole } from '../support/roles.js';
 import { waitFor } from '../support/wait.js';
 
@@ -139,7 +139,7 @@ describe('events across processes', () => {
     try {
       const res = await fetch(`${a.url}/events/ticket.created`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...authFor(a.url), 'content-type': 'application/json' },
         body: '{"ticket":"T-9"}',
       });
       assert.equal(res.status, 202);
@@ -156,7 +156,7 @@ describe('events across processes', () => {
       const post = () =>
         fetch(`${a.url}/events/ticket.triaged`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': 'page-2' },
+          headers: { ...authFor(a.url), 'content-type': 'application/json', 'idempotency-key': 'page-2' },
           body: '{"id":"T-10","urgent":false}',
         }).then(async (x) => ({
           status: x.status,
@@ -176,7 +176,7 @@ describe('events across processes', () => {
       // Input that breaks the role's input schema is refused where it is emitted, naming the role.
       const bad = await fetch(`${a.url}/events/ticket.triaged`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...authFor(a.url), 'content-type': 'application/json' },
         body: '{"id":"T-11"}',
       });
       assert.equal(bad.status, 400);
@@ -285,7 +285,7 @@ describe('serve settings', () => {
         Array.from({ length: 40 }, (_, i) =>
           fetch(`${url}/events/go`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json' },
+            headers: { ...authFor(url), 'content-type': 'application/json' },
             body: JSON.stringify({ i }),
           }).then((x) => x.status),
         ),

@@ -10,7 +10,7 @@ import { loadRoleFile } from '../../src/roles/load.js';
 import { createRuntime } from '../../src/runtime.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { RunRecord } from '../../src/store/types.js';
-import { startServe } from '../support/cli.js';
+import { authFor, startServe } from '../support/cli.js';
 import { writeTestRole } from '../support/roles.js';
 import { waitFor } from '../support/wait.js';
 
@@ -31,7 +31,7 @@ const serve = async (paths: string[], dataDir: string, env: NodeJS.ProcessEnv = 
 const post = (url: string, event: string) =>
   fetch(`${url}/events/${event}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...authFor(url), 'content-type': 'application/json' },
     body: '{}',
   }).then((r) => r.status);
 

@@ -16,7 +16,7 @@ import { createRuntime } from '../../src/runtime.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
-import { json, runCli, startServe } from '../support/cli.js';
+import { authFor, json, runCli, startServe } from '../support/cli.js';
 import { fixtures } from '../support/paths.js';
 import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
 import { writeTestRole } from '../support/roles.js';
@@ -147,7 +147,7 @@ async function frozenWorker(open: (dataDir: string) => Promise<Backend>): Promis
     const aPid = a.child.pid!;
     const posted = await fetch(`${a.url}/events/bill`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...authFor(a.url), 'content-type': 'application/json' },
       body: '{}',
     });
     assert.equal(posted.status, 202);
@@ -258,7 +258,7 @@ async function frozenAfterClaim(open: (dataDir: string) => Promise<Backend>): Pr
     const aPid = a.child.pid!;
     const posted = await fetch(`${a.url}/events/bill`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...authFor(a.url), 'content-type': 'application/json' },
       body: '{}',
     });
     assert.equal(posted.status, 202);

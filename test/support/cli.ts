@@ -48,6 +48,54 @@ export interface Served {
   done: Promise<CliResult>;
   /** Everything it printed on stdout so far (its log: JSON lines). */
   stdout: () => string;
+  /**
+   * A service token (runs:read, events:send, operate) created in the same store before serve started, for
+   * POST /events and GET /metrics; '' if it could not be created (the requests then fail with 401).
+   */
+  token: string;
+  /** `{authorization: 'Bearer <token>'}`, to spread into a request's headers. */
+  auth: Record<string, string>;
+}
+
+const tokensByOrigin = new Map<string, string>();
+
+/**
+ * `{authorization: 'Bearer <token>'}` for the daemon at `url` that startServe started (its test-client
+ * token), or `{}` for one it did not: spread it into the headers of a request to /events or /metrics.
+ */
+export function authFor(url: string): Record<string, string> {
+  const token = tokensByOrigin.get(new URL(url).origin);
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+/** The service tokens' scopes the test client gets: everything a service may hold. */
+export const TEST_CLIENT_SCOPES = 'runs:read,events:send,operate';
+
+/** Creates a service token in the store that `args` (its --data-dir) and `options` (env, cwd) name. */
+export async function createTestToken(
+  args: readonly string[],
+  options: CliOptions = {},
+  scopes = TEST_CLIENT_SCOPES,
+): Promise<string> {
+  const i = args.indexOf('--data-dir');
+  const dataDir = i >= 0 ? ['--data-dir', args[i + 1]!] : [];
+  const r = await runCli(
+    [
+      'token',
+      'create',
+      '--service',
+      '--as',
+      'test-client',
+      '--scope',
+      scopes,
+      '--expires',
+      '1d',
+      '--json',
+      ...dataDir,
+    ],
+    options,
+  );
+  return r.code === 0 ? (JSON.parse(r.stdout) as { token: string }).token : '';
 }
 
 /**
@@ -55,6 +103,7 @@ export interface Served {
  * worker running, wake-ups subscribed); rejects, with its stderr, if it exits first.
  */
 export async function startServe(args: string[], options: CliOptions = {}): Promise<Served> {
+  const token = args.includes('--worker-only') ? '' : await createTestToken(args, options);
   const { child, done, stdout } = startCli(['serve', ...args], options);
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -65,7 +114,8 @@ export async function startServe(args: string[], options: CliOptions = {}): Prom
     });
     done.then((r) => reject(new Error(`serve exited early: ${r.code} ${r.stderr}`)));
   });
-  return { child, url, done, stdout };
+  if (token) tokensByOrigin.set(new URL(url).origin, token);
+  return { child, url, done, stdout, token, auth: { authorization: `Bearer ${token}` } };
 }
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {

@@ -2,6 +2,7 @@
 // machine makes everything slower, so the tests wait for what they need and give up only when it is clearly
 // not coming.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { authFor } from './cli.js';
 
 /** Polls until `fn` returns a defined value, and resolves with it; rejects after `timeoutMs`. */
 export async function waitFor<T>(
@@ -57,6 +58,8 @@ export async function postRetrying(url: string, init: RequestInit, attempts = 5)
         method: 'POST',
         headers: {
           'content-type': 'application/json',
+          // A daemon startServe started needs its token (test/support/cli.ts).
+          ...authFor(url),
           ...(init.headers as Record<string, string> | undefined),
         },
       });

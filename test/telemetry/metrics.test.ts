@@ -3,7 +3,7 @@
 // scrape, parsed as Prometheus text, has exactly the counts, sums and gauges those runs imply.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type Served, startServe } from '../support/cli.js';
+import { authFor, type Served, startServe } from '../support/cli.js';
 import { parseScrape, type Scrape } from '../support/prometheus.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
 import { waitFor } from '../support/wait.js';
@@ -19,14 +19,14 @@ function role(name: string, o: Omit<Parameters<typeof writeTestRole>[0], 'name'>
 async function emit(url: string, event: string): Promise<void> {
   const res = await fetch(`${url}/events/${event}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...authFor(url), 'content-type': 'application/json' },
     body: '{}',
   });
   assert.equal(res.status, 202, await res.text());
 }
 
 async function scrape(url: string): Promise<Scrape> {
-  const res = await fetch(`${url}/metrics`);
+  const res = await fetch(`${url}/metrics`, { headers: authFor(url) });
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
   return parseScrape(await res.text());
@@ -226,7 +226,7 @@ describe('nightshift serve --no-metrics', () => {
     const r = role('quiet-bot', { autonomy: 'full', turns: [{ final: {} }] });
     const s = await startServe([r.dir, '--port', '0', '--data-dir', r.dataDir, '--no-metrics']);
     try {
-      assert.equal((await fetch(`${s.url}/metrics`)).status, 404);
+      assert.equal((await fetch(`${s.url}/metrics`, { headers: authFor(s.url) })).status, 404);
       assert.equal((await fetch(`${s.url}/healthz`)).status, 200);
     } finally {
       s.child.kill('SIGKILL');

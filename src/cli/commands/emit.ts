@@ -10,20 +10,23 @@ export function emitCommand(program: Command, cli: CliContext): void {
     .description('send a named event to a running daemon; roles with that event trigger get a run each')
     .option('--url <url>', 'the daemon (default: $NIGHTSHIFT_URL or http://127.0.0.1:7070)')
     .option('--idempotency-key <key>', 'a repeated event with the same key starts no second run')
+    .option('--token <token>', 'a token with events:send (default: $NIGHTSHIFT_TOKEN)')
     .action(
       async (
         event: string,
         json: string | undefined,
-        flags: { url?: string; idempotencyKey?: string; json?: boolean },
+        flags: { url?: string; idempotencyKey?: string; token?: string; json?: boolean },
       ) => {
         const body = json === undefined ? {} : parseJsonFlag(json, 'the event payload');
         const base = (flags.url ?? process.env.NIGHTSHIFT_URL ?? 'http://127.0.0.1:7070').replace(/\/+$/, '');
+        const token = flags.token ?? process.env.NIGHTSHIFT_TOKEN;
         let res: Response;
         try {
           res = await fetch(`${base}/events/${encodeURIComponent(event)}`, {
             method: 'POST',
             headers: {
               'content-type': 'application/json',
+              ...(token ? { authorization: `Bearer ${token}` } : {}),
               ...(flags.idempotencyKey ? { 'idempotency-key': flags.idempotencyKey } : {}),
             },
             body: JSON.stringify(body),
@@ -36,12 +39,12 @@ export function emitCommand(program: Command, cli: CliContext): void {
         }
         const answer = (await res.json().catch(() => ({}))) as {
           runs?: { role: string; runId?: string; inboxId?: string }[];
-          error?: string;
+          error?: string | { code: string; message: string };
         };
         if (res.status !== 202)
           throw new NightshiftError(
             'USAGE',
-            `the daemon refused the event: HTTP ${res.status} ${answer.error ?? ''}`,
+            `the daemon refused the event: HTTP ${res.status} ${typeof answer.error === 'object' ? answer.error.message : (answer.error ?? '')}`,
           );
         if (flags.json) io.out(JSON.stringify(answer, null, 2));
         else if (!answer.runs?.length) io.out(`event ${event} accepted; no role listens for it`);

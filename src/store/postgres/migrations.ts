@@ -308,4 +308,35 @@ CREATE TABLE decision_tiers (
 );
 CREATE INDEX decision_tiers_due ON decision_tiers (due_at) WHERE due_at IS NOT NULL;`,
   },
+  {
+    version: 15,
+    name: 'access tokens, browser sessions, login links',
+    // Who may use serve's doors (docs/decisions/030-access.md): only sha256 hashes of secrets are kept.
+    sql: `CREATE TABLE access_tokens (
+  id TEXT PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  scopes JSON NOT NULL,
+  label TEXT,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT,
+  revoked_at BIGINT
+);
+CREATE TABLE auth_sessions (
+  hash TEXT PRIMARY KEY,
+  token_id TEXT NOT NULL REFERENCES access_tokens (id),
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  ended_at BIGINT
+);
+CREATE INDEX auth_sessions_token ON auth_sessions (token_id);
+CREATE TABLE login_links (
+  hash TEXT PRIMARY KEY,
+  token_id TEXT NOT NULL REFERENCES access_tokens (id),
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  used_at BIGINT
+);`,
+  },
 ];

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { checkBatchShape } from '../batch-shape.js';
 import { countsOf } from '../counts.js';
 import { seqConflict } from '../errors.js';
+import * as access from '../sql/access.js';
 import * as agents from '../sql/agents.js';
 import * as audit from '../sql/audit.js';
 import * as catalog from '../sql/catalog.js';
@@ -16,6 +17,7 @@ import * as inbox from '../sql/inbox.js';
 import * as listings from '../sql/listings.js';
 import * as outbox from '../sql/outbox.js';
 import type {
+  AccessTokenRecord,
   AgentRecord,
   ApprovalRecord,
   ApprovalStatus,
@@ -25,6 +27,7 @@ import type {
   EscalationRecord,
   EscalationStatus,
   InboxItem,
+  LoginLinkRecord,
   OutboxRecord,
   OutboxStatus,
   RoleVersionRecord,
@@ -33,6 +36,7 @@ import type {
   RunRecord,
   RunSnapshot,
   RunStatus,
+  SessionRecord,
   StatsFilter,
   StatsOptions,
   StatsRows,
@@ -346,6 +350,56 @@ export class PostgresStore implements Store {
 
   async closeTier(decisionId: string, at: number): Promise<void> {
     await this.run(`closing the tier of ${decisionId}`, outbox.closeTier(d, decisionId, at));
+  }
+
+  // ── access tokens, sessions, login links ──
+
+  async createToken(token: AccessTokenRecord): Promise<void> {
+    await this.run(`recording token ${token.id}`, access.insertToken(d, token));
+  }
+
+  async getToken(id: string): Promise<AccessTokenRecord | undefined> {
+    const [row] = await this.run(`reading token ${id}`, access.tokenById(d, id));
+    return row ? access.toToken(d, row) : undefined;
+  }
+
+  async tokenByHash(hash: string): Promise<AccessTokenRecord | undefined> {
+    const [row] = await this.run('looking up a token', access.tokenByHash(d, hash));
+    return row ? access.toToken(d, row) : undefined;
+  }
+
+  async listTokens(): Promise<AccessTokenRecord[]> {
+    return (await this.run('listing tokens', access.listTokens())).map((r) => access.toToken(d, r));
+  }
+
+  async revokeToken(id: string, at: number): Promise<boolean> {
+    const q = access.revokeToken(d, id, at);
+    return (await this.run(`revoking token ${id}`, { ...q, text: `${q.text} RETURNING id` })).length === 1;
+  }
+
+  async createSession(session: SessionRecord): Promise<void> {
+    await this.run('recording a session', access.insertSession(d, session));
+  }
+
+  async sessionByHash(
+    hash: string,
+  ): Promise<{ session: SessionRecord; token: AccessTokenRecord } | undefined> {
+    const [row] = await this.run('looking up a session', access.sessionByHash(d, hash));
+    return row ? access.toSessionWithToken(d, row) : undefined;
+  }
+
+  async endSession(hash: string, at: number): Promise<boolean> {
+    const q = access.endSession(d, hash, at);
+    return (await this.run('ending a session', { ...q, text: `${q.text} RETURNING hash` })).length === 1;
+  }
+
+  async createLoginLink(link: LoginLinkRecord): Promise<void> {
+    await this.run('recording a login link', access.insertLoginLink(d, link));
+  }
+
+  async useLoginLink(hash: string, at: number): Promise<string | undefined> {
+    const [row] = await this.run('using a login link', access.useLoginLink(d, hash, at));
+    return row?.token_id as string | undefined;
   }
 
   // ── approvals, escalations and reads ──

@@ -303,4 +303,35 @@ CREATE TABLE decision_tiers (
 );
 CREATE INDEX decision_tiers_due ON decision_tiers (due_at) WHERE due_at IS NOT NULL;`,
   },
+  {
+    version: 14,
+    name: 'access tokens, browser sessions, login links',
+    // Who may use serve's doors (docs/decisions/030-access.md): only sha256 hashes of secrets are kept.
+    sql: `CREATE TABLE access_tokens (
+  id TEXT PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  scopes TEXT NOT NULL,
+  label TEXT,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  revoked_at INTEGER
+);
+CREATE TABLE auth_sessions (
+  hash TEXT PRIMARY KEY,
+  token_id TEXT NOT NULL REFERENCES access_tokens (id),
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  ended_at INTEGER
+);
+CREATE INDEX auth_sessions_token ON auth_sessions (token_id);
+CREATE TABLE login_links (
+  hash TEXT PRIMARY KEY,
+  token_id TEXT NOT NULL REFERENCES access_tokens (id),
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER
+);`,
+  },
 ];

@@ -5,6 +5,7 @@ import type Database from 'better-sqlite3';
 import { roleVersionSeen } from '../../audit/actions.js';
 import { NightshiftError } from '../../errors.js';
 import { countsOf } from '../counts.js';
+import * as access from '../sql/access.js';
 import * as agents from '../sql/agents.js';
 import * as audit from '../sql/audit.js';
 import * as catalog from '../sql/catalog.js';
@@ -13,6 +14,7 @@ import * as inbox from '../sql/inbox.js';
 import * as listings from '../sql/listings.js';
 import * as outbox from '../sql/outbox.js';
 import type {
+  AccessTokenRecord,
   AgentRecord,
   ApprovalRecord,
   ApprovalStatus,
@@ -22,6 +24,7 @@ import type {
   EscalationRecord,
   EscalationStatus,
   InboxItem,
+  LoginLinkRecord,
   OutboxRecord,
   OutboxStatus,
   RoleVersionRecord,
@@ -30,6 +33,7 @@ import type {
   RunRecord,
   RunSnapshot,
   RunStatus,
+  SessionRecord,
   StatsFilter,
   StatsOptions,
   StatsRows,
@@ -388,6 +392,65 @@ export class SqliteStore implements Store {
     return this.write(`closing the tier of ${decisionId}`, (s) => {
       run(s, outbox.closeTier(d, decisionId, at));
     });
+  }
+
+  // ── access tokens, sessions, login links (durable: a token shown or revoked must stay so) ──
+
+  createToken(token: AccessTokenRecord): Promise<void> {
+    return this.write(`recording token ${token.id}`, (s) => void run(s, access.insertToken(d, token)), true);
+  }
+
+  getToken(id: string): Promise<AccessTokenRecord | undefined> {
+    return this.read(`reading token ${id}`, (s) => {
+      const row = get(s, access.tokenById(d, id));
+      return row ? access.toToken(d, row) : undefined;
+    });
+  }
+
+  tokenByHash(hash: string): Promise<AccessTokenRecord | undefined> {
+    return this.read('looking up a token', (s) => {
+      const row = get(s, access.tokenByHash(d, hash));
+      return row ? access.toToken(d, row) : undefined;
+    });
+  }
+
+  listTokens(): Promise<AccessTokenRecord[]> {
+    return this.read('listing tokens', (s) => all(s, access.listTokens()).map((r) => access.toToken(d, r)));
+  }
+
+  revokeToken(id: string, at: number): Promise<boolean> {
+    return this.write(
+      `revoking token ${id}`,
+      (s) => run(s, access.revokeToken(d, id, at)).changes === 1,
+      true,
+    );
+  }
+
+  createSession(session: SessionRecord): Promise<void> {
+    return this.write('recording a session', (s) => void run(s, access.insertSession(d, session)), true);
+  }
+
+  sessionByHash(hash: string): Promise<{ session: SessionRecord; token: AccessTokenRecord } | undefined> {
+    return this.read('looking up a session', (s) => {
+      const row = get(s, access.sessionByHash(d, hash));
+      return row ? access.toSessionWithToken(d, row) : undefined;
+    });
+  }
+
+  endSession(hash: string, at: number): Promise<boolean> {
+    return this.write('ending a session', (s) => run(s, access.endSession(d, hash, at)).changes === 1, true);
+  }
+
+  createLoginLink(link: LoginLinkRecord): Promise<void> {
+    return this.write('recording a login link', (s) => void run(s, access.insertLoginLink(d, link)), true);
+  }
+
+  useLoginLink(hash: string, at: number): Promise<string | undefined> {
+    return this.write(
+      'using a login link',
+      (s) => get(s, access.useLoginLink(d, hash, at))?.token_id as string | undefined,
+      true,
+    );
   }
 
   // ── approvals, escalations, audit ──

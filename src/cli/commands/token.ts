@@ -1,0 +1,145 @@
+// `nightshift token create|list|revoke|login-link`: the access tokens of serve's doors (src/auth/). A
+// token's secret is printed once, at create, and never again; login-link prints a one-time browser link
+// instead (backed by a token of its own, so revoking that token ends the session it opens).
+import type { Command } from 'commander';
+import {
+  createLoginLink,
+  issueToken,
+  LOGIN_LINK_TTL_MS,
+  parseExpiry,
+  parseScopes,
+  revokeToken,
+  SESSION_TTL_MS,
+  tokenState,
+} from '../../auth/index.js';
+import type { AccessTokenRecord } from '../../store/types.js';
+import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
+
+interface CreateFlags extends CommonFlags {
+  as: string;
+  scope?: string[];
+  service?: boolean;
+  expires?: string;
+  label?: string;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** What a token is shown as: never its secret or hash. */
+function publicView(t: AccessTokenRecord, now: number) {
+  return {
+    id: t.id,
+    kind: t.kind,
+    name: t.name,
+    scopes: t.scopes,
+    label: t.label,
+    state: tokenState(t, now),
+    createdAt: new Date(t.createdAt).toISOString(),
+    expiresAt: t.expiresAt === null ? null : new Date(t.expiresAt).toISOString(),
+    revokedAt: t.revokedAt === null ? null : new Date(t.revokedAt).toISOString(),
+  };
+}
+
+export function tokenCommand(program: Command, cli: CliContext): void {
+  const { cmd } = cli;
+  const token = program
+    .command('token')
+    .description('access tokens for serve: create (shown once), list, revoke, login-link');
+
+  withCommonFlags(token.command('create'))
+    .description('create a token for a configured person (or a service with --service); prints it once')
+    .requiredOption(
+      '--as <name>',
+      'the person (people: in nightshift.config.yaml) or, with --service, the service',
+    )
+    .option(
+      '--scope <scope>',
+      'runs:read, events:send, decide, operate (repeat or comma-separate; default runs:read)',
+      collect,
+    )
+    .option('--service', 'a token for a service (never gets decide)')
+    .option('--expires <when>', 'never, a duration (30m, 12h, 90d) or an ISO date (default 90d)')
+    .option('--label <text>', 'what the token is for, shown by token list')
+    .action(async (flags: CreateFlags) => {
+      const scopes = parseScopes(flags.scope ?? ['runs:read']);
+      const now = Date.now();
+      const expiresAt = parseExpiry(flags.expires, now);
+      const rt = await cli.open(flags);
+      const { token: t, secret } = await issueToken(rt.store, cli.projectConfig().people, {
+        kind: flags.service ? 'service' : 'person',
+        name: flags.as,
+        scopes,
+        expiresAt,
+        label: flags.label,
+      });
+      cli.print(
+        flags,
+        { ...publicView(t, now), token: secret },
+        `${secret}\n\ntoken ${t.id} for ${t.kind} ${t.name}, scopes ${t.scopes.join(', ')}, ${t.expiresAt === null ? 'no expiry' : `expires ${new Date(t.expiresAt).toISOString()}`}.\nIt is shown only now: keep it in a secret store. Send it as "Authorization: Bearer <token>"; revoke it with ${cmd} token revoke ${t.id}.`,
+      );
+    });
+
+  withCommonFlags(token.command('list'))
+    .description('list tokens (never their secrets)')
+    .action(async (flags: CommonFlags) => {
+      const rt = await cli.open(flags);
+      const now = Date.now();
+      const tokens = (await rt.store.listTokens()).map((t) => publicView(t, now));
+      cli.print(
+        flags,
+        tokens,
+        tokens.length === 0
+          ? `no tokens (create one with ${cmd} token create --as NAME --scope ...)`
+          : tokens
+              .map(
+                (t) =>
+                  `${t.id}  ${t.state.padEnd(7)}  ${t.kind}:${t.name}  ${t.scopes.join(',')}  ${t.expiresAt ?? 'no expiry'}${t.label ? `  ${t.label}` : ''}`,
+              )
+              .join('\n'),
+      );
+    });
+
+  withCommonFlags(token.command('revoke <id>'))
+    .description('revoke a token, and every browser session opened with it, at once')
+    .action(async (id: string, flags: CommonFlags) => {
+      const rt = await cli.open(flags);
+      const t = await revokeToken(rt.store, id);
+      cli.print(flags, publicView(t, Date.now()), `revoked ${t.id} (${t.kind} ${t.name}) and its sessions`);
+    });
+
+  withCommonFlags(token.command('login-link'))
+    .description('a one-time link that opens a browser session for a person (good once, for 15 minutes)')
+    .requiredOption('--as <name>', 'the person (people: in nightshift.config.yaml)')
+    .option('--scope <scope>', 'the session’s scopes, as for create (default runs:read)', collect)
+    .option(
+      '--url <url>',
+      'where serve is reached (default: notifications.publicUrl, $NIGHTSHIFT_URL or http://127.0.0.1:7070)',
+    )
+    .action(async (flags: CommonFlags & { as: string; scope?: string[]; url?: string }) => {
+      const scopes = parseScopes(flags.scope ?? ['runs:read']);
+      const config = cli.projectConfig();
+      const base = (
+        flags.url ??
+        config.notifications?.publicUrl ??
+        process.env.NIGHTSHIFT_URL ??
+        'http://127.0.0.1:7070'
+      ).replace(/\/+$/, '');
+      const rt = await cli.open(flags);
+      const now = Date.now();
+      // The session's own token: it lives as long as a session may, and is listed (and revocable) as any.
+      const { token: t } = await issueToken(rt.store, config.people, {
+        kind: 'person',
+        name: flags.as,
+        scopes,
+        expiresAt: now + LOGIN_LINK_TTL_MS + SESSION_TTL_MS,
+        label: 'login link',
+      });
+      const link = await createLoginLink(rt.store, t.id);
+      const url = `${base}/login/link/${link.secret}`;
+      cli.print(
+        flags,
+        { url, tokenId: t.id, expiresAt: new Date(link.expiresAt).toISOString() },
+        `${url}\n\nOpen it in your browser within 15 minutes; it works once. Token ${t.id} backs the session (${cmd} token revoke ${t.id} ends it).`,
+      );
+    });
+}

@@ -1,0 +1,173 @@
+// The browser's way in (src/auth/session.ts): GET /login (a form for a token, or who is logged in and a
+// logout button), POST /login (a token → a session cookie), GET /login/link/<secret> (a page with one
+// button; opening a link spends nothing, so mail scanners and previews cannot use it up), POST /login/link
+// (spends the one-time link → a session), POST /logout (CSRF-checked). Nothing else is served here: the
+// console builds on these.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type Authenticator,
+  CSRF_FIELD,
+  clearedSessionCookie,
+  endSession,
+  isHttps,
+  openSession,
+  readSessionCookie,
+  sendPage,
+  sessionCookie,
+  useLoginLink,
+} from '../auth/index.js';
+import { isNightshiftError, NightshiftError } from '../errors.js';
+import type { AccessTokenRecord, AccessTokens } from '../store/types.js';
+import { escapeHtml } from './decision-page-html.js';
+import { HttpError, readBody } from './http-body.js';
+import type { Route } from './router.js';
+
+/** Where a browser goes once logged in (the console, when there is one, lives at /). */
+export const AFTER_LOGIN = '/login';
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<meta name="robots" content="noindex"><title>${escapeHtml(title)}</title></head>
+<body><main><h1>${escapeHtml(title)}</h1>
+${body}
+</main></body></html>`;
+}
+
+const loginForm = (message = '') =>
+  page(
+    'Log in to nightshift',
+    `${message ? `<p id="message" role="alert">${escapeHtml(message)}</p>` : ''}
+<form method="post" action="/login">
+<p><label for="token">Access token</label><br>
+<input id="token" name="token" type="password" autocomplete="off" required size="60"></p>
+<p><button type="submit">Log in</button></p>
+</form>
+<p>Get a token with <code>nightshift token create --as NAME</code>, or a one-time link with
+<code>nightshift token login-link --as NAME</code>.</p>`,
+  );
+
+/** A form post from one of this server's own pages; anything a browser marks cross-site is refused. */
+async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none')
+    throw new HttpError(403, 'this form cannot be posted from another site');
+  const origin = req.headers.origin;
+  if (
+    origin !== undefined &&
+    origin !== 'null' &&
+    req.headers.host &&
+    new URL(origin).host !== req.headers.host
+  )
+    throw new HttpError(403, `this form cannot be posted from ${origin}`);
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded')
+    throw new HttpError(415, 'post the form (application/x-www-form-urlencoded)');
+  return new URLSearchParams((await readBody(req)).toString('utf8'));
+}
+
+export function loginRoutes(o: { auth: Authenticator; store: AccessTokens }): Route[] {
+  /** Opens a session for the token and sends the browser on, the cookie set. */
+  async function startSession(req: IncomingMessage, res: ServerResponse, token: AccessTokenRecord) {
+    const now = Date.now();
+    const s = await openSession(o.store, token);
+    res.writeHead(303, {
+      location: AFTER_LOGIN,
+      'set-cookie': sessionCookie(s.secret, { secure: isHttps(req), expiresAt: s.expiresAt, now }),
+      'cache-control': 'no-store',
+    });
+    res.end();
+  }
+
+  return [
+    {
+      method: 'GET',
+      path: /^\/login$/,
+      async handle(req, res) {
+        if (!readSessionCookie(req)) return sendPage(res, 200, loginForm());
+        try {
+          const who = await o.auth.authenticate(req);
+          sendPage(
+            res,
+            200,
+            page(
+              'nightshift',
+              `<p>Logged in as <strong id="who">${escapeHtml(who.name)}</strong> (${escapeHtml(who.kind)}; ${escapeHtml(who.scopes.join(', '))}).</p>
+<form method="post" action="/logout">
+<input type="hidden" name="${CSRF_FIELD}" value="${escapeHtml(who.csrf ?? '')}">
+<p><button type="submit" id="logout">Log out</button></p>
+</form>`,
+            ),
+          );
+        } catch (err) {
+          if (!isNightshiftError(err)) throw err;
+          sendPage(res, 200, loginForm(err.message), { 'set-cookie': clearedSessionCookie(isHttps(req)) });
+        }
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/login$/,
+      async handle(req, res) {
+        const secret = (await readForm(req)).get('token')?.trim() ?? '';
+        const token = await o.auth.activeToken({ secret });
+        if (!token) return sendPage(res, 401, loginForm('That token is unknown, revoked or expired.'));
+        await startSession(req, res, token);
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/login\/link\/([^/]+)$/,
+      handle(_req, res, [secret]) {
+        sendPage(
+          res,
+          200,
+          page(
+            'Log in to nightshift',
+            `<p>This one-time link opens a browser session. Nothing happens until you press the button.</p>
+<form method="post" action="/login/link">
+<input type="hidden" name="link" value="${escapeHtml(secret!)}">
+<p><button type="submit" id="login">Log in</button></p>
+</form>`,
+          ),
+        );
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/login\/link$/,
+      async handle(req, res) {
+        const secret = (await readForm(req)).get('link') ?? '';
+        let token: AccessTokenRecord | undefined;
+        try {
+          token = await o.auth.activeToken({ id: await useLoginLink(o.store, secret) });
+          if (!token)
+            throw new NightshiftError(
+              'AUTH_REQUIRED',
+              'the token behind this link was revoked or has expired',
+            );
+        } catch (err) {
+          if (!isNightshiftError(err)) throw err;
+          return sendPage(res, 401, loginForm(err.message));
+        }
+        await startSession(req, res, token);
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/logout$/,
+      async handle(req, res) {
+        const form = await readForm(req);
+        await o.auth.authenticate(req, { csrf: form.get(CSRF_FIELD) ?? '' });
+        const secret = readSessionCookie(req);
+        if (secret) await endSession(o.store, secret);
+        res.writeHead(303, {
+          location: '/login',
+          'set-cookie': clearedSessionCookie(isHttps(req)),
+          'cache-control': 'no-store',
+        });
+        res.end();
+      },
+    },
+  ];
+}
