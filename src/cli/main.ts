@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { isNightshiftError } from '../errors.js';
 import { auditCommand } from './commands/audit.js';
+import { consoleCommand } from './commands/console.js';
 import { decisionCommands } from './commands/decisions.js';
 import { emitCommand } from './commands/emit.js';
 import { inboxCommand, inspectCommands } from './commands/inspect.js';
@@ -43,6 +44,7 @@ export async function main(
   inspectCommands(program, cli);
   statsCommand(program, cli);
   serveCommand(program, cli);
+  consoleCommand(program, cli);
   notifyCommand(program, cli);
   emitCommand(program, cli);
   validateCommand(program, cli);

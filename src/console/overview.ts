@@ -12,7 +12,9 @@ export async function agentsBody(o: ConsoleContext): Promise<Raw> {
     o.runtime.list({ status: ['running'], limit: 1000 }),
   ]);
   const rows = agents.map(
-    (a) => html`<tr><td>${a.role}</td><td>${a.status}${a.live ? '' : ' (no live lease)'}</td><td>${a.inbox}</td>
+    (
+      a,
+    ) => html`<tr><td>${a.role}</td><td>${a.status}${a.live ? '' : ' (no live lease)'}</td><td>${a.inbox}</td>
 <td>${formatTime(a.heartbeatAt)}</td><td>${a.restarts}</td><td>${a.runId ? html`<a href="/console/runs/${a.runId}">${a.runId}</a>` : '—'}</td>
 <td>${a.lastError ? `${a.lastError.code}: ${a.lastError.message}` : ''}</td></tr>`,
   );

@@ -4,13 +4,12 @@
 // (same-origin form, CSRF token, the person allowed for the role) before anything is written.
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CSRF_FIELD, type Principal, requireDecideFor } from '../auth/index.js';
-import { authErrorAnswer, pageHeaders } from '../auth/index.js';
+import { authErrorAnswer, CSRF_FIELD, type Principal, pageHeaders, requireDecideFor } from '../auth/index.js';
 import { isNightshiftError, NightshiftError } from '../errors.js';
+import { refusalStatus } from '../server/channel-doors.js';
 import { HttpError, requestUrl } from '../server/http-body.js';
 import { readForm } from '../server/login-routes.js';
 import type { Route } from '../server/router.js';
-import { refusalStatus } from '../server/channel-doors.js';
 import type { ConsoleContext } from './context.js';
 import { inboxBody } from './inbox.js';
 import { agentsBody, statsBody } from './overview.js';
@@ -62,7 +61,8 @@ function page(method: Route['method'], path: RegExp, handle: Page): Route {
 const TEXT_FIELD = { approve: 'note', reject: 'reason', answer: 'text' } as const;
 
 export function consoleRoutes(o: ConsoleContext): Route[] {
-  const reader = (req: IncomingMessage): Promise<Principal> => o.auth.authenticate(req, { scope: 'runs:read' });
+  const reader = (req: IncomingMessage): Promise<Principal> =>
+    o.auth.authenticate(req, { scope: 'runs:read' });
 
   return [
     {
@@ -119,7 +119,9 @@ export function consoleRoutes(o: ConsoleContext): Route[] {
       const form = await readForm(req);
       const who = await o.auth.authenticate(req, { csrf: form.get(CSRF_FIELD) ?? '' });
       const matter =
-        action === 'answer' ? await o.runtime.store.getEscalation(id!) : await o.runtime.store.getApproval(id!);
+        action === 'answer'
+          ? await o.runtime.store.getEscalation(id!)
+          : await o.runtime.store.getApproval(id!);
       if (!matter)
         throw new NightshiftError(
           action === 'answer' ? 'ESCALATION_NOT_FOUND' : 'APPROVAL_NOT_FOUND',
@@ -143,11 +145,12 @@ export function consoleRoutes(o: ConsoleContext): Route[] {
             ? await o.runtime.reject(id!, { by, reason: text, drive: 'queue' })
             : await o.runtime.answer(id!, text, { by, drive: 'queue' });
       o.wake();
-      o.log.info({ [`${action === 'answer' ? 'escalation' : 'approval'}Id`]: id, by, runId: result.runId }, `console ${action}`);
+      o.log.info(
+        { [`${action === 'answer' ? 'escalation' : 'approval'}Id`]: id, by, runId: result.runId },
+        `console ${action}`,
+      );
       res.writeHead(303, { location: `/console/runs/${result.runId}`, 'cache-control': 'no-store' });
       res.end();
     }),
   ];
 }
-
-

@@ -9,22 +9,25 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { stringify } from 'yaml';
-import { repoRoot } from '../support/paths.js';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { json, runCli, type Served, startServe } from '../support/cli.js';
+import { repoRoot } from '../support/paths.js';
 import { testRoles } from '../support/roles.js';
 import { waitFor } from '../support/wait.js';
 
 const CHROMIUM = process.env.NIGHTSHIFT_CHROMIUM ?? '/usr/bin/chromium';
 const missing = !existsSync(CHROMIUM);
 if (missing && process.env.CI)
-  throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); CI runs this test`);
+  throw new Error(
+    `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); CI runs this test`,
+  );
 
 const role = testRoles();
 
 interface RunView {
   status: string;
   approvals: { id: string; status: string; decidedBy: string | null; note: string | null }[];
-  escalations: { id: string; status: string; answer: string | null; answeredBy: string | null }[];
+  escalations: { id: string }[];
 }
 
 describe('the web console in chromium', { skip: missing ? `${CHROMIUM} is not installed` : false }, () => {
@@ -33,7 +36,10 @@ describe('the web console in chromium', { skip: missing ? `${CHROMIUM} is not in
     autonomy: 'draft',
     ledgerTools: false,
     turns: [
-      { call: 'fs.write', args: { path: 'refund.txt', content: 'refund 40 to T-1\napproved in the console\n' } },
+      {
+        call: 'fs.write',
+        args: { path: 'refund.txt', content: 'refund 40 to T-1\napproved in the console\n' },
+      },
       { final: { summary: 'refund written' } },
     ],
     extra: { triggers: [{ event: 'refund' }] },
@@ -42,12 +48,16 @@ describe('the web console in chromium', { skip: missing ? `${CHROMIUM} is not in
     name: 'ops-desk',
     autonomy: 'full',
     ledgerTools: false,
-    turns: [{ escalate: { category: 'money', reason: 'refund of 250 asked' } }, { final: { summary: 'done' } }],
+    turns: [
+      { escalate: { category: 'money', reason: 'refund of 250 asked' } },
+      { final: { summary: 'done' } },
+    ],
     extra: { triggers: [{ event: 'ops' }] },
   });
   let served: Served;
   let browser: Browser;
-  const cli = (args: string[]) => runCli([...args, '--data-dir', billing.dataDir, '--json'], { cwd: billing.dir });
+  const cli = (args: string[]) =>
+    runCli([...args, '--data-dir', billing.dataDir, '--json'], { cwd: billing.dir });
   const tokens: Record<string, string> = {};
   const problems: string[] = [];
   const outside: string[] = [];
@@ -135,7 +145,9 @@ describe('the web console in chromium', { skip: missing ? `${CHROMIUM} is not in
       };
     })()`)) as { html: number; assets: [string, number][]; interactiveMs: number; loadedMs: number };
     const bytes = load.html + load.assets.reduce((n, [, b]) => n + b, 0);
-    console.log(`console first load: ${bytes} bytes (html ${load.html}, ${load.assets.map(([n, b]) => `${n} ${b}`).join(', ')}); domInteractive ${load.interactiveMs} ms, loadEventEnd ${load.loadedMs} ms`);
+    console.log(
+      `console first load: ${bytes} bytes (html ${load.html}, ${load.assets.map(([n, b]) => `${n} ${b}`).join(', ')}); domInteractive ${load.interactiveMs} ms, loadEventEnd ${load.loadedMs} ms`,
+    );
     await page.screenshot({ path: join(repoRoot, 'docs', 'console.png'), fullPage: true });
 
     // Keyboard: the approve button takes focus and is a real button.
@@ -164,10 +176,16 @@ describe('the web console in chromium', { skip: missing ? `${CHROMIUM} is not in
     assert.match((await page.textContent(`article#${id}`)) ?? '', /refund of 250 asked/);
     assert.match((await page.textContent(`article#${id}`)) ?? '', /\[money\]/);
     await page.fill(`#answer-${id}`, 'yes, refund it');
-    await Promise.all([page.waitForURL(`${served.url}/console/runs/${runId}`), page.click(`#answer-button-${id}`)]);
+    await Promise.all([
+      page.waitForURL(`${served.url}/console/runs/${runId}`),
+      page.click(`#answer-button-${id}`),
+    ]);
     await page.locator('#run-status', { hasText: /^succeeded$/ }).waitFor({ timeout: 30_000 });
-    const e = (await show(runId)).escalations[0]!;
-    assert.deepEqual([e.status, e.answer, e.answeredBy], ['answered', 'yes, refund it', 'alice']);
+    const store = openSqliteStore({ dataDir: billing.dataDir });
+    await store.init();
+    const e = await store.getEscalation(id);
+    await store.close();
+    assert.deepEqual([e?.status, e?.answer, e?.answeredBy], ['answered', 'yes, refund it', 'alice']);
     await page.context().close();
   });
 
