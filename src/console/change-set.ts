@@ -26,7 +26,7 @@ async function currentText(role: Role | undefined, path: string): Promise<string
 function colored(patch: string): Raw {
   const lines = patch
     .split('\n')
-    .slice(2) // the Index/=== header the library writes
+    .filter((line) => !line.startsWith('====') && !line.startsWith('Index:')) // the library's banner
     .map((line) => {
       const cls = line.startsWith('@@')
         ? 'hunk'

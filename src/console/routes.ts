@@ -13,7 +13,7 @@ import type { Route } from '../server/router.js';
 import type { ConsoleContext } from './context.js';
 import { inboxBody } from './inbox.js';
 import { agentsBody, statsBody } from './overview.js';
-import { html, sendConsolePage, sendErrorPage } from './page.js';
+import { sendConsolePage, sendErrorPage } from './page.js';
 import { runBody, runsBody, snapshotOf, timeline } from './runs.js';
 
 /** The package's console files (assets/console/), next to dist/ in the installed package. */

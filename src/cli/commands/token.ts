@@ -2,15 +2,7 @@
 // token's secret is printed once, at create, and never again; login-link prints a one-time browser link
 // instead (backed by a token of its own, so revoking that token ends the session it opens).
 import type { Command } from 'commander';
-import {
-  issueToken,
-  LOGIN_LINK_TTL_MS,
-  parseExpiry,
-  parseScopes,
-  revokeToken,
-  SESSION_TTL_MS,
-  tokenState,
-} from '../../auth/index.js';
+import { issueToken, parseExpiry, parseScopes, revokeToken, tokenState } from '../../auth/index.js';
 import { issueLoginLink } from '../../auth/login-link.js';
 import type { AccessTokenRecord } from '../../store/types.js';
 import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
