@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { startCli } from '../support/cli.js';
+import { runCli, startCli } from '../support/cli.js';
 import { testRoles } from '../support/roles.js';
 
 const role = testRoles();
@@ -48,5 +48,12 @@ describe('nightshift console', () => {
     assert.equal(inbox.status, 200);
     assert.match(await inbox.text(), /<span id="who">alice<\/span>/);
     assert.equal((await spend()).status, 401, 'the link works once');
+  });
+
+  it('refuses a person not in people: with exit 2, before anything listens', async () => {
+    const res = await runCli(['console', r.file, '--as', 'mallory', '--data-dir', r.dataDir], { cwd: r.dir });
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /mallory is not a configured person/);
+    assert.doesNotMatch(res.stderr, /serving/);
   });
 });

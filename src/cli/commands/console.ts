@@ -2,6 +2,7 @@
 // daemon as serve (one worker, on loopback only, any free port unless --port) over the project's data dir,
 // and prints a one-time login link for that person once the server listens.
 import type { Command } from 'commander';
+import { checkTokenRequest, LOGIN_LINK_TTL_MS } from '../../auth/index.js';
 import { issueLoginLink } from '../../auth/login-link.js';
 import { parseScopes } from '../../auth/scopes.js';
 import type { ServeFlags } from '../../server/serve.js';
@@ -15,6 +16,13 @@ export function consoleCommand(program: Command, cli: CliContext): void {
     .action(async (paths: string[], flags: ServeFlags & { as: string }) => {
       const { serve } = await import('../../server/serve.js');
       const config = cli.projectConfig();
+      const scopes = parseScopes(['runs:read', 'decide']);
+      // Checked before anything listens: an unknown person is exit 2, not a server with no way in.
+      checkTokenRequest(
+        { kind: 'person', name: flags.as, scopes, expiresAt: Date.now() + LOGIN_LINK_TTL_MS },
+        config.people,
+        Date.now(),
+      );
       // Loopback only and one worker process: this is one person's console, not a shared daemon.
       const local: ServeFlags = { ...flags, host: '127.0.0.1', workers: '1' };
       await serve(paths, local, {
@@ -25,7 +33,7 @@ export function consoleCommand(program: Command, cli: CliContext): void {
         async onListening(url, rt) {
           const link = await issueLoginLink(rt.store, config.people, {
             as: flags.as,
-            scopes: parseScopes(['runs:read', 'decide']),
+            scopes,
             baseUrl: url,
           });
           cli.io.err(
