@@ -211,6 +211,12 @@ describe('the web console in chromium', { skip: missing ? `${CHROMIUM} is not in
     });
     assert.equal(noCsrf.status(), 403);
     assert.match(await noCsrf.text(), /CSRF_INVALID/);
+    // From another site, even with a valid session and token (as a cross-site form would be): refused.
+    const crossSite = await page.request.post(`${served.url}/console/decide/reject/${approvalId}`, {
+      form: { csrf: csrf!, reason: 'forged' },
+      headers: { origin: 'http://evil.example' },
+    });
+    assert.equal(crossSite.status(), 403);
     const a = (await show(runId)).approvals[0]!;
     assert.deepEqual([a.status, a.decidedBy], ['pending', null]);
     await page.context().close();
