@@ -219,6 +219,15 @@ describe('the web console in chromium', { skip: missing ? `${CHROMIUM} is not in
     assert.equal(crossSite.status(), 403);
     const a = (await show(runId)).approvals[0]!;
     assert.deepEqual([a.status, a.decidedBy], ['pending', null]);
+
+    // Live refresh: bob watches the paused run's timeline; alice approves at the terminal; bob's page
+    // shows the run finish with no reload (console.js fetches the timeline fragment while it runs).
+    await page.goto(`${served.url}/console/runs/${runId}`);
+    assert.equal(await page.textContent('#run-status'), 'awaiting_approval');
+    const approved = await cli(['approve', approvalId, '--as', 'alice', '--queue']);
+    assert.equal(approved.code, 0, approved.stderr);
+    await page.locator('#run-status', { hasText: /^succeeded$/ }).waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('#timeline[data-live]').count(), 0, 'polling stops once the run ended');
     await page.context().close();
   });
 
