@@ -1,0 +1,71 @@
+// `nightshift token`: a token is printed once and stored hashed; list never shows a secret; a service never
+// gets decide, a token names a configured person (or --service), scopes are a closed list; revoke is once.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { json, runCli } from '../support/cli.js';
+import { tempDir } from '../support/tmp.js';
+
+describe('nightshift token', () => {
+  const tmp = tempDir('nightshift-token-');
+  writeFileSync(
+    join(tmp.path, 'nightshift.config.yaml'),
+    stringify({ people: [{ name: 'alice', decides: ['*'] }] }),
+  );
+  const dataDir = join(tmp.path, 'data');
+  const cli = (args: string[]) => runCli([...args, '--data-dir', dataDir], { cwd: tmp.path });
+
+  it('prints a new token once and stores only its hash', async () => {
+    const res = await cli(['token', 'create', '--as', 'alice', '--scope', 'decide', '--scope', 'runs:read']);
+    assert.equal(res.code, 0, res.stderr);
+    const secret = res.stdout.split('\n')[0]!;
+    assert.match(secret, /^nst_[A-Za-z0-9_-]{43}$/);
+    assert.match(res.stdout, /shown only now/);
+    const list = await cli(['token', 'list', '--json']);
+    const tokens = json<{ name: string; scopes: string[]; state: string }[]>(list);
+    assert.deepEqual(
+      tokens.map((t) => [t.name, t.scopes, t.state]),
+      [['alice', ['decide', 'runs:read'], 'active']],
+    );
+    assert.ok(!list.stdout.includes(secret.slice(4)));
+    assert.ok(
+      !readFileSync(join(dataDir, 'nightshift.db')).includes(secret.slice(4)),
+      'the secret is in the store',
+    );
+  });
+
+  it('refuses decide for a service, an unknown person, a person as a service, and unknown scopes', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--as', 'ci', '--service', '--scope', 'events:send,decide'], /never decide/],
+      [['--as', 'bob', '--scope', 'runs:read'], /not a configured person/],
+      [['--as', 'alice', '--service', '--scope', 'runs:read'], /configured person/],
+      [['--as', 'alice', '--scope', '*'], /unknown scope '\*'.*no wildcard/],
+      [['--as', 'alice', '--expires', 'tomorrow'], /--expires 'tomorrow'/],
+      [['--as', 'alice', '--expires', '2001-01-01'], /not in the future/],
+    ];
+    const before = json<unknown[]>(await cli(['token', 'list', '--json'])).length;
+    for (const [args, why] of cases) {
+      const res = await cli(['token', 'create', ...args]);
+      assert.equal(res.code, 2, args.join(' '));
+      assert.match(res.stderr, why, args.join(' '));
+    }
+    assert.equal(
+      json<unknown[]>(await cli(['token', 'list', '--json'])).length,
+      before,
+      'a refused create wrote',
+    );
+  });
+
+  it('revokes once', async () => {
+    const t = json<{ id: string }>(
+      await cli(['token', 'create', '--as', 'ci', '--service', '--scope', 'events:send', '--json']),
+    );
+    assert.equal((await cli(['token', 'revoke', t.id])).code, 0);
+    const again = await cli(['token', 'revoke', t.id]);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /TOKEN_NOT_FOUND.*already revoked/);
+    assert.match((await cli(['token', 'revoke', 'tok_nope'])).stderr, /no token tok_nope/);
+  });
+});
