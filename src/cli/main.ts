@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { isNightshiftError } from '../errors.js';
 import { auditCommand } from './commands/audit.js';
+import { consoleCommand } from './commands/console.js';
 import { decisionCommands } from './commands/decisions.js';
 import { emitCommand } from './commands/emit.js';
 import { evalCommand } from './commands/eval.js';
@@ -47,6 +48,7 @@ export async function main(
   statsCommand(program, cli);
   serveCommand(program, cli);
   mcpCommand(program, cli);
+  consoleCommand(program, cli);
   notifyCommand(program, cli);
   emitCommand(program, cli);
   validateCommand(program, cli);

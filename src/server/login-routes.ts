@@ -22,8 +22,8 @@ import { escapeHtml } from './decision-page-html.js';
 import { HttpError, readBody } from './http-body.js';
 import type { Route } from './router.js';
 
-/** Where a browser goes once logged in (the console, when there is one, lives at /). */
-export const AFTER_LOGIN = '/login';
+/** Where a browser goes once logged in: the console's inbox (src/console/). */
+export const AFTER_LOGIN = '/console/';
 
 function page(title: string, body: string): string {
   return `<!doctype html>
@@ -56,7 +56,7 @@ function originHost(origin: string): string | undefined {
 }
 
 /** A form post from one of this server's own pages; anything a browser marks cross-site is refused. */
-async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   const site = req.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none')
     throw new HttpError(403, 'this form cannot be posted from another site');

@@ -6,6 +6,7 @@
 // An accepted event is recorded in the store before the 202 answer, so it is never lost.
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/index.js';
+import { consoleRoutes } from '../console/routes.js';
 import {
   type NotificationSettings,
   notificationSecrets,
@@ -84,6 +85,7 @@ export function daemonRoutes(o: RouteContext): Route[] {
     decisionRoute(o),
     ...loginRoutes({ auth: o.auth, store: o.runtime.store }),
     ...mcpRoutes(o),
+    ...consoleRoutes(o),
     ...(o.metrics ? [metricsRoute(o.metrics, o.auth)] : []),
     ...channelRoutes(o),
   ];

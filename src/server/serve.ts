@@ -40,6 +40,8 @@ export interface ServeHost {
   open(extra: { leaseMs: number; service: true; observers?: CommitObserver[] }): Promise<Runtime>;
   /** A line for the person at the terminal (stderr). */
   say(line: string): void;
+  /** Called once the HTTP server listens (`nightshift console` prints its login link here). */
+  onListening?(url: string, runtime: Runtime): Promise<void>;
 }
 
 /** NIGHTSHIFT_NOTIFY_MS: how often serve sends due notifications and passes timed-out tiers on. */
@@ -126,6 +128,7 @@ export async function serve(paths: string[], flags: ServeFlags, host: ServeHost)
         `nightshift serving ${roles.length} role(s) at ${daemon.url}${settings.workers > 1 ? ` with ${settings.workers} worker processes` : ''}`,
       );
     stop = (graceMs) => daemon.close(graceMs);
+    await host.onListening?.(daemon.url, rt);
   }
   await new Promise<void>((resolve) => {
     const onSignal = (signal: string) => {

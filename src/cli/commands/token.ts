@@ -2,16 +2,8 @@
 // token's secret is printed once, at create, and never again; login-link prints a one-time browser link
 // instead (backed by a token of its own, so revoking that token ends the session it opens).
 import type { Command } from 'commander';
-import {
-  createLoginLink,
-  issueToken,
-  LOGIN_LINK_TTL_MS,
-  parseExpiry,
-  parseScopes,
-  revokeToken,
-  SESSION_TTL_MS,
-  tokenState,
-} from '../../auth/index.js';
+import { issueToken, parseExpiry, parseScopes, revokeToken, tokenState } from '../../auth/index.js';
+import { issueLoginLink } from '../../auth/login-link.js';
 import type { AccessTokenRecord } from '../../store/types.js';
 import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
 
@@ -125,21 +117,15 @@ export function tokenCommand(program: Command, cli: CliContext): void {
         'http://127.0.0.1:7070'
       ).replace(/\/+$/, '');
       const rt = await cli.open(flags);
-      const now = Date.now();
-      // The session's own token: it lives as long as a session may, and is listed (and revocable) as any.
-      const { token: t } = await issueToken(rt.store, config.people, {
-        kind: 'person',
-        name: flags.as,
+      const { url, tokenId, expiresAt } = await issueLoginLink(rt.store, config.people, {
+        as: flags.as,
         scopes,
-        expiresAt: now + LOGIN_LINK_TTL_MS + SESSION_TTL_MS,
-        label: 'login link',
+        baseUrl: base,
       });
-      const link = await createLoginLink(rt.store, t.id);
-      const url = `${base}/login/link/${link.secret}`;
       cli.print(
         flags,
-        { url, tokenId: t.id, expiresAt: new Date(link.expiresAt).toISOString() },
-        `${url}\n\nOpen it in your browser within 15 minutes; it works once. Token ${t.id} backs the session (${cmd} token revoke ${t.id} ends it).`,
+        { url, tokenId, expiresAt: new Date(expiresAt).toISOString() },
+        `${url}\n\nOpen it in your browser within 15 minutes; it works once. Token ${tokenId} backs the session (${cmd} token revoke ${tokenId} ends it).`,
       );
     });
 }

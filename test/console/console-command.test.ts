@@ -1,0 +1,59 @@
+// `nightshift console`: the same daemon on loopback over the project's data dir, announcing a one-time
+// login link that opens a browser session on the console's inbox, for the person named and nobody else.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { runCli, startCli } from '../support/cli.js';
+import { testRoles } from '../support/roles.js';
+
+const role = testRoles();
+
+describe('nightshift console', () => {
+  const r = role({ name: 'billing', autonomy: 'draft', turns: [{ final: { summary: 'done' } }] });
+  writeFileSync(
+    join(r.dir, 'nightshift.config.yaml'),
+    stringify({ people: [{ name: 'alice', decides: ['billing'] }] }),
+  );
+  const started = startCli(['console', r.file, '--as', 'alice', '--data-dir', r.dataDir], { cwd: r.dir });
+  after(() => {
+    started.child.kill('SIGKILL');
+  });
+
+  it('prints a loopback login link that opens a session on the inbox, once', async () => {
+    let stderr = '';
+    const link = await new Promise<string>((resolve, reject) => {
+      started.child.stderr!.on('data', (d) => {
+        stderr += d;
+        const m = /open (http:\/\/127\.0\.0\.1:\d+\/login\/link\/\S+)/.exec(stderr);
+        if (m) resolve(m[1]!);
+      });
+      started.done.then((res) => reject(new Error(`console exited: ${res.code} ${res.stderr}`)));
+    });
+    const base = new URL(link).origin;
+    const secret = link.split('/').pop()!;
+    const spend = () =>
+      fetch(`${base}/login/link`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base },
+        body: new URLSearchParams({ link: secret }),
+        redirect: 'manual',
+      });
+    const first = await spend();
+    assert.equal(first.status, 303);
+    assert.equal(first.headers.get('location'), '/console/');
+    const cookie = first.headers.get('set-cookie')!.split(';')[0]!;
+    const inbox = await fetch(`${base}/console/`, { headers: { cookie } });
+    assert.equal(inbox.status, 200);
+    assert.match(await inbox.text(), /<span id="who">alice<\/span>/);
+    assert.equal((await spend()).status, 401, 'the link works once');
+  });
+
+  it('refuses a person not in people: with exit 2, before anything listens', async () => {
+    const res = await runCli(['console', r.file, '--as', 'mallory', '--data-dir', r.dataDir], { cwd: r.dir });
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /mallory is not a configured person/);
+    assert.doesNotMatch(res.stderr, /serving/);
+  });
+});
