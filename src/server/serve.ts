@@ -131,7 +131,10 @@ export async function serve(paths: string[], flags: ServeFlags, host: ServeHost)
     await host.onListening?.(daemon.url, rt);
   }
   await new Promise<void>((resolve) => {
+    let stopping = false;
     const onSignal = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
       log.info({ signal, graceMs: settings.graceMs }, 'shutting down');
       Promise.all([stop(settings.graceMs), children?.stop()]).then(
         () => resolve(),
@@ -140,5 +143,8 @@ export async function serve(paths: string[], flags: ServeFlags, host: ServeHost)
     };
     process.once('SIGTERM', () => onSignal('SIGTERM'));
     process.once('SIGINT', () => onSignal('SIGINT'));
+    // A --worker-only child whose parent died (SIGKILL, a crash) would otherwise work on alone, unseen and
+    // never stopped: the IPC channel closing is how it learns, and it shuts down as on SIGTERM.
+    if (flags.workerOnly && process.connected) process.once('disconnect', () => onSignal('parent gone'));
   });
 }

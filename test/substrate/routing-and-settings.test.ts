@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import { resolveServeSettings } from '../../src/config/serve-settings.js';
 import { loadRoleFile } from '../../src/roles/load.js';
 import { createRuntime } from '../../src/runtime.js';
-import { authFor, startCli, startServe } from '../support/cli.js';
+import { authFor, createTestToken, startCli, startServe } from '../support/cli.js';
 import { writeTestRole } from '../support/roles.js';
 import { waitFor } from '../support/wait.js';
 
@@ -260,6 +260,9 @@ describe('serve settings', () => {
       join(r.dir, 'nightshift.config.yaml'),
       stringify({ dataDir: './data', serve: { port: 0, workers: 2, pollMs: 20 } }),
     );
+    // A token in the store serve will open (the config's ./data), made before serve starts.
+    const token = await createTestToken([], { cwd: r.dir });
+    assert.ok(token, 'a test token was created');
     const { child, done } = startCli(['serve', 'role.yaml'], { cwd: r.dir });
     let stdout = '';
     child.stdout!.on('data', (d) => {
@@ -285,7 +288,7 @@ describe('serve settings', () => {
         Array.from({ length: 40 }, (_, i) =>
           fetch(`${url}/events/go`, {
             method: 'POST',
-            headers: { ...authFor(url), 'content-type': 'application/json' },
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
             body: JSON.stringify({ i }),
           }).then((x) => x.status),
         ),
