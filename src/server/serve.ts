@@ -132,9 +132,14 @@ export async function serve(paths: string[], flags: ServeFlags, host: ServeHost)
   }
   await new Promise<void>((resolve) => {
     let stopping = false;
+    // A --worker-only child whose parent died (SIGKILL, a crash) would otherwise work on alone, unseen and
+    // never stopped: the IPC channel closing is how it learns, and it shuts down as on SIGTERM. The
+    // listener holds the channel (and so the process) open: it is removed as shutdown begins.
+    const onParentGone = () => onSignal('parent gone');
     const onSignal = (signal: string) => {
       if (stopping) return;
       stopping = true;
+      process.off('disconnect', onParentGone);
       log.info({ signal, graceMs: settings.graceMs }, 'shutting down');
       Promise.all([stop(settings.graceMs), children?.stop()]).then(
         () => resolve(),
@@ -143,8 +148,6 @@ export async function serve(paths: string[], flags: ServeFlags, host: ServeHost)
     };
     process.once('SIGTERM', () => onSignal('SIGTERM'));
     process.once('SIGINT', () => onSignal('SIGINT'));
-    // A --worker-only child whose parent died (SIGKILL, a crash) would otherwise work on alone, unseen and
-    // never stopped: the IPC channel closing is how it learns, and it shuts down as on SIGTERM.
-    if (flags.workerOnly && process.connected) process.once('disconnect', () => onSignal('parent gone'));
+    if (flags.workerOnly && process.connected) process.once('disconnect', onParentGone);
   });
 }

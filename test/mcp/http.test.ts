@@ -2,9 +2,11 @@
 // a token without the needed scope are refused (401 / 403, or a tool refusal, with nothing recorded); with a token
 // the client lists the tools, starts a run that serve's worker drives, reads it, its log and the inbox.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import Database from 'better-sqlite3';
 import { createTestToken, type Served, startServe } from '../support/cli.js';
 import { testRoles } from '../support/roles.js';
 import { DECIDING_WORDS, toolJson, toolText } from './support.js';
@@ -126,7 +128,15 @@ describe('/mcp on serve (streamable HTTP, the SDK client)', () => {
     const a = await start();
     const b = await start();
     assert.equal(a.runId, b.runId);
-    const got = toolJson(await client.callTool({ name: 'runs.get', arguments: { runId: a.runId } }));
-    assert.match(JSON.stringify(got), /"mcp:[^"]+:summarizer:event:desk\.go:k-1"/);
+    // The key as stored (read beside the running daemon: SQLite allows a second reader).
+    const db = new Database(join(summarizer.dataDir, 'nightshift.db'), { readonly: true });
+    try {
+      const row = db.prepare('SELECT idempotency_key AS k FROM runs WHERE id = ?').get(a.runId) as {
+        k: string;
+      };
+      assert.equal(row.k, 'mcp:test-client:summarizer:event:desk.go:k-1');
+    } finally {
+      db.close();
+    }
   });
 });
