@@ -38,7 +38,16 @@ describe('serve and promotions', () => {
   });
 
   async function emit(): Promise<string> {
-    const res = await runCli(['emit', 'promo.go', '{}', '--url', served.url, '--token', served.token, '--json']);
+    const res = await runCli([
+      'emit',
+      'promo.go',
+      '{}',
+      '--url',
+      served.url,
+      '--token',
+      served.token,
+      '--json',
+    ]);
     assert.equal(res.code, 0, res.stderr);
     return json<{ runs: { runId: string }[] }>(res).runs[0]!.runId;
   }
