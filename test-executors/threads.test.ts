@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadRoleFile } from '../src/roles/load.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
-import { json, runCli, startServe } from '../test/support/cli.js';
+import { authFor, json, runCli, startServe } from '../test/support/cli.js';
 import { startFakeAnthropic } from '../test/support/fake-anthropic.js';
 import type { FakeRequest, FakeServer } from '../test/support/fake-llm.js';
 import { startFakeOpenAIResponses } from '../test/support/fake-openai-responses.js';
@@ -176,7 +176,7 @@ describe('a continuous claude-code role whose worker is killed between events', 
     const post = (url: string, id: string) =>
       fetch(`${url}/events/alert`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...authFor(url), 'content-type': 'application/json' },
         body: JSON.stringify({ id }),
       }).then((x) => x.status);
     const runs = async () =>
