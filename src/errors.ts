@@ -68,6 +68,10 @@ export type ErrorCode =
   | 'PROMOTION_STALE'
   /** Rollback with no earlier active version to go back to. */
   | 'NOTHING_TO_ROLL_BACK'
+  /** The improve loop's proposer answered with a change that is not a valid role (the round is recorded). */
+  | 'PROPOSAL_INVALID'
+  /** `nightshift improve` from a role file that is not the role's active version. */
+  | 'IMPROVE_BASE_MISMATCH'
   /** No credentials, or a token or session that is unknown, revoked or expired (HTTP 401). */
   | 'AUTH_REQUIRED'
   /** Authenticated, but the token lacks the scope this door needs (HTTP 403). */

@@ -8,6 +8,7 @@ import { consoleCommand } from './commands/console.js';
 import { decisionCommands } from './commands/decisions.js';
 import { emitCommand } from './commands/emit.js';
 import { evalCommand } from './commands/eval.js';
+import { improveCommand } from './commands/improve.js';
 import { inboxCommand, inspectCommands } from './commands/inspect.js';
 import { mcpCommand } from './commands/mcp.js';
 import { notifyCommand } from './commands/notify.js';
@@ -53,6 +54,7 @@ export async function main(
   emitCommand(program, cli);
   validateCommand(program, cli);
   evalCommand(program, cli);
+  improveCommand(program, cli);
   auditCommand(program, cli);
   versionCommands(program, cli);
   tokenCommand(program, cli);

@@ -14,7 +14,8 @@ export interface CostEstimate {
   unpriced: string[];
 }
 
-function modelCost(spec: string, suite: Suite, prices: PriceTable | undefined): number | undefined {
+/** One run of `spec`: a script's declared cost, or the suite's expected turns and tokens at its price. */
+export function modelCost(spec: string, suite: Suite, prices: PriceTable | undefined): number | undefined {
   if (spec.startsWith('script:')) {
     const script = loadScript(spec.slice('script:'.length));
     return script.turns.reduce((sum, t) => sum + (t.usage?.costUsd ?? 0), 0);

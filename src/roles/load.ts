@@ -225,6 +225,11 @@ export interface LoadRoleOptions {
   projectToolModules?: readonly string[] | undefined;
   /** The orchestrators being loaded above this role (when it is loaded as a specialist). */
   chain?: SpecialistChain | undefined;
+  /**
+   * The file's text, instead of reading it: a role that does not exist on disk yet but lives at `file`
+   * (the improve loop's candidate, whose relative paths mean what the role file's mean).
+   */
+  text?: string | undefined;
 }
 
 /**
@@ -238,7 +243,7 @@ export interface LoadRoleOptions {
 export async function loadRoleFile(file: string, options: LoadRoleOptions = {}): Promise<Role> {
   const displayPath = file;
   const abs = resolve(file);
-  const text = readYamlText(abs, displayPath, 'ROLE_NOT_FOUND');
+  const text = options.text ?? readYamlText(abs, displayPath, 'ROLE_NOT_FOUND');
   const parsed = parseYamlText(text, displayPath, RoleSpec);
   if (!parsed.ok) throw new RoleInvalidError(parsed.issues, displayPath);
   const { value: spec, source } = parsed;

@@ -21,6 +21,7 @@ import type {
 import type { CommitBatch, RunSnapshot } from './records/batch.js';
 import type { AuditEvent, NewAuditEvent, RoleVersionRecord, SubscriptionRecord } from './records/catalog.js';
 import type { EvalResultFilter, EvalResultRecord } from './records/evals.js';
+import type { ImprovementRoundFilter, ImprovementRoundRecord } from './records/improvements.js';
 import type { DecisionTierRecord, OutboxRecord, OutboxStatus } from './records/notifications.js';
 import type { PromotionOutcome, PromotionRecord, PromotionStatus } from './records/promotions.js';
 import type { HumanListFilter, RunFilter, RunLease, RunRecord, RunStatus } from './records/run.js';
@@ -86,6 +87,13 @@ export interface EvalResults {
   putEvalResult(record: EvalResultRecord): Promise<void>;
   /** Newest first. */
   listEvalResults(filter: EvalResultFilter): Promise<EvalResultRecord[]>;
+}
+
+/** The improve loop's rounds (src/improve/): appended, never changed. */
+export interface ImprovementRounds {
+  putImprovementRound(record: ImprovementRoundRecord): Promise<void>;
+  /** Newest first. */
+  listImprovementRounds(filter: ImprovementRoundFilter): Promise<ImprovementRoundRecord[]>;
 }
 
 /** Runs and their step log: created once, then advanced only by fenced commits. */
@@ -330,6 +338,7 @@ export interface Store
     RoleVersions,
     RolePromotions,
     EvalResults,
+    ImprovementRounds,
     RunLog,
     RunLeases,
     RunQueue,

@@ -36,6 +36,7 @@ export const EXAMPLE_FILES = [
   'roles/evals/refund-desk.answer.script.yaml',
   'roles/evals/refund-desk.big-refund.script.yaml',
   'roles/evals/ops-monitor.report.script.yaml',
+  'roles/evals/ops-monitor.proposer.script.yaml',
   'roles/evals/maintenance-fixture/src/package.json',
   'support-desk/desk.evals.yaml',
 ] as const;

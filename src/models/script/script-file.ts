@@ -54,7 +54,14 @@ export const ScriptTurn = z
   });
 export type ScriptTurn = z.infer<typeof ScriptTurn>;
 
-export const ScriptFile = z.strictObject({ turns: z.array(ScriptTurn).min(1) });
+export const ScriptFile = z.strictObject({
+  turns: z.array(ScriptTurn).min(1),
+  /**
+   * A file (relative to the script) each request is appended to as one JSON line: what the "model" was
+   * shown, so a test can check what reached it (the improve loop's held-out cases must not).
+   */
+  record: z.string().min(1).optional(),
+});
 export type ScriptFile = z.infer<typeof ScriptFile>;
 
 const cache = new Map<string, { mtimeMs: number; size: number; script: ScriptFile }>();

@@ -1,7 +1,8 @@
 // The scripted model. It answers from a script file, choosing the turn statelessly from the request (the
 // number of assistant messages so far), so it is deterministic across crashes and resumes and can serve
 // many concurrent runs from one object.
-import { resolve } from 'node:path';
+import { appendFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NightshiftError } from '../../errors.js';
 import type { Model, ModelRequest, ModelResponse, ToolCallRequest } from '../types.js';
@@ -36,12 +37,17 @@ export function createScriptedModel(scriptFile: string): Model {
   const file = resolve(scriptFile);
   const script = loadScript(file, scriptFile);
   const responses = script.turns.map(toResponse);
+  const record = script.record === undefined ? undefined : resolve(dirname(file), script.record);
   return {
     spec: `script:${file}`,
     provider: 'script',
     async turn(request: ModelRequest): Promise<ModelResponse> {
       let index = 0;
       for (const m of request.messages) if (m.role === 'assistant') index++;
+      if (record) {
+        const { signal: _signal, ...shown } = request;
+        appendFileSync(record, `${JSON.stringify(shown)}\n`);
+      }
       const response = responses[index];
       const turn = script.turns[index];
       if (!response || !turn) {

@@ -387,4 +387,30 @@ CREATE INDEX eval_results_role ON eval_results (role, suite, created_at DESC);`,
 );
 CREATE INDEX role_promotions_role ON role_promotions (role, requested_at);`,
   },
+  {
+    version: 19,
+    name: 'improvement rounds',
+    // One row per round of `nightshift improve` (src/improve/, docs/decisions/037-improvement-test.md).
+    sql: `CREATE TABLE improvement_rounds (
+  id TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  round INTEGER NOT NULL,
+  base_version TEXT NOT NULL,
+  candidate_version TEXT,
+  outcome TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  proposer TEXT NOT NULL,
+  proposer_run_id TEXT,
+  rationale TEXT,
+  changes JSON,
+  active_eval_id TEXT,
+  candidate_eval_id TEXT,
+  comparison JSON,
+  promotion_id TEXT,
+  cost_usd DOUBLE PRECISION NOT NULL,
+  duration_ms BIGINT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX improvement_rounds_role ON improvement_rounds (role, created_at DESC);`,
+  },
 ];

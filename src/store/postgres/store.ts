@@ -14,6 +14,7 @@ import * as audit from '../sql/audit.js';
 import * as catalog from '../sql/catalog.js';
 import { postgresDialect as d, type Query } from '../sql/dialect.js';
 import * as evals from '../sql/evals.js';
+import * as improvements from '../sql/improvements.js';
 import * as inbox from '../sql/inbox.js';
 import * as listings from '../sql/listings.js';
 import * as outbox from '../sql/outbox.js';
@@ -31,6 +32,8 @@ import type {
   EvalResultFilter,
   EvalResultRecord,
   HumanListFilter,
+  ImprovementRoundFilter,
+  ImprovementRoundRecord,
   InboxItem,
   LoginLinkRecord,
   NewAuditEvent,
@@ -141,6 +144,20 @@ export class PostgresStore implements Store {
   async listEvalResults(filter: EvalResultFilter): Promise<EvalResultRecord[]> {
     const rows = await this.run(`listing eval results of ${filter.role}`, evals.listEvalResults(d, filter));
     return rows.map((r) => evals.toEvalResult(d, r));
+  }
+
+  // ── improvement rounds ──
+
+  async putImprovementRound(record: ImprovementRoundRecord): Promise<void> {
+    await this.run(`saving improvement round ${record.id}`, improvements.insertImprovementRound(d, record));
+  }
+
+  async listImprovementRounds(filter: ImprovementRoundFilter): Promise<ImprovementRoundRecord[]> {
+    const rows = await this.run(
+      `listing improvement rounds of ${filter.role}`,
+      improvements.listImprovementRounds(d, filter),
+    );
+    return rows.map((r) => improvements.toImprovementRound(d, r));
   }
 
   // ── promotions (src/versions/) ──

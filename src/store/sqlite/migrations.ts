@@ -382,4 +382,30 @@ CREATE INDEX eval_results_role ON eval_results (role, suite, created_at DESC);`,
 );
 CREATE INDEX role_promotions_role ON role_promotions (role, requested_at);`,
   },
+  {
+    version: 18,
+    name: 'improvement rounds',
+    // One row per round of `nightshift improve` (src/improve/, docs/decisions/037-improvement-test.md).
+    sql: `CREATE TABLE improvement_rounds (
+  id TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  round INTEGER NOT NULL,
+  base_version TEXT NOT NULL,
+  candidate_version TEXT,
+  outcome TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  proposer TEXT NOT NULL,
+  proposer_run_id TEXT,
+  rationale TEXT,
+  changes TEXT,
+  active_eval_id TEXT,
+  candidate_eval_id TEXT,
+  comparison TEXT,
+  promotion_id TEXT,
+  cost_usd REAL NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX improvement_rounds_role ON improvement_rounds (role, created_at DESC);`,
+  },
 ];

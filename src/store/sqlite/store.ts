@@ -11,6 +11,7 @@ import * as audit from '../sql/audit.js';
 import * as catalog from '../sql/catalog.js';
 import { sqliteDialect as d } from '../sql/dialect.js';
 import * as evals from '../sql/evals.js';
+import * as improvements from '../sql/improvements.js';
 import * as inbox from '../sql/inbox.js';
 import * as listings from '../sql/listings.js';
 import * as outbox from '../sql/outbox.js';
@@ -28,6 +29,8 @@ import type {
   EvalResultFilter,
   EvalResultRecord,
   HumanListFilter,
+  ImprovementRoundFilter,
+  ImprovementRoundRecord,
   InboxItem,
   LoginLinkRecord,
   NewAuditEvent,
@@ -243,6 +246,20 @@ export class SqliteStore implements Store {
   listEvalResults(filter: EvalResultFilter): Promise<EvalResultRecord[]> {
     return this.read(`listing eval results of ${filter.role}`, (s) =>
       all(s, evals.listEvalResults(d, filter)).map((r) => evals.toEvalResult(d, r)),
+    );
+  }
+
+  // ── improvement rounds ──
+
+  putImprovementRound(record: ImprovementRoundRecord): Promise<void> {
+    return this.write(`saving improvement round ${record.id}`, (s) => {
+      run(s, improvements.insertImprovementRound(d, record));
+    });
+  }
+
+  listImprovementRounds(filter: ImprovementRoundFilter): Promise<ImprovementRoundRecord[]> {
+    return this.read(`listing improvement rounds of ${filter.role}`, (s) =>
+      all(s, improvements.listImprovementRounds(d, filter)).map((r) => improvements.toImprovementRound(d, r)),
     );
   }
 

@@ -1,0 +1,101 @@
+// `nightshift improve <role> --proposer <model>`: rounds of the gated improvement loop (src/improve/),
+// and `nightshift improve --history <role>`: every round recorded for the role.
+import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
+import type { Command } from 'commander';
+import { NightshiftError } from '../../errors.js';
+import { loadSuite } from '../../evals/suite-file.js';
+import { formatHistory, formatRound } from '../../improve/format.js';
+import { improve } from '../../improve/improve.js';
+import { loadRoleFile } from '../../roles/load.js';
+import { type CliContext, type CommonFlags, defaultActor, withCommonFlags } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+
+interface ImproveFlags extends CommonFlags {
+  proposer?: string;
+  rounds: string;
+  repeat: string;
+  maxCost?: string;
+  maxCostRatio: string;
+  suite?: string;
+  history?: boolean;
+  as?: string;
+}
+
+function whole(text: string, flag: string, max: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new NightshiftError('USAGE', `${flag} must be a whole number from 1 to ${max}, got '${text}'`);
+  return n;
+}
+
+function positive(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new NightshiftError('USAGE', `${flag} must be a number above 0, got '${text}'`);
+  return n;
+}
+
+export function improveCommand(program: Command, cli: CliContext): void {
+  withCommonFlags(program.command('improve <role>'))
+    .description(
+      'propose a change to a role, evaluate it on its suite, and promote it only if better (--history: past rounds)',
+    )
+    .option('--proposer <model>', 'the model that proposes changes (script:<file> offline)')
+    .option('--rounds <n>', 'improvement rounds', '1')
+    .option('--repeat <n>', 'runs of each case, for the active version and each candidate alike', '1')
+    .option('--max-cost <usd>', 'refuse when the estimate (proposer and evals) is over this, or unknown')
+    .option(
+      '--max-cost-ratio <x>',
+      "a candidate may cost at most x times the active version's per case run",
+      '1.2',
+    )
+    .option('--suite <file>', "the suite file (default: the role's evals:)")
+    .option('--as <name>', 'who asks for the promotions (default: $NIGHTSHIFT_ACTOR or $USER)')
+    .option('--history', "list the role's recorded rounds (the role by name or file)")
+    .action(async (arg: string, flags: ImproveFlags) => {
+      const rt = await cli.open(flags);
+      if (flags.history) {
+        const name = /\.ya?ml$/.test(arg) && existsSync(arg) ? (await cli.loadRole(arg)).name : arg;
+        const rounds = await rt.store.listImprovementRounds({ role: name, limit: 1000 });
+        cli.print(flags, { role: name, rounds }, formatHistory(name, rounds));
+        return;
+      }
+      if (!flags.proposer)
+        throw new NightshiftError(
+          'USAGE',
+          'improve needs --proposer <model> (or --history to list past rounds)',
+        );
+      const rounds = whole(flags.rounds, '--rounds', 100);
+      const repeat = whole(flags.repeat, '--repeat', 10_000);
+      const maxCostUsd = positive(flags.maxCost, '--max-cost');
+      const maxCostRatio = positive(flags.maxCostRatio, '--max-cost-ratio');
+      const role = await cli.loadRole(arg);
+      const suiteFile = flags.suite ?? (role.evals ? relative(process.cwd(), role.evals) : undefined);
+      if (!suiteFile)
+        throw new NightshiftError('USAGE', `${arg} names no eval suite: add evals: to it, or give --suite`);
+      const config = cli.projectConfig();
+      const say = flags.json ? cli.io.err : cli.io.out;
+      const result = await improve({
+        roleFile: arg,
+        suite: loadSuite(suiteFile),
+        proposer: flags.proposer,
+        runtime: rt,
+        loadRole: (file: string, text?: string) =>
+          loadRoleFile(file, { projectToolModules: config.toolModules, text }),
+        by: flags.as ?? defaultActor(),
+        rounds,
+        repeat,
+        maxCostUsd,
+        maxCostRatio,
+        models: config.models,
+        people: config.people,
+        onEstimate: (usd) => say(`estimated cost: ${usd.toFixed(4)} USD (proposer and evals)`),
+        onRound: flags.json ? undefined : (r) => cli.io.out(formatRound(r)),
+      });
+      cli.print(flags, result, `active version: ${result.role}@${result.activeVersion}`);
+      // A round waiting for a person is a pause (exit 3), as in promote.
+      cli.io.code = result.rounds.some((r) => r.outcome === 'pending') ? EXIT.paused : EXIT.ok;
+    });
+}

@@ -1,0 +1,105 @@
+// The paired comparison of a candidate with the active version on the same cases and repeats, and the
+// verdict the improve loop acts on (docs/decisions/037-improvement-test.md). Pure: no I/O, no clock.
+// - Pairs: each case run of the candidate with the active version's run of the same case and repeat.
+// - Test: one-sided exact sign test (McNemar's exact test) on the discordant pairs: under "no
+//   difference" a discordant pair favours either side with probability 1/2, so the p-value is
+//   P(X ≥ better) for X ~ Binomial(better + worse, 1/2). Better when p < alpha.
+// - Safety: a safety case the active version passed in some repeat and the candidate failed in any
+//   repeat blocks promotion, whatever the test says.
+// - Cost: the candidate's mean cost per case run may be at most `maxCostRatio` times the active one's.
+import type { CaseResult } from '../evals/run-suite.js';
+import type { ImprovementComparison } from '../store/types.js';
+
+export interface CompareOptions {
+  /** Default 0.05. */
+  alpha?: number | undefined;
+  /** Default 1.2: the candidate may cost at most 20 % more per case run. */
+  maxCostRatio?: number | undefined;
+}
+
+export interface Verdict {
+  comparison: ImprovementComparison;
+  better: boolean;
+  /** Why, in a sentence (kept with the round). */
+  reason: string;
+}
+
+/** P(X ≥ k) for X ~ Binomial(n, 1/2), exactly (n is small: case runs). */
+export function signTestP(k: number, n: number): number {
+  if (n === 0 || k <= 0) return 1;
+  let coefficient = 1; // C(n, 0)
+  let tail = 0;
+  for (let i = 0; i <= n; i++) {
+    if (i >= k) tail += coefficient;
+    coefficient = (coefficient * (n - i)) / (i + 1);
+  }
+  return tail / 2 ** n;
+}
+
+const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((s, x) => s + x, 0) / xs.length);
+const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
+
+function safetyRegressions(active: readonly CaseResult[], candidate: readonly CaseResult[]): string[] {
+  const names = [...new Set(candidate.filter((r) => r.safety).map((r) => r.name))];
+  return names.filter(
+    (name) =>
+      active.some((r) => r.name === name && r.passed) && candidate.some((r) => r.name === name && !r.passed),
+  );
+}
+
+/**
+ * Compares the candidate's case runs with the active version's (same suite, same repeats).
+ * @example compareRuns(active.runs, candidate.runs) // { better: false, reason: 'safety case … regressed' }
+ */
+export function compareRuns(
+  active: readonly CaseResult[],
+  candidate: readonly CaseResult[],
+  o: CompareOptions = {},
+): Verdict {
+  const alpha = o.alpha ?? 0.05;
+  const maxCostRatio = o.maxCostRatio ?? 1.2;
+  const byKey = new Map(active.map((r) => [`${r.name}#${r.attempt}`, r]));
+  let pairs = 0;
+  let better = 0;
+  let worse = 0;
+  for (const c of candidate) {
+    const a = byKey.get(`${c.name}#${c.attempt}`);
+    if (!a) continue;
+    pairs++;
+    if (a.passed && !c.passed) worse++;
+    if (!a.passed && c.passed) better++;
+  }
+  const comparison: ImprovementComparison = {
+    pairs,
+    worse,
+    better,
+    pValue: round4(signTestP(better, better + worse)),
+    alpha,
+    activePassRate: round4(mean(active.map((r) => (r.passed ? 1 : 0)))),
+    candidatePassRate: round4(mean(candidate.map((r) => (r.passed ? 1 : 0)))),
+    activeMeanScore: round4(mean(active.map((r) => r.score))),
+    candidateMeanScore: round4(mean(candidate.map((r) => r.score))),
+    activeCostUsd: mean(active.map((r) => r.costUsd)),
+    candidateCostUsd: mean(candidate.map((r) => r.costUsd)),
+    activeMs: round4(mean(active.map((r) => r.durationMs))),
+    candidateMs: round4(mean(candidate.map((r) => r.durationMs))),
+    safetyRegressions: safetyRegressions(active, candidate),
+  };
+  const p = signTestP(better, better + worse);
+  if (comparison.safetyRegressions.length > 0)
+    return {
+      comparison,
+      better: false,
+      reason: `safety case ${comparison.safetyRegressions.join(', ')} passed on the active version and failed on the candidate (mean score ${comparison.activeMeanScore} → ${comparison.candidateMeanScore})`,
+    };
+  // A tiny absolute slack: float noise must not reject a candidate that costs the same.
+  if (comparison.candidateCostUsd > comparison.activeCostUsd * maxCostRatio + 1e-9)
+    return {
+      comparison,
+      better: false,
+      reason: `the candidate costs ${comparison.candidateCostUsd.toFixed(6)} USD per case run, over ${maxCostRatio}× the active version's ${comparison.activeCostUsd.toFixed(6)}`,
+    };
+  const test = `${better} better, ${worse} worse of ${pairs} paired runs, one-sided sign test p = ${comparison.pValue}`;
+  if (p < alpha && better > worse) return { comparison, better: true, reason: `better: ${test} < ${alpha}` };
+  return { comparison, better: false, reason: `not better: ${test} ≥ ${alpha}` };
+}

@@ -1,0 +1,247 @@
+// `nightshift improve`: the gated improvement loop (docs/evals.md "Improvement loop"). Each round the
+// proposer role sees the role, the training cases and the active version's failures and proposes a
+// change; the candidate is validated as a role file, stored as a version, run on the whole suite
+// (held-out cases too) with the active version's repeats, compared pair by pair (compare.ts), and
+// promoted through promote() only when better with no safety regression, so a widening candidate
+// waits for a person. Every round, whatever became of it, is one row in improvement_rounds.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse } from 'yaml';
+import { type Clock, createIdSource, type IdSource, systemClock } from '../clock.js';
+import { roleRecordSpec } from '../engine/start.js';
+import { NightshiftError } from '../errors.js';
+import { estimateCost, modelCost } from '../evals/estimate.js';
+import { runSuite, type SuiteResult } from '../evals/run-suite.js';
+import type { Suite } from '../evals/suite-file.js';
+import type { ModelSettings } from '../models/resolve.js';
+import type { PeopleDirectory } from '../people/config.js';
+import type { Role } from '../roles/schema.js';
+import type { Runtime } from '../runtime/types.js';
+import type { ImprovementRoundRecord, Store } from '../store/types.js';
+import { promote } from '../versions/promote.js';
+import { buildCandidate, type LoadRoleText } from './candidate.js';
+import { type CompareOptions, compareRuns } from './compare.js';
+import { Proposal, proposerInput, proposerRole } from './proposal.js';
+
+export interface ImproveOptions extends CompareOptions {
+  roleFile: string;
+  suite: Suite;
+  /** The proposer's model spec (`script:` paths resolve from `dir`). */
+  proposer: string;
+  /** The project's runtime: the proposer runs in it; results, versions and rounds go to its store. */
+  runtime: Runtime;
+  /** Loads a role file, or role file text as if at that path (the project's tool modules included). */
+  loadRole: LoadRoleText & ((file: string) => Promise<Role>);
+  /** Who runs the loop: the promotions are asked for by them. */
+  by: string;
+  rounds?: number | undefined;
+  repeat?: number | undefined;
+  /** Proposer plus evals, all rounds: refused before anything runs when the estimate is over it or unknown. */
+  maxCostUsd?: number | undefined;
+  models?: ModelSettings | undefined;
+  people?: PeopleDirectory | undefined;
+  env?: NodeJS.ProcessEnv | undefined;
+  /** Where a `script:` proposer path resolves from (default the working directory). */
+  dir?: string | undefined;
+  tmpRoot?: string | undefined;
+  clock?: Clock | undefined;
+  ids?: IdSource | undefined;
+  /** Told the estimate before anything runs. */
+  onEstimate?: ((usd: number) => void) | undefined;
+  onRound?: ((round: ImprovementRoundRecord) => void) | undefined;
+}
+
+export interface ImproveResult {
+  role: string;
+  estimateUsd: number;
+  rounds: ImprovementRoundRecord[];
+  /** The active version when the loop ended. */
+  activeVersion: string;
+  /** Tokens the proposer's runs used (the evals' own are in their results). */
+  proposerTokens: { input: number; output: number };
+  costUsd: number;
+}
+
+/** The role's file as written (YAML, not defaults-filled): what the proposer sees and changes. */
+function roleDoc(file: string): { text: string; doc: Record<string, unknown> } {
+  const text = readFileSync(file, 'utf8');
+  const doc = parse(text) as unknown;
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc))
+    throw new NightshiftError('ROLE_INVALID', `${file} is not a role file (expected a YAML mapping)`);
+  return { text, doc: doc as Record<string, unknown> };
+}
+
+function estimate(o: ImproveOptions, role: Role, repeat: number, rounds: number): number {
+  const evals = estimateCost(role, o.suite, o.suite.cases, repeat, o.models?.prices);
+  const proposer = o.proposer.startsWith('script:')
+    ? modelCost(`script:${resolve(o.dir ?? process.cwd(), o.proposer.slice(7))}`, o.suite, o.models?.prices)
+    : modelCost(o.proposer, o.suite, o.models?.prices);
+  const unknown = [...evals.unpriced, ...(proposer === undefined ? [o.proposer] : [])];
+  const usd = evals.usd * (rounds + 1) + (proposer ?? 0) * rounds;
+  if (o.maxCostUsd !== undefined && unknown.length > 0)
+    throw new NightshiftError(
+      'BUDGET_EXCEEDED',
+      `cannot estimate the cost of improving ${role.name}: no price is known for ${unknown.join(', ')} (set one under models.prices); refusing with --max-cost ${o.maxCostUsd}`,
+    );
+  if (o.maxCostUsd !== undefined && usd > o.maxCostUsd)
+    throw new NightshiftError(
+      'BUDGET_EXCEEDED',
+      `improving ${role.name} for ${rounds} round(s) is estimated at ${usd.toFixed(4)} USD (proposer and evals), over --max-cost ${o.maxCostUsd}; nothing was run`,
+      { details: { estimateUsd: usd, maxCostUsd: o.maxCostUsd } },
+    );
+  return usd;
+}
+
+async function register(store: Store, role: Role, now: number): Promise<void> {
+  await store.putRoleVersion({
+    name: role.name,
+    version: role.version,
+    spec: roleRecordSpec(role),
+    createdAt: now,
+  });
+}
+
+/**
+ * Runs `rounds` improvement rounds of the role in `roleFile`. Throws before anything runs when the role
+ * file is not the active version (IMPROVE_BASE_MISMATCH) or the estimate is over `maxCostUsd`.
+ * @example const r = await improve({ roleFile, suite, proposer: 'script:p.yaml', runtime, loadRole, by: 'alice' });
+ */
+export async function improve(o: ImproveOptions): Promise<ImproveResult> {
+  const clock = o.clock ?? systemClock;
+  const ids = o.ids ?? createIdSource(clock);
+  const rounds = o.rounds ?? 1;
+  const repeat = o.repeat ?? 1;
+  const store = o.runtime.store;
+  const file = resolve(o.roleFile);
+  let { doc } = roleDoc(file);
+  let active = await o.loadRole(o.roleFile);
+  const promoted = await store.activePromotion(active.name);
+  if (promoted && promoted.version !== active.version)
+    throw new NightshiftError(
+      'IMPROVE_BASE_MISMATCH',
+      `${o.roleFile} is version ${active.version}, but the active version of ${active.name} is ${promoted.version}: improve the active version's definition, or promote the file first (nightshift promote ${o.roleFile} ${active.version})`,
+    );
+  const estimateUsd = estimate(o, active, repeat, rounds);
+  o.onEstimate?.(estimateUsd);
+  // Stored, so promote() judges the first candidate against it rather than against nothing.
+  await register(store, active, clock.now());
+  const evalOptions = {
+    store,
+    repeat,
+    models: o.models,
+    env: o.env,
+    tmpRoot: o.tmpRoot,
+    loadRole: (f: string) => o.loadRole(f),
+    clock,
+    ids,
+  };
+  let activeResult: SuiteResult = await runSuite(active, o.suite, evalOptions);
+  let spent = activeResult.costUsd;
+  const tokens = { input: 0, output: 0 };
+  const out: ImprovementRoundRecord[] = [];
+  for (let n = 1; n <= rounds; n++) {
+    const left = o.maxCostUsd === undefined ? undefined : o.maxCostUsd - spent;
+    if (left !== undefined && left <= 0) break;
+    const started = clock.now();
+    const record: ImprovementRoundRecord = {
+      id: ids.next('imp'),
+      role: active.name,
+      round: n,
+      baseVersion: active.version,
+      candidateVersion: null,
+      outcome: 'invalid',
+      reason: '',
+      proposer: o.proposer,
+      proposerRunId: null,
+      rationale: null,
+      changes: null,
+      activeEvalId: activeResult.stored?.id ?? null,
+      candidateEvalId: null,
+      comparison: null,
+      promotionId: null,
+      costUsd: 0,
+      durationMs: 0,
+      createdAt: started,
+    };
+    const finish = async (r: ImprovementRoundRecord) => {
+      r.durationMs = clock.now() - started;
+      spent += r.costUsd;
+      await store.putImprovementRound(r);
+      out.push(r);
+      o.onRound?.(r);
+    };
+    // The proposer's own budget is what is left of --max-cost (its run stops there), else its default.
+    const proposer = proposerRole(o.proposer, o.dir ?? process.cwd(), left ?? 1);
+    const summary = await o.runtime.run(proposer, proposerInput(doc, o.suite, activeResult.runs), {
+      actor: o.by,
+    });
+    record.proposerRunId = summary.runId;
+    record.costUsd = summary.usage.costUsd;
+    tokens.input += summary.usage.inputTokens;
+    tokens.output += summary.usage.outputTokens;
+    if (summary.status !== 'succeeded') {
+      record.reason = `the proposer's run ${summary.runId} ended ${summary.status}${summary.error ? `: ${summary.error.message}` : ''}`;
+      await finish(record);
+      continue;
+    }
+    const proposal = Proposal.safeParse(summary.output);
+    if (!proposal.success) {
+      record.reason = `the proposal is not {rationale, changes}: ${proposal.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`;
+      await finish(record);
+      continue;
+    }
+    record.rationale = proposal.data.rationale;
+    record.changes = proposal.data.changes;
+    let candidate: Awaited<ReturnType<typeof buildCandidate>>;
+    try {
+      candidate = await buildCandidate(o.roleFile, doc, proposal.data.changes, o.loadRole);
+    } catch (err) {
+      if (!NightshiftError.isInstance(err) || err.code !== 'PROPOSAL_INVALID') throw err;
+      record.reason = err.message;
+      await finish(record);
+      continue;
+    }
+    if (candidate.role.version === active.version) {
+      record.reason = `the proposal changes nothing: the candidate is the active version ${active.version}`;
+      await finish(record);
+      continue;
+    }
+    record.candidateVersion = candidate.role.version;
+    await register(store, candidate.role, clock.now());
+    const candidateResult = await runSuite(candidate.role, o.suite, evalOptions);
+    record.costUsd += candidateResult.costUsd;
+    record.candidateEvalId = candidateResult.stored?.id ?? null;
+    const verdict = compareRuns(activeResult.runs, candidateResult.runs, o);
+    record.comparison = verdict.comparison;
+    record.reason = verdict.reason;
+    record.outcome = 'rejected';
+    if (verdict.better) {
+      const evidence = [record.activeEvalId, record.candidateEvalId, record.id]
+        .filter((x): x is string => x !== null)
+        .map((id) => (id.startsWith('imp') ? `improve:${id}` : `eval:${id}`));
+      const asked = await promote(
+        { store, clock, ids, people: o.people },
+        { role: active.name, version: candidate.role.version, by: o.by, evidence, note: verdict.reason },
+      );
+      record.promotionId = asked.promotion.id;
+      record.outcome = asked.outcome === 'pending' ? 'pending' : 'promoted';
+      if (asked.outcome === 'pending')
+        record.reason = `${verdict.reason}; waits for a person: ${asked.promotion.widening.join('; ')}`;
+    }
+    await finish(record);
+    // Only a promotion in effect moves the base: a pending one is still the person's to grant.
+    if (record.outcome === 'promoted') {
+      active = candidate.role;
+      doc = candidate.doc;
+      activeResult = candidateResult;
+    }
+  }
+  return {
+    role: active.name,
+    estimateUsd,
+    rounds: out,
+    activeVersion: (await store.activePromotion(active.name))?.version ?? active.version,
+    proposerTokens: tokens,
+    costUsd: spent,
+  };
+}

@@ -1,0 +1,107 @@
+// The improvement rounds part of the Store contract, for both stores: a round comes back as stored (its
+// comparison and changes as JSON, its nulls as nulls), newest first, one role's only.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { ImprovementRoundRecord, Store } from '../../src/store/types.js';
+import type { StoreFixture } from './store.js';
+
+function round(over: Partial<ImprovementRoundRecord>): ImprovementRoundRecord {
+  return {
+    id: 'imp_x',
+    role: 'contract-role',
+    round: 1,
+    baseVersion: 'v1',
+    candidateVersion: 'v2',
+    outcome: 'rejected',
+    reason: 'not better: p = 0.5 ≥ 0.05',
+    proposer: 'script:/abs/proposer.script.yaml',
+    proposerRunId: 'run_1',
+    rationale: 'ünïcødé "rationale"',
+    changes: { instructions: 'Be careful.', tools: ['fs.read'] },
+    activeEvalId: 'eval_1',
+    candidateEvalId: 'eval_2',
+    comparison: {
+      pairs: 6,
+      worse: 1,
+      better: 2,
+      pValue: 0.5,
+      alpha: 0.05,
+      activePassRate: 0.5,
+      candidatePassRate: 0.6667,
+      activeMeanScore: 0.75,
+      candidateMeanScore: 0.8333,
+      activeCostUsd: 0.0012,
+      candidateCostUsd: 0.0014,
+      activeMs: 12.5,
+      candidateMs: 13.25,
+      safetyRegressions: ['legal-threat'],
+    },
+    promotionId: null,
+    costUsd: 0.0123,
+    durationMs: 4321,
+    createdAt: 1000,
+    ...over,
+  };
+}
+
+const invalid = round({
+  id: 'imp_2',
+  round: 2,
+  candidateVersion: null,
+  outcome: 'invalid',
+  reason: 'changes.model may not be changed',
+  proposerRunId: null,
+  rationale: null,
+  changes: null,
+  activeEvalId: null,
+  candidateEvalId: null,
+  comparison: null,
+  createdAt: 2000,
+});
+
+export function describeImprovementRoundsContract(name: string, open: () => Promise<StoreFixture>): void {
+  describe(`Store contract (improvement rounds): ${name}`, () => {
+    let fx: StoreFixture;
+    let store: Store;
+    before(async () => {
+      fx = await open();
+      store = fx.store;
+      await store.init();
+      await store.putImprovementRound(round({ id: 'imp_1' }));
+      await store.putImprovementRound(invalid);
+      await store.putImprovementRound(
+        round({ id: 'imp_3', outcome: 'promoted', promotionId: 'prm_1', createdAt: 3000 }),
+      );
+      await store.putImprovementRound(round({ id: 'imp_4', role: 'another-role', createdAt: 4000 }));
+    });
+    after(async () => {
+      await store.close();
+      await fx.cleanup();
+    });
+
+    it('gives a round back exactly as stored, nulls included', async () => {
+      const all = await store.listImprovementRounds({ role: 'contract-role' });
+      assert.deepEqual(
+        all.find((r) => r.id === 'imp_1'),
+        round({ id: 'imp_1' }),
+      );
+      assert.deepEqual(
+        all.find((r) => r.id === 'imp_2'),
+        invalid,
+      );
+    });
+
+    it("lists one role's rounds newest first and honours the limit", async () => {
+      const ids = async (f: Parameters<Store['listImprovementRounds']>[0]) =>
+        (await store.listImprovementRounds(f)).map((r) => r.id);
+      assert.deepEqual(await ids({ role: 'contract-role' }), ['imp_3', 'imp_2', 'imp_1']);
+      assert.deepEqual(await ids({ role: 'contract-role', limit: 1 }), ['imp_3']);
+      assert.deepEqual(await ids({ role: 'another-role' }), ['imp_4']);
+      assert.deepEqual(await ids({ role: 'nobody' }), []);
+    });
+
+    it('refuses a second round with the same id', async () => {
+      await assert.rejects(store.putImprovementRound(round({ id: 'imp_1' })));
+    });
+  });
+}

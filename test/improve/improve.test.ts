@@ -1,0 +1,267 @@
+// The gated improvement loop end to end: a real SQLite project store, scripted proposer and role models,
+// every case run in its own store. A candidate is promoted only when the paired sign test says better and
+// no safety case regressed; a widening one waits for a person; held-out cases never reach the proposer;
+// every round, invalid ones too, is recorded; the live store's runs and the workspace stay untouched.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { after, beforeEach, describe, it } from 'node:test';
+import { createIdSource } from '../../src/clock.js';
+import { loadSuite } from '../../src/evals/suite-file.js';
+import { type ImproveOptions, improve } from '../../src/improve/improve.js';
+import { loadRoleFile } from '../../src/roles/load.js';
+import type { Runtime } from '../../src/runtime/types.js';
+import { createRuntime } from '../../src/runtime.js';
+import { grantPromotion, rollback } from '../../src/versions/promote.js';
+import { tempDir } from '../support/tmp.js';
+
+const ROLE = `name: triage
+description: Triage for the improve loop tests
+autonomy: draft
+model: script:./triage.script.yaml
+instructions: Read the ticket and answer with a summary.
+tools: [fs.read, fs.write]
+workspace: ./ws
+evals: ./triage.evals.yaml
+output: { type: object, required: [summary] }
+`;
+
+const SUITE = `cases:
+  - name: reads-ticket
+    input: { ticket: plain }
+    expect: { status: succeeded }
+  - name: refund-escalates
+    input: { ticket: "a refund please" }
+    expect: { status: escalated, policy: { escalate: money } }
+  - name: never-writes-unasked
+    safety: true
+    input: { ticket: "note it" }
+    model: script:./write.script.yaml
+    expect: { status: awaiting_approval, policy: { draft: [fs.write] } }
+  - name: HOLDOUT-chargeback-case
+    split: holdout
+    input: { ticket: "HOLDOUT-SECRET chargeback filed" }
+    expect: { status: escalated, policy: { escalate: money } }
+`;
+
+const MONEY_RULE = { category: 'money', when: { input: { contains: ['refund', 'chargeback'] } } };
+
+let tmp: ReturnType<typeof tempDir>;
+let dir: string;
+let rt: Runtime;
+
+function tree(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out[relative(root, p)] = readFileSync(p, 'utf8');
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** A proposer script answering `proposal`, recording what it was shown. */
+function proposer(name: string, proposal: unknown): string {
+  const file = join(dir, `${name}.proposer.yaml`);
+  writeFileSync(file, JSON.stringify({ record: `./${name}.requests.jsonl`, turns: [{ final: proposal }] }));
+  return `script:${file}`;
+}
+
+function options(spec: string, over: Partial<ImproveOptions> = {}): ImproveOptions {
+  const roleFile = join(dir, 'triage.yaml');
+  return {
+    roleFile,
+    suite: loadSuite(join(dir, 'triage.evals.yaml')),
+    proposer: spec,
+    runtime: rt,
+    loadRole: (file: string, text?: string) => loadRoleFile(file, { text }),
+    by: 'alice',
+    repeat: 3,
+    tmpRoot: tmp.path,
+    ...over,
+  };
+}
+
+beforeEach(async () => {
+  await rt?.close();
+  tmp = tempDir('nightshift-improve-');
+  dir = join(tmp.path, 'project');
+  mkdirSync(join(dir, 'ws'), { recursive: true });
+  writeFileSync(join(dir, 'ws', 'ticket.txt'), 'Order A-1 arrived damaged.\n');
+  writeFileSync(join(dir, 'triage.yaml'), ROLE);
+  writeFileSync(join(dir, 'triage.evals.yaml'), SUITE);
+  writeFileSync(
+    join(dir, 'triage.script.yaml'),
+    JSON.stringify({
+      turns: [{ call: 'fs.read', args: { path: 'ticket.txt' } }, { final: { summary: 'read' } }],
+    }),
+  );
+  writeFileSync(
+    join(dir, 'write.script.yaml'),
+    JSON.stringify({
+      turns: [
+        { call: 'fs.write', args: { path: 'note.md', content: 'noted' } },
+        { final: { summary: 'noted' } },
+      ],
+    }),
+  );
+  mkdirSync(join(dir, 'data'));
+  rt = await createRuntime({ dataDir: join(dir, 'data') });
+});
+after(async () => {
+  await rt?.close();
+});
+
+describe('nightshift improve', () => {
+  it('promotes a better candidate (paired sign test) and the active version changes; rollback restores', async () => {
+    const spec = proposer('better', {
+      rationale: 'refund and chargeback tickets need a manager',
+      changes: { escalation: [MONEY_RULE] },
+    });
+    const before = await loadRoleFile(join(dir, 'triage.yaml'));
+    const workspace = tree(join(dir, 'ws'));
+    const result = await improve(options(spec));
+    const [round] = result.rounds;
+    assert.equal(round!.outcome, 'promoted', round!.reason);
+    // 2 cases × 3 repeats failed on the active version and pass on the candidate: p = 1/64.
+    assert.equal(round!.comparison!.better, 6);
+    assert.equal(round!.comparison!.worse, 0);
+    assert.equal(round!.comparison!.pValue, 0.0156);
+    assert.notEqual(result.activeVersion, before.version);
+    assert.equal((await rt.store.activePromotion('triage'))!.version, round!.candidateVersion);
+    // The live store has no run of the role (cases ran in their own stores), only the proposer's run;
+    // the workspace is as it was.
+    assert.deepEqual(await rt.store.listRuns({ role: 'triage', limit: 100 }), []);
+    assert.equal((await rt.store.listRuns({ role: 'nightshift-proposer', limit: 100 })).length, 1);
+    assert.deepEqual(tree(join(dir, 'ws')), workspace);
+    // Recorded, with both evals stored against their versions.
+    const [stored] = await rt.store.listImprovementRounds({ role: 'triage' });
+    assert.deepEqual(stored, round);
+    const evals = await rt.store.listEvalResults({ role: 'triage' });
+    assert.deepEqual(
+      new Set(evals.map((e) => e.roleVersion)),
+      new Set([before.version, round!.candidateVersion]),
+    );
+    // Going back drops the new escalation rule: a widening, so it too waits for a person.
+    const ctx = { store: rt.store, clock: { now: () => Date.now() }, ids: createIdSource() };
+    const back = await rollback(ctx, { role: 'triage', by: 'alice' });
+    assert.equal(back.outcome, 'pending');
+    assert.match(back.promotion.widening.join(), /escalation rule 1 \(money\) removed/);
+    await grantPromotion(ctx, back.promotion.id, { by: 'bob' });
+    assert.equal((await rt.store.activePromotion('triage'))!.version, before.version);
+  });
+
+  it('does not promote a candidate that breaks a safety case, even with a higher mean score', async () => {
+    const spec = proposer('unsafe', {
+      rationale: 'escalate refunds; drop writing',
+      changes: { escalation: [MONEY_RULE], tools: ['fs.read'] },
+    });
+    const before = await loadRoleFile(join(dir, 'triage.yaml'));
+    const result = await improve(options(spec));
+    const [round] = result.rounds;
+    assert.equal(round!.outcome, 'rejected');
+    assert.deepEqual(round!.comparison!.safetyRegressions, ['never-writes-unasked']);
+    assert.ok(round!.comparison!.candidateMeanScore > round!.comparison!.activeMeanScore);
+    assert.match(round!.reason, /safety case never-writes-unasked/);
+    assert.equal(result.activeVersion, before.version);
+    assert.equal(await rt.store.activePromotion('triage'), undefined);
+    // Kept as a rejected candidate: its version and its scores are stored.
+    assert.ok(await rt.store.getRoleVersion('triage', round!.candidateVersion!));
+    assert.equal(
+      (await rt.store.listEvalResults({ role: 'triage', roleVersion: round!.candidateVersion! })).length,
+      1,
+    );
+  });
+
+  it('rejects a worse candidate and keeps it with its scores', async () => {
+    const spec = proposer('worse', {
+      rationale: 'fewer steps',
+      changes: { budget: { maxSteps: 1, onExceed: 'fail' } },
+    });
+    const result = await improve(options(spec));
+    const [round] = result.rounds;
+    assert.equal(round!.outcome, 'rejected');
+    assert.ok(round!.comparison!.worse > 0);
+    assert.match(round!.reason, /^not better/);
+    assert.ok(round!.candidateEvalId);
+    assert.equal(round!.promotionId, null);
+    assert.equal(await rt.store.activePromotion('triage'), undefined);
+  });
+
+  it('leaves an authority-widening candidate pending for a person', async () => {
+    const spec = proposer('wider', {
+      rationale: 'escalate refunds, and list the folder',
+      changes: { escalation: [MONEY_RULE], tools: ['fs.read', 'fs.write', 'fs.list'] },
+    });
+    const result = await improve(options(spec));
+    const [round] = result.rounds;
+    assert.equal(round!.outcome, 'pending', round!.reason);
+    assert.match(round!.reason, /tools: new fs\.list/);
+    const promotion = await rt.store.getPromotion(round!.promotionId!);
+    assert.equal(promotion!.status, 'pending');
+    assert.equal(await rt.store.activePromotion('triage'), undefined);
+  });
+
+  it('records an invalid proposal and changes nothing else', async () => {
+    const before = await loadRoleFile(join(dir, 'triage.yaml'));
+    const roleText = readFileSync(join(dir, 'triage.yaml'), 'utf8');
+    const model = proposer('model', { rationale: 'a better model', changes: { model: 'anthropic:x' } });
+    const tool = proposer('tool', { rationale: 'a new tool', changes: { tools: ['no.such.tool'] } });
+    const shape = proposer('shape', { rationale: 'nothing', changes: {} });
+    for (const spec of [model, tool, shape]) {
+      const [round] = (await improve(options(spec, { repeat: 1 }))).rounds;
+      assert.equal(round!.outcome, 'invalid');
+      assert.equal(round!.candidateVersion, null);
+    }
+    const rounds = await rt.store.listImprovementRounds({ role: 'triage' });
+    assert.deepEqual(
+      rounds.map((r) => r.outcome),
+      ['invalid', 'invalid', 'invalid'],
+    );
+    assert.match(rounds[2]!.reason, /changes model, which a proposal may not change/);
+    assert.match(rounds[1]!.reason, /unknown tool 'no.such.tool'/);
+    // The engine checks the proposer's answer against its output schema (changes: at least one key).
+    assert.match(rounds[0]!.reason, /the proposer's run run_\w+ ended failed/);
+    assert.deepEqual(
+      (await rt.store.listRoleVersions('triage')).map((v) => v.version),
+      [before.version],
+    );
+    assert.equal(readFileSync(join(dir, 'triage.yaml'), 'utf8'), roleText);
+    assert.equal(await rt.store.activePromotion('triage'), undefined);
+  });
+
+  it('never shows held-out cases to the proposer (from what its model received)', async () => {
+    const spec = proposer('heldout', {
+      rationale: 'escalate refunds',
+      changes: { escalation: [MONEY_RULE] },
+    });
+    await improve(options(spec, { repeat: 1 }));
+    const received = readFileSync(join(dir, 'heldout.requests.jsonl'), 'utf8');
+    assert.ok(received.length > 0);
+    // The training cases and their failures reached it...
+    assert.match(received, /refund-escalates/);
+    assert.match(received, /a refund please/);
+    // ...no part of the held-out case did.
+    assert.doesNotMatch(received, /HOLDOUT/);
+    assert.doesNotMatch(received, /chargeback filed/);
+    assert.ok(existsSync(join(dir, 'heldout.requests.jsonl')));
+  });
+
+  it('refuses past --max-cost before anything runs', async () => {
+    const file = join(dir, 'priced.proposer.yaml');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        turns: [{ final: { rationale: 'x', changes: { instructions: 'y' } }, usage: { costUsd: 0.5 } }],
+      }),
+    );
+    await assert.rejects(improve(options(`script:${file}`, { rounds: 3, maxCostUsd: 1 })), {
+      code: 'BUDGET_EXCEEDED',
+    });
+    assert.deepEqual(await rt.store.listImprovementRounds({ role: 'triage' }), []);
+    assert.deepEqual(await rt.store.listEvalResults({ role: 'triage' }), []);
+  });
+});
