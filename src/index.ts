@@ -10,6 +10,8 @@ export type { ErrorCode, Issue } from './errors.js';
 export { NightshiftError, RoleInvalidError } from './errors.js';
 export type { CaseResult, EvalCase, RunSuiteOptions, Suite, SuiteResult } from './evals/index.js';
 export { loadSuite, runSuite } from './evals/index.js';
+export type { ImproveOptions, ImproveResult } from './improve/index.js';
+export { improve } from './improve/index.js';
 export type {
   NightshiftEvent,
   NightshiftEventListener,

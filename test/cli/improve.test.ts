@@ -1,0 +1,52 @@
+// `nightshift improve` as a user runs it offline: the real CLI over a clean copy of the examples, the
+// example's scripted proposer. The round is recorded and `--history` shows it; nothing is promoted
+// without evidence (every case already passes, so the candidate is "not better").
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { json, runCli } from '../support/cli.js';
+import { exampleProject } from '../support/examples.js';
+
+const tmp = exampleProject('nightshift-improve-cli-');
+after(() => tmp.cleanup());
+const cwd = tmp.path;
+const env = { NIGHTSHIFT_DATA_DIR: join(tmp.path, '.nightshift') };
+const proposer = 'script:examples/roles/evals/ops-monitor.proposer.script.yaml';
+
+describe('nightshift improve', () => {
+  it('runs a round with the example proposer, keeps the candidate as rejected, and --history lists it', async () => {
+    const r = await runCli(
+      ['improve', 'examples/roles/ops-monitor.yaml', '--proposer', proposer, '--repeat', '2'],
+      { cwd, env },
+    );
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^estimated cost: 0\.0000 USD \(proposer and evals\)\n/);
+    assert.match(r.stdout, /round 1 · .* · ops-monitor@\w+ → \w+ · REJECTED/);
+    assert.match(r.stdout, /not better: 0 better, 0 worse of 6 paired runs/);
+    const h = await runCli(['improve', '--history', 'ops-monitor', '--json'], { cwd, env });
+    assert.equal(h.code, 0, h.stderr);
+    const history = json<{ rounds: { outcome: string; rationale: string; changes: object }[] }>(h);
+    assert.equal(history.rounds.length, 1);
+    assert.equal(history.rounds[0]!.outcome, 'rejected');
+    assert.deepEqual(Object.keys(history.rounds[0]!.changes), ['instructions']);
+  });
+
+  it('refuses without --proposer (exit 2) and past --max-cost (exit 1)', async () => {
+    const none = await runCli(['improve', 'examples/roles/ops-monitor.yaml'], { cwd, env });
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /improve needs --proposer/);
+    const priced = await runCli(
+      [
+        'improve',
+        'examples/roles/ops-monitor.yaml',
+        '--proposer',
+        'anthropic:claude-sonnet-4-5',
+        '--max-cost',
+        '0.0001',
+      ],
+      { cwd, env: { ...env, ANTHROPIC_API_KEY: 'sk-test-not-used' } },
+    );
+    assert.equal(priced.code, 1, priced.stderr);
+    assert.match(priced.stderr, /over --max-cost 0\.0001; nothing was run/);
+  });
+});
