@@ -2,8 +2,8 @@
 // its own store and workspace copy; results are stored against the role version in the project's store,
 // compared with the baseline, and a safety case that breaks fails the suite.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { NightshiftError } from '../../src/errors.js';
 import { runSuite } from '../../src/evals/run-suite.js';
@@ -14,6 +14,7 @@ import { createRuntime } from '../../src/runtime.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
 import { exampleProject } from '../support/examples.js';
+import { fileTree } from '../support/file-tree.js';
 
 const project = exampleProject('nightshift-run-suite-');
 const ex = (...p: string[]) => join(project.path, 'examples', ...p);
@@ -27,20 +28,6 @@ after(async () => {
   await store.close();
   project.cleanup();
 });
-
-/** Every file under `dir` with its content: what "untouched" is checked against. */
-function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out[relative(dir, p)] = readFileSync(p, 'utf8');
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 function write(file: string, text: string): string {
   writeFileSync(file, text);
@@ -68,7 +55,7 @@ describe('runSuite', () => {
   });
 
   it("leaves the live store's runs and the real workspaces untouched", async () => {
-    const workspaces = tree(ex('workspaces'));
+    const workspaces = fileTree(ex('workspaces'));
     const runsBefore = (await store.listRuns({ limit: 10_000 })).length;
     for (const name of ['dependency-janitor', 'ops-monitor', 'refund-desk']) {
       const role = await loadRoleFile(ex('roles', `${name}.yaml`));
@@ -78,7 +65,7 @@ describe('runSuite', () => {
     assert.equal((await store.listRuns({ limit: 10_000 })).length, runsBefore);
     assert.equal(runsBefore, 0);
     // dependency-janitor wrote UPGRADES.md, in its copy only.
-    assert.deepEqual(tree(ex('workspaces')), workspaces);
+    assert.deepEqual(fileTree(ex('workspaces')), workspaces);
   });
 
   it('fails a broken safety case, names the regression, and keeps the failure on record', async () => {

@@ -3,8 +3,8 @@
 // no safety case regressed; a widening one waits for a person; held-out cases never reach the proposer;
 // every round, invalid ones too, is recorded; the live store's runs and the workspace stay untouched.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
 import { createIdSource } from '../../src/clock.js';
 import { loadSuite } from '../../src/evals/suite-file.js';
@@ -13,6 +13,7 @@ import { loadRoleFile } from '../../src/roles/load.js';
 import type { Runtime } from '../../src/runtime/types.js';
 import { createRuntime } from '../../src/runtime.js';
 import { grantPromotion, rollback } from '../../src/versions/promote.js';
+import { fileTree } from '../support/file-tree.js';
 import { tempDir } from '../support/tmp.js';
 
 const ROLE = `name: triage
@@ -49,19 +50,6 @@ const MONEY_RULE = { category: 'money', when: { input: { contains: ['refund', 'c
 let tmp: ReturnType<typeof tempDir>;
 let dir: string;
 let rt: Runtime;
-
-function tree(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out[relative(root, p)] = readFileSync(p, 'utf8');
-    }
-  };
-  walk(root);
-  return out;
-}
 
 /** A proposer script answering `proposal`, recording what it was shown. */
 function proposer(name: string, proposal: unknown): string {
@@ -122,7 +110,7 @@ describe('nightshift improve', () => {
       changes: { escalation: [MONEY_RULE] },
     });
     const before = await loadRoleFile(join(dir, 'triage.yaml'));
-    const workspace = tree(join(dir, 'ws'));
+    const workspace = fileTree(join(dir, 'ws'));
     const result = await improve(options(spec));
     const [round] = result.rounds;
     assert.equal(round!.outcome, 'promoted', round!.reason);
@@ -136,7 +124,7 @@ describe('nightshift improve', () => {
     // the workspace is as it was.
     assert.deepEqual(await rt.store.listRuns({ role: 'triage', limit: 100 }), []);
     assert.equal((await rt.store.listRuns({ role: 'nightshift-proposer', limit: 100 })).length, 1);
-    assert.deepEqual(tree(join(dir, 'ws')), workspace);
+    assert.deepEqual(fileTree(join(dir, 'ws')), workspace);
     // Recorded, with both evals stored against their versions.
     const [stored] = await rt.store.listImprovementRounds({ role: 'triage' });
     assert.deepEqual(stored, round);
@@ -145,6 +133,8 @@ describe('nightshift improve', () => {
       new Set(evals.map((e) => e.roleVersion)),
       new Set([before.version, round!.candidateVersion]),
     );
+    // The file is no longer the active version: improving from it would compare with the wrong one.
+    await assert.rejects(improve(options(spec)), { code: 'IMPROVE_BASE_MISMATCH' });
     // Going back drops the new escalation rule: a widening, so it too waits for a person.
     const ctx = { store: rt.store, clock: { now: () => Date.now() }, ids: createIdSource() };
     const back = await rollback(ctx, { role: 'triage', by: 'alice' });
