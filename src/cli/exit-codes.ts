@@ -22,6 +22,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'PERSON_NOT_ALLOWED',
   'VERSION_NOT_FOUND',
   'PROMOTION_NOT_FOUND',
+  'IMPROVE_BASE_MISMATCH',
   'TOKEN_NOT_FOUND',
 ]);
 

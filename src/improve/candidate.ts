@@ -2,8 +2,10 @@
 // loaded exactly as a role file at the same path is, so its relative paths mean what the file's mean and
 // every check a role file gets (schema, tool names, regexes, scripts) applies. Nothing is written.
 import { stringify } from 'yaml';
+import { roleRecordSpec } from '../engine/start.js';
 import { NightshiftError } from '../errors.js';
 import type { Role } from '../roles/schema.js';
+import { authorityWidening } from '../versions/widening.js';
 import { CHANGEABLE } from './proposal.js';
 
 /** Loads role file text as if it were the file at `file` (cli.loadRole with `text`). */
@@ -43,4 +45,23 @@ export async function buildCandidate(
   }
   if (role.name !== base.name) throw invalid(`the proposal renames the role to ${role.name}`);
   return { role, doc };
+}
+
+/** Tools whose every effect stays in the case's workspace copy (the eval isolation covers them). */
+const CONTAINED = /^fs\./;
+
+/**
+ * Why evaluating `candidate` would be unsafe, or undefined. An eval runs the candidate with its own
+ * authority; for a candidate that widens it and can call a tool reaching past the case's workspace copy
+ * (a tool module's or MCP server's code, shell, http, notifications), that would exercise authority no
+ * person granted before the person is asked. Such a proposal is refused unevaluated (fail closed).
+ */
+export function evaluationHazard(active: Role, candidate: Role): string | undefined {
+  // "tool modules may have changed" is said of every role with modules; the change here is the proposal's.
+  const widening = authorityWidening(roleRecordSpec(active), roleRecordSpec(candidate)).filter(
+    (w) => !w.startsWith('toolModules:'),
+  );
+  const outside = candidate.tools.filter((t) => !CONTAINED.test(t) && t !== 'escalate');
+  if (widening.length === 0 || outside.length === 0) return undefined;
+  return `the proposal widens authority (${widening.join('; ')}) for a role that can call ${outside.join(', ')}, which reach past an eval's workspace copy: it is not evaluated, since that would use authority no person granted; make this change by hand and promote it`;
 }

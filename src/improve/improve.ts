@@ -19,7 +19,7 @@ import type { Role } from '../roles/schema.js';
 import type { Runtime } from '../runtime/types.js';
 import type { ImprovementRoundRecord, Store } from '../store/types.js';
 import { promote } from '../versions/promote.js';
-import { buildCandidate, type LoadRoleText } from './candidate.js';
+import { buildCandidate, evaluationHazard, type LoadRoleText } from './candidate.js';
 import { type CompareOptions, compareRuns } from './compare.js';
 import { Proposal, proposerInput, proposerRole } from './proposal.js';
 
@@ -203,6 +203,12 @@ export async function improve(o: ImproveOptions): Promise<ImproveResult> {
     }
     if (candidate.role.version === active.version) {
       record.reason = `the proposal changes nothing: the candidate is the active version ${active.version}`;
+      await finish(record);
+      continue;
+    }
+    const hazard = evaluationHazard(active, candidate.role);
+    if (hazard) {
+      record.reason = hazard;
       await finish(record);
       continue;
     }

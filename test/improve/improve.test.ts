@@ -195,6 +195,27 @@ describe('nightshift improve', () => {
     assert.equal(await rt.store.activePromotion('triage'), undefined);
   });
 
+  it('does not evaluate a widening candidate that could reach past the eval copy (shell, modules)', async () => {
+    const spec = proposer('shell', {
+      rationale: 'run a command to check',
+      changes: { escalation: [MONEY_RULE], tools: ['fs.read', 'fs.write', 'shell.exec'] },
+    });
+    const before = await loadRoleFile(join(dir, 'triage.yaml'));
+    const [round] = (await improve(options(spec, { repeat: 1 }))).rounds;
+    assert.equal(round!.outcome, 'invalid');
+    assert.match(
+      round!.reason,
+      /widens authority \(tools: new shell\.exec\).*can call shell\.exec.*not evaluated/,
+    );
+    assert.equal(round!.candidateEvalId, null);
+    // Only the active version was stored and evaluated.
+    assert.deepEqual(
+      (await rt.store.listRoleVersions('triage')).map((v) => v.version),
+      [before.version],
+    );
+    assert.equal((await rt.store.listEvalResults({ role: 'triage' })).length, 1);
+  });
+
   it('records an invalid proposal and changes nothing else', async () => {
     const before = await loadRoleFile(join(dir, 'triage.yaml'));
     const roleText = readFileSync(join(dir, 'triage.yaml'), 'utf8');
