@@ -292,7 +292,8 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
     spec.specialists,
     { name: spec.name, file: abs, dir, maxDepth: spec.delegation.maxDepth },
     options.chain,
-    (f, chain) => loadRoleFile(f, { ...options, chain }),
+    // A specialist is its own file: `text` was this file's, never theirs.
+    (f, chain) => loadRoleFile(f, { ...options, text: undefined, chain }),
     add,
   );
   if (issues.length > 0) throw new RoleInvalidError(issues, displayPath);
