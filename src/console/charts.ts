@@ -31,6 +31,8 @@ const SERIES_METRICS: SeriesMetric[] = [
 const WIDTH = 300;
 const HEIGHT = 90;
 const AXIS = 14;
+/** Room above the tallest bar for its value's label. */
+const TOP = 16;
 
 /** A bucket's label: its hour (24h) or its day, in UTC like every time the console shows. */
 function bucketLabel(series: StatsSeries, start: number): string {
@@ -49,7 +51,7 @@ function chart(series: StatsSeries, r: RoleSeries, m: SeriesMetric): Raw {
   const bars = values.map((v, i) => {
     const label = `${bucketLabel(series, series.buckets[i]!.start)}: ${v === null ? 'no runs' : m.format(v)}`;
     if (v === null) return html`<g><title>${label}</title></g>`;
-    const h = max > 0 ? Math.max(1, Math.round((v / max) * (HEIGHT - AXIS - 4))) : 1;
+    const h = max > 0 ? Math.max(1, Math.round((v / max) * (HEIGHT - AXIS - TOP))) : 1;
     return html`<rect class="bar" x="${(i * slot + 1).toFixed(1)}" y="${HEIGHT - AXIS - h}" width="${Math.max(1, slot - 2).toFixed(1)}" height="${h}"><title>${label}</title></rect>`;
   });
   const first = bucketLabel(series, series.buckets[0]!.start);

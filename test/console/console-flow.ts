@@ -334,6 +334,7 @@ export function describeConsole(choice: BrowserChoice): void {
       );
       assert.ok((await page.count(`${section} rect.bar title`)) >= 5, 'the hour of this test has bars');
       assert.equal(await page.count(`${section} table.series tbody tr`), 24, 'one table row per hour');
+      if (choice.name === 'chromium') await page.screenshot(join(repoRoot, 'docs', 'console-stats.png'));
       assert.equal(await page.goto(`${served.url}/console/stats?range=30d`), 200);
       assert.equal(await page.count(`${section} table.series tbody tr`), 30);
       assert.equal(await page.goto(`${served.url}/console/stats?range=1y`), 400);
