@@ -11,14 +11,16 @@ import {
 } from '../stats/series.js';
 import { formatUsd, html, type Raw } from './page.js';
 
-interface SeriesMetric {
+/** One figure a chart draws: where it is read from `T`, and how its value is written. */
+export interface ChartMetric<T> {
   id: string;
   title: string;
-  value(p: SeriesPoint): number | null;
+  value(of: T): number | null;
   format(v: number): string;
 }
+type SeriesMetric = ChartMetric<SeriesPoint>;
 
-const pct = (v: number) => `${Math.round(v * 100)}%`;
+export const pct = (v: number) => `${Math.round(v * 100)}%`;
 const seconds = (v: number) => `${(v / 1000).toFixed(1)} s`;
 const SERIES_METRICS: SeriesMetric[] = [
   { id: 'success', title: 'Success rate', value: (p) => p.successRate, format: pct },

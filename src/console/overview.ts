@@ -3,7 +3,7 @@
 // over every run, each as a bar chart drawn on the server as inline SVG: no chart library, no script).
 import { computeStats, type RoleStats } from '../stats/report.js';
 import { computeSeries, parseRange } from '../stats/series.js';
-import { seriesBody } from './charts.js';
+import { type ChartMetric, pct, seriesBody } from './charts.js';
 import type { ConsoleContext } from './context.js';
 import { formatTime, formatUsd, html, type Raw } from './page.js';
 
@@ -28,14 +28,8 @@ ${
 }`;
 }
 
-interface Metric {
-  id: string;
-  title: string;
-  value(g: RoleStats): number | null;
-  format(v: number): string;
-}
+type Metric = ChartMetric<RoleStats>;
 
-const pct = (v: number) => `${Math.round(v * 100)}%`;
 /** The five per role: does it work, how long, what it costs, how often it needs a person, how often approved. */
 const METRICS: Metric[] = [
   { id: 'success', title: 'Success rate', value: (g) => g.runs.successRate, format: pct },
