@@ -1,7 +1,9 @@
 // GET /console/agents (continuous agents: state, lease, inbox depth; and the run queue) and
-// GET /console/stats (the five metrics of `nightshift stats` per role, each as a bar chart drawn on the
-// server as inline SVG: no chart library, no script).
+// GET /console/stats (the five metrics per role over time, charts.ts; then those of `nightshift stats`
+// over every run, each as a bar chart drawn on the server as inline SVG: no chart library, no script).
 import { computeStats, type RoleStats } from '../stats/report.js';
+import { computeSeries, parseRange } from '../stats/series.js';
+import { type ChartMetric, pct, seriesBody } from './charts.js';
 import type { ConsoleContext } from './context.js';
 import { formatTime, formatUsd, html, type Raw } from './page.js';
 
@@ -26,14 +28,8 @@ ${
 }`;
 }
 
-interface Metric {
-  id: string;
-  title: string;
-  value(g: RoleStats): number | null;
-  format(v: number): string;
-}
+type Metric = ChartMetric<RoleStats>;
 
-const pct = (v: number) => `${Math.round(v * 100)}%`;
 /** The five per role: does it work, how long, what it costs, how often it needs a person, how often approved. */
 const METRICS: Metric[] = [
   { id: 'success', title: 'Success rate', value: (g) => g.runs.successRate, format: pct },
@@ -68,9 +64,14 @@ function chart(m: Metric, groups: RoleStats[]): Raw {
 <svg role="img" aria-label="${m.title} per role" width="${LABEL + BAR + 90}" height="${height}" viewBox="0 0 ${LABEL + BAR + 90} ${height}">${bars}</svg></figure>`;
 }
 
-export async function statsBody(o: ConsoleContext): Promise<Raw> {
+/** The five metrics per role over the range asked (`?range=`, charts.ts), then every run's figures. */
+export async function statsBody(o: ConsoleContext, query: URLSearchParams): Promise<Raw> {
+  const range = parseRange(query.get('range'));
+  const series = await computeSeries(o.runtime.store, range);
   const report = await computeStats(o.runtime.store, {});
   if (report.groups.length === 0) return html`<p id="empty">No runs yet.</p>`;
-  return html`<p class="muted">Over every run in the store, per role and version (as <code>nightshift stats</code>).</p>
+  return html`${seriesBody(series)}
+<h2>All time</h2>
+<p class="muted">Over every run in the store, per role and version (as <code>nightshift stats</code>).</p>
 ${METRICS.map((m) => chart(m, report.groups))}`;
 }

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authErrorAnswer, CSRF_FIELD, type Principal, pageHeaders, requireDecideFor } from '../auth/index.js';
 import { isNightshiftError, NightshiftError } from '../errors.js';
+import { ApiError } from '../server/api/errors.js';
 import { refusalStatus } from '../server/channel-doors.js';
 import { HttpError, requestUrl } from '../server/http-body.js';
 import { readForm } from '../server/login-routes.js';
@@ -25,6 +26,8 @@ const ASSET_TYPES: Record<string, string> = {
 
 function statusOf(err: unknown): { status: number; code: string; message: string } | undefined {
   if (err instanceof HttpError) return { status: err.status, code: 'HTTP', message: err.message };
+  // The API's refusals the console shares (a runs-list cursor not handed out: 400 CURSOR_INVALID).
+  if (err instanceof ApiError) return { status: err.status, code: err.code, message: err.message };
   if (!isNightshiftError(err)) return undefined;
   const auth = authErrorAnswer(err);
   if (auth) return { status: auth.status, code: err.code, message: err.message };
@@ -112,7 +115,7 @@ export function consoleRoutes(o: ConsoleContext): Route[] {
     }),
     page('GET', /^\/console\/stats$/, async (req, res) => {
       const who = await reader(req);
-      sendConsolePage(res, 'Stats per role', who, await statsBody(o));
+      sendConsolePage(res, 'Stats per role', who, await statsBody(o, requestUrl(req).searchParams));
     }),
     page('POST', /^\/console\/decide\/(approve|reject|answer)\/([^/]+)$/, async (req, res, [a, id]) => {
       const action = a as keyof typeof TEXT_FIELD;

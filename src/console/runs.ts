@@ -1,13 +1,16 @@
-// GET /console/runs (newest first, filtered by role and status) and GET /console/runs/<id>: the run's
+// GET /console/runs (newest first, filtered by role and status, paged by cursor) and GET /console/runs/<id>: the run's
 // facts, its timeline (every step, each decision with its reason, cost), its calls, its child runs. The
 // timeline is also served alone (/console/runs/<id>/timeline) for console.js to refresh while it runs.
 import { TERMINAL_STATUSES } from '../domain.js';
 import { NightshiftError } from '../errors.js';
+import { decodeCursor, encodeCursor } from '../server/api/cursor.js';
 import { RUN_STATUSES, type RunRecord, type RunSnapshot, type RunStatus } from '../store/types.js';
 import type { ConsoleContext } from './context.js';
 import { formatTime, formatUsd, html, type Raw } from './page.js';
 
 const LIMIT = 200;
+/** Runs per page of the runs list. */
+export const PAGE = 50;
 
 /** The filters of the runs list, checked: an unknown status is a 400 that says which ones exist. */
 export function runFilters(query: URLSearchParams): { role?: string; status?: RunStatus } {
@@ -26,13 +29,34 @@ function runRow(r: RunRecord): Raw {
 <td class="status-${r.status}">${r.status}</td><td>${r.turns}</td><td>${formatUsd(r.usage.costUsd)}</td><td>${formatTime(r.createdAt)}</td></tr>`;
 }
 
+/** The runs list's link to another page: the filters kept, the cursor (if any) added. */
+function pageHref(f: { role?: string; status?: RunStatus }, cursor?: string): string {
+  const q = new URLSearchParams({
+    ...(f.role ? { role: f.role } : {}),
+    ...(f.status ? { status: f.status } : {}),
+    ...(cursor ? { cursor } : {}),
+  }).toString();
+  return `/console/runs${q ? `?${q}` : ''}`;
+}
+
+/**
+ * One page of the runs list, newest first, paged by the API's keyset cursor (src/server/api/cursor.ts):
+ * a cursor that was not handed out here is a 400 page (CURSOR_INVALID) that says to start again.
+ */
 export async function runsBody(o: ConsoleContext, query: URLSearchParams): Promise<Raw> {
   const f = runFilters(query);
+  const cursor = query.get('cursor') ?? undefined;
+  const after = cursor === undefined ? undefined : decodeCursor('runs', cursor);
   const runs = await o.runtime.list({
     ...(f.role ? { role: f.role } : {}),
     ...(f.status ? { status: [f.status] } : {}),
-    limit: LIMIT,
+    ...(after ? { after } : {}),
+    limit: PAGE,
   });
+  const last = runs.at(-1);
+  const next =
+    runs.length === PAGE && last ? encodeCursor('runs', { at: last.createdAt, id: last.id }) : null;
+  const pages = html`<nav class="pages" aria-label="Pages">${after ? html`<a id="first-page" href="${pageHref(f)}">Newest runs</a>` : ''}${next ? html`<a id="next-page" rel="next" href="${pageHref(f, next)}">Older runs</a>` : ''}</nav>`;
   const roles = [...new Set(o.roles.map((r) => r.name))].sort();
   const roleOptions = roles.map((n) => html`<option${n === f.role ? html` selected` : ''}>${n}</option>`);
   const statusOptions = RUN_STATUSES.map(
@@ -46,8 +70,9 @@ ${
   runs.length === 0
     ? html`<p id="empty">No runs${f.role || f.status ? ' match these filters' : ''}.</p>`
     : html`<table id="runs"><thead><tr><th scope="col">Run</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Turns</th><th scope="col">Cost</th><th scope="col">Created</th></tr></thead>
-<tbody>${runs.map(runRow)}</tbody></table>${runs.length === LIMIT ? html`<p class="muted">The newest ${LIMIT} shown.</p>` : ''}`
-}`;
+<tbody>${runs.map(runRow)}</tbody></table>`
+}
+${pages}`;
 }
 
 /** What one step says, in a line: the decision and its reason for a decision, the essentials otherwise. */

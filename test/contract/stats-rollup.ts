@@ -71,6 +71,11 @@ export function describeStatsRollupContract(name: string, open: () => Promise<Ro
       { role: 'eq', since: B - 5 * H },
       { since: B - 55 * H + 1 }, // inside a day compacted to one row: the rest of it from the runs
       { role: 'eq', version: 'v1', since: B - 80 * H },
+      // Bounded above (the console's chart buckets): whole hours, a part hour, inside a compacted day.
+      { since: B, until: B + 2 * H },
+      { until: B + 30 * 60_000 },
+      { role: 'eq', since: B - 80 * H, until: B - 55 * H + 1 },
+      { since: B - 72 * H, until: B - 48 * H },
     ];
     /** Every filter's report at `now` equals the report from the runs alone. */
     const same = async (now: number, s: Store = store) => {

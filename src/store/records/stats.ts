@@ -2,12 +2,17 @@
 // and whatever else the figure is split by. The store only aggregates; src/stats/ turns these rows into
 // the report (rates, maps). Numbers are plain numbers (Postgres' bigint counts are converted).
 
-/** Which runs the figures cover: those created at or after `since`, of one role and version if given. */
+/**
+ * Which runs the figures cover: those created at or after `since` and before `until`, of one role and
+ * version if given.
+ */
 export interface StatsFilter {
   role?: string;
   version?: string;
   /** Epoch milliseconds; runs created at or after it. */
   since?: number;
+  /** Epoch milliseconds; runs created before it (the console's charts ask bucket by bucket). */
+  until?: number;
 }
 
 /** How `statsRows` answers. */

@@ -355,8 +355,9 @@ function rollupWhere(d: sql.StatsDialect, filter: StatsFilter, fromHour: number,
 
 /**
  * The report's figures from the rollup where it can answer (hours from the first whole hour at or after
- * `since` to `rolled_until`) and from the runs for the rest: the hours after, the part of an hour before
- * the first whole one, and the runs left pending. Undefined when the rollup covers none of the filter.
+ * `since` to `rolled_until`, or to the last whole hour before `until`) and from the runs for the rest:
+ * the hours after, the part of an hour before the first whole one, and the runs left pending. Undefined
+ * when the rollup covers none of the filter.
  */
 export function* planReport(
   d: RollupDialect,
@@ -365,10 +366,13 @@ export function* planReport(
   for (const text of d.rollupReadBegin) yield* run({ text, params: [] });
   const state = yield* readState();
   if (!state) return undefined;
-  const until = state.rolledUntil;
   const firstHour = filter.since === undefined ? 0 : Math.ceil(filter.since / H);
   // A `--since` inside a compacted day: the rest of that day comes from the runs.
   const fromHour = firstHour < state.daysUntil ? Math.ceil(firstHour / DAY) * DAY : firstHour;
+  // Likewise an `until` inside a compacted day: that day's part before it comes from the runs.
+  const lastHour = filter.until === undefined ? state.rolledUntil : Math.floor(filter.until / H);
+  const endHour = lastHour < state.daysUntil ? Math.floor(lastHour / DAY) * DAY : lastHour;
+  const until = Math.min(state.rolledUntil, endHour);
   if (fromHour >= until) return undefined;
   const values = new ValueChunks();
   const w = rollupWhere(d, filter, fromHour, until);
@@ -393,7 +397,7 @@ WHERE ${w.text} GROUP BY role, role_version, kind, k1, k2, k3`,
   // time (runs_created), so the report is ~21 statements whatever the number of groups. With --role:
   // group by group, each a seek of runs_stats (SQLite's plan for the joins with `role =` alone would read
   // every run of the role).
-  const since = filter.since;
+  const { since, until: before } = filter;
   const selections =
     filter.role === undefined
       ? [filter]
@@ -401,6 +405,7 @@ WHERE ${w.text} GROUP BY role, role_version, kind, k1, k2, k3`,
           role: g.role,
           version: g.version,
           ...(since === undefined ? {} : { since }),
+          ...(before === undefined ? {} : { until: before }),
         }));
   for (const one of selections) {
     add(yield* planFigures(d, { ...one, from: until * H }, values));

@@ -121,6 +121,7 @@ function runFilter(d: Dialect, filter: StatsSelection, extra: string[] = []): Qu
   if (filter.version !== undefined) add('r.role_version =', filter.version);
   if (filter.since !== undefined) add('r.created_at >=', filter.since);
   if (filter.from !== undefined) add('r.created_at >=', filter.from);
+  if (filter.until !== undefined) add('r.created_at <', filter.until);
   // An upper bound even when open: with a lower bound alone SQLite guesses that a quarter of the runs
   // match and scans runs_stats for its order instead of seeking runs_created.
   if (filter.to !== undefined || filter.from !== undefined)
