@@ -4,20 +4,18 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { authErrorAnswer, createAuthenticator } from '../auth/index.js';
-import { isNightshiftError } from '../errors.js';
+import { createAuthenticator } from '../auth/index.js';
 import type { PeopleDirectory } from '../people/config.js';
 import type { Role } from '../roles/schema.js';
 import type { DeliverOptions, Runtime, WorkHandle } from '../runtime.js';
 import type { ServeMetrics } from '../telemetry/metrics/index.js';
 import { startCronTriggers } from '../triggers/cron.js';
 import { type Api, type ApiContext, createApi } from './api/index.js';
-import { HttpError, MAX_DISCARD } from './http-body.js';
+import { answerFailure } from './failure-answer.js';
 import { startNotifier } from './notifier.js';
-import { router, send } from './router.js';
+import { router } from './router.js';
 import { daemonRoutes, type RouteContext } from './routes.js';
 import { unverifiableHooks } from './run-log.js';
-import { storeFailureAnswer } from './store-outage.js';
 import { startLoggedWorker } from './worker.js';
 
 export interface DaemonOptions {
@@ -128,30 +126,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     ...api.routes,
   ]);
   const server = createServer((req, res) => {
-    route(req, res).catch((err) => {
-      const refused = authErrorAnswer(err);
-      if (refused) {
-        // Refused before its body was read: Node reads and drops a body up to MAX_DISCARD, so the client
-        // finishes sending and reads the answer (as readBody does for a 413); a larger or unsized one is
-        // not read at all, and the connection closes after the answer.
-        const announced = Number(req.headers['content-length'] ?? 0);
-        if (!req.readableEnded && (announced > MAX_DISCARD || req.headers['transfer-encoding'] !== undefined))
-          res.setHeader('connection', 'close');
-        for (const [k, v] of Object.entries(refused.headers)) res.setHeader(k, v);
-        return send(res, refused.status, refused.body);
-      }
-      if (err instanceof HttpError) return send(res, err.status, { error: err.message }, err.close);
-      if (isNightshiftError(err) && err.code === 'INPUT_INVALID')
-        return send(res, 400, { error: err.message, code: err.code });
-      const unavailable = storeFailureAnswer(err);
-      if (unavailable) {
-        if (!outages.absorbs(err)) o.log.error({ err: (err as Error).message }, 'request failed: store');
-        res.setHeader('retry-after', '1');
-        return send(res, unavailable.status, unavailable.body);
-      }
-      o.log.error({ err: (err as Error).message }, 'request failed');
-      send(res, 500, { error: 'internal error' });
-    });
+    route(req, res).catch((err) => answerFailure(req, res, err, { log: o.log, absorbs: outages.absorbs }));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

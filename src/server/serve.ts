@@ -100,6 +100,11 @@ export async function serve(paths: string[], flags: ServeFlags, host: ServeHost)
       log,
       metrics,
       notifyMs: notifyInterval(process.env),
+      stream: {
+        heartbeatMs: settings.streamHeartbeatMs,
+        perToken: settings.streamsPerToken,
+        total: settings.streams,
+      },
       people: host.config.people,
       notifications: host.config.notifications && {
         settings: host.config.notifications,

@@ -52,6 +52,6 @@ describe('router', () => {
   it('refuses a malformed %-escape in a segment with 400', async () => {
     const res = await fetch(`${base}/events/%E0%A4%A`, { method: 'POST' });
     assert.equal(res.status, 400);
-    assert.match(((await res.json()) as { error: string }).error, /malformed %-escape/);
+    assert.match(((await res.json()) as { error: { message: string } }).error.message, /malformed %-escape/);
   });
 });
