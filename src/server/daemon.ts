@@ -10,6 +10,8 @@ import type { Role } from '../roles/schema.js';
 import type { DeliverOptions, Runtime, WorkHandle } from '../runtime.js';
 import type { ServeMetrics } from '../telemetry/metrics/index.js';
 import { startCronTriggers } from '../triggers/cron.js';
+import type { VersionSource } from '../versions/config.js';
+import { watchActiveRoles } from './active-roles.js';
 import { type Api, type ApiContext, createApi } from './api/index.js';
 import { answerFailure } from './failure-answer.js';
 import { startNotifier } from './notifier.js';
@@ -35,6 +37,10 @@ export interface DaemonOptions {
   people?: PeopleDirectory | undefined;
   /** Slack and email doors for decisions (nightshift.config.yaml `notifications:` and `people:`). */
   notifications?: RouteContext['notifications'];
+  /** `versions.source`: `active` (default) serves each role's promoted version's triggers. */
+  versionSource?: VersionSource | undefined;
+  /** How often a promotion or rollback is looked for, to serve its triggers (default 1000 ms). */
+  triggersMs?: number | undefined;
   /** Server-sent events' poll and heartbeat intervals (tests shorten them). */
   stream?: ApiContext['stream'];
 }
@@ -84,22 +90,47 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     return d;
   }
 
-  const cron = startCronTriggers({
+  const startCron = (roles: readonly Role[]) =>
+    startCronTriggers({
+      roles: [...roles],
+      busy: async (role) =>
+        (await o.runtime.store.listRuns({ role: role.name, status: ['queued', 'running'], limit: 1 }))
+          .length > 0,
+      fire: async (role, tick, key) => {
+        const run = await deliver(role, {}, key, { kind: 'cron', tick: tick.toISOString() });
+        o.log.info(
+          { role: role.name, tick: tick.toISOString(), runId: run.runId, inboxId: run.inboxId },
+          'cron tick',
+        );
+      },
+      onError: (err, role) =>
+        outages.absorbs(err) ||
+        o.log.error({ role: role.name, err: (err as Error).message }, 'cron tick failed'),
+    });
+  // Webhooks and cron schedules of each role's active version, swapped when a promotion or rollback
+  // changes it (server/active-roles.ts); runs already start on the active version.
+  let cron: { stop(): void } | undefined;
+  const active = await watchActiveRoles({
+    store: o.runtime.store,
     roles: o.roles,
-    busy: async (role) =>
-      (await o.runtime.store.listRuns({ role: role.name, status: ['queued', 'running'], limit: 1 })).length >
-      0,
-    fire: async (role, tick, key) => {
-      const run = await deliver(role, {}, key, { kind: 'cron', tick: tick.toISOString() });
+    source: o.versionSource ?? 'active',
+    intervalMs: o.triggersMs ?? 1000,
+    onChange(roles) {
+      cron?.stop();
+      cron = startCron(roles);
       o.log.info(
-        { role: role.name, tick: tick.toISOString(), runId: run.runId, inboxId: run.inboxId },
-        'cron tick',
+        { roles: roles.map((r) => `${r.name}@${r.version}`) },
+        'active versions changed: serving their triggers',
       );
     },
-    onError: (err, role) =>
+    onError: (err) =>
       outages.absorbs(err) ||
-      o.log.error({ role: role.name, err: (err as Error).message }, 'cron tick failed'),
+      o.log.error(
+        { err: (err as Error).message },
+        'could not read the active versions; serving the last known',
+      ),
   });
+  cron = startCron(active.current());
 
   const auth = createAuthenticator({ store: o.runtime.store, people: o.people });
   const api = createApi({
@@ -117,6 +148,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       env: o.env,
       log: o.log,
       auth,
+      triggerRoles: () => active.current(),
       metrics: o.metrics,
       notifications: o.notifications,
       ready: () => ready,
@@ -144,7 +176,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     api,
     async close(graceMs) {
       ready = false;
-      cron.stop();
+      active.stop();
+      cron?.stop();
       // Event streams never end on their own while a run waits: end them so the server can close.
       api.streams.closeAll();
       const stopped = Promise.all([worker.stop(graceMs), notifier.stop()]);
