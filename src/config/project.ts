@@ -27,6 +27,12 @@ export const ServeConfig = z.strictObject({
   pollMs: z.number().int().min(1).optional(),
   graceMs: z.number().int().min(0).optional(),
   leaseMs: z.number().int().min(100).optional(),
+  /** Server-sent event streams (GET /api/v1/runs/{id}/events) one token may hold open at once. */
+  streamsPerToken: z.number().int().min(1).optional(),
+  /** Server-sent event streams the daemon holds open at once, all callers together. */
+  streams: z.number().int().min(1).optional(),
+  /** How often an open stream sends a heartbeat and checks its token again (a revoked one ends it). */
+  streamHeartbeatMs: z.number().int().min(10).optional(),
 });
 export type ServeConfig = z.infer<typeof ServeConfig>;
 

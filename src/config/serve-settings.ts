@@ -14,6 +14,10 @@ export interface ServeSettings {
   pollMs: number;
   graceMs: number;
   leaseMs: number;
+  /** Open event streams per token, and in all (src/server/api/stream.ts). */
+  streamsPerToken: number;
+  streams: number;
+  streamHeartbeatMs: number;
 }
 
 const DEFAULTS: ServeSettings = {
@@ -24,15 +28,22 @@ const DEFAULTS: ServeSettings = {
   pollMs: 200,
   graceMs: 10_000,
   leaseMs: 30_000,
+  streamsPerToken: 8,
+  streams: 256,
+  streamHeartbeatMs: 15_000,
 };
 
-const NUMERIC: { key: Exclude<keyof ServeSettings, 'host'>; flag: string; env: string; min: number }[] = [
+/** `flag` absent: set only in the environment or the config file. */
+const NUMERIC: { key: Exclude<keyof ServeSettings, 'host'>; flag?: string; env: string; min: number }[] = [
   { key: 'port', flag: '--port', env: 'NIGHTSHIFT_PORT', min: 0 },
   { key: 'workers', flag: '--workers', env: 'NIGHTSHIFT_WORKERS', min: 1 },
   { key: 'concurrency', flag: '--concurrency', env: 'NIGHTSHIFT_CONCURRENCY', min: 1 },
   { key: 'pollMs', flag: '--poll-ms', env: 'NIGHTSHIFT_POLL_MS', min: 1 },
   { key: 'graceMs', flag: '--grace-ms', env: 'NIGHTSHIFT_GRACE_MS', min: 0 },
   { key: 'leaseMs', flag: '--lease-ms', env: 'NIGHTSHIFT_LEASE_MS', min: 100 },
+  { key: 'streamsPerToken', env: 'NIGHTSHIFT_STREAMS_PER_TOKEN', min: 1 },
+  { key: 'streams', env: 'NIGHTSHIFT_STREAMS', min: 1 },
+  { key: 'streamHeartbeatMs', env: 'NIGHTSHIFT_STREAM_HEARTBEAT_MS', min: 10 },
 ];
 
 export function resolveServeSettings(
@@ -45,7 +56,7 @@ export function resolveServeSettings(
   out.host = flags.host ?? env.NIGHTSHIFT_HOST ?? config.host ?? DEFAULTS.host;
   for (const { key, flag, env: name, min } of NUMERIC) {
     const [raw, source] =
-      flags[key] !== undefined
+      flag && flags[key] !== undefined
         ? [flags[key], flag]
         : env[name] !== undefined && env[name] !== ''
           ? [env[name], name]

@@ -4,20 +4,20 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { authErrorAnswer, createAuthenticator } from '../auth/index.js';
-import { isNightshiftError } from '../errors.js';
+import { createAuthenticator } from '../auth/index.js';
 import type { PeopleDirectory } from '../people/config.js';
 import type { Role } from '../roles/schema.js';
 import type { DeliverOptions, Runtime, WorkHandle } from '../runtime.js';
 import type { ServeMetrics } from '../telemetry/metrics/index.js';
 import { startCronTriggers } from '../triggers/cron.js';
+import type { VersionSource } from '../versions/config.js';
+import { watchActiveRoles } from './active-roles.js';
 import { type Api, type ApiContext, createApi } from './api/index.js';
-import { HttpError, MAX_DISCARD } from './http-body.js';
+import { answerFailure } from './failure-answer.js';
 import { startNotifier } from './notifier.js';
-import { router, send } from './router.js';
+import { router } from './router.js';
 import { daemonRoutes, type RouteContext } from './routes.js';
 import { unverifiableHooks } from './run-log.js';
-import { storeFailureAnswer } from './store-outage.js';
 import { startLoggedWorker } from './worker.js';
 
 export interface DaemonOptions {
@@ -37,6 +37,10 @@ export interface DaemonOptions {
   people?: PeopleDirectory | undefined;
   /** Slack and email doors for decisions (nightshift.config.yaml `notifications:` and `people:`). */
   notifications?: RouteContext['notifications'];
+  /** `versions.source`: `active` (default) serves each role's promoted version's triggers. */
+  versionSource?: VersionSource | undefined;
+  /** How often a promotion or rollback is looked for, to serve its triggers (default 1000 ms). */
+  triggersMs?: number | undefined;
   /** Server-sent events' poll and heartbeat intervals (tests shorten them). */
   stream?: ApiContext['stream'];
 }
@@ -86,22 +90,47 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     return d;
   }
 
-  const cron = startCronTriggers({
+  const startCron = (roles: readonly Role[]) =>
+    startCronTriggers({
+      roles: [...roles],
+      busy: async (role) =>
+        (await o.runtime.store.listRuns({ role: role.name, status: ['queued', 'running'], limit: 1 }))
+          .length > 0,
+      fire: async (role, tick, key) => {
+        const run = await deliver(role, {}, key, { kind: 'cron', tick: tick.toISOString() });
+        o.log.info(
+          { role: role.name, tick: tick.toISOString(), runId: run.runId, inboxId: run.inboxId },
+          'cron tick',
+        );
+      },
+      onError: (err, role) =>
+        outages.absorbs(err) ||
+        o.log.error({ role: role.name, err: (err as Error).message }, 'cron tick failed'),
+    });
+  // Webhooks and cron schedules of each role's active version, swapped when a promotion or rollback
+  // changes it (server/active-roles.ts); runs already start on the active version.
+  let cron: { stop(): void } | undefined;
+  const active = await watchActiveRoles({
+    store: o.runtime.store,
     roles: o.roles,
-    busy: async (role) =>
-      (await o.runtime.store.listRuns({ role: role.name, status: ['queued', 'running'], limit: 1 })).length >
-      0,
-    fire: async (role, tick, key) => {
-      const run = await deliver(role, {}, key, { kind: 'cron', tick: tick.toISOString() });
+    source: o.versionSource ?? 'active',
+    intervalMs: o.triggersMs ?? 1000,
+    onChange(roles) {
+      cron?.stop();
+      cron = startCron(roles);
       o.log.info(
-        { role: role.name, tick: tick.toISOString(), runId: run.runId, inboxId: run.inboxId },
-        'cron tick',
+        { roles: roles.map((r) => `${r.name}@${r.version}`) },
+        'active versions changed: serving their triggers',
       );
     },
-    onError: (err, role) =>
+    onError: (err) =>
       outages.absorbs(err) ||
-      o.log.error({ role: role.name, err: (err as Error).message }, 'cron tick failed'),
+      o.log.error(
+        { err: (err as Error).message },
+        'could not read the active versions; serving the last known',
+      ),
   });
+  cron = startCron(active.current());
 
   const auth = createAuthenticator({ store: o.runtime.store, people: o.people });
   const api = createApi({
@@ -119,6 +148,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       env: o.env,
       log: o.log,
       auth,
+      triggerRoles: () => active.current(),
       metrics: o.metrics,
       notifications: o.notifications,
       ready: () => ready,
@@ -128,30 +158,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     ...api.routes,
   ]);
   const server = createServer((req, res) => {
-    route(req, res).catch((err) => {
-      const refused = authErrorAnswer(err);
-      if (refused) {
-        // Refused before its body was read: Node reads and drops a body up to MAX_DISCARD, so the client
-        // finishes sending and reads the answer (as readBody does for a 413); a larger or unsized one is
-        // not read at all, and the connection closes after the answer.
-        const announced = Number(req.headers['content-length'] ?? 0);
-        if (!req.readableEnded && (announced > MAX_DISCARD || req.headers['transfer-encoding'] !== undefined))
-          res.setHeader('connection', 'close');
-        for (const [k, v] of Object.entries(refused.headers)) res.setHeader(k, v);
-        return send(res, refused.status, refused.body);
-      }
-      if (err instanceof HttpError) return send(res, err.status, { error: err.message }, err.close);
-      if (isNightshiftError(err) && err.code === 'INPUT_INVALID')
-        return send(res, 400, { error: err.message, code: err.code });
-      const unavailable = storeFailureAnswer(err);
-      if (unavailable) {
-        if (!outages.absorbs(err)) o.log.error({ err: (err as Error).message }, 'request failed: store');
-        res.setHeader('retry-after', '1');
-        return send(res, unavailable.status, unavailable.body);
-      }
-      o.log.error({ err: (err as Error).message }, 'request failed');
-      send(res, 500, { error: 'internal error' });
-    });
+    route(req, res).catch((err) => answerFailure(req, res, err, { log: o.log, absorbs: outages.absorbs }));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -169,7 +176,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     api,
     async close(graceMs) {
       ready = false;
-      cron.stop();
+      active.stop();
+      cron?.stop();
       // Event streams never end on their own while a run waits: end them so the server can close.
       api.streams.closeAll();
       const stopped = Promise.all([worker.stop(graceMs), notifier.stop()]);

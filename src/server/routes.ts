@@ -31,6 +31,8 @@ export interface RouteContext {
   roles: Role[];
   env: NodeJS.ProcessEnv;
   log: Logger;
+  /** The roles whose webhooks are served now (their active versions); default `roles`. */
+  triggerRoles?: (() => readonly Role[]) | undefined;
   /** Who is asking (src/auth/): every route but /healthz, /readyz and the self-verifying doors calls it first. */
   auth: Authenticator;
   /** Serve GET /metrics from these (off: no route). */

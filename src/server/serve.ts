@@ -3,15 +3,17 @@
 // sharing the store) or, in those children (`--worker-only`), just a worker. Runs until SIGTERM/SIGINT,
 // then gives running steps the grace period to finish.
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
 import type { ProjectConfig } from '../config/project.js';
 import { resolveServeSettings } from '../config/serve-settings.js';
 import { managersOf } from '../managers/chain.js';
+import { notificationSecrets } from '../notifications/settings.js';
 import { discoverRoleFiles } from '../roles/discover.js';
 import type { Role } from '../roles/schema.js';
 import type { Runtime } from '../runtime.js';
 import type { CommitObserver } from '../telemetry/commit-tap.js';
+import { createLogger, secretLookingEnvValues } from '../telemetry/logger.js';
 import { answerMetricsRequests, createServeMetrics, workerMetrics } from '../telemetry/metrics/index.js';
+import { loadSecrets, type Secrets } from '../tools/secrets.js';
 import { startDaemon } from './daemon.js';
 import { startLoggedWorker } from './worker.js';
 import { startWorkerChildren, type WorkerChildren } from './worker-children.js';
@@ -50,6 +52,25 @@ function notifyInterval(env: NodeJS.ProcessEnv): number | undefined {
   return Number.isInteger(ms) && ms > 0 ? ms : undefined;
 }
 
+/**
+ * Every secret value serve knows of, for its log to scrub: the roles' declared secrets (webhook signing
+ * secrets among them), the notification channels' secrets, and environment variables named like secrets
+ * (provider API keys). A secrets file that cannot be read is skipped here: loading the role says why.
+ */
+export function serveSecretValues(roles: Role[], config: ProjectConfig, env: NodeJS.ProcessEnv): string[] {
+  const values = secretLookingEnvValues(env);
+  const sets: (() => Secrets)[] = roles.map((role) => () => loadSecrets(role, env));
+  const { notifications } = config;
+  if (notifications) sets.push(() => notificationSecrets(notifications, env));
+  for (const open of sets) {
+    try {
+      const secrets = open();
+      for (const name of secrets.names) values.push(secrets.get(name) ?? '');
+    } catch {}
+  }
+  return values;
+}
+
 export async function serve(paths: string[], flags: ServeFlags, host: ServeHost): Promise<void> {
   const settings = resolveServeSettings(flags, process.env, host.config.serve, host.config.file);
   const roles = [];
@@ -66,7 +87,10 @@ export async function serve(paths: string[], flags: ServeFlags, host: ServeHost)
     service: true,
     ...(metrics ? { observers: [metrics.observer] } : {}),
   });
-  const log = pino({ name: 'nightshift' });
+  const log = createLogger({
+    name: 'nightshift',
+    secrets: serveSecretValues(roles, host.config, process.env),
+  });
   let stop: (graceMs: number) => Promise<void>;
   let children: WorkerChildren | undefined;
   if (flags.workerOnly) {
@@ -100,6 +124,12 @@ export async function serve(paths: string[], flags: ServeFlags, host: ServeHost)
       log,
       metrics,
       notifyMs: notifyInterval(process.env),
+      versionSource: host.config.versions.source,
+      stream: {
+        heartbeatMs: settings.streamHeartbeatMs,
+        perToken: settings.streamsPerToken,
+        total: settings.streams,
+      },
       people: host.config.people,
       notifications: host.config.notifications && {
         settings: host.config.notifications,

@@ -43,24 +43,28 @@ export function logStoreOutages(store: StoreHealthWatch, log: Logger): StoreOuta
  */
 export function storeFailureAnswer(
   err: unknown,
-): { status: number; body: { error: string; code: string } } | undefined {
+): { status: number; body: { error: { code: string; message: string } } } | undefined {
   const outage = storeOutageOf(err);
   if (outage === undefined) return undefined;
   if (outage === 'disk_full') {
     return {
       status: 507,
       body: {
-        code: 'DISK_FULL',
-        error: 'the disk holding the store is full: nothing was recorded; retry later',
+        error: {
+          code: 'DISK_FULL',
+          message: 'the disk holding the store is full: nothing was recorded; retry later',
+        },
       },
     };
   }
   return {
     status: 503,
     body: {
-      code: 'STORE_UNAVAILABLE',
-      error:
-        'the database could not be reached, so the event may not be recorded: send it again later (with its idempotency-key a retry never records it twice)',
+      error: {
+        code: 'STORE_UNAVAILABLE',
+        message:
+          'the database could not be reached, so the event may not be recorded: send it again later (with its idempotency-key a retry never records it twice)',
+      },
     },
   };
 }

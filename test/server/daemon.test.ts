@@ -96,7 +96,10 @@ describe('nightshift serve', () => {
       headers: { ...authFor(d.url), 'content-type': 'application/json' },
     });
     assert.equal(res.status, 400);
-    assert.match(((await res.json()) as { error: string }).error, /does not match its input schema/);
+    assert.match(
+      ((await res.json()) as { error: { message: string } }).error.message,
+      /does not match its input schema/,
+    );
     assert.equal(
       json<unknown[]>(await runCli(['runs', '--json', '--limit', '5000', '--data-dir', r.dataDir])).length,
       before,

@@ -57,10 +57,11 @@ async function sendAll(w: Served, from: number, to: number): Promise<void> {
 async function sendUntilFull(
   w: Served,
   from: number,
-): Promise<{ next: number; refusal: Record<string, unknown> }> {
+): Promise<{ next: number; refusal: { code: string; message: string } }> {
   for (let i = from; i < from + 5000; i++) {
     const { status, body } = await post(w, i);
-    if (status === 507) return { next: i, refusal: body };
+    if (status === 507)
+      return { next: i, refusal: (body as { error: { code: string; message: string } }).error };
     assert.equal(status, 202, `event ${i}: answer ${status} ${JSON.stringify(body)}`);
   }
   throw new Error('the disk never filled up');

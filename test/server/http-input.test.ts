@@ -71,7 +71,11 @@ describe('serve: HTTP input', () => {
       const res = await raw(served.url, 'POST', '/events/go', headers, body);
       assert.equal(res.status, 415, what);
       assert.match(String(res.headers['content-type']), /application\/json/, what);
-      assert.match((JSON.parse(res.body) as { error: string }).error, /application\/json/, what);
+      assert.match(
+        (JSON.parse(res.body) as { error: { message: string } }).error.message,
+        /application\/json/,
+        what,
+      );
     }
     // fetch's default for a string body is text/plain: what a browser page would send.
     const viaFetch = await fetch(`${served.url}/events/go`, {
@@ -103,7 +107,7 @@ describe('serve: HTTP input', () => {
       body: big,
     });
     assert.equal(viaFetch.status, 413);
-    assert.match(((await viaFetch.json()) as { error: string }).error, /larger than/);
+    assert.match(((await viaFetch.json()) as { error: { message: string } }).error.message, /larger than/);
     const viaHttp = await raw(
       served.url,
       'POST',
@@ -158,14 +162,81 @@ describe('serve: HTTP input', () => {
     );
     assert.equal(answer.status, 413);
     assert.equal(answer.connection, 'close');
-    assert.match((JSON.parse(answer.body) as { error: string }).error, /larger than/);
+    assert.match((JSON.parse(answer.body) as { error: { message: string } }).error.message, /larger than/);
   });
 
   it('answers a malformed %-escape in the path with 400, not 500', async () => {
     for (const path of ['/events/%E0%A4%A', '/events/%ZZ', '/hooks/%']) {
       const res = await raw(served.url, 'POST', path, { 'content-type': 'application/json' }, '{}');
       assert.equal(res.status, 400, path);
-      assert.match((JSON.parse(res.body) as { error: string }).error, /malformed %-escape/, path);
+      assert.match(
+        (JSON.parse(res.body) as { error: { message: string } }).error.message,
+        /malformed %-escape/,
+        path,
+      );
+    }
+  });
+
+  it('answers every door’s refusal as {error: {code, message}} with a stable code', async () => {
+    type Refusal = { error: { code: string; message: string } };
+    const refusal = (body: string) => (JSON.parse(body) as Refusal).error;
+    // No token: the message says which token to create.
+    const anonymous = await fetch(`${served.url}/events/go`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(anonymous.status, 401);
+    const anon = ((await anonymous.json()) as Refusal).error;
+    assert.equal(anon.code, 'AUTH_REQUIRED');
+    assert.match(anon.message, /nightshift token create .*--scope events:send/);
+    const metrics = await fetch(`${served.url}/metrics`);
+    assert.equal(metrics.status, 401);
+    assert.equal(((await metrics.json()) as Refusal).error.code, 'AUTH_REQUIRED');
+    const cases: [string, string, string, Record<string, string>, string, number, string][] = [
+      [
+        'malformed JSON',
+        'POST',
+        '/events/go',
+        { 'content-type': 'application/json' },
+        '{"a":',
+        400,
+        'BAD_REQUEST',
+      ],
+      ['no such route', 'GET', '/nowhere', {}, '', 404, 'NOT_FOUND'],
+      [
+        'wrong media type',
+        'POST',
+        '/events/go',
+        { 'content-type': 'text/plain' },
+        '{}',
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+      [
+        'bad %-escape',
+        'POST',
+        '/events/%ZZ',
+        { 'content-type': 'application/json' },
+        '{}',
+        400,
+        'BAD_REQUEST',
+      ],
+      [
+        'too large',
+        'POST',
+        '/events/go',
+        { 'content-type': 'application/json' },
+        `"${'x'.repeat(1024 * 1024 + 10)}"`,
+        413,
+        'BODY_TOO_LARGE',
+      ],
+    ];
+    for (const [what, method, path, headers, body, status, code] of cases) {
+      const res = await raw(served.url, method, path, headers, body || undefined);
+      assert.equal(res.status, status, what);
+      assert.equal(refusal(res.body).code, code, what);
+      assert.ok(refusal(res.body).message.length > 0, what);
     }
   });
 

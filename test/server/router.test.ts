@@ -1,10 +1,12 @@
 // The daemon's route table (src/server/router.ts): a route matches on method and whole path, hands its
-// handler the captured segments decoded, and a request no route takes is a 404 naming it.
+// handler the captured segments decoded, and a request no route takes is a 404 naming it (answered by the
+// daemon's failure answer, server/failure-answer.ts).
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { HttpError } from '../../src/server/http-body.js';
+import { pino } from 'pino';
+import { answerFailure } from '../../src/server/failure-answer.js';
 import { router, send } from '../../src/server/router.js';
 
 describe('router', () => {
@@ -20,10 +22,7 @@ describe('router', () => {
       },
     ]);
     server = createServer((req, res) => {
-      route(req, res).catch((err) => {
-        if (err instanceof HttpError) return send(res, err.status, { error: err.message });
-        send(res, 500, { error: String(err) });
-      });
+      route(req, res).catch((err) => answerFailure(req, res, err, { log: pino({ level: 'silent' }) }));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -45,13 +44,15 @@ describe('router', () => {
     ] as const) {
       const res = await fetch(`${base}${path}`, { method });
       assert.equal(res.status, 404, `${method} ${path}`);
-      assert.deepEqual(await res.json(), { error: `no route ${method} ${path}` });
+      assert.deepEqual(await res.json(), {
+        error: { code: 'NOT_FOUND', message: `no route ${method} ${path}` },
+      });
     }
   });
 
   it('refuses a malformed %-escape in a segment with 400', async () => {
     const res = await fetch(`${base}/events/%E0%A4%A`, { method: 'POST' });
     assert.equal(res.status, 400);
-    assert.match(((await res.json()) as { error: string }).error, /malformed %-escape/);
+    assert.match(((await res.json()) as { error: { message: string } }).error.message, /malformed %-escape/);
   });
 });

@@ -7,6 +7,7 @@ import type { PeopleDirectory } from '../../src/people/config.js';
 import { loadRoleFile } from '../../src/roles/load.js';
 import type { Role } from '../../src/roles/schema.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime.js';
+import type { StreamSettings } from '../../src/server/api/context.js';
 import type { Operation } from '../../src/server/api/operation.js';
 import { type Daemon, startDaemon } from '../../src/server/daemon.js';
 
@@ -63,6 +64,8 @@ export async function startApi(o: {
   token: string;
   /** Roles the daemon's worker serves (default: all of roleFiles). */
   serve?: (roles: Role[]) => Role[];
+  /** Server-sent event settings over the tests' defaults (poll 20 ms, heartbeat 50 ms). */
+  stream?: StreamSettings;
 }): Promise<ApiServer> {
   const rt = await createRuntime({ ...o.runtime, ...(o.people ? { people: o.people } : {}) });
   const roles = [];
@@ -84,7 +87,7 @@ export async function startApi(o: {
     env: {},
     log: pino({ level: 'silent' }),
     people: o.people,
-    stream: { pollMs: 20, heartbeatMs: 50 },
+    stream: { pollMs: 20, heartbeatMs: 50, ...o.stream },
   });
   const recorded: Recorded[] = [];
   return {

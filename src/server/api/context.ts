@@ -13,6 +13,18 @@ export interface ApiContext {
   auth: Authenticator;
   /** Tells this process's worker there is work (an event just recorded, a decision handed back). */
   wake(): void;
-  /** Server-sent events: how often a stream looks for new steps, and sends a heartbeat comment. */
-  stream?: { pollMs?: number; heartbeatMs?: number };
+  /**
+   * Server-sent events: how often a stream looks for new steps and sends a heartbeat comment (which also
+   * checks the credentials again), and how many may be open at once per token and in all.
+   */
+  stream?: StreamSettings;
+}
+
+export interface StreamSettings {
+  pollMs?: number;
+  heartbeatMs?: number;
+  /** Streams one token (or the sessions opened with it) may hold open at once (default 8). */
+  perToken?: number;
+  /** Streams this server holds open at once, all callers together (default 256). */
+  total?: number;
 }

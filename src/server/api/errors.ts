@@ -12,7 +12,14 @@ export type HttpErrorCode =
   | 'BAD_REQUEST'
   | 'BODY_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'CURSOR_INVALID';
+  | 'CURSOR_INVALID'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'METHOD_NOT_ALLOWED'
+  | 'CONFLICT'
+  | 'TOO_MANY_REQUESTS'
+  | 'TOO_MANY_STREAMS'
+  | 'UNAVAILABLE';
 
 /** The runtime's codes a client caused, and the status each answers with; any other code is a 500. */
 const STATUS: Record<string, number> = {
@@ -32,11 +39,18 @@ const STATUS: Record<string, number> = {
   STORE_CONFLICT: 409,
 };
 
+/** The code of an HttpError that names none, by its status (a bad signature: 401, a missing secret: 503). */
 const HTTP_CODE: Record<number, HttpErrorCode> = {
   400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
   404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
   413: 'BODY_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'TOO_MANY_REQUESTS',
+  503: 'UNAVAILABLE',
 };
 
 /** A client error found by the API itself (a bad cursor, an unknown route). */

@@ -5,12 +5,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { type Principal, requireScope, SCOPES } from '../../auth/index.js';
+import { answerFailure } from '../failure-answer.js';
 import { parseJson, readBody, requestUrl, requireJsonContentType } from '../http-body.js';
 import { type Route, send } from '../router.js';
-import { storeFailureAnswer } from '../store-outage.js';
 import type { ApiContext } from './context.js';
 import { decisionOperations } from './decisions.js';
-import { ApiError, apiErrorAnswer } from './errors.js';
+import { ApiError } from './errors.js';
 import { API_BASE, openApiDocument } from './openapi.js';
 import { type Operation, operation, templatePattern } from './operation.js';
 import { operateOperations } from './operations.js';
@@ -119,23 +119,7 @@ export function createApi(ctx: ApiContext): Api {
     try {
       await dispatch(req, res);
     } catch (err) {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      const known = apiErrorAnswer(err);
-      if (known) {
-        for (const [k, v] of Object.entries(known.headers ?? {})) res.setHeader(k, v);
-        return send(res, known.status, known.body, known.close);
-      }
-      const unavailable = storeFailureAnswer(err);
-      if (unavailable) {
-        res.setHeader('retry-after', '1');
-        const { code, error: message } = unavailable.body;
-        return send(res, unavailable.status, { error: { code, message } });
-      }
-      ctx.log.error({ err: (err as Error).message, path: req.url }, 'API request failed');
-      send(res, 500, { error: { code: 'INTERNAL', message: 'internal error (see the server log)' } });
+      answerFailure(req, res, err, { log: ctx.log });
     }
   }
 

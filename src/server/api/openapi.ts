@@ -93,6 +93,12 @@ export function openApiDocument(operations: readonly Operation[], scopes: readon
         description,
         content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
       };
+    if (op.stream)
+      responses['429'] = {
+        description:
+          'The token, or the server, already holds as many open event streams as it may (TOO_MANY_STREAMS)',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      };
     if (op.body) named.push(op.body);
     const path = `${API_BASE}${op.path}`;
     paths[path] ??= {};

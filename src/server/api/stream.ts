@@ -3,7 +3,9 @@
 // step twice. The stream looks for new steps by reading the run's seq from the store every pollMs: the
 // step may be committed by any worker process or machine sharing the store, not only this one. It sends a
 // heartbeat comment every heartbeatMs (so proxies keep it open), an `end` event once the run has ended
-// and every step was sent, and stops its timers when the client goes away.
+// and every step was sent, and stops its timers when the client goes away. Each stream holds a poll timer
+// and a connection for as long as the run waits (days, for a paused one), so a token may hold at most
+// `perToken` streams and the server `total`: one more is refused with 429 until one closes.
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { TERMINAL_STATUSES } from '../../domain.js';
@@ -38,7 +40,10 @@ function startAfter(header: string | string[] | undefined, after: number): numbe
 export function streamOperation(ctx: ApiContext): { operation: Operation; streams: LiveStreams } {
   const pollMs = ctx.stream?.pollMs ?? 250;
   const heartbeatMs = ctx.stream?.heartbeatMs ?? 15_000;
+  const perToken = ctx.stream?.perToken ?? 8;
+  const total = ctx.stream?.total ?? 256;
   const open = new Set<() => void>();
+  const byToken = new Map<string, number>();
   const op = operation({
     id: 'streamRunEvents',
     method: 'GET',
@@ -57,10 +62,25 @@ export function streamOperation(ctx: ApiContext): { operation: Operation; stream
           'text/event-stream: `step` events (id = seq, data = a Step), `end` (data = {status}) once the run ended, heartbeat comments',
       }),
     },
-    async handle({ params, query, req, res }) {
+    async handle({ caller, params, query, req, res }) {
       let sent = startAfter(req.headers['last-event-id'], query.after);
       const first = await ctx.runtime.store.getRun(params.runId);
       if (!first) throw new NightshiftError('RUN_NOT_FOUND', `no run ${params.runId}`);
+      // Counted and taken with no await in between, so two requests racing cannot both take the last slot.
+      const held = byToken.get(caller.tokenId) ?? 0;
+      if (held >= perToken)
+        throw new ApiError(
+          429,
+          'TOO_MANY_STREAMS',
+          `token ${caller.tokenId} already holds ${held} open event streams (at most ${perToken}): close one first`,
+        );
+      if (open.size >= total)
+        throw new ApiError(
+          429,
+          'TOO_MANY_STREAMS',
+          `this server already holds ${open.size} open event streams (at most ${total}): retry later`,
+        );
+      byToken.set(caller.tokenId, held + 1);
       res.writeHead(200, {
         'content-type': 'text/event-stream',
         'cache-control': 'no-store',
@@ -86,6 +106,9 @@ export function streamOperation(ctx: ApiContext): { operation: Operation; stream
       const stop = () => {
         if (closed) return;
         closed = true;
+        const left = (byToken.get(caller.tokenId) ?? 1) - 1;
+        if (left > 0) byToken.set(caller.tokenId, left);
+        else byToken.delete(caller.tokenId);
         clearInterval(heartbeat);
         clearTimeout(poll);
         open.delete(stop);

@@ -33,6 +33,8 @@ const SCHEMES: Record<WebhookTrigger['scheme'], WebhookScheme> = {
 export interface WebhookDoor {
   runtime: { store: WebhookReplay };
   roles: Role[];
+  /** The roles whose webhooks are served now (their active versions: server/active-roles.ts); default `roles`. */
+  triggerRoles?: (() => readonly Role[]) | undefined;
   env: NodeJS.ProcessEnv;
   log: Logger;
   deliver: DeliverToRole;
@@ -46,16 +48,30 @@ export type DeliverToRole = (
   trigger: DeliverOptions['trigger'],
 ) => Promise<Delivery>;
 
-export function webhookRoute(o: WebhookDoor): Route {
-  const byHook = new Map<string, { role: Role; hook: WebhookTrigger }>();
-  for (const role of o.roles)
+type HookTable = Map<string, { role: Role; hook: WebhookTrigger }>;
+
+function hookTable(roles: readonly Role[]): HookTable {
+  const byHook: HookTable = new Map();
+  for (const role of roles)
     for (const t of role.triggers) if ('webhook' in t) byHook.set(t.webhook.path, { role, hook: t.webhook });
+  return byHook;
+}
+
+export function webhookRoute(o: WebhookDoor): Route {
+  const rolesNow = o.triggerRoles ?? (() => o.roles);
+  // Rebuilt only when the list changes (a promotion or rollback hands over a new one).
+  let built: { roles: readonly Role[]; table: HookTable } | undefined;
+  const hooks = (): HookTable => {
+    const roles = rolesNow();
+    if (built?.roles !== roles) built = { roles, table: hookTable(roles) };
+    return built.table;
+  };
   return {
     method: 'POST',
     path: /^\/hooks\/([^/]+)$/,
     async handle(req, res, [path]) {
       try {
-        const target = byHook.get(path!);
+        const target = hooks().get(path!);
         if (!target) throw new WebhookRefusal(404, 'WEBHOOK_NOT_FOUND', `no webhook at /hooks/${path}`);
         const answer = await accept(o, target.role, target.hook, req.headers, await readBody(req));
         send(res, answer.status, answer.body);

@@ -5,69 +5,16 @@
 // when the client goes), cancel, events, agents, stats and the audit log; and the OpenAPI document: every
 // operation is in it, and every answer given during these tests validates against its schema.
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { type ApiServer, startApi } from '../../support/api.js';
+import { readEvents } from '../../support/sse.js';
 import { waitFor } from '../../support/wait.js';
 import { apiRoles, callers, people } from './fixture.js';
 
 const { drafting, escalating } = apiRoles();
 
 type Page = { runs: { id: string; role: string; status: string; createdAt: number }[]; next: string | null };
-
-/** Reads an SSE stream until `stop` says so; resolves with the events (name, id, data). */
-function readEvents(
-  url: string,
-  headers: Record<string, string>,
-  stop: (events: SseEvent[]) => boolean,
-): { done: Promise<SseEvent[]>; abort(): void } {
-  const events: SseEvent[] = [];
-  let abort = () => {};
-  const done = new Promise<SseEvent[]>((resolve, reject) => {
-    const req = request(url, { headers }, (res) => {
-      if (res.statusCode !== 200) return reject(new Error(`status ${res.statusCode}`));
-      res.setEncoding('utf8');
-      let buffer = '';
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let cut = buffer.indexOf('\n\n');
-        while (cut >= 0) {
-          const block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const e: SseEvent = { name: 'message', comment: false };
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':')) e.comment = true;
-            else if (line.startsWith('event: ')) e.name = line.slice(7);
-            else if (line.startsWith('id: ')) e.id = Number(line.slice(4));
-            else if (line.startsWith('data: ')) e.data = JSON.parse(line.slice(6));
-          }
-          events.push(e);
-          if (stop(events)) {
-            req.destroy();
-            return resolve(events);
-          }
-          cut = buffer.indexOf('\n\n');
-        }
-      });
-      res.on('end', () => resolve(events));
-    });
-    req.on('error', (err) => (req.destroyed ? resolve(events) : reject(err)));
-    req.end();
-    abort = () => {
-      req.destroy();
-      resolve(events);
-    };
-  });
-  return { done, abort: () => abort() };
-}
-
-interface SseEvent {
-  name: string;
-  id?: number;
-  data?: unknown;
-  comment: boolean;
-}
 
 describe('the API operations', () => {
   let api: ApiServer;

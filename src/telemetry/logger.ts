@@ -1,0 +1,84 @@
+// The runtime's log (pino JSON lines), with secrets kept out of it. Three nets, because a secret reaches a
+// log line by three roads: a field named for what it holds (an Authorization or Cookie header, an API key)
+// is censored by path; a bearer token, session or login link anywhere in a line has a recognisable
+// prefix (auth/secret.ts); and a configured secret's value (a role's secret, a webhook or notification
+// signing secret, a provider API key from the environment) may be quoted inside an error message, so every
+// line written is scrubbed of those values.
+import { type DestinationStream, type Logger, pino } from 'pino';
+import { redactSecrets } from '../auth/secret.js';
+
+/** Fields censored wherever they sit (one level of nesting, and request/response headers). */
+export const REDACTED_PATHS = [
+  'authorization',
+  'cookie',
+  'apiKey',
+  'password',
+  'token',
+  '*.authorization',
+  '*.cookie',
+  '*["set-cookie"]',
+  '*.apiKey',
+  '*.password',
+  '*.token',
+  '*.headers.authorization',
+  '*.headers.cookie',
+  '*.headers["set-cookie"]',
+  '*.headers["x-api-key"]',
+];
+
+const CENSOR = '[redacted]';
+/** Shorter values are not scrubbed from strings (they would eat ordinary words); fields are still censored. */
+const MIN_VALUE_LENGTH = 6;
+
+/** Environment variables whose values are treated as secrets by their name alone. */
+const SECRET_ENV_NAME = /(API_?KEY|SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE_KEY|_KEY$)/i;
+
+export interface LoggerOptions {
+  name: string;
+  /** Secret values to scrub from every logged string (roles' secrets, signing secrets). */
+  secrets?: Iterable<string | undefined>;
+  /** Where lines go (default stdout). */
+  destination?: DestinationStream;
+  level?: string;
+}
+
+/** The values of environment variables named like secrets (FOO_API_KEY, BAR_SECRET, …). */
+export function secretLookingEnvValues(env: NodeJS.ProcessEnv): string[] {
+  return Object.entries(env)
+    .filter(([name, value]) => SECRET_ENV_NAME.test(name) && value !== undefined)
+    .map(([, value]) => value as string);
+}
+
+/**
+ * Replaces each secret value and each nightshift token in a serialized line. Values are looked for as
+ * they appear inside a JSON string (a quote or backslash in a secret is escaped there).
+ */
+function scrubber(values: readonly string[]): (line: string) => string {
+  // Longest first, so a secret that contains another is replaced whole.
+  const sorted = [...new Set(values)]
+    .filter((v) => v.length >= MIN_VALUE_LENGTH)
+    .map((v) => JSON.stringify(v).slice(1, -1))
+    .sort((a, b) => b.length - a.length);
+  return (line) => {
+    let out = redactSecrets(line);
+    for (const v of sorted) if (out.includes(v)) out = out.split(v).join('[secret]');
+    return out;
+  };
+}
+
+/** A pino logger that censors secret fields and scrubs secret values and tokens from every string. */
+export function createLogger(o: LoggerOptions): Logger {
+  const scrub = scrubber([...(o.secrets ?? [])].filter((v): v is string => typeof v === 'string'));
+  const destination = o.destination ?? pino.destination(1);
+  // Scrubbed as whole lines, on their way out: the one place every road meets (the message, fields at any
+  // depth, an error's message and stack, a child logger's bindings, which pino serializes ahead of time).
+  const scrubbed: DestinationStream = { write: (line: string) => destination.write(scrub(line)) };
+  return pino(
+    {
+      name: o.name,
+      ...(o.level ? { level: o.level } : {}),
+      redact: { paths: REDACTED_PATHS, censor: CENSOR },
+    },
+    scrubbed,
+  );
+}

@@ -1,0 +1,103 @@
+// Server-sent event streams on a real daemon on loopback: a token holds at most `perToken` open streams and
+// the server `total` (one more is refused 429 TOO_MANY_STREAMS; closing one frees its slot), and a stream
+// whose token is revoked while it is open is ended at its next heartbeat (the heartbeat re-authenticates),
+// while another token's stream goes on.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ALL_SCOPES, type ApiServer, startApi } from '../../support/api.js';
+import { readEvents, type SseEvent } from '../../support/sse.js';
+import { waitFor } from '../../support/wait.js';
+import { apiRoles, people } from './fixture.js';
+
+const { drafting, escalating } = apiRoles();
+
+describe('event streams: caps and re-authentication', () => {
+  let api: ApiServer;
+  let runId: string;
+  const bearer = (label: string) => ({ authorization: `Bearer ${api.secrets[label]}` });
+  const path = () => `/api/v1/runs/${runId}/events`;
+  /** Opens a stream and resolves once its first comment arrived (it is counted by then). */
+  async function open(label: string) {
+    let opened: () => void = () => {};
+    const started = new Promise<void>((r) => {
+      opened = r;
+    });
+    const s = readEvents(`${api.url}${path()}`, bearer(label), (evs) => {
+      if (evs.length === 1) opened();
+      return false;
+    });
+    await started;
+    return s;
+  }
+
+  before(async () => {
+    api = await startApi({
+      roleFiles: [drafting.file, escalating.file],
+      runtime: { dataDir: drafting.dataDir },
+      people,
+      callers: {
+        'tok-alice': { name: 'alice', kind: 'person', scopes: ALL_SCOPES },
+        'tok-bot': { name: 'ci-bot', kind: 'service', scopes: ['runs:read'] },
+        'tok-watcher': { name: 'alice', kind: 'person', scopes: ['runs:read'] },
+      },
+      token: 'tok-alice',
+      stream: { perToken: 2, total: 3, heartbeatMs: 40 },
+    });
+    // A paused run: its stream stays open until the client or the server ends it.
+    runId = (await api.rt.run(drafting.file, {})).runId;
+  });
+  after(() => api.close());
+
+  it('refuses a third stream to one token and a fourth to the server with 429, until one closes', async () => {
+    const a1 = await open('tok-alice');
+    const a2 = await open('tok-alice');
+    const third = await api.call('GET', path(), { token: 'tok-alice' });
+    assert.equal(third.status, 429);
+    const err = (third.body as { error: { code: string; message: string } }).error;
+    assert.equal(err.code, 'TOO_MANY_STREAMS');
+    assert.match(err.message, /at most 2/);
+
+    // Another token has its own allowance, within the server's total of 3.
+    const b1 = await open('tok-bot');
+    const overall = await api.call('GET', path(), { token: 'tok-bot' });
+    assert.equal(overall.status, 429);
+    assert.equal((overall.body as { error: { code: string } }).error.code, 'TOO_MANY_STREAMS');
+    assert.match((overall.body as { error: { message: string } }).error.message, /this server .*at most 3/);
+    assert.equal(api.daemon.api.streams.size(), 3);
+
+    // Closing one frees its slot (for its token and the server).
+    a1.abort();
+    await waitFor(async () => (api.daemon.api.streams.size() === 2 ? true : undefined), 'a slot to free');
+    const a3 = await open('tok-alice');
+    assert.equal(api.daemon.api.streams.size(), 3);
+    for (const s of [a2, b1, a3]) s.abort();
+    await waitFor(async () => (api.daemon.api.streams.size() === 0 ? true : undefined), 'all to close');
+  });
+
+  it("ends a stream at the next heartbeat once its token is revoked; another token's stream goes on", async () => {
+    const heartbeats = (evs: SseEvent[]) => evs.filter((e) => e.comment).length;
+    let watcherEvents: SseEvent[] = [];
+    const watched = readEvents(`${api.url}${path()}`, bearer('tok-watcher'), (evs) => {
+      watcherEvents = evs;
+      return false;
+    });
+    let bobEvents: SseEvent[] = [];
+    const other = readEvents(`${api.url}${path()}`, bearer('tok-bot'), (evs) => {
+      bobEvents = evs;
+      return false;
+    });
+    // Both alive: a heartbeat after the opening comment.
+    await waitFor(async () => (heartbeats(watcherEvents) >= 2 ? true : undefined), 'a heartbeat');
+    await api.revoke('tok-watcher');
+    const events = await watched.done;
+    const last = events.at(-1)!;
+    assert.equal(last.name, 'error');
+    assert.match((last.data as { message: string }).message, /credentials ended/);
+    // The other token's stream still gets heartbeats after the revoked one ended.
+    const seen = heartbeats(bobEvents);
+    await waitFor(async () => (heartbeats(bobEvents) > seen + 1 ? true : undefined), 'more heartbeats');
+    assert.equal(api.daemon.api.streams.size(), 1);
+    other.abort();
+    await waitFor(async () => (api.daemon.api.streams.size() === 0 ? true : undefined), 'all to close');
+  });
+});
