@@ -4,12 +4,15 @@
 // 1. Per-turn overhead of each API adapter (anthropic, openai Responses, openai Chat Completions): N
 //    sequential one-turn requests, against a raw fetch of the same request reading the same SSE answer (the
 //    floor: HTTP + the fake server itself).
-// 2. One task, three frameworks, one fake Responses server: the scripted model asks for lookup → update →
-//    notify, then answers. nightshift's durable loop (policy on every call, every step committed to SQLite)
-//    vs the AI SDK's own loop (`generateText` + tools + `stopWhen`) vs @openai/agents (`Runner.run`).
+// 2. One task, three frameworks, on each protocol (Anthropic Messages, Responses, Chat Completions): the
+//    scripted model asks for lookup → update → notify, then answers. nightshift's durable loop (policy on
+//    every call, every step committed to SQLite, verified from the store afterwards) vs the AI SDK's own loop
+//    (`generateText` + tools + `stopWhen`, the matching @ai-sdk provider) vs @openai/agents (`Runner.run`;
+//    Responses and Chat only: it has no Anthropic model of its own).
 //
-//   npm run build && node dist/bench/model-turn.js --reps 3 --turns 2000 --runs 500
-//   node dist/bench/model-turn.js --child turn:anthropic --n 2000     # one measurement, one JSON line
+//   npm run build && node dist/bench/model-turn.js --reps 3 --turns 2000 --runs 500 [--only turn|task]
+//   node dist/bench/model-turn.js --child turn:anthropic --n 2000          # one measurement, one JSON line
+//   node dist/bench/model-turn.js --child task:nightshift:chat --n 300
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +31,14 @@ import { tempDir } from '../test/support/tmp.js';
 
 const KEY = 'bench-key';
 const TURN_CONFIGS = ['turn:anthropic', 'turn:openai-responses', 'turn:openai-chat'] as const;
-const TASK_CONFIGS = ['task:nightshift', 'task:ai-sdk', 'task:openai-agents'] as const;
+const PROTOCOLS = ['anthropic', 'responses', 'chat'] as const;
+type Protocol = (typeof PROTOCOLS)[number];
+const LOOPS = ['nightshift', 'ai-sdk', 'openai-agents'] as const;
+type Loop = (typeof LOOPS)[number];
+/** @openai/agents speaks only OpenAI's protocols (its Anthropic route is an AI SDK model wrapped: not its own). */
+const TASK_CONFIGS = PROTOCOLS.flatMap((p) =>
+  LOOPS.filter((l) => !(l === 'openai-agents' && p === 'anthropic')).map((l) => `task:${l}:${p}`),
+);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -121,16 +131,19 @@ const FINAL_TEXT = '{"status":"done","customer":"cust-42","tier":"gold"}';
 const PROMPT = 'Customer cust-42 paid the invoice: upgrade them to gold and tell #ops.';
 const counters = { lookup: 0, update: 0, notify: 0 };
 
-/** The scripted model: decides from the number of tool results already sent, so it is stateless. */
-function scripted(req: FakeRequest): FakeReply {
-  const input = (Array.isArray(req.body.input) ? req.body.input : []) as { type?: string }[];
-  const results = input.filter((i) => i.type === 'function_call_output').length;
-  const step = PLAN[results];
-  if (!step) return { text: FINAL_TEXT, usage: { input: 10, output: 5 } };
-  const offered = ((req.body.tools ?? []) as { name: string }[]).map((t) => t.name);
-  const name = offered.find((t) => t.endsWith(step.tool));
-  if (!name) throw new Error(`tool ${step.tool} not offered: ${offered.join(', ')}`);
-  return { calls: [{ name, input: step.args }], usage: { input: 10, output: 5 } };
+/**
+ * The scripted model: decides from the number of tool results already sent, so it is stateless. Read through
+ * the fake's protocol-neutral reader, so one script serves all three protocols.
+ */
+function scripted(fake: FakeServer): (req: FakeRequest) => FakeReply {
+  return (req) => {
+    const seen = fake.read(req);
+    const step = PLAN[seen.toolResults.length];
+    if (!step) return { text: FINAL_TEXT, usage: { input: 10, output: 5 } };
+    const name = seen.toolNames.find((t) => t.endsWith(step.tool));
+    if (!name) throw new Error(`tool ${step.tool} not offered: ${seen.toolNames.join(', ')}`);
+    return { calls: [{ name, input: step.args }], usage: { input: 10, output: 5 } };
+  };
 }
 
 const impl = {
@@ -158,16 +171,26 @@ const descriptions = {
   notify: 'Send a message to a channel',
 };
 
-async function nightshiftTask(
-  url: string,
-): Promise<{ once: () => Promise<void>; close: () => Promise<void> }> {
+interface TaskSubject {
+  once: () => Promise<void>;
+  /** Checks what the loop left behind (nightshift: from its store), then closes it. */
+  close: (runs: number) => Promise<void>;
+}
+
+const ROLE_MODEL: Record<Protocol, string> = {
+  anthropic: 'anthropic:claude-sonnet-4-5',
+  responses: 'openai:gpt-4.1-mini',
+  chat: 'openai-chat:gpt-4.1-mini',
+};
+
+async function nightshiftTask(url: string, protocol: Protocol): Promise<TaskSubject> {
   const tmp = tempDir('nightshift-bench-');
   const role = defineRole(
     {
       name: 'bench-upgrader',
       description: 'Upgrades a customer and tells ops',
       autonomy: 'full',
-      model: 'openai:gpt-4.1-mini',
+      model: ROLE_MODEL[protocol],
       instructions: PROMPT,
       tools: [
         defineTool({
@@ -199,7 +222,10 @@ async function nightshiftTask(
   );
   const runtime = await createRuntime({
     dataDir: join(tmp.path, 'data'),
-    env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: url },
+    env:
+      protocol === 'anthropic'
+        ? { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: url }
+        : { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: url },
   });
   return {
     once: async () => {
@@ -207,17 +233,39 @@ async function nightshiftTask(
       if (r.status !== 'succeeded' || (r.output as { tier?: string }).tier !== 'gold')
         throw new Error(`run ${r.runId} ended ${r.status}: ${JSON.stringify(r.error)}`);
     },
-    close: async () => {
+    close: async (runs) => {
+      // Verified from the store, as durable-runs does: every run succeeded, and the last one committed its 4
+      // model turns and a policy decision (allow) for each of its 3 calls before running them.
+      const counts = await runtime.store.countRuns(['succeeded', 'failed', 'escalated']);
+      if (counts.succeeded !== runs)
+        throw new Error(`store: ${JSON.stringify(counts)}, expected ${runs} succeeded`);
+      const [last] = await runtime.store.listRuns({ limit: 1 });
+      const snap = await runtime.store.loadRun(last!.id);
+      const kinds = snap!.steps.map((s) => s.kind);
+      const decisions = snap!.steps.filter((s) => s.kind === 'decision');
+      if (kinds.filter((k) => k === 'model_turn').length !== 4 || decisions.length !== 3)
+        throw new Error(`store: the last run's steps are ${kinds.join(', ')}`);
+      if (decisions.some((d) => (d.data as { decision?: string }).decision !== 'allow'))
+        throw new Error('store: a call was not allowed by the policy');
       await runtime.close();
       tmp.cleanup();
     },
   };
 }
 
-async function aiSdkTask(url: string): Promise<{ once: () => Promise<void>; close: () => Promise<void> }> {
-  const { generateText, stepCountIs, tool } = await import('ai');
+async function aiSdkModel(url: string, protocol: Protocol) {
+  if (protocol === 'anthropic') {
+    const { createAnthropic } = await import('@ai-sdk/anthropic');
+    return createAnthropic({ apiKey: KEY, baseURL: `${url}/v1` }).languageModel('claude-sonnet-4-5');
+  }
   const { createOpenAI } = await import('@ai-sdk/openai');
-  const model = createOpenAI({ apiKey: KEY, baseURL: url }).responses('gpt-4.1-mini');
+  const openai = createOpenAI({ apiKey: KEY, baseURL: url });
+  return protocol === 'responses' ? openai.responses('gpt-4.1-mini') : openai.chat('gpt-4.1-mini');
+}
+
+async function aiSdkTask(url: string, protocol: Protocol): Promise<TaskSubject> {
+  const { generateText, stepCountIs, tool } = await import('ai');
+  const model = await aiSdkModel(url, protocol);
   const tools = {
     lookup: tool({
       description: descriptions.lookup,
@@ -244,15 +292,18 @@ async function aiSdkTask(url: string): Promise<{ once: () => Promise<void>; clos
   };
 }
 
-async function agentsTask(url: string): Promise<{ once: () => Promise<void>; close: () => Promise<void> }> {
-  const { Agent, Runner, setDefaultOpenAIClient, setTracingDisabled, tool } = await import('@openai/agents');
+async function agentsTask(url: string, protocol: Protocol): Promise<TaskSubject> {
+  const { Agent, OpenAIChatCompletionsModel, Runner, setDefaultOpenAIClient, setTracingDisabled, tool } =
+    await import('@openai/agents');
   const { default: OpenAI } = await import('openai');
   setTracingDisabled(true);
-  setDefaultOpenAIClient(new OpenAI({ apiKey: KEY, baseURL: url }));
+  const client = new OpenAI({ apiKey: KEY, baseURL: url });
+  setDefaultOpenAIClient(client);
   const agent = new Agent({
     name: 'billing-agent',
     instructions: PROMPT,
-    model: 'gpt-4.1-mini',
+    // The Responses API by default; Chat Completions through its own chat-completions model.
+    model: protocol === 'chat' ? new OpenAIChatCompletionsModel(client, 'gpt-4.1-mini') : 'gpt-4.1-mini',
     tools: [
       tool({
         name: 'lookup',
@@ -284,33 +335,47 @@ async function agentsTask(url: string): Promise<{ once: () => Promise<void>; clo
   };
 }
 
-async function taskChild(config: (typeof TASK_CONFIGS)[number], n: number) {
-  const fake = await startFakeOpenAIResponses();
+const FAKES: Record<Protocol, () => Promise<FakeServer>> = {
+  anthropic: () => startFakeAnthropic(),
+  responses: () => startFakeOpenAIResponses(),
+  chat: () => startFakeOpenAI(),
+};
+
+async function taskChild(config: string, n: number) {
+  const [, loop, protocol] = config.split(':') as [string, Loop, Protocol];
+  const fake = await FAKES[protocol]();
+  const script = scripted(fake);
   // Every request gets the scripted answer (the queue is refilled as it drains).
-  const refill = () => fake.enqueue(...Array.from({ length: 400 }, () => scripted));
+  const refill = () => fake.enqueue(...Array.from({ length: 400 }, () => script));
   const subject =
-    config === 'task:nightshift'
-      ? await nightshiftTask(fake.url)
-      : config === 'task:ai-sdk'
-        ? await aiSdkTask(fake.url)
-        : await agentsTask(fake.url);
+    loop === 'nightshift'
+      ? await nightshiftTask(fake.url, protocol)
+      : loop === 'ai-sdk'
+        ? await aiSdkTask(fake.url, protocol)
+        : await agentsTask(fake.url, protocol);
   const once = async () => {
     if (fake.remaining() < 10) refill();
     await subject.once();
     fake.requests.length = 0;
   };
   const before = { ...counters };
-  const ms = await timed(n, once, 50);
+  const warmup = 50;
+  const cpu0 = process.cpuUsage();
+  const ms = await timed(n, once, warmup);
+  const cpu = process.cpuUsage(cpu0);
   for (const k of ['lookup', 'update', 'notify'] as const) {
-    if (counters[k] - before[k] !== n + 50) throw new Error(`tool ${k} ran ${counters[k] - before[k]} times`);
+    if (counters[k] - before[k] !== n + warmup)
+      throw new Error(`tool ${k} ran ${counters[k] - before[k]} times`);
   }
-  await subject.close();
+  await subject.close(n + warmup);
   await fake.close();
   return {
     config,
     n,
     runsPerSec: (n / ms) * 1000,
     msPerRun: ms / n,
+    // CPU (user + system) per run, warm-up included: less swayed by a busy machine than wall time.
+    cpuMsPerRun: (cpu.user + cpu.system) / 1000 / (n + warmup),
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }
@@ -330,8 +395,13 @@ function parent(): void {
   const runs = arg('runs', '500');
   const self = fileURLToPath(import.meta.url);
   const rows = new Map<string, Record<string, number>[]>();
+  // `--only turn` or `--only task` runs one part; `--only task:nightshift:chat,task:ai-sdk:chat` a few configs.
+  const only = arg('only', '');
+  const all = [...TURN_CONFIGS, ...TASK_CONFIGS];
+  const configs =
+    only === '' ? all : all.filter((c) => only.split(',').some((o) => c === o || c.startsWith(`${o}:`)));
   for (let rep = 0; rep < reps; rep++) {
-    for (const c of [...TURN_CONFIGS, ...TASK_CONFIGS]) {
+    for (const c of configs) {
       const n = c.startsWith('turn:') ? turns : runs;
       const out = spawnSync(process.execPath, [self, '--child', c, '--n', n], { encoding: 'utf8' });
       if (out.status !== 0) throw new Error(`${c} failed: ${out.stderr}`);
@@ -346,7 +416,8 @@ function parent(): void {
     '|---|---|---|---|---|---|',
   ];
   for (const c of TURN_CONFIGS) {
-    const r = rows.get(c)!;
+    const r = rows.get(c);
+    if (!r) continue;
     const over = r.map((x) => x.adapterUsPerTurn! - x.rawUsPerTurn!);
     lines.push(
       `| ${c.slice(5)} | ${range(
@@ -366,18 +437,22 @@ function parent(): void {
   }
   lines.push(
     '',
-    `the task (4 model turns, 3 tool calls) over the fake Responses API, n=${runs} sequential, median (min–max) of ${reps}`,
-    '| loop | runs/s | ms/run | peak RSS MB |',
-    '|---|---|---|---|',
+    `the task (4 model turns, 3 tool calls) per protocol, n=${runs} sequential, median (min–max) of ${reps}`,
+    '| protocol | loop | runs/s | ms/run | CPU ms/run | peak RSS MB |',
+    '|---|---|---|---|---|---|',
   );
   for (const c of TASK_CONFIGS) {
-    const r = rows.get(c)!;
+    const r = rows.get(c);
+    if (!r) continue;
     lines.push(
-      `| ${c.slice(5)} | ${range(
+      `| ${c.split(':')[2]} | ${c.split(':')[1]} | ${range(
         r.map((x) => x.runsPerSec!),
         0,
       )} | ${range(
         r.map((x) => x.msPerRun!),
+        2,
+      )} | ${range(
+        r.map((x) => x.cpuMsPerRun!),
         2,
       )} | ${median(r.map((x) => x.peakRssMb!))} |`,
     );
@@ -390,8 +465,8 @@ if (childConfig !== undefined) {
   const n = Number(arg('n', '1000'));
   const work = (TURN_CONFIGS as readonly string[]).includes(childConfig)
     ? turnChild(childConfig as (typeof TURN_CONFIGS)[number], n)
-    : (TASK_CONFIGS as readonly string[]).includes(childConfig)
-      ? taskChild(childConfig as (typeof TASK_CONFIGS)[number], n)
+    : TASK_CONFIGS.includes(childConfig)
+      ? taskChild(childConfig, n)
       : Promise.reject(new Error(`unknown configuration ${childConfig}`));
   work.then(
     (row) => {

@@ -4,12 +4,12 @@
 import { NightshiftError } from '../errors.js';
 import { resolveExecutor } from '../executors/resolve.js';
 import { EXECUTOR_NAMES, type Executor, type ExecutorName } from '../executors/types.js';
-import type { ProviderModelSettings } from './ai-sdk/model.js';
 import { createAnthropicModel } from './anthropic/index.js';
 import { createOpenAIChatModel, createOpenAICompatibleModel, createOpenAIModel } from './openai/index.js';
 import type { PriceTable } from './pricing.js';
 import { createScriptedModel } from './script/index.js';
 import type { Model } from './types.js';
+import type { ProviderModelSettings } from './wire/model.js';
 
 export interface ProviderSettings {
   baseUrl?: string | undefined;

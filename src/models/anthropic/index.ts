@@ -1,14 +1,17 @@
-// Anthropic's Messages API as a nightshift Model, through @ai-sdk/anthropic.
-import { createAiSdkModel, type ProviderModelSettings } from '../ai-sdk/model.js';
+// Anthropic's Messages API as a nightshift Model, spoken directly (anthropic/wire.ts; decision 039).
 import type { Model } from '../types.js';
+import { createHttpModel, type ProviderModelSettings } from '../wire/model.js';
+import { anthropicWire } from './wire.js';
 
 /**
- * The AI SDK wants the base URL with `/v1`; ANTHROPIC_BASE_URL (as the `claude` CLI and Anthropic's SDKs read
- * it) has no `/v1`. Both forms are accepted.
+ * The API's URL with `/v1`. ANTHROPIC_BASE_URL (as the `claude` CLI and Anthropic's SDKs read it) has no
+ * `/v1`; both forms are accepted.
  */
 export function anthropicApiUrl(baseUrl: string): string {
   return `${baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '')}/v1`;
 }
+
+const DEFAULT_BASE_URL = 'https://api.anthropic.com';
 
 /**
  * A Model answering through the Anthropic Messages API (streamed), e.g. `claude-sonnet-4-5`. Without `apiKey`,
@@ -19,24 +22,13 @@ export function anthropicApiUrl(baseUrl: string): string {
  * const answer = await model.turn({ system: 'Be brief.', messages: [{ role: 'user', content: 'hi' }], tools: [] });
  */
 export function createAnthropicModel(modelId: string, settings: ProviderModelSettings = {}): Model {
-  // Read here rather than left to the AI SDK, so the key is known and kept out of error messages.
+  // Read here, so the key is known and kept out of error messages.
   const apiKey = settings.apiKey ?? process.env.ANTHROPIC_API_KEY;
-  return createAiSdkModel({
+  return createHttpModel({
     spec: `anthropic:${modelId}`,
     provider: 'anthropic',
     modelId,
     settings: { ...settings, apiKey },
-    // A role's output schema goes as Messages API structured output (output_config.format), never as the AI
-    // SDK's fallback "json" tool: that one forces a tool call on every turn and turns off parallel calls,
-    // which an agent loop cannot live with.
-    providerOptions: { anthropic: { structuredOutputMode: 'outputFormat' } },
-    load: async () => {
-      const { createAnthropic } = await import('@ai-sdk/anthropic');
-      return createAnthropic({
-        ...(apiKey !== undefined ? { apiKey } : {}),
-        ...(settings.baseUrl ? { baseURL: anthropicApiUrl(settings.baseUrl) } : {}),
-        ...(settings.fetch ? { fetch: settings.fetch } : {}),
-      }).languageModel(modelId);
-    },
+    protocol: anthropicWire(modelId, anthropicApiUrl(settings.baseUrl || DEFAULT_BASE_URL), apiKey),
   });
 }

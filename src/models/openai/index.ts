@@ -1,25 +1,18 @@
-// OpenAI as a nightshift Model, through @ai-sdk/openai: the Responses API for `openai:` (what OpenAI's newer
-// models are built around), Chat Completions for `openai-chat:` and for servers that speak only that
-// protocol (vLLM, Ollama, LM Studio, gateways: `openai-compatible:`).
-import type { OpenAIProvider } from '@ai-sdk/openai';
-import type { LanguageModelV3 } from '@ai-sdk/provider';
-import { createAiSdkModel, type ProviderModelSettings } from '../ai-sdk/model.js';
+// OpenAI as a nightshift Model, spoken directly (decision 039): the Responses API for `openai:` (what
+// OpenAI's newer models are built around), Chat Completions for `openai-chat:` and for servers that speak
+// only that protocol (vLLM, Ollama, LM Studio, gateways: `openai-compatible:`).
 import type { Model } from '../types.js';
+import { createHttpModel, type ProviderModelSettings } from '../wire/model.js';
+import { chatWire } from './chat-wire.js';
+import { responsesWire } from './responses-wire.js';
+
+const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
 /**
  * Sent as the bearer token to an openai-compatible server when no key is configured: most local servers take
  * none, but the client library insists on one.
  */
 export const PLACEHOLDER_API_KEY = 'not-needed';
-
-/**
- * Every call's provider options. A role's output schema goes as a non-strict json_schema: strict mode asks
- * for every property required and every object closed, which ordinary role schemas are not (the engine checks
- * the answer against the role's schema either way).
- */
-const CHAT_OPTIONS = { openai: { strictJsonSchema: false } };
-/** Plus `store: false`: nightshift sends the whole conversation each turn and keeps it itself. */
-const RESPONSES_OPTIONS = { openai: { strictJsonSchema: false, store: false } };
 
 function openaiModel(
   spec: string,
@@ -28,22 +21,16 @@ function openaiModel(
   settings: ProviderModelSettings,
   api: 'responses' | 'chat',
 ): Model {
-  return createAiSdkModel({
+  const baseUrl = (settings.baseUrl || DEFAULT_BASE_URL).replace(/\/+$/, '');
+  return createHttpModel({
     spec,
     provider,
     modelId,
     settings,
-    providerOptions: api === 'responses' ? RESPONSES_OPTIONS : CHAT_OPTIONS,
-    load: async (): Promise<LanguageModelV3> => {
-      const { createOpenAI } = await import('@ai-sdk/openai');
-      const openai: OpenAIProvider = createOpenAI({
-        ...(settings.apiKey !== undefined ? { apiKey: settings.apiKey } : {}),
-        ...(settings.baseUrl ? { baseURL: settings.baseUrl.replace(/\/+$/, '') } : {}),
-        ...(settings.fetch ? { fetch: settings.fetch } : {}),
-      });
-      // Streaming Chat Completions asks for the usage chunk (stream_options.include_usage) on its own.
-      return api === 'responses' ? openai.responses(modelId) : openai.chat(modelId);
-    },
+    protocol:
+      api === 'responses'
+        ? responsesWire(modelId, baseUrl, settings.apiKey)
+        : chatWire(modelId, baseUrl, settings.apiKey),
   });
 }
 
@@ -55,7 +42,7 @@ function openaiModel(
  * const model = createOpenAIModel('gpt-5-mini', { apiKey: process.env.OPENAI_API_KEY });
  */
 export function createOpenAIModel(modelId: string, settings: ProviderModelSettings = {}): Model {
-  // Read here rather than left to the AI SDK, so the key is known and kept out of error messages.
+  // Read here, so the key is known and kept out of error messages.
   const apiKey = settings.apiKey ?? process.env.OPENAI_API_KEY;
   return openaiModel(`openai:${modelId}`, 'openai', modelId, { ...settings, apiKey }, 'responses');
 }

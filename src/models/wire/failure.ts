@@ -1,6 +1,6 @@
-// What went wrong with a provider request, read from whatever the AI SDK threw: the HTTP status and the
-// provider's own error type and message, whether another attempt may help, and what the server asked us
-// to wait. Keeps the credential out of everything it returns.
+// What went wrong with a provider request, read from what post.ts or a protocol's reader threw: the HTTP
+// status and the provider's own error type and message, whether another attempt may help, and what the
+// server asked us to wait. Keeps the credential out of everything it returns.
 import { APICallError } from '@ai-sdk/provider';
 import { isRetryableStatus } from '../http-retry.js';
 import { INCOMPLETE_STREAM, StreamError } from './collect.js';

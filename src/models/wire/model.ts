@@ -1,17 +1,17 @@
-// A nightshift Model over an AI SDK LanguageModelV3 (the interface every @ai-sdk provider package
-// implements). One turn is one streamed `doStream` call: no AI SDK loop, nightshift's engine owns the loop.
-// Around it: the tool-name mapping, retries with backoff on 429/5xx, the request timeout, usage and cost,
-// and errors that name the provider, the model and the HTTP status but never the key.
+// A nightshift Model over a provider's HTTP API (protocol.ts says what each protocol supplies). One turn is
+// one streamed request: nightshift's engine owns the loop. Around it: the tool-name mapping, retries with
+// backoff on 429/5xx, the request timeout, usage and cost, and errors that name the provider, the model and
+// the HTTP status but never the key.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LanguageModelV3, LanguageModelV3CallOptions, SharedV3ProviderOptions } from '@ai-sdk/provider';
 import { NightshiftError } from '../../errors.js';
+import type { ToolSpec } from '../../tools/types.js';
 import { DEFAULT_HTTP_RETRY, type HttpRetryPolicy, retryDelay } from '../http-retry.js';
 import { costOf, type PriceTable, priceOf } from '../pricing.js';
-import { toolNameMap } from '../tool-names.js';
+import { type ToolNameMap, toolNameMap } from '../tool-names.js';
 import type { Model, ModelRequest, ModelResponse } from '../types.js';
-import { collectTurn } from './collect.js';
 import { describeFailure, type Failure } from './failure.js';
-import { toPrompt, toTools } from './prompt.js';
+import { streamTurn } from './post.js';
+import type { WireProtocol } from './protocol.js';
 
 /** What every API provider model takes, besides its model id. */
 export interface ProviderModelSettings {
@@ -38,31 +38,28 @@ export interface ProviderModelSettings {
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
 
-export interface AiSdkModelOptions {
+export interface HttpModelOptions {
   /** e.g. `anthropic:claude-sonnet-4-5`; also the key of the price table. */
   spec: string;
   provider: string;
   modelId: string;
-  /**
-   * Builds the provider's LanguageModelV3, on the first turn. The provider packages are imported only then, so
-   * a process that never calls an API model does not load them (about 40 ms of start-up).
-   */
-  load: () => Promise<LanguageModelV3>;
+  /** The wire protocol the provider speaks, pointed at its URL with its credential. */
+  protocol: WireProtocol;
   settings: ProviderModelSettings;
-  /** The provider package's own options for every call (`{ openai: { store: false } }`). */
-  providerOptions?: SharedV3ProviderOptions | undefined;
 }
 
-/**
- * The role's output schema as the AI SDK's JSON response format; each provider package turns it into its own
- * setting (Anthropic `output_config.format`, OpenAI `text.format` / `response_format` json_schema).
- */
-function responseFormat(schema: Record<string, unknown>): LanguageModelV3CallOptions['responseFormat'] {
-  // The role's schema is JSON Schema by contract (ajv compiled it when the role loaded).
-  return { type: 'json', name: 'output', schema: schema as { type: 'object' } };
+/** Tool names mapped once per tool list: the engine passes the same list every turn of a run. */
+const namesOfTools = new WeakMap<readonly ToolSpec[], ToolNameMap>();
+function namesFor(tools: readonly ToolSpec[]): ToolNameMap {
+  let names = namesOfTools.get(tools);
+  if (!names) {
+    names = toolNameMap(tools.map((t) => t.name));
+    namesOfTools.set(tools, names);
+  }
+  return names;
 }
 
-export function createAiSdkModel(options: AiSdkModelOptions): Model {
+export function createHttpModel(options: HttpModelOptions): Model {
   const { spec, provider, modelId, settings } = options;
   const timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const policy: HttpRetryPolicy = {
@@ -70,7 +67,6 @@ export function createAiSdkModel(options: AiSdkModelOptions): Model {
     baseMs: settings.retryBaseMs ?? DEFAULT_HTTP_RETRY.baseMs,
   };
   const priced = priceOf(spec, settings.prices) !== undefined;
-  let languageModel: Promise<LanguageModelV3> | undefined;
 
   const fail = (failure: Failure, attempts: number, note = ''): NightshiftError =>
     new NightshiftError(
@@ -91,33 +87,32 @@ export function createAiSdkModel(options: AiSdkModelOptions): Model {
       },
     );
 
-  async function streamOnce(call: LanguageModelV3CallOptions, names: ReturnType<typeof toolNameMap>) {
-    languageModel ??= options.load();
-    const { stream } = await (await languageModel).doStream(call);
-    return collectTurn(stream, names);
-  }
-
   return {
     spec,
     provider,
     priced,
     async turn(request: ModelRequest): Promise<ModelResponse> {
-      const names = toolNameMap(request.tools.map((t) => t.name));
-      const call: Omit<LanguageModelV3CallOptions, 'abortSignal'> = {
-        prompt: toPrompt(request, names),
-        tools: toTools(request.tools, names),
-        ...(request.maxOutputTokens ? { maxOutputTokens: request.maxOutputTokens } : {}),
-        ...(request.outputSchema && settings.structuredOutput !== false
-          ? { responseFormat: responseFormat(request.outputSchema) }
-          : {}),
-        ...(options.providerOptions ? { providerOptions: options.providerOptions } : {}),
+      const wire = {
+        request,
+        names: namesFor(request.tools),
+        structuredOutput: settings.structuredOutput !== false,
       };
+      const fetchImpl = settings.fetch ?? globalThis.fetch;
       for (let attempts = 1; ; attempts++) {
-        const timeout = AbortSignal.timeout(timeoutMs);
-        const abortSignal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout;
+        // One controller and one timer per attempt (not AbortSignal.timeout + AbortSignal.any: two more
+        // signals, each a transferable object, on every turn).
+        const attempt = new AbortController();
+        let timedOut = false;
+        const timer = setTimeout(() => {
+          timedOut = true;
+          attempt.abort(new Error(`no complete answer within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const onCancel = () => attempt.abort(request.signal?.reason);
+        request.signal?.addEventListener('abort', onCancel, { once: true });
+        if (request.signal?.aborted) onCancel();
         let failure: Failure;
         try {
-          const turn = await streamOnce({ ...call, abortSignal }, names);
+          const turn = await streamTurn(options.protocol, wire, attempt.signal, fetchImpl);
           const { costUsd } = costOf(spec, turn.usage, settings.prices);
           return {
             text: turn.text,
@@ -128,11 +123,14 @@ export function createAiSdkModel(options: AiSdkModelOptions): Model {
           };
         } catch (err) {
           failure = describeFailure(err, {
-            timedOut: timeout.aborted,
+            timedOut,
             cancelled: request.signal?.aborted === true,
             timeoutMs,
             secret: settings.apiKey,
           });
+        } finally {
+          clearTimeout(timer);
+          request.signal?.removeEventListener('abort', onCancel);
         }
         if (!failure.retryable || attempts > policy.maxRetries) throw fail(failure, attempts);
         const delay = retryDelay(attempts, policy, failure.headers, Date.now());

@@ -1,0 +1,178 @@
+// The Anthropic Messages API on the wire: the request body and the reader of its streamed events
+// (message_start, content_block_start/delta/stop, message_delta, message_stop, error).
+
+import type { Message } from '../types.js';
+import { INCOMPLETE_STREAM, StreamError } from '../wire/collect.js';
+import {
+  callInput,
+  EMPTY_ANSWER,
+  emptyTurn,
+  parseArgs,
+  type TurnReader,
+  type WireProtocol,
+  type WireRequest,
+} from '../wire/protocol.js';
+import { anthropicOutputSchema } from './output-schema.js';
+
+/**
+ * max_tokens is required by the Messages API; the engine always sends the role's limit, so this serves only a
+ * direct `turn` without one.
+ */
+const DEFAULT_MAX_TOKENS = 4096;
+
+type Block = Record<string, unknown>;
+interface WireMessage {
+  role: 'user' | 'assistant';
+  content: Block[];
+}
+
+function messages(list: readonly Message[], names: WireRequest['names']): WireMessage[] {
+  const out: WireMessage[] = [];
+  for (const m of list) {
+    if (m.role === 'user') {
+      out.push({ role: 'user', content: [{ type: 'text', text: m.content }] });
+    } else if (m.role === 'assistant') {
+      const content: Block[] = [];
+      // An empty text block is rejected, and so is an assistant message without content.
+      if (m.text !== '' || m.calls.length === 0) content.push({ type: 'text', text: m.text || EMPTY_ANSWER });
+      for (const c of m.calls)
+        content.push({
+          type: 'tool_use',
+          id: c.id,
+          name: names.toProvider(c.tool),
+          input: callInput(c.args),
+        });
+      out.push({ role: 'assistant', content });
+    } else {
+      const result: Block = { type: 'tool_result', tool_use_id: m.callId, content: m.content };
+      if (m.isError) result.is_error = true;
+      // Every tool_result of a turn goes in the one user message after it.
+      const last = out.at(-1);
+      if (last?.role === 'user' && last.content[0]?.type === 'tool_result') last.content.push(result);
+      else out.push({ role: 'user', content: [result] });
+    }
+  }
+  return out;
+}
+
+function stopReason(raw: string | undefined, calls: number) {
+  switch (raw) {
+    case 'tool_use':
+      return 'tool_calls' as const;
+    case 'max_tokens':
+    case 'model_context_window_exceeded':
+      return 'max_tokens' as const;
+    case 'end_turn':
+    case 'stop_sequence':
+    case 'pause_turn':
+      return calls > 0 ? ('tool_calls' as const) : ('end' as const);
+    default:
+      return 'other' as const;
+  }
+}
+
+function reader(names: WireRequest['names']): TurnReader {
+  const turn = emptyTurn();
+  // Tool-use blocks by their index: id, name and the argument pieces so far.
+  const open = new Map<number, { id: string; name: string; json: string }>();
+  let raw: string | undefined;
+  let stopped = false;
+  return {
+    event(_name, data) {
+      const e = JSON.parse(data);
+      switch (e.type) {
+        case 'content_block_delta':
+          if (e.delta.type === 'text_delta') turn.text += e.delta.text;
+          else if (e.delta.type === 'input_json_delta') {
+            const block = open.get(e.index);
+            if (block) block.json += e.delta.partial_json;
+          }
+          break;
+        case 'content_block_start':
+          if (e.content_block.type === 'tool_use')
+            open.set(e.index, { id: e.content_block.id, name: e.content_block.name, json: '' });
+          break;
+        case 'content_block_stop': {
+          const block = open.get(e.index);
+          if (block) {
+            open.delete(e.index);
+            turn.calls.push({
+              id: block.id,
+              tool: names.fromProvider(block.name),
+              args: parseArgs(block.json),
+            });
+          }
+          break;
+        }
+        case 'message_start': {
+          const u = e.message.usage ?? {};
+          // input_tokens excludes the cached part: the whole prompt is all three.
+          turn.usage.inputTokens =
+            (u.input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0);
+          turn.usage.cachedInputTokens = u.cache_read_input_tokens ?? 0;
+          turn.usage.outputTokens = u.output_tokens ?? 0;
+          turn.modelId = e.message.model;
+          break;
+        }
+        case 'message_delta':
+          if (e.delta?.stop_reason) raw = e.delta.stop_reason;
+          if (e.usage?.output_tokens !== undefined) turn.usage.outputTokens = e.usage.output_tokens;
+          break;
+        case 'message_stop':
+          stopped = true;
+          break;
+        case 'error':
+          throw new StreamError(e.error);
+        default:
+          break;
+      }
+    },
+    finish() {
+      // A stream cut off cleanly (a proxy's idle timeout) looks like a short answer: only message_stop, or
+      // at least a stop reason, says the answer is whole.
+      if (!stopped && raw === undefined)
+        throw new StreamError({
+          type: INCOMPLETE_STREAM,
+          message: 'the response stream ended before the provider said the answer was complete',
+        });
+      turn.stopReason = stopReason(raw, turn.calls.length);
+      return turn;
+    },
+  };
+}
+
+/** The Messages API at `apiUrl` (ending in /v1). */
+export function anthropicWire(modelId: string, apiUrl: string, apiKey: string | undefined): WireProtocol {
+  return {
+    url: `${apiUrl}/messages`,
+    headers: { ...(apiKey !== undefined ? { 'x-api-key': apiKey } : {}), 'anthropic-version': '2023-06-01' },
+    body({ request, names, structuredOutput }) {
+      return {
+        model: modelId,
+        max_tokens: request.maxOutputTokens ?? DEFAULT_MAX_TOKENS,
+        system: [{ type: 'text', text: request.system }],
+        messages: messages(request.messages, names),
+        ...(request.tools.length > 0
+          ? {
+              tools: request.tools.map((t) => ({
+                name: names.toProvider(t.name),
+                description: t.description,
+                input_schema: t.inputSchema,
+              })),
+            }
+          : {}),
+        // Structured output as output_config.format, never as a forced "json" tool: that one forces a tool
+        // call on every turn and turns off parallel calls, which an agent loop cannot live with.
+        ...(request.outputSchema && structuredOutput
+          ? {
+              output_config: {
+                format: { type: 'json_schema', schema: anthropicOutputSchema(request.outputSchema) },
+              },
+            }
+          : {}),
+        stream: true,
+      };
+    },
+    reader,
+  };
+}

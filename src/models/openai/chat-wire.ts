@@ -1,0 +1,145 @@
+// OpenAI Chat Completions on the wire (OpenAI and every compatible server): the request body and the reader
+// of its streamed chunks (choices[0].delta text and tool_calls pieces, finish_reason, the usage chunk that
+// stream_options.include_usage asks for, [DONE]).
+import { INCOMPLETE_STREAM, StreamError } from '../wire/collect.js';
+import {
+  callInput,
+  EMPTY_ANSWER,
+  emptyTurn,
+  parseArgs,
+  type TurnReader,
+  type WireProtocol,
+  type WireRequest,
+} from '../wire/protocol.js';
+import { isReasoningModel } from './reasoning.js';
+
+function messages({ request, names }: WireRequest, reasoning: boolean): unknown[] {
+  const out: unknown[] = [{ role: reasoning ? 'developer' : 'system', content: request.system }];
+  for (const m of request.messages) {
+    if (m.role === 'user') out.push({ role: 'user', content: m.content });
+    else if (m.role === 'assistant')
+      out.push({
+        role: 'assistant',
+        content: m.text !== '' || m.calls.length === 0 ? m.text || EMPTY_ANSWER : null,
+        ...(m.calls.length > 0
+          ? {
+              tool_calls: m.calls.map((c) => ({
+                id: c.id,
+                type: 'function',
+                function: { name: names.toProvider(c.tool), arguments: JSON.stringify(callInput(c.args)) },
+              })),
+            }
+          : {}),
+      });
+    else out.push({ role: 'tool', tool_call_id: m.callId, content: m.content });
+  }
+  return out;
+}
+
+function stopReason(raw: string | undefined, calls: number) {
+  switch (raw) {
+    case 'tool_calls':
+    case 'function_call':
+      return 'tool_calls' as const;
+    case 'length':
+      return 'max_tokens' as const;
+    case 'stop':
+      // Some compatible servers say "stop" after tool calls.
+      return calls > 0 ? ('tool_calls' as const) : ('end' as const);
+    default:
+      return 'other' as const;
+  }
+}
+
+function reader(names: WireRequest['names']): TurnReader {
+  const turn = emptyTurn();
+  // Calls by their index in the message: the first piece brings id and name, later ones more arguments.
+  const calls: { id: string; name: string; json: string }[] = [];
+  let raw: string | undefined;
+  return {
+    event(_name, data) {
+      if (data === '[DONE]') return;
+      const e = JSON.parse(data);
+      if (e.error) throw new StreamError(e.error);
+      if (e.model && turn.modelId === undefined) turn.modelId = e.model;
+      const choice = e.choices?.[0];
+      if (choice) {
+        const delta = choice.delta ?? {};
+        if (typeof delta.content === 'string') turn.text += delta.content;
+        for (const piece of delta.tool_calls ?? []) {
+          const index = piece.index ?? calls.length;
+          let call = calls[index];
+          if (!call) {
+            call = { id: '', name: '', json: '' };
+            calls[index] = call;
+          }
+          if (piece.id) call.id = piece.id;
+          if (piece.function?.name) call.name = piece.function.name;
+          if (piece.function?.arguments) call.json += piece.function.arguments;
+        }
+        if (choice.finish_reason) raw = choice.finish_reason;
+      }
+      if (e.usage) {
+        turn.usage.inputTokens = e.usage.prompt_tokens ?? 0;
+        turn.usage.outputTokens = e.usage.completion_tokens ?? 0;
+        turn.usage.cachedInputTokens = e.usage.prompt_tokens_details?.cached_tokens ?? 0;
+      }
+    },
+    finish() {
+      if (raw === undefined)
+        throw new StreamError({
+          type: INCOMPLETE_STREAM,
+          message: 'the response stream ended before the provider said the answer was complete',
+        });
+      for (const c of calls)
+        if (c) turn.calls.push({ id: c.id, tool: names.fromProvider(c.name), args: parseArgs(c.json) });
+      turn.stopReason = stopReason(raw, turn.calls.length);
+      return turn;
+    },
+  };
+}
+
+/** Chat Completions at `baseUrl` (ending in /v1). */
+export function chatWire(modelId: string, baseUrl: string, apiKey: string | undefined): WireProtocol {
+  const reasoning = isReasoningModel(modelId);
+  return {
+    url: `${baseUrl}/chat/completions`,
+    headers: apiKey !== undefined ? { authorization: `Bearer ${apiKey}` } : {},
+    body(req) {
+      const { request, names, structuredOutput } = req;
+      return {
+        model: modelId,
+        messages: messages(req, reasoning),
+        ...(request.maxOutputTokens
+          ? reasoning
+            ? { max_completion_tokens: request.maxOutputTokens }
+            : { max_tokens: request.maxOutputTokens }
+          : {}),
+        ...(request.tools.length > 0
+          ? {
+              tools: request.tools.map((t) => ({
+                type: 'function',
+                function: {
+                  name: names.toProvider(t.name),
+                  description: t.description,
+                  parameters: t.inputSchema,
+                },
+              })),
+            }
+          : {}),
+        // Non-strict, as for the Responses API.
+        ...(request.outputSchema && structuredOutput
+          ? {
+              response_format: {
+                type: 'json_schema',
+                json_schema: { name: 'output', schema: request.outputSchema, strict: false },
+              },
+            }
+          : {}),
+        stream: true,
+        stream_options: { include_usage: true },
+      };
+    },
+    reader,
+  };
+}

@@ -1,0 +1,27 @@
+// One streamed answer, collected: text, tool calls (mapped back to nightshift's names), token usage, why it
+// stopped and which model answered; each protocol's reader fills it. An error event inside the stream is
+// thrown as StreamError.
+import type { ModelResponse, ToolCallRequest } from '../types.js';
+
+export interface CollectedTurn {
+  text: string;
+  calls: ToolCallRequest[];
+  usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number };
+  stopReason: ModelResponse['stopReason'];
+  /** The model id the provider reported, when it did. */
+  modelId: string | undefined;
+}
+
+/** An error event the provider sent inside a 200 stream; `payload` is the event's error object as sent. */
+export class StreamError extends Error {
+  readonly payload: unknown;
+  constructor(payload: unknown) {
+    const p = (payload ?? {}) as { message?: unknown };
+    super(typeof p.message === 'string' ? p.message : JSON.stringify(payload));
+    this.name = 'StreamError';
+    this.payload = payload;
+  }
+}
+
+/** The StreamError type of a stream that ended without its end event: transient, worth a retry. */
+export const INCOMPLETE_STREAM = 'incomplete_stream';

@@ -1,0 +1,95 @@
+// One streamed request to a provider: the POST, its HTTP failure read into an APICallError (status, headers,
+// the provider's message and body, whether a retry may help), and the event stream fed to the protocol's
+// reader. APICallError is @ai-sdk/provider's, so failure.ts classifies these exactly as it did the
+// AI SDK providers' errors.
+import { APICallError } from '@ai-sdk/provider';
+import { isRetryableStatus } from '../http-retry.js';
+import type { CollectedTurn } from './collect.js';
+import type { WireProtocol, WireRequest } from './protocol.js';
+import { readEvents } from './sse.js';
+
+/** The provider's own message in an error body (`{ error: { message } }` on both APIs), else the body. */
+function errorMessage(text: string, status: number, statusText: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: { message?: unknown }; message?: unknown };
+    const message = body.error?.message ?? body.message;
+    if (typeof message === 'string') return message;
+  } catch {
+    // Not JSON (a proxy's HTML page): the text itself says most.
+  }
+  return text.trim() === '' ? statusText || `HTTP ${status}` : text.slice(0, 500);
+}
+
+/** undici's "fetch failed" hides why in its cause: ` (ECONNREFUSED)` and the like. */
+function networkCode(err: unknown): string {
+  const code = (err as { cause?: { code?: unknown } })?.cause?.code;
+  return typeof code === 'string' ? ` (${code})` : '';
+}
+
+export async function streamTurn(
+  protocol: WireProtocol,
+  input: WireRequest,
+  signal: AbortSignal,
+  fetchImpl: typeof globalThis.fetch,
+): Promise<CollectedTurn> {
+  const body = JSON.stringify(protocol.body(input));
+  let res: Response;
+  try {
+    res = await fetchImpl(protocol.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...protocol.headers },
+      body,
+      signal,
+    });
+  } catch (err) {
+    if (signal.aborted) throw err;
+    // No HTTP answer at all (refused, reset, DNS): worth another attempt.
+    throw new APICallError({
+      message: `Cannot connect to API at ${protocol.url}: ${(err as Error)?.message ?? String(err)}${networkCode(err)}`,
+      url: protocol.url,
+      requestBodyValues: undefined,
+      cause: err,
+      isRetryable: true,
+    });
+  }
+  if (!res.ok) {
+    const text = await res.text().catch(() => '');
+    const headers: Record<string, string> = {};
+    res.headers.forEach((value, key) => {
+      headers[key] = value;
+    });
+    throw new APICallError({
+      message: errorMessage(text, res.status, res.statusText),
+      url: protocol.url,
+      requestBodyValues: undefined,
+      statusCode: res.status,
+      responseHeaders: headers,
+      responseBody: text,
+      isRetryable: isRetryableStatus(res.status),
+    });
+  }
+  if (!res.body)
+    throw new APICallError({
+      message: 'empty response body',
+      url: protocol.url,
+      requestBodyValues: undefined,
+    });
+  const reader = protocol.reader(input.names);
+  try {
+    await readEvents(res.body as unknown as AsyncIterable<Uint8Array>, (name, data) =>
+      reader.event(name, data),
+    );
+  } catch (err) {
+    if (signal.aborted || !(err instanceof TypeError)) throw err;
+    // The connection dropped mid-stream (undici's "terminated", "other side closed"): the answer is lost,
+    // another attempt may get it whole.
+    throw new APICallError({
+      message: `the connection dropped while the answer streamed: ${err.message}`,
+      url: protocol.url,
+      requestBodyValues: undefined,
+      cause: err,
+      isRetryable: true,
+    });
+  }
+  return reader.finish();
+}

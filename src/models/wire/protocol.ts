@@ -1,0 +1,67 @@
+// What one provider wire protocol supplies to the HTTP model (model.ts): where to post, the request
+// body built from nightshift's conversation, and a reader that turns the answer's server-sent events into a
+// collected turn. Spoken directly (fetch + a lean SSE reader) rather than through the AI SDK provider
+// packages: decision 039 says why.
+
+import type { ToolNameMap } from '../tool-names.js';
+import type { ModelRequest } from '../types.js';
+import type { CollectedTurn } from './collect.js';
+
+export interface WireRequest {
+  request: ModelRequest;
+  names: ToolNameMap;
+  /** Send the role's output schema as the provider's structured-output setting. */
+  structuredOutput: boolean;
+}
+
+/** Reads one streamed answer, event by event; `finish` is called once the stream has ended. */
+export interface TurnReader {
+  /** One server-sent event: its `event:` name (undefined when it had none) and its `data:` text. */
+  event(name: string | undefined, data: string): void;
+  /** The answer, or a StreamError when the stream ended before the provider said it was complete. */
+  finish(): CollectedTurn;
+}
+
+export interface WireProtocol {
+  /** The endpoint's URL. */
+  url: string;
+  /** Headers besides content-type: the credential, the API version. */
+  headers: Record<string, string>;
+  body(input: WireRequest): unknown;
+  reader(names: ToolNameMap): TurnReader;
+}
+
+/** Arguments as the model sent them: parsed JSON, or the raw text when it is not JSON. */
+export function parseArgs(text: string): unknown {
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    // Kept as the raw string: the tool's schema check rejects it, and the model is told why.
+    return text;
+  }
+}
+
+/** The arguments of an earlier call as a provider must receive them: always a JSON object. */
+export function callInput(args: unknown): Record<string, unknown> {
+  if (typeof args === 'object' && args !== null && !Array.isArray(args))
+    return args as Record<string, unknown>;
+  // The model sent arguments that were not a JSON object (kept as the raw text so the schema check rejected
+  // the call). APIs refuse such a call in the history (Anthropic answers 400), so it goes back wrapped,
+  // still showing the model what it sent.
+  return { unparsedArguments: args ?? null };
+}
+
+/** APIs reject an empty assistant message: an answer with neither text nor calls goes back as this. */
+export const EMPTY_ANSWER = '(empty answer)';
+
+/** A fresh, empty collected turn. */
+export function emptyTurn(): CollectedTurn {
+  return {
+    text: '',
+    calls: [],
+    usage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 },
+    stopReason: 'other',
+    modelId: undefined,
+  };
+}

@@ -1,0 +1,41 @@
+// A lean reader of server-sent events (the WHATWG event-stream format) over a fetch body: one string buffer,
+// events handed over as (name, data) without an object per event. Only what the model APIs use: `event:`
+// and `data:` fields (several data lines joined by "\n"), comments and other fields skipped.
+export async function readEvents(
+  body: AsyncIterable<Uint8Array>,
+  onEvent: (name: string | undefined, data: string) => void,
+): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let name: string | undefined;
+  let data: string | undefined;
+  const line = (text: string) => {
+    if (text === '') {
+      if (data !== undefined) onEvent(name, data);
+      name = undefined;
+      data = undefined;
+      return;
+    }
+    if (text.charCodeAt(0) === 58 /* ':' comment */) return;
+    const colon = text.indexOf(':');
+    const field = colon < 0 ? text : text.slice(0, colon);
+    let value = colon < 0 ? '' : text.slice(colon + 1);
+    if (value.charCodeAt(0) === 32) value = value.slice(1);
+    if (field === 'data') data = data === undefined ? value : `${data}\n${value}`;
+    else if (field === 'event') name = value;
+  };
+  for await (const chunk of body) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let start = 0;
+    for (let end = buffer.indexOf('\n', start); end >= 0; end = buffer.indexOf('\n', start)) {
+      line(buffer.charCodeAt(end - 1) === 13 ? buffer.slice(start, end - 1) : buffer.slice(start, end));
+      start = end + 1;
+    }
+    buffer = buffer.slice(start);
+  }
+  buffer += decoder.decode();
+  // The stream's last event may lack its blank line; it still counts (as EventSource would not, but the
+  // APIs' end events matter more than the format's letter).
+  if (buffer !== '') line(buffer.endsWith('\r') ? buffer.slice(0, -1) : buffer);
+  line('');
+}
