@@ -98,6 +98,12 @@ async function child(): Promise<void> {
     dataDir: join(tmp.path, 'data'),
     ...(metrics ? { observers: [metrics.observer] } : {}),
   });
+  // --unsynced: the comparison for the synced claim (decision 001): every commit at NORMAL, as before
+  // issue 6. A benchmark-only wrapper around this runtime's store; the runtime has no such switch.
+  if (process.argv.includes('--unsynced')) {
+    const commit = runtime.store.commit.bind(runtime.store);
+    runtime.store.commit = (batch) => commit({ ...batch, durable: false });
+  }
   const input = { customerId: 'cust-42' };
 
   const once = async () => {
