@@ -152,11 +152,17 @@ async function child(): Promise<void> {
     if (Number(finished) !== n + warmup)
       throw new Error(`metrics counted ${finished} runs, not ${n + warmup}`);
   }
+  // How the claims were synced (SQLite): commits that carried one, and the fsyncs of the WAL that made
+  // them durable (fewer fsyncs than claims: concurrent runs' claims shared them).
+  const stats = runtime.store as { commitStats?: { synced: number }; walSyncStats?: { fsyncs: number } };
+  const perRun = (x: number | undefined) => (x === undefined ? undefined : x / (n + warmup));
+  const syncedCommitsPerRun = perRun(stats.commitStats?.synced);
+  const fsyncsPerRun = perRun(stats.walSyncStats?.fsyncs);
   await runtime.close();
   tmp.cleanup();
   const rss = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(
-    `${JSON.stringify({ n, concurrency, ms, runsPerSec: (n / ms) * 1000, msPerRun: ms / n, stepsPerRun, decisionsPerRun: decisions, msPerStep: ms / n / stepsPerRun, cpuMsPerRun, peakRssMb: Math.round(rss) })}\n`,
+    `${JSON.stringify({ n, concurrency, ms, runsPerSec: (n / ms) * 1000, msPerRun: ms / n, stepsPerRun, decisionsPerRun: decisions, msPerStep: ms / n / stepsPerRun, cpuMsPerRun, syncedCommitsPerRun, fsyncsPerRun, peakRssMb: Math.round(rss) })}\n`,
   );
 }
 
