@@ -98,6 +98,12 @@ async function child(): Promise<void> {
     dataDir: join(tmp.path, 'data'),
     ...(metrics ? { observers: [metrics.observer] } : {}),
   });
+  // --unsynced: the comparison for the synced claim (decision 001): every commit at NORMAL, as before
+  // issue 6. A benchmark-only wrapper around this runtime's store; the runtime has no such switch.
+  if (process.argv.includes('--unsynced')) {
+    const commit = runtime.store.commit.bind(runtime.store);
+    runtime.store.commit = (batch) => commit({ ...batch, durable: false });
+  }
   const input = { customerId: 'cust-42' };
 
   const once = async () => {
@@ -146,11 +152,17 @@ async function child(): Promise<void> {
     if (Number(finished) !== n + warmup)
       throw new Error(`metrics counted ${finished} runs, not ${n + warmup}`);
   }
+  // How the claims were synced (SQLite): commits that carried one, and the fsyncs of the WAL that made
+  // them durable (fewer fsyncs than claims: concurrent runs' claims shared them).
+  const stats = runtime.store as { commitStats?: { synced: number }; walSyncStats?: { fsyncs: number } };
+  const perRun = (x: number | undefined) => (x === undefined ? undefined : x / (n + warmup));
+  const syncedCommitsPerRun = perRun(stats.commitStats?.synced);
+  const fsyncsPerRun = perRun(stats.walSyncStats?.fsyncs);
   await runtime.close();
   tmp.cleanup();
   const rss = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(
-    `${JSON.stringify({ n, concurrency, ms, runsPerSec: (n / ms) * 1000, msPerRun: ms / n, stepsPerRun, decisionsPerRun: decisions, msPerStep: ms / n / stepsPerRun, cpuMsPerRun, peakRssMb: Math.round(rss) })}\n`,
+    `${JSON.stringify({ n, concurrency, ms, runsPerSec: (n / ms) * 1000, msPerRun: ms / n, stepsPerRun, decisionsPerRun: decisions, msPerStep: ms / n / stepsPerRun, cpuMsPerRun, syncedCommitsPerRun, fsyncsPerRun, peakRssMb: Math.round(rss) })}\n`,
   );
 }
 

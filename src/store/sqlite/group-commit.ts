@@ -6,11 +6,15 @@
 // after the shared COMMIT returned, so "persisted before the next step" holds for every write.
 //
 // The connection runs synchronous=NORMAL: a commit survives a process crash at once, but a power cut only
-// from the next checkpoint. A write marked durable (the claim of a call that must not run twice) makes
-// its whole group commit with synchronous=FULL, which fsyncs the WAL before COMMIT returns, so the claim
-// is on disk before the side effect starts; the groups without one keep NORMAL's cost.
+// from the next checkpoint. A write marked durable (the claim of a call that must not run twice) settles
+// only after the WAL holding its COMMIT has been fsynced (wal-sync.ts), so the claim is on disk before the
+// side effect starts. That fsync runs off the event loop and is shared: every durable write committed
+// while one is in flight waits for the next one, so at concurrency many runs' claims cost one fsync and
+// the other runs keep committing meanwhile. Where the WAL file cannot be named (an in-memory database)
+// the group commits at synchronous=FULL instead, which fsyncs inside COMMIT.
 import type Database from 'better-sqlite3';
 import { storeError } from './store-error.js';
+import { WalSync } from './wal-sync.js';
 
 interface Write {
   what: string;
@@ -32,8 +36,10 @@ export class GroupCommit {
   private readonly release: Statement;
   private readonly rollbackTo: Statement;
   private readonly flushSoon = () => this.flush();
-  /** Group transactions begun, and how many of them were synced (FULL) because they carried a durable write. */
+  /** Group transactions begun, and how many of them carried a durable write (and were synced). */
   readonly stats = { transactions: 0, synced: 0 };
+  /** Shares one fsync of the WAL among the durable writes committed while it runs; absent in memory. */
+  private readonly walSync: WalSync | undefined;
   /** Runs before each group transaction (the background checkpointer's WAL-size check). */
   beforeFlush: (() => void) | undefined;
   /**
@@ -56,6 +62,17 @@ export class GroupCommit {
     this.savepoint = db.prepare('SAVEPOINT nightshift_write');
     this.release = db.prepare('RELEASE nightshift_write');
     this.rollbackTo = db.prepare('ROLLBACK TO nightshift_write');
+    this.walSync = WalSync.forDatabase(db, path);
+  }
+
+  /** The fsyncs of the WAL, and how many durable writes they carried (more than one: shared). */
+  get syncStats(): { fsyncs: number; writes: number } {
+    return this.walSync ? { ...this.walSync.stats } : { fsyncs: 0, writes: 0 };
+  }
+
+  /** Waits for the fsync in flight (close: no durable write is left unsettled, no fd left open). */
+  async close(): Promise<void> {
+    await this.walSync?.close();
   }
 
   /**
@@ -87,8 +104,9 @@ export class GroupCommit {
       this.failAll(writes, refused, 'held until the WAL is checkpointed');
       return;
     }
-    // The level is read at COMMIT; it is set outside the transaction and put back after it.
-    const synced = writes.some((w) => w.durable);
+    // Without a WAL file to fsync, the level is read at COMMIT; it is set outside the transaction and
+    // put back after it.
+    const synced = this.walSync === undefined && writes.some((w) => w.durable);
     if (synced) {
       try {
         // Not a prepared statement: SQLite applies this pragma when the statement is prepared.
@@ -149,9 +167,24 @@ export class GroupCommit {
     this.onOutcome?.();
     writes.forEach((w, i) => {
       const o = outcomes[i]!;
-      if (o.ok) w.resolve(o.value);
+      if (o.ok) this.settle(w, o.value);
       else w.reject(storeError(this.path, w.what, o.value));
     });
+  }
+
+  /** A committed write settles now, or (durable, with a WAL file) once an fsync begun after its COMMIT ends. */
+  private settle(w: Write, value: unknown): void {
+    if (!w.durable || this.walSync === undefined) {
+      w.resolve(value);
+      return;
+    }
+    this.walSync.after(
+      () => w.resolve(value),
+      (err) => {
+        this.onOutcome?.(err);
+        w.reject(storeError(this.path, `${w.what} (syncing the WAL to disk after COMMIT)`, err));
+      },
+    );
   }
 
   /** No savepoint for a write alone in its transaction: the transaction is its savepoint. */
@@ -167,7 +200,7 @@ export class GroupCommit {
       return;
     }
     this.onOutcome?.();
-    w.resolve(value);
+    this.settle(w, value);
   }
 
   private abandon(): void {

@@ -144,6 +144,11 @@ export class SqliteStore implements Store {
     return { ...this.writes.stats };
   }
 
+  /** fsyncs of the WAL for durable writes, and how many writes they carried (more: fsyncs were shared). */
+  get walSyncStats(): { fsyncs: number; writes: number } {
+    return this.writes.syncStats;
+  }
+
   async init(): Promise<void> {
     if (this.statements) return;
     try {
@@ -179,6 +184,8 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (!this.db.open) return;
     this.writes.flush();
+    // The claims committed last settle once their fsync ends; only then may the connection close.
+    await this.writes.close();
     await this.checkpointer?.stop();
     this.db.close();
   }
