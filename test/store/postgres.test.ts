@@ -126,6 +126,53 @@ describe('postgres specifics', { skip }, () => {
     }
   });
 
+  it('runs created together travel as one statement; a known idempotency key, even one repeated in the group, creates nothing', async () => {
+    const store = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
+    await store.init();
+    try {
+      const queued = (over: Parameters<typeof newRun>[0] = {}) => newRun({ status: 'queued', ...over });
+      const known = queued({ idempotencyKey: `known-${Date.now()}` });
+      await store.createRun(known, { steps: [step(known.id, 1, 'run_started')], at: 1 });
+      const twinKey = `twin-${Date.now()}`;
+      const fresh = Array.from({ length: 6 }, () => queued());
+      const twins = [queued({ idempotencyKey: twinKey }), queued({ idempotencyKey: twinKey })];
+      const again = queued({ idempotencyKey: known.idempotencyKey });
+      const all = [...fresh, ...twins, again];
+      const before = { ...store.createGroup.stats };
+      const out = await Promise.all(
+        all.map((run) =>
+          store.createRun(run, {
+            steps: [step(run.id, 1, 'run_started')],
+            audit: [{ at: 1, actor: 'test', action: 'created', runId: run.id, target: null, data: {} }],
+            at: 1,
+          }),
+        ),
+      );
+      const sent = store.createGroup.stats.statements - before.statements;
+      assert.equal(store.createGroup.stats.batches - before.batches, all.length);
+      assert.ok(sent < all.length, `${all.length} creates took ${sent} statements`);
+      for (const [i, run] of fresh.entries()) {
+        assert.equal(out[i]!.created, true);
+        const snap = (await store.loadRun(run.id))!;
+        assert.deepEqual(snap.run, run);
+        assert.equal(snap.steps.length, 1);
+        assert.equal((await store.listAudit({ runId: run.id })).length, 1);
+      }
+      // One twin is created, the other answers with it; the known key answers with the run it names.
+      const [a, b] = [out[6]!, out[7]!];
+      assert.equal([a.created, b.created].filter(Boolean).length, 1);
+      assert.equal(a.run.id, b.run.id);
+      const loser = a.created ? twins[1]! : twins[0]!;
+      assert.deepEqual([out[8]!.created, out[8]!.run.id], [false, known.id]);
+      for (const run of [loser, again]) {
+        assert.equal(await store.loadRun(run.id), undefined, 'nothing of a run that was not created');
+        assert.equal((await store.listAudit({ runId: run.id })).length, 0);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a batch Postgres refuses fails alone: the rest of its group is written', async () => {
     const store = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
     await store.init();

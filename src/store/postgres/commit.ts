@@ -14,54 +14,24 @@ import { postgresDialect } from '../sql/dialect.js';
 import * as outbox from '../sql/outbox.js';
 import type { CommitBatch, RunPatch, RunRecord } from '../types.js';
 import { insertAudit, insertSteps, insertToolCalls, PATCH_COLUMNS, recordRows } from './commit-statement.js';
+import { groupable, INSERT_RUN, type NewRun, runParams } from './create-statement.js';
 import type { Client, Database } from './database.js';
-import { jsonText, jsonTextOrNull, txt } from './encode.js';
+import { jsonText, txt } from './encode.js';
+import type { GroupCommit } from './group-commit.js';
 import { type Row, toRun } from './rows.js';
 import { storeError } from './store-error.js';
 
 type RunInit = Omit<CommitBatch, 'runId' | 'expectSeq' | 'run'>;
 
-const INSERT_RUN = `INSERT INTO runs (id, role, role_version, model, status, input, output, error, seq, turns, usage, active_ms, grant_json,
-    idempotency_key, lease_owner, lease_until, created_at, updated_at, finished_at, attempt, not_before, lease_epoch,
-    parent_run_id, parent_call_key, autonomy_cap)
-  VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25)
-  ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`;
-
-function runParams(run: RunRecord): unknown[] {
-  return [
-    run.id,
-    run.role,
-    run.roleVersion,
-    run.model,
-    run.status,
-    jsonText(run.input),
-    jsonTextOrNull(run.output),
-    jsonTextOrNull(run.error),
-    run.seq,
-    run.turns,
-    jsonText(run.usage),
-    run.activeMs,
-    jsonText(run.grant),
-    run.idempotencyKey,
-    run.leaseOwner,
-    run.leaseUntil,
-    run.createdAt,
-    run.updatedAt,
-    run.finishedAt,
-    run.attempt,
-    run.notBefore,
-    run.leaseEpoch,
-    run.parentRunId ?? null,
-    run.parentCallKey ?? null,
-    run.autonomyCap ?? null,
-  ];
-}
-
-/** Inserts the run and its first records; an existing idempotency key wins and nothing is written. */
+/**
+ * Inserts the run and its first records; an existing idempotency key wins and nothing is written. Runs
+ * with only steps, tool calls and audit events travel in `group` with the others created meanwhile.
+ */
 export async function createRun(
   db: Database,
   run: RunRecord,
   init: RunInit,
+  group?: GroupCommit<NewRun>,
 ): Promise<{ run: RunRecord; created: boolean }> {
   checkBatchShape(run.id, 0, { ...init, runId: run.id });
   if (init.steps.length !== run.seq) throw initialStepsMismatch(run.id, run.seq, init.steps.length);
@@ -76,14 +46,19 @@ export async function createRun(
     !init.notifications?.length &&
     !init.tiers?.length
   ) {
-    // One statement (one round trip): the run and its first records, or nothing if the key is known.
-    const ctes = [`r AS (${INSERT_RUN})`, ...recordCtes({ ...init, runId: run.id }, params, 'r')];
-    const [row] = await db.q(
-      'creating a run',
-      `WITH ${ctes.join(', ')} SELECT COUNT(*)::int AS n FROM r`,
-      params,
-    );
-    if (row?.n === 1) return { run, created: true };
+    // One statement (one round trip): the run and its first records, or nothing if the key is known;
+    // shared with the runs created at the same moment when there is a group.
+    if (group && groupable(run)) {
+      if (await group.commit({ runId: run.id, run, init })) return { run, created: true };
+    } else {
+      const ctes = [`r AS (${INSERT_RUN})`, ...recordCtes({ ...init, runId: run.id }, params, 'r')];
+      const [row] = await db.q(
+        'creating a run',
+        `WITH ${ctes.join(', ')} SELECT COUNT(*)::int AS n FROM r`,
+        params,
+      );
+      if (row?.n === 1) return { run, created: true };
+    }
     try {
       return await existing(db.pool);
     } catch (err) {

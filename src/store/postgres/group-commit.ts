@@ -10,22 +10,27 @@
 // batch is sent again alone, one after another, so that only the faulty one fails, with its own error.
 // Any other failure (the connection dropped: the statement may or may not have committed) fails every
 // batch of the group with that error; re-sending would turn a committed group into fence conflicts.
+// New runs travel the same way (create-statement.ts): there a batch that was not written is a run whose
+// idempotency key was known already, which is an answer, not an error.
 import type { CommitBatch } from '../types.js';
 
-interface Pending {
-  batch: CommitBatch;
-  resolve: () => void;
+interface Pending<T> {
+  batch: T;
+  resolve: (written: boolean) => void;
   reject: (err: unknown) => void;
 }
 
-export interface GroupCommitOptions {
+export interface GroupCommitOptions<T extends { runId: string }> {
   /**
    * Sends batches (of distinct runs) as one statement; resolves with the ids of the runs whose fence
    * held (their batch was written), rejects if the statement failed (nothing was written).
    */
-  send: (batches: CommitBatch[]) => Promise<Set<string>>;
-  /** The error for a batch whose run was not at `expectSeq`. */
-  conflict: (batch: CommitBatch) => Error;
+  send: (batches: T[]) => Promise<Set<string>>;
+  /**
+   * The error for a batch whose run was not at `expectSeq`. Without it a batch that was not written
+   * resolves `false`.
+   */
+  conflict?: (batch: T) => Error;
   /** Whether a failed statement certainly wrote nothing (the database refused it). */
   refused: (err: unknown) => boolean;
   /** Groups in flight at once (each holds a pool connection). */
@@ -34,8 +39,8 @@ export interface GroupCommitOptions {
   maxGroup?: number;
 }
 
-export class GroupCommit {
-  private queue: Pending[] = [];
+export class GroupCommit<T extends { runId: string } = CommitBatch> {
+  private queue: Pending<T>[] = [];
   private inFlight = 0;
   private scheduled = false;
   private readonly maxInFlight: number;
@@ -47,13 +52,14 @@ export class GroupCommit {
     this.pump();
   };
 
-  constructor(private readonly o: GroupCommitOptions) {
+  constructor(private readonly o: GroupCommitOptions<T>) {
     this.maxInFlight = o.maxInFlight ?? 2;
     this.maxGroup = o.maxGroup ?? 64;
   }
 
-  commit(batch: CommitBatch): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  /** Resolves `true` once written (`false`: not written, when there is no `conflict` error for that). */
+  commit(batch: T): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
       this.queue.push({ batch, resolve, reject });
       // Commits issued in the same tick travel together even when nothing is in flight.
       if (!this.scheduled) {
@@ -73,9 +79,9 @@ export class GroupCommit {
   private pump(): void {
     while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
       // One batch per run in a group: a run's second batch would be fenced against its first.
-      const group: Pending[] = [];
+      const group: Pending<T>[] = [];
       const runs = new Set<string>();
-      const rest: Pending[] = [];
+      const rest: Pending<T>[] = [];
       for (const p of this.queue) {
         if (group.length < this.maxGroup && !runs.has(p.batch.runId)) {
           group.push(p);
@@ -91,7 +97,7 @@ export class GroupCommit {
     }
   }
 
-  private async sendGroup(group: Pending[]): Promise<void> {
+  private async sendGroup(group: Pending<T>[]): Promise<void> {
     let written: Set<string>;
     this.stats.statements++;
     this.stats.batches += group.length;
@@ -106,8 +112,9 @@ export class GroupCommit {
       return;
     }
     for (const p of group) {
-      if (written.has(p.batch.runId)) p.resolve();
-      else p.reject(this.o.conflict(p.batch));
+      if (written.has(p.batch.runId)) p.resolve(true);
+      else if (this.o.conflict) p.reject(this.o.conflict(p.batch));
+      else p.resolve(false);
     }
   }
 }

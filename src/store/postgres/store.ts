@@ -60,6 +60,7 @@ import * as agentWrites from './agents.js';
 import * as pgCatalog from './catalog.js';
 import { commitAlone, createRun } from './commit.js';
 import { GROUP_COMMIT_SQL, groupCommitParams } from './commit-statement.js';
+import { CREATE_GROUP_SQL, createGroupParams, type NewRun } from './create-statement.js';
 import { Database, type PostgresStoreOptions } from './database.js';
 import { GroupCommit } from './group-commit.js';
 import * as leases from './leases.js';
@@ -82,12 +83,20 @@ export class PostgresStore implements Store {
     await this.db.pool.query('SELECT pg_notify($1, $2)', [this.channel, '']);
   });
   /** Group commit of the engine's commits (`groupCommit.stats` counts statements and batches). */
-  readonly groupCommit = new GroupCommit({
+  readonly groupCommit = new GroupCommit<CommitBatch>({
     send: async (batches) => {
       const rows = await this.db.q('committing steps', GROUP_COMMIT_SQL, groupCommitParams(batches));
       return new Set(rows.map((r) => r.id as string));
     },
     conflict: seqConflict,
+    refused: refusedByPostgres,
+  });
+  /** Runs created at the same moment (events accepted together) share one statement. */
+  readonly createGroup = new GroupCommit<NewRun>({
+    send: async (batches) => {
+      const rows = await this.db.q('creating runs', CREATE_GROUP_SQL, createGroupParams(batches));
+      return new Set(rows.map((r) => r.id as string));
+    },
     refused: refusedByPostgres,
   });
 
@@ -120,6 +129,7 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     // Commits already handed to the store are written (or fail) before the pool goes.
+    await this.createGroup.drain();
     await this.groupCommit.drain();
     this.wake.release();
     await this.wake.settled();
@@ -198,7 +208,7 @@ export class PostgresStore implements Store {
     run: RunRecord,
     init: Omit<CommitBatch, 'runId' | 'expectSeq' | 'run'>,
   ): Promise<{ run: RunRecord; created: boolean }> {
-    const out = await createRun(this.db, run, init);
+    const out = await createRun(this.db, run, init, this.createGroup);
     // Wake idle workers elsewhere at once (LISTEN/NOTIFY) instead of at their next poll.
     if (out.created && run.status === 'queued') this.wake.queued(run.id, run.role);
     return out;
@@ -208,7 +218,10 @@ export class PostgresStore implements Store {
     // A malformed batch is a caller's bug, refused loudly before any write.
     checkBatchShape(batch.runId, batch.expectSeq, batch);
     // The engine's own commits (steps, tool calls, audit) travel in groups: see group-commit.ts.
-    if (!needsOwnTransaction(batch)) return this.groupCommit.commit(batch);
+    if (!needsOwnTransaction(batch)) {
+      await this.groupCommit.commit(batch);
+      return;
+    }
     await commitAlone(this.db, batch);
     // A human decision that hands a run back to the workers' queue (approvals/hand-back.ts) wakes them at
     // once, as a newly queued run does. (A retry's requeue has a notBefore: no one can take it yet.)

@@ -1,0 +1,104 @@
+// The statements that create runs: one run (`INSERT_RUN`), and a group of runs created concurrently in
+// one process (`CREATE_GROUP_SQL`, sent by a GroupCommit: see group-commit.ts and commit.ts).
+//
+// Measured on the substrate bench (a burst of 2,000 events over 4 workers): creating each run on its own
+// was one statement per run, as many as the grouped engine commits of the whole run. Events accepted in
+// the same moment now share one statement (one round trip, one transaction, one WAL flush).
+import type { CommitBatch, RunRecord } from '../types.js';
+import { insertAudit, insertSteps, insertToolCalls, recordRows } from './commit-statement.js';
+import { jsonText, jsonTextOrNull } from './encode.js';
+
+/** A new run and its first records, as one batch of a create group. */
+export interface NewRun {
+  runId: string;
+  run: RunRecord;
+  init: Omit<CommitBatch, 'runId' | 'expectSeq' | 'run'>;
+}
+
+type ColumnType = 'text' | 'int' | 'bigint' | 'json';
+
+/** The runs table's columns in insert order, each with its type and its value in a record. */
+const RUN_COLUMNS: [string, ColumnType, (r: RunRecord) => unknown][] = [
+  ['id', 'text', (r) => r.id],
+  ['role', 'text', (r) => r.role],
+  ['role_version', 'text', (r) => r.roleVersion],
+  ['model', 'text', (r) => r.model],
+  ['status', 'text', (r) => r.status],
+  ['input', 'json', (r) => jsonText(r.input)],
+  ['output', 'json', (r) => jsonTextOrNull(r.output)],
+  ['error', 'json', (r) => jsonTextOrNull(r.error)],
+  ['seq', 'int', (r) => r.seq],
+  ['turns', 'int', (r) => r.turns],
+  ['usage', 'json', (r) => jsonText(r.usage)],
+  ['active_ms', 'bigint', (r) => r.activeMs],
+  ['grant_json', 'json', (r) => jsonText(r.grant)],
+  ['idempotency_key', 'text', (r) => r.idempotencyKey],
+  ['lease_owner', 'text', (r) => r.leaseOwner],
+  ['lease_until', 'bigint', (r) => r.leaseUntil],
+  ['created_at', 'bigint', (r) => r.createdAt],
+  ['updated_at', 'bigint', (r) => r.updatedAt],
+  ['finished_at', 'bigint', (r) => r.finishedAt],
+  ['attempt', 'int', (r) => r.attempt],
+  ['not_before', 'bigint', (r) => r.notBefore],
+  ['lease_epoch', 'int', (r) => r.leaseEpoch],
+  ['parent_run_id', 'text', (r) => r.parentRunId ?? null],
+  ['parent_call_key', 'text', (r) => r.parentCallKey ?? null],
+  ['autonomy_cap', 'text', (r) => r.autonomyCap ?? null],
+];
+
+const columnList = RUN_COLUMNS.map(([c]) => c).join(', ');
+
+/** One run; an existing idempotency key wins and nothing is inserted. */
+export const INSERT_RUN = `INSERT INTO runs (${columnList})
+  VALUES (${RUN_COLUMNS.map((_, i) => `$${i + 1}`).join(',')})
+  ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`;
+
+export function runParams(run: RunRecord): unknown[] {
+  return RUN_COLUMNS.map(([, , value]) => value(run));
+}
+
+/**
+ * A group of runs and their first records. Each run is inserted unless its idempotency key is known (then
+ * nothing of it is written: its records are gated on the ids the insert returned, as in the grouped
+ * engine commit). Two runs of one group with the same key: the first is inserted, the second is not.
+ */
+export const CREATE_GROUP_SQL = `WITH r AS (
+  INSERT INTO runs (${columnList})
+  SELECT ${RUN_COLUMNS.map(([c, type]) => (type === 'text' ? `e->>'${c}'` : `(e->>'${c}')::${type}`)).join(', ')}
+  FROM json_array_elements($1::json) e
+  ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
+), s AS (${insertSteps('json_array_elements($2::json)', 'r')}
+), t AS (${insertToolCalls('json_array_elements($3::json)', 'r')}
+), a AS (${insertAudit('json_array_elements($4::json)', 'r')}
+)
+SELECT id FROM r`;
+
+/** The parameters of CREATE_GROUP_SQL: the runs, then their steps, tool calls and audit events. */
+export function createGroupParams(batches: readonly NewRun[]): [string, string, string, string] {
+  const runs: unknown[] = [];
+  const steps: unknown[] = [];
+  const calls: unknown[] = [];
+  const audit: unknown[] = [];
+  for (const { run, init } of batches) {
+    const row: Record<string, unknown> = {};
+    for (const [column, , value] of RUN_COLUMNS) row[column] = value(run);
+    runs.push(row);
+    const rows = recordRows({ ...init, runId: run.id });
+    steps.push(...rows.steps);
+    calls.push(...rows.calls);
+    audit.push(...rows.audit);
+  }
+  return [JSON.stringify(runs), JSON.stringify(steps), JSON.stringify(calls), JSON.stringify(audit)];
+}
+
+/**
+ * Whether a run can travel in a group: a NUL in one of its text columns cannot pass through JSON text
+ * into TEXT, and such a run is created alone so that Postgres answers for it exactly as it always did.
+ */
+export function groupable(run: RunRecord): boolean {
+  return RUN_COLUMNS.every(([, type, value]) => {
+    if (type !== 'text') return true;
+    const v = value(run);
+    return typeof v !== 'string' || !v.includes('\u0000');
+  });
+}
