@@ -42,6 +42,7 @@ export function decisionOperations(ctx: ApiContext): Operation[] {
     requireDecideFor(caller, approval.role, ctx.auth.people, `approval ${approvalId}`);
     return approval;
   }
+
   /**
    * A decision (named as its operation is) on one approval or escalation: the decider is the token's
    * person, the run is handed to serve's workers, and the answer says who decided what.
