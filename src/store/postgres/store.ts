@@ -6,6 +6,7 @@
 // Store methods live by concept in store-*.ts and are installed on the class below.
 
 import { seqConflict } from '../errors.js';
+import type { Installed } from '../method-groups.js';
 import type { Query } from '../sql/dialect.js';
 import type { Store, StoreHealth } from '../types.js';
 import { GROUP_COMMIT_SQL, groupCommitParams } from './commit-statement.js';
@@ -25,20 +26,19 @@ import { WakeOthers } from './wake-others.js';
 
 export type { PostgresStoreOptions } from './database.js';
 
-/** The methods as callers see them: `this` is the store, so it is not part of their type. */
-type Installed<T> = { [K in keyof T]: OmitThisParameter<T[K]> };
-type StoreMethods = Installed<
-  typeof catalogMethods &
-    typeof runMethods &
-    typeof agentMethods &
-    typeof decisionMethods &
-    typeof accessMethods &
-    typeof readMethods
->;
+/** The Store methods, by concept (one file each); every one runs with the store as `this`. */
+const storeMethods = {
+  ...catalogMethods,
+  ...runMethods,
+  ...agentMethods,
+  ...decisionMethods,
+  ...accessMethods,
+  ...readMethods,
+};
 
 // The methods of store-*.ts, declared here and installed on the prototype after the class: each runs with
 // the store as `this`, through its pool, statements and wake-ups (PostgresIo).
-export interface PostgresStore extends StoreMethods {}
+export interface PostgresStore extends Installed<typeof storeMethods> {}
 
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface's members are installed below the class
 export class PostgresStore implements Store, PostgresIo {
@@ -94,15 +94,7 @@ export class PostgresStore implements Store, PostgresIo {
   }
 }
 
-Object.assign(
-  PostgresStore.prototype,
-  catalogMethods,
-  runMethods,
-  agentMethods,
-  decisionMethods,
-  accessMethods,
-  readMethods,
-);
+Object.assign(PostgresStore.prototype, storeMethods);
 
 export function openPostgresStore(options: PostgresStoreOptions): PostgresStore {
   return new PostgresStore(options);

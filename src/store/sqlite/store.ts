@@ -5,6 +5,7 @@
 // paths; the Store methods live by concept in store-*.ts and are installed on the class below.
 import type Database from 'better-sqlite3';
 import { NightshiftError } from '../../errors.js';
+import type { Installed } from '../method-groups.js';
 import type { Store, StoreHealth } from '../types.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
 import { DiskHealth } from './disk-health.js';
@@ -22,20 +23,19 @@ import { readMethods } from './store-reads.js';
 import { runMethods } from './store-runs.js';
 import { WalGate } from './wal-gate.js';
 
-/** The methods as callers see them: `this` is the store, so it is not part of their type. */
-type Installed<T> = { [K in keyof T]: OmitThisParameter<T[K]> };
-type StoreMethods = Installed<
-  typeof catalogMethods &
-    typeof runMethods &
-    typeof agentMethods &
-    typeof decisionMethods &
-    typeof accessMethods &
-    typeof readMethods
->;
+/** The Store methods, by concept (one file each); every one runs with the store as `this`. */
+const storeMethods = {
+  ...catalogMethods,
+  ...runMethods,
+  ...agentMethods,
+  ...decisionMethods,
+  ...accessMethods,
+  ...readMethods,
+};
 
 // The methods of store-*.ts, declared here and installed on the prototype after the class: each runs with
 // the store as `this`, through its read and write paths (SqliteIo).
-export interface SqliteStore extends StoreMethods {}
+export interface SqliteStore extends Installed<typeof storeMethods> {}
 
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface's members are installed below the class
 export class SqliteStore implements Store, SqliteIo {
@@ -146,15 +146,7 @@ export class SqliteStore implements Store, SqliteIo {
   }
 }
 
-Object.assign(
-  SqliteStore.prototype,
-  catalogMethods,
-  runMethods,
-  agentMethods,
-  decisionMethods,
-  accessMethods,
-  readMethods,
-);
+Object.assign(SqliteStore.prototype, storeMethods);
 
 /**
  * Opens (creating if missing) the embedded store. Call `init()` before use.
