@@ -29,7 +29,7 @@ export interface ApprovalDecisionInput {
   after?: AfterDecision | undefined;
 }
 
-async function pendingApproval(
+async function readPendingApproval(
   store: Store,
   id: string,
   by: string,
@@ -50,7 +50,7 @@ async function pendingApproval(
 /** Approves: the drafted calls become pending and run exactly once when the run is driven next. */
 export async function approve(store: Store, clock: Clock, input: ApprovalDecisionInput): Promise<RunState> {
   const by = checkActor(input.by);
-  const approval = await pendingApproval(store, input.approvalId, by, input.people);
+  const approval = await readPendingApproval(store, input.approvalId, by, input.people);
   return recordApproval(store, clock, approval, {
     by,
     note: input.note,
@@ -136,7 +136,7 @@ export async function reject(store: Store, clock: Clock, input: ApprovalDecision
   const reason = (input.note ?? '').trim();
   if (reason === '')
     throw new NightshiftError('USAGE', 'rejecting needs a reason (--reason TEXT): the agent is told why');
-  const approval = await pendingApproval(store, input.approvalId, by, input.people);
+  const approval = await readPendingApproval(store, input.approvalId, by, input.people);
   return recordRejection(store, clock, approval, { by, note: reason, after: input.after });
 }
 

@@ -41,7 +41,8 @@ export interface SettleInput {
   mayDecide?: ((escalation: EscalationRecord) => void) | undefined;
 }
 
-export async function pendingEscalation(store: Store, id: string): Promise<EscalationRecord> {
+/** The escalation `id`, which must still wait for a decision (NOT_FOUND, NOT_PENDING otherwise). */
+export async function readPendingEscalation(store: Store, id: string): Promise<EscalationRecord> {
   const escalation = await store.getEscalation(id);
   if (!escalation)
     throw new NightshiftError('ESCALATION_NOT_FOUND', `no escalation ${id} (see nightshift inbox)`);
@@ -59,7 +60,7 @@ export async function settleEscalation(store: Store, clock: Clock, input: Settle
   if (text === '')
     throw new NightshiftError('USAGE', 'a decision needs text: what should the agent know or do?');
   const { by, decision } = input;
-  const escalation = await pendingEscalation(store, input.escalationId);
+  const escalation = await readPendingEscalation(store, input.escalationId);
   input.mayDecide?.(escalation);
   const state = await loadPausedRun(store, clock, escalation.runId);
   const held = escalation.callKey ? state.calls.get(escalation.callKey) : undefined;

@@ -2,9 +2,14 @@
 // them into the JSON Schemas clients see (inputSchema / outputSchema) and checks every call's arguments
 // and every answer's structuredContent against them.
 import { z } from 'zod';
-import { RUN_STATUSES } from '../domain.js';
+import {
+  Delivery,
+  Escalation,
+  RunStatusSchema as RunStatus,
+  RunSummary,
+} from '../server/api/schemas/records.js';
+import { RunError } from '../steps/schema.js';
 
-const RunStatus = z.enum(RUN_STATUSES as [string, ...string[]]);
 const Json = z.unknown();
 
 /** How long runs.start waits for the run to finish or pause before answering with it still going. */
@@ -51,33 +56,13 @@ export const RunsStartInput = z.object({
     ),
 });
 
+// The run summary and the inbox's escalations are the HTTP API's records (one definition,
+// src/server/api/schemas/records.ts). Their fields are spread or picked into fresh objects, so the JSON
+// Schemas clients see stay self-contained (a schema with a registered id would become a `$ref`).
 const RunSummaryShape = {
-  runId: z.string(),
-  role: z.string(),
-  roleVersion: z.string(),
-  model: z.string(),
-  status: RunStatus,
-  output: Json,
-  /** Ids of the run's pending change sets: a person approves or rejects them, never an MCP client. */
-  pending: z.array(z.string()),
-  escalations: z.array(
-    z.object({
-      id: z.string(),
-      category: z.string(),
-      reason: z.string(),
-      source: z.string(),
-      status: z.string(),
-      answer: z.string().nullable(),
-    }),
-  ),
-  steps: z.number().int(),
-  usage: z.object({
-    inputTokens: z.number(),
-    outputTokens: z.number(),
-    cachedInputTokens: z.number(),
-    costUsd: z.number(),
-  }),
-  error: z.object({ code: z.string(), message: z.string() }).loose().optional(),
+  ...RunSummary.shape,
+  // Open to more fields than the API names: an error's extra details must not fail a client's check.
+  error: RunError.loose().optional(),
 };
 export const RunSummarySchema = z.object(RunSummaryShape);
 
@@ -142,16 +127,15 @@ export const InboxListOutput = z.object({
     }),
   ),
   escalations: z.array(
-    z.object({
-      id: z.string(),
-      runId: z.string(),
-      role: z.string(),
-      category: z.string(),
-      reason: z.string(),
-      missing: z.string().nullable(),
-      source: z.string(),
-      createdAt: z.string(),
-    }),
+    Escalation.pick({
+      id: true,
+      runId: true,
+      role: true,
+      category: true,
+      reason: true,
+      missing: true,
+      source: true,
+    }).extend({ createdAt: z.string() }),
   ),
   /** Said once: what waits here is decided by people, never through this server. */
   note: z.string(),
@@ -168,16 +152,7 @@ export const EventsSendInput = z.object({
 });
 export const EventsSendOutput = z.object({
   event: z.string(),
-  runs: z.array(
-    z.object({
-      role: z.string(),
-      runId: z.string().optional(),
-      inboxId: z.string().optional(),
-      status: z.string(),
-      created: z.boolean(),
-      error: z.string().optional(),
-    }),
-  ),
+  runs: z.array(z.object(Delivery.shape)),
   note: z.string(),
 });
 

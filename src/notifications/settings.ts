@@ -2,7 +2,7 @@
 // email), the address people reach `serve` at, and who may decide. Secrets are named, never written here:
 // each value comes from the environment (or `secretsFile`), as a role's secrets do.
 import { z } from 'zod';
-import { SECRET_NAME } from '../roles/settings.js';
+import { SECRET_NAME, smtpServer } from '../roles/settings.js';
 import { loadSecrets, type Secrets } from '../tools/secrets.js';
 
 const SecretRef = z.string().regex(SECRET_NAME, 'the name of an environment variable holding the secret');
@@ -25,15 +25,7 @@ export const SlackSettings = z
 export type SlackSettings = z.infer<typeof SlackSettings>;
 
 export const EmailSettings = z.strictObject({
-  host: z.string().min(1),
-  port: z.number().int().positive().default(587),
-  /** TLS from the first byte (port 465). */
-  secure: z.boolean().default(false),
-  /** Refuse to send unless the server offers STARTTLS (default true; turn off only for a local relay). */
-  requireTls: z.boolean().default(true),
-  user: SecretRef.optional(),
-  password: SecretRef.optional(),
-  from: z.string().min(3),
+  ...smtpServer(SecretRef),
   /** Secret keying the HMAC that signs decision links (at least 32 characters). */
   linkSecret: SecretRef,
   /** How long a link stays good (default a day). */

@@ -36,6 +36,25 @@ export const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** The name of a secret the role declares (its value never appears in the role file). */
 const SecretRef = z.string().regex(SECRET_NAME, 'the name of a secret listed under secrets:');
 
+/**
+ * The SMTP server a message is sent through: the fields a role's `notify.email` and the config's
+ * `notifications.email` share. `secret` checks the user and password, each side saying where its secret
+ * names come from.
+ */
+export function smtpServer(secret: z.ZodString) {
+  return {
+    host: z.string().min(1),
+    port: z.number().int().positive().default(587),
+    /** TLS from the first byte (port 465). */
+    secure: z.boolean().default(false),
+    /** Refuse to send unless the server offers STARTTLS (default true; turn off only for a local relay). */
+    requireTls: z.boolean().default(true),
+    user: secret.optional(),
+    password: secret.optional(),
+    from: z.string().min(3),
+  };
+}
+
 /** Where notify.* tools may send: fixed by the role, never chosen by the model. */
 export const NotifyConfig = z.strictObject({
   slack: z
@@ -50,15 +69,7 @@ export const NotifyConfig = z.strictObject({
     .optional(),
   email: z
     .strictObject({
-      host: z.string().min(1),
-      port: z.number().int().positive().default(587),
-      /** TLS from the first byte (port 465). */
-      secure: z.boolean().default(false),
-      /** Refuse to send unless the server offers STARTTLS (default true; turn off only for a local relay). */
-      requireTls: z.boolean().default(true),
-      user: SecretRef.optional(),
-      password: SecretRef.optional(),
-      from: z.string().min(3),
+      ...smtpServer(SecretRef),
       /** The only recipients allowed. */
       to: z.array(z.string().min(3)).min(1),
     })

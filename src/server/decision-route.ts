@@ -12,6 +12,7 @@ import { DECISIONS_SECRET_ENV } from '../notifications/webhook-channel.js';
 import type { Runtime } from '../runtime.js';
 import { HttpError, parseJson, readBody } from './http-body.js';
 import { type Route, send } from './router.js';
+import { acceptSignedOnce } from './signed-once.js';
 import { REPLAY_WINDOW_SECONDS, verifySignature } from './webhook-signature.js';
 
 const Answer = z.strictObject({
@@ -51,21 +52,16 @@ export function decisionRoute(o: {
     if (!secret) throw new HttpError(503, `${DECISIONS_SECRET_ENV} is not set on this server`);
     const body = await readBody(req);
     const now = Date.now();
-    const check = verifySignature(
-      req.headers['x-nightshift-signature'] as string | undefined,
-      body,
-      secret,
-      now,
-    );
-    if (!check.ok) {
-      o.log.warn({ kind, id, reason: check.reason }, 'decision refused');
-      throw new HttpError(401, check.reason);
-    }
-    const forget = now - 2 * REPLAY_WINDOW_SECONDS * 1000;
-    if (!(await o.runtime.store.rememberSignature(check.signature, now, forget))) {
-      o.log.warn({ kind, id }, 'decision replay refused');
-      throw new HttpError(401, 'this signature was already used (replay)');
-    }
+    await acceptSignedOnce({
+      check: verifySignature(req.headers['x-nightshift-signature'] as string | undefined, body, secret, now),
+      store: o.runtime.store,
+      prefix: '',
+      nowMs: now,
+      windowSeconds: REPLAY_WINDOW_SECONDS,
+      log: o.log,
+      what: 'decision',
+      fields: { kind, id },
+    });
     return body;
   }
 

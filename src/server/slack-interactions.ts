@@ -18,6 +18,7 @@ import type { PersonSpec } from '../notifications/settings.js';
 import { type ChannelDoors, decisionDeps, refusalStatus } from './channel-doors.js';
 import { HttpError, readBody } from './http-body.js';
 import { type Route, send } from './router.js';
+import { acceptSignedOnce } from './signed-once.js';
 import { SLACK_WINDOW_SECONDS, verifySlackSignature } from './slack-signature.js';
 
 const ButtonValueSchema = z.strictObject({
@@ -81,21 +82,16 @@ export function slackInteractionsRoute(doors: ChannelDoors): Route {
       if (!signingSecret)
         throw new HttpError(503, `the Slack signing secret ${slack.signingSecret} is not set on this worker`);
       const now = Date.now();
-      const check = verifySlackSignature(req.headers, body, signingSecret, now);
-      if (!check.ok) {
-        doors.log.warn({ reason: check.reason }, 'slack interaction refused');
-        throw new HttpError(401, check.reason);
-      }
-      // Each signed request is good once; remembered past the window, after which its timestamp is stale.
-      const fresh = await doors.runtime.store.rememberSignature(
-        `slack:${check.signature}`,
-        now,
-        now - 2 * SLACK_WINDOW_SECONDS * 1000,
-      );
-      if (!fresh) {
-        doors.log.warn('slack interaction replay refused');
-        throw new HttpError(401, 'this signature was already used (replay)');
-      }
+      await acceptSignedOnce({
+        check: verifySlackSignature(req.headers, body, signingSecret, now),
+        store: doors.runtime.store,
+        prefix: 'slack:',
+        nowMs: now,
+        windowSeconds: SLACK_WINDOW_SECONDS,
+        log: doors.log,
+        what: 'slack interaction',
+        fields: {},
+      });
       const payload = new URLSearchParams(body.toString('utf8')).get('payload');
       if (!payload) throw new HttpError(400, 'expected a form-encoded body with a payload field');
       const type = parseJsonAs(z.looseObject({ type: z.string() }), payload, 'payload').type;

@@ -39,8 +39,11 @@ export const RunError = z.object({
   /** Whether a job-mode retry may succeed (NightshiftError.retryable); since issue 11. */
   retryable: z.boolean().optional(),
 });
-/** Where a run's output went when it succeeded (a role's `emit` events, runtime.ts). */
-const Emitted = z.object({
+/**
+ * Where a run's output went when it succeeded (a role's `emit` events, runtime.ts); without `event`, the
+ * HTTP API's Delivery.
+ */
+export const Emitted = z.object({
   event: z.string(),
   role: z.string(),
   runId: z.string().optional(),

@@ -5,13 +5,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { json, runCli, startCli } from '../support/cli.js';
-import { inStore, waitForFile } from '../support/crash-points.js';
-import { writeManagedRoles } from '../support/managed-roles.js';
+import { json, runCli } from '../support/cli.js';
+import { inStore, killCliAt } from '../support/crash-points.js';
+import { done, refund, writeManagedRoles } from '../support/managed-roles.js';
 import { fixtures } from '../support/paths.js';
-
-const done = { final: { summary: 'done' } };
-const refund = (amount: number) => ({ call: 'ledger.append', args: { entry: `refund ${amount}`, amount } });
 
 describe('kill -9 on the manager hop', () => {
   it('at manager start: resume starts the one manager run, which decides; the refund runs once', async () => {
@@ -20,12 +17,9 @@ describe('kill -9 on the manager hop', () => {
       leadTurns: [{ call: 'escalation.allow', args: { note: 'within my limit' } }, done],
       leadExtra: { toolModules: [fixtures('tools', 'ledger.ts'), fixtures('tools', 'hold-on-load.ts')] },
     });
-    const cli = startCli(['run', r.clerk, '--json', '--data-dir', r.dataDir], {
+    await killCliAt(['run', r.clerk, '--json', '--data-dir', r.dataDir], join(r.dir, 'reached-load'), {
       env: { NIGHTSHIFT_TEST_HOLD_LOAD: r.dir },
     });
-    await waitForFile(join(r.dir, 'reached-load'));
-    cli.child.kill('SIGKILL');
-    await cli.done;
 
     const before = await inStore(r.dataDir, async (s) => {
       const runs = await s.listRuns();
@@ -80,10 +74,10 @@ describe('kill -9 on the manager hop', () => {
       ],
       leadExtra: { tools: ['ledger.append', 'ledger.append_once'] },
     });
-    const cli = startCli(['run', r.clerk, '--json', '--data-dir', r.dataDir]);
-    await waitForFile(join(r.workspace, 'reached-decided'));
-    cli.child.kill('SIGKILL');
-    await cli.done;
+    await killCliAt(
+      ['run', r.clerk, '--json', '--data-dir', r.dataDir],
+      join(r.workspace, 'reached-decided'),
+    );
 
     const clerkId = await inStore(r.dataDir, async (s) => {
       const clerk = (await s.listRuns()).find((x) => x.role === 'clerk')!;

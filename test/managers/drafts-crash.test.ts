@@ -6,31 +6,21 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { json, runCli, startCli } from '../support/cli.js';
-import { inStore, waitForFile } from '../support/crash-points.js';
-import { writeManagedRoles } from '../support/managed-roles.js';
+import { json, runCli } from '../support/cli.js';
+import { inStore, killCliAt } from '../support/crash-points.js';
+import { done, refund, writeDraftingRoles } from '../support/managed-roles.js';
 import { fixtures } from '../support/paths.js';
-
-const done = { final: { summary: 'done' } };
-const refund = (amount: number) => ({ call: 'ledger.append', args: { entry: `refund ${amount}`, amount } });
-const approveDrafts = { role: './lead.yaml', approveDrafts: true };
 
 describe('kill -9 on the draft path', () => {
   it('at manager start: resume starts the one manager run, which approves; the refund runs once', async () => {
-    const r = writeManagedRoles({
+    const r = writeDraftingRoles({
       clerkTurns: [refund(250), done],
       leadTurns: [{ call: 'approval.approve', args: { note: 'within my limit' } }, done],
-      clerkLimit: 1_000_000,
-      manager: approveDrafts,
-      clerkExtra: { autonomy: 'draft' },
       leadExtra: { toolModules: [fixtures('tools', 'ledger.ts'), fixtures('tools', 'hold-on-load.ts')] },
     });
-    const cli = startCli(['run', r.clerk, '--json', '--data-dir', r.dataDir], {
+    await killCliAt(['run', r.clerk, '--json', '--data-dir', r.dataDir], join(r.dir, 'reached-load'), {
       env: { NIGHTSHIFT_TEST_HOLD_LOAD: r.dir },
     });
-    await waitForFile(join(r.dir, 'reached-load'));
-    cli.child.kill('SIGKILL');
-    await cli.done;
 
     const before = await inStore(r.dataDir, async (s) => {
       const runs = await s.listRuns();
@@ -69,7 +59,7 @@ describe('kill -9 on the draft path', () => {
   });
 
   it("right after the manager's approval: resume runs the drafted call once, and the approval is not made twice", async () => {
-    const r = writeManagedRoles({
+    const r = writeDraftingRoles({
       clerkTurns: [refund(250), done],
       leadTurns: [
         {
@@ -80,15 +70,12 @@ describe('kill -9 on the draft path', () => {
         },
         done,
       ],
-      clerkLimit: 1_000_000,
-      manager: approveDrafts,
-      clerkExtra: { autonomy: 'draft' },
       leadExtra: { tools: ['ledger.append', 'ledger.append_once'] },
     });
-    const cli = startCli(['run', r.clerk, '--json', '--data-dir', r.dataDir]);
-    await waitForFile(join(r.workspace, 'reached-decided'));
-    cli.child.kill('SIGKILL');
-    await cli.done;
+    await killCliAt(
+      ['run', r.clerk, '--json', '--data-dir', r.dataDir],
+      join(r.workspace, 'reached-decided'),
+    );
 
     const clerkId = await inStore(r.dataDir, async (s) => {
       const clerk = (await s.listRuns()).find((x) => x.role === 'clerk')!;

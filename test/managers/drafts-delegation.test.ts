@@ -8,10 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createRuntime } from '../../src/runtime.js';
 import { type RoleSketch, TASK_INPUT, writeRoleTree } from '../support/delegation.js';
-
-const done = { final: { summary: 'done' } };
-const refund = { call: 'ledger.append', args: { entry: 'refund 250', amount: 250 } };
-const approveDrafts = { role: './lead.yaml', approveDrafts: true };
+import { approveDrafts, done, refund } from '../support/managed-roles.js';
 
 function tree(o: { deskAutonomy: 'draft' | 'full'; deskManager?: unknown; clerkManager?: unknown }) {
   const roles: RoleSketch[] = [
@@ -27,7 +24,7 @@ function tree(o: { deskAutonomy: 'draft' | 'full'; deskManager?: unknown; clerkM
       autonomy: o.deskAutonomy === 'draft' ? 'full' : 'draft',
       input: TASK_INPUT,
       tools: ['ledger.append'],
-      turns: [refund, done],
+      turns: [refund(250), done],
       extra: o.clerkManager ? { manager: o.clerkManager } : {},
     },
     {

@@ -9,33 +9,23 @@ import { summarize } from '../../src/engine/summary.js';
 import type { PeopleDirectory } from '../../src/people/config.js';
 import { loadRoleFile } from '../../src/roles/load.js';
 import { createRuntime } from '../../src/runtime.js';
-import { writeManagedRoles } from '../support/managed-roles.js';
+import { approveDrafts, done, refund, writeDraftingRoles } from '../support/managed-roles.js';
 import { waitFor } from '../support/wait.js';
 
-const done = { final: { summary: 'done' } };
-const refund = (amount: number) => ({ call: 'ledger.append', args: { entry: `refund ${amount}`, amount } });
-const approveDrafts = { role: './lead.yaml', approveDrafts: true };
 const people: PeopleDirectory = {
   people: [{ name: 'dana', webhook: 'http://127.0.0.1:9/decisions', decides: ['clerk'] }],
   groups: {},
 };
 const tiers = { escalate: { tiers: [{ to: ['dana'], via: ['webhook'] }] } };
 
-/** A drafting clerk (no refund rule of its own that would fire) whose lead approves its drafts. */
+/** A drafting clerk whose lead approves its drafts; people are told through the webhook tier. */
 function drafting(o: {
   clerkTurns: unknown[];
   leadTurns: unknown[];
   manager?: unknown;
   leadExtra?: Record<string, unknown>;
 }) {
-  return writeManagedRoles({
-    clerkTurns: o.clerkTurns,
-    leadTurns: o.leadTurns,
-    clerkLimit: 1_000_000,
-    manager: o.manager ?? approveDrafts,
-    clerkExtra: { autonomy: 'draft', ...tiers },
-    leadExtra: o.leadExtra,
-  });
+  return writeDraftingRoles({ ...o, clerkExtra: tiers });
 }
 
 describe('a manager approving drafts (approveDrafts: true)', () => {

@@ -1,6 +1,6 @@
 // A clerk role whose manager is a lead, written into one temp dir: each with its own scripted model and the
 // ledger tools, so a test can count what ran. The clerk's refund rule stops at `clerkLimit`, the lead's at
-// `leadLimit`.
+// `leadLimit`. Also the draft path's scene (decision 029): a drafting clerk whose lead approves its drafts.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -21,6 +21,15 @@ export interface ManagedRolesOptions {
   /** Other keys for the lead's role file. */
   leadExtra?: Record<string, unknown>;
 }
+
+/** The scripted turns the manager tests share: a final answer, and a refund the ledger records. */
+export const done = { final: { summary: 'done' } };
+export const refund = (amount: number) => ({
+  call: 'ledger.append',
+  args: { entry: `refund ${amount}`, amount },
+});
+/** The clerk's `manager:` that lets its lead approve its drafts (`manager.approveDrafts`). */
+export const approveDrafts = { role: './lead.yaml', approveDrafts: true };
 
 export interface ManagedRoles {
   dir: string;
@@ -97,4 +106,17 @@ export function writeManagedRoles(o: ManagedRolesOptions): ManagedRoles {
       }
     },
   };
+}
+
+/**
+ * A clerk at `draft` (no refund rule of its own that would fire) whose manager is, unless `manager` says
+ * otherwise, a lead that approves its drafts.
+ */
+export function writeDraftingRoles(o: Omit<ManagedRolesOptions, 'clerkLimit'>): ManagedRoles {
+  return writeManagedRoles({
+    ...o,
+    clerkLimit: 1_000_000,
+    manager: o.manager ?? approveDrafts,
+    clerkExtra: { autonomy: 'draft', ...o.clerkExtra },
+  });
 }

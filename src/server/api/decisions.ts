@@ -5,17 +5,18 @@
 import { z } from 'zod';
 import { type Principal, requireDecideFor } from '../../auth/index.js';
 import { chainsOf } from '../../delegation/chain.js';
+import type { RunSummary } from '../../engine/summary.js';
 import { NightshiftError } from '../../errors.js';
 import type { ListPosition } from '../../store/types.js';
 import type { ApiContext } from './context.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { type Operation, operation } from './operation.js';
+import { type Operation, operation, type RecordAction, recordAction } from './operation.js';
 import { AnswerBody, ApproveBody, RejectBody } from './schemas/bodies.js';
-import { cursor, id, limit, Next } from './schemas/common.js';
-import { Approval, ChainLink, Escalation, RunSummary } from './schemas/records.js';
+import { cursor, limit, Next } from './schemas/common.js';
+import { Approval, ChainLink, Escalation, RunSummary as RunSummarySchema } from './schemas/records.js';
 
 const Decided = z
-  .object({ decision: z.enum(['approve', 'reject', 'answer']), by: z.string(), run: RunSummary })
+  .object({ decision: z.enum(['approve', 'reject', 'answer']), by: z.string(), run: RunSummarySchema })
   .meta({ id: 'Decided', description: 'The decision taken and where the run then is.' });
 
 /** The next position of one part of the inbox: null once a short page shows it is exhausted. */
@@ -40,6 +41,30 @@ export function decisionOperations(ctx: ApiContext): Operation[] {
     if (!approval) throw new NightshiftError('APPROVAL_NOT_FOUND', `no approval ${approvalId}`);
     requireDecideFor(caller, approval.role, ctx.auth.people, `approval ${approvalId}`);
     return approval;
+  }
+
+  /**
+   * A decision (named as its operation is) on one approval or escalation: the decider is the token's
+   * person, the run is handed to serve's workers, and the answer says who decided what.
+   */
+  function decision<K extends string, B extends z.ZodType>(
+    decided: 'approve' | 'reject' | 'answer',
+    o: Pick<RecordAction<K, B>, 'path' | 'param' | 'summary' | 'body'> & {
+      decide(input: Parameters<RecordAction<K, B>['handle']>[0]): Promise<RunSummary>;
+    },
+  ): Operation {
+    const { decide, ...rest } = o;
+    return recordAction({
+      ...rest,
+      id: decided,
+      scope: 'decide',
+      answer: Decided,
+      async handle(input) {
+        const run = await decide(input);
+        ctx.wake();
+        return { decision: decided, by: input.caller.name, run };
+      },
+    });
   }
   return [
     operation({
@@ -88,16 +113,12 @@ export function decisionOperations(ctx: ApiContext): Operation[] {
         };
       },
     }),
-    operation({
-      id: 'approve',
-      method: 'POST',
+    decision('approve', {
       path: '/approvals/{approvalId}/approve',
+      param: 'approvalId',
       summary: 'Approve a drafted change set: its calls run exactly as drafted, once',
-      scope: 'decide',
-      params: z.strictObject({ approvalId: id }),
       body: ApproveBody,
-      responses: { 200: Decided },
-      async handle({ caller, params, body }) {
+      async decide({ caller, params, body }) {
         const approval = await decidableApproval(caller, params.approvalId);
         if (body.changeSetHash !== undefined) {
           if (approval.changeSetHash !== body.changeSetHash)
@@ -106,57 +127,39 @@ export function decisionOperations(ctx: ApiContext): Operation[] {
               `approval ${params.approvalId}: the change set is not the one you saw (hash ${body.changeSetHash}); nothing was run`,
             );
         }
-        const run = await runtime.approve(params.approvalId, {
+        return runtime.approve(params.approvalId, {
           by: caller.name,
           ...(body.note ? { note: body.note } : {}),
           drive: 'queue',
         });
-        ctx.wake();
-        return { status: 200, body: { decision: 'approve', by: caller.name, run } };
       },
     }),
-    operation({
-      id: 'reject',
-      method: 'POST',
+    decision('reject', {
       path: '/approvals/{approvalId}/reject',
+      param: 'approvalId',
       summary: 'Reject a drafted change set: nothing in it runs; the agent is told why',
-      scope: 'decide',
-      params: z.strictObject({ approvalId: id }),
       body: RejectBody,
-      responses: { 200: Decided },
-      async handle({ caller, params, body }) {
+      async decide({ caller, params, body }) {
         await decidableApproval(caller, params.approvalId);
-        const run = await runtime.reject(params.approvalId, {
-          by: caller.name,
-          reason: body.reason,
-          drive: 'queue',
-        });
-        ctx.wake();
-        return { status: 200, body: { decision: 'reject', by: caller.name, run } };
+        return runtime.reject(params.approvalId, { by: caller.name, reason: body.reason, drive: 'queue' });
       },
     }),
-    operation({
-      id: 'answer',
-      method: 'POST',
+    decision('answer', {
       path: '/escalations/{escalationId}/answer',
+      param: 'escalationId',
       summary: 'Answer an escalation; the run continues with the answer in its context',
-      scope: 'decide',
-      params: z.strictObject({ escalationId: id }),
       body: AnswerBody,
-      responses: { 200: Decided },
-      async handle({ caller, params, body }) {
+      async decide({ caller, params, body }) {
         const escalation = await runtime.store.getEscalation(params.escalationId);
         if (!escalation)
           throw new NightshiftError('ESCALATION_NOT_FOUND', `no escalation ${params.escalationId}`);
         requireDecideFor(caller, escalation.role, ctx.auth.people, `escalation ${params.escalationId}`);
-        const run = await runtime.answer(params.escalationId, body.answer, {
+        return runtime.answer(params.escalationId, body.answer, {
           by: caller.name,
           allowCall: body.allowCall === true,
           withholdResult: body.withholdResult === true,
           drive: 'queue',
         });
-        ctx.wake();
-        return { status: 200, body: { decision: 'answer', by: caller.name, run } };
       },
     }),
   ];

@@ -2,8 +2,9 @@
 // answers, and its handler. The router matches on it, validation runs from it, and the OpenAPI document
 // is generated from it, so the three cannot drift apart.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Principal, Scope } from '../../auth/index.js';
+import { id } from './schemas/common.js';
 
 export interface OperationInput<P, Q, B> {
   caller: Principal;
@@ -50,6 +51,38 @@ export function operation<P extends z.ZodObject, Q extends z.ZodObject, B extend
   o: Operation<P, Q, B>,
 ): Operation {
   return o as unknown as Operation;
+}
+
+/** A POST on one record named by the path's one parameter, answered with 200 and the handler's body. */
+export interface RecordAction<K extends string, B extends z.ZodType> {
+  id: string;
+  /** With `{<param>}` once: `/runs/{runId}/cancel`. */
+  path: string;
+  param: K;
+  summary: string;
+  scope: Scope;
+  body: B;
+  /** The 200 answer's schema. */
+  answer: z.ZodType;
+  handle(input: OperationInput<Record<K, string>, unknown, z.infer<B>>): Promise<unknown>;
+}
+
+/**
+ * Declares a record action: the decisions (approve, reject, answer) and the run operations (cancel,
+ * resume) all have this shape, so the path parameter's bounds and the answer's status are set once.
+ */
+export function recordAction<K extends string, B extends z.ZodType>(o: RecordAction<K, B>): Operation {
+  const { param, answer, handle, ...rest } = o;
+  return operation({
+    ...rest,
+    method: 'POST',
+    params: z.strictObject({ [param]: id } as Record<K, typeof id>),
+    responses: { 200: answer },
+    async handle(input) {
+      const params = input.params as Record<K, string>;
+      return { status: 200, body: await handle({ ...input, params }) };
+    },
+  });
 }
 
 /** The regular expression a path template matches (each `{name}` one segment, captured). */

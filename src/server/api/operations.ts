@@ -7,44 +7,37 @@ import { computeStats } from '../../stats/report.js';
 import type { StatsFilter } from '../../store/types.js';
 import type { ApiContext } from './context.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { type Operation, operation } from './operation.js';
+import { type Operation, operation, recordAction } from './operation.js';
 import { requireRun } from './runs.js';
 import { CancelBody, EmptyBody, EventPayload } from './schemas/bodies.js';
-import { cursor, id, limit, Next, when } from './schemas/common.js';
+import { cursor, limit, Next, when } from './schemas/common.js';
 import { Agent, AuditEntry, Delivery, RoleStats, RunSummary } from './schemas/records.js';
 
 export function operateOperations(ctx: ApiContext): Operation[] {
   const { runtime } = ctx;
   return [
-    operation({
+    recordAction({
       id: 'cancelRun',
-      method: 'POST',
       path: '/runs/{runId}/cancel',
+      param: 'runId',
       summary: 'Stop a run for good; nothing pending in it will run',
       scope: 'operate',
-      params: z.strictObject({ runId: id }),
       body: CancelBody,
-      responses: { 200: RunSummary },
-      async handle({ caller, params, body }) {
-        const run = await runtime.cancel(params.runId, {
-          by: caller.name,
-          ...(body.reason ? { reason: body.reason } : {}),
-        });
-        return { status: 200, body: run };
-      },
+      answer: RunSummary,
+      handle: ({ caller, params, body }) =>
+        runtime.cancel(params.runId, { by: caller.name, ...(body.reason ? { reason: body.reason } : {}) }),
     }),
-    operation({
+    recordAction({
       id: 'resumeRun',
-      method: 'POST',
       path: '/runs/{runId}/resume',
+      param: 'runId',
       summary: 'Continue a run from its last persisted step (after a crash); answers where it stopped',
       scope: 'operate',
-      params: z.strictObject({ runId: id }),
       body: EmptyBody,
-      responses: { 200: RunSummary },
+      answer: RunSummary,
       async handle({ params }) {
         await requireRun(ctx, params.runId);
-        return { status: 200, body: await runtime.resume(params.runId) };
+        return runtime.resume(params.runId);
       },
     }),
     operation({

@@ -1,83 +1,44 @@
 // The embedded store: one SQLite file (WAL, synchronous=NORMAL) through better-sqlite3. Writes go through
 // the group committer (one transaction per tick, a savepoint per write); several processes on one file are
 // serialised by SQLite's write lock (busy_timeout) and fenced by each run's `seq`.
+// This file holds the connection and its life (open, migrate, checkpoint, close) and the read and write
+// paths; the Store methods live by concept in store-*.ts and are installed on the class below.
 import type Database from 'better-sqlite3';
-import { roleVersionSeen } from '../../audit/actions.js';
 import { NightshiftError } from '../../errors.js';
-import { countsOf } from '../counts.js';
-import * as access from '../sql/access.js';
-import * as agents from '../sql/agents.js';
-import * as audit from '../sql/audit.js';
-import * as catalog from '../sql/catalog.js';
-import { sqliteDialect as d } from '../sql/dialect.js';
-import * as evals from '../sql/evals.js';
-import * as improvements from '../sql/improvements.js';
-import * as inbox from '../sql/inbox.js';
-import * as listings from '../sql/listings.js';
-import * as outbox from '../sql/outbox.js';
-import * as promotions from '../sql/promotions.js';
-import type {
-  AccessTokenRecord,
-  AgentRecord,
-  ApprovalRecord,
-  ApprovalStatus,
-  AuditEvent,
-  CommitBatch,
-  DecisionTierRecord,
-  EscalationRecord,
-  EscalationStatus,
-  EvalResultFilter,
-  EvalResultRecord,
-  HumanListFilter,
-  ImprovementRoundFilter,
-  ImprovementRoundRecord,
-  InboxItem,
-  LoginLinkRecord,
-  NewAuditEvent,
-  OutboxRecord,
-  OutboxStatus,
-  PromotionOutcome,
-  PromotionRecord,
-  PromotionStatus,
-  RoleVersionRecord,
-  RunFilter,
-  RunLease,
-  RunRecord,
-  RunSnapshot,
-  RunStatus,
-  SessionRecord,
-  StatsFilter,
-  StatsOptions,
-  StatsRows,
-  Store,
-  StoreHealth,
-  SubscriptionRecord,
-} from '../types.js';
-import { claimAgent, finishInboxItem, pushInbox, saveAgent } from './agents.js';
+import type { Installed } from '../method-groups.js';
+import type { Store, StoreHealth } from '../types.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
-import { commitBatch, createRun } from './commit.js';
 import { DiskHealth } from './disk-health.js';
 import { GroupCommit } from './group-commit.js';
 import { migrate } from './migrate.js';
 import { databasePath, openDatabase, type SqliteStoreOptions } from './open.js';
-import { applyPromotion } from './promotions.js';
-import { claimQueued } from './queue.js';
-import {
-  type Row,
-  roleVersionValues,
-  rowToApproval,
-  rowToAudit,
-  rowToEscalation,
-  rowToRoleVersion,
-  rowToRun,
-} from './rows.js';
-import { snapshotOf } from './snapshot.js';
-import { all, get, run, Statements } from './statements.js';
-import { sqliteStatsRows } from './stats.js';
+import { Statements } from './statements.js';
+import { accessMethods } from './store-access.js';
+import { agentMethods } from './store-agents.js';
+import { catalogMethods } from './store-catalog.js';
+import { decisionMethods } from './store-decisions.js';
 import { isDiskFull, storeError } from './store-error.js';
+import type { SqliteIo } from './store-io.js';
+import { readMethods } from './store-reads.js';
+import { runMethods } from './store-runs.js';
 import { WalGate } from './wal-gate.js';
 
-export class SqliteStore implements Store {
+/** The Store methods, by concept (one file each); every one runs with the store as `this`. */
+const storeMethods = {
+  ...catalogMethods,
+  ...runMethods,
+  ...agentMethods,
+  ...decisionMethods,
+  ...accessMethods,
+  ...readMethods,
+};
+
+// The methods of store-*.ts, declared here and installed on the prototype after the class: each runs with
+// the store as `this`, through its read and write paths (SqliteIo).
+export interface SqliteStore extends Installed<typeof storeMethods> {}
+
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface's members are installed below the class
+export class SqliteStore implements Store, SqliteIo {
   readonly specificationVersion = 'v1' as const;
   /** The database file. */
   readonly path: string;
@@ -85,7 +46,8 @@ export class SqliteStore implements Store {
   readonly db: Database.Database;
   private readonly writes: GroupCommit;
   private statements: Statements | undefined;
-  private readonly readSnapshot: <T>(fn: () => T) => T;
+  /** For the methods in store-*.ts (SqliteIo), like `read` and `write`. */
+  readonly readSnapshot: <T>(fn: () => T) => T;
   /** Present when this store checkpoints from a background thread (`backgroundCheckpoints`). */
   checkpointer: BackgroundCheckpointer | undefined;
   /** A full disk: an outage is logged once and makes `/readyz` answer 503 until a write commits again. */
@@ -119,7 +81,7 @@ export class SqliteStore implements Store {
   }
 
   /** Runs queued writes first, so a read sees every write issued before it. */
-  private read<T>(what: string, fn: (s: Statements) => T): Promise<T> {
+  read<T>(what: string, fn: (s: Statements) => T): Promise<T> {
     try {
       this.writes.flush();
       return Promise.resolve(fn(this.s));
@@ -129,7 +91,7 @@ export class SqliteStore implements Store {
   }
 
   /** `durable`: the transaction carrying this write is synced to disk before it settles (see group-commit.ts). */
-  private write<T>(what: string, fn: (s: Statements) => T, durable = false): Promise<T> {
+  write<T>(what: string, fn: (s: Statements) => T, durable = false): Promise<T> {
     let s: Statements;
     try {
       s = this.s;
@@ -189,435 +151,9 @@ export class SqliteStore implements Store {
     await this.checkpointer?.stop();
     this.db.close();
   }
-
-  // ── role versions ──
-
-  putRoleVersion(record: RoleVersionRecord): Promise<void> {
-    return this.write(`saving role version ${record.name}@${record.version}`, (s) => {
-      if (s.insertRoleVersion.run(roleVersionValues(record)).changes === 1)
-        s.audit.append([roleVersionSeen(record)]);
-    });
-  }
-
-  getRoleVersion(name: string, version: string): Promise<RoleVersionRecord | undefined> {
-    return this.read(`reading role version ${name}@${version}`, (s) => {
-      const row = s.roleVersion.get(name, version) as Row | undefined;
-      return row ? rowToRoleVersion(row) : undefined;
-    });
-  }
-
-  // ── promotions (src/versions/) ──
-
-  listRoleVersions(name: string): Promise<RoleVersionRecord[]> {
-    return this.read('listing role versions', (s) =>
-      promotions.toRoleVersions(d, all(s, promotions.roleVersionsOf(d, name))),
-    );
-  }
-
-  activePromotion(role: string): Promise<PromotionRecord | undefined> {
-    return this.read('reading the active version', (s) => {
-      const r = get(s, promotions.activePromotion(d, role));
-      return r ? promotions.toPromotion(d, r) : undefined;
-    });
-  }
-
-  getPromotion(id: string): Promise<PromotionRecord | undefined> {
-    return this.read('reading a promotion', (s) => {
-      const r = get(s, promotions.promotionById(d, id));
-      return r ? promotions.toPromotion(d, r) : undefined;
-    });
-  }
-
-  listPromotions(filter: { role?: string; status?: PromotionStatus } = {}): Promise<PromotionRecord[]> {
-    return this.read('listing promotions', (s) =>
-      all(s, promotions.listPromotions(d, filter)).map((r) => promotions.toPromotion(d, r)),
-    );
-  }
-
-  applyPromotion(
-    p: PromotionRecord,
-    o: { settle: boolean },
-    audit: readonly NewAuditEvent[],
-  ): Promise<PromotionOutcome> {
-    return this.write(`promoting ${p.role}@${p.version}`, (s) => applyPromotion(s, p, o.settle, audit), true);
-  }
-
-  // ── eval results ──
-
-  putEvalResult(record: EvalResultRecord): Promise<void> {
-    return this.write(`saving eval result ${record.id}`, (s) => {
-      run(s, evals.insertEvalResult(d, record));
-    });
-  }
-
-  listEvalResults(filter: EvalResultFilter): Promise<EvalResultRecord[]> {
-    return this.read(`listing eval results of ${filter.role}`, (s) =>
-      all(s, evals.listEvalResults(d, filter)).map((r) => evals.toEvalResult(d, r)),
-    );
-  }
-
-  // ── improvement rounds ──
-
-  putImprovementRound(record: ImprovementRoundRecord): Promise<void> {
-    return this.write(`saving improvement round ${record.id}`, (s) => {
-      run(s, improvements.insertImprovementRound(d, record));
-    });
-  }
-
-  listImprovementRounds(filter: ImprovementRoundFilter): Promise<ImprovementRoundRecord[]> {
-    return this.read(`listing improvement rounds of ${filter.role}`, (s) =>
-      all(s, improvements.listImprovementRounds(d, filter)).map((r) => improvements.toImprovementRound(d, r)),
-    );
-  }
-
-  // ── runs ──
-
-  createRun(
-    run: RunRecord,
-    init: Omit<CommitBatch, 'runId' | 'expectSeq' | 'run'>,
-  ): Promise<{ run: RunRecord; created: boolean }> {
-    return this.write(`creating run ${run.id}`, (s) => createRun(s, run, init));
-  }
-
-  commit(batch: CommitBatch): Promise<void> {
-    return this.write(
-      `committing run ${batch.runId} at seq ${batch.expectSeq}`,
-      (s) => commitBatch(s, batch),
-      batch.durable === true,
-    );
-  }
-
-  getRun(id: string): Promise<RunRecord | undefined> {
-    return this.read(`reading run ${id}`, (s) => {
-      const row = s.runById.get(id) as Row | undefined;
-      return row ? rowToRun(row) : undefined;
-    });
-  }
-
-  listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
-    return this.read('listing runs', (s) => all(s, listings.listRuns(d, filter)).map(rowToRun));
-  }
-
-  loadRun(id: string): Promise<RunSnapshot | undefined> {
-    return this.read(`loading run ${id}`, (s) =>
-      // One read transaction: the run and its records come from one snapshot even while other processes write.
-      this.readSnapshot(() => {
-        const row = s.runById.get(id) as Row | undefined;
-        return row ? snapshotOf(s, rowToRun(row)) : undefined;
-      }),
-    );
-  }
-
-  // ── leases ──
-
-  claimRun(runId: string, owner: string, until: number, now: number): Promise<number | undefined> {
-    return this.write(
-      `claiming run ${runId} for ${owner}`,
-      (s) => (s.claimRun.get(owner, until, runId, owner, now) as number | undefined) ?? undefined,
-    );
-  }
-
-  renewLease(runId: string, lease: RunLease, until: number): Promise<boolean> {
-    return this.write(
-      `renewing the lease of run ${runId} for ${lease.owner}`,
-      (s) => s.renewLease.run(until, runId, lease.owner, lease.epoch).changes === 1,
-    );
-  }
-
-  stealRun(runId: string, previousOwner: string, owner: string, until: number): Promise<number | undefined> {
-    return this.write(
-      `taking run ${runId} over from ${previousOwner}`,
-      (s) => (s.stealRun.get(owner, until, runId, previousOwner) as number | undefined) ?? undefined,
-    );
-  }
-
-  claimNextRuns(
-    owner: string,
-    until: number,
-    now: number,
-    roles: readonly string[],
-    limits: Readonly<Record<string, number>>,
-    max: number,
-  ): Promise<RunSnapshot[]> {
-    if (roles.length === 0 || max < 1) return Promise.resolve([]);
-    // Select and lease in one write transaction, so two claimants can never take the same run, and the
-    // per-role counts cannot change between counting and leasing.
-    return this.write('claiming queued work', (s) => claimQueued(s, owner, until, now, roles, limits, max));
-  }
-
-  // ── continuous agents and their inbox ──
-
-  claimAgent(role: string, owner: string, until: number, now: number): Promise<AgentRecord | undefined> {
-    return this.write(`claiming the agent of ${role}`, (s) => claimAgent(s, role, owner, until, now));
-  }
-
-  heartbeatAgents(owner: string, roles: readonly string[], until: number, now: number): Promise<string[]> {
-    if (roles.length === 0) return Promise.resolve([]);
-    return this.write('renewing agent leases', (s) =>
-      all(s, agents.heartbeat(d, owner, roles, until, now)).map((r) => r.role as string),
-    );
-  }
-
-  saveAgent(agent: AgentRecord, owner: string): Promise<boolean> {
-    return this.write(`saving the agent of ${agent.role}`, (s) => saveAgent(s, agent, owner));
-  }
-
-  releaseAgent(role: string, owner: string): Promise<void> {
-    return this.write(`releasing the agent of ${role}`, (s) => {
-      run(s, agents.releaseAgent(d, role, owner));
-    });
-  }
-
-  getAgent(role: string): Promise<AgentRecord | undefined> {
-    return this.read(`reading the agent of ${role}`, (s) => {
-      const row = get(s, agents.agentByRole(d, role));
-      return row ? agents.toAgent(d, row) : undefined;
-    });
-  }
-
-  listAgents(): Promise<AgentRecord[]> {
-    return this.read('listing agents', (s) =>
-      (s.sql(agents.LIST_AGENTS).all() as Row[]).map((r) => agents.toAgent(d, r)),
-    );
-  }
-
-  pushInbox(item: InboxItem): Promise<{ item: InboxItem; created: boolean }> {
-    return this.write(`adding to the inbox of ${item.role}`, (s) => pushInbox(s, item));
-  }
-
-  inboxHead(role: string): Promise<InboxItem | undefined> {
-    return this.read(`reading the inbox of ${role}`, (s) => {
-      const row = get(s, inbox.head(d, role));
-      return row ? inbox.toInbox(d, row) : undefined;
-    });
-  }
-
-  rolesWithInbox(roles: readonly string[]): Promise<string[]> {
-    if (roles.length === 0) return Promise.resolve([]);
-    return this.read('looking for waiting inbox items', (s) =>
-      all(s, inbox.rolesWaiting(d, roles)).map((r) => r.role as string),
-    );
-  }
-
-  inboxDepth(role: string): Promise<number> {
-    return this.read(`counting the inbox of ${role}`, (s) => Number(get(s, inbox.depth(d, role))?.n ?? 0));
-  }
-
-  finishInboxItem(
-    itemId: string,
-    runId: string,
-    agent: AgentRecord,
-    owner: string,
-    at: number,
-  ): Promise<boolean> {
-    return this.write(`finishing inbox item ${itemId}`, (s) =>
-      finishInboxItem(s, itemId, runId, agent, owner, at),
-    );
-  }
-
-  // ── webhook replay ──
-
-  rememberSignature(signature: string, at: number, forgetBefore: number): Promise<boolean> {
-    return this.write('remembering a webhook signature', (s) => {
-      run(s, catalog.forgetSignatures(d, forgetBefore));
-      return run(s, catalog.rememberSignature(d, signature, at)).changes === 1;
-    });
-  }
-
-  // ── the notification outbox and decision tiers ──
-
-  claimNotifications(
-    owner: string,
-    until: number,
-    now: number,
-    channels: readonly string[],
-    max: number,
-  ): Promise<OutboxRecord[]> {
-    return this.write('claiming notifications', (s) =>
-      all(s, outbox.claimNotifications(d, owner, until, now, channels, max)).map((r) =>
-        outbox.toOutbox(d, r),
-      ),
-    );
-  }
-
-  settleNotification(
-    id: string,
-    owner: string,
-    o: { status: OutboxStatus; at: number; dueAt?: number; error?: string | null },
-  ): Promise<boolean> {
-    return this.write(
-      `settling notification ${id}`,
-      (s) => run(s, outbox.settleNotification(d, id, owner, o)).changes === 1,
-    );
-  }
-
-  outboxDepth(): Promise<number> {
-    return this.read('counting the outbox', (s) => Number(get(s, outbox.outboxDepth())?.n ?? 0));
-  }
-
-  listNotifications(filter: { decisionId?: string; runId?: string } = {}): Promise<OutboxRecord[]> {
-    return this.read('listing notifications', (s) =>
-      all(s, outbox.listNotifications(d, filter)).map((r) => outbox.toOutbox(d, r)),
-    );
-  }
-
-  dueTiers(now: number, max: number): Promise<DecisionTierRecord[]> {
-    return this.read('reading due tiers', (s) => all(s, outbox.dueTiers(d, now, max)).map(outbox.toTier));
-  }
-
-  getTier(decisionId: string): Promise<DecisionTierRecord | undefined> {
-    return this.read(`reading the tier of ${decisionId}`, (s) => {
-      const row = get(s, outbox.tierOf(d, decisionId));
-      return row ? outbox.toTier(row) : undefined;
-    });
-  }
-
-  closeTier(decisionId: string, at: number): Promise<void> {
-    return this.write(`closing the tier of ${decisionId}`, (s) => {
-      run(s, outbox.closeTier(d, decisionId, at));
-    });
-  }
-
-  // ── access tokens, sessions, login links (durable: a token shown or revoked must stay so) ──
-
-  createToken(token: AccessTokenRecord): Promise<void> {
-    return this.write(`recording token ${token.id}`, (s) => void run(s, access.insertToken(d, token)), true);
-  }
-
-  getToken(id: string): Promise<AccessTokenRecord | undefined> {
-    return this.read(`reading token ${id}`, (s) => {
-      const row = get(s, access.tokenById(d, id));
-      return row ? access.toToken(d, row) : undefined;
-    });
-  }
-
-  tokenByHash(hash: string): Promise<AccessTokenRecord | undefined> {
-    return this.read('looking up a token', (s) => {
-      const row = get(s, access.tokenByHash(d, hash));
-      return row ? access.toToken(d, row) : undefined;
-    });
-  }
-
-  listTokens(): Promise<AccessTokenRecord[]> {
-    return this.read('listing tokens', (s) => all(s, access.listTokens()).map((r) => access.toToken(d, r)));
-  }
-
-  revokeToken(id: string, at: number): Promise<boolean> {
-    return this.write(
-      `revoking token ${id}`,
-      (s) => run(s, access.revokeToken(d, id, at)).changes === 1,
-      true,
-    );
-  }
-
-  createSession(session: SessionRecord): Promise<void> {
-    return this.write('recording a session', (s) => void run(s, access.insertSession(d, session)), true);
-  }
-
-  sessionByHash(hash: string): Promise<{ session: SessionRecord; token: AccessTokenRecord } | undefined> {
-    return this.read('looking up a session', (s) => {
-      const row = get(s, access.sessionByHash(d, hash));
-      return row ? access.toSessionWithToken(d, row) : undefined;
-    });
-  }
-
-  endSession(hash: string, at: number): Promise<boolean> {
-    return this.write('ending a session', (s) => run(s, access.endSession(d, hash, at)).changes === 1, true);
-  }
-
-  createLoginLink(link: LoginLinkRecord): Promise<void> {
-    return this.write('recording a login link', (s) => void run(s, access.insertLoginLink(d, link)), true);
-  }
-
-  useLoginLink(hash: string, at: number): Promise<string | undefined> {
-    return this.write(
-      'using a login link',
-      (s) => get(s, access.useLoginLink(d, hash, at))?.token_id as string | undefined,
-      true,
-    );
-  }
-
-  // ── approvals, escalations, audit ──
-
-  getApproval(id: string): Promise<ApprovalRecord | undefined> {
-    return this.read(`reading approval ${id}`, (s) => {
-      const row = s.approvalById.get(id) as Row | undefined;
-      return row ? rowToApproval(row) : undefined;
-    });
-  }
-
-  listApprovals(filter: HumanListFilter<ApprovalStatus> = {}): Promise<ApprovalRecord[]> {
-    return this.read('listing approvals', (s) =>
-      all(s, listings.listApprovals(d, filter)).map(rowToApproval),
-    );
-  }
-
-  getEscalation(id: string): Promise<EscalationRecord | undefined> {
-    return this.read(`reading escalation ${id}`, (s) => {
-      const row = s.escalationById.get(id) as Row | undefined;
-      return row ? rowToEscalation(row) : undefined;
-    });
-  }
-
-  listEscalations(filter: HumanListFilter<EscalationStatus> = {}): Promise<EscalationRecord[]> {
-    return this.read('listing escalations', (s) =>
-      all(s, listings.listEscalations(d, filter)).map(rowToEscalation),
-    );
-  }
-
-  listAudit(filter: { runId?: string; limit?: number } = {}): Promise<AuditEvent[]> {
-    return this.read('listing audit events', (s) => all(s, listings.listAudit(d, filter)).map(rowToAudit));
-  }
-
-  readAuditChain(filter: audit.AuditChainFilter): Promise<audit.ChainedAuditRow[]> {
-    return this.read('reading the audit chain', (s) =>
-      all(s, audit.readAuditChain(d, filter)).map(audit.toChainedRow),
-    );
-  }
-
-  auditChainHeads(chains?: readonly string[]): Promise<audit.AuditChainHead[]> {
-    return this.read('reading the audit chain heads', (s) =>
-      all(s, audit.auditChainHeads(d, chains)).map(audit.toHead),
-    );
-  }
-
-  countRuns(statuses: readonly RunStatus[], role?: string): Promise<Record<string, number>> {
-    return this.read('counting runs', (s) =>
-      countsOf(statuses, all(s, catalog.countRuns(d, statuses, role)) as { status: string; n: number }[]),
-    );
-  }
-
-  putSubscriptions(records: readonly SubscriptionRecord[]): Promise<void> {
-    return this.write('recording event subscriptions', (s) => {
-      const upsert = s.sql(
-        `INSERT INTO subscriptions (event, role, role_version, seen_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (event, role, role_version) DO UPDATE SET seen_at = excluded.seen_at`,
-      );
-      for (const r of records) upsert.run(r.event, r.role, r.roleVersion, r.seenAt);
-    });
-  }
-
-  listSubscriptions(since: number): Promise<SubscriptionRecord[]> {
-    return this.read('listing event subscriptions', (s) =>
-      all(s, catalog.subscriptionsSince(d, since)).map(catalog.toSubscription),
-    );
-  }
-
-  roleCostSince(role: string, since: number): Promise<number> {
-    return this.read(`summing the model cost of role ${role}`, (s) =>
-      Number(s.roleCostSince.get(role, since, since)),
-    );
-  }
-
-  statsRows(filter: StatsFilter, options?: StatsOptions): Promise<StatsRows> {
-    return sqliteStatsRows(
-      (what, fn) => this.read(what, fn),
-      (what, fn) => this.write(what, fn),
-      filter,
-      options,
-    );
-  }
 }
+
+Object.assign(SqliteStore.prototype, storeMethods);
 
 /**
  * Opens (creating if missing) the embedded store. Call `init()` before use.

@@ -3,7 +3,7 @@
 // field (src/store/records/); a field added there is added here, or the OpenAPI test fails.
 import { z } from 'zod';
 import { AUTONOMY_LEVELS, RUN_STATUSES } from '../../../domain.js';
-import { RunError as ErrorInfo, Usage } from '../../../steps/schema.js';
+import { Emitted, RunError as ErrorInfo, Usage } from '../../../steps/schema.js';
 
 const millis = z.number().int().describe('Unix epoch milliseconds');
 
@@ -180,16 +180,8 @@ export const AuditEntry = z
   })
   .meta({ id: 'AuditEntry', description: 'One hash-chained audit entry, as `nightshift audit` exports it.' });
 
-export const Delivery = z
-  .object({
-    role: z.string(),
-    runId: z.string().optional(),
-    inboxId: z.string().optional(),
-    status: z.string(),
-    created: z.boolean(),
-    error: z.string().optional(),
-  })
-  .meta({ id: 'Delivery' });
+/** Where an event went: one role's run or inbox item (a run's `emitted` step entries, less the event). */
+export const Delivery = Emitted.omit({ event: true }).meta({ id: 'Delivery' });
 
 const Percentiles = z.object({
   count: z.number().int(),

@@ -1,0 +1,141 @@
+// The Postgres store's runs, their leases and the queue: creating, committing, reading and claiming runs,
+// and hearing of queued work. Methods of PostgresStore (store.ts), moved here by concept.
+import pg from 'pg';
+import { checkBatchShape } from '../batch-shape.js';
+import { postgresDialect as d } from '../sql/dialect.js';
+import * as listings from '../sql/listings.js';
+import type { CommitBatch, RunFilter, RunLease, RunRecord, RunSnapshot } from '../types.js';
+import { commitAlone, createRun } from './commit.js';
+import * as leases from './leases.js';
+import { claimQueued } from './queue.js';
+import { snapshotLists, toRun, toSnapshot } from './rows.js';
+import type { PostgresIo } from './store-io.js';
+import { WorkListener } from './work-listener.js';
+
+export const runMethods = {
+  async createRun(
+    this: PostgresIo,
+    run: RunRecord,
+    init: Omit<CommitBatch, 'runId' | 'expectSeq' | 'run'>,
+  ): Promise<{ run: RunRecord; created: boolean }> {
+    const out = await createRun(this.db, run, init, this.createGroup);
+    // Wake idle workers elsewhere at once (LISTEN/NOTIFY) instead of at their next poll.
+    if (out.created && run.status === 'queued') this.wake.queued(run.id, run.role);
+    return out;
+  },
+
+  async commit(this: PostgresIo, batch: CommitBatch): Promise<void> {
+    // A malformed batch is a caller's bug, refused loudly before any write.
+    checkBatchShape(batch.runId, batch.expectSeq, batch);
+    // The engine's own commits (steps, tool calls, audit) travel in groups: see group-commit.ts.
+    if (!needsOwnTransaction(batch)) {
+      await this.groupCommit.commit(batch);
+      return;
+    }
+    await commitAlone(this.db, batch);
+    // A human decision that hands a run back to the workers' queue (approvals/hand-back.ts) wakes them at
+    // once, as a newly queued run does. (A retry's requeue has a notBefore: no one can take it yet.)
+    if (batch.run?.status === 'queued' && batch.run.notBefore == null) this.wake.notify();
+  },
+
+  async getRun(this: PostgresIo, id: string): Promise<RunRecord | undefined> {
+    const [r] = await this.db.q('reading a run', 'SELECT * FROM runs WHERE id = $1', [id]);
+    return r ? toRun(r) : undefined;
+  },
+
+  async loadRun(this: PostgresIo, id: string): Promise<RunSnapshot | undefined> {
+    // One statement, so one round trip and one snapshot: the run and its records, each list as JSON.
+    const [row] = await this.db.q(
+      'loading a run',
+      `SELECT row_to_json(r) AS run, ${snapshotLists('r')} FROM runs r WHERE r.id = $1`,
+      [id],
+    );
+    return row ? toSnapshot(row) : undefined;
+  },
+
+  async listRuns(this: PostgresIo, filter: RunFilter = {}): Promise<RunRecord[]> {
+    return (await this.run('listing runs', listings.listRuns(d, filter))).map(toRun);
+  },
+
+  claimRun(
+    this: PostgresIo,
+    runId: string,
+    owner: string,
+    until: number,
+    now: number,
+  ): Promise<number | undefined> {
+    return leases.claimRun(this.db, runId, owner, until, now);
+  },
+
+  renewLease(this: PostgresIo, runId: string, lease: RunLease, until: number): Promise<boolean> {
+    return leases.renewLease(this.db, runId, lease, until);
+  },
+
+  stealRun(
+    this: PostgresIo,
+    runId: string,
+    previousOwner: string,
+    owner: string,
+    until: number,
+  ): Promise<number | undefined> {
+    return leases.stealRun(this.db, runId, previousOwner, owner, until);
+  },
+
+  async claimNextRuns(
+    this: PostgresIo,
+    owner: string,
+    until: number,
+    now: number,
+    roles: readonly string[],
+    limits: Readonly<Record<string, number>>,
+    max: number,
+  ): Promise<RunSnapshot[]> {
+    if (roles.length === 0 || max < 1) return [];
+    const claim = this.wake.claimStarting();
+    let claimed: RunSnapshot[];
+    try {
+      claimed = await claimQueued(this.db, owner, until, now, roles, limits, max);
+    } catch (err) {
+      // This process cannot take what it queued just now: let the others know at once.
+      this.wake.release();
+      throw err;
+    }
+    this.wake.claimed(
+      claim,
+      claimed.map((c) => c.run.id),
+      { roles, limited: Object.keys(limits), full: claimed.length >= max },
+    );
+    return claimed;
+  },
+
+  /**
+   * Calls `onWork` whenever a run is queued by any process sharing the database (one dedicated
+   * connection per subscriber). Returns a function that unsubscribes and closes the connection.
+   */
+  async subscribeWork(this: PostgresIo, onWork: () => void): Promise<() => Promise<void>> {
+    // Reconnected (and LISTENed again) after any outage; see work-listener.ts.
+    const listener = new WorkListener({
+      client: () => new pg.Client(this.db.connection),
+      channel: this.channel,
+      onWork,
+      health: this.db.reachable,
+    });
+    await listener.start();
+    this.wake.listening = true;
+    return async () => {
+      this.wake.listening = false;
+      this.wake.release();
+      await listener.close();
+    };
+  },
+};
+
+/** Status preconditions, outbox rows and tiers are written by commitAlone, not the grouped statement. */
+function needsOwnTransaction(batch: Omit<CommitBatch, 'run' | 'expectSeq' | 'at'>): boolean {
+  return (
+    (batch.approvals?.length ?? 0) > 0 ||
+    (batch.escalations?.length ?? 0) > 0 ||
+    (batch.notifications?.length ?? 0) > 0 ||
+    (batch.tiers?.length ?? 0) > 0
+  );
+}
