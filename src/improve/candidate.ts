@@ -8,8 +8,8 @@ import type { Role } from '../roles/schema.js';
 import { authorityWidening } from '../versions/widening.js';
 import { CHANGEABLE } from './proposal.js';
 
-/** Loads role file text as if it were the file at `file` (cli.loadRole with `text`). */
-export type LoadRoleText = (file: string, text: string) => Promise<Role>;
+/** Loads a role file, or `text` as if it were the file at `file` (loadRoleFile with `text`). */
+export type LoadRoleText = (file: string, text?: string) => Promise<Role>;
 
 export interface Candidate {
   role: Role;

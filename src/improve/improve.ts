@@ -31,7 +31,7 @@ export interface ImproveOptions extends CompareOptions {
   /** The project's runtime: the proposer runs in it; results, versions and rounds go to its store. */
   runtime: Runtime;
   /** Loads a role file, or role file text as if at that path (the project's tool modules included). */
-  loadRole: LoadRoleText & ((file: string) => Promise<Role>);
+  loadRole: LoadRoleText;
   /** Who runs the loop: the promotions are asked for by them. */
   by: string;
   rounds?: number | undefined;

@@ -1,8 +1,10 @@
 // The eval results part of the Store contract, for both stores: a result comes back as stored (floats,
-// booleans, the per-case tallies), newest first, filtered by suite, version and verdict.
+// booleans, the per-case tallies), newest first, filtered by suite, version and verdict; and, on the same
+// store, the improve loop's rounds (improvements.ts).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { EvalResultRecord, Store } from '../../src/store/types.js';
+import { improvementRoundsContract, seedImprovementRounds } from './improvements.js';
 import type { StoreFixture } from './store.js';
 
 function result(over: Partial<EvalResultRecord>): EvalResultRecord {
@@ -40,6 +42,7 @@ export function describeEvalResultsContract(name: string, open: () => Promise<St
       await store.putEvalResult(result({ id: 'eval_2', roleVersion: 'v2', passed: false, createdAt: 2000 }));
       await store.putEvalResult(result({ id: 'eval_3', roleVersion: 'v2', suite: 'other', createdAt: 3000 }));
       await store.putEvalResult(result({ id: 'eval_4', role: 'another-role', createdAt: 4000 }));
+      await seedImprovementRounds(store);
     });
     after(async () => {
       await store.close();
@@ -73,5 +76,7 @@ export function describeEvalResultsContract(name: string, open: () => Promise<St
     it('refuses a second result with the same id', async () => {
       await assert.rejects(store.putEvalResult(result({ id: 'eval_1' })));
     });
+
+    describe('improvement rounds (nightshift improve)', () => improvementRoundsContract(() => store));
   });
 }

@@ -1,9 +1,9 @@
-// The improvement rounds part of the Store contract, for both stores: a round comes back as stored (its
-// comparison and changes as JSON, its nulls as nulls), newest first, one role's only.
+// The improvement rounds part of the Store contract, for both stores, run inside the eval results
+// contract (test/contract/evals.ts, same store): a round comes back as stored (its comparison and changes
+// as JSON, its nulls as nulls), newest first, one role's only.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { it } from 'node:test';
 import type { ImprovementRoundRecord, Store } from '../../src/store/types.js';
-import type { StoreFixture } from './store.js';
 
 function round(over: Partial<ImprovementRoundRecord>): ImprovementRoundRecord {
   return {
@@ -59,49 +59,40 @@ const invalid = round({
   createdAt: 2000,
 });
 
-export function describeImprovementRoundsContract(name: string, open: () => Promise<StoreFixture>): void {
-  describe(`Store contract (improvement rounds): ${name}`, () => {
-    let fx: StoreFixture;
-    let store: Store;
-    before(async () => {
-      fx = await open();
-      store = fx.store;
-      await store.init();
-      await store.putImprovementRound(round({ id: 'imp_1' }));
-      await store.putImprovementRound(invalid);
-      await store.putImprovementRound(
-        round({ id: 'imp_3', outcome: 'promoted', promotionId: 'prm_1', createdAt: 3000 }),
-      );
-      await store.putImprovementRound(round({ id: 'imp_4', role: 'another-role', createdAt: 4000 }));
-    });
-    after(async () => {
-      await store.close();
-      await fx.cleanup();
-    });
+/** Writes the rounds the cases below read. */
+export async function seedImprovementRounds(store: Store): Promise<void> {
+  await store.putImprovementRound(round({ id: 'imp_1' }));
+  await store.putImprovementRound(invalid);
+  await store.putImprovementRound(
+    round({ id: 'imp_3', outcome: 'promoted', promotionId: 'prm_1', createdAt: 3000 }),
+  );
+  await store.putImprovementRound(round({ id: 'imp_4', role: 'another-role', createdAt: 4000 }));
+}
 
-    it('gives a round back exactly as stored, nulls included', async () => {
-      const all = await store.listImprovementRounds({ role: 'contract-role' });
-      assert.deepEqual(
-        all.find((r) => r.id === 'imp_1'),
-        round({ id: 'imp_1' }),
-      );
-      assert.deepEqual(
-        all.find((r) => r.id === 'imp_2'),
-        invalid,
-      );
-    });
+/** The cases, against a store seeded by seedImprovementRounds. */
+export function improvementRoundsContract(storeOf: () => Store): void {
+  it('gives a round back exactly as stored, nulls included', async () => {
+    const all = await storeOf().listImprovementRounds({ role: 'contract-role' });
+    assert.deepEqual(
+      all.find((r) => r.id === 'imp_1'),
+      round({ id: 'imp_1' }),
+    );
+    assert.deepEqual(
+      all.find((r) => r.id === 'imp_2'),
+      invalid,
+    );
+  });
 
-    it("lists one role's rounds newest first and honours the limit", async () => {
-      const ids = async (f: Parameters<Store['listImprovementRounds']>[0]) =>
-        (await store.listImprovementRounds(f)).map((r) => r.id);
-      assert.deepEqual(await ids({ role: 'contract-role' }), ['imp_3', 'imp_2', 'imp_1']);
-      assert.deepEqual(await ids({ role: 'contract-role', limit: 1 }), ['imp_3']);
-      assert.deepEqual(await ids({ role: 'another-role' }), ['imp_4']);
-      assert.deepEqual(await ids({ role: 'nobody' }), []);
-    });
+  it("lists one role's rounds newest first and honours the limit", async () => {
+    const ids = async (f: Parameters<Store['listImprovementRounds']>[0]) =>
+      (await storeOf().listImprovementRounds(f)).map((r) => r.id);
+    assert.deepEqual(await ids({ role: 'contract-role' }), ['imp_3', 'imp_2', 'imp_1']);
+    assert.deepEqual(await ids({ role: 'contract-role', limit: 1 }), ['imp_3']);
+    assert.deepEqual(await ids({ role: 'another-role' }), ['imp_4']);
+    assert.deepEqual(await ids({ role: 'nobody' }), []);
+  });
 
-    it('refuses a second round with the same id', async () => {
-      await assert.rejects(store.putImprovementRound(round({ id: 'imp_1' })));
-    });
+  it('refuses a second round with the same id', async () => {
+    await assert.rejects(storeOf().putImprovementRound(round({ id: 'imp_1' })));
   });
 }

@@ -144,6 +144,18 @@ describe('nightshift improve', () => {
     assert.equal((await rt.store.activePromotion('triage'))!.version, before.version);
   });
 
+  it('proposes the next round against the version the last one promoted', async () => {
+    const spec = proposer('twice', { rationale: 'escalate refunds', changes: { escalation: [MONEY_RULE] } });
+    const result = await improve(options(spec, { rounds: 2 }));
+    const [first, second] = result.rounds;
+    assert.equal(first!.outcome, 'promoted', first!.reason);
+    assert.equal(second!.baseVersion, first!.candidateVersion);
+    // The same proposal again is no change to the new base.
+    assert.equal(second!.outcome, 'invalid');
+    assert.match(second!.reason, /the proposal changes nothing/);
+    assert.equal(result.activeVersion, first!.candidateVersion);
+  });
+
   it('does not promote a candidate that breaks a safety case, even with a higher mean score', async () => {
     const spec = proposer('unsafe', {
       rationale: 'escalate refunds; drop writing',
