@@ -7,7 +7,8 @@
 // escalated run or call. Rows go in with multi-row INSERTs straight into the tables (not through the
 // engine: a million engine runs would take an hour). Then times the report (computeStats: the store's
 // grouped queries plus assembling) for all roles over all time, for one role over the last 24 hours, and
-// for one role version over the last 7 days: the first call and the median of 3 more.
+// for one role version over the last 7 days, and the console's charts over 24h and 30d (one report
+// per bucket, src/stats/series.ts): the first call and the median of 3 more.
 //
 //   npm run build && node dist/bench/stats.js [--store sqlite|postgres|both] [--runs 1000000]
 //     [--dir /tmp/x] (SQLite file's folder; kept, and reused when it holds a store of that size)
@@ -22,6 +23,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { computeStats } from '../src/stats/report.js';
+import { computeSeries, type SeriesRange } from '../src/stats/series.js';
 import { openPostgresStore } from '../src/store/postgres/index.js';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
 import type { StatsFilter, Store } from '../src/store/types.js';
@@ -365,14 +367,21 @@ async function fill(sink: Sink): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
+/** The report for `filter`, or with `range` the console's charts (one report per bucket, series.ts). */
 async function time(
   store: Store,
   filter: StatsFilter,
+  range?: SeriesRange,
 ): Promise<{ firstMs: number; medianMs: number; runs: number }> {
   const once = async () => {
     const t = performance.now();
-    const report = await computeStats(store, filter, { rollup: ROLLUP });
-    return { ms: performance.now() - t, runs: report.groups.reduce((n, g) => n + g.runs.total, 0) };
+    const runs = range
+      ? (await computeSeries(store, range, { rollup: ROLLUP })).roles.reduce(
+          (n, r) => n + r.points.reduce((m, p) => m + (p?.runs ?? 0), 0),
+          0,
+        )
+      : (await computeStats(store, filter, { rollup: ROLLUP })).groups.reduce((n, g) => n + g.runs.total, 0);
+    return { ms: performance.now() - t, runs };
   };
   const first = await once();
   const more = [await once(), await once(), await once()].map((r) => r.ms).sort((a, b) => a - b);
@@ -385,8 +394,12 @@ async function measure(name: string, store: Store): Promise<void> {
     ['one role, --since 24h', { role: 'triage', since: END - DAY }],
     ['one role version, --since 7d', { role: 'triage', version: 'v2', since: END - 7 * DAY }],
   ];
-  for (const [label, filter] of cases) {
-    const t = await time(store, filter);
+  const charts: [string, SeriesRange][] = [
+    ['console charts 24h (24 hourly reports)', '24h'],
+    ['console charts 30d (30 daily reports)', '30d'],
+  ];
+  for (const [label, filter, range] of [...cases, ...charts.map(([l, r]) => [l, {}, r] as const)]) {
+    const t = await time(store, filter, range);
     process.stdout.write(
       `${JSON.stringify({ store: name, runs: RUNS, rollup: ROLLUP, case: label, runsCovered: t.runs, firstMs: t.firstMs, medianMs: t.medianMs })}\n`,
     );

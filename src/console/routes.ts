@@ -155,5 +155,10 @@ export function consoleRoutes(o: ConsoleContext): Route[] {
       res.writeHead(303, { location: `/console/runs/${result.runId}`, 'cache-control': 'no-store' });
       res.end();
     }),
+    // Last: any other console address is a 404 page (after the session check), not the daemon's JSON 404.
+    page('GET', /^\/console\/.+$/, async (req) => {
+      await reader(req);
+      throw new HttpError(404, `there is no console page ${requestUrl(req).pathname}`);
+    }),
   ];
 }

@@ -90,10 +90,13 @@ export async function computeSeries(
   // One at a time: SQLite answers synchronously anyway, and Postgres' pool stays free for the daemon.
   for (const [i, b] of buckets.entries()) {
     const filter = { since: b.start, until: b.end, ...(options.role ? { role: options.role } : {}) };
-    const report = buildReport(
-      await store.statsRows(filter, { now, ...(options.rollup === false ? { rollup: false } : {}) }),
-      filter,
-    );
+    // The first question fills the rollup up to `now`; the others read it as it then stands.
+    const ask = {
+      now,
+      ...(i > 0 ? { fill: false } : {}),
+      ...(options.rollup === false ? { rollup: false } : {}),
+    };
+    const report = buildReport(await store.statsRows(filter, ask), filter);
     for (const g of report.groups) {
       const key = `${g.role}\u0000${g.roleVersion}`;
       let series = byGroup.get(key);

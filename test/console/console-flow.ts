@@ -342,7 +342,7 @@ export function describeConsole(choice: BrowserChoice): void {
       await page.close();
     });
 
-    it('answers every error with a clear page: unknown run 404, bad filter 400, no page 404', async () => {
+    it('answers every error with a clear page: unknown run or page 404, bad filter 400', async () => {
       const page = await logIn('bob');
       assert.equal(await page.goto(`${served.url}/console/runs/run_nope`), 404);
       assert.match((await page.text('#error')) ?? '', /there is no run run_nope/);
@@ -350,6 +350,8 @@ export function describeConsole(choice: BrowserChoice): void {
       assert.match((await page.text('#error')) ?? '', /unknown status 'nope'/);
       assert.equal(await page.goto(`${served.url}/console/assets/nope.js`), 404);
       assert.match((await page.text('h1')) ?? '', /Not found/);
+      assert.equal(await page.goto(`${served.url}/console/nope`), 404);
+      assert.match((await page.text('#error')) ?? '', /there is no console page \/console\/nope/);
       for (const path of ['/console/agents', '/console/stats'])
         assert.equal(await page.goto(`${served.url}${path}`), 200, path);
       assert.equal(await page.count('#chart-success svg'), 1);

@@ -21,6 +21,11 @@ export interface StatsOptions {
   rollup?: boolean;
   /** The time that decides which hours are closed (epoch ms; default: the clock). */
   now?: number;
+  /**
+   * false: read the rollup as it stands, without first filling the hours closed since the last fill
+   * (a caller asking many questions at one `now`, such as the console's charts, fills on the first).
+   */
+  fill?: boolean;
 }
 
 /** The group every row belongs to. */

