@@ -71,7 +71,35 @@ export function serveSecretValues(roles: Role[], config: ProjectConfig, env: Nod
   return values;
 }
 
+/** Whether the IPC channel to the parent closed since this was called (it holds the channel open meanwhile). */
+function watchParent(): { gone(): boolean; stop(): void } {
+  let gone = !process.connected;
+  const mark = () => {
+    gone = true;
+  };
+  process.once('disconnect', mark);
+  return { gone: () => gone, stop: () => process.off('disconnect', mark) };
+}
+
 export async function serve(paths: string[], flags: ServeFlags, host: ServeHost): Promise<void> {
+  // A --worker-only child listens for its parent's death from its first moment: a parent SIGKILLed while
+  // the child was still loading roles and opening the store would otherwise go unnoticed (the channel is
+  // already closed when the shutdown listener is added), and the child would work on alone. Released
+  // whatever happens, so a child that fails to start exits (and is started again by its parent).
+  const parent = flags.workerOnly && process.send ? watchParent() : undefined;
+  try {
+    await serveUntilStopped(paths, flags, host, parent);
+  } finally {
+    parent?.stop();
+  }
+}
+
+async function serveUntilStopped(
+  paths: string[],
+  flags: ServeFlags,
+  host: ServeHost,
+  parent: ReturnType<typeof watchParent> | undefined,
+): Promise<void> {
   const settings = resolveServeSettings(flags, process.env, host.config.serve, host.config.file);
   const roles = [];
   for (const file of discoverRoleFiles(paths)) roles.push(await host.loadRole(file));
@@ -178,6 +206,10 @@ export async function serve(paths: string[], flags: ServeFlags, host: ServeHost)
     };
     process.once('SIGTERM', () => onSignal('SIGTERM'));
     process.once('SIGINT', () => onSignal('SIGINT'));
-    if (flags.workerOnly && process.connected) process.once('disconnect', onParentGone);
+    // Gone already (during startup), or watched from here on by the shutdown's own listener.
+    const goneAlready = parent?.gone() === true || (parent !== undefined && !process.connected);
+    parent?.stop();
+    if (goneAlready) onParentGone();
+    else if (parent) process.once('disconnect', onParentGone);
   });
 }

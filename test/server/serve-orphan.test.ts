@@ -3,7 +3,6 @@
 // It learns from its IPC channel closing (server/serve.ts) and exits. Checked on real processes: the child's
 // pid is found through /proc, the parent SIGKILLed, and the child polled until it is gone (a generous
 // bound, not a timing assertion).
-import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { type Served, startServe } from '../support/cli.js';
@@ -36,29 +35,31 @@ function running(pid: number): boolean {
 }
 
 describe('serve --workers 2 when the parent dies', () => {
-  let r: TestRole | undefined;
-  let served: Served | undefined;
-  let orphans: number[] = [];
+  const made: TestRole[] = [];
+  const started: Served[] = [];
+  const orphans: number[] = [];
   after(() => {
-    served?.child.kill('SIGKILL');
+    for (const served of started) served.child.kill('SIGKILL');
     // Whatever the outcome, no child of this test is left behind.
     for (const pid of orphans)
       try {
         process.kill(pid, 'SIGKILL');
       } catch {}
-    r?.cleanup();
+    for (const r of made) r.cleanup();
   });
 
-  it('the worker child exits once the parent is SIGKILLed', async () => {
-    r = writeTestRole({
-      name: 'orphan-bot',
+  /** Starts serve with one worker child, SIGKILLs serve once `ready` says so, and waits for the child to go. */
+  async function orphan(name: string, ready: (served: Served, child: number) => boolean): Promise<void> {
+    const r = writeTestRole({
+      name,
       autonomy: 'full',
       tools: ['fs.read'],
       ledgerTools: false,
       turns: [{ final: {} }],
-      extra: { triggers: [{ event: 'orphan.go' }] },
+      extra: { triggers: [{ event: `${name}.go` }] },
     });
-    served = await startServe([
+    made.push(r);
+    const served = await startServe([
       r.dir,
       '--port',
       '0',
@@ -69,23 +70,33 @@ describe('serve --workers 2 when the parent dies', () => {
       '--data-dir',
       r.dataDir,
     ]);
+    started.push(served);
     const parent = served.child.pid!;
-    const workers = await waitFor(async () => {
+    const [child] = await waitFor(async () => {
       const kids = childrenOf(parent).filter(running);
       return kids.length > 0 ? kids : undefined;
     }, 'the worker child to be forked');
-    orphans = workers;
-    assert.equal(workers.length, 1);
-    // The child is a worker, not something short-lived: it is still there a moment later.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    assert.ok(running(workers[0]!), 'the worker child runs while its parent lives');
-
+    orphans.push(child!);
+    await waitFor(async () => (ready(served, child!) ? true : undefined), 'the moment to kill the parent');
+    // No shutdown runs in the parent: the child is told nothing but by its IPC channel closing. (Not
+    // awaiting served.done: the child shares the parent's stdout, so it closes only when the child goes.)
     served.child.kill('SIGKILL');
-    await served.done;
     await waitFor(
-      async () => (running(workers[0]!) ? undefined : true),
+      async () => (running(child!) ? undefined : true),
       'the orphaned worker child to exit',
       30_000,
+    );
+  }
+
+  it('the worker child exits when the parent is SIGKILLed while the child is still starting', async () => {
+    await orphan('orphan-early', () => true);
+  });
+
+  it('the worker child exits when the parent is SIGKILLed after the child started working', async () => {
+    await orphan(
+      'orphan-late',
+      (served, child) =>
+        served.stdout().includes(`"pid":${child},`) && served.stdout().includes('worker started'),
     );
   });
 });
