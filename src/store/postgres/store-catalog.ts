@@ -34,7 +34,10 @@ export const catalogMethods = {
     await this.run(`saving improvement round ${record.id}`, improvements.insertImprovementRound(d, record));
   },
 
-  async listImprovementRounds(this: PostgresIo, filter: ImprovementRoundFilter): Promise<ImprovementRoundRecord[]> {
+  async listImprovementRounds(
+    this: PostgresIo,
+    filter: ImprovementRoundFilter,
+  ): Promise<ImprovementRoundRecord[]> {
     const rows = await this.run(
       `listing improvement rounds of ${filter.role}`,
       improvements.listImprovementRounds(d, filter),
