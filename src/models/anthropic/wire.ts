@@ -2,7 +2,7 @@
 // (message_start, content_block_start/delta/stop, message_delta, message_stop, error).
 
 import type { Message } from '../types.js';
-import { INCOMPLETE_STREAM, StreamError } from '../wire/collect.js';
+import { incompleteStream, StreamError } from '../wire/collect.js';
 import {
   callInput,
   EMPTY_ANSWER,
@@ -78,7 +78,9 @@ function reader(names: WireRequest['names']): TurnReader {
   let raw: string | undefined;
   let stopped = false;
   return {
-    event(_name, data) {
+    event(name, data) {
+      // Keep-alives, parsed for nothing otherwise.
+      if (name === 'ping') return;
       const e = JSON.parse(data);
       switch (e.type) {
         case 'content_block_delta':
@@ -128,13 +130,8 @@ function reader(names: WireRequest['names']): TurnReader {
       }
     },
     finish() {
-      // A stream cut off cleanly (a proxy's idle timeout) looks like a short answer: only message_stop, or
-      // at least a stop reason, says the answer is whole.
-      if (!stopped && raw === undefined)
-        throw new StreamError({
-          type: INCOMPLETE_STREAM,
-          message: 'the response stream ended before the provider said the answer was complete',
-        });
+      // Only message_stop, or at least a stop reason, says the answer is whole.
+      if (!stopped && raw === undefined) throw incompleteStream();
       turn.stopReason = stopReason(raw, turn.calls.length);
       return turn;
     },

@@ -1,7 +1,7 @@
 // OpenAI Chat Completions on the wire (OpenAI and every compatible server): the request body and the reader
 // of its streamed chunks (choices[0].delta text and tool_calls pieces, finish_reason, the usage chunk that
 // stream_options.include_usage asks for, [DONE]).
-import { INCOMPLETE_STREAM, StreamError } from '../wire/collect.js';
+import { incompleteStream, StreamError } from '../wire/collect.js';
 import {
   callInput,
   EMPTY_ANSWER,
@@ -86,11 +86,7 @@ function reader(names: WireRequest['names']): TurnReader {
       }
     },
     finish() {
-      if (raw === undefined)
-        throw new StreamError({
-          type: INCOMPLETE_STREAM,
-          message: 'the response stream ended before the provider said the answer was complete',
-        });
+      if (raw === undefined) throw incompleteStream();
       for (const c of calls)
         if (c) turn.calls.push({ id: c.id, tool: names.fromProvider(c.name), args: parseArgs(c.json) });
       turn.stopReason = stopReason(raw, turn.calls.length);
