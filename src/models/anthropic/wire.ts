@@ -8,6 +8,7 @@ import {
   EMPTY_ANSWER,
   emptyTurn,
   parseArgs,
+  stopReasonOf,
   type TurnReader,
   type WireProtocol,
   type WireRequest,
@@ -55,21 +56,15 @@ function messages(list: readonly Message[], names: WireRequest['names']): WireMe
   return out;
 }
 
-function stopReason(raw: string | undefined, calls: number) {
-  switch (raw) {
-    case 'tool_use':
-      return 'tool_calls' as const;
-    case 'max_tokens':
-    case 'model_context_window_exceeded':
-      return 'max_tokens' as const;
-    case 'end_turn':
-    case 'stop_sequence':
-    case 'pause_turn':
-      return calls > 0 ? ('tool_calls' as const) : ('end' as const);
-    default:
-      return 'other' as const;
-  }
-}
+/** The Messages API's stop reasons. */
+const STOP_REASONS = {
+  tool_use: 'tool_calls',
+  max_tokens: 'max_tokens',
+  model_context_window_exceeded: 'max_tokens',
+  end_turn: 'end',
+  stop_sequence: 'end',
+  pause_turn: 'end',
+} as const;
 
 function reader(names: WireRequest['names']): TurnReader {
   const turn = emptyTurn();
@@ -132,7 +127,7 @@ function reader(names: WireRequest['names']): TurnReader {
     finish() {
       // Only message_stop, or at least a stop reason, says the answer is whole.
       if (!stopped && raw === undefined) throw incompleteStream();
-      turn.stopReason = stopReason(raw, turn.calls.length);
+      turn.stopReason = stopReasonOf(STOP_REASONS, raw, turn.calls.length);
       return turn;
     },
   };

@@ -7,6 +7,7 @@ import {
   EMPTY_ANSWER,
   emptyTurn,
   parseArgs,
+  stopReasonOf,
   type TurnReader,
   type WireProtocol,
   type WireRequest,
@@ -36,20 +37,13 @@ function messages({ request, names }: WireRequest, reasoning: boolean): unknown[
   return out;
 }
 
-function stopReason(raw: string | undefined, calls: number) {
-  switch (raw) {
-    case 'tool_calls':
-    case 'function_call':
-      return 'tool_calls' as const;
-    case 'length':
-      return 'max_tokens' as const;
-    case 'stop':
-      // Some compatible servers say "stop" after tool calls.
-      return calls > 0 ? ('tool_calls' as const) : ('end' as const);
-    default:
-      return 'other' as const;
-  }
-}
+/** Chat Completions' finish reasons. */
+const STOP_REASONS = {
+  tool_calls: 'tool_calls',
+  function_call: 'tool_calls',
+  length: 'max_tokens',
+  stop: 'end',
+} as const;
 
 function reader(names: WireRequest['names']): TurnReader {
   const turn = emptyTurn();
@@ -89,7 +83,7 @@ function reader(names: WireRequest['names']): TurnReader {
       if (raw === undefined) throw incompleteStream();
       for (const c of calls)
         if (c) turn.calls.push({ id: c.id, tool: names.fromProvider(c.name), args: parseArgs(c.json) });
-      turn.stopReason = stopReason(raw, turn.calls.length);
+      turn.stopReason = stopReasonOf(STOP_REASONS, raw, turn.calls.length);
       return turn;
     },
   };
