@@ -107,8 +107,25 @@ async function turnChild(config: (typeof TURN_CONFIGS)[number], n: number) {
     if (!text.includes('ok')) throw new Error('unexpected raw answer');
     fake.requests.length = 0;
   };
-  const adapterMs = await timed(n, adapter);
-  const rawMs = await timed(n, raw);
+  // Interleaved in ten blocks each, so a change in the machine's load falls on both alike; wall and CPU time
+  // (the fake server runs in this process too, the same work for both).
+  for (let i = 0; i < 200; i++) {
+    await adapter();
+    await raw();
+  }
+  let adapterMs = 0;
+  let rawMs = 0;
+  let adapterCpu = 0;
+  let rawCpu = 0;
+  const cpuOf = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+  for (let block = 0; block < 10; block++) {
+    let c0 = process.cpuUsage();
+    adapterMs += await timed(n / 10, adapter, 0);
+    adapterCpu += cpuOf(process.cpuUsage(c0));
+    c0 = process.cpuUsage();
+    rawMs += await timed(n / 10, raw, 0);
+    rawCpu += cpuOf(process.cpuUsage(c0));
+  }
   await fake.close();
   return {
     config,
@@ -117,6 +134,8 @@ async function turnChild(config: (typeof TURN_CONFIGS)[number], n: number) {
     adapterUsPerTurn: (adapterMs / n) * 1000,
     rawTurnsPerSec: (n / rawMs) * 1000,
     rawUsPerTurn: (rawMs / n) * 1000,
+    adapterCpuUsPerTurn: (adapterCpu / n) * 1000,
+    rawCpuUsPerTurn: (rawCpu / n) * 1000,
   };
 }
 
@@ -412,13 +431,14 @@ function parent(): void {
   }
   const lines = [
     `per-turn overhead, one text turn with 2 tools offered, n=${turns} sequential, median (min–max) of ${reps}`,
-    '| adapter | turns/s | µs/turn | raw fetch turns/s (floor) | raw µs/turn | adapter overhead µs/turn |',
-    '|---|---|---|---|---|---|',
+    '| adapter | turns/s | µs/turn | raw fetch turns/s (floor) | raw µs/turn | overhead µs/turn (wall) | CPU µs/turn | raw CPU µs/turn | overhead µs/turn (CPU) |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const c of TURN_CONFIGS) {
     const r = rows.get(c);
     if (!r) continue;
     const over = r.map((x) => x.adapterUsPerTurn! - x.rawUsPerTurn!);
+    const overCpu = r.map((x) => x.adapterCpuUsPerTurn! - x.rawCpuUsPerTurn!);
     lines.push(
       `| ${c.slice(5)} | ${range(
         r.map((x) => x.adapterTurnsPerSec!),
@@ -432,7 +452,13 @@ function parent(): void {
       )} | ${range(
         r.map((x) => x.rawUsPerTurn!),
         0,
-      )} | ${median(over).toFixed(0)} |`,
+      )} | ${range(over, 0)} | ${range(
+        r.map((x) => x.adapterCpuUsPerTurn!),
+        0,
+      )} | ${range(
+        r.map((x) => x.rawCpuUsPerTurn!),
+        0,
+      )} | ${range(overCpu, 0)} |`,
     );
   }
   lines.push(

@@ -2,12 +2,13 @@
 // (message_start, content_block_start/delta/stop, message_delta, message_stop, error).
 
 import type { Message } from '../types.js';
-import { INCOMPLETE_STREAM, StreamError } from '../wire/collect.js';
+import { incompleteStream, StreamError } from '../wire/collect.js';
 import {
   callInput,
   EMPTY_ANSWER,
   emptyTurn,
   parseArgs,
+  stopReasonOf,
   type TurnReader,
   type WireProtocol,
   type WireRequest,
@@ -55,21 +56,15 @@ function messages(list: readonly Message[], names: WireRequest['names']): WireMe
   return out;
 }
 
-function stopReason(raw: string | undefined, calls: number) {
-  switch (raw) {
-    case 'tool_use':
-      return 'tool_calls' as const;
-    case 'max_tokens':
-    case 'model_context_window_exceeded':
-      return 'max_tokens' as const;
-    case 'end_turn':
-    case 'stop_sequence':
-    case 'pause_turn':
-      return calls > 0 ? ('tool_calls' as const) : ('end' as const);
-    default:
-      return 'other' as const;
-  }
-}
+/** The Messages API's stop reasons. */
+const STOP_REASONS = {
+  tool_use: 'tool_calls',
+  max_tokens: 'max_tokens',
+  model_context_window_exceeded: 'max_tokens',
+  end_turn: 'end',
+  stop_sequence: 'end',
+  pause_turn: 'end',
+} as const;
 
 function reader(names: WireRequest['names']): TurnReader {
   const turn = emptyTurn();
@@ -78,7 +73,9 @@ function reader(names: WireRequest['names']): TurnReader {
   let raw: string | undefined;
   let stopped = false;
   return {
-    event(_name, data) {
+    event(name, data) {
+      // Keep-alives, parsed for nothing otherwise.
+      if (name === 'ping') return;
       const e = JSON.parse(data);
       switch (e.type) {
         case 'content_block_delta':
@@ -128,14 +125,9 @@ function reader(names: WireRequest['names']): TurnReader {
       }
     },
     finish() {
-      // A stream cut off cleanly (a proxy's idle timeout) looks like a short answer: only message_stop, or
-      // at least a stop reason, says the answer is whole.
-      if (!stopped && raw === undefined)
-        throw new StreamError({
-          type: INCOMPLETE_STREAM,
-          message: 'the response stream ended before the provider said the answer was complete',
-        });
-      turn.stopReason = stopReason(raw, turn.calls.length);
+      // Only message_stop, or at least a stop reason, says the answer is whole.
+      if (!stopped && raw === undefined) throw incompleteStream();
+      turn.stopReason = stopReasonOf(STOP_REASONS, raw, turn.calls.length);
       return turn;
     },
   };

@@ -1,12 +1,13 @@
 // OpenAI Chat Completions on the wire (OpenAI and every compatible server): the request body and the reader
 // of its streamed chunks (choices[0].delta text and tool_calls pieces, finish_reason, the usage chunk that
 // stream_options.include_usage asks for, [DONE]).
-import { INCOMPLETE_STREAM, StreamError } from '../wire/collect.js';
+import { incompleteStream, StreamError } from '../wire/collect.js';
 import {
   callInput,
   EMPTY_ANSWER,
   emptyTurn,
   parseArgs,
+  stopReasonOf,
   type TurnReader,
   type WireProtocol,
   type WireRequest,
@@ -36,20 +37,13 @@ function messages({ request, names }: WireRequest, reasoning: boolean): unknown[
   return out;
 }
 
-function stopReason(raw: string | undefined, calls: number) {
-  switch (raw) {
-    case 'tool_calls':
-    case 'function_call':
-      return 'tool_calls' as const;
-    case 'length':
-      return 'max_tokens' as const;
-    case 'stop':
-      // Some compatible servers say "stop" after tool calls.
-      return calls > 0 ? ('tool_calls' as const) : ('end' as const);
-    default:
-      return 'other' as const;
-  }
-}
+/** Chat Completions' finish reasons. */
+const STOP_REASONS = {
+  tool_calls: 'tool_calls',
+  function_call: 'tool_calls',
+  length: 'max_tokens',
+  stop: 'end',
+} as const;
 
 function reader(names: WireRequest['names']): TurnReader {
   const turn = emptyTurn();
@@ -86,14 +80,10 @@ function reader(names: WireRequest['names']): TurnReader {
       }
     },
     finish() {
-      if (raw === undefined)
-        throw new StreamError({
-          type: INCOMPLETE_STREAM,
-          message: 'the response stream ended before the provider said the answer was complete',
-        });
+      if (raw === undefined) throw incompleteStream();
       for (const c of calls)
         if (c) turn.calls.push({ id: c.id, tool: names.fromProvider(c.name), args: parseArgs(c.json) });
-      turn.stopReason = stopReason(raw, turn.calls.length);
+      turn.stopReason = stopReasonOf(STOP_REASONS, raw, turn.calls.length);
       return turn;
     },
   };

@@ -1,7 +1,7 @@
 // The OpenAI Responses API on the wire: the request body (the whole conversation as input items, store off)
 // and the reader of its streamed events (response.created, output_text.delta, output_item.added/done,
 // function_call_arguments.delta, response.completed/incomplete/failed, error).
-import { INCOMPLETE_STREAM, StreamError } from '../wire/collect.js';
+import { incompleteStream, StreamError } from '../wire/collect.js';
 import {
   callInput,
   EMPTY_ANSWER,
@@ -35,12 +35,28 @@ function input({ request, names }: WireRequest, systemRole: string): unknown[] {
   return items;
 }
 
+/**
+ * The events that carry what a turn needs. The rest (in_progress, content_part.*, output_text.done, the
+ * argument deltas that output_item.done repeats whole, ...) are skipped by their `event:` name unparsed: some
+ * carry the whole response object again, and parsing them was most of this reader's cost.
+ */
+const NEEDED = new Set([
+  'response.output_text.delta',
+  'response.output_item.done',
+  'response.completed',
+  'response.incomplete',
+  'response.failed',
+  'error',
+]);
+
 function reader(names: WireRequest['names']): TurnReader {
   const turn = emptyTurn();
   let done = false;
   let incomplete: string | undefined;
   return {
-    event(_name, data) {
+    event(name, data) {
+      // A server that sends no `event:` names gets every event parsed.
+      if (name !== undefined && !NEEDED.has(name)) return;
       const e = JSON.parse(data);
       switch (e.type) {
         case 'response.output_text.delta':
@@ -54,9 +70,6 @@ function reader(names: WireRequest['names']): TurnReader {
               tool: names.fromProvider(e.item.name),
               args: parseArgs(e.item.arguments ?? ''),
             });
-          break;
-        case 'response.created':
-          turn.modelId = e.response?.model;
           break;
         case 'response.completed':
         case 'response.incomplete': {
@@ -80,11 +93,7 @@ function reader(names: WireRequest['names']): TurnReader {
       }
     },
     finish() {
-      if (!done)
-        throw new StreamError({
-          type: INCOMPLETE_STREAM,
-          message: 'the response stream ended before the provider said the answer was complete',
-        });
+      if (!done) throw incompleteStream();
       turn.stopReason =
         incomplete === 'max_output_tokens'
           ? 'max_tokens'

@@ -25,3 +25,15 @@ export class StreamError extends Error {
 
 /** The StreamError type of a stream that ended without its end event: transient, worth a retry. */
 export const INCOMPLETE_STREAM = 'incomplete_stream';
+
+/**
+ * What a reader throws when the stream ended without the provider saying the answer was complete: a stream
+ * cut off cleanly (a proxy's idle timeout, a server restart) looks like a short answer otherwise, and would
+ * pass for the model's final word.
+ */
+export function incompleteStream(): StreamError {
+  return new StreamError({
+    type: INCOMPLETE_STREAM,
+    message: 'the response stream ended before the provider said the answer was complete',
+  });
+}

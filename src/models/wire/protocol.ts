@@ -4,7 +4,7 @@
 // packages: decision 039 says why.
 
 import type { ToolNameMap } from '../tool-names.js';
-import type { ModelRequest } from '../types.js';
+import type { ModelRequest, ModelResponse } from '../types.js';
 import type { CollectedTurn } from './collect.js';
 
 export interface WireRequest {
@@ -64,4 +64,18 @@ export function emptyTurn(): CollectedTurn {
     stopReason: 'other',
     modelId: undefined,
   };
+}
+
+/**
+ * Why the model stopped, from a protocol's table of its raw reasons. A normal end with calls counts as
+ * `tool_calls`: some compatible servers say "stop" after tool calls.
+ */
+export function stopReasonOf(
+  table: Readonly<Record<string, 'tool_calls' | 'max_tokens' | 'end'>>,
+  raw: string | undefined,
+  calls: number,
+): ModelResponse['stopReason'] {
+  const reason = raw === undefined ? undefined : table[raw];
+  if (reason === 'end') return calls > 0 ? 'tool_calls' : 'end';
+  return reason ?? 'other';
 }
