@@ -7,6 +7,8 @@
 //   node dist/bench/durable-runs.js --metrics-overhead   # each configuration without and with the
 //                                       # Prometheus metrics observer, interleaved, and their ratio
 //   node dist/bench/durable-runs.js --child --metrics ...  # one measurement with the metrics observer
+//   node dist/bench/durable-runs.js --child --unsynced ... # every commit at NORMAL (the synced claim's
+//                                       # comparison); --jitter: the lookup takes 0–2 ms (runs drift apart)
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +22,7 @@ import { tempDir } from '../test/support/tmp.js';
 
 const FINAL = { status: 'done', customer: 'cust-42', tier: 'gold' };
 const counters = { lookup: 0, update: 0, notify: 0 };
+const jitter = process.argv.includes('--jitter');
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -53,8 +56,11 @@ async function child(): Promise<void> {
       input: z.object({ customerId: z.string() }),
       effect: 'read',
       idempotent: true,
-      run: ({ customerId }) => {
+      run: async ({ customerId }) => {
         counters.lookup++;
+        // --jitter: the lookup takes 0–2 ms, so concurrent runs drift apart and reach their claims in
+        // different ticks, as runs with real tools and models do (without it they move in lockstep).
+        if (jitter) await new Promise((resolve) => setTimeout(resolve, Math.random() * 2));
         return { customerId, name: 'Ada', tier: 'silver' };
       },
     }),

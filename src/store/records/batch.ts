@@ -46,7 +46,7 @@ export interface CommitBatch {
   /**
    * Durable against power loss before it resolves, not only against a process crash: set on the batch
    * that claims a non-idempotent tool call (decision 001), so the claim cannot vanish while the side
-   * effect happened. The embedded store syncs that commit's WAL (synchronous=FULL); on Postgres every
+   * effect happened. The embedded store fsyncs the WAL after that COMMIT, before it resolves (wal-sync.ts); on Postgres every
    * commit is synced already (synchronous_commit on).
    */
   durable?: boolean;
