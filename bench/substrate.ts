@@ -84,7 +84,12 @@ async function startWorkers(
           const m = /at (http:\/\/\S+)/.exec(err);
           if (m) resolve(m[1]!);
         });
-        child.on('exit', (code) => reject(new Error(`worker exited ${code}: ${err}`)));
+        child.on('exit', (code, signal) => {
+          // A worker that dies mid-measurement closes its clients' sockets ("other side closed"): say why.
+          if (!child.killed)
+            process.stderr.write(`worker ${child.pid} exited ${code ?? signal}: ${err.slice(-4000)}\n`);
+          reject(new Error(`worker exited ${code}: ${err}`));
+        });
       }),
     );
   }
@@ -245,7 +250,11 @@ try {
   if (want('pg1')) rows.push(await measure('Postgres, 1 worker', 1, 'postgres'));
   if (want('pg4')) rows.push(await measure('Postgres, 4 workers', 4, 'postgres'));
 } catch (err) {
-  process.stderr.write(`Postgres not reachable (${(err as Error).message}): Postgres rows skipped\n`);
+  // The cause says which (a refused connection: a worker died; a timeout: the machine is overloaded).
+  const cause = (err as Error).cause;
+  process.stderr.write(
+    `Postgres rows skipped: ${(err as Error).message}${cause ? ` (${String((cause as Error).message ?? cause)})` : ''}\n`,
+  );
 }
 process.stdout.write(
   `\n| setup | event-to-start p50 ms | p99 ms (at ${RATE}/s) | burst of ${BURST}: runs/s |\n|---|---|---|---|\n`,
