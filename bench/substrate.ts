@@ -84,7 +84,12 @@ async function startWorkers(
           const m = /at (http:\/\/\S+)/.exec(err);
           if (m) resolve(m[1]!);
         });
-        child.on('exit', (code) => reject(new Error(`worker exited ${code}: ${err}`)));
+        child.on('exit', (code, signal) => {
+          // A worker that dies mid-measurement closes its clients' sockets ("other side closed"): say why.
+          if (!child.killed)
+            process.stderr.write(`worker ${child.pid} exited ${code ?? signal}: ${err.slice(-4000)}\n`);
+          reject(new Error(`worker exited ${code}: ${err}`));
+        });
       }),
     );
   }
@@ -156,6 +161,22 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
   });
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${secret}` };
   const { urls, procs } = await startWorkers(workers, p.dir, env, dataDir);
+  // Each event carries an idempotency key, so one whose connection broke before an answer (on a loaded
+  // machine the client may reuse a keep-alive socket the server is closing: "other side closed") is
+  // sent again without ever being recorded twice.
+  const send = async (url: string, key: string, body: unknown): Promise<Response> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fetch(`${url}/events/go`, {
+          method: 'POST',
+          headers: { ...headers, 'idempotency-key': key },
+          body: JSON.stringify(body),
+        });
+      } catch (err) {
+        if (attempt >= 3) throw err;
+      }
+    }
+  };
   try {
     // Latency at a steady rate, after a warm-up at the same rate that is not counted (each process's first
     // runs pay for JIT compilation, opening its pool's connections and preparing statements).
@@ -167,13 +188,7 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
       const due = t0 + (i * 1000) / RATE;
       const wait = due - Date.now();
       if (wait > 0) await sleep(wait);
-      sends.push(
-        fetch(`${urls[i % urls.length]}/events/go`, {
-          method: 'POST',
-          headers,
-          body: JSON.stringify({ sentAt: Date.now(), warmup: i < warm }),
-        }),
-      );
+      sends.push(send(urls[i % urls.length]!, `steady-${i}`, { sentAt: Date.now(), warmup: i < warm }));
     }
     await Promise.all(sends);
     await waitDone(count, total);
@@ -190,11 +205,7 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
     const burstStart = Date.now();
     await Promise.all(
       Array.from({ length: BURST }, (_, i) =>
-        fetch(`${urls[i % urls.length]}/events/go`, {
-          method: 'POST',
-          headers,
-          body: JSON.stringify({ sentAt: Date.now() }),
-        }),
+        send(urls[i % urls.length]!, `burst-${i}`, { sentAt: Date.now() }),
       ),
     );
     const accepted = Date.now();
@@ -245,7 +256,11 @@ try {
   if (want('pg1')) rows.push(await measure('Postgres, 1 worker', 1, 'postgres'));
   if (want('pg4')) rows.push(await measure('Postgres, 4 workers', 4, 'postgres'));
 } catch (err) {
-  process.stderr.write(`Postgres not reachable (${(err as Error).message}): Postgres rows skipped\n`);
+  // The cause says which (a refused connection: a worker died; a timeout: the machine is overloaded).
+  const cause = (err as Error).cause;
+  process.stderr.write(
+    `Postgres rows skipped: ${(err as Error).message}${cause ? ` (${String((cause as Error).message ?? cause)})` : ''}\n`,
+  );
 }
 process.stdout.write(
   `\n| setup | event-to-start p50 ms | p99 ms (at ${RATE}/s) | burst of ${BURST}: runs/s |\n|---|---|---|---|\n`,
