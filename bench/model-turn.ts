@@ -11,24 +11,17 @@
 //   npm run build && node dist/bench/model-turn.js --reps 3 --turns 2000 --runs 500
 //   node dist/bench/model-turn.js --child turn:anthropic --n 2000     # one measurement, one JSON line
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
 import { createAnthropicModel } from '../src/models/anthropic/index.js';
 import { createOpenAIChatModel, createOpenAIModel } from '../src/models/openai/index.js';
 import type { Model, ModelRequest } from '../src/models/types.js';
-import { defineRole } from '../src/roles/define.js';
-import { createRuntime } from '../src/runtime.js';
-import { defineTool } from '../src/tools/define.js';
 import { startFakeAnthropic } from '../test/support/fake-anthropic.js';
-import type { FakeReply, FakeRequest, FakeServer } from '../test/support/fake-llm.js';
+import type { FakeServer } from '../test/support/fake-llm.js';
 import { startFakeOpenAI } from '../test/support/fake-openai.js';
 import { startFakeOpenAIResponses } from '../test/support/fake-openai-responses.js';
-import { tempDir } from '../test/support/tmp.js';
+import { counters, KEY, scripted, TASK_CONFIGS, type TaskConfig, taskSubject } from './wire-task.js';
 
-const KEY = 'bench-key';
 const TURN_CONFIGS = ['turn:anthropic', 'turn:openai-responses', 'turn:openai-chat'] as const;
-const TASK_CONFIGS = ['task:nightshift', 'task:ai-sdk', 'task:openai-agents'] as const;
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -110,190 +103,11 @@ async function turnChild(config: (typeof TURN_CONFIGS)[number], n: number) {
   };
 }
 
-// ── the task ──
-
-const PLAN = [
-  { tool: 'lookup', args: { customerId: 'cust-42' } },
-  { tool: 'update', args: { customerId: 'cust-42', field: 'tier', value: 'gold' } },
-  { tool: 'notify', args: { channel: '#ops', message: 'cust-42 upgraded to gold' } },
-];
-const FINAL_TEXT = '{"status":"done","customer":"cust-42","tier":"gold"}';
-const PROMPT = 'Customer cust-42 paid the invoice: upgrade them to gold and tell #ops.';
-const counters = { lookup: 0, update: 0, notify: 0 };
-
-/** The scripted model: decides from the number of tool results already sent, so it is stateless. */
-function scripted(req: FakeRequest): FakeReply {
-  const input = (Array.isArray(req.body.input) ? req.body.input : []) as { type?: string }[];
-  const results = input.filter((i) => i.type === 'function_call_output').length;
-  const step = PLAN[results];
-  if (!step) return { text: FINAL_TEXT, usage: { input: 10, output: 5 } };
-  const offered = ((req.body.tools ?? []) as { name: string }[]).map((t) => t.name);
-  const name = offered.find((t) => t.endsWith(step.tool));
-  if (!name) throw new Error(`tool ${step.tool} not offered: ${offered.join(', ')}`);
-  return { calls: [{ name, input: step.args }], usage: { input: 10, output: 5 } };
-}
-
-const impl = {
-  lookup: ({ customerId }: { customerId: string }) => {
-    counters.lookup++;
-    return { customerId, name: 'Ada', tier: 'silver' };
-  },
-  update: ({ customerId, field, value }: { customerId: string; field: string; value: string }) => {
-    counters.update++;
-    return { ok: true, customerId, field, value };
-  },
-  notify: ({ channel }: { channel: string }) => {
-    counters.notify++;
-    return { delivered: true, channel };
-  },
-};
-const schemas = {
-  lookup: z.object({ customerId: z.string() }),
-  update: z.object({ customerId: z.string(), field: z.string(), value: z.string() }),
-  notify: z.object({ channel: z.string(), message: z.string() }),
-};
-const descriptions = {
-  lookup: 'Look up a customer record',
-  update: 'Update one field of a customer record',
-  notify: 'Send a message to a channel',
-};
-
-async function nightshiftTask(
-  url: string,
-): Promise<{ once: () => Promise<void>; close: () => Promise<void> }> {
-  const tmp = tempDir('nightshift-bench-');
-  const role = defineRole(
-    {
-      name: 'bench-upgrader',
-      description: 'Upgrades a customer and tells ops',
-      autonomy: 'full',
-      model: 'openai:gpt-4.1-mini',
-      instructions: PROMPT,
-      tools: [
-        defineTool({
-          name: 'crm.lookup',
-          description: descriptions.lookup,
-          input: schemas.lookup,
-          effect: 'read',
-          idempotent: true,
-          run: impl.lookup,
-        }),
-        defineTool({
-          name: 'crm.update',
-          description: descriptions.update,
-          input: schemas.update,
-          effect: 'write',
-          idempotent: true,
-          run: impl.update,
-        }),
-        defineTool({
-          name: 'chat.notify',
-          description: descriptions.notify,
-          input: schemas.notify,
-          effect: 'external',
-          run: impl.notify,
-        }),
-      ],
-    },
-    { dir: tmp.path },
-  );
-  const runtime = await createRuntime({
-    dataDir: join(tmp.path, 'data'),
-    env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: url },
-  });
-  return {
-    once: async () => {
-      const r = await runtime.run(role, { customerId: 'cust-42' });
-      if (r.status !== 'succeeded' || (r.output as { tier?: string }).tier !== 'gold')
-        throw new Error(`run ${r.runId} ended ${r.status}: ${JSON.stringify(r.error)}`);
-    },
-    close: async () => {
-      await runtime.close();
-      tmp.cleanup();
-    },
-  };
-}
-
-async function aiSdkTask(url: string): Promise<{ once: () => Promise<void>; close: () => Promise<void> }> {
-  const { generateText, stepCountIs, tool } = await import('ai');
-  const { createOpenAI } = await import('@ai-sdk/openai');
-  const model = createOpenAI({ apiKey: KEY, baseURL: url }).responses('gpt-4.1-mini');
-  const tools = {
-    lookup: tool({
-      description: descriptions.lookup,
-      inputSchema: schemas.lookup,
-      execute: async (i) => impl.lookup(i),
-    }),
-    update: tool({
-      description: descriptions.update,
-      inputSchema: schemas.update,
-      execute: async (i) => impl.update(i),
-    }),
-    notify: tool({
-      description: descriptions.notify,
-      inputSchema: schemas.notify,
-      execute: async (i) => impl.notify(i),
-    }),
-  };
-  return {
-    once: async () => {
-      const r = await generateText({ model, tools, prompt: PROMPT, stopWhen: stepCountIs(10) });
-      if (r.text !== FINAL_TEXT) throw new Error(`unexpected final text ${r.text}`);
-    },
-    close: async () => {},
-  };
-}
-
-async function agentsTask(url: string): Promise<{ once: () => Promise<void>; close: () => Promise<void> }> {
-  const { Agent, Runner, setDefaultOpenAIClient, setTracingDisabled, tool } = await import('@openai/agents');
-  const { default: OpenAI } = await import('openai');
-  setTracingDisabled(true);
-  setDefaultOpenAIClient(new OpenAI({ apiKey: KEY, baseURL: url }));
-  const agent = new Agent({
-    name: 'billing-agent',
-    instructions: PROMPT,
-    model: 'gpt-4.1-mini',
-    tools: [
-      tool({
-        name: 'lookup',
-        description: descriptions.lookup,
-        parameters: schemas.lookup,
-        execute: async (i) => impl.lookup(i),
-      }),
-      tool({
-        name: 'update',
-        description: descriptions.update,
-        parameters: schemas.update,
-        execute: async (i) => impl.update(i),
-      }),
-      tool({
-        name: 'notify',
-        description: descriptions.notify,
-        parameters: schemas.notify,
-        execute: async (i) => impl.notify(i),
-      }),
-    ],
-  });
-  const runner = new Runner({ tracingDisabled: true });
-  return {
-    once: async () => {
-      const r = await runner.run(agent, PROMPT);
-      if (r.finalOutput !== FINAL_TEXT) throw new Error(`unexpected final output ${String(r.finalOutput)}`);
-    },
-    close: async () => {},
-  };
-}
-
-async function taskChild(config: (typeof TASK_CONFIGS)[number], n: number) {
+async function taskChild(config: TaskConfig, n: number) {
   const fake = await startFakeOpenAIResponses();
   // Every request gets the scripted answer (the queue is refilled as it drains).
   const refill = () => fake.enqueue(...Array.from({ length: 400 }, () => scripted));
-  const subject =
-    config === 'task:nightshift'
-      ? await nightshiftTask(fake.url)
-      : config === 'task:ai-sdk'
-        ? await aiSdkTask(fake.url)
-        : await agentsTask(fake.url);
+  const subject = await taskSubject(config, fake.url);
   const once = async () => {
     if (fake.remaining() < 10) refill();
     await subject.once();
@@ -391,7 +205,7 @@ if (childConfig !== undefined) {
   const work = (TURN_CONFIGS as readonly string[]).includes(childConfig)
     ? turnChild(childConfig as (typeof TURN_CONFIGS)[number], n)
     : (TASK_CONFIGS as readonly string[]).includes(childConfig)
-      ? taskChild(childConfig as (typeof TASK_CONFIGS)[number], n)
+      ? taskChild(childConfig as TaskConfig, n)
       : Promise.reject(new Error(`unknown configuration ${childConfig}`));
   work.then(
     (row) => {

@@ -1,7 +1,7 @@
 // Durability of the claim before a side effect on the embedded store (decision 001): the store runs
 // synchronous=NORMAL, where a commit survives a process crash but not a power cut until the next
-// checkpoint; the commit that claims a non-idempotent call runs at synchronous=FULL (the WAL is fsynced
-// before COMMIT returns), so the claim cannot vanish while the call happened.
+// checkpoint; the commit that claims a non-idempotent call settles only after the WAL is fsynced (off the
+// event loop, decision 040), so the claim cannot vanish while the call happened.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -22,23 +22,57 @@ describe('durable claims on the embedded store', () => {
     for (const c of cleanups) c();
   });
 
-  it('commits a durable write (and its whole group) at synchronous=FULL, the rest at NORMAL', async () => {
+  it('settles a durable write (and its whole group) only after an fsync of the WAL that followed its COMMIT', async () => {
     const dir = tempDir('nightshift-durable-');
     cleanups.push(dir.cleanup);
     const path = join(dir.path, 'nightshift.db');
     const db = openDatabase(path);
     try {
       const group = new GroupCommit(db, path);
-      // Each write reads the level its own transaction will commit at.
+      assert.ok(group.walSync, 'the store runs in WAL mode, so the WAL is what is synced');
+      const syncs = () => group.walSync!.stats.syncs;
+      // Each write reads the level its own transaction commits at, and is seen settling with the syncs done.
+      const level = () => db.pragma('synchronous', { simple: true }) as number;
+      const write = (what: string, durable = false) =>
+        group.write(what, level, durable).then((l) => ({ level: l, syncs: syncs() }));
+      assert.deepEqual(await write('plain'), { level: NORMAL, syncs: 0 }, 'a plain write waits for no fsync');
+      assert.deepEqual(await write('claim', true), { level: NORMAL, syncs: 1 });
+      // Issued in the same tick: one transaction, both settled after the sync one of them needs.
+      const together = await Promise.all([write('a'), write('b', true)]);
+      assert.deepEqual(together, [
+        { level: NORMAL, syncs: 2 },
+        { level: NORMAL, syncs: 2 },
+      ]);
+      assert.deepEqual(await write('plain again'), { level: NORMAL, syncs: 2 });
+      assert.deepEqual(group.stats, { transactions: 4, synced: 2 });
+      // Durable groups committed in separate ticks while a sync runs share the next one: never more syncs
+      // than groups, and every one of them settled after a sync.
+      const many = await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          new Promise((r) => setImmediate(r)).then(() => write(`c${i}`, true)),
+        ),
+      );
+      assert.ok(many.every((m) => m.syncs > 2));
+      assert.ok(syncs() <= 2 + 5);
+      await group.drain();
+    } finally {
+      db.close();
+    }
+  });
+
+  it('without a WAL (another journal mode), commits a durable group at synchronous=FULL', async () => {
+    const dir = tempDir('nightshift-durable-');
+    cleanups.push(dir.cleanup);
+    const path = join(dir.path, 'nightshift.db');
+    const db = openDatabase(path);
+    try {
+      db.pragma('journal_mode = DELETE');
+      const group = new GroupCommit(db, path);
+      assert.equal(group.walSync, undefined);
       const level = () => db.pragma('synchronous', { simple: true }) as number;
       assert.equal(await group.write('plain', level), NORMAL);
       assert.equal(await group.write('claim', level, true), FULL);
-      // Issued in the same tick: one transaction, synced because one of its writes must be.
-      const together = await Promise.all([group.write('a', level), group.write('b', level, true)]);
-      assert.deepEqual(together, [FULL, FULL]);
       assert.equal(level(), NORMAL, 'the connection went back to NORMAL');
-      assert.equal(await group.write('plain again', level), NORMAL);
-      assert.deepEqual(group.stats, { transactions: 4, synced: 2 });
     } finally {
       db.close();
     }

@@ -7,10 +7,13 @@
 //
 // The connection runs synchronous=NORMAL: a commit survives a process crash at once, but a power cut only
 // from the next checkpoint. A write marked durable (the claim of a call that must not run twice) makes
-// its whole group commit with synchronous=FULL, which fsyncs the WAL before COMMIT returns, so the claim
-// is on disk before the side effect starts; the groups without one keep NORMAL's cost.
+// its whole group settle only after an fsync of the WAL that started after its COMMIT (wal-sync.ts, off
+// the event loop, shared by every group committed meanwhile), so the claim is on disk before the side
+// effect starts; the groups without one keep NORMAL's cost. A database not in WAL mode (no WAL file to
+// sync) commits such groups at synchronous=FULL instead, as before.
 import type Database from 'better-sqlite3';
 import { storeError } from './store-error.js';
+import { WalSync } from './wal-sync.js';
 
 interface Write {
   what: string;
@@ -43,11 +46,15 @@ export class GroupCommit {
   admit: (() => Error | undefined) | undefined;
   /** Hears every failure (the store watches for a full disk) and, with no error, each COMMIT that succeeded. */
   onOutcome: ((err?: unknown) => void) | undefined;
+  /** Syncs the WAL for durable groups; undefined when the database is not in WAL mode. */
+  readonly walSync: WalSync | undefined;
 
   constructor(
     private readonly db: Database.Database,
     private readonly path: string,
   ) {
+    const wal = String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
+    this.walSync = wal ? new WalSync(`${db.name}-wal`) : undefined;
     // IMMEDIATE: take the write lock before the first read, so a write that reads then writes (an
     // idempotency-key check, a queue claim) cannot lose a race with another process half-way through.
     this.begin = db.prepare('BEGIN IMMEDIATE');
@@ -87,8 +94,9 @@ export class GroupCommit {
       this.failAll(writes, refused, 'held until the WAL is checkpointed');
       return;
     }
-    // The level is read at COMMIT; it is set outside the transaction and put back after it.
-    const synced = writes.some((w) => w.durable);
+    // Without a WAL to sync, the level is read at COMMIT; it is set outside the transaction and put back
+    // after it.
+    const synced = this.walSync === undefined && writes.some((w) => w.durable);
     if (synced) {
       try {
         // Not a prepared statement: SQLite applies this pragma when the statement is prepared.
@@ -147,11 +155,36 @@ export class GroupCommit {
       return;
     }
     this.onOutcome?.();
-    writes.forEach((w, i) => {
-      const o = outcomes[i]!;
-      if (o.ok) w.resolve(o.value);
-      else w.reject(storeError(this.path, w.what, o.value));
+    this.settleAfterSync(writes, () =>
+      writes.forEach((w, i) => {
+        const o = outcomes[i]!;
+        if (o.ok) w.resolve(o.value);
+        else w.reject(storeError(this.path, w.what, o.value));
+      }),
+    );
+  }
+
+  /**
+   * Settles a committed group: at once, or, when it holds a durable write, once the WAL is synced. A
+   * failed sync fails the group's writes: committed, but not known to survive a power cut, so the side
+   * effect they claim must not start (a restart finds the claim and treats the call's outcome as unknown).
+   */
+  private settleAfterSync(writes: Write[], settle: () => void): void {
+    if (this.walSync === undefined || !writes.some((w) => w.durable)) {
+      settle();
+      return;
+    }
+    this.walSync.after((err) => {
+      if (err === undefined) settle();
+      else for (const w of writes) w.reject(storeError(this.path, `${w.what} (syncing the WAL)`, err));
     });
+  }
+
+  /** Waits for the WAL syncs in progress, so no durable write is left unsettled when the database closes. */
+  async drain(): Promise<void> {
+    this.flush();
+    await this.walSync?.drained();
+    this.walSync?.close();
   }
 
   /** No savepoint for a write alone in its transaction: the transaction is its savepoint. */
@@ -167,7 +200,7 @@ export class GroupCommit {
       return;
     }
     this.onOutcome?.();
-    w.resolve(value);
+    this.settleAfterSync([w], () => w.resolve(value));
   }
 
   private abandon(): void {

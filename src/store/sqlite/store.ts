@@ -175,7 +175,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (!this.db.open) return;
-    this.writes.flush();
+    await this.writes.drain();
     await this.checkpointer?.stop();
     this.db.close();
   }
