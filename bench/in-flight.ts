@@ -306,6 +306,8 @@ const fail = (err: unknown) => {
   process.stderr.write(`${(err as Error)?.stack ?? err}\n`);
   process.exit(1);
 };
+// A child whose parent is gone (killed, timed out) goes too, rather than serve or run on forever.
+if (process.send) process.on('disconnect', () => process.exit(1));
 if (process.argv.includes('--fake')) {
   fakeChild(Number(arg('turn-ms', '2000'))).catch(fail);
 } else if (process.argv.includes('--worker')) {

@@ -113,11 +113,10 @@ export function createAiSdkModel(options: AiSdkModelOptions): Model {
         ...(options.providerOptions ? { providerOptions: options.providerOptions } : {}),
       };
       for (let attempts = 1; ; attempts++) {
-        const timeout = AbortSignal.timeout(timeoutMs);
-        const abortSignal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout;
+        const attempt = attemptSignal(timeoutMs, request.signal);
         let failure: Failure;
         try {
-          const turn = await streamOnce({ ...call, abortSignal }, names);
+          const turn = await streamOnce({ ...call, abortSignal: attempt.signal }, names);
           const { costUsd } = costOf(spec, turn.usage, settings.prices);
           return {
             text: turn.text,
@@ -128,11 +127,13 @@ export function createAiSdkModel(options: AiSdkModelOptions): Model {
           };
         } catch (err) {
           failure = describeFailure(err, {
-            timedOut: timeout.aborted,
+            timedOut: attempt.timedOut(),
             cancelled: request.signal?.aborted === true,
             timeoutMs,
             secret: settings.apiKey,
           });
+        } finally {
+          attempt.done();
         }
         if (!failure.retryable || attempts > policy.maxRetries) throw fail(failure, attempts);
         const delay = retryDelay(attempts, policy, failure.headers, Date.now());
@@ -152,6 +153,33 @@ export function createAiSdkModel(options: AiSdkModelOptions): Model {
           );
         }
       }
+    },
+  };
+}
+
+/**
+ * One attempt's signal: aborted after `timeoutMs` or when `outer` is. Built from a timer cleared and a
+ * listener removed when the attempt ends (`done`), so nothing of a finished turn stays alive:
+ * `AbortSignal.timeout` keeps its signal (and, through `AbortSignal.any`, the combined one) until the
+ * timeout fires, i.e. every turn of the last two minutes, which is most of the memory of a worker with
+ * thousands of runs in flight (bench/in-flight.ts, decision 040).
+ */
+function attemptSignal(timeoutMs: number, outer: AbortSignal | undefined) {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+  }, timeoutMs);
+  const follow = () => controller.abort(outer?.reason);
+  if (outer?.aborted) follow();
+  else outer?.addEventListener('abort', follow, { once: true });
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    done: () => {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', follow);
     },
   };
 }
