@@ -14,9 +14,13 @@ export const MAX_BACKOFF_MS = 8_000;
 /** The longest a provider's retry-after is honoured; asked to wait longer, the turn fails instead. */
 export const MAX_RETRY_AFTER_MS = 60_000;
 
-/** Rate limits and server errors (529 "overloaded" included) are worth another try; other 4xx are not. */
+/**
+ * Rate limits, server errors (529 "overloaded" included) and 408 (the request did not reach the server in
+ * time: a model turn has no side effect, so sending it again is safe, as the providers' own clients do) are
+ * worth another try; other 4xx are not.
+ */
 export function isRetryableStatus(status: number): boolean {
-  return status === 429 || status >= 500;
+  return status === 408 || status === 429 || status >= 500;
 }
 
 /**

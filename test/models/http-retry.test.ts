@@ -7,8 +7,8 @@ const policy = { maxRetries: 5, baseMs: 500 };
 const now = Date.parse('2026-11-25T12:00:00Z');
 
 describe('retry policy', () => {
-  it('retries rate limits and server errors, not other client errors', () => {
-    for (const s of [429, 500, 502, 503, 529]) assert.equal(isRetryableStatus(s), true, String(s));
+  it('retries request timeouts, rate limits and server errors, not other client errors', () => {
+    for (const s of [408, 429, 500, 502, 503, 529]) assert.equal(isRetryableStatus(s), true, String(s));
     for (const s of [400, 401, 403, 404, 413, 422]) assert.equal(isRetryableStatus(s), false, String(s));
   });
 

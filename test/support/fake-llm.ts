@@ -23,6 +23,11 @@ export interface FakeReply {
   streamError?: { type: string; message: string };
   /** Waits this long before answering at all. */
   delayMs?: number;
+  /**
+   * Takes this long to answer: the headers go at once, the body (SSE events or JSON) in five pieces, one
+   * every fifth of the time, the last at `spreadMs`: a model that streams its answer over that time.
+   */
+  spreadMs?: number;
   /** Sends the first event of the stream, then nothing more (until the server closes). */
   stall?: boolean;
   /**
@@ -155,6 +160,44 @@ export function schemaProblem(schema: unknown, allRequired: boolean, where = '(r
   return undefined;
 }
 
+const SPREAD_PIECES = 5;
+
+/**
+ * Holds what the protocol writes to `res` and sends it in SPREAD_PIECES pieces over `ms` instead. The
+ * pieces are cut by length, not at event boundaries, as a real network may cut them.
+ */
+function spread(res: ServerResponse, ms: number): void {
+  const write = res.write.bind(res);
+  const end = res.end.bind(res);
+  const held: string[] = [];
+  const hold = (chunk: unknown) => {
+    if (typeof chunk === 'string') held.push(chunk);
+    else if (chunk instanceof Uint8Array) held.push(Buffer.from(chunk).toString('utf8'));
+  };
+  res.write = ((chunk: unknown) => {
+    hold(chunk);
+    return true;
+  }) as typeof res.write;
+  res.end = ((chunk?: unknown) => {
+    hold(chunk);
+    res.flushHeaders();
+    const whole = held.join('');
+    const size = Math.ceil(whole.length / SPREAD_PIECES);
+    // Each piece schedules the next: timers of different lengths can fire out of order on a busy loop.
+    const send = (i: number) => {
+      if (res.destroyed) return;
+      const piece = whole.slice(i * size, (i + 1) * size);
+      if (i === SPREAD_PIECES - 1) end(piece);
+      else {
+        write(piece);
+        setTimeout(() => send(i + 1), ms / SPREAD_PIECES);
+      }
+    };
+    setTimeout(() => send(0), ms / SPREAD_PIECES);
+    return res;
+  }) as typeof res.end;
+}
+
 async function readBody(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
@@ -215,6 +258,7 @@ export async function startFakeServer(
     }
     if (answer.delayMs) await sleep(answer.delayMs);
     if (res.destroyed) return;
+    if (answer.spreadMs) spread(res, answer.spreadMs);
     await protocol.reply(res, answer, body, ++answered);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,0 +1,352 @@
+// Many runs in flight on one worker process, against a model that takes 2 s per turn. The fake Responses
+// server runs in its own child process (its CPU and memory are not the worker's) and streams each answer
+// over `--turn-ms` (SSE events, or the JSON body, in five pieces spread over the time). A worker child
+// keeps N runs of the peers' task in flight (4 model turns: lookup → update → notify → final): as one run
+// ends the next starts. The N slots start spread over one run-length (the warm-up), then `--window`
+// run-lengths are measured.
+// Reported: runs/s against the ideal (N / run duration, the run duration being 4 × turn-ms), peak RSS
+// and RSS per in-flight run, event-loop delay p99 (perf_hooks.monitorEventLoopDelay), the store commit
+// latency p99 (nightshift only: from the runtime's commit observer, queueing for group commit included),
+// and the fake's own event-loop delay p99 (if the fake lags, every loop is slowed alike).
+//
+//   npm run build && node dist/bench/in-flight.js --n 1000,5000,10000 --reps 3
+//   node dist/bench/in-flight.js --n 1000 --loops task:nightshift --reps 1   # one configuration
+//   node dist/bench/in-flight.js --n 5000 --drain-s 60   # wait at most 60 s for the runs after the window
+//   BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node dist/bench/in-flight.js ...
+//
+// Sockets: every in-flight run holds one keep-alive connection to the fake, so each process needs
+// N + a few file descriptors (`ulimit -n`, checked here). Node's fetch (undici's global Agent, used by
+// nightshift, the AI SDK and the openai client) sets no connection limit per origin by default.
+import { type ChildProcess, fork } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import type { RunStatus } from '../src/store/types.js';
+import type { FakeReply, FakeRequest } from '../test/support/fake-llm.js';
+import { startFakeOpenAIResponses } from '../test/support/fake-openai-responses.js';
+import {
+  counters,
+  nightshiftTask,
+  scripted,
+  TASK_CONFIGS,
+  type TaskConfig,
+  type TaskSubject,
+  taskSubject,
+} from './wire-task.js';
+
+const TURNS_PER_RUN = 4;
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = Float64Array.from(xs).sort();
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+// ── the fake provider (its own process) ──
+
+async function fakeChild(turnMs: number): Promise<void> {
+  const fake = await startFakeOpenAIResponses();
+  const paced = (req: FakeRequest): FakeReply => ({ ...(scripted(req) as FakeReply), spreadMs: turnMs });
+  // Every request gets the scripted answer: the queue is topped up, and what was received forgotten.
+  const topUp = () => {
+    fake.requests.length = 0;
+    if (fake.remaining() < 20_000) fake.enqueue(...Array.from({ length: 20_000 }, () => paced));
+  };
+  topUp();
+  setInterval(topUp, 100);
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  process.on('message', (m: string) => {
+    if (m === 'reset') delay.reset();
+    if (m === 'report') process.send!({ fakeDelayP99Ms: round(delay.percentile(99) / 1e6) });
+  });
+  process.send!({ url: fake.url });
+}
+
+// ── the worker (its own process) ──
+
+interface WorkerRow {
+  loop: TaskConfig;
+  n: number;
+  runsPerSec: number;
+  idealRunsPerSec: number;
+  ofIdeal: number;
+  runP50Ms: number;
+  runP99Ms: number;
+  baseRssMb: number;
+  peakRssMb: number;
+  windowRssMb: number;
+  rssPerRunKb: number;
+  heapPerRunKb: number;
+  delayP99Ms: number;
+  delayMaxMs: number;
+  commitP99Ms: number | undefined;
+  commitsPerSec: number | undefined;
+  cpuPct: number;
+  /** Worker CPU (user + system) per run finished in the window: what decides how many runs a core hosts. */
+  cpuMsPerRun: number;
+  /** The same over every run (warm-up, ramp and drain included): defined even when few end in the window. */
+  cpuMsPerRunAll: number;
+  runs: number;
+  /** Slots whose run had not ended --drain-s after the window (those runs were not verified). */
+  unverified: number;
+}
+
+async function workerChild(
+  loop: TaskConfig,
+  n: number,
+  url: string,
+  turnMs: number,
+  window: number,
+  drainS: number,
+) {
+  const commitMs: number[] = [];
+  let measuring = false;
+  let nightshift: Awaited<ReturnType<typeof nightshiftTask>> | undefined;
+  let subject: TaskSubject;
+  if (loop === 'task:nightshift') {
+    nightshift = await nightshiftTask(url, {
+      observers: [{ committed: (c) => measuring && commitMs.push(c.commitMs) }],
+    });
+    subject = nightshift;
+  } else subject = await taskSubject(loop, url);
+  const runMs = TURNS_PER_RUN * turnMs;
+  // One run first, so the loop's code is loaded and the baseline below holds it.
+  await subject.once();
+  const base = process.memoryUsage();
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+
+  let stopping = false;
+  let started = 1;
+  let failed: unknown;
+  let inWindow = 0;
+  const durations: number[] = [];
+  const slot = async (i: number) => {
+    // Starts spread over one run-length, as independent runs would be (all at once, their turns would
+    // end together, every 2 s, forever: a herd no real workload has).
+    await new Promise((r) => setTimeout(r, (i * runMs) / n));
+    while (!stopping && failed === undefined) {
+      started++;
+      const t0 = performance.now();
+      try {
+        await subject.once();
+      } catch (err) {
+        failed ??= err;
+        return;
+      }
+      if (measuring) {
+        inWindow++;
+        durations.push(performance.now() - t0);
+      }
+    }
+  };
+  let windowRss = 0;
+  let windowHeap = 0;
+  const sampler = setInterval(() => {
+    if (!measuring) return;
+    const m = process.memoryUsage();
+    windowRss = Math.max(windowRss, m.rss);
+    windowHeap = Math.max(windowHeap, m.heapUsed);
+  }, 250);
+  const cpuStart = process.cpuUsage();
+  const slots = Array.from({ length: n }, (_, i) => slot(i));
+  // Warm-up: one run-length, so every slot has started and the first wave of connections is open.
+  await new Promise((r) => setTimeout(r, runMs));
+  measuring = true;
+  delay.enable();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, window * runMs));
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  measuring = false;
+  delay.disable();
+  stopping = true;
+  clearInterval(sampler);
+  // The runs in flight are waited for (at most --drain-s seconds: on a starved machine the figures above
+  // are still worth having, but then the row says the runs were not all verified).
+  let finished = 0;
+  const drained = await Promise.race([
+    Promise.all(slots.map((p) => p.then(() => finished++))).then(() => true),
+    new Promise<false>((r) => setTimeout(() => r(false), drainS * 1000).unref()),
+  ]);
+  if (failed !== undefined) throw failed;
+  const cpuAll = process.cpuUsage(cpuStart);
+
+  // Verify: every run started ran its three tools; for nightshift, every run succeeded in the store with
+  // three allowed policy decisions and three tool results committed (50 runs read back).
+  for (const k of ['lookup', 'update', 'notify'] as const) {
+    if (drained && counters[k] !== started)
+      throw new Error(`tool ${k} ran ${counters[k]} times for ${started} runs`);
+  }
+  if (nightshift && drained) {
+    const store = nightshift.runtime.store;
+    const statuses: RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
+    const counts = await store.countRuns(statuses);
+    if (counts.succeeded !== started) throw new Error(`store: ${JSON.stringify(counts)} of ${started} runs`);
+    const sample = await store.listRuns({ limit: 50 });
+    for (const r of sample) {
+      const snap = (await store.loadRun(r.id))!;
+      const decisions = snap.steps.filter(
+        (s) => s.kind === 'decision' && (s.data as { decision?: string }).decision === 'allow',
+      ).length;
+      const results = snap.steps.filter(
+        (s) => s.kind === 'tool_finished' && (s.data as { ok?: boolean }).ok === true,
+      ).length;
+      if (decisions !== 3 || results !== 3)
+        throw new Error(`run ${r.id}: ${decisions} decisions and ${results} tool results, not 3 and 3`);
+    }
+  }
+  if (drained) await subject.close();
+  const runsPerSec = inWindow / seconds;
+  const idealRunsPerSec = n / (runMs / 1000);
+  const row: WorkerRow = {
+    loop,
+    n,
+    runsPerSec: round(runsPerSec),
+    idealRunsPerSec: round(idealRunsPerSec),
+    ofIdeal: round(runsPerSec / idealRunsPerSec, 3),
+    runP50Ms: Math.round(percentile(durations, 50)),
+    runP99Ms: Math.round(percentile(durations, 99)),
+    baseRssMb: Math.round(base.rss / 2 ** 20),
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    windowRssMb: Math.round(windowRss / 2 ** 20),
+    rssPerRunKb: round((windowRss - base.rss) / n / 1024),
+    heapPerRunKb: round((windowHeap - base.heapUsed) / n / 1024),
+    delayP99Ms: round(delay.percentile(99) / 1e6),
+    delayMaxMs: round(delay.max / 1e6),
+    commitP99Ms: nightshift ? round(percentile(commitMs, 99), 2) : undefined,
+    commitsPerSec: nightshift ? Math.round(commitMs.length / seconds) : undefined,
+    cpuPct: Math.round(((cpu.user + cpu.system) / 1e6 / seconds) * 100),
+    cpuMsPerRun: round((cpu.user + cpu.system) / 1000 / inWindow, 2),
+    cpuMsPerRunAll: round((cpuAll.user + cpuAll.system) / 1000 / (started - 1), 2),
+    runs: started,
+    unverified: drained ? 0 : n - finished,
+  };
+  return row;
+}
+
+// ── the parent: the fake in one child, each measurement in a fresh worker child, interleaved ──
+
+function once<T>(child: ChildProcess, pick: (m: unknown) => T | undefined): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: unknown) => {
+      const v = pick(m);
+      if (v === undefined) return;
+      child.off('message', onMessage);
+      resolve(v);
+    };
+    child.on('message', onMessage);
+    child.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
+  });
+}
+
+async function measure(self: string, loop: TaskConfig, n: number, url: string, rest: string[]) {
+  const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = fork(self, ['--worker', loop, '--n', String(n), '--url', url, ...rest], {
+    execArgv: ['--max-old-space-size=4096', ...nodeArgs],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return once(child, (m) => (m as { row?: WorkerRow }).row);
+}
+
+async function parent(): Promise<void> {
+  const ns = arg('n', '1000,5000,10000').split(',').map(Number);
+  const loops = arg('loops', TASK_CONFIGS.join(',')).split(',') as TaskConfig[];
+  const reps = Number(arg('reps', '3'));
+  const turnMs = arg('turn-ms', '2000');
+  const window = arg('window', '2');
+  const drainS = arg('drain-s', '600');
+  const self = fileURLToPath(import.meta.url);
+  const fds = Number(
+    (await import('node:child_process')).execSync('ulimit -n', { shell: '/bin/sh' }).toString(),
+  );
+  if (fds < Math.max(...ns) + 200)
+    throw new Error(`ulimit -n is ${fds}: each process needs one descriptor per in-flight run and some`);
+  const fake = fork(self, ['--fake', '--turn-ms', turnMs], {
+    execArgv: ['--max-old-space-size=4096'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const url = await once(fake, (m) => (m as { url?: string }).url);
+  const rows: (WorkerRow & { fakeDelayP99Ms: number })[] = [];
+  try {
+    for (let rep = 0; rep < reps; rep++) {
+      for (const n of ns) {
+        for (const loop of loops) {
+          fake.send('reset');
+          const row = await measure(self, loop, n, url, [
+            '--turn-ms',
+            turnMs,
+            '--window',
+            window,
+            '--drain-s',
+            drainS,
+          ]);
+          fake.send('report');
+          const f = await once(fake, (m) => (m as { fakeDelayP99Ms?: number }).fakeDelayP99Ms);
+          rows.push({ ...row, fakeDelayP99Ms: f });
+          process.stderr.write(`rep ${rep + 1}: ${JSON.stringify(rows.at(-1))}\n`);
+        }
+      }
+    }
+  } finally {
+    fake.kill();
+  }
+  const range = (xs: number[], digits = 0) =>
+    `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+  const lines = [
+    `turn ${turnMs} ms, ${TURNS_PER_RUN} turns per run, window ${window} run-lengths, min–max of ${reps}`,
+    '| loop | N | runs/s | × ideal | run p99 s | peak RSS MB | KB RSS / run | loop delay p99 ms | commit p99 ms | CPU ms / run (all runs) | worker CPU % | fake delay p99 ms | unverified |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const n of ns) {
+    for (const loop of loops) {
+      const r = rows.filter((x) => x.n === n && x.loop === loop);
+      const commits = r.map((x) => x.commitP99Ms).filter((x): x is number => x !== undefined);
+      lines.push(
+        `| ${loop.slice(5)} | ${n} | ${range(r.map((x) => x.runsPerSec))} | ${range(
+          r.map((x) => x.ofIdeal),
+          2,
+        )} | ${range(
+          r.map((x) => x.runP99Ms / 1000),
+          1,
+        )} | ${range(r.map((x) => x.peakRssMb))} | ${range(r.map((x) => x.rssPerRunKb))} | ${range(
+          r.map((x) => x.delayP99Ms),
+        )} | ${commits.length ? range(commits, 1) : '–'} | ${range(
+          r.map((x) => x.cpuMsPerRunAll),
+          1,
+        )} | ${range(r.map((x) => x.cpuPct))} | ${range(r.map((x) => x.fakeDelayP99Ms))} | ${range(
+          r.map((x) => x.unverified),
+        )} |`,
+      );
+    }
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+const fail = (err: unknown) => {
+  process.stderr.write(`${(err as Error)?.stack ?? err}\n`);
+  process.exit(1);
+};
+// A child whose parent is gone (killed, timed out) goes too, rather than serve or run on forever.
+if (process.send) process.on('disconnect', () => process.exit(1));
+if (process.argv.includes('--fake')) {
+  fakeChild(Number(arg('turn-ms', '2000'))).catch(fail);
+} else if (process.argv.includes('--worker')) {
+  workerChild(
+    arg('worker', '') as TaskConfig,
+    Number(arg('n', '1000')),
+    arg('url', ''),
+    Number(arg('turn-ms', '2000')),
+    Number(arg('window', '2')),
+    Number(arg('drain-s', '600')),
+  ).then((row) => process.send!({ row }, () => process.exit(0)), fail);
+} else {
+  parent().catch(fail);
+}
