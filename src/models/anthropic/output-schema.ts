@@ -1,8 +1,8 @@
 // A role's output schema in the subset the Messages API's structured outputs accept: every object closed
 // (additionalProperties: false, which the API requires), keywords it refuses (minLength, pattern, minimum, ...)
 // moved into the description so the model still reads them, unsupported string formats likewise. The engine
-// still checks the answer against the full schema. Ported from @ai-sdk/anthropic 3.0.140's sanitizer (Apache
-// 2.0), which nightshift sent through before decision 039.
+// still checks the answer against the full schema. It sends what @ai-sdk/anthropic 3.0.140 sent (nightshift
+// went through that provider before decision 039), written here for our own adapter.
 
 type Schema = Record<string, unknown>;
 
