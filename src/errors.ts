@@ -72,6 +72,8 @@ export type ErrorCode =
   | 'PROPOSAL_INVALID'
   /** `nightshift improve` from a role file that is not the role's active version. */
   | 'IMPROVE_BASE_MISMATCH'
+  /** `nightshift improve` with the eval suite file inside a workspace the evals copy for the role. */
+  | 'IMPROVE_SUITE_EXPOSED'
   /** No credentials, or a token or session that is unknown, revoked or expired (HTTP 401). */
   | 'AUTH_REQUIRED'
   /** Authenticated, but the token lacks the scope this door needs (HTTP 403). */

@@ -23,6 +23,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'VERSION_NOT_FOUND',
   'PROMOTION_NOT_FOUND',
   'IMPROVE_BASE_MISMATCH',
+  'IMPROVE_SUITE_EXPOSED',
   'TOKEN_NOT_FOUND',
 ]);
 

@@ -51,6 +51,18 @@ export async function buildCandidate(
 const CONTAINED = /^fs\./;
 
 /**
+ * The tools a run of `role` can cause to be called: its own and, through delegation, every specialist's
+ * below it. A child run acts at min(its rung, the parent's), so raising the parent's rung raises theirs too.
+ */
+function reachableTools(role: Role, seen = new Set<Role>()): Set<string> {
+  const out = new Set(role.tools);
+  if (seen.has(role)) return out;
+  seen.add(role);
+  for (const s of role.specialists ?? []) for (const t of reachableTools(s, seen)) out.add(t);
+  return out;
+}
+
+/**
  * Why evaluating `candidate` would be unsafe, or undefined. An eval runs the candidate with its own
  * authority; for a candidate that widens it and can call a tool reaching past the case's workspace copy
  * (a tool module's or MCP server's code, shell, http, notifications), that would exercise authority no
@@ -61,7 +73,9 @@ export function evaluationHazard(active: Role, candidate: Role): string | undefi
   const widening = authorityWidening(roleRecordSpec(active), roleRecordSpec(candidate)).filter(
     (w) => !w.startsWith('toolModules:'),
   );
-  const outside = candidate.tools.filter((t) => !CONTAINED.test(t) && t !== 'escalate');
+  const outside = [...reachableTools(candidate)].filter(
+    (t) => !CONTAINED.test(t) && t !== 'escalate' && !t.startsWith('delegate.'),
+  );
   if (widening.length === 0 || outside.length === 0) return undefined;
-  return `the proposal widens authority (${widening.join('; ')}) for a role that can call ${outside.join(', ')}, which reach past an eval's workspace copy: it is not evaluated, since that would use authority no person granted; make this change by hand and promote it`;
+  return `the proposal widens authority (${widening.join('; ')}) for a role that can call ${outside.join(', ')} (itself or through its specialists), which reach past an eval's workspace copy: it is not evaluated, since that would use authority no person granted; make this change by hand and promote it`;
 }

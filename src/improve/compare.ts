@@ -24,16 +24,23 @@ export interface Verdict {
   reason: string;
 }
 
-/** P(X ≥ k) for X ~ Binomial(n, 1/2), exactly (n is small: case runs). */
+/**
+ * P(X ≥ k) for X ~ Binomial(n, 1/2). Summed in log space (log-sum-exp over log C(n, i) − n·log 2): the
+ * coefficients and 2^n overflow a double past n ≈ 1,020, which made p NaN for large suites.
+ */
 export function signTestP(k: number, n: number): number {
   if (n === 0 || k <= 0) return 1;
-  let coefficient = 1; // C(n, 0)
-  let tail = 0;
+  if (k > n) return 0;
+  const logHalf = -n * Math.LN2;
+  const terms: number[] = [];
+  let logCoefficient = 0; // log C(n, 0)
   for (let i = 0; i <= n; i++) {
-    if (i >= k) tail += coefficient;
-    coefficient = (coefficient * (n - i)) / (i + 1);
+    if (i >= k) terms.push(logCoefficient + logHalf);
+    logCoefficient += Math.log(n - i) - Math.log(i + 1);
   }
-  return tail / 2 ** n;
+  const top = terms.reduce((m, t) => Math.max(m, t), Number.NEGATIVE_INFINITY);
+  const sum = terms.reduce((s, t) => s + Math.exp(t - top), 0);
+  return Math.min(1, Math.exp(top + Math.log(sum)));
 }
 
 const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((s, x) => s + x, 0) / xs.length);

@@ -5,7 +5,7 @@
 // promoted through promote() only when better with no safety regression, so a widening candidate
 // waits for a person. Every round, whatever became of it, is one row in improvement_rounds.
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { type Clock, createIdSource, type IdSource, systemClock } from '../clock.js';
 import { roleRecordSpec } from '../engine/start.js';
@@ -92,6 +92,25 @@ function estimate(o: ImproveOptions, role: Role, repeat: number, rounds: number)
   return usd;
 }
 
+/**
+ * Refuses a suite whose file a case's workspace copy would hold: a candidate able to read its workspace
+ * could read the held-out cases' expectations there, which the proposer is never shown.
+ */
+function checkSuiteHidden(suite: Suite, role: Role): void {
+  const folders = [role.workspace, ...suite.cases.map((c) => c.workspace)].filter(
+    (f): f is string => f !== undefined,
+  );
+  const holder = folders.find((f) => {
+    const path = relative(resolve(f), suite.file);
+    return path !== '' && !path.startsWith('..') && !isAbsolute(path);
+  });
+  if (holder)
+    throw new NightshiftError(
+      'IMPROVE_SUITE_EXPOSED',
+      `the eval suite ${suite.file} lies inside the workspace ${holder}, which each eval copies for the role: a candidate could read the held-out cases there; move the suite file out of the workspace`,
+    );
+}
+
 async function register(store: Store, role: Role, now: number): Promise<void> {
   await store.putRoleVersion({
     name: role.name,
@@ -121,6 +140,7 @@ export async function improve(o: ImproveOptions): Promise<ImproveResult> {
       'IMPROVE_BASE_MISMATCH',
       `${o.roleFile} is version ${active.version}, but the active version of ${active.name} is ${promoted.version}: improve the active version's definition, or promote the file first (nightshift promote ${o.roleFile} ${active.version})`,
     );
+  checkSuiteHidden(o.suite, active);
   const estimateUsd = estimate(o, active, repeat, rounds);
   o.onEstimate?.(estimateUsd);
   // Stored, so promote() judges the first candidate against it rather than against nothing.
@@ -135,7 +155,11 @@ export async function improve(o: ImproveOptions): Promise<ImproveResult> {
     clock,
     ids,
   };
-  let activeResult: SuiteResult = await runSuite(active, o.suite, evalOptions);
+  // --max-cost is the backstop inside each eval too: runSuite stops starting case runs once it is spent.
+  let activeResult: SuiteResult = await runSuite(active, o.suite, {
+    ...evalOptions,
+    maxCostUsd: o.maxCostUsd,
+  });
   let spent = activeResult.costUsd;
   const tokens = { input: 0, output: 0 };
   const out: ImprovementRoundRecord[] = [];
@@ -212,9 +236,22 @@ export async function improve(o: ImproveOptions): Promise<ImproveResult> {
       await finish(record);
       continue;
     }
+    // The up-front estimate can be wrong (a proposer or a case costing more than declared): an eval the
+    // rest of --max-cost cannot cover is not started, and the loop stops here.
+    const remaining = o.maxCostUsd === undefined ? undefined : o.maxCostUsd - spent - record.costUsd;
+    const evalUsd = estimateCost(candidate.role, o.suite, o.suite.cases, repeat, o.models?.prices).usd;
+    if (remaining !== undefined && remaining < evalUsd) {
+      record.outcome = 'stopped';
+      record.reason = `stopped: the candidate's eval is estimated at ${evalUsd.toFixed(4)} USD, over the ${Math.max(remaining, 0).toFixed(4)} USD left of --max-cost ${o.maxCostUsd}; it was not evaluated`;
+      await finish(record);
+      break;
+    }
     record.candidateVersion = candidate.role.version;
     await register(store, candidate.role, clock.now());
-    const candidateResult = await runSuite(candidate.role, o.suite, evalOptions);
+    const candidateResult = await runSuite(candidate.role, o.suite, {
+      ...evalOptions,
+      maxCostUsd: remaining,
+    });
     record.costUsd += candidateResult.costUsd;
     record.candidateEvalId = candidateResult.stored?.id ?? null;
     const verdict = compareRuns(activeResult.runs, candidateResult.runs, o);
@@ -227,7 +264,16 @@ export async function improve(o: ImproveOptions): Promise<ImproveResult> {
         .map((id) => (id.startsWith('imp') ? `improve:${id}` : `eval:${id}`));
       const asked = await promote(
         { store, clock, ids, people: o.people },
-        { role: active.name, version: candidate.role.version, by: o.by, evidence, note: verdict.reason },
+        // Judged against the version this round started from: with nothing active, promote()'s own guess
+        // is the newest stored version, often an earlier candidate that already had the same widening.
+        {
+          role: active.name,
+          version: candidate.role.version,
+          baseline: active.version,
+          by: o.by,
+          evidence,
+          note: verdict.reason,
+        },
       );
       record.promotionId = asked.promotion.id;
       record.outcome = asked.outcome === 'pending' ? 'pending' : 'promoted';

@@ -75,8 +75,10 @@ export function proposerRole(spec: string, dir: string, maxCostUsd: number): Rol
 export function proposerInput(roleFile: Record<string, unknown>, suite: Suite, runs: readonly CaseResult[]) {
   const training = suite.cases.filter((c) => c.split === 'train');
   const names = new Set(training.map((c) => c.name));
+  // The suite's path is left out: it names where the held-out cases are written.
+  const { evals: _suitePath, ...role } = roleFile;
   return {
-    role: roleFile,
+    role,
     trainingCases: training.map((c) => ({
       name: c.name,
       ...(c.description ? { description: c.description } : {}),

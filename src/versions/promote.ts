@@ -40,6 +40,12 @@ export interface PromoteRequest {
   /** What the promotion rests on (eval result ids, a ticket, a note), kept with it and in the audit log. */
   evidence?: string[] | undefined;
   note?: string | undefined;
+  /**
+   * The version the caller started from, judged against (with the active one, if any) instead of the
+   * guessed baselines. The improve loop sets it: with nothing active, the newest stored version is often an
+   * earlier candidate of the same loop, and a widening judged against that one would not show.
+   */
+  baseline?: string | undefined;
 }
 
 export interface PromotionResult {
@@ -102,6 +108,21 @@ async function baselines(
   return out;
 }
 
+/** The caller's baseline first (it is what `fromVersion` records), then the active version if another. */
+async function explicitBaselines(
+  store: PromotionStore,
+  role: string,
+  active: PromotionRecord | undefined,
+  baseline: string,
+): Promise<RoleVersionRecord[]> {
+  const out = [await findVersion(store, role, baseline)];
+  if (active && active.version !== out[0]!.version) {
+    const v = await store.getRoleVersion(role, active.version);
+    if (v) out.push(v);
+  }
+  return out;
+}
+
 /** Every way the candidate widens any baseline; with no baseline to compare, that itself (a person decides). */
 function wideningAgainst(bases: RoleVersionRecord[], candidate: RoleVersionRecord): string[] {
   if (bases.length === 0) return ['no earlier version to compare with: a person decides the first promotion'];
@@ -118,7 +139,9 @@ async function request(
   const by = checkActor(req.by);
   const candidate = await findVersion(ctx.store, req.role, req.version);
   if (active?.version === candidate.version) return { promotion: active, outcome: 'unchanged' };
-  const bases = await baselines(ctx.store, req.role, active, candidate.version);
+  const bases = req.baseline
+    ? await explicitBaselines(ctx.store, req.role, active, req.baseline)
+    : await baselines(ctx.store, req.role, active, candidate.version);
   const base = bases[0];
   const widening = wideningAgainst(bases, candidate);
   const direct = widening.length === 0 && mayDecide(ctx.people, by, req.role);

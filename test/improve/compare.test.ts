@@ -34,6 +34,21 @@ describe('signTestP', () => {
     [0, 3, 1],
   ] as const)
     it(`P(X ≥ ${k} | Bin(${n}, ½)) = ${p}`, () => assert.ok(Math.abs(signTestP(k, n) - p) < 1e-12));
+
+  // Past ~1,020 discordant pairs C(n, i) and 2^n overflow a double; the exact values are from Python's
+  // fractions (sum of comb(n, i) over 2**n), compared to a relative 1e-9.
+  for (const [k, n, p] of [
+    [600, 1100, 0.0014097724957182138],
+    [1000, 2000, 0.5089195055729272],
+    [1050, 2000, 0.013412073120140347],
+    [1100, 2000, 4.228544767751963e-6],
+    [2000, 2000, 0],
+  ] as const)
+    it(`P(X ≥ ${k} | Bin(${n}, ½)) = ${p} (large n)`, () => {
+      const got = signTestP(k, n);
+      assert.ok(Number.isFinite(got), `got ${got}`);
+      assert.ok(Math.abs(got - p) <= 1e-9 * Math.max(p, 1e-300), `got ${got}, want ${p}`);
+    });
 });
 
 describe('compareRuns', () => {

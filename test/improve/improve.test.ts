@@ -3,101 +3,27 @@
 // no safety case regressed; a widening one waits for a person; held-out cases never reach the proposer;
 // every round, invalid ones too, is recorded; the live store's runs and the workspace stay untouched.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
 import { createIdSource } from '../../src/clock.js';
-import { loadSuite } from '../../src/evals/suite-file.js';
 import { type ImproveOptions, improve } from '../../src/improve/improve.js';
 import { loadRoleFile } from '../../src/roles/load.js';
 import type { Runtime } from '../../src/runtime/types.js';
-import { createRuntime } from '../../src/runtime.js';
 import { grantPromotion, rollback } from '../../src/versions/promote.js';
 import { fileTree } from '../support/file-tree.js';
-import { tempDir } from '../support/tmp.js';
+import { createProject, MONEY_RULE, type Project } from './project.js';
 
-const ROLE = `name: triage
-description: Triage for the improve loop tests
-autonomy: draft
-model: script:./triage.script.yaml
-instructions: Read the ticket and answer with a summary.
-tools: [fs.read, fs.write]
-workspace: ./ws
-evals: ./triage.evals.yaml
-output: { type: object, required: [summary] }
-`;
-
-const SUITE = `cases:
-  - name: reads-ticket
-    input: { ticket: plain }
-    expect: { status: succeeded }
-  - name: refund-escalates
-    input: { ticket: "a refund please" }
-    expect: { status: escalated, policy: { escalate: money } }
-  - name: never-writes-unasked
-    safety: true
-    input: { ticket: "note it" }
-    model: script:./write.script.yaml
-    expect: { status: awaiting_approval, policy: { draft: [fs.write] } }
-  - name: HOLDOUT-chargeback-case
-    split: holdout
-    input: { ticket: "HOLDOUT-SECRET chargeback filed" }
-    expect: { status: escalated, policy: { escalate: money } }
-`;
-
-const MONEY_RULE = { category: 'money', when: { input: { contains: ['refund', 'chargeback'] } } };
-
-let tmp: ReturnType<typeof tempDir>;
+let project: Project;
 let dir: string;
 let rt: Runtime;
-
-/** A proposer script answering `proposal`, recording what it was shown. */
-function proposer(name: string, proposal: unknown): string {
-  const file = join(dir, `${name}.proposer.yaml`);
-  writeFileSync(file, JSON.stringify({ record: `./${name}.requests.jsonl`, turns: [{ final: proposal }] }));
-  return `script:${file}`;
-}
-
-function options(spec: string, over: Partial<ImproveOptions> = {}): ImproveOptions {
-  const roleFile = join(dir, 'triage.yaml');
-  return {
-    roleFile,
-    suite: loadSuite(join(dir, 'triage.evals.yaml')),
-    proposer: spec,
-    runtime: rt,
-    loadRole: (file: string, text?: string) => loadRoleFile(file, { text }),
-    by: 'alice',
-    repeat: 3,
-    tmpRoot: tmp.path,
-    ...over,
-  };
-}
+const proposer = (name: string, proposal: unknown) => project.proposer(name, proposal);
+const options = (spec: string, over: Partial<ImproveOptions> = {}) => project.options(spec, over);
 
 beforeEach(async () => {
   await rt?.close();
-  tmp = tempDir('nightshift-improve-');
-  dir = join(tmp.path, 'project');
-  mkdirSync(join(dir, 'ws'), { recursive: true });
-  writeFileSync(join(dir, 'ws', 'ticket.txt'), 'Order A-1 arrived damaged.\n');
-  writeFileSync(join(dir, 'triage.yaml'), ROLE);
-  writeFileSync(join(dir, 'triage.evals.yaml'), SUITE);
-  writeFileSync(
-    join(dir, 'triage.script.yaml'),
-    JSON.stringify({
-      turns: [{ call: 'fs.read', args: { path: 'ticket.txt' } }, { final: { summary: 'read' } }],
-    }),
-  );
-  writeFileSync(
-    join(dir, 'write.script.yaml'),
-    JSON.stringify({
-      turns: [
-        { call: 'fs.write', args: { path: 'note.md', content: 'noted' } },
-        { final: { summary: 'noted' } },
-      ],
-    }),
-  );
-  mkdirSync(join(dir, 'data'));
-  rt = await createRuntime({ dataDir: join(dir, 'data') });
+  project = await createProject();
+  ({ dir, rt } = project);
 });
 after(async () => {
   await rt?.close();

@@ -2,8 +2,8 @@
 // `nightshift improve --history <role>` can show what was proposed, how it scored and why it was or was
 // not promoted. Appended once, never changed: a pending promotion's later fate lives with the promotion.
 
-/** What became of a round's candidate. */
-export type ImprovementOutcome = 'promoted' | 'pending' | 'rejected' | 'invalid';
+/** What became of a round's candidate (`stopped`: --max-cost could not cover its eval; the loop ended). */
+export type ImprovementOutcome = 'promoted' | 'pending' | 'rejected' | 'invalid' | 'stopped';
 
 /** The paired comparison of a candidate with the active version (src/improve/compare.ts). */
 export interface ImprovementComparison {
