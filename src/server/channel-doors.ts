@@ -3,7 +3,7 @@
 // how to tell the worker a run can go on.
 import type { Logger } from 'pino';
 import { systemClock } from '../clock.js';
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode, NightshiftError } from '../errors.js';
 import type { DecisionDeps } from '../notifications/apply-decision.js';
 import type { NotificationSettings, PersonSpec } from '../notifications/settings.js';
 import type { Role } from '../roles/schema.js';
@@ -47,3 +47,16 @@ export function refusalStatus(code: ErrorCode): number {
       return 500;
   }
 }
+
+/**
+ * Whether a decision failed on the server's side (a store error, a channel that failed) rather than by the
+ * person's doing: its message may hold a file path, SQL or a database host, so it goes to the log and the
+ * person gets a generic answer (decision 038).
+ */
+export function failedOnServer(err: NightshiftError): boolean {
+  return refusalStatus(err.code) >= 500;
+}
+
+/** What a person is told when a decision failed on the server's side (the detail is in the server log). */
+export const SERVER_FAILURE_TEXT =
+  'the server could not take the decision (see its log); nothing was decided';

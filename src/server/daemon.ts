@@ -8,12 +8,14 @@ import { createAuthenticator } from '../auth/index.js';
 import type { PeopleDirectory } from '../people/config.js';
 import type { Role } from '../roles/schema.js';
 import type { DeliverOptions, Runtime, WorkHandle } from '../runtime.js';
+import type { LogSecrets } from '../telemetry/logger.js';
 import type { ServeMetrics } from '../telemetry/metrics/index.js';
 import { startCronTriggers } from '../triggers/cron.js';
 import type { VersionSource } from '../versions/config.js';
 import { watchActiveRoles } from './active-roles.js';
 import { type Api, type ApiContext, createApi } from './api/index.js';
 import { answerFailure } from './failure-answer.js';
+import { roleSecretValues } from './log-secrets.js';
 import { startNotifier } from './notifier.js';
 import { router } from './router.js';
 import { daemonRoutes, type RouteContext } from './routes.js';
@@ -29,6 +31,8 @@ export interface DaemonOptions {
   pollMs?: number;
   env: NodeJS.ProcessEnv;
   log: Logger;
+  /** The secret values `log` scrubs: a role version that becomes active adds its own (and its specialists'). */
+  logSecrets?: LogSecrets | undefined;
   /** How often the notifier passes tiers on and sends due notifications (default 1000 ms). */
   notifyMs?: number | undefined;
   /** GET /metrics, its gauges reading this daemon's worker (its observer is already on the runtime). */
@@ -116,6 +120,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     source: o.versionSource ?? 'active',
     intervalMs: o.triggersMs ?? 1000,
     onChange(roles) {
+      // Before anything is logged for the new versions: their secrets may differ from the files' roles.
+      o.logSecrets?.add(roleSecretValues(roles, o.env));
       cron?.stop();
       cron = startCron(roles);
       o.log.info(
@@ -130,6 +136,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
         'could not read the active versions; serving the last known',
       ),
   });
+  o.logSecrets?.add(roleSecretValues(active.current(), o.env));
   cron = startCron(active.current());
 
   const auth = createAuthenticator({ store: o.runtime.store, people: o.people });

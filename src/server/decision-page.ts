@@ -9,10 +9,17 @@ import { type DecisionLink, spentLinkKey, verifyDecisionLink } from '../notifica
 import { personByName } from '../notifications/people.js';
 import type { PersonSpec } from '../notifications/settings.js';
 import type { ApprovalRecord, EscalationRecord } from '../store/types.js';
-import { type ChannelDoors, decisionDeps, refusalStatus } from './channel-doors.js';
+import {
+  type ChannelDoors,
+  decisionDeps,
+  failedOnServer,
+  refusalStatus,
+  SERVER_FAILURE_TEXT,
+} from './channel-doors.js';
 import { confirmPage, messagePage, sendPage } from './decision-page-html.js';
 import { HttpError, readBody } from './http-body.js';
 import type { Route } from './router.js';
+import { storeFailureAnswer } from './store-outage.js';
 
 /** Spent links are remembered until they expire, plus this much (their expiry refuses them after that). */
 const SPENT_MARGIN_MS = 10 * 60_000;
@@ -64,9 +71,17 @@ function details(record: ApprovalRecord | EscalationRecord): string {
     .join('\n');
 }
 
-function refusal(res: ServerResponse, err: unknown): void {
-  if (err instanceof HttpError) {
+function refusal(doors: ChannelDoors, res: ServerResponse, err: unknown): void {
+  if (err instanceof HttpError && (err.status < 500 || err.status === 503)) {
     sendPage(res, err.status, 'Not decided', messagePage(`Nothing was decided: ${err.message}`, true));
+    return;
+  }
+  if (err instanceof HttpError || (isNightshiftError(err) && failedOnServer(err))) {
+    // The server's own failure (a store error names a file path, SQL or a host): the detail goes to the
+    // (redacting) log, the person gets a generic page; a store outage keeps its 503/507.
+    doors.log.error({ err: (err as Error).message }, 'decision page failed');
+    const status = storeFailureAnswer(err)?.status ?? 500;
+    sendPage(res, status, 'Not decided', messagePage(`Nothing was decided: ${SERVER_FAILURE_TEXT}`, true));
     return;
   }
   if (!isNightshiftError(err)) throw err;
@@ -120,7 +135,7 @@ export function decisionPageRoutes(doors: ChannelDoors): Route[] {
             }),
           );
         } catch (err) {
-          refusal(res, err);
+          refusal(doors, res, err);
         }
       },
     },
@@ -163,7 +178,7 @@ export function decisionPageRoutes(doors: ChannelDoors): Route[] {
             messagePage(`${done} by ${person.name}. The run continues (${out.runId}).`),
           );
         } catch (err) {
-          refusal(res, err);
+          refusal(doors, res, err);
         }
       },
     },

@@ -14,6 +14,30 @@ export interface FailureAnswerOptions {
   absorbs?: ((err: unknown) => boolean) | undefined;
 }
 
+/** Query parameters whose values are credentials (a decision link's token, a login code, a signature). */
+const CREDENTIAL_PARAM = /token|key|secret|sig|code|password|auth/i;
+
+/**
+ * The request path as it may be logged: a decision link's token (`/decide/<token>`, a signed capability
+ * to decide) and credential-like query values replaced, since whoever reads the log could use them.
+ */
+export function loggablePath(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  const q = url.indexOf('?');
+  const path = (q < 0 ? url : url.slice(0, q)).replace(/^(\/decide\/)[^/]+/, '$1[redacted]');
+  if (q < 0) return path;
+  const query = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq < 0) return pair;
+      return CREDENTIAL_PARAM.test(pair.slice(0, eq)) ? `${pair.slice(0, eq)}=[redacted]` : pair;
+    })
+    .join('&');
+  return `${path}?${query}`;
+}
+
 /** Answers `err`: a client's mistake or refusal (4xx), a store outage (503/507), else a 500 that says little. */
 export function answerFailure(
   req: IncomingMessage,
@@ -41,11 +65,11 @@ export function answerFailure(
   const unavailable = storeFailureAnswer(err);
   if (unavailable) {
     if (!o.absorbs?.(err))
-      o.log.error({ err: (err as Error).message, path: req.url }, 'request failed: store');
+      o.log.error({ err: (err as Error).message, path: loggablePath(req.url) }, 'request failed: store');
     res.setHeader('retry-after', '1');
     send(res, unavailable.status, unavailable.body);
     return;
   }
-  o.log.error({ err: (err as Error).message, path: req.url }, 'request failed');
+  o.log.error({ err: (err as Error).message, path: loggablePath(req.url) }, 'request failed');
   send(res, 500, { error: { code: 'INTERNAL', message: 'internal error (see the server log)' } });
 }

@@ -11,10 +11,10 @@ import { discoverRoleFiles } from '../roles/discover.js';
 import type { Role } from '../roles/schema.js';
 import type { Runtime } from '../runtime.js';
 import type { CommitObserver } from '../telemetry/commit-tap.js';
-import { createLogger, secretLookingEnvValues } from '../telemetry/logger.js';
+import { createLogger, LogSecrets, secretLookingEnvValues } from '../telemetry/logger.js';
 import { answerMetricsRequests, createServeMetrics, workerMetrics } from '../telemetry/metrics/index.js';
-import { loadSecrets, type Secrets } from '../tools/secrets.js';
 import { startDaemon } from './daemon.js';
+import { roleSecretValues } from './log-secrets.js';
 import { startLoggedWorker } from './worker.js';
 import { startWorkerChildren, type WorkerChildren } from './worker-children.js';
 
@@ -53,21 +53,20 @@ function notifyInterval(env: NodeJS.ProcessEnv): number | undefined {
 }
 
 /**
- * Every secret value serve knows of, for its log to scrub: the roles' declared secrets (webhook signing
- * secrets among them), the notification channels' secrets, and environment variables named like secrets
- * (provider API keys). A secrets file that cannot be read is skipped here: loading the role says why.
+ * Every secret value serve knows of, for its log to scrub: the roles' declared secrets and their
+ * specialists' (webhook signing secrets among them), the notification channels' secrets, and environment
+ * variables named like secrets (provider API keys). A secrets file that cannot be read is skipped here:
+ * loading the role says why. A version promoted later adds its own (the daemon's active-roles watch).
  */
 export function serveSecretValues(roles: Role[], config: ProjectConfig, env: NodeJS.ProcessEnv): string[] {
-  const values = secretLookingEnvValues(env);
-  const sets: (() => Secrets)[] = roles.map((role) => () => loadSecrets(role, env));
+  const values = [...secretLookingEnvValues(env), ...roleSecretValues(roles, env)];
   const { notifications } = config;
-  if (notifications) sets.push(() => notificationSecrets(notifications, env));
-  for (const open of sets) {
-    try {
-      const secrets = open();
+  try {
+    if (notifications) {
+      const secrets = notificationSecrets(notifications, env);
       for (const name of secrets.names) values.push(secrets.get(name) ?? '');
-    } catch {}
-  }
+    }
+  } catch {}
   return values;
 }
 
@@ -115,10 +114,8 @@ async function serveUntilStopped(
     service: true,
     ...(metrics ? { observers: [metrics.observer] } : {}),
   });
-  const log = createLogger({
-    name: 'nightshift',
-    secrets: serveSecretValues(roles, host.config, process.env),
-  });
+  const logSecrets = new LogSecrets(serveSecretValues(roles, host.config, process.env));
+  const log = createLogger({ name: 'nightshift', secrets: logSecrets });
   let stop: (graceMs: number) => Promise<void>;
   let children: WorkerChildren | undefined;
   if (flags.workerOnly) {
@@ -150,6 +147,7 @@ async function serveUntilStopped(
       pollMs: settings.pollMs,
       env: process.env,
       log,
+      logSecrets,
       metrics,
       notifyMs: notifyInterval(process.env),
       versionSource: host.config.versions.source,

@@ -15,7 +15,13 @@ import {
 } from '../notifications/channels/slack-blocks.js';
 import { personBySlackId } from '../notifications/people.js';
 import type { PersonSpec } from '../notifications/settings.js';
-import { type ChannelDoors, decisionDeps, refusalStatus } from './channel-doors.js';
+import {
+  type ChannelDoors,
+  decisionDeps,
+  failedOnServer,
+  refusalStatus,
+  SERVER_FAILURE_TEXT,
+} from './channel-doors.js';
 import { HttpError, readBody } from './http-body.js';
 import { type Route, send } from './router.js';
 import { acceptSignedOnce } from './signed-once.js';
@@ -160,11 +166,15 @@ async function blockActions(
     send(res, 200, {});
   } catch (err) {
     if (isNightshiftError(err)) {
+      const internal = failedOnServer(err);
       await respond(doors, p.response_url, {
         response_type: 'ephemeral',
         replace_original: false,
-        text: `Not decided: ${err.message}`,
+        text: `Not decided: ${internal ? SERVER_FAILURE_TEXT : err.message}`,
       });
+      // A server-side failure goes on as it is: the failure answer logs it and says little (500, or the
+      // store outage's 503/507); only the person's own refusals carry their message back.
+      if (internal) throw err;
       throw new HttpError(refusalStatus(err.code), err.message);
     }
     throw err;
@@ -187,7 +197,10 @@ async function viewSubmission(
     send(res, 200, { response_action: 'clear' });
   } catch (err) {
     if (!isNightshiftError(err)) throw err;
+    const internal = failedOnServer(err);
+    if (internal) doors.log.error({ code: err.code, err: err.message }, 'slack decision failed');
     // Shown under the text field; the modal stays open.
-    send(res, 200, { response_action: 'errors', errors: { [MODAL_INPUT.block]: err.message.slice(0, 300) } });
+    const shown = internal ? SERVER_FAILURE_TEXT : err.message.slice(0, 300);
+    send(res, 200, { response_action: 'errors', errors: { [MODAL_INPUT.block]: shown } });
   }
 }

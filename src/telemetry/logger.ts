@@ -35,8 +35,8 @@ const SECRET_ENV_NAME = /(API_?KEY|SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE_KEY|_KEY
 
 export interface LoggerOptions {
   name: string;
-  /** Secret values to scrub from every logged string (roles' secrets, signing secrets). */
-  secrets?: Iterable<string | undefined>;
+  /** Secret values to scrub from every logged string (roles' secrets, signing secrets); a LogSecrets takes more later. */
+  secrets?: Iterable<string | undefined> | LogSecrets;
   /** Where lines go (default stdout). */
   destination?: DestinationStream;
   level?: string;
@@ -50,29 +50,42 @@ export function secretLookingEnvValues(env: NodeJS.ProcessEnv): string[] {
 }
 
 /**
- * Replaces each secret value and each nightshift token in a serialized line. Values are looked for as
- * they appear inside a JSON string (a quote or backslash in a secret is escaped there).
+ * The secret values a logger scrubs from each line, to which more can be added while it runs (serve adds
+ * the secrets of a role version promoted after it started). Values are looked for as they appear inside a
+ * JSON string (a quote or backslash in a secret is escaped there).
  */
-function scrubber(values: readonly string[]): (line: string) => string {
-  // Longest first, so a secret that contains another is replaced whole.
-  const sorted = [...new Set(values)]
-    .filter((v) => v.length >= MIN_VALUE_LENGTH)
-    .map((v) => JSON.stringify(v).slice(1, -1))
-    .sort((a, b) => b.length - a.length);
-  return (line) => {
+export class LogSecrets {
+  private readonly known = new Set<string>();
+  private sorted: string[] = [];
+
+  constructor(values: Iterable<string | undefined> = []) {
+    this.add(values);
+  }
+
+  add(values: Iterable<string | undefined>): void {
+    const before = this.known.size;
+    for (const v of values)
+      if (typeof v === 'string' && v.length >= MIN_VALUE_LENGTH)
+        this.known.add(JSON.stringify(v).slice(1, -1));
+    // Longest first, so a secret that contains another is replaced whole.
+    if (this.known.size !== before) this.sorted = [...this.known].sort((a, b) => b.length - a.length);
+  }
+
+  /** The line with each secret value and each nightshift token replaced. */
+  scrub(line: string): string {
     let out = redactSecrets(line);
-    for (const v of sorted) if (out.includes(v)) out = out.split(v).join('[secret]');
+    for (const v of this.sorted) if (out.includes(v)) out = out.split(v).join('[secret]');
     return out;
-  };
+  }
 }
 
 /** A pino logger that censors secret fields and scrubs secret values and tokens from every string. */
 export function createLogger(o: LoggerOptions): Logger {
-  const scrub = scrubber([...(o.secrets ?? [])].filter((v): v is string => typeof v === 'string'));
+  const secrets = o.secrets instanceof LogSecrets ? o.secrets : new LogSecrets(o.secrets);
   const destination = o.destination ?? pino.destination(1);
   // Scrubbed as whole lines, on their way out: the one place every road meets (the message, fields at any
   // depth, an error's message and stack, a child logger's bindings, which pino serializes ahead of time).
-  const scrubbed: DestinationStream = { write: (line: string) => destination.write(scrub(line)) };
+  const scrubbed: DestinationStream = { write: (line: string) => destination.write(secrets.scrub(line)) };
   return pino(
     {
       name: o.name,

@@ -2,6 +2,7 @@
 // and the PendingDecision the outbox would hand a channel for them.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
 import type { PendingDecision } from '../../src/notifications/types.js';
 import { json, runCli } from '../support/cli.js';
@@ -92,4 +93,25 @@ export function waitForStatus(runId: string, dataDir: string, cwd: string, statu
     `run ${runId} to be ${status}`,
     60_000,
   );
+}
+
+/**
+ * Makes the served store fail for real: the table is renamed under the running `serve` (another connection
+ * on the same SQLite file), so its next read there fails with SQLite's own message (the file path, the
+ * table). Returns how to put it back.
+ */
+export function hideTable(dataDir: string, table: string): () => void {
+  const db = new Database(join(dataDir, 'nightshift.db'));
+  db.pragma('busy_timeout = 5000');
+  db.exec(`ALTER TABLE ${table} RENAME TO ${table}_hidden`);
+  return () => {
+    db.exec(`ALTER TABLE ${table}_hidden RENAME TO ${table}`);
+    db.close();
+  };
+}
+
+/** Asserts an answer says nothing of the store's internals (its file, its SQL, its tables). */
+export function assertNoInternals(text: string, dataDir: string): void {
+  for (const leak of [dataDir, 'nightshift.db', 'SQLite', 'no such table', 'approvals', 'escalations'])
+    if (text.includes(leak)) throw new Error(`the answer names '${leak}': ${text}`);
 }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { signDecisionLink } from '../../src/notifications/decision-links.js';
-import { runStatus, waitForStatus } from './decisions.js';
+import { assertNoInternals, hideTable, runStatus, waitForStatus } from './decisions.js';
 import { type EmailProject, LINK_SECRET, startEmailProject } from './email-project.js';
 
 function tokenOf(link: string): string {
@@ -156,5 +156,24 @@ describe('email channel and the confirm page', () => {
         return true;
       },
     );
+  });
+
+  it('a store failure shows a page that names no file, SQL or table (GET and POST), nothing decided', async () => {
+    const d = await p.pause(p.drafter);
+    const { links } = await p.mail(d);
+    const restore = hideTable(p.drafter.dataDir, 'approvals');
+    try {
+      const shown = await fetch(links.approve!);
+      const posted = await post(tokenOf(links.approve!));
+      for (const res of [shown, posted]) {
+        assert.equal(res.status, 500);
+        const html = await res.text();
+        assert.match(html, /the server could not take the decision/);
+        assertNoInternals(html, p.drafter.dataDir);
+      }
+    } finally {
+      restore();
+    }
+    assert.equal(await status(d.runId), 'awaiting_approval');
   });
 });

@@ -10,7 +10,14 @@ import type { Notification, PendingDecision } from '../../src/notifications/type
 import { type Served, startServe } from '../support/cli.js';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
-import { pausedDecision, runStatus, waitForStatus, writeProjectConfig } from './decisions.js';
+import {
+  assertNoInternals,
+  hideTable,
+  pausedDecision,
+  runStatus,
+  waitForStatus,
+  writeProjectConfig,
+} from './decisions.js';
 
 const TOKEN = 'xoxb-fake-bot-token-0001';
 const SIGNING = 'fake-slack-signing-secret-0001';
@@ -250,5 +257,29 @@ describe('Slack channel and interactions', () => {
         return true;
       },
     );
+  });
+
+  it('a store failure is a 500 INTERNAL that names no file, SQL or table, to the click and to the person', async () => {
+    const d = await pausedDecision(drafter, dataDir(), cwd());
+    const message = await posted(d);
+    const restore = hideTable(dataDir(), 'approvals');
+    try {
+      const res = await slack.click({
+        requestUrl,
+        message,
+        actionId: 'nightshift.approve',
+        userId: 'U_ALICE',
+      });
+      assert.equal(res.status, 500, res.body);
+      const body = JSON.parse(res.body) as { error: { code: string; message: string } };
+      assert.equal(body.error.code, 'INTERNAL');
+      assertNoInternals(res.body, dataDir());
+      const told = String(slack.responses.at(-1)?.text);
+      assert.match(told, /^Not decided: the server could not take the decision/);
+      assertNoInternals(told, dataDir());
+    } finally {
+      restore();
+    }
+    assert.equal((await runStatus(d.runId, dataDir(), cwd())).status, 'awaiting_approval');
   });
 });

@@ -83,8 +83,10 @@ export function apiErrorAnswer(err: unknown): ApiErrorAnswer | undefined {
   const refused = authErrorAnswer(err);
   if (refused) return refused;
   if (err instanceof ApiError) return answer(err.status, err.code, err.message);
-  if (err instanceof HttpError)
-    return answer(err.status, HTTP_CODE[err.status] ?? 'BAD_REQUEST', err.message, err.close);
+  // A server-side HttpError (5xx other than the curated 503) is not the client's doing: its message may
+  // name internals, so it is answered as a 500 INTERNAL by the caller, never passed through.
+  if (err instanceof HttpError && HTTP_CODE[err.status] !== undefined)
+    return answer(err.status, HTTP_CODE[err.status]!, err.message, err.close);
   if (isNightshiftError(err) && STATUS[err.code] !== undefined)
     return answer(STATUS[err.code]!, err.code, err.message);
   return undefined;

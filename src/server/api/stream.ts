@@ -117,6 +117,12 @@ export function streamOperation(ctx: ApiContext): { operation: Operation; stream
       };
       open.add(stop);
       res.on('close', stop);
+      // A client that went away during the awaits above (the auth check, getRun) fired `close` before the
+      // listener was there: without this its slot and poll would live until the run ends (days, if paused).
+      if (res.destroyed || req.socket.destroyed) {
+        stop();
+        return undefined;
+      }
       const look = async (): Promise<void> => {
         const run = await ctx.runtime.store.getRun(params.runId);
         if (closed || !run) return stop();

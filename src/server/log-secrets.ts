@@ -1,0 +1,21 @@
+// The secret values of the roles `serve` runs, for its log to scrub: each role's declared secrets and those
+// of its specialists, at any depth (a delegated run logs through the same logger).
+import type { Role } from '../roles/schema.js';
+import { loadSecrets } from '../tools/secrets.js';
+
+/** Every secret value of these roles and their specialists. A secrets file that cannot be read is skipped: loading the role says why. */
+export function roleSecretValues(roles: readonly Role[], env: NodeJS.ProcessEnv): string[] {
+  const values: string[] = [];
+  const seen = new Set<Role>();
+  const visit = (role: Role) => {
+    if (seen.has(role)) return;
+    seen.add(role);
+    try {
+      const secrets = loadSecrets(role, env);
+      for (const name of secrets.names) values.push(secrets.get(name) ?? '');
+    } catch {}
+    for (const specialist of role.specialists ?? []) visit(specialist);
+  };
+  for (const role of roles) visit(role);
+  return values;
+}
