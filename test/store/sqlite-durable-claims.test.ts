@@ -160,6 +160,10 @@ describe('durable claims on the embedded store', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
       assert.equal(store.health().code, 'WAL_SYNC_FAILED');
       assert.equal((await readyz()).status, 503);
+      // The daemon's worker claims nothing meanwhile (it polls every 20 ms): the run stays queued.
+      const queued = await api.rt.enqueue(api.roles[0]!, {});
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal((await store.getRun(queued.runId))?.status, 'queued');
     } finally {
       await api.close();
     }
