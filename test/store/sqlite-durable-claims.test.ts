@@ -12,6 +12,7 @@ import {
   readlinkSync,
   realpathSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -210,6 +211,27 @@ describe('durable claims on the embedded store', () => {
     } finally {
       await group2.close();
       db2.close();
+    }
+  });
+
+  it('syncs the same WAL after the cwd moves, for a database opened by a relative path', async () => {
+    const dir = tempDir('nightshift-durable-');
+    const elsewhere = tempDir('nightshift-elsewhere-');
+    cleanups.push(dir.cleanup, elsewhere.cleanup);
+    const cwd = process.cwd();
+    process.chdir(dir.path);
+    const db = openDatabase('relative.db');
+    const group = new GroupCommit(db, 'relative.db');
+    try {
+      // A stale file at the name a guess would give after the move: it must not be synced instead.
+      process.chdir(elsewhere.path);
+      writeFileSync('relative.db-wal', 'stale');
+      assert.equal(await group.write('claim', () => 1, true), 1);
+      assert.equal(group.walFile?.path, join(realpathSync(dir.path), 'relative.db-wal'));
+    } finally {
+      process.chdir(cwd);
+      await group.close();
+      db.close();
     }
   });
 
