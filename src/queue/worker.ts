@@ -17,6 +17,11 @@ export interface WorkerOptions {
    * unreachable): the run keeps its slot and is driven again, with backoff, until the store takes it.
    */
   resume?: (run: RunRecord) => Promise<void>;
+  /**
+   * Whether to claim now. False while the store is in a state no retry ends (its WAL can no longer be
+   * synced: every claim of a non-idempotent call would fail, burning the runs' retries); checked each poll.
+   */
+  mayClaim?: () => boolean;
   concurrency: number;
   /** How often to look for work enqueued by other processes. */
   pollMs: number;
@@ -85,6 +90,7 @@ export function startWorker(o: WorkerOptions): Worker {
     while (!o.signal.aborted) {
       pending = false;
       while (running.size < o.concurrency && !o.signal.aborted) {
+        if (o.mayClaim?.() === false) break;
         let runs: RunSnapshot[];
         try {
           runs = await o.claim(o.concurrency - running.size);

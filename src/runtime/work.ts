@@ -90,6 +90,8 @@ export function startWork(
     },
     drive: (claimed) => drive(claimed.run, claimed),
     resume: (run) => drive(run),
+    // Not a passing outage (those the claim itself meets and waits out): the store must be reopened.
+    mayClaim: () => store.health?.().code !== 'WAL_SYNC_FAILED',
     concurrency: o.concurrency,
     pollMs: o.pollMs ?? 200,
     signal: o.signal,

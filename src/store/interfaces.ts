@@ -31,8 +31,11 @@ import type { AuditChainFilter } from './sql/audit.js';
 /** What `Store.health()` reports. */
 export interface StoreHealth {
   ok: boolean;
-  /** Why not: STORE_UNAVAILABLE (database unreachable), DISK_FULL. */
-  code?: 'STORE_UNAVAILABLE' | 'DISK_FULL';
+  /**
+   * Why not: STORE_UNAVAILABLE (database unreachable), DISK_FULL, WAL_SYNC_FAILED (an fsync of the
+   * embedded store's WAL failed: durable claims fail until the store is reopened).
+   */
+  code?: 'STORE_UNAVAILABLE' | 'DISK_FULL' | 'WAL_SYNC_FAILED';
   reason?: string;
 }
 

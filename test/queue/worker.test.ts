@@ -53,6 +53,34 @@ describe('worker loop during a store outage', () => {
     await worker.done;
   });
 
+  it('claims nothing while told not to (a store whose WAL can no longer be synced), and again after', async () => {
+    const abort = new AbortController();
+    let claims = 0;
+    let may = false;
+    let asked = 0;
+    const worker = startWorker({
+      claim: async () => {
+        claims++;
+        return [];
+      },
+      mayClaim: () => {
+        asked++;
+        return may;
+      },
+      drive: async () => {},
+      concurrency: 1,
+      pollMs: 1,
+      signal: abort.signal,
+      onError: () => {},
+    });
+    await waitFor(async () => (asked >= 5 ? true : undefined), 'five polls');
+    assert.equal(claims, 0);
+    may = true;
+    await waitFor(async () => (claims > 0 ? true : undefined), 'a claim once allowed');
+    abort.abort();
+    await worker.done;
+  });
+
   it('drives a run again, in its slot, once the store takes writes', async () => {
     const abort = new AbortController();
     const run = newRun();

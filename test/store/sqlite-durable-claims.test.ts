@@ -4,19 +4,49 @@
 // after its COMMIT (wal-sync.ts), shared by the claims committed meanwhile; an in-memory database, with
 // no WAL file to sync, commits such a write at synchronous=FULL instead.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createRuntime } from '../../src/runtime.js';
 import { GroupCommit } from '../../src/store/sqlite/group-commit.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { openDatabase } from '../../src/store/sqlite/open.js';
+import { startApi } from '../support/api.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
 import { tempDir } from '../support/tmp.js';
 
 // PRAGMA synchronous values.
 const NORMAL = 1;
 const FULL = 2;
+
+/**
+ * Makes the next fsync of the WAL fail for real (EBADF from the kernel): closes the read-only descriptor
+ * wal-sync.ts holds on the WAL (SQLite's own is read-write and stays). Without root there is no disk to
+ * fail under us, and a test-only hook would not exercise the real fdatasync.
+ */
+function closeWalSyncDescriptor(walPath: string): void {
+  const target = realpathSync(walPath);
+  const mine = readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) !== target) return false;
+      const flags = /flags:\s*(\d+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
+      return flags !== undefined && (Number.parseInt(flags, 8) & 3) === 0; // O_RDONLY
+    } catch {
+      return false;
+    }
+  });
+  assert.equal(mine.length, 1, `one read-only descriptor on ${target}`);
+  closeSync(Number(mine[0]));
+}
 
 describe('durable claims on the embedded store', () => {
   const cleanups: (() => void)[] = [];
@@ -79,9 +109,9 @@ describe('durable claims on the embedded store', () => {
   it('fails a durable write whose WAL cannot be synced, and every later one (fails closed)', async () => {
     const { db, group, path } = openGroup();
     try {
-      await group.write('plain', () => 0);
-      // The WAL file vanishes under the store (SQLite keeps its own descriptor): it cannot be synced.
-      rmSync(`${path}-wal`);
+      await group.write('first claim', () => 0, true);
+      // The descriptor the fsync uses goes bad under the store: the next fdatasync fails (EBADF).
+      closeWalSyncDescriptor(`${path}-wal`);
       await assert.rejects(
         group.write('claim of notify', () => 0, true),
         (err: Error) => {
@@ -95,6 +125,111 @@ describe('durable claims on the embedded store', () => {
       );
       assert.equal(await group.write('plain again', () => 7), 7, 'writes that need no fsync go on');
     } finally {
+      await group.close();
+      db.close();
+    }
+  });
+
+  it('says the store is not ready once an fsync of the WAL failed, until it is reopened', async () => {
+    const r = writeTestRole({ autonomy: 'full', tools: [], turns: [{ final: { summary: 'ok' } }] });
+    cleanups.push(r.cleanup);
+    const store = openSqliteStore({ dataDir: r.dataDir });
+    const api = await startApi({ roleFiles: [r.file], runtime: { store }, callers: {}, token: '' });
+    const heard: unknown[] = [];
+    store.watchHealth((health) => heard.push(health.code));
+    const readyz = async () => {
+      const res = await fetch(`${api.url}/readyz`);
+      return { status: res.status, body: await res.json() };
+    };
+    try {
+      await store.write('claim', () => 0, true);
+      assert.deepEqual(store.health(), { ok: true });
+      assert.equal((await readyz()).status, 200);
+      closeWalSyncDescriptor(`${store.path}-wal`);
+      await assert.rejects(
+        store.write('claim of notify', () => 0, true),
+        /syncing the WAL/,
+      );
+      const health = store.health();
+      assert.equal(health.ok, false);
+      assert.equal(health.code, 'WAL_SYNC_FAILED');
+      assert.match(health.reason ?? '', /reopened/);
+      assert.deepEqual(heard, ['WAL_SYNC_FAILED'], 'the flip is heard once');
+      assert.deepEqual(await readyz(), { status: 503, body: { ready: false, store: 'WAL_SYNC_FAILED' } });
+      // Plain writes still commit; they do not make the store ready again (the disk-full outage would).
+      await store.write('plain', () => 0);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(store.health().code, 'WAL_SYNC_FAILED');
+      assert.equal((await readyz()).status, 503);
+      // The daemon's worker claims nothing meanwhile (it polls every 20 ms): the run stays queued.
+      const queued = await api.rt.enqueue(api.roles[0]!, {});
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal((await store.getRun(queued.runId))?.status, 'queued');
+    } finally {
+      await api.close();
+    }
+    const again = openSqliteStore({ dataDir: r.dataDir });
+    await again.init();
+    try {
+      await again.write('claim after reopening', () => 0, true);
+      assert.deepEqual(again.health(), { ok: true });
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('syncs the WAL SQLite named after the resolved file when the database path is a symlink', async () => {
+    const dir = tempDir('nightshift-durable-');
+    cleanups.push(dir.cleanup);
+    mkdirSync(join(dir.path, 'real'));
+    const real = join(dir.path, 'real', 'nightshift.db');
+    const alias = join(dir.path, 'alias.db');
+    symlinkSync(real, alias);
+    const db = openDatabase(alias);
+    const group = new GroupCommit(db, alias);
+    try {
+      assert.equal(group.walFile?.path, `${realpathSync(real)}-wal`);
+      // With a guessed `${alias}-wal` (no such file) every claim failed with ENOENT.
+      assert.equal(await group.write('claim', () => 3, true), 3);
+      assert.equal(await group.write('claim again', () => 4, true), 4);
+      assert.deepEqual(group.syncStats, { fsyncs: 2, writes: 2 });
+      assert.equal(
+        group.walFile?.directorySyncs,
+        1,
+        "the WAL's directory was synced once, when it was opened",
+      );
+    } finally {
+      await group.close();
+      db.close();
+    }
+    // Opened again, the WAL exists already: its descriptor is opened, and its directory synced, at once.
+    const db2 = openDatabase(alias);
+    const group2 = new GroupCommit(db2, alias);
+    try {
+      assert.equal(group2.walFile?.directorySyncs, 1);
+      assert.equal(await group2.write('claim', () => 5, true), 5);
+    } finally {
+      await group2.close();
+      db2.close();
+    }
+  });
+
+  it('syncs the same WAL after the cwd moves, for a database opened by a relative path', async () => {
+    const dir = tempDir('nightshift-durable-');
+    const elsewhere = tempDir('nightshift-elsewhere-');
+    cleanups.push(dir.cleanup, elsewhere.cleanup);
+    const cwd = process.cwd();
+    process.chdir(dir.path);
+    const db = openDatabase('relative.db');
+    const group = new GroupCommit(db, 'relative.db');
+    try {
+      // A stale file at the name a guess would give after the move: it must not be synced instead.
+      process.chdir(elsewhere.path);
+      writeFileSync('relative.db-wal', 'stale');
+      assert.equal(await group.write('claim', () => 1, true), 1);
+      assert.equal(group.walFile?.path, join(realpathSync(dir.path), 'relative.db-wal'));
+    } finally {
+      process.chdir(cwd);
       await group.close();
       db.close();
     }

@@ -37,6 +37,11 @@ export interface FakeReply {
   cut?: 'end' | 'reset';
   /** The model id reported back; default: the one requested. */
   model?: string;
+  /**
+   * Sends this text as the whole 200 event stream, then ends the response cleanly: a stream cut inside an
+   * event, or the shapes a gateway sends that the fake does not make itself.
+   */
+  raw?: string;
 }
 
 /** A scripted HTTP error, in the provider's JSON error shape. */
@@ -259,6 +264,12 @@ export async function startFakeServer(
     if (answer.delayMs) await sleep(answer.delayMs);
     if (res.destroyed) return;
     if (answer.spreadMs) spread(res, answer.spreadMs);
+    if (answer.raw !== undefined) {
+      ++answered;
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+      res.end(answer.raw);
+      return;
+    }
     await protocol.reply(res, answer, body, ++answered);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -69,7 +69,7 @@ const STOP_REASONS = {
 function reader(names: WireRequest['names']): TurnReader {
   const turn = emptyTurn();
   // Tool-use blocks by their index: id, name and the argument pieces so far.
-  const open = new Map<number, { id: string; name: string; json: string }>();
+  const open = new Map<number, { id: string; name: string; json: string; seed: string }>();
   let raw: string | undefined;
   let stopped = false;
   return {
@@ -86,8 +86,15 @@ function reader(names: WireRequest['names']): TurnReader {
           }
           break;
         case 'content_block_start':
-          if (e.content_block.type === 'tool_use')
-            open.set(e.index, { id: e.content_block.id, name: e.content_block.name, json: '' });
+          if (e.content_block.type === 'tool_use') {
+            // Some gateways send the whole input here rather than as input_json_delta pieces.
+            const input = e.content_block.input;
+            const seed =
+              input && typeof input === 'object' && Object.keys(input).length > 0
+                ? JSON.stringify(input)
+                : '';
+            open.set(e.index, { id: e.content_block.id, name: e.content_block.name, json: '', seed });
+          }
           break;
         case 'content_block_stop': {
           const block = open.get(e.index);
@@ -96,7 +103,8 @@ function reader(names: WireRequest['names']): TurnReader {
             turn.calls.push({
               id: block.id,
               tool: names.fromProvider(block.name),
-              args: parseArgs(block.json),
+              // Pieces streamed win; the input sent whole on the start is used when none came.
+              args: parseArgs(block.json || block.seed),
             });
           }
           break;

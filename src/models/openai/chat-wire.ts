@@ -1,6 +1,7 @@
 // OpenAI Chat Completions on the wire (OpenAI and every compatible server): the request body and the reader
 // of its streamed chunks (choices[0].delta text and tool_calls pieces, finish_reason, the usage chunk that
 // stream_options.include_usage asks for, [DONE]).
+import { randomUUID } from 'node:crypto';
 import { incompleteStream, StreamError } from '../wire/collect.js';
 import {
   callInput,
@@ -47,14 +48,25 @@ const STOP_REASONS = {
 
 function reader(names: WireRequest['names']): TurnReader {
   const turn = emptyTurn();
-  // Calls by their index in the message: the first piece brings id and name, later ones more arguments.
+  // Calls by their index in the message: the first piece brings id and name, later ones more arguments. A
+  // piece with another id at an index already taken starts a new call (some servers reuse index 0), so
+  // `calls` keeps every call in order and `byIndex` the one each index is filling now.
   const calls: { id: string; name: string; json: string }[] = [];
+  const byIndex = new Map<number, { id: string; name: string; json: string }>();
   let raw: string | undefined;
+  // include_usage is always sent: the answer is whole only with its usage chunk or [DONE]. A stream cut
+  // after finish_reason would otherwise pass with 0 tokens counted.
+  let ended = false;
   return {
-    event(_name, data) {
-      if (data === '[DONE]') return;
+    event(name, data) {
+      if (data === '[DONE]') {
+        ended = true;
+        return;
+      }
       const e = JSON.parse(data);
+      // An `event: error` may carry the error as the whole payload: its message is kept, not lost.
       if (e.error) throw new StreamError(e.error);
+      if (name === 'error') throw new StreamError(e);
       if (e.model && turn.modelId === undefined) turn.modelId = e.model;
       const choice = e.choices?.[0];
       if (choice) {
@@ -62,10 +74,11 @@ function reader(names: WireRequest['names']): TurnReader {
         if (typeof delta.content === 'string') turn.text += delta.content;
         for (const piece of delta.tool_calls ?? []) {
           const index = piece.index ?? calls.length;
-          let call = calls[index];
-          if (!call) {
+          let call = byIndex.get(index);
+          if (!call || (piece.id && call.id && piece.id !== call.id)) {
             call = { id: '', name: '', json: '' };
-            calls[index] = call;
+            byIndex.set(index, call);
+            calls.push(call);
           }
           if (piece.id) call.id = piece.id;
           if (piece.function?.name) call.name = piece.function.name;
@@ -74,15 +87,21 @@ function reader(names: WireRequest['names']): TurnReader {
         if (choice.finish_reason) raw = choice.finish_reason;
       }
       if (e.usage) {
+        ended = true;
         turn.usage.inputTokens = e.usage.prompt_tokens ?? 0;
         turn.usage.outputTokens = e.usage.completion_tokens ?? 0;
         turn.usage.cachedInputTokens = e.usage.prompt_tokens_details?.cached_tokens ?? 0;
       }
     },
     finish() {
-      if (raw === undefined) throw incompleteStream();
+      if (raw === undefined || !ended) throw incompleteStream();
       for (const c of calls)
-        if (c) turn.calls.push({ id: c.id, tool: names.fromProvider(c.name), args: parseArgs(c.json) });
+        turn.calls.push({
+          // A call without an id still needs one: its result is matched to it on the next turn.
+          id: c.id || `call_${randomUUID()}`,
+          tool: names.fromProvider(c.name),
+          args: parseArgs(c.json),
+        });
       turn.stopReason = stopReasonOf(STOP_REASONS, raw, turn.calls.length);
       return turn;
     },

@@ -75,16 +75,26 @@ export async function streamTurn(
       requestBodyValues: undefined,
     });
   const reader = protocol.reader(input.names);
+  // Only an error from reading the body is a dropped connection; one the reader throws on a malformed event
+  // (a TypeError too, at times) is the answer's fault and keeps its own classification.
+  const source = res.body as unknown as AsyncIterable<Uint8Array>;
+  let dropped: unknown;
+  const chunks = async function* (): AsyncGenerator<Uint8Array> {
+    try {
+      yield* source;
+    } catch (err) {
+      dropped = err;
+      throw err;
+    }
+  };
   try {
-    await readEvents(res.body as unknown as AsyncIterable<Uint8Array>, (name, data) =>
-      reader.event(name, data),
-    );
+    await readEvents(chunks(), (name, data) => reader.event(name, data));
   } catch (err) {
-    if (signal.aborted || !(err instanceof TypeError)) throw err;
+    if (signal.aborted || dropped === undefined || err !== dropped) throw err;
     // The connection dropped mid-stream (undici's "terminated", "other side closed"): the answer is lost,
     // another attempt may get it whole.
     throw new APICallError({
-      message: `the connection dropped while the answer streamed: ${err.message}`,
+      message: `the connection dropped while the answer streamed: ${(err as Error)?.message ?? String(err)}`,
       url: protocol.url,
       requestBodyValues: undefined,
       cause: err,

@@ -1,6 +1,8 @@
 // A lean reader of server-sent events (the WHATWG event-stream format) over a fetch body: one string buffer,
 // events handed over as (name, data) without an object per event. Only what the model APIs use: `event:`
 // and `data:` fields (several data lines joined by "\n"), comments and other fields skipped.
+import { incompleteStream } from './collect.js';
+
 export async function readEvents(
   body: AsyncIterable<Uint8Array>,
   onEvent: (name: string | undefined, data: string) => void,
@@ -35,7 +37,14 @@ export async function readEvents(
   }
   buffer += decoder.decode();
   // The stream's last event may lack its blank line; it still counts (as EventSource would not, but the
-  // APIs' end events matter more than the format's letter).
+  // APIs' end events matter more than the format's letter). If it does not parse, the body ended inside
+  // it (a proxy cut a clean stream mid-event): the answer is incomplete, worth a retry, not a bad answer.
   if (buffer !== '') line(buffer.endsWith('\r') ? buffer.slice(0, -1) : buffer);
-  line('');
+  if (data === undefined) return;
+  try {
+    onEvent(name, data);
+  } catch (err) {
+    if (err instanceof SyntaxError) throw incompleteStream();
+    throw err;
+  }
 }

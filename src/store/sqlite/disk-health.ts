@@ -24,11 +24,14 @@ interface Outage {
 export class DiskHealth {
   private writes: Outage | undefined;
   private checkpoints: Outage | undefined;
+  /** Why the WAL can no longer be synced (sticky: see walSyncFailed). */
+  private walSync: string | undefined;
   private readonly listeners = new Set<Listener>();
   private lastCommit = 0;
   private timer: NodeJS.Timeout | undefined;
 
   current(): StoreHealth {
+    if (this.walSync) return { ok: false, code: 'WAL_SYNC_FAILED', reason: this.walSync };
     if (this.writes) return { ok: false, code: 'DISK_FULL', reason: this.writes.reason };
     if (this.checkpoints) {
       return {
@@ -38,6 +41,17 @@ export class DiskHealth {
       };
     }
     return { ok: true };
+  }
+
+  /**
+   * An fsync of the WAL failed: every later durable write fails until the store is reopened, so the store
+   * is not ready, whatever the disk does next (a freed disk does not end this one).
+   */
+  walSyncFailed(reason: string): void {
+    if (this.walSync) return;
+    this.change(() => {
+      this.walSync = `syncing the WAL to disk failed (${reason}): claims of non-idempotent calls fail until the store is reopened (restart the process)`;
+    }, {});
   }
 
   writeFailedDiskFull(reason: string): void {

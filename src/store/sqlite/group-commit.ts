@@ -67,7 +67,18 @@ export class GroupCommit {
 
   /** The fsyncs of the WAL, and how many durable writes they carried (more than one: shared). */
   get syncStats(): { fsyncs: number; writes: number } {
-    return this.walSync ? { ...this.walSync.stats } : { fsyncs: 0, writes: 0 };
+    const { fsyncs, writes } = this.walSync?.stats ?? { fsyncs: 0, writes: 0 };
+    return { fsyncs, writes };
+  }
+
+  /** The WAL file durable writes sync, and how often its directory was synced (once, at open). */
+  get walFile(): { path: string; directorySyncs: number } | undefined {
+    return this.walSync && { path: this.walSync.walPath, directorySyncs: this.walSync.stats.directorySyncs };
+  }
+
+  /** Hears the first failed fsync of the WAL: durable writes fail from then on, until the store reopens. */
+  set onWalSyncFailed(listener: (err: unknown) => void) {
+    if (this.walSync) this.walSync.onFailed = listener;
   }
 
   /** Waits for the fsync in flight (close: no durable write is left unsettled, no fd left open). */

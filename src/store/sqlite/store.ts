@@ -69,6 +69,9 @@ export class SqliteStore implements Store, SqliteIo {
         this.checkpointer?.giveSpaceBack();
       }
     };
+    // Sticky: after a failed fsync the kernel may have dropped the WAL's dirty pages, so no later claim is
+    // trusted (wal-sync.ts); `/readyz` answers 503 until the store is reopened.
+    this.writes.onWalSyncFailed = (err) => this.disk.walSyncFailed((err as Error).message);
     const tx = this.db.transaction((fn: () => unknown) => fn());
     this.readSnapshot = <T>(fn: () => T): T => tx(fn) as T;
   }

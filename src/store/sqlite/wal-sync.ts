@@ -6,7 +6,21 @@
 //
 // Checkpoints need nothing from us: at synchronous=NORMAL SQLite syncs the WAL before it checkpoints and
 // the database file after, and a WAL that starts over keeps its inode, so the fd opened here stays valid.
-import { close as closeFd, fdatasync, open } from 'node:fs';
+//
+// The WAL is the file SQLite itself opened: its name comes from the database file as SQLite resolved it
+// (symlinks followed), not from the path we were given, and it is opened when the store opens, so a later
+// change of cwd or a stale file at a guessed name cannot be synced in its place.
+import {
+  close as closeFd,
+  closeSync,
+  fdatasync,
+  fsync,
+  fsyncSync,
+  open,
+  openSync,
+  realpathSync,
+} from 'node:fs';
+import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 
 interface Waiter {
@@ -16,7 +30,9 @@ interface Waiter {
 
 export class WalSync {
   /** fsyncs done, and the durable writes they carried (writes > fsyncs: shared). */
-  readonly stats = { fsyncs: 0, writes: 0 };
+  readonly stats = { fsyncs: 0, writes: 0, directorySyncs: 0 };
+  /** Hears the first failed fsync (the store's health then says: reopen the store). */
+  onFailed: ((err: unknown) => void) | undefined;
   private fd: number | undefined;
   private inFlight = false;
   private scheduled = false;
@@ -30,18 +46,45 @@ export class WalSync {
    */
   private failed: unknown;
   private closed = false;
+  private reported = false;
 
-  private constructor(private readonly walPath: string) {}
+  /** The WAL file this instance syncs (SQLite's own name for it). */
+  readonly walPath: string;
+
+  private constructor(walPath: string) {
+    this.walPath = walPath;
+    try {
+      // Read-only is enough to sync. On a new database the WAL appears with the first COMMIT: then it is
+      // opened by the first durable write (after that COMMIT), under the same resolved name.
+      this.fd = openSync(walPath, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.failed = err;
+      return;
+    }
+    try {
+      syncDirectorySync(dirname(walPath));
+      this.stats.directorySyncs++;
+    } catch (err) {
+      this.failed = err;
+    }
+  }
 
   /** For a file database in WAL mode; undefined otherwise (the caller falls back to synchronous=FULL). */
   static forDatabase(db: Database.Database, path: string): WalSync | undefined {
     if (db.memory || path === '' || path === ':memory:' || path.startsWith('file:')) return undefined;
     if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') return undefined;
-    return new WalSync(`${path}-wal`);
+    // SQLite names the WAL after the main database file as it resolved it (absolute, symlinks followed):
+    // a guess from `path` misses when the path or a parent is a symlink, or is relative and the cwd moves.
+    const main = (db.pragma('database_list') as { name: string; file: string }[]).find(
+      (d) => d.name === 'main',
+    );
+    if (!main?.file) return undefined;
+    return new WalSync(`${realpathSync(main.file)}-wal`);
   }
 
   /** Calls `resolve` once an fsync of the WAL begun after this call has finished (or `reject`). */
   after(resolve: () => void, reject: (err: unknown) => void): void {
+    if (this.failed !== undefined && !this.reported) this.fail(this.failed);
     if (this.failed !== undefined || this.closed) {
       reject(this.failed ?? new Error('the store is closing: the WAL is no longer synced'));
       return;
@@ -68,6 +111,14 @@ export class WalSync {
     }
   }
 
+  /** Once failed, failed until the store is opened again; the store's health says so. */
+  private fail(err: unknown): void {
+    this.failed = err;
+    if (this.reported) return;
+    this.reported = true;
+    this.onFailed?.(err);
+  }
+
   private start(): void {
     const waiters = this.next;
     this.next = [];
@@ -77,7 +128,7 @@ export class WalSync {
       this.stats.fsyncs++;
       this.stats.writes += waiters.length;
       if (err) {
-        this.failed = err;
+        this.fail(err);
         for (const w of [...waiters, ...this.next]) w.reject(err);
         this.next = [];
       } else {
@@ -90,11 +141,36 @@ export class WalSync {
       fdatasync(this.fd, done);
       return;
     }
-    // Opened once, on the first durable write (its COMMIT created the WAL); read-only is enough to sync.
+    // The WAL did not exist when the store opened (a new database): this write's COMMIT created it.
     open(this.walPath, 'r', (err, fd) => {
       if (err) return done(err);
       this.fd = fd;
-      fdatasync(fd, done);
+      syncDirectory(dirname(this.walPath), (dirErr) => {
+        if (dirErr) return done(dirErr);
+        this.stats.directorySyncs++;
+        fdatasync(fd, done);
+      });
     });
   }
+}
+
+/**
+ * The WAL's directory entry is new when SQLite created the file: without a sync of the directory a power
+ * cut can lose the name, and with it every frame fdatasync put on disk (FULL syncs it too:
+ * UNIXFILE_DIRSYNC). Done once per store, before its first durable write settles.
+ */
+function syncDirectorySync(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function syncDirectory(dir: string, done: (err: NodeJS.ErrnoException | null) => void): void {
+  open(dir, 'r', (err, fd) => {
+    if (err) return done(err);
+    fsync(fd, (syncErr) => closeFd(fd, () => done(syncErr)));
+  });
 }
