@@ -16,7 +16,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
 import { createAnthropicModel } from '../src/models/anthropic/index.js';
 import { createOpenAIChatModel, createOpenAIModel } from '../src/models/openai/index.js';
 import type { Model, ModelRequest } from '../src/models/types.js';
@@ -28,8 +27,8 @@ import type { FakeReply, FakeRequest, FakeServer } from '../test/support/fake-ll
 import { startFakeOpenAI } from '../test/support/fake-openai.js';
 import { startFakeOpenAIResponses } from '../test/support/fake-openai-responses.js';
 import { tempDir } from '../test/support/tmp.js';
+import { counters, descriptions, FINAL_TEXT, impl, KEY, PLAN, PROMPT, schemas } from './wire-task.js';
 
-const KEY = 'bench-key';
 const TURN_CONFIGS = ['turn:anthropic', 'turn:openai-responses', 'turn:openai-chat'] as const;
 const PROTOCOLS = ['anthropic', 'responses', 'chat'] as const;
 type Protocol = (typeof PROTOCOLS)[number];
@@ -141,18 +140,10 @@ async function turnChild(config: (typeof TURN_CONFIGS)[number], n: number) {
 
 // ── the task ──
 
-const PLAN = [
-  { tool: 'lookup', args: { customerId: 'cust-42' } },
-  { tool: 'update', args: { customerId: 'cust-42', field: 'tier', value: 'gold' } },
-  { tool: 'notify', args: { channel: '#ops', message: 'cust-42 upgraded to gold' } },
-];
-const FINAL_TEXT = '{"status":"done","customer":"cust-42","tier":"gold"}';
-const PROMPT = 'Customer cust-42 paid the invoice: upgrade them to gold and tell #ops.';
-const counters = { lookup: 0, update: 0, notify: 0 };
-
 /**
  * The scripted model: decides from the number of tool results already sent, so it is stateless. Read through
- * the fake's protocol-neutral reader, so one script serves all three protocols.
+ * the fake's protocol-neutral reader, so one script serves all three protocols (bench/wire-task.ts's
+ * `scripted` reads the Responses body only).
  */
 function scripted(fake: FakeServer): (req: FakeRequest) => FakeReply {
   return (req) => {
@@ -164,31 +155,6 @@ function scripted(fake: FakeServer): (req: FakeRequest) => FakeReply {
     return { calls: [{ name, input: step.args }], usage: { input: 10, output: 5 } };
   };
 }
-
-const impl = {
-  lookup: ({ customerId }: { customerId: string }) => {
-    counters.lookup++;
-    return { customerId, name: 'Ada', tier: 'silver' };
-  },
-  update: ({ customerId, field, value }: { customerId: string; field: string; value: string }) => {
-    counters.update++;
-    return { ok: true, customerId, field, value };
-  },
-  notify: ({ channel }: { channel: string }) => {
-    counters.notify++;
-    return { delivered: true, channel };
-  },
-};
-const schemas = {
-  lookup: z.object({ customerId: z.string() }),
-  update: z.object({ customerId: z.string(), field: z.string(), value: z.string() }),
-  notify: z.object({ channel: z.string(), message: z.string() }),
-};
-const descriptions = {
-  lookup: 'Look up a customer record',
-  update: 'Update one field of a customer record',
-  notify: 'Send a message to a channel',
-};
 
 interface TaskSubject {
   once: () => Promise<void>;

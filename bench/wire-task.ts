@@ -1,7 +1,8 @@
 // The peers' task over the wire (lookup → update → notify, then a final JSON answer: 4 model turns)
 // against the fake Responses API, for three loops: nightshift's durable loop (policy on every call, every
 // step committed to SQLite, streamed turns), the AI SDK's `generateText` + tools, and @openai/agents'
-// `Runner.run`. Shared by bench/model-turn.ts (sequential) and bench/in-flight.ts (many runs at once).
+// `Runner.run`, on the Responses API, for bench/in-flight.ts (many runs at once). The task's data (plan,
+// tools, counters) is shared with bench/model-turn.ts, which runs the same task on all three protocols.
 import { join } from 'node:path';
 import { z } from 'zod';
 import { defineRole } from '../src/roles/define.js';
@@ -42,7 +43,7 @@ export function scripted(req: FakeRequest): FakeReply {
   return { calls: [{ name, input: step.args }], usage: { input: 10, output: 5 } };
 }
 
-const impl = {
+export const impl = {
   lookup: ({ customerId }: { customerId: string }) => {
     counters.lookup++;
     return { customerId, name: 'Ada', tier: 'silver' };
@@ -56,12 +57,12 @@ const impl = {
     return { delivered: true, channel };
   },
 };
-const schemas = {
+export const schemas = {
   lookup: z.object({ customerId: z.string() }),
   update: z.object({ customerId: z.string(), field: z.string(), value: z.string() }),
   notify: z.object({ channel: z.string(), message: z.string() }),
 };
-const descriptions = {
+export const descriptions = {
   lookup: 'Look up a customer record',
   update: 'Update one field of a customer record',
   notify: 'Send a message to a channel',
