@@ -21,13 +21,22 @@ import { createOpenAIChatModel, createOpenAIModel } from '../src/models/openai/i
 import type { Model, ModelRequest } from '../src/models/types.js';
 import { defineRole } from '../src/roles/define.js';
 import { createRuntime } from '../src/runtime.js';
-import { defineTool } from '../src/tools/define.js';
 import { startFakeAnthropic } from '../test/support/fake-anthropic.js';
 import type { FakeReply, FakeRequest, FakeServer } from '../test/support/fake-llm.js';
 import { startFakeOpenAI } from '../test/support/fake-openai.js';
 import { startFakeOpenAIResponses } from '../test/support/fake-openai-responses.js';
 import { tempDir } from '../test/support/tmp.js';
-import { counters, descriptions, FINAL_TEXT, impl, KEY, PLAN, PROMPT, schemas } from './wire-task.js';
+import {
+  counters,
+  descriptions,
+  FINAL_TEXT,
+  impl,
+  KEY,
+  PLAN,
+  PROMPT,
+  schemas,
+  taskTools,
+} from './wire-task.js';
 
 const TURN_CONFIGS = ['turn:anthropic', 'turn:openai-responses', 'turn:openai-chat'] as const;
 const PROTOCOLS = ['anthropic', 'responses', 'chat'] as const;
@@ -177,31 +186,7 @@ async function nightshiftTask(url: string, protocol: Protocol): Promise<TaskSubj
       autonomy: 'full',
       model: ROLE_MODEL[protocol],
       instructions: PROMPT,
-      tools: [
-        defineTool({
-          name: 'crm.lookup',
-          description: descriptions.lookup,
-          input: schemas.lookup,
-          effect: 'read',
-          idempotent: true,
-          run: impl.lookup,
-        }),
-        defineTool({
-          name: 'crm.update',
-          description: descriptions.update,
-          input: schemas.update,
-          effect: 'write',
-          idempotent: true,
-          run: impl.update,
-        }),
-        defineTool({
-          name: 'chat.notify',
-          description: descriptions.notify,
-          input: schemas.notify,
-          effect: 'external',
-          run: impl.notify,
-        }),
-      ],
+      tools: taskTools(),
     },
     { dir: tmp.path },
   );

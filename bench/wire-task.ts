@@ -68,6 +68,35 @@ export const descriptions = {
   notify: 'Send a message to a channel',
 };
 
+/** The task's three tools as nightshift tools: a read, an idempotent write, a non-idempotent external call. */
+export function taskTools() {
+  return [
+    defineTool({
+      name: 'crm.lookup',
+      description: descriptions.lookup,
+      input: schemas.lookup,
+      effect: 'read',
+      idempotent: true,
+      run: impl.lookup,
+    }),
+    defineTool({
+      name: 'crm.update',
+      description: descriptions.update,
+      input: schemas.update,
+      effect: 'write',
+      idempotent: true,
+      run: impl.update,
+    }),
+    defineTool({
+      name: 'chat.notify',
+      description: descriptions.notify,
+      input: schemas.notify,
+      effect: 'external',
+      run: impl.notify,
+    }),
+  ];
+}
+
 export async function nightshiftTask(
   url: string,
   options: Pick<RuntimeOptions, 'observers'> = {},
@@ -80,31 +109,7 @@ export async function nightshiftTask(
       autonomy: 'full',
       model: 'openai:gpt-4.1-mini',
       instructions: PROMPT,
-      tools: [
-        defineTool({
-          name: 'crm.lookup',
-          description: descriptions.lookup,
-          input: schemas.lookup,
-          effect: 'read',
-          idempotent: true,
-          run: impl.lookup,
-        }),
-        defineTool({
-          name: 'crm.update',
-          description: descriptions.update,
-          input: schemas.update,
-          effect: 'write',
-          idempotent: true,
-          run: impl.update,
-        }),
-        defineTool({
-          name: 'chat.notify',
-          description: descriptions.notify,
-          input: schemas.notify,
-          effect: 'external',
-          run: impl.notify,
-        }),
-      ],
+      tools: taskTools(),
     },
     { dir: tmp.path },
   );
