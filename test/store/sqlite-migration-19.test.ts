@@ -1,6 +1,7 @@
 // Migration 19 (fewer b-trees written per run) on a database made by the schema before it, with rows:
 // the audit chains and their heads survive the rebuild of audit_heads and keep verifying and growing,
-// child runs are still found through the now partial runs_parent index, and the dropped index is gone.
+// child runs are still found through the now partial runs_parent index, the listings still come newest
+// first from the ascending indexes, and the dropped index is gone.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -63,7 +64,9 @@ describe('sqlite migration 19', () => {
           headsBefore,
         );
         const schema = (name: string) =>
-          after.prepare('SELECT sql FROM sqlite_schema WHERE name = ?').pluck().get(name) as string | undefined;
+          after.prepare('SELECT sql FROM sqlite_schema WHERE name = ?').pluck().get(name) as
+            | string
+            | undefined;
         assert.match(schema('audit_heads') ?? '', /WITHOUT ROWID/);
         assert.equal(schema('runs_queue'), undefined);
         assert.match(schema('runs_parent') ?? '', /WHERE parent_run_id IS NOT NULL/);
@@ -71,13 +74,50 @@ describe('sqlite migration 19', () => {
           .prepare('EXPLAIN QUERY PLAN SELECT * FROM runs WHERE parent_run_id = ?')
           .all('run_a') as { detail: string }[];
         assert.match(plan.map((p) => p.detail).join(' '), /USING INDEX runs_parent/);
+        // The newest-first listings walk the now ascending indexes backwards, with no sort.
+        const planOf = (sql: string, ...params: unknown[]) =>
+          (after.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[])
+            .map((p) => p.detail)
+            .join(' | ');
+        assert.equal(
+          planOf('SELECT * FROM runs ORDER BY created_at DESC, id DESC LIMIT ?', 10),
+          'SCAN runs USING INDEX runs_created',
+        );
+        assert.equal(
+          planOf(
+            'SELECT * FROM runs WHERE (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?',
+            3,
+            'z',
+            10,
+          ),
+          'SEARCH runs USING INDEX runs_created ((created_at,id)<(?,?))',
+        );
+        assert.match(
+          planOf('SELECT * FROM runs WHERE role = ? ORDER BY created_at DESC, id DESC LIMIT ?', 'r', 10),
+          /USING INDEX runs_role_created \(role=\?\)/,
+        );
+        const newest = await (async () => {
+          const s = openSqliteStore({ path });
+          await s.init();
+          try {
+            return (await s.listRuns({ limit: 2 })).map((r) => r.id);
+          } finally {
+            await s.close();
+          }
+        })();
+        assert.deepEqual(newest, ['run_c', 'run_b']);
         // The chains go on from the moved heads: a new entry links to run_a's old head.
         const next = new AuditAppender(after);
         after.transaction(() =>
-          next.append([{ at: 5, actor: 'ana', action: 'run.resumed', runId: 'run_a', target: 'run_a', data: {} }]),
+          next.append([
+            { at: 5, actor: 'ana', action: 'run.resumed', runId: 'run_a', target: 'run_a', data: {} },
+          ]),
         )();
         const prev = after.prepare('SELECT prev_hash FROM audit_events WHERE at = 5').pluck().get();
-        assert.equal(prev, (headsBefore as { chain: string; hash: string }[]).find((h) => h.chain === 'run_a')!.hash);
+        assert.equal(
+          prev,
+          (headsBefore as { chain: string; hash: string }[]).find((h) => h.chain === 'run_a')!.hash,
+        );
       } finally {
         after.close();
       }
