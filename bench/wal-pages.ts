@@ -1,5 +1,5 @@
 // WAL frames per run, by the b-tree each frame belongs to: a count, not a timing, so it holds on a busy
-// machine. Runs the durable-runs task (the same role, tools and script) sequentially at NORMAL, then
+// machine. Runs the durable-runs task (its script; the tools from wire-task) sequentially at NORMAL, then
 // checkpoints (TRUNCATE) so the WAL is empty, runs --runs more, copies the database and its WAL, and
 // reads the frame headers of the copy: each frame's page number, mapped to its table or index through
 // the dbstat virtual table. Every frame is one page written by a COMMIT (two pwrites), and each frame
@@ -9,12 +9,11 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { z } from 'zod';
 import { defineRole } from '../src/roles/define.js';
 import { createRuntime } from '../src/runtime.js';
 import { DATABASE_FILE } from '../src/store/sqlite/open.js';
-import { defineTool } from '../src/tools/define.js';
 import { tempDir } from '../test/support/tmp.js';
+import { PROMPT, taskTools } from './wire-task.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -41,39 +40,14 @@ try {
       '',
     ].join('\n'),
   );
-  const tools = [
-    defineTool({
-      name: 'crm.lookup',
-      description: 'Look up a customer record',
-      input: z.object({ customerId: z.string() }),
-      effect: 'read',
-      idempotent: true,
-      run: async ({ customerId }) => ({ customerId, name: 'Ada', tier: 'silver' }),
-    }),
-    defineTool({
-      name: 'crm.update',
-      description: 'Update one field of a customer record',
-      input: z.object({ customerId: z.string(), field: z.string(), value: z.string() }),
-      effect: 'write',
-      idempotent: true,
-      run: ({ customerId, field, value }) => ({ ok: true, customerId, field, value }),
-    }),
-    defineTool({
-      name: 'chat.notify',
-      description: 'Send a message to a channel',
-      input: z.object({ channel: z.string(), message: z.string() }),
-      effect: 'external',
-      run: ({ channel }) => ({ delivered: true, channel }),
-    }),
-  ];
   const role = defineRole(
     {
       name: 'bench-upgrader',
       description: 'Upgrades a customer and tells ops',
       autonomy: 'full',
       model: `script:${script}`,
-      instructions: 'Customer cust-42 paid the invoice: upgrade them to gold and tell #ops.',
-      tools,
+      instructions: PROMPT,
+      tools: taskTools(),
       output: { type: 'object', required: ['status'], properties: { status: { type: 'string' } } },
     },
     { dir: tmp.path },
