@@ -408,4 +408,35 @@ CREATE INDEX role_promotions_role ON role_promotions (role, requested_at);`,
 );
 CREATE INDEX improvement_rounds_role ON improvement_rounds (role, created_at DESC);`,
   },
+  {
+    version: 19,
+    name: 'fewer b-trees written per run',
+    // Pages written per commit (docs/decisions/001-durable-loop.md, "Fewer pages per commit"): each b-tree a
+    // commit touches is at least one WAL frame. runs_queue duplicated runs_status for the two statuses it
+    // held and no query chose it (the planner takes runs_status, and the claim runs_claim), yet every run
+    // wrote it twice (in when created, out when settled). runs_parent held a NULL entry for every
+    // top-level run; its only lookup is `parent_run_id = ?`, which implies IS NOT NULL, so the partial
+    // index serves it. audit_heads keyed by TEXT was a rowid table plus its primary-key index, two
+    // b-trees per new chain (one per run); WITHOUT ROWID makes it one. Its rows keep their values.
+    // runs_created and runs_role_created were declared DESC on created_at, so each new run went in at
+    // the left edge of the b-tree (or of its role's range), where SQLite splits pages
+    // without the right-edge fast path: ~2.8 frames per run for runs_created alone. Ascending, a new run
+    // is appended at the right edge, and the listings' `ORDER BY created_at DESC` walks the index
+    // backwards (the same plans: EXPLAIN QUERY PLAN in test/store/sqlite-migration-19.test.ts).
+    sql: `DROP INDEX runs_queue;
+DROP INDEX runs_created;
+CREATE INDEX runs_created ON runs (created_at, id);
+DROP INDEX runs_role_created;
+CREATE INDEX runs_role_created ON runs (role, created_at);
+DROP INDEX runs_parent;
+CREATE INDEX runs_parent ON runs (parent_run_id) WHERE parent_run_id IS NOT NULL;
+CREATE TABLE audit_heads_v19 (
+  chain TEXT PRIMARY KEY,
+  last_id INTEGER NOT NULL,
+  hash TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO audit_heads_v19 (chain, last_id, hash) SELECT chain, last_id, hash FROM audit_heads;
+DROP TABLE audit_heads;
+ALTER TABLE audit_heads_v19 RENAME TO audit_heads;`,
+  },
 ];
