@@ -12,6 +12,7 @@
 //   npm run build && node dist/bench/in-flight.js --n 1000,5000,10000 --reps 3
 //   node dist/bench/in-flight.js --n 1000 --loops task:nightshift --reps 1   # one configuration
 //   node dist/bench/in-flight.js --n 5000 --drain-s 60   # wait at most 60 s for the runs after the window
+//   node dist/bench/in-flight.js --n 1000 --loops task:nightshift --reps 1 --heap-snapshot /tmp/snap
 //   BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node dist/bench/in-flight.js ...
 //
 // Sockets: every in-flight run holds one keep-alive connection to the fake, so each process needs
@@ -19,6 +20,7 @@
 // nightshift, the AI SDK and the openai client) sets no connection limit per origin by default.
 import { type ChildProcess, fork } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunStatus } from '../src/store/types.js';
 import type { FakeReply, FakeRequest } from '../test/support/fake-llm.js';
@@ -83,7 +85,14 @@ interface WorkerRow {
   peakRssMb: number;
   windowRssMb: number;
   rssPerRunKb: number;
+  /** Peak heapUsed in the window over the baseline: garbage not yet collected included. */
   heapPerRunKb: number;
+  /** Peak heap reserved by V8 (heapTotal) over the baseline: what of the RSS is the JS heap. */
+  heapTotalPerRunKb: number;
+  /** Peak memory outside the JS heap that V8 knows of (buffers), over the baseline. */
+  externalPerRunKb: number;
+  /** heapUsed after a full GC with every run still in flight: what an in-flight run keeps alive. */
+  liveHeapPerRunKb: number;
   delayP99Ms: number;
   delayMaxMs: number;
   commitP99Ms: number | undefined;
@@ -105,6 +114,7 @@ async function workerChild(
   turnMs: number,
   window: number,
   drainS: number,
+  heapSnapshotDir: string | undefined,
 ) {
   const commitMs: number[] = [];
   let measuring = false;
@@ -119,6 +129,7 @@ async function workerChild(
   const runMs = TURNS_PER_RUN * turnMs;
   // One run first, so the loop's code is loaded and the baseline below holds it.
   await subject.once();
+  (globalThis as { gc?: () => void }).gc?.();
   const base = process.memoryUsage();
   const delay = monitorEventLoopDelay({ resolution: 10 });
 
@@ -148,11 +159,15 @@ async function workerChild(
   };
   let windowRss = 0;
   let windowHeap = 0;
+  let windowHeapTotal = 0;
+  let windowExternal = 0;
   const sampler = setInterval(() => {
     if (!measuring) return;
     const m = process.memoryUsage();
     windowRss = Math.max(windowRss, m.rss);
     windowHeap = Math.max(windowHeap, m.heapUsed);
+    windowHeapTotal = Math.max(windowHeapTotal, m.heapTotal);
+    windowExternal = Math.max(windowExternal, m.external);
   }, 250);
   const cpuStart = process.cpuUsage();
   const slots = Array.from({ length: n }, (_, i) => slot(i));
@@ -162,13 +177,25 @@ async function workerChild(
   delay.enable();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, window * runMs));
+  if (heapSnapshotDir) {
+    // Halfway through the window every slot is waiting on a turn: what the heap holds then is what an
+    // in-flight run costs. (Writing the snapshot stops the loop for seconds: only for looking, not figures.)
+    await new Promise((r) => setTimeout(r, (window * runMs) / 2));
+    const { writeHeapSnapshot } = await import('node:v8');
+    process.stderr.write(`heap snapshot: ${writeHeapSnapshot(join(heapSnapshotDir, `in-flight-${loop.slice(5)}-${n}.heapsnapshot`))}\n`);
+    await new Promise((r) => setTimeout(r, (window * runMs) / 2));
+  } else await new Promise((r) => setTimeout(r, window * runMs));
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   measuring = false;
   delay.disable();
   stopping = true;
   clearInterval(sampler);
+  // What the runs in flight keep alive (the window's heapUsed also counts garbage not yet collected): a
+  // full collection while they are all still waiting on a turn, after the window so its pause is not in it.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const liveHeap = process.memoryUsage().heapUsed;
   // The runs in flight are waited for (at most --drain-s seconds: on a starved machine the figures above
   // are still worth having, but then the row says the runs were not all verified).
   let finished = 0;
@@ -219,6 +246,9 @@ async function workerChild(
     windowRssMb: Math.round(windowRss / 2 ** 20),
     rssPerRunKb: round((windowRss - base.rss) / n / 1024),
     heapPerRunKb: round((windowHeap - base.heapUsed) / n / 1024),
+    heapTotalPerRunKb: round((windowHeapTotal - base.heapTotal) / n / 1024),
+    externalPerRunKb: round((windowExternal - base.external) / n / 1024),
+    liveHeapPerRunKb: round((liveHeap - base.heapUsed) / n / 1024),
     delayP99Ms: round(delay.percentile(99) / 1e6),
     delayMaxMs: round(delay.max / 1e6),
     commitP99Ms: nightshift ? round(percentile(commitMs, 99), 2) : undefined,
@@ -250,7 +280,8 @@ function once<T>(child: ChildProcess, pick: (m: unknown) => T | undefined): Prom
 async function measure(self: string, loop: TaskConfig, n: number, url: string, rest: string[]) {
   const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = fork(self, ['--worker', loop, '--n', String(n), '--url', url, ...rest], {
-    execArgv: ['--max-old-space-size=4096', ...nodeArgs],
+    // --expose-gc: the baseline and the live heap are measured after a full collection (every loop alike).
+    execArgv: ['--max-old-space-size=4096', '--expose-gc', ...nodeArgs],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return once(child, (m) => (m as { row?: WorkerRow }).row);
@@ -263,6 +294,9 @@ async function parent(): Promise<void> {
   const turnMs = arg('turn-ms', '2000');
   const window = arg('window', '2');
   const drainS = arg('drain-s', '600');
+  // --heap-snapshot <dir>: each worker writes a heap snapshot halfway through its window (its figures
+  // are then not comparable: the snapshot stops the loop).
+  const heapSnapshot = arg('heap-snapshot', '');
   const self = fileURLToPath(import.meta.url);
   const fds = Number(
     (await import('node:child_process')).execSync('ulimit -n', { shell: '/bin/sh' }).toString(),
@@ -287,6 +321,7 @@ async function parent(): Promise<void> {
             window,
             '--drain-s',
             drainS,
+            ...(heapSnapshot ? ['--heap-snapshot', heapSnapshot] : []),
           ]);
           fake.send('report');
           const f = await once(fake, (m) => (m as { fakeDelayP99Ms?: number }).fakeDelayP99Ms);
@@ -346,6 +381,7 @@ if (process.argv.includes('--fake')) {
     Number(arg('turn-ms', '2000')),
     Number(arg('window', '2')),
     Number(arg('drain-s', '600')),
+    process.argv.includes('--heap-snapshot') ? arg('heap-snapshot', '') : undefined,
   ).then((row) => process.send!({ row }, () => process.exit(0)), fail);
 } else {
   parent().catch(fail);
