@@ -20,6 +20,7 @@
 // nightshift, the AI SDK and the openai client) sets no connection limit per origin by default.
 import { type ChildProcess, fork } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import http from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunStatus } from '../src/store/types.js';
@@ -27,7 +28,11 @@ import type { FakeReply, FakeRequest } from '../test/support/fake-llm.js';
 import { startFakeOpenAIResponses } from '../test/support/fake-openai-responses.js';
 import {
   counters,
+  impl,
+  KEY,
   nightshiftTask,
+  PLAN,
+  PROMPT,
   scripted,
   TASK_CONFIGS,
   type TaskConfig,
@@ -36,6 +41,82 @@ import {
 } from './wire-task.js';
 
 const TURNS_PER_RUN = 4;
+
+/** The loops measured; `task:raw-fetch` is the floor: the wire alone, no agent loop (opt in with --loops). */
+type Loop = TaskConfig | 'task:raw-fetch' | 'task:raw-http';
+
+/** node:http with a keep-alive agent (one socket per request in flight, as undici's pool has). */
+const httpAgent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
+function httpPost(url: string, headers: Record<string, string>, body: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers, agent: httpAgent }, (res) => {
+      res.setEncoding('utf8');
+      let text = '';
+      res.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      res.on('end', () => resolve(text));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * The floor of an in-flight run: the four turns as bare streamed POSTs of a Responses request of the same
+ * shape (system prompt, the tool calls and results so far, three function tools), each answer read whole,
+ * and the tools "run" (counted) in between. `task:raw-http` does the same over node:http instead of fetch. What a run costs above this is the loop's; what this costs is
+ * fetch's (undici's sockets, streams and buffers) and V8's heap policy over them.
+ */
+function rawFetchTask(url: string, transport: 'fetch' | 'http'): TaskSubject {
+  const tool = (name: string, props: string[]) => ({
+    type: 'function',
+    name,
+    description: `the ${name} tool`,
+    parameters: {
+      type: 'object',
+      properties: Object.fromEntries(props.map((p) => [p, { type: 'string' }])),
+      required: props,
+      additionalProperties: false,
+    },
+    strict: true,
+  });
+  const tools = [
+    tool('crm_lookup', ['customerId']),
+    tool('crm_update', ['customerId', 'field', 'value']),
+    tool('chat_notify', ['channel', 'message']),
+  ];
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${KEY}` };
+  return {
+    once: async () => {
+      const input: unknown[] = [
+        { role: 'system', content: PROMPT },
+        { role: 'user', content: 'Input:\n{\n  "customerId": "cust-42"\n}' },
+      ];
+      for (let turn = 0; turn < TURNS_PER_RUN; turn++) {
+        const body = JSON.stringify({ model: 'gpt-4.1-mini', input, tools, stream: true });
+        const text =
+          transport === 'fetch'
+            ? await (await fetch(`${url}/responses`, { method: 'POST', headers, body })).text()
+            : await httpPost(`${url}/responses`, headers, body);
+        const step = PLAN[turn];
+        if (!step) {
+          if (!text.includes('response.completed')) throw new Error('raw fetch: no final answer');
+          return;
+        }
+        if (!text.includes('function_call')) throw new Error(`raw fetch: turn ${turn} called no tool`);
+        const out = (impl as Record<string, (a: never) => unknown>)[step.tool]!(step.args as never);
+        const callId = `call_${turn}`;
+        input.push(
+          { type: 'function_call', call_id: callId, name: `x_${step.tool}`, arguments: JSON.stringify(step.args) },
+          { type: 'function_call_output', call_id: callId, output: JSON.stringify(out) },
+        );
+      }
+    },
+    close: async () => {},
+  };
+}
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -74,7 +155,7 @@ async function fakeChild(turnMs: number): Promise<void> {
 // ── the worker (its own process) ──
 
 interface WorkerRow {
-  loop: TaskConfig;
+  loop: Loop;
   n: number;
   runsPerSec: number;
   idealRunsPerSec: number;
@@ -108,7 +189,7 @@ interface WorkerRow {
 }
 
 async function workerChild(
-  loop: TaskConfig,
+  loop: Loop,
   n: number,
   url: string,
   turnMs: number,
@@ -125,7 +206,9 @@ async function workerChild(
       observers: [{ committed: (c) => measuring && commitMs.push(c.commitMs) }],
     });
     subject = nightshift;
-  } else subject = await taskSubject(loop, url);
+  } else if (loop === 'task:raw-fetch') subject = rawFetchTask(url, 'fetch');
+  else if (loop === 'task:raw-http') subject = rawFetchTask(url, 'http');
+  else subject = await taskSubject(loop, url);
   const runMs = TURNS_PER_RUN * turnMs;
   // One run first, so the loop's code is loaded and the baseline below holds it.
   await subject.once();
@@ -277,7 +360,7 @@ function once<T>(child: ChildProcess, pick: (m: unknown) => T | undefined): Prom
   });
 }
 
-async function measure(self: string, loop: TaskConfig, n: number, url: string, rest: string[]) {
+async function measure(self: string, loop: Loop, n: number, url: string, rest: string[]) {
   const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = fork(self, ['--worker', loop, '--n', String(n), '--url', url, ...rest], {
     // --expose-gc: the baseline and the live heap are measured after a full collection (every loop alike).
@@ -289,7 +372,7 @@ async function measure(self: string, loop: TaskConfig, n: number, url: string, r
 
 async function parent(): Promise<void> {
   const ns = arg('n', '1000,5000,10000').split(',').map(Number);
-  const loops = arg('loops', TASK_CONFIGS.join(',')).split(',') as TaskConfig[];
+  const loops = arg('loops', TASK_CONFIGS.join(',')).split(',') as Loop[];
   const reps = Number(arg('reps', '3'));
   const turnMs = arg('turn-ms', '2000');
   const window = arg('window', '2');
@@ -375,7 +458,7 @@ if (process.argv.includes('--fake')) {
   fakeChild(Number(arg('turn-ms', '2000'))).catch(fail);
 } else if (process.argv.includes('--worker')) {
   workerChild(
-    arg('worker', '') as TaskConfig,
+    arg('worker', '') as Loop,
     Number(arg('n', '1000')),
     arg('url', ''),
     Number(arg('turn-ms', '2000')),
