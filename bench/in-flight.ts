@@ -16,12 +16,13 @@
 //   BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node dist/bench/in-flight.js ...
 //
 // Sockets: every in-flight run holds one keep-alive connection to the fake, so each process needs
-// N + a few file descriptors (`ulimit -n`, checked here). Node's fetch (undici's global Agent, used by
-// nightshift, the AI SDK and the openai client) sets no connection limit per origin by default.
+// N + a few file descriptors (`ulimit -n`, checked here). Node's fetch (undici's global Agent, used by the
+// AI SDK and the openai client) and nightshift's node:http agent (since decision 040) set no connection
+// limit per origin.
 import { type ChildProcess, fork } from 'node:child_process';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import http from 'node:http';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { RunStatus } from '../src/store/types.js';
 import type { FakeReply, FakeRequest } from '../test/support/fake-llm.js';
@@ -109,7 +110,12 @@ function rawFetchTask(url: string, transport: 'fetch' | 'http'): TaskSubject {
         const out = (impl as Record<string, (a: never) => unknown>)[step.tool]!(step.args as never);
         const callId = `call_${turn}`;
         input.push(
-          { type: 'function_call', call_id: callId, name: `x_${step.tool}`, arguments: JSON.stringify(step.args) },
+          {
+            type: 'function_call',
+            call_id: callId,
+            name: `x_${step.tool}`,
+            arguments: JSON.stringify(step.args),
+          },
           { type: 'function_call_output', call_id: callId, output: JSON.stringify(out) },
         );
       }
@@ -265,7 +271,9 @@ async function workerChild(
     // in-flight run costs. (Writing the snapshot stops the loop for seconds: only for looking, not figures.)
     await new Promise((r) => setTimeout(r, (window * runMs) / 2));
     const { writeHeapSnapshot } = await import('node:v8');
-    process.stderr.write(`heap snapshot: ${writeHeapSnapshot(join(heapSnapshotDir, `in-flight-${loop.slice(5)}-${n}.heapsnapshot`))}\n`);
+    process.stderr.write(
+      `heap snapshot: ${writeHeapSnapshot(join(heapSnapshotDir, `in-flight-${loop.slice(5)}-${n}.heapsnapshot`))}\n`,
+    );
     await new Promise((r) => setTimeout(r, (window * runMs) / 2));
   } else await new Promise((r) => setTimeout(r, window * runMs));
   const seconds = (performance.now() - t0) / 1000;
