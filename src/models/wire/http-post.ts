@@ -61,19 +61,22 @@ export function httpPost(
   body: string,
   signal: AbortSignal,
 ): Promise<PostAnswer> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  const target = new URL(url);
+  const client = target.protocol === 'https:' ? https : http;
+  const req = client.request(target, {
+    method: 'POST',
+    headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+    agent: target.protocol === 'https:' ? agents['https:'] : agents['http:'],
+  });
+  // No closure here refers to `body`: a closure would keep it (2-3 KB) alive until the answer ends.
+  const answer = answerOf(req, signal);
+  req.end(body);
+  return answer;
+}
+
+function answerOf(req: http.ClientRequest, signal: AbortSignal): Promise<PostAnswer> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const target = new URL(url);
-    const client = target.protocol === 'https:' ? https : http;
-    const agent = target.protocol === 'https:' ? agents['https:'] : agents['http:'];
-    const req = client.request(target, {
-      method: 'POST',
-      headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-      agent,
-    });
     const onAbort = () => req.destroy(signal.reason as Error);
     signal.addEventListener('abort', onAbort, { once: true });
     // The listener goes when the exchange is over, however it ends (answer read, error, abort).
@@ -93,6 +96,5 @@ export function httpPost(
         text: () => readText(stream),
       });
     });
-    req.end(body);
   });
 }

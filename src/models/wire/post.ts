@@ -50,6 +50,20 @@ async function viaFetch(
   };
 }
 
+/** The request sent; its body string lives in this frame only, not across the turn's awaits. */
+function post(
+  protocol: WireProtocol,
+  input: WireRequest,
+  signal: AbortSignal,
+  fetchImpl: typeof globalThis.fetch | undefined,
+): Promise<PostAnswer> {
+  const body = JSON.stringify(protocol.body(input));
+  const headers = { 'content-type': 'application/json', ...protocol.headers };
+  return fetchImpl
+    ? viaFetch(fetchImpl, protocol.url, headers, body, signal)
+    : httpPost(protocol.url, headers, body, signal);
+}
+
 export async function streamTurn(
   protocol: WireProtocol,
   input: WireRequest,
@@ -57,13 +71,11 @@ export async function streamTurn(
   /** A fetch from the model's settings (a proxy agent, a test's recorder); without one, node:http(s). */
   fetchImpl: typeof globalThis.fetch | undefined,
 ): Promise<CollectedTurn> {
-  const body = JSON.stringify(protocol.body(input));
-  const headers = { 'content-type': 'application/json', ...protocol.headers };
+  // Outside the try: a request that cannot be built is not a connection failure.
+  const sent = post(protocol, input, signal, fetchImpl);
   let res: PostAnswer;
   try {
-    res = fetchImpl
-      ? await viaFetch(fetchImpl, protocol.url, headers, body, signal)
-      : await httpPost(protocol.url, headers, body, signal);
+    res = await sent;
   } catch (err) {
     if (signal.aborted) throw err;
     // No HTTP answer at all (refused, reset, DNS): worth another attempt.
