@@ -81,7 +81,8 @@ function answerOf(req: http.ClientRequest, signal: AbortSignal): Promise<PostAns
     signal.addEventListener('abort', onAbort, { once: true });
     // The listener goes when the exchange is over, however it ends (answer read, error, abort).
     req.once('close', () => signal.removeEventListener('abort', onAbort));
-    req.once('error', reject);
+    // `on`, not `once`: a second error with no listener would be thrown (after the answer, reject is a no-op).
+    req.on('error', reject);
     req.once('response', (res) => {
       const flat: Record<string, string> = {};
       for (const [key, value] of Object.entries(res.headers)) {
