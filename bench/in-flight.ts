@@ -12,12 +12,16 @@
 //   npm run build && node dist/bench/in-flight.js --n 1000,5000,10000 --reps 3
 //   node dist/bench/in-flight.js --n 1000 --loops task:nightshift --reps 1   # one configuration
 //   node dist/bench/in-flight.js --n 5000 --drain-s 60   # wait at most 60 s for the runs after the window
+//   node dist/bench/in-flight.js --n 1000 --loops task:nightshift --reps 1 --heap-snapshot /tmp/snap
 //   BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node dist/bench/in-flight.js ...
 //
 // Sockets: every in-flight run holds one keep-alive connection to the fake, so each process needs
-// N + a few file descriptors (`ulimit -n`, checked here). Node's fetch (undici's global Agent, used by
-// nightshift, the AI SDK and the openai client) sets no connection limit per origin by default.
+// N + a few file descriptors (`ulimit -n`, checked here). Node's fetch (undici's global Agent, used by the
+// AI SDK and the openai client) and nightshift's node:http agent (since decision 040) set no connection
+// limit per origin.
 import { type ChildProcess, fork } from 'node:child_process';
+import http from 'node:http';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { RunStatus } from '../src/store/types.js';
@@ -25,7 +29,11 @@ import type { FakeReply, FakeRequest } from '../test/support/fake-llm.js';
 import { startFakeOpenAIResponses } from '../test/support/fake-openai-responses.js';
 import {
   counters,
+  impl,
+  KEY,
   nightshiftTask,
+  PLAN,
+  PROMPT,
   scripted,
   TASK_CONFIGS,
   type TaskConfig,
@@ -34,6 +42,87 @@ import {
 } from './wire-task.js';
 
 const TURNS_PER_RUN = 4;
+
+/** The loops measured; `task:raw-fetch` is the floor: the wire alone, no agent loop (opt in with --loops). */
+type Loop = TaskConfig | 'task:raw-fetch' | 'task:raw-http';
+
+/** node:http with a keep-alive agent (one socket per request in flight, as undici's pool has). */
+const httpAgent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
+function httpPost(url: string, headers: Record<string, string>, body: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers, agent: httpAgent }, (res) => {
+      res.setEncoding('utf8');
+      let text = '';
+      res.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      res.on('end', () => resolve(text));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * The floor of an in-flight run: the four turns as bare streamed POSTs of a Responses request of the same
+ * shape (system prompt, the tool calls and results so far, three function tools), each answer read whole,
+ * and the tools "run" (counted) in between. `task:raw-http` does the same over node:http instead of fetch. What a run costs above this is the loop's; what this costs is
+ * fetch's (undici's sockets, streams and buffers) and V8's heap policy over them.
+ */
+function rawFetchTask(url: string, transport: 'fetch' | 'http'): TaskSubject {
+  const tool = (name: string, props: string[]) => ({
+    type: 'function',
+    name,
+    description: `the ${name} tool`,
+    parameters: {
+      type: 'object',
+      properties: Object.fromEntries(props.map((p) => [p, { type: 'string' }])),
+      required: props,
+      additionalProperties: false,
+    },
+    strict: true,
+  });
+  const tools = [
+    tool('crm_lookup', ['customerId']),
+    tool('crm_update', ['customerId', 'field', 'value']),
+    tool('chat_notify', ['channel', 'message']),
+  ];
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${KEY}` };
+  return {
+    once: async () => {
+      const input: unknown[] = [
+        { role: 'system', content: PROMPT },
+        { role: 'user', content: 'Input:\n{\n  "customerId": "cust-42"\n}' },
+      ];
+      for (let turn = 0; turn < TURNS_PER_RUN; turn++) {
+        const body = JSON.stringify({ model: 'gpt-4.1-mini', input, tools, stream: true });
+        const text =
+          transport === 'fetch'
+            ? await (await fetch(`${url}/responses`, { method: 'POST', headers, body })).text()
+            : await httpPost(`${url}/responses`, headers, body);
+        const step = PLAN[turn];
+        if (!step) {
+          if (!text.includes('response.completed')) throw new Error('raw fetch: no final answer');
+          return;
+        }
+        if (!text.includes('function_call')) throw new Error(`raw fetch: turn ${turn} called no tool`);
+        const out = (impl as Record<string, (a: never) => unknown>)[step.tool]!(step.args as never);
+        const callId = `call_${turn}`;
+        input.push(
+          {
+            type: 'function_call',
+            call_id: callId,
+            name: `x_${step.tool}`,
+            arguments: JSON.stringify(step.args),
+          },
+          { type: 'function_call_output', call_id: callId, output: JSON.stringify(out) },
+        );
+      }
+    },
+    close: async () => {},
+  };
+}
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -72,7 +161,7 @@ async function fakeChild(turnMs: number): Promise<void> {
 // ── the worker (its own process) ──
 
 interface WorkerRow {
-  loop: TaskConfig;
+  loop: Loop;
   n: number;
   runsPerSec: number;
   idealRunsPerSec: number;
@@ -83,7 +172,14 @@ interface WorkerRow {
   peakRssMb: number;
   windowRssMb: number;
   rssPerRunKb: number;
+  /** Peak heapUsed in the window over the baseline: garbage not yet collected included. */
   heapPerRunKb: number;
+  /** Peak heap reserved by V8 (heapTotal) over the baseline: what of the RSS is the JS heap. */
+  heapTotalPerRunKb: number;
+  /** Peak memory outside the JS heap that V8 knows of (buffers), over the baseline. */
+  externalPerRunKb: number;
+  /** heapUsed after a full GC with every run still in flight: what an in-flight run keeps alive. */
+  liveHeapPerRunKb: number;
   delayP99Ms: number;
   delayMaxMs: number;
   commitP99Ms: number | undefined;
@@ -99,12 +195,13 @@ interface WorkerRow {
 }
 
 async function workerChild(
-  loop: TaskConfig,
+  loop: Loop,
   n: number,
   url: string,
   turnMs: number,
   window: number,
   drainS: number,
+  heapSnapshotDir: string | undefined,
 ) {
   const commitMs: number[] = [];
   let measuring = false;
@@ -115,10 +212,13 @@ async function workerChild(
       observers: [{ committed: (c) => measuring && commitMs.push(c.commitMs) }],
     });
     subject = nightshift;
-  } else subject = await taskSubject(loop, url);
+  } else if (loop === 'task:raw-fetch') subject = rawFetchTask(url, 'fetch');
+  else if (loop === 'task:raw-http') subject = rawFetchTask(url, 'http');
+  else subject = await taskSubject(loop, url);
   const runMs = TURNS_PER_RUN * turnMs;
   // One run first, so the loop's code is loaded and the baseline below holds it.
   await subject.once();
+  (globalThis as { gc?: () => void }).gc?.();
   const base = process.memoryUsage();
   const delay = monitorEventLoopDelay({ resolution: 10 });
 
@@ -148,11 +248,15 @@ async function workerChild(
   };
   let windowRss = 0;
   let windowHeap = 0;
+  let windowHeapTotal = 0;
+  let windowExternal = 0;
   const sampler = setInterval(() => {
     if (!measuring) return;
     const m = process.memoryUsage();
     windowRss = Math.max(windowRss, m.rss);
     windowHeap = Math.max(windowHeap, m.heapUsed);
+    windowHeapTotal = Math.max(windowHeapTotal, m.heapTotal);
+    windowExternal = Math.max(windowExternal, m.external);
   }, 250);
   const cpuStart = process.cpuUsage();
   const slots = Array.from({ length: n }, (_, i) => slot(i));
@@ -162,13 +266,27 @@ async function workerChild(
   delay.enable();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, window * runMs));
+  if (heapSnapshotDir) {
+    // Halfway through the window every slot is waiting on a turn: what the heap holds then is what an
+    // in-flight run costs. (Writing the snapshot stops the loop for seconds: only for looking, not figures.)
+    await new Promise((r) => setTimeout(r, (window * runMs) / 2));
+    const { writeHeapSnapshot } = await import('node:v8');
+    process.stderr.write(
+      `heap snapshot: ${writeHeapSnapshot(join(heapSnapshotDir, `in-flight-${loop.slice(5)}-${n}.heapsnapshot`))}\n`,
+    );
+    await new Promise((r) => setTimeout(r, (window * runMs) / 2));
+  } else await new Promise((r) => setTimeout(r, window * runMs));
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   measuring = false;
   delay.disable();
   stopping = true;
   clearInterval(sampler);
+  // What the runs in flight keep alive (the window's heapUsed also counts garbage not yet collected): a
+  // full collection while they are all still waiting on a turn, after the window so its pause is not in it.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const liveHeap = process.memoryUsage().heapUsed;
   // The runs in flight are waited for (at most --drain-s seconds: on a starved machine the figures above
   // are still worth having, but then the row says the runs were not all verified).
   let finished = 0;
@@ -219,6 +337,9 @@ async function workerChild(
     windowRssMb: Math.round(windowRss / 2 ** 20),
     rssPerRunKb: round((windowRss - base.rss) / n / 1024),
     heapPerRunKb: round((windowHeap - base.heapUsed) / n / 1024),
+    heapTotalPerRunKb: round((windowHeapTotal - base.heapTotal) / n / 1024),
+    externalPerRunKb: round((windowExternal - base.external) / n / 1024),
+    liveHeapPerRunKb: round((liveHeap - base.heapUsed) / n / 1024),
     delayP99Ms: round(delay.percentile(99) / 1e6),
     delayMaxMs: round(delay.max / 1e6),
     commitP99Ms: nightshift ? round(percentile(commitMs, 99), 2) : undefined,
@@ -247,10 +368,11 @@ function once<T>(child: ChildProcess, pick: (m: unknown) => T | undefined): Prom
   });
 }
 
-async function measure(self: string, loop: TaskConfig, n: number, url: string, rest: string[]) {
+async function measure(self: string, loop: Loop, n: number, url: string, rest: string[]) {
   const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = fork(self, ['--worker', loop, '--n', String(n), '--url', url, ...rest], {
-    execArgv: ['--max-old-space-size=4096', ...nodeArgs],
+    // --expose-gc: the baseline and the live heap are measured after a full collection (every loop alike).
+    execArgv: ['--max-old-space-size=4096', '--expose-gc', ...nodeArgs],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return once(child, (m) => (m as { row?: WorkerRow }).row);
@@ -258,11 +380,14 @@ async function measure(self: string, loop: TaskConfig, n: number, url: string, r
 
 async function parent(): Promise<void> {
   const ns = arg('n', '1000,5000,10000').split(',').map(Number);
-  const loops = arg('loops', TASK_CONFIGS.join(',')).split(',') as TaskConfig[];
+  const loops = arg('loops', TASK_CONFIGS.join(',')).split(',') as Loop[];
   const reps = Number(arg('reps', '3'));
   const turnMs = arg('turn-ms', '2000');
   const window = arg('window', '2');
   const drainS = arg('drain-s', '600');
+  // --heap-snapshot <dir>: each worker writes a heap snapshot halfway through its window (its figures
+  // are then not comparable: the snapshot stops the loop).
+  const heapSnapshot = arg('heap-snapshot', '');
   const self = fileURLToPath(import.meta.url);
   const fds = Number(
     (await import('node:child_process')).execSync('ulimit -n', { shell: '/bin/sh' }).toString(),
@@ -287,6 +412,7 @@ async function parent(): Promise<void> {
             window,
             '--drain-s',
             drainS,
+            ...(heapSnapshot ? ['--heap-snapshot', heapSnapshot] : []),
           ]);
           fake.send('report');
           const f = await once(fake, (m) => (m as { fakeDelayP99Ms?: number }).fakeDelayP99Ms);
@@ -340,12 +466,13 @@ if (process.argv.includes('--fake')) {
   fakeChild(Number(arg('turn-ms', '2000'))).catch(fail);
 } else if (process.argv.includes('--worker')) {
   workerChild(
-    arg('worker', '') as TaskConfig,
+    arg('worker', '') as Loop,
     Number(arg('n', '1000')),
     arg('url', ''),
     Number(arg('turn-ms', '2000')),
     Number(arg('window', '2')),
     Number(arg('drain-s', '600')),
+    process.argv.includes('--heap-snapshot') ? arg('heap-snapshot', '') : undefined,
   ).then((row) => process.send!({ row }, () => process.exit(0)), fail);
 } else {
   parent().catch(fail);

@@ -5,6 +5,7 @@
 import { APICallError } from '@ai-sdk/provider';
 import { isRetryableStatus } from '../http-retry.js';
 import type { CollectedTurn } from './collect.js';
+import { httpPost, type PostAnswer } from './http-post.js';
 import type { WireProtocol, WireRequest } from './protocol.js';
 import { readEvents } from './sse.js';
 
@@ -20,27 +21,61 @@ function errorMessage(text: string, status: number, statusText: string): string 
   return text.trim() === '' ? statusText || `HTTP ${status}` : text.slice(0, 500);
 }
 
-/** undici's "fetch failed" hides why in its cause: ` (ECONNREFUSED)` and the like. */
+/** undici's "fetch failed" hides why in its cause: ` (ECONNREFUSED)` and the like (node:http's says it). */
 function networkCode(err: unknown): string {
   const code = (err as { cause?: { code?: unknown } })?.cause?.code;
   return typeof code === 'string' ? ` (${code})` : '';
+}
+
+/** The answer of a `fetch` from the model's settings, in the shape post.ts reads. */
+async function viaFetch(
+  fetchImpl: typeof globalThis.fetch,
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  signal: AbortSignal,
+): Promise<PostAnswer> {
+  const res = await fetchImpl(url, { method: 'POST', headers, body, signal });
+  const flat: Record<string, string> = {};
+  res.headers.forEach((value, key) => {
+    flat[key] = value;
+  });
+  const stream = res.body;
+  return {
+    status: res.status,
+    statusText: res.statusText,
+    headers: flat,
+    body: stream as unknown as AsyncIterable<Uint8Array> | null,
+    text: () => res.text(),
+  };
+}
+
+/** The request sent; its body string lives in this frame only, not across the turn's awaits. */
+function post(
+  protocol: WireProtocol,
+  input: WireRequest,
+  signal: AbortSignal,
+  fetchImpl: typeof globalThis.fetch | undefined,
+): Promise<PostAnswer> {
+  const body = JSON.stringify(protocol.body(input));
+  const headers = { 'content-type': 'application/json', ...protocol.headers };
+  return fetchImpl
+    ? viaFetch(fetchImpl, protocol.url, headers, body, signal)
+    : httpPost(protocol.url, headers, body, signal);
 }
 
 export async function streamTurn(
   protocol: WireProtocol,
   input: WireRequest,
   signal: AbortSignal,
-  fetchImpl: typeof globalThis.fetch,
+  /** A fetch from the model's settings (a proxy agent, a test's recorder); without one, node:http(s). */
+  fetchImpl: typeof globalThis.fetch | undefined,
 ): Promise<CollectedTurn> {
-  const body = JSON.stringify(protocol.body(input));
-  let res: Response;
+  // Outside the try: a request that cannot be built is not a connection failure.
+  const sent = post(protocol, input, signal, fetchImpl);
+  let res: PostAnswer;
   try {
-    res = await fetchImpl(protocol.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...protocol.headers },
-      body,
-      signal,
-    });
+    res = await sent;
   } catch (err) {
     if (signal.aborted) throw err;
     // No HTTP answer at all (refused, reset, DNS): worth another attempt.
@@ -52,18 +87,14 @@ export async function streamTurn(
       isRetryable: true,
     });
   }
-  if (!res.ok) {
+  if (res.status < 200 || res.status > 299) {
     const text = await res.text().catch(() => '');
-    const headers: Record<string, string> = {};
-    res.headers.forEach((value, key) => {
-      headers[key] = value;
-    });
     throw new APICallError({
       message: errorMessage(text, res.status, res.statusText),
       url: protocol.url,
       requestBodyValues: undefined,
       statusCode: res.status,
-      responseHeaders: headers,
+      responseHeaders: res.headers,
       responseBody: text,
       isRetryable: isRetryableStatus(res.status),
     });
@@ -74,10 +105,10 @@ export async function streamTurn(
       url: protocol.url,
       requestBodyValues: undefined,
     });
+  const source = res.body;
   const reader = protocol.reader(input.names);
   // Only an error from reading the body is a dropped connection; one the reader throws on a malformed event
   // (a TypeError too, at times) is the answer's fault and keeps its own classification.
-  const source = res.body as unknown as AsyncIterable<Uint8Array>;
   let dropped: unknown;
   const chunks = async function* (): AsyncGenerator<Uint8Array> {
     try {

@@ -3,6 +3,16 @@
 // and `data:` fields (several data lines joined by "\n"), comments and other fields skipped.
 import { incompleteStream } from './collect.js';
 
+/**
+ * A copy of `text` that keeps no larger string alive. A slice of a string in V8 may be a view of its parent:
+ * what waits for the next chunk (the unfinished line, an event's name and data so far) would otherwise keep
+ * the whole previous chunk alive while the answer streams, for every turn in flight (bench/in-flight.ts's
+ * heap snapshots, decision 040). Slicing the concatenation flattens it into a new string of its own.
+ */
+function own(text: string): string {
+  return text.length < 13 ? text : ` ${text}`.slice(1);
+}
+
 export async function readEvents(
   body: AsyncIterable<Uint8Array>,
   onEvent: (name: string | undefined, data: string) => void,
@@ -33,7 +43,10 @@ export async function readEvents(
       line(buffer.charCodeAt(end - 1) === 13 ? buffer.slice(start, end - 1) : buffer.slice(start, end));
       start = end + 1;
     }
-    buffer = buffer.slice(start);
+    // Only what waits for the next chunk is copied: once per chunk, not per event.
+    buffer = start === 0 ? buffer : own(buffer.slice(start));
+    if (name !== undefined) name = own(name);
+    if (data !== undefined) data = own(data);
   }
   buffer += decoder.decode();
   // The stream's last event may lack its blank line; it still counts (as EventSource would not, but the
