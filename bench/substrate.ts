@@ -10,7 +10,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -94,6 +94,35 @@ async function startWorkers(
     );
   }
   return { urls, procs };
+}
+
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (Linux; 0 elsewhere or once
+ * it is gone). On a shared machine wall time swings 2-3x; CPU per run is what compares builds.
+ */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat(5); fields[0] here is field 3.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** The Postgres backends serving one schema's workers: those connected to our database, minus ours. */
+async function backendPids(): Promise<number[]> {
+  const c = new pg.Client({ connectionString: PG });
+  await c.connect();
+  try {
+    const r = await c.query(
+      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+    );
+    return r.rows.map((row: { pid: number }) => row.pid);
+  } finally {
+    await c.end();
+  }
 }
 
 /**
@@ -201,7 +230,13 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
       latencies.push(started!.at - input.sentAt);
     }
     if (process.env.BENCH_DUMP) writeFileSync(process.env.BENCH_DUMP, JSON.stringify(latencies));
-    // Throughput of a burst.
+    // Throughput of a burst, and the CPU it cost each kind of process (workers, their Postgres backends).
+    const backends = kind === 'postgres' ? await backendPids() : [];
+    const cpu = () => ({
+      workers: procs.reduce((t, c) => t + cpuSeconds(c.pid!), 0),
+      postgres: backends.reduce((t, pid) => t + cpuSeconds(pid), 0),
+    });
+    const cpu0 = cpu();
     const burstStart = Date.now();
     await Promise.all(
       Array.from({ length: BURST }, (_, i) =>
@@ -210,12 +245,17 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
     );
     const accepted = Date.now();
     const end = await waitDone(count, total + BURST);
+    const cpu1 = cpu();
     const row = {
       label,
       latencyP50Ms: pct(latencies, 50),
       latencyP99Ms: pct(latencies, 99),
       burstRunsPerSec: Math.round((BURST / (end - burstStart)) * 1000),
       burstAcceptMs: accepted - burstStart,
+      // CPU milliseconds per run of the burst, summed over the workers and over their Postgres backends
+      // (backends that connected after the steady phase are not counted: the pools are warm by then).
+      workerCpuMsPerRun: Math.round(((cpu1.workers - cpu0.workers) / BURST) * 1e4) / 10,
+      postgresCpuMsPerRun: Math.round(((cpu1.postgres - cpu0.postgres) / BURST) * 1e4) / 10,
     };
     process.stdout.write(`${JSON.stringify(row)}\n`);
     return row;
