@@ -26,6 +26,8 @@ describe('bearer token cache', () => {
     await store.close();
     tmp.cleanup();
   });
+  const service = (name: string, expiresAt: number | null) =>
+    issueToken(store, undefined, { kind: 'service', name, scopes: ['events:send'], expiresAt });
   // Counts the store's token reads, so "cached" is a fact the test sees, not a timing.
   const counted = (): Store =>
     new Proxy(store, {
@@ -42,12 +44,7 @@ describe('bearer token cache', () => {
 
   it('reuses a token for tokenCacheMs, then sees its revocation', async () => {
     now = Date.now();
-    const { token, secret } = await issueToken(store, undefined, {
-      kind: 'service',
-      name: 'ci',
-      scopes: ['events:send'],
-      expiresAt: null,
-    });
+    const { token, secret } = await service('ci', null);
     const auth = createAuthenticator({ store: counted(), people: undefined, clock, tokenCacheMs: 1000 });
     reads = 0;
     assert.equal((await auth.authenticate(asking(secret), { scope: 'events:send' })).tokenId, token.id);
@@ -64,12 +61,7 @@ describe('bearer token cache', () => {
 
   it('judges expiry on every request, and never caches an unknown token', async () => {
     now = Date.now();
-    const { secret } = await issueToken(store, undefined, {
-      kind: 'service',
-      name: 'short',
-      scopes: ['events:send'],
-      expiresAt: now + 10,
-    });
+    const { secret } = await service('short', now + 10);
     const auth = createAuthenticator({ store: counted(), people: undefined, clock, tokenCacheMs: 60_000 });
     reads = 0;
     await auth.authenticate(asking(secret));
@@ -84,12 +76,7 @@ describe('bearer token cache', () => {
 
   it('reads the store every time without tokenCacheMs', async () => {
     now = Date.now();
-    const { token, secret } = await issueToken(store, undefined, {
-      kind: 'service',
-      name: 'plain',
-      scopes: ['events:send'],
-      expiresAt: null,
-    });
+    const { token, secret } = await service('plain', null);
     const auth = createAuthenticator({ store: counted(), people: undefined, clock });
     await auth.authenticate(asking(secret));
     await revokeToken(store, token.id);
