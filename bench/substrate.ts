@@ -10,7 +10,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -94,6 +94,29 @@ async function startWorkers(
     );
   }
   return { urls, procs };
+}
+
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (Linux; 0 elsewhere or once
+ * it is gone). On a shared machine wall time swings 2-3x; CPU per run is what compares builds.
+ */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat(5); fields[0] here is field 3.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** The Postgres backends serving the workers: those connected to our database, minus the asking one. */
+async function backendPids(client: pg.Client): Promise<number[]> {
+  const r = await client.query(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+  );
+  return r.rows.map((row: { pid: number }) => row.pid);
 }
 
 /**
@@ -201,7 +224,31 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
       latencies.push(started!.at - input.sentAt);
     }
     if (process.env.BENCH_DUMP) writeFileSync(process.env.BENCH_DUMP, JSON.stringify(latencies));
-    // Throughput of a burst.
+    // Throughput of a burst, and the CPU it cost each kind of process (workers, their Postgres backends).
+    // Backends come and go (a pool closes idle connections): they are sampled every 250 ms, each counted
+    // from its first sample (0 for one born during the burst) to its last (at most 250 ms of an exiting
+    // one's CPU is missed).
+    const pgCpu = new Map<number, { first: number; last: number }>();
+    const asker = kind === 'postgres' ? new pg.Client({ connectionString: PG }) : undefined;
+    await asker?.connect();
+    const samplePostgres = async (born: boolean) => {
+      if (!asker) return;
+      for (const pid of await backendPids(asker)) {
+        const now = cpuSeconds(pid);
+        const seen = pgCpu.get(pid);
+        if (seen) seen.last = Math.max(seen.last, now);
+        else pgCpu.set(pid, { first: born ? 0 : now, last: now });
+      }
+    };
+    await samplePostgres(false);
+    const workerCpu0 = procs.reduce((t, c) => t + cpuSeconds(c.pid!), 0);
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        await sleep(250);
+        await samplePostgres(true);
+      }
+    })();
     const burstStart = Date.now();
     await Promise.all(
       Array.from({ length: BURST }, (_, i) =>
@@ -210,12 +257,22 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
     );
     const accepted = Date.now();
     const end = await waitDone(count, total + BURST);
+    const workerCpu1 = procs.reduce((t, c) => t + cpuSeconds(c.pid!), 0);
+    await samplePostgres(true);
+    sampling = false;
+    await sampler;
+    await asker?.end();
+    const postgresCpu = [...pgCpu.values()].reduce((t, b) => t + b.last - b.first, 0);
     const row = {
       label,
       latencyP50Ms: pct(latencies, 50),
       latencyP99Ms: pct(latencies, 99),
       burstRunsPerSec: Math.round((BURST / (end - burstStart)) * 1000),
       burstAcceptMs: accepted - burstStart,
+      // CPU milliseconds per run of the burst, summed over the workers and over the Postgres backends of
+      // this database (the bench's own counting connection included: one small query every 50 ms).
+      workerCpuMsPerRun: Math.round(((workerCpu1 - workerCpu0) / BURST) * 1e4) / 10,
+      postgresCpuMsPerRun: Math.round((postgresCpu / BURST) * 1e4) / 10,
     };
     process.stdout.write(`${JSON.stringify(row)}\n`);
     return row;
