@@ -13,10 +13,13 @@ function own(text: string): string {
   return text.length < 13 ? text : ` ${text}`.slice(1);
 }
 
-export async function readEvents(
-  body: AsyncIterable<Uint8Array>,
-  onEvent: (name: string | undefined, data: string) => void,
-): Promise<void> {
+/** A push parser: `push` each body chunk as it arrives, `end` once the body ended. */
+export interface EventParser {
+  push(chunk: Uint8Array): void;
+  end(): void;
+}
+
+export function eventParser(onEvent: (name: string | undefined, data: string) => void): EventParser {
   const decoder = new TextDecoder();
   let buffer = '';
   let name: string | undefined;
@@ -36,28 +39,42 @@ export async function readEvents(
     if (field === 'data') data = data === undefined ? value : `${data}\n${value}`;
     else if (field === 'event') name = value;
   };
-  for await (const chunk of body) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let start = 0;
-    for (let end = buffer.indexOf('\n', start); end >= 0; end = buffer.indexOf('\n', start)) {
-      line(buffer.charCodeAt(end - 1) === 13 ? buffer.slice(start, end - 1) : buffer.slice(start, end));
-      start = end + 1;
-    }
-    // Only what waits for the next chunk is copied: once per chunk, not per event.
-    buffer = start === 0 ? buffer : own(buffer.slice(start));
-    if (name !== undefined) name = own(name);
-    if (data !== undefined) data = own(data);
-  }
-  buffer += decoder.decode();
-  // The stream's last event may lack its blank line; it still counts (as EventSource would not, but the
-  // APIs' end events matter more than the format's letter). If it does not parse, the body ended inside
-  // it (a proxy cut a clean stream mid-event): the answer is incomplete, worth a retry, not a bad answer.
-  if (buffer !== '') line(buffer.endsWith('\r') ? buffer.slice(0, -1) : buffer);
-  if (data === undefined) return;
-  try {
-    onEvent(name, data);
-  } catch (err) {
-    if (err instanceof SyntaxError) throw incompleteStream();
-    throw err;
-  }
+  return {
+    push(chunk) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let start = 0;
+      for (let end = buffer.indexOf('\n', start); end >= 0; end = buffer.indexOf('\n', start)) {
+        line(buffer.charCodeAt(end - 1) === 13 ? buffer.slice(start, end - 1) : buffer.slice(start, end));
+        start = end + 1;
+      }
+      // Only what waits for the next chunk is copied: once per chunk, not per event.
+      buffer = start === 0 ? buffer : own(buffer.slice(start));
+      if (name !== undefined) name = own(name);
+      if (data !== undefined) data = own(data);
+    },
+    end() {
+      buffer += decoder.decode();
+      // The stream's last event may lack its blank line; it still counts (as EventSource would not, but the
+      // APIs' end events matter more than the format's letter). If it does not parse, the body ended inside
+      // it (a proxy cut a clean stream mid-event): the answer is incomplete, worth a retry, not a bad answer.
+      if (buffer !== '') line(buffer.endsWith('\r') ? buffer.slice(0, -1) : buffer);
+      if (data === undefined) return;
+      try {
+        onEvent(name, data);
+      } catch (err) {
+        if (err instanceof SyntaxError) throw incompleteStream();
+        throw err;
+      }
+    },
+  };
+}
+
+/** The parser over an async iterable of chunks (what a fetch body or a test's generator gives). */
+export async function readEvents(
+  body: AsyncIterable<Uint8Array>,
+  onEvent: (name: string | undefined, data: string) => void,
+): Promise<void> {
+  const parser = eventParser(onEvent);
+  for await (const chunk of body) parser.push(chunk);
+  parser.end();
 }
