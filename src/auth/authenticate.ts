@@ -37,41 +37,12 @@ export interface Authenticator {
   activeToken(by: { secret: string } | { id: string }): Promise<AccessTokenRecord | undefined>;
 }
 
-/** How many bearer tokens the cache keeps at most; past it, it starts again empty (see tokenCacheMs). */
-const TOKEN_CACHE_MAX = 1024;
-
 export function createAuthenticator(o: {
   store: AccessTokens;
   people: PeopleDirectory | undefined;
   clock?: Clock;
-  /**
-   * How long (ms) a bearer token read from the store is reused without reading it again: the bound on how
-   * late a revocation made elsewhere (`nightshift token revoke`, another process) takes effect here.
-   * 0 (the default) reads the store on every request. Expiry and the people check are still judged on
-   * every request against the cached record, and an unknown token is never cached (each try reads).
-   * Why: the token read was one of the ~5 statements per event on Postgres (issue 16, goal 5).
-   */
-  tokenCacheMs?: number;
 }): Authenticator {
   const clock = o.clock ?? systemClock;
-  const cacheMs = o.tokenCacheMs ?? 0;
-  const cache = new Map<string, { token: AccessTokenRecord; readAt: number }>();
-
-  async function tokenByHash(hash: string): Promise<AccessTokenRecord | undefined> {
-    if (cacheMs <= 0) return o.store.tokenByHash(hash);
-    const now = clock.now();
-    const hit = cache.get(hash);
-    // A clock that went back counts as stale too: the bound must hold whatever the clock did.
-    if (hit && now - hit.readAt < cacheMs && now >= hit.readAt) return hit.token;
-    const token = await o.store.tokenByHash(hash);
-    if (!token) {
-      cache.delete(hash);
-      return undefined;
-    }
-    if (cache.size >= TOKEN_CACHE_MAX) cache.clear();
-    cache.set(hash, { token, readAt: now });
-    return token;
-  }
 
   /** The token if it may be used now: not revoked, not expired, its person still configured. */
   function usable(t: AccessTokenRecord | undefined): AccessTokenRecord | undefined {
@@ -93,7 +64,7 @@ export function createAuthenticator(o: {
     const m = /^Bearer +(\S+)\s*$/i.exec(header);
     if (!m) throw refusal('the Authorization header must be "Bearer <token>"', scope);
     const secret = m[1]!;
-    const token = isSecretShaped('token', secret) ? await tokenByHash(hashSecret(secret)) : undefined;
+    const token = isSecretShaped('token', secret) ? await o.store.tokenByHash(hashSecret(secret)) : undefined;
     const ok = usable(token);
     if (!ok)
       throw refusal(

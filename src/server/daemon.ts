@@ -139,9 +139,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   o.logSecrets?.add(roleSecretValues(active.current(), o.env));
   cron = startCron(active.current());
 
-  // A bearer token is read from the store at most once a second per process: a revocation takes effect
-  // here within 1 s (docs/security-access.md, decision 004's 2026-11-30 section).
-  const auth = createAuthenticator({ store: o.runtime.store, people: o.people, tokenCacheMs: 1000 });
+  const auth = createAuthenticator({ store: o.runtime.store, people: o.people });
   const api = createApi({
     runtime: o.runtime,
     roles: o.roles,
