@@ -14,6 +14,7 @@
 //   node dist/bench/model-turn.js --child turn:anthropic --n 2000          # one measurement, one JSON line
 //   node dist/bench/model-turn.js --child task:nightshift:chat --n 300
 import { spawnSync } from 'node:child_process';
+import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAnthropicModel } from '../src/models/anthropic/index.js';
@@ -118,16 +119,45 @@ async function turnChild(config: (typeof TURN_CONFIGS)[number], n: number) {
     if (!text.includes('ok')) throw new Error('unexpected raw answer');
     fake.requests.length = 0;
   };
-  // Interleaved in ten blocks each, so a change in the machine's load falls on both alike; wall and CPU time
-  // (the fake server runs in this process too, the same work for both).
+  // The second floor, since the adapters post over node:http (decision 040): the same request through
+  // node:http with a keep-alive agent, the answer read whole. What the adapter adds over the transport
+  // it actually uses.
+  const agent = new Agent({ keepAlive: true });
+  const rawHttp = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = httpRequest(
+        path,
+        { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            text += c;
+          });
+          res.on('end', () => {
+            fake.requests.length = 0;
+            if (text.includes('ok')) resolve();
+            else reject(new Error('unexpected raw http answer'));
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  // Interleaved in ten blocks each, so a change in the machine's load falls on all alike; wall and CPU time
+  // (the fake server runs in this process too, the same work for each).
   for (let i = 0; i < 200; i++) {
     await adapter();
     await raw();
+    await rawHttp();
   }
   let adapterMs = 0;
   let rawMs = 0;
   let adapterCpu = 0;
   let rawCpu = 0;
+  let httpMs = 0;
+  let httpCpu = 0;
   const cpuOf = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
   for (let block = 0; block < 10; block++) {
     let c0 = process.cpuUsage();
@@ -136,7 +166,11 @@ async function turnChild(config: (typeof TURN_CONFIGS)[number], n: number) {
     c0 = process.cpuUsage();
     rawMs += await timed(n / 10, raw, 0);
     rawCpu += cpuOf(process.cpuUsage(c0));
+    c0 = process.cpuUsage();
+    httpMs += await timed(n / 10, rawHttp, 0);
+    httpCpu += cpuOf(process.cpuUsage(c0));
   }
+  agent.destroy();
   await fake.close();
   return {
     config,
@@ -147,6 +181,8 @@ async function turnChild(config: (typeof TURN_CONFIGS)[number], n: number) {
     rawUsPerTurn: (rawMs / n) * 1000,
     adapterCpuUsPerTurn: (adapterCpu / n) * 1000,
     rawCpuUsPerTurn: (rawCpu / n) * 1000,
+    rawHttpUsPerTurn: (httpMs / n) * 1000,
+    rawHttpCpuUsPerTurn: (httpCpu / n) * 1000,
   };
 }
 
@@ -420,6 +456,31 @@ function parent(): void {
         r.map((x) => x.rawCpuUsPerTurn!),
         0,
       )} | ${range(overCpu, 0)} |`,
+    );
+  }
+  lines.push(
+    '',
+    'the same adapters against a raw node:http POST (keep-alive agent) of the same request: the transport they use',
+    '| adapter | raw node:http µs/turn | overhead µs/turn (wall) | raw node:http CPU µs/turn | overhead µs/turn (CPU) |',
+    '|---|---|---|---|---|',
+  );
+  for (const c of TURN_CONFIGS) {
+    const r = rows.get(c);
+    if (!r) continue;
+    lines.push(
+      `| ${c.slice(5)} | ${range(
+        r.map((x) => x.rawHttpUsPerTurn!),
+        0,
+      )} | ${range(
+        r.map((x) => x.adapterUsPerTurn! - x.rawHttpUsPerTurn!),
+        0,
+      )} | ${range(
+        r.map((x) => x.rawHttpCpuUsPerTurn!),
+        0,
+      )} | ${range(
+        r.map((x) => x.adapterCpuUsPerTurn! - x.rawHttpCpuUsPerTurn!),
+        0,
+      )} |`,
     );
   }
   lines.push(
