@@ -44,6 +44,26 @@ function keepPrivate(path: string): void {
   }
 }
 
+/**
+ * Switches the connection to WAL. On a fresh file opened by several processes at once, SQLite may answer
+ * SQLITE_BUSY to this pragma at once, without calling the busy handler (it does so where waiting could
+ * deadlock: a connection holding a read lock that needs a write lock). So the busy timeout is applied
+ * here by hand: retried every 10 ms until BUSY_TIMEOUT_MS have passed, then the error stands.
+ */
+function toWal(db: Database.Database): void {
+  const until = Date.now() + BUSY_TIMEOUT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= until) throw err;
+      Atomics.wait(pause, 0, 0, 10);
+    }
+  }
+}
+
 export function openDatabase(path: string): Database.Database {
   try {
     keepPrivate(path);
@@ -51,7 +71,7 @@ export function openDatabase(path: string): Database.Database {
     // processes opening the same fresh file at once must wait for each other rather than fail.
     const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    db.pragma('journal_mode = WAL');
+    toWal(db);
     // NORMAL in WAL mode: a commit is durable against a process crash at once and against power loss
     // from the next checkpoint; commits do not fsync, checkpoints do.
     db.pragma('synchronous = NORMAL');
