@@ -19,8 +19,8 @@ import { createRuntime } from '../src/runtime.js';
 import { createServeMetrics } from '../src/telemetry/metrics/index.js';
 import { defineTool } from '../src/tools/define.js';
 import { tempDir } from '../test/support/tmp.js';
+import { TASK_SCRIPT_YAML } from './wire-task.js';
 
-const FINAL = { status: 'done', customer: 'cust-42', tier: 'gold' };
 const counters = { lookup: 0, update: 0, notify: 0 };
 const jitter = process.argv.includes('--jitter');
 
@@ -35,20 +35,7 @@ async function child(): Promise<void> {
   const warmup = 100;
   const tmp = tempDir('nightshift-bench-');
   const script = join(tmp.path, 'script.yaml');
-  writeFileSync(
-    script,
-    [
-      'turns:',
-      '  - call: crm.lookup',
-      '    args: { customerId: cust-42 }',
-      '  - call: crm.update',
-      '    args: { customerId: cust-42, field: tier, value: gold }',
-      '  - call: chat.notify',
-      "    args: { channel: '#ops', message: cust-42 upgraded to gold }",
-      `  - final: ${JSON.stringify(FINAL)}`,
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(script, TASK_SCRIPT_YAML);
   const tools = [
     defineTool({
       name: 'crm.lookup',

@@ -13,7 +13,7 @@ import { defineRole } from '../src/roles/define.js';
 import { createRuntime } from '../src/runtime.js';
 import { DATABASE_FILE } from '../src/store/sqlite/open.js';
 import { tempDir } from '../test/support/tmp.js';
-import { PROMPT, taskTools } from './wire-task.js';
+import { PROMPT, TASK_SCRIPT_YAML, taskTools } from './wire-task.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,20 +26,7 @@ const runs = Number(arg('runs', '100'));
 const tmp = tempDir('nightshift-wal-pages-');
 try {
   const script = join(tmp.path, 'script.yaml');
-  writeFileSync(
-    script,
-    [
-      'turns:',
-      '  - call: crm.lookup',
-      '    args: { customerId: cust-42 }',
-      '  - call: crm.update',
-      '    args: { customerId: cust-42, field: tier, value: gold }',
-      '  - call: chat.notify',
-      "    args: { channel: '#ops', message: cust-42 upgraded to gold }",
-      '  - final: {"status":"done","customer":"cust-42","tier":"gold"}',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(script, TASK_SCRIPT_YAML);
   const role = defineRole(
     {
       name: 'bench-upgrader',

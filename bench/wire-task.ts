@@ -28,6 +28,18 @@ export const PLAN = [
   { tool: 'notify', args: { channel: '#ops', message: 'cust-42 upgraded to gold' } },
 ];
 export const FINAL_TEXT = '{"status":"done","customer":"cust-42","tier":"gold"}';
+/** The same task as a scripted model's file (`script:` models): durable-runs and wal-pages run it. */
+export const TASK_SCRIPT_YAML = [
+  'turns:',
+  '  - call: crm.lookup',
+  '    args: { customerId: cust-42 }',
+  '  - call: crm.update',
+  '    args: { customerId: cust-42, field: tier, value: gold }',
+  '  - call: chat.notify',
+  "    args: { channel: '#ops', message: cust-42 upgraded to gold }",
+  `  - final: ${FINAL_TEXT}`,
+  '',
+].join('\n');
 export const PROMPT = 'Customer cust-42 paid the invoice: upgrade them to gold and tell #ops.';
 export const counters = { lookup: 0, update: 0, notify: 0 };
 
