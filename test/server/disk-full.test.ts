@@ -191,8 +191,13 @@ describe('a full disk under the embedded store', { skip }, () => {
         `the WAL (${peak} bytes when the first daemon died) to be cut back to nothing`,
         30_000,
       ).catch((err: Error) => {
-        const log = second!.stdout().split('\n').filter((l) => /checkpoint|store unavailable|store available/.test(l));
-        throw new Error(`${err.message}; WAL now ${statSync(wal).size} bytes; the daemon logged:\n${log.join('\n')}`);
+        const log = second!
+          .stdout()
+          .split('\n')
+          .filter((l) => /checkpoint|store unavailable|store available/.test(l));
+        throw new Error(
+          `${err.message}; WAL now ${statSync(wal).size} bytes; the daemon logged:\n${log.join('\n')}`,
+        );
       });
     } finally {
       first.child.kill('SIGKILL');
