@@ -3,11 +3,13 @@
 // fakes also answer 400, like the real APIs, to requests that break the protocol's rules).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { NightshiftError } from '../../src/errors.js';
 import { priceOf } from '../../src/models/pricing.js';
 import type { ModelSettings } from '../../src/models/resolve.js';
 import type { Message, Model, ModelRequest } from '../../src/models/types.js';
 import { type FakeServer, times } from '../support/fake-llm.js';
+import { waitFor } from '../support/wait.js';
 
 export interface ModelContractSubject {
   fake: FakeServer;
@@ -399,10 +401,16 @@ export function describeModelContract(name: string, setup: () => Promise<ModelCo
         // The longest wait it honours (60 s): the abort must cut it short, far under that.
         fake.enqueue({ status: 429, retryAfter: 60 });
         const controller = new AbortController();
-        setTimeout(() => controller.abort(), 100);
+        const from = fake.requests.length;
         const started = Date.now();
+        const asked = ask(undefined, model, controller.signal);
+        // Aborts once the 429 has been answered, not after a fixed time: on a loaded machine a fixed 100 ms
+        // could end the request itself, before any wait to retry (seen once in CI, load average 24).
+        await waitFor(async () => (since(from) === 1 ? true : undefined), 'the request that gets the 429');
+        await delay(200);
+        controller.abort();
         await assert.rejects(
-          ask(undefined, model, controller.signal),
+          asked,
           modelError((err) => assert.match(err.message, /cancelled while waiting to retry after HTTP 429/)),
         );
         assert.ok(Date.now() - started < 30_000, `${Date.now() - started} ms`);
