@@ -7,7 +7,9 @@ import type { Query } from './dialect.js';
 import * as sql from './stats.js';
 import { additiveQueries, typeFigures } from './stats-figures.js';
 import type { Plan, Row } from './stats-plan.js';
-import { closedUntil, planFill, planReport, type RollupDialect } from './stats-rollup.js';
+import { closedUntil, type RollupDialect } from './stats-rollup.js';
+import { planFill } from './stats-rollup-fill.js';
+import { planReport } from './stats-rollup-report.js';
 import { collectRow, ValueChunks } from './stats-values.js';
 
 /** How a store runs the statements: one at a time, or a plan in one transaction (see stats-plan.ts). */
