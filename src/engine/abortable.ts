@@ -20,8 +20,7 @@ export interface TimeLimit {
  */
 export function timeLimit(lease: AbortSignal, timeLeftMs: number, message: string): TimeLimit {
   const stop = new AbortController();
-  const onLeaseLost = () => stop.abort(lease.reason);
-  lease.addEventListener('abort', onLeaseLost, { once: true });
+  const unfollow = followLease(lease, stop);
   // Made only when needed: an error's stack trace is costly, and nearly every call ends in time (this
   // ran for every model turn and tool call; decision 018).
   let outOfTime: NightshiftError | undefined;
@@ -30,7 +29,6 @@ export function timeLimit(lease: AbortSignal, timeLeftMs: number, message: strin
     return outOfTime;
   };
   const timer = setTimeout(() => stop.abort(outOfTimeError()), Math.max(0, timeLeftMs));
-  if (lease.aborted) onLeaseLost();
   return {
     signal: stop.signal,
     get outOfTime() {
@@ -39,8 +37,44 @@ export function timeLimit(lease: AbortSignal, timeLeftMs: number, message: strin
     timedOut: () => stop.signal.aborted && outOfTime !== undefined && stop.signal.reason === outOfTime,
     dispose: () => {
       clearTimeout(timer);
-      lease.removeEventListener('abort', onLeaseLost);
+      unfollow();
     },
+  };
+}
+
+/**
+ * The calls in flight under each lease signal. A lease gets one 'abort' listener, added with its first
+ * call, which aborts every call still registered; a call only joins and leaves a Set. Adding and removing
+ * an EventTarget listener per call (two per tool call, two per model turn) was ~1.5 % of a sequential
+ * scripted run's CPU (bench/durable-runs, decision 001, 2026-11-30 late). Weak: the entry goes with the
+ * lease's signal (one per driven run segment).
+ */
+const inFlight = new WeakMap<AbortSignal, Set<AbortController>>();
+
+/** Aborts `stop` with the lease's reason when the lease aborts (at once if it has); returns the undo. */
+function followLease(lease: AbortSignal, stop: AbortController): () => void {
+  if (lease.aborted) {
+    stop.abort(lease.reason);
+    return () => {};
+  }
+  let calls = inFlight.get(lease);
+  if (!calls) {
+    const registered = new Set<AbortController>();
+    calls = registered;
+    inFlight.set(lease, registered);
+    lease.addEventListener(
+      'abort',
+      () => {
+        for (const c of registered) c.abort(lease.reason);
+        registered.clear();
+      },
+      { once: true },
+    );
+  }
+  calls.add(stop);
+  const joined = calls;
+  return () => {
+    joined.delete(stop);
   };
 }
 

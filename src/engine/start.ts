@@ -245,7 +245,7 @@ export async function recordRun(
     if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `run ${recorded.id} vanished while being read`);
     return { state: new RunState(snapshot), created: false };
   }
-  const state = new RunState({
+  const state = RunState.created({
     run,
     steps: [...steps],
     toolCalls: [],

@@ -37,6 +37,9 @@ export function createScriptedModel(scriptFile: string): Model {
   const file = resolve(scriptFile);
   const script = loadScript(file, scriptFile);
   const responses = script.turns.map(toResponse);
+  // Each answer as JSON text, parsed afresh per call: the copy the engine may keep, cheaper than a
+  // structuredClone per turn. Only where JSON keeps it exactly (YAML may also give .inf or .nan).
+  const answers = responses.map((r) => (jsonExact(r) ? JSON.stringify(r) : undefined));
   const record = script.record === undefined ? undefined : resolve(dirname(file), script.record);
   return {
     spec: `script:${file}`,
@@ -59,7 +62,19 @@ export function createScriptedModel(scriptFile: string): Model {
       if (turn.delayMs)
         await sleep(turn.delayMs, undefined, request.signal ? { signal: request.signal } : undefined);
       // A fresh copy per call: the engine may keep what it is given.
-      return structuredClone(response);
+      const answer = answers[index];
+      return answer === undefined ? structuredClone(response) : (JSON.parse(answer) as ModelResponse);
     },
   };
+}
+
+/** Whether JSON text keeps `value` exactly: plain objects and arrays of strings, finite numbers, booleans, null. */
+function jsonExact(value: unknown): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
+  if (Array.isArray(value)) return value.every(jsonExact);
+  if (typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  return Object.entries(value).every(([key, v]) => key !== '__proto__' && jsonExact(v));
 }

@@ -1,0 +1,42 @@
+// A call's time limit (src/engine/abortable.ts): the calls in flight under one lease all stop with the
+// lease's reason when it is lost, a call that already ended does not, and a lease lost before a call
+// starts stops that call at once.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { timeLimit } from '../../src/engine/abortable.js';
+
+describe('timeLimit', () => {
+  it('aborts every call still in flight with the lease reason, and none that ended', () => {
+    const lease = new AbortController();
+    const a = timeLimit(lease.signal, 60_000, 'a ran out');
+    const b = timeLimit(lease.signal, 60_000, 'b ran out');
+    const ended = timeLimit(lease.signal, 60_000, 'ended ran out');
+    ended.dispose();
+    const reason = new Error('lease lost');
+    lease.abort(reason);
+    assert.equal(a.signal.reason, reason);
+    assert.equal(b.signal.reason, reason);
+    assert.equal(ended.signal.aborted, false);
+    assert.equal(a.timedOut(), false);
+    a.dispose();
+    b.dispose();
+    // Lost before the call starts: stopped at once.
+    const late = timeLimit(lease.signal, 60_000, 'late ran out');
+    assert.equal(late.signal.reason, reason);
+    late.dispose();
+  });
+
+  it('times out with its own message, and the lease still stops the others', async () => {
+    const lease = new AbortController();
+    const quick = timeLimit(lease.signal, 1, 'quick ran out');
+    const slow = timeLimit(lease.signal, 60_000, 'slow ran out');
+    await new Promise((resolve) => quick.signal.addEventListener('abort', resolve, { once: true }));
+    assert.equal(quick.timedOut(), true);
+    assert.match(String(quick.signal.reason.message), /quick ran out/);
+    assert.equal(slow.signal.aborted, false);
+    quick.dispose();
+    lease.abort(new Error('gone'));
+    assert.equal(slow.signal.reason.message, 'gone');
+    slow.dispose();
+  });
+});
