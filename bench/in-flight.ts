@@ -14,6 +14,12 @@
 //   node dist/bench/in-flight.js --n 5000 --drain-s 60   # wait at most 60 s for the runs after the window
 //   node dist/bench/in-flight.js --n 1000 --loops task:nightshift --reps 1 --heap-snapshot /tmp/snap
 //   BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node dist/bench/in-flight.js ...
+//   node dist/bench/in-flight.js --n 1000 --heap-growing-percent 0   # V8's own heap growth for every loop
+//
+// Heap growth: the nightshift worker runs with what `nightshift serve` sets (V8's --heap-growing-percent,
+// serve's default, decision 043), the peers with V8's own policy; `--heap-growing-percent P` sets P for
+// every loop (0: V8's own). Each row's `peakSplitKb` splits the RSS per run where it peaked (new space,
+// the rest of the heap, ArrayBuffers, other external, outside V8, anonymous and file-backed pages).
 //
 // Sockets: every in-flight run holds one keep-alive connection to the fake, so each process needs
 // N + a few file descriptors (`ulimit -n`, checked here). Node's fetch (undici's global Agent, used by the
