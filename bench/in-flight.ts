@@ -14,16 +14,26 @@
 //   node dist/bench/in-flight.js --n 5000 --drain-s 60   # wait at most 60 s for the runs after the window
 //   node dist/bench/in-flight.js --n 1000 --loops task:nightshift --reps 1 --heap-snapshot /tmp/snap
 //   BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node dist/bench/in-flight.js ...
+//   node dist/bench/in-flight.js --n 1000 --heap-growing-percent 0   # V8's own heap growth for every loop
+//
+// Heap growth: the nightshift worker runs with what `nightshift serve` sets (V8's --heap-growing-percent,
+// serve's default, decision 043), the peers with V8's own policy; `--heap-growing-percent P` sets P for
+// every loop (0: V8's own). Each row's `peakSplitKb` splits the RSS per run where it peaked (new space,
+// the rest of the heap, ArrayBuffers, other external, outside V8, anonymous and file-backed pages).
 //
 // Sockets: every in-flight run holds one keep-alive connection to the fake, so each process needs
 // N + a few file descriptors (`ulimit -n`, checked here). Node's fetch (undici's global Agent, used by the
 // AI SDK and the openai client) and nightshift's node:http agent (since decision 040) set no connection
 // limit per origin.
 import { type ChildProcess, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { getHeapSpaceStatistics } from 'node:v8';
+import { SERVE_DEFAULTS } from '../src/config/serve-settings.js';
+import { applyHeapGrowth } from '../src/server/heap-growth.js';
 import type { RunStatus } from '../src/store/types.js';
 import type { FakeReply, FakeRequest } from '../test/support/fake-llm.js';
 import { startFakeOpenAIResponses } from '../test/support/fake-openai-responses.js';
@@ -124,6 +134,20 @@ function rawFetchTask(url: string, transport: 'fetch' | 'http'): TaskSubject {
   };
 }
 
+/** The kB fields of /proc/self/status (Linux; empty elsewhere), in bytes. */
+function readProcStatus(): Record<string, number> {
+  try {
+    const out: Record<string, number> = {};
+    for (const line of readFileSync('/proc/self/status', 'utf8').split('\n')) {
+      const m = /^(\w+):\s+(\d+) kB/.exec(line);
+      if (m) out[m[1]!] = Number(m[2]) * 1024;
+    }
+    return out;
+  } catch {
+    return {};
+  }
+}
+
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
@@ -180,6 +204,25 @@ interface WorkerRow {
   externalPerRunKb: number;
   /** heapUsed after a full GC with every run still in flight: what an in-flight run keeps alive. */
   liveHeapPerRunKb: number;
+  /**
+   * The RSS per run split, at the sample where RSS peaked (each over the same baseline, per run): V8's
+   * young generation (new space: reserved semi-spaces), the rest of the JS heap reserved (old, code, map,
+   * large-object spaces), ArrayBuffers (buffers held by JS), and what is left: memory that neither V8 nor
+   * JS accounts for (malloc'd by libuv, node:http's parser, SQLite, OpenSSL; glibc arenas and their
+   * fragmentation). RssAnon/RssFile from /proc/self/status: file-backed pages (code, mapped files) are not
+   * per-run memory.
+   */
+  /** V8's heap growth the worker ran with (0: V8's own policy). */
+  heapGrowingPercent: number;
+  peakSplitKb: {
+    newSpace: number;
+    otherHeap: number;
+    arrayBuffers: number;
+    externalNonAb: number;
+    outsideV8: number;
+    rssAnon: number;
+    rssFile: number;
+  };
   delayP99Ms: number;
   delayMaxMs: number;
   commitP99Ms: number | undefined;
@@ -202,7 +245,12 @@ async function workerChild(
   window: number,
   drainS: number,
   heapSnapshotDir: string | undefined,
+  heapGrowingPercent: number | undefined,
 ) {
+  // V8's heap growth: what `nightshift serve` sets (its default) for nightshift, V8's own policy for the
+  // peers, unless --heap-growing-percent gives one for every loop (0: V8's own for all).
+  const growth = heapGrowingPercent ?? (loop === 'task:nightshift' ? SERVE_DEFAULTS.heapGrowingPercent : 0);
+  applyHeapGrowth(growth);
   const commitMs: number[] = [];
   let measuring = false;
   let nightshift: Awaited<ReturnType<typeof nightshiftTask>> | undefined;
@@ -246,6 +294,26 @@ async function workerChild(
       }
     }
   };
+  const split = () => {
+    const m = process.memoryUsage();
+    const spaces = Object.fromEntries(
+      getHeapSpaceStatistics().map((x) => [x.space_name, x.space_size]),
+    ) as Record<string, number>;
+    const status = readProcStatus();
+    const newSpace = spaces.new_space ?? 0;
+    return {
+      rss: m.rss,
+      newSpace,
+      otherHeap: m.heapTotal - newSpace,
+      arrayBuffers: m.arrayBuffers,
+      externalNonAb: m.external - m.arrayBuffers,
+      outsideV8: m.rss - m.heapTotal - m.external,
+      rssAnon: status.RssAnon ?? 0,
+      rssFile: status.RssFile ?? 0,
+    };
+  };
+  const baseSplit = split();
+  let peakSplit = baseSplit;
   let windowRss = 0;
   let windowHeap = 0;
   let windowHeapTotal = 0;
@@ -253,6 +321,7 @@ async function workerChild(
   const sampler = setInterval(() => {
     if (!measuring) return;
     const m = process.memoryUsage();
+    if (m.rss > windowRss) peakSplit = split();
     windowRss = Math.max(windowRss, m.rss);
     windowHeap = Math.max(windowHeap, m.heapUsed);
     windowHeapTotal = Math.max(windowHeapTotal, m.heapTotal);
@@ -340,6 +409,16 @@ async function workerChild(
     heapTotalPerRunKb: round((windowHeapTotal - base.heapTotal) / n / 1024),
     externalPerRunKb: round((windowExternal - base.external) / n / 1024),
     liveHeapPerRunKb: round((liveHeap - base.heapUsed) / n / 1024),
+    heapGrowingPercent: growth,
+    peakSplitKb: {
+      newSpace: round((peakSplit.newSpace - baseSplit.newSpace) / n / 1024),
+      otherHeap: round((peakSplit.otherHeap - baseSplit.otherHeap) / n / 1024),
+      arrayBuffers: round((peakSplit.arrayBuffers - baseSplit.arrayBuffers) / n / 1024),
+      externalNonAb: round((peakSplit.externalNonAb - baseSplit.externalNonAb) / n / 1024),
+      outsideV8: round((peakSplit.outsideV8 - baseSplit.outsideV8) / n / 1024),
+      rssAnon: round((peakSplit.rssAnon - baseSplit.rssAnon) / n / 1024),
+      rssFile: round((peakSplit.rssFile - baseSplit.rssFile) / n / 1024),
+    },
     delayP99Ms: round(delay.percentile(99) / 1e6),
     delayMaxMs: round(delay.max / 1e6),
     commitP99Ms: nightshift ? round(percentile(commitMs, 99), 2) : undefined,
@@ -388,6 +467,9 @@ async function parent(): Promise<void> {
   // --heap-snapshot <dir>: each worker writes a heap snapshot halfway through its window (its figures
   // are then not comparable: the snapshot stops the loop).
   const heapSnapshot = arg('heap-snapshot', '');
+  // --heap-growing-percent <p>: V8's heap growth for every loop's worker (default: serve's for nightshift,
+  // V8's own for the peers; 0: V8's own for all).
+  const heapGrowth = arg('heap-growing-percent', '');
   const self = fileURLToPath(import.meta.url);
   const fds = Number(
     (await import('node:child_process')).execSync('ulimit -n', { shell: '/bin/sh' }).toString(),
@@ -413,6 +495,7 @@ async function parent(): Promise<void> {
             '--drain-s',
             drainS,
             ...(heapSnapshot ? ['--heap-snapshot', heapSnapshot] : []),
+            ...(heapGrowth ? ['--heap-growing-percent', heapGrowth] : []),
           ]);
           fake.send('report');
           const f = await once(fake, (m) => (m as { fakeDelayP99Ms?: number }).fakeDelayP99Ms);
@@ -473,6 +556,7 @@ if (process.argv.includes('--fake')) {
     Number(arg('window', '2')),
     Number(arg('drain-s', '600')),
     process.argv.includes('--heap-snapshot') ? arg('heap-snapshot', '') : undefined,
+    process.argv.includes('--heap-growing-percent') ? Number(arg('heap-growing-percent', '0')) : undefined,
   ).then((row) => process.send!({ row }, () => process.exit(0)), fail);
 } else {
   parent().catch(fail);

@@ -33,6 +33,8 @@ export const ServeConfig = z.strictObject({
   streams: z.number().int().min(1).optional(),
   /** How often an open stream sends a heartbeat and checks its token again (a revoked one ends it). */
   streamHeartbeatMs: z.number().int().min(10).optional(),
+  /** How far V8 lets the JS heap grow past what the last full collection kept, in percent; 0: V8's policy. */
+  heapGrowingPercent: z.number().int().min(0).max(1_000).optional(),
 });
 export type ServeConfig = z.infer<typeof ServeConfig>;
 

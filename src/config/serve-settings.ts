@@ -18,9 +18,15 @@ export interface ServeSettings {
   streamsPerToken: number;
   streams: number;
   streamHeartbeatMs: number;
+  /**
+   * How far V8 lets the JS heap grow past what the last full collection kept, in percent (V8's
+   * --heap-growing-percent; 0: V8's own policy, which lets it grow up to 4×). Applied by server/heap-growth.ts.
+   */
+  heapGrowingPercent: number;
 }
 
-const DEFAULTS: ServeSettings = {
+/** The settings when nothing sets them. */
+export const SERVE_DEFAULTS: Readonly<ServeSettings> = {
   host: '127.0.0.1',
   port: 7070,
   workers: 1,
@@ -31,6 +37,7 @@ const DEFAULTS: ServeSettings = {
   streamsPerToken: 8,
   streams: 256,
   streamHeartbeatMs: 15_000,
+  heapGrowingPercent: 50,
 };
 
 /** `flag` absent: set only in the environment or the config file. */
@@ -44,6 +51,7 @@ const NUMERIC: { key: Exclude<keyof ServeSettings, 'host'>; flag?: string; env: 
   { key: 'streamsPerToken', env: 'NIGHTSHIFT_STREAMS_PER_TOKEN', min: 1 },
   { key: 'streams', env: 'NIGHTSHIFT_STREAMS', min: 1 },
   { key: 'streamHeartbeatMs', env: 'NIGHTSHIFT_STREAM_HEARTBEAT_MS', min: 10 },
+  { key: 'heapGrowingPercent', env: 'NIGHTSHIFT_HEAP_GROWING_PERCENT', min: 0 },
 ];
 
 export function resolveServeSettings(
@@ -52,8 +60,8 @@ export function resolveServeSettings(
   config: ServeConfig,
   configFile: string | undefined,
 ): ServeSettings {
-  const out: ServeSettings = { ...DEFAULTS };
-  out.host = flags.host ?? env.NIGHTSHIFT_HOST ?? config.host ?? DEFAULTS.host;
+  const out: ServeSettings = { ...SERVE_DEFAULTS };
+  out.host = flags.host ?? env.NIGHTSHIFT_HOST ?? config.host ?? SERVE_DEFAULTS.host;
   for (const { key, flag, env: name, min } of NUMERIC) {
     const [raw, source] =
       flag && flags[key] !== undefined

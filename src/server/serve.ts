@@ -14,6 +14,7 @@ import type { CommitObserver } from '../telemetry/commit-tap.js';
 import { createLogger, LogSecrets, secretLookingEnvValues } from '../telemetry/logger.js';
 import { answerMetricsRequests, createServeMetrics, workerMetrics } from '../telemetry/metrics/index.js';
 import { startDaemon } from './daemon.js';
+import { applyHeapGrowth } from './heap-growth.js';
 import { roleSecretValues } from './log-secrets.js';
 import { startLoggedWorker } from './worker.js';
 import { startWorkerChildren, type WorkerChildren } from './worker-children.js';
@@ -100,6 +101,8 @@ async function serveUntilStopped(
   parent: ReturnType<typeof watchParent> | undefined,
 ): Promise<void> {
   const settings = resolveServeSettings(flags, process.env, host.config.serve, host.config.file);
+  // Before the roles load and the runs start: the heap's growth is set for the process's whole life.
+  applyHeapGrowth(settings.heapGrowingPercent);
   const roles = [];
   for (const file of discoverRoleFiles(paths)) roles.push(await host.loadRole(file));
   // The roles' manager agents are served too: their runs decide the roles' escalations.
