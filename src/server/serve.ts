@@ -39,7 +39,12 @@ export interface ServeHost {
   config: ProjectConfig;
   loadRole(file: string): Promise<Role>;
   /** Opens the runtime with the project's settings and these. */
-  open(extra: { leaseMs: number; service: true; observers?: CommitObserver[] }): Promise<Runtime>;
+  open(extra: {
+    leaseMs: number;
+    service: true;
+    observers?: CommitObserver[];
+    onRoleSecrets?: (values: readonly string[]) => void;
+  }): Promise<Runtime>;
   /** A line for the person at the terminal (stderr). */
   say(line: string): void;
   /** Called once the HTTP server listens (`nightshift console` prints its login link here). */
@@ -109,13 +114,17 @@ async function serveUntilStopped(
   // and hands them to the daemon that forked it when it scrapes (telemetry/metrics/workers.ts).
   const metrics =
     flags.metrics !== false ? createServeMetrics({ roles, processMetrics: !flags.workerOnly }) : undefined;
+  const logSecrets = new LogSecrets(serveSecretValues(roles, host.config, process.env));
+  const log = createLogger({ name: 'nightshift', secrets: logSecrets });
   const rt = await host.open({
     leaseMs: settings.leaseMs,
     service: true,
     ...(metrics ? { observers: [metrics.observer] } : {}),
+    // Every role version this process prepares (a promoted one, an older one a run in flight still uses)
+    // has its secrets scrubbed from the log before its runs execute: a --worker-only child watches no
+    // promotions, and the daemon's watch knows only the active versions.
+    onRoleSecrets: (values) => logSecrets.add(values),
   });
-  const logSecrets = new LogSecrets(serveSecretValues(roles, host.config, process.env));
-  const log = createLogger({ name: 'nightshift', secrets: logSecrets });
   let stop: (graceMs: number) => Promise<void>;
   let children: WorkerChildren | undefined;
   if (flags.workerOnly) {
