@@ -60,10 +60,7 @@ describe('serve and the named events of a promoted version', () => {
   /** Writes the role file with these triggers (and instructions, so each is a new version); registers it. */
   async function version(events: string[], instructions: string): Promise<string> {
     const spec = parse(readFileSync(r.file, 'utf8'));
-    writeFileSync(
-      r.file,
-      stringify({ ...spec, instructions, triggers: events.map((event) => ({ event })) }),
-    );
+    writeFileSync(r.file, stringify({ ...spec, instructions, triggers: events.map((event) => ({ event })) }));
     const listed = await runCli(['versions', r.file, '--json', ...data]);
     assert.equal(listed.code, 0, listed.stderr);
     const fresh = json<{ versions: { version: string }[] }>(listed)
