@@ -61,7 +61,8 @@ function notifyInterval(env: NodeJS.ProcessEnv): number | undefined {
  * Every secret value serve knows of, for its log to scrub: the roles' declared secrets and their
  * specialists' (webhook signing secrets among them), the notification channels' secrets, and environment
  * variables named like secrets (provider API keys). A secrets file that cannot be read is skipped here:
- * loading the role says why. A version promoted later adds its own (the daemon's active-roles watch).
+ * loading the role says why. A version promoted later adds its own when this process prepares it
+ * (RuntimeOptions.onRoleSecrets) or the daemon's active-roles watch sees it, whichever comes first.
  */
 export function serveSecretValues(roles: Role[], config: ProjectConfig, env: NodeJS.ProcessEnv): string[] {
   const values = [...secretLookingEnvValues(env), ...roleSecretValues(roles, env)];
