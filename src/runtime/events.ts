@@ -42,15 +42,15 @@ export function createEventRouting(
   const listeners = new Map<string, Role>();
   const remote = new RemoteListeners(store, clock);
 
+  /** The definition a new run or inbox item of the role gets (continuous roles: their agent's, as loaded). */
+  const runnable = (given: Role): Promise<Role> =>
+    given.mode === 'continuous' ? Promise.resolve(given) : current(given);
+
   /**
    * A payload, already checked against the role's input schema, for one role: an inbox item for a
    * continuous role, a queued run for a job role. `local`: this process serves the role (it prepares
    * it, as running it here needs); otherwise the run is only recorded, for the process that serves it.
    */
-  /** The definition a new run or inbox item of the role gets (continuous roles: their agent's, as loaded). */
-  const runnable = (given: Role): Promise<Role> =>
-    given.mode === 'continuous' ? Promise.resolve(given) : current(given);
-
   async function deliverTo(
     given: Role,
     payload: unknown,
