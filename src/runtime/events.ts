@@ -122,11 +122,12 @@ export function createEventRouting(
         try {
           return { given, role: await runnable(given), local };
         } catch (err) {
-          // A role given with inline tools whose active version is another cannot run here at all: it
-          // fails the events it was loaded with (as before), not every other event. Anything else (a
-          // store outage, a promoted version missing) fails the emit: the role might take this event.
-          if (isNightshiftError(err) && err.code === 'ROLE_INVALID' && !takesEvent(given, event))
-            return undefined;
+          // A role that cannot start a run at all (given with inline tools while its active version is
+          // another; its active version missing from the store) fails the events it was loaded with, as
+          // before, not every other event. A store outage fails the emit: the role might take this event.
+          const unrunnable =
+            isNightshiftError(err) && (err.code === 'ROLE_INVALID' || err.code === 'VERSION_NOT_FOUND');
+          if (unrunnable && !takesEvent(given, event)) return undefined;
           throw err;
         }
       };
