@@ -75,6 +75,9 @@ describe('serve --workers 2 and the secrets of a promoted version', () => {
     await store.init();
   });
   after(async () => {
+    // Released whatever happened, so a held run cannot keep serve from stopping.
+    writeFileSync(join(a.workspace, 'release-a'), '');
+    writeFileSync(join(b.workspace, 'release-b'), '');
     served.child.kill('SIGTERM');
     await served.done;
     await store.close();
