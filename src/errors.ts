@@ -36,6 +36,12 @@ export type ErrorCode =
   /** A tool returned something that is not JSON, so it cannot be recorded. */
   | 'TOOL_RESULT_INVALID'
   | 'SCOPE_VIOLATION'
+  /**
+   * A run's role version declares a secret that is not set in the worker process that took it, and the
+   * role as that process loaded it does not declare it (a promoted version added it after the process
+   * started): the run fails rather than run without it. Set it and restart (or put it in the secrets file).
+   */
+  | 'SECRET_NOT_SET'
   /** The command sandbox cannot be built (shell.exec is refused). */
   | 'SANDBOX_UNAVAILABLE'
   | 'POLICY_DENIED'

@@ -79,6 +79,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     models: options.models,
     dataDir,
     protectedPaths: options.protectedPaths,
+    onRoleSecrets: options.onRoleSecrets,
   });
   // New runs get the role's active version, if one was promoted (src/versions/active.ts).
   const current = (role: Role) => activeRoleFor(store, role, options.roleSource ?? 'active');

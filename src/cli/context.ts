@@ -33,7 +33,12 @@ export interface CliContext {
   /** Opens the runtime (closed when the command ends) with the project's settings. */
   open(
     flags: CommonFlags,
-    extra?: { leaseMs?: number; service?: boolean; observers?: CommitObserver[] },
+    extra?: {
+      leaseMs?: number;
+      service?: boolean;
+      observers?: CommitObserver[];
+      onRoleSecrets?: (values: readonly string[]) => void;
+    },
   ): Promise<Runtime>;
   loadRole(file: string): Promise<Role>;
   print(flags: CommonFlags, json: unknown, human: string): void;

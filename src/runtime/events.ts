@@ -1,8 +1,13 @@
 // Event routing: where a named event, a webhook or a cron tick goes. Each role that takes it gets a
 // queued run (job mode) or an inbox item (continuous mode), recorded before the caller hears back, with
 // roles served only by other processes found through their subscriptions (triggers/subscriptions.ts).
+// Which job roles take a named event is decided by their active version (versions/active.ts), read once
+// per emit and role, the same read that decides which version the run gets: a promoted version's new
+// event trigger is served without a restart, a trigger it dropped starts nothing, and no run ever starts
+// on a version that lacks the trigger that started it.
 import type { EngineContext } from '../engine/context.js';
 import { checkRunInput, recordRun } from '../engine/start.js';
+import { isNightshiftError } from '../errors.js';
 import { agentSpec } from '../models/resolve.js';
 import type { Role } from '../roles/schema.js';
 import type { RunRecord } from '../store/types.js';
@@ -14,6 +19,8 @@ import type { DeliverOptions, Delivery, EmitOptions } from './types.js';
 export interface EventRouting {
   /** These roles take their events in this process from now on (they were given to `work`). */
   listen(roles: Role[]): void;
+  /** The definition the role's new runs get, whose event triggers route (its active version; continuous: as given). */
+  runnable(role: Role): Promise<Role>;
   emit(event: string, payload: unknown, options?: EmitOptions): Promise<Delivery[]>;
   deliver(role: Role, payload: unknown, options: DeliverOptions): Promise<Delivery>;
   /**
@@ -35,6 +42,10 @@ export function createEventRouting(
   const listeners = new Map<string, Role>();
   const remote = new RemoteListeners(store, clock);
 
+  /** The definition a new run or inbox item of the role gets (continuous roles: their agent's, as loaded). */
+  const runnable = (given: Role): Promise<Role> =>
+    given.mode === 'continuous' ? Promise.resolve(given) : current(given);
+
   /**
    * A payload, already checked against the role's input schema, for one role: an inbox item for a
    * continuous role, a queued run for a job role. `local`: this process serves the role (it prepares
@@ -45,10 +56,13 @@ export function createEventRouting(
     payload: unknown,
     d: DeliverOptions,
     local: boolean,
+    /** The version runnable(given) already read (emit routes by it), so it is not read twice. */
+    resolved?: Role,
   ): Promise<Delivery> {
-    const role = given.mode === 'continuous' ? given : await current(given);
-    // Checked against the given role already; the active version may take another input.
-    if (role !== given) checkRunInput(role, payload);
+    const role = resolved ?? (await runnable(given));
+    // Checked against the given role already (emit checks the resolved one); the active version may take
+    // another input.
+    if (role !== given && resolved === undefined) checkRunInput(role, payload);
     if (role.mode === 'continuous') {
       const now = clock.now();
       const redact = roles.readableSecrets(role);
@@ -93,6 +107,7 @@ export function createEventRouting(
     listen(given) {
       for (const role of given) listeners.set(role.name, role);
     },
+    runnable,
     async emit(event, payload, emitOptions = {}) {
       const d = (role: Role): DeliverOptions => ({
         idempotencyKey: emitOptions.idempotencyKey
@@ -101,15 +116,30 @@ export function createEventRouting(
         actor: emitOptions.actor,
         trigger: { kind: 'event', event },
       });
-      const here = [...listeners.values()].filter((role) =>
-        role.triggers.some((t) => 'event' in t && t.event === event),
-      );
-      // Roles only other processes serve: queued here, run there.
+      // Every role served here, by its active version's triggers (not the loaded file's): one indexed
+      // read per role, reused below as the version the run gets.
+      const resolve = async (given: Role, local: boolean) => {
+        try {
+          return { given, role: await runnable(given), local };
+        } catch (err) {
+          // A role that cannot start a run at all (given with inline tools while its active version is
+          // another; its active version missing from the store) fails the events it was loaded with, as
+          // before, not every other event. A store outage fails the emit: the role might take this event.
+          const unrunnable =
+            isNightshiftError(err) && (err.code === 'ROLE_INVALID' || err.code === 'VERSION_NOT_FOUND');
+          if (unrunnable && !takesEvent(given, event)) return undefined;
+          throw err;
+        }
+      };
+      const here = await Promise.all([...listeners.values()].map((given) => resolve(given, true)));
+      // Roles only other processes serve: queued here, run there. Their subscriptions name the version
+      // the serving worker last advertised; the active one decides here too (a dropped trigger starts
+      // nothing even before the subscription expires).
       const elsewhere = await remote.forEvent(event, (name) => listeners.has(name));
-      const targets = [
-        ...here.map((role) => ({ role, local: true })),
-        ...elsewhere.map((role) => ({ role, local: false })),
-      ];
+      const remoteTargets = await Promise.all(elsewhere.map((given) => resolve(given, false)));
+      const targets = [...here, ...remoteTargets].flatMap((t) =>
+        t !== undefined && takesEvent(t.role, event) ? [t] : [],
+      );
       const invalid = new Map<string, string>();
       for (const { role } of targets) {
         try {
@@ -120,10 +150,10 @@ export function createEventRouting(
         }
       }
       const out: Delivery[] = [];
-      for (const { role, local } of targets) {
+      for (const { given, role, local } of targets) {
         const error = invalid.get(role.name);
         if (error !== undefined) out.push({ role: role.name, status: 'rejected', created: false, error });
-        else out.push(await deliverTo(role, payload, d(role), local));
+        else out.push(await deliverTo(given, payload, d(role), local, role));
       }
       return out;
     },
@@ -145,4 +175,9 @@ export function createEventRouting(
     },
   };
   return routing;
+}
+
+/** Whether the role (as it runs: its active version) has a trigger for this named event. */
+function takesEvent(role: Role, event: string): boolean {
+  return role.triggers.some((t) => 'event' in t && t.event === event);
 }

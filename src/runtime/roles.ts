@@ -7,7 +7,7 @@ import { NightshiftError } from '../errors.js';
 import type { ModelSettings } from '../models/resolve.js';
 import type { Role } from '../roles/schema.js';
 import type { RunRecord, Store } from '../store/types.js';
-import { loadSecrets, type Redactor, redactorFor } from '../tools/secrets.js';
+import { loadSecrets, type Redactor, redactorFor, type Secrets } from '../tools/secrets.js';
 import { assertStoreOutsideWorkspace } from '../tools/store-layout.js';
 
 export interface KnownRoles {
@@ -29,6 +29,11 @@ export interface KnownRoles {
    * input recorded without preparing the role. Values only the serving process has cannot be scrubbed here.
    */
   readableSecrets(role: Role): Redactor | undefined;
+  /**
+   * The secrets `role` declares that are not set in this process (its secrets file, this environment).
+   * A secrets file that cannot be read is left to preparing the role, which says why.
+   */
+  unsetSecrets(role: Role): string[];
   /** Releases what prepared roles hold (MCP servers, model clients). */
   dispose(): Promise<void>;
 }
@@ -41,6 +46,8 @@ export function createKnownRoles(o: {
   dataDir: string | undefined;
   /** Host paths besides the ones the runtime knows (RuntimeOptions.protectedPaths). */
   protectedPaths: string[] | undefined;
+  /** RuntimeOptions.onRoleSecrets. */
+  onRoleSecrets?: ((values: readonly string[]) => void) | undefined;
 }): KnownRoles {
   const prepared = new Map<string, Promise<PreparedRole>>();
   const known = new Map<string, Role>();
@@ -57,7 +64,11 @@ export function createKnownRoles(o: {
       if (!p) {
         p = Promise.resolve()
           .then(() => assertStoreOutside(role))
-          .then(() => prepareRole(role, { model, env: o.env, config: o.models }));
+          .then(() => prepareRole(role, { model, env: o.env, config: o.models }))
+          .then((ready) => {
+            o.onRoleSecrets?.(preparedSecretValues(ready));
+            return ready;
+          });
         p.catch(() => prepared.delete(key));
         prepared.set(key, p);
       }
@@ -95,9 +106,32 @@ export function createKnownRoles(o: {
         return undefined;
       }
     },
+    unsetSecrets(role) {
+      let secrets: Secrets;
+      try {
+        secrets = loadSecrets(role, o.env);
+      } catch {
+        return [];
+      }
+      return secrets.names.filter((name) => secrets.get(name) === undefined);
+    },
     async dispose() {
       const ready = await Promise.allSettled(prepared.values());
       await Promise.allSettled(ready.flatMap((r) => (r.status === 'fulfilled' ? [r.value.dispose()] : [])));
     },
   };
+}
+
+/** The secret values a prepared role holds, its specialists' at any depth. */
+function preparedSecretValues(ready: PreparedRole): string[] {
+  const values: string[] = [];
+  const visit = (p: PreparedRole) => {
+    for (const name of p.secrets.names) {
+      const v = p.secrets.get(name);
+      if (v !== undefined) values.push(v);
+    }
+    for (const s of p.specialists.values()) visit(s);
+  };
+  visit(ready);
+  return values;
 }

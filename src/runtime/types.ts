@@ -59,6 +59,12 @@ export interface RuntimeOptions {
   /** An observer threw (it never fails the commit); default: ignored. */
   onObserverError?: (err: unknown) => void;
   /**
+   * Told the secret values of each role version this runtime prepares (its specialists' included), before
+   * any run of it executes here: `serve` adds them to what its log scrubs, so a version promoted while it
+   * runs (or an older one a run in flight still uses) is scrubbed in every process that runs it.
+   */
+  onRoleSecrets?: (values: readonly string[]) => void;
+  /**
    * Who may decide which roles' approvals and escalations, and where each is reached (`people:` in
    * nightshift.config.yaml). Unset: anyone named may decide, and nobody is notified.
    */

@@ -7,6 +7,7 @@ import { escalateRun, failRun, reopenRun } from '../engine/restart.js';
 import { retryPolicy } from '../engine/run-retry.js';
 import { resumeRun, startRun } from '../engine/start.js';
 import { failClaimedRun } from '../engine/unexpected.js';
+import { isNightshiftError } from '../errors.js';
 import { EVENT_LOG_MESSAGES, type NightshiftEventListener } from '../lifecycle-events.js';
 import { routeFor } from '../managers/manager-for.js';
 import type { ManagerPath } from '../managers/path.js';
@@ -17,6 +18,7 @@ import { storeOutageOf } from '../store/outage.js';
 import type { RunRecord, RunSnapshot } from '../store/types.js';
 import { advertise } from '../triggers/subscriptions.js';
 import type { EventRouting } from './events.js';
+import { assertAddedSecretsSet } from './promoted-secrets.js';
 import type { KnownRoles } from './roles.js';
 import type { WorkHandle, WorkOptions } from './types.js';
 
@@ -35,6 +37,7 @@ export function startWork(
   for (const r of o.roles) roles.assertStoreOutside(r);
   for (const r of o.roles) roles.remember(r);
   events.listen(o.roles);
+  const loaded = new Map(o.roles.map((r) => [r.name, r]));
   const jobRoles = o.roles.filter((r) => r.mode !== 'continuous');
   const agentRoles = o.roles.filter((r) => r.mode === 'continuous');
   const names = [...new Set(jobRoles.map((r) => r.name))];
@@ -57,6 +60,8 @@ export function startWork(
         o.onRunSettled?.(failed);
         return;
       }
+      // A secret a promoted version added that this process cannot give its run: failed, named, not run without.
+      assertAddedSecretsSet(role, loaded.get(role.name), (r) => roles.unsetSecrets(r));
       const base = await roles.prepare(role, run.model === role.model ? undefined : run.model);
       const ready = await managers.prepareRun(base, run);
       const state = await resumeRun(workerCtx, ready, run.id, claimed ? { claimed } : {});
@@ -152,9 +157,21 @@ export function startWork(
         })
     : Promise.resolve(undefined);
   // Other processes deliver this worker's roles their events (see triggers/subscriptions.ts).
-  const advertised = advertise(store, clock, o.roles, o.signal, (err) => o.onError?.(err)).catch(
-    (err: unknown) => o.onError?.(err),
-  );
+  // Each role's active version's events (a role given with inline tools whose active version is another
+  // cannot run that version here: its given events stay advertised, and its runs fail as they would).
+  const advertised = advertise(
+    store,
+    clock,
+    o.roles,
+    o.signal,
+    (err) => o.onError?.(err),
+    (role) =>
+      events
+        .runnable(role)
+        .catch((err: unknown) =>
+          isNightshiftError(err) && err.code === 'ROLE_INVALID' ? role : Promise.reject(err),
+        ),
+  ).catch((err: unknown) => o.onError?.(err));
   const stopListening = new Promise<void>((resolve) => {
     const stop = () => {
       listening.then((unsubscribe) => unsubscribe?.()).then(() => resolve());

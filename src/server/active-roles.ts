@@ -1,6 +1,7 @@
 // The roles whose triggers `serve` answers: each role's active version (versions/active.ts) when one was
-// promoted, else the role as loaded from its file. Runs already start on the active version; the triggers
-// (webhook paths, cron schedules) are the daemon's own, so they are re-read here: the promotions are looked
+// promoted, else the role as loaded from its file. Runs already start on the active version, and named
+// events are routed by it at each emit (runtime/events.ts); webhook paths and cron schedules are the
+// daemon's own listeners and timers, so they are re-read here: the promotions are looked
 // at every intervalMs (one indexed read per role, any store, any process that promoted), and when a role's
 // active version changed, onChange gets the new list. A promotion or rollback thus reaches a running serve
 // without a restart.

@@ -40,7 +40,12 @@ export interface ServeHost {
   config: ProjectConfig;
   loadRole(file: string): Promise<Role>;
   /** Opens the runtime with the project's settings and these. */
-  open(extra: { leaseMs: number; service: true; observers?: CommitObserver[] }): Promise<Runtime>;
+  open(extra: {
+    leaseMs: number;
+    service: true;
+    observers?: CommitObserver[];
+    onRoleSecrets?: (values: readonly string[]) => void;
+  }): Promise<Runtime>;
   /** A line for the person at the terminal (stderr). */
   say(line: string): void;
   /** Called once the HTTP server listens (`nightshift console` prints its login link here). */
@@ -57,7 +62,8 @@ function notifyInterval(env: NodeJS.ProcessEnv): number | undefined {
  * Every secret value serve knows of, for its log to scrub: the roles' declared secrets and their
  * specialists' (webhook signing secrets among them), the notification channels' secrets, and environment
  * variables named like secrets (provider API keys). A secrets file that cannot be read is skipped here:
- * loading the role says why. A version promoted later adds its own (the daemon's active-roles watch).
+ * loading the role says why. A version promoted later adds its own when this process prepares it
+ * (RuntimeOptions.onRoleSecrets) or the daemon's active-roles watch sees it, whichever comes first.
  */
 export function serveSecretValues(roles: Role[], config: ProjectConfig, env: NodeJS.ProcessEnv): string[] {
   const values = [...secretLookingEnvValues(env), ...roleSecretValues(roles, env)];
@@ -112,13 +118,17 @@ async function serveUntilStopped(
   // and hands them to the daemon that forked it when it scrapes (telemetry/metrics/workers.ts).
   const metrics =
     flags.metrics !== false ? createServeMetrics({ roles, processMetrics: !flags.workerOnly }) : undefined;
+  const logSecrets = new LogSecrets(serveSecretValues(roles, host.config, process.env));
+  const log = createLogger({ name: 'nightshift', secrets: logSecrets });
   const rt = await host.open({
     leaseMs: settings.leaseMs,
     service: true,
     ...(metrics ? { observers: [metrics.observer] } : {}),
+    // Every role version this process prepares (a promoted one, an older one a run in flight still uses)
+    // has its secrets scrubbed from the log before its runs execute: a --worker-only child watches no
+    // promotions, and the daemon's watch knows only the active versions.
+    onRoleSecrets: (values) => logSecrets.add(values),
   });
-  const logSecrets = new LogSecrets(serveSecretValues(roles, host.config, process.env));
-  const log = createLogger({ name: 'nightshift', secrets: logSecrets });
   let stop: (graceMs: number) => Promise<void>;
   let children: WorkerChildren | undefined;
   if (flags.workerOnly) {

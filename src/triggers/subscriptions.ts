@@ -23,7 +23,10 @@ function eventsOf(role: Role): string[] {
 
 /**
  * Records the served roles (their versions, then their event subscriptions) and renews the subscriptions
- * until `signal` aborts. Resolves once the first record is written.
+ * until `signal` aborts. Resolves once the first record is written. `runnable` gives the version a role's
+ * new runs get (its active one): each renewal advertises that version's events, so a promoted version's
+ * new event trigger reaches emitters in other processes within RENEW_MS (plus their cache), without a
+ * restart; emitters check the active version themselves, so a dropped trigger stops at once.
  */
 export async function advertise(
   store: RoleVersions & Subscriptions,
@@ -31,10 +34,9 @@ export async function advertise(
   roles: readonly Role[],
   signal: AbortSignal,
   onError: (err: unknown) => void,
+  runnable: (role: Role) => Promise<Role> = async (role) => role,
 ): Promise<void> {
-  const listening = roles.filter((r) => eventsOf(r).length > 0);
-  if (listening.length === 0) return;
-  for (const role of listening) {
+  for (const role of roles.filter((r) => eventsOf(r).length > 0)) {
     await store.putRoleVersion({
       name: role.name,
       version: role.version,
@@ -42,12 +44,13 @@ export async function advertise(
       createdAt: clock.now(),
     });
   }
-  const renew = () => {
+  const renew = async () => {
+    const served = await Promise.all(roles.map(runnable));
     const seenAt = clock.now();
-    const records: SubscriptionRecord[] = listening.flatMap((role) =>
+    const records: SubscriptionRecord[] = served.flatMap((role) =>
       eventsOf(role).map((event) => ({ event, role: role.name, roleVersion: role.version, seenAt })),
     );
-    return store.putSubscriptions(records);
+    if (records.length > 0) await store.putSubscriptions(records);
   };
   await renew();
   if (signal.aborted) return;
