@@ -76,7 +76,10 @@ describe('GET /metrics on nightshift serve', () => {
       (s.value('nightshift_escalations_total', { role: 'esc-bot', category: 'money', source: 'model' }) ??
         0) + (s.value('nightshift_approvals_requested_total', { role: 'draft-bot' }) ?? 0);
     const agent = s.value('nightshift_agents_held') ?? 0;
-    return finished >= 4 && paused >= 2 && agent >= 1 ? s : undefined;
+    // The counters move when a run finishes or pauses, a moment before its worker lets it go: the scrape
+    // waits for the worker too (a run that never left would time this out, not pass).
+    const idle = s.value('nightshift_runs_in_flight') === 0;
+    return finished >= 4 && paused >= 2 && agent >= 1 && idle ? s : undefined;
   };
 
   before(async () => {
