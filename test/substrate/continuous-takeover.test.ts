@@ -14,6 +14,7 @@ import type { AgentRecord } from '../../src/store/types.js';
 import { authFor, json, runCli, startServe } from '../support/cli.js';
 import { startFakeAnthropic } from '../support/fake-anthropic.js';
 import type { FakeRequest } from '../support/fake-llm.js';
+import { freezeOutsideTransaction } from '../support/freeze.js';
 import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
 import { writeTestRole } from '../support/roles.js';
 import { inputOf } from '../support/run-input.js';
@@ -182,8 +183,9 @@ describe('continuous agent takeover on Postgres', { skip }, () => {
         async () => (existsSync(join(r.workspace, 'reached-E-1')) ? true : undefined),
         'A in the tool',
       );
-      // A hangs: its process is alive, holds its connections, and says nothing (no heartbeat).
-      a.child.kill('SIGSTOP');
+      // A hangs: its process is alive, holds its connections, and says nothing (no heartbeat). (Frozen
+      // between two of its transactions: one it held would keep its row locks for the server's timeout.)
+      await freezeOutsideTransaction(a.child, { postgresUrl: TEST_DATABASE_URL });
       await waitFor(
         async () => (ownedBy(await store.getAgent('sentinel'), b.child) ? true : undefined),
         'B to take the agent over',

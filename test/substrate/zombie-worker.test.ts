@@ -17,6 +17,7 @@ import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
 import { authFor, json, runCli, startServe } from '../support/cli.js';
+import { type FrozenStore, freezeOutsideTransaction } from '../support/freeze.js';
 import { fixtures } from '../support/paths.js';
 import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
 import { writeTestRole } from '../support/roles.js';
@@ -70,12 +71,20 @@ interface Backend {
   args: string[];
   env: NodeJS.ProcessEnv;
   store: Store;
+  /** Where to look for a transaction a frozen worker could be holding. */
+  frozen: FrozenStore;
   cleanup(): Promise<void>;
 }
 
 const sqlite = async (dataDir: string): Promise<Backend> => {
   const store = openSqliteStore({ dataDir });
-  return { args: ['--data-dir', dataDir], env: {}, store, cleanup: () => store.close() };
+  return {
+    args: ['--data-dir', dataDir],
+    env: {},
+    store,
+    frozen: { sqliteFile: join(dataDir, 'nightshift.db') },
+    cleanup: () => store.close(),
+  };
 };
 
 const postgres = async (): Promise<Backend> => {
@@ -87,6 +96,7 @@ const postgres = async (): Promise<Backend> => {
     args: [],
     env: { NIGHTSHIFT_DATABASE_URL: TEST_DATABASE_URL, NIGHTSHIFT_DATABASE_SCHEMA: schema },
     store,
+    frozen: { postgresUrl: TEST_DATABASE_URL },
     async cleanup() {
       await store.close();
       await dropSchema(schema);
@@ -156,7 +166,7 @@ async function frozenWorker(open: (dataDir: string) => Promise<Backend>): Promis
       'A to start the first charge',
     );
     // A freezes in the middle of the call, before the charge reaches the provider.
-    a.child.kill('SIGSTOP');
+    await freezeOutsideTransaction(a.child, backend.frozen);
     await store.init();
 
     await serve();
@@ -266,7 +276,7 @@ async function frozenAfterClaim(open: (dataDir: string) => Promise<Backend>): Pr
       async () => (existsSync(join(pauseIn, `paused-${aPid}`)) ? true : undefined),
       'A to freeze after its claim',
     );
-    a.child.kill('SIGSTOP');
+    await freezeOutsideTransaction(a.child, backend.frozen);
     await store.init();
     const [run] = await store.listRuns({ role: 'biller' });
     const claimed = (await store.loadRun(run!.id))!;

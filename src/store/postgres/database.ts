@@ -1,5 +1,6 @@
 // The store's way into Postgres: the pool, one statement (`q`) or one transaction (`tx`), every failure
 // turned into STORE_ERROR and reported to the reachability watcher (one log line per outage).
+import { hostname } from 'node:os';
 import pg from 'pg';
 import { NightshiftError } from '../../errors.js';
 import { ConnectionHealth } from './connection-health.js';
@@ -20,6 +21,12 @@ export interface PostgresStoreOptions {
   queryTimeoutMs?: number;
   /** How long opening a connection may take. Default 10 s. */
   connectTimeoutMs?: number;
+  /**
+   * How long a transaction may sit open with no statement running before Postgres ends its session (and
+   * rolls it back, releasing its row locks). Default 30 s; 0 leaves the server's own setting; an
+   * `idle_in_transaction_session_timeout` parameter on the URL wins.
+   */
+  idleInTransactionMs?: number;
 }
 
 export type Client = pg.PoolClient;
@@ -48,6 +55,12 @@ export class Database {
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
+      // A worker frozen inside a transaction (SIGSTOP, a VM stall) keeps its connection alive and its row
+      // locks held: the worker that takes its runs over would block on them until it woke. Postgres ends
+      // such a session after this long; the frozen worker's commit then fails, as its lease already would.
+      idle_in_transaction_session_timeout: options.idleInTransactionMs ?? 30_000,
+      // pg_stat_activity names the process holding each connection (PGAPPNAME or the URL's parameter wins).
+      application_name: process.env.PGAPPNAME ?? `nightshift ${hostname()}/${process.pid}`,
     };
     this.pool = new pg.Pool({ ...this.connection, max: options.max ?? 10 });
     // An idle pooled connection that breaks (the database restarted, the network cut it) is an 'error'
