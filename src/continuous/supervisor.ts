@@ -133,7 +133,14 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
     }
     let run = agent.runId ? await host.store.getRun(agent.runId) : undefined;
     if (!run || run.idempotencyKey !== `inbox:${item.id}`) {
-      run = await host.createRun(role, item, agent.context);
+      try {
+        run = await host.createRun(role, item, agent.context);
+      } catch (err) {
+        // The run could not even be recorded (the store failed; the role's active version cannot be
+        // prepared here): backed off and counted like a failed handling, not retried on every tick.
+        await onFailure(role, agent, undefined, err);
+        return;
+      }
       const saved = await save({ ...agent, status: 'working', runId: run.id });
       if (!saved) return;
       agent = saved;

@@ -19,7 +19,7 @@ import type { DeliverOptions, Delivery, EmitOptions } from './types.js';
 export interface EventRouting {
   /** These roles take their events in this process from now on (they were given to `work`). */
   listen(roles: Role[]): void;
-  /** The definition the role's new runs get, whose event triggers route (its active version; continuous: as given). */
+  /** The definition the role's new runs get, whose event triggers route (its active version). */
   runnable(role: Role): Promise<Role>;
   emit(event: string, payload: unknown, options?: EmitOptions): Promise<Delivery[]>;
   deliver(role: Role, payload: unknown, options: DeliverOptions): Promise<Delivery>;
@@ -42,9 +42,15 @@ export function createEventRouting(
   const listeners = new Map<string, Role>();
   const remote = new RemoteListeners(store, clock);
 
-  /** The definition a new run or inbox item of the role gets (continuous roles: their agent's, as loaded). */
-  const runnable = (given: Role): Promise<Role> =>
-    given.mode === 'continuous' ? Promise.resolve(given) : current(given);
+  /**
+   * The definition a new run or inbox item of the role gets: its active version. A continuous role's
+   * agent is held by the supervisor of the process that loaded it, so a version that is not continuous
+   * cannot take its events there: the role keeps running as loaded until a restart (decision 035).
+   */
+  const runnable = async (given: Role): Promise<Role> => {
+    const role = await current(given);
+    return given.mode === 'continuous' && role.mode !== 'continuous' ? given : role;
+  };
 
   /**
    * A payload, already checked against the role's input schema, for one role: an inbox item for a

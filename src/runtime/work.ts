@@ -107,7 +107,11 @@ export function startWork(
       store,
       clock,
       owner: ctx.owner,
-      async createRun(role, item, context) {
+      // Each handling is a run of the role's active version when it starts (a promotion or a rollback takes
+      // effect at the agent's next event, without a restart); a run in flight finishes on its own version.
+      async createRun(loadedRole, item, context) {
+        const role = await events.runnable(loadedRole);
+        roles.remember(role);
         const ready = await roles.prepare(role);
         const state = await startRun(
           ctx,
@@ -123,15 +127,21 @@ export function startWork(
         );
         return state.run;
       },
-      async driveRun(role, runId) {
-        const ready = await roles.prepare(role);
+      async driveRun(loadedRole, runId) {
+        const { role, run } = await roles.ofRun(runId);
+        assertAddedSecretsSet(role, loadedRole, (r) => roles.unsetSecrets(r));
+        const ready = await roles.prepare(role, run.model === role.model ? undefined : run.model);
         return (await resumeRun(ctx, ready, runId)).run;
       },
       reopenRun: (runId, why) => reopenRun(store, clock, runId, why),
       async escalate(run, reason, context) {
         // To the role's manager agent when it names one (the sweep starts the manager run), else to people,
         // who are told in the same commit (the outbox).
-        const role = agentRoles.find((r) => r.name === run.role);
+        // The escalation path of the run's own version (the one it ran on).
+        const role = await roles.ofRun(run.id, undefined, run).then(
+          (v) => v.role,
+          () => agentRoles.find((r) => r.name === run.role),
+        );
         const route = role ? routeFor(role, run) : 'humans';
         const path = { escalate: role?.escalate, people: ctx.people };
         return (await escalateRun(store, clock, ctx.ids, { runId: run.id, reason, context, route }, path)).id;
