@@ -11,25 +11,61 @@ import type { Role } from '../roles/schema.js';
 
 /**
  * Throws SECRET_NOT_SET when `role` (the run's version) declares a secret that `loaded` (the role of that
- * name this process was given; none for a role it was not given) does not, and that is not set here.
- * `unset`: the secrets of `role` not set in this process (asked only for a version other than the loaded
- * one, so the runs of the loaded role read no secrets file here).
+ * name this process was given; none for a role it was not given) does not, and that is not set here; the
+ * same for each of its specialists at any depth, against the loaded role's specialist of the same name
+ * (a specialist's delegated runs read their own secrets in this process too). `unset`: the secrets of a
+ * role not set in this process (asked only for a version other than the loaded one, so the runs of the
+ * loaded role read no secrets file here).
  */
 export function assertAddedSecretsSet(
   role: Role,
   loaded: Role | undefined,
   unset: (role: Role) => readonly string[],
 ): void {
-  if (loaded === role || loaded?.version === role.version) return;
-  const before = new Set(loaded?.secrets ?? []);
-  if (role.secrets.every((name) => before.has(name))) return;
-  const missing = unset(role).filter((name) => !before.has(name));
-  if (missing.length === 0) return;
-  const where = `the environment${role.secretsFile ? ` nor in ${role.secretsFile}` : ''}`;
+  const gaps: { role: Role; missing: string[]; path: string[] }[] = [];
+  collect(role, loaded, unset, [], gaps);
+  const gap = gaps[0];
+  if (!gap) return;
+  const { missing } = gap;
+  const one = missing.length === 1;
+  const who =
+    gap.path.length === 0
+      ? `role ${role.name}@${role.version}`
+      : `specialist ${gap.path.join(' → ')} of role ${role.name}@${role.version}`;
+  const where = `the environment${gap.role.secretsFile ? ` nor in ${gap.role.secretsFile}` : ''}`;
   throw new NightshiftError(
     'SECRET_NOT_SET',
-    `role ${role.name}@${role.version} declares ${missing.length === 1 ? 'secret' : 'secrets'} ${missing.join(', ')}, not set in this worker process (neither in ${where}): ` +
-      `a version promoted after the process started added ${missing.length === 1 ? 'it' : 'them'}; set ${missing.length === 1 ? 'it' : 'them'} in the role's secrets file, or in the environment and restart nightshift serve, then run again`,
-    { details: { secrets: missing, role: role.name, roleVersion: role.version } },
+    `${who} declares ${one ? 'secret' : 'secrets'} ${missing.join(', ')}, not set in this worker process (neither in ${where}): ` +
+      `a version promoted after the process started added ${one ? 'it' : 'them'}; set ${one ? 'it' : 'them'} in the ${gap.path.length === 0 ? "role's" : "specialist's"} secrets file, or in the environment and restart nightshift serve, then run again`,
+    {
+      details: {
+        secrets: missing,
+        role: role.name,
+        roleVersion: role.version,
+        ...(gap.path.length > 0
+          ? { specialist: gap.path.join('/'), specialistVersion: gap.role.version }
+          : {}),
+      },
+    },
   );
+}
+
+/** Gaps of `role` against `loaded`, then of each specialist against the loaded one of its name. */
+function collect(
+  role: Role,
+  loaded: Role | undefined,
+  unset: (role: Role) => readonly string[],
+  path: string[],
+  out: { role: Role; missing: string[]; path: string[] }[],
+): void {
+  if (loaded !== undefined && (loaded === role || loaded.version === role.version)) return;
+  const before = new Set(loaded?.secrets ?? []);
+  if (!role.secrets.every((name) => before.has(name))) {
+    const missing = unset(role).filter((name) => !before.has(name));
+    if (missing.length > 0) out.push({ role, missing, path });
+  }
+  for (const specialist of role.specialists ?? []) {
+    const was = loaded?.specialists?.find((s) => s.name === specialist.name);
+    collect(specialist, was, unset, [...path, specialist.name], out);
+  }
 }
