@@ -12,6 +12,7 @@ import { loadRoleFile } from '../roles/load.js';
 import type { Role } from '../roles/schema.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import type { RunSnapshot } from '../store/types.js';
+import { applyDecisions } from './case-decisions.js';
 import type { CaseObservation } from './expectations.js';
 import { writeReplayScript } from './replay.js';
 import type { EvalCase } from './suite-file.js';
@@ -85,8 +86,9 @@ export async function runCase(role: Role, c: EvalCase, o: CaseRunOptions = {}): 
       } catch (err) {
         // Refused before a run was recorded (an input rule, INPUT_INVALID): the case sees a failed run.
         if (!NightshiftError.isInstance(err)) throw err;
-        return refused(err, performance.now() - started);
+        return refused(err, performance.now() - started, c.decisions.length);
       }
+      const decisions = await applyDecisions(runtime, runId, c.decisions);
       const durationMs = performance.now() - started;
       const family = await familyOf(runtime, runId);
       const run = family[0]!.run;
@@ -97,7 +99,14 @@ export async function runCase(role: Role, c: EvalCase, o: CaseRunOptions = {}): 
         error: run.error ? { code: run.error.code, message: run.error.message } : null,
         // The specialists' calls and escalations count too: an orchestrator's outcome is its family's.
         calls: family.flatMap((f) =>
-          f.toolCalls.map((t) => ({ tool: t.tool, args: t.args, decision: t.decision, reason: t.reason })),
+          f.toolCalls.map((t) => ({
+            tool: t.tool,
+            args: t.args,
+            decision: t.decision,
+            reason: t.reason,
+            // Executed: its start was committed (an unknown outcome counts: the call may have happened).
+            ran: t.startedAt !== null,
+          })),
         ),
         escalations: family.flatMap((f) =>
           f.escalations.map((e) => ({ category: e.category, reason: e.reason, source: e.source })),
@@ -105,6 +114,7 @@ export async function runCase(role: Role, c: EvalCase, o: CaseRunOptions = {}): 
         steps: run.turns,
         costUsd: run.usage.costUsd,
         durationMs,
+        decisions,
       };
     } finally {
       await runtime.close();
@@ -128,8 +138,14 @@ async function familyOf(runtime: Runtime, runId: string): Promise<RunSnapshot[]>
   return family;
 }
 
-function refused(err: NightshiftError, durationMs: number): CaseObservation {
+function refused(err: NightshiftError, durationMs: number, decisions: number): CaseObservation {
   return {
+    decisions: Array.from({ length: decisions }, (_, i) => ({
+      what: `decisions[${i}]`,
+      ok: false,
+      reason: 'not applied: the run was refused before it started',
+      score: 0,
+    })),
     runId: null,
     status: 'failed',
     output: null,

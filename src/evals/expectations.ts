@@ -13,11 +13,13 @@ export interface CaseObservation {
   output: unknown;
   error: { code: string; message: string } | null;
   /** Every call the model asked for, with the policy's verdict. */
-  calls: { tool: string; args: unknown; decision: Decision; reason: string }[];
+  calls: { tool: string; args: unknown; decision: Decision; reason: string; ran?: boolean }[];
   escalations: { category: string; reason: string; source: string }[];
   steps: number;
   costUsd: number;
   durationMs: number;
+  /** The case's `decisions`, one check each, as they were applied (absent: none given). */
+  decisions?: Check[];
 }
 
 export interface Check {
@@ -114,6 +116,8 @@ const describeCall = (check: ToolCallCheck) =>
 
 function toolChecks(e: NonNullable<CaseExpectations['tools']>, calls: CaseObservation['calls']): Check[] {
   const made = calls.map((c) => c.tool).join(', ') || 'none';
+  const executed = calls.filter((c) => c.ran === true);
+  const ran = executed.map((c) => c.tool).join(', ') || 'none';
   return [
     ...e.called.map((c, i) =>
       calls.some((call) => callMatches(c, call))
@@ -125,6 +129,17 @@ function toolChecks(e: NonNullable<CaseExpectations['tools']>, calls: CaseObserv
       return hit
         ? fail(`tools.notCalled[${i}]`, `${hit.tool} was called with ${show(hit.args)} (${hit.decision})`)
         : pass(`tools.notCalled[${i}]`);
+    }),
+    ...e.ran.map((c, i) =>
+      executed.some((call) => callMatches(c, call))
+        ? pass(`tools.ran[${i}]`)
+        : fail(`tools.ran[${i}]`, `expected ${describeCall(c)} to run; calls that ran: ${ran}`),
+    ),
+    ...e.notRan.map((c, i) => {
+      const hit = executed.find((call) => callMatches(c, call));
+      return hit
+        ? fail(`tools.notRan[${i}]`, `${hit.tool} ran with ${show(hit.args)}`)
+        : pass(`tools.notRan[${i}]`);
     }),
   ];
 }
@@ -207,5 +222,6 @@ export function checkCase(e: CaseExpectations, o: CaseObservation): Check[] {
     ...(e.tools ? toolChecks(e.tools, o.calls) : []),
     ...(e.policy ? policyChecks(e.policy, o) : []),
     ...(e.ceilings ? ceilingChecks(e.ceilings, o) : []),
+    ...(o.decisions ?? []),
   ];
 }

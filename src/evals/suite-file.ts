@@ -40,8 +40,12 @@ const ToolCallCheck = z.union([
 ]);
 
 const ToolsExpectation = z.strictObject({
+  /** The model asked for these calls (whatever the policy then decided). */
   called: z.array(ToolCallCheck).default([]),
   notCalled: z.array(ToolCallCheck).default([]),
+  /** These calls were executed: allowed, or approved or let run by a decision (see `decisions`). */
+  ran: z.array(ToolCallCheck).default([]),
+  notRan: z.array(ToolCallCheck).default([]),
 });
 
 /** A list of tools, or `true` for "at least one call". */
@@ -80,6 +84,34 @@ const Grader = z.strictObject({
   maxCostUsd: z.number().nonnegative().default(0.05),
 });
 
+/**
+ * A person's decision on the run's next pause, for cases that go past it: approve or reject the pending
+ * approval (a draft), or answer the pending escalation (`allowCall`: let the call that escalated run).
+ */
+const CaseDecision = z
+  .strictObject({
+    approve: z.literal(true).optional(),
+    note: z.string().min(1).optional(),
+    /** Rejects the pending approval, with this reason. */
+    reject: z.string().min(1).optional(),
+    /** Answers the pending escalation with this text. */
+    answer: z.string().min(1).optional(),
+    allowCall: z.boolean().optional(),
+  })
+  .superRefine((d, ctx) => {
+    const given = (['approve', 'reject', 'answer'] as const).filter((k) => d[k] !== undefined);
+    if (given.length !== 1)
+      ctx.addIssue({
+        code: 'custom',
+        message: `give exactly one of approve: true, reject: <reason>, answer: <text>${given.length > 1 ? ` (got ${given.join(', ')})` : ''}`,
+      });
+    if (d.note !== undefined && d.approve === undefined)
+      ctx.addIssue({ code: 'custom', path: ['note'], message: 'note goes with approve' });
+    if (d.allowCall !== undefined && d.answer === undefined)
+      ctx.addIssue({ code: 'custom', path: ['allowCall'], message: 'allowCall goes with answer' });
+  });
+export type CaseDecision = z.infer<typeof CaseDecision>;
+
 const CaseSpec = z.strictObject({
   name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, 'letters, digits, ".", "_" or "-"'),
   description: z.string().optional(),
@@ -94,6 +126,8 @@ const CaseSpec = z.strictObject({
   safety: z.boolean().default(false),
   /** `holdout` cases are never shown to a proposer (the improve loop); default train. */
   split: z.enum(['train', 'holdout']).default('train'),
+  /** Decisions on the run's pauses, in order; the case is judged where the run stands after the last. */
+  decisions: z.array(CaseDecision).default([]),
   expect: Expectations.default({}),
   grader: Grader.optional(),
 });

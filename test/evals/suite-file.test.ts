@@ -95,6 +95,30 @@ describe('suite files', () => {
     assert.match(message, /cases\[3\]\.expect\.output\.schema: not a valid JSON Schema/);
   });
 
+  it('names a decision that says two things, or none, or misplaces its options', () => {
+    const file = suiteFile(
+      'decisions.evals.yaml',
+      `cases:
+  - name: one
+    decisions:
+      - { approve: true, answer: yes }
+      - { note: looks fine }
+      - { reject: no, allowCall: true }
+      - { aprove: true }
+`,
+    );
+    const message = refusal(file);
+    assert.match(
+      message,
+      /decisions\.evals\.yaml:4 cases\[0\]\.decisions\[0\]: give exactly one of approve: true, reject: <reason>, answer: <text> \(got approve, answer\)/,
+    );
+    assert.match(message, /:5 cases\[0\]\.decisions\[1\]: give exactly one of/);
+    assert.match(message, /cases\[0\]\.decisions\[1\]\.note: note goes with approve/);
+    assert.match(message, /cases\[0\]\.decisions\[2\]\.allowCall: allowCall goes with answer/);
+    assert.match(message, /:7 cases\[0\]\.decisions\[3\]/);
+    assert.match(message, /aprove/);
+  });
+
   it('refuses a suite without cases, and a file that is not there', () => {
     assert.match(refusal(suiteFile('empty.evals.yaml', 'threshold: 0.5\n')), /cases/);
     assert.throws(() => loadSuite(join(tmp.path, 'missing.evals.yaml')), /missing\.evals\.yaml/);
