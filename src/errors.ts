@@ -88,6 +88,8 @@ export type ErrorCode =
   | 'CSRF_INVALID'
   /** `token revoke` named no token (or one already revoked). */
   | 'TOKEN_NOT_FOUND'
+  /** `serve` could not listen on its host and port (in use, not permitted): nothing was started. */
+  | 'LISTEN_FAILED'
   | 'INTERNAL';
 
 const NIGHTSHIFT_ERROR = Symbol.for('nightshift.error');

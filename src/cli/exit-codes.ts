@@ -25,6 +25,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'IMPROVE_BASE_MISMATCH',
   'IMPROVE_SUITE_EXPOSED',
   'TOKEN_NOT_FOUND',
+  'NOTHING_TO_ROLL_BACK',
 ]);
 
 export function exitCodeForError(code: ErrorCode | undefined): number {

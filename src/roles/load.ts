@@ -2,7 +2,7 @@
 // need the file system (script, workspace, tool modules, tool names), then the version.
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { parseYamlText, readYamlText } from '../config/yaml-file.js';
+import { byLine, parseYamlText, readYamlText } from '../config/yaml-file.js';
 import { type Issue, NightshiftError, RoleInvalidError } from '../errors.js';
 import { loadScript } from '../models/script/script-file.js';
 import { builtinTools } from '../tools/builtin/index.js';
@@ -26,6 +26,7 @@ import {
   type SpecialistChain,
   withSpecialistVersions,
 } from './specialists.js';
+import { unknownToolsOfRaw } from './tool-names-early.js';
 import { roleVersion } from './version.js';
 
 export const MODEL_PROVIDERS = [
@@ -245,7 +246,18 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
   const abs = resolve(file);
   const text = options.text ?? readYamlText(abs, displayPath, 'ROLE_NOT_FOUND');
   const parsed = parseYamlText(text, displayPath, RoleSpec);
-  if (!parsed.ok) throw new RoleInvalidError(parsed.issues, displayPath);
+  if (!parsed.ok) {
+    // Not when a key that may have been meant to name tools is itself misspelt (`toolModule:`): the
+    // names it would have made available would be reported as unknown.
+    const toolKeyMisspelt = parsed.issues.some(
+      (i) => /^unknown key/.test(i.message) && /tool|mcp|module/i.test(i.path),
+    );
+    const early =
+      parsed.source && !toolKeyMisspelt
+        ? await unknownToolsOfRaw(parsed.source, dirname(abs), options.projectToolModules).catch(() => [])
+        : [];
+    throw new RoleInvalidError(byLine([...parsed.issues, ...early]), displayPath);
+  }
   const { value: spec, source } = parsed;
   const issues: Issue[] = [];
   const add: AddIssue = (path, message) => issues.push(source.issue(path, message));

@@ -1,10 +1,12 @@
 // `nightshift serve`'s daemon: one process that runs the worker (server/worker.ts), fires the roles' cron
 // triggers, and answers HTTP (server/routes.ts). Events, webhooks and cron ticks become queued runs or
 // inbox items, recorded before they are acknowledged, that the worker then takes.
+
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createAuthenticator } from '../auth/index.js';
+import { NightshiftError } from '../errors.js';
 import type { PeopleDirectory } from '../people/config.js';
 import type { Role } from '../roles/schema.js';
 import type { DeliverOptions, Runtime, WorkHandle } from '../runtime.js';
@@ -167,10 +169,29 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const server = createServer((req, res) => {
     route(req, res).catch((err) => answerFailure(req, res, err, { log: o.log, absorbs: outages.absorbs }));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.port, o.host, () => resolve());
+    });
+  } catch (err) {
+    // Nothing may keep working behind a daemon that cannot be reached: the worker, the notifier, the
+    // versions watch and cron would otherwise go on (and keep the process alive) after the error.
+    active.stop();
+    cron?.stop();
+    await Promise.all([worker.stop(0), notifier.stop()]);
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EADDRINUSE'
+        ? 'the port is in use (another nightshift serve, or another program; pick another with --port)'
+        : code === 'EACCES'
+          ? 'not permitted (a port below 1024 needs privileges)'
+          : (err as Error).message;
+    throw new NightshiftError('LISTEN_FAILED', `cannot listen on ${o.host}:${o.port}: ${why}`, {
+      cause: err,
+      details: { host: o.host, port: o.port, ...(code ? { errno: code } : {}) },
+    });
+  }
   const { port } = server.address() as AddressInfo;
   // Ready (and announced) only once wake-ups from other processes reach this one.
   await worker.handle.listening;

@@ -257,6 +257,29 @@ describe('a bad role file', () => {
     assert.match(file.message, /^workspace is not a folder/);
   });
 
+  it('reports a misspelt tool with the shape problems, not only after they are fixed', async () => {
+    // An unknown key (the shape) and an unknown tool (known only once the tool module is loaded).
+    const text = edit(
+      edit(GOOD, 'autonomy: draft', 'autonmy: draft'),
+      '  - refunds.issue',
+      '  - refunds.isue',
+    );
+    const { issues } = await problems(text);
+    assert.deepEqual(
+      issues.map((i) => [i.path, i.message.replace(/ \(available: .*\)$/, '')]),
+      [
+        ['autonomy', 'expected one of observe|draft|sandbox|full, got undefined'],
+        ['autonmy', "unknown key 'autonmy' (did you mean 'autonomy'?)"],
+        ['tools[2]', "unknown tool 'refunds.isue'"],
+      ],
+    );
+    assert.match(
+      issues[2]!.message,
+      /available: .*refunds\.issue/,
+      'the module was loaded to know its tools',
+    );
+  });
+
   it('reports a tool module that is missing, or exports no tools', async () => {
     const missing = only((await problems(edit(GOOD, '../tools/refunds.ts', '../tools/refundz.ts'))).issues);
     assert.deepEqual([missing.path, missing.line], ['toolModules[0]', lineOf(GOOD, 'toolModules')]);

@@ -160,6 +160,16 @@ describe('nightshift serve', () => {
         (x) => json<unknown[]>(x).length,
       );
     const n = await count();
+    // The run keeps its trigger, with the scheme and the delivery id, as for the senders' schemes.
+    const shown = json<{ steps: { kind: string; data: { trigger?: unknown } }[] }>(
+      await runCli(['show', runId, '--json', '--data-dir', r.dataDir]),
+    );
+    assert.deepEqual(shown.steps.find((s) => s.kind === 'run_started')?.data.trigger, {
+      kind: 'webhook',
+      path: 'zendesk',
+      scheme: 'nightshift',
+      deliveryId: 'dlv-1',
+    });
     assert.equal((await post(good)).status, 401, 'a replayed signature');
     assert.equal(
       (await post(sign(body, undefined, 'wrong-secret'), 'dlv-2')).status,

@@ -133,7 +133,8 @@ async function accept(
   const trigger = {
     kind: 'webhook',
     path,
-    ...(hook.scheme === 'nightshift' ? {} : { scheme: hook.scheme, deliveryId: who.deliveryId }),
+    scheme: hook.scheme,
+    deliveryId: who.deliveryId,
     ...(who.event === undefined ? {} : { event: who.event }),
   };
   const input =

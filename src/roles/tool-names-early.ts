@@ -1,0 +1,48 @@
+// `validate` reports every problem at once. A file whose shape is wrong stops before the checks that need a
+// valid role (scripts, tool modules, specialists), but a misspelt tool name is the commonest mistake and is
+// cheap to find from the raw YAML: it is reported with the shape's problems instead of after they are fixed.
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { YamlSource } from '../config/yaml-file.js';
+import { type Issue, NightshiftError } from '../errors.js';
+import { builtinTools } from '../tools/builtin/index.js';
+import { loadToolModules } from '../tools/modules.js';
+
+const isFile = (path: string) => existsSync(path) && statSync(path).isFile();
+
+/**
+ * Unknown names in the raw `tools:` list, where the names available can be known without a valid role:
+ * the built-ins and the tool modules named (relative to `dir`) and loadable. Nothing when MCP servers are
+ * named (their tools are only known from a valid role) or a module cannot be loaded (its own problem
+ * is reported once the shape is right).
+ */
+export async function unknownToolsOfRaw(
+  source: YamlSource,
+  dir: string,
+  projectToolModules: readonly string[] = [],
+): Promise<Issue[]> {
+  // A file with YAML syntax errors has no data to look at.
+  if (source.syntaxIssues().length > 0) return [];
+  const data = source.data();
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return [];
+  const raw = data as Record<string, unknown>;
+  if (!Array.isArray(raw.tools) || raw.mcp !== undefined) return [];
+  const given = raw.toolModules ?? [];
+  if (!Array.isArray(given) || !given.every((m) => typeof m === 'string')) return [];
+  const modules = [...projectToolModules, ...given.map((m) => resolve(dir, m as string))];
+  if (!modules.every(isFile)) return [];
+  const available = new Set<string>(builtinTools.map((t) => t.name));
+  try {
+    for (const t of await loadToolModules(modules)) available.add(t.name);
+  } catch (err) {
+    if (NightshiftError.isInstance(err)) return [];
+    throw err;
+  }
+  const names = [...available].join(', ');
+  const issues: Issue[] = [];
+  raw.tools.forEach((name, i) => {
+    if (typeof name === 'string' && name !== 'escalate' && !available.has(name))
+      issues.push(source.issue(['tools', i], `unknown tool '${name}' (available: ${names})`));
+  });
+  return issues;
+}
