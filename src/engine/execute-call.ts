@@ -107,7 +107,7 @@ export async function executeCall(run: DrivenRun, call: ToolCallRecord): Promise
     ok: !isError,
     ...(outcome.stopped ? { stopped: outcome.stopped } : {}),
   });
-  if (ran && holdResultIfRuled(run, b, finished)) {
+  if (ran && holdResultIfRuled(run, b, finished, outcome.untruncated)) {
     await run.commit(b);
     return;
   }

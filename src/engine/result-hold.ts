@@ -12,13 +12,19 @@ import type { BatchBuilder } from './state.js';
  * Checks the finished call's result against the result rules; when one matches, raises its escalation
  * and pauses the run in `b`. Returns whether it did (then nothing else may be claimed in `b`).
  */
-export function holdResultIfRuled(run: DrivenRun, b: BatchBuilder, finished: ToolCallRecord): boolean {
+export function holdResultIfRuled(
+  run: DrivenRun,
+  b: BatchBuilder,
+  finished: ToolCallRecord,
+  /** The whole result when `finished.result` is stored truncated: the rules judge all of it. */
+  untruncated?: unknown,
+): boolean {
   const { role } = run.prepared;
   const call = { tool: finished.tool, args: finished.args };
   const verdict = resultEscalation(role.escalation, {
     call,
     input: run.state.run.input,
-    result: finished.result,
+    result: untruncated === undefined ? finished.result : untruncated,
   });
   if (!verdict?.rule) return false;
   run.newEscalation(b, {

@@ -15,6 +15,11 @@ export interface CallOutcome {
   isError: boolean;
   /** Why the call was stopped before it answered, if it was. */
   stopped?: 'lease' | 'budget';
+  /**
+   * The whole result when `result` is its truncated form (over MAX_RESULT_CHARS): the result rules judge
+   * this, so a result cannot slip past a `path` rule by being padded past the limit. Never stored.
+   */
+  untruncated?: unknown;
 }
 
 export interface CallLimits {
@@ -54,7 +59,7 @@ export async function runToolCall(
   try {
     limit.signal.throwIfAborted();
     const out = await untilAborted(tool.run(args, { ...context, signal: limit.signal }), limit.signal);
-    return { result: jsonSafe(out), isError: false };
+    return { ...jsonSafe(out), isError: false };
   } catch (err) {
     if (limit.timedOut()) {
       return {
@@ -91,9 +96,12 @@ export function errorResult(err: unknown): { error: string; code: ErrorCode } {
   }
 }
 
-/** Tool output as stored JSON: undefined becomes null, unserialisable values an error, huge ones truncated. */
-function jsonSafe(value: unknown): unknown {
-  if (value === undefined) return null;
+/**
+ * Tool output as stored JSON: undefined becomes null, unserialisable values an error, huge ones truncated
+ * (and then also returned whole, as `untruncated`, for the result rules).
+ */
+function jsonSafe(value: unknown): { result: unknown; untruncated?: unknown } {
+  if (value === undefined) return { result: null };
   let text: string;
   try {
     text = JSON.stringify(value);
@@ -103,10 +111,13 @@ function jsonSafe(value: unknown): unknown {
       `tool returned a value that is not JSON: ${(err as Error).message}`,
     );
   }
-  if (text === undefined) return null;
-  if (text.length > MAX_RESULT_CHARS) {
-    return { truncated: true, bytes: text.length, head: text.slice(0, MAX_RESULT_CHARS) };
-  }
+  if (text === undefined) return { result: null };
   // Parsed back so the in-memory state holds exactly what the store holds (no Dates, no prototypes).
-  return JSON.parse(text);
+  if (text.length > MAX_RESULT_CHARS) {
+    return {
+      result: { truncated: true, bytes: text.length, head: text.slice(0, MAX_RESULT_CHARS) },
+      untruncated: JSON.parse(text),
+    };
+  }
+  return { result: JSON.parse(text) };
 }

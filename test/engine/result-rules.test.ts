@@ -224,6 +224,34 @@ describe('result rules on builtin and MCP tools', () => {
     }
   });
 
+  it('a result stored truncated (over 256 KiB) is still judged whole: a path rule cannot be padded past', async () => {
+    const r = role({
+      autonomy: 'observe',
+      tools: ['fs.read'],
+      ledgerTools: false,
+      escalation: [
+        {
+          category: 'security',
+          when: { result: { tool: 'fs.read', path: 'content', contains: 'CRITICAL' } },
+        },
+      ],
+      turns: [{ call: 'fs.read', args: { path: 'padded.txt' } }, done],
+    });
+    // 300 KB of padding, the word past the 256 KiB the store keeps.
+    writeFileSync(join(r.workspace, 'padded.txt'), `${'x'.repeat(300_000)}\ndisk: CRITICAL 99%\n`);
+    const rt = await createRuntime({ dataDir: r.dataDir });
+    try {
+      const paused = await rt.run(r.file, {});
+      assert.equal(paused.status, 'escalated', JSON.stringify(paused));
+      assert.equal(paused.escalations[0]!.source, 'result_rule');
+      // What is stored (and what the model would see) is the truncated form.
+      const [call] = (await rt.get(paused.runId))!.toolCalls;
+      assert.equal((call!.result as { truncated?: boolean }).truncated, true);
+    } finally {
+      await rt.close();
+    }
+  });
+
   it('an MCP tool: a rule on the text the server returned', async () => {
     const r = role({
       autonomy: 'full',
