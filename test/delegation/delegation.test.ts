@@ -339,6 +339,45 @@ describe('delegation', () => {
     }
   });
 
+  it('does not count a delegation the policy denied against delegation.maxFanOut', async () => {
+    const tree = writeRoleTree([
+      {
+        name: 'desk',
+        autonomy: 'full',
+        specialists: ['a'],
+        extra: { delegation: { maxFanOut: 2 } },
+        turns: [
+          {
+            calls: [
+              { tool: 'delegate.a', args: { wrong: 'shape' } },
+              { tool: 'delegate.a', args: { task: 't2' } },
+              { tool: 'delegate.a', args: { task: 't3' } },
+            ],
+          },
+          { final: { done: true } },
+        ],
+      },
+      specialist('a', 'ok'),
+    ]);
+    const rt = await open(tree.dataDir);
+    try {
+      const result = await rt.run(tree.file('desk'), {});
+      assert.equal(result.status, 'succeeded');
+      const calls = [...(await rt.get(result.runId))!.toolCalls].sort((x, y) => x.index - y.index);
+      assert.deepEqual(
+        calls.map((c) => [c.decision, c.status]),
+        [
+          ['deny', 'denied'],
+          ['allow', 'succeeded'],
+          ['allow', 'succeeded'],
+        ],
+      );
+      assert.equal((await childrenOf(rt, result.runId)).length, 2);
+    } finally {
+      await rt.close();
+    }
+  });
+
   it('refuses delegations beyond delegation.maxFanOut with an error the model reads', async () => {
     const tree = writeRoleTree([
       {
