@@ -55,9 +55,7 @@ export async function runDelegations(run: DrivenRun, calls: ToolCallRecord[]): P
   // calls are refused on every attempt. A delegation the policy denied (its input refused, say) starts
   // nothing and takes no place; that verdict is fixed when the turn is recorded, so the count is too.
   const maxFanOut = prepared.role.delegation?.maxFanOut ?? DEFAULT_FAN_OUT;
-  const turn = state
-    .callsOfTurn(calls[0]!.step)
-    .filter((c) => isDelegation(c.tool) && c.decision !== 'deny');
+  const turn = state.callsOfTurn(calls[0]!.step).filter((c) => isDelegation(c.tool) && c.decision !== 'deny');
   const allowed = new Set(turn.slice(0, maxFanOut).map((c) => c.key));
 
   // Claimed together, each with the id its child will have, before any child exists.

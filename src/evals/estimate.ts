@@ -1,7 +1,8 @@
 // The cost of a suite, estimated before anything runs, so `--max-cost` can refuse a suite before it spends.
 // A scripted model costs what its script declares (usually 0); a priced model, the suite's expected turns
 // and tokens at its price; a judge, its whole budget (an upper bound). A model without a known price
-// makes the estimate unknown, and a `--max-cost` then refuses rather than guess.
+// makes the estimate unknown, and a `--max-cost` then refuses rather than guess. Specialists count too, once
+// each per case run (a lower bound when a case delegates to one several times; the spend cap is the backstop).
 
 import { type PriceTable, priceOf } from '../models/pricing.js';
 import { loadScript } from '../models/script/script-file.js';
@@ -36,12 +37,25 @@ export function estimateCost(
 ): CostEstimate {
   let usd = 0;
   const unpriced = new Set<string>();
+  const cost = (spec: string): number => {
+    const run = modelCost(spec, suite, prices);
+    if (run === undefined) unpriced.add(spec);
+    return run ?? 0;
+  };
+  // The specialists a case may delegate to (at any depth) run on their own models, replayed case or not:
+  // counted once each per case run, and an unpriced one makes the estimate unknown like the role's own.
+  let specialists = 0;
+  const visit = (r: Role) => {
+    for (const s of r.specialists ?? []) {
+      specialists += cost(s.model);
+      visit(s);
+    }
+  };
+  visit(role);
   for (const c of cases) {
     // A replayed recording was paid for when it was recorded.
     const spec = c.replay ? undefined : (c.model ?? role.model);
-    const run = spec === undefined ? 0 : modelCost(spec, suite, prices);
-    if (run === undefined && spec) unpriced.add(spec);
-    usd += (run ?? 0) + (c.grader?.maxCostUsd ?? 0);
+    usd += (spec === undefined ? 0 : cost(spec)) + specialists + (c.grader?.maxCostUsd ?? 0);
   }
   return { usd: usd * repeat, unpriced: [...unpriced] };
 }
