@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadRoleFile } from '../../src/roles/load.js';
 import { createRuntime } from '../../src/runtime.js';
+import { runCli } from '../support/cli.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
 
 describe('the store inside a workspace', () => {
@@ -70,6 +71,15 @@ describe('the store inside a workspace', () => {
     } finally {
       await rt.close();
     }
+  });
+
+  it('nightshift run refuses such a data dir before creating it: nothing is written in the workspace', async () => {
+    const r = role();
+    const dataDir = join(r.workspace, '.ns');
+    const out = await runCli(['run', r.file, '--data-dir', dataDir]);
+    assert.equal(out.code, 2, out.stderr);
+    assert.match(out.stderr, /contains the data dir .*\.ns/);
+    assert.equal(existsSync(dataDir), false, 'no store file was made in the workspace');
   });
 
   it('runs the same role with the data dir beside the workspace', async () => {

@@ -1,7 +1,10 @@
 // `nightshift run <role>`: one run, headless, until it finishes or pauses for a human.
+
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { NightshiftError } from '../../errors.js';
+import { resolveDataDir } from '../../store/data-dir.js';
+import { assertStoreOutsideWorkspace } from '../../tools/store-layout.js';
 import {
   type CliContext,
   type CommonFlags,
@@ -46,6 +49,11 @@ export function runCommand(program: Command, cli: CliContext): void {
         const model = checkModel(flags.model ?? role.model, cli.projectConfig().models);
         if (model.error) throw model.error;
         for (const w of model.warnings) cli.io.err(w);
+        // Before the store is opened (which creates its file): a data dir in the workspace is refused
+        // with nothing written there.
+        const dataDir = flags.dataDir ?? cli.projectConfig().dataDir;
+        if (dataDir !== undefined || !process.env.NIGHTSHIFT_DATABASE_URL)
+          assertStoreOutsideWorkspace(role, resolveDataDir(dataDir));
         const rt = await cli.open(flags);
         const result = await rt.run(role, input, {
           model: flags.model,
