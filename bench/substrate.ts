@@ -187,8 +187,10 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
   // Each event carries an idempotency key, so one whose connection broke before an answer (on a loaded
   // machine the client may reuse a keep-alive socket the server is closing: "other side closed") is
   // sent again without ever being recorded twice.
+  let retries = 0;
   const send = async (url: string, key: string, body: unknown): Promise<Response> => {
     for (let attempt = 1; ; attempt++) {
+      if (attempt > 1) retries++;
       try {
         return await fetch(`${url}/events/go`, {
           method: 'POST',
@@ -249,13 +251,18 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
         await samplePostgres(true);
       }
     })();
+    const retriesBefore = retries;
+    const postMs: number[] = [];
     const burstStart = Date.now();
     await Promise.all(
       Array.from({ length: BURST }, (_, i) =>
-        send(urls[i % urls.length]!, `burst-${i}`, { sentAt: Date.now() }),
+        send(urls[i % urls.length]!, `burst-${i}`, { sentAt: Date.now() }).then(() =>
+          postMs.push(Date.now() - burstStart),
+        ),
       ),
     );
     const accepted = Date.now();
+    const workerCpuAccepted = procs.reduce((t, c) => t + cpuSeconds(c.pid!), 0);
     const end = await waitDone(count, total + BURST);
     const workerCpu1 = procs.reduce((t, c) => t + cpuSeconds(c.pid!), 0);
     await samplePostgres(true);
@@ -269,6 +276,14 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
       latencyP99Ms: pct(latencies, 99),
       burstRunsPerSec: Math.round((BURST / (end - burstStart)) * 1000),
       burstAcceptMs: accepted - burstStart,
+      // CPU milliseconds the workers used per POST while the burst was being accepted (they start its
+      // runs meanwhile too): what the wall time above costs, less noisy on a shared machine.
+      // When the burst's POSTs were answered (ms from its start: half of them, 99 %), and how many were
+      // sent again after their connection broke.
+      burstAnsweredP50Ms: pct(postMs, 50),
+      burstAnsweredP99Ms: pct(postMs, 99),
+      burstRetries: retries - retriesBefore,
+      workerCpuMsPerAcceptedPost: Math.round(((workerCpuAccepted - workerCpu0) / BURST) * 1e4) / 10,
       // CPU milliseconds per run of the burst, summed over the workers and over the Postgres backends of
       // this database (the bench's own counting connection included: one small query every 50 ms).
       workerCpuMsPerRun: Math.round(((workerCpu1 - workerCpu0) / BURST) * 1e4) / 10,
