@@ -2,11 +2,14 @@
 // the embedded store (one process) and on Postgres with 1 and 4 workers (real processes on loopback).
 //
 //   npm run build && node dist/bench/substrate.js [--rate 200] [--seconds 5] [--warmup 1] [--burst 2000]
-//     [--only embedded|pg1|pg4]
+//     [--only embedded|pg1|pg4] [--accept-only]
 //
 // Latency: events POSTed at a steady rate, each carrying its send time; "start" is the moment a worker
 // claimed the run and recorded `run_resumed`. Throughput: a burst of events, from the first POST until
 // every run has succeeded. The role is the issue's task: three tool calls then a final output.
+// --accept-only: intake alone. The role's first model turn waits 10 minutes, so each worker holds 16
+// runs and runs nothing else; no steady phase, a warm-up burst of 400 accepted first; then the burst's
+// accept time and the CPU per POST of the workers, Postgres and this client, with no runs competing.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -29,6 +32,7 @@ const RATE = arg('rate', 200);
 const SECONDS = arg('seconds', 5);
 const BURST = arg('burst', 2000);
 const WARMUP = arg('warmup', 1);
+const ACCEPT_ONLY = process.argv.includes('--accept-only');
 const PG = process.env.NIGHTSHIFT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 function pct(xs: number[], p: number): number {
@@ -41,7 +45,7 @@ function project(): { dir: string; cleanup: () => void } {
   mkdirSync(join(tmp.path, 'ws'));
   writeFileSync(
     join(tmp.path, 'script.yaml'),
-    `turns:\n${'  - call: fs.list\n    args: { path: . }\n'.repeat(3)}  - final: { ok: true }\n`,
+    `turns:\n${ACCEPT_ONLY ? '  - delayMs: 600000\n    call: fs.list\n    args: { path: . }\n' : ''}${'  - call: fs.list\n    args: { path: . }\n'.repeat(3)}  - final: { ok: true }\n`,
   );
   writeFileSync(
     join(tmp.path, 'role.yaml'),
@@ -187,8 +191,10 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
   // Each event carries an idempotency key, so one whose connection broke before an answer (on a loaded
   // machine the client may reuse a keep-alive socket the server is closing: "other side closed") is
   // sent again without ever being recorded twice.
+  let retries = 0;
   const send = async (url: string, key: string, body: unknown): Promise<Response> => {
     for (let attempt = 1; ; attempt++) {
+      if (attempt > 1) retries++;
       try {
         return await fetch(`${url}/events/go`, {
           method: 'POST',
@@ -203,8 +209,12 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
   try {
     // Latency at a steady rate, after a warm-up at the same rate that is not counted (each process's first
     // runs pay for JIT compilation, opening its pool's connections and preparing statements).
-    const warm = Math.round(RATE * WARMUP);
-    const total = warm + RATE * SECONDS;
+    const warm = ACCEPT_ONLY ? 0 : Math.round(RATE * WARMUP);
+    const total = ACCEPT_ONLY ? 0 : warm + RATE * SECONDS;
+    if (ACCEPT_ONLY)
+      await Promise.all(
+        Array.from({ length: 400 }, (_, i) => send(urls[i % urls.length]!, `warm-${i}`, { sentAt: 0 })),
+      );
     const sends: Promise<unknown>[] = [];
     const t0 = Date.now();
     for (let i = 0; i < total; i++) {
@@ -216,7 +226,7 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
     await Promise.all(sends);
     await waitDone(count, total);
     const latencies: number[] = [];
-    for (const run of await store.listRuns({ limit: total + 10 })) {
+    for (const run of ACCEPT_ONLY ? [] : await store.listRuns({ limit: total + 10 })) {
       const input = run.input as { sentAt: number; warmup: boolean };
       if (input.warmup) continue;
       const snap = (await store.loadRun(run.id))!;
@@ -249,14 +259,21 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
         await samplePostgres(true);
       }
     })();
+    const retriesBefore = retries;
+    const postMs: number[] = [];
+    const benchCpu0 = process.cpuUsage();
     const burstStart = Date.now();
     await Promise.all(
       Array.from({ length: BURST }, (_, i) =>
-        send(urls[i % urls.length]!, `burst-${i}`, { sentAt: Date.now() }),
+        send(urls[i % urls.length]!, `burst-${i}`, { sentAt: Date.now() }).then(() =>
+          postMs.push(Date.now() - burstStart),
+        ),
       ),
     );
     const accepted = Date.now();
-    const end = await waitDone(count, total + BURST);
+    const workerCpuAccepted = procs.reduce((t, c) => t + cpuSeconds(c.pid!), 0);
+    const benchCpu = process.cpuUsage(benchCpu0);
+    const end = ACCEPT_ONLY ? accepted : await waitDone(count, total + BURST);
     const workerCpu1 = procs.reduce((t, c) => t + cpuSeconds(c.pid!), 0);
     await samplePostgres(true);
     sampling = false;
@@ -267,8 +284,19 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
       label,
       latencyP50Ms: pct(latencies, 50),
       latencyP99Ms: pct(latencies, 99),
-      burstRunsPerSec: Math.round((BURST / (end - burstStart)) * 1000),
+      burstRunsPerSec: ACCEPT_ONLY ? 0 : Math.round((BURST / (end - burstStart)) * 1000),
       burstAcceptMs: accepted - burstStart,
+      // CPU milliseconds the workers used per POST while the burst was being accepted (they start its
+      // runs meanwhile too): what the wall time above costs, less noisy on a shared machine.
+      // When the burst's POSTs were answered (ms from its start: half of them, 99 %), and how many were
+      // sent again after their connection broke.
+      burstAnsweredP50Ms: pct(postMs, 50),
+      burstAnsweredP99Ms: pct(postMs, 99),
+      burstRetries: retries - retriesBefore,
+      // This process's own CPU per POST while sending them (fetch, JSON, its sampler): with 2 cores and
+      // 4 workers, a client near 1 ms per POST bounds the accept time by itself.
+      benchCpuMsPerPost: Math.round(((benchCpu.user + benchCpu.system) / 1000 / BURST) * 100) / 100,
+      workerCpuMsPerAcceptedPost: Math.round(((workerCpuAccepted - workerCpu0) / BURST) * 1e4) / 10,
       // CPU milliseconds per run of the burst, summed over the workers and over the Postgres backends of
       // this database (the bench's own counting connection included: one small query every 50 ms).
       workerCpuMsPerRun: Math.round(((workerCpu1 - workerCpu0) / BURST) * 1e4) / 10,

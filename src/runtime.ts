@@ -31,6 +31,7 @@ import { tapCommits } from './telemetry/commit-tap.js';
 import { traceObserverFromEnv } from './telemetry/traces/from-env.js';
 import { loadSecrets, revealerFor } from './tools/secrets.js';
 import { activeRoleFor } from './versions/active.js';
+import { sharedFreshRead } from './versions/shared-read.js';
 
 export type {
   AgentStatusView,
@@ -81,8 +82,14 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     protectedPaths: options.protectedPaths,
     onRoleSecrets: options.onRoleSecrets,
   });
-  // New runs get the role's active version, if one was promoted (src/versions/active.ts).
-  const current = (role: Role) => activeRoleFor(store, role, options.roleSource ?? 'active');
+  // New runs get the role's active version, if one was promoted (src/versions/active.ts). Reads asked for
+  // in the same turn of the event loop (a burst of events) share one statement sent after they all asked
+  // (src/versions/shared-read.ts): each still sees every promotion committed before it asked.
+  const source = options.roleSource ?? 'active';
+  const current =
+    source === 'file'
+      ? async (role: Role) => role
+      : sharedFreshRead((role: Role) => activeRoleFor(store, role, source));
   const events = createEventRouting(ctx, roles, current);
   const managers = createManagerPath(ctx, roles, options.loadRole ?? ((file) => loadRoleFile(file)));
   ctx.protectedPaths = (role) => roles.protectedPaths(role);

@@ -105,6 +105,12 @@ describe('serve and the named events of a promoted version', () => {
     await promote(v3);
     await startsNothing('promo.old');
     assert.equal(await startsRunOf('promo.new'), v3);
+    // So does a burst of events at once (its emits share reads of the active version, each sent after
+    // they asked: versions/shared-read.ts): the dropped event starts nothing, the kept one only v3.
+    const dropped = await Promise.all(Array.from({ length: 20 }, () => emit('promo.old')));
+    assert.deepEqual(dropped, Array(20).fill({ status: 202, runs: [] }));
+    const kept = await Promise.all(Array.from({ length: 10 }, () => startsRunOf('promo.new')));
+    assert.deepEqual(kept, Array(10).fill(v3));
 
     // Rolling back restores v2's events; promoting v1 again, v1's.
     await rollback();
@@ -116,13 +122,13 @@ describe('serve and the named events of a promoted version', () => {
 
     // Every run started was of a version that has the trigger, and all of them ran.
     const runs = await store.listRuns({ role: 'event-promo', limit: 100 });
-    assert.equal(runs.length, 7);
+    assert.equal(runs.length, 17);
     await waitFor(
       async () =>
-        (await store.listRuns({ role: 'event-promo', status: ['succeeded'], limit: 100 })).length === 7
+        (await store.listRuns({ role: 'event-promo', status: ['succeeded'], limit: 100 })).length === 17
           ? true
           : undefined,
-      'the 7 runs to succeed',
+      'the 17 runs to succeed',
       60_000,
     );
     // The daemon's watch said so in its log too (webhooks and cron follow the same versions).
