@@ -24,7 +24,14 @@ import type { EvalResultFilter, EvalResultRecord } from './records/evals.js';
 import type { ImprovementRoundFilter, ImprovementRoundRecord } from './records/improvements.js';
 import type { DecisionTierRecord, OutboxRecord, OutboxStatus } from './records/notifications.js';
 import type { PromotionOutcome, PromotionRecord, PromotionStatus } from './records/promotions.js';
-import type { HumanListFilter, LeaseRenewal, RunFilter, RunLease, RunRecord, RunStatus } from './records/run.js';
+import type {
+  HumanListFilter,
+  LeaseRenewal,
+  RunFilter,
+  RunLease,
+  RunRecord,
+  RunStatus,
+} from './records/run.js';
 import type { StatsFilter, StatsOptions, StatsRows } from './records/stats.js';
 import type { AuditChainFilter } from './sql/audit.js';
 

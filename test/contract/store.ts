@@ -1069,7 +1069,8 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
           const [held, takenOver, otherOwner, finished, cancelled] = await Promise.all(
             [1, 2, 3, 4, 5].map(() => create(store)),
           );
-          const epochOf = async (r: RunRecord, owner: string) => (await store.claimRun(r.id, owner, 10_000, 0))!;
+          const epochOf = async (r: RunRecord, owner: string) =>
+            (await store.claimRun(r.id, owner, 10_000, 0))!;
           const heldEpoch = await epochOf(held!, 'w1');
           // Expired, then taken again (by the same owner, in a new acquisition): the old epoch is refused.
           const stale = (await store.claimRun(takenOver!.id, 'w1', 1_000, 0))!;
@@ -1078,7 +1079,13 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
           const finishedEpoch = await epochOf(finished!, 'w1');
           await store.commit(
             batch(finished!.id, 1, {
-              run: { status: 'succeeded', output: { ok: true }, finishedAt: 5, leaseOwner: null, leaseUntil: null },
+              run: {
+                status: 'succeeded',
+                output: { ok: true },
+                finishedAt: 5,
+                leaseOwner: null,
+                leaseUntil: null,
+              },
             }),
           );
           const cancelledEpoch = await epochOf(cancelled!, 'w1');
@@ -1095,9 +1102,16 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
           ]);
           assert.deepEqual(answers, [true, false, false, false, false, false]);
           assert.equal((await store.getRun(held!.id))?.leaseUntil, 30_000);
-          assert.equal((await store.getRun(takenOver!.id))?.leaseUntil, 20_000, 'the new acquisition is untouched');
+          assert.equal(
+            (await store.getRun(takenOver!.id))?.leaseUntil,
+            20_000,
+            'the new acquisition is untouched',
+          );
           assert.deepEqual(
-            [(await store.getRun(otherOwner!.id))?.leaseOwner, (await store.getRun(otherOwner!.id))?.leaseUntil],
+            [
+              (await store.getRun(otherOwner!.id))?.leaseOwner,
+              (await store.getRun(otherOwner!.id))?.leaseUntil,
+            ],
             ['w2', 10_000],
           );
           const done = await store.getRun(finished!.id);
@@ -1112,10 +1126,15 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
           const runs = await Promise.all([1, 2, 3].map(() => create(store)));
           const epochs = await Promise.all(runs.map((r) => store.claimRun(r.id, 'w1', 10_000, 0)));
           const answers = await store.renewLeases(
-            [2, 0, 1].map((i) => ({ runId: runs[i]!.id, lease: { owner: 'w1', epoch: epochs[i]! }, until: 11_000 + i })),
+            [2, 0, 1].map((i) => ({
+              runId: runs[i]!.id,
+              lease: { owner: 'w1', epoch: epochs[i]! },
+              until: 11_000 + i,
+            })),
           );
           assert.deepEqual(answers, [true, true, true]);
-          for (const [i, r] of runs.entries()) assert.equal((await store.getRun(r.id))?.leaseUntil, 11_000 + i);
+          for (const [i, r] of runs.entries())
+            assert.equal((await store.getRun(r.id))?.leaseUntil, 11_000 + i);
         });
 
         it('renews 5,000 leases in one call (the batch does not grow with the statement parameters)', async () => {
