@@ -152,7 +152,7 @@ export class HeldLease implements RenewableLease {
 
   /** The beat (lease-renewals.ts) asks, synchronously, whether this lease is to be renewed now. */
   due(): LeaseRenewal | undefined {
-    if (!this.fresh()) return undefined;
+    if (!this.stillHeld()) return undefined;
     const now = this.ctx.clock.now();
     // Extended in the last half beat (a commit renews the lease it names, and most runs commit more often
     // than once a beat): no renewal needed; at the next beat it still has more than half the lease.
@@ -170,7 +170,7 @@ export class HeldLease implements RenewableLease {
   }
 
   /** False when this lease is done with: stopped, lost, or found lost by this check. */
-  private fresh(): boolean {
+  private stillHeld(): boolean {
     if (this.stopped || this.lost !== undefined) return false;
     // Checked first, synchronously: a process that was frozen past its lease finds out here, before any
     // timer of the tool call in flight can go on to act. With no call running (a slow start, a model
@@ -189,7 +189,7 @@ export class HeldLease implements RenewableLease {
     this.deadline = setTimeout(() => {
       if (this.usable()) this.armDeadline();
       // Not renewed in time by the beats: lost now if a call is running, else renewed at once.
-      else if (this.fresh()) this.renewals.renewSoon(this);
+      else if (this.stillHeld()) this.renewals.renewSoon(this);
     }, wait);
     this.deadline.unref();
   }
