@@ -227,6 +227,9 @@ interface WorkerRow {
   delayMaxMs: number;
   commitP99Ms: number | undefined;
   commitsPerSec: number | undefined;
+  /** Lease renewal statements (store calls) per second in the window, and the leases they renewed. */
+  renewalsPerSec: number | undefined;
+  renewedLeasesPerSec: number | undefined;
   cpuPct: number;
   /** Worker CPU (user + system) per run finished in the window: what decides how many runs a core hosts. */
   cpuMsPerRun: number;
@@ -235,6 +238,41 @@ interface WorkerRow {
   runs: number;
   /** Slots whose run had not ended --drain-s after the window (those runs were not verified). */
   unverified: number;
+}
+
+/**
+ * Counts the lease renewals the worker sends while `measuring()`: one statement per `renewLease` call, and
+ * per `renewLeases` call (the batched renewal, where the store has it) however many leases it carries.
+ * Patched on the instance, as the commit tap does (the stores are class instances).
+ */
+function countRenewals(
+  store: object,
+  measuring: () => boolean,
+  into: { statements: number; leases: number },
+): void {
+  const s = store as Record<string, unknown>;
+  const single = s.renewLease as ((...a: unknown[]) => Promise<unknown>) | undefined;
+  if (single) {
+    const f = single.bind(store);
+    s.renewLease = (...a: unknown[]) => {
+      if (measuring()) {
+        into.statements++;
+        into.leases++;
+      }
+      return f(...a);
+    };
+  }
+  const batched = s.renewLeases as ((items: unknown[]) => Promise<unknown>) | undefined;
+  if (batched) {
+    const f = batched.bind(store);
+    s.renewLeases = (items: unknown[]) => {
+      if (measuring() && items.length > 0) {
+        into.statements++;
+        into.leases += items.length;
+      }
+      return f(items);
+    };
+  }
 }
 
 async function workerChild(
@@ -252,6 +290,7 @@ async function workerChild(
   const growth = heapGrowingPercent ?? (loop === 'task:nightshift' ? SERVE_DEFAULTS.heapGrowingPercent : 0);
   applyHeapGrowth(growth);
   const commitMs: number[] = [];
+  const renewals = { statements: 0, leases: 0 };
   let measuring = false;
   let nightshift: Awaited<ReturnType<typeof nightshiftTask>> | undefined;
   let subject: TaskSubject;
@@ -260,6 +299,7 @@ async function workerChild(
       observers: [{ committed: (c) => measuring && commitMs.push(c.commitMs) }],
     });
     subject = nightshift;
+    countRenewals(nightshift.runtime.store, () => measuring, renewals);
   } else if (loop === 'task:raw-fetch') subject = rawFetchTask(url, 'fetch');
   else if (loop === 'task:raw-http') subject = rawFetchTask(url, 'http');
   else subject = await taskSubject(loop, url);
@@ -423,6 +463,8 @@ async function workerChild(
     delayMaxMs: round(delay.max / 1e6),
     commitP99Ms: nightshift ? round(percentile(commitMs, 99), 2) : undefined,
     commitsPerSec: nightshift ? Math.round(commitMs.length / seconds) : undefined,
+    renewalsPerSec: nightshift ? round(renewals.statements / seconds, 2) : undefined,
+    renewedLeasesPerSec: nightshift ? round(renewals.leases / seconds, 1) : undefined,
     cpuPct: Math.round(((cpu.user + cpu.system) / 1e6 / seconds) * 100),
     cpuMsPerRun: round((cpu.user + cpu.system) / 1000 / inWindow, 2),
     cpuMsPerRunAll: round((cpuAll.user + cpuAll.system) / 1000 / (started - 1), 2),
@@ -511,13 +553,20 @@ async function parent(): Promise<void> {
     `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
   const lines = [
     `turn ${turnMs} ms, ${TURNS_PER_RUN} turns per run, window ${window} run-lengths, min–max of ${reps}`,
-    '| loop | N | runs/s | × ideal | run p99 s | peak RSS MB | KB RSS / run | loop delay p99 ms | commit p99 ms | CPU ms / run (all runs) | worker CPU % | fake delay p99 ms | unverified |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| loop | N | runs/s | × ideal | run p99 s | peak RSS MB | KB RSS / run | loop delay p99 ms | commit p99 ms | renewal statements / s (leases / s) | CPU ms / run (all runs) | worker CPU % | fake delay p99 ms | unverified |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const n of ns) {
     for (const loop of loops) {
       const r = rows.filter((x) => x.n === n && x.loop === loop);
       const commits = r.map((x) => x.commitP99Ms).filter((x): x is number => x !== undefined);
+      const renewed = r.filter((x) => x.renewalsPerSec !== undefined);
+      const renewalCell = renewed.length
+        ? `${range(
+            renewed.map((x) => x.renewalsPerSec!),
+            1,
+          )} (${range(renewed.map((x) => x.renewedLeasesPerSec!))})`
+        : '–';
       lines.push(
         `| ${loop.slice(5)} | ${n} | ${range(r.map((x) => x.runsPerSec))} | ${range(
           r.map((x) => x.ofIdeal),
@@ -527,7 +576,7 @@ async function parent(): Promise<void> {
           1,
         )} | ${range(r.map((x) => x.peakRssMb))} | ${range(r.map((x) => x.rssPerRunKb))} | ${range(
           r.map((x) => x.delayP99Ms),
-        )} | ${commits.length ? range(commits, 1) : '–'} | ${range(
+        )} | ${commits.length ? range(commits, 1) : '–'} | ${renewalCell} | ${range(
           r.map((x) => x.cpuMsPerRunAll),
           1,
         )} | ${range(r.map((x) => x.cpuPct))} | ${range(r.map((x) => x.fakeDelayP99Ms))} | ${range(

@@ -12,8 +12,9 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { NightshiftError } from '../errors.js';
-import type { RunLease } from '../store/types.js';
+import type { LeaseRenewal, RunLease } from '../store/types.js';
 import type { EngineContext } from './context.js';
+import { type LeaseRenewals, leaseRenewalsFor, type RenewableLease } from './lease-renewals.js';
 
 export function newLeaseOwner(): string {
   return `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
@@ -62,18 +63,19 @@ export function leaseMarginMs(leaseMs: number): number {
 
 /**
  * The lease of a run a driver is executing, from this process's point of view: renewed every third of
- * the lease; lost (once, with a reason) when a renewal is refused or when it has not been renewed in
- * time by the local clock — which is also what a process that was frozen sees first when it wakes.
+ * the lease, with every other lease this process holds in one store call (lease-renewals.ts); lost (once,
+ * with a reason) when a renewal is refused or when it has not been renewed in time by the local clock —
+ * which is also what a process that was frozen sees first when it wakes.
  */
-export class HeldLease {
+export class HeldLease implements RenewableLease {
   private validUntil: number;
   private lost: string | undefined;
   /** Tool calls running now: while one runs, a lease that is not usable is lost at once. */
   private calls = 0;
   private stopped = false;
-  private heartbeat: NodeJS.Timeout | undefined;
   private deadline: NodeJS.Timeout | undefined;
   private readonly margin: number;
+  private readonly renewals: LeaseRenewals;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -86,18 +88,18 @@ export class HeldLease {
   ) {
     this.validUntil = validUntil;
     this.margin = leaseMarginMs(ctx.leaseMs);
+    this.renewals = leaseRenewalsFor(ctx.store, ctx.leaseMs);
   }
 
   start(): void {
-    this.heartbeat = setInterval(() => this.renew(), Math.max(50, Math.floor(this.ctx.leaseMs / 3)));
-    this.heartbeat.unref();
+    this.renewals.add(this);
     this.armDeadline();
   }
 
   /** The driver is done with the run: no more renewals, timers or losses (an answer in flight is ignored). */
   stop(): void {
     this.stopped = true;
-    clearInterval(this.heartbeat);
+    this.renewals.delete(this);
     clearTimeout(this.deadline);
   }
 
@@ -109,7 +111,8 @@ export class HeldLease {
 
   /**
    * Before a side effect: true when the lease is usable, renewing it first (and waiting for the answer)
-   * when it is not. False means the lease is lost and nothing may start.
+   * when it is not. False means the lease is lost and nothing may start. This renewal is sent alone, at
+   * once: a side effect waits on it, and it is rare (only a lease the beats failed to keep usable needs it).
    */
   async ensure(): Promise<boolean> {
     if (this.usable()) return true;
@@ -147,25 +150,36 @@ export class HeldLease {
     this.armDeadline();
   }
 
-  private renew(): void {
-    if (this.stopped || this.lost !== undefined) return;
+  /** The beat (lease-renewals.ts) asks, synchronously, whether this lease is to be renewed now. */
+  due(): LeaseRenewal | undefined {
+    if (!this.stillHeld()) return undefined;
+    const now = this.ctx.clock.now();
+    // Extended in the last half beat (a commit renews the lease it names, and most runs commit more often
+    // than once a beat): no renewal needed; at the next beat it still has more than half the lease.
+    if (this.validUntil - now > this.ctx.leaseMs - this.renewals.beatMs / 2) return undefined;
+    return { runId: this.runId, lease: this.lease, until: now + this.ctx.leaseMs };
+  }
+
+  renewed(until: number): void {
+    this.extended(until);
+  }
+
+  refused(): void {
+    // Cancelled, paused or finished by someone else, or taken over: stop at once.
+    this.lose('the run was cancelled, paused, finished or taken over elsewhere');
+  }
+
+  /** False when this lease is done with: stopped, lost, or found lost by this check. */
+  private stillHeld(): boolean {
+    if (this.stopped || this.lost !== undefined) return false;
     // Checked first, synchronously: a process that was frozen past its lease finds out here, before any
     // timer of the tool call in flight can go on to act. With no call running (a slow start, a model
     // turn), a renewal may still rescue the lease: nothing is done without it (ensure()).
     if (!this.usable() && this.calls > 0) {
       this.lose('its lease was not renewed in time (the process may have been frozen)');
-      return;
+      return false;
     }
-    const until = this.ctx.clock.now() + this.ctx.leaseMs;
-    this.ctx.store.renewLease(this.runId, this.lease, until).then(
-      (held) => {
-        if (held) this.extended(until);
-        // Cancelled, paused or finished by someone else, or taken over: stop at once.
-        else this.lose('the run was cancelled, paused, finished or taken over elsewhere');
-      },
-      // A store error: keep trying at the next beat; the deadline stops the driver if none succeeds.
-      () => {},
-    );
+    return true;
   }
 
   /** Fires when the lease stops being usable unless a renewal moves it on first. */
@@ -174,7 +188,8 @@ export class HeldLease {
     const wait = Math.max(0, this.validUntil - this.margin - this.ctx.clock.now());
     this.deadline = setTimeout(() => {
       if (this.usable()) this.armDeadline();
-      else this.renew();
+      // Not renewed in time by the beats: lost now if a call is running, else renewed at once.
+      else if (this.stillHeld()) this.renewals.renewSoon(this);
     }, wait);
     this.deadline.unref();
   }

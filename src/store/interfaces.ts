@@ -24,7 +24,14 @@ import type { EvalResultFilter, EvalResultRecord } from './records/evals.js';
 import type { ImprovementRoundFilter, ImprovementRoundRecord } from './records/improvements.js';
 import type { DecisionTierRecord, OutboxRecord, OutboxStatus } from './records/notifications.js';
 import type { PromotionOutcome, PromotionRecord, PromotionStatus } from './records/promotions.js';
-import type { HumanListFilter, RunFilter, RunLease, RunRecord, RunStatus } from './records/run.js';
+import type {
+  HumanListFilter,
+  LeaseRenewal,
+  RunFilter,
+  RunLease,
+  RunRecord,
+  RunStatus,
+} from './records/run.js';
 import type { StatsFilter, StatsOptions, StatsRows } from './records/stats.js';
 import type { AuditChainFilter } from './sql/audit.js';
 
@@ -128,6 +135,13 @@ export interface RunLeases {
    * (cancelled, paused, finished or taken elsewhere): the driver then stops, aborting what it has in flight.
    */
   renewLease(runId: string, lease: RunLease, until: number): Promise<boolean>;
+  /**
+   * `renewLease` for many runs in one statement (one round trip, one write): what each answer would have
+   * been, in the order given (true: renewed). A worker renews every lease it holds this way, once per beat,
+   * instead of one write per run (decision 045). An empty batch touches nothing. If one run appears twice,
+   * at most one of its entries is renewed.
+   */
+  renewLeases(items: readonly LeaseRenewal[]): Promise<boolean[]>;
   /**
    * Takes the lease from exactly `previousOwner` (a holder known to be dead), as a new acquisition: its
    * epoch, or undefined if the holder changed.

@@ -1064,6 +1064,106 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         assert.equal((await store.getRun(run.id))?.leaseUntil, 9_500);
       });
 
+      describe('renewLeases: many renewals in one call', () => {
+        it('renews each held lease, and refuses, entry by entry, what renewLease would refuse', async () => {
+          const [held, takenOver, otherOwner, finished, cancelled] = await Promise.all(
+            [1, 2, 3, 4, 5].map(() => create(store)),
+          );
+          const epochOf = async (r: RunRecord, owner: string) =>
+            (await store.claimRun(r.id, owner, 10_000, 0))!;
+          const heldEpoch = await epochOf(held!, 'w1');
+          // Expired, then taken again (by the same owner, in a new acquisition): the old epoch is refused.
+          const stale = (await store.claimRun(takenOver!.id, 'w1', 1_000, 0))!;
+          await store.claimRun(takenOver!.id, 'w1', 20_000, 2_000);
+          const otherEpoch = await epochOf(otherOwner!, 'w2');
+          const finishedEpoch = await epochOf(finished!, 'w1');
+          await store.commit(
+            batch(finished!.id, 1, {
+              run: {
+                status: 'succeeded',
+                output: { ok: true },
+                finishedAt: 5,
+                leaseOwner: null,
+                leaseUntil: null,
+              },
+            }),
+          );
+          const cancelledEpoch = await epochOf(cancelled!, 'w1');
+          await store.commit(
+            batch(cancelled!.id, 1, { run: { status: 'cancelled', leaseOwner: null, leaseUntil: null } }),
+          );
+          const answers = await store.renewLeases([
+            { runId: held!.id, lease: { owner: 'w1', epoch: heldEpoch }, until: 30_000 },
+            { runId: takenOver!.id, lease: { owner: 'w1', epoch: stale }, until: 30_000 },
+            { runId: otherOwner!.id, lease: { owner: 'w1', epoch: otherEpoch }, until: 30_000 },
+            { runId: finished!.id, lease: { owner: 'w1', epoch: finishedEpoch }, until: 30_000 },
+            { runId: cancelled!.id, lease: { owner: 'w1', epoch: cancelledEpoch }, until: 30_000 },
+            { runId: 'run_missing', lease: { owner: 'w1', epoch: 1 }, until: 30_000 },
+          ]);
+          assert.deepEqual(answers, [true, false, false, false, false, false]);
+          assert.equal((await store.getRun(held!.id))?.leaseUntil, 30_000);
+          assert.equal(
+            (await store.getRun(takenOver!.id))?.leaseUntil,
+            20_000,
+            'the new acquisition is untouched',
+          );
+          assert.deepEqual(
+            [
+              (await store.getRun(otherOwner!.id))?.leaseOwner,
+              (await store.getRun(otherOwner!.id))?.leaseUntil,
+            ],
+            ['w2', 10_000],
+          );
+          const done = await store.getRun(finished!.id);
+          assert.deepEqual([done?.status, done?.leaseOwner, done?.leaseUntil], ['succeeded', null, null]);
+        });
+
+        it('answers an empty batch with nothing, touching nothing', async () => {
+          assert.deepEqual(await store.renewLeases([]), []);
+        });
+
+        it('gives each entry its own until, in the order given', async () => {
+          const runs = await Promise.all([1, 2, 3].map(() => create(store)));
+          const epochs = await Promise.all(runs.map((r) => store.claimRun(r.id, 'w1', 10_000, 0)));
+          const answers = await store.renewLeases(
+            [2, 0, 1].map((i) => ({
+              runId: runs[i]!.id,
+              lease: { owner: 'w1', epoch: epochs[i]! },
+              until: 11_000 + i,
+            })),
+          );
+          assert.deepEqual(answers, [true, true, true]);
+          for (const [i, r] of runs.entries())
+            assert.equal((await store.getRun(r.id))?.leaseUntil, 11_000 + i);
+        });
+
+        it('renews 5,000 leases in one call (the batch does not grow with the statement parameters)', async () => {
+          const runs: RunRecord[] = [];
+          for (let i = 0; i < 5_000; i += 500)
+            runs.push(...(await Promise.all(Array.from({ length: 500 }, () => create(store)))));
+          const epochs = await Promise.all(runs.map((r) => store.claimRun(r.id, 'w-many', 10_000, 0)));
+          // Every tenth entry names a lease this worker does not hold: refused, the others renewed.
+          const answers = await store.renewLeases(
+            runs.map((r, i) => ({
+              runId: r.id,
+              lease: { owner: i % 10 === 0 ? 'w-other' : 'w-many', epoch: epochs[i]! },
+              until: 50_000,
+            })),
+          );
+          assert.equal(answers.length, 5_000);
+          assert.deepEqual(
+            answers.flatMap((a, i) => (a === (i % 10 !== 0) ? [] : [i])),
+            [],
+            'entries answered wrongly',
+          );
+          const sample = await Promise.all([0, 1, 4_999].map((i) => store.getRun(runs[i]!.id)));
+          assert.deepEqual(
+            sample.map((r) => r?.leaseUntil),
+            [10_000, 50_000, 50_000],
+          );
+        });
+      });
+
       it('refuses a commit fenced by a lease that was taken over, even while the seq has not moved', async () => {
         const run = await create(store);
         const stale = (await store.claimRun(run.id, 'w1', 1_000, 0))!;

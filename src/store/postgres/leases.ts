@@ -1,6 +1,6 @@
 // Run leases on Postgres: which worker executes a run. Every acquisition (a claim, a takeover, a steal)
 // raises the run's lease epoch, the fencing token its commits carry; a renewal does not.
-import type { RunLease } from '../types.js';
+import type { LeaseRenewal, RunLease } from '../types.js';
 import type { Database } from './database.js';
 
 export async function claimRun(
@@ -35,6 +35,31 @@ export async function renewLease(
     [until, runId, lease.owner, lease.epoch],
   );
   return rows.length === 1;
+}
+
+/**
+ * Many renewals in one statement: the batch travels as four arrays (four parameters whatever its size:
+ * one placeholder per value would pass Postgres' 65,535-parameter limit at ~16,000 leases), unnested
+ * with each entry's position, which the renewed rows return. Same conditions as renewLease, per entry.
+ */
+export async function renewLeases(db: Database, items: readonly LeaseRenewal[]): Promise<boolean[]> {
+  const held = items.map(() => false);
+  if (items.length === 0) return held;
+  const rows = await db.q(
+    'renewing run leases',
+    `UPDATE runs SET lease_until = v.until
+     FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) WITH ORDINALITY AS v(id, owner, epoch, until, n)
+     WHERE runs.id = v.id AND runs.status = 'running' AND runs.lease_owner = v.owner AND runs.lease_epoch = v.epoch
+     RETURNING v.n`,
+    [
+      items.map((i) => i.runId),
+      items.map((i) => i.lease.owner),
+      items.map((i) => i.lease.epoch),
+      items.map((i) => i.until),
+    ],
+  );
+  for (const r of rows) held[Number(r.n) - 1] = true;
+  return held;
 }
 
 export async function stealRun(

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { checkBatchShape } from '../batch-shape.js';
 import { postgresDialect as d } from '../sql/dialect.js';
 import * as listings from '../sql/listings.js';
-import type { CommitBatch, RunFilter, RunLease, RunRecord, RunSnapshot } from '../types.js';
+import type { CommitBatch, LeaseRenewal, RunFilter, RunLease, RunRecord, RunSnapshot } from '../types.js';
 import { commitAlone, createRun } from './commit.js';
 import * as leases from './leases.js';
 import { claimQueued } from './queue.js';
@@ -69,6 +69,10 @@ export const runMethods = {
 
   renewLease(this: PostgresIo, runId: string, lease: RunLease, until: number): Promise<boolean> {
     return leases.renewLease(this.db, runId, lease, until);
+  },
+
+  renewLeases(this: PostgresIo, items: readonly LeaseRenewal[]): Promise<boolean[]> {
+    return leases.renewLeases(this.db, items);
   },
 
   stealRun(

@@ -102,6 +102,13 @@ export interface RunLease {
   epoch: number;
 }
 
+/** One renewal in a batch (RunLeases.renewLeases): extend the lease `lease` names on run `runId` to `until`. */
+export interface LeaseRenewal {
+  runId: string;
+  lease: RunLease;
+  until: number;
+}
+
 export interface RunFilter {
   role?: string;
   /** Only the child runs this run delegated. */
