@@ -3,13 +3,12 @@
 // agent at its next event without a restart, and an event the active version no longer takes is not
 // delivered (runtime/events.ts; the supervisor's host in runtime/work.ts).
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { parse, stringify } from 'yaml';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
-import { json, runCli, type Served, startServe } from '../support/cli.js';
+import { type Served, startServe } from '../support/cli.js';
 import { writeTestRole } from '../support/roles.js';
+import { decidePromotion, versionWriter } from '../support/versions.js';
 import { waitFor } from '../support/wait.js';
 
 describe('serve and a continuous agent whose role is promoted', () => {
@@ -28,15 +27,13 @@ describe('serve and a continuous agent whose role is promoted', () => {
   let served: Served;
   let store: Store;
   const data = ['--data-dir', r.dataDir];
-  const known = new Set<string>();
 
   before(async () => {
     served = await startServe([r.dir, '--port', '0', '--poll-ms', '20', ...data]);
     store = openSqliteStore({ dataDir: r.dataDir });
     await store.init();
     // The version serve loaded (the file as written) is known already.
-    const listed = await runCli(['versions', r.file, '--json', ...data]);
-    for (const v of json<{ versions: { version: string }[] }>(listed).versions) known.add(v.version);
+    await versions.known();
   });
   after(async () => {
     served.child.kill('SIGKILL');
@@ -66,27 +63,10 @@ describe('serve and a continuous agent whose role is promoted', () => {
     }, `the agent to handle ${items[0]}`);
     return run.roleVersion;
   }
-  /** Writes the role file with these instructions and triggers; registers it as a version. */
-  async function version(instructions: string, events: string[]): Promise<string> {
-    const spec = parse(readFileSync(r.file, 'utf8'));
-    writeFileSync(r.file, stringify({ ...spec, instructions, triggers: events.map((event) => ({ event })) }));
-    const listed = await runCli(['versions', r.file, '--json', ...data]);
-    assert.equal(listed.code, 0, listed.stderr);
-    const fresh = json<{ versions: { version: string }[] }>(listed)
-      .versions.map((v) => v.version)
-      .filter((v) => !known.has(v));
-    assert.equal(fresh.length, 1, 'one new version');
-    known.add(fresh[0]!);
-    return fresh[0]!;
-  }
-  async function decided(args: string[]): Promise<void> {
-    const out = await runCli([...args, '--as', 'alice', '--json', ...data]);
-    const result = json<{ promotion: { id: string }; outcome: string }>(out);
-    if (result.outcome === 'pending') {
-      const granted = await runCli(['approve', result.promotion.id, '--as', 'alice', ...data]);
-      assert.equal(granted.code, 0, granted.stderr);
-    } else assert.equal(result.outcome, 'promoted', out.stderr);
-  }
+  const versions = versionWriter(r.file, data);
+  const version = (instructions: string, events: string[]) =>
+    versions.next({ instructions, triggers: events.map((event) => ({ event })) });
+  const decided = (args: string[]) => decidePromotion(args, data);
 
   it('handles each event with the active version, from the next event on, in the same process', async () => {
     const v1 = await version('Watch and say what you saw.', ['watch.tick']);

@@ -3,13 +3,12 @@
 // trigger starts nothing for it (202 with no runs, as for an event no role takes), and rollbacks restore
 // the earlier routing, all in the same serve process (runtime/events.ts reads the active version per emit).
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { parse, stringify } from 'yaml';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
-import { json, runCli, type Served, startServe } from '../support/cli.js';
+import { type Served, startServe } from '../support/cli.js';
 import { writeTestRole } from '../support/roles.js';
+import { decidePromotion, versionWriter } from '../support/versions.js';
 import { waitFor } from '../support/wait.js';
 
 describe('serve and the named events of a promoted version', () => {
@@ -24,7 +23,6 @@ describe('serve and the named events of a promoted version', () => {
   let served: Served;
   let store: Store;
   const data = ['--data-dir', r.dataDir];
-  const known = new Set<string>();
 
   before(async () => {
     served = await startServe([r.dir, '--port', '0', '--poll-ms', '20', ...data]);
@@ -57,36 +55,13 @@ describe('serve and the named events of a promoted version', () => {
   async function startsNothing(name: string): Promise<void> {
     assert.deepEqual(await emit(name), { status: 202, runs: [] }, `${name} starts nothing`);
   }
-  /** Writes the role file with these triggers (and instructions, so each is a new version); registers it. */
-  async function version(events: string[], instructions: string): Promise<string> {
-    const spec = parse(readFileSync(r.file, 'utf8'));
-    writeFileSync(r.file, stringify({ ...spec, instructions, triggers: events.map((event) => ({ event })) }));
-    const listed = await runCli(['versions', r.file, '--json', ...data]);
-    assert.equal(listed.code, 0, listed.stderr);
-    const fresh = json<{ versions: { version: string }[] }>(listed)
-      .versions.map((v) => v.version)
-      .filter((v) => !known.has(v));
-    assert.equal(fresh.length, 1, 'one new version');
-    known.add(fresh[0]!);
-    return fresh[0]!;
-  }
-  /** Promotes (a person grants it when it widens). */
-  async function promote(v: string): Promise<void> {
-    const promoted = await runCli(['promote', 'event-promo', v, '--as', 'alice', '--json', ...data]);
-    const result = json<{ promotion: { id: string }; outcome: string }>(promoted);
-    if (result.outcome === 'pending') {
-      const granted = await runCli(['approve', result.promotion.id, '--as', 'alice', ...data]);
-      assert.equal(granted.code, 0, granted.stderr);
-    } else assert.equal(result.outcome, 'promoted', promoted.stderr);
-  }
-  async function rollback(): Promise<void> {
-    const back = await runCli(['rollback', 'event-promo', '--as', 'alice', '--json', ...data]);
-    const result = json<{ promotion: { id: string }; outcome: string }>(back);
-    if (result.outcome === 'pending') {
-      const granted = await runCli(['approve', result.promotion.id, '--as', 'alice', ...data]);
-      assert.equal(granted.code, 0, granted.stderr);
-    } else assert.equal(result.outcome, 'promoted', back.stderr);
-  }
+  const versions = versionWriter(r.file, data);
+  /** The role file with these triggers (and instructions, so each is a new version), registered. */
+  const version = (events: string[], instructions: string) =>
+    versions.next({ instructions, triggers: events.map((event) => ({ event })) });
+  /** Promotes, or rolls back (a person grants it when it widens). */
+  const promote = (v: string) => decidePromotion(['promote', 'event-promo', v], data);
+  const rollback = () => decidePromotion(['rollback', 'event-promo'], data);
 
   it('starts runs for a promoted version’s new event, none for a dropped one, and follows rollbacks', async () => {
     const v1 = await version(['promo.old'], 'Do what the test says.');

@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parse, stringify } from 'yaml';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
 import { json, runCli, type Served, startServe } from '../support/cli.js';
 import { fixtures } from '../support/paths.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
+import { versionWriter } from '../support/versions.js';
 import { waitFor } from '../support/wait.js';
 
 const PROBE_VALUE = 'probe-secret-value-5f0c2a91';
@@ -51,7 +51,6 @@ describe('serve --workers 2 and the secrets of a promoted version', () => {
   const data = ['--data-dir', a.dataDir];
   let served: Served;
   let store: Store;
-  const known = new Set<string>();
 
   before(async () => {
     served = await startServe(
@@ -117,19 +116,10 @@ describe('serve --workers 2 and the secrets of a promoted version', () => {
           .map((l) => JSON.parse(l))
       : [];
 
+  const versions = versionWriter(probe.file, data);
   /** A new version of probe-bot with these secrets (and instructions, so each is new), registered. */
-  async function version(secrets: string[], instructions: string, more: object = {}): Promise<string> {
-    const spec = parse(readFileSync(probe.file, 'utf8'));
-    writeFileSync(probe.file, stringify({ ...spec, secrets, instructions, ...more }));
-    const listed = await runCli(['versions', probe.file, '--json', ...data]);
-    assert.equal(listed.code, 0, listed.stderr);
-    const fresh = json<{ versions: { version: string }[] }>(listed)
-      .versions.map((v) => v.version)
-      .filter((v) => !known.has(v));
-    assert.equal(fresh.length, 1, 'one new version');
-    known.add(fresh[0]!);
-    return fresh[0]!;
-  }
+  const version = (secrets: string[], instructions: string, more: object = {}) =>
+    versions.next({ secrets, instructions, ...more });
   /** A new secret widens authority: the promotion waits for a person, who grants it. */
   async function promote(v: string): Promise<void> {
     const promoted = await runCli(['promote', 'probe-bot', v, '--as', 'alice', '--json', ...data]);
