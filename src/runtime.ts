@@ -31,7 +31,7 @@ import { tapCommits } from './telemetry/commit-tap.js';
 import { traceObserverFromEnv } from './telemetry/traces/from-env.js';
 import { loadSecrets, revealerFor } from './tools/secrets.js';
 import { activeRoleFor } from './versions/active.js';
-import { sharedFreshRead } from './versions/shared-read.js';
+import { sharedFreshRead } from './store/shared-read.js';
 
 export type {
   AgentStatusView,
@@ -84,7 +84,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   });
   // New runs get the role's active version, if one was promoted (src/versions/active.ts). Reads asked for
   // in the same turn of the event loop (a burst of events) share one statement sent after they all asked
-  // (src/versions/shared-read.ts): each still sees every promotion committed before it asked.
+  // (src/store/shared-read.ts): each still sees every promotion committed before it asked.
   const source = options.roleSource ?? 'active';
   const current =
     source === 'file'

@@ -1,11 +1,13 @@
 // The one check every authenticated door of `serve` makes first: who is asking (a bearer token, or a
 // browser session cookie with its CSRF token on state-changing requests), and, if the route names one,
 // whether they hold the scope. Refusals are NightshiftErrors the daemon answers as 401/403 (http.ts).
+
 import type { IncomingMessage } from 'node:http';
 import { type Clock, systemClock } from '../clock.js';
 import { NightshiftError } from '../errors.js';
 import type { PeopleDirectory } from '../people/config.js';
 import { findPerson } from '../people/may-decide.js';
+import { sharedFreshRead } from '../store/shared-read.js';
 import type { AccessTokenRecord, AccessTokens } from '../store/types.js';
 import { CSRF_HEADER, checkCsrf, csrfTokenFor, isSafeMethod } from './csrf.js';
 import { type Principal, requireScope } from './principal.js';
@@ -43,6 +45,9 @@ export function createAuthenticator(o: {
   clock?: Clock;
 }): Authenticator {
   const clock = o.clock ?? systemClock;
+  // A burst's requests carry the same token: their reads of it share one statement (store/shared-read.ts),
+  // sent after the last of them asked, so a token revoked before a request asked is refused all the same.
+  const tokenByHash = sharedFreshRead((hash: string) => o.store.tokenByHash(hash));
 
   /** The token if it may be used now: not revoked, not expired, its person still configured. */
   function usable(t: AccessTokenRecord | undefined): AccessTokenRecord | undefined {
@@ -64,7 +69,7 @@ export function createAuthenticator(o: {
     const m = /^Bearer +(\S+)\s*$/i.exec(header);
     if (!m) throw refusal('the Authorization header must be "Bearer <token>"', scope);
     const secret = m[1]!;
-    const token = isSecretShaped('token', secret) ? await o.store.tokenByHash(hashSecret(secret)) : undefined;
+    const token = isSecretShaped('token', secret) ? await tokenByHash(hashSecret(secret)) : undefined;
     const ok = usable(token);
     if (!ok)
       throw refusal(

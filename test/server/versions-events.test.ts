@@ -81,7 +81,7 @@ describe('serve and the named events of a promoted version', () => {
     await startsNothing('promo.old');
     assert.equal(await startsRunOf('promo.new'), v3);
     // So does a burst of events at once (its emits share reads of the active version, each sent after
-    // they asked: versions/shared-read.ts): the dropped event starts nothing, the kept one only v3.
+    // they asked: store/shared-read.ts): the dropped event starts nothing, the kept one only v3.
     const dropped = await Promise.all(Array.from({ length: 20 }, () => emit('promo.old')));
     assert.deepEqual(dropped, Array(20).fill({ status: 202, runs: [] }));
     const kept = await Promise.all(Array.from({ length: 10 }, () => startsRunOf('promo.new')));

@@ -1,7 +1,7 @@
 // A read of the active version shared by the emits of one burst: never one sent before a caller asked.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sharedFreshRead } from '../../src/versions/shared-read.js';
+import { sharedFreshRead } from '../../src/store/shared-read.js';
 
 /** A stand-in for the store: the value each key has now, and the reads sent (with what each saw). */
 function fakeStore() {
