@@ -1,7 +1,8 @@
 // A manager run's three decision tools, and how they are judged. They act on the escalated run, through
 // the same conditional write a person's answer makes (escalations/decide.ts), signed by the manager
 // (`manager:<role>/<run id>`). `escalation.allow` is judged as if the manager's role made the held call
-// itself: its rung, tools, scopes and escalation rules; a call beyond them is not allowed, and the matter
+// itself (not for a held result, whose call has already run): its rung, tools, scopes and escalation rules;
+// a call beyond them is not allowed, and the matter
 // goes up to people.
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
@@ -65,9 +66,11 @@ export function decisionTools(d: Deciding): AnyTool[] {
       effect: 'external',
       idempotent: true,
       run: async (args) => {
-        const decision = t.decision as EscalationDecision;
         const text = (t.text as (a: Record<string, string>) => string)(args);
         const escalation = await d.store.getEscalation(d.escalationId);
+        // On a held result, allow is the plain answer (the model sees the result; deny withholds it).
+        const decision: EscalationDecision =
+          t.decision === 'allow' && escalation?.source === 'result_rule' ? 'answer' : t.decision;
         if (escalation && escalation.status !== 'pending' && escalation.answeredBy === d.actor)
           return { decided: decision, escalationId: d.escalationId, runId: escalation.runId, repeated: true };
         const after = await settleEscalation(d.store, d.clock, {
@@ -110,6 +113,9 @@ export async function judgeDecision(
     return deny(`escalation ${escalation.id} is already ${escalation.status} by ${escalation.answeredBy}`);
   const ok = { decision: 'allow' as const, reason: `the manager decides escalation ${escalation.id}` };
   if (request.tool !== 'escalation.allow') return { verdict: ok, parsedArgs: parsed.data };
+  // A held *result*: its call has run, and allowing is the plain answer (the model sees the result). It
+  // runs nothing, so, like escalation.answer, it needs no authority over the call (escalation-rules.md).
+  if (escalation.source === 'result_rule') return { verdict: ok, parsedArgs: parsed.data };
   const authority = await withinAuthority(d.store, manager, escalation);
   return { verdict: authority, parsedArgs: parsed.data };
 }

@@ -70,6 +70,35 @@ describe('escalations of every source go to the manager', () => {
     }
   });
 
+  it('a held result: the manager allows it (the model sees it) without authority over the call that ran', async () => {
+    const r = writeManagedRoles({
+      clerkTurns: [{ call: 'ledger.append', args: { entry: 'sync: data loss on shard 3' } }, done],
+      // A lead with no tools at all: it could not make the call, which has run already anyway.
+      leadTurns: [{ call: 'escalation.allow', args: { note: 'known incident; carry on' } }, done],
+      leadAutonomy: 'observe',
+      leadExtra: { tools: [] },
+      clerkExtra: {
+        escalation: [
+          {
+            category: 'security',
+            when: { result: { tool: 'ledger.append', path: 'appended', contains: 'data loss' } },
+          },
+        ],
+      },
+    });
+    const rt = await createRuntime({ dataDir: r.dataDir });
+    try {
+      const result = await rt.run(r.clerk, {});
+      assert.equal(result.status, 'succeeded', JSON.stringify(result));
+      const snap = (await rt.get(result.runId))!;
+      assert.equal(snap.escalations[0]!.source, 'result_rule');
+      assert.match(snap.escalations[0]!.answeredBy!, /^manager:lead\//);
+      assert.equal(snap.escalations.length, 1, 'nothing went on to people');
+    } finally {
+      await rt.close();
+    }
+  });
+
   it("the manager's context carries the held call with secret values scrubbed, and what the run did", async () => {
     const r = writeManagedRoles({
       clerkTurns: [
