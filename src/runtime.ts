@@ -27,11 +27,11 @@ import { openStore } from './runtime/open-store.js';
 import { createKnownRoles } from './runtime/roles.js';
 import type { DecisionDrive, Runtime, RuntimeOptions, WorkHandle } from './runtime/types.js';
 import { startWork } from './runtime/work.js';
+import { sharedFreshRead } from './store/shared-read.js';
 import { tapCommits } from './telemetry/commit-tap.js';
 import { traceObserverFromEnv } from './telemetry/traces/from-env.js';
 import { loadSecrets, revealerFor } from './tools/secrets.js';
 import { activeRoleFor } from './versions/active.js';
-import { sharedFreshRead } from './store/shared-read.js';
 
 export type {
   AgentStatusView,

@@ -2,8 +2,7 @@
 // the same conditional write a person's answer makes (escalations/decide.ts), signed by the manager
 // (`manager:<role>/<run id>`). `escalation.allow` is judged as if the manager's role made the held call
 // itself (not for a held result, whose call has already run): its rung, tools, scopes and escalation rules;
-// a call beyond them is not allowed, and the matter
-// goes up to people.
+// a call beyond them is not allowed, and the matter goes up to people.
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { capAuthority } from '../engine/authority-cap.js';

@@ -26,7 +26,7 @@ import {
   type SpecialistChain,
   withSpecialistVersions,
 } from './specialists.js';
-import { unknownToolsOfRaw } from './tool-names-early.js';
+import { unknownTools, unknownToolsOfRaw } from './tool-names-early.js';
 import { roleVersion } from './version.js';
 
 export const MODEL_PROVIDERS = [
@@ -293,13 +293,7 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
       else issues.push({ path: '', message: `project tool module: ${err.message}` });
     }
   }
-  if (complete) {
-    const names = [...available].join(', ');
-    spec.tools.forEach((name, i) => {
-      if (name !== 'escalate' && !available.has(name))
-        add(['tools', i], `unknown tool '${name}' (available: ${names})`);
-    });
-  }
+  if (complete) for (const [i, message] of unknownTools(spec.tools, available)) add(['tools', i], message);
   const specialists = await loadSpecialists(
     spec.specialists,
     { name: spec.name, file: abs, dir, maxDepth: spec.delegation.maxDepth },

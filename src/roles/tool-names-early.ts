@@ -38,11 +38,17 @@ export async function unknownToolsOfRaw(
     if (NightshiftError.isInstance(err)) return [];
     throw err;
   }
+  return unknownTools(raw.tools, available).map(([i, message]) => source.issue(['tools', i], message));
+}
+
+/** Each name in `tools` (strings; anything else is the shape's problem) that `available` lacks. */
+export function unknownTools(tools: readonly unknown[], available: ReadonlySet<string>): [number, string][] {
   const names = [...available].join(', ');
-  const issues: Issue[] = [];
-  raw.tools.forEach((name, i) => {
+  const out: [number, string][] = [];
+  tools.forEach((name, i) => {
+    // `escalate` is always available; naming it in tools is refused elsewhere (roles.md).
     if (typeof name === 'string' && name !== 'escalate' && !available.has(name))
-      issues.push(source.issue(['tools', i], `unknown tool '${name}' (available: ${names})`));
+      out.push([i, `unknown tool '${name}' (available: ${names})`]);
   });
-  return issues;
+  return out;
 }

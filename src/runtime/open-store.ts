@@ -5,15 +5,29 @@ import { openSqliteStore } from '../store/sqlite/index.js';
 import type { Store } from '../store/types.js';
 import type { RuntimeOptions } from './types.js';
 
+type StoreChoice = Pick<RuntimeOptions, 'store' | 'databaseUrl' | 'dataDir' | 'env'>;
+
+/** The Postgres URL the runtime connects to, if it opens Postgres. */
+function databaseUrlOf(options: StoreChoice): string | undefined {
+  const env = options.env ?? process.env;
+  return options.databaseUrl ?? (options.store || options.dataDir ? undefined : env.NIGHTSHIFT_DATABASE_URL);
+}
+
+/**
+ * The embedded store's folder, when these options open that one (no role's workspace may contain it):
+ * undefined for a given store or Postgres. The CLI asks before opening anything.
+ */
+export function embeddedDataDir(options: StoreChoice): string | undefined {
+  return options.store || databaseUrlOf(options) ? undefined : resolveDataDir(options.dataDir);
+}
+
 /** The store, not yet initialised, and the embedded store's folder when the runtime opens that one. */
 export async function openStore(
   options: RuntimeOptions,
 ): Promise<{ store: Store; dataDir: string | undefined }> {
   const env = options.env ?? process.env;
-  const databaseUrl =
-    options.databaseUrl ?? (options.store || options.dataDir ? undefined : env.NIGHTSHIFT_DATABASE_URL);
-  // The embedded store's folder, when this runtime opens it: no role's workspace may contain it.
-  const dataDir = options.store || databaseUrl ? undefined : resolveDataDir(options.dataDir);
+  const databaseUrl = databaseUrlOf(options);
+  const dataDir = embeddedDataDir(options);
   const store: Store =
     options.store ??
     (databaseUrl

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { NightshiftError } from '../../errors.js';
-import { resolveDataDir } from '../../store/data-dir.js';
+import { embeddedDataDir } from '../../runtime/open-store.js';
 import { assertStoreOutsideWorkspace } from '../../tools/store-layout.js';
 import {
   type CliContext,
@@ -51,9 +51,8 @@ export function runCommand(program: Command, cli: CliContext): void {
         for (const w of model.warnings) cli.io.err(w);
         // Before the store is opened (which creates its file): a data dir in the workspace is refused
         // with nothing written there.
-        const dataDir = flags.dataDir ?? cli.projectConfig().dataDir;
-        if (dataDir !== undefined || !process.env.NIGHTSHIFT_DATABASE_URL)
-          assertStoreOutsideWorkspace(role, resolveDataDir(dataDir));
+        const dataDir = embeddedDataDir({ dataDir: flags.dataDir ?? cli.projectConfig().dataDir });
+        if (dataDir !== undefined) assertStoreOutsideWorkspace(role, dataDir);
         const rt = await cli.open(flags);
         const result = await rt.run(role, input, {
           model: flags.model,
