@@ -1,7 +1,7 @@
 // Loading a role file: strict validation with every problem reported at its line, then the checks that
 // need the file system (script, workspace, tool modules, tool names), then the version.
-import { existsSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { byLine, parseYamlText, readYamlText } from '../config/yaml-file.js';
 import { type Issue, NightshiftError, RoleInvalidError } from '../errors.js';
 import { loadScript } from '../models/script/script-file.js';
@@ -77,10 +77,32 @@ function isFile(path: string): boolean {
  */
 function isInside(folder: string, file: string): boolean {
   const rel = relative(folder, file);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }
 
-function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue): Resolved {
+/** Where a path really is, symlinks resolved; as written when it does not exist (yet). */
+function realOr(path: string): string {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * Whether `file` lies in `workspace` as the fs tools see it. They work in the workspace's real path, so
+ * the paths are compared after resolving symlinks: a workspace `./ws` that is a symlink to the role's
+ * folder holds the role's files although `ws/` is not in their written path.
+ */
+function inWorkspace(workspace: string, file: string): boolean {
+  return isInside(workspace, file) || isInside(realOr(workspace), realOr(file));
+}
+
+/**
+ * `roleFile`: the file the role was loaded from (none for defineRole); it defines the role's authority as
+ * much as the files it names, so the workspace may not hold it either.
+ */
+function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue, roleFile?: string): Resolved {
   let model = spec.model;
   let scriptFile: string | undefined;
   const colon = spec.model.indexOf(':');
@@ -204,13 +226,14 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue): Resolved {
   // The files that define the role's authority must not be writable by its own tools.
   if (workspace !== undefined) {
     const guarded: [string, string | undefined][] = [
+      ['its own role file', roleFile],
       ['its model script', scriptFile],
       ['its secrets file', secretsFile],
       ['its manager role file', manager?.file],
       ...toolModules.map((m): [string, string] => ['a tool module', m]),
     ];
     for (const [what, file] of guarded) {
-      if (file !== undefined && isInside(workspace, file)) {
+      if (file !== undefined && inWorkspace(workspace, file)) {
         issue(
           ['workspace'],
           `the workspace contains ${what} (${file}); a role's tools could rewrite what it may do`,
@@ -262,7 +285,7 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
   const issues: Issue[] = [];
   const add: AddIssue = (path, message) => issues.push(source.issue(path, message));
   const dir = dirname(abs);
-  const resolved = resolvePaths(spec, dir, add);
+  const resolved = resolvePaths(spec, dir, add, abs);
 
   if (resolved.scriptFile) {
     // The script's own problems are reported at its lines, under the path the user would open.
