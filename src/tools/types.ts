@@ -40,7 +40,8 @@ export interface ToolContext {
   secrets: Secrets;
   /**
    * Host paths no tool may expose: the store's data dir, the project config file, every known role's
-   * secrets file and the other roles' workspaces. shell.exec covers those inside its sandbox's view.
+   * secrets file and the other roles' workspaces. shell.exec covers those inside its sandbox's view;
+   * the fs tools refuse them (workspace.ts refuseProtected).
    */
   protectedPaths?: readonly string[];
 }

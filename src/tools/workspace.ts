@@ -127,6 +127,51 @@ export async function resolveInside(
   return { ok: true, absolute: current, workspace: ws };
 }
 
+function realOr(path: string): string {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * The protected path (ToolContext.protectedPaths: the store, the project config, secrets files, other
+ * roles' workspaces) that `where.absolute`, a resolved path, is or lies in; with `containing`, also one
+ * that lies in it (a folder deleted or searched whole). The sandbox hides these from commands; the fs
+ * tools refuse them, or a role whose workspace holds the project config could rewrite who decides and
+ * where model keys are sent. As in the sandbox, a protected path that is the workspace or a folder
+ * around it (an outer role's workspace) does not count: it would hide the whole workspace.
+ */
+export function protectedOverlap(
+  where: { absolute: string; workspace: string },
+  protectedPaths: readonly string[] | undefined,
+  containing = false,
+): { path: string; holds: boolean } | undefined {
+  for (const path of protectedPaths ?? []) {
+    const real = realOr(path);
+    if (!isOutside(where.workspace, real)) continue;
+    if (!isOutside(where.absolute, real)) return { path, holds: false };
+    if (containing && !isOutside(real, where.absolute)) return { path, holds: true };
+  }
+  return undefined;
+}
+
+/** Throws SCOPE_VIOLATION when a resolved path is (or, with `containing`, holds) a protected path. */
+export function refuseProtected(
+  where: { absolute: string; workspace: string },
+  protectedPaths: readonly string[] | undefined,
+  userPath: string,
+  containing = false,
+): void {
+  const hit = protectedOverlap(where, protectedPaths, containing);
+  if (hit !== undefined)
+    throw new NightshiftError(
+      'SCOPE_VIOLATION',
+      `'${userPath}' ${hit.holds ? 'holds' : 'is'} a protected path (${hit.path}: the store, the project config, a secrets file or another role's workspace); fs tools neither read nor change it`,
+    );
+}
+
 /** The scope check of a workspace-confined tool: the same resolution its run() repeats. */
 export async function workspaceScope(
   workspace: string | undefined,

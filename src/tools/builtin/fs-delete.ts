@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
 import { callInvalid } from '../failures.js';
-import { resolveInside, workspaceScope } from '../workspace.js';
+import { refuseProtected, resolveInside, workspaceScope } from '../workspace.js';
 
 export const fsDelete = defineTool({
   name: 'fs.delete',
@@ -32,6 +32,8 @@ export const fsDelete = defineTool({
     const parent = await resolveInside(ctx.workspace, posix.dirname(normal), 'read');
     if (!parent.ok) throw new NightshiftError('SCOPE_VIOLATION', parent.reason);
     const target = join(parent.absolute, name);
+    // A folder deleted whole takes what it holds with it.
+    refuseProtected({ absolute: target, workspace: parent.workspace }, ctx.protectedPaths, path, true);
     const st = await lstat(target).catch(() => undefined);
     if (!st) return { path, deleted: false };
     if (st.isDirectory()) {

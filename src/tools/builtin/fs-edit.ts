@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
 import { callInvalid, toolFailed } from '../failures.js';
-import { openInside, resolveInside, workspaceScope } from '../workspace.js';
+import { openInside, refuseProtected, resolveInside, workspaceScope } from '../workspace.js';
 import { READ_LIMIT } from './fs-read.js';
 
 export const fsEdit = defineTool({
@@ -23,6 +23,7 @@ export const fsEdit = defineTool({
   run: async ({ path, old, new: replacement, all }, ctx) => {
     const where = await resolveInside(ctx.workspace, path, 'write');
     if (!where.ok) throw new NightshiftError('SCOPE_VIOLATION', where.reason);
+    refuseProtected(where, ctx.protectedPaths, path);
     // openInside checks the opened file (regular, one link, really inside), as for fs.write.
     const handle = await openInside(where, path, 'edit').catch((err: NodeJS.ErrnoException) => {
       if (NightshiftError.isInstance(err)) throw err;

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
 import { callInvalid, toolFailed } from '../failures.js';
-import { resolveInside, workspaceScope } from '../workspace.js';
+import { refuseProtected, resolveInside, workspaceScope } from '../workspace.js';
 
 /** The most entries one listing returns; `truncated` says when there were more. */
 export const LIST_LIMIT = 1000;
@@ -35,6 +35,7 @@ export const fsList = defineTool({
     // Checked again here, not only by the policy: the file system may have changed since.
     const where = await resolveInside(ctx.workspace, path, 'read');
     if (!where.ok) throw new NightshiftError('SCOPE_VIOLATION', where.reason);
+    refuseProtected(where, ctx.protectedPaths, path);
     const entries: Entry[] = [];
     let truncated = false;
     const walk = async (dir: string, prefix: string): Promise<void> => {

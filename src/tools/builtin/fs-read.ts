@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
 import { callInvalid, toolFailed } from '../failures.js';
-import { openInside, resolveInside, workspaceScope } from '../workspace.js';
+import { openInside, refuseProtected, resolveInside, workspaceScope } from '../workspace.js';
 
 /** The most fs.read returns in one call (and the largest file it reads whole). */
 export const READ_LIMIT = 1024 * 1024;
@@ -41,6 +41,7 @@ export const fsRead = defineTool({
     // Checked again here, not only by the policy: the file system may have changed since.
     const where = await resolveInside(ctx.workspace, path, 'read');
     if (!where.ok) throw new NightshiftError('SCOPE_VIOLATION', where.reason);
+    refuseProtected(where, ctx.protectedPaths, path);
     const handle = await openInside(where, path, 'read').catch((err: NodeJS.ErrnoException) => {
       if (NightshiftError.isInstance(err)) throw err;
       if (err.code === 'ENOENT') throw callInvalid(`no file '${path}' in the workspace`, err);

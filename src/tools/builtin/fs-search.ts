@@ -8,7 +8,13 @@ import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
 import { callInvalid, toolTimeout } from '../failures.js';
-import { openInside, resolveInside, workspaceScope } from '../workspace.js';
+import {
+  openInside,
+  protectedOverlap,
+  refuseProtected,
+  resolveInside,
+  workspaceScope,
+} from '../workspace.js';
 import { READ_LIMIT } from './fs-read.js';
 
 const MAX_FILES = 5000;
@@ -71,6 +77,7 @@ export const fsSearch = defineTool({
   run: async ({ pattern, regex, path, maxResults }, ctx) => {
     const where = await resolveInside(ctx.workspace, path, 'read');
     if (!where.ok) throw new NightshiftError('SCOPE_VIOLATION', where.reason);
+    refuseProtected(where, ctx.protectedPaths, path);
     let re: RegExp | undefined;
     if (regex) {
       try {
@@ -95,6 +102,10 @@ export const fsSearch = defineTool({
         }
         const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
         const abs = join(dir, entry.name);
+        if (protectedOverlap({ absolute: abs, workspace: where.workspace }, ctx.protectedPaths)) {
+          if (entry.isFile()) skipped++;
+          continue;
+        }
         if (entry.isDirectory()) await walk(abs, rel);
         else if (entry.isFile()) {
           files++;

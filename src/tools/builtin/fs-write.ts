@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
 import { callInvalid, toolFailed } from '../failures.js';
-import { makeParents, openInside, resolveInside, workspaceScope } from '../workspace.js';
+import { makeParents, openInside, refuseProtected, resolveInside, workspaceScope } from '../workspace.js';
 
 export const WRITE_LIMIT = 10 * 1024 * 1024;
 
@@ -50,6 +50,7 @@ export const fsWrite = defineTool({
     // Checked again here, not only by the policy: the file system may have changed since.
     const where = await resolveInside(ctx.workspace, path, 'write');
     if (!where.ok) throw new NightshiftError('SCOPE_VIOLATION', where.reason);
+    refuseProtected(where, ctx.protectedPaths, path);
     // 'notes/' or 'notes/.' would otherwise create a file named notes.
     if (['', '.', '..'].includes(path.split('/').at(-1) ?? ''))
       throw callInvalid(`'${path}' names a folder; give the path of a file`);
