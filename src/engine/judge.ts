@@ -20,6 +20,13 @@ export function zodMessage(error: { issues: { path: PropertyKey[]; message: stri
     .join('; ');
 }
 
+/** The arguments with the scope check's canonical values put over them, when it gave any. */
+function canonicalArgs(args: unknown, scope: ScopeVerdict): unknown {
+  if (scope.kind !== 'inside' || scope.canonical === undefined) return undefined;
+  if (args === null || typeof args !== 'object' || Array.isArray(args)) return undefined;
+  return { ...(args as Record<string, unknown>), ...scope.canonical };
+}
+
 export async function judgeCall(
   prepared: PreparedRole,
   request: { tool: string; args: unknown },
@@ -60,6 +67,7 @@ export async function judgeCall(
     scope,
     escalation: role.escalation,
     input,
+    canonicalArgs: canonicalArgs(request.args, scope),
   });
   return { verdict, parsedArgs };
 }

@@ -20,6 +20,11 @@ export interface PolicyInput {
   escalation: readonly EscalationRule[];
   /** The run's input, for escalation rules that combine input and call conditions. */
   input?: unknown;
+  /**
+   * The arguments as the call will really act on them (the scope check's `canonical` put over the
+   * arguments), when they differ from the arguments as given. Escalation rules are matched against both.
+   */
+  canonicalArgs?: unknown;
 }
 
 export interface PolicyDecision {
@@ -54,10 +59,16 @@ export function decide(input: PolicyInput): PolicyDecision {
   if (input.scope.kind === 'outside') return deny(`outside the role's scope: ${input.scope.reason}`);
 
   const subject: ConditionSubject = { call, input: input.input };
+  // The same call as it will act: a rule on `^deploy/` must see `./deploy/x` and `a/../deploy/x` as
+  // `deploy/x`. A rule that matches either form holds the call, so no spelling slips past one.
+  const canonical: ConditionSubject | undefined =
+    input.canonicalArgs === undefined
+      ? undefined
+      : { call: { tool: call.tool, args: input.canonicalArgs }, input: input.input };
   for (const [index, rule] of input.escalation.entries()) {
     // Input-only rules are checked once, at run start; rules on results once the result is committed.
     if (ruleMoment(rule.when) !== 'call') continue;
-    if (matches(rule.when, subject)) {
+    if (matches(rule.when, subject) || (canonical !== undefined && matches(rule.when, canonical))) {
       const why = rule.reason ? `: ${rule.reason}` : '';
       return {
         decision: 'escalate',

@@ -11,7 +11,16 @@ export { EFFECTS } from '../domain.js';
 
 /** The verdict of a tool's own scope check (workspace paths, allowed hosts, allowed commands). */
 export type ScopeVerdict =
-  | { kind: 'inside' }
+  | {
+      kind: 'inside';
+      /**
+       * Arguments as the call will really act on them, for escalation rules: a rule matches the call if
+       * it matches the arguments as given or with these put over them. fs tools give `path` relative to
+       * the workspace's real path (no `./`, `..` or symlink left), http.fetch the parsed `url`, so
+       * `./deploy/x` cannot slip past a rule on `^deploy/`.
+       */
+      canonical?: Record<string, unknown>;
+    }
   | { kind: 'outside'; reason: string }
   /** The tool declares no scope: allowed at `full`, denied for non-read effects at `sandbox`. */
   | { kind: 'unscoped' };

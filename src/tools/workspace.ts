@@ -179,7 +179,11 @@ export async function workspaceScope(
   purpose: 'read' | 'write',
 ): Promise<ScopeVerdict> {
   const r = await resolveInside(workspace, userPath, purpose);
-  return r.ok ? { kind: 'inside' } : { kind: 'outside', reason: r.reason };
+  if (!r.ok) return { kind: 'outside', reason: r.reason };
+  return {
+    kind: 'inside',
+    canonical: { path: relative(r.workspace, r.absolute).split(sep).join('/') || '.' },
+  };
 }
 
 function violation(userPath: string, what: string): NightshiftError {

@@ -136,8 +136,16 @@ describe('resolveInside: paths refused, with a reason naming the path as given',
     );
   });
 
-  it('says inside for a path that resolves', async () => {
-    assert.deepEqual(await workspaceScope(ws, 'docs/a.txt', 'read'), { kind: 'inside' });
+  it('says inside for a path that resolves, with the path as it will be used', async () => {
+    assert.deepEqual(await workspaceScope(ws, 'docs/a.txt', 'read'), {
+      kind: 'inside',
+      canonical: { path: 'docs/a.txt' },
+    });
+    assert.deepEqual(await workspaceScope(ws, './docs//x/../a.txt', 'read'), {
+      kind: 'inside',
+      canonical: { path: 'docs/a.txt' },
+    });
+    assert.deepEqual(await workspaceScope(ws, '.', 'read'), { kind: 'inside', canonical: { path: '.' } });
   });
 });
 

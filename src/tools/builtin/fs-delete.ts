@@ -15,12 +15,16 @@ export const fsDelete = defineTool({
   effect: 'write',
   // Deleting what is already gone is a no-op, so a retry is safe.
   idempotent: true,
-  scope: ({ path }, ctx) => {
+  scope: async ({ path }, ctx) => {
     const normal = posix.normalize(path).replace(/\/+$/, '');
     const name = posix.basename(normal);
     if (name === '' || name === '.' || name === '..')
       return { kind: 'outside', reason: `'${path}' names no file inside the workspace` };
-    return workspaceScope(ctx.workspace, posix.dirname(normal), 'read');
+    const parent = await workspaceScope(ctx.workspace, posix.dirname(normal), 'read');
+    if (parent.kind !== 'inside') return parent;
+    // The name itself is not followed (a symlink is removed itself), so it is appended as written.
+    const dir = String(parent.canonical?.path ?? '.');
+    return { kind: 'inside', canonical: { path: dir === '.' ? name : `${dir}/${name}` } };
   },
   run: async ({ path, recursive }, ctx) => {
     // The parent folder is resolved (following symlinks, confined); the last name is not followed, so a

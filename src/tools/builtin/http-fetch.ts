@@ -200,7 +200,9 @@ export function createHttpFetch(options: { resolve?: Resolve } = {}) {
     idempotent: (args: Input) => args.method === 'GET',
     scope: async (args, ctx): Promise<ScopeVerdict> => {
       const c = await checkUrl(args.url, ctx.role, resolve);
-      return c.ok ? { kind: 'inside' } : { kind: 'outside', reason: c.reason };
+      return c.ok
+        ? { kind: 'inside', canonical: { url: c.url.toString() } }
+        : { kind: 'outside', reason: c.reason };
     },
     run: async (args, ctx): Promise<Response> => {
       const { limits } = ctx.role;
