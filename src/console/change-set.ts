@@ -1,25 +1,37 @@
 // How a drafted call is shown to the person deciding it: a file write or edit as a unified diff (the `diff`
 // library), against the file as it is now in the role's workspace when it can be read there; any other
 // call as its exact arguments, pretty-printed JSON, nothing elided.
-import { readFile } from 'node:fs/promises';
 import { createTwoFilesPatch } from 'diff';
 import type { Role } from '../roles/schema.js';
-import { resolveInside } from '../tools/workspace.js';
+import { openInside, resolveInside } from '../tools/workspace.js';
 import { html, type Raw, raw } from './page.js';
 
 /** The largest current file read to diff against; a larger one is diffed against nothing, and said so. */
 const MAX_DIFF_BYTES = 512 * 1024;
 
-/** The file as it is now, read only inside the role's workspace (the drafted path may point anywhere). */
+/**
+ * The file as it is now, read only inside the role's workspace (the drafted path may point anywhere),
+ * through the fs tools' guard (openInside): a fifo the agent put at the path would block a plain read
+ * forever, each on one of libuv's four threads, until the daemon's file and DNS work stalls; a hard link
+ * may be a file outside. Its size is checked before it is read.
+ */
 async function currentText(role: Role | undefined, path: string): Promise<string | undefined> {
   if (!role?.workspace) return undefined;
   try {
     const where = await resolveInside(role.workspace, path, 'read');
     if (!where.ok) return undefined;
-    const text = await readFile(where.absolute, 'utf8');
-    return text.length <= MAX_DIFF_BYTES ? text : undefined;
+    const handle = await openInside(where, path, 'read');
+    try {
+      if ((await handle.stat()).size > MAX_DIFF_BYTES) return undefined;
+      const text = await handle.readFile('utf8');
+      return text.length <= MAX_DIFF_BYTES ? text : undefined;
+    } finally {
+      await handle.close();
+    }
   } catch {
-    return undefined; // not there yet (a new file), or outside the workspace: diffed against nothing
+    // Not there yet (a new file), outside the workspace, not a regular file, or hard-linked: diffed
+    // against nothing.
+    return undefined;
   }
 }
 
