@@ -1,6 +1,7 @@
 // Codex's approval requests as the nightshift calls the policy decides on.
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
@@ -98,6 +99,21 @@ describe('Codex file changes as fs calls', () => {
       diff: '@@ -1,2 +1,2 @@\n a\n-b\n+c\n',
     });
     assert.equal(through[0]!.tool, 'codex.unreadable_change');
+  });
+
+  it('never reads a fifo (a read would block for good) or a hard-linked file to build the new content', async () => {
+    execFileSync('mkfifo', [join(ws, 'pipe.txt')]);
+    linkSync(join(tmp.path, 'out', 'secret.txt'), join(ws, 'linked.txt'));
+    const diff = '@@ -1,2 +1,2 @@\n a\n-b\n+c\n';
+    for (const name of ['pipe.txt', 'linked.txt']) {
+      const calls = await fileChangeCalls(ws, { path: join(ws, name), kind: { type: 'update' }, diff });
+      assert.deepEqual(calls, [
+        {
+          tool: 'codex.unreadable_change',
+          args: { path: name, why: 'the file cannot be read or the diff does not apply' },
+        },
+      ]);
+    }
   });
 
   it('refuses changes to .codex/, where Codex reads rules that could let commands skip nightshift', async () => {

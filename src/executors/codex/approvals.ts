@@ -2,11 +2,11 @@
 // → `shell.exec` (program and arguments, or `bash -c <script>` when the script needs a shell), a file
 // change → one `fs.write` / `fs.delete` per file. Paths are made relative to the folder Codex works in; a
 // path outside stays absolute, which the fs tools' scope check refuses.
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { applyPatch } from 'diff';
 import { z } from 'zod';
-import { resolveInside } from '../../tools/workspace.js';
+import { openInside, resolveInside } from '../../tools/workspace.js';
 import { bashToShellExec, workspacePath } from '../claude-code/tool-map.js';
 
 export const CommandApproval = z
@@ -119,14 +119,23 @@ export interface ChangeCall {
 
 /**
  * The new content of an updated file: Codex's unified diff applied to the file as it is now, read through
- * the workspace confinement (a path outside, or a symlink leading out, is not read). Undefined when the
- * file cannot be read or the diff does not apply; the change is then judged without its content.
+ * the workspace confinement and the fs tools' guard (openInside): a path outside, a symlink leading out,
+ * a hard-linked file (a second name may be outside) and a fifo (a plain read would block a thread for
+ * good) are not read. Undefined when the file cannot be read or the diff does not apply; the change is
+ * then judged without its content.
  */
 async function updatedContent(root: string, rel: string, diff: string): Promise<string | undefined> {
   const where = await resolveInside(root, rel, 'read');
   if (!where.ok) return undefined;
   try {
-    const result = applyPatch(await readFile(where.absolute, 'utf8'), diff);
+    const handle = await openInside(where, rel, 'read');
+    let text: string;
+    try {
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
+    const result = applyPatch(text, diff);
     return result === false ? undefined : result;
   } catch {
     return undefined;
