@@ -22,13 +22,14 @@ after(async () => {
 });
 
 describe('the inbox diff of a drafted write', () => {
-  it('is against nothing for a fifo or a hard-linked file; the page answers every time', async () => {
+  it('is against nothing for a fifo or a hard-linked file, against a plain file as it is; the page answers every time', async () => {
     const dir = tmp.path;
     const ws = join(dir, 'ws');
     mkdirSync(ws);
     execFileSync('mkfifo', [join(ws, 'pipe.txt')]);
     writeFileSync(join(dir, 'outside.txt'), 'OUTSIDE-CONTENT-7f3a\n');
     linkSync(join(dir, 'outside.txt'), join(ws, 'linked.txt'));
+    writeFileSync(join(ws, 'plain.txt'), 'OLD-LINE-91c2\n');
     writeFileSync(
       join(dir, 'script.yaml'),
       stringify({
@@ -37,6 +38,7 @@ describe('the inbox diff of a drafted write', () => {
             calls: [
               { tool: 'fs.write', args: { path: 'pipe.txt', content: 'new\n' } },
               { tool: 'fs.write', args: { path: 'linked.txt', content: 'new\n' } },
+              { tool: 'fs.write', args: { path: 'plain.txt', content: 'new\n' } },
             ],
           },
           { final: { summary: 'done' } },
@@ -71,6 +73,8 @@ describe('the inbox diff of a drafted write', () => {
       assert.match(page, /pipe\.txt/);
       assert.match(page, /linked\.txt/);
       assert.doesNotMatch(page, /OUTSIDE-CONTENT-7f3a/);
+      // A plain file is still diffed against what it holds now.
+      assert.match(page, /-OLD-LINE-91c2/);
     }
   });
 });
