@@ -85,6 +85,28 @@ describe('CLI errors', () => {
     assert.equal(inbox.approvals.length, 1);
   });
 
+  it('an idempotency key used again for another input or another role: exit 2, no second run', async () => {
+    const r = role({ autonomy: 'full', turns: [done] });
+    const other = role({ name: 'other-role', autonomy: 'full', turns: [done] });
+    const run = (file: string, input: string) =>
+      runCli(['run', file, '--json', '--input', input, '--idempotency-key', 'k-1', '--data-dir', r.dataDir]);
+    const first = json<{ runId: string }>(await run(r.file, '{"ticket":"T-1"}'));
+    // The same request again is a redelivery: the first run, nothing new.
+    assert.equal(json<{ runId: string }>(await run(r.file, '{"ticket":"T-1"}')).runId, first.runId);
+    const otherInput = await run(r.file, '{"ticket":"T-2"}');
+    assert.equal(otherInput.code, 2, otherInput.stderr);
+    assert.match(otherInput.stderr, /IDEMPOTENCY_KEY_REUSED.*'k-1' already started a run with another input/);
+    const otherRole = await run(other.file, '{"ticket":"T-1"}');
+    assert.equal(otherRole.code, 2, otherRole.stderr);
+    assert.match(otherRole.stderr, /'k-1' already started a run of role test-role/);
+    assert.equal(otherRole.stdout, '');
+    const runs = json<{ runId: string }[]>(await runCli(['runs', '--json', '--data-dir', r.dataDir]));
+    assert.deepEqual(
+      runs.map((x) => x.runId),
+      [first.runId],
+    );
+  });
+
   it('a run that fails exits 1 with the error in the JSON', async () => {
     const r = role({
       autonomy: 'full',
