@@ -107,6 +107,44 @@ describe('CLI errors', () => {
     );
   });
 
+  it('a one-value flag given twice: exit 2 naming it, nothing decided; repeatable flags still collect', async () => {
+    const r = role({
+      autonomy: 'draft',
+      turns: [{ call: 'fs.write', args: { path: 'a.txt', content: 'x' } }, done],
+    });
+    const paused = json<{ pending: string[] }>(
+      await runCli(['run', r.file, '--json', '--data-dir', r.dataDir]),
+    );
+    // Commander kept the last value: the first note was dropped without a word.
+    const res = await runCli([
+      'approve',
+      paused.pending[0]!,
+      '--note',
+      'ok',
+      '--note',
+      'see ticket 7',
+      '--data-dir',
+      r.dataDir,
+    ]);
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /option '--note <text>' given more than once/);
+    const inbox = json<{ approvals: unknown[] }>(await runCli(['inbox', '--json', '--data-dir', r.dataDir]));
+    assert.equal(inbox.approvals.length, 1, 'the approval is still pending');
+    assert.equal(r.exists('a.txt'), false);
+    const evidence = await runCli([
+      'promote',
+      'test-role',
+      'nope',
+      '--evidence',
+      'a',
+      '--evidence',
+      'b',
+      '--data-dir',
+      r.dataDir,
+    ]);
+    assert.doesNotMatch(evidence.stderr, /more than once/);
+  });
+
   it('a run that fails exits 1 with the error in the JSON', async () => {
     const r = role({
       autonomy: 'full',
