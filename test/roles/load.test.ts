@@ -198,6 +198,28 @@ describe('a bad role file', () => {
     );
   });
 
+  it('reports aliases that expand past the limit at the first alias, as a problem of the file', async () => {
+    // A few lines that would expand to 9^7 values: yaml refuses, which was an "internal error" (exit 1).
+    const levels = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    const bomb = levels
+      .map(
+        (k, i) =>
+          `${k}: &${k} [${Array(9)
+            .fill(i === 0 ? '"x"' : `*${levels[i - 1]}`)
+            .join(',')}]`,
+      )
+      .join('\n');
+    const issue = only((await problems(`${GOOD}${bomb}\n`)).issues);
+    assert.deepEqual(
+      [issue.line, issue.path, issue.message],
+      [
+        GOOD.split('\n').length + 1,
+        '',
+        'YAML: its aliases (*name) expand to too many values; write the values out instead',
+      ],
+    );
+  });
+
   it('reports a model script that does not exist', async () => {
     const issue = only(
       (await problems(edit(GOOD, 'script:./refund.script.yaml', 'script:./nope.script.yaml'))).issues,
