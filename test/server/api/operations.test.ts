@@ -181,6 +181,14 @@ describe('the API operations', () => {
       };
       return inbox.escalations.find((e) => e.runId === runId);
     }, 'the event’s run to escalate');
+    // The model's own escalation holds no call: allowCall is refused in the API's words, nothing decided.
+    const allowNothing = await api.call('POST', `/api/v1/escalations/${esc.id}/answer`, {
+      body: { answer: 'refund it', allowCall: true },
+    });
+    assert.equal(allowNothing.status, 400);
+    const refusal = (allowNothing.body as { error: { code: string; message: string } }).error;
+    assert.equal(refusal.code, 'USAGE');
+    assert.match(refusal.message, /holds no tool call to allow; .*API: allowCall/);
     const answered = await api.call('POST', `/api/v1/escalations/${esc.id}/answer`, {
       body: { answer: 'refund it' },
     });
