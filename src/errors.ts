@@ -48,6 +48,8 @@ export type ErrorCode =
   | 'BUDGET_EXCEEDED'
   | 'OUTPUT_INVALID'
   | 'RUN_NOT_FOUND'
+  /** An idempotency key already used for another role or another input: a new request needs a new key. */
+  | 'IDEMPOTENCY_KEY_REUSED'
   | 'RUN_NOT_RESUMABLE'
   | 'RUN_LEASED'
   | 'RUN_CRASHED'

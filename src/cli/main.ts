@@ -21,6 +21,7 @@ import { versionCommands } from './commands/versions.js';
 import { cliContext, Output } from './context.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { commandName, packageVersion } from './invocation.js';
+import { refuseRepeatedOptions } from './repeated-options.js';
 
 export async function main(
   argv: string[],
@@ -58,6 +59,7 @@ export async function main(
   auditCommand(program, cli);
   versionCommands(program, cli);
   tokenCommand(program, cli);
+  refuseRepeatedOptions(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

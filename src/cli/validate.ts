@@ -1,24 +1,32 @@
 // `nightshift validate <files...>`: each role file checked as a run would load it (its model too), and a
 // scripted model's file given alongside (`validate roles/*.yaml` picks them up) checked as a script and
 // said to be one, instead of being reported as a broken role.
+import { basename, dirname, resolve } from 'node:path';
+import { CONFIG_FILE, loadProjectConfig } from '../config/project.js';
 import { type Issue, isNightshiftError, RoleInvalidError } from '../errors.js';
+import { loadSuite } from '../evals/suite-file.js';
 import { loadManagerChain } from '../managers/chain.js';
 import type { ModelSettings } from '../models/resolve.js';
 import { loadScript } from '../models/script/script-file.js';
 import type { PeopleDirectory } from '../people/config.js';
 import { unknownNames } from '../people/may-decide.js';
-import { looksLikeModelScript } from '../roles/discover.js';
+import { looksLikeEvalSuite, looksLikeModelScript } from '../roles/discover.js';
 import type { Role } from '../roles/schema.js';
 import { checkModel } from './model-check.js';
 
 export interface ValidateResult {
   file: string;
   ok: boolean;
-  /** `role`, or `model-script` for a scripted model's file (not a role; not counted as one). */
-  kind: 'role' | 'model-script';
+  /**
+   * `role`; `model-script` for a scripted model's file, `eval-suite` for an eval suite, `config` for
+   * nightshift.config.yaml (each checked as what it is; none counted as a role).
+   */
+  kind: 'role' | 'model-script' | 'eval-suite' | 'config';
   version?: string;
   /** A model script's number of turns. */
   turns?: number;
+  /** An eval suite's number of cases. */
+  cases?: number;
   issues?: Omit<Issue, 'file'>[];
   warnings?: string[];
 }
@@ -29,10 +37,26 @@ export async function validateFile(
   models: ModelSettings | undefined,
   people?: PeopleDirectory,
 ): Promise<ValidateResult> {
+  // `validate roles/*.yaml` also names the files that sit next to the roles: each is checked as what it
+  // is, not reported as a broken role (the documented `validate examples/roles/*.yaml` exited 2 on the
+  // examples' own eval suites).
+  const other = looksLikeModelScript(file)
+    ? 'model-script'
+    : looksLikeEvalSuite(file)
+      ? 'eval-suite'
+      : basename(file) === CONFIG_FILE
+        ? 'config'
+        : undefined;
   try {
-    if (looksLikeModelScript(file)) {
+    if (other === 'model-script') {
       const script = loadScript(file);
       return { file, ok: true, kind: 'model-script', turns: script.turns.length };
+    }
+    if (other === 'eval-suite')
+      return { file, ok: true, kind: 'eval-suite', cases: loadSuite(file).cases.length };
+    if (other === 'config') {
+      loadProjectConfig(dirname(resolve(file)));
+      return { file, ok: true, kind: 'config' };
     }
     const role = await loadRole(file);
     // The manager path too: each manager's file, and no cycle (RoleInvalidError at `manager`).
@@ -53,8 +77,15 @@ export async function validateFile(
     const unconfigured = unknown.map((u) => `warning: ${u.path}: ${u.message} (no people: configured)`);
     return { file, ok: true, kind: 'role', version: role.version, warnings: [...warnings, ...unconfigured] };
   } catch (err) {
-    const kind = looksLikeModelScript(file) ? 'model-script' : 'role';
+    const kind = other ?? 'role';
     if (RoleInvalidError.isInstance(err)) return { file, ok: false, kind, issues: err.issues };
+    // A suite's or the config's problems, each at its line (CONFIG_INVALID carries them).
+    const listed = isNightshiftError(err)
+      ? (err.details as { issues?: Issue[] } | undefined)?.issues
+      : undefined;
+    if (Array.isArray(listed) && listed.length > 0)
+      // Under the path as given (the config's own loader names it `nightshift.config.yaml`).
+      return { file, ok: false, kind, issues: listed.map(({ file: _file, ...issue }) => issue) };
     if (isNightshiftError(err))
       return { file, ok: false, kind, issues: [{ path: '', message: err.message }] };
     throw err;
@@ -63,7 +94,15 @@ export async function validateFile(
 
 /** The line `validate` prints for a file that passed. */
 export function okLine(r: ValidateResult): string {
-  return r.kind === 'model-script'
-    ? `${r.file}: skipped: a model script (${r.turns} turn${r.turns === 1 ? '' : 's'}, valid), not a role`
-    : `${r.file}: ok (version ${r.version})`;
+  const plural = (n: number | undefined, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  switch (r.kind) {
+    case 'model-script':
+      return `${r.file}: skipped: a model script (${plural(r.turns, 'turn')}, valid), not a role`;
+    case 'eval-suite':
+      return `${r.file}: skipped: an eval suite (${plural(r.cases, 'case')}, valid), not a role`;
+    case 'config':
+      return `${r.file}: skipped: the project config (valid), not a role`;
+    default:
+      return `${r.file}: ok (version ${r.version})`;
+  }
 }

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { NotificationSettings } from '../notifications/settings.js';
 import { GroupsSpec, type PeopleDirectory, PeopleSpec } from '../people/config.js';
 import { VersionsConfig } from '../versions/config.js';
+import { MAX_TIMER_MS } from './serve-settings.js';
 import { parseYamlFile } from './yaml-file.js';
 
 const ProviderSettings = z.strictObject({
@@ -24,15 +25,15 @@ export const ServeConfig = z.strictObject({
   port: z.number().int().min(0).max(65_535).optional(),
   workers: z.number().int().min(1).max(64).optional(),
   concurrency: z.number().int().min(1).max(10_000).optional(),
-  pollMs: z.number().int().min(1).optional(),
-  graceMs: z.number().int().min(0).optional(),
-  leaseMs: z.number().int().min(100).optional(),
+  pollMs: z.number().int().min(1).max(MAX_TIMER_MS).optional(),
+  graceMs: z.number().int().min(0).max(MAX_TIMER_MS).optional(),
+  leaseMs: z.number().int().min(100).max(MAX_TIMER_MS).optional(),
   /** Server-sent event streams (GET /api/v1/runs/{id}/events) one token may hold open at once. */
   streamsPerToken: z.number().int().min(1).optional(),
   /** Server-sent event streams the daemon holds open at once, all callers together. */
   streams: z.number().int().min(1).optional(),
   /** How often an open stream sends a heartbeat and checks its token again (a revoked one ends it). */
-  streamHeartbeatMs: z.number().int().min(10).optional(),
+  streamHeartbeatMs: z.number().int().min(10).max(MAX_TIMER_MS).optional(),
   /** How far V8 lets the JS heap grow past what the last full collection kept, in percent; 0: V8's policy. */
   heapGrowingPercent: z.number().int().min(0).max(1_000).optional(),
 });

@@ -40,18 +40,31 @@ export const SERVE_DEFAULTS: Readonly<ServeSettings> = {
   heapGrowingPercent: 50,
 };
 
-/** `flag` absent: set only in the environment or the config file. */
-const NUMERIC: { key: Exclude<keyof ServeSettings, 'host'>; flag?: string; env: string; min: number }[] = [
-  { key: 'port', flag: '--port', env: 'NIGHTSHIFT_PORT', min: 0 },
-  { key: 'workers', flag: '--workers', env: 'NIGHTSHIFT_WORKERS', min: 1 },
-  { key: 'concurrency', flag: '--concurrency', env: 'NIGHTSHIFT_CONCURRENCY', min: 1 },
-  { key: 'pollMs', flag: '--poll-ms', env: 'NIGHTSHIFT_POLL_MS', min: 1 },
-  { key: 'graceMs', flag: '--grace-ms', env: 'NIGHTSHIFT_GRACE_MS', min: 0 },
-  { key: 'leaseMs', flag: '--lease-ms', env: 'NIGHTSHIFT_LEASE_MS', min: 100 },
-  { key: 'streamsPerToken', env: 'NIGHTSHIFT_STREAMS_PER_TOKEN', min: 1 },
-  { key: 'streams', env: 'NIGHTSHIFT_STREAMS', min: 1 },
-  { key: 'streamHeartbeatMs', env: 'NIGHTSHIFT_STREAM_HEARTBEAT_MS', min: 10 },
-  { key: 'heapGrowingPercent', env: 'NIGHTSHIFT_HEAP_GROWING_PERCENT', min: 0 },
+/** The longest delay Node's timers take (2^31 - 1 ms): a longer one fires after 1 ms instead, with a warning. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * `flag` absent: set only in the environment or the config file. `max` is the config file's bound
+ * (project.ts), so a flag or variable cannot pass what the file may not: a port past 65535, 1000 worker
+ * processes, or a poll interval past the timers' limit, which Node would run every millisecond.
+ */
+const NUMERIC: {
+  key: Exclude<keyof ServeSettings, 'host'>;
+  flag?: string;
+  env: string;
+  min: number;
+  max: number;
+}[] = [
+  { key: 'port', flag: '--port', env: 'NIGHTSHIFT_PORT', min: 0, max: 65_535 },
+  { key: 'workers', flag: '--workers', env: 'NIGHTSHIFT_WORKERS', min: 1, max: 64 },
+  { key: 'concurrency', flag: '--concurrency', env: 'NIGHTSHIFT_CONCURRENCY', min: 1, max: 10_000 },
+  { key: 'pollMs', flag: '--poll-ms', env: 'NIGHTSHIFT_POLL_MS', min: 1, max: MAX_TIMER_MS },
+  { key: 'graceMs', flag: '--grace-ms', env: 'NIGHTSHIFT_GRACE_MS', min: 0, max: MAX_TIMER_MS },
+  { key: 'leaseMs', flag: '--lease-ms', env: 'NIGHTSHIFT_LEASE_MS', min: 100, max: MAX_TIMER_MS },
+  { key: 'streamsPerToken', env: 'NIGHTSHIFT_STREAMS_PER_TOKEN', min: 1, max: Number.MAX_SAFE_INTEGER },
+  { key: 'streams', env: 'NIGHTSHIFT_STREAMS', min: 1, max: Number.MAX_SAFE_INTEGER },
+  { key: 'streamHeartbeatMs', env: 'NIGHTSHIFT_STREAM_HEARTBEAT_MS', min: 10, max: MAX_TIMER_MS },
+  { key: 'heapGrowingPercent', env: 'NIGHTSHIFT_HEAP_GROWING_PERCENT', min: 0, max: 1_000 },
 ];
 
 export function resolveServeSettings(
@@ -62,7 +75,7 @@ export function resolveServeSettings(
 ): ServeSettings {
   const out: ServeSettings = { ...SERVE_DEFAULTS };
   out.host = flags.host ?? env.NIGHTSHIFT_HOST ?? config.host ?? SERVE_DEFAULTS.host;
-  for (const { key, flag, env: name, min } of NUMERIC) {
+  for (const { key, flag, env: name, min, max } of NUMERIC) {
     const [raw, source] =
       flag && flags[key] !== undefined
         ? [flags[key], flag]
@@ -75,6 +88,7 @@ export function resolveServeSettings(
     const n = Number(raw);
     if (!Number.isInteger(n) || n < min)
       throw new NightshiftError('USAGE', `${source} must be an integer ≥ ${min}, got '${raw}'`);
+    if (n > max) throw new NightshiftError('USAGE', `${source} must be at most ${max}, got '${raw}'`);
     out[key] = n;
   }
   return out;

@@ -40,6 +40,40 @@ export class YamlSource implements IssueLocator {
   }
 
   syntaxIssues(): Issue[] {
+    const parse = this.parseIssues();
+    if (parse.length > 0) return parse;
+    const converted = this.converted();
+    if (!('error' in converted)) return [];
+    // yaml refuses to expand aliases past its limit (a "billion laughs" file, a few lines that would
+    // expand to millions of values): a problem of the file, reported at its first alias, not a crash.
+    let line: number | undefined;
+    visit(this.doc, {
+      Alias: (_key, node) => {
+        if (node.range) line = this.lineOfOffset(node.range[0]);
+        return visit.BREAK;
+      },
+    });
+    const message = /alias count/i.test(converted.error.message)
+      ? 'YAML: its aliases (*name) expand to too many values; write the values out instead'
+      : `YAML: ${converted.error.message}`;
+    return [{ file: this.displayPath, ...(line ? { line } : {}), path: '', message }];
+  }
+
+  private conversion: { value: unknown } | { error: Error } | undefined;
+
+  /** The document as plain data, once: converting it is where aliases are expanded (and may be refused). */
+  private converted(): { value: unknown } | { error: Error } {
+    if (!this.conversion) {
+      try {
+        this.conversion = { value: this.doc.toJS() };
+      } catch (err) {
+        this.conversion = { error: err as Error };
+      }
+    }
+    return this.conversion;
+  }
+
+  private parseIssues(): Issue[] {
     return this.doc.errors.map((e) => {
       const pos = e.linePos?.[0] ?? (e.pos ? this.lines.linePos(e.pos[0]) : undefined);
       const where = pos ? { line: pos.line, column: pos.col } : {};
@@ -61,8 +95,10 @@ export class YamlSource implements IssueLocator {
     });
   }
 
+  /** The document as plain data; undefined when it cannot be converted (syntaxIssues says why). */
   data(): unknown {
-    return this.doc.toJS();
+    const converted = this.converted();
+    return 'value' in converted ? converted.value : undefined;
   }
 
   private lineOfOffset(offset: number): number {

@@ -1,6 +1,7 @@
 // Starting and resuming runs. A run is recorded (with its input and role version) before any model call,
 // so an accepted run is never lost; input escalation rules are checked here, before the model sees anything.
 
+import { canonicalJson } from '../canonical-json.js';
 import { NightshiftError } from '../errors.js';
 import { raiseEscalation } from '../escalations/raise.js';
 import { inheritedManager } from '../managers/inherit.js';
@@ -241,6 +242,7 @@ export async function recordRun(
     at: now,
   });
   if (!created) {
+    refuseReusedKey(recorded, role.name, stored);
     const snapshot = await ctx.store.loadRun(recorded.id);
     if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `run ${recorded.id} vanished while being read`);
     return { state: new RunState(snapshot), created: false };
@@ -253,6 +255,27 @@ export async function recordRun(
     escalations: escalations.map((e) => e.record),
   });
   return { state, created: true };
+}
+
+/**
+ * A key names one start: the same key again is a redelivery and gets the first run, but only when it
+ * asks for the same thing. Another role or another input under a key already used would otherwise be
+ * answered with a run that is not what was asked for, and the new input dropped without a word; it is
+ * refused instead, and no run is recorded. A continuous agent's run (`inbox:<item>`) is recorded by the
+ * runtime itself, with the agent's context at that moment in its input, so only its role is compared.
+ */
+function refuseReusedKey(existing: RunRecord, role: string, input: unknown): void {
+  const key = existing.idempotencyKey ?? '';
+  const sameInput =
+    key.startsWith('inbox:') ||
+    canonicalJson(existing.input) === canonicalJson(JSON.parse(JSON.stringify(input)));
+  if (existing.role === role && sameInput) return;
+  const what = existing.role !== role ? `a run of role ${existing.role}` : 'a run with another input';
+  throw new NightshiftError(
+    'IDEMPOTENCY_KEY_REUSED',
+    `idempotency key '${key}' already started ${what} (${existing.id}); no run was recorded: use a new key for a new request`,
+    { details: { runId: existing.id } },
+  );
 }
 
 /**

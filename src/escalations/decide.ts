@@ -42,6 +42,12 @@ export interface SettleInput {
 }
 
 /** The escalation `id`, which must still wait for a decision (NOT_FOUND, NOT_PENDING otherwise). */
+/**
+ * How each door spells the two options, since the same refusal reaches the CLI, the HTTP API and a
+ * manager's tools: naming only the CLI flag told an API caller to change something it cannot send.
+ */
+const DOORS = ' (CLI: --allow-call / --withhold-result; API: allowCall / withholdResult)';
+
 export async function readPendingEscalation(store: Store, id: string): Promise<EscalationRecord> {
   const escalation = await store.getEscalation(id);
   if (!escalation)
@@ -72,15 +78,15 @@ export async function settleEscalation(store: Store, clock: Clock, input: Settle
     throw new NightshiftError(
       'USAGE',
       heldResult
-        ? `escalation ${escalation.id} holds the result of a call that has already run, not a call; answer without --allow-call (the model then sees the result), or with --withhold-result`
-        : `escalation ${escalation.id} holds no tool call to allow; answer without --allow-call`,
+        ? `escalation ${escalation.id} holds the result of a call that has already run, not a call; answer without allowing a call (the model then sees the result), or withholding the result${DOORS}`
+        : `escalation ${escalation.id} holds no tool call to allow; answer without allowing a call${DOORS}`,
     );
   }
   const withhold = input.withholdResult === true || (heldResult && decision === 'deny');
   if (withhold && !heldResult) {
     throw new NightshiftError(
       'USAGE',
-      `escalation ${escalation.id} holds no tool result (it is a ${escalation.source} escalation); answer without --withhold-result`,
+      `escalation ${escalation.id} holds no tool result (it is a ${escalation.source} escalation); answer without withholding a result${DOORS}`,
     );
   }
   const answer = decision === 'deny' ? `denied: ${text}` : text;

@@ -145,6 +145,18 @@ export function regexProblems(condition: Condition, path = 'when'): { path: stri
   return out;
 }
 
+/** Every tool name a condition names (`tool:`, a result's `tool:`), with where it is written. */
+export function conditionToolNames(condition: Condition, path = 'when'): { path: string; name: string }[] {
+  const named = (tool: string | string[], p: string) =>
+    Array.isArray(tool) ? tool.map((name, i) => ({ path: `${p}[${i}]`, name })) : [{ path: p, name: tool }];
+  if ('all' in condition) return condition.all.flatMap((c, i) => conditionToolNames(c, `${path}.all[${i}]`));
+  if ('any' in condition) return condition.any.flatMap((c, i) => conditionToolNames(c, `${path}.any[${i}]`));
+  if ('not' in condition) return conditionToolNames(condition.not, `${path}.not`);
+  if ('input' in condition) return [];
+  if ('result' in condition) return named(condition.result.tool, `${path}.result.tool`);
+  return named(condition.tool, `${path}.tool`);
+}
+
 function isEmpty(v: unknown): boolean {
   return v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
 }

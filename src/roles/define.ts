@@ -5,7 +5,7 @@ import { type Issue, RoleInvalidError } from '../errors.js';
 import { loadScript } from '../models/script/script-file.js';
 import { isTool } from '../tools/define.js';
 import type { AnyTool } from '../tools/types.js';
-import { assembleRole, resolveRolePaths } from './load.js';
+import { assembleRole, resolveRolePaths, unmatchableRuleTools } from './load.js';
 import { type Role, RoleSpec, type RoleSpecInput } from './schema.js';
 
 export type DefineRoleInput = Omit<RoleSpecInput, 'tools'> & { tools?: (string | AnyTool)[] };
@@ -43,6 +43,7 @@ export function defineRole(input: DefineRoleInput, options: { dir?: string } = {
   const resolved = resolveRolePaths(spec, dir, (path, message) =>
     issues.push({ path: formatPath(path), message }),
   );
+  unmatchableRuleTools(spec, (path, message) => issues.push({ path: formatPath(path), message }));
   if (resolved.scriptFile) {
     try {
       loadScript(resolved.scriptFile);

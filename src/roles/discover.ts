@@ -31,6 +31,26 @@ export function looksLikeModelScript(file: string): boolean {
   }
 }
 
+/**
+ * An eval suite (`cases:` and no role keys), which sits next to its role as `<role>.evals.yaml` (the
+ * examples do): not a role, so `validate` checks it as a suite instead.
+ */
+export function looksLikeEvalSuite(file: string): boolean {
+  try {
+    const doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown> | null;
+    return (
+      doc !== null &&
+      typeof doc === 'object' &&
+      !Array.isArray(doc) &&
+      'cases' in doc &&
+      !('autonomy' in doc) &&
+      !('instructions' in doc)
+    );
+  } catch {
+    return false;
+  }
+}
+
 export function discoverRoleFiles(paths: readonly string[]): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {

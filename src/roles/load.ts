@@ -9,7 +9,7 @@ import { builtinTools } from '../tools/builtin/index.js';
 import { loadToolModules } from '../tools/modules.js';
 import type { AnyTool } from '../tools/types.js';
 import { cronProblem } from '../triggers/cron.js';
-import { regexProblems } from './conditions.js';
+import { conditionToolNames, regexProblems } from './conditions.js';
 import { compileJsonSchema } from './json-schema.js';
 import { mcpToolNames } from './mcp-names.js';
 import { roleRegex } from './role-regex.js';
@@ -65,6 +65,47 @@ interface Resolved {
 /** `when.all[0].matches` → ['when', 'all', 0, 'matches']. */
 function pathSegments(path: string): (string | number)[] {
   return path.split(/\.|(?=\[)/).map((seg) => (seg.startsWith('[') ? Number(seg.slice(1, -1)) : seg));
+}
+
+/**
+ * The tools a role has without listing them: `escalate`, and those a role run as a manager is given
+ * (managers/decision-tools.ts, managers/draft-tools.ts). `delegate.<specialist>` is one of `specialists`
+ * (their names, once loaded).
+ */
+const IMPLICIT_TOOLS: ReadonlySet<string> = new Set([
+  'escalate',
+  'escalation.answer',
+  'escalation.allow',
+  'escalation.deny',
+  'approval.approve',
+  'approval.reject',
+]);
+
+/**
+ * Escalation conditions on a tool the role does not have. Such a call is denied before any rule is
+ * looked at, so the condition never sees one: almost always a misspelt name (`refunds.isue`), which
+ * would otherwise switch the rule off without a word while the real tool runs unescalated.
+ */
+export function unmatchableRuleTools(
+  spec: RoleSpec,
+  add: AddIssue,
+  specialists: readonly string[] = [],
+): void {
+  const has = new Set([...spec.tools, ...mcpToolNames(spec.mcp), ...IMPLICIT_TOOLS]);
+  const tools = [...spec.tools, ...mcpToolNames(spec.mcp)].join(', ') || 'none';
+  spec.escalation.forEach((rule, i) => {
+    for (const { path, name } of conditionToolNames(rule.when)) {
+      const delegation = name.startsWith(DELEGATE_PREFIX);
+      if (delegation ? specialists.includes(name.slice(DELEGATE_PREFIX.length)) : has.has(name)) continue;
+      const known = delegation
+        ? `this role's specialists are ${specialists.join(', ') || 'none'}`
+        : `this role's tools are ${tools}`;
+      add(
+        ['escalation', i, ...pathSegments(path)],
+        `'${name}' is not a tool of this role (${known}): its calls are denied before any rule is looked at, so this condition never sees one (a misspelt name?)`,
+      );
+    }
+  });
 }
 
 function isFile(path: string): boolean {
@@ -316,7 +357,8 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
       else issues.push({ path: '', message: `project tool module: ${err.message}` });
     }
   }
-  if (complete) for (const [i, message] of unknownTools(spec.tools, available)) add(['tools', i], message);
+  const unknown = complete ? unknownTools(spec.tools, available) : [];
+  for (const [i, message] of unknown) add(['tools', i], message);
   const specialists = await loadSpecialists(
     spec.specialists,
     { name: spec.name, file: abs, dir, maxDepth: spec.delegation.maxDepth },
@@ -325,6 +367,15 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
     (f, chain) => loadRoleFile(f, { ...options, text: undefined, chain }),
     add,
   );
+  // Not while `tools` itself names a tool that does not exist (`refunds.isue`): the rule on the real name
+  // is then right and the list wrong, which is already said. A specialist that failed to load is
+  // reported already too; its delegate tool is then not known.
+  if (unknown.length === 0 && specialists.length === spec.specialists.length)
+    unmatchableRuleTools(
+      spec,
+      add,
+      specialists.map((s) => s.name),
+    );
   if (issues.length > 0) throw new RoleInvalidError(issues, displayPath);
 
   // Project-wide modules come first, so a role's own module can override a tool of the same name.

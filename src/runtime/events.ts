@@ -5,9 +5,10 @@
 // per emit and role, the same read that decides which version the run gets: a promoted version's new
 // event trigger is served without a restart, a trigger it dropped starts nothing, and no run ever starts
 // on a version that lacks the trigger that started it.
+import { canonicalJson } from '../canonical-json.js';
 import type { EngineContext } from '../engine/context.js';
 import { checkRunInput, recordRun } from '../engine/start.js';
-import { isNightshiftError } from '../errors.js';
+import { isNightshiftError, NightshiftError } from '../errors.js';
 import { agentSpec } from '../models/resolve.js';
 import type { Role } from '../roles/schema.js';
 import type { RunRecord } from '../store/types.js';
@@ -72,17 +73,27 @@ export function createEventRouting(
     if (role.mode === 'continuous') {
       const now = clock.now();
       const redact = roles.readableSecrets(role);
+      // The agent's inbox keeps the payload only as the run it becomes would: secret values by name.
+      const stored = (redact ? redact(payload) : payload) ?? null;
       const { item, created } = await store.pushInbox({
         id: ctx.ids.next('evt'),
         role: role.name,
         event: typeof d.trigger.event === 'string' ? d.trigger.event : d.trigger.kind,
-        // The agent's inbox keeps the payload only as the run it becomes would: secret values by name.
-        payload: (redact ? redact(payload) : payload) ?? null,
+        payload: stored,
         idempotencyKey: d.idempotencyKey ?? null,
         createdAt: now,
         handledAt: null,
         runId: null,
       });
+      // As for a job role's run (engine/start.ts): a key already used for another payload is refused,
+      // not answered with an item that is not the one sent.
+      if (!created && canonicalJson(item.payload) !== canonicalJson(JSON.parse(JSON.stringify(stored)))) {
+        throw new NightshiftError(
+          'IDEMPOTENCY_KEY_REUSED',
+          `idempotency key '${d.idempotencyKey}' already added another payload to ${role.name}'s inbox (${item.id}); nothing was recorded: use a new key for a new event`,
+          { details: { inboxId: item.id } },
+        );
+      }
       return { role: role.name, inboxId: item.id, status: item.handledAt ? 'handled' : 'inbox', created };
     }
     const options = {

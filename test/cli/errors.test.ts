@@ -85,6 +85,66 @@ describe('CLI errors', () => {
     assert.equal(inbox.approvals.length, 1);
   });
 
+  it('an idempotency key used again for another input or another role: exit 2, no second run', async () => {
+    const r = role({ autonomy: 'full', turns: [done] });
+    const other = role({ name: 'other-role', autonomy: 'full', turns: [done] });
+    const run = (file: string, input: string) =>
+      runCli(['run', file, '--json', '--input', input, '--idempotency-key', 'k-1', '--data-dir', r.dataDir]);
+    const first = json<{ runId: string }>(await run(r.file, '{"ticket":"T-1"}'));
+    // The same request again is a redelivery: the first run, nothing new.
+    assert.equal(json<{ runId: string }>(await run(r.file, '{"ticket":"T-1"}')).runId, first.runId);
+    const otherInput = await run(r.file, '{"ticket":"T-2"}');
+    assert.equal(otherInput.code, 2, otherInput.stderr);
+    assert.match(otherInput.stderr, /IDEMPOTENCY_KEY_REUSED.*'k-1' already started a run with another input/);
+    const otherRole = await run(other.file, '{"ticket":"T-1"}');
+    assert.equal(otherRole.code, 2, otherRole.stderr);
+    assert.match(otherRole.stderr, /'k-1' already started a run of role test-role/);
+    assert.equal(otherRole.stdout, '');
+    const runs = json<{ runId: string }[]>(await runCli(['runs', '--json', '--data-dir', r.dataDir]));
+    assert.deepEqual(
+      runs.map((x) => x.runId),
+      [first.runId],
+    );
+  });
+
+  it('a one-value flag given twice: exit 2 naming it, nothing decided; repeatable flags still collect', async () => {
+    const r = role({
+      autonomy: 'draft',
+      turns: [{ call: 'fs.write', args: { path: 'a.txt', content: 'x' } }, done],
+    });
+    const paused = json<{ pending: string[] }>(
+      await runCli(['run', r.file, '--json', '--data-dir', r.dataDir]),
+    );
+    // Commander kept the last value: the first note was dropped without a word.
+    const res = await runCli([
+      'approve',
+      paused.pending[0]!,
+      '--note',
+      'ok',
+      '--note',
+      'see ticket 7',
+      '--data-dir',
+      r.dataDir,
+    ]);
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /option '--note <text>' given more than once/);
+    const inbox = json<{ approvals: unknown[] }>(await runCli(['inbox', '--json', '--data-dir', r.dataDir]));
+    assert.equal(inbox.approvals.length, 1, 'the approval is still pending');
+    assert.equal(r.exists('a.txt'), false);
+    const evidence = await runCli([
+      'promote',
+      'test-role',
+      'nope',
+      '--evidence',
+      'a',
+      '--evidence',
+      'b',
+      '--data-dir',
+      r.dataDir,
+    ]);
+    assert.doesNotMatch(evidence.stderr, /more than once/);
+  });
+
   it('a run that fails exits 1 with the error in the JSON', async () => {
     const r = role({
       autonomy: 'full',

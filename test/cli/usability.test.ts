@@ -4,7 +4,7 @@
 // name the command the way the user ran it (`npx nightshift` under npx).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { json, runCli, startServe } from '../support/cli.js';
@@ -55,17 +55,18 @@ describe('CLI usability', () => {
     }
   });
 
-  it('validate examples/roles/*.yaml: roles pass, model scripts are said to be scripts, not broken roles', async () => {
+  it('validate examples/roles/*.yaml: roles pass, scripts and suites are said to be what they are, not broken roles', async () => {
     const tmp = exampleProject('nightshift-validate-');
     try {
-      const files = [
-        'dependency-janitor.script.yaml',
-        'dependency-janitor.yaml',
-        'ops-monitor.script.yaml',
-        'ops-monitor.yaml',
-        'refund-desk.script.yaml',
-        'refund-desk.yaml',
-      ].map((f) => join('examples', 'roles', f));
+      // Every YAML file there, as the shell's glob gives them: the eval suites too, which were reported as
+      // broken roles (exit 2) while this test listed only roles and scripts.
+      const files = readdirSync(join(tmp.path, 'examples', 'roles'))
+        .filter((f) => f.endsWith('.yaml'))
+        .sort()
+        .map((f) => join('examples', 'roles', f));
+      const kindOf = (f: string) =>
+        f.endsWith('.script.yaml') ? 'model-script' : f.endsWith('.evals.yaml') ? 'eval-suite' : 'role';
+      assert.ok(files.some((f) => kindOf(f) === 'eval-suite'));
       const res = await runCli(['validate', ...files], { cwd: tmp.path });
       assert.equal(res.code, 0, res.stderr);
       assert.equal(res.stderr, '');
@@ -74,12 +75,36 @@ describe('CLI usability', () => {
         /refund-desk\.script\.yaml: skipped: a model script \(3 turns, valid\), not a role/,
       );
       assert.match(res.stdout, /refund-desk\.yaml: ok \(version/);
+      assert.match(
+        res.stdout,
+        /refund-desk\.evals\.yaml: skipped: an eval suite \(\d+ cases, valid\), not a role/,
+      );
       const j = json<{ file: string; ok: boolean; kind: string }[]>(
         await runCli(['validate', ...files, '--json'], { cwd: tmp.path }),
       );
       assert.deepEqual(
         j.map((x) => [x.kind, x.ok]),
-        files.map((f) => [f.endsWith('.script.yaml') ? 'model-script' : 'role', true]),
+        files.map((f) => [kindOf(f), true]),
+      );
+      // The project config given with the roles (`validate examples/support-desk/*.yaml`) is checked as
+      // the config; a broken suite or config is reported as what it is, at its line.
+      const desk = await runCli(['validate', join('examples', 'support-desk', 'nightshift.config.yaml')], {
+        cwd: tmp.path,
+      });
+      assert.equal(desk.code, 0, desk.stderr);
+      assert.match(desk.stdout, /skipped: the project config \(valid\), not a role/);
+      writeFileSync(
+        join(tmp.path, 'bad.evals.yaml'),
+        'cases:\n  - name: a\n    input: {}\n    expect: { statuss: x }\n',
+      );
+      const badSuite = await runCli(['validate', 'bad.evals.yaml', '--json'], { cwd: tmp.path });
+      assert.equal(badSuite.code, 2);
+      assert.deepEqual(
+        json<{ kind: string; issues: { line: number; path: string }[] }[]>(badSuite).map((r) => [
+          r.kind,
+          r.issues.map((i) => [i.line, i.path]),
+        ]),
+        [['eval-suite', [[4, 'cases[0].expect.statuss']]]],
       );
       // A broken script is still reported, as a script, with its line.
       writeFileSync(join(tmp.path, 'bad.script.yaml'), 'turns:\n  - call: fs.read\n    final: {}\n');

@@ -92,7 +92,7 @@ describe('a manager allowing a held call', () => {
         { call: 'escalation.deny', args: { reason: 'offer store credit instead' } },
         done,
       ],
-      leadExtra: { tools: [] },
+      leadExtra: { tools: [], escalation: [] },
     });
     const rt = await createRuntime({ dataDir: r.dataDir });
     try {

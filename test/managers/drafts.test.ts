@@ -130,7 +130,7 @@ describe('a manager approving drafts (approveDrafts: true)', () => {
     const r = drafting({
       clerkTurns: [refund(250), done],
       leadTurns: [{ call: 'approval.approve', args: { note: 'sure' } }, done],
-      leadExtra: { tools: [] },
+      leadExtra: { tools: [], escalation: [] },
     });
     const rt = await createRuntime({ dataDir: r.dataDir, people });
     try {

@@ -76,7 +76,7 @@ describe('escalations of every source go to the manager', () => {
       // A lead with no tools at all: it could not make the call, which has run already anyway.
       leadTurns: [{ call: 'escalation.allow', args: { note: 'known incident; carry on' } }, done],
       leadAutonomy: 'observe',
-      leadExtra: { tools: [] },
+      leadExtra: { tools: [], escalation: [] },
       clerkExtra: {
         escalation: [
           {

@@ -22,7 +22,12 @@ describe('escalation condition types', () => {
       { all: [{ tool: 'x.y' }, { not: { input: { matches: '(?i)test' } } }] },
       { any: [{ tool: 'x.y', arg: 'n', in: [1, 2, null] }] },
     ];
-    const role = defineRole({ ...base, escalation: forms.map((when) => ({ category: 'money', when })) });
+    const role = defineRole({
+      ...base,
+      // A condition may only name the role's own tools (any other call is denied before rules are read).
+      tools: ['refunds.issue', 'a.b', 'c.d', 'x.y'],
+      escalation: forms.map((when) => ({ category: 'money', when })),
+    });
     assert.equal(role.escalation.length, forms.length);
   });
 

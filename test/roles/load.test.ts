@@ -198,6 +198,28 @@ describe('a bad role file', () => {
     );
   });
 
+  it('reports aliases that expand past the limit at the first alias, as a problem of the file', async () => {
+    // A few lines that would expand to 9^7 values: yaml refuses, which was an "internal error" (exit 1).
+    const levels = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    const bomb = levels
+      .map(
+        (k, i) =>
+          `${k}: &${k} [${Array(9)
+            .fill(i === 0 ? '"x"' : `*${levels[i - 1]}`)
+            .join(',')}]`,
+      )
+      .join('\n');
+    const issue = only((await problems(`${GOOD}${bomb}\n`)).issues);
+    assert.deepEqual(
+      [issue.line, issue.path, issue.message],
+      [
+        GOOD.split('\n').length + 1,
+        '',
+        'YAML: its aliases (*name) expand to too many values; write the values out instead',
+      ],
+    );
+  });
+
   it('reports a model script that does not exist', async () => {
     const issue = only(
       (await problems(edit(GOOD, 'script:./refund.script.yaml', 'script:./nope.script.yaml'))).issues,
@@ -299,6 +321,52 @@ describe('a bad role file', () => {
       /case-\d+\.yaml:13 tools\[2\]: unknown tool 'refunds\.isue' \(available: fs\.read, .*\)$/,
     );
     assert.match(issue.message, /refunds\.issue, refunds\.lookup\)$/);
+  });
+
+  it('reports an escalation rule on a tool the role does not have: it could never see a call', async () => {
+    // A misspelt name in a rule (the tools list is right) switched the rule off without a word, and
+    // refunds.issue then ran with no escalation at all.
+    const text = edit(
+      GOOD,
+      'when: { tool: refunds.issue, arg: amount, gt: 100 }',
+      'when: { any: [{ tool: [fs.read, refunds.isue], arg: amount, gt: 100 }, { result: { tool: shell.exec } }] }',
+    );
+    const { issues } = await problems(text);
+    assert.deepEqual(
+      issues.map((i) => [i.line, i.path]),
+      [
+        [19, 'escalation[0].when.any[0].tool[1]'],
+        [19, 'escalation[0].when.any[1].result.tool'],
+      ],
+    );
+    assert.match(
+      issues[0]!.message,
+      /^'refunds\.isue' is not a tool of this role \(this role's tools are fs\.read, fs\.write, refunds\.issue\)/,
+    );
+    // The tools a role has without listing them are not refused: escalate, and a specialist's delegate.
+    const specialist = join(project, 'roles', 'helper.yaml');
+    writeFileSync(specialist, edit(GOOD, 'name: refund-desk', 'name: helper'));
+    const ok = join(project, 'roles', 'implicit.yaml');
+    writeFileSync(
+      ok,
+      edit(
+        edit(
+          GOOD,
+          'when: { tool: refunds.issue, arg: amount, gt: 100 }',
+          'when: { tool: [escalate, delegate.helper] }',
+        ),
+        'workspace: ../workspace',
+        'workspace: ../workspace\nspecialists: [./helper.yaml]',
+      ),
+    );
+    await loadRoleFile(ok);
+    const wrongSpecialist = only(
+      (await problems(readFileSync(ok, 'utf8').replace('delegate.helper', 'delegate.helpr'))).issues,
+    );
+    assert.match(
+      wrongSpecialist.message,
+      /'delegate\.helpr' is not a tool of this role \(this role's specialists are helper\)/,
+    );
   });
 
   it("refuses 'escalate' in tools: it is always available", async () => {

@@ -246,6 +246,19 @@ describe('serve settings', () => {
       () => resolveServeSettings({ concurrency: '0' }, {}, {}, undefined),
       /--concurrency must be an integer ≥ 1, got '0'/,
     );
+    // Past what the config file allows: a port that does not exist, a timer Node would run every 1 ms.
+    assert.throws(
+      () => resolveServeSettings({ port: '99999' }, {}, {}, undefined),
+      /--port must be at most 65535, got '99999'/,
+    );
+    assert.throws(
+      () => resolveServeSettings({}, { NIGHTSHIFT_POLL_MS: '1e10' }, {}, undefined),
+      /NIGHTSHIFT_POLL_MS must be at most 2147483647, got '1e10'/,
+    );
+    assert.throws(
+      () => resolveServeSettings({ workers: '1000' }, {}, {}, undefined),
+      /--workers must be at most 64, got '1000'/,
+    );
   });
 
   it('reads serve: from nightshift.config.yaml; --workers 2 starts a second worker that stops with the first', async () => {

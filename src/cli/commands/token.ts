@@ -6,6 +6,7 @@ import { issueToken, parseExpiry, parseScopes, revokeToken, tokenState } from '.
 import { issueLoginLink } from '../../auth/login-link.js';
 import type { AccessTokenRecord } from '../../store/types.js';
 import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
+import { collect } from '../repeated-options.js';
 
 interface CreateFlags extends CommonFlags {
   as: string;
@@ -14,8 +15,6 @@ interface CreateFlags extends CommonFlags {
   expires?: string;
   label?: string;
 }
-
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /** What a token is shown as: never its secret or hash. */
 function publicView(t: AccessTokenRecord, now: number) {

@@ -21,6 +21,7 @@ import { evalRecord, roleVersionsView } from '../../versions/versions.js';
 import { type CliContext, type CommonFlags, defaultActor, withCommonFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { formatAutonomy, formatPromotion, formatVersions } from '../format-versions.js';
+import { collect } from '../repeated-options.js';
 
 type PromoteFlags = CommonFlags & { as?: string; evidence?: string[]; note?: string };
 
@@ -43,8 +44,6 @@ async function roleName(cli: CliContext, rt: Runtime, arg: string): Promise<stri
   });
   return role.name;
 }
-
-const collect = (v: string, all: string[] = []) => [...all, v];
 
 export function versionCommands(program: Command, cli: CliContext): void {
   const { io, cmd } = cli;

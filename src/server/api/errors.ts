@@ -37,6 +37,7 @@ const STATUS: Record<string, number> = {
   RUN_LEASED: 409,
   RUN_NOT_RESUMABLE: 409,
   STORE_CONFLICT: 409,
+  IDEMPOTENCY_KEY_REUSED: 409,
 };
 
 /** The code of an HttpError that names none, by its status (a bad signature: 401, a missing secret: 503). */

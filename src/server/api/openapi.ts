@@ -15,7 +15,7 @@ const ERRORS: Record<number, string> = {
   401: 'No token, or an unknown, expired or revoked one (AUTH_REQUIRED)',
   403: 'The token lacks the scope (AUTH_FORBIDDEN), its person may not decide for this role (PERSON_NOT_ALLOWED), or a session request lacks its CSRF token (CSRF_INVALID)',
   404: 'No such run, approval, escalation or route',
-  409: 'Not pending any more, decided by someone else, or the change set changed',
+  409: 'Not pending any more, decided by someone else, or the change set changed; an Idempotency-Key already used with another input (IDEMPOTENCY_KEY_REUSED)',
   413: 'Body larger than 1 MiB',
   415: 'Body not declared application/json',
 };

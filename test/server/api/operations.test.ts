@@ -168,12 +168,27 @@ describe('the API operations', () => {
       headers: { 'idempotency-key': 'k-1' },
     });
     assert.equal((again.body as { runs: { created: boolean }[] }).runs[0]!.created, false);
+    // The same key with another payload is not a redelivery: refused, and no run is recorded for it.
+    const reused = await api.call('POST', '/api/v1/events/ticket', {
+      body: { text: 'something else' },
+      headers: { 'idempotency-key': 'k-1' },
+    });
+    assert.equal(reused.status, 409, JSON.stringify(reused.body));
+    assert.equal((reused.body as { error: { code: string } }).error.code, 'IDEMPOTENCY_KEY_REUSED');
     const esc = await waitFor(async () => {
       const inbox = (await api.call('GET', '/api/v1/inbox')).body as {
         escalations: { id: string; runId: string }[];
       };
       return inbox.escalations.find((e) => e.runId === runId);
     }, 'the event’s run to escalate');
+    // The model's own escalation holds no call: allowCall is refused in the API's words, nothing decided.
+    const allowNothing = await api.call('POST', `/api/v1/escalations/${esc.id}/answer`, {
+      body: { answer: 'refund it', allowCall: true },
+    });
+    assert.equal(allowNothing.status, 400);
+    const refusal = (allowNothing.body as { error: { code: string; message: string } }).error;
+    assert.equal(refusal.code, 'USAGE');
+    assert.match(refusal.message, /holds no tool call to allow; .*API: allowCall/);
     const answered = await api.call('POST', `/api/v1/escalations/${esc.id}/answer`, {
       body: { answer: 'refund it' },
     });
