@@ -277,8 +277,15 @@ export async function improve(o: ImproveOptions): Promise<ImproveResult> {
       );
       record.promotionId = asked.promotion.id;
       record.outcome = asked.outcome === 'pending' ? 'pending' : 'promoted';
-      if (asked.outcome === 'pending')
-        record.reason = `${verdict.reason}; waits for a person: ${asked.promotion.widening.join('; ')}`;
+      // A promotion waits either because it widens authority or because the asker may not decide for
+      // the role (people: in the config); with no widening the reason is the asker, as `promote` prints.
+      if (asked.outcome === 'pending') {
+        const why =
+          asked.promotion.widening.length > 0
+            ? asked.promotion.widening.join('; ')
+            : `${o.by} may not decide for ${active.name}`;
+        record.reason = `${verdict.reason}; waits for a person: ${why}`;
+      }
     }
     await finish(record);
     // Only a promotion in effect moves the base: a pending one is still the person's to grant.

@@ -5,12 +5,13 @@ import { startSupervisor } from '../continuous/supervisor.js';
 import type { EngineContext } from '../engine/context.js';
 import { escalateRun, failRun, reopenRun } from '../engine/restart.js';
 import { retryPolicy } from '../engine/run-retry.js';
-import { resumeRun, startRun } from '../engine/start.js';
+import { recordRun, resumeRun } from '../engine/start.js';
 import { failClaimedRun } from '../engine/unexpected.js';
 import { isNightshiftError } from '../errors.js';
 import { EVENT_LOG_MESSAGES, type NightshiftEventListener } from '../lifecycle-events.js';
 import { routeFor } from '../managers/manager-for.js';
 import type { ManagerPath } from '../managers/path.js';
+import { agentSpec } from '../models/resolve.js';
 import { deadHolderSweep } from '../queue/dead-holders.js';
 import { startWorker } from '../queue/worker.js';
 import type { Role } from '../roles/schema.js';
@@ -112,15 +113,29 @@ export function startWork(
       async createRun(loadedRole, item, context) {
         const role = await events.runnable(loadedRole);
         roles.remember(role);
-        const ready = await roles.prepare(role);
-        const state = await startRun(
+        // The run is recorded even when the version cannot be prepared in this process (a missing API key,
+        // a tool module that does not load): driveRun prepares it again and fails with the run in hand, so
+        // the failures count towards maxFailures and end in an escalation, which needs a run to park.
+        // Without a run the agent backed off for ever, escalating nothing (docs/versions.md).
+        let model = role.model;
+        let redact = roles.readableSecrets(role);
+        try {
+          const ready = await roles.prepare(role);
+          model = agentSpec(ready.agent);
+          redact = ready.redact;
+        } catch {
+          // Reported by driveRun, as the handling's failure.
+        }
+        const { state } = await recordRun(
           ctx,
-          ready,
+          role,
+          model,
           { event: item.event, payload: item.payload, context },
           {
             idempotencyKey: `inbox:${item.id}`,
             queue: true,
             inputChecked: true,
+            redact,
             actor: `agent:${role.name}`,
             trigger: { kind: 'inbox', event: item.event, inboxId: item.id },
           },

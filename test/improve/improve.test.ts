@@ -133,6 +133,16 @@ describe('nightshift improve', () => {
     assert.equal(await rt.store.activePromotion('triage'), undefined);
   });
 
+  it('says why a narrowing candidate waits when its asker may not decide for the role', async () => {
+    const spec = proposer('asker', { rationale: 'escalate refunds', changes: { escalation: [MONEY_RULE] } });
+    const people = { people: [{ name: 'alice', decides: ['other-role'] }], groups: {} };
+    const result = await improve(options(spec, { people }));
+    const [round] = result.rounds;
+    assert.equal(round!.outcome, 'pending', round!.reason);
+    assert.equal((await rt.store.getPromotion(round!.promotionId!))!.widening.length, 0);
+    assert.match(round!.reason, /waits for a person: alice may not decide for triage$/);
+  });
+
   it('does not evaluate a widening candidate that could reach past the eval copy (shell, modules)', async () => {
     const spec = proposer('shell', {
       rationale: 'run a command to check',
