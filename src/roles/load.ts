@@ -271,6 +271,8 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue, roleFile?: s
       ['its model script', scriptFile],
       ['its secrets file', secretsFile],
       ['its manager role file', manager?.file],
+      // A specialist edited to `autonomy: full` would run so at the next delegation of a new run.
+      ...spec.specialists.map((s): [string, string] => ["a specialist's role file", resolve(dir, s)]),
       ...toolModules.map((m): [string, string] => ['a tool module', m]),
     ];
     for (const [what, file] of guarded) {

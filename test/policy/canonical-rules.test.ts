@@ -74,7 +74,7 @@ describe('escalation rules match the call as it will act', () => {
   it('http.fetch of a URL spelt another way is held', async () => {
     const { status, call } = await attempt({
       tool: 'http.fetch',
-      args: { url: 'HTTP://127.0.0.1:1/v1/./x/../refunds' },
+      args: { url: 'HTTP://127.0.0.1:1/v1/./x/../ref%75nds' },
     });
     assert.equal(status, 'escalated');
     assert.match(call.reason, /escalation rule 2 \(money\)/);

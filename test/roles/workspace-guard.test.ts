@@ -76,6 +76,28 @@ describe('a workspace holding what defines the role', () => {
     assert.match(readFileSync(join(dir, 'script.yaml'), 'utf8'), /^turns:/);
   });
 
+  it("is refused when it contains a specialist's role file", async () => {
+    const dir = project('orchestrator', './team', 'team/helper.yaml');
+    mkdirSync(join(dir, 'team'));
+    writeFileSync(
+      join(dir, 'team', 'helper.yaml'),
+      stringify({
+        name: 'helper',
+        description: 'a specialist',
+        autonomy: 'observe',
+        model: 'script:../script.yaml',
+        instructions: 'Help.',
+        tools: [],
+      }),
+    );
+    const text = readFileSync(join(dir, 'role.yaml'), 'utf8');
+    writeFileSync(join(dir, 'role.yaml'), `${text}specialists: [./team/helper.yaml]\n`);
+    assert.match(
+      await refusal(join(dir, 'role.yaml')),
+      /the workspace contains a specialist's role file \(.*orchestrator\/team\/helper\.yaml\)/,
+    );
+  });
+
   it('accepts a workspace beside the role files', async () => {
     const dir = project('beside', './ws', 'notes.txt');
     mkdirSync(join(dir, 'ws'));

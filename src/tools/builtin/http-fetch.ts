@@ -81,6 +81,18 @@ async function checkUrl(raw: string, role: RoleSettings, resolve: Resolve): Prom
   return { ok: true, url, privateAllowed: match.privateAllowed };
 }
 
+/**
+ * The URL as escalation rules see it: parsed (host lower-cased, default port and dot segments gone) and
+ * with percent-escapes of unreserved characters decoded, which servers treat as the characters
+ * themselves (RFC 3986 6.2.2.2): `/ref%75nds` is `/refunds`.
+ */
+function canonicalUrl(url: URL): string {
+  return url.toString().replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
+    const char = String.fromCharCode(Number.parseInt(hex, 16));
+    return /[A-Za-z0-9\-._~]/.test(char) ? char : escape;
+  });
+}
+
 export const systemResolve: Resolve = (host) =>
   new Promise((resolve, reject) =>
     dnsLookup(host, { all: true }, (err, addresses: LookupAddress[]) =>
@@ -201,7 +213,7 @@ export function createHttpFetch(options: { resolve?: Resolve } = {}) {
     scope: async (args, ctx): Promise<ScopeVerdict> => {
       const c = await checkUrl(args.url, ctx.role, resolve);
       return c.ok
-        ? { kind: 'inside', canonical: { url: c.url.toString() } }
+        ? { kind: 'inside', canonical: { url: canonicalUrl(c.url) } }
         : { kind: 'outside', reason: c.reason };
     },
     run: async (args, ctx): Promise<Response> => {
