@@ -46,6 +46,12 @@ export interface EngineContext {
   parentBudgetLeft?: { steps: number; costUsd: number } | undefined;
   /** How delegations start and continue their child runs; set by start.ts for every run it drives. */
   children?: ChildRunner;
+  /**
+   * Aborted when the process stops driving runs (serve's SIGTERM grace is over): each run in flight stops
+   * as on a lost lease (its model or tool call is aborted, nothing more is committed) and is left
+   * `running` for the next worker to continue.
+   */
+  stopDriving?: AbortSignal;
 }
 
 /** What a delegation creates: the child run's id (derived from the parent's call) and its link upwards. */

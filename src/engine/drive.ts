@@ -59,7 +59,7 @@ export async function driveRun(ctx: EngineContext, prepared: PreparedRole, state
     // never left `running` for the next worker to trip over again.
     await failUnexpected(driver, err);
   } finally {
-    driver.held.stop();
+    driver.stop();
   }
 }
 
@@ -90,6 +90,16 @@ class Driver implements DrivenRun {
       state.run.leaseUntil ?? 0,
       (reason) => this.loseLease(reason),
     );
+    ctx.stopDriving?.addEventListener('abort', this.onStopDriving, { once: true });
+    if (ctx.stopDriving?.aborted) this.onStopDriving();
+  }
+
+  private readonly onStopDriving = () => this.loseLease('the worker is shutting down');
+
+  /** The run is no longer driven here: its lease renewals and the shutdown listener stop. */
+  stop(): void {
+    this.held.stop();
+    this.ctx.stopDriving?.removeEventListener('abort', this.onStopDriving);
   }
 
   private loseLease(reason: string): void {

@@ -159,7 +159,14 @@ export interface WorkOptions {
   roles: Role[];
   concurrency: number;
   pollMs?: number;
+  /** Stops taking work; the runs in flight go on until they finish or pause (`done` resolves then). */
   signal: AbortSignal;
+  /**
+   * Stops the runs in flight where they are: their model or tool call is aborted (as when a lease is lost),
+   * nothing more is committed, and each is left `running` for the next worker to continue from its last
+   * step. `serve` aborts it when the grace period after SIGTERM is over.
+   */
+  stopDriving?: AbortSignal;
   /** An error outside any run's outcome (a claim that failed, a run that threw), with the run's id and role. */
   onError?: (err: unknown, runId?: string, role?: string) => void;
   /**

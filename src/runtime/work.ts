@@ -43,7 +43,9 @@ export function startWork(
   const agentRoles = o.roles.filter((r) => r.mode === 'continuous');
   const names = [...new Set(jobRoles.map((r) => r.name))];
   const limits = concurrencyLimits(jobRoles);
-  const workerCtx: EngineContext = { ...ctx, retryFailures: true };
+  // Runs driven here stop where they are once o.stopDriving is aborted (serve's grace after SIGTERM is over).
+  const drivingCtx: EngineContext = o.stopDriving ? { ...ctx, stopDriving: o.stopDriving } : ctx;
+  const workerCtx: EngineContext = { ...drivingCtx, retryFailures: true };
   const sweepDeadHolders = deadHolderSweep(store, ctx.owner, names);
   /** Drives a run the queue handed out (`claimed`), or again from the store after a store outage. */
   const drive = async (run: RunRecord, claimed?: RunSnapshot) => {
@@ -146,7 +148,7 @@ export function startWork(
         const { role, run } = await roles.ofRun(runId);
         assertAddedSecretsSet(role, loadedRole, (r) => roles.unsetSecrets(r));
         const ready = await roles.prepare(role, run.model === role.model ? undefined : run.model);
-        return (await resumeRun(ctx, ready, runId)).run;
+        return (await resumeRun(drivingCtx, ready, runId)).run;
       },
       reopenRun: (runId, why) => reopenRun(store, clock, runId, why),
       async escalate(run, reason, context) {
