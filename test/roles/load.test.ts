@@ -220,6 +220,18 @@ describe('a bad role file', () => {
     );
   });
 
+  it("reports YAML's .inf and .nan as numbers that are not finite, not as 'expected number, got number'", async () => {
+    const text = edit(edit(GOOD, 'maxSteps: 20', 'maxSteps: .inf'), 'maxCostUsd: 0.5', 'maxCostUsd: .nan');
+    const { issues } = await problems(text);
+    assert.deepEqual(
+      issues.map((i) => [i.line, i.path, i.message]),
+      [
+        [lineOf(text, 'maxSteps'), 'budget.maxSteps', 'expected a finite number, got Infinity'],
+        [lineOf(text, 'maxCostUsd'), 'budget.maxCostUsd', 'expected a finite number, got NaN'],
+      ],
+    );
+  });
+
   it('reports a model script that does not exist', async () => {
     const issue = only(
       (await problems(edit(GOOD, 'script:./refund.script.yaml', 'script:./nope.script.yaml'))).issues,
