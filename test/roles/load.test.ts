@@ -507,4 +507,16 @@ describe('loading role files: triggers', () => {
     assert.match(byPath['triggers[0].cron.schedule'] ?? '', /invalid cron schedule '61 \* \* \* \*'/);
     assert.match(byPath['triggers[1].cron.timezone'] ?? '', /unknown time zone 'Mars\/Olympus'/);
   });
+
+  it('rejects a schedule that never fires (February 31, a past year): the role would never run', async () => {
+    const text = `${GOOD}triggers:\n  - cron: { schedule: "0 0 31 2 *" }\n  - cron: { schedule: "0 0 0 1 1 * 2020" }\n  - cron: { schedule: "0 0 29 2 *" }\n`;
+    const { issues } = await problems(text);
+    assert.deepEqual(
+      issues.map((i) => [i.path, i.message]),
+      [
+        ['triggers[0].cron.schedule', "cron schedule '0 0 31 2 *' never fires (no such date ahead)"],
+        ['triggers[1].cron.schedule', "cron schedule '0 0 0 1 1 * 2020' never fires (no such date ahead)"],
+      ],
+    );
+  });
 });
