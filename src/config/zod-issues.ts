@@ -200,6 +200,12 @@ export function zodIssues(
           break;
         }
         const expected = EXPECTED[issue.expected ?? ''] ?? issue.expected;
+        // YAML's `.inf` and `.nan` are numbers to JavaScript, which zod refuses as a number: saying
+        // "expected number, got number" left the reader nothing to fix.
+        if (typeof value === 'number' && !Number.isFinite(value)) {
+          out.push(make(path, `expected a finite number, got ${value}`));
+          break;
+        }
         const got = issue.expected === 'int' && typeof value === 'number' ? String(value) : typeName(value);
         out.push(make(path, `expected ${expected}, got ${got}`));
         break;

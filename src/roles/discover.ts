@@ -82,3 +82,24 @@ export function discoverRoleFiles(paths: readonly string[]): string[] {
   if (out.length === 0) throw new NightshiftError('USAGE', `no role files found in ${paths.join(', ')}`);
   return out;
 }
+
+/**
+ * The roles to serve, each once: a file found twice (`serve roles/ roles/a.yaml`) counts once, and two
+ * files naming the same role are refused. Events, runs, versions and promotions go by the role's name,
+ * so one of the two would be served and the other dropped without a word.
+ */
+export function uniqueRoles<R extends { name: string; source: { file?: string | undefined } }>(
+  roles: readonly R[],
+): R[] {
+  const byName = new Map<string, R>();
+  for (const role of roles) {
+    const seen = byName.get(role.name);
+    if (!seen) byName.set(role.name, role);
+    else if (seen.source.file !== role.source.file)
+      throw new NightshiftError(
+        'USAGE',
+        `${seen.source.file} and ${role.source.file} are both role '${role.name}': roles served together need different names`,
+      );
+  }
+  return [...byName.values()];
+}

@@ -4,15 +4,38 @@
 // schemas share an `$id` (or two versions of one role) made the run that compiled second throw, over and
 // over. Compiled validators are cached per schema object.
 import { Ajv, type ValidateFunction } from 'ajv';
+import { RE2JS } from 're2js';
 import { z } from 'zod';
 
 const compiled = new WeakMap<object, ValidateFunction>();
+
+/**
+ * A schema's `pattern` (and `patternProperties`) runs on RE2, as a role's other patterns do
+ * (role-regex.ts): a role's input schema is checked on what an event, a webhook or a caller sends, on
+ * the daemon's request path, and ajv's default `new RegExp` backtracks. `^([a-z0-9]+)+@x$` against 30
+ * letters and a `!` took 34 s of CPU before being refused; RE2's time grows with the text only. A pattern
+ * RE2 cannot run (a lookahead, a backreference: valid in a JSON Schema, and an MCP server's schema is not
+ * ours to refuse) keeps JavaScript's engine.
+ */
+const schemaRegExp = Object.assign(
+  (pattern: string, flags: string): { test(text: string): boolean; toString(): string } => {
+    let re: RE2JS;
+    try {
+      re = RE2JS.compile(pattern);
+    } catch {
+      return new RegExp(pattern, flags);
+    }
+    // ajv caches compiled patterns under toString(): one entry per pattern, as a RegExp's would be.
+    return { test: (text: string) => re.test(text), toString: () => `re2:/${pattern}/${flags}` };
+  },
+  { code: 'schemaRegExp' },
+);
 
 /** A validator for `schema`; throws ajv's error when the schema is invalid. */
 export function compileJsonSchema(schema: Record<string, unknown>): ValidateFunction {
   let validate = compiled.get(schema);
   if (!validate) {
-    validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    validate = new Ajv({ allErrors: true, strict: false, code: { regExp: schemaRegExp } }).compile(schema);
     compiled.set(schema, validate);
   }
   return validate;

@@ -7,7 +7,7 @@ import type { ProjectConfig } from '../config/project.js';
 import { resolveServeSettings } from '../config/serve-settings.js';
 import { managersOf } from '../managers/chain.js';
 import { notificationSecrets } from '../notifications/settings.js';
-import { discoverRoleFiles } from '../roles/discover.js';
+import { discoverRoleFiles, uniqueRoles } from '../roles/discover.js';
 import type { Role } from '../roles/schema.js';
 import type { Runtime } from '../runtime.js';
 import type { CommitObserver } from '../telemetry/commit-tap.js';
@@ -109,8 +109,9 @@ async function serveUntilStopped(
   const settings = resolveServeSettings(flags, process.env, host.config.serve, host.config.file);
   // Before the roles load and the runs start: the heap's growth is set for the process's whole life.
   applyHeapGrowth(settings.heapGrowingPercent);
-  const roles = [];
-  for (const file of discoverRoleFiles(paths)) roles.push(await host.loadRole(file));
+  const loaded = [];
+  for (const file of discoverRoleFiles(paths)) loaded.push(await host.loadRole(file));
+  const roles = uniqueRoles(loaded);
   // The roles' manager agents are served too: their runs decide the roles' escalations.
   for (const manager of await managersOf(roles, host.loadRole))
     if (!roles.some((r) => r.name === manager.name)) roles.push(manager);

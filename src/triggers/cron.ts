@@ -15,11 +15,18 @@ export function cronProblem(
       message: `unknown time zone '${timezone}' (an IANA name such as Europe/Paris)`,
     };
   }
+  let next: Date | null;
   try {
-    new Cron(schedule, { paused: true, timezone }).stop();
+    const cron = new Cron(schedule, { paused: true, timezone });
+    next = cron.nextRun();
+    cron.stop();
   } catch (err) {
     return { field: 'schedule', message: `invalid cron schedule '${schedule}': ${(err as Error).message}` };
   }
+  // A valid pattern may still name no time at all (February 31, a year gone by): the role would be
+  // served and never run, without a word.
+  if (next === null)
+    return { field: 'schedule', message: `cron schedule '${schedule}' never fires (no such date ahead)` };
   return undefined;
 }
 

@@ -145,6 +145,24 @@ describe('CLI errors', () => {
     assert.doesNotMatch(evidence.stderr, /more than once/);
   });
 
+  it('serve or mcp given two files of one role name: exit 2 naming both, before anything is served', async () => {
+    const a = role({ autonomy: 'full', turns: [done] });
+    const b = role({ autonomy: 'draft', turns: [done] });
+    for (const command of ['serve', 'mcp']) {
+      const res = await runCli([
+        command,
+        a.file,
+        b.file,
+        '--data-dir',
+        a.dataDir,
+        ...(command === 'serve' ? ['--port', '0'] : []),
+      ]);
+      assert.equal(res.code, 2, `${command}: ${res.stderr}`);
+      assert.match(res.stderr, /role\.yaml and .*role\.yaml are both role 'test-role'/);
+      assert.equal(existsSync(a.dataDir), false, `${command} opened no store`);
+    }
+  });
+
   it('a run that fails exits 1 with the error in the JSON', async () => {
     const r = role({
       autonomy: 'full',

@@ -78,6 +78,17 @@ describe('wire streams cut or shaped oddly', () => {
     assert.equal(anthropic.requests.length - first, 1, 'not retried');
   });
 
+  it('says an event that is not JSON is the provider answer’s fault, with the event, and does not retry', async () => {
+    openai.enqueue({ raw: 'data: {not json\n\n' }, { text: 'not asked for' });
+    const first = openai.requests.length;
+    await assert.rejects(createOpenAIChatModel('gpt-4.1-mini', settings(openai)).turn(ask), (err: Error) => {
+      // Was JSON.parse's bare "Expected property name or '}' in JSON at position 1".
+      assert.match(err.message, /the provider sent a stream event that is not JSON \(.*\): "\{not json"/);
+      return true;
+    });
+    assert.equal(openai.requests.length - first, 1, 'not retried');
+  });
+
   it('still retries a connection dropped mid-stream', async () => {
     openai.enqueue({ text: 'part', cut: 'reset' }, { text: 'whole' });
     const before = openai.requests.length;

@@ -220,6 +220,18 @@ describe('a bad role file', () => {
     );
   });
 
+  it("reports YAML's .inf and .nan as numbers that are not finite, not as 'expected number, got number'", async () => {
+    const text = edit(edit(GOOD, 'maxSteps: 20', 'maxSteps: .inf'), 'maxCostUsd: 0.5', 'maxCostUsd: .nan');
+    const { issues } = await problems(text);
+    assert.deepEqual(
+      issues.map((i) => [i.line, i.path, i.message]),
+      [
+        [lineOf(text, 'maxSteps'), 'budget.maxSteps', 'expected a finite number, got Infinity'],
+        [lineOf(text, 'maxCostUsd'), 'budget.maxCostUsd', 'expected a finite number, got NaN'],
+      ],
+    );
+  });
+
   it('reports a model script that does not exist', async () => {
     const issue = only(
       (await problems(edit(GOOD, 'script:./refund.script.yaml', 'script:./nope.script.yaml'))).issues,
@@ -494,5 +506,17 @@ describe('loading role files: triggers', () => {
     const byPath = Object.fromEntries(issues.map((i) => [i.path, i.message]));
     assert.match(byPath['triggers[0].cron.schedule'] ?? '', /invalid cron schedule '61 \* \* \* \*'/);
     assert.match(byPath['triggers[1].cron.timezone'] ?? '', /unknown time zone 'Mars\/Olympus'/);
+  });
+
+  it('rejects a schedule that never fires (February 31, a past year): the role would never run', async () => {
+    const text = `${GOOD}triggers:\n  - cron: { schedule: "0 0 31 2 *" }\n  - cron: { schedule: "0 0 0 1 1 * 2020" }\n  - cron: { schedule: "0 0 29 2 *" }\n`;
+    const { issues } = await problems(text);
+    assert.deepEqual(
+      issues.map((i) => [i.path, i.message]),
+      [
+        ['triggers[0].cron.schedule', "cron schedule '0 0 31 2 *' never fires (no such date ahead)"],
+        ['triggers[1].cron.schedule', "cron schedule '0 0 0 1 1 * 2020' never fires (no such date ahead)"],
+      ],
+    );
   });
 });

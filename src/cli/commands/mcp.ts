@@ -5,7 +5,7 @@ import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CONFIG_FILE } from '../../config/project.js';
 import { NightshiftError } from '../../errors.js';
-import { discoverRoleFiles } from '../../roles/discover.js';
+import { discoverRoleFiles, uniqueRoles } from '../../roles/discover.js';
 import { type CliContext, type CommonFlags, defaultActor, withCommonFlags } from '../context.js';
 
 /**
@@ -33,9 +33,10 @@ export function mcpCommand(program: Command, cli: CliContext): void {
       // Paths given on the command line are the user's: resolved before moving into the project.
       const given = paths.map((p) => resolve(p));
       if (flags.config) enterProject(flags.config);
-      const roles = [];
+      const loaded = [];
       for (const file of discoverRoleFiles(given.length > 0 ? given : [process.cwd()]))
-        roles.push(await cli.loadRole(file));
+        loaded.push(await cli.loadRole(file));
+      const roles = uniqueRoles(loaded);
       const { serveMcpStdio } = await import('../../mcp/stdio.js');
       const runtime = await cli.open(flags);
       await serveMcpStdio({ runtime, roles, user: defaultActor(), say: cli.io.err });

@@ -107,7 +107,19 @@ export async function streamTurn(
     });
   const source = res.body;
   const reader = protocol.reader(input.names);
-  const parser = eventParser((name, data) => reader.event(name, data));
+  const parser = eventParser((name, data) => {
+    try {
+      reader.event(name, data);
+    } catch (err) {
+      // JSON.parse's own message ("Expected property name … at position 1") does not say what was being
+      // parsed: the failed run's error then read like nightshift's bug rather than the provider's answer.
+      if (err instanceof SyntaxError)
+        throw new SyntaxError(
+          `the provider sent a stream event that is not JSON (${err.message}): ${JSON.stringify(data.slice(0, 200))}`,
+        );
+      throw err;
+    }
+  });
   // The body's chunks pulled one by one and pushed into the parser, not a generator over them: fewer
   // promise hops per chunk on every streamed turn. Only an error from reading the body is a dropped
   // connection; one the parser or the protocol's reader throws on a malformed event (a TypeError too, at

@@ -120,7 +120,9 @@ export function decisionOperations(ctx: ApiContext): Operation[] {
       body: ApproveBody,
       async decide({ caller, params, body }) {
         const approval = await decidableApproval(caller, params.approvalId);
-        if (body.changeSetHash !== undefined) {
+        // A decided approval is refused as decided (APPROVAL_NOT_PENDING, by runtime.approve), not as
+        // "another change set": a second click from a stale page must learn that someone already decided.
+        if (body.changeSetHash !== undefined && approval.status === 'pending') {
           if (approval.changeSetHash !== body.changeSetHash)
             throw new NightshiftError(
               'APPROVAL_MISMATCH',

@@ -117,6 +117,19 @@ describe('the API operations', () => {
     // Deciding again: 409, not pending.
     const again = await api.call('POST', `/api/v1/approvals/${approval.id}/approve`, { body: {} });
     assert.equal(again.status, 409);
+    assert.equal((again.body as { error: { code: string } }).error.code, 'APPROVAL_NOT_PENDING');
+    // With a change set hash too (a second click from a stale page): it is decided, not "another change set".
+    const stale = await api.call('POST', `/api/v1/approvals/${approval.id}/approve`, {
+      body: { changeSetHash: 'f'.repeat(64) },
+    });
+    assert.equal(stale.status, 409);
+    assert.deepEqual(
+      [
+        (stale.body as { error: { code: string; message: string } }).error.code,
+        (stale.body as { error: { code: string; message: string } }).error.message,
+      ],
+      ['APPROVAL_NOT_PENDING', `approval ${approval.id} is already approved by alice`],
+    );
     // The detail, its steps paged, its audit entries.
     const detail = (await api.call('GET', `/api/v1/runs/${paused.runId}`)).body as {
       run: { status: string };
