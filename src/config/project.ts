@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { NotificationSettings } from '../notifications/settings.js';
 import { GroupsSpec, type PeopleDirectory, PeopleSpec } from '../people/config.js';
 import { VersionsConfig } from '../versions/config.js';
-import { MAX_TIMER_MS } from './serve-settings.js';
+import { MAX_TIMER_MS } from './timer-limit.js';
 import { parseYamlFile } from './yaml-file.js';
 
 const ProviderSettings = z.strictObject({

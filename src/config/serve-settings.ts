@@ -3,6 +3,7 @@
 // Each value says where it came from, so a bad one is reported with its source.
 import { NightshiftError } from '../errors.js';
 import type { ServeConfig } from './project.js';
+import { MAX_TIMER_MS } from './timer-limit.js';
 
 export interface ServeSettings {
   host: string;
@@ -39,9 +40,6 @@ export const SERVE_DEFAULTS: Readonly<ServeSettings> = {
   streamHeartbeatMs: 15_000,
   heapGrowingPercent: 50,
 };
-
-/** The longest delay Node's timers take (2^31 - 1 ms): a longer one fires after 1 ms instead, with a warning. */
-export const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * `flag` absent: set only in the environment or the config file. `max` is the config file's bound
