@@ -87,9 +87,9 @@ async function checkUrl(raw: string, role: RoleSettings, resolve: Resolve): Prom
  * themselves (RFC 3986 6.2.2.2): `/ref%75nds` is `/refunds`.
  */
 function canonicalUrl(url: URL): string {
-  return url.toString().replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
+  return url.toString().replace(/%([0-9A-Fa-f]{2})/g, (encoded, hex: string) => {
     const char = String.fromCharCode(Number.parseInt(hex, 16));
-    return /[A-Za-z0-9\-._~]/.test(char) ? char : escape;
+    return /[A-Za-z0-9\-._~]/.test(char) ? char : encoded;
   });
 }
 
