@@ -174,6 +174,12 @@ export const HostRule = z.union([
     host: z.string().min(1),
     /** Allow this host even though it resolves to a loopback, private or link-local address. */
     private: z.boolean().default(false),
+    /**
+     * Secrets http.fetch may send to this host. A secret listed by any host entry goes only to the hosts
+     * that list it; one no entry lists goes to any allowed host. Optional (no default) so roles stored
+     * before it existed keep their shape and version.
+     */
+    secrets: z.array(z.string().regex(SECRET_NAME, 'the name of a secret listed under secrets:')).optional(),
   }),
 ]);
 export type HostRule = z.infer<typeof HostRule>;

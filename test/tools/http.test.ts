@@ -140,6 +140,93 @@ describe('http.fetch', () => {
     assert.equal(undeclared.error?.code, 'SCOPE_VIOLATION');
   });
 
+  it("never sends a secret the role's webhook trigger or notify destination holds, before connecting", async () => {
+    const r = role({
+      secrets: ['HOOK_SECRET', 'PAGER_SECRET'],
+      triggers: [{ webhook: { path: 'tickets', secret: 'HOOK_SECRET' } }],
+      notify: { webhooks: { pager: { url: 'https://pager.example.com/hook', secret: 'PAGER_SECRET' } } },
+    });
+    const before = api.hits.length;
+    const env = { HOOK_SECRET: 'whsec-1', PAGER_SECRET: 'pager-2' };
+    const url = `http://127.0.0.1:${api.port}/echo`;
+    const inBody = await fetchAs(r, { url, method: 'POST', body: 'k={{secret:HOOK_SECRET}}' }, env);
+    assert.equal(inBody.verdict.kind, 'outside');
+    assert.match(
+      (inBody.verdict as { reason: string }).reason,
+      /HOOK_SECRET is the webhook trigger \/hooks\/tickets's/,
+    );
+    const inHeader = await fetchAs(r, { url, headers: { 'x-k': '{{secret:PAGER_SECRET}}' } }, env);
+    assert.match((inHeader.verdict as { reason: string }).reason, /PAGER_SECRET is notify.webhook pager's/);
+    assert.equal(api.hits.length, before, 'nothing reached the server');
+    // The run-time check holds too, for a call that skipped the policy's (a drafted call approved later
+    // is judged again, but the tool does not rely on it).
+    const direct = await Promise.resolve()
+      .then(() =>
+        httpFetch.run(httpFetch.input.parse({ url, headers: { 'x-k': '{{secret:HOOK_SECRET}}' } }), {
+          role: r,
+          runId: 'run_h',
+          idempotencyKey: 'k',
+          fencingToken: 1,
+          workspace: r.workspace,
+          signal: new AbortController().signal,
+          secrets: loadSecrets(r, env),
+        }),
+      )
+      .then(
+        () => undefined,
+        (err: Error & { code?: string }) => err.code,
+      );
+    assert.equal(direct, 'SCOPE_VIOLATION');
+    assert.equal(api.hits.length, before);
+  });
+
+  it('sends a secret bound to hosts (scope.hosts[].secrets) only to them; an unbound one to any allowed host', async () => {
+    const r = role({
+      secrets: ['API_TOKEN', 'OTHER'],
+      scope: {
+        hosts: [
+          { host: '127.0.0.1', secrets: ['API_TOKEN'] },
+          { host: 'localhost', private: true },
+        ],
+      },
+    });
+    const env = { API_TOKEN: 'tok-1', OTHER: 'o-2' };
+    const bound = await fetchAs(
+      r,
+      { url: `http://127.0.0.1:${api.port}/echo`, headers: { authorization: '{{secret:API_TOKEN}}' } },
+      env,
+    );
+    assert.equal(JSON.parse(bound.result!.body).auth, 'tok-1');
+    const before = api.hits.length;
+    const elsewhere = await fetchAs(
+      r,
+      { url: `http://localhost:${api.port}/echo`, headers: { authorization: '{{secret:API_TOKEN}}' } },
+      env,
+    );
+    assert.equal(elsewhere.verdict.kind, 'outside');
+    assert.match(
+      (elsewhere.verdict as { reason: string }).reason,
+      /API_TOKEN may be sent only to 127\.0\.0\.1 \(scope\.hosts\), not to localhost/,
+    );
+    assert.equal(api.hits.length, before);
+    const unbound = await fetchAs(
+      r,
+      { url: `http://localhost:${api.port}/echo`, headers: { authorization: '{{secret:OTHER}}' } },
+      env,
+    );
+    assert.equal(JSON.parse(unbound.result!.body).auth, 'o-2');
+  });
+
+  it('refuses a host entry binding a secret the role does not declare', () => {
+    assert.throws(
+      () => role({ scope: { hosts: [{ host: '127.0.0.1', secrets: ['NOPE'] }] } }),
+      (err: Error & { issues?: { path: string; message: string }[] }) =>
+        err.issues?.some(
+          (i) => i.path === 'scope.hosts[0].secrets[0]' && /NOPE is not listed/.test(i.message),
+        ) === true,
+    );
+  });
+
   it('refuses hosts off the allowlist, other schemes, and credentials in URLs, before connecting', async () => {
     const before = api.hits.length + other.hits.length;
     for (const url of [

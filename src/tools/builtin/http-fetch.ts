@@ -12,11 +12,11 @@ import { defineTool } from '../define.js';
 import { toolFailed, toolTimeout } from '../failures.js';
 import { restrictedAddress } from '../net/addresses.js';
 import { matchHost } from '../net/host-allowlist.js';
+import { SECRET_REF, secretDestinationProblem, secretNames } from '../net/secret-destinations.js';
 import type { Secrets } from '../secrets.js';
 import type { ScopeVerdict } from '../types.js';
 
 const MAX_REDIRECTS = 5;
-const SECRET_REF = /\{\{secret:([A-Za-z_][A-Za-z0-9_]*)\}\}/g;
 
 const Input = z.strictObject({
   url: z.string().min(1).describe('http(s) URL on an allowed host'),
@@ -138,6 +138,12 @@ function guardedLookup(privateAllowed: boolean, resolve: Resolve): LookupFunctio
   };
 }
 
+/** Why the secrets the call names may not go to its URL's host (secret-destinations.ts). */
+function secretProblem(args: Input, url: URL, role: RoleSettings): string | undefined {
+  const names = secretNames([...Object.values(args.headers), args.body ?? ''].join('\n'));
+  return secretDestinationProblem(role, url.hostname.replace(/^\[|\]$/g, ''), names);
+}
+
 function withSecrets(text: string, secrets: Secrets): string {
   return text.replace(SECRET_REF, (_m, name: string) => {
     const v = secrets.get(name);
@@ -212,12 +218,16 @@ export function createHttpFetch(options: { resolve?: Resolve } = {}) {
     idempotent: (args: Input) => args.method === 'GET',
     scope: async (args, ctx): Promise<ScopeVerdict> => {
       const c = await checkUrl(args.url, ctx.role, resolve);
-      return c.ok
-        ? { kind: 'inside', canonical: { url: canonicalUrl(c.url) } }
-        : { kind: 'outside', reason: c.reason };
+      if (!c.ok) return { kind: 'outside', reason: c.reason };
+      const secrets = secretProblem(args, c.url, ctx.role);
+      if (secrets) return { kind: 'outside', reason: secrets };
+      return { kind: 'inside', canonical: { url: canonicalUrl(c.url) } };
     },
     run: async (args, ctx): Promise<Response> => {
       const { limits } = ctx.role;
+      // Checked by the policy before the call; again here, where the values are put in.
+      const secrets = secretProblem(args, new URL(args.url), ctx.role);
+      if (secrets) throw new NightshiftError('SCOPE_VIOLATION', secrets);
       const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(limits.fetchSeconds * 1000)]);
       let headers = Object.fromEntries(
         Object.entries(args.headers).map(([k, v]) => [k, withSecrets(v, ctx.secrets)]),
