@@ -216,7 +216,9 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue, roleFile?: s
   ];
   spec.scope.hosts.forEach((h, i) => {
     if (typeof h !== 'string')
-      h.secrets?.forEach((name, j) => refs.push([['scope', 'hosts', i, 'secrets', j], name]));
+      h.secrets?.forEach((name, j) => {
+        refs.push([['scope', 'hosts', i, 'secrets', j], name]);
+      });
   });
   spec.triggers.forEach((t, i) => {
     if ('webhook' in t) refs.push([['triggers', i, 'webhook', 'secret'], t.webhook.secret]);
