@@ -1,7 +1,9 @@
 // A role's managers, loaded: its manager, that manager's manager, and so on. `validate` checks the whole
 // path this way, so a broken manager file, or a path that comes back to a role on it, fails before a run
 // ever escalates.
-import { RoleInvalidError } from '../errors.js';
+import { readFileSync } from 'node:fs';
+import { YamlSource } from '../config/yaml-file.js';
+import { type Issue, RoleInvalidError } from '../errors.js';
 import type { Role } from '../roles/schema.js';
 
 /** Loads a role file (the CLI's loader, with the project's tool modules). */
@@ -19,7 +21,7 @@ export async function loadManagerChain(role: Role, loadRole: LoadRole): Promise<
     const file = current.manager.file;
     if (seen.includes(file)) {
       const path = [...seen, file].join(' → ');
-      throw new RoleInvalidError([{ path: 'manager', message: `the manager path is a cycle: ${path}` }]);
+      throw new RoleInvalidError([managerIssue(role, `the manager path is a cycle: ${path}`)]);
     }
     let manager: Role;
     try {
@@ -28,15 +30,33 @@ export async function loadManagerChain(role: Role, loadRole: LoadRole): Promise<
       const why = RoleInvalidError.isInstance(err)
         ? err.issues.map((i) => `${i.path ? `${i.path}: ` : ''}${i.message}`).join('; ')
         : (err as Error).message;
-      throw new RoleInvalidError([{ path: 'manager', message: `manager role ${file} is invalid: ${why}` }]);
+      throw new RoleInvalidError([managerIssue(role, `manager role ${file} is invalid: ${why}`)]);
     }
     const unfit = unfitAsManager(manager);
-    if (unfit) throw new RoleInvalidError([{ path: 'manager', message: `manager role ${file}: ${unfit}` }]);
+    if (unfit) throw new RoleInvalidError([managerIssue(role, `manager role ${file}: ${unfit}`)]);
     seen.push(file);
     chain.push(manager);
     current = manager;
   }
   return chain;
+}
+
+/**
+ * A problem of the manager path, at the line of the role's own `manager:` key (the path is checked after
+ * the role file loaded, from its managers' files, so the line is looked up here). A role from defineRole,
+ * or a file that cannot be read again, gets the key path alone.
+ */
+function managerIssue(role: Role, message: string): Issue {
+  const file = role.source.file;
+  if (file !== undefined) {
+    try {
+      const { line } = new YamlSource(readFileSync(file, 'utf8'), file).issue(['manager'], message);
+      if (line !== undefined) return { line, path: 'manager', message };
+    } catch {
+      // The key path alone, as before.
+    }
+  }
+  return { path: 'manager', message };
 }
 
 /** Every manager on the paths of `roles`, once each (by name), for a worker that serves them. */

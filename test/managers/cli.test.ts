@@ -1,7 +1,7 @@
 // The manager path from the command line: validate checks the manager's file and refuses a cycle; `run
 // --json` reports the outcome after the manager run (driven in the same process); `show` prints the path.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
@@ -51,6 +51,16 @@ describe('manager: from the CLI', () => {
     assert.match(
       cycle.stdout + cycle.stderr,
       /manager path is a cycle: .*clerk\.yaml → .*lead\.yaml → .*clerk\.yaml/,
+    );
+    // At the line of the role's own `manager:` key, like every other problem of a role file.
+    const managerLine =
+      readFileSync(cyclic.clerk, 'utf8')
+        .split('\n')
+        .findIndex((l) => l.startsWith('manager:')) + 1;
+    assert.ok(managerLine > 0);
+    assert.match(
+      cycle.stdout + cycle.stderr,
+      new RegExp(`clerk\\.yaml:${managerLine} manager: the manager path is a cycle`),
     );
 
     const badTimeout = writeManagedRoles({ clerkTurns: [done], leadTurns: [done] });
