@@ -203,6 +203,10 @@ export async function makeParents(
   where: { absolute: string; workspace: string },
   userPath: string,
 ): Promise<void> {
+  // Checked before the first folder is made: a path the file system refuses (a name over NAME_MAX, the
+  // whole over PATH_MAX) would otherwise fail part-way, leaving the folders made before it behind.
+  const tooLong = lengthProblem(where.absolute);
+  if (tooLong) throw callInvalid(`cannot write '${userPath.slice(0, 200)}': ${tooLong}`);
   let current = where.workspace;
   for (const part of relative(where.workspace, dirname(where.absolute)).split(sep).filter(Boolean)) {
     current = join(current, part);
@@ -219,6 +223,20 @@ export async function makeParents(
         `cannot write '${userPath}': '${relative(where.workspace, current)}' is not a folder`,
       );
   }
+}
+
+/** Linux's limits, in bytes: one name (NAME_MAX) and a whole path with its terminating NUL (PATH_MAX). */
+const NAME_MAX = 255;
+const PATH_MAX = 4096;
+
+function lengthProblem(absolute: string): string | undefined {
+  const bytes = Buffer.byteLength(absolute);
+  if (bytes >= PATH_MAX)
+    return `the path is ${bytes} bytes long; the file system takes less than ${PATH_MAX}`;
+  const long = absolute.split(sep).find((name) => Buffer.byteLength(name) > NAME_MAX);
+  if (long !== undefined)
+    return `a name in it is ${Buffer.byteLength(long)} bytes long; the file system takes at most ${NAME_MAX}`;
+  return undefined;
 }
 
 function kindOf(st: Stats): string {

@@ -236,6 +236,19 @@ describe('fs.write', () => {
     );
     assert.equal(readFileSync(join(ws, 'docs', 'a.txt'), 'utf8'), 'inside');
   });
+
+  it('refuses a path too long for the file system before making any folder', async () => {
+    // 1,500 folders of 'long/' (7,500 bytes): the file system refuses it part-way down, which left the
+    // folders made until then behind; and one name over 255 bytes under a new folder.
+    const deep = `${'long/'.repeat(1500)}x.txt`;
+    await assert.rejects(run(fsWrite, { path: deep, content: 'x' }), /the path is \d+ bytes long/);
+    assert.equal(existsSync(join(ws, 'long')), false, 'no folder was left behind');
+    await assert.rejects(
+      run(fsWrite, { path: `wide/${'n'.repeat(300)}.txt`, content: 'x' }),
+      /a name in it is 304 bytes long; the file system takes at most 255/,
+    );
+    assert.equal(existsSync(join(ws, 'wide')), false, 'no folder was left behind');
+  });
 });
 
 describe('the fs tools refuse to leave the workspace', () => {
