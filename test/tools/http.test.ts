@@ -57,25 +57,28 @@ function role(over: Partial<DefineRoleInput> = {}) {
   );
 }
 
+/** Runs http.fetch itself, without the policy's scope check first. */
+async function runFetch(r: ReturnType<typeof role>, args: Record<string, unknown>, env: NodeJS.ProcessEnv) {
+  return httpFetch.run(httpFetch.input.parse(args), {
+    role: r,
+    runId: 'run_h',
+    idempotencyKey: 'k',
+    fencingToken: 1,
+    workspace: r.workspace,
+    signal: new AbortController().signal,
+    secrets: loadSecrets(r, env),
+  });
+}
+
 async function fetchAs(
   r: ReturnType<typeof role>,
   args: Record<string, unknown>,
   env: NodeJS.ProcessEnv = {},
 ) {
-  const parsed = httpFetch.input.parse(args);
-  const verdict = await httpFetch.scope!(parsed, { role: r, workspace: r.workspace });
+  const verdict = await httpFetch.scope!(httpFetch.input.parse(args), { role: r, workspace: r.workspace });
   if (verdict.kind !== 'inside') return { verdict, result: undefined, error: undefined };
   try {
-    const result = await httpFetch.run(parsed, {
-      role: r,
-      runId: 'run_h',
-      idempotencyKey: 'k',
-      fencingToken: 1,
-      workspace: r.workspace,
-      signal: new AbortController().signal,
-      secrets: loadSecrets(r, env),
-    });
-    return { verdict, result, error: undefined };
+    return { verdict, result: await runFetch(r, args, env), error: undefined };
   } catch (error) {
     return { verdict, result: undefined, error: error as Error & { code?: string } };
   }
@@ -160,22 +163,10 @@ describe('http.fetch', () => {
     assert.equal(api.hits.length, before, 'nothing reached the server');
     // The run-time check holds too, for a call that skipped the policy's (a drafted call approved later
     // is judged again, but the tool does not rely on it).
-    const direct = await Promise.resolve()
-      .then(() =>
-        httpFetch.run(httpFetch.input.parse({ url, headers: { 'x-k': '{{secret:HOOK_SECRET}}' } }), {
-          role: r,
-          runId: 'run_h',
-          idempotencyKey: 'k',
-          fencingToken: 1,
-          workspace: r.workspace,
-          signal: new AbortController().signal,
-          secrets: loadSecrets(r, env),
-        }),
-      )
-      .then(
-        () => undefined,
-        (err: Error & { code?: string }) => err.code,
-      );
+    const direct = await runFetch(r, { url, headers: { 'x-k': '{{secret:HOOK_SECRET}}' } }, env).then(
+      () => undefined,
+      (err: Error & { code?: string }) => err.code,
+    );
     assert.equal(direct, 'SCOPE_VIOLATION');
     assert.equal(api.hits.length, before);
   });
