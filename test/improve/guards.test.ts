@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
+import { runSuite } from '../../src/evals/run-suite.js';
 import { loadSuite } from '../../src/evals/suite-file.js';
 import { improve } from '../../src/improve/improve.js';
 import { loadRoleFile } from '../../src/roles/load.js';
@@ -212,3 +213,28 @@ function readFileSafe(file: string): string | null {
     return null;
   }
 }
+
+describe('improve: a rejected candidate is not the eval baseline', () => {
+  it('keeps `nightshift eval` of the unchanged active version comparing with what was accepted', async () => {
+    // The role passes this suite at 0.5; the candidate passes every case, but 2 better pairs are not
+    // evidence (p = 0.25), so it is rejected. Its passing result must not become the baseline the next
+    // eval of the active version "regresses" against: the proposal would have moved the team's CI gate.
+    const suiteFile = join(p.dir, 'triage.evals.yaml');
+    writeFileSync(suiteFile, `threshold: 0.5\n${readFileSync(suiteFile, 'utf8')}`);
+    const spec = p.proposer('noise', {
+      rationale: 'escalate refunds',
+      changes: { escalation: [MONEY_RULE] },
+    });
+    const [round] = (await improve(p.options(spec, { repeat: 1, suite: loadSuite(suiteFile) }))).rounds;
+    assert.equal(round!.outcome, 'rejected', round!.reason);
+    const candidateEval = (await p.rt.store.listEvalResults({ role: 'triage' })).find(
+      (r) => r.id === round!.candidateEvalId,
+    );
+    assert.equal(candidateEval?.passed, true);
+    const active = await loadRoleFile(join(p.dir, 'triage.yaml'));
+    const again = await runSuite(active, loadSuite(suiteFile), { store: p.rt.store, tmpRoot: p.tmp.path });
+    assert.deepEqual(again.regressions, []);
+    assert.notEqual(again.baseline?.id, round!.candidateEvalId);
+    assert.equal(again.ok, true);
+  });
+});
