@@ -43,9 +43,17 @@ export async function findBaseline(
       );
     return named;
   }
-  const passing = await store.listEvalResults({ role: o.role, suite: o.suite, passed: true, limit: 200 });
+  // Other versions only, in the query: an unchanged role evaluated in CI on every commit piles up results
+  // of its own version, and a window of the newest results would lose the baseline behind them.
   const unaccepted = await unacceptedCandidateEvals(store, o.role);
-  return passing.find((r) => r.roleVersion !== o.roleVersion && !unaccepted.has(r.id)) ?? null;
+  const passing = await store.listEvalResults({
+    role: o.role,
+    suite: o.suite,
+    exceptVersion: o.roleVersion,
+    passed: true,
+    limit: unaccepted.size + 1,
+  });
+  return passing.find((r) => !unaccepted.has(r.id)) ?? null;
 }
 
 /**
