@@ -1,12 +1,31 @@
 // The baseline an eval is compared with, and what counts as a regression against it
 // (docs/decisions/034-evals.md). The baseline is the newest *passing* result of this suite for another
-// version of the role (or for the version `--baseline` names): the last state the team accepted.
+// version of the role (or for the version `--baseline` names): the last state the team accepted. The
+// improve loop's own evals of candidates it did not promote are left out: a rejected proposal is not a
+// state anyone accepted, and its result must not move the gate the next `nightshift eval` is judged by.
 import { NightshiftError } from '../errors.js';
-import type { EvalCaseTally, EvalResultRecord, EvalResults } from '../store/types.js';
+import type { EvalCaseTally, EvalResultRecord, EvalResults, Store } from '../store/types.js';
+
+/** The store's improve rounds and promotions, when it keeps them (a bare EvalResults store does not). */
+export type BaselineStore = EvalResults & Partial<Pick<Store, 'listImprovementRounds' | 'listPromotions'>>;
+
+/** Ids of the improve loop's candidate evals whose version never took effect (rejected, pending, refused). */
+async function unacceptedCandidateEvals(store: BaselineStore, role: string): Promise<Set<string>> {
+  if (!store.listImprovementRounds || !store.listPromotions) return new Set();
+  const rounds = await store.listImprovementRounds({ role, limit: 100_000 });
+  if (rounds.length === 0) return new Set();
+  const accepted = new Set((await store.listPromotions({ role, status: 'done' })).map((p) => p.version));
+  return new Set(
+    rounds
+      .filter((r) => r.candidateEvalId !== null && r.candidateVersion !== null)
+      .filter((r) => !accepted.has(r.candidateVersion!))
+      .map((r) => r.candidateEvalId!),
+  );
+}
 
 /** The baseline result, or null when there is none yet (a first eval regresses against nothing). */
 export async function findBaseline(
-  store: EvalResults,
+  store: BaselineStore,
   o: { role: string; suite: string; roleVersion: string; baseline?: string | undefined },
 ): Promise<EvalResultRecord | null> {
   if (o.baseline !== undefined) {
@@ -24,8 +43,17 @@ export async function findBaseline(
       );
     return named;
   }
-  const passing = await store.listEvalResults({ role: o.role, suite: o.suite, passed: true, limit: 200 });
-  return passing.find((r) => r.roleVersion !== o.roleVersion) ?? null;
+  // Other versions only, in the query: an unchanged role evaluated in CI on every commit piles up results
+  // of its own version, and a window of the newest results would lose the baseline behind them.
+  const unaccepted = await unacceptedCandidateEvals(store, o.role);
+  const passing = await store.listEvalResults({
+    role: o.role,
+    suite: o.suite,
+    exceptVersion: o.roleVersion,
+    passed: true,
+    limit: unaccepted.size + 1,
+  });
+  return passing.find((r) => !unaccepted.has(r.id)) ?? null;
 }
 
 /**

@@ -2,7 +2,7 @@
 // and fresh copies of every workspace the role (its specialists, its manager) would touch, so an eval
 // never writes to the live store or the real workspace. The run's store is read back into a
 // CaseObservation, then the folder is removed.
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -36,14 +36,18 @@ function isolatedEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   );
 }
 
-/** Copies each distinct workspace once into `dir` and points the roles at the copies. */
+/**
+ * Copies each distinct workspace once into `dir` and points the roles at the copies. The folder is copied
+ * from its real path: cpSync copies a symlink given as its source as the symlink itself, and a workspace
+ * `./ws` that is a symlink would then have its "copy" point at the real folder, which the case would write.
+ */
 function workspaceCopies(dir: string) {
   const copies = new Map<string, string>();
   const copy = (from: string): string => {
     let to = copies.get(from);
     if (!to) {
       to = join(dir, `workspace-${copies.size}`);
-      cpSync(from, to, { recursive: true });
+      cpSync(realpathSync(from), to, { recursive: true });
       copies.set(from, to);
     }
     return to;
@@ -52,7 +56,7 @@ function workspaceCopies(dir: string) {
     let workspace = role.workspace === undefined ? undefined : copy(role.workspace);
     if (fixture !== undefined) {
       workspace = join(dir, 'workspace-case');
-      cpSync(fixture, workspace, { recursive: true });
+      cpSync(realpathSync(fixture), workspace, { recursive: true });
     }
     return {
       ...role,

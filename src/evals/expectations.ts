@@ -55,7 +55,9 @@ type PathSpec = NonNullable<CaseExpectations['output']>['paths'][number];
 
 function pathCheck(p: PathSpec, i: number, output: unknown): Check {
   const what = `output.paths[${i}] ${p.path}`;
-  const found = JSONPath({ path: p.path, json: output as object, wrap: true }) as unknown[];
+  // JSONPath answers undefined, not [], for a null output (a run that escalated, failed or waits): nothing.
+  const found =
+    (JSONPath({ path: p.path, json: output as object, wrap: true }) as unknown[] | undefined) ?? [];
   if (p.exists === false)
     return found.length === 0 ? pass(what) : fail(what, `selects ${show(found)}; expected nothing`);
   if (found.length === 0) return fail(what, 'selects nothing in the output');

@@ -5,8 +5,8 @@ import { performance } from 'node:perf_hooks';
 import { type Clock, createIdSource, type IdSource, systemClock } from '../clock.js';
 import { NightshiftError } from '../errors.js';
 import type { Role } from '../roles/schema.js';
-import type { EvalCaseTally, EvalResultRecord, EvalResults } from '../store/types.js';
-import { findBaseline, regressions } from './baseline.js';
+import type { EvalCaseTally, EvalResultRecord } from '../store/types.js';
+import { type BaselineStore, findBaseline, regressions } from './baseline.js';
 import { type CaseRunOptions, runCase } from './case-run.js';
 import { type CostEstimate, estimateCost } from './estimate.js';
 import { type Check, checkCase } from './expectations.js';
@@ -16,7 +16,7 @@ import { wilson } from './wilson.js';
 
 export interface RunSuiteOptions extends CaseRunOptions {
   /** Where results are stored and the baseline read (the project's store). Unset: nothing stored. */
-  store?: EvalResults | undefined;
+  store?: BaselineStore | undefined;
   /** Times each case runs (default 1). */
   repeat?: number | undefined;
   /** Case runs at once (default 1). */

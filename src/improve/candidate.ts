@@ -5,6 +5,9 @@ import { stringify } from 'yaml';
 import { roleRecordSpec } from '../engine/start.js';
 import { NightshiftError } from '../errors.js';
 import type { Role } from '../roles/schema.js';
+import { builtinTools } from '../tools/builtin/index.js';
+import { availableTools } from '../tools/registry.js';
+import type { AnyTool } from '../tools/types.js';
 import { authorityWidening } from '../versions/widening.js';
 import { CHANGEABLE } from './proposal.js';
 
@@ -47,18 +50,29 @@ export async function buildCandidate(
   return { role, doc };
 }
 
-/** Tools whose every effect stays in the case's workspace copy (the eval isolation covers them). */
-const CONTAINED = /^fs\./;
+/**
+ * Tools whose every effect stays in the case's workspace copy (the eval isolation covers them): the
+ * built-in fs tools themselves, not a name. A tool module may name its tool fs.publish, or override
+ * fs.write (later definitions win), and its code reaches wherever it likes.
+ */
+const CONTAINED: ReadonlySet<AnyTool> = new Set(builtinTools.filter((t) => t.name.startsWith('fs.')));
 
 /**
- * The tools a run of `role` can cause to be called: its own and, through delegation, every specialist's
- * below it. A child run acts at min(its rung, the parent's), so raising the parent's rung raises theirs too.
+ * The tools a run of `role` can cause to be called that reach past the workspace copy: its own and,
+ * through delegation, every specialist's below it. A child run acts at min(its rung, the parent's), so
+ * raising the parent's rung raises theirs too. A name no built-in or module provides (an MCP tool) counts.
  */
-function reachableTools(role: Role, seen = new Set<Role>()): Set<string> {
-  const out = new Set(role.tools);
+async function uncontainedTools(role: Role, seen = new Set<Role>()): Promise<Set<string>> {
+  const out = new Set<string>();
   if (seen.has(role)) return out;
   seen.add(role);
-  for (const s of role.specialists ?? []) for (const t of reachableTools(s, seen)) out.add(t);
+  const available = await availableTools(role);
+  for (const name of role.tools) {
+    if (name === 'escalate' || name.startsWith('delegate.')) continue;
+    const tool = available.get(name);
+    if (!tool || !CONTAINED.has(tool)) out.add(name);
+  }
+  for (const s of role.specialists ?? []) for (const t of await uncontainedTools(s, seen)) out.add(t);
   return out;
 }
 
@@ -68,14 +82,13 @@ function reachableTools(role: Role, seen = new Set<Role>()): Set<string> {
  * (a tool module's or MCP server's code, shell, http, notifications), that would exercise authority no
  * person granted before the person is asked. Such a proposal is refused unevaluated (fail closed).
  */
-export function evaluationHazard(active: Role, candidate: Role): string | undefined {
+export async function evaluationHazard(active: Role, candidate: Role): Promise<string | undefined> {
   // "tool modules may have changed" is said of every role with modules; the change here is the proposal's.
   const widening = authorityWidening(roleRecordSpec(active), roleRecordSpec(candidate)).filter(
     (w) => !w.startsWith('toolModules:'),
   );
-  const outside = [...reachableTools(candidate)].filter(
-    (t) => !CONTAINED.test(t) && t !== 'escalate' && !t.startsWith('delegate.'),
-  );
-  if (widening.length === 0 || outside.length === 0) return undefined;
+  if (widening.length === 0) return undefined;
+  const outside = [...(await uncontainedTools(candidate))];
+  if (outside.length === 0) return undefined;
   return `the proposal widens authority (${widening.join('; ')}) for a role that can call ${outside.join(', ')} (itself or through its specialists), which reach past an eval's workspace copy: it is not evaluated, since that would use authority no person granted; make this change by hand and promote it`;
 }

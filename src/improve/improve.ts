@@ -4,7 +4,7 @@
 // (held-out cases too) with the active version's repeats, compared pair by pair (compare.ts), and
 // promoted through promote() only when better with no safety regression, so a widening candidate
 // waits for a person. Every round, whatever became of it, is one row in improvement_rounds.
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { type Clock, createIdSource, type IdSource, systemClock } from '../clock.js';
@@ -93,17 +93,44 @@ function estimate(o: ImproveOptions, role: Role, repeat: number, rounds: number)
 }
 
 /**
- * Refuses a suite whose file a case's workspace copy would hold: a candidate able to read its workspace
- * could read the held-out cases' expectations there, which the proposer is never shown.
+ * Every workspace an eval of `role` copies: its own, its specialists' (at any depth), its manager's (and
+ * theirs, up the chain), as case-run.ts isolates each role a run meets.
  */
-function checkSuiteHidden(suite: Suite, role: Role): void {
-  const folders = [role.workspace, ...suite.cases.map((c) => c.workspace)].filter(
-    (f): f is string => f !== undefined,
+async function workspacesOf(role: Role, load: LoadRoleText, seen = new Set<string>()): Promise<string[]> {
+  const key = `${role.name}\u0000${role.version}`;
+  if (seen.has(key)) return [];
+  seen.add(key);
+  const out = role.workspace === undefined ? [] : [role.workspace];
+  for (const s of role.specialists ?? []) out.push(...(await workspacesOf(s, load, seen)));
+  if (role.manager) out.push(...(await workspacesOf(await load(role.manager.file), load, seen)));
+  return out;
+}
+
+const realOr = (path: string) => {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+};
+const inside = (folder: string, file: string) => {
+  const path = relative(folder, file);
+  return path !== '' && !path.startsWith('..') && !isAbsolute(path);
+};
+
+/**
+ * Refuses a suite whose file a case's workspace copy would hold: a candidate able to read a workspace
+ * (its own, a specialist's, its manager's) could read the held-out cases' expectations there, which the
+ * proposer is never shown. Compared as paths and as real paths: the copies are of the real folders.
+ */
+async function checkSuiteHidden(suite: Suite, role: Role, load: LoadRoleText): Promise<void> {
+  const folders = [
+    ...(await workspacesOf(role, load)),
+    ...suite.cases.map((c) => c.workspace).filter((f): f is string => f !== undefined),
+  ];
+  const holder = folders.find(
+    (f) => inside(resolve(f), suite.file) || inside(realOr(resolve(f)), realOr(suite.file)),
   );
-  const holder = folders.find((f) => {
-    const path = relative(resolve(f), suite.file);
-    return path !== '' && !path.startsWith('..') && !isAbsolute(path);
-  });
   if (holder)
     throw new NightshiftError(
       'IMPROVE_SUITE_EXPOSED',
@@ -140,7 +167,7 @@ export async function improve(o: ImproveOptions): Promise<ImproveResult> {
       'IMPROVE_BASE_MISMATCH',
       `${o.roleFile} is version ${active.version}, but the active version of ${active.name} is ${promoted.version}: improve the active version's definition, or promote the file first (nightshift promote ${o.roleFile} ${active.version})`,
     );
-  checkSuiteHidden(o.suite, active);
+  await checkSuiteHidden(o.suite, active, o.loadRole);
   const estimateUsd = estimate(o, active, repeat, rounds);
   o.onEstimate?.(estimateUsd);
   // Stored, so promote() judges the first candidate against it rather than against nothing.
@@ -230,7 +257,7 @@ export async function improve(o: ImproveOptions): Promise<ImproveResult> {
       await finish(record);
       continue;
     }
-    const hazard = evaluationHazard(active, candidate.role);
+    const hazard = await evaluationHazard(active, candidate.role);
     if (hazard) {
       record.reason = hazard;
       await finish(record);

@@ -67,6 +67,7 @@ export function describeEvalResultsContract(name: string, open: () => Promise<St
         (await store.listEvalResults(f)).map((r) => r.id);
       assert.deepEqual(await ids({ role: 'contract-role', suite: 'main' }), ['eval_2', 'eval_1']);
       assert.deepEqual(await ids({ role: 'contract-role', roleVersion: 'v2' }), ['eval_3', 'eval_2']);
+      assert.deepEqual(await ids({ role: 'contract-role', exceptVersion: 'v2' }), ['eval_1']);
       assert.deepEqual(await ids({ role: 'contract-role', passed: false }), ['eval_2']);
       assert.deepEqual(await ids({ role: 'contract-role', suite: 'main', passed: true }), ['eval_1']);
       assert.deepEqual(await ids({ role: 'contract-role', limit: 1 }), ['eval_3']);

@@ -154,3 +154,21 @@ describe('case expectations', () => {
     assert.equal(includes('x', { a: 1 }), false);
   });
 });
+
+describe('output checks on a run with no output', () => {
+  // A run that escalated, failed or waits for approval has output null; JSONPath answers undefined for
+  // that (not []), and the check used to throw, crashing the whole eval instead of failing the case.
+  const none: CaseObservation = { ...seen, status: 'escalated', output: null };
+  it('fails a path that must select something, and passes one that must select nothing', () => {
+    const [failed] = failures(
+      { status: 'escalated', output: { paths: [{ path: '$.refundUsd', equals: 40 }] } },
+      none,
+    );
+    assert.equal(failed?.what, 'output.paths[0] $.refundUsd');
+    assert.match(failed!.reason!, /selects nothing in the output/);
+    assert.deepEqual(
+      failures({ status: 'escalated', output: { paths: [{ path: '$.x', exists: false }] } }, none),
+      [],
+    );
+  });
+});

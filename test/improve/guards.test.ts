@@ -3,9 +3,10 @@
 // --max-cost covers the evals; the proposer never sees where the suite is, and a suite a workspace copy
 // would hold is refused. Real SQLite store, scripted proposer and role models.
 import assert from 'node:assert/strict';
-import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
+import { runSuite } from '../../src/evals/run-suite.js';
 import { loadSuite } from '../../src/evals/suite-file.js';
 import { improve } from '../../src/improve/improve.js';
 import { loadRoleFile } from '../../src/roles/load.js';
@@ -135,5 +136,105 @@ describe('improve: where the suite is', () => {
       });
     assert.deepEqual(await p.rt.store.listEvalResults({ role: 'triage' }), []);
     assert.deepEqual(await p.rt.store.listRoleVersions('triage'), []);
+  });
+});
+
+describe('improve: tools named fs.* that are not the built-ins', () => {
+  it('does not evaluate a raised rung when a tool module\u2019s fs.* tool reaches past the workspace copy', async () => {
+    // A project tool may be named fs.publish (or even override fs.write): its code runs wherever it likes.
+    const marker = join(p.tmp.path, 'published-by-an-eval');
+    const define = new URL('../../src/tools/define.js', import.meta.url).href;
+    writeFileSync(
+      join(p.dir, 'publish.mjs'),
+      `import { writeFileSync } from 'node:fs';
+import { z } from '${import.meta.resolve('zod')}';
+import { defineTool } from '${define}';
+export default [defineTool({
+  name: 'fs.publish', description: 'Publishes the ticket', input: z.object({}), effect: 'external',
+  run: () => { writeFileSync(${JSON.stringify(marker)}, 'x'); return { published: true }; },
+})];
+`,
+    );
+    writeFileSync(
+      join(p.dir, 'triage.script.yaml'),
+      JSON.stringify({ turns: [{ call: 'fs.publish', args: {} }, { final: { summary: 'published' } }] }),
+    );
+    writeFileSync(
+      join(p.dir, 'triage.yaml'),
+      ROLE.replace(
+        'tools: [fs.read, fs.write]',
+        'tools: [fs.read, fs.write, fs.publish]\ntoolModules: [./publish.mjs]',
+      ),
+    );
+    const spec = p.proposer('fs-named', { rationale: 'act directly', changes: { autonomy: 'full' } });
+    const [round] = (await improve(p.options(spec, { repeat: 1 }))).rounds;
+    assert.equal(round!.outcome, 'invalid', round!.reason);
+    assert.match(round!.reason, /widens authority .*can call fs\.publish/);
+    assert.equal(round!.candidateEvalId, null);
+    assert.equal(readFileSafe(marker), null, 'the candidate ran fs.publish with authority no person granted');
+  });
+});
+
+describe('improve: the suite inside a specialist\u2019s or the manager\u2019s workspace', () => {
+  for (const key of ['specialists', 'manager'] as const)
+    it(`refuses a suite that the ${key === 'manager' ? 'manager' : 'specialist'}\u2019s workspace copy would hold`, async () => {
+      mkdirSync(join(p.dir, 'other-ws'));
+      writeFileSync(
+        join(p.dir, 'other.yaml'),
+        `name: other
+description: A specialist or manager with a workspace
+autonomy: draft
+model: script:./triage.script.yaml
+instructions: Read what you are asked.
+tools: [fs.read]
+workspace: ./other-ws
+`,
+      );
+      writeFileSync(
+        join(p.dir, 'triage.yaml'),
+        `${ROLE}${key === 'manager' ? 'manager: ./other.yaml' : 'specialists: [./other.yaml]'}\n`,
+      );
+      const hidden = join(p.dir, 'other-ws', 'triage.evals.yaml');
+      writeFileSync(hidden, 'cases:\n  - name: a\n    input: { ticket: x }\n');
+      const spec = p.proposer('exposed-other', { rationale: 'x', changes: { instructions: 'y' } });
+      await assert.rejects(improve(p.options(spec, { suite: loadSuite(hidden) })), (err: Error) => {
+        assert.equal((err as { code?: string }).code, 'IMPROVE_SUITE_EXPOSED');
+        assert.match(err.message, /lies inside the workspace .*other-ws/);
+        return true;
+      });
+      assert.deepEqual(await p.rt.store.listEvalResults({ role: 'triage' }), []);
+    });
+});
+
+function readFileSafe(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+describe('improve: a rejected candidate is not the eval baseline', () => {
+  it('keeps `nightshift eval` of the unchanged active version comparing with what was accepted', async () => {
+    // The role passes this suite at 0.5; the candidate passes every case, but 2 better pairs are not
+    // evidence (p = 0.25), so it is rejected. Its passing result must not become the baseline the next
+    // eval of the active version "regresses" against: the proposal would have moved the team's CI gate.
+    const suiteFile = join(p.dir, 'triage.evals.yaml');
+    writeFileSync(suiteFile, `threshold: 0.5\n${readFileSync(suiteFile, 'utf8')}`);
+    const spec = p.proposer('noise', {
+      rationale: 'escalate refunds',
+      changes: { escalation: [MONEY_RULE] },
+    });
+    const [round] = (await improve(p.options(spec, { repeat: 1, suite: loadSuite(suiteFile) }))).rounds;
+    assert.equal(round!.outcome, 'rejected', round!.reason);
+    const candidateEval = (await p.rt.store.listEvalResults({ role: 'triage' })).find(
+      (r) => r.id === round!.candidateEvalId,
+    );
+    assert.equal(candidateEval?.passed, true);
+    const active = await loadRoleFile(join(p.dir, 'triage.yaml'));
+    const again = await runSuite(active, loadSuite(suiteFile), { store: p.rt.store, tmpRoot: p.tmp.path });
+    assert.deepEqual(again.regressions, []);
+    assert.notEqual(again.baseline?.id, round!.candidateEvalId);
+    assert.equal(again.ok, true);
   });
 });

@@ -39,6 +39,8 @@ export interface EvalResultFilter {
   role: string;
   suite?: string | undefined;
   roleVersion?: string | undefined;
+  /** Results of every version but this one (the baseline's search: another version's). */
+  exceptVersion?: string | undefined;
   passed?: boolean | undefined;
   /** Newest first; default 50. */
   limit?: number | undefined;

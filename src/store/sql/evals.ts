@@ -41,6 +41,7 @@ export function listEvalResults(d: Dialect, f: EvalResultFilter): Query {
   add((p) => `role = ${p}`, f.role);
   if (f.suite !== undefined) add((p) => `suite = ${p}`, f.suite);
   if (f.roleVersion !== undefined) add((p) => `role_version = ${p}`, f.roleVersion);
+  if (f.exceptVersion !== undefined) add((p) => `role_version <> ${p}`, f.exceptVersion);
   if (f.passed !== undefined) add((p) => `passed = ${p}`, f.passed ? 1 : 0);
   params.push(f.limit ?? 50);
   return {
