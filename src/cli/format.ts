@@ -81,7 +81,12 @@ export function formatInbox(
     const call = (e.context as { call?: { tool: string; args: unknown } }).call;
     const chain = chains[e.runId];
     if (chain) lines.push(`    chain: ${formatChain(chain, call?.tool)}`);
-    if (call && call.tool !== 'escalate')
+    // A result rule holds the result of a call that has run: --allow-call is refused for it.
+    if (call && e.source === 'result_rule')
+      lines.push(
+        `    held result of: ${call.tool} ${short(call.args)}  (the call has run; --withhold-result keeps its result from the model)`,
+      );
+    else if (call && call.tool !== 'escalate')
       lines.push(`    held call: ${call.tool} ${short(call.args)}  (--allow-call runs it once)`);
     lines.push(`    → ${cmd} answer ${e.id} "..."`);
   }

@@ -3,9 +3,11 @@ import { resolve } from 'node:path';
 import { formatPath, zodIssues } from '../config/zod-issues.js';
 import { type Issue, RoleInvalidError } from '../errors.js';
 import { loadScript } from '../models/script/script-file.js';
+import { builtinTools } from '../tools/builtin/index.js';
 import { isTool } from '../tools/define.js';
 import type { AnyTool } from '../tools/types.js';
 import { assembleRole, resolveRolePaths, unmatchableRuleTools } from './load.js';
+import { mcpNameClashes } from './mcp-names.js';
 import { type Role, RoleSpec, type RoleSpecInput } from './schema.js';
 
 export type DefineRoleInput = Omit<RoleSpecInput, 'tools'> & { tools?: (string | AnyTool)[] };
@@ -44,6 +46,10 @@ export function defineRole(input: DefineRoleInput, options: { dir?: string } = {
     issues.push({ path: formatPath(path), message }),
   );
   unmatchableRuleTools(spec, (path, message) => issues.push({ path: formatPath(path), message }));
+  // Tool modules are loaded when a run resolves its tools, which refuses a clash with theirs then.
+  const taken = new Set([...builtinTools.map((t) => t.name), ...inlineTools.map((t) => t.name)]);
+  for (const { path, message } of mcpNameClashes(spec.mcp, taken))
+    issues.push({ path: formatPath(path), message });
   if (resolved.scriptFile) {
     try {
       loadScript(resolved.scriptFile);

@@ -11,7 +11,7 @@ import type { AnyTool } from '../tools/types.js';
 import { cronProblem } from '../triggers/cron.js';
 import { conditionToolNames, regexProblems } from './conditions.js';
 import { compileJsonSchema } from './json-schema.js';
-import { mcpToolNames } from './mcp-names.js';
+import { mcpNameClashes, mcpToolNames } from './mcp-names.js';
 import { roleRegex } from './role-regex.js';
 import {
   DEFAULT_MANAGER_TIMEOUT_MS,
@@ -352,11 +352,15 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
   // A module that is missing or fails to load leaves the list unknown, so names are then not checked.
   const project = (options.projectToolModules ?? []).filter((m) => !resolved.toolModules.includes(m));
   const available = new Set<string>([...builtinTools.map((t) => t.name), ...mcpToolNames(spec.mcp)]);
+  const notMcp = new Set<string>(builtinTools.map((t) => t.name));
   let complete = resolved.toolModules.every(isFile);
   for (const [i, module] of [...project, ...resolved.toolModules].entries()) {
     if (!isFile(module)) continue;
     try {
-      for (const t of await loadToolModules([module])) available.add(t.name);
+      for (const t of await loadToolModules([module])) {
+        available.add(t.name);
+        notMcp.add(t.name);
+      }
     } catch (err) {
       if (!NightshiftError.isInstance(err)) throw err;
       complete = false;
@@ -365,6 +369,7 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
       else issues.push({ path: '', message: `project tool module: ${err.message}` });
     }
   }
+  for (const { path, message } of mcpNameClashes(spec.mcp, notMcp)) add(path, message);
   const unknown = complete ? unknownTools(spec.tools, available) : [];
   for (const [i, message] of unknown) add(['tools', i], message);
   const specialists = await loadSpecialists(

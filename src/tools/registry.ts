@@ -22,7 +22,16 @@ export async function resolveRoleTools(
   extra: readonly AnyTool[] = [],
 ): Promise<Map<string, AnyTool>> {
   const all = await availableTools(role);
-  for (const t of extra) all.set(t.name, t);
+  for (const t of extra) {
+    // Checked when the role is loaded too (roles/mcp-names.ts); here for a role whose modules changed
+    // since, or one defined in code: an MCP tool never silently replaces a built-in or module tool.
+    if (all.has(t.name))
+      throw new NightshiftError(
+        'ROLE_INVALID',
+        `role ${role.name}: the MCP tool ${t.name} has the name of a built-in or tool module tool; an MCP tool may not replace it (give the server another name)`,
+      );
+    all.set(t.name, t);
+  }
   const out = new Map<string, AnyTool>();
   for (const name of role.tools) {
     const tool = all.get(name);

@@ -9,6 +9,7 @@ import type { McpServerConfig, RoleSettings } from '../../roles/settings.js';
 import { defineTool } from '../define.js';
 import { toolFailed } from '../failures.js';
 import type { AnyTool } from '../types.js';
+import { mcpCallError } from './call-errors.js';
 
 const CONNECT_TIMEOUT_MS = 20_000;
 /** How much of a stdio server's stderr goes to the log sink; the rest is read and dropped. */
@@ -58,12 +59,26 @@ function textOf(content: unknown): string {
     .join('\n');
 }
 
-async function connect(
+/** A started server: its client, the tools it offers, and why its connection went away. */
+interface Session {
+  client: Client;
+  offered: { name: string; description?: string | undefined; inputSchema?: unknown }[];
+  /** The first transport error (a message over the SDK's size limit, a line that is not JSON) and stderr. */
+  closedBecause(): string;
+  /** Set once the connection has closed (the process exited, the transport gave up). */
+  closed: boolean;
+}
+
+/**
+ * Starts the server and lists its tools. Any failure closes what was opened (a server left running keeps
+ * the process from exiting) and is a TOOL_NOT_FOUND naming the server: the role cannot get its tools.
+ */
+async function start(
   server: McpServerConfig,
   role: RoleSettings,
   env: NodeJS.ProcessEnv,
   options: McpConnectOptions,
-): Promise<{ client: Client; tools: AnyTool[] }> {
+): Promise<Session> {
   // The SDK is loaded only by roles that use MCP.
   const [{ Client }, { StdioClientTransport }, { StreamableHTTPClientTransport }] = await Promise.all([
     import('@modelcontextprotocol/sdk/client/index.js'),
@@ -85,56 +100,140 @@ async function connect(
   // Attached before the process starts: the SDK hands out the stream at once and pipes into it later.
   const stderrTail =
     'stderr' in transport ? drainStderr(transport.stderr, server.name, options.onStderr) : () => '';
+  let lastError = '';
+  const session: Session = {
+    client,
+    offered: [],
+    closed: false,
+    closedBecause: () => {
+      const said = stderrTail();
+      return [lastError, said ? `its stderr ended with: ${said.slice(-500)}` : ''].filter(Boolean).join('; ');
+    },
+  };
+  // The first error is the cause (a message over the size limit); what follows is its debris.
+  client.onerror = (err) => {
+    lastError ||= err.message.slice(0, 300);
+  };
+  client.onclose = () => {
+    session.closed = true;
+  };
   const where = server.command ? `'${server.command.join(' ')}'` : server.url;
+  let stage = 'did not start';
   try {
     await client.connect(transport, { timeout: CONNECT_TIMEOUT_MS });
+    stage = 'did not list its tools';
+    session.offered = (await client.listTools(undefined, { timeout: CONNECT_TIMEOUT_MS })).tools;
   } catch (err) {
+    await client.close().catch(() => {});
+    const issues = (err as { issues?: { path?: PropertyKey[]; message?: string }[] }).issues;
+    const message = Array.isArray(issues)
+      ? `its answer is not an MCP tool list (${issues.map((i) => `${(i.path ?? []).map(String).join('.')}: ${i.message}`).join('; ')})`
+      : (err as Error).message;
     const said = stderrTail();
     throw new NightshiftError(
       'TOOL_NOT_FOUND',
-      `MCP server ${server.name} (${where}) did not start: ${(err as Error).message}${said ? `; its stderr ended with: ${said.slice(-500)}` : ''}`,
+      `MCP server ${server.name} (${where}) ${stage}: ${message}${said ? `; its stderr ended with: ${said.slice(-500)}` : ''}`,
       { cause: err },
     );
   }
-  const { tools: offered } = await client.listTools(undefined, { timeout: CONNECT_TIMEOUT_MS });
+  return session;
+}
+
+async function connect(
+  server: McpServerConfig,
+  role: RoleSettings,
+  env: NodeJS.ProcessEnv,
+  options: McpConnectOptions,
+): Promise<{ close(): Promise<void>; tools: AnyTool[] }> {
+  let session = await start(server, role, env, options);
+  const { offered } = session;
+  // A server that exited (crashed, or closed on an oversized answer) is started again for the next call,
+  // once for concurrent callers: the role stays prepared (serve keeps it for every later run), and without
+  // this each of its later calls would fail with "Not connected" until the process restarts.
+  let restarting: Promise<Session> | undefined;
+  let closing = false;
+  const live = async (): Promise<Session> => {
+    if (!session.closed || closing) return session;
+    restarting ??= start(server, role, env, options).finally(() => {
+      restarting = undefined;
+    });
+    session = await restarting;
+    return session;
+  };
   const tools: AnyTool[] = [];
-  for (const [name, effect] of Object.entries(server.tools)) {
-    const remote = offered.find((t) => t.name === name);
-    if (!remote) {
-      await client.close();
-      throw new NightshiftError(
-        'TOOL_NOT_FOUND',
-        `MCP server ${server.name} has no tool '${name}' (it offers: ${offered.map((t) => t.name).join(', ') || 'none'})`,
+  try {
+    for (const [name, effect] of Object.entries(server.tools)) {
+      const remote = offered.find((t) => t.name === name);
+      if (!remote) {
+        throw new NightshiftError(
+          'TOOL_NOT_FOUND',
+          `MCP server ${server.name} has no tool '${name}' (it offers: ${offered.map((t) => t.name).join(', ') || 'none'})`,
+        );
+      }
+      const schema = (remote.inputSchema ?? { type: 'object' }) as Record<string, unknown>;
+      let input: ReturnType<typeof zodFromJsonSchema>;
+      try {
+        input = zodFromJsonSchema(schema);
+      } catch (err) {
+        throw new NightshiftError(
+          'TOOL_NOT_FOUND',
+          `MCP server ${server.name}: tool '${name}' has an input schema that cannot be used to check its arguments: ${(err as Error).message}`,
+          { cause: err },
+        );
+      }
+      tools.push(
+        defineTool({
+          name: `${server.name}.${name}`,
+          description: remote.description ?? `${name} (MCP server ${server.name})`,
+          input,
+          jsonSchema: schema,
+          // An effect the role does not state is the widest one.
+          effect: effect ?? 'external',
+          idempotent: false,
+          // The role's list of this server's tools is the allowlist: a listed tool is inside its scope.
+          // A listed read tool is inside the role's allowlist; other effects declare no scope the runtime
+          // can check, so at `sandbox` they are denied like any unscoped tool.
+          scope: () =>
+            (effect ?? 'external') === 'read' ? { kind: 'inside' as const } : { kind: 'unscoped' as const },
+          run: async (args, ctx) => {
+            const now = await live();
+            let result: Awaited<ReturnType<Client['callTool']>>;
+            try {
+              result = await now.client.callTool({ name, arguments: args }, undefined, {
+                signal: ctx.signal,
+                timeout: ctx.role.limits.execSeconds * 1000,
+              });
+            } catch (err) {
+              // A stop by the engine (lease lost, budget out) is the engine's to report.
+              if (ctx.signal.aborted) throw err;
+              throw mcpCallError(err, {
+                tool: `${server.name}.${name}`,
+                server: server.name,
+                timeoutSeconds: ctx.role.limits.execSeconds,
+                closedBecause: now.closedBecause,
+                closed: () => now.closed,
+              });
+            }
+            if (result.isError)
+              throw toolFailed(`${server.name}.${name} failed: ${textOf(result.content) || 'error'}`);
+            return result.structuredContent ?? { content: textOf(result.content) };
+          },
+        }),
       );
     }
-    const schema = (remote.inputSchema ?? { type: 'object' }) as Record<string, unknown>;
-    tools.push(
-      defineTool({
-        name: `${server.name}.${name}`,
-        description: remote.description ?? `${name} (MCP server ${server.name})`,
-        input: zodFromJsonSchema(schema),
-        jsonSchema: schema,
-        // An effect the role does not state is the widest one.
-        effect: effect ?? 'external',
-        idempotent: false,
-        // The role's list of this server's tools is the allowlist: a listed tool is inside its scope.
-        // A listed read tool is inside the role's allowlist; other effects declare no scope the runtime can
-        // check, so at `sandbox` they are denied like any unscoped tool.
-        scope: () =>
-          (effect ?? 'external') === 'read' ? { kind: 'inside' as const } : { kind: 'unscoped' as const },
-        run: async (args, ctx) => {
-          const result = await client.callTool({ name, arguments: args }, undefined, {
-            signal: ctx.signal,
-            timeout: ctx.role.limits.execSeconds * 1000,
-          });
-          if (result.isError)
-            throw toolFailed(`${server.name}.${name} failed: ${textOf(result.content) || 'error'}`);
-          return result.structuredContent ?? { content: textOf(result.content) };
-        },
-      }),
-    );
+  } catch (err) {
+    await session.client.close().catch(() => {});
+    throw err;
   }
-  return { client, tools };
+  return {
+    tools,
+    close: async () => {
+      closing = true;
+      // A restart under way finishes first, so the process it starts is closed too.
+      const last = await (restarting ?? Promise.resolve(session)).catch(() => session);
+      await Promise.allSettled([last.client.close(), session.client.close()]);
+    },
+  };
 }
 
 /** Connects to every MCP server the role names. Fails (closing what it opened) if any listed tool is missing. */
@@ -143,15 +242,15 @@ export async function connectMcpServers(
   env: NodeJS.ProcessEnv = process.env,
   options: McpConnectOptions = {},
 ): Promise<McpConnections> {
-  const clients: Client[] = [];
+  const servers: { close(): Promise<void> }[] = [];
   const tools: AnyTool[] = [];
   const close = async () => {
-    await Promise.allSettled(clients.map((c) => c.close()));
+    await Promise.allSettled(servers.map((c) => c.close()));
   };
   try {
     for (const server of role.mcp) {
       const c = await connect(server, role, env, options);
-      clients.push(c.client);
+      servers.push(c);
       tools.push(...c.tools);
     }
   } catch (err) {

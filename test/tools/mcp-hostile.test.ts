@@ -1,0 +1,124 @@
+// MCP servers that misbehave (a real child process speaking JSON-RPC by hand): each gets a clear error
+// naming the server, the process exits, nothing is recorded for a role that cannot start, and a server that
+// exited is started again for the next call instead of breaking the prepared role for good.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { createRuntime } from '../../src/runtime.js';
+import { startCli } from '../support/cli.js';
+import { fixtures } from '../support/paths.js';
+import { type TestRole, writeTestRole } from '../support/roles.js';
+
+const made: TestRole[] = [];
+after(() => {
+  for (const r of made) r.cleanup();
+});
+
+const hostile = (extra: Record<string, unknown> = {}) => ({
+  name: 'h',
+  command: [process.execPath, fixtures('mcp', 'hostile-server.mjs')],
+  env: ['MODE', 'MARK_FILE'],
+  tools: { echo: 'read' },
+  ...extra,
+});
+
+function role(turns: unknown[], mcp: unknown[], limits: Record<string, unknown> = {}): TestRole {
+  const r = writeTestRole({ autonomy: 'full', tools: [], ledgerTools: false, turns, extra: { limits } });
+  made.push(r);
+  writeFileSync(r.file, `${readFileSync(r.file, 'utf8')}${stringify({ mcp })}`);
+  return r;
+}
+
+const callEcho = { call: 'h.echo', args: { text: 'hi' } };
+const done = { final: { summary: 'done' } };
+
+describe('an MCP server that cannot give its tools', () => {
+  for (const [mode, says] of [
+    ['crash-list', /MCP server h \(.*hostile-server\.mjs'\) did not list its tools: .*Connection closed/],
+    ['bad-list', /MCP server h .* did not list its tools: its answer is not an MCP tool list \(tools: /],
+    [
+      'bad-schema',
+      /MCP server h: tool 'echo' has an input schema that cannot be used to check its arguments: schema is invalid/,
+    ],
+  ] as const) {
+    it(`${mode}: the CLI exits 2 with TOOL_NOT_FOUND naming the server, records nothing, and leaves no process behind`, async () => {
+      const r = role([callEcho, done], [hostile()]);
+      const cli = startCli(['run', r.file, '--data-dir', r.dataDir], { env: { MODE: mode } });
+      // A server left connected kept the CLI from ever exiting.
+      const killer = setTimeout(() => cli.child.kill('SIGKILL'), 30_000);
+      const result = await cli.done;
+      clearTimeout(killer);
+      assert.equal(result.signal, null, `the CLI hung: ${result.stderr}`);
+      assert.equal(result.code, 2, result.stderr);
+      assert.doesNotMatch(result.stderr, /internal error|\n\s+at /);
+      assert.match(result.stderr, /TOOL_NOT_FOUND/);
+      assert.match(result.stderr, says);
+      const rt = await createRuntime({ dataDir: r.dataDir });
+      try {
+        assert.deepEqual(await rt.list(), []);
+      } finally {
+        await rt.close();
+      }
+    });
+  }
+});
+
+describe('an MCP tool call that goes wrong', () => {
+  it('a malformed result is TOOL_RESULT_INVALID (not the arguments), a silent server TOOL_TIMEOUT, a server error TOOL_FAILED with its words', async () => {
+    const cases = [
+      [
+        'malformed',
+        'TOOL_RESULT_INVALID',
+        /^h\.echo: MCP server h answered with something that is not an MCP tool result \(content: /,
+      ],
+      [
+        'hang-call',
+        'TOOL_TIMEOUT',
+        /^h\.echo: MCP server h did not answer within limits\.execSeconds \(1 s\)$/,
+      ],
+      ['rpc-error', 'TOOL_FAILED', /^h\.echo failed: .*the backend says no$/],
+    ] as const;
+    for (const [mode, code, says] of cases) {
+      const r = role([callEcho, done], [hostile()], { execSeconds: 1 });
+      const rt = await createRuntime({ dataDir: r.dataDir, env: { ...process.env, MODE: mode } });
+      try {
+        const result = await rt.run(r.file, {});
+        assert.equal(result.status, 'succeeded', mode);
+        const call = (await rt.get(result.runId))!.toolCalls[0]!;
+        assert.equal(call.status, 'failed', mode);
+        const { error, code: got } = call.result as { error: string; code: string };
+        assert.equal(got, code, `${mode}: ${error}`);
+        assert.match(error, says, mode);
+      } finally {
+        await rt.close();
+      }
+    }
+  });
+
+  it('a server that exited during a call is started again: the next run of the prepared role reaches it', async () => {
+    const r = role([callEcho, done, callEcho, done], [hostile()]);
+    const mark = join(r.dir, 'crashed');
+    const rt = await createRuntime({
+      dataDir: r.dataDir,
+      env: { ...process.env, MODE: 'crash-once', MARK_FILE: mark },
+    });
+    try {
+      const first = await rt.run(r.file, {});
+      const failed = (await rt.get(first.runId))!.toolCalls[0]!;
+      assert.equal(failed.status, 'failed');
+      assert.match(
+        (failed.result as { error: string }).error,
+        /^h\.echo: MCP server h closed the connection during the call \(its stderr ended with: hostile: out of memory, exiting\); it is started again for the next call$/,
+      );
+      // Same runtime, same prepared role (serve keeps it for every later run): it used to say "Not connected".
+      const second = await rt.run(r.file, {});
+      const call = (await rt.get(second.runId))!.toolCalls[0]!;
+      assert.equal(call.status, 'succeeded', JSON.stringify(call.result));
+      assert.deepEqual(call.result, { content: 'echo:hi' });
+    } finally {
+      await rt.close();
+    }
+  });
+});
