@@ -4,7 +4,7 @@
 // `[secret NAME]` where a value was; the revealer puts the values back by name, for the one place that
 // needs them: a tool call's arguments, when the call runs (engine/call-args.ts checks the result against
 // the hash of what the model asked).
-import { readFileSync } from 'node:fs';
+import { type CappedText, readCappedText, tooLargeReason } from '../config/capped-read.js';
 import { NightshiftError } from '../errors.js';
 import type { RoleSettings } from '../roles/settings.js';
 
@@ -41,14 +41,21 @@ export function loadSecrets(
 ): Secrets {
   let fromFile = new Map<string, string>();
   if (role.secretsFile) {
+    let read: CappedText;
     try {
-      fromFile = parseSecretsFile(readFileSync(role.secretsFile, 'utf8'));
+      read = readCappedText(role.secretsFile);
     } catch (err) {
       throw new NightshiftError(
         'CONFIG_INVALID',
         `role ${role.name}: cannot read its secrets file ${role.secretsFile}: ${(err as Error).message}`,
       );
     }
+    if (!read.ok)
+      throw new NightshiftError(
+        'CONFIG_INVALID',
+        `role ${role.name}: its secrets file ${role.secretsFile} ${tooLargeReason(read.size)}`,
+      );
+    fromFile = parseSecretsFile(read.text);
   }
   const values = new Map<string, string>();
   for (const name of role.secrets) {
