@@ -1,7 +1,6 @@
 // YAML files validated by zod, with every problem reported at its line: "roles/refund.yaml:7 autonomy:
 // expected one of observe|draft|sandbox|full, got 'ful'". Used for role files, model scripts and config.
 // The messages come from zod-issues.ts; this file owns parsing and finding the line of a key path.
-import { readFileSync } from 'node:fs';
 import {
   type Document,
   isMap,
@@ -16,6 +15,7 @@ import {
 } from 'yaml';
 import type { z } from 'zod';
 import { formatIssue, type Issue, NightshiftError } from '../errors.js';
+import { type CappedText, MAX_CONFIG_FILE_BYTES, readCappedText, tooLargeReason } from './capped-read.js';
 import {
   formatPath,
   type IssueLocator,
@@ -203,18 +203,32 @@ export function parseYamlText<T>(text: string, displayPath: string, schema: z.Zo
   };
 }
 
-export function readYamlText(
-  file: string,
-  displayPath: string,
-  code: 'ROLE_NOT_FOUND' | 'CONFIG_INVALID' = 'CONFIG_INVALID',
-): string {
+/**
+ * The text of a YAML file the user wrote, refused (before it is read) when it is larger than
+ * MAX_CONFIG_FILE_BYTES. `kind` says which code the caller's users expect: a role file that does not exist
+ * is ROLE_NOT_FOUND, one too large ROLE_INVALID; any other file CONFIG_INVALID.
+ */
+export function readYamlText(file: string, displayPath: string, kind: 'role' | 'other' = 'other'): string {
+  let read: CappedText;
   try {
-    return readFileSync(file, 'utf8');
+    read = readCappedText(file);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : e.message;
-    throw new NightshiftError(code, `${displayPath}: ${why}`, { cause: err });
+    throw new NightshiftError(
+      kind === 'role' ? 'ROLE_NOT_FOUND' : 'CONFIG_INVALID',
+      `${displayPath}: ${why}`,
+      {
+        cause: err,
+      },
+    );
   }
+  if (read.ok) return read.text;
+  throw new NightshiftError(
+    kind === 'role' ? 'ROLE_INVALID' : 'CONFIG_INVALID',
+    `${displayPath} ${tooLargeReason(read.size)}`,
+    { details: { file: displayPath, size: read.size ?? null, maxBytes: MAX_CONFIG_FILE_BYTES } },
+  );
 }
 
 /**

@@ -4,10 +4,11 @@
 // (held-out cases too) with the active version's repeats, compared pair by pair (compare.ts), and
 // promoted through promote() only when better with no safety regression, so a widening candidate
 // waits for a person. Every round, whatever became of it, is one row in improvement_rounds.
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { type Clock, createIdSource, type IdSource, systemClock } from '../clock.js';
+import { readYamlText } from '../config/yaml-file.js';
 import { roleRecordSpec } from '../engine/start.js';
 import { NightshiftError } from '../errors.js';
 import { estimateCost, modelCost } from '../evals/estimate.js';
@@ -64,7 +65,7 @@ export interface ImproveResult {
 
 /** The role's file as written (YAML, not defaults-filled): what the proposer sees and changes. */
 function roleDoc(file: string): { text: string; doc: Record<string, unknown> } {
-  const text = readFileSync(file, 'utf8');
+  const text = readYamlText(file, file, 'role');
   const doc = parse(text) as unknown;
   if (!doc || typeof doc !== 'object' || Array.isArray(doc))
     throw new NightshiftError('ROLE_INVALID', `${file} is not a role file (expected a YAML mapping)`);

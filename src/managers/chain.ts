@@ -1,8 +1,7 @@
 // A role's managers, loaded: its manager, that manager's manager, and so on. `validate` checks the whole
 // path this way, so a broken manager file, or a path that comes back to a role on it, fails before a run
 // ever escalates.
-import { readFileSync } from 'node:fs';
-import { YamlSource } from '../config/yaml-file.js';
+import { readYamlText, YamlSource } from '../config/yaml-file.js';
 import { type Issue, RoleInvalidError } from '../errors.js';
 import type { Role } from '../roles/schema.js';
 
@@ -50,7 +49,7 @@ function managerIssue(role: Role, message: string): Issue {
   const file = role.source.file;
   if (file !== undefined) {
     try {
-      const { line } = new YamlSource(readFileSync(file, 'utf8'), file).issue(['manager'], message);
+      const { line } = new YamlSource(readYamlText(file, file, 'role'), file).issue(['manager'], message);
       if (line !== undefined) return { line, path: 'manager', message };
     } catch {
       // The key path alone, as before.

@@ -2,12 +2,12 @@
 // that can open the store. A run it starts is driven here, as `nightshift run` drives one: a user with no
 // daemon gets results, and a person's later decision drives the run on in the deciding process, as for
 // any foreground run (decision 027). stdout carries the protocol: everything else goes to stderr.
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { RunSummary } from '../engine/summary.js';
 import type { Role } from '../roles/schema.js';
 import type { Runtime } from '../runtime.js';
 import type { McpDoors, StartedRun } from './doors.js';
 import { createMcpServer } from './server.js';
+import { StdioJsonRpcTransport } from './stdio-transport.js';
 
 export interface StdioOptions {
   runtime: Runtime;
@@ -61,9 +61,10 @@ export async function serveMcpStdio(o: StdioOptions): Promise<void> {
       'no role took this event: events reach the roles a running `nightshift serve` serves (runs.start starts a run here)',
   };
   const server = createMcpServer(doors);
-  const transport = new StdioServerTransport(
-    o.input as NodeJS.ReadStream | undefined,
-    o.output as NodeJS.WriteStream | undefined,
+  // Not the SDK's StdioServerTransport: it answers nothing to a line that is not a JSON-RPC message.
+  const transport = new StdioJsonRpcTransport(
+    (o.input ?? process.stdin) as NodeJS.ReadStream,
+    (o.output ?? process.stdout) as NodeJS.WriteStream,
   );
   const closed = new Promise<void>((resolve) => {
     transport.onclose = () => resolve();

@@ -1,15 +1,28 @@
 // Finding role files for `nightshift serve <paths...>`: files as given, and in folders every YAML file
 // (recursively) that looks like a role (has `name` and `autonomy`); model scripts and the rest are skipped.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { readCappedText } from '../config/capped-read.js';
 import { NightshiftError } from '../errors.js';
 
 const SKIP = new Set(['node_modules', '.git', '.nightshift', 'dist']);
 
+/**
+ * The file's YAML as data, for a guess at what it is; `too-large` over the cap (MAX_CONFIG_FILE_BYTES),
+ * which is not read: the loader then refuses it, saying its size.
+ */
+function peek(file: string): Record<string, unknown> | null | 'too-large' {
+  const read = readCappedText(file);
+  if (!read.ok) return 'too-large';
+  return parse(read.text) as Record<string, unknown> | null;
+}
+
 function looksLikeRole(file: string): boolean {
   try {
-    const doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown> | null;
+    const doc = peek(file);
+    // Too large: taken as a role, so the loader reports its size.
+    if (doc === 'too-large') return true;
     return doc !== null && typeof doc === 'object' && 'name' in doc && 'autonomy' in doc;
   } catch {
     return true; // let the loader report the YAML error
@@ -22,7 +35,7 @@ function looksLikeRole(file: string): boolean {
  */
 export function looksLikeModelScript(file: string): boolean {
   try {
-    const doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown> | null;
+    const doc = peek(file);
     return (
       doc !== null && typeof doc === 'object' && !Array.isArray(doc) && 'turns' in doc && !('name' in doc)
     );
@@ -37,7 +50,7 @@ export function looksLikeModelScript(file: string): boolean {
  */
 export function looksLikeEvalSuite(file: string): boolean {
   try {
-    const doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown> | null;
+    const doc = peek(file);
     return (
       doc !== null &&
       typeof doc === 'object' &&

@@ -316,7 +316,7 @@ export interface LoadRoleOptions {
 export async function loadRoleFile(file: string, options: LoadRoleOptions = {}): Promise<Role> {
   const displayPath = file;
   const abs = resolve(file);
-  const text = options.text ?? readYamlText(abs, displayPath, 'ROLE_NOT_FOUND');
+  const text = options.text ?? readYamlText(abs, displayPath, 'role');
   const parsed = parseYamlText(text, displayPath, RoleSpec);
   if (!parsed.ok) {
     // Not when a key that may have been meant to name tools is itself misspelt (`toolModule:`): the

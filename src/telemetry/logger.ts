@@ -6,6 +6,7 @@
 // line written is scrubbed of those values.
 import { type DestinationStream, type Logger, pino } from 'pino';
 import { redactSecrets } from '../auth/secret.js';
+import { encodedForms } from '../secret-forms.js';
 
 /** Fields censored wherever they sit (one level of nesting, and request/response headers). */
 export const REDACTED_PATHS = [
@@ -52,7 +53,8 @@ export function secretLookingEnvValues(env: NodeJS.ProcessEnv): string[] {
 /**
  * The secret values a logger scrubs from each line, to which more can be added while it runs (serve adds
  * the secrets of a role version promoted after it started). Values are looked for as they appear inside a
- * JSON string (a quote or backslash in a secret is escaped there).
+ * JSON string (a quote or backslash in a secret is escaped there), and so are their encoded forms
+ * (base64, hex, percent-encoding: secret-forms.ts), computed once when the value is added.
  */
 export class LogSecrets {
   private readonly known = new Set<string>();
@@ -65,8 +67,11 @@ export class LogSecrets {
   add(values: Iterable<string | undefined>): void {
     const before = this.known.size;
     for (const v of values)
-      if (typeof v === 'string' && v.length >= MIN_VALUE_LENGTH)
+      if (typeof v === 'string' && v.length >= MIN_VALUE_LENGTH) {
         this.known.add(JSON.stringify(v).slice(1, -1));
+        // Base64, hex and percent-encoded forms have no character JSON escapes: looked for as they are.
+        for (const form of encodedForms(v)) this.known.add(form.text);
+      }
     // Longest first, so a secret that contains another is replaced whole.
     if (this.known.size !== before) this.sorted = [...this.known].sort((a, b) => b.length - a.length);
   }

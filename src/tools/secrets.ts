@@ -1,12 +1,14 @@
 // Secrets: tools get them by name; their values never reach the store, the run's output or the model.
 // Values come from the role's secrets file (KEY=VALUE lines) or the environment, and only for the names
 // the role declares. Everything the engine persists passes through the redactor first, which puts
-// `[secret NAME]` where a value was; the revealer puts the values back by name, for the one place that
+// `[secret NAME]` where a value was (and `[secret NAME base64]` and so on where an encoded form of it was:
+// secret-forms.ts); the revealer puts the values back by name, for the one place that
 // needs them: a tool call's arguments, when the call runs (engine/call-args.ts checks the result against
 // the hash of what the model asked).
-import { readFileSync } from 'node:fs';
+import { type CappedText, readCappedText, tooLargeReason } from '../config/capped-read.js';
 import { NightshiftError } from '../errors.js';
 import type { RoleSettings } from '../roles/settings.js';
+import { encodedForm, encodedForms, SECRET_ENCODINGS, type SecretEncoding } from '../secret-forms.js';
 
 export interface Secrets {
   /** The value of a declared secret, or undefined when it is not set. Undeclared names throw. */
@@ -41,14 +43,21 @@ export function loadSecrets(
 ): Secrets {
   let fromFile = new Map<string, string>();
   if (role.secretsFile) {
+    let read: CappedText;
     try {
-      fromFile = parseSecretsFile(readFileSync(role.secretsFile, 'utf8'));
+      read = readCappedText(role.secretsFile);
     } catch (err) {
       throw new NightshiftError(
         'CONFIG_INVALID',
         `role ${role.name}: cannot read its secrets file ${role.secretsFile}: ${(err as Error).message}`,
       );
     }
+    if (!read.ok)
+      throw new NightshiftError(
+        'CONFIG_INVALID',
+        `role ${role.name}: its secrets file ${role.secretsFile} ${tooLargeReason(read.size)}`,
+      );
+    fromFile = parseSecretsFile(read.text);
   }
   const values = new Map<string, string>();
   for (const name of role.secrets) {
@@ -82,8 +91,19 @@ export function secretPlaceholder(name: string): string {
   return `[secret ${name}]`;
 }
 
-/** The placeholders in a text: `[secret NAME]`, NAME as `secrets:` allows it. */
-const PLACEHOLDER = /\[secret ([A-Za-z_][A-Za-z0-9_]*)\]/g;
+/**
+ * What stands where an encoded form of a secret's value was (secret-forms.ts): `[secret NAME base64]`.
+ * The encoding is named so the revealer can write back exactly the text that was there.
+ */
+function encodedPlaceholder(name: string, encoding: SecretEncoding): string {
+  return `[secret ${name} ${encoding}]`;
+}
+
+/** The placeholders in a text: `[secret NAME]` or `[secret NAME <encoding>]`, NAME as `secrets:` allows it. */
+const PLACEHOLDER = new RegExp(
+  `\\[secret ([A-Za-z_][A-Za-z0-9_]*)(?: (${SECRET_ENCODINGS.join('|')}))?\\]`,
+  'g',
+);
 
 /** The names of the secrets whose placeholders occur anywhere in a JSON-like value. */
 export function placeholderNames(value: unknown): Set<string> {
@@ -121,12 +141,18 @@ function mapStrings(value: unknown, f: (text: string) => string): unknown {
 }
 
 export function redactorFor(secrets: Secrets): Redactor | undefined {
-  // Longest first, so a value that contains another is replaced whole.
-  const pairs = secretValues(secrets).sort((a, b) => b[1].length - a[1].length);
+  // Each value and its encoded forms (computed here, once per secret set, not per string), longest first,
+  // so a value that contains another is replaced whole.
+  const pairs: [text: string, placeholder: string][] = [];
+  for (const [name, v] of secretValues(secrets)) {
+    pairs.push([v, secretPlaceholder(name)]);
+    for (const form of encodedForms(v)) pairs.push([form.text, encodedPlaceholder(name, form.encoding)]);
+  }
+  pairs.sort((a, b) => b[0].length - a[0].length);
   if (pairs.length === 0) return undefined;
   const scrub = (text: string): string => {
     let out = text;
-    for (const [name, v] of pairs) if (out.includes(v)) out = out.split(v).join(secretPlaceholder(name));
+    for (const [v, placeholder] of pairs) if (out.includes(v)) out = out.split(v).join(placeholder);
     return out;
   };
   return <T>(value: T) => mapStrings(value, scrub) as T;
@@ -142,6 +168,10 @@ export function revealerFor(secrets: Secrets): Redactor | undefined {
   const values = new Map(secretValues(secrets));
   if (values.size === 0) return undefined;
   const fill = (text: string) =>
-    text.replace(PLACEHOLDER, (whole, name: string) => values.get(name) ?? whole);
+    text.replace(PLACEHOLDER, (whole, name: string, encoding: SecretEncoding | undefined) => {
+      const value = values.get(name);
+      if (value === undefined) return whole;
+      return encoding ? (encodedForm(value, encoding) ?? whole) : value;
+    });
   return <T>(value: T) => mapStrings(value, fill) as T;
 }

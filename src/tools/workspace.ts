@@ -6,6 +6,7 @@ import { type FileHandle, lstat, mkdir, open, readlink } from 'node:fs/promises'
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { NightshiftError } from '../errors.js';
 import { callInvalid, toolFailed } from './failures.js';
+import { bidiProblem } from './file-names.js';
 import type { ScopeVerdict } from './types.js';
 
 /** `absolute` and `workspace` are real paths: no symlink in them at the time of the check. */
@@ -30,7 +31,8 @@ function errorCode(err: unknown): string {
  * Resolves `userPath` (relative, as the model gave it) inside `workspace`, or says why it may not be used.
  * Never throws: a check that cannot be made refuses.
  *
- * - Absolute paths, NUL bytes and empty paths are refused.
+ * - Absolute paths, NUL bytes and empty paths are refused; for `write`, so are paths holding a
+ *   bidirectional control character (file-names.ts).
  * - `..` is applied to the path as written, before symlinks are followed (like `cd -L`, not the kernel),
  *   and the tool opens the path that was checked, so the two never disagree. A path that steps above the
  *   workspace at any point is refused, even if it comes back (`../ws/a.txt`): it names files by their
@@ -64,6 +66,9 @@ export async function resolveInside(
     return { ok: false, reason: 'the path is empty' };
   // The path itself stays out of this reason: a NUL would travel on into logs and the store.
   if (userPath.includes('\0')) return { ok: false, reason: 'the path contains a NUL byte' };
+  // Only names made or written: an existing file with such a name can still be read, listed and deleted.
+  const bidi = purpose === 'write' ? bidiProblem(userPath) : undefined;
+  if (bidi) return { ok: false, reason: bidi };
   if (isAbsolute(userPath) || /^[a-zA-Z]:[\\/]/.test(userPath))
     return { ok: false, reason: `path '${userPath}' is absolute; use a path relative to the workspace` };
 
@@ -155,6 +160,19 @@ export function protectedOverlap(
     if (containing && !isOutside(real, where.absolute)) return { path, holds: true };
   }
   return undefined;
+}
+
+/**
+ * Whether a real path inside `workspace` (a real path) is or lies in a protected path, as protectedOverlap
+ * judges it, for a tool that checks many entries (fs.list): the protected paths are resolved once here,
+ * not once per entry.
+ */
+export function protectedWithin(
+  workspace: string,
+  protectedPaths: readonly string[] | undefined,
+): (absolute: string) => boolean {
+  const inside = (protectedPaths ?? []).map(realOr).filter((real) => isOutside(workspace, real));
+  return (absolute) => inside.some((real) => !isOutside(absolute, real));
 }
 
 /** Throws SCOPE_VIOLATION when a resolved path is (or, with `containing`, holds) a protected path. */

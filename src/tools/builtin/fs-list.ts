@@ -5,12 +5,14 @@ import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
 import { callInvalid, toolFailed } from '../failures.js';
-import { refuseProtected, resolveInside, workspaceScope } from '../workspace.js';
+import { listedName } from '../file-names.js';
+import { protectedWithin, refuseProtected, resolveInside, workspaceScope } from '../workspace.js';
 
 /** The most entries one listing returns; `truncated` says when there were more. */
 export const LIST_LIMIT = 1000;
 
-type Entry = { name: string; type: 'file' | 'dir' | 'symlink' | 'other'; size: number };
+/** `escaped`: the name holds a bidirectional control character, written as `\u202E` (file-names.ts). */
+type Entry = { name: string; escaped?: true; type: 'file' | 'dir' | 'symlink' | 'other'; size: number };
 
 // By code point, not locale: the same listing on every machine.
 const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -30,12 +32,14 @@ export const fsList = defineTool({
   scope: ({ path }, ctx) => workspaceScope(ctx.workspace, path, 'read'),
   // Entries are in depth-first order, each folder sorted by name, with names relative to `path`. Sizes are
   // those of files; folders, symlinks and others show 0. Listing reveals names and sizes only, so it does
-  // not take openInside's guard against a folder swapped for a symlink after the check.
+  // not take openInside's guard against a folder swapped for a symlink after the check. Protected paths
+  // (the project config, secrets files, other roles' workspaces), which fs.read refuses, are left out.
   run: async ({ path, recursive }, ctx) => {
     // Checked again here, not only by the policy: the file system may have changed since.
     const where = await resolveInside(ctx.workspace, path, 'read');
     if (!where.ok) throw new NightshiftError('SCOPE_VIOLATION', where.reason);
     refuseProtected(where, ctx.protectedPaths, path);
+    const isProtected = protectedWithin(where.workspace, ctx.protectedPaths);
     const entries: Entry[] = [];
     let truncated = false;
     const walk = async (dir: string, prefix: string): Promise<void> => {
@@ -50,6 +54,8 @@ export const fsList = defineTool({
           truncated = true;
           return;
         }
+        // The walk starts at a real path and follows no symlink, so this is the entry's real path.
+        if (isProtected(join(dir, item.name))) continue;
         const name = prefix ? `${prefix}/${item.name}` : item.name;
         const type = item.isSymbolicLink()
           ? 'symlink'
@@ -66,7 +72,7 @@ export const fsList = defineTool({
                 () => 0,
               )
             : 0;
-        entries.push({ name, type, size });
+        entries.push({ ...listedName(name), type, size });
         if (recursive && type === 'dir') await walk(join(dir, item.name), name);
       }
     };

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
 import { callInvalid, toolTimeout } from '../failures.js';
+import { listedName } from '../file-names.js';
 import {
   openInside,
   protectedOverlap,
@@ -87,7 +88,8 @@ export const fsSearch = defineTool({
       }
     }
     const deadline = Date.now() + REGEX_BUDGET_MS;
-    const matches: { path: string; line: number; text: string }[] = [];
+    // `escaped`: the path holds a bidirectional control character, written as `\u202E` (file-names.ts).
+    const matches: { escaped?: true; path: string; line: number; text: string }[] = [];
     let files = 0;
     // Files that could not be read safely (several hard links, swapped for a symlink, gone, too large).
     let skipped = 0;
@@ -116,11 +118,13 @@ export const fsSearch = defineTool({
           }
           if (text.includes('\0')) continue; // binary
           const lines = text.split('\n');
+          const { name: shown, ...escaped } = listedName(rel);
           const hit = re ? regexHits(lines, re, deadline) : undefined;
           lines.forEach((line, i) => {
             if (matches.length < maxResults && (hit ? hit.has(i) : line.includes(pattern))) {
               matches.push({
-                path: rel,
+                path: shown,
+                ...escaped,
                 line: i + 1,
                 text: line.length > 300 ? `${line.slice(0, 300)}…` : line,
               });
