@@ -1,8 +1,10 @@
 // `nightshift validate <files...>`: each role file checked as a run would load it (its model too), and a
 // scripted model's file given alongside (`validate roles/*.yaml` picks them up) checked as a script and
 // said to be one, instead of being reported as a broken role.
+import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { CONFIG_FILE, loadProjectConfig } from '../config/project.js';
+import { YamlSource } from '../config/yaml-file.js';
 import { type Issue, isNightshiftError, RoleInvalidError } from '../errors.js';
 import { loadSuite } from '../evals/suite-file.js';
 import { loadManagerChain } from '../managers/chain.js';
@@ -69,10 +71,17 @@ export async function validateFile(
       return { file, ok: false, kind: 'role', issues: [{ path: 'model', message: model.error.message }] };
     // A tier naming nobody configured would notify nobody: an error when people are configured, a
     // warning when none are (this project may not use notifications yet).
-    const unknown = unknownNames(people, role.escalate?.tiers ?? []).map(([i, name]) => ({
-      path: `escalate.tiers[${i}].to`,
-      message: `${name} is neither a person nor a group in nightshift.config.yaml`,
-    }));
+    const tiers = role.escalate?.tiers ?? [];
+    const source = /\.ya?ml$/i.test(file) ? new YamlSource(readFileSync(file, 'utf8'), file) : undefined;
+    const unknown = unknownNames(people, tiers).map(([i, name]) => {
+      // At the name's own line, as every other problem of a role file is reported.
+      const line = source?.lineOf(['escalate', 'tiers', i, 'to', tiers[i]!.to.indexOf(name)]);
+      return {
+        ...(line ? { line } : {}),
+        path: `escalate.tiers[${i}].to`,
+        message: `${name} is neither a person nor a group in nightshift.config.yaml`,
+      };
+    });
     if (unknown.length > 0 && people) return { file, ok: false, kind: 'role', issues: unknown };
     const unconfigured = unknown.map((u) => `warning: ${u.path}: ${u.message} (no people: configured)`);
     return { file, ok: true, kind: 'role', version: role.version, warnings: [...warnings, ...unconfigured] };

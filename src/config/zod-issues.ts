@@ -157,7 +157,21 @@ function sizeMessage(issue: ZodIssueLike, value: unknown): string {
   }
 }
 
+const SECRET_NAME_MESSAGES = new Set<string>();
+
+/**
+ * The schema message of a field that takes a secret's *name* (`token: SLACK_BOT_TOKEN`). What fails there
+ * is most often the secret itself pasted in its place (`token: xoxb-…`), so the issue never repeats the
+ * value: it would reach stderr, CI logs and serve's log.
+ */
+export function secretNameMessage(message: string): string {
+  SECRET_NAME_MESSAGES.add(message);
+  return message;
+}
+
 function formatMessage(issue: ZodIssueLike, value: unknown): string {
+  if (SECRET_NAME_MESSAGES.has(issue.message))
+    return `expected ${issue.message}; the value given is not repeated here, as it may be the secret itself (put the value in the environment or a secrets file, and its name here)`;
   // A message written in the schema describes what is wanted ("a tool name such as fs.read"); zod's own
   // defaults start with "Invalid".
   if (!issue.message.startsWith('Invalid')) return `expected ${issue.message}, got ${describe(value)}`;

@@ -33,6 +33,17 @@ const Payload = z.strictObject({
 
 const MIN_SECRET_LENGTH = 32;
 
+/**
+ * What is wrong with a link secret's value, or undefined when it will do. Checked where the value is first
+ * read (serve's start, the email channel, the confirm page), so a short secret is said as what it is, a
+ * setting to fix, rather than surfacing as a send to retry or a page that failed.
+ */
+export function linkSecretProblem(name: string, value: string): string | undefined {
+  return value.length < MIN_SECRET_LENGTH
+    ? `the link secret ${name} is ${value.length} characters long; notifications.email.linkSecret must name a secret of at least ${MIN_SECRET_LENGTH}`
+    : undefined;
+}
+
 function key(secret: string): string {
   if (secret.length < MIN_SECRET_LENGTH)
     throw new NightshiftError(

@@ -2,10 +2,13 @@
 // email), the address people reach `serve` at, and who may decide. Secrets are named, never written here:
 // each value comes from the environment (or `secretsFile`), as a role's secrets do.
 import { z } from 'zod';
+import { secretNameMessage } from '../config/zod-issues.js';
 import { SECRET_NAME, smtpServer } from '../roles/settings.js';
 import { loadSecrets, type Secrets } from '../tools/secrets.js';
 
-const SecretRef = z.string().regex(SECRET_NAME, 'the name of an environment variable holding the secret');
+const SecretRef = z
+  .string()
+  .regex(SECRET_NAME, secretNameMessage('the name of an environment variable holding the secret'));
 
 export const SlackSettings = z
   .strictObject({

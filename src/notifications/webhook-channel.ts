@@ -16,6 +16,24 @@ export interface WebhookChannelOptions {
   now?: () => number;
 }
 
+/**
+ * Where a failed POST went, as logs and the outbox's last error show it: the origin only. A webhook URL
+ * often carries its credential in the path or query (`/services/T0/B0/XXXX`, `?token=`), and these
+ * messages reach serve's log; the full URL stays in the outbox row's destination.
+ */
+function shown(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'a URL that does not parse';
+  }
+}
+
+// No `cause`: fetch's own errors can quote the whole URL.
+function failed(url: string, why: string, retryable: boolean): NightshiftError {
+  return new NightshiftError('NOTIFICATION_FAILED', `webhook to ${shown(url)}: ${why}`, { retryable });
+}
+
 export function webhookChannel(o: WebhookChannelOptions): NotificationChannel {
   const timeoutMs = o.timeoutMs ?? 10_000;
   return {
@@ -48,14 +66,16 @@ export function webhookChannel(o: WebhookChannelOptions): NotificationChannel {
         await res.arrayBuffer().catch(() => undefined);
       } catch (err) {
         const e = err as Error & { cause?: { code?: string } };
-        throw new NightshiftError('TOOL_FAILED', `webhook ${n.to}: ${e.cause?.code ?? e.message}`, {
-          retryable: true,
-        });
+        const why =
+          e.name === 'TimeoutError'
+            ? `no answer within ${timeoutMs} ms`
+            : (e.cause?.code ?? e.message.replaceAll(n.to, shown(n.to)));
+        throw failed(n.to, why, true);
       }
       if (!res.ok) {
         // A 4xx other than 408/429 will be refused again: failing at once says so sooner.
         const retryable = res.status >= 500 || res.status === 408 || res.status === 429;
-        throw new NightshiftError('TOOL_FAILED', `webhook ${n.to}: HTTP ${res.status}`, { retryable });
+        throw failed(n.to, `HTTP ${res.status}`, retryable);
       }
     },
   };

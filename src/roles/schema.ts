@@ -2,6 +2,7 @@
 // settings tools see, are in settings.ts (re-exported here). Key names are a public contract: role files and
 // acceptance tests rely on them. Every object is strict, so a misspelt key is an error, not an ignored setting.
 import { z } from 'zod';
+import { secretNameMessage } from '../config/zod-issues.js';
 import type { AnyTool } from '../tools/types.js';
 import { EscalationRule } from './conditions.js';
 import { EscalatePath } from './escalate-path.js';
@@ -65,7 +66,9 @@ export const RoleSpec = z.strictObject({
     fetchBytes: 1024 * 1024,
   }),
   /** Names of secrets tools may use, read from the environment (or from secretsFile). */
-  secrets: z.array(z.string().regex(SECRET_NAME, 'an environment variable name')).default([]),
+  secrets: z
+    .array(z.string().regex(SECRET_NAME, secretNameMessage('an environment variable name')))
+    .default([]),
   /** A KEY=VALUE file (relative to the role file) that secrets are read from before the environment. */
   secretsFile: z.string().min(1).optional(),
   notify: NotifyConfig.default({ webhooks: {} }),

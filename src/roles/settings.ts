@@ -3,6 +3,7 @@
 // so a misspelt key is an error instead of a silently ignored setting. Nothing here knows about tool objects,
 // so tools can read a role's settings without a cycle back through the role (schema.ts) to the tools.
 import { z } from 'zod';
+import { secretNameMessage } from '../config/zod-issues.js';
 import { AUTONOMY_LEVELS, type Autonomy as AutonomyLevel, EFFECTS } from '../domain.js';
 import type { EscalationRule } from './conditions.js';
 import type { EscalatePath } from './escalate-path.js';
@@ -34,7 +35,8 @@ export const TOOL_NAME = /^[a-zA-Z][a-zA-Z0-9_-]*(\.[a-zA-Z][a-zA-Z0-9_-]*)*$/;
 
 export const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** The name of a secret the role declares (its value never appears in the role file). */
-const SecretRef = z.string().regex(SECRET_NAME, 'the name of a secret listed under secrets:');
+const SECRET_REF_MESSAGE = secretNameMessage('the name of a secret listed under secrets:');
+const SecretRef = z.string().regex(SECRET_NAME, SECRET_REF_MESSAGE);
 
 /**
  * The SMTP server a message is sent through: the fields a role's `notify.email` and the config's
@@ -179,7 +181,7 @@ export const HostRule = z.union([
      * that list it; one no entry lists goes to any allowed host. Optional (no default) so roles stored
      * before it existed keep their shape and version.
      */
-    secrets: z.array(z.string().regex(SECRET_NAME, 'the name of a secret listed under secrets:')).optional(),
+    secrets: z.array(z.string().regex(SECRET_NAME, SECRET_REF_MESSAGE)).optional(),
   }),
 ]);
 export type HostRule = z.infer<typeof HostRule>;

@@ -5,7 +5,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isNightshiftError, NightshiftError } from '../errors.js';
 import { applyDecision, checkDecider } from '../notifications/apply-decision.js';
-import { type DecisionLink, spentLinkKey, verifyDecisionLink } from '../notifications/decision-links.js';
+import {
+  type DecisionLink,
+  linkSecretProblem,
+  spentLinkKey,
+  verifyDecisionLink,
+} from '../notifications/decision-links.js';
 import { personByName } from '../notifications/people.js';
 import type { PersonSpec } from '../notifications/settings.js';
 import type { ApprovalRecord, EscalationRecord } from '../store/types.js';
@@ -34,6 +39,9 @@ function linkSecret(doors: ChannelDoors): string {
   const name = doors.settings.email!.linkSecret;
   const secret = doors.secrets.get(name);
   if (!secret) throw new HttpError(503, `the link secret ${name} is not set on this worker`);
+  // Like an unset one: this worker cannot check links until the setting is fixed (said at start).
+  const short = linkSecretProblem(name, secret);
+  if (short) throw new HttpError(503, short);
   return secret;
 }
 

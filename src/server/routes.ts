@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/index.js';
 import { consoleRoutes } from '../console/routes.js';
+import { linkSecretProblem } from '../notifications/decision-links.js';
 import {
   type NotificationSettings,
   notificationSecrets,
@@ -113,6 +114,14 @@ function channelRoutes(o: RouteContext): Route[] {
         { secret: name },
         `notifications: the secret ${name} is not set; decisions from that channel are refused`,
       );
+  const linkName = settings.email?.linkSecret;
+  const linkValue = linkName ? doors.secrets.get(linkName) : undefined;
+  const short = linkName && linkValue ? linkSecretProblem(linkName, linkValue) : undefined;
+  if (short)
+    o.log.error(
+      { secret: linkName },
+      `notifications: ${short}; emails are not sent and links are refused until it is`,
+    );
   return [
     ...(settings.slack ? [slackInteractionsRoute(doors)] : []),
     ...(settings.email ? decisionPageRoutes(doors) : []),

@@ -3,6 +3,8 @@
 // with backoff, failed for good after the limit or on a 4xx, cancelled when the matter was decided first;
 // tier timeouts pass a matter on once (even with two sweepers racing), and the last tier leaves it paused.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import type { Clock } from '../../src/clock.js';
 import { webhookChannel } from '../../src/notifications/webhook-channel.js';
@@ -215,5 +217,74 @@ describe('tiers with timeouts', () => {
     } finally {
       await rt.close();
     }
+  });
+});
+
+describe('the webhook channel’s failures', () => {
+  // A webhook URL often carries its credential (`/services/T0/B0/XXXX`, `?token=`), and a failure's
+  // message goes to serve's log and the outbox's last error: it names the origin only. The code is the
+  // one the docs give for a notification that could not be sent.
+  const n = (to: string) => ({
+    id: 'ntf_fail',
+    channel: 'webhook' as const,
+    to,
+    people: ['alice'],
+    attempt: 1,
+    decision: {
+      kind: 'escalation' as const,
+      id: 'esc_1',
+      runId: 'run_1',
+      role: 'test-desk',
+      category: 'legal',
+      reason: 'r',
+      summary: 's',
+      createdAt: 1,
+    },
+  });
+  const refusedWith =
+    (retryable: boolean, origin: string) => (err: Error & { code?: string; retryable?: boolean }) => {
+      assert.equal(err.code, 'NOTIFICATION_FAILED');
+      assert.equal(err.retryable, retryable);
+      assert.ok(err.message.includes(`webhook to ${origin}`), err.message);
+      assert.ok(!/s3cr3t/.test(err.message), err.message);
+      return true;
+    };
+
+  it('says HTTP 5xx (retryable) and 4xx (not) without the URL’s path or query', async () => {
+    for (const [status, retryable] of [
+      [503, true],
+      [404, false],
+    ] as const) {
+      const server = createServer((_req, res) => {
+        res.writeHead(status);
+        res.end();
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      try {
+        await assert.rejects(
+          webhookChannel({ secret: SECRET }).send(n(`${origin}/hook/s3cr3t-path?token=s3cr3t-query`)),
+          refusedWith(retryable, origin),
+        );
+      } finally {
+        server.close();
+      }
+    }
+  });
+
+  it('says a refused connection and a URL with credentials without repeating them', async () => {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise<void>((r) => server.close(() => r()));
+    const origin = `http://127.0.0.1:${port}`;
+    await assert.rejects(
+      webhookChannel({ secret: SECRET }).send(n(`${origin}/s3cr3t`)),
+      refusedWith(true, origin),
+    );
+    await assert.rejects(
+      webhookChannel({ secret: SECRET }).send(n(`http://user:s3cr3t@127.0.0.1:${port}/x`)),
+      refusedWith(true, origin),
+    );
   });
 });

@@ -1,7 +1,7 @@
 // The notifications and people settings in nightshift.config.yaml, and decision links: what is accepted,
 // and what is refused with a clear error before anything is sent.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
@@ -11,6 +11,8 @@ import {
   spentLinkKey,
   verifyDecisionLink,
 } from '../../src/notifications/decision-links.js';
+import { runCli } from '../support/cli.js';
+import { writeTestRole } from '../support/roles.js';
 import { tempDir } from '../support/tmp.js';
 
 function load(doc: unknown) {
@@ -68,6 +70,50 @@ describe('notifications settings', () => {
       );
     });
   }
+});
+
+describe('a secret written where its name goes', () => {
+  // The docs' own example of the mistake (`token: xoxb-…`): the value is most likely the real secret, so
+  // the error names the key and its line but never repeats the value (it reaches stderr and CI logs).
+  const VALUE = 'xoxb-1234-live-bot-token-abcd';
+
+  it('is refused in nightshift.config.yaml without repeating the value', () => {
+    for (const notifications of [
+      { slack: { token: VALUE, signingSecret: 'S' } },
+      { email: { host: 'h', from: 'a@b', password: VALUE, linkSecret: 'L' } },
+    ])
+      assert.throws(
+        () => load({ notifications }),
+        (err: Error & { code?: string }) => {
+          assert.equal(err.code, 'CONFIG_INVALID');
+          assert.match(
+            err.message,
+            /nightshift\.config\.yaml:\d+ notifications\.(slack\.token|email\.password)/,
+          );
+          assert.match(err.message, /not repeated here/);
+          assert.ok(!err.message.includes(VALUE), err.message);
+          return true;
+        },
+      );
+  });
+
+  it('is refused in a role file by validate without repeating the value', async () => {
+    const role = writeTestRole({ autonomy: 'full', turns: [{ final: {} }] });
+    try {
+      const text = readFileSync(role.file, 'utf8');
+      writeFileSync(
+        role.file,
+        `${text}notify:\n  webhooks: { pager: { url: https://pager.example.test/hook, secret: ${VALUE} } }\n`,
+      );
+      const res = await runCli(['validate', role.file], { cwd: role.dir });
+      assert.equal(res.code, 2);
+      const said = res.stdout + res.stderr;
+      assert.match(said, /notify\.webhooks\.pager\.secret/);
+      assert.ok(!said.includes(VALUE), said);
+    } finally {
+      role.cleanup();
+    }
+  });
 });
 
 describe('decision links', () => {

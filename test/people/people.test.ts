@@ -2,7 +2,7 @@
 // nightshift.config.yaml's checks, and the refusal on every door of the library and the CLI: a person not
 // allowed for the role is refused with PERSON_NOT_ALLOWED and nothing changes.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
@@ -193,6 +193,13 @@ describe('validate and escalate: tiers', () => {
     const res = await runCli(['validate', r.file], { cwd: r.dir });
     assert.equal(res.code, 2);
     assert.match(res.stderr, /escalate\.tiers\[0\]\.to: ghost is neither a person nor a group/);
+    // At the name's line, like every other problem of a role file (README: "file, line and key").
+    const ghostLine =
+      readFileSync(r.file, 'utf8')
+        .split('\n')
+        .findIndex((l) => /\bghost\b/.test(l)) + 1;
+    assert.ok(ghostLine > 0);
+    assert.ok(res.stderr.includes(`:${ghostLine} escalate.tiers[0].to: ghost`), res.stderr);
     assert.doesNotMatch(res.stderr, /leads/);
 
     const noTimeout = role({

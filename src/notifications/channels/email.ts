@@ -6,7 +6,7 @@
 import { NightshiftError } from '../../errors.js';
 import type { Secrets } from '../../tools/secrets.js';
 import type { DecisionAction } from '../apply-decision.js';
-import { signDecisionLink } from '../decision-links.js';
+import { linkSecretProblem, signDecisionLink } from '../decision-links.js';
 import { clip, decisionFacts, decisionTitle } from '../decision-text.js';
 import type { EmailSettings, PersonSpec } from '../settings.js';
 import type { Notification, NotificationChannel, PendingDecision } from '../types.js';
@@ -71,6 +71,9 @@ export function emailChannel(o: EmailChannelOptions): NotificationChannel {
         o.people.find((p) => p.email?.toLowerCase() === to);
       if (!person) throw refused(`email notification ${n.id}: ${n.to} is no configured person's email`);
       const linkSecret = secret(o.settings.linkSecret)!;
+      // A setting, not a passing failure: trying again in this process would fail the same way.
+      const short = linkSecretProblem(o.settings.linkSecret, linkSecret);
+      if (short) throw refused(`notifications.email: ${short}`);
       const expiresAt = now() + o.settings.linkTtlMinutes * 60_000;
       const base = o.publicUrl.replace(/\/+$/, '');
       const links = actionsFor(n.decision).map((action): [DecisionAction, string] => [
