@@ -220,7 +220,10 @@ describe('postgres specifics', { skip }, () => {
       );
       await assert.rejects(store.init(), (err: Error & { code?: string }) => {
         assert.equal(err.code, 'STORE_ERROR');
-        assert.match(err.message, new RegExp(`"${own}" has schema migration 999, newer .*upgrade nightshift`));
+        assert.match(
+          err.message,
+          new RegExp(`"${own}" has schema migration 999, newer .*upgrade nightshift`),
+        );
         return true;
       });
     } finally {
