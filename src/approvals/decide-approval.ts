@@ -2,6 +2,7 @@
 // are checked again here, and anything that does not match fails closed instead of running.
 import type { Clock } from '../clock.js';
 import { decidedArgs } from '../engine/call-args.js';
+import { decideAgainIfRaced } from '../engine/decide-again.js';
 import type { RunState } from '../engine/state.js';
 import { NightshiftError } from '../errors.js';
 import type { PeopleDirectory } from '../people/config.js';
@@ -50,12 +51,14 @@ async function readPendingApproval(
 /** Approves: the drafted calls become pending and run exactly once when the run is driven next. */
 export async function approve(store: Store, clock: Clock, input: ApprovalDecisionInput): Promise<RunState> {
   const by = checkActor(input.by);
-  const approval = await readPendingApproval(store, input.approvalId, by, input.people);
-  return recordApproval(store, clock, approval, {
-    by,
-    note: input.note,
-    reveal: input.reveal,
-    after: input.after,
+  return decideAgainIfRaced(async () => {
+    const approval = await readPendingApproval(store, input.approvalId, by, input.people);
+    return recordApproval(store, clock, approval, {
+      by,
+      note: input.note,
+      reveal: input.reveal,
+      after: input.after,
+    });
   });
 }
 
@@ -136,8 +139,10 @@ export async function reject(store: Store, clock: Clock, input: ApprovalDecision
   const reason = (input.note ?? '').trim();
   if (reason === '')
     throw new NightshiftError('USAGE', 'rejecting needs a reason (--reason TEXT): the agent is told why');
-  const approval = await readPendingApproval(store, input.approvalId, by, input.people);
-  return recordRejection(store, clock, approval, { by, note: reason, after: input.after });
+  return decideAgainIfRaced(async () => {
+    const approval = await readPendingApproval(store, input.approvalId, by, input.people);
+    return recordRejection(store, clock, approval, { by, note: reason, after: input.after });
+  });
 }
 
 /** The rejection's write, whoever decided: the drafted calls never run; `note` is the reason. */

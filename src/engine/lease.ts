@@ -9,20 +9,45 @@
 // names the exact acquisition (owner and epoch), which the store refuses once anyone else took the run.
 // See docs/decisions/009-lease-fencing.md.
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { NightshiftError } from '../errors.js';
 import type { LeaseRenewal, RunLease } from '../store/types.js';
 import type { EngineContext } from './context.js';
 import { type LeaseRenewals, leaseRenewalsFor, type RenewableLease } from './lease-renewals.js';
 
+/**
+ * Which processes this one can see by pid: this boot of this kernel (`boot_id`) and this PID namespace,
+ * hashed. Two containers on one machine often share a hostname (host networking, a fixed `hostname:`)
+ * but not their pids: a holder's pid that is free in this namespace may be a live worker in another, so
+ * a holder is judged dead only by a process in the same pid space. Empty where Linux's /proc does not
+ * tell (then the hostname is all there is, as before).
+ */
+function readPidSpace(): string {
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const namespace = readlinkSync('/proc/self/ns/pid');
+    return createHash('sha256').update(`${boot} ${namespace}`).digest('hex').slice(0, 8);
+  } catch {
+    return '';
+  }
+}
+
+export const PID_SPACE = readPidSpace();
+
+/** `host/pid/random`, and `/pidspace` where there is one (see readPidSpace). */
 export function newLeaseOwner(): string {
-  return `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
+  const owner = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
+  return PID_SPACE ? `${owner}/${PID_SPACE}` : owner;
 }
 
 export function holderIsDeadHere(owner: string): boolean {
-  const [host, pidText] = owner.split('/');
+  const [host, pidText, , space = ''] = owner.split('/');
   if (host !== hostname()) return false;
+  // Another pid space (another container of this machine, or an older version that did not say): its pid
+  // means nothing here, so the holder keeps its lease until it expires.
+  if (space !== PID_SPACE) return false;
   const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid <= 0) return false;
   if (pid === process.pid) return false;

@@ -5,6 +5,7 @@
 import { type AfterDecision, loadPausedRun, runAfterDecision } from '../approvals/paused-run.js';
 import type { Clock } from '../clock.js';
 import { type BudgetDimension, grantFor } from '../engine/budget.js';
+import { decideAgainIfRaced } from '../engine/decide-again.js';
 import type { RunState } from '../engine/state.js';
 import { NightshiftError } from '../errors.js';
 import type { Budget } from '../roles/schema.js';
@@ -61,7 +62,12 @@ export async function readPendingEscalation(store: Store, id: string): Promise<E
   return escalation;
 }
 
-export async function settleEscalation(store: Store, clock: Clock, input: SettleInput): Promise<RunState> {
+export function settleEscalation(store: Store, clock: Clock, input: SettleInput): Promise<RunState> {
+  // Each attempt reads the escalation afresh: a decider that lost the race hears ESCALATION_NOT_PENDING.
+  return decideAgainIfRaced(() => settleOnce(store, clock, input));
+}
+
+async function settleOnce(store: Store, clock: Clock, input: SettleInput): Promise<RunState> {
   const text = input.text.trim();
   if (text === '')
     throw new NightshiftError('USAGE', 'a decision needs text: what should the agent know or do?');

@@ -208,6 +208,31 @@ describe('postgres specifics', { skip }, () => {
     }
   });
 
+  it('refuses a schema migrated by a newer nightshift, and changes nothing', async () => {
+    const own = freshSchema();
+    const first = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema: own });
+    const store = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema: own });
+    try {
+      await first.init();
+      await (first as unknown as { db: { q(w: string, s: string): Promise<unknown> } }).db.q(
+        'future',
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)",
+      );
+      await assert.rejects(store.init(), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'STORE_ERROR');
+        assert.match(
+          err.message,
+          new RegExp(`"${own}" has schema migration 999, newer .*upgrade nightshift`),
+        );
+        return true;
+      });
+    } finally {
+      await store.close();
+      await first.close();
+      await dropSchema(own);
+    }
+  });
+
   it('keeps answering when another process changes a table under its prepared statements', async () => {
     // The store prepares its statements once per connection. A newer version's migration (a rolling
     // upgrade) that adds a column changes what `SELECT *` returns; Postgres then refuses the cached plan,

@@ -1,5 +1,6 @@
 // Brings the schema up to date: the numbered, forward-only migrations of migrations.ts that have not run
 // yet, in one transaction, under an advisory lock so one migrator runs at a time across every worker.
+import { NightshiftError } from '../../errors.js';
 import type { Database } from './database.js';
 import { migrations } from './migrations.js';
 
@@ -17,6 +18,16 @@ export async function migrate(db: Database): Promise<void> {
         (r: { version: number }) => r.version,
       ),
     );
+    const newest = Math.max(0, ...migrations.map((m) => m.version));
+    const ahead = [...done].filter((v) => v > newest);
+    if (ahead.length > 0) {
+      // Fail closed, as the embedded store does: this code does not know the newer schema, and running
+      // against it (a worker left on the old version after an upgrade) could write rows it cannot read back.
+      throw new NightshiftError(
+        'STORE_ERROR',
+        `the Postgres schema "${schema}" has schema migration ${Math.max(...ahead)}, newer than this nightshift knows (${newest}); upgrade nightshift to open it`,
+      );
+    }
     // In version order, whatever order the list was written in (numbers are handed out per change).
     for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
       if (done.has(m.version)) continue;
