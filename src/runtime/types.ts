@@ -163,8 +163,9 @@ export interface WorkOptions {
   signal: AbortSignal;
   /**
    * Stops the runs in flight where they are: their model or tool call is aborted (as when a lease is lost),
-   * nothing more is committed, and each is left `running` for the next worker to continue from its last
-   * step. `serve` aborts it when the grace period after SIGTERM is over.
+   * nothing more of their work is committed, and each goes back on the queue (`queued`, its lease
+   * released, fenced by its lease) for the next worker to continue from its last step at once, without
+   * waiting for the lease to expire. `serve` aborts it when the grace period after SIGTERM is over.
    */
   stopDriving?: AbortSignal;
   /** An error outside any run's outcome (a claim that failed, a run that threw), with the run's id and role. */
