@@ -23,6 +23,12 @@ import type { CommitObserver } from '../telemetry/commit-tap.js';
 export interface RuntimeOptions {
   /** Where the embedded SQLite file lives (default: NIGHTSHIFT_DATA_DIR, else ./.nightshift). */
   dataDir?: string;
+  /**
+   * False: open the embedded store only if it exists (a data dir without `nightshift.db` is refused with
+   * STORE_NOT_FOUND, and nothing is created), for commands that only read or act on what is stored.
+   * Default true: the folder and the file are created. A given `store` or Postgres ignores it.
+   */
+  createStore?: boolean;
   /** Use this store instead of the embedded one. */
   store?: Store;
   /** A Postgres URL: use the Postgres store (default: NIGHTSHIFT_DATABASE_URL; else the embedded SQLite). */
