@@ -55,6 +55,11 @@ export type ErrorCode =
   | 'RUN_CRASHED'
   | 'STORE_CONFLICT'
   | 'STORE_ERROR'
+  /**
+   * A command that only reads (or acts on stored records) named an embedded store that does not exist: the
+   * data dir has no nightshift.db. Nothing was created.
+   */
+  | 'STORE_NOT_FOUND'
   | 'APPROVAL_NOT_FOUND'
   | 'APPROVAL_NOT_PENDING'
   | 'APPROVAL_MISMATCH'

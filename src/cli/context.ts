@@ -36,6 +36,8 @@ export interface CliContext {
     extra?: {
       leaseMs?: number;
       service?: boolean;
+      /** False: the command only reads or acts on what is stored; a missing store is refused, not made. */
+      createStore?: boolean;
       observers?: CommitObserver[];
       onRoleSecrets?: (values: readonly string[]) => void;
     },

@@ -60,6 +60,7 @@ export async function driveRun(ctx: EngineContext, prepared: PreparedRole, state
     await failUnexpected(driver, err);
   } finally {
     driver.stop();
+    await driver.releaseAfterShutdown();
   }
 }
 
@@ -94,12 +95,44 @@ class Driver implements DrivenRun {
     if (ctx.stopDriving?.aborted) this.onStopDriving();
   }
 
-  private readonly onStopDriving = () => this.loseLease('the worker is shutting down');
+  /** Stopped because the worker shuts down (ctx.stopDriving), holding a lease it had not lost before. */
+  private shutDown = false;
+
+  private readonly onStopDriving = () => {
+    if (!this.leaseLost) this.shutDown = true;
+    this.loseLease('the worker is shutting down');
+  };
 
   /** The run is no longer driven here: its lease renewals and the shutdown listener stop. */
   stop(): void {
     this.held.stop();
     this.ctx.stopDriving?.removeEventListener('abort', this.onStopDriving);
+  }
+
+  /**
+   * A run stopped by a clean shutdown goes back on the queue at once (`queued`, no lease), so another
+   * worker takes it now rather than when the lease would have run out (up to leaseMs later, or at the
+   * next dead-holder sweep on this host). Called once the loop is over, so nothing of this driver is left
+   * to commit; fenced by seq and lease like every commit here, so a run that committed meanwhile (finished,
+   * paused, taken over) is left as it is. A clean stop is not a crash: the next worker takes it without
+   * counting an attempt. Calls claimed here but never started go back to pending (they did not happen);
+   * a call that was in flight stays `started`, as after a crash (decision 009): an idempotent one runs
+   * again under its key, another escalates. If the write fails (the store is down or closing), the lease
+   * expires as before.
+   */
+  async releaseAfterShutdown(): Promise<void> {
+    if (!this.shutDown || this.state.run.status !== 'running') return;
+    this.shutDown = false;
+    const b = this.batch().set({ status: 'queued', leaseOwner: null, leaseUntil: null });
+    for (const key of this.claimedNotRun) {
+      const c = this.state.calls.get(key);
+      if (c?.status === 'started') b.call({ ...c, status: 'pending', startedAt: null });
+    }
+    try {
+      await this.commit(b);
+    } catch {
+      // Left to its lease, which expires as it did before this release existed.
+    }
   }
 
   private loseLease(reason: string): void {

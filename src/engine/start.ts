@@ -9,7 +9,7 @@ import { managerRunId, routeFor, subjectOfManagerRun } from '../managers/manager
 import { agentSpec } from '../models/resolve.js';
 import { inputEscalations } from '../policy/decide.js';
 import type { Role } from '../roles/schema.js';
-import type { RoleVersionRecord, RunRecord, RunSnapshot } from '../store/types.js';
+import type { CommitBatch, RoleVersionRecord, RunRecord, RunSnapshot } from '../store/types.js';
 import { TERMINAL_STATUSES } from '../store/types.js';
 import type { Redactor } from '../tools/secrets.js';
 import { lowerRung } from './authority-cap.js';
@@ -125,6 +125,13 @@ function withChildren(ctx: EngineContext): EngineContext {
   return ctx.children ? ctx : { ...ctx, children: childRunner };
 }
 
+/** A run ready to be recorded: the row, its first records, and its input as stored (redacted). */
+export interface NewRun {
+  run: RunRecord;
+  init: Omit<CommitBatch, 'runId' | 'expectSeq' | 'run'>;
+  stored: unknown;
+}
+
 /**
  * Records a new run (or finds the one its idempotency key names) without preparing the role: all that
  * queuing a run needs, so a process can queue runs of a role it does not serve (no model client, tools or
@@ -137,6 +144,35 @@ export async function recordRun(
   input: unknown,
   options: StartOptions = {},
 ): Promise<{ state: RunState; created: boolean }> {
+  const { run, init, stored } = await newRun(ctx, role, modelSpec, input, options);
+  const { run: recorded, created } = await ctx.store.createRun(run, init);
+  if (!created) {
+    refuseReusedKey(recorded, role.name, stored);
+    const snapshot = await ctx.store.loadRun(recorded.id);
+    if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `run ${recorded.id} vanished while being read`);
+    return { state: new RunState(snapshot), created: false };
+  }
+  const state = RunState.created({
+    run,
+    steps: [...init.steps],
+    toolCalls: [],
+    approvals: [],
+    escalations: (init.escalations ?? []).map((e) => e.record),
+  });
+  return { state, created: true };
+}
+
+/**
+ * The run `recordRun` records, built but not written (an event records the runs of all its roles in one
+ * write: runtime/events.ts). Checks the input and the key, and stores the role's version.
+ */
+export async function newRun(
+  ctx: EngineContext,
+  role: Role,
+  modelSpec: string,
+  input: unknown,
+  options: StartOptions = {},
+): Promise<NewRun> {
   if (!options.inputChecked) checkRunInput(role, input);
   // `manager:<escalation or approval id>` names the one manager run of a matter: nobody else may take the key.
   const managing = subjectOfManagerRun({ idempotencyKey: options.idempotencyKey ?? null });
@@ -223,7 +259,7 @@ export async function recordRun(
   const notifications = first.notifications ?? [];
   const tiers = first.tiers ?? [];
   run.seq = steps.length;
-  const { run: recorded, created } = await ctx.store.createRun(run, {
+  const init = {
     steps,
     escalations,
     ...(notifications.length > 0 ? { notifications } : {}),
@@ -240,21 +276,16 @@ export async function recordRun(
       ...(first.audit ?? []),
     ],
     at: now,
-  });
-  if (!created) {
-    refuseReusedKey(recorded, role.name, stored);
-    const snapshot = await ctx.store.loadRun(recorded.id);
-    if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `run ${recorded.id} vanished while being read`);
-    return { state: new RunState(snapshot), created: false };
-  }
-  const state = RunState.created({
-    run,
-    steps: [...steps],
-    toolCalls: [],
-    approvals: [],
-    escalations: escalations.map((e) => e.record),
-  });
-  return { state, created: true };
+  };
+  return { run, init, stored };
+}
+
+/** Whether a run found under a key is the start asked for again (its role, its input as stored). */
+export function isSameStart(existing: RunRecord, role: string, input: unknown): boolean {
+  const sameInput =
+    (existing.idempotencyKey ?? '').startsWith('inbox:') ||
+    canonicalJson(existing.input) === canonicalJson(JSON.parse(JSON.stringify(input)));
+  return existing.role === role && sameInput;
 }
 
 /**
@@ -265,11 +296,8 @@ export async function recordRun(
  * runtime itself, with the agent's context at that moment in its input, so only its role is compared.
  */
 function refuseReusedKey(existing: RunRecord, role: string, input: unknown): void {
+  if (isSameStart(existing, role, input)) return;
   const key = existing.idempotencyKey ?? '';
-  const sameInput =
-    key.startsWith('inbox:') ||
-    canonicalJson(existing.input) === canonicalJson(JSON.parse(JSON.stringify(input)));
-  if (existing.role === role && sameInput) return;
   const what = existing.role !== role ? `a run of role ${existing.role}` : 'a run with another input';
   throw new NightshiftError(
     'IDEMPOTENCY_KEY_REUSED',

@@ -7,11 +7,11 @@
 // on a version that lacks the trigger that started it.
 import { canonicalJson } from '../canonical-json.js';
 import type { EngineContext } from '../engine/context.js';
-import { checkRunInput, recordRun } from '../engine/start.js';
+import { checkRunInput, isSameStart, newRun, recordRun } from '../engine/start.js';
 import { isNightshiftError, NightshiftError } from '../errors.js';
 import { agentSpec } from '../models/resolve.js';
 import type { Role } from '../roles/schema.js';
-import type { RunRecord } from '../store/types.js';
+import type { EventDelivered, EventDelivery, RunRecord } from '../store/types.js';
 import type { Redactor } from '../tools/secrets.js';
 import { RemoteListeners } from '../triggers/subscriptions.js';
 import type { KnownRoles } from './roles.js';
@@ -63,13 +63,10 @@ export function createEventRouting(
     payload: unknown,
     d: DeliverOptions,
     local: boolean,
-    /** The version runnable(given) already read (emit routes by it), so it is not read twice. */
-    resolved?: Role,
   ): Promise<Delivery> {
-    const role = resolved ?? (await runnable(given));
-    // Checked against the given role already (emit checks the resolved one); the active version may take
-    // another input.
-    if (role !== given && resolved === undefined) checkRunInput(role, payload);
+    const role = await runnable(given);
+    // Checked against the given role already; the active version may take another input.
+    if (role !== given) checkRunInput(role, payload);
     if (role.mode === 'continuous') {
       const now = clock.now();
       const redact = roles.readableSecrets(role);
@@ -120,6 +117,54 @@ export function createEventRouting(
     return { role: role.name, runId: state.run.id, status: state.run.status, created };
   }
 
+  /**
+   * What an emitted event records for one role (its active version, payload already checked), built but
+   * not written: an inbox item for a continuous role, a queued run for a job role (prepared here when
+   * this process serves it, as in deliverTo). `stored`: the payload as kept, to compare with a record
+   * found under the same key.
+   */
+  async function deliveryFor(
+    role: Role,
+    payload: unknown,
+    d: DeliverOptions,
+    local: boolean,
+  ): Promise<{ delivery: EventDelivery; stored: unknown }> {
+    if (role.mode === 'continuous') {
+      const redact = roles.readableSecrets(role);
+      const kept = (redact ? redact(payload) : payload) ?? null;
+      const item = {
+        id: ctx.ids.next('evt'),
+        role: role.name,
+        event: typeof d.trigger.event === 'string' ? d.trigger.event : d.trigger.kind,
+        payload: kept,
+        idempotencyKey: d.idempotencyKey ?? null,
+        createdAt: clock.now(),
+        handledAt: null,
+        runId: null,
+      };
+      return { delivery: { kind: 'inbox', item }, stored: JSON.parse(JSON.stringify(kept)) };
+    }
+    let model = role.model;
+    let redact: Redactor | undefined;
+    if (local) {
+      roles.remember(role);
+      const ready = await roles.prepare(role);
+      model = agentSpec(ready.agent);
+      redact = ready.redact;
+    } else {
+      redact = roles.readableSecrets(role);
+    }
+    const { run, init, stored } = await newRun(ctx, role, model, payload, {
+      idempotencyKey: d.idempotencyKey,
+      actor: d.actor ?? `trigger:${d.trigger.kind}`,
+      trigger: d.trigger,
+      queue: true,
+      inputChecked: true,
+      redact,
+    });
+    return { delivery: { kind: 'run', run, init }, stored };
+  }
+
   const routing: EventRouting = {
     listen(given) {
       for (const role of given) listeners.set(role.name, role);
@@ -166,13 +211,40 @@ export function createEventRouting(
           invalid.set(role.name, (err as Error).message);
         }
       }
-      const out: Delivery[] = [];
-      for (const { given, role, local } of targets) {
-        const error = invalid.get(role.name);
-        if (error !== undefined) out.push({ role: role.name, status: 'rejected', created: false, error });
-        else out.push(await deliverTo(given, payload, d(role), local, role));
+      // Every role's run or inbox item is recorded in one write, all or none: a key used before for
+      // another payload (or by fewer roles, one of them with another payload) refuses the whole event,
+      // instead of leaving the roles recorded before the refused one with a run the caller was told failed.
+      const taking = targets.filter((t) => !invalid.has(t.role.name));
+      const deliveries: EventDelivery[] = [];
+      const stored: unknown[] = [];
+      for (const { role, local } of taking) {
+        const made = await deliveryFor(role, payload, d(role), local);
+        deliveries.push(made.delivery);
+        stored.push(made.stored);
       }
-      return out;
+      const recorded =
+        deliveries.length === 0
+          ? []
+          : await store.recordEvent(deliveries, (found, i) => {
+              const role = taking[i]!.role.name;
+              const same =
+                found.kind === 'run'
+                  ? isSameStart(found.run, role, stored[i])
+                  : canonicalJson(found.item.payload) === canonicalJson(stored[i]);
+              if (same) return;
+              const id = found.kind === 'run' ? found.run.id : found.item.id;
+              throw new NightshiftError(
+                'IDEMPOTENCY_KEY_REUSED',
+                `idempotency key '${emitOptions.idempotencyKey}' of event '${event}' was used before with another payload (${role}: ${id}); nothing was recorded for any of the ${taking.length} roles that take the event (${taking.map((t) => t.role.name).join(', ')}): use a new key for a new event`,
+                { details: { event, role, ...(found.kind === 'run' ? { runId: id } : { inboxId: id }) } },
+              );
+            });
+      const byRole = new Map(recorded.map((r, i) => [taking[i]!.role.name, asDelivery(r)]));
+      return targets.map(({ role }) => {
+        const error = invalid.get(role.name);
+        if (error !== undefined) return { role: role.name, status: 'rejected', created: false, error };
+        return byRole.get(role.name)!;
+      });
     },
     async deliver(role, payload, d) {
       checkRunInput(role, payload);
@@ -192,6 +264,18 @@ export function createEventRouting(
     },
   };
   return routing;
+}
+
+/** What the caller hears of one role's recorded (or found) run or inbox item. */
+function asDelivery(r: EventDelivered): Delivery {
+  return r.kind === 'run'
+    ? { role: r.run.role, runId: r.run.id, status: r.run.status, created: r.created }
+    : {
+        role: r.item.role,
+        inboxId: r.item.id,
+        status: r.item.handledAt ? 'handled' : 'inbox',
+        created: r.created,
+      };
 }
 
 /** Whether the role (as it runs: its active version) has a trigger for this named event. */

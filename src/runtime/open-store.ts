@@ -38,6 +38,7 @@ export async function openStore(
       : openSqliteStore({
           dataDir,
           backgroundCheckpoints: options.service === true,
+          ...(options.createStore === false ? { create: false } : {}),
         }));
   return { store, dataDir };
 }

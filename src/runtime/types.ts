@@ -23,6 +23,12 @@ import type { CommitObserver } from '../telemetry/commit-tap.js';
 export interface RuntimeOptions {
   /** Where the embedded SQLite file lives (default: NIGHTSHIFT_DATA_DIR, else ./.nightshift). */
   dataDir?: string;
+  /**
+   * False: open the embedded store only if it exists (a data dir without `nightshift.db` is refused with
+   * STORE_NOT_FOUND, and nothing is created), for commands that only read or act on what is stored.
+   * Default true: the folder and the file are created. A given `store` or Postgres ignores it.
+   */
+  createStore?: boolean;
   /** Use this store instead of the embedded one. */
   store?: Store;
   /** A Postgres URL: use the Postgres store (default: NIGHTSHIFT_DATABASE_URL; else the embedded SQLite). */
@@ -163,8 +169,9 @@ export interface WorkOptions {
   signal: AbortSignal;
   /**
    * Stops the runs in flight where they are: their model or tool call is aborted (as when a lease is lost),
-   * nothing more is committed, and each is left `running` for the next worker to continue from its last
-   * step. `serve` aborts it when the grace period after SIGTERM is over.
+   * nothing more of their work is committed, and each goes back on the queue (`queued`, its lease
+   * released, fenced by its lease) for the next worker to continue from its last step at once, without
+   * waiting for the lease to expire. `serve` aborts it when the grace period after SIGTERM is over.
    */
   stopDriving?: AbortSignal;
   /** An error outside any run's outcome (a claim that failed, a run that threw), with the run's id and role. */

@@ -25,8 +25,11 @@ export function logRunOutcome(log: Logger, run: RunRecord): void {
       log.warn({ ...base, status: run.status }, 'run paused: escalated to a human (nightshift inbox)');
       return;
     case 'queued':
-      // Put back in the queue by the retry policy after a transient failure.
-      if (run.error) log.warn({ ...base, ...error, notBefore: run.notBefore }, 'run failed; retry scheduled');
+      // Put back in the queue by the retry policy after a transient failure (not before a later time), or
+      // by a shutdown that stopped it where it was (its lease released: engine/drive.ts).
+      if (run.error && run.notBefore !== null && run.notBefore >= run.updatedAt)
+        log.warn({ ...base, ...error, notBefore: run.notBefore }, 'run failed; retry scheduled');
+      else log.info(base, 'run stopped by the shutdown; back on the queue for the next worker');
       return;
     case 'failed':
       log.error({ ...base, ...error }, 'run failed (dead letter: nightshift runs --status failed)');

@@ -21,6 +21,7 @@ import type {
 import type { CommitBatch, RunSnapshot } from './records/batch.js';
 import type { AuditEvent, NewAuditEvent, RoleVersionRecord, SubscriptionRecord } from './records/catalog.js';
 import type { EvalResultFilter, EvalResultRecord } from './records/evals.js';
+import type { EventDelivered, EventDelivery } from './records/event.js';
 import type { ImprovementRoundFilter, ImprovementRoundRecord } from './records/improvements.js';
 import type { DecisionTierRecord, OutboxRecord, OutboxStatus } from './records/notifications.js';
 import type { PromotionOutcome, PromotionRecord, PromotionStatus } from './records/promotions.js';
@@ -119,6 +120,21 @@ export interface RunLog {
   getRun(id: string): Promise<RunRecord | undefined>;
   loadRun(id: string): Promise<RunSnapshot | undefined>;
   commit(batch: CommitBatch): Promise<void>;
+}
+
+/** An event's deliveries to the roles that take it, recorded all or none (src/runtime/events.ts). */
+export interface EventLog {
+  /**
+   * Records one event's deliveries in one transaction: each run as `createRun` would and each inbox item
+   * as `pushInbox` would, so a delivery whose idempotency key is known is found, not written. `check` is
+   * called on each found one before the transaction ends; when it throws, nothing of the event is written
+   * (the deliveries written before it are rolled back) and its error (a NightshiftError, such as the
+   * caller's IDEMPOTENCY_KEY_REUSED, passes unchanged) is the answer. Answers in the order given.
+   */
+  recordEvent(
+    deliveries: readonly EventDelivery[],
+    check: (found: EventDelivered, index: number) => void,
+  ): Promise<EventDelivered[]>;
 }
 
 /** Which worker executes a run: leases with a fencing epoch. */
@@ -357,6 +373,7 @@ export interface Store
     EvalResults,
     ImprovementRounds,
     RunLog,
+    EventLog,
     RunLeases,
     RunQueue,
     Agents,

@@ -7,6 +7,7 @@ export * from './records/approvals.js';
 export * from './records/batch.js';
 export * from './records/catalog.js';
 export * from './records/evals.js';
+export * from './records/event.js';
 export * from './records/improvements.js';
 export * from './records/notifications.js';
 export * from './records/promotions.js';

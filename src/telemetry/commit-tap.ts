@@ -4,7 +4,7 @@
 // human decisions, the end of the run), so no engine path can report work that did not happen, and no
 // new engine path can be forgotten by telemetry. The tap wraps one store object's write methods; the
 // runs' role and version, which a batch does not carry, are learned from the reads and claims that
-// precede every commit of a run in this process (createRun, loadRun, getRun, claimNextRuns).
+// precede every commit of a run in this process (createRun, recordEvent, loadRun, getRun, claimNextRuns).
 //
 // Observers are called on the commit path: they must be cheap and must not throw (a throwing observer
 // is reported to `onError` and the commit still counts as done).
@@ -117,6 +117,40 @@ export function tapCommits(
         created: true,
       });
     }
+    return out;
+  };
+
+  // An event's runs are created together (runtime/events.ts): each created one is told as createRun's is.
+  const recordEvent = store.recordEvent.bind(store);
+  store.recordEvent = async (deliveries, check) => {
+    const started = performance.now();
+    // A key reused for another input is the caller's refusal (check), not a write the store failed.
+    let refused = false;
+    const checked: typeof check = (found, index) => {
+      try {
+        check(found, index);
+      } catch (err) {
+        refused = true;
+        throw err;
+      }
+    };
+    let out: Awaited<ReturnType<Store['recordEvent']>>;
+    try {
+      out = await recordEvent(deliveries, checked);
+    } catch (err) {
+      const ms = performance.now() - started;
+      if (!refused) for (const d of deliveries) if (d.kind === 'run') tellFailed(d.run.id, err, ms);
+      throw err;
+    }
+    const commitMs = performance.now() - started;
+    deliveries.forEach((d, i) => {
+      const done = out[i];
+      if (d.kind !== 'run' || done?.kind !== 'run') return;
+      remember(done.run);
+      if (!done.created) return;
+      const batch: CommitBatch = { runId: d.run.id, expectSeq: 0, ...d.init };
+      tell({ run: runs.get(d.run.id), batch, steps: d.init.steps as RunStep[], commitMs, created: true });
+    });
     return out;
   };
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { runCli } from '../support/cli.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
 
@@ -63,6 +64,10 @@ describe('nightshift audit', () => {
   it('--since takes what stats --since takes, and anything else exits 2 saying what it accepts', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'nightshift-audit-since-'));
     try {
+      // An empty store (audit reads one; it does not make one).
+      const store = openSqliteStore({ dataDir });
+      await store.init();
+      await store.close();
       const ok = await runCli(['audit', '--since', '2w', '--data-dir', dataDir]);
       assert.equal(ok.code, 0, ok.stderr);
       // A bare number was once read by Date.parse as a year ('7' = 2001); it is refused now.

@@ -42,8 +42,11 @@ describe('project config', () => {
   });
 
   it('a flag beats the config: --data-dir', async () => {
+    // The flag's folder is the one looked in (it has no store: a reading command says so, and makes none).
     const res = await runCli(['runs', '--json', '--data-dir', join(r.dir, 'other')], { cwd: r.dir });
-    assert.deepEqual(json<unknown[]>(res), []);
+    assert.equal(res.code, 2, res.stderr);
+    assert.ok(res.stderr.includes(join(r.dir, 'other', 'nightshift.db')), res.stderr);
+    assert.equal(existsSync(join(r.dir, 'other')), false);
   });
 
   it('takes the provider base URL from the config', async () => {

@@ -52,12 +52,17 @@ describe('CLI errors', () => {
     );
     assert.equal(res.code, 2);
     assert.match(res.stderr, /ANTHROPIC_API_KEY/);
-    const runs = json<unknown[]>(await runCli(['runs', '--json', '--data-dir', r.dataDir]));
-    assert.deepEqual(runs, []);
+    // Not even the store was made; `runs` says there is none (and makes none).
+    const runs = await runCli(['runs', '--json', '--data-dir', r.dataDir]);
+    assert.equal(runs.code, 2);
+    assert.match(runs.stderr, /STORE_NOT_FOUND/);
+    assert.equal(existsSync(r.dataDir), false);
   });
 
   it('unknown ids: exit 2 with a hint', async () => {
     const r = role({ autonomy: 'full', turns: [done] });
+    // A store with a run in it: the ids asked for are not there.
+    assert.equal((await runCli(['run', r.file, '--data-dir', r.dataDir])).code, 0);
     for (const args of [
       ['approve', 'apr_nope'],
       ['answer', 'esc_nope', 'hi'],

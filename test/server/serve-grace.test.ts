@@ -2,10 +2,12 @@
 // (docs/deployment.md). A model call still in flight when the grace is over is aborted, as on a lost
 // lease: the process exits then, not when the call returns (it used to linger until then, minutes with a
 // slow provider, holding the run's lease, and its late commit failed on the closed store with a
-// misleading "run failed in worker"). The run is left `running` for the next worker, not failed. Real
-// `serve` process and SQLite file; the model is scripted with a 60 s turn.
+// misleading "run failed in worker"). The run is not failed: it goes back on the queue (`queued`, its
+// lease released), so another worker takes it at once, not when the lease would have run out. Real
+// `serve` processes and SQLite file; the model is scripted with a 60 s turn.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { json, runCli, type Served, startServe } from '../support/cli.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
 import { waitFor } from '../support/wait.js';
@@ -54,7 +56,65 @@ describe('serve: SIGTERM with a run in flight past the grace', () => {
     assert.notEqual(exit, 'still running', 'serve exits soon after the grace, not when the model answers');
     assert.ok(Date.now() - t0 < 20_000);
     assert.doesNotMatch(served.stdout(), /run failed in worker/);
-    const shown = json<{ status: string }>(await runCli(['show', runId, '--json', '--data-dir', r.dataDir]));
-    assert.equal(shown.status, 'running', 'left for the next worker to continue, not failed');
+    const shown = json<{ status: string; run: { leaseOwner: string | null } }>(
+      await runCli(['show', runId, '--json', '--data-dir', r.dataDir]),
+    );
+    assert.equal(shown.status, 'queued', 'back on the queue for the next worker, not failed');
+    assert.equal(shown.run.leaseOwner, null, 'its lease released');
+  });
+
+  it('releases the lease of a run stopped after the grace: a worker already running takes it at once', async () => {
+    const r = writeTestRole({
+      name: 'slow',
+      autonomy: 'full',
+      tools: ['fs.read'],
+      ledgerTools: false,
+      turns: [{ final: { done: true }, delayMs: 60_000 }],
+      extra: { triggers: [{ event: 'slow.go' }] },
+    });
+    made.push(r);
+    // A lease far longer than the test: without the release the run would wait for it (or, on this host,
+    // for the other worker's next sweep for dead holders, 15 s after its start).
+    const flags = ['--port', '0', '--lease-ms', '120000', '--data-dir', r.dataDir];
+    const first = await startServe([r.dir, ...flags, '--grace-ms', '300']);
+    started.push(first);
+    const res = await fetch(`${first.url}/events/slow.go`, {
+      method: 'POST',
+      headers: { ...first.auth, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(res.status, 202);
+    const runId = ((await res.json()) as { runs: { runId: string }[] }).runs[0]!.runId;
+    const store = openSqliteStore({ dataDir: r.dataDir });
+    await store.init();
+    try {
+      const holder = async (pid: number | undefined) => {
+        const run = await store.getRun(runId);
+        return run?.leaseOwner?.split('/')[1] === String(pid) ? run : undefined;
+      };
+      const taken = await waitFor(() => holder(first.child.pid), 'the first worker to take the run');
+      assert.equal(taken.status, 'running');
+      // The second worker is up (it has looked for dead holders once: there were none) before the first stops.
+      const second = await startServe([r.dir, ...flags]);
+      started.push(second);
+      first.child.kill('SIGTERM');
+      await first.done;
+      const stoppedAt = Date.now();
+      const retaken = await waitFor(
+        () => holder(second.child.pid),
+        'the second worker to take the run',
+        60_000,
+      );
+      const waited = Date.now() - stoppedAt;
+      assert.ok(
+        waited < 8_000,
+        `taken ${waited} ms after the first worker stopped: its lease was left to expire`,
+      );
+      assert.equal(retaken.status, 'running');
+      assert.equal(retaken.attempt, 1, 'a clean stop is not counted as a crashed attempt');
+      assert.ok(retaken.leaseEpoch > taken.leaseEpoch, 'a new acquisition, fenced from the old one');
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -49,7 +49,7 @@ export function decisionCommands(program: Command, cli: CliContext): void {
     .action(async (id: string, flags: CommonFlags & DriveFlags & { as?: string; note?: string }) => {
       if (isPromotionId(id)) return decidePromotion(cli, flags, id, 'grant');
       const drive = driveOf(flags);
-      const rt = await cli.open(flags);
+      const rt = await cli.open(flags, { createStore: false });
       const result = await rt.approve(id, {
         by: flags.as ?? defaultActor(),
         ...(flags.note ? { note: flags.note } : {}),
@@ -67,7 +67,7 @@ export function decisionCommands(program: Command, cli: CliContext): void {
     .action(async (id: string, flags: CommonFlags & DriveFlags & { as?: string; reason: string }) => {
       if (isPromotionId(id)) return decidePromotion(cli, flags, id, 'refuse');
       const drive = driveOf(flags);
-      const rt = await cli.open(flags);
+      const rt = await cli.open(flags, { createStore: false });
       const result = await rt.reject(id, { by: flags.as ?? defaultActor(), reason: flags.reason, drive });
       const out = decided(`rejected ${id}`, result);
       await cli.printRun(flags, rt, result, out.head);
@@ -84,7 +84,7 @@ export function decisionCommands(program: Command, cli: CliContext): void {
     )
     .action(async (id: string, text: string, flags: AnswerFlags) => {
       const drive = driveOf(flags);
-      const rt = await cli.open(flags);
+      const rt = await cli.open(flags, { createStore: false });
       const result = await rt.answer(id, text, {
         by: flags.as ?? defaultActor(),
         allowCall: flags.allowCall === true,
@@ -99,7 +99,7 @@ export function decisionCommands(program: Command, cli: CliContext): void {
   withCommonFlags(program.command('resume <run-id>'))
     .description('continue a run from its last persisted step (after a crash)')
     .action(async (id: string, flags: CommonFlags) => {
-      const rt = await cli.open(flags);
+      const rt = await cli.open(flags, { createStore: false });
       const result = await rt.resume(id);
       await cli.printRun(flags, rt, result);
       io.code = exitCodeForStatus(result.status);
@@ -110,7 +110,7 @@ export function decisionCommands(program: Command, cli: CliContext): void {
     .option('--reason <text>', 'why')
     .option('--as <name>', 'who cancels (default: $NIGHTSHIFT_ACTOR or $USER)')
     .action(async (id: string, flags: CommonFlags & { as?: string; reason?: string }) => {
-      const rt = await cli.open(flags);
+      const rt = await cli.open(flags, { createStore: false });
       const result = await rt.cancel(id, {
         by: flags.as ?? defaultActor(),
         ...(flags.reason ? { reason: flags.reason } : {}),

@@ -13,7 +13,7 @@ export function inboxCommand(program: Command, cli: CliContext): void {
   withCommonFlags(program.command('inbox'))
     .description('list approvals and escalations waiting for a human')
     .action(async (flags: CommonFlags) => {
-      const rt = await cli.open(flags);
+      const rt = await cli.open(flags, { createStore: false });
       const inbox = await rt.inbox();
       // Promotions that widen authority wait here too (src/versions/), decided with approve / reject.
       const promotions = await rt.store.listPromotions({ status: 'pending' });
@@ -40,7 +40,7 @@ export function inspectCommands(program: Command, cli: CliContext): void {
       const limit = Number(flags.limit);
       if (!Number.isInteger(limit) || limit <= 0)
         throw new NightshiftError('USAGE', `--limit must be a positive integer, got '${flags.limit}'`);
-      const rt = await cli.open(flags);
+      const rt = await cli.open(flags, { createStore: false });
       const runs = await rt.list({
         ...(flags.role ? { role: flags.role } : {}),
         ...(flags.status ? { status: [flags.status] } : {}),
@@ -56,7 +56,7 @@ export function inspectCommands(program: Command, cli: CliContext): void {
   withCommonFlags(program.command('show <run-id>'))
     .description('every step of a run, and every decision with its reason')
     .action(async (id: string, flags: CommonFlags) => {
-      const rt = await cli.open(flags);
+      const rt = await cli.open(flags, { createStore: false });
       const snapshot = await rt.get(id);
       if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${id} (see ${cmd} runs)`);
       const summary = summarize(snapshot);
@@ -89,7 +89,7 @@ export function inspectCommands(program: Command, cli: CliContext): void {
   withCommonFlags(program.command('status'))
     .description('continuous agents: state, holder, last heartbeat, restarts, inbox; and the queue')
     .action(async (flags: CommonFlags) => {
-      const rt = await cli.open(flags);
+      const rt = await cli.open(flags, { createStore: false });
       const agents = await rt.agents();
       const counts = await rt.store.countRuns(['queued', 'running', 'failed']);
       const queue = { queued: counts.queued!, running: counts.running!, failed: counts.failed! };

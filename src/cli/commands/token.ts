@@ -73,7 +73,7 @@ export function tokenCommand(program: Command, cli: CliContext): void {
   withCommonFlags(token.command('list'))
     .description('list tokens (never their secrets)')
     .action(async (flags: CommonFlags) => {
-      const rt = await cli.open(flags);
+      const rt = await cli.open(flags, { createStore: false });
       const now = Date.now();
       const tokens = (await rt.store.listTokens()).map((t) => publicView(t, now));
       cli.print(
@@ -93,7 +93,7 @@ export function tokenCommand(program: Command, cli: CliContext): void {
   withCommonFlags(token.command('revoke <id>'))
     .description('revoke a token, and every browser session opened with it, at once')
     .action(async (id: string, flags: CommonFlags) => {
-      const rt = await cli.open(flags);
+      const rt = await cli.open(flags, { createStore: false });
       const t = await revokeToken(rt.store, id);
       cli.print(flags, publicView(t, Date.now()), `revoked ${t.id} (${t.kind} ${t.name}) and its sessions`);
     });

@@ -29,12 +29,25 @@ export function promotionContext(cli: CliContext, rt: Runtime): PromotionContext
   return { store: rt.store, clock: systemClock, ids: createIdSource(), people: cli.projectConfig().people };
 }
 
+/** Whether the argument is a role file (registered when given), not a role's name. */
+function namesFile(arg: string): boolean {
+  return /\.ya?ml$/.test(arg) || existsSync(arg);
+}
+
+/**
+ * Opens the store for `versions` and `autonomy`: given a role's name they only read, so a missing store
+ * is refused (STORE_NOT_FOUND); given its file they register its version, and may make the store.
+ */
+function openFor(cli: CliContext, flags: CommonFlags, arg: string): Promise<Runtime> {
+  return cli.open(flags, namesFile(arg) ? {} : { createStore: false });
+}
+
 /**
  * A role name, or a role file: a file is loaded and its version stored (registered), so an edit can be
  * promoted before anything ran it.
  */
 async function roleName(cli: CliContext, rt: Runtime, arg: string): Promise<string> {
-  if (!/\.ya?ml$/.test(arg) && !existsSync(arg)) return arg;
+  if (!namesFile(arg)) return arg;
   const role = await cli.loadRole(arg);
   await rt.store.putRoleVersion({
     name: role.name,
@@ -52,7 +65,7 @@ export function versionCommands(program: Command, cli: CliContext): void {
       "a role's stored versions: hash, first seen, which is active, eval summary; and its promotions",
     )
     .action(async (arg: string, flags: CommonFlags) => {
-      const rt = await cli.open(flags);
+      const rt = await openFor(cli, flags, arg);
       const view = await roleVersionsView(rt.store, await roleName(cli, rt, arg));
       cli.print(flags, view, formatVersions(view, cmd));
     });
@@ -111,7 +124,7 @@ export function versionCommands(program: Command, cli: CliContext): void {
     .option('--since <when>', `only the record since: ${SINCE_FORMATS}`)
     .action(async (arg: string, flags: CommonFlags & { since?: string }) => {
       const since = flags.since !== undefined ? parseSince(flags.since, Date.now()) : undefined;
-      const rt = await cli.open(flags);
+      const rt = await openFor(cli, flags, arg);
       const name = await roleName(cli, rt, arg);
       const active = await rt.store.activePromotion(name);
       const versions = await rt.store.listRoleVersions(name);
@@ -144,7 +157,7 @@ export async function decidePromotion(
   id: string,
   decision: 'grant' | 'refuse',
 ): Promise<void> {
-  const rt = await cli.open(flags);
+  const rt = await cli.open(flags, { createStore: false });
   const ctx = promotionContext(cli, rt);
   const by = flags.as ?? defaultActor();
   const p =

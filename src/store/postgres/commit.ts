@@ -119,8 +119,11 @@ function recordCtes(
   return ctes;
 }
 
-/** A batch's records, inside the caller's transaction once its fence held. */
-async function writeRecords(c: Client, batch: Omit<CommitBatch, 'run' | 'expectSeq' | 'at'>): Promise<void> {
+/** A batch's records, inside the caller's transaction once its fence held (or its run was inserted). */
+export async function writeRecords(
+  c: Client,
+  batch: Omit<CommitBatch, 'run' | 'expectSeq' | 'at'>,
+): Promise<void> {
   for (const { record: a, expectStatus } of batch.approvals ?? []) {
     if (expectStatus === undefined) {
       await c.query(

@@ -4,8 +4,18 @@ import pg from 'pg';
 import { checkBatchShape } from '../batch-shape.js';
 import { postgresDialect as d } from '../sql/dialect.js';
 import * as listings from '../sql/listings.js';
-import type { CommitBatch, LeaseRenewal, RunFilter, RunLease, RunRecord, RunSnapshot } from '../types.js';
+import type {
+  CommitBatch,
+  EventDelivered,
+  EventDelivery,
+  LeaseRenewal,
+  RunFilter,
+  RunLease,
+  RunRecord,
+  RunSnapshot,
+} from '../types.js';
 import { commitAlone, createRun } from './commit.js';
+import { recordEvent } from './event.js';
 import * as leases from './leases.js';
 import { claimQueued } from './queue.js';
 import { snapshotLists, toRun, toSnapshot } from './rows.js';
@@ -21,6 +31,21 @@ export const runMethods = {
     const out = await createRun(this.db, run, init, this.createGroup);
     // Wake idle workers elsewhere at once (LISTEN/NOTIFY) instead of at their next poll.
     if (out.created && run.status === 'queued') this.wake.queued(run.id, run.role);
+    return out;
+  },
+
+  async recordEvent(
+    this: PostgresIo,
+    deliveries: readonly EventDelivery[],
+    check: (found: EventDelivered, index: number) => void,
+  ): Promise<EventDelivered[]> {
+    const out = await recordEvent(this.db, deliveries, check);
+    // Once committed, as createRun and pushInbox do: idle workers elsewhere hear of the new work at once.
+    for (const d of out) {
+      if (!d.created) continue;
+      if (d.kind === 'inbox') this.wake.notify();
+      else if (d.run.status === 'queued') this.wake.queued(d.run.id, d.run.role);
+    }
     return out;
   },
 

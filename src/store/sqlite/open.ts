@@ -2,6 +2,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
+import { NightshiftError } from '../../errors.js';
 import { storeError } from './store-error.js';
 
 export interface SqliteStoreOptions {
@@ -9,6 +10,11 @@ export interface SqliteStoreOptions {
   dataDir?: string;
   /** Exact database file path; wins over `dataDir`. */
   path?: string;
+  /**
+   * False: open the database only if its file exists; a missing one is refused with STORE_NOT_FOUND and
+   * nothing (folder or file) is created. Default true.
+   */
+  create?: boolean;
   /**
    * Checkpoint the WAL from a background thread instead of inside commits (for long-running services:
    * see checkpointer.ts). Default false.
@@ -62,6 +68,17 @@ function toWal(db: Database.Database): void {
       Atomics.wait(pause, 0, 0, 10);
     }
   }
+}
+
+/** Refuses a database file that does not exist, before anything (its folder, the file) is made. */
+export function requireDatabaseFile(path: string): void {
+  if (path === ':memory:' || path === '' || path.startsWith('file:') || existsSync(path)) return;
+  const dir = dirname(path);
+  throw new NightshiftError(
+    'STORE_NOT_FOUND',
+    `no nightshift store at ${path}: ${existsSync(dir) ? `${dir} has no ${DATABASE_FILE}` : `${dir} does not exist`}; check --data-dir (or NIGHTSHIFT_DATA_DIR), or run or serve a role to create it; nothing was created`,
+    { details: { path } },
+  );
 }
 
 export function openDatabase(path: string): Database.Database {

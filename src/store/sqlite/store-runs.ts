@@ -2,8 +2,18 @@
 // SqliteStore (store.ts), moved here by concept.
 import { sqliteDialect as d } from '../sql/dialect.js';
 import * as listings from '../sql/listings.js';
-import type { CommitBatch, LeaseRenewal, RunFilter, RunLease, RunRecord, RunSnapshot } from '../types.js';
+import type {
+  CommitBatch,
+  EventDelivered,
+  EventDelivery,
+  LeaseRenewal,
+  RunFilter,
+  RunLease,
+  RunRecord,
+  RunSnapshot,
+} from '../types.js';
 import { commitBatch, createRun } from './commit.js';
+import { recordEvent } from './event.js';
 import { claimQueued } from './queue.js';
 import { type Row, rowToRun } from './rows.js';
 import { snapshotOf } from './snapshot.js';
@@ -17,6 +27,16 @@ export const runMethods = {
     init: Omit<CommitBatch, 'runId' | 'expectSeq' | 'run'>,
   ): Promise<{ run: RunRecord; created: boolean }> {
     return this.write(`creating run ${run.id}`, (s) => createRun(s, run, init));
+  },
+
+  recordEvent(
+    this: SqliteIo,
+    deliveries: readonly EventDelivery[],
+    check: (found: EventDelivered, index: number) => void,
+  ): Promise<EventDelivered[]> {
+    return this.write(`recording an event for ${deliveries.length} roles`, (s) =>
+      recordEvent(s, deliveries, check),
+    );
   },
 
   commit(this: SqliteIo, batch: CommitBatch): Promise<void> {

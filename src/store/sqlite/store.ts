@@ -11,7 +11,7 @@ import { BackgroundCheckpointer } from './checkpointer.js';
 import { DiskHealth } from './disk-health.js';
 import { GroupCommit } from './group-commit.js';
 import { migrate } from './migrate.js';
-import { databasePath, openDatabase, type SqliteStoreOptions } from './open.js';
+import { databasePath, openDatabase, requireDatabaseFile, type SqliteStoreOptions } from './open.js';
 import { Statements } from './statements.js';
 import { accessMethods } from './store-access.js';
 import { agentMethods } from './store-agents.js';
@@ -57,6 +57,7 @@ export class SqliteStore implements Store, SqliteIo {
 
   constructor(private readonly options: SqliteStoreOptions) {
     this.path = databasePath(options);
+    if (options.create === false) requireDatabaseFile(this.path);
     this.db = openDatabase(this.path);
     this.writes = new GroupCommit(this.db, this.path);
     this.gate = new WalGate(this.db, this.path);

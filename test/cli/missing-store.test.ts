@@ -1,0 +1,80 @@
+// A command that only reads (or acts on what is stored) pointed at a store that does not exist says so,
+// naming the path, exits 2 (bad input: a wrong --data-dir, a typo in NIGHTSHIFT_DATA_DIR), and creates
+// nothing: it used to create an empty store there and answer "no runs", exit 0, which hid the mistake
+// and left a stray .nightshift behind. Real CLI processes; a real store for the commands that make one.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { json, runCli } from '../support/cli.js';
+import { tempDir } from '../support/tmp.js';
+
+const READING = [
+  ['runs'],
+  ['show', 'run_x'],
+  ['inbox'],
+  ['status'],
+  ['stats'],
+  ['audit'],
+  ['audit', 'verify'],
+  ['versions', 'some-role'],
+  ['autonomy', 'some-role'],
+  ['token', 'list'],
+  ['token', 'revoke', 'tok_x'],
+  ['approve', 'apr_x'],
+  ['reject', 'apr_x', '--reason', 'no'],
+  ['answer', 'esc_x', 'yes'],
+  ['resume', 'run_x'],
+  ['cancel', 'run_x'],
+];
+
+describe('read-only commands on a store that does not exist', () => {
+  const tmp = tempDir('nightshift-missing-store-');
+  after(() => tmp.cleanup());
+
+  it('exit 2 with STORE_NOT_FOUND naming the path, and create nothing', async () => {
+    const missing = join(tmp.path, 'no-such-dir');
+    for (const args of READING) {
+      const res = await runCli([...args, '--data-dir', missing]);
+      const what = args.join(' ');
+      assert.equal(res.code, 2, `${what}: ${res.stderr}`);
+      assert.match(res.stderr, /STORE_NOT_FOUND/, what);
+      assert.ok(res.stderr.includes(join(missing, 'nightshift.db')), `${what} names the path: ${res.stderr}`);
+      assert.match(res.stderr, /does not exist; check --data-dir/, what);
+      assert.equal(existsSync(missing), false, `${what} created ${missing}`);
+    }
+  });
+
+  it('an existing folder without a store gets no store either; the default ./.nightshift is not made', async () => {
+    const empty = join(tmp.path, 'empty');
+    mkdirSync(empty);
+    const res = await runCli(['runs', '--json', '--data-dir', empty]);
+    assert.equal(res.code, 2, res.stderr);
+    assert.match(res.stderr, /empty has no nightshift\.db/);
+    assert.deepEqual(readdirSync(empty), []);
+    const cwd = join(tmp.path, 'project');
+    mkdirSync(cwd);
+    const here = await runCli(['stats'], { cwd, env: { NIGHTSHIFT_DATA_DIR: '' } });
+    assert.equal(here.code, 2, here.stderr);
+    assert.ok(here.stderr.includes(join(cwd, '.nightshift', 'nightshift.db')), here.stderr);
+    assert.deepEqual(readdirSync(cwd), []);
+  });
+
+  it('once a store exists there, the same commands read it', async () => {
+    const dataDir = join(tmp.path, 'made');
+    // A command that records something makes the store, as before.
+    const made = await runCli([
+      'token',
+      'create',
+      '--service',
+      '--as',
+      'ci',
+      '--json',
+      '--data-dir',
+      dataDir,
+    ]);
+    assert.equal(made.code, 0, made.stderr);
+    assert.deepEqual(json<unknown[]>(await runCli(['runs', '--json', '--data-dir', dataDir])), []);
+    assert.equal(json<unknown[]>(await runCli(['token', 'list', '--json', '--data-dir', dataDir])).length, 1);
+  });
+});
