@@ -58,6 +58,20 @@ export function createEventRouting(
    * continuous role, a queued run for a job role. `local`: this process serves the role (it prepares
    * it, as running it here needs); otherwise the run is only recorded, for the process that serves it.
    */
+  /**
+   * The model spec and redactor a queued run of `role` is recorded with: prepared here when this process
+   * serves the role (its agent's spec, its secrets' redactor), else the role's own spec and readable secrets.
+   */
+  async function queuedRunSetup(
+    role: Role,
+    local: boolean,
+  ): Promise<{ model: Role['model']; redact: Redactor | undefined }> {
+    if (!local) return { model: role.model, redact: roles.readableSecrets(role) };
+    roles.remember(role);
+    const ready = await roles.prepare(role);
+    return { model: agentSpec(ready.agent), redact: ready.redact };
+  }
+
   async function deliverTo(
     given: Role,
     payload: unknown,
@@ -98,16 +112,7 @@ export function createEventRouting(
       actor: d.actor ?? `trigger:${d.trigger.kind}`,
       trigger: d.trigger,
     };
-    let model = role.model;
-    let redact: Redactor | undefined;
-    if (local) {
-      roles.remember(role);
-      const ready = await roles.prepare(role);
-      model = agentSpec(ready.agent);
-      redact = ready.redact;
-    } else {
-      redact = roles.readableSecrets(role);
-    }
+    const { model, redact } = await queuedRunSetup(role, local);
     const { state, created } = await recordRun(ctx, role, model, payload, {
       ...options,
       queue: true,
@@ -144,16 +149,7 @@ export function createEventRouting(
       };
       return { delivery: { kind: 'inbox', item }, stored: JSON.parse(JSON.stringify(kept)) };
     }
-    let model = role.model;
-    let redact: Redactor | undefined;
-    if (local) {
-      roles.remember(role);
-      const ready = await roles.prepare(role);
-      model = agentSpec(ready.agent);
-      redact = ready.redact;
-    } else {
-      redact = roles.readableSecrets(role);
-    }
+    const { model, redact } = await queuedRunSetup(role, local);
     const { run, init, stored } = await newRun(ctx, role, model, payload, {
       idempotencyKey: d.idempotencyKey,
       actor: d.actor ?? `trigger:${d.trigger.kind}`,
