@@ -92,7 +92,7 @@ async function settleOnce(store: Store, clock: Clock, input: SettleInput): Promi
   if (withhold && !heldResult) {
     throw new NightshiftError(
       'USAGE',
-      `escalation ${escalation.id} holds no tool result (it is a ${escalation.source} escalation); answer without withholding a result${DOORS}`,
+      `escalation ${escalation.id} holds no tool result (its source is ${escalation.source}); answer without withholding a result${DOORS}`,
     );
   }
   const answer = decision === 'deny' ? `denied: ${text}` : text;

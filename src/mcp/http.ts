@@ -8,7 +8,7 @@ import { type Authenticator, type Principal, requireScope } from '../auth/index.
 import { NightshiftError } from '../errors.js';
 import type { Role } from '../roles/schema.js';
 import type { DeliverOptions, Delivery, Runtime } from '../runtime.js';
-import { HttpError, parseJson, readBody, requireJsonContentType } from '../server/http-body.js';
+import { HttpError, readBody, requireJsonContentType } from '../server/http-body.js';
 import type { McpDoors } from './doors.js';
 import { createMcpServer } from './server.js';
 
@@ -59,7 +59,22 @@ export async function answerMcp(o: McpHttpOptions, req: IncomingMessage, res: Se
     // Stateless: no stream for server-initiated messages (GET) and no session to end (DELETE).
     throw new HttpError(405, `${req.method} /mcp is not offered: send JSON-RPC requests with POST`);
   requireJsonContentType(req);
-  const body = parseJson(await readBody(req));
+  const raw = (await readBody(req)).toString('utf8');
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch (err) {
+    // As JSON-RPC 2.0 and the stdio transport answer it: an MCP client reads a JSON-RPC error, not
+    // nightshift's own error body, for a request it could not have meant.
+    res.writeHead(400, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32700, message: `Parse error: the body is not JSON (${(err as Error).message})` },
+      }),
+    );
+    return;
+  }
   const server = createMcpServer(doorsFor(o, caller));
   const transport = new StreamableHTTPServerTransport({
     sessionIdGenerator: undefined,

@@ -91,7 +91,7 @@ export function decisionRoute(o: {
       if ((kind === 'approval') !== (a.decision !== 'answer'))
         throw new HttpError(
           400,
-          `a ${kind} is decided with ${kind === 'approval' ? 'approve or reject' : 'answer'}, not ${a.decision}`,
+          `${kind === 'approval' ? 'an approval' : 'an escalation'} is decided with ${kind === 'approval' ? 'approve or reject' : 'answer'}, not ${a.decision}`,
         );
       try {
         const result =

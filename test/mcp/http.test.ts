@@ -70,6 +70,30 @@ describe('/mcp on serve (streamable HTTP, the SDK client)', () => {
     assert.equal(((await forbidden.json()) as { error: { code: string } }).error.code, 'AUTH_FORBIDDEN');
   });
 
+  it('answers a body that is not JSON with a JSON-RPC parse error (-32700, id null), as the stdio server does', async () => {
+    for (const body of ['{"jsonrpc": "2.0", "id": 1, "method"', '', 'not json']) {
+      const res = await fetch(`${served.url}/mcp`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          authorization: `Bearer ${reader}`,
+        },
+        body,
+      });
+      assert.equal(res.status, 400, JSON.stringify(body));
+      const answer = (await res.json()) as {
+        jsonrpc: string;
+        id: unknown;
+        error: { code: number; message: string };
+      };
+      assert.equal(answer.jsonrpc, '2.0');
+      assert.equal(answer.id, null);
+      assert.equal(answer.error.code, -32700);
+      assert.match(answer.error.message, /not JSON/);
+    }
+  });
+
   it('a runs:read token reads but cannot start a run: refused, nothing recorded', async () => {
     const client = await connect(served.url, reader);
     clients.push(client);
