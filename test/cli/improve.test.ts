@@ -49,4 +49,18 @@ describe('nightshift improve', () => {
     assert.equal(priced.code, 1, priced.stderr);
     assert.match(priced.stderr, /over --max-cost 0\.0001; nothing was run/);
   });
+
+  it('takes --max-cost 0 as eval does (free scripted models run) and refuses a negative one', async () => {
+    const free = await runCli(
+      ['improve', 'examples/roles/ops-monitor.yaml', '--proposer', proposer, '--max-cost', '0', '--json'],
+      { cwd, env },
+    );
+    assert.equal(free.code, 0, free.stdout + free.stderr);
+    const negative = await runCli(
+      ['improve', 'examples/roles/ops-monitor.yaml', '--proposer', proposer, '--max-cost', '-1'],
+      { cwd, env },
+    );
+    assert.equal(negative.code, 2);
+    assert.match(negative.stderr, /--max-cost must be a number from 0, got '-1'/);
+  });
 });

@@ -29,11 +29,15 @@ function whole(text: string, flag: string, max: number): number {
   return n;
 }
 
-function positive(text: string | undefined, flag: string): number | undefined {
+/** A flag's number: above 0, or (`zero`) 0 and above. */
+function positive(text: string | undefined, flag: string, zero = false): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n) || n <= 0)
-    throw new NightshiftError('USAGE', `${flag} must be a number above 0, got '${text}'`);
+  if (text.trim() === '' || !Number.isFinite(n) || n < 0 || (n === 0 && !zero))
+    throw new NightshiftError(
+      'USAGE',
+      `${flag} must be a number ${zero ? 'from 0' : 'above 0'}, got '${text}'`,
+    );
   return n;
 }
 
@@ -69,7 +73,8 @@ export function improveCommand(program: Command, cli: CliContext): void {
         );
       const rounds = whole(flags.rounds, '--rounds', 100);
       const repeat = whole(flags.repeat, '--repeat', 10_000);
-      const maxCostUsd = positive(flags.maxCost, '--max-cost');
+      // As eval's: --max-cost 0 lets only free (scripted) models run.
+      const maxCostUsd = positive(flags.maxCost, '--max-cost', true);
       const maxCostRatio = positive(flags.maxCostRatio, '--max-cost-ratio');
       const role = await cli.loadRole(arg);
       const suiteFile = flags.suite ?? (role.evals ? relative(process.cwd(), role.evals) : undefined);
