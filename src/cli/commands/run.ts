@@ -48,7 +48,9 @@ export function runCommand(program: Command, cli: CliContext): void {
             throw new NightshiftError(
               'USAGE',
               `--input-file ${flags.inputFile} ${tooLargeReason(read.size, MAX_CONFIG_FILE_BYTES, 'run input files')}`,
-              { details: { file: flags.inputFile, size: read.size ?? null, maxBytes: MAX_CONFIG_FILE_BYTES } },
+              {
+                details: { file: flags.inputFile, size: read.size ?? null, maxBytes: MAX_CONFIG_FILE_BYTES },
+              },
             );
           }
           input = parseJsonFlag(read.text, `--input-file ${flags.inputFile}`);
