@@ -147,7 +147,7 @@ describe('delegation in the CLI', () => {
       await runCli(['inbox', '--json', ...data]),
     );
     const [held] = inbox.escalations;
-    assert.ok(held && held.runId !== paused.runId, 'the escalation is the specialist run\'s');
+    assert.ok(held && held.runId !== paused.runId, "the escalation is the specialist run's");
     assert.deepEqual(
       paused.escalations.map((e) => ({ id: e.id, runId: e.runId, category: e.category, status: e.status })),
       [{ id: held.id, runId: held.runId, category: 'money', status: 'pending' }],
