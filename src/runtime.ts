@@ -7,6 +7,7 @@ import type { AfterDecision } from './approvals/paused-run.js';
 import { createIdSource, systemClock } from './clock.js';
 import { chainsOf } from './delegation/chain.js';
 import { continueParents } from './delegation/parents.js';
+import { waitingChildren } from './delegation/waiting-children.js';
 import type { RunStatus } from './domain.js';
 import { cancelRun } from './engine/cancel.js';
 import type { EngineContext } from './engine/context.js';
@@ -115,11 +116,16 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const workers = new Set<WorkHandle>();
 
   async function summary(state: RunState): Promise<RunSummary> {
-    return summarize({
-      run: state.run,
-      approvals: [...state.approvals.values()],
-      escalations: [...state.escalations.values()],
-    });
+    // A paused orchestrator waits on its specialists' items: they are listed with it, by run id.
+    const paused = state.run.status === 'escalated' || state.run.status === 'awaiting_approval';
+    return summarize(
+      {
+        run: state.run,
+        approvals: [...state.approvals.values()],
+        escalations: [...state.escalations.values()],
+      },
+      paused ? await waitingChildren(store, state.run.id) : [],
+    );
   }
 
   /** Resumes one run here, a manager run with its decision tools. */

@@ -51,7 +51,11 @@ export function formatSummary(s: RunSummary, o: { cmd?: string; denied?: number 
     lines.push(`pending approval ${id}  →  ${cmd} approve ${id}   (or: ${cmd} reject ${id} --reason "...")`);
   for (const e of s.escalations.filter((x) => x.status === 'pending')) {
     const withhold = e.source === 'result_rule' ? ' [--withhold-result]' : '';
-    lines.push(`escalated ${e.id} [${e.category}] ${e.reason}  →  ${cmd} answer ${e.id} "..."${withhold}`);
+    // A specialist's escalation this run waits on says whose it is.
+    const of = e.runId === s.runId ? '' : ` (run ${e.runId})`;
+    lines.push(
+      `escalated ${e.id}${of} [${e.category}] ${e.reason}  →  ${cmd} answer ${e.id} "..."${withhold}`,
+    );
   }
   if (s.status === 'succeeded') lines.push(`output: ${JSON.stringify(s.output, null, 2)}`);
   if (s.error) lines.push(`error [${s.error.code}]: ${s.error.message}`);

@@ -41,8 +41,17 @@ export function readCappedText(file: string, cap: number = MAX_CONFIG_FILE_BYTES
 const bytes = (n: number) => n.toLocaleString('en-US');
 const mib = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MiB`;
 
-/** "is 62,915,484 bytes (60.0 MiB); files nightshift reads as YAML may be at most 1,048,576 bytes (1 MiB)" */
-export function tooLargeReason(size: number | undefined, cap: number = MAX_CONFIG_FILE_BYTES): string {
+const CONFIG_FILES = 'role files, model scripts, eval suites, nightshift.config.yaml and secrets files';
+
+/**
+ * "is 62,915,484 bytes (60.0 MiB); nightshift reads role files, … of at most 1,048,576 bytes (1 MiB)".
+ * `files` names the kind of file the cap is for (a run's input file, a tool module) when not a config file.
+ */
+export function tooLargeReason(
+  size: number | undefined,
+  cap: number = MAX_CONFIG_FILE_BYTES,
+  files: string = CONFIG_FILES,
+): string {
   const is = size === undefined ? `is over ${bytes(cap)} bytes` : `is ${bytes(size)} bytes (${mib(size)})`;
-  return `${is}; nightshift reads role files, model scripts, eval suites, nightshift.config.yaml and secrets files of at most ${bytes(cap)} bytes (${mib(cap).replace('.0', '')})`;
+  return `${is}; nightshift reads ${files} of at most ${bytes(cap)} bytes (${mib(cap).replace('.0', '')})`;
 }

@@ -8,10 +8,18 @@ export interface RunSummary {
   model: string;
   status: RunStatus;
   output: unknown;
-  /** Ids of pending approvals (change sets) of this run. */
+  /**
+   * Ids of pending approvals (change sets) of this run, then of the specialists' runs it waits on
+   * (`approve <id>` continues the specialist, then this run).
+   */
   pending: string[];
+  /**
+   * This run's escalations (every status), then the pending ones of the specialists' runs it waits on;
+   * `runId` says whose each is (`answer <id>` continues that run, then its parents).
+   */
   escalations: {
     id: string;
+    runId: string;
     category: string;
     reason: string;
     source: string;
@@ -24,8 +32,20 @@ export interface RunSummary {
   error?: { code: string; message: string; details?: Record<string, unknown> | undefined };
 }
 
-export function summarize(snapshot: Pick<RunSnapshot, 'run' | 'approvals' | 'escalations'>): RunSummary {
+type Snapshot = Pick<RunSnapshot, 'run' | 'approvals' | 'escalations'>;
+
+/** `waitingOn`: the paused child runs below this one (delegation/waiting-children.ts), if any. */
+export function summarize(snapshot: Snapshot, waitingOn: readonly Snapshot[] = []): RunSummary {
   const { run } = snapshot;
+  const escalation = (e: Snapshot['escalations'][number]) => ({
+    id: e.id,
+    runId: e.runId,
+    category: e.category,
+    reason: e.reason,
+    source: e.source,
+    status: e.status,
+    answer: e.answer,
+  });
   const summary: RunSummary = {
     runId: run.id,
     role: run.role,
@@ -33,15 +53,13 @@ export function summarize(snapshot: Pick<RunSnapshot, 'run' | 'approvals' | 'esc
     model: run.model,
     status: run.status,
     output: run.output ?? null,
-    pending: snapshot.approvals.filter((a) => a.status === 'pending').map((a) => a.id),
-    escalations: snapshot.escalations.map((e) => ({
-      id: e.id,
-      category: e.category,
-      reason: e.reason,
-      source: e.source,
-      status: e.status,
-      answer: e.answer,
-    })),
+    pending: [snapshot, ...waitingOn].flatMap((s) =>
+      s.approvals.filter((a) => a.status === 'pending').map((a) => a.id),
+    ),
+    escalations: [
+      ...snapshot.escalations.map(escalation),
+      ...waitingOn.flatMap((s) => s.escalations.filter((e) => e.status === 'pending').map(escalation)),
+    ],
     steps: run.turns,
     usage: {
       inputTokens: run.usage.inputTokens,

@@ -14,29 +14,52 @@ const compiled = new WeakMap<object, ValidateFunction>();
  * (role-regex.ts): a role's input schema is checked on what an event, a webhook or a caller sends, on
  * the daemon's request path, and ajv's default `new RegExp` backtracks. `^([a-z0-9]+)+@x$` against 30
  * letters and a `!` took 34 s of CPU before being refused; RE2's time grows with the text only. A pattern
- * RE2 cannot run (a lookahead, a backreference: valid in a JSON Schema, and an MCP server's schema is not
- * ours to refuse) keeps JavaScript's engine.
+ * RE2 cannot run (a lookahead, a backreference: valid in a JSON Schema) keeps JavaScript's engine in a
+ * schema the role's author wrote; in one from an MCP server (`untrusted`) it is refused, since a hostile
+ * server could otherwise make every check of its tool's arguments backtrack for minutes.
  */
-const schemaRegExp = Object.assign(
-  (pattern: string, flags: string): { test(text: string): boolean; toString(): string } => {
-    let re: RE2JS;
-    try {
-      re = RE2JS.compile(pattern);
-    } catch {
-      return new RegExp(pattern, flags);
-    }
-    // ajv caches compiled patterns under toString(): one entry per pattern, as a RegExp's would be.
-    return { test: (text: string) => re.test(text), toString: () => `re2:/${pattern}/${flags}` };
-  },
-  { code: 'schemaRegExp' },
-);
+function schemaRegExp(untrusted: boolean) {
+  return Object.assign(
+    (pattern: string, flags: string): { test(text: string): boolean; toString(): string } => {
+      let re: RE2JS;
+      try {
+        re = RE2JS.compile(pattern);
+      } catch (err) {
+        if (untrusted) {
+          throw new Error(
+            `pattern ${JSON.stringify(pattern.slice(0, 200))} cannot run on RE2 (${(err as Error).message}); patterns from an MCP server may not use lookaround or backreferences`,
+          );
+        }
+        return new RegExp(pattern, flags);
+      }
+      // ajv caches compiled patterns under toString(): one entry per pattern, as a RegExp's would be.
+      return { test: (text: string) => re.test(text), toString: () => `re2:/${pattern}/${flags}` };
+    },
+    { code: 'schemaRegExp' },
+  );
+}
+
+const trustedRegExp = schemaRegExp(false);
+const untrustedRegExp = schemaRegExp(true);
+/** Kept apart: a schema object compiled once as the author's must not be reused as a server's. */
+const compiledUntrusted = new WeakMap<object, ValidateFunction>();
+
+export interface CompileOptions {
+  /** The schema comes from outside the project (an MCP server): patterns RE2 cannot run are refused. */
+  untrusted?: boolean;
+}
 
 /** A validator for `schema`; throws ajv's error when the schema is invalid. */
-export function compileJsonSchema(schema: Record<string, unknown>): ValidateFunction {
-  let validate = compiled.get(schema);
+export function compileJsonSchema(
+  schema: Record<string, unknown>,
+  options: CompileOptions = {},
+): ValidateFunction {
+  const cache = options.untrusted ? compiledUntrusted : compiled;
+  let validate = cache.get(schema);
   if (!validate) {
-    validate = new Ajv({ allErrors: true, strict: false, code: { regExp: schemaRegExp } }).compile(schema);
-    compiled.set(schema, validate);
+    const regExp = options.untrusted ? untrustedRegExp : trustedRegExp;
+    validate = new Ajv({ allErrors: true, strict: false, code: { regExp } }).compile(schema);
+    cache.set(schema, validate);
   }
   return validate;
 }
@@ -46,8 +69,11 @@ export function compileJsonSchema(schema: Record<string, unknown>): ValidateFunc
  * its error naming where and what, so arguments given by JSON Schema go through the same checks as a
  * zod-typed tool's.
  */
-export function zodFromJsonSchema(schema: Record<string, unknown>): z.ZodType<Record<string, unknown>> {
-  const validate = compileJsonSchema(schema);
+export function zodFromJsonSchema(
+  schema: Record<string, unknown>,
+  options: CompileOptions = {},
+): z.ZodType<Record<string, unknown>> {
+  const validate = compileJsonSchema(schema, options);
   return z.custom<Record<string, unknown>>((v) => validate(v ?? {}) === true, {
     error: () =>
       (validate.errors ?? []).map((e) => `${e.instancePath || '(arguments)'} ${e.message}`).join('; ') ||

@@ -5,6 +5,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { MAX_CONFIG_FILE_BYTES, tooLargeReason } from '../config/capped-read.js';
 import { NightshiftError } from '../errors.js';
 import { isTool } from './define.js';
 import type { AnyTool } from './types.js';
@@ -72,12 +73,32 @@ async function importModule(path: string, mtimeMs: number): Promise<AnyTool[]> {
   return unique;
 }
 
+/**
+ * The largest tool module: 1 MiB, as for role files. A module is read whole twice, by the importer and
+ * for the role's version (its hash), so a huge file named by mistake (a bundle, a log) is refused first.
+ */
+export const MAX_TOOL_MODULE_BYTES = MAX_CONFIG_FILE_BYTES;
+
+/** The tool modules' kind of file, for the size message. */
+export const TOOL_MODULE_FILES = 'tool modules';
+
+export function toolModuleTooLarge(path: string, size: number | undefined): NightshiftError {
+  return new NightshiftError(
+    'TOOL_MODULE_INVALID',
+    `tool module ${path} ${tooLargeReason(size, MAX_TOOL_MODULE_BYTES, TOOL_MODULE_FILES)}`,
+    { details: { file: path, size: size ?? null, maxBytes: MAX_TOOL_MODULE_BYTES } },
+  );
+}
+
 function modifiedAt(path: string): number {
+  let stat: ReturnType<typeof statSync>;
   try {
-    return statSync(path).mtimeMs;
+    stat = statSync(path);
   } catch (err) {
     throw new NightshiftError('TOOL_MODULE_INVALID', `tool module ${path} not found`, { cause: err });
   }
+  if (stat.size > MAX_TOOL_MODULE_BYTES) throw toolModuleTooLarge(path, stat.size);
+  return stat.mtimeMs;
 }
 
 /**

@@ -84,4 +84,17 @@ describe('project config', () => {
     assert.match(bad.stderr, /not valid JSON/);
     assert.ok(readFileSync(join(r.dir, 'role.yaml'), 'utf8').length > 0);
   });
+
+  it('--input-file over 1 MiB: exit 2 naming the file and the cap, before the role runs or the store opens', async () => {
+    writeFileSync(join(r.dir, 'nightshift.config.yaml'), 'dataDir: ./big-state\n');
+    // Valid JSON, so only the size can refuse it.
+    writeFileSync(join(r.dir, 'big.json'), JSON.stringify({ blob: 'x'.repeat(1024 * 1024) }));
+    const res = await runCli(['run', 'role.yaml', '--input-file', 'big.json'], { cwd: r.dir });
+    assert.equal(res.code, 2);
+    assert.match(
+      res.stderr,
+      /--input-file big\.json is 1,048,587 bytes \(1\.0 MiB\); nightshift reads run input files of at most 1,048,576 bytes \(1 MiB\)/,
+    );
+    assert.equal(existsSync(join(r.dir, 'big-state')), false);
+  });
 });

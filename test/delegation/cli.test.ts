@@ -117,4 +117,46 @@ describe('delegation in the CLI', () => {
     assert.deepEqual(outcome.output, { done: true });
     assert.equal(approved.code, 0);
   });
+
+  it("run --json of an orchestrator lists the escalation its specialist's run waits on, with that run's id", async () => {
+    const tree = writeRoleTree([
+      {
+        name: 'desk',
+        autonomy: 'full',
+        specialists: ['billing'],
+        turns: [{ call: 'delegate.billing', args: { task: 'refund' } }, { final: { done: true } }],
+      },
+      {
+        name: 'billing',
+        autonomy: 'full',
+        tools: ['ledger.append'],
+        input: TASK_INPUT,
+        extra: { escalation: [{ category: 'money', when: { tool: 'ledger.append' } }] },
+        turns: [{ call: 'ledger.append', args: { entry: 'refund' } }, { final: { refunded: true } }],
+      },
+    ]);
+    const data = ['--data-dir', tree.dataDir];
+    const run = await runCli(['run', tree.file('desk'), '--input', '{}', '--json', ...data]);
+    const paused = json<{
+      runId: string;
+      status: string;
+      escalations: { id: string; runId: string; category: string; status: string }[];
+    }>(run);
+    assert.equal(paused.status, 'escalated');
+    const inbox = json<{ escalations: { id: string; runId: string }[] }>(
+      await runCli(['inbox', '--json', ...data]),
+    );
+    const [held] = inbox.escalations;
+    assert.ok(held && held.runId !== paused.runId, "the escalation is the specialist run's");
+    assert.deepEqual(
+      paused.escalations.map((e) => ({ id: e.id, runId: e.runId, category: e.category, status: e.status })),
+      [{ id: held.id, runId: held.runId, category: 'money', status: 'pending' }],
+    );
+    // The human output names it too, with whose it is and what to type.
+    const again = await runCli(['run', tree.file('desk'), '--input', '{}', ...data]);
+    assert.match(
+      again.stdout,
+      /escalated esc_\w+ \(run run_\w+\) \[money\] .*→ {2}nightshift answer esc_\w+ "\.\.\."/,
+    );
+  });
 });

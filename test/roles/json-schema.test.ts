@@ -26,4 +26,19 @@ describe('JSON Schema patterns', () => {
     assert.equal(validate('abc1'), true);
     assert.equal(validate('abcd'), false);
   });
+
+  it('refuse such a pattern, or a backreference, in a schema from an MCP server (untrusted), even in patternProperties', () => {
+    for (const schema of [
+      { type: 'string', pattern: '^(?=.*\\d).{4,}$' },
+      { type: 'object', patternProperties: { '^(a)\\1$': { type: 'number' } } },
+    ]) {
+      assert.throws(() => compileJsonSchema(schema, { untrusted: true }), {
+        message: /cannot run on RE2 .*; patterns from an MCP server may not use lookaround or backreferences/,
+      });
+      // The same schema object stays usable as the author's: the two are cached apart.
+      assert.equal(typeof compileJsonSchema(schema), 'function');
+    }
+    // One RE2 runs is taken from a server as from the author.
+    assert.equal(compileJsonSchema({ type: 'string', pattern: '^(a+)+$' }, { untrusted: true })('aaa'), true);
+  });
 });

@@ -42,6 +42,18 @@ describe('an MCP server that cannot give its tools', () => {
       'bad-schema',
       /MCP server h: tool 'echo' has an input schema that cannot be used to check its arguments: schema is invalid/,
     ],
+    [
+      'huge-description',
+      /MCP server h: tool 'echo' has a description of 5,242,880 bytes; nightshift takes at most 8,192 bytes from an MCP server/,
+    ],
+    [
+      'huge-schema',
+      /MCP server h: tool 'echo' has an input schema of \d{2},\d{3} bytes; nightshift takes at most 65,536 bytes from an MCP server/,
+    ],
+    [
+      'redos-pattern',
+      /MCP server h: tool 'echo' has an input schema that cannot be used to check its arguments: pattern "\^\(\?=\(a\+\)\+\$\)a\*\$" cannot run on RE2 \(.*\); patterns from an MCP server may not use lookaround or backreferences/,
+    ],
   ] as const) {
     it(`${mode}: the CLI exits 2 with TOOL_NOT_FOUND naming the server, records nothing, and leaves no process behind`, async () => {
       const r = role([callEcho, done], [hostile()]);

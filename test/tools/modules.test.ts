@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { z } from 'zod';
 import { defineRole } from '../../src/roles/define.js';
+import { loadRoleFile } from '../../src/roles/load.js';
 import { defineTool } from '../../src/tools/define.js';
 import { loadToolModules } from '../../src/tools/modules.js';
 import { resolveRoleTools } from '../../src/tools/registry.js';
@@ -88,6 +89,54 @@ describe('loading tool modules', () => {
     assert.deepEqual(
       (await loadToolModules([file])).map((t) => t.name),
       ['temp.two'],
+    );
+  });
+});
+
+describe('the size of a tool module', () => {
+  // Valid JavaScript exporting a tool, made 1 MiB + 1 byte long by a comment: only its size can refuse it.
+  const big = join(tmp.path, 'big.mjs');
+  const source =
+    `import { defineTool } from ${JSON.stringify(join(repoRoot, 'dist', 'src', 'tools', 'define.js'))};\n` +
+    `import { z } from 'zod';\n` +
+    `export const t = defineTool({ name: 'big.tool', description: 'd', input: z.object({}), effect: 'read', run: () => 1 });\n`;
+  writeFileSync(big, `${source}//${'x'.repeat(1024 * 1024 + 1 - source.length - 3)}\n`);
+  const tooLarge =
+    /tool module .*big\.mjs is 1,048,577 bytes \(1\.0 MiB\); nightshift reads tool modules of at most 1,048,576 bytes \(1 MiB\)/;
+
+  it('refuses a module over 1 MiB before importing it, naming it and the cap', async () => {
+    await assert.rejects(loadToolModules([big]), { code: 'TOOL_MODULE_INVALID', message: tooLarge });
+  });
+
+  it('a role file naming one is invalid at toolModules[0]', async () => {
+    const file = join(tmp.path, 'big-role.yaml');
+    writeFileSync(
+      file,
+      'name: big\ndescription: d\nautonomy: draft\nmodel: anthropic:claude-sonnet-4-5\ninstructions: i\ntools: [big.tool]\ntoolModules: [./big.mjs]\n',
+    );
+    await assert.rejects(loadRoleFile(file), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'ROLE_INVALID');
+      assert.match(err.message, /toolModules\[0\]: tool module .*big\.mjs is 1,048,577 bytes/);
+      return true;
+    });
+  });
+
+  it('defineRole naming one fails while computing the version, not by reading it whole', () => {
+    assert.throws(
+      () =>
+        defineRole(
+          {
+            name: 'big',
+            description: 'd',
+            autonomy: 'draft',
+            model: 'anthropic:claude-sonnet-4-5',
+            instructions: 'i',
+            tools: ['big.tool'],
+            toolModules: [big],
+          },
+          { dir: tmp.path },
+        ),
+      { code: 'TOOL_MODULE_INVALID', message: tooLarge },
     );
   });
 });

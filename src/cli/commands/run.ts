@@ -1,7 +1,7 @@
 // `nightshift run <role>`: one run, headless, until it finishes or pauses for a human.
 
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { MAX_CONFIG_FILE_BYTES, readCappedText, tooLargeReason } from '../../config/capped-read.js';
 import { NightshiftError } from '../../errors.js';
 import { embeddedDataDir } from '../../runtime/open-store.js';
 import { assertStoreOutsideWorkspace } from '../../tools/store-layout.js';
@@ -36,13 +36,24 @@ export function runCommand(program: Command, cli: CliContext): void {
         let input: unknown = {};
         if (flags.input !== undefined) input = parseJsonFlag(flags.input, '--input');
         if (flags.inputFile !== undefined) {
-          let text: string;
+          // Capped like a role file (and like an HTTP body, 1 MiB): a log or dump named by mistake is
+          // refused before it is read whole and parsed.
+          let read: ReturnType<typeof readCappedText>;
           try {
-            text = readFileSync(flags.inputFile, 'utf8');
+            read = readCappedText(flags.inputFile);
           } catch (err) {
             throw new NightshiftError('USAGE', `--input-file ${flags.inputFile}: ${(err as Error).message}`);
           }
-          input = parseJsonFlag(text, `--input-file ${flags.inputFile}`);
+          if (!read.ok) {
+            throw new NightshiftError(
+              'USAGE',
+              `--input-file ${flags.inputFile} ${tooLargeReason(read.size, MAX_CONFIG_FILE_BYTES, 'run input files')}`,
+              {
+                details: { file: flags.inputFile, size: read.size ?? null, maxBytes: MAX_CONFIG_FILE_BYTES },
+              },
+            );
+          }
+          input = parseJsonFlag(read.text, `--input-file ${flags.inputFile}`);
         }
         // Validate the role and its model before opening the store: a bad setting writes nothing.
         const role = await cli.loadRole(roleFile);
