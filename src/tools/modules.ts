@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MAX_CONFIG_FILE_BYTES, tooLargeReason } from '../config/capped-read.js';
+import { tooLargeReason } from '../config/capped-read.js';
 import { NightshiftError } from '../errors.js';
 import { isTool } from './define.js';
 import type { AnyTool } from './types.js';
@@ -74,10 +74,11 @@ async function importModule(path: string, mtimeMs: number): Promise<AnyTool[]> {
 }
 
 /**
- * The largest tool module: 1 MiB, as for role files. A module is read whole twice, by the importer and
- * for the role's version (its hash), so a huge file named by mistake (a bundle, a log) is refused first.
+ * The largest tool module: 16 MiB. A module is read whole twice, by the importer and for the role's
+ * version (its hash), so a file named by mistake (a log, a dump) is refused first. Larger than the 1 MiB of
+ * the files a person writes by hand: a tool module may be a bundle (esbuild output with its dependencies).
  */
-export const MAX_TOOL_MODULE_BYTES = MAX_CONFIG_FILE_BYTES;
+export const MAX_TOOL_MODULE_BYTES = 16 * 1024 * 1024;
 
 /** The tool modules' kind of file, for the size message. */
 export const TOOL_MODULE_FILES = 'tool modules';

@@ -94,17 +94,17 @@ describe('loading tool modules', () => {
 });
 
 describe('the size of a tool module', () => {
-  // Valid JavaScript exporting a tool, made 1 MiB + 1 byte long by a comment: only its size can refuse it.
+  // Valid JavaScript exporting a tool, made 16 MiB + 1 byte long by a comment: only its size can refuse it.
   const big = join(tmp.path, 'big.mjs');
   const source =
     `import { defineTool } from ${JSON.stringify(join(repoRoot, 'dist', 'src', 'tools', 'define.js'))};\n` +
     `import { z } from 'zod';\n` +
     `export const t = defineTool({ name: 'big.tool', description: 'd', input: z.object({}), effect: 'read', run: () => 1 });\n`;
-  writeFileSync(big, `${source}//${'x'.repeat(1024 * 1024 + 1 - source.length - 3)}\n`);
+  writeFileSync(big, `${source}//${'x'.repeat(16 * 1024 * 1024 + 1 - source.length - 3)}\n`);
   const tooLarge =
-    /tool module .*big\.mjs is 1,048,577 bytes \(1\.0 MiB\); nightshift reads tool modules of at most 1,048,576 bytes \(1 MiB\)/;
+    /tool module .*big\.mjs is 16,777,217 bytes \(16\.0 MiB\); nightshift reads tool modules of at most 16,777,216 bytes \(16 MiB\)/;
 
-  it('refuses a module over 1 MiB before importing it, naming it and the cap', async () => {
+  it('refuses a module over 16 MiB before importing it, naming it and the cap', async () => {
     await assert.rejects(loadToolModules([big]), { code: 'TOOL_MODULE_INVALID', message: tooLarge });
   });
 
@@ -116,7 +116,7 @@ describe('the size of a tool module', () => {
     );
     await assert.rejects(loadRoleFile(file), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'ROLE_INVALID');
-      assert.match(err.message, /toolModules\[0\]: tool module .*big\.mjs is 1,048,577 bytes/);
+      assert.match(err.message, /toolModules\[0\]: tool module .*big\.mjs is 16,777,217 bytes/);
       return true;
     });
   });
