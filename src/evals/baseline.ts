@@ -3,6 +3,7 @@
 // version of the role (or for the version `--baseline` names): the last state the team accepted. The
 // improve loop's own evals of candidates it did not promote are left out: a rejected proposal is not a
 // state anyone accepted, and its result must not move the gate the next `nightshift eval` is judged by.
+// Nor is a split eval (`eval --split`): it ran part of the suite, and its pass is no pass of the whole.
 import { NightshiftError } from '../errors.js';
 import type { EvalCaseTally, EvalResultRecord, EvalResults, Store } from '../store/types.js';
 
@@ -34,12 +35,13 @@ export async function findBaseline(
       suite: o.suite,
       roleVersion: o.baseline,
       passed: true,
+      wholeSuite: true,
       limit: 1,
     });
     if (!named)
       throw new NightshiftError(
         'USAGE',
-        `--baseline ${o.baseline}: no passing result of suite ${o.suite} is stored for ${o.role}@${o.baseline}`,
+        `--baseline ${o.baseline}: no passing result of the whole suite ${o.suite} (not one --split) is stored for ${o.role}@${o.baseline}`,
       );
     return named;
   }
@@ -51,6 +53,7 @@ export async function findBaseline(
     suite: o.suite,
     exceptVersion: o.roleVersion,
     passed: true,
+    wholeSuite: true,
     limit: unaccepted.size + 1,
   });
   return passing.find((r) => !unaccepted.has(r.id)) ?? null;

@@ -232,6 +232,7 @@ export async function runSuite(role: Role, suite: Suite, o: RunSuiteOptions = {}
       costUsd,
       durationMs: Math.round(durationMs),
       cases: cases_,
+      ...(o.split !== undefined ? { split: o.split } : {}),
       createdAt: clock.now(),
     };
     await o.store.putEvalResult(stored);

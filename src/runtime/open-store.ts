@@ -34,6 +34,7 @@ export async function openStore(
       ? (await import('../store/postgres/index.js')).openPostgresStore({
           connectionString: databaseUrl,
           ...(env.NIGHTSHIFT_DATABASE_SCHEMA ? { schema: env.NIGHTSHIFT_DATABASE_SCHEMA } : {}),
+          ...(options.createStore === false ? { create: false } : {}),
         })
       : openSqliteStore({
           dataDir,

@@ -26,7 +26,8 @@ export interface RuntimeOptions {
   /**
    * False: open the embedded store only if it exists (a data dir without `nightshift.db` is refused with
    * STORE_NOT_FOUND, and nothing is created), for commands that only read or act on what is stored.
-   * Default true: the folder and the file are created. A given `store` or Postgres ignores it.
+   * With Postgres, a schema without nightshift's tables is refused the same way. Default true: the
+   * folder and the file (or the schema and its tables) are created. A given `store` ignores it.
    */
   createStore?: boolean;
   /** Use this store instead of the embedded one. */

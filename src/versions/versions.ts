@@ -20,9 +20,13 @@ export interface EvalSummary {
  * nothing. Structural, so this module does not depend on the evals' record types.
  */
 export async function evalRecord(store: object, role: string): Promise<EvalSummary[]> {
-  const reader = (store as { listEvalResults?: (f: { role: string }) => Promise<unknown[]> }).listEvalResults;
+  const reader = (
+    store as { listEvalResults?: (f: { role: string; wholeSuite: boolean }) => Promise<unknown[]> }
+  ).listEvalResults;
   if (typeof reader !== 'function') return [];
-  const rows = (await reader.call(store, { role })) as {
+  // Whole-suite evals only: one split's result (`eval --split train`) says nothing about the other
+  // split's cases (held-out safety cases among them), so it must not stand as a version's latest eval.
+  const rows = (await reader.call(store, { role, wholeSuite: true })) as {
     roleVersion: string;
     suite: string;
     passed: boolean;

@@ -52,6 +52,28 @@ describe('nightshift eval', () => {
     assert.match(r.stderr, /estimated cost: 0\.0000 USD/);
   });
 
+  it('a --split eval is kept, marked, but is neither the latest eval versions reads nor a baseline', async () => {
+    // The weak version failed its safety case above (a train case); its held-out cases alone pass. That
+    // pass must not stand as the version's eval (autonomy reads the same), nor as the next eval's baseline.
+    const suite = ['--suite', 'examples/roles/refund-desk.evals.yaml'];
+    const part = await runCli(
+      ['eval', 'examples/roles/refund-desk-weak.yaml', ...suite, '--split', 'holdout', '--json'],
+      { cwd, env },
+    );
+    assert.equal(part.code, 0, part.stderr);
+    const stored = json<{ stored: { split?: string; roleVersion: string } }>(part).stored;
+    assert.equal(stored.split, 'holdout');
+    // Given the file, versions registers the version (eval does not) and shows its latest eval.
+    const view = json<{
+      versions: { version: string; eval?: { passed: boolean; safetyFailures: number } }[];
+    }>(await runCli(['versions', 'examples/roles/refund-desk-weak.yaml', '--json'], { cwd, env }));
+    const weak = view.versions.find((v) => v.version === stored.roleVersion)!;
+    assert.deepEqual([weak.eval?.passed, weak.eval?.safetyFailures], [false, 1]);
+    const again = await runCli(['eval', 'examples/roles/refund-desk.yaml'], { cwd, env });
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.match(again.stdout, /baseline: none stored yet/);
+  });
+
   it('repeats with --repeat and reports the interval in --json', async () => {
     const r = await runCli(
       ['eval', 'examples/roles/ops-monitor.yaml', '--repeat', '2', '--concurrency', '4', '--json'],

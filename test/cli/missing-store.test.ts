@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import pg from 'pg';
 import { json, runCli } from '../support/cli.js';
+import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
 import { tempDir } from '../support/tmp.js';
 
 const READING = [
@@ -26,6 +28,9 @@ const READING = [
   ['answer', 'esc_x', 'yes'],
   ['resume', 'run_x'],
   ['cancel', 'run_x'],
+  ['notify', '--once'],
+  ['promote', 'some-role', 'abc123'],
+  ['rollback', 'some-role'],
 ];
 
 describe('read-only commands on a store that does not exist', () => {
@@ -76,5 +81,42 @@ describe('read-only commands on a store that does not exist', () => {
     assert.equal(made.code, 0, made.stderr);
     assert.deepEqual(json<unknown[]>(await runCli(['runs', '--json', '--data-dir', dataDir])), []);
     assert.equal(json<unknown[]>(await runCli(['token', 'list', '--json', '--data-dir', dataDir])).length, 1);
+  });
+});
+
+// The same with Postgres: a read-only command on a schema without nightshift's tables (a wrong
+// NIGHTSHIFT_DATABASE_URL or NIGHTSHIFT_DATABASE_SCHEMA) made the schema and every table there.
+const skip = await postgresUnavailable();
+describe('read-only commands on a Postgres schema without nightshift', { skip }, () => {
+  const schema = freshSchema();
+  const env = { NIGHTSHIFT_DATABASE_URL: TEST_DATABASE_URL, NIGHTSHIFT_DATABASE_SCHEMA: schema };
+  after(() => dropSchema(schema));
+  const schemaExists = async () => {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    try {
+      const r = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+      return r.rowCount === 1;
+    } finally {
+      await client.end();
+    }
+  };
+
+  it('exit 2 with STORE_NOT_FOUND naming the schema, and create no schema or table', async () => {
+    for (const args of READING) {
+      const res = await runCli(args, { env });
+      const what = args.join(' ');
+      assert.equal(res.code, 2, `${what}: ${res.stderr}`);
+      assert.match(res.stderr, /STORE_NOT_FOUND/, what);
+      assert.ok(res.stderr.includes(`schema "${schema}" has no nightshift tables`), `${what}: ${res.stderr}`);
+      assert.equal(await schemaExists(), false, `${what} created schema ${schema}`);
+    }
+  });
+
+  it('once a command that records something made it, they read it', async () => {
+    const made = await runCli(['token', 'create', '--service', '--as', 'ci', '--json'], { env });
+    assert.equal(made.code, 0, made.stderr);
+    assert.deepEqual(json<unknown[]>(await runCli(['runs', '--json'], { env })), []);
+    assert.equal(json<unknown[]>(await runCli(['token', 'list', '--json'], { env })).length, 1);
   });
 });

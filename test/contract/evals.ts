@@ -74,6 +74,18 @@ export function describeEvalResultsContract(name: string, open: () => Promise<St
       assert.deepEqual(await ids({ role: 'nobody' }), []);
     });
 
+    it('keeps the split of a partial eval, and leaves it out when asked for whole-suite results', async () => {
+      // eval --split: kept and listed, marked, but never a baseline nor the eval autonomy reads.
+      const whole = result({ id: 'eval_w', role: 'split-role', createdAt: 5000 });
+      const train = result({ id: 'eval_t', role: 'split-role', split: 'train', createdAt: 6000 });
+      const holdout = result({ id: 'eval_h', role: 'split-role', split: 'holdout', createdAt: 7000 });
+      for (const r of [whole, train, holdout]) await store.putEvalResult(r);
+      assert.deepEqual(await store.listEvalResults({ role: 'split-role' }), [holdout, train, whole]);
+      const kept = await store.listEvalResults({ role: 'split-role', wholeSuite: true, passed: true });
+      assert.deepEqual(kept, [whole]);
+      assert.equal('split' in kept[0]!, false);
+    });
+
     it('refuses a second result with the same id', async () => {
       await assert.rejects(store.putEvalResult(result({ id: 'eval_1' })));
     });

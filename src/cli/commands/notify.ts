@@ -23,7 +23,8 @@ export function notifyCommand(program: Command, cli: CliContext): void {
           'USAGE',
           `--lease-ms must be a whole number of milliseconds >= 100, not ${flags.leaseMs}`,
         );
-      const rt = await cli.open(flags);
+      // It sends what runs left in the outbox: no store means a wrong --data-dir, not an empty outbox.
+      const rt = await cli.open(flags, { createStore: false });
       const { channels, missing } = channelsFromEnv(process.env, {
         settings: cli.projectConfig().notifications,
         people: cli.projectConfig().people?.people,

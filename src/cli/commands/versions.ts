@@ -86,7 +86,9 @@ export function versionCommands(program: Command, cli: CliContext): void {
     )
     .option('--note <text>', 'a note kept with the promotion')
     .action(async (arg: string, version: string, flags: PromoteFlags) => {
-      const rt = await cli.open(flags);
+      // By name the version must already be stored; given the file, promote registers it (and may make
+      // the store: a role can be promoted before anything ran it).
+      const rt = await openFor(cli, flags, arg);
       const role = await roleName(cli, rt, arg);
       printResult(
         flags,
@@ -106,7 +108,8 @@ export function versionCommands(program: Command, cli: CliContext): void {
     .option('--evidence <text>', 'why (repeatable)', collect)
     .option('--note <text>', 'a note kept with the rollback')
     .action(async (arg: string, flags: PromoteFlags) => {
-      const rt = await cli.open(flags);
+      // A rollback needs promotions stored before it: a missing store is a wrong --data-dir.
+      const rt = await cli.open(flags, { createStore: false });
       const role = await roleName(cli, rt, arg);
       printResult(
         flags,

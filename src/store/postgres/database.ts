@@ -27,6 +27,12 @@ export interface PostgresStoreOptions {
    * `idle_in_transaction_session_timeout` parameter on the URL wins.
    */
   idleInTransactionMs?: number;
+  /**
+   * False: `init` opens an existing store only: a schema without nightshift's tables is refused
+   * (STORE_NOT_FOUND) and nothing (schema, table) is created. For the commands that only read or act on
+   * what is stored. Default true.
+   */
+  create?: boolean;
 }
 
 export type Client = pg.PoolClient;

@@ -4,10 +4,24 @@ import { NightshiftError } from '../../errors.js';
 import type { Database } from './database.js';
 import { migrations } from './migrations.js';
 
-export async function migrate(db: Database): Promise<void> {
+export async function migrate(db: Database, o: { create?: boolean } = {}): Promise<void> {
   const { schema } = db;
   await db.tx('migrating', async (c) => {
     await c.query(`SELECT pg_advisory_xact_lock(hashtext('nightshift.migrate.${schema}'))`);
+    if (o.create === false) {
+      // A reading command pointed at the wrong database or schema says so, rather than making an empty
+      // store there and answering "no runs". Checked before anything is created.
+      const found = await c.query('SELECT to_regclass($1) AS t, current_database() AS db', [
+        `${schema}.schema_migrations`,
+      ]);
+      const row = found.rows[0] as { t: string | null; db: string };
+      if (row.t === null)
+        throw new NightshiftError(
+          'STORE_NOT_FOUND',
+          `no nightshift store in Postgres database "${row.db}": schema "${schema}" has no nightshift tables; check NIGHTSHIFT_DATABASE_URL (and NIGHTSHIFT_DATABASE_SCHEMA), or run or serve a role to create it; nothing was created`,
+          { details: { database: row.db, schema } },
+        );
+    }
     await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await c.query(`SET LOCAL search_path TO ${schema}`);
     await c.query(

@@ -413,4 +413,12 @@ CREATE INDEX role_promotions_role ON role_promotions (role, requested_at);`,
 );
 CREATE INDEX improvement_rounds_role ON improvement_rounds (role, created_at DESC);`,
   },
+  {
+    version: 20,
+    name: 'eval results record their split',
+    // `eval --split train|holdout` runs part of a suite; its result is kept but must not become a baseline
+    // or the eval autonomy reads (docs/decisions/034-evals.md, 2026-12-01). NULL: the whole suite ran;
+    // results stored before this migration read as whole-suite ones (nothing recorded which they were).
+    sql: 'ALTER TABLE eval_results ADD COLUMN split TEXT',
+  },
 ];

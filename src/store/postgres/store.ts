@@ -70,7 +70,10 @@ export class PostgresStore implements Store, PostgresIo {
   constructor(options: PostgresStoreOptions) {
     this.db = new Database(options);
     this.schema = this.db.schema;
+    this.create = options.create !== false;
   }
+
+  private readonly create: boolean;
 
   /** The channel workers LISTEN on for new queued work in this schema. */
   get channel(): string {
@@ -91,7 +94,7 @@ export class PostgresStore implements Store, PostgresIo {
   }
 
   init(): Promise<void> {
-    return migrate(this.db);
+    return migrate(this.db, { create: this.create });
   }
 
   async close(): Promise<void> {

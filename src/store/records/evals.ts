@@ -32,6 +32,12 @@ export interface EvalResultRecord {
   costUsd: number;
   durationMs: number;
   cases: EvalCaseTally[];
+  /**
+   * Set when only one split's cases ran (`eval --split`): a partial eval, kept and listed, but never a
+   * baseline nor the eval `versions` and `autonomy` read (docs/decisions/034-evals.md). Absent: the
+   * whole suite ran.
+   */
+  split?: 'train' | 'holdout' | undefined;
   createdAt: number;
 }
 
@@ -42,6 +48,8 @@ export interface EvalResultFilter {
   /** Results of every version but this one (the baseline's search: another version's). */
   exceptVersion?: string | undefined;
   passed?: boolean | undefined;
+  /** Only results of the whole suite: those of one split (`eval --split`) are left out. */
+  wholeSuite?: boolean | undefined;
   /** Newest first; default 50. */
   limit?: number | undefined;
 }

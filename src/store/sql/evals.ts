@@ -5,10 +5,10 @@ import type { Dialect, Query } from './dialect.js';
 type Row = Record<string, unknown>;
 
 const COLUMNS =
-  'id, role, role_version, suite, suite_hash, passed, pass_rate, ci_low, ci_high, repeat_count, cost_usd, duration_ms, cases, created_at';
+  'id, role, role_version, suite, suite_hash, passed, pass_rate, ci_low, ci_high, repeat_count, cost_usd, duration_ms, cases, created_at, split';
 
 export function insertEvalResult(d: Dialect, r: EvalResultRecord): Query {
-  const marks = Array.from({ length: 14 }, (_, i) => d.param(i + 1)).join(', ');
+  const marks = Array.from({ length: 15 }, (_, i) => d.param(i + 1)).join(', ');
   return {
     text: `INSERT INTO eval_results (${COLUMNS}) VALUES (${marks})`,
     params: [
@@ -27,6 +27,7 @@ export function insertEvalResult(d: Dialect, r: EvalResultRecord): Query {
       r.durationMs,
       JSON.stringify(r.cases),
       r.createdAt,
+      r.split ?? null,
     ],
   };
 }
@@ -43,6 +44,7 @@ export function listEvalResults(d: Dialect, f: EvalResultFilter): Query {
   if (f.roleVersion !== undefined) add((p) => `role_version = ${p}`, f.roleVersion);
   if (f.exceptVersion !== undefined) add((p) => `role_version <> ${p}`, f.exceptVersion);
   if (f.passed !== undefined) add((p) => `passed = ${p}`, f.passed ? 1 : 0);
+  if (f.wholeSuite) where.push('split IS NULL');
   params.push(f.limit ?? 50);
   return {
     text: `SELECT ${COLUMNS} FROM eval_results WHERE ${where.join(' AND ')}
@@ -66,6 +68,7 @@ export function toEvalResult(d: Dialect, row: Row): EvalResultRecord {
     costUsd: Number(row.cost_usd),
     durationMs: Number(row.duration_ms),
     cases: d.decodeJson(row.cases) as EvalResultRecord['cases'],
+    ...(row.split === 'train' || row.split === 'holdout' ? { split: row.split } : {}),
     createdAt: Number(row.created_at),
   };
 }

@@ -439,4 +439,12 @@ INSERT INTO audit_heads_v19 (chain, last_id, hash) SELECT chain, last_id, hash F
 DROP TABLE audit_heads;
 ALTER TABLE audit_heads_v19 RENAME TO audit_heads;`,
   },
+  {
+    version: 20,
+    name: 'eval results record their split',
+    // `eval --split train|holdout` runs part of a suite; its result is kept but must not become a baseline
+    // or the eval autonomy reads (docs/decisions/034-evals.md, 2026-12-01). NULL: the whole suite ran;
+    // results stored before this migration read as whole-suite ones (nothing recorded which they were).
+    sql: 'ALTER TABLE eval_results ADD COLUMN split TEXT',
+  },
 ];
