@@ -200,8 +200,11 @@ describe('kill -9 and resume', () => {
         status = json<Summary>(res).status;
       }
       if (!runId) {
-        const list = json<{ runId: string }[]>(await runCli(['runs', '--json', '--data-dir', r.dataDir]));
-        runId = list[0]?.runId;
+        // Killed before the store was made (a slow start): `runs` refuses the missing store, and the
+        // next attempt is a new `run`.
+        const listed = await runCli(['runs', '--json', '--data-dir', r.dataDir]);
+        if (listed.code === 2 && /STORE_NOT_FOUND/.test(listed.stderr)) continue;
+        runId = json<{ runId: string }[]>(listed)[0]?.runId;
       }
     }
     assert.ok(kills >= 1, 'no attempt was killed');
