@@ -48,10 +48,15 @@ export const RunSummary = z
     model: z.string(),
     status: RunStatusSchema,
     output: z.unknown(),
-    pending: z.array(z.string()).describe('Ids of the run’s pending approvals'),
+    pending: z
+      .array(z.string())
+      .describe('Ids of the run’s pending approvals, then those of the specialists’ runs it waits on'),
     escalations: z.array(
       z.object({
         id: z.string(),
+        runId: z
+          .string()
+          .describe('The run the escalation belongs to: this run, or a specialist’s run it waits on'),
         category: z.string(),
         reason: z.string(),
         source: z.string(),
