@@ -98,10 +98,10 @@ describe('a claude-code run killed mid-session', () => {
       });
       assert.equal(result.code, 2, result.stderr);
       assert.match(result.stderr, /NIGHTSHIFT_CODEX_PATH=.* is not an absolute path to a codex executable/);
-      const runs = json<unknown[]>(
-        await runCli(['runs', '--json'], { env: { NIGHTSHIFT_DATA_DIR: r.dataDir } }),
-      );
-      assert.deepEqual(runs, []);
+      // Refused before the store was opened: there is no store to list (nothing created at all).
+      const runs = await runCli(['runs', '--json'], { env: { NIGHTSHIFT_DATA_DIR: r.dataDir } });
+      assert.equal(runs.code, 2, runs.stdout + runs.stderr);
+      assert.match(runs.stderr, /STORE_NOT_FOUND/);
     } finally {
       r.cleanup();
     }
