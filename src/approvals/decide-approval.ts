@@ -7,6 +7,7 @@ import type { RunState } from '../engine/state.js';
 import { NightshiftError } from '../errors.js';
 import type { PeopleDirectory } from '../people/config.js';
 import { checkMayDecide } from '../people/may-decide.js';
+import { approvalNotPending } from '../store/errors.js';
 import type { ApprovalRecord, Store } from '../store/types.js';
 import type { Redactor } from '../tools/secrets.js';
 import { checkActor } from './actor.js';
@@ -87,6 +88,10 @@ export async function recordApproval(
   const calls = approval.callKeys.map((k) => state.calls.get(k));
   for (const [i, call] of calls.entries()) {
     const key = approval.callKeys[i];
+    // Its own call no longer drafted: this approval was decided since it was read (a second decider
+    // racing; decide-again.ts reads afresh), which the loser hears as the approval no longer pending.
+    if (call !== undefined && call.approvalId === approval.id && call.status !== 'drafted')
+      throw approvalNotPending(approval.id, 'pending');
     if (call?.status !== 'drafted' || call.approvalId !== approval.id) {
       throw new NightshiftError(
         'APPROVAL_MISMATCH',
