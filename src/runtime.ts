@@ -7,14 +7,14 @@ import type { AfterDecision } from './approvals/paused-run.js';
 import { createIdSource, systemClock } from './clock.js';
 import { chainsOf } from './delegation/chain.js';
 import { continueParents } from './delegation/parents.js';
-import { waitingChildren } from './delegation/waiting-children.js';
+import { summarizeRun } from './delegation/waiting-children.js';
 import type { RunStatus } from './domain.js';
 import { cancelRun } from './engine/cancel.js';
 import type { EngineContext } from './engine/context.js';
 import { newLeaseOwner } from './engine/lease.js';
 import { resumeRun, startRun } from './engine/start.js';
 import { RunState } from './engine/state.js';
-import { type RunSummary, summarize } from './engine/summary.js';
+import type { RunSummary } from './engine/summary.js';
 import { NightshiftError } from './errors.js';
 import { answerEscalation } from './escalations/answer.js';
 import { isManagerRunKey } from './managers/manager-for.js';
@@ -117,15 +117,11 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
 
   async function summary(state: RunState): Promise<RunSummary> {
     // A paused orchestrator waits on its specialists' items: they are listed with it, by run id.
-    const paused = state.run.status === 'escalated' || state.run.status === 'awaiting_approval';
-    return summarize(
-      {
-        run: state.run,
-        approvals: [...state.approvals.values()],
-        escalations: [...state.escalations.values()],
-      },
-      paused ? await waitingChildren(store, state.run.id) : [],
-    );
+    return summarizeRun(store, {
+      run: state.run,
+      approvals: [...state.approvals.values()],
+      escalations: [...state.escalations.values()],
+    });
   }
 
   /** Resumes one run here, a manager run with its decision tools. */

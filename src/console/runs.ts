@@ -1,6 +1,7 @@
 // GET /console/runs (newest first, filtered by role and status, paged by cursor) and GET /console/runs/<id>: the run's
 // facts, its timeline (every step, each decision with its reason, cost), its calls, its child runs. The
 // timeline is also served alone (/console/runs/<id>/timeline) for console.js to refresh while it runs.
+import { summarizeRun } from '../delegation/waiting-children.js';
 import { TERMINAL_STATUSES } from '../domain.js';
 import { NightshiftError } from '../errors.js';
 import { decodeCursor, encodeCursor } from '../server/api/cursor.js';
@@ -122,9 +123,11 @@ export async function snapshotOf(o: ConsoleContext, id: string): Promise<RunSnap
 export async function runBody(o: ConsoleContext, s: RunSnapshot): Promise<Raw> {
   const r = s.run;
   const children = await o.runtime.list({ parentRunId: r.id, limit: LIMIT });
+  // Its own items, then those of the specialists' runs a paused orchestrator waits on (as `show`).
+  const summary = await summarizeRun(o.runtime.store, s);
   const pending = [
-    ...s.approvals.filter((a) => a.status === 'pending').map((a) => a.id),
-    ...s.escalations.filter((e) => e.status === 'pending').map((e) => e.id),
+    ...summary.pending,
+    ...summary.escalations.filter((e) => e.status === 'pending').map((e) => e.id),
   ];
   return html`<p class="facts">Role ${r.role}@${r.roleVersion} · model ${r.model} · attempt ${r.attempt} · created ${formatTime(r.createdAt)}${r.finishedAt ? html` · finished ${formatTime(r.finishedAt)}` : ''}</p>
 ${r.parentRunId ? html`<p>Delegated by <a href="/console/runs/${r.parentRunId}">${r.parentRunId}</a></p>` : ''}

@@ -6,7 +6,7 @@ import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mc
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { formatShow } from '../cli/format.js';
 import { packageVersion } from '../cli/invocation.js';
-import { summarize } from '../engine/summary.js';
+import { summarizeRun } from '../delegation/waiting-children.js';
 import { NightshiftError } from '../errors.js';
 import type { Role } from '../roles/schema.js';
 import type { McpDoors, McpScope } from './doors.js';
@@ -150,7 +150,7 @@ export function createMcpServer(doors: McpDoors): McpServer {
       const { run } = snapshot;
       const children = await runtime.list({ parentRunId: run.id, limit: 1000 });
       return answer({
-        ...summarize(snapshot),
+        ...(await summarizeRun(runtime.store, snapshot)),
         createdAt: iso(run.createdAt),
         updatedAt: iso(run.updatedAt),
         finishedAt: run.finishedAt === null ? null : iso(run.finishedAt),
@@ -284,7 +284,7 @@ export function createMcpServer(doors: McpDoors): McpServer {
       if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
       return {
         contents: [
-          { uri: uri.href, mimeType: 'text/plain', text: formatShow(snapshot, summarize(snapshot)) },
+          { uri: uri.href, mimeType: 'text/plain', text: formatShow(snapshot, await summarizeRun(runtime.store, snapshot)) },
         ],
       };
     },

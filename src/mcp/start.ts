@@ -1,7 +1,8 @@
 // runs.start: start a run through the process's doors, then wait (bounded) for it to finish or pause, so
 // a short run answers with its result and a long one with its id and status while it goes on.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type RunSummary, summarize } from '../engine/summary.js';
+import { summarizeRun } from '../delegation/waiting-children.js';
+import type { RunSummary } from '../engine/summary.js';
 import { NightshiftError } from '../errors.js';
 import type { Role } from '../roles/schema.js';
 import type { McpDoors } from './doors.js';
@@ -15,7 +16,7 @@ const going = (s: RunSummary) => s.status === 'queued' || s.status === 'running'
 async function current(doors: McpDoors, runId: string): Promise<RunSummary> {
   const snapshot = await doors.runtime.get(runId);
   if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `run ${runId} vanished while being read`);
-  return summarize(snapshot);
+  return summarizeRun(doors.runtime.store, snapshot);
 }
 
 /** What the calling agent should do next with a run in this state. */

@@ -1,6 +1,7 @@
 // The commands that only read: inbox (what waits for a human), runs, show (one run, step by step),
 // status (continuous agents and the queue).
 import { type Command, Option } from 'commander';
+import { summarizeRun } from '../../delegation/waiting-children.js';
 import { summarize } from '../../engine/summary.js';
 import { NightshiftError } from '../../errors.js';
 import { RUN_STATUSES, type RunStatus } from '../../store/types.js';
@@ -59,7 +60,8 @@ export function inspectCommands(program: Command, cli: CliContext): void {
       const rt = await cli.open(flags, { createStore: false });
       const snapshot = await rt.get(id);
       if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${id} (see ${cmd} runs)`);
-      const summary = summarize(snapshot);
+      // A paused orchestrator's summary lists what its specialists wait on, as `run --json` does.
+      const summary = await summarizeRun(rt.store, snapshot);
       // Linked both ways: a child names its parent (run and call); a parent lists its children.
       const children = (await rt.list({ parentRunId: id, limit: 10_000 })).map((c) => ({
         runId: c.id,

@@ -1,7 +1,7 @@
 // GET /runs (filters, keyset pages), /runs/{runId} (detail), /runs/{runId}/steps and /runs/{runId}/children:
 // the reads `nightshift runs` and `nightshift show` make, through the same runtime calls.
 import { z } from 'zod';
-import { summarize } from '../../engine/summary.js';
+import { summarizeRun } from '../../delegation/waiting-children.js';
 import { NightshiftError } from '../../errors.js';
 import type { RunFilter, RunRecord, RunStatus } from '../../store/types.js';
 import type { ApiContext } from './context.js';
@@ -98,7 +98,7 @@ export function runOperations(ctx: ApiContext): Operation[] {
           status: 200,
           body: {
             run,
-            summary: summarize(snapshot),
+            summary: await summarizeRun(ctx.runtime.store, snapshot),
             toolCalls: snapshot.toolCalls,
             approvals: snapshot.approvals,
             escalations: snapshot.escalations,
