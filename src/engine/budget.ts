@@ -59,16 +59,21 @@ export function dailyCostOverrun(
 
 /**
  * Answering a budget escalation grants one more allotment of the dimension that ran out (nothing for the daily
- * cost budget: the answer lifts it for that run, see dailyCostOverrun).
+ * cost budget: the answer lifts it for that run, see dailyCostOverrun), counted from what the run had used
+ * when it stopped: a run can be past its limit by more than an allotment (an orchestrator's specialists'
+ * turns and cost are added when they are joined, one expensive turn), and an answer that left it over the
+ * limit would only raise the same escalation again.
  */
 export function grantFor(
-  dimension: BudgetDimension,
+  overrun: { dimension: BudgetDimension; limit?: unknown; used?: unknown },
   budget: Budget,
 ): { steps: number; costUsd: number; seconds: number } {
+  const { dimension, limit, used } = overrun;
+  const past = typeof limit === 'number' && typeof used === 'number' && used > limit ? used - limit : 0;
   return {
-    steps: dimension === 'steps' ? budget.maxSteps : 0,
-    costUsd: dimension === 'cost' ? budget.maxCostUsd : 0,
-    seconds: dimension === 'seconds' ? budget.maxSeconds : 0,
+    steps: dimension === 'steps' ? budget.maxSteps + past : 0,
+    costUsd: dimension === 'cost' ? budget.maxCostUsd + past : 0,
+    seconds: dimension === 'seconds' ? budget.maxSeconds + past : 0,
   };
 }
 

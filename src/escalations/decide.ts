@@ -139,7 +139,8 @@ async function settleOnce(store: Store, clock: Clock, input: SettleInput): Promi
   // A budget escalation denied ends the run: granting nothing would only raise the same escalation again.
   const budgetDenied = escalation.source === 'budget' && decision === 'deny';
   if (escalation.source === 'budget' && input.budget && !budgetDenied) {
-    const extra = grantFor(escalation.context.dimension as BudgetDimension, input.budget);
+    const overrun = escalation.context as { dimension: BudgetDimension; limit?: unknown; used?: unknown };
+    const extra = grantFor(overrun, input.budget);
     const g = state.run.grant;
     b.set({
       grant: {
