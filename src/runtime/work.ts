@@ -1,6 +1,7 @@
 // `work()`: a worker in this process. The queue worker (queue/worker.ts) claims queued runs of the job
 // roles and drives them; the supervisor (continuous/supervisor.ts) holds the continuous roles' agents;
 // both wake at once when another process queues work (Postgres LISTEN) and poll otherwise.
+import { specialistsOf } from '../delegation/reachable.js';
 import { startSupervisor } from '../continuous/supervisor.js';
 import type { EngineContext } from '../engine/context.js';
 import { escalateRun, failRun, reopenRun } from '../engine/restart.js';
@@ -41,7 +42,9 @@ export function startWork(
   const loaded = new Map(o.roles.map((r) => [r.name, r]));
   const jobRoles = o.roles.filter((r) => r.mode !== 'continuous');
   const agentRoles = o.roles.filter((r) => r.mode === 'continuous');
-  const names = [...new Set(jobRoles.map((r) => r.name))];
+  // A specialist's run is driven by its orchestrator's worker, in the same process; the claim takes up
+  // those a decision handed back to the queue (and those whose holder died), which nobody else would.
+  const names = [...new Set([...jobRoles, ...specialistsOf(jobRoles)].map((r) => r.name))];
   const limits = concurrencyLimits(jobRoles);
   // Runs driven here stop where they are once o.stopDriving is aborted (serve's grace after SIGTERM is over).
   const drivingCtx: EngineContext = o.stopDriving ? { ...ctx, stopDriving: o.stopDriving } : ctx;

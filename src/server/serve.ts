@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import type { ProjectConfig } from '../config/project.js';
 import { resolveServeSettings } from '../config/serve-settings.js';
+import { specialistsOf } from '../delegation/reachable.js';
 import { managersOf } from '../managers/chain.js';
 import { notificationSecrets } from '../notifications/settings.js';
 import { discoverRoleFiles, uniqueRoles } from '../roles/discover.js';
@@ -112,8 +113,9 @@ async function serveUntilStopped(
   const loaded = [];
   for (const file of discoverRoleFiles(paths)) loaded.push(await host.loadRole(file));
   const roles = uniqueRoles(loaded);
-  // The roles' manager agents are served too: their runs decide the roles' escalations.
-  for (const manager of await managersOf(roles, host.loadRole))
+  // The roles' manager agents are served too: their runs decide the roles' escalations, and so are the
+  // managers of their specialists (a specialist's own manager decides its escalations first).
+  for (const manager of await managersOf([...roles, ...specialistsOf(roles)], host.loadRole))
     if (!roles.some((r) => r.name === manager.name)) roles.push(manager);
   // The daemon serves /metrics; a --worker-only child keeps the same counters (without process_* metrics)
   // and hands them to the daemon that forked it when it scrapes (telemetry/metrics/workers.ts).
