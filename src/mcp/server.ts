@@ -284,7 +284,11 @@ export function createMcpServer(doors: McpDoors): McpServer {
       if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
       return {
         contents: [
-          { uri: uri.href, mimeType: 'text/plain', text: formatShow(snapshot, await summarizeRun(runtime.store, snapshot)) },
+          {
+            uri: uri.href,
+            mimeType: 'text/plain',
+            text: formatShow(snapshot, await summarizeRun(runtime.store, snapshot)),
+          },
         ],
       };
     },

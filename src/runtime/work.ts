@@ -1,8 +1,9 @@
 // `work()`: a worker in this process. The queue worker (queue/worker.ts) claims queued runs of the job
 // roles and drives them; the supervisor (continuous/supervisor.ts) holds the continuous roles' agents;
 // both wake at once when another process queues work (Postgres LISTEN) and poll otherwise.
-import { specialistsOf } from '../delegation/reachable.js';
+
 import { startSupervisor } from '../continuous/supervisor.js';
+import { specialistsOf } from '../delegation/reachable.js';
 import type { EngineContext } from '../engine/context.js';
 import { escalateRun, failRun, reopenRun } from '../engine/restart.js';
 import { retryPolicy } from '../engine/run-retry.js';

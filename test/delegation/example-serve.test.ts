@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { toolJson } from '../mcp/support.js';
 import { json, runCli, type Served, startServe } from '../support/cli.js';
 import { exampleProject } from '../support/examples.js';
 import { waitFor } from '../support/wait.js';
-import { toolJson } from '../mcp/support.js';
 
 const tmp = exampleProject('nightshift-support-desk-serve-');
 after(() => tmp.cleanup());
@@ -43,7 +43,9 @@ describe('examples/support-desk under serve', () => {
     served = await startServe(['desk.yaml', '--port', '0', '--data-dir', dataDir], { cwd });
     client = new Client({ name: 'nightshift-test', version: '1.0.0' });
     await client.connect(
-      new StreamableHTTPClientTransport(new URL('/mcp', served.url), { requestInit: { headers: served.auth } }),
+      new StreamableHTTPClientTransport(new URL('/mcp', served.url), {
+        requestInit: { headers: served.auth },
+      }),
     );
   });
   after(async () => {
@@ -62,28 +64,48 @@ describe('examples/support-desk under serve', () => {
     const deskId = started.runId as string;
     const runs = async () => json<Run[]>(await runCli(['runs', '--json', '--data-dir', dataDir], { cwd }));
     // The lead's first run allows 240; its second passes 900 up to people.
-    const waiting = await waitFor(async () => {
-      const inbox = json<{ escalations: { id: string; runId: string; context: { call?: { args: { amount: number } } } }[] }>(
-        await runCli(['inbox', '--json', '--data-dir', dataDir], { cwd }),
-      );
-      const e = inbox.escalations.find((x) => x.context.call?.args.amount === 900);
-      return e;
-    }, "the lead to allow 240 and pass 900 up (serve's workers drive billing's manager)", 60_000);
+    const waiting = await waitFor(
+      async () => {
+        const inbox = json<{
+          escalations: { id: string; runId: string; context: { call?: { args: { amount: number } } } }[];
+        }>(await runCli(['inbox', '--json', '--data-dir', dataDir], { cwd }));
+        const e = inbox.escalations.find((x) => x.context.call?.args.amount === 900);
+        return e;
+      },
+      "the lead to allow 240 and pass 900 up (serve's workers drive billing's manager)",
+      60_000,
+    );
     assert.deepEqual(ledger(), [['B-2002', 240]]);
     const leads = (await runs()).filter((r) => r.role === 'lead');
     assert.equal(leads.length, 2);
-    assert.ok(leads.every((r) => r.status !== 'queued'), JSON.stringify(leads));
+    assert.ok(
+      leads.every((r) => r.status !== 'queued'),
+      JSON.stringify(leads),
+    );
 
     const answered = await runCli(
-      ['answer', waiting.id, 'Cancelled in time: refund it', '--allow-call', '--as', 'dana', '--data-dir', dataDir],
+      [
+        'answer',
+        waiting.id,
+        'Cancelled in time: refund it',
+        '--allow-call',
+        '--as',
+        'dana',
+        '--data-dir',
+        dataDir,
+      ],
       { cwd },
     );
     assert.equal(answered.code, 0, answered.stderr);
     assert.match(answered.stdout, /queued for serve's workers/);
-    const done = await waitFor(async () => {
-      const desk = (await runs()).find((r) => r.runId === deskId);
-      return desk?.status === 'succeeded' ? desk : undefined;
-    }, "serve's workers to finish billing, then the desk", 60_000);
+    const done = await waitFor(
+      async () => {
+        const desk = (await runs()).find((r) => r.runId === deskId);
+        return desk?.status === 'succeeded' ? desk : undefined;
+      },
+      "serve's workers to finish billing, then the desk",
+      60_000,
+    );
     assert.equal(done.status, 'succeeded');
     assert.deepEqual(ledger(), [
       ['B-2002', 240],

@@ -8,9 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { toolJson } from '../mcp/support.js';
 import { json, runCli, type Served, startServe } from '../support/cli.js';
 import { TASK_INPUT, writeRoleTree } from '../support/delegation.js';
-import { toolJson } from '../mcp/support.js';
 
 interface Escalation {
   id: string;
@@ -30,7 +30,10 @@ const tree = writeRoleTree([
     name: 'billing',
     autonomy: 'full',
     input: TASK_INPUT,
-    turns: [{ escalate: { category: 'money', reason: 'refund of 250 asked' } }, { final: { refunded: true } }],
+    turns: [
+      { escalate: { category: 'money', reason: 'refund of 250 asked' } },
+      { final: { refunded: true } },
+    ],
   },
 ]);
 
@@ -59,13 +62,19 @@ describe("an orchestrator waiting on its specialist's escalation, through every 
     assert.equal(started.status, 'escalated', JSON.stringify(started));
     const deskId = started.runId as string;
     const escalations = started.escalations as Escalation[];
-    assert.equal(escalations.length, 1, `runs.start lists the specialist's escalation: ${JSON.stringify(started)}`);
+    assert.equal(
+      escalations.length,
+      1,
+      `runs.start lists the specialist's escalation: ${JSON.stringify(started)}`,
+    );
     const waiting = escalations[0]!;
     assert.notEqual(waiting.runId, deskId, "the escalation is the specialist's, named by its run id");
     assert.equal(waiting.status, 'pending');
     assert.equal(waiting.category, 'money');
 
-    const got = toolJson(await client.callTool({ name: 'runs.get', arguments: { runId: deskId, steps: false } }));
+    const got = toolJson(
+      await client.callTool({ name: 'runs.get', arguments: { runId: deskId, steps: false } }),
+    );
     assert.deepEqual(got.escalations, escalations, 'runs.get lists it too');
 
     const res = await fetch(`${served.url}/api/v1/runs/${deskId}`, { headers: served.auth });
@@ -73,7 +82,9 @@ describe("an orchestrator waiting on its specialist's escalation, through every 
     const detail = (await res.json()) as { summary: { escalations: Escalation[] }; escalations: unknown[] };
     assert.deepEqual(detail.summary.escalations, escalations, 'GET /runs/{id} summarises it');
     assert.deepEqual(detail.escalations, [], "the desk's own escalation records: none");
-    const doc = (await (await fetch(`${served.url}/api/v1/openapi.json`, { headers: served.auth })).json()) as {
+    const doc = (await (
+      await fetch(`${served.url}/api/v1/openapi.json`, { headers: served.auth })
+    ).json()) as {
       components: unknown;
     };
     const ajv = new Ajv2020({ strict: false, allErrors: true });
