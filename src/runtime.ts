@@ -65,7 +65,14 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const observers = [...(options.observers ?? []), ...(traces ? [traces] : [])];
   const store = tapCommits(opened.store, observers, options.onObserverError);
   const dataDir = opened.dataDir;
-  await store.init();
+  try {
+    await store.init();
+  } catch (err) {
+    // Nothing was opened for the caller: let the pool (or the SQLite file) go, so a caller that tries
+    // again (serve waiting for its database, store-start.ts) does not leak one per attempt.
+    await opened.store.close().catch(() => {});
+    throw err;
+  }
   const ctx: EngineContext = {
     store,
     clock,

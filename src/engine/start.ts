@@ -15,7 +15,7 @@ import type { Redactor } from '../tools/secrets.js';
 import { lowerRung } from './authority-cap.js';
 import type { ChildRunner, ChildStart, EngineContext } from './context.js';
 import { driveRun } from './drive.js';
-import { acquireLease } from './lease.js';
+import { acquireLease, holderIsDeadHere } from './lease.js';
 import { validateJson } from './output.js';
 import type { PreparedRole } from './prepare.js';
 import { retryPolicy } from './run-retry.js';
@@ -102,7 +102,30 @@ export async function startRun(
   });
   options.onRecorded?.(state.run.id);
   if (created && state.run.status === 'running') await driveRun(withChildren(ctx), prepared, state);
+  else if (!created && !options.queue && abandoned(state.run, ctx.clock.now())) {
+    // A retried foreground start (`nightshift run --idempotency-key K` again after the first was killed):
+    // the run's driver is gone, so the retry continues it from its last committed step, as `resume` would,
+    // under the ledger rules (a finished call is not repeated; a non-idempotent one in flight escalates).
+    try {
+      return await resumeRun(withChildren(ctx), prepared, state.run.id);
+    } catch (err) {
+      // Another retry took it first: report it as it stands, as for a live driver.
+      if (!NightshiftError.isInstance(err) || err.code !== 'RUN_LEASED') throw err;
+      const snapshot = await ctx.store.loadRun(state.run.id);
+      return snapshot ? new RunState(snapshot) : state;
+    }
+  }
   return state;
+}
+
+/**
+ * Whether a `running` run has no live driver: its lease holder is a dead process on this host, or its
+ * lease ran out (a driver elsewhere that stopped renewing). A live driver's run is left to it.
+ */
+function abandoned(run: RunRecord, now: number): boolean {
+  if (run.status !== 'running') return false;
+  if (!run.leaseOwner) return true;
+  return holderIsDeadHere(run.leaseOwner) || (run.leaseUntil ?? 0) <= now;
 }
 
 /** Child runs are started and continued the way any run is: recorded, then driven here. */

@@ -17,6 +17,7 @@ import { answerMetricsRequests, createServeMetrics, workerMetrics } from '../tel
 import { startDaemon } from './daemon.js';
 import { applyHeapGrowth } from './heap-growth.js';
 import { roleSecretValues } from './log-secrets.js';
+import { openWhenReachable } from './store-start.js';
 import { startLoggedWorker } from './worker.js';
 import { startWorkerChildren, type WorkerChildren } from './worker-children.js';
 
@@ -123,15 +124,43 @@ async function serveUntilStopped(
     flags.metrics !== false ? createServeMetrics({ roles, processMetrics: !flags.workerOnly }) : undefined;
   const logSecrets = new LogSecrets(serveSecretValues(roles, host.config, process.env));
   const log = createLogger({ name: 'nightshift', secrets: logSecrets });
-  const rt = await host.open({
-    leaseMs: settings.leaseMs,
-    service: true,
-    ...(metrics ? { observers: [metrics.observer] } : {}),
-    // Every role version this process prepares (a promoted one, an older one a run in flight still uses)
-    // has its secrets scrubbed from the log before its runs execute: a --worker-only child watches no
-    // promotions, and the daemon's watch knows only the active versions.
-    onRoleSecrets: (values) => logSecrets.add(values),
-  });
+  // A database unreachable at start is waited for (store-start.ts); a stop meanwhile ends serve cleanly.
+  const starting = new AbortController();
+  const stopStarting = (signal: string) => {
+    if (starting.signal.aborted) return;
+    log.info({ signal }, 'stopped while waiting for the database: shutting down');
+    starting.abort();
+  };
+  const onStartSigterm = () => stopStarting('SIGTERM');
+  const onStartSigint = () => stopStarting('SIGINT');
+  const onStartParentGone = () => stopStarting('parent gone');
+  process.once('SIGTERM', onStartSigterm);
+  process.once('SIGINT', onStartSigint);
+  if (parent) process.once('disconnect', onStartParentGone);
+  let opened: Runtime | undefined;
+  try {
+    opened = await openWhenReachable(
+      () =>
+        host.open({
+          leaseMs: settings.leaseMs,
+          service: true,
+          ...(metrics ? { observers: [metrics.observer] } : {}),
+          // Every role version this process prepares (a promoted one, an older one a run in flight still
+          // uses) has its secrets scrubbed from the log before its runs execute: a --worker-only child
+          // watches no promotions, and the daemon's watch knows only the active versions.
+          onRoleSecrets: (values) => logSecrets.add(values),
+        }),
+      log,
+      starting.signal,
+      () => parent?.gone() === true,
+    );
+  } finally {
+    process.off('SIGTERM', onStartSigterm);
+    process.off('SIGINT', onStartSigint);
+    process.off('disconnect', onStartParentGone);
+  }
+  if (!opened) return;
+  const rt = opened;
   let stop: (graceMs: number) => Promise<void>;
   let children: WorkerChildren | undefined;
   if (flags.workerOnly) {

@@ -325,6 +325,38 @@ export function describeModelContract(name: string, setup: () => Promise<ModelCo
         );
       });
 
+      it('keeps the key out of the error when the provider echoes it encoded (base64, hex)', async () => {
+        const key = subject.apiKey;
+        const basic = Buffer.from(`user:${key}`).toString('base64');
+        const hex = Buffer.from(key).toString('hex');
+        const base64url = Buffer.from(`ab${key}`).toString('base64url');
+        const echoes = [
+          { status: 401, message: `rejected Authorization: Basic ${basic}` },
+          { status: 400, message: `key dump ${hex} / ${hex.toUpperCase()}` },
+          { status: 403, message: `token ${base64url} is not allowed` },
+        ];
+        for (const echo of echoes) {
+          fake.enqueue(echo);
+          await assert.rejects(
+            ask(),
+            modelError((err) => {
+              assert.match(err.message, /\[redacted\]/, err.message);
+              const everything = JSON.stringify({ m: err.message, d: err.details, c: String(err.cause) });
+              for (const form of [basic.slice(8, -4), hex, hex.toUpperCase(), base64url.slice(4, -4)])
+                assert.ok(!everything.includes(form), `${form} in ${everything}`);
+            }),
+          );
+        }
+        fake.enqueue({ streamError: { type: 'invalid_request_error', message: `bad key ${hex}` } });
+        await assert.rejects(
+          ask(),
+          modelError((err) => {
+            assert.match(err.message, /bad key \[redacted\]/, err.message);
+            assert.ok(!JSON.stringify({ m: err.message, c: String(err.cause) }).includes(hex));
+          }),
+        );
+      });
+
       it('retries an overload error sent inside the stream', async () => {
         const from = fake.requests.length;
         fake.enqueue(

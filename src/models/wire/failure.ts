@@ -1,7 +1,9 @@
 // What went wrong with a provider request, read from what post.ts or a protocol's reader threw: the HTTP
 // status and the provider's own error type and message, whether another attempt may help, and what the
-// server asked us to wait. Keeps the credential out of everything it returns.
+// server asked us to wait. Keeps the credential out of everything it returns, in each of its encoded forms
+// too (a gateway echoing the Authorization header base64-encoded, a URL with the key percent-encoded).
 import { APICallError } from '@ai-sdk/provider';
+import { encodedForms } from '../../secret-forms.js';
 import { isRetryableStatus } from '../http-retry.js';
 import { INCOMPLETE_STREAM, StreamError } from './collect.js';
 
@@ -43,8 +45,28 @@ function providerErrorType(responseBody: string | undefined): string | undefined
   }
 }
 
+/** The texts to scrub for a credential: the key as written, then each encoded form (secret-forms.ts). */
+const formsOfSecret = new Map<string, readonly string[]>();
+function secretTexts(secret: string): readonly string[] {
+  let texts = formsOfSecret.get(secret);
+  if (!texts) {
+    texts = [secret, ...encodedForms(secret).map((form) => form.text)];
+    // One entry per configured key: a process uses a handful.
+    if (formsOfSecret.size > 64) formsOfSecret.clear();
+    formsOfSecret.set(secret, texts);
+  }
+  return texts;
+}
+
+function carriesSecret(text: string, secret: string): boolean {
+  return secretTexts(secret).some((form) => text.includes(form));
+}
+
 export function redact(text: string, secret: string | undefined): string {
-  return secret && secret.length >= 4 ? text.split(secret).join('[redacted]') : text;
+  if (!secret || secret.length < 4) return text;
+  let out = text;
+  for (const form of secretTexts(secret)) out = out.split(form).join('[redacted]');
+  return out;
 }
 
 /** The cause to chain, unless it carries the secret (a provider echoing the key back): then a clean copy. */
@@ -52,10 +74,15 @@ function safeCause(err: unknown, secret: string | undefined): unknown {
   if (!secret || secret.length < 4) return err;
   const e = err as { message?: unknown; responseBody?: unknown };
   const text = `${String(e?.message ?? '')}\n${String(e?.responseBody ?? '')}`;
-  if (!text.includes(secret)) return err;
+  if (!carriesSecret(text, secret)) return err;
   const copy = new Error(redact(String(e?.message ?? err), secret));
   copy.name = (err as Error)?.name ?? 'Error';
   return copy;
+}
+
+/** The provider's error type goes into the message and the details too: scrubbed like the message. */
+function redactType(type: string | undefined, secret: string | undefined): string | undefined {
+  return type === undefined ? undefined : redact(type, secret);
 }
 
 export function describeFailure(
@@ -80,7 +107,7 @@ export function describeFailure(
       // No HTTP answer, or the connection dropped mid-stream (refused, reset, "other side closed").
       return { ...base, summary: message, retryable: err.isRetryable, cause };
     }
-    const providerType = providerErrorType(err.responseBody);
+    const providerType = redactType(providerErrorType(err.responseBody), context.secret);
     return {
       summary: `HTTP ${err.statusCode}${providerType ? ` ${providerType}` : ''}: ${message}`,
       status: err.statusCode,
@@ -92,8 +119,10 @@ export function describeFailure(
   }
   if (err instanceof StreamError) {
     const e = errorField(err.payload);
-    const providerType =
-      typeof e?.type === 'string' ? e.type : typeof e?.code === 'string' ? e.code : undefined;
+    const providerType = redactType(
+      typeof e?.type === 'string' ? e.type : typeof e?.code === 'string' ? e.code : undefined,
+      context.secret,
+    );
     const message = redact(err.message, context.secret);
     return {
       ...base,

@@ -9,7 +9,7 @@ export function storeError(what: string, err: unknown): NightshiftError {
   const lost = isConnectionFailure(err);
   return new NightshiftError(
     'STORE_ERROR',
-    `Postgres store: ${what} failed: ${(err as Error).message}${lost ? ' (the database could not be reached; the worker retries once it can)' : ''}`,
+    `Postgres store: ${what} failed: ${(err as Error).message}${lost ? ' (the database could not be reached: `serve` waits for it, a one-shot command exits 1; try again once it is up)' : ''}`,
     { cause: err, ...(lost ? { details: { connectionLost: true } } : {}) },
   );
 }

@@ -1,0 +1,72 @@
+// `serve` started while its database is unreachable: a service started with its database (a reboot, a
+// deploy, a database restarting) waits for it instead of exiting, as a running worker rides out an outage
+// (decision 013). Only a lost connection is waited out: a refused login, a missing database or a schema
+// that cannot be migrated fails the start at once (exit 1), since waiting would not change it.
+import type { Logger } from 'pino';
+import { isNightshiftError } from '../errors.js';
+
+/** Backoff between attempts: 0.1 s doubling to 5 s, jittered, as the LISTEN connection reconnects. */
+const FIRST_WAIT_MS = 100;
+const MAX_WAIT_MS = 5_000;
+/** While it waits, a reminder line this often, so a wrong host in the URL is not silent for long. */
+const REMINDER_MS = 60_000;
+
+/** Whether the start failed because the database could not be reached (store-error.ts marks it). */
+function unreachable(err: unknown): boolean {
+  if (!isNightshiftError(err) || err.code !== 'STORE_ERROR') return false;
+  return (err.details as { connectionLost?: unknown } | undefined)?.connectionLost === true;
+}
+
+/**
+ * Opens with `open` until it succeeds, waiting out an unreachable database; resolves undefined when
+ * `stopped` fires first (SIGTERM, SIGINT, the parent of a `--worker-only` child gone), having opened nothing.
+ */
+export async function openWhenReachable<T>(
+  open: () => Promise<T>,
+  log: Logger,
+  stopped: AbortSignal,
+  /** Also a stop, checked before each attempt (a `--worker-only` child's parent that died during startup). */
+  gone: () => boolean = () => false,
+): Promise<T | undefined> {
+  let since: number | undefined;
+  let failures = 0;
+  let lastReminder = 0;
+  for (let waitMs = FIRST_WAIT_MS; ; waitMs = Math.min(waitMs * 2, MAX_WAIT_MS)) {
+    if (stopped.aborted || gone()) return undefined;
+    try {
+      const opened = await open();
+      if (since !== undefined)
+        log.info({ outageMs: Date.now() - since, failures }, 'store available again: starting');
+      return opened;
+    } catch (err) {
+      if (!unreachable(err)) throw err;
+      failures++;
+      const now = Date.now();
+      if (since === undefined || now - lastReminder >= REMINDER_MS) {
+        const message = (err as Error).message;
+        log.error(
+          {
+            code: 'STORE_UNAVAILABLE',
+            reason: message,
+            failures,
+            waitingMs: since === undefined ? 0 : now - since,
+          },
+          'store unavailable at start: waiting for the database (retrying with backoff up to 5 s)',
+        );
+        since ??= now;
+        lastReminder = now;
+      }
+    }
+    if (stopped.aborted) return undefined;
+    const delay = waitMs / 2 + Math.random() * (waitMs / 2);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, delay);
+      function done() {
+        clearTimeout(timer);
+        stopped.removeEventListener('abort', done);
+        resolve();
+      }
+      stopped.addEventListener('abort', done, { once: true });
+    });
+  }
+}

@@ -1,0 +1,104 @@
+// Job mode: `nightshift run --idempotency-key K` is safe to retry (docs/cli.md). A scheduler that SIGKILLs
+// the command mid-run (a timeout, an evicted pod, a node drained) and runs it again with the same key gets
+// the same run continued from its last committed step, not a second run and not the first left `running`
+// for ever: a finished call is not repeated, an idempotent call in flight runs again under its key (once),
+// and a non-idempotent one in flight (here a real sandboxed command) pauses for a person. Real CLI
+// processes, a real SQLite file, a real child process killed with its CLI.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { json, runCli, startCli } from '../support/cli.js';
+import { testRoles } from '../support/roles.js';
+import { waitFor } from '../support/wait.js';
+
+const role = testRoles();
+
+type Summary = {
+  runId: string;
+  status: string;
+  output: unknown;
+  escalations: { id: string; category: string; status: string }[];
+};
+
+/** Processes whose command line names this folder (the sandboxed command runs there). */
+function processesIn(folder: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(folder)) found.push(Number(entry));
+    } catch {}
+  }
+  return found;
+}
+
+describe('run --idempotency-key retried after a SIGKILL', () => {
+  it('during an idempotent tool call: the retry continues the run, the call happens once, exit 0', async () => {
+    const r = role({
+      autonomy: 'full',
+      tools: ['ledger.append_once'],
+      turns: [
+        { call: 'ledger.append_once', args: { entry: 'e1', hold: 'h1' } },
+        { final: { summary: 'done' } },
+      ],
+    });
+    const args = ['run', r.file, '--json', '--idempotency-key', 'job-1', '--data-dir', r.dataDir];
+    const first = startCli(args);
+    await waitFor(async () => (existsSync(join(r.workspace, 'reached-h1')) ? true : undefined), 'the tool');
+    first.child.kill('SIGKILL');
+    await first.done;
+    writeFileSync(join(r.workspace, 'release-h1'), '');
+
+    const retried = await runCli(args);
+    assert.equal(retried.code, 0, `${retried.stdout}\n${retried.stderr}`);
+    const summary = json<Summary>(retried);
+    assert.equal(summary.status, 'succeeded');
+    assert.deepEqual(summary.output, { summary: 'done' });
+    assert.equal(r.ledger().length, 1, 'the call happened once');
+    const runs = json<Summary[]>(await runCli(['runs', '--json', '--data-dir', r.dataDir]));
+    assert.deepEqual(
+      runs.map((x) => x.runId),
+      [summary.runId],
+      'one run for the key',
+    );
+    // And a third try just reports it.
+    const again = await runCli(args);
+    assert.equal(again.code, 0);
+    assert.equal(json<Summary>(again).runId, summary.runId);
+    assert.equal(r.ledger().length, 1);
+  });
+
+  it('during a sandboxed command: the command dies with the CLI; the retry pauses for a person (exit 3)', async () => {
+    const r = role({
+      autonomy: 'full',
+      tools: ['shell.exec'],
+      ledgerTools: false,
+      turns: [
+        { call: 'shell.exec', args: { command: 'sleep', args: ['60'] } },
+        { final: { summary: 'done' } },
+      ],
+      extra: { scope: { commands: ['sleep'] }, limits: { execSeconds: 120 } },
+    });
+    const args = ['run', r.file, '--json', '--idempotency-key', 'job-2', '--data-dir', r.dataDir];
+    const first = startCli(args);
+    await waitFor(async () => (processesIn(r.workspace).length > 0 ? true : undefined), 'the command to run');
+    first.child.kill('SIGKILL');
+    await first.done;
+    await waitFor(
+      async () => (processesIn(r.workspace).length === 0 ? true : undefined),
+      'the command to die with the CLI',
+    );
+
+    const retried = await runCli(args);
+    assert.equal(retried.code, 3, `${retried.stdout}\n${retried.stderr}`);
+    const summary = json<Summary>(retried);
+    assert.equal(summary.status, 'escalated', 'not left running: nothing else drives it');
+    assert.deepEqual(
+      summary.escalations.map((e) => [e.category, e.status]),
+      [['unknown_outcome', 'pending']],
+    );
+    const runs = json<Summary[]>(await runCli(['runs', '--json', '--data-dir', r.dataDir]));
+    assert.equal(runs.length, 1, 'one run for the key');
+  });
+});
