@@ -86,6 +86,17 @@ describe('decide: the autonomy ladder', () => {
     }
   });
 
+  it('drafts an approval: always tool that declares no scope at sandbox too (rule 7 before rule 9)', () => {
+    const d = decide(input({ autonomy: 'sandbox', approval: 'always', effect: 'external', scope: unscoped }));
+    assert.equal(d.decision, 'draft', d.reason);
+  });
+
+  it('drafts a read tool marked approval: always at observe, and denies it outside its scope', () => {
+    assert.equal(decide(input({ autonomy: 'observe', approval: 'always', effect: 'read' })).decision, 'draft');
+    const d = decide(input({ autonomy: 'sandbox', approval: 'always', effect: 'external', scope: outside }));
+    assert.equal(d.decision, 'deny');
+  });
+
   it('still denies an approval: always write tool at observe', () => {
     assert.equal(decide(input({ autonomy: 'observe', approval: 'always' })).decision, 'deny');
   });
