@@ -2,6 +2,7 @@
 // Key names here are a public contract: role files and acceptance tests rely on them. Every object is strict,
 // so a misspelt key is an error instead of a silently ignored setting. Nothing here knows about tool objects,
 // so tools can read a role's settings without a cycle back through the role (schema.ts) to the tools.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { secretNameMessage } from '../config/zod-issues.js';
 import { AUTONOMY_LEVELS, type Autonomy as AutonomyLevel, EFFECTS } from '../domain.js';
@@ -169,11 +170,27 @@ export const CommandRule = z.union([
 ]);
 export type CommandRule = z.infer<typeof CommandRule>;
 
+/**
+ * What http.fetch compares a URL's host with (src/tools/net/host-allowlist.ts): a name, `*.` and a name,
+ * or an IP literal. Anything else (`https://api.x.com`, `api.x.com:443`, `api.x.com/v1`, `*`) can never
+ * equal a URL's host, so the entry would deny every call without a word: it is refused at load instead.
+ */
+const HOST_NAME = /^(\*\.)?[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*\.?$/i;
+function isHostPattern(host: string): boolean {
+  return isIP(host.replace(/^\[(.*)\]$/, '$1')) !== 0 || HOST_NAME.test(host);
+}
+const HostName = z.string().min(1).refine(isHostPattern, {
+  error: (issue) =>
+    `expected a host name (api.example.com), a wildcard for its subdomains (*.example.com) or an IP ` +
+    `address, got ${JSON.stringify(issue.input)}: a URL's scheme, port, path, credentials or a bare '*' ` +
+    `never match a host (a name with other letters: write it in its ASCII form, xn--...)`,
+});
+
 /** A host http.fetch may reach: `api.example.com`, `*.example.com`, or an IP literal. */
 export const HostRule = z.union([
-  z.string().min(1),
+  HostName,
   z.strictObject({
-    host: z.string().min(1),
+    host: HostName,
     /** Allow this host even though it resolves to a loopback, private or link-local address. */
     private: z.boolean().default(false),
     /**

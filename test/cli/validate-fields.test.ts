@@ -1,0 +1,58 @@
+// `nightshift validate` from outside: each malformed field named with its file and line (docs/roles.md,
+// "Errors"), including entries that parse but could never do what they say.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runCli } from '../support/cli.js';
+import { testRoles } from '../support/roles.js';
+
+const role = testRoles();
+const done = { final: { summary: 'done' } };
+
+function roleFile(lines: string[]): { file: string; lineOf: (text: string) => number } {
+  const r = role({ autonomy: 'full', turns: [done], ledgerTools: false });
+  const text = [
+    'name: fields',
+    'description: a role with a malformed field',
+    'autonomy: full',
+    'model: script:./script.yaml',
+    'instructions: do it',
+    'workspace: ./workspace',
+    ...lines,
+  ].join('\n');
+  const file = join(r.dir, 'fields.yaml');
+  writeFileSync(file, `${text}\n`);
+  const all = text.split('\n');
+  return { file, lineOf: (t) => all.findIndex((l) => l.includes(t)) + 1 };
+}
+
+describe('validate: scope.hosts entries', () => {
+  it('refuses a URL, a port, a path or a bare * (none can ever equal a host), naming each entry', async () => {
+    const { file, lineOf } = roleFile([
+      'tools: [http.fetch]',
+      'scope:',
+      '  hosts:',
+      '    - https://api.example.com/',
+      '    - api.example.com:443',
+      '    - { host: api.example.com/v1, private: true }',
+      "    - '*'",
+      '    - api.example.com',
+      "    - '*.example.com'",
+      '    - 10.0.0.7',
+      "    - '[::1]'",
+    ]);
+    const v = await runCli(['validate', file]);
+    assert.equal(v.code, 2, v.stderr);
+    const expect = (text: string, path: string) =>
+      assert.match(
+        v.stderr,
+        new RegExp(`fields\\.yaml:${lineOf(text)} ${path.replace(/[[\].]/g, '\\$&')}: expected a host name`),
+      );
+    expect('https://api.example.com/', 'scope.hosts[0]');
+    expect('api.example.com:443', 'scope.hosts[1]');
+    expect('api.example.com/v1', 'scope.hosts[2].host');
+    expect("- '*'", 'scope.hosts[3]');
+    assert.equal(v.stderr.trim().split('\n').length, 4, v.stderr);
+  });
+});
