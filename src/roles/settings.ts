@@ -179,7 +179,7 @@ const HOST_NAME = /^(\*\.)?[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a
 function isHostPattern(host: string): boolean {
   return isIP(host.replace(/^\[(.*)\]$/, '$1')) !== 0 || HOST_NAME.test(host);
 }
-const HostName = z.string().min(1).refine(isHostPattern, {
+const HostName = z.string().min(1).refine((h) => h === '' || isHostPattern(h), {
   error: (issue) =>
     `expected a host name (api.example.com), a wildcard for its subdomains (*.example.com) or an IP ` +
     `address, got ${JSON.stringify(issue.input)}: a URL's scheme, port, path, credentials or a bare '*' ` +

@@ -56,3 +56,31 @@ describe('validate: scope.hosts entries', () => {
     assert.equal(v.stderr.trim().split('\n').length, 4, v.stderr);
   });
 });
+
+describe('validate: a field with a string form and a mapping form', () => {
+  it('reports a malformed mapping as the mapping it is, not as "expected string, got mapping"', async () => {
+    const { file, lineOf } = roleFile([
+      'tools: [http.fetch, shell.exec]',
+      'scope:',
+      '  hosts:',
+      "    - { host: '', private: maybe }",
+      '  commands:',
+      '    - { program: ls, args: x, bogus: 1 }',
+    ]);
+    const v = await runCli(['validate', file]);
+    assert.equal(v.code, 2, v.stderr);
+    const hosts = lineOf("host: ''");
+    const commands = lineOf('program: ls');
+    assert.match(v.stderr, new RegExp(`fields\\.yaml:${hosts} scope\\.hosts\\[0\\]\\.host: `));
+    assert.match(
+      v.stderr,
+      new RegExp(`fields\\.yaml:${hosts} scope\\.hosts\\[0\\]\\.private: expected boolean, got string`),
+    );
+    assert.match(
+      v.stderr,
+      new RegExp(`fields\\.yaml:${commands} scope\\.commands\\[0\\]\\.args: expected list, got string`),
+    );
+    assert.match(v.stderr, new RegExp(`fields\\.yaml:${commands} scope\\.commands\\[0\\]\\.bogus: unknown key`));
+    assert.doesNotMatch(v.stderr, /expected string, got mapping/);
+  });
+});
