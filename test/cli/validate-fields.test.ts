@@ -84,3 +84,30 @@ describe('validate: a field with a string form and a mapping form', () => {
     assert.doesNotMatch(v.stderr, /expected string, got mapping/);
   });
 });
+
+describe('validate: notify and mcp destinations', () => {
+  it('refuses a URL that is not http(s) and a port over 65535, naming each field', async () => {
+    const { file, lineOf } = roleFile([
+      'tools: [notify.webhook, notify.email, notify.slack, pipe.x]',
+      'secrets: [HOOK, SLACK_URL]',
+      'notify:',
+      '  webhooks: { pager: { url: "ftp://127.0.0.1/hook", secret: HOOK } }',
+      '  email: { host: smtp.example.com, port: 99999, from: bot@example.com, to: [ops@example.com] }',
+      '  slack: { webhook: SLACK_URL, apiUrl: "file:///tmp/slack" }',
+      'mcp:',
+      '  - name: pipe',
+      '    url: "file:///etc/passwd"',
+      '    tools: { x: read }',
+    ]);
+    const v = await runCli(['validate', file]);
+    assert.equal(v.code, 2, v.stderr);
+    const at = (text: string) => `fields\\.yaml:${lineOf(text)} `;
+    assert.match(
+      v.stderr,
+      new RegExp(`${at('ftp://')}notify\\.webhooks\\.pager\\.url: expected an http or https URL, got 'ftp:`),
+    );
+    assert.match(v.stderr, new RegExp(`${at('port: 99999')}notify\\.email\\.port: expected a number <= 65535`));
+    assert.match(v.stderr, new RegExp(`${at('apiUrl')}notify\\.slack\\.apiUrl: expected an http or https URL`));
+    assert.match(v.stderr, new RegExp(`${at('file:///etc')}mcp\\[0\\]\\.url: expected an http or https URL`));
+  });
+});
