@@ -226,8 +226,20 @@ export function zodIssues(
       }
       case 'unrecognized_keys': {
         const known = knownKeys(schema, path);
-        for (const key of issue.keys ?? [])
-          out.push(make([...path, key], `unknown key '${key}'${suggestion(key, known)}`));
+        for (const key of issue.keys ?? []) {
+          // A key of another form of a union field (`{ tool: x, result: {...} }` mixes two kinds of
+          // escalation condition): "did you mean" would name the key itself.
+          const otherForm = known.includes(key);
+          const combine = path.includes('when') ? ' (combine two conditions with all: [...])' : '';
+          out.push(
+            make(
+              [...path, key],
+              otherForm
+                ? `key '${key}' does not go with the other keys of this mapping: it belongs to another form of this field${combine}`
+                : `unknown key '${key}'${suggestion(key, known)}`,
+            ),
+          );
+        }
         break;
       }
       case 'too_small':

@@ -111,3 +111,24 @@ describe('validate: notify and mcp destinations', () => {
     assert.match(v.stderr, new RegExp(`${at('file:///etc')}mcp\\[0\\]\\.url: expected an http or https URL`));
   });
 });
+
+describe('validate: escalation conditions', () => {
+  it('a condition mixing two forms says so (not "did you mean" the same key)', async () => {
+    const { file, lineOf } = roleFile([
+      'tools: [fs.read, shell.exec]',
+      'scope: { commands: [ls] }',
+      'escalation:',
+      '  - category: other',
+      '    when: { result: { tool: shell.exec, path: stdout, contains: x }, tool: fs.read }',
+    ]);
+    const v = await runCli(['validate', file]);
+    assert.equal(v.code, 2, v.stderr);
+    assert.match(
+      v.stderr,
+      new RegExp(
+        `fields\\.yaml:${lineOf('when:')} escalation\\[0\\]\\.when\\.result: key 'result' does not go with the other keys of this mapping: .*all: \\[\\.\\.\\.\\]`,
+      ),
+    );
+    assert.doesNotMatch(v.stderr, /did you mean 'result'/);
+  });
+});
