@@ -185,7 +185,7 @@ function isHostPattern(host: string): boolean {
 const HostName = z.string().min(1).refine((h) => h === '' || isHostPattern(h), {
   error: (issue) =>
     `expected a host name (api.example.com), a wildcard for its subdomains (*.example.com) or an IP ` +
-    `address, got ${JSON.stringify(issue.input)}: a URL's scheme, port, path, credentials or a bare '*' ` +
+    `address, got '${String(issue.input)}': a URL's scheme, port, path, credentials or a bare '*' ` +
     `never match a host (a name with other letters: write it in its ASCII form, xn--...)`,
 });
 
