@@ -101,6 +101,22 @@ describe('decide: the autonomy ladder', () => {
     assert.equal(decide(input({ autonomy: 'observe', approval: 'always' })).decision, 'deny');
   });
 
+  it('denies an escalate call whose arguments fail its schema, at every level (rule 1)', () => {
+    for (const autonomy of ['observe', 'draft', 'sandbox', 'full'] as const) {
+      const d = decide(
+        input({
+          autonomy,
+          roleTools: [],
+          tool: undefined,
+          call: { tool: 'escalate', args: { category: 'money' } },
+          argsError: 'reason: Required',
+        }),
+      );
+      assert.equal(d.decision, 'deny');
+      assert.match(d.reason, /^invalid arguments for escalate: reason: Required/);
+    }
+  });
+
   it('treats the escalate tool as an escalation at every level', () => {
     for (const autonomy of ['observe', 'draft', 'sandbox', 'full'] as const) {
       const d = decide(
