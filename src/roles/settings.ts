@@ -182,12 +182,15 @@ const HOST_NAME = /^(\*\.)?[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a
 function isHostPattern(host: string): boolean {
   return isIP(host.replace(/^\[(.*)\]$/, '$1')) !== 0 || HOST_NAME.test(host);
 }
-const HostName = z.string().min(1).refine((h) => h === '' || isHostPattern(h), {
-  error: (issue) =>
-    `expected a host name (api.example.com), a wildcard for its subdomains (*.example.com) or an IP ` +
-    `address, got '${String(issue.input)}': a URL's scheme, port, path, credentials or a bare '*' ` +
-    `never match a host (a name with other letters: write it in its ASCII form, xn--...)`,
-});
+const HostName = z
+  .string()
+  .min(1)
+  .refine((h) => h === '' || isHostPattern(h), {
+    error: (issue) =>
+      `expected a host name (api.example.com), a wildcard for its subdomains (*.example.com) or an IP ` +
+      `address, got '${String(issue.input)}': a URL's scheme, port, path, credentials or a bare '*' ` +
+      `never match a host (a name with other letters: write it in its ASCII form, xn--...)`,
+  });
 
 /** A host http.fetch may reach: `api.example.com`, `*.example.com`, or an IP literal. */
 export const HostRule = z.union([

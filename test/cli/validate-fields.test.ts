@@ -80,7 +80,10 @@ describe('validate: a field with a string form and a mapping form', () => {
       v.stderr,
       new RegExp(`fields\\.yaml:${commands} scope\\.commands\\[0\\]\\.args: expected list, got string`),
     );
-    assert.match(v.stderr, new RegExp(`fields\\.yaml:${commands} scope\\.commands\\[0\\]\\.bogus: unknown key`));
+    assert.match(
+      v.stderr,
+      new RegExp(`fields\\.yaml:${commands} scope\\.commands\\[0\\]\\.bogus: unknown key`),
+    );
     assert.doesNotMatch(v.stderr, /expected string, got mapping/);
   });
 });
@@ -106,8 +109,14 @@ describe('validate: notify and mcp destinations', () => {
       v.stderr,
       new RegExp(`${at('ftp://')}notify\\.webhooks\\.pager\\.url: expected an http or https URL, got 'ftp:`),
     );
-    assert.match(v.stderr, new RegExp(`${at('port: 99999')}notify\\.email\\.port: expected a number <= 65535`));
-    assert.match(v.stderr, new RegExp(`${at('apiUrl')}notify\\.slack\\.apiUrl: expected an http or https URL`));
+    assert.match(
+      v.stderr,
+      new RegExp(`${at('port: 99999')}notify\\.email\\.port: expected a number <= 65535`),
+    );
+    assert.match(
+      v.stderr,
+      new RegExp(`${at('apiUrl')}notify\\.slack\\.apiUrl: expected an http or https URL`),
+    );
     assert.match(v.stderr, new RegExp(`${at('file:///etc')}mcp\\[0\\]\\.url: expected an http or https URL`));
   });
 });

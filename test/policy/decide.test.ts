@@ -92,7 +92,10 @@ describe('decide: the autonomy ladder', () => {
   });
 
   it('drafts a read tool marked approval: always at observe, and denies it outside its scope', () => {
-    assert.equal(decide(input({ autonomy: 'observe', approval: 'always', effect: 'read' })).decision, 'draft');
+    assert.equal(
+      decide(input({ autonomy: 'observe', approval: 'always', effect: 'read' })).decision,
+      'draft',
+    );
     const d = decide(input({ autonomy: 'sandbox', approval: 'always', effect: 'external', scope: outside }));
     assert.equal(d.decision, 'deny');
   });
