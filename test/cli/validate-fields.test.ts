@@ -141,3 +141,20 @@ describe('validate: escalation conditions', () => {
     assert.doesNotMatch(v.stderr, /did you mean 'result'/);
   });
 });
+
+describe('validate: who is asked', () => {
+  it('an escalate tier timeout that is not a duration says what was given', async () => {
+    const { file, lineOf } = roleFile([
+      'tools: [fs.read]',
+      'escalate: { tiers: [ { to: [alice], timeout: soon } ] }',
+    ]);
+    const v = await runCli(['validate', file]);
+    assert.equal(v.code, 2, v.stderr);
+    assert.match(
+      v.stderr,
+      new RegExp(
+        `fields\\.yaml:${lineOf('tiers')} escalate\\.tiers\\[0\\]\\.timeout: expected a duration such as 30s, 15m, 1h or 2d, got 'soon'`,
+      ),
+    );
+  });
+});
