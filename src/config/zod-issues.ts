@@ -226,8 +226,20 @@ export function zodIssues(
       }
       case 'unrecognized_keys': {
         const known = knownKeys(schema, path);
-        for (const key of issue.keys ?? [])
-          out.push(make([...path, key], `unknown key '${key}'${suggestion(key, known)}`));
+        for (const key of issue.keys ?? []) {
+          // A key of another form of a union field (`{ tool: x, result: {...} }` mixes two kinds of
+          // escalation condition): "did you mean" would name the key itself.
+          const otherForm = known.includes(key);
+          const combine = path.includes('when') ? ' (combine two conditions with all: [...])' : '';
+          out.push(
+            make(
+              [...path, key],
+              otherForm
+                ? `key '${key}' does not go with the other keys of this mapping: it belongs to another form of this field${combine}`
+                : `unknown key '${key}'${suggestion(key, known)}`,
+            ),
+          );
+        }
         break;
       }
       case 'too_small':
@@ -238,12 +250,15 @@ export function zodIssues(
         out.push(make(path, formatMessage(issue, value)));
         break;
       case 'invalid_union': {
-        // Report the branch that came closest (fewest problems; on a tie, the one that got furthest into
-        // the value: `{ approveDrafts: 'yes' }` is a mapping with a bad key, not a string), not every one.
+        // Report the branch that came closest, not every one: first a branch of the value's own kind (a
+        // mapping with two bad keys is a mapping to fix, not "expected string, got mapping"), then the
+        // fewest problems, then the one that got furthest into the value (`{ approveDrafts: 'yes' }`).
         const depth = (b: { path: readonly PropertyKey[] }[]) => Math.max(...b.map((i) => i.path.length));
+        const otherKind = (b: { code: string; path: readonly PropertyKey[] }[]) =>
+          b.length === 1 && b[0]!.code === 'invalid_type' && b[0]!.path.length === 0 ? 1 : 0;
         const branches = (issue.errors ?? [])
           .filter((b) => b.length > 0)
-          .sort((a, b) => a.length - b.length || depth(b) - depth(a));
+          .sort((a, b) => otherKind(a) - otherKind(b) || a.length - b.length || depth(b) - depth(a));
         if (branches[0]) {
           const nested = branches[0].map((i) => ({ ...i, path: [...issue.path, ...i.path] }));
           out.push(...zodIssues(source, data, schema, nested, file));

@@ -26,7 +26,10 @@ export const EscalateTier = z.strictObject({
   /** How long this tier has before the matter passes to the next (`30m`, `1h`, `2d`). */
   timeout: z
     .string()
-    .refine((t) => parseTimeout(t) !== undefined, 'a duration such as 30s, 15m, 1h or 2d')
+    .refine((t) => parseTimeout(t) !== undefined, {
+      // Said as every other field's problem is ("expected …, got …"), so the reader sees what was wrong.
+      error: (issue) => `expected a duration such as 30s, 15m, 1h or 2d, got '${String(issue.input)}'`,
+    })
     .optional(),
 });
 export type EscalateTier = z.infer<typeof EscalateTier>;

@@ -2,6 +2,7 @@
 // Key names here are a public contract: role files and acceptance tests rely on them. Every object is strict,
 // so a misspelt key is an error instead of a silently ignored setting. Nothing here knows about tool objects,
 // so tools can read a role's settings without a cycle back through the role (schema.ts) to the tools.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { secretNameMessage } from '../config/zod-issues.js';
 import { AUTONOMY_LEVELS, type Autonomy as AutonomyLevel, EFFECTS } from '../domain.js';
@@ -38,6 +39,9 @@ export const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SECRET_REF_MESSAGE = secretNameMessage('the name of a secret listed under secrets:');
 const SecretRef = z.string().regex(SECRET_NAME, SECRET_REF_MESSAGE);
 
+/** Where a role's notify tools and MCP servers are reached: a URL of another scheme could only fail later. */
+const HttpUrl = z.url({ protocol: /^https?$/, error: 'an http or https URL' });
+
 /**
  * The SMTP server a message is sent through: the fields a role's `notify.email` and the config's
  * `notifications.email` share. `secret` checks the user and password, each side saying where its secret
@@ -46,7 +50,7 @@ const SecretRef = z.string().regex(SECRET_NAME, SECRET_REF_MESSAGE);
 export function smtpServer(secret: z.ZodString) {
   return {
     host: z.string().min(1),
-    port: z.number().int().positive().default(587),
+    port: z.number().int().positive().max(65535).default(587),
     /** TLS from the first byte (port 465). */
     secure: z.boolean().default(false),
     /** Refuse to send unless the server offers STARTTLS (default true; turn off only for a local relay). */
@@ -66,7 +70,7 @@ export const NotifyConfig = z.strictObject({
       /** Secret holding a bot token, for chat.postMessage to the listed channels. */
       token: SecretRef.optional(),
       channels: z.array(z.string().min(1)).default([]),
-      apiUrl: z.url().default('https://slack.com/api'),
+      apiUrl: HttpUrl.default('https://slack.com/api'),
     })
     .optional(),
   email: z
@@ -78,7 +82,7 @@ export const NotifyConfig = z.strictObject({
     .optional(),
   /** Named webhook targets: a URL and the secret that signs each delivery (HMAC-SHA256). */
   webhooks: z
-    .record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), z.strictObject({ url: z.url(), secret: SecretRef }))
+    .record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), z.strictObject({ url: HttpUrl, secret: SecretRef }))
     .default({}),
 });
 export type NotifyConfig = z.infer<typeof NotifyConfig>;
@@ -91,7 +95,7 @@ export const McpServerConfig = z
   .strictObject({
     name: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'lowercase letters, digits, _ or -'),
     command: z.array(z.string().min(1)).min(1).optional(),
-    url: z.url().optional(),
+    url: HttpUrl.optional(),
     /** Environment variables passed to a stdio server (everything else is scrubbed). */
     env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
     tools: z.record(z.string().regex(/^[a-zA-Z0-9_-]+$/), z.enum(EFFECTS).nullable()),
@@ -169,11 +173,30 @@ export const CommandRule = z.union([
 ]);
 export type CommandRule = z.infer<typeof CommandRule>;
 
+/**
+ * What http.fetch compares a URL's host with (src/tools/net/host-allowlist.ts): a name, `*.` and a name,
+ * or an IP literal. Anything else (`https://api.x.com`, `api.x.com:443`, `api.x.com/v1`, `*`) can never
+ * equal a URL's host, so the entry would deny every call without a word: it is refused at load instead.
+ */
+const HOST_NAME = /^(\*\.)?[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*\.?$/i;
+function isHostPattern(host: string): boolean {
+  return isIP(host.replace(/^\[(.*)\]$/, '$1')) !== 0 || HOST_NAME.test(host);
+}
+const HostName = z
+  .string()
+  .min(1)
+  .refine((h) => h === '' || isHostPattern(h), {
+    error: (issue) =>
+      `expected a host name (api.example.com), a wildcard for its subdomains (*.example.com) or an IP ` +
+      `address, got '${String(issue.input)}': a URL's scheme, port, path, credentials or a bare '*' ` +
+      `never match a host (a name with other letters: write it in its ASCII form, xn--...)`,
+  });
+
 /** A host http.fetch may reach: `api.example.com`, `*.example.com`, or an IP literal. */
 export const HostRule = z.union([
-  z.string().min(1),
+  HostName,
   z.strictObject({
-    host: z.string().min(1),
+    host: HostName,
     /** Allow this host even though it resolves to a loopback, private or link-local address. */
     private: z.boolean().default(false),
     /**

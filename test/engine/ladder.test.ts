@@ -192,6 +192,37 @@ describe('sandbox autonomy', () => {
       await rt.close();
     }
   });
+  it('drafts an unscoped tool marked approval: always (rule 7 before rule 9); approval runs it once', async () => {
+    // decision 002 (2026-12-01): drafted, not denied, so a person still decides and nothing runs alone.
+    const r = role({
+      autonomy: 'sandbox',
+      tools: ['payments.send', 'ledger.append'],
+      turns: [
+        {
+          calls: [
+            { tool: 'payments.send', args: { entry: 'inv-2', amount: 7 } },
+            { tool: 'ledger.append', args: { entry: 'unscoped' } },
+          ],
+        },
+        done,
+      ],
+    });
+    const rt = await createRuntime({ dataDir: r.dataDir });
+    try {
+      const result = await rt.run(r.file, {});
+      assert.equal(result.status, 'awaiting_approval');
+      assert.deepEqual(r.ledger(), []);
+      const snap = (await rt.get(result.runId))!;
+      const byTool = Object.fromEntries(snap.toolCalls.map((c) => [c.tool, c.status]));
+      assert.equal(byTool['payments.send'], 'drafted');
+      assert.equal(byTool['ledger.append'], 'denied');
+      const finished = await rt.approve(result.pending[0]!, { by: 'carol' });
+      assert.equal(finished.status, 'succeeded');
+      assert.deepEqual(r.ledger(), ['paid 7 inv-2']);
+    } finally {
+      await rt.close();
+    }
+  });
 });
 
 describe('full autonomy', () => {

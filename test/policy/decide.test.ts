@@ -86,8 +86,38 @@ describe('decide: the autonomy ladder', () => {
     }
   });
 
+  it('drafts an approval: always tool that declares no scope at sandbox too (rule 7 before rule 9)', () => {
+    const d = decide(input({ autonomy: 'sandbox', approval: 'always', effect: 'external', scope: unscoped }));
+    assert.equal(d.decision, 'draft', d.reason);
+  });
+
+  it('drafts a read tool marked approval: always at observe, and denies it outside its scope', () => {
+    assert.equal(
+      decide(input({ autonomy: 'observe', approval: 'always', effect: 'read' })).decision,
+      'draft',
+    );
+    const d = decide(input({ autonomy: 'sandbox', approval: 'always', effect: 'external', scope: outside }));
+    assert.equal(d.decision, 'deny');
+  });
+
   it('still denies an approval: always write tool at observe', () => {
     assert.equal(decide(input({ autonomy: 'observe', approval: 'always' })).decision, 'deny');
+  });
+
+  it('denies an escalate call whose arguments fail its schema, at every level (rule 1)', () => {
+    for (const autonomy of ['observe', 'draft', 'sandbox', 'full'] as const) {
+      const d = decide(
+        input({
+          autonomy,
+          roleTools: [],
+          tool: undefined,
+          call: { tool: 'escalate', args: { category: 'money' } },
+          argsError: 'reason: Required',
+        }),
+      );
+      assert.equal(d.decision, 'deny');
+      assert.match(d.reason, /^invalid arguments for escalate: reason: Required/);
+    }
   });
 
   it('treats the escalate tool as an escalation at every level', () => {
