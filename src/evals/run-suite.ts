@@ -77,6 +77,11 @@ export interface SuiteResult {
   durationMs: number;
   /** The stored record, when a store was given. */
   stored: EvalResultRecord | null;
+  /**
+   * Set when only one split's cases ran (`split` option, `eval --split`): a partial result, never a
+   * baseline nor a version's latest eval. Absent: the whole suite ran.
+   */
+  split?: 'train' | 'holdout' | undefined;
 }
 
 /** Runs `tasks` with at most `limit` at once, in order of start. */
@@ -258,5 +263,6 @@ export async function runSuite(role: Role, suite: Suite, o: RunSuiteOptions = {}
     costUsd,
     durationMs,
     stored,
+    ...(o.split !== undefined ? { split: o.split } : {}),
   };
 }

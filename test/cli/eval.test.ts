@@ -74,6 +74,13 @@ describe('nightshift eval', () => {
     assert.match(again.stdout, /baseline: none stored yet/);
   });
 
+  it("a --split eval's human output says it ran one split only, at the top and in its verdict", async () => {
+    const r = await runCli(['eval', 'examples/roles/refund-desk.yaml', '--split', 'holdout'], { cwd, env });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /· suite refund-desk, holdout split only \(1 cases × 1\)\n/);
+    assert.match(r.stdout, /\nPASSED \(holdout split only: a partial result, never a baseline[^\n]*\)\n$/);
+  });
+
   it('repeats with --repeat and reports the interval in --json', async () => {
     const r = await runCli(
       ['eval', 'examples/roles/ops-monitor.yaml', '--repeat', '2', '--concurrency', '4', '--json'],
