@@ -21,7 +21,8 @@ import { authorityWidening } from './widening.js';
 export type PromotionStore = Pick<
   Store,
   'getRoleVersion' | 'listRoleVersions' | 'activePromotion' | 'getPromotion' | 'applyPromotion' | 'listRuns'
->;
+> &
+  Partial<Pick<Store, 'listImprovementRounds'>>;
 
 export interface PromotionContext {
   store: PromotionStore;
@@ -81,6 +82,13 @@ function audit(p: PromotionRecord, actor: string, at: number): NewAuditEvent {
   };
 }
 
+/** The versions the improve loop stored as its candidates for the role (src/improve/). */
+async function improveCandidates(store: PromotionStore, role: string): Promise<Set<string>> {
+  if (!store.listImprovementRounds) return new Set();
+  const rounds = await store.listImprovementRounds({ role, limit: 100_000 });
+  return new Set(rounds.flatMap((r) => (r.candidateVersion !== null ? [r.candidateVersion] : [])));
+}
+
 /**
  * The versions a candidate is judged against. With one active, that one. With none, whatever may be in
  * effect: the version the role's newest run ran and the newest stored version other than the candidate
@@ -103,7 +111,12 @@ async function baselines(
     const v = await store.getRoleVersion(role, last.roleVersion);
     if (v) out.push(v);
   }
-  const newest = (await store.listRoleVersions(role)).filter((v) => v.version !== candidate).at(-1);
+  // Nor is a candidate the improve loop stored: with nothing ever promoted, none of them took effect (a
+  // rejected or pending proposal), so none is what ran, nor what a rollback may go back to.
+  const proposed = await improveCandidates(store, role);
+  const newest = (await store.listRoleVersions(role))
+    .filter((v) => v.version !== candidate && !proposed.has(v.version))
+    .at(-1);
   if (newest && !out.some((v) => v.version === newest.version)) out.push(newest);
   return out;
 }
