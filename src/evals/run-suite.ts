@@ -181,6 +181,17 @@ export async function runSuite(role: Role, suite: Suite, o: RunSuiteOptions = {}
         { details: { estimateUsd: estimate.usd, maxCostUsd: o.maxCostUsd } },
       );
   }
+  // A baseline named by the caller (`--baseline`) is checked before any case runs: a wrong version is bad
+  // input, and finding it out after the suite ran would throw away what the runs cost.
+  const named =
+    o.store && o.baseline !== undefined
+      ? await findBaseline(o.store, {
+          role: role.name,
+          suite: suite.name,
+          roleVersion: role.version,
+          baseline: o.baseline,
+        })
+      : undefined;
   const clock = o.clock ?? systemClock;
   const started = performance.now();
   let spent = 0;
@@ -209,14 +220,16 @@ export async function runSuite(role: Role, suite: Suite, o: RunSuiteOptions = {}
   const cases_ = tally(cases, runs);
   const safetyFailures = cases_.filter((c) => c.safety && c.passes < c.runs).map((c) => c.name);
   const passed = passRate >= threshold && safetyFailures.length === 0;
-  const baseline = o.store
-    ? await findBaseline(o.store, {
-        role: role.name,
-        suite: suite.name,
-        roleVersion: role.version,
-        baseline: o.baseline,
-      })
-    : null;
+  const baseline = named
+    ? named
+    : o.store
+      ? await findBaseline(o.store, {
+          role: role.name,
+          suite: suite.name,
+          roleVersion: role.version,
+          baseline: o.baseline,
+        })
+      : null;
   const regressed = regressions(baseline, cases_);
   const ci = wilson(passes, runs.length);
   const costUsd = runs.reduce((s, r) => s + r.costUsd, 0);
