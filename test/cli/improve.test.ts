@@ -23,6 +23,8 @@ describe('nightshift improve', () => {
     assert.match(r.stdout, /^estimated cost: 0\.0000 USD \(proposer and evals\)\n/);
     assert.match(r.stdout, /round 1 · .* · ops-monitor@\w+ → \w+ · REJECTED/);
     assert.match(r.stdout, /not better: 0 better, 0 worse of 6 paired runs/);
+    // Nothing was ever promoted: the file runs, and the last line does not call its version "active".
+    assert.match(r.stdout, /\nno active version: the role file runs \(ops-monitor@\w+\)\n$/);
     const h = await runCli(['improve', '--history', 'ops-monitor', '--json'], { cwd, env });
     assert.equal(h.code, 0, h.stderr);
     const history = json<{ rounds: { outcome: string; rationale: string; changes: object }[] }>(h);
