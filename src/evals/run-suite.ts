@@ -166,6 +166,12 @@ export async function runSuite(role: Role, suite: Suite, o: RunSuiteOptions = {}
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new NightshiftError('USAGE', `concurrency must be a whole number ≥ 1, got ${concurrency}`);
   const cases = suite.cases.filter((c) => o.split === undefined || c.split === o.split);
+  // A split with no cases would run nothing and store a 0/0 "failed" result: it is a wrong --split.
+  if (o.split !== undefined && cases.length === 0)
+    throw new NightshiftError(
+      'USAGE',
+      `--split ${o.split}: suite ${suite.name} has no ${o.split} cases (a case's split: is train unless it says holdout); nothing was run`,
+    );
   const estimate = estimateCost(role, suite, cases, repeat, o.models?.prices);
   o.onEstimate?.(estimate);
   if (o.maxCostUsd !== undefined) {

@@ -81,6 +81,18 @@ describe('nightshift eval', () => {
     assert.match(r.stdout, /\nPASSED \(holdout split only: a partial result, never a baseline[^\n]*\)\n$/);
   });
 
+  it('refuses a --split with no cases in the suite (exit 2), running and storing nothing', async () => {
+    writeFileSync(roles('trainonly.evals.yaml'), 'cases:\n  - name: one\n    input: { ticket: T-1 }\n');
+    const suite = ['--suite', 'examples/roles/trainonly.evals.yaml'];
+    const r = await runCli(['eval', 'examples/roles/refund-desk.yaml', ...suite, '--split', 'holdout'], {
+      cwd,
+      env,
+    });
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /USAGE.*--split holdout: suite trainonly has no holdout cases/);
+    assert.doesNotMatch(r.stdout, /pass rate/);
+  });
+
   it('repeats with --repeat and reports the interval in --json', async () => {
     const r = await runCli(
       ['eval', 'examples/roles/ops-monitor.yaml', '--repeat', '2', '--concurrency', '4', '--json'],
