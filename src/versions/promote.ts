@@ -20,7 +20,13 @@ import { authorityWidening } from './widening.js';
 
 export type PromotionStore = Pick<
   Store,
-  'getRoleVersion' | 'listRoleVersions' | 'activePromotion' | 'getPromotion' | 'applyPromotion' | 'listRuns'
+  | 'getRoleVersion'
+  | 'listRoleVersions'
+  | 'activePromotion'
+  | 'getPromotion'
+  | 'applyPromotion'
+  | 'listRuns'
+  | 'listPromotions'
 > &
   Partial<Pick<Store, 'listImprovementRounds'>>;
 
@@ -220,18 +226,23 @@ export async function rollback(
   const target = active?.backTo ? await ctx.store.getPromotion(active.backTo) : undefined;
   if (active && target)
     return request(ctx, 'rollback', { ...req, version: target.version }, active, target.backTo);
-  // The first promotion goes back to the version that ran before it, from the file.
-  if (
-    active?.kind === 'promote' &&
-    !active.backTo &&
-    active.fromVersion &&
-    active.fromVersion !== active.version
-  )
-    return request(ctx, 'rollback', { ...req, version: active.fromVersion }, active, null);
+  // At the bottom of the stack (no row to go back to) stands the first promotion's version, whether that
+  // promotion is active or a rollback returned to it: one further back is the version that ran before
+  // it, from the file (its `from`). Once that one is active again, there is nothing further back.
+  if (active && !active.backTo) {
+    const first =
+      active.kind === 'promote'
+        ? active
+        : (await ctx.store.listPromotions({ role: req.role, status: 'done' })).find(
+            (p) => p.kind === 'promote' && p.backTo === null,
+          );
+    if (first?.fromVersion && first.fromVersion !== active.version)
+      return request(ctx, 'rollback', { ...req, version: first.fromVersion }, active, null);
+  }
   throw new NightshiftError(
     'NOTHING_TO_ROLL_BACK',
     active
-      ? `${req.role}@${active.version} is the first version that ran: there is no earlier version to go back to`
+      ? `${req.role}@${active.version} is the earliest version in its promotion history: there is no earlier version to go back to`
       : `${req.role} has no active version (nothing was promoted): the role file runs`,
   );
 }
