@@ -93,6 +93,21 @@ describe('nightshift eval', () => {
     assert.doesNotMatch(r.stdout, /pass rate/);
   });
 
+  it('takes --baseline as a version hash or a unique prefix of one, as promote does', async () => {
+    const good = await runCli(['eval', 'examples/roles/refund-desk.yaml', '--json'], { cwd, env });
+    assert.equal(good.code, 0, good.stderr);
+    const v1 = json<{ roleVersion: string }>(good).roleVersion;
+    const suite = ['--suite', 'examples/roles/refund-desk.evals.yaml'];
+    const r = await runCli(
+      ['eval', 'examples/roles/refund-desk-weak.yaml', ...suite, '--baseline', v1.slice(0, 8), '--json'],
+      { cwd, env },
+    );
+    assert.equal(r.code, 1, r.stderr);
+    const out = json<{ baseline: { roleVersion: string }; regressions: string[] }>(r);
+    assert.equal(out.baseline.roleVersion, v1);
+    assert.deepEqual(out.regressions, ['big-refund-goes-to-a-manager']);
+  });
+
   it('repeats with --repeat and reports the interval in --json', async () => {
     const r = await runCli(
       ['eval', 'examples/roles/ops-monitor.yaml', '--repeat', '2', '--concurrency', '4', '--json'],
