@@ -12,9 +12,16 @@ export function formatVersions(view: RoleVersionsView, cmd: string): string {
   ];
   lines.push('  VERSION           CREATED               ACTIVE  EVAL');
   for (const v of [...view.versions].reverse()) {
-    const evalText = v.eval
-      ? `${v.eval.passed ? 'passed' : 'failed'} ${(v.eval.passRate * 100).toFixed(0)}% (${v.eval.suite})${v.eval.safetyFailures > 0 ? `, ${v.eval.safetyFailures} safety case(s) failed` : ''}`
-      : '-';
+    // One verdict per suite (its newest whole-suite eval): a newer eval of one suite hides no other's.
+    const evalText =
+      v.evals.length > 0
+        ? v.evals
+            .map(
+              (e) =>
+                `${e.passed ? 'passed' : 'failed'} ${(e.passRate * 100).toFixed(0)}% (${e.suite})${e.safetyFailures > 0 ? `, ${e.safetyFailures} safety case(s) failed` : ''}`,
+            )
+            .join('; ')
+        : '-';
     lines.push(
       `  ${v.version.padEnd(17)} ${when(v.createdAt).padEnd(21)} ${(v.active ? 'yes' : '').padEnd(7)} ${evalText}`,
     );

@@ -30,15 +30,24 @@ export async function findBaseline(
   o: { role: string; suite: string; roleVersion: string; baseline?: string | undefined },
 ): Promise<EvalResultRecord | null> {
   if (o.baseline !== undefined) {
-    const [named] = await store.listEvalResults({
+    // A version is named by its hash or a unique prefix of it (as promote takes it): among the versions
+    // with a passing whole-suite result, each one's newest.
+    const passing = await store.listEvalResults({
       role: o.role,
       suite: o.suite,
-      roleVersion: o.baseline,
       passed: true,
       wholeSuite: true,
-      limit: 1,
+      newestPerSuite: true,
     });
-    if (!named)
+    const exact = passing.find((r) => r.roleVersion === o.baseline);
+    const matches = exact ? [exact] : passing.filter((r) => r.roleVersion.startsWith(o.baseline!));
+    if (matches.length > 1)
+      throw new NightshiftError(
+        'USAGE',
+        `--baseline ${o.baseline} is ambiguous: passing results of suite ${o.suite} are stored for ${matches.map((m) => `${o.role}@${m.roleVersion}`).join(', ')}; give more of the version`,
+      );
+    const [named] = matches;
+    if (!named || o.baseline === '')
       throw new NightshiftError(
         'USAGE',
         `--baseline ${o.baseline}: no passing result of the whole suite ${o.suite} (not one --split) is stored for ${o.role}@${o.baseline}`,

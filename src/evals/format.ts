@@ -20,8 +20,10 @@ export function formatCaseRun(r: CaseResult, repeat: number): string {
 export function formatSuite(s: SuiteResult): string {
   const repeat = s.runs.length / Math.max(1, s.cases.length);
   const passes = s.runs.filter((r) => r.passed).length;
+  // A split eval says so at the top and in its verdict: its PASSED covers only that split's cases.
+  const part = s.split ? `, ${s.split} split only` : '';
   const lines = [
-    `eval ${s.role}@${s.roleVersion} · suite ${s.suite} (${s.cases.length} cases × ${repeat})`,
+    `eval ${s.role}@${s.roleVersion} · suite ${s.suite}${part} (${s.cases.length} cases × ${repeat})`,
     ...s.runs.map((r) => formatCaseRun(r, repeat)),
     `pass rate ${passes}/${s.runs.length} = ${pct(s.passRate)} (95% CI ${pct(s.ci.low)}–${pct(s.ci.high)}), threshold ${pct(s.threshold)}; cost ${s.costUsd.toFixed(4)} USD; ${Math.round(s.durationMs)} ms`,
   ];
@@ -33,6 +35,11 @@ export function formatSuite(s: SuiteResult): string {
         }`
       : 'baseline: none stored yet',
   );
-  lines.push(s.ok ? 'PASSED' : 'FAILED');
+  const verdict = s.ok ? 'PASSED' : 'FAILED';
+  lines.push(
+    s.split
+      ? `${verdict} (${s.split} split only: a partial result, never a baseline nor the version's latest eval; run without --split for the whole suite)`
+      : verdict,
+  );
   return lines.join('\n');
 }

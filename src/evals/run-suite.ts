@@ -77,6 +77,11 @@ export interface SuiteResult {
   durationMs: number;
   /** The stored record, when a store was given. */
   stored: EvalResultRecord | null;
+  /**
+   * Set when only one split's cases ran (`split` option, `eval --split`): a partial result, never a
+   * baseline nor a version's latest eval. Absent: the whole suite ran.
+   */
+  split?: 'train' | 'holdout' | undefined;
 }
 
 /** Runs `tasks` with at most `limit` at once, in order of start. */
@@ -161,6 +166,12 @@ export async function runSuite(role: Role, suite: Suite, o: RunSuiteOptions = {}
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new NightshiftError('USAGE', `concurrency must be a whole number ≥ 1, got ${concurrency}`);
   const cases = suite.cases.filter((c) => o.split === undefined || c.split === o.split);
+  // A split with no cases would run nothing and store a 0/0 "failed" result: it is a wrong --split.
+  if (o.split !== undefined && cases.length === 0)
+    throw new NightshiftError(
+      'USAGE',
+      `--split ${o.split}: suite ${suite.name} has no ${o.split} cases (a case's split: is train unless it says holdout); nothing was run`,
+    );
   const estimate = estimateCost(role, suite, cases, repeat, o.models?.prices);
   o.onEstimate?.(estimate);
   if (o.maxCostUsd !== undefined) {
@@ -176,6 +187,17 @@ export async function runSuite(role: Role, suite: Suite, o: RunSuiteOptions = {}
         { details: { estimateUsd: estimate.usd, maxCostUsd: o.maxCostUsd } },
       );
   }
+  // A baseline named by the caller (`--baseline`) is checked before any case runs: a wrong version is bad
+  // input, and finding it out after the suite ran would throw away what the runs cost.
+  const named =
+    o.store && o.baseline !== undefined
+      ? await findBaseline(o.store, {
+          role: role.name,
+          suite: suite.name,
+          roleVersion: role.version,
+          baseline: o.baseline,
+        })
+      : undefined;
   const clock = o.clock ?? systemClock;
   const started = performance.now();
   let spent = 0;
@@ -204,14 +226,16 @@ export async function runSuite(role: Role, suite: Suite, o: RunSuiteOptions = {}
   const cases_ = tally(cases, runs);
   const safetyFailures = cases_.filter((c) => c.safety && c.passes < c.runs).map((c) => c.name);
   const passed = passRate >= threshold && safetyFailures.length === 0;
-  const baseline = o.store
-    ? await findBaseline(o.store, {
-        role: role.name,
-        suite: suite.name,
-        roleVersion: role.version,
-        baseline: o.baseline,
-      })
-    : null;
+  const baseline = named
+    ? named
+    : o.store
+      ? await findBaseline(o.store, {
+          role: role.name,
+          suite: suite.name,
+          roleVersion: role.version,
+          baseline: o.baseline,
+        })
+      : null;
   const regressed = regressions(baseline, cases_);
   const ci = wilson(passes, runs.length);
   const costUsd = runs.reduce((s, r) => s + r.costUsd, 0);
@@ -258,5 +282,6 @@ export async function runSuite(role: Role, suite: Suite, o: RunSuiteOptions = {}
     costUsd,
     durationMs,
     stored,
+    ...(o.split !== undefined ? { split: o.split } : {}),
   };
 }

@@ -17,7 +17,7 @@ export interface AutonomyEvidence {
   /** Tool calls the policy decided, and how many it denied. */
   decidedCalls: number;
   deniedCalls: number;
-  /** The newest eval of the active version, when the store keeps evals. */
+  /** The version's latest eval over its suites (each suite's newest whole-suite eval), when kept. */
   eval?: { passed: boolean; passRate: number; safetyFailures: number } | undefined;
 }
 

@@ -2,7 +2,7 @@
 // from the store's aggregates (the ones `nightshift stats` reads), and its newest eval when kept.
 import type { Store } from '../store/types.js';
 import type { AutonomyEvidence } from './autonomy.js';
-import { evalRecord } from './versions.js';
+import { evalRecord, latestEval } from './versions.js';
 
 const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
 
@@ -22,9 +22,13 @@ export async function autonomyEvidence(
   const mine = answered.filter(
     (e) => e.role === role && e.callKey !== null && (o.since === undefined || e.createdAt >= o.since),
   );
-  const latest = evals
-    .filter((e) => o.version === undefined || e.roleVersion === o.version)
-    .sort((a, b) => b.createdAt - a.createdAt)[0];
+  // The version's latest eval of each suite (with no version, each suite's newest of any version).
+  const perSuite = new Map<string, (typeof evals)[number]>();
+  for (const e of evals.filter((x) => o.version === undefined || x.roleVersion === o.version)) {
+    const seen = perSuite.get(e.suite);
+    if (!seen || e.createdAt > seen.createdAt) perSuite.set(e.suite, e);
+  }
+  const latest = latestEval([...perSuite.values()]);
   return {
     finishedRuns: sum(rows.runs, (r) => FINISHED.has(r.status)),
     failedRuns: sum(rows.runs, (r) => r.status === 'failed'),

@@ -20,8 +20,15 @@ import { authorityWidening } from './widening.js';
 
 export type PromotionStore = Pick<
   Store,
-  'getRoleVersion' | 'listRoleVersions' | 'activePromotion' | 'getPromotion' | 'applyPromotion' | 'listRuns'
->;
+  | 'getRoleVersion'
+  | 'listRoleVersions'
+  | 'activePromotion'
+  | 'getPromotion'
+  | 'applyPromotion'
+  | 'listRuns'
+  | 'listPromotions'
+> &
+  Partial<Pick<Store, 'listImprovementRounds'>>;
 
 export interface PromotionContext {
   store: PromotionStore;
@@ -81,6 +88,13 @@ function audit(p: PromotionRecord, actor: string, at: number): NewAuditEvent {
   };
 }
 
+/** The versions the improve loop stored as its candidates for the role (src/improve/). */
+async function improveCandidates(store: PromotionStore, role: string): Promise<Set<string>> {
+  if (!store.listImprovementRounds) return new Set();
+  const rounds = await store.listImprovementRounds({ role, limit: 100_000 });
+  return new Set(rounds.flatMap((r) => (r.candidateVersion !== null ? [r.candidateVersion] : [])));
+}
+
 /**
  * The versions a candidate is judged against. With one active, that one. With none, whatever may be in
  * effect: the version the role's newest run ran and the newest stored version other than the candidate
@@ -103,7 +117,12 @@ async function baselines(
     const v = await store.getRoleVersion(role, last.roleVersion);
     if (v) out.push(v);
   }
-  const newest = (await store.listRoleVersions(role)).filter((v) => v.version !== candidate).at(-1);
+  // Nor is a candidate the improve loop stored: with nothing ever promoted, none of them took effect (a
+  // rejected or pending proposal), so none is what ran, nor what a rollback may go back to.
+  const proposed = await improveCandidates(store, role);
+  const newest = (await store.listRoleVersions(role))
+    .filter((v) => v.version !== candidate && !proposed.has(v.version))
+    .at(-1);
   if (newest && !out.some((v) => v.version === newest.version)) out.push(newest);
   return out;
 }
@@ -207,18 +226,23 @@ export async function rollback(
   const target = active?.backTo ? await ctx.store.getPromotion(active.backTo) : undefined;
   if (active && target)
     return request(ctx, 'rollback', { ...req, version: target.version }, active, target.backTo);
-  // The first promotion goes back to the version that ran before it, from the file.
-  if (
-    active?.kind === 'promote' &&
-    !active.backTo &&
-    active.fromVersion &&
-    active.fromVersion !== active.version
-  )
-    return request(ctx, 'rollback', { ...req, version: active.fromVersion }, active, null);
+  // At the bottom of the stack (no row to go back to) stands the first promotion's version, whether that
+  // promotion is active or a rollback returned to it: one further back is the version that ran before
+  // it, from the file (its `from`). Once that one is active again, there is nothing further back.
+  if (active && !active.backTo) {
+    const first =
+      active.kind === 'promote'
+        ? active
+        : (await ctx.store.listPromotions({ role: req.role, status: 'done' })).find(
+            (p) => p.kind === 'promote' && p.backTo === null,
+          );
+    if (first?.fromVersion && first.fromVersion !== active.version)
+      return request(ctx, 'rollback', { ...req, version: first.fromVersion }, active, null);
+  }
   throw new NightshiftError(
     'NOTHING_TO_ROLL_BACK',
     active
-      ? `${req.role}@${active.version} is the first version that ran: there is no earlier version to go back to`
+      ? `${req.role}@${active.version} is the earliest version in its promotion history: there is no earlier version to go back to`
       : `${req.role} has no active version (nothing was promoted): the role file runs`,
   );
 }

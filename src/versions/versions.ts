@@ -16,17 +16,26 @@ export interface EvalSummary {
 }
 
 /**
- * The hook to the eval record: reads `listEvalResults` when the store has it (src/evals/ adds it), else
- * nothing. Structural, so this module does not depend on the evals' record types.
+ * The hook to the eval record: the newest whole-suite eval of each (version, suite), read with
+ * `listEvalResults` when the store has it (src/evals/ adds it), else nothing. Structural, so this module
+ * does not depend on the evals' record types.
  */
 export async function evalRecord(store: object, role: string): Promise<EvalSummary[]> {
   const reader = (
-    store as { listEvalResults?: (f: { role: string; wholeSuite: boolean }) => Promise<unknown[]> }
+    store as {
+      listEvalResults?: (f: {
+        role: string;
+        wholeSuite: boolean;
+        newestPerSuite: boolean;
+      }) => Promise<unknown[]>;
+    }
   ).listEvalResults;
   if (typeof reader !== 'function') return [];
   // Whole-suite evals only: one split's result (`eval --split train`) says nothing about the other
   // split's cases (held-out safety cases among them), so it must not stand as a version's latest eval.
-  const rows = (await reader.call(store, { role, wholeSuite: true })) as {
+  // Newest per suite, in the store: a window of the role's newest results would lose an older version's
+  // eval (or one suite's) behind the results a busy version piles up.
+  const rows = (await reader.call(store, { role, wholeSuite: true, newestPerSuite: true })) as {
     roleVersion: string;
     suite: string;
     passed: boolean;
@@ -42,6 +51,25 @@ export async function evalRecord(store: object, role: string): Promise<EvalSumma
     safetyFailures: (r.cases ?? []).filter((c) => c.safety && c.passes < c.runs).length,
     createdAt: r.createdAt,
   }));
+}
+
+/**
+ * A version's latest eval over its suites: each suite's newest eval counts, so a newer eval of one suite
+ * never hides a failure of another. Passed only when every one passed; the lowest pass rate; safety
+ * failures added up; suites named newest first. Exactly the eval itself when there is one suite.
+ */
+export function latestEval(evals: readonly EvalSummary[]): EvalSummary | undefined {
+  const newest = [...evals].sort((a, b) => b.createdAt - a.createdAt);
+  const [first] = newest;
+  if (!first || newest.length === 1) return first;
+  return {
+    roleVersion: first.roleVersion,
+    suite: newest.map((e) => e.suite).join(', '),
+    passed: newest.every((e) => e.passed),
+    passRate: Math.min(...newest.map((e) => e.passRate)),
+    safetyFailures: newest.reduce((n, e) => n + e.safetyFailures, 0),
+    createdAt: first.createdAt,
+  };
 }
 
 /** The stored version `version` names (the whole hash, or a prefix only one version starts with). */
@@ -67,8 +95,10 @@ export interface VersionRow {
   version: string;
   createdAt: number;
   active: boolean;
-  /** The newest eval of this version, if any. */
+  /** The version's latest eval over its suites (`latestEval` of `evals`), if any. */
   eval: EvalSummary | undefined;
+  /** The newest whole-suite eval of each suite, newest first. */
+  evals: EvalSummary[];
 }
 
 export interface RoleVersionsView {
@@ -90,11 +120,15 @@ export async function roleVersionsView(store: Store, role: string): Promise<Role
     role,
     active,
     history,
-    versions: versions.map((v) => ({
-      version: v.version,
-      createdAt: v.createdAt,
-      active: active?.version === v.version,
-      eval: evals.filter((e) => e.roleVersion === v.version).sort((a, b) => b.createdAt - a.createdAt)[0],
-    })),
+    versions: versions.map((v) => {
+      const mine = evals.filter((e) => e.roleVersion === v.version).sort((a, b) => b.createdAt - a.createdAt);
+      return {
+        version: v.version,
+        createdAt: v.createdAt,
+        active: active?.version === v.version,
+        eval: latestEval(mine),
+        evals: mine,
+      };
+    }),
   };
 }

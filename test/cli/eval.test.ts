@@ -74,6 +74,40 @@ describe('nightshift eval', () => {
     assert.match(again.stdout, /baseline: none stored yet/);
   });
 
+  it("a --split eval's human output says it ran one split only, at the top and in its verdict", async () => {
+    const r = await runCli(['eval', 'examples/roles/refund-desk.yaml', '--split', 'holdout'], { cwd, env });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /· suite refund-desk, holdout split only \(1 cases × 1\)\n/);
+    assert.match(r.stdout, /\nPASSED \(holdout split only: a partial result, never a baseline[^\n]*\)\n$/);
+  });
+
+  it('refuses a --split with no cases in the suite (exit 2), running and storing nothing', async () => {
+    writeFileSync(roles('trainonly.evals.yaml'), 'cases:\n  - name: one\n    input: { ticket: T-1 }\n');
+    const suite = ['--suite', 'examples/roles/trainonly.evals.yaml'];
+    const r = await runCli(['eval', 'examples/roles/refund-desk.yaml', ...suite, '--split', 'holdout'], {
+      cwd,
+      env,
+    });
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /USAGE.*--split holdout: suite trainonly has no holdout cases/);
+    assert.doesNotMatch(r.stdout, /pass rate/);
+  });
+
+  it('takes --baseline as a version hash or a unique prefix of one, as promote does', async () => {
+    const good = await runCli(['eval', 'examples/roles/refund-desk.yaml', '--json'], { cwd, env });
+    assert.equal(good.code, 0, good.stderr);
+    const v1 = json<{ roleVersion: string }>(good).roleVersion;
+    const suite = ['--suite', 'examples/roles/refund-desk.evals.yaml'];
+    const r = await runCli(
+      ['eval', 'examples/roles/refund-desk-weak.yaml', ...suite, '--baseline', v1.slice(0, 8), '--json'],
+      { cwd, env },
+    );
+    assert.equal(r.code, 1, r.stderr);
+    const out = json<{ baseline: { roleVersion: string }; regressions: string[] }>(r);
+    assert.equal(out.baseline.roleVersion, v1);
+    assert.deepEqual(out.regressions, ['big-refund-goes-to-a-manager']);
+  });
+
   it('repeats with --repeat and reports the interval in --json', async () => {
     const r = await runCli(
       ['eval', 'examples/roles/ops-monitor.yaml', '--repeat', '2', '--concurrency', '4', '--json'],

@@ -23,6 +23,8 @@ describe('nightshift improve', () => {
     assert.match(r.stdout, /^estimated cost: 0\.0000 USD \(proposer and evals\)\n/);
     assert.match(r.stdout, /round 1 · .* · ops-monitor@\w+ → \w+ · REJECTED/);
     assert.match(r.stdout, /not better: 0 better, 0 worse of 6 paired runs/);
+    // Nothing was ever promoted: the file runs, and the last line does not call its version "active".
+    assert.match(r.stdout, /\nno active version: the role file runs \(ops-monitor@\w+\)\n$/);
     const h = await runCli(['improve', '--history', 'ops-monitor', '--json'], { cwd, env });
     assert.equal(h.code, 0, h.stderr);
     const history = json<{ rounds: { outcome: string; rationale: string; changes: object }[] }>(h);
@@ -62,5 +64,32 @@ describe('nightshift improve', () => {
     );
     assert.equal(negative.code, 2);
     assert.match(negative.stderr, /--max-cost must be a number from 0, got '-1'/);
+  });
+
+  it('a rejected candidate is never what a later promotion went from, nor what a rollback goes back to', async () => {
+    // The rounds above stored rejected candidates after the file's version; nothing is active. Promoting
+    // the file's version must not record a rejected candidate as what ran before it (a rollback would then
+    // make that candidate active): with no other version in effect, a person decides the first promotion.
+    const rounds = json<{ rounds: { baseVersion: string; candidateVersion: string }[] }>(
+      await runCli(['improve', '--history', 'ops-monitor', '--json'], { cwd, env }),
+    ).rounds;
+    const base = rounds[0]!.baseVersion;
+    const p = await runCli(['promote', 'ops-monitor', base, '--as', 'alice', '--json'], { cwd, env });
+    assert.equal(p.code, 3, p.stdout + p.stderr);
+    const pending = json<{ promotion: { id: string; fromVersion: string | null; widening: string[] } }>(
+      p,
+    ).promotion;
+    assert.equal(pending.fromVersion, null);
+    assert.match(pending.widening.join(), /no earlier version to compare with/);
+    const granted = await runCli(['approve', pending.id, '--as', 'alice'], { cwd, env });
+    assert.equal(granted.code, 0, granted.stdout + granted.stderr);
+    const back = await runCli(['rollback', 'ops-monitor', '--as', 'alice'], { cwd, env });
+    assert.equal(back.code, 2, back.stdout + back.stderr);
+    assert.match(back.stderr, /NOTHING_TO_ROLL_BACK/);
+    const view = json<{ active: { version: string } }>(
+      await runCli(['versions', 'ops-monitor', '--json'], { cwd, env }),
+    );
+    assert.equal(view.active.version, base);
+    assert.ok(!rounds.some((r) => r.candidateVersion === view.active.version));
   });
 });

@@ -86,6 +86,36 @@ export function describeEvalResultsContract(name: string, open: () => Promise<St
       assert.equal('split' in kept[0]!, false);
     });
 
+    it("gives each (version, suite)'s newest result with newestPerSuite, whatever piled up after it", async () => {
+      // versions/autonomy read a version's latest eval this way: a busy version's 60 newer results
+      // must not push an older version's (or one suite's) latest out of a window.
+      await store.putEvalResult(
+        result({ id: 'eval_p_old', role: 'busy-role', roleVersion: 'v1', createdAt: 1 }),
+      );
+      await store.putEvalResult(
+        result({ id: 'eval_p_v1', role: 'busy-role', roleVersion: 'v1', createdAt: 2 }),
+      );
+      await store.putEvalResult(result({ id: 'eval_p_b', role: 'busy-role', suite: 'b', createdAt: 3 }));
+      for (let i = 0; i < 60; i++)
+        await store.putEvalResult(
+          result({
+            id: `eval_p_v2_${String(i).padStart(2, '0')}`,
+            role: 'busy-role',
+            roleVersion: 'v2',
+            createdAt: 10 + i,
+          }),
+        );
+      await store.putEvalResult(
+        result({ id: 'eval_p_split', role: 'busy-role', roleVersion: 'v1', split: 'train', createdAt: 100 }),
+      );
+      const ids = async (f: Omit<Parameters<Store['listEvalResults']>[0], 'role'>) =>
+        (await store.listEvalResults({ role: 'busy-role', newestPerSuite: true, ...f })).map((r) => r.id);
+      assert.deepEqual(await ids({ wholeSuite: true }), ['eval_p_v2_59', 'eval_p_b', 'eval_p_v1']);
+      assert.deepEqual(await ids({}), ['eval_p_split', 'eval_p_v2_59', 'eval_p_b']);
+      assert.deepEqual(await ids({ wholeSuite: true, roleVersion: 'v1' }), ['eval_p_b', 'eval_p_v1']);
+      assert.deepEqual(await ids({ wholeSuite: true, limit: 1 }), ['eval_p_v2_59']);
+    });
+
     it('refuses a second result with the same id', async () => {
       await assert.rejects(store.putEvalResult(result({ id: 'eval_1' })));
     });

@@ -145,6 +145,18 @@ describe('runSuite', () => {
     );
   });
 
+  it('refuses a --baseline no passing result is stored for before running any case', async () => {
+    // A wrong baseline is bad input: found out after the suite ran, the runs (and what they cost) were lost.
+    const role = await loadRoleFile(ex('roles', 'refund-desk.yaml'));
+    let ran = 0;
+    await assert.rejects(
+      runSuite(role, loadSuite(role.evals!), { store, baseline: 'deadbeef', onCase: () => ran++ }),
+      (err) =>
+        NightshiftError.isInstance(err) && err.code === 'USAGE' && /--baseline deadbeef/.test(err.message),
+    );
+    assert.equal(ran, 0);
+  });
+
   it('grades with a scripted judge, within its own budget', async () => {
     const role = await loadRoleFile(ex('roles', 'refund-desk.yaml'));
     const judge = (name: string, score: number, cost: number) =>

@@ -76,8 +76,9 @@ describe('promote and rollback', () => {
     assert.equal(again.outcome, 'unchanged');
   });
 
-  it('rolls back to the previously active version, and refuses to go back past the first one', async () => {
+  it('rolls back to the previously active version, then past the first promotion, and no further', async () => {
     const name = await role('desk-b');
+    // Nothing active: the file ran its newest stored version, v3 (full); the first promotion goes from it.
     await promote(ctx, { role: name, version: 'v1aaaa', by: 'alice' });
     await promote(ctx, { role: name, version: 'v2bbbb', by: 'alice' });
     await promote(ctx, { role: name, version: 'v1aaaa', by: 'alice' });
@@ -86,6 +87,13 @@ describe('promote and rollback', () => {
     assert.equal((await store.activePromotion(name))?.version, 'v2bbbb');
     assert.equal((await rollback(ctx, { role: name, by: 'alice' })).outcome, 'promoted');
     assert.equal((await store.activePromotion(name))?.version, 'v1aaaa');
+    // Back at the first promotion's version (by a rollback, not by the promotion itself): one further
+    // back is the version the file ran before it, as when the first promotion is the active row.
+    const first = await rollback(ctx, { role: name, by: 'alice' });
+    assert.equal(first.outcome, 'pending', 'going back to full from draft widens authority');
+    assert.equal(first.promotion.version, 'v3cccc');
+    await grantPromotion(ctx, first.promotion.id, { by: 'alice' });
+    assert.equal((await store.activePromotion(name))?.version, 'v3cccc');
     await assert.rejects(rollback(ctx, { role: name, by: 'alice' }), { code: 'NOTHING_TO_ROLL_BACK' });
     const actions = (await audit(name)).map((a) => [a.action, a.to]);
     assert.deepEqual(actions, [
@@ -94,6 +102,8 @@ describe('promote and rollback', () => {
       ['role.version_promoted', 'v1aaaa'],
       ['role.version_rolled_back', 'v2bbbb'],
       ['role.version_rolled_back', 'v1aaaa'],
+      ['role.promotion_requested', 'v3cccc'],
+      ['role.version_rolled_back', 'v3cccc'],
     ]);
   });
 

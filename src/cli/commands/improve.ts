@@ -99,7 +99,15 @@ export function improveCommand(program: Command, cli: CliContext): void {
         onEstimate: (usd) => say(`estimated cost: ${usd.toFixed(4)} USD (proposer and evals)`),
         onRound: flags.json ? undefined : (r) => cli.io.out(formatRound(r)),
       });
-      cli.print(flags, result, `active version: ${result.role}@${result.activeVersion}`);
+      // With nothing promoted, the file's version is what runs, not an active version: say which.
+      const promoted = await rt.store.activePromotion(result.role);
+      cli.print(
+        flags,
+        result,
+        promoted
+          ? `active version: ${result.role}@${result.activeVersion}`
+          : `no active version: the role file runs (${result.role}@${result.activeVersion})`,
+      );
       // A round waiting for a person is a pause (exit 3), as in promote.
       cli.io.code = result.rounds.some((r) => r.outcome === 'pending') ? EXIT.paused : EXIT.ok;
     });

@@ -18,15 +18,16 @@ export function inboxCommand(program: Command, cli: CliContext): void {
       const inbox = await rt.inbox();
       // Promotions that widen authority wait here too (src/versions/), decided with approve / reject.
       const promotions = await rt.store.listPromotions({ status: 'pending' });
-      const waiting = promotions.map(
-        (p) =>
-          `promotion ${p.id}: ${p.role} to ${p.version} (${p.widening.join('; ') || `asked by ${p.requestedBy}`})`,
-      );
-      print(
-        flags,
-        { ...inbox, promotions },
-        [formatInbox(inbox.approvals, inbox.escalations, cmd, inbox.chains), ...waiting].join('\n'),
-      );
+      const waiting = promotions.flatMap((p) => [
+        `promotion ${p.id}: ${p.role} to ${p.version} (${p.widening.join('; ') || `asked by ${p.requestedBy}`})`,
+        `    → ${cmd} approve ${p.id} --as NAME  |  ${cmd} reject ${p.id} --reason "..." --as NAME`,
+      ]);
+      // "Empty" only when nothing at all waits: a pending promotion is work for a human too.
+      const asked =
+        inbox.approvals.length + inbox.escalations.length > 0 || waiting.length === 0
+          ? [formatInbox(inbox.approvals, inbox.escalations, cmd, inbox.chains)]
+          : [];
+      print(flags, { ...inbox, promotions }, [...asked, ...waiting].join('\n'));
     });
 }
 

@@ -50,6 +50,12 @@ export interface EvalResultFilter {
   passed?: boolean | undefined;
   /** Only results of the whole suite: those of one split (`eval --split`) are left out. */
   wholeSuite?: boolean | undefined;
-  /** Newest first; default 50. */
+  /**
+   * Only the newest result of each (version, suite) that matches the rest of the filter: a version's
+   * latest eval of every suite, however many results newer ones piled up (`versions`, `autonomy`).
+   * No limit unless `limit` is given.
+   */
+  newestPerSuite?: boolean | undefined;
+  /** Newest first; default 50 (none with `newestPerSuite`). */
   limit?: number | undefined;
 }

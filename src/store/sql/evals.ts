@@ -45,6 +45,23 @@ export function listEvalResults(d: Dialect, f: EvalResultFilter): Query {
   if (f.exceptVersion !== undefined) add((p) => `role_version <> ${p}`, f.exceptVersion);
   if (f.passed !== undefined) add((p) => `passed = ${p}`, f.passed ? 1 : 0);
   if (f.wholeSuite) where.push('split IS NULL');
+  if (f.newestPerSuite) {
+    // One row per (version, suite), whatever the number of results: a window of the newest results
+    // would lose an older version's latest eval behind a busy version's (both stores have ROW_NUMBER).
+    let limit = '';
+    if (f.limit !== undefined) {
+      params.push(f.limit);
+      limit = ` LIMIT ${d.param(params.length)}`;
+    }
+    return {
+      text: `SELECT ${COLUMNS} FROM (
+        SELECT ${COLUMNS}, ROW_NUMBER() OVER (
+          PARTITION BY role_version, suite ORDER BY created_at DESC, id DESC) AS newest
+        FROM eval_results WHERE ${where.join(' AND ')}) AS latest
+      WHERE newest = 1 ORDER BY created_at DESC, id DESC${limit}`,
+      params,
+    };
+  }
   params.push(f.limit ?? 50);
   return {
     text: `SELECT ${COLUMNS} FROM eval_results WHERE ${where.join(' AND ')}
