@@ -20,7 +20,7 @@ import { type LiveStreams, streamOperation } from './stream.js';
 export type { ApiContext } from './context.js';
 
 export interface Api {
-  /** The daemon routes that serve /api/v1 (a GET and a POST route). */
+  /** The daemon route that serves /api/v1 (every method: the token is checked first). */
   routes: Route[];
   operations: readonly Operation[];
   streams: LiveStreams;
@@ -125,10 +125,9 @@ export function createApi(ctx: ApiContext): Api {
 
   const path = /^\/api\/v1(?:\/.*)?$/;
   return {
-    routes: [
-      { method: 'GET', path, handle },
-      { method: 'POST', path, handle },
-    ],
+    // Every method, not only GET and POST: a DELETE or PUT without a token is a 401 like any other
+    // request (docs/api.md), and with one a 404 naming the operation that does not exist.
+    routes: [{ method: '*', path, handle }],
     operations,
     streams: stream.streams,
   };

@@ -72,6 +72,24 @@ describe('the API refuses whom it must, with nothing changed', () => {
     }
     // Unknown paths too: without a token nothing says which paths exist.
     assert.equal((await api.call('GET', '/api/v1/nowhere', { token: null })).status, 401);
+    // And every other method: a DELETE or PUT is not answered 404 before the token is checked.
+    for (const method of ['DELETE', 'PUT', 'PATCH', 'OPTIONS']) {
+      for (const path of ['/api/v1/runs', `/api/v1/runs/${ids.runId}`, '/api/v1/nowhere']) {
+        const res = await api.call(method, path, { token: null });
+        assert.equal(res.status, 401, `${method} ${path} without a token`);
+        assert.equal(errorOf(res.body).code, 'AUTH_REQUIRED');
+        assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="nightshift"');
+      }
+      // With a token: no such operation, said in the API's words.
+      const res = await api.call(method, '/api/v1/runs', { token: 'tok-reader' });
+      assert.equal(res.status, 404, `${method} /api/v1/runs with a token`);
+      assert.deepEqual(res.body, {
+        error: {
+          code: 'NOT_FOUND',
+          message: `no API operation ${method} /api/v1/runs (see /api/v1/openapi.json)`,
+        },
+      });
+    }
     assert.equal(await state(), before);
   });
 
