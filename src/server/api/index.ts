@@ -48,6 +48,16 @@ function queryOf(url: URL): Record<string, string> {
   return out;
 }
 
+/** The headers an operation declares, under their declared names (Node lowercases what it received). */
+function headersOf(req: IncomingMessage, declared: z.ZodObject): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(declared.shape)) {
+    const value = req.headers[name.toLowerCase()];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
 export function createApi(ctx: ApiContext): Api {
   const stream = streamOperation(ctx);
   const operations: Operation[] = [
@@ -106,6 +116,7 @@ export function createApi(ctx: ApiContext): Api {
     );
     const params = parse(op.params, raw, 'path');
     const query = parse(op.query, queryOf(url), 'query');
+    if (op.headers) parse(op.headers, headersOf(req, op.headers), 'headers');
     let body: unknown = {};
     if (op.body) {
       requireJsonContentType(req);
