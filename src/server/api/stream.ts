@@ -59,7 +59,7 @@ export function streamOperation(ctx: ApiContext): { operation: Operation; stream
       200: z.string().meta({
         id: 'RunEventStream',
         description:
-          'text/event-stream: `step` events (id = seq, data = a Step), `end` (data = {status}) once the run ended, heartbeat comments',
+          'text/event-stream: `step` events (id = seq, data = a Step), `end` (data = {status}) once the run ended, heartbeat comments; `error` (data = {code, message}) when the credentials ended or the stream stopped',
       }),
     },
     async handle({ caller, params, query, req, res }) {
