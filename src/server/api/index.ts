@@ -38,6 +38,8 @@ function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: strin
   return r.data;
 }
 
+const NO_QUERY = z.strictObject({});
+
 /** Query parameters as an object; a parameter given twice is refused rather than silently picked. */
 function queryOf(url: URL): Record<string, string> {
   const out: Record<string, string> = {};
@@ -115,7 +117,8 @@ export function createApi(ctx: ApiContext): Api {
       }),
     );
     const params = parse(op.params, raw, 'path');
-    const query = parse(op.query, queryOf(url), 'query');
+    // An operation that takes no query parameters refuses any, as one that takes some refuses unknown ones.
+    const query = parse(op.query ?? NO_QUERY, queryOf(url), 'query');
     if (op.headers) parse(op.headers, headersOf(req, op.headers), 'headers');
     let body: unknown = {};
     if (op.body) {

@@ -196,6 +196,9 @@ describe('the API refuses whom it must, with nothing changed', () => {
       ['/api/v1/runs?status=sleeping', /BAD_REQUEST.*status/],
       ['/api/v1/runs?since=yesterday', /BAD_REQUEST.*since/],
       ['/api/v1/runs?colour=red', /BAD_REQUEST.*colour/],
+      // An operation that takes no query parameters refuses an unknown one too, not ignores it.
+      ['/api/v1/agents?colour=red', /BAD_REQUEST.*colour/],
+      [`/api/v1/runs/${'x'}?colour=red`, /BAD_REQUEST.*colour/],
       ['/api/v1/runs?role=a&role=b', /BAD_REQUEST.*more than once/],
       ['/api/v1/stats?since=soon', /BAD_REQUEST.*since/],
       [`/api/v1/runs/${'r'.repeat(300)}`, /BAD_REQUEST.*runId/],
