@@ -4,6 +4,7 @@
 // huge body, a body not declared JSON, unknown ids, bad cursors and parameters.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { issueToken } from '../../../src/auth/index.js';
 import type { Operation } from '../../../src/server/api/operation.js';
 import { type ApiServer, startApi } from '../../support/api.js';
 import { apiRoles, callers, people } from './fixture.js';
@@ -72,6 +73,16 @@ describe('the API refuses whom it must, with nothing changed', () => {
     }
     // Unknown paths too: without a token nothing says which paths exist.
     assert.equal((await api.call('GET', '/api/v1/nowhere', { token: null })).status, 401);
+    // A person's token whose person left people: says so, in words a client can read.
+    const gone = await issueToken(
+      api.rt.store,
+      { people: [...people.people, { name: 'zed', decides: [] }] as typeof people.people, groups: {} },
+      { name: 'zed', kind: 'person', scopes: ['runs:read'], expiresAt: null },
+    );
+    const left = await api.call('GET', '/api/v1/agents', { token: gone.secret });
+    assert.equal(left.status, 401);
+    assert.equal(errorOf(left.body).code, 'AUTH_REQUIRED');
+    assert.match(errorOf(left.body).message, /is of a person no longer in people \(nightshift\.config\.yaml\): send/);
     // And every other method: a DELETE or PUT is not answered 404 before the token is checked.
     for (const method of ['DELETE', 'PUT', 'PATCH', 'OPTIONS']) {
       for (const path of ['/api/v1/runs', `/api/v1/runs/${ids.runId}`, '/api/v1/nowhere']) {
