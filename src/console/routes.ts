@@ -26,7 +26,8 @@ const ASSET_TYPES: Record<string, string> = {
 
 function statusOf(err: unknown): { status: number; code: string; message: string } | undefined {
   // The same stable code the API answers for that status (a page that is not there: NOT_FOUND).
-  if (err instanceof HttpError) return { status: err.status, code: httpErrorCode(err.status), message: err.message };
+  if (err instanceof HttpError)
+    return { status: err.status, code: httpErrorCode(err.status), message: err.message };
   // The API's refusals the console shares (a runs-list cursor not handed out: 400 CURSOR_INVALID).
   if (err instanceof ApiError) return { status: err.status, code: err.code, message: err.message };
   if (!isNightshiftError(err)) return undefined;

@@ -66,7 +66,11 @@ describe('nightshift console', () => {
     assert.equal(await codeOf(notForm), 'UNSUPPORTED_MEDIA_TYPE');
     const crossSite = await fetch(`${base}/console/decide/approve/apr_x`, {
       method: 'POST',
-      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'cross-site' },
+      headers: {
+        cookie,
+        'content-type': 'application/x-www-form-urlencoded',
+        'sec-fetch-site': 'cross-site',
+      },
       body: 'note=x',
     });
     assert.equal(crossSite.status, 403);

@@ -111,7 +111,11 @@ describe('/mcp on serve (streamable HTTP, the SDK client)', () => {
         body: JSON.stringify(message),
       });
       assert.equal(res.status, 400, JSON.stringify(message));
-      const answer = (await res.json()) as { jsonrpc: string; id: unknown; error: { code: number; message: string } };
+      const answer = (await res.json()) as {
+        jsonrpc: string;
+        id: unknown;
+        error: { code: number; message: string };
+      };
       assert.equal(answer.jsonrpc, '2.0');
       assert.equal(answer.id, id);
       assert.equal(answer.error.code, -32600);
@@ -125,7 +129,10 @@ describe('/mcp on serve (streamable HTTP, the SDK client)', () => {
       const anonymous = await fetch(`${served.url}/mcp`, { method });
       assert.equal(anonymous.status, 401, `${method} without a token`);
       assert.equal(((await anonymous.json()) as { error: { code: string } }).error.code, 'AUTH_REQUIRED');
-      const res = await fetch(`${served.url}/mcp`, { method, headers: { authorization: `Bearer ${reader}` } });
+      const res = await fetch(`${served.url}/mcp`, {
+        method,
+        headers: { authorization: `Bearer ${reader}` },
+      });
       assert.equal(res.status, 405, `${method} with a token`);
       assert.deepEqual(await res.json(), {
         error: {

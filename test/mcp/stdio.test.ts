@@ -201,7 +201,10 @@ describe('nightshift mcp --config (started from another folder, as MCP clients d
         ['summarizer'],
       );
       const started = toolJson(
-        await client.callTool({ name: 'runs.start', arguments: { role: 'summarizer', input: { ticket: 'T-1' } } }),
+        await client.callTool({
+          name: 'runs.start',
+          arguments: { role: 'summarizer', input: { ticket: 'T-1' } },
+        }),
       );
       assert.equal(started.status, 'succeeded');
       // Recorded in the project's default data dir, not in the folder the client started the server in.

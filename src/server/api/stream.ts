@@ -106,7 +106,10 @@ export function streamOperation(ctx: ApiContext): { operation: Operation; stream
                 res,
                 'error',
                 refused
-                  ? { code: refused.body.error.code, message: 'the credentials ended: sign in again to resume' }
+                  ? {
+                      code: refused.body.error.code,
+                      message: 'the credentials ended: sign in again to resume',
+                    }
                   : { code: 'INTERNAL', message: 'the stream stopped: reconnect to resume' },
               );
             stop();
@@ -156,7 +159,8 @@ export function streamOperation(ctx: ApiContext): { operation: Operation; stream
       const tick = () => {
         look().catch((err) => {
           ctx.log.warn({ runId: params.runId, err: (err as Error).message }, 'run event stream stopped');
-          if (!closed) event(res, 'error', { code: 'INTERNAL', message: 'the stream stopped: reconnect to resume' });
+          if (!closed)
+            event(res, 'error', { code: 'INTERNAL', message: 'the stream stopped: reconnect to resume' });
           stop();
         });
       };

@@ -82,7 +82,10 @@ describe('the API refuses whom it must, with nothing changed', () => {
     const left = await api.call('GET', '/api/v1/agents', { token: gone.secret });
     assert.equal(left.status, 401);
     assert.equal(errorOf(left.body).code, 'AUTH_REQUIRED');
-    assert.match(errorOf(left.body).message, /is of a person no longer in people \(nightshift\.config\.yaml\): send/);
+    assert.match(
+      errorOf(left.body).message,
+      /is of a person no longer in people \(nightshift\.config\.yaml\): send/,
+    );
     // And every other method: a DELETE or PUT is not answered 404 before the token is checked.
     for (const method of ['DELETE', 'PUT', 'PATCH', 'OPTIONS']) {
       for (const path of ['/api/v1/runs', `/api/v1/runs/${ids.runId}`, '/api/v1/nowhere']) {
