@@ -162,5 +162,10 @@ export function consoleRoutes(o: ConsoleContext): Route[] {
       await reader(req);
       throw new HttpError(404, `there is no console page ${requestUrl(req).pathname}`);
     }),
+    // Any other method or a POST to an address that takes none (`/console/decide/bogus/x`): a 404 page too.
+    page('*', /^\/console\/.+$/, async (req) => {
+      await reader(req);
+      throw new HttpError(404, `there is no console page ${req.method} ${requestUrl(req).pathname}`);
+    }),
   ];
 }

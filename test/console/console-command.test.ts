@@ -57,6 +57,23 @@ describe('nightshift console', () => {
     const noFile = await fetch(`${base}/console/assets/nothing.js`, { headers: { cookie } });
     assert.equal(noFile.status, 404);
     assert.equal(await codeOf(noFile), 'NOT_FOUND');
+    // The session's CSRF token, from the logout form of /login.
+    const csrf = /name="csrf" value="([^"]+)"/.exec(
+      await (await fetch(`${base}/login`, { headers: { cookie } })).text(),
+    )?.[1];
+    assert.ok(csrf, 'the login page carries the CSRF token');
+    const noAction = await fetch(`${base}/console/decide/bogus/apr_x`, {
+      method: 'POST',
+      headers: {
+        cookie,
+        'x-csrf-token': csrf,
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: base,
+      },
+      body: new URLSearchParams({ note: 'x' }),
+    });
+    assert.equal(noAction.status, 404);
+    assert.equal(await codeOf(noAction), 'NOT_FOUND');
     const notForm = await fetch(`${base}/console/decide/approve/apr_x`, {
       method: 'POST',
       headers: { cookie, 'content-type': 'text/plain', origin: base },
