@@ -74,7 +74,7 @@ export function createAuthenticator(o: {
     if (!ok)
       throw refusal(
         token
-          ? `token ${token.id} is ${tokenState(token, clock.now()) === 'active' ? 'of a person no longer in people:' : tokenState(token, clock.now())}`
+          ? `token ${token.id} is ${tokenState(token, clock.now()) === 'active' ? 'of a person no longer in people (nightshift.config.yaml)' : tokenState(token, clock.now())}`
           : 'the token is not known here',
         scope,
       );

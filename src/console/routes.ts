@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authErrorAnswer, CSRF_FIELD, type Principal, pageHeaders, requireDecideFor } from '../auth/index.js';
 import { isNightshiftError, NightshiftError } from '../errors.js';
-import { ApiError } from '../server/api/errors.js';
+import { ApiError, httpErrorCode } from '../server/api/errors.js';
 import { refusalStatus } from '../server/channel-doors.js';
 import { HttpError, requestUrl } from '../server/http-body.js';
 import { readForm } from '../server/login-routes.js';
@@ -25,7 +25,9 @@ const ASSET_TYPES: Record<string, string> = {
 };
 
 function statusOf(err: unknown): { status: number; code: string; message: string } | undefined {
-  if (err instanceof HttpError) return { status: err.status, code: 'HTTP', message: err.message };
+  // The same stable code the API answers for that status (a page that is not there: NOT_FOUND).
+  if (err instanceof HttpError)
+    return { status: err.status, code: httpErrorCode(err.status), message: err.message };
   // The API's refusals the console shares (a runs-list cursor not handed out: 400 CURSOR_INVALID).
   if (err instanceof ApiError) return { status: err.status, code: err.code, message: err.message };
   if (!isNightshiftError(err)) return undefined;
@@ -159,6 +161,11 @@ export function consoleRoutes(o: ConsoleContext): Route[] {
     page('GET', /^\/console\/.+$/, async (req) => {
       await reader(req);
       throw new HttpError(404, `there is no console page ${requestUrl(req).pathname}`);
+    }),
+    // Any other method or a POST to an address that takes none (`/console/decide/bogus/x`): a 404 page too.
+    page('*', /^\/console\/.+$/, async (req) => {
+      await reader(req);
+      throw new HttpError(404, `there is no console page ${req.method} ${requestUrl(req).pathname}`);
     }),
   ];
 }

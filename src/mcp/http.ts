@@ -4,12 +4,14 @@
 // one; runs.start then waits (bounded) for the workers' result by reading the store.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { type Authenticator, type Principal, requireScope } from '../auth/index.js';
 import { NightshiftError } from '../errors.js';
 import type { Role } from '../roles/schema.js';
 import type { DeliverOptions, Delivery, Runtime } from '../runtime.js';
 import { HttpError, readBody, requireJsonContentType } from '../server/http-body.js';
 import type { McpDoors } from './doors.js';
+import { invalidMessage } from './jsonrpc-invalid.js';
 import { createMcpServer } from './server.js';
 
 export interface McpHttpOptions {
@@ -71,6 +73,20 @@ export async function answerMcp(o: McpHttpOptions, req: IncomingMessage, res: Se
         jsonrpc: '2.0',
         id: null,
         error: { code: -32700, message: `Parse error: the body is not JSON (${(err as Error).message})` },
+      }),
+    );
+    return;
+  }
+  // JSON that is not a JSON-RPC message (`jsonrpc: "1.0"`, a method that is not a string) is an Invalid
+  // Request (-32600) saying which rule it breaks, as on stdio; the SDK would call it a parse error. A
+  // batch (an array) is left to the SDK, which takes them over HTTP.
+  const checked = Array.isArray(body) ? undefined : invalidMessage(body);
+  if (checked && !checked.ok) {
+    res.writeHead(400, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: checked.id,
+        error: { code: ErrorCode.InvalidRequest, message: checked.message },
       }),
     );
     return;

@@ -5,33 +5,11 @@
 // request with a typo waits for an answer that never comes.
 import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ErrorCode, type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { type Id, invalidMessage } from './jsonrpc-invalid.js';
 
 /** The longest line read (as the SDK's default buffer): a longer one is skipped and answered -32700. */
 export const MAX_LINE_BYTES = 10 * 1024 * 1024;
-
-type Id = string | number | null;
-
-/** Why a parsed value is not a JSON-RPC message, in one short sentence (the first rule it breaks). */
-function whyInvalid(value: unknown): string {
-  if (Array.isArray(value)) return 'batches are not supported: send one message per line';
-  if (value === null || typeof value !== 'object') return 'a message is a JSON object';
-  const m = value as Record<string, unknown>;
-  if (m.jsonrpc !== '2.0') return 'jsonrpc must be "2.0"';
-  if ('id' in m && typeof m.id !== 'string' && typeof m.id !== 'number')
-    return 'id must be a string or a number';
-  if ('method' in m && typeof m.method !== 'string') return 'method must be a string';
-  if ('params' in m && (m.params === null || typeof m.params !== 'object' || Array.isArray(m.params)))
-    return 'params must be an object (MCP passes parameters by name)';
-  return 'not a JSON-RPC 2.0 request, notification or response';
-}
-
-/** The id to answer an invalid message with: its own when it has a usable one, else null (as the spec says). */
-function idOf(value: unknown): Id {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
-  const id = (value as { id?: unknown }).id;
-  return typeof id === 'string' || typeof id === 'number' ? id : null;
-}
 
 export class StdioJsonRpcTransport implements Transport {
   onclose?: () => void;
@@ -100,12 +78,12 @@ export class StdioJsonRpcTransport implements Transport {
       this.reply(null, ErrorCode.ParseError, `Parse error: ${(err as Error).message}`);
       return;
     }
-    const message = JSONRPCMessageSchema.safeParse(value);
-    if (!message.success) {
-      this.reply(idOf(value), ErrorCode.InvalidRequest, `Invalid Request: ${whyInvalid(value)}`);
+    const checked = invalidMessage(value);
+    if (!checked.ok) {
+      this.reply(checked.id, ErrorCode.InvalidRequest, checked.message);
       return;
     }
-    this.onmessage?.(message.data as JSONRPCMessage);
+    this.onmessage?.(checked.message);
   }
 
   private reply(id: Id, code: number, message: string): void {

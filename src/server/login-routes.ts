@@ -56,7 +56,10 @@ function originHost(origin: string): string | undefined {
 }
 
 /** A form post from one of this server's own pages; anything a browser marks cross-site is refused. */
-export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+export async function readForm(
+  req: IncomingMessage,
+  o: { allowEmpty?: boolean } = {},
+): Promise<URLSearchParams> {
   const site = req.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none')
     throw new HttpError(403, 'this form cannot be posted from another site');
@@ -65,6 +68,11 @@ export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   if (origin !== undefined && (!req.headers.host || originHost(origin) !== req.headers.host))
     throw new HttpError(403, `this form cannot be posted from ${origin}`);
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const empty =
+    req.headers['content-type'] === undefined &&
+    req.headers['transfer-encoding'] === undefined &&
+    Number(req.headers['content-length'] ?? 0) === 0;
+  if (o.allowEmpty && empty) return new URLSearchParams();
   if (type !== 'application/x-www-form-urlencoded')
     throw new HttpError(415, 'post the form (application/x-www-form-urlencoded)');
   return new URLSearchParams((await readBody(req)).toString('utf8'));
@@ -161,8 +169,9 @@ export function loginRoutes(o: { auth: Authenticator; store: AccessTokens }): Ro
       method: 'POST',
       path: /^\/logout$/,
       async handle(req, res) {
-        const form = await readForm(req);
-        await o.auth.authenticate(req, { csrf: form.get(CSRF_FIELD) ?? '' });
+        // The CSRF token in the form field, or (a script's logout, no body) in the x-csrf-token header.
+        const form = await readForm(req, { allowEmpty: true });
+        await o.auth.authenticate(req, { csrf: form.get(CSRF_FIELD) ?? undefined });
         const secret = readSessionCookie(req);
         if (secret) await endSession(o.store, secret);
         res.writeHead(303, {

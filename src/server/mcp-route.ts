@@ -1,5 +1,6 @@
 // /mcp: nightshift's MCP server over streamable HTTP (src/mcp/http.ts), token-authenticated like every
-// door. GET answers 405 after authentication: the server is stateless and offers no event stream.
+// door. Any other method than POST (GET, DELETE) answers 405 after authentication: the server is stateless
+// and offers neither an event stream nor a session to end.
 import { answerMcp, type McpHttpOptions } from '../mcp/http.js';
 import type { Route } from './router.js';
 
@@ -12,8 +13,6 @@ export function mcpRoutes(o: McpHttpOptions): Route[] {
     wake: o.wake,
   };
   const handle: Route['handle'] = (req, res) => answerMcp(options, req, res);
-  return [
-    { method: 'POST', path: /^\/mcp$/, handle },
-    { method: 'GET', path: /^\/mcp$/, handle },
-  ];
+  // Every method: a GET or DELETE is authenticated like a POST, then answered 405 (answerMcp).
+  return [{ method: '*', path: /^\/mcp$/, handle }];
 }

@@ -4,7 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeSegment, HttpError, requestUrl } from './http-body.js';
 
 export interface Route {
-  method: 'GET' | 'POST';
+  /** `*`: every method (the API, which authenticates before it says whether a method is served). */
+  method: 'GET' | 'POST' | '*';
   /** Matched against the whole path; each capture group is one decoded segment for the handler. */
   path: RegExp;
   handle(req: IncomingMessage, res: ServerResponse, segments: string[]): Promise<void> | void;
@@ -21,7 +22,7 @@ export function router(routes: readonly Route[]) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = requestUrl(req);
     for (const route of routes) {
-      if (req.method !== route.method) continue;
+      if (route.method !== '*' && req.method !== route.method) continue;
       const match = route.path.exec(url.pathname);
       if (match)
         return route.handle(

@@ -48,6 +48,50 @@ describe('nightshift console', () => {
     assert.equal(inbox.status, 200);
     assert.match(await inbox.text(), /<span id="who">alice<\/span>/);
     assert.equal((await spend()).status, 401, 'the link works once');
+
+    // Error pages carry a stable code in #error's data-code (docs/console.md), not a catch-all.
+    const codeOf = async (res: Response) => /id="error"[^>]*data-code="([^"]*)"/.exec(await res.text())?.[1];
+    const missing = await fetch(`${base}/console/nowhere`, { headers: { cookie } });
+    assert.equal(missing.status, 404);
+    assert.equal(await codeOf(missing), 'NOT_FOUND');
+    const noFile = await fetch(`${base}/console/assets/nothing.js`, { headers: { cookie } });
+    assert.equal(noFile.status, 404);
+    assert.equal(await codeOf(noFile), 'NOT_FOUND');
+    // The session's CSRF token, from the logout form of /login.
+    const csrf = /name="csrf" value="([^"]+)"/.exec(
+      await (await fetch(`${base}/login`, { headers: { cookie } })).text(),
+    )?.[1];
+    assert.ok(csrf, 'the login page carries the CSRF token');
+    const noAction = await fetch(`${base}/console/decide/bogus/apr_x`, {
+      method: 'POST',
+      headers: {
+        cookie,
+        'x-csrf-token': csrf,
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: base,
+      },
+      body: new URLSearchParams({ note: 'x' }),
+    });
+    assert.equal(noAction.status, 404);
+    assert.equal(await codeOf(noAction), 'NOT_FOUND');
+    const notForm = await fetch(`${base}/console/decide/approve/apr_x`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'text/plain', origin: base },
+      body: 'note=x',
+    });
+    assert.equal(notForm.status, 415);
+    assert.equal(await codeOf(notForm), 'UNSUPPORTED_MEDIA_TYPE');
+    const crossSite = await fetch(`${base}/console/decide/approve/apr_x`, {
+      method: 'POST',
+      headers: {
+        cookie,
+        'content-type': 'application/x-www-form-urlencoded',
+        'sec-fetch-site': 'cross-site',
+      },
+      body: 'note=x',
+    });
+    assert.equal(crossSite.status, 403);
+    assert.equal(await codeOf(crossSite), 'FORBIDDEN');
   });
 
   it('refuses a person not in people: with exit 2, before anything listens', async () => {

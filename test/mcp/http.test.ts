@@ -94,6 +94,55 @@ describe('/mcp on serve (streamable HTTP, the SDK client)', () => {
     }
   });
 
+  it('answers JSON that is not a JSON-RPC message with -32600 Invalid Request and its reason, as on stdio', async () => {
+    const cases: [unknown, unknown, RegExp][] = [
+      [{ jsonrpc: '1.0', id: 3, method: 'tools/list' }, 3, /jsonrpc must be "2\.0"/],
+      [{ jsonrpc: '2.0', id: 'a', method: 5 }, 'a', /method must be a string/],
+      [42, null, /a message is a JSON object/],
+    ];
+    for (const [message, id, reason] of cases) {
+      const res = await fetch(`${served.url}/mcp`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          authorization: `Bearer ${reader}`,
+        },
+        body: JSON.stringify(message),
+      });
+      assert.equal(res.status, 400, JSON.stringify(message));
+      const answer = (await res.json()) as {
+        jsonrpc: string;
+        id: unknown;
+        error: { code: number; message: string };
+      };
+      assert.equal(answer.jsonrpc, '2.0');
+      assert.equal(answer.id, id);
+      assert.equal(answer.error.code, -32600);
+      assert.match(answer.error.message, /^Invalid Request: /);
+      assert.match(answer.error.message, reason);
+    }
+  });
+
+  it('authenticates every method: GET and DELETE without a token are 401, with one 405', async () => {
+    for (const method of ['GET', 'DELETE', 'PUT']) {
+      const anonymous = await fetch(`${served.url}/mcp`, { method });
+      assert.equal(anonymous.status, 401, `${method} without a token`);
+      assert.equal(((await anonymous.json()) as { error: { code: string } }).error.code, 'AUTH_REQUIRED');
+      const res = await fetch(`${served.url}/mcp`, {
+        method,
+        headers: { authorization: `Bearer ${reader}` },
+      });
+      assert.equal(res.status, 405, `${method} with a token`);
+      assert.deepEqual(await res.json(), {
+        error: {
+          code: 'METHOD_NOT_ALLOWED',
+          message: `${method} /mcp is not offered: send JSON-RPC requests with POST`,
+        },
+      });
+    }
+  });
+
   it('a runs:read token reads but cannot start a run: refused, nothing recorded', async () => {
     const client = await connect(served.url, reader);
     clients.push(client);

@@ -2,7 +2,8 @@
 // lists (none of which decides), a run started and read back, the inbox, a run-log resource; bad input
 // refused before anything is recorded. The person's decision (the CLI's `approve`) drives the run on.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -166,5 +167,52 @@ describe('nightshift mcp (stdio, the SDK client)', () => {
     );
     assert.equal(after.status, 'succeeded');
     assert.equal(after.stepLog, undefined);
+  });
+});
+
+describe('nightshift mcp --config (started from another folder, as MCP clients do)', () => {
+  it('resolves relative role paths and the data dir in the config’s folder, as the docs’ .mcp.json does', async () => {
+    const project = dirname(summarizer.file);
+    writeFileSync(join(project, 'nightshift.config.yaml'), 'people: []\n');
+    const elsewhere = tempDir('nightshift-mcp-cwd-');
+    const client = new Client({ name: 'nightshift-test', version: '1.0.0' });
+    try {
+      await client.connect(
+        new StdioClientTransport({
+          command: process.execPath,
+          // `role.yaml`, not an absolute path: it is in the project, not in the folder the client starts in.
+          args: [
+            join(repoRoot, 'bin', 'nightshift.js'),
+            'mcp',
+            basename(summarizer.file),
+            '--config',
+            join(project, 'nightshift.config.yaml'),
+          ],
+          cwd: elsewhere.path,
+          env: { PATH: process.env.PATH ?? '', NIGHTSHIFT_ACTOR: 'tester' },
+          stderr: 'pipe',
+        }),
+      );
+      const roles = toolJson(await client.callTool({ name: 'roles.list', arguments: {} })).roles as {
+        name: string;
+      }[];
+      assert.deepEqual(
+        roles.map((r) => r.name),
+        ['summarizer'],
+      );
+      const started = toolJson(
+        await client.callTool({
+          name: 'runs.start',
+          arguments: { role: 'summarizer', input: { ticket: 'T-1' } },
+        }),
+      );
+      assert.equal(started.status, 'succeeded');
+      // Recorded in the project's default data dir, not in the folder the client started the server in.
+      assert.ok(existsSync(join(project, '.nightshift')), 'the project’s .nightshift holds the store');
+      assert.ok(!existsSync(join(elsewhere.path, '.nightshift')), 'nothing written where the client started');
+    } finally {
+      await client.close();
+      elsewhere.cleanup();
+    }
   });
 });

@@ -209,6 +209,22 @@ describe('serve: browser sessions', () => {
     assert.equal((await fetch(`${served.url}/metrics`, { headers: { cookie } })).status, 401);
   });
 
+  it('logs out a script that sends the CSRF token in x-csrf-token and no body', async () => {
+    const { token } = await createToken('runs:read');
+    const cookie = await login(token);
+    const { csrf } = await page(cookie);
+    const logout = (headers: Record<string, string>) =>
+      fetch(`${served.url}/logout`, { method: 'POST', headers: { cookie, ...headers }, redirect: 'manual' });
+    // Without the token, or a wrong one: refused, the session goes on.
+    assert.equal((await logout({})).status, 403);
+    assert.equal((await logout({ 'x-csrf-token': 'wrong' })).status, 403);
+    assert.match((await page(cookie)).html, /Logged in as/);
+    const ok = await logout({ 'x-csrf-token': csrf! });
+    assert.equal(ok.status, 303);
+    assert.match(ok.headers.get('set-cookie') ?? '', /Max-Age=0/);
+    assert.equal((await fetch(`${served.url}/metrics`, { headers: { cookie } })).status, 401);
+  });
+
   it('ends every session of a revoked token', async () => {
     const t = await createToken('runs:read');
     const cookie = await login(t.token);

@@ -47,7 +47,7 @@ export interface ApiServer {
   /** Every JSON answer given so far. */
   recorded: Recorded[];
   call(
-    method: 'GET' | 'POST',
+    method: string,
     path: string,
     o?: { token?: string | null; body?: unknown; raw?: string | Buffer; headers?: Record<string, string> },
   ): Promise<Answer>;

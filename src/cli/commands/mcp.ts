@@ -11,7 +11,8 @@ import { type CliContext, type CommonFlags, defaultActor, withCommonFlags } from
 /**
  * `--config`: the project is that file's folder. MCP clients start servers from a folder of their own
  * choosing (a desktop app: the home folder), so the command moves there first; role paths, the data dir
- * and the config's own relative entries then resolve as for a command run in the project.
+ * and the config's own relative entries then resolve as for a command run in the project. (The --config
+ * path itself is the user's: resolved where the command was started.)
  */
 function enterProject(config: string): void {
   const file = resolve(config);
@@ -30,9 +31,10 @@ export function mcpCommand(program: Command, cli: CliContext): void {
       `the project's ${CONFIG_FILE}: work from its folder (default: the current one)`,
     )
     .action(async (paths: string[], flags: CommonFlags & { config?: string }) => {
-      // Paths given on the command line are the user's: resolved before moving into the project.
-      const given = paths.map((p) => resolve(p));
+      // With --config, relative role paths are the project's, as in the .mcp.json of docs/mcp-server.md
+      // (`mcp roles/ --config /path/to/project/...`): the client starts the server in a folder of its own.
       if (flags.config) enterProject(flags.config);
+      const given = paths.map((p) => resolve(p));
       const loaded = [];
       for (const file of discoverRoleFiles(given.length > 0 ? given : [process.cwd()]))
         loaded.push(await cli.loadRole(file));

@@ -54,6 +54,11 @@ const HTTP_CODE: Record<number, HttpErrorCode> = {
   503: 'UNAVAILABLE',
 };
 
+/** The stable code of an HttpError's status (its own words are in its message): NOT_FOUND, FORBIDDEN, ... */
+export function httpErrorCode(status: number): HttpErrorCode {
+  return HTTP_CODE[status] ?? 'BAD_REQUEST';
+}
+
 /** A client error found by the API itself (a bad cursor, an unknown route). */
 export class ApiError extends Error {
   constructor(

@@ -20,7 +20,7 @@ import { type LiveStreams, streamOperation } from './stream.js';
 export type { ApiContext } from './context.js';
 
 export interface Api {
-  /** The daemon routes that serve /api/v1 (a GET and a POST route). */
+  /** The daemon route that serves /api/v1 (every method: the token is checked first). */
   routes: Route[];
   operations: readonly Operation[];
   streams: LiveStreams;
@@ -38,12 +38,24 @@ function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: strin
   return r.data;
 }
 
+const NO_QUERY = z.strictObject({});
+
 /** Query parameters as an object; a parameter given twice is refused rather than silently picked. */
 function queryOf(url: URL): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of url.searchParams) {
     if (k in out) throw new ApiError(400, 'BAD_REQUEST', `query parameter '${k}' given more than once`);
     out[k] = v;
+  }
+  return out;
+}
+
+/** The headers an operation declares, under their declared names (Node lowercases what it received). */
+function headersOf(req: IncomingMessage, declared: z.ZodObject): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(declared.shape)) {
+    const value = req.headers[name.toLowerCase()];
+    if (value !== undefined) out[name] = value;
   }
   return out;
 }
@@ -105,7 +117,9 @@ export function createApi(ctx: ApiContext): Api {
       }),
     );
     const params = parse(op.params, raw, 'path');
-    const query = parse(op.query, queryOf(url), 'query');
+    // An operation that takes no query parameters refuses any, as one that takes some refuses unknown ones.
+    const query = parse(op.query ?? NO_QUERY, queryOf(url), 'query');
+    if (op.headers) parse(op.headers, headersOf(req, op.headers), 'headers');
     let body: unknown = {};
     if (op.body) {
       requireJsonContentType(req);
@@ -125,10 +139,9 @@ export function createApi(ctx: ApiContext): Api {
 
   const path = /^\/api\/v1(?:\/.*)?$/;
   return {
-    routes: [
-      { method: 'GET', path, handle },
-      { method: 'POST', path, handle },
-    ],
+    // Every method, not only GET and POST: a DELETE or PUT without a token is a 401 like any other
+    // request (docs/api.md), and with one a 404 naming the operation that does not exist.
+    routes: [{ method: '*', path, handle }],
     operations,
     streams: stream.streams,
   };

@@ -18,6 +18,9 @@ const ERRORS: Record<number, string> = {
   409: 'Not pending any more, decided by someone else, or the change set changed; an Idempotency-Key already used with another input (IDEMPOTENCY_KEY_REUSED)',
   413: 'Body larger than 1 MiB',
   415: 'Body not declared application/json',
+  500: 'A server-side failure (INTERNAL): a generic message; the details go to the server log',
+  503: 'The store cannot be reached (STORE_UNAVAILABLE), with Retry-After',
+  507: 'The disk under the store is full (DISK_FULL), with Retry-After',
 };
 
 const idOf = (schema: z.ZodType): string | undefined => z.globalRegistry.get(schema)?.id;
@@ -58,6 +61,7 @@ function parameters(op: Operation): JsonSchema[] {
   for (const [where, obj] of [
     ['path', op.params],
     ['query', op.query],
+    ['header', op.headers],
   ] as const) {
     if (!obj) continue;
     for (const [name, s] of Object.entries(obj.shape as Record<string, z.ZodType>)) {

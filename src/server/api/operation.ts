@@ -36,6 +36,8 @@ export interface Operation<
   scope: Scope | null;
   params?: P;
   query?: Q;
+  /** Request headers the operation reads, by their documented names (`Idempotency-Key`). */
+  headers?: z.ZodObject;
   body?: B;
   /** Success answers by status. */
   responses: Record<number, z.ZodType>;

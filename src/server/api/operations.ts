@@ -47,6 +47,14 @@ export function operateOperations(ctx: ApiContext): Operation[] {
       summary: 'Send a named event to every role with that event trigger (an Idempotency-Key header dedupes)',
       scope: 'events:send',
       params: z.strictObject({ name: z.string().min(1).max(200) }),
+      headers: z.object({
+        'Idempotency-Key': z
+          .string()
+          .optional()
+          .describe(
+            'Dedupes deliveries: the same key with the same payload answers the first runs (created: false); with another payload, 409 IDEMPOTENCY_KEY_REUSED',
+          ),
+      }),
       body: EventPayload,
       responses: {
         202: z.object({ event: z.string(), runs: z.array(Delivery) }).meta({ id: 'EventAccepted' }),

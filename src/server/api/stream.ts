@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { TERMINAL_STATUSES } from '../../domain.js';
 import { NightshiftError } from '../../errors.js';
 import type { ApiContext } from './context.js';
-import { ApiError } from './errors.js';
+import { ApiError, apiErrorAnswer } from './errors.js';
 import { type Operation, operation } from './operation.js';
 import { id } from './schemas/common.js';
 
@@ -59,7 +59,7 @@ export function streamOperation(ctx: ApiContext): { operation: Operation; stream
       200: z.string().meta({
         id: 'RunEventStream',
         description:
-          'text/event-stream: `step` events (id = seq, data = a Step), `end` (data = {status}) once the run ended, heartbeat comments',
+          'text/event-stream: `step` events (id = seq, data = a Step), `end` (data = {status}) once the run ended, heartbeat comments; `error` (data = {code, message}) when the credentials ended or the stream stopped',
       }),
     },
     async handle({ caller, params, query, req, res }) {
@@ -97,8 +97,21 @@ export function streamOperation(ctx: ApiContext): { operation: Operation; stream
           () => {
             if (!closed) res.write(': heartbeat\n\n');
           },
-          () => {
-            if (!closed) event(res, 'error', { message: 'the credentials ended: sign in again to resume' });
+          (err: unknown) => {
+            // The same {code, message} as every refusal: AUTH_REQUIRED for a token revoked or expired or a
+            // session ended; a store that cannot be asked is not the client's doing (INTERNAL).
+            const refused = apiErrorAnswer(err);
+            if (!closed)
+              event(
+                res,
+                'error',
+                refused
+                  ? {
+                      code: refused.body.error.code,
+                      message: 'the credentials ended: sign in again to resume',
+                    }
+                  : { code: 'INTERNAL', message: 'the stream stopped: reconnect to resume' },
+              );
             stop();
           },
         );
@@ -146,7 +159,8 @@ export function streamOperation(ctx: ApiContext): { operation: Operation; stream
       const tick = () => {
         look().catch((err) => {
           ctx.log.warn({ runId: params.runId, err: (err as Error).message }, 'run event stream stopped');
-          if (!closed) event(res, 'error', { message: 'the stream stopped: reconnect to resume' });
+          if (!closed)
+            event(res, 'error', { code: 'INTERNAL', message: 'the stream stopped: reconnect to resume' });
           stop();
         });
       };

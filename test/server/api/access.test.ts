@@ -4,6 +4,7 @@
 // huge body, a body not declared JSON, unknown ids, bad cursors and parameters.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { issueToken } from '../../../src/auth/index.js';
 import type { Operation } from '../../../src/server/api/operation.js';
 import { type ApiServer, startApi } from '../../support/api.js';
 import { apiRoles, callers, people } from './fixture.js';
@@ -72,6 +73,37 @@ describe('the API refuses whom it must, with nothing changed', () => {
     }
     // Unknown paths too: without a token nothing says which paths exist.
     assert.equal((await api.call('GET', '/api/v1/nowhere', { token: null })).status, 401);
+    // A person's token whose person left people: says so, in words a client can read.
+    const gone = await issueToken(
+      api.rt.store,
+      { people: [...people.people, { name: 'zed', decides: [] }] as typeof people.people, groups: {} },
+      { name: 'zed', kind: 'person', scopes: ['runs:read'], expiresAt: null },
+    );
+    const left = await api.call('GET', '/api/v1/agents', { token: gone.secret });
+    assert.equal(left.status, 401);
+    assert.equal(errorOf(left.body).code, 'AUTH_REQUIRED');
+    assert.match(
+      errorOf(left.body).message,
+      /is of a person no longer in people \(nightshift\.config\.yaml\): send/,
+    );
+    // And every other method: a DELETE or PUT is not answered 404 before the token is checked.
+    for (const method of ['DELETE', 'PUT', 'PATCH', 'OPTIONS']) {
+      for (const path of ['/api/v1/runs', `/api/v1/runs/${ids.runId}`, '/api/v1/nowhere']) {
+        const res = await api.call(method, path, { token: null });
+        assert.equal(res.status, 401, `${method} ${path} without a token`);
+        assert.equal(errorOf(res.body).code, 'AUTH_REQUIRED');
+        assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="nightshift"');
+      }
+      // With a token: no such operation, said in the API's words.
+      const res = await api.call(method, '/api/v1/runs', { token: 'tok-reader' });
+      assert.equal(res.status, 404, `${method} /api/v1/runs with a token`);
+      assert.deepEqual(res.body, {
+        error: {
+          code: 'NOT_FOUND',
+          message: `no API operation ${method} /api/v1/runs (see /api/v1/openapi.json)`,
+        },
+      });
+    }
     assert.equal(await state(), before);
   });
 
@@ -178,6 +210,9 @@ describe('the API refuses whom it must, with nothing changed', () => {
       ['/api/v1/runs?status=sleeping', /BAD_REQUEST.*status/],
       ['/api/v1/runs?since=yesterday', /BAD_REQUEST.*since/],
       ['/api/v1/runs?colour=red', /BAD_REQUEST.*colour/],
+      // An operation that takes no query parameters refuses an unknown one too, not ignores it.
+      ['/api/v1/agents?colour=red', /BAD_REQUEST.*colour/],
+      [`/api/v1/runs/${'x'}?colour=red`, /BAD_REQUEST.*colour/],
       ['/api/v1/runs?role=a&role=b', /BAD_REQUEST.*more than once/],
       ['/api/v1/stats?since=soon', /BAD_REQUEST.*since/],
       [`/api/v1/runs/${'r'.repeat(300)}`, /BAD_REQUEST.*runId/],

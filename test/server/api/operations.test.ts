@@ -297,6 +297,18 @@ describe('the API operations', () => {
     for (const op of api.operations)
       assert.ok(documented.has(`${op.method} /api/v1${op.path}`), `${op.method} ${op.path} is documented`);
     assert.equal(documented.size, api.operations.length);
+    // The failures docs/api.md lists are documented on every operation, the store's and the server's too.
+    for (const [key, { op }] of documented)
+      for (const status of ['400', '401', '403', '404', '409', '413', '415', '500', '503', '507'])
+        assert.ok(op.responses[status], `${key} documents ${status}`);
+    // The Idempotency-Key header POST /events reads is a documented parameter.
+    const send = documented.get('POST /api/v1/events/{name}')!.op as unknown as {
+      parameters: { name: string; in: string; required: boolean }[];
+    };
+    assert.ok(
+      send.parameters.some((p) => p.name === 'Idempotency-Key' && p.in === 'header' && !p.required),
+      JSON.stringify(send.parameters),
+    );
     const ajv = new Ajv2020({ strict: false, allErrors: true });
     ajv.addSchema({ $id: 'doc', components: (doc as unknown as { components: unknown }).components });
     let validated = 0;

@@ -99,6 +99,8 @@ describe('event streams: caps and re-authentication', () => {
     const last = events.at(-1)!;
     assert.equal(last.name, 'error');
     assert.match((last.data as { message: string }).message, /credentials ended/);
+    // With the stable code of the refusal, as every failure has (docs/api.md).
+    assert.equal((last.data as { code: string }).code, 'AUTH_REQUIRED');
     // The other token's stream still gets heartbeats after the revoked one ended.
     const seen = heartbeats(bobEvents);
     await waitFor(async () => (heartbeats(bobEvents) > seen + 1 ? true : undefined), 'more heartbeats');
