@@ -1,11 +1,11 @@
 // The commands that only read: inbox (what waits for a human), runs, show (one run, step by step),
 // status (continuous agents and the queue).
 import { type Command, Option } from 'commander';
-import { summarize } from '../../engine/summary.js';
 import { NightshiftError } from '../../errors.js';
 import { RUN_STATUSES, type RunStatus } from '../../store/types.js';
 import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
 import { formatAgents, formatFamily, formatInbox, formatRuns, formatShow } from '../format.js';
+import { listedSummary, storedSummary } from '../run-summary.js';
 
 /** `inbox` is registered on its own so `--help` lists it where it always was, right after `run`. */
 export function inboxCommand(program: Command, cli: CliContext): void {
@@ -46,11 +46,9 @@ export function inspectCommands(program: Command, cli: CliContext): void {
         ...(flags.status ? { status: [flags.status] } : {}),
         limit,
       });
-      print(
-        flags,
-        runs.map((r) => summarize({ run: r, approvals: [], escalations: [] })),
-        formatRuns(runs),
-      );
+      // The human table needs no approvals or escalations; --json rows are full summaries.
+      const rows = flags.json ? await Promise.all(runs.map((r) => listedSummary(rt.store, r))) : [];
+      print(flags, rows, formatRuns(runs));
     });
 
   withCommonFlags(program.command('show <run-id>'))
@@ -59,7 +57,7 @@ export function inspectCommands(program: Command, cli: CliContext): void {
       const rt = await cli.open(flags, { createStore: false });
       const snapshot = await rt.get(id);
       if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${id} (see ${cmd} runs)`);
-      const summary = summarize(snapshot);
+      const summary = await storedSummary(rt.store, snapshot);
       // Linked both ways: a child names its parent (run and call); a parent lists its children.
       const children = (await rt.list({ parentRunId: id, limit: 10_000 })).map((c) => ({
         runId: c.id,
