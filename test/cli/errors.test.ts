@@ -28,6 +28,16 @@ describe('CLI errors', () => {
     assert.match(v.stderr, /autonomy: expected one of/);
   });
 
+  it('validate of a missing file or a folder: exit 2, the file named once, as file: message', async () => {
+    const r = role({ autonomy: 'full', turns: [done] });
+    const missing = `${r.dataDir}-nope.yaml`;
+    const v = await runCli(['validate', missing]);
+    assert.equal(v.code, 2);
+    assert.equal(v.stderr.trim(), `${missing}: no such file`);
+    const j = json<{ issues: { message: string }[] }[]>(await runCli(['validate', missing, '--json']));
+    assert.equal(j[0]!.issues[0]!.message, 'no such file');
+  });
+
   it('--input that is not JSON: exit 2 and says which flag', async () => {
     const r = role({ autonomy: 'full', turns: [done] });
     const res = await runCli(['run', r.file, '--input', '{ticket: T-1}', '--data-dir', r.dataDir]);
