@@ -85,6 +85,33 @@ describe('CLI errors', () => {
     }
   });
 
+  it('an id of the wrong kind: exit 2, the not-found code, saying what the id is and what takes it', async () => {
+    const r = role({ autonomy: 'full', turns: [done] });
+    assert.equal((await runCli(['run', r.file, '--data-dir', r.dataDir])).code, 0);
+    const cases: [string[], RegExp][] = [
+      [
+        ['show', 'apr_1'],
+        /RUN_NOT_FOUND\]: no run apr_1: apr_1 is an approval's id, not a run's; use .* approve apr_1/,
+      ],
+      [['resume', 'esc_1'], /RUN_NOT_FOUND\]: no run esc_1: esc_1 is an escalation's id.* answer esc_1/],
+      [['cancel', 'apr_1'], /RUN_NOT_FOUND\]: .*an approval's id/],
+      [
+        ['approve', 'esc_1'],
+        /APPROVAL_NOT_FOUND\]: no approval esc_1: esc_1 is an escalation's id.* answer esc_1/,
+      ],
+      [['reject', 'run_1', '--reason', 'no'], /APPROVAL_NOT_FOUND\]: .*run_1 is a run's id.* show run_1/],
+      [
+        ['answer', 'apr_1', 'hi'],
+        /ESCALATION_NOT_FOUND\]: no escalation apr_1: apr_1 is an approval's id.* approve apr_1/,
+      ],
+    ];
+    for (const [args, why] of cases) {
+      const res = await runCli([...args, '--data-dir', r.dataDir]);
+      assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`);
+      assert.match(res.stderr, why, args.join(' '));
+    }
+  });
+
   it('reject without a reason: exit 2, the approval stays pending', async () => {
     const r = role({
       autonomy: 'draft',

@@ -5,6 +5,7 @@ import { NightshiftError } from '../../errors.js';
 import { RUN_STATUSES, type RunStatus } from '../../store/types.js';
 import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
 import { formatAgents, formatFamily, formatInbox, formatRuns, formatShow } from '../format.js';
+import { expectIdKind } from '../id-kinds.js';
 import { listedSummary, storedSummary } from '../run-summary.js';
 
 /** `inbox` is registered on its own so `--help` lists it where it always was, right after `run`. */
@@ -54,6 +55,7 @@ export function inspectCommands(program: Command, cli: CliContext): void {
   withCommonFlags(program.command('show <run-id>'))
     .description('every step of a run, and every decision with its reason')
     .action(async (id: string, flags: CommonFlags) => {
+      expectIdKind(id, 'run', cmd);
       const rt = await cli.open(flags, { createStore: false });
       const snapshot = await rt.get(id);
       if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${id} (see ${cmd} runs)`);
