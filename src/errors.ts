@@ -152,7 +152,10 @@ export interface Issue {
 }
 
 export function formatIssue(issue: Issue): string {
-  const where = issue.file ? `${issue.file}${issue.line ? `:${issue.line}` : ''} ` : '';
+  // `file:line key: message`; without a key, `file:line: message` (never `file message`).
+  const where = issue.file
+    ? `${issue.file}${issue.line ? `:${issue.line}` : ''}${issue.path ? ' ' : ': '}`
+    : '';
   const key = issue.path ? `${issue.path}: ` : '';
   return `${where}${key}${issue.message}`;
 }

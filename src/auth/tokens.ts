@@ -39,7 +39,8 @@ export function checkTokenRequest(r: TokenRequest, people: PeopleDirectory | und
   if (r.kind === 'person' && !person)
     throw new NightshiftError(
       'USAGE',
-      `${r.name} is not a configured person (people: in nightshift.config.yaml): add them there, or pass --service for a service token`,
+      // The `--service` way out is named by `token create`, the one command that has that flag.
+      `${r.name} is not a configured person (people: in nightshift.config.yaml): add them there`,
       { details: { name: r.name } },
     );
   if (r.kind === 'service' && person)

@@ -4,6 +4,11 @@
 import { readStep } from '../steps/read.js';
 import type { RunSnapshot } from '../store/types.js';
 
+/** Who passed it to people, and why; a why that already starts with who (a manager's) names it once. */
+function peopleWhy(by: string, why: string): string {
+  return why.startsWith(`${by} `) ? why : `${by}: ${why}`;
+}
+
 /** One line per escalation: `esc_… [money] raised → manager lead (run …) → people (why) → allowed by …`. */
 export function escalationChains(snapshot: RunSnapshot): string[] {
   const chains = new Map<string, string[]>();
@@ -21,7 +26,9 @@ export function escalationChains(snapshot: RunSnapshot): string[] {
       chains
         .get(d.escalationId)
         ?.push(
-          d.to === 'manager' ? `manager ${d.manager} (run ${d.managerRunId})` : `people (${d.by}: ${d.why})`,
+          d.to === 'manager'
+            ? `manager ${d.manager} (run ${d.managerRunId})`
+            : `people (${peopleWhy(d.by, d.why)})`,
         );
     } else if (step.kind === 'escalation_answered') {
       const d = step.data;
@@ -62,7 +69,9 @@ export function approvalChains(snapshot: RunSnapshot): string[] {
       chains
         .get(d.approvalId)
         ?.push(
-          d.to === 'manager' ? `manager ${d.manager} (run ${d.managerRunId})` : `people (${d.by}: ${d.why})`,
+          d.to === 'manager'
+            ? `manager ${d.manager} (run ${d.managerRunId})`
+            : `people (${peopleWhy(d.by, d.why)})`,
         );
     } else if (step.kind === 'approval_decided') {
       const d = step.data;

@@ -95,8 +95,11 @@ export async function validateFile(
     if (Array.isArray(listed) && listed.length > 0)
       // Under the path as given (the config's own loader names it `nightshift.config.yaml`).
       return { file, ok: false, kind, issues: listed.map(({ file: _file, ...issue }) => issue) };
-    if (isNightshiftError(err))
-      return { file, ok: false, kind, issues: [{ path: '', message: err.message }] };
+    // A file that cannot be read: its message names the file, which the printed line names already.
+    if (isNightshiftError(err)) {
+      const message = err.message.startsWith(`${file}: `) ? err.message.slice(file.length + 2) : err.message;
+      return { file, ok: false, kind, issues: [{ path: '', message }] };
+    }
     throw err;
   }
 }

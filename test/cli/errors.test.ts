@@ -28,6 +28,16 @@ describe('CLI errors', () => {
     assert.match(v.stderr, /autonomy: expected one of/);
   });
 
+  it('validate of a missing file or a folder: exit 2, the file named once, as file: message', async () => {
+    const r = role({ autonomy: 'full', turns: [done] });
+    const missing = `${r.dataDir}-nope.yaml`;
+    const v = await runCli(['validate', missing]);
+    assert.equal(v.code, 2);
+    assert.equal(v.stderr.trim(), `${missing}: no such file`);
+    const j = json<{ issues: { message: string }[] }[]>(await runCli(['validate', missing, '--json']));
+    assert.equal(j[0]!.issues[0]!.message, 'no such file');
+  });
+
   it('--input that is not JSON: exit 2 and says which flag', async () => {
     const r = role({ autonomy: 'full', turns: [done] });
     const res = await runCli(['run', r.file, '--input', '{ticket: T-1}', '--data-dir', r.dataDir]);
@@ -72,6 +82,33 @@ describe('CLI errors', () => {
       const res = await runCli([...args, '--data-dir', r.dataDir]);
       assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`);
       assert.match(res.stderr, /no (approval|escalation|run)/);
+    }
+  });
+
+  it('an id of the wrong kind: exit 2, the not-found code, saying what the id is and what takes it', async () => {
+    const r = role({ autonomy: 'full', turns: [done] });
+    assert.equal((await runCli(['run', r.file, '--data-dir', r.dataDir])).code, 0);
+    const cases: [string[], RegExp][] = [
+      [
+        ['show', 'apr_1'],
+        /RUN_NOT_FOUND\]: no run apr_1: apr_1 is an approval's id, not a run's; use .* approve apr_1/,
+      ],
+      [['resume', 'esc_1'], /RUN_NOT_FOUND\]: no run esc_1: esc_1 is an escalation's id.* answer esc_1/],
+      [['cancel', 'apr_1'], /RUN_NOT_FOUND\]: .*an approval's id/],
+      [
+        ['approve', 'esc_1'],
+        /APPROVAL_NOT_FOUND\]: no approval esc_1: esc_1 is an escalation's id.* answer esc_1/,
+      ],
+      [['reject', 'run_1', '--reason', 'no'], /APPROVAL_NOT_FOUND\]: .*run_1 is a run's id.* show run_1/],
+      [
+        ['answer', 'apr_1', 'hi'],
+        /ESCALATION_NOT_FOUND\]: no escalation apr_1: apr_1 is an approval's id.* approve apr_1/,
+      ],
+    ];
+    for (const [args, why] of cases) {
+      const res = await runCli([...args, '--data-dir', r.dataDir]);
+      assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`);
+      assert.match(res.stderr, why, args.join(' '));
     }
   });
 

@@ -50,6 +50,26 @@ describe('read-only commands on a store that does not exist', () => {
     }
   });
 
+  it('a command that may make the store makes none when its input is refused', async () => {
+    const missing = join(tmp.path, 'refused-input');
+    const role = join(tmp.path, 'no-such-role.yaml');
+    const refused: [string[], RegExp][] = [
+      [['versions', role], /ROLE_NOT_FOUND/],
+      [['autonomy', role], /ROLE_NOT_FOUND/],
+      [['promote', role, 'abc123'], /ROLE_NOT_FOUND/],
+      [['improve', role], /USAGE.*--proposer/],
+      [['improve', role, '--proposer', 'script:x.yaml'], /ROLE_NOT_FOUND/],
+      [['improve', 'examples/roles/refund-desk.yaml', '--proposer', 'nope'], /MODEL_CONFIG.*--proposer/],
+    ];
+    for (const [args, why] of refused) {
+      const res = await runCli([...args, '--data-dir', missing]);
+      const what = args.join(' ');
+      assert.equal(res.code, 2, `${what}: ${res.stderr}`);
+      assert.match(res.stderr, why, what);
+      assert.equal(existsSync(missing), false, `${what} created ${missing}`);
+    }
+  });
+
   it('an existing folder without a store gets no store either; the default ./.nightshift is not made', async () => {
     const empty = join(tmp.path, 'empty');
     mkdirSync(empty);

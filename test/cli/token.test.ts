@@ -1,7 +1,7 @@
 // `nightshift token`: a token is printed once and stored hashed; list never shows a secret; a service never
 // gets decide, a token names a configured person (or --service), scopes are a closed list; revoke is once.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
@@ -56,6 +56,24 @@ describe('nightshift token', () => {
       before,
       'a refused create wrote',
     );
+  });
+
+  it('a refused create or login-link in a new project writes nothing, not even a store', async () => {
+    const fresh = join(tmp.path, 'fresh-data');
+    const at = (args: string[]) => runCli([...args, '--data-dir', fresh], { cwd: tmp.path });
+    const create = await at(['token', 'create', '--as', 'bob']);
+    assert.equal(create.code, 2, create.stderr);
+    assert.match(create.stderr, /bob is not a configured person.*or pass --service/);
+    const service = await at(['token', 'create', '--as', 'ci', '--service', '--scope', 'decide']);
+    assert.equal(service.code, 2, service.stderr);
+    const link = await at(['token', 'login-link', '--as', 'bob']);
+    assert.equal(link.code, 2, link.stderr);
+    // login-link has no --service: its refusal does not send the user looking for one.
+    assert.match(
+      link.stderr,
+      /bob is not a configured person \(people: in nightshift\.config\.yaml\): add them there\n/,
+    );
+    assert.equal(existsSync(fresh), false, 'a refused token request created the store');
   });
 
   it('revokes once', async () => {

@@ -29,6 +29,15 @@ describe('CLI usability', () => {
     }
   });
 
+  it('emit with a --url or NIGHTSHIFT_URL that is not a URL: exit 2 naming which, not "no daemon answers"', async () => {
+    const flag = await runCli(['emit', 'some.event', '{}', '--url', 'notaurl']);
+    assert.equal(flag.code, 2, flag.stderr);
+    assert.match(flag.stderr, /--url 'notaurl' is not an http\(s\) URL/);
+    const env = await runCli(['emit', 'some.event'], { env: { NIGHTSHIFT_URL: 'ftp://x' } });
+    assert.equal(env.code, 2, env.stderr);
+    assert.match(env.stderr, /NIGHTSHIFT_URL 'ftp:\/\/x' is not an http\(s\) URL/);
+  });
+
   it('validate and emit accept --data-dir, as every command does', async () => {
     const r = role({ autonomy: 'full', turns: [done], extra: { triggers: [{ event: 'usability.go' }] } });
     const v = await runCli(['validate', r.file, '--data-dir', r.dataDir]);

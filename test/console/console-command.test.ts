@@ -98,6 +98,8 @@ describe('nightshift console', () => {
     const res = await runCli(['console', r.file, '--as', 'mallory', '--data-dir', r.dataDir], { cwd: r.dir });
     assert.equal(res.code, 2);
     assert.match(res.stderr, /mallory is not a configured person/);
+    // console has no --service flag: the refusal does not name one.
+    assert.doesNotMatch(res.stderr, /--service/);
     assert.doesNotMatch(res.stderr, /serving/);
   });
 });

@@ -65,6 +65,8 @@ describe('examples/support-desk', () => {
     const path = show.stdout.slice(show.stdout.indexOf('escalation path:'));
     assert.match(path, /→ manager lead \(run run_mgr_\w+\) → allowed by manager:lead\/run_mgr_\w+/);
     assert.match(path, /→ manager lead \(run run_mgr_\w+\) → people \(.*beyond the manager's authority/);
+    // The manager that passed it up is named once, not as `people (manager:lead/…: manager:lead/… passed it up`.
+    assert.match(path, /→ people \(manager:lead\/run_mgr_\w+ passed it up: billing\.refund is beyond/);
 
     const eve = await runCli(['answer', waiting.id, 'refund it', '--allow-call', '--as', 'eve'], {
       cwd,

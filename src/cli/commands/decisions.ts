@@ -6,6 +6,7 @@ import type { RunSummary } from '../../engine/summary.js';
 import { NightshiftError } from '../../errors.js';
 import { type CliContext, type CommonFlags, defaultActor, withCommonFlags } from '../context.js';
 import { EXIT, exitCodeForStatus } from '../exit-codes.js';
+import { expectIdKind } from '../id-kinds.js';
 import { decidePromotion, isPromotionId } from './versions.js';
 
 interface DriveFlags {
@@ -48,6 +49,7 @@ export function decisionCommands(program: Command, cli: CliContext): void {
     .option('--note <text>', 'a note kept with the approval')
     .action(async (id: string, flags: CommonFlags & DriveFlags & { as?: string; note?: string }) => {
       if (isPromotionId(id)) return decidePromotion(cli, flags, id, 'grant');
+      expectIdKind(id, 'approval', cli.cmd);
       const drive = driveOf(flags);
       const rt = await cli.open(flags, { createStore: false });
       const result = await rt.approve(id, {
@@ -66,6 +68,7 @@ export function decisionCommands(program: Command, cli: CliContext): void {
     .option('--as <name>', 'who rejects (default: $NIGHTSHIFT_ACTOR or $USER)')
     .action(async (id: string, flags: CommonFlags & DriveFlags & { as?: string; reason: string }) => {
       if (isPromotionId(id)) return decidePromotion(cli, flags, id, 'refuse');
+      expectIdKind(id, 'approval', cli.cmd);
       const drive = driveOf(flags);
       const rt = await cli.open(flags, { createStore: false });
       const result = await rt.reject(id, { by: flags.as ?? defaultActor(), reason: flags.reason, drive });
@@ -83,6 +86,7 @@ export function decisionCommands(program: Command, cli: CliContext): void {
       'a held result (a result rule matched): the agent gets your answer but never sees the result',
     )
     .action(async (id: string, text: string, flags: AnswerFlags) => {
+      expectIdKind(id, 'escalation', cli.cmd);
       const drive = driveOf(flags);
       const rt = await cli.open(flags, { createStore: false });
       const result = await rt.answer(id, text, {
@@ -99,6 +103,7 @@ export function decisionCommands(program: Command, cli: CliContext): void {
   withCommonFlags(program.command('resume <run-id>'))
     .description('continue a run from its last persisted step (after a crash)')
     .action(async (id: string, flags: CommonFlags) => {
+      expectIdKind(id, 'run', cli.cmd);
       const rt = await cli.open(flags, { createStore: false });
       const result = await rt.resume(id);
       await cli.printRun(flags, rt, result);
@@ -110,6 +115,7 @@ export function decisionCommands(program: Command, cli: CliContext): void {
     .option('--reason <text>', 'why')
     .option('--as <name>', 'who cancels (default: $NIGHTSHIFT_ACTOR or $USER)')
     .action(async (id: string, flags: CommonFlags & { as?: string; reason?: string }) => {
+      expectIdKind(id, 'run', cli.cmd);
       const rt = await cli.open(flags, { createStore: false });
       const result = await rt.cancel(id, {
         by: flags.as ?? defaultActor(),

@@ -3,6 +3,32 @@ import type { Command } from 'commander';
 import { NightshiftError } from '../../errors.js';
 import { type CliContext, parseJsonFlag, withCommonFlags } from '../context.js';
 
+/**
+ * The daemon's base URL: `--url`, else $NIGHTSHIFT_URL, else the default. One that is not an http(s) URL
+ * is refused naming where it came from, rather than reported as "no daemon answers".
+ */
+function daemonUrl(flag: string | undefined): string {
+  const env = process.env.NIGHTSHIFT_URL;
+  const [from, value] =
+    flag !== undefined
+      ? ['--url', flag]
+      : env
+        ? ['NIGHTSHIFT_URL', env]
+        : ['default', 'http://127.0.0.1:7070'];
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw new NightshiftError(
+      'USAGE',
+      `${from} '${value}' is not an http(s) URL: give the daemon's address, e.g. http://127.0.0.1:7070`,
+    );
+  return value.replace(/\/+$/, '');
+}
+
 export function emitCommand(program: Command, cli: CliContext): void {
   const { io, cmd } = cli;
   // --data-dir is accepted (as by every command) and unused: the daemon at --url owns its store.
@@ -18,7 +44,7 @@ export function emitCommand(program: Command, cli: CliContext): void {
         flags: { url?: string; idempotencyKey?: string; token?: string; json?: boolean },
       ) => {
         const body = json === undefined ? {} : parseJsonFlag(json, 'the event payload');
-        const base = (flags.url ?? process.env.NIGHTSHIFT_URL ?? 'http://127.0.0.1:7070').replace(/\/+$/, '');
+        const base = daemonUrl(flags.url);
         const token = flags.token ?? process.env.NIGHTSHIFT_TOKEN;
         let res: Response;
         try {

@@ -10,6 +10,7 @@ import { improve } from '../../improve/improve.js';
 import { loadRoleFile } from '../../roles/load.js';
 import { type CliContext, type CommonFlags, defaultActor, withCommonFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { checkModel } from '../model-check.js';
 
 interface ImproveFlags extends CommonFlags {
   proposer?: string;
@@ -59,8 +60,8 @@ export function improveCommand(program: Command, cli: CliContext): void {
     .option('--as <name>', 'who asks for the promotions (default: $NIGHTSHIFT_ACTOR or $USER)')
     .option('--history', "list the role's recorded rounds (the role by name or file)")
     .action(async (arg: string, flags: ImproveFlags) => {
-      const rt = await cli.open(flags);
       if (flags.history) {
+        const rt = await cli.open(flags);
         const name = /\.ya?ml$/.test(arg) && existsSync(arg) ? (await cli.loadRole(arg)).name : arg;
         const rounds = await rt.store.listImprovementRounds({ role: name, limit: 1000 });
         cli.print(flags, { role: name, rounds }, formatHistory(name, rounds));
@@ -80,11 +81,21 @@ export function improveCommand(program: Command, cli: CliContext): void {
       const suiteFile = flags.suite ?? (role.evals ? relative(process.cwd(), role.evals) : undefined);
       if (!suiteFile)
         throw new NightshiftError('USAGE', `${arg} names no eval suite: add evals: to it, or give --suite`);
+      const suite = loadSuite(suiteFile);
       const config = cli.projectConfig();
+      // The proposer's model as a run would build it: a spec that cannot work, or a missing API key.
+      const proposer = checkModel(flags.proposer, config.models);
+      if (proposer.error)
+        throw new NightshiftError(proposer.error.code, `--proposer: ${proposer.error.message}`, {
+          ...(proposer.error.details ? { details: proposer.error.details } : {}),
+        });
+      // Every flag, the role, its suite and the proposer are checked before the store is opened (or
+      // made): bad input writes nothing.
+      const rt = await cli.open(flags);
       const say = flags.json ? cli.io.err : cli.io.out;
       const result = await improve({
         roleFile: arg,
-        suite: loadSuite(suiteFile),
+        suite,
         proposer: flags.proposer,
         runtime: rt,
         loadRole: (file: string, text?: string) =>

@@ -2,11 +2,12 @@
 // status (continuous agents and the queue).
 import { type Command, Option } from 'commander';
 import { summarizeRun } from '../../delegation/waiting-children.js';
-import { summarize } from '../../engine/summary.js';
 import { NightshiftError } from '../../errors.js';
 import { RUN_STATUSES, type RunStatus } from '../../store/types.js';
 import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
 import { formatAgents, formatFamily, formatInbox, formatRuns, formatShow } from '../format.js';
+import { expectIdKind } from '../id-kinds.js';
+import { listedSummary } from '../run-summary.js';
 
 /** `inbox` is registered on its own so `--help` lists it where it always was, right after `run`. */
 export function inboxCommand(program: Command, cli: CliContext): void {
@@ -48,16 +49,15 @@ export function inspectCommands(program: Command, cli: CliContext): void {
         ...(flags.status ? { status: [flags.status] } : {}),
         limit,
       });
-      print(
-        flags,
-        runs.map((r) => summarize({ run: r, approvals: [], escalations: [] })),
-        formatRuns(runs),
-      );
+      // The human table needs no approvals or escalations; --json rows are full summaries.
+      const rows = flags.json ? await Promise.all(runs.map((r) => listedSummary(rt.store, r))) : [];
+      print(flags, rows, formatRuns(runs));
     });
 
   withCommonFlags(program.command('show <run-id>'))
     .description('every step of a run, and every decision with its reason')
     .action(async (id: string, flags: CommonFlags) => {
+      expectIdKind(id, 'run', cmd);
       const rt = await cli.open(flags, { createStore: false });
       const snapshot = await rt.get(id);
       if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${id} (see ${cmd} runs)`);

@@ -2,8 +2,17 @@
 // token's secret is printed once, at create, and never again; login-link prints a one-time browser link
 // instead (backed by a token of its own, so revoking that token ends the session it opens).
 import type { Command } from 'commander';
-import { issueToken, parseExpiry, parseScopes, revokeToken, tokenState } from '../../auth/index.js';
+import {
+  checkTokenRequest,
+  issueToken,
+  LOGIN_LINK_TTL_MS,
+  parseExpiry,
+  parseScopes,
+  revokeToken,
+  tokenState,
+} from '../../auth/index.js';
 import { issueLoginLink } from '../../auth/login-link.js';
+import { isNightshiftError, NightshiftError } from '../../errors.js';
 import type { AccessTokenRecord } from '../../store/types.js';
 import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
 import { collect } from '../repeated-options.js';
@@ -31,6 +40,19 @@ function publicView(t: AccessTokenRecord, now: number) {
   };
 }
 
+/** Runs the request's check; for `token create` a stranger's name also hears of `--service`. */
+function checkRequest(check: () => void, mayBeService: boolean): void {
+  try {
+    check();
+  } catch (err) {
+    if (mayBeService && isNightshiftError(err) && /is not a configured person/.test(err.message))
+      throw new NightshiftError('USAGE', `${err.message}, or pass --service for a service token`, {
+        ...(err.details ? { details: err.details } : {}),
+      });
+    throw err;
+  }
+}
+
 export function tokenCommand(program: Command, cli: CliContext): void {
   const { cmd } = cli;
   const token = program
@@ -55,14 +77,18 @@ export function tokenCommand(program: Command, cli: CliContext): void {
       const scopes = parseScopes(flags.scope ?? ['runs:read']);
       const now = Date.now();
       const expiresAt = parseExpiry(flags.expires, now);
-      const rt = await cli.open(flags);
-      const { token: t, secret } = await issueToken(rt.store, cli.projectConfig().people, {
-        kind: flags.service ? 'service' : 'person',
+      const people = cli.projectConfig().people;
+      const request = {
+        kind: flags.service ? ('service' as const) : ('person' as const),
         name: flags.as,
         scopes,
         expiresAt,
         label: flags.label,
-      });
+      };
+      // Refused before the store is opened: a refused request writes nothing, not even a new store.
+      checkRequest(() => checkTokenRequest(request, people, now), !flags.service);
+      const rt = await cli.open(flags);
+      const { token: t, secret } = await issueToken(rt.store, people, request);
       cli.print(
         flags,
         { ...publicView(t, now), token: secret },
@@ -115,6 +141,10 @@ export function tokenCommand(program: Command, cli: CliContext): void {
         process.env.NIGHTSHIFT_URL ??
         'http://127.0.0.1:7070'
       ).replace(/\/+$/, '');
+      // As for create: a person who may not log in is refused before the store is opened.
+      const now = Date.now();
+      const request = { kind: 'person' as const, name: flags.as, scopes, expiresAt: now + LOGIN_LINK_TTL_MS };
+      checkRequest(() => checkTokenRequest(request, config.people, now), false);
       const rt = await cli.open(flags);
       const { url, tokenId, expiresAt } = await issueLoginLink(rt.store, config.people, {
         as: flags.as,

@@ -35,27 +35,27 @@ function namesFile(arg: string): boolean {
 }
 
 /**
- * Opens the store for `versions` and `autonomy`: given a role's name they only read, so a missing store
- * is refused (STORE_NOT_FOUND); given its file they register its version, and may make the store.
+ * Opens the store for a role given by name or by file. By name the commands only read, so a missing store
+ * is refused (STORE_NOT_FOUND); a file is loaded first (a missing or invalid one is refused before the
+ * store is opened, which it used to create) and its version stored (registered), so an edit can be
+ * promoted before anything ran it: that may make the store, unless `create` is false (rollback).
  */
-function openFor(cli: CliContext, flags: CommonFlags, arg: string): Promise<Runtime> {
-  return cli.open(flags, namesFile(arg) ? {} : { createStore: false });
-}
-
-/**
- * A role name, or a role file: a file is loaded and its version stored (registered), so an edit can be
- * promoted before anything ran it.
- */
-async function roleName(cli: CliContext, rt: Runtime, arg: string): Promise<string> {
-  if (!namesFile(arg)) return arg;
-  const role = await cli.loadRole(arg);
+async function openRole(
+  cli: CliContext,
+  flags: CommonFlags,
+  arg: string,
+  create = true,
+): Promise<{ rt: Runtime; name: string }> {
+  const role = namesFile(arg) ? await cli.loadRole(arg) : undefined;
+  const rt = await cli.open(flags, role && create ? {} : { createStore: false });
+  if (!role) return { rt, name: arg };
   await rt.store.putRoleVersion({
     name: role.name,
     version: role.version,
     spec: roleRecordSpec(role),
     createdAt: Date.now(),
   });
-  return role.name;
+  return { rt, name: role.name };
 }
 
 export function versionCommands(program: Command, cli: CliContext): void {
@@ -65,8 +65,8 @@ export function versionCommands(program: Command, cli: CliContext): void {
       "a role's stored versions: hash, first seen, which is active, eval summary; and its promotions",
     )
     .action(async (arg: string, flags: CommonFlags) => {
-      const rt = await openFor(cli, flags, arg);
-      const view = await roleVersionsView(rt.store, await roleName(cli, rt, arg));
+      const { rt, name } = await openRole(cli, flags, arg);
+      const view = await roleVersionsView(rt.store, name);
       cli.print(flags, view, formatVersions(view, cmd));
     });
 
@@ -88,8 +88,7 @@ export function versionCommands(program: Command, cli: CliContext): void {
     .action(async (arg: string, version: string, flags: PromoteFlags) => {
       // By name the version must already be stored; given the file, promote registers it (and may make
       // the store: a role can be promoted before anything ran it).
-      const rt = await openFor(cli, flags, arg);
-      const role = await roleName(cli, rt, arg);
+      const { rt, name: role } = await openRole(cli, flags, arg);
       printResult(
         flags,
         await promote(promotionContext(cli, rt), {
@@ -109,8 +108,7 @@ export function versionCommands(program: Command, cli: CliContext): void {
     .option('--note <text>', 'a note kept with the rollback')
     .action(async (arg: string, flags: PromoteFlags) => {
       // A rollback needs promotions stored before it: a missing store is a wrong --data-dir.
-      const rt = await cli.open(flags, { createStore: false });
-      const role = await roleName(cli, rt, arg);
+      const { rt, name: role } = await openRole(cli, flags, arg, false);
       printResult(
         flags,
         await rollback(promotionContext(cli, rt), {
@@ -127,8 +125,7 @@ export function versionCommands(program: Command, cli: CliContext): void {
     .option('--since <when>', `only the record since: ${SINCE_FORMATS}`)
     .action(async (arg: string, flags: CommonFlags & { since?: string }) => {
       const since = flags.since !== undefined ? parseSince(flags.since, Date.now()) : undefined;
-      const rt = await openFor(cli, flags, arg);
-      const name = await roleName(cli, rt, arg);
+      const { rt, name } = await openRole(cli, flags, arg);
       const active = await rt.store.activePromotion(name);
       const versions = await rt.store.listRoleVersions(name);
       const version = active?.version ?? versions.at(-1)?.version;
