@@ -69,7 +69,7 @@ describe('run --idempotency-key retried after a SIGKILL', () => {
     assert.equal(r.ledger().length, 1);
   });
 
-  it('during a sandboxed command: the call's outcome is unknown; the retry pauses for a person (exit 3)', async () => {
+  it('during a sandboxed command: the outcome of the call is unknown; the retry pauses for a person (exit 3)', async () => {
     const r = role({
       autonomy: 'full',
       tools: ['shell.exec'],
@@ -88,7 +88,11 @@ describe('run --idempotency-key retried after a SIGKILL', () => {
     // bubblewrap's --die-with-parent usually ends the command with the CLI, but bwrap 0.8 was seen to
     // outlive a SIGKILLed parent (reparented to init, still sleeping); the retry must not depend on it.
     try {
-      await waitFor(async () => (processesIn(r.workspace).length === 0 ? true : undefined), 'the command to end', 5_000);
+      await waitFor(
+        async () => (processesIn(r.workspace).length === 0 ? true : undefined),
+        'the command to end',
+        5_000,
+      );
     } catch {
       for (const pid of processesIn(r.workspace)) {
         try {
