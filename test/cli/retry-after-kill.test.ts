@@ -5,10 +5,11 @@
 // and a non-idempotent one in flight (here a real sandboxed command) pauses for a person. Real CLI
 // processes, a real SQLite file, a real child process killed with its CLI.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { json, runCli, startCli } from '../support/cli.js';
+import { cliPath, json, runCli, startCli } from '../support/cli.js';
 import { testRoles } from '../support/roles.js';
 import { waitFor } from '../support/wait.js';
 
@@ -67,6 +68,44 @@ describe('run --idempotency-key retried after a SIGKILL', () => {
     assert.equal(again.code, 0);
     assert.equal(json<Summary>(again).runId, summary.runId);
     assert.equal(r.ledger().length, 1);
+  });
+
+  it('killed under a parent that has not reaped it yet (a zombie): the retry continues the run, exit 0', async () => {
+    const r = role({
+      autonomy: 'full',
+      tools: ['ledger.append_once'],
+      turns: [
+        { call: 'ledger.append_once', args: { entry: 'e1', hold: 'h1' } },
+        { final: { summary: 'done' } },
+      ],
+    });
+    const args = ['run', r.file, '--json', '--idempotency-key', 'job-z', '--data-dir', r.dataDir];
+    // The first CLI's parent is a shell that becomes `sleep`, which never collects its children: the
+    // killed CLI stays a zombie (state Z) while the retry runs, as under a scheduler that reaps late.
+    const parent = spawn(
+      '/bin/sh',
+      ['-c', '"$0" "$@" >/dev/null 2>&1 & echo $! && exec sleep 60', process.execPath, cliPath, ...args],
+      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NIGHTSHIFT_ACTOR: 'tester' } },
+    );
+    try {
+      let out = '';
+      parent.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const pid = await waitFor(async () => (out.includes('\n') ? Number(out.trim()) : undefined), 'the pid');
+      await waitFor(async () => (existsSync(join(r.workspace, 'reached-h1')) ? true : undefined), 'the tool');
+      process.kill(pid, 'SIGKILL');
+      const state = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1)?.charAt(0);
+      await waitFor(async () => (state() === 'Z' ? true : undefined), 'the killed CLI to be a zombie');
+      writeFileSync(join(r.workspace, 'release-h1'), '');
+
+      const retried = await runCli(args);
+      assert.equal(retried.code, 0, `${retried.stdout}\n${retried.stderr}`);
+      const summary = json<Summary>(retried);
+      assert.equal(summary.status, 'succeeded', 'a zombie drives nothing: not reported as running');
+      assert.equal(r.ledger().length, 1, 'the call happened once');
+      assert.equal(state(), 'Z', 'the first CLI was still unreaped during the retry');
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 
   it('during a sandboxed command: the outcome of the call is unknown; the retry pauses for a person (exit 3)', async () => {

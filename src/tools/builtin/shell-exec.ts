@@ -2,9 +2,9 @@
 // workspace, with a scrubbed environment, a time limit, an output cap, resource limits, and the
 // bubblewrap sandbox.
 import { spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
 import { accessSync, constants } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { regexMatchesWhole } from '../../roles/role-regex.js';
@@ -12,8 +12,8 @@ import type { RoleSettings } from '../../roles/settings.js';
 import { defineTool } from '../define.js';
 import {
   bwrapArgs,
-  LIFELINE_FD,
   bwrapPath,
+  LIFELINE_FD,
   SANDBOX_PATH,
   sandboxAvailable,
   visibleInSandbox,
