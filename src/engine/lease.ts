@@ -10,7 +10,7 @@
 // See docs/decisions/009-lease-fencing.md.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { NightshiftError } from '../errors.js';
 import type { LeaseRenewal, RunLease } from '../store/types.js';
@@ -53,9 +53,26 @@ export function holderIsDeadHere(owner: string): boolean {
   if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);
-    return false;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+  return isZombie(pid);
+}
+
+/**
+ * Whether a process exists only as an exit status its parent has not collected yet (state Z, or X while
+ * it goes): killed, it drives nothing, though signalling it still succeeds. A retry moments after a kill
+ * sees this before the parent (a shell, a scheduler) reaps it. Linux only; without /proc, false.
+ */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // `pid (comm) state ...`: comm may hold spaces and parentheses, so the state follows the last ')'.
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X';
+  } catch {
+    // Reaped in between (where there is a /proc to ask): gone, so dead too.
+    return existsSync('/proc/self/stat');
   }
 }
 

@@ -5,10 +5,11 @@
 // and a non-idempotent one in flight (here a real sandboxed command) pauses for a person. Real CLI
 // processes, a real SQLite file, a real child process killed with its CLI.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { json, runCli, startCli } from '../support/cli.js';
+import { cliPath, json, runCli, startCli } from '../support/cli.js';
 import { testRoles } from '../support/roles.js';
 import { waitFor } from '../support/wait.js';
 
@@ -69,6 +70,44 @@ describe('run --idempotency-key retried after a SIGKILL', () => {
     assert.equal(r.ledger().length, 1);
   });
 
+  it('killed under a parent that has not reaped it yet (a zombie): the retry continues the run, exit 0', async () => {
+    const r = role({
+      autonomy: 'full',
+      tools: ['ledger.append_once'],
+      turns: [
+        { call: 'ledger.append_once', args: { entry: 'e1', hold: 'h1' } },
+        { final: { summary: 'done' } },
+      ],
+    });
+    const args = ['run', r.file, '--json', '--idempotency-key', 'job-z', '--data-dir', r.dataDir];
+    // The first CLI's parent is a shell that becomes `sleep`, which never collects its children: the
+    // killed CLI stays a zombie (state Z) while the retry runs, as under a scheduler that reaps late.
+    const parent = spawn(
+      '/bin/sh',
+      ['-c', '"$0" "$@" >/dev/null 2>&1 & echo $! && exec sleep 60', process.execPath, cliPath, ...args],
+      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NIGHTSHIFT_ACTOR: 'tester' } },
+    );
+    try {
+      let out = '';
+      parent.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const pid = await waitFor(async () => (out.includes('\n') ? Number(out.trim()) : undefined), 'the pid');
+      await waitFor(async () => (existsSync(join(r.workspace, 'reached-h1')) ? true : undefined), 'the tool');
+      process.kill(pid, 'SIGKILL');
+      const state = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1)?.charAt(0);
+      await waitFor(async () => (state() === 'Z' ? true : undefined), 'the killed CLI to be a zombie');
+      writeFileSync(join(r.workspace, 'release-h1'), '');
+
+      const retried = await runCli(args);
+      assert.equal(retried.code, 0, `${retried.stdout}\n${retried.stderr}`);
+      const summary = json<Summary>(retried);
+      assert.equal(summary.status, 'succeeded', 'a zombie drives nothing: not reported as running');
+      assert.equal(r.ledger().length, 1, 'the call happened once');
+      assert.equal(state(), 'Z', 'the first CLI was still unreaped during the retry');
+    } finally {
+      parent.kill('SIGKILL');
+    }
+  });
+
   it('during a sandboxed command: the outcome of the call is unknown; the retry pauses for a person (exit 3)', async () => {
     const r = role({
       autonomy: 'full',
@@ -85,21 +124,13 @@ describe('run --idempotency-key retried after a SIGKILL', () => {
     await waitFor(async () => (processesIn(r.workspace).length > 0 ? true : undefined), 'the command to run');
     first.child.kill('SIGKILL');
     await first.done;
-    // bubblewrap's --die-with-parent usually ends the command with the CLI, but bwrap 0.8 was seen to
-    // outlive a SIGKILLed parent (reparented to init, still sleeping); the retry must not depend on it.
-    try {
-      await waitFor(
-        async () => (processesIn(r.workspace).length === 0 ? true : undefined),
-        'the command to end',
-        5_000,
-      );
-    } catch {
-      for (const pid of processesIn(r.workspace)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {}
-      }
-    }
+    // The sandbox ends with the process that started it, even killed right as the command starts (before
+    // bubblewrap arms its parent-death signal): its lifeline closed (docs/tools.md).
+    await waitFor(
+      async () => (processesIn(r.workspace).length === 0 ? true : undefined),
+      'the sandboxed command to end with the killed CLI',
+      5_000,
+    );
 
     const retried = await runCli(args);
     assert.equal(retried.code, 3, `${retried.stdout}\n${retried.stderr}`);

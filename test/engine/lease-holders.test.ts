@@ -3,10 +3,12 @@
 // machine often share a hostname (host networking, a fixed `hostname:`) while each has its own pids, so
 // a pid that is free here may be a live worker there, mid-call, and must keep its lease.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { describe, it } from 'node:test';
 import { holderIsDeadHere, newLeaseOwner, PID_SPACE } from '../../src/engine/lease.js';
+import { waitFor } from '../support/wait.js';
 
 /** The lease owner a real child process of this one had, after it exited (its pid is then free). */
 function ownerOfAnExitedProcess(): string {
@@ -44,5 +46,32 @@ describe('lease holders judged dead', () => {
     // An owner that names no pid space (an older nightshift) is not judged by pid either, where this
     // process knows its own (Linux); elsewhere the hostname is all there is, as before.
     assert.equal(holderIsDeadHere(`${host}/${pid}/${random}`), PID_SPACE === '');
+  });
+});
+
+describe('a killed holder its parent has not reaped yet', () => {
+  it('counts as dead: a zombie drives nothing', async () => {
+    const leaseModule = new URL('../../src/engine/lease.js', import.meta.url).href;
+    const holder = `import { newLeaseOwner } from '${leaseModule}'; console.log(newLeaseOwner()); setInterval(() => {}, 1000);`;
+    // The holder's parent is a shell that then becomes `sleep`, which never waits for children: once
+    // killed, the holder stays a zombie (state Z) until the sleep ends.
+    const parent = spawn(
+      '/bin/sh',
+      ['-c', '"$0" --input-type=module -e "$1" & exec sleep 30', process.execPath, holder],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      let out = '';
+      parent.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const owner = await waitFor(async () => (out.includes('\n') ? out.trim() : undefined), 'the holder');
+      assert.equal(holderIsDeadHere(owner), false, 'alive');
+      const pid = Number(owner.split('/')[1]);
+      process.kill(pid, 'SIGKILL');
+      const state = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1)?.charAt(0);
+      await waitFor(async () => (state() === 'Z' ? true : undefined), 'the holder to be a zombie');
+      assert.equal(holderIsDeadHere(owner), true, 'a zombie is dead');
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 });

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { regexMatchesWhole } from '../../roles/role-regex.js';
@@ -12,6 +13,7 @@ import { defineTool } from '../define.js';
 import {
   bwrapArgs,
   bwrapPath,
+  LIFELINE_FD,
   SANDBOX_PATH,
   sandboxAvailable,
   visibleInSandbox,
@@ -203,9 +205,15 @@ export const shellExec = defineTool({
       cwd: p.cwd,
       // The scrubbed environment, for bwrap and the program alike: nothing of nightshift's own leaks in.
       env,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      // Sandboxed: descriptor LIFELINE_FD is the lifeline, whose end here closes when this process dies,
+      // however it dies; the watcher in the sandbox then kills the command (bubblewrap.ts, WATCH_SCRIPT).
+      stdio: p.sandboxed ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
       detached: true, // its own process group, so a timeout kills everything it started
     });
+    // A socket pair, readable and writable here; typed as either.
+    const lifeline = p.sandboxed ? (child.stdio[LIFELINE_FD] as Readable | null | undefined) : null;
+    // Read (nothing comes) so its end of file is seen: the child's 'close' waits for every stdio stream.
+    lifeline?.on('error', () => {}).resume();
     let stdout = '';
     let stderr = '';
     let truncated = false;
@@ -214,6 +222,9 @@ export const shellExec = defineTool({
       try {
         if (child.pid) process.kill(-child.pid, 'SIGKILL');
       } catch {}
+      // The sandbox's PID namespace is not in that group: cutting the lifeline ends it even if the
+      // parent-death signal bubblewrap sets has not been armed yet.
+      lifeline?.destroy();
     };
     const take = (which: 'out' | 'err') => (chunk: Buffer) => {
       const room = limits.execOutputBytes - Buffer.byteLength(stdout) - Buffer.byteLength(stderr);

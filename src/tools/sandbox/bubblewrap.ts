@@ -1,7 +1,8 @@
 // The OS sandbox for commands: bubblewrap. The command runs as an unprivileged uid in a new user
 // namespace with no capabilities and no_new_privs, in a file view built from what programs need (the
 // system folders, read-only) plus the workspace (the only writable place), with private /tmp and
-// /var/tmp, no network unless the role allows it, every namespace new, killed with its parent, under
+// /var/tmp, no network unless the role allows it, every namespace new, killed when the process that
+// started it dies (a lifeline pipe, WATCH_SCRIPT, as well as bubblewrap's --die-with-parent), under
 // resource limits (limits.ts). Where this cannot be built, callers refuse: there is no silent fallback.
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
@@ -12,6 +13,30 @@ export const SANDBOX_PATH = '/usr/local/bin:/usr/bin:/bin';
 /** The uid and gid a command has inside the sandbox (nobody/nogroup); never 0. */
 export const SANDBOX_UID = 65534;
 export const PRLIMIT = '/usr/bin/prlimit';
+export const SANDBOX_SH = '/bin/sh';
+
+/**
+ * The descriptor (in bwrap and inside the sandbox) of the lifeline: one end of a pipe whose other end only
+ * the process that started the command holds (shell-exec.ts passes it as stdio[3]). It closes when that
+ * process dies, however it dies.
+ */
+export const LIFELINE_FD = 3;
+
+/**
+ * The first program in the sandbox. It starts a watcher that blocks reading the lifeline and, at its end
+ * of file (the starter is gone), kills every process of the sandbox's PID namespace (`kill -9 -1` spares
+ * only itself and bubblewrap's init, which then exits with its last child). Then it closes the lifeline
+ * and runs the command (under prlimit) as its child; when the command ends, the watcher goes too and the
+ * command's status is passed on (a signal as 128 + its number, which bubblewrap reports the same way).
+ *
+ * Why not bubblewrap's --die-with-parent alone: it sets the parent-death signal in the outer bwrap only
+ * after cloning the sandbox, and in the inner one (PID 1 of the sandbox) only once the whole file view is
+ * built, and never checks whether the parent already died. A starter SIGKILLed in those tens of
+ * milliseconds left the inner bwrap and the command running under init (bubblewrap 0.8). A closed pipe
+ * has no such window: a watcher that starts late still reads the end of file. A fixed script; the
+ * command travels as its positional parameters.
+ */
+export const WATCH_SCRIPT = `{ read -r _ <&${LIFELINE_FD}; kill -9 -1; } & w=$!; exec ${LIFELINE_FD}<&-; "$@"; s=$?; kill -9 $w; exit $s`;
 
 /**
  * The host folders a command sees, read-only: programs, their libraries, and /etc for name resolution,
@@ -70,7 +95,8 @@ export function sandboxAvailable(env: NodeJS.ProcessEnv = process.env): { ok: bo
         program: '/bin/true',
         args: [],
       }),
-      { encoding: 'utf8', timeout: 10_000, env: {} },
+      // The probe runs through the watcher too, so it needs a lifeline (held open by this process).
+      { encoding: 'utf8', timeout: 10_000, env: {}, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] },
     );
     result =
       probe.status === 0
@@ -140,7 +166,10 @@ function realPaths(paths: readonly string[]): string[] {
   return [...out];
 }
 
-/** The bwrap argument vector that runs `program args` inside the sandbox, under prlimit. */
+/**
+ * The bwrap argument vector that runs `program args` inside the sandbox, under prlimit, watched by
+ * WATCH_SCRIPT: bwrap must be started with the lifeline as descriptor LIFELINE_FD.
+ */
 export function bwrapArgs(spec: SandboxSpec): string[] {
   const out = [
     '--die-with-parent',
@@ -190,7 +219,8 @@ export function bwrapArgs(spec: SandboxSpec): string[] {
   // No --setenv: values on a command line are visible to every local user (/proc/<pid>/cmdline). The
   // scrubbed environment is bwrap's own (the spawn's env), which the sandboxed program inherits.
   out.push('--chdir', spec.cwd);
-  out.push('--', PRLIMIT, ...prlimitArgs(spec.limits), '--', spec.program, ...spec.args);
+  out.push('--', SANDBOX_SH, '-c', WATCH_SCRIPT, 'nightshift-sandbox');
+  out.push(PRLIMIT, ...prlimitArgs(spec.limits), '--', spec.program, ...spec.args);
   return out;
 }
 
