@@ -3,6 +3,7 @@
 // figures of `stats` (same filters), and the audit log (keyset pages by entry id).
 import { z } from 'zod';
 import { exportedEntry } from '../../audit/read.js';
+import { IdempotencyKey } from '../../runtime/idempotency-key.js';
 import { computeStats } from '../../stats/report.js';
 import type { StatsFilter } from '../../store/types.js';
 import type { ApiContext } from './context.js';
@@ -48,12 +49,9 @@ export function operateOperations(ctx: ApiContext): Operation[] {
       scope: 'events:send',
       params: z.strictObject({ name: z.string().min(1).max(200) }),
       headers: z.object({
-        'Idempotency-Key': z
-          .string()
-          .optional()
-          .describe(
-            'Dedupes deliveries: the same key with the same payload answers the first runs (created: false); with another payload, 409 IDEMPOTENCY_KEY_REUSED',
-          ),
+        'Idempotency-Key': IdempotencyKey.optional().describe(
+          'Dedupes deliveries: the same key with the same payload answers the first runs (created: false); with another payload, 409 IDEMPOTENCY_KEY_REUSED. 1 to 200 visible ASCII characters (no spaces or control characters), else 400 BAD_REQUEST and nothing recorded',
+        ),
       }),
       body: EventPayload,
       responses: {
@@ -62,7 +60,8 @@ export function operateOperations(ctx: ApiContext): Operation[] {
       async handle({ caller, params, body, req }) {
         const key = req.headers['idempotency-key'];
         const runs = await runtime.emit(params.name, body, {
-          idempotencyKey: typeof key === 'string' && key ? key : undefined,
+          // Checked against the header schema already (an empty or oversized key was refused).
+          idempotencyKey: typeof key === 'string' ? key : undefined,
           actor: `api:${caller.name}`,
         });
         ctx.wake();

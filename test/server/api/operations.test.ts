@@ -188,6 +188,23 @@ describe('the API operations', () => {
     });
     assert.equal(reused.status, 409, JSON.stringify(reused.body));
     assert.equal((reused.body as { error: { code: string } }).error.code, 'IDEMPOTENCY_KEY_REUSED');
+    // A key over 200 characters, or with a space or a control character, is refused by the header's
+    // schema before the runtime is asked: 400, and no run is recorded for it.
+    const runsBefore = await api.rt.store.countRuns(['queued', 'running', 'succeeded', 'escalated']);
+    for (const key of ['k'.repeat(6000), 'k'.repeat(201), 'a b']) {
+      const bad = await api.call('POST', '/api/v1/events/ticket', {
+        body: { text: 'hi' },
+        headers: { 'idempotency-key': key },
+      });
+      assert.equal(bad.status, 400, JSON.stringify(bad.body));
+      const { error } = bad.body as { error: { code: string; message: string } };
+      assert.equal(error.code, 'BAD_REQUEST');
+      assert.match(error.message, /1 to 200 visible ASCII characters/);
+    }
+    assert.deepEqual(
+      await api.rt.store.countRuns(['queued', 'running', 'succeeded', 'escalated']),
+      runsBefore,
+    );
     const esc = await waitFor(async () => {
       const inbox = (await api.call('GET', '/api/v1/inbox')).body as {
         escalations: { id: string; runId: string }[];
