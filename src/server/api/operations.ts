@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { exportedEntry } from '../../audit/read.js';
 import { IdempotencyKey } from '../../runtime/idempotency-key.js';
 import { computeStats } from '../../stats/report.js';
+import { resolveVersionFilter } from '../../stats/version-filter.js';
 import type { StatsFilter } from '../../store/types.js';
 import type { ApiContext } from './context.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -105,7 +106,7 @@ export function operateOperations(ctx: ApiContext): Operation[] {
       scope: 'runs:read',
       query: z.strictObject({
         role: z.string().min(1).max(200).optional(),
-        version: z.string().min(1).max(200).optional(),
+        version: z.string().min(1).max(200).optional().describe('a role version: its hash or a unique prefix'),
         since: when.optional(),
       }),
       responses: {
@@ -126,7 +127,10 @@ export function operateOperations(ctx: ApiContext): Operation[] {
           ...(query.version !== undefined ? { version: query.version } : {}),
           ...(query.since !== undefined ? { since: query.since } : {}),
         };
-        return { status: 200, body: await computeStats(runtime.store, filter) };
+        return {
+          status: 200,
+          body: await computeStats(runtime.store, await resolveVersionFilter(runtime.store, filter)),
+        };
       },
     }),
     operation({
