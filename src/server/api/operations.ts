@@ -106,7 +106,12 @@ export function operateOperations(ctx: ApiContext): Operation[] {
       scope: 'runs:read',
       query: z.strictObject({
         role: z.string().min(1).max(200).optional(),
-        version: z.string().min(1).max(200).optional().describe('a role version: its hash or a unique prefix'),
+        version: z
+          .string()
+          .min(1)
+          .max(200)
+          .optional()
+          .describe('a role version: its hash or a unique prefix'),
         since: when.optional(),
       }),
       responses: {
