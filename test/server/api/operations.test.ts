@@ -237,10 +237,18 @@ describe('the API operations', () => {
     const agents = (await api.call('GET', '/api/v1/agents')).body as { queue: { queued: number } };
     assert.ok(agents.queue.queued >= 13);
     const stats = (await api.call('GET', '/api/v1/stats?role=desk-draft&since=1d')).body as {
-      groups: { role: string; runs: { total: number } }[];
+      groups: { role: string; roleVersion: string; runs: { total: number } }[];
     };
     assert.equal(stats.groups[0]!.role, 'desk-draft');
     assert.ok(stats.groups[0]!.runs.total >= 3);
+    // A version by a unique prefix, as `stats --version` takes it; one no stored version has is a 404.
+    const version = stats.groups[0]!.roleVersion;
+    const byPrefix = await api.call('GET', `/api/v1/stats?role=desk-draft&version=${version.slice(0, 8)}`);
+    assert.equal(byPrefix.status, 200, JSON.stringify(byPrefix.body));
+    assert.equal((byPrefix.body as { filter: { version: string } }).filter.version, version);
+    const unknown = await api.call('GET', '/api/v1/stats?version=zz-none');
+    assert.equal(unknown.status, 404, JSON.stringify(unknown.body));
+    assert.equal((unknown.body as { error: { code: string } }).error.code, 'VERSION_NOT_FOUND');
     // The audit log in pages of 2: every entry once, in id order.
     const ids: number[] = [];
     let cursor: string | null = null;
