@@ -24,6 +24,7 @@ import { sweepTiers } from './notifications/tier-sweep.js';
 import { loadRoleFile } from './roles/load.js';
 import type { Role } from './roles/schema.js';
 import { createEventRouting } from './runtime/events.js';
+import { checkIdempotencyKey } from './runtime/idempotency-key.js';
 import { openStore } from './runtime/open-store.js';
 import { createKnownRoles } from './runtime/roles.js';
 import type { DecisionDrive, Runtime, RuntimeOptions, WorkHandle } from './runtime/types.js';
@@ -204,6 +205,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const runtime: Runtime = {
     store,
     async run(roleOrFile, input, runOptions = {}) {
+      checkIdempotencyKey(runOptions.idempotencyKey, 'the idempotency key');
       const given = typeof roleOrFile === 'string' ? await loadRoleFile(roleOrFile) : roleOrFile;
       const role = await current(given);
       roles.remember(role);

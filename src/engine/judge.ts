@@ -52,7 +52,11 @@ export async function judgeCall(
   let scope: ScopeVerdict = { kind: 'unscoped' };
   if (tool?.scope && argsError === undefined) {
     try {
-      scope = await tool.scope(parsedArgs, { role, workspace: workspace ?? role.workspace });
+      scope = await tool.scope(parsedArgs, {
+        role,
+        workspace: workspace ?? role.workspace,
+        protectedPaths: prepared.protectedPaths?.() ?? [],
+      });
     } catch (err) {
       scope = { kind: 'outside', reason: `scope check failed: ${(err as Error).message}` };
     }

@@ -37,6 +37,11 @@ export interface PreparedRole {
    * held call itself. Undefined for any other call, which the policy judges.
    */
   judgeOwn?: (request: { tool: string; args: unknown }) => Promise<OwnJudgement | undefined>;
+  /**
+   * The host paths the role's tools must not touch (EngineContext.protectedPaths), asked when a call is
+   * judged: the policy denies a call on one before it runs or a person is asked.
+   */
+  protectedPaths?: () => readonly string[];
 }
 
 /** A verdict judgeOwn gives, with the arguments as the tool's schema parsed them. */
@@ -72,6 +77,8 @@ export function toolSpec(tool: AnyTool): ToolSpec {
 export interface PrepareOptions extends ResolveModelOptions {
   /** A model spec that replaces the role's (`--model`). */
   model?: string | undefined;
+  /** The host paths a role's tools must not touch, asked per call (runtime/roles.ts protectedPaths). */
+  protectedPaths?: ((role: Role) => readonly string[]) | undefined;
 }
 
 export async function prepareRole(role: Role, options: PrepareOptions = {}): Promise<PreparedRole> {
@@ -114,6 +121,7 @@ export async function prepareRole(role: Role, options: PrepareOptions = {}): Pro
     redact: redactorFor(secrets),
     reveal: revealerFor(secrets),
     specialists,
+    ...(options.protectedPaths ? { protectedPaths: () => options.protectedPaths!(role) } : {}),
     dispose: async () => {
       await Promise.allSettled([mcp?.close(), ...[...specialists.values()].map((p) => p.dispose())]);
     },

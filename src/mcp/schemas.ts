@@ -2,6 +2,7 @@
 // them into the JSON Schemas clients see (inputSchema / outputSchema) and checks every call's arguments
 // and every answer's structuredContent against them.
 import { z } from 'zod';
+import { IdempotencyKey } from '../runtime/idempotency-key.js';
 import {
   Delivery,
   Escalation,
@@ -39,12 +40,9 @@ export const RolesListOutput = z.object({
 export const RunsStartInput = z.object({
   role: z.string().min(1).describe('the role name, as roles.list gives it'),
   input: Json.optional().describe("the run input: JSON matching the role's input schema (default {})"),
-  idempotencyKey: z
-    .string()
-    .min(1)
-    .max(200)
-    .optional()
-    .describe('a repeated start with the same key returns the first run instead of a second one'),
+  idempotencyKey: IdempotencyKey.optional().describe(
+    'a repeated start with the same key returns the first run instead of a second one (1 to 200 visible ASCII characters)',
+  ),
   waitSeconds: z
     .number()
     .int()
@@ -148,7 +146,9 @@ export const EventsSendInput = z.object({
     .max(200)
     .regex(/^[^/\s]+$/, 'an event name without slashes or spaces'),
   payload: Json.optional().describe('the event payload (default {})'),
-  idempotencyKey: z.string().min(1).max(200).optional(),
+  idempotencyKey: IdempotencyKey.optional().describe(
+    'a repeated event with the same key records nothing new (1 to 200 visible ASCII characters)',
+  ),
 });
 export const EventsSendOutput = z.object({
   event: z.string(),

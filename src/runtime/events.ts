@@ -14,6 +14,7 @@ import type { Role } from '../roles/schema.js';
 import type { EventDelivered, EventDelivery, RunRecord } from '../store/types.js';
 import type { Redactor } from '../tools/secrets.js';
 import { RemoteListeners } from '../triggers/subscriptions.js';
+import { checkIdempotencyKey } from './idempotency-key.js';
 import type { KnownRoles } from './roles.js';
 import type { DeliverOptions, Delivery, EmitOptions } from './types.js';
 
@@ -167,6 +168,7 @@ export function createEventRouting(
     },
     runnable,
     async emit(event, payload, emitOptions = {}) {
+      checkIdempotencyKey(emitOptions.idempotencyKey, 'the idempotency key');
       const d = (role: Role): DeliverOptions => ({
         idempotencyKey: emitOptions.idempotencyKey
           ? `event:${event}:${emitOptions.idempotencyKey}:${role.name}`

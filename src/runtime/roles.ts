@@ -54,6 +54,16 @@ export function createKnownRoles(o: {
   const assertStoreOutside = (role: Role) => {
     if (o.dataDir) assertStoreOutsideWorkspace(role, o.dataDir);
   };
+  function protectedPathsOf(role: Role): string[] {
+    const paths = [...(o.protectedPaths ?? [])];
+    if (o.dataDir) paths.push(o.dataDir);
+    for (const other of [role, ...known.values()]) {
+      if (other.secretsFile) paths.push(other.secretsFile);
+      if (other.name !== role.name && other.workspace && other.workspace !== role.workspace)
+        paths.push(other.workspace);
+    }
+    return paths;
+  }
   return {
     remember(role) {
       known.set(`${role.name}@${role.version}`, role);
@@ -64,7 +74,9 @@ export function createKnownRoles(o: {
       if (!p) {
         p = Promise.resolve()
           .then(() => assertStoreOutside(role))
-          .then(() => prepareRole(role, { model, env: o.env, config: o.models }))
+          .then(() =>
+            prepareRole(role, { model, env: o.env, config: o.models, protectedPaths: protectedPathsOf }),
+          )
           .then((ready) => {
             o.onRoleSecrets?.(preparedSecretValues(ready));
             return ready;
@@ -89,16 +101,7 @@ export function createKnownRoles(o: {
       return { role: roleFromRecord(stored), run };
     },
     assertStoreOutside,
-    protectedPaths(role) {
-      const paths = [...(o.protectedPaths ?? [])];
-      if (o.dataDir) paths.push(o.dataDir);
-      for (const other of [role, ...known.values()]) {
-        if (other.secretsFile) paths.push(other.secretsFile);
-        if (other.name !== role.name && other.workspace && other.workspace !== role.workspace)
-          paths.push(other.workspace);
-      }
-      return paths;
-    },
+    protectedPaths: protectedPathsOf,
     readableSecrets(role) {
       try {
         return redactorFor(loadSecrets(role, o.env));

@@ -14,12 +14,13 @@ import {
   type PersonSpec,
 } from '../notifications/settings.js';
 import type { Role } from '../roles/schema.js';
+import { idempotencyKeyProblem } from '../runtime/idempotency-key.js';
 import type { Runtime } from '../runtime.js';
 import type { ServeMetrics } from '../telemetry/metrics/index.js';
 import type { ChannelDoors } from './channel-doors.js';
 import { decisionPageRoutes } from './decision-page.js';
 import { decisionRoute } from './decision-route.js';
-import { parseJson, readBody, requireJsonContentType } from './http-body.js';
+import { HttpError, parseJson, readBody, requireJsonContentType } from './http-body.js';
 import { loginRoutes } from './login-routes.js';
 import { mcpRoutes } from './mcp-route.js';
 import { metricsRoute } from './metrics-route.js';
@@ -70,10 +71,14 @@ export function daemonRoutes(o: RouteContext): Route[] {
         const who = await o.auth.authenticate(req, { scope: 'events:send' });
         // Only declared JSON: a browser page cannot send that cross-site without a preflight.
         requireJsonContentType(req);
-        const input = parseJson(await readBody(req));
+        // A bad key is refused before the body is read, as the API's header schema refuses it.
         const key = req.headers['idempotency-key'];
+        const problem =
+          typeof key === 'string' ? idempotencyKeyProblem(key, 'the Idempotency-Key header') : undefined;
+        if (problem) throw new HttpError(400, problem);
+        const input = parseJson(await readBody(req));
         const runs = await o.runtime.emit(name!, input, {
-          idempotencyKey: typeof key === 'string' && key ? key : undefined,
+          idempotencyKey: typeof key === 'string' ? key : undefined,
           actor: 'trigger:event',
         });
         o.wake();

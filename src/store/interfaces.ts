@@ -75,6 +75,8 @@ export interface RoleVersions {
 export interface RolePromotions {
   /** Every stored version of the role, oldest first. */
   listRoleVersions(name: string): Promise<RoleVersionRecord[]>;
+  /** Stored versions (of `role`, or of every role) whose hash starts with `prefix`; at most 20. */
+  findRoleVersions(prefix: string, role?: string): Promise<RoleVersionRecord[]>;
   /** The promotion in effect for the role (the done one that took effect last); undefined: none. */
   activePromotion(role: string): Promise<PromotionRecord | undefined>;
   getPromotion(id: string): Promise<PromotionRecord | undefined>;

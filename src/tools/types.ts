@@ -58,6 +58,11 @@ export interface ToolContext {
 export interface ScopeContext {
   role: RoleSettings;
   workspace: string | undefined;
+  /**
+   * The same protected paths as ToolContext.protectedPaths, so a scope check can call a protected path
+   * outside the role's scope when the policy decides, before anything runs or a person is asked.
+   */
+  protectedPaths?: readonly string[];
 }
 
 export interface Tool<Input = unknown, Output = unknown> {

@@ -175,29 +175,48 @@ export function protectedWithin(
   return (absolute) => inside.some((real) => !isOutside(absolute, real));
 }
 
-/** Throws SCOPE_VIOLATION when a resolved path is (or, with `containing`, holds) a protected path. */
+/** Why a resolved path may not be touched (it is, or with `containing` holds, a protected path), if so. */
+export function protectedReason(
+  where: { absolute: string; workspace: string },
+  protectedPaths: readonly string[] | undefined,
+  userPath: string,
+  containing = false,
+): string | undefined {
+  const hit = protectedOverlap(where, protectedPaths, containing);
+  if (hit === undefined) return undefined;
+  return `'${userPath}' ${hit.holds ? 'holds' : 'is'} a protected path (${hit.path}: the store, the project config, a secrets file or another role's workspace); fs tools neither read nor change it`;
+}
+
+/**
+ * Throws SCOPE_VIOLATION when a resolved path is (or, with `containing`, holds) a protected path. The
+ * second line: the scope check (workspaceScope) already had the policy deny such a call; this catches a
+ * path that became protected, or was swapped, between the decision and the run.
+ */
 export function refuseProtected(
   where: { absolute: string; workspace: string },
   protectedPaths: readonly string[] | undefined,
   userPath: string,
   containing = false,
 ): void {
-  const hit = protectedOverlap(where, protectedPaths, containing);
-  if (hit !== undefined)
-    throw new NightshiftError(
-      'SCOPE_VIOLATION',
-      `'${userPath}' ${hit.holds ? 'holds' : 'is'} a protected path (${hit.path}: the store, the project config, a secrets file or another role's workspace); fs tools neither read nor change it`,
-    );
+  const reason = protectedReason(where, protectedPaths, userPath, containing);
+  if (reason !== undefined) throw new NightshiftError('SCOPE_VIOLATION', reason);
 }
 
-/** The scope check of a workspace-confined tool: the same resolution its run() repeats. */
+/**
+ * The scope check of a workspace-confined tool: the same resolution its run() repeats, and the same
+ * protected-path refusal, so the policy denies such a call when it decides, at every autonomy (never
+ * drafted for a person to approve only for it to fail when it runs).
+ */
 export async function workspaceScope(
   workspace: string | undefined,
   userPath: string,
   purpose: 'read' | 'write',
+  protectedPaths?: readonly string[],
 ): Promise<ScopeVerdict> {
   const r = await resolveInside(workspace, userPath, purpose);
   if (!r.ok) return { kind: 'outside', reason: r.reason };
+  const refused = protectedReason(r, protectedPaths, userPath);
+  if (refused !== undefined) return { kind: 'outside', reason: refused };
   return {
     kind: 'inside',
     canonical: { path: relative(r.workspace, r.absolute).split(sep).join('/') || '.' },

@@ -127,6 +127,30 @@ describe('CLI errors', () => {
     assert.equal(inbox.approvals.length, 1);
   });
 
+  it('an idempotency key over 200 characters, or with a space or control character: exit 2, no store', async () => {
+    const r = role({ autonomy: 'full', turns: [done] });
+    for (const key of ['k'.repeat(6000), 'k'.repeat(201), 'a\nb', '']) {
+      const res = await runCli(['run', r.file, '--json', '--idempotency-key', key, '--data-dir', r.dataDir]);
+      assert.equal(res.code, 2, res.stderr);
+      assert.match(
+        res.stderr,
+        /USAGE.*--idempotency-key .*1 to 200 visible ASCII characters.*nothing was recorded/,
+      );
+      assert.equal(res.stdout, '');
+      assert.equal(existsSync(r.dataDir), false);
+    }
+    const longest = await runCli([
+      'run',
+      r.file,
+      '--json',
+      '--idempotency-key',
+      'k'.repeat(200),
+      '--data-dir',
+      r.dataDir,
+    ]);
+    assert.equal(longest.code, 0, longest.stderr);
+  });
+
   it('an idempotency key used again for another input or another role: exit 2, no second run', async () => {
     const r = role({ autonomy: 'full', turns: [done] });
     const other = role({ name: 'other-role', autonomy: 'full', turns: [done] });

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { json, runCli } from '../support/cli.js';
+import { inStore } from '../support/crash-points.js';
 import { exampleProject } from '../support/examples.js';
+import { tempDir } from '../support/tmp.js';
 
 const tmp = exampleProject('nightshift-improve-cli-');
 after(() => tmp.cleanup());
@@ -91,5 +93,42 @@ describe('nightshift improve', () => {
     );
     assert.equal(view.active.version, base);
     assert.ok(!rounds.some((r) => r.candidateVersion === view.active.version));
+  });
+
+  it('--history lists every recorded round, past any page size (1,001 here, a page is 1,000)', async () => {
+    const data = tempDir('nightshift-history-');
+    // Rounds sharing a creation time too: the pages must neither repeat nor skip one of a tie.
+    await inStore(data.path, async (store) => {
+      for (let i = 0; i < 1001; i++) {
+        await store.putImprovementRound({
+          id: `imp_${String(i).padStart(5, '0')}`,
+          role: 'busy-role',
+          round: 1,
+          baseVersion: 'base',
+          candidateVersion: null,
+          outcome: 'invalid',
+          reason: 'not a role',
+          proposer: 'script:p.yaml',
+          proposerRunId: null,
+          rationale: null,
+          changes: null,
+          activeEvalId: null,
+          candidateEvalId: null,
+          comparison: null,
+          promotionId: null,
+          costUsd: 0,
+          durationMs: 1,
+          createdAt: 1_700_000_000_000 + Math.floor(i / 3),
+        });
+      }
+    });
+    const h = await runCli(['improve', '--history', 'busy-role', '--json', '--data-dir', data.path]);
+    assert.equal(h.code, 0, h.stderr);
+    const ids = json<{ rounds: { id: string }[] }>(h).rounds.map((r) => r.id);
+    assert.equal(ids.length, 1001);
+    assert.equal(new Set(ids).size, 1001);
+    assert.equal(ids[0], 'imp_01000');
+    assert.equal(ids.at(-1), 'imp_00000');
+    data.cleanup();
   });
 });

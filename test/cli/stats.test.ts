@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { StatsReport } from '../../src/stats/report.js';
 import { json, runCli } from '../support/cli.js';
+import { inStore } from '../support/crash-points.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
 
 describe('nightshift stats', () => {
@@ -56,8 +57,38 @@ describe('nightshift stats', () => {
       byVersion.groups.map((x) => [x.role, x.roleVersion, x.runs.total]),
       [['stats-role', version, 3]],
     );
-    const none = json<StatsReport>(await runCli(['stats', '--json', '--version', 'no-such-version', ...dd]));
-    assert.equal(none.groups.length, 0);
+    // A unique prefix names the version, as for promote and eval --baseline; the report's filter says
+    // the whole hash it resolved to.
+    const byPrefix = json<StatsReport>(
+      await runCli(['stats', '--json', '--version', version.slice(0, 6), ...dd]),
+    );
+    assert.equal(byPrefix.filter.version, version);
+    assert.deepEqual(
+      byPrefix.groups.map((x) => [x.role, x.roleVersion, x.runs.total]),
+      [['stats-role', version, 3]],
+    );
+    const none = await runCli(['stats', '--json', '--version', 'no-such-version', ...dd]);
+    assert.equal(none.code, 2, none.stderr);
+    assert.match(
+      none.stderr,
+      /VERSION_NOT_FOUND.*no role has a stored version starting with 'no-such-version'/,
+    );
+    // Another stored version with the same first characters: the short prefix is ambiguous (USAGE, exit
+    // 2, both named), a longer one is not.
+    const other = `${version.slice(0, 4)}${version.slice(4).replace(/./g, (c) => (c === 'f' ? 'e' : 'f'))}`;
+    await inStore(r.dataDir, (store) =>
+      store.putRoleVersion({ name: 'stats-role', version: other, spec: {}, createdAt: Date.now() }),
+    );
+    const ambiguous = await runCli(['stats', '--json', '--version', version.slice(0, 4), ...dd]);
+    assert.equal(ambiguous.code, 2, ambiguous.stderr);
+    assert.match(ambiguous.stderr, /USAGE.*--version \w{4} is ambiguous/);
+    assert.ok(
+      ambiguous.stderr.includes(`stats-role@${version}`) && ambiguous.stderr.includes(`stats-role@${other}`),
+    );
+    const longer = json<StatsReport>(
+      await runCli(['stats', '--json', '--role', 'stats-role', '--version', version.slice(0, 5), ...dd]),
+    );
+    assert.equal(longer.filter.version, version);
 
     const table = await runCli(['stats', ...dd]);
     assert.equal(table.code, 0, table.stderr);

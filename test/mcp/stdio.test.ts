@@ -139,6 +139,19 @@ describe('nightshift mcp (stdio, the SDK client)', () => {
     assert.equal((listed.runs as unknown[]).length, 1);
   });
 
+  it('refuses an idempotency key over 200 characters or with a space or control character, recording no run', async () => {
+    for (const key of ['k'.repeat(201), 'a\nb', 'two words']) {
+      const refused = await client.callTool({
+        name: 'runs.start',
+        arguments: { role: 'summarizer', input: { ticket: 'T-1' }, idempotencyKey: key },
+      });
+      assert.equal(refused.isError, true, toolText(refused));
+      assert.match(toolText(refused), /1 to 200 visible ASCII characters/);
+    }
+    const listed = toolJson(await client.callTool({ name: 'runs.list', arguments: { role: 'summarizer' } }));
+    assert.equal((listed.runs as unknown[]).length, 1);
+  });
+
   it('a drafted write waits in the inbox; only a person (the CLI) approves it, and the run goes on', async () => {
     const started = toolJson(await client.callTool({ name: 'runs.start', arguments: { role: 'writer' } }));
     assert.equal(started.status, 'awaiting_approval');

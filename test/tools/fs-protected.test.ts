@@ -16,7 +16,7 @@ after(() => tmp.cleanup());
 const CONFIG = 'people:\n  - name: alice\n    email: alice@example.com\n    decides: [keeper]\n';
 
 /** roles/keeper.yaml (outside the workspace), with its workspace `proj/` and the given scripted calls. */
-function project(name: string, calls: { tool: string; args: unknown }[]) {
+function project(name: string, calls: { tool: string; args: unknown }[], autonomy = 'full') {
   const dir = join(tmp.path, name);
   const proj = join(dir, 'proj');
   mkdirSync(join(dir, 'roles'), { recursive: true });
@@ -33,7 +33,7 @@ function project(name: string, calls: { tool: string; args: unknown }[]) {
     stringify({
       name: 'keeper',
       description: 'works in the project folder',
-      autonomy: 'full',
+      autonomy,
       model: 'script:./script.yaml',
       instructions: 'Do what the script says.',
       tools: ['fs.read', 'fs.write', 'fs.edit', 'fs.delete', 'fs.list', 'fs.search'],
@@ -60,13 +60,17 @@ describe('protected paths inside a workspace', () => {
     const runId = (JSON.parse(r.stdout) as { runId: string }).runId;
     const shown = await runCli(['show', runId, '--data-dir', data, '--json'], { cwd: p.proj });
     const calls = (JSON.parse(shown.stdout) as { toolCalls: { tool: string; result: unknown }[] }).toolCalls;
+    // Denied when the policy decides (the scope check), before anything runs.
     for (const c of calls.slice(0, 4)) {
-      assert.deepEqual(
-        (c.result as { code?: string }).code,
-        'SCOPE_VIOLATION',
+      assert.deepEqual(c.result, {
+        denied: true,
+        reason: c.result && (c.result as { reason: string }).reason,
+      });
+      assert.match(
+        (c.result as { reason: string }).reason,
+        /^outside the role's scope: '\.?\/?nightshift\.config\.yaml' is a protected path/,
         `${c.tool}: ${JSON.stringify(c.result)}`,
       );
-      assert.match(JSON.stringify(c.result), /is a protected path/);
     }
     // The search finds the other file and skips the config, unread.
     const search = calls[4]!.result as { matches: { path: string }[]; skipped: number };
@@ -75,6 +79,52 @@ describe('protected paths inside a workspace', () => {
       ['notes.txt'],
     );
     assert.equal(search.skipped, 1);
+  });
+
+  it('a call on a protected path is denied when the policy decides, at every rung: never drafted for a person, never run', async () => {
+    for (const autonomy of ['observe', 'draft', 'sandbox', 'full']) {
+      const p = project(
+        `rung-${autonomy}`,
+        [
+          { tool: 'fs.read', args: { path: 'nightshift.config.yaml' } },
+          { tool: 'fs.write', args: { path: 'nightshift.config.yaml', content: 'people: []\n' } },
+          { tool: 'fs.delete', args: { path: 'nightshift.config.yaml' } },
+        ],
+        autonomy,
+      );
+      const data = join(p.dir, 'data');
+      const r = await runCli(['run', p.file, '--data-dir', data, '--json'], { cwd: p.proj });
+      // Not paused for an approval that could only fail: the run goes on and finishes.
+      assert.equal(r.code, 0, `${autonomy}: ${r.stderr}`);
+      const run = JSON.parse(r.stdout) as { runId: string; pending: string[] };
+      assert.deepEqual(run.pending, [], autonomy);
+      const inbox = await runCli(['inbox', '--json', '--data-dir', data], { cwd: p.proj });
+      assert.deepEqual((JSON.parse(inbox.stdout) as { approvals: unknown[] }).approvals, [], autonomy);
+      const shown = await runCli(['show', run.runId, '--data-dir', data, '--json'], { cwd: p.proj });
+      const calls = (
+        JSON.parse(shown.stdout) as {
+          toolCalls: { tool: string; decision: string; result: { reason?: string } }[];
+        }
+      ).toolCalls;
+      assert.deepEqual(
+        calls.map((c) => [c.tool, c.decision]),
+        [
+          ['fs.read', 'deny'],
+          ['fs.write', 'deny'],
+          ['fs.delete', 'deny'],
+        ],
+        autonomy,
+      );
+      // observe refuses every write first, for what it is; every other refusal names the protected path.
+      const protectedOnes = autonomy === 'observe' ? calls.slice(0, 1) : calls;
+      for (const c of protectedOnes)
+        assert.match(
+          c.result.reason ?? '',
+          /outside the role's scope: 'nightshift\.config\.yaml' is a protected path/,
+          `${autonomy} ${c.tool}`,
+        );
+      assert.equal(readFileSync(join(p.proj, 'nightshift.config.yaml'), 'utf8'), CONFIG);
+    }
   });
 
   it("a folder holding another role's workspace is not deleted whole; the workspace around it still works", async () => {

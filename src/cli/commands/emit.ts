@@ -1,6 +1,7 @@
 // `nightshift emit <event> [json]`: a client of a running daemon's POST /events/<event>.
 import type { Command } from 'commander';
 import { NightshiftError } from '../../errors.js';
+import { checkIdempotencyKey } from '../../runtime/idempotency-key.js';
 import { type CliContext, parseJsonFlag, withCommonFlags } from '../context.js';
 
 /**
@@ -35,7 +36,10 @@ export function emitCommand(program: Command, cli: CliContext): void {
   withCommonFlags(program.command('emit <event> [json]'))
     .description('send a named event to a running daemon; roles with that event trigger get a run each')
     .option('--url <url>', 'the daemon (default: $NIGHTSHIFT_URL or http://127.0.0.1:7070)')
-    .option('--idempotency-key <key>', 'a repeated event with the same key starts no second run')
+    .option(
+      '--idempotency-key <key>',
+      'a repeated event with the same key starts no second run (1-200 visible ASCII characters)',
+    )
     .option('--token <token>', 'a token with events:send (default: $NIGHTSHIFT_TOKEN)')
     .action(
       async (
@@ -43,6 +47,7 @@ export function emitCommand(program: Command, cli: CliContext): void {
         json: string | undefined,
         flags: { url?: string; idempotencyKey?: string; token?: string; json?: boolean },
       ) => {
+        checkIdempotencyKey(flags.idempotencyKey, '--idempotency-key');
         const body = json === undefined ? {} : parseJsonFlag(json, 'the event payload');
         const base = daemonUrl(flags.url);
         const token = flags.token ?? process.env.NIGHTSHIFT_TOKEN;
@@ -53,7 +58,7 @@ export function emitCommand(program: Command, cli: CliContext): void {
             headers: {
               'content-type': 'application/json',
               ...(token ? { authorization: `Bearer ${token}` } : {}),
-              ...(flags.idempotencyKey ? { 'idempotency-key': flags.idempotencyKey } : {}),
+              ...(flags.idempotencyKey !== undefined ? { 'idempotency-key': flags.idempotencyKey } : {}),
             },
             body: JSON.stringify(body),
           });

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { NightshiftError } from '../../errors.js';
 import { loadSuite } from '../../evals/suite-file.js';
 import { formatHistory, formatRound } from '../../improve/format.js';
+import { allImprovementRounds } from '../../improve/history.js';
 import { improve } from '../../improve/improve.js';
 import { loadRoleFile } from '../../roles/load.js';
 import { type CliContext, type CommonFlags, defaultActor, withCommonFlags } from '../context.js';
@@ -63,7 +64,7 @@ export function improveCommand(program: Command, cli: CliContext): void {
       if (flags.history) {
         const rt = await cli.open(flags);
         const name = /\.ya?ml$/.test(arg) && existsSync(arg) ? (await cli.loadRole(arg)).name : arg;
-        const rounds = await rt.store.listImprovementRounds({ role: name, limit: 1000 });
+        const rounds = await allImprovementRounds(rt.store, name);
         cli.print(flags, { role: name, rounds }, formatHistory(name, rounds));
         return;
       }

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { MAX_CONFIG_FILE_BYTES, readCappedText, tooLargeReason } from '../../config/capped-read.js';
 import { NightshiftError } from '../../errors.js';
+import { checkIdempotencyKey } from '../../runtime/idempotency-key.js';
 import { embeddedDataDir } from '../../runtime/open-store.js';
 import { assertStoreOutsideWorkspace } from '../../tools/store-layout.js';
 import {
@@ -24,12 +25,16 @@ export function runCommand(program: Command, cli: CliContext): void {
       '--model <spec>',
       "use this model instead of the role's (e.g. script:./s.yaml, anthropic:claude-sonnet-4-5)",
     )
-    .option('--idempotency-key <key>', 'a repeated run with the same key returns the first run')
+    .option(
+      '--idempotency-key <key>',
+      'a repeated run with the same key returns the first run (1-200 visible ASCII characters)',
+    )
     .action(
       async (
         roleFile: string,
         flags: CommonFlags & { input?: string; inputFile?: string; model?: string; idempotencyKey?: string },
       ) => {
+        checkIdempotencyKey(flags.idempotencyKey, '--idempotency-key');
         if (flags.input !== undefined && flags.inputFile !== undefined) {
           throw new NightshiftError('USAGE', 'give either --input or --input-file, not both');
         }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { formatStats } from '../../stats/format.js';
 import { computeStats } from '../../stats/report.js';
 import { parseSince, SINCE_FORMATS } from '../../stats/since.js';
+import { resolveVersionFilter } from '../../stats/version-filter.js';
 import type { StatsFilter } from '../../store/types.js';
 import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
 
@@ -14,7 +15,7 @@ export function statsCommand(program: Command, cli: CliContext): void {
       'per role and version: runs by status, success and failure rates, latency percentiles, tool calls, cost, escalations and approvals',
     )
     .option('--role <name>', 'only this role')
-    .option('--version <version>', 'only this role version')
+    .option('--version <version>', 'only this role version (its hash or a unique prefix)')
     .option('--since <when>', `only runs created since: ${SINCE_FORMATS}`)
     .action(async (flags: StatsFlags) => {
       // Parsed before the store is opened: a bad flag fails fast, exit 2.
@@ -24,7 +25,7 @@ export function statsCommand(program: Command, cli: CliContext): void {
         ...(flags.since !== undefined ? { since: parseSince(flags.since, Date.now()) } : {}),
       };
       const rt = await cli.open(flags, { createStore: false });
-      const report = await computeStats(rt.store, filter);
+      const report = await computeStats(rt.store, await resolveVersionFilter(rt.store, filter));
       cli.print(flags, report, formatStats(report));
     });
 }

@@ -11,10 +11,10 @@ export const API_BASE = '/api/v1';
 
 /** The failures every operation may answer, besides its own successes. */
 const ERRORS: Record<number, string> = {
-  400: 'Bad input: malformed JSON, a body or parameter that fails its schema, a bad cursor',
+  400: 'Bad input: malformed JSON, a body, parameter or Idempotency-Key header that fails its schema, a bad cursor; an ambiguous stats version prefix (USAGE)',
   401: 'No token, or an unknown, expired or revoked one (AUTH_REQUIRED)',
   403: 'The token lacks the scope (AUTH_FORBIDDEN), its person may not decide for this role (PERSON_NOT_ALLOWED), or a session request lacks its CSRF token (CSRF_INVALID)',
-  404: 'No such run, approval, escalation or route',
+  404: 'No such run, approval, escalation, role version (VERSION_NOT_FOUND) or route',
   409: 'Not pending any more, decided by someone else, or the change set changed; an Idempotency-Key already used with another input (IDEMPOTENCY_KEY_REUSED)',
   413: 'Body larger than 1 MiB',
   415: 'Body not declared application/json',

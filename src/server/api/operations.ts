@@ -3,7 +3,9 @@
 // figures of `stats` (same filters), and the audit log (keyset pages by entry id).
 import { z } from 'zod';
 import { exportedEntry } from '../../audit/read.js';
+import { IdempotencyKey } from '../../runtime/idempotency-key.js';
 import { computeStats } from '../../stats/report.js';
+import { resolveVersionFilter } from '../../stats/version-filter.js';
 import type { StatsFilter } from '../../store/types.js';
 import type { ApiContext } from './context.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -48,12 +50,9 @@ export function operateOperations(ctx: ApiContext): Operation[] {
       scope: 'events:send',
       params: z.strictObject({ name: z.string().min(1).max(200) }),
       headers: z.object({
-        'Idempotency-Key': z
-          .string()
-          .optional()
-          .describe(
-            'Dedupes deliveries: the same key with the same payload answers the first runs (created: false); with another payload, 409 IDEMPOTENCY_KEY_REUSED',
-          ),
+        'Idempotency-Key': IdempotencyKey.optional().describe(
+          'Dedupes deliveries: the same key with the same payload answers the first runs (created: false); with another payload, 409 IDEMPOTENCY_KEY_REUSED. 1 to 200 visible ASCII characters (no spaces or control characters), else 400 BAD_REQUEST and nothing recorded',
+        ),
       }),
       body: EventPayload,
       responses: {
@@ -62,7 +61,8 @@ export function operateOperations(ctx: ApiContext): Operation[] {
       async handle({ caller, params, body, req }) {
         const key = req.headers['idempotency-key'];
         const runs = await runtime.emit(params.name, body, {
-          idempotencyKey: typeof key === 'string' && key ? key : undefined,
+          // Checked against the header schema already (an empty or oversized key was refused).
+          idempotencyKey: typeof key === 'string' ? key : undefined,
           actor: `api:${caller.name}`,
         });
         ctx.wake();
@@ -106,7 +106,12 @@ export function operateOperations(ctx: ApiContext): Operation[] {
       scope: 'runs:read',
       query: z.strictObject({
         role: z.string().min(1).max(200).optional(),
-        version: z.string().min(1).max(200).optional(),
+        version: z
+          .string()
+          .min(1)
+          .max(200)
+          .optional()
+          .describe('a role version: its hash or a unique prefix'),
         since: when.optional(),
       }),
       responses: {
@@ -127,7 +132,10 @@ export function operateOperations(ctx: ApiContext): Operation[] {
           ...(query.version !== undefined ? { version: query.version } : {}),
           ...(query.since !== undefined ? { since: query.since } : {}),
         };
-        return { status: 200, body: await computeStats(runtime.store, filter) };
+        return {
+          status: 200,
+          body: await computeStats(runtime.store, await resolveVersionFilter(runtime.store, filter)),
+        };
       },
     }),
     operation({

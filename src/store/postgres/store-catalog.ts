@@ -61,6 +61,13 @@ export const catalogMethods = {
     );
   },
 
+  async findRoleVersions(this: PostgresIo, prefix: string, role?: string): Promise<RoleVersionRecord[]> {
+    return promotions.toRoleVersions(
+      d,
+      await this.run('finding role versions', promotions.roleVersionsStartingWith(d, prefix, role)),
+    );
+  },
+
   async activePromotion(this: PostgresIo, role: string): Promise<PromotionRecord | undefined> {
     const [r] = await this.run('reading the active version', promotions.activePromotion(d, role));
     return r ? promotions.toPromotion(d, r) : undefined;

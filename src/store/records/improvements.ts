@@ -62,4 +62,6 @@ export interface ImprovementRoundFilter {
   role: string;
   /** Newest first; default 50. */
   limit?: number | undefined;
+  /** Only rounds older than this one (by creation time, then id): the next page after it. */
+  before?: { createdAt: number; id: string } | undefined;
 }

@@ -35,10 +35,17 @@ export function insertImprovementRound(d: Dialect, r: ImprovementRoundRecord): Q
 }
 
 export function listImprovementRounds(d: Dialect, f: ImprovementRoundFilter): Query {
+  // Keyset paging in the listing's own order, so rounds recorded while a reader pages never shift a page.
+  const before = f.before
+    ? ` AND (created_at < ${d.param(2)} OR (created_at = ${d.param(3)} AND id < ${d.param(4)}))`
+    : '';
+  const limit = d.param(f.before ? 5 : 2);
   return {
-    text: `SELECT ${COLUMNS} FROM improvement_rounds WHERE role = ${d.param(1)}
-      ORDER BY created_at DESC, id DESC LIMIT ${d.param(2)}`,
-    params: [f.role, f.limit ?? 50],
+    text: `SELECT ${COLUMNS} FROM improvement_rounds WHERE role = ${d.param(1)}${before}
+      ORDER BY created_at DESC, id DESC LIMIT ${limit}`,
+    params: f.before
+      ? [f.role, f.before.createdAt, f.before.createdAt, f.before.id, f.limit ?? 50]
+      : [f.role, f.limit ?? 50],
   };
 }
 

@@ -17,6 +17,18 @@ export function roleVersionsOf(d: Dialect, name: string): Query {
   };
 }
 
+/**
+ * Stored versions whose hash starts with `prefix` (of one role, or of every role), for commands that take a
+ * version by a unique prefix. substr, not LIKE: a prefix holding `%` or `_` matches only itself.
+ */
+export function roleVersionsStartingWith(d: Dialect, prefix: string, role?: string): Query {
+  const byRole = role === undefined ? '' : ` AND name = ${d.param(3)}`;
+  return {
+    text: `SELECT * FROM role_versions WHERE substr(version, 1, ${d.param(1)}) = ${d.param(2)}${byRole} ORDER BY name, created_at, version LIMIT 20`,
+    params: role === undefined ? [prefix.length, prefix] : [prefix.length, prefix, role],
+  };
+}
+
 export const toRoleVersions = (d: Dialect, rows: Row[]): RoleVersionRecord[] =>
   rows.map((r) => toRoleVersion(d, r));
 

@@ -44,6 +44,12 @@ export const catalogMethods = {
     );
   },
 
+  findRoleVersions(this: SqliteIo, prefix: string, role?: string): Promise<RoleVersionRecord[]> {
+    return this.read('finding role versions', (s) =>
+      promotions.toRoleVersions(d, all(s, promotions.roleVersionsStartingWith(d, prefix, role))),
+    );
+  },
+
   activePromotion(this: SqliteIo, role: string): Promise<PromotionRecord | undefined> {
     return this.read('reading the active version', (s) => {
       const r = get(s, promotions.activePromotion(d, role));

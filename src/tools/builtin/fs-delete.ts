@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
 import { callInvalid } from '../failures.js';
-import { refuseProtected, resolveInside, workspaceScope } from '../workspace.js';
+import { protectedReason, refuseProtected, resolveInside, workspaceScope } from '../workspace.js';
 
 export const fsDelete = defineTool({
   name: 'fs.delete',
@@ -22,6 +22,14 @@ export const fsDelete = defineTool({
       return { kind: 'outside', reason: `'${path}' names no file inside the workspace` };
     const parent = await workspaceScope(ctx.workspace, posix.dirname(normal), 'read');
     if (parent.kind !== 'inside') return parent;
+    // A folder deleted whole takes what it holds with it: refused when it is or holds a protected path,
+    // as run() refuses it.
+    const resolved = await resolveInside(ctx.workspace, posix.dirname(normal), 'read');
+    if (resolved.ok) {
+      const where = { absolute: join(resolved.absolute, name), workspace: resolved.workspace };
+      const refused = protectedReason(where, ctx.protectedPaths, path, true);
+      if (refused !== undefined) return { kind: 'outside', reason: refused };
+    }
     // The name itself is not followed (a symlink is removed itself), so it is appended as written.
     const dir = String(parent.canonical?.path ?? '.');
     return { kind: 'inside', canonical: { path: dir === '.' ? name : `${dir}/${name}` } };

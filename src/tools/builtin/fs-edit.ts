@@ -19,7 +19,7 @@ export const fsEdit = defineTool({
   effect: 'write',
   // Re-applying an edit after a crash may find the text already replaced (or replace a second copy).
   idempotent: false,
-  scope: ({ path }, ctx) => workspaceScope(ctx.workspace, path, 'write'),
+  scope: ({ path }, ctx) => workspaceScope(ctx.workspace, path, 'write', ctx.protectedPaths),
   run: async ({ path, old, new: replacement, all }, ctx) => {
     const where = await resolveInside(ctx.workspace, path, 'write');
     if (!where.ok) throw new NightshiftError('SCOPE_VIOLATION', where.reason);

@@ -29,7 +29,7 @@ export const fsList = defineTool({
   }),
   effect: 'read',
   idempotent: true,
-  scope: ({ path }, ctx) => workspaceScope(ctx.workspace, path, 'read'),
+  scope: ({ path }, ctx) => workspaceScope(ctx.workspace, path, 'read', ctx.protectedPaths),
   // Entries are in depth-first order, each folder sorted by name, with names relative to `path`. Sizes are
   // those of files; folders, symlinks and others show 0. Listing reveals names and sizes only, so it does
   // not take openInside's guard against a folder swapped for a symlink after the check. Protected paths

@@ -35,7 +35,7 @@ export const fsRead = defineTool({
   }),
   effect: 'read',
   idempotent: true,
-  scope: ({ path }, ctx) => workspaceScope(ctx.workspace, path, 'read'),
+  scope: ({ path }, ctx) => workspaceScope(ctx.workspace, path, 'read', ctx.protectedPaths),
   // `bytes` is the file's size; `content` its first `maxBytes` (or all of it), decoded as UTF-8.
   run: async ({ path, maxBytes }, ctx) => {
     // Checked again here, not only by the policy: the file system may have changed since.

@@ -74,7 +74,7 @@ export const fsSearch = defineTool({
   }),
   effect: 'read',
   idempotent: true,
-  scope: ({ path }, ctx) => workspaceScope(ctx.workspace, path, 'read'),
+  scope: ({ path }, ctx) => workspaceScope(ctx.workspace, path, 'read', ctx.protectedPaths),
   run: async ({ pattern, regex, path, maxResults }, ctx) => {
     const where = await resolveInside(ctx.workspace, path, 'read');
     if (!where.ok) throw new NightshiftError('SCOPE_VIOLATION', where.reason);

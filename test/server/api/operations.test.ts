@@ -188,6 +188,23 @@ describe('the API operations', () => {
     });
     assert.equal(reused.status, 409, JSON.stringify(reused.body));
     assert.equal((reused.body as { error: { code: string } }).error.code, 'IDEMPOTENCY_KEY_REUSED');
+    // A key over 200 characters, or with a space or a control character, is refused by the header's
+    // schema before the runtime is asked: 400, and no run is recorded for it.
+    const runsBefore = await api.rt.store.countRuns(['queued', 'running', 'succeeded', 'escalated']);
+    for (const key of ['k'.repeat(6000), 'k'.repeat(201), 'a b']) {
+      const bad = await api.call('POST', '/api/v1/events/ticket', {
+        body: { text: 'hi' },
+        headers: { 'idempotency-key': key },
+      });
+      assert.equal(bad.status, 400, JSON.stringify(bad.body));
+      const { error } = bad.body as { error: { code: string; message: string } };
+      assert.equal(error.code, 'BAD_REQUEST');
+      assert.match(error.message, /1 to 200 visible ASCII characters/);
+    }
+    assert.deepEqual(
+      await api.rt.store.countRuns(['queued', 'running', 'succeeded', 'escalated']),
+      runsBefore,
+    );
     const esc = await waitFor(async () => {
       const inbox = (await api.call('GET', '/api/v1/inbox')).body as {
         escalations: { id: string; runId: string }[];
@@ -220,10 +237,18 @@ describe('the API operations', () => {
     const agents = (await api.call('GET', '/api/v1/agents')).body as { queue: { queued: number } };
     assert.ok(agents.queue.queued >= 13);
     const stats = (await api.call('GET', '/api/v1/stats?role=desk-draft&since=1d')).body as {
-      groups: { role: string; runs: { total: number } }[];
+      groups: { role: string; roleVersion: string; runs: { total: number } }[];
     };
     assert.equal(stats.groups[0]!.role, 'desk-draft');
     assert.ok(stats.groups[0]!.runs.total >= 3);
+    // A version by a unique prefix, as `stats --version` takes it; one no stored version has is a 404.
+    const version = stats.groups[0]!.roleVersion;
+    const byPrefix = await api.call('GET', `/api/v1/stats?role=desk-draft&version=${version.slice(0, 8)}`);
+    assert.equal(byPrefix.status, 200, JSON.stringify(byPrefix.body));
+    assert.equal((byPrefix.body as { filter: { version: string } }).filter.version, version);
+    const unknown = await api.call('GET', '/api/v1/stats?version=zz-none');
+    assert.equal(unknown.status, 404, JSON.stringify(unknown.body));
+    assert.equal((unknown.body as { error: { code: string } }).error.code, 'VERSION_NOT_FOUND');
     // The audit log in pages of 2: every entry once, in id order.
     const ids: number[] = [];
     let cursor: string | null = null;

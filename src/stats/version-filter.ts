@@ -1,0 +1,33 @@
+// `stats --version` (and `GET /stats?version=`) names a version as `promote` and `eval --baseline` do: the
+// whole hash or a prefix only one stored version starts with. Resolved before the report is computed,
+// because the report's own filter is an exact match and a prefix would silently give "no runs".
+import { NightshiftError } from '../errors.js';
+import type { RoleVersionRecord } from '../store/types.js';
+
+interface VersionFinder {
+  findRoleVersions(prefix: string, role?: string): Promise<RoleVersionRecord[]>;
+}
+
+/** The filter with its `version` as the whole hash; USAGE when ambiguous, VERSION_NOT_FOUND when unknown. */
+export async function resolveVersionFilter<F extends { role?: string; version?: string }>(
+  store: VersionFinder,
+  filter: F,
+): Promise<F> {
+  if (filter.version === undefined) return filter;
+  const given = filter.version;
+  const matches = await store.findRoleVersions(given, filter.role);
+  const hashes = [...new Set(matches.map((m) => m.version))];
+  const whose = filter.role === undefined ? 'no role has a' : `${filter.role} has no`;
+  if (hashes.length === 1) return { ...filter, version: hashes[0]! };
+  if (hashes.length === 0)
+    throw new NightshiftError(
+      'VERSION_NOT_FOUND',
+      `--version ${given}: ${whose} stored version starting with '${given}' (nightshift versions <role> lists them)`,
+      { details: { role: filter.role ?? null, version: given } },
+    );
+  const named = matches.map((m) => `${m.name}@${m.version}`).join(', ');
+  throw new NightshiftError(
+    'USAGE',
+    `--version ${given} is ambiguous: stored versions starting with it are ${named}${matches.length >= 20 ? ', …' : ''}; give more of the version${filter.role === undefined ? ' or --role' : ''}`,
+  );
+}
