@@ -106,39 +106,6 @@ describe('nightshift serve', () => {
     );
   });
 
-  it('refuses an Idempotency-Key over 200 characters, or with a space or control character: 400, nothing recorded', async () => {
-    const count = async () =>
-      json<unknown[]>(await runCli(['runs', '--json', '--limit', '5000', '--data-dir', r.dataDir])).length;
-    const before = await count();
-    for (const key of ['k'.repeat(6000), 'k'.repeat(201), 'two words', '']) {
-      const res = await fetch(`${d.url}/events/ticket.created`, {
-        method: 'POST',
-        headers: { ...authFor(d.url), 'content-type': 'application/json', 'idempotency-key': key },
-        body: JSON.stringify({ id: 'T-key' }),
-      });
-      assert.equal(res.status, 400, `key of ${key.length}`);
-      const { error } = (await res.json()) as { error: { code: string; message: string } };
-      assert.equal(error.code, 'BAD_REQUEST');
-      assert.match(error.message, /Idempotency-Key header .*1 to 200 visible ASCII characters/);
-    }
-    // The longest key allowed is taken, and the emit CLI refuses a longer one before sending anything.
-    const ok = await fetch(`${d.url}/events/ticket.created`, {
-      method: 'POST',
-      headers: { ...authFor(d.url), 'content-type': 'application/json', 'idempotency-key': 'k'.repeat(200) },
-      body: JSON.stringify({ id: 'T-key' }),
-    });
-    assert.equal(ok.status, 202);
-    const cli = await runCli(
-      ['emit', 'ticket.created', '{"id":"T-key2"}', '--url', d.url, '--idempotency-key', 'k'.repeat(201)],
-      {
-        env: { NIGHTSHIFT_TOKEN: authFor(d.url).authorization!.slice('Bearer '.length) },
-      },
-    );
-    assert.equal(cli.code, 2, cli.stderr);
-    assert.match(cli.stderr, /USAGE.*--idempotency-key is 201 characters long/);
-    assert.equal(await count(), before + 1);
-  });
-
   it('runs every event of a burst of 1,000 exactly once', async () => {
     const ids = Array.from({ length: 1000 }, (_, i) => `B-${i}`);
     // All at once; one refused at the socket by a flooded machine is resent with its key, as a producer would.
@@ -237,6 +204,39 @@ describe('nightshift serve', () => {
     assert.equal(((await again.json()) as { runId: string }).runId, runId);
     assert.equal(await count(), n);
     assert.equal((await fetch(`${d.url}/hooks/unknown`, { method: 'POST', body: '{}' })).status, 404);
+  });
+
+  it('refuses an Idempotency-Key over 200 characters, or with a space or control character: 400, nothing recorded', async () => {
+    const count = async () =>
+      json<unknown[]>(await runCli(['runs', '--json', '--limit', '5000', '--data-dir', r.dataDir])).length;
+    const before = await count();
+    for (const key of ['k'.repeat(6000), 'k'.repeat(201), 'two words', '']) {
+      const res = await fetch(`${d.url}/events/ticket.created`, {
+        method: 'POST',
+        headers: { ...authFor(d.url), 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify({ id: 'T-key' }),
+      });
+      assert.equal(res.status, 400, `key of ${key.length}`);
+      const { error } = (await res.json()) as { error: { code: string; message: string } };
+      assert.equal(error.code, 'BAD_REQUEST');
+      assert.match(error.message, /Idempotency-Key header .*1 to 200 visible ASCII characters/);
+    }
+    // The longest key allowed is taken, and the emit CLI refuses a longer one before sending anything.
+    const ok = await fetch(`${d.url}/events/ticket.created`, {
+      method: 'POST',
+      headers: { ...authFor(d.url), 'content-type': 'application/json', 'idempotency-key': 'k'.repeat(200) },
+      body: JSON.stringify({ id: 'T-key' }),
+    });
+    assert.equal(ok.status, 202);
+    const cli = await runCli(
+      ['emit', 'ticket.created', '{"id":"T-key2"}', '--url', d.url, '--idempotency-key', 'k'.repeat(201)],
+      {
+        env: { NIGHTSHIFT_TOKEN: authFor(d.url).authorization!.slice('Bearer '.length) },
+      },
+    );
+    assert.equal(cli.code, 2, cli.stderr);
+    assert.match(cli.stderr, /USAGE.*--idempotency-key is 201 characters long/);
+    assert.equal(await count(), before + 1);
   });
 });
 
