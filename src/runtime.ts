@@ -290,7 +290,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       // close() stops this worker too (its own signal still works), before the store goes away under it.
       const stop = new AbortController();
       const signal = o?.signal instanceof AbortSignal ? AbortSignal.any([o.signal, stop.signal]) : o?.signal;
-      const handle = startWork(ctx, roles, events, managers, { ...o, signal });
+      const stopDriving = o?.stopDriving ? AbortSignal.any([o.stopDriving, stop.signal]) : stop.signal;
+      const handle = startWork(ctx, roles, events, managers, { ...o, signal, stopDriving });
       stopping.set(handle, stop);
       handle.done.finally(() => stopping.delete(handle));
       // Decisions made through this runtime wake it when they hand a run back to the queue.
@@ -350,9 +351,12 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       // Closing twice is harmless (a `finally` that closes again must not throw).
       if (closed) return;
       closed = true;
-      // Workers stop taking work; the runs they drive finish or pause, as after their own signal.
+      // Workers stop taking work, and the runs they drive stop where they are and go back on the queue
+      // (as with `stopDriving`): their commits would fail on the closed store anyway. A tool that ignores
+      // its abort signal does not hold close() up for more than CLOSE_WAIT_MS.
       for (const stop of stopping.values()) stop.abort();
-      await Promise.allSettled([...stopping.keys()].map((w) => w.done));
+      const waited = Promise.allSettled([...stopping.keys()].map((w) => w.done));
+      await Promise.race([waited, new Promise((r) => setTimeout(r, CLOSE_WAIT_MS).unref())]);
       await roles.dispose();
       await store.close();
       // The spans of the last commits are sent before the process may exit.
@@ -366,6 +370,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
  * Every method of a closed runtime throws RUNTIME_CLOSED at once, saying which one was called, instead of
  * the store driver's own "connection is not open" (or, for a worker, a loop that fails every poll).
  */
+/** How long close() waits for this runtime's workers to hand their runs back before closing the store. */
+const CLOSE_WAIT_MS = 5_000;
+
 function guardClosed(runtime: Runtime, isClosed: () => boolean): Runtime {
   const refuse = (method: string) =>
     new NightshiftError(

@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
-import { createRuntime, defineRole, NightshiftError, RoleInvalidError } from '../../src/index.js';
+import { z } from 'zod';
+import { createRuntime, defineRole, defineTool, NightshiftError, RoleInvalidError } from '../../src/index.js';
 
 let dir: string;
 beforeEach(() => {
@@ -94,4 +95,55 @@ test('defineRole given no object (null, a file path, tools as a string) is ROLE_
       }),
     invalid('tools'),
   );
+});
+
+test('close() hands a run in flight back to the queue, lease released, instead of failing it on a closed store', async () => {
+  writeFileSync(
+    join(dir, 'slow.script.yaml'),
+    'turns:\n  - call: slow.wait\n    args: {}\n  - final: done\n',
+  );
+  let begun!: () => void;
+  const running = new Promise<void>((r) => {
+    begun = r;
+  });
+  const wait = defineTool({
+    name: 'slow.wait',
+    description: 'waits until aborted',
+    input: z.object({}),
+    effect: 'read',
+    idempotent: true,
+    run: (_args, ctx) => {
+      begun();
+      return new Promise((_, reject) =>
+        ctx.signal.addEventListener('abort', () => reject(new Error('aborted'))),
+      );
+    },
+  });
+  const slow = defineRole(
+    {
+      name: 's',
+      description: 'd',
+      autonomy: 'full',
+      model: 'script:slow.script.yaml',
+      instructions: 'i',
+      tools: [wait],
+    },
+    { dir },
+  );
+  const dataDir = join(dir, 'data');
+  const runtime = await createRuntime({ dataDir });
+  const own = new AbortController();
+  runtime.work({ roles: [slow], concurrency: 1, signal: own.signal, pollMs: 20 });
+  const queued = await runtime.enqueue(slow, {});
+  await running;
+  await runtime.close();
+  own.abort();
+  const again = await createRuntime({ dataDir });
+  try {
+    const run = (await again.get(queued.runId))?.run;
+    assert.equal(run?.status, 'queued');
+    assert.equal(run?.leaseOwner, null);
+  } finally {
+    await again.close();
+  }
 });
