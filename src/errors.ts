@@ -97,6 +97,8 @@ export type ErrorCode =
   | 'TOKEN_NOT_FOUND'
   /** `serve` could not listen on its host and port (in use, not permitted): nothing was started. */
   | 'LISTEN_FAILED'
+  /** A `Runtime` method was called after its `close()`: its store is closed, nothing was read or written. */
+  | 'RUNTIME_CLOSED'
   | 'INTERNAL';
 
 const NIGHTSHIFT_ERROR = Symbol.for('nightshift.error');

@@ -202,6 +202,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     }
   }
 
+  let closed = false;
+  /** Each worker of this runtime, with what close() aborts it by. */
+  const stopping = new Map<WorkHandle, AbortController>();
   const runtime: Runtime = {
     store,
     async run(roleOrFile, input, runOptions = {}) {
@@ -286,7 +289,13 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       return summary(await cancelRun(store, clock, { runId, by: o.by, reason: o.reason }));
     },
     work(o) {
-      const handle = startWork(ctx, roles, events, managers, o);
+      // close() stops this worker too (its own signal still works), before the store goes away under it.
+      const stop = new AbortController();
+      const signal = o?.signal instanceof AbortSignal ? AbortSignal.any([o.signal, stop.signal]) : o?.signal;
+      const stopDriving = o?.stopDriving ? AbortSignal.any([o.stopDriving, stop.signal]) : stop.signal;
+      const handle = startWork(ctx, roles, events, managers, { ...o, signal, stopDriving });
+      stopping.set(handle, stop);
+      handle.done.finally(() => stopping.delete(handle));
       // Decisions made through this runtime wake it when they hand a run back to the queue.
       workers.add(handle);
       handle.done.finally(() => workers.delete(handle));
@@ -341,11 +350,50 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       return { tiersPassed, ...sent };
     },
     async close() {
+      // Closing twice is harmless (a `finally` that closes again must not throw).
+      if (closed) return;
+      closed = true;
+      // Workers stop taking work, and the runs they drive stop where they are and go back on the queue
+      // (as with `stopDriving`): their commits would fail on the closed store anyway. A tool that ignores
+      // its abort signal does not hold close() up for more than CLOSE_WAIT_MS.
+      for (const stop of stopping.values()) stop.abort();
+      const waited = Promise.allSettled([...stopping.keys()].map((w) => w.done));
+      await Promise.race([waited, new Promise((r) => setTimeout(r, CLOSE_WAIT_MS).unref())]);
       await roles.dispose();
       await store.close();
       // The spans of the last commits are sent before the process may exit.
       await traces?.shutdown();
     },
   };
-  return runtime;
+  return guardClosed(runtime, () => closed);
+}
+
+/**
+ * Every method of a closed runtime throws RUNTIME_CLOSED at once, saying which one was called, instead of
+ * the store driver's own "connection is not open" (or, for a worker, a loop that fails every poll).
+ */
+/** How long close() waits for this runtime's workers to hand their runs back before closing the store. */
+const CLOSE_WAIT_MS = 5_000;
+
+function guardClosed(runtime: Runtime, isClosed: () => boolean): Runtime {
+  const refuse = (method: string) =>
+    new NightshiftError(
+      'RUNTIME_CLOSED',
+      `runtime.${method}() was called after runtime.close(): its store is closed; create a new runtime`,
+      { details: { method } },
+    );
+  return new Proxy(runtime, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (typeof value !== 'function' || key === 'close' || typeof key !== 'string') return value;
+      return (...args: unknown[]) => {
+        if (isClosed()) {
+          // The async methods reject; `work` (synchronous) throws.
+          if (key === 'work') throw refuse(key);
+          return Promise.reject(refuse(key));
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
 }

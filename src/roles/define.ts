@@ -27,6 +27,20 @@ export type DefineRoleInput = Omit<RoleSpecInput, 'tools'> & { tools?: (string |
  */
 export function defineRole(input: DefineRoleInput, options: { dir?: string } = {}): Role {
   const dir = resolve(options.dir ?? process.cwd());
+  // Plain JavaScript callers can pass anything: a role file's path, null, `tools` as one string. Say so
+  // as a ROLE_INVALID issue rather than a TypeError from deep inside.
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    const got = input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input;
+    const hint = typeof input === 'string' ? ' (to run a role file, pass its path to runtime.run)' : '';
+    throw new RoleInvalidError([
+      { path: '', message: `defineRole expects a role object, got ${got}${hint}` },
+    ]);
+  }
+  if (input.tools !== undefined && !Array.isArray(input.tools)) {
+    throw new RoleInvalidError([
+      { path: 'tools', message: 'expected a list of tool names or defineTool results' },
+    ]);
+  }
   const inlineTools: AnyTool[] = [];
   const tools = (input.tools ?? []).map((t) => {
     if (isTool(t)) {

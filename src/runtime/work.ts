@@ -9,7 +9,7 @@ import { escalateRun, failRun, reopenRun } from '../engine/restart.js';
 import { retryPolicy } from '../engine/run-retry.js';
 import { recordRun, resumeRun } from '../engine/start.js';
 import { failClaimedRun } from '../engine/unexpected.js';
-import { isNightshiftError } from '../errors.js';
+import { isNightshiftError, NightshiftError } from '../errors.js';
 import { EVENT_LOG_MESSAGES, type NightshiftEventListener } from '../lifecycle-events.js';
 import { routeFor } from '../managers/manager-for.js';
 import type { ManagerPath } from '../managers/path.js';
@@ -36,6 +36,7 @@ export function startWork(
   o: WorkOptions,
 ): WorkHandle {
   const { store, clock } = ctx;
+  checkWorkOptions(o);
   // Refused at start, before any run of these roles is claimed.
   for (const r of o.roles) roles.assertStoreOutside(r);
   for (const r of o.roles) roles.remember(r);
@@ -243,4 +244,22 @@ function concurrencyLimits(roles: Role[]): Record<string, number> {
     if (limit !== undefined) limits[r.name] = limit;
   }
   return limits;
+}
+
+/**
+ * `work`'s required options, checked for callers without the compiler (plain JavaScript): a missing
+ * `signal` would otherwise fail deep in the loop with a TypeError.
+ */
+function checkWorkOptions(o: WorkOptions): void {
+  const wrong = (what: string) => new NightshiftError('USAGE', `runtime.work(): ${what}`);
+  if (typeof o !== 'object' || o === null)
+    throw wrong('expected an options object { roles, concurrency, signal }');
+  if (!Array.isArray(o.roles))
+    throw wrong('roles must be a list of roles (defineRole or loadRoleFile results)');
+  if (!Number.isInteger(o.concurrency) || o.concurrency < 1) {
+    throw wrong(`concurrency must be a whole number of at least 1, got ${String(o.concurrency)}`);
+  }
+  if (!(o.signal instanceof AbortSignal)) {
+    throw wrong('signal must be an AbortSignal (abort it to stop the worker)');
+  }
 }

@@ -1,0 +1,149 @@
+// What a library user gets for calling the API wrongly from plain JavaScript (no compiler to stop them):
+// a NightshiftError with a stable code naming the mistake, never a TypeError from deep inside or a
+// store driver's message, and a worker that close() stops instead of polling a closed store forever.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, test } from 'node:test';
+import { z } from 'zod';
+import { createRuntime, defineRole, defineTool, NightshiftError, RoleInvalidError } from '../../src/index.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'nightshift-misuse-'));
+  writeFileSync(join(dir, 'r.script.yaml'), 'turns:\n  - final: done\n');
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const role = () =>
+  defineRole(
+    { name: 'r', description: 'd', autonomy: 'full', model: 'script:r.script.yaml', instructions: 'i' },
+    { dir },
+  );
+
+test('every method of a closed runtime rejects with RUNTIME_CLOSED; close twice is fine', async () => {
+  const runtime = await createRuntime({ dataDir: join(dir, 'data') });
+  await runtime.close();
+  const closed = (err: unknown, method: string) =>
+    NightshiftError.isInstance(err) &&
+    err.code === 'RUNTIME_CLOSED' &&
+    err.message.includes(`runtime.${method}()`);
+  await assert.rejects(runtime.run(role(), {}), (e) => closed(e, 'run'));
+  await assert.rejects(runtime.list(), (e) => closed(e, 'list'));
+  await assert.rejects(runtime.get('run_x'), (e) => closed(e, 'get'));
+  await assert.rejects(runtime.inbox(), (e) => closed(e, 'inbox'));
+  await assert.rejects(runtime.emit('e', {}), (e) => closed(e, 'emit'));
+  assert.throws(
+    () => runtime.work({ roles: [role()], concurrency: 1, signal: new AbortController().signal }),
+    (e) => closed(e, 'work'),
+  );
+  await runtime.close();
+});
+
+test('close() stops the workers of the runtime, so worker.done resolves', async () => {
+  const runtime = await createRuntime({ dataDir: join(dir, 'data') });
+  const errors: unknown[] = [];
+  // Aborted only at the end, so that a close() that does not stop the worker fails the test, not hangs it.
+  const own = new AbortController();
+  const worker = runtime.work({
+    roles: [role()],
+    concurrency: 1,
+    signal: own.signal,
+    pollMs: 20,
+    onError: (err) => errors.push(err),
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  await runtime.close();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error('worker.done did not resolve after close()')), 3000);
+  });
+  await Promise.race([worker.done, late]).finally(() => {
+    clearTimeout(timer);
+    own.abort();
+  });
+  assert.deepEqual(errors, []);
+});
+
+test('work() without its required options is a USAGE error naming the option', async () => {
+  const runtime = await createRuntime({ dataDir: join(dir, 'data') });
+  try {
+    const usage = (name: string) => (e: unknown) =>
+      NightshiftError.isInstance(e) && e.code === 'USAGE' && e.message.includes(name);
+    assert.throws(() => runtime.work({ roles: [role()] } as never), usage('concurrency'));
+    assert.throws(() => runtime.work({ roles: [role()], concurrency: 1 } as never), usage('signal'));
+  } finally {
+    await runtime.close();
+  }
+});
+
+test('defineRole given no object (null, a file path, tools as a string) is ROLE_INVALID', () => {
+  const invalid = (text: string) => (e: unknown) =>
+    RoleInvalidError.isInstance(e) && e.message.includes(text);
+  assert.throws(() => defineRole(null as never), invalid('got null'));
+  assert.throws(() => defineRole('roles/x.yaml' as never), invalid('pass its path to runtime.run'));
+  assert.throws(
+    () =>
+      defineRole({
+        name: 'r',
+        description: 'd',
+        autonomy: 'full',
+        model: 'script:r.script.yaml',
+        instructions: 'i',
+        tools: 'fs.read' as never,
+      }),
+    invalid('tools'),
+  );
+});
+
+test('close() hands a run in flight back to the queue, lease released, instead of failing it on a closed store', async () => {
+  writeFileSync(
+    join(dir, 'slow.script.yaml'),
+    'turns:\n  - call: slow.wait\n    args: {}\n  - final: done\n',
+  );
+  let begun!: () => void;
+  const running = new Promise<void>((r) => {
+    begun = r;
+  });
+  const wait = defineTool({
+    name: 'slow.wait',
+    description: 'waits until aborted',
+    input: z.object({}),
+    effect: 'read',
+    idempotent: true,
+    run: (_args, ctx) => {
+      begun();
+      return new Promise((_, reject) =>
+        ctx.signal.addEventListener('abort', () => reject(new Error('aborted'))),
+      );
+    },
+  });
+  const slow = defineRole(
+    {
+      name: 's',
+      description: 'd',
+      autonomy: 'full',
+      model: 'script:slow.script.yaml',
+      instructions: 'i',
+      tools: [wait],
+    },
+    { dir },
+  );
+  const dataDir = join(dir, 'data');
+  const runtime = await createRuntime({ dataDir });
+  const own = new AbortController();
+  runtime.work({ roles: [slow], concurrency: 1, signal: own.signal, pollMs: 20 });
+  const queued = await runtime.enqueue(slow, {});
+  await running;
+  await runtime.close();
+  own.abort();
+  const again = await createRuntime({ dataDir });
+  try {
+    const run = (await again.get(queued.runId))?.run;
+    assert.equal(run?.status, 'queued');
+    assert.equal(run?.leaseOwner, null);
+  } finally {
+    await again.close();
+  }
+});
