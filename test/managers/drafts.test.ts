@@ -120,7 +120,10 @@ describe('a manager approving drafts (approveDrafts: true)', () => {
       assert.equal(result.status, 'succeeded');
       assert.deepEqual(r.ledger(), ['refund 5000']);
       const text = formatShow((await rt.get(paused.runId))!, result);
-      assert.match(text, /→ manager lead \(run \S+\) → people \(manager:lead\/\S+ passed it up: .*\) → approved by dana/);
+      assert.match(
+        text,
+        /→ manager lead \(run \S+\) → people \(manager:lead\/\S+ passed it up: .*\) → approved by dana/,
+      );
     } finally {
       await rt.close();
     }
