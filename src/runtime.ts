@@ -368,13 +368,13 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   return guardClosed(runtime, () => closed);
 }
 
+/** How long close() waits for this runtime's workers to hand their runs back before closing the store. */
+const CLOSE_WAIT_MS = 5_000;
+
 /**
  * Every method of a closed runtime throws RUNTIME_CLOSED at once, saying which one was called, instead of
  * the store driver's own "connection is not open" (or, for a worker, a loop that fails every poll).
  */
-/** How long close() waits for this runtime's workers to hand their runs back before closing the store. */
-const CLOSE_WAIT_MS = 5_000;
-
 function guardClosed(runtime: Runtime, isClosed: () => boolean): Runtime {
   const refuse = (method: string) =>
     new NightshiftError(
