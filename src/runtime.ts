@@ -217,6 +217,13 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         idempotencyKey: runOptions.idempotencyKey,
         actor: runOptions.actor,
         onRecorded: runOptions.onStarted,
+        // A retry of a start whose process died continues the run as `resume` would: with the role
+        // version and model it was recorded with, whatever the role file says now.
+        resumeAbandoned: async (runId) => {
+          const { role: recorded, run } = await roles.ofRun(runId);
+          const base = await roles.prepare(recorded, run.model === recorded.model ? undefined : run.model);
+          return resumeRun(ctx, await managers.prepareRun(base, run), runId);
+        },
       });
       return settled(state.run.id, state);
     },

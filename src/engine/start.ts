@@ -44,6 +44,12 @@ export interface StartOptions {
   child?: ChildStart | undefined;
   /** Told the run's id once it is recorded, before it is driven (a caller that answers before it ends). */
   onRecorded?: ((runId: string) => void) | undefined;
+  /**
+   * How a retried start continues an abandoned run: with the role version and model the run was recorded
+   * with (runtime.ts, as `resume` does), not the ones this start prepared, which may have changed since.
+   * Without it the retry resumes only when they are the same, and otherwise reports the run as it stands.
+   */
+  resumeAbandoned?: ((runId: string) => Promise<RunState>) | undefined;
 }
 
 const registeredVersions = new WeakMap<object, Set<string>>();
@@ -102,11 +108,17 @@ export async function startRun(
   });
   options.onRecorded?.(state.run.id);
   if (created && state.run.status === 'running') await driveRun(withChildren(ctx), prepared, state);
-  else if (!created && !options.queue && abandoned(state.run, ctx.clock.now())) {
+  else if (
+    !created &&
+    !options.queue &&
+    abandoned(state.run, ctx.clock.now()) &&
+    (options.resumeAbandoned !== undefined || sameRole(state.run, prepared))
+  ) {
     // A retried foreground start (`nightshift run --idempotency-key K` again after the first was killed):
     // the run's driver is gone, so the retry continues it from its last committed step, as `resume` would,
     // under the ledger rules (a finished call is not repeated; a non-idempotent one in flight escalates).
     try {
+      if (options.resumeAbandoned) return await options.resumeAbandoned(state.run.id);
       return await resumeRun(withChildren(ctx), prepared, state.run.id);
     } catch (err) {
       // Another retry took it first: report it as it stands, as for a live driver.
@@ -116,6 +128,11 @@ export async function startRun(
     }
   }
   return state;
+}
+
+/** Whether `prepared` is the role version and model `run` was recorded with (what drives it may not change). */
+function sameRole(run: RunRecord, prepared: PreparedRole): boolean {
+  return run.roleVersion === prepared.role.version && run.model === agentSpec(prepared.agent);
 }
 
 /**

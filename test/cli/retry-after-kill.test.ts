@@ -143,4 +143,31 @@ describe('run --idempotency-key retried after a SIGKILL', () => {
     const runs = json<Summary[]>(await runCli(['runs', '--json', '--data-dir', r.dataDir]));
     assert.equal(runs.length, 1, 'one run for the key');
   });
+
+  it('after the role file changed: the retry continues the run with the version it was recorded with', async () => {
+    const r = role({
+      autonomy: 'full',
+      tools: ['ledger.append_once'],
+      turns: [
+        { call: 'ledger.append_once', args: { entry: 'e1', hold: 'h1' } },
+        { final: { summary: 'done' } },
+      ],
+    });
+    const args = ['run', r.file, '--json', '--idempotency-key', 'job-v', '--data-dir', r.dataDir];
+    const first = startCli(args);
+    await waitFor(async () => (existsSync(join(r.workspace, 'reached-h1')) ? true : undefined), 'the tool');
+    first.child.kill('SIGKILL');
+    await first.done;
+    writeFileSync(join(r.workspace, 'release-h1'), '');
+    // A new version of the role: its output must have an `x`, which this run's final answer has not.
+    const edited = readFileSync(r.file, 'utf8') + "output:\n  type: object\n  required: ['x']\n";
+    writeFileSync(r.file, edited);
+
+    const retried = await runCli(args);
+    assert.equal(retried.code, 0, `${retried.stdout}\n${retried.stderr}`);
+    const summary = json<Summary>(retried);
+    assert.equal(summary.status, 'succeeded', 'driven by the version it was recorded with');
+    assert.deepEqual(summary.output, { summary: 'done' });
+    assert.equal(r.ledger().length, 1, 'the call happened once');
+  });
 });
