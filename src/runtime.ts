@@ -228,6 +228,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       return settled(state.run.id, state);
     },
     async enqueue(given, input, runOptions = {}) {
+      checkIdempotencyKey(runOptions.idempotencyKey, 'the idempotency key');
       const role = await current(given);
       roles.remember(role);
       const ready = await roles.prepare(role, runOptions.model);

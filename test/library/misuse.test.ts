@@ -147,3 +147,19 @@ test('close() hands a run in flight back to the queue, lease released, instead o
     await again.close();
   }
 });
+
+test('enqueue() refuses a bad idempotency key as run() and emit() do, and records nothing', async () => {
+  const runtime = await createRuntime({ dataDir: join(dir, 'data') });
+  try {
+    for (const key of ['x'.repeat(201), 'two\nlines', '']) {
+      await assert.rejects(
+        runtime.enqueue(role(), {}, { idempotencyKey: key }),
+        (e) =>
+          NightshiftError.isInstance(e) && e.code === 'USAGE' && /1 to 200 visible ASCII/.test(e.message),
+      );
+    }
+    assert.equal((await runtime.list()).length, 0, 'nothing was recorded');
+  } finally {
+    await runtime.close();
+  }
+});
