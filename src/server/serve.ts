@@ -160,6 +160,13 @@ async function serveUntilStopped(
     process.off('disconnect', onStartParentGone);
   }
   if (!opened) return;
+  // A stop that came while the last attempt was still opening (a slow connect, the migrations): it
+  // opened, but the stop was already taken (its handlers are gone), so nothing starts; serve ends as a
+  // stop while waiting does, instead of serving on.
+  if (starting.signal.aborted || parent?.gone() === true) {
+    await opened.close();
+    return;
+  }
   const rt = opened;
   let stop: (graceMs: number) => Promise<void>;
   let children: WorkerChildren | undefined;

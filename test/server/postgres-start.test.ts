@@ -4,6 +4,7 @@
 // the start at once (exit 1, STORE_ERROR). The database is made unreachable by a loopback TCP proxy that
 // resets every connection (test/support/tcp-proxy.ts), never by stopping the shared server.
 import assert from 'node:assert/strict';
+import { connect, createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { createTestToken, startCli } from '../support/cli.js';
@@ -140,6 +141,55 @@ describe('serve started while Postgres is unreachable', { skip }, () => {
       assert.doesNotMatch(done.stdout, /store unavailable at start/);
     } finally {
       clearTimeout(killer);
+      r.cleanup();
+    }
+  });
+
+  it('stops cleanly on SIGTERM while an attempt is still opening, even when that attempt then succeeds', async () => {
+    const r = writeTestRole({
+      name: 'pg-start-slow',
+      autonomy: 'full',
+      tools: [],
+      turns: [{ final: { summary: 'ok' } }],
+    });
+    // A proxy that forwards each connection only 1.5 s after it arrives: the open is in flight meanwhile.
+    const target = Number(new URL(TEST_DATABASE_URL).port || 5432);
+    const sockets = new Set<Socket>();
+    let accepted = 0;
+    const slow = createServer((client) => {
+      accepted++;
+      client.pause();
+      sockets.add(client);
+      setTimeout(() => {
+        const upstream = connect(target, '127.0.0.1');
+        sockets.add(upstream);
+        upstream.on('error', () => client.destroy());
+        client.on('error', () => upstream.destroy());
+        client.pipe(upstream).pipe(client);
+        client.resume();
+      }, 1500);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const url = new URL(TEST_DATABASE_URL);
+    url.host = `127.0.0.1:${(slow.address() as { port: number }).port}`;
+    const schema = freshSchema();
+    const serve = startCli(['serve', r.dir, '--port', '0'], {
+      env: { NIGHTSHIFT_DATABASE_URL: url.toString(), NIGHTSHIFT_DATABASE_SCHEMA: schema },
+    });
+    const killer = setTimeout(() => serve.child.kill('SIGKILL'), 20_000);
+    try {
+      await waitFor(async () => (accepted > 0 ? true : undefined), 'the first connection attempt');
+      serve.child.kill('SIGTERM');
+      const done = await serve.done;
+      assert.equal(done.code, 0, `${done.stdout}\n${done.stderr}`);
+      assert.doesNotMatch(done.stderr, /serving/, 'nothing was served after the SIGTERM');
+    } finally {
+      clearTimeout(killer);
+      serve.child.kill('SIGKILL');
+      await serve.done;
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => slow.close(resolve));
+      await dropSchema(schema);
       r.cleanup();
     }
   });
