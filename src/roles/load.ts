@@ -28,6 +28,7 @@ import {
 } from './specialists.js';
 import { unknownTools, unknownToolsOfRaw } from './tool-names-early.js';
 import { roleVersion } from './version.js';
+import { secretNameForMessage } from '../secret-name.js';
 
 export const MODEL_PROVIDERS = [
   'script',
@@ -234,7 +235,7 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue, roleFile?: s
     );
   for (const [path, name] of refs) {
     if (name !== undefined && !spec.secrets.includes(name))
-      issue(path, `secret ${name} is not listed under secrets:`);
+      issue(path, `secret ${secretNameForMessage(name)} is not listed under secrets:`);
   }
   let manager: ManagerSettings | undefined;
   if (spec.manager !== undefined) {

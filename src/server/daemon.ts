@@ -23,6 +23,7 @@ import { router } from './router.js';
 import { daemonRoutes, type RouteContext } from './routes.js';
 import { unverifiableHooks } from './run-log.js';
 import { startLoggedWorker } from './worker.js';
+import { secretNameForMessage } from '../secret-name.js';
 
 export interface DaemonOptions {
   runtime: Runtime;
@@ -82,7 +83,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   for (const h of unverifiableHooks(o.roles, o.env))
     o.log.error(
       { hook: h.path, role: h.role, secret: h.secret, why: h.why },
-      `webhook /hooks/${h.path} cannot verify deliveries: its secret ${h.secret} is not set; each will be refused with 503`,
+      `webhook /hooks/${h.path} cannot verify deliveries: its secret ${secretNameForMessage(h.secret)} is not set; each will be refused with 503`,
     );
 
   async function deliver(

@@ -25,6 +25,7 @@ import { confirmPage, messagePage, sendPage } from './decision-page-html.js';
 import { HttpError, readBody } from './http-body.js';
 import type { Route } from './router.js';
 import { storeFailureAnswer } from './store-outage.js';
+import { secretNameForMessage } from '../secret-name.js';
 
 /** Spent links are remembered until they expire, plus this much (their expiry refuses them after that). */
 const SPENT_MARGIN_MS = 10 * 60_000;
@@ -38,7 +39,7 @@ interface Opened {
 function linkSecret(doors: ChannelDoors): string {
   const name = doors.settings.email!.linkSecret;
   const secret = doors.secrets.get(name);
-  if (!secret) throw new HttpError(503, `the link secret ${name} is not set on this worker`);
+  if (!secret) throw new HttpError(503, `the link secret ${secretNameForMessage(name)} is not set on this worker`);
   // Like an unset one: this worker cannot check links until the setting is fixed (said at start).
   const short = linkSecretProblem(name, secret);
   if (short) throw new HttpError(503, short);

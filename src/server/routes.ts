@@ -27,6 +27,7 @@ import { metricsRoute } from './metrics-route.js';
 import { type Route, send } from './router.js';
 import { slackInteractionsRoute } from './slack-interactions.js';
 import { type DeliverToRole, webhookRoute } from './webhooks/route.js';
+import { secretNameForMessage } from '../secret-name.js';
 
 export interface RouteContext {
   runtime: Runtime;
@@ -117,7 +118,7 @@ function channelRoutes(o: RouteContext): Route[] {
     if (name && !doors.secrets.get(name))
       o.log.error(
         { secret: name },
-        `notifications: the secret ${name} is not set; decisions from that channel are refused`,
+        `notifications: the secret ${secretNameForMessage(name)} is not set; decisions from that channel are refused`,
       );
   const linkName = settings.email?.linkSecret;
   const linkValue = linkName ? doors.secrets.get(linkName) : undefined;

@@ -9,6 +9,7 @@ import type { Role } from '../roles/schema.js';
 import type { RunRecord } from '../store/types.js';
 import { traceIdFor } from '../telemetry/traces/ids.js';
 import { loadSecrets } from '../tools/secrets.js';
+import { secretNameForMessage } from '../secret-name.js';
 
 /** Logs where a run a worker drove ended up: info succeeded, warn paused or retrying, error failed. */
 export function logRunOutcome(log: Logger, run: RunRecord): void {
@@ -80,7 +81,7 @@ export function unverifiableHooks(roles: readonly Role[], env: NodeJS.ProcessEnv
       let why: string | undefined;
       try {
         if (loadSecrets(role, env).get(secret) === undefined)
-          why = `${secret} is not set in the environment${role.secretsFile ? ` nor in ${role.secretsFile}` : ''}`;
+          why = `${secretNameForMessage(secret)} is not set in the environment${role.secretsFile ? ` nor in ${role.secretsFile}` : ''}`;
       } catch (err) {
         why = (err as Error).message;
       }

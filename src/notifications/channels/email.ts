@@ -10,6 +10,7 @@ import { linkSecretProblem, signDecisionLink } from '../decision-links.js';
 import { clip, decisionFacts, decisionTitle } from '../decision-text.js';
 import type { EmailSettings, PersonSpec } from '../settings.js';
 import type { Notification, NotificationChannel, PendingDecision } from '../types.js';
+import { secretNameForMessage } from '../../secret-name.js';
 
 export interface EmailChannelOptions {
   settings: EmailSettings;
@@ -58,7 +59,7 @@ export function emailChannel(o: EmailChannelOptions): NotificationChannel {
     if (name === undefined) return undefined;
     const value = o.secrets.get(name);
     if (!value)
-      throw refused(`notifications.email: the secret ${name} is not set in this process's environment`);
+      throw refused(`notifications.email: the secret ${secretNameForMessage(name)} is not set in this process's environment`);
     return value;
   };
   return {

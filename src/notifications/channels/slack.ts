@@ -8,6 +8,7 @@ import type { SlackSettings } from '../settings.js';
 import type { Notification, NotificationChannel } from '../types.js';
 import { callSlack, postToWebhook } from './slack-api.js';
 import { decisionBlocks, decisionFallback } from './slack-blocks.js';
+import { secretNameForMessage } from '../../secret-name.js';
 
 function secret(secrets: Secrets, name: string | undefined, what: string): string | undefined {
   if (name === undefined) return undefined;
@@ -15,7 +16,7 @@ function secret(secrets: Secrets, name: string | undefined, what: string): strin
   if (!value)
     throw new NightshiftError(
       'NOTIFICATION_FAILED',
-      `notifications.slack.${what}: the secret ${name} is not set in this process's environment`,
+      `notifications.slack.${what}: the secret ${secretNameForMessage(name)} is not set in this process's environment`,
       { retryable: false },
     );
   return value;

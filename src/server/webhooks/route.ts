@@ -20,6 +20,7 @@ import type { WebhookScheme } from './scheme.js';
 import { slack } from './slack.js';
 import { standard } from './standard.js';
 import { stripe } from './stripe.js';
+import { secretNameForMessage } from '../../secret-name.js';
 
 const SCHEMES: Record<WebhookTrigger['scheme'], WebhookScheme> = {
   nightshift,
@@ -172,12 +173,12 @@ function secretOf(o: WebhookDoor, role: Role, hook: WebhookTrigger): string {
   if (!secret) {
     o.log.warn(
       { hook: hook.path, role: role.name, secret: hook.secret },
-      `webhook refused (503): its secret ${hook.secret} is not set on this worker`,
+      `webhook refused (503): its secret ${secretNameForMessage(hook.secret)} is not set on this worker`,
     );
     throw new WebhookRefusal(
       503,
       'WEBHOOK_SECRET_UNAVAILABLE',
-      `webhook secret ${hook.secret} is not set on this worker`,
+      `webhook secret ${secretNameForMessage(hook.secret)} is not set on this worker`,
     );
   }
   return secret;

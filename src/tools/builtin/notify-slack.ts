@@ -6,6 +6,7 @@ import { defineTool } from '../define.js';
 import { toolFailed } from '../failures.js';
 import { postJson } from '../net/post-json.js';
 import type { ScopeVerdict } from '../types.js';
+import { secretNameForMessage } from '../../secret-name.js';
 
 const SlackAnswer = z.looseObject({
   ok: z.boolean().optional(),
@@ -78,7 +79,7 @@ export const notifySlack = defineTool({
       if (!url)
         throw new NightshiftError(
           'SCOPE_VIOLATION',
-          `secret ${slack.webhook} (the Slack webhook URL) is not set`,
+          `secret ${secretNameForMessage(slack.webhook)} (the Slack webhook URL) is not set`,
         );
       await postJson(url, { text }, { timeoutMs, signal: ctx.signal, what: 'Slack webhook' });
       return { posted: true, via: 'webhook' };
@@ -87,7 +88,7 @@ export const notifySlack = defineTool({
       throw new NightshiftError('SCOPE_VIOLATION', `channel ${channel} is not allowed`);
     const token = slack.token ? ctx.secrets.get(slack.token) : undefined;
     if (!token)
-      throw new NightshiftError('SCOPE_VIOLATION', `secret ${slack.token} (the Slack bot token) is not set`);
+      throw new NightshiftError('SCOPE_VIOLATION', `secret ${secretNameForMessage(slack.token)} (the Slack bot token) is not set`);
     const res = await postJson(
       `${slack.apiUrl.replace(/\/+$/, '')}/chat.postMessage`,
       { channel, text },

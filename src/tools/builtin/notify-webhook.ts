@@ -8,6 +8,7 @@ import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
 import { postJson } from '../net/post-json.js';
 import type { ScopeVerdict } from '../types.js';
+import { secretNameForMessage } from '../../secret-name.js';
 
 export function signWebhook(secret: string, timestamp: number, body: string): string {
   return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
@@ -42,7 +43,7 @@ export const notifyWebhook = defineTool({
     if (!secret)
       throw new NightshiftError(
         'SCOPE_VIOLATION',
-        `secret ${hook.secret} for webhook '${target}' is not set`,
+        `secret ${secretNameForMessage(hook.secret)} for webhook '${target}' is not set`,
       );
     // The fencing token is in the signed body (and a header): a receiver refuses a lower one than it has
     // seen for the run, so a worker that woke up after losing its lease cannot deliver (docs/tools.md).

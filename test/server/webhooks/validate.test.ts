@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runCli } from '../../support/cli.js';
 import { writeTestRole } from '../../support/roles.js';
+import { unverifiableHooks } from '../../../src/server/run-log.js';
+import { looksLikeSecretName, secretNameForMessage } from '../../../src/secret-name.js';
+import type { Role } from '../../../src/roles/schema.js';
 
 const role = (triggers: unknown[]) =>
   writeTestRole({
@@ -53,5 +56,26 @@ describe('validate: webhook triggers', () => {
       res2.stderr + res2.stdout,
       /role\.yaml:\d+ triggers\[0\]\.webhook\.secret: secret OTHER_SECRET is not listed under secrets:/,
     );
+  });
+
+  it('never repeats a secret pasted where its name belongs, in validate or in serve\'s start-up check', async () => {
+    const pasted = 'whsec_3f9a1b2c4d5e6f70';
+    const r = role([{ webhook: { path: 'zd', secret: pasted } }]);
+    const res = await runCli(['validate', r.file]);
+    assert.notEqual(res.code, 0);
+    const out = res.stderr + res.stdout;
+    assert.doesNotMatch(out, /3f9a1b2c/);
+    assert.match(out, /triggers\[0\]\.webhook\.secret: secret \(not a valid secret name: a value of 22 characters/);
+    // A role whose secrets: lists the pasted value too: serve's "not set" check still hides it.
+    const hook = { path: 'zd', role: 'r', secret: pasted };
+    const loaded = { name: 'r', secretsFile: undefined, secrets: [pasted], triggers: [{ webhook: hook }] };
+    const hooks = unverifiableHooks([loaded as unknown as Role], {});
+    assert.equal(hooks.length, 1);
+    assert.doesNotMatch(hooks[0]!.why, /3f9a1b2c/);
+    // A name stays named.
+    assert.equal(secretNameForMessage('ZENDESK_SECRET'), 'ZENDESK_SECRET');
+    assert.equal(secretNameForMessage('http_proxy'), 'http_proxy');
+    assert.equal(looksLikeSecretName('sk_live_4eC39HqLyjWDarjtT1zdp7dc'), false);
+    assert.equal(looksLikeSecretName('xoxb-1234'), false);
   });
 });
