@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { byLine, parseYamlText, readYamlText } from '../config/yaml-file.js';
 import { type Issue, NightshiftError, RoleInvalidError } from '../errors.js';
 import { loadScript } from '../models/script/script-file.js';
+import { secretNameForMessage } from '../secret-name.js';
 import { builtinTools } from '../tools/builtin/index.js';
 import { loadToolModules } from '../tools/modules.js';
 import type { AnyTool } from '../tools/types.js';
@@ -28,7 +29,6 @@ import {
 } from './specialists.js';
 import { unknownTools, unknownToolsOfRaw } from './tool-names-early.js';
 import { roleVersion } from './version.js';
-import { secretNameForMessage } from '../secret-name.js';
 
 export const MODEL_PROVIDERS = [
   'script',

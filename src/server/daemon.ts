@@ -10,6 +10,7 @@ import { NightshiftError } from '../errors.js';
 import type { PeopleDirectory } from '../people/config.js';
 import type { Role } from '../roles/schema.js';
 import type { DeliverOptions, Runtime, WorkHandle } from '../runtime.js';
+import { secretNameForMessage } from '../secret-name.js';
 import type { LogSecrets } from '../telemetry/logger.js';
 import type { ServeMetrics } from '../telemetry/metrics/index.js';
 import { startCronTriggers } from '../triggers/cron.js';
@@ -23,7 +24,6 @@ import { router } from './router.js';
 import { daemonRoutes, type RouteContext } from './routes.js';
 import { unverifiableHooks } from './run-log.js';
 import { startLoggedWorker } from './worker.js';
-import { secretNameForMessage } from '../secret-name.js';
 
 export interface DaemonOptions {
   runtime: Runtime;

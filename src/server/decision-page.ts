@@ -13,6 +13,7 @@ import {
 } from '../notifications/decision-links.js';
 import { personByName } from '../notifications/people.js';
 import type { PersonSpec } from '../notifications/settings.js';
+import { secretNameForMessage } from '../secret-name.js';
 import type { ApprovalRecord, EscalationRecord } from '../store/types.js';
 import {
   type ChannelDoors,
@@ -25,7 +26,6 @@ import { confirmPage, messagePage, sendPage } from './decision-page-html.js';
 import { HttpError, readBody } from './http-body.js';
 import type { Route } from './router.js';
 import { storeFailureAnswer } from './store-outage.js';
-import { secretNameForMessage } from '../secret-name.js';
 
 /** Spent links are remembered until they expire, plus this much (their expiry refuses them after that). */
 const SPENT_MARGIN_MS = 10 * 60_000;
@@ -39,7 +39,8 @@ interface Opened {
 function linkSecret(doors: ChannelDoors): string {
   const name = doors.settings.email!.linkSecret;
   const secret = doors.secrets.get(name);
-  if (!secret) throw new HttpError(503, `the link secret ${secretNameForMessage(name)} is not set on this worker`);
+  if (!secret)
+    throw new HttpError(503, `the link secret ${secretNameForMessage(name)} is not set on this worker`);
   // Like an unset one: this worker cannot check links until the setting is fixed (said at start).
   const short = linkSecretProblem(name, secret);
   if (short) throw new HttpError(503, short);

@@ -16,6 +16,7 @@ import {
 import type { Role } from '../roles/schema.js';
 import { idempotencyKeyProblem } from '../runtime/idempotency-key.js';
 import type { Runtime } from '../runtime.js';
+import { secretNameForMessage } from '../secret-name.js';
 import type { ServeMetrics } from '../telemetry/metrics/index.js';
 import type { ChannelDoors } from './channel-doors.js';
 import { decisionPageRoutes } from './decision-page.js';
@@ -27,7 +28,6 @@ import { metricsRoute } from './metrics-route.js';
 import { type Route, send } from './router.js';
 import { slackInteractionsRoute } from './slack-interactions.js';
 import { type DeliverToRole, webhookRoute } from './webhooks/route.js';
-import { secretNameForMessage } from '../secret-name.js';
 
 export interface RouteContext {
   runtime: Runtime;

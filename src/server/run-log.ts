@@ -6,10 +6,10 @@ import type { Logger } from 'pino';
 import { isNightshiftError } from '../errors.js';
 import { EVENT_LOG_MESSAGES, type NightshiftEvent } from '../lifecycle-events.js';
 import type { Role } from '../roles/schema.js';
+import { secretNameForMessage } from '../secret-name.js';
 import type { RunRecord } from '../store/types.js';
 import { traceIdFor } from '../telemetry/traces/ids.js';
 import { loadSecrets } from '../tools/secrets.js';
-import { secretNameForMessage } from '../secret-name.js';
 
 /** Logs where a run a worker drove ended up: info succeeded, warn paused or retrying, error failed. */
 export function logRunOutcome(log: Logger, run: RunRecord): void {

@@ -15,6 +15,7 @@ import {
 } from '../notifications/channels/slack-blocks.js';
 import { personBySlackId } from '../notifications/people.js';
 import type { PersonSpec } from '../notifications/settings.js';
+import { secretNameForMessage } from '../secret-name.js';
 import {
   type ChannelDoors,
   decisionDeps,
@@ -26,7 +27,6 @@ import { HttpError, readBody } from './http-body.js';
 import { type Route, send } from './router.js';
 import { acceptSignedOnce } from './signed-once.js';
 import { SLACK_WINDOW_SECONDS, verifySlackSignature } from './slack-signature.js';
-import { secretNameForMessage } from '../secret-name.js';
 
 const ButtonValueSchema = z.strictObject({
   kind: z.enum(['approval', 'escalation']),
@@ -87,7 +87,10 @@ export function slackInteractionsRoute(doors: ChannelDoors): Route {
       const body = await readBody(req);
       const signingSecret = doors.secrets.get(slack.signingSecret);
       if (!signingSecret)
-        throw new HttpError(503, `the Slack signing secret ${secretNameForMessage(slack.signingSecret)} is not set on this worker`);
+        throw new HttpError(
+          503,
+          `the Slack signing secret ${secretNameForMessage(slack.signingSecret)} is not set on this worker`,
+        );
       const now = Date.now();
       await acceptSignedOnce({
         check: verifySlackSignature(req.headers, body, signingSecret, now),

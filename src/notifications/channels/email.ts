@@ -4,13 +4,13 @@
 // mail scanner that follows links cannot approve. Sent with nodemailer; the Message-ID is derived from the
 // notification id, so a retried send is recognisable as the same message.
 import { NightshiftError } from '../../errors.js';
+import { secretNameForMessage } from '../../secret-name.js';
 import type { Secrets } from '../../tools/secrets.js';
 import type { DecisionAction } from '../apply-decision.js';
 import { linkSecretProblem, signDecisionLink } from '../decision-links.js';
 import { clip, decisionFacts, decisionTitle } from '../decision-text.js';
 import type { EmailSettings, PersonSpec } from '../settings.js';
 import type { Notification, NotificationChannel, PendingDecision } from '../types.js';
-import { secretNameForMessage } from '../../secret-name.js';
 
 export interface EmailChannelOptions {
   settings: EmailSettings;
@@ -59,7 +59,9 @@ export function emailChannel(o: EmailChannelOptions): NotificationChannel {
     if (name === undefined) return undefined;
     const value = o.secrets.get(name);
     if (!value)
-      throw refused(`notifications.email: the secret ${secretNameForMessage(name)} is not set in this process's environment`);
+      throw refused(
+        `notifications.email: the secret ${secretNameForMessage(name)} is not set in this process's environment`,
+      );
     return value;
   };
   return {

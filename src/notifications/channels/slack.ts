@@ -3,12 +3,12 @@
 // (server/slack-interactions.ts). The notification id goes in the message metadata, so a message can be
 // matched to its outbox entry.
 import { NightshiftError } from '../../errors.js';
+import { secretNameForMessage } from '../../secret-name.js';
 import type { Secrets } from '../../tools/secrets.js';
 import type { SlackSettings } from '../settings.js';
 import type { Notification, NotificationChannel } from '../types.js';
 import { callSlack, postToWebhook } from './slack-api.js';
 import { decisionBlocks, decisionFallback } from './slack-blocks.js';
-import { secretNameForMessage } from '../../secret-name.js';
 
 function secret(secrets: Secrets, name: string | undefined, what: string): string | undefined {
   if (name === undefined) return undefined;

@@ -8,6 +8,7 @@ import { isNightshiftError } from '../../errors.js';
 import type { Role } from '../../roles/schema.js';
 import type { WebhookTrigger } from '../../roles/settings.js';
 import type { DeliverOptions, Delivery } from '../../runtime.js';
+import { secretNameForMessage } from '../../secret-name.js';
 import type { WebhookReplay } from '../../store/interfaces.js';
 import { loadSecrets } from '../../tools/secrets.js';
 import { HttpError, parseJson, readBody } from '../http-body.js';
@@ -20,7 +21,6 @@ import type { WebhookScheme } from './scheme.js';
 import { slack } from './slack.js';
 import { standard } from './standard.js';
 import { stripe } from './stripe.js';
-import { secretNameForMessage } from '../../secret-name.js';
 
 const SCHEMES: Record<WebhookTrigger['scheme'], WebhookScheme> = {
   nightshift,

@@ -2,11 +2,11 @@
 // the role's allowed channels. The URL and token are secrets; the model names neither.
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
+import { secretNameForMessage } from '../../secret-name.js';
 import { defineTool } from '../define.js';
 import { toolFailed } from '../failures.js';
 import { postJson } from '../net/post-json.js';
 import type { ScopeVerdict } from '../types.js';
-import { secretNameForMessage } from '../../secret-name.js';
 
 const SlackAnswer = z.looseObject({
   ok: z.boolean().optional(),
@@ -88,7 +88,10 @@ export const notifySlack = defineTool({
       throw new NightshiftError('SCOPE_VIOLATION', `channel ${channel} is not allowed`);
     const token = slack.token ? ctx.secrets.get(slack.token) : undefined;
     if (!token)
-      throw new NightshiftError('SCOPE_VIOLATION', `secret ${secretNameForMessage(slack.token)} (the Slack bot token) is not set`);
+      throw new NightshiftError(
+        'SCOPE_VIOLATION',
+        `secret ${secretNameForMessage(slack.token)} (the Slack bot token) is not set`,
+      );
     const res = await postJson(
       `${slack.apiUrl.replace(/\/+$/, '')}/chat.postMessage`,
       { channel, text },

@@ -5,10 +5,10 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
+import { secretNameForMessage } from '../../secret-name.js';
 import { defineTool } from '../define.js';
 import { postJson } from '../net/post-json.js';
 import type { ScopeVerdict } from '../types.js';
-import { secretNameForMessage } from '../../secret-name.js';
 
 export function signWebhook(secret: string, timestamp: number, body: string): string {
   return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;

@@ -3,11 +3,11 @@
 // line and the field; the five schemes validate.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Role } from '../../../src/roles/schema.js';
+import { looksLikeSecretName, secretNameForMessage } from '../../../src/secret-name.js';
+import { unverifiableHooks } from '../../../src/server/run-log.js';
 import { runCli } from '../../support/cli.js';
 import { writeTestRole } from '../../support/roles.js';
-import { unverifiableHooks } from '../../../src/server/run-log.js';
-import { looksLikeSecretName, secretNameForMessage } from '../../../src/secret-name.js';
-import type { Role } from '../../../src/roles/schema.js';
 
 const role = (triggers: unknown[]) =>
   writeTestRole({
@@ -58,14 +58,17 @@ describe('validate: webhook triggers', () => {
     );
   });
 
-  it('never repeats a secret pasted where its name belongs, in validate or in serve\'s start-up check', async () => {
+  it("never repeats a secret pasted where its name belongs, in validate or in serve's start-up check", async () => {
     const pasted = 'whsec_3f9a1b2c4d5e6f70';
     const r = role([{ webhook: { path: 'zd', secret: pasted } }]);
     const res = await runCli(['validate', r.file]);
     assert.notEqual(res.code, 0);
     const out = res.stderr + res.stdout;
     assert.doesNotMatch(out, /3f9a1b2c/);
-    assert.match(out, /triggers\[0\]\.webhook\.secret: secret \(not a valid secret name: a value of 22 characters/);
+    assert.match(
+      out,
+      /triggers\[0\]\.webhook\.secret: secret \(not a valid secret name: a value of 22 characters/,
+    );
     // A role whose secrets: lists the pasted value too: serve's "not set" check still hides it.
     const hook = { path: 'zd', role: 'r', secret: pasted };
     const loaded = { name: 'r', secretsFile: undefined, secrets: [pasted], triggers: [{ webhook: hook }] };
