@@ -4,6 +4,7 @@
 // gets exactly what was decided (and approved), after a restart too, and neither a changed store row, a
 // rotated secret, nor a placeholder the model wrote itself can make it run anything else.
 import { hashJson } from '../canonical-json.js';
+import { secretNameForMessage } from '../secret-name.js';
 import type { ToolCallRecord } from '../store/types.js';
 import { placeholderNames, type Redactor } from '../tools/secrets.js';
 
@@ -27,7 +28,7 @@ export function decidedArgs(
     return {
       ok: false,
       why: 'unverifiable',
-      reason: `call ${call.key} uses secret(s) ${missing.join(', ')}, which are not set in this process, so its arguments cannot be checked against what was decided`,
+      reason: `call ${call.key} uses secret(s) ${missing.map(secretNameForMessage).join(', ')}, which are not set in this process, so its arguments cannot be checked against what was decided`,
     };
   return {
     ok: false,

@@ -8,6 +8,7 @@
 // promotion fails after it for a secret nobody added.
 import { NightshiftError } from '../errors.js';
 import type { Role } from '../roles/schema.js';
+import { secretNameForMessage } from '../secret-name.js';
 
 /**
  * Throws SECRET_NOT_SET when `role` (the run's version) declares a secret that `loaded` (the role of that
@@ -35,7 +36,7 @@ export function assertAddedSecretsSet(
   const where = `the environment${gap.role.secretsFile ? ` nor in ${gap.role.secretsFile}` : ''}`;
   throw new NightshiftError(
     'SECRET_NOT_SET',
-    `${who} declares ${one ? 'secret' : 'secrets'} ${missing.join(', ')}, not set in this worker process (neither in ${where}): ` +
+    `${who} declares ${one ? 'secret' : 'secrets'} ${missing.map(secretNameForMessage).join(', ')}, not set in this worker process (neither in ${where}): ` +
       `a version promoted after the process started added ${one ? 'it' : 'them'}; set ${one ? 'it' : 'them'} in the ${gap.path.length === 0 ? "role's" : "specialist's"} secrets file, or in the environment and restart nightshift serve, then run again`,
     {
       details: {

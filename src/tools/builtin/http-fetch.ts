@@ -8,6 +8,7 @@ import { isIP, type LookupFunction } from 'node:net';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import type { RoleSettings } from '../../roles/settings.js';
+import { secretNameForMessage } from '../../secret-name.js';
 import { defineTool } from '../define.js';
 import { toolFailed, toolTimeout } from '../failures.js';
 import { restrictedAddress } from '../net/addresses.js';
@@ -148,7 +149,10 @@ function withSecrets(text: string, secrets: Secrets): string {
   return text.replace(SECRET_REF, (_m, name: string) => {
     const v = secrets.get(name);
     if (v === undefined)
-      throw new NightshiftError('SCOPE_VIOLATION', `secret ${name} is declared but not set`);
+      throw new NightshiftError(
+        'SCOPE_VIOLATION',
+        `secret ${secretNameForMessage(name)} is declared but not set`,
+      );
     return v;
   });
 }
