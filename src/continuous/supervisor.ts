@@ -6,6 +6,7 @@
 // A handling that fails is restarted with exponential backoff; after `maxFailures` failures in a row the
 // agent stops and escalates to a human (ops), and answering that escalation lets it try again.
 import type { Clock } from '../clock.js';
+import { holderIsDeadHere } from '../engine/lease.js';
 import { NightshiftError } from '../errors.js';
 import {
   type NightshiftEvent,
@@ -241,25 +242,29 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
    * Roles this process does not hold whose agent is free: never started, released, or its lease expired.
    * One query per tick however many agents other workers hold, instead of a claim attempt per role.
    */
-  async function claimable(now: number): Promise<Set<string>> {
+  async function claimable(now: number): Promise<Map<string, string | undefined>> {
     const unheld = o.roles.filter((r) => !held.has(r.name) && !busy.has(r.name));
-    if (unheld.length === 0) return new Set();
+    if (unheld.length === 0) return new Map();
     let agents: AgentRecord[];
     try {
       agents = await host.store.listAgents();
     } catch (err) {
       o.onError(err, 'listing agents');
-      return new Set();
+      return new Map();
     }
     const byRole = new Map(agents.map((a) => [a.role, a]));
-    return new Set(
-      unheld
-        .filter((r) => {
-          const a = byRole.get(r.name);
-          return !a || a.owner === null || a.owner === host.owner || (a.leaseUntil ?? 0) < now;
-        })
-        .map((r) => r.name),
-    );
+    const free = new Map<string, string | undefined>();
+    for (const r of unheld) {
+      const a = byRole.get(r.name);
+      if (!a || a.owner === null || a.owner === host.owner || (a.leaseUntil ?? 0) < now)
+        free.set(r.name, undefined);
+      // Held by a process of this host that is gone (a daemon killed with `kill -9` and started again, a
+      // crashed `--workers` sibling): taken over at once, as its runs are (queue/dead-holders.ts), instead
+      // of after up to `leaseSeconds` with the agent's inbox waiting. From exactly that holder: a live
+      // worker that took the agent meanwhile keeps it.
+      else if (holderIsDeadHere(a.owner)) free.set(r.name, a.owner);
+    }
+    return free;
   }
 
   async function tick(): Promise<void> {
@@ -274,7 +279,13 @@ export function startSupervisor(o: SupervisorOptions): Supervisor {
         if (!free.has(role.name)) continue;
         let agent: AgentRecord | undefined;
         try {
-          agent = await host.store.claimAgent(role.name, host.owner, now + leaseMs(role), now);
+          agent = await host.store.claimAgent(
+            role.name,
+            host.owner,
+            now + leaseMs(role),
+            now,
+            free.get(role.name),
+          );
         } catch (err) {
           o.onError(err, role.name);
           continue;

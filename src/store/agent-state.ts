@@ -68,8 +68,13 @@ export function leaseAgent(
   owner: string,
   until: number,
   now: number,
+  deadOwner?: string,
 ): AgentRecord | undefined {
-  const free = agent.owner === null || agent.owner === owner || (agent.leaseUntil ?? 0) < now;
+  const free =
+    agent.owner === null ||
+    agent.owner === owner ||
+    (agent.leaseUntil ?? 0) < now ||
+    (deadOwner !== undefined && agent.owner === deadOwner);
   if (!free) return undefined;
   const takenOver = agent.owner !== null && agent.owner !== owner;
   return {

@@ -199,9 +199,16 @@ export interface Agents {
   /**
    * Takes the role's agent lease for `owner` until `until` when it is free, expired or already owner's,
    * creating the agent on first use. Returns the agent (with `takenOver` set when a live holder's lease had
-   * expired) or undefined when another owner holds it.
+   * expired) or undefined when another owner holds it. `deadOwner`: a holder the caller knows is dead (a
+   * process of this host that no longer exists), whose lease is taken at once, as if it had expired.
    */
-  claimAgent(role: string, owner: string, until: number, now: number): Promise<AgentRecord | undefined>;
+  claimAgent(
+    role: string,
+    owner: string,
+    until: number,
+    now: number,
+    deadOwner?: string,
+  ): Promise<AgentRecord | undefined>;
   /** Renews the leases `owner` holds on these roles (the heartbeat); returns the roles still held. */
   heartbeatAgents(owner: string, roles: readonly string[], until: number, now: number): Promise<string[]>;
   /** Saves the agent's state if `owner` still holds it; false if the lease was lost. */

@@ -17,11 +17,12 @@ export function claimAgent(
   owner: string,
   until: number,
   now: number,
+  deadOwner?: string,
 ): Promise<AgentRecord | undefined> {
   return db.tx(`claiming the agent of ${role}`, async (c) => {
     await run(c, agents.insertAgentIfMissing(d, role, newAgentState(), now));
     const row = (await run(c, agents.agentByRole(d, role, true))).rows[0] as Row;
-    const claimed = leaseAgent(agents.toAgent(d, row), owner, until, now);
+    const claimed = leaseAgent(agents.toAgent(d, row), owner, until, now, deadOwner);
     if (!claimed) return undefined;
     await run(c, agents.writeLease(d, claimed, owner, until, now));
     return claimed;

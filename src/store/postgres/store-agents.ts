@@ -14,8 +14,9 @@ export const agentMethods = {
     owner: string,
     until: number,
     now: number,
+    deadOwner?: string,
   ): Promise<AgentRecord | undefined> {
-    return agentWrites.claimAgent(this.db, role, owner, until, now);
+    return agentWrites.claimAgent(this.db, role, owner, until, now, deadOwner);
   },
 
   heartbeatAgents(

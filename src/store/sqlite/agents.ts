@@ -13,9 +13,11 @@ export function claimAgent(
   owner: string,
   until: number,
   now: number,
+  deadOwner?: string,
 ): AgentRecord | undefined {
   run(s, agents.insertAgentIfMissing(d, role, newAgentState(), now));
-  const claimed = leaseAgent(agents.toAgent(d, get(s, agents.agentByRole(d, role))!), owner, until, now);
+  const row = get(s, agents.agentByRole(d, role))!;
+  const claimed = leaseAgent(agents.toAgent(d, row), owner, until, now, deadOwner);
   if (!claimed) return undefined;
   run(s, agents.writeLease(d, claimed, owner, until, now));
   return claimed;

@@ -16,8 +16,11 @@ export const agentMethods = {
     owner: string,
     until: number,
     now: number,
+    deadOwner?: string,
   ): Promise<AgentRecord | undefined> {
-    return this.write(`claiming the agent of ${role}`, (s) => claimAgent(s, role, owner, until, now));
+    return this.write(`claiming the agent of ${role}`, (s) =>
+      claimAgent(s, role, owner, until, now, deadOwner),
+    );
   },
 
   heartbeatAgents(
