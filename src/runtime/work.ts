@@ -2,6 +2,7 @@
 // roles and drives them; the supervisor (continuous/supervisor.ts) holds the continuous roles' agents;
 // both wake at once when another process queues work (Postgres LISTEN) and poll otherwise.
 
+import { continuousSettings } from '../continuous/settings.js';
 import { startSupervisor } from '../continuous/supervisor.js';
 import { specialistsOf } from '../delegation/reachable.js';
 import type { EngineContext } from '../engine/context.js';
@@ -153,7 +154,12 @@ export function startWork(
         const { role, run } = await roles.ofRun(runId);
         assertAddedSecretsSet(role, loadedRole, (r) => roles.unsetSecrets(r));
         const ready = await roles.prepare(role, run.model === role.model ? undefined : run.model);
-        return (await resumeRun(drivingCtx, ready, runId)).run;
+        // The handling's run is leased as long as the agent is (`continuous.leaseSeconds`), not for the
+        // worker's `--lease-ms`: a worker that hangs loses both together, so the worker that takes the agent
+        // over `leaseSeconds` after the last heartbeat can continue the run then too, instead of finding
+        // it still leased to the hung worker for up to `--lease-ms` (docs/deployment.md, Continuous mode).
+        const leaseMs = continuousSettings(loadedRole).leaseSeconds * 1000;
+        return (await resumeRun({ ...drivingCtx, leaseMs }, ready, runId)).run;
       },
       reopenRun: (runId, why) => reopenRun(store, clock, runId, why),
       async escalate(run, reason, context) {
