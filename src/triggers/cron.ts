@@ -2,6 +2,7 @@
 // key `cron:<role>:<tick>`, so however many workers fire, the store creates one run per tick.
 import { Cron } from 'croner';
 import type { Role } from '../roles/schema.js';
+import { storeOutageOf } from '../store/outage.js';
 
 export function cronProblem(
   schedule: string,
@@ -38,6 +39,8 @@ export interface CronOptions {
   busy: (role: Role) => Promise<boolean>;
   onError: (err: unknown, role: Role) => void;
   now?: () => Date;
+  /** First wait before a tick that could not be enqueued is tried again (doubling, at most 30 s). */
+  retryMs?: number;
 }
 
 export interface CronTriggers {
@@ -50,17 +53,32 @@ export function tickKey(role: Role, tick: Date): string {
 
 export function startCronTriggers(o: CronOptions): CronTriggers {
   const jobs: Cron[] = [];
+  const retries = new Set<ReturnType<typeof setTimeout>>();
+  let stopped = false;
   const now = o.now ?? (() => new Date());
+  const firstRetryMs = o.retryMs ?? 1000;
   for (const role of o.roles) {
     for (const t of role.triggers) {
       if (!('cron' in t)) continue;
       const { schedule, timezone, catchUp, overlap } = t.cron;
-      const tick = async (at: Date) => {
+      // A tick the store could not take for now (the database cut, the disk full) is tried again with backoff
+      // until it is enqueued or the next tick is due, rather than lost: the key makes a retry that did
+      // land the first time a no-op (docs/deployment.md, "Outages").
+      const tick = async (at: Date, waitMs = firstRetryMs): Promise<void> => {
         try {
           if (overlap === 'skip' && (await o.busy(role))) return;
           await o.fire(role, at, tickKey(role, at));
         } catch (err) {
           o.onError(err, role);
+          const next = job.nextRun();
+          if (stopped || storeOutageOf(err) === undefined) return;
+          if (next && next.getTime() <= now().getTime() + waitMs) return;
+          const timer = setTimeout(() => {
+            retries.delete(timer);
+            void tick(at, Math.min(waitMs * 2, 30_000));
+          }, waitMs);
+          timer.unref();
+          retries.add(timer);
         }
       };
       const job = new Cron(schedule, { timezone, protect: true }, (self: Cron) => {
@@ -77,7 +95,10 @@ export function startCronTriggers(o: CronOptions): CronTriggers {
   }
   return {
     stop() {
+      stopped = true;
       for (const j of jobs) j.stop();
+      for (const r of retries) clearTimeout(r);
+      retries.clear();
     },
   };
 }
