@@ -11,7 +11,7 @@ import { summarizeRun } from './delegation/waiting-children.js';
 import type { RunStatus } from './domain.js';
 import { cancelRun } from './engine/cancel.js';
 import type { EngineContext } from './engine/context.js';
-import { newLeaseOwner } from './engine/lease.js';
+import { holderIsDeadHere, newLeaseOwner } from './engine/lease.js';
 import { resumeRun, startRun } from './engine/start.js';
 import { RunState } from './engine/state.js';
 import type { RunSummary } from './engine/summary.js';
@@ -321,7 +321,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
           owner: a.owner,
           heartbeatAt: a.heartbeatAt,
           leaseUntil: a.leaseUntil,
-          live: a.owner !== null && (a.leaseUntil ?? 0) >= now,
+          // A holder that is a process of this host gone (killed with `kill -9`) holds nothing, whatever
+          // its lease says: the next worker to look takes the agent over at once.
+          live: a.owner !== null && (a.leaseUntil ?? 0) >= now && !holderIsDeadHere(a.owner),
           restarts: a.restarts,
           takeovers: a.takeovers,
           failures: a.failures,

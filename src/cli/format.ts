@@ -272,7 +272,13 @@ export function formatAgents(agents: AgentStatusView[], now: number, cmd = 'nigh
   return agents
     .map((a) => {
       const beat = a.heartbeatAt === null ? 'never' : `${((now - a.heartbeatAt) / 1000).toFixed(1)} s ago`;
-      const holder = a.live ? `held by ${a.owner}` : a.owner ? `lease expired (${a.owner})` : 'not held';
+      const holder = a.live
+        ? `held by ${a.owner}`
+        : !a.owner
+          ? 'not held'
+          : (a.leaseUntil ?? 0) >= now
+            ? `holder gone (${a.owner}, a process of this host that no longer runs)`
+            : `lease expired (${a.owner})`;
       const lines = [
         `${a.role}  ${a.status.padEnd(9)}  ${holder}  heartbeat ${beat}  inbox ${a.inbox}  restarts ${a.restarts}  takeovers ${a.takeovers}  failures ${a.failures}`,
       ];

@@ -17,6 +17,7 @@ interface ShownAgent {
   role: string;
   status: string;
   owner: string | null;
+  live: boolean;
   takeovers: number;
   context: unknown;
 }
@@ -53,6 +54,11 @@ describe('continuous agent: the embedded daemon killed and started again', () =>
       await waitFor(async () => (existsSync(reached) ? true : undefined), 'the agent in the tool');
       a.child.kill('SIGKILL');
       await a.done;
+      // Before any worker is back: `status` does not call the killed daemon a live holder, lease or not.
+      const gone = (await agent())!;
+      assert.equal(gone.live, false, 'the killed holder is not live');
+      const shown = await runCli(['status', '--data-dir', r.dataDir]);
+      assert.match(shown.stdout, /sentinel {2}working +holder gone \(/);
 
       b = await startServe(args);
       const started = Date.now();
