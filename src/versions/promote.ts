@@ -53,6 +53,12 @@ export interface PromoteRequest {
    * earlier candidate of the same loop, and a widening judged against that one would not show.
    */
   baseline?: string | undefined;
+  /**
+   * The promotion the caller saw active when it judged the candidate better (null: none). When another is
+   * active now, nothing is written and PROMOTION_STALE is thrown: the candidate was never compared with
+   * the version now in effect (two improve loops of one role, each promoting over the other).
+   */
+  expectedActive?: string | null | undefined;
 }
 
 export interface PromotionResult {
@@ -158,6 +164,12 @@ async function request(
   const by = checkActor(req.by);
   const candidate = await findVersion(ctx.store, req.role, req.version);
   if (active?.version === candidate.version) return { promotion: active, outcome: 'unchanged' };
+  if (req.expectedActive !== undefined && (active?.id ?? null) !== req.expectedActive)
+    throw new NightshiftError(
+      'PROMOTION_STALE',
+      `the active version of ${req.role} changed (now ${active ? `${active.version}, promotion ${active.id}` : 'none: the role file runs'}) since ${candidate.version} was judged against ${req.baseline ?? 'the version then active'}; nothing was changed`,
+      { details: { role: req.role, version: candidate.version } },
+    );
   const bases = req.baseline
     ? await explicitBaselines(ctx.store, req.role, active, req.baseline)
     : await baselines(ctx.store, req.role, active, candidate.version);
