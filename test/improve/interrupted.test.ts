@@ -3,11 +3,15 @@
 // candidate left behind by a killed loop is still known as one, so it never becomes what a hand
 // promotion records as its `from` and a rollback makes active. Real SQLite store, real CLI, SIGKILL.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createIdSource } from '../../src/clock.js';
+import { roleRecordSpec } from '../../src/engine/start.js';
 import { improve } from '../../src/improve/improve.js';
 import { loadRoleFile } from '../../src/roles/load.js';
+import { grantPromotion, promote } from '../../src/versions/promote.js';
 import { runCli, startCli } from '../support/cli.js';
 import { inStore } from '../support/crash-points.js';
 import { exampleProject } from '../support/examples.js';
@@ -101,5 +105,49 @@ describe('improve: killed while the candidate is evaluated', () => {
     } finally {
       tmp.cleanup();
     }
+  });
+});
+
+describe('improve: the version compared with, promoted meanwhile', () => {
+  it('still promotes when what was put in effect meanwhile is the very version the candidate beat', async () => {
+    await p?.rt.close();
+    p = await createProject();
+    const base = await loadRoleFile(join(p.dir, 'triage.yaml'));
+    const text = readFileSync(join(p.dir, 'triage.yaml'), 'utf8');
+    const candidate = await loadRoleFile(join(p.dir, 'triage.yaml'), {
+      text: text.replace('Read the ticket', 'Read the whole ticket'),
+    });
+    for (const role of [base, candidate])
+      await p.rt.store.putRoleVersion({
+        name: role.name,
+        version: role.version,
+        spec: roleRecordSpec(role),
+        createdAt: Date.now(),
+      });
+    const ctx = { store: p.rt.store, clock: { now: () => Date.now() }, ids: createIdSource() };
+    // Nothing was active when the loop compared; a person then promoted the same base version.
+    const first = await promote(ctx, { role: 'triage', version: base.version, by: 'alice' });
+    if (first.outcome === 'pending') await grantPromotion(ctx, first.promotion.id, { by: 'alice' });
+    const asked = { role: 'triage', version: candidate.version, baseline: base.version, by: 'alice' };
+    const done = await promote(ctx, { ...asked, expectedActive: null });
+    assert.equal(done.outcome, 'promoted');
+    // Another version in effect than the one compared with: refused, nothing written.
+    const back = await promote(ctx, { role: 'triage', version: base.version, by: 'alice' });
+    if (back.outcome === 'pending') await grantPromotion(ctx, back.promotion.id, { by: 'alice' });
+    const third = await loadRoleFile(join(p.dir, 'triage.yaml'), {
+      text: text.replace('Read the ticket', 'Read the ticket twice'),
+    });
+    await p.rt.store.putRoleVersion({
+      name: third.name,
+      version: third.version,
+      spec: roleRecordSpec(third),
+      createdAt: Date.now(),
+    });
+    const before = await p.rt.store.listPromotions({ role: 'triage' });
+    await assert.rejects(
+      promote(ctx, { ...asked, version: third.version, baseline: candidate.version, expectedActive: null }),
+      { code: 'PROMOTION_STALE' },
+    );
+    assert.equal((await p.rt.store.listPromotions({ role: 'triage' })).length, before.length);
   });
 });
