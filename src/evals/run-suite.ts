@@ -35,6 +35,12 @@ export interface RunSuiteOptions extends CaseRunOptions {
   onCase?: ((result: CaseResult) => void) | undefined;
   clock?: Clock | undefined;
   ids?: IdSource | undefined;
+  /**
+   * The id to store the result under (default a new one). The improve loop names its candidate's eval in
+   * the round it records before the eval starts, so an eval left behind by an interrupted loop is known
+   * as a candidate's and never becomes a baseline.
+   */
+  resultId?: string | undefined;
 }
 
 export interface CaseResult {
@@ -243,7 +249,7 @@ export async function runSuite(role: Role, suite: Suite, o: RunSuiteOptions = {}
   let stored: EvalResultRecord | null = null;
   if (o.store) {
     stored = {
-      id: (o.ids ?? createIdSource(clock)).next('eval'),
+      id: o.resultId ?? (o.ids ?? createIdSource(clock)).next('eval'),
       role: role.name,
       roleVersion: role.version,
       suite: suite.name,

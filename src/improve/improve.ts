@@ -168,6 +168,10 @@ export async function improve(o: ImproveOptions): Promise<ImproveResult> {
       'IMPROVE_BASE_MISMATCH',
       `${o.roleFile} is version ${active.version}, but the active version of ${active.name} is ${promoted.version}: improve the active version's definition, or promote the file first (nightshift promote ${o.roleFile} ${active.version})`,
     );
+  // The promotion the loop's base is in effect by (none: the file runs). A promotion is made only while
+  // it still is: another loop (or a person) that promoted meanwhile put a version in effect this loop's
+  // candidates were never compared with.
+  let basePromotion = promoted?.id ?? null;
   await checkSuiteHidden(o.suite, active, o.loadRole);
   const estimateUsd = estimate(o, active, repeat, rounds);
   o.onEstimate?.(estimateUsd);
@@ -275,13 +279,23 @@ export async function improve(o: ImproveOptions): Promise<ImproveResult> {
       break;
     }
     record.candidateVersion = candidate.role.version;
+    record.candidateEvalId = ids.next('eval');
+    // Recorded before the candidate is stored or evaluated, and replaced when the round ends: a loop killed
+    // during the eval leaves the candidate (and its eval, if stored) marked as an improve candidate, so it
+    // is never the baseline of the next eval, nor the `from` a hand promotion records and rolls back to.
+    await store.putImprovementRound({
+      ...record,
+      outcome: 'stopped',
+      reason: `interrupted: the improve loop ended before the candidate's eval did (the round was not finished)`,
+      durationMs: clock.now() - started,
+    });
     await register(store, candidate.role, clock.now());
     const candidateResult = await runSuite(candidate.role, o.suite, {
       ...evalOptions,
       maxCostUsd: remaining,
+      resultId: record.candidateEvalId,
     });
     record.costUsd += candidateResult.costUsd;
-    record.candidateEvalId = candidateResult.stored?.id ?? null;
     const verdict = compareRuns(activeResult.runs, candidateResult.runs, o);
     record.comparison = verdict.comparison;
     record.reason = verdict.reason;
@@ -290,19 +304,30 @@ export async function improve(o: ImproveOptions): Promise<ImproveResult> {
       const evidence = [record.activeEvalId, record.candidateEvalId, record.id]
         .filter((x): x is string => x !== null)
         .map((id) => (id.startsWith('imp') ? `improve:${id}` : `eval:${id}`));
-      const asked = await promote(
-        { store, clock, ids, people: o.people },
-        // Judged against the version this round started from: with nothing active, promote()'s own guess
-        // is the newest stored version, often an earlier candidate that already had the same widening.
-        {
-          role: active.name,
-          version: candidate.role.version,
-          baseline: active.version,
-          by: o.by,
-          evidence,
-          note: verdict.reason,
-        },
-      );
+      let asked: Awaited<ReturnType<typeof promote>>;
+      try {
+        asked = await promote(
+          { store, clock, ids, people: o.people },
+          // Judged against the version this round started from: with nothing active, promote()'s own guess
+          // is the newest stored version, often an earlier candidate that already had the same widening.
+          {
+            role: active.name,
+            version: candidate.role.version,
+            baseline: active.version,
+            expectedActive: basePromotion,
+            by: o.by,
+            evidence,
+            note: verdict.reason,
+          },
+        );
+      } catch (err) {
+        if (!NightshiftError.isInstance(err) || err.code !== 'PROMOTION_STALE') throw err;
+        // Better than the base, but the base is no longer what runs: not promoted, and the loop ends (its
+        // next rounds would be compared with a version that is not in effect either).
+        record.reason = `${verdict.reason}; not promoted: ${err.message}`;
+        await finish(record);
+        break;
+      }
       record.promotionId = asked.promotion.id;
       record.outcome = asked.outcome === 'pending' ? 'pending' : 'promoted';
       // A promotion waits either because it widens authority or because the asker may not decide for
@@ -318,6 +343,7 @@ export async function improve(o: ImproveOptions): Promise<ImproveResult> {
     await finish(record);
     // Only a promotion in effect moves the base: a pending one is still the person's to grant.
     if (record.outcome === 'promoted') {
+      basePromotion = record.promotionId;
       active = candidate.role;
       doc = candidate.doc;
       activeResult = candidateResult;

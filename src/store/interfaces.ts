@@ -102,8 +102,9 @@ export interface EvalResults {
   listEvalResults(filter: EvalResultFilter): Promise<EvalResultRecord[]>;
 }
 
-/** The improve loop's rounds (src/improve/): appended, never changed. */
+/** The improve loop's rounds (src/improve/). */
 export interface ImprovementRounds {
+  /** Writes the round, or replaces the one with its id (a round is written as it starts its eval and as it ends). */
   putImprovementRound(record: ImprovementRoundRecord): Promise<void>;
   /** Newest first. */
   listImprovementRounds(filter: ImprovementRoundFilter): Promise<ImprovementRoundRecord[]>;

@@ -53,6 +53,13 @@ export interface PromoteRequest {
    * earlier candidate of the same loop, and a widening judged against that one would not show.
    */
   baseline?: string | undefined;
+  /**
+   * The promotion the caller saw active when it judged the candidate better (null: none). When another is
+   * active now and it put in effect a version other than `baseline`, nothing is written and
+   * PROMOTION_STALE is thrown: the candidate was never compared with the version now in effect (two
+   * improve loops of one role, each promoting over the other).
+   */
+  expectedActive?: string | null | undefined;
 }
 
 export interface PromotionResult {
@@ -162,6 +169,18 @@ async function request(
     ? await explicitBaselines(ctx.store, req.role, active, req.baseline)
     : await baselines(ctx.store, req.role, active, candidate.version);
   const base = bases[0];
+  // Another promotion in effect is stale only when it put another version in effect than the one the
+  // candidate was compared with (a promotion of that very version, or back to it, leaves the test valid).
+  if (
+    req.expectedActive !== undefined &&
+    (active?.id ?? null) !== req.expectedActive &&
+    !(active && req.baseline !== undefined && active.version === base?.version)
+  )
+    throw new NightshiftError(
+      'PROMOTION_STALE',
+      `the active version of ${req.role} changed (now ${active ? `${active.version}, promotion ${active.id}` : 'none: the role file runs'}) since ${candidate.version} was judged against ${req.baseline ?? 'the version then active'}; nothing was changed`,
+      { details: { role: req.role, version: candidate.version } },
+    );
   const widening = wideningAgainst(bases, candidate);
   const direct = widening.length === 0 && mayDecide(ctx.people, by, req.role);
   const now = ctx.clock.now();

@@ -92,7 +92,13 @@ export function improvementRoundsContract(storeOf: () => Store): void {
     assert.deepEqual(await ids({ role: 'nobody' }), []);
   });
 
-  it('refuses a second round with the same id', async () => {
-    await assert.rejects(storeOf().putImprovementRound(round({ id: 'imp_1' })));
+  it('replaces a round written again with its id (written as its eval starts, and as it ends)', async () => {
+    const store = storeOf();
+    const started = round({ id: 'imp_5', role: 'rewritten', outcome: 'stopped', reason: 'interrupted' });
+    await store.putImprovementRound(started);
+    const ended = { ...started, outcome: 'rejected' as const, reason: 'not better', durationMs: 9 };
+    await store.putImprovementRound(ended);
+    const mine = await store.listImprovementRounds({ role: 'rewritten' });
+    assert.deepEqual(mine, [ended]);
   });
 }

@@ -3,6 +3,7 @@
 // nothing regressed against the baseline (docs/evals.md).
 import { relative } from 'node:path';
 import { type Command, Option } from 'commander';
+import { roleRecordSpec } from '../../engine/start.js';
 import { NightshiftError } from '../../errors.js';
 import { formatEstimate, formatSuite } from '../../evals/format.js';
 import { runSuite } from '../../evals/run-suite.js';
@@ -76,6 +77,14 @@ export function evalCommand(program: Command, cli: CliContext): void {
         loadRole: cli.loadRole,
         // Before any case runs, so a user sees what a real-model suite will cost (stderr under --json).
         onEstimate: (e) => (flags.json ? cli.io.err : cli.io.out)(formatEstimate(e)),
+      });
+      // The version the result is stored against is stored (registered) too, as `versions <role file>`
+      // does: `versions ROLE` then lists it with this eval, and `promote ROLE HASH` finds it.
+      await rt.store.putRoleVersion({
+        name: role.name,
+        version: role.version,
+        spec: roleRecordSpec(role),
+        createdAt: Date.now(),
       });
       cli.print(flags, result, formatSuite(result));
       cli.io.code = result.ok ? EXIT.ok : EXIT.failed;

@@ -1,4 +1,6 @@
-// Improvement rounds for both stores (see dialect.ts): appended once, never updated, read newest first.
+// Improvement rounds for both stores (see dialect.ts), read newest first. A round is written before its
+// candidate is stored and evaluated (as `stopped`, interrupted) and again, by id, when it ends: a loop
+// killed in between leaves its candidate marked as one (never a baseline, nor a promotion's `from`).
 import type { ImprovementRoundFilter, ImprovementRoundRecord } from '../types.js';
 import type { Dialect, Query } from './dialect.js';
 
@@ -7,10 +9,16 @@ type Row = Record<string, unknown>;
 const COLUMNS =
   'id, role, round, base_version, candidate_version, outcome, reason, proposer, proposer_run_id, rationale, changes, active_eval_id, candidate_eval_id, comparison, promotion_id, cost_usd, duration_ms, created_at';
 
+const UPDATES = COLUMNS.split(', ')
+  .filter((c) => c !== 'id')
+  .map((c) => `${c} = excluded.${c}`)
+  .join(', ');
+
 export function insertImprovementRound(d: Dialect, r: ImprovementRoundRecord): Query {
   const marks = Array.from({ length: 18 }, (_, i) => d.param(i + 1)).join(', ');
   return {
-    text: `INSERT INTO improvement_rounds (${COLUMNS}) VALUES (${marks})`,
+    text: `INSERT INTO improvement_rounds (${COLUMNS}) VALUES (${marks})
+      ON CONFLICT (id) DO UPDATE SET ${UPDATES}`,
     params: [
       r.id,
       r.role,
