@@ -3,6 +3,7 @@
 
 import type { Message } from '../types.js';
 import { incompleteStream, StreamError } from '../wire/collect.js';
+import { endpointUrl } from '../wire/endpoint.js';
 import {
   callInput,
   EMPTY_ANSWER,
@@ -141,10 +142,10 @@ function reader(names: WireRequest['names']): TurnReader {
   };
 }
 
-/** The Messages API at `apiUrl` (ending in /v1). */
+/** The Messages API at `apiUrl` (ending in /v1, then any query the base URL had). */
 export function anthropicWire(modelId: string, apiUrl: string, apiKey: string | undefined): WireProtocol {
   return {
-    url: `${apiUrl}/messages`,
+    url: endpointUrl(apiUrl, '/messages'),
     headers: { ...(apiKey !== undefined ? { 'x-api-key': apiKey } : {}), 'anthropic-version': '2023-06-01' },
     body({ request, names, structuredOutput }) {
       return {

@@ -3,6 +3,7 @@
 // stream_options.include_usage asks for, [DONE]).
 import { randomUUID } from 'node:crypto';
 import { incompleteStream, StreamError } from '../wire/collect.js';
+import { endpointUrl } from '../wire/endpoint.js';
 import {
   callInput,
   EMPTY_ANSWER,
@@ -112,7 +113,7 @@ function reader(names: WireRequest['names']): TurnReader {
 export function chatWire(modelId: string, baseUrl: string, apiKey: string | undefined): WireProtocol {
   const reasoning = isReasoningModel(modelId);
   return {
-    url: `${baseUrl}/chat/completions`,
+    url: endpointUrl(baseUrl, '/chat/completions'),
     headers: apiKey !== undefined ? { authorization: `Bearer ${apiKey}` } : {},
     body(req) {
       const { request, names, structuredOutput } = req;

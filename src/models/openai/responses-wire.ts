@@ -2,6 +2,7 @@
 // and the reader of its streamed events (response.created, output_text.delta, output_item.added/done,
 // function_call_arguments.delta, response.completed/incomplete/failed, error).
 import { incompleteStream, StreamError } from '../wire/collect.js';
+import { endpointUrl } from '../wire/endpoint.js';
 import {
   callInput,
   EMPTY_ANSWER,
@@ -111,7 +112,7 @@ function reader(names: WireRequest['names']): TurnReader {
 export function responsesWire(modelId: string, baseUrl: string, apiKey: string | undefined): WireProtocol {
   const systemRole = isReasoningModel(modelId) ? 'developer' : 'system';
   return {
-    url: `${baseUrl}/responses`,
+    url: endpointUrl(baseUrl, '/responses'),
     headers: apiKey !== undefined ? { authorization: `Bearer ${apiKey}` } : {},
     body(req) {
       const { request, names, structuredOutput } = req;

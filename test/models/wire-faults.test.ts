@@ -1,0 +1,163 @@
+// Provider answers a fault suite would send, from a raw loopback server: a huge event in small chunks (the
+// SSE reader must stay linear), a base URL with a query (Azure's `?api-version=`) or with credentials in it,
+// and a 200 whose body is no event stream at all (a gateway's HTML page).
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import { createAnthropicModel } from '../../src/models/anthropic/index.js';
+import {
+  createOpenAIChatModel,
+  createOpenAICompatibleModel,
+  createOpenAIModel,
+} from '../../src/models/openai/index.js';
+import { eventParser } from '../../src/models/wire/sse.js';
+
+const ask = { system: 'be brief', messages: [{ role: 'user' as const, content: 'hi' }], tools: [] };
+
+/** A server answering every POST with `answer`; `urls` holds each request's path and query. */
+async function rawServer(answer: (res: http.ServerResponse) => void) {
+  const urls: string[] = [];
+  const server = http.createServer((req, res) => {
+    urls.push(req.url ?? '');
+    req.resume();
+    req.on('end', () => answer(res));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    urls,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const chatAnswer =
+  'data: {"model":"m","choices":[{"index":0,"delta":{"content":"ok"},"finish_reason":"stop"}]}\n\n' +
+  'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1}}\n\ndata: [DONE]\n\n';
+const responsesAnswer =
+  'event: response.completed\ndata: {"type":"response.completed","response":{"usage":{"input_tokens":3,"output_tokens":1}}}\n\n';
+const anthropicAnswer =
+  'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":3}}}\n\n' +
+  'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":1}}\n\n' +
+  'event: message_stop\ndata: {"type":"message_stop"}\n\n';
+
+describe('wire faults', () => {
+  it('reads a 16 MB event arriving in 16 KB chunks in linear time', () => {
+    const bytes = new TextEncoder().encode(`data: ${'x'.repeat(16 << 20)}\n\ndata: a\ndata: b\n\n`);
+    const seen: number[] = [];
+    const parser = eventParser((_name, data) => seen.push(data.length));
+    const started = performance.now();
+    for (let i = 0; i < bytes.length; i += 16_384) parser.push(bytes.subarray(i, i + 16_384));
+    parser.end();
+    const ms = performance.now() - started;
+    assert.deepEqual(seen, [16 << 20, 3]);
+    // Linear is ~0.1 s here; the quadratic reader took over a minute.
+    assert.ok(ms < 5_000, `took ${Math.round(ms)} ms`);
+  });
+
+  it('keeps a base URL’s query after the endpoint path, for each protocol', async () => {
+    const chat = await rawServer((res) =>
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).end(chatAnswer),
+    );
+    const responses = await rawServer((res) =>
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).end(responsesAnswer),
+    );
+    const anthropic = await rawServer((res) =>
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).end(anthropicAnswer),
+    );
+    try {
+      const settings = { apiKey: 'k', retryBaseMs: 1 };
+      await createOpenAICompatibleModel('m', `${chat.url}/openai/v1/?api-version=2024-10-21`, settings).turn(
+        ask,
+      );
+      await createOpenAIChatModel('m', { ...settings, baseUrl: `${chat.url}/v1?api-version=1` }).turn(ask);
+      await createOpenAIModel('m', { ...settings, baseUrl: `${responses.url}/v1?api-version=1` }).turn(ask);
+      await createAnthropicModel('m', { ...settings, baseUrl: `${anthropic.url}?team=a` }).turn(ask);
+      await createAnthropicModel('m', { ...settings, baseUrl: `${anthropic.url}/v1/?team=b` }).turn(ask);
+      assert.deepEqual(chat.urls, [
+        '/openai/v1/chat/completions?api-version=2024-10-21',
+        '/v1/chat/completions?api-version=1',
+      ]);
+      assert.deepEqual(responses.urls, ['/v1/responses?api-version=1']);
+      assert.deepEqual(anthropic.urls, ['/v1/messages?team=a', '/v1/messages?team=b']);
+    } finally {
+      await Promise.all([chat.close(), responses.close(), anthropic.close()]);
+    }
+  });
+
+  it('fails a 200 whose body is an HTML page at once, saying so, instead of retrying it as a cut stream', async () => {
+    const page = await rawServer((res) =>
+      res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end('<html><body>Sign in to the gateway</body></html>'),
+    );
+    try {
+      for (const model of [
+        createOpenAIChatModel('m', { apiKey: 'k', baseUrl: `${page.url}/v1`, retryBaseMs: 1 }),
+        createOpenAIModel('m', { apiKey: 'k', baseUrl: `${page.url}/v1`, retryBaseMs: 1 }),
+        createAnthropicModel('m', { apiKey: 'k', baseUrl: page.url, retryBaseMs: 1 }),
+      ]) {
+        const before = page.urls.length;
+        await assert.rejects(
+          model.turn(ask),
+          (err: Error & { code?: string; details?: { attempts?: number } }) => {
+            assert.equal(err.code, 'MODEL_ERROR');
+            assert.match(
+              err.message,
+              /HTTP 200: the answer is not a server-sent event stream \(content-type text\/html\)/,
+            );
+            assert.match(err.message, /Sign in to the gateway/);
+            assert.equal(err.details?.attempts, 1);
+            return true;
+          },
+        );
+        assert.equal(page.urls.length - before, 1, 'not retried');
+      }
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('still retries a 200 with an empty body or keep-alive comments only, as a cut-off stream', async () => {
+    let n = 0;
+    const server = await rawServer((res) => {
+      n++;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(n === 1 ? '' : n === 2 ? ': ping\n\n' : chatAnswer);
+    });
+    try {
+      const res = await createOpenAIChatModel('m', {
+        apiKey: 'k',
+        baseUrl: `${server.url}/v1`,
+        retryBaseMs: 1,
+      }).turn(ask);
+      assert.equal(res.text, 'ok');
+      assert.equal(server.urls.length, 3);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('keeps a password in a configured base URL out of a connection error', async () => {
+    const gone = await rawServer(() => {});
+    const port = new URL(gone.url).port;
+    await gone.close();
+    // OPENAI_BASE_URL (or models.openai.baseUrl) may hold a gateway's credentials; the spec does not show it.
+    const model = createOpenAIChatModel('m', {
+      apiKey: 'k',
+      baseUrl: `http://gateway-user:hunter2-pass@127.0.0.1:${port}/v1`,
+      maxRetries: 0,
+    });
+    await assert.rejects(model.turn(ask), (err: Error & { cause?: unknown }) => {
+      assert.match(err.message, /Cannot connect to API at http:\/\/\[redacted\]@127\.0\.0\.1/);
+      assert.doesNotMatch(err.message, /hunter2/);
+      assert.doesNotMatch(JSON.stringify(err.cause, Object.getOwnPropertyNames(err.cause ?? {})), /hunter2/);
+      return true;
+    });
+  });
+});
