@@ -160,4 +160,89 @@ describe('wire faults', () => {
       return true;
     });
   });
+
+  it('counts malformed token fields as 0 and numeric strings as numbers, so cost stays a finite amount', async () => {
+    const answers = [
+      // Strings: summed as text they made "100050" input tokens.
+      'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":"1000","cache_read_input_tokens":"50","output_tokens":1}}}\n\n' +
+        'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":"7"}}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n',
+      // Negative, infinite (1e999 parses as Infinity), null.
+      'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":-1000,"cache_read_input_tokens":null,"output_tokens":1}}}\n\n' +
+        'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":1e999}}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n',
+    ];
+    let n = 0;
+    const server = await rawServer((res) =>
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).end(answers[n++]),
+    );
+    const chat = await rawServer((res) =>
+      res
+        .writeHead(200, { 'content-type': 'text/event-stream' })
+        .end(
+          'data: {"choices":[{"index":0,"delta":{"content":"x"},"finish_reason":"stop"}],"usage":{"prompt_tokens":"10","completion_tokens":-3,"prompt_tokens_details":{"cached_tokens":"abc"}}}\n\ndata: [DONE]\n\n',
+        ),
+    );
+    try {
+      const model = createAnthropicModel('claude-sonnet-4-5', { apiKey: 'k', baseUrl: server.url });
+      const first = await model.turn(ask);
+      assert.deepEqual(first.usage, {
+        inputTokens: 1050,
+        outputTokens: 7,
+        cachedInputTokens: 50,
+        costUsd: (1000 * 3 + 50 * 0.3 + 7 * 15) / 1e6,
+      });
+      const second = await model.turn(ask);
+      assert.deepEqual(second.usage, { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, costUsd: 0 });
+      const third = await createOpenAIChatModel('gpt-4.1', { apiKey: 'k', baseUrl: `${chat.url}/v1` }).turn(
+        ask,
+      );
+      assert.deepEqual(third.usage, {
+        inputTokens: 10,
+        outputTokens: 0,
+        cachedInputTokens: 0,
+        costUsd: (10 * 2) / 1e6,
+      });
+    } finally {
+      await Promise.all([server.close(), chat.close()]);
+    }
+  });
+
+  it('keeps an Anthropic tool_use the stream never closed with content_block_stop', async () => {
+    const server = await rawServer((res) =>
+      res
+        .writeHead(200, { 'content-type': 'text/event-stream' })
+        .end(
+          'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":3}}}\n\n' +
+            'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"tu_1","name":"fs_read","input":{}}}\n\n' +
+            'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\\"path\\":\\"a\\"}"}}\n\n' +
+            'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":5}}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n',
+        ),
+    );
+    try {
+      const res = await createAnthropicModel('m', { apiKey: 'k', baseUrl: server.url }).turn({
+        ...ask,
+        tools: [{ name: 'fs.read', description: 'read', inputSchema: { type: 'object' } }],
+      });
+      assert.deepEqual(res.calls, [{ id: 'tu_1', tool: 'fs.read', args: { path: 'a' } }]);
+      assert.equal(res.stopReason, 'tool_calls');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('says an event of JSON null is the provider answer’s fault, with the event, and does not retry', async () => {
+    const server = await rawServer((res) =>
+      res
+        .writeHead(200, { 'content-type': 'text/event-stream' })
+        .end('event: response.completed\ndata: null\n\n'),
+    );
+    try {
+      await assert.rejects(
+        createOpenAIModel('m', { apiKey: 'k', baseUrl: `${server.url}/v1`, retryBaseMs: 1 }).turn(ask),
+        /the provider sent a stream event of an unexpected shape \(.*null.*\): "null"/,
+      );
+      assert.equal(server.urls.length, 1);
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -11,6 +11,7 @@ import {
   parseArgs,
   stopReasonOf,
   type TurnReader,
+  tokens,
   type WireProtocol,
   type WireRequest,
 } from '../wire/protocol.js';
@@ -114,15 +115,17 @@ function reader(names: WireRequest['names']): TurnReader {
           const u = e.message.usage ?? {};
           // input_tokens excludes the cached part: the whole prompt is all three.
           turn.usage.inputTokens =
-            (u.input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0);
-          turn.usage.cachedInputTokens = u.cache_read_input_tokens ?? 0;
-          turn.usage.outputTokens = u.output_tokens ?? 0;
+            tokens(u.input_tokens) +
+            tokens(u.cache_read_input_tokens) +
+            tokens(u.cache_creation_input_tokens);
+          turn.usage.cachedInputTokens = tokens(u.cache_read_input_tokens);
+          turn.usage.outputTokens = tokens(u.output_tokens);
           turn.modelId = e.message.model;
           break;
         }
         case 'message_delta':
           if (e.delta?.stop_reason) raw = e.delta.stop_reason;
-          if (e.usage?.output_tokens !== undefined) turn.usage.outputTokens = e.usage.output_tokens;
+          if (e.usage?.output_tokens !== undefined) turn.usage.outputTokens = tokens(e.usage.output_tokens);
           break;
         case 'message_stop':
           stopped = true;
@@ -136,6 +139,15 @@ function reader(names: WireRequest['names']): TurnReader {
     finish() {
       // Only message_stop, or at least a stop reason, says the answer is whole.
       if (!stopped && raw === undefined) throw incompleteStream();
+      // A tool_use block the stream never closed (a gateway that drops content_block_stop) is still a call:
+      // dropped, the turn said tool_use with no call in it, and the model's request went unanswered.
+      for (const block of open.values())
+        turn.calls.push({
+          id: block.id,
+          tool: names.fromProvider(block.name),
+          args: parseArgs(block.json || block.seed),
+        });
+      open.clear();
       turn.stopReason = stopReasonOf(STOP_REASONS, raw, turn.calls.length);
       return turn;
     },

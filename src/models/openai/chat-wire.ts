@@ -11,6 +11,7 @@ import {
   parseArgs,
   stopReasonOf,
   type TurnReader,
+  tokens,
   type WireProtocol,
   type WireRequest,
 } from '../wire/protocol.js';
@@ -89,9 +90,9 @@ function reader(names: WireRequest['names']): TurnReader {
       }
       if (e.usage) {
         ended = true;
-        turn.usage.inputTokens = e.usage.prompt_tokens ?? 0;
-        turn.usage.outputTokens = e.usage.completion_tokens ?? 0;
-        turn.usage.cachedInputTokens = e.usage.prompt_tokens_details?.cached_tokens ?? 0;
+        turn.usage.inputTokens = tokens(e.usage.prompt_tokens);
+        turn.usage.outputTokens = tokens(e.usage.completion_tokens);
+        turn.usage.cachedInputTokens = tokens(e.usage.prompt_tokens_details?.cached_tokens);
       }
     },
     finish() {

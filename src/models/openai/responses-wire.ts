@@ -9,6 +9,7 @@ import {
   emptyTurn,
   parseArgs,
   type TurnReader,
+  tokens,
   type WireProtocol,
   type WireRequest,
 } from '../wire/protocol.js';
@@ -79,9 +80,9 @@ function reader(names: WireRequest['names']): TurnReader {
           if (r.model) turn.modelId = r.model;
           incomplete = r.incomplete_details?.reason;
           const u = r.usage ?? {};
-          turn.usage.inputTokens = u.input_tokens ?? 0;
-          turn.usage.outputTokens = u.output_tokens ?? 0;
-          turn.usage.cachedInputTokens = u.input_tokens_details?.cached_tokens ?? 0;
+          turn.usage.inputTokens = tokens(u.input_tokens);
+          turn.usage.outputTokens = tokens(u.output_tokens);
+          turn.usage.cachedInputTokens = tokens(u.input_tokens_details?.cached_tokens);
           break;
         }
         case 'response.failed':

@@ -136,6 +136,12 @@ export async function streamTurn(
         throw new SyntaxError(
           `the provider sent a stream event that is not JSON (${err.message}): ${JSON.stringify(data.slice(0, 200))}`,
         );
+      // JSON of another shape (`null`, a field of the wrong type): "Cannot read properties of null" alone
+      // read like nightshift's bug too. Still a TypeError: a malformed answer, not a dropped connection.
+      if (err instanceof TypeError)
+        throw new TypeError(
+          `the provider sent a stream event of an unexpected shape (${err.message}): ${JSON.stringify(data.slice(0, 200))}`,
+        );
       throw err;
     }
   });

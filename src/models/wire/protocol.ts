@@ -52,6 +52,22 @@ export function callInput(args: unknown): Record<string, unknown> {
   return { unparsedArguments: args ?? null };
 }
 
+/**
+ * A token count as a provider reported it, made a whole number of at least 0: a missing or malformed one
+ * (null, a negative, NaN, an object) counts 0, a numeric string its number. Taken as sent, a gateway's
+ * `"1000"` summed to the string "100050" and was charged 300 times over, and a negative or infinite count made
+ * the turn's cost negative or null, which no budget check stops.
+ */
+export function tokens(value: unknown): number {
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\s*\d+\s*$/.test(value)
+        ? Number(value)
+        : 0;
+  return Number.isFinite(n) && n > 0 ? Math.min(Math.round(n), Number.MAX_SAFE_INTEGER) : 0;
+}
+
 /** APIs reject an empty assistant message: an answer with neither text nor calls goes back as this. */
 export const EMPTY_ANSWER = '(empty answer)';
 
