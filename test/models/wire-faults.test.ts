@@ -245,4 +245,27 @@ describe('wire faults', () => {
       await server.close();
     }
   });
+
+  it('reads a Responses stream whose events are all named `message`, SSE’s default name', async () => {
+    const server = await rawServer((res) =>
+      res
+        .writeHead(200, { 'content-type': 'text/event-stream' })
+        .end(
+          'event: message\ndata: {"type":"response.output_text.delta","delta":"hi"}\n\n' +
+            'event: message\ndata: {"type":"response.completed","response":{"usage":{"input_tokens":2,"output_tokens":1}}}\n\n',
+        ),
+    );
+    try {
+      const res = await createOpenAIModel('m', {
+        apiKey: 'k',
+        baseUrl: `${server.url}/v1`,
+        retryBaseMs: 1,
+      }).turn(ask);
+      assert.equal(res.text, 'hi');
+      assert.equal(res.usage.outputTokens, 1);
+      assert.equal(server.urls.length, 1);
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -57,8 +57,10 @@ function reader(names: WireRequest['names']): TurnReader {
   let incomplete: string | undefined;
   return {
     event(name, data) {
-      // A server that sends no `event:` names gets every event parsed.
-      if (name !== undefined && !NEEDED.has(name)) return;
+      // A server that sends no `event:` names gets every event parsed, and so does one that names every
+      // event `message` (SSE's default name, which generic SSE libraries in gateways write out): skipped by
+      // name, its whole answer was taken for a cut-off stream and retried until the run failed.
+      if (name !== undefined && name !== 'message' && !NEEDED.has(name)) return;
       const e = JSON.parse(data);
       switch (e.type) {
         case 'response.output_text.delta':
