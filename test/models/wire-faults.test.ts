@@ -191,7 +191,13 @@ describe('wire faults', () => {
         costUsd: (1000 * 3 + 50 * 0.3 + 7 * 15) / 1e6,
       });
       const second = await model.turn(ask);
-      assert.deepEqual(second.usage, { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, costUsd: 0 });
+      // The infinite output count is dropped; the start's 1 stands.
+      assert.deepEqual(second.usage, {
+        inputTokens: 0,
+        outputTokens: 1,
+        cachedInputTokens: 0,
+        costUsd: 15 / 1e6,
+      });
       const third = await createOpenAIChatModel('gpt-4.1', { apiKey: 'k', baseUrl: `${chat.url}/v1` }).turn(
         ask,
       );
@@ -264,6 +270,39 @@ describe('wire faults', () => {
       assert.equal(res.text, 'hi');
       assert.equal(res.usage.outputTokens, 1);
       assert.equal(server.urls.length, 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('takes Anthropic input counts that come on message_delta, and does not let a 0 there undo the start’s', async () => {
+    const delta = (usage: unknown) =>
+      `event: message_delta\ndata: ${JSON.stringify({ type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage })}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n`;
+    const start = (usage: unknown) =>
+      `event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message: { usage } })}\n\n`;
+    const answers = [
+      // A gateway that reports the prompt only at the end.
+      start({ output_tokens: 1 }) +
+        delta({ input_tokens: 900, cache_read_input_tokens: 100, output_tokens: 20 }),
+      // One that zeroes what it does not know on the delta.
+      start({ input_tokens: 900, cache_read_input_tokens: 100, output_tokens: 1 }) +
+        delta({ input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 20 }),
+    ];
+    let n = 0;
+    const server = await rawServer((res) =>
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).end(answers[n++]),
+    );
+    try {
+      const model = createAnthropicModel('claude-sonnet-4-5', { apiKey: 'k', baseUrl: server.url });
+      for (let i = 0; i < 2; i++) {
+        const { usage } = await model.turn(ask);
+        assert.deepEqual(usage, {
+          inputTokens: 1000,
+          outputTokens: 20,
+          cachedInputTokens: 100,
+          costUsd: (900 * 3 + 100 * 0.3 + 20 * 15) / 1e6,
+        });
+      }
     } finally {
       await server.close();
     }

@@ -74,6 +74,21 @@ function reader(names: WireRequest['names']): TurnReader {
   const open = new Map<number, { id: string; name: string; json: string; seed: string }>();
   let raw: string | undefined;
   let stopped = false;
+  // The counts so far. message_delta's usage is cumulative and, in today's API, carries the input counts too
+  // (some gateways send them only there): each count is the largest seen, so a gateway's 0 on the delta
+  // does not undo the start's, and input sent only on the delta is not lost (a turn priced as 0 input).
+  const counts = { input: 0, cacheRead: 0, cacheCreation: 0, output: 0 };
+  const takeUsage = (u: Record<string, unknown> | null | undefined) => {
+    if (!u) return;
+    counts.input = Math.max(counts.input, tokens(u.input_tokens));
+    counts.cacheRead = Math.max(counts.cacheRead, tokens(u.cache_read_input_tokens));
+    counts.cacheCreation = Math.max(counts.cacheCreation, tokens(u.cache_creation_input_tokens));
+    counts.output = Math.max(counts.output, tokens(u.output_tokens));
+    // input_tokens excludes the cached part: the whole prompt is all three.
+    turn.usage.inputTokens = counts.input + counts.cacheRead + counts.cacheCreation;
+    turn.usage.cachedInputTokens = counts.cacheRead;
+    turn.usage.outputTokens = counts.output;
+  };
   return {
     event(name, data) {
       // Keep-alives, parsed for nothing otherwise.
@@ -111,21 +126,13 @@ function reader(names: WireRequest['names']): TurnReader {
           }
           break;
         }
-        case 'message_start': {
-          const u = e.message.usage ?? {};
-          // input_tokens excludes the cached part: the whole prompt is all three.
-          turn.usage.inputTokens =
-            tokens(u.input_tokens) +
-            tokens(u.cache_read_input_tokens) +
-            tokens(u.cache_creation_input_tokens);
-          turn.usage.cachedInputTokens = tokens(u.cache_read_input_tokens);
-          turn.usage.outputTokens = tokens(u.output_tokens);
+        case 'message_start':
+          takeUsage(e.message.usage);
           turn.modelId = e.message.model;
           break;
-        }
         case 'message_delta':
           if (e.delta?.stop_reason) raw = e.delta.stop_reason;
-          if (e.usage?.output_tokens !== undefined) turn.usage.outputTokens = tokens(e.usage.output_tokens);
+          takeUsage(e.usage);
           break;
         case 'message_stop':
           stopped = true;
