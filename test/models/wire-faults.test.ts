@@ -307,4 +307,76 @@ describe('wire faults', () => {
       await server.close();
     }
   });
+
+  it('takes function-call arguments sent as an object, and a delta without its text as nothing', async () => {
+    const tools = [{ name: 'fs.read', description: 'read', inputSchema: { type: 'object' } }];
+    const sse = (...events: unknown[]) => events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join('');
+    const chat = await rawServer((res) =>
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).end(
+        sse(
+          { choices: [{ index: 0, delta: { content: 'a' } }] },
+          { choices: [{ index: 0, delta: { content: null } }] },
+          {
+            choices: [
+              {
+                index: 0,
+                delta: {
+                  tool_calls: [
+                    { index: 0, id: 'c1', function: { name: 'fs_read', arguments: { path: 'x' } } },
+                  ],
+                },
+              },
+            ],
+          },
+          {
+            choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }],
+            usage: { prompt_tokens: 1, completion_tokens: 1 },
+          },
+        ),
+      ),
+    );
+    const responses = await rawServer((res) =>
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).end(
+        sse(
+          { type: 'response.output_text.delta', delta: 'a' },
+          { type: 'response.output_text.delta' },
+          {
+            type: 'response.output_item.done',
+            item: { type: 'function_call', call_id: 'c1', name: 'fs_read', arguments: { path: 'x' } },
+          },
+          { type: 'response.completed', response: { usage: { input_tokens: 1, output_tokens: 1 } } },
+        ),
+      ),
+    );
+    const anthropic = await rawServer((res) =>
+      res
+        .writeHead(200, { 'content-type': 'text/event-stream' })
+        .end(
+          sse(
+            { type: 'message_start', message: { usage: { input_tokens: 1 } } },
+            { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+            { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'a' } },
+            { type: 'content_block_delta', index: 0, delta: { type: 'text_delta' } },
+            { type: 'content_block_stop', index: 0 },
+            { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 1 } },
+            { type: 'message_stop' },
+          ),
+        ),
+    );
+    try {
+      const settings = { apiKey: 'k', retryBaseMs: 1 };
+      for (const model of [
+        createOpenAIChatModel('m', { ...settings, baseUrl: `${chat.url}/v1` }),
+        createOpenAIModel('m', { ...settings, baseUrl: `${responses.url}/v1` }),
+      ]) {
+        const res = await model.turn({ ...ask, tools });
+        assert.equal(res.text, 'a');
+        assert.deepEqual(res.calls, [{ id: 'c1', tool: 'fs.read', args: { path: 'x' } }]);
+      }
+      const res = await createAnthropicModel('m', { ...settings, baseUrl: anthropic.url }).turn(ask);
+      assert.equal(res.text, 'a');
+    } finally {
+      await Promise.all([chat.close(), responses.close(), anthropic.close()]);
+    }
+  });
 });

@@ -11,6 +11,7 @@ import {
   parseArgs,
   stopReasonOf,
   type TurnReader,
+  textOf,
   tokens,
   type WireProtocol,
   type WireRequest,
@@ -96,10 +97,10 @@ function reader(names: WireRequest['names']): TurnReader {
       const e = JSON.parse(data);
       switch (e.type) {
         case 'content_block_delta':
-          if (e.delta.type === 'text_delta') turn.text += e.delta.text;
+          if (e.delta.type === 'text_delta') turn.text += textOf(e.delta.text);
           else if (e.delta.type === 'input_json_delta') {
             const block = open.get(e.index);
-            if (block) block.json += e.delta.partial_json;
+            if (block) block.json += textOf(e.delta.partial_json);
           }
           break;
         case 'content_block_start':

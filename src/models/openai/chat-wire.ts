@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { incompleteStream, StreamError } from '../wire/collect.js';
 import { endpointUrl } from '../wire/endpoint.js';
 import {
+  argumentsText,
   callInput,
   EMPTY_ANSWER,
   emptyTurn,
@@ -84,7 +85,7 @@ function reader(names: WireRequest['names']): TurnReader {
           }
           if (piece.id) call.id = piece.id;
           if (piece.function?.name) call.name = piece.function.name;
-          if (piece.function?.arguments) call.json += piece.function.arguments;
+          if (piece.function?.arguments) call.json += argumentsText(piece.function.arguments);
         }
         if (choice.finish_reason) raw = choice.finish_reason;
       }

@@ -4,11 +4,13 @@
 import { incompleteStream, StreamError } from '../wire/collect.js';
 import { endpointUrl } from '../wire/endpoint.js';
 import {
+  argumentsText,
   callInput,
   EMPTY_ANSWER,
   emptyTurn,
   parseArgs,
   type TurnReader,
+  textOf,
   tokens,
   type WireProtocol,
   type WireRequest,
@@ -64,7 +66,7 @@ function reader(names: WireRequest['names']): TurnReader {
       const e = JSON.parse(data);
       switch (e.type) {
         case 'response.output_text.delta':
-          turn.text += e.delta;
+          turn.text += textOf(e.delta);
           break;
         case 'response.output_item.done':
           // A call is whole when its item is done: its name, call id and complete arguments are all here.
@@ -72,7 +74,7 @@ function reader(names: WireRequest['names']): TurnReader {
             turn.calls.push({
               id: e.item.call_id,
               tool: names.fromProvider(e.item.name),
-              args: parseArgs(e.item.arguments ?? ''),
+              args: parseArgs(argumentsText(e.item.arguments)),
             });
           break;
         case 'response.completed':

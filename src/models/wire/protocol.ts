@@ -68,6 +68,20 @@ export function tokens(value: unknown): number {
   return Number.isFinite(n) && n > 0 ? Math.min(Math.round(n), Number.MAX_SAFE_INTEGER) : 0;
 }
 
+/** A text piece of a delta: anything but a string (a missing field) adds nothing, not "undefined". */
+export function textOf(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+/**
+ * A function call's arguments as JSON text. The APIs send a string; some compatible servers send the object
+ * itself, which appended as text became "[object Object]" and the call was refused as not JSON.
+ */
+export function argumentsText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  return typeof value === 'object' && value !== null ? JSON.stringify(value) : '';
+}
+
 /** APIs reject an empty assistant message: an answer with neither text nor calls goes back as this. */
 export const EMPTY_ANSWER = '(empty answer)';
 
