@@ -60,6 +60,35 @@ describe('wire faults', () => {
     assert.ok(ms < 5_000, `took ${Math.round(ms)} ms`);
   });
 
+  it('reads lines ended by a lone CR, as the event-stream format allows, split anywhere', () => {
+    const text = ': hi\revent: a\rdata: {"x":1}\r\rdata: é\rdata: 2\r\r';
+    const bytes = new TextEncoder().encode(text);
+    const read = (cuts: number[]) => {
+      const seen: [string | undefined, string][] = [];
+      const parser = eventParser((name, data) => seen.push([name, data]));
+      let at = 0;
+      for (const cut of [...cuts, bytes.length]) {
+        parser.push(bytes.subarray(at, cut));
+        at = cut;
+      }
+      parser.end();
+      return seen;
+    };
+    const whole = read([]);
+    assert.deepEqual(whole, [
+      ['a', '{"x":1}'],
+      [undefined, 'é\n2'],
+    ]);
+    for (let i = 1; i < bytes.length; i++) assert.deepEqual(read([i]), whole, `split at ${i}`);
+    // CRLF split between its CR and LF, and CR CR (two line ends), still read right.
+    const crlf = new TextEncoder().encode('data: 1\r\n\r\ndata: 2\r\r');
+    const seen: string[] = [];
+    const parser = eventParser((_n, data) => seen.push(data));
+    for (let i = 0; i < crlf.length; i++) parser.push(crlf.subarray(i, i + 1));
+    parser.end();
+    assert.deepEqual(seen, ['1', '2']);
+  });
+
   it('keeps a base URL’s query after the endpoint path, for each protocol', async () => {
     const chat = await rawServer((res) =>
       res.writeHead(200, { 'content-type': 'text/event-stream' }).end(chatAnswer),

@@ -1,5 +1,5 @@
-// A lean reader of server-sent events (the WHATWG event-stream format) over a fetch body: one string buffer,
-// events handed over as (name, data) without an object per event. Only what the model APIs use: `event:`
+// A lean reader of server-sent events (the WHATWG event-stream format) over a fetch body: lines found per
+// chunk, events handed over as (name, data) without an object per event. Only what the model APIs use: `event:`
 // and `data:` fields (several data lines joined by "\n"), comments and other fields skipped.
 import { incompleteStream } from './collect.js';
 
@@ -31,6 +31,7 @@ export function eventParser(onEvent: (name: string | undefined, data: string) =>
   // many data lines would be copied whole on each). `owned` lines of it are already copies (see `own`).
   let data: string[] | undefined;
   let owned = 0;
+  let afterCR = false;
   const line = (text: string) => {
     if (text === '') {
       if (data !== undefined) onEvent(name, data.length === 1 ? (data[0] as string) : data.join('\n'));
@@ -52,7 +53,18 @@ export function eventParser(onEvent: (name: string | undefined, data: string) =>
   const lineOf = (text: string) => line(text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text);
   return {
     push(chunk) {
-      const text = decoder.decode(chunk, { stream: true });
+      let text = decoder.decode(chunk, { stream: true });
+      if (text === '') return;
+      // The format ends a line with CRLF, LF or a lone CR: every ending is made "\n" (a CR that ended the last
+      // chunk already was, so a "\n" opening this one is its CRLF's rest). Lone-CR streams were read as one
+      // line that never ended: no event, and the answer was retried as cut off until the run failed.
+      if (afterCR && text.charCodeAt(0) === 10) {
+        text = text.slice(1);
+        afterCR = false;
+        if (text === '') return;
+      }
+      afterCR = text.charCodeAt(text.length - 1) === 13;
+      if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
       let end = text.indexOf('\n');
       if (end < 0) {
         // The whole chunk's text is a string of its own, not a view of a larger one: kept as it is.
