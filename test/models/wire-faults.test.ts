@@ -408,4 +408,71 @@ describe('wire faults', () => {
       await Promise.all([chat.close(), responses.close(), anthropic.close()]);
     }
   });
+
+  it('gives a call without an id, or with one already taken in the turn, an id of its own, sent back with its result', async () => {
+    const bodies: { input?: { type?: string; call_id?: string }[] }[] = [];
+    const sse = (...events: { type: string }[]) =>
+      events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join('');
+    const call = (callId: string | undefined) => ({
+      type: 'response.output_item.done',
+      item: { type: 'function_call', call_id: callId, name: 'fs_read', arguments: '{"path":"a"}' },
+    });
+    const completed = {
+      type: 'response.completed',
+      response: { usage: { input_tokens: 1, output_tokens: 1 } },
+    };
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        bodies.push(JSON.parse(body));
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(
+          bodies.length === 1
+            ? sse(call(undefined), call('dup'), call('dup'), completed)
+            : sse({ type: 'response.output_text.delta', delta: 'done' } as { type: string }, completed),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const model = createOpenAIModel('m', {
+        apiKey: 'k',
+        baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+      });
+      const tools = [{ name: 'fs.read', description: 'read', inputSchema: { type: 'object' } }];
+      const first = await model.turn({ ...ask, tools });
+      const ids = first.calls.map((c) => c.id);
+      assert.equal(ids.length, 3);
+      assert.equal(new Set(ids).size, 3, `distinct ids: ${ids.join(', ')}`);
+      assert.ok(ids.every((id) => typeof id === 'string' && id !== ''));
+      assert.equal(ids[1], 'dup');
+      // The next request pairs each result with its call under those ids.
+      await model.turn({
+        ...ask,
+        tools,
+        messages: [
+          ...ask.messages,
+          { role: 'assistant', text: '', calls: first.calls },
+          ...first.calls.map((c) => ({
+            role: 'tool' as const,
+            callId: c.id,
+            tool: c.tool,
+            content: 'x',
+            isError: false,
+          })),
+        ],
+      });
+      const sent = bodies[1]?.input ?? [];
+      const callIds = sent.filter((i) => i.type === 'function_call').map((i) => i.call_id);
+      const outputIds = sent.filter((i) => i.type === 'function_call_output').map((i) => i.call_id);
+      assert.deepEqual(callIds, ids);
+      assert.deepEqual(outputIds, ids);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
 });
