@@ -475,4 +475,36 @@ describe('wire faults', () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
+
+  it('keeps a key the gateway echoes in a response header out of the chained cause', async () => {
+    const key = 'sk-ant-echoed-in-a-header-0123456789';
+    const server = await rawServer((res) =>
+      res
+        .writeHead(400, { 'x-debug-api-key': key, 'content-type': 'application/json' })
+        .end('{"type":"error","error":{"type":"invalid_request_error","message":"bad"}}'),
+    );
+    try {
+      await assert.rejects(
+        createAnthropicModel('m', { apiKey: key, baseUrl: server.url, maxRetries: 0 }).turn(ask),
+        (err: Error) => {
+          // Everything reachable from the error, own properties of the causes included.
+          const seen = new Set<unknown>();
+          const texts: string[] = [];
+          const walk = (value: unknown, depth: number) => {
+            if (typeof value === 'string') texts.push(value);
+            if (typeof value !== 'object' || value === null || seen.has(value) || depth > 6) return;
+            seen.add(value);
+            for (const name of Object.getOwnPropertyNames(value))
+              walk((value as Record<string, unknown>)[name], depth + 1);
+          };
+          walk(err, 0);
+          assert.ok(texts.some((t) => t.includes('invalid_request_error')));
+          assert.ok(!texts.some((t) => t.includes(key)), 'the key is nowhere in the error');
+          return true;
+        },
+      );
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -72,8 +72,9 @@ export function redact(text: string, secret: string | undefined): string {
 /** The cause to chain, unless it carries the secret (a provider echoing the key back): then a clean copy. */
 function safeCause(err: unknown, secret: string | undefined): unknown {
   if (!secret || secret.length < 4) return err;
-  const e = err as { message?: unknown; responseBody?: unknown };
-  const text = `${String(e?.message ?? '')}\n${String(e?.responseBody ?? '')}`;
+  const e = err as { message?: unknown; responseBody?: unknown; responseHeaders?: unknown };
+  // The response's headers too: a gateway may echo the key back in one (`x-echo-api-key`, a debug header).
+  const text = `${String(e?.message ?? '')}\n${String(e?.responseBody ?? '')}\n${JSON.stringify(e?.responseHeaders ?? {})}`;
   if (!carriesSecret(text, secret)) return err;
   const copy = new Error(redact(String(e?.message ?? err), secret));
   copy.name = (err as Error)?.name ?? 'Error';
