@@ -507,4 +507,29 @@ describe('wire faults', () => {
       await server.close();
     }
   });
+
+  it('keeps a key in a stream error event’s other fields out of the chained cause', async () => {
+    const key = 'sk-echoed-in-an-error-event-0123456789';
+    const server = await rawServer((res) =>
+      res
+        .writeHead(200, { 'content-type': 'text/event-stream' })
+        .end(
+          `data: ${JSON.stringify({ error: { message: 'bad request', type: 'invalid_request_error', param: `Bearer ${key}` } })}\n\n`,
+        ),
+    );
+    try {
+      await assert.rejects(
+        createOpenAIChatModel('m', { apiKey: key, baseUrl: `${server.url}/v1`, maxRetries: 0 }).turn(ask),
+        (err: Error) => {
+          assert.match(err.message, /invalid_request_error: bad request/);
+          const cause = err.cause as { payload?: unknown; message?: string };
+          assert.doesNotMatch(JSON.stringify(cause?.payload ?? null), new RegExp(key));
+          assert.doesNotMatch(String(cause?.message), new RegExp(key));
+          return true;
+        },
+      );
+    } finally {
+      await server.close();
+    }
+  });
 });
