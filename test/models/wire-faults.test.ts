@@ -532,4 +532,46 @@ describe('wire faults', () => {
       await server.close();
     }
   });
+
+  it('joins Chat tool-call pieces that come without an index into their call', async () => {
+    const sse = (...events: unknown[]) =>
+      `${events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join('')}data: [DONE]\n\n`;
+    const piece = (p: unknown) => ({ choices: [{ index: 0, delta: { tool_calls: [p] } }] });
+    const server = await rawServer((res) =>
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).end(
+        sse(
+          piece({ id: 'c1', type: 'function', function: { name: 'fs_read', arguments: '{"pa' } }),
+          piece({ function: { arguments: 'th":"a"}' } }),
+          // Another call: a new id; then one without an id but with a name of its own.
+          piece({ id: 'c2', type: 'function', function: { name: 'fs_read', arguments: '{"path":"b"}' } }),
+          piece({ type: 'function', function: { name: 'fs_read', arguments: '{"path":' } }),
+          piece({ function: { arguments: '"c"}' } }),
+          {
+            choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }],
+            usage: { prompt_tokens: 1, completion_tokens: 1 },
+          },
+        ),
+      ),
+    );
+    try {
+      const res = await createOpenAIChatModel('m', { apiKey: 'k', baseUrl: `${server.url}/v1` }).turn({
+        ...ask,
+        tools: [{ name: 'fs.read', description: 'read', inputSchema: { type: 'object' } }],
+      });
+      assert.deepEqual(
+        res.calls.map((c) => [c.tool, c.args]),
+        [
+          ['fs.read', { path: 'a' }],
+          ['fs.read', { path: 'b' }],
+          ['fs.read', { path: 'c' }],
+        ],
+      );
+      assert.deepEqual(
+        res.calls.slice(0, 2).map((c) => c.id),
+        ['c1', 'c2'],
+      );
+    } finally {
+      await server.close();
+    }
+  });
 });

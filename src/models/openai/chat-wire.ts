@@ -49,13 +49,20 @@ const STOP_REASONS = {
   stop: 'end',
 } as const;
 
+/** A call as its pieces come in. */
+interface PendingCall {
+  id: string;
+  name: string;
+  json: string;
+}
+
 function reader(names: WireRequest['names']): TurnReader {
   const turn = emptyTurn();
   // Calls by their index in the message: the first piece brings id and name, later ones more arguments. A
   // piece with another id at an index already taken starts a new call (some servers reuse index 0), so
   // `calls` keeps every call in order and `byIndex` the one each index is filling now.
-  const calls: { id: string; name: string; json: string }[] = [];
-  const byIndex = new Map<number, { id: string; name: string; json: string }>();
+  const calls: PendingCall[] = [];
+  const byIndex = new Map<number, PendingCall>();
   let raw: string | undefined;
   // include_usage is always sent: the answer is whole only with its usage chunk or [DONE]. A stream cut
   // after finish_reason would otherwise pass with 0 tokens counted.
@@ -76,12 +83,24 @@ function reader(names: WireRequest['names']): TurnReader {
         const delta = choice.delta ?? {};
         if (typeof delta.content === 'string') turn.text += delta.content;
         for (const piece of delta.tool_calls ?? []) {
-          const index = piece.index ?? calls.length;
-          let call = byIndex.get(index);
-          if (!call || (piece.id && call.id && piece.id !== call.id)) {
-            call = { id: '', name: '', json: '' };
-            byIndex.set(index, call);
-            calls.push(call);
+          let call: PendingCall | undefined;
+          if (typeof piece.index === 'number') {
+            call = byIndex.get(piece.index);
+            if (!call || (piece.id && call.id && piece.id !== call.id)) {
+              call = { id: '', name: '', json: '' };
+              byIndex.set(piece.index, call);
+              calls.push(call);
+            }
+          } else {
+            // No index (some servers leave it out): the piece continues the last call unless it starts
+            // another one, with another id or a name of its own. Taken as a new call each, every argument
+            // piece became a call of its own and none was whole.
+            call = calls.at(-1);
+            const another = piece.id ? call?.id && piece.id !== call.id : piece.function?.name && call?.name;
+            if (!call || another) {
+              call = { id: '', name: '', json: '' };
+              calls.push(call);
+            }
           }
           if (piece.id) call.id = piece.id;
           if (piece.function?.name) call.name = piece.function.name;
