@@ -76,6 +76,40 @@ function apiKey(
   return key;
 }
 
+/**
+ * The provider's base URL, from the config or else the environment, checked to be an http(s) URL. A bad one
+ * (`127.0.0.1:8787` without its scheme, a typo) used to pass and fail every turn with a bare "Invalid URL",
+ * after the run had been recorded; it is a misconfiguration like a missing key.
+ */
+function baseUrl(
+  spec: string,
+  variable: string,
+  configKey: string,
+  configured: string | undefined,
+  env: NodeJS.ProcessEnv,
+): string | undefined {
+  const fromConfig = configured?.trim();
+  const value = fromConfig || env[variable]?.trim() || undefined;
+  if (value === undefined) return undefined;
+  let ok = false;
+  try {
+    const url = new URL(value);
+    ok = url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    // Not echoed when it may hold credentials (`user:password@host`).
+    const shown = value.includes('@') ? '' : ` (${JSON.stringify(value)})`;
+    throw new NightshiftError(
+      'MODEL_CONFIG',
+      `model ${spec}: ${fromConfig ? configKey : variable} is not an http(s) URL${shown}; expected e.g. http://127.0.0.1:8787`,
+      { details: { problem: 'bad_base_url', variable: fromConfig ? configKey : variable } },
+    );
+  }
+  return value;
+}
+
 function notASpec(spec: string, why: string): NightshiftError {
   return new NightshiftError('MODEL_CONFIG', `model '${spec}' ${why}; expected ${FORMS}`);
 }
@@ -140,7 +174,13 @@ export function resolveModel(spec: string, options: ResolveModelOptions = {}): M
       return createAnthropicModel(id, {
         ...common,
         apiKey: apiKey(spec, 'ANTHROPIC_API_KEY', 'models.anthropic.apiKey', config.anthropic?.apiKey, env),
-        baseUrl: config.anthropic?.baseUrl || env.ANTHROPIC_BASE_URL || undefined,
+        baseUrl: baseUrl(
+          spec,
+          'ANTHROPIC_BASE_URL',
+          'models.anthropic.baseUrl',
+          config.anthropic?.baseUrl,
+          env,
+        ),
       });
     case 'openai':
     case 'openai-chat': {
@@ -148,7 +188,7 @@ export function resolveModel(spec: string, options: ResolveModelOptions = {}): M
       const settings = {
         ...common,
         apiKey: apiKey(spec, 'OPENAI_API_KEY', 'models.openai.apiKey', config.openai?.apiKey, env),
-        baseUrl: config.openai?.baseUrl || env.OPENAI_BASE_URL || undefined,
+        baseUrl: baseUrl(spec, 'OPENAI_BASE_URL', 'models.openai.baseUrl', config.openai?.baseUrl, env),
       };
       return provider === 'openai' ? createOpenAIModel(id, settings) : createOpenAIChatModel(id, settings);
     }

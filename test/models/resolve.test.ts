@@ -81,6 +81,37 @@ describe('resolveModel', () => {
     }
   });
 
+  it('refuses a base URL that is not an http(s) URL, naming where it came from', () => {
+    const key = { ANTHROPIC_API_KEY: 'k', OPENAI_API_KEY: 'k' };
+    assert.throws(
+      () =>
+        resolveModel('anthropic:claude-sonnet-4-5', {
+          env: { ...key, ANTHROPIC_BASE_URL: '127.0.0.1:8787' },
+        }),
+      configError(
+        /^model anthropic:claude-sonnet-4-5: ANTHROPIC_BASE_URL is not an http\(s\) URL \("127\.0\.0\.1:8787"\)/,
+      ),
+    );
+    assert.throws(
+      () => resolveModel('openai-chat:gpt-4.1', { env: { ...key, OPENAI_BASE_URL: 'not a url' } }),
+      configError(/OPENAI_BASE_URL is not an http\(s\) URL/),
+    );
+    assert.throws(
+      () =>
+        resolveModel('openai:gpt-5', {
+          env: key,
+          config: { openai: { baseUrl: 'ftp://user:secret@host/v1' } },
+        }),
+      (err: Error) => {
+        assert.match(err.message, /models\.openai\.baseUrl is not an http\(s\) URL;/);
+        assert.doesNotMatch(err.message, /secret/);
+        return true;
+      },
+    );
+    // Surrounding blanks (a variable pasted with its newline) are not a fault.
+    resolveModel('openai:gpt-5', { env: { ...key, OPENAI_BASE_URL: ' http://127.0.0.1:1/v1\n' } });
+  });
+
   it('builds the scripted model from a script: spec', async () => {
     const model = resolveModel(`script:${fixtures('roles', 'refund-desk', 'roles', 'refund.script.yaml')}`);
     assert.equal(model.provider, 'script');

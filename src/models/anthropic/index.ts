@@ -1,5 +1,6 @@
 // Anthropic's Messages API as a nightshift Model, spoken directly (anthropic/wire.ts; decision 039).
 import type { Model } from '../types.js';
+import { endpointUrl } from '../wire/endpoint.js';
 import { createHttpModel, type ProviderModelSettings } from '../wire/model.js';
 import { anthropicWire } from './wire.js';
 
@@ -8,7 +9,10 @@ import { anthropicWire } from './wire.js';
  * `/v1`; both forms are accepted.
  */
 export function anthropicApiUrl(baseUrl: string): string {
-  return `${baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '')}/v1`;
+  const url = endpointUrl(baseUrl, '');
+  const cut = url.indexOf('?');
+  const path = cut < 0 ? url : url.slice(0, cut);
+  return `${path.replace(/\/v1$/, '')}/v1${cut < 0 ? '' : url.slice(cut)}`;
 }
 
 const DEFAULT_BASE_URL = 'https://api.anthropic.com';

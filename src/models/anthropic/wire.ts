@@ -3,6 +3,7 @@
 
 import type { Message } from '../types.js';
 import { incompleteStream, StreamError } from '../wire/collect.js';
+import { endpointUrl } from '../wire/endpoint.js';
 import {
   callInput,
   EMPTY_ANSWER,
@@ -10,6 +11,8 @@ import {
   parseArgs,
   stopReasonOf,
   type TurnReader,
+  textOf,
+  tokens,
   type WireProtocol,
   type WireRequest,
 } from '../wire/protocol.js';
@@ -72,6 +75,21 @@ function reader(names: WireRequest['names']): TurnReader {
   const open = new Map<number, { id: string; name: string; json: string; seed: string }>();
   let raw: string | undefined;
   let stopped = false;
+  // The counts so far. message_delta's usage is cumulative and, in today's API, carries the input counts too
+  // (some gateways send them only there): each count is the largest seen, so a gateway's 0 on the delta
+  // does not undo the start's, and input sent only on the delta is not lost (a turn priced as 0 input).
+  const counts = { input: 0, cacheRead: 0, cacheCreation: 0, output: 0 };
+  const takeUsage = (u: Record<string, unknown> | null | undefined) => {
+    if (!u) return;
+    counts.input = Math.max(counts.input, tokens(u.input_tokens));
+    counts.cacheRead = Math.max(counts.cacheRead, tokens(u.cache_read_input_tokens));
+    counts.cacheCreation = Math.max(counts.cacheCreation, tokens(u.cache_creation_input_tokens));
+    counts.output = Math.max(counts.output, tokens(u.output_tokens));
+    // input_tokens excludes the cached part: the whole prompt is all three.
+    turn.usage.inputTokens = counts.input + counts.cacheRead + counts.cacheCreation;
+    turn.usage.cachedInputTokens = counts.cacheRead;
+    turn.usage.outputTokens = counts.output;
+  };
   return {
     event(name, data) {
       // Keep-alives, parsed for nothing otherwise.
@@ -79,10 +97,10 @@ function reader(names: WireRequest['names']): TurnReader {
       const e = JSON.parse(data);
       switch (e.type) {
         case 'content_block_delta':
-          if (e.delta.type === 'text_delta') turn.text += e.delta.text;
+          if (e.delta.type === 'text_delta') turn.text += textOf(e.delta.text);
           else if (e.delta.type === 'input_json_delta') {
             const block = open.get(e.index);
-            if (block) block.json += e.delta.partial_json;
+            if (block) block.json += textOf(e.delta.partial_json);
           }
           break;
         case 'content_block_start':
@@ -109,19 +127,13 @@ function reader(names: WireRequest['names']): TurnReader {
           }
           break;
         }
-        case 'message_start': {
-          const u = e.message.usage ?? {};
-          // input_tokens excludes the cached part: the whole prompt is all three.
-          turn.usage.inputTokens =
-            (u.input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0);
-          turn.usage.cachedInputTokens = u.cache_read_input_tokens ?? 0;
-          turn.usage.outputTokens = u.output_tokens ?? 0;
+        case 'message_start':
+          takeUsage(e.message.usage);
           turn.modelId = e.message.model;
           break;
-        }
         case 'message_delta':
           if (e.delta?.stop_reason) raw = e.delta.stop_reason;
-          if (e.usage?.output_tokens !== undefined) turn.usage.outputTokens = e.usage.output_tokens;
+          takeUsage(e.usage);
           break;
         case 'message_stop':
           stopped = true;
@@ -135,16 +147,25 @@ function reader(names: WireRequest['names']): TurnReader {
     finish() {
       // Only message_stop, or at least a stop reason, says the answer is whole.
       if (!stopped && raw === undefined) throw incompleteStream();
+      // A tool_use block the stream never closed (a gateway that drops content_block_stop) is still a call:
+      // dropped, the turn said tool_use with no call in it, and the model's request went unanswered.
+      for (const block of open.values())
+        turn.calls.push({
+          id: block.id,
+          tool: names.fromProvider(block.name),
+          args: parseArgs(block.json || block.seed),
+        });
+      open.clear();
       turn.stopReason = stopReasonOf(STOP_REASONS, raw, turn.calls.length);
       return turn;
     },
   };
 }
 
-/** The Messages API at `apiUrl` (ending in /v1). */
+/** The Messages API at `apiUrl` (ending in /v1, then any query the base URL had). */
 export function anthropicWire(modelId: string, apiUrl: string, apiKey: string | undefined): WireProtocol {
   return {
-    url: `${apiUrl}/messages`,
+    url: endpointUrl(apiUrl, '/messages'),
     headers: { ...(apiKey !== undefined ? { 'x-api-key': apiKey } : {}), 'anthropic-version': '2023-06-01' },
     body({ request, names, structuredOutput }) {
       return {

@@ -3,13 +3,16 @@
 // stream_options.include_usage asks for, [DONE]).
 import { randomUUID } from 'node:crypto';
 import { incompleteStream, StreamError } from '../wire/collect.js';
+import { endpointUrl } from '../wire/endpoint.js';
 import {
+  argumentsText,
   callInput,
   EMPTY_ANSWER,
   emptyTurn,
   parseArgs,
   stopReasonOf,
   type TurnReader,
+  tokens,
   type WireProtocol,
   type WireRequest,
 } from '../wire/protocol.js';
@@ -46,13 +49,20 @@ const STOP_REASONS = {
   stop: 'end',
 } as const;
 
+/** A call as its pieces come in. */
+interface PendingCall {
+  id: string;
+  name: string;
+  json: string;
+}
+
 function reader(names: WireRequest['names']): TurnReader {
   const turn = emptyTurn();
   // Calls by their index in the message: the first piece brings id and name, later ones more arguments. A
   // piece with another id at an index already taken starts a new call (some servers reuse index 0), so
   // `calls` keeps every call in order and `byIndex` the one each index is filling now.
-  const calls: { id: string; name: string; json: string }[] = [];
-  const byIndex = new Map<number, { id: string; name: string; json: string }>();
+  const calls: PendingCall[] = [];
+  const byIndex = new Map<number, PendingCall>();
   let raw: string | undefined;
   // include_usage is always sent: the answer is whole only with its usage chunk or [DONE]. A stream cut
   // after finish_reason would otherwise pass with 0 tokens counted.
@@ -73,24 +83,36 @@ function reader(names: WireRequest['names']): TurnReader {
         const delta = choice.delta ?? {};
         if (typeof delta.content === 'string') turn.text += delta.content;
         for (const piece of delta.tool_calls ?? []) {
-          const index = piece.index ?? calls.length;
-          let call = byIndex.get(index);
-          if (!call || (piece.id && call.id && piece.id !== call.id)) {
-            call = { id: '', name: '', json: '' };
-            byIndex.set(index, call);
-            calls.push(call);
+          let call: PendingCall | undefined;
+          if (typeof piece.index === 'number') {
+            call = byIndex.get(piece.index);
+            if (!call || (piece.id && call.id && piece.id !== call.id)) {
+              call = { id: '', name: '', json: '' };
+              byIndex.set(piece.index, call);
+              calls.push(call);
+            }
+          } else {
+            // No index (some servers leave it out): the piece continues the last call unless it starts
+            // another one, with another id or a name of its own. Taken as a new call each, every argument
+            // piece became a call of its own and none was whole.
+            call = calls.at(-1);
+            const another = piece.id ? call?.id && piece.id !== call.id : piece.function?.name && call?.name;
+            if (!call || another) {
+              call = { id: '', name: '', json: '' };
+              calls.push(call);
+            }
           }
           if (piece.id) call.id = piece.id;
           if (piece.function?.name) call.name = piece.function.name;
-          if (piece.function?.arguments) call.json += piece.function.arguments;
+          if (piece.function?.arguments) call.json += argumentsText(piece.function.arguments);
         }
         if (choice.finish_reason) raw = choice.finish_reason;
       }
       if (e.usage) {
         ended = true;
-        turn.usage.inputTokens = e.usage.prompt_tokens ?? 0;
-        turn.usage.outputTokens = e.usage.completion_tokens ?? 0;
-        turn.usage.cachedInputTokens = e.usage.prompt_tokens_details?.cached_tokens ?? 0;
+        turn.usage.inputTokens = tokens(e.usage.prompt_tokens);
+        turn.usage.outputTokens = tokens(e.usage.completion_tokens);
+        turn.usage.cachedInputTokens = tokens(e.usage.prompt_tokens_details?.cached_tokens);
       }
     },
     finish() {
@@ -112,7 +134,7 @@ function reader(names: WireRequest['names']): TurnReader {
 export function chatWire(modelId: string, baseUrl: string, apiKey: string | undefined): WireProtocol {
   const reasoning = isReasoningModel(modelId);
   return {
-    url: `${baseUrl}/chat/completions`,
+    url: endpointUrl(baseUrl, '/chat/completions'),
     headers: apiKey !== undefined ? { authorization: `Bearer ${apiKey}` } : {},
     body(req) {
       const { request, names, structuredOutput } = req;

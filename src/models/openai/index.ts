@@ -21,7 +21,7 @@ function openaiModel(
   settings: ProviderModelSettings,
   api: 'responses' | 'chat',
 ): Model {
-  const baseUrl = (settings.baseUrl || DEFAULT_BASE_URL).replace(/\/+$/, '');
+  const baseUrl = settings.baseUrl || DEFAULT_BASE_URL;
   return createHttpModel({
     spec,
     provider,

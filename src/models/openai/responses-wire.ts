@@ -2,12 +2,16 @@
 // and the reader of its streamed events (response.created, output_text.delta, output_item.added/done,
 // function_call_arguments.delta, response.completed/incomplete/failed, error).
 import { incompleteStream, StreamError } from '../wire/collect.js';
+import { endpointUrl } from '../wire/endpoint.js';
 import {
+  argumentsText,
   callInput,
   EMPTY_ANSWER,
   emptyTurn,
   parseArgs,
   type TurnReader,
+  textOf,
+  tokens,
   type WireProtocol,
   type WireRequest,
 } from '../wire/protocol.js';
@@ -55,12 +59,14 @@ function reader(names: WireRequest['names']): TurnReader {
   let incomplete: string | undefined;
   return {
     event(name, data) {
-      // A server that sends no `event:` names gets every event parsed.
-      if (name !== undefined && !NEEDED.has(name)) return;
+      // A server that sends no `event:` names gets every event parsed, and so does one that names every
+      // event `message` (SSE's default name, which generic SSE libraries in gateways write out): skipped by
+      // name, its whole answer was taken for a cut-off stream and retried until the run failed.
+      if (name !== undefined && name !== 'message' && !NEEDED.has(name)) return;
       const e = JSON.parse(data);
       switch (e.type) {
         case 'response.output_text.delta':
-          turn.text += e.delta;
+          turn.text += textOf(e.delta);
           break;
         case 'response.output_item.done':
           // A call is whole when its item is done: its name, call id and complete arguments are all here.
@@ -68,7 +74,7 @@ function reader(names: WireRequest['names']): TurnReader {
             turn.calls.push({
               id: e.item.call_id,
               tool: names.fromProvider(e.item.name),
-              args: parseArgs(e.item.arguments ?? ''),
+              args: parseArgs(argumentsText(e.item.arguments)),
             });
           break;
         case 'response.completed':
@@ -78,9 +84,9 @@ function reader(names: WireRequest['names']): TurnReader {
           if (r.model) turn.modelId = r.model;
           incomplete = r.incomplete_details?.reason;
           const u = r.usage ?? {};
-          turn.usage.inputTokens = u.input_tokens ?? 0;
-          turn.usage.outputTokens = u.output_tokens ?? 0;
-          turn.usage.cachedInputTokens = u.input_tokens_details?.cached_tokens ?? 0;
+          turn.usage.inputTokens = tokens(u.input_tokens);
+          turn.usage.outputTokens = tokens(u.output_tokens);
+          turn.usage.cachedInputTokens = tokens(u.input_tokens_details?.cached_tokens);
           break;
         }
         case 'response.failed':
@@ -111,7 +117,7 @@ function reader(names: WireRequest['names']): TurnReader {
 export function responsesWire(modelId: string, baseUrl: string, apiKey: string | undefined): WireProtocol {
   const systemRole = isReasoningModel(modelId) ? 'developer' : 'system';
   return {
-    url: `${baseUrl}/responses`,
+    url: endpointUrl(baseUrl, '/responses'),
     headers: apiKey !== undefined ? { authorization: `Bearer ${apiKey}` } : {},
     body(req) {
       const { request, names, structuredOutput } = req;

@@ -72,8 +72,15 @@ export function redact(text: string, secret: string | undefined): string {
 /** The cause to chain, unless it carries the secret (a provider echoing the key back): then a clean copy. */
 function safeCause(err: unknown, secret: string | undefined): unknown {
   if (!secret || secret.length < 4) return err;
-  const e = err as { message?: unknown; responseBody?: unknown };
-  const text = `${String(e?.message ?? '')}\n${String(e?.responseBody ?? '')}`;
+  const e = err as {
+    message?: unknown;
+    responseBody?: unknown;
+    responseHeaders?: unknown;
+    payload?: unknown;
+  };
+  // The response's headers too (a gateway may echo the key back in a debug header), and a stream error
+  // event's whole payload (the key may be in a field besides its message).
+  const text = `${String(e?.message ?? '')}\n${String(e?.responseBody ?? '')}\n${JSON.stringify(e?.responseHeaders ?? {})}\n${JSON.stringify(e?.payload ?? null)}`;
   if (!carriesSecret(text, secret)) return err;
   const copy = new Error(redact(String(e?.message ?? err), secret));
   copy.name = (err as Error)?.name ?? 'Error';

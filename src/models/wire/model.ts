@@ -2,13 +2,14 @@
 // one streamed request: nightshift's engine owns the loop. Around it: the tool-name mapping, retries with
 // backoff on 429/5xx, the request timeout, usage and cost, and errors that name the provider, the model and
 // the HTTP status but never the key.
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NightshiftError } from '../../errors.js';
 import type { ToolSpec } from '../../tools/types.js';
 import { DEFAULT_HTTP_RETRY, type HttpRetryPolicy, retryDelay } from '../http-retry.js';
 import { costOf, type PriceTable, priceOf } from '../pricing.js';
 import { type ToolNameMap, toolNameMap } from '../tool-names.js';
-import type { Model, ModelRequest, ModelResponse } from '../types.js';
+import type { Model, ModelRequest, ModelResponse, ToolCallRequest } from '../types.js';
 import { describeFailure, type Failure } from './failure.js';
 import { streamTurn } from './post.js';
 import type { WireProtocol } from './protocol.js';
@@ -57,6 +58,22 @@ function namesFor(tools: readonly ToolSpec[]): ToolNameMap {
     namesOfTools.set(tools, names);
   }
   return names;
+}
+
+/**
+ * The calls as the engine and the store need them: each with a string tool name and an id of its own in the
+ * turn. A provider's call without an id (a compatible server that leaves out `call_id` or a tool_use `id`)
+ * stopped the run on the store's NOT NULL with the run left `running`; two calls under one id would have
+ * their results paired wrongly. Such a call gets a fresh id, which its result is sent back under.
+ */
+function wellFormed(calls: ToolCallRequest[]): ToolCallRequest[] {
+  const seen = new Set<string>();
+  for (const call of calls) {
+    if (typeof call.id !== 'string' || call.id === '' || seen.has(call.id)) call.id = `call_${randomUUID()}`;
+    if (typeof call.tool !== 'string') call.tool = '';
+    seen.add(call.id);
+  }
+  return calls;
 }
 
 export function createHttpModel(options: HttpModelOptions): Model {
@@ -117,7 +134,7 @@ export function createHttpModel(options: HttpModelOptions): Model {
           const { costUsd } = costOf(spec, turn.usage, settings.prices);
           return {
             text: turn.text,
-            calls: turn.calls,
+            calls: wellFormed(turn.calls),
             usage: { ...turn.usage, costUsd },
             stopReason: turn.stopReason,
             modelId: turn.modelId ?? modelId,

@@ -5,6 +5,7 @@
 import { APICallError } from '@ai-sdk/provider';
 import { isRetryableStatus } from '../http-retry.js';
 import type { CollectedTurn } from './collect.js';
+import { shownUrl } from './endpoint.js';
 import { httpPost, type PostAnswer } from './http-post.js';
 import type { WireProtocol, WireRequest } from './protocol.js';
 import { eventParser } from './sse.js';
@@ -19,6 +20,17 @@ function errorMessage(text: string, status: number, statusText: string): string 
     // Not JSON (a proxy's HTML page): the text itself says most.
   }
   return text.trim() === '' ? statusText || `HTTP ${status}` : text.slice(0, 500);
+}
+
+/** How much of a body's start is kept to show when it turns out not to be an event stream. */
+const HEAD_CHARS = 300;
+
+/**
+ * Whether a body in which no event was found is something else than an event stream: its first line is not
+ * an SSE field or comment. An empty body, or one of keep-alive comments only, is a stream cut off instead.
+ */
+function notAnEventStream(head: string): boolean {
+  return head.trim() !== '' && !/^\s*(:|(data|event|id|retry)(:|\s*$))/.test(head);
 }
 
 /** undici's "fetch failed" hides why in its cause: ` (ECONNREFUSED)` and the like (node:http's says it). */
@@ -73,6 +85,8 @@ export async function streamTurn(
 ): Promise<CollectedTurn> {
   // Outside the try: a request that cannot be built is not a connection failure.
   const sent = post(protocol, input, signal, fetchImpl);
+  // What errors show: a base URL's `user:password@` stays out of them.
+  const url = shownUrl(protocol.url);
   let res: PostAnswer;
   try {
     res = await sent;
@@ -80,8 +94,8 @@ export async function streamTurn(
     if (signal.aborted) throw err;
     // No HTTP answer at all (refused, reset, DNS): worth another attempt.
     throw new APICallError({
-      message: `Cannot connect to API at ${protocol.url}: ${(err as Error)?.message ?? String(err)}${networkCode(err)}`,
-      url: protocol.url,
+      message: `Cannot connect to API at ${url}: ${(err as Error)?.message ?? String(err)}${networkCode(err)}`,
+      url,
       requestBodyValues: undefined,
       cause: err,
       isRetryable: true,
@@ -91,7 +105,7 @@ export async function streamTurn(
     const text = await res.text().catch(() => '');
     throw new APICallError({
       message: errorMessage(text, res.status, res.statusText),
-      url: protocol.url,
+      url,
       requestBodyValues: undefined,
       statusCode: res.status,
       responseHeaders: res.headers,
@@ -102,12 +116,17 @@ export async function streamTurn(
   if (!res.body)
     throw new APICallError({
       message: 'empty response body',
-      url: protocol.url,
+      url,
       requestBodyValues: undefined,
     });
   const source = res.body;
   const reader = protocol.reader(input.names);
+  // The body's start, kept until the first event: a 200 that is no event stream at all (a gateway's HTML login
+  // page, a JSON error or a whole answer from a server that ignored `stream`) is told apart from a cut-off one.
+  let head = '';
+  let events = 0;
   const parser = eventParser((name, data) => {
+    events++;
     try {
       reader.event(name, data);
     } catch (err) {
@@ -116,6 +135,12 @@ export async function streamTurn(
       if (err instanceof SyntaxError)
         throw new SyntaxError(
           `the provider sent a stream event that is not JSON (${err.message}): ${JSON.stringify(data.slice(0, 200))}`,
+        );
+      // JSON of another shape (`null`, a field of the wrong type): "Cannot read properties of null" alone
+      // read like nightshift's bug too. Still a TypeError: a malformed answer, not a dropped connection.
+      if (err instanceof TypeError)
+        throw new TypeError(
+          `the provider sent a stream event of an unexpected shape (${err.message}): ${JSON.stringify(data.slice(0, 200))}`,
         );
       throw err;
     }
@@ -136,16 +161,30 @@ export async function streamTurn(
         // lost, another attempt may get it whole.
         throw new APICallError({
           message: `the connection dropped while the answer streamed: ${(err as Error)?.message ?? String(err)}`,
-          url: protocol.url,
+          url,
           requestBodyValues: undefined,
           cause: err,
           isRetryable: true,
         });
       }
       if (next.done) break;
+      if (events === 0 && head.length < HEAD_CHARS)
+        head += Buffer.from(next.value.subarray(0, HEAD_CHARS)).toString('utf8');
       parser.push(next.value);
     }
     parser.end();
+    if (events === 0 && notAnEventStream(head)) {
+      const type = res.headers['content-type'] ?? 'none';
+      throw new APICallError({
+        message: `the answer is not a server-sent event stream (content-type ${type}): ${errorMessage(head, res.status, res.statusText)}`,
+        url,
+        requestBodyValues: undefined,
+        statusCode: res.status,
+        responseHeaders: res.headers,
+        responseBody: head,
+        isRetryable: false,
+      });
+    }
   } catch (err) {
     // As a for-await loop would on a throw: the rest of the body is not wanted, its connection is let go.
     chunks.return?.()?.catch(() => {});

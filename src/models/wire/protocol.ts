@@ -52,6 +52,36 @@ export function callInput(args: unknown): Record<string, unknown> {
   return { unparsedArguments: args ?? null };
 }
 
+/**
+ * A token count as a provider reported it, made a whole number of at least 0: a missing or malformed one
+ * (null, a negative, NaN, an object) counts 0, a numeric string its number. Taken as sent, a gateway's
+ * `"1000"` summed to the string "100050" and was charged 300 times over, and a negative or infinite count made
+ * the turn's cost negative or null, which no budget check stops.
+ */
+export function tokens(value: unknown): number {
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\s*\d+\s*$/.test(value)
+        ? Number(value)
+        : 0;
+  return Number.isFinite(n) && n > 0 ? Math.min(Math.round(n), Number.MAX_SAFE_INTEGER) : 0;
+}
+
+/** A text piece of a delta: anything but a string (a missing field) adds nothing, not "undefined". */
+export function textOf(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+/**
+ * A function call's arguments as JSON text. The APIs send a string; some compatible servers send the object
+ * itself, which appended as text became "[object Object]" and the call was refused as not JSON.
+ */
+export function argumentsText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  return typeof value === 'object' && value !== null ? JSON.stringify(value) : '';
+}
+
 /** APIs reject an empty assistant message: an answer with neither text nor calls goes back as this. */
 export const EMPTY_ANSWER = '(empty answer)';
 

@@ -1,5 +1,5 @@
-// A lean reader of server-sent events (the WHATWG event-stream format) over a fetch body: one string buffer,
-// events handed over as (name, data) without an object per event. Only what the model APIs use: `event:`
+// A lean reader of server-sent events (the WHATWG event-stream format) over a fetch body: lines found per
+// chunk, events handed over as (name, data) without an object per event. Only what the model APIs use: `event:`
 // and `data:` fields (several data lines joined by "\n"), comments and other fields skipped.
 import { incompleteStream } from './collect.js';
 
@@ -21,14 +21,23 @@ export interface EventParser {
 
 export function eventParser(onEvent: (name: string | undefined, data: string) => void): EventParser {
   const decoder = new TextDecoder();
-  let buffer = '';
+  // The unfinished line's pieces, one per chunk: each chunk is searched for "\n" once, never the whole line
+  // so far, and the pieces are joined once the line ends. Appending to one buffer and searching it from its
+  // start on every chunk was quadratic: an 8 MB event in 16 KB chunks took 16 s of CPU, a 32 MB one over a
+  // minute (a huge answer, or a hostile server, held the worker's CPU until the request timeout).
+  let pending: string[] = [];
   let name: string | undefined;
-  let data: string | undefined;
+  // The event's data lines, joined by "\n" when it is dispatched (not concatenated line by line: an event of
+  // many data lines would be copied whole on each). `owned` lines of it are already copies (see `own`).
+  let data: string[] | undefined;
+  let owned = 0;
+  let afterCR = false;
   const line = (text: string) => {
     if (text === '') {
-      if (data !== undefined) onEvent(name, data);
+      if (data !== undefined) onEvent(name, data.length === 1 ? (data[0] as string) : data.join('\n'));
       name = undefined;
       data = undefined;
+      owned = 0;
       return;
     }
     if (text.charCodeAt(0) === 58 /* ':' comment */) return;
@@ -36,31 +45,62 @@ export function eventParser(onEvent: (name: string | undefined, data: string) =>
     const field = colon < 0 ? text : text.slice(0, colon);
     let value = colon < 0 ? '' : text.slice(colon + 1);
     if (value.charCodeAt(0) === 32) value = value.slice(1);
-    if (field === 'data') data = data === undefined ? value : `${data}\n${value}`;
-    else if (field === 'event') name = value;
+    if (field === 'data') {
+      if (data === undefined) data = [value];
+      else data.push(value);
+    } else if (field === 'event') name = value;
   };
+  const lineOf = (text: string) => line(text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text);
   return {
     push(chunk) {
-      buffer += decoder.decode(chunk, { stream: true });
+      let text = decoder.decode(chunk, { stream: true });
+      if (text === '') return;
+      // The format ends a line with CRLF, LF or a lone CR: every ending is made "\n" (a CR that ended the last
+      // chunk already was, so a "\n" opening this one is its CRLF's rest). Lone-CR streams were read as one
+      // line that never ended: no event, and the answer was retried as cut off until the run failed.
+      if (afterCR && text.charCodeAt(0) === 10) {
+        text = text.slice(1);
+        afterCR = false;
+        if (text === '') return;
+      }
+      afterCR = text.charCodeAt(text.length - 1) === 13;
+      if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
+      let end = text.indexOf('\n');
+      if (end < 0) {
+        // The whole chunk's text is a string of its own, not a view of a larger one: kept as it is.
+        if (text !== '') pending.push(text);
+        return;
+      }
       let start = 0;
-      for (let end = buffer.indexOf('\n', start); end >= 0; end = buffer.indexOf('\n', start)) {
-        line(buffer.charCodeAt(end - 1) === 13 ? buffer.slice(start, end - 1) : buffer.slice(start, end));
+      if (pending.length > 0) {
+        pending.push(text.slice(0, end));
+        const first = pending.join('');
+        pending = [];
+        lineOf(first);
+        start = end + 1;
+        end = text.indexOf('\n', start);
+      }
+      for (; end >= 0; end = text.indexOf('\n', start)) {
+        lineOf(text.slice(start, end));
         start = end + 1;
       }
       // Only what waits for the next chunk is copied: once per chunk, not per event.
-      buffer = start === 0 ? buffer : own(buffer.slice(start));
+      if (start < text.length) pending.push(own(text.slice(start)));
       if (name !== undefined) name = own(name);
-      if (data !== undefined) data = own(data);
+      if (data !== undefined) {
+        for (; owned < data.length; owned++) data[owned] = own(data[owned] as string);
+      }
     },
     end() {
-      buffer += decoder.decode();
+      const rest = pending.join('') + decoder.decode();
+      pending = [];
       // The stream's last event may lack its blank line; it still counts (as EventSource would not, but the
       // APIs' end events matter more than the format's letter). If it does not parse, the body ended inside
       // it (a proxy cut a clean stream mid-event): the answer is incomplete, worth a retry, not a bad answer.
-      if (buffer !== '') line(buffer.endsWith('\r') ? buffer.slice(0, -1) : buffer);
+      if (rest !== '') lineOf(rest);
       if (data === undefined) return;
       try {
-        onEvent(name, data);
+        onEvent(name, data.join('\n'));
       } catch (err) {
         if (err instanceof SyntaxError) throw incompleteStream();
         throw err;
