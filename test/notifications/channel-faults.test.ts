@@ -60,6 +60,12 @@ describe('Slack: the agent’s words stay text', () => {
     assert.match(text, /&lt;!channel&gt; urgent/);
   });
 
+  it('a reason of any length still posts: the fallback text is cut', async () => {
+    await send(escalation(`<${'&'.repeat(45_000)}`, 'did things'));
+    const text = String(slack.messages().at(-1)!.text);
+    assert.ok(text.length <= 3000, `cut to a notification's length (was ${text.length})`);
+  });
+
   it('a summary that closes the code block or is full of < and & still posts, as one code block', async () => {
     const summary = `${'```'}\n*bold* <!here>\n${'```'} ${'&<'.repeat(2000)}`;
     await send(escalation('check', summary));

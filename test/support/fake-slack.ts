@@ -130,6 +130,7 @@ export async function startFakeSlack(o: { token: string; signingSecret: string }
       if (method === 'chat.postMessage') {
         if (typeof body.channel !== 'string') return answer(200, { ok: false, error: 'channel_not_found' });
         if (!blocksFit(body.blocks)) return answer(200, { ok: false, error: 'invalid_blocks' });
+        if (String(body.text ?? '').length > 40_000) return answer(200, { ok: false, error: 'msg_too_long' });
         ts++;
         return answer(200, { ok: true, channel: body.channel, ts: `${ts}.000100`, message: body });
       }

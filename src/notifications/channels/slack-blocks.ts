@@ -85,7 +85,8 @@ export function decisionBlocks(d: PendingDecision): unknown[] {
  * notify the whole channel and `<https://…|text>` would dress up a link.
  */
 export function decisionFallback(d: PendingDecision): string {
-  return `${escapeMrkdwn(decisionTitle(d))}: ${escapeMrkdwn(d.reason)}`;
+  // Cut too: the reason has no limit, and Slack refuses a text over 40,000 characters (msg_too_long).
+  return clip(`${escapeMrkdwn(decisionTitle(d))}: ${escapeMrkdwn(d.reason)}`, 3000);
 }
 
 /** The modal a Reject or Answer click opens; `private_metadata` carries what is being decided. */
