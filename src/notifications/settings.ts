@@ -3,7 +3,7 @@
 // each value comes from the environment (or `secretsFile`), as a role's secrets do.
 import { z } from 'zod';
 import { secretNameMessage } from '../config/zod-issues.js';
-import { SECRET_NAME, smtpServer } from '../roles/settings.js';
+import { HttpUrl, SECRET_NAME, smtpServer } from '../roles/settings.js';
 import { loadSecrets, type Secrets } from '../tools/secrets.js';
 
 const SecretRef = z
@@ -16,7 +16,7 @@ export const SlackSettings = z
     token: SecretRef.optional(),
     /** Secret holding an incoming-webhook URL (used when there is no token). */
     webhook: SecretRef.optional(),
-    apiUrl: z.url().default('https://slack.com/api'),
+    apiUrl: HttpUrl.default('https://slack.com/api'),
     /** Secret holding the app's signing secret, which verifies clicks arriving at POST /slack/interactions. */
     signingSecret: SecretRef,
     /** The default channel (or user id) a decision is posted to. */
@@ -41,14 +41,29 @@ export const EmailSettings = z.strictObject({
 });
 export type EmailSettings = z.infer<typeof EmailSettings>;
 
-export const NotificationSettings = z.strictObject({
-  /** Where people reach `serve` (links in emails point here), e.g. https://nightshift.example.com. */
-  publicUrl: z.url().optional(),
-  /** A KEY=VALUE file (relative to the config file) read before the environment for the secrets above. */
-  secretsFile: z.string().min(1).optional(),
-  slack: SlackSettings.optional(),
-  email: EmailSettings.optional(),
+/**
+ * Where people reach `serve`. Links are `<publicUrl>/decide/<token>`, so a query or fragment would swallow
+ * the token, and the confirm page accepts posts only from this URL's origin: a scheme other than http(s)
+ * (`javascript:`, `data:`) has the origin `null`, which is exactly what a cross-site form sends.
+ */
+const PublicUrl = HttpUrl.refine((u) => !u.includes('?') && !u.includes('#'), {
+  error: 'no query or fragment: email links are <publicUrl>/decide/<token>',
 });
+
+export const NotificationSettings = z
+  .strictObject({
+    /** Where people reach `serve` (links in emails point here), e.g. https://nightshift.example.com. */
+    publicUrl: PublicUrl.optional(),
+    /** A KEY=VALUE file (relative to the config file) read before the environment for the secrets above. */
+    secretsFile: z.string().min(1).optional(),
+    slack: SlackSettings.optional(),
+    email: EmailSettings.optional(),
+  })
+  // Without it no mail can be sent (its links would point nowhere): said at load, not by rows that wait.
+  .refine((s) => s.email === undefined || s.publicUrl !== undefined, {
+    path: ['email'],
+    error: 'notifications.email needs notifications.publicUrl (where the links in each mail point at serve)',
+  });
 export type NotificationSettings = z.infer<typeof NotificationSettings>;
 
 export type { PersonSpec } from '../people/config.js';

@@ -14,7 +14,8 @@ export const PersonSpec = z.strictObject({
   /** Slack user id (U…), for Slack messages and to map a Slack click back to this person. */
   slack: z.string().min(1).optional(),
   /** A URL that receives this person's decisions as signed JSON POSTs (the webhook channel). */
-  webhook: z.url().optional(),
+  // http(s) only: the channel POSTs to it, and any other scheme could only fail at every send.
+  webhook: z.url({ protocol: /^https?$/, error: 'an http or https URL' }).optional(),
   /** Roles (names or globs) whose approvals and escalations this person may decide. */
   decides: z.array(z.string().regex(ROLE_PATTERN, 'a role name or a glob such as billing-*')).default([]),
 });

@@ -40,7 +40,7 @@ const SECRET_REF_MESSAGE = secretNameMessage('the name of a secret listed under 
 const SecretRef = z.string().regex(SECRET_NAME, SECRET_REF_MESSAGE);
 
 /** Where a role's notify tools and MCP servers are reached: a URL of another scheme could only fail later. */
-const HttpUrl = z.url({ protocol: /^https?$/, error: 'an http or https URL' });
+export const HttpUrl = z.url({ protocol: /^https?$/, error: 'an http or https URL' });
 
 /**
  * The SMTP server a message is sent through: the fields a role's `notify.email` and the config's

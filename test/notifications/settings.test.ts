@@ -58,6 +58,33 @@ describe('notifications settings', () => {
     ['Slack without a signing secret', { notifications: { slack: { token: 'T' } } }, /signingSecret/],
     ['email without a link secret', { notifications: { email: { host: 'h', from: 'a@b' } } }, /linkSecret/],
     ['two people with one name', { people: [{ name: 'a' }, { name: 'a' }] }, /listed twice/],
+    // Links would point nowhere: said at load, not by mail rows that wait in the outbox for ever.
+    [
+      'email without publicUrl',
+      { notifications: { email: { host: 'h', from: 'a@b', linkSecret: 'L' } } },
+      /notifications\.email needs notifications\.publicUrl/,
+    ],
+    // `javascript:`'s origin is `null`, what a cross-site form posts: the confirm page would take it.
+    [
+      'a publicUrl that is not http(s)',
+      { notifications: { publicUrl: 'javascript:alert(1)' } },
+      /publicUrl: expected an http or https URL/,
+    ],
+    [
+      'a publicUrl with a query or fragment (the link token would land in it)',
+      { notifications: { publicUrl: 'https://ns.example.test/?a=1' } },
+      /publicUrl: no query or fragment/,
+    ],
+    [
+      'a Slack apiUrl that is not http(s)',
+      { notifications: { slack: { token: 'T', signingSecret: 'S', apiUrl: 'file:///etc/passwd' } } },
+      /apiUrl: expected an http or https URL/,
+    ],
+    [
+      "a person's webhook that is not http(s)",
+      { people: [{ name: 'a', webhook: 'ftp://hooks.example.test/a' }] },
+      /people\[0\]\.webhook: expected an http or https URL/,
+    ],
   ] as const) {
     it(`refuses ${what} (CONFIG_INVALID)`, () => {
       assert.throws(

@@ -78,6 +78,20 @@ function buttons(message: Record<string, unknown>): Button[] {
   return blocks.filter((b) => b.type === 'actions').flatMap((b) => b.elements ?? []);
 }
 
+/** Slack's Block Kit limits that a message can break: a section's text 3,000, a field 2,000 characters. */
+function blocksFit(blocks: unknown): boolean {
+  const list = (Array.isArray(blocks) ? blocks : []) as {
+    type: string;
+    text?: { text?: string };
+    fields?: { text?: string }[];
+  }[];
+  return list.every(
+    (b) =>
+      b.type !== 'section' ||
+      ((b.text?.text ?? '').length <= 3000 && (b.fields ?? []).every((f) => (f.text ?? '').length <= 2000)),
+  );
+}
+
 export async function startFakeSlack(o: { token: string; signingSecret: string }): Promise<FakeSlack> {
   const calls: SlackCall[] = [];
   const webhookPosts: Record<string, unknown>[] = [];
@@ -115,6 +129,8 @@ export async function startFakeSlack(o: { token: string; signingSecret: string }
       calls.push({ method, body });
       if (method === 'chat.postMessage') {
         if (typeof body.channel !== 'string') return answer(200, { ok: false, error: 'channel_not_found' });
+        if (!blocksFit(body.blocks)) return answer(200, { ok: false, error: 'invalid_blocks' });
+        if (String(body.text ?? '').length > 40_000) return answer(200, { ok: false, error: 'msg_too_long' });
         ts++;
         return answer(200, { ok: true, channel: body.channel, ts: `${ts}.000100`, message: body });
       }

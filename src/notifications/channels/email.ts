@@ -19,7 +19,14 @@ export interface EmailChannelOptions {
   /** Where `serve` is reached from a mail client (notifications.publicUrl). */
   publicUrl: string;
   now?: () => number;
+  /** The whole send's deadline (connect to the server's last answer). Default 45 s. */
+  timeoutMs?: number;
 }
+
+// Under the outbox's 60 s lease, so a send that cannot finish gives its row back as a retry rather than
+// outliving its lease. nodemailer's own timeouts are per step and reset by every byte: a server that
+// trickles continuation lines ("250-…") would hold the send, and serve's whole notifier pass, forever.
+const SEND_TIMEOUT_MS = 45_000;
 
 const LABEL: Record<DecisionAction, string> = {
   approve: 'Approve',
@@ -55,6 +62,7 @@ export function emailBody(d: PendingDecision, links: [DecisionAction, string][],
 
 export function emailChannel(o: EmailChannelOptions): NotificationChannel {
   const now = o.now ?? Date.now;
+  const timeoutMs = o.timeoutMs ?? SEND_TIMEOUT_MS;
   const secret = (name: string | undefined): string | undefined => {
     if (name === undefined) return undefined;
     const value = o.secrets.get(name);
@@ -108,8 +116,11 @@ export function emailChannel(o: EmailChannelOptions): NotificationChannel {
         greetingTimeout: 10_000,
         socketTimeout: 30_000,
       });
+      const deadline = AbortSignal.timeout(timeoutMs);
       try {
         await transport.sendMail({
+          // nodemailer 10 aborts the connection on it; @types/nodemailer 8 does not list it yet.
+          ...({ signal: deadline } as object),
           from: o.settings.from,
           to: n.to,
           subject: decisionTitle(n.decision),
@@ -118,6 +129,12 @@ export function emailChannel(o: EmailChannelOptions): NotificationChannel {
           headers: { 'X-Nightshift-Notification': n.id },
         });
       } catch (err) {
+        if (deadline.aborted)
+          throw new NightshiftError(
+            'NOTIFICATION_FAILED',
+            `email via ${o.settings.host}:${o.settings.port} failed: no answer within ${timeoutMs} ms`,
+            { retryable: true },
+          );
         const e = err as Error & { responseCode?: number };
         // A 5xx SMTP answer (mailbox unknown, relay refused) will say the same again; the rest may clear.
         const permanent = typeof e.responseCode === 'number' && e.responseCode >= 500;

@@ -25,6 +25,14 @@ export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/**
+ * Text for inside a ``` block: a run of backticks in the summary (the agent's words) would close the
+ * block early and have the rest read as formatting; a zero-width space between them keeps it one block.
+ */
+function fenced(text: string): string {
+  return text.replace(/`(?=`)/g, '`\u200b');
+}
+
 const plain = (text: string) => ({ type: 'plain_text', text: clip(text, 150), emoji: false });
 
 export function decisionBlocks(d: PendingDecision): unknown[] {
@@ -63,15 +71,22 @@ export function decisionBlocks(d: PendingDecision): unknown[] {
     },
     {
       type: 'section',
-      text: { type: 'mrkdwn', text: `\`\`\`${escapeMrkdwn(clip(d.summary, 2900))}\`\`\`` },
+      // Clipped after escaping: `&` becomes five characters, and Slack refuses (invalid_blocks, not
+      // retried) a section over 3,000, so a summary full of `<` or `&` (HTML, code) must still fit.
+      text: { type: 'mrkdwn', text: `\`\`\`${clip(fenced(escapeMrkdwn(d.summary)), 2900)}\`\`\`` },
     },
     { type: 'actions', block_id: `nightshift:${d.kind}:${d.id}`.slice(0, 255), elements: buttons },
   ];
 }
 
-/** The plain-text fallback Slack shows in notifications and to clients without blocks. */
+/**
+ * The fallback Slack shows in notifications and to clients without blocks. Slack parses it as mrkdwn, so
+ * the reason (the agent's words) is escaped like every other field: unescaped, `<!channel>` in it would
+ * notify the whole channel and `<https://…|text>` would dress up a link.
+ */
 export function decisionFallback(d: PendingDecision): string {
-  return `${decisionTitle(d)}: ${d.reason}`;
+  // Cut too: the reason has no limit, and Slack refuses a text over 40,000 characters (msg_too_long).
+  return clip(`${escapeMrkdwn(decisionTitle(d))}: ${escapeMrkdwn(d.reason)}`, 3000);
 }
 
 /** The modal a Reject or Answer click opens; `private_metadata` carries what is being decided. */
