@@ -71,6 +71,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     intervalMs: o.notifyMs ?? 1000,
     metrics: o.metrics,
     channels: o.notifications,
+    absorbs: (err) => outages.absorbs(err),
   });
   o.metrics?.attach({
     store: o.runtime.store,
@@ -149,6 +150,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     log: o.log,
     auth,
     wake: () => worker.handle.wake(),
+    absorbs: outages.absorbs,
     ...(o.stream ? { stream: o.stream } : {}),
   });
   const route = router([

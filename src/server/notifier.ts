@@ -19,6 +19,8 @@ export function startNotifier(
     intervalMs: number;
     metrics?: ServeMetrics | undefined;
     channels?: ChannelConfig | undefined;
+    /** Whether a failure belongs to a store outage already logged once (decision 013): then no line. */
+    absorbs?: ((err: unknown) => boolean) | undefined;
   },
 ): Notifier {
   const { channels, missing } = channelsFromEnv(o.env, o.channels);
@@ -48,7 +50,8 @@ export function startNotifier(
         if (pass.tiersPassed > 0)
           o.log.info({ tiersPassed: pass.tiersPassed }, 'tiers timed out and passed on');
       } catch (err) {
-        o.log.error({ err: (err as Error).message }, 'notification pass failed');
+        // A pass fails every interval while the database is unreachable: the outage has its own line.
+        if (!o.absorbs?.(err)) o.log.error({ err: (err as Error).message }, 'notification pass failed');
       } finally {
         running = undefined;
       }

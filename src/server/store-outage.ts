@@ -63,7 +63,8 @@ export function storeFailureAnswer(
       error: {
         code: 'STORE_UNAVAILABLE',
         message:
-          'the database could not be reached, so the event may not be recorded: send it again later (with its idempotency-key a retry never records it twice)',
+          // Every door answers this (events, webhooks, /api/v1 reads and decisions): not only events.
+          'the database could not be reached, so this request may or may not have been recorded: send it again later (an event sent again with its idempotency-key is never recorded twice)',
       },
     },
   };

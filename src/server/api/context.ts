@@ -13,6 +13,8 @@ export interface ApiContext {
   auth: Authenticator;
   /** Tells this process's worker there is work (an event just recorded, a decision handed back). */
   wake(): void;
+  /** Whether a store failure belongs to an outage already logged once (decision 013): then no line. */
+  absorbs?: ((err: unknown) => boolean) | undefined;
   /**
    * Server-sent events: how often a stream looks for new steps and sends a heartbeat comment (which also
    * checks the credentials again), and how many may be open at once per token and in all.

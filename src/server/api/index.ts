@@ -133,7 +133,7 @@ export function createApi(ctx: ApiContext): Api {
     try {
       await dispatch(req, res);
     } catch (err) {
-      answerFailure(req, res, err, { log: ctx.log });
+      answerFailure(req, res, err, { log: ctx.log, absorbs: ctx.absorbs });
     }
   }
 

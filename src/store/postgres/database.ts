@@ -42,6 +42,13 @@ export class Database {
   /** Connection settings shared by the pool and the LISTEN connection. */
   readonly connection: pg.ClientConfig;
   readonly pool: pg.Pool;
+  /**
+   * Lease renewals only (leases.ts): a renewal must not queue behind the commits and claims that fill
+   * `pool` (a slow database, many runs in flight), or the leases of live runs lapse, other workers take
+   * them over and every call in flight becomes an `unknown_outcome` for a person. Renewals are one
+   * statement per beat per process (decision 045), so two connections are plenty; opened on first use.
+   */
+  readonly renewals: pg.Pool;
   /** Reachability: an outage is logged once and makes `/readyz` answer 503 until it ends. */
   readonly reachable = new ConnectionHealth();
 
@@ -75,6 +82,14 @@ export class Database {
     this.pool.on('error', (err) => {
       this.reachable.failed(err);
     });
+    this.renewals = new pg.Pool({ ...this.connection, max: 2 });
+    this.renewals.on('error', (err) => {
+      this.reachable.failed(err);
+    });
+  }
+
+  async end(): Promise<void> {
+    await Promise.all([this.pool.end(), this.renewals.end()]);
   }
 
   /** Runs `fn` in one transaction on one pooled connection; `what` names it in errors. */
@@ -111,17 +126,20 @@ export class Database {
     }
   }
 
-  /** Runs one statement (prepared: see prepared.ts) outside any transaction; `what` names it in errors. */
-  async q(what: string, sql: string, params: unknown[] = []): Promise<Row[]> {
+  /**
+   * Runs one statement (prepared: see prepared.ts) outside any transaction; `what` names it in errors.
+   * `pool`: the lease renewals' own pool for them, the shared one otherwise.
+   */
+  async q(what: string, sql: string, params: unknown[] = [], pool: pg.Pool = this.pool): Promise<Row[]> {
     try {
-      const rows = (await this.pool.query(preparedQuery(sql, params))).rows as Row[];
+      const rows = (await pool.query(preparedQuery(sql, params))).rows as Row[];
       this.reachable.succeeded();
       return rows;
     } catch (err) {
       if (isStalePlan(err)) {
         renamePreparedStatements();
         try {
-          return (await this.pool.query(preparedQuery(sql, params))).rows as Row[];
+          return (await pool.query(preparedQuery(sql, params))).rows as Row[];
         } catch (again) {
           this.reachable.failed(again);
           throw storeError(what, again);

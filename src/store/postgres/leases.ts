@@ -33,6 +33,7 @@ export async function renewLease(
     `UPDATE runs SET lease_until = $1
      WHERE id = $2 AND status = 'running' AND lease_owner = $3 AND lease_epoch = $4 RETURNING id`,
     [until, runId, lease.owner, lease.epoch],
+    db.renewals,
   );
   return rows.length === 1;
 }
@@ -57,6 +58,7 @@ export async function renewLeases(db: Database, items: readonly LeaseRenewal[]):
       items.map((i) => i.lease.epoch),
       items.map((i) => i.until),
     ],
+    db.renewals,
   );
   for (const r of rows) held[Number(r.n) - 1] = true;
   return held;

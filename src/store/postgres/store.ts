@@ -103,7 +103,7 @@ export class PostgresStore implements Store, PostgresIo {
     await this.groupCommit.drain();
     this.wake.release();
     await this.wake.settled();
-    await this.db.pool.end();
+    await this.db.end();
   }
 }
 
