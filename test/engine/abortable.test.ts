@@ -52,7 +52,10 @@ describe('timeLimit', () => {
     await assert.rejects(waiting, (err) => err === reason);
     assert.equal(limit.signal.aborted, true);
     assert.equal(limit.signal.reason, reason);
-    assert.throws(() => limit.throwIfStopped(), (err) => err === reason);
+    assert.throws(
+      () => limit.throwIfStopped(),
+      (err) => err === reason,
+    );
     assert.equal(limit.timedOut(), false);
     limit.dispose();
   });
