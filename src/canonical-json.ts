@@ -1,6 +1,6 @@
 // Canonical JSON (sorted keys, no whitespace) and its sha256: the basis of role versions and of the
 // argument hashes that bind an approval to the exact calls it approved.
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(sortKeys(value));
@@ -21,9 +21,17 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
+/**
+ * Node's one-shot hash (20.12+; `engines` allows 20.11, hence the fallback): the same digest without a
+ * Hash object and its stream machinery per call, which was ~2 % of a sequential scripted run's CPU
+ * (argument hashes and audit entries; bench/README.md, "CPU per run", 2026-12-01).
+ */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
+/** The hex sha256 of `text`'s UTF-8 bytes. */
+export const sha256: (text: string) => string = oneShot
+  ? (text) => oneShot('sha256', text, 'hex')
+  : (text) => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 
 export function hashJson(value: unknown): string {
   return sha256(canonicalJson(value));

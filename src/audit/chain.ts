@@ -5,7 +5,7 @@
 // the newest entries shows too (docs/decisions/019-audit-chain.md). The hash is over the columns as stored (the data column's
 // JSON text, not a re-serialisation), so Postgres can compute it in its trigger and this module can check
 // it: both sides must encode exactly as `entryHash` does (see the Postgres migration's audit_entry_hash).
-import { createHash } from 'node:crypto';
+import { sha256 } from '../canonical-json.js';
 import type { AuditEvent } from '../store/records/catalog.js';
 
 /** The prev hash of the first entry of a chain. */
@@ -48,7 +48,7 @@ export function entryHash(prev: string, e: Omit<ChainedAuditRow, 'prevHash' | 'h
     field(e.runId) +
     field(e.target) +
     field(e.data);
-  return createHash('sha256').update(message, 'utf8').digest('hex');
+  return sha256(message);
 }
 
 /** Where a chain stops holding: the entry, and what differs. */

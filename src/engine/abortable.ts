@@ -3,24 +3,47 @@
 import { NightshiftError } from '../errors.js';
 
 export interface TimeLimit {
-  /** Aborted when the lease is lost (its reason) or the time runs out (`outOfTime`). */
-  signal: AbortSignal;
+  /**
+   * Aborted when the lease is lost (its reason) or the time runs out (`outOfTime`). Made on first use:
+   * most calls end in time and most callees (a scripted model, a synchronous tool) never look at it.
+   */
+  readonly signal: AbortSignal;
   /** The reason the signal carries when the time ran out. */
   outOfTime: NightshiftError;
   /** Whether the time budget (not the lease) stopped the call. */
   timedOut(): boolean;
-  /** Clears the timer and the lease listener; call when the call settles. */
+  /** Throws the stop's reason if the call is already stopped (the lease was lost before it began). */
+  throwIfStopped(): void;
+  /**
+   * Settles with the work's answer, or rejects with the stop's reason as soon as the call is stopped:
+   * work that ignores its signal cannot keep the run waiting (its eventual answer is dropped).
+   */
+  race<T>(work: T | Promise<T>): Promise<T>;
+  /** Clears the timer and leaves the lease's calls; call when the call settles. */
   dispose(): void;
 }
 
+/** A call in flight under a lease: stopped with the lease's reason when the lease is lost. */
+interface Stoppable {
+  stop(reason: unknown): void;
+}
+
 /**
- * A signal for one call: aborted with the lease's reason when `lease` aborts, or with a BUDGET_EXCEEDED
+ * A limit for one call: stopped with the lease's reason when `lease` aborts, or with a BUDGET_EXCEEDED
  * error after `timeLeftMs`. A ref'd timer (unlike AbortSignal.timeout): the limit holds even if nothing
  * else keeps the process alive.
+ *
+ * No AbortController and no EventTarget listener unless a callee asks for the signal: a controller, its
+ * signal and a listener per model turn and per tool call were ~4 % of a sequential scripted run's CPU
+ * (bench/README.md, "CPU per run", 2026-12-01). The stop is held here and handed to the signal when it
+ * is made (at once aborted if the stop came first), and `race` is rejected directly.
  */
 export function timeLimit(lease: AbortSignal, timeLeftMs: number, message: string): TimeLimit {
-  const stop = new AbortController();
-  const unfollow = followLease(lease, stop);
+  let controller: AbortController | undefined;
+  let stopped = false;
+  let reason: unknown;
+  /** The rejection of the `race` in flight, if any. */
+  let rejectRace: ((reason: unknown) => void) | undefined;
   // Made only when needed: an error's stack trace is costly, and nearly every call ends in time (this
   // ran for every model turn and tool call; decision 018).
   let outOfTime: NightshiftError | undefined;
@@ -28,15 +51,48 @@ export function timeLimit(lease: AbortSignal, timeLeftMs: number, message: strin
     outOfTime ??= new NightshiftError('BUDGET_EXCEEDED', message);
     return outOfTime;
   };
-  const timer = setTimeout(() => stop.abort(outOfTimeError()), Math.max(0, timeLeftMs));
+  const call: Stoppable = {
+    stop(why) {
+      if (stopped) return;
+      stopped = true;
+      reason = why;
+      controller?.abort(why);
+      rejectRace?.(why);
+    },
+  };
+  const unfollow = followLease(lease, call);
+  const timer = setTimeout(() => call.stop(outOfTimeError()), Math.max(0, timeLeftMs));
   return {
-    signal: stop.signal,
+    get signal() {
+      if (!controller) {
+        controller = new AbortController();
+        if (stopped) controller.abort(reason);
+      }
+      return controller.signal;
+    },
     get outOfTime() {
       return outOfTimeError();
     },
-    timedOut: () => stop.signal.aborted && outOfTime !== undefined && stop.signal.reason === outOfTime,
+    timedOut: () => stopped && outOfTime !== undefined && reason === outOfTime,
+    throwIfStopped: () => {
+      if (stopped) throw reason;
+    },
+    race<T>(work: T | Promise<T>): Promise<T> {
+      // A tool that answered synchronously has nothing left to wait for.
+      if (!isThenable(work)) return Promise.resolve(work);
+      if (stopped) {
+        // The work's own rejection, if any, is dropped like its answer.
+        Promise.resolve(work).catch(() => {});
+        return Promise.reject(reason);
+      }
+      return new Promise<T>((resolve, reject) => {
+        rejectRace = reject;
+        Promise.resolve(work).then(resolve, reject);
+      });
+    },
     dispose: () => {
       clearTimeout(timer);
+      rejectRace = undefined;
       unfollow();
     },
   };
@@ -44,62 +100,38 @@ export function timeLimit(lease: AbortSignal, timeLeftMs: number, message: strin
 
 /**
  * The calls in flight under each lease signal. A lease gets one 'abort' listener, added with its first
- * call, which aborts every call still registered; a call only joins and leaves a Set. Adding and removing
+ * call, which stops every call still registered; a call only joins and leaves a Set. Adding and removing
  * an EventTarget listener per call (two per tool call, two per model turn) was ~1.5 % of a sequential
  * scripted run's CPU (bench/durable-runs, decision 001, 2026-11-30 late). Weak: the entry goes with the
  * lease's signal (one per driven run segment).
  */
-const inFlight = new WeakMap<AbortSignal, Set<AbortController>>();
+const inFlight = new WeakMap<AbortSignal, Set<Stoppable>>();
 
-/** Aborts `stop` with the lease's reason when the lease aborts (at once if it has); returns the undo. */
-function followLease(lease: AbortSignal, stop: AbortController): () => void {
+/** Stops `call` with the lease's reason when the lease aborts (at once if it has); returns the undo. */
+function followLease(lease: AbortSignal, call: Stoppable): () => void {
   if (lease.aborted) {
-    stop.abort(lease.reason);
+    call.stop(lease.reason);
     return () => {};
   }
   let calls = inFlight.get(lease);
   if (!calls) {
-    const registered = new Set<AbortController>();
+    const registered = new Set<Stoppable>();
     calls = registered;
     inFlight.set(lease, registered);
     lease.addEventListener(
       'abort',
       () => {
-        for (const c of registered) c.abort(lease.reason);
+        for (const c of registered) c.stop(lease.reason);
         registered.clear();
       },
       { once: true },
     );
   }
-  calls.add(stop);
+  calls.add(call);
   const joined = calls;
   return () => {
-    joined.delete(stop);
+    joined.delete(call);
   };
-}
-
-/**
- * Settles with the work's answer, or rejects as soon as `signal` aborts: work that ignores its signal
- * cannot keep the run waiting (its eventual answer is dropped).
- */
-export function untilAborted<T>(work: T | Promise<T>, signal: AbortSignal): Promise<T> {
-  // A tool that answered synchronously has nothing left to wait for: no listener to add and remove
-  // (EventTarget listeners were a visible share of a scripted run's CPU).
-  if (!isThenable(work)) return Promise.resolve(work);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    Promise.resolve(work).then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
 }
 
 function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {

@@ -9,7 +9,7 @@ import { ESCALATE_TOOL, type PolicyDecision } from '../policy/decide.js';
 import type { EscalationCategory } from '../roles/conditions.js';
 import { DEFAULT_MAX_OUTPUT_TOKENS } from '../roles/schema.js';
 import type { ToolCallRecord } from '../store/types.js';
-import { timeLimit, untilAborted } from './abortable.js';
+import { timeLimit } from './abortable.js';
 import { budgetOverrun, dailyCostOverrun, secondsLeftMs, utcDayStart } from './budget.js';
 import { buildMessages } from './conversation.js';
 import type { DrivenRun } from './driven-run.js';
@@ -61,16 +61,18 @@ export async function takeTurn(run: DrivenRun): Promise<void> {
   );
   let response: ModelResponse;
   try {
-    response = await untilAborted(
+    response = await limit.race(
       model.turn({
         system: prepared.system,
         messages: buildMessages(state),
         tools: prepared.toolSpecs,
         outputSchema: role.output,
         maxOutputTokens: role.limits.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
-        signal: limit.signal,
+        // A getter: the signal is made only if the model reads it (see timeLimit).
+        get signal() {
+          return limit.signal;
+        },
       }),
-      limit.signal,
     );
   } catch (err) {
     // The run is another worker's now: record nothing.

@@ -4,7 +4,7 @@
 import { type ErrorCode, NightshiftError } from '../errors.js';
 import type { ToolCallRecord } from '../store/types.js';
 import type { AnyTool, ToolContext } from '../tools/types.js';
-import { timeLimit, untilAborted } from './abortable.js';
+import { timeLimit } from './abortable.js';
 import { zodMessage } from './judge.js';
 
 /** Largest tool result kept (serialized); bigger results are truncated with a note. */
@@ -57,8 +57,16 @@ export async function runToolCall(
     `the run's time budget (budget.maxSeconds with grants: ${limits.timeLimitSeconds} s) ran out while ${call.tool} was running`,
   );
   try {
-    limit.signal.throwIfAborted();
-    const out = await untilAborted(tool.run(args, { ...context, signal: limit.signal }), limit.signal);
+    limit.throwIfStopped();
+    // The signal as a getter: made only if the tool reads it (see timeLimit).
+    const out = await limit.race(
+      tool.run(args, {
+        ...context,
+        get signal() {
+          return limit.signal;
+        },
+      }),
+    );
     return { ...jsonSafe(out), isError: false };
   } catch (err) {
     if (limit.timedOut()) {

@@ -39,4 +39,41 @@ describe('timeLimit', () => {
     assert.equal(slow.signal.reason.message, 'gone');
     slow.dispose();
   });
+
+  // The signal is made only when a callee reads it (timeLimit's comment): a stop before that still
+  // reaches the waiting driver and a signal read afterwards.
+  it('stops a waiting call whose callee never read the signal, and a signal read later is already aborted', async () => {
+    const lease = new AbortController();
+    const limit = timeLimit(lease.signal, 60_000, 'ran out');
+    const never = new Promise<string>(() => {});
+    const waiting = limit.race(never);
+    const reason = new Error('lease lost');
+    lease.abort(reason);
+    await assert.rejects(waiting, (err) => err === reason);
+    assert.equal(limit.signal.aborted, true);
+    assert.equal(limit.signal.reason, reason);
+    assert.throws(
+      () => limit.throwIfStopped(),
+      (err) => err === reason,
+    );
+    assert.equal(limit.timedOut(), false);
+    limit.dispose();
+  });
+
+  it('times out a waiting call with BUDGET_EXCEEDED, signal or not; a synchronous answer is kept', async () => {
+    const lease = new AbortController();
+    const limit = timeLimit(lease.signal, 5, 'the budget ran out');
+    await assert.rejects(limit.race(new Promise(() => {})), /the budget ran out/);
+    assert.equal(limit.timedOut(), true);
+    assert.equal(limit.signal.reason, limit.outOfTime);
+    limit.dispose();
+    const quick = timeLimit(lease.signal, 60_000, 'never');
+    assert.equal(await quick.race('done'), 'done');
+    assert.equal(await quick.race(Promise.resolve('later')), 'later');
+    quick.throwIfStopped();
+    quick.dispose();
+    // A call that settles before the stop is not stopped by it.
+    lease.abort(new Error('gone'));
+    assert.equal(quick.signal.aborted, false);
+  });
 });
