@@ -7,21 +7,29 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 
+export interface GroupLifeline {
+  /** Tells the watcher the group to kill: the command's, spawned detached after the watcher. */
+  watch(pgid: number): void;
+  /** Ends the watcher once the command has ended, so it cannot kill a group that reused the number. */
+  stop(): void;
+}
+
 /**
- * Starts the watcher of process group `pgid` (the command's, spawned detached). Stop it with `stop()` once
- * the command has ended, so it cannot kill a group that reused the number.
+ * Starts a watcher; call it before spawning the command, so no command runs without one (a starter
+ * killed while the watcher was being spawned left the command running). The group reaches it as the
+ * first line on the pipe; at end of file before that, the command never started and nothing is killed.
  */
-export function watchGroup(pgid: number): { stop(): void } {
+export function startGroupLifeline(): GroupLifeline {
   let watcher: ChildProcess;
   try {
-    // A fixed script; the group travels as its positional parameter. `read` returns only at end of file.
-    watcher = spawn('/bin/sh', ['-c', 'read -r _; kill -9 -"$0"', String(pgid)], {
+    // A fixed script. `read` returns at a line or at end of file; the second only at end of file.
+    watcher = spawn('/bin/sh', ['-c', 'read -r g || exit 0; read -r _; kill -9 -"$g"'], {
       stdio: ['pipe', 'ignore', 'ignore'],
       detached: true,
       env: {},
     });
   } catch {
-    return { stop() {} };
+    return { watch() {}, stop() {} };
   }
   watcher.on('error', () => {});
   watcher.stdin?.on('error', () => {});
@@ -29,6 +37,9 @@ export function watchGroup(pgid: number): { stop(): void } {
   watcher.unref();
   (watcher.stdin as Socket | null)?.unref?.();
   return {
+    watch(pgid) {
+      watcher.stdin?.write(`${pgid}\n`);
+    },
     stop() {
       try {
         watcher.kill('SIGKILL');
