@@ -4,6 +4,8 @@
 // same idea outside the sandbox: a tiny shell in a process group of its own blocks reading a pipe whose
 // other end only the starter holds; at its end of file (the starter is gone, however it died) it kills
 // the command's group. A command that leaves its group (setsid) escapes it, as it escapes a timeout.
+// The group's number reaches the watcher right after the command is spawned: a starter killed between
+// those two steps (a few instructions, but a loaded machine can preempt there) leaves the command running.
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 
