@@ -11,6 +11,18 @@ export interface IdSource {
   next(prefix: string): string;
 }
 
+/**
+ * The prefix each kind of id the engine hands out is made with (`ids.next(ID_PREFIX.approval)` →
+ * `apr_…`). The CLI and the manager runs tell kinds apart by it, so it is defined here, once.
+ */
+export const ID_PREFIX = { run: 'run', approval: 'apr', escalation: 'esc', promotion: 'prm' } as const;
+export type IdKind = keyof typeof ID_PREFIX;
+
+/** Whether `id` was made as an id of `kind` (its prefix and the `_` after it). */
+export function isIdOf(kind: IdKind, id: string): boolean {
+  return id.startsWith(`${ID_PREFIX[kind]}_`);
+}
+
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
 /** `length` base-32 digits of `n` (a whole number below 2^53), most significant first. */

@@ -44,6 +44,11 @@ export type ErrorCode =
   | 'SECRET_NOT_SET'
   /** The command sandbox cannot be built (shell.exec is refused). */
   | 'SANDBOX_UNAVAILABLE'
+  /**
+   * Reserved, raised nowhere: a denied call is a decision the model is told of (`{denied: true, reason}`),
+   * and no public path runs a role's tool outside the engine (the library and the MCP server start runs;
+   * they do not invoke tools), so there is no caller to throw it to.
+   */
   | 'POLICY_DENIED'
   | 'BUDGET_EXCEEDED'
   | 'OUTPUT_INVALID'

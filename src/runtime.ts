@@ -23,6 +23,7 @@ import { sendDueNotifications } from './notifications/sender.js';
 import { sweepTiers } from './notifications/tier-sweep.js';
 import { loadRoleFile } from './roles/load.js';
 import type { Role } from './roles/schema.js';
+import { guardClosedRuntime, guardClosedStore } from './runtime/closed.js';
 import { createEventRouting } from './runtime/events.js';
 import { checkIdempotencyKey } from './runtime/idempotency-key.js';
 import { openStore } from './runtime/open-store.js';
@@ -206,7 +207,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   /** Each worker of this runtime, with what close() aborts it by. */
   const stopping = new Map<WorkHandle, AbortController>();
   const runtime: Runtime = {
-    store,
+    store: guardClosedStore(store, () => closed),
     async run(roleOrFile, input, runOptions = {}) {
       checkIdempotencyKey(runOptions.idempotencyKey, 'the idempotency key');
       const given = typeof roleOrFile === 'string' ? await loadRoleFile(roleOrFile) : roleOrFile;
@@ -375,35 +376,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       await traces?.shutdown();
     },
   };
-  return guardClosed(runtime, () => closed);
+  return guardClosedRuntime(runtime, () => closed);
 }
 
 /** How long close() waits for this runtime's workers to hand their runs back before closing the store. */
 const CLOSE_WAIT_MS = 5_000;
-
-/**
- * Every method of a closed runtime throws RUNTIME_CLOSED at once, saying which one was called, instead of
- * the store driver's own "connection is not open" (or, for a worker, a loop that fails every poll).
- */
-function guardClosed(runtime: Runtime, isClosed: () => boolean): Runtime {
-  const refuse = (method: string) =>
-    new NightshiftError(
-      'RUNTIME_CLOSED',
-      `runtime.${method}() was called after runtime.close(): its store is closed; create a new runtime`,
-      { details: { method } },
-    );
-  return new Proxy(runtime, {
-    get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver);
-      if (typeof value !== 'function' || key === 'close' || typeof key !== 'string') return value;
-      return (...args: unknown[]) => {
-        if (isClosed()) {
-          // The async methods reject; `work` (synchronous) throws.
-          if (key === 'work') throw refuse(key);
-          return Promise.reject(refuse(key));
-        }
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-}

@@ -1,16 +1,8 @@
 // What kind of thing an id names, by its prefix, so a command given an id of another kind (`show apr_…`,
 // `answer apr_…`, `approve esc_…`) says so and names the command that takes it, instead of only
 // "no run apr_…". Ids with no known prefix are looked up as given.
+import { ID_PREFIX, isIdOf, type IdKind as Kind } from '../clock.js';
 import { type ErrorCode, NightshiftError } from '../errors.js';
-
-type Kind = 'run' | 'approval' | 'escalation' | 'promotion';
-
-const PREFIXES: [string, Kind][] = [
-  ['run_', 'run'],
-  ['apr_', 'approval'],
-  ['esc_', 'escalation'],
-  ['prm_', 'promotion'],
-];
 
 const NOT_FOUND: Record<'run' | 'approval' | 'escalation', ErrorCode> = {
   run: 'RUN_NOT_FOUND',
@@ -19,7 +11,7 @@ const NOT_FOUND: Record<'run' | 'approval' | 'escalation', ErrorCode> = {
 };
 
 function kindOf(id: string): Kind | undefined {
-  return PREFIXES.find(([p]) => id.startsWith(p))?.[1];
+  return (Object.keys(ID_PREFIX) as Kind[]).find((k) => isIdOf(k, id));
 }
 
 /** What takes an id of each kind. */

@@ -1,7 +1,9 @@
 // Drafted calls of a turn filed as one change set for a human (or, when the role opts in, its manager
 // agent) to approve or reject (approvals/): the
 // approval binds to their argument hashes, so what runs after approval is exactly what was shown.
+
 import { changeSetHash } from '../approvals/change-set.js';
+import { ID_PREFIX } from '../clock.js';
 import { draftManagerFor } from '../managers/manager-for.js';
 import { enqueueHumanNotifications } from '../notifications/enqueue.js';
 import { pendingApproval } from '../notifications/pending.js';
@@ -11,7 +13,7 @@ import type { DrivenRun } from './driven-run.js';
 export async function requestApproval(run: DrivenRun, calls: ToolCallRecord[]): Promise<void> {
   const { state, prepared } = run;
   const b = run.batch();
-  const id = run.ctx.ids.next('apr');
+  const id = run.ctx.ids.next(ID_PREFIX.approval);
   const role = prepared.role;
   const approval: ApprovalRecord = {
     id,

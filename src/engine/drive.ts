@@ -9,6 +9,7 @@
 // The Driver keeps the loop and what every piece of work shares (the batch, the commit, the lease, the
 // claims, the end of the run); each kind of work is its own module, handed the Driver as a DrivenRun.
 
+import { ID_PREFIX } from '../clock.js';
 import { runDelegations } from '../delegation/children.js';
 import { wakeParent } from '../delegation/wake-parent.js';
 import { NightshiftError } from '../errors.js';
@@ -265,7 +266,7 @@ class Driver implements DrivenRun {
     const of = { runId: this.state.run.id, role: this.prepared.role.name };
     const route = routeFor(this.prepared.role, this.state.run, this.inherited);
     // To people at once when the role has no manager: they are told in the same commit as the pause.
-    return raiseEscalation(b, this.ctx.ids.next('esc'), of, e, route, {
+    return raiseEscalation(b, this.ctx.ids.next(ID_PREFIX.escalation), of, e, route, {
       escalate: this.prepared.role.escalate,
       people: this.ctx.people,
     });

@@ -1,7 +1,7 @@
 // Restarting a failed run (a continuous agent's restart, a crash loop) and parking one for a human.
 // Both are ordinary commits on the run, fenced by its seq: a restarted run continues from its last
 // persisted step, so tool calls that completed are not repeated.
-import type { Clock, IdSource } from '../clock.js';
+import { type Clock, ID_PREFIX, type IdSource } from '../clock.js';
 import { NightshiftError } from '../errors.js';
 import { type EscalationRoute, raiseEscalation } from '../escalations/raise.js';
 import type { HumanPath } from '../notifications/enqueue.js';
@@ -58,7 +58,7 @@ export async function escalateRun(
   const b = state.batch(clock.now());
   const record = raiseEscalation(
     b,
-    ids.next('esc'),
+    ids.next(ID_PREFIX.escalation),
     { runId: input.runId, role: state.run.role },
     {
       category: 'high_impact',

@@ -2,6 +2,7 @@
 // so an accepted run is never lost; input escalation rules are checked here, before the model sees anything.
 
 import { canonicalJson } from '../canonical-json.js';
+import { ID_PREFIX } from '../clock.js';
 import { NightshiftError } from '../errors.js';
 import { raiseEscalation } from '../escalations/raise.js';
 import { inheritedManager } from '../managers/inherit.js';
@@ -224,7 +225,7 @@ export async function newRun(
   }
   await registerRoleVersion(ctx, role);
   const now = ctx.clock.now();
-  const id = options.child?.id ?? options.runId ?? ctx.ids.next('run');
+  const id = options.child?.id ?? options.runId ?? ctx.ids.next(ID_PREFIX.run);
   const matched = inputEscalations(role.escalation, input);
   // From here on only the redacted input exists: in the run, its first step and its escalations.
   const stored = (options.redact ? options.redact(input) : input) ?? null;
@@ -278,7 +279,7 @@ export async function newRun(
   for (const { index, rule } of matched) {
     raiseEscalation(
       b,
-      ctx.ids.next('esc'),
+      ctx.ids.next(ID_PREFIX.escalation),
       { runId: id, role: role.name },
       {
         category: rule.category,

@@ -6,6 +6,7 @@
 // Nor is a split eval (`eval --split`): it ran part of the suite, and its pass is no pass of the whole.
 import { NightshiftError } from '../errors.js';
 import type { EvalCaseTally, EvalResultRecord, EvalResults, Store } from '../store/types.js';
+import { resolveVersionPrefix } from '../versions/prefix.js';
 
 /** The store's improve rounds and promotions, when it keeps them (a bare EvalResults store does not). */
 export type BaselineStore = EvalResults & Partial<Pick<Store, 'listImprovementRounds' | 'listPromotions'>>;
@@ -39,20 +40,18 @@ export async function findBaseline(
       wholeSuite: true,
       newestPerSuite: true,
     });
-    const exact = passing.find((r) => r.roleVersion === o.baseline);
-    const matches = exact ? [exact] : passing.filter((r) => r.roleVersion.startsWith(o.baseline!));
-    if (matches.length > 1)
+    const named = resolveVersionPrefix(passing, o.baseline, (r) => r.roleVersion);
+    if (named.kind === 'ambiguous')
       throw new NightshiftError(
         'USAGE',
-        `--baseline ${o.baseline} is ambiguous: passing results of suite ${o.suite} are stored for ${matches.map((m) => `${o.role}@${m.roleVersion}`).join(', ')}; give more of the version`,
+        `--baseline ${o.baseline} is ambiguous: passing results of suite ${o.suite} are stored for ${named.matches.map((m) => `${o.role}@${m.roleVersion}`).join(', ')}; give more of the version`,
       );
-    const [named] = matches;
-    if (!named || o.baseline === '')
+    if (named.kind === 'none')
       throw new NightshiftError(
         'USAGE',
         `--baseline ${o.baseline}: no passing result of the whole suite ${o.suite} (not one --split) is stored for ${o.role}@${o.baseline}`,
       );
-    return named;
+    return named.match;
   }
   // Other versions only, in the query: an unchanged role evaluated in CI on every commit piles up results
   // of its own version, and a window of the newest results would lose the baseline behind them.

@@ -1,4 +1,5 @@
 // Whose manager agent an escalation of a run goes to, and so which way a new escalation is routed.
+import { ID_PREFIX, isIdOf } from '../clock.js';
 import type { EscalationRoute } from '../escalations/raise.js';
 import type { ManagerSettings, RoleSettings } from '../roles/settings.js';
 import type { RunRecord } from '../store/types.js';
@@ -60,19 +61,16 @@ export function subjectOfManagerRun(run: Pick<RunRecord, 'idempotencyKey'>): str
     : undefined;
 }
 
-/** Approval ids are made with this prefix (engine/approval-request.ts); escalation ids never are. */
-const APPROVAL_PREFIX = 'apr_';
-
 /** The escalation a manager run decides, from its idempotency key; undefined for any other run. */
 export function escalationOfManagerRun(run: Pick<RunRecord, 'idempotencyKey'>): string | undefined {
   const subject = subjectOfManagerRun(run);
-  return subject?.startsWith(APPROVAL_PREFIX) ? undefined : subject;
+  return subject !== undefined && isIdOf('approval', subject) ? undefined : subject;
 }
 
 /** The approval (drafted change set) a manager run decides; undefined for any other run. */
 export function approvalOfManagerRun(run: Pick<RunRecord, 'idempotencyKey'>): string | undefined {
   const subject = subjectOfManagerRun(run);
-  return subject?.startsWith(APPROVAL_PREFIX) ? subject : undefined;
+  return subject !== undefined && isIdOf('approval', subject) ? subject : undefined;
 }
 
 /**
@@ -80,7 +78,8 @@ export function approvalOfManagerRun(run: Pick<RunRecord, 'idempotencyKey'>): st
  * `run_mgr_<escalation id without esc_>`, or `run_mgr_apr_…` for an approval.
  */
 export function managerRunId(subjectId: string): string {
-  return `run_mgr_${subjectId.replace(/^esc_/, '')}`;
+  const bare = isIdOf('escalation', subjectId) ? subjectId.slice(ID_PREFIX.escalation.length + 1) : subjectId;
+  return `${ID_PREFIX.run}_mgr_${bare}`;
 }
 
 /** How a manager agent's decisions are signed in logs and the audit log. */

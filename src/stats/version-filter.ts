@@ -3,6 +3,7 @@
 // because the report's own filter is an exact match and a prefix would silently give "no runs".
 import { NightshiftError } from '../errors.js';
 import type { RoleVersionRecord } from '../store/types.js';
+import { resolveVersionPrefix } from '../versions/prefix.js';
 
 interface VersionFinder {
   findRoleVersions(prefix: string, role?: string): Promise<RoleVersionRecord[]>;
@@ -15,19 +16,21 @@ export async function resolveVersionFilter<F extends { role?: string; version?: 
 ): Promise<F> {
   if (filter.version === undefined) return filter;
   const given = filter.version;
-  const matches = await store.findRoleVersions(given, filter.role);
-  const hashes = [...new Set(matches.map((m) => m.version))];
+  // The store's search already keeps only versions starting with `given` (at most 20 of them).
+  const candidates = given === '' ? [] : await store.findRoleVersions(given, filter.role);
+  const named = resolveVersionPrefix(candidates, given, (m) => m.version);
   const whose = filter.role === undefined ? 'no role has a' : `${filter.role} has no`;
-  if (hashes.length === 1) return { ...filter, version: hashes[0]! };
-  if (hashes.length === 0)
+  if (named.kind === 'found') return { ...filter, version: named.match.version };
+  if (named.kind === 'none')
     throw new NightshiftError(
       'VERSION_NOT_FOUND',
       `--version ${given}: ${whose} stored version starting with '${given}' (nightshift versions <role> lists them)`,
       { details: { role: filter.role ?? null, version: given } },
     );
-  const named = matches.map((m) => `${m.name}@${m.version}`).join(', ');
+  const matches = named.matches;
+  const listed = matches.map((m) => `${m.name}@${m.version}`).join(', ');
   throw new NightshiftError(
     'USAGE',
-    `--version ${given} is ambiguous: stored versions starting with it are ${named}${matches.length >= 20 ? ', …' : ''}; give more of the version${filter.role === undefined ? ' or --role' : ''}`,
+    `--version ${given} is ambiguous: stored versions starting with it are ${listed}${matches.length >= 20 ? ', …' : ''}; give more of the version${filter.role === undefined ? ' or --role' : ''}`,
   );
 }

@@ -6,7 +6,7 @@ import { type FileHandle, lstat, mkdir, open, readlink } from 'node:fs/promises'
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { NightshiftError } from '../errors.js';
 import { callInvalid, toolFailed } from './failures.js';
-import { bidiProblem } from './file-names.js';
+import { disguisedNameProblem } from './file-names.js';
 import type { ScopeVerdict } from './types.js';
 
 /** `absolute` and `workspace` are real paths: no symlink in them at the time of the check. */
@@ -32,7 +32,7 @@ function errorCode(err: unknown): string {
  * Never throws: a check that cannot be made refuses.
  *
  * - Absolute paths, NUL bytes and empty paths are refused; for `write`, so are paths holding a
- *   bidirectional control character (file-names.ts).
+ *   bidirectional control or a zero-width character (file-names.ts).
  * - `..` is applied to the path as written, before symlinks are followed (like `cd -L`, not the kernel),
  *   and the tool opens the path that was checked, so the two never disagree. A path that steps above the
  *   workspace at any point is refused, even if it comes back (`../ws/a.txt`): it names files by their
@@ -67,8 +67,8 @@ export async function resolveInside(
   // The path itself stays out of this reason: a NUL would travel on into logs and the store.
   if (userPath.includes('\0')) return { ok: false, reason: 'the path contains a NUL byte' };
   // Only names made or written: an existing file with such a name can still be read, listed and deleted.
-  const bidi = purpose === 'write' ? bidiProblem(userPath) : undefined;
-  if (bidi) return { ok: false, reason: bidi };
+  const disguised = purpose === 'write' ? disguisedNameProblem(userPath) : undefined;
+  if (disguised) return { ok: false, reason: disguised };
   if (isAbsolute(userPath) || /^[a-zA-Z]:[\\/]/.test(userPath))
     return { ok: false, reason: `path '${userPath}' is absolute; use a path relative to the workspace` };
 

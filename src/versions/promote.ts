@@ -4,7 +4,7 @@
 // takes effect only when a person allowed for the role grants it (grantPromotion).
 import { checkActor } from '../approvals/actor.js';
 import { AUDIT_ACTIONS } from '../audit/actions.js';
-import type { Clock, IdSource } from '../clock.js';
+import { type Clock, ID_PREFIX, type IdSource } from '../clock.js';
 import { NightshiftError } from '../errors.js';
 import type { PeopleDirectory } from '../people/config.js';
 import { checkMayDecide, mayDecide } from '../people/may-decide.js';
@@ -185,7 +185,7 @@ async function request(
   const direct = widening.length === 0 && mayDecide(ctx.people, by, req.role);
   const now = ctx.clock.now();
   const p: PromotionRecord = {
-    id: ctx.ids.next('prm'),
+    id: ctx.ids.next(ID_PREFIX.promotion),
     role: req.role,
     version: candidate.version,
     kind,

@@ -3,6 +3,7 @@
 // eval`; until then the column stays empty).
 import { NightshiftError } from '../errors.js';
 import type { PromotionRecord, RoleVersionRecord, Store } from '../store/types.js';
+import { resolveVersionPrefix } from './prefix.js';
 
 /** One eval of a version, as `versions` and `autonomy` read it. */
 export interface EvalSummary {
@@ -80,12 +81,12 @@ export async function findVersion(
 ): Promise<RoleVersionRecord> {
   const exact = await store.getRoleVersion(role, version);
   if (exact) return exact;
-  const matches = (await store.listRoleVersions(role)).filter((v) => v.version.startsWith(version));
-  if (matches.length === 1 && matches[0]) return matches[0];
+  const named = resolveVersionPrefix(await store.listRoleVersions(role), version, (v) => v.version);
+  if (named.kind === 'found') return named.match;
   throw new NightshiftError(
     'VERSION_NOT_FOUND',
-    matches.length > 1
-      ? `version '${version}' of ${role} is ambiguous (${matches.map((m) => m.version).join(', ')}): give more of it`
+    named.kind === 'ambiguous'
+      ? `version '${version}' of ${role} is ambiguous (${named.matches.map((m) => m.version).join(', ')}): give more of it`
       : `${role} has no stored version '${version}' (nightshift versions ${role} lists them; a version is stored when a run of it starts, or by nightshift versions <role file>)`,
     { details: { role, version } },
   );

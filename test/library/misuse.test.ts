@@ -41,6 +41,43 @@ test('every method of a closed runtime rejects with RUNTIME_CLOSED; close twice 
   await runtime.close();
 });
 
+test("the store of a closed runtime refuses with RUNTIME_CLOSED too, not with the driver's error", async () => {
+  const runtime = await createRuntime({ dataDir: join(dir, 'data') });
+  const { store } = runtime;
+  const getRun = store.getRun;
+  await runtime.close();
+  const closed = (err: unknown, method: string) =>
+    NightshiftError.isInstance(err) &&
+    err.code === 'RUNTIME_CLOSED' &&
+    err.message.includes(`runtime.store.${method}()`);
+  await assert.rejects(runtime.store.getRun('run_x'), (e) => closed(e, 'getRun'));
+  await assert.rejects(store.listRuns({}), (e) => closed(e, 'listRuns'));
+  // A method taken off the store before close is refused as well.
+  await assert.rejects(getRun('run_x'), (e) => closed(e, 'getRun'));
+  if (store.health)
+    assert.throws(
+      () => store.health!(),
+      (e) => closed(e, 'health'),
+    );
+  // Closing the store again, as a `finally` may, is harmless.
+  await store.close();
+});
+
+test('a runtime hands out the same method each time, guarded or not', async () => {
+  const runtime = await createRuntime({ dataDir: join(dir, 'data') });
+  try {
+    assert.equal(runtime.run, runtime.run);
+    assert.equal(runtime.list, runtime.list);
+    assert.equal(runtime.close, runtime.close);
+    assert.equal(runtime.store.getRun, runtime.store.getRun);
+    assert.equal(runtime.store, runtime.store);
+    // Open, the store answers as usual.
+    assert.equal(await runtime.store.getRun('run_x'), undefined);
+  } finally {
+    await runtime.close();
+  }
+});
+
 test('close() stops the workers of the runtime, so worker.done resolves', async () => {
   const runtime = await createRuntime({ dataDir: join(dir, 'data') });
   const errors: unknown[] = [];

@@ -118,6 +118,73 @@ describe('file names with bidirectional controls', () => {
   });
 });
 
+describe('file names with zero-width characters', () => {
+  const ZWSP = '\u200B';
+  const LOOKALIKE = `report${ZWSP}.pdf`;
+
+  it('fs.write and fs.edit refuse a path holding one, naming the code point, and create nothing', async () => {
+    const { r, calls } = await runCalls(
+      [
+        { tool: 'fs.write', args: { path: LOOKALIKE, content: 'x' } },
+        { tool: 'fs.write', args: { path: 'a\u2060b.txt', content: 'x' } },
+        { tool: 'fs.write', args: { path: '\uFEFFnotes.md', content: 'x' } },
+        { tool: 'fs.edit', args: { path: `old\u200Dname.txt`, old: 'a', new: 'b' } },
+        { tool: 'fs.write', args: { path: 'report.pdf', content: 'ok' } },
+      ],
+      (r) => {
+        writeFileSync(join(r.workspace, 'old\u200Dname.txt'), 'a');
+        return [];
+      },
+    );
+    for (const [i, cp] of [
+      [0, 'U\\+200B'],
+      [1, 'U\\+2060'],
+      [2, 'U\\+FEFF'],
+      [3, 'U\\+200D'],
+    ] as const) {
+      assert.equal(calls[i]!.status, 'denied', text(calls[i]!));
+      assert.match(
+        text(calls[i]!),
+        new RegExp(`contains ${cp}, a zero-width character .*fs tools do not create or write such names`),
+      );
+    }
+    assert.match(text(calls[0]!), /report\\\\u200B\.pdf/);
+    assert.equal(calls[4]!.status, 'succeeded', text(calls[4]!));
+    assert.deepEqual(readdirSync(r.workspace).sort(), ['old\u200Dname.txt', 'report.pdf']);
+    assert.equal(readFileSync(join(r.workspace, 'old\u200Dname.txt'), 'utf8'), 'a');
+  });
+
+  it('fs.list and fs.search show such a name escaped (and say so)', async () => {
+    const { calls } = await runCalls(
+      [
+        { tool: 'fs.list', args: {} },
+        { tool: 'fs.search', args: { pattern: 'needle' } },
+        { tool: 'fs.read', args: { path: LOOKALIKE } },
+      ],
+      (r) => {
+        writeFileSync(join(r.workspace, LOOKALIKE), 'needle\n');
+        writeFileSync(join(r.workspace, 'report.pdf'), 'plain\n');
+        return [];
+      },
+    );
+    const list = calls[0]!.result as { entries: { name: string; escaped?: true }[] };
+    assert.deepEqual(
+      list.entries.map((e) => [e.name, e.escaped ?? false]),
+      [
+        ['report.pdf', false],
+        ['report\\u200B.pdf', true],
+      ],
+    );
+    const search = calls[1]!.result as { matches: { path: string; escaped?: true }[] };
+    assert.deepEqual(
+      search.matches.map((m) => [m.path, m.escaped ?? false]),
+      [['report\\u200B.pdf', true]],
+    );
+    assert.ok(!JSON.stringify([list, search]).includes(ZWSP));
+    assert.equal(calls[2]!.status, 'succeeded', text(calls[2]!));
+  });
+});
+
 describe('fs.list and protected paths', () => {
   it('leaves out the project config, a secrets file and another role workspace, which fs.read refuses', async () => {
     const { calls } = await runCalls(

@@ -2,7 +2,7 @@
 // active, and the record that says whether its rung should move (src/versions/).
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { createIdSource, systemClock } from '../../clock.js';
+import { createIdSource, isIdOf, systemClock } from '../../clock.js';
 import { roleRecordSpec } from '../../engine/start.js';
 import { NightshiftError } from '../../errors.js';
 import { Autonomy } from '../../roles/schema.js';
@@ -168,4 +168,4 @@ export async function decidePromotion(
 }
 
 /** Pending promotions are prm_ ids; every other id is a change set's or an escalation's. */
-export const isPromotionId = (id: string) => id.startsWith('prm_');
+export const isPromotionId = (id: string) => isIdOf('promotion', id);

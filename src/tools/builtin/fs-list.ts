@@ -11,7 +11,7 @@ import { protectedWithin, refuseProtected, resolveInside, workspaceScope } from 
 /** The most entries one listing returns; `truncated` says when there were more. */
 export const LIST_LIMIT = 1000;
 
-/** `escaped`: the name holds a bidirectional control character, written as `\u202E` (file-names.ts). */
+/** `escaped`: the name holds a bidirectional control or zero-width character, written as `\u202E` (file-names.ts). */
 type Entry = { name: string; escaped?: true; type: 'file' | 'dir' | 'symlink' | 'other'; size: number };
 
 // By code point, not locale: the same listing on every machine.

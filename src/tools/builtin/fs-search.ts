@@ -88,7 +88,7 @@ export const fsSearch = defineTool({
       }
     }
     const deadline = Date.now() + REGEX_BUDGET_MS;
-    // `escaped`: the path holds a bidirectional control character, written as `\u202E` (file-names.ts).
+    // `escaped`: the path holds a bidirectional control or zero-width character, written as `\u202E` (file-names.ts).
     const matches: { escaped?: true; path: string; line: number; text: string }[] = [];
     let files = 0;
     // Files that could not be read safely (several hard links, swapped for a symlink, gone, too large).

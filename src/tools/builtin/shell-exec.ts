@@ -23,6 +23,7 @@ import { execLimits } from '../sandbox/limits.js';
 import type { Secrets } from '../secrets.js';
 import type { ScopeVerdict } from '../types.js';
 import { resolveInside } from '../workspace.js';
+import { startGroupLifeline } from './group-lifeline.js';
 
 const Input = z.strictObject({
   command: z.string().min(1).describe('the program to run, e.g. git (must be on the role allowlist)'),
@@ -201,6 +202,9 @@ export const shellExec = defineTool({
         file = '/bin/sh';
       }
     }
+    // Unsandboxed: no PID namespace ends with this process; a watcher, started first, kills the command's
+    // group if this process dies before the command ends (group-lifeline.ts).
+    const groupLifeline = p.sandboxed ? undefined : startGroupLifeline();
     const child = spawn(file, argv, {
       cwd: p.cwd,
       // The scrubbed environment, for bwrap and the program alike: nothing of nightshift's own leaks in.
@@ -210,6 +214,7 @@ export const shellExec = defineTool({
       stdio: p.sandboxed ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
       detached: true, // its own process group, so a timeout kills everything it started
     });
+    if (child.pid) groupLifeline?.watch(child.pid);
     // A socket pair, readable and writable here; typed as either.
     const lifeline = p.sandboxed ? (child.stdio[LIFELINE_FD] as Readable | null | undefined) : null;
     // Read (nothing comes) so its end of file is seen: the child's 'close' waits for every stdio stream.
@@ -258,6 +263,7 @@ export const shellExec = defineTool({
     ).finally(async () => {
       clearTimeout(timer);
       ctx.signal.removeEventListener('abort', onAbort);
+      groupLifeline?.stop();
       await cgroup?.remove();
     });
     return {
