@@ -296,6 +296,8 @@ export async function improve(o: ImproveOptions): Promise<ImproveResult> {
       resultId: record.candidateEvalId,
     });
     record.costUsd += candidateResult.costUsd;
+    // Named before the eval; a suite that stored nothing leaves no result for the round to point at.
+    record.candidateEvalId = candidateResult.stored?.id ?? null;
     const verdict = compareRuns(activeResult.runs, candidateResult.runs, o);
     record.comparison = verdict.comparison;
     record.reason = verdict.reason;

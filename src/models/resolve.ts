@@ -99,8 +99,9 @@ function baseUrl(
     ok = false;
   }
   if (!ok) {
-    // Not echoed when it may hold credentials (`user:password@host`).
-    const shown = value.includes('@') ? '' : ` (${JSON.stringify(value)})`;
+    // Echoed only when it reads as an address (a host's dot or colon, no `user:password@`): a value with
+    // neither may be an API key pasted into the wrong variable.
+    const shown = !value.includes('@') && /[.:]/.test(value) ? ` (${JSON.stringify(value)})` : '';
     throw new NightshiftError(
       'MODEL_CONFIG',
       `model ${spec}: ${fromConfig ? configKey : variable} is not an http(s) URL${shown}; expected e.g. http://127.0.0.1:8787`,

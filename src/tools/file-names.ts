@@ -16,6 +16,27 @@ const DISGUISING = new RegExp(`[${BIDI}${ZERO_WIDTH}]`);
 const DISGUISINGS = new RegExp(`[${BIDI}${ZERO_WIDTH}]`, 'g');
 const ZERO_WIDTH_CHARACTER = new RegExp(`[${ZERO_WIDTH}]`);
 
+/**
+ * ZWNJ and ZWJ are also spelling: ZWNJ inside Persian and Indic words, ZWJ inside emoji sequences. Between
+ * two characters outside ASCII (neither of them a control of this kind) they are taken as such and allowed;
+ * next to an ASCII character or at an end (`report\u200D.pdf`) they only disguise.
+ */
+const JOINERS = '\u200C\u200D';
+const DISGUISING_CHARACTER = new RegExp(`^[${BIDI}${ZERO_WIDTH}]$`);
+function spelling(name: string, at: number): boolean {
+  if (!JOINERS.includes(name[at]!)) return false;
+  const before = name.codePointAt(at - 1 >= 0 && /[\uDC00-\uDFFF]/.test(name[at - 1]!) ? at - 2 : at - 1);
+  const after = name.codePointAt(at + 1);
+  const outsideAscii = (c: number | undefined) =>
+    c !== undefined && c > 0x7f && !DISGUISING_CHARACTER.test(String.fromCodePoint(c));
+  return at > 0 && outsideAscii(before) && outsideAscii(after);
+}
+/** Where the first disguising character is (joiners used as spelling skipped), or -1. */
+function firstDisguising(name: string): number {
+  for (const m of name.matchAll(DISGUISINGS)) if (!spelling(name, m.index)) return m.index;
+  return -1;
+}
+
 const codePoint = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 
 /**
@@ -24,8 +45,12 @@ const codePoint = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase
  * name itself when it has none.
  */
 export function escapeDisguisedName(name: string): string {
-  if (!DISGUISING.test(name)) return name;
-  return name.replaceAll('\\', '\\\\').replace(DISGUISINGS, (c) => `\\u${codePoint(c).slice(2)}`);
+  if (!DISGUISING.test(name) || firstDisguising(name) < 0) return name;
+  return name
+    .replaceAll('\\', '\\\\')
+    .replace(DISGUISINGS, (c, at: number, whole: string) =>
+      spelling(whole, at) ? c : `\\u${codePoint(c).slice(2)}`,
+    );
 }
 
 /** A listed name as the fs tools return it: escaped, and said to be, when it holds one of those characters. */
@@ -39,10 +64,11 @@ export function listedName(name: string): { name: string } | { name: string; esc
  * (undefined when it has neither).
  */
 export function disguisedNameProblem(path: string): string | undefined {
-  const found = path.match(DISGUISING);
-  if (!found) return undefined;
-  const what = ZERO_WIDTH_CHARACTER.test(found[0])
+  const at = firstDisguising(path);
+  if (at < 0) return undefined;
+  const found = [String.fromCodePoint(path.codePointAt(at)!)];
+  const what = ZERO_WIDTH_CHARACTER.test(found[0]!)
     ? 'a zero-width character that makes a name look like another'
     : 'a bidirectional control character that makes a name display as something other than it is';
-  return `the path '${escapeDisguisedName(path)}' contains ${codePoint(found[0])}, ${what}; fs tools do not create or write such names`;
+  return `the path '${escapeDisguisedName(path)}' contains ${codePoint(found[0]!)}, ${what}; fs tools do not create or write such names`;
 }

@@ -96,6 +96,18 @@ describe('resolveModel', () => {
       () => resolveModel('openai-chat:gpt-4.1', { env: { ...key, OPENAI_BASE_URL: 'not a url' } }),
       configError(/OPENAI_BASE_URL is not an http\(s\) URL/),
     );
+    // An API key pasted into the base URL's variable is not printed back.
+    assert.throws(
+      () =>
+        resolveModel('openai-chat:gpt-4.1', {
+          env: { ...key, OPENAI_BASE_URL: 'sk-proj-Abc123Def456Ghi789Jkl012' },
+        }),
+      (err: Error) => {
+        assert.match(err.message, /OPENAI_BASE_URL is not an http\(s\) URL;/);
+        assert.doesNotMatch(err.message, /Abc123/);
+        return true;
+      },
+    );
     assert.throws(
       () =>
         resolveModel('openai:gpt-5', {

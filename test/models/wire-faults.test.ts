@@ -190,6 +190,25 @@ describe('wire faults', () => {
     });
   });
 
+  it("keeps a key in a configured base URL's query out of a connection error", async () => {
+    const gone = await rawServer(() => {});
+    const port = new URL(gone.url).port;
+    await gone.close();
+    const model = createOpenAIChatModel('m', {
+      apiKey: 'k',
+      baseUrl: `http://127.0.0.1:${port}/v1?api-version=2024-10-21&key=gw-secret-9f8e7d`,
+      maxRetries: 0,
+    });
+    await assert.rejects(model.turn(ask), (err: Error & { cause?: unknown }) => {
+      assert.match(
+        err.message,
+        /Cannot connect to API at http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions\?api-version=…&key=…/,
+      );
+      assert.doesNotMatch(err.message, /gw-secret/);
+      return true;
+    });
+  });
+
   it('counts malformed token fields as 0 and numeric strings as numbers, so cost stays a finite amount', async () => {
     const answers = [
       // Strings: summed as text they made "100050" input tokens.
@@ -238,6 +257,27 @@ describe('wire faults', () => {
       });
     } finally {
       await Promise.all([server.close(), chat.close()]);
+    }
+  });
+
+  it('drops an unclosed Anthropic tool_use when the turn was cut by max_tokens (its arguments may be half-sent)', async () => {
+    const server = await rawServer((res) =>
+      res
+        .writeHead(200, { 'content-type': 'text/event-stream' })
+        .end(
+          'event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":3}}}\n\n' +
+            'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"tu_1","name":"fs_write","input":{}}}\n\n' +
+            'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"max_tokens"},"usage":{"output_tokens":5}}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n',
+        ),
+    );
+    try {
+      const res = await createAnthropicModel('m', { apiKey: 'k', baseUrl: server.url }).turn({
+        ...ask,
+        tools: [{ name: 'fs.write', description: 'write', inputSchema: { type: 'object' } }],
+      });
+      assert.deepEqual(res.calls, []);
+    } finally {
+      await server.close();
     }
   });
 

@@ -1,6 +1,6 @@
 // shell.exec under the real bubblewrap sandbox: what runs, what cannot, checked from outside.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -195,6 +195,30 @@ describe('shell.exec in the bubblewrap sandbox', () => {
       );
       assert.equal(full.result!.sandbox, 'none');
       assert.equal(full.result!.stdout, 'x\n');
+    } finally {
+      delete process.env.NIGHTSHIFT_BWRAP;
+    }
+  });
+
+  it('an unsandboxed command that cannot even start leaves no watcher process behind', async () => {
+    process.env.NIGHTSHIFT_BWRAP = '/nonexistent/bwrap';
+    // This process's children, over all its threads (the watcher is a /bin/sh child of this process).
+    const children = () =>
+      readdirSync('/proc/self/task')
+        .flatMap((t) => readFileSync(`/proc/self/task/${t}/children`, 'utf8').trim().split(/\s+/))
+        .filter(Boolean)
+        .sort();
+    try {
+      const r = role({ autonomy: 'full', scope: { commands: ['echo'], unsandboxedExec: true } });
+      const before = children();
+      // One argument over the kernel's 128 KiB limit: spawn throws E2BIG at once.
+      await assert.rejects(exec({ command: 'echo', args: ['x'.repeat(200_000)] }, r), /E2BIG/);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // None new (an earlier test's child may have ended meanwhile).
+      assert.deepEqual(
+        children().filter((pid) => !before.includes(pid)),
+        [],
+      );
     } finally {
       delete process.env.NIGHTSHIFT_BWRAP;
     }

@@ -148,13 +148,15 @@ function reader(names: WireRequest['names']): TurnReader {
       // Only message_stop, or at least a stop reason, says the answer is whole.
       if (!stopped && raw === undefined) throw incompleteStream();
       // A tool_use block the stream never closed (a gateway that drops content_block_stop) is still a call:
-      // dropped, the turn said tool_use with no call in it, and the model's request went unanswered.
-      for (const block of open.values())
-        turn.calls.push({
-          id: block.id,
-          tool: names.fromProvider(block.name),
-          args: parseArgs(block.json || block.seed),
-        });
+      // dropped, the turn said tool_use with no call in it, and the model's request went unanswered. Only when
+      // the model stopped *for* the tool use: cut off by max_tokens, its arguments may be half-sent.
+      if (raw === 'tool_use')
+        for (const block of open.values())
+          turn.calls.push({
+            id: block.id,
+            tool: names.fromProvider(block.name),
+            args: parseArgs(block.json || block.seed),
+          });
       open.clear();
       turn.stopReason = stopReasonOf(STOP_REASONS, raw, turn.calls.length);
       return turn;

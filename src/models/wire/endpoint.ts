@@ -13,7 +13,12 @@ export function endpointUrl(baseUrl: string, path: string): string {
   return `${base.replace(/\/+$/, '')}${path}${query === '?' ? '' : query}`;
 }
 
-/** The URL with any `user:password@` replaced: a base URL may hold a gateway's credentials, errors show it. */
+/**
+ * The URL with any `user:password@` replaced and its query's values hidden (`?api-version=…&key=…`): a base
+ * URL may hold a gateway's credentials, in either place, and errors show it.
+ */
 export function shownUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1[redacted]@');
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1[redacted]@')
+    .replace(/([?&][^=&#]*)=[^&#]*/g, '$1=…');
 }

@@ -38,7 +38,9 @@ export async function heartbeatAgents(
 ): Promise<string[]> {
   if (roles.length === 0) return [];
   const q = agents.heartbeat(d, owner, roles, until, now);
-  return (await db.q('renewing agent leases', q.text, q.params)).map((r) => r.role as string);
+  // On the renewals' own pool, as run leases are (leases.ts): an agent's run is leased for the agent's
+  // leaseSeconds, so a heartbeat queued behind a busy pool's commits would hand a live agent away.
+  return (await db.q('renewing agent leases', q.text, q.params, db.renewals)).map((r) => r.role as string);
 }
 
 /** Appends an item; `onCreated` runs (to wake other workers) only when it is new. */

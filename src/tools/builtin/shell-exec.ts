@@ -205,15 +205,26 @@ export const shellExec = defineTool({
     // Unsandboxed: no PID namespace ends with this process; a watcher, started first, kills the command's
     // group if this process dies before the command ends (group-lifeline.ts).
     const groupLifeline = p.sandboxed ? undefined : startGroupLifeline();
-    const child = spawn(file, argv, {
-      cwd: p.cwd,
-      // The scrubbed environment, for bwrap and the program alike: nothing of nightshift's own leaks in.
-      env,
-      // Sandboxed: descriptor LIFELINE_FD is the lifeline, whose end here closes when this process dies,
-      // however it dies; the watcher in the sandbox then kills the command (bubblewrap.ts, WATCH_SCRIPT).
-      stdio: p.sandboxed ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
-      detached: true, // its own process group, so a timeout kills everything it started
-    });
+    const start = () =>
+      spawn(file, argv, {
+        cwd: p.cwd,
+        // The scrubbed environment, for bwrap and the program alike: nothing of nightshift's own leaks in.
+        env,
+        // Sandboxed: descriptor LIFELINE_FD is the lifeline, whose end here closes when this process dies,
+        // however it dies; the watcher in the sandbox then kills the command (bubblewrap.ts, WATCH_SCRIPT).
+        stdio: p.sandboxed ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
+        detached: true, // its own process group, so a timeout kills everything it started
+      });
+    let child: ReturnType<typeof start>;
+    try {
+      child = start();
+    } catch (err) {
+      // spawn can throw at once (E2BIG for an over-long argument the model chose): the watcher and the
+      // cgroup would otherwise stay until this process exits.
+      groupLifeline?.stop();
+      await cgroup?.remove();
+      throw err;
+    }
     if (child.pid) groupLifeline?.watch(child.pid);
     // A socket pair, readable and writable here; typed as either.
     const lifeline = p.sandboxed ? (child.stdio[LIFELINE_FD] as Readable | null | undefined) : null;
@@ -255,6 +266,8 @@ export const shellExec = defineTool({
     }, limits.execSeconds * 1000);
     const onAbort = () => killAll();
     ctx.signal.addEventListener('abort', onAbort);
+    // A stop that came before the listener was added fires no event: act on it now.
+    if (ctx.signal.aborted) killAll();
     const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>(
       (resolve, reject) => {
         child.on('error', reject);
