@@ -12,8 +12,12 @@
 const BIDI = '\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069';
 /** The zero-width characters: ZWSP, ZWNJ, ZWJ, WORD JOINER and ZWNBSP (the byte order mark). */
 const ZERO_WIDTH = '\u200B-\u200D\u2060\uFEFF';
-const DISGUISING = new RegExp(`[${BIDI}${ZERO_WIDTH}]`);
-const DISGUISINGS = new RegExp(`[${BIDI}${ZERO_WIDTH}]`, 'g');
+/**
+ * One regex for every use: global for `matchAll` and `replace` (both start from 0 whatever `lastIndex`
+ * is), and `search`, which ignores the flag and `lastIndex`, for a single character; never `test`, whose
+ * global form is stateful.
+ */
+const DISGUISING = new RegExp(`[${BIDI}${ZERO_WIDTH}]`, 'g');
 const ZERO_WIDTH_CHARACTER = new RegExp(`[${ZERO_WIDTH}]`);
 
 /**
@@ -22,18 +26,17 @@ const ZERO_WIDTH_CHARACTER = new RegExp(`[${ZERO_WIDTH}]`);
  * next to an ASCII character or at an end (`report\u200D.pdf`) they only disguise.
  */
 const JOINERS = '\u200C\u200D';
-const DISGUISING_CHARACTER = new RegExp(`^[${BIDI}${ZERO_WIDTH}]$`);
 function spelling(name: string, at: number): boolean {
   if (!JOINERS.includes(name[at]!)) return false;
   const before = name.codePointAt(at - 1 >= 0 && /[\uDC00-\uDFFF]/.test(name[at - 1]!) ? at - 2 : at - 1);
   const after = name.codePointAt(at + 1);
   const outsideAscii = (c: number | undefined) =>
-    c !== undefined && c > 0x7f && !DISGUISING_CHARACTER.test(String.fromCodePoint(c));
+    c !== undefined && c > 0x7f && String.fromCodePoint(c).search(DISGUISING) < 0;
   return at > 0 && outsideAscii(before) && outsideAscii(after);
 }
 /** Where the first disguising character is (joiners used as spelling skipped), or -1. */
 function firstDisguising(name: string): number {
-  for (const m of name.matchAll(DISGUISINGS)) if (!spelling(name, m.index)) return m.index;
+  for (const m of name.matchAll(DISGUISING)) if (!spelling(name, m.index)) return m.index;
   return -1;
 }
 
@@ -45,10 +48,10 @@ const codePoint = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase
  * name itself when it has none.
  */
 export function escapeDisguisedName(name: string): string {
-  if (!DISGUISING.test(name) || firstDisguising(name) < 0) return name;
+  if (firstDisguising(name) < 0) return name;
   return name
     .replaceAll('\\', '\\\\')
-    .replace(DISGUISINGS, (c, at: number, whole: string) =>
+    .replace(DISGUISING, (c, at: number, whole: string) =>
       spelling(whole, at) ? c : `\\u${codePoint(c).slice(2)}`,
     );
 }
