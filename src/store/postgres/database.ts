@@ -43,10 +43,11 @@ export class Database {
   readonly connection: pg.ClientConfig;
   readonly pool: pg.Pool;
   /**
-   * Lease renewals only (leases.ts): a renewal must not queue behind the commits and claims that fill
-   * `pool` (a slow database, many runs in flight), or the leases of live runs lapse, other workers take
-   * them over and every call in flight becomes an `unknown_outcome` for a person. Renewals are one
-   * statement per beat per process (decision 045), so two connections are plenty; opened on first use.
+   * Lease renewals only: run leases' (leases.ts) and continuous agents' heartbeats (agents.ts). A
+   * renewal must not queue behind the commits and claims that fill `pool` (a slow database, many runs in
+   * flight), or the leases of live runs lapse, other workers take them over and every call in flight
+   * becomes an `unknown_outcome` for a person. Each kind is one statement per beat per process (decision
+   * 045), so two connections are plenty; opened on first use.
    */
   readonly renewals: pg.Pool;
   /** Reachability: an outage is logged once and makes `/readyz` answer 503 until it ends. */
