@@ -31,10 +31,9 @@ describe('an unsandboxed command when its starter is SIGKILLed', () => {
       tools: ['shell.exec'],
       ledgerTools: false,
       turns: [
-        // The sleeps start a moment after the command: the starter tells its watcher the command's group
-        // right after spawning it (group-lifeline.ts), and a kill in between those two steps is the one
-        // window this does not cover (seen about 1 run in 10 on a loaded machine when killed at once).
-        { call: 'shell.exec', args: { command: 'sh', args: ['-c', 'sleep 0.3; sleep 60 & sleep 61'] } },
+        // Killed as soon as the sleeps run: the program starts only once the watcher knows its group
+        // (group-lifeline.ts; the kill between spawn and watcher is in unsandboxed-gate.test.ts).
+        { call: 'shell.exec', args: { command: 'sh', args: ['-c', 'sleep 60 & sleep 61'] } },
         { final: { summary: 'done' } },
       ],
       extra: { scope: { commands: ['sh'], unsandboxedExec: true }, limits: { execSeconds: 120 } },

@@ -1,7 +1,7 @@
 // shell.exec: runs an allowlisted program with an argument vector (never a shell string) in the
 // workspace, with a scrubbed environment, a time limit, an output cap, resource limits, and the
 // bubblewrap sandbox.
-import { spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -23,7 +23,7 @@ import { execLimits } from '../sandbox/limits.js';
 import type { Secrets } from '../secrets.js';
 import type { ScopeVerdict } from '../types.js';
 import { resolveInside } from '../workspace.js';
-import { startGroupLifeline } from './group-lifeline.js';
+import { spawnUnsandboxed, type UnsandboxedCommand } from './group-lifeline.js';
 
 const Input = z.strictObject({
   command: z.string().min(1).describe('the program to run, e.g. git (must be on the role allowlist)'),
@@ -203,29 +203,34 @@ export const shellExec = defineTool({
       }
     }
     // Unsandboxed: no PID namespace ends with this process; a watcher, started first, kills the command's
-    // group if this process dies before the command ends (group-lifeline.ts).
-    const groupLifeline = p.sandboxed ? undefined : startGroupLifeline();
-    const start = () =>
-      spawn(file, argv, {
-        cwd: p.cwd,
-        // The scrubbed environment, for bwrap and the program alike: nothing of nightshift's own leaks in.
-        env,
-        // Sandboxed: descriptor LIFELINE_FD is the lifeline, whose end here closes when this process dies,
-        // however it dies; the watcher in the sandbox then kills the command (bubblewrap.ts, WATCH_SCRIPT).
-        stdio: p.sandboxed ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
-        detached: true, // its own process group, so a timeout kills everything it started
-      });
-    let child: ReturnType<typeof start>;
+    // group if this process dies before the command ends, and the program starts only once the watcher
+    // knows that group (group-lifeline.ts).
+    const options = {
+      cwd: p.cwd,
+      // The scrubbed environment, for bwrap and the program alike: nothing of nightshift's own leaks in.
+      env,
+    };
+    let unsandboxed: UnsandboxedCommand | undefined;
+    let child: ChildProcessWithoutNullStreams;
     try {
-      child = start();
+      if (p.sandboxed) {
+        child = spawn(file, argv, {
+          ...options,
+          // Descriptor LIFELINE_FD is the lifeline, whose end here closes when this process dies, however
+          // it dies; the watcher in the sandbox then kills the command (bubblewrap.ts, WATCH_SCRIPT).
+          stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+          detached: true, // its own process group, so a timeout kills everything it started
+        });
+      } else {
+        unsandboxed = spawnUnsandboxed(file, argv, options);
+        child = unsandboxed.child;
+      }
     } catch (err) {
-      // spawn can throw at once (E2BIG for an over-long argument the model chose): the watcher and the
-      // cgroup would otherwise stay until this process exits.
-      groupLifeline?.stop();
+      // spawn can throw at once (E2BIG for an over-long argument the model chose): the cgroup would
+      // otherwise stay until this process exits (spawnUnsandboxed ends its own watcher).
       await cgroup?.remove();
       throw err;
     }
-    if (child.pid) groupLifeline?.watch(child.pid);
     // A socket pair, readable and writable here; typed as either.
     const lifeline = p.sandboxed ? (child.stdio[LIFELINE_FD] as Readable | null | undefined) : null;
     // Read (nothing comes) so its end of file is seen: the child's 'close' waits for every stdio stream.
@@ -276,7 +281,7 @@ export const shellExec = defineTool({
     ).finally(async () => {
       clearTimeout(timer);
       ctx.signal.removeEventListener('abort', onAbort);
-      groupLifeline?.stop();
+      unsandboxed?.stop();
       await cgroup?.remove();
     });
     return {
