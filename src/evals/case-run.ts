@@ -1,8 +1,9 @@
 // One case run, in isolation: its own temporary data dir (a fresh embedded store, never the project's),
 // and fresh copies of every workspace the role (its specialists, its manager) would touch, so an eval
 // never writes to the live store or the real workspace. The run's store is read back into a
-// CaseObservation, then the folder is removed.
-import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+// CaseObservation, then the folder is removed (or, when this process is killed first, by a later eval:
+// case-folders.ts).
+import { cpSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -13,6 +14,7 @@ import type { Role } from '../roles/schema.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import type { RunSnapshot } from '../store/types.js';
 import { applyDecisions } from './case-decisions.js';
+import { makeCaseFolder } from './case-folders.js';
 import type { CaseObservation } from './expectations.js';
 import { writeReplayScript } from './replay.js';
 import type { EvalCase } from './suite-file.js';
@@ -69,7 +71,7 @@ function workspaceCopies(dir: string) {
 
 /** Runs one case of `role` and reads back what it did. Never throws for the run's own failure. */
 export async function runCase(role: Role, c: EvalCase, o: CaseRunOptions = {}): Promise<CaseObservation> {
-  const dir = mkdtempSync(join(o.tmpRoot ?? tmpdir(), 'nightshift-eval-'));
+  const dir = makeCaseFolder(o.tmpRoot ?? tmpdir());
   try {
     const isolate = workspaceCopies(dir);
     const isolated = isolate(role, c.workspace);

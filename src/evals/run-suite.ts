@@ -1,12 +1,14 @@
 // runSuite: every case of a suite, `repeat` times, `concurrency` at a time, each in isolation
 // (case-run.ts); judged (expectations.ts, grader.ts), tallied with a Wilson interval, compared with the
 // baseline and stored against the role version. The CLI's `nightshift eval` and the improve loop call it.
+import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type Clock, createIdSource, type IdSource, systemClock } from '../clock.js';
 import { NightshiftError } from '../errors.js';
 import type { Role } from '../roles/schema.js';
 import type { EvalCaseTally, EvalResultRecord } from '../store/types.js';
 import { type BaselineStore, findBaseline, regressions } from './baseline.js';
+import { sweepDeadCaseFolders } from './case-folders.js';
 import { type CaseRunOptions, runCase } from './case-run.js';
 import { type CostEstimate, estimateCost } from './estimate.js';
 import { type Check, checkCase } from './expectations.js';
@@ -204,6 +206,8 @@ export async function runSuite(role: Role, suite: Suite, o: RunSuiteOptions = {}
           baseline: o.baseline,
         })
       : undefined;
+  // Case folders an earlier eval left when it was killed mid-case (case-folders.ts): only a dead maker's.
+  sweepDeadCaseFolders(o.tmpRoot ?? tmpdir());
   const clock = o.clock ?? systemClock;
   const started = performance.now();
   let spent = 0;
