@@ -65,7 +65,7 @@ async function viaFetch(
 
 /**
  * An error answer's body as text, its bytes counted against the turn's budget (which throws past it, the
- * connection let go). A body that cannot be read (dropped meanwhile) is read as empty, as before.
+ * connection let go). A body whose connection drops meanwhile is read as far as it came.
  */
 async function cappedText(res: PostAnswer, budget: { add(bytes: number): void }): Promise<string> {
   if (!res.body) return res.text().catch(() => '');
