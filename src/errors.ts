@@ -14,6 +14,11 @@ export type ErrorCode =
   | 'USAGE'
   | 'MODEL_CONFIG'
   | 'MODEL_ERROR'
+  /**
+   * A provider's answer passed `models.maxResponseBytes` (default 32 MiB): streamed without end or a giant
+   * body. Not retried; the run fails.
+   */
+  | 'MODEL_RESPONSE_TOO_LARGE'
   | 'EXECUTOR_UNAVAILABLE'
   | 'EXECUTOR_FAILED'
   | 'SCRIPT_EXHAUSTED'

@@ -61,6 +61,16 @@ export const ProjectConfigSpec = z
         prices: z.record(z.string(), Price).optional(),
         /** Per request attempt, until the whole answer has streamed in (default 120000). */
         timeoutMs: z.number().int().positive().max(3_600_000).optional(),
+        /**
+         * The most bytes one model answer may send (per attempt; default 33554432, 32 MiB): a provider that
+         * streams without end fails the turn (MODEL_RESPONSE_TOO_LARGE) instead of growing memory.
+         */
+        maxResponseBytes: z
+          .number()
+          .int()
+          .min(65_536, 'at least 65536 (64 KiB): a real answer with tool calls needs room')
+          .max(1_073_741_824, 'at most 1073741824 (1 GiB)')
+          .optional(),
         /** Retries after a 429, a 5xx or a dropped connection (default 2). */
         maxRetries: z.number().int().nonnegative().max(10).optional(),
         /** Send a role's output schema to the provider as structured output (default true). */

@@ -24,6 +24,8 @@ export interface ModelSettings {
   prices?: PriceTable | undefined;
   /** Per request attempt. Default 120 s. */
   timeoutMs?: number | undefined;
+  /** The most bytes one answer may send. Default 32 MiB. */
+  maxResponseBytes?: number | undefined;
   /** Retries on 429 and 5xx. Default 2. */
   maxRetries?: number | undefined;
   /** First backoff step in ms. Default 500. */
@@ -163,6 +165,7 @@ export function resolveModel(spec: string, options: ResolveModelOptions = {}): M
   const { provider, id } = splitSpec(spec);
   const common: ProviderModelSettings = {
     timeoutMs: config.timeoutMs,
+    maxResponseBytes: config.maxResponseBytes,
     maxRetries: config.maxRetries,
     retryBaseMs: config.retryBaseMs,
     prices: config.prices,

@@ -21,7 +21,10 @@ export interface SenderOptions {
   leaseMs?: number;
   /** Attempts before a row is marked failed. Default 8. */
   maxAttempts?: number;
-  /** First retry delay, doubled each attempt up to maxBackoffMs. Defaults 2 s and 10 min. */
+  /**
+   * First retry delay, doubled each attempt up to maxBackoffMs. Defaults 2 s and 10 min. A wait the
+   * destination asked for (Retry-After) is honoured when longer, up to maxBackoffMs.
+   */
   backoffMs?: number;
   maxBackoffMs?: number;
   /** Rows claimed per pass. Default 20. */
@@ -45,6 +48,17 @@ async function stillPending(store: Store, row: OutboxRecord): Promise<boolean> {
       ? await store.getApproval(row.decisionId)
       : await store.getEscalation(row.decisionId);
   return record?.status === 'pending';
+}
+
+/**
+ * The wait a channel's destination asked for (a Slack 429's Retry-After, as details.retryAfterMs), if any.
+ * Honoured up to maxBackoffMs: a server asking for an hour (or a year) does not park the notification past
+ * the longest backoff; the next attempt then counts against maxAttempts like any other.
+ */
+function askedWait(err: unknown): number | undefined {
+  if (!NightshiftError.isInstance(err)) return undefined;
+  const ms = err.details?.retryAfterMs;
+  return typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? ms : undefined;
 }
 
 /** One pass: claims what is due now and settles every claimed row. */
@@ -98,7 +112,9 @@ async function sendOne(
     const message = (err as Error).message;
     const retryable = !NightshiftError.isInstance(err) || err.retryable !== false;
     if (!retryable || row.attempt >= (o.maxAttempts ?? 8)) return settle('failed', { error: message });
-    const delay = Math.min((o.backoffMs ?? 2000) * 2 ** (row.attempt - 1), o.maxBackoffMs ?? 600_000);
+    const maxBackoff = o.maxBackoffMs ?? 600_000;
+    const backoff = Math.min((o.backoffMs ?? 2000) * 2 ** (row.attempt - 1), maxBackoff);
+    const delay = Math.max(backoff, Math.min(askedWait(err) ?? 0, maxBackoff));
     return settle('retry', { dueAt: o.clock.now() + delay, error: message });
   }
   return settle('sent', {});

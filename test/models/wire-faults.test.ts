@@ -89,6 +89,34 @@ describe('wire faults', () => {
     assert.deepEqual(seen, ['1', '2']);
   });
 
+  it('reads CRLF-ended lines split anywhere, with no CR left in a name or data, the last line too', () => {
+    // Every line ends in CRLF, the last one's event has no blank line after it, and a data value ends in a
+    // space (kept: only the line ending goes).
+    const bytes = new TextEncoder().encode(
+      ': c\r\nevent: a\r\ndata: {"x":1}\r\n\r\ndata: é \r\ndata: 2\r\n\r\nevent: last\r\ndata: z\r\n',
+    );
+    const read = (cuts: number[]) => {
+      const seen: [string | undefined, string][] = [];
+      const parser = eventParser((name, data) => seen.push([name, data]));
+      let at = 0;
+      for (const cut of [...cuts, bytes.length]) {
+        parser.push(bytes.subarray(at, cut));
+        at = cut;
+      }
+      parser.end();
+      return seen;
+    };
+    const whole = read([]);
+    assert.deepEqual(whole, [
+      ['a', '{"x":1}'],
+      [undefined, 'é \n2'],
+      ['last', 'z'],
+    ]);
+    for (let i = 1; i < bytes.length; i++) assert.deepEqual(read([i]), whole, `split at ${i}`);
+    // One byte at a time: every CR and its LF in chunks of their own.
+    assert.deepEqual(read([...Array(bytes.length).keys()].slice(1)), whole);
+  });
+
   it('keeps a base URL’s query after the endpoint path, for each protocol', async () => {
     const chat = await rawServer((res) =>
       res.writeHead(200, { 'content-type': 'text/event-stream' }).end(chatAnswer),

@@ -6,6 +6,7 @@ import { APICallError } from '@ai-sdk/provider';
 import { encodedForms } from '../../secret-forms.js';
 import { isRetryableStatus } from '../http-retry.js';
 import { INCOMPLETE_STREAM, StreamError } from './collect.js';
+import { ResponseTooLarge } from './response-size.js';
 
 export interface Failure {
   /** Says what happened, without the provider and model (the caller adds those). */
@@ -17,6 +18,8 @@ export interface Failure {
   headers: Record<string, string> | undefined;
   /** The error to chain as the cause: the original, or a copy without the credential if it held it. */
   cause: unknown;
+  /** The error code when it is not MODEL_ERROR: an answer over maxResponseBytes has its own. */
+  code?: 'MODEL_RESPONSE_TOO_LARGE';
 }
 
 /**
@@ -108,6 +111,9 @@ export function describeFailure(
       retryable: false,
       cause,
     };
+  if (err instanceof ResponseTooLarge)
+    // Not retried: the same request would be answered with the same flood.
+    return { ...base, summary: err.message, retryable: false, cause, code: 'MODEL_RESPONSE_TOO_LARGE' };
   if (APICallError.isInstance(err)) {
     const message = redact(err.message, context.secret);
     if (err.statusCode === undefined) {

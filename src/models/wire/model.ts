@@ -13,6 +13,7 @@ import type { Model, ModelRequest, ModelResponse, ToolCallRequest } from '../typ
 import { describeFailure, type Failure } from './failure.js';
 import { streamTurn } from './post.js';
 import type { WireProtocol } from './protocol.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, ResponseTooLarge } from './response-size.js';
 
 /** What every API provider model takes, besides its model id. */
 export interface ProviderModelSettings {
@@ -24,6 +25,11 @@ export interface ProviderModelSettings {
   fetch?: typeof globalThis.fetch | undefined;
   /** Per attempt, until the whole answer has streamed in. Default 120 s. */
   timeoutMs?: number | undefined;
+  /**
+   * The most bytes one answer may send (per attempt, error bodies included); past it the turn fails with
+   * MODEL_RESPONSE_TOO_LARGE, not retried. Default 32 MiB (response-size.ts).
+   */
+  maxResponseBytes?: number | undefined;
   /** Retries after a 429, a 5xx or a dropped connection. Default 2. */
   maxRetries?: number | undefined;
   /** The first backoff step in ms (doubling, capped at 8 s). Default 500; tests make it small. */
@@ -79,6 +85,13 @@ function wellFormed(calls: ToolCallRequest[]): ToolCallRequest[] {
 export function createHttpModel(options: HttpModelOptions): Model {
   const { spec, provider, modelId, settings } = options;
   const timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxResponseBytes = settings.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  // The config file's zod schema checks it; a library caller's value is checked here, before any turn.
+  if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1)
+    throw new NightshiftError(
+      'MODEL_CONFIG',
+      `model ${spec}: maxResponseBytes must be a positive whole number of bytes, not ${String(maxResponseBytes)}`,
+    );
   const policy: HttpRetryPolicy = {
     maxRetries: settings.maxRetries ?? DEFAULT_HTTP_RETRY.maxRetries,
     baseMs: settings.retryBaseMs ?? DEFAULT_HTTP_RETRY.baseMs,
@@ -87,7 +100,7 @@ export function createHttpModel(options: HttpModelOptions): Model {
 
   const fail = (failure: Failure, attempts: number, note = ''): NightshiftError =>
     new NightshiftError(
-      'MODEL_ERROR',
+      failure.code ?? 'MODEL_ERROR',
       `model ${spec} failed: ${failure.summary}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}${note}`,
       {
         cause: failure.cause,
@@ -130,7 +143,7 @@ export function createHttpModel(options: HttpModelOptions): Model {
         if (request.signal?.aborted) onCancel();
         let failure: Failure;
         try {
-          const turn = await streamTurn(options.protocol, wire, attempt.signal, fetchImpl);
+          const turn = await streamTurn(options.protocol, wire, attempt.signal, fetchImpl, maxResponseBytes);
           const { costUsd } = costOf(spec, turn.usage, settings.prices);
           return {
             text: turn.text,
@@ -140,6 +153,8 @@ export function createHttpModel(options: HttpModelOptions): Model {
             modelId: turn.modelId ?? modelId,
           };
         } catch (err) {
+          // The flood may still be arriving (a decoded body let go does not close its socket): stop it.
+          if (err instanceof ResponseTooLarge) attempt.abort(err);
           failure = describeFailure(err, {
             timedOut,
             cancelled: request.signal?.aborted === true,

@@ -8,6 +8,7 @@ import type { CollectedTurn } from './collect.js';
 import { shownUrl } from './endpoint.js';
 import { httpPost, type PostAnswer } from './http-post.js';
 import type { WireProtocol, WireRequest } from './protocol.js';
+import { byteBudget, ResponseTooLarge } from './response-size.js';
 import { eventParser } from './sse.js';
 
 /** The provider's own message in an error body (`{ error: { message } }` on both APIs), else the body. */
@@ -62,6 +63,28 @@ async function viaFetch(
   };
 }
 
+/**
+ * An error answer's body as text, its bytes counted against the turn's budget (which throws past it, the
+ * connection let go). A body whose connection drops meanwhile is read as far as it came.
+ */
+async function cappedText(res: PostAnswer, budget: { add(bytes: number): void }): Promise<string> {
+  if (!res.body) return res.text().catch(() => '');
+  const parts: Buffer[] = [];
+  const chunks = res.body[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await chunks.next();
+      if (next.done) break;
+      budget.add(next.value.byteLength);
+      parts.push(Buffer.from(next.value));
+    }
+  } catch (err) {
+    chunks.return?.()?.catch(() => {});
+    if (err instanceof ResponseTooLarge) throw err;
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
 /** The request sent; its body string lives in this frame only, not across the turn's awaits. */
 function post(
   protocol: WireProtocol,
@@ -82,6 +105,8 @@ export async function streamTurn(
   signal: AbortSignal,
   /** A fetch from the model's settings (a proxy agent, a test's recorder); without one, node:http(s). */
   fetchImpl: typeof globalThis.fetch | undefined,
+  /** The most bytes the answer may have (response-size.ts); past it, ResponseTooLarge. */
+  maxBytes: number,
 ): Promise<CollectedTurn> {
   // Outside the try: a request that cannot be built is not a connection failure.
   const sent = post(protocol, input, signal, fetchImpl);
@@ -101,8 +126,10 @@ export async function streamTurn(
       isRetryable: true,
     });
   }
+  // Every byte of the answer counts, an error body's too: read whole, a giant one grew memory without bound.
+  const budget = byteBudget(maxBytes);
   if (res.status < 200 || res.status > 299) {
-    const text = await res.text().catch(() => '');
+    const text = await cappedText(res, budget);
     throw new APICallError({
       message: errorMessage(text, res.status, res.statusText),
       url,
@@ -168,6 +195,7 @@ export async function streamTurn(
         });
       }
       if (next.done) break;
+      budget.add(next.value.byteLength);
       if (events === 0 && head.length < HEAD_CHARS)
         head += Buffer.from(next.value.subarray(0, HEAD_CHARS)).toString('utf8');
       parser.push(next.value);

@@ -50,7 +50,6 @@ export function eventParser(onEvent: (name: string | undefined, data: string) =>
       else data.push(value);
     } else if (field === 'event') name = value;
   };
-  const lineOf = (text: string) => line(text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text);
   return {
     push(chunk) {
       let text = decoder.decode(chunk, { stream: true });
@@ -64,6 +63,7 @@ export function eventParser(onEvent: (name: string | undefined, data: string) =>
         if (text === '') return;
       }
       afterCR = text.charCodeAt(text.length - 1) === 13;
+      // From here on no line holds a CR: `line` needs no trailing-CR strip, nor does `end`'s rest.
       if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
       let end = text.indexOf('\n');
       if (end < 0) {
@@ -76,12 +76,12 @@ export function eventParser(onEvent: (name: string | undefined, data: string) =>
         pending.push(text.slice(0, end));
         const first = pending.join('');
         pending = [];
-        lineOf(first);
+        line(first);
         start = end + 1;
         end = text.indexOf('\n', start);
       }
       for (; end >= 0; end = text.indexOf('\n', start)) {
-        lineOf(text.slice(start, end));
+        line(text.slice(start, end));
         start = end + 1;
       }
       // Only what waits for the next chunk is copied: once per chunk, not per event.
@@ -97,7 +97,7 @@ export function eventParser(onEvent: (name: string | undefined, data: string) =>
       // The stream's last event may lack its blank line; it still counts (as EventSource would not, but the
       // APIs' end events matter more than the format's letter). If it does not parse, the body ended inside
       // it (a proxy cut a clean stream mid-event): the answer is incomplete, worth a retry, not a bad answer.
-      if (rest !== '') lineOf(rest);
+      if (rest !== '') line(rest);
       if (data === undefined) return;
       try {
         onEvent(name, data.join('\n'));

@@ -28,6 +28,28 @@ export interface EmailChannelOptions {
 // trickles continuation lines ("250-…") would hold the send, and serve's whole notifier pass, forever.
 const SEND_TIMEOUT_MS = 45_000;
 
+/** `details.problem` of a send failed because TLS is required and the server cannot give it. */
+export const TLS_REQUIRED = 'tls_required';
+
+/**
+ * What went wrong with TLS, when that is why the send failed: the server offers no STARTTLS or refuses it
+ * (nodemailer's ETLS, whatever the server's answer code: a `454 TLS not available` is retried as a 4xx
+ * otherwise), or the handshake failed (a certificate that does not verify, a server that does not speak TLS
+ * on the upgraded connection: node's TLS error codes). A connection that drops is not one of these.
+ */
+function tlsFailure(err: unknown): string | undefined {
+  const e = err as { code?: unknown; originalCode?: unknown; library?: unknown; message?: unknown };
+  const message = typeof e?.message === 'string' ? e.message.trim() : String(err);
+  if (e?.code === 'ETLS') return `the server offers no STARTTLS or its upgrade failed (${message})`;
+  const original = typeof e?.originalCode === 'string' ? e.originalCode : '';
+  if (
+    e?.library === 'SSL routines' ||
+    /^ERR_SSL_|^ERR_TLS_|CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|DEPTH_ZERO|HOSTNAME/.test(original)
+  )
+    return `the TLS handshake failed (${message})`;
+  return undefined;
+}
+
 const LABEL: Record<DecisionAction, string> = {
   approve: 'Approve',
   reject: 'Reject',
@@ -116,6 +138,7 @@ export function emailChannel(o: EmailChannelOptions): NotificationChannel {
         greetingTimeout: 10_000,
         socketTimeout: 30_000,
       });
+      const tlsRequired = o.settings.requireTls || o.settings.secure;
       const deadline = AbortSignal.timeout(timeoutMs);
       try {
         await transport.sendMail({
@@ -134,6 +157,15 @@ export function emailChannel(o: EmailChannelOptions): NotificationChannel {
             'NOTIFICATION_FAILED',
             `email via ${o.settings.host}:${o.settings.port} failed: no answer within ${timeoutMs} ms`,
             { retryable: true },
+          );
+        const tls = tlsRequired && tlsFailure(err);
+        if (tls)
+          // A setting that does not match the server: every retry would fail the same way (and the outbox
+          // would spend its eight attempts over hours before saying so). Failed at once, with the fix named.
+          throw new NightshiftError(
+            'NOTIFICATION_FAILED',
+            `email via ${o.settings.host}:${o.settings.port} failed: ${tls} and TLS is required (${o.settings.secure ? 'notifications.email.secure' : 'notifications.email.requireTls'}); not retried: fix the server's TLS or the setting`,
+            { retryable: false, cause: err, details: { problem: TLS_REQUIRED } },
           );
         const e = err as Error & { responseCode?: number };
         // A 5xx SMTP answer (mailbox unknown, relay refused) will say the same again; the rest may clear.

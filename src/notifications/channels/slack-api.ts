@@ -1,7 +1,9 @@
 // Calls to Slack: a Web API method with the bot token (chat.postMessage, views.open) or a POST to an
 // incoming webhook. A failure is a NOTIFICATION_FAILED whose `retryable` says whether to try again:
 // a dropped connection, a timeout, HTTP 429 or 5xx are worth retrying; a refused token or channel is not.
+// A 429's Retry-After goes with the failure (details.retryAfterMs), so the outbox waits at least that long.
 import { NightshiftError } from '../../errors.js';
+import { retryAfterMs } from '../../models/http-retry.js';
 
 const TIMEOUT_MS = 10_000;
 /** Slack's Web API errors that clear by themselves. */
@@ -13,8 +15,14 @@ const TRANSIENT = new Set([
   'request_timeout',
 ]);
 
-function failed(what: string, message: string, retryable: boolean, cause?: unknown): NightshiftError {
-  return new NightshiftError('NOTIFICATION_FAILED', `${what}: ${message}`, { retryable, cause });
+function failed(
+  what: string,
+  message: string,
+  retryable: boolean,
+  cause?: unknown,
+  details?: Record<string, unknown>,
+): NightshiftError {
+  return new NightshiftError('NOTIFICATION_FAILED', `${what}: ${message}`, { retryable, cause, details });
 }
 
 async function post(url: string, body: unknown, what: string, token?: string): Promise<string> {
@@ -40,8 +48,18 @@ async function post(url: string, body: unknown, what: string, token?: string): P
     );
   }
   const text = await res.text().catch(() => '');
-  if (!res.ok)
-    throw failed(what, `HTTP ${res.status} ${text.slice(0, 200)}`, res.status === 429 || res.status >= 500);
+  if (!res.ok) {
+    // What Slack asked for on a rate limit (seconds, as its docs say; the parser also takes an HTTP date):
+    // retrying sooner only earns another 429 and spends one of the notification's attempts.
+    const asked = retryAfterMs({ 'retry-after': res.headers.get('retry-after') ?? '' }, Date.now());
+    throw failed(
+      what,
+      `HTTP ${res.status} ${text.slice(0, 200)}`,
+      res.status === 429 || res.status >= 500,
+      undefined,
+      asked === undefined ? undefined : { status: res.status, retryAfterMs: asked },
+    );
+  }
   return text;
 }
 
