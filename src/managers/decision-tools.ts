@@ -70,8 +70,22 @@ export function decisionTools(d: Deciding): AnyTool[] {
         // On a held result, allow is the plain answer (the model sees the result; deny withholds it).
         const decision: EscalationDecision =
           t.decision === 'allow' && escalation?.source === 'result_rule' ? 'answer' : t.decision;
-        if (escalation && escalation.status !== 'pending' && escalation.answeredBy === d.actor)
-          return { decided: decision, escalationId: d.escalationId, runId: escalation.runId, repeated: true };
+        if (escalation && escalation.status !== 'pending' && escalation.answeredBy === d.actor) {
+          // Only this very decision again (a re-run after a crash) is reported as made. Another of this
+          // manager's decisions (an allow and a deny asked in one turn) was not: it is refused, naming the
+          // one that stands, or the manager would be told it denied a call that was allowed and ran.
+          if (isThisDecision(escalation, decision, text))
+            return {
+              decided: decision,
+              escalationId: d.escalationId,
+              runId: escalation.runId,
+              repeated: true,
+            };
+          throw new NightshiftError(
+            'ESCALATION_NOT_PENDING',
+            `escalation ${escalation.id} is already answered by ${d.actor} (${recordedDecision(escalation)}: ${escalation.answer}); this ${decision} was not made`,
+          );
+        }
         const after = await settleEscalation(d.store, d.clock, {
           escalationId: d.escalationId,
           decision,
@@ -89,6 +103,22 @@ export function decisionTools(d: Deciding): AnyTool[] {
       },
     });
   });
+}
+
+/**
+ * Whether the escalation was settled with exactly this decision and text (what settleEscalation writes:
+ * a deny's answer is `denied: <reason>`, an allow sets allowCall), so a re-run of the same call knows it.
+ */
+function isThisDecision(e: EscalationRecord, decision: EscalationDecision, text: string): boolean {
+  const t = text.trim();
+  const answer = decision === 'deny' ? `denied: ${t}` : t;
+  return e.allowCall === (decision === 'allow') && e.answer === answer;
+}
+
+/** The decision recorded on a settled escalation, in a decision tool's words (for a refusal's message). */
+function recordedDecision(e: EscalationRecord): EscalationDecision {
+  if (e.allowCall) return 'allow';
+  return e.answer?.startsWith('denied: ') ? 'deny' : 'answer';
 }
 
 /**
