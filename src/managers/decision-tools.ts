@@ -145,6 +145,17 @@ export async function judgeDecision(
   // A held *result*: its call has run, and allowing is the plain answer (the model sees the result). It
   // runs nothing, so, like escalation.answer, it needs no authority over the call (escalation-rules.md).
   if (escalation.source === 'result_rule') return { verdict: ok, parsedArgs: parsed.data };
+  // A call in flight when its process died may have taken effect: running it again is for a person who
+  // has checked the outside world (docs/reliability.md: "a human as the handler of the ambiguous window"),
+  // never for an agent that can only read the log. Its allow goes to people; it may still answer or deny.
+  if (escalation.source === 'unknown_outcome')
+    return {
+      verdict: {
+        decision: 'escalate',
+        reason: `escalation ${escalation.id} holds a call whose outcome is unknown (it was in flight when its process died): whether to run it again is for a person who has checked whether it took effect`,
+      },
+      parsedArgs: parsed.data,
+    };
   const authority = await withinAuthority(d.store, manager, escalation);
   return { verdict: authority, parsedArgs: parsed.data };
 }
