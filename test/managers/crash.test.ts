@@ -140,13 +140,13 @@ describe('kill -9 on the manager hop', () => {
     const hops = await inStore(r.dataDir, async (st) =>
       (await st.loadRun(clerkId))!.steps
         .filter((x) => x.kind === 'escalation_hop')
-        .map((x) => [x.data.to, String(x.data.why)]),
+        .map((x) => ({ to: String(x.data.to), why: String(x.data.why) })),
     );
     assert.deepEqual(
-      hops.map(([to]) => to),
+      hops.map((h) => h.to),
       ['manager', 'humans'],
     );
-    assert.match(hops[1]![1]!, /outcome is unknown/);
+    assert.match(hops[1]!.why, /outcome is unknown/);
 
     // The person checked: it went through. The call is not run again.
     const answered = await runCli(['answer', esc.id, 'it went through', '--json', '--data-dir', r.dataDir]);
