@@ -24,6 +24,7 @@ import { sweepTiers } from './notifications/tier-sweep.js';
 import { loadRoleFile } from './roles/load.js';
 import type { Role } from './roles/schema.js';
 import { guardClosedRuntime, guardClosedStore } from './runtime/closed.js';
+import { registerDoorDeliver } from './runtime/door-deliver.js';
 import { createEventRouting } from './runtime/events.js';
 import { checkIdempotencyKey } from './runtime/idempotency-key.js';
 import { openStore } from './runtime/open-store.js';
@@ -311,7 +312,12 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       return handle;
     },
     emit: (event, payload, emitOptions) => events.emit(event, payload, emitOptions),
-    deliver: (role, payload, d) => events.deliver(role, payload, d),
+    // A caller's key is held to the same rule as run/enqueue/emit's (serve's doors compose theirs:
+    // runtime/door-deliver.ts).
+    deliver: async (role, payload, d) => {
+      checkIdempotencyKey(d.idempotencyKey, 'the idempotency key');
+      return events.deliver(role, payload, d);
+    },
     async agents() {
       const now = clock.now();
       const agents = await store.listAgents();
@@ -376,7 +382,11 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       await traces?.shutdown();
     },
   };
-  return guardClosedRuntime(runtime, () => closed);
+  const guarded = guardClosedRuntime(runtime, () => closed);
+  registerDoorDeliver(guarded, (role, payload, d) =>
+    closed ? guarded.deliver(role, payload, d) : events.deliver(role, payload, d),
+  );
+  return guarded;
 }
 
 /** How long close() waits for this runtime's workers to hand their runs back before closing the store. */

@@ -1,10 +1,11 @@
 // Cancelling a run: it stops for good, even mid-execution; pending approvals and escalations are closed so
-// no inbox shows them, and nothing drafted or held will ever run.
+// no inbox shows them, and nothing drafted or held will ever run; manager runs still deciding them stop too.
 
 import { checkActor } from '../approvals/actor.js';
 import type { Clock } from '../clock.js';
 import { wakeParent } from '../delegation/wake-parent.js';
 import { NightshiftError } from '../errors.js';
+import { managerRunId, managerRunKey } from '../managers/manager-for.js';
 import { type Store, TERMINAL_STATUSES } from '../store/types.js';
 import { RunState } from './state.js';
 
@@ -41,7 +42,9 @@ export async function cancelRunAs(
     // The log is not read: a run whose steps this version cannot read must still be cancellable.
     const state = RunState.withoutLog(snapshot);
     try {
+      const matters = [...state.pendingEscalations(), ...state.pendingApprovals()].map((m) => m.id);
       await commitCancel(store, clock, state, by, input);
+      await closeManagerRuns(store, clock, matters, input.runId, by);
       await cancelChildren(store, clock, input.runId, by);
       // A child cancelled on its own: its waiting parent goes on (its model sees the cancellation).
       await wakeParent(store, clock, state.run);
@@ -49,6 +52,36 @@ export async function cancelRunAs(
     } catch (err) {
       const raced = NightshiftError.isInstance(err) && err.code === 'STORE_CONFLICT';
       if (!raced || attempt >= CANCEL_ATTEMPTS) throw err;
+    }
+  }
+}
+
+/**
+ * The manager runs still deciding the matters this cancel closed (docs/escalation.md: one per escalation,
+ * or per change set a manager approves) stop too: nothing is left for them to decide, and a manager left
+ * running would spend its model's turns on a decision every tool of it now refuses. Signed `nightshift`,
+ * as the escalation path's own closes are.
+ */
+async function closeManagerRuns(
+  store: Store,
+  clock: Clock,
+  matters: string[],
+  runId: string,
+  by: string,
+): Promise<void> {
+  for (const matter of matters) {
+    const manager = await store.getRun(managerRunId(matter));
+    if (!manager || manager.idempotencyKey !== managerRunKey(matter)) continue;
+    if (TERMINAL_STATUSES.includes(manager.status)) continue;
+    try {
+      await cancelRunAs(store, clock, {
+        runId: manager.id,
+        by: 'nightshift',
+        reason: `${matter} was closed: its run ${runId} was cancelled by ${by}`,
+      });
+    } catch (err) {
+      // It ended in between: nothing left to stop.
+      if (!(NightshiftError.isInstance(err) && err.code === 'RUN_NOT_RESUMABLE')) throw err;
     }
   }
 }

@@ -70,8 +70,22 @@ export function decisionTools(d: Deciding): AnyTool[] {
         // On a held result, allow is the plain answer (the model sees the result; deny withholds it).
         const decision: EscalationDecision =
           t.decision === 'allow' && escalation?.source === 'result_rule' ? 'answer' : t.decision;
-        if (escalation && escalation.status !== 'pending' && escalation.answeredBy === d.actor)
-          return { decided: decision, escalationId: d.escalationId, runId: escalation.runId, repeated: true };
+        if (escalation && escalation.status !== 'pending' && escalation.answeredBy === d.actor) {
+          // Only this very decision again (a re-run after a crash) is reported as made. Another of this
+          // manager's decisions (an allow and a deny asked in one turn) was not: it is refused, naming the
+          // one that stands, or the manager would be told it denied a call that was allowed and ran.
+          if (isThisDecision(escalation, decision, text))
+            return {
+              decided: decision,
+              escalationId: d.escalationId,
+              runId: escalation.runId,
+              repeated: true,
+            };
+          throw new NightshiftError(
+            'ESCALATION_NOT_PENDING',
+            `escalation ${escalation.id} is already answered by ${d.actor} (${recordedDecision(escalation)}: ${escalation.answer}); this ${decision} was not made`,
+          );
+        }
         const after = await settleEscalation(d.store, d.clock, {
           escalationId: d.escalationId,
           decision,
@@ -89,6 +103,22 @@ export function decisionTools(d: Deciding): AnyTool[] {
       },
     });
   });
+}
+
+/**
+ * Whether the escalation was settled with exactly this decision and text (what settleEscalation writes:
+ * a deny's answer is `denied: <reason>`, an allow sets allowCall), so a re-run of the same call knows it.
+ */
+function isThisDecision(e: EscalationRecord, decision: EscalationDecision, text: string): boolean {
+  const t = text.trim();
+  const answer = decision === 'deny' ? `denied: ${t}` : t;
+  return e.allowCall === (decision === 'allow') && e.answer === answer;
+}
+
+/** The decision recorded on a settled escalation, in a decision tool's words (for a refusal's message). */
+function recordedDecision(e: EscalationRecord): EscalationDecision {
+  if (e.allowCall) return 'allow';
+  return e.answer?.startsWith('denied: ') ? 'deny' : 'answer';
 }
 
 /**
@@ -115,6 +145,17 @@ export async function judgeDecision(
   // A held *result*: its call has run, and allowing is the plain answer (the model sees the result). It
   // runs nothing, so, like escalation.answer, it needs no authority over the call (escalation-rules.md).
   if (escalation.source === 'result_rule') return { verdict: ok, parsedArgs: parsed.data };
+  // A call in flight when its process died may have taken effect: running it again is for a person who
+  // has checked the outside world (docs/reliability.md: "a human as the handler of the ambiguous window"),
+  // never for an agent that can only read the log. Its allow goes to people; it may still answer or deny.
+  if (escalation.source === 'unknown_outcome')
+    return {
+      verdict: {
+        decision: 'escalate',
+        reason: `escalation ${escalation.id} holds a call whose outcome is unknown (it was in flight when its process died): whether to run it again is for a person who has checked whether it took effect`,
+      },
+      parsedArgs: parsed.data,
+    };
   const authority = await withinAuthority(d.store, manager, escalation);
   return { verdict: authority, parsedArgs: parsed.data };
 }

@@ -9,6 +9,7 @@ import { createAuthenticator } from '../auth/index.js';
 import { NightshiftError } from '../errors.js';
 import type { PeopleDirectory } from '../people/config.js';
 import type { Role } from '../roles/schema.js';
+import { doorDeliver } from '../runtime/door-deliver.js';
 import type { DeliverOptions, Runtime, WorkHandle } from '../runtime.js';
 import { secretNameForMessage } from '../secret-name.js';
 import type { LogSecrets } from '../telemetry/logger.js';
@@ -93,7 +94,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     idempotencyKey: string | undefined,
     trigger: DeliverOptions['trigger'],
   ) {
-    const d = await o.runtime.deliver(role, input, { idempotencyKey, trigger });
+    const d = await doorDeliver(o.runtime)(role, input, { idempotencyKey, trigger });
     worker.handle.wake();
     return d;
   }

@@ -200,3 +200,27 @@ test('enqueue() refuses a bad idempotency key as run() and emit() do, and record
     await runtime.close();
   }
 });
+
+test('deliver() refuses a bad idempotency key as run(), enqueue() and emit() do, and records nothing', async () => {
+  const runtime = await createRuntime({ dataDir: join(dir, 'data') });
+  try {
+    // Before, deliver took any of these as a key: '' deduplicated every later delivery given '', a newline
+    // was echoed into IDEMPOTENCY_KEY_REUSED's message, and 5,000 characters were stored with the run.
+    for (const key of ['x'.repeat(201), 'two\nlines', '']) {
+      await assert.rejects(
+        runtime.deliver(role(), {}, { idempotencyKey: key, trigger: { kind: 'lib' } }),
+        (e) =>
+          NightshiftError.isInstance(e) && e.code === 'USAGE' && /1 to 200 visible ASCII/.test(e.message),
+      );
+    }
+    assert.equal((await runtime.list()).length, 0, 'nothing was recorded');
+    const ok = await runtime.deliver(
+      role(),
+      {},
+      { idempotencyKey: 'k'.repeat(200), trigger: { kind: 'lib' } },
+    );
+    assert.equal(ok.created, true);
+  } finally {
+    await runtime.close();
+  }
+});

@@ -114,4 +114,43 @@ describe('kill -9 on the manager hop', () => {
     );
     assert.equal(answered.length, 1);
   });
+
+  it('killed during a non-idempotent call: the manager cannot let it run again, a person decides', async () => {
+    // The refund is within the clerk's own limit: nothing escalates until its process dies mid-call, and the
+    // resume holds the call as unknown_outcome. The ledger line is written before the hold, as a payment
+    // that went through before the crash would be.
+    const r = writeManagedRoles({
+      clerkTurns: [{ call: 'ledger.append', args: { entry: 'refund 50', amount: 50, hold: 'h1' } }, done],
+      leadTurns: [{ call: 'escalation.allow', args: { note: 'looks fine, run it' } }, done],
+    });
+    await killCliAt(['run', r.clerk, '--json', '--data-dir', r.dataDir], join(r.workspace, 'reached-h1'));
+    writeFileSync(join(r.workspace, 'release-h1'), '');
+    assert.deepEqual(r.ledger(), ['refund 50']);
+    const clerkId = await inStore(r.dataDir, async (s) => (await s.listRuns())[0]!.id);
+
+    const resumed = await runCli(['resume', clerkId, '--json', '--data-dir', r.dataDir]);
+    const s = json<{ status: string; escalations: { id: string; category: string; status: string }[] }>(
+      resumed,
+    );
+    // Before, the lead's allow re-ran the call: the refund was paid twice.
+    assert.equal(s.status, 'escalated', resumed.stderr);
+    assert.deepEqual(r.ledger(), ['refund 50']);
+    const esc = s.escalations[0]!;
+    assert.deepEqual([esc.category, esc.status], ['unknown_outcome', 'pending']);
+    const hops = await inStore(r.dataDir, async (st) =>
+      (await st.loadRun(clerkId))!.steps
+        .filter((x) => x.kind === 'escalation_hop')
+        .map((x) => ({ to: String(x.data.to), why: String(x.data.why) })),
+    );
+    assert.deepEqual(
+      hops.map((h) => h.to),
+      ['manager', 'humans'],
+    );
+    assert.match(hops[1]!.why, /outcome is unknown/);
+
+    // The person checked: it went through. The call is not run again.
+    const answered = await runCli(['answer', esc.id, 'it went through', '--json', '--data-dir', r.dataDir]);
+    assert.equal(json<{ status: string }>(answered).status, 'succeeded', answered.stderr);
+    assert.deepEqual(r.ledger(), ['refund 50']);
+  });
 });

@@ -55,6 +55,84 @@ describe('decision tools', () => {
     }
   });
 
+  it('an allow and a deny in one turn: the deny is refused, not reported as the decision made', async () => {
+    const r = role({
+      autonomy: 'full',
+      tools: ['ledger.append'],
+      escalation: [{ category: 'money', when: { tool: 'ledger.append', arg: 'amount', gt: 100 } }],
+      turns: [{ call: 'ledger.append', args: { entry: 'refund', amount: 250 } }, { final: { ok: true } }],
+    });
+    const rt = await createRuntime({ dataDir: r.dataDir });
+    try {
+      const paused = await rt.run(r.file, {});
+      const escalationId = paused.escalations[0]!.id;
+      const tools = decisionTools({
+        store: rt.store,
+        clock: systemClock,
+        escalationId,
+        actor: 'manager:lead/run_mgr_x',
+        budget: undefined,
+      });
+      const tool = (name: string) => tools.find((t) => t.name === name)!;
+      const ctx = toolContext(testRole());
+      const allowed = (await tool('escalation.allow').run({ note: 'ok' }, ctx)) as Record<string, unknown>;
+      assert.equal(allowed.decided, 'allow');
+      // The same manager's deny (or answer) after its own allow: that allow stands and the call will run,
+      // so the manager must not hear that it denied.
+      await assert.rejects(tool('escalation.deny').run({ reason: 'no' }, ctx), {
+        code: 'ESCALATION_NOT_PENDING',
+        message: /\(allow: ok\); this deny was not made/,
+      });
+      await assert.rejects(tool('escalation.answer').run({ text: 'ok' }, ctx), {
+        code: 'ESCALATION_NOT_PENDING',
+      });
+      // An allow with another note is not this decision either; the same allow again is.
+      await assert.rejects(tool('escalation.allow').run({ note: 'other' }, ctx), {
+        code: 'ESCALATION_NOT_PENDING',
+      });
+      const again = (await tool('escalation.allow').run({ note: 'ok' }, ctx)) as Record<string, unknown>;
+      assert.equal(again.repeated, true);
+
+      const result = await rt.resume(paused.runId);
+      assert.equal(result.status, 'succeeded');
+      assert.deepEqual(r.ledger(), ['refund']);
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it('a repeated deny reports the deny it made', async () => {
+    const r = role({
+      autonomy: 'full',
+      tools: ['ledger.append'],
+      escalation: [{ category: 'money', when: { tool: 'ledger.append', arg: 'amount', gt: 100 } }],
+      turns: [{ call: 'ledger.append', args: { entry: 'refund', amount: 250 } }, { final: { ok: true } }],
+    });
+    const rt = await createRuntime({ dataDir: r.dataDir });
+    try {
+      const paused = await rt.run(r.file, {});
+      const tools = decisionTools({
+        store: rt.store,
+        clock: systemClock,
+        escalationId: paused.escalations[0]!.id,
+        actor: 'manager:lead/run_mgr_x',
+        budget: undefined,
+      });
+      const deny = tools.find((t) => t.name === 'escalation.deny')!;
+      const ctx = toolContext(testRole());
+      await deny.run({ reason: ' too much ' }, ctx);
+      const again = (await deny.run({ reason: ' too much ' }, ctx)) as Record<string, unknown>;
+      assert.deepEqual([again.decided, again.repeated], ['deny', true]);
+      const allow = tools.find((t) => t.name === 'escalation.allow')!;
+      await assert.rejects(allow.run({ note: 'too much' }, ctx), { code: 'ESCALATION_NOT_PENDING' });
+      const result = await rt.resume(paused.runId);
+      assert.equal(result.status, 'succeeded');
+      assert.deepEqual(r.ledger(), []);
+    } finally {
+      await rt.close();
+    }
+  });
+
   it('people may not sign as a manager', async () => {
     const r = role({
       autonomy: 'full',

@@ -39,6 +39,36 @@ describe('manager runs under a worker', () => {
     }
   });
 
+  it('cancelling the escalated run closes its manager run, which decides nothing afterwards', async () => {
+    const r = writeManagedRoles({
+      clerkTurns: [refund(250), done],
+      leadTurns: [{ call: 'escalation.allow', args: { note: 'too late' } }, done],
+    });
+    const rt = await createRuntime({ dataDir: r.dataDir });
+    const stop = new AbortController();
+    try {
+      const clerk = await loadRoleFile(r.clerk);
+      // No worker serves the lead yet: its run waits, queued, as a busy or slow manager's would.
+      const work = rt.work({ roles: [clerk], concurrency: 1, pollMs: 20, signal: stop.signal });
+      const queued = await rt.enqueue(clerk, {});
+      work.wake();
+      const manager = await waitFor(async () => (await rt.list({ role: 'lead' }))[0], 'the manager run');
+      assert.equal(manager.status, 'queued');
+      const cancelled = await rt.cancel(queued.runId, { by: 'dana', reason: 'customer withdrew' });
+      assert.equal(cancelled.status, 'cancelled');
+      // Before, the manager run stayed queued: a worker serving the lead then ran it (its model's turns
+      // spent) only for every decision tool to be refused.
+      const after = (await rt.get(manager.id))!.run;
+      assert.equal(after.status, 'cancelled');
+      assert.match(after.error!.message, /cancelled by dana/);
+      assert.equal((await rt.get(manager.id))!.steps.filter((s) => s.kind === 'model_turn').length, 0);
+      assert.deepEqual(r.ledger(), []);
+    } finally {
+      stop.abort();
+      await rt.close();
+    }
+  });
+
   it('a manager that does not decide in time passes the matter to people; the run waits for them', async () => {
     const r = writeManagedRoles({
       clerkTurns: [refund(250), done],

@@ -212,4 +212,19 @@ describe('/mcp on serve (streamable HTTP, the SDK client)', () => {
       db.close();
     }
   });
+  it('takes a 200-character key (the most the key rule allows), though its namespaced form is longer', async () => {
+    const client = await connect(served.url, served.token);
+    clients.push(client);
+    const key = 'k'.repeat(200);
+    const start = async () =>
+      toolJson(
+        await client.callTool({
+          name: 'runs.start',
+          arguments: { role: 'summarizer', input: { ticket: 'T-4' }, idempotencyKey: key, waitSeconds: 120 },
+        }),
+      );
+    const a = await start();
+    assert.equal(typeof a.runId, 'string', JSON.stringify(a));
+    assert.equal((await start()).runId, a.runId);
+  });
 });
