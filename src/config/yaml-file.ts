@@ -96,6 +96,15 @@ export class YamlSource implements IssueLocator {
           };
         }
       }
+      // yaml's own advice here is for its API's callers ("please use YAML.parseAllDocuments()").
+      if (e.code === 'MULTIPLE_DOCS')
+        return {
+          file: this.displayPath,
+          ...where,
+          path: '',
+          message:
+            'YAML: a second document starts here (after `---`); the file must hold one: remove it or split the file',
+        };
       const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
       return { file: this.displayPath, ...where, path: '', message: `YAML: ${message}` };
     });
