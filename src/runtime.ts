@@ -12,7 +12,7 @@ import type { RunStatus } from './domain.js';
 import { cancelRun } from './engine/cancel.js';
 import type { EngineContext } from './engine/context.js';
 import { holderIsDeadHere, newLeaseOwner } from './engine/lease.js';
-import { resumeRun, startRun } from './engine/start.js';
+import { resumeRun, roleFromRecord, startRun } from './engine/start.js';
 import { RunState } from './engine/state.js';
 import type { RunSummary } from './engine/summary.js';
 import { NightshiftError } from './errors.js';
@@ -101,6 +101,13 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     source === 'file'
       ? async (role: Role) => role
       : sharedFreshRead((role: Role) => activeRoleFor(store, role, source));
+  // A run is capped at its role's active rung when that is lower (a demotion reaches paused runs).
+  if (source !== 'file')
+    ctx.activeRung = async (role) => {
+      const active = await store.activePromotion(role);
+      const stored = active ? await store.getRoleVersion(role, active.version) : undefined;
+      return stored ? { autonomy: roleFromRecord(stored).autonomy, version: stored.version } : undefined;
+    };
   const events = createEventRouting(ctx, roles, current);
   const managers = createManagerPath(ctx, roles, options.loadRole ?? ((file) => loadRoleFile(file)));
   ctx.protectedPaths = (role) => roles.protectedPaths(role);

@@ -11,7 +11,64 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
  */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
-export type CappedText = { ok: true; text: string } | { ok: false; size: number | undefined };
+/** Where a file stops being UTF-8 text: the first byte of the first sequence that is not UTF-8. */
+export interface NotUtf8 {
+  /** 1-based, as an editor shows it; the column counts characters. */
+  line: number;
+  column: number;
+  byte: number;
+  /** The file starts with a UTF-16 byte order mark (saved as "Unicode" by some editors). */
+  utf16: boolean;
+}
+
+export type CappedText =
+  | { ok: true; text: string; notUtf8?: NotUtf8 | undefined }
+  | { ok: false; size: number | undefined };
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const decodes = (bytes: Uint8Array, stream = false): boolean => {
+  try {
+    // A fresh decoder per try: a streaming decode keeps state in the decoder it ran on.
+    (stream ? new TextDecoder('utf-8', { fatal: true }) : strictUtf8).decode(bytes, { stream });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Where `bytes` stop being UTF-8, or undefined when they are UTF-8 throughout. Found by bisection over
+ * prefixes decoded in streaming mode (a prefix cut inside a character is not an error there), so the
+ * answer is the decoder's own verdict, not a second, hand-written UTF-8 grammar.
+ */
+export function notUtf8(bytes: Uint8Array): NotUtf8 | undefined {
+  if (decodes(bytes)) return undefined;
+  // The longest prefix that is UTF-8 so far (possibly ending inside a character).
+  let low = 0;
+  let high = bytes.length;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (decodes(bytes.subarray(0, mid), true)) low = mid;
+    else high = mid - 1;
+  }
+  // Back to where the bad sequence starts: the longest prefix that is whole UTF-8 characters.
+  let start = low;
+  while (start > Math.max(0, low - 3) && !decodes(bytes.subarray(0, start))) start--;
+  const before = bytes.subarray(0, start);
+  const lastNewline = before.lastIndexOf(0x0a);
+  const line = before.reduce((n, b) => (b === 0x0a ? n + 1 : n), 1);
+  const column = [...Buffer.from(before.subarray(lastNewline + 1)).toString('utf8')].length + 1;
+  const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+  return { line, column, byte: bytes[start] ?? bytes[bytes.length - 1]!, utf16 };
+}
+
+/** "not UTF-8 text: byte 0xE9 at line 5, column 17 …", saying what to do. */
+export function notUtf8Reason(where: NotUtf8): string {
+  const what = where.utf16
+    ? 'it is UTF-16 (it starts with a UTF-16 byte order mark)'
+    : `byte 0x${where.byte.toString(16).toUpperCase().padStart(2, '0')} at line ${where.line}, column ${where.column} is not part of any UTF-8 character (saved as Latin-1 or Windows-1252?)`;
+  return `not UTF-8 text: ${what}; nightshift reads it as UTF-8 and would change what it says: save it as UTF-8`;
+}
 
 /**
  * The file's text, or `ok: false` with its size when it is larger than `cap`. The size is looked at
@@ -32,7 +89,8 @@ export function readCappedText(file: string, cap: number = MAX_CONFIG_FILE_BYTES
       filled += n;
     }
     if (filled > cap) return { ok: false, size: stat.isFile() && stat.size > cap ? stat.size : undefined };
-    return { ok: true, text: buffer.toString('utf8', 0, filled) };
+    const bytes = buffer.subarray(0, filled);
+    return { ok: true, text: bytes.toString('utf8'), notUtf8: notUtf8(bytes) };
   } finally {
     closeSync(fd);
   }

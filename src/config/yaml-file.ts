@@ -14,8 +14,14 @@ import {
   visit,
 } from 'yaml';
 import type { z } from 'zod';
-import { formatIssue, type Issue, NightshiftError } from '../errors.js';
-import { type CappedText, MAX_CONFIG_FILE_BYTES, readCappedText, tooLargeReason } from './capped-read.js';
+import { formatIssue, type Issue, NightshiftError, RoleInvalidError } from '../errors.js';
+import {
+  type CappedText,
+  MAX_CONFIG_FILE_BYTES,
+  notUtf8Reason,
+  readCappedText,
+  tooLargeReason,
+} from './capped-read.js';
 import {
   formatPath,
   type IssueLocator,
@@ -90,6 +96,15 @@ export class YamlSource implements IssueLocator {
           };
         }
       }
+      // yaml's own advice here is for its API's callers ("please use YAML.parseAllDocuments()").
+      if (e.code === 'MULTIPLE_DOCS')
+        return {
+          file: this.displayPath,
+          ...where,
+          path: '',
+          message:
+            'YAML: a second document starts here (after `---`); the file must hold one: remove it or split the file',
+        };
       const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
       return { file: this.displayPath, ...where, path: '', message: `YAML: ${message}` };
     });
@@ -222,6 +237,16 @@ export function readYamlText(file: string, displayPath: string, kind: 'role' | '
         cause: err,
       },
     );
+  }
+  if (read.ok && read.notUtf8) {
+    // Read as UTF-8 anyway, each bad byte would become U+FFFD: instructions, names and patterns changed
+    // without a word (and a UTF-16 file read as "expected a YAML mapping"). Refused at its line instead.
+    const { line, column } = read.notUtf8;
+    const issue = { file: displayPath, line, column, path: '', message: notUtf8Reason(read.notUtf8) };
+    if (kind === 'role') throw new RoleInvalidError([issue], displayPath);
+    throw new NightshiftError('CONFIG_INVALID', `invalid ${displayPath}:\n  ${formatIssue(issue)}`, {
+      details: { issues: [issue] },
+    });
   }
   if (read.ok) return read.text;
   throw new NightshiftError(

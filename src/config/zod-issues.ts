@@ -200,7 +200,10 @@ export function zodIssues(
     const value = readAt(data, path);
     switch (issue.code) {
       case 'invalid_value':
-        if (issue.values && issue.values.length > 1) {
+        // A key left out is `required`, as for every other key (not "got undefined"), with what it takes.
+        if (value === undefined && issue.values && issue.values.length > 1) {
+          out.push(make(path, `required: one of ${issue.values.map(String).join('|')}`));
+        } else if (issue.values && issue.values.length > 1) {
           out.push(
             make(path, `expected one of ${issue.values.map(String).join('|')}, got ${describe(value)}`),
           );

@@ -29,3 +29,22 @@ export function capAuthority(prepared: PreparedRole, run: Pick<RunRecord, 'auton
     system: systemPrompt(role, { executor: prepared.agent.kind === 'executor' }),
   };
 }
+
+/** What a run is driven under when its role's active version has a lower rung than the run's own. */
+export interface Demotion {
+  /** The rung the run's own version (and its parent's cap) would have it act at. */
+  from: Autonomy;
+  /** The active version's rung: the run acts at this one now. */
+  to: Autonomy;
+  activeVersion: string;
+}
+
+/** The demotion applying to a run acting at `runRung` when its role's active rung is `active`, if any. */
+export function demotionOf(
+  runRung: Autonomy,
+  active: { autonomy: Autonomy; version: string } | undefined,
+): Demotion | undefined {
+  if (!active) return undefined;
+  if (AUTONOMY_LEVELS.indexOf(active.autonomy) >= AUTONOMY_LEVELS.indexOf(runRung)) return undefined;
+  return { from: runRung, to: active.autonomy, activeVersion: active.version };
+}

@@ -52,6 +52,11 @@ export interface EngineContext {
    * `running` for the next worker to continue.
    */
   stopDriving?: AbortSignal;
+  /**
+   * The rung and version of a role's active version, when one was promoted and runs (not under
+   * `versions.source: file`): a run of another version is capped at it when it is lower (demotion.ts).
+   */
+  activeRung?: (role: string) => Promise<{ autonomy: Autonomy; version: string } | undefined>;
 }
 
 /** What a delegation creates: the child run's id (derived from the parent's call) and its link upwards. */

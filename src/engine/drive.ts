@@ -25,7 +25,7 @@ import {
 } from '../store/types.js';
 import { isIdempotent } from '../tools/types.js';
 import { requestApproval } from './approval-request.js';
-import { capAuthority } from './authority-cap.js';
+import { capAuthority, type Demotion, demotionOf, effectiveRung, lowerRung } from './authority-cap.js';
 import { secondsOverrun } from './budget.js';
 import type { EngineContext } from './context.js';
 import type { DrivenRun } from './driven-run.js';
@@ -48,7 +48,13 @@ export async function driveRun(ctx: EngineContext, prepared: PreparedRole, state
   // So is the manager a specialist without its own inherits: resolved here, once, from the store, the
   // same way the manager path finds it (managers/inherit.ts), so the route and the manager run agree.
   const inherited = await inheritedManager(ctx.store, prepared.role, state.run);
-  const driver = new Driver(ctx, capAuthority(prepared, state.run), state, inherited);
+  // A role demoted since this run started (its active version has a lower rung) caps the run too, each
+  // time it is driven: a paused run does not get its old authority back when a person answers.
+  const rung = effectiveRung(prepared.role, state.run);
+  const active = await ctx.activeRung?.(prepared.role.name);
+  const demotion = demotionOf(rung, active?.version === prepared.role.version ? undefined : active);
+  const cap = demotion ? lowerRung(demotion.to, state.run.autonomyCap) : state.run.autonomyCap;
+  const driver = new Driver(ctx, capAuthority(prepared, { autonomyCap: cap }), state, inherited, demotion);
   driver.held.start();
   try {
     await driver.loop();
@@ -82,6 +88,7 @@ class Driver implements DrivenRun {
     readonly state: RunState,
     /** The orchestrator's manager, when this run's role names none (managers/inherit.ts). */
     private readonly inherited?: InheritedManager,
+    readonly demotion?: Demotion,
   ) {
     this.segmentStart = ctx.clock.now();
     this.baseActiveMs = state.run.activeMs;

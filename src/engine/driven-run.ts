@@ -4,6 +4,7 @@
 // them and none of them imports the loop.
 import type { NewEscalation } from '../escalations/raise.js';
 import type { EscalationRecord, RunError, ToolCallRecord } from '../store/types.js';
+import type { Demotion } from './authority-cap.js';
 import type { EngineContext } from './context.js';
 import type { HeldLease } from './lease.js';
 import type { PreparedRole } from './prepare.js';
@@ -12,6 +13,8 @@ import type { BatchBuilder, RunState } from './state.js';
 export interface DrivenRun {
   readonly ctx: EngineContext;
   readonly prepared: PreparedRole;
+  /** The role's demotion since the run started, when its active version's rung is lower (demotion.ts). */
+  readonly demotion?: Demotion | undefined;
   readonly state: RunState;
   /** Aborted if the lease is lost, so long-running work (a tool call, a model turn, a session) stops early. */
   readonly abort: AbortController;

@@ -4,6 +4,7 @@ import { NightshiftError } from '../errors.js';
 import type { ToolCallRecord } from '../store/types.js';
 import { secondsLeftMs, secondsOverrun } from './budget.js';
 import { decidedArgs } from './call-args.js';
+import { deniedByDemotion } from './demotion.js';
 import type { DrivenRun } from './driven-run.js';
 import { mayRunNow } from './next-work.js';
 import { overBudget } from './over-budget.js';
@@ -23,6 +24,29 @@ export async function executeCall(run: DrivenRun, call: ToolCallRecord): Promise
   if (overrun) {
     await overBudget(run, overrun);
     return;
+  }
+  // Not run yet, decided before the role was demoted: judged at the rung the run acts at now.
+  if (run.demotion && (call.status === 'pending' || run.claimedNotRun.has(call.key))) {
+    const denied = await deniedByDemotion(run, call);
+    if (denied !== undefined) {
+      const b = run.batch();
+      run.claimed.delete(call.key);
+      run.claimedNotRun.delete(call.key);
+      b.step('decision', { key: call.key, tool: call.tool, decision: 'deny', reason: denied });
+      b.call({
+        ...call,
+        decision: 'deny',
+        reason: denied,
+        status: 'denied',
+        result: { denied: true, reason: denied },
+        isError: true,
+        finishedAt: b.at,
+      });
+      const next = nextPendingAfter(run, call);
+      if (next && run.timeLeft(b.at)) run.claim(b, next);
+      await run.commit(b);
+      return;
+    }
   }
   if (!run.claimed.has(call.key)) {
     // Not claimed by this process: either pending (claim it now, before running) or an idempotent call

@@ -214,7 +214,12 @@ export async function runSuite(role: Role, suite: Suite, o: RunSuiteOptions = {}
   const tasks = cases.flatMap((c) =>
     Array.from({ length: repeat }, (_, i) => async () => {
       // The estimate can be wrong: once the budget is spent, the remaining case runs are not started.
-      if (o.maxCostUsd !== undefined && spent >= o.maxCostUsd) {
+      // Reaching it exactly stops only a suite that costs something: a free one (a scripted model,
+      // estimated at 0) runs whole under --max-cost 0, as the estimate check above let it.
+      if (
+        o.maxCostUsd !== undefined &&
+        (spent > o.maxCostUsd || (spent === o.maxCostUsd && estimate.usd > 0))
+      ) {
         const check: Check = {
           what: 'budget',
           ok: false,

@@ -197,6 +197,21 @@ describe('CLI usability', () => {
     assert.equal(row!.indexOf('succeeded'), header!.indexOf('STATUS'));
   });
 
+  it('runs --limit: a number past what the store takes, or not written in digits, is bad usage (exit 2)', async () => {
+    const r = role({ autonomy: 'full', tools: [], ledgerTools: false, turns: [done] });
+    const ran = await runCli(['run', r.file, '--data-dir', r.dataDir]);
+    assert.equal(ran.code, 0, ran.stderr);
+    // 99999999999999999999 reached SQLite as a float: STORE_ERROR "datatype mismatch", exit 1.
+    for (const limit of ['99999999999999999999', '1e2', '0x10', '1000001']) {
+      const res = await runCli(['runs', '--limit', limit, '--data-dir', r.dataDir]);
+      assert.equal(res.code, 2, `${limit}: ${res.stderr}`);
+      assert.match(res.stderr, /\[USAGE\]: --limit must be a positive integer of at most 1,000,000/);
+    }
+    const ok = await runCli(['runs', '--limit', '1000000', '--json', '--data-dir', r.dataDir]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(json<unknown[]>(ok).length, 1);
+  });
+
   it('hints name `npx nightshift` when the user ran npx, and `nightshift` otherwise', async () => {
     const r = role({
       autonomy: 'draft',

@@ -145,6 +145,17 @@ describe('runSuite', () => {
     );
   });
 
+  it('runs a free suite whole under --max-cost 0: estimated at 0, it is not over it', async () => {
+    // `spent >= maxCostUsd` stopped every case before it started (0 >= 0), and stored a FAILED result.
+    const role = await loadRoleFile(ex('roles', 'refund-desk.yaml'));
+    const result = await runSuite(role, loadSuite(role.evals!), { maxCostUsd: 0 });
+    assert.deepEqual(
+      result.runs.filter((r) => !r.passed).map((r) => r.reason),
+      [],
+    );
+    assert.equal(result.ok, true);
+  });
+
   it('refuses a --baseline no passing result is stored for before running any case', async () => {
     // A wrong baseline is bad input: found out after the suite ran, the runs (and what they cost) were lost.
     const role = await loadRoleFile(ex('roles', 'refund-desk.yaml'));

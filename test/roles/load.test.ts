@@ -302,7 +302,7 @@ describe('a bad role file', () => {
     assert.deepEqual(
       issues.map((i) => [i.path, i.message.replace(/ \(available: .*\)$/, '')]),
       [
-        ['autonomy', 'expected one of observe|draft|sandbox|full, got undefined'],
+        ['autonomy', 'required: one of observe|draft|sandbox|full'],
         ['autonmy', "unknown key 'autonmy' (did you mean 'autonomy'?)"],
         ['tools[2]', "unknown tool 'refunds.isue'"],
       ],

@@ -32,6 +32,9 @@ export function inboxCommand(program: Command, cli: CliContext): void {
     });
 }
 
+/** The largest `runs --limit`: more rows than any terminal or pipeline reads at once (a bound, not a page). */
+const MAX_RUNS_LIMIT = 1_000_000;
+
 export function inspectCommands(program: Command, cli: CliContext): void {
   const { cmd, print } = cli;
   withCommonFlags(program.command('runs'))
@@ -40,9 +43,14 @@ export function inspectCommands(program: Command, cli: CliContext): void {
     .addOption(new Option('--status <status>', 'only runs in this status').choices(RUN_STATUSES as string[]))
     .option('--limit <n>', 'at most this many', '50')
     .action(async (flags: CommonFlags & { role?: string; status?: RunStatus; limit: string }) => {
-      const limit = Number(flags.limit);
-      if (!Number.isInteger(limit) || limit <= 0)
-        throw new NightshiftError('USAGE', `--limit must be a positive integer, got '${flags.limit}'`);
+      // Digits only (not `1e2`, `0x10`), and within what the stores take: a larger number reached SQLite
+      // as a float and failed there (STORE_ERROR, exit 1) instead of being refused as bad usage.
+      const limit = /^[0-9]+$/.test(flags.limit) ? Number(flags.limit) : Number.NaN;
+      if (!Number.isSafeInteger(limit) || limit <= 0 || limit > MAX_RUNS_LIMIT)
+        throw new NightshiftError(
+          'USAGE',
+          `--limit must be a positive integer of at most ${MAX_RUNS_LIMIT.toLocaleString('en-US')}, got '${flags.limit}'`,
+        );
       const rt = await cli.open(flags, { createStore: false });
       const runs = await rt.list({
         ...(flags.role ? { role: flags.role } : {}),

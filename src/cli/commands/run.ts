@@ -1,7 +1,12 @@
 // `nightshift run <role>`: one run, headless, until it finishes or pauses for a human.
 
 import type { Command } from 'commander';
-import { MAX_CONFIG_FILE_BYTES, readCappedText, tooLargeReason } from '../../config/capped-read.js';
+import {
+  MAX_CONFIG_FILE_BYTES,
+  notUtf8Reason,
+  readCappedText,
+  tooLargeReason,
+} from '../../config/capped-read.js';
 import { NightshiftError } from '../../errors.js';
 import { checkIdempotencyKey } from '../../runtime/idempotency-key.js';
 import { embeddedDataDir } from '../../runtime/open-store.js';
@@ -58,6 +63,11 @@ export function runCommand(program: Command, cli: CliContext): void {
               },
             );
           }
+          if (read.notUtf8)
+            throw new NightshiftError(
+              'USAGE',
+              `--input-file ${flags.inputFile}: ${notUtf8Reason(read.notUtf8)}`,
+            );
           input = parseJsonFlag(read.text, `--input-file ${flags.inputFile}`);
         }
         // Validate the role and its model before opening the store: a bad setting writes nothing.
