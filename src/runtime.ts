@@ -8,7 +8,7 @@ import { createIdSource, systemClock } from './clock.js';
 import { chainsOf } from './delegation/chain.js';
 import { continueParents } from './delegation/parents.js';
 import { summarizeRun } from './delegation/waiting-children.js';
-import type { RunStatus } from './domain.js';
+import type { Autonomy, RunStatus } from './domain.js';
 import { cancelRun } from './engine/cancel.js';
 import type { EngineContext } from './engine/context.js';
 import { holderIsDeadHere, newLeaseOwner } from './engine/lease.js';
@@ -102,12 +102,24 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       ? async (role: Role) => role
       : sharedFreshRead((role: Role) => activeRoleFor(store, role, source));
   // A run is capped at its role's active rung when that is lower (a demotion reaches paused runs).
-  if (source !== 'file')
-    ctx.activeRung = async (role) => {
+  // Reads of one role at once are shared (as the active version's are above); a stored version never
+  // changes, so its rung is parsed once per process, not once per drive.
+  if (source !== 'file') {
+    const rungs = new Map<string, Autonomy>();
+    ctx.activeRung = sharedFreshRead(async (role: string) => {
       const active = await store.activePromotion(role);
-      const stored = active ? await store.getRoleVersion(role, active.version) : undefined;
-      return stored ? { autonomy: roleFromRecord(stored).autonomy, version: stored.version } : undefined;
-    };
+      if (!active) return undefined;
+      const key = `${role}@${active.version}`;
+      let autonomy = rungs.get(key);
+      if (!autonomy) {
+        const stored = await store.getRoleVersion(role, active.version);
+        if (!stored) return undefined;
+        autonomy = roleFromRecord(stored).autonomy;
+        rungs.set(key, autonomy);
+      }
+      return { autonomy, version: active.version };
+    });
+  }
   const events = createEventRouting(ctx, roles, current);
   const managers = createManagerPath(ctx, roles, options.loadRole ?? ((file) => loadRoleFile(file)));
   ctx.protectedPaths = (role) => roles.protectedPaths(role);
