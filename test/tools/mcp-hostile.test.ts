@@ -51,6 +51,10 @@ describe('an MCP server that cannot give its tools', () => {
       /MCP server h: tool 'echo' has an input schema of \d{2},\d{3} bytes; nightshift takes at most 65,536 bytes from an MCP server/,
     ],
     [
+      'endless-cursor',
+      /MCP server h \(.*hostile-server\.mjs'\) did not list its tools: its tool list goes on past 100 pages \(nextCursor never ends\) without offering echo/,
+    ],
+    [
       'redos-pattern',
       /MCP server h: tool 'echo' has an input schema that cannot be used to check its arguments: pattern "\^\(\?=\(a\+\)\+\$\)a\*\$" cannot run on RE2 \(.*\); patterns from an MCP server may not use lookaround or backreferences/,
     ],
@@ -75,6 +79,23 @@ describe('an MCP server that cannot give its tools', () => {
       }
     });
   }
+});
+
+describe('a tool list over pages', () => {
+  it('follows nextCursor to a listed tool on a later page, and calls it', async () => {
+    const r = role([callEcho, done], [hostile()]);
+    const rt = await createRuntime({ dataDir: r.dataDir, env: { ...process.env, MODE: 'paginate' } });
+    try {
+      // Only the first page was read: the run failed at start with "MCP server h has no tool 'echo'".
+      const result = await rt.run(r.file, {});
+      assert.equal(result.status, 'succeeded');
+      const call = (await rt.get(result.runId))!.toolCalls[0]!;
+      assert.equal(call.status, 'succeeded', JSON.stringify(call.result));
+      assert.deepEqual(call.result, { content: 'echo:hi' });
+    } finally {
+      await rt.close();
+    }
+  });
 });
 
 describe('an MCP tool call that goes wrong', () => {
