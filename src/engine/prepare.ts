@@ -90,6 +90,14 @@ export async function prepareRole(role: Role, options: PrepareOptions = {}): Pro
       `role ${role.name}: model ${agentSpec(agent)} runs an agent CLI in the role's workspace; set workspace: in the role file`,
     );
   }
+  if (agent.kind === 'executor' && role.mcp.length > 0) {
+    // The CLIs are not offered MCP tools (decision 046): starting the servers anyway spawned processes and
+    // handed them the role's env for nothing, and the role's instructions named tools its agent lacked.
+    throw new NightshiftError(
+      'MODEL_CONFIG',
+      `role ${role.name}: model ${agentSpec(agent)} runs an agent CLI, which is not offered MCP tools, so nightshift does not start the role's MCP servers (mcp: ${role.mcp.map((m) => m.name).join(', ')}); remove mcp: from the role, or give it a model run by nightshift's own loop (anthropic:, openai:, ...)`,
+    );
+  }
   const env = options.env ?? process.env;
   const secrets = loadSecrets(role, env);
   const mcp = role.mcp.length > 0 ? await connectMcpServers(role, env) : undefined;

@@ -30,7 +30,8 @@ export interface McpHttpOptions {
   wake(): void;
 }
 
-function doorsFor(o: McpHttpOptions, caller: Principal): McpDoors {
+/** The doors of one /mcp request: the caller's scopes and name, runs queued for serve's workers. */
+export function mcpHttpDoors(o: McpHttpOptions, caller: Principal): McpDoors {
   return {
     runtime: o.runtime,
     roles: o.roles,
@@ -91,7 +92,7 @@ export async function answerMcp(o: McpHttpOptions, req: IncomingMessage, res: Se
     );
     return;
   }
-  const server = createMcpServer(doorsFor(o, caller));
+  const server = createMcpServer(mcpHttpDoors(o, caller));
   const transport = new StreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     enableJsonResponse: true,

@@ -54,12 +54,19 @@ function refusal(err: unknown): CallToolResult {
   return { isError: true, content: [{ type: 'text', text }] };
 }
 
-/** Runs the handler after the scope check; any error becomes a refusal the agent reads. */
-function guarded<A>(doors: McpDoors, scope: McpScope, handle: (args: A) => Promise<CallToolResult>) {
-  return async (args: A): Promise<CallToolResult> => {
+/**
+ * Runs the handler after the scope check; any error becomes a refusal the agent reads. The handler gets
+ * the request's signal: aborted when the client cancels the call or its connection closes.
+ */
+function guarded<A>(
+  doors: McpDoors,
+  scope: McpScope,
+  handle: (args: A, signal: AbortSignal) => Promise<CallToolResult>,
+) {
+  return async (args: A, extra: { signal: AbortSignal }): Promise<CallToolResult> => {
     try {
       doors.requireScope(scope);
-      return await handle(args);
+      return await handle(args, extra.signal);
     } catch (err) {
       return refusal(err);
     }
@@ -123,14 +130,14 @@ export function createMcpServer(doors: McpDoors): McpServer {
       outputSchema: RunsStartOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: true },
     },
-    guarded(doors, 'events:send', async (args: RunsStartInput) => {
+    guarded(doors, 'events:send', async (args: RunsStartInput, signal) => {
       const role = roleNamed(doors, args.role);
       if (role.mode === 'continuous')
         throw new NightshiftError(
           'USAGE',
           `role ${role.name} is continuous: its agent takes events from its inbox; send one with events.send (its events: ${role.triggers.flatMap((t) => ('event' in t ? [t.event] : [])).join(', ') || 'none'})`,
         );
-      return answer(await startAndWait(doors, role, args));
+      return answer(await startAndWait(doors, role, args, signal));
     }),
   );
 

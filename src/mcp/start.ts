@@ -36,25 +36,45 @@ function nextStep(s: RunSummary): string {
   }
 }
 
+/** Resolves (never rejects) when the signal aborts; unresolved without one. */
+function aborted(signal: AbortSignal | undefined): Promise<undefined> {
+  return new Promise((resolve) => {
+    if (!signal) return;
+    if (signal.aborted) resolve(undefined);
+    else signal.addEventListener('abort', () => resolve(undefined), { once: true });
+  });
+}
+
+/**
+ * Starts the run, then waits for it. `signal` is the request's (the client cancelled, or its connection
+ * closed): the wait ends with it, and the run goes on as any started run does. Without it, a client that
+ * went away left /mcp reading the store every 100 ms for up to 300 s, for an answer no one would read.
+ */
 export async function startAndWait(
   doors: McpDoors,
   role: Role,
   args: RunsStartInput,
+  signal?: AbortSignal,
 ): Promise<RunsStartOutput> {
+  // A call cancelled before it started starts nothing.
+  if (signal?.aborted)
+    throw new NightshiftError('USAGE', 'runs.start was cancelled by the client before the run was started');
   const started = await doors.start(role, args.input ?? {}, {
     idempotencyKey: args.idempotencyKey,
     actor: doors.actor,
   });
   const waitMs = (args.waitSeconds ?? WAIT_SECONDS.default) * 1000;
   const deadline = Date.now() + waitMs;
+  const stop = aborted(signal);
   let summary: RunSummary | undefined;
   if (started.settled) {
     const timeout = sleep(waitMs, undefined, { ref: false });
-    summary = await Promise.race([started.settled, timeout]);
+    summary = await Promise.race([started.settled, timeout, stop]);
   } else {
     summary = await current(doors, started.runId);
-    while (going(summary) && Date.now() < deadline) {
-      await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
+    while (going(summary) && Date.now() < deadline && !signal?.aborted) {
+      await Promise.race([sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now()))), stop]);
+      if (signal?.aborted) break;
       summary = await current(doors, started.runId);
     }
   }

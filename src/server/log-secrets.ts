@@ -1,5 +1,5 @@
-// The secret values of the roles `serve` runs, for its log to scrub: each role's declared secrets and those
-// of its specialists, at any depth (a delegated run logs through the same logger).
+// The secret values of the roles `serve` runs, for its log to scrub: each role's declared secrets and the
+// variables it passes its MCP servers (mcp[].env), and those of its specialists, at any depth (a delegated run logs through the same logger).
 import type { Role } from '../roles/schema.js';
 import { loadSecrets } from '../tools/secrets.js';
 
@@ -14,6 +14,8 @@ export function roleSecretValues(roles: readonly Role[], env: NodeJS.ProcessEnv)
       const secrets = loadSecrets(role, env);
       for (const name of secrets.names) values.push(secrets.get(name) ?? '');
     } catch {}
+    // What the role hands its MCP servers is scrubbed as a secret too (tools/secrets.ts).
+    for (const server of role.mcp) for (const name of server.env) values.push(env[name] ?? '');
     for (const specialist of role.specialists ?? []) visit(specialist);
   };
   for (const role of roles) visit(role);

@@ -38,7 +38,7 @@ export function parseSecretsFile(text: string): Map<string, string> {
 }
 
 export function loadSecrets(
-  role: Pick<RoleSettings, 'secrets' | 'secretsFile' | 'name'>,
+  role: Pick<RoleSettings, 'secrets' | 'secretsFile' | 'name'> & Partial<Pick<RoleSettings, 'mcp'>>,
   env: NodeJS.ProcessEnv,
 ): Secrets {
   let fromFile = new Map<string, string>();
@@ -64,6 +64,14 @@ export function loadSecrets(
     const v = fromFile.get(name) ?? env[name];
     if (v !== undefined && v !== '') values.set(name, v);
   }
+  // What the role hands its MCP servers (mcp[].env, from the environment as connect.ts passes it) is
+  // scrubbed as a secret's value, not offered to tools: a server that echoes its token (a crash's stderr
+  // in a TOOL_FAILED message, a result) put it in the store and the model's context.
+  for (const server of role.mcp ?? [])
+    for (const name of server.env) {
+      const v = env[name];
+      if (!values.has(name) && v !== undefined && v !== '') values.set(name, v);
+    }
   return {
     names: role.secrets,
     get(name) {

@@ -2,7 +2,7 @@
 // naming the server, the process exits, nothing is recorded for a role that cannot start, and a server that
 // exited is started again for the next call instead of breaking the prepared role for good.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { stringify } from 'yaml';
@@ -51,6 +51,10 @@ describe('an MCP server that cannot give its tools', () => {
       /MCP server h: tool 'echo' has an input schema of \d{2},\d{3} bytes; nightshift takes at most 65,536 bytes from an MCP server/,
     ],
     [
+      'endless-cursor',
+      /MCP server h \(.*hostile-server\.mjs'\) did not list its tools: its tool list goes on past 100 pages \(nextCursor never ends\) without offering echo/,
+    ],
+    [
       'redos-pattern',
       /MCP server h: tool 'echo' has an input schema that cannot be used to check its arguments: pattern "\^\(\?=\(a\+\)\+\$\)a\*\$" cannot run on RE2 \(.*\); patterns from an MCP server may not use lookaround or backreferences/,
     ],
@@ -75,6 +79,48 @@ describe('an MCP server that cannot give its tools', () => {
       }
     });
   }
+});
+
+describe('the values a role gives its MCP server (mcp[].env)', () => {
+  it('are scrubbed from what is stored like secrets: a crash that prints its token stores [secret NAME]', async () => {
+    const token = 'sk-live-4f9a2c7e1b8d';
+    const r = role([callEcho, done], [hostile({ env: ['MODE', 'NOTES_TOKEN'] })]);
+    const rt = await createRuntime({
+      dataDir: r.dataDir,
+      env: { ...process.env, MODE: 'crash-leak', NOTES_TOKEN: token },
+    });
+    try {
+      const result = await rt.run(r.file, {});
+      const call = (await rt.get(result.runId))!.toolCalls[0]!;
+      assert.equal(call.status, 'failed');
+      assert.match(
+        (call.result as { error: string }).error,
+        /its stderr ended with: hostile: auth failed with token \[secret NOTES_TOKEN\]\)/,
+      );
+    } finally {
+      await rt.close();
+    }
+    for (const file of readdirSync(r.dataDir, { recursive: true, encoding: 'utf8' }))
+      if (statSync(join(r.dataDir, file)).isFile())
+        assert.ok(!readFileSync(join(r.dataDir, file)).includes(token), `the token is in ${file}`);
+  });
+});
+
+describe('a tool list over pages', () => {
+  it('follows nextCursor to a listed tool on a later page, and calls it', async () => {
+    const r = role([callEcho, done], [hostile()]);
+    const rt = await createRuntime({ dataDir: r.dataDir, env: { ...process.env, MODE: 'paginate' } });
+    try {
+      // Only the first page was read: the run failed at start with "MCP server h has no tool 'echo'".
+      const result = await rt.run(r.file, {});
+      assert.equal(result.status, 'succeeded');
+      const call = (await rt.get(result.runId))!.toolCalls[0]!;
+      assert.equal(call.status, 'succeeded', JSON.stringify(call.result));
+      assert.deepEqual(call.result, { content: 'echo:hi' });
+    } finally {
+      await rt.close();
+    }
+  });
 });
 
 describe('an MCP tool call that goes wrong', () => {

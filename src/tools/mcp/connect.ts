@@ -10,6 +10,7 @@ import { defineTool } from '../define.js';
 import { toolFailed } from '../failures.js';
 import type { AnyTool } from '../types.js';
 import { mcpCallError } from './call-errors.js';
+import { listWantedTools, type OfferedTool } from './list-tools.js';
 import { checkOfferedSize } from './offered-limits.js';
 
 const CONNECT_TIMEOUT_MS = 20_000;
@@ -63,7 +64,10 @@ function textOf(content: unknown): string {
 /** A started server: its client, the tools it offers, and why its connection went away. */
 interface Session {
   client: Client;
-  offered: { name: string; description?: string | undefined; inputSchema?: unknown }[];
+  /** The offered tools the role lists, by name. */
+  offered: Map<string, OfferedTool>;
+  /** What the server offers, by name (the first of them), for a message about a missing tool. */
+  offeredNames: string[];
   /** The first transport error (a message over the SDK's size limit, a line that is not JSON) and stderr. */
   closedBecause(): string;
   /** Set once the connection has closed (the process exited, the transport gave up). */
@@ -81,21 +85,22 @@ async function start(
   options: McpConnectOptions,
 ): Promise<Session> {
   // The SDK is loaded only by roles that use MCP.
-  const [{ Client }, { StdioClientTransport }, { StreamableHTTPClientTransport }] = await Promise.all([
+  const [{ Client }, { GroupStdioClientTransport }, { StreamableHTTPClientTransport }] = await Promise.all([
     import('@modelcontextprotocol/sdk/client/index.js'),
-    import('@modelcontextprotocol/sdk/client/stdio.js'),
+    import('./stdio-group-transport.js'),
     import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
   ]);
   const client = new Client({ name: 'nightshift', version: '0.1.0' });
+  // Not the SDK's StdioClientTransport: it signals only the process it spawned, so a server behind a
+  // wrapper (npx, sh -c) outlived it, and nothing ended a server when nightshift was SIGKILLed.
   const transport = server.command
-    ? new StdioClientTransport({
+    ? new GroupStdioClientTransport({
         command: server.command[0]!,
         args: server.command.slice(1),
         cwd: role.source.dir,
         env: Object.fromEntries(
           ['PATH', ...server.env].flatMap((k) => (env[k] !== undefined ? [[k, env[k] as string]] : [])),
         ),
-        stderr: 'pipe',
       })
     : new StreamableHTTPClientTransport(new URL(server.url!));
   // Attached before the process starts: the SDK hands out the stream at once and pipes into it later.
@@ -104,7 +109,8 @@ async function start(
   let lastError = '';
   const session: Session = {
     client,
-    offered: [],
+    offered: new Map(),
+    offeredNames: [],
     closed: false,
     closedBecause: () => {
       const said = stderrTail();
@@ -123,7 +129,9 @@ async function start(
   try {
     await client.connect(transport, { timeout: CONNECT_TIMEOUT_MS });
     stage = 'did not list its tools';
-    session.offered = (await client.listTools(undefined, { timeout: CONNECT_TIMEOUT_MS })).tools;
+    const listing = await listWantedTools(client, new Set(Object.keys(server.tools)), CONNECT_TIMEOUT_MS);
+    session.offered = listing.found;
+    session.offeredNames = listing.names;
   } catch (err) {
     await client.close().catch(() => {});
     const issues = (err as { issues?: { path?: PropertyKey[]; message?: string }[] }).issues;
@@ -147,7 +155,7 @@ async function connect(
   options: McpConnectOptions,
 ): Promise<{ close(): Promise<void>; tools: AnyTool[] }> {
   let session = await start(server, role, env, options);
-  const { offered } = session;
+  const { offered, offeredNames } = session;
   // A server that exited (crashed, or closed on an oversized answer) is started again for the next call,
   // once for concurrent callers: the role stays prepared (serve keeps it for every later run), and without
   // this each of its later calls would fail with "Not connected" until the process restarts.
@@ -164,11 +172,11 @@ async function connect(
   const tools: AnyTool[] = [];
   try {
     for (const [name, effect] of Object.entries(server.tools)) {
-      const remote = offered.find((t) => t.name === name);
+      const remote = offered.get(name);
       if (!remote) {
         throw new NightshiftError(
           'TOOL_NOT_FOUND',
-          `MCP server ${server.name} has no tool '${name}' (it offers: ${offered.map((t) => t.name).join(', ') || 'none'})`,
+          `MCP server ${server.name} has no tool '${name}' (it offers: ${offeredNames.join(', ') || 'none'})`,
         );
       }
       checkOfferedSize(server.name, name, remote);
