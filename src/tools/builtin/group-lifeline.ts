@@ -15,7 +15,7 @@
 import { type ChildProcessWithoutNullStreams, type SpawnOptions, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 
-interface GroupLifeline {
+export interface GroupLifeline {
   /** Tells the watcher the group to kill; `then` runs once the number is in its pipe (or it has none). */
   watch(pgid: number, then: () => void): void;
   /** Ends the watcher once the command has ended, so it cannot kill a group that reused the number. */
@@ -27,7 +27,7 @@ interface GroupLifeline {
  * the watcher was being spawned left the command running). The group reaches it as the first line on the
  * pipe; at end of file before that, the command never started and nothing is killed.
  */
-function startGroupLifeline(): GroupLifeline {
+export function startGroupLifeline(): GroupLifeline {
   let watcher: ReturnType<typeof spawn>;
   try {
     // A fixed script. `read` returns at a line or at end of file; the second only at end of file.

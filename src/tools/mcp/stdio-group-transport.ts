@@ -76,7 +76,9 @@ export class GroupStdioClientTransport implements Transport {
         this.onerror?.(err);
       });
       child.once('spawn', () => {
-        if (child.pid) lifeline.watch(child.pid);
+        // Unlike an unsandboxed command (spawnUnsandboxed), the server is not held behind a gate: a kill in the
+        // instant between its spawn and this line leaves it running (its stdin closes, which ends most servers).
+        if (child.pid) lifeline.watch(child.pid, () => {});
         resolve();
       });
       void this.exited.then(() => this.finish());
