@@ -14,6 +14,7 @@ import type { DrivenRun } from '../engine/driven-run.js';
 import { addUsage } from '../engine/ledger.js';
 import { overBudget } from '../engine/over-budget.js';
 import type { PreparedRole } from '../engine/prepare.js';
+import { holdResultIfRuled } from '../engine/result-hold.js';
 import { errorResult } from '../engine/tool-call.js';
 import { NightshiftError } from '../errors.js';
 import { DELEGATE_PREFIX } from '../roles/specialists.js';
@@ -110,6 +111,7 @@ async function join(run: DrivenRun, settled: [ToolCallRecord, Settled][]): Promi
   let usage = state.run.usage;
   let turns = state.run.turns;
   let waitingFor: 'escalated' | 'awaiting_approval' | undefined;
+  let held = false;
   for (const [call, outcome] of settled) {
     const current = state.calls.get(call.key) ?? call;
     if (outcome.kind === 'waiting') {
@@ -122,13 +124,23 @@ async function join(run: DrivenRun, settled: [ToolCallRecord, Settled][]): Promi
       outcome.kind === 'error'
         ? { result: outcome.result, isError: true, child: undefined }
         : { ...childResult(specialistName(call), outcome.child), child: outcome.child };
-    b.call({ ...current, status: isError ? 'failed' : 'succeeded', result, isError, finishedAt: b.at });
+    const finished: ToolCallRecord = {
+      ...current,
+      status: isError ? 'failed' : 'succeeded',
+      result,
+      isError,
+      finishedAt: b.at,
+    };
+    b.call(finished);
     b.step('tool_finished', {
       key: call.key,
       tool: call.tool,
       ok: !isError,
       ...(child ? { childRunId: child.id, childTurns: child.turns, childCostUsd: child.usage.costUsd } : {}),
     });
+    // A result rule on `delegate.*` judges the child's result as any tool's (docs/escalation-rules.md):
+    // in this commit, before the model sees it; each matching call raises its own escalation.
+    if (child && holdResultIfRuled(run, b, finished)) held = true;
     if (child) {
       // The child's cost and model turns count against this run's budget too.
       usage = addUsage(usage, child.usage);
@@ -136,6 +148,7 @@ async function join(run: DrivenRun, settled: [ToolCallRecord, Settled][]): Promi
     }
   }
   b.set({ usage, turns });
+  if (held) waitingFor = 'escalated';
   if (waitingFor) {
     b.set({ status: waitingFor, leaseOwner: null, leaseUntil: null });
     await run.commit(b);
@@ -238,9 +251,12 @@ async function follow(
       child = (await childCtx.children!.resume(childCtx, specialist, child.id)).run;
       continue;
     } catch (err) {
-      if (!(NightshiftError.isInstance(err) && err.code === 'RUN_LEASED')) throw err;
+      const later =
+        NightshiftError.isInstance(err) && (err.code === 'RUN_LEASED' || err.code === 'CONCURRENCY_LIMIT');
+      if (!later) throw err;
     }
-    // Driven elsewhere (or by this process, for another caller): wait for it to end or pause.
+    // Driven elsewhere (or by this process, for another caller), or its specialist's `concurrency` runs
+    // are in flight: wait for it to end or pause, or for a place.
     await sleep(Math.min(500, Math.max(20, childCtx.leaseMs / 10)));
     const again = await childCtx.store.getRun(child.id);
     if (!again) throw new NightshiftError('RUN_NOT_FOUND', `child run ${child.id} vanished`);

@@ -4,6 +4,7 @@
 // their own, rendered in the text format at GET /metrics.
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { Role } from '../../roles/schema.js';
+import { delegateToolName } from '../../roles/specialists.js';
 import type { CommitObserver } from '../commit-tap.js';
 import { defineCommitMetrics } from './definitions.js';
 import { defineGauges, type GaugeSources } from './gauges.js';
@@ -32,12 +33,35 @@ export interface ServeMetrics {
   includeWorkers(workers: WorkerMetrics): void;
 }
 
+/** Levels of specialists followed at most: more than any `delegation.maxDepth` allows. */
+const MAX_DEPTH = 16;
+
+/** `roles` and every specialist below them, once each by name. */
+function withSpecialists(roles: readonly LabelledRole[]): LabelledRole[] {
+  const out = new Map<string, LabelledRole>();
+  const walk = (role: LabelledRole, depth: number) => {
+    if (out.has(role.name) || depth > MAX_DEPTH) return;
+    out.set(role.name, role);
+    for (const s of role.specialists ?? []) walk(s, depth + 1);
+  };
+  for (const r of roles) walk(r, 0);
+  return [...out.values()];
+}
+
 /** How long a scrape waits for the children's snapshots before using the ones it has. */
 const WORKER_ANSWER_MS = 1000;
 
+/** What the labels need of a role; `specialists` (loaded) adds theirs, down the chain. */
+export type LabelledRole = Pick<Role, 'name' | 'mode' | 'tools' | 'model'> & {
+  specialists?: readonly LabelledRole[] | undefined;
+};
+
 export interface ServeMetricsOptions {
-  /** The roles serve was given: the only role (and tool) label values; others are "other". */
-  roles: readonly Pick<Role, 'name' | 'mode' | 'tools' | 'model'>[];
+  /**
+   * The roles serve was given: the only role (and tool) label values, with their specialists (whose child
+   * runs serve's workers drive) and each `delegate.<specialist>` tool; others are "other".
+   */
+  roles: readonly LabelledRole[];
   /** How long store reads answer scrapes (default 2 s). */
   cacheMs?: number;
   /** Include process_* and nodejs_* (default true). */
@@ -49,11 +73,17 @@ export function createServeMetrics(o: ServeMetricsOptions): ServeMetrics {
   const registry = new Registry();
   if (o.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const commitMetrics = defineCommitMetrics(registry);
+  // A specialist's turns, tools and cost are counted under its own name, as `stats` groups them: serve
+  // drives its child runs, though it was not given its file.
+  const labelled = withSpecialists(o.roles);
   const observer = metricsObserver(commitMetrics, {
-    roles: o.roles.map((r) => r.name),
+    roles: labelled.map((r) => r.name),
     // `escalate` is the built-in tool a model asks a human with.
-    tools: ['escalate', ...o.roles.flatMap((r) => r.tools)],
-    providers: [...PROVIDERS, ...o.roles.map((r) => r.model.split(':')[0]!)],
+    tools: [
+      'escalate',
+      ...labelled.flatMap((r) => [...r.tools, ...(r.specialists ?? []).map((s) => delegateToolName(s.name))]),
+    ],
+    providers: [...PROVIDERS, ...labelled.map((r) => r.model.split(':')[0]!)],
   });
   const gauges = defineGauges(registry, {
     roles: o.roles,
