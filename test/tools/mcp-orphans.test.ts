@@ -2,13 +2,14 @@
 // (`sh -c`, as `npx` and `uv run` start one) and does not exit at the end of its stdin, and also when
 // nightshift is SIGKILLed (stdio-group-transport.ts). Real CLI, real processes, found through /proc.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { startCli } from '../support/cli.js';
 import { fixtures } from '../support/paths.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
+import { processesIn } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 
 const made: TestRole[] = [];
@@ -16,19 +17,6 @@ after(() => {
   for (const r of made) r.cleanup();
 });
 
-/** Live (not zombie) processes whose working folder is `folder` (an MCP server runs in its role's). */
-function processesIn(folder: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readlinkSync(`/proc/${entry}/cwd`) !== folder) continue;
-      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ').at(-1)?.charAt(0);
-      if (state !== 'Z') found.push(Number(entry));
-    } catch {}
-  }
-  return found;
-}
 
 /** A role whose server is the hostile fixture behind `sh -c` (so the server is the wrapper's child). */
 function wrappedRole(turns: unknown[]): TestRole {

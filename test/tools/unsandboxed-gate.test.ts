@@ -4,26 +4,14 @@
 // itself at the chosen point, the real watcher and gate shells, a real command.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { spawnUnsandboxed } from '../../src/tools/builtin/group-lifeline.js';
 import { tempDir } from '../support/tmp.js';
+import { processesIn } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 
-/** Live (not zombie) processes whose working folder is `folder`. */
-function processesIn(folder: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readlinkSync(`/proc/${entry}/cwd`) !== folder) continue;
-      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ').at(-1)?.charAt(0);
-      if (state !== 'Z') found.push(Number(entry));
-    } catch {}
-  }
-  return found;
-}
 
 const moduleUrl = new URL('../../src/tools/builtin/group-lifeline.js', import.meta.url).href;
 // The command leaves a mark when it runs, then stays (and starts a second process in its group).

@@ -2,27 +2,15 @@
 // started it, even when that process is SIGKILLed and cannot kill it itself (group-lifeline.ts): the
 // sandboxed command's lifeline (decision 007), for a plain process group. Real CLI, real commands.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { startCli } from '../support/cli.js';
 import { testRoles } from '../support/roles.js';
+import { processesIn } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 
 const role = testRoles();
 
-/** Live (not zombie) processes whose working folder is `folder`. */
-function processesIn(folder: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readlinkSync(`/proc/${entry}/cwd`) !== folder) continue;
-      const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ').at(-1)?.charAt(0);
-      if (state !== 'Z') found.push(Number(entry));
-    } catch {}
-  }
-  return found;
-}
 
 describe('an unsandboxed command when its starter is SIGKILLed', () => {
   it('is killed with it, the commands it started too', async () => {
