@@ -1,6 +1,7 @@
 // Reading what an HTTP client sent: the body (bounded), its content type, and path segments. Every refusal
 // is an HttpError with the status a client can act on: 400 malformed, 413 too large, 415 wrong media type.
 import type { IncomingMessage } from 'node:http';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 
 /** Largest body accepted. */
 export const MAX_BODY = 1024 * 1024;
@@ -67,13 +68,22 @@ export function requireJsonContentType(req: IncomingMessage): void {
   );
 }
 
+/** The body as JSON (empty: `{}`); not JSON, or nested deeper than MAX_JSON_DEPTH (json-depth.ts): 400. */
 export function parseJson(body: Buffer): unknown {
   if (body.length === 0) return {};
+  const text = body.toString('utf8');
+  let value: unknown;
   try {
-    return JSON.parse(body.toString('utf8'));
+    value = JSON.parse(text);
   } catch (err) {
     throw new HttpError(400, `body is not JSON: ${(err as Error).message}`);
   }
+  if (nestsDeeperThan(text))
+    throw new HttpError(
+      400,
+      `body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep: send a flatter JSON value`,
+    );
+  return value;
 }
 
 /** A path segment with its %-escapes decoded; a malformed escape is the client's error (400). */
