@@ -1,6 +1,7 @@
 // What the MCP server needs from the process around it: the runtime, the roles it serves, who is calling,
 // and how a started run is driven. `nightshift mcp` (stdio) drives runs itself, as `nightshift run` does;
 // `/mcp` on serve queues them for serve's workers, as POST /events does (decision 033).
+import type { Logger } from 'pino';
 import type { RunSummary } from '../engine/summary.js';
 import type { Role } from '../roles/schema.js';
 import type { Delivery, EmitOptions, Runtime } from '../runtime.js';
@@ -32,4 +33,9 @@ export interface McpDoors {
   emit(event: string, payload: unknown, o: EmitOptions): Promise<Delivery[]>;
   /** What events.send says happened when no role took the event. */
   noListener: string;
+  /**
+   * Where a server-side failure's detail goes (serve's scrubbed log): given, the client reads only a
+   * generic INTERNAL or the store-outage answer (mcp/failure.ts). Stdio gives none: it shows everything.
+   */
+  log?: Logger | undefined;
 }

@@ -5,11 +5,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
 import { type Authenticator, type Principal, requireScope } from '../auth/index.js';
 import { NightshiftError } from '../errors.js';
 import type { Role } from '../roles/schema.js';
 import type { DeliverOptions, Delivery, Runtime } from '../runtime.js';
 import { HttpError, readBody, requireJsonContentType } from '../server/http-body.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../server/json-depth.js';
 import type { McpDoors } from './doors.js';
 import { invalidMessage } from './jsonrpc-invalid.js';
 import { createMcpServer } from './server.js';
@@ -28,6 +30,8 @@ export interface McpHttpOptions {
   ): Promise<Delivery>;
   /** Tells this daemon's worker there is work. */
   wake(): void;
+  /** serve's log: a server-side failure's detail goes there, never to the client (mcp/failure.ts). */
+  log: Logger;
 }
 
 /** The doors of one /mcp request: the caller's scopes and name, runs queued for serve's workers. */
@@ -36,6 +40,7 @@ export function mcpHttpDoors(o: McpHttpOptions, caller: Principal): McpDoors {
     runtime: o.runtime,
     roles: o.roles,
     actor: `mcp:${caller.name}`,
+    log: o.log,
     requireScope: (scope) => requireScope(caller, scope),
     async start(role, input, s) {
       // Namespaced by caller and role: a client's key can never match an event's or a webhook's run key
@@ -74,6 +79,21 @@ export async function answerMcp(o: McpHttpOptions, req: IncomingMessage, res: Se
         jsonrpc: '2.0',
         id: null,
         error: { code: -32700, message: `Parse error: the body is not JSON (${(err as Error).message})` },
+      }),
+    );
+    return;
+  }
+  // Too deep for what handles it next (the SDK's schemas, canonical JSON): refused as the API refuses it
+  // (server/json-depth.ts), as an Invalid Request the client can read, not a stack overflow's 500.
+  if (nestsDeeperThan(raw)) {
+    res.writeHead(400, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: null,
+        error: {
+          code: ErrorCode.InvalidRequest,
+          message: `Invalid Request: the body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`,
+        },
       }),
     );
     return;

@@ -10,6 +10,7 @@ import { summarizeRun } from '../delegation/waiting-children.js';
 import { NightshiftError } from '../errors.js';
 import type { Role } from '../roles/schema.js';
 import type { McpDoors, McpScope } from './doors.js';
+import { failureText, publicError } from './failure.js';
 import {
   EventsSendInput,
   EventsSendOutput,
@@ -46,12 +47,9 @@ function answer<T extends Record<string, unknown>>(structured: T): CallToolResul
   return { structuredContent: structured, content: [{ type: 'text', text: JSON.stringify(structured) }] };
 }
 
-/** A refusal or failure the calling agent reads: `[CODE] message`. */
-function refusal(err: unknown): CallToolResult {
-  const text = NightshiftError.isInstance(err)
-    ? `[${err.code}] ${err.message}`
-    : `[INTERNAL] ${(err as Error)?.message ?? String(err)}`;
-  return { isError: true, content: [{ type: 'text', text }] };
+/** A refusal or failure the calling agent reads: `[CODE] message` (a server-side one hidden over HTTP). */
+function refusal(err: unknown, doors: McpDoors): CallToolResult {
+  return { isError: true, content: [{ type: 'text', text: failureText(err, doors.log) }] };
 }
 
 /**
@@ -68,7 +66,7 @@ function guarded<A>(
       doors.requireScope(scope);
       return await handle(args, extra.signal);
     } catch (err) {
-      return refusal(err);
+      return refusal(err, doors);
     }
   };
 }
@@ -269,7 +267,9 @@ export function createMcpServer(doors: McpDoors): McpServer {
       // The newest runs' logs; any other run's log is read by its URI.
       list: async () => {
         doors.requireScope('runs:read');
-        const runs = await runtime.list({ limit: 50 });
+        const runs = await runtime.list({ limit: 50 }).catch((err: unknown) => {
+          throw publicError(err, doors.log);
+        });
         return {
           resources: runs.map((r) => ({
             uri: runLogUri(r.id),
@@ -287,17 +287,21 @@ export function createMcpServer(doors: McpDoors): McpServer {
     async (uri, variables) => {
       doors.requireScope('runs:read');
       const runId = decodeURIComponent(String(variables.runId ?? ''));
-      const snapshot = await runtime.get(runId);
-      if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
-      return {
-        contents: [
-          {
-            uri: uri.href,
-            mimeType: 'text/plain',
-            text: formatShow(snapshot, await summarizeRun(runtime.store, snapshot)),
-          },
-        ],
-      };
+      try {
+        const snapshot = await runtime.get(runId);
+        if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
+        return {
+          contents: [
+            {
+              uri: uri.href,
+              mimeType: 'text/plain',
+              text: formatShow(snapshot, await summarizeRun(runtime.store, snapshot)),
+            },
+          ],
+        };
+      } catch (err) {
+        throw publicError(err, doors.log);
+      }
     },
   );
 

@@ -23,7 +23,7 @@ import {
   SERVER_FAILURE_TEXT,
 } from './channel-doors.js';
 import { confirmPage, messagePage, sendPage } from './decision-page-html.js';
-import { HttpError, readBody } from './http-body.js';
+import { HttpError, MAX_FORM, readBody } from './http-body.js';
 import type { Route } from './router.js';
 import { storeFailureAnswer } from './store-outage.js';
 
@@ -155,7 +155,7 @@ export function decisionPageRoutes(doors: ChannelDoors): Route[] {
       async handle(req, res) {
         try {
           checkSameOrigin(doors, req);
-          const form = new URLSearchParams((await readBody(req)).toString('utf8'));
+          const form = new URLSearchParams((await readBody(req, MAX_FORM)).toString('utf8'));
           const token = form.get('token') ?? '';
           const text = (form.get('text') ?? '').trim();
           const now = Date.now();

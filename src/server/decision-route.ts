@@ -71,7 +71,11 @@ export function decisionRoute(o: {
     async handle(req, res, [kind, id]) {
       // A bearer token replaces the signature; without one the signature is required, as before.
       let who: Principal | undefined;
-      if (req.headers.authorization !== undefined) who = await o.auth.authenticate(req, { scope: 'decide' });
+      if (req.headers.authorization !== undefined) {
+        who = await o.auth.authenticate(req, { scope: 'decide' });
+        // The person must be allowed for the matter's role before a byte of the body is read.
+        await requireDecideForMatter(o.runtime, who, o.auth, kind!, id!);
+      }
       const body = who ? await readBody(req) : await verified(req, kind!, id!);
       const parsed = Answer.safeParse(parseJson(body));
       if (!parsed.success)
@@ -87,7 +91,6 @@ export function decisionRoute(o: {
         );
       const person = who?.name ?? a.person;
       if (person === undefined) throw new HttpError(400, 'decision body: person: required with a signature');
-      if (who) await requireDecideForMatter(o.runtime, who, o.auth, kind!, id!);
       if ((kind === 'approval') !== (a.decision !== 'answer'))
         throw new HttpError(
           400,

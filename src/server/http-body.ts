@@ -1,9 +1,17 @@
 // Reading what an HTTP client sent: the body (bounded), its content type, and path segments. Every refusal
 // is an HttpError with the status a client can act on: 400 malformed, 413 too large, 415 wrong media type.
 import type { IncomingMessage } from 'node:http';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 
 /** Largest body accepted. */
 export const MAX_BODY = 1024 * 1024;
+/**
+ * Largest form accepted (login, logout, the console's and the email page's decisions). Forms are read
+ * before their sender is known (the login token, the CSRF token and the link are in them), so anyone can
+ * make the server hold this much per request; the largest real one (3,000 characters of answer, each
+ * %-escaped, and a CSRF token) is under 30 KB.
+ */
+export const MAX_FORM = 64 * 1024;
 /**
  * Past MAX_BODY the rest of a body is read and thrown away, so the client finishes sending and then reads
  * the 413 (a client still writing when the server closes sees a reset, not the answer, and an
@@ -23,11 +31,12 @@ export class HttpError extends Error {
 }
 
 /**
- * The body as bytes. Over MAX_BODY: 413, after reading (and dropping) the rest up to MAX_DISCARD; a body
- * announced or found larger than that is answered 413 at once and the connection closed.
+ * The body as bytes. Over `max` (MAX_BODY unless given): 413, after reading (and dropping) the rest up
+ * to MAX_DISCARD; a body announced or found larger than that is answered 413 at once and the connection
+ * closed.
  */
-export function readBody(req: IncomingMessage): Promise<Buffer> {
-  const tooLarge = `body larger than ${MAX_BODY} bytes`;
+export function readBody(req: IncomingMessage, max = MAX_BODY): Promise<Buffer> {
+  const tooLarge = `body larger than ${max} bytes`;
   const announced = Number(req.headers['content-length']);
   if (Number.isFinite(announced) && announced > MAX_DISCARD)
     return Promise.reject(new HttpError(413, tooLarge, true));
@@ -40,12 +49,10 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
         req.off('data', onData);
         req.pause();
         reject(new HttpError(413, tooLarge, true));
-      } else if (size <= MAX_BODY) chunks.push(c);
+      } else if (size <= max) chunks.push(c);
     };
     req.on('data', onData);
-    req.on('end', () =>
-      size > MAX_BODY ? reject(new HttpError(413, tooLarge)) : resolve(Buffer.concat(chunks)),
-    );
+    req.on('end', () => (size > max ? reject(new HttpError(413, tooLarge)) : resolve(Buffer.concat(chunks))));
     req.on('error', reject);
   });
 }
@@ -67,13 +74,22 @@ export function requireJsonContentType(req: IncomingMessage): void {
   );
 }
 
+/** The body as JSON (empty: `{}`); not JSON, or nested deeper than MAX_JSON_DEPTH (json-depth.ts): 400. */
 export function parseJson(body: Buffer): unknown {
   if (body.length === 0) return {};
+  const text = body.toString('utf8');
+  let value: unknown;
   try {
-    return JSON.parse(body.toString('utf8'));
+    value = JSON.parse(text);
   } catch (err) {
     throw new HttpError(400, `body is not JSON: ${(err as Error).message}`);
   }
+  if (nestsDeeperThan(text))
+    throw new HttpError(
+      400,
+      `body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep: send a flatter JSON value`,
+    );
+  return value;
 }
 
 /** A path segment with its %-escapes decoded; a malformed escape is the client's error (400). */

@@ -19,7 +19,7 @@ import {
 import { isNightshiftError, NightshiftError } from '../errors.js';
 import type { AccessTokenRecord, AccessTokens } from '../store/types.js';
 import { escapeHtml } from './decision-page-html.js';
-import { HttpError, readBody } from './http-body.js';
+import { HttpError, MAX_FORM, readBody } from './http-body.js';
 import type { Route } from './router.js';
 
 /** Where a browser goes once logged in: the console's inbox (src/console/). */
@@ -75,7 +75,7 @@ export async function readForm(
   if (o.allowEmpty && empty) return new URLSearchParams();
   if (type !== 'application/x-www-form-urlencoded')
     throw new HttpError(415, 'post the form (application/x-www-form-urlencoded)');
-  return new URLSearchParams((await readBody(req)).toString('utf8'));
+  return new URLSearchParams((await readBody(req, MAX_FORM)).toString('utf8'));
 }
 
 export function loginRoutes(o: { auth: Authenticator; store: AccessTokens }): Route[] {

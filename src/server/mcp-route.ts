@@ -11,6 +11,7 @@ export function mcpRoutes(o: McpHttpOptions): Route[] {
     auth: o.auth,
     deliver: o.deliver,
     wake: o.wake,
+    log: o.log,
   };
   const handle: Route['handle'] = (req, res) => answerMcp(options, req, res);
   // Every method: a GET or DELETE is authenticated like a POST, then answered 405 (answerMcp).

@@ -1,6 +1,7 @@
 // /mcp on a real `nightshift serve`, driven by the official SDK's Client over streamable HTTP: no token and
 // a token without the needed scope are refused (401 / 403, or a tool refusal, with nothing recorded); with a token
-// the client lists the tools, starts a run that serve's worker drives, reads it, its log and the inbox.
+// the client lists the tools, starts a run that serve's worker drives, reads it, its log and the inbox. A
+// body nested too deep is refused, and a server-side failure's text never reaches the client.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -226,5 +227,62 @@ describe('/mcp on serve (streamable HTTP, the SDK client)', () => {
     const a = await start();
     assert.equal(typeof a.runId, 'string', JSON.stringify(a));
     assert.equal((await start()).runId, a.runId);
+  });
+
+  it('refuses a body nested deeper than 100 levels with -32600 Invalid Request, recording nothing', async () => {
+    const client = await connect(served.url, reader);
+    clients.push(client);
+    const before = toolJson(await client.callTool({ name: 'runs.list', arguments: {} }));
+    // 20,000 nested arrays: JSON.parse takes them, the recursive code after it overflowed the stack.
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const res = await fetch(`${served.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        authorization: `Bearer ${served.token}`,
+      },
+      body: `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"runs.start","arguments":{"role":"summarizer","input":{"deep":${deep}}}}}`,
+    });
+    const text = await res.text();
+    assert.equal(res.status, 400, text);
+    const answer = JSON.parse(text) as { error: { code: number; message: string } };
+    assert.equal(answer.error.code, -32600);
+    assert.match(answer.error.message, /more than 100 levels deep/);
+    const after = toolJson(await client.callTool({ name: 'runs.list', arguments: {} }));
+    assert.deepEqual(after.runs, before.runs);
+  });
+
+  // Last: it takes the runs table away under the running daemon (and gives it back).
+  it("never shows a client a server-side failure's text (the store's file path, its SQL error): that goes to the log", async () => {
+    const client = await connect(served.url, reader);
+    clients.push(client);
+    const file = join(summarizer.dataDir, 'nightshift.db');
+    const db = new Database(file);
+    db.exec('ALTER TABLE runs RENAME TO runs_away');
+    let listed: unknown;
+    let read: unknown;
+    try {
+      listed = await client.callTool({ name: 'runs.list', arguments: {} });
+      read = await client.readResource({ uri: 'nightshift://runs/run_x/log' }).catch((err: Error) => err);
+    } finally {
+      db.exec('ALTER TABLE runs_away RENAME TO runs');
+      db.close();
+    }
+    assert.equal((listed as { isError?: boolean }).isError, true);
+    assert.equal(toolText(listed), '[INTERNAL] internal error (see the server log)');
+    assert.ok(read instanceof Error, 'the resource read failed');
+    assert.match(read.message, /\[INTERNAL\] internal error \(see the server log\)/);
+    for (const shown of [toolText(listed), read.message]) {
+      assert.ok(!shown.includes(summarizer.dataDir), shown);
+      assert.doesNotMatch(shown, /SQLite|no such table|runs_away/);
+    }
+    // The operator still learns what failed, from serve's log.
+    assert.match(served.stdout(), /"err":"[^"]*no such table: runs","msg":"mcp request failed"/);
+    // And a refusal the client caused still says what is wrong.
+    assert.match(
+      toolText(await client.callTool({ name: 'runs.get', arguments: { runId: 'run_nope' } })),
+      /^\[RUN_NOT_FOUND\] no run run_nope/,
+    );
   });
 });

@@ -170,6 +170,8 @@ describe('serve: who may do what', () => {
     await refused(await post(path, bearer(aliceRead.token), answer), 403, 'AUTH_FORBIDDEN');
     await refused(await post(path, bearer(served.token), answer), 403, 'AUTH_FORBIDDEN');
     await refused(await post(path, bearer(mallory.token), answer), 403, 'PERSON_NOT_ALLOWED');
+    // Refused before the body is read: what the body holds does not matter to someone not allowed.
+    await refused(await post(path, bearer(mallory.token), '{"decision": '), 403, 'PERSON_NOT_ALLOWED');
     const asOther = JSON.stringify({ decision: 'answer', person: 'mallory', text: 'refund it' });
     await refused(await post(path, bearer(alice.token), asOther), 403, 'AUTH_FORBIDDEN');
     await refused(await post(path, bearer(`nst_${'B'.repeat(43)}`), answer), 401, 'AUTH_REQUIRED');

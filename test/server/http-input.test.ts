@@ -1,6 +1,7 @@
 // Hostile and careless HTTP input against a real `nightshift serve`: bodies that are not declared JSON
 // (what a browser page can send cross-site without asking) are refused with 415, an oversized body gets a
-// clean 413 the client can read, and a malformed %-escape is the client's error (400). Nothing is queued.
+// clean 413 the client can read, a malformed %-escape or JSON nested too deep is the client's error (400).
+// Nothing is queued.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { request } from 'node:http';
@@ -238,6 +239,37 @@ describe('serve: HTTP input', () => {
       assert.equal(refusal(res.body).code, code, what);
       assert.ok(refusal(res.body).message.length > 0, what);
     }
+  });
+
+  it('refuses JSON nested deeper than 100 levels with 400 at every JSON door, recording nothing', async () => {
+    const before = await runCount();
+    // 20,000 nested arrays (40 KB): JSON.parse takes them, the recursive code after it (canonical JSON,
+    // the store's serialisation) overflowed the stack, answered 500 INTERNAL as if the server had failed.
+    const deep = `{"deep":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+    const json = { 'content-type': 'application/json' };
+    for (const path of ['/events/go', '/api/v1/events/go']) {
+      const res = await raw(served.url, 'POST', path, json, deep);
+      assert.equal(res.status, 400, `${path}: ${res.body}`);
+      const { error } = JSON.parse(res.body) as { error: { code: string; message: string } };
+      assert.equal(error.code, 'BAD_REQUEST', path);
+      assert.match(error.message, /more than 100 levels deep/, path);
+    }
+    const t = Math.floor(Date.now() / 1000);
+    const sig = `t=${t},v1=${createHmac('sha256', SECRET).update(`${t}.${deep}`).digest('hex')}`;
+    const hook = await raw(
+      served.url,
+      'POST',
+      '/hooks/signed',
+      { ...json, 'x-nightshift-signature': sig },
+      deep,
+    );
+    assert.equal(hook.status, 400, hook.body);
+    assert.equal((JSON.parse(hook.body) as { error: { code: string } }).error.code, 'WEBHOOK_BODY_INVALID');
+    assert.equal(await runCount(), before);
+    // 100 levels is still a body like any other.
+    const flat = `{"deep":${'['.repeat(99)}${']'.repeat(99)}}`;
+    const ok = await raw(served.url, 'POST', '/api/v1/events/go', json, flat);
+    assert.equal(ok.status, 202, ok.body);
   });
 
   it('takes a signed webhook whatever its content type: the signature, not the media type, authenticates it', async () => {

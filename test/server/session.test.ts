@@ -149,6 +149,18 @@ describe('serve: browser sessions', () => {
     assert.equal((await page(`${plain}; ${other}`)).csrf, undefined, 'two session cookies: neither is taken');
   });
 
+  it('reads at most 64 KiB of a form posted by anyone (a login, a console decision): more is a 413', async () => {
+    // Forms are read before their sender is known: a 1 MiB body per anonymous request was held in full.
+    const { token } = await createToken('runs:read');
+    const padded = `token=${encodeURIComponent(token)}&pad=${'x'.repeat(100 * 1024)}`;
+    for (const path of ['/login', '/login/link', '/console/decide/approve/apr_x']) {
+      const res = await fetch(`${served.url}${path}`, { method: 'POST', headers: FORM, body: padded });
+      assert.equal(res.status, 413, `${path}: ${await res.clone().text()}`);
+    }
+    // A form within it still logs in.
+    assert.match(await login(token), /^nightshift_session=nss_/);
+  });
+
   it('shows pages under a strict Content-Security-Policy', async () => {
     const res = await fetch(`${served.url}/login`);
     const csp = res.headers.get('content-security-policy') ?? '';

@@ -43,13 +43,20 @@ export function decisionOperations(ctx: ApiContext): Operation[] {
     return approval;
   }
 
+  /** The escalation's role, once the caller may decide it: as decidableApproval. */
+  async function decidableEscalation(caller: Principal, escalationId: string): Promise<void> {
+    const escalation = await runtime.store.getEscalation(escalationId);
+    if (!escalation) throw new NightshiftError('ESCALATION_NOT_FOUND', `no escalation ${escalationId}`);
+    requireDecideFor(caller, escalation.role, ctx.auth.people, `escalation ${escalationId}`);
+  }
+
   /**
    * A decision (named as its operation is) on one approval or escalation: the decider is the token's
    * person, the run is handed to serve's workers, and the answer says who decided what.
    */
   function decision<K extends string, B extends z.ZodType>(
     decided: 'approve' | 'reject' | 'answer',
-    o: Pick<RecordAction<K, B>, 'path' | 'param' | 'summary' | 'body'> & {
+    o: Pick<RecordAction<K, B>, 'path' | 'param' | 'summary' | 'body' | 'authorize'> & {
       decide(input: Parameters<RecordAction<K, B>['handle']>[0]): Promise<RunSummary>;
     },
   ): Operation {
@@ -118,6 +125,7 @@ export function decisionOperations(ctx: ApiContext): Operation[] {
       param: 'approvalId',
       summary: 'Approve a drafted change set: its calls run exactly as drafted, once',
       body: ApproveBody,
+      authorize: async ({ caller, params }) => void (await decidableApproval(caller, params.approvalId)),
       async decide({ caller, params, body }) {
         const approval = await decidableApproval(caller, params.approvalId);
         // A decided approval is refused as decided (APPROVAL_NOT_PENDING, by runtime.approve), not as
@@ -141,6 +149,7 @@ export function decisionOperations(ctx: ApiContext): Operation[] {
       param: 'approvalId',
       summary: 'Reject a drafted change set: nothing in it runs; the agent is told why',
       body: RejectBody,
+      authorize: async ({ caller, params }) => void (await decidableApproval(caller, params.approvalId)),
       async decide({ caller, params, body }) {
         await decidableApproval(caller, params.approvalId);
         return runtime.reject(params.approvalId, { by: caller.name, reason: body.reason, drive: 'queue' });
@@ -151,11 +160,9 @@ export function decisionOperations(ctx: ApiContext): Operation[] {
       param: 'escalationId',
       summary: 'Answer an escalation; the run continues with the answer in its context',
       body: AnswerBody,
+      authorize: ({ caller, params }) => decidableEscalation(caller, params.escalationId),
       async decide({ caller, params, body }) {
-        const escalation = await runtime.store.getEscalation(params.escalationId);
-        if (!escalation)
-          throw new NightshiftError('ESCALATION_NOT_FOUND', `no escalation ${params.escalationId}`);
-        requireDecideFor(caller, escalation.role, ctx.auth.people, `escalation ${params.escalationId}`);
+        await decidableEscalation(caller, params.escalationId);
         return runtime.answer(params.escalationId, body.answer, {
           by: caller.name,
           allowCall: body.allowCall === true,

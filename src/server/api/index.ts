@@ -120,6 +120,8 @@ export function createApi(ctx: ApiContext): Api {
     // An operation that takes no query parameters refuses any, as one that takes some refuses unknown ones.
     const query = parse(op.query ?? NO_QUERY, queryOf(url), 'query');
     if (op.headers) parse(op.headers, headersOf(req, op.headers), 'headers');
+    // Who may act on this record (a decision's person), before a byte of the body is read.
+    if (op.authorize) await op.authorize({ caller, params, req });
     let body: unknown = {};
     if (op.body) {
       requireJsonContentType(req);

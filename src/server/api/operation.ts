@@ -15,6 +15,13 @@ export interface OperationInput<P, Q, B> {
   res: ServerResponse;
 }
 
+/** What an operation's `authorize` sees: the caller and the path, never the body (not read yet). */
+export interface AuthorizeInput<P> {
+  caller: Principal;
+  params: P;
+  req: IncomingMessage;
+}
+
 /** What a handler answers: a status and a body that matches that status's schema. */
 export interface OperationAnswer {
   status: number;
@@ -43,6 +50,11 @@ export interface Operation<
   responses: Record<number, z.ZodType>;
   /** Answered as text/event-stream (the handler writes the response itself and returns undefined). */
   stream?: boolean;
+  /**
+   * Who may act on the record the path names, checked before the body is read: a refusal here (a person
+   * not allowed to decide that role, a record not found) is answered without reading a byte of the body.
+   */
+  authorize?(input: AuthorizeInput<z.infer<P>>): Promise<void>;
   handle(
     input: OperationInput<z.infer<P>, z.infer<Q>, z.infer<B>>,
   ): Promise<OperationAnswer | undefined> | OperationAnswer | undefined;
@@ -66,6 +78,8 @@ export interface RecordAction<K extends string, B extends z.ZodType> {
   body: B;
   /** The 200 answer's schema. */
   answer: z.ZodType;
+  /** Checked before the body is read (Operation.authorize). */
+  authorize?(input: AuthorizeInput<Record<K, string>>): Promise<void>;
   handle(input: OperationInput<Record<K, string>, unknown, z.infer<B>>): Promise<unknown>;
 }
 
@@ -74,12 +88,15 @@ export interface RecordAction<K extends string, B extends z.ZodType> {
  * resume) all have this shape, so the path parameter's bounds and the answer's status are set once.
  */
 export function recordAction<K extends string, B extends z.ZodType>(o: RecordAction<K, B>): Operation {
-  const { param, answer, handle, ...rest } = o;
+  const { param, answer, handle, authorize, ...rest } = o;
   return operation({
     ...rest,
     method: 'POST',
     params: z.strictObject({ [param]: id } as Record<K, typeof id>),
     responses: { 200: answer },
+    ...(authorize
+      ? { authorize: (input) => authorize({ ...input, params: input.params as Record<K, string> }) }
+      : {}),
     async handle(input) {
       const params = input.params as Record<K, string>;
       return { status: 200, body: await handle({ ...input, params }) };

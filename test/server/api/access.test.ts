@@ -1,7 +1,7 @@
 // Every API operation refuses a caller it must refuse, before anything is read or changed: no token, an
 // unknown or revoked one (401), a token without the operation's scope, a service deciding, a person not
-// allowed for the role (403). And bad input gets a clear 4xx with nothing changed: malformed JSON, a
-// huge body, a body not declared JSON, unknown ids, bad cursors and parameters.
+// allowed for the role (403, before the body is read). And bad input gets a clear 4xx with nothing
+// changed: malformed JSON, a huge body, a body not declared JSON, unknown ids, bad cursors and parameters.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { issueToken } from '../../../src/auth/index.js';
@@ -138,6 +138,26 @@ describe('the API refuses whom it must, with nothing changed', () => {
       assert.equal(res.status, 403, path);
       assert.equal(errorOf(res.body).code, 'PERSON_NOT_ALLOWED');
     }
+    assert.equal(await state(), before);
+  });
+
+  it('refuses a person not allowed for the role before reading the body: whatever it holds, 403', async () => {
+    const before = await state();
+    const bodies: [string, string, Record<string, string>][] = [
+      ['malformed JSON', '{"note": ', {}],
+      ['a body not declared JSON', 'note=x', { 'content-type': 'application/x-www-form-urlencoded' }],
+      ['a body over 1 MiB', `"${'x'.repeat(2 * 1024 * 1024)}"`, {}],
+    ];
+    for (const path of [
+      `/api/v1/approvals/${ids.approvalId}/approve`,
+      `/api/v1/approvals/${ids.approvalId}/reject`,
+      `/api/v1/escalations/${ids.escalationId}/answer`,
+    ])
+      for (const [what, raw, headers] of bodies) {
+        const res = await api.call('POST', path, { token: 'tok-mallory', raw, headers });
+        assert.equal(res.status, 403, `${path}, ${what}: ${JSON.stringify(res.body)}`);
+        assert.equal(errorOf(res.body).code, 'PERSON_NOT_ALLOWED');
+      }
     assert.equal(await state(), before);
   });
 
