@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { pino } from 'pino';
 import type { Authenticator } from '../../src/auth/index.js';
 import { mcpHttpDoors } from '../../src/mcp/http.js';
 import { createMcpServer } from '../../src/mcp/server.js';
@@ -70,6 +71,7 @@ async function setUp() {
       auth: {} as Authenticator, // the caller below is already authenticated
       deliver: (ro, input, key, trigger) => rt.deliver(ro, input, { idempotencyKey: key, trigger }),
       wake: () => {},
+      log: pino({ level: 'silent' }),
     },
     { kind: 'service', name: 'agent', scopes: ['runs:read', 'events:send'], tokenId: 't', via: 'token' },
   );
