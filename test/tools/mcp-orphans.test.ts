@@ -8,15 +8,14 @@ import { after, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { startCli } from '../support/cli.js';
 import { fixtures } from '../support/paths.js';
-import { type TestRole, writeTestRole } from '../support/roles.js';
 import { processesIn } from '../support/processes.js';
+import { type TestRole, writeTestRole } from '../support/roles.js';
 import { waitFor } from '../support/wait.js';
 
 const made: TestRole[] = [];
 after(() => {
   for (const r of made) r.cleanup();
 });
-
 
 /** A role whose server is the hostile fixture behind `sh -c` (so the server is the wrapper's child). */
 function wrappedRole(turns: unknown[]): TestRole {

@@ -8,10 +8,9 @@ import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { spawnUnsandboxed } from '../../src/tools/builtin/group-lifeline.js';
-import { tempDir } from '../support/tmp.js';
 import { processesIn } from '../support/processes.js';
+import { tempDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
-
 
 const moduleUrl = new URL('../../src/tools/builtin/group-lifeline.js', import.meta.url).href;
 // The command leaves a mark when it runs, then stays (and starts a second process in its group).

@@ -5,12 +5,11 @@ import assert from 'node:assert/strict';
 import { realpathSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { startCli } from '../support/cli.js';
-import { testRoles } from '../support/roles.js';
 import { processesIn } from '../support/processes.js';
+import { testRoles } from '../support/roles.js';
 import { waitFor } from '../support/wait.js';
 
 const role = testRoles();
-
 
 describe('an unsandboxed command when its starter is SIGKILLed', () => {
   it('is killed with it, the commands it started too', async () => {
