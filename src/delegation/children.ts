@@ -251,12 +251,9 @@ async function follow(
       child = (await childCtx.children!.resume(childCtx, specialist, child.id)).run;
       continue;
     } catch (err) {
-      const later =
-        NightshiftError.isInstance(err) && (err.code === 'RUN_LEASED' || err.code === 'CONCURRENCY_LIMIT');
-      if (!later) throw err;
+      if (!(NightshiftError.isInstance(err) && err.code === 'RUN_LEASED')) throw err;
     }
-    // Driven elsewhere (or by this process, for another caller), or its specialist's `concurrency` runs
-    // are in flight: wait for it to end or pause, or for a place.
+    // Driven elsewhere (or by this process, for another caller): wait for it to end or pause.
     await sleep(Math.min(500, Math.max(20, childCtx.leaseMs / 10)));
     const again = await childCtx.store.getRun(child.id);
     if (!again) throw new NightshiftError('RUN_NOT_FOUND', `child run ${child.id} vanished`);

@@ -146,17 +146,10 @@ function abandoned(run: RunRecord, now: number): boolean {
   return holderIsDeadHere(run.leaseOwner) || (run.leaseUntil ?? 0) <= now;
 }
 
-/**
- * Child runs are started and continued the way any run is: recorded, then driven here. A specialist with a
- * `concurrency` is recorded queued (no lease) and taken up within its limit, by its parent's driver
- * (`resume`, which waits while the limit is full) or by a worker's claim, which honours it too: driving it
- * at once would put one more of its runs in flight whatever the limit says.
- */
+/** Child runs are started and continued the way any run is: recorded, then driven here. */
 const childRunner: ChildRunner = {
   async start(ctx, prepared, input, child) {
-    const limited = prepared.role.concurrency !== undefined;
     const { state, created } = await recordRun(ctx, prepared.role, agentSpec(prepared.agent), input, {
-      ...(limited ? { queue: true } : {}),
       child,
       actor: child.actor,
       redact: prepared.redact,
@@ -165,7 +158,7 @@ const childRunner: ChildRunner = {
     if (created && state.run.status === 'running') await driveRun(withChildren(ctx), prepared, state);
     return { state, created };
   },
-  resume: (ctx, prepared, runId) => resumeRun(ctx, prepared, runId, { limit: prepared.role.concurrency }),
+  resume: (ctx, prepared, runId) => resumeRun(ctx, prepared, runId),
 };
 
 /** `ctx` with the child runner the delegation work needs (drive.ts cannot import this module). */
@@ -278,8 +271,7 @@ export async function newRun(
     trigger: options.trigger ?? { kind: 'manual' },
     // Who drives it: decisions on a run queued for workers hand it back to them (approvals/hand-back.ts).
     // A child follows its parent (without this a `delegation` trigger would count as queued).
-    // (A child queued only to wait for its specialist's concurrency is still its parent's to drive.)
-    ...(options.child ? { queued: options.child.queued } : options.queue ? { queued: true } : {}),
+    ...(options.queue ? { queued: true } : options.child ? { queued: options.child.queued } : {}),
   });
   // A child run's input rules route as its later escalations will: to the manager it inherits, if any.
   const inherited = matched.length > 0 ? await inheritedManager(ctx.store, role, run) : undefined;
@@ -363,12 +355,8 @@ export async function resumeRun(
   ctx: EngineContext,
   prepared: PreparedRole,
   runId: string,
-  /**
-   * `claimed`: the run as the queue handed it out (leased to us, with its snapshot). `limit`: take the
-   * lease only within this many runs of the role in flight (a specialist's `concurrency`), else
-   * `CONCURRENCY_LIMIT`.
-   */
-  options: { claimed?: RunSnapshot; limit?: number | undefined } = {},
+  /** `claimed`: the run as the queue handed it out (leased to us, with its snapshot). */
+  options: { claimed?: RunSnapshot } = {},
 ): Promise<RunState> {
   if (!options.claimed) {
     // Only the run row first (one query); the full snapshot is read once, after the lease is ours.
@@ -382,9 +370,7 @@ export async function resumeRun(
   ctx.driving?.add(runId);
   try {
     // A run handed out by the queue (claimNextRun) is leased to us already.
-    const epoch = options.claimed
-      ? options.claimed.run.leaseEpoch
-      : await acquireLease(ctx, runId, options.limit);
+    const epoch = options.claimed ? options.claimed.run.leaseEpoch : await acquireLease(ctx, runId);
     // Reload after taking the lease (the previous holder may have committed in between); a claimed run's
     // snapshot was read with the claim itself.
     const fresh = options.claimed ?? (await ctx.store.loadRun(runId));

@@ -47,10 +47,8 @@ export function startWork(
   const agentRoles = o.roles.filter((r) => r.mode === 'continuous');
   // A specialist's run is driven by its orchestrator's worker, in the same process; the claim takes up
   // those a decision handed back to the queue (and those whose holder died), which nobody else would.
-  const specialists = specialistsOf(o.roles);
-  const names = [...new Set([...jobRoles, ...specialists].map((r) => r.name))];
-  // A specialist's `concurrency` binds its queued runs too, as its parents' drivers honour it.
-  const limits = concurrencyLimits([...jobRoles, ...specialists]);
+  const names = [...new Set([...jobRoles, ...specialistsOf(o.roles)].map((r) => r.name))];
+  const limits = concurrencyLimits(jobRoles);
   // Runs driven here stop where they are once o.stopDriving is aborted (serve's grace after SIGTERM is over).
   const drivingCtx: EngineContext = o.stopDriving ? { ...ctx, stopDriving: o.stopDriving } : ctx;
   const workerCtx: EngineContext = { ...drivingCtx, retryFailures: true };

@@ -146,18 +146,8 @@ export interface RunLeases {
    * Takes the run's lease for `owner` until `until` if it is free, expired, or already owner's, as a new
    * acquisition: returns its epoch (the run's `leaseEpoch`, one more than before), or undefined when another
    * owner holds a live lease. Leases are what make one run execute in one place.
-   *
-   * With `limit` (the role's `concurrency`), also only while fewer than `limit` other runs of the run's
-   * role hold a live lease, counted and taken in one step, as `claimNextRuns` counts its limited roles: a
-   * specialist's child run is acquired this way by its parent's driver (delegation/children.ts).
    */
-  claimRun(
-    runId: string,
-    owner: string,
-    until: number,
-    now: number,
-    limit?: number,
-  ): Promise<number | undefined>;
+  claimRun(runId: string, owner: string, until: number, now: number): Promise<number | undefined>;
   /**
    * Extends the lease `lease` names to `until`, only while the run is `running` and the lease is still
    * exactly that one (owner and epoch: nobody took the run since, even after it expired). False otherwise

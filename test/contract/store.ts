@@ -998,23 +998,6 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         assert.equal(await store.claimRun('run_missing', 'w1', 1, 0), undefined);
       });
 
-      it('a claim within a limit takes the lease only while fewer runs of the role hold a live one', async () => {
-        const role = `limited-${nextId('role')}`;
-        const a = await create(store, { role, status: 'queued' });
-        const b = await create(store, { role, status: 'queued' });
-        const other = await create(store, { role: `${role}-other`, status: 'queued' });
-        assert.equal(await store.claimRun(a.id, 'w1', 1_000, 500, 1), 1);
-        // a holds the role's one place: b waits, a run of another role does not.
-        assert.equal(await store.claimRun(b.id, 'w2', 1_000, 500, 1), undefined);
-        assert.equal((await store.getRun(b.id))?.leaseOwner, null);
-        assert.equal(await store.claimRun(other.id, 'w2', 1_000, 500, 1), 1);
-        assert.equal(await store.claimRun(b.id, 'w2', 1_000, 500, 2), 1); // a limit of 2 has room
-        // The holder's own run does not count against it; an expired lease counts for nobody.
-        assert.equal(await store.claimRun(a.id, 'w1', 2_000, 600, 2), 2);
-        assert.equal(await store.claimRun(b.id, 'w3', 3_000, 1_001, 1), undefined); // a still live
-        assert.equal(await store.claimRun(b.id, 'w3', 3_000, 2_001, 1), 2); // both expired
-      });
-
       it('steals only from the exact previous owner', async () => {
         const run = await create(store);
         assert.equal(await store.claimRun(run.id, 'w2', 10_000, 0), 1);

@@ -88,9 +88,8 @@ export const runMethods = {
     owner: string,
     until: number,
     now: number,
-    limit?: number,
   ): Promise<number | undefined> {
-    return leases.claimRun(this.db, runId, owner, until, now, limit);
+    return leases.claimRun(this.db, runId, owner, until, now);
   },
 
   renewLease(this: PostgresIo, runId: string, lease: RunLease, until: number): Promise<boolean> {

@@ -74,14 +74,10 @@ export const runMethods = {
     owner: string,
     until: number,
     now: number,
-    limit?: number,
   ): Promise<number | undefined> {
-    // The count and the lease are one statement inside the single writer's transaction: nothing between.
-    return this.write(`claiming run ${runId} for ${owner}`, (s) =>
-      limit === undefined
-        ? ((s.claimRun.get(owner, until, runId, owner, now) as number | undefined) ?? undefined)
-        : ((s.claimRunWithin.get(owner, until, runId, owner, now, now, limit) as number | undefined) ??
-          undefined),
+    return this.write(
+      `claiming run ${runId} for ${owner}`,
+      (s) => (s.claimRun.get(owner, until, runId, owner, now) as number | undefined) ?? undefined,
     );
   },
 
