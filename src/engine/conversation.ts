@@ -1,5 +1,6 @@
 // Rebuilds the model's conversation from the persisted steps and tool-call ledger. The conversation is
 // never kept on its own: what the model sees after a resume is, by construction, what it saw before.
+import { isManagerActor } from '../managers/manager-for.js';
 import type { Message, ToolCallRequest } from '../models/types.js';
 import type { Role } from '../roles/schema.js';
 import type { ToolCallRecord } from '../store/types.js';
@@ -73,7 +74,7 @@ export function buildMessages(state: RunState): Message[] {
         // Answers to call-bound escalations are already the call's result; the rest become user messages,
         // and so does the answer about a held result (the call's result stays what the tool returned).
         const { escalationId, category, answer, callKey } = step.data;
-        const who = step.data.by.startsWith('manager:') ? 'Your manager agent' : 'A human';
+        const who = isManagerActor(step.data.by) ? 'Your manager agent' : 'A human';
         if (callKey == null) {
           messages.push({
             role: 'user',

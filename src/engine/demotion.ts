@@ -3,6 +3,7 @@
 // lower (docs/autonomy.md, "A demotion reaches paused runs"). Calls the policy allowed before the demotion,
 // still waiting to run (behind a draft or a held call of their turn), are decided again at the lower rung;
 // calls a person approved or allowed still run, except that nothing but a read runs at `observe`.
+import { isManagerActor } from '../managers/manager-for.js';
 import type { ToolCallRecord } from '../store/types.js';
 import { decidedArgs } from './call-args.js';
 import type { DrivenRun } from './driven-run.js';
@@ -20,7 +21,7 @@ export async function deniedByDemotion(run: DrivenRun, call: ToolCallRecord): Pr
   if (!tool || tool.effect === 'read') return undefined;
   const role = run.prepared.role.name;
   const head = `role ${role} was demoted from '${demotion.from}' to '${demotion.to}' (active version ${demotion.activeVersion}) after this call was decided`;
-  const byPerson = call.approvalId !== null || call.escalationId !== null;
+  const byPerson = await decidedByPerson(run, call);
   if (demotion.to === 'observe')
     return `${head}: at 'observe' ${call.tool} (${tool.effect}) does not run${byPerson ? ', approved or not' : ''}`;
   if (byPerson) return undefined;
@@ -33,4 +34,21 @@ export async function deniedByDemotion(run: DrivenRun, call: ToolCallRecord): Pr
   );
   if (verdict.decision === 'allow') return undefined;
   return `${head}: decided again at '${demotion.to}': ${verdict.decision} (${verdict.reason}); ask again`;
+}
+
+/**
+ * Whether a person (not a manager agent) approved the call's change set or let the call run: only a
+ * person's decision outlives a demotion; a manager's is the role's own chain acting, decided again.
+ */
+async function decidedByPerson(run: DrivenRun, call: ToolCallRecord): Promise<boolean> {
+  const store = run.ctx.store;
+  if (call.approvalId !== null) {
+    const approval = await store.getApproval(call.approvalId);
+    if (approval?.status === 'approved' && !isManagerActor(approval.decidedBy)) return true;
+  }
+  if (call.escalationId !== null) {
+    const escalation = await store.getEscalation(call.escalationId);
+    if (escalation?.status === 'answered' && !isManagerActor(escalation.answeredBy)) return true;
+  }
+  return false;
 }

@@ -86,3 +86,8 @@ export function managerRunId(subjectId: string): string {
 export function managerActor(managerRole: string, managerRunId: string): string {
   return `manager:${managerRole}/${managerRunId}`;
 }
+
+/** Whether a decision was signed by a manager agent (managerActor), not by a person. */
+export function isManagerActor(actor: string | null | undefined): boolean {
+  return typeof actor === 'string' && actor.startsWith('manager:');
+}
