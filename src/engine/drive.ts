@@ -43,7 +43,13 @@ import { holdUnknownOutcome } from './unknown-outcome.js';
  * Drives a run until it finishes or pauses for a human. The caller must hold the run's lease.
  * Returns when the run is terminal, paused, or another worker took it over (STORE_CONFLICT).
  */
-export async function driveRun(ctx: EngineContext, prepared: PreparedRole, state: RunState): Promise<void> {
+export async function driveRun(
+  ctx: EngineContext,
+  prepared: PreparedRole,
+  state: RunState,
+  /** A run recorded just now from the version found active then: no demotion to look for yet. */
+  fresh = false,
+): Promise<void> {
   // A child run acts at no more than its parent's rung: the work only ever sees the capped role.
   // So is the manager a specialist without its own inherits: resolved here, once, from the store, the
   // same way the manager path finds it (managers/inherit.ts), so the route and the manager run agree.
@@ -51,7 +57,7 @@ export async function driveRun(ctx: EngineContext, prepared: PreparedRole, state
   // A role demoted since this run started (its active version has a lower rung) caps the run too, each
   // time it is driven: a paused run does not get its old authority back when a person answers.
   const rung = effectiveRung(prepared.role, state.run);
-  const active = await ctx.activeRung?.(prepared.role.name);
+  const active = fresh ? undefined : await ctx.activeRung?.(prepared.role.name);
   const demotion = demotionOf(rung, active?.version === prepared.role.version ? undefined : active);
   const cap = demotion ? lowerRung(demotion.to, state.run.autonomyCap) : state.run.autonomyCap;
   const driver = new Driver(ctx, capAuthority(prepared, { autonomyCap: cap }), state, inherited, demotion);

@@ -108,7 +108,9 @@ export async function startRun(
     redact: options.redact ?? prepared.redact,
   });
   options.onRecorded?.(state.run.id);
-  if (created && state.run.status === 'running') await driveRun(withChildren(ctx), prepared, state);
+  // The caller resolved the role's active version a moment ago (runtime.ts): its first drive needs no
+  // second read of it (a demotion in between is caught the next time the run is driven).
+  if (created && state.run.status === 'running') await driveRun(withChildren(ctx), prepared, state, true);
   else if (
     !created &&
     !options.queue &&
