@@ -10,7 +10,14 @@ import type { PolicyDecision } from '../policy/decide.js';
 import type { Role } from '../roles/schema.js';
 import { connectMcpServers } from '../tools/mcp/connect.js';
 import { resolveRoleTools } from '../tools/registry.js';
-import { loadSecrets, type Redactor, redactorFor, revealerFor, type Secrets } from '../tools/secrets.js';
+import {
+  loadSecrets,
+  mcpEnvironment,
+  type Redactor,
+  redactorFor,
+  revealerFor,
+  type Secrets,
+} from '../tools/secrets.js';
 import type { AnyTool, ToolSpec } from '../tools/types.js';
 import { systemPrompt } from './conversation.js';
 import { escalateToolSpec } from './escalate-tool.js';
@@ -100,7 +107,8 @@ export async function prepareRole(role: Role, options: PrepareOptions = {}): Pro
   }
   const env = options.env ?? process.env;
   const secrets = loadSecrets(role, env);
-  const mcp = role.mcp.length > 0 ? await connectMcpServers(role, env) : undefined;
+  const mcp =
+    role.mcp.length > 0 ? await connectMcpServers(role, mcpEnvironment(role, secrets, env)) : undefined;
   let tools: Map<string, AnyTool>;
   try {
     tools = await resolveRoleTools(role, mcp?.tools ?? []);

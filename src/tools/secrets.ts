@@ -64,12 +64,14 @@ export function loadSecrets(
     const v = fromFile.get(name) ?? env[name];
     if (v !== undefined && v !== '') values.set(name, v);
   }
-  // What the role hands its MCP servers (mcp[].env, from the environment as connect.ts passes it) is
-  // scrubbed as a secret's value, not offered to tools: a server that echoes its token (a crash's stderr
-  // in a TOOL_FAILED message, a result) put it in the store and the model's context.
+  // What the role hands its MCP servers (mcp[].env: the secrets file's value, else the environment's, as
+  // mcpEnvironment passes it) is scrubbed as a secret's value, not offered to tools: a server that echoes
+  // its token (a crash's stderr in a TOOL_FAILED message, a result) put it in the store and the model's
+  // context. Not offered to tools either when the file holds it: a credential meant for the server alone
+  // stays out of `ctx.secrets` and `{{secret:NAME}}` unless the role also declares it under `secrets:`.
   for (const server of role.mcp ?? [])
     for (const name of server.env) {
-      const v = env[name];
+      const v = fromFile.get(name) ?? env[name];
       if (!values.has(name) && v !== undefined && v !== '') values.set(name, v);
     }
   return {
@@ -88,6 +90,26 @@ export function loadSecrets(
 }
 
 const REDACT_VALUES = Symbol('secret values');
+
+/**
+ * The environment a role's MCP servers are started from (connect.ts takes `PATH` and each server's
+ * `mcp[].env` names from it): `env`, with each of those names the role's secrets file sets taking the
+ * file's value, so a credential kept in the file (not in nightshift's own environment) reaches its server.
+ */
+export function mcpEnvironment(
+  role: Pick<RoleSettings, 'mcp'>,
+  secrets: Secrets,
+  env: NodeJS.ProcessEnv,
+): NodeJS.ProcessEnv {
+  const values = (secrets as unknown as Record<symbol, Map<string, string> | undefined>)[REDACT_VALUES];
+  const out: NodeJS.ProcessEnv = { ...env };
+  for (const server of role.mcp)
+    for (const name of server.env) {
+      const v = values?.get(name);
+      if (v !== undefined) out[name] = v;
+    }
+  return out;
+}
 
 export const noSecrets: Secrets = { names: [], get: () => undefined };
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { createRuntime } from '../../src/runtime.js';
+import { loadSecrets } from '../../src/tools/secrets.js';
 import { startCli } from '../support/cli.js';
 import { fixtures } from '../support/paths.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
@@ -103,6 +104,43 @@ describe('the values a role gives its MCP server (mcp[].env)', () => {
     for (const file of readdirSync(r.dataDir, { recursive: true, encoding: 'utf8' }))
       if (statSync(join(r.dataDir, file)).isFile())
         assert.ok(!readFileSync(join(r.dataDir, file)).includes(token), `the token is in ${file}`);
+  });
+});
+
+describe("a credential for an MCP server kept in the role's secretsFile", () => {
+  it("reaches the server (mcp[].env takes the file's value), is scrubbed from the store, and is not offered to tools", async () => {
+    const token = 'sk-file-7c1e9b4a2d6f';
+    const r = role([callEcho, done], [hostile({ env: ['MODE', 'NOTES_TOKEN'] })]);
+    // Only in the file: nightshift's own environment does not have it. Not declared under `secrets:`.
+    writeFileSync(join(r.dir, 'secrets.env'), `NOTES_TOKEN=${token}\n`);
+    writeFileSync(r.file, `${readFileSync(r.file, 'utf8')}secretsFile: ./secrets.env\n`);
+    const env: NodeJS.ProcessEnv = { ...process.env, MODE: 'crash-leak' };
+    delete env.NOTES_TOKEN;
+    const rt = await createRuntime({ dataDir: r.dataDir, env });
+    try {
+      const result = await rt.run(r.file, {});
+      const call = (await rt.get(result.runId))!.toolCalls[0]!;
+      // Before, the server got no NOTES_TOKEN and printed "token undefined".
+      assert.match(
+        (call.result as { error: string }).error,
+        /its stderr ended with: hostile: auth failed with token \[secret NOTES_TOKEN\]\)/,
+      );
+    } finally {
+      await rt.close();
+    }
+    for (const file of readdirSync(r.dataDir, { recursive: true, encoding: 'utf8' }))
+      if (statSync(join(r.dataDir, file)).isFile())
+        assert.ok(!readFileSync(join(r.dataDir, file)).includes(token), `the token is in ${file}`);
+    const secrets = loadSecrets(
+      {
+        name: 'r',
+        secrets: [],
+        secretsFile: join(r.dir, 'secrets.env'),
+        mcp: [hostile({ env: ['NOTES_TOKEN'] }) as never],
+      },
+      {},
+    );
+    assert.throws(() => secrets.get('NOTES_TOKEN'), /not declared/);
   });
 });
 

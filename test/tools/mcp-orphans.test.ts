@@ -2,6 +2,7 @@
 // (`sh -c`, as `npx` and `uv run` start one) and does not exit at the end of its stdin, and also when
 // nightshift is SIGKILLed (stdio-group-transport.ts). Real CLI, real processes, found through /proc.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -10,6 +11,7 @@ import { startCli } from '../support/cli.js';
 import { fixtures } from '../support/paths.js';
 import { processesIn } from '../support/processes.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
+import { tempDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
 
 const made: TestRole[] = [];
@@ -92,6 +94,45 @@ describe('a stdio MCP server behind a wrapper that does not exit at the end of i
     } finally {
       cli.child.kill('SIGKILL');
       for (const pid of processesIn(dir)) process.kill(pid, 'SIGKILL');
+    }
+  });
+});
+
+describe('a stdio MCP server whose starter dies right after spawning it', () => {
+  it('never runs: it waits behind the gate until the watcher knows its group', async () => {
+    const dir = tempDir();
+    const folder = realpathSync(dir.path);
+    const moduleUrl = new URL('../../src/tools/mcp/stdio-group-transport.js', import.meta.url).href;
+    // The server leaves a mark when it runs, then stays whatever happens to its stdin.
+    const script = `
+      import { GroupStdioClientTransport } from ${JSON.stringify(moduleUrl)};
+      const die = () => process.kill(process.pid, 'SIGKILL');
+      const t = new GroupStdioClientTransport({
+        command: '/bin/sh', args: ['-c', 'echo ran > ran.txt; exec sleep 61'],
+        cwd: ${JSON.stringify(folder)}, env: {}, afterSpawn: die,
+      });
+      void t.start();
+      die();
+    `;
+    const starter = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: folder,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    try {
+      const signal = await new Promise((resolve) => starter.on('exit', (_code, sig) => resolve(sig)));
+      assert.equal(signal, 'SIGKILL');
+      // Before, the server was spawned with no watcher told yet: it wrote ran.txt and slept on under init.
+      await waitFor(
+        async () =>
+          processesIn(folder).length === 0 || existsSync(join(folder, 'ran.txt')) ? true : undefined,
+        'the gate to exit',
+        10_000,
+      );
+      assert.equal(existsSync(join(folder, 'ran.txt')), false, 'the server ran without a watcher');
+      assert.deepEqual(processesIn(folder), []);
+    } finally {
+      for (const pid of processesIn(folder)) process.kill(pid, 'SIGKILL');
+      dir.cleanup();
     }
   });
 });

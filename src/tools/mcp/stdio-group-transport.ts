@@ -5,14 +5,17 @@
 // nightshift itself was SIGKILLed, a server that does not exit at the end of its stdin (a timer, a
 // database pool) stayed running with nobody to end it. Here the whole group is signalled on close, and a
 // watcher (group-lifeline.ts, as for unsandboxed commands) kills it when nightshift dies however it dies.
+// The server is spawned behind the same gate as an unsandboxed command (spawnUnsandboxed): it starts only
+// once the watcher knows its group, so a nightshift SIGKILLed in the instant after the spawn leaves nothing
+// running (before, such a server lived on until its stdin closed, and forever if it ignored that).
 // The framing is the SDK's own (ReadBuffer, serializeMessage), so messages and size limits are unchanged.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { type GroupLifeline, startGroupLifeline } from '../builtin/group-lifeline.js';
+import { spawnUnsandboxed } from '../builtin/group-lifeline.js';
 
 /** How long a server gets to exit after its stdin ends, then after SIGTERM (as the SDK's transport). */
 const GRACE_MS = 2_000;
@@ -23,6 +26,8 @@ export interface GroupStdioParams {
   cwd: string;
   /** Added to the few variables the SDK always passes (HOME, LOGNAME, PATH, SHELL, TERM, USER). */
   env: Record<string, string>;
+  /** Runs between the spawn and the watcher being told, for tests that kill this process there. */
+  afterSpawn?: () => void;
 }
 
 const within = (p: Promise<void>, ms: number) =>
@@ -36,7 +41,7 @@ export class GroupStdioClientTransport implements Transport {
   readonly stderr = new PassThrough();
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
-  private lifeline: GroupLifeline | undefined;
+  private stopWatcher: (() => void) | undefined;
   private closing: Promise<void> | undefined;
   private ended = false;
   private readonly buffer = new ReadBuffer();
@@ -49,21 +54,21 @@ export class GroupStdioClientTransport implements Transport {
 
   start(): Promise<void> {
     if (this.child) throw new Error('this MCP stdio transport was already started');
-    // The watcher first: a nightshift killed right after the server was spawned leaves no server behind.
-    const lifeline = startGroupLifeline();
-    this.lifeline = lifeline;
     return new Promise<void>((resolve, reject) => {
       let child: ChildProcess;
       try {
-        child = spawn(this.params.command, this.params.args, {
-          cwd: this.params.cwd,
-          env: { ...getDefaultEnvironment(), ...this.params.env },
-          stdio: ['pipe', 'pipe', 'pipe'],
-          // Its own process group: a close or the watcher ends everything the server started.
-          detached: true,
-        });
+        // Its own process group (a close or the watcher ends everything the server started), behind the
+        // gate: the server's program runs only once the watcher knows that group. A command that cannot be
+        // executed is the gate's exit (127 or 126, the shell's message on stderr), not a spawn error.
+        const started = spawnUnsandboxed(
+          this.params.command,
+          this.params.args,
+          { cwd: this.params.cwd, env: { ...getDefaultEnvironment(), ...this.params.env } },
+          this.params.afterSpawn,
+        );
+        child = started.child;
+        this.stopWatcher = started.stop;
       } catch (err) {
-        lifeline.stop();
         reject(err);
         return;
       }
@@ -75,12 +80,7 @@ export class GroupStdioClientTransport implements Transport {
         reject(err);
         this.onerror?.(err);
       });
-      child.once('spawn', () => {
-        // Unlike an unsandboxed command (spawnUnsandboxed), the server is not held behind a gate: a kill in the
-        // instant between its spawn and this line leaves it running (its stdin closes, which ends most servers).
-        if (child.pid) lifeline.watch(child.pid, () => {});
-        resolve();
-      });
+      child.once('spawn', () => resolve());
       void this.exited.then(() => this.finish());
       child.stdin?.on('error', (err) => this.onerror?.(err));
       child.stdout?.on('data', (chunk: Buffer) => {
@@ -118,7 +118,7 @@ export class GroupStdioClientTransport implements Transport {
     if (this.ended) return;
     this.ended = true;
     this.signalGroup('SIGKILL');
-    this.lifeline?.stop();
+    this.stopWatcher?.();
     this.buffer.clear();
     this.onclose?.();
   }
