@@ -212,7 +212,13 @@ describe('shell.exec in the bubblewrap sandbox', () => {
       const r = role({ autonomy: 'full', scope: { commands: ['echo'], unsandboxedExec: true } });
       const before = children();
       // One argument over the kernel's 128 KiB limit: spawn throws E2BIG at once.
-      await assert.rejects(exec({ command: 'echo', args: ['x'.repeat(200_000)] }, r), /E2BIG/);
+      // The same call would fail the same way again: TOOL_CALL_INVALID saying what to do (it was
+      // TOOL_FAILED, `spawn E2BIG`).
+      await assert.rejects(exec({ command: 'echo', args: ['x'.repeat(200_000)] }, r), {
+        code: 'TOOL_CALL_INVALID',
+        message:
+          /^echo: its arguments are too long .*E2BIG: the longest is 200,000 bytes.*pass long text through stdin or a file in the workspace$/,
+      });
       await new Promise((resolve) => setTimeout(resolve, 300));
       // None new (an earlier test's child may have ended meanwhile).
       assert.deepEqual(

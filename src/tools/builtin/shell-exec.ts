@@ -10,6 +10,7 @@ import { NightshiftError } from '../../errors.js';
 import { regexMatchesWhole } from '../../roles/role-regex.js';
 import type { RoleSettings } from '../../roles/settings.js';
 import { defineTool } from '../define.js';
+import { callInvalid } from '../failures.js';
 import {
   bwrapArgs,
   bwrapPath,
@@ -229,6 +230,16 @@ export const shellExec = defineTool({
       // spawn can throw at once (E2BIG for an over-long argument the model chose): the cgroup would
       // otherwise stay until this process exits (spawnUnsandboxed ends its own watcher).
       await cgroup?.remove();
+      // The same call fails the same way every time: say so (TOOL_CALL_INVALID), and what to do instead,
+      // rather than the bare `spawn E2BIG` a model cannot act on.
+      if ((err as { code?: string }).code === 'E2BIG') {
+        const longest = Math.max(0, ...args.args.map((a) => Buffer.byteLength(a)));
+        const total = args.args.reduce((n, a) => n + Buffer.byteLength(a) + 1, 0);
+        throw callInvalid(
+          `${args.command}: its arguments are too long for the operating system to start it (E2BIG: the longest is ${longest.toLocaleString('en-US')} bytes, all together ${total.toLocaleString('en-US')}; Linux takes at most 131,072 bytes in one argument); pass long text through stdin or a file in the workspace`,
+          err,
+        );
+      }
       throw err;
     }
     // A socket pair, readable and writable here; typed as either.
