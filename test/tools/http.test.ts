@@ -233,6 +233,32 @@ describe('http.fetch', () => {
     assert.equal(api.hits.length + other.hits.length, before);
   });
 
+  it('refuses a Host header naming another host than the URL, before connecting (a virtual host no one listed)', async () => {
+    const before = api.hits.length;
+    const r = await fetchAs(role(), {
+      url: `http://127.0.0.1:${api.port}/echo`,
+      headers: { HOST: 'admin.internal' },
+    });
+    // Before, the request went to the allowed address as `Host: admin.internal`.
+    assert.equal(r.verdict.kind, 'outside');
+    assert.match(
+      (r.verdict as { reason: string }).reason,
+      /^header HOST: 'admin\.internal' names another host than the URL's \(127\.0\.0\.1:\d+\)/,
+    );
+    await assert.rejects(
+      runFetch(role(), { url: `http://127.0.0.1:${api.port}/echo`, headers: { host: 'admin.internal' } }, {}),
+      { code: 'SCOPE_VIOLATION' },
+    );
+    assert.equal(api.hits.length, before);
+    // The URL's own host is what would be sent anyway.
+    const same = await fetchAs(role(), {
+      url: `http://127.0.0.1:${api.port}/echo`,
+      headers: { Host: `127.0.0.1:${api.port}` },
+    });
+    assert.equal(same.result!.status, 200);
+    assert.equal(api.hits.at(-1)!.headers.host, `127.0.0.1:${api.port}`);
+  });
+
   it('refuses a listed name that resolves to loopback, unless the role marks it private', async () => {
     const named = await fetchAs(role({ scope: { hosts: ['localhost'] } }), {
       url: `http://localhost:${other.port}/`,

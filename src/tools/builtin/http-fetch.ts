@@ -139,6 +139,26 @@ function guardedLookup(privateAllowed: boolean, resolve: Resolve): LookupFunctio
   };
 }
 
+/**
+ * Why the call's own `Host` header may not be sent. The allowlist and the address rules judge the URL's
+ * host, but a server that serves several names on one address (an ingress, a reverse proxy, a CDN) routes
+ * by the Host header: `Host: admin.internal` on a request to an allowed `metrics.internal` reached a name
+ * no one listed. One naming the URL's own host (what would be sent anyway) is harmless.
+ */
+function hostHeaderProblem(args: Pick<Input, 'headers'>, url: URL): string | undefined {
+  for (const [name, value] of Object.entries(args.headers)) {
+    if (name.toLowerCase() !== 'host') continue;
+    if (value.trim().toLowerCase() === url.host.toLowerCase()) continue;
+    return `header ${name}: '${value.slice(0, 200)}' names another host than the URL's (${url.host}); the request goes to the URL's host under that name, which the allowlist checks: put the host you mean in the URL`;
+  }
+  return undefined;
+}
+
+/** The headers as sent: without a Host of the call's own, so every request (and redirect) names its URL's host. */
+function withoutHost(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'host'));
+}
+
 /** Why the secrets the call names may not go to its URL's host (secret-destinations.ts). */
 function secretProblem(args: Input, url: URL, role: RoleSettings): string | undefined {
   const names = secretNames([...Object.values(args.headers), args.body ?? ''].join('\n'));
@@ -223,6 +243,8 @@ export function createHttpFetch(options: { resolve?: Resolve } = {}) {
     scope: async (args, ctx): Promise<ScopeVerdict> => {
       const c = await checkUrl(args.url, ctx.role, resolve);
       if (!c.ok) return { kind: 'outside', reason: c.reason };
+      const host = hostHeaderProblem(args, c.url);
+      if (host) return { kind: 'outside', reason: host };
       const secrets = secretProblem(args, c.url, ctx.role);
       if (secrets) return { kind: 'outside', reason: secrets };
       return { kind: 'inside', canonical: { url: canonicalUrl(c.url) } };
@@ -232,9 +254,11 @@ export function createHttpFetch(options: { resolve?: Resolve } = {}) {
       // Checked by the policy before the call; again here, where the values are put in.
       const secrets = secretProblem(args, new URL(args.url), ctx.role);
       if (secrets) throw new NightshiftError('SCOPE_VIOLATION', secrets);
+      const host = hostHeaderProblem(args, new URL(args.url));
+      if (host) throw new NightshiftError('SCOPE_VIOLATION', host);
       const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(limits.fetchSeconds * 1000)]);
       let headers = Object.fromEntries(
-        Object.entries(args.headers).map(([k, v]) => [k, withSecrets(v, ctx.secrets)]),
+        Object.entries(withoutHost(args.headers)).map(([k, v]) => [k, withSecrets(v, ctx.secrets)]),
       );
       let body = args.body === undefined ? undefined : withSecrets(args.body, ctx.secrets);
       const origin = new URL(args.url).origin;
