@@ -150,11 +150,15 @@ export const Trigger = z.union([
       schedule: z.string().min(1),
       /** IANA time zone the schedule is read in. Default UTC. */
       timezone: z.string().min(1).default('UTC'),
-      /** Run the last tick missed while no worker was up, once, at start. */
+      /**
+       * Run the last tick missed while no worker was up, once, at start; under overlap: skip, not one a run
+       * of the role was under way at (triggers/under-way.ts).
+       */
       catchUp: z.boolean().default(false),
       /**
-       * A tick while a run of this role is still queued or running: skip it, queue it (runs of the role
-       * then execute one at a time, in order), or start another alongside.
+       * A tick while a run of this role is still queued or running (a continuous role: while its agent's
+       * inbox holds an event): skip it, queue it (runs of the role then execute one at a time, in order),
+       * or start another alongside.
        */
       overlap: z.enum(['skip', 'queue', 'allow']).default('skip'),
     }),

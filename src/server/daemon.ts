@@ -15,6 +15,7 @@ import { secretNameForMessage } from '../secret-name.js';
 import type { LogSecrets } from '../telemetry/logger.js';
 import type { ServeMetrics } from '../telemetry/metrics/index.js';
 import { startCronTriggers } from '../triggers/cron.js';
+import { roleUnderWayAt } from '../triggers/under-way.js';
 import type { VersionSource } from '../versions/config.js';
 import { watchActiveRoles } from './active-roles.js';
 import { type Api, type ApiContext, createApi } from './api/index.js';
@@ -102,9 +103,14 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const startCron = (roles: readonly Role[]) =>
     startCronTriggers({
       roles: [...roles],
+      // A continuous role's ticks go to its agent's inbox: while an item waits there (or is being
+      // handled, or holds the inbox paused for a person) another tick would only pile up behind it.
       busy: async (role) =>
-        (await o.runtime.store.listRuns({ role: role.name, status: ['queued', 'running'], limit: 1 }))
-          .length > 0,
+        role.mode === 'continuous'
+          ? (await o.runtime.store.inboxDepth(role.name)) > 0
+          : (await o.runtime.store.listRuns({ role: role.name, status: ['queued', 'running'], limit: 1 }))
+              .length > 0,
+      busyAt: (role, tick) => roleUnderWayAt(o.runtime.store, role.name, tick.getTime()),
       fire: async (role, tick, key) => {
         const run = await deliver(role, {}, key, { kind: 'cron', tick: tick.toISOString() });
         o.log.info(
@@ -112,6 +118,15 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
           'cron tick',
         );
       },
+      onSkip: (role, tick, late) =>
+        o.log.info(
+          { role: role.name, tick: tick.toISOString(), catchUp: late || undefined },
+          late
+            ? 'cron tick not caught up: the role was busy at the tick or is now (overlap: skip)'
+            : role.mode === 'continuous'
+              ? 'cron tick skipped: the agent has an event in its inbox (overlap: skip)'
+              : 'cron tick skipped: a run of the role is queued or running (overlap: skip)',
+        ),
       onError: (err, role) =>
         outages.absorbs(err) ||
         o.log.error({ role: role.name, err: (err as Error).message }, 'cron tick failed'),
