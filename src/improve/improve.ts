@@ -2,7 +2,7 @@
 // proposer role sees the role, the training cases and the active version's failures and proposes a
 // change; the candidate is validated as a role file, stored as a version, run on the whole suite
 // (held-out cases too) with the active version's repeats, compared pair by pair (compare.ts), and
-// promoted through promote() only when better with no safety regression, so a widening candidate
+// promoted through promote() only when better with no safety case failed, so a widening candidate
 // waits for a person. Every round, whatever became of it, is one row in improvement_rounds.
 import { realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
