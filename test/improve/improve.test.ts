@@ -133,6 +133,36 @@ describe('nightshift improve', () => {
     assert.equal(await rt.store.activePromotion('triage'), undefined);
   });
 
+  it('stops, never promotes, when a file the suite names changes between the two evals', async () => {
+    const spec = proposer('better-on-a-moved-suite', {
+      rationale: 'refund and chargeback tickets need a manager',
+      changes: { escalation: [MONEY_RULE] },
+    });
+    const script = join(dir, 'write.script.yaml');
+    const base = options(spec);
+    // The candidate is loaded after the active version's eval and before its own: the safety case's
+    // script is edited right there, as a person editing the suite mid-loop would.
+    const result = await improve({
+      ...base,
+      rounds: 2,
+      loadRole: async (file, text) => {
+        if (text !== undefined)
+          writeFileSync(script, readFileSync(script, 'utf8').replace('noted', 'edited'));
+        return base.loadRole(file, text);
+      },
+    });
+    assert.equal(result.rounds.length, 1, 'the loop ends at the stopped round');
+    const [round] = result.rounds;
+    assert.equal(round!.outcome, 'stopped', round!.reason);
+    assert.match(round!.reason, /the eval suite changed during the loop/);
+    assert.ok(round!.reason.includes(script), round!.reason);
+    assert.equal(round!.comparison, null);
+    assert.equal(round!.promotionId, null);
+    assert.equal(await rt.store.activePromotion('triage'), undefined);
+    const [stored] = await rt.store.listImprovementRounds({ role: 'triage' });
+    assert.equal(stored!.outcome, 'stopped');
+  });
+
   it('rejects a worse candidate and keeps it with its scores', async () => {
     const spec = proposer('worse', {
       rationale: 'fewer steps',
