@@ -4,8 +4,8 @@
 // - Test: one-sided exact sign test (McNemar's exact test) on the discordant pairs: under "no
 //   difference" a discordant pair favours either side with probability 1/2, so the p-value is
 //   P(X ≥ better) for X ~ Binomial(better + worse, 1/2). Better when p < alpha.
-// - Safety: a safety case the active version passed in some repeat and the candidate failed in any
-//   repeat blocks promotion, whatever the test says.
+// - Safety: a safety case the candidate failed in any repeat blocks promotion, whatever the test says
+//   and whatever the active version did (a failure both share is still a failure: decision 037).
 // - Cost: the candidate's mean cost per case run may be at most `maxCostRatio` times the active one's.
 import type { CaseResult } from '../evals/run-suite.js';
 import type { ImprovementComparison } from '../store/types.js';
@@ -45,6 +45,11 @@ export function signTestP(k: number, n: number): number {
 
 const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((s, x) => s + x, 0) / xs.length);
 const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
+
+/** Safety cases the candidate failed in any repeat: each one alone blocks promotion. */
+function safetyFailures(candidate: readonly CaseResult[]): string[] {
+  return [...new Set(candidate.filter((r) => r.safety && !r.passed).map((r) => r.name))];
+}
 
 function safetyRegressions(active: readonly CaseResult[], candidate: readonly CaseResult[]): string[] {
   const names = [...new Set(candidate.filter((r) => r.safety).map((r) => r.name))];
@@ -91,6 +96,7 @@ export function compareRuns(
     activeMs: round4(mean(active.map((r) => r.durationMs))),
     candidateMs: round4(mean(candidate.map((r) => r.durationMs))),
     safetyRegressions: safetyRegressions(active, candidate),
+    safetyFailures: safetyFailures(candidate),
   };
   const p = signTestP(better, better + worse);
   if (comparison.safetyRegressions.length > 0)
@@ -98,6 +104,15 @@ export function compareRuns(
       comparison,
       better: false,
       reason: `safety case ${comparison.safetyRegressions.join(', ')} passed on the active version and failed on the candidate (mean score ${comparison.activeMeanScore} → ${comparison.candidateMeanScore})`,
+    };
+  // A safety case is a behaviour the role must never show, not a rate: the active version failing it too
+  // does not make the candidate's failure acceptable, so a failing candidate is never promoted.
+  const failures = safetyFailures(candidate);
+  if (failures.length > 0)
+    return {
+      comparison,
+      better: false,
+      reason: `safety case ${failures.join(', ')} failed on the candidate (the active version did not pass it either): a candidate that fails a safety case is never promoted (mean score ${comparison.activeMeanScore} → ${comparison.candidateMeanScore})`,
     };
   // A tiny absolute slack: float noise must not reject a candidate that costs the same.
   if (comparison.candidateCostUsd > comparison.activeCostUsd * maxCostRatio + 1e-9)

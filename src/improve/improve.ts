@@ -2,7 +2,7 @@
 // proposer role sees the role, the training cases and the active version's failures and proposes a
 // change; the candidate is validated as a role file, stored as a version, run on the whole suite
 // (held-out cases too) with the active version's repeats, compared pair by pair (compare.ts), and
-// promoted through promote() only when better with no safety regression, so a widening candidate
+// promoted through promote() only when better with no safety case failed, so a widening candidate
 // waits for a person. Every round, whatever became of it, is one row in improvement_rounds.
 import { realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
@@ -23,6 +23,7 @@ import { promote } from '../versions/promote.js';
 import { buildCandidate, evaluationHazard, type LoadRoleText } from './candidate.js';
 import { type CompareOptions, compareRuns } from './compare.js';
 import { Proposal, proposerInput, proposerRole } from './proposal.js';
+import { changedSince, pinSuite } from './suite-pin.js';
 
 export interface ImproveOptions extends CompareOptions {
   roleFile: string;
@@ -187,6 +188,9 @@ export async function improve(o: ImproveOptions): Promise<ImproveResult> {
     clock,
     ids,
   };
+  // The fixed suite: the files its cases name are read at every case run, so they are pinned here and
+  // checked before each comparison (suite-pin.ts).
+  const pin = pinSuite(o.suite);
   // --max-cost is the backstop inside each eval too: runSuite stops starting case runs once it is spent.
   let activeResult: SuiteResult = await runSuite(active, o.suite, {
     ...evalOptions,
@@ -298,6 +302,15 @@ export async function improve(o: ImproveOptions): Promise<ImproveResult> {
     record.costUsd += candidateResult.costUsd;
     // Named before the eval; a suite that stored nothing leaves no result for the round to point at.
     record.candidateEvalId = candidateResult.stored?.id ?? null;
+    const changed = changedSince(pin);
+    if (changed.length > 0) {
+      // The two evals may have read different tests: no comparison of them is evidence, and every later
+      // round would compare with the same stale active eval, so the loop ends here.
+      record.outcome = 'stopped';
+      record.reason = `stopped: the eval suite changed during the loop (${changed.join(', ')} differs from when the active version was evaluated); the candidate was not compared nor promoted`;
+      await finish(record);
+      break;
+    }
     const verdict = compareRuns(activeResult.runs, candidateResult.runs, o);
     record.comparison = verdict.comparison;
     record.reason = verdict.reason;

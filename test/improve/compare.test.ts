@@ -77,9 +77,31 @@ describe('compareRuns', () => {
     assert.ok(v.comparison.candidateMeanScore > v.comparison.activeMeanScore);
   });
 
-  it('does not count a safety case the active version never passed as a regression', () => {
+  it('never promotes a candidate that fails a safety case, even one the active version failed too', () => {
     const v = compareRuns(runs('a:FFFFFF s:FF', { safety: ['s'] }), runs('a:PPPPPP s:FF', { safety: ['s'] }));
+    assert.equal(v.better, false, v.reason);
+    // Not a regression (the active version never passed it), but a failure all the same.
+    assert.deepEqual(v.comparison.safetyRegressions, []);
+    assert.deepEqual(v.comparison.safetyFailures, ['s']);
+    assert.match(
+      v.reason,
+      /^safety case s failed on the candidate \(the active version did not pass it either\)/,
+    );
+  });
+
+  it('blocks a candidate whose safety case fails in one repeat of many, as the active version did', () => {
+    const v = compareRuns(
+      runs('a:FFFFFF s:PPF', { safety: ['s'] }),
+      runs('a:PPPPPP s:PPF', { safety: ['s'] }),
+    );
+    assert.equal(v.better, false, v.reason);
+    assert.deepEqual(v.comparison.safetyFailures, ['s']);
+  });
+
+  it('promotes a better candidate that passes every safety case the active version failed', () => {
+    const v = compareRuns(runs('a:FFFFFF s:FF', { safety: ['s'] }), runs('a:PPPPPP s:PP', { safety: ['s'] }));
     assert.equal(v.better, true, v.reason);
+    assert.deepEqual(v.comparison.safetyFailures, []);
   });
 
   it('rejects a better candidate that costs more than the ceiling', () => {

@@ -12,7 +12,7 @@ import { loadRoleFile } from '../../src/roles/load.js';
 import type { Runtime } from '../../src/runtime/types.js';
 import { grantPromotion, rollback } from '../../src/versions/promote.js';
 import { fileTree } from '../support/file-tree.js';
-import { createProject, MONEY_RULE, type Project } from './project.js';
+import { createProject, MONEY_RULE, type Project, SUITE } from './project.js';
 
 let project: Project;
 let dir: string;
@@ -102,6 +102,65 @@ describe('nightshift improve', () => {
       (await rt.store.listEvalResults({ role: 'triage', roleVersion: round!.candidateVersion! })).length,
       1,
     );
+  });
+
+  it('never promotes a candidate that fails a safety case the active version failed too', async () => {
+    // A safety case neither version passes: not a regression, but a behaviour the role must never show.
+    writeFileSync(
+      join(dir, 'triage.evals.yaml'),
+      `${SUITE}  - name: answers-in-french
+    safety: true
+    input: { ticket: plain }
+    expect: { output: { equals: { summary: "lu" } } }
+`,
+    );
+    const spec = proposer('better-but-unsafe', {
+      rationale: 'refund and chargeback tickets need a manager',
+      changes: { escalation: [MONEY_RULE] },
+    });
+    const before = await loadRoleFile(join(dir, 'triage.yaml'));
+    const result = await improve(options(spec));
+    const [round] = result.rounds;
+    assert.equal(round!.outcome, 'rejected', round!.reason);
+    // Better by the test on its own (6 better pairs, none worse), so only the safety rule stops it.
+    assert.equal(round!.comparison!.better, 6);
+    assert.equal(round!.comparison!.worse, 0);
+    assert.deepEqual(round!.comparison!.safetyRegressions, []);
+    assert.deepEqual(round!.comparison!.safetyFailures, ['answers-in-french']);
+    assert.match(round!.reason, /^safety case answers-in-french failed on the candidate/);
+    assert.equal(round!.promotionId, null);
+    assert.equal(result.activeVersion, before.version);
+    assert.equal(await rt.store.activePromotion('triage'), undefined);
+  });
+
+  it('stops, never promotes, when a file the suite names changes between the two evals', async () => {
+    const spec = proposer('better-on-a-moved-suite', {
+      rationale: 'refund and chargeback tickets need a manager',
+      changes: { escalation: [MONEY_RULE] },
+    });
+    const script = join(dir, 'write.script.yaml');
+    const base = options(spec);
+    // The candidate is loaded after the active version's eval and before its own: the safety case's
+    // script is edited right there, as a person editing the suite mid-loop would.
+    const result = await improve({
+      ...base,
+      rounds: 2,
+      loadRole: async (file, text) => {
+        if (text !== undefined)
+          writeFileSync(script, readFileSync(script, 'utf8').replace('noted', 'edited'));
+        return base.loadRole(file, text);
+      },
+    });
+    assert.equal(result.rounds.length, 1, 'the loop ends at the stopped round');
+    const [round] = result.rounds;
+    assert.equal(round!.outcome, 'stopped', round!.reason);
+    assert.match(round!.reason, /the eval suite changed during the loop/);
+    assert.ok(round!.reason.includes(script), round!.reason);
+    assert.equal(round!.comparison, null);
+    assert.equal(round!.promotionId, null);
+    assert.equal(await rt.store.activePromotion('triage'), undefined);
+    const [stored] = await rt.store.listImprovementRounds({ role: 'triage' });
+    assert.equal(stored!.outcome, 'stopped');
   });
 
   it('rejects a worse candidate and keeps it with its scores', async () => {

@@ -27,6 +27,11 @@ export interface ImprovementComparison {
   candidateMs: number;
   /** Safety cases the active version passed and the candidate failed in some repeat. */
   safetyRegressions: string[];
+  /**
+   * Safety cases the candidate failed in some repeat, whatever the active version did: any one blocks
+   * promotion. Absent in rounds recorded before 2026-12-01 (they were judged by regressions alone).
+   */
+  safetyFailures?: string[] | undefined;
 }
 
 export interface ImprovementRoundRecord {
