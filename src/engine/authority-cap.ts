@@ -37,6 +37,11 @@ export interface Demotion {
   /** The active version's rung: the run acts at this one now. */
   to: Autonomy;
   activeVersion: string;
+  /**
+   * The run above this one in its delegation chain whose role was demoted, when it is not this run's own
+   * role: a child acts at no more than its parent's effective rung, demoted included (chain-demotion.ts).
+   */
+  by?: { role: string; runId: string } | undefined;
 }
 
 /** The demotion applying to a run acting at `runRung` when its role's active rung is `active`, if any. */

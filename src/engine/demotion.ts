@@ -1,6 +1,7 @@
 // A role demoted while a run of it was paused (or queued) does not hand that run its old authority back:
 // each time a run is driven, its rung is capped at the rung of the role's active version, when that is
-// lower (docs/autonomy.md, "A demotion reaches paused runs"). Calls the policy allowed before the demotion,
+// lower, or at that of a role above it in its delegation chain (chain-demotion.ts; docs/autonomy.md, "A
+// demotion reaches paused runs"). Calls the policy allowed before the demotion,
 // still waiting to run (behind a draft or a held call of their turn), are decided again at the lower rung;
 // calls a person approved or allowed still run, except that nothing but a read runs at `observe`.
 import { isManagerActor } from '../managers/manager-for.js';
@@ -20,7 +21,9 @@ export async function deniedByDemotion(run: DrivenRun, call: ToolCallRecord): Pr
   const tool = run.prepared.tools.get(call.tool);
   if (!tool || tool.effect === 'read') return undefined;
   const role = run.prepared.role.name;
-  const head = `role ${role} was demoted from '${demotion.from}' to '${demotion.to}' (active version ${demotion.activeVersion}) after this call was decided`;
+  const head = demotion.by
+    ? `role ${demotion.by.role} (run ${demotion.by.runId}, which delegated to this run of ${role}) was demoted to '${demotion.to}' (active version ${demotion.activeVersion}) after this call was decided, so this run acts at '${demotion.to}', not '${demotion.from}'`
+    : `role ${role} was demoted from '${demotion.from}' to '${demotion.to}' (active version ${demotion.activeVersion}) after this call was decided`;
   const byPerson = await decidedByPerson(run, call);
   if (demotion.to === 'observe')
     return `${head}: at 'observe' ${call.tool} (${tool.effect}) does not run${byPerson ? ', approved or not' : ''}`;

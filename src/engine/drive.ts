@@ -25,8 +25,9 @@ import {
 } from '../store/types.js';
 import { isIdempotent } from '../tools/types.js';
 import { requestApproval } from './approval-request.js';
-import { capAuthority, type Demotion, demotionOf, effectiveRung, lowerRung } from './authority-cap.js';
+import { capAuthority, type Demotion, lowerRung } from './authority-cap.js';
 import { secondsOverrun } from './budget.js';
+import { demotionFor } from './chain-demotion.js';
 import type { EngineContext } from './context.js';
 import type { DrivenRun } from './driven-run.js';
 import { executeCall } from './execute-call.js';
@@ -54,11 +55,10 @@ export async function driveRun(
   // So is the manager a specialist without its own inherits: resolved here, once, from the store, the
   // same way the manager path finds it (managers/inherit.ts), so the route and the manager run agree.
   const inherited = await inheritedManager(ctx.store, prepared.role, state.run);
-  // A role demoted since this run started (its active version has a lower rung) caps the run too, each
-  // time it is driven: a paused run does not get its old authority back when a person answers.
-  const rung = effectiveRung(prepared.role, state.run);
-  const active = fresh ? undefined : await ctx.activeRung?.(prepared.role.name);
-  const demotion = demotionOf(rung, active?.version === prepared.role.version ? undefined : active);
+  // A role demoted since this run started (its active version has a lower rung), or a role above it in
+  // its delegation chain, caps the run too, each time it is driven: a paused run does not get its old
+  // authority back when a person answers.
+  const demotion = await demotionFor(ctx, prepared, state.run, fresh);
   const cap = demotion ? lowerRung(demotion.to, state.run.autonomyCap) : state.run.autonomyCap;
   const driver = new Driver(ctx, capAuthority(prepared, { autonomyCap: cap }), state, inherited, demotion);
   driver.held.start();

@@ -17,6 +17,11 @@ function nextPendingAfter(run: DrivenRun, call: ToolCallRecord): ToolCallRecord 
   return turn.find((c) => c.index > call.index && c.status === 'pending' && mayRunNow(c, turn, run.prepared));
 }
 
+/** Whether `call` was claimed by an earlier driver of the run that never finished it. */
+function leftStarted(run: DrivenRun, call: ToolCallRecord): boolean {
+  return call.status === 'started' && !run.claimed.has(call.key);
+}
+
 export async function executeCall(run: DrivenRun, call: ToolCallRecord): Promise<void> {
   const { state, prepared } = run;
   // The time budget is checked before every call, not only before model turns.
@@ -25,8 +30,13 @@ export async function executeCall(run: DrivenRun, call: ToolCallRecord): Promise
     await overBudget(run, overrun);
     return;
   }
-  // Not run yet, decided before the role was demoted: judged at the rung the run acts at now.
-  if (run.demotion && (call.status === 'pending' || run.claimedNotRun.has(call.key))) {
+  // Not run yet, decided before the role was demoted: judged at the rung the run acts at now. So is an
+  // idempotent call an earlier driver left `started` (it crashed, or lost its lease): running it again is
+  // a new side effect at today's rung, not the finish of one the old rung allowed.
+  if (
+    run.demotion &&
+    (call.status === 'pending' || run.claimedNotRun.has(call.key) || leftStarted(run, call))
+  ) {
     const denied = await deniedByDemotion(run, call);
     if (denied !== undefined) {
       const b = run.batch();

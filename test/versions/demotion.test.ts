@@ -116,6 +116,24 @@ describe('a demotion reaches paused runs', () => {
     assert.match(later!.reason, /demoted from 'full' to 'draft'.*decided again at 'draft': draft/);
   });
 
+  it('under versions.source: file nothing is active, so a promotion to observe caps nothing', async () => {
+    const p = project(
+      'demo-file',
+      'full',
+      '  - call: escalate\n    args: { category: ambiguous, reason: "may I?" }\n' +
+        '  - call: fs.write\n    args: { path: f.txt, content: four }\n  - final: { summary: done }\n',
+    );
+    const paused = await start(p.file, p.data);
+    await demote(p, 'demo-file', 'observe');
+    writeFileSync(join(p.dir, 'nightshift.config.yaml'), 'versions: { source: file }\n');
+
+    const answered = await runCli(['answer', paused.escalations[0]!.id, 'go', '--as', 'alice', ...p.data], {
+      cwd: p.dir,
+    });
+    assert.equal(answered.code, 0, answered.stderr);
+    assert.equal(existsSync(join(p.ws, 'f.txt')), true, 'the run was capped though the file is the source');
+  });
+
   it('a promotion to a higher rung does not raise a paused run', async () => {
     const p = project(
       'demo-raise',
