@@ -198,10 +198,37 @@ function median(xs: number[]): number {
   return s[Math.floor((s.length - 1) / 2)]!;
 }
 
-function spawnJson(cmd: string[], cwd?: string): Record<string, number> {
+function spawnJson(cmd: string[], cwd?: string): Record<string, number> & { cpuUs?: number } {
   const out = spawnSync(process.execPath, cmd, { encoding: 'utf8', ...(cwd ? { cwd } : {}) });
   if (out.status !== 0) throw new Error(`${cmd.join(' ')} failed: ${out.stderr}`);
-  return JSON.parse(out.stdout.trim().split('\n').at(-1)!);
+  const cpu = /CPU_US (\d+)/.exec(out.stderr)?.[1];
+  return { ...JSON.parse(out.stdout.trim().split('\n').at(-1)!), ...(cpu ? { cpuUs: Number(cpu) } : {}) };
+}
+
+// The peer harness reports no CPU time: the process's total is printed at exit (a preload), and a run
+// with --n 0 (the same import, setup and warm-up) is subtracted, so CPU per run = (T(n) - T(0)) / n.
+const EXIT_CPU =
+  'data:text/javascript,process.on("exit",()=>{const c=process.cpuUsage();process.stderr.write("CPU_US "+(c.user+c.system)+"\\n")})';
+
+/** peer-bench's baseline loop (the floor the issue's figure was measured against): runs/s and CPU ms per run. */
+function peerFloor(dir: string, n: string): { runsPerSec: number; cpuMsPerRun: number } {
+  const cmd = (count: string) => [
+    '--import',
+    EXIT_CPU,
+    '--expose-gc',
+    'agent/harness.mjs',
+    '--fw',
+    'baseline',
+    '--persist',
+    'sqlite-normal',
+    '--n',
+    count,
+    '--concurrency',
+    '1',
+  ];
+  const full = spawnJson(cmd(n), dir);
+  const empty = spawnJson(cmd('0'), dir);
+  return { runsPerSec: full.runsPerSec!, cpuMsPerRun: (full.cpuUs! - empty.cpuUs!) / 1000 / Number(n) };
 }
 
 function parent(): void {
@@ -211,8 +238,12 @@ function parent(): void {
   const peer = arg('peer-bench', '');
   const here = fileURLToPath(import.meta.url);
   const durableRuns = join(here, '..', 'durable-runs.js');
-  const rows: { load: number; ns: Record<string, number>; floor: Record<string, number>; peer?: number }[] =
-    [];
+  const rows: {
+    load: number;
+    ns: Record<string, number>;
+    floor: Record<string, number>;
+    peer?: { runsPerSec: number; cpuMsPerRun: number };
+  }[] = [];
   for (let rep = 0; rep < reps; rep++) {
     const load = loadavg()[0]!;
     const ns = spawnJson([
@@ -225,36 +256,20 @@ function parent(): void {
       ...(synced ? [] : ['--unsynced']),
     ]);
     const floor = spawnJson([here, '--child', '--n', n, ...(synced ? ['--synced'] : [])]);
-    const peerRow = peer
-      ? spawnJson(
-          [
-            '--expose-gc',
-            'agent/harness.mjs',
-            '--fw',
-            'baseline',
-            '--persist',
-            'sqlite-normal',
-            '--n',
-            n,
-            '--concurrency',
-            '1',
-          ],
-          peer,
-        )
-      : undefined;
-    rows.push({ load, ns, floor, ...(peerRow ? { peer: peerRow.runsPerSec } : {}) });
+    const peerRow = peer ? peerFloor(peer, n) : undefined;
+    rows.push({ load, ns, floor, ...(peerRow ? { peer: peerRow } : {}) });
     process.stderr.write(
-      `rep ${rep + 1} (load ${load.toFixed(1)}): nightshift ${ns.runsPerSec!.toFixed(0)} runs/s ${ns.cpuMsPerRun!.toFixed(3)} CPU ms, floor ${floor.runsPerSec!.toFixed(0)} runs/s ${floor.cpuMsPerRun!.toFixed(3)} CPU ms${peerRow ? `, peer-bench baseline ${peerRow.runsPerSec!.toFixed(0)} runs/s` : ''}\n`,
+      `rep ${rep + 1} (load ${load.toFixed(1)}): nightshift ${ns.runsPerSec!.toFixed(0)} runs/s ${ns.cpuMsPerRun!.toFixed(3)} CPU ms, floor ${floor.runsPerSec!.toFixed(0)} runs/s ${floor.cpuMsPerRun!.toFixed(3)} CPU ms${peerRow ? `, peer-bench baseline ${peerRow.runsPerSec.toFixed(0)} runs/s ${peerRow.cpuMsPerRun.toFixed(3)} CPU ms` : ''}\n`,
     );
   }
   const lines = [
     `sequential durable-runs task, n=${n}, ${synced ? 'claim synced' : 'unsynced (every commit at NORMAL)'}, ${reps} alternated repetitions`,
-    '| rep | load avg (1 min) | nightshift runs/s | CPU ms/run | same-commits floor runs/s | CPU ms/run | nightshift / floor, runs/s | CPU floor / nightshift | peer-bench baseline runs/s | nightshift / peer floor |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| rep | load avg (1 min) | nightshift runs/s | CPU ms/run | same-commits floor runs/s | CPU ms/run | nightshift / floor, runs/s | CPU floor / nightshift | peer-bench baseline runs/s | CPU ms/run | nightshift / peer floor, runs/s | CPU peer floor / nightshift |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   rows.forEach((r, i) => {
     lines.push(
-      `| ${i + 1} | ${r.load.toFixed(1)} | ${r.ns.runsPerSec!.toFixed(0)} | ${r.ns.cpuMsPerRun!.toFixed(3)} | ${r.floor.runsPerSec!.toFixed(0)} | ${r.floor.cpuMsPerRun!.toFixed(3)} | ${(r.ns.runsPerSec! / r.floor.runsPerSec!).toFixed(2)} | ${(r.floor.cpuMsPerRun! / r.ns.cpuMsPerRun!).toFixed(2)} | ${r.peer?.toFixed(0) ?? '-'} | ${r.peer ? (r.ns.runsPerSec! / r.peer).toFixed(2) : '-'} |`,
+      `| ${i + 1} | ${r.load.toFixed(1)} | ${r.ns.runsPerSec!.toFixed(0)} | ${r.ns.cpuMsPerRun!.toFixed(3)} | ${r.floor.runsPerSec!.toFixed(0)} | ${r.floor.cpuMsPerRun!.toFixed(3)} | ${(r.ns.runsPerSec! / r.floor.runsPerSec!).toFixed(2)} | ${(r.floor.cpuMsPerRun! / r.ns.cpuMsPerRun!).toFixed(2)} | ${r.peer?.runsPerSec.toFixed(0) ?? '-'} | ${r.peer?.cpuMsPerRun.toFixed(3) ?? '-'} | ${r.peer ? (r.ns.runsPerSec! / r.peer.runsPerSec).toFixed(2) : '-'} | ${r.peer ? (r.peer.cpuMsPerRun / r.ns.cpuMsPerRun!).toFixed(2) : '-'} |`,
     );
   });
   const ratio = rows.map((r) => r.ns.runsPerSec! / r.floor.runsPerSec!);
