@@ -100,3 +100,4 @@ await measure(
 );
 await daemon.close(100);
 await rt.close();
+await store.close();

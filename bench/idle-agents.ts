@@ -85,6 +85,7 @@ try {
   abort.abort();
   await handle.done;
   await rt.close();
+  await counted.store.close();
 } finally {
   tmp.cleanup();
 }

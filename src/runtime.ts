@@ -63,6 +63,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const clock = options.clock ?? systemClock;
   const env = options.env ?? process.env;
   const opened = await openStore(options);
+  // A store given in the options is the caller's, possibly shared with other runtimes: only one this
+  // runtime opened is closed by it (a second runtime's close must not pull the store from under the first).
+  const ownsStore = options.store === undefined;
   // Spans for each committed step when the OTEL_EXPORTER_OTLP_* variables say where to send them.
   const traces = await traceObserverFromEnv(env);
   const observers = [...(options.observers ?? []), ...(traces ? [traces] : [])];
@@ -73,7 +76,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   } catch (err) {
     // Nothing was opened for the caller: let the pool (or the SQLite file) go, so a caller that tries
     // again (serve waiting for its database, store-start.ts) does not leak one per attempt.
-    await opened.store.close().catch(() => {});
+    if (ownsStore) await opened.store.close().catch(() => {});
     throw err;
   }
   const ctx: EngineContext = {
@@ -396,7 +399,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       const waited = Promise.allSettled([...stopping.keys()].map((w) => w.done));
       await Promise.race([waited, new Promise((r) => setTimeout(r, CLOSE_WAIT_MS).unref())]);
       await roles.dispose();
-      await store.close();
+      if (ownsStore) await store.close();
       // The spans of the last commits are sent before the process may exit.
       await traces?.shutdown();
     },

@@ -78,7 +78,7 @@ export async function openCluster(o: ClusterOptions): Promise<Cluster> {
     store = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
     // Migrate once before the workers start, rather than have them race to.
     await (
-      await createRuntime({ store: openPostgresStore({ connectionString: TEST_DATABASE_URL, schema }) })
+      await createRuntime({ databaseUrl: TEST_DATABASE_URL, env: { NIGHTSHIFT_DATABASE_SCHEMA: schema } })
     ).close();
   } else {
     mkdirSync(dataDir, { recursive: true });

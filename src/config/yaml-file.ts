@@ -32,6 +32,9 @@ import {
 
 export type { PathSegment } from './zod-issues.js';
 
+/** The tag yaml resolves to bytes (`!!binary`, YAML 1.1's type, which the yaml package still reads). */
+const BINARY_TAG = 'tag:yaml.org,2002:binary';
+
 /** A parsed YAML document that can tell the line of any key path. */
 export class YamlSource implements IssueLocator {
   readonly doc: Document;
@@ -48,6 +51,8 @@ export class YamlSource implements IssueLocator {
   syntaxIssues(): Issue[] {
     const parse = this.parseIssues();
     if (parse.length > 0) return parse;
+    const tags = this.unsupportedTags();
+    if (tags.length > 0) return tags;
     const converted = this.converted();
     if (!('error' in converted)) return [];
     // yaml refuses to expand aliases past its limit (a "billion laughs" file, a few lines that would
@@ -63,6 +68,27 @@ export class YamlSource implements IssueLocator {
       ? 'YAML: its aliases (*name) expand to too many values; write the values out instead'
       : `YAML: ${converted.error.message}`;
     return [{ file: this.displayPath, ...(line ? { line } : {}), path: '', message }];
+  }
+
+  /**
+   * `!!binary` values: yaml turns them into bytes (a Uint8Array), which no field of ours takes and which
+   * zod would then describe as "got a mapping". Said for what it is, at its line and column.
+   */
+  private unsupportedTags(): Issue[] {
+    const issues: Issue[] = [];
+    visit(this.doc, {
+      Scalar: (_key, node) => {
+        if (node.tag !== BINARY_TAG) return;
+        const pos = node.range ? this.lines.linePos(node.range[0]) : undefined;
+        issues.push({
+          file: this.displayPath,
+          ...(pos ? { line: pos.line, column: pos.col } : {}),
+          path: '',
+          message: `YAML: the value${pos ? ` at ${pos.line}:${pos.col}` : ''} is tagged !!binary, which is not supported (values are text, numbers, booleans, lists and mappings); remove the tag and write the value as text`,
+        });
+      },
+    });
+    return issues;
   }
 
   private conversion: { value: unknown } | { error: Error } | undefined;

@@ -15,7 +15,7 @@ import { addUsage } from '../engine/ledger.js';
 import { overBudget } from '../engine/over-budget.js';
 import type { PreparedRole } from '../engine/prepare.js';
 import { holdResultIfRuled } from '../engine/result-hold.js';
-import { errorResult } from '../engine/tool-call.js';
+import { errorResult, jsonSafe } from '../engine/tool-call.js';
 import { NightshiftError } from '../errors.js';
 import { DELEGATE_PREFIX } from '../roles/specialists.js';
 import { type RunRecord, TERMINAL_STATUSES, type ToolCallRecord } from '../store/types.js';
@@ -120,9 +120,9 @@ async function join(run: DrivenRun, settled: [ToolCallRecord, Settled][]): Promi
       b.step('child_waiting', { key: call.key, childRunId: child.id, status: child.status });
       continue;
     }
-    const { result, isError, child } =
+    const { result, isError, child, untruncated } =
       outcome.kind === 'error'
-        ? { result: outcome.result, isError: true, child: undefined }
+        ? { result: outcome.result, isError: true, child: undefined, untruncated: undefined }
         : { ...childResult(specialistName(call), outcome.child), child: outcome.child };
     const finished: ToolCallRecord = {
       ...current,
@@ -140,7 +140,8 @@ async function join(run: DrivenRun, settled: [ToolCallRecord, Settled][]): Promi
     });
     // A result rule on `delegate.*` judges the child's result as any tool's (docs/escalation-rules.md):
     // in this commit, before the model sees it; each matching call raises its own escalation.
-    if (child && holdResultIfRuled(run, b, finished)) held = true;
+    // The rules judge the whole result, as for a tool's truncated one.
+    if (child && holdResultIfRuled(run, b, finished, untruncated)) held = true;
     if (child) {
       // The child's cost and model turns count against this run's budget too.
       usage = addUsage(usage, child.usage);
@@ -159,10 +160,17 @@ async function join(run: DrivenRun, settled: [ToolCallRecord, Settled][]): Promi
   return 'joined';
 }
 
-/** What the parent's model reads: the child's output and id, or why it has none. */
-function childResult(specialist: string, child: RunRecord): { result: unknown; isError: boolean } {
+/**
+ * What the parent's model reads: the child's output and id, or why it has none. Capped like any tool's
+ * result (256 KiB serialized, then `{ truncated, bytes, head }`): a specialist's output is no exception to
+ * what the parent's context and the store hold; `untruncated` is the whole, for the result rules.
+ */
+function childResult(
+  specialist: string,
+  child: RunRecord,
+): { result: unknown; isError: boolean; untruncated?: unknown } {
   if (child.status === 'succeeded')
-    return { result: { runId: child.id, output: child.output }, isError: false };
+    return { ...jsonSafe({ runId: child.id, output: child.output }), isError: false };
   const why = child.error ? `[${child.error.code}] ${child.error.message}` : child.status;
   return {
     result: {

@@ -106,9 +106,10 @@ export function errorResult(err: unknown): { error: string; code: ErrorCode } {
 
 /**
  * Tool output as stored JSON: undefined becomes null, unserialisable values an error, huge ones truncated
- * (and then also returned whole, as `untruncated`, for the result rules).
+ * (and then also returned whole, as `untruncated`, for the result rules). A delegated child's result goes
+ * through it too (delegation/children.ts), so no call's result reaches the model or the store uncapped.
  */
-function jsonSafe(value: unknown): { result: unknown; untruncated?: unknown } {
+export function jsonSafe(value: unknown): { result: unknown; untruncated?: unknown } {
   if (value === undefined) return { result: null };
   let text: string;
   try {

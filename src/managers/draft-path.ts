@@ -17,6 +17,7 @@ import { draftManagerPrepared } from './draft-tools.js';
 import { closeRun, type HopSubject, loadState, logHopOnce, stoppedWithoutDeciding } from './hop-log.js';
 import { approvalOfManagerRun, draftManagerFor, managerActor, managerRunId } from './manager-for.js';
 import { createManagerRun } from './manager-run.js';
+import { closeManagerRunOf } from './person-decided.js';
 
 export interface DraftPath {
   /** A draft-deciding manager run's prepared role, with approval.approve and approval.reject. */
@@ -169,14 +170,7 @@ export function createDraftPath(
       }
       return queued;
     },
-    async closeManagerRun(approval) {
-      await closeRun(
-        store,
-        clock,
-        managerRunId(approval.id),
-        `approval ${approval.id} was decided by ${approval.decidedBy}`,
-      );
-    },
+    closeManagerRun: (approval) => closeManagerRunOf(store, clock, { kind: 'approval', record: approval }),
   };
 }
 

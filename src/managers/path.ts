@@ -30,6 +30,7 @@ import {
   managerRunId,
 } from './manager-for.js';
 import { createManagerRun } from './manager-run.js';
+import { closeManagerRunOf } from './person-decided.js';
 
 /** Manager hops one settle follows before it stops (each is a new escalation decided by a manager). */
 const MAX_SETTLE_HOPS = 50;
@@ -293,14 +294,8 @@ export function createManagerPath(
       return queued;
     },
     closeDraftManagerRun: (approval) => drafts.closeManagerRun(approval),
-    async closeManagerRun(escalation) {
-      await closeRun(
-        store,
-        clock,
-        managerRunId(escalation.id),
-        `escalation ${escalation.id} was decided by ${escalation.answeredBy}`,
-      );
-    },
+    closeManagerRun: (escalation) =>
+      closeManagerRunOf(store, clock, { kind: 'escalation', record: escalation }),
   };
 }
 

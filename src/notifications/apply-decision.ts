@@ -1,11 +1,14 @@
 // Applying a decision that came through a channel (a Slack click, an email confirm page): the person must
 // be configured and may decide for the run's role, an approval must still be the change set they were
 // shown, and then the same approve / reject / answer the CLI uses records it, with `by: person.name`.
-// The run goes back on the workers' queue (decision 027); nothing here drives it.
+// The run goes back on the workers' queue (decision 027); nothing here drives it. A manager run still
+// deciding the same matter is closed, as after the CLI's or the HTTP answer-back's decision.
 import { approve, reject } from '../approvals/decide-approval.js';
 import type { Clock } from '../clock.js';
+import type { RunState } from '../engine/state.js';
 import { NightshiftError } from '../errors.js';
 import { answerEscalation } from '../escalations/answer.js';
+import { closeManagerRunOf } from '../managers/person-decided.js';
 import type { Role } from '../roles/schema.js';
 import type { Store } from '../store/types.js';
 import { loadSecrets, revealerFor } from '../tools/secrets.js';
@@ -84,11 +87,13 @@ export async function applyDecision(deps: DecisionDeps, d: ChannelDecision): Pro
       budget: role?.budget,
       after: QUEUE,
     });
+    const answered = state.escalations.get(d.id);
+    if (answered) await closeManagerRunOf(deps.store, deps.clock, { kind: 'escalation', record: answered });
     return { runId: state.run.id, status: state.run.status };
   }
   if (d.action === 'reject') {
     const state = await reject(deps.store, deps.clock, { approvalId: d.id, by, note: text, after: QUEUE });
-    return { runId: state.run.id, status: state.run.status };
+    return closingManager(deps, state, d.id);
   }
   if (d.hash !== undefined) {
     const approval = await deps.store.getApproval(d.id);
@@ -108,5 +113,16 @@ export async function applyDecision(deps: DecisionDeps, d: ChannelDecision): Pro
     reveal,
     after: QUEUE,
   });
+  return closingManager(deps, state, d.id);
+}
+
+/** After a person's decision on a change set: its manager run, if still deciding it, is closed. */
+async function closingManager(
+  deps: DecisionDeps,
+  state: RunState,
+  approvalId: string,
+): Promise<DecisionOutcome> {
+  const decided = state.approvals.get(approvalId);
+  if (decided) await closeManagerRunOf(deps.store, deps.clock, { kind: 'approval', record: decided });
   return { runId: state.run.id, status: state.run.status };
 }

@@ -51,7 +51,8 @@ async function stillPending(store: Store, row: OutboxRecord): Promise<boolean> {
 }
 
 /**
- * The wait a channel's destination asked for (a Slack 429's Retry-After, as details.retryAfterMs), if any.
+ * The wait a channel's destination asked for (the Retry-After of a Slack 429 or a webhook's 429/503, as
+ * details.retryAfterMs), if any.
  * Honoured up to maxBackoffMs: a server asking for an hour (or a year) does not park the notification past
  * the longest backoff; the next attempt then counts against maxAttempts like any other.
  */

@@ -1,8 +1,10 @@
 // The webhook channel: the PendingDecision as a signed JSON POST (the scheme notify.webhook and inbound
 // hooks use: `x-nightshift-signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">`). The notification
 // id travels as `x-nightshift-delivery` and in the signed body: a receiver that keeps the ids it processed
-// handles a resend (after a crash between sending and marking it sent) once.
+// handles a resend (after a crash between sending and marking it sent) once. A 429's or 503's Retry-After
+// goes with the failure (details.retryAfterMs), as Slack's does, so the outbox waits at least that long.
 import { NightshiftError } from '../errors.js';
+import { retryAfterMs } from '../models/http-retry.js';
 import { signWebhook } from '../tools/builtin/notify-webhook.js';
 import type { Notification, NotificationChannel } from './types.js';
 
@@ -30,8 +32,16 @@ function shown(url: string): string {
 }
 
 // No `cause`: fetch's own errors can quote the whole URL.
-function failed(url: string, why: string, retryable: boolean): NightshiftError {
-  return new NightshiftError('NOTIFICATION_FAILED', `webhook to ${shown(url)}: ${why}`, { retryable });
+function failed(
+  url: string,
+  why: string,
+  retryable: boolean,
+  details?: Record<string, unknown>,
+): NightshiftError {
+  return new NightshiftError('NOTIFICATION_FAILED', `webhook to ${shown(url)}: ${why}`, {
+    retryable,
+    details,
+  });
 }
 
 export function webhookChannel(o: WebhookChannelOptions): NotificationChannel {
@@ -75,7 +85,18 @@ export function webhookChannel(o: WebhookChannelOptions): NotificationChannel {
       if (!res.ok) {
         // A 4xx other than 408/429 will be refused again: failing at once says so sooner.
         const retryable = res.status >= 500 || res.status === 408 || res.status === 429;
-        throw failed(n.to, `HTTP ${res.status}`, retryable);
+        // The two statuses whose Retry-After means "come back then" (RFC 9110 §10.2.3): retrying sooner
+        // only earns another refusal and spends one of the notification's attempts. Seconds or an HTTP date.
+        const asked =
+          res.status === 429 || res.status === 503
+            ? retryAfterMs({ 'retry-after': res.headers.get('retry-after') ?? '' }, Date.now())
+            : undefined;
+        throw failed(
+          n.to,
+          `HTTP ${res.status}`,
+          retryable,
+          asked === undefined ? undefined : { status: res.status, retryAfterMs: asked },
+        );
       }
     },
   };

@@ -30,7 +30,10 @@ export interface RuntimeOptions {
    * folder and the file (or the schema and its tables) are created. A given `store` ignores it.
    */
   createStore?: boolean;
-  /** Use this store instead of the embedded one. */
+  /**
+   * Use this store instead of the embedded one. It stays the caller's: `close()` does not close it (several
+   * runtimes may share it), so close it yourself once every runtime using it is closed.
+   */
   store?: Store;
   /** A Postgres URL: use the Postgres store (default: NIGHTSHIFT_DATABASE_URL; else the embedded SQLite). */
   databaseUrl?: string;

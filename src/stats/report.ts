@@ -1,7 +1,9 @@
 // The `nightshift stats` report: the store's grouped rows (StatsReads.statsRows) turned into one entry
 // per role and role version, with the rates worked out. The field names are a public contract (the
 // `--json` output, docs/cli.md): add fields, never rename or remove one.
+
 import { RUN_STATUSES, TERMINAL_STATUSES } from '../domain.js';
+import { roundUsd } from '../money.js';
 import type {
   StatsDistribution,
   StatsFilter,
@@ -186,7 +188,14 @@ export function buildReport(rows: StatsRows, filter: StatsFilter): StatsReport {
     s.runs.failureRate = ratio(s.runs.byStatus.failed ?? 0, finished);
     for (const [code, count] of Object.entries(failures.get(s) ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)))
       s.runs.failuresByCode[code] = { count, rate: ratio(count, finished) ?? 0 };
-    s.cost.perTask.meanUsd = ratio(finishedCost.get(s) ?? 0, finished);
+    // Money to the nano-dollar (src/money.ts): sums of float prices carry noise (0.33000000000000003).
+    s.cost.totalUsd = roundUsd(s.cost.totalUsd);
+    const mean = ratio(finishedCost.get(s) ?? 0, finished);
+    s.cost.perTask.meanUsd = mean === null ? null : roundUsd(mean);
+    for (const k of ['p50', 'p95', 'p99'] as const) {
+      const v = s.cost.perTask[k];
+      if (v !== null) s.cost.perTask[k] = roundUsd(v);
+    }
     s.escalations.rate = ratio(s.escalations.escalatedRuns, s.runs.total);
     const decided = s.approvals.byStatus.approved + s.approvals.byStatus.rejected;
     s.approvals.approveRate = ratio(s.approvals.byStatus.approved, decided);

@@ -35,7 +35,9 @@ export function describeAuditContract(name: string, make: () => Promise<AuditFix
 
     before(async () => {
       fx = await make();
-      const rt = await createRuntime({ store: fx.open() });
+      // A store given to a runtime is the caller's to close (the runtime closes only what it opened).
+      const given = fx.open();
+      const rt = await createRuntime({ store: given });
       try {
         const observer = role({ name: 'watcher', autonomy: 'observe', turns: [write('a.txt'), done] });
         assert.equal((await rt.run(observer.file, {})).status, 'succeeded');
@@ -59,6 +61,7 @@ export function describeAuditContract(name: string, make: () => Promise<AuditFix
         assert.equal((await rt.cancel(dropped.runId, { by: 'kim', reason: 'not now' })).status, 'cancelled');
       } finally {
         await rt.close();
+        await given.close();
       }
       store = fx.open();
       await store.init();

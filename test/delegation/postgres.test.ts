@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { createRuntime, loadRoleFile } from '../../src/index.js';
-import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { TASK_INPUT, writeRoleTree } from '../support/delegation.js';
 import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
 import { waitFor } from '../support/wait.js';
@@ -40,7 +39,8 @@ describe('delegation on Postgres', { skip }, () => {
       },
     ]);
     const rt = await createRuntime({
-      store: openPostgresStore({ connectionString: TEST_DATABASE_URL, schema }),
+      databaseUrl: TEST_DATABASE_URL,
+      env: { ...process.env, NIGHTSHIFT_DATABASE_SCHEMA: schema },
     });
     const stop = new AbortController();
     try {
@@ -88,7 +88,8 @@ describe('delegation on Postgres', { skip }, () => {
       },
     ]);
     const rt = await createRuntime({
-      store: openPostgresStore({ connectionString: TEST_DATABASE_URL, schema }),
+      databaseUrl: TEST_DATABASE_URL,
+      env: { ...process.env, NIGHTSHIFT_DATABASE_SCHEMA: schema },
     });
     const stop = new AbortController();
     try {

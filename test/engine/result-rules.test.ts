@@ -9,7 +9,6 @@ import { stringify } from 'yaml';
 import { buildMessages } from '../../src/engine/conversation.js';
 import { RunState } from '../../src/engine/state.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
-import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { fixtures } from '../support/paths.js';
 import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
 import { type TestRole, testRoles } from '../support/roles.js';
@@ -29,8 +28,8 @@ async function open(kind: StoreKind, r: TestRole, env?: NodeJS.ProcessEnv): Prom
   const schema = freshSchema();
   schemas.push(schema);
   return createRuntime({
-    store: openPostgresStore({ connectionString: TEST_DATABASE_URL, schema }),
-    ...(env ? { env } : {}),
+    databaseUrl: TEST_DATABASE_URL,
+    env: { ...(env ?? process.env), NIGHTSHIFT_DATABASE_SCHEMA: schema },
   });
 }
 

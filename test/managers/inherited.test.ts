@@ -9,7 +9,6 @@ import { describe, it } from 'node:test';
 import { managerRunId } from '../../src/managers/manager-for.js';
 import { loadRoleFile } from '../../src/roles/load.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
-import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { type RoleSketch, TASK_INPUT, writeRoleTree } from '../support/delegation.js';
 import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
 import { waitFor } from '../support/wait.js';
@@ -193,7 +192,8 @@ describe("a specialist without a manager uses its orchestrator's", () => {
     const schema = freshSchema();
     const tree = desk();
     const rt = await createRuntime({
-      store: openPostgresStore({ connectionString: TEST_DATABASE_URL, schema }),
+      databaseUrl: TEST_DATABASE_URL,
+      env: { ...process.env, NIGHTSHIFT_DATABASE_SCHEMA: schema },
     });
     try {
       const result = await rt.run(tree.file('desk'), {});

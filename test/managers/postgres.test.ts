@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRuntime } from '../../src/runtime.js';
-import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { writeManagedRoles } from '../support/managed-roles.js';
 import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
 
@@ -15,7 +14,8 @@ describe('manager agents on Postgres', { skip }, () => {
   it('a lead allows 250 and cannot allow 5,000', async () => {
     const schema = freshSchema();
     const rt = await createRuntime({
-      store: openPostgresStore({ connectionString: TEST_DATABASE_URL, schema }),
+      databaseUrl: TEST_DATABASE_URL,
+      env: { ...process.env, NIGHTSHIFT_DATABASE_SCHEMA: schema },
     });
     try {
       const r = writeManagedRoles({

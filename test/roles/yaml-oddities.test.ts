@@ -35,6 +35,34 @@ describe('YAML oddities in a role file', () => {
     assert.doesNotMatch(r.text, /parseAllDocuments/);
   });
 
+  it('a !!binary value is refused as such (ROLE_INVALID at its line:col), not as "got a mapping"', async () => {
+    const r = await validate(
+      'binary.yaml',
+      GOOD.replace('instructions: hi', 'instructions: !!binary aGVsbG8='),
+    );
+    assert.equal(r.code, 2);
+    assert.match(
+      r.text,
+      /binary\.yaml:5: YAML: the value at 5:24 is tagged !!binary, which is not supported/,
+    );
+    assert.doesNotMatch(r.text, /got a mapping/);
+    const run = await runCli(['run', join(tmp.path, 'binary.yaml')]);
+    assert.equal(run.code, 2);
+    assert.match(
+      run.stderr,
+      /\[ROLE_INVALID\][\s\S]*binary\.yaml:5: YAML: the value at 5:24 is tagged !!binary, which is not supported/,
+    );
+    const block = await validate(
+      'binary-block.yaml',
+      GOOD.replace('description: d', 'description: !!binary |\n  aGVsbG8='),
+    );
+    assert.equal(block.code, 2);
+    assert.match(
+      block.text,
+      /binary-block\.yaml:2: YAML: the value at 2:\d+ is tagged !!binary, which is not supported/,
+    );
+  });
+
   it('holds: duplicate keys, an alias bomb, CRLF line endings and a byte order mark', async () => {
     const dup = await validate(
       'dup.yaml',

@@ -76,7 +76,7 @@ async function outage(fault: (proxy: TcpProxy) => void) {
   const store = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
   try {
     await (
-      await createRuntime({ store: openPostgresStore({ connectionString: TEST_DATABASE_URL, schema }) })
+      await createRuntime({ databaseUrl: TEST_DATABASE_URL, env: { NIGHTSHIFT_DATABASE_SCHEMA: schema } })
     ).close();
     for (let i = 0; i < 3; i++) {
       workers.push(

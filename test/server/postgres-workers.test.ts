@@ -71,7 +71,8 @@ describe('three workers on Postgres', { skip }, () => {
     try {
       // Create the schema once before the workers race to migrate it (they would serialise anyway).
       const rt = await createRuntime({
-        store: openPostgresStore({ connectionString: TEST_DATABASE_URL, schema }),
+        databaseUrl: TEST_DATABASE_URL,
+        env: { NIGHTSHIFT_DATABASE_SCHEMA: schema },
       });
       await rt.close();
       for (let i = 0; i < 3; i++) workers.push(await worker(r.dir, env));
@@ -152,6 +153,7 @@ describe('three workers on Postgres', { skip }, () => {
       assert.equal(runs.length, 4);
     } finally {
       await rt.close();
+      await store.close();
       for (const w of workers) w.child.kill('SIGKILL');
       await Promise.all(workers.map((w) => w.done));
       await dropSchema(schema);
@@ -171,7 +173,7 @@ describe('three workers on Postgres', { skip }, () => {
     const store = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
     try {
       await (
-        await createRuntime({ store: openPostgresStore({ connectionString: TEST_DATABASE_URL, schema }) })
+        await createRuntime({ databaseUrl: TEST_DATABASE_URL, env: { NIGHTSHIFT_DATABASE_SCHEMA: schema } })
       ).close();
       for (let i = 0; i < 3; i++) workers.push(await worker(r.dir, env));
       const n = 300;
@@ -229,7 +231,8 @@ describe('three workers on Postgres', { skip }, () => {
     const workers: Awaited<ReturnType<typeof worker>>[] = [];
     try {
       const rt = await createRuntime({
-        store: openPostgresStore({ connectionString: TEST_DATABASE_URL, schema }),
+        databaseUrl: TEST_DATABASE_URL,
+        env: { ...process.env, NIGHTSHIFT_DATABASE_SCHEMA: schema },
       });
       await rt.close();
       for (let i = 0; i < 3; i++) workers.push(await worker(r.dir, env));

@@ -273,7 +273,8 @@ describe('postgres specifics', { skip }, () => {
     });
     made.push(r);
     const rt = await createRuntime({
-      store: openPostgresStore({ connectionString: TEST_DATABASE_URL, schema }),
+      databaseUrl: TEST_DATABASE_URL,
+      env: { ...process.env, NIGHTSHIFT_DATABASE_SCHEMA: schema },
     });
     try {
       const paused = await rt.run(r.file, { ticket: 'T-1' });

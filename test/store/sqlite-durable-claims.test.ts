@@ -270,6 +270,7 @@ describe('durable claims on the embedded store', () => {
       return { ...store.commitStats, fsyncs: store.walSyncStats.fsyncs, r };
     } finally {
       await rt.close();
+      await store.close();
     }
   };
 

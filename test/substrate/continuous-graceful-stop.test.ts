@@ -54,7 +54,7 @@ describe('continuous agent: SIGTERM of its holder mid-event', { skip }, () => {
       ANTHROPIC_BASE_URL: fake.url,
     };
     await (
-      await createRuntime({ store: openPostgresStore({ connectionString: TEST_DATABASE_URL, schema }) })
+      await createRuntime({ databaseUrl: TEST_DATABASE_URL, env: { NIGHTSHIFT_DATABASE_SCHEMA: schema } })
     ).close();
     const store = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
     await store.init();

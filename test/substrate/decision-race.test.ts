@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { Runtime } from '../../src/runtime/types.js';
 import { createRuntime } from '../../src/runtime.js';
-import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
 
@@ -88,7 +87,10 @@ describe('two deciders at once', () => {
     after(() => dropSchema(schema));
     races('postgres', async () => {
       const open = () =>
-        createRuntime({ store: openPostgresStore({ connectionString: TEST_DATABASE_URL, schema }) });
+        createRuntime({
+          databaseUrl: TEST_DATABASE_URL,
+          env: { ...process.env, NIGHTSHIFT_DATABASE_SCHEMA: schema },
+        });
       return [await open(), await open()];
     });
   });

@@ -90,7 +90,10 @@ const sqlite = async (dataDir: string): Promise<Backend> => {
 const postgres = async (): Promise<Backend> => {
   const schema = freshSchema();
   const open = () => openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
-  await (await createRuntime({ store: open() })).close();
+  // Migrated by a runtime that opens (and so closes) its own store.
+  await (
+    await createRuntime({ databaseUrl: TEST_DATABASE_URL, env: { NIGHTSHIFT_DATABASE_SCHEMA: schema } })
+  ).close();
   const store = open();
   return {
     args: [],

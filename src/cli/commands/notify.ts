@@ -2,9 +2,28 @@
 // no `serve` runs): timed-out tiers pass on, due notifications are sent through the channels this
 // environment can use. `serve` does the same every second (NIGHTSHIFT_NOTIFY_MS).
 import type { Command } from 'commander';
+import { MAX_TIMER_MS } from '../../config/timer-limit.js';
 import { NightshiftError } from '../../errors.js';
 import { channelsFromEnv } from '../../notifications/channels.js';
 import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
+
+/** The lease's bounds: as serve's --lease-ms (src/config/serve-settings.ts), the longest a timer takes. */
+const MIN_LEASE_MS = 100;
+
+/**
+ * `--lease-ms`: digits only (`1e30`, `0x10`, `1.5` and ` 100` are refused, not read as numbers JavaScript
+ * would make of them), from 100 to 2147483647 ms; USAGE naming the flag otherwise.
+ */
+function leaseMsFlag(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = /^\d{1,10}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(n >= MIN_LEASE_MS && n <= MAX_TIMER_MS))
+    throw new NightshiftError(
+      'USAGE',
+      `--lease-ms must be a whole number of milliseconds from ${MIN_LEASE_MS} to ${MAX_TIMER_MS} (digits only), not '${raw}'`,
+    );
+  return n;
+}
 
 export function notifyCommand(program: Command, cli: CliContext): void {
   withCommonFlags(program.command('notify'))
@@ -17,12 +36,7 @@ export function notifyCommand(program: Command, cli: CliContext): void {
           'USAGE',
           'notify needs --once (nightshift serve sends notifications continuously)',
         );
-      const leaseMs = flags.leaseMs === undefined ? undefined : Number(flags.leaseMs);
-      if (leaseMs !== undefined && !(Number.isInteger(leaseMs) && leaseMs >= 100))
-        throw new NightshiftError(
-          'USAGE',
-          `--lease-ms must be a whole number of milliseconds >= 100, not ${flags.leaseMs}`,
-        );
+      const leaseMs = leaseMsFlag(flags.leaseMs);
       // It sends what runs left in the outbox: no store means a wrong --data-dir, not an empty outbox.
       const rt = await cli.open(flags, { createStore: false });
       const { channels, missing } = channelsFromEnv(process.env, {

@@ -3,7 +3,7 @@
 // sends a redelivery byte for byte (the same signature): the signature is the dedupe key (decision 031).
 import { createHmac } from 'node:crypto';
 import { matchesAny } from '../webhook-signature.js';
-import { header, type WebhookScheme } from './scheme.js';
+import { deliveryId, header, type WebhookScheme } from './scheme.js';
 
 export const github: WebhookScheme = {
   verify(headers, body, { secret }) {
@@ -30,7 +30,8 @@ export const github: WebhookScheme = {
   identify(headers, _payload, signature) {
     return {
       // Not signed: reported, never trusted to tell deliveries apart.
-      deliveryId: header(headers, 'x-github-delivery') ?? signature,
+      deliveryId:
+        deliveryId(header(headers, 'x-github-delivery'), { header: 'X-GitHub-Delivery' }) ?? signature,
       dedupeKey: signature,
       event: header(headers, 'x-github-event'),
     };

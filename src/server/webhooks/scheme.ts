@@ -2,6 +2,11 @@
 // is parsed, and, once it holds, what the sender says the delivery is (its id, its event).
 import type { IncomingHttpHeaders } from 'node:http';
 import type { SignatureCheck } from '../webhook-signature.js';
+import { WebhookRefusal } from './refusal.js';
+
+/** The longest delivery id a sender may give (the rule the idempotency keys it becomes part of follow). */
+export const MAX_DELIVERY_ID_LENGTH = 200;
+const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 
 export interface SchemeSettings {
   secret: string;
@@ -54,4 +59,28 @@ export function stringField(payload: unknown, ...path: string[]): string | undef
     v = (v as Record<string, unknown>)[key];
   }
   return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/**
+ * A sender's delivery id, once it fits: 1 to 200 visible ASCII characters. The id is kept with the run,
+ * echoed in the answer and the log, and is part of the run's idempotency key, so an unbounded one (a
+ * 15 KB header) would grow every row and line it touches, and a control character could forge a log line.
+ * Refused (400, nothing recorded) naming where it came from: a header, or a field of the body.
+ */
+export function deliveryId(
+  value: string | undefined,
+  where: { header: string } | { field: string },
+): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.length <= MAX_DELIVERY_ID_LENGTH && VISIBLE_ASCII.test(value)) return value;
+  const what =
+    value.length > MAX_DELIVERY_ID_LENGTH
+      ? `is ${value.length} characters long`
+      : 'holds a space, a control or a non-ASCII character';
+  const named = 'header' in where ? `the ${where.header} header` : `the body's "${where.field}"`;
+  throw new WebhookRefusal(
+    400,
+    'header' in where ? 'WEBHOOK_HEADER_MALFORMED' : 'WEBHOOK_BODY_INVALID',
+    `${named} ${what}: a delivery id must be 1 to ${MAX_DELIVERY_ID_LENGTH} visible ASCII characters (letters, digits and punctuation); nothing was recorded`,
+  );
 }

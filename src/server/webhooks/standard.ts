@@ -4,7 +4,7 @@
 // signed again with a new timestamp under the same id.
 import { createHmac } from 'node:crypto';
 import { matchesAny, REPLAY_WINDOW_SECONDS, staleTimestamp } from '../webhook-signature.js';
-import { header, stringField, type WebhookScheme } from './scheme.js';
+import { deliveryId, header, stringField, type WebhookScheme } from './scheme.js';
 
 /** The HMAC key a `whsec_<base64>` secret stands for (the prefix is optional, as in the reference library). */
 export function standardKey(secret: string): Buffer | undefined {
@@ -56,7 +56,7 @@ export const standard: WebhookScheme = {
   },
   window: (s) => s.toleranceSeconds ?? REPLAY_WINDOW_SECONDS,
   identify(headers, payload) {
-    const id = header(headers, 'webhook-id')!;
+    const id = deliveryId(header(headers, 'webhook-id'), { header: 'webhook-id' })!;
     return { deliveryId: id, dedupeKey: id, event: stringField(payload, 'type') };
   },
 };

@@ -4,7 +4,7 @@
 // are signed again with a new timestamp but carry the same event.
 import { createHmac } from 'node:crypto';
 import { matchesAny, REPLAY_WINDOW_SECONDS, staleTimestamp } from '../webhook-signature.js';
-import { header, stringField, type WebhookScheme } from './scheme.js';
+import { deliveryId, header, stringField, type WebhookScheme } from './scheme.js';
 
 export const stripe: WebhookScheme = {
   verify(headers, body, s, nowMs) {
@@ -37,7 +37,7 @@ export const stripe: WebhookScheme = {
   },
   window: (s) => s.toleranceSeconds ?? REPLAY_WINDOW_SECONDS,
   identify(_headers, payload) {
-    const id = stringField(payload, 'id');
+    const id = deliveryId(stringField(payload, 'id'), { field: 'id' });
     if (!id) return 'a Stripe event has an "id" (evt_...): the body has none';
     return { deliveryId: id, dedupeKey: id, event: stringField(payload, 'type') };
   },

@@ -1,7 +1,9 @@
 // Every metric `serve` exposes from what the store committed (the scrape-time gauges are in gauges.ts).
 // Names and units follow Prometheus conventions: the nightshift_ prefix, base units (seconds, USD,
 // tokens), _total on counters. docs/observability.md ("Prometheus metrics") lists them for operators.
+
 import type { Registry } from 'prom-client';
+import { roundUsd } from '../../money.js';
 import { CounterFamily, HistogramFamily } from './series.js';
 
 /** Bucket bounds, in the metric's unit. */
@@ -18,14 +20,19 @@ const BUCKETS = {
 export type CommitMetrics = ReturnType<typeof defineCommitMetrics>;
 
 export function defineCommitMetrics(registry: Registry) {
-  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
-    new CounterFamily<L>(name, help, labelNames, registry);
+  const counter = <L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    shown?: (v: number) => number,
+  ) => new CounterFamily<L>(name, help, labelNames, registry, shown);
   const histogram = <L extends string>(
     name: string,
     help: string,
     labelNames: readonly L[],
     buckets: number[],
-  ) => new HistogramFamily<L>(name, help, labelNames, buckets, registry);
+    shown?: (v: number) => number,
+  ) => new HistogramFamily<L>(name, help, labelNames, buckets, registry, shown);
   return {
     runsStarted: counter('nightshift_runs_started_total', 'Runs created (queued or started).', ['role']),
     runsFinished: counter(
@@ -44,6 +51,7 @@ export function defineCommitMetrics(registry: Registry) {
       "A finished run's model cost in USD (the cost per task).",
       ['role'],
       BUCKETS.runCostUsd,
+      roundUsd,
     ),
     runRetries: counter('nightshift_run_retries_total', 'Runs queued again for a retry.', ['role']),
     runsResumed: counter(
@@ -67,7 +75,8 @@ export function defineCommitMetrics(registry: Registry) {
       'role',
       'direction',
     ]),
-    cost: counter('nightshift_cost_usd_total', 'Model cost in USD.', ['role']),
+    // Money is shown to the nano-dollar, as `stats` shows it (src/money.ts).
+    cost: counter('nightshift_cost_usd_total', 'Model cost in USD.', ['role'], roundUsd),
     toolDecisions: counter(
       'nightshift_tool_decisions_total',
       "The policy's decisions on tool calls: allow, draft, escalate, deny.",

@@ -91,6 +91,8 @@ export class CounterFamily<L extends string = string> {
     readonly help: string,
     readonly labelNames: readonly L[],
     registry: Registry,
+    /** How a value is shown when scraped (money: to the nano-dollar); the sum kept is not rounded. */
+    private readonly shown: (v: number) => number = (v) => v,
   ) {
     registry.registerMetric(this as never);
   }
@@ -119,7 +121,7 @@ export class CounterFamily<L extends string = string> {
           value: x.value,
         }))
       : this.series.values();
-    const values = [...all].map((s) => ({ labels: s.labels, value: s.value }));
+    const values = [...all].map((s) => ({ labels: s.labels, value: this.shown(s.value) }));
     return Promise.resolve({
       name: this.name,
       help: this.help,
@@ -146,6 +148,8 @@ export class HistogramFamily<L extends string = string> {
     readonly labelNames: readonly L[],
     readonly bounds: readonly number[],
     registry: Registry,
+    /** How the `_sum` is shown when scraped (money: to the nano-dollar); the sum kept is not rounded. */
+    private readonly shown: (v: number) => number = (v) => v,
   ) {
     registry.registerMetric(this as never);
   }
@@ -205,7 +209,7 @@ export class HistogramFamily<L extends string = string> {
         const le = i < this.bounds.length ? this.bounds[i]! : '+Inf';
         values.push({ metricName: `${this.name}_bucket`, labels: { le, ...s.labels }, value: cumulative });
       }
-      values.push({ metricName: `${this.name}_sum`, labels: s.labels, value: s.sum });
+      values.push({ metricName: `${this.name}_sum`, labels: s.labels, value: this.shown(s.sum) });
       values.push({ metricName: `${this.name}_count`, labels: s.labels, value: s.count });
     }
     return Promise.resolve({

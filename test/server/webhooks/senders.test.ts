@@ -15,6 +15,7 @@ import Stripe from 'stripe';
 import { loadRoleFile } from '../../../src/roles/load.js';
 import { createRuntime, type Runtime } from '../../../src/runtime.js';
 import { type Daemon, startDaemon } from '../../../src/server/daemon.js';
+import { signWebhook } from '../../../src/tools/builtin/notify-webhook.js';
 import { type TestRole, writeTestRole } from '../../support/roles.js';
 
 const SECRETS = {
@@ -23,6 +24,7 @@ const SECRETS = {
   SLACK_SECRET: `slack-signing-${randomBytes(8).toString('hex')}`,
   STD_SECRET: `whsec_${randomBytes(32).toString('base64')}`,
   STD_BAD_SECRET: 'whsec_not base64!',
+  NS_SECRET: `ns-${randomBytes(12).toString('hex')}`,
 };
 const stripeHeader = (payload: string, secret = SECRETS.STRIPE_SECRET, timestamp = now()) =>
   new Stripe('sk_test_unused').webhooks.generateTestHeaderString({ payload, secret, timestamp });
@@ -76,6 +78,7 @@ describe('webhooks from the senders users have', () => {
           { webhook: { path: 'standard', secret: 'STD_SECRET', scheme: 'standard' } },
           { webhook: { path: 'standard-bad', secret: 'STD_BAD_SECRET', scheme: 'standard' } },
           { webhook: { path: 'unset', secret: 'UNSET_SECRET', scheme: 'github' } },
+          { webhook: { path: 'own', secret: 'NS_SECRET' } },
         ],
       },
     });
@@ -392,6 +395,73 @@ describe('webhooks from the senders users have', () => {
       401,
       'WEBHOOK_HEADER_MISSING',
       /webhook-timestamp/,
+    );
+  });
+
+  it('a delivery id over 200 characters, or not visible ASCII, is refused (400) naming its header or field', async () => {
+    const long = 'd'.repeat(201);
+    const ns = (id: string, body: string) => ({
+      'x-nightshift-signature': signWebhook(SECRETS.NS_SECRET, now(), body),
+      'x-nightshift-delivery': id,
+    });
+    const body = '{"ticket":"T-1"}';
+    await refused(
+      'nightshift',
+      post('own', ns(long, body), body),
+      400,
+      'WEBHOOK_HEADER_MALFORMED',
+      /x-nightshift-delivery header is 201 characters long: a delivery id must be 1 to 200 visible ASCII/,
+    );
+    await refused(
+      'a control character',
+      post('own', ns('a\tb', body), body),
+      400,
+      'WEBHOOK_HEADER_MALFORMED',
+      /x-nightshift-delivery header holds a space, a control or a non-ASCII character/,
+    );
+    // The refusal spent nothing: the same body signed again with a 200-character id starts its run.
+    const fits = await post('own', ns('d'.repeat(200), body), body);
+    assert.equal(fits.status, 202, JSON.stringify(fits.body));
+    assert.equal(fits.body.deliveryId, 'd'.repeat(200));
+    const gh = '{"action":"opened"}';
+    await refused(
+      'github',
+      post(
+        'github',
+        {
+          'x-hub-signature-256': await githubSign(SECRETS.GH_SECRET, gh),
+          'x-github-event': 'issues',
+          'x-github-delivery': long,
+        },
+        gh,
+      ),
+      400,
+      'WEBHOOK_HEADER_MALFORMED',
+      /X-GitHub-Delivery header is 201 characters long/,
+    );
+    const std = '{"type":"x"}';
+    await refused(
+      'standard',
+      post('standard', standardHeaders(long, std), std),
+      400,
+      'WEBHOOK_HEADER_MALFORMED',
+      /webhook-id header is 201 characters long/,
+    );
+    const evt = JSON.stringify({ id: `evt_${long}`, type: 'charge.succeeded' });
+    await refused(
+      'stripe',
+      post('stripe', { 'stripe-signature': stripeHeader(evt) }, evt),
+      400,
+      'WEBHOOK_BODY_INVALID',
+      /the body's "id" is 205 characters long/,
+    );
+    const ev = JSON.stringify({ type: 'event_callback', event_id: 'Ev 1', event: { type: 'message' } });
+    await refused(
+      'slack',
+      post('slack', slackHeaders(ev), ev),
+      400,
+      'WEBHOOK_BODY_INVALID',
+      /the body's "event_id" holds a space/,
     );
   });
 
