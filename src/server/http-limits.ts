@@ -9,8 +9,8 @@ export interface HttpLimits {
   /** A request whose headers are not all in by then is answered 408 and its connection closed. */
   headersTimeoutMs: number;
   /**
-   * The whole request, body included. Only the request: an answer that streams (the run event stream, a
-   * /mcp answer) runs on after the request is in, however long.
+   * The whole request, body included. Only the request: an answer that streams (the run event stream)
+   * runs on after the request is in, however long.
    */
   requestTimeoutMs: number;
   /** An idle keep-alive connection is closed after this; longer than a load balancer's idle timeout (60 s). */
