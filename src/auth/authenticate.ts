@@ -24,6 +24,11 @@ export interface AuthenticateOptions {
    * authenticating. Without it, a session's state-changing request must carry the x-csrf-token header.
    */
   csrf?: string | undefined;
+  /**
+   * The route checks a session's CSRF token itself once it has read the form (requireFormCsrf): the
+   * session is authenticated first, so an anonymous client cannot make the daemon read a form body.
+   */
+  csrfAfterForm?: boolean | undefined;
 }
 
 export interface Authenticator {
@@ -87,7 +92,7 @@ export function createAuthenticator(o: {
     if (!found || found.session.endedAt !== null || found.session.expiresAt <= now || !usable(found.token))
       throw refusal('the browser session has ended or expired: log in again', opts.scope);
     const csrf = csrfTokenFor(secret);
-    if (!isSafeMethod(req.method)) {
+    if (!isSafeMethod(req.method) && !opts.csrfAfterForm) {
       const header = req.headers[CSRF_HEADER];
       checkCsrf(csrf, opts.csrf ?? (typeof header === 'string' ? header : undefined));
     }

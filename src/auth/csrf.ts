@@ -35,3 +35,14 @@ export function checkCsrf(expected: string, given: string | undefined): void {
 export function isSafeMethod(method: string | undefined): boolean {
   return method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
 }
+
+/**
+ * For a route that authenticated with `csrfAfterForm` and has now read the form: a session's request must
+ * carry its CSRF token (`given`: the form field, else the header); a bearer token's needs none.
+ */
+export function requireFormCsrf(
+  who: { via: 'token' | 'session'; csrf?: string },
+  given: string | undefined,
+): void {
+  if (who.via === 'session') checkCsrf(who.csrf ?? '', given);
+}

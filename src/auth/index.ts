@@ -11,7 +11,9 @@
 //     AUTH_REQUIRED  (401) no credentials; unknown, revoked or expired token or session; a person token
 //                    whose person is no longer in people:
 //     CSRF_INVALID   (403) a session's non-GET/HEAD/OPTIONS request without its CSRF token (the `csrf` form
-//                    field passed as `options.csrf`, or the `x-csrf-token` header)
+//                    field passed as `options.csrf`, or the `x-csrf-token` header). A form route passes
+//                    `options.csrfAfterForm` instead, reads the form only after the session is known, then
+//                    calls `requireFormCsrf(principal, field)` (an anonymous client never makes it read a body)
 //     AUTH_FORBIDDEN (403) `options.scope` given and not held
 // - `requireScope(principal, scope)`: the same AUTH_FORBIDDEN check, for a route needing a second scope.
 // - `mayDecideFor(principal, role, auth.people)` → boolean (show decide buttons or not);
@@ -29,7 +31,7 @@ export {
   type Authenticator,
   createAuthenticator,
 } from './authenticate.js';
-export { CSRF_FIELD, CSRF_HEADER, checkCsrf, csrfTokenFor, isSafeMethod } from './csrf.js';
+export { CSRF_FIELD, CSRF_HEADER, checkCsrf, csrfTokenFor, isSafeMethod, requireFormCsrf } from './csrf.js';
 export { CONTENT_SECURITY_POLICY, pageHeaders, sendPage } from './headers.js';
 export { type AuthAnswer, authErrorAnswer } from './http.js';
 export { mayDecideFor, type Principal, requireDecideFor, requireScope } from './principal.js';

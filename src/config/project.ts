@@ -36,6 +36,19 @@ export const ServeConfig = z.strictObject({
   streamHeartbeatMs: z.number().int().min(10).max(MAX_TIMER_MS).optional(),
   /** How far V8 lets the JS heap grow past what the last full collection kept, in percent; 0: V8's policy. */
   heapGrowingPercent: z.number().int().min(0).max(1_000).optional(),
+  /**
+   * The address people reach serve at when it is behind a proxy (`https://agents.example.com`): the
+   * console's and login forms accept a post whose Origin is this one, besides the one the Host header names.
+   */
+  publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** How long a client may take to send a request's headers (slow clients are cut: 408, then closed). */
+  headersTimeoutMs: z.number().int().min(100).max(MAX_TIMER_MS).optional(),
+  /** How long a client may take to send a whole request, body included (not the answer: streams run on). */
+  requestTimeoutMs: z.number().int().min(100).max(MAX_TIMER_MS).optional(),
+  /** How long an idle keep-alive connection stays open between requests. */
+  keepAliveTimeoutMs: z.number().int().min(100).max(MAX_TIMER_MS).optional(),
+  /** Connections open at once; past it a new one is closed as it arrives. */
+  maxConnections: z.number().int().min(1).max(1_000_000).optional(),
 });
 export type ServeConfig = z.infer<typeof ServeConfig>;
 

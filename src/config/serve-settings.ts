@@ -2,6 +2,7 @@
 // NIGHTSHIFT_* environment variables, then the `serve:` section of nightshift.config.yaml, then defaults.
 // Each value says where it came from, so a bad one is reported with its source.
 import { NightshiftError } from '../errors.js';
+import { HTTP_LIMITS } from '../server/http-limits.js';
 import type { ServeConfig } from './project.js';
 import { MAX_TIMER_MS } from './timer-limit.js';
 
@@ -24,6 +25,16 @@ export interface ServeSettings {
    * --heap-growing-percent; 0: V8's own policy, which lets it grow up to 4×). Applied by server/heap-growth.ts.
    */
   heapGrowingPercent: number;
+  /**
+   * The origin people reach serve at (`--public-url`, NIGHTSHIFT_PUBLIC_URL, serve.publicUrl), accepted on
+   * the console's and login forms besides the Host header's; undefined: Host's only.
+   */
+  publicOrigin: string | undefined;
+  /** The HTTP server's slow-client limits (server/http-limits.ts). */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
 }
 
 /** The settings when nothing sets them. */
@@ -39,6 +50,8 @@ export const SERVE_DEFAULTS: Readonly<ServeSettings> = {
   streams: 256,
   streamHeartbeatMs: 15_000,
   heapGrowingPercent: 50,
+  publicOrigin: undefined,
+  ...HTTP_LIMITS,
 };
 
 /**
@@ -47,7 +60,7 @@ export const SERVE_DEFAULTS: Readonly<ServeSettings> = {
  * processes, or a poll interval past the timers' limit, which Node would run every millisecond.
  */
 const NUMERIC: {
-  key: Exclude<keyof ServeSettings, 'host'>;
+  key: Exclude<keyof ServeSettings, 'host' | 'publicOrigin'>;
   flag?: string;
   env: string;
   min: number;
@@ -63,10 +76,14 @@ const NUMERIC: {
   { key: 'streams', env: 'NIGHTSHIFT_STREAMS', min: 1, max: Number.MAX_SAFE_INTEGER },
   { key: 'streamHeartbeatMs', env: 'NIGHTSHIFT_STREAM_HEARTBEAT_MS', min: 10, max: MAX_TIMER_MS },
   { key: 'heapGrowingPercent', env: 'NIGHTSHIFT_HEAP_GROWING_PERCENT', min: 0, max: 1_000 },
+  { key: 'headersTimeoutMs', env: 'NIGHTSHIFT_HEADERS_TIMEOUT_MS', min: 100, max: MAX_TIMER_MS },
+  { key: 'requestTimeoutMs', env: 'NIGHTSHIFT_REQUEST_TIMEOUT_MS', min: 100, max: MAX_TIMER_MS },
+  { key: 'keepAliveTimeoutMs', env: 'NIGHTSHIFT_KEEP_ALIVE_TIMEOUT_MS', min: 100, max: MAX_TIMER_MS },
+  { key: 'maxConnections', env: 'NIGHTSHIFT_MAX_CONNECTIONS', min: 1, max: 1_000_000 },
 ];
 
 export function resolveServeSettings(
-  flags: Partial<Record<keyof ServeSettings, string>>,
+  flags: Partial<Record<keyof ServeSettings | 'publicUrl', string>>,
   env: NodeJS.ProcessEnv,
   config: ServeConfig,
   configFile: string | undefined,
@@ -89,5 +106,39 @@ export function resolveServeSettings(
     if (n > max) throw new NightshiftError('USAGE', `${source} must be at most ${max}, got '${raw}'`);
     out[key] = n;
   }
+  // Node cuts a request whose headers are still arriving when requestTimeout ends anyway: a headers
+  // timeout past it would be a setting that does nothing.
+  if (out.headersTimeoutMs > out.requestTimeoutMs)
+    throw new NightshiftError(
+      'USAGE',
+      `the headers timeout (${out.headersTimeoutMs} ms) must not be longer than the request timeout (${out.requestTimeoutMs} ms)`,
+    );
+  out.publicOrigin = publicOriginOf(flags.publicUrl, env, config, configFile);
   return out;
+}
+
+/** `--public-url`, NIGHTSHIFT_PUBLIC_URL or serve.publicUrl, as an origin; a bad one is refused with its source. */
+function publicOriginOf(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  config: ServeConfig,
+  configFile: string | undefined,
+): string | undefined {
+  const [raw, source] =
+    flag !== undefined
+      ? [flag, '--public-url']
+      : env.NIGHTSHIFT_PUBLIC_URL
+        ? [env.NIGHTSHIFT_PUBLIC_URL, 'NIGHTSHIFT_PUBLIC_URL']
+        : [config.publicUrl, `serve.publicUrl in ${configFile ?? 'nightshift.config.yaml'}`];
+  if (raw === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {}
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw new NightshiftError(
+      'USAGE',
+      `${source} must be an http(s) URL people reach serve at (https://agents.example.com), got '${raw}'`,
+    );
+  return url.origin;
 }

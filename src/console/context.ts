@@ -11,4 +11,6 @@ export interface ConsoleContext {
   auth: Authenticator;
   log: Logger;
   wake(): void;
+  /** The origin people reach serve at (serve.publicUrl), accepted on a decision's form post besides Host's. */
+  publicOrigin?: string | undefined;
 }

@@ -4,12 +4,19 @@
 // (same-origin form, CSRF token, the person allowed for the role) before anything is written.
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { authErrorAnswer, CSRF_FIELD, type Principal, pageHeaders, requireDecideFor } from '../auth/index.js';
+import {
+  authErrorAnswer,
+  CSRF_FIELD,
+  type Principal,
+  pageHeaders,
+  requireDecideFor,
+  requireFormCsrf,
+} from '../auth/index.js';
 import { isNightshiftError, NightshiftError } from '../errors.js';
 import { ApiError, httpErrorCode } from '../server/api/errors.js';
 import { refusalStatus } from '../server/channel-doors.js';
 import { HttpError, requestUrl } from '../server/http-body.js';
-import { readForm } from '../server/login-routes.js';
+import { readForm, requireOwnPage } from '../server/login-routes.js';
 import type { Route } from '../server/router.js';
 import type { ConsoleContext } from './context.js';
 import { inboxBody } from './inbox.js';
@@ -121,8 +128,13 @@ export function consoleRoutes(o: ConsoleContext): Route[] {
     }),
     page('POST', /^\/console\/decide\/(approve|reject|answer)\/([^/]+)$/, async (req, res, [a, id]) => {
       const action = a as keyof typeof TEXT_FIELD;
-      const form = await readForm(req);
-      const who = await o.auth.authenticate(req, { csrf: form.get(CSRF_FIELD) ?? '' });
+      // Headers, then the session (401/403 without reading a byte of the body), then the form and the
+      // session's CSRF token in it: an anonymous client cannot make the daemon read 64 KiB.
+      const formOptions = { publicOrigin: o.publicOrigin };
+      requireOwnPage(req, formOptions);
+      const who = await o.auth.authenticate(req, { csrfAfterForm: true });
+      const form = await readForm(req, formOptions);
+      requireFormCsrf(who, form.get(CSRF_FIELD) ?? '');
       const matter =
         action === 'answer'
           ? await o.runtime.store.getEscalation(id!)

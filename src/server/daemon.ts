@@ -20,6 +20,7 @@ import type { VersionSource } from '../versions/config.js';
 import { watchActiveRoles } from './active-roles.js';
 import { type Api, type ApiContext, createApi } from './api/index.js';
 import { answerFailure } from './failure-answer.js';
+import { applyHttpLimits, HTTP_LIMITS, type HttpLimits, httpServerOptions } from './http-limits.js';
 import { roleSecretValues } from './log-secrets.js';
 import { startNotifier } from './notifier.js';
 import { router } from './router.js';
@@ -52,6 +53,10 @@ export interface DaemonOptions {
   triggersMs?: number | undefined;
   /** Server-sent events' poll and heartbeat intervals (tests shorten them). */
   stream?: ApiContext['stream'];
+  /** Slow-client timeouts and the connection limit (default HTTP_LIMITS). */
+  http?: Partial<HttpLimits> | undefined;
+  /** The origin people reach serve at (serve.publicUrl), accepted on form posts besides Host's. */
+  publicOrigin?: string | undefined;
 }
 
 export interface Daemon {
@@ -182,12 +187,15 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       ready: () => ready,
       wake: () => worker.handle.wake(),
       deliver,
+      publicOrigin: o.publicOrigin,
     }),
     ...api.routes,
   ]);
-  const server = createServer((req, res) => {
+  const limits: HttpLimits = { ...HTTP_LIMITS, ...o.http };
+  const server = createServer(httpServerOptions(limits), (req, res) => {
     route(req, res).catch((err) => answerFailure(req, res, err, { log: o.log, absorbs: outages.absorbs }));
   });
+  applyHttpLimits(server, limits);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -7,11 +7,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type Authenticator,
   CSRF_FIELD,
+  CSRF_HEADER,
   clearedSessionCookie,
   endSession,
   isHttps,
   openSession,
   readSessionCookie,
+  requireFormCsrf,
   sendPage,
   sessionCookie,
   useLoginLink,
@@ -55,18 +57,35 @@ function originHost(origin: string): string | undefined {
   }
 }
 
-/** A form post from one of this server's own pages; anything a browser marks cross-site is refused. */
-export async function readForm(
-  req: IncomingMessage,
-  o: { allowEmpty?: boolean } = {},
-): Promise<URLSearchParams> {
+export interface FormOptions {
+  /** A body-less post (a script's logout) is an empty form. */
+  allowEmpty?: boolean;
+  /**
+   * The origin people reach serve at (`serve.publicUrl`), accepted besides the one the Host header names:
+   * behind a proxy that rewrites Host, the browser's Origin is this one, never the Host the daemon sees.
+   */
+  publicOrigin?: string | undefined;
+}
+
+/**
+ * Refuses a post that is not from one of this server's own pages, on its headers alone (before any of the
+ * body is read): what a browser marks cross-site, or an Origin that is neither the Host the request names
+ * nor the configured public origin.
+ */
+export function requireOwnPage(req: IncomingMessage, o: FormOptions = {}): void {
   const site = req.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none')
     throw new HttpError(403, 'this form cannot be posted from another site');
   // `Origin: null` is what a sandboxed frame or a data: page sends: never one of this server's pages.
   const origin = req.headers.origin;
-  if (origin !== undefined && (!req.headers.host || originHost(origin) !== req.headers.host))
+  if (origin === undefined || origin === o.publicOrigin) return;
+  if (!req.headers.host || originHost(origin) !== req.headers.host)
     throw new HttpError(403, `this form cannot be posted from ${origin}`);
+}
+
+/** A form post from one of this server's own pages (requireOwnPage), read (at most MAX_FORM bytes). */
+export async function readForm(req: IncomingMessage, o: FormOptions = {}): Promise<URLSearchParams> {
+  requireOwnPage(req, o);
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const empty =
     req.headers['content-type'] === undefined &&
@@ -78,7 +97,13 @@ export async function readForm(
   return new URLSearchParams((await readBody(req, MAX_FORM)).toString('utf8'));
 }
 
-export function loginRoutes(o: { auth: Authenticator; store: AccessTokens }): Route[] {
+export function loginRoutes(o: {
+  auth: Authenticator;
+  store: AccessTokens;
+  /** serve.publicUrl's origin (FormOptions.publicOrigin). */
+  publicOrigin?: string | undefined;
+}): Route[] {
+  const formOptions = { publicOrigin: o.publicOrigin };
   /** Opens a session for the token and sends the browser on, the cookie set. */
   async function startSession(req: IncomingMessage, res: ServerResponse, token: AccessTokenRecord) {
     const now = Date.now();
@@ -121,7 +146,7 @@ export function loginRoutes(o: { auth: Authenticator; store: AccessTokens }): Ro
       method: 'POST',
       path: /^\/login$/,
       async handle(req, res) {
-        const secret = (await readForm(req)).get('token')?.trim() ?? '';
+        const secret = (await readForm(req, formOptions)).get('token')?.trim() ?? '';
         const token = await o.auth.activeToken({ secret });
         if (!token) return sendPage(res, 401, loginForm('That token is unknown, revoked or expired.'));
         await startSession(req, res, token);
@@ -149,7 +174,7 @@ export function loginRoutes(o: { auth: Authenticator; store: AccessTokens }): Ro
       method: 'POST',
       path: /^\/login\/link$/,
       async handle(req, res) {
-        const secret = (await readForm(req)).get('link') ?? '';
+        const secret = (await readForm(req, formOptions)).get('link') ?? '';
         let token: AccessTokenRecord | undefined;
         try {
           token = await o.auth.activeToken({ id: await useLoginLink(o.store, secret) });
@@ -169,9 +194,13 @@ export function loginRoutes(o: { auth: Authenticator; store: AccessTokens }): Ro
       method: 'POST',
       path: /^\/logout$/,
       async handle(req, res) {
-        // The CSRF token in the form field, or (a script's logout, no body) in the x-csrf-token header.
-        const form = await readForm(req, { allowEmpty: true });
-        await o.auth.authenticate(req, { csrf: form.get(CSRF_FIELD) ?? undefined });
+        // The session first (an anonymous post is refused before its body is read), then its CSRF token:
+        // in the form field, or (a script's logout, no body) in the x-csrf-token header.
+        requireOwnPage(req, formOptions);
+        const who = await o.auth.authenticate(req, { csrfAfterForm: true });
+        const form = await readForm(req, { ...formOptions, allowEmpty: true });
+        const header = req.headers[CSRF_HEADER];
+        requireFormCsrf(who, form.get(CSRF_FIELD) ?? (typeof header === 'string' ? header : undefined));
         const secret = readSessionCookie(req);
         if (secret) await endSession(o.store, secret);
         res.writeHead(303, {

@@ -48,6 +48,8 @@ export interface RouteContext {
   wake(): void;
   /** Delivers to one role (runtime.deliver) and wakes the worker. */
   deliver: DeliverToRole;
+  /** The origin people reach serve at (serve.publicUrl), accepted on form posts besides Host's. */
+  publicOrigin?: string | undefined;
 }
 
 export function daemonRoutes(o: RouteContext): Route[] {
@@ -92,7 +94,7 @@ export function daemonRoutes(o: RouteContext): Route[] {
     },
     webhookRoute(o),
     decisionRoute(o),
-    ...loginRoutes({ auth: o.auth, store: o.runtime.store }),
+    ...loginRoutes({ auth: o.auth, store: o.runtime.store, publicOrigin: o.publicOrigin }),
     ...mcpRoutes(o),
     ...consoleRoutes(o),
     ...(o.metrics ? [metricsRoute(o.metrics, o.auth)] : []),

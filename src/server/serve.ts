@@ -35,6 +35,8 @@ export interface ServeFlags {
   workerOnly?: boolean;
   /** `--no-metrics`: no GET /metrics and no metrics observer (default on). */
   metrics?: boolean;
+  /** `--public-url`: where people reach serve (behind a proxy), whose origin the console's forms accept. */
+  publicUrl?: string;
 }
 
 /** What serve needs from the command line around it. */
@@ -77,6 +79,10 @@ export function serveSecretValues(roles: Role[], config: ProjectConfig, env: Nod
     }
   } catch {}
   return values;
+}
+
+function originOf(url: string | undefined): string | undefined {
+  return url === undefined ? undefined : new URL(url).origin;
 }
 
 /** Whether the IPC channel to the parent closed since this was called (it holds the channel open meanwhile). */
@@ -209,6 +215,14 @@ async function serveUntilStopped(
         total: settings.streams,
       },
       people: host.config.people,
+      http: {
+        headersTimeoutMs: settings.headersTimeoutMs,
+        requestTimeoutMs: settings.requestTimeoutMs,
+        keepAliveTimeoutMs: settings.keepAliveTimeoutMs,
+        maxConnections: settings.maxConnections,
+      },
+      // Else notifications.publicUrl: the same address, said for the email links.
+      publicOrigin: settings.publicOrigin ?? originOf(host.config.notifications?.publicUrl),
       notifications: host.config.notifications && {
         settings: host.config.notifications,
         people: host.config.people?.people ?? [],

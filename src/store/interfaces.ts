@@ -249,6 +249,11 @@ export interface WebhookReplay {
    * `forgetBefore` may be forgotten.
    */
   rememberSignature(signature: string, at: number, forgetBefore: number): Promise<boolean>;
+  /**
+   * Forgets a remembered signature: the delivery it signed failed on our side (5xx) and recorded nothing,
+   * so the sender's byte-identical retry must not be refused as a replay.
+   */
+  forgetSignature(signature: string): Promise<void>;
 }
 
 /** Which roles the workers serve for which events, so an event reaches roles served elsewhere. */

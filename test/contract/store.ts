@@ -1502,6 +1502,12 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         assert.equal(await store.rememberSignature(sig, 1_000, 0), true);
         assert.equal(await store.rememberSignature(sig, 1_500, 0), false);
         assert.equal(await store.rememberSignature(sig, 9_000, 5_000), true);
+        // Forgotten (its delivery failed on our side): the same signature is new again; another stays seen.
+        const other = nextId('sig');
+        assert.equal(await store.rememberSignature(other, 9_000, 0), true);
+        await store.forgetSignature(sig);
+        assert.equal(await store.rememberSignature(sig, 9_100, 0), true);
+        assert.equal(await store.rememberSignature(other, 9_100, 0), false);
       });
     });
 

@@ -238,6 +238,29 @@ describe('serve settings', () => {
     assert.equal(s.workers, 2);
     assert.equal(s.pollMs, 50);
     assert.equal(s.leaseMs, 30_000);
+    // The public URL as an origin, from the flag over the variable over the file; a bad one names its source.
+    assert.equal(resolveServeSettings({}, {}, {}, undefined).publicOrigin, undefined);
+    assert.equal(
+      resolveServeSettings({}, {}, { publicUrl: 'https://agents.example.com/base/' }, 'c.yaml').publicOrigin,
+      'https://agents.example.com',
+    );
+    assert.equal(
+      resolveServeSettings(
+        { publicUrl: 'http://a.test:8080' },
+        { NIGHTSHIFT_PUBLIC_URL: 'https://b.test' },
+        {},
+        undefined,
+      ).publicOrigin,
+      'http://a.test:8080',
+    );
+    assert.throws(
+      () => resolveServeSettings({}, { NIGHTSHIFT_PUBLIC_URL: 'ftp://x.test' }, {}, undefined),
+      /NIGHTSHIFT_PUBLIC_URL must be an http\(s\) URL/,
+    );
+    assert.throws(
+      () => resolveServeSettings({}, { NIGHTSHIFT_HEADERS_TIMEOUT_MS: '90000' }, {}, undefined),
+      /headers timeout \(90000 ms\) must not be longer than the request timeout \(60000 ms\)/,
+    );
     assert.throws(
       () => resolveServeSettings({}, { NIGHTSHIFT_WORKERS: 'two' }, {}, undefined),
       /NIGHTSHIFT_WORKERS must be an integer ≥ 1, got 'two'/,

@@ -17,6 +17,10 @@ export function serveCommand(program: Command, cli: CliContext): void {
       'how long a dead worker keeps its runs before others take them over (default 30000)',
     )
     .option('--no-metrics', 'no GET /metrics (Prometheus) and no metrics kept')
+    .option(
+      '--public-url <url>',
+      'where people reach serve behind a proxy; the console accepts forms from its origin (env NIGHTSHIFT_PUBLIC_URL)',
+    )
     .addOption(
       new Option('--worker-only', 'no HTTP server and no cron (the extra --workers processes)').hideHelp(),
     )

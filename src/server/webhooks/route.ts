@@ -11,6 +11,7 @@ import type { DeliverOptions, Delivery } from '../../runtime.js';
 import { secretNameForMessage } from '../../secret-name.js';
 import type { WebhookReplay } from '../../store/interfaces.js';
 import { loadSecrets } from '../../tools/secrets.js';
+import { apiErrorAnswer } from '../api/errors.js';
 import { HttpError, parseJson, readBody } from '../http-body.js';
 import { type Route, send } from '../router.js';
 import { REPLAY_WINDOW_SECONDS } from '../webhook-signature.js';
@@ -119,13 +120,19 @@ async function accept(
   // its timestamp is). Remembered only once the body is known good, so a refusal writes nothing. It is
   // remembered until its timestamp goes stale (`at` = that moment), so the pruning every door does
   // (entries older than 10 min) cannot forget it early, however long the trigger's tolerance.
+  // Claimed before the delivery (an atomic insert), so two identical requests at once cannot both pass
+  // (for nightshift's scheme the delivery header is unsigned: only this stops a captured request from
+  // starting a second run under another delivery id). A delivery that then fails on our side (a 5xx: the
+  // store unavailable) is forgotten again, so the sender's byte-identical retry is not taken for a replay.
+  let remembered: string | undefined;
   if (window !== undefined) {
-    const remembered = hook.scheme === 'nightshift' ? check.signature : `${hook.scheme}:${check.signature}`;
+    const signature = hook.scheme === 'nightshift' ? check.signature : `${hook.scheme}:${check.signature}`;
     const staleAt = (check.timestamp + window) * 1000;
     if (
-      !(await o.runtime.store.rememberSignature(remembered, staleAt, now - 2 * REPLAY_WINDOW_SECONDS * 1000))
+      !(await o.runtime.store.rememberSignature(signature, staleAt, now - 2 * REPLAY_WINDOW_SECONDS * 1000))
     )
       throw new WebhookRefusal(401, 'WEBHOOK_REPLAYED', 'this signature was already used (a replay)');
+    remembered = signature;
   }
   const key =
     hook.scheme === 'nightshift'
@@ -142,7 +149,13 @@ async function accept(
     hook.input === 'envelope'
       ? { scheme: hook.scheme, event: who.event ?? null, deliveryId: who.deliveryId, payload }
       : payload;
-  const run = await o.deliver(role, input, key, trigger);
+  let run: Delivery;
+  try {
+    run = await o.deliver(role, input, key, trigger);
+  } catch (err) {
+    if (remembered !== undefined && failedOnOurSide(err)) await forget(o, remembered, path);
+    throw err;
+  }
   o.log.info(
     {
       hook: path,
@@ -155,6 +168,29 @@ async function accept(
     'webhook accepted',
   );
   return { status: 202, body: { ...run, deliveryId: who.deliveryId } };
+}
+
+/** Whether `err` is answered 5xx (nothing the sender did; its retry deserves another try), not a 4xx. */
+function failedOnOurSide(err: unknown): boolean {
+  if (err instanceof WebhookRefusal || err instanceof HttpError) return err.status >= 500;
+  const answer = apiErrorAnswer(err);
+  return answer === undefined || answer.status >= 500;
+}
+
+/**
+ * Forgets a claimed signature after its delivery failed. Best effort: if the store is down for this too,
+ * the signature stays remembered (until its window ends) and the retry is refused as a replay, which is
+ * logged here so an operator can see why.
+ */
+async function forget(o: WebhookDoor, signature: string, path: string): Promise<void> {
+  try {
+    await o.runtime.store.forgetSignature(signature);
+  } catch (err) {
+    o.log.error(
+      { hook: path, err: (err as Error).message },
+      'webhook delivery failed and its signature could not be forgotten: a retry of it will be refused as a replay',
+    );
+  }
 }
 
 /** The hook's secret; unreadable or unset here, every delivery is refused (503): nothing can be verified. */

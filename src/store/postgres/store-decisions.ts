@@ -29,6 +29,10 @@ export const decisionMethods = {
     });
   },
 
+  async forgetSignature(this: PostgresIo, signature: string): Promise<void> {
+    await this.run('forgetting a webhook signature', catalog.forgetSignature(d, signature));
+  },
+
   async claimNotifications(
     this: PostgresIo,
     owner: string,

@@ -15,6 +15,11 @@ export function rememberSignature(d: Dialect, signature: string, at: number): Qu
   };
 }
 
+/** Forgets one remembered signature (a delivery that failed on our side, so its retry is not a replay). */
+export function forgetSignature(d: Dialect, signature: string): Query {
+  return { text: `DELETE FROM webhook_signatures WHERE signature = ${d.param(1)}`, params: [signature] };
+}
+
 export function subscriptionsSince(d: Dialect, since: number): Query {
   return {
     text: `SELECT * FROM subscriptions WHERE seen_at >= ${d.param(1)} ORDER BY event, role, role_version`,

@@ -27,6 +27,12 @@ export const decisionMethods = {
     });
   },
 
+  forgetSignature(this: SqliteIo, signature: string): Promise<void> {
+    return this.write('forgetting a webhook signature', (s) => {
+      run(s, catalog.forgetSignature(d, signature));
+    });
+  },
+
   claimNotifications(
     this: SqliteIo,
     owner: string,

@@ -1,0 +1,45 @@
+// The HTTP server's limits on slow and numerous clients (docs/deployment.md): how long a client may take
+// to send a request's headers, and the whole request, how long an idle keep-alive connection stays, and how
+// many connections are open at once. Node's own defaults (60 s for headers, checked only every 30 s, 5 min
+// for a request, no connection limit) let a few clients that dribble their headers hold sockets for
+// minutes each, without end in number.
+import type { Server, ServerOptions } from 'node:http';
+
+export interface HttpLimits {
+  /** A request whose headers are not all in by then is answered 408 and its connection closed. */
+  headersTimeoutMs: number;
+  /**
+   * The whole request, body included. Only the request: an answer that streams (the run event stream)
+   * runs on after the request is in, however long.
+   */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this; longer than a load balancer's idle timeout (60 s). */
+  keepAliveTimeoutMs: number;
+  /** Connections open at once, event streams included; past it a new connection is closed as it arrives. */
+  maxConnections: number;
+}
+
+/** The limits when nothing sets them (config/serve-settings.ts has the same defaults). */
+export const HTTP_LIMITS: Readonly<HttpLimits> = {
+  headersTimeoutMs: 20_000,
+  requestTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 65_000,
+  maxConnections: 1_024,
+};
+
+/** Options for createServer: the timeouts, checked often enough that a limit is kept to within a second. */
+export function httpServerOptions(l: HttpLimits): ServerOptions {
+  return {
+    headersTimeout: l.headersTimeoutMs,
+    requestTimeout: l.requestTimeoutMs,
+    keepAliveTimeout: l.keepAliveTimeoutMs,
+    // Node looks for requests past their timeouts every 30 s by default: a 20 s headers timeout would be
+    // kept only to within 50 s. A quarter of the shortest timeout, at most 1 s (a cheap sweep).
+    connectionsCheckingInterval: Math.max(25, Math.min(1_000, Math.floor(l.headersTimeoutMs / 4))),
+  };
+}
+
+/** What createServer's options cannot set. */
+export function applyHttpLimits(server: Server, l: HttpLimits): void {
+  server.maxConnections = l.maxConnections;
+}
