@@ -62,6 +62,11 @@ export type ErrorCode =
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'RUN_NOT_RESUMABLE'
   | 'RUN_LEASED'
+  /**
+   * A specialist's child run cannot be taken up yet: its role's `concurrency` runs are in flight. Its
+   * parent's driver waits for a place and tries again (delegation/children.ts); no caller sees it.
+   */
+  | 'CONCURRENCY_LIMIT'
   | 'RUN_CRASHED'
   | 'STORE_CONFLICT'
   | 'STORE_ERROR'

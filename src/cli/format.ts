@@ -233,6 +233,8 @@ function describeStep(stored: StepRecord, calls: ReadonlyMap<string, ToolCallRec
       return `delegated ${step.data.key} to ${step.data.role} (autonomy ${step.data.autonomy}): child run ${step.data.childRunId}`;
     case 'child_waiting':
       return `waiting: child run ${step.data.childRunId} is ${step.data.status}`;
+    case 'child_queued':
+      return `waiting for a place: child run ${step.data.childRunId} is queued (${step.data.role}'s concurrency is ${step.data.concurrency}, all in flight)`;
   }
 }
 

@@ -4,6 +4,8 @@
 // turn's other delegations, and joined in one commit: each call's result is its child's validated output
 // (or a tool error the model reads), and the children's turns and cost are added to this run's budget.
 // A child that pauses for a human pauses this run too, without its lease; it goes on when resumed.
+// A specialist with a `concurrency` has its child wait, queued, for a place: this driver takes it up
+// when fewer than that many of the specialist's runs are in flight, backing off meanwhile.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { queuedForWorkers } from '../approvals/hand-back.js';
 import { sha256 } from '../canonical-json.js';
@@ -78,6 +80,7 @@ export async function runDelegations(run: DrivenRun, calls: ToolCallRecord[]): P
   if (claim.nextSeq() > state.run.seq + 1) await run.commit(claim);
   if (run.leaseLost) return 'joined';
 
+  const noteQueued = queuedNotes(run);
   const settled = await Promise.all(
     calls.map(async (call): Promise<[ToolCallRecord, Settled]> => {
       run.claimedNotRun.delete(call.key);
@@ -89,7 +92,7 @@ export async function runDelegations(run: DrivenRun, calls: ToolCallRecord[]): P
         return [call, { kind: 'error', result }];
       }
       try {
-        return [call, await settleChild(run, call)];
+        return [call, await settleChild(run, call, noteQueued)];
       } catch (err) {
         if (run.leaseLost) throw err;
         // A child that could not be started or continued (its input refused, its model missing) is the
@@ -187,7 +190,7 @@ function specialistName(call: ToolCallRecord): string {
 }
 
 /** The child of `call`: created here if it does not exist yet, driven until it ends or waits for a human. */
-async function settleChild(run: DrivenRun, call: ToolCallRecord): Promise<Settled> {
+async function settleChild(run: DrivenRun, call: ToolCallRecord, noteQueued: QueuedNote): Promise<Settled> {
   const { ctx, prepared, state } = run;
   const name = specialistName(call);
   const specialist = prepared.specialists.get(name);
@@ -237,8 +240,40 @@ async function settleChild(run: DrivenRun, call: ToolCallRecord): Promise<Settle
       if (!child) throw err;
     }
   }
-  return follow(run, childCtx, specialist, child);
+  return follow(run, childCtx, specialist, child, (c) => noteQueued(call.key, c, specialist));
 }
+
+/** Records, once per call, that its child waits for a place among its specialist's `concurrency`. */
+type QueuedNote = (key: string, child: RunRecord, specialist: PreparedRole) => Promise<void>;
+
+/**
+ * The `child_queued` steps of one turn's delegations, committed one after another: the children are
+ * followed concurrently, and each commit to this run must be built on the one before (its seq).
+ */
+function queuedNotes(run: DrivenRun): QueuedNote {
+  let last: Promise<void> = Promise.resolve();
+  return (key, child, specialist) => {
+    const note = async () => {
+      const noted = run.state.steps.some((s) => s.kind === 'child_queued' && s.data.key === key);
+      if (noted || run.leaseLost) return;
+      const b = run.batch();
+      b.step('child_queued', {
+        key,
+        childRunId: child.id,
+        role: specialist.role.name,
+        concurrency: specialist.role.concurrency ?? 0,
+      });
+      await run.commit(b);
+    };
+    const next = last.then(note);
+    last = next.catch(() => {});
+    return next;
+  };
+}
+
+/** The first wait for a place, doubled after each refusal up to the last: few claims while it is full. */
+const PLACE_WAIT_FIRST_MS = 50;
+const PLACE_WAIT_MAX_MS = 1000;
 
 /**
  * Follows a child that exists until it ends or waits for a human: continued here when nobody drives it
@@ -249,20 +284,31 @@ async function follow(
   childCtx: EngineContext,
   specialist: PreparedRole,
   start: RunRecord,
+  noteQueued: (child: RunRecord) => Promise<void>,
 ): Promise<Settled> {
   let child = start;
+  let placeWaits = 0;
   for (;;) {
     if (TERMINAL_STATUSES.includes(child.status)) return { kind: 'ended', child };
     if (waitingForHuman(child, childCtx.clock.now())) return { kind: 'waiting', child };
     if (run.leaseLost) throw new NightshiftError('RUN_LEASED', 'this worker stopped driving the parent run');
+    let wait = Math.min(500, Math.max(20, childCtx.leaseMs / 10));
     try {
       child = (await childCtx.children!.resume(childCtx, specialist, child.id)).run;
+      placeWaits = 0;
       continue;
     } catch (err) {
-      if (!(NightshiftError.isInstance(err) && err.code === 'RUN_LEASED')) throw err;
+      if (!NightshiftError.isInstance(err)) throw err;
+      if (err.code === 'CONCURRENCY_LIMIT') {
+        // The specialist's places are full: say so in this run's log (once), and wait longer each time.
+        await noteQueued(child);
+        wait =
+          Math.min(PLACE_WAIT_MAX_MS, PLACE_WAIT_FIRST_MS * 2 ** placeWaits++) * (0.75 + Math.random() / 4);
+      } else if (err.code !== 'RUN_LEASED') throw err;
     }
-    // Driven elsewhere (or by this process, for another caller): wait for it to end or pause.
-    await sleep(Math.min(500, Math.max(20, childCtx.leaseMs / 10)));
+    // Driven elsewhere (or by this process, for another caller), or no place yet: wait for it to end or
+    // pause, or for a place. A lost lease (or a shutdown) ends the wait at once.
+    await sleep(wait, undefined, { signal: run.abort.signal }).catch(() => {});
     const again = await childCtx.store.getRun(child.id);
     if (!again) throw new NightshiftError('RUN_NOT_FOUND', `child run ${child.id} vanished`);
     child = again;

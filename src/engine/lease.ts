@@ -76,15 +76,28 @@ function isZombie(pid: number): boolean {
   }
 }
 
-/** Takes the run's lease for this process; returns its epoch (the fencing token). */
-export async function acquireLease(ctx: EngineContext, runId: string): Promise<number> {
+/**
+ * Takes the run's lease for this process; returns its epoch (the fencing token). With `limit` (its role's
+ * `concurrency`, for a specialist's child run), only while fewer than that many other runs of the role are
+ * in flight: else `CONCURRENCY_LIMIT`, and the caller waits for a place (delegation/children.ts).
+ */
+export async function acquireLease(ctx: EngineContext, runId: string, limit?: number): Promise<number> {
   const now = ctx.clock.now();
-  const epoch = await ctx.store.claimRun(runId, ctx.owner, now + ctx.leaseMs, now);
+  const epoch = await ctx.store.claimRun(runId, ctx.owner, now + ctx.leaseMs, now, limit);
   if (epoch !== undefined) return epoch;
   const run = await ctx.store.getRun(runId);
   if (run?.leaseOwner && holderIsDeadHere(run.leaseOwner)) {
+    // The dead holder's run was counted among the role's runs in flight: taking it over adds none.
     const stolen = await ctx.store.stealRun(runId, run.leaseOwner, ctx.owner, now + ctx.leaseMs);
     if (stolen !== undefined) return stolen;
+  }
+  const free = !run?.leaseOwner || run.leaseUntil === null || run.leaseUntil < now;
+  if (limit !== undefined && run && free) {
+    throw new NightshiftError(
+      'CONCURRENCY_LIMIT',
+      `run ${runId} waits for a place: ${limit} run(s) of role ${run.role} are in flight, its concurrency is ${limit}`,
+      { details: { runId, role: run.role, concurrency: limit } },
+    );
   }
   const until = run?.leaseUntil ? new Date(run.leaseUntil).toISOString() : 'unknown';
   throw new NightshiftError(

@@ -148,10 +148,17 @@ function abandoned(run: RunRecord, now: number): boolean {
   return holderIsDeadHere(run.leaseOwner) || (run.leaseUntil ?? 0) <= now;
 }
 
-/** Child runs are started and continued the way any run is: recorded, then driven here. */
+/**
+ * Child runs are started and continued the way any run is: recorded, then driven here. A specialist with a
+ * `concurrency` has its child recorded `queued`, with no lease, and taken up within that limit by `resume`
+ * (its parent's driver waits while the places are full): driving it at once would put one more of its
+ * runs in flight whatever the limit says. The queue leaves it to the parent's driver (claim-pick.ts).
+ */
 const childRunner: ChildRunner = {
   async start(ctx, prepared, input, child) {
+    const limited = prepared.role.concurrency !== undefined;
     const { state, created } = await recordRun(ctx, prepared.role, agentSpec(prepared.agent), input, {
+      ...(limited ? { queue: true } : {}),
       child,
       actor: child.actor,
       redact: prepared.redact,
@@ -160,7 +167,7 @@ const childRunner: ChildRunner = {
     if (created && state.run.status === 'running') await driveRun(withChildren(ctx), prepared, state);
     return { state, created };
   },
-  resume: (ctx, prepared, runId) => resumeRun(ctx, prepared, runId),
+  resume: (ctx, prepared, runId) => resumeRun(ctx, prepared, runId, { limit: prepared.role.concurrency }),
 };
 
 /** `ctx` with the child runner the delegation work needs (drive.ts cannot import this module). */
@@ -272,8 +279,9 @@ export async function newRun(
     roleVersion: role.version,
     trigger: options.trigger ?? { kind: 'manual' },
     // Who drives it: decisions on a run queued for workers hand it back to them (approvals/hand-back.ts).
-    // A child follows its parent (without this a `delegation` trigger would count as queued).
-    ...(options.queue ? { queued: true } : options.child ? { queued: options.child.queued } : {}),
+    // A child follows its parent (without this a `delegation` trigger would count as queued), also when
+    // it is recorded queued only to wait for a place among its specialist's `concurrency`.
+    ...(options.child ? { queued: options.child.queued } : options.queue ? { queued: true } : {}),
   });
   // A child run's input rules route as its later escalations will: to the manager it inherits, if any.
   const inherited = matched.length > 0 ? await inheritedManager(ctx.store, role, run) : undefined;
@@ -357,8 +365,12 @@ export async function resumeRun(
   ctx: EngineContext,
   prepared: PreparedRole,
   runId: string,
-  /** `claimed`: the run as the queue handed it out (leased to us, with its snapshot). */
-  options: { claimed?: RunSnapshot } = {},
+  /**
+   * `claimed`: the run as the queue handed it out (leased to us, with its snapshot). `limit`: take the
+   * lease only while fewer than this many other runs of the role are in flight (a specialist's
+   * `concurrency`), else `CONCURRENCY_LIMIT`.
+   */
+  options: { claimed?: RunSnapshot; limit?: number | undefined } = {},
 ): Promise<RunState> {
   if (!options.claimed) {
     // Only the run row first (one query); the full snapshot is read once, after the lease is ours.
@@ -372,7 +384,9 @@ export async function resumeRun(
   ctx.driving?.add(runId);
   try {
     // A run handed out by the queue (claimNextRun) is leased to us already.
-    const epoch = options.claimed ? options.claimed.run.leaseEpoch : await acquireLease(ctx, runId);
+    const epoch = options.claimed
+      ? options.claimed.run.leaseEpoch
+      : await acquireLease(ctx, runId, options.limit);
     // Reload after taking the lease (the previous holder may have committed in between); a claimed run's
     // snapshot was read with the claim itself.
     const fresh = options.claimed ?? (await ctx.store.loadRun(runId));

@@ -45,10 +45,14 @@ export function startWork(
   const loaded = new Map(o.roles.map((r) => [r.name, r]));
   const jobRoles = o.roles.filter((r) => r.mode !== 'continuous');
   const agentRoles = o.roles.filter((r) => r.mode === 'continuous');
-  // A specialist's run is driven by its orchestrator's worker, in the same process; the claim takes up
-  // those a decision handed back to the queue (and those whose holder died), which nobody else would.
-  const names = [...new Set([...jobRoles, ...specialistsOf(o.roles)].map((r) => r.name))];
-  const limits = concurrencyLimits(jobRoles);
+  // A specialist's run is driven by its orchestrator's driver, in the same process; the claim takes up
+  // those a decision handed back to the queue (and those whose holder died while the parent waits paused),
+  // which nobody else would. The claim leaves a child of a queued or running parent to that parent.
+  const specialists = specialistsOf(o.roles);
+  const names = [...new Set([...jobRoles, ...specialists].map((r) => r.name))];
+  // A specialist's `concurrency` binds the runs handed back to the queue too, as its parents' drivers
+  // honour it for the children they take up.
+  const limits = { ...specialistLimits(specialists), ...concurrencyLimits(jobRoles) };
   // Runs driven here stop where they are once o.stopDriving is aborted (serve's grace after SIGTERM is over).
   const drivingCtx: EngineContext = o.stopDriving ? { ...ctx, stopDriving: o.stopDriving } : ctx;
   const workerCtx: EngineContext = { ...drivingCtx, retryFailures: true };
@@ -249,6 +253,13 @@ function concurrencyLimits(roles: Role[]): Record<string, number> {
     const limit = r.concurrency ?? (queued ? 1 : undefined);
     if (limit !== undefined) limits[r.name] = limit;
   }
+  return limits;
+}
+
+/** Per-specialist limits for the queue: its `concurrency` (its own triggers are not served through it). */
+function specialistLimits(roles: Role[]): Record<string, number> {
+  const limits: Record<string, number> = {};
+  for (const r of roles) if (r.concurrency !== undefined) limits[r.name] = r.concurrency;
   return limits;
 }
 

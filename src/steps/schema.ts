@@ -118,6 +118,13 @@ export const STEP_DATA = {
     childRunId: z.string(),
     status: z.enum(['escalated', 'awaiting_approval']),
   }),
+  /** A child waiting for a place among its specialist's `concurrency` runs (a kind older logs lack). */
+  child_queued: z.object({
+    key: z.string(),
+    childRunId: z.string(),
+    role: z.string(),
+    concurrency: z.number(),
+  }),
   approval_requested: z.object({ approvalId: z.string(), callKeys: z.array(z.string()) }),
   approval_decided: z.object({
     approvalId: z.string(),

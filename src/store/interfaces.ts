@@ -146,8 +146,19 @@ export interface RunLeases {
    * Takes the run's lease for `owner` until `until` if it is free, expired, or already owner's, as a new
    * acquisition: returns its epoch (the run's `leaseEpoch`, one more than before), or undefined when another
    * owner holds a live lease. Leases are what make one run execute in one place.
+   *
+   * With `limit` (the role's `concurrency`), also only while fewer than `limit` other runs of the run's
+   * role hold a live lease, counted and taken in one step, as `claimNextRuns` counts its limited roles
+   * (and serialized with those claims): a specialist's child run is taken up this way by its parent's
+   * driver (delegation/children.ts). Undefined when the limit is full, as when the lease is held.
    */
-  claimRun(runId: string, owner: string, until: number, now: number): Promise<number | undefined>;
+  claimRun(
+    runId: string,
+    owner: string,
+    until: number,
+    now: number,
+    limit?: number,
+  ): Promise<number | undefined>;
   /**
    * Extends the lease `lease` names to `until`, only while the run is `running` and the lease is still
    * exactly that one (owner and epoch: nobody took the run since, even after it expired). False otherwise
@@ -179,6 +190,11 @@ export interface RunQueue {
    * its runs hold a live lease, across every worker sharing the store, and across the whole batch. Each
    * run comes with its snapshot, read in the same statement or transaction, so the worker can drive it
    * at once.
+   *
+   * A child run (`parentRunId`) whose parent is `queued` or `running` is not handed out: its parent's
+   * driver takes it up, with the parent's budget and without a worker's retries (delegation/children.ts).
+   * Only a child whose parent is paused waiting for it (a decision handed the child back to the queue,
+   * decision 027) or has ended is the queue's.
    */
   claimNextRuns(
     owner: string,

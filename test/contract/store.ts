@@ -1432,6 +1432,60 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         assert.equal(more?.role, role);
       });
 
+      it('claimRun with a limit leases only while fewer runs of the role hold a live lease', async () => {
+        const role = nextId('climit');
+        const live = await create(store, { role, status: 'running', leaseOwner: 'w0', leaseUntil: 5_000 });
+        const waiting = await create(store, { role, status: 'queued' });
+        assert.equal(
+          await store.claimRun(waiting.id, 'w1', 6_000, 1_000, 1),
+          undefined,
+          'the one place is taken',
+        );
+        assert.equal((await store.getRun(waiting.id))?.leaseOwner, null);
+        assert.equal(await store.claimRun(waiting.id, 'w1', 6_000, 1_000, 2), 1, 'two places: one left');
+        // Its own lease is not counted against it; once the other's lease expires, limit 1 takes it too.
+        assert.equal(await store.claimRun(waiting.id, 'w1', 9_000, 5_001, 1), 2);
+        assert.equal(
+          await store.claimRun(live.id, 'w2', 9_000, 5_001, 1),
+          undefined,
+          'the waiting run holds it now',
+        );
+      });
+
+      it('leaves a child of a queued or running parent to that parent, and hands out one whose parent is paused', async () => {
+        const role = nextId('crole');
+        const parent = await create(store, {
+          role: `${role}-p`,
+          status: 'running',
+          leaseOwner: 'w0',
+          leaseUntil: 100,
+        });
+        const child = await create(store, {
+          role,
+          status: 'queued',
+          parentRunId: parent.id,
+          parentCallKey: 'k',
+        });
+        const orphan = await create(store, {
+          role,
+          status: 'running',
+          leaseOwner: 'dead',
+          leaseUntil: 100,
+          parentRunId: parent.id,
+          parentCallKey: 'k2',
+        });
+        assert.equal(await claimOne(store, 'w1', 5_000, 1_000, [role]), undefined, 'the parent drives them');
+        await store.commit({
+          runId: parent.id,
+          expectSeq: 1,
+          steps: [step(parent.id, 2)],
+          run: { status: 'escalated', leaseOwner: null, leaseUntil: null },
+          at: 1_000,
+        });
+        const got = await store.claimNextRuns('w1', 5_000, 1_000, [role], {}, 5);
+        assert.deepEqual(got.map((x) => x.run.id).sort(), [child.id, orphan.id].sort());
+      });
+
       it('leases a continuous agent to one owner, renews it, and lets another take it over once expired', async () => {
         const role = nextId('agent');
         const a = await store.claimAgent(role, 'w1', 2_000, 1_000);

@@ -9,7 +9,9 @@ export async function claimRun(
   owner: string,
   until: number,
   now: number,
+  limit?: number,
 ): Promise<number | undefined> {
+  if (limit !== undefined) return claimRunWithin(db, runId, owner, until, now, limit);
   // A claim is a new acquisition: the epoch (fencing token) goes up.
   const rows = await db.q(
     'claiming a run',
@@ -19,6 +21,35 @@ export async function claimRun(
     [owner, until, runId, now],
   );
   return rows.length === 1 ? (rows[0]!.lease_epoch as number) : undefined;
+}
+
+/**
+ * claimRun within the role's concurrency. Counting the role's live leases and taking this one must not
+ * interleave with another claimant's, so it takes the advisory lock the queue's limited claims take
+ * (queue.ts): the two serialize, and the count each makes (at its statement's start, after the lock)
+ * sees what the other leased.
+ */
+async function claimRunWithin(
+  db: Database,
+  runId: string,
+  owner: string,
+  until: number,
+  now: number,
+  limit: number,
+): Promise<number | undefined> {
+  return db.tx('claiming a run within its role concurrency', async (c) => {
+    await c.query(`SELECT pg_advisory_xact_lock(hashtext('nightshift.claim.${db.schema}'))`);
+    const { rows } = await c.query(
+      `UPDATE runs SET lease_owner = $1, lease_until = $2, lease_epoch = lease_epoch + 1
+       WHERE id = $3 AND (lease_owner IS NULL OR lease_owner = $1 OR lease_until IS NULL OR lease_until < $4)
+         AND (SELECT COUNT(*) FROM runs AS other WHERE other.role = runs.role AND other.id <> runs.id
+              AND other.status IN ('queued', 'running') AND other.lease_owner IS NOT NULL
+              AND other.lease_until >= $4) < $5
+       RETURNING lease_epoch`,
+      [owner, until, runId, now, limit],
+    );
+    return rows.length === 1 ? (rows[0]!.lease_epoch as number) : undefined;
+  });
 }
 
 export async function renewLease(

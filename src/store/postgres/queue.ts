@@ -1,6 +1,6 @@
 // The queue on Postgres: claiming the oldest claimable runs (queued and due, or running with an expired
 // lease) for a worker's free slots, each with its snapshot, in one statement when no role has a limit.
-import { capacities, openRoles, pick } from '../claim-pick.js';
+import { capacities, openRoles, PARENT_NOT_DRIVING, pick } from '../claim-pick.js';
 import type { RunSnapshot } from '../types.js';
 import type { Database } from './database.js';
 import { type Row, snapshotLists, toSnapshot } from './rows.js';
@@ -24,11 +24,13 @@ export async function claimQueued(
        attempt = attempt + (CASE WHEN status = 'running' THEN 1 ELSE 0 END)
      WHERE id IN (${ids}) RETURNING *)
      SELECT row_to_json(c) AS run, ${snapshotLists('c')} FROM c`;
-  // Oldest claimable runs of the roles. Binds: roles, now, how many.
+  // Oldest claimable runs of the roles (a child only when its parent's driver will not take it up:
+  // RunQueue.claimNextRuns). Binds: roles, now, how many.
   const candidates = (roles_: string, now_: string, limit: string) => `SELECT id, role FROM runs
        WHERE role = ANY(${roles_}) AND status IN ('queued', 'running')
          AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < ${now_})
          AND (not_before IS NULL OR not_before <= ${now_})
+         AND ${PARENT_NOT_DRIVING}
        ORDER BY created_at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
   const byAge = (rows: Row[]) =>
     rows.map(toSnapshot).sort((x, y) => x.run.createdAt - y.run.createdAt || (x.run.id < y.run.id ? -1 : 1));

@@ -88,8 +88,9 @@ export const runMethods = {
     owner: string,
     until: number,
     now: number,
+    limit?: number,
   ): Promise<number | undefined> {
-    return leases.claimRun(this.db, runId, owner, until, now);
+    return leases.claimRun(this.db, runId, owner, until, now, limit);
   },
 
   renewLease(this: PostgresIo, runId: string, lease: RunLease, until: number): Promise<boolean> {

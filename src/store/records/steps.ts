@@ -24,6 +24,11 @@ export type StepKind =
   | 'child_started'
   /** A child run paused for a human: the parent waits, paused too, until it goes on. */
   | 'child_waiting'
+  /**
+   * A child run waits, queued, for a place: its specialist's `concurrency` runs are in flight. The parent's
+   * driver takes it up when one frees (its next step is the child's `run_resumed`).
+   */
+  | 'child_queued'
   /** An executor (claude-code, codex) began a session; a second one means the first was cut off. */
   | 'executor_started'
   /** One event of an executor's session (a message, a tool use, its result). */

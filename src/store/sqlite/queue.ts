@@ -1,7 +1,7 @@
 // The queue on SQLite: claiming the oldest claimable runs (queued and due, or running with an expired
 // lease) for a worker's free slots, within per-role limits, each with its snapshot. Runs inside the
 // store's write transaction: SQLite's single writer makes counting and leasing one step.
-import { capacities, openRoles, pick } from '../claim-pick.js';
+import { capacities, openRoles, PARENT_NOT_DRIVING, pick } from '../claim-pick.js';
 import type { RunSnapshot } from '../types.js';
 import { type Row, rowToRun } from './rows.js';
 import { snapshotOf } from './snapshot.js';
@@ -19,12 +19,16 @@ export function liveByRoleSql(roles: number): string {
     GROUP BY role`;
 }
 
-/** The oldest claimable runs of the given roles: queued and due, or running with an expired lease. */
+/**
+ * The oldest claimable runs of the given roles: queued and due, or running with an expired lease; not a
+ * child whose parent is queued or running (its parent's driver takes it up: RunQueue.claimNextRuns).
+ */
 export function claimableSql(roles: number): string {
   return `SELECT id, role FROM runs INDEXED BY runs_claim
     WHERE role IN (${marks(roles)}) AND status IN ('queued', 'running')
       AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < ?)
       AND (not_before IS NULL OR not_before <= ?)
+      AND ${PARENT_NOT_DRIVING}
     ORDER BY created_at, id LIMIT ?`;
 }
 

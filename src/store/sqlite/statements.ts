@@ -44,6 +44,7 @@ export class Statements {
   readonly approvalById: Statement;
   readonly escalationById: Statement;
   readonly claimRun: Statement;
+  readonly claimRunWithin: Statement;
   readonly renewLease: Statement;
   readonly stealRun: Statement;
   readonly leaseRun: Statement;
@@ -94,6 +95,17 @@ export class Statements {
     this.claimRun = p(
       `UPDATE runs SET lease_owner = ?, lease_until = ?, lease_epoch = lease_epoch + 1
        WHERE id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until IS NULL OR lease_until < ?)
+       RETURNING lease_epoch`,
+    ).pluck();
+    // claimRun within the role's concurrency: only while fewer than `limit` other runs of its role hold a
+    // live lease (the count claim_queued makes, through the same index). Binds: owner, until, id, owner,
+    // now, now, limit.
+    this.claimRunWithin = p(
+      `UPDATE runs SET lease_owner = ?, lease_until = ?, lease_epoch = lease_epoch + 1
+       WHERE id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until IS NULL OR lease_until < ?)
+         AND (SELECT COUNT(*) FROM runs AS other INDEXED BY runs_claim WHERE other.role = runs.role
+              AND other.id <> runs.id AND other.status IN ('queued', 'running')
+              AND other.lease_owner IS NOT NULL AND other.lease_until >= ?) < ?
        RETURNING lease_epoch`,
     ).pluck();
     // A renewal extends exactly the lease it names, and only while the run is running. Binds: until, id,

@@ -74,11 +74,16 @@ export const runMethods = {
     owner: string,
     until: number,
     now: number,
+    limit?: number,
   ): Promise<number | undefined> {
-    return this.write(
-      `claiming run ${runId} for ${owner}`,
-      (s) => (s.claimRun.get(owner, until, runId, owner, now) as number | undefined) ?? undefined,
-    );
+    // The count and the lease are one statement inside the single writer's transaction: nothing between.
+    return this.write(`claiming run ${runId} for ${owner}`, (s) => {
+      const epoch =
+        limit === undefined
+          ? s.claimRun.get(owner, until, runId, owner, now)
+          : s.claimRunWithin.get(owner, until, runId, owner, now, now, limit);
+      return (epoch as number | undefined) ?? undefined;
+    });
   },
 
   renewLease(this: SqliteIo, runId: string, lease: RunLease, until: number): Promise<boolean> {
