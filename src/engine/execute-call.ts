@@ -37,8 +37,13 @@ export async function executeCall(run: DrivenRun, call: ToolCallRecord): Promise
     run.demotion &&
     (call.status === 'pending' || run.claimedNotRun.has(call.key) || leftStarted(run, call))
   ) {
-    const denied = await deniedByDemotion(run, call);
-    if (denied !== undefined) {
+    const verdict = await deniedByDemotion(run, call);
+    if (verdict !== undefined) {
+      // A call an earlier driver left `started` may have had its effect before that driver died: the
+      // ledger says so rather than claim it never happened.
+      const denied = leftStarted(run, call)
+        ? `${verdict}; an earlier attempt was under way when its driver stopped and may have taken effect: not run again`
+        : verdict;
       const b = run.batch();
       run.claimed.delete(call.key);
       run.claimedNotRun.delete(call.key);

@@ -4,7 +4,7 @@
 // cases are held in memory, but the files they name are read at each case run: edited in between, the
 // two versions would be judged by different tests and their paired comparison would mean nothing.
 import { createHash, type Hash } from 'node:crypto';
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Suite } from '../evals/suite-file.js';
 
@@ -28,7 +28,13 @@ function hashTree(h: Hash, path: string): void {
 
 function fingerprint(path: string): string {
   const h = createHash('sha256');
-  hashTree(h, path);
+  // The path a case names is followed (a case run copies what a top-level link points at); links inside
+  // a folder are fingerprinted as links, as the copy keeps them.
+  let target = path;
+  try {
+    target = realpathSync(path);
+  } catch {}
+  hashTree(h, target);
   return h.digest('hex');
 }
 

@@ -7,7 +7,7 @@ import { NightshiftError } from '../errors.js';
 import type { ModelSettings } from '../models/resolve.js';
 import type { Role } from '../roles/schema.js';
 import type { RunRecord, Store } from '../store/types.js';
-import { loadSecrets, type Redactor, redactorFor, type Secrets } from '../tools/secrets.js';
+import { loadSecrets, type Redactor, redactorFor, type Secrets, scrubbedValues } from '../tools/secrets.js';
 import { assertStoreOutsideWorkspace } from '../tools/store-layout.js';
 
 export interface KnownRoles {
@@ -129,10 +129,7 @@ export function createKnownRoles(o: {
 function preparedSecretValues(ready: PreparedRole): string[] {
   const values: string[] = [];
   const visit = (p: PreparedRole) => {
-    for (const name of p.secrets.names) {
-      const v = p.secrets.get(name);
-      if (v !== undefined) values.push(v);
-    }
+    values.push(...scrubbedValues(p.secrets));
     for (const s of p.specialists.values()) visit(s);
   };
   visit(ready);

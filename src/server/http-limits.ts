@@ -13,7 +13,11 @@ export interface HttpLimits {
    * runs on after the request is in, however long.
    */
   requestTimeoutMs: number;
-  /** An idle keep-alive connection is closed after this; longer than a load balancer's idle timeout (60 s). */
+  /**
+   * An idle keep-alive connection is closed after this. Node's 5 s by default: a long idle time lets one
+   * client hold many connections open with a request every minute; behind a load balancer set it above
+   * the balancer's idle timeout (docs/deployment.md).
+   */
   keepAliveTimeoutMs: number;
   /** Connections open at once, event streams included; past it a new connection is closed as it arrives. */
   maxConnections: number;
@@ -23,8 +27,10 @@ export interface HttpLimits {
 export const HTTP_LIMITS: Readonly<HttpLimits> = {
   headersTimeoutMs: 20_000,
   requestTimeoutMs: 60_000,
-  keepAliveTimeoutMs: 65_000,
-  maxConnections: 1_024,
+  keepAliveTimeoutMs: 5_000,
+  // A bound on file descriptors, not a fair share: far above what one daemon serves at once (webhook
+  // senders, API clients, event streams), so a client filling it has to hold thousands of sockets.
+  maxConnections: 10_000,
 };
 
 /** Options for createServer: the timeouts, checked often enough that a limit is kept to within a second. */

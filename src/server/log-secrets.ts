@@ -1,7 +1,7 @@
 // The secret values of the roles `serve` runs, for its log to scrub: each role's declared secrets and the
 // variables it passes its MCP servers (mcp[].env), and those of its specialists, at any depth (a delegated run logs through the same logger).
 import type { Role } from '../roles/schema.js';
-import { loadSecrets } from '../tools/secrets.js';
+import { loadSecrets, scrubbedValues } from '../tools/secrets.js';
 
 /** Every secret value of these roles and their specialists. A secrets file that cannot be read is skipped: loading the role says why. */
 export function roleSecretValues(roles: readonly Role[], env: NodeJS.ProcessEnv): string[] {
@@ -10,11 +10,11 @@ export function roleSecretValues(roles: readonly Role[], env: NodeJS.ProcessEnv)
   const visit = (role: Role) => {
     if (seen.has(role)) return;
     seen.add(role);
+    // Declared secrets and what the role hands its MCP servers (the secrets file's value first, as the
+    // servers get it), scrubbed as the store scrubs them (tools/secrets.ts).
     try {
-      const secrets = loadSecrets(role, env);
-      for (const name of secrets.names) values.push(secrets.get(name) ?? '');
+      values.push(...scrubbedValues(loadSecrets(role, env)));
     } catch {}
-    // What the role hands its MCP servers is scrubbed as a secret too (tools/secrets.ts).
     for (const server of role.mcp) for (const name of server.env) values.push(env[name] ?? '');
     for (const specialist of role.specialists ?? []) visit(specialist);
   };

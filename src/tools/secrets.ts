@@ -92,6 +92,16 @@ export function loadSecrets(
 const REDACT_VALUES = Symbol('secret values');
 
 /**
+ * Every value `secrets` scrubs: the declared secrets and what the role hands its MCP servers (from the
+ * secrets file or the environment). Logs scrub these too: a server printing its token at start lands
+ * in a TOOL_FAILED message that serve's log carries.
+ */
+export function scrubbedValues(secrets: Secrets): string[] {
+  const values = (secrets as unknown as Record<symbol, Map<string, string> | undefined>)[REDACT_VALUES];
+  return values ? [...values.values()] : [];
+}
+
+/**
  * The environment a role's MCP servers are started from (connect.ts takes `PATH` and each server's
  * `mcp[].env` names from it): `env`, with each of those names the role's secrets file sets taking the
  * file's value, so a credential kept in the file (not in nightshift's own environment) reaches its server.

@@ -26,6 +26,7 @@ import { waitFor } from '../support/wait.js';
 const MID_VALUE = 'mid-specialist-value-31d7';
 const LEAF_VALUE = 'leaf-specialist-value-9a02';
 const PROMOTED_VALUE = 'promoted-version-value-c4e8';
+const MCP_FILE_VALUE = 'mcp-file-value-58b1e0';
 
 function fileLogger(secrets: LogSecrets) {
   const dir = tempDir('nightshift-log-secrets-');
@@ -68,6 +69,38 @@ describe('serve log secrets', () => {
     const text = read();
     assert.doesNotMatch(text, new RegExp(`${MID_VALUE}|${LEAF_VALUE}`));
     assert.match(text, /tried \[secret\] and \[secret\]/);
+  });
+
+  it('scrubs what a role hands its MCP servers from its secrets file, not only from the environment', async () => {
+    const r = writeTestRole({
+      name: 'mcp-file-secret',
+      autonomy: 'full',
+      turns: [{ final: {} }],
+      ledgerTools: false,
+    });
+    writeFileSync(join(r.dir, 'secrets.env'), `NOTES_CREDENTIAL=${MCP_FILE_VALUE}\n`);
+    const doc = parse(readFileSync(r.file, 'utf8')) as Record<string, unknown>;
+    doc.secretsFile = './secrets.env';
+    doc.mcp = [
+      {
+        name: 'notes',
+        command: ['node', 'server.mjs'],
+        tools: { search: 'read' },
+        env: ['NOTES_CREDENTIAL'],
+      },
+    ];
+    writeFileSync(r.file, stringify(doc));
+    // Only the file has it (an MCP server's start-up crash quoting it reaches serve's log in TOOL_FAILED).
+    const values = serveSecretValues(
+      [await loadRoleFile(r.file)],
+      { serve: {} } as Parameters<typeof serveSecretValues>[1],
+      {},
+    );
+    const { log, read } = fileLogger(new LogSecrets(values));
+    log.error({ detail: `auth failed with token ${MCP_FILE_VALUE}` }, 'an MCP server did not start');
+    const text = read();
+    assert.ok(!text.includes(MCP_FILE_VALUE), text);
+    assert.match(text, /auth failed with token \[secret\]/);
   });
 
   it("adds a promoted version's secrets while the daemon runs", async () => {
