@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pg from 'pg';
-import { createRuntime } from '../../src/runtime.js';
 import { loadRoleFile } from '../../src/roles/load.js';
+import { createRuntime } from '../../src/runtime.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { type Served, startServe } from '../support/cli.js';
 import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
@@ -55,7 +55,10 @@ describe('Postgres busy (lock and statement timeouts, a full pool) under serve',
         env: { NIGHTSHIFT_DATABASE_URL: url.toString(), NIGHTSHIFT_DATABASE_SCHEMA: schema },
       });
       const s = served;
-      await waitFor(async () => (/lock timeout/.test(s.stdout()) ? true : undefined), 'a write to hit lock_timeout');
+      await waitFor(
+        async () => (/lock timeout/.test(s.stdout()) ? true : undefined),
+        'a write to hit lock_timeout',
+      );
       await lock.release();
       lock = undefined;
       const done = await waitFor(
@@ -83,7 +86,11 @@ describe('Postgres busy (lock and statement timeouts, a full pool) under serve',
   });
 
   it('a request that finds every pooled connection in use gets 503 STORE_BUSY, not STORE_UNAVAILABLE', async () => {
-    const r = writeTestRole({ name: 'pg-busy-pool', autonomy: 'full', turns: [{ final: { summary: 'ok' } }] });
+    const r = writeTestRole({
+      name: 'pg-busy-pool',
+      autonomy: 'full',
+      turns: [{ final: { summary: 'ok' } }],
+    });
     const schema = freshSchema();
     const store = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
     let served: Served | undefined;
@@ -112,7 +119,10 @@ describe('Postgres busy (lock and statement timeouts, a full pool) under serve',
       assert.equal(first.body.error?.code, 'STORE_BUSY');
       assert.ok(first.retryAfter, 'with Retry-After');
       const codes = all.map((a) => a.body.error?.code ?? String(a.status));
-      assert.ok(!codes.includes('STORE_UNAVAILABLE'), `no request was told the database is unreachable: ${codes}`);
+      assert.ok(
+        !codes.includes('STORE_UNAVAILABLE'),
+        `no request was told the database is unreachable: ${codes}`,
+      );
       // Busy is not an outage: the service stays ready.
       assert.equal((await fetch(`${s.url}/readyz`)).status, 200);
     } finally {

@@ -36,7 +36,8 @@ export function isConnectionFailure(err: unknown): boolean {
 export function isStoreBusy(err: unknown): boolean {
   for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined; e; ) {
     if (e.code === '57014' || e.code === '55P03') return true;
-    if (typeof e.message === 'string' && /^timeout exceeded when trying to connect$/.test(e.message)) return true;
+    if (typeof e.message === 'string' && /^timeout exceeded when trying to connect$/.test(e.message))
+      return true;
     e = e.cause as typeof e;
   }
   return false;

@@ -15,10 +15,14 @@ export function storeError(what: string, err: unknown): NightshiftError {
     : busy
       ? ' (the database is busy: a statement or lock timeout, or every pooled connection in use; nothing was written, try again shortly)'
       : '';
-  return new NightshiftError('STORE_ERROR', `Postgres store: ${what} failed: ${(err as Error).message}${hint}`, {
-    cause: err,
-    ...(lost ? { details: { connectionLost: true } } : busy ? { details: { storeBusy: true } } : {}),
-  });
+  return new NightshiftError(
+    'STORE_ERROR',
+    `Postgres store: ${what} failed: ${(err as Error).message}${hint}`,
+    {
+      cause: err,
+      ...(lost ? { details: { connectionLost: true } } : busy ? { details: { storeBusy: true } } : {}),
+    },
+  );
 }
 
 /**
