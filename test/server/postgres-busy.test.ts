@@ -31,7 +31,11 @@ async function holdLock(schema: string, table: string, mode: string) {
 }
 
 describe('Postgres busy (lock and statement timeouts, a full pool) under serve', { skip }, () => {
-  it('a run whose write hits lock_timeout is driven again and finishes on its first attempt', async () => {
+  /**
+   * Enqueues a run with one attempt, holds `table` locked in SHARE mode, starts serve with a 200 ms
+   * lock_timeout, releases the lock once a write has timed out, and checks the run's ending.
+   */
+  async function lockedWrite(table: string) {
     const r = writeTestRole({
       name: 'pg-busy',
       autonomy: 'full',
@@ -49,8 +53,7 @@ describe('Postgres busy (lock and statement timeouts, a full pool) under serve',
     try {
       const rt = await createRuntime({ store });
       const queued = await rt.enqueue(await loadRoleFile(r.file), {});
-      // Claiming writes only the run's row; every step the run then records is blocked.
-      lock = await holdLock(schema, 'steps', 'SHARE');
+      lock = await holdLock(schema, table, 'SHARE');
       served = await startServe([r.dir, '--port', '0', '--poll-ms', '50', '--lease-ms', '3000'], {
         env: { NIGHTSHIFT_DATABASE_URL: url.toString(), NIGHTSHIFT_DATABASE_SCHEMA: schema },
       });
@@ -83,6 +86,11 @@ describe('Postgres busy (lock and statement timeouts, a full pool) under serve',
       await dropSchema(schema);
       r.cleanup();
     }
+  }
+
+  it('a run whose every write hits lock_timeout is driven again and finishes on its first attempt', async () => {
+    // Claiming writes only the run's row; every step the run then records is blocked, failing too.
+    await lockedWrite('steps');
   });
 
   it('a request that finds every pooled connection in use gets 503 STORE_BUSY, not STORE_UNAVAILABLE', async () => {
