@@ -6,6 +6,7 @@
 import type { Clock } from '../clock.js';
 import { NightshiftError } from '../errors.js';
 import type { Retry } from '../roles/schema.js';
+import { storeOutageOf } from '../store/outage.js';
 import type { RunError, RunRecord, Store } from '../store/types.js';
 import type { DrivenRun } from './driven-run.js';
 import { backoffMs, isTransient } from './run-retry.js';
@@ -47,7 +48,10 @@ function describe(value: unknown): string {
  * Records an unexpected exception from the driver loop. A worker's run whose error is transient goes
  * back to the queue with backoff (Driver.finish does that); a foreground run with a transient error is
  * left as it is (its lease lapses; `resume` continues it) and the error is rethrown. If the record
- * itself cannot be written, the original error is rethrown.
+ * itself cannot be written, the original error is rethrown. So is a store outage (the database unreachable
+ * or busy, the disk full) on a worker's run: not the run's fault, so it costs no attempt; the worker drives
+ * the run again once writes go through (queue/worker.ts), rather than a retry being recorded here the
+ * moment a statement or lock timeout lets the next write through.
  */
 export async function failUnexpected(
   host: Pick<DrivenRun, 'ctx' | 'batch' | 'finish' | 'doing'>,
@@ -55,6 +59,7 @@ export async function failUnexpected(
 ): Promise<void> {
   const error = unexpectedFailure(err, host.doing);
   if (isTransient(error) && !host.ctx.retryFailures) throw err;
+  if (storeOutageOf(err) !== undefined) throw err;
   try {
     await host.finish(host.batch(), 'failed', null, error);
   } catch {

@@ -38,7 +38,8 @@ export function logStoreOutages(store: StoreHealthWatch, log: Logger): StoreOuta
 
 /**
  * The HTTP answer for a store failure: 507 when the disk is full, 503 while the database is unreachable
- * (a producer retries both later). The store's own message (a file path, a host)
+ * or busy (STORE_BUSY: a statement or lock timeout, the pool's connections all in use; a producer retries
+ * all of them later). The store's own message (a file path, a host)
  * goes to the log, not to the caller. Undefined for anything else.
  */
 export function storeFailureAnswer(
@@ -53,6 +54,18 @@ export function storeFailureAnswer(
         error: {
           code: 'DISK_FULL',
           message: 'the disk holding the store is full: nothing was recorded; retry later',
+        },
+      },
+    };
+  }
+  if (outage === 'busy') {
+    return {
+      status: 503,
+      body: {
+        error: {
+          code: 'STORE_BUSY',
+          message:
+            'the database is busy (a statement or lock timeout, or every store connection in use), so this request may not have been recorded: send it again shortly (an event sent again with its idempotency-key is never recorded twice)',
         },
       },
     };

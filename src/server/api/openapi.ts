@@ -19,7 +19,7 @@ const ERRORS: Record<number, string> = {
   413: 'Body larger than 1 MiB',
   415: 'Body not declared application/json',
   500: 'A server-side failure (INTERNAL): a generic message; the details go to the server log',
-  503: 'The store cannot be reached (STORE_UNAVAILABLE), with Retry-After',
+  503: 'The store cannot be reached (STORE_UNAVAILABLE) or is busy (STORE_BUSY), with Retry-After',
   507: 'The disk under the store is full (DISK_FULL), with Retry-After',
 };
 

@@ -8,6 +8,7 @@ import type { StoreHealth } from '../types.js';
  * Failures that say the database could not be reached or the connection broke (the statement may or may
  * not have run), as opposed to Postgres refusing a statement: Node's socket errors, pg's own connection
  * errors and timeouts, and the server's connection-class SQLSTATEs (08xxx, 57P01-57P03 shutdown).
+ * Not a full pool (see isStoreBusy): every connection in use says the database is slow or busy, not gone.
  */
 export function isConnectionFailure(err: unknown): boolean {
   for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined; e; ) {
@@ -15,10 +16,27 @@ export function isConnectionFailure(err: unknown): boolean {
     if (/^(E[A-Z]+|08...|57P0[1-3])$/.test(code) && code !== 'ENOENT') return true;
     const message = typeof e.message === 'string' ? e.message : '';
     if (
-      /Connection terminated|Query read timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed|connection timeout/i.test(
+      /Connection terminated|Query read timeout|Client has encountered a connection error|Client was closed|connection timeout/i.test(
         message,
       )
     )
+      return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
+/**
+ * Failures that say the database is there but busy, so the same statement goes through a little later:
+ * Postgres cancelled it for `statement_timeout` (57014) or gave up waiting for a lock (`lock_timeout`,
+ * 55P03), both rolled back; or every pooled connection stayed in use for `connectTimeoutMs`
+ * (pg-pool's "timeout exceeded when trying to connect" is only that wait: a new connection that cannot be
+ * opened fails as "Connection terminated due to connection timeout", a lost connection).
+ */
+export function isStoreBusy(err: unknown): boolean {
+  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined; e; ) {
+    if (e.code === '57014' || e.code === '55P03') return true;
+    if (typeof e.message === 'string' && /^timeout exceeded when trying to connect$/.test(e.message))
       return true;
     e = e.cause as typeof e;
   }

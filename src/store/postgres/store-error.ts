@@ -1,16 +1,27 @@
 // How Postgres failures reach callers: our own NightshiftErrors pass through unchanged; anything from
 // Postgres or the network becomes STORE_ERROR saying what was being done. A lost connection is marked
 // `connectionLost`: an outage, not a faulty write, so callers wait and try again (see store/outage.ts).
+// A busy database (a statement or lock timeout, the pool's connections all in use) is marked `storeBusy`:
+// not the run's fault either, and not an outage (the database answers), so it is waited out the same way.
 import { NightshiftError } from '../../errors.js';
-import { isConnectionFailure } from './connection-health.js';
+import { isConnectionFailure, isStoreBusy } from './connection-health.js';
 
 export function storeError(what: string, err: unknown): NightshiftError {
   if (NightshiftError.isInstance(err)) return err;
   const lost = isConnectionFailure(err);
+  const busy = !lost && isStoreBusy(err);
+  const hint = lost
+    ? ' (the database could not be reached: `serve` waits for it, a one-shot command exits 1; try again once it is up)'
+    : busy
+      ? ' (the database is busy: a statement or lock timeout, or every pooled connection in use; nothing was written, try again shortly)'
+      : '';
   return new NightshiftError(
     'STORE_ERROR',
-    `Postgres store: ${what} failed: ${(err as Error).message}${lost ? ' (the database could not be reached: `serve` waits for it, a one-shot command exits 1; try again once it is up)' : ''}`,
-    { cause: err, ...(lost ? { details: { connectionLost: true } } : {}) },
+    `Postgres store: ${what} failed: ${(err as Error).message}${hint}`,
+    {
+      cause: err,
+      ...(lost ? { details: { connectionLost: true } } : busy ? { details: { storeBusy: true } } : {}),
+    },
   );
 }
 
