@@ -14,17 +14,15 @@
 // default); without it every commit is at NORMAL, as durable-runs --unsynced. --reads also replays the
 // store reads the run made (the active version's read), which are not commits.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createIdSource } from '../src/clock.js';
-import { defineRole } from '../src/roles/define.js';
 import { createRuntime } from '../src/runtime.js';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
 import type { SqliteStore } from '../src/store/sqlite/store.js';
 import { tempDir } from '../test/support/tmp.js';
-import { PROMPT, TASK_SCRIPT_YAML, taskTools } from './wire-task.js';
+import { scriptedTaskRole } from './wire-task.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -47,20 +45,7 @@ interface Call {
  * cannot be left out of the floor unnoticed).
  */
 async function record(dir: string, warm: number): Promise<{ calls: Call[]; runId: string; at: number }> {
-  const script = join(dir, 'script.yaml');
-  writeFileSync(script, TASK_SCRIPT_YAML);
-  const role = defineRole(
-    {
-      name: 'bench-upgrader',
-      description: 'Upgrades a customer and tells ops',
-      autonomy: 'full',
-      model: `script:${script}`,
-      instructions: PROMPT,
-      tools: taskTools(),
-      output: { type: 'object', required: ['status'], properties: { status: { type: 'string' } } },
-    },
-    { dir },
-  );
+  const role = scriptedTaskRole(dir);
   const runtime = await createRuntime({ dataDir: join(dir, 'recorded') });
   const store = runtime.store as unknown as Record<string, (...args: unknown[]) => unknown>;
   const calls: Call[] = [];

@@ -6,14 +6,13 @@
 // comes back as a page write of the checkpoint.
 //
 //   node dist/bench/wal-pages.js [--warm 300] [--runs 100]
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { defineRole } from '../src/roles/define.js';
 import { createRuntime } from '../src/runtime.js';
 import { DATABASE_FILE } from '../src/store/sqlite/open.js';
 import { tempDir } from '../test/support/tmp.js';
-import { PROMPT, TASK_SCRIPT_YAML, taskTools } from './wire-task.js';
+import { scriptedTaskRole } from './wire-task.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,20 +24,7 @@ const warm = Number(arg('warm', '300'));
 const runs = Number(arg('runs', '100'));
 const tmp = tempDir('nightshift-wal-pages-');
 try {
-  const script = join(tmp.path, 'script.yaml');
-  writeFileSync(script, TASK_SCRIPT_YAML);
-  const role = defineRole(
-    {
-      name: 'bench-upgrader',
-      description: 'Upgrades a customer and tells ops',
-      autonomy: 'full',
-      model: `script:${script}`,
-      instructions: PROMPT,
-      tools: taskTools(),
-      output: { type: 'object', required: ['status'], properties: { status: { type: 'string' } } },
-    },
-    { dir: tmp.path },
-  );
+  const role = scriptedTaskRole(tmp.path);
   const dataDir = join(tmp.path, 'data');
   const runtime = await createRuntime({ dataDir });
   // As durable-runs --unsynced: the frames are the same, the fsync is not what is counted here.

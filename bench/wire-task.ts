@@ -3,6 +3,7 @@
 // step committed to SQLite, streamed turns), the AI SDK's `generateText` + tools, and @openai/agents'
 // `Runner.run`, on the Responses API, for bench/in-flight.ts (many runs at once). The task's data (plan,
 // tools, counters) is shared with bench/model-turn.ts, which runs the same task on all three protocols.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { defineRole } from '../src/roles/define.js';
@@ -107,6 +108,24 @@ export function taskTools() {
       run: impl.notify,
     }),
   ];
+}
+
+/** The task's role over a scripted model (TASK_SCRIPT_YAML written into `dir`), as the durable benches run it. */
+export function scriptedTaskRole(dir: string) {
+  const script = join(dir, 'script.yaml');
+  writeFileSync(script, TASK_SCRIPT_YAML);
+  return defineRole(
+    {
+      name: 'bench-upgrader',
+      description: 'Upgrades a customer and tells ops',
+      autonomy: 'full',
+      model: `script:${script}`,
+      instructions: PROMPT,
+      tools: taskTools(),
+      output: { type: 'object', required: ['status'], properties: { status: { type: 'string' } } },
+    },
+    { dir },
+  );
 }
 
 export async function nightshiftTask(
