@@ -8,6 +8,7 @@ import { loadScript } from '../models/script/script-file.js';
 import { secretNameForMessage } from '../secret-name.js';
 import { builtinTools } from '../tools/builtin/index.js';
 import { loadToolModules } from '../tools/modules.js';
+import { SANDBOX_PATH } from '../tools/sandbox/bubblewrap.js';
 import type { AnyTool } from '../tools/types.js';
 import { cronProblem } from '../triggers/cron.js';
 import { conditionToolNames, regexProblems } from './conditions.js';
@@ -129,6 +130,16 @@ function realOr(path: string): string {
   } catch {
     return path;
   }
+}
+
+/** Where a bare command name is found on the sandbox's PATH, as shell.exec looks it up; else undefined. */
+function onSandboxPath(name: string): string | undefined {
+  if (name.includes('/')) return undefined;
+  for (const dir of SANDBOX_PATH.split(':')) {
+    const candidate = join(dir, name);
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
 }
 
 /**
@@ -290,6 +301,19 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue, roleFile?: s
         );
       }
     }
+    // An allowlisted program the role can write is no allowlist: fs.write over it, then shell.exec runs
+    // model-authored code. Checked again at each call (shell-exec.ts), as a link may point there later.
+    spec.scope.commands.forEach((rule, i) => {
+      const program = typeof rule === 'string' ? rule : rule.program;
+      const at = typeof rule === 'string' ? ['scope', 'commands', i] : ['scope', 'commands', i, 'program'];
+      const found = isAbsolute(program) ? program : onSandboxPath(program);
+      if (found !== undefined && inWorkspace(workspace, found)) {
+        issue(
+          at,
+          `the allowlisted program ${program} (${realOr(found)}) is inside the workspace, which the role's own tools can write: it could be rewritten and then run; install it outside the workspace (e.g. /usr/local/bin) or run it through an interpreter the role allows`,
+        );
+      }
+    });
   }
   return { model, scriptFile, workspace, toolModules, secretsFile, manager, evals };
 }

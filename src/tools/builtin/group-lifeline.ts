@@ -14,6 +14,7 @@
 // the gate reads end of file and exits without running anything.
 import { type ChildProcessWithoutNullStreams, type SpawnOptions, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
+import { KILL_MARKED_SH } from './process-marker.js';
 
 export interface GroupLifeline {
   /** Tells the watcher the group to kill; `then` runs once the number is in its pipe (or it has none). */
@@ -27,14 +28,16 @@ export interface GroupLifeline {
  * the watcher was being spawned left the command running). The group reaches it as the first line on the
  * pipe; at end of file before that, the command never started and nothing is killed.
  */
-export function startGroupLifeline(): GroupLifeline {
+export function startGroupLifeline(marker?: string): GroupLifeline {
   let watcher: ReturnType<typeof spawn>;
   try {
-    // A fixed script. `read` returns at a line or at end of file; the second only at end of file.
-    watcher = spawn('/bin/sh', ['-c', 'read -r g || exit 0; read -r _; kill -9 -"$g"'], {
+    // A fixed script. `read` returns at a line or at end of file; the second only at end of file. With a
+    // marker (its first positional parameter), the processes that left the group go too (process-marker.ts).
+    const script = `read -r g || exit 0; read -r _; kill -9 -"$g"${marker ? `; ${KILL_MARKED_SH}` : ''}`;
+    watcher = spawn('/bin/sh', ['-c', script, 'nightshift-watch', ...(marker ? [marker] : [])], {
       stdio: ['pipe', 'ignore', 'ignore'],
       detached: true,
-      env: {},
+      env: { PATH: '/usr/bin:/bin' },
     });
   } catch {
     // No watcher can be had (as before the gate): the command runs without one.
@@ -79,14 +82,16 @@ export interface UnsandboxedCommand {
  * watcher kills if this process dies before the command ends; the program starts only once the watcher
  * knows its group. Throws as `spawn` does (E2BIG for an over-long argument), leaving no watcher behind.
  * `afterSpawn` runs between the spawn and the watcher being told, for tests that kill this process there.
+ * `marker`: the NAME=value line in `options.env` that the watcher also kills by (process-marker.ts).
  */
 export function spawnUnsandboxed(
   file: string,
   argv: readonly string[],
   options: Omit<SpawnOptions, 'stdio' | 'detached'>,
   afterSpawn?: () => void,
+  marker?: string,
 ): UnsandboxedCommand {
-  const lifeline = startGroupLifeline();
+  const lifeline = startGroupLifeline(marker);
   let child: ReturnType<typeof spawn>;
   try {
     child = spawn('/bin/sh', ['-c', GATE, 'nightshift-gate', file, ...argv], {

@@ -2,8 +2,8 @@
 // workspace, with a scrubbed environment, a time limit, an output cap, resource limits, and the
 // bubblewrap sandbox.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { accessSync, constants, realpathSync } from 'node:fs';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
@@ -25,6 +25,7 @@ import type { Secrets } from '../secrets.js';
 import type { ScopeVerdict } from '../types.js';
 import { resolveInside } from '../workspace.js';
 import { spawnUnsandboxed, type UnsandboxedCommand } from './group-lifeline.js';
+import { killMarked, newProcessMarker } from './process-marker.js';
 
 const Input = z.strictObject({
   command: z.string().min(1).describe('the program to run, e.g. git (must be on the role allowlist)'),
@@ -50,6 +51,28 @@ function findOnPath(name: string): string | undefined {
     } catch {}
   }
   return undefined;
+}
+
+/**
+ * Where `program` really is, when that is inside the workspace (written or real path), else undefined.
+ * The role's file tools can write there, so an allowlisted program there runs model-authored code. Checked
+ * at every call, not only at role load: a link outside the workspace may have been made to point in since.
+ * Nothing the role writes lies outside the workspace, so the answer cannot change between here and exec.
+ */
+function writableProgram(program: string, workspace: string, realWorkspace: string): string | undefined {
+  let real: string;
+  try {
+    real = realpathSync(program);
+  } catch {
+    real = program;
+  }
+  const inside = (p: string, dir: string) => {
+    const rel = relative(dir, p);
+    return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+  };
+  return inside(program, workspace) || inside(real, realWorkspace) || inside(real, workspace)
+    ? real
+    : undefined;
 }
 
 type Plan =
@@ -100,6 +123,12 @@ async function plan(args: Input, role: RoleSettings, env: NodeJS.ProcessEnv): Pr
   }
   const where = await resolveInside(role.workspace, args.cwd, 'read');
   if (!where.ok) return { ok: false, reason: where.reason };
+  const writable = writableProgram(program, role.workspace ?? where.workspace, where.workspace);
+  if (writable)
+    return {
+      ok: false,
+      reason: `command '${command}' (${writable}) is inside the workspace, which this role's own tools can write: the allowlist would run whatever was written there; install it outside the workspace`,
+    };
   let sandbox = sandboxAvailable(env);
   let pidsParent: string | undefined;
   if (sandbox.ok && runsAsHostRoot()) {
@@ -206,6 +235,10 @@ export const shellExec = defineTool({
     // Unsandboxed: no PID namespace ends with this process; a watcher, started first, kills the command's
     // group if this process dies before the command ends, and the program starts only once the watcher
     // knows that group (group-lifeline.ts).
+    // Unsandboxed, a process the command moves out of its group (setsid) is still found by its
+    // environment marker when the command ends or times out (process-marker.ts).
+    const marker = p.sandboxed ? undefined : newProcessMarker();
+    if (marker) env[marker.name] = marker.value;
     const options = {
       cwd: p.cwd,
       // The scrubbed environment, for bwrap and the program alike: nothing of nightshift's own leaks in.
@@ -223,7 +256,7 @@ export const shellExec = defineTool({
           detached: true, // its own process group, so a timeout kills everything it started
         });
       } else {
-        unsandboxed = spawnUnsandboxed(file, argv, options);
+        unsandboxed = spawnUnsandboxed(file, argv, options, undefined, marker?.line);
         child = unsandboxed.child;
       }
     } catch (err) {
@@ -254,6 +287,7 @@ export const shellExec = defineTool({
       try {
         if (child.pid) process.kill(-child.pid, 'SIGKILL');
       } catch {}
+      if (marker) killMarked(marker.line);
       // The sandbox's PID namespace is not in that group: cutting the lifeline ends it even if the
       // parent-death signal bubblewrap sets has not been armed yet.
       lifeline?.destroy();
@@ -292,6 +326,7 @@ export const shellExec = defineTool({
     ).finally(async () => {
       clearTimeout(timer);
       ctx.signal.removeEventListener('abort', onAbort);
+      if (marker) killMarked(marker.line);
       unsandboxed?.stop();
       await cgroup?.remove();
     });

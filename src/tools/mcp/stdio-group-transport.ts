@@ -16,6 +16,7 @@ import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/s
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { spawnUnsandboxed } from '../builtin/group-lifeline.js';
+import { killMarked, newProcessMarker } from '../builtin/process-marker.js';
 
 /** How long a server gets to exit after its stdin ends, then after SIGTERM (as the SDK's transport). */
 const GRACE_MS = 2_000;
@@ -45,6 +46,8 @@ export class GroupStdioClientTransport implements Transport {
   private closing: Promise<void> | undefined;
   private ended = false;
   private readonly buffer = new ReadBuffer();
+  /** In the environment of every process of this server, even one that left its group (process-marker.ts). */
+  private readonly marker = newProcessMarker();
 
   constructor(private readonly params: GroupStdioParams) {}
 
@@ -63,8 +66,12 @@ export class GroupStdioClientTransport implements Transport {
         const started = spawnUnsandboxed(
           this.params.command,
           this.params.args,
-          { cwd: this.params.cwd, env: { ...getDefaultEnvironment(), ...this.params.env } },
+          {
+            cwd: this.params.cwd,
+            env: { ...getDefaultEnvironment(), ...this.params.env, [this.marker.name]: this.marker.value },
+          },
           this.params.afterSpawn,
+          this.marker.line,
         );
         child = started.child;
         this.stopWatcher = started.stop;
@@ -118,6 +125,8 @@ export class GroupStdioClientTransport implements Transport {
     if (this.ended) return;
     this.ended = true;
     this.signalGroup('SIGKILL');
+    // What left the group (setsid, a daemon's double fork) still carries the marker.
+    killMarked(this.marker.line);
     this.stopWatcher?.();
     this.buffer.clear();
     this.onclose?.();
