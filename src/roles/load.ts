@@ -301,6 +301,22 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue, roleFile?: s
         );
       }
     }
+    // A stdio MCP server runs outside the sandbox as nightshift's own user: a program or script of it that
+    // the role can write would run model-authored code there at the next start.
+    spec.mcp.forEach((server, i) => {
+      server.command?.forEach((part, j) => {
+        // A bare program name is looked up on PATH, not here.
+        if (j === 0 && !part.includes('/')) return;
+        const abs = resolve(dir, part);
+        // Of the arguments only files: a server may well be given the workspace, or a folder in it, to serve.
+        if (j > 0 && !isFile(abs)) return;
+        if (!inWorkspace(workspace, abs)) return;
+        issue(
+          ['mcp', i, 'command', j],
+          `the MCP server ${server.name} runs ${part} (${realOr(abs)}), which is inside the workspace the role's own tools can write: it could be rewritten and would then run outside the sandbox at the next start; keep server files outside the workspace`,
+        );
+      });
+    });
     // An allowlisted program the role can write is no allowlist: fs.write over it, then shell.exec runs
     // model-authored code. Checked again at each call (shell-exec.ts), as a link may point there later.
     spec.scope.commands.forEach((rule, i) => {

@@ -112,3 +112,40 @@ describe('an allowlisted program inside the workspace', () => {
     );
   });
 });
+
+describe('a stdio MCP server file inside the workspace', () => {
+  it('is refused at role load: the server runs outside the sandbox, so a rewrite would run there', async () => {
+    const dir = join(tmp.path, 'mcp');
+    const ws = join(dir, 'ws');
+    mkdirSync(ws, { recursive: true });
+    writeFileSync(join(ws, 'server.mjs'), '// an MCP server\n');
+    writeFileSync(join(dir, 's.yaml'), stringify({ turns: [{ final: {} }] }));
+    writeFileSync(
+      join(dir, 'r.yaml'),
+      [
+        'name: served',
+        'description: d',
+        'autonomy: sandbox',
+        'model: script:./s.yaml',
+        'instructions: i',
+        'tools: [fs.write]',
+        'workspace: ./ws',
+        'mcp:',
+        '  - name: local',
+        `    command: [${process.execPath}, ./ws/server.mjs]`,
+        '    tools: { echo: read }',
+        '',
+      ].join('\n'),
+    );
+    const out = await runCli(['run', 'r.yaml', '--json'], {
+      cwd: dir,
+      env: { NIGHTSHIFT_DATA_DIR: join(dir, 'data'), NIGHTSHIFT_DATABASE_URL: '' },
+    });
+    assert.equal(out.code, 2, out.stdout + out.stderr);
+    assert.match(out.stderr, /ROLE_INVALID/);
+    assert.match(
+      out.stderr,
+      /r\.yaml:10 mcp\[0\]\.command\[1\]: the MCP server local runs \.\/ws\/server\.mjs/,
+    );
+  });
+});
