@@ -368,6 +368,12 @@ export interface Reads {
    * whichever run they belong to: what a daily cost budget is checked against.
    */
   roleCostSince(role: string, since: number): Promise<number>;
+  /**
+   * Whether a run of the role was queued or running at `at` (created before it, not finished by it, not
+   * paused for a person then), among every run of the role not finished now and the `recent` newest
+   * created before `at` (src/store/sql/under-way.ts): the cron catch-up's overlap rule as of its tick.
+   */
+  roleRunUnderWayAt(role: string, at: number, recent: number): Promise<boolean>;
 }
 
 /**

@@ -12,7 +12,7 @@ import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { RunRecord } from '../../src/store/types.js';
 import { startCronTriggers } from '../../src/triggers/cron.js';
 import { roleUnderWayAt } from '../../src/triggers/under-way.js';
-import { newRun, step } from '../contract/store.js';
+import { newApproval, newRun, step } from '../contract/store.js';
 import { testRoles } from '../support/roles.js';
 import { tempDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
@@ -34,8 +34,11 @@ async function reporter(): Promise<Role> {
   return loadRoleFile(r.file);
 }
 
+/** A run as a worker left it; `paused`: the span its change set waited for a person (decided: null, still waits). */
+type Made = Partial<RunRecord> & { paused?: { from: number; decided: number | null } };
+
 /** Starts the schedule on a store holding `runs`; answers what the catch-up did with the tick. */
-async function catchUpWith(runs: Partial<RunRecord>[]) {
+async function catchUpWith(runs: Made[]) {
   const tmp = tempDir('nightshift-catchup-');
   const store = openSqliteStore({ path: join(tmp.path, 'nightshift.db') });
   await store.init();
@@ -43,9 +46,21 @@ async function catchUpWith(runs: Partial<RunRecord>[]) {
     await store.close();
     tmp.cleanup();
   });
-  for (const over of runs) {
+  for (const { paused, ...over } of runs) {
     const run = newRun({ role: 'reporter', ...over });
-    await store.createRun(run, { steps: [step(run.id, 1, 'run_started', { input: {} })], at: run.createdAt });
+    const approval = paused
+      ? newApproval(run.id, {
+          role: 'reporter',
+          requestedAt: paused.from,
+          decidedAt: paused.decided,
+          status: paused.decided === null ? 'pending' : 'approved',
+        })
+      : undefined;
+    await store.createRun(run, {
+      steps: [step(run.id, 1, 'run_started', { input: {} })],
+      ...(approval ? { approvals: [{ record: approval }] } : {}),
+      at: run.createdAt,
+    });
   }
   const r = await reporter();
   const fired: string[] = [];
@@ -106,8 +121,32 @@ describe('cron catch-up at start (overlap: skip)', () => {
         createdAt: TICK - 10 * MIN,
         updatedAt: TICK - 5 * MIN,
         finishedAt: null,
+        paused: { from: TICK - 5 * MIN, decided: null },
       },
       { status: 'failed', createdAt: TICK + MIN, updatedAt: TICK + 2 * MIN, finishedAt: TICK + 2 * MIN },
+    ]);
+    assert.deepEqual(skipped, []);
+    assert.deepEqual(fired, ['cron:reporter:2026-01-01T00:00:00.000Z']);
+  });
+
+  it('runs a tick a run was paused for a person at, though it was approved and finished since', async () => {
+    // A live worker at the tick would have fired it: only a run queued or running blocks a tick. The run
+    // then changed after the tick (approved while serve was down, and finished), which is no reason to lose it.
+    const { fired, skipped } = await catchUpWith([
+      {
+        status: 'succeeded',
+        createdAt: TICK - 30 * MIN,
+        updatedAt: TICK + 30 * MIN,
+        finishedAt: TICK + 30 * MIN,
+        paused: { from: TICK - 20 * MIN, decided: TICK + 10 * MIN },
+      },
+      {
+        status: 'awaiting_approval',
+        createdAt: TICK - 30 * MIN,
+        updatedAt: TICK + 30 * MIN,
+        finishedAt: null,
+        paused: { from: TICK - 20 * MIN, decided: null },
+      },
     ]);
     assert.deepEqual(skipped, []);
     assert.deepEqual(fired, ['cron:reporter:2026-01-01T00:00:00.000Z']);

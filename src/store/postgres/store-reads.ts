@@ -5,6 +5,7 @@ import * as audit from '../sql/audit.js';
 import * as catalog from '../sql/catalog.js';
 import { postgresDialect as d } from '../sql/dialect.js';
 import * as listings from '../sql/listings.js';
+import * as underWay from '../sql/under-way.js';
 import type { AuditEvent, RunStatus, StatsFilter, StatsOptions, StatsRows } from '../types.js';
 import * as pgCatalog from './catalog.js';
 import { toAudit } from './rows.js';
@@ -39,6 +40,14 @@ export const readMethods = {
 
   roleCostSince(this: PostgresIo, role: string, since: number): Promise<number> {
     return pgCatalog.roleCostSince(this.db, role, since);
+  },
+
+  async roleRunUnderWayAt(this: PostgresIo, role: string, at: number, recent: number): Promise<boolean> {
+    const rows = await this.run(
+      `reading whether a run of role ${role} was under way`,
+      underWay.roleRunUnderWayAt(d, role, at, recent),
+    );
+    return rows.length > 0;
   },
 
   statsRows(this: PostgresIo, filter: StatsFilter, options?: StatsOptions): Promise<StatsRows> {

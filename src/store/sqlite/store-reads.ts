@@ -5,6 +5,7 @@ import * as audit from '../sql/audit.js';
 import * as catalog from '../sql/catalog.js';
 import { sqliteDialect as d } from '../sql/dialect.js';
 import * as listings from '../sql/listings.js';
+import * as underWay from '../sql/under-way.js';
 import type { AuditEvent, RunStatus, StatsFilter, StatsOptions, StatsRows } from '../types.js';
 import { rowToAudit } from './rows.js';
 import { all } from './statements.js';
@@ -37,6 +38,13 @@ export const readMethods = {
   roleCostSince(this: SqliteIo, role: string, since: number): Promise<number> {
     return this.read(`summing the model cost of role ${role}`, (s) =>
       Number(s.roleCostSince.get(role, since, since)),
+    );
+  },
+
+  roleRunUnderWayAt(this: SqliteIo, role: string, at: number, recent: number): Promise<boolean> {
+    return this.read(
+      `reading whether a run of role ${role} was under way`,
+      (s) => all(s, underWay.roleRunUnderWayAt(d, role, at, recent)).length > 0,
     );
   },
 
