@@ -251,8 +251,11 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       });
       return settled(state.run.id, state);
     },
-    async enqueue(given, input, runOptions = {}) {
+    async enqueue(roleOrFile, input, runOptions = {}) {
       checkIdempotencyKey(runOptions.idempotencyKey, 'the idempotency key');
+      // As `run` takes it: a role file's path or a role object (a path used to reach prepare() as an
+      // object without a model, a TypeError nobody could act on).
+      const given = typeof roleOrFile === 'string' ? await loadRoleFile(roleOrFile) : roleOrFile;
       const role = await current(given);
       roles.remember(role);
       const ready = await roles.prepare(role, runOptions.model);
@@ -338,6 +341,11 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     // runtime/door-deliver.ts).
     deliver: async (role, payload, d) => {
       checkIdempotencyKey(d.idempotencyKey, 'the idempotency key');
+      if (role === null || typeof role !== 'object' || typeof (role as { name?: unknown }).name !== 'string')
+        throw new NightshiftError(
+          'USAGE',
+          `runtime.deliver(): role must be a role (defineRole or loadRoleFile result), got ${role === null ? 'null' : typeof role}; nothing was recorded`,
+        );
       return events.deliver(role, payload, d);
     },
     async agents() {

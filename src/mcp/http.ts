@@ -27,6 +27,7 @@ export interface McpHttpOptions {
     input: unknown,
     key: string | undefined,
     trigger: DeliverOptions['trigger'],
+    actor?: string,
   ): Promise<Delivery>;
   /** Tells this daemon's worker there is work. */
   wake(): void;
@@ -46,7 +47,8 @@ export function mcpHttpDoors(o: McpHttpOptions, caller: Principal): McpDoors {
       // Namespaced by caller and role: a client's key can never match an event's or a webhook's run key
       // (or another client's), so it cannot claim a run someone else's delivery would have made.
       const key = s.idempotencyKey ? `mcp:${caller.name}:${role.name}:${s.idempotencyKey}` : undefined;
-      const delivery = await o.deliver(role, input, key, { kind: 'mcp', by: caller.name });
+      // Recorded as the caller (`mcp:<name>`, as docs/mcp-server.md says), not as an anonymous trigger.
+      const delivery = await o.deliver(role, input, key, { kind: 'mcp', by: caller.name }, s.actor);
       if (!delivery.runId) throw new NightshiftError('INTERNAL', `role ${role.name} was given no run`);
       return { runId: delivery.runId };
     },

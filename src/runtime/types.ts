@@ -233,8 +233,8 @@ export interface Runtime {
   readonly store: Store;
   /** Validates and runs a role (a file path or a defineRole result) until it finishes or pauses. */
   run(role: Role | string, input: unknown, options?: RunOptions): Promise<RunSummary>;
-  /** Records a run as queued for a worker (nightshift serve); returns at once. */
-  enqueue(role: Role, input: unknown, options?: RunOptions): Promise<RunSummary>;
+  /** Records a run as queued for a worker (nightshift serve); returns at once. `role`: as for `run`. */
+  enqueue(role: Role | string, input: unknown, options?: RunOptions): Promise<RunSummary>;
   /** Continues a run from its last persisted step. */
   resume(runId: string, options?: { role?: Role }): Promise<RunSummary>;
   /**

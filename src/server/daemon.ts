@@ -99,8 +99,9 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     input: unknown,
     idempotencyKey: string | undefined,
     trigger: DeliverOptions['trigger'],
+    actor?: string,
   ) {
-    const d = await doorDeliver(o.runtime)(role, input, { idempotencyKey, trigger });
+    const d = await doorDeliver(o.runtime)(role, input, { idempotencyKey, trigger, actor });
     worker.handle.wake();
     return d;
   }

@@ -224,3 +224,25 @@ test('deliver() refuses a bad idempotency key as run(), enqueue() and emit() do,
     await runtime.close();
   }
 });
+
+test('enqueue() takes a role file path as run() does; deliver() given a path says it needs a role, recording nothing', async () => {
+  const file = join(dir, 'r.yaml');
+  writeFileSync(
+    file,
+    'name: r\ndescription: d\nautonomy: full\nmodel: script:r.script.yaml\ninstructions: i\ntools: []\n',
+  );
+  const runtime = await createRuntime({ dataDir: join(dir, 'data') });
+  try {
+    // Before: a TypeError from deep inside ("Cannot read properties of undefined (reading 'indexOf')").
+    const queued = await runtime.enqueue(file, {});
+    assert.equal(queued.status, 'queued');
+    assert.equal(queued.role, 'r');
+    await assert.rejects(
+      runtime.deliver(file as never, {}, { trigger: { kind: 'lib' } }),
+      (e) => NightshiftError.isInstance(e) && e.code === 'USAGE' && /role must be a role/.test(e.message),
+    );
+    assert.equal((await runtime.list()).length, 1, 'only the enqueued run was recorded');
+  } finally {
+    await runtime.close();
+  }
+});

@@ -183,6 +183,18 @@ describe('/mcp on serve (streamable HTTP, the SDK client)', () => {
     const inbox = toolJson(await client.callTool({ name: 'inbox.list', arguments: {} }));
     assert.deepEqual(inbox.approvals, []);
     assert.deepEqual(inbox.escalations, []);
+
+    // Recorded as the caller (docs/mcp-server.md: `mcp:<token's person or service>`), not as an anonymous
+    // `trigger:mcp`: the audit log names who started it (read beside the running daemon).
+    const db = new Database(join(summarizer.dataDir, 'nightshift.db'), { readonly: true });
+    try {
+      const row = db
+        .prepare("SELECT actor FROM audit_events WHERE run_id = ? AND action = 'run.created'")
+        .get(started.runId) as { actor: string };
+      assert.equal(row.actor, 'mcp:test-client');
+    } finally {
+      db.close();
+    }
   });
   it("keeps a client's idempotency key in its own namespace: the same key twice is one run, never another door's", async () => {
     const client = await connect(served.url, served.token);

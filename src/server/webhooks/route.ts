@@ -42,12 +42,16 @@ export interface WebhookDoor {
   deliver: DeliverToRole;
 }
 
-/** Delivers to one role (runtime.deliver) under an idempotency key, and wakes the worker. */
+/**
+ * Delivers to one role (runtime.deliver) under an idempotency key, and wakes the worker. `actor`: who the
+ * audit log names as the run's creator (MCP's `mcp:<caller>`); without it, `trigger:<kind>`.
+ */
 export type DeliverToRole = (
   role: Role,
   input: unknown,
   key: string | undefined,
   trigger: DeliverOptions['trigger'],
+  actor?: string,
 ) => Promise<Delivery>;
 
 type HookTable = Map<string, { role: Role; hook: WebhookTrigger }>;
