@@ -23,6 +23,52 @@ describe('canonical JSON', () => {
     assert.notEqual(hashJson({ tool: 't', args: a }), hashJson({ tool: 't', args: bare }));
   });
 
+  it('writes every value as the sorted copy through JSON.stringify does (stored hashes stay valid)', () => {
+    // The reference: the canonical form as it was defined before the direct writer (a sorted copy with no
+    // prototype, then JSON.stringify), which every stored argument hash and audit hash was made with.
+    const sortKeys = (value: unknown): unknown => {
+      if (Array.isArray(value)) return value.map(sortKeys);
+      if (value !== null && typeof value === 'object') {
+        const out: Record<string, unknown> = Object.create(null);
+        for (const key of Object.keys(value).sort()) {
+          const v = (value as Record<string, unknown>)[key];
+          if (v !== undefined) out[key] = sortKeys(v);
+        }
+        return out;
+      }
+      return value;
+    };
+    class Point {
+      constructor(
+        readonly y: number,
+        readonly x: number,
+      ) {}
+    }
+    const values: unknown[] = [
+      { b: 1, a: 'x', c: [1, 'two', null, true, false, { z: 0, y: -0 }] },
+      { '10': 'ten', '9': 'nine', a: 1, '-1': 'minus', '01': 'zero-one', ' ': 'space' },
+      { é: 1, e: 2, E: 3, '\u2028': 'line sep', 'quo"te': '\\back\nslash', emoji: '😀', lone: '\ud800' },
+      { nan: Number.NaN, inf: Number.POSITIVE_INFINITY, big: 1e21, small: 1e-7, neg: -0 },
+      [undefined, () => 1, Symbol('s'), 1],
+      { f: () => 1, s: Symbol('s'), u: undefined, keep: 1 },
+      new Array(3).fill(1, 0, 1).fill(3, 2), // [1, <hole>, 3]
+      { at: new Date(0), when: { toJSON: () => 'custom' } },
+      new Point(2, 1),
+      { nested: { deeper: [{ b: [], a: {} }] } },
+      Object.assign(Object.create(null), { b: 2, a: 1 }),
+      JSON.parse('{"z":1,"__proto__":{"b":2,"a":[3]}}'),
+      Object.assign([1, 2], { extra: 'ignored' }),
+      'text',
+      42,
+      null,
+      true,
+      [],
+      {},
+    ];
+    for (const value of values) assert.equal(canonicalJson(value), JSON.stringify(sortKeys(value)));
+    assert.equal(canonicalJson(undefined), undefined);
+  });
+
   it('is unchanged for objects without __proto__ (stored hashes stay valid)', () => {
     assert.equal(canonicalJson({ b: [1, { d: 2, c: undefined }], a: null }), '{"a":null,"b":[1,{"d":2}]}');
   });

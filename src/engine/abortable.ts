@@ -61,9 +61,16 @@ export function timeLimit(lease: AbortSignal, timeLeftMs: number, message: strin
     },
   };
   const unfollow = followLease(lease, call);
-  const timer = setTimeout(() => call.stop(outOfTimeError()), Math.max(0, timeLeftMs));
+  // Armed when something can be stopped by it: work `race` waits on (see there), or a signal handed out.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let disposed = false;
+  const arm = () => {
+    if (disposed || stopped) return;
+    timer ??= setTimeout(() => call.stop(outOfTimeError()), Math.max(0, timeLeftMs));
+  };
   return {
     get signal() {
+      arm();
       if (!controller) {
         controller = new AbortController();
         if (stopped) controller.abort(reason);
@@ -78,20 +85,28 @@ export function timeLimit(lease: AbortSignal, timeLeftMs: number, message: strin
       if (stopped) throw reason;
     },
     race<T>(work: T | Promise<T>): Promise<T> {
-      // A tool that answered synchronously has nothing left to wait for.
+      // A tool that answered synchronously has nothing left to wait for: no timer is armed for it. A
+      // timer armed when the limit was made could not have fired before this either (it needs the event
+      // loop), so its answer is taken exactly as before; a ref'd timer per synchronous tool call was
+      // CPU for nothing (bench/README.md, "issue 16 goal 4", 2026-12-02).
       if (!isThenable(work)) return Promise.resolve(work);
       if (stopped) {
         // The work's own rejection, if any, is dropped like its answer.
         Promise.resolve(work).catch(() => {});
         return Promise.reject(reason);
       }
+      // Called in the same turn of the event loop as timeLimit (both callers make the limit, start the
+      // work and race it synchronously), so the timer's start, the loop's cached time, is the same as if
+      // it had been armed when the limit was made: the same deadline.
+      arm();
       return new Promise<T>((resolve, reject) => {
         rejectRace = reject;
         Promise.resolve(work).then(resolve, reject);
       });
     },
     dispose: () => {
-      clearTimeout(timer);
+      disposed = true;
+      if (timer !== undefined) clearTimeout(timer);
       rejectRace = undefined;
       unfollow();
     },
@@ -140,4 +155,38 @@ function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
     (typeof value === 'object' || typeof value === 'function') &&
     typeof (value as { then?: unknown }).then === 'function'
   );
+}
+
+/**
+ * `fields` with a `signal` property that reads `limit.signal` (so the signal is made only when read), as
+ * an own enumerable accessor after the fields, as an object literal with `get signal()` would have it: a
+ * spread of it or JSON of it reads the signal the same way. Made by one class with a shared accessor
+ * instead: a literal's getter is a new closure per object, which puts every model request and tool
+ * context in dictionary mode (~10 × the cost of making it; bench/README.md, "issue 16 goal 4").
+ */
+export function withSignal<T extends object>(
+  fields: T,
+  limit: Pick<TimeLimit, 'signal'>,
+): T & { readonly signal: AbortSignal } {
+  return new WithSignal(fields, limit) as unknown as T & { readonly signal: AbortSignal };
+}
+
+let signalOfLimit: PropertyDescriptor;
+
+class WithSignal {
+  readonly #limit: Pick<TimeLimit, 'signal'>;
+  static {
+    signalOfLimit = {
+      get(this: WithSignal) {
+        return this.#limit.signal;
+      },
+      enumerable: true,
+      configurable: true,
+    };
+  }
+  constructor(fields: object, limit: Pick<TimeLimit, 'signal'>) {
+    Object.assign(this, fields);
+    this.#limit = limit;
+    Object.defineProperty(this, 'signal', signalOfLimit);
+  }
 }

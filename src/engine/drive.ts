@@ -180,7 +180,11 @@ class Driver implements DrivenRun {
     let extendedTo: number | null | undefined;
     await this.state.commit(this.ctx.store, b, (batch) => {
       extendedTo = batch.run?.leaseUntil;
-      return { ...this.redactBatch(batch), lease: this.held.lease };
+      // The batch is this commit's own (BatchBuilder.build or the redactor made it): the lease is set on
+      // it rather than on a copy of it.
+      const fenced = this.redactBatch(batch);
+      fenced.lease = this.held.lease;
+      return fenced;
     });
     if (typeof extendedTo === 'number') this.held.extended(extendedTo);
   }

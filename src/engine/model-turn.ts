@@ -9,7 +9,7 @@ import { ESCALATE_TOOL, type PolicyDecision } from '../policy/decide.js';
 import type { EscalationCategory } from '../roles/conditions.js';
 import { DEFAULT_MAX_OUTPUT_TOKENS } from '../roles/schema.js';
 import type { ToolCallRecord } from '../store/types.js';
-import { timeLimit } from './abortable.js';
+import { timeLimit, withSignal } from './abortable.js';
 import { budgetOverrun, dailyCostOverrun, secondsLeftMs, utcDayStart } from './budget.js';
 import { buildMessages } from './conversation.js';
 import type { DrivenRun } from './driven-run.js';
@@ -62,17 +62,19 @@ export async function takeTurn(run: DrivenRun): Promise<void> {
   let response: ModelResponse;
   try {
     response = await limit.race(
-      model.turn({
-        system: prepared.system,
-        messages: buildMessages(state),
-        tools: prepared.toolSpecs,
-        outputSchema: role.output,
-        maxOutputTokens: role.limits.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
-        // A getter: the signal is made only if the model reads it (see timeLimit).
-        get signal() {
-          return limit.signal;
-        },
-      }),
+      model.turn(
+        // `signal` a getter: the signal is made only if the model reads it (see timeLimit, withSignal).
+        withSignal(
+          {
+            system: prepared.system,
+            messages: buildMessages(state),
+            tools: prepared.toolSpecs,
+            outputSchema: role.output,
+            maxOutputTokens: role.limits.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+          },
+          limit,
+        ),
+      ),
     );
   } catch (err) {
     // The run is another worker's now: record nothing.

@@ -4,7 +4,7 @@
 import { type ErrorCode, NightshiftError } from '../errors.js';
 import type { ToolCallRecord } from '../store/types.js';
 import type { AnyTool, ToolContext } from '../tools/types.js';
-import { timeLimit } from './abortable.js';
+import { timeLimit, withSignal } from './abortable.js';
 import { zodMessage } from './judge.js';
 
 /** Largest tool result kept (serialized); bigger results are truncated with a note. */
@@ -58,15 +58,8 @@ export async function runToolCall(
   );
   try {
     limit.throwIfStopped();
-    // The signal as a getter: made only if the tool reads it (see timeLimit).
-    const out = await limit.race(
-      tool.run(args, {
-        ...context,
-        get signal() {
-          return limit.signal;
-        },
-      }),
-    );
+    // The signal as a getter: made only if the tool reads it (see timeLimit, withSignal).
+    const out = await limit.race(tool.run(args, withSignal(context, limit)));
     return { ...jsonSafe(out), isError: false };
   } catch (err) {
     if (limit.timedOut()) {
