@@ -12,7 +12,7 @@ import { DECISIONS_SECRET_ENV } from '../notifications/webhook-channel.js';
 import type { Runtime } from '../runtime.js';
 import { HttpError, parseJson, readBody } from './http-body.js';
 import { type Route, send } from './router.js';
-import { acceptSignedOnce } from './signed-once.js';
+import { acceptSignedOnce, decisionRecorded, type SpentSignature } from './signed-once.js';
 import { REPLAY_WINDOW_SECONDS, verifySignature } from './webhook-signature.js';
 
 const Answer = z.strictObject({
@@ -47,12 +47,16 @@ export function decisionRoute(o: {
   auth: Authenticator;
 }): Route {
   /** The signed path: the webhook channel's answer, good once. */
-  async function verified(req: Parameters<Route['handle']>[0], kind: string, id: string): Promise<Buffer> {
+  async function verified(
+    req: Parameters<Route['handle']>[0],
+    kind: string,
+    id: string,
+  ): Promise<{ body: Buffer; spent: SpentSignature }> {
     const secret = o.env[DECISIONS_SECRET_ENV];
     if (!secret) throw new HttpError(503, `${DECISIONS_SECRET_ENV} is not set on this server`);
     const body = await readBody(req);
     const now = Date.now();
-    await acceptSignedOnce({
+    const spent = await acceptSignedOnce({
       check: verifySignature(req.headers['x-nightshift-signature'] as string | undefined, body, secret, now),
       store: o.runtime.store,
       prefix: '',
@@ -62,7 +66,7 @@ export function decisionRoute(o: {
       what: 'decision',
       fields: { kind, id },
     });
-    return body;
+    return { body, spent };
   }
 
   return {
@@ -76,7 +80,8 @@ export function decisionRoute(o: {
         // The person must be allowed for the matter's role before a byte of the body is read.
         await requireDecideForMatter(o.runtime, who, o.auth, kind!, id!);
       }
-      const body = who ? await readBody(req) : await verified(req, kind!, id!);
+      const signed = who ? undefined : await verified(req, kind!, id!);
+      const body = signed ? signed.body : await readBody(req);
       const parsed = Answer.safeParse(parseJson(body));
       if (!parsed.success)
         throw new HttpError(
@@ -118,6 +123,9 @@ export function decisionRoute(o: {
           o.log.warn({ kind, id, by: person, code: err.code }, 'decision refused');
           return send(res, STATUS[err.code]!, { error: { code: err.code, message: err.message } });
         }
+        // Failed on our side (a 5xx): the sender's retry must not be refused as a replay, unless the
+        // decision was saved before the failure.
+        await signed?.spent.release(decisionRecorded(o.runtime.store, kind!, id!));
         throw err;
       }
     },

@@ -1,14 +1,28 @@
 // The steps the signed doors share (a decision answered over the webhook channel, a Slack interaction):
 // a signature that does not check is refused, and a good one is spent, so the same request sent again
 // inside its window is refused as a replay. Both refusals are 401 and logged with the door's fields.
+// A signature is spent before the decision is saved (an atomic insert: two identical requests at once
+// cannot both decide), so a decision that then fails on our side (a 5xx: the store unavailable) gives it
+// back (`release`), or the sender's byte-identical retry would be refused as a replay and the person's
+// decision lost; unless the decision was recorded after all (the failure came after it was saved), when
+// the retry has nothing left to do and the signature stays spent.
 import type { Logger } from 'pino';
 import type { Store } from '../store/interfaces.js';
 import { HttpError } from './http-body.js';
 import type { SignatureCheck } from './webhook-signature.js';
 
+/** A spent signature, for the door to give back when its decision failed on our side. */
+export interface SpentSignature {
+  /**
+   * Forgets the signature unless `recorded()` says the decision was saved all the same. Best effort:
+   * when the store cannot say or cannot forget, it stays spent (logged: a retry will be refused).
+   */
+  release(recorded: () => Promise<boolean>): Promise<void>;
+}
+
 export async function acceptSignedOnce(o: {
   check: SignatureCheck;
-  store: Pick<Store, 'rememberSignature'>;
+  store: Pick<Store, 'rememberSignature' | 'forgetSignature'>;
   /** Put before the signature as remembered, so two schemes' signatures never collide ('' for ours). */
   prefix: string;
   nowMs: number;
@@ -17,15 +31,47 @@ export async function acceptSignedOnce(o: {
   /** What the door receives, in the log lines: `decision`, `slack interaction`. */
   what: string;
   fields: Record<string, unknown>;
-}): Promise<void> {
+}): Promise<SpentSignature> {
   if (!o.check.ok) {
     o.log.warn({ ...o.fields, reason: o.check.reason }, `${o.what} refused`);
     throw new HttpError(401, o.check.reason);
   }
   // Remembered past the window, after which its timestamp is refused as stale anyway.
   const forgetBefore = o.nowMs - 2 * o.windowSeconds * 1000;
-  if (!(await o.store.rememberSignature(`${o.prefix}${o.check.signature}`, o.nowMs, forgetBefore))) {
+  const signature = `${o.prefix}${o.check.signature}`;
+  if (!(await o.store.rememberSignature(signature, o.nowMs, forgetBefore))) {
     o.log.warn(o.fields, `${o.what} replay refused`);
     throw new HttpError(401, 'this signature was already used (replay)');
   }
+  return {
+    async release(recorded) {
+      try {
+        if (await recorded()) {
+          o.log.warn(
+            o.fields,
+            `${o.what} was recorded but its answer failed: its signature stays spent, a retry of it will be refused as a replay`,
+          );
+          return;
+        }
+        await o.store.forgetSignature(signature);
+      } catch (err) {
+        o.log.error(
+          { ...o.fields, err: (err as Error).message },
+          `${o.what} failed and its signature could not be given back: a retry of it will be refused as a replay`,
+        );
+      }
+    },
+  };
+}
+
+/** Whether an approval or escalation was decided (is no longer pending, or is gone). */
+export function decisionRecorded(
+  store: Pick<Store, 'getApproval' | 'getEscalation'>,
+  kind: string,
+  id: string,
+): () => Promise<boolean> {
+  return async () => {
+    const matter = kind === 'approval' ? await store.getApproval(id) : await store.getEscalation(id);
+    return matter?.status !== 'pending';
+  };
 }

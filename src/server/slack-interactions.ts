@@ -25,7 +25,7 @@ import {
 } from './channel-doors.js';
 import { HttpError, readBody } from './http-body.js';
 import { type Route, send } from './router.js';
-import { acceptSignedOnce } from './signed-once.js';
+import { acceptSignedOnce, decisionRecorded, type SpentSignature } from './signed-once.js';
 import { SLACK_WINDOW_SECONDS, verifySlackSignature } from './slack-signature.js';
 
 const ButtonValueSchema = z.strictObject({
@@ -92,7 +92,7 @@ export function slackInteractionsRoute(doors: ChannelDoors): Route {
           `the Slack signing secret ${secretNameForMessage(slack.signingSecret)} is not set on this worker`,
         );
       const now = Date.now();
-      await acceptSignedOnce({
+      const spent = await acceptSignedOnce({
         check: verifySlackSignature(req.headers, body, signingSecret, now),
         store: doors.runtime.store,
         prefix: 'slack:',
@@ -106,9 +106,9 @@ export function slackInteractionsRoute(doors: ChannelDoors): Route {
       if (!payload) throw new HttpError(400, 'expected a form-encoded body with a payload field');
       const type = parseJsonAs(z.looseObject({ type: z.string() }), payload, 'payload').type;
       if (type === 'block_actions')
-        return blockActions(doors, parseJsonAs(BlockActions, payload, 'payload'), res);
+        return blockActions(doors, parseJsonAs(BlockActions, payload, 'payload'), res, spent);
       if (type === 'view_submission')
-        return viewSubmission(doors, parseJsonAs(ViewSubmission, payload, 'payload'), res);
+        return viewSubmission(doors, parseJsonAs(ViewSubmission, payload, 'payload'), res, spent);
       send(res, 200, {});
     },
   };
@@ -127,6 +127,7 @@ async function blockActions(
   doors: ChannelDoors,
   p: z.infer<typeof BlockActions>,
   res: Parameters<Route['handle']>[1],
+  spent: SpentSignature,
 ): Promise<void> {
   const action = p.actions[0]!;
   const verb = Object.entries(ACTION).find(([, id]) => id === action.action_id)?.[0] as
@@ -177,10 +178,17 @@ async function blockActions(
         text: `Not decided: ${internal ? SERVER_FAILURE_TEXT : err.message}`,
       });
       // A server-side failure goes on as it is: the failure answer logs it and says little (500, or the
-      // store outage's 503/507); only the person's own refusals carry their message back.
-      if (internal) throw err;
+      // store outage's 503/507); only the person's own refusals carry their message back. Its signature
+      // is given back (unless the decision was saved before the failure): a retry is not a replay.
+      if (internal) {
+        await spent.release(decisionRecorded(doors.runtime.store, b.kind, b.id));
+        throw err;
+      }
       throw new HttpError(refusalStatus(err.code), err.message);
     }
+    // A refusal of the click itself (4xx) keeps its signature spent; anything else failed on our side.
+    if (!(err instanceof HttpError && err.status < 500))
+      await spent.release(decisionRecorded(doors.runtime.store, b.kind, b.id));
     throw err;
   }
 }
@@ -189,6 +197,7 @@ async function viewSubmission(
   doors: ChannelDoors,
   p: z.infer<typeof ViewSubmission>,
   res: Parameters<Route['handle']>[1],
+  spent: SpentSignature,
 ): Promise<void> {
   if (p.view.callback_id !== MODAL_CALLBACK) return send(res, 200, {});
   const person = knownPerson(doors, p.user.id);
@@ -200,9 +209,15 @@ async function viewSubmission(
     doors.log.info({ [`${meta.kind}Id`]: meta.id, by: person.name, runId: out.runId }, 'slack decision');
     send(res, 200, { response_action: 'clear' });
   } catch (err) {
-    if (!isNightshiftError(err)) throw err;
+    if (!isNightshiftError(err)) {
+      await spent.release(decisionRecorded(doors.runtime.store, meta.kind, meta.id));
+      throw err;
+    }
     const internal = failedOnServer(err);
-    if (internal) doors.log.error({ code: err.code, err: err.message }, 'slack decision failed');
+    if (internal) {
+      doors.log.error({ code: err.code, err: err.message }, 'slack decision failed');
+      await spent.release(decisionRecorded(doors.runtime.store, meta.kind, meta.id));
+    }
     // Shown under the text field; the modal stays open.
     const shown = internal ? SERVER_FAILURE_TEXT : err.message.slice(0, 300);
     send(res, 200, { response_action: 'errors', errors: { [MODAL_INPUT.block]: shown } });

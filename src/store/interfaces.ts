@@ -270,6 +270,12 @@ export interface WebhookReplay {
    * so the sender's byte-identical retry must not be refused as a replay.
    */
   forgetSignature(signature: string): Promise<void>;
+  /**
+   * What a delivery recorded under `idempotencyKey` (a run or a continuous role's inbox item), if any. A
+   * delivery that failed on our side is forgotten (`forgetSignature`) only when this finds nothing: an
+   * answer lost after the write committed must not make its signature good for a second run.
+   */
+  recordedUnder(idempotencyKey: string): Promise<{ runId: string } | { inboxId: string } | undefined>;
 }
 
 /** Which roles the workers serve for which events, so an event reaches roles served elsewhere. */

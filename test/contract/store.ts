@@ -1563,6 +1563,28 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         assert.equal(await store.rememberSignature(sig, 9_100, 0), true);
         assert.equal(await store.rememberSignature(other, 9_100, 0), false);
       });
+
+      it('finds what a delivery recorded under its key: a run, an inbox item, or nothing', async () => {
+        const runKey = nextId('key');
+        const run = await create(store, { idempotencyKey: runKey });
+        assert.deepEqual(await store.recordedUnder(runKey), { runId: run.id });
+        const itemKey = nextId('key');
+        const item = {
+          id: nextId('evt'),
+          role: nextId('agent'),
+          event: 'webhook',
+          payload: { note: AWKWARD },
+          idempotencyKey: itemKey,
+          createdAt: 10,
+          handledAt: null,
+          runId: null,
+        };
+        await store.pushInbox(item);
+        assert.deepEqual(await store.recordedUnder(itemKey), { inboxId: item.id });
+        assert.equal(await store.recordedUnder(nextId('key')), undefined);
+        // A key is matched whole: one that only starts like a recorded one finds nothing.
+        assert.equal(await store.recordedUnder(runKey.slice(0, -1)), undefined);
+      });
     });
 
     it('keeps everything across a reopen', async (t) => {

@@ -157,7 +157,8 @@ async function accept(
   try {
     run = await o.deliver(role, input, key, trigger);
   } catch (err) {
-    if (remembered !== undefined && failedOnOurSide(err)) await forget(o, remembered, path);
+    if (remembered !== undefined && failedOnOurSide(err))
+      await forgetUnlessRecorded(o, remembered, key, path);
     throw err;
   }
   o.log.info(
@@ -182,11 +183,38 @@ function failedOnOurSide(err: unknown): boolean {
 }
 
 /**
- * Forgets a claimed signature after its delivery failed. Best effort: if the store is down for this too,
- * the signature stays remembered (until its window ends) and the retry is refused as a replay, which is
- * logged here so an operator can see why.
+ * Forgets a claimed signature after its delivery failed, unless the delivery was recorded all the same:
+ * a failure can come after the write committed (a reply lost on the way back from Postgres, a client
+ * query timeout after COMMIT), and forgetting then would make a captured request good for a second run
+ * (nightshift's delivery header is unsigned, so a replay under another delivery id is another key). So
+ * the signature is forgotten only when nothing is found under the delivery's key; when that cannot be
+ * told (the store is down for the lookup too) it stays remembered, as it does when the forgetting
+ * fails. Either way the sender's retry is then refused as a replay (logged here, so an operator can see
+ * why): for a recorded delivery nothing is lost, the run or inbox item is there.
  */
-async function forget(o: WebhookDoor, signature: string, path: string): Promise<void> {
+async function forgetUnlessRecorded(
+  o: WebhookDoor,
+  signature: string,
+  key: string,
+  path: string,
+): Promise<void> {
+  let recorded: Awaited<ReturnType<WebhookReplay['recordedUnder']>>;
+  try {
+    recorded = await o.runtime.store.recordedUnder(key);
+  } catch (err) {
+    o.log.error(
+      { hook: path, err: (err as Error).message },
+      'webhook delivery failed and whether it was recorded cannot be read: its signature stays remembered, a retry of it will be refused as a replay',
+    );
+    return;
+  }
+  if (recorded) {
+    o.log.warn(
+      { hook: path, ...recorded },
+      'webhook delivery was recorded but its answer failed: its signature stays remembered, a retry of it will be refused as a replay',
+    );
+    return;
+  }
   try {
     await o.runtime.store.forgetSignature(signature);
   } catch (err) {

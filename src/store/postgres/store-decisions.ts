@@ -33,6 +33,17 @@ export const decisionMethods = {
     await this.run('forgetting a webhook signature', catalog.forgetSignature(d, signature));
   },
 
+  async recordedUnder(
+    this: PostgresIo,
+    idempotencyKey: string,
+  ): Promise<{ runId: string } | { inboxId: string } | undefined> {
+    const [row] = await this.run(
+      'looking for a delivery by its key',
+      catalog.recordedUnder(d, idempotencyKey),
+    );
+    return catalog.toRecorded(row);
+  },
+
   async claimNotifications(
     this: PostgresIo,
     owner: string,

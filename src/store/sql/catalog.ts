@@ -20,6 +20,23 @@ export function forgetSignature(d: Dialect, signature: string): Query {
   return { text: `DELETE FROM webhook_signatures WHERE signature = ${d.param(1)}`, params: [signature] };
 }
 
+/** Column `run_id` or `inbox_id` (one row, or none): what a delivery recorded under this key. */
+export function recordedUnder(d: Dialect, idempotencyKey: string): Query {
+  return {
+    text: `SELECT id AS run_id, NULL AS inbox_id FROM runs WHERE idempotency_key = ${d.param(1)}
+      UNION ALL SELECT NULL, id FROM inbox WHERE idempotency_key = ${d.param(2)} LIMIT 1`,
+    params: [idempotencyKey, idempotencyKey],
+  };
+}
+
+/** The answer of `recordedUnder`'s row. */
+export function toRecorded(
+  r: Record<string, unknown> | undefined,
+): { runId: string } | { inboxId: string } | undefined {
+  if (!r) return undefined;
+  return typeof r.run_id === 'string' ? { runId: r.run_id } : { inboxId: r.inbox_id as string };
+}
+
 export function subscriptionsSince(d: Dialect, since: number): Query {
   return {
     text: `SELECT * FROM subscriptions WHERE seen_at >= ${d.param(1)} ORDER BY event, role, role_version`,

@@ -33,6 +33,15 @@ export const decisionMethods = {
     });
   },
 
+  recordedUnder(
+    this: SqliteIo,
+    idempotencyKey: string,
+  ): Promise<{ runId: string } | { inboxId: string } | undefined> {
+    return this.read('looking for a delivery by its key', (s) =>
+      catalog.toRecorded(get(s, catalog.recordedUnder(d, idempotencyKey))),
+    );
+  },
+
   claimNotifications(
     this: SqliteIo,
     owner: string,
