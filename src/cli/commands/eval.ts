@@ -10,6 +10,7 @@ import { runSuite } from '../../evals/run-suite.js';
 import { loadSuite } from '../../evals/suite-file.js';
 import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { wholeNumber } from '../../config/whole-number.js';
 
 interface EvalFlags extends CommonFlags {
   suite?: string;
@@ -21,11 +22,9 @@ interface EvalFlags extends CommonFlags {
   split?: 'train' | 'holdout';
 }
 
+/** A count flag: digits only, 1 to 10000 (config/whole-number.ts, as every integer flag). */
 function count(text: string, flag: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 10_000)
-    throw new NightshiftError('USAGE', `${flag} must be a whole number from 1 to 10000, got '${text}'`);
-  return n;
+  return wholeNumber(text, flag, 1, 10_000);
 }
 
 function number(text: string | undefined, flag: string, max = Number.POSITIVE_INFINITY): number | undefined {

@@ -12,6 +12,7 @@ import { loadRoleFile } from '../../roles/load.js';
 import { type CliContext, type CommonFlags, defaultActor, withCommonFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { checkModel } from '../model-check.js';
+import { wholeNumber } from '../../config/whole-number.js';
 
 interface ImproveFlags extends CommonFlags {
   proposer?: string;
@@ -24,11 +25,9 @@ interface ImproveFlags extends CommonFlags {
   as?: string;
 }
 
+/** A count flag: digits only, from 1 (config/whole-number.ts, as every integer flag). */
 function whole(text: string, flag: string, max: number): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > max)
-    throw new NightshiftError('USAGE', `${flag} must be a whole number from 1 to ${max}, got '${text}'`);
-  return n;
+  return wholeNumber(text, flag, 1, max);
 }
 
 /** A flag's number: above 0, or (`zero`) 0 and above. */

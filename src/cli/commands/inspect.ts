@@ -8,6 +8,7 @@ import { type CliContext, type CommonFlags, withCommonFlags } from '../context.j
 import { formatAgents, formatFamily, formatInbox, formatRuns, formatShow } from '../format.js';
 import { expectIdKind } from '../id-kinds.js';
 import { listedSummary } from '../run-summary.js';
+import { wholeNumber } from '../../config/whole-number.js';
 
 /** `inbox` is registered on its own so `--help` lists it where it always was, right after `run`. */
 export function inboxCommand(program: Command, cli: CliContext): void {
@@ -45,12 +46,7 @@ export function inspectCommands(program: Command, cli: CliContext): void {
     .action(async (flags: CommonFlags & { role?: string; status?: RunStatus; limit: string }) => {
       // Digits only (not `1e2`, `0x10`), and within what the stores take: a larger number reached SQLite
       // as a float and failed there (STORE_ERROR, exit 1) instead of being refused as bad usage.
-      const limit = /^[0-9]+$/.test(flags.limit) ? Number(flags.limit) : Number.NaN;
-      if (!Number.isSafeInteger(limit) || limit <= 0 || limit > MAX_RUNS_LIMIT)
-        throw new NightshiftError(
-          'USAGE',
-          `--limit must be a positive integer of at most ${MAX_RUNS_LIMIT.toLocaleString('en-US')}, got '${flags.limit}'`,
-        );
+      const limit = wholeNumber(flags.limit, '--limit', 1, MAX_RUNS_LIMIT);
       const rt = await cli.open(flags, { createStore: false });
       const runs = await rt.list({
         ...(flags.role ? { role: flags.role } : {}),
