@@ -97,7 +97,11 @@ export class YamlSource implements IssueLocator {
         message: `YAML: the value${pos ? ` at ${pos.line}:${pos.col}` : ''} is tagged ${tag}, which is not supported (values are text, numbers, booleans, lists and mappings); remove the tag and write the value as ${instead}`,
       });
     };
-    visit(this.doc, { Scalar: (_k, node) => check(node), Map: (_k, node) => check(node), Seq: (_k, node) => check(node) });
+    visit(this.doc, {
+      Scalar: (_k, node) => check(node),
+      Map: (_k, node) => check(node),
+      Seq: (_k, node) => check(node),
+    });
     return issues;
   }
 

@@ -177,7 +177,10 @@ export function consoleRoutes(o: ConsoleContext): Route[] {
     // Any other method or a POST to an address that takes none (`/console/decide/bogus/x`): a 404 page too.
     page('*', /^\/console\/.+$/, async (req) => {
       await reader(req);
-      throw new HttpError(404, `there is no console page ${req.method} ${pathForMessage(requestUrl(req).pathname)}`);
+      throw new HttpError(
+        404,
+        `there is no console page ${req.method} ${pathForMessage(requestUrl(req).pathname)}`,
+      );
     }),
   ];
 }

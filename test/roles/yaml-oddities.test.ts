@@ -65,10 +65,26 @@ describe('YAML oddities in a role file', () => {
 
   it('!!set, !!omap, !!timestamp and unknown tags are refused at their line:col like !!binary', async () => {
     const cases: [string, string, RegExp][] = [
-      ['set.yaml', `${GOOD}tools: !!set {fs.read, fs.list}\n`, /set\.yaml:6: YAML: the value at 6:8 is tagged !!set, which is not supported .*write the value as a mapping/],
-      ['omap.yaml', `${GOOD}tools: !!omap [a: 1]\n`, /omap\.yaml:6: YAML: the value at 6:8 is tagged !!omap, which is not supported .*write the value as a list/],
-      ['when.yaml', GOOD.replace('description: d', 'description: !!timestamp 2001-12-14'), /when\.yaml:2: YAML: the value at 2:14 is tagged !!timestamp, which is not supported/],
-      ['custom.yaml', GOOD.replace('instructions: hi', 'instructions: !shout hi'), /custom\.yaml:5: YAML: the value at 5:15 is tagged !shout, which is not supported/],
+      [
+        'set.yaml',
+        `${GOOD}tools: !!set {fs.read, fs.list}\n`,
+        /set\.yaml:6: YAML: the value at 6:14 is tagged !!set, which is not supported .*write the value as a mapping/,
+      ],
+      [
+        'omap.yaml',
+        `${GOOD}tools: !!omap [a: 1]\n`,
+        /omap\.yaml:6: YAML: the value at 6:15 is tagged !!omap, which is not supported .*write the value as a list/,
+      ],
+      [
+        'when.yaml',
+        GOOD.replace('description: d', 'description: !!timestamp 2001-12-14'),
+        /when\.yaml:2: YAML: the value at 2:26 is tagged !!timestamp, which is not supported/,
+      ],
+      [
+        'custom.yaml',
+        GOOD.replace('instructions: hi', 'instructions: !shout hi'),
+        /custom\.yaml:5: YAML: the value at 5:22 is tagged !shout, which is not supported/,
+      ],
     ];
     for (const [name, text, expected] of cases) {
       const r = await validate(name, text);
@@ -94,7 +110,7 @@ describe('YAML oddities in a role file', () => {
       assert.equal(run.code, 2, run.stderr);
       assert.match(
         run.stderr,
-        /\[CONFIG_INVALID\][\s\S]*nightshift\.config\.yaml:5: YAML: the value at 5:14 is tagged !!set, which is not supported/,
+        /\[CONFIG_INVALID\][\s\S]*nightshift\.config\.yaml:5: YAML: the value at 5:20 is tagged !!set, which is not supported/,
       );
       assert.equal(existsSync(join(project.path, 'data')), false);
     } finally {

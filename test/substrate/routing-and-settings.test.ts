@@ -298,7 +298,12 @@ describe('serve settings', () => {
     const env = resolveServeSettings({}, { NIGHTSHIFT_REQUEST_TIMEOUT_MS: '5000' }, {}, undefined);
     assert.equal(env.headersTimeoutMs, 5_000);
     // Both set and consistent: kept as set.
-    const both = resolveServeSettings({}, {}, { requestTimeoutMs: 10_000, headersTimeoutMs: 4_000 }, 'c.yaml');
+    const both = resolveServeSettings(
+      {},
+      {},
+      { requestTimeoutMs: 10_000, headersTimeoutMs: 4_000 },
+      'c.yaml',
+    );
     assert.equal(both.headersTimeoutMs, 4_000);
     // Both set, the headers' longer: refused, naming both.
     assert.throws(

@@ -3,6 +3,7 @@
 // nothing regressed against the baseline (docs/evals.md).
 import { relative } from 'node:path';
 import { type Command, Option } from 'commander';
+import { wholeNumber } from '../../config/whole-number.js';
 import { roleRecordSpec } from '../../engine/start.js';
 import { NightshiftError } from '../../errors.js';
 import { formatEstimate, formatSuite } from '../../evals/format.js';
@@ -10,7 +11,6 @@ import { runSuite } from '../../evals/run-suite.js';
 import { loadSuite } from '../../evals/suite-file.js';
 import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { wholeNumber } from '../../config/whole-number.js';
 
 interface EvalFlags extends CommonFlags {
   suite?: string;

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Command } from 'commander';
+import { wholeNumber } from '../../config/whole-number.js';
 import { NightshiftError } from '../../errors.js';
 import { loadSuite } from '../../evals/suite-file.js';
 import { formatHistory, formatRound } from '../../improve/format.js';
@@ -12,7 +13,6 @@ import { loadRoleFile } from '../../roles/load.js';
 import { type CliContext, type CommonFlags, defaultActor, withCommonFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { checkModel } from '../model-check.js';
-import { wholeNumber } from '../../config/whole-number.js';
 
 interface ImproveFlags extends CommonFlags {
   proposer?: string;

@@ -1,6 +1,7 @@
 // The commands that only read: inbox (what waits for a human), runs, show (one run, step by step),
 // status (continuous agents and the queue).
 import { type Command, Option } from 'commander';
+import { wholeNumber } from '../../config/whole-number.js';
 import { summarizeRun } from '../../delegation/waiting-children.js';
 import { NightshiftError } from '../../errors.js';
 import { RUN_STATUSES, type RunStatus } from '../../store/types.js';
@@ -8,7 +9,6 @@ import { type CliContext, type CommonFlags, withCommonFlags } from '../context.j
 import { formatAgents, formatFamily, formatInbox, formatRuns, formatShow } from '../format.js';
 import { expectIdKind } from '../id-kinds.js';
 import { listedSummary } from '../run-summary.js';
-import { wholeNumber } from '../../config/whole-number.js';
 
 /** `inbox` is registered on its own so `--help` lists it where it always was, right after `run`. */
 export function inboxCommand(program: Command, cli: CliContext): void {

@@ -3,10 +3,10 @@
 // environment can use. `serve` does the same every second (NIGHTSHIFT_NOTIFY_MS).
 import type { Command } from 'commander';
 import { MAX_TIMER_MS } from '../../config/timer-limit.js';
+import { wholeNumber } from '../../config/whole-number.js';
 import { NightshiftError } from '../../errors.js';
 import { channelsFromEnv } from '../../notifications/channels.js';
 import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
-import { wholeNumber } from '../../config/whole-number.js';
 
 /** The lease's bounds: as serve's --lease-ms (src/config/serve-settings.ts), the longest a timer takes. */
 const MIN_LEASE_MS = 100;
