@@ -21,7 +21,7 @@ describe('role files that are not regular files', () => {
     const zero = join(tmp.path, 'zero.yaml');
     symlinkSync('/dev/zero', zero);
     const cases: [string, RegExp][] = [
-      [fifo, /fifo\.yaml:1 expected a YAML mapping/],
+      [fifo, /fifo\.yaml:1:? expected a YAML mapping/],
       [folder, /folder\.yaml: is a directory/],
       [zero, /zero\.yaml is over 1,048,576 bytes/],
     ];
