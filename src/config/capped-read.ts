@@ -2,7 +2,7 @@
 // nightshift.config.yaml, a role's secrets file) with a size cap checked before the text is read: a
 // 200 MB file given by mistake (a log, a dump) is refused at once, instead of being read whole and parsed.
 
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 
 /**
  * The largest such file read: 1 MiB. The largest example role is under 4 KB and a scripted model of a few
@@ -77,14 +77,26 @@ export function notUtf8Reason(where: NotUtf8): string {
  * is then undefined when the size is not known). Errors opening or reading it are thrown as Node's.
  */
 export function readCappedText(file: string, cap: number = MAX_CONFIG_FILE_BYTES): CappedText {
-  const fd = openSync(file, 'r');
+  // A named pipe nothing writes to blocked open(2) for ever (`nightshift validate fifo.yaml` hung):
+  // opened without blocking, it reads as empty (and is refused as such); a pipe being written to
+  // (`<(cat role.yaml)`) is read as it comes.
+  const fifo = isFifo(file);
+  const fd = openSync(file, fifo ? constants.O_RDONLY | constants.O_NONBLOCK : 'r');
   try {
     const stat = fstatSync(fd);
     if (stat.isFile() && stat.size > cap) return { ok: false, size: stat.size };
     const buffer = Buffer.alloc(cap + 1);
     let filled = 0;
     while (filled < buffer.length) {
-      const n = readSync(fd, buffer, filled, buffer.length - filled, null);
+      let n: number;
+      try {
+        n = readSync(fd, buffer, filled, buffer.length - filled, null);
+      } catch (err) {
+        // A writer that has not written yet: wait a little for it, as a blocking read would.
+        if (!fifo || (err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+        continue;
+      }
       if (n === 0) break;
       filled += n;
     }
@@ -93,6 +105,14 @@ export function readCappedText(file: string, cap: number = MAX_CONFIG_FILE_BYTES
     return { ok: true, text: bytes.toString('utf8'), notUtf8: notUtf8(bytes) };
   } finally {
     closeSync(fd);
+  }
+}
+
+function isFifo(file: string): boolean {
+  try {
+    return statSync(file).isFIFO();
+  } catch {
+    return false; // open says why
   }
 }
 

@@ -5,6 +5,7 @@ import { NightshiftError } from '../errors.js';
 import { HTTP_LIMITS } from '../server/http-limits.js';
 import type { ServeConfig } from './project.js';
 import { MAX_TIMER_MS } from './timer-limit.js';
+import { wholeNumber } from './whole-number.js';
 
 export interface ServeSettings {
   host: string;
@@ -90,6 +91,8 @@ export function resolveServeSettings(
 ): ServeSettings {
   const out: ServeSettings = { ...SERVE_DEFAULTS };
   out.host = flags.host ?? env.NIGHTSHIFT_HOST ?? config.host ?? SERVE_DEFAULTS.host;
+  /** The settings a flag, variable or the config file set (not left at their defaults). */
+  const given = new Set<keyof ServeSettings>();
   for (const { key, flag, env: name, min, max } of NUMERIC) {
     const [raw, source] =
       flag && flags[key] !== undefined
@@ -100,19 +103,23 @@ export function resolveServeSettings(
             ? [String(config[key]), `serve.${key} in ${configFile ?? 'nightshift.config.yaml'}`]
             : [undefined, ''];
     if (raw === undefined) continue;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min)
-      throw new NightshiftError('USAGE', `${source} must be an integer ≥ ${min}, got '${raw}'`);
-    if (n > max) throw new NightshiftError('USAGE', `${source} must be at most ${max}, got '${raw}'`);
-    out[key] = n;
+    // Flags and variables as typed: digits only, as every integer flag (config/whole-number.ts). The
+    // config file's value is a YAML number its schema (project.ts) already took.
+    out[key] = wholeNumber(raw, source, min, max);
+    given.add(key);
   }
   // Node cuts a request whose headers are still arriving when requestTimeout ends anyway: a headers
-  // timeout past it would be a setting that does nothing.
-  if (out.headersTimeoutMs > out.requestTimeoutMs)
-    throw new NightshiftError(
-      'USAGE',
-      `the headers timeout (${out.headersTimeoutMs} ms) must not be longer than the request timeout (${out.requestTimeoutMs} ms)`,
-    );
+  // timeout past it would be a setting that does nothing. Only the request timeout set (10 s, shorter
+  // than the headers' 20 s default): the headers get the same time, as the person meant. Both set, and
+  // the headers' longer: refused, naming both.
+  if (out.headersTimeoutMs > out.requestTimeoutMs) {
+    if (!given.has('headersTimeoutMs')) out.headersTimeoutMs = out.requestTimeoutMs;
+    else
+      throw new NightshiftError(
+        'USAGE',
+        `the headers timeout (${out.headersTimeoutMs} ms) must not be longer than the request timeout (${out.requestTimeoutMs} ms)`,
+      );
+  }
   out.publicOrigin = publicOriginOf(flags.publicUrl, env, config, configFile);
   return out;
 }

@@ -32,8 +32,20 @@ import {
 
 export type { PathSegment } from './zod-issues.js';
 
-/** The tag yaml resolves to bytes (`!!binary`, YAML 1.1's type, which the yaml package still reads). */
-const BINARY_TAG = 'tag:yaml.org,2002:binary';
+/**
+ * The tags a value may carry: JSON's types. yaml also resolves YAML 1.1's `!!binary` (bytes), `!!set` (a
+ * Set), `!!omap` (a Map), `!!pairs`, `!!timestamp` (a Date) and `!!merge`, none of which any field takes
+ * and which zod would describe as "got a mapping"; a tag it does not know (`!foo`) it drops with a warning,
+ * keeping the text. Each is refused for what it is, at its line and column.
+ */
+const JSON_TAGS = new Set(
+  ['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`),
+);
+
+/** A tag as it is written: `!!set` for YAML's own, the tag itself otherwise. */
+function writtenTag(tag: string): string {
+  return tag.startsWith('tag:yaml.org,2002:') ? `!!${tag.slice('tag:yaml.org,2002:'.length)}` : tag;
+}
 
 /** A parsed YAML document that can tell the line of any key path. */
 export class YamlSource implements IssueLocator {
@@ -70,23 +82,25 @@ export class YamlSource implements IssueLocator {
     return [{ file: this.displayPath, ...(line ? { line } : {}), path: '', message }];
   }
 
-  /**
-   * `!!binary` values: yaml turns them into bytes (a Uint8Array), which no field of ours takes and which
-   * zod would then describe as "got a mapping". Said for what it is, at its line and column.
-   */
+  /** Values tagged with anything but JSON's types (JSON_TAGS): `!!binary`, `!!set`, `!!omap`, `!foo`. */
   private unsupportedTags(): Issue[] {
     const issues: Issue[] = [];
+    const check = (node: Node) => {
+      if (!node.tag || JSON_TAGS.has(node.tag)) return;
+      const pos = node.range ? this.lines.linePos(node.range[0]) : undefined;
+      const tag = writtenTag(node.tag);
+      const instead = isMap(node) ? 'a mapping' : isSeq(node) ? 'a list' : 'text';
+      issues.push({
+        file: this.displayPath,
+        ...(pos ? { line: pos.line, column: pos.col } : {}),
+        path: '',
+        message: `YAML: the value${pos ? ` at ${pos.line}:${pos.col}` : ''} is tagged ${tag}, which is not supported (values are text, numbers, booleans, lists and mappings); remove the tag and write the value as ${instead}`,
+      });
+    };
     visit(this.doc, {
-      Scalar: (_key, node) => {
-        if (node.tag !== BINARY_TAG) return;
-        const pos = node.range ? this.lines.linePos(node.range[0]) : undefined;
-        issues.push({
-          file: this.displayPath,
-          ...(pos ? { line: pos.line, column: pos.col } : {}),
-          path: '',
-          message: `YAML: the value${pos ? ` at ${pos.line}:${pos.col}` : ''} is tagged !!binary, which is not supported (values are text, numbers, booleans, lists and mappings); remove the tag and write the value as text`,
-        });
-      },
+      Scalar: (_k, node) => check(node),
+      Map: (_k, node) => check(node),
+      Seq: (_k, node) => check(node),
     });
     return issues;
   }

@@ -15,7 +15,7 @@ import {
 import { isNightshiftError, NightshiftError } from '../errors.js';
 import { ApiError, httpErrorCode } from '../server/api/errors.js';
 import { refusalStatus } from '../server/channel-doors.js';
-import { HttpError, requestUrl } from '../server/http-body.js';
+import { HttpError, pathForMessage, requestUrl } from '../server/http-body.js';
 import { readForm, requireOwnPage } from '../server/login-routes.js';
 import type { Route } from '../server/router.js';
 import type { ConsoleContext } from './context.js';
@@ -172,12 +172,15 @@ export function consoleRoutes(o: ConsoleContext): Route[] {
     // Last: any other console address is a 404 page (after the session check), not the daemon's JSON 404.
     page('GET', /^\/console\/.+$/, async (req) => {
       await reader(req);
-      throw new HttpError(404, `there is no console page ${requestUrl(req).pathname}`);
+      throw new HttpError(404, `there is no console page ${pathForMessage(requestUrl(req).pathname)}`);
     }),
     // Any other method or a POST to an address that takes none (`/console/decide/bogus/x`): a 404 page too.
     page('*', /^\/console\/.+$/, async (req) => {
       await reader(req);
-      throw new HttpError(404, `there is no console page ${req.method} ${requestUrl(req).pathname}`);
+      throw new HttpError(
+        404,
+        `there is no console page ${req.method} ${pathForMessage(requestUrl(req).pathname)}`,
+      );
     }),
   ];
 }

@@ -101,11 +101,43 @@ export function decodeSegment(segment: string): string {
   }
 }
 
-/** The request's URL; a request target that is not a URL path is the client's error (400). */
-export function requestUrl(req: IncomingMessage): URL {
-  try {
-    return new URL(req.url ?? '/', 'http://daemon');
-  } catch {
-    throw new HttpError(400, 'the request target is not a valid path');
+/** Where a request went: its path as sent (not normalised) and its query. */
+export interface RequestTarget {
+  pathname: string;
+  searchParams: URLSearchParams;
+}
+
+/**
+ * The request's path and query. The path is taken as the client sent it: `new URL(target, base)` read
+ * `//api/v1/runs` as a host `api` and the path `/v1/runs`, and folded `/a/../b` into `/b`, so routes matched
+ * and 404s named a path nobody asked for. An absolute-form target (`http://host/path`) is read as a URL;
+ * anything else (`*`, garbage) is the client's error (400).
+ */
+export function requestUrl(req: IncomingMessage): RequestTarget {
+  const raw = req.url ?? '/';
+  if (raw.startsWith('/')) {
+    const end = raw.search(/[?#]/);
+    const pathname = end < 0 ? raw : raw.slice(0, end);
+    const query = end >= 0 && raw[end] === '?' ? raw.slice(end + 1).replace(/#.*$/s, '') : '';
+    return { pathname, searchParams: new URLSearchParams(query) };
   }
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {}
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw new HttpError(400, `the request target ${pathForMessage(raw)} is not a path`);
+  return { pathname: url.pathname, searchParams: url.searchParams };
+}
+
+/**
+ * A request path for an error message: as sent, with anything but printable ASCII %-escaped (a message is
+ * one line, whatever bytes came in) and cut at 200 characters (a 16 KB path is not echoed whole).
+ */
+export function pathForMessage(path: string): string {
+  const safe = path.replace(
+    /[^\x21-\x7e]/gu,
+    (c) => `%${Buffer.from(c).toString('hex').toUpperCase().match(/../g)!.join('%')}`,
+  );
+  return safe.length > 200 ? `${safe.slice(0, 200)}…` : safe;
 }

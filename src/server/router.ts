@@ -1,7 +1,7 @@
 // A route table for the daemon's few endpoints: method, path pattern, handler. Path segments captured by
 // the pattern reach the handler URL-decoded; a request no route matches is a 404 HttpError.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { decodeSegment, HttpError, requestUrl } from './http-body.js';
+import { decodeSegment, HttpError, pathForMessage, requestUrl } from './http-body.js';
 
 export interface Route {
   /** `*`: every method (the API, which authenticates before it says whether a method is served). */
@@ -21,8 +21,10 @@ export function send(res: ServerResponse, status: number, body: unknown, close =
 export function router(routes: readonly Route[]) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = requestUrl(req);
+    // HEAD is answered as GET (RFC 9110 §9.3.2): Node's response drops the body of an answer to HEAD.
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
     for (const route of routes) {
-      if (route.method !== '*' && req.method !== route.method) continue;
+      if (route.method !== '*' && method !== route.method) continue;
       const match = route.path.exec(url.pathname);
       if (match)
         return route.handle(
@@ -31,6 +33,6 @@ export function router(routes: readonly Route[]) {
           match.slice(1).map((s) => decodeSegment(s)),
         );
     }
-    throw new HttpError(404, `no route ${req.method} ${url.pathname}`);
+    throw new HttpError(404, `no route ${req.method} ${pathForMessage(url.pathname)}`);
   };
 }

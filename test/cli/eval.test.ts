@@ -158,6 +158,6 @@ describe('nightshift eval', () => {
     assert.match(r.stderr, /examples\/roles\/bad\.evals\.yaml:3 cases\[0\]\.expect\.status: /);
     const bare = await runCli(['eval', 'examples/roles/refund-desk.yaml', '--repeat', '0'], { cwd, env });
     assert.equal(bare.code, 2);
-    assert.match(bare.stderr, /--repeat must be a whole number from 1 to 10000, got '0'/);
+    assert.match(bare.stderr, /--repeat must be a whole number from 1 to 10000 \(digits only\), got '0'/);
   });
 });

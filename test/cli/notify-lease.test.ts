@@ -18,7 +18,7 @@ describe('notify --lease-ms', () => {
       assert.equal(res.code, 2, `--lease-ms '${bad}': ${res.stdout}${res.stderr}`);
       assert.match(
         res.stderr,
-        /USAGE.*--lease-ms must be a whole number of milliseconds from 100 to 2147483647 \(digits only\)/,
+        /USAGE.*--lease-ms must be a whole number from 100 to 2147483647 \(digits only\)/,
         `--lease-ms '${bad}'`,
       );
     }

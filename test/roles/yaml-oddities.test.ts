@@ -3,7 +3,7 @@
 // YAML library's advice to its API's callers; duplicate keys, alias bombs, CRLF and a byte order mark
 // keep working as before (guards, not fixes).
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runCli } from '../support/cli.js';
@@ -61,6 +61,61 @@ describe('YAML oddities in a role file', () => {
       block.text,
       /binary-block\.yaml:2: YAML: the value at 2:\d+ is tagged !!binary, which is not supported/,
     );
+  });
+
+  it('!!set, !!omap, !!timestamp and unknown tags are refused at their line:col like !!binary', async () => {
+    const cases: [string, string, RegExp][] = [
+      [
+        'set.yaml',
+        `${GOOD}tools: !!set {fs.read, fs.list}\n`,
+        /set\.yaml:6: YAML: the value at 6:14 is tagged !!set, which is not supported .*write the value as a mapping/,
+      ],
+      [
+        'omap.yaml',
+        `${GOOD}tools: !!omap [a: 1]\n`,
+        /omap\.yaml:6: YAML: the value at 6:15 is tagged !!omap, which is not supported .*write the value as a list/,
+      ],
+      [
+        'when.yaml',
+        GOOD.replace('description: d', 'description: !!timestamp 2001-12-14'),
+        /when\.yaml:2: YAML: the value at 2:26 is tagged !!timestamp, which is not supported/,
+      ],
+      [
+        'custom.yaml',
+        GOOD.replace('instructions: hi', 'instructions: !shout hi'),
+        /custom\.yaml:5: YAML: the value at 5:22 is tagged !shout, which is not supported/,
+      ],
+    ];
+    for (const [name, text, expected] of cases) {
+      const r = await validate(name, text);
+      assert.equal(r.code, 2, r.text);
+      assert.match(r.text, expected);
+      assert.doesNotMatch(r.text, /got a mapping|got a list/);
+    }
+    // JSON's own types, tagged, still work.
+    const plain = await validate('plain-tags.yaml', GOOD.replace('description: d', 'description: !!str 12'));
+    assert.equal(plain.code, 0, plain.text);
+    // nightshift.config.yaml: the same refusal (CONFIG_INVALID, exit 2), deep inside, before any run.
+    const project = tempDir('nightshift-yaml-config-');
+    try {
+      writeFileSync(join(project.path, 's.yaml'), 'turns:\n  - final: { summary: done }\n');
+      writeFileSync(join(project.path, 'role.yaml'), GOOD);
+      writeFileSync(
+        join(project.path, 'nightshift.config.yaml'),
+        'serve:\n  port: 7070\npeople:\n  - name: alice\n    decides: !!set {refund-*}\n',
+      );
+      const run = await runCli(['run', 'role.yaml', '--data-dir', join(project.path, 'data')], {
+        cwd: project.path,
+      });
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(
+        run.stderr,
+        /\[CONFIG_INVALID\][\s\S]*nightshift\.config\.yaml:5: YAML: the value at 5:20 is tagged !!set, which is not supported/,
+      );
+      assert.equal(existsSync(join(project.path, 'data')), false);
+    } finally {
+      project.cleanup();
+    }
   });
 
   it('holds: duplicate keys, an alias bomb, CRLF line endings and a byte order mark', async () => {

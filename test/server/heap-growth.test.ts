@@ -16,7 +16,7 @@ describe('serve heap growth', () => {
     );
     assert.throws(
       () => resolveServeSettings({}, { NIGHTSHIFT_HEAP_GROWING_PERCENT: '-5' }, {}, undefined),
-      /NIGHTSHIFT_HEAP_GROWING_PERCENT must be an integer ≥ 0, got '-5'/,
+      /NIGHTSHIFT_HEAP_GROWING_PERCENT must be a whole number from 0 to 1000 \(digits only\), got '-5'/,
     );
   });
 

@@ -263,24 +263,52 @@ describe('serve settings', () => {
     );
     assert.throws(
       () => resolveServeSettings({}, { NIGHTSHIFT_WORKERS: 'two' }, {}, undefined),
-      /NIGHTSHIFT_WORKERS must be an integer ≥ 1, got 'two'/,
+      /NIGHTSHIFT_WORKERS must be a whole number from 1 to 64 \(digits only\), got 'two'/,
     );
     assert.throws(
       () => resolveServeSettings({ concurrency: '0' }, {}, {}, undefined),
-      /--concurrency must be an integer ≥ 1, got '0'/,
+      /--concurrency must be a whole number from 1 to 10000 \(digits only\), got '0'/,
     );
     // Past what the config file allows: a port that does not exist, a timer Node would run every 1 ms.
     assert.throws(
       () => resolveServeSettings({ port: '99999' }, {}, {}, undefined),
-      /--port must be at most 65535, got '99999'/,
+      /--port must be a whole number from 0 to 65535 \(digits only\), got '99999'/,
     );
     assert.throws(
       () => resolveServeSettings({}, { NIGHTSHIFT_POLL_MS: '1e10' }, {}, undefined),
-      /NIGHTSHIFT_POLL_MS must be at most 2147483647, got '1e10'/,
+      /NIGHTSHIFT_POLL_MS must be a whole number from 1 to 2147483647 \(digits only\), got '1e10'/,
     );
     assert.throws(
       () => resolveServeSettings({ workers: '1000' }, {}, {}, undefined),
-      /--workers must be at most 64, got '1000'/,
+      /--workers must be a whole number from 1 to 64 \(digits only\), got '1000'/,
+    );
+    // Digits only, as notify's --lease-ms: JavaScript's reading of `1e4`, `0x10`, ` 100`, `1.0` is refused.
+    for (const raw of ['1e4', '0x100', ' 1000', '1000.0', '', '+500', '99999999999999999999999'])
+      assert.throws(
+        () => resolveServeSettings({ leaseMs: raw }, {}, {}, undefined),
+        /--lease-ms must be a whole number from 100 to 2147483647 \(digits only\), got '/,
+        raw,
+      );
+  });
+
+  it('a request timeout set alone, shorter than the headers default, takes the headers timeout down with it', () => {
+    const alone = resolveServeSettings({}, {}, { requestTimeoutMs: 10_000 }, 'c.yaml');
+    assert.equal(alone.requestTimeoutMs, 10_000);
+    assert.equal(alone.headersTimeoutMs, 10_000);
+    const env = resolveServeSettings({}, { NIGHTSHIFT_REQUEST_TIMEOUT_MS: '5000' }, {}, undefined);
+    assert.equal(env.headersTimeoutMs, 5_000);
+    // Both set and consistent: kept as set.
+    const both = resolveServeSettings(
+      {},
+      {},
+      { requestTimeoutMs: 10_000, headersTimeoutMs: 4_000 },
+      'c.yaml',
+    );
+    assert.equal(both.headersTimeoutMs, 4_000);
+    // Both set, the headers' longer: refused, naming both.
+    assert.throws(
+      () => resolveServeSettings({}, {}, { requestTimeoutMs: 10_000, headersTimeoutMs: 15_000 }, 'c.yaml'),
+      /headers timeout \(15000 ms\) must not be longer than the request timeout \(10000 ms\)/,
     );
   });
 

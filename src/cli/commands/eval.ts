@@ -3,6 +3,7 @@
 // nothing regressed against the baseline (docs/evals.md).
 import { relative } from 'node:path';
 import { type Command, Option } from 'commander';
+import { wholeNumber } from '../../config/whole-number.js';
 import { roleRecordSpec } from '../../engine/start.js';
 import { NightshiftError } from '../../errors.js';
 import { formatEstimate, formatSuite } from '../../evals/format.js';
@@ -21,11 +22,9 @@ interface EvalFlags extends CommonFlags {
   split?: 'train' | 'holdout';
 }
 
+/** A count flag: digits only, 1 to 10000 (config/whole-number.ts, as every integer flag). */
 function count(text: string, flag: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 10_000)
-    throw new NightshiftError('USAGE', `${flag} must be a whole number from 1 to 10000, got '${text}'`);
-  return n;
+  return wholeNumber(text, flag, 1, 10_000);
 }
 
 function number(text: string | undefined, flag: string, max = Number.POSITIVE_INFINITY): number | undefined {

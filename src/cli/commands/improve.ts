@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Command } from 'commander';
+import { wholeNumber } from '../../config/whole-number.js';
 import { NightshiftError } from '../../errors.js';
 import { loadSuite } from '../../evals/suite-file.js';
 import { formatHistory, formatRound } from '../../improve/format.js';
@@ -24,11 +25,9 @@ interface ImproveFlags extends CommonFlags {
   as?: string;
 }
 
+/** A count flag: digits only, from 1 (config/whole-number.ts, as every integer flag). */
 function whole(text: string, flag: string, max: number): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > max)
-    throw new NightshiftError('USAGE', `${flag} must be a whole number from 1 to ${max}, got '${text}'`);
-  return n;
+  return wholeNumber(text, flag, 1, max);
 }
 
 /** A flag's number: above 0, or (`zero`) 0 and above. */

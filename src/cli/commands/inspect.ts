@@ -1,6 +1,7 @@
 // The commands that only read: inbox (what waits for a human), runs, show (one run, step by step),
 // status (continuous agents and the queue).
 import { type Command, Option } from 'commander';
+import { wholeNumber } from '../../config/whole-number.js';
 import { summarizeRun } from '../../delegation/waiting-children.js';
 import { NightshiftError } from '../../errors.js';
 import { RUN_STATUSES, type RunStatus } from '../../store/types.js';
@@ -45,12 +46,7 @@ export function inspectCommands(program: Command, cli: CliContext): void {
     .action(async (flags: CommonFlags & { role?: string; status?: RunStatus; limit: string }) => {
       // Digits only (not `1e2`, `0x10`), and within what the stores take: a larger number reached SQLite
       // as a float and failed there (STORE_ERROR, exit 1) instead of being refused as bad usage.
-      const limit = /^[0-9]+$/.test(flags.limit) ? Number(flags.limit) : Number.NaN;
-      if (!Number.isSafeInteger(limit) || limit <= 0 || limit > MAX_RUNS_LIMIT)
-        throw new NightshiftError(
-          'USAGE',
-          `--limit must be a positive integer of at most ${MAX_RUNS_LIMIT.toLocaleString('en-US')}, got '${flags.limit}'`,
-        );
+      const limit = wholeNumber(flags.limit, '--limit', 1, MAX_RUNS_LIMIT);
       const rt = await cli.open(flags, { createStore: false });
       const runs = await rt.list({
         ...(flags.role ? { role: flags.role } : {}),

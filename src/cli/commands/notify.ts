@@ -3,6 +3,7 @@
 // environment can use. `serve` does the same every second (NIGHTSHIFT_NOTIFY_MS).
 import type { Command } from 'commander';
 import { MAX_TIMER_MS } from '../../config/timer-limit.js';
+import { wholeNumber } from '../../config/whole-number.js';
 import { NightshiftError } from '../../errors.js';
 import { channelsFromEnv } from '../../notifications/channels.js';
 import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
@@ -15,14 +16,7 @@ const MIN_LEASE_MS = 100;
  * would make of them), from 100 to 2147483647 ms; USAGE naming the flag otherwise.
  */
 function leaseMsFlag(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = /^\d{1,10}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(n >= MIN_LEASE_MS && n <= MAX_TIMER_MS))
-    throw new NightshiftError(
-      'USAGE',
-      `--lease-ms must be a whole number of milliseconds from ${MIN_LEASE_MS} to ${MAX_TIMER_MS} (digits only), not '${raw}'`,
-    );
-  return n;
+  return raw === undefined ? undefined : wholeNumber(raw, '--lease-ms', MIN_LEASE_MS, MAX_TIMER_MS);
 }
 
 export function notifyCommand(program: Command, cli: CliContext): void {

@@ -6,7 +6,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { type Principal, requireScope, SCOPES } from '../../auth/index.js';
 import { answerFailure } from '../failure-answer.js';
-import { parseJson, readBody, requestUrl, requireJsonContentType } from '../http-body.js';
+import {
+  parseJson,
+  pathForMessage,
+  type RequestTarget,
+  readBody,
+  requestUrl,
+  requireJsonContentType,
+} from '../http-body.js';
 import { type Route, send } from '../router.js';
 import type { ApiContext } from './context.js';
 import { decisionOperations } from './decisions.js';
@@ -41,7 +48,7 @@ function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: strin
 const NO_QUERY = z.strictObject({});
 
 /** Query parameters as an object; a parameter given twice is refused rather than silently picked. */
-function queryOf(url: URL): Record<string, string> {
+function queryOf(url: RequestTarget): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of url.searchParams) {
     if (k in out) throw new ApiError(400, 'BAD_REQUEST', `query parameter '${k}' given more than once`);
@@ -94,16 +101,18 @@ export function createApi(ctx: ApiContext): Api {
     const caller: Principal = await ctx.auth.authenticate(req);
     const sub = url.pathname.slice(API_BASE.length) || '/';
     let found: { op: Operation; segments: string[]; names: string[] } | undefined;
+    // HEAD is answered as GET, without the body (Node drops it): RFC 9110 §9.3.2.
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
     for (const t of table) {
       const m = t.pattern.exec(sub);
-      if (m && t.op.method === req.method) found = { op: t.op, segments: m.slice(1), names: t.names };
+      if (m && t.op.method === method) found = { op: t.op, segments: m.slice(1), names: t.names };
       if (found) break;
     }
     if (!found)
       throw new ApiError(
         404,
         'NOT_FOUND',
-        `no API operation ${req.method} ${url.pathname} (see ${API_BASE}/openapi.json)`,
+        `no API operation ${req.method} ${pathForMessage(url.pathname)} (see ${API_BASE}/openapi.json)`,
       );
     const { op } = found;
     if (op.scope) requireScope(caller, op.scope);

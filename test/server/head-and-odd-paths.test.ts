@@ -1,0 +1,86 @@
+// On a real `nightshift serve` on loopback: HEAD is answered as GET without a body (RFC 9110 §9.3.2) on
+// every GET door, and a 404 names the path exactly as the client sent it: `//api/v1/runs` was read as the
+// host `api` and the path `/v1/runs`, and `/a/../healthz` was folded into `/healthz` and answered.
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { type Served, startServe } from '../support/cli.js';
+import { testRoles } from '../support/roles.js';
+
+const role = testRoles();
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** One request with the path exactly as given (fetch would normalise `..` and `//`). */
+function send(url: string, method: string, path: string, headers: Record<string, string> = {}) {
+  const { hostname, port } = new URL(url);
+  return new Promise<Answer>((resolve, reject) => {
+    const req = request({ hostname, port, method, path, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => {
+        body += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('serve: HEAD, and odd paths named as sent', () => {
+  const r = role({ autonomy: 'full', turns: [{ final: { summary: 'done' } }] });
+  let served: Served;
+  before(async () => {
+    served = await startServe([r.file, '--port', '0', '--data-dir', r.dataDir], { cwd: r.dir });
+  });
+  after(() => {
+    served?.child.kill('SIGKILL');
+  });
+
+  it('answers HEAD as GET, with the same status and headers and no body', async () => {
+    for (const path of ['/healthz', '/readyz', '/metrics', '/api/v1/runs', '/api/v1/openapi.json']) {
+      const get = await send(served.url, 'GET', path, served.auth);
+      const head = await send(served.url, 'HEAD', path, served.auth);
+      assert.equal(get.status, 200, `${path}: ${get.body}`);
+      assert.equal(head.status, 200, `HEAD ${path}: ${head.body}`);
+      assert.equal(head.headers['content-type'], get.headers['content-type'], path);
+      assert.equal(head.body, '', path);
+    }
+    // Without a token, HEAD is refused as GET is: no door opens to a method.
+    assert.equal((await send(served.url, 'HEAD', '/api/v1/runs')).status, 401);
+    assert.equal((await send(served.url, 'HEAD', '/metrics')).status, 401);
+    // Still no other method on a GET door.
+    assert.equal((await send(served.url, 'DELETE', '/healthz')).status, 404);
+  });
+
+  it('a 404 names the path exactly as sent, escaped, and nothing is routed by a folded path', async () => {
+    const cases: [string, string][] = [
+      ['//api/v1/runs', 'no route GET //api/v1/runs'],
+      ['//healthz', 'no route GET //healthz'],
+      ['/a/../healthz', 'no route GET /a/../healthz'],
+      ['/x/%2e%2e/healthz', 'no route GET /x/%2e%2e/healthz'],
+      ['/healthz/', 'no route GET /healthz/'],
+      ['/api/v1/runs/', 'no API operation GET /api/v1/runs/ (see /api/v1/openapi.json)'],
+      ['/api/v1/../v1/runs?x', 'no API operation GET /api/v1/../v1/runs (see /api/v1/openapi.json)'],
+      ['/nope%ff?a=%zz', 'no route GET /nope%ff'],
+    ];
+    for (const [path, message] of cases) {
+      const res = await send(served.url, 'GET', path, served.auth);
+      assert.equal(res.status, 404, `${path}: ${res.body}`);
+      assert.equal((JSON.parse(res.body) as { error: { message: string } }).error.message, message);
+    }
+    // A long path is cut in the message, not echoed whole.
+    const long = await send(served.url, 'GET', `/${'a'.repeat(5000)}`);
+    const said = (JSON.parse(long.body) as { error: { message: string } }).error.message;
+    assert.equal(said, `no route GET /${'a'.repeat(199)}…`);
+    // The query still reaches operations: ?limit=1 is read, ?x is refused as an unknown parameter.
+    assert.equal((await send(served.url, 'GET', '/api/v1/runs?limit=1', served.auth)).status, 200);
+    const unknown = await send(served.url, 'GET', '/api/v1/runs?x', served.auth);
+    assert.equal(unknown.status, 400, unknown.body);
+  });
+});
