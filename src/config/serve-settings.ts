@@ -90,7 +90,12 @@ export function resolveServeSettings(
   configFile: string | undefined,
 ): ServeSettings {
   const out: ServeSettings = { ...SERVE_DEFAULTS };
-  out.host = flags.host ?? env.NIGHTSHIFT_HOST ?? config.host ?? SERVE_DEFAULTS.host;
+  // An empty --host would make Node listen on every interface while the banner shows `http://:port`:
+  // refused. An empty variable counts as unset, as the numeric ones below.
+  if (flags.host !== undefined && flags.host.trim() === '')
+    throw new NightshiftError('USAGE', `--host needs an address or host name, got '${flags.host}'`);
+  const envHost = env.NIGHTSHIFT_HOST?.trim() ? env.NIGHTSHIFT_HOST : undefined;
+  out.host = flags.host ?? envHost ?? config.host ?? SERVE_DEFAULTS.host;
   /** The settings a flag, variable or the config file set (not left at their defaults). */
   const given = new Set<keyof ServeSettings>();
   for (const { key, flag, env: name, min, max } of NUMERIC) {

@@ -291,6 +291,17 @@ describe('serve settings', () => {
       );
   });
 
+  it('an empty --host is refused; an empty NIGHTSHIFT_HOST counts as unset', () => {
+    for (const host of ['', '  '])
+      assert.throws(
+        () => resolveServeSettings({ host }, {}, {}, undefined),
+        /--host needs an address or host name/,
+        JSON.stringify(host),
+      );
+    assert.equal(resolveServeSettings({}, { NIGHTSHIFT_HOST: '' }, {}, undefined).host, '127.0.0.1');
+    assert.equal(resolveServeSettings({}, { NIGHTSHIFT_HOST: '0.0.0.0' }, {}, undefined).host, '0.0.0.0');
+  });
+
   it('a request timeout set alone, shorter than the headers default, takes the headers timeout down with it', () => {
     const alone = resolveServeSettings({}, {}, { requestTimeoutMs: 10_000 }, 'c.yaml');
     assert.equal(alone.requestTimeoutMs, 10_000);
