@@ -132,11 +132,10 @@ describe('Postgres busy (lock and statement timeouts, a full pool) under serve',
   });
 
   it('a run whose every write hits statement_timeout (57014) is driven again and finishes on its first attempt', async () => {
-    // No lock_timeout: the wait for the lock is what outlasts the statement timeout, set as a server
-    // option in the URL the way an operator sets it.
+    // No lock_timeout: the wait for the lock is what outlasts the statement timeout, set in the URL.
     await lockedWrite('steps', {
-      param: 'options',
-      value: '-c statement_timeout=200',
+      param: 'statement_timeout',
+      value: '200',
       said: /statement timeout/,
     });
   });
