@@ -116,7 +116,6 @@ describe('Postgres busy (lock and statement timeouts, a full pool) under serve',
       assert.equal(r.ledger().length, 1, 'the tool ran once');
       await rt.close();
     } finally {
-      if (process.env.DEBUG_SERVE) console.log(served?.stdout());
       await lock?.release();
       served?.child.kill('SIGKILL');
       await served?.done;
@@ -176,7 +175,6 @@ describe('Postgres busy (lock and statement timeouts, a full pool) under serve',
       assert.equal(steps.filter((k) => k === 'decision').length, 1, `the denial recorded once: ${steps}`);
       await rt.close();
     } finally {
-      if (process.env.DEBUG_SERVE) console.log(served?.stdout());
       await lock?.release();
       served?.child.kill('SIGKILL');
       await served?.done;
@@ -232,7 +230,6 @@ describe('Postgres busy (lock and statement timeouts, a full pool) under serve',
       assert.ok(!kinds.includes('decision'), `no denial recorded: ${kinds.join(', ')}`);
       await rt.close();
     } finally {
-      if (process.env.DEBUG_SERVE) console.log(served?.stdout());
       await lock?.release();
       served?.child.kill('SIGKILL');
       await served?.done;
@@ -283,7 +280,6 @@ describe('Postgres busy (lock and statement timeouts, a full pool) under serve',
       // Busy is not an outage: the service stays ready.
       assert.equal((await fetch(`${s.url}/readyz`)).status, 200);
     } finally {
-      if (process.env.DEBUG_SERVE) console.log(served?.stdout());
       await lock?.release();
       served?.child.kill('SIGKILL');
       await served?.done;
