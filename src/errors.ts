@@ -71,6 +71,12 @@ export type ErrorCode =
   | 'STORE_CONFLICT'
   | 'STORE_ERROR'
   /**
+   * A run's drives met nothing but a busy database (statement or lock timeouts, a full pool) for the busy
+   * limit (serve.storeBusyLimitMs): recorded as a failed attempt, the run failed after its last. Also the
+   * HTTP answer (503) to a request a busy database stopped.
+   */
+  | 'STORE_BUSY'
+  /**
    * A command that only reads (or acts on stored records) named an embedded store that does not exist: the
    * data dir has no nightshift.db. Nothing was created.
    */

@@ -28,6 +28,11 @@ export const ServeConfig = z.strictObject({
   pollMs: z.number().int().min(1).max(MAX_TIMER_MS).optional(),
   graceMs: z.number().int().min(0).max(MAX_TIMER_MS).optional(),
   leaseMs: z.number().int().min(100).max(MAX_TIMER_MS).optional(),
+  /**
+   * How long a run may meet nothing but a busy database (statement or lock timeouts, a full pool) before
+   * that costs it an attempt, and how long a start waits out a busy database (default 10 minutes).
+   */
+  storeBusyLimitMs: z.number().int().min(0).max(MAX_TIMER_MS).optional(),
   /** Server-sent event streams (GET /api/v1/runs/{id}/events) one token may hold open at once. */
   streamsPerToken: z.number().int().min(1).optional(),
   /** Server-sent event streams the daemon holds open at once, all callers together. */

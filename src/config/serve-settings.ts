@@ -17,6 +17,12 @@ export interface ServeSettings {
   pollMs: number;
   graceMs: number;
   leaseMs: number;
+  /**
+   * How long a run's drives may meet nothing but a busy database (statement or lock timeouts, a full
+   * pool) before the busy time costs it an attempt (STORE_BUSY after its last); also how long a start
+   * waits out a busy database before failing (store-start.ts).
+   */
+  storeBusyLimitMs: number;
   /** Open event streams per token, and in all (src/server/api/stream.ts). */
   streamsPerToken: number;
   streams: number;
@@ -47,6 +53,7 @@ export const SERVE_DEFAULTS: Readonly<ServeSettings> = {
   pollMs: 200,
   graceMs: 10_000,
   leaseMs: 30_000,
+  storeBusyLimitMs: 10 * 60_000,
   streamsPerToken: 8,
   streams: 256,
   streamHeartbeatMs: 15_000,
@@ -73,6 +80,7 @@ const NUMERIC: {
   { key: 'pollMs', flag: '--poll-ms', env: 'NIGHTSHIFT_POLL_MS', min: 1, max: MAX_TIMER_MS },
   { key: 'graceMs', flag: '--grace-ms', env: 'NIGHTSHIFT_GRACE_MS', min: 0, max: MAX_TIMER_MS },
   { key: 'leaseMs', flag: '--lease-ms', env: 'NIGHTSHIFT_LEASE_MS', min: 100, max: MAX_TIMER_MS },
+  { key: 'storeBusyLimitMs', env: 'NIGHTSHIFT_STORE_BUSY_LIMIT_MS', min: 0, max: MAX_TIMER_MS },
   { key: 'streamsPerToken', env: 'NIGHTSHIFT_STREAMS_PER_TOKEN', min: 1, max: Number.MAX_SAFE_INTEGER },
   { key: 'streams', env: 'NIGHTSHIFT_STREAMS', min: 1, max: Number.MAX_SAFE_INTEGER },
   { key: 'streamHeartbeatMs', env: 'NIGHTSHIFT_STREAM_HEARTBEAT_MS', min: 10, max: MAX_TIMER_MS },

@@ -21,7 +21,7 @@ export function retryPolicy(role: Partial<Pick<Role, 'retry'>>): Retry {
  */
 export function isTransient(error: RunError): boolean {
   if (error.code === 'MODEL_ERROR') return (error.retryable ?? error.details?.retryable) !== false;
-  return error.code === 'STORE_ERROR' || error.code === 'RUN_CRASHED';
+  return error.code === 'STORE_ERROR' || error.code === 'STORE_BUSY' || error.code === 'RUN_CRASHED';
 }
 
 /** Delay before attempt `attempt + 1`: backoffSeconds × 2^(attempt−1), capped. */

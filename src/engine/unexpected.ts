@@ -87,6 +87,58 @@ export async function failClaimedRun(
   const { run } = state;
   if (run.leaseOwner !== claimed.leaseOwner || run.leaseEpoch !== claimed.leaseEpoch) return;
   const error = unexpectedFailure(err, `starting run ${run.id} on this worker`);
+  try {
+    await commitFailedAttempt(store, clock, state, claimed, error, policy);
+  } catch {
+    throw err;
+  }
+}
+
+/**
+ * A worker's run whose drives met nothing but a busy database (statement or lock timeouts, a full pool)
+ * for the worker's busy limit (queue/worker.ts): the busy time costs it an attempt, as any transient
+ * failure does, so a lock that is never released or a statement that always times out ends the run with
+ * STORE_BUSY after its last attempt rather than re-driving it for ever. Fenced by the run's current lease,
+ * which must still be `owner`'s; the write's own failure (busy too) is thrown for the worker to wait out.
+ */
+export async function spendBusyAttempt(
+  store: Store,
+  clock: Clock,
+  owner: string,
+  runId: string,
+  err: unknown,
+  busy: { ms: number; drives: number },
+  policy: Retry,
+): Promise<RunRecord | undefined> {
+  const snapshot = await store.loadRun(runId);
+  if (!snapshot) return undefined;
+  const state = RunState.withoutLog(snapshot);
+  const { run } = state;
+  if (run.status !== 'running' || run.leaseOwner !== owner) return undefined;
+  const last = err instanceof Error ? err.message : String(err);
+  const seconds = Math.round(busy.ms / 100) / 10;
+  const error: RunError = {
+    code: 'STORE_BUSY',
+    message:
+      `the database stayed busy for ${seconds} s: ${busy.drives} drive(s) of this run in a row were stopped by a ` +
+      `statement or lock timeout or a full connection pool, nothing of them written (last: ${last}). ` +
+      'A lock held that long or a statement that always outlasts statement_timeout is the likely cause',
+    details: { busyMs: busy.ms, drives: busy.drives, attempt: run.attempt },
+  };
+  await commitFailedAttempt(store, clock, state, run, error, policy);
+  return store.getRun(runId);
+}
+
+/** A retry with backoff when `error` is transient and attempts remain, else the run failed; lease-fenced. */
+async function commitFailedAttempt(
+  store: Store,
+  clock: Clock,
+  state: RunState,
+  claimed: RunRecord,
+  error: RunError,
+  policy: Retry,
+): Promise<void> {
+  const { run } = state;
   const b = state.batch(clock.now());
   if (isTransient(error) && run.attempt < policy.maxAttempts) {
     const notBefore = b.at + backoffMs(policy, run.attempt);
@@ -103,12 +155,8 @@ export async function failClaimedRun(
     b.step('run_finished', { status: 'failed', output: null, error });
     b.set({ status: 'failed', error, finishedAt: b.at, leaseOwner: null, leaseUntil: null });
   }
-  try {
-    await state.commit(store, b, (batch) => ({
-      ...batch,
-      lease: { owner: claimed.leaseOwner!, epoch: claimed.leaseEpoch },
-    }));
-  } catch {
-    throw err;
-  }
+  await state.commit(store, b, (batch) => ({
+    ...batch,
+    lease: { owner: claimed.leaseOwner!, epoch: claimed.leaseEpoch },
+  }));
 }

@@ -18,6 +18,18 @@ export interface WorkerOptions {
    */
   resume?: (run: RunRecord) => Promise<void>;
   /**
+   * How long a run may stay busy (every drive of it stopped by a statement or lock timeout, or a full
+   * pool) before its re-drives end and `giveUpBusy` records it: a lock that is never released, or a
+   * statement that always outlasts `statement_timeout`, would otherwise re-drive it for ever, unseen.
+   */
+  busyLimitMs?: number;
+  /**
+   * Ends a run's busy re-drives after `busyLimitMs`: records the busy time as a failed attempt (a retry
+   * with the role's backoff, or the run failed with STORE_BUSY after its last). A store outage it meets
+   * (that write blocked too) is waited out and it is tried again; RUN_LEASED: taken over, nothing to do.
+   */
+  giveUpBusy?: (run: RunRecord, err: unknown, busy: { ms: number; drives: number }) => Promise<void>;
+  /**
    * Whether to claim now. False while the store is in a state no retry ends (its WAL can no longer be
    * synced: every claim of a non-idempotent call would fail, burning the runs' retries); checked each poll.
    */
@@ -31,6 +43,9 @@ export interface WorkerOptions {
 
 /** The longest wait between two claims while they keep failing. */
 export const MAX_CLAIM_BACKOFF_MS = 5000;
+
+/** How long a run's drives may keep meeting a busy database before the busy time costs it an attempt. */
+export const DEFAULT_STORE_BUSY_LIMIT_MS = 10 * 60_000;
 
 /** Wait after the n-th failed claim in a row: doubling from the poll interval (at least 100 ms), capped. */
 export function claimBackoffMs(pollMs: number, failures: number): number {
@@ -67,22 +82,44 @@ export function startWorker(o: WorkerOptions): Worker {
   // A run is not at fault when the store cannot take its commit: rather than leave it until its lease
   // runs out (or count the failure against its retries), drive it again once writes go through. The
   // first failure is reported (the outage log absorbs it); the retries are not.
+  // A busy database (not an outage: it answers) is bounded: once the run's drives have met nothing but
+  // busy for busyLimitMs, the time is recorded against the run (giveUpBusy) instead of driving it again.
   const driveThroughOutages = async (claimed: RunSnapshot): Promise<void> => {
+    let busySince: number | undefined;
+    let busyDrives = 0;
+    let last: unknown;
+    const noted = (err: unknown) => {
+      last = err;
+      if (storeOutageOf(err) === 'busy') {
+        busySince ??= Date.now();
+        busyDrives++;
+      } else {
+        busySince = undefined;
+        busyDrives = 0;
+      }
+    };
     try {
       return await o.drive(claimed);
     } catch (err) {
       if (!o.resume || storeOutageOf(err) === undefined) throw err;
       o.onError(err, claimed.run);
+      noted(err);
     }
     for (let failures = 1; !o.signal.aborted; failures++) {
       await pause(claimBackoffMs(o.pollMs, failures) * (0.75 + Math.random() * 0.25));
       if (o.signal.aborted) return;
+      const busyMs = busySince === undefined ? 0 : Date.now() - busySince;
+      const over =
+        o.giveUpBusy && busySince !== undefined && busyMs >= (o.busyLimitMs ?? DEFAULT_STORE_BUSY_LIMIT_MS);
       try {
+        if (over) return await o.giveUpBusy!(claimed.run, last, { ms: busyMs, drives: busyDrives });
         return await o.resume(claimed.run);
       } catch (err) {
         // Taken over meanwhile (its lease ran out and another worker has it): nothing left to do here.
         if (isNightshiftError(err) && err.code === 'RUN_LEASED') return;
         if (storeOutageOf(err) === undefined) throw err;
+        // Once over the limit, only recording it is tried again: the busy time is not reset by its write.
+        if (!over) noted(err);
       }
     }
   };

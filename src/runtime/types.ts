@@ -169,6 +169,11 @@ export interface WorkOptions {
   roles: Role[];
   concurrency: number;
   pollMs?: number;
+  /**
+   * How long a run's drives may meet nothing but a busy database (statement or lock timeouts, a full
+   * pool) before the busy time costs it an attempt (STORE_BUSY; failed after its last). Default 10 minutes.
+   */
+  storeBusyLimitMs?: number;
   /** Stops taking work; the runs in flight go on until they finish or pause (`done` resolves then). */
   signal: AbortSignal;
   /**

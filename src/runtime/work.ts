@@ -9,7 +9,7 @@ import type { EngineContext } from '../engine/context.js';
 import { escalateRun, failRun, reopenRun } from '../engine/restart.js';
 import { retryPolicy } from '../engine/run-retry.js';
 import { recordRun, resumeRun } from '../engine/start.js';
-import { failClaimedRun } from '../engine/unexpected.js';
+import { failClaimedRun, spendBusyAttempt } from '../engine/unexpected.js';
 import { isNightshiftError, NightshiftError } from '../errors.js';
 import { EVENT_LOG_MESSAGES, type NightshiftEventListener } from '../lifecycle-events.js';
 import { routeFor } from '../managers/manager-for.js';
@@ -108,6 +108,12 @@ export function startWork(
     },
     drive: (claimed) => drive(claimed.run, claimed),
     resume: (run) => drive(run),
+    busyLimitMs: o.storeBusyLimitMs,
+    giveUpBusy: async (run, err, busy) => {
+      const { role } = await roles.ofRun(run.id, undefined, run);
+      const ended = await spendBusyAttempt(store, clock, ctx.owner, run.id, err, busy, retryPolicy(role));
+      if (ended?.status === 'failed') o.onRunSettled?.(ended);
+    },
     // Not a passing outage (those the claim itself meets and waits out): the store must be reopened.
     mayClaim: () => store.health?.().code !== 'WAL_SYNC_FAILED',
     concurrency: o.concurrency,
@@ -278,5 +284,9 @@ function checkWorkOptions(o: WorkOptions): void {
   }
   if (!(o.signal instanceof AbortSignal)) {
     throw wrong('signal must be an AbortSignal (abort it to stop the worker)');
+  }
+  const busy = o.storeBusyLimitMs;
+  if (busy !== undefined && (!Number.isInteger(busy) || busy < 0)) {
+    throw wrong(`storeBusyLimitMs must be a whole number of milliseconds ≥ 0, got ${String(busy)}`);
   }
 }

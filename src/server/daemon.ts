@@ -35,6 +35,8 @@ export interface DaemonOptions {
   port: number;
   concurrency: number;
   pollMs?: number;
+  /** How long a run may meet only a busy database before that costs it an attempt (queue/worker.ts). */
+  storeBusyLimitMs?: number;
   env: NodeJS.ProcessEnv;
   log: Logger;
   /** The secret values `log` scrubs: a role version that becomes active adds its own (and its specialists'). */

@@ -179,7 +179,12 @@ async function serveUntilStopped(
   if (flags.workerOnly) {
     const worker = startLoggedWorker(
       rt,
-      { roles, concurrency: settings.concurrency, pollMs: settings.pollMs },
+      {
+        roles,
+        concurrency: settings.concurrency,
+        pollMs: settings.pollMs,
+        storeBusyLimitMs: settings.storeBusyLimitMs,
+      },
       log,
     );
     metrics?.attach({
@@ -203,6 +208,7 @@ async function serveUntilStopped(
       port: settings.port,
       concurrency: settings.concurrency,
       pollMs: settings.pollMs,
+      storeBusyLimitMs: settings.storeBusyLimitMs,
       env: process.env,
       log,
       logSecrets,

@@ -23,7 +23,12 @@ export interface LoggedWorker {
 
 export function startLoggedWorker(
   runtime: Runtime,
-  o: { roles: Role[]; concurrency: number; pollMs?: number | undefined },
+  o: {
+    roles: Role[];
+    concurrency: number;
+    pollMs?: number | undefined;
+    storeBusyLimitMs?: number | undefined;
+  },
   log: Logger,
 ): LoggedWorker {
   const abort = new AbortController();
@@ -33,6 +38,7 @@ export function startLoggedWorker(
     roles: o.roles,
     concurrency: o.concurrency,
     pollMs: o.pollMs,
+    ...(o.storeBusyLimitMs === undefined ? {} : { storeBusyLimitMs: o.storeBusyLimitMs }),
     signal: abort.signal,
     stopDriving: stopDriving.signal,
     onError: (err, runId, role) => outages.absorbs(err) || logWorkerError(log, err, runId, role),
