@@ -64,9 +64,14 @@ export function timeLimit(lease: AbortSignal, timeLeftMs: number, message: strin
   // Armed when something can be stopped by it: work `race` waits on (see there), or a signal handed out.
   let timer: ReturnType<typeof setTimeout> | undefined;
   let disposed = false;
+  // The deadline counts from now, not from when the timer is armed: setTimeout reads the clock afresh,
+  // so synchronous work between here and `race` (a tool's synchronous prelude, building the messages)
+  // would otherwise move the deadline later by its length.
+  const madeAt = performance.now();
   const arm = () => {
-    if (disposed || stopped) return;
-    timer ??= setTimeout(() => call.stop(outOfTimeError()), Math.max(0, timeLeftMs));
+    if (disposed || stopped || timer !== undefined) return;
+    const left = timeLeftMs - (performance.now() - madeAt);
+    timer = setTimeout(() => call.stop(outOfTimeError()), Math.max(0, left));
   };
   return {
     get signal() {
@@ -95,9 +100,7 @@ export function timeLimit(lease: AbortSignal, timeLeftMs: number, message: strin
         Promise.resolve(work).catch(() => {});
         return Promise.reject(reason);
       }
-      // Called in the same turn of the event loop as timeLimit (both callers make the limit, start the
-      // work and race it synchronously), so the timer's start, the loop's cached time, is the same as if
-      // it had been armed when the limit was made: the same deadline.
+      // The deadline is the one set when the limit was made (see `arm`).
       arm();
       return new Promise<T>((resolve, reject) => {
         rejectRace = reject;

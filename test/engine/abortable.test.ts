@@ -76,4 +76,19 @@ describe('timeLimit', () => {
     lease.abort(new Error('gone'));
     assert.equal(quick.signal.aborted, false);
   });
+
+  // The timer is armed lazily (only work `race` waits on needs it), but the deadline counts from when
+  // the limit was made: a tool's synchronous prelude is part of its time.
+  it('counts synchronous work before the race toward the deadline', async () => {
+    const lease = new AbortController();
+    const limit = timeLimit(lease.signal, 400, 'the budget ran out');
+    const until = performance.now() + 300;
+    while (performance.now() < until) {
+      // A tool's synchronous prelude.
+    }
+    const work = new Promise<string>((resolve) => setTimeout(() => resolve('answered'), 300));
+    await assert.rejects(limit.race(work), /the budget ran out/);
+    assert.equal(limit.timedOut(), true);
+    limit.dispose();
+  });
 });
