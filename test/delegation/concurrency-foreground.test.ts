@@ -157,3 +157,65 @@ describe("a specialist's concurrency on the foreground paths", () => {
     }
   });
 });
+
+describe('an orchestrator waiting for a place for its child', () => {
+  it('stops when its maxSeconds is spent while it waits (onExceed: fail), not only at the join', async () => {
+    const t = writeRoleTree([
+      {
+        name: 'desk',
+        autonomy: 'full',
+        specialists: ['slow'],
+        extra: {
+          triggers: [{ event: 'ticket.opened' }],
+          toolModules: TOOLS,
+          budget: { maxSteps: 10, maxCostUsd: 1, maxSeconds: 2, onExceed: 'fail' },
+        },
+        turns: [{ call: 'delegate.slow', args: { task: 't' } }, { final: { done: true } }],
+      },
+      {
+        name: 'slow',
+        autonomy: 'full',
+        tools: ['ledger.append_once'],
+        input: TASK_INPUT,
+        extra: { concurrency: 1, toolModules: TOOLS },
+        turns: [{ call: 'ledger.append_once', args: { entry: 'in', hold: 'x' } }, { final: { ok: true } }],
+      },
+    ]);
+    const served = await startServe([
+      t.dir,
+      '--port',
+      '0',
+      '--concurrency',
+      '4',
+      '--poll-ms',
+      '20',
+      '--data-dir',
+      t.dataDir,
+    ]);
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await fetch(new URL('/events/ticket.opened', served.url), {
+          method: 'POST',
+          headers: { ...served.auth, 'content-type': 'application/json' },
+          body: '{}',
+        });
+        assert.equal(res.status, 202);
+      }
+      // One child holds the place (never released here); the other orchestrator's wait ends with its time.
+      const failed = await waitFor(
+        () =>
+          withStore(t.dataDir, async (s) =>
+            (await s.listRuns({ limit: 100 })).find((r) => r.role === 'desk' && r.status === 'failed'),
+          ),
+        'the waiting orchestrator to fail on its time budget',
+        60_000,
+      );
+      assert.equal(failed.error?.code, 'BUDGET_EXCEEDED');
+      assert.equal(ledger(t.workspace).length, 1, 'the held child is still the only one that acted');
+    } finally {
+      writeFileSync(join(t.workspace, 'release-x'), '');
+      served.child.kill('SIGTERM');
+      await served.done;
+    }
+  });
+});
