@@ -12,6 +12,7 @@ import type { Autonomy, RunStatus } from './domain.js';
 import { cancelRun } from './engine/cancel.js';
 import type { EngineContext } from './engine/context.js';
 import { holderIsDeadHere, newLeaseOwner } from './engine/lease.js';
+import { placeLimit } from './engine/place.js';
 import { resumeRun, roleFromRecord, startRun } from './engine/start.js';
 import { RunState } from './engine/state.js';
 import type { RunSummary } from './engine/summary.js';
@@ -270,7 +271,23 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     async resume(runId, resumeOptions = {}) {
       const { role, run } = await roles.ofRun(runId, resumeOptions.role);
       const base = await roles.prepare(role, run.model === role.model ? undefined : run.model);
-      const state = await resumeRun(ctx, await managers.prepareRun(base, run), runId);
+      // A specialist's child keeps its role's `concurrency` here too (engine/place.ts): at the limit it is
+      // left queued (put back, if a decision here leased it) for the workers or its parent's driver.
+      const limit = placeLimit(role, run);
+      let state: RunState;
+      try {
+        state = await resumeRun(ctx, await managers.prepareRun(base, run), runId, { limit });
+      } catch (err) {
+        if (!(limit !== undefined && NightshiftError.isInstance(err) && err.code === 'CONCURRENCY_LIMIT'))
+          throw err;
+        for (const w of workers) w.wake();
+        const snapshot = await store.loadRun(runId);
+        if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
+        return {
+          ...(await summary(new RunState(snapshot))),
+          waitsForPlace: { role: role.name, concurrency: limit },
+        };
+      }
       // A manager run resumed by hand goes on to the run it decided for: always settled.
       if (isManagerRunKey(run.idempotencyKey)) return settled(runId);
       // A child run that ended continues its parent (and so on up): what a decision on a specialist's

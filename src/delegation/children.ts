@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { queuedForWorkers } from '../approvals/hand-back.js';
 import { sha256 } from '../canonical-json.js';
 import { lowerRung } from '../engine/authority-cap.js';
-import { secondsOverrun } from '../engine/budget.js';
+import { type BudgetOverrun, secondsOverrun } from '../engine/budget.js';
 import type { EngineContext } from '../engine/context.js';
 import type { DrivenRun } from '../engine/driven-run.js';
 import { addUsage } from '../engine/ledger.js';
@@ -33,7 +33,9 @@ type PausedRun = RunRecord & { status: 'escalated' | 'awaiting_approval' };
 type Settled =
   | { kind: 'ended'; child: RunRecord }
   | { kind: 'waiting'; child: PausedRun }
-  | { kind: 'error'; result: unknown };
+  | { kind: 'error'; result: unknown }
+  /** This run's time budget ran out while its child waited for a place. */
+  | { kind: 'overrun'; overrun: BudgetOverrun };
 
 /** Paused for a human and driven by nobody. */
 function waitingForHuman(child: RunRecord, now: number): child is PausedRun {
@@ -104,6 +106,13 @@ export async function runDelegations(run: DrivenRun, calls: ToolCallRecord[]): P
     }),
   );
   if (run.leaseLost) return 'joined';
+  // The wait for a place used up this run's time: it stops there, as a run out of time does (its
+  // `onExceed`); the children stay as they are, and an answer that grants time follows them again.
+  const spent = settled.find(([, s]) => s.kind === 'overrun')?.[1];
+  if (spent?.kind === 'overrun') {
+    await overBudget(run, spent.overrun);
+    return 'joined';
+  }
   return join(run, settled);
 }
 
@@ -117,6 +126,8 @@ async function join(run: DrivenRun, settled: [ToolCallRecord, Settled][]): Promi
   let held = false;
   for (const [call, outcome] of settled) {
     const current = state.calls.get(call.key) ?? call;
+    // An overrun never gets here (runDelegations stops the run first).
+    if (outcome.kind === 'overrun') continue;
     if (outcome.kind === 'waiting') {
       const { child } = outcome;
       if (waitingFor !== 'escalated') waitingFor = child.status;
@@ -302,6 +313,13 @@ async function follow(
       if (err.code === 'CONCURRENCY_LIMIT') {
         // The specialist's places are full: say so in this run's log (once), and wait longer each time.
         await noteQueued(child);
+        // The wait counts towards this run's maxSeconds: checked here, not only at the join.
+        const overrun = secondsOverrun(
+          run.state.run,
+          run.prepared.role.budget,
+          run.activeMs(childCtx.clock.now()),
+        );
+        if (overrun) return { kind: 'overrun', overrun };
         wait =
           Math.min(PLACE_WAIT_MAX_MS, PLACE_WAIT_FIRST_MS * 2 ** placeWaits++) * (0.75 + Math.random() / 4);
       } else if (err.code !== 'RUN_LEASED') throw err;

@@ -91,7 +91,10 @@ export async function acquireLease(ctx: EngineContext, runId: string, limit?: nu
     const stolen = await ctx.store.stealRun(runId, run.leaseOwner, ctx.owner, now + ctx.leaseMs);
     if (stolen !== undefined) return stolen;
   }
-  const free = !run?.leaseOwner || run.leaseUntil === null || run.leaseUntil < now;
+  // Free, or held by this process already (a decision here leased it to us in its commit): then only the
+  // limit stands in the way.
+  const free =
+    !run?.leaseOwner || run.leaseOwner === ctx.owner || run.leaseUntil === null || run.leaseUntil < now;
   if (limit !== undefined && run && free) {
     throw new NightshiftError(
       'CONCURRENCY_LIMIT',

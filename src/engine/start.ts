@@ -18,6 +18,7 @@ import type { ChildRunner, ChildStart, EngineContext } from './context.js';
 import { driveRun } from './drive.js';
 import { acquireLease, holderIsDeadHere } from './lease.js';
 import { validateJson } from './output.js';
+import { handBackUnplaced } from './place.js';
 import type { PreparedRole } from './prepare.js';
 import { retryPolicy } from './run-retry.js';
 import { BatchBuilder, RunState } from './state.js';
@@ -358,6 +359,20 @@ function refuseReusedKey(existing: RunRecord, role: string, input: unknown): voi
 }
 
 /**
+ * The run's lease within `limit`; at the limit, a run this process held without driving it (a decision
+ * here leased it in its commit) goes back on the queue before `CONCURRENCY_LIMIT` is thrown (place.ts).
+ */
+async function leaseWithin(ctx: EngineContext, runId: string, limit: number | undefined): Promise<number> {
+  try {
+    return await acquireLease(ctx, runId, limit);
+  } catch (err) {
+    if (NightshiftError.isInstance(err) && err.code === 'CONCURRENCY_LIMIT')
+      await handBackUnplaced(ctx, runId);
+    throw err;
+  }
+}
+
+/**
  * Continues a run from its last persisted step: after a crash, or after a human approved, rejected or
  * answered. A paused run with nothing to do stays paused; a finished run is returned as it is.
  */
@@ -386,7 +401,7 @@ export async function resumeRun(
     // A run handed out by the queue (claimNextRun) is leased to us already.
     const epoch = options.claimed
       ? options.claimed.run.leaseEpoch
-      : await acquireLease(ctx, runId, options.limit);
+      : await leaseWithin(ctx, runId, options.limit);
     // Reload after taking the lease (the previous holder may have committed in between); a claimed run's
     // snapshot was read with the claim itself.
     const fresh = options.claimed ?? (await ctx.store.loadRun(runId));

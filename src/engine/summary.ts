@@ -30,6 +30,11 @@ export interface RunSummary {
   steps: number;
   usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number; costUsd: number };
   error?: { code: string; message: string; details?: Record<string, unknown> | undefined };
+  /**
+   * A specialist's child run this command did not drive: its role's `concurrency` runs were in flight. It is
+   * `queued`, for serve's workers or its parent's driver to take up when a place frees (engine/place.ts).
+   */
+  waitsForPlace?: { role: string; concurrency: number };
 }
 
 type Snapshot = Pick<RunSnapshot, 'run' | 'approvals' | 'escalations'>;

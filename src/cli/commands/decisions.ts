@@ -32,9 +32,16 @@ function driveOf(flags: DriveFlags): DriveAfterDecision {
  * done (exit 0), not a run paused for a human.
  */
 function decided(what: string, result: RunSummary): { head: string; code: number } {
+  if (result.waitsForPlace) return { head: `${what}; ${placeNote(result)}\n`, code: EXIT.ok };
   if (result.status === 'queued')
     return { head: `${what}; the run is queued for serve's workers to continue\n`, code: EXIT.ok };
   return { head: `${what}\n`, code: exitCodeForStatus(result.status) };
+}
+
+/** Why a specialist's child run was not driven here (engine/place.ts), and who takes it up. */
+function placeNote(result: RunSummary): string {
+  const { role, concurrency } = result.waitsForPlace!;
+  return `not driven here: ${concurrency} run(s) of ${role} are in flight (its concurrency is ${concurrency}); the run is queued for serve's workers or its orchestrator's driver to continue when a place frees`;
 }
 
 type AnswerFlags = CommonFlags & DriveFlags & { as?: string; allowCall?: boolean; withholdResult?: boolean };
@@ -106,7 +113,8 @@ export function decisionCommands(program: Command, cli: CliContext): void {
       expectIdKind(id, 'run', cli.cmd);
       const rt = await cli.open(flags, { createStore: false });
       const result = await rt.resume(id);
-      await cli.printRun(flags, rt, result);
+      // A child at its specialist's limit is left queued (exit 3 like any run this command did not finish).
+      await cli.printRun(flags, rt, result, result.waitsForPlace ? `${placeNote(result)}\n` : '');
       io.code = exitCodeForStatus(result.status);
     });
 

@@ -1,0 +1,221 @@
+// A specialist's `concurrency` binds the foreground paths too: with one child of a `concurrency: 1`
+// specialist in flight under `serve` (held inside its tool), a person's `nightshift approve` of another
+// child's change set does not drive that child in the CLI process (it is queued, the person is told why,
+// exit 0), and `nightshift resume <child>` leaves it queued (exit 3). Seen from outside: the tools'
+// ledger and enter/exit log (test/fixtures/tools/occupancy.ts) show no second child acting meanwhile,
+// and serve's workers finish both orchestrators once the place frees.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import type { RunRecord } from '../../src/store/types.js';
+import { json, runCli, startCli, startServe } from '../support/cli.js';
+import { TASK_INPUT, writeRoleTree } from '../support/delegation.js';
+import { occupancy } from '../support/occupancy.js';
+import { fixtures } from '../support/paths.js';
+import { waitFor } from '../support/wait.js';
+
+const TOOLS = [fixtures('tools', 'ledger.ts'), fixtures('tools', 'occupancy.ts')];
+
+async function withStore<T>(dataDir: string, fn: (s: ReturnType<typeof openSqliteStore>) => Promise<T>) {
+  const store = openSqliteStore({ path: join(dataDir, 'nightshift.db') });
+  try {
+    await store.init();
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** The pending approval of `parent`'s child, once the child waits on it. */
+async function childApproval(
+  dataDir: string,
+  parent: string,
+): Promise<{ child: RunRecord; approval: string }> {
+  return waitFor(
+    () =>
+      withStore(dataDir, async (store) => {
+        const child = (await store.listRuns({ limit: 100 })).find((r) => r.parentRunId === parent);
+        if (child?.status !== 'awaiting_approval') return undefined;
+        const approval = (await store.loadRun(child.id))!.approvals.find((a) => a.status === 'pending');
+        return approval ? { child, approval: approval.id } : undefined;
+      }),
+    `the child of ${parent} to wait for approval`,
+    30_000,
+  );
+}
+
+function ledger(workspace: string): string[] {
+  const file = join(workspace, 'ledger.txt');
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+}
+
+describe("a specialist's concurrency on the foreground paths", () => {
+  it('approve and resume from the CLI leave a child queued while its specialist is at its limit', async () => {
+    const t = writeRoleTree([
+      {
+        name: 'desk',
+        autonomy: 'full',
+        specialists: ['slow'],
+        extra: { triggers: [{ event: 'ticket.opened' }], toolModules: TOOLS },
+        turns: [{ call: 'delegate.slow', args: { task: 't' } }, { final: { done: true } }],
+      },
+      {
+        name: 'slow',
+        autonomy: 'full',
+        tools: ['payments.send', 'ledger.append_once', 'slot.occupy'],
+        input: TASK_INPUT,
+        extra: { concurrency: 1, toolModules: TOOLS },
+        turns: [
+          // Needs a person's approval (approval: always), then holds inside its tool until released.
+          { call: 'payments.send', args: { entry: 'p' } },
+          { call: 'ledger.append_once', args: { entry: 'in', hold: 'x' } },
+          { call: 'slot.occupy', args: { who: 'slow', ms: 200 } },
+          { final: { ok: true } },
+        ],
+      },
+    ]);
+    const data = ['--data-dir', t.dataDir];
+    // B: an orchestrator run in the foreground; its child waits for approval (exit 3).
+    const b = await runCli(['run', t.file('desk'), '--input', '{}', '--json', ...data]);
+    assert.equal(b.code, 3, b.stderr);
+    const deskB = json<{ runId: string }>(b).runId;
+    const { child: childB, approval: approvalB } = await childApproval(t.dataDir, deskB);
+
+    const served = await startServe([t.dir, '--port', '0', '--concurrency', '4', '--poll-ms', '20', ...data]);
+    let approving: ReturnType<typeof startCli> | undefined;
+    try {
+      // A: an orchestrator serve runs; its child's approval hands it to serve's workers, which drive it
+      // into its held call: the specialist's one place is taken.
+      const res = await fetch(new URL('/events/ticket.opened', served.url), {
+        method: 'POST',
+        headers: { ...served.auth, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      assert.equal(res.status, 202);
+      const deskA = ((await res.json()) as { runs: { runId: string }[] }).runs[0]!.runId;
+      const { approval: approvalA } = await childApproval(t.dataDir, deskA);
+      const a = await runCli(['approve', approvalA, ...data]);
+      assert.equal(a.code, 0, a.stderr);
+      await waitFor(
+        async () => existsSync(join(t.workspace, 'reached-x')) || undefined,
+        'child A in its call',
+      );
+      assert.deepEqual(ledger(t.workspace).length, 2, 'child A paid and is inside its call');
+
+      // The person approves B's change set (a foreground run: by default the CLI would drive it on).
+      approving = startCli(['approve', approvalB, ...data]);
+      let outcome: 'exited' | 'B acted' | undefined;
+      while (!outcome) {
+        if (approving.child.exitCode !== null) outcome = 'exited';
+        else if (ledger(t.workspace).length > 2) outcome = 'B acted';
+        else await sleep(20);
+      }
+      assert.equal(
+        outcome,
+        'exited',
+        `B acted while A held the one place: ${ledger(t.workspace).join(' | ')}`,
+      );
+      const approved = await approving.done;
+      assert.equal(approved.code, 0, approved.stderr);
+      assert.match(
+        approved.stdout,
+        /approved apr_\w+; not driven here: 1 run\(s\) of slow are in flight \(its concurrency is 1\); the run is queued/,
+      );
+      assert.equal(ledger(t.workspace).length, 2, 'nothing of B ran');
+      const queuedB = await withStore(t.dataDir, (s) => s.getRun(childB.id));
+      assert.equal(queuedB?.status, 'queued');
+      assert.equal(queuedB?.leaseOwner, null);
+
+      // `resume <child>` while the place is still taken: left queued, told why, exit 3.
+      const resumed = await runCli(['resume', childB.id, ...data]);
+      assert.equal(resumed.code, 3, resumed.stderr);
+      assert.match(resumed.stdout, /not driven here: 1 run\(s\) of slow are in flight/);
+      assert.match(resumed.stdout, /status: queued/);
+      assert.equal(ledger(t.workspace).length, 2, 'nothing of B ran');
+
+      // The place frees: serve's workers take B up, and both orchestrators finish.
+      writeFileSync(join(t.workspace, 'release-x'), '');
+      await waitFor(
+        () =>
+          withStore(t.dataDir, async (s) => {
+            const [ra, rb] = [await s.getRun(deskA), await s.getRun(deskB)];
+            return ra?.status === 'succeeded' && rb?.status === 'succeeded' ? true : undefined;
+          }),
+        'both orchestrators to succeed',
+        60_000,
+      );
+      assert.deepEqual(occupancy(t.workspace), { most: 1, entered: 2, left: 2 });
+    } finally {
+      if (approving?.child.exitCode === null) approving.child.kill('SIGKILL');
+      // A failed assertion must not leave a child held: serve's shutdown would wait for it.
+      writeFileSync(join(t.workspace, 'release-x'), '');
+      served.child.kill('SIGTERM');
+      await served.done;
+    }
+  });
+});
+
+describe('an orchestrator waiting for a place for its child', () => {
+  it('stops when its maxSeconds is spent while it waits (onExceed: fail), not only at the join', async () => {
+    const t = writeRoleTree([
+      {
+        name: 'desk',
+        autonomy: 'full',
+        specialists: ['slow'],
+        extra: {
+          triggers: [{ event: 'ticket.opened' }],
+          toolModules: TOOLS,
+          budget: { maxSteps: 10, maxCostUsd: 1, maxSeconds: 2, onExceed: 'fail' },
+        },
+        turns: [{ call: 'delegate.slow', args: { task: 't' } }, { final: { done: true } }],
+      },
+      {
+        name: 'slow',
+        autonomy: 'full',
+        tools: ['ledger.append_once'],
+        input: TASK_INPUT,
+        extra: { concurrency: 1, toolModules: TOOLS },
+        turns: [{ call: 'ledger.append_once', args: { entry: 'in', hold: 'x' } }, { final: { ok: true } }],
+      },
+    ]);
+    const served = await startServe([
+      t.dir,
+      '--port',
+      '0',
+      '--concurrency',
+      '4',
+      '--poll-ms',
+      '20',
+      '--data-dir',
+      t.dataDir,
+    ]);
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await fetch(new URL('/events/ticket.opened', served.url), {
+          method: 'POST',
+          headers: { ...served.auth, 'content-type': 'application/json' },
+          body: '{}',
+        });
+        assert.equal(res.status, 202);
+      }
+      // One child holds the place (never released here); the other orchestrator's wait ends with its time.
+      const failed = await waitFor(
+        () =>
+          withStore(t.dataDir, async (s) =>
+            (await s.listRuns({ limit: 100 })).find((r) => r.role === 'desk' && r.status === 'failed'),
+          ),
+        'the waiting orchestrator to fail on its time budget',
+        60_000,
+      );
+      assert.equal(failed.error?.code, 'BUDGET_EXCEEDED');
+      assert.equal(ledger(t.workspace).length, 1, 'the held child is still the only one that acted');
+    } finally {
+      writeFileSync(join(t.workspace, 'release-x'), '');
+      served.child.kill('SIGTERM');
+      await served.done;
+    }
+  });
+});
