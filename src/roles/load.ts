@@ -1,7 +1,7 @@
 // Loading a role file: strict validation with every problem reported at its line, then the checks that
 // need the file system (script, workspace, tool modules, tool names), then the version.
 import { existsSync, realpathSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { byLine, parseYamlText, readYamlText } from '../config/yaml-file.js';
 import { type Issue, NightshiftError, RoleInvalidError } from '../errors.js';
 import { loadScript } from '../models/script/script-file.js';
@@ -114,6 +114,10 @@ function isFile(path: string): boolean {
   return existsSync(path) && statSync(path).isFile();
 }
 
+function isDirectory(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory();
+}
+
 /**
  * The checks that need the disk but not the tools: model, paths, JSON Schemas, regexes, secret names.
  * Adds issues (by key path) instead of throwing. Synchronous, so defineRole can use it too.
@@ -128,9 +132,18 @@ function realOr(path: string): string {
   try {
     return realpathSync.native(path);
   } catch {
-    return path;
+    // Not there (yet): its nearest existing folder's real path and the rest, so a file to be created
+    // behind a linked folder (`./bin` → `./ws/bin`) is still seen where it would land.
+    const parent = dirname(path);
+    return parent === path ? path : join(realOr(parent), basename(path));
   }
 }
+
+/**
+ * Programs that run code a folder argument names (node's index.js or package.json main, python's
+ * __main__.py, a package runner's package): a workspace folder in their script position is model code.
+ */
+const RUNS_A_FOLDER = /^(node|nodejs|bun|deno|tsx|ts-node|npx|npm|pnpm|yarn|python[0-9.]*|pypy[0-9.]*|uv|uvx|ruby|perl|php|java)$/;
 
 /** Where a bare command name is found on the sandbox's PATH, as shell.exec looks it up; else undefined. */
 function onSandboxPath(name: string): string | undefined {
@@ -304,16 +317,26 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue, roleFile?: s
     // A stdio MCP server runs outside the sandbox as nightshift's own user: a program or script of it that
     // the role can write would run model-authored code there at the next start.
     spec.mcp.forEach((server, i) => {
-      server.command?.forEach((part, j) => {
+      const command = server.command ?? [];
+      const runsFolders = command[0] !== undefined && RUNS_A_FOLDER.test(basename(command[0]));
+      let positional = 0;
+      command.forEach((part, j) => {
         // A bare program name is looked up on PATH, not here.
         if (j === 0 && !part.includes('/')) return;
-        const abs = resolve(dir, part);
-        // Of the arguments only files: a server may well be given the workspace, or a folder in it, to serve.
-        if (j > 0 && !isFile(abs)) return;
+        // `--require=./ws/x.js`: the value after `=` is checked as the argument would be.
+        const option = j > 0 && part.startsWith('-');
+        const value = option ? part.slice(part.indexOf('=') + 1) : part;
+        if (option && !part.includes('=')) return;
+        if (j > 0 && !option) positional++;
+        const abs = resolve(dir, value);
         if (!inWorkspace(workspace, abs)) return;
+        // A server may well be given the workspace, or a folder in it, to serve; but a folder in the script
+        // position of a program that runs folders, a file, or a path not there yet (the model could create
+        // it before the next start) is code the role's tools can write.
+        if (j > 0 && isDirectory(abs) && !(runsFolders && !option && positional === 1)) return;
         issue(
           ['mcp', i, 'command', j],
-          `the MCP server ${server.name} runs ${part} (${realOr(abs)}), which is inside the workspace the role's own tools can write: it could be rewritten and would then run outside the sandbox at the next start; keep server files outside the workspace`,
+          `the MCP server ${server.name} runs ${part} (${realOr(abs)}), which is inside the workspace the role's own tools can write: it could be written or rewritten and would then run outside the sandbox at the next start; keep server files outside the workspace`,
         );
       });
     });

@@ -148,4 +148,47 @@ describe('a stdio MCP server file inside the workspace', () => {
       /r\.yaml:10 mcp\[0\]\.command\[1\]: the MCP server local runs \.\/ws\/server\.mjs/,
     );
   });
+
+  // Review of the first version: a server file not there yet (the model creates it), a workspace folder a
+  // runner executes (node's index.js), an option's value, a program behind a linked folder.
+  it('is refused when not there yet, as a folder node would run, in --opt=value, or behind a linked folder', async () => {
+    const dir = join(tmp.path, 'mcp-more');
+    const ws = join(dir, 'ws');
+    mkdirSync(join(ws, 'app'), { recursive: true });
+    mkdirSync(join(ws, 'bin'), { recursive: true });
+    symlinkSync('./ws/bin', join(dir, 'bin'));
+    writeFileSync(join(dir, 's.yaml'), stringify({ turns: [{ final: {} }] }));
+    const role = (name: string, command: string[]) => {
+      writeFileSync(
+        join(dir, `${name}.yaml`),
+        stringify({
+          name,
+          description: 'd',
+          autonomy: 'sandbox',
+          model: 'script:./s.yaml',
+          instructions: 'i',
+          tools: ['fs.write'],
+          workspace: './ws',
+          mcp: [{ name: 'local', command, tools: { echo: 'read' } }],
+        }),
+      );
+      return `${name}.yaml`;
+    };
+    const refused = [
+      role('later', ['node', './ws/later.mjs']),
+      role('folder', ['node', './ws/app']),
+      role('required', ['node', '--require=./ws/hook.js', '/opt/server.js']),
+      role('linked', ['./bin/server']),
+    ];
+    // A folder to serve, given to a server that does not run it: allowed.
+    const allowed = [role('serves', ['npx', '-y', '@modelcontextprotocol/server-filesystem', './ws'])];
+    const out = await runCli(['validate', ...refused, ...allowed], { cwd: dir });
+    assert.equal(out.code, 2, out.stdout + out.stderr);
+    assert.match(out.stderr, /later\.yaml:\d+ mcp\[0\]\.command\[1\]: the MCP server local runs \.\/ws\/later\.mjs/);
+    assert.match(out.stderr, /folder\.yaml:\d+ mcp\[0\]\.command\[1\]: the MCP server local runs \.\/ws\/app/);
+    assert.match(out.stderr, /required\.yaml:\d+ mcp\[0\]\.command\[1\]: the MCP server local runs --require=\.\/ws\/hook\.js/);
+    assert.match(out.stderr, /linked\.yaml:\d+ mcp\[0\]\.command\[0\]: the MCP server local runs \.\/bin\/server/);
+    assert.doesNotMatch(out.stderr, /serves\.yaml/);
+    assert.match(out.stdout, /serves\.yaml/);
+  });
 });
