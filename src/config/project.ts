@@ -30,7 +30,7 @@ export const ServeConfig = z.strictObject({
   leaseMs: z.number().int().min(100).max(MAX_TIMER_MS).optional(),
   /**
    * How long a run may meet nothing but a busy database (statement or lock timeouts, a full pool) before
-   * that costs it an attempt, and how long a start waits out a busy database (default 10 minutes).
+   * that costs it an attempt (default 10 minutes).
    */
   storeBusyLimitMs: z.number().int().min(0).max(MAX_TIMER_MS).optional(),
   /** Server-sent event streams (GET /api/v1/runs/{id}/events) one token may hold open at once. */

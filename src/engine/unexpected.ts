@@ -105,16 +105,21 @@ export async function spendBusyAttempt(
   store: Store,
   clock: Clock,
   owner: string,
-  runId: string,
+  claimed: RunRecord,
   err: unknown,
   busy: { ms: number; drives: number },
   policy: Retry,
 ): Promise<RunRecord | undefined> {
+  const runId = claimed.id;
   const snapshot = await store.loadRun(runId);
   if (!snapshot) return undefined;
   const state = RunState.withoutLog(snapshot);
   const { run } = state;
   if (run.status !== 'running' || run.leaseOwner !== owner) return undefined;
+  // The attempt this worker claimed, and only it, is charged: a takeover (a new attempt, perhaps by
+  // another slot of this same process after the lease ran out) or this write's own earlier success whose
+  // answer was lost has moved it on, and charging again would spend two attempts for one busy spell.
+  if (run.attempt !== claimed.attempt) return undefined;
   const last = err instanceof Error ? err.message : String(err);
   const seconds = Math.round(busy.ms / 100) / 10;
   const error: RunError = {

@@ -109,9 +109,13 @@ export function startWork(
     drive: (claimed) => drive(claimed.run, claimed),
     resume: (run) => drive(run),
     busyLimitMs: o.storeBusyLimitMs,
+    runSeq: async (runId) => (await store.getRun(runId))?.seq,
     giveUpBusy: async (run, err, busy) => {
+      // Another slot of this process drives it now (it took the run over after our lease ran out): that
+      // drive, not this one's busy time, is the run's.
+      if (ctx.driving?.has(run.id)) return;
       const { role } = await roles.ofRun(run.id, undefined, run);
-      const ended = await spendBusyAttempt(store, clock, ctx.owner, run.id, err, busy, retryPolicy(role));
+      const ended = await spendBusyAttempt(store, clock, ctx.owner, run, err, busy, retryPolicy(role));
       if (ended?.status === 'failed') o.onRunSettled?.(ended);
     },
     // Not a passing outage (those the claim itself meets and waits out): the store must be reopened.

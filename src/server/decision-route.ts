@@ -10,6 +10,7 @@ import { type Authenticator, type Principal, requireDecideFor } from '../auth/in
 import { isNightshiftError, NightshiftError } from '../errors.js';
 import { DECISIONS_SECRET_ENV } from '../notifications/webhook-channel.js';
 import type { Runtime } from '../runtime.js';
+import { apiErrorAnswer } from './api/errors.js';
 import { HttpError, parseJson, readBody } from './http-body.js';
 import { type Route, send } from './router.js';
 import { acceptSignedOnce, decisionRecorded, type SpentSignature } from './signed-once.js';
@@ -124,8 +125,10 @@ export function decisionRoute(o: {
           return send(res, STATUS[err.code]!, { error: { code: err.code, message: err.message } });
         }
         // Failed on our side (a 5xx): the sender's retry must not be refused as a replay, unless the
-        // decision was saved before the failure.
-        await signed?.spent.release(decisionRecorded(o.runtime.store, kind!, id!));
+        // decision was saved before the failure. A refusal answered 4xx keeps the signature spent.
+        const answered = apiErrorAnswer(err);
+        if (answered === undefined || answered.status >= 500)
+          await signed?.spent.release(decisionRecorded(o.runtime.store, kind!, id!));
         throw err;
       }
     },

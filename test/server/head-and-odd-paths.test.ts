@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { type Served, startServe } from '../support/cli.js';
+import { runCli, type Served, startServe } from '../support/cli.js';
 import { testRoles } from '../support/roles.js';
 
 const role = testRoles();
@@ -56,6 +56,16 @@ describe('serve: HEAD, and odd paths named as sent', () => {
     assert.equal((await send(served.url, 'HEAD', '/metrics')).status, 401);
     // Still no other method on a GET door.
     assert.equal((await send(served.url, 'DELETE', '/healthz')).status, 404);
+    // Not the event stream: Node sends HEAD's headers only at end(), which a stream of a paused run never
+    // reaches, so the client would hang holding one of its token's stream places.
+    const ran = await runCli(['run', r.file, '--data-dir', r.dataDir, '--json'], { cwd: r.dir });
+    const runId = (JSON.parse(ran.stdout) as { runId: string }).runId;
+    const events = `/api/v1/runs/${runId}/events`;
+    const streamGet = await send(served.url, 'GET', events, served.auth);
+    assert.equal(streamGet.status, 200, streamGet.body);
+    assert.match(streamGet.body, /event: end/, 'GET streams the ended run');
+    const stream = await send(served.url, 'HEAD', events, served.auth);
+    assert.equal(stream.status, 404);
   });
 
   it('a 404 names the path exactly as sent, escaped, and nothing is routed by a folded path', async () => {

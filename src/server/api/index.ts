@@ -105,7 +105,10 @@ export function createApi(ctx: ApiContext): Api {
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     for (const t of table) {
       const m = t.pattern.exec(sub);
-      if (m && t.op.method === method) found = { op: t.op, segments: m.slice(1), names: t.names };
+      // Not an event stream: Node sends HEAD's headers only at end(), which a stream never reaches (the
+      // client would hang, holding one of its token's stream places).
+      if (m && t.op.method === method && !(req.method === 'HEAD' && t.op.stream))
+        found = { op: t.op, segments: m.slice(1), names: t.names };
       if (found) break;
     }
     if (!found)
