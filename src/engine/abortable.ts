@@ -174,22 +174,23 @@ export function withSignal<T extends object>(
   return new WithSignal(fields, limit) as unknown as T & { readonly signal: AbortSignal };
 }
 
-let signalOfLimit: PropertyDescriptor;
+/** Where a WithSignal keeps its limit: a symbol, not a private field, so a Proxy or Object.create of the
+ * object (the getter then runs with another `this`) still finds it; non-enumerable, so a spread does not
+ * copy it. */
+const LIMIT = Symbol('time limit');
+
+const signalOfLimit: PropertyDescriptor = {
+  get(this: { [LIMIT]: Pick<TimeLimit, 'signal'> }) {
+    return this[LIMIT].signal;
+  },
+  enumerable: true,
+  configurable: true,
+};
 
 class WithSignal {
-  readonly #limit: Pick<TimeLimit, 'signal'>;
-  static {
-    signalOfLimit = {
-      get(this: WithSignal) {
-        return this.#limit.signal;
-      },
-      enumerable: true,
-      configurable: true,
-    };
-  }
   constructor(fields: object, limit: Pick<TimeLimit, 'signal'>) {
     Object.assign(this, fields);
-    this.#limit = limit;
+    Object.defineProperty(this, LIMIT, { value: limit });
     Object.defineProperty(this, 'signal', signalOfLimit);
   }
 }

@@ -143,7 +143,8 @@ function realOr(path: string): string {
  * Programs that run code a folder argument names (node's index.js or package.json main, python's
  * __main__.py, a package runner's package): a workspace folder in their script position is model code.
  */
-const RUNS_A_FOLDER = /^(node|nodejs|bun|deno|tsx|ts-node|npx|npm|pnpm|yarn|python[0-9.]*|pypy[0-9.]*|uv|uvx|ruby|perl|php|java)$/;
+const RUNS_A_FOLDER =
+  /^(node|nodejs|bun|deno|tsx|ts-node|npx|npm|pnpm|yarn|python[0-9.]*|pypy[0-9.]*|uv|uvx|ruby|perl|php|java)$/;
 
 /** Where a bare command name is found on the sandbox's PATH, as shell.exec looks it up; else undefined. */
 function onSandboxPath(name: string): string | undefined {

@@ -184,10 +184,22 @@ describe('a stdio MCP server file inside the workspace', () => {
     const allowed = [role('serves', ['npx', '-y', '@modelcontextprotocol/server-filesystem', './ws'])];
     const out = await runCli(['validate', ...refused, ...allowed], { cwd: dir });
     assert.equal(out.code, 2, out.stdout + out.stderr);
-    assert.match(out.stderr, /later\.yaml:\d+ mcp\[0\]\.command\[1\]: the MCP server local runs \.\/ws\/later\.mjs/);
-    assert.match(out.stderr, /folder\.yaml:\d+ mcp\[0\]\.command\[1\]: the MCP server local runs \.\/ws\/app/);
-    assert.match(out.stderr, /required\.yaml:\d+ mcp\[0\]\.command\[1\]: the MCP server local runs --require=\.\/ws\/hook\.js/);
-    assert.match(out.stderr, /linked\.yaml:\d+ mcp\[0\]\.command\[0\]: the MCP server local runs \.\/bin\/server/);
+    assert.match(
+      out.stderr,
+      /later\.yaml:\d+ mcp\[0\]\.command\[1\]: the MCP server local runs \.\/ws\/later\.mjs/,
+    );
+    assert.match(
+      out.stderr,
+      /folder\.yaml:\d+ mcp\[0\]\.command\[1\]: the MCP server local runs \.\/ws\/app/,
+    );
+    assert.match(
+      out.stderr,
+      /required\.yaml:\d+ mcp\[0\]\.command\[1\]: the MCP server local runs --require=\.\/ws\/hook\.js/,
+    );
+    assert.match(
+      out.stderr,
+      /linked\.yaml:\d+ mcp\[0\]\.command\[0\]: the MCP server local runs \.\/bin\/server/,
+    );
     assert.doesNotMatch(out.stderr, /serves\.yaml/);
     assert.match(out.stdout, /serves\.yaml/);
   });

@@ -2,8 +2,8 @@
 // what a close and the lifeline watcher kill, but `setsid` (or a daemon's double fork) takes a process out
 // of it, and it is reparented to init: neither the group nor the ancestry leads to it any more. What it
 // does keep is its environment, which children inherit through fork and exec. So each server gets a
-// variable of its own, NIGHTSHIFT_PROCESS_MARKER=<random>, and ending it also kills every process (of this
-// uid; others' environments are not readable) whose initial environment holds that exact line.
+// variable of its own, NIGHTSHIFT_PROCESS_MARKER=<random>, and ending it also kills every process whose
+// initial environment holds that exact line and can be read (this uid's; every uid's when run as root).
 // Not guaranteed: a process that execs itself with a scrubbed environment (`env -i ...`) drops the marker;
 // that takes deliberate evasion, which only a PID namespace (the bubblewrap sandbox) stops.
 import { randomBytes } from 'node:crypto';

@@ -283,11 +283,17 @@ export const shellExec = defineTool({
     let stderr = '';
     let truncated = false;
     let timedOut = false;
+    // The marker scan reads every process's environment (synchronously): once here, whatever calls this
+    // again (every output chunk after the cap), and once more when the command has ended.
+    let scanned = false;
     const killAll = () => {
       try {
         if (child.pid) process.kill(-child.pid, 'SIGKILL');
       } catch {}
-      if (marker) killMarked(marker.line);
+      if (marker && !scanned) {
+        scanned = true;
+        killMarked(marker.line);
+      }
       // The sandbox's PID namespace is not in that group: cutting the lifeline ends it even if the
       // parent-death signal bubblewrap sets has not been armed yet.
       lifeline?.destroy();
