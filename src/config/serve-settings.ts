@@ -19,8 +19,8 @@ export interface ServeSettings {
   leaseMs: number;
   /**
    * How long a run's drives may meet nothing but a busy database (statement or lock timeouts, a full
-   * pool) before the busy time costs it an attempt (STORE_BUSY after its last). A drive that moved the
-   * run on starts the count afresh. Not read at start: a busy database then still fails the start.
+   * pool) before the busy time costs it an attempt (STORE_BUSY after its last). Not read at start:
+   * a busy database then still fails the start.
    */
   storeBusyLimitMs: number;
   /** Open event streams per token, and in all (src/server/api/stream.ts). */

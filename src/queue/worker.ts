@@ -30,11 +30,6 @@ export interface WorkerOptions {
    */
   giveUpBusy?: (run: RunRecord, err: unknown, busy: { ms: number; drives: number }) => Promise<void>;
   /**
-   * The run's commit count now (its `seq`), read to tell a drive that moved the run on before it met a
-   * busy database from one that wrote nothing: only the latter count toward `busyLimitMs`.
-   */
-  runSeq?: (runId: string) => Promise<number | undefined>;
-  /**
    * Whether to claim now. False while the store is in a state no retry ends (its WAL can no longer be
    * synced: every claim of a non-idempotent call would fail, burning the runs' retries); checked each poll.
    */
@@ -91,23 +86,12 @@ export function startWorker(o: WorkerOptions): Worker {
   // busy for busyLimitMs, the time is recorded against the run (giveUpBusy) instead of driving it again.
   const driveThroughOutages = async (claimed: RunSnapshot): Promise<void> => {
     let busySince: number | undefined;
-    let busySeq: number | undefined;
     let busyDrives = 0;
     let last: unknown;
-    const seqNow = async () => {
-      try {
-        return await o.runSeq?.(claimed.run.id);
-      } catch {
-        return undefined;
-      }
-    };
-    const noted = async (err: unknown) => {
+    const noted = (err: unknown) => {
       last = err;
       if (storeOutageOf(err) === 'busy') {
-        if (busySince === undefined) {
-          busySince = Date.now();
-          busySeq = await seqNow();
-        }
+        busySince ??= Date.now();
         busyDrives++;
       } else {
         busySince = undefined;
@@ -119,26 +103,14 @@ export function startWorker(o: WorkerOptions): Worker {
     } catch (err) {
       if (!o.resume || storeOutageOf(err) === undefined) throw err;
       o.onError(err, claimed.run);
-      await noted(err);
+      noted(err);
     }
     for (let failures = 1; !o.signal.aborted; failures++) {
       await pause(claimBackoffMs(o.pollMs, failures) * (0.75 + Math.random() * 0.25));
       if (o.signal.aborted) return;
-      let busyMs = busySince === undefined ? 0 : Date.now() - busySince;
-      let over =
+      const busyMs = busySince === undefined ? 0 : Date.now() - busySince;
+      const over =
         o.giveUpBusy && busySince !== undefined && busyMs >= (o.busyLimitMs ?? DEFAULT_STORE_BUSY_LIMIT_MS);
-      if (over && busySeq !== undefined) {
-        // A drive in between committed steps (the run moved on) before meeting a busy database again:
-        // that is contention, not a run the database never lets finish. The busy time counts afresh.
-        const seq = await seqNow();
-        if (seq !== undefined && seq !== busySeq) {
-          busySince = Date.now();
-          busySeq = seq;
-          busyDrives = 0;
-          busyMs = 0;
-          over = false;
-        }
-      }
       try {
         if (over) return await o.giveUpBusy!(claimed.run, last, { ms: busyMs, drives: busyDrives });
         return await o.resume(claimed.run);
@@ -147,7 +119,7 @@ export function startWorker(o: WorkerOptions): Worker {
         if (isNightshiftError(err) && err.code === 'RUN_LEASED') return;
         if (storeOutageOf(err) === undefined) throw err;
         // Once over the limit, only recording it is tried again: the busy time is not reset by its write.
-        if (!over) await noted(err);
+        if (!over) noted(err);
       }
     }
   };

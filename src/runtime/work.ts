@@ -109,7 +109,6 @@ export function startWork(
     drive: (claimed) => drive(claimed.run, claimed),
     resume: (run) => drive(run),
     busyLimitMs: o.storeBusyLimitMs,
-    runSeq: async (runId) => (await store.getRun(runId))?.seq,
     giveUpBusy: async (run, err, busy) => {
       // Another slot of this process drives it now (it took the run over after our lease ran out): that
       // drive, not this one's busy time, is the run's.
