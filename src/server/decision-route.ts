@@ -1,6 +1,6 @@
 // POST /decisions/<approval|escalation>/<id>: a decision answered back over the webhook channel. The body
-// is signed like the webhook that asked (x-nightshift-signature with the decisions secret), a signature is
-// good once (replays refused), and the decision goes through the same approve/reject/answer as the CLI,
+// is signed with the decisions secret over the path and the body (x-nightshift-signature v2, decision 047:
+// a v1 over the body only could be replayed to another matter), a signature is good once (replays refused), and the decision goes through the same approve/reject/answer as the CLI,
 // so the person is checked (people: in nightshift.config.yaml) before anything changes.
 // Or, instead of the signature, a person's token with the `decide` scope (Authorization: Bearer): then the
 // person is the token's, and a `person` in the body must name them (decision 030).
@@ -14,7 +14,11 @@ import { apiErrorAnswer } from './api/errors.js';
 import { HttpError, parseJson, readBody } from './http-body.js';
 import { type Route, send } from './router.js';
 import { acceptSignedOnce, decisionRecorded, type SpentSignature } from './signed-once.js';
-import { REPLAY_WINDOW_SECONDS, verifySignature } from './webhook-signature.js';
+import {
+  DECISIONS_ACCEPT_V1_ENV,
+  REPLAY_WINDOW_SECONDS,
+  verifyDecisionSignature,
+} from './webhook-signature.js';
 
 const Answer = z.strictObject({
   decision: z.enum(['approve', 'reject', 'answer']),
@@ -57,8 +61,23 @@ export function decisionRoute(o: {
     if (!secret) throw new HttpError(503, `${DECISIONS_SECRET_ENV} is not set on this server`);
     const body = await readBody(req);
     const now = Date.now();
+    // The path as sent (not decoded): what the notification's answerPath said and the sender signed.
+    const path = `/decisions/${kind}/${id}`;
+    const check = verifyDecisionSignature(
+      req.headers['x-nightshift-signature'] as string | undefined,
+      body,
+      secret,
+      now,
+      path,
+      o.env[DECISIONS_ACCEPT_V1_ENV] === '1',
+    );
+    if (check.ok && check.version === 'v1')
+      o.log.warn(
+        { kind, id },
+        `decision signed v1 (body only, replayable to another ${kind}): accepted because ${DECISIONS_ACCEPT_V1_ENV}=1; sign v2`,
+      );
     const spent = await acceptSignedOnce({
-      check: verifySignature(req.headers['x-nightshift-signature'] as string | undefined, body, secret, now),
+      check,
       store: o.runtime.store,
       prefix: '',
       nowMs: now,

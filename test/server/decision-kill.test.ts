@@ -3,11 +3,11 @@
 // is killed (SIGKILL) in the middle of it. The next serve takes the run over: the decision is not lost, not
 // taken twice, and the approved call's effect happens once.
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
+import { signDecision } from '../../src/server/webhook-signature.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { json, runCli, type Served, startServe } from '../support/cli.js';
 import { startReceiver } from '../support/decision-receiver.js';
@@ -17,11 +17,11 @@ import { waitFor } from '../support/wait.js';
 const SECRET = 'decisions-secret-kill-test';
 const role = testRoles();
 
-function signed(body: string) {
+function signed(path: string, body: string) {
   const t = Math.floor(Date.now() / 1000);
   return {
     'content-type': 'application/json',
-    'x-nightshift-signature': `t=${t},v1=${createHmac('sha256', SECRET).update(`${t}.${body}`).digest('hex')}`,
+    'x-nightshift-signature': signDecision(SECRET, t, path, body),
   };
 }
 
@@ -55,7 +55,7 @@ describe('kill -9 at the decision hop (a channel decision, then serve killed)', 
       const body = JSON.stringify({ decision: 'approve', person: 'alice', text: 'ok' });
       const res = await fetch(`${served.url}/decisions/approval/${approvalId}`, {
         method: 'POST',
-        headers: signed(body),
+        headers: signed(`/decisions/approval/${approvalId}`, body),
         body,
       });
       assert.equal(res.status, 200, await res.clone().text());

@@ -4,13 +4,13 @@
 // SQLite file and the real Postgres, the failure injected in the database itself (a trigger refusing
 // changes to escalations), as a disk or database fault would.
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { stringify } from 'yaml';
+import { signDecision } from '../../src/server/webhook-signature.js';
 import { DATABASE_FILE } from '../../src/store/sqlite/open.js';
 import { json, runCli, type Served, startServe } from '../support/cli.js';
 import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
@@ -19,10 +19,10 @@ import { testRoles } from '../support/roles.js';
 const SECRET = 'decisions-secret-retry-test';
 const role = testRoles();
 
-function signed(body: string, t = Math.floor(Date.now() / 1000)) {
+function signed(path: string, body: string, t = Math.floor(Date.now() / 1000)) {
   return {
     'content-type': 'application/json',
-    'x-nightshift-signature': `t=${t},v1=${createHmac('sha256', SECRET).update(`${t}.${body}`).digest('hex')}`,
+    'x-nightshift-signature': signDecision(SECRET, t, path, body),
   };
 }
 
@@ -150,7 +150,7 @@ for (const backend of backends)
 
     it('decides the byte-identical retry once the store is back; a replay of it is refused', async () => {
       const body = JSON.stringify({ decision: 'answer', person: 'alice', text: 'refund it' });
-      const headers = signed(body);
+      const headers = signed(`/decisions/escalation/${escalationId}`, body);
       await fault.refuse();
       const failed = await post(body, headers);
       assert.ok(failed.status >= 500, `the failed decision: ${JSON.stringify(failed)}`);

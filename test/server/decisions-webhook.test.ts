@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
+import { signDecision } from '../../src/server/webhook-signature.js';
 import { authFor, json, runCli, type Served, startServe } from '../support/cli.js';
 import { type Receiver, startReceiver } from '../support/decision-receiver.js';
 import { testRoles } from '../support/roles.js';
@@ -16,10 +17,10 @@ import { waitFor } from '../support/wait.js';
 const SECRET = 'decisions-secret-serve-test';
 const role = testRoles();
 
-function signed(body: string, secret = SECRET, t = Math.floor(Date.now() / 1000)) {
+function signed(path: string, body: string, secret = SECRET, t = Math.floor(Date.now() / 1000)) {
   return {
     'content-type': 'application/json',
-    'x-nightshift-signature': `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`,
+    'x-nightshift-signature': signDecision(secret, t, path, body),
   };
 }
 
@@ -38,8 +39,9 @@ describe('decisions over the webhook channel, through serve', () => {
   let escalationId: string;
   let runId: string;
   const cli = (args: string[]) => runCli([...args, '--data-dir', r.dataDir, '--json'], { cwd: r.dir });
-  const post = (body: string, headers: Record<string, string>) =>
-    fetch(`${served.url}/decisions/escalation/${escalationId}`, { method: 'POST', headers, body });
+  const path = (id = escalationId) => `/decisions/escalation/${id}`;
+  const post = (body: string, headers: Record<string, string>, id = escalationId) =>
+    fetch(`${served.url}${path(id)}`, { method: 'POST', headers, body });
 
   before(async () => {
     rx = await startReceiver(SECRET, false);
@@ -86,15 +88,51 @@ describe('decisions over the webhook channel, through serve', () => {
   it('refuses unsigned, forged and stale answers', async () => {
     const body = JSON.stringify({ decision: 'answer', person: 'alice', text: 'refund it' });
     assert.equal((await post(body, { 'content-type': 'application/json' })).status, 401);
-    assert.equal((await post(body, signed(body, 'wrong-secret'))).status, 401);
-    assert.equal((await post(body, signed(body, SECRET, Math.floor(Date.now() / 1000) - 3600))).status, 401);
+    assert.equal((await post(body, signed(path(), body, 'wrong-secret'))).status, 401);
+    assert.equal(
+      (await post(body, signed(path(), body, SECRET, Math.floor(Date.now() / 1000) - 3600))).status,
+      401,
+    );
     assert.equal(json<{ status: string }>(await cli(['show', runId])).status, 'escalated');
+  });
+
+  it('binds the signature to the matter: an answer signed for one escalation is refused on another, and v1 is refused', async () => {
+    // A second escalation alice may decide, from a second run of the same role.
+    const other = json<{ runId: string; escalations: { id: string }[] }>(await cli(['run', r.file]));
+    const otherId = other.escalations[0]!.id;
+    const d = await waitFor(
+      async () => rx.deliveries.find((x) => (x.body.decision as { id: string }).id === otherId),
+      'the second escalation’s delivery',
+    );
+    // The notification says where to answer; the v2 signature covers that path.
+    assert.equal(d.body.answerPath, path(otherId));
+    const body = JSON.stringify({ decision: 'answer', person: 'alice', text: 'refund it' });
+    // Captured: alice's answer to the second escalation signed v1 (the body only, which names no matter),
+    // replayed to the first one. It was decided there (200) before the signature covered the path.
+    const t = Math.floor(Date.now() / 1000);
+    const v1 = `t=${t},v1=${createHmac('sha256', SECRET).update(`${t}.${body}`).digest('hex')}`;
+    const old = await post(body, { 'content-type': 'application/json', 'x-nightshift-signature': v1 });
+    assert.equal(old.status, 401, await old.clone().text());
+    assert.match(((await old.json()) as { error: { message: string } }).error.message, /must be signed v2/);
+    // The same captured answer signed v2 (over its own path) does not check on another path.
+    const captured = signed(path(otherId), body);
+    const replayed = await post(body, captured);
+    assert.equal(replayed.status, 401, await replayed.clone().text());
+    assert.match(
+      ((await replayed.json()) as { error: { message: string } }).error.message,
+      /v2 does not match/,
+    );
+    assert.equal(json<{ status: string }>(await cli(['show', runId])).status, 'escalated');
+    // The captured answer still works where it was meant to go, once.
+    const own = await post(body, captured, otherId);
+    assert.equal(own.status, 200, await own.clone().text());
+    assert.equal((await post(body, captured, otherId)).status, 401, 'replay');
   });
 
   it('refuses a person not allowed for the role, with nothing changed', async () => {
     for (const person of ['mallory', 'stranger']) {
       const body = JSON.stringify({ decision: 'answer', person, text: 'refund it' });
-      const res = await post(body, signed(body));
+      const res = await post(body, signed(path(), body));
       assert.equal(res.status, 403);
       assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'PERSON_NOT_ALLOWED');
     }
@@ -106,7 +144,7 @@ describe('decisions over the webhook channel, through serve', () => {
 
   it('applies an allowed person’s answer once; the same request replayed is refused', async () => {
     const body = JSON.stringify({ decision: 'answer', person: 'alice', text: 'refund it' });
-    const headers = signed(body);
+    const headers = signed(path(), body);
     const res = await post(body, headers);
     assert.equal(res.status, 200, await res.clone().text());
     const out = (await res.json()) as { by: string; run: { status: string } };
@@ -120,6 +158,6 @@ describe('decisions over the webhook channel, through serve', () => {
     );
     assert.equal((await post(body, headers)).status, 401, 'replay');
     const again = JSON.stringify({ decision: 'answer', person: 'alice', text: 'twice' });
-    assert.equal((await post(again, signed(again))).status, 409, 'already answered');
+    assert.equal((await post(again, signed(path(), again))).status, 409, 'already answered');
   });
 });
