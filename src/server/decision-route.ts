@@ -61,8 +61,9 @@ export function decisionRoute(o: {
     if (!secret) throw new HttpError(503, `${DECISIONS_SECRET_ENV} is not set on this server`);
     const body = await readBody(req);
     const now = Date.now();
-    // The path as sent (not decoded): what the notification's answerPath said and the sender signed.
-    const path = `/decisions/${kind}/${id}`;
+    // The path as the notification's answerPath gives it (the id percent-encoded there), so the string
+    // signed does not depend on how the sender's HTTP client escapes the request line.
+    const path = `/decisions/${kind}/${encodeURIComponent(id)}`;
     const check = verifyDecisionSignature(
       req.headers['x-nightshift-signature'] as string | undefined,
       body,
