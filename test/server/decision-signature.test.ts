@@ -1,9 +1,15 @@
 // The answer-back signature (decision 047): v2 covers "<t>.<path>.<body>", so it checks on its own path
 // only; v1 (the body only) is taken only when the setting allows it, and a header with both is judged by v2.
+// The refusals through a real serve are in decisions-webhook.test.ts; the setting's way in is here.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { stringify } from 'yaml';
 import { signDecision, verifyDecisionSignature } from '../../src/server/webhook-signature.js';
+import { json, runCli, startServe } from '../support/cli.js';
+import { testRoles } from '../support/roles.js';
 
 const SECRET = 'decisions-secret-unit';
 const body = Buffer.from(JSON.stringify({ decision: 'answer', person: 'alice', text: 'refund it' }));
@@ -44,5 +50,44 @@ describe('the decision answer signature', () => {
     assert.equal(!r.ok && r.problem, 'stale');
     const wrong = signDecision('another-secret', t, A, body);
     assert.equal(verifyDecisionSignature(wrong, body, SECRET, now, A, false).ok, false);
+  });
+});
+
+describe('NIGHTSHIFT_DECISIONS_ACCEPT_V1=1 on serve', () => {
+  const role = testRoles();
+  it('takes a v1-signed answer, and says in the log that it was v1', async () => {
+    const r = role({
+      name: 'refund-desk',
+      autonomy: 'full',
+      turns: [
+        { escalate: { category: 'money', reason: 'refund of 250 asked' } },
+        { final: { summary: 'done' } },
+      ],
+    });
+    writeFileSync(
+      join(r.dir, 'nightshift.config.yaml'),
+      stringify({ people: [{ name: 'alice', decides: ['refund-*'] }] }),
+    );
+    const cli = (args: string[]) => runCli([...args, '--data-dir', r.dataDir, '--json'], { cwd: r.dir });
+    const served = await startServe([r.file, '--port', '0', '--data-dir', r.dataDir, '--poll-ms', '20'], {
+      cwd: r.dir,
+      env: { NIGHTSHIFT_DECISIONS_SECRET: SECRET, NIGHTSHIFT_DECISIONS_ACCEPT_V1: '1' },
+    });
+    try {
+      const paused = json<{ escalations: { id: string }[] }>(await cli(['run', r.file]));
+      const id = paused.escalations[0]!.id;
+      const answer = JSON.stringify({ decision: 'answer', person: 'alice', text: 'refund it' });
+      const ts = Math.floor(Date.now() / 1000);
+      const sig = `t=${ts},v1=${createHmac('sha256', SECRET).update(`${ts}.${answer}`).digest('hex')}`;
+      const res = await fetch(`${served.url}/decisions/escalation/${id}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-nightshift-signature': sig },
+        body: answer,
+      });
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.match(served.stdout(), /decision signed v1 \(body only/);
+    } finally {
+      served.child.kill('SIGKILL');
+    }
   });
 });
