@@ -2,7 +2,9 @@
 // CLI or the API; no tool offered to a model can reach this code, so a model cannot approve its own draft.
 import { NightshiftError } from '../errors.js';
 
-const RESERVED = /^(agent|model|role|manager|nightshift)(:|$)/i;
+// `policy` and `system` are the names nightshift itself signs with (a hop to people, an input rule's
+// escalation, in steps and the audit log): a person answering as one would read as nightshift's own act.
+const RESERVED = /^(agent|model|role|manager|nightshift)(:|$)|^(policy|system)$/i;
 
 export function checkActor(by: string | undefined): string {
   const actor = (by ?? '').trim();

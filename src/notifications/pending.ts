@@ -29,8 +29,12 @@ export function pendingApproval(a: ApprovalRecord): PendingDecision {
 export function pendingEscalation(e: EscalationRecord): PendingDecision {
   const lines = [`Run ${e.runId} of role ${e.role} escalated (${e.category}, ${e.source}): ${e.reason}`];
   if (e.missing) lines.push(`Missing: ${e.missing}`);
-  const call = e.context.call;
-  if (call !== undefined) lines.push(`Held call: ${show(call)}`);
+  // As `nightshift inbox` says it: a result rule holds a result (its call has run), and the model's own
+  // `escalate` holds no call at all, so a person is never told there is a call to let run when there is none.
+  const call = e.context.call as { tool?: unknown; args?: unknown } | undefined;
+  if (call !== undefined && e.source === 'result_rule')
+    lines.push(`Held result of: ${String(call.tool)} ${show(call.args)} (the call has run)`);
+  else if (call !== undefined && call.tool !== 'escalate') lines.push(`Held call: ${show(call)}`);
   const input = e.context.input;
   if (input !== undefined) lines.push(`Input: ${show(input)}`);
   return {

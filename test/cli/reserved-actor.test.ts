@@ -1,0 +1,48 @@
+// Who may sign a decision: the names nightshift and its agents sign with are refused at every door the
+// CLI offers (docs/cli.md, "Human decisions"), and the matter stays pending.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { json, runCli } from '../support/cli.js';
+import { testRoles } from '../support/roles.js';
+
+const role = testRoles();
+
+describe('reserved decider names', () => {
+  it('refuses agent:, model:, role:, manager:, nightshift, policy and system as --as, exit 2, nothing decided', async () => {
+    const r = role({
+      autonomy: 'full',
+      turns: [
+        { escalate: { category: 'ambiguous', reason: 'which customer?' } },
+        { final: { summary: 'done' } },
+      ],
+    });
+    const run = json<{ status: string; escalations: { id: string }[] }>(
+      await runCli(['run', r.file, '--json', '--data-dir', r.dataDir]),
+    );
+    assert.equal(run.status, 'escalated');
+    const id = run.escalations[0]!.id;
+    for (const name of [
+      'agent:x',
+      'model:x',
+      'role:x',
+      'manager:lead/run_1',
+      'nightshift',
+      'policy',
+      'System',
+    ]) {
+      const res = await runCli(['answer', id, 'go', '--as', name, '--data-dir', r.dataDir]);
+      assert.equal(res.code, 2, `${name}: ${res.stderr}`);
+      assert.match(res.stderr, /ACTOR_INVALID/, name);
+    }
+    const inbox = json<{ escalations: { id: string }[] }>(
+      await runCli(['inbox', '--json', '--data-dir', r.dataDir]),
+    );
+    assert.deepEqual(
+      inbox.escalations.map((e) => e.id),
+      [id],
+    );
+    // A person's name that merely starts like one is a person's name.
+    const ok = await runCli(['answer', id, 'go', '--as', 'policy-desk', '--data-dir', r.dataDir]);
+    assert.equal(ok.code, 0, ok.stderr);
+  });
+});
