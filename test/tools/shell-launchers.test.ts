@@ -133,6 +133,9 @@ describe('an allowlisted program does not start one that is not', () => {
     const status = await exec('git', ['status', '--short']);
     assert.equal(status.result?.exitCode, 0, status.result?.stderr);
     assert.equal(existsSync(pwned), false, 'core.fsmonitor ran');
+    // The settings put first leave ordinary use alone.
+    const diff = await exec('git', ['diff', '--stat']);
+    assert.equal(diff.result?.exitCode, 0, diff.result?.stderr);
     rmSync(join(ws, '.git'), { recursive: true, force: true });
   });
 

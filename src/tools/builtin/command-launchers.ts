@@ -73,8 +73,8 @@ export const GIT_SAFE_CONFIG = [
   'core.pager=cat',
   'core.editor=true',
   'sequence.editor=true',
-  'core.sshCommand=false',
-  'diff.external=',
+  'core.sshCommand=ssh',
+  'protocol.ext.allow=never',
   'credential.helper=',
 ];
 
