@@ -3,9 +3,9 @@
 // daemon gets results, and a person's later decision drives the run on in the deciding process, as for
 // any foreground run (decision 027). stdout carries the protocol: everything else goes to stderr.
 import type { RunSummary } from '../engine/summary.js';
+import { NightshiftError } from '../errors.js';
 import type { Role } from '../roles/schema.js';
 import type { Runtime } from '../runtime.js';
-import { NightshiftError } from '../errors.js';
 import type { McpDoors, McpScope, StartedRun } from './doors.js';
 import { createMcpServer } from './server.js';
 import { StdioJsonRpcTransport } from './stdio-transport.js';
