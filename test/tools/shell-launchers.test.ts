@@ -82,6 +82,15 @@ describe('an allowlisted program does not start one that is not', () => {
     ['env', ['--split=touch pwned'], /env -S/],
     ['env', ['LD_PRELOAD=/tmp/x.so', 'cat', 'a.txt'], /env would set "LD_PRELOAD"/],
     ['timeout', ['5', 'touch', 'pwned'], /would run 'touch'/],
+    ['timeout', ['-s', 'KILL', '5', 'sh', '-c', 'touch pwned'], /would run 'sh'/],
+    // An option's value that names an allowlisted program is not the program run.
+    ['xargs', ['-a', 'cat', 'touch'], /would run 'touch'/],
+    ['xargs', ['-I', 'cat', 'touch', 'cat'], /would run 'touch'/, 'pwned'],
+    ['xargs', ['--arg', 'cat', 'touch'], /would run 'touch'/],
+    ['env', ['--uns', 'cat', 'touch', 'pwned'], /would run 'touch'/],
+    ['env', ['-u', 'cat', 'touch', 'pwned'], /would run 'touch'/],
+    ['env', ['--frobnicate', 'cat', 'touch', 'pwned'], /does not know/],
+    ['xargs', ['-Z', 'cat'], /-Z is an option nightshift does not know/],
     ['git', ['-c', 'core.pager=touch pwned', 'log'], /git -c/],
     ['git', ['-ccore.fsmonitor=touch pwned', 'status'], /git -c/],
     ['git', ['--config-env=core.pager=X', 'log'], /git would run/],
@@ -148,8 +157,12 @@ describe('an allowlisted program does not start one that is not', () => {
     assert.equal(sed.result?.stdout, 'gamma beta\n');
     const xargs = await exec('xargs', ['cat'], 'a.txt\n');
     assert.equal(xargs.result?.stdout, 'alpha beta\n');
-    const env = await exec('env', ['cat', 'a.txt']);
+    const env = await exec('env', ['-i', 'cat', 'a.txt']);
     assert.equal(env.result?.stdout, 'alpha beta\n');
+    const perLine = await exec('xargs', ['-n', '1', 'cat'], 'a.txt\n');
+    assert.equal(perLine.result?.stdout, 'alpha beta\n');
+    const timed = await exec('timeout', ['-k', '1', '5', 'cat', 'a.txt']);
+    assert.equal(timed.result?.stdout, 'alpha beta\n');
     const tar = await exec('tar', ['-cf', 'x.tar', 'a.txt']);
     assert.equal(tar.result?.exitCode, 0, tar.result?.stderr);
     const list = await exec('tar', ['-tf', 'x.tar']);

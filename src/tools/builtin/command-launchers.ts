@@ -15,21 +15,121 @@ export interface Launchable {
 
 export type LaunchCheck = { ok: true; args: string[] } | { ok: false; reason: string };
 
-/** Programs whose first operand that names a program is run with the operands after it. */
-const WRAPPERS = new Set([
-  'xargs',
-  'nice',
-  'nohup',
-  'timeout',
-  'setsid',
-  'stdbuf',
-  'time',
-  'ionice',
+/**
+ * Programs that run the program named by an operand, with the options each takes (GNU's): `value` options
+ * take the next argument (or the rest of a short cluster, or `=value`); `optional` long ones take only
+ * `=value`; `refused` ones cannot be checked. An option not listed refuses the call: what it takes, and
+ * so where the program's name is, would be a guess.
+ */
+interface OptionGrammar {
+  shortFlags: string;
+  shortValue: string;
+  longFlags: readonly string[];
+  longValue: readonly string[];
+  longOptional?: readonly string[];
+  refused?: { short: string; long: readonly string[]; why: string };
+  /** `nice -5`: a dash and digits is an option. */
+  numeric?: boolean;
+}
+const WRAPPER_OPTIONS: Record<string, OptionGrammar> = {
+  env: {
+    shortFlags: 'i0v',
+    shortValue: 'uC',
+    longFlags: ['ignore-environment', 'null', 'debug', 'list-signal-handling', 'help', 'version'],
+    longValue: ['unset', 'chdir'],
+    longOptional: ['block-signal', 'default-signal', 'ignore-signal'],
+    refused: {
+      short: 'S',
+      long: ['split-string'],
+      why: 'env -S splits a string into a command line, which cannot be checked',
+    },
+  },
+  xargs: {
+    shortFlags: '0prtx',
+    shortValue: 'adEILnPs',
+    longFlags: [
+      'null',
+      'interactive',
+      'no-run-if-empty',
+      'verbose',
+      'exit',
+      'show-limits',
+      'open-tty',
+      'help',
+      'version',
+    ],
+    longValue: ['arg-file', 'delimiter', 'max-args', 'max-procs', 'max-chars', 'process-slot-var'],
+    longOptional: ['eof', 'replace', 'max-lines'],
+    refused: {
+      short: 'eil',
+      long: [],
+      why: 'the short forms -e, -i and -l take an attached value only; use -E, -I or -L',
+    },
+  },
+  timeout: {
+    shortFlags: 'v',
+    shortValue: 'ks',
+    longFlags: ['foreground', 'preserve-status', 'verbose', 'help', 'version'],
+    longValue: ['kill-after', 'signal'],
+  },
+  nice: {
+    shortFlags: '',
+    shortValue: 'n',
+    longFlags: ['help', 'version'],
+    longValue: ['adjustment'],
+    numeric: true,
+  },
+  time: {
+    shortFlags: 'apvq',
+    shortValue: 'fo',
+    longFlags: ['append', 'portability', 'verbose', 'quiet', 'help', 'version'],
+    longValue: ['format', 'output'],
+  },
+  nohup: { shortFlags: '', shortValue: '', longFlags: ['help', 'version'], longValue: [] },
+  setsid: {
+    shortFlags: 'cfw',
+    shortValue: '',
+    longFlags: ['ctty', 'fork', 'wait', 'help', 'version'],
+    longValue: [],
+  },
+  stdbuf: {
+    shortFlags: '',
+    shortValue: 'ioe',
+    longFlags: ['help', 'version'],
+    longValue: ['input', 'output', 'error'],
+  },
+  ionice: {
+    shortFlags: 't',
+    shortValue: 'cnpPu',
+    longFlags: ['ignore', 'help', 'version'],
+    longValue: ['class', 'classdata', 'pid', 'pgid', 'uid'],
+  },
+};
+
+/**
+ * Programs that run what their arguments name, with options too varied to find it by: refused unless
+ * their rule bounds every argument with `args` patterns (then the role's author took that on).
+ */
+const UNEXAMINED = new Set([
+  'watch',
   'chrt',
   'taskset',
+  'flock',
+  'sudo',
+  'doas',
+  'su',
+  'runuser',
+  'unshare',
+  'nsenter',
+  'chroot',
+  'strace',
+  'ltrace',
+  'busybox',
+  'setpriv',
+  'prlimit',
+  'script',
+  'parallel',
 ]);
-/** Programs that run a shell string of their arguments, whatever they are: never behind another one. */
-const SHELL_STRING = new Set(['watch']);
 const FIND_EXEC = new Set(['-exec', '-execdir', '-ok', '-okdir']);
 /** tar's options that run a program (GNU getopt takes any unambiguous prefix of a long one). */
 const TAR_RUNS = [
@@ -84,6 +184,58 @@ const isLong = (a: string, names: readonly string[]) => {
   return name.length > 0 ? names.find((n) => n.startsWith(name)) : undefined;
 };
 
+/** Where the first operand is, after the options of `g`; refuses an option it does not know. */
+function firstOperand(
+  args: readonly string[],
+  g: OptionGrammar,
+): { ok: true; at: number } | { ok: false; reason: string } {
+  let i = 0;
+  while (i < args.length) {
+    const a = args[i] ?? '';
+    if (a === '--') return { ok: true, at: i + 1 };
+    if (!a.startsWith('-') || a === '-') return { ok: true, at: i };
+    const bad = (why: string) => ({
+      ok: false as const,
+      reason: `argument ${i} ${JSON.stringify(a)}: ${why}`,
+    });
+    if (a.startsWith('--')) {
+      const [name = '', value] = a.slice(2).split(/=(.*)/s);
+      const all = [...g.longFlags, ...g.longValue, ...(g.longOptional ?? []), ...(g.refused?.long ?? [])];
+      const matches = all.filter((n) => n.startsWith(name));
+      const exact = all.find((n) => n === name);
+      const full = exact ?? (matches.length === 1 ? matches[0] : undefined);
+      if (g.refused?.long.some((n) => n.startsWith(name) && name !== '')) return bad(g.refused.why);
+      if (!full)
+        return bad(
+          matches.length > 1
+            ? 'an ambiguous option'
+            : 'an option nightshift does not know for this program, so it cannot tell where the program it runs is named',
+        );
+      i += g.longValue.includes(full) && value === undefined ? 2 : 1;
+      continue;
+    }
+    if (g.numeric && /^-\d+$/.test(a)) {
+      i++;
+      continue;
+    }
+    let consumed = 1;
+    for (let k = 1; k < a.length; k++) {
+      const c = a[k] ?? '';
+      if (g.refused?.short.includes(c)) return bad(g.refused.why);
+      if (g.shortValue.includes(c)) {
+        if (k === a.length - 1) consumed = 2;
+        break;
+      }
+      if (!g.shortFlags.includes(c))
+        return bad(
+          `-${c} is an option nightshift does not know for this program, so it cannot tell where the program it runs is named`,
+        );
+    }
+    i += consumed;
+  }
+  return { ok: true, at: i };
+}
+
 /**
  * Checks `args` of `program` (its allowlist rule's patterns, then what it would run) and returns the argument
  * vector to run: for GNU awk and GNU sed, `--sandbox` first (no system(), pipes, `e`, `r`/`w`).
@@ -116,12 +268,14 @@ export function checkLaunch(
         ok: false,
         reason: `${command} would run '${inner}' (${of}), which is not on this role's allowlist: an allowlisted program may not start one that is not`,
       };
-    if (found.realName && SHELL_STRING.has(found.realName))
-      return { ok: false, reason: `${command} would run '${inner}', which runs its arguments as shell text` };
     const checked = checkLaunch(inner, innerArgs, found, resolve, depth + 1);
     return checked.ok ? { ok: true, args: [...args] } : checked;
   };
-  if (SHELL_STRING.has(name)) return { ok: true, args: [...args] };
+  if (UNEXAMINED.has(name) && (typeof rule === 'string' || !rule.args))
+    return {
+      ok: false,
+      reason: `${command} runs whatever program its arguments name, and nightshift does not read its options to check it; list the program itself, or give ${command} args patterns`,
+    };
   if (name === 'find') {
     for (let i = 0; i < args.length; i++) {
       if (!FIND_EXEC.has(args[i] ?? '')) continue;
@@ -133,56 +287,34 @@ export function checkLaunch(
     }
     return { ok: true, args: [...args] };
   }
-  if (name === 'env') {
-    for (const [i, a] of args.entries())
-      if (a === '-S' || /^-[a-zA-Z0-9]*S/.test(a) || isLong(a, ['split-string']))
+  const grammar = WRAPPER_OPTIONS[name];
+  if (grammar) {
+    const parsed = firstOperand(args, grammar);
+    if (!parsed.ok) return { ok: false, reason: `${command}: ${parsed.reason}` };
+    let at = parsed.at;
+    if (name === 'env') {
+      let firstAssignment: string | undefined;
+      while (at < args.length && /^[^=]+=/.test(args[at] ?? '')) firstAssignment ??= args[at++];
+      if (at >= args.length) return { ok: true, args: [...args] };
+      if (firstAssignment)
         return {
           ok: false,
-          reason: `argument ${i} ${JSON.stringify(a)}: env -S splits a string into a command line, which cannot be checked`,
+          reason: `env would set ${JSON.stringify(firstAssignment.split('=')[0])} for the program it runs: a variable (LD_PRELOAD, PAGER, GIT_*) can decide what that program runs; pass fixed variables with scope.env`,
         };
-    let i = 0;
-    while (i < args.length) {
-      const a = args[i] ?? '';
-      if (a === '--') {
-        i++;
-        break;
-      }
-      if (a === '-u' || a === '-C' || a === '--unset' || a === '--chdir') {
-        i += 2;
-        continue;
-      }
-      if (a.startsWith('-') && a !== '-') {
-        i++;
-        continue;
-      }
-      break;
     }
-    let firstAssignment: string | undefined;
-    while (i < args.length && /^[^=]+=/.test(args[i] ?? '')) firstAssignment ??= args[i++];
-    if (i >= args.length) return { ok: true, args: [...args] };
-    if (firstAssignment)
-      return {
-        ok: false,
-        reason: `env would set ${JSON.stringify(firstAssignment.split('=')[0])} for the program it runs: a variable (LD_PRELOAD, PAGER, GIT_*) can decide what that program runs; pass fixed variables with scope.env`,
-      };
-    return nested(i, 'env');
-  }
-  if (WRAPPERS.has(name)) {
-    // The first operand that names a program is what runs; what comes before are options and values
-    // (`timeout -s KILL 5`, `xargs -n 1`), which never name an installed program in these tools.
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i] ?? '';
-      if (a.startsWith('-') || a === '') continue;
-      const found = resolve(a);
-      if (!found.rule && !found.realName) continue;
-      if (name === 'xargs' && found.rule && typeof found.rule !== 'string' && found.rule.args)
+    // timeout's first operand is its duration; the program follows it.
+    if (name === 'timeout') at++;
+    // xargs without a program runs echo.
+    if (at >= args.length) return { ok: true, args: [...args] };
+    if (name === 'xargs') {
+      const found = resolve(args[at] ?? '');
+      if (found.rule && typeof found.rule !== 'string' && found.rule.args)
         return {
           ok: false,
-          reason: `xargs would run '${a}' with arguments read from stdin, which '${a}''s argument patterns cannot check`,
+          reason: `xargs would run '${args[at]}' with arguments read from stdin, which '${args[at]}''s argument patterns cannot check`,
         };
-      return nested(i, name);
     }
-    return { ok: true, args: [...args] };
+    return nested(at, name);
   }
   if (name === 'gawk' || name === 'sed') {
     // GNU's own switch: no system(), no pipes or redirections to commands (awk), no `e`, `r` or `w` (sed).
