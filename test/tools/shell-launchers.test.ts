@@ -94,6 +94,10 @@ describe('an allowlisted program does not start one that is not', () => {
     ['git', ['-c', 'core.pager=touch pwned', 'log'], /git -c/],
     ['git', ['-ccore.fsmonitor=touch pwned', 'status'], /git -c/],
     ['git', ['--config-env=core.pager=X', 'log'], /git would run/],
+    // A global option's value is not the subcommand: -c after it is still git's own.
+    ['git', ['--git-dir', '.git', '-c', 'core.pager=touch pwned', 'log'], /git -c/],
+    ['git', ['-C', '.', '-c', 'core.pager=touch pwned', 'log'], /git -c/],
+    ['git', ['--frobnicate', 'log'], /does not know for git/],
     ['git', ['--exec-path=.', 'status'], /git would run/],
     ['git', ['clone', '--upload-pack=touch pwned', 'x', 'y'], /git would run/],
     ['git', ['rebase', '-x', 'touch pwned', 'HEAD'], /rebase -x/],
@@ -167,7 +171,7 @@ describe('an allowlisted program does not start one that is not', () => {
     assert.equal(tar.result?.exitCode, 0, tar.result?.stderr);
     const list = await exec('tar', ['-tf', 'x.tar']);
     assert.equal(list.result?.stdout, 'a.txt\n');
-    const git = await exec('git', ['--version']);
+    const git = await exec('git', ['-C', '.', '--no-pager', '--version']);
     assert.match(git.result?.stdout ?? '', /^git version/);
   });
 });

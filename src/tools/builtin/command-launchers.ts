@@ -152,6 +152,30 @@ const GIT_RUNS = [
   'ext-diff',
   'tool',
 ];
+/** git's options before the subcommand (git(1)): those that take the next argument, and the flags. */
+const GIT_GLOBAL_VALUE = ['-C', '--git-dir', '--work-tree', '--namespace', '--super-prefix', '--attr-source'];
+const GIT_GLOBAL_FLAGS = [
+  '-v',
+  '--version',
+  '-h',
+  '--help',
+  '-p',
+  '--paginate',
+  '-P',
+  '--no-pager',
+  '--no-replace-objects',
+  '--bare',
+  '--literal-pathspecs',
+  '--glob-pathspecs',
+  '--noglob-pathspecs',
+  '--icase-pathspecs',
+  '--no-optional-locks',
+  '--html-path',
+  '--man-path',
+  '--info-path',
+  '--no-lazy-fetch',
+  '--list-cmds',
+];
 /** git subcommands that run commands given as their arguments. */
 const GIT_RUNNING_SUBCOMMANDS = new Set([
   'bisect',
@@ -344,6 +368,7 @@ export function checkLaunch(
   }
   if (name === 'git') {
     let sub: string | undefined;
+    let globalValue = false;
     for (const [i, a] of args.entries()) {
       const refuse = (why: string): LaunchCheck => ({
         ok: false,
@@ -354,11 +379,21 @@ export function checkLaunch(
         // Before the subcommand: `-c name=value` sets configuration, which can name a program.
         if (a === '-c' || /^-c./.test(a))
           return refuse('git -c sets configuration, which can name a program to run');
-        if (a === '-C') continue;
-        if (!a.startsWith('-') && args[i - 1] !== '-C') {
-          sub = a;
-          if (GIT_RUNNING_SUBCOMMANDS.has(a)) return refuse(`git ${a} runs commands it is given`);
+        if (globalValue) {
+          globalValue = false;
+          continue;
         }
+        if (a.startsWith('-')) {
+          const [opt = ''] = a.split('=');
+          if (GIT_GLOBAL_VALUE.includes(opt)) globalValue = !a.includes('=');
+          else if (!GIT_GLOBAL_FLAGS.includes(opt))
+            return refuse(
+              'an option before the subcommand that nightshift does not know for git, so it cannot tell which argument is the subcommand',
+            );
+          continue;
+        }
+        sub = a;
+        if (GIT_RUNNING_SUBCOMMANDS.has(a)) return refuse(`git ${a} runs commands it is given`);
         continue;
       }
       if (a === '-x' && sub === 'rebase') return refuse('git rebase -x runs a command');
