@@ -3,9 +3,10 @@
 // daemon gets results, and a person's later decision drives the run on in the deciding process, as for
 // any foreground run (decision 027). stdout carries the protocol: everything else goes to stderr.
 import type { RunSummary } from '../engine/summary.js';
+import { NightshiftError } from '../errors.js';
 import type { Role } from '../roles/schema.js';
 import type { Runtime } from '../runtime.js';
-import type { McpDoors, StartedRun } from './doors.js';
+import type { McpDoors, McpScope, StartedRun } from './doors.js';
 import { createMcpServer } from './server.js';
 import { StdioJsonRpcTransport } from './stdio-transport.js';
 
@@ -14,6 +15,11 @@ export interface StdioOptions {
   roles: readonly Role[];
   /** Who started the server (the OS user): runs it starts are recorded as `mcp:<name>`. */
   user: string;
+  /**
+   * What the client may do (`nightshift mcp --scope`): `runs:read` always, `events:send` to start runs
+   * and send events. The same words and refusals as a token's on `/mcp`.
+   */
+  scopes: readonly McpScope[];
   /** A line for stderr. */
   say(line: string): void;
   input?: NodeJS.ReadableStream;
@@ -52,9 +58,17 @@ export async function serveMcpStdio(o: StdioOptions): Promise<void> {
     runtime,
     roles: o.roles,
     actor: `mcp:${o.user}`,
-    // The person who can start this process can open the store: they may read and start, as with the
-    // CLI. Deciding is not a scope here: no tool decides.
-    requireScope: () => {},
+    // The person who starts this process chooses what the agent they hand it to may do (`--scope`):
+    // an agent that should only read runs gets no runs.start, as a read-only token gets none on /mcp.
+    // Deciding is not a scope here: no tool decides.
+    requireScope: (scope) => {
+      if (o.scopes.includes(scope)) return;
+      throw new NightshiftError(
+        'AUTH_FORBIDDEN',
+        `this needs the scope ${scope}, which this server was not given (nightshift mcp --scope ${o.scopes.join(',')}); start it with --scope ${[...o.scopes, scope].join(',')} to allow it`,
+        { details: { scope } },
+      );
+    },
     start,
     emit: (event, payload, e) => runtime.emit(event, payload, e),
     noListener:
@@ -73,7 +87,7 @@ export async function serveMcpStdio(o: StdioOptions): Promise<void> {
     process.once('SIGINT', () => resolve());
   });
   await server.connect(transport);
-  o.say(`nightshift mcp: serving ${o.roles.length} role(s) over stdio`);
+  o.say(`nightshift mcp: serving ${o.roles.length} role(s) over stdio (scope ${o.scopes.join(',')})`);
   await closed;
   await server.close().catch(() => {});
   if (driving.size > 0) o.say(`nightshift mcp: waiting for ${driving.size} run(s) to finish or pause`);

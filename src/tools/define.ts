@@ -45,8 +45,10 @@ export function defineTool<Input, Output>(def: ToolDefinition<Input, Output>): T
     input: def.input,
     effect: def.effect,
     approval: def.approval ?? 'policy',
-    // Unknown means unsafe: a tool must opt in to being re-run after an unknown outcome.
-    idempotent: def.idempotent ?? false,
+    // Unknown means unsafe: a tool with a side effect must opt in to being re-run after an unknown
+    // outcome. A read has none (the policy runs it at observe on that word), so running it again is safe:
+    // asking a person whether a lost read "happened", or syncing its claim to disk, buys nothing.
+    idempotent: def.idempotent ?? def.effect === 'read',
     ...(def.scope ? { scope: def.scope } : {}),
     ...(def.jsonSchema ? { jsonSchema: def.jsonSchema } : {}),
     run: def.run,

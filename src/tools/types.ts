@@ -93,6 +93,7 @@ export interface ToolDefinition<Input, Output> {
   input: z.ZodType<Input>;
   effect: Effect;
   approval?: 'policy' | 'always';
+  /** Default: `true` for a `read` tool (nothing to repeat), `false` for every other effect. */
   idempotent?: boolean | ((args: Input) => boolean);
   scope?: (args: Input, ctx: ScopeContext) => Promise<ScopeVerdict> | ScopeVerdict;
   run: (args: Input, ctx: ToolContext) => Promise<Output> | Output;

@@ -2,7 +2,7 @@
 // creating missing folders, and opening the file so that nothing read or written can lie outside.
 // Every reason names the path as the model gave it and says why, so the model can correct itself.
 import { constants, lstatSync, realpathSync, type Stats } from 'node:fs';
-import { type FileHandle, lstat, mkdir, open, readlink } from 'node:fs/promises';
+import { type FileHandle, lstat, mkdir, open, readlink, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { NightshiftError } from '../errors.js';
 import { callInvalid, toolFailed } from './failures.js';
@@ -301,14 +301,25 @@ async function liesInside(
   }
 }
 
+/** Unlinks the file `handle` was opened on, by its real path, when that path still names the same file. */
+async function removeStray(handle: FileHandle, opened: Stats): Promise<void> {
+  try {
+    const real = await readlink(`/proc/self/fd/${handle.fd}`);
+    const now = await lstat(real);
+    if (now.dev === opened.dev && now.ino === opened.ino) await unlink(real);
+  } catch {
+    // Best effort: the refusal below is what matters, and nothing was written to the file.
+  }
+}
+
 /**
  * Opens a resolved regular file with O_NOFOLLOW (a symlink swapped in after the check is refused, not
  * followed) and O_NONBLOCK (a fifo swapped in cannot hang the open), then checks the opened descriptor
  * (fstat, /proc/self/fd), before a byte is read or written, so no check can be raced by a swap between it
  * and the open:
  * - it is a regular file;
- * - it really lies inside the workspace (a parent swapped for a symlink is caught here; a new file created
- *   through it stays empty);
+ * - it really lies inside the workspace (a parent swapped for a symlink is caught here; a new file this
+ *   call created through it is removed again, empty);
  * - it has one hard link, for reading as for writing: a second name may be a file outside the workspace
  *   (a hard link made before the run, from `ln /etc/shadow ws/x`), and a link cannot be told from its
  *   original.
@@ -335,9 +346,23 @@ export async function openInside(
           constants.O_WRONLY |
           constants.O_CREAT |
           (purpose === 'append' ? constants.O_APPEND : purpose === 'create' ? constants.O_EXCL : 0);
+  // A write to a name that was not there opens with O_EXCL, so this call knows the file is its own
+  // creation (and may remove it again, below); one that appeared meanwhile is opened as it is.
+  const writes = purpose === 'overwrite' || purpose === 'append' || purpose === 'create';
+  let created = purpose === 'create';
   let handle: FileHandle;
   try {
-    handle = await open(where.absolute, flags, 0o644);
+    try {
+      handle = await open(
+        where.absolute,
+        flags | (writes && before === undefined ? constants.O_EXCL : 0),
+        0o644,
+      );
+      created ||= writes && before === undefined;
+    } catch (err) {
+      if (!(errorCode(err) === 'EEXIST' && purpose !== 'create' && before === undefined)) throw err;
+      handle = await open(where.absolute, flags, 0o644);
+    }
   } catch (err) {
     if (errorCode(err) === 'ELOOP') throw violation(userPath, 'became a symlink');
     throw err;
@@ -345,7 +370,12 @@ export async function openInside(
   try {
     const st = await handle.stat();
     if (!st.isFile()) throw callInvalid(`'${userPath}' is ${kindOf(st)}, not a regular file`);
-    if (!(await liesInside(handle, where, st))) throw violation(userPath, 'was redirected');
+    if (!(await liesInside(handle, where, st))) {
+      // A write whose folder was swapped for a symlink between the check and the open made a new, empty
+      // file outside: take it away again (only that file: same device and inode, and none there before).
+      if (created) await removeStray(handle, st);
+      throw violation(userPath, 'was redirected');
+    }
     if (st.nlink > 1)
       throw new NightshiftError(
         'SCOPE_VIOLATION',

@@ -2,12 +2,21 @@
 // (O_NOFOLLOW, then fstat), never on a path checked earlier. The races are made deterministic by wrapping
 // node:fs/promises so that the swap happens exactly between the tool's checks and its open.
 import assert from 'node:assert/strict';
-import { constants, linkSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  constants,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import fsp from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
-import { fsRead, fsSearch } from '../../src/tools/builtin/index.js';
+import { fsRead, fsSearch, fsWrite } from '../../src/tools/builtin/index.js';
 import { testRole, toolContext } from '../support/role.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -18,7 +27,7 @@ const outside = join(tmp.path, 'outside');
 mkdirSync(ws);
 mkdirSync(outside);
 writeFileSync(join(outside, 'secret.txt'), 'TOP-SECRET payroll\n');
-const role = testRole({ workspace: ws, tools: ['fs.read', 'fs.search'] });
+const role = testRole({ workspace: ws, tools: ['fs.read', 'fs.search', 'fs.write'] });
 const ctx = () => toolContext(role);
 
 type Opener = typeof fsp.open;
@@ -152,6 +161,55 @@ describe('a file swapped between the check and the open', () => {
     } finally {
       rmSync(join(ws, 'sub'));
       rmSync(join(tmp.path, 'old-sub'), { recursive: true });
+    }
+  });
+});
+
+describe('a write whose folder became a symlink to outside', () => {
+  for (const mode of ['overwrite', 'create', 'append'] as const) {
+    it(`fs.write (${mode}) is refused and leaves no file outside`, async () => {
+      mkdirSync(join(ws, 'drop'));
+      const inner = join(ws, 'drop', 'new.txt');
+      const elsewhere = join(outside, `drop-${mode}`);
+      mkdirSync(elsewhere);
+      swapBeforeOpen(inner, () => {
+        renameSync(join(ws, 'drop'), join(tmp.path, `old-drop-${mode}`));
+        symlinkSync(elsewhere, join(ws, 'drop'));
+      });
+      try {
+        await assert.rejects(
+          Promise.resolve(
+            fsWrite.run(fsWrite.input.parse({ path: 'drop/new.txt', content: 'model text', mode }), ctx()),
+          ),
+          { code: 'SCOPE_VIOLATION' },
+        );
+        // Before, the open's O_CREAT left an empty new.txt in the outside folder.
+        assert.deepEqual(readdirSync(elsewhere), []);
+      } finally {
+        rmSync(join(ws, 'drop'));
+        rmSync(join(tmp.path, `old-drop-${mode}`), { recursive: true });
+      }
+    });
+  }
+
+  it('an outside file that was already there is left alone', async () => {
+    mkdirSync(join(ws, 'keep'));
+    const elsewhere = join(outside, 'keep');
+    mkdirSync(elsewhere);
+    writeFileSync(join(elsewhere, 'new.txt'), '');
+    swapBeforeOpen(join(ws, 'keep', 'new.txt'), () => {
+      renameSync(join(ws, 'keep'), join(tmp.path, 'old-keep'));
+      symlinkSync(elsewhere, join(ws, 'keep'));
+    });
+    try {
+      await assert.rejects(
+        Promise.resolve(fsWrite.run(fsWrite.input.parse({ path: 'keep/new.txt', content: 'x' }), ctx())),
+        { code: 'SCOPE_VIOLATION' },
+      );
+      assert.deepEqual(readdirSync(elsewhere), ['new.txt']);
+    } finally {
+      rmSync(join(ws, 'keep'));
+      rmSync(join(tmp.path, 'old-keep'), { recursive: true });
     }
   });
 });

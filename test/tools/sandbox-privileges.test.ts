@@ -22,7 +22,17 @@ const role = defineRole(
     instructions: 'i',
     tools: ['shell.exec'],
     workspace: './ws',
-    scope: { commands: ['cat', 'sh', 'umount', 'mount', 'unshare', 'id'] },
+    scope: {
+      commands: [
+        'cat',
+        'sh',
+        'umount',
+        'mount',
+        // unshare runs the program its arguments name: allowed only with patterns (docs/tools.md).
+        { program: 'unshare', args: ['--user', '--map-root-user', 'cat', '/proc/self/status'] },
+        'id',
+      ],
+    },
   },
   { dir: tmp.path },
 );

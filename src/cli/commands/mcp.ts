@@ -5,6 +5,7 @@ import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CONFIG_FILE } from '../../config/project.js';
 import { NightshiftError } from '../../errors.js';
+import type { McpScope } from '../../mcp/doors.js';
 import { discoverRoleFiles, uniqueRoles } from '../../roles/discover.js';
 import { type CliContext, type CommonFlags, defaultActor, withCommonFlags } from '../context.js';
 
@@ -23,6 +24,36 @@ function enterProject(config: string): void {
   process.chdir(dirname(path));
 }
 
+const MCP_SCOPES: readonly McpScope[] = ['runs:read', 'events:send'];
+
+/**
+ * `--scope`: what the agent given this server may do, in a token's words (docs/security-access.md).
+ * `runs:read` is always needed (on /mcp it is the scope to connect at all); `decide` and `operate` are
+ * refused rather than ignored, since no MCP tool decides or operates and a user naming them expects
+ * something that will not happen.
+ */
+export function parseMcpScopes(text: string): McpScope[] {
+  const named = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const out: McpScope[] = [];
+  for (const s of named) {
+    if (!(MCP_SCOPES as readonly string[]).includes(s))
+      throw new NightshiftError(
+        'USAGE',
+        `--scope ${text}: '${s}' is not a scope of the MCP server (${MCP_SCOPES.join(', ')}; no MCP tool decides or operates)`,
+      );
+    if (!out.includes(s as McpScope)) out.push(s as McpScope);
+  }
+  if (!out.includes('runs:read'))
+    throw new NightshiftError(
+      'USAGE',
+      `--scope ${text}: runs:read is needed to serve anything (it lists roles and reads runs); add it`,
+    );
+  return out;
+}
+
 export function mcpCommand(program: Command, cli: CliContext): void {
   withCommonFlags(program.command('mcp [paths...]'))
     .description('serve nightshift to an MCP client over stdio: list roles, start and read runs, the inbox')
@@ -30,7 +61,14 @@ export function mcpCommand(program: Command, cli: CliContext): void {
       '--config <file>',
       `the project's ${CONFIG_FILE}: work from its folder (default: the current one)`,
     )
-    .action(async (paths: string[], flags: CommonFlags & { config?: string }) => {
+    .option(
+      '--scope <scopes>',
+      'what the client may do: runs:read (list roles, read runs and the inbox) and events:send (start runs, send events)',
+      'runs:read,events:send',
+    )
+    .action(async (paths: string[], flags: CommonFlags & { config?: string; scope: string }) => {
+      // Checked before anything is opened or loaded: a typo must not serve with more than was meant.
+      const scopes = parseMcpScopes(flags.scope);
       // With --config, relative role paths are the project's, as in the .mcp.json of docs/mcp-server.md
       // (`mcp roles/ --config /path/to/project/...`): the client starts the server in a folder of its own.
       if (flags.config) enterProject(flags.config);
@@ -41,6 +79,6 @@ export function mcpCommand(program: Command, cli: CliContext): void {
       const roles = uniqueRoles(loaded);
       const { serveMcpStdio } = await import('../../mcp/stdio.js');
       const runtime = await cli.open(flags);
-      await serveMcpStdio({ runtime, roles, user: defaultActor(), say: cli.io.err });
+      await serveMcpStdio({ runtime, roles, user: defaultActor(), scopes, say: cli.io.err });
     });
 }

@@ -3,11 +3,10 @@
 // bubblewrap sandbox.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { accessSync, constants, realpathSync } from 'node:fs';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { basename, isAbsolute, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
-import { regexMatchesWhole } from '../../roles/role-regex.js';
 import type { RoleSettings } from '../../roles/settings.js';
 import { defineTool } from '../define.js';
 import { callInvalid } from '../failures.js';
@@ -24,6 +23,7 @@ import { execLimits } from '../sandbox/limits.js';
 import type { Secrets } from '../secrets.js';
 import type { ScopeVerdict } from '../types.js';
 import { resolveInside } from '../workspace.js';
+import { checkLaunch, type Launchable } from './command-launchers.js';
 import { spawnUnsandboxed, type UnsandboxedCommand } from './group-lifeline.js';
 import { killMarked, newProcessMarker } from './process-marker.js';
 
@@ -41,6 +41,14 @@ const Input = z.strictObject({
     .optional(),
 });
 type Input = z.infer<typeof Input>;
+
+function realPathOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
 
 function findOnPath(name: string): string | undefined {
   for (const dir of SANDBOX_PATH.split(':')) {
@@ -79,6 +87,8 @@ type Plan =
   | {
       ok: true;
       program: string;
+      /** The arguments to run: the call's, with what keeps the program from running others (`--sandbox`). */
+      argv: string[];
       cwd: string;
       workspace: string;
       sandboxed: boolean;
@@ -110,19 +120,24 @@ async function plan(args: Input, role: RoleSettings, env: NodeJS.ProcessEnv): Pr
     return { ok: false, reason: `command '${command}' must be a bare name or an absolute path` };
   const program = isAbsolute(command) ? command : findOnPath(command);
   if (!program) return { ok: false, reason: `command '${command}' is not installed on ${SANDBOX_PATH}` };
-  for (const [i, a] of args.args.entries()) {
+  for (const [i, a] of args.args.entries())
     if (a.includes('\0')) return { ok: false, reason: `argument ${i} contains a NUL byte` };
-    if (typeof rule !== 'string' && rule.args) {
-      if (!rule.args.some((re) => regexMatchesWhole(re, a))) {
-        return {
-          ok: false,
-          reason: `argument ${i} ${JSON.stringify(a)} of ${command} matches none of the allowed patterns (${rule.args.join(', ')})`,
-        };
-      }
-    }
-  }
   const where = await resolveInside(role.workspace, args.cwd, 'read');
   if (!where.ok) return { ok: false, reason: where.reason };
+  // The rule's patterns, then what the program would run besides itself: only allowlisted programs.
+  const launchable = (name: string): Launchable => {
+    const found = isAbsolute(name) ? name : name.includes('/') ? undefined : findOnPath(name);
+    const named = role.scope.commands.find((r) => (typeof r === 'string' ? r : r.program) === name);
+    const writable = found && writableProgram(found, role.workspace ?? where.workspace, where.workspace);
+    return {
+      rule: writable ? undefined : named,
+      realName: found ? basename(realPathOr(found)) : undefined,
+    };
+  };
+  // The program itself: its rule as found above (a writable one is refused below, with its own reason).
+  const self: Launchable = { rule, realName: basename(realPathOr(program)) };
+  const launch = checkLaunch(command, args.args, self, launchable);
+  if (!launch.ok) return { ok: false, reason: launch.reason };
   const writable = writableProgram(program, role.workspace ?? where.workspace, where.workspace);
   if (writable)
     return {
@@ -145,6 +160,7 @@ async function plan(args: Input, role: RoleSettings, env: NodeJS.ProcessEnv): Pr
       return {
         ok: true,
         program,
+        argv: launch.args,
         cwd: where.absolute,
         workspace: where.workspace,
         sandboxed: false,
@@ -161,7 +177,15 @@ async function plan(args: Input, role: RoleSettings, env: NodeJS.ProcessEnv): Pr
       ok: false,
       reason: `command '${command}' (${program}) is outside what the sandbox shows (/usr, /bin, /sbin, /lib*, /etc and the workspace)`,
     };
-  return { ok: true, program, cwd: where.absolute, workspace: where.workspace, sandboxed: true, pidsParent };
+  return {
+    ok: true,
+    program,
+    argv: launch.args,
+    cwd: where.absolute,
+    workspace: where.workspace,
+    sandboxed: true,
+    pidsParent,
+  };
 }
 
 function commandEnv(role: RoleSettings, secrets: Secrets, env: NodeJS.ProcessEnv): Record<string, string> {
@@ -200,7 +224,7 @@ export const shellExec = defineTool({
     const { limits } = ctx.role;
     const env = commandEnv(ctx.role, ctx.secrets, process.env);
     let file = p.program;
-    let argv = args.args;
+    let argv = p.argv;
     let cgroup: CommandCgroup | undefined;
     if (p.sandboxed) {
       const protectedPaths = [...(ctx.protectedPaths ?? [])];
@@ -214,7 +238,7 @@ export const shellExec = defineTool({
         protectedPaths,
         limits: exec,
         program: p.program,
-        args: args.args,
+        args: p.argv,
       });
       if (p.pidsParent) {
         try {

@@ -200,7 +200,9 @@ async function connect(
           jsonSchema: schema,
           // An effect the role does not state is the widest one.
           effect: effect ?? 'external',
-          idempotent: false,
+          // A tool the role calls a read has no side effect to repeat (the policy runs it at observe on
+          // that word): a crash in its call re-runs it rather than asking a person. Others: unknown, unsafe.
+          idempotent: effect === 'read',
           // The role's list of this server's tools is the allowlist: a listed tool is inside its scope.
           // A listed read tool is inside the role's allowlist; other effects declare no scope the runtime
           // can check, so at `sandbox` they are denied like any unscoped tool.

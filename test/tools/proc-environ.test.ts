@@ -1,0 +1,99 @@
+// What a command can learn of nightshift's own environment (provider keys, database URLs): a sandboxed
+// one sees a /proc of its own PID namespace, so not nightshift's process; an unsandboxed one
+// (`unsandboxedExec`) is given only PATH, HOME, LANG, the role's scope.env and its process marker. (It runs
+// as nightshift's user, so /proc/<nightshift>/environ stays readable to it: docs/tools.md says so.)
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { defineRole } from '../../src/roles/define.js';
+import { shellExec } from '../../src/tools/builtin/shell-exec.js';
+import { sandboxAvailable } from '../../src/tools/sandbox/bubblewrap.js';
+import { loadSecrets } from '../../src/tools/secrets.js';
+import type { ToolContext } from '../../src/tools/types.js';
+import { tempDir } from '../support/tmp.js';
+
+const tmp = tempDir('nightshift-proc-environ-');
+after(() => tmp.cleanup());
+mkdirSync(join(tmp.path, 'ws'));
+
+describe("a command and nightshift's own environment", () => {
+  it("a sandboxed command cannot see nightshift's process in /proc", async (t) => {
+    const available = sandboxAvailable(process.env);
+    if (!available.ok) return t.skip(available.reason);
+    const role = defineRole(
+      {
+        name: 'proc',
+        description: 'd',
+        autonomy: 'sandbox',
+        model: 'openai:unused',
+        instructions: 'i',
+        tools: ['shell.exec'],
+        workspace: './ws',
+        scope: { commands: ['cat', 'ls'] },
+      },
+      { dir: tmp.path },
+    );
+    const ctx: ToolContext = {
+      role,
+      runId: 'run_x',
+      idempotencyKey: 'run_x:1:0',
+      fencingToken: 1,
+      workspace: role.workspace,
+      signal: new AbortController().signal,
+      secrets: loadSecrets(role, {}),
+    };
+    const run = (command: string, args: string[]) =>
+      shellExec.run(shellExec.input.parse({ command, args }), ctx);
+    const environ = await run('cat', [`/proc/${process.pid}/environ`]);
+    assert.notEqual(environ.exitCode, 0, environ.stdout);
+    assert.equal(environ.stdout, '');
+    const pids = (await run('ls', ['/proc'])).stdout.split('\n').filter((n) => /^\d+$/.test(n));
+    assert.ok(pids.length > 0 && pids.length < 10, `the sandbox's /proc shows ${pids.length} processes`);
+    assert.ok(!pids.includes(String(process.pid)));
+  });
+
+  it("an unsandboxed command's environment holds none of nightshift's variables", async () => {
+    const role = defineRole(
+      {
+        name: 'proc-unsandboxed',
+        description: 'd',
+        autonomy: 'full',
+        model: 'openai:unused',
+        instructions: 'i',
+        tools: ['shell.exec'],
+        workspace: './ws',
+        scope: { commands: ['env'], unsandboxedExec: true },
+      },
+      { dir: tmp.path },
+    );
+    process.env.NIGHTSHIFT_BWRAP = '/nonexistent/bwrap';
+    process.env.PROVIDER_KEY_FOR_TEST = 'sk-test-provider-9c1f';
+    try {
+      const ctx: ToolContext = {
+        role,
+        runId: 'run_x',
+        idempotencyKey: 'run_x:1:0',
+        fencingToken: 1,
+        workspace: role.workspace,
+        signal: new AbortController().signal,
+        secrets: loadSecrets(role, {}),
+      };
+      const result = await shellExec.run(shellExec.input.parse({ command: 'env', args: [] }), ctx);
+      assert.equal(result.sandbox, 'none');
+      assert.ok(!result.stdout.includes('sk-test-provider-9c1f'), 'a provider key reached the command');
+      const names = result.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split('=')[0])
+        .sort();
+      assert.deepEqual(
+        names.filter((n) => n !== 'PWD'),
+        ['HOME', 'LANG', 'NIGHTSHIFT_PROCESS_MARKER', 'PATH'],
+      );
+    } finally {
+      delete process.env.NIGHTSHIFT_BWRAP;
+      delete process.env.PROVIDER_KEY_FOR_TEST;
+    }
+  });
+});
