@@ -51,7 +51,8 @@ describe('postgres migration 21', { skip }, () => {
       const store = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
       await store.init();
       try {
-        const ids = async (f: Parameters<typeof store.listRuns>[0]) => (await store.listRuns(f)).map((r) => r.id);
+        const ids = async (f: Parameters<typeof store.listRuns>[0]) =>
+          (await store.listRuns(f)).map((r) => r.id);
         assert.deepEqual((await ids({ parentRunId: 'run_a', limit: 10 })).sort(), ['run_b', 'run_c']);
         assert.deepEqual(await ids({ limit: 10 }), ['run_d', 'run_c', 'run_b', 'run_a']);
         assert.deepEqual(await ids({ role: 'r', limit: 10 }), ['run_d', 'run_b', 'run_a']);

@@ -46,7 +46,10 @@ export const runMethods = {
     // does; nothing was written for this event then, so a refusal has nothing to roll back.
     let out: EventDelivered[];
     if (deliveries.length === 1 && only?.kind === 'run') {
-      const one: EventDelivered = { kind: 'run', ...(await createRun(this.db, only.run, only.init, this.createGroup)) };
+      const one: EventDelivered = {
+        kind: 'run',
+        ...(await createRun(this.db, only.run, only.init, this.createGroup)),
+      };
       if (!one.created) check(one, 0);
       out = [one];
     } else {
