@@ -421,4 +421,25 @@ CREATE INDEX improvement_rounds_role ON improvement_rounds (role, created_at DES
     // results stored before this migration read as whole-suite ones (nothing recorded which they were).
     sql: 'ALTER TABLE eval_results ADD COLUMN split TEXT',
   },
+  {
+    version: 21,
+    name: 'fewer index entries written per run',
+    // A run's status changes twice (queued -> running -> settled) and each change is a non-HOT update: it
+    // writes a new entry in every index of runs whose predicate the row meets (bench/README.md, 2026-12-02).
+    // runs_queue duplicated runs_claim's predicate and no query chose it over runs_claim or runs_status
+    // (SQLite dropped it in its migration 19), yet every run wrote it twice. runs_parent held a NULL
+    // entry for every top-level run, three per run; its only lookup is `parent_run_id = $n`, which
+    // implies IS NOT NULL, so the partial index serves it. runs_created and runs_role_created were
+    // declared DESC on created_at, so each new entry went in at the left edge of the b-tree (or of its
+    // role's range), where Postgres has no fast path and splits pages in half; ascending, a new run is
+    // appended at the right edge (the rightmost-leaf fast path, pages split full), and the listings'
+    // `ORDER BY created_at DESC, id DESC` walks the index backwards: the same rows in the same order.
+    sql: `DROP INDEX runs_queue;
+DROP INDEX runs_created;
+CREATE INDEX runs_created ON runs (created_at, id);
+DROP INDEX runs_role_created;
+CREATE INDEX runs_role_created ON runs (role, created_at);
+DROP INDEX runs_parent;
+CREATE INDEX runs_parent ON runs (parent_run_id) WHERE parent_run_id IS NOT NULL;`,
+  },
 ];
