@@ -175,8 +175,11 @@ export function consoleRoutes(o: ConsoleContext): Route[] {
       throw new HttpError(404, `there is no console page ${pathForMessage(requestUrl(req).pathname)}`);
     }),
     // Any other method or a POST to an address that takes none (`/console/decide/bogus/x`): a 404 page too.
+    // The session is checked, its CSRF token is not: nothing here changes anything, and a browser's form
+    // carries the token in its body, which is never read here (the header check would call a form that
+    // did send it "without its CSRF token").
     page('*', /^\/console\/.+$/, async (req) => {
-      await reader(req);
+      await o.auth.authenticate(req, { scope: 'runs:read', csrfAfterForm: true });
       throw new HttpError(
         404,
         `there is no console page ${req.method} ${pathForMessage(requestUrl(req).pathname)}`,

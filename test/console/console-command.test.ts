@@ -74,6 +74,15 @@ describe('nightshift console', () => {
     });
     assert.equal(noAction.status, 404);
     assert.equal(await codeOf(noAction), 'NOT_FOUND');
+    // As a browser posts it: the CSRF token in the form, as every console form carries it. Still the
+    // address that takes nothing (404), not a form "sent without its CSRF token" (403).
+    const noActionForm = await fetch(`${base}/console/decide/bogus/apr_x`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', origin: base },
+      body: new URLSearchParams({ csrf, note: 'x' }),
+    });
+    assert.equal(noActionForm.status, 404);
+    assert.equal(await codeOf(noActionForm), 'NOT_FOUND');
     const notForm = await fetch(`${base}/console/decide/approve/apr_x`, {
       method: 'POST',
       headers: { cookie, 'content-type': 'text/plain', origin: base },

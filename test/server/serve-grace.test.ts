@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { json, runCli, type Served, startServe } from '../support/cli.js';
+import { fixtures } from '../support/paths.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
 import { waitFor } from '../support/wait.js';
 
@@ -61,6 +62,46 @@ describe('serve: SIGTERM with a run in flight past the grace', () => {
     );
     assert.equal(shown.status, 'queued', 'back on the queue for the next worker, not failed');
     assert.equal(shown.run.leaseOwner, null, 'its lease released');
+  });
+
+  it('exits after the grace also when a tool ignores its abort signal (a timer of its own would hold it)', async () => {
+    const r = writeTestRole({
+      name: 'deaf',
+      autonomy: 'full',
+      tools: ['deaf.wait'],
+      ledgerTools: false,
+      turns: [{ call: 'deaf.wait', args: {} }, { final: { done: true } }],
+      extra: { triggers: [{ event: 'deaf.go' }], toolModules: [fixtures('tools', 'deaf.ts')] },
+    });
+    made.push(r);
+    const served = await startServe([r.dir, '--port', '0', '--grace-ms', '300', '--data-dir', r.dataDir]);
+    started.push(served);
+    const res = await fetch(`${served.url}/events/deaf.go`, {
+      method: 'POST',
+      headers: { ...served.auth, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(res.status, 202);
+    const runId = ((await res.json()) as { runs: { runId: string }[] }).runs[0]!.runId;
+    // The worker is inside the tool call (claimed, started).
+    await waitFor(async () => {
+      const shown = json<{ toolCalls: { status: string }[] }>(
+        await runCli(['show', runId, '--json', '--data-dir', r.dataDir]),
+      );
+      return shown.toolCalls[0]?.status === 'started' ? true : undefined;
+    }, 'the tool call to be under way');
+    served.child.kill('SIGTERM');
+    // The tool's own timer would keep the process up until its 60 s are over.
+    const exit = await Promise.race([
+      served.done,
+      new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 30_000).unref()),
+    ]);
+    assert.notEqual(exit, 'still running', 'serve exits after the grace, not when the deaf tool returns');
+    const shown = json<{ status: string; run: { leaseOwner: string | null } }>(
+      await runCli(['show', runId, '--json', '--data-dir', r.dataDir]),
+    );
+    assert.equal(shown.status, 'queued', 'back on the queue for the next worker');
+    assert.equal(shown.run.leaseOwner, null);
   });
 
   it('releases the lease of a run stopped after the grace: a worker already running takes it at once', async () => {

@@ -7,6 +7,7 @@ import { issueLoginLink } from '../../auth/login-link.js';
 import { parseScopes } from '../../auth/scopes.js';
 import type { ServeFlags } from '../../server/serve.js';
 import { type CliContext, withCommonFlags } from '../context.js';
+import { exitOnceStopped } from './serve.js';
 
 export function consoleCommand(program: Command, cli: CliContext): void {
   withCommonFlags(program.command('console <paths...>'))
@@ -41,5 +42,6 @@ export function consoleCommand(program: Command, cli: CliContext): void {
           );
         },
       });
+      exitOnceStopped();
     });
 }

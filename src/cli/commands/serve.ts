@@ -32,5 +32,17 @@ export function serveCommand(program: Command, cli: CliContext): void {
         open: (extra) => cli.open(flags, extra),
         say: cli.io.err,
       });
+      exitOnceStopped();
     });
+}
+
+/**
+ * Called when serve has shut down (its runs stopped after the grace, back on the queue, the store closed
+ * by main): the process exits even if something still holds the event loop. A tool that ignores its abort
+ * signal (a timer or a socket of its own) would otherwise keep it up until the call returns, minutes or
+ * never, while the supervisor (systemd, Kubernetes) waits and then kills it. The short wait lets the
+ * store close and the last log lines out; a process with nothing left exits before it, on its own.
+ */
+export function exitOnceStopped(): void {
+  setTimeout(() => process.exit(), 2000).unref();
 }
