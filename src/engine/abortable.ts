@@ -39,81 +39,103 @@ interface Stoppable {
  * is made (at once aborted if the stop came first), and `race` is rejected directly.
  */
 export function timeLimit(lease: AbortSignal, timeLeftMs: number, message: string): TimeLimit {
-  let controller: AbortController | undefined;
-  let stopped = false;
-  let reason: unknown;
+  return new CallLimit(lease, timeLeftMs, message);
+}
+
+/**
+ * One call's limit. A class, not an object literal of closures: a literal with getters (`signal`,
+ * `outOfTime`) gets new closures per call and is made in dictionary mode, as withSignal's note says;
+ * here the accessors and methods are the prototype's, made once (bench/README.md, 2026-12-02 "perf4").
+ */
+class CallLimit implements TimeLimit, Stoppable {
+  private controller: AbortController | undefined = undefined;
+  private stopped = false;
+  private reason: unknown = undefined;
   /** The rejection of the `race` in flight, if any. */
-  let rejectRace: ((reason: unknown) => void) | undefined;
+  private rejectRace: ((reason: unknown) => void) | undefined = undefined;
   // Made only when needed: an error's stack trace is costly, and nearly every call ends in time (this
   // ran for every model turn and tool call; decision 018).
-  let outOfTime: NightshiftError | undefined;
-  const outOfTimeError = () => {
-    outOfTime ??= new NightshiftError('BUDGET_EXCEEDED', message);
-    return outOfTime;
-  };
-  const call: Stoppable = {
-    stop(why) {
-      if (stopped) return;
-      stopped = true;
-      reason = why;
-      controller?.abort(why);
-      rejectRace?.(why);
-    },
-  };
-  const unfollow = followLease(lease, call);
+  private outOfTimeError: NightshiftError | undefined = undefined;
   // Armed when something can be stopped by it: work `race` waits on (see there), or a signal handed out.
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let disposed = false;
-  // The deadline counts from now, not from when the timer is armed: setTimeout reads the clock afresh,
-  // so synchronous work between here and `race` (a tool's synchronous prelude, building the messages)
-  // would otherwise move the deadline later by its length.
-  const madeAt = performance.now();
-  const arm = () => {
-    if (disposed || stopped || timer !== undefined) return;
-    const left = timeLeftMs - (performance.now() - madeAt);
-    timer = setTimeout(() => call.stop(outOfTimeError()), Math.max(0, left));
-  };
-  return {
-    get signal() {
-      arm();
-      if (!controller) {
-        controller = new AbortController();
-        if (stopped) controller.abort(reason);
-      }
-      return controller.signal;
-    },
-    get outOfTime() {
-      return outOfTimeError();
-    },
-    timedOut: () => stopped && outOfTime !== undefined && reason === outOfTime,
-    throwIfStopped: () => {
-      if (stopped) throw reason;
-    },
-    race<T>(work: T | Promise<T>): Promise<T> {
-      // A tool that answered synchronously has nothing left to wait for: no timer is armed for it. A
-      // timer armed when the limit was made could not have fired before this either (it needs the event
-      // loop), so its answer is taken exactly as before; a ref'd timer per synchronous tool call was
-      // CPU for nothing (bench/README.md, "issue 16 goal 4", 2026-12-02).
-      if (!isThenable(work)) return Promise.resolve(work);
-      if (stopped) {
-        // The work's own rejection, if any, is dropped like its answer.
-        Promise.resolve(work).catch(() => {});
-        return Promise.reject(reason);
-      }
-      // The deadline is the one set when the limit was made (see `arm`).
-      arm();
-      return new Promise<T>((resolve, reject) => {
-        rejectRace = reject;
-        Promise.resolve(work).then(resolve, reject);
-      });
-    },
-    dispose: () => {
-      disposed = true;
-      if (timer !== undefined) clearTimeout(timer);
-      rejectRace = undefined;
-      unfollow();
-    },
-  };
+  private timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  private disposed = false;
+  /**
+   * The deadline counts from now, not from when the timer is armed: setTimeout reads the clock afresh, so
+   * synchronous work between here and `race` (a tool's synchronous prelude, building the messages) would
+   * otherwise move the deadline later by its length.
+   */
+  private readonly madeAt = performance.now();
+  private readonly unfollow: () => void;
+
+  constructor(
+    lease: AbortSignal,
+    private readonly timeLeftMs: number,
+    private readonly message: string,
+  ) {
+    this.unfollow = followLease(lease, this);
+  }
+
+  stop(why: unknown): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.reason = why;
+    this.controller?.abort(why);
+    this.rejectRace?.(why);
+  }
+
+  private arm(): void {
+    if (this.disposed || this.stopped || this.timer !== undefined) return;
+    const left = this.timeLeftMs - (performance.now() - this.madeAt);
+    this.timer = setTimeout(() => this.stop(this.outOfTime), Math.max(0, left));
+  }
+
+  get signal(): AbortSignal {
+    this.arm();
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.stopped) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  get outOfTime(): NightshiftError {
+    this.outOfTimeError ??= new NightshiftError('BUDGET_EXCEEDED', this.message);
+    return this.outOfTimeError;
+  }
+
+  timedOut(): boolean {
+    return this.stopped && this.outOfTimeError !== undefined && this.reason === this.outOfTimeError;
+  }
+
+  throwIfStopped(): void {
+    if (this.stopped) throw this.reason;
+  }
+
+  race<T>(work: T | Promise<T>): Promise<T> {
+    // A tool that answered synchronously has nothing left to wait for: no timer is armed for it. A timer
+    // armed when the limit was made could not have fired before this either (it needs the event loop),
+    // so its answer is taken exactly as before; a ref'd timer per synchronous tool call was CPU for
+    // nothing (bench/README.md, "issue 16 goal 4", 2026-12-02).
+    if (!isThenable(work)) return Promise.resolve(work);
+    if (this.stopped) {
+      // The work's own rejection, if any, is dropped like its answer.
+      Promise.resolve(work).catch(() => {});
+      return Promise.reject(this.reason);
+    }
+    // The deadline is the one set when the limit was made (see `madeAt`).
+    this.arm();
+    return new Promise<T>((resolve, reject) => {
+      this.rejectRace = reject;
+      Promise.resolve(work).then(resolve, reject);
+    });
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.rejectRace = undefined;
+    this.unfollow();
+  }
 }
 
 /**
