@@ -45,7 +45,11 @@ async function subject(dir: string, synced: boolean): Promise<Batch> {
   if (!synced) {
     // As durable-runs --unsynced: every commit at NORMAL (a benchmark-only wrapper).
     const commit = runtime.store.commit.bind(runtime.store);
-    runtime.store.commit = (batch: Record<string, unknown>) => commit({ ...batch, durable: false });
+    // On the engine's own batch, not a copy (as durable-runs --unsynced).
+    runtime.store.commit = (batch: Record<string, unknown>) => {
+      delete batch.durable;
+      return commit(batch);
+    };
   }
   return async (n) => {
     for (let i = 0; i < n; i++) {

@@ -38,82 +38,186 @@ interface Stoppable {
  * (bench/README.md, "CPU per run", 2026-12-01). The stop is held here and handed to the signal when it
  * is made (at once aborted if the stop came first), and `race` is rejected directly.
  */
-export function timeLimit(lease: AbortSignal, timeLeftMs: number, message: string): TimeLimit {
-  let controller: AbortController | undefined;
-  let stopped = false;
-  let reason: unknown;
+export function timeLimit(
+  lease: AbortSignal,
+  timeLeftMs: number,
+  message: string,
+  /** The driven segment's one timer (drive.ts), shared by its calls; else the call arms its own. */
+  shared?: SegmentDeadline,
+): TimeLimit {
+  return new CallLimit(lease, timeLeftMs, message, shared);
+}
+
+/**
+ * One timer for the calls of one driven run segment, instead of a setTimeout and a clearTimeout per
+ * model turn and per awaited tool call (five per scripted run, each a new timer list since the time left
+ * shrinks: ~2 % of its CPU, bench/README.md 2026-12-02 "perf4"). Within a segment every call's deadline
+ * is the same instant (the run's time budget ends when it ends), so the timer armed by the first call
+ * serves the next ones; it is re-armed only for a call whose deadline is earlier by more than the
+ * budget's resolution (1 ms: the run's active time is counted in whole milliseconds by its clock).
+ * When it fires it stops every call it watches that is due by then (within that resolution) and re-arms
+ * for the rest. Ref'd while a call is watched, as a call's own timer was; the driver disposes it when the
+ * segment ends, and a timer left armed with nothing watched is unref'd so it keeps no process alive.
+ */
+export class SegmentDeadline {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** The instant (performance.now) the timer is armed for; Infinity when none is. */
+  private at = Number.POSITIVE_INFINITY;
+  private readonly calls = new Set<CallLimit>();
+  private disposed = false;
+
+  /** Watches `call` until unwatched: stopped with its outOfTime error at its deadline. False once disposed. */
+  watch(call: CallLimit): boolean {
+    if (this.disposed) return false;
+    this.calls.add(call);
+    if (this.timer !== undefined && this.calls.size === 1) this.timer.ref();
+    if (call.deadline < this.at - RESOLUTION_MS) this.armFor(call.deadline);
+    return true;
+  }
+
+  unwatch(call: CallLimit): void {
+    if (!this.calls.delete(call)) return;
+    if (this.calls.size === 0) this.timer?.unref();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.calls.clear();
+  }
+
+  private armFor(at: number): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.at = at;
+    this.timer = setTimeout(this.fire, Math.max(0, at - performance.now()));
+  }
+
+  private readonly fire = () => {
+    const firedFor = this.at;
+    this.timer = undefined;
+    this.at = Number.POSITIVE_INFINITY;
+    let next = Number.POSITIVE_INFINITY;
+    for (const call of [...this.calls]) {
+      if (call.deadline <= firedFor + RESOLUTION_MS) {
+        this.calls.delete(call);
+        call.stop(call.outOfTime);
+      } else if (call.deadline < next) next = call.deadline;
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.armFor(next);
+  };
+}
+
+/** How precisely the run's time budget is known: its clock counts whole milliseconds. */
+const RESOLUTION_MS = 1;
+
+/**
+ * One call's limit. A class, not an object literal of closures: a literal with getters (`signal`,
+ * `outOfTime`) gets new closures per call and is made in dictionary mode, as withSignal's note says;
+ * here the accessors and methods are the prototype's, made once (bench/README.md, 2026-12-02 "perf4").
+ */
+class CallLimit implements TimeLimit, Stoppable {
+  private controller: AbortController | undefined = undefined;
+  private stopped = false;
+  private reason: unknown = undefined;
   /** The rejection of the `race` in flight, if any. */
-  let rejectRace: ((reason: unknown) => void) | undefined;
+  private rejectRace: ((reason: unknown) => void) | undefined = undefined;
   // Made only when needed: an error's stack trace is costly, and nearly every call ends in time (this
   // ran for every model turn and tool call; decision 018).
-  let outOfTime: NightshiftError | undefined;
-  const outOfTimeError = () => {
-    outOfTime ??= new NightshiftError('BUDGET_EXCEEDED', message);
-    return outOfTime;
-  };
-  const call: Stoppable = {
-    stop(why) {
-      if (stopped) return;
-      stopped = true;
-      reason = why;
-      controller?.abort(why);
-      rejectRace?.(why);
-    },
-  };
-  const unfollow = followLease(lease, call);
+  private outOfTimeError: NightshiftError | undefined = undefined;
   // Armed when something can be stopped by it: work `race` waits on (see there), or a signal handed out.
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let disposed = false;
-  // The deadline counts from now, not from when the timer is armed: setTimeout reads the clock afresh,
-  // so synchronous work between here and `race` (a tool's synchronous prelude, building the messages)
-  // would otherwise move the deadline later by its length.
-  const madeAt = performance.now();
-  const arm = () => {
-    if (disposed || stopped || timer !== undefined) return;
-    const left = timeLeftMs - (performance.now() - madeAt);
-    timer = setTimeout(() => call.stop(outOfTimeError()), Math.max(0, left));
-  };
-  return {
-    get signal() {
-      arm();
-      if (!controller) {
-        controller = new AbortController();
-        if (stopped) controller.abort(reason);
-      }
-      return controller.signal;
-    },
-    get outOfTime() {
-      return outOfTimeError();
-    },
-    timedOut: () => stopped && outOfTime !== undefined && reason === outOfTime,
-    throwIfStopped: () => {
-      if (stopped) throw reason;
-    },
-    race<T>(work: T | Promise<T>): Promise<T> {
-      // A tool that answered synchronously has nothing left to wait for: no timer is armed for it. A
-      // timer armed when the limit was made could not have fired before this either (it needs the event
-      // loop), so its answer is taken exactly as before; a ref'd timer per synchronous tool call was
-      // CPU for nothing (bench/README.md, "issue 16 goal 4", 2026-12-02).
-      if (!isThenable(work)) return Promise.resolve(work);
-      if (stopped) {
-        // The work's own rejection, if any, is dropped like its answer.
-        Promise.resolve(work).catch(() => {});
-        return Promise.reject(reason);
-      }
-      // The deadline is the one set when the limit was made (see `arm`).
-      arm();
-      return new Promise<T>((resolve, reject) => {
-        rejectRace = reject;
-        Promise.resolve(work).then(resolve, reject);
-      });
-    },
-    dispose: () => {
-      disposed = true;
-      if (timer !== undefined) clearTimeout(timer);
-      rejectRace = undefined;
-      unfollow();
-    },
-  };
+  private timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  private disposed = false;
+  /**
+   * The deadline counts from now, not from when the timer is armed: setTimeout reads the clock afresh, so
+   * synchronous work between here and `race` (a tool's synchronous prelude, building the messages) would
+   * otherwise move the deadline later by its length.
+   */
+  private readonly madeAt = performance.now();
+  private readonly unfollow: () => void;
+  /** Whether the segment's shared timer watches this call (instead of `timer`). */
+  private watched = false;
+
+  constructor(
+    lease: AbortSignal,
+    private readonly timeLeftMs: number,
+    private readonly message: string,
+    private readonly shared: SegmentDeadline | undefined,
+  ) {
+    this.unfollow = followLease(lease, this);
+  }
+
+  /** When the time runs out (performance.now's clock). */
+  get deadline(): number {
+    return this.madeAt + this.timeLeftMs;
+  }
+
+  stop(why: unknown): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.reason = why;
+    this.controller?.abort(why);
+    this.rejectRace?.(why);
+  }
+
+  private arm(): void {
+    if (this.disposed || this.stopped || this.timer !== undefined || this.watched) return;
+    if (this.shared?.watch(this)) {
+      this.watched = true;
+      return;
+    }
+    const left = this.timeLeftMs - (performance.now() - this.madeAt);
+    this.timer = setTimeout(() => this.stop(this.outOfTime), Math.max(0, left));
+  }
+
+  get signal(): AbortSignal {
+    this.arm();
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.stopped) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  get outOfTime(): NightshiftError {
+    this.outOfTimeError ??= new NightshiftError('BUDGET_EXCEEDED', this.message);
+    return this.outOfTimeError;
+  }
+
+  timedOut(): boolean {
+    return this.stopped && this.outOfTimeError !== undefined && this.reason === this.outOfTimeError;
+  }
+
+  throwIfStopped(): void {
+    if (this.stopped) throw this.reason;
+  }
+
+  race<T>(work: T | Promise<T>): Promise<T> {
+    // A tool that answered synchronously has nothing left to wait for: no timer is armed for it. A timer
+    // armed when the limit was made could not have fired before this either (it needs the event loop),
+    // so its answer is taken exactly as before; a ref'd timer per synchronous tool call was CPU for
+    // nothing (bench/README.md, "issue 16 goal 4", 2026-12-02).
+    if (!isThenable(work)) return Promise.resolve(work);
+    if (this.stopped) {
+      // The work's own rejection, if any, is dropped like its answer.
+      Promise.resolve(work).catch(() => {});
+      return Promise.reject(this.reason);
+    }
+    // The deadline is the one set when the limit was made (see `madeAt`).
+    this.arm();
+    return new Promise<T>((resolve, reject) => {
+      this.rejectRace = reject;
+      Promise.resolve(work).then(resolve, reject);
+    });
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.watched) this.shared?.unwatch(this);
+    this.rejectRace = undefined;
+    this.unfollow();
+  }
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   type ToolCallRecord,
 } from '../store/types.js';
 import { isIdempotent } from '../tools/types.js';
+import { SegmentDeadline } from './abortable.js';
 import { requestApproval } from './approval-request.js';
 import { capAuthority, type Demotion, lowerRung } from './authority-cap.js';
 import { secondsOverrun } from './budget.js';
@@ -85,6 +86,7 @@ class Driver implements DrivenRun {
   readonly claimed = new Set<string>();
   readonly claimedNotRun = new Set<string>();
   readonly abort = new AbortController();
+  readonly deadlines = new SegmentDeadline();
   private readonly segmentStart: number;
   private readonly baseActiveMs: number;
 
@@ -120,6 +122,7 @@ class Driver implements DrivenRun {
   /** The run is no longer driven here: its lease renewals and the shutdown listener stop. */
   stop(): void {
     this.held.stop();
+    this.deadlines.dispose();
     this.ctx.stopDriving?.removeEventListener('abort', this.onStopDriving);
   }
 

@@ -124,6 +124,7 @@ export async function executeCall(run: DrivenRun, call: ToolCallRecord): Promise
           lease: run.abort.signal,
           timeLeftMs: secondsLeftMs(state.run, role.budget, run.activeMs(now)),
           timeLimitSeconds: role.budget.maxSeconds + state.run.grant.seconds,
+          deadlines: run.deadlines,
         },
       ).finally(ended);
     }

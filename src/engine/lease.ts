@@ -205,7 +205,11 @@ export class HeldLease implements RenewableLease {
   extended(until: number): void {
     if (this.stopped || this.lost !== undefined || until <= this.validUntil) return;
     this.validUntil = until;
-    this.armDeadline();
+    // The armed deadline is the earlier one: when it fires it finds the lease usable and arms the next
+    // (armDeadline). Not re-armed here: a claim's commit extends the lease (three times in a scripted
+    // run of three calls), and a clearTimeout + setTimeout each time was CPU for nothing
+    // (bench/README.md, 2026-12-02 "perf4").
+    if (this.deadline === undefined) this.armDeadline();
   }
 
   /** The beat (lease-renewals.ts) asks, synchronously, whether this lease is to be renewed now. */
@@ -245,6 +249,7 @@ export class HeldLease implements RenewableLease {
     clearTimeout(this.deadline);
     const wait = Math.max(0, this.validUntil - this.margin - this.ctx.clock.now());
     this.deadline = setTimeout(() => {
+      this.deadline = undefined;
       if (this.usable()) this.armDeadline();
       // Not renewed in time by the beats: lost now if a call is running, else renewed at once.
       else if (this.stillHeld()) this.renewals.renewSoon(this);

@@ -58,6 +58,7 @@ export async function takeTurn(run: DrivenRun): Promise<void> {
     run.abort.signal,
     secondsLeftMs(state.run, role.budget, run.activeMs(started)),
     `the run's time budget (budget.maxSeconds with grants: ${seconds} s) ran out while the model was answering`,
+    run.deadlines,
   );
   let response: ModelResponse;
   try {

@@ -4,7 +4,7 @@
 import { type ErrorCode, NightshiftError } from '../errors.js';
 import type { ToolCallRecord } from '../store/types.js';
 import type { AnyTool, ToolContext } from '../tools/types.js';
-import { timeLimit, withSignal } from './abortable.js';
+import { type SegmentDeadline, timeLimit, withSignal } from './abortable.js';
 import { zodMessage } from './judge.js';
 
 /** Largest tool result kept (serialized); bigger results are truncated with a note. */
@@ -29,6 +29,8 @@ export interface CallLimits {
   timeLeftMs: number;
   /** The time budget in seconds (with grants), for the message. */
   timeLimitSeconds: number;
+  /** The driven segment's shared timer, if any (abortable.ts). */
+  deadlines?: SegmentDeadline | undefined;
 }
 
 /** The call's arguments as the tool's schema parses them, or the outcome of a call that cannot run. */
@@ -55,6 +57,7 @@ export async function runToolCall(
     limits.lease,
     limits.timeLeftMs,
     `the run's time budget (budget.maxSeconds with grants: ${limits.timeLimitSeconds} s) ran out while ${call.tool} was running`,
+    limits.deadlines,
   );
   try {
     limit.throwIfStopped();

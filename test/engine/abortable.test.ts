@@ -3,7 +3,7 @@
 // starts stops that call at once.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { timeLimit } from '../../src/engine/abortable.js';
+import { SegmentDeadline, timeLimit } from '../../src/engine/abortable.js';
 
 describe('timeLimit', () => {
   it('aborts every call still in flight with the lease reason, and none that ended', () => {
@@ -90,5 +90,37 @@ describe('timeLimit', () => {
     await assert.rejects(limit.race(work), /the budget ran out/);
     assert.equal(limit.timedOut(), true);
     limit.dispose();
+  });
+
+  // A driven segment's calls share one timer (SegmentDeadline): each is still stopped at its own
+  // deadline, an earlier one re-arms it, and a call that ended is not stopped by it.
+  it('stops each call of a segment at its own deadline through the shared timer', async () => {
+    const lease = new AbortController();
+    const shared = new SegmentDeadline();
+    // The first call arms the timer for its (late) deadline; each later, earlier one must re-arm it.
+    const slow = timeLimit(lease.signal, 60_000, 'slow ran out', shared);
+    const slowRace = slow.race(new Promise(() => {}));
+    const ended = timeLimit(lease.signal, 20, 'ended ran out', shared);
+    assert.equal(await ended.race(Promise.resolve('answered')), 'answered');
+    ended.dispose();
+    const quick = timeLimit(lease.signal, 30, 'quick ran out', shared);
+    const t0 = performance.now();
+    await assert.rejects(quick.race(new Promise(() => {})), /quick ran out/);
+    assert.ok(performance.now() - t0 >= 25, 'not stopped before its deadline');
+    assert.equal(quick.timedOut(), true);
+    quick.dispose();
+    // The call that ended first was not stopped when its deadline passed; the slow one goes on.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(ended.timedOut(), false);
+    assert.equal(slow.timedOut(), false);
+    const reason = new Error('lease lost');
+    lease.abort(reason);
+    await assert.rejects(slowRace, (err) => err === reason);
+    slow.dispose();
+    shared.dispose();
+    // Disposed with the segment: a late call arms its own timer and is still stopped.
+    const after = timeLimit(new AbortController().signal, 5, 'after ran out', shared);
+    await assert.rejects(after.race(new Promise(() => {})), /after ran out/);
+    after.dispose();
   });
 });
