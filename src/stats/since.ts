@@ -1,4 +1,5 @@
 // `--since`: a duration back from now (30m, 24h, 7d, 2w) or an ISO 8601 date or date-time.
+import { namesRealDay } from '../calendar-date.js';
 import { NightshiftError } from '../errors.js';
 
 /** The furthest a JavaScript Date reaches from 1970 either way (ECMA-262 21.4.1.1). */
@@ -20,18 +21,10 @@ export function parseSince(text: string, now: number): number {
       `--since '${text}' reaches back further than dates go: give ${SINCE_FORMATS}`,
     );
   }
-  const iso = /^(\d{4})-(\d{2})-(\d{2})([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(
-    text.trim(),
-  );
-  if (iso) {
+  if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text.trim())) {
     const at = Date.parse(text.trim());
-    // Date.parse takes any day up to 31 in any month (`2026-02-30` was March 2nd): a day the month does
-    // not have is refused, not moved into the next month.
-    const [year, month, day] = [Number(iso[1]), Number(iso[2]), Number(iso[3])];
-    const calendar = new Date(0);
-    calendar.setUTCFullYear(year, month - 1, day);
-    const real = calendar.getUTCMonth() === month - 1 && calendar.getUTCDate() === day;
-    if (Number.isFinite(at) && real) return at;
+    // A day its month does not have (`2026-02-30`) is refused, not moved into the next month.
+    if (Number.isFinite(at) && namesRealDay(text)) return at;
   }
   throw new NightshiftError('USAGE', `--since '${text}' is not understood: give ${SINCE_FORMATS}`);
 }

@@ -44,6 +44,8 @@ describe('nightshift token', () => {
       [['--as', 'alice', '--scope', '*'], /unknown scope '\*'.*no wildcard/],
       [['--as', 'alice', '--expires', 'tomorrow'], /--expires 'tomorrow'/],
       [['--as', 'alice', '--expires', '2001-01-01'], /not in the future/],
+      // Was moved silently to March 2nd, and the token made.
+      [['--as', 'alice', '--expires', '2999-02-30'], /--expires '2999-02-30' is not understood/],
     ];
     const before = json<unknown[]>(await cli(['token', 'list', '--json'])).length;
     for (const [args, why] of cases) {
