@@ -1,6 +1,7 @@
 // Issuing, listing and revoking access tokens (`nightshift token …`). A token is bound at create to a
 // configured person or a named service and to its scopes; its secret is returned once and only its
 // sha256 is stored. The refusals here are checked before anything is written.
+import { namesRealDay } from '../calendar-date.js';
 import { type Clock, createIdSource, systemClock } from '../clock.js';
 import { NightshiftError } from '../errors.js';
 import { PERSON_NAME, type PeopleDirectory } from '../people/config.js';
@@ -115,7 +116,8 @@ export function parseExpiry(text: string | undefined, now: number): number | nul
   if (text === 'never') return null;
   const d = /^(\d{1,6})([mhd])$/.exec(text);
   if (d) return now + Number(d[1]) * { m: 60_000, h: 3_600_000, d: DAY }[d[2] as 'm' | 'h' | 'd'];
-  const at = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
+  // A day its month does not have (`2027-02-30`) is refused, not moved into the next month.
+  const at = /^\d{4}-\d{2}-\d{2}/.test(text) && namesRealDay(text) ? Date.parse(text) : Number.NaN;
   if (Number.isNaN(at))
     throw new NightshiftError(
       'USAGE',

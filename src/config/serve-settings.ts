@@ -105,7 +105,7 @@ export function resolveServeSettings(
   const envHost = env.NIGHTSHIFT_HOST?.trim() ? env.NIGHTSHIFT_HOST : undefined;
   out.host = flags.host ?? envHost ?? config.host ?? SERVE_DEFAULTS.host;
   /** The settings a flag, variable or the config file set (not left at their defaults). */
-  const given = new Set<keyof ServeSettings>();
+  const given = new Map<keyof ServeSettings, string>();
   for (const { key, flag, env: name, min, max } of NUMERIC) {
     const [raw, source] =
       flag && flags[key] !== undefined
@@ -119,7 +119,7 @@ export function resolveServeSettings(
     // Flags and variables as typed: digits only, as every integer flag (config/whole-number.ts). The
     // config file's value is a YAML number its schema (project.ts) already took.
     out[key] = wholeNumber(raw, source, min, max);
-    given.add(key);
+    given.set(key, source);
   }
   // Node cuts a request whose headers are still arriving when requestTimeout ends anyway: a headers
   // timeout past it would be a setting that does nothing. Only the request timeout set (10 s, shorter
@@ -130,7 +130,7 @@ export function resolveServeSettings(
     else
       throw new NightshiftError(
         'USAGE',
-        `the headers timeout (${out.headersTimeoutMs} ms) must not be longer than the request timeout (${out.requestTimeoutMs} ms)`,
+        `the headers timeout (${out.headersTimeoutMs} ms, ${given.get('headersTimeoutMs')}) must not be longer than the request timeout (${out.requestTimeoutMs} ms, ${given.get('requestTimeoutMs') ?? 'the default'}): lower the first or raise the second`,
       );
   }
   out.publicOrigin = publicOriginOf(flags.publicUrl, env, config, configFile);

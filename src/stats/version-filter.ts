@@ -13,6 +13,8 @@ interface VersionFinder {
 export async function resolveVersionFilter<F extends { role?: string; version?: string }>(
   store: VersionFinder,
   filter: F,
+  /** How the caller gave it, for the message: the CLI's flag, or the API's query parameter. */
+  givenAs = '--version',
 ): Promise<F> {
   if (filter.version === undefined) return filter;
   const given = filter.version;
@@ -24,13 +26,13 @@ export async function resolveVersionFilter<F extends { role?: string; version?: 
   if (named.kind === 'none')
     throw new NightshiftError(
       'VERSION_NOT_FOUND',
-      `--version ${given}: ${whose} stored version starting with '${given}' (nightshift versions <role> lists them)`,
+      `${givenAs} ${given}: ${whose} stored version starting with '${given}' (nightshift versions <role> lists them)`,
       { details: { role: filter.role ?? null, version: given } },
     );
   const matches = named.matches;
   const listed = matches.map((m) => `${m.name}@${m.version}`).join(', ');
   throw new NightshiftError(
     'USAGE',
-    `--version ${given} is ambiguous: stored versions starting with it are ${listed}${matches.length >= 20 ? ', …' : ''}; give more of the version${filter.role === undefined ? ' or --role' : ''}`,
+    `${givenAs} ${given} is ambiguous: stored versions starting with it are ${listed}${matches.length >= 20 ? ', …' : ''}; give more of the version${filter.role === undefined ? ' or --role' : ''}`,
   );
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
-import { runCli } from '../support/cli.js';
+import { runCli, startCli } from '../support/cli.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
 
 const made: TestRole[] = [];
@@ -16,6 +16,19 @@ after(() => {
 });
 
 describe('nightshift audit', () => {
+  it('piped into a reader that stops early (| head) ends quietly, with no EPIPE', async () => {
+    const r = writeTestRole({ name: 'piped', autonomy: 'observe', turns: [{ final: { summary: 'done' } }] });
+    made.push(r);
+    for (let i = 0; i < 3; i++)
+      assert.equal((await runCli(['run', r.file, '--data-dir', r.dataDir])).code, 0);
+    // The read end is closed before the CLI writes a line: every write meets a closed pipe.
+    const started = startCli(['audit', '--data-dir', r.dataDir]);
+    started.child.stdout!.destroy();
+    const res = await started.done;
+    assert.doesNotMatch(res.stderr, /EPIPE|Unhandled 'error' event/);
+    assert.equal(res.code, 0, res.stderr);
+  });
+
   it('exports JSON lines with hashes; verify passes, then fails at an edited entry', async () => {
     const r = writeTestRole({
       name: 'watcher',

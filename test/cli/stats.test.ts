@@ -111,4 +111,22 @@ describe('nightshift stats', () => {
     const ok = await runCli(['stats', '--since', '2020-01-01T00:00:00Z', '--json', '--data-dir', r.dataDir]);
     assert.equal(json<StatsReport>(ok).filter.since, '2020-01-01T00:00:00.000Z');
   });
+
+  it('refuses a day the month does not have and a duration past the first date, exit 2', async () => {
+    // `2026-02-30` was read as March 2nd; `999999999999w` failed as an internal error (exit 1).
+    for (const [since, said] of [
+      ['2026-02-30', /--since '2026-02-30' is not understood/],
+      ['2026-04-31T06:00:00Z', /--since '2026-04-31T06:00:00Z' is not understood/],
+      ['999999999999w', /--since '999999999999w' reaches back further than dates go/],
+    ] as const) {
+      for (const command of ['stats', 'audit']) {
+        const res = await runCli([command, '--since', since, '--data-dir', r.dataDir]);
+        assert.equal(res.code, 2, `${command} --since ${since}: ${res.stderr}`);
+        assert.match(res.stderr, said);
+        assert.doesNotMatch(res.stderr, /internal error/);
+      }
+    }
+    const leap = await runCli(['stats', '--since', '2024-02-29', '--json', '--data-dir', r.dataDir]);
+    assert.equal(json<StatsReport>(leap).filter.since, '2024-02-29T00:00:00.000Z');
+  });
 });

@@ -44,6 +44,8 @@ describe('nightshift token', () => {
       [['--as', 'alice', '--scope', '*'], /unknown scope '\*'.*no wildcard/],
       [['--as', 'alice', '--expires', 'tomorrow'], /--expires 'tomorrow'/],
       [['--as', 'alice', '--expires', '2001-01-01'], /not in the future/],
+      // Was moved silently to March 2nd, and the token made.
+      [['--as', 'alice', '--expires', '2999-02-30'], /--expires '2999-02-30' is not understood/],
     ];
     const before = json<unknown[]>(await cli(['token', 'list', '--json'])).length;
     for (const [args, why] of cases) {
@@ -74,6 +76,46 @@ describe('nightshift token', () => {
       /bob is not a configured person \(people: in nightshift\.config\.yaml\): add them there\n/,
     );
     assert.equal(existsSync(fresh), false, 'a refused token request created the store');
+  });
+
+  it('login-link refuses a --url or NIGHTSHIFT_URL that is not an http(s) URL, and makes no token', async () => {
+    // `--url ftp://x` made a token and printed `ftp://x/login/link/nsl_…`, a link no browser opens.
+    const fresh = join(tmp.path, 'link-data');
+    for (const [args, env, said] of [
+      [['--url', 'ftp://x'], {}, /--url 'ftp:\/\/x' is not an http\(s\) URL/],
+      [['--url', 'serve.example.com'], {}, /--url 'serve\.example\.com' is not an http\(s\) URL/],
+      [['--url', 'https://serve.example.com/?a=1'], {}, /--url '.*' has a query or fragment/],
+      [
+        [],
+        { NIGHTSHIFT_URL: 'javascript:alert(1)' },
+        /NIGHTSHIFT_URL 'javascript:alert\(1\)' is not an http\(s\) URL/,
+      ],
+    ] as const) {
+      const res = await runCli(['token', 'login-link', '--as', 'alice', ...args, '--data-dir', fresh], {
+        cwd: tmp.path,
+        env,
+      });
+      assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`);
+      assert.match(res.stderr, said);
+      assert.equal(res.stdout, '');
+    }
+    assert.equal(existsSync(fresh), false, 'a refused login link created the store');
+    const ok = await runCli(
+      [
+        'token',
+        'login-link',
+        '--as',
+        'alice',
+        '--url',
+        'https://agents.example.com/',
+        '--json',
+        '--data-dir',
+        fresh,
+      ],
+      { cwd: tmp.path },
+    );
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(json<{ url: string }>(ok).url, /^https:\/\/agents\.example\.com\/login\/link\/nsl_/);
   });
 
   it('revokes once', async () => {

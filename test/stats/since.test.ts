@@ -15,7 +15,17 @@ describe('--since', () => {
     assert.equal(parseSince('2026-11-29T12:30:00+01:00', now), Date.parse('2026-11-29T11:30:00Z'));
   });
   it('refuses anything else with a USAGE error naming the formats', () => {
-    for (const bad of ['yesterday', '7', '7y', '-1d', '2026-13-45', '']) {
+    for (const bad of [
+      'yesterday',
+      '7',
+      '7y',
+      '-1d',
+      '2026-13-45',
+      '2026-02-30',
+      '2025-02-29',
+      '2026-06-31',
+      '',
+    ]) {
       assert.throws(
         () => parseSince(bad, now),
         (err: Error & { code?: string }) => err.code === 'USAGE' && /30m, 24h, 7d, 2w/.test(err.message),

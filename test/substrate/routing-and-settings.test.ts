@@ -259,7 +259,7 @@ describe('serve settings', () => {
     );
     assert.throws(
       () => resolveServeSettings({}, { NIGHTSHIFT_HEADERS_TIMEOUT_MS: '90000' }, {}, undefined),
-      /headers timeout \(90000 ms\) must not be longer than the request timeout \(60000 ms\)/,
+      /headers timeout \(90000 ms, NIGHTSHIFT_HEADERS_TIMEOUT_MS\) must not be longer than the request timeout \(60000 ms, the default\)/,
     );
     assert.throws(
       () => resolveServeSettings({}, { NIGHTSHIFT_WORKERS: 'two' }, {}, undefined),
@@ -319,7 +319,7 @@ describe('serve settings', () => {
     // Both set, the headers' longer: refused, naming both.
     assert.throws(
       () => resolveServeSettings({}, {}, { requestTimeoutMs: 10_000, headersTimeoutMs: 15_000 }, 'c.yaml'),
-      /headers timeout \(15000 ms\) must not be longer than the request timeout \(10000 ms\)/,
+      /headers timeout \(15000 ms, serve\.headersTimeoutMs in c\.yaml\) must not be longer than the request timeout \(10000 ms, serve\.requestTimeoutMs in c\.yaml\)/,
     );
   });
 

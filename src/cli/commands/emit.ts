@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { NightshiftError } from '../../errors.js';
 import { checkIdempotencyKey } from '../../runtime/idempotency-key.js';
+import { httpBaseUrl } from '../base-url.js';
 import { type CliContext, parseJsonFlag, withCommonFlags } from '../context.js';
 
 /**
@@ -16,18 +17,7 @@ function daemonUrl(flag: string | undefined): string {
       : env
         ? ['NIGHTSHIFT_URL', env]
         : ['default', 'http://127.0.0.1:7070'];
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
-    throw new NightshiftError(
-      'USAGE',
-      `${from} '${value}' is not an http(s) URL: give the daemon's address, e.g. http://127.0.0.1:7070`,
-    );
-  return value.replace(/\/+$/, '');
+  return httpBaseUrl(value, from, "the daemon's address");
 }
 
 export function emitCommand(program: Command, cli: CliContext): void {

@@ -14,6 +14,7 @@ import {
 import { issueLoginLink } from '../../auth/login-link.js';
 import { isNightshiftError, NightshiftError } from '../../errors.js';
 import type { AccessTokenRecord } from '../../store/types.js';
+import { httpBaseUrl } from '../base-url.js';
 import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
 import { collect } from '../repeated-options.js';
 
@@ -135,12 +136,16 @@ export function tokenCommand(program: Command, cli: CliContext): void {
     .action(async (flags: CommonFlags & { as: string; scope?: string[]; url?: string }) => {
       const scopes = parseScopes(flags.scope ?? ['runs:read']);
       const config = cli.projectConfig();
-      const base = (
-        flags.url ??
-        config.notifications?.publicUrl ??
-        process.env.NIGHTSHIFT_URL ??
-        'http://127.0.0.1:7070'
-      ).replace(/\/+$/, '');
+      // Checked like emit's: `--url ftp://x` made a token and printed a link no browser opens.
+      const [from, given] =
+        flags.url !== undefined
+          ? ['--url', flags.url]
+          : config.notifications?.publicUrl
+            ? ['notifications.publicUrl', config.notifications.publicUrl]
+            : process.env.NIGHTSHIFT_URL
+              ? ['NIGHTSHIFT_URL', process.env.NIGHTSHIFT_URL]
+              : ['default', 'http://127.0.0.1:7070'];
+      const base = httpBaseUrl(given, from, 'the address people reach serve at');
       // As for create: a person who may not log in is refused before the store is opened.
       const now = Date.now();
       const request = { kind: 'person' as const, name: flags.as, scopes, expiresAt: now + LOGIN_LINK_TTL_MS };

@@ -134,7 +134,10 @@ export function operateOperations(ctx: ApiContext): Operation[] {
         };
         return {
           status: 200,
-          body: await computeStats(runtime.store, await resolveVersionFilter(runtime.store, filter)),
+          body: await computeStats(
+            runtime.store,
+            await resolveVersionFilter(runtime.store, filter, 'query: version'),
+          ),
         };
       },
     }),

@@ -249,6 +249,8 @@ describe('the API operations', () => {
     const unknown = await api.call('GET', '/api/v1/stats?version=zz-none');
     assert.equal(unknown.status, 404, JSON.stringify(unknown.body));
     assert.equal((unknown.body as { error: { code: string } }).error.code, 'VERSION_NOT_FOUND');
+    // Named as the query parameter it is, not as the CLI's flag.
+    assert.match((unknown.body as { error: { message: string } }).error.message, /^query: version zz-none: /);
     // The audit log in pages of 2: every entry once, in id order.
     const ids: number[] = [];
     let cursor: string | null = null;
