@@ -5,6 +5,7 @@
 import { continuousSettings } from '../continuous/settings.js';
 import { startSupervisor } from '../continuous/supervisor.js';
 import { specialistsOf } from '../delegation/reachable.js';
+import { cancelChildrenOfEnded } from '../engine/cancel.js';
 import type { EngineContext } from '../engine/context.js';
 import { escalateRun, failRun, reopenRun } from '../engine/restart.js';
 import { retryPolicy } from '../engine/run-retry.js';
@@ -72,6 +73,16 @@ export function startWork(
         });
         o.onRunSettled?.(failed);
         return;
+      }
+      // A child whose parent ended for good (a crash came between the parent's end and the cancel of its
+      // children, engine/cancel.ts): nobody will read its result, so it is cancelled, not driven.
+      if (run.parentRunId) {
+        const parent = await store.getRun(run.parentRunId);
+        if (parent?.status === 'failed' || parent?.status === 'cancelled') {
+          await cancelChildrenOfEnded(store, clock, parent);
+          o.onRunSettled?.((await store.getRun(run.id)) ?? run);
+          return;
+        }
       }
       // A secret a promoted version added that this process cannot give its run: failed, named, not run without.
       assertAddedSecretsSet(role, loaded.get(role.name), (r) => roles.unsetSecrets(r));

@@ -159,7 +159,7 @@ describe("a specialist's concurrency on the foreground paths", () => {
 });
 
 describe('an orchestrator waiting for a place for its child', () => {
-  it('stops when its maxSeconds is spent while it waits (onExceed: fail), not only at the join', async () => {
+  it('stops when its maxSeconds is spent while it waits (onExceed: fail), not only at the join; its queued child is cancelled', async () => {
     const t = writeRoleTree([
       {
         name: 'desk',
@@ -212,6 +212,32 @@ describe('an orchestrator waiting for a place for its child', () => {
       );
       assert.equal(failed.error?.code, 'BUDGET_EXCEEDED');
       assert.equal(ledger(t.workspace).length, 1, 'the held child is still the only one that acted');
+      // Its queued child is cancelled with it: nobody is left to read its result.
+      const orphan = await waitFor(
+        () =>
+          withStore(t.dataDir, async (s) => {
+            const child = (await s.listRuns({ limit: 100 })).find((r) => r.parentRunId === failed.id);
+            return child?.status === 'queued' ? undefined : child;
+          }),
+        "the failed orchestrator's child to leave the queue",
+        30_000,
+      );
+      assert.equal(orphan.status, 'cancelled', `the child ${orphan.status}`);
+      assert.match(orphan.error?.message ?? '', /its parent run \S+ failed \(BUDGET_EXCEEDED\)/);
+      // The place frees: the held child finishes, and serve's workers never take the cancelled child up
+      // (before, they drove it: a second entry in the ledger, for a result nobody reads).
+      writeFileSync(join(t.workspace, 'release-x'), '');
+      await waitFor(
+        () =>
+          withStore(t.dataDir, async (s) =>
+            (await s.listRuns({ limit: 100 })).find((r) => r.role === 'slow' && r.status === 'succeeded'),
+          ),
+        'the held child to finish',
+        60_000,
+      );
+      await sleep(500);
+      assert.equal(ledger(t.workspace).length, 1, 'the cancelled child never acted');
+      assert.equal((await withStore(t.dataDir, (s) => s.getRun(orphan.id)))?.status, 'cancelled');
     } finally {
       writeFileSync(join(t.workspace, 'release-x'), '');
       served.child.kill('SIGTERM');
