@@ -63,10 +63,14 @@ async function missedTickAfterPause(env: NodeJS.ProcessEnv) {
 
 /**
  * An orchestrator on the placeholder schedule whose one turn delegates to `drafter` (its change set waits
- * for a person) and then to `quick` (which finishes at once): the join records `child_waiting` and then
- * `tool_finished`, and the orchestrator pauses (exit 3).
+ * for a person) and to `quick` (which finishes at once), in that order unless `waitingLast`: the join
+ * records `child_waiting` and `tool_finished` in the calls' order, and the orchestrator pauses (exit 3).
  */
-async function pausedOrchestrator(env: NodeJS.ProcessEnv) {
+async function pausedOrchestrator(env: NodeJS.ProcessEnv, waitingLast = false) {
+  const delegations = [
+    { tool: 'delegate.drafter', args: { task: 'a' } },
+    { tool: 'delegate.quick', args: { task: 'b' } },
+  ];
   const t = writeRoleTree([
     {
       name: 'desk',
@@ -77,10 +81,7 @@ async function pausedOrchestrator(env: NodeJS.ProcessEnv) {
       },
       turns: [
         {
-          calls: [
-            { tool: 'delegate.drafter', args: { task: 'a' } },
-            { tool: 'delegate.quick', args: { task: 'b' } },
-          ],
+          calls: waitingLast ? delegations.reverse() : delegations,
         },
         { final: { done: true } },
       ],
@@ -103,7 +104,8 @@ async function pausedOrchestrator(env: NodeJS.ProcessEnv) {
     await cli(['show', deskId, '--json']),
   );
   const kinds = shown.steps.map((x) => x.kind);
-  assert.equal(kinds.at(-1), 'tool_finished', `the join's last step: ${kinds.join(', ')}`);
+  const last = waitingLast ? 'child_waiting' : 'tool_finished';
+  assert.equal(kinds.at(-1), last, `the join's last step: ${kinds.join(', ')}`);
   assert.ok(kinds.includes('child_waiting'), kinds.join(', '));
   const drafterRun = shown.children.find((c) => c.role === 'drafter')!.runId;
   /** Sets the daily schedule to tick two whole seconds after `after`, and waits for the tick to pass. */
@@ -146,7 +148,8 @@ async function tickWhileWaitingForOneOfTwo(env: NodeJS.ProcessEnv) {
 
 /** Queued again at the tick: its child was cancelled before it, which woke it (a commit with no step). */
 async function tickAfterTheChildEnded(env: NodeJS.ProcessEnv) {
-  const o = await pausedOrchestrator(env);
+  // The waiting child's step last: the log alone would say it is still paused.
+  const o = await pausedOrchestrator(env, true);
   const cancelled = await o.cli(['cancel', o.drafterRun]);
   assert.equal(cancelled.code, 0, cancelled.stderr);
   const desk = json<{ status: string }>(await o.cli(['show', o.deskId, '--json']));
