@@ -157,11 +157,14 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     });
   }
 
-  /** Resumes one run here, a manager run with its decision tools. */
+  /**
+   * Resumes one run here, a manager run with its decision tools. A specialist's child run keeps its role's
+   * `concurrency` (engine/place.ts): at the limit, CONCURRENCY_LIMIT, and it stays queued for the workers.
+   */
   async function drive(runId: string): Promise<void> {
     const { role, run } = await roles.ofRun(runId);
     const base = await roles.prepare(role, run.model === role.model ? undefined : run.model);
-    await resumeRun(ctx, await managers.prepareRun(base, run), runId);
+    await resumeRun(ctx, await managers.prepareRun(base, run), runId, { limit: placeLimit(role, run) });
   }
 
   /**
@@ -176,8 +179,12 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     try {
       await managers.settle(runId, drive);
     } catch (err) {
-      // A worker (nightshift serve) drives one of them: it goes on there.
-      if (!(NightshiftError.isInstance(err) && err.code === 'RUN_LEASED')) throw err;
+      // A worker (nightshift serve) drives one of them: it goes on there. Or a specialist's run is at its
+      // role's concurrency: it waits, queued, for the workers or its orchestrator's driver.
+      const elsewhere = NightshiftError.isInstance(err) && err.code === 'RUN_LEASED';
+      const noPlace = NightshiftError.isInstance(err) && err.code === 'CONCURRENCY_LIMIT';
+      if (!elsewhere && !noPlace) throw err;
+      if (noPlace) for (const w of workers) w.wake();
     }
     const snapshot = await store.loadRun(runId);
     if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
@@ -215,15 +222,31 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     return state;
   }
 
-  /** Continues a parent whose child has ended; undefined when another process drives it (it sees the child). */
-  async function resumeParent(parentRunId: string): Promise<RunState | undefined> {
+  /**
+   * Continues a parent whose child has ended; undefined when another process drives it (it sees the child).
+   * A parent that is itself a specialist's child run keeps its role's `concurrency` (engine/place.ts): at
+   * the limit it is left queued, for serve's workers or its own orchestrator's driver, and `placeWait`
+   * says so (the chain stops there).
+   */
+  async function resumeParent(
+    parentRunId: string,
+    placeWait: { role?: string; concurrency?: number },
+  ): Promise<RunState | undefined> {
     const { role, run } = await roles.ofRun(parentRunId);
     const ready = await roles.prepare(role, run.model === role.model ? undefined : run.model);
+    const limit = placeLimit(role, run);
     try {
-      return await resumeRun(ctx, ready, parentRunId);
+      return await resumeRun(ctx, ready, parentRunId, { limit });
     } catch (err) {
       if (NightshiftError.isInstance(err) && err.code === 'RUN_LEASED') return undefined;
-      throw err;
+      if (!(limit !== undefined && NightshiftError.isInstance(err) && err.code === 'CONCURRENCY_LIMIT'))
+        throw err;
+      for (const w of workers) w.wake();
+      const snapshot = await store.loadRun(parentRunId);
+      if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${parentRunId}`);
+      placeWait.role = role.name;
+      placeWait.concurrency = limit;
+      return new RunState(snapshot);
     }
   }
 
@@ -292,8 +315,11 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       if (isManagerRunKey(run.idempotencyKey)) return settled(runId);
       // A child run that ended continues its parent (and so on up): what a decision on a specialist's
       // draft or escalation leads to is the orchestrator's outcome, reported here.
-      const top = await continueParents(state, resumeParent);
-      return settled(top.run.id, top);
+      const placeWait: { role?: string; concurrency?: number } = {};
+      const top = await continueParents(state, (id) => resumeParent(id, placeWait));
+      const outcome = await settled(top.run.id, top);
+      if (placeWait.role === undefined || placeWait.concurrency === undefined) return outcome;
+      return { ...outcome, waitsForPlace: { role: placeWait.role, concurrency: placeWait.concurrency } };
     },
     async approve(approvalId, o) {
       const reveal = await revealerForApproval(approvalId);

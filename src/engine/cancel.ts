@@ -6,7 +6,7 @@ import type { Clock } from '../clock.js';
 import { wakeParent } from '../delegation/wake-parent.js';
 import { NightshiftError } from '../errors.js';
 import { managerRunId, managerRunKey } from '../managers/manager-for.js';
-import { type Store, TERMINAL_STATUSES } from '../store/types.js';
+import { type RunRecord, type Store, TERMINAL_STATUSES } from '../store/types.js';
 import { RunState } from './state.js';
 
 /** How often a cancel is tried again when the run's worker committed a step in between. */
@@ -45,7 +45,7 @@ export async function cancelRunAs(
       const matters = [...state.pendingEscalations(), ...state.pendingApprovals()].map((m) => m.id);
       await commitCancel(store, clock, state, by, input);
       await closeManagerRuns(store, clock, matters, input.runId, by);
-      await cancelChildren(store, clock, input.runId, by);
+      await cancelChildren(store, clock, input.runId, by, `its parent run ${input.runId} was cancelled`);
       // A child cancelled on its own: its waiting parent goes on (its model sees the cancellation).
       await wakeParent(store, clock, state.run);
       return state;
@@ -86,18 +86,48 @@ async function closeManagerRuns(
   }
 }
 
-/** A run's child runs (its delegations) stop with it; those that ended already are left as they are. */
-async function cancelChildren(store: Store, clock: Clock, runId: string, by: string): Promise<void> {
+/**
+ * A run's child runs (its delegations) stop with it; those that ended already are left as they are.
+ * Signed by `by` (already checked), or by `nightshift` when the run ended on its own.
+ */
+async function cancelChildren(
+  store: Store,
+  clock: Clock,
+  runId: string,
+  by: string,
+  reason: string,
+): Promise<void> {
   const children = await store.listRuns({ parentRunId: runId, limit: 10_000 });
   for (const child of children) {
     if (TERMINAL_STATUSES.includes(child.status)) continue;
     try {
-      await cancelRun(store, clock, { runId: child.id, by, reason: `its parent run ${runId} was cancelled` });
+      await cancelRunAs(store, clock, { runId: child.id, by, reason });
     } catch (err) {
       // It ended in between: nothing left to stop.
       if (!(NightshiftError.isInstance(err) && err.code === 'RUN_NOT_RESUMABLE')) throw err;
     }
   }
+}
+
+/**
+ * A parent that ended for good without joining its children (failed: its budget spent while a child
+ * waited for a place, more budget denied, an unexpected error, a crash loop) leaves nobody to read their
+ * results: the children that have not ended (queued for a place, paused for a person, handed to the
+ * workers) are cancelled, and theirs, so no worker spends on them and no inbox asks about them
+ * (docs/orchestration.md, "Links, crashes, cancel"). A parent queued for a retry is not ended: its next
+ * attempt follows them. Called after the commit that ended `parent`; the workers' claim cancels a child
+ * of an ended parent a crash left behind (runtime/work.ts).
+ */
+export async function cancelChildrenOfEnded(store: Store, clock: Clock, parent: RunRecord): Promise<void> {
+  if (parent.status !== 'failed' && parent.status !== 'cancelled') return;
+  const why = parent.error ? ` (${parent.error.code})` : '';
+  await cancelChildren(
+    store,
+    clock,
+    parent.id,
+    'nightshift',
+    `its parent run ${parent.id} ${parent.status}${why}`,
+  );
 }
 
 async function commitCancel(

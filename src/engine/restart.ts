@@ -6,6 +6,7 @@ import { NightshiftError } from '../errors.js';
 import { type EscalationRoute, raiseEscalation } from '../escalations/raise.js';
 import type { HumanPath } from '../notifications/enqueue.js';
 import type { EscalationRecord, RunError, RunRecord, Store } from '../store/types.js';
+import { cancelChildrenOfEnded } from './cancel.js';
 import { RunState } from './state.js';
 
 async function load(store: Store, runId: string): Promise<RunState> {
@@ -36,6 +37,7 @@ export async function failRun(
   b.step('run_finished', { status: 'failed', output: null, error });
   b.set({ status: 'failed', error, finishedAt: b.at, leaseOwner: null, leaseUntil: null });
   await state.commit(store, b);
+  await cancelChildrenOfEnded(store, clock, state.run);
   return state.run;
 }
 

@@ -8,6 +8,7 @@ import { NightshiftError } from '../errors.js';
 import type { Retry } from '../roles/schema.js';
 import { storeOutageOf } from '../store/outage.js';
 import type { RunError, RunRecord, Store } from '../store/types.js';
+import { cancelChildrenOfEnded } from './cancel.js';
 import type { DrivenRun } from './driven-run.js';
 import { backoffMs, isTransient } from './run-retry.js';
 import { RunState } from './state.js';
@@ -164,4 +165,5 @@ async function commitFailedAttempt(
     ...batch,
     lease: { owner: claimed.leaseOwner!, epoch: claimed.leaseEpoch },
   }));
+  await cancelChildrenOfEnded(store, clock, state.run);
 }

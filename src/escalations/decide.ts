@@ -5,6 +5,7 @@
 import { type AfterDecision, loadPausedRun, runAfterDecision } from '../approvals/paused-run.js';
 import type { Clock } from '../clock.js';
 import { type BudgetDimension, grantFor } from '../engine/budget.js';
+import { cancelChildrenOfEnded } from '../engine/cancel.js';
 import { decideAgainIfRaced } from '../engine/decide-again.js';
 import type { RunState } from '../engine/state.js';
 import { NightshiftError } from '../errors.js';
@@ -182,5 +183,7 @@ async function settleOnce(store: Store, clock: Clock, input: SettleInput): Promi
   }
   // The run as this decision left it (handed back, a worker may have taken it on already).
   await state.commit(store, b);
+  // Ended without its children's results: those still queued or paused stop too.
+  if (budgetDenied) await cancelChildrenOfEnded(store, clock, state.run);
   return state;
 }

@@ -30,6 +30,13 @@ export interface WorkerOptions {
    */
   giveUpBusy?: (run: RunRecord, err: unknown, busy: { ms: number; drives: number }) => Promise<void>;
   /**
+   * How far the run has got past what a re-drive repeats (engine/busy-progress.ts), read at each busy
+   * error: a value that changed since the busy time began means a drive in between moved past the write
+   * that was blocked (a tool call finished, say), and the busy time counts afresh from this error. The
+   * run's commit count would not do: every re-drive commits `run_resumed` before meeting the same write.
+   */
+  progress?: (runId: string) => Promise<number | undefined>;
+  /**
    * Whether to claim now. False while the store is in a state no retry ends (its WAL can no longer be
    * synced: every claim of a non-idempotent call would fail, burning the runs' retries); checked each poll.
    */
@@ -86,15 +93,31 @@ export function startWorker(o: WorkerOptions): Worker {
   // busy for busyLimitMs, the time is recorded against the run (giveUpBusy) instead of driving it again.
   const driveThroughOutages = async (claimed: RunSnapshot): Promise<void> => {
     let busySince: number | undefined;
+    let busyProgress: number | undefined;
     let busyDrives = 0;
     let last: unknown;
-    const noted = (err: unknown) => {
+    const progressNow = async () => {
+      try {
+        return await o.progress?.(claimed.run.id);
+      } catch {
+        // Unread (the store is busy for reads too): no evidence of progress, the busy time goes on.
+        return undefined;
+      }
+    };
+    const noted = async (err: unknown) => {
       last = err;
       if (storeOutageOf(err) === 'busy') {
-        busySince ??= Date.now();
+        const progress = await progressNow();
+        const movedOn = progress !== undefined && busyProgress !== undefined && progress !== busyProgress;
+        if (busySince === undefined || movedOn) {
+          busySince = Date.now();
+          busyDrives = 0;
+        }
+        if (progress !== undefined) busyProgress = progress;
         busyDrives++;
       } else {
         busySince = undefined;
+        busyProgress = undefined;
         busyDrives = 0;
       }
     };
@@ -103,7 +126,7 @@ export function startWorker(o: WorkerOptions): Worker {
     } catch (err) {
       if (!o.resume || storeOutageOf(err) === undefined) throw err;
       o.onError(err, claimed.run);
-      noted(err);
+      await noted(err);
     }
     for (let failures = 1; !o.signal.aborted; failures++) {
       await pause(claimBackoffMs(o.pollMs, failures) * (0.75 + Math.random() * 0.25));
@@ -119,7 +142,7 @@ export function startWorker(o: WorkerOptions): Worker {
         if (isNightshiftError(err) && err.code === 'RUN_LEASED') return;
         if (storeOutageOf(err) === undefined) throw err;
         // Once over the limit, only recording it is tried again: the busy time is not reset by its write.
-        if (!over) noted(err);
+        if (!over) await noted(err);
       }
     }
   };

@@ -5,6 +5,8 @@
 import { continuousSettings } from '../continuous/settings.js';
 import { startSupervisor } from '../continuous/supervisor.js';
 import { specialistsOf } from '../delegation/reachable.js';
+import { settledSteps } from '../engine/busy-progress.js';
+import { cancelChildrenOfEnded } from '../engine/cancel.js';
 import type { EngineContext } from '../engine/context.js';
 import { escalateRun, failRun, reopenRun } from '../engine/restart.js';
 import { retryPolicy } from '../engine/run-retry.js';
@@ -73,6 +75,16 @@ export function startWork(
         o.onRunSettled?.(failed);
         return;
       }
+      // A child whose parent ended for good (a crash came between the parent's end and the cancel of its
+      // children, engine/cancel.ts): nobody will read its result, so it is cancelled, not driven.
+      if (run.parentRunId) {
+        const parent = await store.getRun(run.parentRunId);
+        if (parent?.status === 'failed' || parent?.status === 'cancelled') {
+          await cancelChildrenOfEnded(store, clock, parent);
+          o.onRunSettled?.((await store.getRun(run.id)) ?? run);
+          return;
+        }
+      }
       // A secret a promoted version added that this process cannot give its run: failed, named, not run without.
       assertAddedSecretsSet(role, loaded.get(role.name), (r) => roles.unsetSecrets(r));
       const base = await roles.prepare(role, run.model === role.model ? undefined : run.model);
@@ -109,6 +121,10 @@ export function startWork(
     drive: (claimed) => drive(claimed.run, claimed),
     resume: (run) => drive(run),
     busyLimitMs: o.storeBusyLimitMs,
+    progress: async (runId) => {
+      const snapshot = await store.loadRun(runId);
+      return snapshot ? settledSteps(snapshot.steps) : undefined;
+    },
     giveUpBusy: async (run, err, busy) => {
       // Another slot of this process drives it now (it took the run over after our lease ran out): that
       // drive, not this one's busy time, is the run's.

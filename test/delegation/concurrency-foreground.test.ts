@@ -159,7 +159,7 @@ describe("a specialist's concurrency on the foreground paths", () => {
 });
 
 describe('an orchestrator waiting for a place for its child', () => {
-  it('stops when its maxSeconds is spent while it waits (onExceed: fail), not only at the join', async () => {
+  it('stops when its maxSeconds is spent while it waits (onExceed: fail), not only at the join; its queued child is cancelled', async () => {
     const t = writeRoleTree([
       {
         name: 'desk',
@@ -212,10 +212,114 @@ describe('an orchestrator waiting for a place for its child', () => {
       );
       assert.equal(failed.error?.code, 'BUDGET_EXCEEDED');
       assert.equal(ledger(t.workspace).length, 1, 'the held child is still the only one that acted');
+      // Its queued child is cancelled with it: nobody is left to read its result.
+      const orphan = await waitFor(
+        () =>
+          withStore(t.dataDir, async (s) => {
+            const child = (await s.listRuns({ limit: 100 })).find((r) => r.parentRunId === failed.id);
+            return child?.status === 'queued' ? undefined : child;
+          }),
+        "the failed orchestrator's child to leave the queue",
+        30_000,
+      );
+      assert.equal(orphan.status, 'cancelled', `the child ${orphan.status}`);
+      assert.match(orphan.error?.message ?? '', /its parent run \S+ failed \(BUDGET_EXCEEDED\)/);
+      // The place frees: the held child finishes, and serve's workers never take the cancelled child up
+      // (before, they drove it: a second entry in the ledger, for a result nobody reads).
+      writeFileSync(join(t.workspace, 'release-x'), '');
+      await waitFor(
+        () =>
+          withStore(t.dataDir, async (s) =>
+            (await s.listRuns({ limit: 100 })).find((r) => r.role === 'slow' && r.status === 'succeeded'),
+          ),
+        'the held child to finish',
+        60_000,
+      );
+      await sleep(500);
+      assert.equal(ledger(t.workspace).length, 1, 'the cancelled child never acted');
+      assert.equal((await withStore(t.dataDir, (s) => s.getRun(orphan.id)))?.status, 'cancelled');
     } finally {
       writeFileSync(join(t.workspace, 'release-x'), '');
       served.child.kill('SIGTERM');
       await served.done;
+    }
+  });
+});
+
+describe('a limited orchestrator continued up the chain from the CLI', () => {
+  it("approving its child's change set leaves it queued while its role is at its concurrency", async () => {
+    // top → mid (concurrency 1) → bot (drafts a write: a person approves it). Two chains paused in bot.
+    const t = writeRoleTree([
+      {
+        name: 'top',
+        autonomy: 'full',
+        specialists: ['mid'],
+        turns: [{ call: 'delegate.mid', args: { task: 't' } }, { final: { done: true } }],
+      },
+      {
+        name: 'mid',
+        autonomy: 'full',
+        specialists: ['bot'],
+        tools: ['slot.occupy'],
+        input: TASK_INPUT,
+        extra: { concurrency: 1, toolModules: TOOLS },
+        turns: [
+          { call: 'delegate.bot', args: { task: 'b' } },
+          { call: 'slot.occupy', args: { who: 'mid', ms: 15_000 } },
+          { final: { ok: true } },
+        ],
+      },
+      {
+        name: 'bot',
+        autonomy: 'draft',
+        tools: ['fs.write'],
+        input: TASK_INPUT,
+        turns: [{ call: 'fs.write', args: { path: 'a.txt', content: 'x' } }, { final: { ok: true } }],
+      },
+    ]);
+    const data = ['--data-dir', t.dataDir];
+    const chain = async () => {
+      const r = await runCli(['run', t.file('top'), '--input', '{}', '--json', ...data]);
+      assert.equal(r.code, 3, r.stderr);
+      const top = json<{ runId: string }>(r).runId;
+      const mid = await waitFor(
+        () =>
+          withStore(t.dataDir, async (s) =>
+            (await s.listRuns({ limit: 100 })).find((x) => x.parentRunId === top),
+          ),
+        'mid',
+      );
+      return { top, mid: mid.id, ...(await childApproval(t.dataDir, mid.id)) };
+    };
+    const c = await chain();
+    const b = await chain();
+    // C's approval, driven in its own CLI: bot C ends, mid C goes on into its long call (the one place).
+    const approvingC = startCli(['approve', c.approval, ...data]);
+    try {
+      await waitFor(
+        async () => (occupancy(t.workspace).entered >= 1 ? true : undefined),
+        'mid C in its call',
+        60_000,
+      );
+      // B's approval: bot B ends; its parent mid B must not take the place mid C holds.
+      const approvedB = await runCli(['approve', b.approval, ...data]);
+      assert.equal(approvedB.code, 0, approvedB.stderr);
+      assert.match(
+        approvedB.stdout,
+        /not driven here: 1 run\(s\) of mid are in flight \(its concurrency is 1\)/,
+      );
+      const midB = await withStore(t.dataDir, (s) => s.getRun(b.mid));
+      assert.equal(midB?.status, 'queued', 'mid B waits for the place');
+      assert.equal(occupancy(t.workspace).most, 1, 'one mid in its call at a time');
+      const doneC = await approvingC.done;
+      assert.equal(doneC.code, 0, doneC.stderr);
+      // The place is free: `resume` of mid B finishes it, and its orchestrator with it.
+      const resumed = await runCli(['resume', b.mid, '--json', ...data]);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.equal((await withStore(t.dataDir, (s) => s.getRun(b.top)))?.status, 'succeeded');
+      assert.deepEqual(occupancy(t.workspace), { most: 1, entered: 2, left: 2 });
+    } finally {
+      if (approvingC.child.exitCode === null) approvingC.child.kill('SIGKILL');
     }
   });
 });

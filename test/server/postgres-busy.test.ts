@@ -5,11 +5,14 @@
 // not STORE_UNAVAILABLE ("could not be reached"). Skipped, saying so, without Postgres.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { loadRoleFile } from '../../src/roles/load.js';
 import { createRuntime } from '../../src/runtime.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { type Served, startServe } from '../support/cli.js';
+import { occupancy } from '../support/occupancy.js';
+import { fixtures } from '../support/paths.js';
 import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
 import { writeTestRole } from '../support/roles.js';
 import { waitFor } from '../support/wait.js';
@@ -228,6 +231,82 @@ describe('Postgres busy (lock and statement timeouts, a full pool) under serve',
       );
       // Nothing half-written: the blocked write (the denial with its audit event) is not there at all.
       assert.ok(!kinds.includes('decision'), `no denial recorded: ${kinds.join(', ')}`);
+      await rt.close();
+    } finally {
+      await lock?.release();
+      served?.child.kill('SIGKILL');
+      await served?.done;
+      await store.close().catch(() => {});
+      await dropSchema(schema);
+      r.cleanup();
+    }
+  });
+
+  it('busy spells apart, with a drive that moved the run on between them, each count afresh (no attempt spent)', async () => {
+    // Two denials (a tool the role does not list: a write with an audit event), a long allowed call between.
+    const r = writeTestRole({
+      name: 'pg-busy-spells',
+      autonomy: 'full',
+      tools: ['slot.occupy'],
+      ledgerTools: false,
+      turns: [
+        { call: 'ledger.append_once', args: { entry: 'one' } },
+        { call: 'slot.occupy', args: { who: 'run', ms: 5000 } },
+        { call: 'ledger.append_once', args: { entry: 'two' } },
+        { final: { summary: 'ok' } },
+      ],
+      extra: {
+        toolModules: [fixtures('tools', 'occupancy.ts')],
+        retry: { maxAttempts: 1, backoffSeconds: 1, maxBackoffSeconds: 1 },
+      },
+    });
+    const schema = freshSchema();
+    const url = new URL(TEST_DATABASE_URL);
+    url.searchParams.set('lock_timeout', '100');
+    const store = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
+    let served: Served | undefined;
+    let lock: Awaited<ReturnType<typeof holdAuditHead>> | undefined;
+    try {
+      const rt = await createRuntime({ store });
+      const queued = await rt.enqueue(await loadRoleFile(r.file), {});
+      lock = await holdAuditHead(schema, queued.runId);
+      served = await startServe([r.dir, '--port', '0', '--poll-ms', '50', '--lease-ms', '60000'], {
+        env: {
+          NIGHTSHIFT_DATABASE_URL: url.toString(),
+          NIGHTSHIFT_DATABASE_SCHEMA: schema,
+          NIGHTSHIFT_STORE_BUSY_LIMIT_MS: '3000',
+        },
+      });
+      const s = served;
+      // Spell one: the first denial is blocked until the lock goes.
+      await waitFor(async () => (/lock timeout/.test(s.stdout()) ? true : undefined), 'a write to time out');
+      await lock.release();
+      lock = undefined;
+      // The run moves on into its 5 s call; the lock is taken again meanwhile, so the second denial, more
+      // than the busy limit after spell one began, is blocked too: spell two.
+      await waitFor(async () => (occupancy(r.workspace).entered === 1 ? true : undefined), 'the long call');
+      lock = await holdAuditHead(schema, queued.runId);
+      await waitFor(
+        async () => (occupancy(r.workspace).left === 1 ? true : undefined),
+        'the call to end',
+        30_000,
+      );
+      await sleep(500);
+      await lock.release();
+      lock = undefined;
+      const done = await waitFor(
+        async () => {
+          const run = await store.getRun(queued.runId);
+          return run && (run.status === 'succeeded' || run.status === 'failed') ? run : undefined;
+        },
+        'the run to end',
+        30_000,
+      );
+      // Before, spell two was counted from spell one's start (over the limit at once): STORE_BUSY.
+      assert.equal(done.status, 'succeeded', `run ${done.status}: ${JSON.stringify(done.error)}`);
+      assert.equal(done.attempt, 1, 'neither spell cost an attempt');
+      const kinds = (await store.loadRun(queued.runId))!.steps.map((x) => x.kind);
+      assert.equal(kinds.filter((k) => k === 'decision').length, 3, `both denials recorded once: ${kinds}`);
       await rt.close();
     } finally {
       await lock?.release();
