@@ -13,7 +13,7 @@ import { inboxCommand, inspectCommands } from './commands/inspect.js';
 import { mcpCommand } from './commands/mcp.js';
 import { notifyCommand } from './commands/notify.js';
 import { runCommand } from './commands/run.js';
-import { serveCommand } from './commands/serve.js';
+import { exitIfStopped, serveCommand } from './commands/serve.js';
 import { statsCommand } from './commands/stats.js';
 import { tokenCommand } from './commands/token.js';
 import { validateCommand } from './commands/validate.js';
@@ -82,5 +82,6 @@ export async function main(
     return EXIT.failed;
   } finally {
     await cli.runtime()?.close();
+    exitIfStopped();
   }
 }

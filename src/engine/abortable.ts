@@ -90,12 +90,22 @@ export class SegmentDeadline {
   private armFor(at: number): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.at = at;
-    this.timer = setTimeout(this.fire, Math.max(0, at - performance.now()));
+    const delay = Math.max(0, at - performance.now());
+    this.early = delay > MAX_TIMER_MS;
+    this.timer = setTimeout(this.fire, Math.min(delay, MAX_TIMER_MS));
+    if (this.calls.size === 0) this.timer.unref();
   }
+
+  /** Whether the armed timer fires before `at` (a deadline beyond setTimeout's reach): then it re-arms. */
+  private early = false;
 
   private readonly fire = () => {
     const firedFor = this.at;
     this.timer = undefined;
+    if (this.early) {
+      this.armFor(firedFor);
+      return;
+    }
     this.at = Number.POSITIVE_INFINITY;
     let next = Number.POSITIVE_INFINITY;
     for (const call of [...this.calls]) {
@@ -107,6 +117,13 @@ export class SegmentDeadline {
     if (next !== Number.POSITIVE_INFINITY) this.armFor(next);
   };
 }
+
+/**
+ * The longest delay setTimeout takes (2^31 - 1 ms, ~24.8 days). Node runs a longer one after 1 ms (with
+ * a warning), so a budget of more than ~25 days stopped every call at once; such a deadline is waited
+ * for in steps of this size instead.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
 
 /** How precisely the run's time budget is known: its clock counts whole milliseconds. */
 const RESOLUTION_MS = 1;
@@ -167,6 +184,14 @@ class CallLimit implements TimeLimit, Stoppable {
       return;
     }
     const left = this.timeLeftMs - (performance.now() - this.madeAt);
+    if (left > MAX_TIMER_MS) {
+      // Beyond setTimeout's reach: look again then (see MAX_TIMER_MS).
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.arm();
+      }, MAX_TIMER_MS);
+      return;
+    }
     this.timer = setTimeout(() => this.stop(this.outOfTime), Math.max(0, left));
   }
 

@@ -1,5 +1,6 @@
 // An executor's turn: the whole session of an agent CLI, gated call by call by the policy, then recorded
 // as the run's one `model_turn`, with what the session proposed but did not do entered in the ledger.
+
 import type {
   Executor,
   GateVerdict,
@@ -9,6 +10,7 @@ import type {
   ToolRequest,
 } from '../executors/types.js';
 import type { EscalationRecord } from '../store/types.js';
+import { MAX_TIMER_MS } from './abortable.js';
 import type { DrivenRun } from './driven-run.js';
 import { judgeCall } from './judge.js';
 import { addUsage, applyVerdict, callRecord } from './ledger.js';
@@ -161,7 +163,17 @@ export async function executorTurn(host: DrivenRun, executor: Executor): Promise
   // A ref'd timer (unlike AbortSignal.timeout): the time limit holds even if nothing else keeps the
   // process alive.
   const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), allowedMs);
+  // In steps of at most MAX_TIMER_MS: Node runs a longer delay after 1 ms.
+  const until = performance.now() + allowedMs;
+  let timer: ReturnType<typeof setTimeout>;
+  const wait = () => {
+    const left = until - performance.now();
+    timer = setTimeout(
+      left > MAX_TIMER_MS ? wait : () => timeout.abort(),
+      Math.min(Math.max(0, left), MAX_TIMER_MS),
+    );
+  };
+  wait();
   const signal = AbortSignal.any([host.abort.signal, timeout.signal]);
   const outcome = await executor
     .run({

@@ -123,4 +123,28 @@ describe('timeLimit', () => {
     await assert.rejects(after.race(new Promise(() => {})), /after ran out/);
     after.dispose();
   });
+
+  // A budget past setTimeout's reach (2^31 - 1 ms, ~24.8 days): Node would run the timer after 1 ms and
+  // every call of such a run was stopped at once. Neither a call's own timer nor the shared one may.
+  it('does not stop a call whose deadline is beyond setTimeout range', async () => {
+    const lease = new AbortController();
+    const thirtyDays = 30 * 24 * 3600_000;
+    const shared = new SegmentDeadline();
+    const own = timeLimit(lease.signal, thirtyDays, 'own ran out');
+    const viaShared = timeLimit(lease.signal, thirtyDays, 'shared ran out', shared);
+    const ownRace = own.race(new Promise(() => {}));
+    const sharedRace = viaShared.race(new Promise(() => {}));
+    ownRace.catch(() => {});
+    sharedRace.catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(own.timedOut(), false, 'a call with its own timer was stopped at once');
+    assert.equal(viaShared.timedOut(), false, 'a call on the shared timer was stopped at once');
+    const reason = new Error('lease lost');
+    lease.abort(reason);
+    await assert.rejects(ownRace, (err) => err === reason);
+    await assert.rejects(sharedRace, (err) => err === reason);
+    own.dispose();
+    viaShared.dispose();
+    shared.dispose();
+  });
 });

@@ -36,13 +36,20 @@ export function serveCommand(program: Command, cli: CliContext): void {
     });
 }
 
+let exitWhenClosed = false;
+
 /**
- * Called when serve has shut down (its runs stopped after the grace, back on the queue, the store closed
- * by main): the process exits even if something still holds the event loop. A tool that ignores its abort
- * signal (a timer or a socket of its own) would otherwise keep it up until the call returns, minutes or
- * never, while the supervisor (systemd, Kubernetes) waits and then kills it. The short wait lets the
- * store close and the last log lines out; a process with nothing left exits before it, on its own.
+ * Called when serve has shut down (its runs stopped after the grace, back on the queue): once main has
+ * closed the runtime (the hand-backs, the store, the last spans), the process exits even if something
+ * still holds the event loop. A tool that ignores its abort signal (a timer or a socket of its own) would
+ * otherwise keep it up until the call returns, minutes or never, while the supervisor (systemd,
+ * Kubernetes) waits and then kills it. Armed only after close() settled so it never cuts a close short.
  */
 export function exitOnceStopped(): void {
-  setTimeout(() => process.exit(), 2000).unref();
+  exitWhenClosed = true;
+}
+
+/** main's last word, after runtime.close(): the exit code is the one main returned (process.exitCode). */
+export function exitIfStopped(): void {
+  if (exitWhenClosed) setTimeout(() => process.exit(), 2000).unref();
 }

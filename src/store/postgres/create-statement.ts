@@ -79,7 +79,16 @@ export function createGroupParams(batches: readonly NewRun[]): [string, string, 
   const steps: unknown[] = [];
   const calls: unknown[] = [];
   const audit: unknown[] = [];
-  for (const { run, init } of batches) {
+  // In idempotency-key order (a stable sort: two runs of one key keep their order): two workers grouping
+  // the same keys in opposite orders would each hold one key's insert lock and wait for the other's, a
+  // deadlock Postgres breaks only after deadlock_timeout by refusing one whole group. event.ts sorts its
+  // inserts the same way for the same reason.
+  const inKeyOrder = [...batches].sort((a, b) => {
+    const x = a.run.idempotencyKey ?? '';
+    const y = b.run.idempotencyKey ?? '';
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+  for (const { run, init } of inKeyOrder) {
     const row: Record<string, unknown> = {};
     for (const [column, , value] of RUN_COLUMNS) row[column] = value(run);
     runs.push(row);

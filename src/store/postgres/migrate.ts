@@ -4,6 +4,12 @@ import { NightshiftError } from '../../errors.js';
 import type { Database } from './database.js';
 import { migrations } from './migrations.js';
 
+// A migration may rebuild an index of a table with millions of rows (21 rebuilds four on runs), which can
+// take longer than the pool's 30 s read timeout. That timeout only gives up in Node: the server would go
+// on building under the migration's locks until the transaction died, then roll it all back, and every
+// restart would do the same, so the schema never moved. A migration's statements get their own bound.
+const MIGRATION_QUERY_TIMEOUT_MS = 30 * 60_000;
+
 export async function migrate(db: Database, o: { create?: boolean } = {}): Promise<void> {
   const { schema } = db;
   await db.tx('migrating', async (c) => {
@@ -45,7 +51,8 @@ export async function migrate(db: Database, o: { create?: boolean } = {}): Promi
     // In version order, whatever order the list was written in (numbers are handed out per change).
     for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
       if (done.has(m.version)) continue;
-      await c.query(m.sql);
+      // pg reads `query_timeout` from a query's config too; its types name it only on the connection's.
+      await c.query({ text: m.sql, query_timeout: MIGRATION_QUERY_TIMEOUT_MS } as { text: string });
       await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
         m.version,
         m.name,
