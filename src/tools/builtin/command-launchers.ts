@@ -169,8 +169,26 @@ const GIT_RUNS = [
   'textconv',
   'filters',
 ];
-/** git's own long options whose names begin one above (`format-patch --to`, `clone --filter`, `diff --text`). */
-const GIT_EXACT = ['to', 'filter', 'text'];
+/**
+ * git's own long options whose names begin one above, by the subcommands that have them (`format-patch
+ * --to`, `clone --filter`, `diff --text`): there the exact name is that option. Elsewhere the same text
+ * abbreviates the dangerous one (`blame --text` is `--textconv`, `cat-file --filter` is `--filters`).
+ */
+const GIT_EXACT: Record<string, readonly string[]> = {
+  to: ['format-patch'],
+  filter: ['clone', 'fetch', 'pull', 'rev-list', 'pack-objects'],
+  text: [
+    'log',
+    'show',
+    'diff',
+    'diff-files',
+    'diff-index',
+    'diff-tree',
+    'grep',
+    'format-patch',
+    'whatchanged',
+  ],
+};
 /**
  * Short options that run a program, by subcommand: `rebase -x CMD`, `clone -u PROG`, `clone -c NAME=VALUE`,
  * `ls-remote -u PROG`, `grep -O[CMD]`. Refused anywhere in a cluster (`-ix CMD`, `-x'CMD'`): where a value
@@ -564,7 +582,8 @@ function checkGit(args: readonly string[]): LaunchCheck {
       ok: false,
       reason: `argument ${i} ${JSON.stringify(a)}: ${why}`,
     });
-    const long = isLong(a, GIT_RUNS, GIT_EXACT);
+    const exact = Object.keys(GIT_EXACT).filter((n) => sub !== undefined && GIT_EXACT[n]?.includes(sub));
+    const long = isLong(a, GIT_RUNS, exact);
     if (long)
       return refuse(`git would run a program this option names, or set configuration that can (--${long})`);
     if (sub === undefined) {
