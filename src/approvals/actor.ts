@@ -13,9 +13,10 @@ export function checkActor(by: string | undefined): string {
   if (actor.length > 120)
     throw new NightshiftError('ACTOR_INVALID', 'actor name is longer than 120 characters');
   if (RESERVED.test(actor)) {
+    const forWhom = /^(policy|system|nightshift)(:|$)/i.test(actor) ? 'nightshift itself' : 'agents';
     throw new NightshiftError(
       'ACTOR_INVALID',
-      `actor '${actor}' is reserved for agents; approvals and answers must come from a person (managers decide through their own tools)`,
+      `actor '${actor}' is reserved for ${forWhom}; approvals and answers must come from a person (managers decide through their own tools)`,
     );
   }
   return actor;

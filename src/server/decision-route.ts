@@ -87,6 +87,9 @@ export function decisionRoute(o: {
       what: 'decision',
       fields: { kind, id },
     });
+    // The v1 beside an accepted v2 is spent with it: that header less its v2 is a v1 for any matter.
+    if (check.ok && check.alsoSpends)
+      await o.runtime.store.rememberSignature(check.alsoSpends, now, now - 2 * REPLAY_WINDOW_SECONDS * 1000);
     return { body, spent };
   }
 

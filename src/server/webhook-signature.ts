@@ -73,7 +73,9 @@ export function signDecision(secret: string, t: number, path: string, body: Buff
  * A decision answer's signature: `v2` (over `<t>.<path>.<body>`) is required; a `v1` (over `<t>.<body>`)
  * is taken only when `acceptV1` (NIGHTSHIFT_DECISIONS_ACCEPT_V1=1, off by default, decision 047), since
  * it can be replayed to another matter of the same kind. The remembered signature is prefixed by its
- * version, so a v1 and a v2 never collide as replays of each other.
+ * version, so a v1 and a v2 never collide as replays of each other. A header with both, taken on its v2,
+ * names its v1 in `alsoSpends`: remembered too, so with v1 accepted the same header less its v2 cannot
+ * be replayed to another matter.
  */
 export function verifyDecisionSignature(
   header: string | undefined,
@@ -82,7 +84,7 @@ export function verifyDecisionSignature(
   nowMs: number,
   path: string,
   acceptV1: boolean,
-): SignatureCheck & { version?: 'v1' | 'v2' } {
+): SignatureCheck & { version?: 'v1' | 'v2'; alsoSpends?: string } {
   if (!header) return { ok: false, problem: 'missing', reason: 'missing x-nightshift-signature header' };
   const parts = Object.fromEntries(header.split(',').map((p) => p.trim().split('=', 2) as [string, string]));
   const t = Number(parts.t);
@@ -111,7 +113,14 @@ export function verifyDecisionSignature(
         problem: 'mismatch',
         reason: `x-nightshift-signature v2 does not match (it covers "<t>.${path}.<body>")`,
       };
-    return { ok: true, timestamp: t, signature: `v2:${parts.v2}`, version: 'v2' };
+    return {
+      ok: true,
+      timestamp: t,
+      signature: `v2:${parts.v2}`,
+      version: 'v2',
+      // Remembered as verifySignature names a v1 (no prefix).
+      ...(hex(parts.v1) ? { alsoSpends: parts.v1 } : {}),
+    };
   }
   const v1 = verifySignature(header, body, secret, nowMs);
   return v1.ok ? { ...v1, version: 'v1' } : v1;

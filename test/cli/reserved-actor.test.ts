@@ -33,6 +33,8 @@ describe('reserved decider names', () => {
       const res = await runCli(['answer', id, 'go', '--as', name, '--data-dir', r.dataDir]);
       assert.equal(res.code, 2, `${name}: ${res.stderr}`);
       assert.match(res.stderr, /ACTOR_INVALID/, name);
+      const forWhom = /^(policy|system|nightshift)$/i.test(name) ? 'nightshift itself' : 'agents';
+      assert.match(res.stderr, new RegExp(`reserved for ${forWhom}`), name);
     }
     const inbox = json<{ escalations: { id: string }[] }>(
       await runCli(['inbox', '--json', '--data-dir', r.dataDir]),

@@ -44,6 +44,23 @@ describe('the decision answer signature', () => {
     assert.equal(verifyDecisionSignature(both, body, SECRET, now, B, true).ok, true);
   });
 
+  it('names the v1 beside an accepted v2, to be spent with it (no replay of the header less its v2)', () => {
+    const both = verifyDecisionSignature(
+      `${signDecision(SECRET, t, A, body)},${v1}`,
+      body,
+      SECRET,
+      now,
+      A,
+      true,
+    );
+    assert.equal(both.ok && both.alsoSpends, v1.slice('v1='.length));
+    // Spent under the name the v1 alone is remembered by.
+    const alone = verifyDecisionSignature(`t=${t},${v1}`, body, SECRET, now, B, true);
+    assert.equal(alone.ok && alone.signature, v1.slice('v1='.length));
+    const v2only = verifyDecisionSignature(signDecision(SECRET, t, A, body), body, SECRET, now, A, true);
+    assert.equal(v2only.ok && v2only.alsoSpends, undefined);
+  });
+
   it('keeps the window and the secret: stale or wrong-secret v2 is refused', () => {
     const stale = signDecision(SECRET, t - 3600, A, body);
     const r = verifyDecisionSignature(stale, body, SECRET, now, A, false);
@@ -86,6 +103,48 @@ describe('NIGHTSHIFT_DECISIONS_ACCEPT_V1=1 on serve', () => {
       });
       assert.equal(res.status, 200, await res.clone().text());
       assert.match(served.stdout(), /decision signed v1 \(body only/);
+    } finally {
+      served.child.kill('SIGKILL');
+    }
+  });
+
+  it('spends the v1 beside an accepted v2: the header less its v2 is refused at another matter', async () => {
+    const r = role({
+      name: 'refund-desk',
+      autonomy: 'full',
+      turns: [
+        { escalate: { category: 'money', reason: 'refund of 250 asked' } },
+        { final: { summary: 'done' } },
+      ],
+    });
+    writeFileSync(
+      join(r.dir, 'nightshift.config.yaml'),
+      stringify({ people: [{ name: 'alice', decides: ['refund-*'] }] }),
+    );
+    const cli = (args: string[]) => runCli([...args, '--data-dir', r.dataDir, '--json'], { cwd: r.dir });
+    const served = await startServe([r.file, '--port', '0', '--data-dir', r.dataDir, '--poll-ms', '20'], {
+      cwd: r.dir,
+      env: { NIGHTSHIFT_DECISIONS_SECRET: SECRET, NIGHTSHIFT_DECISIONS_ACCEPT_V1: '1' },
+    });
+    try {
+      const first = json<{ escalations: { id: string }[] }>(await cli(['run', r.file])).escalations[0]!.id;
+      const second = json<{ escalations: { id: string }[] }>(await cli(['run', r.file])).escalations[0]!.id;
+      assert.notEqual(first, second);
+      const answer = Buffer.from(JSON.stringify({ decision: 'answer', person: 'alice', text: 'refund it' }));
+      const ts = Math.floor(Date.now() / 1000);
+      const v1Part = `v1=${createHmac('sha256', SECRET).update(`${ts}.`).update(answer).digest('hex')}`;
+      const post = (id: string, sig: string) =>
+        fetch(`${served.url}/decisions/escalation/${id}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-nightshift-signature': sig },
+          body: answer,
+        });
+      const both = `${signDecision(SECRET, ts, `/decisions/escalation/${encodeURIComponent(first)}`, answer)},${v1Part}`;
+      const ok = await post(first, both);
+      assert.equal(ok.status, 200, await ok.clone().text());
+      const replay = await post(second, `t=${ts},${v1Part}`);
+      assert.equal(replay.status, 401, await replay.clone().text());
+      assert.match(await replay.text(), /already used/);
     } finally {
       served.child.kill('SIGKILL');
     }

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
 import { defineRole } from '../../src/roles/define.js';
+import { checkLaunch, type Launchable } from '../../src/tools/builtin/command-launchers.js';
 import { shellExec } from '../../src/tools/builtin/shell-exec.js';
 import { loadSecrets } from '../../src/tools/secrets.js';
 import type { ToolContext } from '../../src/tools/types.js';
@@ -38,6 +39,12 @@ const role = defineRole(
         'sed',
         'cat',
         'timeout',
+        'mawk',
+        'sort',
+        'split',
+        'diff',
+        'diff3',
+        'sdiff',
         { program: 'echo', args: ['[a-z]+'] },
       ],
     },
@@ -115,6 +122,62 @@ describe('an allowlisted program does not start one that is not', () => {
     ['tar', ['-cIsh', '-f', 'x.tar', 'a.txt'], /tar would run/],
     ['tar', ['cIf', 'sh', 'x.tar', 'a.txt'], /tar would run/],
     ['tar', ['-cf', 'x.tar', '-F', 'touch pwned', 'a.txt'], /tar would run/],
+    ['tar', ['-xf', 'x.tar', '--to-com=touch pwned'], /tar would run/],
+    // xargs hands what it reads from stdin to a program whose arguments nightshift checks.
+    ['xargs', ['find'], /arguments nightshift checks/, '. -exec touch pwned ;'],
+    ['xargs', ['git'], /arguments nightshift checks/, '-c core.pager=touch\\ pwned log'],
+    ['xargs', ['-o', 'awk'], /arguments nightshift checks/, 'BEGIN{system("touch pwned")}'],
+    ['xargs', ['tar'], /arguments nightshift checks/, '-cf x.tar --to-command=sh a.txt'],
+    ['xargs', ['env'], /arguments nightshift checks/, 'touch pwned'],
+    ['xargs', ['timeout'], /arguments nightshift checks/, '5 touch pwned'],
+    ['xargs', ['sort'], /arguments nightshift checks/, '--compress-program=sh a.txt'],
+    // git's options that run a program, in their attached, clustered and abbreviated forms.
+    ['git', ['rebase', "-x'touch pwned'", 'HEAD'], /rebase -x/],
+    ['git', ['rebase', '-ix', 'touch pwned', 'HEAD'], /rebase -x/],
+    ['git', ['rebase', '--exe=touch pwned', 'HEAD'], /--exec/],
+    ['git', ['clone', '-u/tmp/prog', 'x', 'y'], /clone -u/],
+    ['git', ['clone', '--upload-p', 'touch pwned', 'x', 'y'], /--upload-pack/],
+    ['git', ['clone', '-c', 'core.gitProxy=touch pwned', 'x', 'y'], /clone -c/],
+    ['git', ['clone', '--config=core.gitProxy=touch pwned', 'x', 'y'], /--config/],
+    ['git', ['ls-remote', '-u', 'touch pwned', 'x'], /ls-remote -u/],
+    ['git', ['grep', "-O'touch pwned'", 'alpha'], /grep -O/],
+    ['git', ['grep', '--open-files-in-pager=touch pwned', 'alpha'], /--open-files-in-pager/],
+    ['git', ['grep', '--open', 'alpha'], /--open-files-in-pager/],
+    ['git', ['fetch', '--upload-pack=touch pwned', 'x'], /--upload-pack/],
+    ['git', ['pull', '--upload-pack=touch pwned', 'x'], /--upload-pack/],
+    ['git', ['push', '--receive-pack=touch pwned', 'x'], /--receive-pack/],
+    ['git', ['push', '--exec=touch pwned', 'x'], /--exec/],
+    ['git', ['archive', '--remote=x', '--exec=touch pwned', 'HEAD'], /--exec/],
+    ['git', ['log', '--ext-diff', '-p'], /--ext-diff/],
+    ['git', ['cat-file', '--textconv', 'HEAD:a.txt'], /--textconv/],
+    ['git', ['blame', '--text', 'a.txt'], /--textconv/],
+    ['git', ['cat-file', '--filter', 'HEAD:a.txt'], /--filters/],
+    ['git', ['--text', 'log'], /--textconv/],
+    ['git', ['log', '--config-env=core.pager=X'], /--config-env/],
+    ['git', ['send-email', '--to=a@b', 'x.patch'], /runs commands/],
+    ['git', ['filter-branch', '--tree-filter', 'touch pwned'], /runs commands/],
+    ['git', ['daemon', '--base-path=.'], /runs commands/],
+    ['git', ['difftool', '-x', 'touch pwned'], /runs commands/],
+    ['git', ['mergetool', '--tool=x'], /--tool|runs commands/],
+    // mawk has no sandbox mode: -W (`-W exec FILE` takes the program from a file or stdin), long options,
+    // program files, system() and pipes are refused.
+    ['mawk', ['-W', 'exec', '/dev/stdin'], /no sandbox mode/, 'BEGIN{system("touch pwned")}'],
+    ['mawk', ['-Wexec', '/dev/stdin'], /no sandbox mode/, 'BEGIN{system("touch pwned")}'],
+    ['mawk', ['--exec', '/dev/stdin'], /no sandbox mode/, 'BEGIN{system("touch pwned")}'],
+    ['mawk', ['-f', '/dev/stdin'], /no sandbox mode/, 'BEGIN{system("touch pwned")}'],
+    ['mawk', ['-F:', 'BEGIN{system("touch pwned")}'], /system\(\)/],
+    ['mawk', ['BEGIN{print "x" | "touch pwned"}'], /system\(\)/],
+    // Programs that run a program an option names.
+    ['sort', ['--compress-program=sh', 'a.txt'], /--compress-program/],
+    ['sort', ['--compress-p', 'sh', 'a.txt'], /--compress-program/],
+    ['split', ['--filter=touch pwned', 'a.txt'], /--filter/],
+    ['diff3', ['--diff-program=touch', 'a.txt', 'a.txt', 'a.txt'], /--diff-program/],
+    ['sdiff', ['--diff-program=touch', 'a.txt', 'a.txt'], /--diff-program/],
+    ['sdiff', ['-so', 'out', 'a.txt', 'a.txt'], /sdiff would run/],
+    ['diff', ['-l', 'a.txt', 'a.txt'], /runs pr/],
+    // find puts the file name into `{}` inside a longer argument after the check.
+    ['find', ['.', '-exec', 'cat', '--u{}', ';'], /has \{\} inside it/],
+    ['find', ['.', '-execdir', 'git', '-c{}', 'log', '+'], /has \{\} inside it/],
   ];
   for (const [command, args, reason, stdin] of refused) {
     it(`refuses ${command} ${args.join(' ')} at the scope check`, async () => {
@@ -137,6 +200,83 @@ describe('an allowlisted program does not start one that is not', () => {
       assert.notEqual(result?.exitCode, 0, `${command} ${args.join(' ')}: ${JSON.stringify(result)}`);
       assert.equal(existsSync(pwned), false, `${command} ${args.join(' ')} ran touch`);
     }
+  });
+
+  it('a program another one starts keeps its own checks (--sandbox, --force-local, git settings)', async () => {
+    for (const [command, args] of [
+      ['timeout', ['5', 'awk', 'BEGIN{system("touch pwned")}']],
+      ['env', ['sed', '-n', '1e touch pwned', 'a.txt']],
+      ['env', ['-i', 'timeout', '5', 'sed', 's/alpha/touch pwned/e', 'a.txt']],
+      ['find', ['.', '-name', 'a.txt', '-exec', 'awk', 'BEGIN{system("touch pwned")}', ';']],
+    ] as const) {
+      const { verdict, result } = await exec(command, [...args]);
+      assert.equal(verdict.kind, 'inside', `${command} ${args.join(' ')}`);
+      assert.equal(
+        existsSync(pwned),
+        false,
+        `${command} ${args.join(' ')} ran touch: ${JSON.stringify(result)}`,
+      );
+    }
+    const init = await exec('git', ['init', '-q', '.']);
+    assert.equal(init.result?.exitCode, 0, init.result?.stderr);
+    writeFileSync(join(ws, '.git', 'config'), '[core]\n\tfsmonitor = touch pwned\n', { flag: 'a' });
+    for (const [command, args] of [
+      ['env', ['git', 'status', '--short']],
+      ['timeout', ['5', 'git', 'status', '--short']],
+      ['find', ['.', '-maxdepth', '0', '-exec', 'git', 'status', '--short', ';']],
+    ] as const) {
+      const { result } = await exec(command, [...args]);
+      assert.equal(result?.exitCode, 0, result?.stderr);
+      assert.equal(existsSync(pwned), false, `${command} ${args.join(' ')}: core.fsmonitor ran`);
+    }
+    rmSync(join(ws, '.git'), { recursive: true, force: true });
+  });
+
+  it("git does not run an alias the workspace's .git/config defines, and runs its own commands", async () => {
+    const init = await exec('git', ['init', '-q', '.']);
+    assert.equal(init.result?.exitCode, 0, init.result?.stderr);
+    writeFileSync(join(ws, '.git', 'config'), '[alias]\n\tst = !touch pwned\n\tstatus = !touch pwned\n', {
+      flag: 'a',
+    });
+    const st = await exec('git', ['st']);
+    assert.notEqual(st.result?.exitCode, 0);
+    assert.equal(existsSync(pwned), false, 'the alias ran');
+    const status = await exec('git', ['status', '--short']);
+    assert.equal(status.result?.exitCode, 0, status.result?.stderr);
+    assert.equal(existsSync(pwned), false);
+    rmSync(join(ws, '.git'), { recursive: true, force: true });
+  });
+
+  it('takes what only looks like a refused option (attached values, exact names, -F"|")', async () => {
+    for (const [command, args, stdin] of [
+      ['git', ['format-patch', '--to=a@example.com', 'HEAD~1']],
+      ['git', ['clone', '--filter=blob:none', 'x', 'y']],
+      ['git', ['diff', '--text']],
+      ['git', ['fetch', '-u', 'origin']],
+      ['tar', ['-C/home/Images', '-cf', 'x.tar', 'a.txt']],
+      ['tar', ['-xf/tmp/Foo.tar']],
+      ['tar', ['-cf', 'x.tar', '--checkpoint=1', 'a.txt']],
+      ['xargs', ['-o', 'cat'], 'a.txt'],
+    ] as const) {
+      const { verdict } = await exec(command, [...args], stdin);
+      assert.equal(verdict.kind, 'inside', `${command} ${args.join(' ')}: ${JSON.stringify(verdict)}`);
+    }
+    const mawk = await exec('mawk', ['-F|', '{print $2}'], 'alpha|beta\n');
+    assert.equal(mawk.result?.stdout, 'beta\n', JSON.stringify(mawk));
+  });
+
+  it("tar's old-style first argument keeps its values (tar cf, tar czf, tar tf)", async () => {
+    mkdirSync(join(ws, 'Foo'), { recursive: true });
+    const create = await exec('tar', ['cf', 'Foo/x.tar', 'a.txt']);
+    assert.equal(create.result?.exitCode, 0, create.result?.stderr);
+    const list = await exec('tar', ['tf', 'Foo/x.tar']);
+    assert.equal(list.result?.stdout, 'a.txt\n', list.result?.stderr);
+    const gz = await exec('tar', ['czf', 'x.tgz', 'a.txt']);
+    assert.equal(gz.result?.exitCode, 0, gz.result?.stderr);
+    const gzList = await exec('tar', ['-tzf', 'x.tgz']);
+    assert.equal(gzList.result?.stdout, 'a.txt\n', gzList.result?.stderr);
+    const attached = await exec('tar', ['-tfFoo/x.tar']);
+    assert.equal(attached.result?.stdout, 'a.txt\n', attached.result?.stderr);
   });
 
   it("git ignores a program the workspace's .git/config names (fsmonitor, hooks)", async () => {
@@ -173,5 +313,44 @@ describe('an allowlisted program does not start one that is not', () => {
     assert.equal(list.result?.stdout, 'a.txt\n');
     const git = await exec('git', ['-C', '.', '--no-pager', '--version']);
     assert.match(git.result?.stdout ?? '', /^git version/);
+  });
+});
+
+describe('a program is checked by the name it is invoked by and by its real name', () => {
+  const listed = new Set(['env', 'cat', 'timeout', 'awk', 'busybox']);
+  const resolve = (name: string): Launchable => ({
+    rule: listed.has(name) ? name : undefined,
+    realName: name === 'awk' ? 'mawk' : name,
+  });
+  const check = (command: string, args: string[], realName: string, rule: Launchable['rule'] = command) =>
+    checkLaunch(command, args, { rule, realName }, resolve);
+
+  it('a link named as a launcher to a file named otherwise gets the launcher checks', () => {
+    const r = check('/opt/bin/timeout', ['5', 'touch', 'pwned'], 'real-timeout');
+    assert.equal(r.ok, false);
+    assert.match((r as { reason: string }).reason, /would run 'touch'/);
+  });
+
+  it('a multicall program (busybox, coreutils) invoked as a launcher is refused unless its rule has args', () => {
+    for (const [command, realName] of [
+      ['env', 'busybox'],
+      ['timeout', 'coreutils'],
+      ['busybox', 'busybox'],
+    ] as const) {
+      const r = check(command, ['sh', '-c', 'touch pwned'], realName);
+      assert.equal(r.ok, false, `${command} as ${realName}`);
+    }
+    assert.equal(check('cat', ['a.txt'], 'busybox').ok, true);
+    assert.equal(
+      check('env', ['cat', 'a.txt'], 'busybox', { program: 'env', args: ['cat|a\\.txt'] }).ok,
+      true,
+    );
+  });
+
+  it('awk that is mawk gets the checks of an awk without a sandbox, through a wrapper too', () => {
+    assert.equal(check('awk', ['-W', 'exec', '/dev/stdin'], 'mawk').ok, false);
+    assert.equal(check('timeout', ['5', 'awk', 'BEGIN{system("touch pwned")}'], 'timeout').ok, false);
+    assert.deepEqual(check('awk', ['-F|', '{print $1}'], 'mawk'), { ok: true, args: ['-F|', '{print $1}'] });
+    assert.deepEqual(check('awk', ['{print $1}'], 'gawk'), { ok: true, args: ['--sandbox', '{print $1}'] });
   });
 });

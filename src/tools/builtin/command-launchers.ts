@@ -45,7 +45,7 @@ const WRAPPER_OPTIONS: Record<string, OptionGrammar> = {
     },
   },
   xargs: {
-    shortFlags: '0prtx',
+    shortFlags: '0oprtx',
     shortValue: 'adEILnPs',
     longFlags: [
       'null',
@@ -129,7 +129,12 @@ const UNEXAMINED = new Set([
   'prlimit',
   'script',
   'parallel',
+  // Multicall programs act as the name they are invoked by, which the checks below would then have to trust.
+  'coreutils',
+  'toybox',
 ]);
+/** One file that is many programs (`busybox cat`, `coreutils --coreutils-prog=env`): run as the name invoked. */
+const MULTICALL = new Set(['busybox', 'coreutils', 'toybox']);
 const FIND_EXEC = new Set(['-exec', '-execdir', '-ok', '-okdir']);
 /** tar's options that run a program (GNU getopt takes any unambiguous prefix of a long one). */
 const TAR_RUNS = [
@@ -141,9 +146,18 @@ const TAR_RUNS = [
   'rsh-command',
   'rmt-command',
 ];
-/** git's options that run a program or set configuration (which can name one: core.pager, core.sshCommand). */
+/** tar's own options whose names begin one above: getopt takes an exact name over an abbreviation. */
+const TAR_EXACT = ['checkpoint'];
+/** tar's short options that take a value: the rest of a dash cluster or the next argument. */
+const TAR_SHORT_VALUE = 'bCfFgHIKLNTVX';
+/**
+ * git's long options that run a program, set configuration (which can name one: core.pager, core.sshCommand),
+ * or run one configuration names (textconv, filters, an external diff). Refused wherever they stand, and
+ * so is any abbreviation of one (git's parse-options takes an unambiguous prefix).
+ */
 const GIT_RUNS = [
   'config-env',
+  'config',
   'exec-path',
   'upload-pack',
   'receive-pack',
@@ -151,7 +165,36 @@ const GIT_RUNS = [
   'extcmd',
   'ext-diff',
   'tool',
+  'open-files-in-pager',
+  'textconv',
+  'filters',
 ];
+/**
+ * git's own long options whose names begin one above, by the subcommands that have them (`format-patch
+ * --to`, `clone --filter`, `diff --text`): there the exact name is that option. Elsewhere the same text
+ * abbreviates the dangerous one (`blame --text` is `--textconv`, `cat-file --filter` is `--filters`).
+ */
+const GIT_EXACT: Record<string, readonly string[]> = {
+  to: ['format-patch'],
+  filter: ['clone', 'fetch', 'pull', 'rev-list', 'pack-objects'],
+  text: [
+    'log',
+    'show',
+    'diff',
+    'diff-files',
+    'diff-index',
+    'diff-tree',
+    'grep',
+    'format-patch',
+    'whatchanged',
+  ],
+};
+/**
+ * Short options that run a program, by subcommand: `rebase -x CMD`, `clone -u PROG`, `clone -c NAME=VALUE`,
+ * `ls-remote -u PROG`, `grep -O[CMD]`. Refused anywhere in a cluster (`-ix CMD`, `-x'CMD'`): where a value
+ * starts in one cannot be known without every option of every subcommand.
+ */
+const GIT_SHORT_RUNS: Record<string, string> = { rebase: 'x', clone: 'uc', 'ls-remote': 'u', grep: 'O' };
 /** git's options before the subcommand (git(1)): those that take the next argument, and the flags. */
 const GIT_GLOBAL_VALUE = ['-C', '--git-dir', '--work-tree', '--namespace', '--super-prefix', '--attr-source'];
 const GIT_GLOBAL_FLAGS = [
@@ -176,7 +219,7 @@ const GIT_GLOBAL_FLAGS = [
   '--no-lazy-fetch',
   '--list-cmds',
 ];
-/** git subcommands that run commands given as their arguments. */
+/** git subcommands that run commands given as their arguments, or that serve or mail what they are given. */
 const GIT_RUNNING_SUBCOMMANDS = new Set([
   'bisect',
   'submodule',
@@ -186,6 +229,16 @@ const GIT_RUNNING_SUBCOMMANDS = new Set([
   'daemon',
   'web--browse',
   'instaweb',
+  'send-email',
+  'imap-send',
+  'credential',
+  'http-backend',
+  'shell',
+  'upload-pack',
+  'receive-pack',
+  'upload-archive',
+  'remote-ext',
+  'remote-fd',
 ]);
 /**
  * Configuration that names a program git would run, set for every git command: the workspace's own
@@ -200,13 +253,76 @@ export const GIT_SAFE_CONFIG = [
   'core.sshCommand=ssh',
   'protocol.ext.allow=never',
   'credential.helper=',
+  'gpg.program=gpg',
+  'gpg.ssh.program=ssh-keygen',
+  'gpg.x509.program=gpgsm',
 ];
+/** `sort --compress-program`, `split --filter`, `diff3`/`sdiff --diff-program`: a long option that runs a program. */
+const LONG_RUNS: Record<string, { long: readonly string[]; short: string; why: string }> = {
+  sort: { long: ['compress-program'], short: '', why: 'sort would run the program --compress-program names' },
+  split: { long: ['filter'], short: '', why: 'split would run the shell command --filter gives' },
+  diff3: { long: ['diff-program'], short: '', why: 'diff3 would run the program --diff-program names' },
+  sdiff: {
+    long: ['diff-program', 'output'],
+    short: 'o',
+    why: 'sdiff would run the program --diff-program names, or an editor from its input (-o)',
+  },
+  diff: {
+    long: ['paginate'],
+    short: 'l',
+    why: 'diff -l runs pr, which is not checked against the allowlist',
+  },
+};
+const AWKS = new Set(['awk', 'mawk', 'nawk', 'original-awk', 'gawk']);
 
-const isLong = (a: string, names: readonly string[]) => {
+/**
+ * `a` as a long option naming one of `names`, or an unambiguous abbreviation of one (GNU getopt and git's
+ * parse-options both take a prefix); an exact name in `exact` is that other option, not an abbreviation.
+ */
+const isLong = (a: string, names: readonly string[], exact: readonly string[] = []) => {
   if (!a.startsWith('--') || a === '--') return undefined;
   const name = a.slice(2).split('=')[0] ?? '';
-  return name.length > 0 ? names.find((n) => n.startsWith(name)) : undefined;
+  if (name.length === 0 || (exact.includes(name) && !names.includes(name))) return undefined;
+  return names.find((n) => n.startsWith(name));
 };
+
+/** Which of nightshift's checks a program name gets: undefined for a program that starts no other. */
+function kindOf(name: string): string | undefined {
+  if (UNEXAMINED.has(name)) return 'unexamined';
+  if (name === 'find' || name === 'tar' || name === 'git' || name === 'sed') return name;
+  if (WRAPPER_OPTIONS[name]) return name;
+  if (name === 'gawk') return 'gawk';
+  if (AWKS.has(name)) return 'awk';
+  if (LONG_RUNS[name]) return name;
+  return undefined;
+}
+
+/**
+ * The checks a program gets, by both the name it is invoked by and its real file's name (a link named
+ * `mytool` to find is find; busybox invoked as `env` is env): the real name's kind when it has one, else the
+ * invoked name's. Two different kinds cannot both be honoured, and fail closed.
+ */
+function kindOfProgram(
+  command: string,
+  realName: string | undefined,
+): string | undefined | { refused: string } {
+  const invoked = basename(command);
+  const asInvoked = kindOf(invoked);
+  if (realName && MULTICALL.has(realName) && invoked !== realName)
+    return asInvoked === undefined
+      ? undefined
+      : {
+          refused: `${command} is ${realName}, one file that is many programs; nightshift does not check it as ${invoked}`,
+        };
+  const asReal = realName === undefined ? undefined : kindOf(realName);
+  if (asReal === undefined) return asInvoked;
+  if (asInvoked === undefined || asInvoked === asReal) return asReal;
+  // `awk` is a link to gawk or mawk: the real one says which.
+  if (AWKS.has(invoked) && (asReal === 'gawk' || asReal === 'awk')) return asReal;
+  return {
+    refused: `${command} is ${realName}: invoked by one name and installed as another, it cannot be checked as either`,
+  };
+}
 
 /** Where the first operand is, after the options of `g`; refuses an option it does not know. */
 function firstOperand(
@@ -262,7 +378,9 @@ function firstOperand(
 
 /**
  * Checks `args` of `program` (its allowlist rule's patterns, then what it would run) and returns the argument
- * vector to run: for GNU awk and GNU sed, `--sandbox` first (no system(), pipes, `e`, `r`/`w`).
+ * vector to run: for GNU awk and GNU sed, `--sandbox` first (no system(), pipes, `e`, `r`/`w`); for tar,
+ * `--force-local`; for git, configuration that names no program. A program another one starts gets its own
+ * vector put back in the outer one (`timeout 5 awk ...` runs awk with `--sandbox`).
  */
 export function checkLaunch(
   command: string,
@@ -273,6 +391,7 @@ export function checkLaunch(
 ): LaunchCheck {
   const { rule } = self;
   if (!rule) return { ok: false, reason: `'${command}' is not on this role's allowlist` };
+  const patterned = typeof rule !== 'string' && !!rule.args;
   if (typeof rule !== 'string' && rule.args) {
     for (const [i, a] of args.entries())
       if (!rule.args.some((re) => regexMatchesWhole(re, a)))
@@ -282,41 +401,60 @@ export function checkLaunch(
         };
   }
   if (depth > 4) return { ok: false, reason: `${command}: programs nested more than 4 deep` };
-  const name = self.realName ?? basename(command);
-  const nested = (at: number, of: string, end?: number): LaunchCheck => {
-    const inner = args[at] ?? '';
-    const innerArgs = args.slice(at + 1, end);
+  const kind = kindOfProgram(command, self.realName);
+  if (typeof kind === 'object') {
+    if (patterned) return { ok: true, args: [...args] };
+    return {
+      ok: false,
+      reason: `${kind.refused}; list the program itself, or give ${command} args patterns`,
+    };
+  }
+  const checkLaunchAt = (vector: readonly string[], at: number, of: string, end: number): LaunchCheck => {
+    const inner = vector[at] ?? '';
     const found = resolve(inner);
     if (!found.rule)
       return {
         ok: false,
         reason: `${command} would run '${inner}' (${of}), which is not on this role's allowlist: an allowlisted program may not start one that is not`,
       };
-    const checked = checkLaunch(inner, innerArgs, found, resolve, depth + 1);
-    return checked.ok ? { ok: true, args: [...args] } : checked;
+    const checked = checkLaunch(inner, vector.slice(at + 1, end), found, resolve, depth + 1);
+    return checked.ok
+      ? { ok: true, args: [...vector.slice(0, at + 1), ...checked.args, ...vector.slice(end)] }
+      : checked;
   };
-  if (UNEXAMINED.has(name) && (typeof rule === 'string' || !rule.args))
+  const nested = (at: number, of: string): LaunchCheck => checkLaunchAt(args, at, of, args.length);
+  if (kind === 'unexamined' && !patterned)
     return {
       ok: false,
       reason: `${command} runs whatever program its arguments name, and nightshift does not read its options to check it; list the program itself, or give ${command} args patterns`,
     };
-  if (name === 'find') {
-    for (let i = 0; i < args.length; i++) {
-      if (!FIND_EXEC.has(args[i] ?? '')) continue;
+  if (kind === 'find') {
+    let out = [...args];
+    for (let i = 0; i < out.length; i++) {
+      if (!FIND_EXEC.has(out[i] ?? '')) continue;
       let end = i + 2;
-      while (end < args.length && args[end] !== ';' && args[end] !== '+') end++;
-      const r = nested(i + 1, `find ${args[i]}`, end);
+      while (end < out.length && out[end] !== ';' && out[end] !== '+') end++;
+      // find puts the file name in for `{}` inside a longer argument too (`--u{}`), after this check.
+      for (const a of out.slice(i + 1, end))
+        if (a !== '{}' && a.includes('{}'))
+          return {
+            ok: false,
+            reason: `find ${out[i]}: argument ${JSON.stringify(a)} has {} inside it, which find replaces with a file name after this check; pass {} as an argument of its own`,
+          };
+      const before = out.length;
+      const r = checkLaunchAt(out, i + 1, `find ${out[i]}`, end);
       if (!r.ok) return r;
-      i = end;
+      out = r.args;
+      i = end + (out.length - before);
     }
-    return { ok: true, args: [...args] };
+    return { ok: true, args: out };
   }
-  const grammar = WRAPPER_OPTIONS[name];
-  if (grammar) {
+  const grammar = kind === undefined ? undefined : WRAPPER_OPTIONS[kind];
+  if (kind !== undefined && grammar) {
     const parsed = firstOperand(args, grammar);
     if (!parsed.ok) return { ok: false, reason: `${command}: ${parsed.reason}` };
     let at = parsed.at;
-    if (name === 'env') {
+    if (kind === 'env') {
       let firstAssignment: string | undefined;
       while (at < args.length && /^[^=]+=/.test(args[at] ?? '')) firstAssignment ??= args[at++];
       if (at >= args.length) return { ok: true, args: [...args] };
@@ -327,80 +465,159 @@ export function checkLaunch(
         };
     }
     // timeout's first operand is its duration; the program follows it.
-    if (name === 'timeout') at++;
+    if (kind === 'timeout') at++;
     // xargs without a program runs echo.
     if (at >= args.length) return { ok: true, args: [...args] };
-    if (name === 'xargs') {
-      const found = resolve(args[at] ?? '');
+    if (kind === 'xargs') {
+      const inner = args[at] ?? '';
+      const found = resolve(inner);
       if (found.rule && typeof found.rule !== 'string' && found.rule.args)
         return {
           ok: false,
-          reason: `xargs would run '${args[at]}' with arguments read from stdin, which '${args[at]}''s argument patterns cannot check`,
+          reason: `xargs would run '${inner}' with arguments read from stdin, which '${inner}''s argument patterns cannot check`,
+        };
+      // Arguments read from stdin are checked by no one: `xargs find` with `. -exec sh ;` on stdin.
+      const innerKind = kindOfProgram(inner, found.realName);
+      if (innerKind !== undefined)
+        return {
+          ok: false,
+          reason: `xargs would run '${inner}' with arguments read from stdin, and '${inner}' is a program whose arguments nightshift checks (what it runs, or options that run one): run it directly`,
         };
     }
-    return nested(at, name);
+    return nested(at, kind);
   }
-  if (name === 'gawk' || name === 'sed') {
+  if (kind === 'gawk' || kind === 'sed') {
     // GNU's own switch: no system(), no pipes or redirections to commands (awk), no `e`, `r` or `w` (sed).
     return { ok: true, args: ['--sandbox', ...args] };
   }
-  if (name === 'awk' || name === 'mawk' || name === 'nawk' || name === 'original-awk') {
-    for (const [i, a] of args.entries())
-      if (/system|getline|\|/.test(a) || a === '-f' || a.startsWith('-f'))
-        return {
-          ok: false,
-          reason: `argument ${i} ${JSON.stringify(a)}: ${name} has no sandbox mode, and system(), pipes, getline and program files can run commands; install GNU awk (gawk), which nightshift runs with --sandbox`,
-        };
-    return { ok: true, args: [...args] };
-  }
-  if (name === 'tar') {
+  if (kind === 'awk') return checkPlainAwk(command, args);
+  if (kind === 'tar') return checkTar(args);
+  if (kind === 'git') return checkGit(args);
+  const runs = kind === undefined ? undefined : LONG_RUNS[kind];
+  if (runs) {
     for (const [i, a] of args.entries()) {
-      const long = isLong(a, TAR_RUNS);
-      const shortCluster = (i === 0 && !a.startsWith('-')) || (a.startsWith('-') && !a.startsWith('--'));
-      if (long || (shortCluster && /[IF]/.test(a.split('=')[0] ?? '')))
-        return {
-          ok: false,
-          reason: `argument ${i} ${JSON.stringify(a)}: tar would run a program it names (${long ? `--${long}` : '-I or -F'})`,
-        };
+      if (a === '--') break;
+      const long = isLong(a, runs.long);
+      const short = /^-[^-]/.test(a) && [...runs.short].some((c) => a.slice(1).includes(c));
+      if (long || short) return { ok: false, reason: `argument ${i} ${JSON.stringify(a)}: ${runs.why}` };
     }
-    // A remote archive (`host:file`) goes through rsh: read every file name as local.
-    return { ok: true, args: ['--force-local', ...args] };
-  }
-  if (name === 'git') {
-    let sub: string | undefined;
-    let globalValue = false;
-    for (const [i, a] of args.entries()) {
-      const refuse = (why: string): LaunchCheck => ({
-        ok: false,
-        reason: `argument ${i} ${JSON.stringify(a)}: ${why}`,
-      });
-      if (isLong(a, GIT_RUNS)) return refuse('git would run a program this option names');
-      if (sub === undefined) {
-        // Before the subcommand: `-c name=value` sets configuration, which can name a program.
-        if (a === '-c' || /^-c./.test(a))
-          return refuse('git -c sets configuration, which can name a program to run');
-        if (globalValue) {
-          globalValue = false;
-          continue;
-        }
-        if (a.startsWith('-')) {
-          const [opt = ''] = a.split('=');
-          if (GIT_GLOBAL_VALUE.includes(opt)) globalValue = !a.includes('=');
-          else if (!GIT_GLOBAL_FLAGS.includes(opt))
-            return refuse(
-              'an option before the subcommand that nightshift does not know for git, so it cannot tell which argument is the subcommand',
-            );
-          continue;
-        }
-        sub = a;
-        if (GIT_RUNNING_SUBCOMMANDS.has(a)) return refuse(`git ${a} runs commands it is given`);
-        continue;
-      }
-      if (a === '-x' && sub === 'rebase') return refuse('git rebase -x runs a command');
-      if (a === '-u' && ['clone', 'fetch', 'pull', 'ls-remote', 'archive'].includes(sub))
-        return refuse(`git ${sub} -u names a program to run`);
-    }
-    return { ok: true, args: GIT_SAFE_CONFIG.flatMap((c) => ['-c', c]).concat(args) };
   }
   return { ok: true, args: [...args] };
+}
+
+/**
+ * An awk with no sandbox mode (mawk, Debian's default): its options read as POSIX's (`-F fs`, `-v var=value`),
+ * a program file (`-f`), mawk's `-W` (`-W exec FILE` reads the program from a file or stdin) and any long
+ * option are refused, and the program text may not name system() or a pipe (`|`, which getline from a
+ * command needs too). A `||` in a program is refused with them: the check reads text, not awk's grammar.
+ */
+function checkPlainAwk(command: string, args: readonly string[]): LaunchCheck {
+  const refuse = (i: number, why: string): LaunchCheck => ({
+    ok: false,
+    reason: `argument ${i} ${JSON.stringify(args[i])}: ${why}; install GNU awk (gawk), which nightshift runs with --sandbox`,
+  });
+  let i = 0;
+  while (i < args.length) {
+    const a = args[i] ?? '';
+    if (a === '--') {
+      i++;
+      break;
+    }
+    if (!a.startsWith('-') || a === '-') break;
+    if (a === '-F' || a === '-v') i += 2;
+    else if (a.startsWith('-F') || a.startsWith('-v')) i++;
+    else
+      return refuse(
+        i,
+        `${command} has no sandbox mode, and nightshift takes only -F and -v before its program text`,
+      );
+  }
+  const program = args[i];
+  if (program === undefined) return { ok: true, args: [...args] };
+  if (/system|\|/.test(program))
+    return refuse(
+      i,
+      `${command} has no sandbox mode, and system() and pipes (| and getline from a command) run commands`,
+    );
+  return { ok: true, args: [...args] };
+}
+
+function checkTar(args: readonly string[]): LaunchCheck {
+  const refuse = (i: number, what: string): LaunchCheck => ({
+    ok: false,
+    reason: `argument ${i} ${JSON.stringify(args[i])}: tar would run a program it names (${what})`,
+  });
+  // The old-style first argument (`tar czf out.tgz dir`) is letters only, each taking its value from the
+  // arguments after it, in order.
+  const oldStyle = args.length > 0 && !(args[0] ?? '').startsWith('-');
+  let oldValues = 0;
+  for (const [i, a] of args.entries()) {
+    if (i === 0 && oldStyle) {
+      if (/[IF]/.test(a)) return refuse(i, '-I or -F');
+      oldValues = [...a].filter((c) => TAR_SHORT_VALUE.includes(c)).length;
+      continue;
+    }
+    if (a === '--') break;
+    const long = isLong(a, TAR_RUNS, TAR_EXACT);
+    if (long) return refuse(i, `--${long}`);
+    if (a.startsWith('-') && !a.startsWith('--')) {
+      // A dash cluster: letters up to the first that takes a value; the rest is that value (`-C/home/Images`).
+      for (const c of a.slice(1)) {
+        if (c === 'I' || c === 'F') return refuse(i, '-I or -F');
+        if (TAR_SHORT_VALUE.includes(c)) break;
+      }
+    }
+  }
+  // A remote archive (`host:file`) goes through rsh: read every file name as local. After the old-style
+  // first argument's values, which would otherwise take it as one.
+  const at = oldStyle ? Math.min(args.length, 1 + oldValues) : 0;
+  return { ok: true, args: [...args.slice(0, at), '--force-local', ...args.slice(at)] };
+}
+
+function checkGit(args: readonly string[]): LaunchCheck {
+  let sub: string | undefined;
+  let globalValue = false;
+  for (const [i, a] of args.entries()) {
+    const refuse = (why: string): LaunchCheck => ({
+      ok: false,
+      reason: `argument ${i} ${JSON.stringify(a)}: ${why}`,
+    });
+    const exact = Object.keys(GIT_EXACT).filter((n) => sub !== undefined && GIT_EXACT[n]?.includes(sub));
+    const long = isLong(a, GIT_RUNS, exact);
+    if (long)
+      return refuse(`git would run a program this option names, or set configuration that can (--${long})`);
+    if (sub === undefined) {
+      // Before the subcommand: `-c name=value` sets configuration, which can name a program.
+      if (globalValue) {
+        globalValue = false;
+        continue;
+      }
+      if (a === '-c' || /^-c./.test(a))
+        return refuse('git -c sets configuration, which can name a program to run');
+      if (a.startsWith('-')) {
+        const [opt = ''] = a.split('=');
+        if (GIT_GLOBAL_VALUE.includes(opt)) globalValue = !a.includes('=');
+        else if (!GIT_GLOBAL_FLAGS.includes(opt))
+          return refuse(
+            'an option before the subcommand that nightshift does not know for git, so it cannot tell which argument is the subcommand',
+          );
+        continue;
+      }
+      sub = a;
+      if (GIT_RUNNING_SUBCOMMANDS.has(a)) return refuse(`git ${a} runs commands it is given`);
+      continue;
+    }
+    const shortRuns = GIT_SHORT_RUNS[sub];
+    if (shortRuns && /^-[^-]/.test(a)) {
+      const c = [...a.slice(1)].find((x) => shortRuns.includes(x));
+      if (c)
+        return refuse(
+          `git ${sub} -${c} runs a program or sets configuration (refused anywhere in a cluster)`,
+        );
+    }
+  }
+  // An alias the workspace's .git/config defines (`st = !sh -c ...`) runs a shell; git ignores an alias that
+  // names a command of its own, so emptying the one for this subcommand changes nothing else.
+  const alias = sub === undefined ? [] : ['-c', `alias.${sub}=`];
+  return { ok: true, args: [...GIT_SAFE_CONFIG.flatMap((c) => ['-c', c]), ...alias, ...args] };
 }
