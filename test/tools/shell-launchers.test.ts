@@ -112,6 +112,32 @@ describe('an allowlisted program does not start one that is not', () => {
     ['git', ['submodule', 'foreach', 'touch pwned'], /runs commands/],
     ['git', ['bisect', 'run', 'touch', 'pwned'], /runs commands/],
     ['tar', ['-cf', 'x.tar', '--to-command=touch pwned', 'a.txt'], /tar would run/],
+    // `--` as an option's value is not the end of the options; a `+` not after {} does not end -exec.
+    ['tar', ['cf', '--', '--checkpoint=1', '--checkpoint-action=exec=touch pwned', '.'], /tar would run/],
+    ['sort', ['-o', '--', '--compress-program=touch', '-S', '1', 'a.txt'], /argument 2/],
+    [
+      'find',
+      [
+        '.',
+        '-maxdepth',
+        '0',
+        '-exec',
+        'tar',
+        '+',
+        '-cf',
+        'x.tar',
+        '--checkpoint=1',
+        '--checkpoint-action=exec=touch pwned',
+        'a.txt',
+        ';',
+      ],
+      /tar would run/,
+    ],
+    [
+      'find',
+      ['.', '-maxdepth', '0', '-exec', 'sort', '+', '-S', '1', '--compress-program=touch', 'a.txt', ';'],
+      /argument/,
+    ],
     ['tar', ['-xf', 'x.tar', '--to-c', 'touch pwned'], /tar would run/],
     [
       'tar',
@@ -238,12 +264,64 @@ describe('an allowlisted program does not start one that is not', () => {
     writeFileSync(join(ws, '.git', 'config'), '[alias]\n\tst = !touch pwned\n\tstatus = !touch pwned\n', {
       flag: 'a',
     });
+    // A `!` alias in the repository's configuration refuses every git call until someone removes it.
     const st = await exec('git', ['st']);
-    assert.notEqual(st.result?.exitCode, 0);
+    assert.equal(st.verdict.kind, 'outside');
+    assert.match(JSON.stringify(st.verdict), /alias\.st/);
     assert.equal(existsSync(pwned), false, 'the alias ran');
+    // A plain alias is no program: git's own commands run beside it.
+    writeFileSync(join(ws, '.git', 'config'), '[core]\n\tbare = false\n[alias]\n\tst = status\n');
     const status = await exec('git', ['status', '--short']);
     assert.equal(status.result?.exitCode, 0, status.result?.stderr);
     assert.equal(existsSync(pwned), false);
+    rmSync(join(ws, '.git'), { recursive: true, force: true });
+  });
+
+  // Keys that carry a driver's or a remote's name cannot be overridden with -c: the repository's
+  // configuration is read before each git call, and one that names a program refuses it.
+  it("git refuses to run while the repository's configuration names a program (diff.external, drivers, uploadpack)", async () => {
+    const init = await exec('git', ['init', '-q', '.']);
+    assert.equal(init.result?.exitCode, 0, init.result?.stderr);
+    const config = join(ws, '.git', 'config');
+    const base = '[core]\n\trepositoryformatversion = 0\n\tbare = false\n';
+    writeFileSync(join(ws, '.gitattributes'), 'a.txt diff=x filter=y\n');
+    for (const [extra, key, command, args] of [
+      ['[diff]\n\texternal = touch pwned\n', 'diff.external', 'git', ['diff', 'HEAD']],
+      ['[diff "x"]\n\ttextconv = touch pwned\n', 'diff.x.textconv', 'git', ['log', '-p']],
+      ['[filter "y"]\n\tclean = touch pwned\n', 'filter.y.clean', 'git', ['add', 'a.txt']],
+      ['[remote "o"]\n\turl = .\n\tuploadpack = touch pwned\n', 'remote.o.uploadpack', 'git', ['fetch', 'o']],
+      ['[include]\n\tpath = ../other\n', 'include.path', 'git', ['status']],
+      ['[diff]\n\texternal = touch pwned\n', 'diff.external', 'env', ['git', 'diff']],
+      [
+        '[diff]\n\texternal = touch pwned\n',
+        'diff.external',
+        'find',
+        ['.', '-maxdepth', '0', '-exec', 'git', 'diff', ';'],
+      ],
+    ] as const) {
+      writeFileSync(config, base + extra);
+      const { verdict, result } = await exec(command, [...args]);
+      assert.equal(
+        verdict.kind,
+        'outside',
+        `${command} ${args.join(' ')} with ${key}: ${JSON.stringify(result)}`,
+      );
+      assert.match(JSON.stringify(verdict), new RegExp(key.replaceAll('.', '\\.')));
+      assert.equal(existsSync(pwned), false);
+    }
+    // -C points git at another repository: that one's configuration is read.
+    mkdirSync(join(ws, 'sub'), { recursive: true });
+    writeFileSync(config, base);
+    const sub = await exec('git', ['-C', 'sub', 'init', '-q', '.']);
+    assert.equal(sub.result?.exitCode, 0, sub.result?.stderr);
+    writeFileSync(join(ws, 'sub', '.git', 'config'), `${base}[diff]\n\texternal = touch pwned\n`);
+    const other = await exec('git', ['-C', 'sub', 'diff']);
+    assert.equal(other.verdict.kind, 'outside');
+    assert.match(JSON.stringify(other.verdict), /diff\.external/);
+    const here = await exec('git', ['status', '--short']);
+    assert.equal(here.result?.exitCode, 0, here.result?.stderr);
+    rmSync(join(ws, 'sub'), { recursive: true, force: true });
+    rmSync(join(ws, '.gitattributes'), { force: true });
     rmSync(join(ws, '.git'), { recursive: true, force: true });
   });
 

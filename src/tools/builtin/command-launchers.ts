@@ -196,7 +196,14 @@ const GIT_EXACT: Record<string, readonly string[]> = {
  */
 const GIT_SHORT_RUNS: Record<string, string> = { rebase: 'x', clone: 'uc', 'ls-remote': 'u', grep: 'O' };
 /** git's options before the subcommand (git(1)): those that take the next argument, and the flags. */
-const GIT_GLOBAL_VALUE = ['-C', '--git-dir', '--work-tree', '--namespace', '--super-prefix', '--attr-source'];
+export const GIT_GLOBAL_VALUE = [
+  '-C',
+  '--git-dir',
+  '--work-tree',
+  '--namespace',
+  '--super-prefix',
+  '--attr-source',
+];
 const GIT_GLOBAL_FLAGS = [
   '-v',
   '--version',
@@ -433,7 +440,9 @@ export function checkLaunch(
     for (let i = 0; i < out.length; i++) {
       if (!FIND_EXEC.has(out[i] ?? '')) continue;
       let end = i + 2;
-      while (end < out.length && out[end] !== ';' && out[end] !== '+') end++;
+      // GNU find ends the command at `;`, or at a `+` right after `{}`; any other `+` is an argument
+      // of the command (`-exec tar + --checkpoint-action=exec=sh f ;`).
+      while (end < out.length && out[end] !== ';' && !(out[end] === '+' && out[end - 1] === '{}')) end++;
       // find puts the file name in for `{}` inside a longer argument too (`--u{}`), after this check.
       for (const a of out.slice(i + 1, end))
         if (a !== '{}' && a.includes('{}'))
@@ -495,8 +504,9 @@ export function checkLaunch(
   if (kind === 'git') return checkGit(args);
   const runs = kind === undefined ? undefined : LONG_RUNS[kind];
   if (runs) {
+    // Every argument, past a `--` too: `--` may be an option's value (`sort -o -- --compress-program=x`),
+    // and refusing a file named like one of these options is the price.
     for (const [i, a] of args.entries()) {
-      if (a === '--') break;
       const long = isLong(a, runs.long);
       const short = /^-[^-]/.test(a) && [...runs.short].some((c) => a.slice(1).includes(c));
       if (long || short) return { ok: false, reason: `argument ${i} ${JSON.stringify(a)}: ${runs.why}` };
@@ -557,7 +567,7 @@ function checkTar(args: readonly string[]): LaunchCheck {
       oldValues = [...a].filter((c) => TAR_SHORT_VALUE.includes(c)).length;
       continue;
     }
-    if (a === '--') break;
+    // No stop at `--`: it may be an option's value (`tar cf -- --checkpoint-action=exec=x .`).
     const long = isLong(a, TAR_RUNS, TAR_EXACT);
     if (long) return refuse(i, `--${long}`);
     if (a.startsWith('-') && !a.startsWith('--')) {

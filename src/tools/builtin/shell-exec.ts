@@ -23,7 +23,8 @@ import { execLimits } from '../sandbox/limits.js';
 import type { Secrets } from '../secrets.js';
 import type { ScopeVerdict } from '../types.js';
 import { resolveInside } from '../workspace.js';
-import { checkLaunch, type Launchable } from './command-launchers.js';
+import { checkLaunch, GIT_GLOBAL_VALUE, type Launchable } from './command-launchers.js';
+import { checkRepositoryConfig } from './git-config-scan.js';
 import { spawnUnsandboxed, type UnsandboxedCommand } from './group-lifeline.js';
 import { killMarked, newProcessMarker } from './process-marker.js';
 
@@ -106,6 +107,20 @@ function runsAsHostRoot(): boolean {
 }
 
 /** Everything that decides whether (and how) a call may run. Shared by the scope check and run(). */
+/** git's options before its subcommand that say where the repository is (`-C dir`, `--git-dir=x`). */
+function gitLocation(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    if (!a.startsWith('-')) break;
+    const [opt = ''] = a.split('=');
+    if (!GIT_GLOBAL_VALUE.includes(opt)) continue;
+    if (a.includes('=')) out.push(a);
+    else out.push(a, args[++i] ?? '');
+  }
+  return out;
+}
+
 async function plan(args: Input, role: RoleSettings, env: NodeJS.ProcessEnv): Promise<Plan> {
   const { command } = args;
   const rule = role.scope.commands.find((r) => (typeof r === 'string' ? r : r.program) === command);
@@ -138,6 +153,14 @@ async function plan(args: Input, role: RoleSettings, env: NodeJS.ProcessEnv): Pr
   const self: Launchable = { rule, realName: basename(realPathOr(program)) };
   const launch = checkLaunch(command, args.args, self, launchable);
   if (!launch.ok) return { ok: false, reason: launch.reason };
+  // git, run directly or by a launcher: the repository's own configuration may name programs it would run.
+  const vector = [command, ...args.args];
+  const gitAt = vector.findIndex((a, i) => basename(a) === 'git' || (i === 0 && self.realName === 'git'));
+  if (gitAt >= 0) {
+    const git = gitAt === 0 ? program : (findOnPath('git') ?? program);
+    const verdict = await checkRepositoryConfig(git, where.absolute, gitLocation(vector.slice(gitAt + 1)));
+    if (!verdict.ok) return { ok: false, reason: verdict.reason ?? 'git: the repository configuration' };
+  }
   const writable = writableProgram(program, role.workspace ?? where.workspace, where.workspace);
   if (writable)
     return {
