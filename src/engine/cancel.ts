@@ -110,6 +110,16 @@ async function cancelChildren(
 }
 
 /**
+ * Whether a run's end is final for its children: failed or cancelled, and not a continuous agent's run
+ * (its supervisor reopens a failed one to continue from its last persisted step, where an open
+ * delegation is followed again, docs/reliability.md), which keeps its children.
+ */
+export function endedForGood(run: RunRecord): boolean {
+  if (run.status === 'cancelled') return true;
+  return run.status === 'failed' && !(run.idempotencyKey ?? '').startsWith('inbox:');
+}
+
+/**
  * A parent that ended for good without joining its children (failed: its budget spent while a child
  * waited for a place, more budget denied, an unexpected error, a crash loop) leaves nobody to read their
  * results: the children that have not ended (queued for a place, paused for a person, handed to the
@@ -119,7 +129,10 @@ async function cancelChildren(
  * of an ended parent a crash left behind (runtime/work.ts).
  */
 export async function cancelChildrenOfEnded(store: Store, clock: Clock, parent: RunRecord): Promise<void> {
-  if (parent.status !== 'failed' && parent.status !== 'cancelled') return;
+  if (!endedForGood(parent)) return;
+  // Read again: a continuous agent's supervisor may have reopened it since the commit that failed it.
+  const now = await store.getRun(parent.id);
+  if (!now || !endedForGood(now)) return;
   const why = parent.error ? ` (${parent.error.code})` : '';
   await cancelChildren(
     store,

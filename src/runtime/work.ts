@@ -6,7 +6,7 @@ import { continuousSettings } from '../continuous/settings.js';
 import { startSupervisor } from '../continuous/supervisor.js';
 import { specialistsOf } from '../delegation/reachable.js';
 import { settledSteps } from '../engine/busy-progress.js';
-import { cancelChildrenOfEnded } from '../engine/cancel.js';
+import { cancelChildrenOfEnded, endedForGood } from '../engine/cancel.js';
 import type { EngineContext } from '../engine/context.js';
 import { escalateRun, failRun, reopenRun } from '../engine/restart.js';
 import { retryPolicy } from '../engine/run-retry.js';
@@ -79,7 +79,7 @@ export function startWork(
       // children, engine/cancel.ts): nobody will read its result, so it is cancelled, not driven.
       if (run.parentRunId) {
         const parent = await store.getRun(run.parentRunId);
-        if (parent?.status === 'failed' || parent?.status === 'cancelled') {
+        if (parent && endedForGood(parent)) {
           await cancelChildrenOfEnded(store, clock, parent);
           o.onRunSettled?.((await store.getRun(run.id)) ?? run);
           return;

@@ -122,7 +122,7 @@ describe("a specialist's concurrency on the foreground paths", () => {
       assert.equal(approved.code, 0, approved.stderr);
       assert.match(
         approved.stdout,
-        /approved apr_\w+; not driven here: 1 run\(s\) of slow are in flight \(its concurrency is 1\); the run is queued/,
+        /approved apr_\w+; not driven here: 1 run\(s\) of slow are in flight \(its concurrency is 1\); run run_\w+ is queued/,
       );
       assert.equal(ledger(t.workspace).length, 2, 'nothing of B ran');
       const queuedB = await withStore(t.dataDir, (s) => s.getRun(childB.id));

@@ -41,7 +41,8 @@ function decided(what: string, result: RunSummary): { head: string; code: number
 /** Why a specialist's child run was not driven here (engine/place.ts), and who takes it up. */
 function placeNote(result: RunSummary): string {
   const { role, concurrency } = result.waitsForPlace!;
-  return `not driven here: ${concurrency} run(s) of ${role} are in flight (its concurrency is ${concurrency}); the run is queued for serve's workers or its orchestrator's driver to continue when a place frees`;
+  // Without serve nothing wakes it when a place frees: the person is told which run to resume.
+  return `not driven here: ${concurrency} run(s) of ${role} are in flight (its concurrency is ${concurrency}); run ${result.runId} is queued for serve's workers or its orchestrator's driver to continue when a place frees (without serve: nightshift resume ${result.runId} once one has)`;
 }
 
 type AnswerFlags = CommonFlags & DriveFlags & { as?: string; allowCall?: boolean; withholdResult?: boolean };
