@@ -47,7 +47,11 @@ export function roleVersion(
       name: t.name,
       effect: t.effect,
       approval: t.approval,
-      idempotent: typeof t.idempotent === 'boolean' ? t.idempotent : 'per-call',
+      // Unsaid hashes as `false`, as when defineTool filled that in: reads defaulting to idempotent
+      // (isIdempotent) changed what a call does after a crash, not the role; a new hash would have
+      // stopped every code-defined role promoted before (ROLE_INVALID at start, versions.source: active).
+      idempotent:
+        t.idempotent === undefined ? false : typeof t.idempotent === 'boolean' ? t.idempotent : 'per-call',
       description: t.description,
     })),
   }).slice(0, 16);

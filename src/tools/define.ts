@@ -47,8 +47,9 @@ export function defineTool<Input, Output>(def: ToolDefinition<Input, Output>): T
     approval: def.approval ?? 'policy',
     // Unknown means unsafe: a tool with a side effect must opt in to being re-run after an unknown
     // outcome. A read has none (the policy runs it at observe on that word), so running it again is safe:
-    // asking a person whether a lost read "happened", or syncing its claim to disk, buys nothing.
-    idempotent: def.idempotent ?? def.effect === 'read',
+    // asking a person whether a lost read "happened", or syncing its claim to disk, buys nothing. Left
+    // unsaid here and defaulted where it is read (isIdempotent), so role version hashes do not move.
+    ...(def.idempotent === undefined ? {} : { idempotent: def.idempotent }),
     ...(def.scope ? { scope: def.scope } : {}),
     ...(def.jsonSchema ? { jsonSchema: def.jsonSchema } : {}),
     run: def.run,

@@ -76,9 +76,11 @@ export interface Tool<Input = unknown, Output = unknown> {
   /**
    * Safe to run again with the same idempotency key after a crash left its outcome unknown. A call recorded
    * as started but not finished is re-run only when this is true; otherwise the run escalates. A function
-   * decides per call (fs.write: overwriting is idempotent, appending is not).
+   * decides per call (fs.write: overwriting is idempotent, appending is not). Unsaid: a `read` tool is
+   * (nothing to repeat), every other effect is not. Kept unsaid rather than filled in, so a tool spread
+   * into another definition stays unsaid and a role's version hash reads it as before (roles/version.ts).
    */
-  idempotent: boolean | ((args: Input) => boolean);
+  idempotent?: boolean | ((args: Input) => boolean);
   /** Checks the call against the role's scope before anything runs. May do read-only I/O (realpath). */
   scope?: (args: Input, ctx: ScopeContext) => Promise<ScopeVerdict> | ScopeVerdict;
   run: (args: Input, ctx: ToolContext) => Promise<Output> | Output;
@@ -111,9 +113,11 @@ export interface ToolSpec {
 
 /** Whether a call of this tool with these arguments may be re-run after its outcome was lost. */
 export function isIdempotent(tool: AnyTool, args: unknown): boolean {
-  if (typeof tool.idempotent === 'boolean') return tool.idempotent;
+  const said = tool.idempotent;
+  if (said === undefined) return tool.effect === 'read';
+  if (typeof said === 'boolean') return said;
   try {
-    return tool.idempotent(tool.input.parse(args)) === true;
+    return said(tool.input.parse(args)) === true;
   } catch {
     return false;
   }

@@ -128,4 +128,17 @@ describe('defineRole', () => {
     assert.notEqual(version(writer), version(lookup));
     assert.notEqual(version(gated), version(lookup));
   });
+
+  // Reads became idempotent by default (isIdempotent) after roles were promoted under their old hash: a
+  // read tool that does not say hashes as it did (`false`), or a code-defined role would no longer match
+  // its active version and every run of it would be refused (ROLE_INVALID, versions.source: active).
+  it('keeps the version of a role whose read tool does not say whether it is idempotent', () => {
+    const version = (tool: AnyTool) => defineRole({ ...base, tools: [tool] }, { dir: ROLES }).version;
+    const saidFalse = defineTool({ ...lookup, idempotent: false });
+    const saidTrue = defineTool({ ...lookup, idempotent: true });
+    assert.equal(version(lookup), version(saidFalse));
+    assert.notEqual(version(lookup), version(saidTrue));
+    // Spread into another definition it stays unsaid.
+    assert.equal(version(defineTool({ ...lookup })), version(lookup));
+  });
 });
