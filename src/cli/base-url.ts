@@ -18,11 +18,20 @@ export function httpBaseUrl(value: string, from: string, what: string): string {
       'USAGE',
       `${from} '${value}' is not an http(s) URL: give ${what}, e.g. http://127.0.0.1:7070`,
     );
-  // A path is appended (`/events/…`, `/login/link/…`): after a `?` or `#` it would not be a path.
-  if (url.search || url.hash)
+  // A path is appended (`/events/…`, `/login/link/…`): after a `?` or `#` it would not be a path. An
+  // empty one (`http://h/?`) parses to '' in url.search, so the text is looked at. The query is not
+  // repeated in the message: it is where a token would sit.
+  if (url.search || url.hash || /[?#]/.test(value))
     throw new NightshiftError(
       'USAGE',
-      `${from} '${value}' has a query or fragment: give ${what} alone, e.g. http://127.0.0.1:7070`,
+      `${from} '${url.origin}${url.pathname}…' has a query or fragment: give ${what} alone, e.g. http://127.0.0.1:7070`,
     );
-  return value.replace(/\/+$/, '');
+  // Credentials in the address would be printed in links and in "no daemon answers at …" messages.
+  if (url.username || url.password)
+    throw new NightshiftError(
+      'USAGE',
+      `${from} '${url.protocol}//${url.host}${url.pathname}' carries a user name or password: give ${what} without them`,
+    );
+  // The parsed form, not the text: `new URL` forgives surrounding spaces that fetch and a link would not.
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }

@@ -85,6 +85,21 @@ describe('nightshift token', () => {
       [['--url', 'ftp://x'], {}, /--url 'ftp:\/\/x' is not an http\(s\) URL/],
       [['--url', 'serve.example.com'], {}, /--url 'serve\.example\.com' is not an http\(s\) URL/],
       [['--url', 'https://serve.example.com/?a=1'], {}, /--url '.*' has a query or fragment/],
+      // An empty query or fragment parses to '' but would still swallow the appended path.
+      [['--url', 'https://serve.example.com/?'], {}, /has a query or fragment/],
+      [['--url', 'https://serve.example.com#'], {}, /has a query or fragment/],
+      // The query is where a token sits: not repeated.
+      [
+        ['--url', 'https://serve.example.com/?token=nst_secret'],
+        {},
+        /^(?![\s\S]*nst_secret)[\s\S]*query or fragment/,
+      ],
+      // Credentials would be printed in the link: refused, and not repeated.
+      [
+        ['--url', 'https://bob:hunter2@serve.example.com'],
+        {},
+        /^(?![\s\S]*hunter2)[\s\S]*carries a user name or password/,
+      ],
       [
         [],
         { NIGHTSHIFT_URL: 'javascript:alert(1)' },
