@@ -7,10 +7,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { defineRole } from '../../src/roles/define.js';
-import { shellExec } from '../../src/tools/builtin/shell-exec.js';
 import { sandboxAvailable } from '../../src/tools/sandbox/bubblewrap.js';
-import { loadSecrets } from '../../src/tools/secrets.js';
-import type { ToolContext } from '../../src/tools/types.js';
+import { execIn } from '../support/shell.js';
 import { tempDir } from '../support/tmp.js';
 
 const tmp = tempDir('nightshift-proc-environ-');
@@ -34,17 +32,11 @@ describe("a command and nightshift's own environment", () => {
       },
       { dir: tmp.path },
     );
-    const ctx: ToolContext = {
-      role,
-      runId: 'run_x',
-      idempotencyKey: 'run_x:1:0',
-      fencingToken: 1,
-      workspace: role.workspace,
-      signal: new AbortController().signal,
-      secrets: loadSecrets(role, {}),
+    const run = async (command: string, args: string[]) => {
+      const { verdict, result } = await execIn(role, { command, args });
+      assert.ok(result, JSON.stringify(verdict));
+      return result;
     };
-    const run = (command: string, args: string[]) =>
-      shellExec.run(shellExec.input.parse({ command, args }), ctx);
     const environ = await run('cat', [`/proc/${process.pid}/environ`]);
     assert.notEqual(environ.exitCode, 0, environ.stdout);
     assert.equal(environ.stdout, '');
@@ -70,16 +62,8 @@ describe("a command and nightshift's own environment", () => {
     process.env.NIGHTSHIFT_BWRAP = '/nonexistent/bwrap';
     process.env.PROVIDER_KEY_FOR_TEST = 'sk-test-provider-9c1f';
     try {
-      const ctx: ToolContext = {
-        role,
-        runId: 'run_x',
-        idempotencyKey: 'run_x:1:0',
-        fencingToken: 1,
-        workspace: role.workspace,
-        signal: new AbortController().signal,
-        secrets: loadSecrets(role, {}),
-      };
-      const result = await shellExec.run(shellExec.input.parse({ command: 'env', args: [] }), ctx);
+      const { verdict, result } = await execIn(role, { command: 'env', args: [] });
+      assert.ok(result, JSON.stringify(verdict));
       assert.equal(result.sandbox, 'none');
       assert.ok(!result.stdout.includes('sk-test-provider-9c1f'), 'a provider key reached the command');
       const names = result.stdout

@@ -8,9 +8,7 @@ import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
 import { defineRole } from '../../src/roles/define.js';
 import { checkLaunch, type Launchable } from '../../src/tools/builtin/command-launchers.js';
-import { shellExec } from '../../src/tools/builtin/shell-exec.js';
-import { loadSecrets } from '../../src/tools/secrets.js';
-import type { ToolContext } from '../../src/tools/types.js';
+import { execIn } from '../support/shell.js';
 import { tempDir } from '../support/tmp.js';
 
 const tmp = tempDir('nightshift-launchers-');
@@ -52,20 +50,8 @@ const role = defineRole(
   { dir: tmp.path },
 );
 
-async function exec(command: string, args: string[], stdin?: string) {
-  const parsed = shellExec.input.parse({ command, args, ...(stdin === undefined ? {} : { stdin }) });
-  const verdict = await shellExec.scope!(parsed, { role, workspace: role.workspace });
-  if (verdict.kind !== 'inside') return { verdict };
-  const ctx: ToolContext = {
-    role,
-    runId: 'run_x',
-    idempotencyKey: 'run_x:1:0',
-    fencingToken: 1,
-    workspace: role.workspace,
-    signal: new AbortController().signal,
-    secrets: loadSecrets(role, {}),
-  };
-  return { verdict, result: await shellExec.run(parsed, ctx) };
+function exec(command: string, args: string[], stdin?: string) {
+  return execIn(role, { command, args, ...(stdin === undefined ? {} : { stdin }) });
 }
 
 describe('an allowlisted program does not start one that is not', () => {
