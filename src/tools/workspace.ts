@@ -44,6 +44,8 @@ function errorCode(err: unknown): string {
  *   tell a link that was always there from one swapped in; refusing here gives the same answer early, with
  *   a reason. The model can write to the link's target instead. For `read`, a link that stays inside is
  *   fine.
+ * - For `write`, a path in a `.git` (as written or as resolved, in any case) is refused: git's config and
+ *   hooks run programs for a person who later uses git in the workspace (inGitFolder). Reading is fine.
  *
  * The realpath and lstat calls here are synchronous on purpose: their number is bounded by the path's
  * depth, each is a few microseconds of kernel work, and the async forms cost 5-10x that in CPU (a thread
@@ -53,6 +55,36 @@ function errorCode(err: unknown): string {
  * are unchanged. Listing and reading a file's contents, whose cost grows with the data, stay async.
  */
 export async function resolveInside(
+  workspace: string | undefined,
+  userPath: string,
+  purpose: 'read' | 'write',
+): Promise<Confined> {
+  const where = await resolvePath(workspace, userPath, purpose);
+  if (!where.ok || purpose === 'read') return where;
+  // The path as written (`.git` may be a symlink to a folder of another name) and as resolved (a link
+  // named otherwise may lead into `.git`).
+  const written = userPath.split(SEPARATOR);
+  const resolved = relative(where.workspace, where.absolute).split(sep);
+  if (inGitFolder(written) || inGitFolder(resolved)) return { ok: false, reason: gitFolderReason(userPath) };
+  return where;
+}
+
+/**
+ * Whether a path (as its names) is or lies in a `.git`: git's own folder, or the file that points to it.
+ * Its `config` and `hooks` name programs git runs for whoever uses git in the workspace (`core.fsmonitor`
+ * on `git status`, `diff.external` on `git diff`, a `pre-commit` hook), the person reviewing the role's
+ * work included, as that person and outside the sandbox. Any case: `.GIT` is `.git` on a file system
+ * that ignores case.
+ */
+function inGitFolder(names: readonly string[]): boolean {
+  return names.some((name) => name.toLowerCase() === '.git');
+}
+
+function gitFolderReason(userPath: string): string {
+  return `'${userPath}' is in git's own folder (.git), whose config and hooks name programs git runs for whoever uses git in the workspace, outside the sandbox; fs tools do not write there`;
+}
+
+async function resolvePath(
   workspace: string | undefined,
   userPath: string,
   purpose: 'read' | 'write',
@@ -301,6 +333,15 @@ async function liesInside(
   }
 }
 
+/** Whether an open file lies in a `.git` of the workspace, by the kernel's answer (Linux; elsewhere no). */
+async function opensInGitFolder(handle: FileHandle, where: { workspace: string }): Promise<boolean> {
+  try {
+    return inGitFolder(relative(where.workspace, await readlink(`/proc/self/fd/${handle.fd}`)).split(sep));
+  } catch {
+    return false;
+  }
+}
+
 /** Unlinks the file `handle` was opened on, by its real path, when that path still names the same file. */
 async function removeStray(handle: FileHandle, opened: Stats): Promise<void> {
   try {
@@ -375,6 +416,14 @@ export async function openInside(
       // file outside: take it away again (only that file: same device and inode, and none there before).
       if (created) await removeStray(handle, st);
       throw violation(userPath, 'was redirected');
+    }
+    if (purpose !== 'read' && (await opensInGitFolder(handle, where))) {
+      // The same swap, into the workspace's `.git` (resolveInside refused the path as written).
+      if (created) await removeStray(handle, st);
+      throw new NightshiftError(
+        'SCOPE_VIOLATION',
+        `${gitFolderReason(userPath)} (it was redirected there after it was checked)`,
+      );
     }
     if (st.nlink > 1)
       throw new NightshiftError(
