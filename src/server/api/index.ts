@@ -49,9 +49,11 @@ const NO_QUERY = z.strictObject({});
 
 /** Query parameters as an object; a parameter given twice is refused rather than silently picked. */
 function queryOf(url: RequestTarget): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: `?constructor=x` or `?__proto__=x` is an unknown parameter like any other (`in` on a
+  // plain object called each of them "given more than once"; the assignment dropped `__proto__`).
+  const out: Record<string, string> = Object.create(null);
   for (const [k, v] of url.searchParams) {
-    if (k in out) throw new ApiError(400, 'BAD_REQUEST', `query parameter '${k}' given more than once`);
+    if (Object.hasOwn(out, k)) throw new ApiError(400, 'BAD_REQUEST', `query parameter '${k}' given more than once`);
     out[k] = v;
   }
   return out;

@@ -234,6 +234,10 @@ describe('the API refuses whom it must, with nothing changed', () => {
       ['/api/v1/agents?colour=red', /BAD_REQUEST.*colour/],
       [`/api/v1/runs/${'x'}?colour=red`, /BAD_REQUEST.*colour/],
       ['/api/v1/runs?role=a&role=b', /BAD_REQUEST.*more than once/],
+      // Names an object has from its prototype are unknown parameters, each given once.
+      ['/api/v1/runs?constructor=x', /BAD_REQUEST.*Unrecognized key: "constructor"/],
+      ['/api/v1/runs?__proto__=x', /BAD_REQUEST.*Unrecognized key: "__proto__"/],
+      ['/api/v1/agents?toString=1', /BAD_REQUEST.*Unrecognized key: "toString"/],
       ['/api/v1/stats?since=soon', /BAD_REQUEST.*since/],
       [`/api/v1/runs/${'r'.repeat(300)}`, /BAD_REQUEST.*runId/],
     ];
