@@ -70,6 +70,22 @@ export async function answerMcp(o: McpHttpOptions, req: IncomingMessage, res: Se
     throw new HttpError(405, `${req.method} /mcp is not offered: send JSON-RPC requests with POST`);
   requireJsonContentType(req);
   const raw = (await readBody(req)).toString('utf8');
+  // Too deep for what handles it next (the SDK's schemas, canonical JSON): refused as the API refuses it
+  // (server/json-depth.ts), as an Invalid Request the client can read, not a stack overflow's 500; and
+  // before JSON.parse, which takes 30 times as long on a deep body as on a flat one (http-body.ts).
+  if (nestsDeeperThan(raw)) {
+    res.writeHead(400, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: null,
+        error: {
+          code: ErrorCode.InvalidRequest,
+          message: `Invalid Request: the body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`,
+        },
+      }),
+    );
+    return;
+  }
   let body: unknown;
   try {
     body = JSON.parse(raw);
@@ -81,21 +97,6 @@ export async function answerMcp(o: McpHttpOptions, req: IncomingMessage, res: Se
         jsonrpc: '2.0',
         id: null,
         error: { code: -32700, message: `Parse error: the body is not JSON (${(err as Error).message})` },
-      }),
-    );
-    return;
-  }
-  // Too deep for what handles it next (the SDK's schemas, canonical JSON): refused as the API refuses it
-  // (server/json-depth.ts), as an Invalid Request the client can read, not a stack overflow's 500.
-  if (nestsDeeperThan(raw)) {
-    res.writeHead(400, { 'content-type': 'application/json' }).end(
-      JSON.stringify({
-        jsonrpc: '2.0',
-        id: null,
-        error: {
-          code: ErrorCode.InvalidRequest,
-          message: `Invalid Request: the body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`,
-        },
       }),
     );
     return;

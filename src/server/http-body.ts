@@ -78,18 +78,19 @@ export function requireJsonContentType(req: IncomingMessage): void {
 export function parseJson(body: Buffer): unknown {
   if (body.length === 0) return {};
   const text = body.toString('utf8');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new HttpError(400, `body is not JSON: ${(err as Error).message}`);
-  }
+  // The depth first: JSON.parse of a 1 MiB body of nested arrays takes 30 times as long as a flat one
+  // (100-400 ms against 5-10 ms here), each a stall of the whole daemon, from any token; the scan takes
+  // under a millisecond. Exact for JSON; text that is not JSON may be called too deep instead (400 either way).
   if (nestsDeeperThan(text))
     throw new HttpError(
       400,
       `body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep: send a flatter JSON value`,
     );
-  return value;
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new HttpError(400, `body is not JSON: ${(err as Error).message}`);
+  }
 }
 
 /** A path segment with its %-escapes decoded; a malformed escape is the client's error (400). */

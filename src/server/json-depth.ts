@@ -9,8 +9,10 @@
 export const MAX_JSON_DEPTH = 100;
 
 /**
- * Whether `text`, already known to be valid JSON, nests arrays and objects more than `max` levels deep.
- * One pass over the characters with no recursion, so it cannot overflow whatever the input.
+ * Whether `text` nests arrays and objects more than `max` levels deep.
+ * One pass over the characters with no recursion, so it cannot overflow whatever the input. Exact for
+ * valid JSON; run before JSON.parse (which is slow on deep input), so text that is not JSON may be called
+ * deep, and is refused either way.
  */
 export function nestsDeeperThan(text: string, max = MAX_JSON_DEPTH): boolean {
   let depth = 0;

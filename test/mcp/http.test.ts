@@ -265,6 +265,26 @@ describe('/mcp on serve (streamable HTTP, the SDK client)', () => {
     assert.deepEqual(after.runs, before.runs);
   });
 
+  it('judges the depth before parsing: a deep body cut short is refused as too deep, not read to its end', async () => {
+    // JSON.parse of 1 MiB of nested arrays takes 30 times as long as of a flat body, a stall of the daemon
+    // any runs:read token could cause; the depth scan takes under a millisecond. A body still open at 500,000
+    // levels shows which came first: JSON.parse would call it not JSON (-32700).
+    const res = await fetch(`${served.url}/mcp`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        authorization: `Bearer ${served.token}`,
+      },
+      body: '['.repeat(500_000),
+    });
+    const text = await res.text();
+    assert.equal(res.status, 400, text);
+    const answer = JSON.parse(text) as { error: { code: number; message: string } };
+    assert.equal(answer.error.code, -32600, text);
+    assert.match(answer.error.message, /more than 100 levels deep/);
+  });
+
   // Last: it takes the runs table away under the running daemon (and gives it back).
   it("never shows a client a server-side failure's text (the store's file path, its SQL error): that goes to the log", async () => {
     const client = await connect(served.url, reader);
