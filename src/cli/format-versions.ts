@@ -31,11 +31,18 @@ export function formatVersions(view: RoleVersionsView, cmd: string): string {
     lines.push(
       `pending ${p.kind} ${p.id} to ${p.version} (asked by ${p.requestedBy}): ${cmd} approve ${p.id} --as NAME`,
     );
+  // Newest asked first, as the store lists them; so each line leads with when it was asked (a request
+  // decided later is still in its place), and a decision's own time follows it.
   if (view.history.length > 0) lines.push('history (newest first):');
-  for (const p of view.history.slice(0, 10))
+  for (const p of view.history.slice(0, 10)) {
+    const decided =
+      p.decidedAt !== null && p.decidedBy !== null
+        ? ` by ${p.decidedBy} at ${when(p.decidedAt)}${p.decidedBy === p.requestedBy ? '' : ` (asked by ${p.requestedBy})`}`
+        : ` (asked by ${p.requestedBy})`;
     lines.push(
-      `  ${when(p.decidedAt ?? p.requestedAt)} ${p.kind} ${p.fromVersion ?? '(file)'} -> ${p.version} ${p.status} by ${p.decidedBy ?? p.requestedBy}`,
+      `  ${when(p.requestedAt)} ${p.kind} ${p.fromVersion ?? '(file)'} -> ${p.version} ${p.status}${decided}`,
     );
+  }
   return lines.join('\n');
 }
 

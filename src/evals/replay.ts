@@ -20,27 +20,34 @@ const RecordedRun = z.object({
 });
 
 /** The script turns of a recorded run's model turns, in order. */
-export function turnsOfRecording(file: string): ScriptTurn[] {
+export function turnsOfRecording(file: string, displayPath = file): ScriptTurn[] {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new NightshiftError('CONFIG_INVALID', `recorded run ${file}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new NightshiftError(
+      'CONFIG_INVALID',
+      `recorded run ${displayPath}: ${(err as Error).message.replace(/\s+/g, ' ')}`,
+      {
+        cause: err,
+      },
+    );
   }
   const run = RecordedRun.safeParse(json);
   if (!run.success)
     throw new NightshiftError(
       'CONFIG_INVALID',
-      `recorded run ${file}: expected the JSON of \`nightshift show <run> --json\` (a "steps" list)`,
+      `recorded run ${displayPath}: expected the JSON of \`nightshift show <run> --json\` (a "steps" list)`,
     );
   const turns: ScriptTurn[] = [];
   for (const [i, step] of run.data.steps.entries()) {
     if (step.kind !== 'model_turn') continue;
     const turn = RecordedTurn.safeParse(step.data);
     if (!turn.success)
-      throw new NightshiftError('CONFIG_INVALID', `recorded run ${file}: steps[${i}] is not a model turn`);
+      throw new NightshiftError(
+        'CONFIG_INVALID',
+        `recorded run ${displayPath}: steps[${i}] is not a model turn`,
+      );
     const { text, calls, usage } = turn.data;
     // Replayed turns cost nothing: the money was spent when the run was recorded.
     const tokens = { inputTokens: usage?.inputTokens ?? 0, outputTokens: usage?.outputTokens ?? 0 };
@@ -55,7 +62,7 @@ export function turnsOfRecording(file: string): ScriptTurn[] {
     );
   }
   if (turns.length === 0)
-    throw new NightshiftError('CONFIG_INVALID', `recorded run ${file} has no model turns to replay`);
+    throw new NightshiftError('CONFIG_INVALID', `recorded run ${displayPath} has no model turns to replay`);
   return turns;
 }
 

@@ -7,8 +7,10 @@ import { basename, dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseYamlText, readYamlText } from '../config/yaml-file.js';
 import { RUN_STATUSES } from '../domain.js';
-import { formatIssue, type Issue, NightshiftError } from '../errors.js';
+import { formatIssue, type Issue, isNightshiftError, NightshiftError, RoleInvalidError } from '../errors.js';
+import { loadScript } from '../models/script/script-file.js';
 import { compileJsonSchema } from '../roles/json-schema.js';
+import { turnsOfRecording } from './replay.js';
 
 const JsonSchema = z.record(z.string(), z.unknown());
 
@@ -195,6 +197,16 @@ export function loadSuite(file: string): Suite {
     if (c.replay !== undefined) {
       out.replay = resolve(dir, c.replay);
       if (!existsSync(out.replay)) add(['cases', i, 'replay'], `recorded run not found: ${c.replay}`);
+      // Read now, so a file that is not a recorded run is refused at the case's line, by `validate` too,
+      // rather than after the estimate, naming neither the case nor the line.
+      else {
+        try {
+          turnsOfRecording(out.replay, c.replay);
+        } catch (err) {
+          if (!isNightshiftError(err)) throw err;
+          add(['cases', i, 'replay'], err.message);
+        }
+      }
     }
     if (c.model !== undefined) out.model = absoluteScript(c.model, dir, (m) => add(['cases', i, 'model'], m));
     if (c.grader)
@@ -241,8 +253,19 @@ export function loadSuite(file: string): Suite {
 function absoluteScript(spec: string, dir: string, problem: (message: string) => void): string {
   if (!spec.startsWith('script:')) return spec;
   const file = resolve(dir, spec.slice('script:'.length));
-  if (!existsSync(file))
-    problem(`script file not found: ${spec.slice('script:'.length)} (looked for ${file})`);
+  const given = spec.slice('script:'.length);
+  if (!existsSync(file)) problem(`script file not found: ${given} (looked for ${file})`);
+  else {
+    // Checked as a script now (strict keys, at their lines), as `validate` checks a role's script.
+    try {
+      loadScript(file, given);
+    } catch (err) {
+      if (RoleInvalidError.isInstance(err))
+        problem(`invalid model script ${given}: ${err.issues.map((i) => formatIssue(i)).join('; ')}`);
+      else if (isNightshiftError(err)) problem(err.message);
+      else throw err;
+    }
+  }
   return `script:${file}`;
 }
 

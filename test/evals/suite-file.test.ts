@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { NightshiftError } from '../../src/errors.js';
 import { loadSuite } from '../../src/evals/suite-file.js';
+import { runCli } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
 
 const tmp = tempDir('nightshift-suite-file-');
@@ -122,5 +123,45 @@ describe('suite files', () => {
   it('refuses a suite without cases, and a file that is not there', () => {
     assert.match(refusal(suiteFile('empty.evals.yaml', 'threshold: 0.5\n')), /cases/);
     assert.throws(() => loadSuite(join(tmp.path, 'missing.evals.yaml')), /missing\.evals\.yaml/);
+  });
+
+  // A replay or a script that is there but is not what it must be was only found after the estimate, by
+  // `eval`, with no case or line; `validate` called the suite valid.
+  it('refuses a replay that is not a recorded run and a script that is not a script, at the case line', async () => {
+    writeFileSync(join(tmp.path, 'not-a-run.json'), '{"runId":"run_1"}\n');
+    writeFileSync(join(tmp.path, 'not-json.json'), 'not json\n');
+    writeFileSync(join(tmp.path, 'typo.script.yaml'), 'turns:\n  - fnal: done\n');
+    const file = suiteFile(
+      'contents.evals.yaml',
+      `cases:
+  - name: one
+    replay: ./not-a-run.json
+  - name: two
+    replay: ./not-json.json
+  - name: three
+    model: script:./typo.script.yaml
+  - name: four
+    grader: { model: script:./typo.script.yaml, rubric: polite }
+`,
+    );
+    const message = refusal(file);
+    assert.match(
+      message,
+      /contents\.evals\.yaml:3 cases\[0\]\.replay: recorded run \.\/not-a-run\.json: expected the JSON of `nightshift show <run> --json`/,
+    );
+    assert.match(
+      message,
+      /contents\.evals\.yaml:5 cases\[1\]\.replay: recorded run \.\/not-json\.json: [^\n]*not valid JSON/,
+    );
+    assert.match(
+      message,
+      /contents\.evals\.yaml:7 cases\[2\]\.model: invalid model script \.\/typo\.script\.yaml: [^\n]*unknown key 'fnal'/,
+    );
+    assert.match(message, /contents\.evals\.yaml:9 cases\[3\]\.grader\.model: invalid model script/);
+    // `validate` of the suite says the same, exit 2.
+    const r = await runCli(['validate', file]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /cases\[0\]\.replay: recorded run \.\/not-a-run\.json/);
+    assert.match(r.stderr, /cases\[2\]\.model: invalid model script/);
   });
 });
