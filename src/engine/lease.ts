@@ -36,14 +36,35 @@ function readPidSpace(): string {
 
 export const PID_SPACE = readPidSpace();
 
-/** `host/pid/random`, and `/pidspace` where there is one (see readPidSpace). */
+/**
+ * A process's `stat` line after its `(comm)` field, split: [0] is the state, [19] the start time (clock
+ * ticks after boot). comm may hold spaces and parentheses, so the fields follow the last ')'. Undefined
+ * where it cannot be read (no /proc, or the process is gone).
+ */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * When this process started, as the kernel counts it: with the pid, it names this process and no later
+ * one that is given the same pid once this one is gone. Empty where /proc does not tell.
+ */
+const STARTED = PID_SPACE ? (statFields(process.pid)?.[19] ?? '') : '';
+
+/** `host/pid/random`, and `/pidspace/started` where there is a pid space (see readPidSpace, STARTED). */
 export function newLeaseOwner(): string {
   const owner = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
-  return PID_SPACE ? `${owner}/${PID_SPACE}` : owner;
+  if (!PID_SPACE) return owner;
+  return STARTED ? `${owner}/${PID_SPACE}/${STARTED}` : `${owner}/${PID_SPACE}`;
 }
 
 export function holderIsDeadHere(owner: string): boolean {
-  const [host, pidText, , space = ''] = owner.split('/');
+  const [host, pidText, , space = '', started = ''] = owner.split('/');
   if (host !== hostname()) return false;
   // Another pid space (another container of this machine, or an older version that did not say): its pid
   // means nothing here, so the holder keeps its lease until it expires.
@@ -56,24 +77,17 @@ export function holderIsDeadHere(owner: string): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
-  return isZombie(pid);
-}
-
-/**
- * Whether a process exists only as an exit status its parent has not collected yet (state Z, or X while
- * it goes): killed, it drives nothing, though signalling it still succeeds. A retry moments after a kill
- * sees this before the parent (a shell, a scheduler) reaps it. Linux only; without /proc, false.
- */
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // `pid (comm) state ...`: comm may hold spaces and parentheses, so the state follows the last ')'.
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state === 'Z' || state === 'X';
-  } catch {
-    // Reaped in between (where there is a /proc to ask): gone, so dead too.
-    return existsSync('/proc/self/stat');
-  }
+  const fields = statFields(pid);
+  // Reaped in between (where there is a /proc to ask): gone, so dead too.
+  if (!fields) return existsSync('/proc/self/stat');
+  // Only an exit status its parent has not collected yet (state Z, or X while it goes): killed, it drives
+  // nothing, though signalling it still succeeds. A retry moments after a kill sees this before the parent
+  // (a shell, a scheduler) reaps it.
+  if (fields[0] === 'Z' || fields[0] === 'X') return true;
+  // Another process that was given the dead holder's pid since (pids are reused, in a container with
+  // few processes soon): it answers the signal, but it is not the holder, which is gone. An owner written
+  // before the start time was recorded is judged by its pid alone.
+  return started !== '' && fields[19] !== undefined && fields[19] !== started;
 }
 
 /**

@@ -21,6 +21,10 @@ export class StdioJsonRpcTransport implements Transport {
   /** Skipping the rest of a line that grew past MAX_LINE_BYTES, up to its newline. */
   private skipping = false;
   private started = false;
+  /** Why the output can take no more (the client closed its end of the pipe): nothing more is sent. */
+  private gone: Error | undefined;
+  /** Writes waiting for a drain, released when the output goes instead. */
+  private readonly waiting = new Set<(err?: Error) => void>();
 
   constructor(
     private readonly input: Readable,
@@ -29,12 +33,27 @@ export class StdioJsonRpcTransport implements Transport {
 
   private readonly ondata = (chunk: Buffer) => this.take(chunk);
   private readonly onstreamerror = (error: Error) => this.onerror?.(error);
+  /**
+   * The output failed (EPIPE: the client closed its end, maybe keeping stdin open) or closed: no answer
+   * can reach the client any more, so the session is over, as when stdin ends. Without this, a write
+   * waiting for a drain that never comes waited forever, and the server stayed up answering no one.
+   */
+  private readonly onoutputgone = (error?: Error) => {
+    if (this.gone) return;
+    this.gone = new Error(`the MCP client stopped reading stdout${error ? `: ${error.message}` : ''}`);
+    for (const release of this.waiting) release(this.gone);
+    this.waiting.clear();
+    void this.close();
+  };
+  private readonly onoutputclose = () => this.onoutputgone();
 
   async start(): Promise<void> {
     if (this.started) throw new Error('the stdio transport was started twice');
     this.started = true;
     this.input.on('data', this.ondata);
     this.input.on('error', this.onstreamerror);
+    this.output.on('error', this.onoutputgone);
+    this.output.on('close', this.onoutputclose);
   }
 
   private take(chunk: Buffer): void {
@@ -91,9 +110,18 @@ export class StdioJsonRpcTransport implements Transport {
   }
 
   private write(message: object): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.output.write(`${JSON.stringify(message)}\n`)) resolve();
-      else this.output.once('drain', resolve);
+    return new Promise((resolve, reject) => {
+      if (this.gone) return reject(this.gone);
+      if (this.output.write(`${JSON.stringify(message)}\n`)) return resolve();
+      const release = (err?: Error) => {
+        this.output.off('drain', drained);
+        this.waiting.delete(release);
+        if (err) reject(err);
+        else resolve();
+      };
+      const drained = () => release();
+      this.waiting.add(release);
+      this.output.once('drain', drained);
     });
   }
 
@@ -101,9 +129,15 @@ export class StdioJsonRpcTransport implements Transport {
     return this.write(message);
   }
 
+  private closed = false;
+
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     this.input.off('data', this.ondata);
     this.input.off('error', this.onstreamerror);
+    this.output.off('error', this.onoutputgone);
+    this.output.off('close', this.onoutputclose);
     // Paused only when nothing else reads it (as the SDK's transport does).
     if (this.input.listenerCount('data') === 0) this.input.pause();
     this.chunks = [];

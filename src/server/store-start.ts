@@ -1,7 +1,10 @@
 // `serve` started while its database is unreachable: a service started with its database (a reboot, a
 // deploy, a database restarting) waits for it instead of exiting, as a running worker rides out an outage
-// (decision 013). Only a lost connection is waited out: a refused login, a missing database or a schema
-// that cannot be migrated fails the start at once (exit 1), since waiting would not change it.
+// (decision 013). A busy store is waited out the same way: another process holding the SQLite file's write
+// lock past its busy timeout, or a Postgres statement or lock timeout (another session holding a lock the
+// migrations need), as a running worker waits out a busy store. Only those are waited out: a refused
+// login, a missing database or a schema that cannot be migrated fails the start at once (exit 1), since
+// waiting would not change it.
 import type { Logger } from 'pino';
 import { isNightshiftError } from '../errors.js';
 
@@ -11,14 +14,23 @@ const MAX_WAIT_MS = 5_000;
 /** While it waits, a reminder line this often, so a wrong host in the URL is not silent for long. */
 const REMINDER_MS = 60_000;
 
-/** Whether the start failed because the database could not be reached (store-error.ts marks it). */
-function unreachable(err: unknown): boolean {
-  if (!isNightshiftError(err) || err.code !== 'STORE_ERROR') return false;
-  return (err.details as { connectionLost?: unknown } | undefined)?.connectionLost === true;
+/**
+ * Why the start failed, when waiting can change it: the database could not be reached, or it was busy
+ * (store-error.ts of either store marks both); undefined for anything else.
+ */
+function waitable(err: unknown): 'STORE_UNAVAILABLE' | 'STORE_BUSY' | undefined {
+  if (!isNightshiftError(err) || err.code !== 'STORE_ERROR') return undefined;
+  const d = err.details as
+    | { connectionLost?: unknown; storeBusy?: unknown; sqliteCode?: unknown }
+    | undefined;
+  if (d?.connectionLost === true) return 'STORE_UNAVAILABLE';
+  if (d?.storeBusy === true) return 'STORE_BUSY';
+  if (typeof d?.sqliteCode === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(d.sqliteCode)) return 'STORE_BUSY';
+  return undefined;
 }
 
 /**
- * Opens with `open` until it succeeds, waiting out an unreachable database; resolves undefined when
+ * Opens with `open` until it succeeds, waiting out an unreachable or busy database; resolves undefined when
  * `stopped` fires first (SIGTERM, SIGINT, the parent of a `--worker-only` child gone), having opened nothing.
  */
 export async function openWhenReachable<T>(
@@ -39,19 +51,22 @@ export async function openWhenReachable<T>(
         log.info({ outageMs: Date.now() - since, failures }, 'store available again: starting');
       return opened;
     } catch (err) {
-      if (!unreachable(err)) throw err;
+      const code = waitable(err);
+      if (code === undefined) throw err;
       failures++;
       const now = Date.now();
       if (since === undefined || now - lastReminder >= REMINDER_MS) {
         const message = (err as Error).message;
         log.error(
           {
-            code: 'STORE_UNAVAILABLE',
+            code,
             reason: message,
             failures,
             waitingMs: since === undefined ? 0 : now - since,
           },
-          'store unavailable at start: waiting for the database (retrying with backoff up to 5 s)',
+          code === 'STORE_BUSY'
+            ? 'store busy at start: waiting for its lock (retrying with backoff up to 5 s)'
+            : 'store unavailable at start: waiting for the database (retrying with backoff up to 5 s)',
         );
         since ??= now;
         lastReminder = now;

@@ -4,7 +4,7 @@
 // a pid that is free here may be a live worker there, mid-call, and must keep its lease.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { describe, it } from 'node:test';
 import { holderIsDeadHere, newLeaseOwner, PID_SPACE } from '../../src/engine/lease.js';
@@ -73,5 +73,41 @@ describe('a killed holder its parent has not reaped yet', () => {
     } finally {
       parent.kill('SIGKILL');
     }
+  });
+});
+
+// A holder killed for good, and its pid given to another process since: pids are reused (soon, in a
+// container with few processes), and the newcomer answers `kill(pid, 0)`. Judged by the pid alone, the
+// dead holder looked alive and its run waited out the lease. The newcomer is given the pid by writing
+// the one before it to /proc/sys/kernel/ns_last_pid (root only; other processes of the machine can take
+// it first, so it is tried a few times).
+const LAST_PID = '/proc/sys/kernel/ns_last_pid';
+const canChoosePids = (() => {
+  try {
+    accessSync(LAST_PID, constants.W_OK);
+    return PID_SPACE !== '';
+  } catch {
+    return false;
+  }
+})();
+
+describe('a dead holder whose pid another process was given', {
+  skip: !canChoosePids && 'needs root',
+}, () => {
+  it('counts as dead: the newcomer is not the holder', async () => {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const owner = ownerOfAnExitedProcess();
+      const pid = Number(owner.split('/')[1]);
+      writeFileSync(LAST_PID, String(pid - 1));
+      const newcomer = spawn('sleep', ['30'], { stdio: 'ignore' });
+      try {
+        if (newcomer.pid !== pid) continue;
+        assert.equal(holderIsDeadHere(owner), true, `${owner}: pid ${pid} is now a sleep, not the holder`);
+        return;
+      } finally {
+        newcomer.kill('SIGKILL');
+      }
+    }
+    assert.fail("no process could be given a dead holder's pid in 20 tries");
   });
 });
