@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 
 const counts = new Map<string, number>();
+const bytes = new Map<string, number>();
 
 /** A statement's kind: its first words, which name it well enough for the store's fixed family. */
 function kindOf(q: unknown): string {
@@ -26,6 +27,11 @@ const original = pg.Client.prototype.query as (...args: unknown[]) => unknown;
 ) {
   const kind = kindOf(args[0]);
   counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  // The bytes of its parameters too (what the worker writes to the socket beyond the statement's name).
+  const values = Array.isArray(args[1]) ? args[1] : ((args[0] as { values?: unknown[] })?.values ?? []);
+  let size = 0;
+  for (const v of values) size += typeof v === 'string' ? v.length : v == null ? 0 : String(v).length;
+  bytes.set(kind, (bytes.get(kind) ?? 0) + size);
   return original.apply(this, args);
 };
 
@@ -33,5 +39,6 @@ const dir = process.env.BENCH_COUNT_DIR;
 if (dir) {
   process.on('exit', () => {
     writeFileSync(join(dir, `${process.pid}.json`), JSON.stringify(Object.fromEntries(counts)));
+    writeFileSync(join(dir, `${process.pid}.bytes`), JSON.stringify(Object.fromEntries(bytes)));
   });
 }

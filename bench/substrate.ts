@@ -318,7 +318,9 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
     );
     await count.close();
     await store.close();
-    if (kind === 'postgres') {
+    // BENCH_KEEP_SCHEMA=1 keeps the bench's schema (its name on stderr) for pg_stat_user_tables and EXPLAIN.
+    if (kind === 'postgres' && process.env.BENCH_KEEP_SCHEMA) process.stderr.write(`kept schema ${schema}\n`);
+    else if (kind === 'postgres') {
       const c = new pg.Client({ connectionString: PG });
       await c.connect();
       await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);

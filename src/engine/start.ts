@@ -54,7 +54,10 @@ export interface StartOptions {
   resumeAbandoned?: ((runId: string) => Promise<RunState>) | undefined;
 }
 
-const registeredVersions = new WeakMap<object, Set<string>>();
+// Per store, each role version's write: done, or in flight. Runs started while the first write of a version
+// is in flight wait for that write instead of sending their own (a burst of events into a fresh worker
+// started ~64 identical writes per worker before the first answer; bench/README.md, 2026-12-02 perfpg).
+const registeredVersions = new WeakMap<object, Map<string, Promise<void>>>();
 
 /** The role as stored with each version: enough to run it again without its file. */
 export function roleRecordSpec(role: Role): Record<string, unknown> {
@@ -68,20 +71,25 @@ export function roleFromRecord(record: RoleVersionRecord): Role {
 }
 
 async function registerRoleVersion(ctx: EngineContext, role: Role): Promise<void> {
-  let seen = registeredVersions.get(ctx.store);
-  if (!seen) {
-    seen = new Set();
-    registeredVersions.set(ctx.store, seen);
-  }
+  const seen = registeredVersions.get(ctx.store) ?? new Map<string, Promise<void>>();
+  registeredVersions.set(ctx.store, seen);
   const key = `${role.name}@${role.version}`;
-  if (seen.has(key)) return;
-  await ctx.store.putRoleVersion({
-    name: role.name,
-    version: role.version,
-    spec: roleRecordSpec(role),
-    createdAt: ctx.clock.now(),
-  });
-  seen.add(key);
+  let written = seen.get(key);
+  if (!written) {
+    written = ctx.store.putRoleVersion({
+      name: role.name,
+      version: role.version,
+      spec: roleRecordSpec(role),
+      createdAt: ctx.clock.now(),
+    });
+    seen.set(key, written);
+    // A failed write is forgotten (every run waiting on it fails with its error): the next run writes again.
+    const mine = written;
+    written.catch(() => {
+      if (seen.get(key) === mine) seen.delete(key);
+    });
+  }
+  await written;
 }
 
 /** Throws INPUT_INVALID when the input does not match the role's input schema. */
