@@ -39,7 +39,7 @@ interface Stoppable {
  * is made (at once aborted if the stop came first), and `race` is rejected directly.
  */
 export function timeLimit(
-  lease: AbortSignal,
+  lease: AbortSignal | LeaseStop,
   timeLeftMs: number,
   message: string,
   /** The driven segment's one timer (drive.ts), shared by its calls; else the call arms its own. */
@@ -156,12 +156,12 @@ class CallLimit implements TimeLimit, Stoppable {
   private watched = false;
 
   constructor(
-    lease: AbortSignal,
+    lease: AbortSignal | LeaseStop,
     private readonly timeLeftMs: number,
     private readonly message: string,
     private readonly shared: SegmentDeadline | undefined,
   ) {
-    this.unfollow = followLease(lease, this);
+    this.unfollow = lease instanceof LeaseStop ? lease.follow(this) : followLease(lease, this);
   }
 
   /** When the time runs out (performance.now's clock). */
@@ -242,6 +242,63 @@ class CallLimit implements TimeLimit, Stoppable {
     if (this.watched) this.shared?.unwatch(this);
     this.rejectRace = undefined;
     this.unfollow();
+  }
+}
+
+/**
+ * How a driver stops the work of its run when it loses the lease: the calls in flight (their time limits
+ * follow it directly) and anything holding its `signal`. The AbortController and its signal are made only
+ * when something asks for the signal (an executor's session, a delegation's wait): an AbortSignal is an
+ * EventTarget, and making one per driven segment plus an 'abort' listener for its calls was ~1.5–2 % of
+ * a sequential scripted run's CPU profile, where no callee reads it (bench/README.md, "perfeng").
+ * Once aborted it stays aborted with the first reason, and a signal made later is aborted already.
+ */
+export class LeaseStop {
+  private controller: AbortController | undefined = undefined;
+  private stopped = false;
+  private stopReason: unknown = undefined;
+  private readonly calls = new Set<Stoppable>();
+
+  get aborted(): boolean {
+    return this.stopped;
+  }
+
+  /** Why the work was stopped (undefined until it is). */
+  get reason(): unknown {
+    return this.stopReason;
+  }
+
+  /** An AbortSignal aborted (with the same reason) when this is; made on first use. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.stopped) this.controller.abort(this.stopReason);
+    }
+    return this.controller.signal;
+  }
+
+  /** Stops everything following this, and the signal, with `reason`; only the first call counts. */
+  abort(reason: unknown): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    // As AbortController.abort: no reason is an AbortError.
+    this.stopReason =
+      reason === undefined ? new DOMException('This operation was aborted', 'AbortError') : reason;
+    this.controller?.abort(this.stopReason);
+    for (const call of [...this.calls]) call.stop(this.stopReason);
+    this.calls.clear();
+  }
+
+  /** Stops `call` with the reason when this is aborted (at once if it is); returns the undo. */
+  follow(call: Stoppable): () => void {
+    if (this.stopped) {
+      call.stop(this.stopReason);
+      return () => {};
+    }
+    this.calls.add(call);
+    return () => {
+      this.calls.delete(call);
+    };
   }
 }
 

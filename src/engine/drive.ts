@@ -24,7 +24,7 @@ import {
   type ToolCallRecord,
 } from '../store/types.js';
 import { isIdempotent } from '../tools/types.js';
-import { SegmentDeadline } from './abortable.js';
+import { LeaseStop, SegmentDeadline } from './abortable.js';
 import { requestApproval } from './approval-request.js';
 import { capAuthority, type Demotion, lowerRung } from './authority-cap.js';
 import { secondsOverrun } from './budget.js';
@@ -86,7 +86,7 @@ class Driver implements DrivenRun {
   readonly held: HeldLease;
   readonly claimed = new Set<string>();
   readonly claimedNotRun = new Set<string>();
-  readonly abort = new AbortController();
+  readonly abort = new LeaseStop();
   readonly deadlines = new SegmentDeadline();
   private readonly segmentStart: number;
   private readonly baseActiveMs: number;

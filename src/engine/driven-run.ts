@@ -4,7 +4,7 @@
 // them and none of them imports the loop.
 import type { NewEscalation } from '../escalations/raise.js';
 import type { EscalationRecord, RunError, ToolCallRecord } from '../store/types.js';
-import type { SegmentDeadline } from './abortable.js';
+import type { LeaseStop, SegmentDeadline } from './abortable.js';
 import type { Demotion } from './authority-cap.js';
 import type { EngineContext } from './context.js';
 import type { HeldLease } from './lease.js';
@@ -18,7 +18,7 @@ export interface DrivenRun {
   readonly demotion?: Demotion | undefined;
   readonly state: RunState;
   /** Aborted if the lease is lost, so long-running work (a tool call, a model turn, a session) stops early. */
-  readonly abort: AbortController;
+  readonly abort: LeaseStop;
   /** The one timer of this segment's calls' time limits (abortable.ts); absent, each call has its own. */
   readonly deadlines?: SegmentDeadline;
   /** The run's lease as this driver holds it: checked before every call, renewed while it runs. */

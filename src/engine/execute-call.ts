@@ -121,7 +121,7 @@ export async function executeCall(run: DrivenRun, call: ToolCallRecord): Promise
           protectedPaths: run.ctx.protectedPaths?.(role) ?? [],
         },
         {
-          lease: run.abort.signal,
+          lease: run.abort,
           timeLeftMs: secondsLeftMs(state.run, role.budget, run.activeMs(now)),
           timeLimitSeconds: role.budget.maxSeconds + state.run.grant.seconds,
           deadlines: run.deadlines,

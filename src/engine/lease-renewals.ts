@@ -36,18 +36,30 @@ export class LeaseRenewals {
   add(lease: RenewableLease): void {
     this.leases.add(lease);
     if (this.beat) return;
-    // Only while some lease is held: an idle process keeps no timer for this.
-    this.beat = setInterval(() => this.send(this.leases), this.beatMs);
+    // Only while some lease is held: an idle process keeps no timer for this (past one beat, see onBeat).
+    this.beat = setInterval(this.onBeat, this.beatMs);
     this.beat.unref();
   }
 
   delete(lease: RenewableLease): void {
     this.leases.delete(lease);
     this.soon.delete(lease);
-    if (this.leases.size > 0 || !this.beat) return;
-    clearInterval(this.beat);
-    this.beat = undefined;
   }
+
+  /**
+   * The beat stops itself when it finds no lease held, not when the last one is deleted: runs driven one
+   * after another (each adds its lease and deletes it) would otherwise set and clear an interval per run
+   * (bench/README.md, 2026-12-02 "perfeng"). It is unref'd, so the
+   * one beat an idle process may still have keeps nothing alive, and with no lease it sends nothing.
+   */
+  private readonly onBeat = (): void => {
+    if (this.leases.size === 0) {
+      clearInterval(this.beat);
+      this.beat = undefined;
+      return;
+    }
+    this.send(this.leases);
+  };
 
   /**
    * A lease whose deadline came before a beat renewed it (renewals failing, or the process was frozen):

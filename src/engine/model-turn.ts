@@ -55,7 +55,7 @@ export async function takeTurn(run: DrivenRun): Promise<void> {
   // Aborted when this worker loses the lease (the turn's answer could not be committed anyway) or when
   // the time budget runs out while the model is still answering (its answer is dropped, not recorded).
   const limit = timeLimit(
-    run.abort.signal,
+    run.abort,
     secondsLeftMs(state.run, role.budget, run.activeMs(started)),
     `the run's time budget (budget.maxSeconds with grants: ${seconds} s) ran out while the model was answering`,
     run.deadlines,

@@ -4,7 +4,7 @@
 import { type ErrorCode, NightshiftError } from '../errors.js';
 import type { ToolCallRecord } from '../store/types.js';
 import type { AnyTool, ToolContext } from '../tools/types.js';
-import { type SegmentDeadline, timeLimit, withSignal } from './abortable.js';
+import { type LeaseStop, type SegmentDeadline, timeLimit, withSignal } from './abortable.js';
 import { zodMessage } from './judge.js';
 
 /** Largest tool result kept (serialized); bigger results are truncated with a note. */
@@ -23,8 +23,8 @@ export interface CallOutcome {
 }
 
 export interface CallLimits {
-  /** Aborted when this worker loses the run's lease. */
-  lease: AbortSignal;
+  /** Aborted when this worker loses the run's lease (the driver's LeaseStop, or a signal). */
+  lease: LeaseStop | AbortSignal;
   /** Milliseconds of the run's time budget left when the call starts. */
   timeLeftMs: number;
   /** The time budget in seconds (with grants), for the message. */

@@ -3,7 +3,7 @@
 // starts stops that call at once.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SegmentDeadline, timeLimit } from '../../src/engine/abortable.js';
+import { LeaseStop, SegmentDeadline, timeLimit } from '../../src/engine/abortable.js';
 
 describe('timeLimit', () => {
   it('aborts every call still in flight with the lease reason, and none that ended', () => {
@@ -146,5 +146,46 @@ describe('timeLimit', () => {
     own.dispose();
     viaShared.dispose();
     shared.dispose();
+  });
+});
+
+// The driver's lease stop (drive.ts) makes no AbortController unless something reads its signal: its
+// calls follow it directly, and a signal made before or after the stop carries the same reason.
+describe('LeaseStop', () => {
+  it('stops the calls in flight and not the ended ones, and a signal read before or after has the reason', async () => {
+    const lease = new LeaseStop();
+    const early = lease.signal;
+    const waiting = timeLimit(lease, 60_000, 'waiting ran out');
+    const raced = waiting.race(new Promise<string>(() => {}));
+    const ended = timeLimit(lease, 60_000, 'ended ran out');
+    ended.dispose();
+    const reason = new Error('lease lost');
+    lease.abort(reason);
+    lease.abort(new Error('second'));
+    assert.equal(lease.aborted, true);
+    assert.equal(lease.reason, reason);
+    await assert.rejects(raced, (err) => err === reason);
+    assert.equal(waiting.signal.reason, reason);
+    assert.equal(waiting.timedOut(), false);
+    assert.equal(ended.signal.aborted, false);
+    assert.equal(early.aborted, true);
+    assert.equal(early.reason, reason);
+    assert.equal(lease.signal.reason, reason);
+    waiting.dispose();
+    // Lost before the call starts: stopped at once.
+    const late = timeLimit(lease, 60_000, 'late ran out');
+    assert.throws(
+      () => late.throwIfStopped(),
+      (err) => err === reason,
+    );
+    late.dispose();
+  });
+
+  it('gives a signal made after the stop the stop already, and an AbortError when no reason was given', () => {
+    const lease = new LeaseStop();
+    lease.abort(undefined);
+    assert.equal(lease.signal.aborted, true);
+    assert.equal((lease.signal.reason as DOMException).name, 'AbortError');
+    assert.equal(lease.reason, lease.signal.reason);
   });
 });

@@ -130,6 +130,35 @@ describe('batched lease renewal', () => {
     assert.equal(held.due(), undefined, 'a stopped lease is never renewed');
   });
 
+  // Runs driven one after another add their lease and delete it: one beat serves them all (no interval
+  // set and cleared per run), and it stops itself at the first beat that finds no lease held.
+  it('keeps its beat while leases come and go, and stops it at the first beat that finds none', async () => {
+    const renewals = new LeaseRenewals(store, 50);
+    const beat = () => (renewals as unknown as { beat?: NodeJS.Timeout }).beat;
+    const quiet: RenewableLease = { due: () => undefined, renewed: () => {}, refused: () => {} };
+    renewals.add(quiet);
+    const first = beat();
+    assert.ok(first, 'a beat while a lease is held');
+    renewals.delete(quiet);
+    renewals.add(quiet);
+    assert.equal(beat(), first, 'the same beat for the next run');
+    renewals.delete(quiet);
+    await until('the beat stopped itself', () => beat() === undefined);
+    let asked = 0;
+    const again: RenewableLease = {
+      due: () => {
+        asked++;
+        return undefined;
+      },
+      renewed: () => {},
+      refused: () => {},
+    };
+    renewals.add(again);
+    await until('a new beat asked the lease held again', () => asked > 0);
+    renewals.delete(again);
+    await until('stopped again', () => beat() === undefined);
+  });
+
   it('keeps every lease through a store error, and tries again at the next beat', async () => {
     let failNext = true;
     const renewed: number[] = [];
