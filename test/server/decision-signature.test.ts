@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { signDecision, verifyDecisionSignature } from '../../src/server/webhook-signature.js';
-import { json, runCli, startServe } from '../support/cli.js';
+import { json, runCli, startCli, startServe } from '../support/cli.js';
 import { testRoles } from '../support/roles.js';
 
 const SECRET = 'decisions-secret-unit-0123456789abcdef0123456789';
@@ -153,10 +153,14 @@ describe('NIGHTSHIFT_DECISIONS_SECRET shorter than 32 characters', () => {
     const r = role({ name: 'refund-desk', autonomy: 'full', turns: [{ final: { summary: 'done' } }] });
     const short = 'only-31-characters-long-secret!';
     assert.equal(short.length, 31);
-    const res = await runCli(['serve', r.file, '--port', '0', '--data-dir', r.dataDir], {
+    // Killed if it has not exited in 30 s: a serve that started with the short secret would never exit.
+    const started = startCli(['serve', r.file, '--port', '0', '--data-dir', r.dataDir], {
       cwd: r.dir,
       env: { NIGHTSHIFT_DECISIONS_SECRET: short },
     });
+    const deadline = setTimeout(() => started.child.kill('SIGKILL'), 30_000);
+    const res = await started.done;
+    clearTimeout(deadline);
     assert.equal(res.code, 2, res.stderr);
     assert.match(
       res.stderr,
