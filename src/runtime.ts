@@ -2,6 +2,7 @@
 // runtime's parts, one job each: the roles it knows and prepares (runtime/roles.ts), where events go
 // (runtime/events.ts) and the worker (runtime/work.ts). The CLI and the server use this API, as library
 // users do. The public types are in runtime/types.ts.
+import { SIGNED_BY_NIGHTSHIFT } from './approvals/actor.js';
 import { approve, reject } from './approvals/decide-approval.js';
 import type { AfterDecision } from './approvals/paused-run.js';
 import { createIdSource, systemClock } from './clock.js';
@@ -326,6 +327,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       const state = await approve(store, clock, {
         approvalId,
         by: o.by,
+        [SIGNED_BY_NIGHTSHIFT]: o[SIGNED_BY_NIGHTSHIFT],
         note: o.note,
         reveal,
         people: ctx.people,
@@ -337,6 +339,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       const state = await reject(store, clock, {
         approvalId,
         by: o.by,
+        [SIGNED_BY_NIGHTSHIFT]: o[SIGNED_BY_NIGHTSHIFT],
         note: o.reason,
         people: ctx.people,
         after: after(o),
@@ -352,6 +355,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         escalationId,
         answer: text,
         by: o.by,
+        [SIGNED_BY_NIGHTSHIFT]: o[SIGNED_BY_NIGHTSHIFT],
         allowCall: o.allowCall,
         withholdResult: o.withholdResult,
         budget,

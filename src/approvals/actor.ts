@@ -2,21 +2,41 @@
 // CLI or the API; no tool offered to a model can reach this code, so a model cannot approve its own draft.
 import { NightshiftError } from '../errors.js';
 
-// `policy` and `system` are the names nightshift itself signs with (a hop to people, an input rule's
-// escalation, in steps and the audit log): a person answering as one would read as nightshift's own act.
-const RESERVED = /^(agent|model|role|manager|nightshift)(:|$)|^(policy|system)$/i;
+// The names nightshift itself signs or records with: `policy` and `system` (a hop to people, an input
+// rule's escalation, in steps and the audit log), and the starters of runs: `eval` (a case run, and its
+// decisions), `trigger:<kind>`, `mcp:<caller>`, `api:<caller>`, `run:<id>` (a specialist's parent). A
+// person answering as one would read as nightshift's own act; `agent:`, `model:`, `role:` and `manager:`
+// as an agent's.
+const NIGHTSHIFT_NAMES = /^(nightshift|trigger|mcp|api|run|eval)(:|$)|^(policy|system)$/i;
+const AGENT_NAMES = /^(agent|model|role|manager)(:|$)/i;
 
-export function checkActor(by: string | undefined): string {
+/**
+ * Set only by nightshift's own code (the symbol is not exported from the package): a decision an eval
+ * case applies is signed `eval`, the one reserved name it may use.
+ */
+export const SIGNED_BY_NIGHTSHIFT: unique symbol = Symbol('nightshift.signedByNightshift');
+export interface NightshiftSigned {
+  [SIGNED_BY_NIGHTSHIFT]?: 'eval' | undefined;
+}
+
+/** Why `name` may not be a person's (a decider, a configured person), or undefined when it may. */
+export function reservedNameReason(name: string): string | undefined {
+  const forWhom = NIGHTSHIFT_NAMES.test(name) ? 'nightshift itself' : AGENT_NAMES.test(name) ? 'agents' : '';
+  return forWhom ? `'${name}' is reserved for ${forWhom}` : undefined;
+}
+
+export function checkActor(by: string | undefined, signed?: NightshiftSigned): string {
   const actor = (by ?? '').trim();
   if (actor === '')
     throw new NightshiftError('ACTOR_INVALID', 'a decision needs the name of who made it (--as NAME)');
   if (actor.length > 120)
     throw new NightshiftError('ACTOR_INVALID', 'actor name is longer than 120 characters');
-  if (RESERVED.test(actor)) {
-    const forWhom = /^(policy|system|nightshift)(:|$)/i.test(actor) ? 'nightshift itself' : 'agents';
+  if (signed?.[SIGNED_BY_NIGHTSHIFT] !== undefined && actor === signed[SIGNED_BY_NIGHTSHIFT]) return actor;
+  const reserved = reservedNameReason(actor);
+  if (reserved) {
     throw new NightshiftError(
       'ACTOR_INVALID',
-      `actor '${actor}' is reserved for ${forWhom}; approvals and answers must come from a person (managers decide through their own tools)`,
+      `actor ${reserved}; approvals and answers must come from a person (managers decide through their own tools)`,
     );
   }
   return actor;

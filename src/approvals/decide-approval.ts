@@ -10,11 +10,11 @@ import { checkMayDecide } from '../people/may-decide.js';
 import { approvalNotPending } from '../store/errors.js';
 import type { ApprovalRecord, Store } from '../store/types.js';
 import type { Redactor } from '../tools/secrets.js';
-import { checkActor } from './actor.js';
+import { checkActor, type NightshiftSigned } from './actor.js';
 import { changeSetHash } from './change-set.js';
 import { type AfterDecision, loadPausedRun, runAfterDecision } from './paused-run.js';
 
-export interface ApprovalDecisionInput {
+export interface ApprovalDecisionInput extends NightshiftSigned {
   approvalId: string;
   by: string | undefined;
   /** Approve: an optional note. Reject: the reason, required. */
@@ -51,7 +51,7 @@ async function readPendingApproval(
 
 /** Approves: the drafted calls become pending and run exactly once when the run is driven next. */
 export async function approve(store: Store, clock: Clock, input: ApprovalDecisionInput): Promise<RunState> {
-  const by = checkActor(input.by);
+  const by = checkActor(input.by, input);
   return decideAgainIfRaced(async () => {
     const approval = await readPendingApproval(store, input.approvalId, by, input.people);
     return recordApproval(store, clock, approval, {
@@ -140,7 +140,7 @@ export async function recordApproval(
 
 /** Rejects: the drafted calls never run; the model sees the reason as their result and continues. */
 export async function reject(store: Store, clock: Clock, input: ApprovalDecisionInput): Promise<RunState> {
-  const by = checkActor(input.by);
+  const by = checkActor(input.by, input);
   const reason = (input.note ?? '').trim();
   if (reason === '')
     throw new NightshiftError('USAGE', 'rejecting needs a reason (--reason TEXT): the agent is told why');

@@ -60,31 +60,7 @@ export async function validateFile(
       loadProjectConfig(dirname(resolve(file)));
       return { file, ok: true, kind: 'config' };
     }
-    const role = await loadRole(file);
-    // The manager path too: each manager's file, and no cycle (RoleInvalidError at `manager`).
-    await loadManagerChain(role, loadRole);
-    // The model as a run would build it: a spec that cannot work fails validation; a key missing from
-    // this environment, or an unknown price, is only a warning (the run's environment may differ).
-    const model = checkModel(role.model, models);
-    const warnings = model.missingKey ? [`warning: ${model.error!.message}`] : model.warnings;
-    if (model.error && !model.missingKey)
-      return { file, ok: false, kind: 'role', issues: [{ path: 'model', message: model.error.message }] };
-    // A tier naming nobody configured would notify nobody: an error when people are configured, a
-    // warning when none are (this project may not use notifications yet).
-    const tiers = role.escalate?.tiers ?? [];
-    const source = /\.ya?ml$/i.test(file) ? new YamlSource(readFileSync(file, 'utf8'), file) : undefined;
-    const unknown = unknownNames(people, tiers).map(([i, name]) => {
-      // At the name's own line, as every other problem of a role file is reported.
-      const line = source?.lineOf(['escalate', 'tiers', i, 'to', tiers[i]!.to.indexOf(name)]);
-      return {
-        ...(line ? { line } : {}),
-        path: `escalate.tiers[${i}].to`,
-        message: `${name} is neither a person nor a group in nightshift.config.yaml`,
-      };
-    });
-    if (unknown.length > 0 && people) return { file, ok: false, kind: 'role', issues: unknown };
-    const unconfigured = unknown.map((u) => `warning: ${u.path}: ${u.message} (no people: configured)`);
-    return { file, ok: true, kind: 'role', version: role.version, warnings: [...warnings, ...unconfigured] };
+    return await validateRole(file, loadRole, models, people);
   } catch (err) {
     const kind = other ?? 'role';
     if (RoleInvalidError.isInstance(err)) return { file, ok: false, kind, issues: err.issues };
@@ -102,6 +78,81 @@ export async function validateFile(
     }
     throw err;
   }
+}
+
+/** A role file's problems from every stage at once: its own load, its manager path, its model, its tiers. */
+async function validateRole(
+  file: string,
+  loadRole: (file: string) => Promise<Role>,
+  models: ModelSettings | undefined,
+  people: PeopleDirectory | undefined,
+): Promise<ValidateResult> {
+  const issues: Omit<Issue, 'file'>[] = [];
+  const warnings: string[] = [];
+  let role: Role | undefined;
+  try {
+    role = await loadRole(file);
+  } catch (err) {
+    // Reported with the rest: a role that does not load still has its tiers checked below.
+    if (!RoleInvalidError.isInstance(err)) throw err;
+    // Kept with their file: a scripted model's problems are at its own lines.
+    issues.push(...err.issues);
+  }
+  if (role) {
+    // The manager path too: each manager's file, and no cycle (RoleInvalidError at `manager`).
+    try {
+      await loadManagerChain(role, loadRole);
+    } catch (err) {
+      if (!RoleInvalidError.isInstance(err)) throw err;
+      issues.push(...err.issues);
+    }
+    // The model as a run would build it: a spec that cannot work fails validation; a key missing from
+    // this environment, or an unknown price, is only a warning (the run's environment may differ).
+    const model = checkModel(role.model, models);
+    if (model.missingKey) warnings.push(`warning: ${model.error!.message}`);
+    else warnings.push(...model.warnings);
+    if (model.error && !model.missingKey) issues.push({ path: 'model', message: model.error.message });
+  }
+  // A tier naming nobody configured would notify nobody: an error when people are configured, a
+  // warning when none are (this project may not use notifications yet). From the loaded role, or, when
+  // it did not load, from the file's own tiers as far as they are lists of names.
+  const source = /\.ya?ml$/i.test(file) ? yamlSource(file) : undefined;
+  const tiers = role ? (role.escalate?.tiers ?? []) : rawTiers(source);
+  const unknown = unknownNames(people, tiers).map(([i, name]) => {
+    // At the name's own line, as every other problem of a role file is reported.
+    const line = source?.lineOf(['escalate', 'tiers', i, 'to', tiers[i]!.to.indexOf(name)]);
+    return {
+      ...(line ? { line } : {}),
+      path: `escalate.tiers[${i}].to`,
+      message: `${name} is neither a person nor a group in nightshift.config.yaml`,
+    };
+  });
+  if (people) issues.push(...unknown);
+  else warnings.push(...unknown.map((u) => `warning: ${u.path}: ${u.message} (no people: configured)`));
+  if (issues.length > 0)
+    return { file, ok: false, kind: 'role', issues, ...(warnings.length ? { warnings } : {}) };
+  return { file, ok: true, kind: 'role', version: role!.version, warnings };
+}
+
+function yamlSource(file: string): YamlSource | undefined {
+  try {
+    return new YamlSource(readFileSync(file, 'utf8'), file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `escalate.tiers` of a file that did not load: each tier whose `to` is a list of names, others skipped. */
+function rawTiers(source: YamlSource | undefined): { to: string[] }[] {
+  if (!source || source.syntaxIssues().length > 0) return [];
+  const data = source.data() as { escalate?: { tiers?: unknown } } | null;
+  const tiers = data && typeof data === 'object' ? data.escalate?.tiers : undefined;
+  if (!Array.isArray(tiers)) return [];
+  // Kept at their index (a tier that is not a list checks nothing), so each line is the name's own.
+  return tiers.map((t: unknown) => {
+    const to = (t as { to?: unknown } | null)?.to;
+    return { to: Array.isArray(to) ? to.filter((n): n is string => typeof n === 'string') : [] };
+  });
 }
 
 /** The line `validate` prints for a file that passed. */

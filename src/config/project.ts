@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { reservedNameReason } from '../approvals/actor.js';
 import { NotificationSettings } from '../notifications/settings.js';
 import { GroupsSpec, type PeopleDirectory, PeopleSpec } from '../people/config.js';
 import { VersionsConfig } from '../versions/config.js';
@@ -101,6 +102,15 @@ export const ProjectConfigSpec = z
     for (const [i, p] of (spec.people ?? []).entries()) {
       if (names.has(p.name))
         ctx.addIssue({ code: 'custom', path: ['people', i, 'name'], message: `${p.name} is listed twice` });
+      // A person named like nightshift's own signers (system, policy, eval, …) could log in but never
+      // decide: every decision they made would be refused as ACTOR_INVALID.
+      const reserved = reservedNameReason(p.name);
+      if (reserved)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['people', i, 'name'],
+          message: `${reserved}: a person cannot be named so (they could log in but never decide); rename them`,
+        });
       names.add(p.name);
     }
     for (const [group, members] of Object.entries(spec.groups ?? {})) {

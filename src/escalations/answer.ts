@@ -2,7 +2,7 @@
 // context; the run then continues. A held tool call runs only if the answer explicitly allows it (once, as
 // recorded). The write itself is decide.ts's, shared with manager agents' decisions.
 
-import { checkActor } from '../approvals/actor.js';
+import { checkActor, type NightshiftSigned } from '../approvals/actor.js';
 import type { AfterDecision } from '../approvals/paused-run.js';
 import type { Clock } from '../clock.js';
 import type { RunState } from '../engine/state.js';
@@ -12,7 +12,7 @@ import type { Budget } from '../roles/schema.js';
 import type { Store } from '../store/types.js';
 import { settleEscalation } from './decide.js';
 
-export interface AnswerInput {
+export interface AnswerInput extends NightshiftSigned {
   escalationId: string;
   answer: string;
   by: string | undefined;
@@ -32,7 +32,7 @@ export interface AnswerInput {
 }
 
 export async function answerEscalation(store: Store, clock: Clock, input: AnswerInput): Promise<RunState> {
-  const by = checkActor(input.by);
+  const by = checkActor(input.by, input);
   return settleEscalation(store, clock, {
     escalationId: input.escalationId,
     decision: input.allowCall ? 'allow' : 'answer',

@@ -9,7 +9,7 @@ import { emailChannel } from './channels/email.js';
 import { slackChannel } from './channels/slack.js';
 import { type NotificationSettings, notificationSecrets } from './settings.js';
 import type { NotificationChannel } from './types.js';
-import { DECISIONS_SECRET_ENV, webhookChannel } from './webhook-channel.js';
+import { DECISIONS_SECRET_ENV, decisionsSecretFromEnv, webhookChannel } from './webhook-channel.js';
 
 export interface ConfiguredChannels {
   channels: NotificationChannel[];
@@ -27,7 +27,7 @@ export interface ChannelConfig {
 export function channelsFromEnv(env: NodeJS.ProcessEnv, config: ChannelConfig = {}): ConfiguredChannels {
   const channels: NotificationChannel[] = [];
   const missing: ConfiguredChannels['missing'] = [];
-  const secret = env[DECISIONS_SECRET_ENV];
+  const secret = decisionsSecretFromEnv(env);
   if (secret) channels.push(webhookChannel({ secret }));
   else missing.push({ channel: 'webhook', why: `${DECISIONS_SECRET_ENV} is not set` });
   const s = config.settings;

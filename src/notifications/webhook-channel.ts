@@ -10,6 +10,27 @@ import type { Notification, NotificationChannel } from './types.js';
 
 /** Environment variable holding the secret that signs decision webhooks and their answers back. */
 export const DECISIONS_SECRET_ENV = 'NIGHTSHIFT_DECISIONS_SECRET';
+/** As the email link secret's (decision-links.ts): a short HMAC key is a guessable one. */
+export const MIN_DECISIONS_SECRET_LENGTH = 32;
+
+/**
+ * The decisions secret from the environment: undefined when unset; refused (CONFIG_INVALID, its length
+ * said, never its value) when shorter than MIN_DECISIONS_SECRET_LENGTH. Checked at serve's and notify's
+ * start, and again where an answer is verified.
+ */
+export function decisionsSecretFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  const secret = env[DECISIONS_SECRET_ENV];
+  if (!secret) return undefined;
+  if (secret.length < MIN_DECISIONS_SECRET_LENGTH)
+    throw new NightshiftError(
+      'CONFIG_INVALID',
+      `${DECISIONS_SECRET_ENV} is ${secret.length} characters long; it must be at least ${MIN_DECISIONS_SECRET_LENGTH} (for example: openssl rand -hex 32)`,
+      {
+        details: { env: DECISIONS_SECRET_ENV, length: secret.length, minLength: MIN_DECISIONS_SECRET_LENGTH },
+      },
+    );
+  return secret;
+}
 
 export interface WebhookChannelOptions {
   secret: string;

@@ -2,7 +2,7 @@
 // need the file system (script, workspace, tool modules, tool names), then the version.
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { byLine, parseYamlText, readYamlText } from '../config/yaml-file.js';
+import { byLine, parseYamlText, readYamlText, type YamlSource } from '../config/yaml-file.js';
 import { type Issue, NightshiftError, RoleInvalidError } from '../errors.js';
 import { loadScript } from '../models/script/script-file.js';
 import { secretNameForMessage } from '../secret-name.js';
@@ -28,7 +28,7 @@ import {
   type SpecialistChain,
   withSpecialistVersions,
 } from './specialists.js';
-import { unknownTools, unknownToolsOfRaw } from './tool-names-early.js';
+import { toolNamesOfRaw, unknownTools } from './tool-names-early.js';
 import { roleVersion } from './version.js';
 
 export const MODEL_PROVIDERS = [
@@ -92,6 +92,8 @@ export function unmatchableRuleTools(
   spec: RoleSpec,
   add: AddIssue,
   specialists: readonly string[] = [],
+  /** Names not to judge (the list they would be checked against is itself in doubt). */
+  unsure: (name: string) => boolean = () => false,
 ): void {
   const has = new Set([...spec.tools, ...mcpToolNames(spec.mcp), ...IMPLICIT_TOOLS]);
   const tools = [...spec.tools, ...mcpToolNames(spec.mcp)].join(', ') || 'none';
@@ -99,6 +101,7 @@ export function unmatchableRuleTools(
     for (const { path, name } of conditionToolNames(rule.when)) {
       const delegation = name.startsWith(DELEGATE_PREFIX);
       if (delegation ? specialists.includes(name.slice(DELEGATE_PREFIX.length)) : has.has(name)) continue;
+      if (unsure(name)) continue;
       const known = delegation
         ? `this role's specialists are ${specialists.join(', ') || 'none'}`
         : `this role's tools are ${tools}`;
@@ -391,7 +394,7 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
     );
     const early =
       parsed.source && !toolKeyMisspelt
-        ? await unknownToolsOfRaw(parsed.source, dirname(abs), options.projectToolModules).catch(() => [])
+        ? await earlyIssues(parsed.source, dirname(abs), options.projectToolModules).catch(() => [])
         : [];
     throw new RoleInvalidError(byLine([...parsed.issues, ...early]), displayPath);
   }
@@ -445,15 +448,19 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
     (f, chain) => loadRoleFile(f, { ...options, text: undefined, chain }),
     add,
   );
-  // Not while `tools` itself names a tool that does not exist (`refunds.isue`): the rule on the real name
-  // is then right and the list wrong, which is already said. A specialist that failed to load is
-  // reported already too; its delegate tool is then not known.
-  if (unknown.length === 0 && specialists.length === spec.specialists.length)
-    unmatchableRuleTools(
-      spec,
-      add,
-      specialists.map((s) => s.name),
-    );
+  // Reported with the list's own problems, not after they are fixed, except where it could be the list
+  // that is wrong: while `tools` names a tool that does not exist (`refunds.isue`), a rule on a real
+  // tool (`refunds.issue`) may be right and the list wrong, which is already said; a name that is no
+  // tool at all is wrong either way. A specialist that failed to load is reported already too; its
+  // delegate tool is then not known.
+  const specialistsLoaded = specialists.length === spec.specialists.length;
+  unmatchableRuleTools(
+    spec,
+    add,
+    specialists.map((s) => s.name),
+    (name) =>
+      name.startsWith(DELEGATE_PREFIX) ? !specialistsLoaded : unknown.length > 0 && available.has(name),
+  );
   if (issues.length > 0) throw new RoleInvalidError(issues, displayPath);
 
   // Project-wide modules come first, so a role's own module can override a tool of the same name.
@@ -464,6 +471,31 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
     [],
     specialists,
   );
+}
+
+/**
+ * What can be told of a file whose shape is wrong, from its raw YAML (tool-names-early.ts): unknown names
+ * in `tools:`, and escalation rules on a tool the list lacks, when `escalation:` itself is well formed.
+ */
+async function earlyIssues(
+  source: YamlSource,
+  dir: string,
+  projectToolModules: readonly string[] | undefined,
+): Promise<Issue[]> {
+  const names = await toolNamesOfRaw(source, dir, projectToolModules);
+  if (!names) return [];
+  const raw = source.data() as Record<string, unknown>;
+  const rules = RoleSpec.shape.escalation.safeParse(raw.escalation);
+  if (!rules.success) return names.unknown;
+  const issues = [...names.unknown];
+  unmatchableRuleTools(
+    { tools: names.tools, mcp: [], escalation: rules.data } as unknown as RoleSpec,
+    (path, message) => issues.push(source.issue(path, message)),
+    [],
+    // Specialists are known only from a valid role; a real tool may be right while the list is wrong.
+    (name) => name.startsWith(DELEGATE_PREFIX) || (names.unknown.length > 0 && names.available.has(name)),
+  );
+  return issues;
 }
 
 /** The Role the engine runs, from a validated spec and its resolved paths (shared with defineRole). */

@@ -11,34 +11,39 @@ import { loadToolModules } from '../tools/modules.js';
 const isFile = (path: string) => existsSync(path) && statSync(path).isFile();
 
 /**
- * Unknown names in the raw `tools:` list, where the names available can be known without a valid role:
+ * Unknown names in the raw `tools:` list (with the list and the names available), where the names
+ * available can be known without a valid role:
  * the built-ins and the tool modules named (relative to `dir`) and loadable. Nothing when MCP servers are
  * named (their tools are only known from a valid role) or a module cannot be loaded (its own problem
- * is reported once the shape is right).
+ * is reported once the shape is right): then undefined.
  */
-export async function unknownToolsOfRaw(
+export async function toolNamesOfRaw(
   source: YamlSource,
   dir: string,
   projectToolModules: readonly string[] = [],
-): Promise<Issue[]> {
+): Promise<{ unknown: Issue[]; tools: string[]; available: ReadonlySet<string> } | undefined> {
   // A file with YAML syntax errors has no data to look at.
-  if (source.syntaxIssues().length > 0) return [];
+  if (source.syntaxIssues().length > 0) return undefined;
   const data = source.data();
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) return [];
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return undefined;
   const raw = data as Record<string, unknown>;
-  if (!Array.isArray(raw.tools) || raw.mcp !== undefined) return [];
+  if (!Array.isArray(raw.tools) || raw.mcp !== undefined) return undefined;
   const given = raw.toolModules ?? [];
-  if (!Array.isArray(given) || !given.every((m) => typeof m === 'string')) return [];
+  if (!Array.isArray(given) || !given.every((m) => typeof m === 'string')) return undefined;
   const modules = [...projectToolModules, ...given.map((m) => resolve(dir, m as string))];
-  if (!modules.every(isFile)) return [];
+  if (!modules.every(isFile)) return undefined;
   const available = new Set<string>(builtinTools.map((t) => t.name));
   try {
     for (const t of await loadToolModules(modules)) available.add(t.name);
   } catch (err) {
-    if (NightshiftError.isInstance(err)) return [];
+    if (NightshiftError.isInstance(err)) return undefined;
     throw err;
   }
-  return unknownTools(raw.tools, available).map(([i, message]) => source.issue(['tools', i], message));
+  const unknown = unknownTools(raw.tools, available).map(([i, message]) =>
+    source.issue(['tools', i], message),
+  );
+  const tools = raw.tools.filter((t): t is string => typeof t === 'string');
+  return { unknown, tools, available };
 }
 
 /** Each name in `tools` (strings; anything else is the shape's problem) that `available` lacks. */

@@ -1,5 +1,6 @@
 // The runtime's public types: its options, what it returns, and the `Runtime` interface itself
 // (composed in runtime.ts from runtime/roles.ts, runtime/events.ts and runtime/work.ts).
+import type { NightshiftSigned } from '../approvals/actor.js';
 import type { DriveAfterDecision } from '../approvals/hand-back.js';
 import type { Clock, IdSource } from '../clock.js';
 import type { ChainLink } from '../delegation/chain.js';
@@ -230,7 +231,7 @@ export interface Inbox {
 }
 
 /** Who drives a run on after a decision: see approvals/hand-back.ts. Default `auto`. */
-export interface DecisionDrive {
+export interface DecisionDrive extends NightshiftSigned {
   drive?: DriveAfterDecision;
 }
 

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { type Authenticator, type Principal, requireDecideFor } from '../auth/index.js';
 import { isNightshiftError, NightshiftError } from '../errors.js';
-import { DECISIONS_SECRET_ENV } from '../notifications/webhook-channel.js';
+import { DECISIONS_SECRET_ENV, decisionsSecretFromEnv } from '../notifications/webhook-channel.js';
 import type { Runtime } from '../runtime.js';
 import { apiErrorAnswer } from './api/errors.js';
 import { HttpError, parseJson, readBody } from './http-body.js';
@@ -57,7 +57,13 @@ export function decisionRoute(o: {
     kind: string,
     id: string,
   ): Promise<{ body: Buffer; spent: SpentSignature }> {
-    const secret = o.env[DECISIONS_SECRET_ENV];
+    // A short one is refused at serve's start; should it be set short some other way, no answer is taken.
+    let secret: string | undefined;
+    try {
+      secret = decisionsSecretFromEnv(o.env);
+    } catch (err) {
+      throw new HttpError(503, (err as Error).message);
+    }
     if (!secret) throw new HttpError(503, `${DECISIONS_SECRET_ENV} is not set on this server`);
     const body = await readBody(req);
     const now = Date.now();

@@ -8,6 +8,7 @@ import { resolveServeSettings } from '../config/serve-settings.js';
 import { specialistsOf } from '../delegation/reachable.js';
 import { managersOf } from '../managers/chain.js';
 import { notificationSecrets } from '../notifications/settings.js';
+import { decisionsSecretFromEnv } from '../notifications/webhook-channel.js';
 import { discoverRoleFiles, uniqueRoles } from '../roles/discover.js';
 import type { Role } from '../roles/schema.js';
 import type { Runtime } from '../runtime.js';
@@ -115,6 +116,8 @@ async function serveUntilStopped(
   parent: ReturnType<typeof watchParent> | undefined,
 ): Promise<void> {
   const settings = resolveServeSettings(flags, process.env, host.config.serve, host.config.file);
+  // A decisions secret too short to sign with stops serve here, before a store is opened or a port taken.
+  decisionsSecretFromEnv(process.env);
   // Before the roles load and the runs start: the heap's growth is set for the process's whole life.
   applyHeapGrowth(settings.heapGrowingPercent);
   const loaded = [];

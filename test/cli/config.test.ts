@@ -73,6 +73,29 @@ describe('project config', () => {
     );
   });
 
+  it('a person named as nightshift signs (system, policy, eval, …): exit 2 naming the file, line and person', async () => {
+    for (const name of ['system', 'Policy', 'eval', 'nightshift', 'agent', 'api']) {
+      writeFileSync(
+        join(r.dir, 'nightshift.config.yaml'),
+        `people:\n  - name: alice\n    decides: ['*']\n  - name: ${name}\n    decides: ['*']\n`,
+      );
+      // Refused at load, by every command: such a person could log in (token create) but never decide.
+      for (const args of [['runs'], ['token', 'create', '--as', name, '--scope', 'decide']]) {
+        const res = await runCli([...args, '--data-dir', join(r.dir, 'never')], { cwd: r.dir });
+        assert.equal(res.code, 2, `${name} ${args.join(' ')}: ${res.stderr}`);
+        assert.match(
+          res.stderr,
+          new RegExp(
+            `nightshift\\.config\\.yaml:4 people\\[1\\]\\.name: '${name}' is reserved for (nightshift itself|agents)`,
+          ),
+          name,
+        );
+        assert.equal(existsSync(join(r.dir, 'never')), false);
+      }
+    }
+    writeFileSync(join(r.dir, 'nightshift.config.yaml'), 'people:\n  - name: alice\n');
+  });
+
   it('--input-file that does not exist or is not JSON: exit 2', async () => {
     writeFileSync(join(r.dir, 'nightshift.config.yaml'), 'dataDir: ./state\n');
     writeFileSync(join(r.dir, 'bad.json'), '{nope');

@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { json, runCli } from '../support/cli.js';
 import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
+import { writeTestRole } from '../support/roles.js';
 import { tempDir } from '../support/tmp.js';
 
 const READING = [
@@ -67,6 +68,43 @@ describe('read-only commands on a store that does not exist', () => {
       assert.equal(res.code, 2, `${what}: ${res.stderr}`);
       assert.match(res.stderr, why, what);
       assert.equal(existsSync(missing), false, `${what} created ${missing}`);
+    }
+  });
+
+  it('input or a decider refused after the role loads makes no store either (run, promote, rollback, improve)', async () => {
+    const r = writeTestRole({
+      autonomy: 'draft',
+      turns: [{ final: { summary: 'done' } }],
+      extra: { input: { type: 'object', required: ['n'], properties: { n: { type: 'number' } } } },
+    });
+    try {
+      const missing = join(tmp.path, 'refused-later');
+      const refused: [string[], RegExp][] = [
+        [['run', r.file, '--input', '{"n":"x"}'], /INPUT_INVALID.*\/n must be number/],
+        [['run', r.file], /INPUT_INVALID/],
+        [['promote', r.file, 'abc123', '--as', 'policy'], /ACTOR_INVALID/],
+        [['rollback', r.file, '--as', 'system'], /ACTOR_INVALID/],
+        [
+          [
+            'improve',
+            'examples/roles/refund-desk.yaml',
+            '--proposer',
+            'script:examples/roles/refund-desk.script.yaml',
+            '--as',
+            'agent:x',
+          ],
+          /ACTOR_INVALID/,
+        ],
+      ];
+      for (const [args, why] of refused) {
+        const res = await runCli([...args, '--data-dir', missing]);
+        const what = args.join(' ');
+        assert.equal(res.code, 2, `${what}: ${res.stderr}`);
+        assert.match(res.stderr, why, what);
+        assert.equal(existsSync(missing), false, `${what} created ${missing}`);
+      }
+    } finally {
+      r.cleanup();
     }
   });
 

@@ -8,7 +8,7 @@ import { testRoles } from '../support/roles.js';
 const role = testRoles();
 
 describe('reserved decider names', () => {
-  it('refuses agent:, model:, role:, manager:, nightshift, policy and system as --as, exit 2, nothing decided', async () => {
+  it('refuses agent:, model:, role:, manager:, nightshift, policy, system, eval, trigger:, mcp:, api: and run: as --as, exit 2, nothing decided', async () => {
     const r = role({
       autonomy: 'full',
       turns: [
@@ -29,11 +29,17 @@ describe('reserved decider names', () => {
       'nightshift',
       'policy',
       'System',
+      // The names nightshift records as the starters of runs.
+      'eval',
+      'trigger:event',
+      'mcp:claude',
+      'api:alice',
+      'run:run_01',
     ]) {
       const res = await runCli(['answer', id, 'go', '--as', name, '--data-dir', r.dataDir]);
       assert.equal(res.code, 2, `${name}: ${res.stderr}`);
       assert.match(res.stderr, /ACTOR_INVALID/, name);
-      const forWhom = /^(policy|system|nightshift)$/i.test(name) ? 'nightshift itself' : 'agents';
+      const forWhom = /^(agent|model|role|manager):/.test(name) ? 'agents' : 'nightshift itself';
       assert.match(res.stderr, new RegExp(`reserved for ${forWhom}`), name);
     }
     const inbox = json<{ escalations: { id: string }[] }>(
@@ -44,7 +50,7 @@ describe('reserved decider names', () => {
       [id],
     );
     // A person's name that merely starts like one is a person's name.
-    const ok = await runCli(['answer', id, 'go', '--as', 'policy-desk', '--data-dir', r.dataDir]);
+    const ok = await runCli(['answer', id, 'go', '--as', 'evaluator', '--data-dir', r.dataDir]);
     assert.equal(ok.code, 0, ok.stderr);
   });
 });

@@ -13,7 +13,7 @@ import { startReceiver } from '../support/decision-receiver.js';
 import { testRoles } from '../support/roles.js';
 import { waitFor } from '../support/wait.js';
 
-const SECRET = 'decisions-secret-kill-test';
+const SECRET = 'decisions-secret-kill-test-0123456789abcdef0123456789';
 const role = testRoles();
 
 describe('a sender killed mid-send', () => {

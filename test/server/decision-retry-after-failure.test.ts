@@ -16,7 +16,7 @@ import { json, runCli, type Served, startServe } from '../support/cli.js';
 import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
 import { testRoles } from '../support/roles.js';
 
-const SECRET = 'decisions-secret-retry-test';
+const SECRET = 'decisions-secret-retry-test-0123456789abcdef0123456789';
 const role = testRoles();
 
 function signed(path: string, body: string, t = Math.floor(Date.now() / 1000)) {

@@ -3,15 +3,15 @@
 // The refusals through a real serve are in decisions-webhook.test.ts; the setting's way in is here.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { signDecision, verifyDecisionSignature } from '../../src/server/webhook-signature.js';
-import { json, runCli, startServe } from '../support/cli.js';
+import { json, runCli, startCli, startServe } from '../support/cli.js';
 import { testRoles } from '../support/roles.js';
 
-const SECRET = 'decisions-secret-unit';
+const SECRET = 'decisions-secret-unit-0123456789abcdef0123456789';
 const body = Buffer.from(JSON.stringify({ decision: 'answer', person: 'alice', text: 'refund it' }));
 const now = Date.now();
 const t = Math.floor(now / 1000);
@@ -70,25 +70,35 @@ describe('the decision answer signature', () => {
   });
 });
 
+const role = testRoles();
+
+/** A desk that escalates, alice who may answer, and serve over it with `env`; the caller kills it. */
+async function servedDesk(env: Record<string, string>) {
+  const r = role({
+    name: 'refund-desk',
+    autonomy: 'full',
+    turns: [
+      { escalate: { category: 'money', reason: 'refund of 250 asked' } },
+      { final: { summary: 'done' } },
+    ],
+  });
+  writeFileSync(
+    join(r.dir, 'nightshift.config.yaml'),
+    stringify({ people: [{ name: 'alice', decides: ['refund-*'] }] }),
+  );
+  const cli = (args: string[]) => runCli([...args, '--data-dir', r.dataDir, '--json'], { cwd: r.dir });
+  const served = await startServe([r.file, '--port', '0', '--data-dir', r.dataDir, '--poll-ms', '20'], {
+    cwd: r.dir,
+    env,
+  });
+  return { r, cli, served };
+}
+
 describe('NIGHTSHIFT_DECISIONS_ACCEPT_V1=1 on serve', () => {
-  const role = testRoles();
   it('takes a v1-signed answer, and says in the log that it was v1', async () => {
-    const r = role({
-      name: 'refund-desk',
-      autonomy: 'full',
-      turns: [
-        { escalate: { category: 'money', reason: 'refund of 250 asked' } },
-        { final: { summary: 'done' } },
-      ],
-    });
-    writeFileSync(
-      join(r.dir, 'nightshift.config.yaml'),
-      stringify({ people: [{ name: 'alice', decides: ['refund-*'] }] }),
-    );
-    const cli = (args: string[]) => runCli([...args, '--data-dir', r.dataDir, '--json'], { cwd: r.dir });
-    const served = await startServe([r.file, '--port', '0', '--data-dir', r.dataDir, '--poll-ms', '20'], {
-      cwd: r.dir,
-      env: { NIGHTSHIFT_DECISIONS_SECRET: SECRET, NIGHTSHIFT_DECISIONS_ACCEPT_V1: '1' },
+    const { r, cli, served } = await servedDesk({
+      NIGHTSHIFT_DECISIONS_SECRET: SECRET,
+      NIGHTSHIFT_DECISIONS_ACCEPT_V1: '1',
     });
     try {
       const paused = json<{ escalations: { id: string }[] }>(await cli(['run', r.file]));
@@ -109,22 +119,9 @@ describe('NIGHTSHIFT_DECISIONS_ACCEPT_V1=1 on serve', () => {
   });
 
   it('spends the v1 beside an accepted v2: the header less its v2 is refused at another matter', async () => {
-    const r = role({
-      name: 'refund-desk',
-      autonomy: 'full',
-      turns: [
-        { escalate: { category: 'money', reason: 'refund of 250 asked' } },
-        { final: { summary: 'done' } },
-      ],
-    });
-    writeFileSync(
-      join(r.dir, 'nightshift.config.yaml'),
-      stringify({ people: [{ name: 'alice', decides: ['refund-*'] }] }),
-    );
-    const cli = (args: string[]) => runCli([...args, '--data-dir', r.dataDir, '--json'], { cwd: r.dir });
-    const served = await startServe([r.file, '--port', '0', '--data-dir', r.dataDir, '--poll-ms', '20'], {
-      cwd: r.dir,
-      env: { NIGHTSHIFT_DECISIONS_SECRET: SECRET, NIGHTSHIFT_DECISIONS_ACCEPT_V1: '1' },
+    const { r, cli, served } = await servedDesk({
+      NIGHTSHIFT_DECISIONS_SECRET: SECRET,
+      NIGHTSHIFT_DECISIONS_ACCEPT_V1: '1',
     });
     try {
       const first = json<{ escalations: { id: string }[] }>(await cli(['run', r.file])).escalations[0]!.id;
@@ -148,5 +145,38 @@ describe('NIGHTSHIFT_DECISIONS_ACCEPT_V1=1 on serve', () => {
     } finally {
       served.child.kill('SIGKILL');
     }
+  });
+});
+
+describe('NIGHTSHIFT_DECISIONS_SECRET shorter than 32 characters', () => {
+  it('stops serve at start (exit 2, CONFIG_INVALID, its length said, never its value), making no store', async () => {
+    const r = role({ name: 'refund-desk', autonomy: 'full', turns: [{ final: { summary: 'done' } }] });
+    const short = 'only-31-characters-long-secret!';
+    assert.equal(short.length, 31);
+    // Killed if it has not exited in 30 s: a serve that started with the short secret would never exit.
+    const started = startCli(['serve', r.file, '--port', '0', '--data-dir', r.dataDir], {
+      cwd: r.dir,
+      env: { NIGHTSHIFT_DECISIONS_SECRET: short },
+    });
+    const deadline = setTimeout(() => started.child.kill('SIGKILL'), 30_000);
+    const res = await started.done;
+    clearTimeout(deadline);
+    assert.equal(res.code, 2, res.stderr);
+    assert.match(
+      res.stderr,
+      /CONFIG_INVALID.*NIGHTSHIFT_DECISIONS_SECRET is 31 characters long; it must be at least 32/,
+    );
+    assert.ok(!`${res.stdout}${res.stderr}`.includes(short), 'the secret is never printed');
+    assert.equal(existsSync(r.dataDir), false);
+    // And nightshift notify, which signs with it too.
+    const notify = await runCli(['notify', '--once', '--data-dir', r.dataDir], {
+      cwd: r.dir,
+      env: { NIGHTSHIFT_DECISIONS_SECRET: short },
+    });
+    assert.equal(notify.code, 2, notify.stderr);
+    assert.match(notify.stderr, /CONFIG_INVALID.*NIGHTSHIFT_DECISIONS_SECRET is 31 characters/);
+    // 32 is enough.
+    const { served } = await servedDesk({ NIGHTSHIFT_DECISIONS_SECRET: `${short}x` });
+    served.child.kill('SIGKILL');
   });
 });

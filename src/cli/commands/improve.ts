@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Command } from 'commander';
+import { checkActor } from '../../approvals/actor.js';
 import { wholeNumber } from '../../config/whole-number.js';
 import { NightshiftError } from '../../errors.js';
 import { loadSuite } from '../../evals/suite-file.js';
@@ -89,6 +90,8 @@ export function improveCommand(program: Command, cli: CliContext): void {
         throw new NightshiftError(proposer.error.code, `--proposer: ${proposer.error.message}`, {
           ...(proposer.error.details ? { details: proposer.error.details } : {}),
         });
+      // Who asks for the promotions: a reserved name was refused only at the promotion, after the rounds ran.
+      const by = checkActor(flags.as ?? defaultActor());
       // Every flag, the role, its suite and the proposer are checked before the store is opened (or
       // made): bad input writes nothing.
       const rt = await cli.open(flags);
@@ -100,7 +103,7 @@ export function improveCommand(program: Command, cli: CliContext): void {
         runtime: rt,
         loadRole: (file: string, text?: string) =>
           loadRoleFile(file, { projectToolModules: config.toolModules, text }),
-        by: flags.as ?? defaultActor(),
+        by,
         rounds,
         repeat,
         maxCostUsd,

@@ -31,12 +31,13 @@ export function notifyCommand(program: Command, cli: CliContext): void {
           'notify needs --once (nightshift serve sends notifications continuously)',
         );
       const leaseMs = leaseMsFlag(flags.leaseMs);
-      // It sends what runs left in the outbox: no store means a wrong --data-dir, not an empty outbox.
-      const rt = await cli.open(flags, { createStore: false });
+      // The channels first: a decisions secret too short to sign with is refused before the store opens.
       const { channels, missing } = channelsFromEnv(process.env, {
         settings: cli.projectConfig().notifications,
         people: cli.projectConfig().people?.people,
       });
+      // It sends what runs left in the outbox: no store means a wrong --data-dir, not an empty outbox.
+      const rt = await cli.open(flags, { createStore: false });
       const pass = await rt.notify({ channels, ...(leaseMs !== undefined ? { leaseMs } : {}) });
       const pending = await rt.store.outboxDepth();
       cli.print(

@@ -7,6 +7,7 @@ import {
   readCappedText,
   tooLargeReason,
 } from '../../config/capped-read.js';
+import { checkRunInput } from '../../engine/start.js';
 import { NightshiftError } from '../../errors.js';
 import { checkIdempotencyKey } from '../../runtime/idempotency-key.js';
 import { embeddedDataDir } from '../../runtime/open-store.js';
@@ -75,6 +76,8 @@ export function runCommand(program: Command, cli: CliContext): void {
         const model = checkModel(flags.model ?? role.model, cli.projectConfig().models);
         if (model.error) throw model.error;
         for (const w of model.warnings) cli.io.err(w);
+        // The input against the role's input schema, as the run would check it: refused input makes no store.
+        checkRunInput(role, input);
         // Before the store is opened (which creates its file): a data dir in the workspace is refused
         // with nothing written there.
         const dataDir = embeddedDataDir({ dataDir: flags.dataDir ?? cli.projectConfig().dataDir });

@@ -2,6 +2,7 @@
 // active, and the record that says whether its rung should move (src/versions/).
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { checkActor } from '../../approvals/actor.js';
 import { createIdSource, isIdOf, systemClock } from '../../clock.js';
 import { roleRecordSpec } from '../../engine/start.js';
 import { NightshiftError } from '../../errors.js';
@@ -88,13 +89,15 @@ export function versionCommands(program: Command, cli: CliContext): void {
     .action(async (arg: string, version: string, flags: PromoteFlags) => {
       // By name the version must already be stored; given the file, promote registers it (and may make
       // the store: a role can be promoted before anything ran it).
+      // Who promotes is checked before the store is opened (or made): a reserved name writes nothing.
+      const by = checkActor(flags.as ?? defaultActor());
       const { rt, name: role } = await openRole(cli, flags, arg);
       printResult(
         flags,
         await promote(promotionContext(cli, rt), {
           role,
           version,
-          by: flags.as ?? defaultActor(),
+          by,
           evidence: flags.evidence,
           note: flags.note,
         }),
@@ -108,12 +111,13 @@ export function versionCommands(program: Command, cli: CliContext): void {
     .option('--note <text>', 'a note kept with the rollback')
     .action(async (arg: string, flags: PromoteFlags) => {
       // A rollback needs promotions stored before it: a missing store is a wrong --data-dir.
+      const by = checkActor(flags.as ?? defaultActor());
       const { rt, name: role } = await openRole(cli, flags, arg, false);
       printResult(
         flags,
         await rollback(promotionContext(cli, rt), {
           role,
-          by: flags.as ?? defaultActor(),
+          by,
           evidence: flags.evidence,
           note: flags.note,
         }),

@@ -7,9 +7,11 @@ import { type Principal, requireDecideFor } from '../../auth/index.js';
 import { chainsOf } from '../../delegation/chain.js';
 import type { RunSummary } from '../../engine/summary.js';
 import { NightshiftError } from '../../errors.js';
+import { idNotFound } from '../../id-kinds.js';
 import type { ListPosition } from '../../store/types.js';
 import type { ApiContext } from './context.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { apiDoor } from './not-found.js';
 import { type Operation, operation, type RecordAction, recordAction } from './operation.js';
 import { AnswerBody, ApproveBody, RejectBody } from './schemas/bodies.js';
 import { cursor, limit, Next } from './schemas/common.js';
@@ -38,7 +40,7 @@ export function decisionOperations(ctx: ApiContext): Operation[] {
    */
   async function decidableApproval(caller: Principal, approvalId: string) {
     const approval = await runtime.store.getApproval(approvalId);
-    if (!approval) throw new NightshiftError('APPROVAL_NOT_FOUND', `no approval ${approvalId}`);
+    if (!approval) throw idNotFound(approvalId, 'approval', apiDoor);
     requireDecideFor(caller, approval.role, ctx.auth.people, `approval ${approvalId}`);
     return approval;
   }
@@ -46,7 +48,7 @@ export function decisionOperations(ctx: ApiContext): Operation[] {
   /** The escalation's role, once the caller may decide it: as decidableApproval. */
   async function decidableEscalation(caller: Principal, escalationId: string): Promise<void> {
     const escalation = await runtime.store.getEscalation(escalationId);
-    if (!escalation) throw new NightshiftError('ESCALATION_NOT_FOUND', `no escalation ${escalationId}`);
+    if (!escalation) throw idNotFound(escalationId, 'escalation', apiDoor);
     requireDecideFor(caller, escalation.role, ctx.auth.people, `escalation ${escalationId}`);
   }
 

@@ -26,8 +26,13 @@ export function operateOperations(ctx: ApiContext): Operation[] {
       scope: 'operate',
       body: CancelBody,
       answer: RunSummary,
-      handle: ({ caller, params, body }) =>
-        runtime.cancel(params.runId, { by: caller.name, ...(body.reason ? { reason: body.reason } : {}) }),
+      async handle({ caller, params, body }) {
+        await requireRun(ctx, params.runId);
+        return runtime.cancel(params.runId, {
+          by: caller.name,
+          ...(body.reason ? { reason: body.reason } : {}),
+        });
+      },
     }),
     recordAction({
       id: 'resumeRun',

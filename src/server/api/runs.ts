@@ -2,10 +2,11 @@
 // the reads `nightshift runs` and `nightshift show` make, through the same runtime calls.
 import { z } from 'zod';
 import { summarizeRun } from '../../delegation/waiting-children.js';
-import { NightshiftError } from '../../errors.js';
+import { idNotFound } from '../../id-kinds.js';
 import type { RunFilter, RunRecord, RunStatus } from '../../store/types.js';
 import type { ApiContext } from './context.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { apiDoor } from './not-found.js';
 import { type Operation, operation } from './operation.js';
 import { cursor, id, limit, Next, when } from './schemas/common.js';
 import { Approval, Escalation, Run, RunStatusSchema, RunSummary, Step, ToolCall } from './schemas/records.js';
@@ -32,7 +33,7 @@ const RunsQuery = z.strictObject({
 /** A run's existence checked by one indexed read: 404 RUN_NOT_FOUND otherwise. */
 export async function requireRun(ctx: ApiContext, runId: string): Promise<RunRecord> {
   const run = await ctx.runtime.store.getRun(runId);
-  if (!run) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
+  if (!run) throw idNotFound(runId, 'run', apiDoor);
   return run;
 }
 
@@ -92,7 +93,7 @@ export function runOperations(ctx: ApiContext): Operation[] {
       },
       async handle({ params }) {
         const snapshot = await ctx.runtime.get(params.runId);
-        if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${params.runId}`);
+        if (!snapshot) throw idNotFound(params.runId, 'run', apiDoor);
         const { run } = snapshot;
         return {
           status: 200,
@@ -128,7 +129,7 @@ export function runOperations(ctx: ApiContext): Operation[] {
       },
       async handle({ params, query }) {
         const snapshot = await ctx.runtime.get(params.runId);
-        if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${params.runId}`);
+        if (!snapshot) throw idNotFound(params.runId, 'run', apiDoor);
         const later = snapshot.steps.filter((s) => s.seq > query.after);
         const steps = later.slice(0, query.limit);
         const next = later.length > query.limit ? steps[steps.length - 1]!.seq : null;

@@ -9,9 +9,10 @@
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { TERMINAL_STATUSES } from '../../domain.js';
-import { NightshiftError } from '../../errors.js';
+import { idNotFound } from '../../id-kinds.js';
 import type { ApiContext } from './context.js';
 import { ApiError, apiErrorAnswer } from './errors.js';
+import { apiDoor } from './not-found.js';
 import { type Operation, operation } from './operation.js';
 import { id } from './schemas/common.js';
 
@@ -65,7 +66,7 @@ export function streamOperation(ctx: ApiContext): { operation: Operation; stream
     async handle({ caller, params, query, req, res }) {
       let sent = startAfter(req.headers['last-event-id'], query.after);
       const first = await ctx.runtime.store.getRun(params.runId);
-      if (!first) throw new NightshiftError('RUN_NOT_FOUND', `no run ${params.runId}`);
+      if (!first) throw idNotFound(params.runId, 'run', apiDoor);
       // Counted and taken with no await in between, so two requests racing cannot both take the last slot.
       const held = byToken.get(caller.tokenId) ?? 0;
       if (held >= perToken)

@@ -271,6 +271,62 @@ describe('the API operations', () => {
     assert.equal(new Set(ids).size, ids.length);
   });
 
+  it("an unknown id: 404 with the CLI's hint in the API's words (another kind: the route that takes it)", async () => {
+    const cases: [string, string, string, RegExp][] = [
+      [
+        'POST',
+        '/api/v1/escalations/apr_1/answer',
+        'ESCALATION_NOT_FOUND',
+        /^no escalation apr_1: apr_1 is an approval's id, not an escalation's; use POST \/api\/v1\/approvals\/apr_1\/approve/,
+      ],
+      [
+        'POST',
+        '/api/v1/approvals/esc_1/approve',
+        'APPROVAL_NOT_FOUND',
+        /^no approval esc_1: esc_1 is an escalation's id.*POST \/api\/v1\/escalations\/esc_1\/answer$/,
+      ],
+      [
+        'POST',
+        '/api/v1/approvals/run_1/reject',
+        'APPROVAL_NOT_FOUND',
+        /run_1 is a run's id.*GET \/api\/v1\/runs\/run_1/,
+      ],
+      [
+        'POST',
+        '/api/v1/approvals/prm_1/approve',
+        'APPROVAL_NOT_FOUND',
+        /a promotion's id.*nightshift approve prm_1/,
+      ],
+      [
+        'POST',
+        '/api/v1/escalations/esc_nope/answer',
+        'ESCALATION_NOT_FOUND',
+        /^no escalation esc_nope \(see GET \/api\/v1\/inbox\)$/,
+      ],
+      [
+        'POST',
+        '/api/v1/approvals/apr_nope/approve',
+        'APPROVAL_NOT_FOUND',
+        /^no approval apr_nope \(see GET \/api\/v1\/inbox\)$/,
+      ],
+      ['GET', '/api/v1/runs/run_nope', 'RUN_NOT_FOUND', /^no run run_nope \(see GET \/api\/v1\/runs\)$/],
+      ['GET', '/api/v1/runs/esc_1/steps', 'RUN_NOT_FOUND', /esc_1 is an escalation's id, not a run's/],
+      ['POST', '/api/v1/runs/apr_1/cancel', 'RUN_NOT_FOUND', /apr_1 is an approval's id, not a run's/],
+    ];
+    for (const [method, path, code, message] of cases) {
+      const body = path.endsWith('/answer')
+        ? { answer: 'yes' }
+        : path.endsWith('/reject')
+          ? { reason: 'no' }
+          : {};
+      const res = await api.call(method, path, method === 'POST' ? { body } : {});
+      assert.equal(res.status, 404, `${path}: ${JSON.stringify(res.body)}`);
+      const { error } = res.body as { error: { code: string; message: string } };
+      assert.equal(error.code, code, path);
+      assert.match(error.message, message, path);
+    }
+  });
+
   it('pages the inbox across both kinds', async () => {
     for (let i = 0; i < 3; i++) await api.rt.run(drafting.file, {});
     for (let i = 0; i < 2; i++) await api.rt.run(escalating.file, {});

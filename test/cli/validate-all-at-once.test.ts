@@ -1,0 +1,110 @@
+// `nightshift validate` from outside: every independent problem of a role file in one run, each at its
+// file and line (docs/roles.md, "Errors"). It used to report them in stages: a file whose shape was wrong
+// said nothing of its escalation rules or its tiers, an unknown tool hid every rule on a tool the role
+// lacks, and a role that failed to load (or whose manager did) had its tiers checked only once fixed.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { runCli } from '../support/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'nightshift-validate-all-'));
+writeFileSync(join(dir, 'script.yaml'), 'turns:\n  - final: done\n');
+writeFileSync(join(dir, 'nightshift.config.yaml'), "people:\n  - name: alice\n    decides: ['*']\n");
+
+function roleFile(name: string, lines: string[]): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    `${['name: many', 'description: a role with many problems', 'model: script:./script.yaml', 'instructions: do it', ...lines].join('\n')}\n`,
+  );
+  return file;
+}
+
+async function problems(file: string): Promise<string[]> {
+  const res = await runCli(['validate', file], { cwd: dir });
+  assert.equal(res.code, 2, res.stderr);
+  return res.stderr.trim().split('\n');
+}
+
+describe('validate: every problem of a role file at once', () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a wrong shape still has its unknown tools, its rules on tools it lacks and its tiers reported', async () => {
+    const file = roleFile('shape', [
+      'autonomy: drafty',
+      'tools: [fs.read, fs.wrte]',
+      'escalation:',
+      '  - category: money',
+      '    when: { tool: refunds.issue, arg: amount, gt: 100 }',
+      'escalate:',
+      '  tiers:',
+      '    - to: [alice, ghost]',
+    ]);
+    const lines = await problems(file);
+    assert.equal(lines.length, 4, lines.join('\n'));
+    assert.match(
+      lines[0]!,
+      /shape\.yaml:5 autonomy: expected one of observe\|draft\|sandbox\|full, got 'drafty'/,
+    );
+    assert.match(lines[1]!, /shape\.yaml:6 tools\[1\]: unknown tool 'fs\.wrte'/);
+    assert.match(
+      lines[2]!,
+      /shape\.yaml:9 escalation\[0\]\.when\.tool: 'refunds\.issue' is not a tool of this role/,
+    );
+    assert.match(
+      lines[3]!,
+      /shape\.yaml:12 escalate\.tiers\[0\]\.to: ghost is neither a person nor a group in nightshift\.config\.yaml/,
+    );
+  });
+
+  it('an unknown tool holds back only the rules on real tools (the list may be the misspelt one)', async () => {
+    const file = roleFile('tools', [
+      'autonomy: draft',
+      'tools: [fs.read, fs.wrte]',
+      'escalation:',
+      '  - category: other',
+      '    when: { tool: fs.write }',
+      '  - category: money',
+      '    when: { tool: refunds.issue, arg: amount, gt: 100 }',
+      'escalate:',
+      '  tiers:',
+      '    - to: [ghost]',
+    ]);
+    const lines = await problems(file);
+    assert.equal(lines.length, 3, lines.join('\n'));
+    assert.match(lines[0]!, /tools\.yaml:6 tools\[1\]: unknown tool 'fs\.wrte'/);
+    assert.match(lines[1]!, /tools\.yaml:11 escalation\[1\]\.when\.tool: 'refunds\.issue' is not a tool/);
+    assert.match(lines[2]!, /tools\.yaml:14 escalate\.tiers\[0\]\.to: ghost is neither/);
+  });
+
+  it('a role that loads has its manager path and its tiers checked together', async () => {
+    const file = roleFile('manager', [
+      'autonomy: draft',
+      'tools: [fs.read]',
+      'manager: ./no-such-manager.yaml',
+      'escalate:',
+      '  tiers:',
+      '    - to: [ghost]',
+    ]);
+    const lines = await problems(file);
+    assert.equal(lines.length, 2, lines.join('\n'));
+    assert.match(
+      lines.join('\n'),
+      /manager\.yaml:7 manager: manager role file not found: \.\/no-such-manager\.yaml/,
+    );
+    assert.match(lines.join('\n'), /manager\.yaml:10 escalate\.tiers\[0\]\.to: ghost is neither/);
+  });
+
+  it('a YAML syntax error stops the rest (there is no document to look at)', async () => {
+    const file = roleFile('syntax', [
+      'autonomy: draft',
+      'tools: [fs.read',
+      'escalate: { tiers: [{ to: [ghost] }] }',
+    ]);
+    const lines = await problems(file);
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0]!, /syntax\.yaml:\d+: YAML/);
+  });
+});
