@@ -383,6 +383,20 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     // A caller's key is held to the same rule as run/enqueue/emit's (serve's doors compose theirs:
     // runtime/door-deliver.ts).
     deliver: async (role, payload, d) => {
+      // Plain JavaScript callers get no compile error for a missing options object or a trigger without
+      // its kind: say so instead of a TypeError, or a run recorded with actor `trigger:undefined`.
+      const trigger = (d as { trigger?: unknown } | null | undefined)?.trigger;
+      if (
+        trigger === null ||
+        typeof trigger !== 'object' ||
+        Array.isArray(trigger) ||
+        typeof (trigger as { kind?: unknown }).kind !== 'string' ||
+        (trigger as { kind: string }).kind === ''
+      )
+        throw new NightshiftError(
+          'USAGE',
+          `runtime.deliver(): options.trigger must be an object with a non-empty string kind (what delivered it, e.g. { kind: 'event', event: 'refund.requested' }), got ${describeTrigger(d, trigger)}; nothing was recorded`,
+        );
       checkIdempotencyKey(d.idempotencyKey, 'the idempotency key');
       if (role === null || typeof role !== 'object' || typeof (role as { name?: unknown }).name !== 'string')
         throw new NightshiftError(
@@ -460,6 +474,16 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     closed ? guarded.deliver(role, payload, d) : events.deliver(role, payload, d),
   );
   return guarded;
+}
+
+/** What a bad `deliver` options object held, for the USAGE message. */
+function describeTrigger(d: unknown, trigger: unknown): string {
+  if (d === null || typeof d !== 'object') return `options ${d === null ? 'null' : typeof d}`;
+  if (trigger === undefined) return 'no trigger';
+  if (trigger === null || typeof trigger !== 'object' || Array.isArray(trigger))
+    return `trigger ${trigger === null ? 'null' : Array.isArray(trigger) ? 'an array' : typeof trigger}`;
+  const kind = (trigger as { kind?: unknown }).kind;
+  return kind === undefined ? 'a trigger without kind' : `kind ${kind === '' ? "''" : typeof kind}`;
 }
 
 /** How long close() waits for this runtime's workers to hand their runs back before closing the store. */

@@ -225,6 +225,35 @@ test('deliver() refuses a bad idempotency key as run(), enqueue() and emit() do,
   }
 });
 
+test('deliver() without options or without trigger.kind is a USAGE error naming it, and records nothing', async () => {
+  const runtime = await createRuntime({ dataDir: join(dir, 'data') });
+  try {
+    // Before: no options was a TypeError ("Cannot read properties of undefined (reading
+    // 'idempotencyKey')"), and a trigger without kind queued a run whose actor was `trigger:undefined`.
+    const bad: unknown[] = [
+      undefined,
+      null,
+      {},
+      { trigger: null },
+      { trigger: { event: 'go' } },
+      { trigger: { kind: '' } },
+    ];
+    for (const options of bad) {
+      await assert.rejects(
+        runtime.deliver(role(), {}, options as never),
+        (e) =>
+          NightshiftError.isInstance(e) &&
+          e.code === 'USAGE' &&
+          /options\.trigger must be an object with a non-empty string kind/.test(e.message),
+        `options ${JSON.stringify(options)}`,
+      );
+    }
+    assert.equal((await runtime.list()).length, 0, 'nothing was recorded');
+  } finally {
+    await runtime.close();
+  }
+});
+
 test('enqueue() takes a role file path as run() does; deliver() given a path says it needs a role, recording nothing', async () => {
   const file = join(dir, 'r.yaml');
   writeFileSync(
