@@ -257,6 +257,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     store: guardClosedStore(store, () => closed),
     async run(roleOrFile, input, runOptions = {}) {
       checkIdempotencyKey(runOptions.idempotencyKey, 'the idempotency key');
+      checkRoleArgument('run', roleOrFile);
       const given = typeof roleOrFile === 'string' ? await loadRoleFile(roleOrFile) : roleOrFile;
       const role = await current(given);
       roles.remember(role);
@@ -279,6 +280,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       checkIdempotencyKey(runOptions.idempotencyKey, 'the idempotency key');
       // As `run` takes it: a role file's path or a role object (a path used to reach prepare() as an
       // object without a model, a TypeError nobody could act on).
+      checkRoleArgument('enqueue', roleOrFile);
       const given = typeof roleOrFile === 'string' ? await loadRoleFile(roleOrFile) : roleOrFile;
       const role = await current(given);
       roles.remember(role);
@@ -321,7 +323,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       if (placeWait.role === undefined || placeWait.concurrency === undefined) return outcome;
       return { ...outcome, waitsForPlace: { role: placeWait.role, concurrency: placeWait.concurrency } };
     },
-    async approve(approvalId, o) {
+    async approve(approvalId, given) {
+      const o = decisionOptions('approve', given);
       const reveal = await revealerForApproval(approvalId);
       const state = await approve(store, clock, {
         approvalId,
@@ -333,7 +336,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       });
       return continueRun(await closingDraftManager(state, approvalId));
     },
-    async reject(approvalId, o) {
+    async reject(approvalId, given) {
+      const o = decisionOptions('reject', given);
       const state = await reject(store, clock, {
         approvalId,
         by: o.by,
@@ -343,7 +347,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       });
       return continueRun(await closingDraftManager(state, approvalId));
     },
-    async answer(escalationId, text, o) {
+    async answer(escalationId, text, given) {
+      const o = decisionOptions('answer', given);
       const escalation = await store.getEscalation(escalationId);
       const budget = escalation
         ? (await roles.ofRun(escalation.runId).catch(() => undefined))?.role.budget
@@ -363,7 +368,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       if (answered) await managers.closeManagerRun(answered);
       return continueRun(state);
     },
-    async cancel(runId, o) {
+    async cancel(runId, given) {
+      const o = decisionOptions('cancel', given);
       return summary(await cancelRun(store, clock, { runId, by: o.by, reason: o.reason }));
     },
     work(o) {
@@ -474,6 +480,31 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     closed ? guarded.deliver(role, payload, d) : events.deliver(role, payload, d),
   );
   return guarded;
+}
+
+/**
+ * A decision's options as given from plain JavaScript: none at all is taken as `{}` (so the decision says
+ * who is missing, `ACTOR_INVALID`, as it does for `{}`), anything but an object is a USAGE error.
+ */
+function decisionOptions<T extends object>(method: string, given: T | undefined): T {
+  if (given === undefined || given === null) return {} as T;
+  if (typeof given !== 'object' || Array.isArray(given))
+    throw new NightshiftError(
+      'USAGE',
+      `runtime.${method}(): options must be an object ({ by: NAME, ... }), got ${Array.isArray(given) ? 'an array' : typeof given}; nothing was changed`,
+    );
+  return given;
+}
+
+/** `run` and `enqueue` take a role file's path or a role object; anything else is said to be wrong here. */
+function checkRoleArgument(method: string, role: unknown): void {
+  if (typeof role === 'string' && role !== '') return;
+  if (role !== null && typeof role === 'object' && typeof (role as { name?: unknown }).name === 'string')
+    return;
+  throw new NightshiftError(
+    'USAGE',
+    `runtime.${method}(): role must be a role file's path or a role (defineRole or loadRoleFile result), got ${role === '' ? "''" : role === null ? 'null' : Array.isArray(role) ? 'an array' : typeof role}; nothing was recorded`,
+  );
 }
 
 /** What a bad `deliver` options object held, for the USAGE message. */

@@ -254,6 +254,43 @@ test('deliver() without options or without trigger.kind is a USAGE error naming 
   }
 });
 
+test('approve, reject, answer and cancel without options say who is missing; run and enqueue given a non-role say so', async () => {
+  const runtime = await createRuntime({ dataDir: join(dir, 'data') });
+  try {
+    // Before: each was a TypeError ("Cannot read properties of undefined (reading 'by')", and for run(42)
+    // "... (reading 'indexOf')") instead of the error a user can act on.
+    const calls: [string, () => Promise<unknown>][] = [
+      ['approve', () => (runtime.approve as (id: string) => Promise<unknown>)('apr_x')],
+      ['reject', () => (runtime.reject as (id: string) => Promise<unknown>)('apr_x')],
+      ['answer', () => (runtime.answer as (id: string, t: string) => Promise<unknown>)('esc_x', 'ok')],
+      ['cancel', () => (runtime.cancel as (id: string) => Promise<unknown>)('run_x')],
+    ];
+    for (const [name, call] of calls) {
+      await assert.rejects(call(), (e) => NightshiftError.isInstance(e) && e.code !== 'INTERNAL', name);
+    }
+    await assert.rejects(
+      runtime.approve('apr_x', 'alice' as never),
+      (e) =>
+        NightshiftError.isInstance(e) && e.code === 'USAGE' && /options must be an object/.test(e.message),
+    );
+    for (const bad of [42, null, '', ['r.yaml']]) {
+      for (const call of [() => runtime.run(bad as never, {}), () => runtime.enqueue(bad as never, {})]) {
+        await assert.rejects(
+          call(),
+          (e) =>
+            NightshiftError.isInstance(e) &&
+            e.code === 'USAGE' &&
+            /role must be a role file's path or a role/.test(e.message),
+          JSON.stringify(bad),
+        );
+      }
+    }
+    assert.equal((await runtime.list()).length, 0, 'nothing was recorded');
+  } finally {
+    await runtime.close();
+  }
+});
+
 test('enqueue() takes a role file path as run() does; deliver() given a path says it needs a role, recording nothing', async () => {
   const file = join(dir, 'r.yaml');
   writeFileSync(
