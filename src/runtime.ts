@@ -8,7 +8,7 @@ import { createIdSource, systemClock } from './clock.js';
 import { chainsOf } from './delegation/chain.js';
 import { continueParents } from './delegation/parents.js';
 import { summarizeRun } from './delegation/waiting-children.js';
-import type { Autonomy, RunStatus } from './domain.js';
+import { type Autonomy, RUN_STATUSES, type RunStatus } from './domain.js';
 import { cancelRun } from './engine/cancel.js';
 import type { EngineContext } from './engine/context.js';
 import { holderIsDeadHere, newLeaseOwner } from './engine/lease.js';
@@ -33,6 +33,7 @@ import { createKnownRoles } from './runtime/roles.js';
 import type { DecisionDrive, Runtime, RuntimeOptions, WorkHandle } from './runtime/types.js';
 import { startWork } from './runtime/work.js';
 import { sharedFreshRead } from './store/shared-read.js';
+import type { RunFilter } from './store/types.js';
 import { tapCommits } from './telemetry/commit-tap.js';
 import { traceObserverFromEnv } from './telemetry/traces/from-env.js';
 import { loadSecrets, revealerFor } from './tools/secrets.js';
@@ -448,7 +449,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       return { approvals, escalations, chains };
     },
     get: (runId) => store.loadRun(runId),
-    list: (filter) => store.listRuns(filter),
+    list: async (filter) => store.listRuns(checkRunFilter(filter)),
     async notify(o) {
       const tiersPassed = await sweepTiers({
         store,
@@ -505,6 +506,32 @@ function checkRoleArgument(method: string, role: unknown): void {
     'USAGE',
     `runtime.${method}(): role must be a role file's path or a role (defineRole or loadRoleFile result), got ${role === '' ? "''" : role === null ? 'null' : Array.isArray(role) ? 'an array' : typeof role}; nothing was recorded`,
   );
+}
+
+/**
+ * `list`'s filter from plain JavaScript: one status given as a string is taken as a list of one (it reached
+ * the SQL as a string), and a status that is not one is a USAGE error, as `nightshift runs --status` says,
+ * not an empty list.
+ */
+function checkRunFilter(filter: RunFilter | undefined): RunFilter | undefined {
+  if (filter === undefined || filter === null) return undefined;
+  if (typeof filter !== 'object' || Array.isArray(filter))
+    throw new NightshiftError(
+      'USAGE',
+      `runtime.list(): the filter must be an object ({ role, status, parentRunId })`,
+    );
+  const given: unknown = filter.status;
+  if (given === undefined) return filter;
+  const statuses = typeof given === 'string' ? [given] : given;
+  const bad = Array.isArray(statuses)
+    ? statuses.find((x) => !(RUN_STATUSES as readonly unknown[]).includes(x))
+    : given;
+  if (!Array.isArray(statuses) || bad !== undefined)
+    throw new NightshiftError(
+      'USAGE',
+      `runtime.list(): status ${JSON.stringify(bad) ?? String(bad)} is not a run status (${RUN_STATUSES.join(', ')})`,
+    );
+  return { ...filter, status: statuses as RunStatus[] };
 }
 
 /** What a bad `deliver` options object held, for the USAGE message. */

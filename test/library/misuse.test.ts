@@ -291,6 +291,38 @@ test('approve, reject, answer and cancel without options say who is missing; run
   }
 });
 
+test('list() takes one status as a list of one and refuses an unknown one; work() names a roles entry that is not a role', async () => {
+  const runtime = await createRuntime({ dataDir: join(dir, 'data') });
+  try {
+    await runtime.enqueue(role(), {});
+    // Before: a string reached the SQL as it was, and an unknown status listed nothing, silently.
+    assert.equal((await runtime.list({ status: 'queued' as never })).length, 1);
+    assert.equal((await runtime.list({ status: ['queued'] })).length, 1);
+    await assert.rejects(
+      runtime.list({ status: ['done' as never] }),
+      (e) =>
+        NightshiftError.isInstance(e) &&
+        e.code === 'USAGE' &&
+        /status "done" is not a run status/.test(e.message),
+    );
+    // Before: a TypeError ("Cannot read properties of undefined (reading 'some')").
+    assert.throws(
+      () =>
+        runtime.work({
+          roles: [role(), 'roles/x.yaml' as never],
+          concurrency: 1,
+          signal: new AbortController().signal,
+        }),
+      (e) =>
+        NightshiftError.isInstance(e) &&
+        e.code === 'USAGE' &&
+        /roles\[1\] is the string 'roles\/x\.yaml', not a role/.test(e.message),
+    );
+  } finally {
+    await runtime.close();
+  }
+});
+
 test('enqueue() takes a role file path as run() does; deliver() given a path says it needs a role, recording nothing', async () => {
   const file = join(dir, 'r.yaml');
   writeFileSync(
