@@ -9,7 +9,7 @@ import { createIdSource, systemClock } from './clock.js';
 import { chainsOf } from './delegation/chain.js';
 import { continueParents } from './delegation/parents.js';
 import { summarizeRun } from './delegation/waiting-children.js';
-import type { Autonomy, RunStatus } from './domain.js';
+import { type Autonomy, RUN_STATUSES, type RunStatus } from './domain.js';
 import { cancelRun } from './engine/cancel.js';
 import type { EngineContext } from './engine/context.js';
 import { holderIsDeadHere, newLeaseOwner } from './engine/lease.js';
@@ -34,6 +34,7 @@ import { createKnownRoles } from './runtime/roles.js';
 import type { DecisionDrive, Runtime, RuntimeOptions, WorkHandle } from './runtime/types.js';
 import { startWork } from './runtime/work.js';
 import { sharedFreshRead } from './store/shared-read.js';
+import type { RunFilter } from './store/types.js';
 import { tapCommits } from './telemetry/commit-tap.js';
 import { traceObserverFromEnv } from './telemetry/traces/from-env.js';
 import { loadSecrets, revealerFor } from './tools/secrets.js';
@@ -258,6 +259,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     store: guardClosedStore(store, () => closed),
     async run(roleOrFile, input, runOptions = {}) {
       checkIdempotencyKey(runOptions.idempotencyKey, 'the idempotency key');
+      checkRoleArgument('run', roleOrFile);
       const given = typeof roleOrFile === 'string' ? await loadRoleFile(roleOrFile) : roleOrFile;
       const role = await current(given);
       roles.remember(role);
@@ -280,6 +282,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       checkIdempotencyKey(runOptions.idempotencyKey, 'the idempotency key');
       // As `run` takes it: a role file's path or a role object (a path used to reach prepare() as an
       // object without a model, a TypeError nobody could act on).
+      checkRoleArgument('enqueue', roleOrFile);
       const given = typeof roleOrFile === 'string' ? await loadRoleFile(roleOrFile) : roleOrFile;
       const role = await current(given);
       roles.remember(role);
@@ -322,7 +325,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       if (placeWait.role === undefined || placeWait.concurrency === undefined) return outcome;
       return { ...outcome, waitsForPlace: { role: placeWait.role, concurrency: placeWait.concurrency } };
     },
-    async approve(approvalId, o) {
+    async approve(approvalId, given) {
+      const o = decisionOptions('approve', given);
       const reveal = await revealerForApproval(approvalId);
       const state = await approve(store, clock, {
         approvalId,
@@ -335,7 +339,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       });
       return continueRun(await closingDraftManager(state, approvalId));
     },
-    async reject(approvalId, o) {
+    async reject(approvalId, given) {
+      const o = decisionOptions('reject', given);
       const state = await reject(store, clock, {
         approvalId,
         by: o.by,
@@ -346,7 +351,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       });
       return continueRun(await closingDraftManager(state, approvalId));
     },
-    async answer(escalationId, text, o) {
+    async answer(escalationId, text, given) {
+      const o = decisionOptions('answer', given);
       const escalation = await store.getEscalation(escalationId);
       const budget = escalation
         ? (await roles.ofRun(escalation.runId).catch(() => undefined))?.role.budget
@@ -367,7 +373,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       if (answered) await managers.closeManagerRun(answered);
       return continueRun(state);
     },
-    async cancel(runId, o) {
+    async cancel(runId, given) {
+      const o = decisionOptions('cancel', given);
       return summary(await cancelRun(store, clock, { runId, by: o.by, reason: o.reason }));
     },
     work(o) {
@@ -387,6 +394,20 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     // A caller's key is held to the same rule as run/enqueue/emit's (serve's doors compose theirs:
     // runtime/door-deliver.ts).
     deliver: async (role, payload, d) => {
+      // Plain JavaScript callers get no compile error for a missing options object or a trigger without
+      // its kind: say so instead of a TypeError, or a run recorded with actor `trigger:undefined`.
+      const trigger = (d as { trigger?: unknown } | null | undefined)?.trigger;
+      if (
+        trigger === null ||
+        typeof trigger !== 'object' ||
+        Array.isArray(trigger) ||
+        typeof (trigger as { kind?: unknown }).kind !== 'string' ||
+        (trigger as { kind: string }).kind === ''
+      )
+        throw new NightshiftError(
+          'USAGE',
+          `runtime.deliver(): options.trigger must be an object with a non-empty string kind (what delivered it, e.g. { kind: 'event', event: 'refund.requested' }), got ${describeTrigger(d, trigger)}; nothing was recorded`,
+        );
       checkIdempotencyKey(d.idempotencyKey, 'the idempotency key');
       if (role === null || typeof role !== 'object' || typeof (role as { name?: unknown }).name !== 'string')
         throw new NightshiftError(
@@ -432,7 +453,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       return { approvals, escalations, chains };
     },
     get: (runId) => store.loadRun(runId),
-    list: (filter) => store.listRuns(filter),
+    list: async (filter) => store.listRuns(checkRunFilter(filter)),
     async notify(o) {
       const tiersPassed = await sweepTiers({
         store,
@@ -464,6 +485,67 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     closed ? guarded.deliver(role, payload, d) : events.deliver(role, payload, d),
   );
   return guarded;
+}
+
+/**
+ * A decision's options as given from plain JavaScript: none at all is taken as `{}` (so the decision says
+ * who is missing, `ACTOR_INVALID`, as it does for `{}`), anything but an object is a USAGE error.
+ */
+function decisionOptions<T extends object>(method: string, given: T | undefined): T {
+  if (given === undefined || given === null) return {} as T;
+  if (typeof given !== 'object' || Array.isArray(given))
+    throw new NightshiftError(
+      'USAGE',
+      `runtime.${method}(): options must be an object ({ by: NAME, ... }), got ${Array.isArray(given) ? 'an array' : typeof given}; nothing was changed`,
+    );
+  return given;
+}
+
+/** `run` and `enqueue` take a role file's path or a role object; anything else is said to be wrong here. */
+function checkRoleArgument(method: string, role: unknown): void {
+  if (typeof role === 'string' && role !== '') return;
+  if (role !== null && typeof role === 'object' && typeof (role as { name?: unknown }).name === 'string')
+    return;
+  throw new NightshiftError(
+    'USAGE',
+    `runtime.${method}(): role must be a role file's path or a role (defineRole or loadRoleFile result), got ${role === '' ? "''" : role === null ? 'null' : Array.isArray(role) ? 'an array' : typeof role}; nothing was recorded`,
+  );
+}
+
+/**
+ * `list`'s filter from plain JavaScript: one status given as a string is taken as a list of one (it reached
+ * the SQL as a string), and a status that is not one is a USAGE error, as `nightshift runs --status` says,
+ * not an empty list.
+ */
+function checkRunFilter(filter: RunFilter | undefined): RunFilter | undefined {
+  if (filter === undefined || filter === null) return undefined;
+  if (typeof filter !== 'object' || Array.isArray(filter))
+    throw new NightshiftError(
+      'USAGE',
+      `runtime.list(): the filter must be an object ({ role, status, parentRunId })`,
+    );
+  const given: unknown = filter.status;
+  if (given === undefined) return filter;
+  const statuses = typeof given === 'string' ? [given] : given;
+  const bad = Array.isArray(statuses)
+    ? statuses.find((x) => !(RUN_STATUSES as readonly unknown[]).includes(x))
+    : given;
+  if (!Array.isArray(statuses) || bad !== undefined)
+    throw new NightshiftError(
+      'USAGE',
+      `runtime.list(): status ${JSON.stringify(bad) ?? String(bad)} is not a run status (${RUN_STATUSES.join(', ')})`,
+    );
+  return { ...filter, status: statuses as RunStatus[] };
+}
+
+/** What a bad `deliver` options object held, for the USAGE message. */
+function describeTrigger(d: unknown, trigger: unknown): string {
+  if (d === null || typeof d !== 'object') return `options ${d === null ? 'null' : typeof d}`;
+  if (trigger === undefined) return 'no trigger';
+  if (trigger === null || typeof trigger !== 'object' || Array.isArray(trigger))
+    return `trigger ${trigger === null ? 'null' : Array.isArray(trigger) ? 'an array' : typeof trigger}`;
+  const kind = (trigger as { kind?: unknown }).kind;
+  return kind === undefined ? 'a trigger without kind' : `kind ${kind === '' ? "''" : typeof kind}`;
 }
 
 /** How long close() waits for this runtime's workers to hand their runs back before closing the store. */

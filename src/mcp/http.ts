@@ -13,7 +13,7 @@ import type { DeliverOptions, Delivery, Runtime } from '../runtime.js';
 import { HttpError, readBody, requireJsonContentType } from '../server/http-body.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../server/json-depth.js';
 import type { McpDoors } from './doors.js';
-import { invalidMessage } from './jsonrpc-invalid.js';
+import { type Id, invalidMessage } from './jsonrpc-invalid.js';
 import { createMcpServer } from './server.js';
 
 export interface McpHttpOptions {
@@ -103,8 +103,10 @@ export async function answerMcp(o: McpHttpOptions, req: IncomingMessage, res: Se
   }
   // JSON that is not a JSON-RPC message (`jsonrpc: "1.0"`, a method that is not a string) is an Invalid
   // Request (-32600) saying which rule it breaks, as on stdio; the SDK would call it a parse error. A
-  // batch (an array) is left to the SDK, which takes them over HTTP.
-  const checked = Array.isArray(body) ? undefined : invalidMessage(body);
+  // batch (an array) is left to the SDK, which takes them over HTTP, once each of its messages passes the
+  // same check (the SDK answered a bad one as a parse error) and it is not empty (the SDK answered `[]`
+  // with an empty 202, where JSON-RPC 2.0 asks for an Invalid Request).
+  const checked = Array.isArray(body) ? checkBatch(body) : invalidMessage(body);
   if (checked && !checked.ok) {
     res.writeHead(400, { 'content-type': 'application/json' }).end(
       JSON.stringify({
@@ -126,4 +128,14 @@ export async function answerMcp(o: McpHttpOptions, req: IncomingMessage, res: Se
   });
   await server.connect(transport);
   await transport.handleRequest(req, res, body);
+}
+
+/** A batch's first invalid message (its id and reason, naming its place), `undefined` when all are messages. */
+function checkBatch(batch: unknown[]): { ok: false; id: Id; message: string } | undefined {
+  if (batch.length === 0) return { ok: false, id: null, message: 'Invalid Request: the batch is empty' };
+  for (const [i, element] of batch.entries()) {
+    const one = invalidMessage(element);
+    if (!one.ok) return { ok: false, id: one.id, message: `${one.message} (message ${i + 1} of the batch)` };
+  }
+  return undefined;
 }

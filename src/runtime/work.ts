@@ -298,6 +298,15 @@ function checkWorkOptions(o: WorkOptions): void {
     throw wrong('expected an options object { roles, concurrency, signal }');
   if (!Array.isArray(o.roles))
     throw wrong('roles must be a list of roles (defineRole or loadRoleFile results)');
+  const notRole = (o.roles as unknown[]).findIndex(
+    (r) => r === null || typeof r !== 'object' || typeof (r as { name?: unknown }).name !== 'string',
+  );
+  if (notRole >= 0) {
+    const r: unknown = o.roles[notRole];
+    throw wrong(
+      `roles[${notRole}] is ${r === null ? 'null' : typeof r === 'string' ? `the string '${r.slice(0, 80)}'` : typeof r}, not a role: give defineRole or loadRoleFile results (load a role file with loadRoleFile first)`,
+    );
+  }
   if (!Number.isInteger(o.concurrency) || o.concurrency < 1) {
     throw wrong(`concurrency must be a whole number of at least 1, got ${String(o.concurrency)}`);
   }

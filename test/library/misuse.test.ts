@@ -225,6 +225,104 @@ test('deliver() refuses a bad idempotency key as run(), enqueue() and emit() do,
   }
 });
 
+test('deliver() without options or without trigger.kind is a USAGE error naming it, and records nothing', async () => {
+  const runtime = await createRuntime({ dataDir: join(dir, 'data') });
+  try {
+    // Before: no options was a TypeError ("Cannot read properties of undefined (reading
+    // 'idempotencyKey')"), and a trigger without kind queued a run whose actor was `trigger:undefined`.
+    const bad: unknown[] = [
+      undefined,
+      null,
+      {},
+      { trigger: null },
+      { trigger: { event: 'go' } },
+      { trigger: { kind: '' } },
+    ];
+    for (const options of bad) {
+      await assert.rejects(
+        runtime.deliver(role(), {}, options as never),
+        (e) =>
+          NightshiftError.isInstance(e) &&
+          e.code === 'USAGE' &&
+          /options\.trigger must be an object with a non-empty string kind/.test(e.message),
+        `options ${JSON.stringify(options)}`,
+      );
+    }
+    assert.equal((await runtime.list()).length, 0, 'nothing was recorded');
+  } finally {
+    await runtime.close();
+  }
+});
+
+test('approve, reject, answer and cancel without options say who is missing; run and enqueue given a non-role say so', async () => {
+  const runtime = await createRuntime({ dataDir: join(dir, 'data') });
+  try {
+    // Before: each was a TypeError ("Cannot read properties of undefined (reading 'by')", and for run(42)
+    // "... (reading 'indexOf')") instead of the error a user can act on.
+    const calls: [string, () => Promise<unknown>][] = [
+      ['approve', () => (runtime.approve as (id: string) => Promise<unknown>)('apr_x')],
+      ['reject', () => (runtime.reject as (id: string) => Promise<unknown>)('apr_x')],
+      ['answer', () => (runtime.answer as (id: string, t: string) => Promise<unknown>)('esc_x', 'ok')],
+      ['cancel', () => (runtime.cancel as (id: string) => Promise<unknown>)('run_x')],
+    ];
+    for (const [name, call] of calls) {
+      await assert.rejects(call(), (e) => NightshiftError.isInstance(e) && e.code !== 'INTERNAL', name);
+    }
+    await assert.rejects(
+      runtime.approve('apr_x', 'alice' as never),
+      (e) =>
+        NightshiftError.isInstance(e) && e.code === 'USAGE' && /options must be an object/.test(e.message),
+    );
+    for (const bad of [42, null, '', ['r.yaml']]) {
+      for (const call of [() => runtime.run(bad as never, {}), () => runtime.enqueue(bad as never, {})]) {
+        await assert.rejects(
+          call(),
+          (e) =>
+            NightshiftError.isInstance(e) &&
+            e.code === 'USAGE' &&
+            /role must be a role file's path or a role/.test(e.message),
+          JSON.stringify(bad),
+        );
+      }
+    }
+    assert.equal((await runtime.list()).length, 0, 'nothing was recorded');
+  } finally {
+    await runtime.close();
+  }
+});
+
+test('list() takes one status as a list of one and refuses an unknown one; work() names a roles entry that is not a role', async () => {
+  const runtime = await createRuntime({ dataDir: join(dir, 'data') });
+  try {
+    await runtime.enqueue(role(), {});
+    // Before: a string reached the SQL as it was, and an unknown status listed nothing, silently.
+    assert.equal((await runtime.list({ status: 'queued' as never })).length, 1);
+    assert.equal((await runtime.list({ status: ['queued'] })).length, 1);
+    await assert.rejects(
+      runtime.list({ status: ['done' as never] }),
+      (e) =>
+        NightshiftError.isInstance(e) &&
+        e.code === 'USAGE' &&
+        /status "done" is not a run status/.test(e.message),
+    );
+    // Before: a TypeError ("Cannot read properties of undefined (reading 'some')").
+    assert.throws(
+      () =>
+        runtime.work({
+          roles: [role(), 'roles/x.yaml' as never],
+          concurrency: 1,
+          signal: new AbortController().signal,
+        }),
+      (e) =>
+        NightshiftError.isInstance(e) &&
+        e.code === 'USAGE' &&
+        /roles\[1\] is the string 'roles\/x\.yaml', not a role/.test(e.message),
+    );
+  } finally {
+    await runtime.close();
+  }
+});
+
 test('enqueue() takes a role file path as run() does; deliver() given a path says it needs a role, recording nothing', async () => {
   const file = join(dir, 'r.yaml');
   writeFileSync(

@@ -95,6 +95,47 @@ describe('/mcp on serve (streamable HTTP, the SDK client)', () => {
     }
   });
 
+  it('checks each message of a batch as it checks one: an empty or bad batch is -32600 with its reason, a good one is answered', async () => {
+    // Before, `[]` got an empty 202 and a batch holding a bad message the SDK's "-32700 Parse error:
+    // Invalid JSON-RPC message", not the Invalid Request and reason this door gives one message.
+    const post = (body: unknown) =>
+      fetch(`${served.url}/mcp`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          authorization: `Bearer ${reader}`,
+        },
+        body: JSON.stringify(body),
+      });
+    const cases: [unknown, unknown, RegExp][] = [
+      [[], null, /the batch is empty/],
+      [
+        [{ jsonrpc: '2.0', id: 1, method: 'ping' }, 1],
+        null,
+        /a message is a JSON object \(message 2 of the batch\)/,
+      ],
+      [[{ jsonrpc: '1.0', id: 7, method: 'ping' }], 7, /jsonrpc must be "2\.0" \(message 1 of the batch\)/],
+    ];
+    for (const [batch, id, reason] of cases) {
+      const res = await post(batch);
+      assert.equal(res.status, 400, JSON.stringify(batch));
+      const answer = (await res.json()) as { id: unknown; error: { code: number; message: string } };
+      assert.equal(answer.id, id, JSON.stringify(batch));
+      assert.equal(answer.error.code, -32600, JSON.stringify(batch));
+      assert.match(answer.error.message, reason);
+    }
+    const ok = await post([
+      { jsonrpc: '2.0', id: 1, method: 'ping' },
+      { jsonrpc: '2.0', id: 2, method: 'ping' },
+    ]);
+    assert.equal(ok.status, 200);
+    assert.deepEqual(
+      ((await ok.json()) as { id: number }[]).map((m) => m.id),
+      [1, 2],
+    );
+  });
+
   it('answers JSON that is not a JSON-RPC message with -32600 Invalid Request and its reason, as on stdio', async () => {
     const cases: [unknown, unknown, RegExp][] = [
       [{ jsonrpc: '1.0', id: 3, method: 'tools/list' }, 3, /jsonrpc must be "2\.0"/],
