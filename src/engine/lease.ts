@@ -26,9 +26,20 @@ import { type LeaseRenewals, leaseRenewalsFor, type RenewableLease } from './lea
  */
 function readPidSpace(): string {
   try {
+    // A /proc mounted for another pid namespace (`unshare --pid` without its own /proc) names other
+    // processes by these pids: then /proc cannot judge a holder here.
+    if (readlinkSync('/proc/self') !== String(process.pid)) return '';
     const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
     const namespace = readlinkSync('/proc/self/ns/pid');
-    return createHash('sha256').update(`${boot} ${namespace}`).digest('hex').slice(0, 8);
+    // The time namespace too: a process's start time (STARTED) is read shifted by the reader's, so two
+    // processes in different ones would each see the other's start time differ and judge it dead.
+    let time = '';
+    try {
+      time = readlinkSync('/proc/self/ns/time');
+    } catch {
+      // A kernel without time namespaces: every process shares the one clock.
+    }
+    return createHash('sha256').update(`${boot} ${namespace} ${time}`).digest('hex').slice(0, 8);
   } catch {
     return '';
   }
@@ -87,7 +98,8 @@ export function holderIsDeadHere(owner: string): boolean {
   // Another process that was given the dead holder's pid since (pids are reused, in a container with
   // few processes soon): it answers the signal, but it is not the holder, which is gone. An owner written
   // before the start time was recorded is judged by its pid alone.
-  return started !== '' && fields[19] !== undefined && fields[19] !== started;
+  // A start time that is not a number (a later version's field): judged by the pid alone, never as dead.
+  return /^\d+$/.test(started) && fields[19] !== undefined && fields[19] !== started;
 }
 
 /**

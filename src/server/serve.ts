@@ -162,6 +162,7 @@ async function serveUntilStopped(
       log,
       starting.signal,
       () => parent?.gone() === true,
+      settings.storeBusyLimitMs,
     );
   } finally {
     process.off('SIGTERM', onStartSigterm);

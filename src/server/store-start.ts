@@ -2,7 +2,9 @@
 // deploy, a database restarting) waits for it instead of exiting, as a running worker rides out an outage
 // (decision 013). A busy store is waited out the same way: another process holding the SQLite file's write
 // lock past its busy timeout, or a Postgres statement or lock timeout (another session holding a lock the
-// migrations need), as a running worker waits out a busy store. Only those are waited out: a refused
+// migrations need), as a running worker waits out a busy store, and for as long (`storeBusyLimitMs`): a
+// statement timeout set shorter than a migration repeats at every attempt, so an unbounded wait would
+// never end. Only those are waited out: a refused
 // login, a missing database or a schema that cannot be migrated fails the start at once (exit 1), since
 // waiting would not change it.
 import type { Logger } from 'pino';
@@ -25,7 +27,8 @@ function waitable(err: unknown): 'STORE_UNAVAILABLE' | 'STORE_BUSY' | undefined 
     | undefined;
   if (d?.connectionLost === true) return 'STORE_UNAVAILABLE';
   if (d?.storeBusy === true) return 'STORE_BUSY';
-  if (typeof d?.sqliteCode === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(d.sqliteCode)) return 'STORE_BUSY';
+  // SQLITE_BUSY only: SQLITE_LOCKED is a conflict within one connection, which repeats at every attempt.
+  if (typeof d?.sqliteCode === 'string' && /^SQLITE_BUSY/.test(d.sqliteCode)) return 'STORE_BUSY';
   return undefined;
 }
 
@@ -39,8 +42,11 @@ export async function openWhenReachable<T>(
   stopped: AbortSignal,
   /** Also a stop, checked before each attempt (a `--worker-only` child's parent that died during startup). */
   gone: () => boolean = () => false,
+  /** How long a busy store is waited out before its error fails the start (`storeBusyLimitMs`). */
+  busyLimitMs = 10 * 60_000,
 ): Promise<T | undefined> {
   let since: number | undefined;
+  let busySince: number | undefined;
   let failures = 0;
   let lastReminder = 0;
   for (let waitMs = FIRST_WAIT_MS; ; waitMs = Math.min(waitMs * 2, MAX_WAIT_MS)) {
@@ -55,6 +61,10 @@ export async function openWhenReachable<T>(
       if (code === undefined) throw err;
       failures++;
       const now = Date.now();
+      if (code === 'STORE_BUSY') {
+        busySince ??= now;
+        if (now - busySince >= busyLimitMs) throw err;
+      } else busySince = undefined;
       if (since === undefined || now - lastReminder >= REMINDER_MS) {
         const message = (err as Error).message;
         log.error(

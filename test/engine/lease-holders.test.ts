@@ -47,6 +47,13 @@ describe('lease holders judged dead', () => {
     // process knows its own (Linux); elsewhere the hostname is all there is, as before.
     assert.equal(holderIsDeadHere(`${host}/${pid}/${random}`), PID_SPACE === '');
   });
+
+  it('judges a live holder whose start-time field is not a number by its pid alone: alive', () => {
+    // A later version may put something else there: its live workers must keep their leases.
+    const parent = process.ppid;
+    assert.equal(holderIsDeadHere(`${hostname()}/${parent}/x/${PID_SPACE}/v2`), false);
+    assert.equal(holderIsDeadHere(`${hostname()}/${parent}/x/${PID_SPACE}/`), false);
+  });
 });
 
 describe('a killed holder its parent has not reaped yet', () => {

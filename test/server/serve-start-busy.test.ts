@@ -108,6 +108,35 @@ describe('serve started while its store is busy', () => {
     }
   });
 
+  it('SQLite: a lock held past serve.storeBusyLimitMs fails the start (exit 1), not a wait without end', async () => {
+    const r = role('busy-start-limit');
+    mkdirSync(r.dataDir, { recursive: true });
+    const store = openSqliteStore({ dataDir: r.dataDir });
+    await store.init();
+    const holder = new Database(join(r.dataDir, 'nightshift.db'));
+    holder.exec('BEGIN EXCLUSIVE');
+    const serve = startCli(['serve', r.dir, '--data-dir', r.dataDir, '--port', '0'], {
+      env: { NIGHTSHIFT_STORE_BUSY_LIMIT_MS: '1000' },
+    });
+    try {
+      // Each attempt meets SQLite's own 5 s busy timeout: the limit is passed at the second.
+      const done = await Promise.race([
+        serve.done,
+        new Promise<undefined>((resolve) => setTimeout(resolve, 60_000, undefined)),
+      ]);
+      assert.ok(done, 'serve still waiting a minute after its busy limit');
+      assert.equal(done.code, 1);
+      assert.equal(busyLines(serve.stdout()).length, 1, 'the wait was logged before the limit');
+    } finally {
+      serve.child.kill('SIGKILL');
+      await serve.done;
+      holder.exec('ROLLBACK');
+      holder.close();
+      await store.close();
+      r.cleanup();
+    }
+  });
+
   it('Postgres: waits while another session holds a lock the start needs, then serves', {
     skip: pgSkip,
   }, async () => {
