@@ -259,8 +259,9 @@ class Driver implements DrivenRun {
     b.step('run_finished', { status, output: output ?? null, error, ...extra });
     b.set({ status, output: output ?? null, error, finishedAt: b.at, leaseOwner: null, leaseUntil: null });
     await this.commit(b);
-    // An orchestrator that failed for good leaves no child of its waiting for it (a place, a person).
-    if (status === 'failed' && this.prepared.specialists.size > 0)
+    // An orchestrator that ended (failed for good, or succeeded past a child it could not take up again)
+    // leaves no child of its waiting for it (a place, a person): nobody would read the child's result.
+    if (this.prepared.specialists.size > 0)
       await cancelChildrenOfEnded(this.ctx.store, this.ctx.clock, this.state.run);
     // A child run's parent that paused waiting for it goes back on the queue to join it.
     if (this.state.run.parentRunId) await wakeParent(this.ctx.store, this.ctx.clock, this.state.run);
