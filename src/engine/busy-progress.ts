@@ -7,20 +7,30 @@
 // re-drive does not repeat (a tool call finished, a change set filed, an escalation raised, a child
 // started or joined, an output checked, a budget spent): the run got past the write it met before.
 import type { RunStep, StepKind } from '../steps/types.js';
+import type { Store } from '../store/types.js';
 
 /** Steps a re-drive may commit again before meeting the same blocked write. */
-const REDRIVE_KINDS: ReadonlySet<StepKind> = new Set<StepKind>([
+const REDRIVE_KIND_LIST: readonly StepKind[] = [
   'run_resumed',
   'model_turn',
   'decision',
   'tool_started',
   'executor_started',
   'executor_event',
-]);
+];
+const REDRIVE_KINDS: ReadonlySet<StepKind> = new Set(REDRIVE_KIND_LIST);
 
 /** How many of the run's steps settled something: it changes only when a drive moved past a blocked write. */
 export function settledSteps(steps: readonly Pick<RunStep, 'kind'>[]): number {
   let n = 0;
   for (const s of steps) if (!REDRIVE_KINDS.has(s.kind)) n++;
   return n;
+}
+
+/**
+ * settledSteps of the run as stored, counted by the store (one small query at each busy error, not the
+ * whole log read and decoded); undefined when there is no such run.
+ */
+export function settledStepsOf(store: Store, runId: string): Promise<number | undefined> {
+  return store.countRunSteps(runId, REDRIVE_KIND_LIST);
 }

@@ -110,36 +110,40 @@ async function cancelChildren(
 }
 
 /**
- * Whether a run's end is final for its children: failed or cancelled, and not a continuous agent's run
- * (its supervisor reopens a failed one to continue from its last persisted step, where an open
- * delegation is followed again, docs/reliability.md), which keeps its children.
+ * Whether a run's end is final for its children: succeeded, failed or cancelled, and not a continuous
+ * agent's failed run (its supervisor reopens a failed one to continue from its last persisted step, where
+ * an open delegation is followed again, docs/reliability.md), which keeps its children. A run that
+ * succeeded is never reopened: a child it did not join (its take-up failed with a tool error the model
+ * went past) has nobody left to read its result (decision 049).
  */
 export function endedForGood(run: RunRecord): boolean {
-  if (run.status === 'cancelled') return true;
+  if (run.status === 'cancelled' || run.status === 'succeeded') return true;
   return run.status === 'failed' && !(run.idempotencyKey ?? '').startsWith('inbox:');
 }
 
 /**
  * A parent that ended for good without joining its children (failed: its budget spent while a child
- * waited for a place, more budget denied, an unexpected error, a crash loop) leaves nobody to read their
- * results: the children that have not ended (queued for a place, paused for a person, handed to the
- * workers) are cancelled, and theirs, so no worker spends on them and no inbox asks about them
- * (docs/orchestration.md, "Links, crashes, cancel"). A parent queued for a retry is not ended: its next
- * attempt follows them. Called after the commit that ended `parent`; the workers' claim cancels a child
- * of an ended parent a crash left behind (runtime/work.ts).
+ * waited for a place, more budget denied, an unexpected error, a crash loop; or succeeded after a child's
+ * take-up failed with a tool error its model did not act on) leaves nobody to read their results: the
+ * children that have not ended (queued for a place, paused for a person, handed to the workers) are
+ * cancelled, and theirs, so no worker spends on them and no inbox asks about them (docs/orchestration.md,
+ * "Links, crashes, cancel"). A parent queued for a retry is not ended: its next attempt follows them.
+ * Called after the commit that ended `parent`; the workers' claim cancels a child of an ended parent a
+ * crash left behind (runtime/work.ts).
  */
 export async function cancelChildrenOfEnded(store: Store, clock: Clock, parent: RunRecord): Promise<void> {
   if (!endedForGood(parent)) return;
   // Read again: a continuous agent's supervisor may have reopened it since the commit that failed it.
   const now = await store.getRun(parent.id);
   if (!now || !endedForGood(now)) return;
-  const why = parent.error ? ` (${parent.error.code})` : '';
+  const why =
+    now.status === 'succeeded' ? ' without joining this run' : parent.error ? ` (${parent.error.code})` : '';
   await cancelChildren(
     store,
     clock,
     parent.id,
     'nightshift',
-    `its parent run ${parent.id} ${parent.status}${why}`,
+    `its parent run ${parent.id} ${now.status}${why}`,
   );
 }
 

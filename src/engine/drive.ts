@@ -10,11 +10,12 @@
 // claims, the end of the run); each kind of work is its own module, handed the Driver as a DrivenRun.
 
 import { ID_PREFIX } from '../clock.js';
+import { ancestorRuns } from '../delegation/ancestors.js';
 import { runDelegations } from '../delegation/children.js';
 import { wakeParent } from '../delegation/wake-parent.js';
 import { NightshiftError } from '../errors.js';
 import { type NewEscalation, raiseEscalation } from '../escalations/raise.js';
-import { type InheritedManager, inheritedManager } from '../managers/inherit.js';
+import { type InheritedManager, inheritedManagerOf } from '../managers/inherit.js';
 import { routeFor } from '../managers/manager-for.js';
 import {
   type CommitBatch,
@@ -29,7 +30,7 @@ import { requestApproval } from './approval-request.js';
 import { capAuthority, type Demotion, lowerRung } from './authority-cap.js';
 import { secondsOverrun } from './budget.js';
 import { cancelChildrenOfEnded } from './cancel.js';
-import { demotionFor } from './chain-demotion.js';
+import { demotionFor, demotionWalks } from './chain-demotion.js';
 import type { EngineContext } from './context.js';
 import type { DrivenRun } from './driven-run.js';
 import { executeCall } from './execute-call.js';
@@ -56,11 +57,14 @@ export async function driveRun(
   // A child run acts at no more than its parent's rung: the work only ever sees the capped role.
   // So is the manager a specialist without its own inherits: resolved here, once, from the store, the
   // same way the manager path finds it (managers/inherit.ts), so the route and the manager run agree.
-  const inherited = await inheritedManager(ctx.store, prepared.role, state.run);
+  // Both look up the delegation chain: its runs are read once, and only when either needs them.
+  const needsChain = state.run.parentRunId != null && (!prepared.role.manager || demotionWalks(ctx, fresh));
+  const ancestors = needsChain ? await ancestorRuns(ctx.store, state.run) : [];
+  const inherited = await inheritedManagerOf(ctx.store, prepared.role, ancestors);
   // A role demoted since this run started (its active version has a lower rung), or a role above it in
   // its delegation chain, caps the run too, each time it is driven: a paused run does not get its old
   // authority back when a person answers.
-  const demotion = await demotionFor(ctx, prepared, state.run, fresh);
+  const demotion = await demotionFor(ctx, prepared, state.run, fresh, ancestors);
   const cap = demotion ? lowerRung(demotion.to, state.run.autonomyCap) : state.run.autonomyCap;
   const driver = new Driver(ctx, capAuthority(prepared, { autonomyCap: cap }), state, inherited, demotion);
   driver.held.start();
@@ -259,8 +263,9 @@ class Driver implements DrivenRun {
     b.step('run_finished', { status, output: output ?? null, error, ...extra });
     b.set({ status, output: output ?? null, error, finishedAt: b.at, leaseOwner: null, leaseUntil: null });
     await this.commit(b);
-    // An orchestrator that failed for good leaves no child of its waiting for it (a place, a person).
-    if (status === 'failed' && this.prepared.specialists.size > 0)
+    // An orchestrator that ended (failed for good, or succeeded past a child it could not take up again)
+    // leaves no child of its waiting for it (a place, a person): nobody would read the child's result.
+    if (this.prepared.specialists.size > 0)
       await cancelChildrenOfEnded(this.ctx.store, this.ctx.clock, this.state.run);
     // A child run's parent that paused waiting for it goes back on the queue to join it.
     if (this.state.run.parentRunId) await wakeParent(this.ctx.store, this.ctx.clock, this.state.run);

@@ -2,11 +2,13 @@
 // whose role names one. Resolved from the store (each ancestor's run and its stored role version), so the
 // driver that routes a new escalation and the manager path that later starts the manager run, in this
 // process or any other, find the same manager.
+
+import { MAX_ANCESTORS } from '../delegation/ancestors.js';
 import type { ManagerSettings, RoleSettings } from '../roles/settings.js';
 import type { RunRecord, Store } from '../store/types.js';
 
-/** Ancestors followed at most: delegation chains are short; a longer one is a broken store, not a path. */
-const MAX_DEPTH = 32;
+/** Ancestors followed at most (delegation/ancestors.ts follows as many). */
+const MAX_DEPTH = MAX_ANCESTORS;
 
 /** The manager a run inherits, and the orchestrator role that names it. */
 export interface InheritedManager {
@@ -33,6 +35,24 @@ export async function inheritedManager(
     const settings = (version?.spec as Partial<RoleSettings> | undefined)?.manager;
     if (settings) return { settings, from: parent.role };
     parentId = parent.parentRunId ?? null;
+  }
+  return undefined;
+}
+
+/**
+ * inheritedManager from the run's ancestors read already (delegation/ancestors.ts, parent first), for a
+ * driver that reads them for the chain's demotion too: the chain is walked once.
+ */
+export async function inheritedManagerOf(
+  store: Pick<Store, 'getRoleVersion'>,
+  role: Pick<RoleSettings, 'manager'>,
+  ancestors: readonly RunRecord[],
+): Promise<InheritedManager | undefined> {
+  if (role.manager) return undefined;
+  for (const parent of ancestors) {
+    const version = await store.getRoleVersion(parent.role, parent.roleVersion);
+    const settings = (version?.spec as Partial<RoleSettings> | undefined)?.manager;
+    if (settings) return { settings, from: parent.role };
   }
   return undefined;
 }

@@ -5,7 +5,7 @@
 import { continuousSettings } from '../continuous/settings.js';
 import { startSupervisor } from '../continuous/supervisor.js';
 import { specialistsOf } from '../delegation/reachable.js';
-import { settledSteps } from '../engine/busy-progress.js';
+import { settledStepsOf } from '../engine/busy-progress.js';
 import { cancelChildrenOfEnded, endedForGood } from '../engine/cancel.js';
 import type { EngineContext } from '../engine/context.js';
 import { escalateRun, failRun, reopenRun } from '../engine/restart.js';
@@ -121,10 +121,7 @@ export function startWork(
     drive: (claimed) => drive(claimed.run, claimed),
     resume: (run) => drive(run),
     busyLimitMs: o.storeBusyLimitMs,
-    progress: async (runId) => {
-      const snapshot = await store.loadRun(runId);
-      return snapshot ? settledSteps(snapshot.steps) : undefined;
-    },
+    progress: (runId) => settledStepsOf(store, runId),
     giveUpBusy: async (run, err, busy) => {
       // Another slot of this process drives it now (it took the run over after our lease ran out): that
       // drive, not this one's busy time, is the run's.

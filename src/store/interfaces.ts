@@ -122,6 +122,11 @@ export interface RunLog {
   ): Promise<{ run: RunRecord; created: boolean }>;
   getRun(id: string): Promise<RunRecord | undefined>;
   loadRun(id: string): Promise<RunSnapshot | undefined>;
+  /**
+   * How many of the run's steps are of a kind not in `exceptKinds`, counted in the store without reading
+   * the log (the worker's busy-progress check, engine/busy-progress.ts); undefined when there is no run.
+   */
+  countRunSteps(id: string, exceptKinds: readonly string[]): Promise<number | undefined>;
   commit(batch: CommitBatch): Promise<void>;
 }
 

@@ -3,6 +3,7 @@
 // no single-writer lock. Each test makes its own runs (unique ids, roles), so tests share one store.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { settledSteps, settledStepsOf } from '../../src/engine/busy-progress.js';
 import type {
   ApprovalRecord,
   CommitBatch,
@@ -1223,6 +1224,30 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
           ['a', 'b', 'c', 'd'].map((w) => store.claimRun(run.id, w, 10_000, 0)),
         );
         assert.equal(results.filter((r) => r !== undefined).length, 1);
+      });
+    });
+
+    describe("counting a run's steps", () => {
+      it('counts the steps of kinds not excepted, without the log, and undefined for no run', async () => {
+        const run = await create(store);
+        const kinds = ['run_resumed', 'model_turn', 'decision', 'tool_finished', 'model_turn'] as const;
+        for (const [i, kind] of kinds.entries()) {
+          await store.commit(batch(run.id, i + 1, { steps: [step(run.id, i + 2, kind)] }));
+        }
+        const repeatable = ['run_resumed', 'model_turn', 'decision', 'tool_started'];
+        // run_started and tool_finished: what engine/busy-progress.ts counts from the whole log.
+        assert.equal(await store.countRunSteps(run.id, repeatable), 2);
+        // The worker's read counts what the whole log's settledSteps counted.
+        assert.equal(
+          await settledStepsOf(store, run.id),
+          settledSteps((await snapshot(store, run.id)).steps),
+        );
+        assert.equal(await store.countRunSteps(run.id, []), 6);
+        assert.equal(await store.countRunSteps(run.id, ['run_started', 'tool_finished']), 4);
+        assert.equal(await store.countRunSteps('run_missing', repeatable), undefined);
+        // A run of its own is counted alone (another run's steps are not its).
+        const other = await create(store);
+        assert.equal(await store.countRunSteps(other.id, repeatable), 1);
       });
     });
 

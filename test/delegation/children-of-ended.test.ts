@@ -79,13 +79,14 @@ describe('the children of an ended parent', () => {
     assert.equal((await store.getRun(child.id))?.status, 'queued');
   });
 
-  it('endedForGood: failed or cancelled, except a continuous agent failed run', () => {
+  it("endedForGood: succeeded, failed or cancelled, except a continuous agent's failed run", () => {
     const base = newRun();
     assert.equal(endedForGood({ ...base, status: 'failed' }), true);
     assert.equal(endedForGood({ ...base, status: 'cancelled' }), true);
     assert.equal(endedForGood({ ...base, status: 'cancelled', idempotencyKey: 'inbox:x' }), true);
     assert.equal(endedForGood({ ...base, status: 'failed', idempotencyKey: 'inbox:x' }), false);
-    assert.equal(endedForGood({ ...base, status: 'succeeded' }), false);
+    assert.equal(endedForGood({ ...base, status: 'succeeded' }), true);
+    assert.equal(endedForGood({ ...base, status: 'succeeded', idempotencyKey: 'inbox:x' }), true);
     assert.equal(endedForGood({ ...base, status: 'queued' }), false);
   });
 });

@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
 import { defineRole } from '../../src/roles/define.js';
 import { checkLaunch, type Launchable } from '../../src/tools/builtin/command-launchers.js';
+import { shellExec } from '../../src/tools/builtin/shell-exec.js';
+import { loadSecrets } from '../../src/tools/secrets.js';
+import type { ToolContext } from '../../src/tools/types.js';
 import { execIn } from '../support/shell.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -260,6 +263,30 @@ describe('an allowlisted program does not start one that is not', () => {
     const status = await exec('git', ['status', '--short']);
     assert.equal(status.result?.exitCode, 0, status.result?.stderr);
     assert.equal(existsSync(pwned), false);
+    rmSync(join(ws, '.git'), { recursive: true, force: true });
+  });
+
+  // The check's verdict is not carried to the run (shell-exec.ts): a turn's calls are all judged before
+  // any runs, so an earlier call of the same turn may write .git/config between this call's check and run.
+  it('git refuses at run a configuration written after its check passed (an earlier call of the turn)', async () => {
+    const init = await exec('git', ['init', '-q', '.']);
+    assert.equal(init.result?.exitCode, 0, init.result?.stderr);
+    const parsed = shellExec.input.parse({ command: 'git', args: ['diff', 'HEAD'] });
+    const verdict = await shellExec.scope!(parsed, { role, workspace: role.workspace });
+    assert.equal(verdict.kind, 'inside', JSON.stringify(verdict));
+    writeFileSync(join(ws, '.git', 'config'), '[diff]\n\texternal = touch pwned\n', { flag: 'a' });
+    const ctx: ToolContext = {
+      role,
+      runId: 'run_x',
+      idempotencyKey: 'run_x:1:0',
+      fencingToken: 1,
+      workspace: role.workspace,
+      signal: new AbortController().signal,
+      secrets: loadSecrets(role, {}),
+      protectedPaths: [],
+    };
+    await assert.rejects(async () => shellExec.run(parsed, ctx), /SCOPE_VIOLATION|diff\.external/);
+    assert.equal(existsSync(pwned), false, 'diff.external ran');
     rmSync(join(ws, '.git'), { recursive: true, force: true });
   });
 

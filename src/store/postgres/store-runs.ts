@@ -93,6 +93,15 @@ export const runMethods = {
     return row ? toSnapshot(row) : undefined;
   },
 
+  async countRunSteps(
+    this: PostgresIo,
+    id: string,
+    exceptKinds: readonly string[],
+  ): Promise<number | undefined> {
+    const [row] = await this.run("counting a run's steps", listings.countRunSteps(d, id, exceptKinds));
+    return row ? Number(row.n) : undefined;
+  },
+
   async listRuns(this: PostgresIo, filter: RunFilter = {}): Promise<RunRecord[]> {
     return (await this.run('listing runs', listings.listRuns(d, filter))).map(toRun);
   },

@@ -91,3 +91,14 @@ export function listRuns(d: Dialect, filter: RunFilter): Query {
   const text = `SELECT * FROM runs${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ${d.param(params.length)}`;
   return { text, params };
 }
+
+/**
+ * How many steps the run has whose kind is not one of `except`, in one statement that decodes no step
+ * (the worker's busy-progress read, engine/busy-progress.ts); no row when there is no such run.
+ */
+export function countRunSteps(d: Dialect, runId: string, except: readonly string[]): Query {
+  return {
+    text: `SELECT (SELECT count(*) FROM steps WHERE run_id = ${d.param(1)} AND NOT (kind ${d.anyOf(2)})) AS n FROM runs WHERE id = ${d.param(3)}`,
+    params: [runId, d.list(except), runId],
+  };
+}

@@ -17,7 +17,7 @@ import { recordEvent } from './event.js';
 import { claimQueued } from './queue.js';
 import { type Row, rowToRun } from './rows.js';
 import { snapshotOf } from './snapshot.js';
-import { all } from './statements.js';
+import { all, get } from './statements.js';
 import type { SqliteIo } from './store-io.js';
 
 export const runMethods = {
@@ -66,6 +66,13 @@ export const runMethods = {
         return row ? snapshotOf(s, rowToRun(row)) : undefined;
       }),
     );
+  },
+
+  countRunSteps(this: SqliteIo, id: string, exceptKinds: readonly string[]): Promise<number | undefined> {
+    return this.read(`counting the steps of run ${id}`, (s) => {
+      const row = get(s, listings.countRunSteps(d, id, exceptKinds));
+      return row ? Number(row.n) : undefined;
+    });
   },
 
   claimRun(

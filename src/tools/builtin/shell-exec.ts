@@ -242,6 +242,14 @@ export const shellExec = defineTool({
     return p.ok ? { kind: 'inside' } : { kind: 'outside', reason: p.reason };
   },
   run: async (args, ctx): Promise<ExecResult> => {
+    // Planned again, and for git the repository's configuration read again (a second `git config`), on
+    // purpose: the scope check's verdict is not carried here. A turn's calls are all judged when the turn
+    // is recorded, before any of them runs, so an earlier call of the same turn (fs.write of
+    // .git/config, `git config diff.external ...`, `git init` in a subfolder) may change what git would
+    // read between the check and this run; so may the wait for a person's approval of a held call, a
+    // resume in another process, or another run sharing the workspace. No cheap fingerprint covers what
+    // git reads (its repository discovery, worktree files, includes), so the read closest to git's own is
+    // kept; the one at the check keeps a refusal a policy decision, recorded before anyone is asked.
     const p = await plan(args, ctx.role, process.env);
     if (!p.ok) throw new NightshiftError('SCOPE_VIOLATION', p.reason);
     const { limits } = ctx.role;
