@@ -2,8 +2,8 @@
 // was asked. Each line leads with that time, so a request decided after a later one was asked no longer
 // shows a time out of order (it used to lead with the decision's time).
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { json, runCli } from '../support/cli.js';
 import { writeTestRole } from '../support/roles.js';
 

@@ -29,7 +29,12 @@ it('lists the ancestors parent first, reading each run once, and stops at a pare
   const mid = await create({ role: 'mid', parentRunId: top.id });
   const bot = await create({ role: 'bot', parentRunId: mid.id });
   let reads = 0;
-  const counting = { getRun: (id: string) => (reads++, store.getRun(id)) };
+  const counting = {
+    getRun: (id: string) => {
+      reads++;
+      return store.getRun(id);
+    },
+  };
   assert.deepEqual(
     (await ancestorRuns(counting, bot)).map((r) => r.role),
     ['mid', 'top'],

@@ -53,7 +53,8 @@ function queryOf(url: RequestTarget): Record<string, string> {
   // plain object called each of them "given more than once"; the assignment dropped `__proto__`).
   const out: Record<string, string> = Object.create(null);
   for (const [k, v] of url.searchParams) {
-    if (Object.hasOwn(out, k)) throw new ApiError(400, 'BAD_REQUEST', `query parameter '${k}' given more than once`);
+    if (Object.hasOwn(out, k))
+      throw new ApiError(400, 'BAD_REQUEST', `query parameter '${k}' given more than once`);
     out[k] = v;
   }
   return out;
