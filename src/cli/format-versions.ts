@@ -11,7 +11,7 @@ export function formatVersions(view: RoleVersionsView, cmd: string): string {
     `${view.role}: ${view.active ? `active ${view.active.version}` : 'no active version (the role file runs)'}`,
   ];
   lines.push('  VERSION           CREATED               ACTIVE  EVAL');
-  for (const v of [...view.versions].reverse()) {
+  for (const v of view.versions) {
     // One verdict per suite (its newest whole-suite eval): a newer eval of one suite hides no other's.
     const evalText =
       v.evals.length > 0
@@ -46,12 +46,21 @@ export function formatVersions(view: RoleVersionsView, cmd: string): string {
   return lines.join('\n');
 }
 
+/**
+ * What was active before a promotion took effect. With nothing active (`baseId` null) the role file ran:
+ * `fromVersion` is then only the version it was judged against, which was never active.
+ */
+function before(p: PromotionRecord): string {
+  if (p.baseId !== null) return `was ${p.fromVersion ?? 'the role file'}`;
+  return `before: no active version, the role file ran${p.fromVersion ? `; judged against ${p.fromVersion}` : ''}`;
+}
+
 export function formatPromotion(p: PromotionRecord, outcome: string, cmd: string): string {
   const what = p.kind === 'rollback' ? 'rollback' : 'promotion';
   const evidence = p.evidence.length > 0 ? `\n  evidence: ${p.evidence.join('; ')}` : '';
   if (outcome === 'unchanged') return `${p.role}@${p.version} is already the active version; nothing changed`;
   if (outcome === 'promoted' || p.status === 'done')
-    return `${p.role}: active version is now ${p.version} (was ${p.fromVersion ?? 'the role file'}); ${what} ${p.id}${evidence}`;
+    return `${p.role}: active version is now ${p.version} (${before(p)}); ${what} ${p.id}${evidence}`;
   if (p.status === 'refused') return `${what} ${p.id} of ${p.role} to ${p.version} refused by ${p.decidedBy}`;
   const why =
     p.widening.length > 0

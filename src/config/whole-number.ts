@@ -13,9 +13,14 @@ export function wholeNumber(raw: string, source: string, min: number, max: numbe
   if (!(Number.isSafeInteger(n) && n >= min && n <= max))
     throw new NightshiftError(
       'USAGE',
-      `${source} must be a whole number from ${min} to ${max} (digits only), got '${shown(raw)}'`,
+      `${source} must be a whole number ${rangeText(min, max)} (digits only), got '${shown(raw)}'`,
     );
   return n;
+}
+
+/** A range as an error message says it: `from 1 to 64`, or `≥ 0` when there is no upper bound. */
+export function rangeText(min: number, max: number): string {
+  return max === Number.POSITIVE_INFINITY ? `≥ ${min}` : `from ${min} to ${max}`;
 }
 
 /** What was typed, shortened and with control characters escaped, so the message stays one readable line. */

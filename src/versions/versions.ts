@@ -104,6 +104,7 @@ export interface VersionRow {
 
 export interface RoleVersionsView {
   role: string;
+  /** Newest stored first, as `history` (and as `nightshift versions` prints them, text and `--json`). */
   versions: VersionRow[];
   active: PromotionRecord | undefined;
   /** Promotions and rollbacks, newest first (pending and refused ones too). */
@@ -121,7 +122,8 @@ export async function roleVersionsView(store: Store, role: string): Promise<Role
     role,
     active,
     history,
-    versions: versions.map((v) => {
+    // The store lists them oldest first; newest first here, as the history.
+    versions: [...versions].reverse().map((v) => {
       const mine = evals.filter((e) => e.roleVersion === v.version).sort((a, b) => b.createdAt - a.createdAt);
       return {
         version: v.version,

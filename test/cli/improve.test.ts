@@ -65,7 +65,7 @@ describe('nightshift improve', () => {
       { cwd, env },
     );
     assert.equal(negative.code, 2);
-    assert.match(negative.stderr, /--max-cost must be a number from 0, got '-1'/);
+    assert.match(negative.stderr, /--max-cost must be a number ≥ 0, got '-1'/);
   });
 
   it('a rejected candidate is never what a later promotion went from, nor what a rollback goes back to', async () => {

@@ -3,7 +3,7 @@
 // nothing regressed against the baseline (docs/evals.md).
 import { relative } from 'node:path';
 import { type Command, Option } from 'commander';
-import { wholeNumber } from '../../config/whole-number.js';
+import { rangeText, wholeNumber } from '../../config/whole-number.js';
 import { roleRecordSpec } from '../../engine/start.js';
 import { NightshiftError } from '../../errors.js';
 import { formatEstimate, formatSuite } from '../../evals/format.js';
@@ -31,7 +31,7 @@ function number(text: string | undefined, flag: string, max = Number.POSITIVE_IN
   if (text === undefined) return undefined;
   const n = Number(text);
   if (text.trim() === '' || !Number.isFinite(n) || n < 0 || n > max)
-    throw new NightshiftError('USAGE', `${flag} must be a number from 0 to ${max}, got '${text}'`);
+    throw new NightshiftError('USAGE', `${flag} must be a number ${rangeText(0, max)}, got '${text}'`);
   return n;
 }
 

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { checkActor } from '../../approvals/actor.js';
-import { wholeNumber } from '../../config/whole-number.js';
+import { rangeText, wholeNumber } from '../../config/whole-number.js';
 import { NightshiftError } from '../../errors.js';
 import { loadSuite } from '../../evals/suite-file.js';
 import { formatHistory, formatRound } from '../../improve/format.js';
@@ -38,7 +38,7 @@ function positive(text: string | undefined, flag: string, zero = false): number 
   if (text.trim() === '' || !Number.isFinite(n) || n < 0 || (n === 0 && !zero))
     throw new NightshiftError(
       'USAGE',
-      `${flag} must be a number ${zero ? 'from 0' : 'above 0'}, got '${text}'`,
+      `${flag} must be a number ${zero ? rangeText(0, Number.POSITIVE_INFINITY) : 'above 0'}, got '${text}'`,
     );
   return n;
 }

@@ -19,7 +19,8 @@ export function validateCommand(program: Command, cli: CliContext): void {
       if (flags.json) io.out(JSON.stringify(results, null, 2));
       for (const r of results) {
         if (r.ok && !flags.json) io.out(okLine(r));
-        for (const w of r.warnings ?? []) io.err(`${r.file}: ${w}`);
+        // Under --json a warning is only in the JSON (`warnings`); a problem goes to stderr too (an error).
+        if (!flags.json) for (const w of r.warnings ?? []) io.err(`${r.file}: ${w}`);
         if (!r.ok) for (const issue of r.issues ?? []) io.err(formatIssue({ file: r.file, ...issue }));
       }
       io.code = results.every((r) => r.ok) ? EXIT.ok : EXIT.usage;
