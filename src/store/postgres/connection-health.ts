@@ -45,6 +45,8 @@ export function isStoreBusy(err: unknown): boolean {
 
 export class ConnectionHealth {
   private down: { since: number; reason: string; failures: number } | undefined;
+  /** The latest outage that ended (Date.now() times). */
+  private ended: { since: number; until: number } | undefined;
   private listenerDown: string | undefined = undefined;
   private readonly listeners = new Set<(health: StoreHealth, detail: Record<string, unknown>) => void>();
 
@@ -60,6 +62,15 @@ export class ConnectionHealth {
       return { ok: false, code: 'STORE_UNAVAILABLE', reason: `LISTEN connection lost: ${this.listenerDown}` };
     }
     return { ok: true };
+  }
+
+  /**
+   * This process's latest outage: the one going on (until now) or the last that ended. A takeover of a
+   * lease that ran out in it is not counted as a crash of the holder (queue.ts).
+   */
+  lastOutage(): { since: number; until: number } | undefined {
+    if (this.down) return { since: this.down.since, until: Date.now() };
+    return this.ended;
   }
 
   /** Returns whether the failure was a lost connection (and so part of an outage). */
@@ -79,6 +90,7 @@ export class ConnectionHealth {
     this.change(
       () => {
         this.down = undefined;
+        this.ended = { since: down.since, until: Date.now() };
       },
       { outageMs: Date.now() - down.since, failures: down.failures },
     );
