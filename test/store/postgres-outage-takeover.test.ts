@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadRoleFile } from '../../src/roles/load.js';
 import { createRuntime } from '../../src/runtime.js';
+import { OUTAGE_MERGE_MS } from '../../src/store/postgres/connection-health.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
 import type { Store } from '../../src/store/types.js';
 import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
@@ -75,6 +76,12 @@ describe('Postgres: taking over a run whose lease ran out in an outage', { skip 
     await sleep(LEASE_MS + 800);
     await assert.rejects(claim(taker, 'taker'), /STORE|connect|terminated|ECONN/i);
     proxy.restore();
+    // An aftershock: the taker loses the database once more, briefly, before it claims.
+    await taker.getRun(id);
+    proxy.refuse();
+    proxy.cut();
+    await assert.rejects(claim(taker, 'taker'), /STORE|connect|terminated|ECONN/i);
+    proxy.restore();
     const taken = await claim(taker, 'taker');
     assert.equal(taken?.id, id, 'the lease ran out: the run is taken over');
     assert.equal(taken?.attempt, 1, 'the outage used up no attempt');
@@ -84,8 +91,9 @@ describe('Postgres: taking over a run whose lease ran out in an outage', { skip 
   });
 
   it('still counts each takeover from a holder that stopped while the database was reachable', async () => {
-    // Past the spared window of the taker's outage (its end plus one lease length).
-    await sleep(LEASE_MS + 200);
+    // Past the spared window of the taker's outage (its end plus one lease length); the outage is over
+    // for good (OUTAGE_MERGE_MS) by the time the first takeover below is claimed.
+    await sleep(OUTAGE_MERGE_MS + 200);
     const id = await enqueueOther();
     let run = await claim(holder, 'holder', 300, 'pg-crash-loop');
     assert.equal(run?.id, id);
