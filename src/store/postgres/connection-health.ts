@@ -43,8 +43,18 @@ export function isStoreBusy(err: unknown): boolean {
   return false;
 }
 
+/** Outages less than this apart are one, for lastOutage() (a restart's aftershocks, a flapping network). */
+export const OUTAGE_MERGE_MS = 10_000;
+
 export class ConnectionHealth {
-  private down: { since: number; reason: string; failures: number } | undefined;
+  /** `from`: the start of the outage this one continues (see `ended`). */
+  private down: { since: number; reason: string; failures: number; from?: number | undefined } | undefined;
+  /**
+   * The latest outage that ended (Date.now() times). One that starts again within OUTAGE_MERGE_MS of its
+   * end (a pooled connection broken by a restart failing only when next used, a flapping network) is the
+   * same outage: it keeps its start.
+   */
+  private ended: { since: number; until: number } | undefined;
   private listenerDown: string | undefined = undefined;
   private readonly listeners = new Set<(health: StoreHealth, detail: Record<string, unknown>) => void>();
 
@@ -62,13 +72,25 @@ export class ConnectionHealth {
     return { ok: true };
   }
 
+  /**
+   * This process's latest outage: the one going on (until now) or the last that ended. A takeover of a
+   * lease that ran out in it is not counted as a crash of the holder (queue.ts).
+   */
+  lastOutage(): { since: number; until: number } | undefined {
+    if (this.down) return { since: this.down.from ?? this.down.since, until: Date.now() };
+    return this.ended;
+  }
+
   /** Returns whether the failure was a lost connection (and so part of an outage). */
   failed(err: unknown): boolean {
     if (!isConnectionFailure(err)) return false;
     if (this.down) this.down.failures++;
     else
       this.change(() => {
-        this.down = { since: Date.now(), reason: (err as Error).message, failures: 1 };
+        const now = Date.now();
+        const again = this.ended !== undefined && now - this.ended.until <= OUTAGE_MERGE_MS;
+        this.down = { since: now, reason: (err as Error).message, failures: 1 };
+        if (again) this.down.from = this.ended?.since;
       }, {});
     return true;
   }
@@ -79,6 +101,7 @@ export class ConnectionHealth {
     this.change(
       () => {
         this.down = undefined;
+        this.ended = { since: down.from ?? down.since, until: Date.now() };
       },
       { outageMs: Date.now() - down.since, failures: down.failures },
     );

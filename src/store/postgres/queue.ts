@@ -15,13 +15,22 @@ export async function claimQueued(
   max: number,
 ): Promise<RunSnapshot[]> {
   // SKIP LOCKED: concurrent workers each take different runs instead of queueing on the same rows.
-  // Taking over a `running` run means its worker died (or hung) mid-run: that counts as an attempt.
-  // The claimed runs come back with their snapshots (statement-start view of their records), so the
-  // worker starts driving without another round trip.
+  // Taking over a `running` run means its worker died (or hung) mid-run: that counts as an attempt
+  // (a run that kills its worker each time is failed at retry.maxAttempts, runtime/work.ts), unless its
+  // lease ran out while this process could not reach the database either (decision 054): from the start
+  // of this process's latest outage to one lease length after its end, the holder may well have been
+  // alive and cut off as this process was, and a long outage must not use up the attempts of every run
+  // in flight. The claimed runs come back with their snapshots (statement-start view of their records),
+  // so the worker starts driving without another round trip.
+  const outage = db.reachable.lastOutage();
+  const spared = outage ? [outage.since, outage.until + (until - now)] : [null, null];
   const lease = (
     ids: string,
+    from: string,
+    to: string,
   ) => `WITH c AS (UPDATE runs SET lease_owner = $1, lease_until = $2, status = 'running', lease_epoch = lease_epoch + 1,
-       attempt = attempt + (CASE WHEN status = 'running' THEN 1 ELSE 0 END)
+       attempt = attempt + (CASE WHEN status = 'running'
+         AND NOT COALESCE(lease_until BETWEEN ${from}::bigint AND ${to}::bigint, false) THEN 1 ELSE 0 END)
      WHERE id IN (${ids}) RETURNING *)
      SELECT row_to_json(c) AS run, ${snapshotLists('c')} FROM c`;
   // Oldest claimable runs of the roles (a child only when its parent's driver will not take it up:
@@ -38,8 +47,8 @@ export async function claimQueued(
   if (limited.length === 0) {
     const rows = await db.q(
       'claiming queued work',
-      lease(`SELECT id FROM (${candidates('$3', '$4', '$5')}) c`),
-      [owner, until, [...roles], now, max],
+      lease(`SELECT id FROM (${candidates('$3', '$4', '$5')}) c`, '$6', '$7'),
+      [owner, until, [...roles], now, max, ...spared],
     );
     return byAge(rows);
   }
@@ -65,7 +74,9 @@ export async function claimQueued(
       if (!skipped || fresh.length === 0) break;
     }
     if (chosen.length === 0) return [];
-    const rows = (await c.query(lease('SELECT unnest($3::text[])'), [owner, until, chosen])).rows as Row[];
+    const rows = (
+      await c.query(lease('SELECT unnest($3::text[])', '$4', '$5'), [owner, until, chosen, ...spared])
+    ).rows as Row[];
     return byAge(rows);
   });
 }
