@@ -7,7 +7,9 @@ import { NightshiftError } from '../errors.js';
 // decisions), `trigger:<kind>`, `mcp:<caller>`, `api:<caller>`, `run:<id>` (a specialist's parent). A
 // person answering as one would read as nightshift's own act; `agent:`, `model:`, `role:` and `manager:`
 // as an agent's.
-const NIGHTSHIFT_NAMES = /^(nightshift|trigger|mcp|api|run|eval)(:|$)|^(policy|system)$/i;
+// The bare words `trigger`, `mcp`, `api`, `run` are not reserved: nightshift records only their `kind:`
+// forms, and a service token may be named `api` (its cancels are signed with its name).
+const NIGHTSHIFT_NAMES = /^(nightshift|eval)(:|$)|^(trigger|mcp|api|run):|^(policy|system)$/i;
 const AGENT_NAMES = /^(agent|model|role|manager)(:|$)/i;
 
 /**

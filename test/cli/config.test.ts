@@ -74,7 +74,7 @@ describe('project config', () => {
   });
 
   it('a person named as nightshift signs (system, policy, eval, …): exit 2 naming the file, line and person', async () => {
-    for (const name of ['system', 'Policy', 'eval', 'nightshift', 'agent', 'api']) {
+    for (const name of ['system', 'Policy', 'eval', 'nightshift', 'agent', 'api:ci']) {
       writeFileSync(
         join(r.dir, 'nightshift.config.yaml'),
         `people:\n  - name: alice\n    decides: ['*']\n  - name: ${name}\n    decides: ['*']\n`,

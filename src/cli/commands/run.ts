@@ -1,5 +1,7 @@
 // `nightshift run <role>`: one run, headless, until it finishes or pauses for a human.
 
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import {
   MAX_CONFIG_FILE_BYTES,
@@ -11,6 +13,7 @@ import { checkRunInput } from '../../engine/start.js';
 import { NightshiftError } from '../../errors.js';
 import { checkIdempotencyKey } from '../../runtime/idempotency-key.js';
 import { embeddedDataDir } from '../../runtime/open-store.js';
+import { DATABASE_FILE } from '../../store/sqlite/open.js';
 import { assertStoreOutsideWorkspace } from '../../tools/store-layout.js';
 import {
   type CliContext,
@@ -76,12 +79,18 @@ export function runCommand(program: Command, cli: CliContext): void {
         const model = checkModel(flags.model ?? role.model, cli.projectConfig().models);
         if (model.error) throw model.error;
         for (const w of model.warnings) cli.io.err(w);
-        // The input against the role's input schema, as the run would check it: refused input makes no store.
-        checkRunInput(role, input);
         // Before the store is opened (which creates its file): a data dir in the workspace is refused
         // with nothing written there.
         const dataDir = embeddedDataDir({ dataDir: flags.dataDir ?? cli.projectConfig().dataDir });
         if (dataDir !== undefined) assertStoreOutsideWorkspace(role, dataDir);
+        // The input against the role's input schema, as the run would check it, so refused input makes no
+        // store: only where the file is surely what runs (`versions.source: file`, or no store yet, so no
+        // promoted version): else the run checks it against the active version's schema.
+        if (
+          cli.projectConfig().versions.source === 'file' ||
+          (dataDir !== undefined && !existsSync(join(dataDir, DATABASE_FILE)))
+        )
+          checkRunInput(role, input);
         const rt = await cli.open(flags);
         const result = await rt.run(role, input, {
           model: flags.model,
