@@ -3,9 +3,21 @@
 // JSON, -32600 for JSON that is not a request, notification or response) and the next line is read as
 // usual. The SDK's transport hands such a line to `onerror` and answers nothing, so a client that sent a
 // request with a typo waits for an answer that never comes.
+//
+// When stdin ends, the session ends once every request read has been answered and every answer written
+// (a last line without its newline is read too): `printf '<requests>' | nightshift mcp` gets all its
+// answers. Closing at once, as the SDK's transport does, made the SDK abort the handlers still running
+// and drop their answers (a runs.start waiting for its run: the run started, its runId never came).
 import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ErrorCode,
+  isJSONRPCErrorResponse,
+  isJSONRPCNotification,
+  isJSONRPCRequest,
+  isJSONRPCResultResponse,
+  type JSONRPCMessage,
+} from '@modelcontextprotocol/sdk/types.js';
 import { type Id, invalidMessage } from './jsonrpc-invalid.js';
 
 /** The longest line read (as the SDK's default buffer): a longer one is skipped and answered -32700. */
@@ -23,8 +35,14 @@ export class StdioJsonRpcTransport implements Transport {
   private started = false;
   /** Why the output can take no more (the client closed its end of the pipe): nothing more is sent. */
   private gone: Error | undefined;
-  /** Writes waiting for a drain, released when the output goes instead. */
+  /** Writes waiting for a drain, released together by one drain listener, or when the output goes. */
   private readonly waiting = new Set<(err?: Error) => void>();
+  /** Requests read and not answered yet, by id (a count: a client may reuse an id). */
+  private readonly unanswered = new Map<string | number, number>();
+  /** Writes not yet handed to the operating system (their callback has not come). */
+  private writing = 0;
+  /** stdin ended: the session closes when nothing is unanswered or being written. */
+  private ended = false;
 
   constructor(
     private readonly input: Readable,
@@ -41,17 +59,47 @@ export class StdioJsonRpcTransport implements Transport {
   private readonly onoutputgone = (error?: Error) => {
     if (this.gone) return;
     this.gone = new Error(`the MCP client stopped reading stdout${error ? `: ${error.message}` : ''}`);
-    for (const release of this.waiting) release(this.gone);
+    this.output.off('drain', this.ondrain);
+    const waiting = [...this.waiting];
     this.waiting.clear();
+    for (const release of waiting) release(this.gone);
     void this.close();
   };
   private readonly onoutputclose = () => this.onoutputgone();
+  private readonly ondrain = () => {
+    const waiting = [...this.waiting];
+    this.waiting.clear();
+    for (const release of waiting) release();
+  };
+  private readonly onend = () => {
+    // A last line without its newline is a line too (`printf '{...}' | nightshift mcp`).
+    if (!this.skipping && this.buffered > 0) {
+      const line = Buffer.concat(this.chunks).toString('utf8');
+      this.chunks = [];
+      this.buffered = 0;
+      this.line(line);
+    }
+    this.ended = true;
+    this.closeWhenDone();
+  };
+
+  /** After stdin ended: closes once every request read is answered and every answer written. */
+  private closeWhenDone(): void {
+    if (this.ended && this.unanswered.size === 0 && this.writing === 0) void this.close();
+  }
+
+  private answered(id: string | number): void {
+    const left = (this.unanswered.get(id) ?? 0) - 1;
+    if (left > 0) this.unanswered.set(id, left);
+    else this.unanswered.delete(id);
+  }
 
   async start(): Promise<void> {
     if (this.started) throw new Error('the stdio transport was started twice');
     this.started = true;
     this.input.on('data', this.ondata);
     this.input.on('error', this.onstreamerror);
+    this.input.on('end', this.onend);
     this.output.on('error', this.onoutputgone);
     this.output.on('close', this.onoutputclose);
   }
@@ -102,7 +150,17 @@ export class StdioJsonRpcTransport implements Transport {
       this.reply(checked.id, ErrorCode.InvalidRequest, checked.message);
       return;
     }
-    this.onmessage?.(checked.message);
+    const message = checked.message;
+    if (isJSONRPCRequest(message)) {
+      // Counted before the SDK sees it: it may answer at once, from inside onmessage.
+      this.unanswered.set(message.id, (this.unanswered.get(message.id) ?? 0) + 1);
+    } else if (isJSONRPCNotification(message) && message.method === 'notifications/cancelled') {
+      // A cancelled request gets no answer (the SDK drops it): nothing to wait for.
+      const id = (message.params as { requestId?: unknown } | undefined)?.requestId;
+      if (typeof id === 'string' || typeof id === 'number') this.unanswered.delete(id);
+    }
+    this.onmessage?.(message);
+    this.closeWhenDone();
   }
 
   private reply(id: Id, code: number, message: string): void {
@@ -112,21 +170,24 @@ export class StdioJsonRpcTransport implements Transport {
   private write(message: object): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.gone) return reject(this.gone);
-      if (this.output.write(`${JSON.stringify(message)}\n`)) return resolve();
-      const release = (err?: Error) => {
-        this.output.off('drain', drained);
-        this.waiting.delete(release);
-        if (err) reject(err);
-        else resolve();
+      this.writing++;
+      const written = () => {
+        this.writing--;
+        this.closeWhenDone();
       };
-      const drained = () => release();
-      this.waiting.add(release);
-      this.output.once('drain', drained);
+      if (this.output.write(`${JSON.stringify(message)}\n`, written)) return resolve();
+      // One drain listener for all the writes waiting (one each warned past 10 of them).
+      if (this.waiting.size === 0) this.output.once('drain', this.ondrain);
+      this.waiting.add((err?: Error) => (err ? reject(err) : resolve()));
     });
   }
 
   send(message: JSONRPCMessage): Promise<void> {
-    return this.write(message);
+    const sent = this.write(message);
+    // Counted as answered now: the write itself is waited for until it is out.
+    if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message))
+      if (message.id !== undefined) this.answered(message.id);
+    return sent;
   }
 
   private closed = false;
@@ -136,6 +197,7 @@ export class StdioJsonRpcTransport implements Transport {
     this.closed = true;
     this.input.off('data', this.ondata);
     this.input.off('error', this.onstreamerror);
+    this.input.off('end', this.onend);
     this.output.off('error', this.onoutputgone);
     this.output.off('close', this.onoutputclose);
     // Paused only when nothing else reads it (as the SDK's transport does).

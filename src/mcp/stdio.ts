@@ -80,9 +80,10 @@ export async function serveMcpStdio(o: StdioOptions): Promise<void> {
     (o.input ?? process.stdin) as NodeJS.ReadStream,
     (o.output ?? process.stdout) as NodeJS.WriteStream,
   );
+  // The transport closes when stdin ends, once every request read is answered (closing the server before
+  // would drop the answers of requests still running), or when stdout goes.
   const closed = new Promise<void>((resolve) => {
     transport.onclose = () => resolve();
-    (o.input ?? process.stdin).once('end', () => resolve());
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
   });
