@@ -191,7 +191,7 @@ function gitPlants(): Case[] {
       // whose HEAD, objects/, refs/ and config the role wrote (here: made before the run).
       name: "deleting .git/HEAD so git takes the workspace's own files for a repository",
       setup: (r) => {
-        gitRepo(r);
+        committedRepo(r);
         bareLayout(r.workspace, r, ['HEAD', 'objects', 'refs', 'config']);
       },
       call: () => ({ tool: 'fs.delete', args: { path: '.git/HEAD' } }),
@@ -222,12 +222,12 @@ function gitPlants(): Case[] {
         // by default), whose config applies to git run in it.
         name: `a bare repository's layout completed by writing ${last}`,
         setup: (r) => {
-          gitRepo(r);
+          committedRepo(r);
           bareLayout(join(r.workspace, path.includes('/') ? 'src' : ''), r, before);
         },
         call: (r) => ({
           tool: 'fs.write',
-          args: { path, content: path.endsWith('config') ? bareConfig(r) : 'ref: refs/heads/main\n' },
+          args: { path, content: layoutFile(r!, path.split('/').at(-1)!) },
         }),
         reason: /takes for a repository|runs only read tools/,
         untouched: (r) => {
@@ -239,7 +239,7 @@ function gitPlants(): Case[] {
     {
       name: "a commondir beside a HEAD, pointing git at the workspace's .git",
       setup: (r) => {
-        gitRepo(r);
+        committedRepo(r);
         bareLayout(join(r.workspace, 'src'), r, ['HEAD']);
       },
       call: () => ({ tool: 'fs.write', args: { path: 'src/commondir', content: '../.git\n' } }),
@@ -249,30 +249,52 @@ function gitPlants(): Case[] {
   ];
 }
 
-/** A config that runs a program on `git status` in a bare repository whose work tree is the workspace. */
-function bareConfig(r?: TestRole): string {
-  return `[core]\n\tbare = false\n\tworktree = ${r!.workspace}\n\tfsmonitor = touch ${join(r!.dir, 'pwned')}\n`;
+/** A git repository with one commit, so `git log` has something to show (and a pager to start). */
+function committedRepo(r: TestRole): void {
+  gitRepo(r);
+  execFileSync(
+    'git',
+    ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'first'],
+    {
+      cwd: r.workspace,
+    },
+  );
+}
+
+/**
+ * A file of a bare repository's layout that borrows the workspace's own history: HEAD names its commit,
+ * objects/info/alternates its objects, and config a pager that leaves a mark.
+ */
+function layoutFile(r: TestRole, name: string): string {
+  if (name === 'HEAD')
+    return `${execFileSync('git', ['rev-parse', 'HEAD'], { cwd: r.workspace, encoding: 'utf8' }).trim()}\n`;
+  if (name === 'alternates') return `${join(r.workspace, '.git', 'objects')}\n`;
+  if (name === 'config') return `[core]\n\tbare = true\n\tpager = touch ${join(r.dir, 'pwned')}; cat\n`;
+  return '';
 }
 
 /** The named parts of a bare repository's layout in `folder`, as a role could have written them. */
 function bareLayout(folder: string, r: TestRole, parts: readonly string[]): void {
   mkdirSync(folder, { recursive: true });
   for (const part of parts) {
-    if (part === 'HEAD') writeFileSync(join(folder, 'HEAD'), 'ref: refs/heads/main\n');
-    else if (part === 'config') writeFileSync(join(folder, 'config'), bareConfig(r));
-    else mkdirSync(join(folder, part), { recursive: true });
+    if (part === 'objects') {
+      mkdirSync(join(folder, 'objects', 'info'), { recursive: true });
+      writeFileSync(join(folder, 'objects', 'info', 'alternates'), layoutFile(r, 'alternates'));
+    } else if (part === 'refs') mkdirSync(join(folder, 'refs'));
+    else writeFileSync(join(folder, part), layoutFile(r, part));
   }
 }
 
 /**
- * `git status` run in `cwd`, as a person reviewing the role's work runs it: nothing planted runs. Its exit
- * status is not judged: in a folder that is a bare repository without a work tree git refuses to run.
+ * `git log` run in `cwd` on a terminal (script(1)), as a person reviewing the role's work runs it, so git
+ * starts its pager: nothing planted runs. Its exit status is not judged.
  */
 function reviewedWithGitIn(r: TestRole, cwd: string): void {
-  const git = spawnSync('git', ['status', '--short'], {
+  const git = spawnSync('script', ['-qc', 'git log --oneline', '/dev/null'], {
     cwd,
     env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' },
     stdio: 'ignore',
+    timeout: 20_000,
   });
   assert.equal(git.error, undefined);
   assert.equal(existsSync(join(r.dir, 'pwned')), false, 'a program the role planted ran');
