@@ -44,8 +44,10 @@ function errorCode(err: unknown): string {
  *   tell a link that was always there from one swapped in; refusing here gives the same answer early, with
  *   a reason. The model can write to the link's target instead. For `read`, a link that stays inside is
  *   fine.
- * - For `write`, a path in a `.git` (as written or as resolved, in any case) is refused: git's config and
- *   hooks run programs for a person who later uses git in the workspace (inGitFolder). Reading is fine.
+ * - For `write`, a path in a `.git` (as written or as resolved, in any case, ignorable characters dropped)
+ *   is refused: git's config and hooks run programs for a person who later uses git in the workspace
+ *   (inGitFolder); so is a write that leaves a folder git takes for a repository (gitLayoutFolder).
+ *   Reading is fine.
  *
  * The realpath and lstat calls here are synchronous on purpose: their number is bounded by the path's
  * depth, each is a few microseconds of kernel work, and the async forms cost 5-10x that in CPU (a thread
@@ -66,7 +68,73 @@ export async function resolveInside(
   const written = userPath.split(SEPARATOR);
   const resolved = relative(where.workspace, where.absolute).split(sep);
   if (inGitFolder(written) || inGitFolder(resolved)) return { ok: false, reason: gitFolderReason(userPath) };
+  const layout = gitLayoutFolder(where.workspace, resolved);
+  if (layout !== undefined) return { ok: false, reason: gitLayoutReason(userPath, layout) };
   return where;
+}
+
+/**
+ * A name as git would match it on a file system that folds case and drops what does not show: the
+ * default-ignorable code points (soft hyphen, zero-width characters, the deprecated format controls)
+ * taken out, NFKC (full-width letters are ASCII), lower case. `.g\u00ADit` is `.git` here.
+ */
+function gitName(name: string): string {
+  return name
+    .replace(/\p{Default_Ignorable_Code_Point}/gu, '')
+    .normalize('NFKC')
+    .toLowerCase();
+}
+
+/**
+ * The folder (relative to the workspace, `.` for the workspace itself) that would, once a file is
+ * written at `resolved` (the path's names below the workspace, symlinks resolved), be a git directory
+ * by git's own test (setup.c, is_git_directory): a `HEAD` beside `objects` and `refs`, or beside a
+ * `commondir` (which points git at another folder's objects and refs). Git takes such a folder for a bare
+ * repository when it is run in it or below it, and its `config` then names programs git runs (a
+ * `core.pager`, a `core.fsmonitor`), as for `.git`. Every existing folder on the path is judged with the
+ * entry the write adds to it (the next name, in any case), so both completing the layout and writing into
+ * a folder that already has it are caught; a `config` file, or a `refs/` folder of notes, alone is fine.
+ * Only exact names are looked up among what exists (lstat: on a file system that folds case, `head` is
+ * found as `HEAD`, as git finds it). Folders the write creates hold one entry, never a layout.
+ */
+function gitLayoutFolder(workspace: string, resolved: readonly string[]): string | undefined {
+  let folder = workspace;
+  for (const [i, next] of resolved.entries()) {
+    const adds = gitName(next);
+    const has = (entry: string) => adds === entry.toLowerCase() || exists(join(folder, entry));
+    if (has('HEAD') && (has('commondir') || (has('objects') && has('refs'))))
+      return relative(workspace, folder) || '.';
+    if (i === resolved.length - 1) break;
+    folder = join(folder, next);
+    try {
+      if (!lstatSync(folder).isDirectory()) break;
+    } catch {
+      break;
+    }
+  }
+  return undefined;
+}
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function gitLayoutReason(userPath: string, folder: string): string {
+  return `writing '${userPath}' would leave '${folder}' holding HEAD with objects and refs (or commondir), which git takes for a repository whose config names programs git runs for whoever uses git there, outside the sandbox; fs tools do not make or write in such a folder`;
+}
+
+/**
+ * The scope check of fs.delete for a path's names (as written and as resolved): deleting in a `.git` is
+ * refused like writing there. Removing `.git/HEAD` makes git pass over `.git` and take the folder around
+ * it for a bare repository, whose `config` and `objects/info/alternates` the role may have written.
+ */
+export function gitFolderDeleteReason(userPath: string, ...paths: (readonly string[])[]): string | undefined {
+  return paths.some(inGitFolder) ? gitFolderReason(userPath, 'delete') : undefined;
 }
 
 /**
@@ -77,11 +145,11 @@ export async function resolveInside(
  * that ignores case.
  */
 function inGitFolder(names: readonly string[]): boolean {
-  return names.some((name) => name.toLowerCase() === '.git');
+  return names.some((name) => gitName(name) === '.git');
 }
 
-function gitFolderReason(userPath: string): string {
-  return `'${userPath}' is in git's own folder (.git), whose config and hooks name programs git runs for whoever uses git in the workspace, outside the sandbox; fs tools do not write there`;
+function gitFolderReason(userPath: string, verb: 'write' | 'delete' = 'write'): string {
+  return `'${userPath}' is in git's own folder (.git), whose config and hooks name programs git runs for whoever uses git in the workspace, outside the sandbox; fs tools do not ${verb} there`;
 }
 
 async function resolvePath(

@@ -1,12 +1,27 @@
 // fs.delete: removes a file (or, with recursive, a folder) inside the workspace. A symlink is removed
 // itself; its target is never touched.
 import { lstat, rm, unlink } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { join, posix, relative, sep } from 'node:path';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
 import { callInvalid } from '../failures.js';
-import { protectedReason, refuseProtected, resolveInside, workspaceScope } from '../workspace.js';
+import {
+  gitFolderDeleteReason,
+  protectedReason,
+  refuseProtected,
+  resolveInside,
+  workspaceScope,
+} from '../workspace.js';
+
+/**
+ * Why deleting `path` (its parent resolved to `parent`) is refused for lying in a `.git`, as written or as
+ * resolved, if it is (decision 053).
+ */
+function inGit(path: string, parent: { absolute: string; workspace: string }, name: string) {
+  const resolved = relative(parent.workspace, join(parent.absolute, name)).split(sep);
+  return gitFolderDeleteReason(path, path.split('/'), resolved);
+}
 
 export const fsDelete = defineTool({
   name: 'fs.delete',
@@ -26,6 +41,8 @@ export const fsDelete = defineTool({
     // as run() refuses it.
     const resolved = await resolveInside(ctx.workspace, posix.dirname(normal), 'read');
     if (resolved.ok) {
+      const git = inGit(path, resolved, name);
+      if (git !== undefined) return { kind: 'outside', reason: git };
       const where = { absolute: join(resolved.absolute, name), workspace: resolved.workspace };
       const refused = protectedReason(where, ctx.protectedPaths, path, true);
       if (refused !== undefined) return { kind: 'outside', reason: refused };
@@ -44,6 +61,8 @@ export const fsDelete = defineTool({
     const parent = await resolveInside(ctx.workspace, posix.dirname(normal), 'read');
     if (!parent.ok) throw new NightshiftError('SCOPE_VIOLATION', parent.reason);
     const target = join(parent.absolute, name);
+    const git = inGit(path, parent, name);
+    if (git !== undefined) throw new NightshiftError('SCOPE_VIOLATION', git);
     // A folder deleted whole takes what it holds with it.
     refuseProtected({ absolute: target, workspace: parent.workspace }, ctx.protectedPaths, path, true);
     const st = await lstat(target).catch(() => undefined);
