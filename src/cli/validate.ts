@@ -1,8 +1,9 @@
 // `nightshift validate <files...>`: each role file checked as a run would load it (its model too), and a
 // scripted model's file given alongside (`validate roles/*.yaml` picks them up) checked as a script and
 // said to be one, instead of being reported as a broken role.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { MAX_CONFIG_FILE_BYTES } from '../config/capped-read.js';
 import { CONFIG_FILE, loadProjectConfig } from '../config/project.js';
 import { YamlSource } from '../config/yaml-file.js';
 import { type Issue, isNightshiftError, RoleInvalidError } from '../errors.js';
@@ -136,6 +137,10 @@ async function validateRole(
 
 function yamlSource(file: string): YamlSource | undefined {
   try {
+    // Only a regular file of a role file's size: a fifo would block the read for ever (a role that did
+    // not load, as a fifo does not, reaches here), and /dev/zero would never end.
+    const stat = statSync(file);
+    if (!stat.isFile() || stat.size > MAX_CONFIG_FILE_BYTES) return undefined;
     return new YamlSource(readFileSync(file, 'utf8'), file);
   } catch {
     return undefined;
