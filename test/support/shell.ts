@@ -14,7 +14,15 @@ export async function execIn(
   const parsed = shellExec.input.parse(args);
   const verdict = await shellExec.scope!(parsed, { role, workspace: role.workspace });
   if (verdict.kind !== 'inside') return { verdict };
-  const ctx: ToolContext = {
+  return { verdict, result: await shellExec.run(parsed, shellContext(role, options)) };
+}
+
+/** The context the engine gives shell.exec's run, for a test that acts between the check and the run. */
+export function shellContext(
+  role: Role,
+  options: { env?: NodeJS.ProcessEnv; protectedPaths?: string[] } = {},
+): ToolContext {
+  return {
     role,
     runId: 'run_x',
     idempotencyKey: 'run_x:1:0',
@@ -24,5 +32,4 @@ export async function execIn(
     secrets: loadSecrets(role, options.env ?? {}),
     protectedPaths: options.protectedPaths ?? [],
   };
-  return { verdict, result: await shellExec.run(parsed, ctx) };
 }

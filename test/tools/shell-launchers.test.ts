@@ -9,9 +9,7 @@ import { after, beforeEach, describe, it } from 'node:test';
 import { defineRole } from '../../src/roles/define.js';
 import { checkLaunch, type Launchable } from '../../src/tools/builtin/command-launchers.js';
 import { shellExec } from '../../src/tools/builtin/shell-exec.js';
-import { loadSecrets } from '../../src/tools/secrets.js';
-import type { ToolContext } from '../../src/tools/types.js';
-import { execIn } from '../support/shell.js';
+import { execIn, shellContext } from '../support/shell.js';
 import { tempDir } from '../support/tmp.js';
 
 const tmp = tempDir('nightshift-launchers-');
@@ -275,17 +273,10 @@ describe('an allowlisted program does not start one that is not', () => {
     const verdict = await shellExec.scope!(parsed, { role, workspace: role.workspace });
     assert.equal(verdict.kind, 'inside', JSON.stringify(verdict));
     writeFileSync(join(ws, '.git', 'config'), '[diff]\n\texternal = touch pwned\n', { flag: 'a' });
-    const ctx: ToolContext = {
-      role,
-      runId: 'run_x',
-      idempotencyKey: 'run_x:1:0',
-      fencingToken: 1,
-      workspace: role.workspace,
-      signal: new AbortController().signal,
-      secrets: loadSecrets(role, {}),
-      protectedPaths: [],
-    };
-    await assert.rejects(async () => shellExec.run(parsed, ctx), /SCOPE_VIOLATION|diff\.external/);
+    await assert.rejects(
+      async () => shellExec.run(parsed, shellContext(role)),
+      /SCOPE_VIOLATION|diff\.external/,
+    );
     assert.equal(existsSync(pwned), false, 'diff.external ran');
     rmSync(join(ws, '.git'), { recursive: true, force: true });
   });
