@@ -123,6 +123,49 @@ const COMPARE: Record<string, (a: unknown, c: unknown, out: string[]) => void> =
   },
 };
 
+/** Each secret a `scope.hosts` entry binds, with the hosts it is bound to (it may go nowhere else). */
+function boundSecrets(spec: Spec): Map<string, string[]> {
+  const bound = new Map<string, string[]>();
+  for (const entry of list(record(spec.scope).hosts)) {
+    const e = record(entry);
+    for (const name of list(e.secrets))
+      if (typeof name === 'string') bound.set(name, [...(bound.get(name) ?? []), show(e.host)]);
+  }
+  return bound;
+}
+
+/** The secrets the role's webhook triggers verify senders with: http.fetch never sends those. */
+function triggerSecrets(spec: Spec): Set<string> {
+  const held = new Set<string>();
+  for (const t of list(spec.triggers)) {
+    const secret = record(record(t).webhook).secret;
+    if (typeof secret === 'string') held.add(secret);
+  }
+  return held;
+}
+
+/**
+ * Secrets the candidate lets http.fetch send further than the active version did, although no list grew:
+ * a host entry removed with the `secrets:` binding it held (the secret then goes to any allowed host), or
+ * a webhook trigger removed whose secret the role still declares (a trigger's secret is never sent at all;
+ * src/tools/net/secret-destinations.ts). Removals are otherwise narrower, so the lists' own rules miss these.
+ */
+function releasedSecrets(active: Spec, candidate: Spec, out: string[]): void {
+  const declared = new Set(list(candidate.secrets).filter((x): x is string => typeof x === 'string'));
+  const stillBound = boundSecrets(candidate);
+  for (const [name, hosts] of boundSecrets(active))
+    if (declared.has(name) && !stillBound.has(name))
+      out.push(
+        `scope.hosts: secret ${name} is no longer bound to ${hosts.join(', ')}: http.fetch may send it to any allowed host`,
+      );
+  const stillHeld = triggerSecrets(candidate);
+  for (const name of triggerSecrets(active))
+    if (declared.has(name) && !stillHeld.has(name))
+      out.push(
+        `triggers: secret ${name} no longer verifies a webhook trigger, and the role still declares it: http.fetch may send it`,
+      );
+}
+
 /**
  * Why `candidate` widens authority over `active` (both stored role specs); empty when it does not.
  * @example authorityWidening(active.spec, candidate.spec) // ['autonomy rises from draft to full']
@@ -136,5 +179,6 @@ export function authorityWidening(active: Spec, candidate: Spec): string[] {
     if (compare) compare(active[key], candidate[key], out);
     else if (!same(active[key], candidate[key])) out.push(`${key} changed (not known to be narrower)`);
   }
+  releasedSecrets(active, candidate, out);
   return out;
 }

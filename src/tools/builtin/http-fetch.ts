@@ -305,20 +305,21 @@ export function createHttpFetch(options: { resolve?: Resolve } = {}) {
         if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && location) {
           if (hop >= MAX_REDIRECTS) throw toolFailed(`more than ${MAX_REDIRECTS} redirects`);
           target = new URL(location, c.url).toString();
+          // 303, and 301/302 after a POST, turn the request into a GET without a body; every other
+          // redirect sends the body again (a GET may carry one too, so 301/302 keep it there).
+          const dropsBody =
+            res.statusCode === 303 ||
+            ((res.statusCode === 301 || res.statusCode === 302) && method === 'POST');
           if (new URL(target).origin !== origin) {
             headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !sensitive.has(k)));
-            const keepsBody = res.statusCode === 307 || res.statusCode === 308;
-            if (keepsBody && bodyHasSecret) {
+            if (!dropsBody && bodyHasSecret) {
               throw new NightshiftError(
                 'SCOPE_VIOLATION',
                 `redirected to another origin (${new URL(target).origin}) that would receive a secret in the body; not followed`,
               );
             }
           }
-          if (
-            res.statusCode === 303 ||
-            ((res.statusCode === 301 || res.statusCode === 302) && method === 'POST')
-          ) {
+          if (dropsBody) {
             method = 'GET';
             body = undefined;
           }

@@ -1,0 +1,129 @@
+// Attacks from outside, through the real CLI as a child process: a scripted agent aims its tools' arguments
+// past the role's bounds, and each case checks from outside (what a loopback server received, what the
+// store recorded) that nothing got through.
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { json, runCli } from '../support/cli.js';
+import { writeTestRole } from '../support/roles.js';
+
+const SECRET = 'tok-SECRET-5e1f0a9c';
+
+interface Hit {
+  method: string | undefined;
+  url: string | undefined;
+  body: string;
+}
+
+/** A loopback server recording every request, answering with `answer`. */
+async function recorder(
+  answer: (hit: Hit, res: import('node:http').ServerResponse) => void,
+): Promise<{ srv: Server; port: number; hits: Hit[] }> {
+  const hits: Hit[] = [];
+  const srv = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => {
+      body += c.toString();
+    });
+    req.on('end', () => {
+      const hit = { method: req.method, url: req.url, body };
+      hits.push(hit);
+      answer(hit, res);
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return { srv, port: (srv.address() as { port: number }).port, hits };
+}
+
+describe('http.fetch: a secret bound to one host, sent elsewhere by a redirect', () => {
+  let elsewhere: Awaited<ReturnType<typeof recorder>>;
+  let bound: Awaited<ReturnType<typeof recorder>>;
+  before(async () => {
+    elsewhere = await recorder((_hit, res) => res.end('got it'));
+    // The host the secret is bound to redirects (an open redirect, a moved endpoint) to another allowed host.
+    bound = await recorder((hit, res) =>
+      res
+        .writeHead(Number(hit.url!.slice(1)), { location: `http://localhost:${elsewhere.port}/steal` })
+        .end(),
+    );
+  });
+  after(() => {
+    elsewhere.srv.close();
+    bound.srv.close();
+  });
+
+  for (const status of [301, 302, 307, 308]) {
+    it(`a GET whose body holds the secret is not sent on by a ${status} to another origin`, async () => {
+      const r = writeTestRole({
+        autonomy: 'full',
+        tools: ['http.fetch'],
+        ledgerTools: false,
+        turns: [
+          {
+            call: 'http.fetch',
+            args: {
+              url: `http://127.0.0.1:${bound.port}/${status}`,
+              method: 'GET',
+              body: 'token={{secret:API_TOKEN}}',
+            },
+          },
+          { final: { summary: 'done' } },
+        ],
+        extra: {
+          secrets: ['API_TOKEN'],
+          scope: {
+            hosts: [
+              { host: '127.0.0.1', secrets: ['API_TOKEN'] },
+              { host: 'localhost', private: true },
+            ],
+          },
+        },
+      });
+      const before = elsewhere.hits.length;
+      const run = await runCli(['run', r.file, '--data-dir', r.dataDir, '--json'], {
+        env: { API_TOKEN: SECRET },
+      });
+      const { runId } = json<{ runId: string }>(run);
+      const shown = json<{ toolCalls: { status: string; result: { code?: string; error?: string } }[] }>(
+        await runCli(['show', runId, '--data-dir', r.dataDir, '--json']),
+      );
+      // The bound host got the secret, as the role allows; the other host got nothing at all.
+      assert.equal(bound.hits.at(-1)!.body, `token=${SECRET}`);
+      assert.deepEqual(elsewhere.hits.slice(before), []);
+      const call = shown.toolCalls[0]!;
+      assert.equal(call.status, 'failed');
+      assert.equal(call.result.code, 'SCOPE_VIOLATION');
+      assert.match(call.result.error!, /would receive a secret in the body; not followed/);
+    });
+  }
+
+  it('a POST turned into a GET by a 302 loses its body and is followed', async () => {
+    const r = writeTestRole({
+      autonomy: 'full',
+      tools: ['http.fetch'],
+      ledgerTools: false,
+      turns: [
+        {
+          call: 'http.fetch',
+          args: { url: `http://127.0.0.1:${bound.port}/302`, method: 'POST', body: '{{secret:API_TOKEN}}' },
+        },
+        { final: { summary: 'done' } },
+      ],
+      extra: {
+        secrets: ['API_TOKEN'],
+        scope: {
+          hosts: [
+            { host: '127.0.0.1', secrets: ['API_TOKEN'] },
+            { host: 'localhost', private: true },
+          ],
+        },
+      },
+    });
+    const before = elsewhere.hits.length;
+    const run = await runCli(['run', r.file, '--data-dir', r.dataDir, '--json'], {
+      env: { API_TOKEN: SECRET },
+    });
+    assert.equal(json<{ status: string }>(run).status, 'succeeded');
+    assert.deepEqual(elsewhere.hits.slice(before), [{ method: 'GET', url: '/steal', body: '' }]);
+  });
+});
