@@ -2,8 +2,11 @@
 // past the role's bounds, and each case checks from outside (what a loopback server received, what the
 // store recorded) that nothing got through.
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parse, stringify } from 'yaml';
 import { json, runCli } from '../support/cli.js';
 import { writeTestRole } from '../support/roles.js';
 
@@ -125,5 +128,66 @@ describe('http.fetch: a secret bound to one host, sent elsewhere by a redirect',
     });
     assert.equal(json<{ status: string }>(run).status, 'succeeded');
     assert.deepEqual(elsewhere.hits.slice(before), [{ method: 'GET', url: '/steal', body: '' }]);
+  });
+});
+
+describe('promote: a version that frees a secret widens authority, though no list grew', () => {
+  // v1 binds API_TOKEN to 127.0.0.1 and keeps HOOK_SECRET for its webhook trigger: http.fetch sends the
+  // first nowhere else and the second nowhere at all. A version that drops the binding entry and the trigger
+  // but still declares both secrets lets the model send them to any allowed host.
+  const v1 = {
+    secrets: ['API_TOKEN', 'HOOK_SECRET'],
+    triggers: [{ webhook: { path: 'bound', secret: 'HOOK_SECRET' } }],
+    scope: {
+      hosts: [
+        { host: '127.0.0.1', secrets: ['API_TOKEN'] },
+        { host: 'localhost', private: true },
+      ],
+    },
+  };
+  const versionOf = async (r: ReturnType<typeof writeTestRole>, role: Record<string, unknown>) => {
+    writeFileSync(r.file, stringify({ ...parse(readFileSync(r.file, 'utf8')), ...role }));
+    const listed = await runCli(['versions', r.file, '--data-dir', r.dataDir, '--json'], { cwd: r.dir });
+    return json<{ versions: { version: string }[] }>(listed).versions[0]!.version;
+  };
+  const promoteAsAlice = async (r: ReturnType<typeof writeTestRole>, version: string) =>
+    json<{ outcome: string; promotion: { id: string; widening: string[] } }>(
+      await runCli(['promote', 'bound', version, '--as', 'alice', '--data-dir', r.dataDir, '--json'], {
+        cwd: r.dir,
+      }),
+    );
+
+  it('waits for a person, naming each freed secret; dropping the secret with its binding does not', async () => {
+    const r = writeTestRole({
+      name: 'bound',
+      autonomy: 'full',
+      tools: ['http.fetch'],
+      ledgerTools: false,
+      turns: [{ final: { summary: 'done' } }],
+      extra: v1,
+    });
+    writeFileSync(join(r.dir, 'nightshift.config.yaml'), stringify({ people: [{ name: 'alice', decides: ['*'] }] }));
+    const first = await promoteAsAlice(r, await versionOf(r, {}));
+    const granted = await runCli(['approve', first.promotion.id, '--as', 'alice', '--data-dir', r.dataDir], {
+      cwd: r.dir,
+    });
+    assert.equal(granted.code, 0, granted.stderr);
+
+    const freed = await promoteAsAlice(
+      r,
+      await versionOf(r, { triggers: [], scope: { hosts: [{ host: 'localhost', private: true }] } }),
+    );
+    assert.equal(freed.outcome, 'pending');
+    assert.deepEqual(freed.promotion.widening, [
+      'scope.hosts: secret API_TOKEN is no longer bound to 127.0.0.1: http.fetch may send it to any allowed host',
+      'triggers: secret HOOK_SECRET no longer verifies a webhook trigger, and the role still declares it: http.fetch may send it',
+    ]);
+
+    // Narrower indeed: the secrets go with their binding and trigger, and an unbound host entry goes too.
+    const narrower = await promoteAsAlice(
+      r,
+      await versionOf(r, { secrets: [], triggers: [], scope: { hosts: [] } }),
+    );
+    assert.equal(narrower.outcome, 'promoted', JSON.stringify(narrower.promotion.widening));
   });
 });
