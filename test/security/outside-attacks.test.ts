@@ -2,13 +2,16 @@
 // past the role's bounds, and each case checks from outside (what a loopback server received, what the
 // store recorded) that nothing got through.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
+import { checkRepositoryConfig } from '../../src/tools/builtin/git-config-scan.js';
 import { json, runCli } from '../support/cli.js';
 import { writeTestRole } from '../support/roles.js';
+import { tempDir } from '../support/tmp.js';
 
 const SECRET = 'tok-SECRET-5e1f0a9c';
 
@@ -166,7 +169,10 @@ describe('promote: a version that frees a secret widens authority, though no lis
       turns: [{ final: { summary: 'done' } }],
       extra: v1,
     });
-    writeFileSync(join(r.dir, 'nightshift.config.yaml'), stringify({ people: [{ name: 'alice', decides: ['*'] }] }));
+    writeFileSync(
+      join(r.dir, 'nightshift.config.yaml'),
+      stringify({ people: [{ name: 'alice', decides: ['*'] }] }),
+    );
     const first = await promoteAsAlice(r, await versionOf(r, {}));
     const granted = await runCli(['approve', first.promotion.id, '--as', 'alice', '--data-dir', r.dataDir], {
       cwd: r.dir,
@@ -189,5 +195,93 @@ describe('promote: a version that frees a secret widens authority, though no lis
       await versionOf(r, { secrets: [], triggers: [], scope: { hosts: [] } }),
     );
     assert.equal(narrower.outcome, 'promoted', JSON.stringify(narrower.promotion.widening));
+  });
+});
+
+describe('shell.exec git: repository keys that name a program git runs', () => {
+  // Each was set with the role's own allowlisted `git config` and then ran, inside the sandbox, a program
+  // the allowlist never named (and, with unsandboxedExec, outside it): docs/tools.md promises such keys
+  // refuse the call.
+  const programKeys: [string, string][] = [
+    ['trailer.x.command', 'touch pwned'],
+    ['trailer.x.cmd', 'touch pwned'],
+    ['man.foo.cmd', 'touch pwned'],
+    ['man.foo.path', '/tmp/pwned'],
+    ['browser.bar.cmd', 'touch pwned'],
+    ['browser.bar.path', '/tmp/pwned'],
+    ['man.viewer', 'foo'],
+    ['help.browser', 'bar'],
+    ['web.browser', 'bar'],
+    ['interactive.diffFilter', 'touch pwned'],
+    ['guitool.t.cmd', 'touch pwned'],
+    ['submodule.s.update', '!touch pwned'],
+  ];
+  const repoWith = (key: string, value: string) => {
+    const dir = tempDir('nightshift-gitkeys-');
+    execFileSync('git', ['init', '-q', dir.path]);
+    execFileSync('git', ['-C', dir.path, 'config', key, value]);
+    return dir;
+  };
+
+  it('the configuration scan refuses each, naming the key; their harmless kin still pass', async () => {
+    for (const [key, value] of programKeys) {
+      const dir = repoWith(key, value);
+      try {
+        const verdict = await checkRepositoryConfig('/usr/bin/git', dir.path);
+        assert.equal(verdict.ok, false, key);
+        assert.match(verdict.reason!, new RegExp(`sets '${key.toLowerCase().replace(/\./g, '\\.')}'`));
+      } finally {
+        dir.cleanup();
+      }
+    }
+    for (const [key, value] of [
+      ['submodule.s.update', 'rebase'],
+      ['trailer.x.key', 'Signed-off-by'],
+      ['help.format', 'html'],
+    ] as const) {
+      const dir = repoWith(key, value);
+      try {
+        assert.deepEqual(await checkRepositoryConfig('/usr/bin/git', dir.path), { ok: true }, key);
+      } finally {
+        dir.cleanup();
+      }
+    }
+  });
+
+  it('a run whose repository names a trailer command and a man viewer runs neither', async () => {
+    const r = writeTestRole({
+      autonomy: 'full',
+      tools: ['shell.exec'],
+      ledgerTools: false,
+      turns: [
+        {
+          call: 'shell.exec',
+          args: { command: 'git', args: ['interpret-trailers', '--trailer', 'x=1'], stdin: 'subject\n' },
+        },
+        { call: 'shell.exec', args: { command: 'git', args: ['help', '-m', 'log'] } },
+        { final: { summary: 'done' } },
+      ],
+      extra: { scope: { commands: ['git'] } },
+    });
+    // What the role's own `git config` calls wrote (they pass: the keys are not set yet when they run).
+    execFileSync('git', ['init', '-q', r.workspace]);
+    execFileSync('git', ['-C', r.workspace, 'config', 'trailer.x.command', 'touch pwned-trailer']);
+    execFileSync('git', ['-C', r.workspace, 'config', 'man.viewer', 'foo']);
+    execFileSync('git', ['-C', r.workspace, 'config', 'man.foo.cmd', 'touch pwned-man']);
+    const run = await runCli(['run', r.file, '--data-dir', r.dataDir, '--json']);
+    const { runId } = json<{ runId: string }>(run);
+    const shown = json<{ toolCalls: { decision: string; reason: string }[] }>(
+      await runCli(['show', runId, '--data-dir', r.dataDir, '--json']),
+    );
+    assert.deepEqual(
+      shown.toolCalls.map((c) => c.decision),
+      ['deny', 'deny'],
+    );
+    for (const c of shown.toolCalls)
+      assert.match(c.reason, /the repository's configuration sets '(trailer|man)\./);
+    assert.deepEqual(
+      readdirSync(r.workspace).filter((f) => f.startsWith('pwned')),
+      [],
+    );
   });
 });

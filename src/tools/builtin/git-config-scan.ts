@@ -22,12 +22,22 @@ const RUNS_A_PROGRAM = [
   /^(uploadpack|receive|sendemail)\./,
   /^url\..+\.(insteadof|pushinsteadof)$/,
   /^(include|includeif)\./,
+  // `git interpret-trailers` and `git commit --trailer` run a trailer's command; `git help -m`/`-w` (and
+  // `git <cmd> --help`) run the man viewer or browser these name; `git add -p` pipes diffs through a filter.
+  /^trailer\..+\.(command|cmd)$/,
+  /^(man|browser)\..+\.(cmd|path)$/,
+  /^(man\.viewer|help\.browser|web\.browser)$/,
+  /^interactive\.difffilter$/,
+  /^guitool\..+\.cmd$/,
 ];
 
 /** Keys that run a program only for some values: a `!` alias runs a shell; `pager.<cmd>` true/false does not. */
 function runsAProgram(key: string, value: string): boolean {
   if (RUNS_A_PROGRAM.some((r) => r.test(key))) return true;
   if (key.startsWith('alias.')) return value.trimStart().startsWith('!');
+  // `submodule.<name>.update = !command` in .git/config runs it on an update (`clone`, `pull`, `checkout`
+  // with --recurse-submodules start one), unlike the same line in .gitmodules, which git refuses.
+  if (/^submodule\..+\.update$/.test(key)) return value.trimStart().startsWith('!');
   if (key.startsWith('pager.')) return !/^(true|false|yes|no|on|off|1|0|)$/i.test(value.trim());
   return false;
 }
