@@ -38,6 +38,8 @@ export interface Payments {
   reports: Report[];
   /** Holds the next `count` tools that reach `at` (others pass). */
   arm(at: Checkpoint, count?: number): void;
+  /** Holds no more tools at `at` (those held now stay held until released). */
+  disarm(at: Checkpoint): void;
   /** Resolves with the first tool held at `at` (waiting for one if none is held yet, up to timeoutMs). */
   held(at: Checkpoint, timeoutMs?: number): Promise<Held>;
   /** Lets every held tool go on (a held request whose process died is simply dropped). */
@@ -149,6 +151,9 @@ export async function startPayments(): Promise<Payments> {
     reports,
     arm(at, count = 1) {
       armed[at] += count;
+    },
+    disarm(at) {
+      armed[at] = 0;
     },
     held(at, timeoutMs = 60_000) {
       const already = holding.find((h) => h.held.at === at);
