@@ -57,14 +57,21 @@ export class YamlSource implements IssueLocator {
     readonly displayPath: string,
   ) {
     this.lines = new LineCounter();
-    this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: true, prettyErrors: false });
+    // logLevel 'error': yaml would otherwise print its own warnings (an unknown tag, a key that is a list)
+    // on stderr, in its API's words, next to the problem this file reports for the same thing.
+    this.doc = parseDocument(text, {
+      lineCounter: this.lines,
+      uniqueKeys: true,
+      prettyErrors: false,
+      logLevel: 'error',
+    });
   }
 
   syntaxIssues(): Issue[] {
     const parse = this.parseIssues();
     if (parse.length > 0) return parse;
-    const tags = this.unsupportedTags();
-    if (tags.length > 0) return tags;
+    const tags = [...this.unsupportedTags(), ...this.collectionKeys()];
+    if (tags.length > 0) return byLine(tags);
     const converted = this.converted();
     if (!('error' in converted)) return [];
     // yaml refuses to expand aliases past its limit (a "billion laughs" file, a few lines that would
@@ -101,6 +108,28 @@ export class YamlSource implements IssueLocator {
       Scalar: (_k, node) => check(node),
       Map: (_k, node) => check(node),
       Seq: (_k, node) => check(node),
+    });
+    return issues;
+  }
+
+  /**
+   * Keys that are lists or mappings (`? [a, b]`, `[a]: x`): no field has one, and as plain data yaml turns
+   * them into the text "[ a, b ]", which would be reported as an unknown key at the mapping's first line.
+   */
+  private collectionKeys(): Issue[] {
+    const issues: Issue[] = [];
+    visit(this.doc, {
+      Pair: (_k, pair) => {
+        const key = pair.key as Node | null;
+        if (!isMap(key) && !isSeq(key)) return;
+        const pos = key.range ? this.lines.linePos(key.range[0]) : undefined;
+        issues.push({
+          file: this.displayPath,
+          ...(pos ? { line: pos.line, column: pos.col } : {}),
+          path: '',
+          message: `YAML: the key${pos ? ` at ${pos.line}:${pos.col}` : ''} is ${isMap(key) ? 'a mapping' : 'a list'}; keys are text (a name such as autonomy)`,
+        });
+      },
     });
     return issues;
   }
@@ -146,6 +175,14 @@ export class YamlSource implements IssueLocator {
             'YAML: a second document starts here (after `---`); the file must hold one: remove it or split the file',
         };
       const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      // yaml's parser recurses per level: ~900 levels of [ or { overflow its stack. Said as what it is.
+      if (/^Maximum call stack size exceeded/.test(message))
+        return {
+          file: this.displayPath,
+          ...where,
+          path: '',
+          message: `YAML: the value${pos ? ` at ${pos.line}:${pos.col}` : ''} is nested too deeply to read (hundreds of levels of lists or mappings); write it flatter`,
+        };
       return { file: this.displayPath, ...where, path: '', message: `YAML: ${message}` };
     });
   }

@@ -67,7 +67,7 @@ export interface ImproveResult {
 /** The role's file as written (YAML, not defaults-filled): what the proposer sees and changes. */
 function roleDoc(file: string): { text: string; doc: Record<string, unknown> } {
   const text = readYamlText(file, file, 'role');
-  const doc = parse(text) as unknown;
+  const doc = parse(text, { logLevel: 'error' }) as unknown;
   if (!doc || typeof doc !== 'object' || Array.isArray(doc))
     throw new NightshiftError('ROLE_INVALID', `${file} is not a role file (expected a YAML mapping)`);
   return { text, doc: doc as Record<string, unknown> };

@@ -15,7 +15,8 @@ const SKIP = new Set(['node_modules', '.git', '.nightshift', 'dist']);
 function peek(file: string): Record<string, unknown> | null | 'too-large' {
   const read = readCappedText(file);
   if (!read.ok) return 'too-large';
-  return parse(read.text) as Record<string, unknown> | null;
+  // logLevel 'error': a guess at what the file is prints nothing; the loader reports its problems.
+  return parse(read.text, { logLevel: 'error' }) as Record<string, unknown> | null;
 }
 
 function looksLikeRole(file: string): boolean {

@@ -139,3 +139,26 @@ describe('YAML oddities in a role file', () => {
     assert.equal(bom.code, 0, bom.text);
   });
 });
+
+describe('YAML that parses but no role can hold, said by nightshift alone', () => {
+  it('a key that is a list is refused at its own line, and yaml prints no warning of its own', async () => {
+    const r = await validate('list-key.yaml', `${GOOD}? [a, b]\n: c\n`);
+    assert.equal(r.code, 2, r.text);
+    assert.match(r.text, /list-key\.yaml:6: YAML: the key at 6:3 is a list; keys are text/);
+    assert.doesNotMatch(r.text, /Warning|stringified|mapAsMap/);
+  });
+
+  it('an unknown tag is reported once, in nightshift words, without a YAMLWarning on stderr', async () => {
+    const r = await validate('tag.yaml', `${GOOD}budget: !foo { maxSteps: 3 }\n`);
+    assert.equal(r.code, 2, r.text);
+    assert.match(r.text, /tag\.yaml:6: YAML: the value at 6:14 is tagged !foo/);
+    assert.doesNotMatch(r.text, /YAMLWarning|TAG_RESOLVE_FAILED/);
+  });
+
+  it('a value nested a thousand levels deep is "nested too deeply", not a stack overflow', async () => {
+    const r = await validate('deep.yaml', `${GOOD}output: ${'['.repeat(1000)}${']'.repeat(1000)}\n`);
+    assert.equal(r.code, 2, r.text);
+    assert.match(r.text, /deep\.yaml:6: YAML: the value at 6:\d+ is nested too deeply to read/);
+    assert.doesNotMatch(r.text, /call stack/);
+  });
+});
