@@ -40,7 +40,13 @@ export async function main(
     // --version of its own (`stats --version <role version>`).
     .enablePositionalOptions()
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .configureOutput({
+      writeOut: (s) => io.out(s.trimEnd()),
+      writeErr: (s) => io.err(s.trimEnd()),
+      // commander's own refusals (an unknown command, option or argument, a missing one) carry the code
+      // every other usage error carries, `error [USAGE]: …`, so a script can tell them by it (exit 2).
+      outputError: (s, write) => write(s.replace(/^error: /, 'error [USAGE]: ')),
+    })
     .showHelpAfterError(`(run ${cmd} --help for usage)`);
   // In the order `--help` lists them.
   runCommand(program, cli);

@@ -118,16 +118,23 @@ async function validateRole(
   // warning when none are (this project may not use notifications yet). From the loaded role, or, when
   // it did not load, from the file's own tiers as far as they are lists of names.
   const source = /\.ya?ml$/i.test(file) ? yamlSource(file) : undefined;
-  const tiers = role ? (role.escalate?.tiers ?? []) : rawTiers(source);
-  const unknown = unknownNames(people, tiers).map(([i, name]) => {
-    // At the name's own line, as every other problem of a role file is reported.
-    const line = source?.lineOf(['escalate', 'tiers', i, 'to', tiers[i]!.to.indexOf(name)]);
-    return {
-      ...(line ? { line } : {}),
-      path: `escalate.tiers[${i}].to`,
-      message: `${name} is neither a person nor a group in nightshift.config.yaml`,
-    };
-  });
+  const tiers: { to: readonly unknown[] }[] = role ? (role.escalate?.tiers ?? []) : rawTiers(source);
+  // Each name at its own index in its `to` list: a name that is not a string (already reported by the
+  // schema) keeps its place, so the line of every name after it is still its own.
+  const unknown = tiers.flatMap((tier, i) =>
+    tier.to.flatMap((name, j) => {
+      if (typeof name !== 'string' || unknownNames(people, [{ to: [name] }]).length === 0) return [];
+      // At the name's own line, as every other problem of a role file is reported.
+      const line = source?.lineOf(['escalate', 'tiers', i, 'to', j]);
+      return [
+        {
+          ...(line ? { line } : {}),
+          path: `escalate.tiers[${i}].to`,
+          message: `${name} is neither a person nor a group in nightshift.config.yaml`,
+        },
+      ];
+    }),
+  );
   if (people) issues.push(...unknown);
   else warnings.push(...unknown.map((u) => `warning: ${u.path}: ${u.message} (no people: configured)`));
   if (issues.length > 0)
@@ -147,16 +154,17 @@ function yamlSource(file: string): YamlSource | undefined {
   }
 }
 
-/** `escalate.tiers` of a file that did not load: each tier whose `to` is a list of names, others skipped. */
-function rawTiers(source: YamlSource | undefined): { to: string[] }[] {
+/** `escalate.tiers` of a file that did not load: each tier's `to` list as written, others empty. */
+function rawTiers(source: YamlSource | undefined): { to: unknown[] }[] {
   if (!source || source.syntaxIssues().length > 0) return [];
   const data = source.data() as { escalate?: { tiers?: unknown } } | null;
   const tiers = data && typeof data === 'object' ? data.escalate?.tiers : undefined;
   if (!Array.isArray(tiers)) return [];
-  // Kept at their index (a tier that is not a list checks nothing), so each line is the name's own.
+  // Kept at their index, tiers and names alike (a tier that is not a list checks nothing; a name that
+  // is not a string is skipped where it stands), so each line is the name's own.
   return tiers.map((t: unknown) => {
     const to = (t as { to?: unknown } | null)?.to;
-    return { to: Array.isArray(to) ? to.filter((n): n is string => typeof n === 'string') : [] };
+    return { to: Array.isArray(to) ? to : [] };
   });
 }
 

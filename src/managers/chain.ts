@@ -10,7 +10,8 @@ export type LoadRole = (file: string) => Promise<Role>;
 
 /**
  * The managers above `role`, nearest first. Throws RoleInvalidError at `manager` when a manager's file is
- * invalid or when the path comes back to a role already on it (a cycle: nobody would ever reach people).
+ * invalid (with that file's own problems after it, each carrying its file) or when the path comes back to a
+ * role already on it (a cycle: nobody would ever reach people).
  */
 export async function loadManagerChain(role: Role, loadRole: LoadRole): Promise<Role[]> {
   const chain: Role[] = [];
@@ -26,10 +27,15 @@ export async function loadManagerChain(role: Role, loadRole: LoadRole): Promise<
     try {
       manager = await loadRole(file);
     } catch (err) {
-      const why = RoleInvalidError.isInstance(err)
-        ? err.issues.map((i) => `${i.path ? `${i.path}: ` : ''}${i.message}`).join('; ')
-        : (err as Error).message;
-      throw new RoleInvalidError([managerIssue(role, `manager role ${file} is invalid: ${why}`)]);
+      if (!RoleInvalidError.isInstance(err))
+        throw new RoleInvalidError([managerIssue(role, `manager role ${file} is invalid: ${(err as Error).message}`)]);
+      // Said at this role's `manager:` line, and each problem again at its own line of the manager's
+      // file (or of a file that one names), where it is mended: "fix line 7 of this file" would be wrong.
+      const count = `${err.issues.length} problem${err.issues.length === 1 ? '' : 's'}`;
+      throw new RoleInvalidError([
+        managerIssue(role, `manager role ${file} is invalid (${count}, each at its line in that file)`),
+        ...err.issues.map((i) => ({ ...i, file: i.file ?? file })),
+      ]);
     }
     const unfit = unfitAsManager(manager);
     if (unfit) throw new RoleInvalidError([managerIssue(role, `manager role ${file}: ${unfit}`)]);

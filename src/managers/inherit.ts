@@ -19,7 +19,8 @@ export interface InheritedManager {
 
 /**
  * The manager `run` inherits: undefined when its role names its own (that one is used) or no ancestor's
- * role names one. An ancestor whose run or role version is gone ends the walk (nothing to inherit).
+ * role names one. An ancestor whose run is gone ends the walk (nothing to inherit); one whose role version
+ * is gone is read as naming no manager, and the walk goes on to its parent, as inheritedManagerOf does.
  */
 export async function inheritedManager(
   store: Pick<Store, 'getRun' | 'getRoleVersion'>,

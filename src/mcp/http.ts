@@ -13,6 +13,7 @@ import type { DeliverOptions, Delivery, Runtime } from '../runtime.js';
 import { HttpError, readBody, requireJsonContentType } from '../server/http-body.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../server/json-depth.js';
 import type { McpDoors } from './doors.js';
+import { acceptForSdk, acceptsJson, notAcceptable } from './http-accept.js';
 import { type Id, invalidMessage } from './jsonrpc-invalid.js';
 import { createMcpServer } from './server.js';
 
@@ -68,6 +69,14 @@ export async function answerMcp(o: McpHttpOptions, req: IncomingMessage, res: Se
   if (req.method !== 'POST')
     // Stateless: no stream for server-initiated messages (GET) and no session to end (DELETE).
     throw new HttpError(405, `${req.method} /mcp is not offered: send JSON-RPC requests with POST`);
+  // Before the body is read, as the SDK checks it; but any Accept that admits JSON will do (http-accept.ts).
+  const accept = req.headers.accept;
+  if (!acceptsJson(accept)) {
+    res.writeHead(406, { 'content-type': 'application/json' }).end(
+      JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message: notAcceptable(accept!) } }),
+    );
+    return;
+  }
   requireJsonContentType(req);
   const raw = (await readBody(req)).toString('utf8');
   // Too deep for what handles it next (the SDK's schemas, canonical JSON): refused as the API refuses it
@@ -127,6 +136,7 @@ export async function answerMcp(o: McpHttpOptions, req: IncomingMessage, res: Se
     void server.close();
   });
   await server.connect(transport);
+  acceptForSdk(req);
   await transport.handleRequest(req, res, body);
 }
 
@@ -134,6 +144,13 @@ export async function answerMcp(o: McpHttpOptions, req: IncomingMessage, res: Se
 function checkBatch(batch: unknown[]): { ok: false; id: Id; message: string } | undefined {
   if (batch.length === 0) return { ok: false, id: null, message: 'Invalid Request: the batch is empty' };
   for (const [i, element] of batch.entries()) {
+    // Not the stdio reason ("send one message per line"): over HTTP a batch is taken, but flat.
+    if (Array.isArray(element))
+      return {
+        ok: false,
+        id: null,
+        message: `Invalid Request: a batch holds messages, not another batch (message ${i + 1} of the batch is an array)`,
+      };
     const one = invalidMessage(element);
     if (!one.ok) return { ok: false, id: one.id, message: `${one.message} (message ${i + 1} of the batch)` };
   }

@@ -54,6 +54,22 @@ describe('CLI errors', () => {
     assert.equal((await runCli(['runs', '--status', 'exploded'])).code, 2);
   });
 
+  it("commander's refusals carry the USAGE code as every other usage error does", async () => {
+    const cases: [string[], string][] = [
+      [['audit', 'bogus'], "too many arguments for 'audit'. Expected 0 arguments but got 1."],
+      [['bogus'], "unknown command 'bogus'"],
+      [['token', 'bogus'], "unknown command 'bogus'"],
+      [['runs', '--colour'], "unknown option '--colour'"],
+      [['versions'], "missing required argument 'role'"],
+      [['runs', '--limit'], "option '--limit <n>' argument missing"],
+    ];
+    for (const [args, message] of cases) {
+      const res = await runCli(args);
+      assert.equal(res.code, 2, args.join(' '));
+      assert.equal(res.stderr.split('\n')[0], `error [USAGE]: ${message}`, args.join(' '));
+    }
+  });
+
   it('a real provider with no API key fails at start, before any run is recorded', async () => {
     const r = role({ autonomy: 'full', turns: [done] });
     const res = await runCli(

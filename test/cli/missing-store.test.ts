@@ -21,6 +21,7 @@ const READING = [
   ['audit'],
   ['audit', 'verify'],
   ['versions', 'some-role'],
+  ['improve', 'some-role', '--history'],
   ['autonomy', 'some-role'],
   ['token', 'list'],
   ['token', 'revoke', 'tok_x'],

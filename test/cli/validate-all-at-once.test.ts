@@ -97,6 +97,47 @@ describe('validate: every problem of a role file at once', () => {
     assert.match(lines.join('\n'), /manager\.yaml:10 escalate\.tiers\[0\]\.to: ghost is neither/);
   });
 
+  it("a manager file's problems are reported at that file's own lines too", async () => {
+    const manager = join(dir, 'bad-manager.yaml');
+    writeFileSync(
+      manager,
+      'name: boss\ndescription: d\nmodel: script:./script.yaml\ninstructions: i\nautonomy: drafty\ntools: [fs.reed]\n',
+    );
+    const file = roleFile('managed', ['autonomy: draft', 'tools: [fs.read]', 'manager: ./bad-manager.yaml']);
+    const lines = await problems(file);
+    assert.equal(lines.length, 3, lines.join('\n'));
+    assert.match(lines[0]!, /managed\.yaml:7 manager: manager role .*bad-manager\.yaml is invalid \(2 problems/);
+    assert.match(lines[1]!, /bad-manager\.yaml:5 autonomy: expected one of/);
+    assert.match(lines[2]!, /bad-manager\.yaml:6 tools\[0\]: unknown tool 'fs\.reed'/);
+    const json = await runCli(['validate', '--json', file], { cwd: dir });
+    const [result] = JSON.parse(json.stdout) as { issues: { file?: string; line?: number }[] }[];
+    assert.deepEqual(
+      result!.issues.map((i) => [i.file, i.line]),
+      [
+        [undefined, 7],
+        [manager, 5],
+        [manager, 6],
+      ],
+    );
+  });
+
+  it('a name that is not a string does not move the line of the names after it', async () => {
+    const file = roleFile('nonstring', [
+      'autonomy: drafty',
+      'tools: [fs.read]',
+      'escalate:',
+      '  tiers:',
+      '    - to:',
+      '        - 42',
+      '        - alice',
+      '        - ghost',
+    ]);
+    const lines = await problems(file);
+    assert.equal(lines.length, 3, lines.join('\n'));
+    assert.match(lines[1]!, /nonstring\.yaml:10 escalate\.tiers\[0\]\.to\[0\]: expected string/);
+    assert.match(lines[2]!, /nonstring\.yaml:12 escalate\.tiers\[0\]\.to: ghost is neither/);
+  });
+
   it('a YAML syntax error stops the rest (there is no document to look at)', async () => {
     const file = roleFile('syntax', [
       'autonomy: draft',

@@ -2,12 +2,14 @@
 // and its model answered anyway) takes the child with it: the child is cancelled, signed `nightshift`,
 // with the reason recorded, instead of staying queued for a worker or paused in an inbox for a result
 // nobody reads (decision 049, docs/orchestration.md "Links, crashes, cancel"). Through the library
-// runtime on a real SQLite store: the parent's own end, and a worker's claim of such a child a crash left.
+// runtime on a real SQLite store: the parent's own end, and a worker's claim of such a child a crash left;
+// and `nightshift resume` of one by hand, as a child process, which cancels it as the worker does.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRuntime, loadRoleFile } from '../../src/index.js';
 import type { RunRecord } from '../../src/store/types.js';
 import { newRun, step } from '../contract/store.js';
+import { runCli } from '../support/cli.js';
 import { TASK_INPUT, writeRoleTree } from '../support/delegation.js';
 import { waitFor } from '../support/wait.js';
 
@@ -101,6 +103,43 @@ describe('the children of a parent that succeeded', () => {
     } finally {
       stop.abort();
       await rt.close();
+    }
+  });
+
+  it('are cancelled, not driven, by `nightshift resume` of one by hand, as by a worker', async () => {
+    // Before, the foreground drove it to the end (its model asked, its tools run) for a result nobody
+    // reads, while a worker claiming the same child cancelled it.
+    const t = tree([{ final: { done: true } }]);
+    const rt = await createRuntime({ dataDir: t.dataDir });
+    let childId: string;
+    try {
+      const parent = await rt.run(t.file('desk'), {});
+      assert.equal(parent.status, 'succeeded');
+      const template = (await rt.enqueue(t.file('slow'), { task: 't' })).runId;
+      const recorded = (await rt.store.getRun(template))!;
+      await rt.cancel(template, { by: 'tester' });
+      const child = orphan(parent.runId, {
+        role: recorded.role,
+        roleVersion: recorded.roleVersion,
+        model: recorded.model,
+      });
+      await rt.store.createRun(child, { steps: [step(child.id, 1, 'run_started', {})], at: Date.now() });
+      childId = child.id;
+    } finally {
+      await rt.close();
+    }
+    const res = await runCli(['resume', childId, '--json', '--data-dir', t.dataDir], { cwd: t.dir });
+    assert.equal(res.code, 1, res.stderr);
+    const printed = JSON.parse(res.stdout) as { runId: string; status: string };
+    assert.equal(printed.status, 'cancelled', res.stdout);
+    const after = await createRuntime({ dataDir: t.dataDir });
+    try {
+      const now = (await after.store.getRun(childId))!;
+      assert.equal(now.status, 'cancelled');
+      assert.match(now.error?.message ?? '', CANCELLED_BY_PARENT);
+      assert.equal(now.turns, 0, 'its model was never asked');
+    } finally {
+      await after.close();
     }
   });
 });

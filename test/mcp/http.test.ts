@@ -3,6 +3,7 @@
 // the client lists the tools, starts a run that serve's worker drives, reads it, its log and the inbox. A
 // body nested too deep is refused, and a server-side failure's text never reaches the client.
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -116,6 +117,12 @@ describe('/mcp on serve (streamable HTTP, the SDK client)', () => {
         /a message is a JSON object \(message 2 of the batch\)/,
       ],
       [[{ jsonrpc: '1.0', id: 7, method: 'ping' }], 7, /jsonrpc must be "2\.0" \(message 1 of the batch\)/],
+      // Not the stdio advice ("send one message per line"), which HTTP does not need.
+      [
+        [{ jsonrpc: '2.0', id: 1, method: 'ping' }, [{ jsonrpc: '2.0', id: 2, method: 'ping' }]],
+        null,
+        /^Invalid Request: a batch holds messages, not another batch \(message 2 of the batch is an array\)$/,
+      ],
     ];
     for (const [batch, id, reason] of cases) {
       const res = await post(batch);
@@ -134,6 +141,41 @@ describe('/mcp on serve (streamable HTTP, the SDK client)', () => {
       ((await ok.json()) as { id: number }[]).map((m) => m.id),
       [1, 2],
     );
+  });
+
+  it('serves a client whose Accept admits JSON (none, */*, application/json) and says why it refuses one that does not', async () => {
+    // Before, anything but both types named got the SDK's 406, curl's default `*/*` and no header included.
+    const ping = JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'ping' });
+    const post = (accept: string | undefined) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const headers: Record<string, string> = {
+          'content-type': 'application/json',
+          authorization: `Bearer ${reader}`,
+        };
+        if (accept !== undefined) headers.accept = accept;
+        // node:http, not fetch: fetch adds `accept: */*` when none is given.
+        const req = httpRequest(`${served.url}/mcp`, { method: 'POST', headers }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode!, body }));
+        });
+        req.on('error', reject);
+        req.end(ping);
+      });
+    for (const accept of [undefined, '*/*', 'application/json', 'text/html, application/*;q=0.5']) {
+      const res = await post(accept);
+      assert.equal(res.status, 200, `${accept}: ${res.body}`);
+      assert.deepEqual(JSON.parse(res.body), { jsonrpc: '2.0', id: 9, result: {} });
+    }
+    for (const accept of ['text/event-stream', 'text/html', 'application/json;q=0']) {
+      const res = await post(accept);
+      assert.equal(res.status, 406, `${accept}: ${res.body}`);
+      const answer = JSON.parse(res.body) as { id: unknown; error: { code: number; message: string } };
+      assert.equal(answer.id, null);
+      assert.equal(answer.error.code, -32000);
+      assert.match(answer.error.message, /^Not Acceptable: \/mcp answers application\/json, which Accept: /);
+    }
   });
 
   it('answers JSON that is not a JSON-RPC message with -32600 Invalid Request and its reason, as on stdio', async () => {

@@ -62,8 +62,9 @@ export function improveCommand(program: Command, cli: CliContext): void {
     .option('--history', "list the role's recorded rounds (the role by name or file)")
     .action(async (arg: string, flags: ImproveFlags) => {
       if (flags.history) {
-        const rt = await cli.open(flags);
         const name = /\.ya?ml$/.test(arg) && existsSync(arg) ? (await cli.loadRole(arg)).name : arg;
+        // Only reads: a store that is not there is refused (STORE_NOT_FOUND), not made empty.
+        const rt = await cli.open(flags, { createStore: false });
         const rounds = await allImprovementRounds(rt.store, name);
         cli.print(flags, { role: name, rounds }, formatHistory(name, rounds));
         return;
