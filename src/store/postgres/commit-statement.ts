@@ -4,8 +4,11 @@
 // Five parameters: four JSON arrays (the runs' fences and patches, then the steps, tool calls and audit
 // events of every batch) and the runs' ids. Each record names the run whose batch it belongs to (`gate`) and is
 // inserted only if that run's fenced UPDATE matched, so a run whose seq moved writes nothing at all.
-// Values travel as JSON text inside JSON (decoded with ->> then cast), which keeps JSON columns exactly
-// as given (key order, \u0000 escapes) like the store's other writes.
+// Each array is read by json_to_recordset, which parses it once into typed columns. Reading fields with
+// `e->>'name'` instead parses the element's JSON text again from its start for every field: for a tool
+// call's 17 fields that cost ~10 times as much (bench/README.md, 2026-12-02, "pgrow"). JSON columns travel
+// as JSON text inside JSON (a text column, then cast), which keeps them exactly as given (key order,
+// \u0000 escapes) like the store's other writes.
 import type { CommitBatch, RunPatch } from '../types.js';
 import { jsonText, jsonTextOrNull, txt } from './encode.js';
 
@@ -29,49 +32,54 @@ export const PATCH_COLUMNS: Record<keyof RunPatch, Column> = {
   notBefore: { column: 'not_before', type: 'bigint', encode: asIs },
 };
 
-// A patch key absent from the object keeps the column; present (even as JSON null) sets it.
-const sets = Object.values(PATCH_COLUMNS)
+const patchColumns = Object.values(PATCH_COLUMNS);
+
+/** The bit of `x.given` saying the batch sets a column (a patch key present, even as null). */
+const PATCH_BIT = new Map(patchColumns.map(({ column }, i) => [column, 1 << i]));
+
+/** The SQL type a record column is read as: JSON travels as its text, cast when it is written. */
+const recordType = (type: Column['type']) => (type === 'json' ? 'text' : type);
+
+// A column the batch does not set (its bit in `x.given` clear) keeps its value; one it sets (even to null) takes the patch's.
+const sets = patchColumns
   .map(
     ({ column, type }) =>
-      `${column} = CASE WHEN x.patch -> '${column}' IS NULL THEN r.${column} ELSE (x.patch ->> '${column}')::${type} END`,
+      `${column} = CASE WHEN (x.given & ${PATCH_BIT.get(column)}) = 0 THEN r.${column} ELSE x.p_${column}${type === 'json' ? '::json' : ''} END`,
   )
   .join(',\n    ');
 
 /**
- * Data-modifying statements inserting a JSON array's records (`elements`: a set-returning expression
- * named `e`) whose `gate` is an id returned by the CTE `gate`: written only if that write happened.
+ * Data-modifying statements inserting the records of a JSON array (`param`: its placeholder, e.g. `$2`)
+ * whose `gate` is an id returned by the CTE `gate`: written only if that write happened.
  */
-export const insertSteps = (
-  elements: string,
-  gate: string,
-) => `INSERT INTO steps (run_id, seq, kind, at, data)
-  SELECT e->>'run_id', (e->>'seq')::int, e->>'kind', (e->>'at')::bigint, (e->>'data')::json
-  FROM ${elements} e JOIN ${gate} ON ${gate}.id = e->>'gate'`;
+export const insertSteps = (param: string, gate: string) => `INSERT INTO steps (run_id, seq, kind, at, data)
+  SELECT e.run_id, e.seq, e.kind, e.at, e.data::json
+  FROM json_to_recordset(${param}::json) AS e(gate TEXT, run_id TEXT, seq INT, kind TEXT, at BIGINT, data TEXT)
+  JOIN ${gate} ON ${gate}.id = e.gate`;
 
-export const insertToolCalls = (
-  elements: string,
-  gate: string,
-) => `INSERT INTO tool_calls (key, run_id, step, idx,
+export const insertToolCalls = (param: string, gate: string) => `INSERT INTO tool_calls (key, run_id, step, idx,
     call_id, tool, args, args_hash, decision, reason, status, result, is_error, approval_id, escalation_id,
     started_at, finished_at)
-  SELECT e->>'key', e->>'run_id', (e->>'step')::int, (e->>'idx')::int, e->>'call_id', e->>'tool', (e->>'args')::json,
-    e->>'args_hash', e->>'decision', e->>'reason', e->>'status', (e->>'result')::json, (e->>'is_error')::boolean,
-    e->>'approval_id', e->>'escalation_id', (e->>'started_at')::bigint, (e->>'finished_at')::bigint
-  FROM ${elements} e JOIN ${gate} ON ${gate}.id = e->>'gate'
+  SELECT e.key, e.run_id, e.step, e.idx, e.call_id, e.tool, e.args::json, e.args_hash, e.decision, e.reason,
+    e.status, e.result::json, e.is_error, e.approval_id, e.escalation_id, e.started_at, e.finished_at
+  FROM json_to_recordset(${param}::json) AS e(gate TEXT, key TEXT, run_id TEXT, step INT, idx INT, call_id TEXT,
+    tool TEXT, args TEXT, args_hash TEXT, decision TEXT, reason TEXT, status TEXT, result TEXT, is_error BOOLEAN,
+    approval_id TEXT, escalation_id TEXT, started_at BIGINT, finished_at BIGINT)
+  JOIN ${gate} ON ${gate}.id = e.gate
   ON CONFLICT (run_id, step, idx) DO UPDATE SET key = excluded.key, call_id = excluded.call_id, tool = excluded.tool,
     args = excluded.args, args_hash = excluded.args_hash, decision = excluded.decision, reason = excluded.reason,
     status = excluded.status, result = excluded.result, is_error = excluded.is_error, approval_id = excluded.approval_id,
     escalation_id = excluded.escalation_id, started_at = excluded.started_at, finished_at = excluded.finished_at`;
 
-export const insertAudit = (
-  elements: string,
-  gate: string,
-) => `INSERT INTO audit_events (at, actor, action, run_id, target, data)
-  SELECT (e->>'at')::bigint, e->>'actor', e->>'action', e->>'run_id', e->>'target', (e->>'data')::json
-  FROM ${elements} e JOIN ${gate} ON ${gate}.id = e->>'gate'`;
+export const insertAudit = (param: string, gate: string) => `INSERT INTO audit_events (at, actor, action, run_id, target, data)
+  SELECT e.at, e.actor, e.action, e.run_id, e.target, e.data::json
+  FROM json_to_recordset(${param}::json) AS e(gate TEXT, at BIGINT, actor TEXT, action TEXT, run_id TEXT, target TEXT,
+    data TEXT)
+  JOIN ${gate} ON ${gate}.id = e.gate`;
 
 export const GROUP_COMMIT_SQL = `WITH x AS (
-  SELECT * FROM json_to_recordset($1::json) AS x(id TEXT, expect INT, seq INT, at BIGINT, patch JSON, owner TEXT, epoch INT)
+  SELECT * FROM json_to_recordset($1::json) AS x(id TEXT, expect INT, seq INT, at BIGINT, owner TEXT, epoch INT,
+    given INT, ${patchColumns.map(({ column, type }) => `p_${column} ${recordType(type)}`).join(', ')})
 ), u AS (
   UPDATE runs r SET seq = x.seq, updated_at = x.at,
     ${sets}
@@ -81,9 +89,9 @@ export const GROUP_COMMIT_SQL = `WITH x AS (
     -- A driver's batch is also fenced by its lease (CommitBatch.lease).
     AND (x.owner IS NULL OR (r.lease_owner = x.owner AND r.lease_epoch = x.epoch))
   RETURNING r.id
-), s AS (${insertSteps('json_array_elements($2::json)', 'u')}
-), t AS (${insertToolCalls('json_array_elements($3::json)', 'u')}
-), a AS (${insertAudit('json_array_elements($4::json)', 'u')}
+), s AS (${insertSteps('$2', 'u')}
+), t AS (${insertToolCalls('$3', 'u')}
+), a AS (${insertAudit('$4', 'u')}
 )
 SELECT id FROM u`;
 
@@ -144,21 +152,23 @@ export function groupCommitParams(
   const calls: unknown[] = [];
   const audit: unknown[] = [];
   for (const b of batches) {
-    const patch: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(b.run ?? {})) {
-      if (value === undefined) continue;
-      const c = PATCH_COLUMNS[key as keyof RunPatch];
-      const encoded = c.encode(value);
-      patch[c.column] = typeof encoded === 'string' ? txt(encoded) : encoded;
-    }
-    fences.push({
+    const fence: Record<string, unknown> = {
       id: b.runId,
       expect: b.expectSeq,
       seq: b.expectSeq + b.steps.length,
       at: b.at,
-      patch,
       ...(b.lease ? { owner: b.lease.owner, epoch: b.lease.epoch } : {}),
-    });
+    };
+    let given = 0;
+    for (const [key, value] of Object.entries(b.run ?? {})) {
+      if (value === undefined) continue;
+      const c = PATCH_COLUMNS[key as keyof RunPatch];
+      const encoded = c.encode(value);
+      fence[`p_${c.column}`] = typeof encoded === 'string' ? txt(encoded) : encoded;
+      given |= PATCH_BIT.get(c.column)!;
+    }
+    fence.given = given;
+    fences.push(fence);
     const rows = recordRows(b);
     steps.push(...rows.steps);
     calls.push(...rows.calls);

@@ -108,10 +108,10 @@ function recordCtes(
 ): string[] {
   const rows = recordRows(batch);
   const ctes: string[] = [];
-  const add = (name: string, records: unknown[], insert: (elements: string, gate: string) => string) => {
+  const add = (name: string, records: unknown[], insert: (param: string, gate: string) => string) => {
     if (records.length === 0) return;
     params.push(JSON.stringify(records));
-    ctes.push(`${name} AS (${insert(`json_array_elements($${params.length}::json)`, gate)})`);
+    ctes.push(`${name} AS (${insert(`$${params.length}`, gate)})`);
   };
   add('s', rows.steps, insertSteps);
   add('t', rows.calls, insertToolCalls);

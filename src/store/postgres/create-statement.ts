@@ -62,14 +62,16 @@ export function runParams(run: RunRecord): unknown[] {
  * nothing of it is written: its records are gated on the ids the insert returned, as in the grouped
  * engine commit). Two runs of one group with the same key: the first is inserted, the second is not.
  */
+// The runs are read with json_to_recordset (one parse of the array; commit-statement.ts says why), JSON
+// columns as their text, then cast.
 export const CREATE_GROUP_SQL = `WITH r AS (
   INSERT INTO runs (${columnList})
-  SELECT ${RUN_COLUMNS.map(([c, type]) => (type === 'text' ? `e->>'${c}'` : `(e->>'${c}')::${type}`)).join(', ')}
-  FROM json_array_elements($1::json) e
+  SELECT ${RUN_COLUMNS.map(([c, type]) => (type === 'json' ? `e.${c}::json` : `e.${c}`)).join(', ')}
+  FROM json_to_recordset($1::json) AS e(${RUN_COLUMNS.map(([c, type]) => `${c} ${type === 'json' ? 'TEXT' : type.toUpperCase()}`).join(', ')})
   ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
-), s AS (${insertSteps('json_array_elements($2::json)', 'r')}
-), t AS (${insertToolCalls('json_array_elements($3::json)', 'r')}
-), a AS (${insertAudit('json_array_elements($4::json)', 'r')}
+), s AS (${insertSteps('$2', 'r')}
+), t AS (${insertToolCalls('$3', 'r')}
+), a AS (${insertAudit('$4', 'r')}
 )
 SELECT id FROM r`;
 
