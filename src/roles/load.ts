@@ -224,6 +224,15 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue, roleFile?: s
     for (const p of regexProblems(rule.when)) issue(['escalation', i, ...pathSegments(p.path)], p.message);
   });
   spec.scope.commands.forEach((rule, i) => {
+    // shell.exec takes a bare name or an absolute path (shell-exec.ts): `./run.sh` or `bin/x` would be
+    // denied at every call, so the entry is refused here, where the author sees it, like a host that
+    // can never match.
+    const program = typeof rule === 'string' ? rule : rule.program;
+    if (program.includes('/') && !isAbsolute(program))
+      issue(
+        typeof rule === 'string' ? ['scope', 'commands', i] : ['scope', 'commands', i, 'program'],
+        `expected a bare name (git, looked up on /usr/local/bin:/usr/bin:/bin) or an absolute path, got '${program}': a relative path never runs (every call of it is denied)`,
+      );
     if (typeof rule === 'string') return;
     rule.args?.forEach((re, j) => {
       try {

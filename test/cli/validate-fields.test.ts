@@ -158,3 +158,32 @@ describe('validate: who is asked', () => {
     );
   });
 });
+
+describe('validate: scope.commands entries', () => {
+  it('refuses a relative path (every call of it would be denied), naming each entry; bare names and absolute paths pass', async () => {
+    const { file, lineOf } = roleFile([
+      'tools: [shell.exec]',
+      'scope:',
+      '  commands:',
+      '    - ./run.sh',
+      '    - { program: bin/tool, args: [x] }',
+      '    - ls',
+      '    - /usr/bin/env',
+    ]);
+    const v = await runCli(['validate', file]);
+    assert.equal(v.code, 2, v.stderr);
+    assert.match(
+      v.stderr,
+      new RegExp(
+        `fields\\.yaml:${lineOf('./run.sh')} scope\\.commands\\[0\\]: expected a bare name .* got '\\./run\\.sh'`,
+      ),
+    );
+    assert.match(
+      v.stderr,
+      new RegExp(
+        `fields\\.yaml:${lineOf('bin/tool')} scope\\.commands\\[1\\]\\.program: expected a bare name .* got 'bin/tool'`,
+      ),
+    );
+    assert.equal(v.stderr.trim().split('\n').length, 2, v.stderr);
+  });
+});
