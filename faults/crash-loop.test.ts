@@ -84,9 +84,13 @@ async function scenario(kind: StoreKind): Promise<void> {
     if (killed.length !== MAX_ATTEMPTS)
       problems.push(`${killed.length} processes ran the call and were killed; expected ${MAX_ATTEMPTS}`);
     if (snap?.run.status !== 'failed' || snap.run.error?.code !== 'RUN_CRASHED')
-      problems.push(`the run ended ${snap?.run.status} ${snap?.run.error?.code ?? ''}, not failed RUN_CRASHED`);
+      problems.push(
+        `the run ended ${snap?.run.status} ${snap?.run.error?.code ?? ''}, not failed RUN_CRASHED`,
+      );
     if (payments.applied(snap?.toolCalls[0]?.key ?? '') !== 1)
-      problems.push(`the idempotent charge was applied ${payments.applied(snap?.toolCalls[0]?.key ?? '')} times`);
+      problems.push(
+        `the idempotent charge was applied ${payments.applied(snap?.toolCalls[0]?.key ?? '')} times`,
+      );
     if (t.lost + t.duplicated + t.stuck > 0) problems.push(...t.details);
     if (recoveryMs === null || recoveryMs > boundMs)
       problems.push(`settled ${recoveryMs === null ? 'never' : `${recoveryMs} ms`} after the last kill`);

@@ -131,7 +131,10 @@ export function startWork(
       if (ended?.status === 'failed') o.onRunSettled?.(ended);
     },
     // Not a passing outage (those the claim itself meets and waits out): the store must be reopened.
-    mayClaim: () => store.health?.().code !== 'WAL_SYNC_FAILED',
+    mayClaim: () => {
+      const code = store.health?.().code;
+      return code !== 'WAL_SYNC_FAILED' && code !== 'STORE_CORRUPT';
+    },
     concurrency: o.concurrency,
     pollMs: o.pollMs ?? 200,
     signal: o.signal,

@@ -269,7 +269,13 @@ async function serveUntilStopped(
     // listener holds the channel (and so the process) open: it is removed as shutdown begins.
     const onParentGone = () => onSignal('parent gone');
     const onSignal = (signal: string) => {
-      if (stopping) return;
+      // A second SIGTERM/SIGINT (a supervisor that repeats it, Ctrl-C twice) must not kill the process with
+      // the default action mid-drain: its runs would stay `running` until their lease ran out and their
+      // takeover would count as a crash. It is logged and the drain goes on; SIGKILL is the way to cut it.
+      if (stopping) {
+        log.info({ signal, graceMs: settings.graceMs }, 'already shutting down: the drain goes on');
+        return;
+      }
       stopping = true;
       process.off('disconnect', onParentGone);
       log.info({ signal, graceMs: settings.graceMs }, 'shutting down');
@@ -278,8 +284,8 @@ async function serveUntilStopped(
         () => resolve(),
       );
     };
-    process.once('SIGTERM', () => onSignal('SIGTERM'));
-    process.once('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+    process.on('SIGINT', () => onSignal('SIGINT'));
     // Gone already (during startup), or watched from here on by the shutdown's own listener.
     const goneAlready = parent?.gone() === true || (parent !== undefined && !process.connected);
     parent?.stop();

@@ -41,9 +41,10 @@ export interface StoreHealth {
   ok: boolean;
   /**
    * Why not: STORE_UNAVAILABLE (database unreachable), DISK_FULL, WAL_SYNC_FAILED (an fsync of the
-   * embedded store's WAL failed: durable claims fail until the store is reopened).
+   * embedded store's WAL failed: durable claims fail until the store is reopened), STORE_CORRUPT (SQLite
+   * found the embedded store's file damaged: nothing more is claimed until it is restored and reopened).
    */
-  code?: 'STORE_UNAVAILABLE' | 'DISK_FULL' | 'WAL_SYNC_FAILED';
+  code?: 'STORE_UNAVAILABLE' | 'DISK_FULL' | 'WAL_SYNC_FAILED' | 'STORE_CORRUPT';
   reason?: string;
 }
 

@@ -26,11 +26,14 @@ export class DiskHealth {
   private checkpoints: Outage | undefined;
   /** Why the WAL can no longer be synced (sticky: see walSyncFailed). */
   private walSync: string | undefined;
+  /** Why the file is judged damaged (sticky: see corrupt). */
+  private damaged: string | undefined;
   private readonly listeners = new Set<Listener>();
   private lastCommit = 0;
   private timer: NodeJS.Timeout | undefined;
 
   current(): StoreHealth {
+    if (this.damaged) return { ok: false, code: 'STORE_CORRUPT', reason: this.damaged };
     if (this.walSync) return { ok: false, code: 'WAL_SYNC_FAILED', reason: this.walSync };
     if (this.writes) return { ok: false, code: 'DISK_FULL', reason: this.writes.reason };
     if (this.checkpoints) {
@@ -51,6 +54,18 @@ export class DiskHealth {
     if (this.walSync) return;
     this.change(() => {
       this.walSync = `syncing the WAL to disk failed (${reason}): claims of non-idempotent calls fail until the store is reopened (restart the process)`;
+    }, {});
+  }
+
+  /**
+   * SQLite reported the file damaged: it does not mend itself, and driving runs over it would fail each
+   * one in turn (or commit next to pages it cannot read), so the store is not ready until it is restored
+   * and the process restarted. Nothing here writes to the file.
+   */
+  corrupt(reason: string): void {
+    if (this.damaged) return;
+    this.change(() => {
+      this.damaged = reason;
     }, {});
   }
 

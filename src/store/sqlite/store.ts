@@ -17,7 +17,7 @@ import { accessMethods } from './store-access.js';
 import { agentMethods } from './store-agents.js';
 import { catalogMethods } from './store-catalog.js';
 import { decisionMethods } from './store-decisions.js';
-import { isDiskFull, storeError } from './store-error.js';
+import { isCorrupt, isDiskFull, storeError } from './store-error.js';
 import type { SqliteIo } from './store-io.js';
 import { readMethods } from './store-reads.js';
 import { runMethods } from './store-runs.js';
@@ -64,6 +64,7 @@ export class SqliteStore implements Store, SqliteIo {
     this.writes.admit = () => this.gate.admit();
     this.writes.onOutcome = (err) => {
       if (err === undefined) this.disk.writeCommitted();
+      else if (isCorrupt(err)) this.disk.corrupt(storeError(this.path, 'a write', err).message);
       else if (isDiskFull(err)) {
         this.gate.close();
         this.disk.writeFailedDiskFull((err as Error).message);
@@ -90,7 +91,9 @@ export class SqliteStore implements Store, SqliteIo {
       this.writes.flush();
       return Promise.resolve(fn(this.s));
     } catch (err) {
-      return Promise.reject(storeError(this.path, what, err));
+      const failed = storeError(this.path, what, err);
+      if (isCorrupt(err)) this.disk.corrupt(failed.message);
+      return Promise.reject(failed);
     }
   }
 

@@ -1,0 +1,50 @@
+// SIGTERM twice (a supervisor that repeats it, Ctrl-C pressed twice) during a run: the second signal must
+// not kill `serve` with the default action mid-drain. The drain goes on as documented (docs/deployment.md,
+// "The queue and crash recovery"): after --grace-ms the run in flight goes back on the queue with its
+// lease released, and the process exits 0, instead of dying by the signal with the run left `running`.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import { authFor, startServe } from '../support/cli.js';
+import { testRoles } from '../support/roles.js';
+import { waitFor } from '../support/wait.js';
+
+const role = testRoles();
+
+describe('serve and SIGTERM twice', () => {
+  it('drains as on one SIGTERM: the run is handed back, the process exits 0', async () => {
+    const r = role({
+      autonomy: 'full',
+      tools: ['ledger.append_once'],
+      turns: [{ call: 'ledger.append_once', args: { entry: 'e1', hold: 'h1' } }, { final: { ok: true } }],
+      extra: { triggers: [{ event: 'go' }] },
+    });
+    const served = await startServe([r.dir, '--port', '0', '--data-dir', r.dataDir, '--grace-ms', '1500']);
+    const res = await fetch(`${served.url}/events/go`, {
+      method: 'POST',
+      headers: { ...authFor(served.url), 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(res.status, 202);
+    const runId = ((await res.json()) as { runs: { runId: string }[] }).runs[0]!.runId;
+    await waitFor(async () => existsSync(join(r.workspace, 'reached-h1')) || undefined, 'the tool to start');
+    served.child.kill('SIGTERM');
+    await waitFor(async () => /shutting down/.test(served.stdout()) || undefined, 'the shutdown to begin');
+    served.child.kill('SIGTERM');
+    const exited = await served.done;
+    assert.deepEqual({ code: exited.code, signal: exited.signal }, { code: 0, signal: null }, exited.stderr);
+    assert.match(served.stdout(), /already shutting down/);
+    const store = openSqliteStore({ dataDir: r.dataDir });
+    try {
+      await store.init();
+      const run = await store.getRun(runId);
+      assert.equal(run?.status, 'queued');
+      assert.equal(run?.leaseOwner, null);
+      assert.equal(run?.attempt, 1);
+    } finally {
+      await store.close();
+    }
+  });
+});
