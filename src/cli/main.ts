@@ -40,7 +40,13 @@ export async function main(
     // --version of its own (`stats --version <role version>`).
     .enablePositionalOptions()
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .configureOutput({
+      writeOut: (s) => io.out(s.trimEnd()),
+      writeErr: (s) => io.err(s.trimEnd()),
+      // commander's own refusals (an unknown option, a missing argument, a repeated flag) carry the stable
+      // code every other error has (`error [USAGE]: …`, docs/errors.md), so a script can match on it.
+      outputError: (s, write) => write(s.replace(/^error: /, 'error [USAGE]: ')),
+    })
     .showHelpAfterError(`(run ${cmd} --help for usage)`);
   // In the order `--help` lists them.
   runCommand(program, cli);
