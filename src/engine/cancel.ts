@@ -38,7 +38,7 @@ export async function cancelRunAs(
   const by = input.by;
   for (let attempt = 1; ; attempt++) {
     const snapshot = await store.loadRun(input.runId);
-    if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${input.runId}`);
+    if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${input.runId} (see nightshift runs)`);
     // The log is not read: a run whose steps this version cannot read must still be cancellable.
     const state = RunState.withoutLog(snapshot);
     try {

@@ -257,4 +257,37 @@ describe('CLI errors', () => {
     assert.equal(out.status, 'failed');
     assert.equal(out.error.code, 'OUTPUT_INVALID');
   });
+
+  it("commander's own refusals carry the USAGE code like every other error (docs/errors.md)", async () => {
+    const r = role({ autonomy: 'full', turns: [done] });
+    const cases: string[][] = [
+      ['runs', '--colour'],
+      ['inbox', '--version'],
+      ['run'],
+      ['runs', '--status', 'exploded'],
+      ['reject', 'apr_x'],
+      ['audit', 'bogus'],
+      ['runs', '--limit', '5', '--limit', '6'],
+    ];
+    for (const args of cases) {
+      const res = await runCli([...args, '--data-dir', r.dataDir]);
+      assert.equal(res.code, 2, args.join(' '));
+      assert.match(res.stderr, /^error \[USAGE\]: /, `${args.join(' ')}: ${res.stderr}`);
+    }
+  });
+
+  it('cancel of an unknown run says where the runs are listed, as show and resume do', async () => {
+    const r = role({ autonomy: 'full', turns: [done] });
+    await runCli(['run', r.file, '--data-dir', r.dataDir]);
+    const id = 'run_01m8ve1mtg19pd0a3dexvnryj8';
+    for (const command of ['show', 'resume', 'cancel']) {
+      const res = await runCli([command, id, '--data-dir', r.dataDir]);
+      assert.equal(res.code, 2, command);
+      assert.match(
+        res.stderr,
+        new RegExp(`error \\[RUN_NOT_FOUND\\]: no run ${id} \\(see (npx )?nightshift runs\\)`),
+        command,
+      );
+    }
+  });
 });
