@@ -57,7 +57,10 @@ export const insertSteps = (param: string, gate: string) => `INSERT INTO steps (
   FROM json_to_recordset(${param}::json) AS e(gate TEXT, run_id TEXT, seq INT, kind TEXT, at BIGINT, data TEXT)
   JOIN ${gate} ON ${gate}.id = e.gate`;
 
-export const insertToolCalls = (param: string, gate: string) => `INSERT INTO tool_calls (key, run_id, step, idx,
+export const insertToolCalls = (
+  param: string,
+  gate: string,
+) => `INSERT INTO tool_calls (key, run_id, step, idx,
     call_id, tool, args, args_hash, decision, reason, status, result, is_error, approval_id, escalation_id,
     started_at, finished_at)
   SELECT e.key, e.run_id, e.step, e.idx, e.call_id, e.tool, e.args::json, e.args_hash, e.decision, e.reason,
@@ -71,7 +74,10 @@ export const insertToolCalls = (param: string, gate: string) => `INSERT INTO too
     status = excluded.status, result = excluded.result, is_error = excluded.is_error, approval_id = excluded.approval_id,
     escalation_id = excluded.escalation_id, started_at = excluded.started_at, finished_at = excluded.finished_at`;
 
-export const insertAudit = (param: string, gate: string) => `INSERT INTO audit_events (at, actor, action, run_id, target, data)
+export const insertAudit = (
+  param: string,
+  gate: string,
+) => `INSERT INTO audit_events (at, actor, action, run_id, target, data)
   SELECT e.at, e.actor, e.action, e.run_id, e.target, e.data::json
   FROM json_to_recordset(${param}::json) AS e(gate TEXT, at BIGINT, actor TEXT, action TEXT, run_id TEXT, target TEXT,
     data TEXT)
