@@ -126,6 +126,44 @@ describe('postgres specifics', { skip }, () => {
     }
   });
 
+  it('while a commit is in flight, the commits that arrive meanwhile wait and travel together in the next statement', async () => {
+    const store = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
+    await store.init();
+    const { Client } = (await import('pg')).default;
+    const locker = new Client({ connectionString: TEST_DATABASE_URL });
+    await locker.connect();
+    try {
+      const runs = Array.from({ length: 9 }, () => newRun());
+      for (const run of runs) await store.createRun(run, { steps: [step(run.id, 1, 'run_started')], at: 1 });
+      const commit = (i: number) =>
+        store.commit({ runId: runs[i]!.id, expectSeq: 1, steps: [step(runs[i]!.id, 2)], at: 2 });
+      // Another connection holds run 0's row, so the statement carrying run 0's commit stays in flight.
+      await locker.query('BEGIN');
+      await locker.query(`SELECT 1 FROM ${schema}.runs WHERE id = $1 FOR UPDATE`, [runs[0]!.id]);
+      const before = { ...store.groupCommit.stats };
+      const all = [commit(0)];
+      // Two waves, well apart, while run 0's statement waits on the lock.
+      await new Promise((r) => setTimeout(r, 100));
+      for (let i = 1; i <= 4; i++) all.push(commit(i));
+      await new Promise((r) => setTimeout(r, 200));
+      for (let i = 5; i <= 8; i++) all.push(commit(i));
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(
+        store.groupCommit.stats.statements - before.statements,
+        1,
+        'only run 0 sent while it waits',
+      );
+      await locker.query('COMMIT');
+      await Promise.all(all);
+      // Run 0's statement, then one for the eight that waited (two in flight sent each wave on its own).
+      assert.equal(store.groupCommit.stats.statements - before.statements, 2);
+      for (const run of runs) assert.equal((await store.loadRun(run.id))!.steps.length, 2);
+    } finally {
+      await locker.end();
+      await store.close();
+    }
+  });
+
   it('runs created together travel as one statement; a known idempotency key, even one repeated in the group, creates nothing', async () => {
     const store = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
     await store.init();
