@@ -10,7 +10,7 @@ import { chainsOf } from './delegation/chain.js';
 import { continueParents } from './delegation/parents.js';
 import { summarizeRun } from './delegation/waiting-children.js';
 import { type Autonomy, RUN_STATUSES, type RunStatus } from './domain.js';
-import { cancelRun } from './engine/cancel.js';
+import { cancelRun, endedForGood } from './engine/cancel.js';
 import type { EngineContext } from './engine/context.js';
 import { holderIsDeadHere, newLeaseOwner } from './engine/lease.js';
 import { placeLimit } from './engine/place.js';
@@ -317,6 +317,12 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       }
       // A manager run resumed by hand goes on to the run it decided for: always settled.
       if (isManagerRunKey(run.idempotencyKey)) return settled(runId);
+      // A child cancelled here, not driven, as its parent had ended for good (engine/start.ts, decision
+      // 049): that cancel is the outcome; the parent's end came without it.
+      if (state.run.status === 'cancelled' && run.status !== 'cancelled' && run.parentRunId) {
+        const parent = await store.getRun(run.parentRunId);
+        if (parent && endedForGood(parent)) return summary(state);
+      }
       // A child run that ended continues its parent (and so on up): what a decision on a specialist's
       // draft or escalation leads to is the orchestrator's outcome, reported here.
       const placeWait: { role?: string; concurrency?: number } = {};

@@ -14,6 +14,7 @@ import type { CommitBatch, RoleVersionRecord, RunRecord, RunSnapshot } from '../
 import { TERMINAL_STATUSES } from '../store/types.js';
 import type { Redactor } from '../tools/secrets.js';
 import { lowerRung } from './authority-cap.js';
+import { cancelChildrenOfEnded, endedForGood } from './cancel.js';
 import type { ChildRunner, ChildStart, EngineContext } from './context.js';
 import { driveRun } from './drive.js';
 import { acquireLease, holderIsDeadHere } from './lease.js';
@@ -400,6 +401,16 @@ export async function resumeRun(
     const run = await ctx.store.getRun(runId);
     if (!run) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
     if (TERMINAL_STATUSES.includes(run.status)) return new RunState((await ctx.store.loadRun(runId))!);
+    // A child whose parent ended for good (a crash came between the parent's end and the cancel of its
+    // children) is cancelled, not driven, by a hand resume or a decision as by a worker's claim
+    // (runtime/work.ts, decision 049): nobody will read its result.
+    if (run.parentRunId) {
+      const parent = await ctx.store.getRun(run.parentRunId);
+      if (parent && endedForGood(parent)) {
+        await cancelChildrenOfEnded(ctx.store, ctx.clock, parent);
+        return new RunState((await ctx.store.loadRun(runId))!);
+      }
+    }
   }
   if (ctx.driving?.has(runId)) {
     throw new NightshiftError('RUN_LEASED', `run ${runId} is being executed by this process already`);

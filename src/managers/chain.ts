@@ -28,7 +28,9 @@ export async function loadManagerChain(role: Role, loadRole: LoadRole): Promise<
       manager = await loadRole(file);
     } catch (err) {
       if (!RoleInvalidError.isInstance(err))
-        throw new RoleInvalidError([managerIssue(role, `manager role ${file} is invalid: ${(err as Error).message}`)]);
+        throw new RoleInvalidError([
+          managerIssue(role, `manager role ${file} is invalid: ${(err as Error).message}`),
+        ]);
       // Said at this role's `manager:` line, and each problem again at its own line of the manager's
       // file (or of a file that one names), where it is mended: "fix line 7 of this file" would be wrong.
       const count = `${err.issues.length} problem${err.issues.length === 1 ? '' : 's'}`;

@@ -73,7 +73,11 @@ export async function answerMcp(o: McpHttpOptions, req: IncomingMessage, res: Se
   const accept = req.headers.accept;
   if (!acceptsJson(accept)) {
     res.writeHead(406, { 'content-type': 'application/json' }).end(
-      JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message: notAcceptable(accept!) } }),
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32000, message: notAcceptable(accept!) },
+      }),
     );
     return;
   }

@@ -106,7 +106,10 @@ describe('validate: every problem of a role file at once', () => {
     const file = roleFile('managed', ['autonomy: draft', 'tools: [fs.read]', 'manager: ./bad-manager.yaml']);
     const lines = await problems(file);
     assert.equal(lines.length, 3, lines.join('\n'));
-    assert.match(lines[0]!, /managed\.yaml:7 manager: manager role .*bad-manager\.yaml is invalid \(2 problems/);
+    assert.match(
+      lines[0]!,
+      /managed\.yaml:7 manager: manager role .*bad-manager\.yaml is invalid \(2 problems/,
+    );
     assert.match(lines[1]!, /bad-manager\.yaml:5 autonomy: expected one of/);
     assert.match(lines[2]!, /bad-manager\.yaml:6 tools\[0\]: unknown tool 'fs\.reed'/);
     const json = await runCli(['validate', '--json', file], { cwd: dir });

@@ -116,14 +116,16 @@ describe('the children of a parent that succeeded', () => {
       const parent = await rt.run(t.file('desk'), {});
       assert.equal(parent.status, 'succeeded');
       const template = (await rt.enqueue(t.file('slow'), { task: 't' })).runId;
-      const recorded = (await rt.store.getRun(template))!;
+      const recorded = (await rt.store.loadRun(template))!;
       await rt.cancel(template, { by: 'tester' });
       const child = orphan(parent.runId, {
-        role: recorded.role,
-        roleVersion: recorded.roleVersion,
-        model: recorded.model,
+        role: recorded.run.role,
+        roleVersion: recorded.run.roleVersion,
+        model: recorded.run.model,
       });
-      await rt.store.createRun(child, { steps: [step(child.id, 1, 'run_started', {})], at: Date.now() });
+      // Its first step as a real start records it, so a driver could take it up.
+      const started = recorded.steps[0]!.data as Record<string, unknown>;
+      await rt.store.createRun(child, { steps: [step(child.id, 1, 'run_started', started)], at: Date.now() });
       childId = child.id;
     } finally {
       await rt.close();
