@@ -94,7 +94,7 @@ async function scenario(kind: StoreKind): Promise<void> {
     if (t.lost + t.duplicated + t.stuck > 0) problems.push(...t.details);
     if (recoveryMs === null || recoveryMs > boundMs)
       problems.push(`settled ${recoveryMs === null ? 'never' : `${recoveryMs} ms`} after the last kill`);
-    // The process that failed the run is up, and does the next run (the loop did not take it down too).
+    // The cluster still works after the loop: a live process (the newest; any may claim it) does the next run.
     payments.disarm('after');
     const next = await emitEvents(cluster.workers.at(-1)!.url, 1, `after-loop-${kind}`);
     const nextSettled = await waitSettled(cluster, next, 30_000);

@@ -3,6 +3,7 @@
 // The messages come from zod-issues.ts; this file owns parsing and finding the line of a key path.
 import {
   type Document,
+  isAlias,
   isMap,
   isPair,
   isScalar,
@@ -72,6 +73,8 @@ export class YamlSource implements IssueLocator {
     if (parse.length > 0) return parse;
     const tags = [...this.unsupportedTags(), ...this.collectionKeys()];
     if (tags.length > 0) return byLine(tags);
+    const warned = this.warnings();
+    if (warned.length > 0) return warned;
     const converted = this.converted();
     if (!('error' in converted)) return [];
     // yaml refuses to expand aliases past its limit (a "billion laughs" file, a few lines that would
@@ -87,6 +90,24 @@ export class YamlSource implements IssueLocator {
       ? 'YAML: its aliases (*name) expand to too many values; write the values out instead'
       : `YAML: ${converted.error.message}`;
     return [{ file: this.displayPath, ...(line ? { line } : {}), path: '', message }];
+  }
+
+  /**
+   * What yaml only warns of (a tag it cannot apply, such as `!!map` on a list; a directive it does not
+   * know): the file would load as something other than what it says, so it is refused at its line, in
+   * yaml's words (its own printing of them is off: logLevel 'error').
+   */
+  private warnings(): Issue[] {
+    return this.doc.warnings.map((w) => {
+      const pos = w.linePos?.[0] ?? this.lines.linePos(w.pos[0]);
+      return {
+        file: this.displayPath,
+        line: pos.line,
+        column: pos.col,
+        path: '',
+        message: `YAML: ${w.message.replace(/ at line \d+, column \d+.*$/s, '')} (at ${pos.line}:${pos.col})`,
+      };
+    });
   }
 
   /** Values tagged with anything but JSON's types (JSON_TAGS): `!!binary`, `!!set`, `!!omap`, `!foo`. */
@@ -120,14 +141,16 @@ export class YamlSource implements IssueLocator {
     const issues: Issue[] = [];
     visit(this.doc, {
       Pair: (_k, pair) => {
-        const key = pair.key as Node | null;
+        const written = pair.key as Node | null;
+        // `*k : 1` where `&k` names a list is a list key too, reported where the alias is written.
+        const key = isAlias(written) ? written.resolve(this.doc) : written;
         if (!isMap(key) && !isSeq(key)) return;
-        const pos = key.range ? this.lines.linePos(key.range[0]) : undefined;
+        const pos = written?.range ? this.lines.linePos(written.range[0]) : undefined;
         issues.push({
           file: this.displayPath,
           ...(pos ? { line: pos.line, column: pos.col } : {}),
           path: '',
-          message: `YAML: the key${pos ? ` at ${pos.line}:${pos.col}` : ''} is ${isMap(key) ? 'a mapping' : 'a list'}; keys are text (a name such as autonomy)`,
+          message: `YAML: the key${pos ? ` at ${pos.line}:${pos.col}` : ''} is ${isMap(key) ? 'a mapping' : 'a list'}; keys are text (a name)`,
         });
       },
     });

@@ -7,18 +7,29 @@ import type { IncomingMessage } from 'node:http';
 /** What /mcp answers with; a client's `Accept` must admit it. */
 const ANSWERED = 'application/json';
 
+/** How specifically a media range names `application/json`: 2 exactly, 1 `application/*`, 0 `*\/*`. */
+const SPECIFICITY: Record<string, number> = { [ANSWERED]: 2, 'application/*': 1, '*/*': 0 };
+
 /**
- * True when `header` admits a JSON answer: absent (HTTP: any type), or naming `application/json`,
- * `application/*` or `*\/*` with a quality above 0.
+ * True when `header` admits a JSON answer: absent (HTTP: any type), or whose most specific range naming
+ * `application/json` (itself, `application/*`, then `*\/*`) has a quality above 0. The most specific
+ * range decides (RFC 9110 §12.5.1), so `application/json;q=0, *\/*` refuses JSON.
  */
 export function acceptsJson(header: string | undefined): boolean {
   if (header === undefined || header.trim() === '') return true;
-  return header.split(',').some((range) => {
-    const [type, ...params] = range.split(';').map((p) => p.trim().toLowerCase());
-    if (type !== ANSWERED && type !== 'application/*' && type !== '*/*') return false;
-    const q = params.find((p) => /^q\s*=/.test(p));
-    return q === undefined || Number(q.slice(q.indexOf('=') + 1).trim()) > 0;
-  });
+  let best: { specificity: number; q: number } | undefined;
+  for (const range of header.split(',')) {
+    const [type = '', ...params] = range.split(';').map((p) => p.trim().toLowerCase());
+    const specificity = SPECIFICITY[type];
+    if (specificity === undefined) continue;
+    const qParam = params.find((p) => /^q\s*=/.test(p));
+    const q = qParam === undefined ? 1 : Number(qParam.slice(qParam.indexOf('=') + 1).trim());
+    const quality = Number.isFinite(q) ? q : 0;
+    // Among ranges of equal specificity the best quality counts (a header naming one twice).
+    if (best === undefined || specificity > best.specificity) best = { specificity, q: quality };
+    else if (specificity === best.specificity) best.q = Math.max(best.q, quality);
+  }
+  return best !== undefined && best.q > 0;
 }
 
 /** The 406 message for a client whose `Accept` leaves JSON out. */

@@ -262,21 +262,30 @@ async function serveUntilStopped(
     stop = (graceMs) => daemon.close(graceMs);
     await host.onListening?.(daemon.url, rt);
   }
+  const onTerm = () => onSignal('SIGTERM');
+  const onInt = () => onSignal('SIGINT');
+  let onSignal: (signal: string) => void = () => {};
   await new Promise<void>((resolve) => {
-    let stopping = false;
+    let stoppingAt: number | undefined;
     // A --worker-only child whose parent died (SIGKILL, a crash) would otherwise work on alone, unseen and
     // never stopped: the IPC channel closing is how it learns, and it shuts down as on SIGTERM. The
     // listener holds the channel (and so the process) open: it is removed as shutdown begins.
     const onParentGone = () => onSignal('parent gone');
-    const onSignal = (signal: string) => {
-      // A second SIGTERM/SIGINT (a supervisor that repeats it, Ctrl-C twice) must not kill the process with
-      // the default action mid-drain: its runs would stay `running` until their lease ran out and their
-      // takeover would count as a crash. It is logged and the drain goes on; SIGKILL is the way to cut it.
-      if (stopping) {
-        log.info({ signal, graceMs: settings.graceMs }, 'already shutting down: the drain goes on');
-        return;
+    onSignal = (signal: string) => {
+      // A second SIGTERM/SIGINT (a supervisor that repeats it, Ctrl-C twice) within the grace period must
+      // not kill the process mid-drain: its runs would stay `running` until their lease ran out and their
+      // takeover would count as a crash. It is logged and the drain goes on. Once the grace period is over
+      // the drain is stuck (a worker process that does not exit), and a repeat ends the process at once,
+      // as the signal's default action would (the worker processes see their parent go and stop).
+      if (stoppingAt !== undefined) {
+        if (Date.now() - stoppingAt < settings.graceMs) {
+          log.info({ signal, graceMs: settings.graceMs }, 'already shutting down: the drain goes on');
+          return;
+        }
+        log.warn({ signal, graceMs: settings.graceMs }, 'the drain outlasted its grace period: stopping now');
+        process.exit(signal === 'SIGINT' ? 130 : 143);
       }
-      stopping = true;
+      stoppingAt = Date.now();
       process.off('disconnect', onParentGone);
       log.info({ signal, graceMs: settings.graceMs }, 'shutting down');
       Promise.all([stop(settings.graceMs), children?.stop()]).then(
@@ -284,12 +293,15 @@ async function serveUntilStopped(
         () => resolve(),
       );
     };
-    process.on('SIGTERM', () => onSignal('SIGTERM'));
-    process.on('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
     // Gone already (during startup), or watched from here on by the shutdown's own listener.
     const goneAlready = parent?.gone() === true || (parent !== undefined && !process.connected);
     parent?.stop();
     if (goneAlready) onParentGone();
     else if (parent) process.once('disconnect', onParentGone);
   });
+  // Drained: a signal from here on takes its default action (serve() may be called again in one process).
+  process.off('SIGTERM', onTerm);
+  process.off('SIGINT', onInt);
 }

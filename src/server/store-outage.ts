@@ -58,6 +58,18 @@ export function storeFailureAnswer(
       },
     };
   }
+  if (outage === 'corrupt') {
+    return {
+      status: 503,
+      body: {
+        error: {
+          code: 'STORE_CORRUPT',
+          message:
+            "the store's database file is damaged, so nothing was recorded: its operator must restore it and restart nightshift (see the log)",
+        },
+      },
+    };
+  }
   if (outage === 'busy') {
     return {
       status: 503,

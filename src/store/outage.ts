@@ -6,12 +6,15 @@
 // stays 200 and HTTP says STORE_BUSY rather than that the database could not be reached.
 import { isNightshiftError } from '../errors.js';
 
-export type StoreOutage = 'disk_full' | 'unreachable' | 'busy';
+// 'corrupt' (SQLite found the file damaged) lasts until the file is restored and the process restarted:
+// runs are not failed for it, and every door answers 503 STORE_CORRUPT, recording nothing.
+export type StoreOutage = 'disk_full' | 'unreachable' | 'busy' | 'corrupt';
 
 export function storeOutageOf(err: unknown): StoreOutage | undefined {
   if (!isNightshiftError(err) || err.code !== 'STORE_ERROR') return undefined;
   if (err.details?.diskFull === true) return 'disk_full';
   if (err.details?.connectionLost === true) return 'unreachable';
   if (err.details?.storeBusy === true) return 'busy';
+  if (err.details?.corrupt === true) return 'corrupt';
   return undefined;
 }

@@ -163,12 +163,25 @@ describe('/mcp on serve (streamable HTTP, the SDK client)', () => {
         req.on('error', reject);
         req.end(ping);
       });
-    for (const accept of [undefined, '*/*', 'application/json', 'text/html, application/*;q=0.5']) {
+    for (const accept of [
+      undefined,
+      '*/*',
+      'application/json',
+      'text/html, application/*;q=0.5',
+      '*/*;q=0, application/json',
+    ]) {
       const res = await post(accept);
       assert.equal(res.status, 200, `${accept}: ${res.body}`);
       assert.deepEqual(JSON.parse(res.body), { jsonrpc: '2.0', id: 9, result: {} });
     }
-    for (const accept of ['text/event-stream', 'text/html', 'application/json;q=0']) {
+    // The most specific range decides: JSON refused by name is refused whatever `*/*` says.
+    for (const accept of [
+      'text/event-stream',
+      'text/html',
+      'application/json;q=0',
+      'application/json;q=0, */*',
+      'application/*;q=0, */*;q=1',
+    ]) {
       const res = await post(accept);
       assert.equal(res.status, 406, `${accept}: ${res.body}`);
       const answer = JSON.parse(res.body) as { id: unknown; error: { code: number; message: string } };

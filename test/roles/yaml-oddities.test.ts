@@ -146,6 +146,21 @@ describe('YAML that parses but no role can hold, said by nightshift alone', () =
     assert.equal(r.code, 2, r.text);
     assert.match(r.text, /list-key\.yaml:6: YAML: the key at 6:3 is a list; keys are text/);
     assert.doesNotMatch(r.text, /Warning|stringified|mapAsMap/);
+    // An alias naming a list, written as a key, is such a key too, reported where the alias stands.
+    const alias = await validate('alias-key.yaml', `${GOOD}x: &k [a, b]\n*k : 1\n`);
+    assert.equal(alias.code, 2, alias.text);
+    assert.match(alias.text, /alias-key\.yaml:7: YAML: the key at 7:1 is a list; keys are text/);
+    assert.doesNotMatch(alias.text, /Warning|stringified|mapAsMap/);
+  });
+
+  it('what yaml only warns of (a tag that does not fit its value, an unknown directive) is refused at its line', async () => {
+    const misfit = await validate('misfit.yaml', `${GOOD}scope:\n  commands: !!map [ls]\n`);
+    assert.equal(misfit.code, 2, misfit.text);
+    assert.match(misfit.text, /misfit\.yaml:7: YAML: .*\(at 7:\d+\)/);
+    assert.doesNotMatch(misfit.text, /YAMLWarning|TAG_RESOLVE_FAILED/);
+    const directive = await validate('directive.yaml', `%FOO bar\n---\n${GOOD}`);
+    assert.equal(directive.code, 2, directive.text);
+    assert.match(directive.text, /directive\.yaml:1: YAML: /);
   });
 
   it('an unknown tag is reported once, in nightshift words, without a YAMLWarning on stderr', async () => {

@@ -3,6 +3,7 @@
 // "The queue and crash recovery"): after --grace-ms the run in flight goes back on the queue with its
 // lease released, and the process exits 0, instead of dying by the signal with the run left `running`.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -45,6 +46,45 @@ describe('serve and SIGTERM twice', () => {
       assert.equal(run?.attempt, 1);
     } finally {
       await store.close();
+    }
+  });
+
+  it('a repeat after the grace period ends a stuck drain at once (a worker process that never exits)', async () => {
+    const r = role({ autonomy: 'full', turns: [{ final: { summary: 'done' } }] });
+    const served = await startServe([
+      r.dir,
+      '--port',
+      '0',
+      '--data-dir',
+      r.dataDir,
+      '--workers',
+      '2',
+      '--grace-ms',
+      '300',
+    ]);
+    const kids = await waitFor(async () => {
+      const out = execFileSync('pgrep', ['-P', String(served.child.pid)], { encoding: 'utf8' }).trim();
+      const pids = out.split('\n').filter(Boolean).map(Number);
+      return pids.length >= 1 ? pids : undefined;
+    }, 'the worker processes to start');
+    // Stopped worker processes never answer the drain: it cannot end by itself.
+    for (const pid of kids) process.kill(pid, 'SIGSTOP');
+    try {
+      served.child.kill('SIGTERM');
+      await waitFor(async () => /shutting down/.test(served.stdout()) || undefined, 'the shutdown to begin');
+      await new Promise((done) => setTimeout(done, 600));
+      served.child.kill('SIGTERM');
+      const exited = await served.done;
+      assert.equal(exited.code, 143, exited.stderr);
+      assert.match(served.stdout(), /the drain outlasted its grace period: stopping now/);
+    } finally {
+      for (const pid of kids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
     }
   });
 });

@@ -8,7 +8,7 @@ import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { runCli, startCli } from '../support/cli.js';
+import { authFor, runCli, startCli, startServe } from '../support/cli.js';
 import { testRoles } from '../support/roles.js';
 import { waitFor } from '../support/wait.js';
 
@@ -98,5 +98,54 @@ describe('a damaged SQLite store', () => {
     const out = served.stdout();
     assert.match(out, /the database file is damaged/);
     assert.equal(sha(file), before, 'the damaged file was changed');
+  });
+});
+
+describe('a damaged SQLite store, once found while serving', () => {
+  it('takes no more writes: events answer 503 STORE_CORRUPT, no run is recorded, the file is left as it was', async () => {
+    const r = role({
+      autonomy: 'full',
+      turns: [{ final: { summary: 'done' } }],
+      extra: { triggers: [{ event: 'go' }] },
+    });
+    for (let i = 0; i < 2; i++) {
+      const made = await runCli(['run', r.file, '--json', '--data-dir', r.dataDir]);
+      assert.equal(made.code, 0, made.stderr);
+    }
+    const file = join(r.dataDir, 'nightshift.db');
+    const db = new Database(file, { readonly: true });
+    const pages = (
+      db.prepare("SELECT pageno FROM dbstat WHERE name LIKE '%approval%'").all() as { pageno: number }[]
+    ).map((p) => p.pageno);
+    db.close();
+    damage(file, pages);
+    const before = sha(file);
+    const s = await startServe([r.dir, '--port', '0', '--data-dir', r.dataDir, '--poll-ms', '50']);
+    try {
+      await waitFor(
+        async () => {
+          const body = (await (await fetch(`${s.url}/readyz`)).json()) as { store?: string };
+          return body.store === 'STORE_CORRUPT' || undefined;
+        },
+        '/readyz to say STORE_CORRUPT',
+        30_000,
+      );
+      const res = await fetch(`${s.url}/events/go`, {
+        method: 'POST',
+        headers: { ...authFor(s.url), 'content-type': 'application/json' },
+        body: '{}',
+      });
+      const body = (await res.json()) as { error?: { code?: string } };
+      assert.equal(res.status, 503, JSON.stringify(body));
+      assert.equal(body.error?.code, 'STORE_CORRUPT');
+    } finally {
+      s.child.kill('SIGKILL');
+      await s.done;
+    }
+    assert.equal(sha(file), before, 'the damaged file was changed: a write went into it');
+    const check = new Database(file, { readonly: true });
+    const runs = check.prepare('SELECT count(*) AS n FROM runs').get() as { n: number };
+    check.close();
+    assert.equal(runs.n, 2, 'a run was recorded in the damaged file');
   });
 });

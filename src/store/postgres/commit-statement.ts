@@ -6,7 +6,8 @@
 // inserted only if that run's fenced UPDATE matched, so a run whose seq moved writes nothing at all.
 // Each array is read by json_to_recordset, which parses it once into typed columns. Reading fields with
 // `e->>'name'` instead parses the element's JSON text again from its start for every field: for a tool
-// call's 17 fields that cost ~10 times as much (bench/README.md, 2026-12-02, "pgrow"). JSON columns travel
+// call's 17 fields that cost 6–8 times as much per record, for a step's 5 fields 1.5–2.5 times (wall time
+// under load, so ratios only; no end-to-end gain shown: bench/README.md, 2026-12-02, "pgrow"). JSON columns travel
 // as JSON text inside JSON (a text column, then cast), which keeps them exactly as given (key order,
 // \u0000 escapes) like the store's other writes.
 import type { CommitBatch, RunPatch } from '../types.js';
@@ -36,6 +37,8 @@ const patchColumns = Object.values(PATCH_COLUMNS);
 
 /** The bit of `x.given` saying the batch sets a column (a patch key present, even as null). */
 const PATCH_BIT = new Map(patchColumns.map(({ column }, i) => [column, 1 << i]));
+// `x.given` is read as INT: a 32nd column would wrap `1 << i` onto bit 0 and set the wrong column.
+if (patchColumns.length > 31) throw new Error('PATCH_COLUMNS outgrew the INT bit mask `given`');
 
 /** The SQL type a record column is read as: JSON travels as its text, cast when it is written. */
 const recordType = (type: Column['type']) => (type === 'json' ? 'text' : type);

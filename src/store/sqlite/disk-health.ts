@@ -69,6 +69,15 @@ export class DiskHealth {
     }, {});
   }
 
+  /** The error refusing a write once the file is judged damaged (SQLITE_CORRUPT, as SQLite said it). */
+  damage(): Error | undefined {
+    if (this.damaged === undefined) return undefined;
+    return Object.assign(
+      new Error('database disk image is malformed (found earlier: writes are refused until it is restored)'),
+      { code: 'SQLITE_CORRUPT' },
+    );
+  }
+
   writeFailedDiskFull(reason: string): void {
     const now = Date.now();
     if (this.writes) {

@@ -61,7 +61,9 @@ export class SqliteStore implements Store, SqliteIo {
     this.db = openDatabase(this.path);
     this.writes = new GroupCommit(this.db, this.path);
     this.gate = new WalGate(this.db, this.path);
-    this.writes.admit = () => this.gate.admit();
+    // Once the file is judged damaged nothing more is written to it (an event accepted now would be a run
+    // no worker claims, committed next to pages SQLite cannot read): writes fail as the damage did.
+    this.writes.admit = () => this.disk.damage() ?? this.gate.admit();
     this.writes.onOutcome = (err) => {
       if (err === undefined) this.disk.writeCommitted();
       else if (isCorrupt(err)) this.disk.corrupt(storeError(this.path, 'a write', err).message);

@@ -35,8 +35,9 @@ const RUNS_A_PROGRAM = [
 function runsAProgram(key: string, value: string): boolean {
   if (RUNS_A_PROGRAM.some((r) => r.test(key))) return true;
   if (key.startsWith('alias.')) return value.trimStart().startsWith('!');
-  // `submodule.<name>.update = !command` in .git/config runs it on an update (`clone`, `pull`, `checkout`
-  // with --recurse-submodules start one), unlike the same line in .gitmodules, which git refuses.
+  // `submodule.<name>.update = !command` in .git/config runs it on `git submodule update` (unlike the same
+  // line in .gitmodules, which git refuses). `git submodule` is refused already (GIT_RUNNING_SUBCOMMANDS):
+  // this is a second guard, for a git that starts an update from another command.
   if (/^submodule\..+\.update$/.test(key)) return value.trimStart().startsWith('!');
   if (key.startsWith('pager.')) return !/^(true|false|yes|no|on|off|1|0|)$/i.test(value.trim());
   return false;
