@@ -145,16 +145,49 @@ async function waitDone(
   }
 }
 
+/**
+ * What became of the events this bench sent: each is posted once (its idempotency key), then sent again
+ * with the same key while its connection broke or serve answered 503 (STORE_BUSY / STORE_UNAVAILABLE:
+ * "send it again") or 429, as a producer must. `refused` counts the events whose last answer was not 202,
+ * by status ("network" when no answer came at all): none of those was counted as accepted.
+ */
+interface Tally {
+  posted: number;
+  accepted: number;
+  refused: Record<string, number>;
+  /** Sends again, by the cause of the one before ("network", "503 STORE_BUSY", "429"...). */
+  retried: Record<string, number>;
+}
+
+const bump = (m: Record<string, number>, k: string) => {
+  m[k] = (m[k] ?? 0) + 1;
+};
+
+/** Worth sending again with the same key: no answer, the store busy or unreachable, too many requests. */
+const retryable = (status: number) => status === 503 || status === 429 || status === 502 || status === 504;
+
 function counter(kind: 'sqlite' | 'postgres', store: Store, schema: string) {
   const sql = `SELECT COUNT(*) FILTER (WHERE status = 'succeeded') AS done,
     COUNT(*) FILTER (WHERE status = 'failed') AS failed, MAX(finished_at) AS last FROM runs`;
+  // Runs in each status, for the message of a bench that stops early.
+  const byStatusSql = 'SELECT status, COUNT(*) AS n FROM runs GROUP BY status ORDER BY status';
+  const statuses = (rows: { status: string; n: number | string }[]) =>
+    Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   if (kind === 'sqlite') {
     const db = (
       store as unknown as {
-        db: { prepare(s: string): { get(): { done: number; failed: number; last: number } } };
+        db: {
+          prepare(s: string): {
+            get(): { done: number; failed: number; last: number };
+            all(): { status: string; n: number }[];
+          };
+        };
       }
     ).db;
-    return Object.assign(async () => db.prepare(sql).get(), { close: async () => {} });
+    return Object.assign(async () => db.prepare(sql).get(), {
+      byStatus: async () => statuses(db.prepare(byStatusSql).all()),
+      close: async () => {},
+    });
   }
   const client = new pg.Client({ connectionString: PG, options: `-c search_path=${schema}` });
   const ready = client.connect();
@@ -164,7 +197,13 @@ function counter(kind: 'sqlite' | 'postgres', store: Store, schema: string) {
       const r = (await client.query(sql)).rows[0] as { done: string; failed: string; last: string };
       return { done: Number(r.done), failed: Number(r.failed), last: Number(r.last) };
     },
-    { close: () => client.end() },
+    {
+      byStatus: async () => {
+        await ready;
+        return statuses((await client.query(byStatusSql)).rows as { status: string; n: string }[]);
+      },
+      close: () => client.end(),
+    },
   );
 }
 
@@ -189,23 +228,58 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${secret}` };
   const { urls, procs } = await startWorkers(workers, p.dir, env, dataDir);
   // Each event carries an idempotency key, so one whose connection broke before an answer (on a loaded
-  // machine the client may reuse a keep-alive socket the server is closing: "other side closed") is
-  // sent again without ever being recorded twice.
-  let retries = 0;
-  const send = async (url: string, key: string, body: unknown): Promise<Response> => {
+  // machine the client may reuse a keep-alive socket the server is closing: "other side closed"), or that
+  // serve refused for now (503 STORE_BUSY when every store connection stayed in use past the pool's wait,
+  // 503 STORE_UNAVAILABLE, 429), is sent again without ever being recorded twice. Before 2026-12-02 a 503
+  // was taken for an acceptance and the bench waited for runs that were never created ("stuck at N/2000").
+  const tally: Tally = { posted: 0, accepted: 0, refused: {}, retried: {} };
+  // BENCH_SEND_ATTEMPTS=1 sends each event once, as before 2026-12-02, to see the refusals themselves.
+  const MAX_ATTEMPTS = Number(process.env.BENCH_SEND_ATTEMPTS ?? 8);
+  const send = async (url: string, key: string, body: unknown): Promise<boolean> => {
+    tally.posted++;
     for (let attempt = 1; ; attempt++) {
-      if (attempt > 1) retries++;
+      let cause: string;
       try {
-        return await fetch(`${url}/events/go`, {
+        const res = await fetch(`${url}/events/go`, {
           method: 'POST',
           headers: { ...headers, 'idempotency-key': key },
           body: JSON.stringify(body),
         });
+        // Read to the end: an unread body holds its connection.
+        const text = await res.text();
+        if (res.status === 202) {
+          tally.accepted++;
+          return true;
+        }
+        let code = '';
+        try {
+          code = (JSON.parse(text) as { error?: { code?: string } }).error?.code ?? '';
+        } catch {}
+        cause = `${res.status}${code ? ` ${code}` : ''}`;
+        if (!retryable(res.status) || attempt >= MAX_ATTEMPTS) {
+          bump(tally.refused, cause);
+          return false;
+        }
       } catch (err) {
-        if (attempt >= 3) throw err;
+        cause = 'network';
+        if (attempt >= MAX_ATTEMPTS) {
+          bump(tally.refused, `network (${String((err as Error).cause ?? (err as Error).message)})`);
+          return false;
+        }
       }
+      bump(tally.retried, cause);
+      // Backs off (100 ms doubling, at most 3.2 s, jittered) so a busy store is not sent the same load again.
+      await sleep(Math.min(3200, 100 * 2 ** (attempt - 1)) * (0.5 + Math.random()));
     }
   };
+  const retriedCount = () => Object.values(tally.retried).reduce((a, b) => a + b, 0);
+  /** Stops the bench unless every event sent so far was accepted: waiting for their runs would never end. */
+  const requireAllAccepted = () => {
+    if (tally.accepted < tally.posted) throw new Error(`events not accepted after ${MAX_ATTEMPTS} tries`);
+  };
+  let sampling = false;
+  let sampler: Promise<void> | undefined;
+  const asker = kind === 'postgres' ? new pg.Client({ connectionString: PG }) : undefined;
   try {
     // Latency at a steady rate, after a warm-up at the same rate that is not counted (each process's first
     // runs pay for JIT compilation, opening its pool's connections and preparing statements).
@@ -224,6 +298,7 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
       sends.push(send(urls[i % urls.length]!, `steady-${i}`, { sentAt: Date.now(), warmup: i < warm }));
     }
     await Promise.all(sends);
+    requireAllAccepted();
     await waitDone(count, total);
     const latencies: number[] = [];
     for (const run of ACCEPT_ONLY ? [] : await store.listRuns({ limit: total + 10 })) {
@@ -239,7 +314,6 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
     // from its first sample (0 for one born during the burst) to its last (at most 250 ms of an exiting
     // one's CPU is missed).
     const pgCpu = new Map<number, { first: number; last: number }>();
-    const asker = kind === 'postgres' ? new pg.Client({ connectionString: PG }) : undefined;
     await asker?.connect();
     const samplePostgres = async (born: boolean) => {
       if (!asker) return;
@@ -252,33 +326,37 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
     };
     await samplePostgres(false);
     const workerCpu0 = procs.reduce((t, c) => t + cpuSeconds(c.pid!), 0);
-    let sampling = true;
-    const sampler = (async () => {
+    sampling = true;
+    sampler = (async () => {
       while (sampling) {
         await sleep(250);
         await samplePostgres(true);
       }
     })();
-    const retriesBefore = retries;
+    const retriesBefore = retriedCount();
     const postMs: number[] = [];
     const benchCpu0 = process.cpuUsage();
     const burstStart = Date.now();
     await Promise.all(
       Array.from({ length: BURST }, (_, i) =>
-        send(urls[i % urls.length]!, `burst-${i}`, { sentAt: Date.now() }).then(() =>
-          postMs.push(Date.now() - burstStart),
-        ),
+        send(urls[i % urls.length]!, `burst-${i}`, { sentAt: Date.now() }).then((ok) => {
+          if (ok) postMs.push(Date.now() - burstStart);
+        }),
       ),
     );
     const accepted = Date.now();
     const workerCpuAccepted = procs.reduce((t, c) => t + cpuSeconds(c.pid!), 0);
     const benchCpu = process.cpuUsage(benchCpu0);
+    requireAllAccepted();
     const end = ACCEPT_ONLY ? accepted : await waitDone(count, total + BURST);
+    // One run per accepted event, whatever was sent again: a key sent twice never makes a second run.
+    const runs = Object.values(await count.byStatus()).reduce((a, b) => a + b, 0);
+    if (!ACCEPT_ONLY && runs !== tally.accepted)
+      throw new Error(`${runs} runs for ${tally.accepted} accepted events`);
     const workerCpu1 = procs.reduce((t, c) => t + cpuSeconds(c.pid!), 0);
     await samplePostgres(true);
     sampling = false;
     await sampler;
-    await asker?.end();
     const postgresCpu = [...pgCpu.values()].reduce((t, b) => t + b.last - b.first, 0);
     const row = {
       label,
@@ -292,7 +370,7 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
       // sent again after their connection broke.
       burstAnsweredP50Ms: pct(postMs, 50),
       burstAnsweredP99Ms: pct(postMs, 99),
-      burstRetries: retries - retriesBefore,
+      burstRetries: retriedCount() - retriesBefore,
       // This process's own CPU per POST while sending them (fetch, JSON, its sampler): with 2 cores and
       // 4 workers, a client near 1 ms per POST bounds the accept time by itself.
       benchCpuMsPerPost: Math.round(((benchCpu.user + benchCpu.system) / 1000 / BURST) * 100) / 100,
@@ -304,7 +382,25 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
     };
     process.stdout.write(`${JSON.stringify(row)}\n`);
     return row;
+  } catch (err) {
+    // Says what became of every event, and of every run, so a stop tells a refused event from a lost run
+    // (an accepted event without a run) and from a stalled one (a run left queued or running).
+    const runs = await count.byStatus().catch((e: Error) => `unreadable (${e.message})`);
+    const total = typeof runs === 'string' ? undefined : Object.values(runs).reduce((a, b) => a + b, 0);
+    throw new Error(
+      `${label}: ${(err as Error).message}. Events posted ${tally.posted}, accepted (202) ${tally.accepted}, ` +
+        `refused ${JSON.stringify(tally.refused)}, sent again ${JSON.stringify(tally.retried)}; ` +
+        `runs ${total ?? ''} by status ${JSON.stringify(runs)}` +
+        (total !== undefined && total < tally.accepted
+          ? ` (FEWER RUNS THAN ACCEPTED EVENTS: lost runs)`
+          : ''),
+      { cause: (err as Error).cause },
+    );
   } finally {
+    // Stops the Postgres sampler first, whatever stopped the bench: it polls until told to.
+    sampling = false;
+    await sampler?.catch(() => {});
+    await asker?.end().catch(() => {});
     // Profiled workers must exit on their own to write their profiles; otherwise kill at once.
     const signal = process.env.BENCH_WORKER_NODE_ARGS ? 'SIGTERM' : 'SIGKILL';
     await Promise.all(
@@ -333,8 +429,9 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
 // --only embedded|pg1|pg4 (repeatable) runs a subset.
 const only = process.argv.flatMap((a, i) => (process.argv[i - 1] === '--only' ? [a] : []));
 const want = (k: string) => only.length === 0 || only.includes(k);
-const rows = want('embedded') ? [await measure('embedded (SQLite, 1 process)', 1, 'sqlite')] : [];
+const rows: Awaited<ReturnType<typeof measure>>[] = [];
 try {
+  if (want('embedded')) rows.push(await measure('embedded (SQLite, 1 process)', 1, 'sqlite'));
   if (want('pg1') || want('pg4')) {
     const c = new pg.Client({ connectionString: PG, connectionTimeoutMillis: 2000 });
     await c.connect();
@@ -346,11 +443,15 @@ try {
   // The cause says which (a refused connection: a worker died; a timeout: the machine is overloaded).
   const cause = (err as Error).cause;
   process.stderr.write(
-    `Postgres rows skipped: ${(err as Error).message}${cause ? ` (${String((cause as Error).message ?? cause)})` : ''}\n`,
+    `bench stopped: ${(err as Error).message}${cause ? ` (${String((cause as Error).message ?? cause)})` : ''}\n`,
   );
+  process.exitCode = 1;
 }
 process.stdout.write(
   `\n| setup | event-to-start p50 ms | p99 ms (at ${RATE}/s) | burst of ${BURST}: runs/s |\n|---|---|---|---|\n`,
 );
 for (const r of rows)
   process.stdout.write(`| ${r.label} | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ${r.burstRunsPerSec} |\n`);
+// Workers are killed and every client closed by now; anything still holding the loop (a fetch keep-alive
+// socket) must not keep a stopped bench alive.
+if (process.exitCode) process.exit();

@@ -31,11 +31,15 @@ export function isConnectionFailure(err: unknown): boolean {
  * Postgres cancelled it for `statement_timeout` (57014) or gave up waiting for a lock (`lock_timeout`,
  * 55P03), both rolled back; or every pooled connection stayed in use for `connectTimeoutMs`
  * (pg-pool's "timeout exceeded when trying to connect" is only that wait: a new connection that cannot be
- * opened fails as "Connection terminated due to connection timeout", a lost connection).
+ * opened fails as "Connection terminated due to connection timeout", a lost connection); or Postgres
+ * refused a new connection for its connection limit (53300 too_many_connections: `max_connections`, a
+ * role's or a database's `CONNECTION LIMIT`), so nothing was sent. That one used to be an unknown error:
+ * a request got 500 INTERNAL, which no producer retries, and its event was never recorded (2026-12-02:
+ * the substrate bench's "stuck at N/2000" on a shared server other processes' pools had filled).
  */
 export function isStoreBusy(err: unknown): boolean {
   for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined; e; ) {
-    if (e.code === '57014' || e.code === '55P03') return true;
+    if (e.code === '57014' || e.code === '55P03' || e.code === '53300') return true;
     if (typeof e.message === 'string' && /^timeout exceeded when trying to connect$/.test(e.message))
       return true;
     e = e.cause as typeof e;
