@@ -49,6 +49,9 @@ function writtenTag(tag: string): string {
 }
 
 /** A parsed YAML document that can tell the line of any key path. */
+/** yaml's warnings that say the file will not load as written: a tag it cannot apply, a directive it ignores. */
+const MEANING_WARNINGS = new Set<string>(['TAG_RESOLVE_FAILED', 'BAD_COLLECTION_TYPE', 'BAD_DIRECTIVE']);
+
 export class YamlSource implements IssueLocator {
   readonly doc: Document;
   private readonly lines: LineCounter;
@@ -98,16 +101,20 @@ export class YamlSource implements IssueLocator {
    * yaml's words (its own printing of them is off: logLevel 'error').
    */
   private warnings(): Issue[] {
-    return this.doc.warnings.map((w) => {
-      const pos = w.linePos?.[0] ?? this.lines.linePos(w.pos[0]);
-      return {
-        file: this.displayPath,
-        line: pos.line,
-        column: pos.col,
-        path: '',
-        message: `YAML: ${w.message.replace(/ at line \d+, column \d+.*$/s, '')} (at ${pos.line}:${pos.col})`,
-      };
-    });
+    // Only warnings about what the file means; a style warning (BAD_INDENT: a flow list's `]` at its key's
+    // indent, a common way to write one) changes nothing and is not a problem.
+    return this.doc.warnings
+      .filter((w) => MEANING_WARNINGS.has(w.code))
+      .map((w) => {
+        const pos = w.linePos?.[0] ?? this.lines.linePos(w.pos[0]);
+        return {
+          file: this.displayPath,
+          line: pos.line,
+          column: pos.col,
+          path: '',
+          message: `YAML: ${w.message.replace(/ at line \d+, column \d+.*$/s, '')} (at ${pos.line}:${pos.col})`,
+        };
+      });
   }
 
   /** Values tagged with anything but JSON's types (JSON_TAGS): `!!binary`, `!!set`, `!!omap`, `!foo`. */

@@ -161,6 +161,9 @@ describe('YAML that parses but no role can hold, said by nightshift alone', () =
     const directive = await validate('directive.yaml', `%FOO bar\n---\n${GOOD}`);
     assert.equal(directive.code, 2, directive.text);
     assert.match(directive.text, /directive\.yaml:1: YAML: /);
+    // A style warning changes nothing: a flow list closed at its key's indent still loads.
+    const style = await validate('style.yaml', `${GOOD}tools: [\n  fs.read,\n]\n`);
+    assert.equal(style.code, 0, style.text);
   });
 
   it('an unknown tag is reported once, in nightshift words, without a YAMLWarning on stderr', async () => {
