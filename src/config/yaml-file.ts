@@ -48,10 +48,10 @@ function writtenTag(tag: string): string {
   return tag.startsWith('tag:yaml.org,2002:') ? `!!${tag.slice('tag:yaml.org,2002:'.length)}` : tag;
 }
 
-/** A parsed YAML document that can tell the line of any key path. */
 /** yaml's warnings that say the file will not load as written: a tag it cannot apply, a directive it ignores. */
 const MEANING_WARNINGS = new Set<string>(['TAG_RESOLVE_FAILED', 'BAD_COLLECTION_TYPE', 'BAD_DIRECTIVE']);
 
+/** A parsed YAML document that can tell the line of any key path. */
 export class YamlSource implements IssueLocator {
   readonly doc: Document;
   private readonly lines: LineCounter;
@@ -149,8 +149,9 @@ export class YamlSource implements IssueLocator {
     visit(this.doc, {
       Pair: (_k, pair) => {
         const written = pair.key as Node | null;
-        // `*k : 1` where `&k` names a list is a list key too, reported where the alias is written.
-        const key = isAlias(written) ? written.resolve(this.doc) : written;
+        // `*k : 1` where `&k` names a list is a list key too, reported where the alias is written. The
+        // anchors are collected once: yaml's Alias.resolve walks the whole document for each alias.
+        const key = isAlias(written) ? this.anchored().get(written.source) : written;
         if (!isMap(key) && !isSeq(key)) return;
         const pos = written?.range ? this.lines.linePos(written.range[0]) : undefined;
         issues.push({
@@ -162,6 +163,21 @@ export class YamlSource implements IssueLocator {
       },
     });
     return issues;
+  }
+
+  private anchors: Map<string, Node> | undefined;
+
+  /** The document's anchored nodes by name (a name anchored twice: its last node). */
+  private anchored(): Map<string, Node> {
+    if (!this.anchors) {
+      const anchors = new Map<string, Node>();
+      const note = (node: Node) => {
+        if (node.anchor) anchors.set(node.anchor, node);
+      };
+      visit(this.doc, { Scalar: (_k, n) => note(n), Map: (_k, n) => note(n), Seq: (_k, n) => note(n) });
+      this.anchors = anchors;
+    }
+    return this.anchors;
   }
 
   private conversion: { value: unknown } | { error: Error } | undefined;

@@ -66,7 +66,8 @@ export function answerFailure(
   if (unavailable) {
     if (!o.absorbs?.(err))
       o.log.error({ err: (err as Error).message, path: loggablePath(req.url) }, 'request failed: store');
-    res.setHeader('retry-after', '1');
+    // A damaged store file stays so until its operator restores it: nothing to retry in a second.
+    if (unavailable.body.error.code !== 'STORE_CORRUPT') res.setHeader('retry-after', '1');
     send(res, unavailable.status, unavailable.body);
     return;
   }

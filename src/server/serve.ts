@@ -22,6 +22,12 @@ import { openWhenReachable } from './store-start.js';
 import { startLoggedWorker } from './worker.js';
 import { startWorkerChildren, type WorkerChildren } from './worker-children.js';
 
+/**
+ * After the grace period: the worker's wait for aborted runs to go back on the queue (2 s) and the runtime's
+ * close (up to 5 s), with a margin. A repeat signal before this has passed does not cut the hand-back short.
+ */
+const HAND_BACK_MS = 10_000;
+
 /** The flags `nightshift serve` takes (numbers as typed: resolveServeSettings checks them). */
 export interface ServeFlags {
   dataDir?: string;
@@ -274,15 +280,18 @@ async function serveUntilStopped(
     onSignal = (signal: string) => {
       // A second SIGTERM/SIGINT (a supervisor that repeats it, Ctrl-C twice) within the grace period must
       // not kill the process mid-drain: its runs would stay `running` until their lease ran out and their
-      // takeover would count as a crash. It is logged and the drain goes on. Once the grace period is over
-      // the drain is stuck (a worker process that does not exit), and a repeat ends the process at once,
-      // as the signal's default action would (the worker processes see their parent go and stop).
+      // takeover would count as a crash. It is logged and the drain goes on. Once the grace period and the
+      // hand-back after it (runs aborted, then put back on the queue, the runtime closed) are over, the drain
+      // is stuck (a worker process that does not exit), and a repeat ends the process and its worker
+      // processes at once, as the signal's default action would.
       if (stoppingAt !== undefined) {
-        if (Date.now() - stoppingAt < settings.graceMs) {
+        if (Date.now() - stoppingAt < settings.graceMs + HAND_BACK_MS) {
           log.info({ signal, graceMs: settings.graceMs }, 'already shutting down: the drain goes on');
           return;
         }
         log.warn({ signal, graceMs: settings.graceMs }, 'the drain outlasted its grace period: stopping now');
+        // A worker process stuck in its own drain no longer listens for its parent going: ended here.
+        children?.kill();
         process.exit(signal === 'SIGINT' ? 130 : 143);
       }
       stoppingAt = Date.now();
@@ -301,7 +310,6 @@ async function serveUntilStopped(
     if (goneAlready) onParentGone();
     else if (parent) process.once('disconnect', onParentGone);
   });
-  // Drained: a signal from here on takes its default action (serve() may be called again in one process).
-  process.off('SIGTERM', onTerm);
-  process.off('SIGINT', onInt);
+  // The listeners stay while the caller closes the runtime after this (runs handed back, the store closed):
+  // a repeat signal then is judged as above.
 }

@@ -13,6 +13,8 @@ const STABLE_MS = 30_000;
 export interface WorkerChildren {
   /** SIGTERM to every child (none is restarted after this); resolves once all have exited. */
   stop(): Promise<void>;
+  /** SIGKILL to every child, for a process about to exit with a drain that did not end (none restarted). */
+  kill(): void;
 }
 
 export function startWorkerChildren(o: {
@@ -63,6 +65,10 @@ export function startWorkerChildren(o: {
       );
       for (const child of live) child.kill('SIGTERM');
       await Promise.all(exited);
+    },
+    kill() {
+      stopping = true;
+      for (const child of live) child.kill('SIGKILL');
     },
   };
 }

@@ -4,7 +4,7 @@
 // lease released, and the process exits 0, instead of dying by the signal with the run left `running`.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
@@ -13,6 +13,16 @@ import { testRoles } from '../support/roles.js';
 import { waitFor } from '../support/wait.js';
 
 const role = testRoles();
+
+/** Running, stopped or asleep; not gone and not a zombie left for a reaper (its parent has exited). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 describe('serve and SIGTERM twice', () => {
   it('drains as on one SIGTERM: the run is handed back, the process exits 0', async () => {
@@ -49,7 +59,7 @@ describe('serve and SIGTERM twice', () => {
     }
   });
 
-  it('a repeat after the grace period ends a stuck drain at once (a worker process that never exits)', async () => {
+  it('a repeat after the grace period and the hand-back ends a stuck drain and its worker processes at once', async () => {
     const r = role({ autonomy: 'full', turns: [{ final: { summary: 'done' } }] });
     const served = await startServe([
       r.dir,
@@ -72,12 +82,18 @@ describe('serve and SIGTERM twice', () => {
     try {
       served.child.kill('SIGTERM');
       await waitFor(async () => /shutting down/.test(served.stdout()) || undefined, 'the shutdown to begin');
-      await new Promise((done) => setTimeout(done, 600));
+      // Past the grace period and the hand-back after it (HAND_BACK_MS, 10 s): the drain is stuck.
+      await new Promise((done) => setTimeout(done, 10_800));
       // The stopped worker holds the daemon's output pipes open: its exit is awaited, not their close.
       const exit = new Promise<number | null>((done) => served.child.once('exit', (code) => done(code)));
       served.child.kill('SIGTERM');
       assert.equal(await exit, 143);
-      for (const pid of kids) process.kill(pid, 'SIGKILL');
+      // The stuck worker processes were ended with it, not left behind as orphans.
+      await waitFor(
+        async () => kids.every((pid) => !alive(pid)) || undefined,
+        'the worker processes to be gone',
+        10_000,
+      );
       await served.done;
       assert.match(served.stdout(), /the drain outlasted its grace period: stopping now/);
     } finally {

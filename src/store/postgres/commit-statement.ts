@@ -37,7 +37,7 @@ const patchColumns = Object.values(PATCH_COLUMNS);
 
 /** The bit of `x.given` saying the batch sets a column (a patch key present, even as null). */
 const PATCH_BIT = new Map(patchColumns.map(({ column }, i) => [column, 1 << i]));
-// `x.given` is read as INT: a 32nd column would wrap `1 << i` onto bit 0 and set the wrong column.
+// `x.given` is read as INT: past 32 columns `1 << i` wraps onto bit 0 (and the 32nd is INT's sign bit).
 if (patchColumns.length > 31) throw new Error('PATCH_COLUMNS outgrew the INT bit mask `given`');
 
 /** The SQL type a record column is read as: JSON travels as its text, cast when it is written. */
