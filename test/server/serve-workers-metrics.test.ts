@@ -59,8 +59,16 @@ describe('GET /metrics on serve --workers 2', () => {
   const held = role('held-bot', { entry: 'held', hold: 'h' });
   const quick = role('quick-bot', { entry: 'quick' });
   let served: Served | undefined;
-  after(() => {
-    served?.child.kill('SIGTERM');
+  after(async () => {
+    // The drain writes to the data dir (its worker processes too): removed only once the daemon is gone.
+    const child = served?.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((done) => child.once('exit', done));
+      child.kill('SIGTERM');
+      const cut = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(cut);
+    }
     for (const r of made) r.cleanup();
   });
 
