@@ -1,6 +1,6 @@
 // OpenAI Chat Completions on the wire (OpenAI and every compatible server): the request body and the reader
-// of its streamed chunks (choices[0].delta text and tool_calls pieces, finish_reason, the usage chunk that
-// stream_options.include_usage asks for, [DONE]).
+// of its streamed chunks (choices[0].delta text, refusal and tool_calls pieces, finish_reason, the usage
+// chunk that stream_options.include_usage asks for, [DONE]).
 import { randomUUID } from 'node:crypto';
 import { incompleteStream, StreamError } from '../wire/collect.js';
 import { endpointUrl } from '../wire/endpoint.js';
@@ -67,6 +67,7 @@ function reader(names: WireRequest['names']): TurnReader {
   // include_usage is always sent: the answer is whole only with its usage chunk or [DONE]. A stream cut
   // after finish_reason would otherwise pass with 0 tokens counted.
   let ended = false;
+  let refused = false;
   return {
     event(name, data) {
       if (data === '[DONE]') {
@@ -82,6 +83,12 @@ function reader(names: WireRequest['names']): TurnReader {
       if (choice) {
         const delta = choice.delta ?? {};
         if (typeof delta.content === 'string') turn.text += delta.content;
+        // A refusal comes in its own field, not as content: dropped, the run ended with an empty answer and no
+        // word of why. Its text is the answer, and the turn did not end normally.
+        else if (typeof delta.refusal === 'string' && delta.refusal !== '') {
+          turn.text += delta.refusal;
+          refused = true;
+        }
         for (const piece of delta.tool_calls ?? []) {
           let call: PendingCall | undefined;
           if (typeof piece.index === 'number') {
@@ -124,7 +131,7 @@ function reader(names: WireRequest['names']): TurnReader {
           tool: names.fromProvider(c.name),
           args: parseArgs(c.json),
         });
-      turn.stopReason = stopReasonOf(STOP_REASONS, raw, turn.calls.length);
+      turn.stopReason = refused ? 'other' : stopReasonOf(STOP_REASONS, raw, turn.calls.length);
       return turn;
     },
   };
