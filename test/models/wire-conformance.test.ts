@@ -272,6 +272,53 @@ describe('OpenAI Chat Completions: valid but unusual streams', () => {
     assert.equal(res.modelId, 'gpt-4.1-mini');
     assert.deepEqual([res.usage.inputTokens, res.usage.outputTokens, res.usage.costUsd], [0, 0, 0]);
   });
+  it('takes [DONE] as the end of a stream that never set a finish_reason (a compatible server that omits it)', async () => {
+    fake.enqueue({
+      raw: chunks({ choices: [{ index: 0, delta: { content: 'no reason given' } }] }) + DONE,
+    });
+    const res = await model().turn(ask);
+    assert.equal(res.text, 'no reason given');
+    assert.equal(res.stopReason, 'end');
+    const call = { index: 0, id: 'call_1', function: { name: 'fs_read', arguments: '{"path":"a"}' } };
+    fake.enqueue({ raw: chunks({ choices: [{ index: 0, delta: { tool_calls: [call] } }] }) + DONE });
+    const res2 = await model().turn(ask);
+    assert.deepEqual(
+      res2.calls.map((c) => [c.id, c.tool, c.args]),
+      [['call_1', 'fs.read', { path: 'a' }]],
+    );
+    assert.equal(res2.stopReason, 'tool_calls');
+  });
+
+  it('reads usage sent on every chunk (vLLM continuous_usage_stats) and a name repeated on every piece', async () => {
+    const u = (n: number) => ({ prompt_tokens: 50, completion_tokens: n, total_tokens: 50 + n });
+    const piece = (args: string, n: number) => ({
+      model: 'm',
+      choices: [
+        {
+          index: 0,
+          delta: {
+            tool_calls: [
+              { index: 0, id: 'call_1', type: 'function', function: { name: 'fs_read', arguments: args } },
+            ],
+          },
+        },
+      ],
+      usage: u(n),
+    });
+    const raw = chunks(
+      piece('{"pa', 1),
+      piece('th":"a"}', 2),
+      { model: 'm', choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }], usage: u(3) },
+      { model: 'm', choices: [], usage: u(3) },
+    );
+    fake.enqueue({ raw: raw + DONE });
+    const res = await model().turn(ask);
+    assert.deepEqual(
+      res.calls.map((c) => [c.id, c.tool, c.args]),
+      [['call_1', 'fs.read', { path: 'a' }]],
+    );
+    assert.deepEqual([res.usage.inputTokens, res.usage.outputTokens], [50, 3]);
+  });
 });
 
 describe('OpenAI Responses: valid but unusual streams', () => {

@@ -67,11 +67,14 @@ function reader(names: WireRequest['names']): TurnReader {
   // include_usage is always sent: the answer is whole only with its usage chunk or [DONE]. A stream cut
   // after finish_reason would otherwise pass with 0 tokens counted.
   let ended = false;
+  // [DONE] is the stream's own end: whole even without a finish_reason, which some compatible servers never
+  // send (taken for a cut-off stream, their every answer was retried until the run failed).
+  let done = false;
   let refused = false;
   return {
     event(name, data) {
       if (data === '[DONE]') {
-        ended = true;
+        done = true;
         return;
       }
       const e = JSON.parse(data);
@@ -123,7 +126,7 @@ function reader(names: WireRequest['names']): TurnReader {
       }
     },
     finish() {
-      if (raw === undefined || !ended) throw incompleteStream();
+      if (!done && (raw === undefined || !ended)) throw incompleteStream();
       for (const c of calls)
         turn.calls.push({
           // A call without an id still needs one: its result is matched to it on the next turn.
@@ -131,7 +134,8 @@ function reader(names: WireRequest['names']): TurnReader {
           tool: names.fromProvider(c.name),
           args: parseArgs(c.json),
         });
-      turn.stopReason = refused ? 'other' : stopReasonOf(STOP_REASONS, raw, turn.calls.length);
+      // No finish_reason before [DONE]: a normal end (with calls, a tool_calls one).
+      turn.stopReason = refused ? 'other' : stopReasonOf(STOP_REASONS, raw ?? 'stop', turn.calls.length);
       return turn;
     },
   };
