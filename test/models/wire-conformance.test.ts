@@ -319,6 +319,23 @@ describe('OpenAI Chat Completions: valid but unusual streams', () => {
     );
     assert.deepEqual([res.usage.inputTokens, res.usage.outputTokens], [50, 3]);
   });
+  it('reads a legacy function_call delta (finish_reason function_call) as a call, not an empty answer', async () => {
+    const raw = chunks(
+      chunk({ role: 'assistant', content: null, function_call: { name: 'fs_read', arguments: '' } }),
+      chunk({ function_call: { arguments: '{"path":' } }),
+      chunk({ function_call: { arguments: '"a.txt"}' } }),
+      chunk({}, 'function_call'),
+      usage,
+    );
+    fake.enqueue({ raw: raw + DONE });
+    const res = await model().turn(ask);
+    assert.deepEqual(
+      res.calls.map((c) => [c.tool, c.args]),
+      [['fs.read', { path: 'a.txt' }]],
+    );
+    assert.match(res.calls[0]?.id ?? '', /^call_/);
+    assert.equal(res.stopReason, 'tool_calls');
+  });
 });
 
 describe('OpenAI Responses: valid but unusual streams', () => {

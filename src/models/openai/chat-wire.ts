@@ -92,7 +92,12 @@ function reader(names: WireRequest['names']): TurnReader {
           turn.text += delta.refusal;
           refused = true;
         }
-        for (const piece of delta.tool_calls ?? []) {
+        // A legacy `function_call` delta (what finish_reason `function_call` ends) is one call in pieces, like
+        // a tool call at an index of its own: skipped, the model's call was lost and the turn read as an empty
+        // answer. Its result goes back as a tool message, like any call's.
+        const pieces =
+          delta.tool_calls ?? (delta.function_call ? [{ index: -1, function: delta.function_call }] : []);
+        for (const piece of pieces) {
           let call: PendingCall | undefined;
           if (typeof piece.index === 'number') {
             call = byIndex.get(piece.index);
