@@ -1,6 +1,6 @@
 // OpenAI Chat Completions on the wire (OpenAI and every compatible server): the request body and the reader
-// of its streamed chunks (choices[0].delta text and tool_calls pieces, finish_reason, the usage chunk that
-// stream_options.include_usage asks for, [DONE]).
+// of its streamed chunks (choices[0].delta text, refusal and tool_calls pieces, finish_reason, the usage
+// chunk that stream_options.include_usage asks for, [DONE]).
 import { randomUUID } from 'node:crypto';
 import { incompleteStream, StreamError } from '../wire/collect.js';
 import { endpointUrl } from '../wire/endpoint.js';
@@ -67,10 +67,14 @@ function reader(names: WireRequest['names']): TurnReader {
   // include_usage is always sent: the answer is whole only with its usage chunk or [DONE]. A stream cut
   // after finish_reason would otherwise pass with 0 tokens counted.
   let ended = false;
+  // [DONE] is the stream's own end: whole even without a finish_reason, which some compatible servers never
+  // send (taken for a cut-off stream, their every answer was retried until the run failed).
+  let done = false;
+  let refused = false;
   return {
     event(name, data) {
       if (data === '[DONE]') {
-        ended = true;
+        done = true;
         return;
       }
       const e = JSON.parse(data);
@@ -82,7 +86,18 @@ function reader(names: WireRequest['names']): TurnReader {
       if (choice) {
         const delta = choice.delta ?? {};
         if (typeof delta.content === 'string') turn.text += delta.content;
-        for (const piece of delta.tool_calls ?? []) {
+        // A refusal comes in its own field, not as content: dropped, the run ended with an empty answer and no
+        // word of why. Its text is the answer, and the turn did not end normally.
+        else if (typeof delta.refusal === 'string' && delta.refusal !== '') {
+          turn.text += delta.refusal;
+          refused = true;
+        }
+        // A legacy `function_call` delta (what finish_reason `function_call` ends) is one call in pieces, like
+        // a tool call at an index of its own: skipped, the model's call was lost and the turn read as an empty
+        // answer. Its result goes back as a tool message, like any call's.
+        const pieces =
+          delta.tool_calls ?? (delta.function_call ? [{ index: -1, function: delta.function_call }] : []);
+        for (const piece of pieces) {
           let call: PendingCall | undefined;
           if (typeof piece.index === 'number') {
             call = byIndex.get(piece.index);
@@ -116,7 +131,7 @@ function reader(names: WireRequest['names']): TurnReader {
       }
     },
     finish() {
-      if (raw === undefined || !ended) throw incompleteStream();
+      if (!done && (raw === undefined || !ended)) throw incompleteStream();
       for (const c of calls)
         turn.calls.push({
           // A call without an id still needs one: its result is matched to it on the next turn.
@@ -124,7 +139,8 @@ function reader(names: WireRequest['names']): TurnReader {
           tool: names.fromProvider(c.name),
           args: parseArgs(c.json),
         });
-      turn.stopReason = stopReasonOf(STOP_REASONS, raw, turn.calls.length);
+      // No finish_reason before [DONE]: a normal end (with calls, a tool_calls one).
+      turn.stopReason = refused ? 'other' : stopReasonOf(STOP_REASONS, raw ?? 'stop', turn.calls.length);
       return turn;
     },
   };

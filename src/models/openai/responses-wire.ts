@@ -1,6 +1,6 @@
 // The OpenAI Responses API on the wire: the request body (the whole conversation as input items, store off)
-// and the reader of its streamed events (response.created, output_text.delta, output_item.added/done,
-// function_call_arguments.delta, response.completed/incomplete/failed, error).
+// and the reader of its streamed events (output_text.delta, refusal.delta, output_item.done,
+// response.completed/incomplete/failed, error).
 import { incompleteStream, StreamError } from '../wire/collect.js';
 import { endpointUrl } from '../wire/endpoint.js';
 import {
@@ -46,6 +46,7 @@ function input({ request, names }: WireRequest, systemRole: string): unknown[] {
  */
 const NEEDED = new Set([
   'response.output_text.delta',
+  'response.refusal.delta',
   'response.output_item.done',
   'response.completed',
   'response.incomplete',
@@ -53,10 +54,48 @@ const NEEDED = new Set([
   'error',
 ]);
 
+/** An output item of the finished response, as far as this reader looks at it. */
+interface OutputItem {
+  type?: unknown;
+  call_id?: unknown;
+  name?: unknown;
+  arguments?: unknown;
+  content?: unknown;
+}
+
 function reader(names: WireRequest['names']): TurnReader {
   const turn = emptyTurn();
   let done = false;
   let incomplete: string | undefined;
+  let refused = false;
+  // Whether any text came as deltas: only a stream without them has its text taken from the final response.
+  let streamedText = false;
+  const call = (item: OutputItem) =>
+    turn.calls.push({
+      id: item.call_id as string,
+      tool: names.fromProvider(item.name as string),
+      args: parseArgs(argumentsText(item.arguments)),
+    });
+  /**
+   * The final response's output, for what the stream's events did not bring: a compatible server that sends
+   * no output_item.done (or no text deltas) has the calls and the text only there. Read from the events only,
+   * the turn had no call and no text, and the run ended with an empty answer while the model asked for a tool.
+   */
+  const fromOutput = (output: unknown) => {
+    if (!Array.isArray(output)) return;
+    const takeCalls = turn.calls.length === 0;
+    for (const item of output as OutputItem[]) {
+      if (item?.type === 'function_call' && takeCalls) call(item);
+      else if (item?.type === 'message' && !streamedText && Array.isArray(item.content))
+        for (const part of item.content as { type?: unknown; text?: unknown; refusal?: unknown }[]) {
+          if (part?.type === 'output_text') turn.text += textOf(part.text);
+          else if (part?.type === 'refusal') {
+            turn.text += textOf(part.refusal);
+            refused = true;
+          }
+        }
+    }
+  };
   return {
     event(name, data) {
       // A server that sends no `event:` names gets every event parsed, and so does one that names every
@@ -67,15 +106,18 @@ function reader(names: WireRequest['names']): TurnReader {
       switch (e.type) {
         case 'response.output_text.delta':
           turn.text += textOf(e.delta);
+          streamedText = true;
+          break;
+        case 'response.refusal.delta':
+          // A refusal is a content part of its own, not output text: dropped, the run ended with an empty
+          // answer and no word of why. Its text is the answer, and the turn did not end normally.
+          turn.text += textOf(e.delta);
+          streamedText = true;
+          refused = true;
           break;
         case 'response.output_item.done':
           // A call is whole when its item is done: its name, call id and complete arguments are all here.
-          if (e.item?.type === 'function_call')
-            turn.calls.push({
-              id: e.item.call_id,
-              tool: names.fromProvider(e.item.name),
-              args: parseArgs(argumentsText(e.item.arguments)),
-            });
+          if (e.item?.type === 'function_call') call(e.item);
           break;
         case 'response.completed':
         case 'response.incomplete': {
@@ -83,6 +125,7 @@ function reader(names: WireRequest['names']): TurnReader {
           const r = e.response ?? {};
           if (r.model) turn.modelId = r.model;
           incomplete = r.incomplete_details?.reason;
+          fromOutput(r.output);
           const u = r.usage ?? {};
           turn.usage.inputTokens = tokens(u.input_tokens);
           turn.usage.outputTokens = tokens(u.output_tokens);
@@ -103,7 +146,7 @@ function reader(names: WireRequest['names']): TurnReader {
       turn.stopReason =
         incomplete === 'max_output_tokens'
           ? 'max_tokens'
-          : incomplete !== undefined
+          : incomplete !== undefined || refused
             ? 'other'
             : turn.calls.length > 0
               ? 'tool_calls'
