@@ -30,6 +30,16 @@ export function capAuthority(prepared: PreparedRole, run: Pick<RunRecord, 'auton
   };
 }
 
+/**
+ * The rung `capped` acts at, for a reason a person reads: with the role's own rung when the cap lowered it,
+ * so a manager judged at its specialist's cap is not reported as a role of that rung (`lead, draft` for a
+ * `full` lead reads as if the lead itself were at `draft`).
+ */
+export function rungAsCapped(own: PreparedRole, capped: PreparedRole): string {
+  if (capped.role.autonomy === own.role.autonomy) return capped.role.autonomy;
+  return `${capped.role.autonomy}: its own rung '${own.role.autonomy}', capped by the delegation chain of the run it decides for`;
+}
+
 /** What a run is driven under when its role's active version has a lower rung than the run's own. */
 export interface Demotion {
   /** The rung the run's own version (and its parent's cap) would have it act at. */

@@ -5,7 +5,7 @@
 // a call beyond them is not allowed, and the matter goes up to people.
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
-import { capAuthority } from '../engine/authority-cap.js';
+import { capAuthority, rungAsCapped } from '../engine/authority-cap.js';
 import { judgeCall } from '../engine/judge.js';
 import { type OwnJudgement, type PreparedRole, toolSpec } from '../engine/prepare.js';
 import { RunState } from '../engine/state.js';
@@ -176,7 +176,7 @@ async function withinAuthority(
   // lifts the cap an orchestrator put on its specialist.
   const capped = capAuthority(manager, escalated.run);
   const { verdict } = await judgeCall(capped, { tool: held.tool, args: held.args }, escalated.run.input);
-  const as = `as the manager's role (${capped.role.name}, ${capped.role.autonomy})`;
+  const as = `as the manager's role (${capped.role.name}, ${rungAsCapped(manager, capped)})`;
   switch (verdict.decision) {
     case 'allow':
       return {

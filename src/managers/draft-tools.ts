@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { recordApproval, recordRejection } from '../approvals/decide-approval.js';
 import type { Clock } from '../clock.js';
-import { capAuthority } from '../engine/authority-cap.js';
+import { capAuthority, rungAsCapped } from '../engine/authority-cap.js';
 import { judgeCall } from '../engine/judge.js';
 import type { OwnJudgement, PreparedRole } from '../engine/prepare.js';
 import { NightshiftError } from '../errors.js';
@@ -144,7 +144,7 @@ async function withinAuthority(
     if (verdict.decision !== 'allow')
       beyond.push(`${call.tool} (${call.key}) would be ${VERDICT_WORD[verdict.decision]}: ${verdict.reason}`);
   }
-  const role = `as the manager's role (${as.role.name}, ${as.role.autonomy})`;
+  const role = `as the manager's role (${as.role.name}, ${rungAsCapped(manager, as)})`;
   if (beyond.length === 0)
     return {
       decision: 'allow',

@@ -61,7 +61,12 @@ describe('escalation.allow at the delegation cap', () => {
 
       const capped = await judgeDecision(d, manager, allow);
       assert.equal(capped?.verdict.decision, 'escalate', capped?.verdict.reason);
-      assert.match(capped!.verdict.reason, /beyond the manager's authority .*capped-lead, draft/);
+      // The reason names the rung judged at and the lead's own, so nobody reads the lead as a `draft` role.
+      assert.match(
+        capped!.verdict.reason,
+        /beyond the manager's authority as the manager's role \(capped-lead, draft: its own rung 'full', capped by the delegation chain/,
+      );
+      assert.match(uncapped!.verdict.reason, /within the manager's authority/);
       // Judging decided nothing: the escalation still waits, and the held call has not run.
       assert.equal((await rt.store.getEscalation(d.escalationId))?.status, 'pending');
       assert.deepEqual(clerk.ledger(), []);

@@ -58,7 +58,7 @@ describe('a manager approving a specialist’s drafts', () => {
       );
       assert.match(
         String(hops[1]!.data.why),
-        /beyond the manager's authority as the manager's role \(lead, draft\)/,
+        /beyond the manager's authority as the manager's role \(lead, draft: its own rung 'full', capped by the delegation chain/,
       );
       assert.deepEqual(ledger(t.workspace), []);
       assert.equal(snap.approvals[0]!.status, 'pending');
