@@ -36,10 +36,17 @@ export function isConnectionFailure(err: unknown): boolean {
  * role's or a database's `CONNECTION LIMIT`), so nothing was sent. That one used to be an unknown error:
  * a request got 500 INTERNAL, which no producer retries, and its event was never recorded (2026-12-02:
  * the substrate bench's "stuck at N/2000" on a shared server other processes' pools had filled).
+ * The rest of class 53, insufficient resources, the same way: 53000, 53100 disk_full (a temporary file or a
+ * table could not grow), 53200 out_of_memory (also "out of shared memory": the lock table full, which other
+ * sessions' locks can cause), 53400 configuration_limit_exceeded (`temp_file_limit` and the like). Postgres
+ * refused the statement and rolled it back; the same statement may go through once the resource is free,
+ * and a run waits that out as it waits out a lock timeout (bounded by `storeBusyLimitMs`). They were unknown
+ * errors: 500 INTERNAL to a producer, a run failed for a server short of memory for a moment.
  */
 export function isStoreBusy(err: unknown): boolean {
   for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined; e; ) {
-    if (e.code === '57014' || e.code === '55P03' || e.code === '53300') return true;
+    if (e.code === '57014' || e.code === '55P03' || (typeof e.code === 'string' && /^53...$/.test(e.code)))
+      return true;
     if (typeof e.message === 'string' && /^timeout exceeded when trying to connect$/.test(e.message))
       return true;
     e = e.cause as typeof e;

@@ -13,7 +13,7 @@ export function storeError(what: string, err: unknown): NightshiftError {
   const hint = lost
     ? ' (the database could not be reached: `serve` waits for it, a one-shot command exits 1; try again once it is up)'
     : busy
-      ? ' (the database is busy: a statement or lock timeout, or every pooled connection in use; nothing was written, try again shortly)'
+      ? ' (the database is busy: a statement or lock timeout, every pooled connection in use, or the server short of memory, disk or another resource (SQLSTATE class 53); nothing was written, try again shortly)'
       : '';
   return new NightshiftError(
     'STORE_ERROR',
