@@ -11,6 +11,7 @@ import { createRuntime, type Runtime } from '../runtime.js';
 import type { CommitObserver } from '../telemetry/commit-tap.js';
 import { EXIT } from './exit-codes.js';
 import { deniedCalls, formatSummary } from './format.js';
+import { printable } from './terminal-text.js';
 
 export interface CommonFlags {
   dataDir?: string;
@@ -56,8 +57,9 @@ export function cliContext(io: Output, cmd: string): CliContext & { runtime(): R
     config ??= loadProjectConfig(process.cwd());
     return config;
   };
+  // Human text is escaped for the terminal (cli/terminal-text.ts); --json is printed exact.
   const print = (flags: CommonFlags, json: unknown, human: string) =>
-    io.out(flags.json ? JSON.stringify(json, null, 2) : human);
+    io.out(flags.json ? JSON.stringify(json, null, 2) : printable(human));
   return {
     io,
     cmd,
@@ -83,7 +85,7 @@ export function cliContext(io: Output, cmd: string): CliContext & { runtime(): R
       if (flags.json) return print(flags, result, '');
       const snapshot = await rt.get(result.runId);
       const denied = snapshot ? deniedCalls(snapshot.toolCalls) : 0;
-      io.out(`${head}${formatSummary(result, { cmd, denied })}`);
+      io.out(printable(`${head}${formatSummary(result, { cmd, denied })}`));
     },
     runtime: () => runtime,
   };

@@ -16,6 +16,7 @@ import type {
   ToolCallRecord,
 } from '../store/types.js';
 import { approvalChains, escalationChains } from './escalation-chain.js';
+import { oneLine } from './terminal-text.js';
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
 
@@ -53,12 +54,13 @@ export function formatSummary(s: RunSummary, o: { cmd?: string; denied?: number 
     const withhold = e.source === 'result_rule' ? ' [--withhold-result]' : '';
     // A specialist's escalation this run waits on says whose it is.
     const of = e.runId === s.runId ? '' : ` (run ${e.runId})`;
+    // A reason is the model's words: one line, whatever it wrote (cli/terminal-text.ts).
     lines.push(
-      `escalated ${e.id}${of} [${e.category}] ${e.reason}  →  ${cmd} answer ${e.id} "..."${withhold}`,
+      `escalated ${e.id}${of} [${e.category}] ${oneLine(e.reason)}  →  ${cmd} answer ${e.id} "..."${withhold}`,
     );
   }
   if (s.status === 'succeeded') lines.push(`output: ${JSON.stringify(s.output, null, 2)}`);
-  if (s.error) lines.push(`error [${s.error.code}]: ${s.error.message}`);
+  if (s.error) lines.push(oneLine(`error [${s.error.code}]: ${s.error.message}`));
   return lines.join('\n');
 }
 
@@ -94,7 +96,8 @@ export function formatInbox(
       lines.push(`    held call: ${call.tool} ${short(call.args)}  (--allow-call runs it once)`);
     lines.push(`    → ${cmd} answer ${e.id} "..."`);
   }
-  return lines.join('\n');
+  // Every entry above is one line, whatever a model wrote into a reason or an argument.
+  return lines.map(oneLine).join('\n');
 }
 
 const RUN_COLUMNS = ['RUN', 'ROLE@VERSION', 'STATUS', 'STEPS', 'COST', 'CREATED', 'NOTE'] as const;
@@ -102,20 +105,22 @@ const RUN_COLUMNS = ['RUN', 'ROLE@VERSION', 'STATUS', 'STEPS', 'COST', 'CREATED'
 /** Runs as a table with a header; the last column holds the attempt and the error, when there are. */
 export function formatRuns(runs: RunRecord[]): string {
   if (runs.length === 0) return 'no runs';
-  const rows = runs.map((r) => [
-    r.id,
-    `${r.role}@${r.roleVersion}`,
-    r.status,
-    String(r.turns),
-    `$${r.usage.costUsd.toFixed(4)}`,
-    iso(r.createdAt),
+  const rows = runs.map((r) =>
     [
-      r.attempt > 1 ? `attempt ${r.attempt}` : '',
-      r.error ? `[${r.error.code}] ${short(r.error.message, 60)}` : '',
-    ]
-      .filter(Boolean)
-      .join('  '),
-  ]);
+      r.id,
+      `${r.role}@${r.roleVersion}`,
+      r.status,
+      String(r.turns),
+      `$${r.usage.costUsd.toFixed(4)}`,
+      iso(r.createdAt),
+      [
+        r.attempt > 1 ? `attempt ${r.attempt}` : '',
+        r.error ? `[${r.error.code}] ${short(r.error.message, 60)}` : '',
+      ]
+        .filter(Boolean)
+        .join('  '),
+    ].map(oneLine),
+  );
   const widths = RUN_COLUMNS.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: readonly string[]) =>
     cells
@@ -242,13 +247,13 @@ export function formatShow(snapshot: RunSnapshot, summary: RunSummary, cmd = 'ni
   const calls = new Map(snapshot.toolCalls.map((c) => [c.key, c]));
   const lines = [formatSummary(summary, { cmd, denied: deniedCalls(snapshot.toolCalls) }), ''];
   const chains = escalationChains(snapshot);
-  if (chains.length > 0) lines.push('escalation path:', ...chains.map((c) => `  ${c}`), '');
+  if (chains.length > 0) lines.push('escalation path:', ...chains.map((c) => `  ${oneLine(c)}`), '');
   const drafts = approvalChains(snapshot);
-  if (drafts.length > 0) lines.push('approval path:', ...drafts.map((c) => `  ${c}`), '');
+  if (drafts.length > 0) lines.push('approval path:', ...drafts.map((c) => `  ${oneLine(c)}`), '');
   lines.push('steps:');
   for (const step of snapshot.steps) {
     lines.push(
-      `  ${String(step.seq).padStart(3)}  ${iso(step.at)}  ${step.kind.padEnd(19)} ${describeStep(step, calls)}`,
+      `  ${String(step.seq).padStart(3)}  ${iso(step.at)}  ${step.kind.padEnd(19)} ${oneLine(describeStep(step, calls))}`,
     );
   }
   return lines.join('\n');
@@ -264,7 +269,7 @@ export function formatFamily(
   if (children.length > 0) {
     lines.push('children:');
     for (const c of children)
-      lines.push(`  ${c.runId}  ${c.role}  ${c.status}  (call ${c.parentCallKey ?? '?'})`);
+      lines.push(oneLine(`  ${c.runId}  ${c.role}  ${c.status}  (call ${c.parentCallKey ?? '?'})`));
   }
   return lines.length > 0 ? `\n\n${lines.join('\n')}` : '';
 }
@@ -288,7 +293,7 @@ export function formatAgents(agents: AgentStatusView[], now: number, cmd = 'nigh
       if (a.thread) lines.push(`  ${a.thread.executor} thread ${a.thread.id} (the next event continues it)`);
       if (a.lastError) lines.push(`  last error [${a.lastError.code}] ${short(a.lastError.message, 100)}`);
       if (a.escalationId) lines.push(`  escalated: ${cmd} answer ${a.escalationId} "<decision>" restarts it`);
-      return lines.join('\n');
+      return lines.map(oneLine).join('\n');
     })
     .join('\n');
 }

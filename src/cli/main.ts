@@ -22,6 +22,7 @@ import { cliContext, Output } from './context.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { commandName, packageVersion } from './invocation.js';
 import { refuseRepeatedOptions } from './repeated-options.js';
+import { printable } from './terminal-text.js';
 
 export async function main(
   argv: string[],
@@ -81,7 +82,8 @@ export async function main(
       return EXIT.usage;
     }
     if (isNightshiftError(err)) {
-      io.err(`error [${err.code}]: ${err.message}`);
+      // A message may quote a model's or an event's text (a run's error): escaped for the terminal.
+      io.err(printable(`error [${err.code}]: ${err.message}`));
       return exitCodeForError(err.code);
     }
     io.err(`internal error: ${(err as Error)?.stack ?? String(err)}`);

@@ -1,0 +1,35 @@
+// What the CLI prints for people, made safe for a terminal. Much of it was written by a model (tool
+// arguments, outputs, escalation reasons) or by whoever sent an event: an ESC starts a terminal command
+// (clear the screen, move the cursor, set the title), a CR or a newline lets text overwrite or forge a line
+// ("→ nightshift approve …"), and a bidi control (U+202E) shows `a‮txt.exe` as `aexe.txt`. Every such
+// character is printed as an escape (`\x1b`, `\u202e`) instead, on a TTY and in piped output alike, so what
+// a person reads is what is stored. `--json` is left exact: JSON.stringify already escapes C0 controls and
+// a program reading it wants the stored value.
+
+/**
+ * Controls (C0, DEL, C1: `\p{Cc}`) and the characters that reorder or hide text: bidi marks, embeddings,
+ * overrides and isolates (U+061C, U+200E/F, U+202A–E, U+2066–9), and the line and paragraph separators
+ * (U+2028/9) some terminals break lines at.
+ */
+const UNSAFE = /[\p{Cc}\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
+
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function escaped(char: string): string {
+  const named = NAMED[char];
+  if (named) return named;
+  const code = char.charCodeAt(0);
+  return code <= 0xff
+    ? `\\x${code.toString(16).padStart(2, '0')}`
+    : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/** Text for a terminal: keeps its line breaks (and tabs), escapes every other control and bidi character. */
+export function printable(text: string): string {
+  return text.replace(UNSAFE, (char) => (char === '\n' || char === '\t' ? char : escaped(char)));
+}
+
+/** Text that is one line of the output (a step, an inbox entry): a newline or CR in it is escaped too. */
+export function oneLine(text: string): string {
+  return text.replace(UNSAFE, escaped);
+}
