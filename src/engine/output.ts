@@ -1,5 +1,6 @@
 // Checking JSON against a role's schemas: the model's final answer (text, parsed first) against the
 // role's output schema, and a run's input (already a value) against its input schema.
+import { syntaxErrorWithoutQuote } from '../json-syntax-error.js';
 import { compileJsonSchema } from '../roles/json-schema.js';
 
 export type JsonCheck = { ok: true; value: unknown } | { ok: false; errors: string[] };
@@ -14,20 +15,6 @@ export function parseAnswer(text: string): { ok: true; value: unknown } | { ok: 
   } catch (err) {
     return { ok: false, error: `the answer is not JSON (${syntaxErrorWithoutQuote(err as Error)})` };
   }
-}
-
-/**
- * JSON.parse's complaint without its quote of the text. V8 quotes up to ten characters either side of
- * the error (`...": 1, "b": sk-live-SU"... is not valid JSON`): a piece of a secret the model wrote there
- * would be stored, logged and shown, since redaction recognises whole values only. The position and the
- * unexpected character stay; a message still holding a quote after that is replaced whole (fail closed).
- */
-function syntaxErrorWithoutQuote(err: Error): string {
-  const message = err.message.replace(
-    /,\s*(?:\.\.\.)?"[\s\S]*"(?:\.\.\.)?\s+is not valid JSON$/,
-    ' is not valid JSON',
-  );
-  return message.includes('"') ? 'not valid JSON' : message;
 }
 
 /** Checks a JSON value against a JSON Schema; the errors name where (`/path`) and what is wrong. */

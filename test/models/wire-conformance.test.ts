@@ -272,21 +272,65 @@ describe('OpenAI Chat Completions: valid but unusual streams', () => {
     assert.equal(res.modelId, 'gpt-4.1-mini');
     assert.deepEqual([res.usage.inputTokens, res.usage.outputTokens, res.usage.costUsd], [0, 0, 0]);
   });
-  it('takes [DONE] as the end of a stream that never set a finish_reason (a compatible server that omits it)', async () => {
+  it('takes a stream with usage and [DONE] but no finish_reason as whole (a compatible server that omits it)', async () => {
     fake.enqueue({
-      raw: chunks({ choices: [{ index: 0, delta: { content: 'no reason given' } }] }) + DONE,
+      raw: chunks({ choices: [{ index: 0, delta: { content: 'no reason given' } }] }, usage) + DONE,
     });
     const res = await model().turn(ask);
     assert.equal(res.text, 'no reason given');
     assert.equal(res.stopReason, 'end');
     const call = { index: 0, id: 'call_1', function: { name: 'fs_read', arguments: '{"path":"a"}' } };
-    fake.enqueue({ raw: chunks({ choices: [{ index: 0, delta: { tool_calls: [call] } }] }) + DONE });
+    fake.enqueue({ raw: chunks({ choices: [{ index: 0, delta: { tool_calls: [call] } }] }, usage) + DONE });
     const res2 = await model().turn(ask);
     assert.deepEqual(
       res2.calls.map((c) => [c.id, c.tool, c.args]),
       [['call_1', 'fs.read', { path: 'a' }]],
     );
     assert.equal(res2.stopReason, 'tool_calls');
+  });
+
+  it('takes [DONE] alone after half an answer (no finish_reason, no usage) as cut off and asks again', async () => {
+    // What a relay (one-api and its forks) writes when its upstream read fails: the chunks so far, then [DONE].
+    const first = fake.requests.length;
+    fake.enqueue(
+      { raw: chunks({ choices: [{ index: 0, delta: { content: 'Step 1: back up the DB. Step 2: ' } }] }) + DONE },
+      { text: 'the whole answer' },
+    );
+    const res = await model().turn(ask);
+    assert.equal(res.text, 'the whole answer');
+    assert.equal(fake.requests.length - first, 2, 'asked again once');
+  });
+
+  it('keeps a refusal that comes beside an empty content', async () => {
+    fake.enqueue({ raw: chunks(chunk({ content: '', refusal: 'I cannot' }), chunk({}, 'stop'), usage) + DONE });
+    const res = await model().turn(ask);
+    assert.equal(res.text, 'I cannot');
+    assert.equal(res.stopReason, 'other');
+  });
+
+  it('makes no call of an empty legacy function_call, nor a second call of one mirroring tool_calls', async () => {
+    fake.enqueue({
+      raw: chunks(chunk({ content: 'just text', function_call: {} }), chunk({}, 'stop'), usage) + DONE,
+    });
+    const res = await model().turn(ask);
+    assert.equal(res.text, 'just text');
+    assert.deepEqual(res.calls, []);
+    assert.equal(res.stopReason, 'end');
+    const call = { index: 0, id: 'call_1', type: 'function', function: { name: 'fs_read', arguments: '{"path":"a"}' } };
+    fake.enqueue({
+      raw:
+        chunks(
+          chunk({ tool_calls: [call] }),
+          chunk({ function_call: { name: 'fs_read', arguments: '{"path":"a"}' } }),
+          chunk({}, 'tool_calls'),
+          usage,
+        ) + DONE,
+    });
+    const res2 = await model().turn(ask);
+    assert.deepEqual(
+      res2.calls.map((c) => [c.id, c.tool, c.args]),
+      [['call_1', 'fs.read', { path: 'a' }]],
+    );
   });
 
   it('reads usage sent on every chunk (vLLM continuous_usage_stats) and a name repeated on every piece', async () => {

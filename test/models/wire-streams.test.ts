@@ -78,12 +78,14 @@ describe('wire streams cut or shaped oddly', () => {
     assert.equal(anthropic.requests.length - first, 1, 'not retried');
   });
 
-  it('says an event that is not JSON is the provider answer’s fault, with the event, and does not retry', async () => {
+  it('says an event that is not JSON is the provider answer’s fault, without quoting the event, and does not retry', async () => {
     openai.enqueue({ raw: 'data: {not json\n\n' }, { text: 'not asked for' });
     const first = openai.requests.length;
     await assert.rejects(createOpenAIChatModel('gpt-4.1-mini', settings(openai)).turn(ask), (err: Error) => {
       // Was JSON.parse's bare "Expected property name or '}' in JSON at position 1".
-      assert.match(err.message, /the provider sent a stream event that is not JSON \(.*\): "\{not json"/);
+      assert.match(err.message, /the provider sent a stream event that is not JSON \(.*; 9 characters\)/);
+      // Not the event's text: it holds model-written text, and a cut piece of a secret passes redaction.
+      assert.doesNotMatch(err.message, /not json"|\{not/);
       return true;
     });
     assert.equal(openai.requests.length - first, 1, 'not retried');

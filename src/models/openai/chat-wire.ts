@@ -64,13 +64,15 @@ function reader(names: WireRequest['names']): TurnReader {
   const calls: PendingCall[] = [];
   const byIndex = new Map<number, PendingCall>();
   let raw: string | undefined;
-  // include_usage is always sent: the answer is whole only with its usage chunk or [DONE]. A stream cut
-  // after finish_reason would otherwise pass with 0 tokens counted.
-  let ended = false;
-  // [DONE] is the stream's own end: whole even without a finish_reason, which some compatible servers never
-  // send (taken for a cut-off stream, their every answer was retried until the run failed).
+  // include_usage is always sent: the answer is whole only with a finish_reason and then its usage chunk or
+  // [DONE]. A stream cut after finish_reason would otherwise pass with 0 tokens counted. A server that never
+  // sends a finish_reason is whole with both its usage chunk and [DONE]; [DONE] alone is not enough, since
+  // relays (one-api and its forks) write it after their upstream read failed, and half an answer would pass.
+  let usageSeen = false;
   let done = false;
   let refused = false;
+  // Once a turn has tool_calls pieces, a `function_call` beside them is a mirror of one of them, not a call.
+  let toolCallsSeen = false;
   return {
     event(name, data) {
       if (data === '[DONE]') {
@@ -86,17 +88,23 @@ function reader(names: WireRequest['names']): TurnReader {
       if (choice) {
         const delta = choice.delta ?? {};
         if (typeof delta.content === 'string') turn.text += delta.content;
-        // A refusal comes in its own field, not as content: dropped, the run ended with an empty answer and no
-        // word of why. Its text is the answer, and the turn did not end normally.
-        else if (typeof delta.refusal === 'string' && delta.refusal !== '') {
+        // A refusal comes in its own field, not as content (a delta may carry both, content ""): dropped, the
+        // run ended with an empty answer and no word of why. Its text is the answer; the turn did not end
+        // normally.
+        if (typeof delta.refusal === 'string' && delta.refusal !== '') {
           turn.text += delta.refusal;
           refused = true;
         }
         // A legacy `function_call` delta (what finish_reason `function_call` ends) is one call in pieces, like
         // a tool call at an index of its own: skipped, the model's call was lost and the turn read as an empty
         // answer. Its result goes back as a tool message, like any call's.
+        // Only a piece that brings a name or arguments starts or continues one (`function_call: {}` on a text
+        // answer made a call to no tool and lost the answer).
+        if (Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0) toolCallsSeen = true;
+        const legacy = delta.function_call;
         const pieces =
-          delta.tool_calls ?? (delta.function_call ? [{ index: -1, function: delta.function_call }] : []);
+          delta.tool_calls ??
+          (!toolCallsSeen && legacyPieceCounts(legacy) ? [{ index: -1, function: legacy }] : []);
         for (const piece of pieces) {
           let call: PendingCall | undefined;
           if (typeof piece.index === 'number') {
@@ -124,14 +132,15 @@ function reader(names: WireRequest['names']): TurnReader {
         if (choice.finish_reason) raw = choice.finish_reason;
       }
       if (e.usage) {
-        ended = true;
+        usageSeen = true;
         turn.usage.inputTokens = tokens(e.usage.prompt_tokens);
         turn.usage.outputTokens = tokens(e.usage.completion_tokens);
         turn.usage.cachedInputTokens = tokens(e.usage.prompt_tokens_details?.cached_tokens);
       }
     },
     finish() {
-      if (!done && (raw === undefined || !ended)) throw incompleteStream();
+      const whole = raw !== undefined ? usageSeen || done : usageSeen && done;
+      if (!whole) throw incompleteStream();
       for (const c of calls)
         turn.calls.push({
           // A call without an id still needs one: its result is matched to it on the next turn.
@@ -139,11 +148,22 @@ function reader(names: WireRequest['names']): TurnReader {
           tool: names.fromProvider(c.name),
           args: parseArgs(c.json),
         });
-      // No finish_reason before [DONE]: a normal end (with calls, a tool_calls one).
+      // No finish_reason (usage and [DONE] came): a normal end (with calls, a tool_calls one).
       turn.stopReason = refused ? 'other' : stopReasonOf(STOP_REASONS, raw ?? 'stop', turn.calls.length);
       return turn;
     },
   };
+}
+
+/** A legacy `function_call` delta that brings something: a name or a piece of its arguments. */
+function legacyPieceCounts(piece: unknown): piece is { name?: unknown; arguments?: unknown } {
+  if (typeof piece !== 'object' || piece === null) return false;
+  const { name, arguments: args } = piece as { name?: unknown; arguments?: unknown };
+  return (
+    (typeof name === 'string' && name !== '') ||
+    (typeof args === 'string' && args !== '') ||
+    (typeof args === 'object' && args !== null)
+  );
 }
 
 /** Chat Completions at `baseUrl` (ending in /v1). */

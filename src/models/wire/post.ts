@@ -3,6 +3,7 @@
 // reader. APICallError is @ai-sdk/provider's, so failure.ts classifies these exactly as it did the
 // AI SDK providers' errors.
 import { APICallError } from '@ai-sdk/provider';
+import { syntaxErrorWithoutQuote } from '../../json-syntax-error.js';
 import { isRetryableStatus } from '../http-retry.js';
 import type { CollectedTurn } from './collect.js';
 import { shownUrl } from './endpoint.js';
@@ -159,15 +160,17 @@ export async function streamTurn(
     } catch (err) {
       // JSON.parse's own message ("Expected property name … at position 1") does not say what was being
       // parsed: the failed run's error then read like nightshift's bug rather than the provider's answer.
+      // The event itself is not quoted: it holds model-written text (an answer, a call's arguments), and a
+      // cut excerpt of it can hold a piece of a secret that redaction, which knows whole values, misses.
       if (err instanceof SyntaxError)
         throw new SyntaxError(
-          `the provider sent a stream event that is not JSON (${err.message}): ${JSON.stringify(data.slice(0, 200))}`,
+          `the provider sent a stream event that is not JSON (${syntaxErrorWithoutQuote(err)}; ${data.length} characters)`,
         );
       // JSON of another shape (`null`, a field of the wrong type): "Cannot read properties of null" alone
       // read like nightshift's bug too. Still a TypeError: a malformed answer, not a dropped connection.
       if (err instanceof TypeError)
         throw new TypeError(
-          `the provider sent a stream event of an unexpected shape (${err.message}): ${JSON.stringify(data.slice(0, 200))}`,
+          `the provider sent a stream event of an unexpected shape (${err.message}; ${data.length} characters)`,
         );
       throw err;
     }
