@@ -293,7 +293,10 @@ describe('OpenAI Chat Completions: valid but unusual streams', () => {
     // What a relay (one-api and its forks) writes when its upstream read fails: the chunks so far, then [DONE].
     const first = fake.requests.length;
     fake.enqueue(
-      { raw: chunks({ choices: [{ index: 0, delta: { content: 'Step 1: back up the DB. Step 2: ' } }] }) + DONE },
+      {
+        raw:
+          chunks({ choices: [{ index: 0, delta: { content: 'Step 1: back up the DB. Step 2: ' } }] }) + DONE,
+      },
       { text: 'the whole answer' },
     );
     const res = await model().turn(ask);
@@ -302,7 +305,9 @@ describe('OpenAI Chat Completions: valid but unusual streams', () => {
   });
 
   it('keeps a refusal that comes beside an empty content', async () => {
-    fake.enqueue({ raw: chunks(chunk({ content: '', refusal: 'I cannot' }), chunk({}, 'stop'), usage) + DONE });
+    fake.enqueue({
+      raw: chunks(chunk({ content: '', refusal: 'I cannot' }), chunk({}, 'stop'), usage) + DONE,
+    });
     const res = await model().turn(ask);
     assert.equal(res.text, 'I cannot');
     assert.equal(res.stopReason, 'other');
@@ -316,7 +321,12 @@ describe('OpenAI Chat Completions: valid but unusual streams', () => {
     assert.equal(res.text, 'just text');
     assert.deepEqual(res.calls, []);
     assert.equal(res.stopReason, 'end');
-    const call = { index: 0, id: 'call_1', type: 'function', function: { name: 'fs_read', arguments: '{"path":"a"}' } };
+    const call = {
+      index: 0,
+      id: 'call_1',
+      type: 'function',
+      function: { name: 'fs_read', arguments: '{"path":"a"}' },
+    };
     fake.enqueue({
       raw:
         chunks(
