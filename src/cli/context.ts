@@ -39,6 +39,8 @@ export interface CliContext {
       service?: boolean;
       /** False: the command only reads or acts on what is stored; a missing store is refused, not made. */
       createStore?: boolean;
+      /** True: the command only shows what is stored: the store is opened read-only and never migrated. */
+      readOnly?: boolean;
       observers?: CommitObserver[];
       onRoleSecrets?: (values: readonly string[]) => void;
     },

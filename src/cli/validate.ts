@@ -2,7 +2,7 @@
 // scripted model's file given alongside (`validate roles/*.yaml` picks them up) checked as a script and
 // said to be one, instead of being reported as a broken role.
 import { readFileSync, statSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { MAX_CONFIG_FILE_BYTES } from '../config/capped-read.js';
 import { CONFIG_FILE, loadProjectConfig } from '../config/project.js';
 import { YamlSource } from '../config/yaml-file.js';
@@ -102,7 +102,10 @@ async function validateRole(
   if (role) {
     // The manager path too: each manager's file, and no cycle (RoleInvalidError at `manager`).
     try {
-      await loadManagerChain(role, loadRole);
+      // Its files named as the role's own problems name it: relative to here when it was given so.
+      await loadManagerChain(role, loadRole, (f) =>
+        isAbsolute(file) || !isAbsolute(f) ? f : relative(process.cwd(), f),
+      );
     } catch (err) {
       if (!RoleInvalidError.isInstance(err)) throw err;
       issues.push(...err.issues);

@@ -180,6 +180,26 @@ function formatMessage(issue: ZodIssueLike, value: unknown): string {
   return `expected ${what}, got ${describe(value)}`;
 }
 
+/** Where each provider's API key is read from: the environment, never a file (config or role). */
+const API_KEY_VARIABLES: Record<string, string> = {
+  anthropic: 'ANTHROPIC_API_KEY',
+  openai: 'OPENAI_API_KEY',
+};
+
+/**
+ * Unknown keys whose writer meant something we know: a YAML merge key (`<<: *base`) reaches the schema as
+ * a key named `<<` (nightshift parses YAML without merge keys, so a mapping is exactly what it spells), and
+ * an API key written into the config file belongs in the environment.
+ */
+function unknownKeyHint(path: readonly PathSegment[], key: string): string | undefined {
+  if (key === '<<')
+    return "YAML merge keys ('<<: *anchor') are not supported: write the keys out in this mapping (an alias '*anchor' for a whole value works)";
+  const variable = path.length === 2 && path[0] === 'models' ? API_KEY_VARIABLES[String(path[1])] : undefined;
+  if (variable && /^api[-_]?key$/i.test(key))
+    return `unknown key '${key}': API keys are not read from nightshift.config.yaml; set ${variable} in the environment of the processes that run the roles`;
+  return undefined;
+}
+
 /**
  * Turns zod's issues into human ones: with the line of the key (when `source` is given), the dotted key
  * path, and a message in the words of the file (`expected one of a|b, got 'c'`, `unknown key 'x' (did you
@@ -239,7 +259,7 @@ export function zodIssues(
               [...path, key],
               otherForm
                 ? `key '${key}' does not go with the other keys of this mapping: it belongs to another form of this field${combine}`
-                : `unknown key '${key}'${suggestion(key, known)}`,
+                : (unknownKeyHint(path, key) ?? `unknown key '${key}'${suggestion(key, known)}`),
             ),
           );
         }

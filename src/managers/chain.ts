@@ -13,19 +13,25 @@ export type LoadRole = (file: string) => Promise<Role>;
  * invalid (with that file's own problems after it, each carrying its file) or when the path comes back to a
  * role already on it (a cycle: nobody would ever reach people).
  */
-export async function loadManagerChain(role: Role, loadRole: LoadRole): Promise<Role[]> {
+export async function loadManagerChain(
+  role: Role,
+  loadRole: LoadRole,
+  /** How a file is named in the problems (validate names them as the user named the role's file). */
+  shown: (file: string) => string = (file) => file,
+): Promise<Role[]> {
   const chain: Role[] = [];
   const seen = [role.source.file ?? `(defineRole ${role.name})`];
   let current = role;
   while (current.manager) {
-    const file = current.manager.file;
-    if (seen.includes(file)) {
-      const path = [...seen, file].join(' → ');
+    const resolved = current.manager.file;
+    const file = shown(resolved);
+    if (seen.includes(resolved)) {
+      const path = [...seen, resolved].map(shown).join(' → ');
       throw new RoleInvalidError([managerIssue(role, `the manager path is a cycle: ${path}`)]);
     }
     let manager: Role;
     try {
-      manager = await loadRole(file);
+      manager = await loadRole(resolved);
     } catch (err) {
       if (!RoleInvalidError.isInstance(err))
         throw new RoleInvalidError([
@@ -36,12 +42,12 @@ export async function loadManagerChain(role: Role, loadRole: LoadRole): Promise<
       const count = `${err.issues.length} problem${err.issues.length === 1 ? '' : 's'}`;
       throw new RoleInvalidError([
         managerIssue(role, `manager role ${file} is invalid (${count}, each at its line in that file)`),
-        ...err.issues.map((i) => ({ ...i, file: i.file ?? file })),
+        ...err.issues.map((i) => ({ ...i, file: shown(i.file ?? resolved) })),
       ]);
     }
     const unfit = unfitAsManager(manager);
     if (unfit) throw new RoleInvalidError([managerIssue(role, `manager role ${file}: ${unfit}`)]);
-    seen.push(file);
+    seen.push(resolved);
     chain.push(manager);
     current = manager;
   }

@@ -35,11 +35,13 @@ export async function openStore(
           connectionString: databaseUrl,
           ...(env.NIGHTSHIFT_DATABASE_SCHEMA ? { schema: env.NIGHTSHIFT_DATABASE_SCHEMA } : {}),
           ...(options.createStore === false ? { create: false } : {}),
+          ...(options.readOnly ? { readOnly: true } : {}),
         })
       : openSqliteStore({
           dataDir,
           backgroundCheckpoints: options.service === true,
           ...(options.createStore === false ? { create: false } : {}),
+          ...(options.readOnly ? { readOnly: true } : {}),
         }));
   return { store, dataDir };
 }

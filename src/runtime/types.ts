@@ -32,6 +32,12 @@ export interface RuntimeOptions {
    */
   createStore?: boolean;
   /**
+   * True: open the store only to read (as `createStore: false`, and more): the SQLite file read-only, no
+   * migration run (a store that needs one is refused with STORE_ERROR), nothing created; any write fails.
+   * For reading a store this process may not write. A given `store` ignores it. Default false.
+   */
+  readOnly?: boolean;
+  /**
    * Use this store instead of the embedded one. It stays the caller's: `close()` does not close it (several
    * runtimes may share it), so close it yourself once every runtime using it is closed.
    */

@@ -73,6 +73,21 @@ describe('project config', () => {
     );
   });
 
+  it('an API key in the config file: refused, naming the environment variable it belongs in', async () => {
+    writeFileSync(
+      join(r.dir, 'nightshift.config.yaml'),
+      'models:\n  anthropic:\n    apiKey: sk-x\n  openai:\n    api_key: sk-y\n',
+    );
+    const res = await runCli(['runs'], { cwd: r.dir });
+    assert.equal(res.code, 2);
+    assert.match(
+      res.stderr,
+      /nightshift\.config\.yaml:3 models\.anthropic\.apiKey: unknown key 'apiKey': API keys are not read from nightshift\.config\.yaml; set ANTHROPIC_API_KEY in the environment/,
+    );
+    assert.match(res.stderr, /:5 models\.openai\.api_key: .*set OPENAI_API_KEY in the environment/);
+    assert.doesNotMatch(res.stderr, /sk-x|sk-y/);
+  });
+
   it('a person named as nightshift signs (system, policy, eval, …): exit 2 naming the file, line and person', async () => {
     for (const name of ['system', 'Policy', 'eval', 'nightshift', 'agent', 'api:ci']) {
       writeFileSync(

@@ -28,6 +28,18 @@ describe('YAML oddities in a role file', () => {
     assert.match(r.text, /no-autonomy\.yaml:1 autonomy: required: one of observe\|draft\|sandbox\|full\n/);
   });
 
+  it('a YAML merge key (<<: *base) is refused as unsupported at its line, not as a plain unknown key', async () => {
+    const r = await validate(
+      'merge.yaml',
+      'base: &base\n  maxSteps: 3\nname: t1\ndescription: d\nautonomy: draft\nmodel: script:./s.yaml\ninstructions: hi\nbudget:\n  <<: *base\n',
+    );
+    assert.equal(r.code, 2);
+    assert.match(
+      r.text,
+      /merge\.yaml:9 budget\.<<: YAML merge keys \('<<: \*anchor'\) are not supported: write the keys out/,
+    );
+  });
+
   it("a second document (---) is named at its line, without the YAML library's API advice", async () => {
     const r = await validate('two-docs.yaml', `${GOOD}---\nname: t2\n`);
     assert.equal(r.code, 2);

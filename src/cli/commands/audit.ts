@@ -17,7 +17,7 @@ export function auditCommand(program: Command, cli: CliContext): void {
     .action(async (flags: CommonFlags & { since?: string; role?: string }) => {
       // JSON lines whether or not --json is given: it is the export format.
       const since = flags.since === undefined ? undefined : parseSince(flags.since, Date.now());
-      const rt = await cli.open(flags, { createStore: false });
+      const rt = await cli.open(flags, { readOnly: true });
       const filter = {
         ...(since !== undefined ? { since } : {}),
         ...(flags.role ? { role: flags.role } : {}),
@@ -30,7 +30,7 @@ export function auditCommand(program: Command, cli: CliContext): void {
     // `--data-dir`/`--json` after `verify` are parsed by `audit` itself (its own options): read both.
     .action(async (_: CommonFlags, cmd: Command) => {
       const flags = cmd.optsWithGlobals<CommonFlags>();
-      const rt = await cli.open(flags, { createStore: false });
+      const rt = await cli.open(flags, { readOnly: true });
       const verdict = await verifyAuditLog(rt.store);
       if (flags.json) io.out(JSON.stringify(verdict));
       else if (verdict.ok) io.out(`audit log intact: ${verdict.count} entries`);

@@ -16,7 +16,7 @@ export function inboxCommand(program: Command, cli: CliContext): void {
   withCommonFlags(program.command('inbox'))
     .description('list approvals and escalations waiting for a human')
     .action(async (flags: CommonFlags) => {
-      const rt = await cli.open(flags, { createStore: false });
+      const rt = await cli.open(flags, { readOnly: true });
       const inbox = await rt.inbox();
       // Promotions that widen authority wait here too (src/versions/), decided with approve / reject.
       const promotions = await rt.store.listPromotions({ status: 'pending' });
@@ -47,7 +47,7 @@ export function inspectCommands(program: Command, cli: CliContext): void {
       // Digits only (not `1e2`, `0x10`), and within what the stores take: a larger number reached SQLite
       // as a float and failed there (STORE_ERROR, exit 1) instead of being refused as bad usage.
       const limit = wholeNumber(flags.limit, '--limit', 1, MAX_RUNS_LIMIT);
-      const rt = await cli.open(flags, { createStore: false });
+      const rt = await cli.open(flags, { readOnly: true });
       const runs = await rt.list({
         ...(flags.role ? { role: flags.role } : {}),
         ...(flags.status ? { status: [flags.status] } : {}),
@@ -62,7 +62,7 @@ export function inspectCommands(program: Command, cli: CliContext): void {
     .description('every step of a run, and every decision with its reason')
     .action(async (id: string, flags: CommonFlags) => {
       expectIdKind(id, 'run', cmd);
-      const rt = await cli.open(flags, { createStore: false });
+      const rt = await cli.open(flags, { readOnly: true });
       const snapshot = await rt.get(id);
       if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${id} (see ${cmd} runs)`);
       // A paused orchestrator's summary lists what its specialists wait on, as `run --json` does.
@@ -96,7 +96,7 @@ export function inspectCommands(program: Command, cli: CliContext): void {
   withCommonFlags(program.command('status'))
     .description('continuous agents: state, holder, last heartbeat, restarts, inbox; and the queue')
     .action(async (flags: CommonFlags) => {
-      const rt = await cli.open(flags, { createStore: false });
+      const rt = await cli.open(flags, { readOnly: true });
       const agents = await rt.agents();
       const counts = await rt.store.countRuns(['queued', 'running', 'failed']);
       const queue = { queued: counts.queued!, running: counts.running!, failed: counts.failed! };

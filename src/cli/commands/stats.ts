@@ -24,7 +24,7 @@ export function statsCommand(program: Command, cli: CliContext): void {
         ...(flags.version !== undefined ? { version: flags.version } : {}),
         ...(flags.since !== undefined ? { since: parseSince(flags.since, Date.now()) } : {}),
       };
-      const rt = await cli.open(flags, { createStore: false });
+      const rt = await cli.open(flags, { readOnly: true });
       const report = await computeStats(rt.store, await resolveVersionFilter(rt.store, filter));
       cli.print(flags, report, formatStats(report));
     });

@@ -100,7 +100,7 @@ export function tokenCommand(program: Command, cli: CliContext): void {
   withCommonFlags(token.command('list'))
     .description('list tokens (never their secrets)')
     .action(async (flags: CommonFlags) => {
-      const rt = await cli.open(flags, { createStore: false });
+      const rt = await cli.open(flags, { readOnly: true });
       const now = Date.now();
       const tokens = (await rt.store.listTokens()).map((t) => publicView(t, now));
       cli.print(

@@ -66,7 +66,10 @@ export function versionCommands(program: Command, cli: CliContext): void {
       "a role's stored versions: hash, first seen, which is active, eval summary; and its promotions",
     )
     .action(async (arg: string, flags: CommonFlags) => {
-      const { rt, name } = await openRole(cli, flags, arg);
+      // By name it only reads; a file's version is stored first (openRole).
+      const { rt, name } = namesFile(arg)
+        ? await openRole(cli, flags, arg)
+        : { rt: await cli.open(flags, { readOnly: true }), name: arg };
       const view = await roleVersionsView(rt.store, name);
       cli.print(flags, view, formatVersions(view, cmd));
     });

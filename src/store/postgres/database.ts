@@ -33,6 +33,12 @@ export interface PostgresStoreOptions {
    * what is stored. Default true.
    */
   create?: boolean;
+  /**
+   * True: `init` runs no migration and creates nothing (as `create: false`); a schema that needs a
+   * migration is refused (STORE_ERROR). For the commands that only show what is stored, so a database user
+   * with only SELECT rights can run them. Default false.
+   */
+  readOnly?: boolean;
 }
 
 export type Client = pg.PoolClient;

@@ -10,11 +10,11 @@ import { migrations } from './migrations.js';
 // restart would do the same, so the schema never moved. A migration's statements get their own bound.
 const MIGRATION_QUERY_TIMEOUT_MS = 30 * 60_000;
 
-export async function migrate(db: Database, o: { create?: boolean } = {}): Promise<void> {
+export async function migrate(db: Database, o: { create?: boolean; readOnly?: boolean } = {}): Promise<void> {
   const { schema } = db;
   await db.tx('migrating', async (c) => {
     await c.query(`SELECT pg_advisory_xact_lock(hashtext('nightshift.migrate.${schema}'))`);
-    if (o.create === false) {
+    if (o.create === false || o.readOnly) {
       // A reading command pointed at the wrong database or schema says so, rather than making an empty
       // store there and answering "no runs". Checked before anything is created.
       const found = await c.query('SELECT to_regclass($1) AS t, current_database() AS db', [
@@ -28,11 +28,13 @@ export async function migrate(db: Database, o: { create?: boolean } = {}): Promi
           { details: { database: row.db, schema } },
         );
     }
-    await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    // A reading command creates nothing (its database user may have only SELECT rights).
+    if (!o.readOnly) await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await c.query(`SET LOCAL search_path TO ${schema}`);
-    await c.query(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
-    );
+    if (!o.readOnly)
+      await c.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+      );
     const done = new Set(
       (await c.query('SELECT version FROM schema_migrations')).rows.map(
         (r: { version: number }) => r.version,
@@ -47,6 +49,16 @@ export async function migrate(db: Database, o: { create?: boolean } = {}): Promi
         'STORE_ERROR',
         `the Postgres schema "${schema}" has schema migration ${Math.max(...ahead)}, newer than this nightshift knows (${newest}); upgrade nightshift to open it`,
       );
+    }
+    if (o.readOnly) {
+      const missing = migrations.map((m) => m.version).filter((v) => !done.has(v));
+      if (missing.length > 0)
+        throw new NightshiftError(
+          'STORE_ERROR',
+          `the Postgres schema "${schema}" needs migrating (it lacks schema migration${missing.length > 1 ? 's' : ''} ${missing.sort((a, b) => a - b).join(', ')}) and a command that only reads does not migrate it; run a command that writes (\`nightshift serve\`, \`nightshift run\`) once with a database user that may, then read it again`,
+          { details: { missingMigrations: missing } },
+        );
+      return;
     }
     // In version order, whatever order the list was written in (numbers are handed out per change).
     for (const m of [...migrations].sort((a, b) => a.version - b.version)) {

@@ -15,6 +15,8 @@ export interface PostgresIo {
   readonly createGroup: GroupCommit<NewRun>;
   /** The channel workers LISTEN on for new queued work in this schema. */
   readonly channel: string;
+  /** Opened only to read (`readOnly`): nothing is written, not even the stats rollup. */
+  readonly readOnly: boolean;
   /** One shared statement (../sql/) outside any transaction. */
   run(what: string, q: Query): Promise<Row[]>;
 }

@@ -51,6 +51,7 @@ export const readMethods = {
   },
 
   statsRows(this: PostgresIo, filter: StatsFilter, options?: StatsOptions): Promise<StatsRows> {
-    return postgresStatsRows(this.db, filter, options);
+    // A reader may not fill the rollup (a write): it computes from the runs alone (the same figures).
+    return postgresStatsRows(this.db, filter, this.readOnly ? { ...options, rollup: false } : options);
   },
 };

@@ -75,10 +75,12 @@ export class PostgresStore implements Store, PostgresIo {
   constructor(options: PostgresStoreOptions) {
     this.db = new Database(options);
     this.schema = this.db.schema;
-    this.create = options.create !== false;
+    this.create = options.create !== false && options.readOnly !== true;
+    this.readOnly = options.readOnly === true;
   }
 
   private readonly create: boolean;
+  readonly readOnly: boolean;
 
   /** The channel workers LISTEN on for new queued work in this schema. */
   get channel(): string {
@@ -99,7 +101,7 @@ export class PostgresStore implements Store, PostgresIo {
   }
 
   init(): Promise<void> {
-    return migrate(this.db, { create: this.create });
+    return migrate(this.db, { create: this.create, readOnly: this.readOnly });
   }
 
   async close(): Promise<void> {

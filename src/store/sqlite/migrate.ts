@@ -46,3 +46,40 @@ export function migrate(db: Database.Database, list: readonly Migration[] = migr
   }
   return applied;
 }
+
+/**
+ * For a store opened only to read: runs nothing, and refuses a schema this code would misread (one that
+ * needs a migration, or one newer than this nightshift knows), saying which command migrates it.
+ */
+export function requireCurrentSchema(
+  db: Database.Database,
+  path: string,
+  list: readonly Migration[] = migrations,
+): void {
+  const hasTable = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+    .get();
+  const done = new Set(
+    hasTable
+      ? db
+          .prepare('SELECT version FROM schema_migrations')
+          .pluck()
+          .all()
+          .map((v) => Number(v))
+      : [],
+  );
+  const newest = Math.max(0, ...list.map((m) => m.version));
+  const ahead = [...done].filter((v) => v > newest);
+  if (ahead.length > 0)
+    throw new NightshiftError(
+      'STORE_ERROR',
+      `SQLite store ${path}: the database has schema migration ${Math.max(...ahead)}, newer than this nightshift knows (${newest}); upgrade nightshift to open it`,
+    );
+  const missing = list.filter((m) => !done.has(m.version)).map((m) => m.version);
+  if (missing.length > 0)
+    throw new NightshiftError(
+      'STORE_ERROR',
+      `SQLite store ${path}: the database needs migrating (it lacks schema migration${missing.length > 1 ? 's' : ''} ${missing.sort((a, b) => a - b).join(', ')}) and a command that only reads does not migrate it; run a command that writes (\`nightshift serve\`, \`nightshift run\`) once as a user that may write the store, then read it again`,
+      { details: { missingMigrations: missing } },
+    );
+}

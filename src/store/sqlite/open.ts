@@ -1,5 +1,5 @@
 // Opening the database file: where it lives and the connection settings every nightshift process uses.
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { NightshiftError } from '../../errors.js';
@@ -15,6 +15,13 @@ export interface SqliteStoreOptions {
    * nothing (folder or file) is created. Default true.
    */
   create?: boolean;
+  /**
+   * Only read: the file is opened read-only (it must exist), nothing is created or narrowed, no migration
+   * runs (a store that needs one is refused with STORE_ERROR) and every write fails. For the commands that
+   * only show what is stored, so they work on a store they may not write (a read-only file, folder or
+   * mount). Default false.
+   */
+  readOnly?: boolean;
   /**
    * Checkpoint the WAL from a background thread instead of inside commits (for long-running services:
    * see checkpointer.ts). Default false.
@@ -79,6 +86,42 @@ export function requireDatabaseFile(path: string): void {
     `no nightshift store at ${path}: ${existsSync(dir) ? `${dir} has no ${DATABASE_FILE}` : `${dir} does not exist`}; check --data-dir (or NIGHTSHIFT_DATA_DIR), or run or serve a role to create it; nothing was created`,
     { details: { path } },
   );
+}
+
+/**
+ * Opens the file to read only. SQLite reads a WAL database through its `-shm` file, which it creates beside
+ * the file when missing: in a folder this user may not write, a store closed cleanly (no `-wal`, no
+ * `-shm`) cannot be read in place. The file alone is then the whole database (the last close checkpointed
+ * everything into it), so it is read from a copy in memory (its header marked non-WAL, which a copy in
+ * memory needs). With a `-wal` present but no `-shm` the file alone is not the whole store: refused.
+ */
+export function openDatabaseForReading(path: string): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.prepare('SELECT 1 FROM sqlite_master LIMIT 1').get();
+    return db;
+  } catch (err) {
+    db?.close();
+    const code = (err as { code?: string }).code;
+    if (code !== 'SQLITE_READONLY_DIRECTORY' && code !== 'SQLITE_CANTOPEN')
+      throw storeError(path, 'opening the database to read', err);
+    if (existsSync(`${path}-wal`))
+      throw new NightshiftError(
+        'STORE_ERROR',
+        `SQLite store ${path}: cannot be read: its folder ${dirname(path)} is not writable by this user and the file has an unfinished write-ahead log (${path}-wal) but no ${path}-shm, which SQLite must create to read it; read it as the user that writes it, or let a writer close it first`,
+        { cause: err, details: { path } },
+      );
+    try {
+      const image = readFileSync(path);
+      // Bytes 18 and 19 are the file format's read and write versions: 2 is WAL, 1 the rollback journal.
+      if (image.length >= 20) image[18] = image[19] = 1;
+      return new Database(image, { readonly: true });
+    } catch (copyErr) {
+      throw storeError(path, 'opening the database to read', copyErr);
+    }
+  }
 }
 
 export function openDatabase(path: string): Database.Database {

@@ -3,6 +3,8 @@
 import type { Statements } from './statements.js';
 
 export interface SqliteIo {
+  /** Opened only to read (`readOnly`): nothing is written, not even the stats rollup. */
+  readonly readOnly: boolean;
   /** Runs queued writes first, so a read sees every write issued before it. */
   read<T>(what: string, fn: (s: Statements) => T): Promise<T>;
   /** `durable`: the transaction carrying this write is synced to disk before it settles (see group-commit.ts). */

@@ -53,7 +53,8 @@ export const readMethods = {
       (what, fn) => this.read(what, fn),
       (what, fn) => this.write(what, fn),
       filter,
-      options,
+      // A reader may not fill the rollup (a write): it computes from the runs alone (the same figures).
+      this.readOnly ? { ...options, rollup: false } : options,
     );
   },
 };

@@ -10,8 +10,14 @@ import type { Store, StoreHealth } from '../types.js';
 import { BackgroundCheckpointer } from './checkpointer.js';
 import { DiskHealth } from './disk-health.js';
 import { GroupCommit } from './group-commit.js';
-import { migrate } from './migrate.js';
-import { databasePath, openDatabase, requireDatabaseFile, type SqliteStoreOptions } from './open.js';
+import { migrate, requireCurrentSchema } from './migrate.js';
+import {
+  databasePath,
+  openDatabase,
+  openDatabaseForReading,
+  requireDatabaseFile,
+  type SqliteStoreOptions,
+} from './open.js';
 import { Statements } from './statements.js';
 import { accessMethods } from './store-access.js';
 import { agentMethods } from './store-agents.js';
@@ -44,6 +50,7 @@ export class SqliteStore implements Store, SqliteIo {
   readonly path: string;
   /** The connection, for tests and diagnostics; nightshift code goes through the Store methods. */
   readonly db: Database.Database;
+  readonly readOnly: boolean;
   private readonly writes: GroupCommit;
   private statements: Statements | undefined;
   /** For the methods in store-*.ts (SqliteIo), like `read` and `write`. */
@@ -57,8 +64,9 @@ export class SqliteStore implements Store, SqliteIo {
 
   constructor(private readonly options: SqliteStoreOptions) {
     this.path = databasePath(options);
-    if (options.create === false) requireDatabaseFile(this.path);
-    this.db = openDatabase(this.path);
+    this.readOnly = options.readOnly === true;
+    if (options.create === false || options.readOnly) requireDatabaseFile(this.path);
+    this.db = options.readOnly ? openDatabaseForReading(this.path) : openDatabase(this.path);
     this.writes = new GroupCommit(this.db, this.path);
     this.gate = new WalGate(this.db, this.path);
     // Once the file is judged damaged nothing more is written to it (an event accepted now would be a run
@@ -123,12 +131,13 @@ export class SqliteStore implements Store, SqliteIo {
   async init(): Promise<void> {
     if (this.statements) return;
     try {
-      migrate(this.db);
+      if (this.options.readOnly) requireCurrentSchema(this.db, this.path);
+      else migrate(this.db);
       this.statements = new Statements(this.db);
     } catch (err) {
       throw storeError(this.path, 'migrating the schema', err);
     }
-    if (this.options.backgroundCheckpoints && !this.checkpointer) {
+    if (this.options.backgroundCheckpoints && !this.options.readOnly && !this.checkpointer) {
       // A service starting on a disk that a predecessor filled (its WAL holding the space): writes wait
       // for the checkpoint from the start rather than failing one by one into a WAL that cannot shrink.
       if (this.gate.checkpoint() === 'full') this.gate.close();
