@@ -100,6 +100,12 @@ function refusal(doors: ChannelDoors, res: ServerResponse, err: unknown): void {
   sendPage(res, status, 'Not decided', messagePage(`Nothing was decided: ${err.message}`, true));
 }
 
+/** Whether a decision failed on the server's side (not a refusal of the person, the link or the matter). */
+function failedOnOurSide(err: unknown): boolean {
+  if (err instanceof HttpError) return err.status >= 500;
+  return !isNightshiftError(err) || failedOnServer(err);
+}
+
 /** A browser's form post from this server's own page; anything cross-site is refused. */
 function checkSameOrigin(doors: ChannelDoors, req: IncomingMessage): void {
   if (req.headers['sec-fetch-site'] === 'cross-site')
@@ -166,15 +172,36 @@ export function decisionPageRoutes(doors: ChannelDoors): Route[] {
               `${link.action === 'reject' ? 'a rejection needs a reason' : 'an answer needs text'}: go back and fill in the form`,
             );
           // Spent before anything else is looked at: two posts of the same form race here, and only one
-          // gets past; a link refused below stays spent (it was good for this one decision only).
+          // gets past; a link refused below (the person, the matter) stays spent: it was good for this one
+          // decision only.
           const fresh = await doors.runtime.store.rememberSignature(
             spentLinkKey(token),
             link.expiresAt,
             now - SPENT_MARGIN_MS,
           );
           if (!fresh) throw new NightshiftError('DECISION_REFUSED', 'this link was already used');
-          const { person } = await open(doors, token, now);
-          const out = await applyDecision(decisionDeps(doors), { ...link, person, text });
+          let out: Awaited<ReturnType<typeof applyDecision>>;
+          let person: PersonSpec;
+          try {
+            person = (await open(doors, token, now)).person;
+            out = await applyDecision(decisionDeps(doors), { ...link, person, text });
+          } catch (err) {
+            // A failure on our side (the store unavailable) gives the link back: the person told "the
+            // server could not take the decision" who sends the form again is decided for, not told the
+            // link was used. Given back even when the store cannot say whether the decision was saved
+            // before the failure: the spent link is not what stops a second decision (the matter's pending
+            // check is), so such a retry meets the decided matter (409 "already approved by alice").
+            if (failedOnOurSide(err))
+              await doors.runtime.store
+                .forgetSignature(spentLinkKey(token))
+                .catch((e: unknown) =>
+                  doors.log.error(
+                    { [`${link.kind}Id`]: link.id, err: (e as Error).message },
+                    'email decision failed and its link could not be given back: a retry will be refused as used',
+                  ),
+                );
+            throw err;
+          }
           doors.wake();
           doors.log.info(
             { [`${link.kind}Id`]: link.id, by: person.name, runId: out.runId },

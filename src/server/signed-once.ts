@@ -14,8 +14,9 @@ import type { SignatureCheck } from './webhook-signature.js';
 /** A spent signature, for the door to give back when its decision failed on our side. */
 export interface SpentSignature {
   /**
-   * Forgets the signature unless `recorded()` says the decision was saved all the same. Best effort:
-   * when the store cannot say or cannot forget, it stays spent (logged: a retry will be refused).
+   * Forgets the signature unless `recorded()` says the decision was saved all the same (when it cannot
+   * say, forgets it). Best effort: when the store cannot forget, it stays spent (logged: a retry will be
+   * refused).
    */
   release(recorded: () => Promise<boolean>): Promise<void>;
 }
@@ -45,8 +46,19 @@ export async function acceptSignedOnce(o: {
   }
   return {
     async release(recorded) {
+      // When the store cannot say (the read fails as the decision did), the signature is given back all the
+      // same: the spent signature is not what stops a second decision (the matter's pending check is), so
+      // a retry of a decision saved after all meets the decided matter (409); kept spent, a retry of one
+      // never saved was refused as a replay and the person's decision lost (decision 062).
+      const saved = await recorded().catch((err: unknown) => {
+        o.log.warn(
+          { ...o.fields, err: (err as Error).message },
+          `${o.what} failed and whether it was saved could not be read: its signature is given back`,
+        );
+        return false;
+      });
       try {
-        if (await recorded()) {
+        if (saved) {
           o.log.warn(
             o.fields,
             `${o.what} was recorded but its answer failed: its signature stays spent, a retry of it will be refused as a replay`,

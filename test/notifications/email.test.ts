@@ -175,5 +175,13 @@ describe('email channel and the confirm page', () => {
       restore();
     }
     assert.equal(await status(d.runId), 'awaiting_approval');
+    // The failed POST gave its link back: the person who saw "could not take the decision" and sends the
+    // form again once the store is back is decided for, not told the link was already used.
+    const retried = await post(tokenOf(links.approve!));
+    assert.equal(retried.status, 200, await retried.clone().text());
+    assert.match(await retried.text(), /Approved by alice/);
+    await waitForStatus(d.runId, p.drafter.dataDir, p.drafter.dir, 'succeeded');
+    const again = await post(tokenOf(links.approve!));
+    assert.equal(again.status, 410, 'a decided link stays spent');
   });
 });

@@ -12,6 +12,7 @@ import pg from 'pg';
 import { stringify } from 'yaml';
 import { signDecision } from '../../src/server/webhook-signature.js';
 import { DATABASE_FILE } from '../../src/store/sqlite/open.js';
+import { hideTable } from '../notifications/decisions.js';
 import { json, runCli, type Served, startServe } from '../support/cli.js';
 import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
 import { testRoles } from '../support/roles.js';
@@ -162,3 +163,62 @@ for (const backend of backends)
       assert.match(replayed.text, /replay/);
     });
   });
+
+describe('a decision that failed where the store could not even read the matter (sqlite)', () => {
+  const r = role({
+    name: 'refund-desk',
+    autonomy: 'full',
+    turns: [
+      { escalate: { category: 'money', reason: 'refund of 90 asked' } },
+      { final: { summary: 'done' } },
+    ],
+  });
+  let served: Served;
+  after(() => {
+    served?.child.kill('SIGKILL');
+  });
+
+  it('gives the signature back though it cannot tell whether the decision was saved; the retry decides', async () => {
+    writeFileSync(
+      join(r.dir, 'nightshift.config.yaml'),
+      stringify({ people: [{ name: 'alice', decides: ['refund-*'] }] }),
+    );
+    const cli = (args: string[]) => runCli([...args, '--data-dir', r.dataDir, '--json'], { cwd: r.dir });
+    const paused = json<{ runId: string; escalations: { id: string }[] }>(await cli(['run', r.file]));
+    const id = paused.escalations[0]!.id;
+    served = await startServe([r.file, '--port', '0', '--data-dir', r.dataDir, '--poll-ms', '20'], {
+      cwd: r.dir,
+      env: { NIGHTSHIFT_DECISIONS_SECRET: SECRET },
+    });
+    const path = `/decisions/escalation/${id}`;
+    const body = JSON.stringify({ decision: 'answer', person: 'alice', text: 'refund it' });
+    const headers = signed(path, body);
+    const post = async () => {
+      const res = await fetch(`${served.url}${path}`, { method: 'POST', headers, body });
+      return { status: res.status, text: await res.text() };
+    };
+    // The escalations table gone from under serve: the decision and the check of whether it was saved
+    // both fail. Before, the signature then stayed spent and the sender's retry was refused as a replay
+    // (401) with nothing decided.
+    const restore = hideTable(r.dataDir, 'escalations');
+    let failed: { status: number; text: string };
+    try {
+      failed = await post();
+    } finally {
+      restore();
+    }
+    assert.ok(failed.status >= 500, `the failed decision: ${JSON.stringify(failed)}`);
+    const retried = await post();
+    assert.equal(retried.status, 200, `the sender's retry: ${JSON.stringify(retried)}`);
+    assert.equal((JSON.parse(retried.text) as { by: string }).by, 'alice');
+    const shown = json<{ escalationRecords: { status: string; answeredBy: string }[] }>(
+      await cli(['show', paused.runId]),
+    );
+    assert.deepEqual(
+      shown.escalationRecords.map((e) => [e.status, e.answeredBy]),
+      [['answered', 'alice']],
+    );
+    const replayed = await post();
+    assert.equal(replayed.status, 401, JSON.stringify(replayed));
+  });
+});
