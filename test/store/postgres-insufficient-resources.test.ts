@@ -1,8 +1,9 @@
-// Postgres refusing a statement for lack of a resource (SQLSTATE class 53: 53200 out of memory, also "out
-// of shared memory" when the lock table is full; 53400 a configuration limit such as temp_file_limit;
-// 53100 a disk full for a temporary file; 53000) is a busy database, like 53300: the statement rolled back,
-// nothing was written, the same write may go through shortly. They were unknown errors: a request got
-// 500 INTERNAL, which no producer retries. Real server errors: a trigger of the test's own schema raises
+// Postgres refusing a statement for lack of memory (SQLSTATE 53200 out of memory, also "out of shared
+// memory" when the lock table is full; 53000) is a busy database, like 53300: the statement rolled back,
+// nothing was written, the same write may go through shortly. 53100 is a full disk: an outage, 507
+// DISK_FULL, as SQLite's full disk. 53400 (a configuration limit such as temp_file_limit) comes back for
+// the same statement every time: an ordinary store error, not sent again. They were all unknown errors: a
+// request got 500 INTERNAL, which no producer retries. Real server errors: a trigger of the test's own schema raises
 // the SQLSTATE inside the store's own INSERT (out of memory cannot be provoked on a shared server without
 // starving everyone else's sessions), and temp_file_limit is really exceeded by a sort. Skipped, saying
 // so, without Postgres.
@@ -21,6 +22,24 @@ const skip = await postgresUnavailable();
 
 type Failure = { code?: string; message: string; details?: Record<string, unknown> };
 
+function assertAnswer(err: Failure, said: RegExp, expected: 'busy' | 'disk_full' | 'error'): void {
+  if (expected === 'busy') {
+    assertBusy(err, said);
+    return;
+  }
+  assert.equal(err.code, 'STORE_ERROR');
+  assert.match(err.message, said);
+  const answer = storeFailureAnswer(err as Parameters<typeof storeFailureAnswer>[0]);
+  if (expected === 'disk_full') {
+    assert.deepEqual(err.details, { diskFull: true });
+    assert.equal(answer?.status, 507, JSON.stringify(answer));
+    assert.equal(answer?.body.error.code, 'DISK_FULL');
+  } else {
+    assert.equal(err.details, undefined, 'neither busy nor an outage: sending it again cannot help');
+    assert.equal(answer, undefined, JSON.stringify(answer));
+  }
+}
+
 function assertBusy(err: Failure, said: RegExp): void {
   assert.equal(err.code, 'STORE_ERROR');
   assert.match(err.message, said);
@@ -31,13 +50,13 @@ function assertBusy(err: Failure, said: RegExp): void {
 }
 
 describe('Postgres short of a resource (SQLSTATE class 53)', { skip }, () => {
-  for (const [state, message] of [
-    ['53200', 'out of shared memory'],
-    ['53400', 'temporary file size exceeds temp_file_limit'],
-    ['53100', 'could not extend file: No space left on device'],
-    ['53000', 'insufficient resources'],
+  for (const [state, message, expected] of [
+    ['53200', 'out of shared memory', 'busy'],
+    ['53400', 'temporary file size exceeds temp_file_limit', 'error'],
+    ['53100', 'could not extend file: No space left on device', 'disk_full'],
+    ['53000', 'insufficient resources', 'busy'],
   ] as const) {
-    it(`a write refused with ${state} (${message}) is STORE_BUSY, answered 503, and no outage`, async () => {
+    it(`a write refused with ${state} (${message}) is ${expected}`, async () => {
       const r = writeTestRole({
         name: 'pg-short',
         autonomy: 'full',
@@ -60,8 +79,9 @@ describe('Postgres short of a resource (SQLSTATE class 53)', { skip }, () => {
           () => assert.fail('the run was recorded through a refused insert'),
           (e: unknown) => e as Failure,
         );
-        assertBusy(err, new RegExp(message));
-        assert.deepEqual(store.health?.(), { ok: true }, 'the database answered: not an outage');
+        assertAnswer(err, new RegExp(message), expected);
+        if (expected !== 'disk_full')
+          assert.deepEqual(store.health?.(), { ok: true }, 'the database answered: not an outage');
         await rt.close();
       } finally {
         await admin.end().catch(() => {});
@@ -72,7 +92,7 @@ describe('Postgres short of a resource (SQLSTATE class 53)', { skip }, () => {
     });
   }
 
-  it('a sort past temp_file_limit (53400, raised by Postgres itself) is STORE_BUSY', async (t) => {
+  it('a sort past temp_file_limit (53400, raised by Postgres itself) is an ordinary store error, not busy', async (t) => {
     const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await c.connect();
     try {
@@ -89,7 +109,7 @@ describe('Postgres short of a resource (SQLSTATE class 53)', { skip }, () => {
         (e: unknown) => e as { code?: string },
       );
       assert.equal(err.code, '53400');
-      assertBusy(storeError('reading runs', err), /temp_file_limit/);
+      assertAnswer(storeError('reading runs', err), /temp_file_limit/, 'error');
     } finally {
       await c.end();
     }

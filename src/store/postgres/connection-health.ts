@@ -36,16 +36,23 @@ export function isConnectionFailure(err: unknown): boolean {
  * role's or a database's `CONNECTION LIMIT`), so nothing was sent. That one used to be an unknown error:
  * a request got 500 INTERNAL, which no producer retries, and its event was never recorded (2026-12-02:
  * the substrate bench's "stuck at N/2000" on a shared server other processes' pools had filled).
- * The rest of class 53, insufficient resources, the same way: 53000, 53100 disk_full (a temporary file or a
- * table could not grow), 53200 out_of_memory (also "out of shared memory": the lock table full, which other
- * sessions' locks can cause), 53400 configuration_limit_exceeded (`temp_file_limit` and the like). Postgres
- * refused the statement and rolled it back; the same statement may go through once the resource is free,
- * and a run waits that out as it waits out a lock timeout (bounded by `storeBusyLimitMs`). They were unknown
- * errors: 500 INTERNAL to a producer, a run failed for a server short of memory for a moment.
+ * 53000 insufficient_resources and 53200 out_of_memory (also "out of shared memory": the lock table full,
+ * which other sessions' locks can cause) the same way: Postgres refused the statement and rolled it back, and
+ * the same statement may go through once the memory is free; a run waits that out as it waits out a lock
+ * timeout (bounded by `storeBusyLimitMs`). They were unknown errors: 500 INTERNAL to a producer, a run failed
+ * for a server short of memory for a moment. Not the rest of class 53: 53100 disk_full is a full disk
+ * (store-error.ts, waited out as SQLite's is), and 53400 configuration_limit_exceeded (`temp_file_limit`)
+ * comes back for the same statement on the same data every time, so waiting and sending again cannot help.
  */
+export const BUSY_RESOURCE_STATES = new Set(['53000', '53200', '53300']);
+
 export function isStoreBusy(err: unknown): boolean {
   for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined; e; ) {
-    if (e.code === '57014' || e.code === '55P03' || (typeof e.code === 'string' && /^53...$/.test(e.code)))
+    if (
+      e.code === '57014' ||
+      e.code === '55P03' ||
+      (typeof e.code === 'string' && BUSY_RESOURCE_STATES.has(e.code))
+    )
       return true;
     if (typeof e.message === 'string' && /^timeout exceeded when trying to connect$/.test(e.message))
       return true;

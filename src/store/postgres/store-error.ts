@@ -9,20 +9,39 @@ import { isConnectionFailure, isStoreBusy } from './connection-health.js';
 export function storeError(what: string, err: unknown): NightshiftError {
   if (NightshiftError.isInstance(err)) return err;
   const lost = isConnectionFailure(err);
-  const busy = !lost && isStoreBusy(err);
+  // 53100: the server's disk is full (a table or a temporary file could not grow). Marked as SQLite's full
+  // disk is: an outage that lasts until space is freed (HTTP 507 DISK_FULL, runs wait without spending
+  // attempts), not a busy database given up on after `storeBusyLimitMs`.
+  const diskFull = !lost && sqlState(err) === '53100';
+  const busy = !lost && !diskFull && isStoreBusy(err);
   const hint = lost
     ? ' (the database could not be reached: `serve` waits for it, a one-shot command exits 1; try again once it is up)'
-    : busy
-      ? ' (the database is busy: a statement or lock timeout, every pooled connection in use, or the server short of memory, disk or another resource (SQLSTATE class 53); nothing was written, try again shortly)'
-      : '';
+    : diskFull
+      ? " (the database server's disk is full: nothing was written; free space on it)"
+      : busy
+        ? ' (the database is busy: a statement or lock timeout, every pooled connection in use, or the server short of memory (SQLSTATE 53000, 53200, 53300); nothing was written, try again shortly)'
+        : '';
   return new NightshiftError(
     'STORE_ERROR',
     `Postgres store: ${what} failed: ${(err as Error).message}${hint}`,
     {
       cause: err,
-      ...(lost ? { details: { connectionLost: true } } : busy ? { details: { storeBusy: true } } : {}),
+      ...(lost
+        ? { details: { connectionLost: true } }
+        : diskFull
+          ? { details: { diskFull: true } }
+          : busy
+            ? { details: { storeBusy: true } }
+            : {}),
     },
   );
+}
+
+/** The SQLSTATE of a Postgres error, or of the error it wraps. */
+function sqlState(err: unknown): string | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e)
+    if (typeof e.code === 'string' && /^[0-9][0-9A-Z]{4}$/.test(e.code)) return e.code;
+  return undefined;
 }
 
 /**
