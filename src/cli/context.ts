@@ -4,7 +4,7 @@
 import { type Command, Option } from 'commander';
 import { loadProjectConfig, type ProjectConfig } from '../config/project.js';
 import type { RunSummary } from '../engine/summary.js';
-import { NightshiftError } from '../errors.js';
+import { isNightshiftError, NightshiftError } from '../errors.js';
 import { loadRoleFile } from '../roles/load.js';
 import type { Role } from '../roles/schema.js';
 import { createRuntime, type Runtime } from '../runtime.js';
@@ -68,17 +68,30 @@ export function cliContext(io: Output, cmd: string): CliContext & { runtime(): R
     projectConfig,
     async open(flags, extra = {}) {
       const c = projectConfig();
-      runtime = await createRuntime({
-        dataDir: flags.dataDir ?? c.dataDir,
-        models: c.models,
-        people: c.people,
-        roleSource: c.versions.source,
-        // Sandboxed commands never see the project's config file.
-        protectedPaths: c.file ? [c.file] : [],
-        // Manager agents' role files load as every role file does: with the project's tool modules.
-        loadRole: (file) => loadRoleFile(file, { projectToolModules: c.toolModules }),
-        ...extra,
-      });
+      const create = (options: typeof extra) =>
+        createRuntime({
+          dataDir: flags.dataDir ?? c.dataDir,
+          models: c.models,
+          people: c.people,
+          roleSource: c.versions.source,
+          // Sandboxed commands never see the project's config file.
+          protectedPaths: c.file ? [c.file] : [],
+          // Manager agents' role files load as every role file does: with the project's tool modules.
+          loadRole: (file) => loadRoleFile(file, { projectToolModules: c.toolModules }),
+          ...options,
+        });
+      try {
+        runtime = await create(extra);
+      } catch (err) {
+        // A store written by an older nightshift, read first after an upgrade (`show` before `serve`): a
+        // user who may write it gets it migrated, as every command did before reads were read-only; one
+        // who may not gets the refusal that says what to do.
+        if (!extra.readOnly || !isNightshiftError(err) || err.details?.missingMigrations === undefined)
+          throw err;
+        runtime = await create({ ...extra, readOnly: false }).catch(() => {
+          throw err;
+        });
+      }
       return runtime;
     },
     loadRole: (file) => loadRoleFile(file, { projectToolModules: projectConfig().toolModules }),

@@ -19,7 +19,9 @@ function escaped(char: string): string {
   const named = NAMED[char];
   if (named) return named;
   const code = char.charCodeAt(0);
-  return code <= 0xff
+  // C1 controls as \u0085, not \x85: the human output's pretty-printed JSON (where JSON.stringify left
+  // them raw) stays JSON.
+  return code < 0x80
     ? `\\x${code.toString(16).padStart(2, '0')}`
     : `\\u${code.toString(16).padStart(4, '0')}`;
 }

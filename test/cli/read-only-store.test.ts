@@ -9,6 +9,7 @@ import { chmodSync, chownSync, cpSync, readdirSync, readFileSync } from 'node:fs
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { migrations } from '../../src/store/sqlite/migrations.js';
 import { cliPath, json, runCli } from '../support/cli.js';
 import { repoRoot } from '../support/paths.js';
 import { writeTestRole } from '../support/roles.js';
@@ -90,20 +91,40 @@ describe('commands that only read, on a store they may not write', { skip: root 
     assert.equal(digest(join(ro, 'nightshift.db')), before);
   });
 
-  it('a store that needs a migration is refused, not migrated, with what to do', () => {
+  it('a store that needs a migration is refused to a user who may not write it, migrated for one who may', () => {
     const old = join(r.dir, 'old');
     cpSync(r.dataDir, old, { recursive: true });
+    // A store as an older nightshift left it: the newest migration that adds a column, undone.
+    const undoable = migrations
+      .map((m) => ({ m, added: /^ALTER TABLE (\w+) ADD COLUMN (\w+)/.exec(m.sql) }))
+      .filter((x) => x.added)
+      .sort((a, b) => b.m.version - a.m.version)[0];
+    assert.ok(undoable, 'a migration that adds a column');
+    const newest = undoable.m.version;
     const db = new Database(join(old, 'nightshift.db'));
-    const newest = db.prepare('SELECT max(version) FROM schema_migrations').pluck().get() as number;
     db.prepare('DELETE FROM schema_migrations WHERE version = ?').run(newest);
+    db.exec(`ALTER TABLE ${undoable.added![1]} DROP COLUMN ${undoable.added![2]}`);
     db.close();
-    const before = digest(join(old, 'nightshift.db'));
-    const res = runAsOwner(['runs', '--data-dir', old]);
+    const ro = readOnlyCopy(old, join(r.dir, 'old-ro'));
+    const before = digest(join(ro, 'nightshift.db'));
+    const res = readAs(['runs', '--data-dir', ro]);
     assert.equal(res.code, 1, res.stderr);
     assert.match(res.stderr, /STORE_ERROR/);
     assert.match(res.stderr, new RegExp(`needs migrating \\(it lacks schema migration ${newest}\\)`));
     assert.match(res.stderr, /nightshift serve/);
-    assert.equal(digest(join(old, 'nightshift.db')), before, 'not migrated');
+    assert.equal(digest(join(ro, 'nightshift.db')), before, 'not migrated');
+    // After an upgrade, `show` or `runs` before `serve` by the store's owner: migrated, as before reads
+    // were read-only.
+    const owner = runAsOwner(['runs', '--data-dir', old]);
+    assert.equal(owner.code, 0, owner.stderr);
+    assert.match(owner.stdout, new RegExp(runId));
+    const migratedDb = new Database(join(old, 'nightshift.db'), { readonly: true });
+    const migrated = migratedDb
+      .prepare('SELECT count(*) FROM schema_migrations WHERE version = ?')
+      .pluck()
+      .get(newest) as number;
+    migratedDb.close();
+    assert.equal(migrated, 1, 'migrated for its owner');
   });
 });
 

@@ -80,7 +80,7 @@ describe('model-written text on the terminal', () => {
   });
 
   it('printable keeps line breaks and tabs; oneLine escapes them too', () => {
-    assert.equal(printable('a\tb\nc\r\u001b\u009b\u007f\u2066'), 'a\tb\nc\\r\\x1b\\x9b\\x7f\\u2066');
+    assert.equal(printable('a\tb\nc\r\u001b\u009b\u007f\u2066'), 'a\tb\nc\\r\\x1b\\u009b\\x7f\\u2066');
     assert.equal(oneLine('a\tb\nc'), 'a\\tb\\nc');
     assert.equal(oneLine('émoji 🎉 ok'), 'émoji 🎉 ok');
   });

@@ -1,5 +1,15 @@
 // Opening the database file: where it lives and the connection settings every nightshift process uses.
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { NightshiftError } from '../../errors.js';
@@ -95,6 +105,15 @@ export function requireDatabaseFile(path: string): void {
  * everything into it), so it is read from a copy in memory (its header marked non-WAL, which a copy in
  * memory needs). With a `-wal` present but no `-shm` the file alone is not the whole store: refused.
  */
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function openDatabaseForReading(path: string): Database.Database {
   let db: Database.Database | undefined;
   try {
@@ -106,6 +125,12 @@ export function openDatabaseForReading(path: string): Database.Database {
     db?.close();
     const code = (err as { code?: string }).code;
     if (code !== 'SQLITE_READONLY_DIRECTORY' && code !== 'SQLITE_CANTOPEN')
+      throw storeError(path, 'opening the database to read', err);
+    // A file this user may not read at all: SQLite's own complaint says so (no copy could be read either).
+    if (!readable(path)) throw storeError(path, 'opening the database to read', err);
+    // With both logs there (a writer's), SQLite could not use them: its own complaint; a copy of the file
+    // alone would miss what the log holds.
+    if (existsSync(`${path}-wal`) && existsSync(`${path}-shm`))
       throw storeError(path, 'opening the database to read', err);
     if (existsSync(`${path}-wal`))
       throw new NightshiftError(
