@@ -30,7 +30,7 @@ async function emit(url: string, n: number, prefix: string) {
   const ids: string[] = [];
   await Promise.all(
     Array.from({ length: n }, async (_, i) => {
-      for (let attempt = 1; attempt <= 200; attempt++) {
+      for (let attempt = 1; attempt <= 600; attempt++) {
         const res = await fetch(`${url}/events/pay`, {
           method: 'POST',
           headers: {

@@ -17,6 +17,19 @@ import { writeTestRole } from '../support/roles.js';
 const root = process.getuid?.() === 0;
 const NOBODY = 65534;
 const setprivFound = spawnSync('setpriv', ['--version']).status === 0;
+// The reader must reach the CLI itself: `npm run test:lts` runs the suite from a private temp copy (mode
+// 0700), which nobody cannot enter; there the case cannot be run as another user, and says so.
+const nobodyReachesCli =
+  !root ||
+  (setprivFound &&
+    spawnSync('setpriv', [
+      '--reuid=nobody',
+      '--regid=nogroup',
+      '--clear-groups',
+      process.execPath,
+      '-e',
+      `require('node:fs').accessSync(${JSON.stringify(cliPath)})`,
+    ]).status === 0);
 
 /** Runs the CLI as a user who may not write `dataDir` (nobody when we are root). */
 function readAs(args: string[]): { code: number | null; stdout: string; stderr: string } {
@@ -48,7 +61,14 @@ function readOnlyCopy(from: string, to: string): string {
 
 const digest = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
-describe('commands that only read, on a store they may not write', { skip: root && !setprivFound }, () => {
+describe('commands that only read, on a store they may not write', {
+  skip:
+    root && !setprivFound
+      ? 'setpriv is not installed'
+      : !nobodyReachesCli
+        ? `user nobody cannot reach ${cliPath}`
+        : false,
+}, () => {
   const r = writeTestRole({
     autonomy: 'observe',
     turns: [{ final: { summary: 'looked' } }],
