@@ -57,6 +57,10 @@ export type ErrorCode =
   | 'POLICY_DENIED'
   | 'BUDGET_EXCEEDED'
   | 'OUTPUT_INVALID'
+  /** The model's final answer was cut off by its output token limit: not an answer to record as the output. */
+  | 'OUTPUT_TRUNCATED'
+  /** The model declined the task (a refusal stop reason or refusal content): the run fails, it is not retried. */
+  | 'MODEL_REFUSED'
   | 'RUN_NOT_FOUND'
   /** An idempotency key already used for another role or another input: a new request needs a new key. */
   | 'IDEMPOTENCY_KEY_REUSED'

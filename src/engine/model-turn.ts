@@ -122,7 +122,7 @@ export async function takeTurn(run: DrivenRun): Promise<void> {
   b.set({ turns: state.run.turns + 1, usage: addUsage(state.run.usage, response.usage) });
 
   if (response.calls.length === 0) {
-    await finalAnswer(run, b, response.text);
+    await finalAnswer(run, b, response);
     return;
   }
 
@@ -194,8 +194,33 @@ function heldCall(
   };
 }
 
-/** A turn without calls: the final answer, validated; one repair turn when it does not match the schema. */
-async function finalAnswer(run: DrivenRun, b: BatchBuilder, text: string): Promise<void> {
+/**
+ * A turn without calls: the final answer, validated; one repair turn when it does not match the schema. An
+ * answer the output token limit cut off, or a refusal, is never the run's output (even with no output schema,
+ * where any text would pass): the run fails with a code that says which, and is not retried (the same
+ * request would meet the same limit or the same refusal).
+ */
+async function finalAnswer(run: DrivenRun, b: BatchBuilder, response: ModelResponse): Promise<void> {
+  const { text, stopReason } = response;
+  if (stopReason === 'max_tokens') {
+    const limit = run.prepared.role.limits.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
+    await run.finish(b, 'failed', null, {
+      code: 'OUTPUT_TRUNCATED',
+      message: `the model's final answer was cut off at its output token limit (limits.maxOutputTokens: ${limit}); raise the limit or ask the role for a shorter answer`,
+      details: { maxOutputTokens: limit, text },
+      retryable: false,
+    });
+    return;
+  }
+  if (stopReason === 'refusal') {
+    await run.finish(b, 'failed', null, {
+      code: 'MODEL_REFUSED',
+      message: `the model declined the task: ${text.length > 300 ? `${text.slice(0, 300)}…` : text || '(no reason given)'}`,
+      details: { text },
+      retryable: false,
+    });
+    return;
+  }
   const check = checkOutput(text, run.prepared.role.output);
   if (check.ok) {
     await run.finish(b, 'succeeded', check.value, null);

@@ -38,7 +38,11 @@ export interface ModelResponse {
   text: string;
   calls: ToolCallRequest[];
   usage: Usage;
-  stopReason: 'end' | 'tool_calls' | 'max_tokens' | 'other';
+  /**
+   * Why the model stopped: `max_tokens` when the output token limit cut the answer, `refusal` when the model
+   * declined (Anthropic's `refusal` stop reason, OpenAI's refusal content): neither is a finished answer.
+   */
+  stopReason: 'end' | 'tool_calls' | 'max_tokens' | 'refusal' | 'other';
   /** The model that answered, as the provider reported it. */
   modelId: string;
 }

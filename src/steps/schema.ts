@@ -72,7 +72,7 @@ export const STEP_DATA = {
     model: z.string(),
     provider: z.string(),
     modelId: z.string(),
-    stopReason: z.enum(['end', 'tool_calls', 'max_tokens', 'other']),
+    stopReason: z.enum(['end', 'tool_calls', 'max_tokens', 'refusal', 'other']),
     latencyMs: z.number(),
     /** The lease owner that took the turn (`host/pid/id`); since 18aca7f, not on executor sessions. */
     worker: z.string().optional(),

@@ -128,7 +128,7 @@ describe('Anthropic Messages: valid but unusual streams', () => {
       ['max_tokens', 'max_tokens'],
       ['stop_sequence', 'end'],
       ['end_turn', 'end'],
-      ['refusal', 'other'],
+      ['refusal', 'refusal'],
     ];
     for (const [stop, expected] of cases) {
       fake.enqueue({ raw: named(start(), ...textBlock(0, 'some words'), ...end(stop)) });
@@ -257,7 +257,7 @@ describe('OpenAI Chat Completions: valid but unusual streams', () => {
     fake.enqueue({ raw: raw + DONE });
     const res = await model().turn(ask);
     assert.equal(res.text, "I'm sorry, I cannot help with that.");
-    assert.equal(res.stopReason, 'other', 'a refusal is not a normal end');
+    assert.equal(res.stopReason, 'refusal', 'a refusal is not a normal end');
   });
 
   it('reads a server that omits usage, ids, model and index: no usage chunk, only [DONE]', async () => {
@@ -310,7 +310,7 @@ describe('OpenAI Chat Completions: valid but unusual streams', () => {
     });
     const res = await model().turn(ask);
     assert.equal(res.text, 'I cannot');
-    assert.equal(res.stopReason, 'other');
+    assert.equal(res.stopReason, 'refusal');
   });
 
   it('makes no call of an empty legacy function_call, nor a second call of one mirroring tool_calls', async () => {
@@ -559,7 +559,7 @@ describe('OpenAI Responses: valid but unusual streams', () => {
     fake.enqueue({ raw });
     const res = await model().turn(ask);
     assert.equal(res.text, 'I cannot help with that.');
-    assert.equal(res.stopReason, 'other', 'a refusal is not a normal end');
+    assert.equal(res.stopReason, 'refusal', 'a refusal is not a normal end');
   });
 
   it('takes calls and text from the completed response when a server sends no output_item.done', async () => {

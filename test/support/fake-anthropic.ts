@@ -136,7 +136,13 @@ async function reply(res: ServerResponse, answer: FakeReply, body: Record<string
     input: c.input ?? {},
     json: c.rawInput ?? JSON.stringify(c.input ?? {}),
   }));
-  const stopReason = answer.maxTokens ? 'max_tokens' : calls.length > 0 ? 'tool_use' : 'end_turn';
+  const stopReason = answer.maxTokens
+    ? 'max_tokens'
+    : answer.refusal
+      ? 'refusal'
+      : calls.length > 0
+        ? 'tool_use'
+        : 'end_turn';
 
   if (body.stream !== true) {
     const content: unknown[] = [];

@@ -19,6 +19,8 @@ export interface FakeReply {
   usage?: { input?: number; output?: number; cacheRead?: number };
   /** Stop because the output token limit was hit (Anthropic `max_tokens`, OpenAI `length`). */
   maxTokens?: boolean;
+  /** Anthropic only: stop with the `refusal` stop reason (the model declined). */
+  refusal?: boolean;
   /** Ends the stream with the provider's in-stream error event after `text`, instead of finishing. */
   streamError?: { type: string; message: string };
   /** Waits this long before answering at all. */

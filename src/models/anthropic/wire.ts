@@ -67,6 +67,7 @@ const STOP_REASONS = {
   end_turn: 'end',
   stop_sequence: 'end',
   pause_turn: 'end',
+  refusal: 'refusal',
 } as const;
 
 function reader(names: WireRequest['names']): TurnReader {

@@ -149,7 +149,7 @@ function reader(names: WireRequest['names']): TurnReader {
           args: parseArgs(c.json),
         });
       // No finish_reason (usage and [DONE] came): a normal end (with calls, a tool_calls one).
-      turn.stopReason = refused ? 'other' : stopReasonOf(STOP_REASONS, raw ?? 'stop', turn.calls.length);
+      turn.stopReason = refused ? 'refusal' : stopReasonOf(STOP_REASONS, raw ?? 'stop', turn.calls.length);
       return turn;
     },
   };

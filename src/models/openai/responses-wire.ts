@@ -146,11 +146,13 @@ function reader(names: WireRequest['names']): TurnReader {
       turn.stopReason =
         incomplete === 'max_output_tokens'
           ? 'max_tokens'
-          : incomplete !== undefined || refused
-            ? 'other'
-            : turn.calls.length > 0
-              ? 'tool_calls'
-              : 'end';
+          : refused
+            ? 'refusal'
+            : incomplete !== undefined
+              ? 'other'
+              : turn.calls.length > 0
+                ? 'tool_calls'
+                : 'end';
       return turn;
     },
   };

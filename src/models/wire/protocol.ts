@@ -101,7 +101,7 @@ export function emptyTurn(): CollectedTurn {
  * `tool_calls`: some compatible servers say "stop" after tool calls.
  */
 export function stopReasonOf(
-  table: Readonly<Record<string, 'tool_calls' | 'max_tokens' | 'end'>>,
+  table: Readonly<Record<string, 'tool_calls' | 'max_tokens' | 'refusal' | 'end'>>,
   raw: string | undefined,
   calls: number,
 ): ModelResponse['stopReason'] {
