@@ -49,7 +49,8 @@ describe('a final answer that is not finished', () => {
     assert.equal(run.error?.details?.text, 'The three causes were first');
     // The turn is still recorded, with why it stopped.
     const turn = steps.find((s) => s.kind === 'model_turn');
-    assert.equal((turn?.data as { stopReason?: string }).stopReason, 'max_tokens');
+    assert.ok(turn, 'the turn is recorded');
+    assert.equal((turn!.data as { stopReason?: string }).stopReason, 'max_tokens');
   });
 
   it('fails a refusal with MODEL_REFUSED, the refusal in the message', async () => {
