@@ -2,9 +2,22 @@
 import { randomFillSync } from 'node:crypto';
 
 export interface Clock {
+  /** Wall-clock milliseconds since the epoch: what is written down (timestamps, lease ends, ids). */
   now(): number;
+  /**
+   * Milliseconds on a clock that only moves forward at the rate time passes (`performance.now()`),
+   * whatever is done to the wall clock: what durations are measured on (how much of a lease is left,
+   * a run's active time). A wall-clock step (NTP, `date -s`, a restored VM) moves `now()` by an hour and
+   * this not at all. Absent on a test's hand-driven clock: then durations are measured on `now()`.
+   */
+  elapsed?(): number;
 }
-export const systemClock: Clock = { now: () => Date.now() };
+export const systemClock: Clock = { now: () => Date.now(), elapsed: () => performance.now() };
+
+/** The clock's monotonic reading (Clock.elapsed), or its wall clock where it has none (a test's). */
+export function elapsedOf(clock: Clock): number {
+  return clock.elapsed ? clock.elapsed() : clock.now();
+}
 
 export interface IdSource {
   /** A new id with the given prefix, e.g. `run_01jf...`. Sortable by creation time. */

@@ -5,7 +5,7 @@
 import { SIGNED_BY_NIGHTSHIFT } from './approvals/actor.js';
 import { approve, reject } from './approvals/decide-approval.js';
 import type { AfterDecision } from './approvals/paused-run.js';
-import { createIdSource, systemClock } from './clock.js';
+import { type Clock, createIdSource, systemClock } from './clock.js';
 import { chainsOf } from './delegation/chain.js';
 import { continueParents } from './delegation/parents.js';
 import { summarizeRun } from './delegation/waiting-children.js';
@@ -34,6 +34,7 @@ import { createKnownRoles } from './runtime/roles.js';
 import type { DecisionDrive, Runtime, RuntimeOptions, WorkHandle } from './runtime/types.js';
 import { startWork } from './runtime/work.js';
 import { sharedFreshRead } from './store/shared-read.js';
+import { StoreClock } from './store/store-clock.js';
 import type { RunFilter } from './store/types.js';
 import { tapCommits } from './telemetry/commit-tap.js';
 import { traceObserverFromEnv } from './telemetry/traces/from-env.js';
@@ -63,7 +64,6 @@ export type {
  * if (result.status === 'awaiting_approval') await runtime.approve(result.pending[0], { by: 'alice' });
  */
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
-  const clock = options.clock ?? systemClock;
   const env = options.env ?? process.env;
   const opened = await openStore(options);
   // A store given in the options is the caller's, possibly shared with other runtimes: only one this
@@ -74,8 +74,12 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const observers = [...(options.observers ?? []), ...(traces ? [traces] : [])];
   const store = tapCommits(opened.store, observers, options.onObserverError);
   const dataDir = opened.dataDir;
+  let clock: Clock;
   try {
     await store.init();
+    // Over a shared database, lease ends and timestamps are written on the database's clock, so one
+    // host's stepped wall clock cannot make the others read its leases as expired (store-clock.ts).
+    clock = options.clock ?? (store.clockNow ? await StoreClock.open(() => store.clockNow!()) : systemClock);
   } catch (err) {
     // Nothing was opened for the caller: let the pool (or the SQLite file) go, so a caller that tries
     // again (serve waiting for its database, store-start.ts) does not leak one per attempt.

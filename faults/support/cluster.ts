@@ -42,8 +42,8 @@ export interface Cluster {
   store: Store;
   workers: Served[];
   leaseMs: number;
-  /** Starts one more `nightshift serve` process over the same store. */
-  startWorker(): Promise<Served>;
+  /** Starts one more `nightshift serve` process over the same store (`env`: more environment for it alone). */
+  startWorker(env?: NodeJS.ProcessEnv): Promise<Served>;
   /** Kills a worker with a signal and, for SIGKILL, waits until it is gone. */
   kill(worker: Served, signal?: NodeJS.Signals): Promise<void>;
   /** Runs a CLI command (approve, answer, ...) against the same store. */
@@ -94,7 +94,7 @@ export async function openCluster(o: ClusterOptions): Promise<Cluster> {
     store,
     workers,
     leaseMs,
-    async startWorker() {
+    async startWorker(env) {
       const w = await startServe(
         [
           role.dir,
@@ -108,7 +108,7 @@ export async function openCluster(o: ClusterOptions): Promise<Cluster> {
           String(o.concurrency ?? 8),
           ...storeArgs,
         ],
-        { env: workerEnv },
+        { env: { ...workerEnv, ...env } },
       );
       workers.push(w);
       return w;

@@ -9,7 +9,7 @@
 // The Driver keeps the loop and what every piece of work shares (the batch, the commit, the lease, the
 // claims, the end of the run); each kind of work is its own module, handed the Driver as a DrivenRun.
 
-import { ID_PREFIX } from '../clock.js';
+import { elapsedOf, ID_PREFIX } from '../clock.js';
 import { ancestorRuns } from '../delegation/ancestors.js';
 import { runDelegations } from '../delegation/children.js';
 import { wakeParent } from '../delegation/wake-parent.js';
@@ -92,6 +92,7 @@ class Driver implements DrivenRun {
   readonly claimedNotRun = new Set<string>();
   readonly abort = new LeaseStop();
   readonly deadlines = new SegmentDeadline();
+  /** When this drive began, on the monotonic clock: a run's active time is not moved by a clock step. */
   private readonly segmentStart: number;
   private readonly baseActiveMs: number;
 
@@ -103,7 +104,7 @@ class Driver implements DrivenRun {
     private readonly inherited?: InheritedManager,
     readonly demotion?: Demotion,
   ) {
-    this.segmentStart = ctx.clock.now();
+    this.segmentStart = elapsedOf(ctx.clock);
     this.baseActiveMs = state.run.activeMs;
     this.held = new HeldLease(
       ctx,
@@ -162,8 +163,15 @@ class Driver implements DrivenRun {
     this.abort.abort(new NightshiftError('RUN_LEASED', `this worker stopped driving the run: ${reason}`));
   }
 
-  activeMs(now: number): number {
-    return this.baseActiveMs + Math.max(0, now - this.segmentStart);
+  /**
+   * The run's active time at `at` (a wall-clock moment of the runtime's clock, at most now): measured on
+   * the monotonic clock, so a wall clock stepped an hour forward is not an hour of budget.maxSeconds
+   * spent. `at` only says how long ago the moment asked about was.
+   */
+  activeMs(at: number): number {
+    const ago = Math.max(0, this.ctx.clock.now() - at);
+    // Whole milliseconds, as the store keeps them (the monotonic clock has fractions).
+    return this.baseActiveMs + Math.max(0, Math.round(elapsedOf(this.ctx.clock) - ago - this.segmentStart));
   }
 
   batch(): BatchBuilder {
@@ -186,6 +194,8 @@ class Driver implements DrivenRun {
     // in-memory state applies the same scrubbed batch, so the model never sees them either. Every batch
     // is fenced by this driver's lease as well as the run's seq.
     let extendedTo: number | null | undefined;
+    // Stamped as it is sent: the store's acceptance confirms the lease as of this moment (lease.ts).
+    const sent = this.held.stamp();
     await this.state.commit(this.ctx.store, b, (batch) => {
       extendedTo = batch.run?.leaseUntil;
       // The batch is this commit's own (BatchBuilder.build or the redactor made it): the lease is set on
@@ -194,7 +204,7 @@ class Driver implements DrivenRun {
       fenced.lease = this.held.lease;
       return fenced;
     });
-    if (typeof extendedTo === 'number') this.held.extended(extendedTo);
+    if (typeof extendedTo === 'number') this.held.extended(extendedTo, sent);
   }
 
   async loop(): Promise<void> {

@@ -12,6 +12,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { elapsedOf } from '../clock.js';
 import { NightshiftError } from '../errors.js';
 import type { LeaseRenewal, RunLease } from '../store/types.js';
 import type { EngineContext } from './context.js';
@@ -146,13 +147,39 @@ export function leaseMarginMs(leaseMs: number): number {
 }
 
 /**
+ * When a lease was last confirmed: the moment the renewal or commit that confirmed it was sent (not when
+ * its answer came back: the store may have written it at any moment in between), read on the runtime's
+ * clock (what the lease end sent was computed from), its monotonic clock, and this host's own wall and
+ * monotonic clocks.
+ */
+export interface LeaseStamp {
+  now: number;
+  mono: number;
+  hostWall: number;
+  hostMono: number;
+}
+
+/**
  * The lease of a run a driver is executing, from this process's point of view: renewed every third of
  * the lease, with every other lease this process holds in one store call (lease-renewals.ts); lost (once,
- * with a reason) when a renewal is refused or when it has not been renewed in time by the local clock —
- * which is also what a process that was frozen sees first when it wakes.
+ * with a reason) when a renewal is refused or when it has not been renewed in time — which is also what a
+ * process that was frozen sees first when it wakes.
+ *
+ * What is left of it is measured on the monotonic clock (Clock.elapsed) from the moment the store last
+ * confirmed it, never on the wall clock: a wall clock stepped an hour forward must not make a live lease
+ * look an hour expired (an unknown-outcome pause for a call that was fine), nor one stepped back make a
+ * lost one look valid. A step (or a suspend: the machine asleep, its monotonic clock stopped while the
+ * world's time went on, and maybe another worker took the run) does show as this host's wall clock
+ * running ahead of its monotonic clock: then the lease is doubtful, and no side effect starts until a
+ * renewal sent after it confirms the lease is still this process's (docs/decisions/070-clock-steps.md).
  */
 export class HeldLease implements RenewableLease {
-  private validUntil: number;
+  /** When the lease runs out, on the monotonic clock, as last confirmed. */
+  private endsAt: number;
+  /** The last confirmation (the newest sent that the store accepted). */
+  private confirmed: LeaseStamp;
+  /** The renewal the beat asked for last (due()), answered by renewed(). */
+  private asked: { until: number; stamp: LeaseStamp } | undefined;
   private lost: string | undefined;
   /** Tool calls running now: while one runs, a lease that is not usable is lost at once. */
   private calls = 0;
@@ -170,9 +197,10 @@ export class HeldLease implements RenewableLease {
     validUntil: number,
     private readonly onLost: (reason: string) => void,
   ) {
-    this.validUntil = validUntil;
     this.margin = leaseMarginMs(ctx.leaseMs);
     this.renewals = leaseRenewalsFor(ctx.store, ctx.leaseMs);
+    this.confirmed = this.stamp();
+    this.endsAt = this.endOf(validUntil, this.confirmed);
   }
 
   start(): void {
@@ -187,28 +215,50 @@ export class HeldLease implements RenewableLease {
     clearTimeout(this.deadline);
   }
 
-  /** Whether a side effect may start now: the lease is valid, by this clock, for more than the margin. */
+  /** The moment, on every clock, a renewal or commit is sent: pass it to extended() with its answer. */
+  stamp(): LeaseStamp {
+    return {
+      now: this.ctx.clock.now(),
+      mono: elapsedOf(this.ctx.clock),
+      hostWall: Date.now(),
+      hostMono: performance.now(),
+    };
+  }
+
+  /** Whether a side effect may start now: the lease is valid for more than the margin, and not doubtful. */
   usable(): boolean {
-    if (this.lost !== undefined) return false;
-    return this.validUntil - this.ctx.clock.now() > this.margin;
+    return this.lost === undefined && this.leftMs() > this.margin && !this.doubtful();
+  }
+
+  /**
+   * Whether this host's wall clock ran ahead of its monotonic clock by more than the margin since the
+   * last confirmation: a forward step, or a suspend during which the monotonic clock stood still (so the
+   * lease may have run out, and the run been taken, with no sign of it in leftMs()). Judged on this
+   * host's own clocks, not the runtime's (which may follow the database's and hide a suspend).
+   */
+  doubtful(): boolean {
+    const c = this.confirmed;
+    return Date.now() - c.hostWall - (performance.now() - c.hostMono) > this.margin;
   }
 
   /**
    * Before a side effect: true when the lease is usable, renewing it first (and waiting for the answer)
    * when it is not. False means the lease is lost and nothing may start. This renewal is sent alone, at
-   * once: a side effect waits on it, and it is rare (only a lease the beats failed to keep usable needs it).
+   * once: a side effect waits on it, and it is rare (only a lease the beats failed to keep usable, or one
+   * a clock step put in doubt, needs it).
    */
   async ensure(): Promise<boolean> {
     if (this.usable()) return true;
     if (this.lost !== undefined) return false;
-    const until = this.ctx.clock.now() + this.ctx.leaseMs;
+    const stamp = this.stamp();
+    const until = stamp.now + this.ctx.leaseMs;
     let held: boolean;
     try {
       held = await this.ctx.store.renewLease(this.runId, this.lease, until);
     } catch {
       held = false;
     }
-    if (held) this.extended(until);
+    if (held) this.extended(until, stamp);
     if (!this.usable()) {
       this.lose('its lease could not be renewed before the next call');
       return false;
@@ -227,10 +277,16 @@ export class HeldLease implements RenewableLease {
     };
   }
 
-  /** A fenced commit (or a renewal) set the lease's end to `until`, asked for at or after `until - leaseMs`. */
-  extended(until: number): void {
-    if (this.stopped || this.lost !== undefined || until <= this.validUntil) return;
-    this.validUntil = until;
+  /**
+   * A fenced commit (or a renewal) sent at `stamp` (now, when not given) set the lease's end to `until`.
+   * The store accepted it, so the lease was still this process's when it was sent: a confirmation.
+   */
+  extended(until: number, stamp: LeaseStamp = this.stamp()): void {
+    if (this.stopped || this.lost !== undefined) return;
+    if (stamp.hostMono >= this.confirmed.hostMono) this.confirmed = stamp;
+    const end = this.endOf(until, stamp);
+    if (end <= this.endsAt) return;
+    this.endsAt = end;
     // The armed deadline is the earlier one: when it fires it finds the lease usable and arms the next
     // (armDeadline). Not re-armed here: a claim's commit extends the lease (three times in a scripted
     // run of three calls), and a clearTimeout + setTimeout each time was CPU for nothing
@@ -241,15 +297,19 @@ export class HeldLease implements RenewableLease {
   /** The beat (lease-renewals.ts) asks, synchronously, whether this lease is to be renewed now. */
   due(): LeaseRenewal | undefined {
     if (!this.stillHeld()) return undefined;
-    const now = this.ctx.clock.now();
     // Extended in the last half beat (a commit renews the lease it names, and most runs commit more often
-    // than once a beat): no renewal needed; at the next beat it still has more than half the lease.
-    if (this.validUntil - now > this.ctx.leaseMs - this.renewals.beatMs / 2) return undefined;
-    return { runId: this.runId, lease: this.lease, until: now + this.ctx.leaseMs };
+    // than once a beat): no renewal needed; at the next beat it still has more than half the lease. A
+    // doubtful lease is renewed whatever is left of it: only a renewal sent now clears the doubt.
+    if (!this.doubtful() && this.leftMs() > this.ctx.leaseMs - this.renewals.beatMs / 2) return undefined;
+    const stamp = this.stamp();
+    const until = stamp.now + this.ctx.leaseMs;
+    this.asked = { until, stamp };
+    return { runId: this.runId, lease: this.lease, until };
   }
 
   renewed(until: number): void {
-    this.extended(until);
+    const asked = this.asked?.until === until ? this.asked.stamp : undefined;
+    this.extended(until, asked);
   }
 
   refused(): void {
@@ -257,13 +317,28 @@ export class HeldLease implements RenewableLease {
     this.lose('the run was cancelled, paused, finished or taken over elsewhere');
   }
 
+  /** What is left of the lease now, on the monotonic clock. */
+  private leftMs(): number {
+    return this.endsAt - elapsedOf(this.ctx.clock);
+  }
+
+  /**
+   * The monotonic moment a lease end `until` (runtime clock) sent at `stamp` comes to: never more than a
+   * lease length after the stamp, so a wall clock stepped back between building a batch and sending it
+   * cannot stretch the lease.
+   */
+  private endOf(until: number, stamp: LeaseStamp): number {
+    return stamp.mono + Math.min(until - stamp.now, this.ctx.leaseMs);
+  }
+
   /** False when this lease is done with: stopped, lost, or found lost by this check. */
   private stillHeld(): boolean {
     if (this.stopped || this.lost !== undefined) return false;
     // Checked first, synchronously: a process that was frozen past its lease finds out here, before any
     // timer of the tool call in flight can go on to act. With no call running (a slow start, a model
-    // turn), a renewal may still rescue the lease: nothing is done without it (ensure()).
-    if (!this.usable() && this.calls > 0) {
+    // turn), a renewal may still rescue the lease: nothing is done without it (ensure()). A doubtful
+    // lease is not lost for it: the renewal the beat sends now settles it (refused: lost).
+    if (this.leftMs() <= this.margin && this.calls > 0) {
       this.lose('its lease was not renewed in time (the process may have been frozen)');
       return false;
     }
@@ -273,11 +348,12 @@ export class HeldLease implements RenewableLease {
   /** Fires when the lease stops being usable unless a renewal moves it on first. */
   private armDeadline(): void {
     clearTimeout(this.deadline);
-    const wait = Math.max(0, this.validUntil - this.margin - this.ctx.clock.now());
+    const wait = Math.max(0, this.leftMs() - this.margin);
     this.deadline = setTimeout(() => {
       this.deadline = undefined;
       if (this.usable()) this.armDeadline();
-      // Not renewed in time by the beats: lost now if a call is running, else renewed at once.
+      // Not renewed in time by the beats (or in doubt): lost now if a call is running and the time is
+      // up, else renewed at once.
       else if (this.stillHeld()) this.renewals.renewSoon(this);
     }, wait);
     this.deadline.unref();

@@ -116,7 +116,7 @@ export function startWork(
       await sweepDeadHolders();
       await sweepEscalations();
       const now = clock.now();
-      return store.claimNextRuns(ctx.owner, now + ctx.leaseMs, now, names, limits, max);
+      return store.claimNextRuns(ctx.owner, now + ctx.leaseMs, now, names, limits, max, ctx.driving);
     },
     drive: (claimed) => drive(claimed.run, claimed),
     resume: (run) => drive(run),

@@ -53,6 +53,11 @@ export interface StoreLifecycle {
   /** Creates or migrates the schema (numbered, forward-only migrations). Idempotent. */
   init(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Optional: the store's own wall clock in ms since the epoch, where one server's clock is shared by
+   * every worker (Postgres). A runtime over it keeps time by it (store-clock.ts), not by its host's.
+   */
+  clockNow?(): Promise<number>;
 }
 
 /** Whether the store can take writes (what `/readyz` and the outage log read). */
@@ -209,6 +214,12 @@ export interface RunQueue {
     roles: readonly string[],
     limits: Readonly<Record<string, number>>,
     max: number,
+    /**
+     * Runs this process drives now: never claimed, however their lease looks. A lease end this process
+     * wrote before its wall clock was stepped forward looks expired to it, and re-claiming a run it is
+     * still driving would fence out its own live driver mid-call.
+     */
+    driving?: ReadonlySet<string>,
   ): Promise<RunSnapshot[]>;
   /**
    * Optional: calls `onWork` when another process queues a run (Postgres LISTEN/NOTIFY), so idle workers

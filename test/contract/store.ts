@@ -1511,6 +1511,43 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         assert.deepEqual(got.map((x) => x.run.id).sort(), [child.id, orphan.id].sort());
       });
 
+      it('never claims a run the claiming process drives, however expired its lease looks, limited or not', async () => {
+        // A worker whose wall clock was stepped forward sees the lease ends it wrote before as long past:
+        // re-claiming its own live run would fence out its own driver mid-call (faults/clock-jump).
+        for (const limits of [{}, { limited: 5 }]) {
+          const role = Object.keys(limits).length > 0 ? nextId('limited') : nextId('drole');
+          const lim = Object.keys(limits).length > 0 ? { [role]: 5 } : {};
+          const driven = await create(store, {
+            role,
+            status: 'running',
+            leaseOwner: 'w1',
+            leaseUntil: 2_000,
+            createdAt: 10,
+          });
+          const other = await create(store, { role, status: 'queued', createdAt: 20 });
+          const got = await store.claimNextRuns(
+            'w1',
+            9_000_000,
+            3_602_000,
+            [role],
+            lim,
+            5,
+            new Set([driven.id]),
+          );
+          assert.deepEqual(
+            got.map((x) => x.run.id),
+            [other.id],
+          );
+          assert.equal((await store.getRun(driven.id))?.leaseEpoch, driven.leaseEpoch, 'its lease untouched');
+          // Without the set (another process), the expired lease is taken as before.
+          const taken = await store.claimNextRuns('w2', 9_000_000, 3_602_000, [role], lim, 5);
+          assert.deepEqual(
+            taken.map((x) => x.run.id),
+            [driven.id],
+          );
+        }
+      });
+
       it('leases a continuous agent to one owner, renews it, and lets another take it over once expired', async () => {
         const role = nextId('agent');
         const a = await store.claimAgent(role, 'w1', 2_000, 1_000);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createIdSource, systemClock } from '../../src/clock.js';
 import type { EngineContext } from '../../src/engine/context.js';
-import { HeldLease } from '../../src/engine/lease.js';
+import { HeldLease, leaseMarginMs } from '../../src/engine/lease.js';
 import { LeaseRenewals, type RenewableLease } from '../../src/engine/lease-renewals.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { LeaseRenewal, RunRecord, Store } from '../../src/store/types.js';
@@ -128,6 +128,60 @@ describe('batched lease renewal', () => {
     held.stop();
     now += 1_000;
     assert.equal(held.due(), undefined, 'a stopped lease is never renewed');
+  });
+
+  // A wall-clock step (NTP, `date -s`, a restored VM) is no time on a lease: what is left of it is
+  // measured on the monotonic clock from the last renewal (faults/clock-jump.test.ts, the whole system).
+  it('measures what is left of its lease on the monotonic clock: a wall-clock step neither expires nor stretches it', () => {
+    let wall = 1_000_000;
+    let mono = 5_000;
+    const clocked = { ...ctx(), clock: { now: () => wall, elapsed: () => mono } };
+    const held = new HeldLease(clocked, 'run_x', { owner: 'worker-a', epoch: 3 }, wall + LEASE_MS, () => {});
+    wall += 3_600_000;
+    assert.equal(held.usable(), true, 'an hour forward on the wall clock is no time off the lease');
+    assert.equal(held.due(), undefined, 'nor a reason to renew it now');
+    wall -= 4_200_000;
+    mono += LEASE_MS - leaseMarginMs(LEASE_MS);
+    assert.equal(held.usable(), false, 'ten minutes back on the wall clock gives it no more time');
+    // A renewal sent now asks for a lease end on the (stepped) runtime clock: a full lease from now.
+    held.extended(wall + LEASE_MS);
+    assert.equal(held.usable(), true);
+    held.stop();
+  });
+
+  // A suspended machine's monotonic clock stands still while the world's time goes on (and another
+  // worker may take the run): seen only as the host's wall clock running ahead of its monotonic clock.
+  it('is doubtful once the host wall clock ran ahead of its monotonic clock: nothing starts until a renewal confirms it', async () => {
+    const realNow = Date.now;
+    const lost: string[] = [];
+    const a = await claimed();
+    const b = await claimed();
+    const heldA = new HeldLease(ctx(), a.run.id, { owner: 'worker-a', epoch: a.epoch }, a.until, (r) =>
+      lost.push(r),
+    );
+    const heldB = new HeldLease(ctx(), b.run.id, { owner: 'worker-a', epoch: b.epoch }, b.until, (r) =>
+      lost.push(r),
+    );
+    try {
+      assert.equal(heldA.usable(), true);
+      Date.now = () => realNow() + 3_600_000;
+      assert.equal(heldA.doubtful(), true);
+      assert.equal(heldA.usable(), false, 'no side effect starts on a doubtful lease');
+      assert.ok(
+        heldA.due(),
+        'a doubtful lease is renewed at the next beat, however recently it was extended',
+      );
+      assert.equal(await heldA.ensure(), true, 'still ours: the renewal confirms it');
+      assert.equal(heldA.usable(), true);
+      // The other run was taken over while this host "slept": its renewal is refused, the lease lost.
+      await store.claimRun(b.run.id, 'worker-b', realNow() + 60_000, realNow() + 60_000);
+      assert.equal(await heldB.ensure(), false);
+      assert.deepEqual(lost, ['its lease could not be renewed before the next call']);
+    } finally {
+      Date.now = realNow;
+      heldA.stop();
+      heldB.stop();
+    }
   });
 
   // Runs driven one after another add their lease and delete it: one beat serves them all (no interval

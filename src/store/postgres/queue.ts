@@ -13,6 +13,8 @@ export async function claimQueued(
   roles: readonly string[],
   limits: Readonly<Record<string, number>>,
   max: number,
+  /** Runs this process drives now: never claimed (RunQueue.claimNextRuns). */
+  driving: ReadonlySet<string> = new Set(),
 ): Promise<RunSnapshot[]> {
   // SKIP LOCKED: concurrent workers each take different runs instead of queueing on the same rows.
   // Taking over a `running` run means its worker died (or hung) mid-run: that counts as an attempt
@@ -34,9 +36,14 @@ export async function claimQueued(
      WHERE id IN (${ids}) RETURNING *)
      SELECT row_to_json(c) AS run, ${snapshotLists('c')} FROM c`;
   // Oldest claimable runs of the roles (a child only when its parent's driver will not take it up:
-  // RunQueue.claimNextRuns). Binds: roles, now, how many.
-  const candidates = (roles_: string, now_: string, limit: string) => `SELECT id, role FROM runs
-       WHERE role = ANY(${roles_}) AND status IN ('queued', 'running')
+  // RunQueue.claimNextRuns), none this process drives. Binds: roles, now, how many, the driven ids.
+  const candidates = (
+    roles_: string,
+    now_: string,
+    limit: string,
+    driven: string,
+  ) => `SELECT id, role FROM runs
+       WHERE role = ANY(${roles_}) AND status IN ('queued', 'running') AND NOT (id = ANY(${driven}::text[]))
          AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < ${now_})
          AND (not_before IS NULL OR not_before <= ${now_})
          AND ${PARENT_NOT_DRIVING}
@@ -47,8 +54,8 @@ export async function claimQueued(
   if (limited.length === 0) {
     const rows = await db.q(
       'claiming queued work',
-      lease(`SELECT id FROM (${candidates('$3', '$4', '$5')}) c`, '$6', '$7'),
-      [owner, until, [...roles], now, max, ...spared],
+      lease(`SELECT id FROM (${candidates('$3', '$4', '$5', '$8')}) c`, '$6', '$7'),
+      [owner, until, [...roles], now, max, ...spared, [...driving]],
     );
     return byAge(rows);
   }
@@ -66,7 +73,12 @@ export async function claimQueued(
     for (;;) {
       const open = openRoles(roles, cap);
       if (open.length === 0 || chosen.length >= max) break;
-      const found = await c.query(candidates('$1', '$2', '$3'), [open, now, max + chosen.length]);
+      const found = await c.query(candidates('$1', '$2', '$3', '$4'), [
+        open,
+        now,
+        max + chosen.length,
+        [...driving],
+      ]);
       const rows = found.rows as { id: string; role: string }[];
       const fresh = rows.filter((r) => !chosen.includes(r.id));
       const { picked, skipped } = pick(fresh, cap, max - chosen.length);

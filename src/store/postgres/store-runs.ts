@@ -143,12 +143,13 @@ export const runMethods = {
     roles: readonly string[],
     limits: Readonly<Record<string, number>>,
     max: number,
+    driving: ReadonlySet<string> = new Set(),
   ): Promise<RunSnapshot[]> {
     if (roles.length === 0 || max < 1) return [];
     const claim = this.wake.claimStarting();
     let claimed: RunSnapshot[];
     try {
-      claimed = await claimQueued(this.db, owner, until, now, roles, limits, max);
+      claimed = await claimQueued(this.db, owner, until, now, roles, limits, max, driving);
     } catch (err) {
       // This process cannot take what it queued just now: let the others know at once.
       this.wake.release();

@@ -100,6 +100,18 @@ export class PostgresStore implements Store, PostgresIo {
     return this.db.reachable.watch(listener);
   }
 
+  /**
+   * The database's own clock (`clock_timestamp()`, ms since the epoch): the one clock every worker of
+   * this database can agree on, whatever each host's wall clock says (store-clock.ts).
+   */
+  async clockNow(): Promise<number> {
+    const rows = await this.db.q(
+      "reading the database's clock",
+      'SELECT (extract(epoch from clock_timestamp()) * 1000)::float8 AS now',
+    );
+    return Number(rows[0]!.now);
+  }
+
   init(): Promise<void> {
     return migrate(this.db, { create: this.create, readOnly: this.readOnly });
   }

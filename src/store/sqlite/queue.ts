@@ -40,6 +40,8 @@ export function claimQueued(
   roles: readonly string[],
   limits: Readonly<Record<string, number>>,
   max: number,
+  /** Runs this process drives now: never claimed (RunQueue.claimNextRuns). */
+  driving: ReadonlySet<string> = new Set(),
 ): RunSnapshot[] {
   const limited = roles.filter((r) => limits[r] !== undefined);
   const live =
@@ -52,11 +54,13 @@ export function claimQueued(
   for (;;) {
     const open = openRoles(roles, cap);
     if (open.length === 0 || out.length >= max) break;
-    const rows = s.sql(claimableSql(open.length)).all([...open, now, now, max - out.length + taken.size]) as {
+    // Asked for as many more as there are driven runs, which are left out here.
+    const more = max - out.length + taken.size + driving.size;
+    const rows = s.sql(claimableSql(open.length)).all([...open, now, now, more]) as {
       id: string;
       role: string;
     }[];
-    const fresh = rows.filter((r) => !taken.has(r.id));
+    const fresh = rows.filter((r) => !taken.has(r.id) && !driving.has(r.id));
     const { picked, skipped } = pick(fresh, cap, max - out.length);
     for (const r of picked) {
       taken.add(r.id);

@@ -130,10 +130,13 @@ export const runMethods = {
     roles: readonly string[],
     limits: Readonly<Record<string, number>>,
     max: number,
+    driving: ReadonlySet<string> = new Set(),
   ): Promise<RunSnapshot[]> {
     if (roles.length === 0 || max < 1) return Promise.resolve([]);
     // Select and lease in one write transaction, so two claimants can never take the same run, and the
     // per-role counts cannot change between counting and leasing.
-    return this.write('claiming queued work', (s) => claimQueued(s, owner, until, now, roles, limits, max));
+    return this.write('claiming queued work', (s) =>
+      claimQueued(s, owner, until, now, roles, limits, max, driving),
+    );
   },
 };
