@@ -23,7 +23,17 @@ function renderValue(v: unknown): string {
   if (v === undefined || v === null || v === false) return '';
   if (Array.isArray(v)) return v.map(renderValue).join('');
   if (typeof v === 'object' && 'html' in v) return (v as Raw).html;
-  return escapeHtml(String(v));
+  return escapeHtml(visibleBidi(String(v)));
+}
+
+/**
+ * The characters that reorder text (bidi marks, embeddings, overrides, isolates): a model's or a sender's
+ * U+202E shows a drafted `invoice\u202Efdp.exe` to the person approving it as `invoiceexe.pdf`. Written as
+ * `\u202e` instead, as the CLI prints them (cli/terminal-text.ts), so what a person reads is what is stored.
+ */
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+function visibleBidi(text: string): string {
+  return text.replace(BIDI, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 const NAV: [string, string][] = [

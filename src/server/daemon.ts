@@ -30,7 +30,13 @@ import { startLoggedWorker } from './worker.js';
 
 export interface DaemonOptions {
   runtime: Runtime;
+  /** The roles serve was given: served, and the only ones a client may start by name (/mcp runs.start). */
   roles: Role[];
+  /**
+   * The manager agents serve added for the roles' escalations: their runs are driven by the worker, and
+   * their own triggers are served, but no client can start one (none is in /mcp's roles.list).
+   */
+  managers?: Role[] | undefined;
   host: string;
   port: number;
   concurrency: number;
@@ -72,7 +78,9 @@ export interface Daemon {
 
 export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   let ready = false;
-  const worker = startLoggedWorker(o.runtime, o, o.log);
+  // Everything this daemon runs: the roles given and their managers.
+  const served = [...o.roles, ...(o.managers ?? [])];
+  const worker = startLoggedWorker(o.runtime, { ...o, roles: served }, o.log);
   const { outages } = worker;
   const notifier = startNotifier(o.runtime, {
     env: o.env,
@@ -90,7 +98,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   });
 
   // Said once at start, loudly: until the secret is set, every delivery to the hook is refused (503).
-  for (const h of unverifiableHooks(o.roles, o.env))
+  for (const h of unverifiableHooks(served, o.env))
     o.log.error(
       { hook: h.path, role: h.role, secret: h.secret, why: h.why },
       `webhook /hooks/${h.path} cannot verify deliveries: its secret ${secretNameForMessage(h.secret)} is not set; each will be refused with 503`,
@@ -144,7 +152,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   let cron: { stop(): void } | undefined;
   const active = await watchActiveRoles({
     store: o.runtime.store,
-    roles: o.roles,
+    roles: served,
     source: o.versionSource ?? 'active',
     intervalMs: o.triggersMs ?? 1000,
     onChange(roles) {
@@ -170,7 +178,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const auth = createAuthenticator({ store: o.runtime.store, people: o.people });
   const api = createApi({
     runtime: o.runtime,
-    roles: o.roles,
+    roles: served,
     log: o.log,
     auth,
     wake: () => worker.handle.wake(),
@@ -180,7 +188,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const route = router([
     ...daemonRoutes({
       runtime: o.runtime,
-      roles: o.roles,
+      roles: served,
+      startable: o.roles,
       env: o.env,
       log: o.log,
       auth,
@@ -227,7 +236,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   await worker.handle.listening;
   ready = true;
   const url = `http://${o.host}:${port}`;
-  o.log.info({ url, roles: o.roles.map((r) => r.name), concurrency: o.concurrency }, 'serving');
+  o.log.info({ url, roles: served.map((r) => r.name), concurrency: o.concurrency }, 'serving');
   return {
     url,
     worker: worker.handle,

@@ -31,7 +31,10 @@ import { type DeliverToRole, webhookRoute } from './webhooks/route.js';
 
 export interface RouteContext {
   runtime: Runtime;
+  /** Every role served: those given and the managers serve added (decisions, the console, webhooks). */
   roles: Role[];
+  /** The roles a client may start by name (/mcp): those serve was given, never a manager it added. */
+  startable: readonly Role[];
   env: NodeJS.ProcessEnv;
   log: Logger;
   /** The roles whose webhooks are served now (their active versions); default `roles`. */
@@ -95,7 +98,7 @@ export function daemonRoutes(o: RouteContext): Route[] {
     webhookRoute(o),
     decisionRoute(o),
     ...loginRoutes({ auth: o.auth, store: o.runtime.store, publicOrigin: o.publicOrigin }),
-    ...mcpRoutes(o),
+    ...mcpRoutes({ ...o, roles: o.startable }),
     ...consoleRoutes(o),
     ...(o.metrics ? [metricsRoute(o.metrics, o.auth)] : []),
     ...channelRoutes(o),

@@ -128,11 +128,15 @@ async function serveUntilStopped(
   applyHeapGrowth(settings.heapGrowingPercent);
   const loaded = [];
   for (const file of discoverRoleFiles(paths)) loaded.push(await host.loadRole(file));
-  const roles = uniqueRoles(loaded);
+  const given = uniqueRoles(loaded);
   // The roles' manager agents are served too: their runs decide the roles' escalations, and so are the
-  // managers of their specialists (a specialist's own manager decides its escalations first).
-  for (const manager of await managersOf([...roles, ...specialistsOf(roles)], host.loadRole))
-    if (!roles.some((r) => r.name === manager.name)) roles.push(manager);
+  // managers of their specialists (a specialist's own manager decides its escalations first). Kept apart
+  // from the roles given: a client may start only those (/mcp runs.start); a manager not given runs only
+  // when an escalation (or a trigger in its own file) calls for it.
+  const managers: Role[] = [];
+  for (const manager of await managersOf([...given, ...specialistsOf(given)], host.loadRole))
+    if (![...given, ...managers].some((r) => r.name === manager.name)) managers.push(manager);
+  const roles = [...given, ...managers];
   // The daemon serves /metrics; a --worker-only child keeps the same counters (without process_* metrics)
   // and hands them to the daemon that forked it when it scrapes (telemetry/metrics/workers.ts).
   const metrics =
@@ -213,7 +217,8 @@ async function serveUntilStopped(
   } else {
     const daemon = await startDaemon({
       runtime: rt,
-      roles,
+      roles: given,
+      managers,
       host: settings.host,
       port: settings.port,
       concurrency: settings.concurrency,
