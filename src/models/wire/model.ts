@@ -148,7 +148,13 @@ export function createHttpModel(options: HttpModelOptions): Model {
           return {
             text: turn.text,
             calls: wellFormed(turn.calls),
-            usage: { ...turn.usage, costUsd },
+            // The cache-write count only prices the turn: the run's usage keeps the three counts it records.
+            usage: {
+              inputTokens: turn.usage.inputTokens,
+              outputTokens: turn.usage.outputTokens,
+              cachedInputTokens: turn.usage.cachedInputTokens,
+              costUsd,
+            },
             stopReason: turn.stopReason,
             modelId: turn.modelId ?? modelId,
           };
