@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NightshiftError } from '../../errors.js';
 import type { ToolSpec } from '../../tools/types.js';
-import { DEFAULT_HTTP_RETRY, type HttpRetryPolicy, retryDelay } from '../http-retry.js';
+import { DEFAULT_HTTP_RETRY, type HttpRetryPolicy, retryAfterMs, retryDelay } from '../http-retry.js';
 import { costOf, type PriceTable, priceOf } from '../pricing.js';
 import { type ToolNameMap, toolNameMap } from '../tool-names.js';
 import type { Model, ModelRequest, ModelResponse, ToolCallRequest } from '../types.js';
@@ -180,6 +180,14 @@ export function createHttpModel(options: HttpModelOptions): Model {
             `; the provider asked to retry after ${Math.round(delay.tooLong / 1000)} s, longer than nightshift waits`,
           );
         }
+        request.onRetryWait?.({
+          provider,
+          status: failure.status,
+          providerErrorType: failure.providerType,
+          waitMs: delay.waitMs,
+          retryAfter: retryAfterMs(failure.headers, Date.now()) !== undefined,
+          attempts,
+        });
         try {
           await sleep(delay.waitMs, undefined, request.signal ? { signal: request.signal } : undefined);
         } catch {
