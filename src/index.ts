@@ -18,7 +18,7 @@ export type {
   NightshiftEventMap,
   NightshiftEventName,
 } from './lifecycle-events.js';
-export type { Message, Model, ModelRequest, ModelResponse, Usage } from './models/types.js';
+export type { Message, Model, ModelRequest, ModelResponse, RetryWait, Usage } from './models/types.js';
 export type {
   DecisionKind,
   Notification,

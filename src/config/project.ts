@@ -18,6 +18,7 @@ const Price = z.strictObject({
   input: z.number().nonnegative(),
   output: z.number().nonnegative(),
   cachedInput: z.number().nonnegative().optional(),
+  cacheWriteInput: z.number().nonnegative().optional(),
 });
 
 /** `nightshift serve` settings; flags and NIGHTSHIFT_* variables override them (serve-settings.ts). */

@@ -4,7 +4,7 @@
 // (executor-turn.ts). Either way the budgets are checked first.
 import { NightshiftError } from '../errors.js';
 import type { NewEscalation } from '../escalations/raise.js';
-import type { ModelResponse } from '../models/types.js';
+import type { ModelResponse, RetryWait } from '../models/types.js';
 import { ESCALATE_TOOL, type PolicyDecision } from '../policy/decide.js';
 import type { EscalationCategory } from '../roles/conditions.js';
 import { DEFAULT_MAX_OUTPUT_TOKENS } from '../roles/schema.js';
@@ -60,6 +60,12 @@ export async function takeTurn(run: DrivenRun): Promise<void> {
     `the run's time budget (budget.maxSeconds with grants: ${seconds} s) ran out while the model was answering`,
     run.deadlines,
   );
+  // The adapter's last wait before a retry, and when it ends (performance.now, the limit's clock): the time
+  // budget running out inside it is told as a wait to retry, not as a model that kept answering.
+  let retryWait: { wait: RetryWait; endsAt: number } | undefined;
+  const onRetryWait = (wait: RetryWait) => {
+    retryWait = { wait, endsAt: performance.now() + wait.waitMs };
+  };
   let response: ModelResponse;
   try {
     response = await limit.race(
@@ -72,6 +78,7 @@ export async function takeTurn(run: DrivenRun): Promise<void> {
             tools: prepared.toolSpecs,
             outputSchema: role.output,
             maxOutputTokens: role.limits.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+            onRetryWait,
           },
           limit,
         ),
@@ -83,10 +90,11 @@ export async function takeTurn(run: DrivenRun): Promise<void> {
     if (limit.timedOut()) {
       // Nothing of the unfinished turn is recorded (its tokens are not counted: the answer never came).
       const activeS = run.activeMs(run.ctx.clock.now()) / 1000;
+      const waiting = retryWait && performance.now() < retryWait.endsAt ? retryWait.wait : undefined;
       await overBudget(
         run,
         { dimension: 'seconds', limit: seconds, used: Math.max(seconds, activeS) },
-        { stopped: 'model_turn' },
+        { stopped: 'model_turn', ...(waiting ? { waitingToRetry: waiting } : {}) },
       );
       return;
     }

@@ -1,17 +1,43 @@
 // A budget ran out (steps, cost, daily cost or time): the run fails or escalates, as the role's
 // `budget.onExceed` says. Checked before every model turn and before every tool call.
+import type { RetryWait } from '../models/types.js';
 import { type BudgetOverrun, describeOverrun } from './budget.js';
 import type { DrivenRun } from './driven-run.js';
+
+/** Seconds as people read them: whole when whole, else to a tenth. */
+const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+
+/**
+ * What the provider did that the model call was waiting out, in the reader's words:
+ * `anthropic rate-limited it (HTTP 429 rate_limit_error), retry-after 30 s`.
+ */
+export function describeRetryWait(w: RetryWait): string {
+  const what =
+    w.status === 429
+      ? `rate-limited it (HTTP 429${w.providerErrorType ? ` ${w.providerErrorType}` : ''})`
+      : w.status !== undefined
+        ? `failed it (HTTP ${w.status}${w.providerErrorType ? ` ${w.providerErrorType}` : ''})`
+        : `failed it (${w.providerErrorType ?? 'the connection dropped'})`;
+  return `${w.provider} ${what}, ${w.retryAfter ? 'retry-after' : 'backing off'} ${seconds(w.waitMs)}`;
+}
 
 export async function overBudget(
   run: DrivenRun,
   overrun: BudgetOverrun,
-  extra: { stopped?: 'model_turn' } = {},
+  extra: { stopped?: 'model_turn'; waitingToRetry?: RetryWait } = {},
 ): Promise<void> {
   const { role } = run.prepared;
   const { state } = run;
   const b = run.batch();
-  const reason = `${describeOverrun(overrun)}${extra.stopped === 'model_turn' ? '; the model call in flight was stopped and its answer dropped' : ''}`;
+  // A call stopped while it waited to retry says so: "the model was answering" sent the reader to the
+  // model, when the provider had refused the call and asked for a wait longer than the time left.
+  const stopped =
+    extra.stopped !== 'model_turn'
+      ? ''
+      : extra.waitingToRetry
+        ? `; the model call was waiting to retry: ${describeRetryWait(extra.waitingToRetry)}`
+        : '; the model call in flight was stopped and its answer dropped';
+  const reason = `${describeOverrun(overrun)}${stopped}`;
   // Calls this driver claimed but never started go back to pending: they did not happen, and must not
   // look like an unknown outcome to whoever continues the run.
   const unclaimed: string[] = [];
@@ -28,7 +54,7 @@ export async function overBudget(
     await run.finish(b, 'failed', null, {
       code: 'BUDGET_EXCEEDED',
       message: reason,
-      details: { ...overrun },
+      details: { ...overrun, ...(extra.waitingToRetry ? { waitingToRetry: extra.waitingToRetry } : {}) },
     });
     return;
   }

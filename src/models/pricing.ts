@@ -4,12 +4,20 @@
 // reported as unpriced, so the caller can say "cost unknown" instead of "free".
 import type { Usage } from './types.js';
 
-/** USD per million tokens. `cachedInput` is the price of input tokens read from the provider's cache. */
+/**
+ * USD per million tokens. `cachedInput` is the price of input tokens read from the provider's cache;
+ * `cacheWriteInput` the price of input tokens written to it (Anthropic charges a prompt-cache write, 5-minute
+ * cache, at 1.25 times the input price; OpenAI caches without a charge and reports no writes).
+ */
 export interface Price {
   input: number;
   output: number;
   cachedInput?: number | undefined;
+  cacheWriteInput?: number | undefined;
 }
+
+/** Anthropic's 5-minute prompt-cache write, as a multiple of the input price: the default `cacheWriteInput`. */
+export const CACHE_WRITE_MULTIPLIER = 1.25;
 
 export type PriceTable = Record<string, Price>;
 
@@ -19,11 +27,11 @@ export type PriceTable = Record<string, Price>;
  * `anthropic:claude-opus-4-8`) are left out rather than guessed: they come out unpriced.
  */
 export const DEFAULT_PRICES: Readonly<PriceTable> = {
-  'anthropic:claude-opus-4-5': { input: 5, output: 25, cachedInput: 0.5 },
-  'anthropic:claude-opus-4-1': { input: 15, output: 75, cachedInput: 1.5 },
-  'anthropic:claude-sonnet-4-5': { input: 3, output: 15, cachedInput: 0.3 },
-  'anthropic:claude-sonnet-4': { input: 3, output: 15, cachedInput: 0.3 },
-  'anthropic:claude-haiku-4-5': { input: 1, output: 5, cachedInput: 0.1 },
+  'anthropic:claude-opus-4-5': { input: 5, output: 25, cachedInput: 0.5, cacheWriteInput: 6.25 },
+  'anthropic:claude-opus-4-1': { input: 15, output: 75, cachedInput: 1.5, cacheWriteInput: 18.75 },
+  'anthropic:claude-sonnet-4-5': { input: 3, output: 15, cachedInput: 0.3, cacheWriteInput: 3.75 },
+  'anthropic:claude-sonnet-4': { input: 3, output: 15, cachedInput: 0.3, cacheWriteInput: 3.75 },
+  'anthropic:claude-haiku-4-5': { input: 1, output: 5, cachedInput: 0.1, cacheWriteInput: 1.25 },
   'openai:gpt-5': { input: 1.25, output: 10, cachedInput: 0.125 },
   'openai:gpt-5-mini': { input: 0.25, output: 2, cachedInput: 0.025 },
   'openai:gpt-5-nano': { input: 0.05, output: 0.4, cachedInput: 0.005 },
@@ -63,25 +71,30 @@ export interface Cost {
   priced: boolean;
 }
 
+/** The tokens a turn is charged for. `cacheWriteInputTokens` only from a provider that reports cache writes. */
+export type PricedUsage = Pick<Usage, 'inputTokens' | 'outputTokens' | 'cachedInputTokens'> & {
+  cacheWriteInputTokens?: number | undefined;
+};
+
 /**
- * The cost of one turn. `inputTokens` counts the whole prompt, cached part included; the cached part is
- * charged at `cachedInput` (or `input` when the price has none).
+ * The cost of one turn. `inputTokens` counts the whole prompt, cached part included; the part read from the
+ * cache is charged at `cachedInput` (or `input` when the price has none), the part written to the cache at
+ * `cacheWriteInput` (or 1.25 × `input` when the price has none: a price override that names only input and
+ * output still charges Anthropic's cache writes as Anthropic does).
  *
  * @example
  * costOf('anthropic:claude-sonnet-4-5', { inputTokens: 1000, outputTokens: 200, cachedInputTokens: 400 });
  * // { costUsd: 0.00492, priced: true }
  */
-export function costOf(
-  spec: string,
-  usage: Pick<Usage, 'inputTokens' | 'outputTokens' | 'cachedInputTokens'>,
-  overrides?: PriceTable,
-): Cost {
+export function costOf(spec: string, usage: PricedUsage, overrides?: PriceTable): Cost {
   const price = priceOf(spec, overrides);
   if (!price) return { costUsd: 0, priced: false };
   const cached = Math.min(usage.cachedInputTokens, usage.inputTokens);
+  const written = Math.min(usage.cacheWriteInputTokens ?? 0, usage.inputTokens - cached);
   const micro =
-    (usage.inputTokens - cached) * price.input +
+    (usage.inputTokens - cached - written) * price.input +
     cached * (price.cachedInput ?? price.input) +
+    written * (price.cacheWriteInput ?? price.input * CACHE_WRITE_MULTIPLIER) +
     usage.outputTokens * price.output;
   return { costUsd: micro / 1_000_000, priced: true };
 }

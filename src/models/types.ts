@@ -24,6 +24,26 @@ export interface ModelRequest {
   outputSchema?: Record<string, unknown> | undefined;
   maxOutputTokens?: number;
   signal?: AbortSignal;
+  /**
+   * Called when the adapter starts waiting before it retries a failed attempt (a 429, a 5xx, a dropped
+   * connection), with what it waits for. The engine keeps the last one: a run whose time budget runs out
+   * during the wait says it was waiting to retry, not that the model was answering.
+   */
+  onRetryWait?: ((wait: RetryWait) => void) | undefined;
+}
+
+/** An adapter's wait before a retry: why, and for how long from the call. */
+export interface RetryWait {
+  provider: string;
+  /** The HTTP status of the failed attempt; undefined for a dropped connection or an error in the stream. */
+  status: number | undefined;
+  /** The provider's error type, e.g. `rate_limit_error`. */
+  providerErrorType: string | undefined;
+  waitMs: number;
+  /** True when the provider asked for the wait (retry-after, retry-after-ms), false for our own backoff. */
+  retryAfter: boolean;
+  /** Attempts made so far (the failed one included). */
+  attempts: number;
 }
 
 export interface Usage {

@@ -125,6 +125,14 @@ function channelRoutes(o: RouteContext): Route[] {
         { secret: name },
         `notifications: the secret ${secretNameForMessage(name)} is not set; decisions from that channel are refused`,
       );
+  // Approve works without the bot token, Reject and Answer do not (their form is opened with views.open):
+  // said at start, so the operator learns it before a person's click is refused (decision 063).
+  const slackToken = settings.slack?.token;
+  if (settings.slack && !(slackToken && doors.secrets.get(slackToken)))
+    o.log.warn(
+      slackToken ? { secret: slackToken } : {},
+      `notifications: Slack has no bot token (notifications.slack.token ${slackToken ? `names ${secretNameForMessage(slackToken)}, which is not set` : 'is not configured'}); Approve works from Slack, but a Reject or Answer click decides nothing: the person is told the CLI command instead`,
+    );
   const linkName = settings.email?.linkSecret;
   const linkValue = linkName ? doors.secrets.get(linkName) : undefined;
   const short = linkName && linkValue ? linkSecretProblem(linkName, linkValue) : undefined;

@@ -13,6 +13,7 @@ import {
   MODAL_CALLBACK,
   MODAL_INPUT,
 } from '../notifications/channels/slack-blocks.js';
+import { decisionCommand } from '../notifications/decision-text.js';
 import { personBySlackId } from '../notifications/people.js';
 import type { PersonSpec } from '../notifications/settings.js';
 import { secretNameForMessage } from '../secret-name.js';
@@ -161,8 +162,22 @@ async function blockActions(
     await checkDecider(doors.runtime.store, b.kind, b.id, person);
     const name = doors.settings.slack?.token;
     const token = name ? doors.secrets.get(name) : undefined;
-    if (!token)
+    if (!token) {
+      // No form can be opened (views.open takes the bot token), and the decision needs a text: the click
+      // decides nothing (409, as before), but is logged and the person is told how to decide it
+      // (decision 063). Before, the click was refused with only a warning triangle in Slack.
+      const command = decisionCommand(b.id, verb, person.name);
+      doors.log.warn(
+        { [`${b.kind}Id`]: b.id, action: verb, by: person.name, slackUser: p.user.id, command },
+        'slack decision not taken: Reject and Answer need notifications.slack.token; the person was told the CLI command',
+      );
+      await respond(doors, p.response_url, {
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: `Not decided: ${verb === 'reject' ? 'Reject' : 'Answer'} needs a form, which this nightshift cannot open in Slack (it has no bot token). Decide it on the command line:\n\`${command}\``,
+      });
       throw new HttpError(409, 'Reject and Answer in Slack need notifications.slack.token (views.open)');
+    }
     if (!p.trigger_id) throw new HttpError(400, 'the click has no trigger_id to open the form with');
     await callSlack(doors.settings.slack!.apiUrl, token, 'views.open', {
       trigger_id: p.trigger_id,

@@ -187,6 +187,17 @@ export const STEP_DATA = {
     stopped: z.literal('model_turn').optional(),
     /** Calls claimed but not started, put back to pending; since db4e9aa. */
     unclaimed: z.array(z.string()).optional(),
+    /** The stopped model call was waiting to retry a failed attempt (models/types.ts RetryWait); since h11/leftover11. */
+    waitingToRetry: z
+      .object({
+        provider: z.string(),
+        status: z.number().optional(),
+        providerErrorType: z.string().optional(),
+        waitMs: z.number(),
+        retryAfter: z.boolean(),
+        attempts: z.number(),
+      })
+      .optional(),
   }),
   run_resumed: z.object({
     owner: z.string(),

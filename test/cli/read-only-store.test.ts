@@ -87,7 +87,7 @@ describe('commands that only read, on a store they may not write', {
     chmodSync(r.dir, 0o755);
   });
 
-  it('runs, show, status, inbox, stats, audit, audit verify, token list and versions read it and write nothing', () => {
+  it('runs, show, status, inbox, stats, audit, audit verify, token list, versions and improve --history read it and write nothing', () => {
     const ro = readOnlyCopy(r.dataDir, join(r.dir, 'ro'));
     const before = digest(join(ro, 'nightshift.db'));
     const commands = [
@@ -100,6 +100,8 @@ describe('commands that only read, on a store they may not write', {
       ['audit', 'verify'],
       ['token', 'list'],
       ['versions', 'test-role'],
+      ['improve', 'test-role', '--history'],
+      ['improve', r.file, '--history'],
     ];
     for (const args of commands) {
       const res = readAs([...args, '--data-dir', ro]);
@@ -107,6 +109,13 @@ describe('commands that only read, on a store they may not write', {
     }
     assert.match(readAs(['runs', '--data-dir', ro]).stdout, new RegExp(runId));
     assert.match(readAs(['stats', '--data-dir', ro]).stdout, /test-role/);
+    assert.deepEqual(
+      JSON.parse(readAs(['improve', 'test-role', '--history', '--data-dir', ro, '--json']).stdout),
+      {
+        role: 'test-role',
+        rounds: [],
+      },
+    );
     assert.deepEqual(readdirSync(ro), ['nightshift.db'], 'nothing created beside the file');
     assert.equal(digest(join(ro, 'nightshift.db')), before);
   });

@@ -18,6 +18,33 @@ describe('pricing', () => {
     assert.equal(cost.costUsd, 1000 / 1e6);
   });
 
+  it('charges cache writes at 1.25 × input and cache reads at 0.1 × input for Anthropic models', () => {
+    // 1000 input: 300 read from the cache, 500 written to it, 200 plain; sonnet 4.5 is $3 input per million.
+    const cost = costOf('anthropic:claude-sonnet-4-5', {
+      inputTokens: 1000,
+      outputTokens: 0,
+      cachedInputTokens: 300,
+      cacheWriteInputTokens: 500,
+    });
+    assert.ok(
+      Math.abs(cost.costUsd - (200 * 3 + 300 * 0.3 + 500 * 3.75) / 1e6) < 1e-12,
+      String(cost.costUsd),
+    );
+    for (const [spec, price] of Object.entries(DEFAULT_PRICES).filter(([s]) => s.startsWith('anthropic:'))) {
+      assert.ok(Math.abs((price.cacheWriteInput ?? 0) - price.input * 1.25) < 1e-9, spec);
+      assert.ok(Math.abs((price.cachedInput ?? 0) - price.input * 0.1) < 1e-9, spec);
+    }
+  });
+
+  it('charges cache writes at 1.25 × input when an override names no cache-write price, and at its own when it does', () => {
+    const written = { inputTokens: 1000, outputTokens: 0, cachedInputTokens: 0, cacheWriteInputTokens: 1000 };
+    assert.equal(costOf('x:y', written, { 'x:y': { input: 2, output: 0 } }).costUsd, 2500 / 1e6);
+    assert.equal(
+      costOf('x:y', written, { 'x:y': { input: 2, output: 0, cacheWriteInput: 4 } }).costUsd,
+      4000 / 1e6,
+    );
+  });
+
   it('reports an unknown model as unpriced, costing 0', () => {
     assert.deepEqual(costOf('anthropic:claude-future-9', usage), { costUsd: 0, priced: false });
     assert.deepEqual(costOf('openai-compatible:llama3@http://127.0.0.1:1/v1', usage), {

@@ -158,7 +158,7 @@ describe('Anthropic Messages: valid but unusual streams', () => {
     assert.equal(fake.requests.length - before, 2);
   });
 
-  it('prices cache reads at the cached rate and cache writes as input, from the start and the delta', async () => {
+  it('prices cache reads at 0.1 × input and cache writes at 1.25 × input, from the start and the delta', async () => {
     const raw = named(
       start({
         input_tokens: 100,
@@ -174,9 +174,9 @@ describe('Anthropic Messages: valid but unusual streams', () => {
     assert.equal(res.usage.inputTokens, 12_100);
     assert.equal(res.usage.cachedInputTokens, 10_000);
     assert.equal(res.usage.outputTokens, 50);
-    // claude-haiku-4-5: $1 input, $0.1 cached, $5 output per million.
+    // claude-haiku-4-5, per million: $1 input, $0.1 a cache read, $1.25 a cache write (5-minute cache), $5 output.
     assert.ok(
-      Math.abs(res.usage.costUsd - (2100 * 1 + 10_000 * 0.1 + 50 * 5) / 1e6) < 1e-12,
+      Math.abs(res.usage.costUsd - (100 * 1 + 2000 * 1.25 + 10_000 * 0.1 + 50 * 5) / 1e6) < 1e-12,
       String(res.usage.costUsd),
     );
   });
@@ -517,6 +517,34 @@ describe('OpenAI Responses: valid but unusual streams', () => {
     const before = fake.requests.length;
     await assert.rejects(model().turn(ask), /invalid_prompt: Invalid prompt: flagged/);
     assert.equal(fake.requests.length - before, 1, 'not retried');
+  });
+
+  it('reads an error with code null (an error event or response.failed) as server_error and retries it', async () => {
+    // OpenAI's own internal failures come with `code: null`: a transient fault, not a verdict on the request.
+    const nullCodeEvent = named(
+      ev('error', { code: null, message: 'An error occurred while processing your request.', param: null }),
+    );
+    const nullCodeInError = named(
+      ev('error', { error: { code: null, message: 'An error occurred while processing your request.' } }),
+    );
+    const nullCodeFailed = named(
+      ev('response.failed', {
+        response: response('failed', [], {
+          error: { code: null, message: 'An error occurred while processing your request.' },
+        }),
+      }),
+    );
+    for (const raw of [nullCodeEvent, nullCodeInError, nullCodeFailed]) {
+      fake.enqueue({ raw }, { text: 'second try' });
+      const before = fake.requests.length;
+      const res = await model().turn(ask);
+      assert.equal(res.text, 'second try');
+      assert.equal(fake.requests.length - before, 2, 'retried once');
+    }
+
+    // Every attempt failing that way: the error names it server_error, so the reader knows it was transient.
+    fake.enqueue({ raw: nullCodeFailed }, { raw: nullCodeFailed }, { raw: nullCodeFailed });
+    await assert.rejects(model().turn({ ...ask }), /server_error: An error occurred/);
   });
 
   it('keeps a refusal as the answer text, not an empty answer', async () => {

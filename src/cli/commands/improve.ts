@@ -63,8 +63,10 @@ export function improveCommand(program: Command, cli: CliContext): void {
     .action(async (arg: string, flags: ImproveFlags) => {
       if (flags.history) {
         const name = /\.ya?ml$/.test(arg) && existsSync(arg) ? (await cli.loadRole(arg)).name : arg;
-        // Only reads: a store that is not there is refused (STORE_NOT_FOUND), not made empty.
-        const rt = await cli.open(flags, { createStore: false });
+        // Only reads: a store that is not there is refused (STORE_NOT_FOUND), not made empty, and the store is
+        // opened read-only, so a user who may read it and not write it gets the history (opened for writing,
+        // SQLite's open of the file failed with EACCES).
+        const rt = await cli.open(flags, { createStore: false, readOnly: true });
         const rounds = await allImprovementRounds(rt.store, name);
         cli.print(flags, { role: name, rounds }, formatHistory(name, rounds));
         return;

@@ -89,6 +89,8 @@ function reader(names: WireRequest['names']): TurnReader {
     // input_tokens excludes the cached part: the whole prompt is all three.
     turn.usage.inputTokens = counts.input + counts.cacheRead + counts.cacheCreation;
     turn.usage.cachedInputTokens = counts.cacheRead;
+    // Priced at the cache-write rate (1.25 × input), not as plain input.
+    turn.usage.cacheWriteInputTokens = counts.cacheCreation;
     turn.usage.outputTokens = counts.output;
   };
   return {

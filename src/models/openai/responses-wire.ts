@@ -63,6 +63,19 @@ interface OutputItem {
   content?: unknown;
 }
 
+/**
+ * The error object of a failed response, with `code: null` read as `server_error`. OpenAI sends a null code
+ * for its own internal failures ("An error occurred while processing your request"); read as it came, the
+ * failure had no type, was taken for one that cannot be retried, and the run failed on the first transient
+ * fault. A code or type the provider did give is kept.
+ */
+function withServerErrorCode(error: unknown): unknown {
+  if (typeof error !== 'object' || error === null) return error;
+  const e = error as { code?: unknown; type?: unknown };
+  if (e.code !== null || typeof e.type === 'string') return error;
+  return { ...e, code: 'server_error' };
+}
+
 function reader(names: WireRequest['names']): TurnReader {
   const turn = emptyTurn();
   let done = false;
@@ -133,10 +146,14 @@ function reader(names: WireRequest['names']): TurnReader {
           break;
         }
         case 'response.failed':
-          throw new StreamError(e.response?.error ?? { message: 'the response failed' });
+          throw new StreamError(withServerErrorCode(e.response?.error ?? { message: 'the response failed' }));
         case 'error':
           // `{ type: 'error', code, message }`: the code says what happened (server_error, rate_limit_exceeded).
-          throw new StreamError(e.error ?? { type: e.code ?? 'error', message: e.message });
+          throw new StreamError(
+            e.error !== undefined && e.error !== null
+              ? withServerErrorCode(e.error)
+              : { type: e.code === null ? 'server_error' : (e.code ?? 'error'), message: e.message },
+          );
         default:
           break;
       }

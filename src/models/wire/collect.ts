@@ -6,7 +6,16 @@ import type { ModelResponse, ToolCallRequest } from '../types.js';
 export interface CollectedTurn {
   text: string;
   calls: ToolCallRequest[];
-  usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number };
+  /**
+   * `cacheWriteInputTokens`: the part of the input written to the provider's prompt cache (Anthropic's
+   * cache_creation_input_tokens), priced apart; counted in `inputTokens` too.
+   */
+  usage: {
+    inputTokens: number;
+    outputTokens: number;
+    cachedInputTokens: number;
+    cacheWriteInputTokens?: number;
+  };
   stopReason: ModelResponse['stopReason'];
   /** The model id the provider reported, when it did. */
   modelId: string | undefined;

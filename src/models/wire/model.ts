@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NightshiftError } from '../../errors.js';
 import type { ToolSpec } from '../../tools/types.js';
-import { DEFAULT_HTTP_RETRY, type HttpRetryPolicy, retryDelay } from '../http-retry.js';
+import { DEFAULT_HTTP_RETRY, type HttpRetryPolicy, retryAfterMs, retryDelay } from '../http-retry.js';
 import { costOf, type PriceTable, priceOf } from '../pricing.js';
 import { type ToolNameMap, toolNameMap } from '../tool-names.js';
 import type { Model, ModelRequest, ModelResponse, ToolCallRequest } from '../types.js';
@@ -148,7 +148,13 @@ export function createHttpModel(options: HttpModelOptions): Model {
           return {
             text: turn.text,
             calls: wellFormed(turn.calls),
-            usage: { ...turn.usage, costUsd },
+            // The cache-write count only prices the turn: the run's usage keeps the three counts it records.
+            usage: {
+              inputTokens: turn.usage.inputTokens,
+              outputTokens: turn.usage.outputTokens,
+              cachedInputTokens: turn.usage.cachedInputTokens,
+              costUsd,
+            },
             stopReason: turn.stopReason,
             modelId: turn.modelId ?? modelId,
           };
@@ -174,6 +180,14 @@ export function createHttpModel(options: HttpModelOptions): Model {
             `; the provider asked to retry after ${Math.round(delay.tooLong / 1000)} s, longer than nightshift waits`,
           );
         }
+        request.onRetryWait?.({
+          provider,
+          status: failure.status,
+          providerErrorType: failure.providerType,
+          waitMs: delay.waitMs,
+          retryAfter: retryAfterMs(failure.headers, Date.now()) !== undefined,
+          attempts,
+        });
         try {
           await sleep(delay.waitMs, undefined, request.signal ? { signal: request.signal } : undefined);
         } catch {
