@@ -1,6 +1,6 @@
 // `validate` reports every problem at once. A file whose shape is wrong stops before the checks that need a
 // valid role, but the files it names (model script, workspace, tool modules, manager, eval suite, secrets
-// file) can be looked for from the raw YAML: a missing one is reported with the shape's problems instead of
+// file, specialists) can be looked for from the raw YAML: a missing one is reported with the shape's problems instead of
 // only after they are fixed. The messages are those of load.ts's resolvePaths, so a file is reported the
 // same way whether or not the rest of the role is well formed.
 import { existsSync, statSync } from 'node:fs';
@@ -61,5 +61,12 @@ export function missingFilesOfRaw(source: YamlSource, dir: string): Issue[] {
     if (!existsSync(abs))
       add(['secretsFile'], `secrets file not found: ${raw.secretsFile} (looked for ${abs})`);
   }
+  if (Array.isArray(raw.specialists))
+    raw.specialists.forEach((f, i) => {
+      if (!isPath(f)) return;
+      const abs = resolve(dir, f);
+      // As loadSpecialists words a specialist that does not load (specialists.ts).
+      if (!existsSync(abs)) add(['specialists', i], `specialist ${f}: ${abs}: no such file`);
+    });
   return issues;
 }

@@ -160,10 +160,11 @@ describe('validate: every problem of a role file at once', () => {
         'manager: { role: ./no-such-manager.yaml }',
         'evals: ./no-such.evals.yaml',
         'secretsFile: ./no-such.env',
+        'specialists: [./no-such-specialist.yaml]',
       ].join('\n')}\n`,
     );
     const lines = await problems(file);
-    assert.equal(lines.length, 7, lines.join('\n'));
+    assert.equal(lines.length, 8, lines.join('\n'));
     assert.match(lines[0]!, /files\.yaml:3 model: script file not found: \.\/no-such\.script\.yaml/);
     assert.match(lines[1]!, /files\.yaml:5 autonomy: expected one of/);
     assert.match(lines[2]!, /files\.yaml:7 workspace: workspace is not a folder: \.\/not-a-folder/);
@@ -174,6 +175,10 @@ describe('validate: every problem of a role file at once', () => {
     );
     assert.match(lines[5]!, /files\.yaml:10 evals: eval suite not found: \.\/no-such\.evals\.yaml/);
     assert.match(lines[6]!, /files\.yaml:11 secretsFile: secrets file not found: \.\/no-such\.env/);
+    assert.match(
+      lines[7]!,
+      /files\.yaml:12 specialists\[0\]: specialist \.\/no-such-specialist\.yaml: .*no-such-specialist\.yaml: no such file/,
+    );
   });
 
   it('a YAML syntax error stops the rest (there is no document to look at)', async () => {
