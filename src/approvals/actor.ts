@@ -29,8 +29,12 @@ export function reservedNameReason(name: string): string | undefined {
 
 export function checkActor(by: string | undefined, signed?: NightshiftSigned): string {
   const actor = (by ?? '').trim();
+  // Said in both forms: the library's callers never see `--as`, and the CLI's never see `options.by`.
   if (actor === '')
-    throw new NightshiftError('ACTOR_INVALID', 'a decision needs the name of who made it (--as NAME)');
+    throw new NightshiftError(
+      'ACTOR_INVALID',
+      'a decision needs the name of who made it (options.by in the library, e.g. { by: NAME }; --as NAME on the command line)',
+    );
   if (actor.length > 120)
     throw new NightshiftError('ACTOR_INVALID', 'actor name is longer than 120 characters');
   if (signed?.[SIGNED_BY_NIGHTSHIFT] !== undefined && actor === signed[SIGNED_BY_NIGHTSHIFT]) return actor;

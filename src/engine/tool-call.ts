@@ -7,8 +7,12 @@ import type { AnyTool, ToolContext } from '../tools/types.js';
 import { type LeaseStop, type SegmentDeadline, timeLimit, withSignal } from './abortable.js';
 import { zodMessage } from './judge.js';
 
-/** Largest tool result kept (serialized); bigger results are truncated with a note. */
-const MAX_RESULT_CHARS = 256 * 1024;
+/**
+ * Largest tool result kept, in bytes of its JSON text as UTF-8 (what the store and the model's request
+ * carry); bigger results are truncated with a note. Counted in bytes, not characters: docs/tools.md
+ * promises 256 KiB, and a result of non-Latin text is up to three times its character count.
+ */
+const MAX_RESULT_BYTES = 256 * 1024;
 
 export interface CallOutcome {
   result: unknown;
@@ -16,7 +20,7 @@ export interface CallOutcome {
   /** Why the call was stopped before it answered, if it was. */
   stopped?: 'lease' | 'budget';
   /**
-   * The whole result when `result` is its truncated form (over MAX_RESULT_CHARS): the result rules judge
+   * The whole result when `result` is its truncated form (over MAX_RESULT_BYTES): the result rules judge
    * this, so a result cannot slip past a `path` rule by being padded past the limit. Never stored.
    */
   untruncated?: unknown;
@@ -118,11 +122,21 @@ export function jsonSafe(value: unknown): { result: unknown; untruncated?: unkno
   }
   if (text === undefined) return { result: null };
   // Parsed back so the in-memory state holds exactly what the store holds (no Dates, no prototypes).
-  if (text.length > MAX_RESULT_CHARS) {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_RESULT_BYTES) {
     return {
-      result: { truncated: true, bytes: text.length, head: text.slice(0, MAX_RESULT_CHARS) },
+      result: { truncated: true, bytes, head: utf8Head(text, MAX_RESULT_BYTES) },
       untruncated: JSON.parse(text),
     };
   }
   return { result: JSON.parse(text) };
+}
+
+/** The longest start of `text` whose UTF-8 form fits in `max` bytes, never cutting a character in half. */
+function utf8Head(text: string, max: number): string {
+  const buf = Buffer.from(text, 'utf8');
+  let end = max;
+  // A continuation byte (10xxxxxx) at the cut belongs to a character that started before it.
+  while (end > 0 && (buf[end]! & 0xc0) === 0x80) end--;
+  return buf.subarray(0, end).toString('utf8');
 }

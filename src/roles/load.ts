@@ -12,6 +12,7 @@ import { SANDBOX_PATH } from '../tools/sandbox/bubblewrap.js';
 import type { AnyTool } from '../tools/types.js';
 import { cronProblem } from '../triggers/cron.js';
 import { conditionToolNames, regexProblems } from './conditions.js';
+import { missingFilesOfRaw } from './files-early.js';
 import { compileJsonSchema } from './json-schema.js';
 import { mcpNameClashes, mcpToolNames } from './mcp-names.js';
 import { roleRegex } from './role-regex.js';
@@ -405,7 +406,10 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
       parsed.source && !toolKeyMisspelt
         ? await earlyIssues(parsed.source, dirname(abs), options.projectToolModules).catch(() => [])
         : [];
-    throw new RoleInvalidError(byLine([...parsed.issues, ...early]), displayPath);
+    // The files it names are looked for whatever else is wrong: a missing one is as independent a
+    // problem as the shape's.
+    const files = parsed.source ? missingFilesOfRaw(parsed.source, dirname(abs)) : [];
+    throw new RoleInvalidError(byLine([...parsed.issues, ...files, ...early]), displayPath);
   }
   const { value: spec, source } = parsed;
   const issues: Issue[] = [];

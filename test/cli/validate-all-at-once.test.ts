@@ -141,6 +141,46 @@ describe('validate: every problem of a role file at once', () => {
     assert.match(lines[2]!, /nonstring\.yaml:12 escalate\.tiers\[0\]\.to: ghost is neither/);
   });
 
+  it('a wrong shape still has every file it names looked for', async () => {
+    // Each named file missing, the workspace a file, and the shape wrong: all in one pass (the files were
+    // reported only once the shape was fixed).
+    writeFileSync(join(dir, 'not-a-folder'), 'x\n');
+    const file = join(dir, 'files.yaml');
+    writeFileSync(
+      file,
+      `${[
+        'name: files',
+        'description: a role naming files that are not there',
+        'model: script:./no-such.script.yaml',
+        'instructions: do it',
+        'autonomy: drafty',
+        'tools: [fs.read]',
+        'workspace: ./not-a-folder',
+        'toolModules: [./no-such-tools.js]',
+        'manager: { role: ./no-such-manager.yaml }',
+        'evals: ./no-such.evals.yaml',
+        'secretsFile: ./no-such.env',
+        'specialists: [./no-such-specialist.yaml]',
+      ].join('\n')}\n`,
+    );
+    const lines = await problems(file);
+    assert.equal(lines.length, 8, lines.join('\n'));
+    assert.match(lines[0]!, /files\.yaml:3 model: script file not found: \.\/no-such\.script\.yaml/);
+    assert.match(lines[1]!, /files\.yaml:5 autonomy: expected one of/);
+    assert.match(lines[2]!, /files\.yaml:7 workspace: workspace is not a folder: \.\/not-a-folder/);
+    assert.match(lines[3]!, /files\.yaml:8 toolModules\[0\]: tool module not found: \.\/no-such-tools\.js/);
+    assert.match(
+      lines[4]!,
+      /files\.yaml:9 manager\.role: manager role file not found: \.\/no-such-manager\.yaml/,
+    );
+    assert.match(lines[5]!, /files\.yaml:10 evals: eval suite not found: \.\/no-such\.evals\.yaml/);
+    assert.match(lines[6]!, /files\.yaml:11 secretsFile: secrets file not found: \.\/no-such\.env/);
+    assert.match(
+      lines[7]!,
+      /files\.yaml:12 specialists\[0\]: specialist \.\/no-such-specialist\.yaml: .*no-such-specialist\.yaml: no such file/,
+    );
+  });
+
   it('a YAML syntax error stops the rest (there is no document to look at)', async () => {
     const file = roleFile('syntax', [
       'autonomy: draft',

@@ -49,6 +49,28 @@ describe('versions and promote: what they say', () => {
     }
   });
 
+  it('versions and autonomy of a role the store has never seen: exit 2 naming the role, alike', async () => {
+    const r = role();
+    try {
+      const data = ['--data-dir', r.dataDir];
+      await register(r.file, data, 'first');
+      // `versions` printed "no stored versions of word-bto" and exited 0 where `autonomy` exited 2.
+      for (const command of ['versions', 'autonomy']) {
+        const out = await runCli([command, 'word-bto', ...data]);
+        assert.equal(out.code, 2, `${command}: ${out.stdout}${out.stderr}`);
+        assert.match(
+          out.stderr,
+          /error \[VERSION_NOT_FOUND\]: no stored version of role 'word-bto' in this store/,
+          command,
+        );
+        assert.equal(out.stdout, '', command);
+      }
+      assert.equal((await runCli(['versions', 'word-bot', ...data])).code, 0);
+    } finally {
+      r.cleanup();
+    }
+  });
+
   it('a promotion with nothing active says so, not "was" the version it was judged against', async () => {
     const r = role();
     try {

@@ -266,8 +266,17 @@ test('approve, reject, answer and cancel without options say who is missing; run
       ['cancel', () => (runtime.cancel as (id: string) => Promise<unknown>)('run_x')],
     ];
     for (const [name, call] of calls) {
-      await assert.rejects(call(), (e) => NightshiftError.isInstance(e) && e.code !== 'INTERNAL', name);
+      // The library's own form is named: it said only `--as NAME`, a CLI flag a library caller has not got.
+      await assert.rejects(
+        call(),
+        (e) => NightshiftError.isInstance(e) && e.code === 'ACTOR_INVALID' && /options\.by/.test(e.message),
+        name,
+      );
     }
+    await assert.rejects(
+      runtime.approve('apr_x', { by: '  ' }),
+      (e) => NightshiftError.isInstance(e) && e.code === 'ACTOR_INVALID' && /options\.by/.test(e.message),
+    );
     await assert.rejects(
       runtime.approve('apr_x', 'alice' as never),
       (e) =>

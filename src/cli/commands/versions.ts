@@ -59,6 +59,14 @@ async function openRole(
   return { rt, name: role.name };
 }
 
+/** A role given by name with nothing stored for it: `versions` and `autonomy` alike (exit 2). */
+function noStoredVersion(name: string): NightshiftError {
+  return new NightshiftError(
+    'VERSION_NOT_FOUND',
+    `no stored version of role '${name}' in this store: run it, or give its role file (or check the name and --data-dir)`,
+  );
+}
+
 export function versionCommands(program: Command, cli: CliContext): void {
   const { io, cmd } = cli;
   withCommonFlags(program.command('versions <role>'))
@@ -71,6 +79,9 @@ export function versionCommands(program: Command, cli: CliContext): void {
         ? await openRole(cli, flags, arg)
         : { rt: await cli.open(flags, { readOnly: true }), name: arg };
       const view = await roleVersionsView(rt.store, name);
+      // A role this store has never seen is an unknown name (a typo, the wrong --data-dir), refused as
+      // `autonomy` refuses it, not an empty list that exits 0 as if all were well.
+      if (view.versions.length === 0 && view.history.length === 0) throw noStoredVersion(name);
       cli.print(flags, view, formatVersions(view, cmd));
     });
 
@@ -137,11 +148,7 @@ export function versionCommands(program: Command, cli: CliContext): void {
       const versions = await rt.store.listRoleVersions(name);
       const version = active?.version ?? versions.at(-1)?.version;
       const spec = version ? (await rt.store.getRoleVersion(name, version))?.spec : undefined;
-      if (!spec)
-        throw new NightshiftError(
-          'VERSION_NOT_FOUND',
-          `${name} has no stored version: run it, or give its role file`,
-        );
+      if (!spec) throw noStoredVersion(name);
       const evidence = await autonomyEvidence(rt.store, name, { since, version });
       const thresholds = cli.projectConfig().versions.autonomy;
       const suggestion = suggestAutonomy(Autonomy.parse(spec.autonomy), evidence, thresholds);

@@ -327,6 +327,23 @@ describe('the API operations', () => {
     }
   });
 
+  it('a POST whose body fields are all optional sends {}: a bare POST (no body, no content type) is 415', async () => {
+    // docs/api.md: `resume` `{}`, `cancel` `{reason?}`. The unknown run (404) shows the body was taken;
+    // 415 that it was refused before the run was looked up.
+    for (const path of ['/api/v1/runs/run_nope/resume', '/api/v1/runs/run_nope/cancel']) {
+      const bare = await api.call('POST', path);
+      assert.equal(bare.status, 415, `${path} bare: ${JSON.stringify(bare.body)}`);
+      const { error } = bare.body as { error: { code: string; message: string } };
+      assert.equal(error.code, 'UNSUPPORTED_MEDIA_TYPE', path);
+      assert.match(error.message, /content-type is missing: send the body as JSON/, path);
+      const empty = await api.call('POST', path, { body: {} });
+      assert.equal(empty.status, 404, `${path} {}: ${JSON.stringify(empty.body)}`);
+      // An empty body declared JSON is read as {} too.
+      const declared = await api.call('POST', path, { raw: '' });
+      assert.equal(declared.status, 404, `${path} empty JSON body: ${JSON.stringify(declared.body)}`);
+    }
+  });
+
   it('pages the inbox across both kinds', async () => {
     for (let i = 0; i < 3; i++) await api.rt.run(drafting.file, {});
     for (let i = 0; i < 2; i++) await api.rt.run(escalating.file, {});
