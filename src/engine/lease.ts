@@ -171,7 +171,7 @@ export interface LeaseStamp {
  * lost one look valid. A step (or a suspend: the machine asleep, its monotonic clock stopped while the
  * world's time went on, and maybe another worker took the run) does show as this host's wall clock
  * running ahead of its monotonic clock: then the lease is doubtful, and no side effect starts until a
- * renewal sent after it confirms the lease is still this process's (docs/decisions/070-clock-steps.md).
+ * renewal sent after it confirms the lease is still this process's (docs/decisions/064-clock-steps.md).
  */
 export class HeldLease implements RenewableLease {
   /** When the lease runs out, on the monotonic clock, as last confirmed. */

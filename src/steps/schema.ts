@@ -187,7 +187,7 @@ export const STEP_DATA = {
     stopped: z.literal('model_turn').optional(),
     /** Calls claimed but not started, put back to pending; since db4e9aa. */
     unclaimed: z.array(z.string()).optional(),
-    /** The stopped model call was waiting to retry a failed attempt (models/types.ts RetryWait); since h11/leftover11. */
+    /** The stopped model call was waiting to retry a failed attempt (models/types.ts RetryWait); since stop 37 (2026-12-03). */
     waitingToRetry: z
       .object({
         provider: z.string(),
