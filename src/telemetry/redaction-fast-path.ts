@@ -90,7 +90,9 @@ export function installRedactionFastPath(logger: Logger, paths: readonly string[
 export function hasRedactionFastPath(logger: Logger): boolean {
   const { stringifiersSym, wildcardFirstSym } = symbols;
   if (!stringifiersSym || !wildcardFirstSym) return false;
-  const stringifiers = (logger as unknown as Record<symbol, Record<symbol, unknown> | undefined>)[stringifiersSym];
+  const stringifiers = (logger as unknown as Record<symbol, Record<symbol, unknown> | undefined>)[
+    stringifiersSym
+  ];
   const fn = stringifiers?.[wildcardFirstSym] as Record<symbol, unknown> | undefined;
   return fn?.[FAST_PATH] === true;
 }

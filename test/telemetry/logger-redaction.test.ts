@@ -63,7 +63,8 @@ const LINES: Record<string, Line> = {
   'headers without secrets': (l) => l.info({ req: { headers: { host: 'h', accept: '*/*' } } }),
   'headers that are not an object': (l) => l.info({ req: { headers: 'none' } }),
   'set-cookie one down': (l) => l.info({ res: { 'set-cookie': 'c=2', status: 200 } }),
-  'arrays of values and objects': (l) => l.info({ list: [1, 'two', { token: 't' }, null, [{ password: 'p' }]] }),
+  'arrays of values and objects': (l) =>
+    l.info({ list: [1, 'two', { token: 't' }, null, [{ password: 'p' }]] }),
   'array with a hidden toJSON': (l) => l.info({ list: hidden([1, 2], 'toJSON', () => 'from toJSON') }),
   // biome-ignore lint/suspicious/noSparseArray: a hole is the case
   'sparse array': (l) => l.info({ list: [1, , 3] }),
@@ -85,7 +86,9 @@ const LINES: Record<string, Line> = {
   'Error under err': (l) => l.error({ err: fixed(new Error('boom')) }, 'failed'),
   'Error under another key': (l) => l.error({ error: fixed(new TypeError('bad type')) }),
   'Error with a token field and a cause': (l) =>
-    l.error({ err: Object.assign(fixed(new Error('outer', { cause: fixed(new Error('inner')) })), { token: 't' }) }),
+    l.error({
+      err: Object.assign(fixed(new Error('outer', { cause: fixed(new Error('inner')) })), { token: 't' }),
+    }),
   'Error as the only argument': (l) => l.error(fixed(new RangeError('out of range'))),
   Dates: (l) => l.info({ at: new Date(0), bad: new Date(Number.NaN) }),
   'Date with its own toJSON': (l) => l.info({ at: hidden(new Date(0), 'toJSON', () => 'own') }),
@@ -98,7 +101,8 @@ const LINES: Record<string, Line> = {
   BigInt: (l) => l.info({ n: 10n, o: { big: 2n } }),
   'strings JSON escapes differently': (l) =>
     l.info({ s: 'lone \ud800 bell \u0007 quote " backslash \\ del \u007f' }, 'msg \udc00 \u2028'),
-  'non-finite and negative zero numbers': (l) => l.info({ nan: Number.NaN, inf: Number.POSITIVE_INFINITY, z: -0 }),
+  'non-finite and negative zero numbers': (l) =>
+    l.info({ nan: Number.NaN, inf: Number.POSITIVE_INFINITY, z: -0 }),
   'a cycle through the field': (l) => {
     const o: Record<string, unknown> = { a: 1 };
     o.self = o;
@@ -176,9 +180,9 @@ describe('the logger redaction fast path', () => {
     const calls: unknown[] = [];
     const log = pino(options, { write: () => {} });
     const { stringifiersSym, wildcardFirstSym } = pino.symbols as unknown as Record<string, symbol>;
-    const stringifiers = (log as unknown as Record<symbol, Record<symbol, (v: unknown, s?: unknown) => string>>)[
-      stringifiersSym!
-    ]!;
+    const stringifiers = (
+      log as unknown as Record<symbol, Record<symbol, (v: unknown, s?: unknown) => string>>
+    )[stringifiersSym!]!;
     const redactor = stringifiers[wildcardFirstSym!]!;
     stringifiers[wildcardFirstSym!] = (v, s) => {
       calls.push(v);
