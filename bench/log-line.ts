@@ -19,7 +19,11 @@ const REPS = Number(arg('reps', '5'));
 
 const secrets = new LogSecrets(['whsec-bench-role-secret', 'sk-ant-bench-api-key-0000']);
 let bytes = 0;
-const sink = { write: (line: string) => void (bytes += line.length) };
+const sink = {
+  write: (line: string) => {
+    bytes += line.length;
+  },
+};
 const withFastPath = createLogger({ name: 'nightshift', secrets, destination: sink });
 const plainRedaction = pino(
   { name: 'nightshift', redact: { paths: REDACTED_PATHS, censor: CENSOR } },
