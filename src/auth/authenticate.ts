@@ -14,6 +14,7 @@ import { type Principal, requireScope } from './principal.js';
 import { knownScopes, type Scope } from './scopes.js';
 import { hashSecret, isSecretShaped } from './secret.js';
 import { readSessionCookie } from './session.js';
+import { TokenHashes } from './token-hashes.js';
 import { tokenState } from './tokens.js';
 
 export interface AuthenticateOptions {
@@ -48,8 +49,11 @@ export function createAuthenticator(o: {
   store: AccessTokens;
   people: PeopleDirectory | undefined;
   clock?: Clock;
+  /** The remembered hashes of bearer tokens (a test passes its own to look inside). */
+  tokenHashes?: TokenHashes;
 }): Authenticator {
   const clock = o.clock ?? systemClock;
+  const hashes = o.tokenHashes ?? new TokenHashes();
   // A burst's requests carry the same token: their reads of it share one statement (store/shared-read.ts),
   // sent after the last of them asked, so a token revoked before a request asked is refused all the same.
   const tokenByHash = sharedFreshRead((hash: string) => o.store.tokenByHash(hash));
@@ -74,7 +78,12 @@ export function createAuthenticator(o: {
     const m = /^Bearer +(\S+)\s*$/i.exec(header);
     if (!m) throw refusal('the Authorization header must be "Bearer <token>"', scope);
     const secret = m[1]!;
-    const token = isSecretShaped('token', secret) ? await tokenByHash(hashSecret(secret)) : undefined;
+    let token: AccessTokenRecord | undefined;
+    if (isSecretShaped('token', secret)) {
+      const hash = hashes.hash(secret);
+      token = await tokenByHash(hash);
+      if (token) hashes.remember(secret, hash);
+    }
     const ok = usable(token);
     if (!ok)
       throw refusal(

@@ -7,6 +7,7 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
 import { redactSecrets } from '../auth/secret.js';
 import { encodedForms } from '../secret-forms.js';
+import { installRedactionFastPath } from './redaction-fast-path.js';
 
 /** Fields censored wherever they sit (one level of nesting, and request/response headers). */
 export const REDACTED_PATHS = [
@@ -27,7 +28,7 @@ export const REDACTED_PATHS = [
   '*.headers["x-api-key"]',
 ];
 
-const CENSOR = '[redacted]';
+export const CENSOR = '[redacted]';
 /** Shorter values are not scrubbed from strings (they would eat ordinary words); fields are still censored. */
 const MIN_VALUE_LENGTH = 6;
 
@@ -91,7 +92,7 @@ export function createLogger(o: LoggerOptions): Logger {
   // Scrubbed as whole lines, on their way out: the one place every road meets (the message, fields at any
   // depth, an error's message and stack, a child logger's bindings, which pino serializes ahead of time).
   const scrubbed: DestinationStream = { write: (line: string) => destination.write(secrets.scrub(line)) };
-  return pino(
+  const logger = pino(
     {
       name: o.name,
       ...(o.level ? { level: o.level } : {}),
@@ -99,4 +100,7 @@ export function createLogger(o: LoggerOptions): Logger {
     },
     scrubbed,
   );
+  // The same bytes as pino's redaction, without its per-field clone where nothing could be censored.
+  installRedactionFastPath(logger, REDACTED_PATHS);
+  return logger;
 }

@@ -7,9 +7,14 @@
 // Each array is read by json_to_recordset, which parses it once into typed columns. Reading fields with
 // `e->>'name'` instead parses the element's JSON text again from its start for every field: for a tool
 // call's 17 fields that cost 6–8 times as much per record, for a step's 5 fields 1.5–2.5 times (wall time
-// under load, so ratios only; no end-to-end gain shown: bench/README.md, 2026-12-02, "pgrow"). JSON columns travel
-// as JSON text inside JSON (a text column, then cast), which keeps them exactly as given (key order,
-// \u0000 escapes) like the store's other writes.
+// under load, so ratios only; no end-to-end gain shown: bench/README.md, 2026-12-02, "pgrow").
+//
+// A record's JSON columns (a step's data, a call's args and result, an audit event's data) travel as JSON
+// values inside the array, encoded once with it: Postgres hands a `json` record column the value's text
+// exactly as written (key order, spacing, escapes), the very text the store's other writes store. It
+// does decode `\u` escapes on the way and refuses some (\u0000, a lone surrogate), so an array whose text
+// has any `\u` is encoded the old way instead, each JSON column as its JSON text inside a string
+// (`data_text`, cast to json by the insert): twice encoded, but what any value survives.
 import type { CommitBatch, RunPatch } from '../types.js';
 import { jsonText, jsonTextOrNull, txt } from './encode.js';
 
@@ -52,12 +57,19 @@ const sets = patchColumns
   .join(',\n    ');
 
 /**
+ * A record's JSON column, whichever way it travelled. The value JSON null arrives as SQL NULL (Postgres
+ * reads a JSON null field so): it was stored as the JSON text `null`, and still is.
+ */
+const jsonColumn = (name: string) => `COALESCE(e.${name}, e.${name}_text::json, 'null'::json)`;
+
+/**
  * Data-modifying statements inserting the records of a JSON array (`param`: its placeholder, e.g. `$2`)
  * whose `gate` is an id returned by the CTE `gate`: written only if that write happened.
  */
 export const insertSteps = (param: string, gate: string) => `INSERT INTO steps (run_id, seq, kind, at, data)
-  SELECT e.run_id, e.seq, e.kind, e.at, e.data::json
-  FROM json_to_recordset(${param}::json) AS e(gate TEXT, run_id TEXT, seq INT, kind TEXT, at BIGINT, data TEXT)
+  SELECT e.run_id, e.seq, e.kind, e.at, ${jsonColumn('data')}
+  FROM json_to_recordset(${param}::json) AS e(gate TEXT, run_id TEXT, seq INT, kind TEXT, at BIGINT, data JSON,
+    data_text TEXT)
   JOIN ${gate} ON ${gate}.id = e.gate`;
 
 export const insertToolCalls = (
@@ -66,11 +78,12 @@ export const insertToolCalls = (
 ) => `INSERT INTO tool_calls (key, run_id, step, idx,
     call_id, tool, args, args_hash, decision, reason, status, result, is_error, approval_id, escalation_id,
     started_at, finished_at)
-  SELECT e.key, e.run_id, e.step, e.idx, e.call_id, e.tool, e.args::json, e.args_hash, e.decision, e.reason,
-    e.status, e.result::json, e.is_error, e.approval_id, e.escalation_id, e.started_at, e.finished_at
+  SELECT e.key, e.run_id, e.step, e.idx, e.call_id, e.tool, ${jsonColumn('args')}, e.args_hash, e.decision,
+    e.reason, e.status, ${jsonColumn('result')}, e.is_error, e.approval_id, e.escalation_id, e.started_at,
+    e.finished_at
   FROM json_to_recordset(${param}::json) AS e(gate TEXT, key TEXT, run_id TEXT, step INT, idx INT, call_id TEXT,
-    tool TEXT, args TEXT, args_hash TEXT, decision TEXT, reason TEXT, status TEXT, result TEXT, is_error BOOLEAN,
-    approval_id TEXT, escalation_id TEXT, started_at BIGINT, finished_at BIGINT)
+    tool TEXT, args JSON, args_text TEXT, args_hash TEXT, decision TEXT, reason TEXT, status TEXT, result JSON,
+    result_text TEXT, is_error BOOLEAN, approval_id TEXT, escalation_id TEXT, started_at BIGINT, finished_at BIGINT)
   JOIN ${gate} ON ${gate}.id = e.gate
   ON CONFLICT (run_id, step, idx) DO UPDATE SET key = excluded.key, call_id = excluded.call_id, tool = excluded.tool,
     args = excluded.args, args_hash = excluded.args_hash, decision = excluded.decision, reason = excluded.reason,
@@ -81,9 +94,9 @@ export const insertAudit = (
   param: string,
   gate: string,
 ) => `INSERT INTO audit_events (at, actor, action, run_id, target, data)
-  SELECT e.at, e.actor, e.action, e.run_id, e.target, e.data::json
+  SELECT e.at, e.actor, e.action, e.run_id, e.target, ${jsonColumn('data')}
   FROM json_to_recordset(${param}::json) AS e(gate TEXT, at BIGINT, actor TEXT, action TEXT, run_id TEXT, target TEXT,
-    data TEXT)
+    data JSON, data_text TEXT)
   JOIN ${gate} ON ${gate}.id = e.gate`;
 
 export const GROUP_COMMIT_SQL = `WITH x AS (
@@ -104,23 +117,28 @@ export const GROUP_COMMIT_SQL = `WITH x AS (
 )
 SELECT id FROM u`;
 
-/** A batch's records as the JSON elements the inserts above read, each gated on the batch's run. */
-export function recordRows(b: Omit<CommitBatch, 'run' | 'expectSeq' | 'at'>): {
-  steps: unknown[];
-  calls: unknown[];
-  audit: unknown[];
-} {
+type Records = { steps: unknown[]; calls: unknown[]; audit: unknown[] };
+type RecordSource = Omit<CommitBatch, 'run' | 'expectSeq' | 'at'>;
+
+/**
+ * A batch's records as the JSON elements the inserts above read, each gated on the batch's run, appended
+ * to `into`. A JSON column is its value, or with `asText` its JSON text (in `<column>_text`).
+ */
+export function recordRows(
+  b: RecordSource,
+  asText = false,
+  into: Records = { steps: [], calls: [], audit: [] },
+): Records {
   const gate = b.runId;
-  return {
-    steps: b.steps.map((s) => ({
-      gate,
-      run_id: s.runId,
-      seq: s.seq,
-      kind: s.kind,
-      at: s.at,
-      data: jsonText(s.data),
-    })),
-    calls: (b.toolCalls ?? []).map((t) => ({
+  const json = (row: Record<string, unknown>, column: string, v: unknown) => {
+    if (asText) row[`${column}_text`] = jsonText(v);
+    else row[column] = v === undefined ? null : v;
+    return row;
+  };
+  for (const s of b.steps)
+    into.steps.push(json({ gate, run_id: s.runId, seq: s.seq, kind: s.kind, at: s.at }, 'data', s.data));
+  for (const t of b.toolCalls ?? []) {
+    const row: Record<string, unknown> = {
       gate,
       key: t.key,
       run_id: t.runId,
@@ -128,28 +146,54 @@ export function recordRows(b: Omit<CommitBatch, 'run' | 'expectSeq' | 'at'>): {
       idx: t.index,
       call_id: txt(t.callId),
       tool: txt(t.tool),
-      args: jsonText(t.args),
+    };
+    json(row, 'args', t.args);
+    Object.assign(row, {
       args_hash: t.argsHash,
       decision: t.decision,
       reason: txt(t.reason),
       status: t.status,
-      result: jsonText(t.result),
+    });
+    json(row, 'result', t.result);
+    Object.assign(row, {
       is_error: t.isError,
       approval_id: t.approvalId,
       escalation_id: t.escalationId,
       started_at: t.startedAt,
       finished_at: t.finishedAt,
-    })),
-    audit: (b.audit ?? []).map((a) => ({
-      gate,
-      at: a.at,
-      actor: txt(a.actor),
-      action: txt(a.action),
-      run_id: a.runId,
-      target: txt(a.target),
-      data: jsonText(a.data),
-    })),
+    });
+    into.calls.push(row);
+  }
+  for (const a of b.audit ?? [])
+    into.audit.push(
+      json(
+        {
+          gate,
+          at: a.at,
+          actor: txt(a.actor),
+          action: txt(a.action),
+          run_id: a.runId,
+          target: txt(a.target),
+        },
+        'data',
+        a.data,
+      ),
+    );
+  return into;
+}
+
+/**
+ * The steps, tool calls and audit events of `batches` as the three JSON arrays the inserts read: their
+ * JSON columns encoded once with the array, unless a `\u` escape in its text sends them the old way.
+ */
+export function recordsJson(batches: readonly RecordSource[]): [string, string, string] {
+  const encode = (asText: boolean): [string, string, string] => {
+    const into: Records = { steps: [], calls: [], audit: [] };
+    for (const b of batches) recordRows(b, asText, into);
+    return [JSON.stringify(into.steps), JSON.stringify(into.calls), JSON.stringify(into.audit)];
   };
+  const once = encode(false);
+  return once.some((text) => text.includes('\\u')) ? encode(true) : once;
 }
 
 /** The parameters of GROUP_COMMIT_SQL for batches of distinct runs (engine commits only). */
@@ -157,9 +201,6 @@ export function groupCommitParams(
   batches: readonly CommitBatch[],
 ): [string, string, string, string, string[]] {
   const fences: unknown[] = [];
-  const steps: unknown[] = [];
-  const calls: unknown[] = [];
-  const audit: unknown[] = [];
   for (const b of batches) {
     const fence: Record<string, unknown> = {
       id: b.runId,
@@ -178,16 +219,6 @@ export function groupCommitParams(
     }
     fence.given = given;
     fences.push(fence);
-    const rows = recordRows(b);
-    steps.push(...rows.steps);
-    calls.push(...rows.calls);
-    audit.push(...rows.audit);
   }
-  return [
-    JSON.stringify(fences),
-    JSON.stringify(steps),
-    JSON.stringify(calls),
-    JSON.stringify(audit),
-    batches.map((b) => b.runId),
-  ];
+  return [JSON.stringify(fences), ...recordsJson(batches), batches.map((b) => b.runId)];
 }

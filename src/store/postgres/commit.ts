@@ -13,7 +13,7 @@ import {
 import { postgresDialect } from '../sql/dialect.js';
 import * as outbox from '../sql/outbox.js';
 import type { CommitBatch, RunPatch, RunRecord } from '../types.js';
-import { insertAudit, insertSteps, insertToolCalls, PATCH_COLUMNS, recordRows } from './commit-statement.js';
+import { insertAudit, insertSteps, insertToolCalls, PATCH_COLUMNS, recordsJson } from './commit-statement.js';
 import { groupable, INSERT_RUN, type NewRun, runParams } from './create-statement.js';
 import type { Client, Database } from './database.js';
 import { jsonText, txt } from './encode.js';
@@ -106,16 +106,16 @@ function recordCtes(
   params: unknown[],
   gate: string,
 ): string[] {
-  const rows = recordRows(batch);
+  const [steps, calls, audit] = recordsJson([batch]);
   const ctes: string[] = [];
-  const add = (name: string, records: unknown[], insert: (param: string, gate: string) => string) => {
-    if (records.length === 0) return;
-    params.push(JSON.stringify(records));
+  const add = (name: string, records: string, insert: (param: string, gate: string) => string) => {
+    if (records === '[]') return;
+    params.push(records);
     ctes.push(`${name} AS (${insert(`$${params.length}`, gate)})`);
   };
-  add('s', rows.steps, insertSteps);
-  add('t', rows.calls, insertToolCalls);
-  add('a', rows.audit, insertAudit);
+  add('s', steps, insertSteps);
+  add('t', calls, insertToolCalls);
+  add('a', audit, insertAudit);
   return ctes;
 }
 

@@ -5,7 +5,7 @@
 // was one statement per run, as many as the grouped engine commits of the whole run. Events accepted in
 // the same moment now share one statement (one round trip, one transaction, one WAL flush).
 import type { CommitBatch, RunRecord } from '../types.js';
-import { insertAudit, insertSteps, insertToolCalls, recordRows } from './commit-statement.js';
+import { insertAudit, insertSteps, insertToolCalls, recordsJson } from './commit-statement.js';
 import { jsonText, jsonTextOrNull } from './encode.js';
 
 /** A new run and its first records, as one batch of a create group. */
@@ -78,9 +78,6 @@ SELECT id FROM r`;
 /** The parameters of CREATE_GROUP_SQL: the runs, then their steps, tool calls and audit events. */
 export function createGroupParams(batches: readonly NewRun[]): [string, string, string, string] {
   const runs: unknown[] = [];
-  const steps: unknown[] = [];
-  const calls: unknown[] = [];
-  const audit: unknown[] = [];
   // In idempotency-key order (a stable sort: two runs of one key keep their order): two workers grouping
   // the same keys in opposite orders would each hold one key's insert lock and wait for the other's, a
   // deadlock Postgres breaks only after deadlock_timeout by refusing one whole group. event.ts sorts its
@@ -90,16 +87,15 @@ export function createGroupParams(batches: readonly NewRun[]): [string, string, 
     const y = b.run.idempotencyKey ?? '';
     return x < y ? -1 : x > y ? 1 : 0;
   });
-  for (const { run, init } of inKeyOrder) {
+  for (const { run } of inKeyOrder) {
     const row: Record<string, unknown> = {};
     for (const [column, , value] of RUN_COLUMNS) row[column] = value(run);
     runs.push(row);
-    const rows = recordRows({ ...init, runId: run.id });
-    steps.push(...rows.steps);
-    calls.push(...rows.calls);
-    audit.push(...rows.audit);
   }
-  return [JSON.stringify(runs), JSON.stringify(steps), JSON.stringify(calls), JSON.stringify(audit)];
+  return [
+    JSON.stringify(runs),
+    ...recordsJson(inKeyOrder.map(({ run, init }) => ({ ...init, runId: run.id }))),
+  ];
 }
 
 /**
