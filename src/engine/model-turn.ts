@@ -129,7 +129,9 @@ export async function takeTurn(run: DrivenRun): Promise<void> {
   });
   b.set({ turns: state.run.turns + 1, usage: addUsage(state.run.usage, response.usage) });
 
-  if (response.calls.length === 0) {
+  // A refusal is never acted on, even when the turn also asks for calls (Anthropic may stop with `refusal`
+  // after a whole tool-use block): its calls stay in the step, none is judged or run.
+  if (response.calls.length === 0 || response.stopReason === 'refusal') {
     await finalAnswer(run, b, response);
     return;
   }
@@ -214,7 +216,8 @@ async function finalAnswer(run: DrivenRun, b: BatchBuilder, response: ModelRespo
     const limit = run.prepared.role.limits.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
     await run.finish(b, 'failed', null, {
       code: 'OUTPUT_TRUNCATED',
-      message: `the model's final answer was cut off at its output token limit (limits.maxOutputTokens: ${limit}); raise the limit or ask the role for a shorter answer`,
+      // Anthropic's model_context_window_exceeded comes here too: the message names both limits.
+      message: `the model's final answer was cut off at its output token limit (limits.maxOutputTokens: ${limit}) or its context window; raise the limit or ask the role for a shorter answer`,
       details: { maxOutputTokens: limit, text },
       retryable: false,
     });
@@ -223,7 +226,7 @@ async function finalAnswer(run: DrivenRun, b: BatchBuilder, response: ModelRespo
   if (stopReason === 'refusal') {
     await run.finish(b, 'failed', null, {
       code: 'MODEL_REFUSED',
-      message: `the model declined the task: ${text.length > 300 ? `${text.slice(0, 300)}…` : text || '(no reason given)'}`,
+      message: `the model declined the task, or the provider's content filter stopped its answer: ${shortText(text, 300) || '(no reason given)'}`,
       details: { text },
       retryable: false,
     });
@@ -246,4 +249,10 @@ async function finalAnswer(run: DrivenRun, b: BatchBuilder, response: ModelRespo
     message: `the final output does not match the role's output schema after one repair turn: ${check.errors.join('; ')}`,
     details: { errors: check.errors, text },
   });
+}
+
+/** At most `max` code points of `text` (never half a surrogate pair), with an ellipsis when cut. */
+function shortText(text: string, max: number): string {
+  const points = Array.from(text);
+  return points.length > max ? `${points.slice(0, max).join('')}…` : text;
 }

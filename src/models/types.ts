@@ -60,7 +60,8 @@ export interface ModelResponse {
   usage: Usage;
   /**
    * Why the model stopped: `max_tokens` when the output token limit cut the answer, `refusal` when the model
-   * declined (Anthropic's `refusal` stop reason, OpenAI's refusal content): neither is a finished answer.
+   * declined (Anthropic's `refusal` stop reason, OpenAI's refusal content) or a provider's content filter
+   * stopped the answer (`content_filter`): neither is a finished answer.
    */
   stopReason: 'end' | 'tool_calls' | 'max_tokens' | 'refusal' | 'other';
   /** The model that answered, as the provider reported it. */

@@ -2,7 +2,8 @@
 // any text would pass the check, so before this both "succeeded" with half a sentence or "I can't help with
 // that" as the output; now the run fails with a code that says which, and a job's retries leave it alone.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createRuntime } from '../../src/runtime.js';
 import { startFakeAnthropic } from '../support/fake-anthropic.js';
@@ -15,7 +16,7 @@ describe('a final answer that is not finished', () => {
   before(async () => {
     fake = await startFakeAnthropic();
     // No output schema: the case where a cut-off answer used to pass.
-    r = writeTestRole({ autonomy: 'full', turns: [{ final: {} }] });
+    r = writeTestRole({ autonomy: 'full', turns: [{ final: {} }], tools: ['fs.write'] });
     writeFileSync(
       r.file,
       readFileSync(r.file, 'utf8').replace(/model: .*/, 'model: anthropic:claude-sonnet-4-5'),
@@ -58,7 +59,26 @@ describe('a final answer that is not finished', () => {
     assert.equal(run.status, 'failed');
     assert.equal(run.output, null);
     assert.equal(run.error?.code, 'MODEL_REFUSED');
-    assert.match(run.error!.message, /declined the task: I cannot help with that request\./);
+    assert.match(run.error!.message, /content filter stopped its answer: I cannot help with that request\./);
+  });
+
+  it('runs none of the calls of a turn that ends in a refusal', async () => {
+    const { run, steps } = await runWith({
+      text: 'I will not.',
+      calls: [{ name: 'fs_write', input: { path: 'refused.txt', content: 'x' } }],
+      refusal: true,
+    });
+    assert.equal(run.status, 'failed');
+    assert.equal(run.error?.code, 'MODEL_REFUSED');
+    assert.equal(existsSync(join(r.workspace, 'refused.txt')), false, 'the refused turn wrote nothing');
+    assert.equal(steps.filter((s) => s.kind === 'decision').length, 0, 'no call was judged');
+  });
+
+  it('cuts a long refusal by code point, never half a surrogate pair', async () => {
+    const { run } = await runWith({ text: '😀'.repeat(400), refusal: true });
+    assert.equal(run.error?.code, 'MODEL_REFUSED');
+    assert.ok(run.error!.message.endsWith(`${'😀'.repeat(300)}…`));
+    assert.doesNotMatch(run.error!.message, /[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
   });
 
   it('still takes a normal end as the output', async () => {

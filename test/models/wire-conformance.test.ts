@@ -239,11 +239,11 @@ describe('OpenAI Chat Completions: valid but unusual streams', () => {
     assert.equal(res.modelId, 'gpt-4.1-mini-2025-04-14');
   });
 
-  it('maps finish_reason length to max_tokens and content_filter to other', async () => {
+  it('maps finish_reason length to max_tokens and content_filter to refusal (a cut answer either way)', async () => {
     fake.enqueue({ raw: chunks(chunk({ content: 'cut' }), chunk({}, 'length'), usage) + DONE });
     assert.equal((await model().turn(ask)).stopReason, 'max_tokens');
     fake.enqueue({ raw: chunks(chunk({ content: 'filtered' }), chunk({}, 'content_filter'), usage) + DONE });
-    assert.equal((await model().turn(ask)).stopReason, 'other');
+    assert.equal((await model().turn(ask)).stopReason, 'refusal');
   });
 
   it('keeps a refusal as the answer text, not an empty answer', async () => {
@@ -490,6 +490,24 @@ describe('OpenAI Responses: valid but unusual streams', () => {
     assert.equal(res.stopReason, 'max_tokens');
     assert.equal(res.text, 'cut sh');
     assert.equal(res.usage.outputTokens, 300);
+  });
+
+  it('takes response.incomplete for content_filter as refusal', async () => {
+    const raw = named(
+      ev('response.output_text.delta', {
+        item_id: 'msg_1',
+        output_index: 0,
+        content_index: 0,
+        delta: 'half',
+      }),
+      ev('response.incomplete', {
+        response: response('incomplete', [], { incomplete_details: { reason: 'content_filter' } }),
+      }),
+    );
+    fake.enqueue({ raw });
+    const res = await model().turn(ask);
+    assert.equal(res.stopReason, 'refusal');
+    assert.equal(res.text, 'half');
   });
 
   it('retries response.failed with a server_error; fails at once on an error event it cannot retry', async () => {

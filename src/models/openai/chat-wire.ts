@@ -46,6 +46,8 @@ const STOP_REASONS = {
   tool_calls: 'tool_calls',
   function_call: 'tool_calls',
   length: 'max_tokens',
+  // Azure's (and some servers') filter cut the answer: not a finished one.
+  content_filter: 'refusal',
   stop: 'end',
 } as const;
 

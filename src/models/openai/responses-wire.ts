@@ -163,7 +163,7 @@ function reader(names: WireRequest['names']): TurnReader {
       turn.stopReason =
         incomplete === 'max_output_tokens'
           ? 'max_tokens'
-          : refused
+          : refused || incomplete === 'content_filter'
             ? 'refusal'
             : incomplete !== undefined
               ? 'other'
