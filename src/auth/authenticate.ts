@@ -82,7 +82,8 @@ export function createAuthenticator(o: {
     if (isSecretShaped('token', secret)) {
       const hash = hashes.hash(secret);
       token = await tokenByHash(hash);
-      if (token) hashes.remember(secret, hash);
+      // Only a token that may be used is remembered: a revoked or expired one's secret is not kept.
+      if (usable(token)) hashes.remember(secret, hash);
     }
     const ok = usable(token);
     if (!ok)

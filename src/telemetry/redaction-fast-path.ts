@@ -9,6 +9,8 @@
 // with a `toJSON` (own, hidden or inherited: the clone may lack it or call it on the wrong object), and an
 // own `__proto__` key (from JSON.parse: the clone's assignment sets its prototype instead of copying it).
 // A value JSON.stringify cannot write (a cycle, a BigInt) also takes the redactor.
+
+import { types } from 'node:util';
 import { type Logger, pino } from 'pino';
 
 type Stringifier = (value: unknown, stringifySafe?: unknown) => string | undefined;
@@ -42,6 +44,9 @@ export function wildcardSecondKeys(paths: readonly string[]): Set<string> | unde
  */
 function mayDiffer(value: unknown, keys: ReadonlySet<string>): boolean {
   if (value === null || typeof value !== 'object') return false;
+  // A Proxy may answer `in` and getPrototypeOf differently from the for…in and hasOwnProperty the
+  // redactor's copy uses (a "virtual" object listing `token` in ownKeys with no `has` trap): never skipped.
+  if (types.isProxy(value)) return true;
   const proto = Object.getPrototypeOf(value);
   if (Array.isArray(value))
     // The redactor copies an array's elements into a fresh plain array: the same unless it has a toJSON.

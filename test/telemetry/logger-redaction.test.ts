@@ -68,6 +68,21 @@ const LINES: Record<string, Line> = {
   'array with a hidden toJSON': (l) => l.info({ list: hidden([1, 2], 'toJSON', () => 'from toJSON') }),
   // biome-ignore lint/suspicious/noSparseArray: a hole is the case
   'sparse array': (l) => l.info({ list: [1, , 3] }),
+  // A Proxy answering `in`/getPrototypeOf differently from its ownKeys: the redactor's copy sees `token`.
+  'virtual object (Proxy without a has trap)': (l) =>
+    l.info({
+      field: new Proxy({} as Record<string, unknown>, {
+        ownKeys: () => ['user', 'token'],
+        getOwnPropertyDescriptor: (_t, k) => ({
+          value: k === 'token' ? 'SECRET-virt' : 'u',
+          enumerable: true,
+          configurable: true,
+        }),
+        get: (_t, k) => (k === 'token' ? 'SECRET-virt' : k === 'user' ? 'u' : undefined),
+      }),
+    }),
+  'Proxy whose has trap hides token': (l) =>
+    l.info({ field: new Proxy({ token: 'SECRET-has' }, { has: () => false }) }),
   'own __proto__ key from JSON.parse': (l) =>
     l.info({ body: JSON.parse('{"__proto__":{"token":"x"},"a":1}') as object }, 'proto'),
   'own __proto__ key at the top level': (l) =>
