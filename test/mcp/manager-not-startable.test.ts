@@ -3,11 +3,14 @@
 // to, and the worker still runs it when the role escalates. A manager serve was given as a role itself is
 // startable as any given role is, and one whose own file declares an event trigger is started by the event.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createTestToken, type Served, startServe } from '../support/cli.js';
 import { done, refund, writeManagedRoles } from '../support/managed-roles.js';
+import { repoRoot } from '../support/paths.js';
 import { waitFor } from '../support/wait.js';
 import { toolJson, toolText } from './support.js';
 
@@ -212,5 +215,42 @@ describe('/mcp on serve of a folder and the manager file named too', () => {
       await client.callTool({ name: 'runs.start', arguments: { role: 'boss', input: {}, waitSeconds: 60 } }),
     );
     assert.equal(started.status, 'succeeded', JSON.stringify(started));
+  });
+});
+
+// `nightshift mcp` (stdio) searches the project folder by default: the same rule holds there.
+describe('nightshift mcp (stdio) on a folder: a manager found beside its role is not offered', () => {
+  const r = writeManagedRoles({
+    clerkTurns: [done],
+    leadTurns: [bossPays, done],
+    leadExtra: { name: 'boss' },
+  });
+  let client: Client;
+  before(async () => {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [join(repoRoot, 'bin', 'nightshift.js'), 'mcp', r.dir, '--data-dir', r.dataDir],
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? '', NIGHTSHIFT_ACTOR: 'tester' },
+      stderr: 'pipe',
+    });
+    client = new Client({ name: 'nightshift-test', version: '1.0.0' });
+    await client.connect(transport);
+  });
+  after(async () => {
+    await client?.close();
+  });
+
+  it('roles.list names the clerk only, and runs.start of the manager is refused', async () => {
+    const listed = toolJson(
+      await client.callTool({ name: 'roles.list', arguments: {} }),
+    ) as unknown as Listed;
+    assert.deepEqual(
+      listed.roles.map((x) => x.name),
+      ['clerk'],
+    );
+    const called = await client.callTool({ name: 'runs.start', arguments: { role: 'boss', input: {} } });
+    assert.equal(called.isError, true, toolText(called));
+    assert.deepEqual(r.ledger(), []);
   });
 });
