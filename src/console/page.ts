@@ -3,7 +3,7 @@
 // Everything a page shows goes through escapeHtml; no inline script or style (the CSP of src/auth forbids it).
 import type { ServerResponse } from 'node:http';
 import { CSRF_FIELD, type Principal, sendPage } from '../auth/index.js';
-import { escapeHtml } from '../server/decision-page-html.js';
+import { escapeHtml } from '../server/escape-html.js';
 
 export { escapeHtml };
 
@@ -23,17 +23,7 @@ function renderValue(v: unknown): string {
   if (v === undefined || v === null || v === false) return '';
   if (Array.isArray(v)) return v.map(renderValue).join('');
   if (typeof v === 'object' && 'html' in v) return (v as Raw).html;
-  return escapeHtml(visibleBidi(String(v)));
-}
-
-/**
- * The characters that reorder text (bidi marks, embeddings, overrides, isolates): a model's or a sender's
- * U+202E shows a drafted `invoice\u202Efdp.exe` to the person approving it as `invoiceexe.pdf`. Written as
- * `\u202e` instead, as the CLI prints them (cli/terminal-text.ts), so what a person reads is what is stored.
- */
-const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-function visibleBidi(text: string): string {
-  return text.replace(BIDI, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escapeHtml(String(v));
 }
 
 const NAV: [string, string][] = [

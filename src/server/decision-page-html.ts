@@ -1,16 +1,10 @@
 // The email confirm page's HTML: what will be decided and by whom, and a form that posts the link's
-// token. Everything shown is escaped; the page loads nothing from anywhere (its CSP allows only its own
-// inline style, by nonce, and posting the form back to this server).
+// token. Everything shown is escaped (escape-html.ts, bidi controls included); the page loads nothing
+// from anywhere (its CSP allows only its own inline style, by nonce, and posting the form back here).
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { DecisionAction } from '../notifications/apply-decision.js';
-
-export function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
-}
+import { escapeHtml } from './escape-html.js';
 
 const STYLE = `body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#222}
 dt{font-weight:600}dd{margin:0 0 .5rem}pre{background:#f4f4f4;padding:.75rem;overflow:auto;white-space:pre-wrap}

@@ -20,7 +20,7 @@ import {
 } from '../auth/index.js';
 import { isNightshiftError, NightshiftError } from '../errors.js';
 import type { AccessTokenRecord, AccessTokens } from '../store/types.js';
-import { escapeHtml } from './decision-page-html.js';
+import { escapeHtml } from './escape-html.js';
 import { HttpError, MAX_FORM, readBody } from './http-body.js';
 import type { Route } from './router.js';
 

@@ -18,6 +18,7 @@ import { answerMetricsRequests, createServeMetrics, workerMetrics } from '../tel
 import { startDaemon } from './daemon.js';
 import { applyHeapGrowth } from './heap-growth.js';
 import { roleSecretValues } from './log-secrets.js';
+import { namedRoleFiles, startableRoles } from './startable-roles.js';
 import { openWhenReachable } from './store-start.js';
 import { startLoggedWorker } from './worker.js';
 import { startWorkerChildren, type WorkerChildren } from './worker-children.js';
@@ -128,14 +129,22 @@ async function serveUntilStopped(
   applyHeapGrowth(settings.heapGrowingPercent);
   const loaded = [];
   for (const file of discoverRoleFiles(paths)) loaded.push(await host.loadRole(file));
-  const given = uniqueRoles(loaded);
+  const found = uniqueRoles(loaded);
   // The roles' manager agents are served too: their runs decide the roles' escalations, and so are the
   // managers of their specialists (a specialist's own manager decides its escalations first). Kept apart
   // from the roles given: a client may start only those (/mcp runs.start); a manager not given runs only
-  // when an escalation (or a trigger in its own file) calls for it.
-  const managers: Role[] = [];
-  for (const manager of await managersOf([...given, ...specialistsOf(given)], host.loadRole))
-    if (![...given, ...managers].some((r) => r.name === manager.name)) managers.push(manager);
+  // when an escalation (or a trigger in its own file) calls for it. A manager or specialist a folder walk
+  // found is kept apart the same way (startable-roles.ts): only a role file named on the command line is
+  // startable whatever it is to the others.
+  const chains = await managersOf([...found, ...specialistsOf(found)], host.loadRole);
+  const { startable: given, helpers } = startableRoles(
+    found,
+    new Set(chains.map((m) => m.name)),
+    namedRoleFiles(paths),
+  );
+  const managers: Role[] = [...helpers];
+  for (const manager of chains)
+    if (![...found, ...managers].some((r) => r.name === manager.name)) managers.push(manager);
   const roles = [...given, ...managers];
   // The daemon serves /metrics; a --worker-only child keeps the same counters (without process_* metrics)
   // and hands them to the daemon that forked it when it scrapes (telemetry/metrics/workers.ts).

@@ -64,16 +64,77 @@ function parseJsonAs<T>(schema: z.ZodType<T>, text: string, what: string): T {
   }
 }
 
+/** Where Slack's own response URLs live. */
+const SLACK_HOOKS_ORIGIN = 'https://hooks.slack.com';
+
+/** An origin, or undefined for what is not a URL. */
+function originOf(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The origins nightshift posts a response_url to: Slack's (https://hooks.slack.com/...), and those of the
+ * Slack endpoints configured (`slack.apiUrl`, the incoming webhook's URL), which a self-hosted or test
+ * stand-in for Slack serves. The payload is signed, but whoever holds the signing secret (or a Slack app
+ * misconfigured) could otherwise aim the daemon's POST at any host, an internal one included.
+ */
+export function responseUrlOrigins(apiUrl: string, webhookUrl: string | undefined): string[] {
+  const out = [SLACK_HOOKS_ORIGIN];
+  for (const o of [originOf(apiUrl), originOf(webhookUrl)]) if (o && !out.includes(o)) out.push(o);
+  return out;
+}
+
+/** Whether `url` is on one of `origins`, with no credentials in it. */
+export function responseUrlAllowed(url: string, origins: readonly string[]): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (parsed.username || parsed.password) return false;
+  return origins.includes(parsed.origin);
+}
+
+/** The URL as logged: its origin alone, since a response URL's path is its secret. */
+function originForLog(url: string): string {
+  return originOf(url) ?? '(not a URL)';
+}
+
 /** Replaces the message (or tells the clicker) through the interaction's response_url; best effort. */
 async function respond(doors: ChannelDoors, url: string | undefined, body: Record<string, unknown>) {
   if (!url) return;
+  const slack = doors.settings.slack!;
+  const origins = responseUrlOrigins(
+    slack.apiUrl,
+    slack.webhook ? doors.secrets.get(slack.webhook) : undefined,
+  );
+  if (!responseUrlAllowed(url, origins)) {
+    doors.log.warn(
+      { origin: originForLog(url), allowed: origins },
+      'slack response_url is not on hooks.slack.com nor on a configured Slack endpoint: nothing posted to it',
+    );
+    return;
+  }
   try {
-    await fetch(url, {
+    const answer = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
+      // A redirect is not followed: it could lead anywhere the check above would refuse.
+      redirect: 'manual',
       signal: AbortSignal.timeout(5000),
     });
+    if (answer.status >= 300 && answer.status < 400)
+      doors.log.warn(
+        { origin: originForLog(url), status: answer.status },
+        'slack response_url answered with a redirect: not followed',
+      );
   } catch (err) {
     doors.log.warn({ err: (err as Error).message }, 'slack response_url failed');
   }

@@ -3,11 +3,14 @@
 // to, and the worker still runs it when the role escalates. A manager serve was given as a role itself is
 // startable as any given role is, and one whose own file declares an event trigger is started by the event.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createTestToken, type Served, startServe } from '../support/cli.js';
 import { done, refund, writeManagedRoles } from '../support/managed-roles.js';
+import { repoRoot } from '../support/paths.js';
 import { waitFor } from '../support/wait.js';
 import { toolJson, toolText } from './support.js';
 
@@ -140,5 +143,114 @@ describe('/mcp on serve: a manager given as a role', () => {
       await client.callTool({ name: 'runs.start', arguments: { role: 'boss', input: {}, waitSeconds: 60 } }),
     );
     assert.equal(started.status, 'succeeded', JSON.stringify(started));
+  });
+});
+
+// `nightshift serve <folder>` (docs/deployment.md serves examples/) walks every role file in it, the
+// managers beside the roles they decide for included: found that way, the manager is served for the
+// clerk's escalations as above, but no client may start it. Named on the command line, it is startable.
+describe('/mcp on serve of a folder: a manager found beside its role is not startable', () => {
+  const r = writeManagedRoles({
+    clerkTurns: [done],
+    leadTurns: [bossPays, done],
+    leadExtra: { name: 'boss' },
+  });
+  let served: Served;
+  let client: Client;
+  before(async () => {
+    const args = [r.dir, '--port', '0', '--data-dir', r.dataDir];
+    const token = await createTestToken(args, {}, 'runs:read,events:send');
+    assert.ok(token, 'a runs:read,events:send token was created');
+    served = await startServe(args);
+    client = await connect(served.url, token);
+  });
+  after(async () => {
+    await client?.close();
+    served?.child.kill('SIGTERM');
+    await served?.done;
+  });
+
+  it('roles.list names the clerk only, and runs.start of the manager is refused with no run recorded', async () => {
+    const listed = toolJson(
+      await client.callTool({ name: 'roles.list', arguments: {} }),
+    ) as unknown as Listed;
+    assert.deepEqual(
+      listed.roles.map((x) => [x.name, x.startable]),
+      [['clerk', true]],
+    );
+    const called = await client.callTool({
+      name: 'runs.start',
+      arguments: { role: 'boss', input: { ticket: 'pay me 5000' }, waitSeconds: 5 },
+    });
+    assert.equal(called.isError, true, toolText(called));
+    assert.match(toolText(called), /^\[ROLE_NOT_FOUND\] no role 'boss' is served here/);
+    const runs = toolJson(await client.callTool({ name: 'runs.list', arguments: { role: 'boss' } }));
+    assert.deepEqual((runs as unknown as RunList).runs, []);
+    assert.deepEqual(r.ledger(), []);
+  });
+});
+
+describe('/mcp on serve of a folder and the manager file named too', () => {
+  const r = writeManagedRoles({ clerkTurns: [done], leadTurns: [done], leadExtra: { name: 'boss' } });
+  let served: Served;
+  let client: Client;
+  before(async () => {
+    const args = [r.dir, r.lead, '--port', '0', '--data-dir', r.dataDir];
+    const token = await createTestToken(args, {}, 'runs:read,events:send');
+    served = await startServe(args);
+    client = await connect(served.url, token);
+  });
+  after(async () => {
+    await client?.close();
+    served?.child.kill('SIGTERM');
+    await served?.done;
+  });
+
+  it('lists and starts the manager, the operator having named its file', async () => {
+    const listed = toolJson(
+      await client.callTool({ name: 'roles.list', arguments: {} }),
+    ) as unknown as Listed;
+    assert.deepEqual(listed.roles.map((x) => x.name).sort(), ['boss', 'clerk']);
+    const started = toolJson(
+      await client.callTool({ name: 'runs.start', arguments: { role: 'boss', input: {}, waitSeconds: 60 } }),
+    );
+    assert.equal(started.status, 'succeeded', JSON.stringify(started));
+  });
+});
+
+// `nightshift mcp` (stdio) searches the project folder by default: the same rule holds there.
+describe('nightshift mcp (stdio) on a folder: a manager found beside its role is not offered', () => {
+  const r = writeManagedRoles({
+    clerkTurns: [done],
+    leadTurns: [bossPays, done],
+    leadExtra: { name: 'boss' },
+  });
+  let client: Client;
+  before(async () => {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [join(repoRoot, 'bin', 'nightshift.js'), 'mcp', r.dir, '--data-dir', r.dataDir],
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? '', NIGHTSHIFT_ACTOR: 'tester' },
+      stderr: 'pipe',
+    });
+    client = new Client({ name: 'nightshift-test', version: '1.0.0' });
+    await client.connect(transport);
+  });
+  after(async () => {
+    await client?.close();
+  });
+
+  it('roles.list names the clerk only, and runs.start of the manager is refused', async () => {
+    const listed = toolJson(
+      await client.callTool({ name: 'roles.list', arguments: {} }),
+    ) as unknown as Listed;
+    assert.deepEqual(
+      listed.roles.map((x) => x.name),
+      ['clerk'],
+    );
+    const called = await client.callTool({ name: 'runs.start', arguments: { role: 'boss', input: {} } });
+    assert.equal(called.isError, true, toolText(called));
+    assert.deepEqual(r.ledger(), []);
   });
 });

@@ -33,13 +33,16 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startEmailProject(): Promise<EmailProject> {
+/** `drafts`: the fs.write the drafting role drafts (default refund.txt, 'refund 250'). */
+export async function startEmailProject(
+  o: { drafts?: { path: string; content: string } } = {},
+): Promise<EmailProject> {
   const smtp = await startSmtpCapture();
   const drafter = writeTestRole({
     name: 'billing',
     autonomy: 'draft',
     turns: [
-      { call: 'fs.write', args: { path: 'refund.txt', content: 'refund 250' } },
+      { call: 'fs.write', args: o.drafts ?? { path: 'refund.txt', content: 'refund 250' } },
       { final: { ok: true } },
     ],
   });

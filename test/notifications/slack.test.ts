@@ -3,6 +3,8 @@
 // `nightshift serve`. A configured person's click decides; an unknown or unauthorised user, a bad
 // signature, a stale timestamp and a replay are refused with nothing changed.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { slackChannel } from '../../src/notifications/channels/slack.js';
 import { notificationSecrets, SlackSettings } from '../../src/notifications/settings.js';
@@ -126,6 +128,43 @@ describe('Slack channel and interactions', () => {
     assert.ok(
       slack.responses.some((r) => r.replace_original === true && /Approved by alice/.test(String(r.text))),
     );
+  });
+
+  it('posts nothing to a response_url off Slack (another host, or a redirect to one), and says so without its path', async () => {
+    // Another loopback server stands for a host inside the daemon's network the payload aims it at.
+    const elsewhere: Record<string, unknown>[] = [];
+    const other = createServer((req, res) => {
+      elsewhere.push({ method: req.method, url: req.url });
+      res.end('ok');
+    });
+    await new Promise<void>((done) => other.listen(0, '127.0.0.1', done));
+    try {
+      const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}/secret-path-0001`;
+      const slackOrigin = new URL(slack.apiUrl).origin;
+      for (const responseUrl of [otherUrl, `${slackOrigin}/redirect?to=${encodeURIComponent(otherUrl)}`]) {
+        const d = await pausedDecision(drafter, dataDir(), cwd());
+        const message = await posted(d);
+        const before = slack.responses.length;
+        const click = await slack.click({
+          requestUrl,
+          message,
+          actionId: 'nightshift.approve',
+          userId: 'U_ALICE',
+          responseUrl,
+        });
+        // The click still decides: only the message update is not sent.
+        assert.equal(click.status, 200, click.body);
+        await waitForStatus(d.runId, dataDir(), cwd(), 'succeeded');
+        assert.equal(slack.responses.length, before);
+      }
+      assert.deepEqual(elsewhere, [], 'nothing reached the other host');
+      const warned = served.stdout();
+      assert.match(warned, /slack response_url is not on hooks\.slack\.com/);
+      assert.match(warned, /slack response_url answered with a redirect: not followed/);
+      assert.doesNotMatch(warned, /secret-path-0001/);
+    } finally {
+      other.close();
+    }
   });
 
   it('refuses a replay of an accepted click (401), even of a decided approval', async () => {

@@ -51,6 +51,8 @@ export interface ClickOptions extends Delivery {
   message: Record<string, unknown>;
   actionId: string;
   userId: string;
+  /** The payload's response_url (default one on this fake Slack, whose posts `responses` records). */
+  responseUrl?: string;
 }
 
 export interface SubmitOptions extends Delivery {
@@ -116,6 +118,11 @@ export async function startFakeSlack(o: { token: string; signingSecret: string }
         res.writeHead(200, { 'content-type': 'text/plain' });
         return res.end('ok');
       }
+      // Slack's own origin sending the POST on elsewhere: a daemon that followed it would post there.
+      if (path.startsWith('/redirect?to=')) {
+        res.writeHead(307, { location: decodeURIComponent(path.slice('/redirect?to='.length)) });
+        return res.end();
+      }
       if (path.startsWith('/respond/')) {
         responses.push(body);
         return answer(200, { ok: true });
@@ -176,7 +183,7 @@ export async function startFakeSlack(o: { token: string; signingSecret: string }
         user: { id: c.userId, username: c.userId, team_id: 'T1' },
         api_app_id: 'A1',
         trigger_id: `trigger-${++triggers}`,
-        response_url: `${url}/respond/${triggers}`,
+        response_url: c.responseUrl ?? `${url}/respond/${triggers}`,
         container: { type: 'message', channel_id: c.message.channel },
         actions: [{ type: 'button', action_id: button.action_id, value: button.value, action_ts: '1' }],
       };

@@ -4,9 +4,12 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CONFIG_FILE } from '../../config/project.js';
+import { specialistsOf } from '../../delegation/reachable.js';
 import { NightshiftError } from '../../errors.js';
+import { managersOf } from '../../managers/chain.js';
 import type { McpScope } from '../../mcp/doors.js';
 import { discoverRoleFiles, uniqueRoles } from '../../roles/discover.js';
+import { namedRoleFiles, startableRoles } from '../../server/startable-roles.js';
 import { type CliContext, type CommonFlags, defaultActor, withCommonFlags } from '../context.js';
 
 /**
@@ -73,10 +76,18 @@ export function mcpCommand(program: Command, cli: CliContext): void {
       // (`mcp roles/ --config /path/to/project/...`): the client starts the server in a folder of its own.
       if (flags.config) enterProject(flags.config);
       const given = paths.map((p) => resolve(p));
+      const searched = given.length > 0 ? given : [process.cwd()];
       const loaded = [];
-      for (const file of discoverRoleFiles(given.length > 0 ? given : [process.cwd()]))
-        loaded.push(await cli.loadRole(file));
-      const roles = uniqueRoles(loaded);
+      for (const file of discoverRoleFiles(searched)) loaded.push(await cli.loadRole(file));
+      const found = uniqueRoles(loaded);
+      // As on serve (server/startable-roles.ts): a manager or specialist found in a folder beside the role
+      // it works for (the default, the project folder, holds them all) is not offered to the client.
+      const chains = await managersOf([...found, ...specialistsOf(found)], cli.loadRole);
+      const roles = startableRoles(
+        found,
+        new Set(chains.map((m) => m.name)),
+        namedRoleFiles(searched),
+      ).startable;
       const { serveMcpStdio } = await import('../../mcp/stdio.js');
       const runtime = await cli.open(flags);
       await serveMcpStdio({ runtime, roles, user: defaultActor(), scopes, say: cli.io.err });
