@@ -1569,6 +1569,25 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         }
       });
 
+      it('counts a run the claiming process drives as live against its role concurrency, however expired its lease looks', async () => {
+        const role = nextId('limited');
+        const driven = await create(store, {
+          role,
+          status: 'running',
+          leaseOwner: 'w1',
+          leaseUntil: 2_000,
+          createdAt: 10,
+        });
+        const other = await create(store, { role, status: 'queued', createdAt: 20 });
+        const claim = (limit: number) =>
+          store.claimNextRuns('w1', 9_000_000, 3_602_000, [role], { [role]: limit }, 5, new Set([driven.id]));
+        assert.deepEqual(await claim(1), [], 'the one place is the driven run');
+        assert.deepEqual(
+          (await claim(2)).map((x) => x.run.id),
+          [other.id],
+        );
+      });
+
       it('leases a continuous agent to one owner, renews it, and lets another take it over once expired', async () => {
         const role = nextId('agent');
         const a = await store.claimAgent(role, 'w1', 2_000, 1_000);
