@@ -11,6 +11,14 @@ export interface Clock {
    * this not at all. Absent on a test's hand-driven clock: then durations are measured on `now()`.
    */
   elapsed?(): number;
+  /**
+   * False while now() may be off by a span this process did not see (a clock kept by a database's, after
+   * this host was suspended, until the database answers again): a lease end computed from it then
+   * confirms nothing. Absent: always settled.
+   */
+  settled?(): boolean;
+  /** Waits for an unsettled clock to settle (asks the database again); true once it is. */
+  settle?(): Promise<boolean>;
 }
 export const systemClock: Clock = { now: () => Date.now(), elapsed: () => performance.now() };
 

@@ -157,6 +157,12 @@ export interface LeaseStamp {
   mono: number;
   hostWall: number;
   hostMono: number;
+  /**
+   * Whether the runtime's clock was settled when `now` was read (Clock.settled): a lease end computed
+   * from an unsettled one (after a suspend, before the database's clock was read again) may be in the
+   * past by the database's clock, so it confirms nothing.
+   */
+  settled: boolean;
 }
 
 /**
@@ -178,8 +184,11 @@ export class HeldLease implements RenewableLease {
   private endsAt: number;
   /** The last confirmation (the newest sent that the store accepted). */
   private confirmed: LeaseStamp;
-  /** The renewal the beat asked for last (due()), answered by renewed(). */
-  private asked: { until: number; stamp: LeaseStamp } | undefined;
+  /**
+   * The renewals asked for (due()) and not answered yet, by the `until` each asked for: an answer is
+   * judged by when its own request was sent (the beat's and a renewSoon() may be in flight together).
+   */
+  private readonly asked = new Map<number, LeaseStamp>();
   private lost: string | undefined;
   /** Tool calls running now: while one runs, a lease that is not usable is lost at once. */
   private calls = 0;
@@ -217,11 +226,14 @@ export class HeldLease implements RenewableLease {
 
   /** The moment, on every clock, a renewal or commit is sent: pass it to extended() with its answer. */
   stamp(): LeaseStamp {
+    // now() first: it is what notices a step and makes the clock unsettled.
+    const now = this.ctx.clock.now();
     return {
-      now: this.ctx.clock.now(),
+      now,
       mono: elapsedOf(this.ctx.clock),
       hostWall: Date.now(),
       hostMono: performance.now(),
+      settled: this.settled(),
     };
   }
 
@@ -237,6 +249,8 @@ export class HeldLease implements RenewableLease {
    * host's own clocks, not the runtime's (which may follow the database's and hide a suspend).
    */
   doubtful(): boolean {
+    // The runtime's clock owes a reading (a Postgres runtime after a suspend): what it says may be old.
+    if (!this.settled()) return true;
     const c = this.confirmed;
     return Date.now() - c.hostWall - (performance.now() - c.hostMono) > this.margin;
   }
@@ -250,6 +264,9 @@ export class HeldLease implements RenewableLease {
   async ensure(): Promise<boolean> {
     if (this.usable()) return true;
     if (this.lost !== undefined) return false;
+    // A clock that owes a reading (after a suspend) would compute a lease end that may be long past by
+    // the database's clock: the reading is waited for first.
+    if (!this.settled()) await this.ctx.clock.settle?.();
     const stamp = this.stamp();
     const until = stamp.now + this.ctx.leaseMs;
     let held: boolean;
@@ -282,8 +299,25 @@ export class HeldLease implements RenewableLease {
    * The store accepted it, so the lease was still this process's when it was sent: a confirmation.
    */
   extended(until: number, stamp: LeaseStamp = this.stamp()): void {
+    this.apply(until, stamp, true);
+  }
+
+  /**
+   * The lease end `until` was written by a request sent at `stamp`; it confirms the lease (clears a doubt)
+   * only when `confirms` and the runtime's clock was settled when it was computed and is now, with the
+   * end still ahead of it. One computed on an unsettled clock is not counted at all: it may be in the past
+   * by the database's clock, whatever it says on this process's.
+   */
+  private apply(until: number, stamp: LeaseStamp, confirms: boolean): void {
     if (this.stopped || this.lost !== undefined) return;
-    if (stamp.hostMono >= this.confirmed.hostMono) this.confirmed = stamp;
+    if (!stamp.settled) return;
+    if (
+      confirms &&
+      stamp.hostMono >= this.confirmed.hostMono &&
+      this.settled() &&
+      until > this.ctx.clock.now()
+    )
+      this.confirmed = stamp;
     const end = this.endOf(until, stamp);
     if (end <= this.endsAt) return;
     this.endsAt = end;
@@ -303,13 +337,24 @@ export class HeldLease implements RenewableLease {
     if (!this.doubtful() && this.leftMs() > this.ctx.leaseMs - this.renewals.beatMs / 2) return undefined;
     const stamp = this.stamp();
     const until = stamp.now + this.ctx.leaseMs;
-    this.asked = { until, stamp };
+    // Requests that were never answered (a failed batch) are forgotten once a lease length old.
+    for (const [key, sent] of this.asked)
+      if (stamp.hostMono - sent.hostMono > this.ctx.leaseMs) this.asked.delete(key);
+    this.asked.set(until, stamp);
     return { runId: this.runId, lease: this.lease, until };
   }
 
   renewed(until: number): void {
-    const asked = this.asked?.until === until ? this.asked.stamp : undefined;
-    this.extended(until, asked);
+    const asked = this.asked.get(until);
+    this.asked.delete(until);
+    // Not a request of ours (or forgotten): the end is moved, but not knowing when it was sent, it does
+    // not count as a confirmation (the answer's time would be later than the truth).
+    if (asked) this.apply(until, asked, true);
+    else this.apply(until, this.stamp(), false);
+  }
+
+  private settled(): boolean {
+    return this.ctx.clock.settled?.() ?? true;
   }
 
   refused(): void {

@@ -110,7 +110,8 @@ export function startWorker(o: WorkerOptions): Worker {
         const progress = await progressNow();
         const movedOn = progress !== undefined && busyProgress !== undefined && progress !== busyProgress;
         if (busySince === undefined || movedOn) {
-          busySince = Date.now();
+          // On the monotonic clock: a wall-clock step must not make the busy time look an hour long.
+          busySince = performance.now();
           busyDrives = 0;
         }
         if (progress !== undefined) busyProgress = progress;
@@ -131,7 +132,7 @@ export function startWorker(o: WorkerOptions): Worker {
     for (let failures = 1; !o.signal.aborted; failures++) {
       await pause(claimBackoffMs(o.pollMs, failures) * (0.75 + Math.random() * 0.25));
       if (o.signal.aborted) return;
-      const busyMs = busySince === undefined ? 0 : Date.now() - busySince;
+      const busyMs = busySince === undefined ? 0 : performance.now() - busySince;
       const over =
         o.giveUpBusy && busySince !== undefined && busyMs >= (o.busyLimitMs ?? DEFAULT_STORE_BUSY_LIMIT_MS);
       try {

@@ -14,14 +14,28 @@ import type { Clock } from '../clock.js';
 const RESYNC_MS = 30_000;
 /** How far this host's wall and monotonic clocks may move apart before the database is asked again. */
 const HOST_STEP_MS = 1_000;
+/** How soon a reading that is owed (after a host step) is tried again when the last try failed. */
+const RETRY_MS = 1_000;
+/** Round trips per reading: the shortest is kept (a query that queued for a pool connection is skewed). */
+const SAMPLES = 3;
 
 export class StoreClock implements Clock {
   /** The database's clock minus this process's monotonic clock, at the last reading. */
   private offset: number;
-  /** This host's wall clock minus its monotonic clock, at the last reading: a step moves it. */
+  /** This host's wall clock minus its monotonic clock, at the last successful reading: a step moves it. */
   private hostSkew: number;
-  private readAt: number;
+  /** When the database was last asked (monotonic), whether or not it answered. */
+  private askedAt: number;
   private reading: Promise<void> | undefined;
+  /**
+   * Host steps noticed so far, and the number of the last one a successful reading was sent after. While
+   * they differ a reading is owed: the offset may be old by a suspend's length, so what now() says is not
+   * to be trusted for a lease end (settled() is false), and the database is asked again promptly.
+   */
+  private steps = 0;
+  private readSince = 0;
+  /** The last value now() returned: it never goes back (a new reading may say a little less). */
+  private last = Number.NEGATIVE_INFINITY;
 
   private constructor(
     private readonly read: () => Promise<number>,
@@ -29,7 +43,7 @@ export class StoreClock implements Clock {
     readAt: number,
   ) {
     this.offset = offset;
-    this.readAt = readAt;
+    this.askedAt = readAt;
     this.hostSkew = Date.now() - readAt;
   }
 
@@ -41,9 +55,41 @@ export class StoreClock implements Clock {
 
   now(): number {
     const mono = performance.now();
-    if (mono - this.readAt > RESYNC_MS || Math.abs(Date.now() - mono - this.hostSkew) > HOST_STEP_MS)
-      this.readAgain(mono);
-    return Math.round(mono + this.offset);
+    if (this.readSince === this.steps && Math.abs(Date.now() - mono - this.hostSkew) > HOST_STEP_MS) {
+      // A step (or a wake from suspend) just noticed: the database is asked at once, and every RETRY_MS
+      // after until it answers (hostSkew changes only with a reading, so the step stays noticed).
+      this.steps++;
+      this.askedAt = Number.NEGATIVE_INFINITY;
+    }
+    const owed = this.readSince !== this.steps;
+    if (mono - this.askedAt > (owed ? RETRY_MS : RESYNC_MS)) this.readAgain(mono);
+    this.last = Math.max(this.last, Math.round(mono + this.offset));
+    return this.last;
+  }
+
+  /**
+   * False while a reading is owed (a host step was noticed, and no reading sent after it has answered):
+   * now() may then be old by as long as the host was asleep, and a lease end computed from it confirms
+   * nothing (lease.ts).
+   */
+  settled(): boolean {
+    this.now();
+    return this.readSince === this.steps;
+  }
+
+  /**
+   * Waits for a reading owed (settled() false) to be taken: the one in flight, and one more if that
+   * failed. True once settled; false when the database did not answer.
+   */
+  async settle(): Promise<boolean> {
+    for (let i = 0; i < 2 && !this.settled(); i++) {
+      if (!this.reading) {
+        this.askedAt = Number.NEGATIVE_INFINITY;
+        this.now();
+      }
+      await this.reading;
+    }
+    return this.settled();
   }
 
   elapsed(): number {
@@ -53,15 +99,17 @@ export class StoreClock implements Clock {
   /** Reads the database's clock again in the background; until it answers, the last reading holds. */
   private readAgain(mono: number): void {
     if (this.reading) return;
-    // Not asked again at once if this reading fails (the database is down): at the next period.
-    this.readAt = mono;
-    this.hostSkew = Date.now() - mono;
+    // A failed reading is tried again after RETRY_MS when one is owed, else at the next period.
+    this.askedAt = mono;
+    const step = this.steps;
     this.reading = measure(this.read)
       .then(
-        ({ offset, at }) => {
+        ({ offset }) => {
+          // One sent before a step was noticed may have spanned a suspend: it neither counts nor is used.
+          if (step !== this.steps) return;
           this.offset = offset;
-          this.readAt = at;
           this.hostSkew = Date.now() - performance.now();
+          this.readSince = step;
         },
         () => {},
       )
@@ -71,11 +119,19 @@ export class StoreClock implements Clock {
   }
 }
 
-/** The store's clock minus the monotonic clock, taken at the middle of the round trip. */
+/**
+ * The store's clock minus the monotonic clock, taken at the middle of the round trip, from the shortest
+ * of a few round trips: the middle is off by as much as the round trip was lopsided (a query that waited
+ * for a pool connection before it was sent), at most half of it.
+ */
 async function measure(read: () => Promise<number>): Promise<{ offset: number; at: number }> {
-  const sent = performance.now();
-  const db = await read();
-  const back = performance.now();
-  const at = (sent + back) / 2;
-  return { offset: db - at, at: back };
+  let best: { offset: number; at: number; trip: number } | undefined;
+  for (let i = 0; i < SAMPLES; i++) {
+    const sent = performance.now();
+    const db = await read();
+    const back = performance.now();
+    const trip = back - sent;
+    if (!best || trip < best.trip) best = { offset: db - (sent + back) / 2, at: back, trip };
+  }
+  return { offset: best!.offset, at: best!.at };
 }

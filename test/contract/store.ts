@@ -1065,6 +1065,27 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         assert.equal((await store.getRun(run.id))?.leaseUntil, 9_500);
       });
 
+      // Renewals may travel apart from commits (Postgres: their own pool), so one sent before a commit that
+      // moved the lease end on can be applied after it: it must not move the end back.
+      it('never moves a lease end back, and revives no lease that was released', async () => {
+        const run = await create(store);
+        const epoch = (await store.claimRun(run.id, 'w1', 10_000, 0))!;
+        const lease = { owner: 'w1', epoch };
+        await store.commit(batch(run.id, 1, { run: { leaseUntil: 50_000 } }));
+        assert.equal(await store.renewLease(run.id, lease, 30_000), true, 'still the holder');
+        assert.equal((await store.getRun(run.id))?.leaseUntil, 50_000);
+        assert.deepEqual(await store.renewLeases([{ runId: run.id, lease, until: 40_000 }]), [true]);
+        assert.equal((await store.getRun(run.id))?.leaseUntil, 50_000);
+        assert.deepEqual(await store.renewLeases([{ runId: run.id, lease, until: 60_000 }]), [true]);
+        assert.equal((await store.getRun(run.id))?.leaseUntil, 60_000);
+        // Released while still running (a driver handing the run back): no renewal takes it again.
+        await store.commit(batch(run.id, 2, { run: { leaseOwner: null, leaseUntil: null } }));
+        assert.equal(await store.renewLease(run.id, lease, 70_000), false);
+        assert.deepEqual(await store.renewLeases([{ runId: run.id, lease, until: 70_000 }]), [false]);
+        const after = await store.getRun(run.id);
+        assert.deepEqual([after?.leaseOwner, after?.leaseUntil], [null, null]);
+      });
+
       describe('renewLeases: many renewals in one call', () => {
         it('renews each held lease, and refuses, entry by entry, what renewLease would refuse', async () => {
           const [held, takenOver, otherOwner, finished, cancelled] = await Promise.all(
@@ -1546,6 +1567,25 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
             [driven.id],
           );
         }
+      });
+
+      it('counts a run the claiming process drives as live against its role concurrency, however expired its lease looks', async () => {
+        const role = nextId('limited');
+        const driven = await create(store, {
+          role,
+          status: 'running',
+          leaseOwner: 'w1',
+          leaseUntil: 2_000,
+          createdAt: 10,
+        });
+        const other = await create(store, { role, status: 'queued', createdAt: 20 });
+        const claim = (limit: number) =>
+          store.claimNextRuns('w1', 9_000_000, 3_602_000, [role], { [role]: limit }, 5, new Set([driven.id]));
+        assert.deepEqual(await claim(1), [], 'the one place is the driven run');
+        assert.deepEqual(
+          (await claim(2)).map((x) => x.run.id),
+          [other.id],
+        );
       });
 
       it('leases a continuous agent to one owner, renews it, and lets another take it over once expired', async () => {

@@ -116,4 +116,57 @@ describe('worker loop during a store outage', () => {
     abort.abort();
     await worker.done;
   });
+
+  it("measures a run's busy time on the monotonic clock: a wall-clock step does not make it an hour long", async () => {
+    const abort = new AbortController();
+    const run = newRun();
+    let handedOut = false;
+    let tries = 0;
+    const resumed: RunRecord[] = [];
+    const gaveUp: number[] = [];
+    const realNow = Date.now;
+    const busy = () =>
+      new NightshiftError('STORE_ERROR', 'Postgres store: statement timeout', {
+        details: { storeBusy: true },
+      });
+    const worker = startWorker({
+      claim: async () => {
+        if (handedOut) return [];
+        handedOut = true;
+        return [{ run, steps: [], calls: [], approvals: [], escalations: [] } as unknown as RunSnapshot];
+      },
+      drive: async () => {
+        throw busy();
+      },
+      resume: async (r) => {
+        // The host's wall clock is stepped an hour forward while the run is busy.
+        if (++tries === 1) {
+          Date.now = () => realNow() + 3_600_000;
+          throw busy();
+        }
+        resumed.push(r);
+      },
+      giveUpBusy: async (_r, _err, b) => {
+        gaveUp.push(b.ms);
+      },
+      busyLimitMs: 60_000,
+      concurrency: 1,
+      pollMs: 1,
+      signal: abort.signal,
+      onError: () => {},
+    });
+    try {
+      await waitFor(
+        async () => (resumed.length + gaveUp.length > 0 ? true : undefined),
+        'the run settled',
+        30_000,
+      );
+      assert.deepEqual(gaveUp, [], 'not given up as busy for an hour');
+      assert.equal(resumed.length, 1);
+    } finally {
+      Date.now = realNow;
+      abort.abort();
+      await worker.done;
+    }
+  });
 });

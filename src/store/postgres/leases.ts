@@ -58,10 +58,12 @@ export async function renewLease(
   lease: RunLease,
   until: number,
 ): Promise<boolean> {
-  // Extends exactly the lease it names (owner and epoch), and only while the run is running.
+  // Extends exactly the lease it names (owner and epoch), and only while the run is running. Never moves
+  // the end back: renewals travel on their own pool, so one sent before a commit (which moved the end
+  // on) may be applied after it. GREATEST ignores a NULL end; the owner and epoch still fence the row.
   const rows = await db.q(
     'renewing a run lease',
-    `UPDATE runs SET lease_until = $1
+    `UPDATE runs SET lease_until = GREATEST(lease_until, $1::bigint)
      WHERE id = $2 AND status = 'running' AND lease_owner = $3 AND lease_epoch = $4 RETURNING id`,
     [until, runId, lease.owner, lease.epoch],
     db.renewals,
@@ -72,14 +74,15 @@ export async function renewLease(
 /**
  * Many renewals in one statement: the batch travels as four arrays (four parameters whatever its size:
  * one placeholder per value would pass Postgres' 65,535-parameter limit at ~16,000 leases), unnested
- * with each entry's position, which the renewed rows return. Same conditions as renewLease, per entry.
+ * with each entry's position, which the renewed rows return. Same conditions as renewLease, per entry
+ * (the end never moves back).
  */
 export async function renewLeases(db: Database, items: readonly LeaseRenewal[]): Promise<boolean[]> {
   const held = items.map(() => false);
   if (items.length === 0) return held;
   const rows = await db.q(
     'renewing run leases',
-    `UPDATE runs SET lease_until = v.until
+    `UPDATE runs SET lease_until = GREATEST(runs.lease_until, v.until)
      FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) WITH ORDINALITY AS v(id, owner, epoch, until, n)
      WHERE runs.id = v.id AND runs.status = 'running' AND runs.lease_owner = v.owner AND runs.lease_epoch = v.epoch
      RETURNING v.n`,

@@ -63,10 +63,13 @@ export async function claimQueued(
   // a limited role take one transaction-scoped advisory lock (claims of unlimited roles never wait).
   return db.tx('claiming queued work', async (c) => {
     await c.query(`SELECT pg_advisory_xact_lock(hashtext('nightshift.claim.${db.schema}'))`);
+    // The runs this process drives count as live whatever their lease end looks like (after a clock step
+    // it may look long past): they are skipped as candidates, so not counting them would let the role
+    // run more than its concurrency.
     const live = await c.query(
       `SELECT role, COUNT(*)::int AS n FROM runs WHERE role = ANY($1) AND status IN ('queued', 'running')
-         AND lease_owner IS NOT NULL AND lease_until >= $2 GROUP BY role`,
-      [limited, now],
+         AND ((lease_owner IS NOT NULL AND lease_until >= $2) OR id = ANY($3::text[])) GROUP BY role`,
+      [limited, now, [...driving]],
     );
     const cap = capacities(limits, live.rows as { role: string; n: number }[]);
     const chosen: string[] = [];

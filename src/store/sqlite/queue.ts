@@ -20,6 +20,17 @@ export function liveByRoleSql(roles: number): string {
 }
 
 /**
+ * Of the runs this process drives (`ids` of them), those of the given roles whose lease does not look
+ * live (liveByRoleSql did not count them), per role: they are live all the same (a clock step made their
+ * lease ends look past), and are added to the count.
+ */
+export function drivenNotLiveSql(roles: number, ids: number): string {
+  return `SELECT role, COUNT(*) AS n FROM runs WHERE id IN (${marks(ids)}) AND role IN (${marks(roles)})
+    AND status IN ('queued', 'running') AND NOT (lease_owner IS NOT NULL AND COALESCE(lease_until >= ?, 0))
+    GROUP BY role`;
+}
+
+/**
  * The oldest claimable runs of the given roles: queued and due, or running with an expired lease; not a
  * child whose parent is queued or running (its parent's driver takes it up: RunQueue.claimNextRuns).
  */
@@ -48,6 +59,14 @@ export function claimQueued(
     limited.length === 0
       ? []
       : (s.sql(liveByRoleSql(limited.length)).all([...limited, now]) as { role: string; n: number }[]);
+  if (limited.length > 0 && driving.size > 0) {
+    live.push(
+      ...(s.sql(drivenNotLiveSql(limited.length, driving.size)).all([...driving, ...limited, now]) as {
+        role: string;
+        n: number;
+      }[]),
+    );
+  }
   const cap = capacities(limits, live);
   const out: RunSnapshot[] = [];
   const taken = new Set<string>();

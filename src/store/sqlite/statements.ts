@@ -109,9 +109,11 @@ export class Statements {
        RETURNING lease_epoch`,
     ).pluck();
     // A renewal extends exactly the lease it names, and only while the run is running. Binds: until, id,
-    // owner, epoch.
+    // owner, epoch. It never moves the end back (a renewal sent before a commit may be applied after it);
+    // SQLite's MAX() with a NULL is NULL, hence the COALESCE.
     this.renewLease = p(
-      `UPDATE runs SET lease_until = ? WHERE id = ? AND status = 'running' AND lease_owner = ? AND lease_epoch = ?`,
+      `UPDATE runs SET lease_until = MAX(COALESCE(lease_until, 0), ?)
+       WHERE id = ? AND status = 'running' AND lease_owner = ? AND lease_epoch = ?`,
     );
     this.stealRun = p(
       `UPDATE runs SET lease_owner = ?, lease_until = ?, lease_epoch = lease_epoch + 1
