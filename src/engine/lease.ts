@@ -340,7 +340,9 @@ export class HeldLease implements RenewableLease {
     // Requests that were never answered (a failed batch) are forgotten once a lease length old.
     for (const [key, sent] of this.asked)
       if (stamp.hostMono - sent.hostMono > this.ctx.leaseMs) this.asked.delete(key);
-    this.asked.set(until, stamp);
+    // Two requests for the same end (the beat and renewSoon in one millisecond): the earlier stamp is kept,
+    // so an answer is never dated later than its request could have been sent.
+    if (!this.asked.has(until)) this.asked.set(until, stamp);
     return { runId: this.runId, lease: this.lease, until };
   }
 

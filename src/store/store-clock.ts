@@ -41,16 +41,18 @@ export class StoreClock implements Clock {
     private readonly read: () => Promise<number>,
     offset: number,
     readAt: number,
+    skew: number,
   ) {
     this.offset = offset;
     this.askedAt = readAt;
-    this.hostSkew = Date.now() - readAt;
+    // The host's skew when the kept sample was taken (not now: a slow start is not a step).
+    this.hostSkew = skew;
   }
 
   /** Reads the store's clock once (a failure is the caller's: the store is not reachable). */
   static async open(read: () => Promise<number>): Promise<StoreClock> {
-    const { offset, at } = await measure(read);
-    return new StoreClock(read, offset, at);
+    const { offset, at, skew } = await measure(read);
+    return new StoreClock(read, offset, at, skew);
   }
 
   now(): number {
@@ -63,7 +65,11 @@ export class StoreClock implements Clock {
     }
     const owed = this.readSince !== this.steps;
     if (mono - this.askedAt > (owed ? RETRY_MS : RESYNC_MS)) this.readAgain(mono);
-    this.last = Math.max(this.last, Math.round(mono + this.offset));
+    // A new reading a little behind the last value returned is held there (round trips differ); one far
+    // behind is the database's clock stepped back, followed at once: held, now() would stand still for
+    // the whole step while workers started afterwards run on the database's real time.
+    const candidate = Math.round(mono + this.offset);
+    if (candidate >= this.last || this.last - candidate > HOST_STEP_MS) this.last = candidate;
     return this.last;
   }
 
@@ -104,11 +110,13 @@ export class StoreClock implements Clock {
     const step = this.steps;
     this.reading = measure(this.read)
       .then(
-        ({ offset }) => {
+        ({ offset, skew }) => {
           // One sent before a step was noticed may have spanned a suspend: it neither counts nor is used.
           if (step !== this.steps) return;
           this.offset = offset;
-          this.hostSkew = Date.now() - performance.now();
+          // The skew of the kept sample, not of now: a suspend after the sample and before this answer was
+          // handled shows at the next now() as a step (and another reading is owed).
+          this.hostSkew = skew;
           this.readSince = step;
         },
         () => {},
@@ -124,14 +132,28 @@ export class StoreClock implements Clock {
  * of a few round trips: the middle is off by as much as the round trip was lopsided (a query that waited
  * for a pool connection before it was sent), at most half of it.
  */
-async function measure(read: () => Promise<number>): Promise<{ offset: number; at: number }> {
-  let best: { offset: number; at: number; trip: number } | undefined;
+async function measure(read: () => Promise<number>): Promise<{ offset: number; at: number; skew: number }> {
+  let best: { offset: number; at: number; skew: number; trip: number } | undefined;
+  let failure: unknown;
   for (let i = 0; i < SAMPLES; i++) {
     const sent = performance.now();
-    const db = await read();
+    const skewBefore = Date.now() - sent;
+    let db: number;
+    try {
+      db = await read();
+    } catch (err) {
+      // One failed round trip (a dead pooled connection after a wake) does not spoil the others.
+      failure = err;
+      continue;
+    }
     const back = performance.now();
+    const skew = Date.now() - back;
+    // A sample that spanned a step or a suspend (the host's wall clock moved against its monotonic one
+    // while it was out) says nothing of the offset: dropped.
+    if (Math.abs(skew - skewBefore) > HOST_STEP_MS) continue;
     const trip = back - sent;
-    if (!best || trip < best.trip) best = { offset: db - (sent + back) / 2, at: back, trip };
+    if (!best || trip < best.trip) best = { offset: db - (sent + back) / 2, at: back, skew, trip };
   }
-  return { offset: best!.offset, at: best!.at };
+  if (!best) throw failure ?? new Error('every reading of the store clock spanned a host clock step');
+  return { offset: best.offset, at: best.at, skew: best.skew };
 }

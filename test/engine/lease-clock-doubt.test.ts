@@ -149,16 +149,63 @@ describe('clearing a lease doubt', () => {
     }
   });
 
-  it("never goes back, though a later reading of the database's clock says less", async () => {
+  it("never goes back a little, though a later reading of the database's clock says less", async () => {
     let back = 0;
     const clock = await StoreClock.open(async () => realNow() - back);
     const first = clock.now();
-    back = 5_000;
+    back = 500;
     Date.now = () => realNow() + 60_000; // a host step: the database is asked again at once
     try {
       assert.ok(clock.now() >= first);
       await until('read again', () => clock.settled());
       assert.ok(clock.now() >= first, `${clock.now()} < ${first}`);
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
+  it("follows the database's clock stepped back an hour, rather than standing still for the hour", async () => {
+    let back = 0;
+    const clock = await StoreClock.open(async () => realNow() - back);
+    back = 3_600_000;
+    Date.now = () => realNow() + 5_000; // a host step: the database is asked again at once
+    try {
+      clock.now();
+      await until('read again', () => clock.settled());
+      const now = clock.now();
+      assert.ok(Math.abs(now - (realNow() - back)) < 250, `${now} is not the database's ${realNow() - back}`);
+      await new Promise((r) => setTimeout(r, 30));
+      assert.ok(clock.now() > now, 'and it moves on');
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
+  // A reading's answers came before a suspend and were handled after it: taken with the host's skew of
+  // when they were handled, the suspend would never be noticed and the clock would stay behind, settled.
+  it('a reading that spans a suspend does not settle the clock on the time before it', async () => {
+    let world = 0;
+    let calls = 0;
+    let sleepOnCall = -1;
+    const clock = await StoreClock.open(async () => {
+      const db = realNow() + world;
+      calls++;
+      if (calls === sleepOnCall) {
+        world = 600_000;
+        Date.now = () => realNow() + world;
+      }
+      return db;
+    });
+    try {
+      Date.now = () => realNow() + 2_000; // a small host step: a reading is owed
+      sleepOnCall = calls + 3; // its last round trip answers, then the host sleeps 10 minutes
+      clock.now();
+      await until('read again after the suspend', () => clock.settled() && calls > sleepOnCall);
+      const now = clock.now();
+      assert.ok(
+        Math.abs(now - (realNow() + world)) < 250,
+        `${now} is behind the database's ${realNow() + world}`,
+      );
     } finally {
       Date.now = realNow;
     }

@@ -24,8 +24,10 @@ export function liveByRoleSql(roles: number): string {
  * live (liveByRoleSql did not count them), per role: they are live all the same (a clock step made their
  * lease ends look past), and are added to the count.
  */
-export function drivenNotLiveSql(roles: number, ids: number): string {
-  return `SELECT role, COUNT(*) AS n FROM runs WHERE id IN (${marks(ids)}) AND role IN (${marks(roles)})
+export function drivenNotLiveSql(roles: number): string {
+  // The ids as one JSON array: a statement text per count of driven runs would be prepared and cached
+  // for every count seen, and past SQLite's 32,766 variables it could not be prepared at all.
+  return `SELECT role, COUNT(*) AS n FROM runs WHERE id IN (SELECT value FROM json_each(?)) AND role IN (${marks(roles)})
     AND status IN ('queued', 'running') AND NOT (lease_owner IS NOT NULL AND COALESCE(lease_until >= ?, 0))
     GROUP BY role`;
 }
@@ -61,7 +63,7 @@ export function claimQueued(
       : (s.sql(liveByRoleSql(limited.length)).all([...limited, now]) as { role: string; n: number }[]);
   if (limited.length > 0 && driving.size > 0) {
     live.push(
-      ...(s.sql(drivenNotLiveSql(limited.length, driving.size)).all([...driving, ...limited, now]) as {
+      ...(s.sql(drivenNotLiveSql(limited.length)).all([JSON.stringify([...driving]), ...limited, now]) as {
         role: string;
         n: number;
       }[]),
