@@ -5,13 +5,14 @@
 // character is printed as an escape (`\x1b`, `\u202e`) instead, on a TTY and in piped output alike, so what
 // a person reads is what is stored. `--json` is left exact: JSON.stringify already escapes C0 controls and
 // a program reading it wants the stored value.
+import { BIDI_CONTROLS } from '../bidi-controls.js';
 
 /**
  * Controls (C0, DEL, C1: `\p{Cc}`) and the characters that reorder or hide text: bidi marks, embeddings,
  * overrides and isolates (U+061C, U+200E/F, U+202A–E, U+2066–9), and the line and paragraph separators
  * (U+2028/9) some terminals break lines at.
  */
-const UNSAFE = /[\p{Cc}\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
+const UNSAFE = new RegExp(`[\\p{Cc}${BIDI_CONTROLS}\u2028\u2029]`, 'gu');
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 

@@ -1,12 +1,13 @@
 // The one escaping every server-made page uses (the email decision page, the login page, the console):
 // HTML's specials, and the characters that reorder text shown, so a page reads what is stored.
+import { BIDI_CONTROLS } from '../bidi-controls.js';
 
 /**
  * The characters that reorder text (bidi marks, embeddings, overrides, isolates): a model's or a sender's
  * U+202E shows a drafted `invoice\u202Efdp.exe` to the person approving it as `invoiceexe.pdf`. Written as
  * `\u202e` instead, as the CLI prints them (cli/terminal-text.ts), so what a person reads is what is stored.
  */
-const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const BIDI = new RegExp(`[${BIDI_CONTROLS}]`, 'g');
 
 export function visibleBidi(text: string): string {
   return text.replace(BIDI, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);

@@ -6,10 +6,8 @@
 // the operator's choice, and stays startable.
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { specialistsOf } from '../delegation/reachable.js';
 import type { Role } from '../roles/schema.js';
-
-/** Levels followed at most: more than any `delegation.maxDepth` allows (as delegation/reachable.ts). */
-const MAX_DEPTH = 16;
 
 /** The role files named on the command line itself (not folders), as absolute paths. */
 export function namedRoleFiles(paths: readonly string[]): Set<string> {
@@ -21,21 +19,6 @@ export function namedRoleFiles(paths: readonly string[]): Set<string> {
       // discoverRoleFiles has already refused a path that does not exist.
     }
   }
-  return out;
-}
-
-/** Names of every specialist below `role`, down its chain (not `role` itself, unless a chain loops back). */
-function specialistNames(role: Role): Set<string> {
-  const out = new Set<string>();
-  const walk = (r: Role, depth: number) => {
-    if (depth >= MAX_DEPTH) return;
-    for (const s of r.specialists ?? []) {
-      if (out.has(s.name)) continue;
-      out.add(s.name);
-      walk(s, depth + 1);
-    }
-  };
-  walk(role, 0);
   return out;
 }
 
@@ -51,11 +34,13 @@ export function startableRoles(
 ): { startable: Role[]; helpers: Role[] } {
   const startable: Role[] = [];
   const helpers: Role[] = [];
+  // Each role's specialists at any level (delegation/reachable.ts walks them), once per role.
+  const below = new Map(given.map((r) => [r.name, new Set(specialistsOf([r]).map((s) => s.name))]));
   for (const role of given) {
     const explicit = role.source.file !== undefined && named.has(resolve(role.source.file));
     const serves =
       managerNames.has(role.name) ||
-      given.some((other) => other.name !== role.name && specialistNames(other).has(role.name));
+      given.some((other) => other.name !== role.name && below.get(other.name)!.has(role.name));
     (explicit || !serves ? startable : helpers).push(role);
   }
   return { startable, helpers };

@@ -4,12 +4,8 @@
 // `report\u200B.pdf` looks like `report.pdf`, a different file. The fs tools do not create or write such
 // names, and escape them where they list names, so neither the model nor a person reading a listing, a
 // drafted call or `show` is shown one name for another.
+import { BIDI_CONTROLS } from '../bidi-controls.js';
 
-/**
- * The bidirectional formatting characters: ALM, LRM, RLM, the embeddings and overrides (LRE, RLE, PDF,
- * LRO, RLO) and the isolates (LRI, RLI, FSI, PDI).
- */
-const BIDI = '\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069';
 /** The zero-width characters: ZWSP, ZWNJ, ZWJ, WORD JOINER and ZWNBSP (the byte order mark). */
 const ZERO_WIDTH = '\u200B-\u200D\u2060\uFEFF';
 /**
@@ -17,7 +13,7 @@ const ZERO_WIDTH = '\u200B-\u200D\u2060\uFEFF';
  * is), and `search`, which ignores the flag and `lastIndex`, for a single character; never `test`, whose
  * global form is stateful.
  */
-const DISGUISING = new RegExp(`[${BIDI}${ZERO_WIDTH}]`, 'g');
+const DISGUISING = new RegExp(`[${BIDI_CONTROLS}${ZERO_WIDTH}]`, 'g');
 const ZERO_WIDTH_CHARACTER = new RegExp(`[${ZERO_WIDTH}]`);
 
 /**
