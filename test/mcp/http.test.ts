@@ -11,6 +11,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import Database from 'better-sqlite3';
 import { createTestToken, type Served, startServe } from '../support/cli.js';
 import { testRoles } from '../support/roles.js';
+import { waitFor } from '../support/wait.js';
 import { DECIDING_WORDS, toolJson, toolText } from './support.js';
 
 const role = testRoles();
@@ -405,8 +406,15 @@ describe('/mcp on serve (streamable HTTP, the SDK client)', () => {
       assert.ok(!shown.includes(summarizer.dataDir), shown);
       assert.doesNotMatch(shown, /SQLite|no such table|runs_away/);
     }
-    // The operator still learns what failed, from serve's log.
-    assert.match(served.stdout(), /"err":"[^"]*no such table: runs","msg":"mcp request failed"/);
+    // The operator still learns what failed, from serve's log. The answer can reach the client before the
+    // line written just before it reaches this process through the child's stdout pipe: wait for it.
+    await waitFor(
+      async () =>
+        /"err":"[^"]*no such table: runs","msg":"mcp request failed"/.test(served.stdout())
+          ? true
+          : undefined,
+      "serve's log line for the failed request",
+    );
     // And a refusal the client caused still says what is wrong.
     assert.match(
       toolText(await client.callTool({ name: 'runs.get', arguments: { runId: 'run_nope' } })),

@@ -12,6 +12,7 @@ import type { Notification, PendingDecision } from '../../src/notifications/type
 import { type Served, startServe } from '../support/cli.js';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
+import { waitFor } from '../support/wait.js';
 import {
   assertNoInternals,
   hideTable,
@@ -158,7 +159,12 @@ describe('Slack channel and interactions', () => {
         assert.equal(slack.responses.length, before);
       }
       assert.deepEqual(elsewhere, [], 'nothing reached the other host');
-      const warned = served.stdout();
+      // serve's log lines come through its stdout pipe, perhaps after the answers they came with.
+      const warned = await waitFor(
+        async () =>
+          /answered with a redirect: not followed/.test(served.stdout()) ? served.stdout() : undefined,
+        "serve's warnings about the response_url",
+      );
       assert.match(warned, /slack response_url is not on hooks\.slack\.com/);
       assert.match(warned, /slack response_url answered with a redirect: not followed/);
       assert.doesNotMatch(warned, /secret-path-0001/);

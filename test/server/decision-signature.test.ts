@@ -10,6 +10,7 @@ import { stringify } from 'yaml';
 import { signDecision, verifyDecisionSignature } from '../../src/server/webhook-signature.js';
 import { json, runCli, startCli, startServe } from '../support/cli.js';
 import { testRoles } from '../support/roles.js';
+import { waitFor } from '../support/wait.js';
 
 const SECRET = 'decisions-secret-unit-0123456789abcdef0123456789';
 const body = Buffer.from(JSON.stringify({ decision: 'answer', person: 'alice', text: 'refund it' }));
@@ -112,7 +113,11 @@ describe('NIGHTSHIFT_DECISIONS_ACCEPT_V1=1 on serve', () => {
         body: answer,
       });
       assert.equal(res.status, 200, await res.clone().text());
-      assert.match(served.stdout(), /decision signed v1 \(body only/);
+      // The answer can arrive before serve's log line comes through its stdout pipe: wait for the line.
+      await waitFor(
+        async () => (/decision signed v1 \(body only/.test(served.stdout()) ? true : undefined),
+        "serve's warning about the v1 signature",
+      );
     } finally {
       served.child.kill('SIGKILL');
     }

@@ -68,7 +68,11 @@ describe('serve started while Postgres is unreachable', { skip }, () => {
         'serve to announce its URL',
         20_000,
       );
-      assert.match(serve.stdout(), /store available again: starting/);
+      // The URL came on stderr; the line before it on stdout may still be in its pipe.
+      await waitFor(
+        async () => (/store available again: starting/.test(serve.stdout()) ? true : undefined),
+        "serve's line that the store is back",
+      );
       assert.equal((await fetch(`${url}/readyz`)).status, 200);
       const posted = await fetch(`${url}/events/job`, {
         method: 'POST',
