@@ -442,4 +442,15 @@ CREATE INDEX runs_role_created ON runs (role, created_at);
 DROP INDEX runs_parent;
 CREATE INDEX runs_parent ON runs (parent_run_id) WHERE parent_run_id IS NOT NULL;`,
   },
+  {
+    version: 22,
+    name: 'tool_calls: room on each page for in-place (HOT) updates',
+    // A tool call's row is written when the call is decided and written again (status, result, finish
+    // time) when it returns, a commit or two later; no indexed column changes, so Postgres can update it
+    // in place (HOT: no new primary-key entry, no dead entry left for vacuum), but only if the row's page
+    // still has room. At fillfactor 100 the page has filled with the run's later steps and calls by then:
+    // a third of the updates in a pg4 burst were not HOT (bench/README.md, 2026-12-03, "perfpg12"). As
+    // migration 5 did for runs. Existing pages keep their fill; pages filled from now on leave the room.
+    sql: 'ALTER TABLE tool_calls SET (fillfactor = 70);',
+  },
 ];
