@@ -19,6 +19,7 @@ const Price = z.strictObject({
   output: z.number().nonnegative(),
   cachedInput: z.number().nonnegative().optional(),
   cacheWriteInput: z.number().nonnegative().optional(),
+  cacheWrite1hInput: z.number().nonnegative().optional(),
 });
 
 /** `nightshift serve` settings; flags and NIGHTSHIFT_* variables override them (serve-settings.ts). */

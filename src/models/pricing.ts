@@ -6,18 +6,23 @@ import type { Usage } from './types.js';
 
 /**
  * USD per million tokens. `cachedInput` is the price of input tokens read from the provider's cache;
- * `cacheWriteInput` the price of input tokens written to it (Anthropic charges a prompt-cache write, 5-minute
- * cache, at 1.25 times the input price; OpenAI caches without a charge and reports no writes).
+ * `cacheWriteInput` the price of input tokens written to it for the default 5-minute cache (Anthropic charges
+ * 1.25 times the input price), `cacheWrite1hInput` for Anthropic's 1-hour cache (2 times the input price).
+ * OpenAI caches without a charge and reports no writes.
  */
 export interface Price {
   input: number;
   output: number;
   cachedInput?: number | undefined;
   cacheWriteInput?: number | undefined;
+  cacheWrite1hInput?: number | undefined;
 }
 
 /** Anthropic's 5-minute prompt-cache write, as a multiple of the input price: the default `cacheWriteInput`. */
 export const CACHE_WRITE_MULTIPLIER = 1.25;
+
+/** Anthropic's 1-hour prompt-cache write, as a multiple of the input price: the default `cacheWrite1hInput`. */
+export const CACHE_WRITE_1H_MULTIPLIER = 2;
 
 export type PriceTable = Record<string, Price>;
 
@@ -71,16 +76,22 @@ export interface Cost {
   priced: boolean;
 }
 
-/** The tokens a turn is charged for. `cacheWriteInputTokens` only from a provider that reports cache writes. */
+/**
+ * The tokens a turn is charged for. `cacheWriteInputTokens` only from a provider that reports cache writes: all
+ * of them, whatever the cache's lifetime; `cacheWrite1hInputTokens` the part of those written to a 1-hour cache
+ * (Anthropic's usage.cache_creation.ephemeral_1h_input_tokens), the rest being 5-minute writes.
+ */
 export type PricedUsage = Pick<Usage, 'inputTokens' | 'outputTokens' | 'cachedInputTokens'> & {
   cacheWriteInputTokens?: number | undefined;
+  cacheWrite1hInputTokens?: number | undefined;
 };
 
 /**
  * The cost of one turn. `inputTokens` counts the whole prompt, cached part included; the part read from the
  * cache is charged at `cachedInput` (or `input` when the price has none), the part written to the cache at
  * `cacheWriteInput` (or 1.25 × `input` when the price has none: a price override that names only input and
- * output still charges Anthropic's cache writes as Anthropic does).
+ * output still charges Anthropic's cache writes as Anthropic does), the part of those written to a 1-hour cache
+ * at `cacheWrite1hInput` (or 2 × `input`).
  *
  * @example
  * costOf('anthropic:claude-sonnet-4-5', { inputTokens: 1000, outputTokens: 200, cachedInputTokens: 400 });
@@ -91,10 +102,12 @@ export function costOf(spec: string, usage: PricedUsage, overrides?: PriceTable)
   if (!price) return { costUsd: 0, priced: false };
   const cached = Math.min(usage.cachedInputTokens, usage.inputTokens);
   const written = Math.min(usage.cacheWriteInputTokens ?? 0, usage.inputTokens - cached);
+  const writtenFor1h = Math.min(usage.cacheWrite1hInputTokens ?? 0, written);
   const micro =
     (usage.inputTokens - cached - written) * price.input +
     cached * (price.cachedInput ?? price.input) +
-    written * (price.cacheWriteInput ?? price.input * CACHE_WRITE_MULTIPLIER) +
+    (written - writtenFor1h) * (price.cacheWriteInput ?? price.input * CACHE_WRITE_MULTIPLIER) +
+    writtenFor1h * (price.cacheWrite1hInput ?? price.input * CACHE_WRITE_1H_MULTIPLIER) +
     usage.outputTokens * price.output;
   return { costUsd: micro / 1_000_000, priced: true };
 }

@@ -32,6 +32,15 @@ export interface ModelSettings {
   retryBaseMs?: number | undefined;
   /** Send a role's output schema to the provider (structured output). Default true. */
   structuredOutput?: boolean | undefined;
+  /**
+   * Models the library user built (any object implementing `Model`), by name: a role whose `model:` is
+   * `custom:<name>` takes its turns from `custom[name]`. Library only: nightshift.config.yaml cannot name
+   * one, so the CLI refuses a `custom:` model with MODEL_CONFIG.
+   *
+   * @example
+   * createRuntime({ models: { custom: { echo: echoModel } } }); // a role with model: custom:echo
+   */
+  custom?: Readonly<Record<string, Model>> | undefined;
 }
 
 export interface ResolveModelOptions {
@@ -42,7 +51,7 @@ export interface ResolveModelOptions {
 
 const FORMS =
   'script:<file>, anthropic:<model-id>, openai:<model-id>, openai-chat:<model-id> or ' +
-  'openai-compatible:<model-id>@<base-url> ' +
+  'openai-compatible:<model-id>@<base-url>, custom:<name> (a Model given to createRuntime in models.custom) ' +
   '(e.g. anthropic:claude-sonnet-4-5, openai-compatible:llama3@http://127.0.0.1:11434/v1), ' +
   'or an executor: claude-code:<model-id> or codex:<model-id>';
 
@@ -208,6 +217,18 @@ export function resolveModel(spec: string, options: ResolveModelOptions = {}): M
         ...common,
         apiKey: env.OPENAI_COMPATIBLE_API_KEY?.trim() || undefined,
       });
+    }
+    case 'custom': {
+      const custom = config.custom ?? {};
+      const model = Object.hasOwn(custom, id) ? custom[id] : undefined;
+      if (!model) {
+        const given = Object.keys(custom);
+        throw new NightshiftError(
+          'MODEL_CONFIG',
+          `model ${spec} names no model given to createRuntime: pass one as models: { custom: { '${id}': yourModel } } (${given.length > 0 ? `given: ${given.join(', ')}` : 'none given'}); a custom model exists only in the library API, not in nightshift.config.yaml or the CLI`,
+        );
+      }
+      return model;
     }
     case 'claude-code':
     case 'codex':

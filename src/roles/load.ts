@@ -12,7 +12,15 @@ import { SANDBOX_PATH } from '../tools/sandbox/bubblewrap.js';
 import type { AnyTool } from '../tools/types.js';
 import { cronProblem } from '../triggers/cron.js';
 import { conditionToolNames, regexProblems } from './conditions.js';
-import { missingFilesOfRaw } from './files-early.js';
+import {
+  checkEvalSuite,
+  checkManagerFile,
+  checkScriptFile,
+  checkSecretsFile,
+  checkToolModule,
+  checkWorkspace,
+  missingFilesOfRaw,
+} from './files-early.js';
 import { compileJsonSchema } from './json-schema.js';
 import { mcpNameClashes, mcpToolNames } from './mcp-names.js';
 import { roleRegex } from './role-regex.js';
@@ -38,6 +46,7 @@ export const MODEL_PROVIDERS = [
   'openai',
   'openai-chat',
   'openai-compatible',
+  'custom',
   'claude-code',
   'codex',
 ] as const;
@@ -185,11 +194,12 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue, roleFile?: s
       `expected <provider>:<model>, with provider one of ${MODEL_PROVIDERS.join('|')}, got '${spec.model}'`,
     );
   } else if (provider === 'script') {
-    const abs = resolve(dir, rest);
-    if (isFile(abs)) {
-      scriptFile = abs;
-      model = `script:${abs}`;
-    } else issue(['model'], `script file not found: ${rest} (looked for ${abs})`);
+    const script = checkScriptFile(rest, dir);
+    if (script.problem) issue(['model'], script.problem);
+    else {
+      scriptFile = script.abs;
+      model = `script:${script.abs}`;
+    }
   }
   if (spec.executor?.codexSandbox === 'danger-full-access' && spec.autonomy !== 'full') {
     issue(
@@ -205,16 +215,14 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue, roleFile?: s
   }
   let workspace: string | undefined;
   if (spec.workspace !== undefined) {
-    workspace = resolve(dir, spec.workspace);
-    if (!existsSync(workspace))
-      issue(['workspace'], `workspace folder not found: ${spec.workspace} (looked for ${workspace})`);
-    else if (!statSync(workspace).isDirectory())
-      issue(['workspace'], `workspace is not a folder: ${spec.workspace} (${workspace})`);
+    const checked = checkWorkspace(spec.workspace, dir);
+    workspace = checked.abs;
+    if (checked.problem) issue(['workspace'], checked.problem);
   }
   const toolModules = spec.toolModules.map((m, i) => {
-    const abs = isAbsolute(m) ? m : resolve(dir, m);
-    if (!isFile(abs)) issue(['toolModules', i], `tool module not found: ${m} (looked for ${abs})`);
-    return abs;
+    const checked = checkToolModule(m, dir);
+    if (checked.problem) issue(['toolModules', i], checked.problem);
+    return checked.abs;
   });
   for (const key of ['output', 'input'] as const) {
     const schema = spec[key];
@@ -278,25 +286,26 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue, roleFile?: s
   let manager: ManagerSettings | undefined;
   if (spec.manager !== undefined) {
     const m = typeof spec.manager === 'string' ? { role: spec.manager } : spec.manager;
-    const file = resolve(dir, m.role);
+    const checked = checkManagerFile(m.role, dir);
     manager = {
-      file,
+      file: checked.abs,
       approveDrafts: 'approveDrafts' in m ? m.approveDrafts : false,
       timeoutMs: 'timeout' in m ? durationMs(m.timeout) : DEFAULT_MANAGER_TIMEOUT_MS,
     };
     const at = typeof spec.manager === 'string' ? ['manager'] : ['manager', 'role'];
-    if (!isFile(file)) issue(at, `manager role file not found: ${m.role} (looked for ${file})`);
+    if (checked.problem) issue(at, checked.problem);
   }
   let evals: string | undefined;
   if (spec.evals !== undefined) {
-    evals = resolve(dir, spec.evals);
-    if (!isFile(evals)) issue(['evals'], `eval suite not found: ${spec.evals} (looked for ${evals})`);
+    const checked = checkEvalSuite(spec.evals, dir);
+    evals = checked.abs;
+    if (checked.problem) issue(['evals'], checked.problem);
   }
   let secretsFile: string | undefined;
   if (spec.secretsFile !== undefined) {
-    secretsFile = resolve(dir, spec.secretsFile);
-    if (!existsSync(secretsFile))
-      issue(['secretsFile'], `secrets file not found: ${spec.secretsFile} (looked for ${secretsFile})`);
+    const checked = checkSecretsFile(spec.secretsFile, dir);
+    secretsFile = checked.abs;
+    if (checked.problem) issue(['secretsFile'], checked.problem);
   }
   const listed = new Set<string>();
   spec.tools.forEach((name, i) => {

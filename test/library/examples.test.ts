@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import type { Delivery, RunSummary } from '../../src/index.js';
+import type { Delivery, ModelRequest, RunSummary } from '../../src/index.js';
 import { repoRoot } from '../support/paths.js';
 
 /** What the test uses of the example (typed here: the example is compiled by its own tsconfig). */
@@ -21,6 +21,12 @@ interface RefundBotModule {
     delivered: Delivery[];
     afterWorker: string;
   }>;
+}
+
+/** What the test uses of the custom-model example. */
+interface CustomModelModule {
+  requests: ModelRequest[];
+  main(o: { dataDir: string }): Promise<RunSummary>;
 }
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -56,6 +62,28 @@ describe('the library examples', () => {
         refunds.map((x) => [x.orderId, x.amount]),
         [['A-1001', 250]],
       );
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('custom-model: a Model object given under models.custom takes the turns of a role naming custom:<name>', async () => {
+    const { main, requests } = (await import(
+      pathToFileURL(join(repoRoot, 'dist', 'examples', 'library', 'custom-model.js')).href
+    )) as CustomModelModule;
+    const dataDir = mkdtempSync(join(tmpdir(), 'nightshift-library-'));
+    try {
+      const r = await main({ dataDir });
+      assert.equal(r.status, 'succeeded');
+      assert.equal(r.output, 'The order is shipped.');
+      // Two turns: the tool call, then the answer after its result; the role's tool was offered by its own
+      // name, with the escalate tool every role has.
+      assert.equal(requests.length, 2);
+      assert.deepEqual(
+        requests[0]?.tools.map((t) => t.name),
+        ['orders.lookup', 'escalate'],
+      );
+      assert.ok(requests[1]?.messages.some((m) => m.role === 'tool' && m.content.includes('shipped')));
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

@@ -94,6 +94,27 @@ describe('anthropic request details', () => {
     assert.equal((await overridden.turn(hi)).usage.costUsd, 3);
   });
 
+  it('prices a 1-hour cache write at 2 × input and a 5-minute one at 1.25 × input', async () => {
+    // sonnet 4.5: $3 per million input. 1M prompt tokens: 200k read (0.3), 300k written for 5 minutes
+    // (3.75), 400k written for an hour (6), 100k plain (3); 1000 output tokens (15).
+    const model = createAnthropicModel('claude-sonnet-4-5', { apiKey: SECRET, baseUrl: fake.url });
+    fake.enqueue({
+      text: 'x',
+      usage: {
+        input: 1_000_000,
+        output: 1000,
+        cacheRead: 200_000,
+        cacheWrite5m: 300_000,
+        cacheWrite1h: 400_000,
+      },
+    });
+    const r = await model.turn(hi);
+    assert.equal(r.usage.inputTokens, 1_000_000);
+    assert.equal(r.usage.cachedInputTokens, 200_000);
+    const expected = 0.2 * 0.3 + 0.3 * 3.75 + 0.4 * 6 + 0.1 * 3 + 0.001 * 15;
+    assert.ok(Math.abs(r.usage.costUsd - expected) < 1e-9, `${r.usage.costUsd} != ${expected}`);
+  });
+
   it('answers a non-streaming request with a whole message (for clients that do not stream)', async () => {
     fake.enqueue({ text: 'whole', calls: [{ name: 'fs_read', input: { path: 'a' } }] });
     const res = await fetch(`${fake.url}/v1/messages`, {

@@ -45,6 +45,28 @@ describe('pricing', () => {
     );
   });
 
+  it("charges the 1-hour part of the cache writes at 2 × input, or at an override's cacheWrite1hInput", () => {
+    const written = {
+      inputTokens: 1000,
+      outputTokens: 0,
+      cachedInputTokens: 0,
+      cacheWriteInputTokens: 1000,
+      cacheWrite1hInputTokens: 600,
+    };
+    // 400 written for 5 minutes at 2.5, 600 for an hour at 4.
+    assert.equal(costOf('x:y', written, { 'x:y': { input: 2, output: 0 } }).costUsd, 3400 / 1e6);
+    assert.equal(
+      costOf('x:y', written, { 'x:y': { input: 2, output: 0, cacheWrite1hInput: 5 } }).costUsd,
+      4000 / 1e6,
+    );
+    // More 1-hour writes than writes (a confused gateway) charges no more than the writes.
+    assert.equal(
+      costOf('x:y', { ...written, cacheWrite1hInputTokens: 5000 }, { 'x:y': { input: 2, output: 0 } })
+        .costUsd,
+      4000 / 1e6,
+    );
+  });
+
   it('reports an unknown model as unpriced, costing 0', () => {
     assert.deepEqual(costOf('anthropic:claude-future-9', usage), { costUsd: 0, priced: false });
     assert.deepEqual(costOf('openai-compatible:llama3@http://127.0.0.1:1/v1', usage), {

@@ -128,6 +128,18 @@ describe('resolveModel', () => {
     const model = resolveModel(`script:${fixtures('roles', 'refund-desk', 'roles', 'refund.script.yaml')}`);
     assert.equal(model.provider, 'script');
   });
+
+  it('takes a custom:<name> model from models.custom, and says how to give one when it is not there', async () => {
+    const mine = resolveModel(`script:${fixtures('roles', 'refund-desk', 'roles', 'refund.script.yaml')}`);
+    assert.equal(resolveModel('custom:mine', { config: { custom: { mine } } }), mine);
+    assert.throws(
+      () => resolveModel('custom:other', { config: { custom: { mine } } }),
+      configError(/custom:other names no model given to createRuntime: .*models: \{ custom: .*given: mine/),
+    );
+    assert.throws(() => resolveModel('custom:mine'), configError(/none given/));
+    // Only own keys: a name inherited from Object.prototype is no model.
+    assert.throws(() => resolveModel('custom:toString', { config: { custom: {} } }), configError(/toString/));
+  });
 });
 
 describe('resolveModel endpoints', () => {

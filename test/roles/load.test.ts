@@ -249,7 +249,7 @@ describe('a bad role file', () => {
     assert.equal(issue.path, 'model');
     assert.match(
       issue.message,
-      /provider one of script\|anthropic\|openai\|openai-chat\|openai-compatible\|claude-code\|codex, got 'gpt-4o'/,
+      /provider one of script\|anthropic\|openai\|openai-chat\|openai-compatible\|custom\|claude-code\|codex, got 'gpt-4o'/,
     );
   });
 

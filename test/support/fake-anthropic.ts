@@ -122,12 +122,16 @@ function sse(res: ServerResponse, event: string, data: Record<string, unknown>):
 async function reply(res: ServerResponse, answer: FakeReply, body: Record<string, unknown>, n: number) {
   const id = `msg_fake_${n}`;
   const model = answer.model ?? String(body.model);
-  // `usage.input` is the whole prompt; Anthropic reports the cached part apart from input_tokens.
+  // `usage.input` is the whole prompt; Anthropic reports the cached parts (read, written) apart from
+  // input_tokens, and splits the written part by the cache's lifetime in cache_creation.
   const cacheRead = answer.usage?.cacheRead ?? 0;
+  const written5m = answer.usage?.cacheWrite5m ?? 0;
+  const written1h = answer.usage?.cacheWrite1h ?? 0;
   const usage = {
-    input_tokens: (answer.usage?.input ?? 25) - cacheRead,
-    cache_creation_input_tokens: 0,
+    input_tokens: (answer.usage?.input ?? 25) - cacheRead - written5m - written1h,
+    cache_creation_input_tokens: written5m + written1h,
     cache_read_input_tokens: cacheRead,
+    cache_creation: { ephemeral_5m_input_tokens: written5m, ephemeral_1h_input_tokens: written1h },
   };
   const output = answer.usage?.output ?? 10;
   const calls = (answer.calls ?? []).map((c, i) => ({

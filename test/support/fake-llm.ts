@@ -15,8 +15,17 @@ export interface FakeReply {
     input?: unknown /** Sent instead of JSON.stringify(input), e.g. broken JSON. */;
     rawInput?: string;
   }[];
-  /** `input` is the whole prompt, cached part included; `cacheRead` is the cached part. */
-  usage?: { input?: number; output?: number; cacheRead?: number };
+  /**
+   * `input` is the whole prompt, cached part included; `cacheRead` is the cached part. Anthropic only:
+   * `cacheWrite5m` and `cacheWrite1h` the parts written to the 5-minute and the 1-hour prompt cache.
+   */
+  usage?: {
+    input?: number;
+    output?: number;
+    cacheRead?: number;
+    cacheWrite5m?: number;
+    cacheWrite1h?: number;
+  };
   /** Stop because the output token limit was hit (Anthropic `max_tokens`, OpenAI `length`). */
   maxTokens?: boolean;
   /** Anthropic only: stop with the `refusal` stop reason (the model declined). */

@@ -79,18 +79,30 @@ function reader(names: WireRequest['names']): TurnReader {
   // The counts so far. message_delta's usage is cumulative and, in today's API, carries the input counts too
   // (some gateways send them only there): each count is the largest seen, so a gateway's 0 on the delta
   // does not undo the start's, and input sent only on the delta is not lost (a turn priced as 0 input).
-  const counts = { input: 0, cacheRead: 0, cacheCreation: 0, output: 0 };
+  const counts = { input: 0, cacheRead: 0, cacheCreation: 0, cacheCreation1h: 0, output: 0 };
   const takeUsage = (u: Record<string, unknown> | null | undefined) => {
     if (!u) return;
     counts.input = Math.max(counts.input, tokens(u.input_tokens));
     counts.cacheRead = Math.max(counts.cacheRead, tokens(u.cache_read_input_tokens));
-    counts.cacheCreation = Math.max(counts.cacheCreation, tokens(u.cache_creation_input_tokens));
+    // cache_creation splits the writes by the cache's lifetime: a 1-hour write costs 2 × input, a 5-minute
+    // one 1.25 ×. Its two parts are counted in cache_creation_input_tokens too (taken as their sum when a
+    // gateway leaves that out).
+    const lifetimes = (u.cache_creation ?? {}) as Record<string, unknown>;
+    const written1h = tokens(lifetimes.ephemeral_1h_input_tokens);
+    const written5m = tokens(lifetimes.ephemeral_5m_input_tokens);
+    counts.cacheCreation = Math.max(
+      counts.cacheCreation,
+      tokens(u.cache_creation_input_tokens),
+      written1h + written5m,
+    );
+    counts.cacheCreation1h = Math.max(counts.cacheCreation1h, written1h);
     counts.output = Math.max(counts.output, tokens(u.output_tokens));
     // input_tokens excludes the cached part: the whole prompt is all three.
     turn.usage.inputTokens = counts.input + counts.cacheRead + counts.cacheCreation;
     turn.usage.cachedInputTokens = counts.cacheRead;
-    // Priced at the cache-write rate (1.25 × input), not as plain input.
+    // Priced at the cache-write rates (1.25 × input, 2 × input for the 1-hour part), not as plain input.
     turn.usage.cacheWriteInputTokens = counts.cacheCreation;
+    turn.usage.cacheWrite1hInputTokens = counts.cacheCreation1h;
     turn.usage.outputTokens = counts.output;
   };
   return {

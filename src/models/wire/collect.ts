@@ -8,13 +8,15 @@ export interface CollectedTurn {
   calls: ToolCallRequest[];
   /**
    * `cacheWriteInputTokens`: the part of the input written to the provider's prompt cache (Anthropic's
-   * cache_creation_input_tokens), priced apart; counted in `inputTokens` too.
+   * cache_creation_input_tokens), priced apart; counted in `inputTokens` too. `cacheWrite1hInputTokens`: the
+   * part of those written to a 1-hour cache (cache_creation.ephemeral_1h_input_tokens), dearer again.
    */
   usage: {
     inputTokens: number;
     outputTokens: number;
     cachedInputTokens: number;
     cacheWriteInputTokens?: number;
+    cacheWrite1hInputTokens?: number;
   };
   stopReason: ModelResponse['stopReason'];
   /** The model id the provider reported, when it did. */
