@@ -5,6 +5,7 @@ import { NightshiftError } from '../errors.js';
 import { resolveExecutor } from '../executors/resolve.js';
 import { EXECUTOR_NAMES, type Executor, type ExecutorName } from '../executors/types.js';
 import { createAnthropicModel } from './anthropic/index.js';
+import { customModel } from './custom-model.js';
 import { createOpenAIChatModel, createOpenAICompatibleModel, createOpenAIModel } from './openai/index.js';
 import type { PriceTable } from './pricing.js';
 import { createScriptedModel } from './script/index.js';
@@ -228,7 +229,7 @@ export function resolveModel(spec: string, options: ResolveModelOptions = {}): M
           `model ${spec} names no model given to createRuntime: pass one as models: { custom: { '${id}': yourModel } } (${given.length > 0 ? `given: ${given.join(', ')}` : 'none given'}); a custom model exists only in the library API, not in nightshift.config.yaml or the CLI`,
         );
       }
-      return model;
+      return customModel(id, model);
     }
     case 'claude-code':
     case 'codex':

@@ -131,7 +131,10 @@ describe('resolveModel', () => {
 
   it('takes a custom:<name> model from models.custom, and says how to give one when it is not there', async () => {
     const mine = resolveModel(`script:${fixtures('roles', 'refund-desk', 'roles', 'refund.script.yaml')}`);
-    assert.equal(resolveModel('custom:mine', { config: { custom: { mine } } }), mine);
+    const given = resolveModel('custom:mine', { config: { custom: { mine } } });
+    // Recorded as the role names it, the object's own provider kept (here 'script': its output is scripted).
+    assert.equal(given.spec, 'custom:mine');
+    assert.equal(given.provider, 'script');
     assert.throws(
       () => resolveModel('custom:other', { config: { custom: { mine } } }),
       configError(/custom:other names no model given to createRuntime: .*models: \{ custom: .*given: mine/),
