@@ -181,6 +181,34 @@ describe('fs.list', () => {
     assert.equal(over.truncated, true);
   });
 
+  // The first entries of a listing are read with synchronous calls, the rest off the loop (fs-list.ts):
+  // one listing that crosses from one to the other, and a folder past one block, gives every size.
+  it('gives every file its size when a listing goes on past its synchronous budget', async () => {
+    const expected: string[] = [];
+    for (let f = 0; f < 12; f++) {
+      const folder = `deep/f${String(f).padStart(2, '0')}`;
+      mkdirSync(join(ws, folder), { recursive: true });
+      expected.push(`f${String(f).padStart(2, '0')}`);
+      for (let i = 0; i < 15; i++) {
+        const name = `n${String(i).padStart(2, '0')}.txt`;
+        writeFileSync(join(ws, folder, name), 'x'.repeat(f * 15 + i));
+        expected.push(`f${String(f).padStart(2, '0')}/${name}`);
+      }
+    }
+    const r = await run(fsList, { path: 'deep', recursive: true });
+    const entries = r.entries as { name: string; type: string; size: number }[];
+    assert.deepEqual(
+      entries.map((e) => e.name),
+      expected,
+    );
+    for (const e of entries.filter((e) => e.type === 'file')) {
+      const [f, i] = e.name.match(/\d+/g)!.map(Number) as [number, number];
+      assert.equal(e.size, f * 15 + i, e.name);
+    }
+    const many = await run(fsList, { path: 'many' });
+    assert.ok((many.entries as { size: number }[]).every((e) => e.size === 0));
+  });
+
   it('says what is wrong with a file or a missing folder', async () => {
     await assert.rejects(run(fsList, { path: 'docs/a.txt' }), /'docs\/a.txt' is not a folder/);
     await assert.rejects(run(fsList, { path: 'nope' }), /no folder 'nope' in the workspace/);
