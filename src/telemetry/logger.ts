@@ -7,9 +7,13 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
 import { redactSecrets } from '../auth/secret.js';
 import { encodedForms } from '../secret-forms.js';
+import { caseFoldedRedaction } from './case-folded-redaction.js';
 import { installRedactionFastPath } from './redaction-fast-path.js';
 
-/** Fields censored wherever they sit (one level of nesting, and request/response headers). */
+/**
+ * Fields censored wherever they sit (one level of nesting, and request/response headers), in any case:
+ * pino matches these spellings and case-folded-redaction.ts censors the others before pino sees them.
+ */
 export const REDACTED_PATHS = [
   'authorization',
   'cookie',
@@ -29,6 +33,7 @@ export const REDACTED_PATHS = [
 ];
 
 export const CENSOR = '[redacted]';
+const foldSecretKeys = caseFoldedRedaction(REDACTED_PATHS, CENSOR);
 /** Shorter values are not scrubbed from strings (they would eat ordinary words); fields are still censored. */
 const MIN_VALUE_LENGTH = 6;
 
@@ -97,9 +102,17 @@ export function createLogger(o: LoggerOptions): Logger {
       name: o.name,
       ...(o.level ? { level: o.level } : {}),
       redact: { paths: REDACTED_PATHS, censor: CENSOR },
+      // Before redaction and the fast path: both match keys in their exact case only.
+      formatters: { log: foldSecretKeys },
     },
     scrubbed,
   );
+  // A child's bindings are serialized when it is made, without the log formatter: folded here. Children
+  // inherit this `child` through their prototype (pino makes each with Object.create of its parent).
+  const child = logger.child;
+  logger.child = function (this: Logger, bindings, options) {
+    return child.call(this, foldSecretKeys(bindings), options);
+  } as Logger['child'];
   // The same bytes as pino's redaction, without its per-field clone where nothing could be censored.
   installRedactionFastPath(logger, REDACTED_PATHS);
   return logger;
