@@ -207,8 +207,6 @@ export const GIT_GLOBAL_VALUE = [
 const GIT_GLOBAL_FLAGS = [
   '-v',
   '--version',
-  '-h',
-  '--help',
   '-p',
   '--paginate',
   '-P',
@@ -226,6 +224,8 @@ const GIT_GLOBAL_FLAGS = [
   '--no-lazy-fetch',
   '--list-cmds',
 ];
+const HELP_REFUSED =
+  "git's manual would start a viewer (man, info or a browser) and a pager, which are not on the allowlist; `git <command> -h` prints a command's usage";
 /** git subcommands that run commands given as their arguments, or that serve or mail what they are given. */
 const GIT_RUNNING_SUBCOMMANDS = new Set([
   'bisect',
@@ -587,11 +587,17 @@ function checkTar(args: readonly string[]): LaunchCheck {
 function checkGit(args: readonly string[]): LaunchCheck {
   let sub: string | undefined;
   let globalValue = false;
+  let afterDashes = false;
   for (const [i, a] of args.entries()) {
     const refuse = (why: string): LaunchCheck => ({
       ok: false,
       reason: `argument ${i} ${JSON.stringify(a)}: ${why}`,
     });
+    // `git help log`, `git --help log`, `git -h log` and `git log --help` start man (or info, or a
+    // browser), which starts a pager: none is on the allowlist. `git log -h` prints the usage itself.
+    if (sub === undefined ? a === '--help' || a === '-h' : a === '--help' && !afterDashes)
+      return refuse(`${HELP_REFUSED} (git ${sub === undefined ? a : `${sub} --help`})`);
+    if (sub !== undefined && a === '--') afterDashes = true;
     const exact = Object.keys(GIT_EXACT).filter((n) => sub !== undefined && GIT_EXACT[n]?.includes(sub));
     const long = isLong(a, GIT_RUNS, exact);
     if (long)
@@ -614,6 +620,7 @@ function checkGit(args: readonly string[]): LaunchCheck {
         continue;
       }
       sub = a;
+      if (a === 'help') return refuse(`${HELP_REFUSED} (git help)`);
       if (GIT_RUNNING_SUBCOMMANDS.has(a)) return refuse(`git ${a} runs commands it is given`);
       continue;
     }
