@@ -203,6 +203,17 @@ describe('serve log secrets', () => {
     assert.equal(at(3, 'ApiKey'), '[redacted]');
   });
 
+  it('writes no raw C1, bidi or DEL character a terminal would act on, and the same JSON value', () => {
+    const { log, read } = fileLogger(new LogSecrets([]));
+    const detail = 'model said \u009b2J\u001b]52;c;eA==\u0007 \u202eexe.pdf \u007f\u2028end';
+    log.error({ detail }, 'a run failed \u009b1A');
+    const text = read();
+    assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2028\u2029]/u);
+    const line = JSON.parse(text) as { detail: string; msg: string };
+    assert.equal(line.detail, detail);
+    assert.equal(line.msg, 'a run failed \u009b1A');
+  });
+
   it("logs a failed request's path without a decision link's token or credential-like query values", async () => {
     const { log, read } = fileLogger(new LogSecrets([]));
     const server = createServer((req, res) => answerFailure(req, res, new Error('broken'), { log }));
