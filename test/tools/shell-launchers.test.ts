@@ -172,6 +172,12 @@ describe('an allowlisted program does not start one that is not', () => {
     ['git', ['daemon', '--base-path=.'], /runs commands/],
     ['git', ['difftool', '-x', 'touch pwned'], /runs commands/],
     ['git', ['mergetool', '--tool=x'], /--tool|runs commands/],
+    // Configuration outside the repository is not read by the check before a git call.
+    ['git', ['config', '--global', 'diff.external', 'touch pwned'], /git config --global/],
+    ['git', ['config', '--glob', 'diff.external', 'touch pwned'], /git config --global/],
+    ['git', ['config', '--system', 'alias.x', '!touch pwned'], /git config --system/],
+    ['git', ['config', '--file=/tmp/.gitconfig', 'diff.external', 'x'], /git config --file/],
+    ['git', ['config', '-f', '/tmp/.gitconfig', 'diff.external', 'x'], /git config -f/],
     // git's manual starts man (or info, a browser) and a pager.
     ['git', ['help', 'log'], /git help\)/],
     ['git', ['help', '-i', 'log'], /git help\)/],

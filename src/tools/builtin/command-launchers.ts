@@ -194,7 +194,19 @@ const GIT_EXACT: Record<string, readonly string[]> = {
  * `ls-remote -u PROG`, `grep -O[CMD]`. Refused anywhere in a cluster (`-ix CMD`, `-x'CMD'`): where a value
  * starts in one cannot be known without every option of every subcommand.
  */
-const GIT_SHORT_RUNS: Record<string, string> = { rebase: 'x', clone: 'uc', 'ls-remote': 'u', grep: 'O' };
+const GIT_SHORT_RUNS: Record<string, string> = {
+  rebase: 'x',
+  clone: 'uc',
+  'ls-remote': 'u',
+  grep: 'O',
+  config: 'f',
+};
+/**
+ * `git config`'s options that write (or read) configuration files other than the repository's, which the
+ * check before each git call does not read: HOME is /tmp, shared between calls without the sandbox, so
+ * `git config --global diff.external CMD` would set a program the next `git diff` runs unchecked.
+ */
+const GIT_CONFIG_ELSEWHERE = ['global', 'system', 'file', 'blob'];
 /** git's options before the subcommand (git(1)): those that take the next argument, and the flags. */
 export const GIT_GLOBAL_VALUE = [
   '-C',
@@ -624,6 +636,11 @@ function checkGit(args: readonly string[]): LaunchCheck {
       if (GIT_RUNNING_SUBCOMMANDS.has(a)) return refuse(`git ${a} runs commands it is given`);
       continue;
     }
+    const elsewhere = sub === 'config' && !afterDashes ? isLong(a, GIT_CONFIG_ELSEWHERE) : undefined;
+    if (elsewhere)
+      return refuse(
+        `git config --${elsewhere} reaches configuration outside the repository, which nightshift does not check before git runs`,
+      );
     const shortRuns = GIT_SHORT_RUNS[sub];
     if (shortRuns && /^-[^-]/.test(a)) {
       const c = [...a.slice(1)].find((x) => shortRuns.includes(x));
