@@ -11,19 +11,27 @@ import { createRuntime, type Runtime } from '../runtime.js';
 import type { CommitObserver } from '../telemetry/commit-tap.js';
 import { EXIT } from './exit-codes.js';
 import { deniedCalls, formatSummary } from './format.js';
-import { printable } from './terminal-text.js';
+import { printable, terminalSafe } from './terminal-text.js';
 
 export interface CommonFlags {
   dataDir?: string;
   json?: boolean;
 }
 
+/**
+ * The CLI's two streams. Every line goes through terminalSafe on its way out: a command that prints a
+ * model's or a sender's text without printable/oneLine (an improvement round's rationale, a warning, a
+ * message serve says) still cannot write a terminal command (OSC 52 to the clipboard, a cursor move that
+ * hides the line above) to the operator's terminal.
+ */
 export class Output {
   code: number = EXIT.ok;
-  constructor(
-    readonly out: (s: string) => void,
-    readonly err: (s: string) => void,
-  ) {}
+  readonly out: (s: string) => void;
+  readonly err: (s: string) => void;
+  constructor(out: (s: string) => void, err: (s: string) => void) {
+    this.out = (s) => out(terminalSafe(s));
+    this.err = (s) => err(terminalSafe(s));
+  }
 }
 
 export interface CliContext {

@@ -36,3 +36,18 @@ export function printable(text: string): string {
 export function oneLine(text: string): string {
   return text.replace(UNSAFE, escaped);
 }
+
+/**
+ * The last pass over everything the CLI writes (Output): `printable` for text that no command escaped,
+ * without changing what JSON means. JSON.stringify escapes C0 controls but leaves DEL, C1 controls (U+009B
+ * is a CSI on terminals that read 8-bit controls) and bidi characters raw; each is written as `\uXXXX`
+ * here, which a JSON reader turns back into the same character, so --json stays exact after parsing.
+ * Text already printable passes through unchanged.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(UNSAFE, (char) => {
+    if (char === '\n' || char === '\t') return char;
+    const code = char.charCodeAt(0);
+    return code < 0x7f ? escaped(char) : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}

@@ -6,10 +6,15 @@
 // line written is scrubbed of those values.
 import { type DestinationStream, type Logger, pino } from 'pino';
 import { redactSecrets } from '../auth/secret.js';
+import { BIDI_CONTROLS } from '../bidi-controls.js';
 import { encodedForms } from '../secret-forms.js';
+import { caseFoldedRedaction } from './case-folded-redaction.js';
 import { installRedactionFastPath } from './redaction-fast-path.js';
 
-/** Fields censored wherever they sit (one level of nesting, and request/response headers). */
+/**
+ * Fields censored wherever they sit (one level of nesting, and request/response headers), in any case:
+ * pino matches these spellings and case-folded-redaction.ts censors the others before pino sees them.
+ */
 export const REDACTED_PATHS = [
   'authorization',
   'cookie',
@@ -29,6 +34,7 @@ export const REDACTED_PATHS = [
 ];
 
 export const CENSOR = '[redacted]';
+const foldSecretKeys = caseFoldedRedaction(REDACTED_PATHS, CENSOR);
 /** Shorter values are not scrubbed from strings (they would eat ordinary words); fields are still censored. */
 const MIN_VALUE_LENGTH = 6;
 
@@ -85,21 +91,43 @@ export class LogSecrets {
   }
 }
 
+// What JSON leaves raw that a terminal acts on or reorders: DEL, the C1 controls (U+009B is a CSI where
+// a terminal reads 8-bit controls), the bidi controls and the line separators. serve's log goes to the
+// operator's terminal, and a line quotes a model's or a sender's text (a run's error, an event's field).
+const RAW_IN_JSON = new RegExp(`[\u007f-\u009f${BIDI_CONTROLS}\u2028\u2029]`, 'g');
+
+/** The line with those characters as JSON `\u` escapes: the same JSON value, nothing a terminal acts on. */
+export function terminalSafeJsonLine(line: string): string {
+  RAW_IN_JSON.lastIndex = 0;
+  if (!RAW_IN_JSON.test(line)) return line;
+  return line.replace(RAW_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** A pino logger that censors secret fields and scrubs secret values and tokens from every string. */
 export function createLogger(o: LoggerOptions): Logger {
   const secrets = o.secrets instanceof LogSecrets ? o.secrets : new LogSecrets(o.secrets);
   const destination = o.destination ?? pino.destination(1);
   // Scrubbed as whole lines, on their way out: the one place every road meets (the message, fields at any
   // depth, an error's message and stack, a child logger's bindings, which pino serializes ahead of time).
-  const scrubbed: DestinationStream = { write: (line: string) => destination.write(secrets.scrub(line)) };
+  const scrubbed: DestinationStream = {
+    write: (line: string) => destination.write(terminalSafeJsonLine(secrets.scrub(line))),
+  };
   const logger = pino(
     {
       name: o.name,
       ...(o.level ? { level: o.level } : {}),
       redact: { paths: REDACTED_PATHS, censor: CENSOR },
+      // Before redaction and the fast path: both match keys in their exact case only.
+      formatters: { log: foldSecretKeys },
     },
     scrubbed,
   );
+  // A child's bindings are serialized when it is made, without the log formatter: folded here. Children
+  // inherit this `child` through their prototype (pino makes each with Object.create of its parent).
+  const child = logger.child;
+  logger.child = function (this: Logger, bindings, options) {
+    return child.call(this, foldSecretKeys(bindings), options);
+  } as Logger['child'];
   // The same bytes as pino's redaction, without its per-field clone where nothing could be censored.
   installRedactionFastPath(logger, REDACTED_PATHS);
   return logger;

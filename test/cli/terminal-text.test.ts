@@ -7,8 +7,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { oneLine, printable } from '../../src/cli/terminal-text.js';
+import { oneLine, printable, terminalSafe } from '../../src/cli/terminal-text.js';
 import { json, runCli } from '../support/cli.js';
+import { exampleProject } from '../support/examples.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nightshift-terminal-text-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -77,6 +78,50 @@ describe('model-written text on the terminal', () => {
     const asJson = await runCli(['show', runId, '--json'], { cwd: dir, env });
     const summary = json<{ escalations: { reason: string }[] }>(asJson);
     assert.equal(summary.escalations[0]?.reason, REASON);
+  });
+
+  it("escapes a proposer model's rationale in improve's round lines (printed by no command's escaping)", async () => {
+    const project = exampleProject('nightshift-terminal-improve-');
+    try {
+      // OSC 52 writes the operator's clipboard; ESC[1A ESC[2K moves up and erases the line above; a C1 CSI.
+      const rationale = 'better\u001b]52;c;Y3VybCBldmlsIHwgc2g=\u0007\u001b[1A\u001b[2Kdone\u009b2J \u202eok';
+      const script = join(project.path, 'proposer.json');
+      writeFileSync(
+        script,
+        JSON.stringify({
+          turns: [{ final: { rationale, changes: { instructions: 'Check the metrics.' } } }],
+        }),
+      );
+      const r = await runCli(
+        ['improve', 'examples/roles/ops-monitor.yaml', '--proposer', `script:${script}`, '--repeat', '1'],
+        { cwd: project.path, env: { NIGHTSHIFT_DATA_DIR: join(project.path, '.nightshift') } },
+      );
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assertSafe(r.stdout);
+      assertSafe(r.stderr);
+      assert.match(
+        r.stdout,
+        /rationale: better\\x1b\]52;c;Y3VybCBldmlsIHwgc2g=\\x07\\x1b\[1A\\x1b\[2Kdone\\u009b2J \\u202eok/,
+      );
+      // --json prints the same value, with what JSON leaves raw (C1, bidi) as \u escapes.
+      const h = await runCli(['improve', '--history', 'ops-monitor', '--json'], {
+        cwd: project.path,
+        env: { NIGHTSHIFT_DATA_DIR: join(project.path, '.nightshift') },
+      });
+      assertSafe(h.stdout);
+      assert.equal(json<{ rounds: { rationale: string }[] }>(h).rounds[0]?.rationale, rationale);
+    } finally {
+      project.cleanup();
+    }
+  });
+
+  it('terminalSafe leaves printable text alone and keeps JSON meaning the same', () => {
+    const text = printable('a\u001b[2J\u009b\u007f\u202e\n\tb');
+    assert.equal(terminalSafe(text), text);
+    const value = { s: '\u009b\u007f\u202e\u2028\u001b x' };
+    const out = terminalSafe(JSON.stringify(value, null, 2));
+    assertSafe(out);
+    assert.deepEqual(JSON.parse(out), value);
   });
 
   it('printable keeps line breaks and tabs; oneLine escapes them too', () => {

@@ -158,6 +158,62 @@ describe('serve log secrets', () => {
     }
   });
 
+  it('censors secret keys and headers in any case, on the fast path, the redactor path and child bindings', () => {
+    const { log, read } = fileLogger(new LogSecrets([]));
+    // Headers alone (nothing pino's exact paths name): the fast path writes the line.
+    log.info(
+      { req: { headers: { Authorization: 'Bearer fold-a1', COOKIE: 'sid=fold-a2', Host: 'h' } } },
+      'l1',
+    );
+    // An exact-case key beside them sends the value through pino's redactor.
+    log.info(
+      {
+        call: { token: 'exact-t', Token: 'fold-a3', APIKEY: 'fold-a4', headers: { 'X-Api-Key': 'fold-a5' } },
+      },
+      'l2',
+    );
+    log.warn(
+      {
+        Authorization: 'Bearer fold-a6',
+        PassWord: 'fold-a7',
+        res: { Headers: { authorization: 'fold-a8', 'Set-Cookie': 'fold-a9' } },
+      },
+      'l3',
+    );
+    const child = log.child({ Cookie: 'fold-b1', conn: { Authorization: 'fold-b2' } });
+    child.child({ ApiKey: 'fold-b3' }).info({ x: { headers: { cookie: 'exact-c' } } }, 'l4');
+    const text = read();
+    assert.doesNotMatch(text, /fold-|exact-/, text);
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
+    const at = (line: number, ...keys: string[]) =>
+      keys.reduce<unknown>((v, k) => (v as Record<string, unknown>)[k], lines[line]);
+    assert.equal(at(0, 'req', 'headers', 'Authorization'), '[redacted]');
+    assert.equal(at(0, 'req', 'headers', 'Host'), 'h');
+    assert.deepEqual(at(1, 'call'), {
+      token: '[redacted]',
+      Token: '[redacted]',
+      APIKEY: '[redacted]',
+      headers: { 'X-Api-Key': '[redacted]' },
+    });
+    assert.equal(at(2, 'res', 'Headers', 'Set-Cookie'), '[redacted]');
+    assert.equal(at(3, 'conn', 'Authorization'), '[redacted]');
+    assert.equal(at(3, 'ApiKey'), '[redacted]');
+  });
+
+  it('writes no raw C1, bidi or DEL character a terminal would act on, and the same JSON value', () => {
+    const { log, read } = fileLogger(new LogSecrets([]));
+    const detail = 'model said \u009b2J\u001b]52;c;eA==\u0007 \u202eexe.pdf \u007f\u2028end';
+    log.error({ detail }, 'a run failed \u009b1A');
+    const text = read();
+    assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2028\u2029]/u);
+    const line = JSON.parse(text) as { detail: string; msg: string };
+    assert.equal(line.detail, detail);
+    assert.equal(line.msg, 'a run failed \u009b1A');
+  });
+
   it("logs a failed request's path without a decision link's token or credential-like query values", async () => {
     const { log, read } = fileLogger(new LogSecrets([]));
     const server = createServer((req, res) => answerFailure(req, res, new Error('broken'), { log }));

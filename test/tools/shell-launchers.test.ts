@@ -172,6 +172,22 @@ describe('an allowlisted program does not start one that is not', () => {
     ['git', ['daemon', '--base-path=.'], /runs commands/],
     ['git', ['difftool', '-x', 'touch pwned'], /runs commands/],
     ['git', ['mergetool', '--tool=x'], /--tool|runs commands/],
+    // Configuration outside the repository is not read by the check before a git call.
+    ['git', ['config', '--global', 'diff.external', 'touch pwned'], /git config --global/],
+    ['git', ['config', '--glob', 'diff.external', 'touch pwned'], /git config --global/],
+    ['git', ['config', '--system', 'alias.x', '!touch pwned'], /git config --system/],
+    ['git', ['config', '--file=/tmp/.gitconfig', 'diff.external', 'x'], /git config --file/],
+    ['git', ['config', '-f', '/tmp/.gitconfig', 'diff.external', 'x'], /git config -f/],
+    // git's manual starts man (or info, a browser) and a pager.
+    ['git', ['help', 'log'], /git help\)/],
+    ['git', ['help', '-i', 'log'], /git help\)/],
+    ['git', ['help'], /git help\)/],
+    ['git', ['--help', 'log'], /git --help\)/],
+    ['git', ['-h', 'log'], /git -h\)/],
+    ['git', ['-C', '.', '--help', 'log'], /git --help\)/],
+    ['git', ['--no-pager', 'help', 'log'], /git help\)/],
+    ['git', ['log', '--help'], /git log --help\)/],
+    ['git', ['status', '-s', '--help'], /git status --help\)/],
     // mawk has no sandbox mode: -W (`-W exec FILE` takes the program from a file or stdin), long options,
     // program files, system() and pipes are refused.
     ['mawk', ['-W', 'exec', '/dev/stdin'], /no sandbox mode/, 'BEGIN{system("touch pwned")}'],
@@ -261,6 +277,17 @@ describe('an allowlisted program does not start one that is not', () => {
     const status = await exec('git', ['status', '--short']);
     assert.equal(status.result?.exitCode, 0, status.result?.stderr);
     assert.equal(existsSync(pwned), false);
+    rmSync(join(ws, '.git'), { recursive: true, force: true });
+  });
+
+  it("git prints a command's usage with -h, and --help after `--` is a pathspec, not the manual", async () => {
+    const init = await exec('git', ['init', '-q', '.']);
+    assert.equal(init.result?.exitCode, 0, init.result?.stderr);
+    const usage = await exec('git', ['log', '-h']);
+    assert.equal(usage.verdict.kind, 'inside');
+    assert.match(`${usage.result?.stdout}${usage.result?.stderr}`, /usage: git log/);
+    const grep = await exec('git', ['grep', '-e', 'alpha', '--', '--help']);
+    assert.equal(grep.verdict.kind, 'inside', JSON.stringify(grep.verdict));
     rmSync(join(ws, '.git'), { recursive: true, force: true });
   });
 

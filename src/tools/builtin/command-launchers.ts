@@ -194,7 +194,19 @@ const GIT_EXACT: Record<string, readonly string[]> = {
  * `ls-remote -u PROG`, `grep -O[CMD]`. Refused anywhere in a cluster (`-ix CMD`, `-x'CMD'`): where a value
  * starts in one cannot be known without every option of every subcommand.
  */
-const GIT_SHORT_RUNS: Record<string, string> = { rebase: 'x', clone: 'uc', 'ls-remote': 'u', grep: 'O' };
+const GIT_SHORT_RUNS: Record<string, string> = {
+  rebase: 'x',
+  clone: 'uc',
+  'ls-remote': 'u',
+  grep: 'O',
+  config: 'f',
+};
+/**
+ * `git config`'s options that write (or read) configuration files other than the repository's, which the
+ * check before each git call does not read: HOME is /tmp, shared between calls without the sandbox, so
+ * `git config --global diff.external CMD` would set a program the next `git diff` runs unchecked.
+ */
+const GIT_CONFIG_ELSEWHERE = ['global', 'system', 'file', 'blob'];
 /** git's options before the subcommand (git(1)): those that take the next argument, and the flags. */
 export const GIT_GLOBAL_VALUE = [
   '-C',
@@ -207,8 +219,6 @@ export const GIT_GLOBAL_VALUE = [
 const GIT_GLOBAL_FLAGS = [
   '-v',
   '--version',
-  '-h',
-  '--help',
   '-p',
   '--paginate',
   '-P',
@@ -226,6 +236,8 @@ const GIT_GLOBAL_FLAGS = [
   '--no-lazy-fetch',
   '--list-cmds',
 ];
+const HELP_REFUSED =
+  "git's manual would start a viewer (man, info or a browser) and a pager, which are not on the allowlist; `git <command> -h` prints a command's usage";
 /** git subcommands that run commands given as their arguments, or that serve or mail what they are given. */
 const GIT_RUNNING_SUBCOMMANDS = new Set([
   'bisect',
@@ -587,11 +599,17 @@ function checkTar(args: readonly string[]): LaunchCheck {
 function checkGit(args: readonly string[]): LaunchCheck {
   let sub: string | undefined;
   let globalValue = false;
+  let afterDashes = false;
   for (const [i, a] of args.entries()) {
     const refuse = (why: string): LaunchCheck => ({
       ok: false,
       reason: `argument ${i} ${JSON.stringify(a)}: ${why}`,
     });
+    // `git help log`, `git --help log`, `git -h log` and `git log --help` start man (or info, or a
+    // browser), which starts a pager: none is on the allowlist. `git log -h` prints the usage itself.
+    if (sub === undefined ? a === '--help' || a === '-h' : a === '--help' && !afterDashes)
+      return refuse(`${HELP_REFUSED} (git ${sub === undefined ? a : `${sub} --help`})`);
+    if (sub !== undefined && a === '--') afterDashes = true;
     const exact = Object.keys(GIT_EXACT).filter((n) => sub !== undefined && GIT_EXACT[n]?.includes(sub));
     const long = isLong(a, GIT_RUNS, exact);
     if (long)
@@ -614,9 +632,15 @@ function checkGit(args: readonly string[]): LaunchCheck {
         continue;
       }
       sub = a;
+      if (a === 'help') return refuse(`${HELP_REFUSED} (git help)`);
       if (GIT_RUNNING_SUBCOMMANDS.has(a)) return refuse(`git ${a} runs commands it is given`);
       continue;
     }
+    const elsewhere = sub === 'config' && !afterDashes ? isLong(a, GIT_CONFIG_ELSEWHERE) : undefined;
+    if (elsewhere)
+      return refuse(
+        `git config --${elsewhere} reaches configuration outside the repository, which nightshift does not check before git runs`,
+      );
     const shortRuns = GIT_SHORT_RUNS[sub];
     if (shortRuns && /^-[^-]/.test(a)) {
       const c = [...a.slice(1)].find((x) => shortRuns.includes(x));
