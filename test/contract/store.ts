@@ -1646,6 +1646,21 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         assert.ok((await store.listAgents()).some((x) => x.role === role));
       });
 
+      // Heartbeats are sent on a timer without waiting for the last one (on Postgres, on the renewals'
+      // pool): on a slow database an older one can be applied after a newer one.
+      it('never moves an agent lease end or its heartbeat back when an older heartbeat lands late', async () => {
+        const role = nextId('agent');
+        await store.claimAgent(role, 'w1', 2_000, 1_000);
+        assert.deepEqual(await store.heartbeatAgents('w1', [role], 5_000, 2_000), [role]);
+        assert.deepEqual(await store.heartbeatAgents('w1', [role], 4_000, 1_500), [role], 'still the holder');
+        const a = await store.getAgent(role);
+        assert.deepEqual([a?.leaseUntil, a?.heartbeatAt], [5_000, 2_000]);
+        // A taken-over agent is still not renewed for its old holder, late heartbeat or not.
+        await store.claimAgent(role, 'w2', 9_000, 6_000);
+        assert.deepEqual(await store.heartbeatAgents('w1', [role], 10_000, 6_500), []);
+        assert.equal((await store.getAgent(role))?.leaseUntil, 9_000);
+      });
+
       it('keeps an inbox in order, once per idempotency key, and finishes an item with the agent state', async () => {
         const role = nextId('agent');
         const item = (id: string, key: string | null, at: number) => ({
