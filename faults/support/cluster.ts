@@ -148,18 +148,32 @@ export function pidOfOwner(owner: string | null): number | undefined {
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
-/** Posts `n` events to a worker; returns the run ids of the accepted ones (202). */
-export async function emitEvents(url: string, n: number, prefix: string): Promise<string[]> {
+/** What POST /events answered for one accepted event: a run started, or an item in a continuous inbox. */
+interface Accepted {
+  runId?: string;
+  inboxId?: string;
+}
+
+/** Posts `n` events to a worker; returns what each accepted one (202) recorded. */
+async function postEvents(url: string, n: number, prefix: string): Promise<Accepted[]> {
   const answers = await Promise.all(
     Array.from({ length: n }, (_, i) =>
       fetch(`${url}/events/pay`, {
         method: 'POST',
         headers: { ...authFor(url), 'content-type': 'application/json', 'idempotency-key': `${prefix}-${i}` },
         body: JSON.stringify({ i }),
-      }).then(async (res) =>
-        res.status === 202 ? ((await res.json()) as { runs: { runId: string }[] }) : undefined,
-      ),
+      }).then(async (res) => (res.status === 202 ? ((await res.json()) as { runs: Accepted[] }) : undefined)),
     ),
   );
-  return answers.flatMap((a) => (a ? a.runs.map((r) => r.runId) : []));
+  return answers.flatMap((a) => (a ? a.runs : []));
+}
+
+/** Posts `n` events to a worker; returns the run ids of the accepted ones (202). */
+export async function emitEvents(url: string, n: number, prefix: string): Promise<string[]> {
+  return (await postEvents(url, n, prefix)).flatMap((r) => (r.runId ? [r.runId] : []));
+}
+
+/** Posts `n` events for a continuous role; returns the inbox item ids of the accepted ones (202). */
+export async function emitToInbox(url: string, n: number, prefix: string): Promise<string[]> {
+  return (await postEvents(url, n, prefix)).flatMap((r) => (r.inboxId ? [r.inboxId] : []));
 }

@@ -1086,6 +1086,36 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         assert.deepEqual([after?.leaseOwner, after?.leaseUntil], [null, null]);
       });
 
+      // A driver's commit that moves its lease end on (a call's claim) may have been stamped before a
+      // renewal that is applied ahead of it (renewals travel on their own pool): it must not shorten the
+      // lease the renewal gave, as a late renewal must not shorten one a commit gave (above).
+      it('a fenced commit never moves the lease end back, and still releases the lease', async () => {
+        const run = await create(store);
+        const epoch = (await store.claimRun(run.id, 'w1', 10_000, 0))!;
+        const lease = { owner: 'w1', epoch };
+        assert.equal(await store.renewLease(run.id, lease, 50_000), true);
+        await store.commit(batch(run.id, 1, { run: { leaseUntil: 40_000 }, lease }));
+        assert.equal((await store.getRun(run.id))?.leaseUntil, 50_000, 'the commit shortened the lease');
+        await store.commit(batch(run.id, 2, { run: { leaseUntil: 60_000 }, lease }));
+        assert.equal((await store.getRun(run.id))?.leaseUntil, 60_000);
+        // In a group with another run's commit (Postgres commits concurrent batches as one statement).
+        const other = await create(store);
+        const otherEpoch = (await store.claimRun(other.id, 'w1', 10_000, 0))!;
+        assert.equal(await store.renewLease(run.id, lease, 80_000), true);
+        await Promise.all([
+          store.commit(batch(run.id, 3, { run: { leaseUntil: 70_000 }, lease })),
+          store.commit(
+            batch(other.id, 1, { run: { leaseUntil: 20_000 }, lease: { owner: 'w1', epoch: otherEpoch } }),
+          ),
+        ]);
+        assert.equal((await store.getRun(run.id))?.leaseUntil, 80_000);
+        assert.equal((await store.getRun(other.id))?.leaseUntil, 20_000);
+        // Handing the run back still clears the lease: a null end is written as it is.
+        await store.commit(batch(run.id, 4, { run: { leaseOwner: null, leaseUntil: null }, lease }));
+        const after = await store.getRun(run.id);
+        assert.deepEqual([after?.leaseOwner, after?.leaseUntil], [null, null]);
+      });
+
       describe('renewLeases: many renewals in one call', () => {
         it('renews each held lease, and refuses, entry by entry, what renewLease would refuse', async () => {
           const [held, takenOver, otherOwner, finished, cancelled] = await Promise.all(
@@ -1614,6 +1644,21 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         await store.releaseAgent(role, 'w2');
         assert.equal((await store.getAgent(role))?.owner, null);
         assert.ok((await store.listAgents()).some((x) => x.role === role));
+      });
+
+      // Heartbeats are sent on a timer without waiting for the last one (on Postgres, on the renewals'
+      // pool): on a slow database an older one can be applied after a newer one.
+      it('never moves an agent lease end or its heartbeat back when an older heartbeat lands late', async () => {
+        const role = nextId('agent');
+        await store.claimAgent(role, 'w1', 2_000, 1_000);
+        assert.deepEqual(await store.heartbeatAgents('w1', [role], 5_000, 2_000), [role]);
+        assert.deepEqual(await store.heartbeatAgents('w1', [role], 4_000, 1_500), [role], 'still the holder');
+        const a = await store.getAgent(role);
+        assert.deepEqual([a?.leaseUntil, a?.heartbeatAt], [5_000, 2_000]);
+        // A taken-over agent is still not renewed for its old holder, late heartbeat or not.
+        await store.claimAgent(role, 'w2', 9_000, 6_000);
+        assert.deepEqual(await store.heartbeatAgents('w1', [role], 10_000, 6_500), []);
+        assert.equal((await store.getAgent(role))?.leaseUntil, 9_000);
       });
 
       it('keeps an inbox in order, once per idempotency key, and finishes an item with the agent state', async () => {

@@ -49,10 +49,15 @@ if (patchColumns.length > 31) throw new Error('PATCH_COLUMNS outgrew the INT bit
 const recordType = (type: Column['type']) => (type === 'json' ? 'text' : type);
 
 // A column the batch does not set (its bit in `x.given` clear) keeps its value; one it sets (even to null) takes the patch's.
+// A lease end the holder's own batch moves on (no new owner in it) never goes back: a renewal applied
+// first (renewals travel on their own pool) may have moved it further. A null end (a release) is written.
 const sets = patchColumns
-  .map(
-    ({ column, type }) =>
-      `${column} = CASE WHEN (x.given & ${PATCH_BIT.get(column)}) = 0 THEN r.${column} ELSE x.p_${column}${type === 'json' ? '::json' : ''} END`,
+  .map(({ column, type }) =>
+    column === 'lease_until'
+      ? `lease_until = CASE WHEN (x.given & ${PATCH_BIT.get(column)}) = 0 THEN r.lease_until
+      WHEN x.p_lease_until IS NULL OR (x.given & ${PATCH_BIT.get('lease_owner')}) <> 0 THEN x.p_lease_until
+      ELSE GREATEST(r.lease_until, x.p_lease_until) END`
+      : `${column} = CASE WHEN (x.given & ${PATCH_BIT.get(column)}) = 0 THEN r.${column} ELSE x.p_${column}${type === 'json' ? '::json' : ''} END`,
   )
   .join(',\n    ');
 

@@ -81,6 +81,9 @@ export async function commitAlone(db: Database, batch: CommitBatch): Promise<voi
   const params: unknown[] = [batch.expectSeq + batch.steps.length, batch.at];
   const sets = keys.map((k) => {
     params.push(PATCH_COLUMNS[k].encode(patch[k]));
+    // As in the group statement: the holder's own lease end never goes back; a null one is a release.
+    if (k === 'leaseUntil' && !keys.includes('leaseOwner') && patch[k] !== null)
+      return `lease_until = GREATEST(lease_until, $${params.length}::bigint)`;
     return `${PATCH_COLUMNS[k].column} = $${params.length}`;
   });
   params.push(batch.runId, batch.expectSeq);

@@ -35,7 +35,11 @@ export function writeLease(
   };
 }
 
-/** Renews `owner`'s leases on these roles; returns (RETURNING) the roles still held. */
+/**
+ * Renews `owner`'s leases on these roles; returns (RETURNING) the roles still held. Neither the lease end
+ * nor the heartbeat time goes back: heartbeats are sent on a timer without waiting for the last one, on
+ * the renewals' own pool, so on a slow database an older one can be applied after a newer one.
+ */
 export function heartbeat(
   d: Dialect,
   owner: string,
@@ -44,7 +48,8 @@ export function heartbeat(
   now: number,
 ): Query {
   return {
-    text: `UPDATE agents SET lease_until = ${d.param(1)}, heartbeat_at = ${d.param(2)}
+    text: `UPDATE agents SET lease_until = ${d.greatest('lease_until', d.param(1))},
+      heartbeat_at = ${d.greatest('heartbeat_at', d.param(2))}
       WHERE owner = ${d.param(3)} AND role ${d.anyOf(4)} RETURNING role`,
     params: [until, now, owner, d.list(roles)],
   };

@@ -7,6 +7,7 @@ import { AuditAppender } from './audit-chain.js';
 import {
   APPROVAL_COLUMNS,
   ESCALATION_COLUMNS,
+  PATCH_BIT,
   PATCH_FIELDS,
   type Row,
   RUN_COLUMNS,
@@ -143,7 +144,14 @@ export class Statements {
     const key = leased ? -1 - mask : mask;
     let s = this.runUpdates.get(key);
     if (!s) {
-      const sets = PATCH_FIELDS.filter((_, i) => mask & (1 << i)).map((f) => `, ${f.column} = ?`);
+      // A lease end moved on by the holder's own commit (no new owner in the batch) never goes back: a
+      // renewal applied first may have moved it further (MAX is NULL when the new end is: a release).
+      const newOwner = (mask & PATCH_BIT.leaseOwner!) !== 0;
+      const sets = PATCH_FIELDS.filter((_, i) => mask & (1 << i)).map((f) =>
+        f.column === 'lease_until' && !newOwner
+          ? ', lease_until = MAX(COALESCE(lease_until, 0), ?)'
+          : `, ${f.column} = ?`,
+      );
       const lease = leased ? ' AND lease_owner = ? AND lease_epoch = ?' : '';
       s = this.db.prepare(
         `UPDATE runs SET seq = ?, updated_at = ?${sets.join('')} WHERE id = ? AND seq = ?${lease}`,
