@@ -123,8 +123,11 @@ async function settle(cluster: Cluster, o: Outcome): Promise<void> {
   assert.deepEqual(problems, []);
 }
 
-/** The model turn after a handled charge is slow here, so a kill can land in it. */
-const MODEL_DELAY_MS = 2_000;
+/**
+ * The model turn after a handled charge is slow here, so a kill can land in it: wide enough that finding
+ * the committed charge from the store and sending the kill fits inside it on a loaded machine.
+ */
+const MODEL_DELAY_MS = 5_000;
 
 /**
  * (a) kill -9 of the serve holding the agent: during the model turn after the second event's charge was
@@ -220,7 +223,12 @@ async function freezeHolder(): Promise<void> {
     // Nothing else wrote meanwhile (the inbox is empty), so the agent must be exactly as the survivor left
     // it but for its lease and heartbeat.
     zombie.child.kill('SIGTERM');
-    await zombie.done;
+    const stopped = await Promise.race([zombie.done.then(() => true), sleep(30_000).then(() => false)]);
+    if (!stopped) {
+      extra.push('the woken worker did not stop within 30 s of SIGTERM');
+      zombie.child.kill('SIGKILL');
+      await zombie.done;
+    }
     const now = await cluster.store.getAgent('payer');
     const state = (a: typeof now) => JSON.stringify({ ...a, leaseUntil: 0, heartbeatAt: 0 });
     if (state(now) !== state(before))

@@ -1661,6 +1661,17 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         assert.equal((await store.getAgent(role))?.leaseUntil, 9_000);
       });
 
+      it('follows a heartbeat more than a lease length behind the stored one (a clock stepped forward, then back)', async () => {
+        const role = nextId('agent');
+        await store.claimAgent(role, 'w1', 2_000, 1_000);
+        // Sent while the clock was an hour ahead:
+        await store.heartbeatAgents('w1', [role], 3_602_000, 3_600_000);
+        // The clock back: a lease of 2 s from 5 s, not one that ends an hour from now.
+        assert.deepEqual(await store.heartbeatAgents('w1', [role], 7_000, 5_000), [role]);
+        const a = await store.getAgent(role);
+        assert.deepEqual([a?.leaseUntil, a?.heartbeatAt], [7_000, 5_000]);
+      });
+
       it('keeps an inbox in order, once per idempotency key, and finishes an item with the agent state', async () => {
         const role = nextId('agent');
         const item = (id: string, key: string | null, at: number) => ({

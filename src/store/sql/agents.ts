@@ -36,9 +36,12 @@ export function writeLease(
 }
 
 /**
- * Renews `owner`'s leases on these roles; returns (RETURNING) the roles still held. Neither the lease end
- * nor the heartbeat time goes back: heartbeats are sent on a timer without waiting for the last one, on
- * the renewals' own pool, so on a slow database an older one can be applied after a newer one.
+ * Renews `owner`'s leases on these roles; returns (RETURNING) the roles still held. A late heartbeat does
+ * not move the lease end or the heartbeat time back: heartbeats are sent on a timer without waiting for the
+ * last one, on the renewals' own pool, so on a slow database an older one can be applied after a newer one.
+ * A stored value is kept only while it is less than one lease length ahead of this heartbeat's, though: a
+ * late heartbeat is a beat or two behind, a clock that was stepped forward and back is far more, and keeping
+ * an end from the stepped clock would let a dead holder keep the agent for the size of the step.
  */
 export function heartbeat(
   d: Dialect,
@@ -47,11 +50,13 @@ export function heartbeat(
   until: number,
   now: number,
 ): Query {
+  const leaseMs = Math.max(0, until - now);
   return {
-    text: `UPDATE agents SET lease_until = ${d.greatest('lease_until', d.param(1))},
-      heartbeat_at = ${d.greatest('heartbeat_at', d.param(2))}
-      WHERE owner = ${d.param(3)} AND role ${d.anyOf(4)} RETURNING role`,
-    params: [until, now, owner, d.list(roles)],
+    text: `UPDATE agents SET
+      lease_until = CASE WHEN lease_until > ${d.param(1)} AND lease_until < ${d.param(2)} THEN lease_until ELSE ${d.param(3)} END,
+      heartbeat_at = CASE WHEN heartbeat_at > ${d.param(4)} AND heartbeat_at < ${d.param(5)} THEN heartbeat_at ELSE ${d.param(6)} END
+      WHERE owner = ${d.param(7)} AND role ${d.anyOf(8)} RETURNING role`,
+    params: [until, until + leaseMs, until, now, now + leaseMs, now, owner, d.list(roles)],
   };
 }
 

@@ -15,8 +15,6 @@ export interface Dialect {
   forUpdate: string;
   /** A JSON column's stored text, byte for byte (what the audit chain hashes). */
   jsonText(column: string): string;
-  /** The greater of a nullable column and a value (the value when the column is NULL). */
-  greatest(column: string, value: string): string;
 }
 
 /** One statement: its text (stable per shape, so both stores cache or prepare it) and its parameters. */
@@ -32,8 +30,6 @@ export const postgresDialect: Dialect = {
   decodeJson: (v) => v,
   forUpdate: ' FOR UPDATE',
   jsonText: (column) => `${column}::text`,
-  // GREATEST skips NULLs.
-  greatest: (column, value) => `GREATEST(${column}, ${value})`,
 };
 
 export const sqliteDialect: Dialect = {
@@ -43,6 +39,4 @@ export const sqliteDialect: Dialect = {
   decodeJson: (v) => (v === null || v === undefined ? null : JSON.parse(v as string)),
   forUpdate: '',
   jsonText: (column) => column,
-  // SQLite's many-argument MAX is NULL if any argument is.
-  greatest: (column, value) => `MAX(COALESCE(${column}, 0), ${value})`,
 };
