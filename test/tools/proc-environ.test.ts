@@ -73,7 +73,7 @@ describe("a command and nightshift's own environment", () => {
         .sort();
       assert.deepEqual(
         names.filter((n) => n !== 'PWD'),
-        ['HOME', 'LANG', 'NIGHTSHIFT_PROCESS_MARKER', 'PATH'],
+        ['GIT_CONFIG_GLOBAL', 'GIT_CONFIG_NOSYSTEM', 'HOME', 'LANG', 'NIGHTSHIFT_PROCESS_MARKER', 'PATH'],
       );
     } finally {
       delete process.env.NIGHTSHIFT_BWRAP;

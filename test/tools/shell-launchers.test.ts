@@ -178,6 +178,11 @@ describe('an allowlisted program does not start one that is not', () => {
     ['git', ['config', '--system', 'alias.x', '!touch pwned'], /git config --system/],
     ['git', ['config', '--file=/tmp/.gitconfig', 'diff.external', 'x'], /git config --file/],
     ['git', ['config', '-f', '/tmp/.gitconfig', 'diff.external', 'x'], /git config -f/],
+    // `--` may be an option's value (--comment, git >= 2.45): every argument of `git config` is read.
+    ['git', ['config', '--comment', '--', '--global', 'diff.external', 'touch pwned'], /git config --global/],
+    // The variables that keep git from reading $HOME/.gitconfig (shell-exec.ts) stay set.
+    ['env', ['-u', 'GIT_CONFIG_GLOBAL', 'git', 'diff'], /GIT_CONFIG_GLOBAL/],
+    ['env', ['--unset=GIT_CONFIG_NOSYSTEM', 'git', 'diff'], /GIT_CONFIG_NOSYSTEM/],
     // git's manual starts man (or info, a browser) and a pager.
     ['git', ['help', 'log'], /git help\)/],
     ['git', ['help', '-i', 'log'], /git help\)/],

@@ -129,8 +129,17 @@ describe('shell.exec in the bubblewrap sandbox', () => {
         .split('\n')
         .map((l) => l.split('=')[0])
         .sort();
-      // bwrap sets PWD for --chdir; nothing else of ours leaks in.
-      assert.deepEqual(names, ['HOME', 'LANG', 'NIGHTSHIFT_TEST_VISIBLE', 'PATH', 'PWD']);
+      // bwrap sets PWD for --chdir; the GIT_CONFIG_* pins keep git to the repository's configuration;
+      // nothing else of ours leaks in.
+      assert.deepEqual(names, [
+        'GIT_CONFIG_GLOBAL',
+        'GIT_CONFIG_NOSYSTEM',
+        'HOME',
+        'LANG',
+        'NIGHTSHIFT_TEST_VISIBLE',
+        'PATH',
+        'PWD',
+      ]);
     } finally {
       delete process.env.NIGHTSHIFT_TEST_VISIBLE;
       delete process.env.NIGHTSHIFT_TEST_HIDDEN;

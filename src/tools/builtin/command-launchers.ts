@@ -476,6 +476,13 @@ export function checkLaunch(
     if (!parsed.ok) return { ok: false, reason: `${command}: ${parsed.reason}` };
     let at = parsed.at;
     if (kind === 'env') {
+      // `env -u GIT_CONFIG_GLOBAL git diff` would read $HOME/.gitconfig again (shell-exec.ts, commandEnv).
+      const unpin = args.slice(0, at).find((a) => a.includes('GIT_CONFIG'));
+      if (unpin)
+        return {
+          ok: false,
+          reason: `env ${JSON.stringify(unpin)}: would unset a variable that keeps git from reading configuration outside the repository`,
+        };
       let firstAssignment: string | undefined;
       while (at < args.length && /^[^=]+=/.test(args[at] ?? '')) firstAssignment ??= args[at++];
       if (at >= args.length) return { ok: true, args: [...args] };
@@ -636,7 +643,8 @@ function checkGit(args: readonly string[]): LaunchCheck {
       if (GIT_RUNNING_SUBCOMMANDS.has(a)) return refuse(`git ${a} runs commands it is given`);
       continue;
     }
-    const elsewhere = sub === 'config' && !afterDashes ? isLong(a, GIT_CONFIG_ELSEWHERE) : undefined;
+    // Past a `--` too: it may be an option's value (`git config --comment -- --global diff.external X`).
+    const elsewhere = sub === 'config' ? isLong(a, GIT_CONFIG_ELSEWHERE) : undefined;
     if (elsewhere)
       return refuse(
         `git config --${elsewhere} reaches configuration outside the repository, which nightshift does not check before git runs`,

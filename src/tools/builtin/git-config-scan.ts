@@ -4,9 +4,12 @@
 // but these keys carry a driver's or a remote's name, so no `-c` can cover them; and the role can write
 // `.git/config` (fs.write, `sed -i`, `git config`). So before a git command runs, the configuration it
 // would read from the repository (local and worktree scope, includes followed) is listed, and any key
-// that names a program refuses the call. The machine's and the user's own configuration are the
-// operator's, not the role's, and are not judged.
+// that names a program refuses the call. The user's and the machine's configuration are not read at all:
+// every command runs with GIT_OUTSIDE_CONFIG_OFF (HOME is /tmp there, which the role can write).
 import { execFile } from 'node:child_process';
+
+/** Turns off git's global (per-user) and system configuration, for every command shell.exec runs. */
+export const GIT_OUTSIDE_CONFIG_OFF = { GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' } as const;
 
 /** Keys (lower-cased, as git lists them) that make git run a program, beyond what GIT_SAFE_CONFIG overrides. */
 const RUNS_A_PROGRAM = [
@@ -65,7 +68,7 @@ export function checkRepositoryConfig(
       ['-c', 'safe.directory=*', ...location, 'config', '--list', '--show-scope', '--includes', '-z'],
       {
         cwd,
-        env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent', LANG: 'C.UTF-8', GIT_CONFIG_NOSYSTEM: '1' },
+        env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent', LANG: 'C.UTF-8', ...GIT_OUTSIDE_CONFIG_OFF },
         timeout: 10_000,
         maxBuffer: 4 * 1024 * 1024,
       },

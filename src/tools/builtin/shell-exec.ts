@@ -24,7 +24,7 @@ import type { Secrets } from '../secrets.js';
 import type { ScopeVerdict } from '../types.js';
 import { resolveInside } from '../workspace.js';
 import { checkLaunch, GIT_GLOBAL_VALUE, type Launchable } from './command-launchers.js';
-import { checkRepositoryConfig } from './git-config-scan.js';
+import { checkRepositoryConfig, GIT_OUTSIDE_CONFIG_OFF } from './git-config-scan.js';
 import { spawnUnsandboxed, type UnsandboxedCommand } from './group-lifeline.js';
 import { killMarked, newProcessMarker } from './process-marker.js';
 
@@ -217,6 +217,12 @@ function commandEnv(role: RoleSettings, secrets: Secrets, env: NodeJS.ProcessEnv
     const v = secrets.names.includes(name) ? secrets.get(name) : env[name];
     if (v !== undefined) out[name] = v;
   }
+  // git reads only the repository's configuration, which is checked before it runs (git-config-scan.ts):
+  // not $HOME/.gitconfig or $HOME/.config/git/config, which are under /tmp, shared between unsandboxed
+  // calls and writable by the role (`git checkout-index --prefix=/tmp/ .gitconfig`), nor /etc/gitconfig.
+  // For every command, since a launcher may start git (`timeout 5 git diff`); set last, so scope.env
+  // cannot undo it. git >= 2.32 reads GIT_CONFIG_GLOBAL.
+  Object.assign(out, GIT_OUTSIDE_CONFIG_OFF);
   return out;
 }
 
