@@ -2,7 +2,7 @@
 // from outside, with real symlinks, fifos and devices.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import {
+import fs, {
   existsSync,
   linkSync,
   lstatSync,
@@ -13,8 +13,10 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { SYNC_ENTRIES } from '../../src/tools/builtin/fs-list.js';
 import { fsDelete, fsEdit, fsList, fsRead, fsSearch, fsWrite } from '../../src/tools/builtin/index.js';
 import type { AnyTool } from '../../src/tools/types.js';
 import { isIdempotent } from '../../src/tools/types.js';
@@ -207,6 +209,48 @@ describe('fs.list', () => {
     }
     const many = await run(fsList, { path: 'many' });
     assert.ok((many.entries as { size: number }[]).every((e) => e.size === 0));
+  });
+
+  // A folder's st_size does not bound its entries (ZFS, FUSE, overlayfs): what is read synchronously is
+  // counted entry by entry. Counted from outside: every entry a synchronous directory read of node:fs
+  // returns (readdirSync, Dir.readSync), on the real file system.
+  it('reads at most its synchronous budget of entries with synchronous calls, whatever the folder holds', async () => {
+    mkdirSync(join(ws, 'budget'));
+    const names: string[] = [];
+    for (let i = 0; i < 200; i++) names.push(`w${String(i).padStart(3, '0')}`);
+    for (const n of names) writeFileSync(join(ws, 'budget', n), n);
+    // Small enough that a folder read was taken as one block's worth (the check this replaced).
+    assert.ok(lstatSync(join(ws, 'budget')).size <= 4096, `${lstatSync(join(ws, 'budget')).size}`);
+    const fds = readdirSync('/proc/self/fd').length;
+    let synchronous = 0;
+    const { readdirSync: realReaddirSync } = fs;
+    const realReadSync = fs.Dir.prototype.readSync;
+    fs.readdirSync = ((...args: Parameters<typeof realReaddirSync>) => {
+      const out = realReaddirSync(...args);
+      synchronous += out.length;
+      return out;
+    }) as typeof realReaddirSync;
+    fs.Dir.prototype.readSync = function (this: fs.Dir) {
+      const out = realReadSync.call(this);
+      if (out !== null) synchronous++;
+      return out;
+    };
+    syncBuiltinESMExports();
+    try {
+      const r = await run(fsList, { path: 'budget' });
+      assert.deepEqual(
+        (r.entries as { name: string; size: number }[]).map((e) => [e.name, e.size]),
+        names.map((n) => [n, 4]),
+      );
+      assert.equal(r.truncated, false);
+    } finally {
+      fs.readdirSync = realReaddirSync;
+      fs.Dir.prototype.readSync = realReadSync;
+      syncBuiltinESMExports();
+    }
+    assert.ok(synchronous > 0 && synchronous <= SYNC_ENTRIES, `${synchronous} entries read synchronously`);
+    // The folder's handle is closed.
+    assert.equal(readdirSync('/proc/self/fd').length, fds);
   });
 
   it('says what is wrong with a file or a missing folder', async () => {

@@ -1,6 +1,6 @@
 // fs.list: lists a folder inside the workspace, optionally with its sub-folders, up to a cap.
-import { type Dirent, lstatSync, readdirSync } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { type Dir, type Dirent, lstatSync, opendirSync } from 'node:fs';
+import { lstat, opendir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
@@ -13,17 +13,16 @@ import { protectedWithin, refuseProtected, resolveInside, workspaceScope } from 
 export const LIST_LIMIT = 1000;
 
 /**
- * How many entries one listing may handle with synchronous calls (each folder read counts its entries,
- * each file's lstat one) before the rest goes through the async forms, and the largest folder (its
- * st_size) read synchronously. A thread-pool hand-off costs 60-100 us of CPU per call on the 2-core bench
- * machine against 6-10 us for the synchronous call (the same measure as workspace.ts's resolveInside), and
- * listing an empty workspace three times a run was ~10 % of a Postgres worker's busy time in the substrate
- * bench. The bounds keep what blocks the loop to about a millisecond: a folder of at most one 4 KiB block
- * holds at most a few hundred entries on ext4, xfs, btrfs and tmpfs; a larger one, or one past the budget,
- * is read off the loop as before.
+ * How many entries one listing may handle with synchronous calls (each folder opened counts one, each entry
+ * read one, each file's lstat one) before the rest goes through the async forms. A thread-pool hand-off
+ * costs 60-100 us of CPU per call on the 2-core bench machine against 6-10 us for the synchronous call (the
+ * same measure as workspace.ts's resolveInside), and listing an empty workspace three times a run was ~10 %
+ * of a Postgres worker's busy time in the substrate bench. A folder is read entry by entry from one
+ * handle (opendir): synchronously while the budget lasts, then on with the async reads of the same handle,
+ * so what blocks the loop stays about a millisecond whatever the folder holds (its st_size bounds nothing
+ * on ZFS, FUSE or overlayfs).
  */
-const SYNC_ENTRIES = 128;
-const SYNC_FOLDER_BYTES = 4096;
+export const SYNC_ENTRIES = 128;
 
 /** `escaped`: the name holds a bidirectional control or zero-width character, written as `\u202E` (file-names.ts). */
 type Entry = { name: string; escaped?: true; type: 'file' | 'dir' | 'symlink' | 'other'; size: number };
@@ -59,11 +58,19 @@ export const fsList = defineTool({
     let syncLeft = SYNC_ENTRIES;
     // Either form throws the same errors (ENOENT, ENOTDIR, EACCES), as a rejection since this is async.
     const readFolder = async (dir: string): Promise<Dirent[]> => {
-      if (syncLeft <= 0 || lstatSync(dir).size > SYNC_FOLDER_BYTES)
-        return readdir(dir, { withFileTypes: true });
-      const items = readdirSync(dir, { withFileTypes: true });
-      syncLeft -= items.length + 1;
-      return items;
+      let handle: Dir;
+      if (syncLeft-- > 0) handle = opendirSync(dir);
+      else handle = await opendir(dir);
+      const items: Dirent[] = [];
+      try {
+        for (;;) {
+          const item = syncLeft-- > 0 ? handle.readSync() : await handle.read();
+          if (item === null) return items;
+          items.push(item);
+        }
+      } finally {
+        handle.closeSync();
+      }
     };
     // An entry removed while listing keeps its place, with size 0.
     const sizeOf = async (path: string): Promise<number> => {
