@@ -262,11 +262,17 @@ const SQLITE_LOCK_MS = 8_000;
 
 /**
  * (c) the store taken away while the agent is between events or in a call: on Postgres every connection
- * cut for 3 s (reset, new ones refused); on SQLite the database's write lock held for 8 s by another
- * process's open write transaction (a backup, a `sqlite3` shell), so every write the daemon tries fails
- * with SQLITE_BUSY after its busy timeout, past the agent's lease.
+ * cut for 3 s (reset, new ones refused), or black-holed (`stall`: no byte moves for past the agent's
+ * lease, and the connections open meanwhile never move again, as after a dropped NAT mapping: only the
+ * worker's own query timeout, 30 s, gets it out of them); on SQLite the database's write lock held for 8 s
+ * by another process's open write transaction (a backup, a `sqlite3` shell), so every write the daemon
+ * tries fails with SQLITE_BUSY after its busy timeout, past the agent's lease.
  */
-async function storeOutage(kind: StoreKind, when: 'idle' | 'in-call'): Promise<void> {
+async function storeOutage(
+  kind: StoreKind,
+  when: 'idle' | 'in-call',
+  how: 'cut' | 'stall' = 'cut',
+): Promise<void> {
   const proxy: TcpProxy | undefined = kind === 'postgres' ? await startTcpProxy(5432) : undefined;
   const cluster = await openAgent(kind, proxy?.port);
   let lock: Database.Database | undefined;
@@ -279,7 +285,10 @@ async function storeOutage(kind: StoreKind, when: 'idle' | 'in-call'): Promise<v
       await payments.held('after');
     }
     let outageMs: number;
-    if (proxy) {
+    if (proxy && how === 'stall') {
+      outageMs = LEASE_SECONDS * 2_000 + 1_000;
+      proxy.stall();
+    } else if (proxy) {
       outageMs = 3_000;
       proxy.refuse();
       proxy.cut();
@@ -298,10 +307,16 @@ async function storeOutage(kind: StoreKind, when: 'idle' | 'in-call'): Promise<v
     }
     const from = Date.now();
     items.push(...(await emitToInbox(cluster.workers[0]!.url, 2, `agent-out-${kind}-${when}-after`)));
-    const boundMs = 20_000;
+    // A black-holed connection errors only when the worker's query timeout fires (30 s, decision 013).
+    const boundMs = how === 'stall' ? 45_000 : 20_000;
+    const fault = !proxy
+      ? `SQLite write lock held by another process for ${SQLITE_LOCK_MS / 1000} s`
+      : how === 'stall'
+        ? `database connections black-holed for ${outageMs / 1000} s, past the lease (those open stay dead)`
+        : 'database connections cut for 3 s';
     await settle(cluster, {
-      id: `9-continuous-store-out-${when}-${kind}`,
-      injection: `continuous agent: ${proxy ? 'database connections cut for 3 s' : `SQLite write lock held by another process for ${SQLITE_LOCK_MS / 1000} s`} ${when === 'idle' ? 'between events' : 'during a non-idempotent call'}`,
+      id: `9-continuous-store-${how === 'stall' ? 'blackhole' : 'out'}-${when}-${kind}`,
+      injection: `continuous agent: ${fault} ${when === 'idle' ? 'between events' : 'during a non-idempotent call'}`,
       kind,
       items,
       from,
@@ -337,9 +352,15 @@ describe('continuous agent: its worker frozen past the lease, then woken (Postgr
   it('another worker takes over; the woken one is fenced', () => freezeHolder());
 });
 
-describe('continuous agent: the store away (Postgres cut through a proxy; SQLite write-locked)', () => {
+describe('continuous agent: the store away (Postgres cut or black-holed through a proxy; SQLite write-locked)', () => {
   it('SQLite, between events', () => storeOutage('sqlite', 'idle'));
   it('SQLite, during a non-idempotent call', () => storeOutage('sqlite', 'in-call'));
   it('Postgres, between events', { skip: pgSkip }, () => storeOutage('postgres', 'idle'));
   it('Postgres, during a non-idempotent call', { skip: pgSkip }, () => storeOutage('postgres', 'in-call'));
+  it('Postgres black-holed past the lease, between events', { skip: pgSkip }, () =>
+    storeOutage('postgres', 'idle', 'stall'),
+  );
+  it('Postgres black-holed past the lease, during a non-idempotent call', { skip: pgSkip }, () =>
+    storeOutage('postgres', 'in-call', 'stall'),
+  );
 });
