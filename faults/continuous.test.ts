@@ -7,13 +7,16 @@
 // idle with the context its last event stored, held by a live worker whose heartbeat moves on, and a
 // woken stale holder changes nothing.
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { DATABASE_FILE } from '../src/store/sqlite/open.js';
+import { authFor } from '../test/support/cli.js';
 import { postgresUnavailable } from '../test/support/postgres.js';
 import { startTcpProxy, type TcpProxy } from '../test/support/tcp-proxy.js';
+import { tempDir } from '../test/support/tmp.js';
 import { waitFor } from '../test/support/wait.js';
 import { agentBreaches, tallyInbox, waitDrained } from './support/agent.js';
 import { breaches } from './support/check.js';
@@ -25,6 +28,7 @@ import {
   type StoreKind,
   workerByPid,
 } from './support/cluster.js';
+import { cannotMount, fill, mountTmpfs } from './support/disk.js';
 import { type Payments, startPayments } from './support/payments.js';
 import { record } from './support/results.js';
 
@@ -39,12 +43,18 @@ before(async () => {
 });
 after(() => payments.close());
 
-function openAgent(kind: StoreKind, proxyPort?: number, modelDelayMs = 0): Promise<Cluster> {
+function openAgent(
+  kind: StoreKind,
+  proxyPort?: number,
+  modelDelayMs = 0,
+  dataDir?: string,
+): Promise<Cluster> {
   return openCluster({
     kind,
     payments,
     tools: ['payments.charge'],
     ...(proxyPort ? { proxyPort } : {}),
+    ...(dataDir ? { dataDir } : {}),
     turns: [
       { call: 'payments.charge', args: { amount: 1 } },
       { final: { context: CONTEXT }, ...(modelDelayMs ? { delayMs: modelDelayMs } : {}) },
@@ -337,6 +347,94 @@ async function storeOutage(
   }
 }
 
+/** How big the agent's data dir is in the full-disk row, and each event's padding (to fill it faster). */
+const TMPFS_MB = 4;
+const PADDING = 'x'.repeat(16_000);
+const FULL_EVENTS = 20;
+
+/** Posts one event for the agent: its inbox item id when accepted, else the answer's status and text. */
+async function postPadded(
+  url: string,
+  key: string,
+): Promise<{ item?: string; status: number; text: string }> {
+  const res = await fetch(`${url}/events/pay`, {
+    method: 'POST',
+    headers: { ...authFor(url), 'content-type': 'application/json', 'idempotency-key': key },
+    body: JSON.stringify({ key, padding: PADDING }),
+    signal: AbortSignal.timeout(30_000),
+  }).catch((err: Error) => ({ status: 0, text: async () => err.message }));
+  const text = await res.text();
+  const item =
+    res.status === 202 ? (JSON.parse(text) as { runs: { inboxId?: string }[] }).runs[0]?.inboxId : undefined;
+  return { ...(item ? { item } : {}), status: res.status, text };
+}
+
+/**
+ * (d) the embedded daemon's disk full under the agent (its data dir a 4 MB tmpfs, filled by another file)
+ * while events arrive and the agent works, then freed. While full an event is accepted (and later handled)
+ * or refused with an answer naming the full disk; a charge whose result could not be written pauses as an
+ * unknown outcome; once space is back the agent handles everything accepted, keeps its context and beats.
+ */
+async function fullDisk(): Promise<void> {
+  const tmp = tempDir('nightshift-agent-disk-');
+  const dataDir = join(tmp.path, 'data');
+  const unmount = mountTmpfs(dataDir, TMPFS_MB);
+  const cluster = await openAgent('sqlite', undefined, 0, dataDir);
+  try {
+    const worker = await cluster.startWorker();
+    const items = await warmUp(cluster, 'agent-disk');
+    const filler = join(dataDir, 'filler');
+    fill(filler);
+    const extra: string[] = [];
+    const whileFull = await Promise.all(
+      Array.from({ length: FULL_EVENTS }, (_, i) => postPadded(worker.url, `agent-disk-full-${i}`)),
+    );
+    for (const a of whileFull) if (a.item) items.push(a.item);
+    // SQLite reuses its WAL's pages: with none refused, the disk was not full to the store at all.
+    if (whileFull.every((a) => a.item))
+      extra.push('no event was refused while the disk was full: the row tested nothing');
+    const unexplained = whileFull.filter((a) => !a.item && !/disk|space|full/i.test(a.text));
+    if (unexplained.length > 0)
+      extra.push(
+        `${unexplained.length} events refused while the disk was full were answered without saying so (${unexplained[0]!.status} ${unexplained[0]!.text.slice(0, 80)})`,
+      );
+    // Past the agent's lease: its heartbeats and the handlings' commits meet the full disk meanwhile.
+    await sleep(LEASE_SECONDS * 1_000 + 1_000);
+    rmSync(filler);
+    const from = Date.now();
+    // An at-least-once producer retries an event until it is accepted; each must be, soon.
+    for (let i = 0; i < 3; i++) {
+      const item = await waitFor(
+        async () => (await postPadded(worker.url, `agent-disk-after-${i}`)).item,
+        `event ${i} to be accepted once space is back`,
+        5_000,
+      ).catch(() => undefined);
+      if (item) items.push(item);
+      else extra.push(`event ${i} was not accepted within 5 s of space coming back`);
+    }
+    const accepted = whileFull.filter((a) => a.item).length;
+    const boundMs = 30_000;
+    await settle(cluster, {
+      id: '9-continuous-disk-full-sqlite',
+      injection: `continuous agent: its data dir (a ${TMPFS_MB} MB tmpfs) filled while events arrive, past the lease, then freed`,
+      kind: 'sqlite',
+      items,
+      from,
+      boundMs,
+      // Each event accepted while full may have been charged with its result unwritable: asked about once.
+      pauses: [0, accepted],
+      extra,
+      contract: `while full, an event is accepted or refused with an answer naming the full disk; once space is back 3 of 3 new events are accepted, and every accepted event is handled by one run with one charge (a charge whose result could not be written pauses as \`unknown_outcome\`), the agent idle with its context and its heartbeat moving on, within ${boundMs / 1000} s.`,
+      notes: `(While full: ${FULL_EVENTS - accepted} of ${FULL_EVENTS} events refused.)`,
+    });
+  } finally {
+    payments.releaseAll();
+    await cluster.close();
+    unmount();
+    tmp.cleanup();
+  }
+}
+
 describe('continuous agent: kill -9 of the serve holding it', () => {
   it('the embedded daemon (SQLite), during a model turn, restarted', () => killHolder('sqlite', 'model'));
   it('the embedded daemon (SQLite), during a call, restarted', () => killHolder('sqlite', 'call'));
@@ -363,4 +461,8 @@ describe('continuous agent: the store away (Postgres cut or black-holed through 
   it('Postgres black-holed past the lease, during a non-idempotent call', { skip: pgSkip }, () =>
     storeOutage('postgres', 'in-call', 'stall'),
   );
+});
+
+describe('continuous agent: a full disk under the embedded daemon', { skip: cannotMount() }, () => {
+  it('SQLite, filled while events arrive, then freed', () => fullDisk());
 });

@@ -5,17 +5,7 @@
 // charge twice; and the daemon started again on the same files works (no wedge survives a restart).
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import {
-  closeSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  rmSync,
-  statfsSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { readdirSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { authFor } from '../test/support/cli.js';
@@ -23,30 +13,13 @@ import { tempDir } from '../test/support/tmp.js';
 import { waitFor } from '../test/support/wait.js';
 import { breaches, tally, waitSettled } from './support/check.js';
 import { emitEvents, openCluster } from './support/cluster.js';
+import { cannotMount, fill, mountTmpfs } from './support/disk.js';
 import { type Payments, startPayments } from './support/payments.js';
 import { record } from './support/results.js';
 
 const TMPFS_MB = 4;
 const AFTER = 15;
 const PADDING = 'x'.repeat(16_000);
-
-function canMount(): string | undefined {
-  if (process.getuid?.() !== 0) return 'the full-disk scenario mounts a tmpfs and needs root';
-  return undefined;
-}
-
-/** Writes zeros until the file system says it is full. */
-function fill(file: string): void {
-  const fd = openSync(file, 'w');
-  const chunk = Buffer.alloc(64 * 1024);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Posts one event; returns the status, the body, and the run id when accepted. */
 async function post(url: string, key: string) {
@@ -68,12 +41,11 @@ before(async () => {
 });
 after(() => payments.close());
 
-describe('a full disk under the embedded store', { skip: canMount() }, () => {
+describe('a full disk under the embedded store', { skip: cannotMount() }, () => {
   it('fills the data dir under load, frees it, restarts: nothing lost or doubled, nothing wedged', async () => {
     const tmp = tempDir('nightshift-full-disk-');
     const dataDir = join(tmp.path, 'data');
-    mkdirSync(dataDir);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_MB}m`, 'tmpfs', dataDir]);
+    const unmount = mountTmpfs(dataDir, TMPFS_MB);
     const cluster = await openCluster({
       kind: 'sqlite',
       payments,
@@ -164,7 +136,7 @@ describe('a full disk under the embedded store', { skip: canMount() }, () => {
       assert.deepEqual(problems, []);
     } finally {
       await cluster.close();
-      execFileSync('umount', ['-l', dataDir]);
+      unmount();
       tmp.cleanup();
     }
   });
