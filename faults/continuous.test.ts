@@ -13,10 +13,9 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { DATABASE_FILE } from '../src/store/sqlite/open.js';
-import { authFor } from '../test/support/cli.js';
 import { postgresUnavailable } from '../test/support/postgres.js';
+import { fillDisk, mountSmallDisk, smallDiskSkip } from '../test/support/small-disk.js';
 import { startTcpProxy, type TcpProxy } from '../test/support/tcp-proxy.js';
-import { tempDir } from '../test/support/tmp.js';
 import { waitFor } from '../test/support/wait.js';
 import { agentBreaches, tallyInbox, waitDrained } from './support/agent.js';
 import { breaches } from './support/check.js';
@@ -25,10 +24,10 @@ import {
   emitToInbox,
   openCluster,
   pidOfOwner,
+  postEvent,
   type StoreKind,
   workerByPid,
 } from './support/cluster.js';
-import { cannotMount, fill, mountTmpfs } from './support/disk.js';
 import { type Payments, startPayments } from './support/payments.js';
 import { record } from './support/results.js';
 
@@ -352,23 +351,6 @@ const TMPFS_MB = 4;
 const PADDING = 'x'.repeat(16_000);
 const FULL_EVENTS = 20;
 
-/** Posts one event for the agent: its inbox item id when accepted, else the answer's status and text. */
-async function postPadded(
-  url: string,
-  key: string,
-): Promise<{ item?: string; status: number; text: string }> {
-  const res = await fetch(`${url}/events/pay`, {
-    method: 'POST',
-    headers: { ...authFor(url), 'content-type': 'application/json', 'idempotency-key': key },
-    body: JSON.stringify({ key, padding: PADDING }),
-    signal: AbortSignal.timeout(30_000),
-  }).catch((err: Error) => ({ status: 0, text: async () => err.message }));
-  const text = await res.text();
-  const item =
-    res.status === 202 ? (JSON.parse(text) as { runs: { inboxId?: string }[] }).runs[0]?.inboxId : undefined;
-  return { ...(item ? { item } : {}), status: res.status, text };
-}
-
 /**
  * (d) the embedded daemon's disk full under the agent (its data dir a 4 MB tmpfs, filled by another file)
  * while events arrive and the agent works, then freed. While full an event is accepted (and later handled)
@@ -376,24 +358,25 @@ async function postPadded(
  * unknown outcome; once space is back the agent handles everything accepted, keeps its context and beats.
  */
 async function fullDisk(): Promise<void> {
-  const tmp = tempDir('nightshift-agent-disk-');
-  const dataDir = join(tmp.path, 'data');
-  const unmount = mountTmpfs(dataDir, TMPFS_MB);
+  const disk = mountSmallDisk('nightshift-agent-disk-', TMPFS_MB);
+  if (typeof disk === 'string') throw new Error(disk);
+  const dataDir = join(disk.dir, 'data');
   const cluster = await openAgent('sqlite', undefined, 0, dataDir);
   try {
     const worker = await cluster.startWorker();
     const items = await warmUp(cluster, 'agent-disk');
-    const filler = join(dataDir, 'filler');
-    fill(filler);
+    const filler = fillDisk(disk.dir);
     const extra: string[] = [];
     const whileFull = await Promise.all(
-      Array.from({ length: FULL_EVENTS }, (_, i) => postPadded(worker.url, `agent-disk-full-${i}`)),
+      Array.from({ length: FULL_EVENTS }, (_, i) =>
+        postEvent(worker.url, `agent-disk-full-${i}`, { padding: PADDING }),
+      ),
     );
-    for (const a of whileFull) if (a.item) items.push(a.item);
+    for (const a of whileFull) if (a.inboxId) items.push(a.inboxId);
     // SQLite reuses its WAL's pages: with none refused, the disk was not full to the store at all.
-    if (whileFull.every((a) => a.item))
+    if (whileFull.every((a) => a.inboxId))
       extra.push('no event was refused while the disk was full: the row tested nothing');
-    const unexplained = whileFull.filter((a) => !a.item && !/disk|space|full/i.test(a.text));
+    const unexplained = whileFull.filter((a) => !a.inboxId && !/disk|space|full/i.test(a.text));
     if (unexplained.length > 0)
       extra.push(
         `${unexplained.length} events refused while the disk was full were answered without saying so (${unexplained[0]!.status} ${unexplained[0]!.text.slice(0, 80)})`,
@@ -405,14 +388,14 @@ async function fullDisk(): Promise<void> {
     // An at-least-once producer retries an event until it is accepted; each must be, soon.
     for (let i = 0; i < 3; i++) {
       const item = await waitFor(
-        async () => (await postPadded(worker.url, `agent-disk-after-${i}`)).item,
+        async () => (await postEvent(worker.url, `agent-disk-after-${i}`, { padding: PADDING })).inboxId,
         `event ${i} to be accepted once space is back`,
         5_000,
       ).catch(() => undefined);
       if (item) items.push(item);
       else extra.push(`event ${i} was not accepted within 5 s of space coming back`);
     }
-    const accepted = whileFull.filter((a) => a.item).length;
+    const accepted = whileFull.filter((a) => a.inboxId).length;
     const boundMs = 30_000;
     await settle(cluster, {
       id: '9-continuous-disk-full-sqlite',
@@ -430,8 +413,7 @@ async function fullDisk(): Promise<void> {
   } finally {
     payments.releaseAll();
     await cluster.close();
-    unmount();
-    tmp.cleanup();
+    disk.unmount();
   }
 }
 
@@ -463,6 +445,6 @@ describe('continuous agent: the store away (Postgres cut or black-holed through 
   );
 });
 
-describe('continuous agent: a full disk under the embedded daemon', { skip: cannotMount() }, () => {
+describe('continuous agent: a full disk under the embedded daemon', { skip: smallDiskSkip() }, () => {
   it('SQLite, filled while events arrive, then freed', () => fullDisk());
 });

@@ -9,11 +9,10 @@ import { readdirSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { authFor } from '../test/support/cli.js';
-import { tempDir } from '../test/support/tmp.js';
+import { fillDisk, mountSmallDisk, smallDiskSkip } from '../test/support/small-disk.js';
 import { waitFor } from '../test/support/wait.js';
 import { breaches, tally, waitSettled } from './support/check.js';
-import { emitEvents, openCluster } from './support/cluster.js';
-import { cannotMount, fill, mountTmpfs } from './support/disk.js';
+import { emitEvents, openCluster, postEvent as post } from './support/cluster.js';
 import { type Payments, startPayments } from './support/payments.js';
 import { record } from './support/results.js';
 
@@ -21,31 +20,17 @@ const TMPFS_MB = 4;
 const AFTER = 15;
 const PADDING = 'x'.repeat(16_000);
 
-/** Posts one event; returns the status, the body, and the run id when accepted. */
-async function post(url: string, key: string) {
-  const res = await fetch(`${url}/events/pay`, {
-    method: 'POST',
-    headers: { ...authFor(url), 'content-type': 'application/json', 'idempotency-key': key },
-    body: JSON.stringify({ key, padding: PADDING }),
-    signal: AbortSignal.timeout(30_000),
-  }).catch((err: Error) => ({ status: 0, text: async () => err.message }));
-  const text = await res.text();
-  const runId =
-    res.status === 202 ? (JSON.parse(text) as { runs: { runId: string }[] }).runs[0]?.runId : undefined;
-  return { status: res.status, text, runId };
-}
-
 let payments: Payments;
 before(async () => {
   payments = await startPayments();
 });
 after(() => payments.close());
 
-describe('a full disk under the embedded store', { skip: cannotMount() }, () => {
+describe('a full disk under the embedded store', { skip: smallDiskSkip() }, () => {
   it('fills the data dir under load, frees it, restarts: nothing lost or doubled, nothing wedged', async () => {
-    const tmp = tempDir('nightshift-full-disk-');
-    const dataDir = join(tmp.path, 'data');
-    const unmount = mountTmpfs(dataDir, TMPFS_MB);
+    const disk = mountSmallDisk('nightshift-full-disk-', TMPFS_MB);
+    if (typeof disk === 'string') throw new Error(disk);
+    const dataDir = join(disk.dir, 'data');
     const cluster = await openCluster({
       kind: 'sqlite',
       payments,
@@ -56,14 +41,14 @@ describe('a full disk under the embedded store', { skip: cannotMount() }, () => 
     try {
       const first = await cluster.startWorker();
       const ids: string[] = [];
-      for (let i = 0; i < 10; i++) ids.push((await post(first.url, `disk-before-${i}`)).runId!);
+      for (let i = 0; i < 10; i++)
+        ids.push((await post(first.url, `disk-before-${i}`, { padding: PADDING })).runId!);
       await waitSettled(cluster, ids, 30_000);
 
-      const filler = join(dataDir, 'filler');
-      fill(filler);
+      const filler = fillDisk(disk.dir);
       const problems: string[] = [];
       const whileFull = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => post(first.url, `disk-full-${i}`)),
+        Array.from({ length: 20 }, (_, i) => post(first.url, `disk-full-${i}`, { padding: PADDING })),
       );
       const unexplained = whileFull.filter((a) => !a.runId && !/disk|space|full/i.test(a.text));
       for (const a of whileFull) if (a.runId) ids.push(a.runId);
@@ -81,7 +66,7 @@ describe('a full disk under the embedded store', { skip: cannotMount() }, () => 
       let refusedInARow = 0;
       for (let i = 0; i < AFTER && refusedInARow < 3; i++) {
         const accepted = await waitFor(
-          async () => (await post(first.url, `disk-after-${i}`)).runId,
+          async () => (await post(first.url, `disk-after-${i}`, { padding: PADDING })).runId,
           `event ${i} to be accepted once space is back`,
           5_000,
         ).catch(() => undefined);
@@ -108,7 +93,7 @@ describe('a full disk under the embedded store', { skip: cannotMount() }, () => 
       const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
       const files = readdirSync(dataDir).map((f) => `${f} ${mb(statSync(join(dataDir, f)).size)}`);
       const fs = statfsSync(dataDir);
-      const disk = `${files.join(', ')}; ${mb(fs.bavail * fs.bsize)} free`;
+      const space = `${files.join(', ')}; ${mb(fs.bavail * fs.bsize)} free`;
       // A run may fail cleanly because the disk was full; it may not fail for another reason.
       const failedOtherwise = t.details.filter(
         (d) => / failed: /.test(d) && !/disk|full|space|SQLITE_FULL/i.test(d),
@@ -131,13 +116,12 @@ describe('a full disk under the embedded store', { skip: cannotMount() }, () => 
         recoveryMs,
         contract: `while full, an event is accepted or refused with an answer naming the full disk; after freeing, ${AFTER} of ${AFTER} new events (16 KB each) are accepted and every accepted run settles within ${boundMs / 1000} s (a run may fail cleanly, saying the disk was full); after a restart 5 of 5 events run.`,
         problems,
-        notes: `(While full: ${refusedWhileFull} of 20 events refused, ${t.failed} runs failed. At the end: ${disk}.)`,
+        notes: `(While full: ${refusedWhileFull} of 20 events refused, ${t.failed} runs failed. At the end: ${space}.)`,
       });
       assert.deepEqual(problems, []);
     } finally {
       await cluster.close();
-      unmount();
-      tmp.cleanup();
+      disk.unmount();
     }
   });
 });

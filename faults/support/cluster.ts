@@ -154,6 +154,23 @@ interface Accepted {
   inboxId?: string;
 }
 
+/** Posts one event with `body`: the status and text of the answer, and what it recorded when accepted. */
+export async function postEvent(
+  url: string,
+  key: string,
+  body: unknown,
+): Promise<Accepted & { status: number; text: string }> {
+  const res = await fetch(`${url}/events/pay`, {
+    method: 'POST',
+    headers: { ...authFor(url), 'content-type': 'application/json', 'idempotency-key': key },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+  }).catch((err: Error) => ({ status: 0, text: async () => err.message }));
+  const text = await res.text();
+  const accepted = res.status === 202 ? (JSON.parse(text) as { runs: Accepted[] }).runs[0] : undefined;
+  return { ...accepted, status: res.status, text };
+}
+
 /** Posts `n` events to a worker; returns what each accepted one (202) recorded. */
 async function postEvents(url: string, n: number, prefix: string): Promise<Accepted[]> {
   const answers = await Promise.all(

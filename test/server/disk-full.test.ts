@@ -12,25 +12,10 @@ import { after, describe, it } from 'node:test';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { authFor, type Served, startServe } from '../support/cli.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
-import { mountSmallDisk, smallDiskSkip } from '../support/small-disk.js';
+import { fillDisk, mountSmallDisk, smallDiskSkip } from '../support/small-disk.js';
 import { waitFor } from '../support/wait.js';
 
 const skip = smallDiskSkip();
-
-/** Writes a filler file until the disk refuses more; returns its path. */
-function fillDisk(dir: string): string {
-  const path = join(dir, 'filler');
-  const fd = openSync(path, 'w');
-  const chunk = Buffer.alloc(64 * 1024, 1);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-  } finally {
-    closeSync(fd);
-  }
-  return path;
-}
 
 const post = async (w: Served, i: number): Promise<{ status: number; body: Record<string, unknown> }> => {
   const r = await fetch(`${w.url}/events/job`, {
