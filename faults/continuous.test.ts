@@ -28,6 +28,7 @@ import {
   type StoreKind,
   workerByPid,
 } from './support/cluster.js';
+import { freezeChargeHolder, wakeChargeHolder } from './support/frozen-holder.js';
 import { type Payments, startPayments } from './support/payments.js';
 import { record } from './support/results.js';
 
@@ -201,10 +202,8 @@ async function freezeHolder(): Promise<void> {
     const items = await warmUp(cluster, 'agent-frozen');
     payments.arm('before');
     items.push(...(await emitToInbox(cluster.workers[0]!.url, 1, 'agent-frozen')));
-    const held = await payments.held('before');
-    const zombie = workerByPid(cluster, held.pid);
-    zombie.child.kill('SIGSTOP');
-    const frozenAt = Date.now();
+    const frozen = await freezeChargeHolder(cluster, payments);
+    const zombie = frozen.worker;
     // The other worker takes the agent over once the lease is out, pauses the claimed call as an unknown
     // outcome; the checker sees no charge and lets it run once; then more events arrive.
     const survivor = cluster.workers.find((w) => w !== zombie)!;
@@ -213,13 +212,7 @@ async function freezeHolder(): Promise<void> {
     const before = await cluster.store.getAgent('payer');
 
     // Wake the zombie with its held request answered, as after a long GC pause or a VM stall.
-    payments.releaseAll();
-    zombie.child.kill('SIGCONT');
-    const woke = await waitFor(
-      async () => payments.reports.find((r) => r.pid === held.pid && r.key === held.key),
-      'the woken worker to finish its call',
-      30_000,
-    ).catch(() => undefined);
+    const woke = await wakeChargeHolder(payments, frozen);
     const extra: string[] = [];
     if (woke?.outcome === 'charged') extra.push('the woken worker charged on a lease it had lost');
     // It must notice the lost lease (its heartbeat is refused) and drop the agent, not act on it.
@@ -250,7 +243,7 @@ async function freezeHolder(): Promise<void> {
         'continuous agent: its worker frozen (SIGSTOP) between claim and call past the lease, then SIGCONT',
       kind: 'postgres',
       items,
-      from: frozenAt,
+      from: frozen.at,
       boundMs: 2 * LEASE_SECONDS * 1000 + 10_000,
       pauses: 1,
       answeredBefore: first.answered,

@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { postgresUnavailable } from '../test/support/postgres.js';
-import { waitFor } from '../test/support/wait.js';
 import { answerUnknownOutcomes, breaches, tally, waitSettled } from './support/check.js';
-import { emitEvents, openCluster, workerByPid } from './support/cluster.js';
+import { emitEvents, openCluster } from './support/cluster.js';
+import { freezeChargeHolder, wakeChargeHolder } from './support/frozen-holder.js';
 import { type Payments, startPayments } from './support/payments.js';
 import { record } from './support/results.js';
 
@@ -51,25 +51,16 @@ describe('a frozen worker (SIGSTOP past its lease, then SIGCONT)', { skip: pgSki
         payments.arm('before');
         const ids = await emitEvents(cluster.workers[0]!.url, 1, 'frozen');
         assert.equal(ids.length, 1);
-        const held = await payments.held('before');
-        const zombie = workerByPid(cluster, held.pid);
-        zombie.child.kill('SIGSTOP');
-        const frozenAt = Date.now();
+        const zombie = await freezeChargeHolder(cluster, payments);
 
         const boundMs = LEASE_MS + 10_000;
         const settled = await waitSettled(cluster, ids, boundMs + 20_000);
-        const recoveryMs = settled.at === undefined ? null : settled.at - frozenAt;
+        const recoveryMs = settled.at === undefined ? null : settled.at - zombie.at;
         const answered = await answerUnknownOutcomes(cluster, payments, ids);
         await waitSettled(cluster, ids, 30_000, (r) => r.status === 'succeeded' || r.status === 'failed');
 
         // Wake the zombie with its tool's request answered, as if the world had moved on during a pause.
-        payments.releaseAll();
-        zombie.child.kill('SIGCONT');
-        const woke = await waitFor(
-          async () => payments.reports.find((r) => r.pid === held.pid && r.key === held.key),
-          'the woken worker to finish its call',
-          30_000,
-        ).catch(() => undefined);
+        const woke = await wakeChargeHolder(payments, zombie);
         const t = await tally(cluster, payments, ids, 3);
         const problems = [...breaches(t, { recoveryMs, boundMs }), ...t.details];
         if (answered !== 1) problems.push(`${answered} unknown outcomes answered, expected 1`);

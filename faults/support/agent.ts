@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentRecord, RunRecord } from '../../src/store/types.js';
 import { waitFor } from '../../test/support/wait.js';
-import { answerUnknownOutcomes, type Tally } from './check.js';
+import { answerUnknownOutcomes, emptyTally, type Tally } from './check.js';
 import type { Cluster } from './cluster.js';
 import type { Payments } from './payments.js';
 
@@ -60,16 +60,7 @@ export async function tallyInbox(
   items: readonly string[],
   expected: number,
 ): Promise<Tally> {
-  const t: Tally = {
-    started: items.length,
-    finished: 0,
-    paused: 0,
-    failed: 0,
-    lost: 0,
-    duplicated: 0,
-    stuck: 0,
-    details: [],
-  };
+  const t = emptyTally(items.length);
   for (const [id, runs] of await runsByItem(cluster, items)) {
     if (runs.length === 0) {
       t.lost++;

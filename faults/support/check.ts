@@ -72,6 +72,11 @@ export interface Tally {
   details: string[];
 }
 
+/** A tally of `started` runs before any is counted. */
+export function emptyTally(started: number): Tally {
+  return { started, finished: 0, paused: 0, failed: 0, lost: 0, duplicated: 0, stuck: 0, details: [] };
+}
+
 /**
  * Counts the outcome. `expected` is how many charges each succeeded run must have made, once each: a
  * succeeded run with a call whose charge never landed lost an effect; a key charged twice is a duplicate
@@ -85,16 +90,7 @@ export async function tally(
   /** Count runs in the store beyond the accepted ones as duplicated runs (off where others are expected). */
   extraRunsAreDuplicates = true,
 ): Promise<Tally> {
-  const t: Tally = {
-    started: ids.length,
-    finished: 0,
-    paused: 0,
-    failed: 0,
-    lost: 0,
-    duplicated: 0,
-    stuck: 0,
-    details: [],
-  };
+  const t = emptyTally(ids.length);
   for (const id of ids) {
     const snap = await cluster.store.loadRun(id);
     if (!snap) {

@@ -1116,6 +1116,40 @@ export function describeStoreContract(name: string, open: () => Promise<StoreFix
         assert.deepEqual([after?.leaseOwner, after?.leaseUntil], [null, null]);
       });
 
+      // A commit that carries an approval or an escalation has status checks of its own, so it is written
+      // in a transaction of its own (Postgres: commitAlone, not the group statement above): it too must
+      // not shorten a lease a renewal applied ahead of it extended, fenced or not.
+      it('a commit with an approval or an escalation never moves the lease end back either', async () => {
+        const run = await create(store);
+        const epoch = (await store.claimRun(run.id, 'w1', 10_000, 0))!;
+        const lease = { owner: 'w1', epoch };
+        const leaseUntil = async () => (await store.getRun(run.id))?.leaseUntil;
+        assert.equal(await store.renewLease(run.id, lease, 50_000), true);
+        const escalations = () => [{ record: newEscalation(run.id) }];
+        await store.commit(
+          batch(run.id, 1, { run: { leaseUntil: 40_000 }, lease, escalations: escalations() }),
+        );
+        assert.equal(await leaseUntil(), 50_000, 'the fenced commit shortened the lease');
+        await store.commit(
+          batch(run.id, 2, { run: { leaseUntil: 45_000 }, approvals: [{ record: newApproval(run.id) }] }),
+        );
+        assert.equal(await leaseUntil(), 50_000, 'the unfenced commit shortened the lease');
+        await store.commit(
+          batch(run.id, 3, { run: { leaseUntil: 60_000 }, lease, escalations: escalations() }),
+        );
+        assert.equal(await leaseUntil(), 60_000);
+        // Pausing for a person releases the lease: a null end is written as it is.
+        await store.commit(
+          batch(run.id, 4, {
+            run: { status: 'escalated', leaseOwner: null, leaseUntil: null },
+            lease,
+            escalations: escalations(),
+          }),
+        );
+        const after = await store.getRun(run.id);
+        assert.deepEqual([after?.status, after?.leaseOwner, after?.leaseUntil], ['escalated', null, null]);
+      });
+
       describe('renewLeases: many renewals in one call', () => {
         it('renews each held lease, and refuses, entry by entry, what renewLease would refuse', async () => {
           const [held, takenOver, otherOwner, finished, cancelled] = await Promise.all(

@@ -8,7 +8,13 @@ import { verifyAuditLog } from '../../src/audit/read.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { describeAuditContract } from '../contract/audit.js';
 import { newRun, step } from '../contract/store.js';
-import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
+import {
+  dropSchema,
+  freshSchema,
+  postgresUnavailable,
+  schemaBefore,
+  TEST_DATABASE_URL,
+} from '../support/postgres.js';
 
 const skip = await postgresUnavailable();
 if (skip) process.stdout.write(`# ${skip}\n`);
@@ -49,19 +55,10 @@ describe('audit chain on postgres', { skip }, () => {
     const schema = freshSchema();
     try {
       // A schema as an older nightshift left it: migrations up to 7, two audit entries.
-      const { migrations } = await import('../../src/store/postgres/migrations.js');
       const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
       await c.connect();
       try {
-        await c.query(`CREATE SCHEMA ${schema}`);
-        await c.query(`SET search_path TO ${schema}`);
-        await c.query(
-          'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
-        );
-        for (const m of migrations.filter((x) => x.version <= 7)) {
-          await c.query(m.sql);
-          await c.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [m.version, m.name]);
-        }
+        await schemaBefore(c, schema, 8);
         await c.query(
           `INSERT INTO audit_events (at, actor, action, run_id, target, data) VALUES
              (1, 'ana', 'approval.approved', 'r1', 'ap1', '{"note":"ok"}'),

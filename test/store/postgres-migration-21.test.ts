@@ -6,8 +6,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
-import { migrations } from '../../src/store/postgres/migrations.js';
-import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
+import {
+  dropSchema,
+  freshSchema,
+  postgresUnavailable,
+  schemaBefore,
+  TEST_DATABASE_URL,
+} from '../support/postgres.js';
 
 const skip = await postgresUnavailable();
 if (skip) process.stdout.write(`# ${skip}\n`);
@@ -33,15 +38,7 @@ describe('postgres migration 21', { skip }, () => {
     const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await c.connect();
     try {
-      await c.query(`CREATE SCHEMA ${schema}`);
-      await c.query(`SET search_path TO ${schema}`);
-      await c.query(
-        'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
-      );
-      for (const m of [...migrations].sort((a, b) => a.version - b.version).filter((x) => x.version < 21)) {
-        await c.query(m.sql);
-        await c.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [m.version, m.name]);
-      }
+      await schemaBefore(c, schema, 21);
       // Equal creation times too: the listings break ties by id, newest (largest) first.
       await insertRun(c, 'run_a', 'r', 1, null);
       await insertRun(c, 'run_b', 'r', 2, 'run_a');

@@ -3,6 +3,7 @@
 // CI machine without a database can never pass by running none of them.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { migrations } from '../../src/store/postgres/migrations.js';
 
 export const TEST_DATABASE_URL =
   process.env.NIGHTSHIFT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -54,5 +55,22 @@ export async function dropSchema(schema: string): Promise<void> {
     await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * Makes `schema` as a nightshift from before migration `version` left it: the migrations below `version`
+ * applied and recorded, as the store records them. `client` stays on the schema (search_path), so the
+ * test can put rows in before a store opened on it runs the later migrations at init.
+ */
+export async function schemaBefore(client: pg.Client, schema: string, version: number): Promise<void> {
+  await client.query(`CREATE SCHEMA ${schema}`);
+  await client.query(`SET search_path TO ${schema}`);
+  await client.query(
+    'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+  );
+  for (const m of [...migrations].sort((a, b) => a.version - b.version).filter((x) => x.version < version)) {
+    await client.query(m.sql);
+    await client.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [m.version, m.name]);
   }
 }

@@ -1,5 +1,7 @@
-// Calling shell.exec the way the engine does (scope check, then run) for a role made with defineRole.
+// Calling shell.exec the way the engine does (scope check, then run) for a role made with defineRole, and
+// the unsandboxed roles (`unsandboxedExec` on a host without bubblewrap) some of these tests call it for.
 
+import { type DefineRoleInput, defineRole } from '../../src/roles/define.js';
 import type { Role } from '../../src/roles/schema.js';
 import type { ExecResult } from '../../src/tools/builtin/shell-exec.js';
 import { shellExec } from '../../src/tools/builtin/shell-exec.js';
@@ -32,4 +34,39 @@ export function shellContext(
     secrets: loadSecrets(role, options.env ?? {}),
     protectedPaths: options.protectedPaths ?? [],
   };
+}
+
+type Commands = NonNullable<NonNullable<DefineRoleInput['scope']>['commands']>;
+
+/**
+ * A role at `full` whose shell.exec runs `commands` without a sandbox when bubblewrap cannot run
+ * (`unsandboxedExec`; see withoutBubblewrap), its workspace `ws` in `dir`.
+ */
+export function unsandboxedRole(name: string, commands: Commands, dir: string): Role {
+  return defineRole(
+    {
+      name,
+      description: 'd',
+      autonomy: 'full',
+      model: 'openai:unused',
+      instructions: 'i',
+      tools: ['shell.exec'],
+      workspace: './ws',
+      scope: { commands, unsandboxedExec: true },
+    },
+    { dir },
+  );
+}
+
+/**
+ * Runs `fn` as on a host without bubblewrap (NIGHTSHIFT_BWRAP names no file), where an unsandboxedRole's
+ * commands run unsandboxed (`sandbox: 'none'`) and the checks before them are the ones that hold there.
+ */
+export async function withoutBubblewrap<T>(fn: () => Promise<T>): Promise<T> {
+  process.env.NIGHTSHIFT_BWRAP = '/nonexistent/bwrap';
+  try {
+    return await fn();
+  } finally {
+    delete process.env.NIGHTSHIFT_BWRAP;
+  }
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { defineRole } from '../../src/roles/define.js';
 import { sandboxAvailable } from '../../src/tools/sandbox/bubblewrap.js';
-import { execIn } from '../support/shell.js';
+import { execIn, unsandboxedRole, withoutBubblewrap } from '../support/shell.js';
 import { tempDir } from '../support/tmp.js';
 
 const tmp = tempDir('nightshift-proc-environ-');
@@ -46,23 +46,10 @@ describe("a command and nightshift's own environment", () => {
   });
 
   it("an unsandboxed command's environment holds none of nightshift's variables", async () => {
-    const role = defineRole(
-      {
-        name: 'proc-unsandboxed',
-        description: 'd',
-        autonomy: 'full',
-        model: 'openai:unused',
-        instructions: 'i',
-        tools: ['shell.exec'],
-        workspace: './ws',
-        scope: { commands: ['env'], unsandboxedExec: true },
-      },
-      { dir: tmp.path },
-    );
-    process.env.NIGHTSHIFT_BWRAP = '/nonexistent/bwrap';
+    const role = unsandboxedRole('proc-unsandboxed', ['env'], tmp.path);
     process.env.PROVIDER_KEY_FOR_TEST = 'sk-test-provider-9c1f';
     try {
-      const { verdict, result } = await execIn(role, { command: 'env', args: [] });
+      const { verdict, result } = await withoutBubblewrap(() => execIn(role, { command: 'env', args: [] }));
       assert.ok(result, JSON.stringify(verdict));
       assert.equal(result.sandbox, 'none');
       assert.ok(!result.stdout.includes('sk-test-provider-9c1f'), 'a provider key reached the command');
@@ -76,7 +63,6 @@ describe("a command and nightshift's own environment", () => {
         ['GIT_CONFIG_GLOBAL', 'GIT_CONFIG_NOSYSTEM', 'HOME', 'LANG', 'NIGHTSHIFT_PROCESS_MARKER', 'PATH'],
       );
     } finally {
-      delete process.env.NIGHTSHIFT_BWRAP;
       delete process.env.PROVIDER_KEY_FOR_TEST;
     }
   });

@@ -6,8 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { defineRole } from '../../src/roles/define.js';
-import { execIn } from '../support/shell.js';
+import { execIn, unsandboxedRole, withoutBubblewrap } from '../support/shell.js';
 import { tempDir } from '../support/tmp.js';
 
 const tmp = tempDir('nightshift-git-global-');
@@ -31,7 +30,6 @@ describe('git under shell.exec', () => {
     writeFileSync(global, `[includeIf "gitdir:${ws}/"]\n\tpath = ${join(tmp.path, 'external.inc')}\n`, {
       flag: 'wx',
     });
-    process.env.NIGHTSHIFT_BWRAP = '/nonexistent/bwrap';
     try {
       const git = (...args: string[]) =>
         execFileSync('git', args, { cwd: ws, env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent' } });
@@ -39,20 +37,10 @@ describe('git under shell.exec', () => {
       writeFileSync(join(ws, 'a.txt'), 'alpha\n');
       git('add', 'a.txt');
       writeFileSync(join(ws, 'a.txt'), 'beta\n');
-      const role = defineRole(
-        {
-          name: 'git-global',
-          description: 'd',
-          autonomy: 'full',
-          model: 'openai:unused',
-          instructions: 'i',
-          tools: ['shell.exec'],
-          workspace: './ws',
-          scope: { commands: ['git'], unsandboxedExec: true },
-        },
-        { dir: tmp.path },
+      const role = unsandboxedRole('git-global', ['git'], tmp.path);
+      const { verdict, result } = await withoutBubblewrap(() =>
+        execIn(role, { command: 'git', args: ['diff'] }),
       );
-      const { verdict, result } = await execIn(role, { command: 'git', args: ['diff'] });
       assert.equal(verdict.kind, 'inside', JSON.stringify(verdict));
       assert.equal(result?.sandbox, 'none');
       assert.equal(result?.exitCode, 0, result?.stderr);
@@ -60,7 +48,6 @@ describe('git under shell.exec', () => {
       // git's own diff ran instead.
       assert.match(result?.stdout ?? '', /^-alpha\n\+beta$/m);
     } finally {
-      delete process.env.NIGHTSHIFT_BWRAP;
       rmSync(global, { force: true });
       for (const d of made.reverse()) rmdirSync(d);
     }

@@ -3,7 +3,8 @@
 // against the real bubblewrap sandbox with a role that lists find, xargs, env, git, tar, awk and sed but
 // not `touch` or `sh`. The proof of a run is a file `touch` would make in the workspace.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
 import { defineRole } from '../../src/roles/define.js';
@@ -192,7 +193,8 @@ describe('an allowlisted program does not start one that is not', () => {
     ['git', ['-C', '.', '--help', 'log'], /git --help\)/],
     ['git', ['--no-pager', 'help', 'log'], /git help\)/],
     ['git', ['log', '--help'], /git log --help\)/],
-    ['git', ['status', '-s', '--help'], /git status --help\)/],
+    ['git', ['-C', '.', 'log', '--help'], /git log --help\)/],
+    ['git', ['log', '--help', '-w'], /git log --help\)/],
     // mawk has no sandbox mode: -W (`-W exec FILE` takes the program from a file or stdin), long options,
     // program files, system() and pipes are refused.
     ['mawk', ['-W', 'exec', '/dev/stdin'], /no sandbox mode/, 'BEGIN{system("touch pwned")}'],
@@ -285,14 +287,21 @@ describe('an allowlisted program does not start one that is not', () => {
     rmSync(join(ws, '.git'), { recursive: true, force: true });
   });
 
-  it("git prints a command's usage with -h, and --help after `--` is a pathspec, not the manual", async () => {
+  it("git prints a command's usage with -h, and --help not right after the subcommand is no manual", async () => {
     const init = await exec('git', ['init', '-q', '.']);
     assert.equal(init.result?.exitCode, 0, init.result?.stderr);
     const usage = await exec('git', ['log', '-h']);
     assert.equal(usage.verdict.kind, 'inside');
     assert.match(`${usage.result?.stdout}${usage.result?.stderr}`, /usage: git log/);
-    const grep = await exec('git', ['grep', '-e', 'alpha', '--', '--help']);
-    assert.equal(grep.verdict.kind, 'inside', JSON.stringify(grep.verdict));
+    for (const args of [
+      ['grep', '-e', 'alpha', '--', '--help'],
+      ['grep', '-e', '--help'],
+      ['commit', '-m', '--help'],
+      ['status', '-s', '--help'],
+    ]) {
+      const { verdict } = await exec('git', args);
+      assert.equal(verdict.kind, 'inside', `git ${args.join(' ')}: ${JSON.stringify(verdict)}`);
+    }
     rmSync(join(ws, '.git'), { recursive: true, force: true });
   });
 
@@ -427,6 +436,102 @@ describe('an allowlisted program does not start one that is not', () => {
     assert.equal(list.result?.stdout, 'a.txt\n');
     const git = await exec('git', ['-C', '.', '--no-pager', '--version']);
     assert.match(git.result?.stdout ?? '', /^git version/);
+  });
+});
+
+// Where git reads a request for its manual, checked against git itself: a `man` and an `info` on PATH
+// that leave a note when git starts them. The check refuses exactly the argument vectors that start one,
+// and the vector it lets run (with its -c settings) starts none.
+describe("git's manual is refused where git would open it, and only there", () => {
+  const dir = join(tmp.path, 'manual');
+  const bin = join(dir, 'bin');
+  const repo = join(dir, 'repo');
+  const notes = join(dir, 'viewer-started');
+  mkdirSync(bin, { recursive: true });
+  mkdirSync(repo);
+  for (const viewer of ['man', 'info'])
+    writeFileSync(join(bin, viewer), `#!/bin/sh\necho "${viewer} $*" >> '${notes}'\n`, { mode: 0o755 });
+  const env = {
+    PATH: `${bin}:/usr/bin:/bin`,
+    HOME: '/nonexistent',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_PAGER: 'cat',
+    PAGER: 'cat',
+  };
+  spawnSync('git', ['init', '-q', '.'], { cwd: repo, env });
+  /** What git started for `args`: the viewer's note, or '' for none. */
+  const viewerFor = (args: readonly string[]): string => {
+    rmSync(notes, { force: true });
+    spawnSync('git', args, { cwd: repo, env, stdio: 'ignore', timeout: 10_000 });
+    return existsSync(notes) ? readFileSync(notes, 'utf8').trim() : '';
+  };
+  const check = (args: string[]) =>
+    checkLaunch('git', args, { rule: 'git', realName: 'git' }, (name) => ({
+      rule: undefined,
+      realName: name,
+    }));
+
+  it('refuses every vector that starts a viewer', () => {
+    for (const args of [
+      ['help', 'log'],
+      ['--help', 'log'],
+      ['-h', 'log'],
+      ['-C', '.', '--help', 'log'],
+      ['log', '--help'],
+      ['-C', '.', 'log', '--help'],
+      ['--no-pager', 'log', '--help'],
+      ['--work-tree', '.', 'log', '--help'],
+      ['commit', '--help'],
+      ['log', '--help', '-m'],
+      ['log', '--help', '-i'],
+      ['version', '--help'],
+      ['--version', '--help'],
+      ['-v', '--help'],
+    ]) {
+      assert.notEqual(viewerFor(args), '', `git ${args.join(' ')} starts no viewer: the case is wrong`);
+      const r = check(args);
+      assert.equal(r.ok, false, `git ${args.join(' ')} was allowed`);
+      assert.match((r as { reason: string }).reason, /git's manual would start a viewer/);
+    }
+  });
+
+  it('lets run what starts none, --help as a value, a pathspec or a late option', () => {
+    for (const args of [
+      ['grep', '-e', '--help'],
+      ['grep', '-e', 'alpha', '--help'],
+      ['grep', '-e', 'alpha', '--', '--help'],
+      ['commit', '-m', '--help'],
+      ['log', '-p', '--help'],
+      ['log', '--', '--help'],
+      ['status', '-s', '--help'],
+      ['log', '-h'],
+      ['log', '-h', '--help'],
+      ['-C', '--help', 'status'],
+    ]) {
+      const r = check(args);
+      assert.equal(r.ok, true, `git ${args.join(' ')}: ${JSON.stringify(r)}`);
+      assert.equal(viewerFor((r as { args: string[] }).args), '', `git ${args.join(' ')}`);
+    }
+  });
+
+  // A word git expands through the repository's configuration gets its alias emptied (`-c alias.<word>=`),
+  // so an alias naming the manual, or autocorrection to one, never reaches it.
+  it('an alias in the repository that names the manual does not start it', () => {
+    spawnSync('git', ['config', 'alias.manual', 'log --help'], { cwd: repo, env });
+    spawnSync('git', ['config', 'help.autocorrect', 'immediate'], { cwd: repo, env });
+    try {
+      assert.notEqual(viewerFor(['manual']), '', 'the alias starts no viewer: the case is wrong');
+      for (const args of [['manual'], ['manul'], ['-C', '.', 'manual']]) {
+        const r = check(args);
+        assert.equal(r.ok, true, `git ${args.join(' ')}: ${JSON.stringify(r)}`);
+        assert.equal(viewerFor((r as { args: string[] }).args), '', `git ${args.join(' ')}`);
+      }
+      assert.equal(check(['manual', '--help']).ok, false);
+    } finally {
+      spawnSync('git', ['config', '--unset', 'alias.manual'], { cwd: repo, env });
+      spawnSync('git', ['config', '--unset', 'help.autocorrect'], { cwd: repo, env });
+    }
   });
 });
 

@@ -6,9 +6,9 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync 
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { defineRole } from '../../src/roles/define.js';
 import { shellExec } from '../../src/tools/builtin/shell-exec.js';
 import { runCli } from '../support/cli.js';
+import { unsandboxedRole, withoutBubblewrap } from '../support/shell.js';
 import { tempDir } from '../support/tmp.js';
 
 const tmp = tempDir('nightshift-writable-program-');
@@ -62,10 +62,7 @@ describe('an allowlisted program inside the workspace', () => {
     assert.equal(readFileSync(build, 'utf8'), '#!/bin/sh\necho legit build\n');
   });
 
-  it('is refused at the call when a link outside the workspace points into it after load', async (t) => {
-    t.after(() => {
-      delete process.env.NIGHTSHIFT_BWRAP;
-    });
+  it('is refused at the call when a link outside the workspace points into it after load', async () => {
     const dir = join(tmp.path, 'link');
     const ws = join(dir, 'ws');
     const bin = join(dir, 'bin');
@@ -76,35 +73,20 @@ describe('an allowlisted program inside the workspace', () => {
     chmodSync(tool, 0o755);
     // The tool lives outside what the sandbox shows (a test cannot install into /usr/local/bin), so this
     // role runs commands unsandboxed: the check comes before the sandbox's and holds for both.
-    process.env.NIGHTSHIFT_BWRAP = join(dir, 'no-bwrap');
-    const role = defineRole(
-      {
-        name: 'linked',
-        description: 'd',
-        autonomy: 'full',
-        model: 'openai:unused',
-        instructions: 'i',
-        tools: ['shell.exec'],
-        workspace: './ws',
-        scope: { commands: [tool], unsandboxedExec: true },
-      },
-      { dir },
-    );
+    const role = unsandboxedRole('linked', [tool], dir);
+    const check = () =>
+      withoutBubblewrap(async () =>
+        shellExec.scope!(shellExec.input.parse({ command: tool }), { role, workspace: role.workspace }),
+      );
     // The installed tool is fine.
-    const before = await shellExec.scope!(shellExec.input.parse({ command: tool }), {
-      role,
-      workspace: role.workspace,
-    });
+    const before = await check();
     assert.deepEqual(before, { kind: 'inside' });
     // Now it is a link to a file the role can write.
     writeFileSync(join(ws, 'evil.sh'), '#!/bin/sh\necho MODEL-AUTHORED\n');
     chmodSync(join(ws, 'evil.sh'), 0o755);
     rmSync(tool);
     symlinkSync(join(ws, 'evil.sh'), tool);
-    const verdict = await shellExec.scope!(shellExec.input.parse({ command: tool }), {
-      role,
-      workspace: role.workspace,
-    });
+    const verdict = await check();
     assert.equal(verdict.kind, 'outside');
     assert.match(
       (verdict as { reason: string }).reason,

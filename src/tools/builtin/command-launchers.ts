@@ -605,18 +605,23 @@ function checkTar(args: readonly string[]): LaunchCheck {
 
 function checkGit(args: readonly string[]): LaunchCheck {
   let sub: string | undefined;
+  let subAt = -1;
   let globalValue = false;
-  let afterDashes = false;
   for (const [i, a] of args.entries()) {
     const refuse = (why: string): LaunchCheck => ({
       ok: false,
       reason: `argument ${i} ${JSON.stringify(a)}: ${why}`,
     });
-    // `git help log`, `git --help log`, `git -h log` and `git log --help` start man (or info, or a
-    // browser), which starts a pager: none is on the allowlist. `git log -h` prints the usage itself.
-    if (sub === undefined ? a === '--help' || a === '-h' : a === '--help' && !afterDashes)
-      return refuse(`${HELP_REFUSED} (git ${sub === undefined ? a : `${sub} --help`})`);
-    if (sub !== undefined && a === '--') afterDashes = true;
+    // git's manual starts man (or info, or a browser), which starts a pager: none is on the allowlist. git
+    // (2.39's git.c) reads a request for it in three places only: `--help` or `-h` among its own options
+    // (`git -C . --help log`, `git -h log`), the subcommand `help`, and `--help` right after the
+    // subcommand (`git log --help`, whatever follows: `git log --help -w` opens a browser). Anywhere else
+    // `--help` is an option's value (`git grep -e --help`, `git commit -m --help`), a pathspec, or the
+    // subcommand's own option, which prints its usage as `git log -h` does.
+    if (sub === undefined && !globalValue && (a === '--help' || a === '-h'))
+      return refuse(`${HELP_REFUSED} (git ${a})`);
+    if (sub !== undefined && i === subAt + 1 && a === '--help')
+      return refuse(`${HELP_REFUSED} (git ${sub} --help)`);
     const exact = Object.keys(GIT_EXACT).filter((n) => sub !== undefined && GIT_EXACT[n]?.includes(sub));
     const long = isLong(a, GIT_RUNS, exact);
     if (long)
@@ -639,6 +644,7 @@ function checkGit(args: readonly string[]): LaunchCheck {
         continue;
       }
       sub = a;
+      subAt = i;
       if (a === 'help') return refuse(`${HELP_REFUSED} (git help)`);
       if (GIT_RUNNING_SUBCOMMANDS.has(a)) return refuse(`git ${a} runs commands it is given`);
       continue;
