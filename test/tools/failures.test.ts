@@ -1,6 +1,7 @@
 // A failed call reaches the model as `{ error, code }`, and the code says what to do next: change the call
 // (TOOL_CALL_INVALID), try later (TOOL_FAILED), or wait less (TOOL_TIMEOUT). Errors without a code get one.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -8,7 +9,7 @@ import { z } from 'zod';
 import { errorResult, runToolCall } from '../../src/engine/tool-call.js';
 import { NightshiftError } from '../../src/errors.js';
 import type { ToolCallRecord } from '../../src/store/types.js';
-import { fsEdit, fsRead, fsWrite } from '../../src/tools/builtin/index.js';
+import { fsDelete, fsEdit, fsList, fsRead, fsSearch, fsWrite } from '../../src/tools/builtin/index.js';
 import { defineTool } from '../../src/tools/define.js';
 import type { AnyTool } from '../../src/tools/types.js';
 import { testRole, toolContext } from '../support/role.js';
@@ -42,6 +43,47 @@ describe('tool failures carry a code', () => {
       'TOOL_CALL_INVALID',
     );
     assert.equal((await outcome(fsRead, { path: 'docs' })).code, 'TOOL_CALL_INVALID');
+  });
+
+  // docs/tools.md's error table, row TOOL_CALL_INVALID, case by case, for every fs tool that meets it. The
+  // code tells the model to change the call rather than try it again later.
+  it('TOOL_CALL_INVALID for each case the error table names, with a message naming the path', async () => {
+    writeFileSync(join(ws, 'big.txt'), Buffer.alloc(1024 * 1024 + 1, 'x'));
+    execFileSync('mkfifo', [join(ws, 'ff')]);
+    const cases: [AnyTool, Record<string, unknown>, RegExp][] = [
+      // no such file or folder
+      [fsRead, { path: 'missing.txt' }, /no file 'missing.txt' in the workspace/],
+      [fsEdit, { path: 'missing.txt', old: 'a', new: 'b' }, /no file 'missing.txt' in the workspace/],
+      [fsEdit, { path: 'a.txt/x', old: 'a', new: 'b' }, /'a.txt\/x' goes through a file, not a folder/],
+      [fsList, { path: 'nowhere' }, /no folder 'nowhere' in the workspace/],
+      [fsSearch, { pattern: 'x', path: 'nowhere' }, /no folder 'nowhere' in the workspace/],
+      [fsSearch, { pattern: 'x', path: 'a.txt' }, /'a.txt' is not a folder/],
+      // a folder, a device or a fifo where a file was named
+      [fsRead, { path: 'docs' }, /'docs' is a folder, not a regular file/],
+      [fsWrite, { path: 'docs', content: 'x' }, /'docs' is a folder, not a regular file/],
+      [fsEdit, { path: 'docs', old: 'a', new: 'b' }, /'docs' is a folder, not a regular file/],
+      [fsDelete, { path: 'docs' }, /'docs' is a folder; set recursive: true/],
+      [fsRead, { path: 'ff' }, /'ff' is a fifo, not a regular file/],
+      // mode: create on an existing file with other content
+      [
+        fsWrite,
+        { path: 'a.txt', content: 'other', mode: 'create' },
+        /'a.txt' already exists \(mode: create\)/,
+      ],
+      // text to replace not found or found more than once
+      [fsEdit, { path: 'a.txt', old: 'absent', new: 'x' }, /not found in 'a.txt'/],
+      [fsEdit, { path: 'a.txt', old: 'l', new: 'L' }, /occurs 2 times in 'a.txt'/],
+      // over the read limit
+      [fsRead, { path: 'big.txt' }, /over the 1048576-byte read limit/],
+      [fsEdit, { path: 'big.txt', old: 'x', new: 'y' }, /over the 1048576-byte limit/],
+      // an invalid regular expression
+      [fsSearch, { pattern: '(', regex: true }, /invalid regular expression/],
+    ];
+    for (const [tool, args, message] of cases) {
+      const out = await outcome(tool, args);
+      assert.equal(out.code, 'TOOL_CALL_INVALID', `${tool.name} ${JSON.stringify(args)}: ${out.error}`);
+      assert.match(String(out.error), message, `${tool.name} ${JSON.stringify(args)}`);
+    }
   });
 
   it('keeps SCOPE_VIOLATION for a path outside the workspace', async () => {

@@ -448,6 +448,20 @@ describe('fs.search, fs.edit, fs.delete', () => {
     );
   });
 
+  it('stops at maxResults and says so, also when the cut falls in the last file it reads', async () => {
+    mkdirSync(join(ws, 'many-hits'));
+    writeFileSync(join(ws, 'many-hits', 'only.txt'), 'hit 1\nhit 2\nhit 3\nhit 4\nhit 5\n');
+    const cut = await run(fsSearch, { pattern: 'hit', path: 'many-hits', maxResults: 3 });
+    assert.deepEqual(
+      (cut.matches as { line: number }[]).map((m) => m.line),
+      [1, 2, 3],
+    );
+    assert.equal(cut.truncated, true);
+    const whole = await run(fsSearch, { pattern: 'hit', path: 'many-hits', maxResults: 5 });
+    assert.equal((whole.matches as unknown[]).length, 5);
+    assert.equal(whole.truncated, false);
+  });
+
   it('edits exact text, refusing absent or ambiguous text', async () => {
     writeFileSync(join(ws, 'docs', 'c.txt'), 'one two two');
     await assert.rejects(
@@ -511,7 +525,7 @@ describe('fs.search with a hostile regular expression', () => {
     const t0 = Date.now();
     await assert.rejects(
       Promise.resolve(fsSearch.run(fsSearch.input.parse({ pattern: '^(a+)+$', regex: true }), ctx())),
-      /took longer than 2000 ms/,
+      { code: 'TOOL_TIMEOUT', message: /took longer than 2000 ms/ },
     );
     assert.ok(Date.now() - t0 < 5000);
   });

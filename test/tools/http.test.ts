@@ -96,6 +96,13 @@ describe('http.fetch', () => {
         res.writeHead(301, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
       } else if (hit.url === '/redirect-inside') {
         res.writeHead(303, { location: '/echo' }).end();
+      } else if (hit.url.startsWith('/chain/')) {
+        // /chain/N redirects N times before it answers.
+        const left = Number(hit.url.slice('/chain/'.length));
+        if (left > 0) res.writeHead(302, { location: `/chain/${left - 1}` }).end();
+        else res.end('end of chain');
+      } else if (hit.url === '/missing') {
+        res.writeHead(404, { 'content-type': 'text/plain', 'x-internal': 'hidden' }).end('no such thing');
       } else if (hit.url === '/big') {
         res.end(Buffer.alloc(2 * 1024 * 1024, 'a'));
       } else if (hit.url === '/hang') {
@@ -288,19 +295,52 @@ describe('http.fetch', () => {
     assert.equal(JSON.parse(inside.result!.body).method, 'GET');
   });
 
+  it('follows at most 5 redirects; a sixth fails the call (TOOL_FAILED)', async () => {
+    const five = await fetchAs(role(), { url: `http://127.0.0.1:${api.port}/chain/5` });
+    assert.equal(five.error, undefined, String(five.error));
+    assert.equal(five.result!.body, 'end of chain');
+    assert.equal(five.result!.url, `http://127.0.0.1:${api.port}/chain/0`);
+    const hitsBefore = api.hits.length;
+    const six = await fetchAs(role(), { url: `http://127.0.0.1:${api.port}/chain/6` });
+    assert.equal(six.error?.code, 'TOOL_FAILED');
+    assert.match(six.error!.message, /more than 5 redirects/);
+    // The first request and its five redirects were sent; the sixth redirect was not followed.
+    assert.equal(api.hits.length - hitsBefore, 6);
+  });
+
+  it('returns an error status as an answer, with the headers it keeps, not as a failed call', async () => {
+    const { result, error } = await fetchAs(role(), { url: `http://127.0.0.1:${api.port}/missing` });
+    assert.equal(error, undefined, String(error));
+    assert.equal(result!.status, 404);
+    assert.equal(result!.body, 'no such thing');
+    assert.deepEqual(Object.keys(result!).sort(), ['body', 'headers', 'status', 'url']);
+    // Only content-type, content-length, date, etag and last-modified are passed on (docs/tools.md).
+    assert.equal(result!.headers['content-type'], 'text/plain');
+    assert.equal(result!.headers['x-internal'], undefined);
+  });
+
   it('enforces the size and time limits', async () => {
     const big = await fetchAs(role(), { url: `http://127.0.0.1:${api.port}/big` });
     assert.match(big.error!.message, /larger than the 1048576-byte limit/);
+    assert.equal(big.error?.code, 'SCOPE_VIOLATION');
     const slow = await fetchAs(role({ limits: { fetchSeconds: 0.3 } }), {
       url: `http://127.0.0.1:${api.port}/hang`,
     });
     assert.match(slow.error!.message, /did not answer within 0\.3 s/);
+    assert.equal(slow.error?.code, 'TOOL_TIMEOUT');
   });
 
   it('drops credentials and secret-bearing headers before following a redirect to another origin', async () => {
     const seen: (string | undefined)[] = [];
+    const elsewhereAccept: (string | undefined)[] = [];
     const elsewhere = await server((hit, res) => {
-      seen.push(hit.headers.authorization?.toString() ?? hit.headers['x-api-key']?.toString());
+      seen.push(
+        hit.headers.authorization?.toString() ??
+          hit.headers['x-api-key']?.toString() ??
+          hit.headers.cookie?.toString() ??
+          hit.headers['proxy-authorization']?.toString(),
+      );
+      elsewhereAccept.push(hit.headers.accept?.toString());
       res.end('other');
     });
     const first = await server((_hit, res) =>
@@ -318,6 +358,8 @@ describe('http.fetch', () => {
           headers: {
             authorization: 'Bearer plain-token',
             'x-api-key': '{{secret:TOKEN}}',
+            Cookie: 'session=abc',
+            'Proxy-Authorization': 'Basic cHJveHk6cGFzcw==',
             accept: 'text/plain',
           },
         },
@@ -326,6 +368,8 @@ describe('http.fetch', () => {
       assert.equal(error, undefined, String(error));
       assert.equal(result!.body, 'other');
       assert.deepEqual(seen, [undefined]);
+      // A header that carries no credential goes on.
+      assert.deepEqual(elsewhereAccept, ['text/plain']);
     } finally {
       first.srv.close();
       elsewhere.srv.close();

@@ -34,6 +34,8 @@ const http = createServer((req, res) => {
         }),
       );
     else if (req.url === '/fail') res.writeHead(500).end('down');
+    // /hang never answers.
+    else if (req.url === '/hang') return;
     else res.end('ok');
   });
 });
@@ -84,6 +86,7 @@ function role(over: Partial<DefineRoleInput> = {}) {
         webhooks: {
           pager: { url: `${base}/hooks/pager`, secret: 'HOOK_SECRET' },
           broken: { url: `${base}/fail`, secret: 'HOOK_SECRET' },
+          slow: { url: `${base}/hang`, secret: 'HOOK_SECRET' },
         },
       },
       ...over,
@@ -121,6 +124,7 @@ describe('notify tools', () => {
     smtpPort = (smtp.server.address() as { port: number }).port;
   });
   after(async () => {
+    http.closeAllConnections();
     http.close();
     await new Promise<void>((r) => smtp.close(() => r()));
     tmp.cleanup();
@@ -155,6 +159,14 @@ describe('notify tools', () => {
     assert.equal(unknown.verdict.kind, 'outside');
     const broken = await call(notifyWebhook, { target: 'broken', event: 'x' });
     assert.match(broken.error!.message, /HTTP 500/);
+    assert.equal((broken.error as { code?: string }).code, 'TOOL_FAILED');
+  });
+
+  it('gives a webhook target limits.fetchSeconds to answer, then fails the call with TOOL_TIMEOUT', async () => {
+    const r = role({ limits: { fetchSeconds: 0.3 } });
+    const slow = await call(notifyWebhook, { target: 'slow', event: 'x' }, r);
+    assert.equal((slow.error as { code?: string }).code, 'TOOL_TIMEOUT', String(slow.error));
+    assert.match(slow.error!.message, /webhook 'slow': no answer within 300 ms/);
   });
 
   it('mails only the listed recipients through the SMTP server', async () => {
@@ -169,6 +181,9 @@ describe('notify tools', () => {
     assert.equal(mail.from, 'bot@example.test');
     assert.match(mail.data, /Subject: Variance report/);
     assert.match(mail.data, /All accounts reconcile\./);
+    // The delivery id and the worker's fencing token, for a receiver that drops repeats (docs/tools.md).
+    assert.match(mail.data, /^X-Nightshift-Delivery: run_n:2:0\r?$/m);
+    assert.match(mail.data, /^X-Nightshift-Fencing-Token: 1\r?$/m);
     const count = mails.length;
     const stray = await call(notifyEmail, { subject: 's', text: 't', to: ['attacker@evil.test'] });
     assert.equal(stray.verdict.kind, 'outside');

@@ -28,6 +28,7 @@ export const fsEdit = defineTool({
     const handle = await openInside(where, path, 'edit').catch((err: NodeJS.ErrnoException) => {
       if (NightshiftError.isInstance(err)) throw err;
       if (err.code === 'ENOENT') throw callInvalid(`no file '${path}' in the workspace`, err);
+      if (err.code === 'ENOTDIR') throw callInvalid(`'${path}' goes through a file, not a folder`, err);
       if (err.code) throw toolFailed(`cannot open '${path}' (${err.code})`, err);
       throw err;
     });

@@ -7,7 +7,7 @@ import { createContext, Script } from 'node:vm';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
-import { callInvalid, toolTimeout } from '../failures.js';
+import { callInvalid, toolFailed, toolTimeout } from '../failures.js';
 import { listedName } from '../file-names.js';
 import {
   openInside,
@@ -95,9 +95,13 @@ export const fsSearch = defineTool({
     let skipped = 0;
     let truncated = false;
     const walk = async (dir: string, prefix: string): Promise<void> => {
-      for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
-        a.name.localeCompare(b.name),
-      )) {
+      // A sub-folder removed (or made unreadable) while searching is left out, as fs.list leaves it out;
+      // the folder the call names fails the call, below.
+      const items = await readdir(dir, { withFileTypes: true }).catch((err: unknown) => {
+        if (dir === where.absolute) throw err;
+        return [];
+      });
+      for (const entry of items.sort((a, b) => a.name.localeCompare(b.name))) {
         if (matches.length >= maxResults || files >= MAX_FILES) {
           truncated = true;
           return;
@@ -121,19 +125,37 @@ export const fsSearch = defineTool({
           const { name: shown, ...escaped } = listedName(rel);
           const hit = re ? regexHits(lines, re, deadline) : undefined;
           lines.forEach((line, i) => {
-            if (matches.length < maxResults && (hit ? hit.has(i) : line.includes(pattern))) {
-              matches.push({
-                path: shown,
-                ...escaped,
-                line: i + 1,
-                text: line.length > 300 ? `${line.slice(0, 300)}…` : line,
-              });
+            if (!(hit ? hit.has(i) : line.includes(pattern))) return;
+            // A match past maxResults in the file being read: the walk's check above sees the cut only at a
+            // next entry, and the walk's last file has none.
+            if (matches.length >= maxResults) {
+              truncated = true;
+              return;
             }
+            matches.push({
+              path: shown,
+              ...escaped,
+              line: i + 1,
+              text: line.length > 300 ? `${line.slice(0, 300)}…` : line,
+            });
           });
         }
       }
     };
-    await walk(where.absolute, path === '.' ? '' : path.replace(/\/+$/, ''));
+    // Phrased like fs.list's: a missing folder is the call's mistake (TOOL_CALL_INVALID), and the bare
+    // `scandir` error would also have shown the workspace's absolute path on the host.
+    await walk(where.absolute, path === '.' ? '' : path.replace(/\/+$/, '')).catch(
+      (err: NodeJS.ErrnoException) => {
+        if (NightshiftError.isInstance(err)) throw err;
+        if (err.code === 'ENOENT') throw callInvalid(`no folder '${path}' in the workspace`, err);
+        if (err.code === 'ENOTDIR')
+          throw callInvalid(
+            `'${path}' is not a folder; fs.search searches a folder (read a file with fs.read)`,
+            err,
+          );
+        throw toolFailed(`cannot search '${path}' (${err.code ?? err.message})`, err);
+      },
+    );
     return { matches, truncated, skipped };
   },
 });
