@@ -402,6 +402,16 @@ describe('the API operations', () => {
     for (const e of mine.entries)
       assert.ok(e.runId ? roleOf.get(e.runId) === 'desk-ask' : e.target === 'desk-ask', JSON.stringify(e));
     assert.ok(mine.entries.length < all.entries.length);
+    // A full page has a next even when nothing is left: the page after it is empty, and the last.
+    const full = (await api.call('GET', `/api/v1/audit?role=desk-ask&limit=${mine.entries.length}`))
+      .body as AuditPage & { next: string | null };
+    assert.equal(full.entries.length, mine.entries.length);
+    assert.ok(full.next);
+    const empty = (await api.call('GET', `/api/v1/audit?role=desk-ask&cursor=${full.next}`))
+      .body as AuditPage & {
+      next: string | null;
+    };
+    assert.deepEqual([empty.entries, empty.next], [[], null]);
     const future = (await api.call('GET', '/api/v1/audit?since=2999-01-01')).body as AuditPage;
     assert.deepEqual(future.entries, []);
     const recent = (await api.call('GET', '/api/v1/audit?since=1h&limit=1000')).body as AuditPage;
