@@ -13,8 +13,11 @@ interface VersionFinder {
 export async function resolveVersionFilter<F extends { role?: string; version?: string }>(
   store: VersionFinder,
   filter: F,
-  /** How the caller gave it, for the message: the CLI's flag, or the API's query parameter. */
-  givenAs = '--version',
+  /**
+   * How the caller names the version and the role, for the messages: the CLI's flags, or the API's query
+   * parameters (an API client cannot pass `--role`).
+   */
+  givenAs: { version: string; role: string } = { version: '--version', role: '--role' },
 ): Promise<F> {
   if (filter.version === undefined) return filter;
   const given = filter.version;
@@ -26,13 +29,13 @@ export async function resolveVersionFilter<F extends { role?: string; version?: 
   if (named.kind === 'none')
     throw new NightshiftError(
       'VERSION_NOT_FOUND',
-      `${givenAs} ${given}: ${whose} stored version starting with '${given}' (nightshift versions <role> lists them)`,
+      `${givenAs.version} ${given}: ${whose} stored version starting with '${given}' (nightshift versions <role> lists them)`,
       { details: { role: filter.role ?? null, version: given } },
     );
   const matches = named.matches;
   const listed = matches.map((m) => `${m.name}@${m.version}`).join(', ');
   throw new NightshiftError(
     'USAGE',
-    `${givenAs} ${given} is ambiguous: stored versions starting with it are ${listed}${matches.length >= 20 ? ', …' : ''}; give more of the version${filter.role === undefined ? ' or --role' : ''}`,
+    `${givenAs.version} ${given} is ambiguous: stored versions starting with it are ${listed}${matches.length >= 20 ? ', …' : ''}; give more of the version${filter.role === undefined ? ` or ${givenAs.role}` : ''}`,
   );
 }

@@ -141,7 +141,10 @@ export function operateOperations(ctx: ApiContext): Operation[] {
           status: 200,
           body: await computeStats(
             runtime.store,
-            await resolveVersionFilter(runtime.store, filter, 'query: version'),
+            await resolveVersionFilter(runtime.store, filter, {
+              version: 'query: version',
+              role: 'the role parameter',
+            }),
           ),
         };
       },

@@ -227,6 +227,12 @@ describe('the API refuses whom it must, with nothing changed', () => {
       ['/api/v1/audit?cursor=bm9wZQ', /CURSOR_INVALID/],
       ['/api/v1/runs?limit=0', /BAD_REQUEST.*limit/],
       ['/api/v1/runs?limit=abc', /BAD_REQUEST.*limit/],
+      // docs/api.md: a page holds at most 500 runs, children or inbox items, 1000 audit entries or steps.
+      ['/api/v1/runs?limit=501', /BAD_REQUEST.*limit/],
+      ['/api/v1/inbox?limit=501', /BAD_REQUEST.*limit/],
+      ['/api/v1/audit?limit=1001', /BAD_REQUEST.*limit/],
+      [`/api/v1/runs/${'x'}/children?limit=501`, /BAD_REQUEST.*limit/],
+      [`/api/v1/runs/${'x'}/steps?limit=1001`, /BAD_REQUEST.*limit/],
       ['/api/v1/runs?status=sleeping', /BAD_REQUEST.*status/],
       ['/api/v1/runs?since=yesterday', /BAD_REQUEST.*since/],
       ['/api/v1/runs?colour=red', /BAD_REQUEST.*colour/],

@@ -375,6 +375,81 @@ describe('the API operations', () => {
     assert.ok(all.approvals.length >= 3 && all.escalations.length >= 2);
   });
 
+  it('resumes a run that already ended as a 200 with the run as it ended, and writes nothing', async () => {
+    // docs/api.md: resume "answers where it stopped (a run that already ended: 200 with it as it ended)".
+    const paused = await api.rt.run(drafting.file, {});
+    const cancel = await api.call('POST', `/api/v1/runs/${paused.runId}/cancel`, { body: {} });
+    assert.equal(cancel.status, 200, JSON.stringify(cancel.body));
+    const seqBefore = (await api.rt.store.getRun(paused.runId))!.seq;
+    const res = await api.call('POST', `/api/v1/runs/${paused.runId}/resume`, { body: {} });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const run = res.body as { runId: string; status: string };
+    assert.deepEqual([run.runId, run.status], [paused.runId, 'cancelled']);
+    assert.equal((await api.rt.store.getRun(paused.runId))!.seq, seqBefore);
+    // Cancelling it again is refused: it already ended.
+    const again = await api.call('POST', `/api/v1/runs/${paused.runId}/cancel`, { body: {} });
+    assert.equal(again.status, 409, JSON.stringify(again.body));
+    assert.equal((again.body as { error: { code: string } }).error.code, 'RUN_NOT_RESUMABLE');
+  });
+
+  it('filters the audit log by role and time, as `nightshift audit` does', async () => {
+    type AuditPage = { entries: { id: number; runId: string | null; target: string; at: string }[] };
+    const all = (await api.call('GET', '/api/v1/audit?limit=1000')).body as AuditPage;
+    const roleOf = new Map((await api.rt.list({ limit: 1000 })).map((r) => [r.id, r.role]));
+    const mine = (await api.call('GET', '/api/v1/audit?role=desk-ask&limit=1000')).body as AuditPage;
+    assert.ok(mine.entries.length > 0);
+    // Entries of that role's runs, and run-less ones about the role; none of another role's runs.
+    for (const e of mine.entries)
+      assert.ok(e.runId ? roleOf.get(e.runId) === 'desk-ask' : e.target === 'desk-ask', JSON.stringify(e));
+    assert.ok(mine.entries.length < all.entries.length);
+    // A full page has a next even when nothing is left: the page after it is empty, and the last.
+    const full = (await api.call('GET', `/api/v1/audit?role=desk-ask&limit=${mine.entries.length}`))
+      .body as AuditPage & { next: string | null };
+    assert.equal(full.entries.length, mine.entries.length);
+    assert.ok(full.next);
+    const empty = (await api.call('GET', `/api/v1/audit?role=desk-ask&cursor=${full.next}`))
+      .body as AuditPage & {
+      next: string | null;
+    };
+    assert.deepEqual([empty.entries, empty.next], [[], null]);
+    const future = (await api.call('GET', '/api/v1/audit?since=2999-01-01')).body as AuditPage;
+    assert.deepEqual(future.entries, []);
+    const recent = (await api.call('GET', '/api/v1/audit?since=1h&limit=1000')).body as AuditPage;
+    assert.equal(recent.entries.length, all.entries.length);
+  });
+
+  it('refuses a stats version prefix more than one stored version starts with: 400 USAGE in the API’s words', async () => {
+    const stats = (await api.call('GET', '/api/v1/stats?role=desk-draft')).body as {
+      groups: { roleVersion: string }[];
+    };
+    const version = stats.groups[0]!.roleVersion;
+    const other = `${version.slice(0, 4)}${version.slice(4).replace(/./g, (c) => (c === 'f' ? 'e' : 'f'))}`;
+    await api.rt.store.putRoleVersion({
+      name: 'desk-draft',
+      version: other,
+      spec: {},
+      createdAt: Date.now(),
+    });
+    for (const query of [
+      `version=${version.slice(0, 4)}`,
+      `role=desk-draft&version=${version.slice(0, 4)}`,
+    ]) {
+      const res = await api.call('GET', `/api/v1/stats?${query}`);
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      const { error } = res.body as { error: { code: string; message: string } };
+      assert.equal(error.code, 'USAGE');
+      assert.ok(
+        error.message.includes(`desk-draft@${version}`) && error.message.includes(`desk-draft@${other}`),
+      );
+      // Named as the query parameters are, not as the CLI's flags.
+      assert.match(error.message, /^query: version \w{4} is ambiguous: /);
+      assert.doesNotMatch(error.message, /--/);
+    }
+    const longer = await api.call('GET', `/api/v1/stats?version=${version.slice(0, 5)}`);
+    assert.equal(longer.status, 200, JSON.stringify(longer.body));
+    assert.equal((longer.body as { filter: { version: string } }).filter.version, version);
+  });
+
   it('documents every operation in OpenAPI 3.1, and every answer given validates against it', async () => {
     const res = await api.call('GET', '/api/v1/openapi.json');
     assert.equal(res.status, 200);
