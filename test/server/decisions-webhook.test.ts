@@ -142,6 +142,38 @@ describe('decisions over the webhook channel, through serve', () => {
     assert.ok(inbox.escalations.some((e) => e.id === escalationId));
   });
 
+  it('refuses a body that does not fit (400), an answer without text (400) and a matter not found (404), nothing changed', async () => {
+    // docs/escalation-people.md, "Answering back": each refusal changes nothing; the run stays paused.
+    const refused = async (body: string, id = escalationId) => {
+      const res = await post(body, signed(path(id), body), id);
+      return { status: res.status, error: ((await res.json()) as { error: { message: string } }).error };
+    };
+    const unknownKey = await refused(
+      JSON.stringify({ decision: 'answer', person: 'alice', text: 'x', by: 'x' }),
+    );
+    assert.equal(unknownKey.status, 400, unknownKey.error.message);
+    const notADecision = await refused(JSON.stringify({ decision: 'allow', person: 'alice', text: 'x' }));
+    assert.equal(notADecision.status, 400, notADecision.error.message);
+    const notJson = await refused('{"decision":');
+    assert.equal(notJson.status, 400, notJson.error.message);
+    // `text` is required for an answer.
+    const noText = await refused(JSON.stringify({ decision: 'answer', person: 'alice' }));
+    assert.equal(noText.status, 400, noText.error.message);
+    const blank = await refused(JSON.stringify({ decision: 'answer', person: 'alice', text: '  ' }));
+    assert.equal(blank.status, 400, blank.error.message);
+    // An escalation is answered, never approved.
+    const wrongKind = await refused(JSON.stringify({ decision: 'approve', person: 'alice', text: 'ok' }));
+    assert.equal(wrongKind.status, 400, wrongKind.error.message);
+    const missing = await refused(
+      JSON.stringify({ decision: 'answer', person: 'alice', text: 'refund it' }),
+      'esc_00000000000000000000000000',
+    );
+    assert.equal(missing.status, 404, missing.error.message);
+    assert.equal(json<{ status: string }>(await cli(['show', runId])).status, 'escalated');
+    const inbox = json<{ escalations: { id: string }[] }>(await cli(['inbox']));
+    assert.ok(inbox.escalations.some((e) => e.id === escalationId));
+  });
+
   it('applies an allowed person’s answer once; the same request replayed is refused', async () => {
     const body = JSON.stringify({ decision: 'answer', person: 'alice', text: 'refund it' });
     const headers = signed(path(), body);
