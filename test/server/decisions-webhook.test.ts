@@ -193,3 +193,58 @@ describe('decisions over the webhook channel, through serve', () => {
     assert.equal((await post(again, signed(path(), again))).status, 409, 'already answered');
   });
 });
+
+describe('allowing a held call over the webhook channel', () => {
+  // docs/escalation.md, "Not yet": allowing a held call stays with the CLI and the webhook answer-back.
+  it('runs the held call once when the signed answer says allowCall', async () => {
+    const r = role({
+      name: 'refund-desk',
+      autonomy: 'full',
+      tools: ['ledger.append'],
+      escalation: [
+        {
+          category: 'money',
+          reason: 'refunds over 100',
+          when: { tool: 'ledger.append', arg: 'amount', gt: 100 },
+        },
+      ],
+      turns: [
+        { call: 'ledger.append', args: { entry: 'refund 250', amount: 250 } },
+        { final: { summary: 'done' } },
+      ],
+    });
+    writeFileSync(
+      join(r.dir, 'nightshift.config.yaml'),
+      stringify({ people: [{ name: 'alice', decides: ['refund-*'] }] }),
+    );
+    const served = await startServe([r.file, '--port', '0', '--data-dir', r.dataDir, '--poll-ms', '20'], {
+      cwd: r.dir,
+      env: { NIGHTSHIFT_DECISIONS_SECRET: SECRET },
+    });
+    try {
+      const cli = (args: string[]) => runCli([...args, '--data-dir', r.dataDir, '--json'], { cwd: r.dir });
+      const paused = json<{ runId: string; escalations: { id: string }[] }>(await cli(['run', r.file]));
+      assert.deepEqual(r.ledger(), []);
+      const id = paused.escalations[0]!.id;
+      const path = `/decisions/escalation/${id}`;
+      const body = JSON.stringify({
+        decision: 'answer',
+        person: 'alice',
+        text: 'refund it',
+        allowCall: true,
+      });
+      const res = await fetch(`${served.url}${path}`, { method: 'POST', headers: signed(path, body), body });
+      assert.equal(res.status, 200, await res.clone().text());
+      await waitFor(
+        async () =>
+          json<{ status: string }>(await cli(['show', paused.runId])).status === 'succeeded'
+            ? true
+            : undefined,
+        'the run to be finished by the workers',
+      );
+      assert.deepEqual(r.ledger(), ['refund 250'], 'the held call ran once');
+    } finally {
+      served.child.kill('SIGKILL');
+    }
+  });
+});
