@@ -159,6 +159,23 @@ describe('the notification outbox', () => {
     }
   });
 
+  it('uses every channel a person has when the tier names no via', async () => {
+    const rx = await startReceiver(SECRET);
+    const r = escalating([{ to: ['alice'] }]);
+    const rt = await createRuntime({ dataDir: r.dataDir, people: people(rx.url) });
+    try {
+      const paused = await rt.run(r.file, {});
+      const rows = await rt.store.listNotifications({ runId: paused.runId });
+      // alice has an email and a webhook (no Slack id): one row each.
+      assert.deepEqual(rows.map((n) => [n.channel, n.to]).sort(), [
+        ['email', 'alice@example.com'],
+        ['webhook', rx.url],
+      ]);
+    } finally {
+      await rt.close();
+    }
+  });
+
   it('tells nobody for a role without tiers, although its people have webhooks', async () => {
     const rx = await startReceiver(SECRET);
     const r = role({
