@@ -223,6 +223,52 @@ describe('result rules on builtin and MCP tools', () => {
     }
   });
 
+  it('the first matching rule wins, in order; a rule on the arguments and the result holds only when both do', async () => {
+    // docs/escalation-rules.md: `all:` of an argument condition and a result condition, before a rule on
+    // the result alone that matches too.
+    const r = role({
+      autonomy: 'full',
+      tools: ['ledger.append'],
+      escalation: [
+        {
+          category: 'privacy',
+          when: {
+            all: [
+              { tool: 'ledger.append', arg: 'amount', gt: 100 },
+              { result: { tool: 'ledger.append', contains: 'ssn' } },
+            ],
+          },
+        },
+        { category: 'security', when: { result: { tool: 'ledger.append', contains: 'SSN' } } },
+      ],
+      turns: [
+        { call: 'ledger.append', args: { entry: 'export: ssn column', amount: 5 } },
+        { call: 'ledger.append', args: { entry: 'export: ssn column', amount: 500 } },
+        done,
+      ],
+    });
+    const rt = await createRuntime({ dataDir: r.dataDir });
+    try {
+      const first = await rt.run(r.file, {});
+      assert.equal(first.status, 'escalated', JSON.stringify(first));
+      // amount 5: the combined rule does not hold; the second rule (contains is case-insensitive) does.
+      assert.deepEqual(
+        [first.escalations[0]!.category, first.escalations[0]!.source],
+        ['security', 'result_rule'],
+      );
+      const second = await rt.answer(first.escalations[0]!.id, 'known', { by: 'ops' });
+      assert.equal(second.status, 'escalated', JSON.stringify(second));
+      // amount 500: both rules hold; the first in the list is the one raised.
+      const raised = second.escalations.find((e) => e.status === 'pending')!;
+      assert.equal(raised.category, 'privacy');
+      assert.match(raised.reason, /escalation rule 0 \(privacy\)/);
+      // Each call ran once: a result rule never runs a call again.
+      assert.equal(r.ledger().length, 2);
+    } finally {
+      await rt.close();
+    }
+  });
+
   it('a result stored truncated (over 256 KiB) is still judged whole: a path rule cannot be padded past', async () => {
     const r = role({
       autonomy: 'observe',

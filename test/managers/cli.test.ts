@@ -28,6 +28,15 @@ describe('manager: from the CLI', () => {
       /escalation path:\n {2}esc_\S+ \[money\] raised \(tool_rule\) → manager lead \(run run_mgr_\S+\) → allowed by manager:lead\/run_mgr_/,
     );
     assert.match(shown.stdout, /escalation_hop/);
+    // docs/escalation.md: the manager run's id is derived from the escalation's (esc_01… → run_mgr_01…),
+    // and its decision is signed manager:<role>/<that run id>.
+    const path = /(esc_\S+) \[money\].*\(run (run_mgr_\S+)\) → allowed by manager:lead\/(\S+)/.exec(
+      shown.stdout,
+    );
+    assert.ok(path, shown.stdout);
+    const [, escalationId, managerRunId, signedRunId] = path;
+    assert.equal(managerRunId, `run_mgr_${escalationId!.slice('esc_'.length)}`);
+    assert.equal(signedRunId, managerRunId);
   });
 
   it('validate checks the manager role and refuses a manager cycle', async () => {

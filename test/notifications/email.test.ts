@@ -39,6 +39,8 @@ describe('email channel and the confirm page', () => {
     assert.deepEqual(Object.keys(links).sort(), ['approve', 'reject']);
     assert.ok(links.approve!.startsWith(`${p.served.url}/decide/`));
     assert.match(mail.raw, /Message-ID:\s+<ntf_/i);
+    // docs/escalation-channels.md: the CLI command as an alternative to the links.
+    assert.ok(mail.text.includes(`nightshift approve ${d.id} --as NAME`), mail.text);
   });
 
   it('GET shows what will be decided and by whom, under a strict CSP, and never decides', async () => {

@@ -78,6 +78,126 @@ describe('the notification outbox', () => {
     }
   });
 
+  it('sends people who share a webhook URL one POST naming them all, shaped as the docs show it; a name nobody configured is skipped', async () => {
+    const rx = await startReceiver(SECRET);
+    const r = escalating([{ to: ['alice', 'bob', 'ghost'], via: ['webhook'] }]);
+    const shared: PeopleDirectory = {
+      people: [
+        { name: 'alice', webhook: rx.url, decides: ['*'] },
+        { name: 'bob', webhook: rx.url, decides: ['*'] },
+      ],
+      groups: {},
+    };
+    const rt = await createRuntime({ dataDir: r.dataDir, people: shared });
+    try {
+      // The role is not refused for naming ghost (validate says so): ghost is skipped when notifying.
+      const paused = await rt.run(r.file, {});
+      assert.equal(paused.status, 'escalated');
+      const rows = await rt.store.listNotifications({ runId: paused.runId });
+      assert.deepEqual(
+        rows.map((n) => [n.channel, n.to, n.people]),
+        [['webhook', rx.url, ['alice', 'bob']]],
+      );
+      assert.equal((await rt.notify({ channels: [webhookChannel({ secret: SECRET })] })).sent, 1);
+      assert.equal(rx.deliveries.length, 1);
+      const d = rx.deliveries[0]!;
+      // docs/escalation-people.md, "The webhook channel": the body and the three headers.
+      const e = paused.escalations[0]!;
+      assert.deepEqual(Object.keys(d.body).sort(), [
+        'answerPath',
+        'attempt',
+        'decision',
+        'event',
+        'notificationId',
+        'people',
+      ]);
+      assert.equal(d.body.event, 'decision.requested');
+      assert.equal(d.body.notificationId, rows[0]!.id);
+      assert.deepEqual(d.body.people, ['alice', 'bob']);
+      assert.equal(d.body.attempt, 1);
+      const decision = d.body.decision as Record<string, unknown>;
+      assert.deepEqual(
+        [decision.kind, decision.id, decision.runId, decision.role, decision.category, decision.reason],
+        ['escalation', e.id, paused.runId, 'test-desk', 'legal', e.reason],
+      );
+      assert.equal(typeof decision.summary, 'string');
+      assert.equal(typeof decision.createdAt, 'number');
+      assert.equal(d.body.answerPath, `/decisions/escalation/${e.id}`);
+      assert.match(String(d.headers['x-nightshift-signature']), /^t=\d+,v1=[0-9a-f]{64}$/);
+      assert.ok(d.signatureOk);
+      assert.equal(d.headers['x-nightshift-delivery'], rows[0]!.id);
+      assert.equal(d.headers['x-nightshift-event'], 'decision.requested');
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it('writes the first tier of an input rule’s escalation, raised as the run is created', async () => {
+    const rx = await startReceiver(SECRET);
+    const r = role({
+      name: 'test-desk',
+      autonomy: 'full',
+      escalation: [
+        { category: 'ambiguous', reason: 'no ticket named', when: { input: { missing: 'ticket' } } },
+      ],
+      turns: [done],
+      extra: { escalate: { tiers: [{ to: ['alice'], via: ['webhook'] }] } },
+    });
+    const rt = await createRuntime({ dataDir: r.dataDir, people: people(rx.url) });
+    try {
+      const paused = await rt.run(r.file, {});
+      assert.equal(paused.status, 'escalated');
+      const e = paused.escalations[0]!;
+      assert.equal(e.source, 'input_rule');
+      const rows = await rt.store.listNotifications({ runId: paused.runId });
+      assert.deepEqual(
+        rows.map((n) => [n.decisionId, n.channel, n.people]),
+        [[e.id, 'webhook', ['alice']]],
+      );
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it('uses every channel a person has when the tier names no via', async () => {
+    const rx = await startReceiver(SECRET);
+    const r = escalating([{ to: ['alice'] }]);
+    const rt = await createRuntime({ dataDir: r.dataDir, people: people(rx.url) });
+    try {
+      const paused = await rt.run(r.file, {});
+      const rows = await rt.store.listNotifications({ runId: paused.runId });
+      // alice has an email and a webhook (no Slack id): one row each.
+      assert.deepEqual(rows.map((n) => [n.channel, n.to]).sort(), [
+        ['email', 'alice@example.com'],
+        ['webhook', rx.url],
+      ]);
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it('tells nobody for a role without tiers, although its people have webhooks', async () => {
+    const rx = await startReceiver(SECRET);
+    const r = role({
+      name: 'test-desk',
+      autonomy: 'full',
+      turns: [{ escalate: { category: 'legal', reason: 'customer threatens to sue' } }, done],
+    });
+    const rt = await createRuntime({ dataDir: r.dataDir, people: people(rx.url) });
+    try {
+      const paused = await rt.run(r.file, {});
+      assert.equal(paused.status, 'escalated');
+      assert.deepEqual(await rt.store.listNotifications({ runId: paused.runId }), []);
+      assert.equal(await rt.store.outboxDepth(), 0);
+      assert.equal((await rt.notify({ channels: [webhookChannel({ secret: SECRET })] })).sent, 0);
+      assert.equal(rx.deliveries.length, 0);
+      // It waits in the inbox for whoever looks.
+      assert.equal((await rt.get(paused.runId))!.escalations[0]!.status, 'pending');
+    } finally {
+      await rt.close();
+    }
+  });
+
   it('writes an approval’s notifications with the drafted change set, its hash included', async () => {
     const rx = await startReceiver(SECRET);
     const r = role({
@@ -250,9 +370,12 @@ describe('the webhook channel’s failures', () => {
       return true;
     };
 
-  it('says HTTP 5xx (retryable) and 4xx (not) without the URL’s path or query', async () => {
+  it('says HTTP 5xx, 408 and 429 (retryable) and another 4xx (not) without the URL’s path or query', async () => {
     for (const [status, retryable] of [
       [503, true],
+      // docs/escalation-people.md: a 4xx other than 408/429 fails at once; those two are retried.
+      [408, true],
+      [429, true],
       [404, false],
     ] as const) {
       const server = createServer((_req, res) => {

@@ -131,6 +131,26 @@ describe('Slack channel and interactions', () => {
     );
   });
 
+  it('an Approve click is bound to the change set hash its message showed: another hash is refused (409), nothing runs', async () => {
+    const d = await pausedDecision(drafter, dataDir(), cwd());
+    // A message that showed another change set than the one pending (its hash is in the button's value).
+    const message = await posted({ ...d, hash: 'f'.repeat(64) });
+    const click = await slack.click({
+      requestUrl,
+      message,
+      actionId: 'nightshift.approve',
+      userId: 'U_ALICE',
+    });
+    assert.equal(click.status, 409, click.body);
+    assert.match(click.body, /the change set is not the one alice was shown; nothing was approved/);
+    const s = await runStatus(d.runId, dataDir(), cwd());
+    assert.equal(s.status, 'awaiting_approval');
+    assert.deepEqual(
+      (s.approvals as { status: string }[]).map((a) => a.status),
+      ['pending'],
+    );
+  });
+
   it('posts nothing to a response_url off Slack (another host, or a redirect to one), and says so without its path', async () => {
     // Another loopback server stands for a host inside the daemon's network the payload aims it at.
     const elsewhere: Record<string, unknown>[] = [];

@@ -77,6 +77,25 @@ describe('people: in nightshift.config.yaml', () => {
       tmp.cleanup();
     }
   });
+
+  it('refuses a group named like a person (CONFIG_INVALID)', () => {
+    const tmp = tempDir('nightshift-people-');
+    writeFileSync(
+      join(tmp.path, 'nightshift.config.yaml'),
+      stringify({ people: [{ name: 'alice', decides: ['*'] }], groups: { alice: ['alice'] } }),
+    );
+    try {
+      assert.throws(
+        () => loadProjectConfig(tmp.path),
+        (err: unknown) =>
+          NightshiftError.isInstance(err) &&
+          err.code === 'CONFIG_INVALID' &&
+          /groups\.alice: alice is also a person's name/.test(err.message),
+      );
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });
 
 describe('deciding as a person who may not', () => {
@@ -201,6 +220,20 @@ describe('validate and escalate: tiers', () => {
     assert.ok(ghostLine > 0);
     assert.ok(res.stderr.includes(`:${ghostLine} escalate.tiers[0].to: ghost`), res.stderr);
     assert.doesNotMatch(res.stderr, /leads/);
+
+    // With no people: configured, the same name is a warning and the role is valid (exit 0).
+    const unconfigured = role({
+      name: 'billing-eu',
+      autonomy: 'full',
+      turns: [{ final: { summary: 'done' } }],
+      extra: { escalate: { tiers: [{ to: ['ghost'] }] } },
+    });
+    const warned = await runCli(['validate', unconfigured.file], { cwd: unconfigured.dir });
+    assert.equal(warned.code, 0, warned.stderr);
+    assert.match(
+      warned.stderr,
+      /warning: escalate\.tiers\[0\]\.to: ghost is neither a person nor a group in nightshift\.config\.yaml \(no people: configured\)/,
+    );
 
     const noTimeout = role({
       name: 'billing-us',

@@ -142,6 +142,38 @@ describe('decisions over the webhook channel, through serve', () => {
     assert.ok(inbox.escalations.some((e) => e.id === escalationId));
   });
 
+  it('refuses a body that does not fit (400), an answer without text (400) and a matter not found (404), nothing changed', async () => {
+    // docs/escalation-people.md, "Answering back": each refusal changes nothing; the run stays paused.
+    const refused = async (body: string, id = escalationId) => {
+      const res = await post(body, signed(path(id), body), id);
+      return { status: res.status, error: ((await res.json()) as { error: { message: string } }).error };
+    };
+    const unknownKey = await refused(
+      JSON.stringify({ decision: 'answer', person: 'alice', text: 'x', by: 'x' }),
+    );
+    assert.equal(unknownKey.status, 400, unknownKey.error.message);
+    const notADecision = await refused(JSON.stringify({ decision: 'allow', person: 'alice', text: 'x' }));
+    assert.equal(notADecision.status, 400, notADecision.error.message);
+    const notJson = await refused('{"decision":');
+    assert.equal(notJson.status, 400, notJson.error.message);
+    // `text` is required for an answer.
+    const noText = await refused(JSON.stringify({ decision: 'answer', person: 'alice' }));
+    assert.equal(noText.status, 400, noText.error.message);
+    const blank = await refused(JSON.stringify({ decision: 'answer', person: 'alice', text: '  ' }));
+    assert.equal(blank.status, 400, blank.error.message);
+    // An escalation is answered, never approved.
+    const wrongKind = await refused(JSON.stringify({ decision: 'approve', person: 'alice', text: 'ok' }));
+    assert.equal(wrongKind.status, 400, wrongKind.error.message);
+    const missing = await refused(
+      JSON.stringify({ decision: 'answer', person: 'alice', text: 'refund it' }),
+      'esc_00000000000000000000000000',
+    );
+    assert.equal(missing.status, 404, missing.error.message);
+    assert.equal(json<{ status: string }>(await cli(['show', runId])).status, 'escalated');
+    const inbox = json<{ escalations: { id: string }[] }>(await cli(['inbox']));
+    assert.ok(inbox.escalations.some((e) => e.id === escalationId));
+  });
+
   it('applies an allowed person’s answer once; the same request replayed is refused', async () => {
     const body = JSON.stringify({ decision: 'answer', person: 'alice', text: 'refund it' });
     const headers = signed(path(), body);
@@ -159,5 +191,60 @@ describe('decisions over the webhook channel, through serve', () => {
     assert.equal((await post(body, headers)).status, 401, 'replay');
     const again = JSON.stringify({ decision: 'answer', person: 'alice', text: 'twice' });
     assert.equal((await post(again, signed(path(), again))).status, 409, 'already answered');
+  });
+});
+
+describe('allowing a held call over the webhook channel', () => {
+  // docs/escalation.md, "Not yet": allowing a held call stays with the CLI and the webhook answer-back.
+  it('runs the held call once when the signed answer says allowCall', async () => {
+    const r = role({
+      name: 'refund-desk',
+      autonomy: 'full',
+      tools: ['ledger.append'],
+      escalation: [
+        {
+          category: 'money',
+          reason: 'refunds over 100',
+          when: { tool: 'ledger.append', arg: 'amount', gt: 100 },
+        },
+      ],
+      turns: [
+        { call: 'ledger.append', args: { entry: 'refund 250', amount: 250 } },
+        { final: { summary: 'done' } },
+      ],
+    });
+    writeFileSync(
+      join(r.dir, 'nightshift.config.yaml'),
+      stringify({ people: [{ name: 'alice', decides: ['refund-*'] }] }),
+    );
+    const served = await startServe([r.file, '--port', '0', '--data-dir', r.dataDir, '--poll-ms', '20'], {
+      cwd: r.dir,
+      env: { NIGHTSHIFT_DECISIONS_SECRET: SECRET },
+    });
+    try {
+      const cli = (args: string[]) => runCli([...args, '--data-dir', r.dataDir, '--json'], { cwd: r.dir });
+      const paused = json<{ runId: string; escalations: { id: string }[] }>(await cli(['run', r.file]));
+      assert.deepEqual(r.ledger(), []);
+      const id = paused.escalations[0]!.id;
+      const path = `/decisions/escalation/${id}`;
+      const body = JSON.stringify({
+        decision: 'answer',
+        person: 'alice',
+        text: 'refund it',
+        allowCall: true,
+      });
+      const res = await fetch(`${served.url}${path}`, { method: 'POST', headers: signed(path, body), body });
+      assert.equal(res.status, 200, await res.clone().text());
+      await waitFor(
+        async () =>
+          json<{ status: string }>(await cli(['show', paused.runId])).status === 'succeeded'
+            ? true
+            : undefined,
+        'the run to be finished by the workers',
+      );
+      assert.deepEqual(r.ledger(), ['refund 250'], 'the held call ran once');
+    } finally {
+      served.child.kill('SIGKILL');
+    }
   });
 });
