@@ -168,6 +168,9 @@ const GIT_RUNS = [
   'open-files-in-pager',
   'textconv',
   'filters',
+  // `git clone --template=DIR` (and `init`) copies DIR's `config` into the new repository, and the clone's
+  // checkout then runs the smudge filter it names: a configuration the check before the call never read.
+  'template',
 ];
 /**
  * git's own long options whose names begin one above, by the subcommands that have them (`format-patch
@@ -258,6 +261,11 @@ const GIT_RUNNING_SUBCOMMANDS = new Set([
   'upload-archive',
   'remote-ext',
   'remote-fd',
+  // `git merge-index PROGRAM -a` runs PROGRAM (any, found on PATH) for each unmerged file.
+  'merge-index',
+  // `git for-each-repo --config=KEY CMD` runs git in each repository KEY lists: repositories whose own
+  // configuration (a `!` alias, `diff.external`) the check before the call never read.
+  'for-each-repo',
 ]);
 /**
  * Configuration that names a program git would run, set for every git command: the workspace's own
@@ -271,6 +279,11 @@ export const GIT_SAFE_CONFIG = [
   'sequence.editor=true',
   'core.sshCommand=ssh',
   'protocol.ext.allow=never',
+  // A local repository as a remote (`git push ../other.git`, `git archive --remote=../other.git`) runs git
+  // in that repository, where its hooks and its `tar.<format>.command` apply: git drops these `-c` settings
+  // for a local transport (GIT_CONFIG_PARAMETERS is in its local_repo_env), and the check before the call
+  // reads only the call's own repository. So no local path or file:// URL is a remote (decision 073).
+  'protocol.file.allow=never',
   'credential.helper=',
   'gpg.program=gpg',
   'gpg.ssh.program=ssh-keygen',

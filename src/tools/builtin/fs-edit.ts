@@ -5,6 +5,7 @@ import { defineTool } from '../define.js';
 import { callInvalid, toolFailed } from '../failures.js';
 import { openInside, refuseProtected, resolveInside, workspaceScope } from '../workspace.js';
 import { READ_LIMIT } from './fs-read.js';
+import { WRITE_LIMIT } from './fs-write.js';
 
 export const fsEdit = defineTool({
   name: 'fs.edit',
@@ -13,7 +14,7 @@ export const fsEdit = defineTool({
   input: z.strictObject({
     path: z.string().min(1),
     old: z.string().min(1).describe('the exact text to replace'),
-    new: z.string().describe('the replacement'),
+    new: z.string().max(WRITE_LIMIT).describe('the replacement'),
     all: z.boolean().default(false).describe('replace every occurrence'),
   }),
   effect: 'write',
@@ -42,6 +43,16 @@ export const fsEdit = defineTool({
       if (count > 1 && !all)
         throw callInvalid(
           `the text to replace occurs ${count} times in '${path}'; include more context or set all: true`,
+        );
+      // fs.write's limit holds for what an edit leaves too: `all` multiplies the replacement by the number of
+      // matches (a 1 MiB file of one letter, replaced by 12 letters, would be 12 MiB, and more would exhaust
+      // memory). Counted before the new text is built and before the file is truncated.
+      const replaced = all ? count : 1;
+      const size =
+        Buffer.byteLength(text) + replaced * (Buffer.byteLength(replacement) - Buffer.byteLength(old));
+      if (size > WRITE_LIMIT)
+        throw callInvalid(
+          `replacing ${replaced} occurrence${replaced === 1 ? '' : 's'} would make '${path}' ${size} bytes, over the ${WRITE_LIMIT}-byte write limit; nothing was changed`,
         );
       const next = all ? text.split(old).join(replacement) : text.replace(old, () => replacement);
       await handle.truncate(0);

@@ -32,6 +32,8 @@ const RUNS_A_PROGRAM = [
   /^(man\.viewer|help\.browser|web\.browser)$/,
   /^interactive\.difffilter$/,
   /^guitool\..+\.cmd$/,
+  // `git archive --format=NAME` pipes the archive through `tar.NAME.command`, run by the shell.
+  /^tar\..+\.command$/,
 ];
 
 /** Keys that run a program only for some values: a `!` alias runs a shell; `pager.<cmd>` true/false does not. */

@@ -19,6 +19,7 @@ import {
   visibleInSandbox,
 } from '../sandbox/bubblewrap.js';
 import { type CommandCgroup, commandCgroup, pidsHierarchy } from '../sandbox/cgroup.js';
+import { stdioCoveringInherited } from '../sandbox/inherited-fds.js';
 import { execLimits } from '../sandbox/limits.js';
 import type { Secrets } from '../secrets.js';
 import type { ScopeVerdict } from '../types.js';
@@ -313,9 +314,11 @@ export const shellExec = defineTool({
           ...options,
           // Descriptor LIFELINE_FD is the lifeline, whose end here closes when this process dies, however
           // it dies; the watcher in the sandbox then kills the command (bubblewrap.ts, WATCH_SCRIPT).
-          stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+          // Past it, /dev/null over any descriptor nightshift inherited without close-on-exec, which
+          // bubblewrap would otherwise hand to the command (inherited-fds.ts).
+          stdio: stdioCoveringInherited(['pipe', 'pipe', 'pipe', 'pipe']),
           detached: true, // its own process group, so a timeout kills everything it started
-        });
+        }) as ChildProcessWithoutNullStreams;
       } else {
         unsandboxed = spawnUnsandboxed(file, argv, options, undefined, marker?.line);
         child = unsandboxed.child;

@@ -191,9 +191,11 @@ export function bwrapArgs(spec: SandboxSpec): string[] {
   out.push(...systemView());
   out.push('--dev', '/dev', '--proc', '/proc');
   // Private temporary folders: a command's scratch files live in memory and die with it. tmpfs pages
-  // are not address space, so RLIMIT_AS does not count them: the two together get the memory limit.
-  const tmpBytes = String(Math.floor(spec.limits.memoryBytes / 2));
-  for (const tmp of ['/tmp', '/var/tmp']) out.push('--size', tmpBytes, '--tmpfs', tmp);
+  // are not address space, so RLIMIT_AS does not count them: the three together get the memory limit.
+  // (/dev/shm would otherwise be a folder of bwrap's /dev tmpfs, which has no size: half the host's RAM.)
+  // In whole pages: the kernel rounds a tmpfs size up to one, which would pass the limit together.
+  const tmpBytes = String(Math.floor(spec.limits.memoryBytes / 3 / 4096) * 4096);
+  for (const tmp of ['/tmp', '/var/tmp', '/dev/shm']) out.push('--size', tmpBytes, '--tmpfs', tmp);
   for (const secret of HIDDEN_ETC) out.push(...cover(secret));
   if (spec.network) {
     // /run is not in the view, but name resolution may point there (systemd-resolved's stub file).
@@ -218,6 +220,10 @@ export function bwrapArgs(spec: SandboxSpec): string[] {
   }
   // No --setenv: values on a command line are visible to every local user (/proc/<pid>/cmdline). The
   // scrubbed environment is bwrap's own (the spawn's env), which the sandboxed program inherits.
+  // bwrap's own root and /dev are tmpfs without a size (half the host's RAM each), writable by the
+  // command: read-only once every mount is made, so only the sized folders above and the workspace take
+  // writes (a remount is not recursive: the mounts below keep their own flags).
+  out.push('--remount-ro', '/dev', '--remount-ro', '/');
   out.push('--chdir', spec.cwd);
   out.push('--', SANDBOX_SH, '-c', WATCH_SCRIPT, 'nightshift-sandbox');
   out.push(PRLIMIT, ...prlimitArgs(spec.limits), '--', spec.program, ...spec.args);

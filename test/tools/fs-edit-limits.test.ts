@@ -1,0 +1,78 @@
+// fs.edit leaves no file larger than fs.write may write: `all: true` multiplies the replacement by the number
+// of matches, so a 1 MiB file of one letter replaced by 12 letters would become 12 MiB (and a longer
+// replacement would exhaust memory). Driven through the runtime as a model's calls, checked on disk.
+import assert from 'node:assert/strict';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { createRuntime } from '../../src/runtime.js';
+import type { ToolCallRecord } from '../../src/store/types.js';
+import { fsEdit } from '../../src/tools/builtin/fs-edit.js';
+import { WRITE_LIMIT } from '../../src/tools/builtin/fs-write.js';
+import { type TestRole, writeTestRole } from '../support/roles.js';
+
+const made: TestRole[] = [];
+after(() => {
+  for (const r of made) r.cleanup();
+});
+
+async function runCalls(
+  calls: { tool: string; args: unknown }[],
+  setup: (workspace: string) => void,
+): Promise<{ r: TestRole; calls: ToolCallRecord[] }> {
+  const r = writeTestRole({
+    autonomy: 'full',
+    tools: ['fs.read', 'fs.write', 'fs.edit'],
+    ledgerTools: false,
+    turns: [{ calls }, { final: { summary: 'done' } }],
+  });
+  made.push(r);
+  setup(r.workspace);
+  const rt = await createRuntime({ dataDir: r.dataDir });
+  try {
+    const result = await rt.run(r.file, {});
+    return { r, calls: (await rt.get(result.runId))!.toolCalls };
+  } finally {
+    await rt.close();
+  }
+}
+
+const text = (c: ToolCallRecord) => JSON.stringify(c.result ?? null) + JSON.stringify(c);
+
+describe('fs.edit size', () => {
+  it('refuses an edit whose result would pass the write limit, and leaves the file as it was', async () => {
+    const original = 'a'.repeat(1024 * 1024);
+    const { r, calls } = await runCalls(
+      [
+        { tool: 'fs.edit', args: { path: 'big.txt', old: 'a', new: 'b'.repeat(12), all: true } },
+        // An edit that stays within the limit still replaces every occurrence.
+        { tool: 'fs.edit', args: { path: 'small.txt', old: 'x', new: 'y'.repeat(10), all: true } },
+      ],
+      (ws) => {
+        writeFileSync(join(ws, 'big.txt'), original);
+        writeFileSync(join(ws, 'small.txt'), 'x'.repeat(10));
+      },
+    );
+    assert.equal(calls[0]!.status, 'failed', text(calls[0]!));
+    assert.match(text(calls[0]!), /TOOL_CALL_INVALID/);
+    assert.match(
+      text(calls[0]!),
+      /replacing 1048576 occurrences would make 'big\.txt' 12582912 bytes, over the 10485760-byte write limit; nothing was changed/,
+    );
+    // Not truncated, not rewritten.
+    assert.equal(statSync(join(r.workspace, 'big.txt')).size, original.length);
+    assert.equal(readFileSync(join(r.workspace, 'big.txt'), 'utf8'), original);
+    assert.equal(calls[1]!.status, 'succeeded', text(calls[1]!));
+    assert.equal(r.read('small.txt'), 'y'.repeat(100));
+  });
+
+  // A model script is at most 1 MiB, so this is the schema the engine parses a call's arguments with.
+  it('refuses a replacement over the write limit by its arguments (TOOL_ARGS_INVALID)', () => {
+    const big = fsEdit.input.safeParse({ path: 'a.txt', old: 'a', new: 'b'.repeat(WRITE_LIMIT + 1) });
+    assert.equal(big.success, false);
+    assert.equal(
+      fsEdit.input.safeParse({ path: 'a.txt', old: 'a', new: 'b'.repeat(WRITE_LIMIT) }).success,
+      true,
+    );
+  });
+});
