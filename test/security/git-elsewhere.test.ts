@@ -60,7 +60,9 @@ describe('git run in a repository nightshift did not check', () => {
         },
         { final: { summary: 'done' } },
       ],
-      extra: { scope: { commands: ['git'] } },
+      // The operator passes GIT_ALLOW_PROTOCOL=file through (below), which would lift the
+      // `protocol.file.allow=never` every git call carries: shell.exec drops it (found by review).
+      extra: { scope: { commands: ['git'], env: ['GIT_ALLOW_PROTOCOL'] } },
     });
     made.push(r);
     const ws = r.workspace;
@@ -119,10 +121,12 @@ describe('git run in a repository nightshift did not check', () => {
 
     const rt = await createRuntime({ dataDir: r.dataDir });
     let calls: ToolCallRecord[];
+    process.env.GIT_ALLOW_PROTOCOL = 'file';
     try {
       const result = await rt.run(r.file, {});
       calls = (await rt.get(result.runId))!.toolCalls;
     } finally {
+      delete process.env.GIT_ALLOW_PROTOCOL;
       await rt.close();
     }
 

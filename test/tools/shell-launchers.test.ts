@@ -99,6 +99,16 @@ describe('an allowlisted program does not start one that is not', () => {
     ['git', ['rebase', '--exec=touch pwned', 'HEAD'], /git would run/],
     ['git', ['submodule', 'foreach', 'touch pwned'], /runs commands/],
     ['git', ['bisect', 'run', 'touch', 'pwned'], /runs commands/],
+    // git's internal helpers: `bisect--helper` and `submodule--helper` run what they are given, and
+    // `difftool--helper` runs the program the repository's `diff.tool` names (found by review).
+    ['git', ['bisect--helper', '--bisect-run', 'touch', 'pwned'], /internal helpers/],
+    ['git', ['submodule--helper', 'foreach', 'touch pwned'], /internal helpers/],
+    [
+      'git',
+      ['difftool--helper', 'a.txt', 'a.txt', '0', '100644', 'a.txt', '0', '100644'],
+      /internal helpers/,
+    ],
+    ['git', ['-C', '.', 'web--browse', 'http://x'], /internal helpers|runs commands/],
     ['tar', ['-cf', 'x.tar', '--to-command=touch pwned', 'a.txt'], /tar would run/],
     // `--` as an option's value is not the end of the options; a `+` not after {} does not end -exec.
     ['tar', ['cf', '--', '--checkpoint=1', '--checkpoint-action=exec=touch pwned', '.'], /tar would run/],

@@ -659,6 +659,9 @@ function checkGit(args: readonly string[]): LaunchCheck {
       sub = a;
       subAt = i;
       if (a === 'help') return refuse(`${HELP_REFUSED} (git help)`);
+      // git's internal helpers (`difftool--helper` runs the repository's `diff.tool`, `bisect--helper` and
+      // `submodule--helper` run what they are given, the `--daemon`s serve): none is for a caller.
+      if (a.includes('--')) return refuse(`git ${a} is one of git's internal helpers, not a command to call`);
       if (GIT_RUNNING_SUBCOMMANDS.has(a)) return refuse(`git ${a} runs commands it is given`);
       continue;
     }

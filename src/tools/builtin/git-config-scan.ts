@@ -34,6 +34,9 @@ const RUNS_A_PROGRAM = [
   /^guitool\..+\.cmd$/,
   // `git archive --format=NAME` pipes the archive through `tar.NAME.command`, run by the shell.
   /^tar\..+\.command$/,
+  // A mistyped subcommand run as its guess (`git hepl log` → man): the launcher's per-word alias stops it
+  // today; refused here too, so that protection does not rest on one mechanism.
+  /^help\.autocorrect$/,
 ];
 
 /** Keys that run a program only for some values: a `!` alias runs a shell; `pager.<cmd>` true/false does not. */

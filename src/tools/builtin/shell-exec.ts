@@ -224,6 +224,8 @@ function commandEnv(role: RoleSettings, secrets: Secrets, env: NodeJS.ProcessEnv
   // For every command, since a launcher may start git (`timeout 5 git diff`); set last, so scope.env
   // cannot undo it. git >= 2.32 reads GIT_CONFIG_GLOBAL.
   Object.assign(out, GIT_OUTSIDE_CONFIG_OFF);
+  // Every git call carries `-c protocol.file.allow=never` (decision 073), which this variable overrides.
+  delete out.GIT_ALLOW_PROTOCOL;
   return out;
 }
 

@@ -40,6 +40,7 @@ export function stdioCoveringInherited(stdio: readonly StdioEntry[]): StdioEntry
   devNull ??= openSync('/dev/null', 'r');
   const out = [...stdio];
   const last = Math.max(...inherited);
-  for (let fd = stdio.length; fd <= last; fd++) out.push(inherited.includes(fd) ? devNull : 'ignore');
+  const mapped = new Set(inherited);
+  for (let fd = stdio.length; fd <= last; fd++) out.push(mapped.has(fd) ? devNull : 'ignore');
   return out;
 }
