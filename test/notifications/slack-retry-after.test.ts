@@ -4,13 +4,13 @@
 // the outbox's own backoff), up to the outbox's longest backoff; without a Retry-After the backoff holds.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Clock } from '../../src/clock.js';
 import { slackChannel } from '../../src/notifications/channels/slack.js';
 import { notificationSecrets, SlackSettings } from '../../src/notifications/settings.js';
 import type { PeopleDirectory } from '../../src/people/config.js';
 import { createRuntime } from '../../src/runtime.js';
+import { listenDuringSuite } from '../support/loopback.js';
 import { testRoles } from '../support/roles.js';
 
 const role = testRoles();
@@ -44,15 +44,7 @@ describe('Slack 429 Retry-After', () => {
       res.writeHead(429, headers).end('{"ok":false,"error":"ratelimited"}');
     });
   });
-  let apiUrl = '';
-  before(async () => {
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
-  });
-  after(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-  });
+  const loopback = listenDuringSuite(server);
 
   const setUp = async () => {
     const clock = manualClock();
@@ -65,7 +57,7 @@ describe('Slack 429 Retry-After', () => {
     const rt = await createRuntime({ dataDir: r.dataDir, people, clock });
     const settings = SlackSettings.parse({
       token: 'SLACK_TOKEN',
-      apiUrl,
+      apiUrl: `${loopback.origin}/api`,
       signingSecret: 'SLACK_SIGNING_SECRET',
       channel: 'C_DECISIONS',
     });

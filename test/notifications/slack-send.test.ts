@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { slackChannel } from '../../src/notifications/channels/slack.js';
 import { notificationSecrets, SlackSettings } from '../../src/notifications/settings.js';
 import type { Notification } from '../../src/notifications/types.js';
+import { listenDuringSuite } from '../support/loopback.js';
 
 const TOKEN = 'xoxb-fake-bot-token-0500';
 
@@ -43,20 +44,12 @@ describe('sending a decision to Slack', () => {
       res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body);
     });
   });
-  let apiUrl = '';
-  before(async () => {
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
-  });
-  after(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-  });
+  const loopback = listenDuringSuite(server);
 
   const send = () => {
     const settings = SlackSettings.parse({
       token: 'SLACK_TOKEN',
-      apiUrl,
+      apiUrl: `${loopback.origin}/api`,
       signingSecret: 'SLACK_SIGNING_SECRET',
     });
     return slackChannel(settings, notificationSecrets({ slack: settings }, { SLACK_TOKEN: TOKEN })).send(

@@ -4,14 +4,14 @@
 // outbox's own backoff, up to the longest backoff, and the attempt counts; without one the backoff holds.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Clock } from '../../src/clock.js';
 import { NightshiftError } from '../../src/errors.js';
 import type { Notification } from '../../src/notifications/types.js';
 import { webhookChannel } from '../../src/notifications/webhook-channel.js';
 import type { PeopleDirectory } from '../../src/people/config.js';
 import { createRuntime } from '../../src/runtime.js';
+import { listenDuringSuite } from '../support/loopback.js';
 import { testRoles } from '../support/roles.js';
 
 const role = testRoles();
@@ -39,19 +39,14 @@ describe('webhook 429/503 Retry-After', () => {
       res.writeHead(answer.status, headers).end('slow down');
     });
   });
-  let url = '';
-  before(async () => {
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-  });
-  after(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-  });
+  const loopback = listenDuringSuite(server);
 
   const setUp = async () => {
     const clock = manualClock();
-    const people: PeopleDirectory = { people: [{ name: 'alice', webhook: url, decides: ['*'] }], groups: {} };
+    const people: PeopleDirectory = {
+      people: [{ name: 'alice', webhook: `${loopback.origin}/hook`, decides: ['*'] }],
+      groups: {},
+    };
     const r = role({
       name: 'test-desk',
       autonomy: 'full',
@@ -69,7 +64,7 @@ describe('webhook 429/503 Retry-After', () => {
     const n: Notification = {
       id: 'ntf_retry_after',
       channel: 'webhook',
-      to: url,
+      to: `${loopback.origin}/hook`,
       people: ['alice'],
       attempt: 1,
       decision: {
