@@ -4,38 +4,17 @@
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
-import { createRuntime } from '../../src/runtime.js';
+import { describe, it } from 'node:test';
 import type { ToolCallRecord } from '../../src/store/types.js';
 import { fsEdit } from '../../src/tools/builtin/fs-edit.js';
 import { WRITE_LIMIT } from '../../src/tools/builtin/fs-write.js';
-import { type TestRole, writeTestRole } from '../support/roles.js';
+import { testRoles } from '../support/roles.js';
+import { runToolCalls, type WorkspaceSetup } from '../support/tool-calls.js';
 
-const made: TestRole[] = [];
-after(() => {
-  for (const r of made) r.cleanup();
-});
-
-async function runCalls(
-  calls: { tool: string; args: unknown }[],
-  setup: (workspace: string) => void,
-): Promise<{ r: TestRole; calls: ToolCallRecord[] }> {
-  const r = writeTestRole({
-    autonomy: 'full',
-    tools: ['fs.read', 'fs.write', 'fs.edit'],
-    ledgerTools: false,
-    turns: [{ calls }, { final: { summary: 'done' } }],
-  });
-  made.push(r);
-  setup(r.workspace);
-  const rt = await createRuntime({ dataDir: r.dataDir });
-  try {
-    const result = await rt.run(r.file, {});
-    return { r, calls: (await rt.get(result.runId))!.toolCalls };
-  } finally {
-    await rt.close();
-  }
-}
+const role = testRoles();
+const FS_TOOLS = ['fs.read', 'fs.write', 'fs.edit'];
+const runCalls = (calls: { tool: string; args: unknown }[], setup?: WorkspaceSetup) =>
+  runToolCalls(role, FS_TOOLS, calls, setup);
 
 const text = (c: ToolCallRecord) => JSON.stringify(c.result ?? null) + JSON.stringify(c);
 
@@ -48,7 +27,7 @@ describe('fs.edit size', () => {
         // An edit that stays within the limit still replaces every occurrence.
         { tool: 'fs.edit', args: { path: 'small.txt', old: 'x', new: 'y'.repeat(10), all: true } },
       ],
-      (ws) => {
+      ({ workspace: ws }) => {
         writeFileSync(join(ws, 'big.txt'), original);
         writeFileSync(join(ws, 'small.txt'), 'x'.repeat(10));
       },

@@ -5,38 +5,17 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
-import { createRuntime } from '../../src/runtime.js';
+import { describe, it } from 'node:test';
 import type { ToolCallRecord } from '../../src/store/types.js';
-import { type TestRole, writeTestRole } from '../support/roles.js';
+import { testRoles } from '../support/roles.js';
+import { runToolCalls, type WorkspaceSetup } from '../support/tool-calls.js';
 
 const RLO = '\u202E';
 const EVIL = `invoice${RLO}fdp.exe`;
-const made: TestRole[] = [];
-after(() => {
-  for (const r of made) r.cleanup();
-});
-
-async function runCalls(
-  calls: { tool: string; args: unknown }[],
-  setup: (r: TestRole) => string[] = () => [],
-): Promise<{ r: TestRole; calls: ToolCallRecord[] }> {
-  const r = writeTestRole({
-    autonomy: 'full',
-    tools: ['fs.read', 'fs.write', 'fs.edit', 'fs.list', 'fs.search', 'fs.delete'],
-    ledgerTools: false,
-    turns: [{ calls }, { final: { summary: 'done' } }],
-  });
-  made.push(r);
-  const protectedPaths = setup(r);
-  const rt = await createRuntime({ dataDir: r.dataDir, protectedPaths });
-  try {
-    const result = await rt.run(r.file, {});
-    return { r, calls: (await rt.get(result.runId))!.toolCalls };
-  } finally {
-    await rt.close();
-  }
-}
+const role = testRoles();
+const FS_TOOLS = ['fs.read', 'fs.write', 'fs.edit', 'fs.list', 'fs.search', 'fs.delete'];
+const runCalls = (calls: { tool: string; args: unknown }[], setup?: WorkspaceSetup) =>
+  runToolCalls(role, FS_TOOLS, calls, setup);
 
 const text = (c: ToolCallRecord) => JSON.stringify(c.result ?? null) + JSON.stringify(c);
 
