@@ -197,94 +197,110 @@ async function serveUntilStopped(
     return;
   }
   const rt = opened;
+  // The shutdown's SIGTERM/SIGINT listeners go on here, in the same tick as the start-phase ones came off:
+  // a signal while the daemon starts, its worker processes fork or `onListening` runs would otherwise meet
+  // no listener and kill the process with no drain. Until the shutdown below is ready, a signal is only
+  // remembered, then acted on as soon as it is.
+  let pendingSignal: string | undefined;
+  let onSignal: (signal: string) => void = (signal) => {
+    pendingSignal ??= signal;
+  };
+  const onTerm = () => onSignal('SIGTERM');
+  const onInt = () => onSignal('SIGINT');
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onInt);
   let stop: (graceMs: number) => Promise<void>;
   let children: WorkerChildren | undefined;
-  if (flags.workerOnly) {
-    const worker = startLoggedWorker(
-      rt,
-      {
-        roles,
+  try {
+    if (flags.workerOnly) {
+      const worker = startLoggedWorker(
+        rt,
+        {
+          roles,
+          concurrency: settings.concurrency,
+          pollMs: settings.pollMs,
+          storeBusyLimitMs: settings.storeBusyLimitMs,
+        },
+        log,
+      );
+      metrics?.attach({
+        store: rt.store,
+        active: () => worker.handle.active(),
+        slots: settings.concurrency,
+        agents: () => worker.handle.agents(),
+      });
+      const answering = metrics ? answerMetricsRequests(() => metrics.snapshot()) : undefined;
+      log.info({ roles: roles.map((r) => r.name), concurrency: settings.concurrency }, 'worker started');
+      stop = async (graceMs) => {
+        await worker.stop(graceMs);
+        // After the grace period, so the final snapshot has the runs that finished in it.
+        answering?.stop();
+      };
+    } else {
+      const daemon = await startDaemon({
+        runtime: rt,
+        roles: given,
+        managers,
+        host: settings.host,
+        port: settings.port,
         concurrency: settings.concurrency,
         pollMs: settings.pollMs,
         storeBusyLimitMs: settings.storeBusyLimitMs,
-      },
-      log,
-    );
-    metrics?.attach({
-      store: rt.store,
-      active: () => worker.handle.active(),
-      slots: settings.concurrency,
-      agents: () => worker.handle.agents(),
-    });
-    const answering = metrics ? answerMetricsRequests(() => metrics.snapshot()) : undefined;
-    log.info({ roles: roles.map((r) => r.name), concurrency: settings.concurrency }, 'worker started');
-    stop = async (graceMs) => {
-      await worker.stop(graceMs);
-      // After the grace period, so the final snapshot has the runs that finished in it.
-      answering?.stop();
-    };
-  } else {
-    const daemon = await startDaemon({
-      runtime: rt,
-      roles: given,
-      managers,
-      host: settings.host,
-      port: settings.port,
-      concurrency: settings.concurrency,
-      pollMs: settings.pollMs,
-      storeBusyLimitMs: settings.storeBusyLimitMs,
-      env: process.env,
-      log,
-      logSecrets,
-      metrics,
-      notifyMs: notifyInterval(process.env),
-      versionSource: host.config.versions.source,
-      stream: {
-        heartbeatMs: settings.streamHeartbeatMs,
-        perToken: settings.streamsPerToken,
-        total: settings.streams,
-      },
-      people: host.config.people,
-      http: {
-        headersTimeoutMs: settings.headersTimeoutMs,
-        requestTimeoutMs: settings.requestTimeoutMs,
-        keepAliveTimeoutMs: settings.keepAliveTimeoutMs,
-        maxConnections: settings.maxConnections,
-      },
-      // Else notifications.publicUrl: the same address, said for the email links.
-      publicOrigin: settings.publicOrigin ?? originOf(host.config.notifications?.publicUrl),
-      notifications: host.config.notifications && {
-        settings: host.config.notifications,
-        people: host.config.people?.people ?? [],
-      },
-    });
-    // Extra worker processes share the store (and so the queue) with this one: more cores, and a
-    // crash of one process leaves the others running.
-    if (settings.workers > 1) {
-      const args = ['serve', ...paths, '--worker-only', '--concurrency', String(settings.concurrency)];
-      args.push('--poll-ms', String(settings.pollMs), '--lease-ms', String(settings.leaseMs));
-      if (flags.dataDir) args.push('--data-dir', flags.dataDir);
-      if (flags.metrics === false) args.push('--no-metrics');
-      const fromChildren = metrics ? workerMetrics() : undefined;
-      if (fromChildren) metrics?.includeWorkers(fromChildren);
-      children = startWorkerChildren({
-        count: settings.workers - 1,
-        entry: fileURLToPath(new URL('../../../bin/nightshift.js', import.meta.url)),
-        args,
+        env: process.env,
         log,
-        onFork: (child) => fromChildren?.add(child),
+        logSecrets,
+        metrics,
+        notifyMs: notifyInterval(process.env),
+        versionSource: host.config.versions.source,
+        stream: {
+          heartbeatMs: settings.streamHeartbeatMs,
+          perToken: settings.streamsPerToken,
+          total: settings.streams,
+        },
+        people: host.config.people,
+        http: {
+          headersTimeoutMs: settings.headersTimeoutMs,
+          requestTimeoutMs: settings.requestTimeoutMs,
+          keepAliveTimeoutMs: settings.keepAliveTimeoutMs,
+          maxConnections: settings.maxConnections,
+        },
+        // Else notifications.publicUrl: the same address, said for the email links.
+        publicOrigin: settings.publicOrigin ?? originOf(host.config.notifications?.publicUrl),
+        notifications: host.config.notifications && {
+          settings: host.config.notifications,
+          people: host.config.people?.people ?? [],
+        },
       });
+      // Extra worker processes share the store (and so the queue) with this one: more cores, and a
+      // crash of one process leaves the others running.
+      if (settings.workers > 1) {
+        const args = ['serve', ...paths, '--worker-only', '--concurrency', String(settings.concurrency)];
+        args.push('--poll-ms', String(settings.pollMs), '--lease-ms', String(settings.leaseMs));
+        if (flags.dataDir) args.push('--data-dir', flags.dataDir);
+        if (flags.metrics === false) args.push('--no-metrics');
+        const fromChildren = metrics ? workerMetrics() : undefined;
+        if (fromChildren) metrics?.includeWorkers(fromChildren);
+        children = startWorkerChildren({
+          count: settings.workers - 1,
+          entry: fileURLToPath(new URL('../../../bin/nightshift.js', import.meta.url)),
+          args,
+          log,
+          onFork: (child) => fromChildren?.add(child),
+        });
+      }
+      if (!flags.json)
+        host.say(
+          `nightshift serving ${roles.length} role(s) at ${daemon.url}${settings.workers > 1 ? ` with ${settings.workers} worker processes` : ''}`,
+        );
+      stop = (graceMs) => daemon.close(graceMs);
+      await host.onListening?.(daemon.url, rt);
     }
-    if (!flags.json)
-      host.say(
-        `nightshift serving ${roles.length} role(s) at ${daemon.url}${settings.workers > 1 ? ` with ${settings.workers} worker processes` : ''}`,
-      );
-    stop = (graceMs) => daemon.close(graceMs);
-    await host.onListening?.(daemon.url, rt);
+  } catch (err) {
+    // Start failed: the caller reports it and exits; a signal meanwhile takes its default action again.
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
+    throw err;
   }
-  const onTerm = () => onSignal('SIGTERM');
-  const onInt = () => onSignal('SIGINT');
-  let onSignal: (signal: string) => void = () => {};
   await new Promise<void>((resolve) => {
     let stoppingAt: number | undefined;
     // A --worker-only child whose parent died (SIGKILL, a crash) would otherwise work on alone, unseen and
@@ -316,12 +332,11 @@ async function serveUntilStopped(
         () => resolve(),
       );
     };
-    process.on('SIGTERM', onTerm);
-    process.on('SIGINT', onInt);
     // Gone already (during startup), or watched from here on by the shutdown's own listener.
     const goneAlready = parent?.gone() === true || (parent !== undefined && !process.connected);
     parent?.stop();
-    if (goneAlready) onParentGone();
+    if (pendingSignal !== undefined) onSignal(pendingSignal);
+    else if (goneAlready) onParentGone();
     else if (parent) process.once('disconnect', onParentGone);
   });
   // The listeners stay while the caller closes the runtime after this (runs handed back, the store closed):
