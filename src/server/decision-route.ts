@@ -6,11 +6,14 @@
 // person is the token's, and a `person` in the body must name them (decision 030).
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { checkActor } from '../approvals/actor.js';
 import { type Authenticator, type Principal, requireDecideFor } from '../auth/index.js';
 import { isNightshiftError, NightshiftError } from '../errors.js';
+import { idNotFound } from '../id-kinds.js';
 import { DECISIONS_SECRET_ENV, decisionsSecretFromEnv } from '../notifications/webhook-channel.js';
 import type { Runtime } from '../runtime.js';
 import { apiErrorAnswer } from './api/errors.js';
+import { apiDoor } from './api/not-found.js';
 import { HttpError, parseJson, readBody } from './http-body.js';
 import { type Route, send } from './router.js';
 import { acceptSignedOnce, decisionRecorded, type SpentSignature } from './signed-once.js';
@@ -51,12 +54,16 @@ export function decisionRoute(o: {
   log: Logger;
   auth: Authenticator;
 }): Route {
-  /** The signed path: the webhook channel's answer, good once. */
+  /**
+   * The signed path: the webhook channel's answer, its signature checked (401 otherwise). `spend` then
+   * makes it good once; called only once the answer is a decision the body can make, so a refused body
+   * (400) leaves its signature unspent.
+   */
   async function verified(
     req: Parameters<Route['handle']>[0],
     kind: string,
     id: string,
-  ): Promise<{ body: Buffer; spent: SpentSignature }> {
+  ): Promise<{ body: Buffer; spend: () => Promise<SpentSignature> }> {
     // A short one is refused at serve's start; should it be set short some other way, no answer is taken.
     let secret: string | undefined;
     try {
@@ -83,20 +90,29 @@ export function decisionRoute(o: {
         { kind, id },
         `decision signed v1 (body only, replayable to another ${kind}): accepted because ${DECISIONS_ACCEPT_V1_ENV}=1; sign v2`,
       );
-    const spent = await acceptSignedOnce({
-      check,
-      store: o.runtime.store,
-      prefix: '',
-      nowMs: now,
-      windowSeconds: REPLAY_WINDOW_SECONDS,
-      log: o.log,
-      what: 'decision',
-      fields: { kind, id },
-    });
-    // The v1 beside an accepted v2 is spent with it: that header less its v2 is a v1 for any matter.
-    if (check.ok && check.alsoSpends)
-      await o.runtime.store.rememberSignature(check.alsoSpends, now, now - 2 * REPLAY_WINDOW_SECONDS * 1000);
-    return { body, spent };
+    const accept = async () => {
+      const spent = await acceptSignedOnce({
+        check,
+        store: o.runtime.store,
+        prefix: '',
+        nowMs: now,
+        windowSeconds: REPLAY_WINDOW_SECONDS,
+        log: o.log,
+        what: 'decision',
+        fields: { kind, id },
+      });
+      // The v1 beside an accepted v2 is spent with it: that header less its v2 is a v1 for any matter.
+      if (check.ok && check.alsoSpends)
+        await o.runtime.store.rememberSignature(
+          check.alsoSpends,
+          now,
+          now - 2 * REPLAY_WINDOW_SECONDS * 1000,
+        );
+      return spent;
+    };
+    // A bad signature is refused before the body is looked at (nothing is said about it to a stranger).
+    if (!check.ok) await accept();
+    return { body, spend: accept };
   }
 
   return {
@@ -125,12 +141,32 @@ export function decisionRoute(o: {
           `the token is ${who.name}'s: it cannot decide as ${a.person} (leave person out, or send that person's token); nothing was changed`,
         );
       const person = who?.name ?? a.person;
-      if (person === undefined) throw new HttpError(400, 'decision body: person: required with a signature');
+      if (person === undefined || person.trim() === '')
+        throw new HttpError(400, 'decision body: person: required with a signature');
+      try {
+        checkActor(person);
+      } catch (err) {
+        // A name nightshift keeps for itself or for agents: the body's fault, refused before it is spent.
+        if (isNightshiftError(err) && err.code === 'ACTOR_INVALID')
+          return send(res, 400, { error: { code: err.code, message: err.message } });
+        throw err;
+      }
       if ((kind === 'approval') !== (a.decision !== 'answer'))
         throw new HttpError(
           400,
           `${kind === 'approval' ? 'an approval' : 'an escalation'} is decided with ${kind === 'approval' ? 'approve or reject' : 'answer'}, not ${a.decision}`,
         );
+      // Checked here, not left to reject/answer: their refusal names the CLI's flag, and a refused body
+      // must not spend the signature.
+      if (a.decision !== 'approve' && !a.text?.trim())
+        throw new HttpError(
+          400,
+          `decision body: text: required to ${a.decision} (${a.decision === 'reject' ? 'the reason the agent is told' : 'the answer'})`,
+        );
+      // Spent only now, by an answer the body can make: a body refused (400) leaves it unspent, so the same
+      // request again is told what is wrong, not that it is a replay. Spending is one atomic insert, so of
+      // two identical answers at once only one gets past.
+      const spent = signed ? await signed.spend() : undefined;
       try {
         const result =
           a.decision === 'approve'
@@ -151,17 +187,32 @@ export function decisionRoute(o: {
       } catch (err) {
         if (isNightshiftError(err) && STATUS[err.code] !== undefined) {
           o.log.warn({ kind, id, by: person, code: err.code }, 'decision refused');
-          return send(res, STATUS[err.code]!, { error: { code: err.code, message: err.message } });
+          return send(res, STATUS[err.code]!, {
+            error: { code: err.code, message: overHttp(err, kind as 'approval' | 'escalation', id!) },
+          });
         }
         // Failed on our side (a 5xx): the sender's retry must not be refused as a replay, unless the
         // decision was saved before the failure. A refusal answered 4xx keeps the signature spent.
         const answered = apiErrorAnswer(err);
         if (answered === undefined || answered.status >= 500)
-          await signed?.spent.release(decisionRecorded(o.runtime.store, kind!, id!));
+          await spent?.release(decisionRecorded(o.runtime.store, kind!, id!));
         throw err;
       }
     },
   };
+}
+
+/**
+ * A refusal's message in this door's words: an unknown matter says where the pending ones are listed over
+ * HTTP (`GET /api/v1/inbox`), not the CLI's `nightshift inbox`.
+ */
+function overHttp(err: NightshiftError, kind: 'approval' | 'escalation', id: string): string {
+  if (err.code !== 'APPROVAL_NOT_FOUND' && err.code !== 'ESCALATION_NOT_FOUND') return err.message;
+  try {
+    return idNotFound(id, kind, apiDoor).message;
+  } catch (other) {
+    return (other as Error).message;
+  }
 }
 
 /** A token's person must be allowed for the matter's role: checked before anything is written. */

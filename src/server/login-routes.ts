@@ -49,11 +49,31 @@ const loginForm = (message = '') =>
 <code>nightshift token login-link --as NAME</code>.</p>`,
   );
 
-function originHost(origin: string): string | undefined {
+/** An Origin header as a URL (lower case, a default port left out); undefined for `null` or a non-URL. */
+function originOf(origin: string): URL | undefined {
   try {
-    return new URL(origin).host;
+    const url = new URL(origin);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Whether `origin` names the host and port the request's Host header names. The Host is read as an address
+ * of the Origin's scheme, so a default port spelt out (`agents.example.com:443`, as some proxies send) or
+ * another letter case is the same host, while another host or port is not (`localhost` is not
+ * `127.0.0.1`: a browser holds them apart too). The scheme is not compared: behind a proxy that ends TLS and
+ * keeps Host, the daemon hears http while the page's Origin is https.
+ */
+function originIsHost(origin: URL, host: string | undefined): boolean {
+  // A Host header is a host and an optional port: anything a URL would read as a path, a query or user
+  // info (`good.example@evil.example`) is not one.
+  if (!host || /[/?#@\\\s]/.test(host)) return false;
+  try {
+    return new URL(`${origin.protocol}//${host}`).host === origin.host;
+  } catch {
+    return false;
   }
 }
 
@@ -78,8 +98,9 @@ export function requireOwnPage(req: IncomingMessage, o: FormOptions = {}): void 
     throw new HttpError(403, 'this form cannot be posted from another site');
   // `Origin: null` is what a sandboxed frame or a data: page sends: never one of this server's pages.
   const origin = req.headers.origin;
-  if (origin === undefined || origin === o.publicOrigin) return;
-  if (!req.headers.host || originHost(origin) !== req.headers.host)
+  if (origin === undefined) return;
+  const named = originOf(origin);
+  if (!named || (named.origin !== o.publicOrigin && !originIsHost(named, req.headers.host)))
     throw new HttpError(403, `this form cannot be posted from ${origin}`);
 }
 

@@ -15,9 +15,14 @@ export async function resolveVersionFilter<F extends { role?: string; version?: 
   filter: F,
   /**
    * How the caller names the version and the role, for the messages: the CLI's flags, or the API's query
-   * parameters (an API client cannot pass `--role`).
+   * parameters (an API client cannot pass `--role`); and where it finds the versions there are (an API
+   * client cannot run `nightshift versions`).
    */
-  givenAs: { version: string; role: string } = { version: '--version', role: '--role' },
+  givenAs: { version: string; role: string; listed: string } = {
+    version: '--version',
+    role: '--role',
+    listed: 'nightshift versions <role> lists them',
+  },
 ): Promise<F> {
   if (filter.version === undefined) return filter;
   const given = filter.version;
@@ -29,7 +34,7 @@ export async function resolveVersionFilter<F extends { role?: string; version?: 
   if (named.kind === 'none')
     throw new NightshiftError(
       'VERSION_NOT_FOUND',
-      `${givenAs.version} ${given}: ${whose} stored version starting with '${given}' (nightshift versions <role> lists them)`,
+      `${givenAs.version} ${given}: ${whose} stored version starting with '${given}' (${givenAs.listed})`,
       { details: { role: filter.role ?? null, version: given } },
     );
   const matches = named.matches;

@@ -71,7 +71,7 @@ describe('nightshift stats', () => {
     assert.equal(none.code, 2, none.stderr);
     assert.match(
       none.stderr,
-      /VERSION_NOT_FOUND.*no role has a stored version starting with 'no-such-version'/,
+      /VERSION_NOT_FOUND.*no role has a stored version starting with 'no-such-version' \(nightshift versions <role> lists them\)/,
     );
     // Another stored version with the same first characters: the short prefix is ambiguous (USAGE, exit
     // 2, both named), a longer one is not.

@@ -2,6 +2,7 @@
 // `429 Retry-After: N` (as Slack's Web API does when rate limited), a real runtime whose run escalates to
 // Slack, and a manual clock. The notification's next attempt waits what Slack asked for (when longer than
 // the outbox's own backoff), up to the outbox's longest backoff; without a Retry-After the backoff holds.
+// A Retry-After on another status is not a rate limit: the backoff holds; a 408 is retried, another 4xx not.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { describe, it } from 'node:test';
@@ -27,9 +28,9 @@ const people: PeopleDirectory = {
 };
 
 describe('Slack 429 Retry-After', () => {
-  // What the next chat.postMessage is answered with: a Retry-After in seconds, or none (then 429 bare);
-  // `ok` posts the message.
-  let answer: { retryAfter?: string } | 'ok' = 'ok';
+  // What the next chat.postMessage is answered with: a status (429 unless given) with a Retry-After in
+  // seconds, or none; `ok` posts the message.
+  let answer: { status?: number; retryAfter?: string } | 'ok' = 'ok';
   const posts: number[] = [];
   const server = createServer((req, res) => {
     req.resume();
@@ -41,7 +42,7 @@ describe('Slack 429 Retry-After', () => {
       }
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (answer.retryAfter !== undefined) headers['retry-after'] = answer.retryAfter;
-      res.writeHead(429, headers).end('{"ok":false,"error":"ratelimited"}');
+      res.writeHead(answer.status ?? 429, headers).end('{"ok":false,"error":"ratelimited"}');
     });
   });
   const loopback = listenDuringSuite(server);
@@ -105,6 +106,40 @@ describe('Slack 429 Retry-After', () => {
       // Attempt 2 failed without a Retry-After: the doubled backoff, 2 s.
       clock.advance(2000);
       assert.equal((await rt.notify({ channels, backoffMs: 1000, maxBackoffMs: 60_000 })).sent, 1);
+    } finally {
+      await rt.close();
+    }
+  });
+  it('keeps the backoff when a status other than 429 carries a Retry-After', async () => {
+    const { rt, clock, channels, runId } = await setUp();
+    try {
+      answer = { status: 500, retryAfter: '30' };
+      assert.equal((await rt.notify({ channels, backoffMs: 1000 })).retried, 1);
+      assert.match((await rt.store.listNotifications({ runId }))[0]!.lastError!, /HTTP 500/);
+      // The outbox's own backoff (1 s), not the 30 s the 500 named.
+      answer = { status: 503, retryAfter: '30' };
+      clock.advance(1000);
+      assert.equal((await rt.notify({ channels, backoffMs: 1000 })).retried, 1, 'retried after the backoff');
+      assert.match((await rt.store.listNotifications({ runId }))[0]!.lastError!, /HTTP 503/);
+      answer = 'ok';
+      // Attempt 2 failed: the doubled backoff, 2 s.
+      clock.advance(2000);
+      assert.equal((await rt.notify({ channels, backoffMs: 1000 })).sent, 1, 'sent after the backoff alone');
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it('retries a 408 and gives up at once on another 4xx, whatever Retry-After it carries', async () => {
+    const { rt, clock, channels, runId } = await setUp();
+    try {
+      answer = { status: 408 };
+      assert.equal((await rt.notify({ channels, backoffMs: 1000 })).retried, 1, 'a 408 is retried');
+      answer = { status: 400, retryAfter: '30' };
+      clock.advance(1000);
+      await rt.notify({ channels, backoffMs: 1000 });
+      const [row] = await rt.store.listNotifications({ runId });
+      assert.equal(row!.status, 'failed', 'a 400 is not retried');
     } finally {
       await rt.close();
     }

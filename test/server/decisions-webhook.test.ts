@@ -169,16 +169,38 @@ describe('decisions over the webhook channel, through serve', () => {
       'esc_00000000000000000000000000',
     );
     assert.equal(missing.status, 404, missing.error.message);
+    // Said in this door's words: where the pending matters are listed over HTTP, not the CLI's command.
+    assert.match(missing.error.message, /^no escalation esc_0+ \(see GET \/api\/v1\/inbox\)$/);
+    for (const e of [unknownKey, notADecision, notJson, noText, blank, wrongKind])
+      assert.doesNotMatch(e.error.message, /nightshift |--[a-z]/, e.error.message);
     assert.equal(json<{ status: string }>(await cli(['show', runId])).status, 'escalated');
     const inbox = json<{ escalations: { id: string }[] }>(await cli(['inbox']));
     assert.ok(inbox.escalations.some((e) => e.id === escalationId));
   });
 
+  it('leaves a refused answer’s signature unspent: the same request again is refused for its body, not as a replay', async () => {
+    for (const body of [
+      JSON.stringify({ decision: 'answer', person: 'alice', text: ' ' }),
+      JSON.stringify({ decision: 'answer', person: 'system', text: 'refund it' }),
+      JSON.stringify({ decision: 'approve', person: 'alice' }),
+    ]) {
+      const headers = signed(path(), body);
+      for (const attempt of ['first', 'second']) {
+        const res = await post(body, headers);
+        assert.equal(res.status, 400, `${attempt} ${body}: ${await res.clone().text()}`);
+      }
+    }
+    assert.equal(json<{ status: string }>(await cli(['show', runId])).status, 'escalated');
+  });
+
   it('applies an allowed person’s answer once; the same request replayed is refused', async () => {
     const body = JSON.stringify({ decision: 'answer', person: 'alice', text: 'refund it' });
     const headers = signed(path(), body);
-    const res = await post(body, headers);
-    assert.equal(res.status, 200, await res.clone().text());
+    // Two identical answers at once: the signature is spent by one insert, so exactly one is taken.
+    const both = await Promise.all([post(body, headers), post(body, headers)]);
+    const statuses = both.map((r) => r.status).sort();
+    assert.deepEqual(statuses, [200, 401], await Promise.all(both.map((r) => r.clone().text())).then(String));
+    const res = both.find((r) => r.status === 200)!;
     const out = (await res.json()) as { by: string; run: { status: string } };
     assert.equal(out.by, 'alice');
     // The answer hands the run to serve's workers (decision 027); they finish it.

@@ -1,6 +1,7 @@
 // Calls to Slack: a Web API method with the bot token (chat.postMessage, views.open) or a POST to an
 // incoming webhook. A failure is a NOTIFICATION_FAILED whose `retryable` says whether to try again:
-// a dropped connection, a timeout, HTTP 429 or 5xx are worth retrying; a refused token or channel is not.
+// a dropped connection, a timeout, HTTP 408, 429 or 5xx are worth retrying; a refused token or channel
+// (or another 4xx) is not.
 // A 429's Retry-After goes with the failure (details.retryAfterMs), so the outbox waits at least that long.
 import { NightshiftError } from '../../errors.js';
 import { retryAfterMs } from '../../models/http-retry.js';
@@ -50,12 +51,18 @@ async function post(url: string, body: unknown, what: string, token?: string): P
   const text = await res.text().catch(() => '');
   if (!res.ok) {
     // What Slack asked for on a rate limit (seconds, as its docs say; the parser also takes an HTTP date):
-    // retrying sooner only earns another 429 and spends one of the notification's attempts.
-    const asked = retryAfterMs({ 'retry-after': res.headers.get('retry-after') ?? '' }, Date.now());
+    // retrying sooner only earns another 429 and spends one of the notification's attempts. Only a 429's:
+    // on another status (a proxy's 500 or 502 in front of Slack) the header is not a rate limit, and
+    // honouring it would hold the notification up to the longest backoff for nothing.
+    const asked =
+      res.status === 429
+        ? retryAfterMs({ 'retry-after': res.headers.get('retry-after') ?? '' }, Date.now())
+        : undefined;
+    // As the outbox does for every channel: a 4xx other than 408/429 will be refused again.
     throw failed(
       what,
       `HTTP ${res.status} ${text.slice(0, 200)}`,
-      res.status === 429 || res.status >= 500,
+      res.status === 408 || res.status === 429 || res.status >= 500,
       undefined,
       asked === undefined ? undefined : { status: res.status, retryAfterMs: asked },
     );

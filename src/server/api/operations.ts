@@ -144,6 +144,8 @@ export function operateOperations(ctx: ApiContext): Operation[] {
             await resolveVersionFilter(runtime.store, filter, {
               version: 'query: version',
               role: 'the role parameter',
+              // The versions that ran, each a group of this report: the ones a filter can find runs of.
+              listed: 'GET /api/v1/stats without version lists the versions that ran, one group each',
             }),
           ),
         };

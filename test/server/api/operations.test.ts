@@ -251,6 +251,9 @@ describe('the API operations', () => {
     assert.equal((unknown.body as { error: { code: string } }).error.code, 'VERSION_NOT_FOUND');
     // Named as the query parameter it is, not as the CLI's flag.
     assert.match((unknown.body as { error: { message: string } }).error.message, /^query: version zz-none: /);
+    // And where the versions are, over the API: an API client cannot run `nightshift versions`.
+    assert.match((unknown.body as { error: { message: string } }).error.message, /\(GET \/api\/v1\/stats /);
+    assert.doesNotMatch((unknown.body as { error: { message: string } }).error.message, /nightshift /);
     // The audit log in pages of 2: every entry once, in id order.
     const ids: number[] = [];
     let cursor: string | null = null;
