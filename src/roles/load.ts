@@ -31,6 +31,7 @@ import {
   type Role,
   RoleSpec,
 } from './schema.js';
+import { Scope } from './settings.js';
 import {
   DELEGATE_PREFIX,
   loadSpecialists,
@@ -179,6 +180,44 @@ function inWorkspace(workspace: string, file: string): boolean {
 }
 
 /**
+ * What is wrong with `scope.commands` entries on their own (no workspace needed): a relative program, an
+ * argument pattern that is no regular expression. Shared by a valid role and by one whose shape is wrong
+ * elsewhere (commandIssuesOfRaw), so `validate` reports them with the shape's problems.
+ */
+function commandRuleIssues(commands: Scope['commands'], issue: AddIssue): void {
+  commands.forEach((rule, i) => {
+    // shell.exec takes a bare name or an absolute path (shell-exec.ts): `./run.sh` or `bin/x` would be
+    // denied at every call, so the entry is refused here, where the author sees it, like a host that
+    // can never match.
+    const program = typeof rule === 'string' ? rule : rule.program;
+    if (program.includes('/') && !isAbsolute(program))
+      issue(
+        typeof rule === 'string' ? ['scope', 'commands', i] : ['scope', 'commands', i, 'program'],
+        `expected a bare name (git, looked up on /usr/local/bin:/usr/bin:/bin) or an absolute path, got '${program}': a relative path never runs (every call of it is denied)`,
+      );
+    if (typeof rule === 'string') return;
+    rule.args?.forEach((re, j) => {
+      try {
+        roleRegex(re);
+      } catch (err) {
+        issue(['scope', 'commands', i, 'args', j], `invalid regular expression: ${(err as Error).message}`);
+      }
+    });
+  });
+}
+
+/** commandRuleIssues for a file whose shape is wrong, when its `scope.commands` itself is well formed. */
+function commandIssuesOfRaw(source: YamlSource): Issue[] {
+  const raw = source.data() as { scope?: { commands?: unknown } } | null;
+  if (typeof raw?.scope !== 'object' || raw.scope === null) return [];
+  const commands = Scope.shape.commands.safeParse(raw.scope.commands);
+  if (!commands.success) return [];
+  const issues: Issue[] = [];
+  commandRuleIssues(commands.data, (path, message) => issues.push(source.issue(path, message)));
+  return issues;
+}
+
+/**
  * `roleFile`: the file the role was loaded from (none for defineRole); it defines the role's authority as
  * much as the files it names, so the workspace may not hold it either.
  */
@@ -232,25 +271,7 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue, roleFile?: s
   spec.escalation.forEach((rule, i) => {
     for (const p of regexProblems(rule.when)) issue(['escalation', i, ...pathSegments(p.path)], p.message);
   });
-  spec.scope.commands.forEach((rule, i) => {
-    // shell.exec takes a bare name or an absolute path (shell-exec.ts): `./run.sh` or `bin/x` would be
-    // denied at every call, so the entry is refused here, where the author sees it, like a host that
-    // can never match.
-    const program = typeof rule === 'string' ? rule : rule.program;
-    if (program.includes('/') && !isAbsolute(program))
-      issue(
-        typeof rule === 'string' ? ['scope', 'commands', i] : ['scope', 'commands', i, 'program'],
-        `expected a bare name (git, looked up on /usr/local/bin:/usr/bin:/bin) or an absolute path, got '${program}': a relative path never runs (every call of it is denied)`,
-      );
-    if (typeof rule === 'string') return;
-    rule.args?.forEach((re, j) => {
-      try {
-        roleRegex(re);
-      } catch (err) {
-        issue(['scope', 'commands', i, 'args', j], `invalid regular expression: ${(err as Error).message}`);
-      }
-    });
-  });
+  commandRuleIssues(spec.scope.commands, issue);
   const refs: [(string | number)[], string | undefined][] = [
     [['notify', 'slack', 'webhook'], spec.notify.slack?.webhook],
     [['notify', 'slack', 'token'], spec.notify.slack?.token],
@@ -418,7 +439,9 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
     // The files it names are looked for whatever else is wrong: a missing one is as independent a
     // problem as the shape's.
     const files = parsed.source ? missingFilesOfRaw(parsed.source, dirname(abs)) : [];
-    throw new RoleInvalidError(byLine([...parsed.issues, ...files, ...early]), displayPath);
+    // So are entries of a well-formed `scope.commands` that could never run.
+    const commands = parsed.source ? commandIssuesOfRaw(parsed.source) : [];
+    throw new RoleInvalidError(byLine([...parsed.issues, ...files, ...early, ...commands]), displayPath);
   }
   const { value: spec, source } = parsed;
   const issues: Issue[] = [];

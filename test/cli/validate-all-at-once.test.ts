@@ -181,6 +181,26 @@ describe('validate: every problem of a role file at once', () => {
     );
   });
 
+  it('a wrong shape still has its scope.commands entries that could never run reported', async () => {
+    const file = roleFile('commands', [
+      'autonomy: drafty',
+      'tools: [shell.exec]',
+      'scope:',
+      '  commands:',
+      '    - ./run.sh',
+      '    - program: git',
+      "      args: ['(']",
+    ]);
+    const lines = await problems(file);
+    assert.equal(lines.length, 3, lines.join('\n'));
+    assert.match(lines[0]!, /commands\.yaml:5 autonomy: expected one of/);
+    assert.match(
+      lines[1]!,
+      /commands\.yaml:9 scope\.commands\[0\]: expected a bare name .* got '\.\/run\.sh': a relative path never runs/,
+    );
+    assert.match(lines[2]!, /commands\.yaml:11 scope\.commands\[1\]\.args\[0\]: invalid regular expression/);
+  });
+
   it('a YAML syntax error stops the rest (there is no document to look at)', async () => {
     const file = roleFile('syntax', [
       'autonomy: draft',

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ToolCallRecord } from '../../src/store/types.js';
 import { fsEdit } from '../../src/tools/builtin/fs-edit.js';
-import { WRITE_LIMIT } from '../../src/tools/builtin/fs-write.js';
+import { fsWrite, WRITE_LIMIT } from '../../src/tools/builtin/fs-write.js';
 import { testRoles } from '../support/roles.js';
 import { runToolCalls, type WorkspaceSetup } from '../support/tool-calls.js';
 
@@ -52,6 +52,33 @@ describe('fs.edit size', () => {
     assert.equal(
       fsEdit.input.safeParse({ path: 'a.txt', old: 'a', new: 'b'.repeat(WRITE_LIMIT) }).success,
       true,
+    );
+  });
+
+  // The limit is in bytes, as written: a string's length counts UTF-16 code units, and '€' is one unit but
+  // three bytes, so a length check alone let fs.write put 30 MiB in a file.
+  it('bounds fs.write content and fs.edit replacements by their UTF-8 bytes, not their length', () => {
+    const over = '€'.repeat(Math.floor(WRITE_LIMIT / 3) + 1); // 10,485,762 bytes in 3,495,254 code units
+    const fits = `${'€'.repeat(Math.floor(WRITE_LIMIT / 3))}a`; // exactly WRITE_LIMIT bytes
+    assert.equal(Buffer.byteLength(fits), WRITE_LIMIT);
+    const write = fsWrite.input.safeParse({ path: 'a.txt', content: over });
+    assert.equal(write.success, false);
+    assert.match(
+      JSON.stringify(write.error?.issues),
+      /the text is 10485762 bytes in UTF-8, over the 10485760-byte write limit/,
+    );
+    assert.equal(fsWrite.input.safeParse({ path: 'a.txt', content: fits }).success, true);
+    assert.equal(fsEdit.input.safeParse({ path: 'a.txt', old: 'a', new: over }).success, false);
+    assert.equal(fsEdit.input.safeParse({ path: 'a.txt', old: 'a', new: fits }).success, true);
+    // A character outside the BMP is two code units and four bytes; a lone surrogate is written as U+FFFD.
+    assert.equal(
+      fsWrite.input.safeParse({ path: 'a.txt', content: '\u{1F600}'.repeat(WRITE_LIMIT / 4 + 1) }).success,
+      false,
+    );
+    assert.equal(
+      fsWrite.input.safeParse({ path: 'a.txt', content: '\uD800'.repeat(Math.floor(WRITE_LIMIT / 3) + 1) })
+        .success,
+      false,
     );
   });
 });

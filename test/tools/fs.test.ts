@@ -17,6 +17,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SYNC_ENTRIES } from '../../src/tools/builtin/fs-list.js';
+import { MAX_FOLDERS } from '../../src/tools/builtin/fs-search.js';
 import { fsDelete, fsEdit, fsList, fsRead, fsSearch, fsWrite } from '../../src/tools/builtin/index.js';
 import type { AnyTool } from '../../src/tools/types.js';
 import { isIdempotent } from '../../src/tools/types.js';
@@ -460,6 +461,26 @@ describe('fs.search, fs.edit, fs.delete', () => {
     const whole = await run(fsSearch, { pattern: 'hit', path: 'many-hits', maxResults: 5 });
     assert.equal((whole.matches as unknown[]).length, 5);
     assert.equal(whole.truncated, false);
+  });
+
+  // Files alone bounded nothing in a tree of empty folders: such a tree was walked to its end.
+  it('stops after MAX_FOLDERS folders and says so, also when they hold no file', async () => {
+    const tree = join(ws, 'many-folders');
+    mkdirSync(tree);
+    // With the folder the call names, MAX_FOLDERS folders: all read, nothing left out.
+    for (let i = 0; i < MAX_FOLDERS - 1; i++) mkdirSync(join(tree, `d${String(i).padStart(4, '0')}`));
+    writeFileSync(join(tree, 'd4998', 'last.txt'), 'needle in the last folder');
+    const whole = await run(fsSearch, { pattern: 'needle', path: 'many-folders' });
+    assert.deepEqual(whole, {
+      matches: [{ path: 'many-folders/d4998/last.txt', line: 1, text: 'needle in the last folder' }],
+      truncated: false,
+      skipped: 0,
+    });
+    // One more folder, read before the last one: the walk ends there, and says it was cut.
+    mkdirSync(join(tree, 'd0000', 'one-more'));
+    const cut = await run(fsSearch, { pattern: 'needle', path: 'many-folders' });
+    assert.deepEqual(cut, { matches: [], truncated: true, skipped: 0 });
+    rmSync(tree, { recursive: true });
   });
 
   it('edits exact text, refusing absent or ambiguous text', async () => {

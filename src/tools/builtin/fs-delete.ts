@@ -1,11 +1,11 @@
 // fs.delete: removes a file (or, with recursive, a folder) inside the workspace. A symlink is removed
-// itself; its target is never touched.
-import { lstat, rm, unlink } from 'node:fs/promises';
+// itself; its target is never touched. The removal goes through opened folders (remove-inside.ts), so a
+// folder swapped for a symlink after the checks cannot lead it outside.
 import { join, posix, relative, sep } from 'node:path';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
-import { callInvalid } from '../failures.js';
+import { removeInside } from '../remove-inside.js';
 import {
   gitFolderDeleteReason,
   protectedReason,
@@ -65,14 +65,6 @@ export const fsDelete = defineTool({
     if (git !== undefined) throw new NightshiftError('SCOPE_VIOLATION', git);
     // A folder deleted whole takes what it holds with it.
     refuseProtected({ absolute: target, workspace: parent.workspace }, ctx.protectedPaths, path, true);
-    const st = await lstat(target).catch(() => undefined);
-    if (!st) return { path, deleted: false };
-    if (st.isDirectory()) {
-      if (!recursive) throw callInvalid(`'${path}' is a folder; set recursive: true to delete it`);
-      await rm(target, { recursive: true, force: true });
-    } else {
-      await unlink(target);
-    }
-    return { path, deleted: true };
+    return { path, deleted: await removeInside(parent, name, path, recursive) };
   },
 });

@@ -5,7 +5,7 @@ import { defineTool } from '../define.js';
 import { callInvalid, toolFailed } from '../failures.js';
 import { openInside, refuseProtected, resolveInside, workspaceScope } from '../workspace.js';
 import { READ_LIMIT } from './fs-read.js';
-import { WRITE_LIMIT } from './fs-write.js';
+import { WRITE_LIMIT, writableText } from './fs-write.js';
 
 export const fsEdit = defineTool({
   name: 'fs.edit',
@@ -14,7 +14,7 @@ export const fsEdit = defineTool({
   input: z.strictObject({
     path: z.string().min(1),
     old: z.string().min(1).describe('the exact text to replace'),
-    new: z.string().max(WRITE_LIMIT).describe('the replacement'),
+    new: writableText('the replacement'),
     all: z.boolean().default(false).describe('replace every occurrence'),
   }),
   effect: 'write',

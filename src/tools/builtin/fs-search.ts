@@ -18,7 +18,15 @@ import {
 } from '../workspace.js';
 import { READ_LIMIT } from './fs-read.js';
 
-const MAX_FILES = 5000;
+/** The most files one search reads. */
+export const MAX_FILES = 5000;
+/**
+ * The most folders one search reads (the folder it names counts one). Files alone bounded nothing in a tree
+ * of empty folders, or of folders holding only protected paths, symlinks or fifos: each costs a readdir and
+ * was walked to the end. The same number as files: a real tree runs out of files first (a Linux source tree
+ * has about fourteen files a folder), and 5,000 reads of an empty folder take well under a second.
+ */
+export const MAX_FOLDERS = 5000;
 /** Total time a model-supplied regular expression may take over one search. */
 const REGEX_BUDGET_MS = 2000;
 
@@ -91,10 +99,12 @@ export const fsSearch = defineTool({
     // `escaped`: the path holds a bidirectional control or zero-width character, written as `\u202E` (file-names.ts).
     const matches: { escaped?: true; path: string; line: number; text: string }[] = [];
     let files = 0;
+    let folders = 0;
     // Files that could not be read safely (several hard links, swapped for a symlink, gone, too large).
     let skipped = 0;
     let truncated = false;
     const walk = async (dir: string, prefix: string): Promise<void> => {
+      folders++;
       // A sub-folder removed (or made unreadable) while searching is left out, as fs.list leaves it out;
       // the folder the call names fails the call, below.
       const items = await readdir(dir, { withFileTypes: true }).catch((err: unknown) => {
@@ -102,7 +112,8 @@ export const fsSearch = defineTool({
         return [];
       });
       for (const entry of items.sort((a, b) => a.name.localeCompare(b.name))) {
-        if (matches.length >= maxResults || files >= MAX_FILES) {
+        // `truncated` already: a budget ran out deeper down, and the whole walk ends with it.
+        if (truncated || matches.length >= maxResults || files >= MAX_FILES) {
           truncated = true;
           return;
         }
@@ -112,8 +123,13 @@ export const fsSearch = defineTool({
           if (entry.isFile()) skipped++;
           continue;
         }
-        if (entry.isDirectory()) await walk(abs, rel);
-        else if (entry.isFile()) {
+        if (entry.isDirectory()) {
+          if (folders >= MAX_FOLDERS) {
+            truncated = true;
+            return;
+          }
+          await walk(abs, rel);
+        } else if (entry.isFile()) {
           files++;
           const text = await readChecked({ absolute: abs, workspace: where.workspace }, rel);
           if (text === undefined) {

@@ -7,11 +7,34 @@ import { defineTool } from '../define.js';
 import { callInvalid, toolFailed } from '../failures.js';
 import { makeParents, openInside, refuseProtected, resolveInside, workspaceScope } from '../workspace.js';
 
+/** What fs.write and fs.edit may put in a file, in bytes (the text's UTF-8 encoding, as written). */
 export const WRITE_LIMIT = 10 * 1024 * 1024;
+
+/**
+ * Text that encodes to at most WRITE_LIMIT bytes of UTF-8. A string's length counts UTF-16 code units,
+ * and a character takes up to 3 bytes for each of them (a lone surrogate is written as U+FFFD, 3 bytes),
+ * so `.max()` alone would let 30 MiB through. `.max()` stays: no text over it can fit (no code unit encodes
+ * to less than a byte), it is cheap, and it is the `maxLength` the model sees in the tool's JSON Schema.
+ */
+export function writableText(description: string) {
+  return z
+    .string()
+    .max(WRITE_LIMIT)
+    .superRefine((text, ctx) => {
+      if (text.length > WRITE_LIMIT) return; // .max() has said so
+      const bytes = Buffer.byteLength(text, 'utf8');
+      if (bytes > WRITE_LIMIT)
+        ctx.addIssue({
+          code: 'custom',
+          message: `the text is ${bytes} bytes in UTF-8, over the ${WRITE_LIMIT}-byte write limit`,
+        });
+    })
+    .describe(description);
+}
 
 const Input = z.strictObject({
   path: z.string().min(1).describe('file path relative to the workspace'),
-  content: z.string().max(WRITE_LIMIT).describe('the text to write'),
+  content: writableText('the text to write'),
   mode: z
     .enum(['overwrite', 'append', 'create'])
     .default('overwrite')
