@@ -50,16 +50,22 @@ export async function removeInside(
   try {
     folder = await open(parent.absolute, FOLDER);
   } catch (err) {
+    if (code(err) === 'ENOENT') return false;
+    if (code(err) !== 'ENOTDIR' && code(err) !== 'ELOOP') throw err;
+    // Linux answers a symlink opened with O_DIRECTORY|O_NOFOLLOW with ENOTDIR (the folder test comes first),
+    // not ELOOP: only lstat tells a parent swapped for a symlink from one that became a file.
+    const now = await lstat(parent.absolute).catch(() => undefined);
+    if (now?.isSymbolicLink()) throw redirected(userPath);
     // Gone, or a file now: there is no such name to remove (as lstat found before).
-    if (code(err) === 'ENOENT' || code(err) === 'ENOTDIR') return false;
-    if (code(err) === 'ELOOP') throw redirected(userPath);
-    throw err;
+    return false;
   }
   try {
     let real: string | undefined;
     try {
       real = await readlink(`/proc/self/fd/${folder.fd}`);
-    } catch {
+    } catch (err) {
+      // On Linux /proc is there to be read: a failure is not taken as leave to remove by path.
+      if (process.platform === 'linux') throw err;
       // No /proc (not Linux): nothing to remove relative to, so by path, with the race documented.
       return await removeByPath(join(parent.absolute, name), userPath, recursive);
     }
@@ -112,7 +118,7 @@ async function removeEntry(
       inner = await open(at(folder, name), FOLDER);
     } catch (err) {
       if (code(err) === 'ENOENT') return;
-      // Not a folder now (a symlink: ELOOP; a file or fifo: ENOTDIR): unlinked as one.
+      // Not a folder now (a symlink or a file: ENOTDIR; ELOOP on other kernels): unlinked as one.
       if (code(err) !== 'ELOOP' && code(err) !== 'ENOTDIR') throw err;
       if (attempt > ATTEMPTS) throw changing(userPath);
       asFolder = false;

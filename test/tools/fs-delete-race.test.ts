@@ -4,11 +4,12 @@
 // system call and so removed files outside; the outside folder must survive every attempt.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { NightshiftError } from '../../src/errors.js';
 import { fsDelete } from '../../src/tools/builtin/index.js';
+import { removeInside } from '../../src/tools/remove-inside.js';
 import { testRole, toolContext } from '../support/role.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -133,5 +134,19 @@ describe('fs.delete while another process swaps folders for symlinks to outside'
       `outside lost files at attempt ${damagedAt}: ${JSON.stringify({ outcomes, left })}`,
     );
     assert.ok((outcomes.deleted ?? 0) > 0, JSON.stringify(outcomes));
+  });
+
+  it('a parent found a symlink at the open (swapped after the checks): refused as SCOPE_VIOLATION', async () => {
+    // The moment between fs.delete's checks and its open, held still: the parent handed to the removal is a
+    // symlink to outside. Linux answers its O_NOFOLLOW folder open with ENOTDIR, not ELOOP.
+    const ws = join(tmp.path, 'parent-ws');
+    mkdirSync(ws);
+    const outside = makeOutside('parent');
+    symlinkSync(outside, join(ws, 'a'));
+    await assert.rejects(
+      removeInside({ absolute: join(ws, 'a'), workspace: ws }, 'victim', 'a/victim', true),
+      (err: unknown) => err instanceof NightshiftError && err.code === 'SCOPE_VIOLATION',
+    );
+    assert.ok(existsSync(join(outside, 'victim', 'keep.txt')));
   });
 });
