@@ -101,15 +101,14 @@ export function decisionRoute(o: {
         what: 'decision',
         fields: { kind, id },
       });
-      // The v1 beside an accepted v2 is spent with it: that header less its v2 is a v1 for any matter.
-      if (check.ok && check.alsoSpends)
-        await o.runtime.store.rememberSignature(
-          check.alsoSpends,
-          now,
-          now - 2 * REPLAY_WINDOW_SECONDS * 1000,
-        );
       return spent;
     };
+    // The v1 beside a v2 that verified is spent at once, whatever becomes of the answer: that header less
+    // its v2 is a v1 for any matter of the kind, and a body refused here (400, e.g. an approve sent to an
+    // escalation) may be one that another matter's path takes. Its v2 is not spent by this (a refused or
+    // failed answer's v2 can still be sent again), and a v2 is never checked against a remembered v1.
+    if (check.ok && check.alsoSpends)
+      await o.runtime.store.rememberSignature(check.alsoSpends, now, now - 2 * REPLAY_WINDOW_SECONDS * 1000);
     // A bad signature is refused before the body is looked at (nothing is said about it to a stranger).
     if (!check.ok) await accept();
     return { body, spend: accept };

@@ -153,6 +153,50 @@ describe('NIGHTSHIFT_DECISIONS_ACCEPT_V1=1 on serve', () => {
   });
 });
 
+describe('NIGHTSHIFT_DECISIONS_ACCEPT_V1=1 and a refused body', () => {
+  it('spends the v1 beside a v2 even when the body is refused (400): it cannot approve another matter', async () => {
+    const r = role({
+      name: 'refund-desk',
+      autonomy: 'draft',
+      tools: ['ledger.append_once'],
+      turns: [{ call: 'ledger.append_once', args: { entry: 'refund 250' } }, { final: { summary: 'done' } }],
+    });
+    writeFileSync(
+      join(r.dir, 'nightshift.config.yaml'),
+      stringify({ people: [{ name: 'alice', decides: ['refund-*'] }] }),
+    );
+    const served = await startServe([r.file, '--port', '0', '--data-dir', r.dataDir, '--poll-ms', '20'], {
+      cwd: r.dir,
+      env: { NIGHTSHIFT_DECISIONS_SECRET: SECRET, NIGHTSHIFT_DECISIONS_ACCEPT_V1: '1' },
+    });
+    try {
+      const paused = json<{ pending: string[] }>(
+        await runCli(['run', r.file, '--data-dir', r.dataDir, '--json'], { cwd: r.dir }),
+      );
+      const approvalId = paused.pending[0]!;
+      // A sender that signs an approve for an escalation's path: refused there for its kind (400).
+      const approve = Buffer.from(JSON.stringify({ decision: 'approve', person: 'alice' }));
+      const ts = Math.floor(Date.now() / 1000);
+      const v1Part = `v1=${createHmac('sha256', SECRET).update(`${ts}.`).update(approve).digest('hex')}`;
+      const post = (path: string, sig: string) =>
+        fetch(`${served.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-nightshift-signature': sig },
+          body: approve,
+        });
+      const wrongPath = '/decisions/escalation/esc_elsewhere';
+      const refused = await post(wrongPath, `${signDecision(SECRET, ts, wrongPath, approve)},${v1Part}`);
+      assert.equal(refused.status, 400, await refused.clone().text());
+      // The same header less its v2, at the approval: its v1 covers the body only.
+      const replay = await post(`/decisions/approval/${encodeURIComponent(approvalId)}`, `t=${ts},${v1Part}`);
+      assert.equal(replay.status, 401, await replay.clone().text());
+      assert.match(await replay.text(), /already used/);
+    } finally {
+      served.child.kill('SIGKILL');
+    }
+  });
+});
+
 describe('NIGHTSHIFT_DECISIONS_SECRET shorter than 32 characters', () => {
   it('stops serve at start (exit 2, CONFIG_INVALID, its length said, never its value), making no store', async () => {
     const r = role({ name: 'refund-desk', autonomy: 'full', turns: [{ final: { summary: 'done' } }] });
