@@ -71,3 +71,11 @@ export function disguisedNameProblem(path: string): string | undefined {
     : 'a bidirectional control character that makes a name display as something other than it is';
   return `the path '${escapeDisguisedName(path)}' contains ${codePoint(found[0]!)}, ${what}; fs tools do not create or write such names`;
 }
+
+/**
+ * The order the fs tools give names in: by UTF-16 code unit, as `<` compares strings. The same on every
+ * machine; `localeCompare` follows the process's locale (LANG, ICU data), so a search cut short at its
+ * `maxResults` could keep other matches on another machine, and fs.search's order disagreed with fs.list's.
+ */
+export const byName = (a: { name: string }, b: { name: string }): number =>
+  a.name < b.name ? -1 : a.name > b.name ? 1 : 0;

@@ -449,6 +449,25 @@ describe('fs.search, fs.edit, fs.delete', () => {
     );
   });
 
+  // localeCompare put `a.txt` before `B.txt` (and followed the process's locale); fs.list puts `B` first.
+  it('searches each folder in the order fs.list lists it, by code unit, whatever the locale', async () => {
+    mkdirSync(join(ws, 'cased'));
+    for (const name of ['a.txt', 'B.txt', '_c.txt', 'Z.txt']) writeFileSync(join(ws, 'cased', name), 'pin\n');
+    const listed = await run(fsList, { path: 'cased' });
+    const order = (listed.entries as { name: string }[]).map((e) => `cased/${e.name}`);
+    assert.deepEqual(order, ['cased/B.txt', 'cased/Z.txt', 'cased/_c.txt', 'cased/a.txt']);
+    const found = await run(fsSearch, { pattern: 'pin', path: 'cased' });
+    assert.deepEqual(
+      (found.matches as { path: string }[]).map((m) => m.path),
+      order,
+    );
+    const cut = await run(fsSearch, { pattern: 'pin', path: 'cased', maxResults: 2 });
+    assert.deepEqual(
+      (cut.matches as { path: string }[]).map((m) => m.path),
+      order.slice(0, 2),
+    );
+  });
+
   it('stops at maxResults and says so, also when the cut falls in the last file it reads', async () => {
     mkdirSync(join(ws, 'many-hits'));
     writeFileSync(join(ws, 'many-hits', 'only.txt'), 'hit 1\nhit 2\nhit 3\nhit 4\nhit 5\n');

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
 import { callInvalid, toolFailed } from '../failures.js';
-import { listedName } from '../file-names.js';
+import { byName, listedName } from '../file-names.js';
 import { protectedWithin, refuseProtected, resolveInside, workspaceScope } from '../workspace.js';
 
 /** The most entries one listing returns; `truncated` says when there were more. */
@@ -26,9 +26,6 @@ export const SYNC_ENTRIES = 128;
 
 /** `escaped`: the name holds a bidirectional control or zero-width character, written as `\u202E` (file-names.ts). */
 type Entry = { name: string; escaped?: true; type: 'file' | 'dir' | 'symlink' | 'other'; size: number };
-
-// By code point, not locale: the same listing on every machine.
-const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 export const fsList = defineTool({
   name: 'fs.list',

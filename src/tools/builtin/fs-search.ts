@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
 import { callInvalid, toolFailed, toolTimeout } from '../failures.js';
-import { listedName } from '../file-names.js';
+import { byName, listedName } from '../file-names.js';
 import {
   openInside,
   protectedOverlap,
@@ -111,7 +111,7 @@ export const fsSearch = defineTool({
         if (dir === where.absolute) throw err;
         return [];
       });
-      for (const entry of items.sort((a, b) => a.name.localeCompare(b.name))) {
+      for (const entry of items.sort(byName)) {
         // `truncated` already: a budget ran out deeper down, and the whole walk ends with it.
         if (truncated || matches.length >= maxResults || files >= MAX_FILES) {
           truncated = true;
