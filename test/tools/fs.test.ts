@@ -10,6 +10,7 @@ import fs, {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -18,6 +19,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SYNC_ENTRIES } from '../../src/tools/builtin/fs-list.js';
 import { MAX_FOLDERS } from '../../src/tools/builtin/fs-search.js';
+import { WRITE_LIMIT } from '../../src/tools/builtin/fs-write.js';
 import { fsDelete, fsEdit, fsList, fsRead, fsSearch, fsWrite } from '../../src/tools/builtin/index.js';
 import type { AnyTool } from '../../src/tools/types.js';
 import { isIdempotent } from '../../src/tools/types.js';
@@ -285,6 +287,22 @@ describe('fs.write', () => {
       /'made.txt' already exists \(mode: create\); use mode overwrite to replace it/,
     );
     assert.equal(readFileSync(join(ws, 'made.txt'), 'utf8'), 'once');
+  });
+
+  // Each call was bounded, the file was not: appends grew it past what fs.edit and fs.read handle.
+  it('refuses an append that would leave the file over the write limit, and leaves the file as it was', async () => {
+    const big = 'x'.repeat(WRITE_LIMIT - 3);
+    await run(fsWrite, { path: 'grown.txt', content: big });
+    await run(fsWrite, { path: 'grown.txt', content: 'abc', mode: 'append' });
+    await assert.rejects(run(fsWrite, { path: 'grown.txt', content: 'd', mode: 'append' }), {
+      code: 'TOOL_CALL_INVALID',
+      message: new RegExp(`appending 1 bytes to 'grown.txt' \\(${WRITE_LIMIT} bytes\\) would leave it over`),
+    });
+    assert.equal(statSync(join(ws, 'grown.txt')).size, WRITE_LIMIT);
+    // Overwriting is bounded by the call alone.
+    await run(fsWrite, { path: 'grown.txt', content: 'small' });
+    await run(fsWrite, { path: 'grown.txt', content: '!', mode: 'append' });
+    assert.equal(readFileSync(join(ws, 'grown.txt'), 'utf8'), 'small!');
   });
 
   it('declares overwrite and create idempotent, append not (a re-run would append twice)', () => {

@@ -92,6 +92,15 @@ export const fsWrite = defineTool({
     });
     if (handle === undefined) return { path, bytes, mode };
     try {
+      // Each call is bounded by the schema; without this, appends would grow a file without end (a
+      // thousand calls, 10 GB), past what fs.edit and fs.read can then handle. fs.edit has the same bound.
+      if (mode === 'append') {
+        const { size } = await handle.stat();
+        if (size + bytes > WRITE_LIMIT)
+          throw callInvalid(
+            `appending ${bytes} bytes to '${path}' (${size} bytes) would leave it over the ${WRITE_LIMIT}-byte write limit`,
+          );
+      }
       // Truncated only now, after openInside checked the file (regular, one link, inside the workspace).
       if (mode === 'overwrite') await handle.truncate(0);
       // writeFile writes all of it from the handle's position: 0 when overwriting, the end when appending.
