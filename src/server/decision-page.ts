@@ -24,6 +24,7 @@ import {
 } from './channel-doors.js';
 import { confirmPage, messagePage, sendPage } from './decision-page-html.js';
 import { HttpError, MAX_FORM, readBody } from './http-body.js';
+import { requireOwnPage } from './login-routes.js';
 import type { Route } from './router.js';
 import { storeFailureAnswer } from './store-outage.js';
 
@@ -108,11 +109,10 @@ function failedOnOurSide(err: unknown): boolean {
 
 /** A browser's form post from this server's own page; anything cross-site is refused. */
 function checkSameOrigin(doors: ChannelDoors, req: IncomingMessage): void {
-  if (req.headers['sec-fetch-site'] === 'cross-site')
-    throw new HttpError(403, 'a decision cannot be posted from another site');
-  const origin = req.headers.origin;
-  if (origin && doors.settings.publicUrl && origin !== new URL(doors.settings.publicUrl).origin)
-    throw new HttpError(403, `a decision cannot be posted from ${origin}`);
+  // The same rule as the console's and login forms (login-routes.ts): a sibling site (`same-site`) is
+  // another site too, and without a publicUrl the Origin must be the host the request names.
+  const publicUrl = doors.settings.publicUrl;
+  requireOwnPage(req, { publicOrigin: publicUrl ? new URL(publicUrl).origin : undefined });
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded')
     throw new HttpError(415, 'post the confirm page form (application/x-www-form-urlencoded)');

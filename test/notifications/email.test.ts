@@ -124,6 +124,8 @@ describe('email channel and the confirm page', () => {
     const { links } = await p.mail(d);
     const token = tokenOf(links.approve!);
     assert.equal((await post(token, '', { 'sec-fetch-site': 'cross-site' })).status, 403);
+    // A sibling subdomain's page is another site too, as the console's forms hold.
+    assert.equal((await post(token, '', { 'sec-fetch-site': 'same-site' })).status, 403);
     assert.equal((await post(token, '', { origin: 'https://evil.example' })).status, 403);
     assert.equal((await post(token, '', { origin: 'null' })).status, 403);
     const json = await fetch(`${p.served.url}/decide`, {
