@@ -1,17 +1,31 @@
 // What every command shares: the output streams and exit code, the project's config (read once, when a
 // command first needs it), opening the runtime through the public API, loading roles with the project's
 // tool modules, and printing human text or --json.
+//
+// Only what every invocation needs is imported here: the config reader, the role loader, the runtime and
+// the run formatter are imported when a command first uses them, so `--version`, `--help` and a usage
+// error do not load the whole runtime (bench/README.md, "CLI start-up").
 import { type Command, Option } from 'commander';
-import { loadProjectConfig, type ProjectConfig } from '../config/project.js';
+import type { ProjectConfig } from '../config/project.js';
 import type { RunSummary } from '../engine/summary.js';
 import { isNightshiftError, NightshiftError } from '../errors.js';
-import { loadRoleFile } from '../roles/load.js';
 import type { Role } from '../roles/schema.js';
-import { createRuntime, type Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime.js';
 import type { CommitObserver } from '../telemetry/commit-tap.js';
 import { EXIT } from './exit-codes.js';
-import { deniedCalls, formatSummary } from './format.js';
 import { printable, terminalSafe } from './terminal-text.js';
+
+type ConfigModule = typeof import('../config/project.js');
+let configModule: ConfigModule | undefined;
+
+/**
+ * Loads the project-config reader, so that projectConfig() can stay synchronous (commands call it in the
+ * middle of their checks). main.ts calls it before any command's action (commander's preAction hook);
+ * the config file itself is still read only when a command first asks for it.
+ */
+export async function loadConfigReader(): Promise<void> {
+  configModule ??= await import('../config/project.js');
+}
 
 export interface CommonFlags {
   dataDir?: string;
@@ -64,7 +78,8 @@ export function cliContext(io: Output, cmd: string): CliContext & { runtime(): R
   let config: ProjectConfig | undefined;
   let runtime: Runtime | undefined;
   const projectConfig = (): ProjectConfig => {
-    config ??= loadProjectConfig(process.cwd());
+    if (!configModule) throw new Error('the project-config reader is not loaded (loadConfigReader)');
+    config ??= configModule.loadProjectConfig(process.cwd());
     return config;
   };
   // Human text is escaped for the terminal (cli/terminal-text.ts); --json is printed exact.
@@ -76,6 +91,10 @@ export function cliContext(io: Output, cmd: string): CliContext & { runtime(): R
     projectConfig,
     async open(flags, extra = {}) {
       const c = projectConfig();
+      const [{ createRuntime }, { loadRoleFile }] = await Promise.all([
+        import('../runtime.js'),
+        import('../roles/load.js'),
+      ]);
       const create = (options: typeof extra) =>
         createRuntime({
           dataDir: flags.dataDir ?? c.dataDir,
@@ -102,10 +121,15 @@ export function cliContext(io: Output, cmd: string): CliContext & { runtime(): R
       }
       return runtime;
     },
-    loadRole: (file) => loadRoleFile(file, { projectToolModules: projectConfig().toolModules }),
+    async loadRole(file) {
+      const projectToolModules = projectConfig().toolModules;
+      const { loadRoleFile } = await import('../roles/load.js');
+      return loadRoleFile(file, { projectToolModules });
+    },
     print,
     async printRun(flags, rt, result, head = '') {
       if (flags.json) return print(flags, result, '');
+      const { deniedCalls, formatSummary } = await import('./format.js');
       const snapshot = await rt.get(result.runId);
       const denied = snapshot ? deniedCalls(snapshot.toolCalls) : 0;
       io.out(printable(`${head}${formatSummary(result, { cmd, denied })}`));

@@ -1,6 +1,9 @@
 // The `nightshift` command. Each command parses its flags, opens a runtime through the public API
 // (cli/context.ts), prints human text or --json, and sets the exit code (cli/exit-codes.ts); the commands
 // live in cli/commands/. Errors go to stderr, mapped to exit codes here, in one place.
+// Every command and option is declared up front (for --help, usage errors and repeated-options.ts), but
+// what a command does, and the runtime with it, is imported only when its action runs: `--version` or a
+// usage error loads commander and these declarations, not the runtime (bench/README.md, "CLI start-up").
 import { Command, CommanderError } from 'commander';
 import { isNightshiftError } from '../errors.js';
 import { auditCommand } from './commands/audit.js';
@@ -18,7 +21,7 @@ import { statsCommand } from './commands/stats.js';
 import { tokenCommand } from './commands/token.js';
 import { validateCommand } from './commands/validate.js';
 import { versionCommands } from './commands/versions.js';
-import { cliContext, Output } from './context.js';
+import { cliContext, loadConfigReader, Output } from './context.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { commandName, packageVersion } from './invocation.js';
 import { refuseRepeatedOptions } from './repeated-options.js';
@@ -67,6 +70,9 @@ export async function main(
   versionCommands(program, cli);
   tokenCommand(program, cli);
   refuseRepeatedOptions(program);
+  // Before any command's action (and only then): cli.projectConfig() is synchronous, its reader is not
+  // imported at start. A failure here rejects parseAsync, so it is mapped below like any other.
+  program.hook('preAction', loadConfigReader);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

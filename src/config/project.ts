@@ -7,6 +7,7 @@ import { reservedNameReason } from '../approvals/actor.js';
 import { NotificationSettings } from '../notifications/settings.js';
 import { GroupsSpec, type PeopleDirectory, PeopleSpec } from '../people/config.js';
 import { VersionsConfig } from '../versions/config.js';
+import { CONFIG_FILE } from './config-file.js';
 import { MAX_TIMER_MS } from './timer-limit.js';
 import { parseYamlFile } from './yaml-file.js';
 
@@ -140,7 +141,7 @@ export interface ProjectConfig {
   versions: VersionsConfig;
 }
 
-export const CONFIG_FILE = 'nightshift.config.yaml';
+export { CONFIG_FILE };
 
 export function loadProjectConfig(cwd: string): ProjectConfig {
   const file = join(cwd, CONFIG_FILE);

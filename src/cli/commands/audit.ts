@@ -1,7 +1,6 @@
 // `audit`: the hash-chained audit log as JSON lines (one entry a line, with its hash and its
 // predecessor's), and `audit verify`, which checks the whole chain (docs/observability.md, "Audit log").
 import type { Command } from 'commander';
-import { auditEntries, exportedEntry, verifyAuditLog } from '../../audit/read.js';
 import { parseSince, SINCE_FORMATS } from '../../stats/since.js';
 import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -17,6 +16,8 @@ export function auditCommand(program: Command, cli: CliContext): void {
     .action(async (flags: CommonFlags & { since?: string; role?: string }) => {
       // JSON lines whether or not --json is given: it is the export format.
       const since = flags.since === undefined ? undefined : parseSince(flags.since, Date.now());
+      // Imported when the command runs, not when it is declared (bench/README.md, "CLI start-up").
+      const { auditEntries, exportedEntry } = await import('../../audit/read.js');
       const rt = await cli.open(flags, { readOnly: true });
       const filter = {
         ...(since !== undefined ? { since } : {}),
@@ -30,6 +31,7 @@ export function auditCommand(program: Command, cli: CliContext): void {
     // `--data-dir`/`--json` after `verify` are parsed by `audit` itself (its own options): read both.
     .action(async (_: CommonFlags, cmd: Command) => {
       const flags = cmd.optsWithGlobals<CommonFlags>();
+      const { verifyAuditLog } = await import('../../audit/read.js');
       const rt = await cli.open(flags, { readOnly: true });
       const verdict = await verifyAuditLog(rt.store);
       if (flags.json) io.out(JSON.stringify(verdict));

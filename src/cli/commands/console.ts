@@ -2,9 +2,6 @@
 // daemon as serve (one worker, on loopback only, any free port unless --port) over the project's data dir,
 // and prints a one-time login link for that person once the server listens.
 import type { Command } from 'commander';
-import { checkTokenRequest, LOGIN_LINK_TTL_MS } from '../../auth/index.js';
-import { issueLoginLink } from '../../auth/login-link.js';
-import { parseScopes } from '../../auth/scopes.js';
 import type { ServeFlags } from '../../server/serve.js';
 import { type CliContext, withCommonFlags } from '../context.js';
 import { exitOnceStopped } from './serve.js';
@@ -15,7 +12,13 @@ export function consoleCommand(program: Command, cli: CliContext): void {
     .requiredOption('--as <name>', 'the person who logs in (people: in nightshift.config.yaml)')
     .option('--port <port>', 'HTTP port on 127.0.0.1 (default 0: any free port)', '0')
     .action(async (paths: string[], flags: ServeFlags & { as: string }) => {
-      const { serve } = await import('../../server/serve.js');
+      const [{ serve }, { checkTokenRequest, LOGIN_LINK_TTL_MS }, { issueLoginLink }, { parseScopes }] =
+        await Promise.all([
+          import('../../server/serve.js'),
+          import('../../auth/index.js'),
+          import('../../auth/login-link.js'),
+          import('../../auth/scopes.js'),
+        ]);
       const config = cli.projectConfig();
       const scopes = parseScopes(['runs:read', 'decide']);
       // Checked before anything listens: an unknown person is exit 2, not a server with no way in.

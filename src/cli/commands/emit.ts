@@ -1,7 +1,6 @@
 // `nightshift emit <event> [json]`: a client of a running daemon's POST /events/<event>.
 import type { Command } from 'commander';
 import { NightshiftError } from '../../errors.js';
-import { checkIdempotencyKey } from '../../runtime/idempotency-key.js';
 import { httpBaseUrl } from '../base-url.js';
 import { type CliContext, parseJsonFlag, withCommonFlags } from '../context.js';
 
@@ -37,6 +36,8 @@ export function emitCommand(program: Command, cli: CliContext): void {
         json: string | undefined,
         flags: { url?: string; idempotencyKey?: string; token?: string; json?: boolean },
       ) => {
+        // Imported when the command runs (it loads zod), not when it is declared (bench/README.md).
+        const { checkIdempotencyKey } = await import('../../runtime/idempotency-key.js');
         checkIdempotencyKey(flags.idempotencyKey, '--idempotency-key');
         const body = json === undefined ? {} : parseJsonFlag(json, 'the event payload');
         const base = daemonUrl(flags.url);

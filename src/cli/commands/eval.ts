@@ -4,11 +4,7 @@
 import { relative } from 'node:path';
 import { type Command, Option } from 'commander';
 import { rangeText, wholeNumber } from '../../config/whole-number.js';
-import { roleRecordSpec } from '../../engine/start.js';
 import { NightshiftError } from '../../errors.js';
-import { formatEstimate, formatSuite } from '../../evals/format.js';
-import { runSuite } from '../../evals/run-suite.js';
-import { loadSuite } from '../../evals/suite-file.js';
 import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -52,6 +48,14 @@ export function evalCommand(program: Command, cli: CliContext): void {
       const concurrency = count(flags.concurrency, '--concurrency');
       const maxCostUsd = number(flags.maxCost, '--max-cost');
       const threshold = number(flags.threshold, '--threshold', 1);
+      // Imported when the command runs, not when it is declared (bench/README.md, "CLI start-up").
+      const [{ roleRecordSpec }, { formatEstimate, formatSuite }, { runSuite }, { loadSuite }] =
+        await Promise.all([
+          import('../../engine/start.js'),
+          import('../../evals/format.js'),
+          import('../../evals/run-suite.js'),
+          import('../../evals/suite-file.js'),
+        ]);
       const role = await cli.loadRole(roleFile);
       // Named by the role: shown relative to here, as the user would open it.
       const suiteFile = flags.suite ?? (role.evals ? relative(process.cwd(), role.evals) : undefined);

@@ -3,17 +3,10 @@
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { checkActor } from '../../approvals/actor.js';
 import { rangeText, wholeNumber } from '../../config/whole-number.js';
 import { NightshiftError } from '../../errors.js';
-import { loadSuite } from '../../evals/suite-file.js';
-import { formatHistory, formatRound } from '../../improve/format.js';
-import { allImprovementRounds } from '../../improve/history.js';
-import { improve } from '../../improve/improve.js';
-import { loadRoleFile } from '../../roles/load.js';
 import { type CliContext, type CommonFlags, defaultActor, withCommonFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { checkModel } from '../model-check.js';
 
 interface ImproveFlags extends CommonFlags {
   proposer?: string;
@@ -61,6 +54,23 @@ export function improveCommand(program: Command, cli: CliContext): void {
     .option('--as <name>', 'who asks for the promotions (default: $NIGHTSHIFT_ACTOR or $USER)')
     .option('--history', "list the role's recorded rounds (the role by name or file)")
     .action(async (arg: string, flags: ImproveFlags) => {
+      // Imported when the command runs, not when it is declared (bench/README.md, "CLI start-up").
+      const [actor, suiteFile_, format, history, improvement, load, modelCheck] = await Promise.all([
+        import('../../approvals/actor.js'),
+        import('../../evals/suite-file.js'),
+        import('../../improve/format.js'),
+        import('../../improve/history.js'),
+        import('../../improve/improve.js'),
+        import('../../roles/load.js'),
+        import('../model-check.js'),
+      ]);
+      const { checkActor } = actor;
+      const { loadSuite } = suiteFile_;
+      const { formatHistory, formatRound } = format;
+      const { allImprovementRounds } = history;
+      const { improve } = improvement;
+      const { loadRoleFile } = load;
+      const { checkModel } = modelCheck;
       if (flags.history) {
         const name = /\.ya?ml$/.test(arg) && existsSync(arg) ? (await cli.loadRole(arg)).name : arg;
         // Only reads: a store that is not there is refused (STORE_NOT_FOUND), not made empty, and the store is

@@ -1,14 +1,12 @@
 // The commands that only read: inbox (what waits for a human), runs, show (one run, step by step),
-// status (continuous agents and the queue).
+// status (continuous agents and the queue). What an action uses beyond its flags is imported when it runs
+// (bench/README.md, "CLI start-up").
 import { type Command, Option } from 'commander';
 import { wholeNumber } from '../../config/whole-number.js';
-import { summarizeRun } from '../../delegation/waiting-children.js';
 import { NightshiftError } from '../../errors.js';
 import { RUN_STATUSES, type RunStatus } from '../../store/types.js';
 import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
-import { formatAgents, formatFamily, formatInbox, formatRuns, formatShow } from '../format.js';
 import { expectIdKind } from '../id-kinds.js';
-import { listedSummary } from '../run-summary.js';
 
 /** `inbox` is registered on its own so `--help` lists it where it always was, right after `run`. */
 export function inboxCommand(program: Command, cli: CliContext): void {
@@ -16,6 +14,7 @@ export function inboxCommand(program: Command, cli: CliContext): void {
   withCommonFlags(program.command('inbox'))
     .description('list approvals and escalations waiting for a human')
     .action(async (flags: CommonFlags) => {
+      const { formatInbox } = await import('../format.js');
       const rt = await cli.open(flags, { readOnly: true });
       const inbox = await rt.inbox();
       // Promotions that widen authority wait here too (src/versions/), decided with approve / reject.
@@ -47,6 +46,10 @@ export function inspectCommands(program: Command, cli: CliContext): void {
       // Digits only (not `1e2`, `0x10`), and within what the stores take: a larger number reached SQLite
       // as a float and failed there (STORE_ERROR, exit 1) instead of being refused as bad usage.
       const limit = wholeNumber(flags.limit, '--limit', 1, MAX_RUNS_LIMIT);
+      const [{ formatRuns }, { listedSummary }] = await Promise.all([
+        import('../format.js'),
+        import('../run-summary.js'),
+      ]);
       const rt = await cli.open(flags, { readOnly: true });
       const runs = await rt.list({
         ...(flags.role ? { role: flags.role } : {}),
@@ -62,6 +65,10 @@ export function inspectCommands(program: Command, cli: CliContext): void {
     .description('every step of a run, and every decision with its reason')
     .action(async (id: string, flags: CommonFlags) => {
       expectIdKind(id, 'run', cmd);
+      const [{ formatFamily, formatShow }, { summarizeRun }] = await Promise.all([
+        import('../format.js'),
+        import('../../delegation/waiting-children.js'),
+      ]);
       const rt = await cli.open(flags, { readOnly: true });
       const snapshot = await rt.get(id);
       if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${id} (see ${cmd} runs)`);
@@ -96,6 +103,7 @@ export function inspectCommands(program: Command, cli: CliContext): void {
   withCommonFlags(program.command('status'))
     .description('continuous agents: state, holder, last heartbeat, restarts, inbox; and the queue')
     .action(async (flags: CommonFlags) => {
+      const { formatAgents } = await import('../format.js');
       const rt = await cli.open(flags, { readOnly: true });
       const agents = await rt.agents();
       const counts = await rt.store.countRuns(['queued', 'running', 'failed']);

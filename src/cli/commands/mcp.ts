@@ -3,13 +3,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CONFIG_FILE } from '../../config/project.js';
-import { specialistsOf } from '../../delegation/reachable.js';
+import { CONFIG_FILE } from '../../config/config-file.js';
 import { NightshiftError } from '../../errors.js';
-import { managersOf } from '../../managers/chain.js';
 import type { McpScope } from '../../mcp/doors.js';
-import { discoverRoleFiles, uniqueRoles } from '../../roles/discover.js';
-import { namedRoleFiles, startableRoles } from '../../server/startable-roles.js';
 import { type CliContext, type CommonFlags, defaultActor, withCommonFlags } from '../context.js';
 
 /**
@@ -75,6 +71,15 @@ export function mcpCommand(program: Command, cli: CliContext): void {
       // With --config, relative role paths are the project's, as in the .mcp.json of docs/mcp-server.md
       // (`mcp roles/ --config /path/to/project/...`): the client starts the server in a folder of its own.
       if (flags.config) enterProject(flags.config);
+      // Imported when the command runs, not when it is declared (bench/README.md, "CLI start-up").
+      const [{ specialistsOf }, { managersOf }, { discoverRoleFiles, uniqueRoles }, startable] =
+        await Promise.all([
+          import('../../delegation/reachable.js'),
+          import('../../managers/chain.js'),
+          import('../../roles/discover.js'),
+          import('../../server/startable-roles.js'),
+        ]);
+      const { namedRoleFiles, startableRoles } = startable;
       const given = paths.map((p) => resolve(p));
       const searched = given.length > 0 ? given : [process.cwd()];
       const loaded = [];

@@ -5,7 +5,6 @@ import type { Command } from 'commander';
 import { MAX_TIMER_MS } from '../../config/timer-limit.js';
 import { wholeNumber } from '../../config/whole-number.js';
 import { NightshiftError } from '../../errors.js';
-import { channelsFromEnv } from '../../notifications/channels.js';
 import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
 
 /** The lease's bounds: as serve's --lease-ms (src/config/serve-settings.ts), the longest a timer takes. */
@@ -31,6 +30,8 @@ export function notifyCommand(program: Command, cli: CliContext): void {
           'notify needs --once (nightshift serve sends notifications continuously)',
         );
       const leaseMs = leaseMsFlag(flags.leaseMs);
+      // Imported when the command runs, not when it is declared (bench/README.md, "CLI start-up").
+      const { channelsFromEnv } = await import('../../notifications/channels.js');
       // The channels first: a decisions secret too short to sign with is refused before the store opens.
       const { channels, missing } = channelsFromEnv(process.env, {
         settings: cli.projectConfig().notifications,

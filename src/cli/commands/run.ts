@@ -3,18 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import {
-  MAX_CONFIG_FILE_BYTES,
-  notUtf8Reason,
-  readCappedText,
-  tooLargeReason,
-} from '../../config/capped-read.js';
-import { checkRunInput } from '../../engine/start.js';
 import { NightshiftError } from '../../errors.js';
-import { checkIdempotencyKey } from '../../runtime/idempotency-key.js';
-import { embeddedDataDir } from '../../runtime/open-store.js';
-import { DATABASE_FILE } from '../../store/sqlite/open.js';
-import { assertStoreOutsideWorkspace } from '../../tools/store-layout.js';
 import {
   type CliContext,
   type CommonFlags,
@@ -23,7 +12,28 @@ import {
   withCommonFlags,
 } from '../context.js';
 import { exitCodeForStatus } from '../exit-codes.js';
-import { checkModel } from '../model-check.js';
+
+/** What the run needs beyond its flags: imported when it runs, not when it is declared (bench/README.md). */
+async function runModules() {
+  const [capped, start, idempotency, openStore, sqlite, layout, modelCheck] = await Promise.all([
+    import('../../config/capped-read.js'),
+    import('../../engine/start.js'),
+    import('../../runtime/idempotency-key.js'),
+    import('../../runtime/open-store.js'),
+    import('../../store/sqlite/open.js'),
+    import('../../tools/store-layout.js'),
+    import('../model-check.js'),
+  ]);
+  return {
+    ...capped,
+    checkRunInput: start.checkRunInput,
+    checkIdempotencyKey: idempotency.checkIdempotencyKey,
+    embeddedDataDir: openStore.embeddedDataDir,
+    DATABASE_FILE: sqlite.DATABASE_FILE,
+    assertStoreOutsideWorkspace: layout.assertStoreOutsideWorkspace,
+    checkModel: modelCheck.checkModel,
+  };
+}
 
 export function runCommand(program: Command, cli: CliContext): void {
   withCommonFlags(program.command('run <role>'))
@@ -43,6 +53,18 @@ export function runCommand(program: Command, cli: CliContext): void {
         roleFile: string,
         flags: CommonFlags & { input?: string; inputFile?: string; model?: string; idempotencyKey?: string },
       ) => {
+        const {
+          MAX_CONFIG_FILE_BYTES,
+          notUtf8Reason,
+          readCappedText,
+          tooLargeReason,
+          checkRunInput,
+          checkIdempotencyKey,
+          embeddedDataDir,
+          DATABASE_FILE,
+          assertStoreOutsideWorkspace,
+          checkModel,
+        } = await runModules();
         checkIdempotencyKey(flags.idempotencyKey, '--idempotency-key');
         if (flags.input !== undefined && flags.inputFile !== undefined) {
           throw new NightshiftError('USAGE', 'give either --input or --input-file, not both');

@@ -1,9 +1,6 @@
 // `nightshift stats`: how each role (and role version) is doing, computed in the store (src/stats/).
 import type { Command } from 'commander';
-import { formatStats } from '../../stats/format.js';
-import { computeStats } from '../../stats/report.js';
 import { parseSince, SINCE_FORMATS } from '../../stats/since.js';
-import { resolveVersionFilter } from '../../stats/version-filter.js';
 import type { StatsFilter } from '../../store/types.js';
 import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
 
@@ -24,6 +21,12 @@ export function statsCommand(program: Command, cli: CliContext): void {
         ...(flags.version !== undefined ? { version: flags.version } : {}),
         ...(flags.since !== undefined ? { since: parseSince(flags.since, Date.now()) } : {}),
       };
+      // Imported when the command runs, not when it is declared (bench/README.md, "CLI start-up").
+      const [{ formatStats }, { computeStats }, { resolveVersionFilter }] = await Promise.all([
+        import('../../stats/format.js'),
+        import('../../stats/report.js'),
+        import('../../stats/version-filter.js'),
+      ]);
       const rt = await cli.open(flags, { readOnly: true });
       const report = await computeStats(rt.store, await resolveVersionFilter(rt.store, filter));
       cli.print(flags, report, formatStats(report));

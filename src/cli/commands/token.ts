@@ -2,21 +2,20 @@
 // token's secret is printed once, at create, and never again; login-link prints a one-time browser link
 // instead (backed by a token of its own, so revoking that token ends the session it opens).
 import type { Command } from 'commander';
-import {
-  checkTokenRequest,
-  issueToken,
-  LOGIN_LINK_TTL_MS,
-  parseExpiry,
-  parseScopes,
-  revokeToken,
-  tokenState,
-} from '../../auth/index.js';
-import { issueLoginLink } from '../../auth/login-link.js';
 import { isNightshiftError, NightshiftError } from '../../errors.js';
 import type { AccessTokenRecord } from '../../store/types.js';
 import { httpBaseUrl } from '../base-url.js';
 import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
 import { collect } from '../repeated-options.js';
+
+/** The token store's code, imported when a command runs, not when it is declared (bench/README.md). */
+async function auth() {
+  const [index, loginLink] = await Promise.all([
+    import('../../auth/index.js'),
+    import('../../auth/login-link.js'),
+  ]);
+  return { ...index, ...loginLink };
+}
 
 interface CreateFlags extends CommonFlags {
   as: string;
@@ -27,7 +26,11 @@ interface CreateFlags extends CommonFlags {
 }
 
 /** What a token is shown as: never its secret or hash. */
-function publicView(t: AccessTokenRecord, now: number) {
+function publicView(
+  t: AccessTokenRecord,
+  now: number,
+  tokenState: typeof import('../../auth/index.js').tokenState,
+) {
   return {
     id: t.id,
     kind: t.kind,
@@ -75,6 +78,7 @@ export function tokenCommand(program: Command, cli: CliContext): void {
     .option('--expires <when>', 'never, a duration (30m, 12h, 90d) or an ISO date (default 90d)')
     .option('--label <text>', 'what the token is for, shown by token list')
     .action(async (flags: CreateFlags) => {
+      const { parseScopes, parseExpiry, checkTokenRequest, issueToken, tokenState } = await auth();
       const scopes = parseScopes(flags.scope ?? ['runs:read']);
       const now = Date.now();
       const expiresAt = parseExpiry(flags.expires, now);
@@ -92,7 +96,7 @@ export function tokenCommand(program: Command, cli: CliContext): void {
       const { token: t, secret } = await issueToken(rt.store, people, request);
       cli.print(
         flags,
-        { ...publicView(t, now), token: secret },
+        { ...publicView(t, now, tokenState), token: secret },
         `${secret}\n\ntoken ${t.id} for ${t.kind} ${t.name}, scopes ${t.scopes.join(', ')}, ${t.expiresAt === null ? 'no expiry' : `expires ${new Date(t.expiresAt).toISOString()}`}.\nIt is shown only now: keep it in a secret store. Send it as "Authorization: Bearer <token>"; revoke it with ${cmd} token revoke ${t.id}.`,
       );
     });
@@ -100,9 +104,10 @@ export function tokenCommand(program: Command, cli: CliContext): void {
   withCommonFlags(token.command('list'))
     .description('list tokens (never their secrets)')
     .action(async (flags: CommonFlags) => {
+      const { tokenState } = await auth();
       const rt = await cli.open(flags, { readOnly: true });
       const now = Date.now();
-      const tokens = (await rt.store.listTokens()).map((t) => publicView(t, now));
+      const tokens = (await rt.store.listTokens()).map((t) => publicView(t, now, tokenState));
       cli.print(
         flags,
         tokens,
@@ -120,9 +125,14 @@ export function tokenCommand(program: Command, cli: CliContext): void {
   withCommonFlags(token.command('revoke <id>'))
     .description('revoke a token, and every browser session opened with it, at once')
     .action(async (id: string, flags: CommonFlags) => {
+      const { revokeToken, tokenState } = await auth();
       const rt = await cli.open(flags, { createStore: false });
       const t = await revokeToken(rt.store, id);
-      cli.print(flags, publicView(t, Date.now()), `revoked ${t.id} (${t.kind} ${t.name}) and its sessions`);
+      cli.print(
+        flags,
+        publicView(t, Date.now(), tokenState),
+        `revoked ${t.id} (${t.kind} ${t.name}) and its sessions`,
+      );
     });
 
   withCommonFlags(token.command('login-link'))
@@ -134,6 +144,7 @@ export function tokenCommand(program: Command, cli: CliContext): void {
       'where serve is reached (default: notifications.publicUrl, $NIGHTSHIFT_URL or http://127.0.0.1:7070)',
     )
     .action(async (flags: CommonFlags & { as: string; scope?: string[]; url?: string }) => {
+      const { parseScopes, checkTokenRequest, issueLoginLink, LOGIN_LINK_TTL_MS } = await auth();
       const scopes = parseScopes(flags.scope ?? ['runs:read']);
       const config = cli.projectConfig();
       // Checked like emit's: `--url ftp://x` made a token and printed a link no browser opens.

@@ -2,27 +2,29 @@
 // active, and the record that says whether its rung should move (src/versions/).
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { checkActor } from '../../approvals/actor.js';
 import { createIdSource, isIdOf, systemClock } from '../../clock.js';
-import { roleRecordSpec } from '../../engine/start.js';
 import { NightshiftError } from '../../errors.js';
-import { Autonomy } from '../../roles/schema.js';
 import type { Runtime } from '../../runtime.js';
 import { parseSince, SINCE_FORMATS } from '../../stats/since.js';
-import { suggestAutonomy } from '../../versions/autonomy.js';
-import { autonomyEvidence } from '../../versions/evidence.js';
-import {
-  grantPromotion,
-  type PromotionContext,
-  promote,
-  refusePromotion,
-  rollback,
-} from '../../versions/promote.js';
-import { evalRecord, roleVersionsView } from '../../versions/versions.js';
+import type { PromotionContext, PromotionResult } from '../../versions/promote.js';
 import { type CliContext, type CommonFlags, defaultActor, withCommonFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { formatAutonomy, formatPromotion, formatVersions } from '../format-versions.js';
 import { collect } from '../repeated-options.js';
+
+/** What the commands do, imported when one runs, not when they are declared (bench/README.md, "CLI start-up"). */
+async function impl() {
+  const [actor, start, schema, autonomy, evidence, promotion, versions, format] = await Promise.all([
+    import('../../approvals/actor.js'),
+    import('../../engine/start.js'),
+    import('../../roles/schema.js'),
+    import('../../versions/autonomy.js'),
+    import('../../versions/evidence.js'),
+    import('../../versions/promote.js'),
+    import('../../versions/versions.js'),
+    import('../format-versions.js'),
+  ]);
+  return { ...actor, ...start, ...schema, ...autonomy, ...evidence, ...promotion, ...versions, ...format };
+}
 
 type PromoteFlags = CommonFlags & { as?: string; evidence?: string[]; note?: string };
 
@@ -47,6 +49,7 @@ async function openRole(
   arg: string,
   create = true,
 ): Promise<{ rt: Runtime; name: string }> {
+  const { roleRecordSpec } = await impl();
   const role = namesFile(arg) ? await cli.loadRole(arg) : undefined;
   const rt = await cli.open(flags, role && create ? {} : { createStore: false });
   if (!role) return { rt, name: arg };
@@ -75,6 +78,7 @@ export function versionCommands(program: Command, cli: CliContext): void {
     )
     .action(async (arg: string, flags: CommonFlags) => {
       // By name it only reads; a file's version is stored first (openRole).
+      const { roleVersionsView, formatVersions } = await impl();
       const { rt, name } = namesFile(arg)
         ? await openRole(cli, flags, arg)
         : { rt: await cli.open(flags, { readOnly: true }), name: arg };
@@ -85,7 +89,8 @@ export function versionCommands(program: Command, cli: CliContext): void {
       cli.print(flags, view, formatVersions(view, cmd));
     });
 
-  const printResult = (flags: CommonFlags, r: Awaited<ReturnType<typeof promote>>) => {
+  const printResult = async (flags: CommonFlags, r: PromotionResult) => {
+    const { formatPromotion } = await impl();
     cli.print(flags, r, formatPromotion(r.promotion, r.outcome, cmd));
     // Waiting for a person is a pause, as a run's is (exit 3).
     io.code = r.outcome === 'pending' ? EXIT.paused : EXIT.ok;
@@ -104,9 +109,10 @@ export function versionCommands(program: Command, cli: CliContext): void {
       // By name the version must already be stored; given the file, promote registers it (and may make
       // the store: a role can be promoted before anything ran it).
       // Who promotes is checked before the store is opened (or made): a reserved name writes nothing.
+      const { checkActor, promote } = await impl();
       const by = checkActor(flags.as ?? defaultActor());
       const { rt, name: role } = await openRole(cli, flags, arg);
-      printResult(
+      await printResult(
         flags,
         await promote(promotionContext(cli, rt), {
           role,
@@ -125,9 +131,10 @@ export function versionCommands(program: Command, cli: CliContext): void {
     .option('--note <text>', 'a note kept with the rollback')
     .action(async (arg: string, flags: PromoteFlags) => {
       // A rollback needs promotions stored before it: a missing store is a wrong --data-dir.
+      const { checkActor, rollback } = await impl();
       const by = checkActor(flags.as ?? defaultActor());
       const { rt, name: role } = await openRole(cli, flags, arg, false);
-      printResult(
+      await printResult(
         flags,
         await rollback(promotionContext(cli, rt), {
           role,
@@ -143,6 +150,7 @@ export function versionCommands(program: Command, cli: CliContext): void {
     .option('--since <when>', `only the record since: ${SINCE_FORMATS}`)
     .action(async (arg: string, flags: CommonFlags & { since?: string }) => {
       const since = flags.since !== undefined ? parseSince(flags.since, Date.now()) : undefined;
+      const { autonomyEvidence, suggestAutonomy, Autonomy, evalRecord, formatAutonomy } = await impl();
       const { rt, name } = await openRole(cli, flags, arg);
       const active = await rt.store.activePromotion(name);
       const versions = await rt.store.listRoleVersions(name);
@@ -171,6 +179,7 @@ export async function decidePromotion(
   id: string,
   decision: 'grant' | 'refuse',
 ): Promise<void> {
+  const { grantPromotion, refusePromotion, formatPromotion } = await impl();
   const rt = await cli.open(flags, { createStore: false });
   const ctx = promotionContext(cli, rt);
   const by = flags.as ?? defaultActor();
