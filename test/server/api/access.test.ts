@@ -227,6 +227,16 @@ describe('the API refuses whom it must, with nothing changed', () => {
       ['/api/v1/audit?cursor=bm9wZQ', /CURSOR_INVALID/],
       ['/api/v1/runs?limit=0', /BAD_REQUEST.*limit/],
       ['/api/v1/runs?limit=abc', /BAD_REQUEST.*limit/],
+      // A whole number is written in digits, as every integer flag of the CLI: nothing given is not 0,
+      // and a space, an exponent or hex is not read as a number (docs/api.md).
+      [
+        '/api/v1/runs?limit=',
+        /BAD_REQUEST.*limit: must be a whole number from 1 to 500 \(digits only\), got ''/,
+      ],
+      ['/api/v1/runs?limit=%205', /BAD_REQUEST.*limit: must be a whole number.*got ' 5'/],
+      ['/api/v1/inbox?limit=1e2', /BAD_REQUEST.*limit: must be a whole number.*got '1e2'/],
+      ['/api/v1/audit?limit=0x10', /BAD_REQUEST.*limit: must be a whole number.*got '0x10'/],
+      [`/api/v1/runs/${'x'}/steps?after=1e1`, /BAD_REQUEST.*after: must be a whole number/],
       // docs/api.md: a page holds at most 500 runs, children or inbox items, 1000 audit entries or steps.
       ['/api/v1/runs?limit=501', /BAD_REQUEST.*limit/],
       ['/api/v1/inbox?limit=501', /BAD_REQUEST.*limit/],
