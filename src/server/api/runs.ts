@@ -116,7 +116,7 @@ export function runOperations(ctx: ApiContext): Operation[] {
       scope: 'runs:read',
       params: RunParams,
       query: z.strictObject({
-        after: wholeQuery(0, Number.MAX_SAFE_INTEGER).default(0).describe('Steps with a larger seq'),
+        after: wholeQuery(0, Number.POSITIVE_INFINITY).default(0).describe('Steps with a larger seq'),
         limit: limit(500, 1000),
       }),
       responses: {

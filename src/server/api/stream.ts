@@ -53,7 +53,7 @@ export function streamOperation(ctx: ApiContext): { operation: Operation; stream
     scope: 'runs:read',
     params: z.strictObject({ runId: id }),
     query: z.strictObject({
-      after: wholeQuery(0, Number.MAX_SAFE_INTEGER).default(0).describe('Stream the steps after this seq'),
+      after: wholeQuery(0, Number.POSITIVE_INFINITY).default(0).describe('Stream the steps after this seq'),
     }),
     stream: true,
     responses: {

@@ -236,7 +236,10 @@ describe('the API refuses whom it must, with nothing changed', () => {
       ['/api/v1/runs?limit=%205', /BAD_REQUEST.*limit: must be a whole number.*got ' 5'/],
       ['/api/v1/inbox?limit=1e2', /BAD_REQUEST.*limit: must be a whole number.*got '1e2'/],
       ['/api/v1/audit?limit=0x10', /BAD_REQUEST.*limit: must be a whole number.*got '0x10'/],
-      [`/api/v1/runs/${'x'}/steps?after=1e1`, /BAD_REQUEST.*after: must be a whole number/],
+      [
+        `/api/v1/runs/${'x'}/steps?after=1e1`,
+        /BAD_REQUEST.*after: must be a whole number ≥ 0 \(digits only\), got '1e1'/,
+      ],
       // docs/api.md: a page holds at most 500 runs, children or inbox items, 1000 audit entries or steps.
       ['/api/v1/runs?limit=501', /BAD_REQUEST.*limit/],
       ['/api/v1/inbox?limit=501', /BAD_REQUEST.*limit/],

@@ -14,8 +14,10 @@ export const ErrorBody = z
  */
 export const wholeQuery = (min: number, max: number) =>
   z.string().transform((raw, ctx) => {
-    // More digits than max has cannot be in range; the bound keeps `Number` from reading a huge string.
-    const ok = /^\d+$/.test(raw) && raw.length <= String(max).length + 1;
+    // More digits than max has cannot be in range; the bound keeps `Number` from reading a huge string
+    // (16 digits pass every safe integer when there is no upper bound).
+    const digits = Number.isFinite(max) ? String(max).length + 1 : 16;
+    const ok = /^\d+$/.test(raw) && raw.length <= digits;
     const n = ok ? Number(raw) : Number.NaN;
     if (Number.isSafeInteger(n) && n >= min && n <= max) return n;
     ctx.addIssue({
