@@ -129,6 +129,9 @@ describe('the API refuses whom it must, with nothing changed', () => {
     const bot = await api.call('POST', approve, { token: 'tok-bot', body: {} });
     assert.equal(bot.status, 403);
     assert.equal(errorOf(bot.body).code, 'AUTH_FORBIDDEN');
+    // It says a person's token is needed, not to create a service token with decide (that is refused).
+    assert.match(errorOf(bot.body).message, /can never hold: decisions are a person's/);
+    assert.doesNotMatch(errorOf(bot.body).message, /--service --scope decide/);
     for (const [path, body] of [
       [approve, {}],
       [`/api/v1/approvals/${ids.approvalId}/reject`, { reason: 'no' }],
