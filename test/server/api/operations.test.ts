@@ -489,6 +489,16 @@ describe('the API operations', () => {
       send.parameters.some((p) => p.name === 'Idempotency-Key' && p.in === 'header' && !p.required),
       JSON.stringify(send.parameters),
     );
+    // A page size is documented as the integer it must be, with its bounds (the query reads digits only).
+    const runsLimit = (
+      documented.get('GET /api/v1/runs')!.op as unknown as { parameters: { name: string; schema: unknown }[] }
+    ).parameters.find((p) => p.name === 'limit');
+    assert.deepEqual(runsLimit?.schema, {
+      type: 'integer',
+      minimum: 1,
+      maximum: 500,
+      description: 'Page size, 1 to 500 (default 50)',
+    });
     const ajv = new Ajv2020({ strict: false, allErrors: true });
     ajv.addSchema({ $id: 'doc', components: (doc as unknown as { components: unknown }).components });
     let validated = 0;

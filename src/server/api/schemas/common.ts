@@ -13,23 +13,28 @@ export const ErrorBody = z
  * and took ` 5`, `1e2` and `0x10` as numbers, where the docs promise a whole number.
  */
 export const wholeQuery = (min: number, max: number) =>
-  z.string().transform((raw, ctx) => {
-    // More digits than max has cannot be in range; the bound keeps `Number` from reading a huge string
-    // (16 digits pass every safe integer when there is no upper bound).
-    const digits = Number.isFinite(max) ? String(max).length + 1 : 16;
-    const ok = /^\d+$/.test(raw) && raw.length <= digits;
-    const n = ok ? Number(raw) : Number.NaN;
-    if (Number.isSafeInteger(n) && n >= min && n <= max) return n;
-    ctx.addIssue({
-      code: 'custom',
-      message: `must be a whole number ${rangeText(min, max)} (digits only), got '${shownRaw(raw)}'`,
-    });
-    return z.NEVER;
-  });
+  z
+    .string()
+    .transform((raw, ctx) => {
+      // More digits than max has cannot be in range; the bound keeps `Number` from reading a huge string
+      // (16 digits pass every safe integer when there is no upper bound).
+      const digits = Number.isFinite(max) ? String(max).length + 1 : 16;
+      const ok = /^\d+$/.test(raw) && raw.length <= digits;
+      const n = ok ? Number(raw) : Number.NaN;
+      if (Number.isSafeInteger(n) && n >= min && n <= max) return n;
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a whole number ${rangeText(min, max)} (digits only), got '${shownRaw(raw)}'`,
+      });
+      return z.NEVER;
+    })
+    // What the OpenAPI document shows: the wire value is text, but what it must hold is this integer
+    // (zod leaves a pipe's default out of the input schema, so the page sizes say theirs in words).
+    .meta({ type: 'integer', minimum: min, ...(Number.isFinite(max) ? { maximum: max } : {}) });
 
 /** `?limit=`: a page size from 1 to `max`. */
 export const limit = (fallback: number, max: number) =>
-  wholeQuery(1, max).default(fallback).describe(`Page size, 1 to ${max}`);
+  wholeQuery(1, max).default(fallback).describe(`Page size, 1 to ${max} (default ${fallback})`);
 
 export const cursor = z.string().min(1).optional().describe("Pass back the previous page's `next`");
 
