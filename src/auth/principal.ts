@@ -22,6 +22,14 @@ export interface Principal {
 /** Throws AUTH_FORBIDDEN (403) unless the principal holds `scope`. */
 export function requireScope(principal: Principal, scope: Scope): void {
   if (principal.scopes.includes(scope)) return;
+  // A service can never hold `decide` (`token create --service --scope decide` is refused): the usual
+  // "create one with" hint would send its owner to a command that fails, so name what works instead.
+  if (principal.kind === 'service' && scope === 'decide')
+    throw new NightshiftError(
+      'AUTH_FORBIDDEN',
+      `this needs the scope decide, which a service token (service ${principal.name}, ${principal.tokenId}) can never hold: decisions are a person's; use the token of a person whom people: in nightshift.config.yaml lets decide (nightshift token create --as NAME --scope decide)`,
+      { details: { scope, tokenId: principal.tokenId } },
+    );
   throw new NightshiftError(
     'AUTH_FORBIDDEN',
     `this needs the scope ${scope}, which the token of ${principal.kind} ${principal.name} (${principal.tokenId}) does not have; create one with: nightshift token create --as ${principal.name}${principal.kind === 'service' ? ' --service' : ''} --scope ${scope}`,

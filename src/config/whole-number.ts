@@ -13,7 +13,7 @@ export function wholeNumber(raw: string, source: string, min: number, max: numbe
   if (!(Number.isSafeInteger(n) && n >= min && n <= max))
     throw new NightshiftError(
       'USAGE',
-      `${source} must be a whole number ${rangeText(min, max)} (digits only), got '${shown(raw)}'`,
+      `${source} must be a whole number ${rangeText(min, max)} (digits only), got '${shownRaw(raw)}'`,
     );
   return n;
 }
@@ -24,7 +24,7 @@ export function rangeText(min: number, max: number): string {
 }
 
 /** What was typed, shortened and with control characters escaped, so the message stays one readable line. */
-function shown(raw: string): string {
+export function shownRaw(raw: string): string {
   const cut = raw.length > 40 ? `${raw.slice(0, 40)}…` : raw;
   return JSON.stringify(cut).slice(1, -1);
 }

@@ -63,6 +63,14 @@ export function readBody(req: IncomingMessage, max = MAX_BODY): Promise<Buffer> 
  * makes the browser ask first (CORS preflight), which this server never grants.
  */
 export function requireJsonContentType(req: IncomingMessage): void {
+  // Nothing here inflates a body: a gzip-encoded one was read as raw bytes, a plain body labelled gzip
+  // was taken as if unlabelled. Either is the client's mistake, said as such rather than guessed at.
+  const encoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
+  if (encoding !== '' && encoding !== 'identity')
+    throw new HttpError(
+      415,
+      `content-encoding ${req.headers['content-encoding']} is not accepted: send the JSON body uncompressed (no content-encoding)`,
+    );
   const header = req.headers['content-type'];
   const type = (header ?? '').split(';')[0]!.trim().toLowerCase();
   if (type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type)) return;

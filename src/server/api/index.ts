@@ -33,9 +33,11 @@ export interface Api {
   streams: LiveStreams;
 }
 
-/** `path: message` for each issue, in one line. */
+/** `path: message` for each issue, in one line; an issue said twice (an empty Idempotency-Key fails two
+ * checks with one message) is said once. */
 function issues(where: string, error: z.ZodError): string {
-  return `${where}: ${error.issues.map((i) => `${i.path.join('.') || '(whole)'}: ${i.message}`).join('; ')}`;
+  const said = new Set(error.issues.map((i) => `${i.path.join('.') || '(whole)'}: ${i.message}`));
+  return `${where}: ${[...said].join('; ')}`;
 }
 
 function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {

@@ -8,7 +8,7 @@ import type { ApiContext } from './context.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { apiDoor } from './not-found.js';
 import { type Operation, operation } from './operation.js';
-import { cursor, id, limit, Next, when } from './schemas/common.js';
+import { cursor, id, limit, Next, when, wholeQuery } from './schemas/common.js';
 import { Approval, Escalation, Run, RunStatusSchema, RunSummary, Step, ToolCall } from './schemas/records.js';
 
 const RunPage = z.object({ runs: z.array(Run), next: Next }).meta({ id: 'RunPage' });
@@ -116,7 +116,7 @@ export function runOperations(ctx: ApiContext): Operation[] {
       scope: 'runs:read',
       params: RunParams,
       query: z.strictObject({
-        after: z.coerce.number().int().min(0).default(0).describe('Steps with a larger seq'),
+        after: wholeQuery(0, Number.POSITIVE_INFINITY).default(0).describe('Steps with a larger seq'),
         limit: limit(500, 1000),
       }),
       responses: {

@@ -14,7 +14,7 @@ import type { ApiContext } from './context.js';
 import { ApiError, apiErrorAnswer } from './errors.js';
 import { apiDoor } from './not-found.js';
 import { type Operation, operation } from './operation.js';
-import { id } from './schemas/common.js';
+import { id, wholeQuery } from './schemas/common.js';
 
 /** The streams open now, so the server can end them when it stops (and tests can see none is left). */
 export interface LiveStreams {
@@ -53,7 +53,7 @@ export function streamOperation(ctx: ApiContext): { operation: Operation; stream
     scope: 'runs:read',
     params: z.strictObject({ runId: id }),
     query: z.strictObject({
-      after: z.coerce.number().int().min(0).default(0).describe('Stream the steps after this seq'),
+      after: wholeQuery(0, Number.POSITIVE_INFINITY).default(0).describe('Stream the steps after this seq'),
     }),
     stream: true,
     responses: {

@@ -4,6 +4,7 @@
 // changed: malformed JSON, a huge body, a body not declared JSON, unknown ids, bad cursors and parameters.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { issueToken } from '../../../src/auth/index.js';
 import type { Operation } from '../../../src/server/api/operation.js';
 import { type ApiServer, startApi } from '../../support/api.js';
@@ -129,6 +130,9 @@ describe('the API refuses whom it must, with nothing changed', () => {
     const bot = await api.call('POST', approve, { token: 'tok-bot', body: {} });
     assert.equal(bot.status, 403);
     assert.equal(errorOf(bot.body).code, 'AUTH_FORBIDDEN');
+    // It says a person's token is needed, not to create a service token with decide (that is refused).
+    assert.match(errorOf(bot.body).message, /can never hold: decisions are a person's/);
+    assert.doesNotMatch(errorOf(bot.body).message, /--service --scope decide/);
     for (const [path, body] of [
       [approve, {}],
       [`/api/v1/approvals/${ids.approvalId}/reject`, { reason: 'no' }],
@@ -173,6 +177,16 @@ describe('the API refuses whom it must, with nothing changed', () => {
     });
     assert.equal(form.status, 415);
     assert.equal(errorOf(form.body).code, 'UNSUPPORTED_MEDIA_TYPE');
+    // Nothing inflates a compressed body: refused as such, not read as raw bytes (a gzip one was a 400
+    // "not JSON") nor taken as plain JSON when only labelled gzip (that one started a run).
+    for (const raw of [gzipSync('{"text":"hi"}'), Buffer.from('{"text":"hi"}')]) {
+      const gz = await api.call('POST', '/api/v1/events/ticket', {
+        raw,
+        headers: { 'content-encoding': 'gzip' },
+      });
+      assert.equal(gz.status, 415, JSON.stringify(gz.body));
+      assert.match(errorOf(gz.body).message, /content-encoding gzip is not accepted/);
+    }
     const huge = await api.call('POST', '/api/v1/events/ticket', { raw: `"${'x'.repeat(2 * 1024 * 1024)}"` });
     assert.equal(huge.status, 413);
     assert.equal(errorOf(huge.body).code, 'BODY_TOO_LARGE');
@@ -227,6 +241,19 @@ describe('the API refuses whom it must, with nothing changed', () => {
       ['/api/v1/audit?cursor=bm9wZQ', /CURSOR_INVALID/],
       ['/api/v1/runs?limit=0', /BAD_REQUEST.*limit/],
       ['/api/v1/runs?limit=abc', /BAD_REQUEST.*limit/],
+      // A whole number is written in digits, as every integer flag of the CLI: nothing given is not 0,
+      // and a space, an exponent or hex is not read as a number (docs/api.md).
+      [
+        '/api/v1/runs?limit=',
+        /BAD_REQUEST.*limit: must be a whole number from 1 to 500 \(digits only\), got ''/,
+      ],
+      ['/api/v1/runs?limit=%205', /BAD_REQUEST.*limit: must be a whole number.*got ' 5'/],
+      ['/api/v1/inbox?limit=1e2', /BAD_REQUEST.*limit: must be a whole number.*got '1e2'/],
+      ['/api/v1/audit?limit=0x10', /BAD_REQUEST.*limit: must be a whole number.*got '0x10'/],
+      [
+        `/api/v1/runs/${'x'}/steps?after=1e1`,
+        /BAD_REQUEST.*after: must be a whole number ≥ 0 \(digits only\), got '1e1'/,
+      ],
       // docs/api.md: a page holds at most 500 runs, children or inbox items, 1000 audit entries or steps.
       ['/api/v1/runs?limit=501', /BAD_REQUEST.*limit/],
       ['/api/v1/inbox?limit=501', /BAD_REQUEST.*limit/],

@@ -191,7 +191,7 @@ describe('the API operations', () => {
     // A key over 200 characters, or with a space or a control character, is refused by the header's
     // schema before the runtime is asked: 400, and no run is recorded for it.
     const runsBefore = await api.rt.store.countRuns(['queued', 'running', 'succeeded', 'escalated']);
-    for (const key of ['k'.repeat(6000), 'k'.repeat(201), 'a b']) {
+    for (const key of ['k'.repeat(6000), 'k'.repeat(201), 'a b', '']) {
       const bad = await api.call('POST', '/api/v1/events/ticket', {
         body: { text: 'hi' },
         headers: { 'idempotency-key': key },
@@ -200,6 +200,8 @@ describe('the API operations', () => {
       const { error } = bad.body as { error: { code: string; message: string } };
       assert.equal(error.code, 'BAD_REQUEST');
       assert.match(error.message, /1 to 200 visible ASCII characters/);
+      // Said once, though an empty key fails both the length and the character check.
+      assert.equal(error.message.split('visible ASCII').length, 2, error.message);
     }
     assert.deepEqual(
       await api.rt.store.countRuns(['queued', 'running', 'succeeded', 'escalated']),
@@ -487,6 +489,16 @@ describe('the API operations', () => {
       send.parameters.some((p) => p.name === 'Idempotency-Key' && p.in === 'header' && !p.required),
       JSON.stringify(send.parameters),
     );
+    // A page size is documented as the integer it must be, with its bounds (the query reads digits only).
+    const runsLimit = (
+      documented.get('GET /api/v1/runs')!.op as unknown as { parameters: { name: string; schema: unknown }[] }
+    ).parameters.find((p) => p.name === 'limit');
+    assert.deepEqual(runsLimit?.schema, {
+      type: 'integer',
+      minimum: 1,
+      maximum: 500,
+      description: 'Page size, 1 to 500 (default 50)',
+    });
     const ajv = new Ajv2020({ strict: false, allErrors: true });
     ajv.addSchema({ $id: 'doc', components: (doc as unknown as { components: unknown }).components });
     let validated = 0;
