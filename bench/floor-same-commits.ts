@@ -137,7 +137,10 @@ async function child(): Promise<void> {
     // so not with timings that matter).
     let statements = 0;
     if (flag('count')) {
-      const proto = Object.getPrototypeOf(store.db.prepare('SELECT 1')) as Record<string, Function>;
+      const proto = Object.getPrototypeOf(store.db.prepare('SELECT 1')) as Record<
+        string,
+        (...args: unknown[]) => unknown
+      >;
       for (const m of ['run', 'get', 'all', 'iterate']) {
         const f = proto[m]!;
         proto[m] = function (this: unknown, ...a: unknown[]) {

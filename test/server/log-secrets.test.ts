@@ -208,6 +208,7 @@ describe('serve log secrets', () => {
     const detail = 'model said \u009b2J\u001b]52;c;eA==\u0007 \u202eexe.pdf \u007f\u2028end';
     log.error({ detail }, 'a run failed \u009b1A');
     const text = read();
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what is looked for
     assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2028\u2029]/u);
     const line = JSON.parse(text) as { detail: string; msg: string };
     assert.equal(line.detail, detail);
