@@ -17,7 +17,7 @@ const ERRORS: Record<number, string> = {
   404: 'No such run, approval, escalation, role version (VERSION_NOT_FOUND) or route',
   409: 'Not pending any more, decided by someone else, or the change set changed; an Idempotency-Key already used with another input (IDEMPOTENCY_KEY_REUSED)',
   413: 'Body larger than 1 MiB',
-  415: 'Body not declared application/json',
+  415: 'Body not declared application/json, or sent with a content-encoding other than identity',
   500: 'A server-side failure (INTERNAL): a generic message; the details go to the server log',
   503: 'The store cannot be reached (STORE_UNAVAILABLE) or is busy (STORE_BUSY), with Retry-After',
   507: 'The disk under the store is full (DISK_FULL), with Retry-After',
