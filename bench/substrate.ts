@@ -2,7 +2,7 @@
 // the embedded store (one process) and on Postgres with 1 and 4 workers (real processes on loopback).
 //
 //   npm run build && node dist/bench/substrate.js [--rate 200] [--seconds 5] [--warmup 1] [--burst 2000]
-//     [--only embedded|pg1|pg4] [--accept-only]
+//     [--only embedded|pg1|pg4] [--accept-only] [--client fetch|http] [--sockets 32]
 //
 // Latency: events POSTed at a steady rate, each carrying its send time; "start" is the moment a worker
 // claimed the run and recorded `run_resumed`. Throughput: a burst of events, from the first POST until
@@ -23,6 +23,7 @@ import { openSqliteStore } from '../src/store/sqlite/index.js';
 import type { Store } from '../src/store/types.js';
 import { cliPath } from '../test/support/cli.js';
 import { tempDir } from '../test/support/tmp.js';
+import { clientFromArgv, poster } from './http-post.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,6 +34,7 @@ const SECONDS = arg('seconds', 5);
 const BURST = arg('burst', 2000);
 const WARMUP = arg('warmup', 1);
 const ACCEPT_ONLY = process.argv.includes('--accept-only');
+const CLIENT = clientFromArgv(process.argv);
 const PG = process.env.NIGHTSHIFT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 function pct(xs: number[], p: number): number {
@@ -235,18 +237,18 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
   const tally: Tally = { posted: 0, accepted: 0, refused: {}, retried: {} };
   // BENCH_SEND_ATTEMPTS=1 sends each event once, as before 2026-12-02, to see the refusals themselves.
   const MAX_ATTEMPTS = Number(process.env.BENCH_SEND_ATTEMPTS ?? 8);
+  const client = poster(CLIENT.kind, CLIENT.sockets);
   const send = async (url: string, key: string, body: unknown): Promise<boolean> => {
     tally.posted++;
     for (let attempt = 1; ; attempt++) {
       let cause: string;
       try {
-        const res = await fetch(`${url}/events/go`, {
-          method: 'POST',
-          headers: { ...headers, 'idempotency-key': key },
-          body: JSON.stringify(body),
-        });
-        // Read to the end: an unread body holds its connection.
-        const text = await res.text();
+        const res = await client.post(
+          `${url}/events/go`,
+          { ...headers, 'idempotency-key': key },
+          JSON.stringify(body),
+        );
+        const text = res.text;
         if (res.status === 202) {
           tally.accepted++;
           return true;
@@ -360,6 +362,7 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
     const postgresCpu = [...pgCpu.values()].reduce((t, b) => t + b.last - b.first, 0);
     const row = {
       label,
+      client: CLIENT.kind === 'http' ? `http, ${CLIENT.sockets} sockets per worker` : 'fetch',
       latencyP50Ms: pct(latencies, 50),
       latencyP99Ms: pct(latencies, 99),
       burstRunsPerSec: ACCEPT_ONLY ? 0 : Math.round((BURST / (end - burstStart)) * 1000),
@@ -400,6 +403,7 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
     // Stops the Postgres sampler first, whatever stopped the bench: it polls until told to.
     sampling = false;
     await sampler?.catch(() => {});
+    client.close();
     await asker?.end().catch(() => {});
     // Profiled workers must exit on their own to write their profiles; otherwise kill at once.
     const signal = process.env.BENCH_WORKER_NODE_ARGS ? 'SIGTERM' : 'SIGKILL';

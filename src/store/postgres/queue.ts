@@ -5,6 +5,24 @@ import type { RunSnapshot } from '../types.js';
 import type { Database } from './database.js';
 import { type Row, snapshotLists, toSnapshot } from './rows.js';
 
+/**
+ * Oldest claimable runs of the roles (a child only when its parent's driver will not take it up:
+ * RunQueue.claimNextRuns), none this process drives. Binds: roles, now, how many, the driven ids.
+ *
+ * The role is tested as `(role || '')`, the same test (`role` is NOT NULL) in a form no index matches, so
+ * the plan cannot read `runs_role_created` for it: on a schema without statistics yet (a new deployment, a
+ * bench's fresh schema: autoanalyze waits for its naptime), the planner combined that index, every run the
+ * role ever had, with `runs_claim` in a BitmapAnd, ≈ 720 index entries read per claimed run by the end of a
+ * 2,000-run burst. `runs_claim` alone holds only the live runs (bench/README.md, 2026-12-04).
+ */
+export const candidatesSql = (roles: string, now: string, limit: string, driven: string): string =>
+  `SELECT id, role FROM runs
+       WHERE (role || '') = ANY(${roles}) AND status IN ('queued', 'running') AND NOT (id = ANY(${driven}::text[]))
+         AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < ${now})
+         AND (not_before IS NULL OR not_before <= ${now})
+         AND ${PARENT_NOT_DRIVING}
+       ORDER BY created_at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+
 export async function claimQueued(
   db: Database,
   owner: string,
@@ -35,26 +53,13 @@ export async function claimQueued(
          AND NOT COALESCE(lease_until BETWEEN ${from}::bigint AND ${to}::bigint, false) THEN 1 ELSE 0 END)
      WHERE id IN (${ids}) RETURNING *)
      SELECT row_to_json(c) AS run, ${snapshotLists('c')} FROM c`;
-  // Oldest claimable runs of the roles (a child only when its parent's driver will not take it up:
-  // RunQueue.claimNextRuns), none this process drives. Binds: roles, now, how many, the driven ids.
-  const candidates = (
-    roles_: string,
-    now_: string,
-    limit: string,
-    driven: string,
-  ) => `SELECT id, role FROM runs
-       WHERE role = ANY(${roles_}) AND status IN ('queued', 'running') AND NOT (id = ANY(${driven}::text[]))
-         AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < ${now_})
-         AND (not_before IS NULL OR not_before <= ${now_})
-         AND ${PARENT_NOT_DRIVING}
-       ORDER BY created_at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
   const byAge = (rows: Row[]) =>
     rows.map(toSnapshot).sort((x, y) => x.run.createdAt - y.run.createdAt || (x.run.id < y.run.id ? -1 : 1));
   const limited = roles.filter((r) => limits[r] !== undefined);
   if (limited.length === 0) {
     const rows = await db.q(
       'claiming queued work',
-      lease(`SELECT id FROM (${candidates('$3', '$4', '$5', '$8')}) c`, '$6', '$7'),
+      lease(`SELECT id FROM (${candidatesSql('$3', '$4', '$5', '$8')}) c`, '$6', '$7'),
       [owner, until, [...roles], now, max, ...spared, [...driving]],
     );
     return byAge(rows);
@@ -76,7 +81,7 @@ export async function claimQueued(
     for (;;) {
       const open = openRoles(roles, cap);
       if (open.length === 0 || chosen.length >= max) break;
-      const found = await c.query(candidates('$1', '$2', '$3', '$4'), [
+      const found = await c.query(candidatesSql('$1', '$2', '$3', '$4'), [
         open,
         now,
         max + chosen.length,
