@@ -169,6 +169,18 @@ export function secretNameMessage(message: string): string {
   return message;
 }
 
+const WHOLE_MESSAGES = new Set<string>();
+
+/**
+ * A schema message that is the whole message, shown as written: it already says what is wrong and why (an
+ * escalation condition that can never mean anything, roles/void-conditions.ts), where zod's size words
+ * ("must not be empty") would say only what.
+ */
+export function wholeMessage(message: string): string {
+  WHOLE_MESSAGES.add(message);
+  return message;
+}
+
 function formatMessage(issue: ZodIssueLike, value: unknown): string {
   if (SECRET_NAME_MESSAGES.has(issue.message))
     return `expected ${issue.message}; the value given is not repeated here, as it may be the secret itself (put the value in the environment or a secrets file, and its name here)`;
@@ -218,6 +230,10 @@ export function zodIssues(
   for (const issue of issues) {
     const path = issue.path.filter((p): p is PathSegment => typeof p === 'string' || typeof p === 'number');
     const value = readAt(data, path);
+    if (WHOLE_MESSAGES.has(issue.message)) {
+      out.push(make(path, issue.message));
+      continue;
+    }
     switch (issue.code) {
       case 'invalid_value':
         // A key left out is `required`, as for every other key (not "got undefined"), with what it takes.

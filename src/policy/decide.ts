@@ -2,7 +2,8 @@
 // the engine gathers the facts (tool declaration, argument validation, scope verdict) and this function
 // turns them into allow / draft / escalate / deny with a reason. The model never decides its own authority.
 import type { Autonomy, Decision, Effect } from '../domain.js';
-import { type ConditionSubject, type EscalationRule, matches, ruleMoment } from '../roles/conditions.js';
+import type { EscalationRule } from '../roles/conditions.js';
+import { holdsAtCall, holdsAtResult, holdsAtStart } from '../roles/rule-moments.js';
 import type { ScopeVerdict } from '../tools/types.js';
 
 export const ESCALATE_TOOL = 'escalate';
@@ -58,17 +59,17 @@ export function decide(input: PolicyInput): PolicyDecision {
   }
   if (input.scope.kind === 'outside') return deny(`outside the role's scope: ${input.scope.reason}`);
 
-  const subject: ConditionSubject = { call, input: input.input };
+  const subject = { call, input: input.input };
   // The same call as it will act: a rule on `^deploy/` must see `./deploy/x` and `a/../deploy/x` as
   // `deploy/x`. A rule that matches either form holds the call, so no spelling slips past one.
-  const canonical: ConditionSubject | undefined =
+  const canonical =
     input.canonicalArgs === undefined
       ? undefined
       : { call: { tool: call.tool, args: input.canonicalArgs }, input: input.input };
   for (const [index, rule] of input.escalation.entries()) {
-    // Input-only rules are checked once, at run start; rules on results once the result is committed.
-    if (ruleMoment(rule.when) !== 'call') continue;
-    if (matches(rule.when, subject) || (canonical !== undefined && matches(rule.when, canonical))) {
+    // Rules on results wait for the result; what the input alone settles was checked at start, so a rule
+    // holds here only when this call makes it true (roles/rule-moments.ts).
+    if (holdsAtCall(rule, subject) || (canonical !== undefined && holdsAtCall(rule, canonical))) {
       const why = rule.reason ? `: ${rule.reason}` : '';
       return {
         decision: 'escalate',
@@ -99,14 +100,17 @@ function deny(reason: string): PolicyDecision {
   return { decision: 'deny', reason };
 }
 
-/** The input-only escalation rules that match a run's input (checked once, before the first model call). */
+/**
+ * The escalation rules a run's input alone makes true, whatever its calls will be (checked once, before the
+ * first model call): input-only rules, and rules whose input part settles them (`any: [input, tool]`).
+ */
 export function inputEscalations(
   rules: readonly EscalationRule[],
   input: unknown,
 ): { index: number; rule: EscalationRule }[] {
   const out: { index: number; rule: EscalationRule }[] = [];
   for (const [index, rule] of rules.entries()) {
-    if (ruleMoment(rule.when) === 'start' && matches(rule.when, { input })) out.push({ index, rule });
+    if (holdsAtStart(rule, input)) out.push({ index, rule });
   }
   return out;
 }
@@ -120,13 +124,9 @@ export function resultEscalation(
   rules: readonly EscalationRule[],
   subject: { call: { tool: string; args: unknown }; input: unknown; result: unknown },
 ): PolicyDecision | undefined {
-  const facts: ConditionSubject = {
-    call: subject.call,
-    input: subject.input,
-    result: { value: subject.result },
-  };
+  const facts = { call: subject.call, input: subject.input, result: { value: subject.result } };
   for (const [index, rule] of rules.entries()) {
-    if (ruleMoment(rule.when) !== 'result' || !matches(rule.when, facts)) continue;
+    if (!holdsAtResult(rule, facts)) continue;
     const why = rule.reason ? `: ${rule.reason}` : '';
     return {
       decision: 'escalate',

@@ -3,12 +3,22 @@
 import { z } from 'zod';
 import { type EscalationCategory as DomainEscalationCategory, ESCALATION_CATEGORIES } from '../domain.js';
 import { regexFinds, roleRegex } from './role-regex.js';
+import { emptyReason, type VoidForm } from './void-conditions.js';
 
 export { ESCALATION_CATEGORIES } from '../domain.js';
 export const EscalationCategory = z.enum(ESCALATION_CATEGORIES);
 export type EscalationCategory = DomainEscalationCategory;
 
 const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/**
+ * A text or a list of texts, none of them empty: an empty one (or an empty list) would make the condition
+ * hold for everything or for nothing (void-conditions.ts).
+ */
+function Texts(one: VoidForm, list: VoidForm) {
+  const text = z.string().min(1, emptyReason(one));
+  return z.union([text, z.array(text).min(1, emptyReason(list))]);
+}
 
 /** The operators a tool or result condition applies to the value it reads. */
 const ValueOperators = {
@@ -18,14 +28,14 @@ const ValueOperators = {
   gte: z.number().optional(),
   lt: z.number().optional(),
   lte: z.number().optional(),
-  in: z.array(Scalar).optional(),
-  contains: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
-  matches: z.string().optional(),
+  in: z.array(Scalar).min(1, emptyReason('in: []')).optional(),
+  contains: Texts("contains: ''", 'contains: []').optional(),
+  matches: z.string().min(1, emptyReason("matches: ''")).optional(),
   exists: z.boolean().optional(),
 };
 type ValueOperators = { [K in keyof typeof ValueOperators]?: z.infer<(typeof ValueOperators)[K]> };
 
-const ToolNames = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+const ToolNames = Texts("tool: ''", 'tool: []');
 
 /**
  * A predicate on one tool call: `{ tool: refunds.issue, arg: amount, gt: 100 }`.
@@ -44,12 +54,18 @@ export type ToolCondition = z.infer<typeof ToolCondition>;
  * expressions. `{ input: { contains: [lawsuit, attorney] } }`.
  */
 export const InputCondition = z.strictObject({
-  input: z.strictObject({
-    contains: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
-    matches: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
-    /** Dotted path of input fields that must be present and non-empty ("missing input" escalation). */
-    missing: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
-  }),
+  input: z
+    .strictObject({
+      contains: Texts("contains: ''", 'contains: []').optional(),
+      matches: Texts("matches: ''", 'matches: []').optional(),
+      /** Dotted path of input fields that must be present and non-empty ("missing input" escalation). */
+      missing: Texts("missing: ''", 'missing: []').optional(),
+    })
+    .refine((c) => c.contains !== undefined || c.matches !== undefined || c.missing !== undefined, {
+      message: emptyReason('input: {}'),
+      // Not over a key already refused (`input: { match: x }`): the misspelling is the problem to fix.
+      when: (payload) => payload.issues.length === 0,
+    }),
 });
 export type InputCondition = z.infer<typeof InputCondition>;
 
@@ -80,8 +96,8 @@ export const Condition: z.ZodType<Condition, Condition> = z.lazy(() =>
     ToolCondition,
     InputCondition,
     ResultCondition,
-    z.strictObject({ all: z.array(Condition).min(1) }),
-    z.strictObject({ any: z.array(Condition).min(1) }),
+    z.strictObject({ all: z.array(Condition).min(1, emptyReason('all: []')) }),
+    z.strictObject({ any: z.array(Condition).min(1, emptyReason('any: []')) }),
     z.strictObject({ not: Condition }),
   ]),
 );
@@ -222,7 +238,8 @@ function matchInput(c: InputCondition['input'], input: unknown): boolean {
   if (c.contains !== undefined) checks.push(asList(c.contains).some((k) => lower.includes(k.toLowerCase())));
   if (c.matches !== undefined) checks.push(asList(c.matches).some((m) => regexHolds(m, text)));
   if (c.missing !== undefined) checks.push(asList(c.missing).some((p) => isEmpty(readPath(input, p))));
-  // An input condition with no operator never matches: an empty rule must not escalate every run.
+  // An input condition with no operator never matches: an empty rule must not escalate every run. (It is
+  // refused at load, void-conditions.ts; a role version stored before that still runs as it did.)
   return checks.length > 0 && checks.every(Boolean);
 }
 
@@ -237,51 +254,4 @@ export function matches(condition: Condition, subject: ConditionSubject): boolea
   if ('input' in condition) return subject.input !== undefined && matchInput(condition.input, subject.input);
   if ('result' in condition) return matchResult(condition.result, subject.call, subject.result);
   return subject.call !== undefined && matchTool(condition, subject.call);
-}
-
-export type ConditionKind = 'tool' | 'input' | 'result' | 'mixed';
-const kinds = new WeakMap<object, ConditionKind>();
-
-/**
- * What a condition refers to: tool calls (evaluated per call, as the policy decides it), only the input
- * (evaluated once, at start), results (evaluated when a result is committed), or tool calls and the input.
- */
-export function conditionKind(condition: Condition): ConditionKind {
-  let kind = kinds.get(condition);
-  if (!kind) {
-    kind = computeKind(condition);
-    kinds.set(condition, kind);
-  }
-  return kind;
-}
-
-/**
- * When a rule is checked. A rule that mentions a result anywhere is checked only once the result exists
- * (with the call and the input too): checked earlier, `not: { result: ... }` would hold for every call.
- */
-export function ruleMoment(condition: Condition): 'start' | 'call' | 'result' {
-  const kind = conditionKind(condition);
-  if (kind === 'input') return 'start';
-  if (kind === 'result' || mentionsResult(condition)) return 'result';
-  return 'call';
-}
-
-function mentionsResult(c: Condition): boolean {
-  if ('all' in c) return c.all.some(mentionsResult);
-  if ('any' in c) return c.any.some(mentionsResult);
-  if ('not' in c) return mentionsResult(c.not);
-  return 'result' in c;
-}
-
-function computeKind(condition: Condition): ConditionKind {
-  const kinds = new Set<string>();
-  const walk = (c: Condition) => {
-    if ('all' in c) c.all.forEach(walk);
-    else if ('any' in c) c.any.forEach(walk);
-    else if ('not' in c) walk(c.not);
-    else kinds.add('input' in c ? 'input' : 'result' in c ? 'result' : 'tool');
-  };
-  walk(condition);
-  if (kinds.size === 1) return [...kinds][0] as ConditionKind;
-  return 'mixed';
 }

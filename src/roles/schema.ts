@@ -17,6 +17,7 @@ import {
   NotifyConfig,
   Retry,
   ROLE_NAME,
+  ROLE_NAME_MAX,
   type RoleSettings,
   Scope,
   SECRET_NAME,
@@ -41,6 +42,9 @@ const JsonSchema = z.record(z.string(), z.unknown());
 export const RoleSpec = z.strictObject({
   name: z
     .string()
+    // Checked first, and alone when it fails: ROLE_NAME's pattern caps the length too, and its message
+    // ("lowercase letters, digits ...") would send the reader looking for a bad character.
+    .max(ROLE_NAME_MAX, { abort: true })
     .regex(ROLE_NAME, 'lowercase letters, digits, ".", "_" or "-", starting with a letter or digit'),
   description: z.string().min(1),
   autonomy: Autonomy,

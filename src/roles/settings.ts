@@ -31,6 +31,8 @@ export const Budget = z.strictObject({
 });
 export type Budget = z.infer<typeof Budget>;
 
+/** The longest role name, in characters (ROLE_NAME's pattern says the same). */
+export const ROLE_NAME_MAX = 63;
 export const ROLE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 export const TOOL_NAME = /^[a-zA-Z][a-zA-Z0-9_-]*(\.[a-zA-Z][a-zA-Z0-9_-]*)*$/;
 

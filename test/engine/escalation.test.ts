@@ -166,6 +166,43 @@ describe('escalation by an input rule', () => {
     }
   });
 
+  it('pauses once at start for a rule the input settles; answered, the run goes on without a second pause for it', async () => {
+    // Lawsuits, and refunds over 1000, go to legal. The input mentions a lawsuit: that alone makes the rule
+    // true, so it is raised before the first model call; the small refund after the answer is not held
+    // again for it (before decision 076 the rule was checked only at calls, where its input part made it
+    // hold every call of the run).
+    const r = role({
+      autonomy: 'full',
+      tools: ['ledger.append'],
+      escalation: [
+        {
+          category: 'legal',
+          when: {
+            any: [{ input: { contains: ['lawsuit'] } }, { tool: 'ledger.append', arg: 'amount', gt: 1000 }],
+          },
+        },
+      ],
+      turns: [{ call: 'ledger.append', args: { entry: 'refund', amount: 20 } }, done],
+    });
+    const rt = await createRuntime({ dataDir: r.dataDir });
+    try {
+      const paused = await rt.run(r.file, { body: 'I will file a LAWSUIT' });
+      assert.equal(paused.status, 'escalated');
+      assert.equal(paused.steps, 0);
+      assert.equal(paused.escalations.length, 1);
+      assert.equal(paused.escalations[0]!.source, 'input_rule');
+      assert.match(paused.escalations[0]!.reason, /escalation rule 0 \(legal\) matched the input/);
+      const result = await rt.answer(paused.escalations[0]!.id, 'Legal says: refund the 20', { by: 'legal' });
+      assert.equal(result.status, 'succeeded');
+      assert.deepEqual(r.ledger(), ['refund']);
+      const snap = (await rt.get(result.runId))!;
+      assert.equal(snap.escalations.length, 1);
+      assert.equal(snap.toolCalls[0]!.status, 'succeeded');
+    } finally {
+      await rt.close();
+    }
+  });
+
   it('does not escalate an input that matches no rule', async () => {
     const r = role({
       autonomy: 'full',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { decide, inputEscalations, type PolicyInput } from '../../src/policy/decide.js';
-import type { EscalationRule } from '../../src/roles/conditions.js';
+import { type Condition, type EscalationRule, matches } from '../../src/roles/conditions.js';
 import type { Autonomy } from '../../src/roles/schema.js';
 import type { Effect, ScopeVerdict } from '../../src/tools/types.js';
 
@@ -197,6 +197,116 @@ describe('decide: escalation rules', () => {
       ['ambiguous'],
     );
     assert.deepEqual(inputEscalations(rules, { ticket: 'T-3', body: 'hello' }), []);
+  });
+});
+
+describe('decide: when a rule is checked (decision 076)', () => {
+  const lawsuit = { ticket: 'T-1', body: 'I will file a lawsuit' };
+  const plain = { ticket: 'T-2', body: 'where is my parcel' };
+  const mentionsLawsuit: Condition = { input: { contains: 'lawsuit' } };
+  /** What the rule does to a run with this input: paused at start, and the decision on each call after. */
+  function timeline(when: Condition, runInput: unknown) {
+    const rules: EscalationRule[] = [{ category: 'legal', when }];
+    const at = (tool: string, args: unknown) =>
+      decide(
+        input({
+          escalation: rules,
+          input: runInput,
+          call: { tool, args },
+          effect: tool === 'fs.read' ? 'read' : 'write',
+        }),
+      ).decision;
+    return {
+      start: inputEscalations(rules, runInput).length > 0,
+      read: at('fs.read', { path: 'a.txt' }),
+      write: at('fs.write', { path: 'a.txt', content: 'x' }),
+      smallRefund: at('refunds.issue', { amount: 20 }),
+      bigRefund: at('refunds.issue', { amount: 500 }),
+    };
+  }
+  const calm = { read: 'allow', write: 'allow', smallRefund: 'allow', bigRefund: 'allow' };
+
+  it('pauses once at start for an input-only rule, and holds no call after', () => {
+    assert.deepEqual(timeline(mentionsLawsuit, lawsuit), { start: true, ...calm });
+    assert.deepEqual(timeline(mentionsLawsuit, plain), { start: false, ...calm });
+  });
+
+  it('pauses at start for a rule the input settles, then holds only the calls its call part matches', () => {
+    // any: the input alone makes it true. Before, it was a call rule: not checked at start, and then every
+    // call of the run matched it through its input part.
+    const when: Condition = { any: [mentionsLawsuit, { tool: 'refunds.issue', arg: 'amount', gt: 100 }] };
+    assert.deepEqual(timeline(when, lawsuit), { start: true, ...calm, bigRefund: 'escalate' });
+    assert.deepEqual(timeline(when, plain), { start: false, ...calm, bigRefund: 'escalate' });
+  });
+
+  it('holds a mixed rule only at the call that makes it true, never at start', () => {
+    const when: Condition = { all: [mentionsLawsuit, { tool: 'fs.write' }] };
+    assert.deepEqual(timeline(when, lawsuit), { start: false, ...calm, write: 'escalate' });
+    assert.deepEqual(timeline(when, plain), { start: false, ...calm });
+  });
+
+  it('reads a negated call part as the call making the rule true', () => {
+    // Every call but a read, for a lawsuit: each such call is what makes it hold.
+    const when: Condition = { all: [mentionsLawsuit, { not: { tool: 'fs.read' } }] };
+    assert.deepEqual(timeline(when, lawsuit), {
+      start: false,
+      read: 'allow',
+      write: 'escalate',
+      smallRefund: 'escalate',
+      bigRefund: 'escalate',
+    });
+    // Any input but a lawsuit, or any write: an input that is no lawsuit settles it, so the run pauses at
+    // start and after that only a write (the call part on its own) is held.
+    const unless: Condition = { any: [{ not: mentionsLawsuit }, { tool: 'fs.write' }] };
+    assert.deepEqual(timeline(unless, plain), { start: true, ...calm, write: 'escalate' });
+    assert.deepEqual(timeline(unless, lawsuit), { start: false, ...calm, write: 'escalate' });
+  });
+
+  it('leaves a call-only rule as it was: never at start, at each matching call', () => {
+    assert.deepEqual(timeline(refundRule.when, lawsuit), { start: false, ...calm, bigRefund: 'escalate' });
+    const everyButRead: Condition = { not: { tool: 'fs.read' } };
+    assert.deepEqual(timeline(everyButRead, plain), {
+      start: false,
+      read: 'allow',
+      write: 'escalate',
+      smallRefund: 'escalate',
+      bigRefund: 'escalate',
+    });
+  });
+
+  it('loses no escalation: whatever holds a call is raised at start or at that call', () => {
+    const atom = fc.constantFrom<Condition>(
+      mentionsLawsuit,
+      { input: { missing: 'ticket' } },
+      { tool: 'fs.write' },
+      { tool: 'refunds.issue', arg: 'amount', gt: 100 },
+    );
+    const { condition } = fc.letrec<{ condition: Condition }>((tie) => ({
+      condition: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        atom,
+        fc.array(tie('condition'), { minLength: 1, maxLength: 3 }).map((all): Condition => ({ all })),
+        fc.array(tie('condition'), { minLength: 1, maxLength: 3 }).map((any): Condition => ({ any })),
+        tie('condition').map((not): Condition => ({ not })),
+      ),
+    }));
+    const runInput = fc.constantFrom<unknown>(lawsuit, plain, { body: 'lawsuit, no ticket' }, { body: 'hi' });
+    const call = fc.constantFrom(
+      { tool: 'fs.read', args: { path: 'a' } },
+      { tool: 'fs.write', args: { path: 'a', content: 'x' } },
+      { tool: 'refunds.issue', args: { amount: 20 } },
+      { tool: 'refunds.issue', args: { amount: 500 } },
+    );
+    fc.assert(
+      fc.property(condition, runInput, call, (when, runInput, call) => {
+        const rules: EscalationRule[] = [{ category: 'other', when }];
+        if (!matches(when, { call, input: runInput })) return true;
+        const atStart = inputEscalations(rules, runInput).length > 0;
+        const atCall = decide(input({ escalation: rules, input: runInput, call })).decision === 'escalate';
+        return atStart || atCall;
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
 

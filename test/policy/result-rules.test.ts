@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RoleInvalidError } from '../../src/errors.js';
 import { type Condition, defineRole } from '../../src/index.js';
-import { decide, type PolicyInput, resultEscalation } from '../../src/policy/decide.js';
-import { type EscalationRule, matches, ruleMoment } from '../../src/roles/conditions.js';
+import { decide, inputEscalations, type PolicyInput, resultEscalation } from '../../src/policy/decide.js';
+import { type EscalationRule, matches } from '../../src/roles/conditions.js';
+import { ruleMoment } from '../../src/roles/rule-moments.js';
 
 const check = { tool: 'monitor.check', args: { host: 'db1' } };
 
@@ -102,6 +103,16 @@ describe('result conditions', () => {
     ];
     assert.deepEqual(held(rules, { note: 'SSN 123' })?.rule, { index: 2, category: 'privacy' });
     assert.equal(held(rules, { note: 'fine' }), undefined);
+  });
+
+  it('a rule its input part settles pauses the run at start, then holds only results its result part matches', () => {
+    const rule: EscalationRule = {
+      category: 'privacy',
+      when: { any: [{ input: { contains: 'T-1' } }, { result: { tool: 'monitor.check', contains: 'ssn' } }] },
+    };
+    assert.equal(inputEscalations([rule], { ticket: 'T-1' }).length, 1);
+    assert.equal(held([rule], { note: 'fine' }), undefined);
+    assert.deepEqual(held([rule], { note: 'SSN 123' })?.rule, { index: 0, category: 'privacy' });
   });
 });
 
