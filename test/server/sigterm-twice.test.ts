@@ -79,13 +79,20 @@ describe('serve and SIGTERM twice', () => {
     }, 'the worker processes to start');
     // Stopped worker processes never answer the drain: it cannot end by itself.
     for (const pid of kids) process.kill(pid, 'SIGSTOP');
+    // Listened for from here: an exit before the repeat (the drain ended after all) must fail the test with
+    // the daemon's log, not leave it awaiting an 'exit' that was already emitted.
+    const exit = new Promise<number | null>((done) => served.child.once('exit', (code) => done(code)));
     try {
       served.child.kill('SIGTERM');
       await waitFor(async () => /shutting down/.test(served.stdout()) || undefined, 'the shutdown to begin');
       // Past the grace period and the hand-back after it (HAND_BACK_MS, 10 s): the drain is stuck.
       await new Promise((done) => setTimeout(done, 10_800));
+      assert.equal(
+        served.child.exitCode ?? served.child.signalCode,
+        null,
+        `serve ended its stuck drain by itself (kids ${kids.join(', ')}):\n${served.stdout()}`,
+      );
       // The stopped worker holds the daemon's output pipes open: its exit is awaited, not their close.
-      const exit = new Promise<number | null>((done) => served.child.once('exit', (code) => done(code)));
       served.child.kill('SIGTERM');
       assert.equal(await exit, 143);
       // The stuck worker processes were ended with it, not left behind as orphans.
