@@ -46,9 +46,18 @@ describe('validate: workspace tools need a workspace', () => {
     assert.equal(v.code, 2, v.stderr);
     const lines = v.stderr.trim().split('\n');
     assert.equal(lines.length, 3, v.stderr);
-    assert.match(lines[0]!, new RegExp(`no-ws\\.yaml:${lineOf('- fs.read')} tools\\[1\\]: ${needs('fs.read')}$`));
-    assert.match(lines[1]!, new RegExp(`no-ws\\.yaml:${lineOf('- shell.exec')} tools\\[3\\]: ${needs('shell.exec')}`));
-    assert.match(lines[2]!, new RegExp(`no-ws\\.yaml:${lineOf('- fs.write')} tools\\[4\\]: ${needs('fs.write')}`));
+    assert.match(
+      lines[0]!,
+      new RegExp(`no-ws\\.yaml:${lineOf('- fs.read')} tools\\[1\\]: ${needs('fs.read')}$`),
+    );
+    assert.match(
+      lines[1]!,
+      new RegExp(`no-ws\\.yaml:${lineOf('- shell.exec')} tools\\[3\\]: ${needs('shell.exec')}`),
+    );
+    assert.match(
+      lines[2]!,
+      new RegExp(`no-ws\\.yaml:${lineOf('- fs.write')} tools\\[4\\]: ${needs('fs.write')}`),
+    );
     // The tools that work without a workspace are not named.
     assert.doesNotMatch(v.stderr, /http\.fetch|notify\.slack/);
     // --json gives the same, by line, with the code.
@@ -91,7 +100,10 @@ describe('validate: workspace tools need a workspace', () => {
     const v = await runCli(['validate', file]);
     assert.equal(v.code, 2, v.stderr);
     assert.equal(v.stderr.trim().split('\n').length, 1, v.stderr);
-    assert.match(v.stderr, /misspelt\.yaml:7 workspce: unknown key 'workspce' \(did you mean 'workspace'\?\)/);
+    assert.match(
+      v.stderr,
+      /misspelt\.yaml:7 workspce: unknown key 'workspce' \(did you mean 'workspace'\?\)/,
+    );
   });
 
   it('exempts a tool module tool that replaces the built-in of that name: the role loads', async () => {

@@ -416,7 +416,10 @@ describe('the fs tools refuse to leave the workspace', () => {
   it('a workspace folder that does not exist is refused, not created', async () => {
     const gone = testRole({ workspace: join(tmp.path, 'no-such-ws') });
     const verdict = await scopeOf(fsWrite, { path: 'a.txt', content: 'x' }, gone);
-    assert.match((verdict as { reason: string }).reason, /no-such-ws does not exist, so fs\.write cannot work in it/);
+    assert.match(
+      (verdict as { reason: string }).reason,
+      /no-such-ws does not exist, so fs\.write cannot work in it/,
+    );
     await assert.rejects(run(fsWrite, { path: 'a.txt', content: 'x' }, gone), { code: 'SCOPE_VIOLATION' });
     assert.equal(existsSync(join(tmp.path, 'no-such-ws')), false);
   });

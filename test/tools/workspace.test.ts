@@ -145,7 +145,10 @@ describe('resolveInside: paths refused, with a reason naming the path as given',
       kind: 'inside',
       canonical: { path: 'docs/a.txt' },
     });
-    assert.deepEqual(await workspaceScope(ws, '.', 'read', 'fs.read'), { kind: 'inside', canonical: { path: '.' } });
+    assert.deepEqual(await workspaceScope(ws, '.', 'read', 'fs.read'), {
+      kind: 'inside',
+      canonical: { path: '.' },
+    });
   });
 });
 
