@@ -27,8 +27,8 @@ writeFileSync(join(ws, 'a', 'b', 'c.txt'), 'x');
 try {
   for (const path of ['.', 'a/b/c.txt']) {
     const once = async () => {
-      const verdict = await workspaceScope(ws, path, 'read');
-      const where = await resolveInside(ws, path, 'read');
+      const verdict = await workspaceScope(ws, path, 'read', 'fs.read');
+      const where = await resolveInside(ws, path, 'read', 'fs.read');
       if (verdict.kind !== 'inside' || !where.ok) throw new Error(`${path} was refused`);
     };
     for (let i = 0; i < 2000; i++) await once();

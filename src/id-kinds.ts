@@ -17,6 +17,11 @@ const NOT_FOUND: Record<Expected, ErrorCode> = {
 
 /** How one door names what takes each kind of id, and where its pending matters are listed. */
 export interface IdDoor {
+  /**
+   * The id as this door's messages show it. The API's ids come from a request path, which may carry
+   * control or bidi characters or run long: it quotes them (server/http-body.ts valueForMessage).
+   */
+  show(id: string): string;
   takenBy(kind: Kind, id: string): string;
   /** Where an unknown id's caller finds the ids there are (`nightshift inbox`, `GET /api/v1/inbox`). */
   list(expected: Expected): string;
@@ -35,14 +40,18 @@ const article = (k: Kind) => (k === 'approval' || k === 'escalation' ? 'an' : 'a
 export function expectIdKind(id: string, expected: Expected, door: IdDoor, also: Kind[] = []): void {
   const kind = kindOf(id);
   if (kind === undefined || kind === expected || also.includes(kind)) return;
+  const shown = door.show(id);
   throw new NightshiftError(
     NOT_FOUND[expected],
-    `no ${expected} ${id}: ${id} is ${article(kind)} ${kind}'s id, not ${article(expected)} ${expected}'s; use ${door.takenBy(kind, id)}`,
+    `no ${expected} ${shown}: ${shown} is ${article(kind)} ${kind}'s id, not ${article(expected)} ${expected}'s; use ${door.takenBy(kind, id)}`,
   );
 }
 
 /** The refusal of an id nothing was found under: of another kind, said so; else where to look. */
 export function idNotFound(id: string, expected: Expected, door: IdDoor): NightshiftError {
   expectIdKind(id, expected, door);
-  return new NightshiftError(NOT_FOUND[expected], `no ${expected} ${id} (see ${door.list(expected)})`);
+  return new NightshiftError(
+    NOT_FOUND[expected],
+    `no ${expected} ${door.show(id)} (see ${door.list(expected)})`,
+  );
 }

@@ -3,6 +3,8 @@ import { expectIdKind as expectKind, type IdDoor, type IdKind } from '../id-kind
 
 function cliDoor(cmd: string): IdDoor {
   return {
+    // As typed on the command line by the operator, and printed through cli/terminal-text.ts.
+    show: (id) => id,
     takenBy(kind, id) {
       switch (kind) {
         case 'run':

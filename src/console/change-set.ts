@@ -18,7 +18,7 @@ const MAX_DIFF_BYTES = 512 * 1024;
 async function currentText(role: Role | undefined, path: string): Promise<string | undefined> {
   if (!role?.workspace) return undefined;
   try {
-    const where = await resolveInside(role.workspace, path, 'read');
+    const where = await resolveInside(role.workspace, path, 'read', 'fs.write');
     if (!where.ok) return undefined;
     const handle = await openInside(where, path, 'read');
     try {

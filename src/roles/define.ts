@@ -9,6 +9,7 @@ import type { AnyTool } from '../tools/types.js';
 import { assembleRole, resolveRolePaths, unmatchableRuleTools } from './load.js';
 import { mcpNameClashes } from './mcp-names.js';
 import { type Role, RoleSpec, type RoleSpecInput } from './schema.js';
+import { workspaceToolIssues } from './workspace-tools.js';
 
 export type DefineRoleInput = Omit<RoleSpecInput, 'tools'> & { tools?: (string | AnyTool)[] };
 
@@ -16,7 +17,8 @@ export type DefineRoleInput = Omit<RoleSpecInput, 'tools'> & { tools?: (string |
  * Defines a role in code. Paths (script, workspace, tool modules) are relative to `options.dir`
  * (default: the working directory). Throws RoleInvalidError listing every problem, by key path.
  * Synchronous, so tool names given as strings are checked when a run resolves its tools (TOOL_NOT_FOUND),
- * not here; tool objects are kept in `role.inlineTools`.
+ * not here; tool objects are kept in `role.inlineTools`. A built-in workspace tool (fs.*, shell.exec)
+ * listed without `workspace` is refused, unless an inline tool or a tool module may replace it.
  *
  * @example
  * const role = defineRole({
@@ -60,6 +62,19 @@ export function defineRole(input: DefineRoleInput, options: { dir?: string } = {
     issues.push({ path: formatPath(path), message }),
   );
   unmatchableRuleTools(spec, (path, message) => issues.push({ path: formatPath(path), message }));
+  // An inline tool replaces the built-in of its name. Tool modules are not loaded here (this is
+  // synchronous): a role that names any is not judged, as its tool names are not; a call of a built-in fs
+  // tool without a workspace is still denied at run time, naming the tool.
+  if (spec.toolModules.length === 0) {
+    const inline = new Set(inlineTools.map((t) => t.name));
+    const missing = workspaceToolIssues(
+      spec.tools,
+      spec.workspace !== undefined,
+      (name) => inline.has(name),
+      'options.dir, by default the working directory',
+    );
+    for (const [i, message] of missing) issues.push({ path: formatPath(['tools', i]), message });
+  }
   // Tool modules are loaded when a run resolves its tools, which refuses a clash with theirs then.
   const taken = new Set([...builtinTools.map((t) => t.name), ...inlineTools.map((t) => t.name)]);
   for (const { path, message } of mcpNameClashes(spec.mcp, taken))

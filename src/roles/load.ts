@@ -40,6 +40,7 @@ import {
 } from './specialists.js';
 import { toolNamesOfRaw, unknownTools } from './tool-names-early.js';
 import { roleVersion } from './version.js';
+import { workspaceToolIssues } from './workspace-tools.js';
 
 export const MODEL_PROVIDERS = [
   'script',
@@ -432,9 +433,18 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
     const toolKeyMisspelt = parsed.issues.some(
       (i) => /^unknown key/.test(i.message) && /tool|mcp|module/i.test(i.path),
     );
+    // Nor a missing workspace when `workspace:` itself may be the misspelt key (`workspce:`).
+    const workspaceKeyMisspelt = parsed.issues.some(
+      (i) => /^unknown key/.test(i.message) && /'workspace'/.test(i.message),
+    );
     const early =
       parsed.source && !toolKeyMisspelt
-        ? await earlyIssues(parsed.source, dirname(abs), options.projectToolModules).catch(() => [])
+        ? await earlyIssues(
+            parsed.source,
+            dirname(abs),
+            options.projectToolModules,
+            workspaceKeyMisspelt,
+          ).catch(() => [])
         : [];
     // The files it names are looked for whatever else is wrong: a missing one is as independent a
     // problem as the shape's.
@@ -466,6 +476,7 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
   const project = (options.projectToolModules ?? []).filter((m) => !resolved.toolModules.includes(m));
   const available = new Set<string>([...builtinTools.map((t) => t.name), ...mcpToolNames(spec.mcp)]);
   const notMcp = new Set<string>(builtinTools.map((t) => t.name));
+  const fromModules = new Set<string>();
   let complete = resolved.toolModules.every(isFile);
   for (const [i, module] of [...project, ...resolved.toolModules].entries()) {
     if (!isFile(module)) continue;
@@ -473,6 +484,7 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
       for (const t of await loadToolModules([module])) {
         available.add(t.name);
         notMcp.add(t.name);
+        fromModules.add(t.name);
       }
     } catch (err) {
       if (!NightshiftError.isInstance(err)) throw err;
@@ -485,6 +497,12 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
   for (const { path, message } of mcpNameClashes(spec.mcp, notMcp)) add(path, message);
   const unknown = complete ? unknownTools(spec.tools, available) : [];
   for (const [i, message] of unknown) add(['tools', i], message);
+  // Also only with every module loaded: the one that failed may be what replaces a built-in fs tool.
+  if (complete)
+    for (const [i, message] of workspaceToolIssues(spec.tools, spec.workspace !== undefined, (name) =>
+      fromModules.has(name),
+    ))
+      add(['tools', i], message);
   const specialists = await loadSpecialists(
     spec.specialists,
     { name: spec.name, file: abs, dir, maxDepth: spec.delegation.maxDepth },
@@ -520,19 +538,25 @@ export async function loadRoleFile(file: string, options: LoadRoleOptions = {}):
 
 /**
  * What can be told of a file whose shape is wrong, from its raw YAML (tool-names-early.ts): unknown names
- * in `tools:`, and escalation rules on a tool the list lacks, when `escalation:` itself is well formed.
+ * in `tools:`, workspace tools listed without a workspace, and escalation rules on a tool the list lacks,
+ * when `escalation:` itself is well formed.
  */
 async function earlyIssues(
   source: YamlSource,
   dir: string,
   projectToolModules: readonly string[] | undefined,
+  workspaceKeyMisspelt: boolean,
 ): Promise<Issue[]> {
   const names = await toolNamesOfRaw(source, dir, projectToolModules);
   if (!names) return [];
   const raw = source.data() as Record<string, unknown>;
+  const hasWorkspace = raw.workspace !== undefined || workspaceKeyMisspelt;
+  const workspace = workspaceToolIssues(names.listed, hasWorkspace, (name) =>
+    names.fromModules.has(name),
+  ).map(([i, message]) => source.issue(['tools', i], message));
   const rules = RoleSpec.shape.escalation.safeParse(raw.escalation);
-  if (!rules.success) return names.unknown;
-  const issues = [...names.unknown];
+  if (!rules.success) return [...names.unknown, ...workspace];
+  const issues = [...names.unknown, ...workspace];
   unmatchableRuleTools(
     { tools: names.tools, mcp: [], escalation: rules.data } as unknown as RoleSpec,
     (path, message) => issues.push(source.issue(path, message)),

@@ -11,8 +11,8 @@ import { loadToolModules } from '../tools/modules.js';
 const isFile = (path: string) => existsSync(path) && statSync(path).isFile();
 
 /**
- * Unknown names in the raw `tools:` list (with the list and the names available), where the names
- * available can be known without a valid role:
+ * Unknown names in the raw `tools:` list (with the list, the names available and those the modules give),
+ * where the names available can be known without a valid role:
  * the built-ins and the tool modules named (relative to `dir`) and loadable. Nothing when MCP servers are
  * named (their tools are only known from a valid role) or a module cannot be loaded (its own problem
  * is reported once the shape is right): then undefined.
@@ -21,7 +21,18 @@ export async function toolNamesOfRaw(
   source: YamlSource,
   dir: string,
   projectToolModules: readonly string[] = [],
-): Promise<{ unknown: Issue[]; tools: string[]; available: ReadonlySet<string> } | undefined> {
+): Promise<
+  | {
+      unknown: Issue[];
+      tools: string[];
+      /** `tools:` as written, each entry at its index (anything but a string is the shape's problem). */
+      listed: readonly unknown[];
+      available: ReadonlySet<string>;
+      /** The names the tool modules provide (a built-in of such a name is replaced). */
+      fromModules: ReadonlySet<string>;
+    }
+  | undefined
+> {
   // A file with YAML syntax errors has no data to look at.
   if (source.syntaxIssues().length > 0) return undefined;
   const data = source.data();
@@ -33,8 +44,12 @@ export async function toolNamesOfRaw(
   const modules = [...projectToolModules, ...given.map((m) => resolve(dir, m as string))];
   if (!modules.every(isFile)) return undefined;
   const available = new Set<string>(builtinTools.map((t) => t.name));
+  const fromModules = new Set<string>();
   try {
-    for (const t of await loadToolModules(modules)) available.add(t.name);
+    for (const t of await loadToolModules(modules)) {
+      available.add(t.name);
+      fromModules.add(t.name);
+    }
   } catch (err) {
     if (NightshiftError.isInstance(err)) return undefined;
     throw err;
@@ -43,7 +58,7 @@ export async function toolNamesOfRaw(
     source.issue(['tools', i], message),
   );
   const tools = raw.tools.filter((t): t is string => typeof t === 'string');
-  return { unknown, tools, available };
+  return { unknown, tools, listed: raw.tools, available, fromModules };
 }
 
 /** Each name in `tools` (strings; anything else is the shape's problem) that `available` lacks. */

@@ -6,7 +6,7 @@
 // line written is scrubbed of those values.
 import { type DestinationStream, type Logger, pino } from 'pino';
 import { redactSecrets } from '../auth/secret.js';
-import { BIDI_CONTROLS } from '../bidi-controls.js';
+import { terminalSafeJsonLine } from '../bidi-controls.js';
 import { encodedForms } from '../secret-forms.js';
 import { caseFoldedRedaction } from './case-folded-redaction.js';
 import { installRedactionFastPath } from './redaction-fast-path.js';
@@ -89,18 +89,6 @@ export class LogSecrets {
     for (const v of this.sorted) if (out.includes(v)) out = out.split(v).join('[secret]');
     return out;
   }
-}
-
-// What JSON leaves raw that a terminal acts on or reorders: DEL, the C1 controls (U+009B is a CSI where
-// a terminal reads 8-bit controls), the bidi controls and the line separators. serve's log goes to the
-// operator's terminal, and a line quotes a model's or a sender's text (a run's error, an event's field).
-const RAW_IN_JSON = new RegExp(`[\u007f-\u009f${BIDI_CONTROLS}\u2028\u2029]`, 'g');
-
-/** The line with those characters as JSON `\u` escapes: the same JSON value, nothing a terminal acts on. */
-export function terminalSafeJsonLine(line: string): string {
-  RAW_IN_JSON.lastIndex = 0;
-  if (!RAW_IN_JSON.test(line)) return line;
-  return line.replace(RAW_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** A pino logger that censors secret fields and scrubs secret values and tokens from every string. */

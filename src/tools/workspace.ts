@@ -60,8 +60,10 @@ export async function resolveInside(
   workspace: string | undefined,
   userPath: string,
   purpose: 'read' | 'write',
+  /** The tool asking (`fs.read`), named when the workspace itself cannot be used. */
+  tool: string,
 ): Promise<Confined> {
-  const where = await resolvePath(workspace, userPath, purpose);
+  const where = await resolvePath(workspace, userPath, purpose, tool);
   if (!where.ok || purpose === 'read') return where;
   // The path as written (`.git` may be a symlink to a folder of another name) and as resolved (a link
   // named otherwise may lead into `.git`).
@@ -156,11 +158,14 @@ async function resolvePath(
   workspace: string | undefined,
   userPath: string,
   purpose: 'read' | 'write',
+  tool: string,
 ): Promise<Confined> {
+  // A role loaded today cannot list a workspace tool without a workspace (roles/workspace-tools.ts); one
+  // stored before that check, or defined in code with tool modules, still can.
   if (!workspace)
     return {
       ok: false,
-      reason: 'role has no workspace; fs tools need one (set workspace: in the role file)',
+      reason: `role has no workspace; ${tool} needs one (set workspace: in the role file)`,
     };
   if (typeof userPath !== 'string' || userPath.trim() === '')
     return { ok: false, reason: 'the path is empty' };
@@ -189,8 +194,8 @@ async function resolvePath(
       ok: false,
       reason:
         code === 'ENOENT'
-          ? `the workspace ${workspace} does not exist; create it or fix workspace: in the role file`
-          : `the workspace ${workspace} cannot be used (${code})`,
+          ? `the workspace ${workspace} does not exist, so ${tool} cannot work in it; create it or fix workspace: in the role file`
+          : `the workspace ${workspace} cannot be used by ${tool} (${code})`,
     };
   }
 
@@ -311,9 +316,10 @@ export async function workspaceScope(
   workspace: string | undefined,
   userPath: string,
   purpose: 'read' | 'write',
+  tool: string,
   protectedPaths?: readonly string[],
 ): Promise<ScopeVerdict> {
-  const r = await resolveInside(workspace, userPath, purpose);
+  const r = await resolveInside(workspace, userPath, purpose, tool);
   if (!r.ok) return { kind: 'outside', reason: r.reason };
   const refused = protectedReason(r, protectedPaths, userPath);
   if (refused !== undefined) return { kind: 'outside', reason: refused };

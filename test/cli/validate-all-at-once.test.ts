@@ -3,7 +3,7 @@
 // said nothing of its escalation rules or its tiers, an unknown tool hid every rule on a tool the role
 // lacks, and a role that failed to load (or whose manager did) had its tiers checked only once fixed.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -12,6 +12,10 @@ import { runCli } from '../support/cli.js';
 const dir = mkdtempSync(join(tmpdir(), 'nightshift-validate-all-'));
 writeFileSync(join(dir, 'script.yaml'), 'turns:\n  - final: done\n');
 writeFileSync(join(dir, 'nightshift.config.yaml'), "people:\n  - name: alice\n    decides: ['*']\n");
+// The roles list fs.* and shell.exec, which need a workspace (decision 077); it is the last line of each
+// file, so the lines of the problems looked for do not move.
+mkdirSync(join(dir, 'ws'));
+const WORKSPACE = 'workspace: ./ws';
 
 function roleFile(name: string, lines: string[]): string {
   const file = join(dir, `${name}.yaml`);
@@ -41,6 +45,7 @@ describe('validate: every problem of a role file at once', () => {
       'escalate:',
       '  tiers:',
       '    - to: [alice, ghost]',
+      WORKSPACE,
     ]);
     const lines = await problems(file);
     assert.equal(lines.length, 4, lines.join('\n'));
@@ -71,6 +76,7 @@ describe('validate: every problem of a role file at once', () => {
       'escalate:',
       '  tiers:',
       '    - to: [ghost]',
+      WORKSPACE,
     ]);
     const lines = await problems(file);
     assert.equal(lines.length, 3, lines.join('\n'));
@@ -87,6 +93,7 @@ describe('validate: every problem of a role file at once', () => {
       'escalate:',
       '  tiers:',
       '    - to: [ghost]',
+      WORKSPACE,
     ]);
     const lines = await problems(file);
     assert.equal(lines.length, 2, lines.join('\n'));
@@ -103,7 +110,12 @@ describe('validate: every problem of a role file at once', () => {
       manager,
       'name: boss\ndescription: d\nmodel: script:./script.yaml\ninstructions: i\nautonomy: drafty\ntools: [fs.reed]\n',
     );
-    const file = roleFile('managed', ['autonomy: draft', 'tools: [fs.read]', 'manager: ./bad-manager.yaml']);
+    const file = roleFile('managed', [
+      'autonomy: draft',
+      'tools: [fs.read]',
+      'manager: ./bad-manager.yaml',
+      WORKSPACE,
+    ]);
     const lines = await problems(file);
     assert.equal(lines.length, 3, lines.join('\n'));
     assert.match(
@@ -134,6 +146,7 @@ describe('validate: every problem of a role file at once', () => {
       '        - 42',
       '        - alice',
       '        - ghost',
+      WORKSPACE,
     ]);
     const lines = await problems(file);
     assert.equal(lines.length, 3, lines.join('\n'));
@@ -190,6 +203,7 @@ describe('validate: every problem of a role file at once', () => {
       '    - ./run.sh',
       '    - program: git',
       "      args: ['(']",
+      WORKSPACE,
     ]);
     const lines = await problems(file);
     assert.equal(lines.length, 3, lines.join('\n'));

@@ -64,6 +64,8 @@ describe('improve: the widening baseline', () => {
 
 describe('improve: what an eval could reach', () => {
   it('does not evaluate a raised rung when a specialist can call shell.exec', async () => {
+    // shell.exec runs in a workspace (decision 077): the specialist's own, beside the role's.
+    mkdirSync(join(p.dir, 'helper-ws'), { recursive: true });
     writeFileSync(
       join(p.dir, 'helper.yaml'),
       `name: helper
@@ -72,6 +74,7 @@ autonomy: full
 model: script:./triage.script.yaml
 instructions: Run what you are asked.
 tools: [shell.exec]
+workspace: ./helper-ws
 `,
     );
     writeFileSync(join(p.dir, 'triage.yaml'), `${ROLE}specialists: [./helper.yaml]\n`);

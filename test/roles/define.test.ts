@@ -103,6 +103,30 @@ describe('defineRole', () => {
     assert.deepEqual(issues.map((i) => i.path).sort(), ['model', 'output', 'tools[1]', 'workspace']);
   });
 
+  it('refuses a workspace tool without a workspace, by key path, unless an inline tool replaces it', () => {
+    const issues = issuesOf({ ...base, workspace: undefined, tools: ['http.fetch', 'fs.write', lookup] });
+    assert.deepEqual(
+      issues.map((i) => [i.path, i.message]),
+      [
+        [
+          'tools[1]',
+          "fs.write works in the role's workspace, and this role has none (every call of it would be denied): set workspace: to a folder for it (relative to options.dir, by default the working directory, e.g. workspace: ./workspace), or remove fs.write from tools",
+        ],
+      ],
+    );
+    // An inline tool of a built-in's name replaces it, and works wherever it likes.
+    const notes = defineTool({
+      name: 'fs.read',
+      description: 'Reads a note from the notes service',
+      input: z.object({ path: z.string() }),
+      effect: 'read',
+      run: () => ({ text: 'a note' }),
+    });
+    const role = defineRole({ ...base, workspace: undefined, tools: [notes] }, { dir: ROLES });
+    assert.deepEqual(role.tools, ['fs.read']);
+    assert.equal(role.workspace, undefined);
+  });
+
   it("reports problems in the model script at the script's lines", () => {
     writeFileSync(join(tmp.path, 'bad.script.yaml'), 'turns:\n  - text: hi\n    final: 1\n');
     const issues = issuesOf({ ...base, model: 'script:./bad.script.yaml', workspace: undefined }, tmp.path);

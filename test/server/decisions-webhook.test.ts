@@ -170,7 +170,7 @@ describe('decisions over the webhook channel, through serve', () => {
     );
     assert.equal(missing.status, 404, missing.error.message);
     // Said in this door's words: where the pending matters are listed over HTTP, not the CLI's command.
-    assert.match(missing.error.message, /^no escalation esc_0+ \(see GET \/api\/v1\/inbox\)$/);
+    assert.match(missing.error.message, /^no escalation "esc_0+" \(see GET \/api\/v1\/inbox\)$/);
     for (const e of [unknownKey, notADecision, notJson, noText, blank, wrongKind])
       assert.doesNotMatch(e.error.message, /nightshift |--[a-z]/, e.error.message);
     assert.equal(json<{ status: string }>(await cli(['show', runId])).status, 'escalated');

@@ -400,25 +400,26 @@ describe('the fs tools refuse to leave the workspace', () => {
     assert.equal(readFileSync(join(ws, 'docs', 'a.txt'), 'utf8'), 'inside');
   });
 
-  it('a role without a workspace may not use them', async () => {
+  it('a role without a workspace may not use them, and each refusal names its tool', async () => {
     const bare = testRole({ workspace: undefined });
     for (const [tool, args] of [
       [fsRead, { path: 'a' }],
       [fsList, {}],
       [fsWrite, { path: 'a', content: 'x' }],
     ] as const) {
-      assert.deepEqual(await scopeOf(tool, args, bare), {
-        kind: 'outside',
-        reason: 'role has no workspace; fs tools need one (set workspace: in the role file)',
-      });
-      await assert.rejects(run(tool, args, bare), { code: 'SCOPE_VIOLATION' });
+      const reason = `role has no workspace; ${tool.name} needs one (set workspace: in the role file)`;
+      assert.deepEqual(await scopeOf(tool, args, bare), { kind: 'outside', reason });
+      await assert.rejects(run(tool, args, bare), { code: 'SCOPE_VIOLATION', message: reason });
     }
   });
 
   it('a workspace folder that does not exist is refused, not created', async () => {
     const gone = testRole({ workspace: join(tmp.path, 'no-such-ws') });
     const verdict = await scopeOf(fsWrite, { path: 'a.txt', content: 'x' }, gone);
-    assert.match((verdict as { reason: string }).reason, /no-such-ws does not exist/);
+    assert.match(
+      (verdict as { reason: string }).reason,
+      /no-such-ws does not exist, so fs\.write cannot work in it/,
+    );
     await assert.rejects(run(fsWrite, { path: 'a.txt', content: 'x' }, gone), { code: 'SCOPE_VIOLATION' });
     assert.equal(existsSync(join(tmp.path, 'no-such-ws')), false);
   });

@@ -182,6 +182,16 @@ describe('shell.exec in the bubblewrap sandbox', () => {
     assert.match((hidden.verdict as { reason: string }).reason, /outside what the sandbox shows/);
   });
 
+  it('refuses every command of a role without a workspace, naming shell.exec', async () => {
+    // A role loaded today cannot be so (decision 077); one stored before that check can.
+    const bare = { ...role(), workspace: undefined };
+    const { verdict } = await exec({ command: 'echo', args: ['hi'] }, bare);
+    assert.deepEqual(verdict, {
+      kind: 'outside',
+      reason: 'role has no workspace; shell.exec needs one (set workspace: in the role file)',
+    });
+  });
+
   it('where bubblewrap cannot run: refused at sandbox, and at full unless the role opts out explicitly', async () => {
     process.env.NIGHTSHIFT_BWRAP = '/nonexistent/bwrap';
     try {

@@ -67,14 +67,14 @@ describe('resolveInside: paths that stay inside', () => {
   ];
   for (const [path, purpose, expected] of cases) {
     it(`${path} (${purpose}) resolves to ${expected}`, async () => {
-      assert.equal(inside(await resolveInside(ws, path, purpose)), expected.split('/').join(sep));
+      assert.equal(inside(await resolveInside(ws, path, purpose, 'fs.read')), expected.split('/').join(sep));
     });
   }
 
   it('the workspace itself is ".", and its real path is used when the role names it through a symlink', async () => {
-    const r = await resolveInside(join(tmp.path, 'ws-link'), '.', 'read');
+    const r = await resolveInside(join(tmp.path, 'ws-link'), '.', 'read', 'fs.read');
     assert.deepEqual(r, { ok: true, absolute: wsReal(), workspace: wsReal() });
-    const file = await resolveInside(join(tmp.path, 'ws-link'), 'docs/a.txt', 'read');
+    const file = await resolveInside(join(tmp.path, 'ws-link'), 'docs/a.txt', 'read', 'fs.read');
     assert.ok(file.ok && file.absolute === join(wsReal(), 'docs', 'a.txt'));
   });
 });
@@ -114,44 +114,47 @@ describe('resolveInside: paths refused, with a reason naming the path as given',
   ];
   for (const [name, path, purpose, expected] of cases) {
     it(`${name}: ${JSON.stringify(path)} (${purpose})`, async () => {
-      assert.match(reason(await resolveInside(ws, path, purpose)), expected());
-      assert.deepEqual(await workspaceScope(ws, path, purpose), {
+      assert.match(reason(await resolveInside(ws, path, purpose, 'fs.read')), expected());
+      assert.deepEqual(await workspaceScope(ws, path, purpose, 'fs.read'), {
         kind: 'outside',
-        reason: reason(await resolveInside(ws, path, purpose)),
+        reason: reason(await resolveInside(ws, path, purpose, 'fs.read')),
       });
     });
   }
 
-  it('a role without a workspace', async () => {
-    assert.deepEqual(await workspaceScope(undefined, 'a.txt', 'read'), {
+  it('a role without a workspace: the reason names the tool that needs one', async () => {
+    assert.deepEqual(await workspaceScope(undefined, 'a.txt', 'read', 'fs.search'), {
       kind: 'outside',
-      reason: 'role has no workspace; fs tools need one (set workspace: in the role file)',
+      reason: 'role has no workspace; fs.search needs one (set workspace: in the role file)',
     });
   });
 
-  it('a workspace folder that does not exist', async () => {
+  it('a workspace folder that does not exist: the reason names the tool', async () => {
     assert.match(
-      reason(await resolveInside(join(tmp.path, 'gone'), 'a.txt', 'read')),
-      /the workspace .*gone does not exist/,
+      reason(await resolveInside(join(tmp.path, 'gone'), 'a.txt', 'read', 'fs.list')),
+      /^the workspace .*gone does not exist, so fs\.list cannot work in it; create it or fix workspace:/,
     );
   });
 
   it('says inside for a path that resolves, with the path as it will be used', async () => {
-    assert.deepEqual(await workspaceScope(ws, 'docs/a.txt', 'read'), {
+    assert.deepEqual(await workspaceScope(ws, 'docs/a.txt', 'read', 'fs.read'), {
       kind: 'inside',
       canonical: { path: 'docs/a.txt' },
     });
-    assert.deepEqual(await workspaceScope(ws, './docs//x/../a.txt', 'read'), {
+    assert.deepEqual(await workspaceScope(ws, './docs//x/../a.txt', 'read', 'fs.read'), {
       kind: 'inside',
       canonical: { path: 'docs/a.txt' },
     });
-    assert.deepEqual(await workspaceScope(ws, '.', 'read'), { kind: 'inside', canonical: { path: '.' } });
+    assert.deepEqual(await workspaceScope(ws, '.', 'read', 'fs.read'), {
+      kind: 'inside',
+      canonical: { path: '.' },
+    });
   });
 });
 
 describe('a tree changed after the check', () => {
   it('O_NOFOLLOW: a file swapped for a symlink after the check is neither written nor read', async () => {
-    const where = await resolveInside(ws, 'swap.txt', 'write');
+    const where = await resolveInside(ws, 'swap.txt', 'write', 'fs.write');
     assert.ok(where.ok);
     symlinkSync(join(outside, 'swap-target.txt'), join(ws, 'swap.txt'));
     for (const purpose of ['overwrite', 'append', 'read'] as const) {
@@ -170,7 +173,7 @@ describe('a tree changed after the check', () => {
     writeFileSync(join(ws, 'moving', 'f.txt'), 'mine');
     mkdirSync(join(outside, 'victim'));
     writeFileSync(join(outside, 'victim', 'f.txt'), 'original');
-    const where = await resolveInside(ws, 'moving/f.txt', 'write');
+    const where = await resolveInside(ws, 'moving/f.txt', 'write', 'fs.write');
     assert.ok(where.ok);
     renameSync(join(ws, 'moving'), join(ws, 'moved'));
     symlinkSync(join(outside, 'victim'), join(ws, 'moving'));
@@ -184,7 +187,7 @@ describe('a tree changed after the check', () => {
   });
 
   it('makeParents refuses a missing folder that became a symlink, and creates nothing through it', async () => {
-    const where = await resolveInside(ws, 'later/deep/x.txt', 'write');
+    const where = await resolveInside(ws, 'later/deep/x.txt', 'write', 'fs.write');
     assert.ok(where.ok);
     symlinkSync(outside, join(ws, 'later'));
     await assert.rejects(makeParents(where, 'later/deep/x.txt'), { code: 'SCOPE_VIOLATION' });
@@ -192,7 +195,7 @@ describe('a tree changed after the check', () => {
   });
 
   it('makeParents creates the missing folders, inside', async () => {
-    const where = await resolveInside(ws, 'made/one/two/x.txt', 'write');
+    const where = await resolveInside(ws, 'made/one/two/x.txt', 'write', 'fs.write');
     assert.ok(where.ok);
     await makeParents(where, 'made/one/two/x.txt');
     assert.deepEqual(readdirSync(join(ws, 'made', 'one')), ['two']);
@@ -225,7 +228,7 @@ describe('property: whatever the path, a resolved path is inside the workspace',
         fc.array(segment, { minLength: 1, maxLength: 7 }),
         fc.constantFrom<'read' | 'write'>('read', 'write'),
         async (parts, purpose) => {
-          const r = await resolveInside(root, parts.join('/'), purpose);
+          const r = await resolveInside(root, parts.join('/'), purpose, 'fs.read');
           // An independent oracle for `..`: a path that steps above the root at any point is refused.
           let depth = 0;
           let stepsOut = false;

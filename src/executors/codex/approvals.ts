@@ -125,7 +125,7 @@ export interface ChangeCall {
  * then judged without its content.
  */
 async function updatedContent(root: string, rel: string, diff: string): Promise<string | undefined> {
-  const where = await resolveInside(root, rel, 'read');
+  const where = await resolveInside(root, rel, 'read', 'fs.write');
   if (!where.ok) return undefined;
   try {
     const handle = await openInside(where, rel, 'read');

@@ -9,6 +9,7 @@ import type { RunSummary } from '../../engine/summary.js';
 import { NightshiftError } from '../../errors.js';
 import { idNotFound } from '../../id-kinds.js';
 import type { ListPosition } from '../../store/types.js';
+import { valueForMessage } from '../http-body.js';
 import type { ApiContext } from './context.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { apiDoor } from './not-found.js';
@@ -136,7 +137,7 @@ export function decisionOperations(ctx: ApiContext): Operation[] {
           if (approval.changeSetHash !== body.changeSetHash)
             throw new NightshiftError(
               'APPROVAL_MISMATCH',
-              `approval ${params.approvalId}: the change set is not the one you saw (hash ${body.changeSetHash}); nothing was run`,
+              `approval ${valueForMessage(params.approvalId)}: the change set is not the one you saw (hash ${valueForMessage(body.changeSetHash)}); nothing was run`,
             );
         }
         return runtime.approve(params.approvalId, {

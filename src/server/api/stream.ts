@@ -10,6 +10,7 @@ import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { TERMINAL_STATUSES } from '../../domain.js';
 import { idNotFound } from '../../id-kinds.js';
+import { valueForMessage } from '../http-body.js';
 import type { ApiContext } from './context.js';
 import { ApiError, apiErrorAnswer } from './errors.js';
 import { apiDoor } from './not-found.js';
@@ -34,7 +35,11 @@ function startAfter(header: string | string[] | undefined, after: number): numbe
   if (header === undefined) return after;
   const text = Array.isArray(header) ? header[0] : header;
   if (!text || !/^\d{1,15}$/.test(text.trim()))
-    throw new ApiError(400, 'BAD_REQUEST', `Last-Event-ID '${text}' is not a step seq (a whole number)`);
+    throw new ApiError(
+      400,
+      'BAD_REQUEST',
+      `Last-Event-ID ${valueForMessage(text ?? '')} is not a step seq (a whole number)`,
+    );
   return Number(text.trim());
 }
 

@@ -35,11 +35,11 @@ export const fsDelete = defineTool({
     const name = posix.basename(normal);
     if (name === '' || name === '.' || name === '..')
       return { kind: 'outside', reason: `'${path}' names no file inside the workspace` };
-    const parent = await workspaceScope(ctx.workspace, posix.dirname(normal), 'read');
+    const parent = await workspaceScope(ctx.workspace, posix.dirname(normal), 'read', 'fs.delete');
     if (parent.kind !== 'inside') return parent;
     // A folder deleted whole takes what it holds with it: refused when it is or holds a protected path,
     // as run() refuses it.
-    const resolved = await resolveInside(ctx.workspace, posix.dirname(normal), 'read');
+    const resolved = await resolveInside(ctx.workspace, posix.dirname(normal), 'read', 'fs.delete');
     if (resolved.ok) {
       const git = inGit(path, resolved, name);
       if (git !== undefined) return { kind: 'outside', reason: git };
@@ -58,7 +58,7 @@ export const fsDelete = defineTool({
     const name = posix.basename(normal);
     if (name === '' || name === '.' || name === '..')
       throw new NightshiftError('SCOPE_VIOLATION', `'${path}' names no file inside the workspace`);
-    const parent = await resolveInside(ctx.workspace, posix.dirname(normal), 'read');
+    const parent = await resolveInside(ctx.workspace, posix.dirname(normal), 'read', 'fs.delete');
     if (!parent.ok) throw new NightshiftError('SCOPE_VIOLATION', parent.reason);
     const target = join(parent.absolute, name);
     const git = inGit(path, parent, name);

@@ -20,9 +20,9 @@ export const fsEdit = defineTool({
   effect: 'write',
   // Re-applying an edit after a crash may find the text already replaced (or replace a second copy).
   idempotent: false,
-  scope: ({ path }, ctx) => workspaceScope(ctx.workspace, path, 'write', ctx.protectedPaths),
+  scope: ({ path }, ctx) => workspaceScope(ctx.workspace, path, 'write', 'fs.edit', ctx.protectedPaths),
   run: async ({ path, old, new: replacement, all }, ctx) => {
-    const where = await resolveInside(ctx.workspace, path, 'write');
+    const where = await resolveInside(ctx.workspace, path, 'write', 'fs.edit');
     if (!where.ok) throw new NightshiftError('SCOPE_VIOLATION', where.reason);
     refuseProtected(where, ctx.protectedPaths, path);
     // openInside checks the opened file (regular, one link, really inside), as for fs.write.

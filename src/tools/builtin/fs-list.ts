@@ -39,14 +39,14 @@ export const fsList = defineTool({
   }),
   effect: 'read',
   idempotent: true,
-  scope: ({ path }, ctx) => workspaceScope(ctx.workspace, path, 'read', ctx.protectedPaths),
+  scope: ({ path }, ctx) => workspaceScope(ctx.workspace, path, 'read', 'fs.list', ctx.protectedPaths),
   // Entries are in depth-first order, each folder sorted by name, with names relative to `path`. Sizes are
   // those of files; folders, symlinks and others show 0. Listing reveals names and sizes only, so it does
   // not take openInside's guard against a folder swapped for a symlink after the check. Protected paths
   // (the project config, secrets files, other roles' workspaces), which fs.read refuses, are left out.
   run: async ({ path, recursive }, ctx) => {
     // Checked again here, not only by the policy: the file system may have changed since.
-    const where = await resolveInside(ctx.workspace, path, 'read');
+    const where = await resolveInside(ctx.workspace, path, 'read', 'fs.list');
     if (!where.ok) throw new NightshiftError('SCOPE_VIOLATION', where.reason);
     refuseProtected(where, ctx.protectedPaths, path);
     const isProtected = protectedWithin(where.workspace, ctx.protectedPaths);

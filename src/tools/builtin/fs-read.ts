@@ -35,11 +35,11 @@ export const fsRead = defineTool({
   }),
   effect: 'read',
   idempotent: true,
-  scope: ({ path }, ctx) => workspaceScope(ctx.workspace, path, 'read', ctx.protectedPaths),
+  scope: ({ path }, ctx) => workspaceScope(ctx.workspace, path, 'read', 'fs.read', ctx.protectedPaths),
   // `bytes` is the file's size; `content` its first `maxBytes` (or all of it), decoded as UTF-8.
   run: async ({ path, maxBytes }, ctx) => {
     // Checked again here, not only by the policy: the file system may have changed since.
-    const where = await resolveInside(ctx.workspace, path, 'read');
+    const where = await resolveInside(ctx.workspace, path, 'read', 'fs.read');
     if (!where.ok) throw new NightshiftError('SCOPE_VIOLATION', where.reason);
     refuseProtected(where, ctx.protectedPaths, path);
     const handle = await openInside(where, path, 'read').catch((err: NodeJS.ErrnoException) => {

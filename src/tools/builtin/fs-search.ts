@@ -82,9 +82,9 @@ export const fsSearch = defineTool({
   }),
   effect: 'read',
   idempotent: true,
-  scope: ({ path }, ctx) => workspaceScope(ctx.workspace, path, 'read', ctx.protectedPaths),
+  scope: ({ path }, ctx) => workspaceScope(ctx.workspace, path, 'read', 'fs.search', ctx.protectedPaths),
   run: async ({ pattern, regex, path, maxResults }, ctx) => {
-    const where = await resolveInside(ctx.workspace, path, 'read');
+    const where = await resolveInside(ctx.workspace, path, 'read', 'fs.search');
     if (!where.ok) throw new NightshiftError('SCOPE_VIOLATION', where.reason);
     refuseProtected(where, ctx.protectedPaths, path);
     let re: RegExp | undefined;

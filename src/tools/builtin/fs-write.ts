@@ -68,10 +68,10 @@ export const fsWrite = defineTool({
   // the file it made and, its content being the same, succeeds again (holdsAlready). Append would add the
   // content a second time, so an unknown append escalates to a human instead of being re-run.
   idempotent: (args: Input) => args.mode !== 'append',
-  scope: ({ path }, ctx) => workspaceScope(ctx.workspace, path, 'write', ctx.protectedPaths),
+  scope: ({ path }, ctx) => workspaceScope(ctx.workspace, path, 'write', 'fs.write', ctx.protectedPaths),
   run: async ({ path, content, mode }, ctx) => {
     // Checked again here, not only by the policy: the file system may have changed since.
-    const where = await resolveInside(ctx.workspace, path, 'write');
+    const where = await resolveInside(ctx.workspace, path, 'write', 'fs.write');
     if (!where.ok) throw new NightshiftError('SCOPE_VIOLATION', where.reason);
     refuseProtected(where, ctx.protectedPaths, path);
     // 'notes/' or 'notes/.' would otherwise create a file named notes.

@@ -25,6 +25,16 @@ export const builtinTools: readonly AnyTool[] = [
   notifyEmail,
   notifyWebhook,
 ];
+
+/**
+ * The built-ins that work in the role's workspace, and only there: with no `workspace:` every call of them
+ * is denied, so a role that lists one without a workspace is refused when it is loaded (decision 077),
+ * unless a tool module or inline tool of the same name replaces the built-in.
+ */
+export const WORKSPACE_TOOLS: ReadonlySet<string> = new Set(
+  [fsRead, fsList, fsSearch, fsWrite, fsEdit, fsDelete, shellExec].map((t) => t.name),
+);
+
 export {
   fsDelete,
   fsEdit,

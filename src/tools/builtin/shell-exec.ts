@@ -138,7 +138,7 @@ async function plan(args: Input, role: RoleSettings, env: NodeJS.ProcessEnv): Pr
   if (!program) return { ok: false, reason: `command '${command}' is not installed on ${SANDBOX_PATH}` };
   for (const [i, a] of args.args.entries())
     if (a.includes('\0')) return { ok: false, reason: `argument ${i} contains a NUL byte` };
-  const where = await resolveInside(role.workspace, args.cwd, 'read');
+  const where = await resolveInside(role.workspace, args.cwd, 'read', 'shell.exec');
   if (!where.ok) return { ok: false, reason: where.reason };
   // The rule's patterns, then what the program would run besides itself: only allowlisted programs.
   const launchable = (name: string): Launchable => {

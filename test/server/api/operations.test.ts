@@ -282,19 +282,19 @@ describe('the API operations', () => {
         'POST',
         '/api/v1/escalations/apr_1/answer',
         'ESCALATION_NOT_FOUND',
-        /^no escalation apr_1: apr_1 is an approval's id, not an escalation's; use POST \/api\/v1\/approvals\/apr_1\/approve/,
+        /^no escalation "apr_1": "apr_1" is an approval's id, not an escalation's; use POST \/api\/v1\/approvals\/apr_1\/approve/,
       ],
       [
         'POST',
         '/api/v1/approvals/esc_1/approve',
         'APPROVAL_NOT_FOUND',
-        /^no approval esc_1: esc_1 is an escalation's id.*POST \/api\/v1\/escalations\/esc_1\/answer$/,
+        /^no approval "esc_1": "esc_1" is an escalation's id.*POST \/api\/v1\/escalations\/esc_1\/answer$/,
       ],
       [
         'POST',
         '/api/v1/approvals/run_1/reject',
         'APPROVAL_NOT_FOUND',
-        /run_1 is a run's id.*GET \/api\/v1\/runs\/run_1/,
+        /"run_1" is a run's id.*GET \/api\/v1\/runs\/run_1/,
       ],
       [
         'POST',
@@ -306,17 +306,17 @@ describe('the API operations', () => {
         'POST',
         '/api/v1/escalations/esc_nope/answer',
         'ESCALATION_NOT_FOUND',
-        /^no escalation esc_nope \(see GET \/api\/v1\/inbox\)$/,
+        /^no escalation "esc_nope" \(see GET \/api\/v1\/inbox\)$/,
       ],
       [
         'POST',
         '/api/v1/approvals/apr_nope/approve',
         'APPROVAL_NOT_FOUND',
-        /^no approval apr_nope \(see GET \/api\/v1\/inbox\)$/,
+        /^no approval "apr_nope" \(see GET \/api\/v1\/inbox\)$/,
       ],
-      ['GET', '/api/v1/runs/run_nope', 'RUN_NOT_FOUND', /^no run run_nope \(see GET \/api\/v1\/runs\)$/],
-      ['GET', '/api/v1/runs/esc_1/steps', 'RUN_NOT_FOUND', /esc_1 is an escalation's id, not a run's/],
-      ['POST', '/api/v1/runs/apr_1/cancel', 'RUN_NOT_FOUND', /apr_1 is an approval's id, not a run's/],
+      ['GET', '/api/v1/runs/run_nope', 'RUN_NOT_FOUND', /^no run "run_nope" \(see GET \/api\/v1\/runs\)$/],
+      ['GET', '/api/v1/runs/esc_1/steps', 'RUN_NOT_FOUND', /"esc_1" is an escalation's id, not a run's/],
+      ['POST', '/api/v1/runs/apr_1/cancel', 'RUN_NOT_FOUND', /"apr_1" is an approval's id, not a run's/],
     ];
     for (const [method, path, code, message] of cases) {
       const body = path.endsWith('/answer')
@@ -330,6 +330,45 @@ describe('the API operations', () => {
       assert.equal(error.code, code, path);
       assert.match(error.message, message, path);
     }
+  });
+
+  it('quotes an id from the path in its message: control and bidi characters escaped, a long one cut', async () => {
+    type Failure = { error: { code: string; message: string } };
+    // A U+202E would show the rest of the line reversed where a client prints the message; a newline
+    // would start a line of its own (a forged log line, a forged second message).
+    const hostile = await api.call('GET', '/api/v1/runs/run_%E2%80%AEexe.txt%0Aforged');
+    assert.equal(hostile.status, 404, JSON.stringify(hostile.body));
+    const notFound = (hostile.body as Failure).error;
+    assert.equal(notFound.code, 'RUN_NOT_FOUND');
+    assert.equal(notFound.message, 'no run "run_\\u202eexe.txt\\nforged" (see GET /api/v1/runs)');
+    // An id of another kind is quoted where it is named, and %-encoded in the route that takes it.
+    const other = await api.call('GET', '/api/v1/runs/apr_%E2%80%AE%0A/steps');
+    assert.equal(other.status, 404, JSON.stringify(other.body));
+    assert.equal(
+      (other.body as Failure).error.message,
+      'no run "apr_\\u202e\\n": "apr_\\u202e\\n" is an approval\'s id, not a run\'s; use POST /api/v1/approvals/apr_%E2%80%AE%0A/approve or …/reject',
+    );
+    for (const body of [hostile.body, other.body]) {
+      const { message } = (body as Failure).error;
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what is looked for
+      assert.doesNotMatch(message, /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u, message);
+    }
+    // 5,000 characters: past the 200 an id may have, refused before any lookup and not echoed.
+    const huge = await api.call('GET', `/api/v1/runs/run_${'x'.repeat(4996)}`);
+    assert.equal(huge.status, 400, JSON.stringify(huge.body).slice(0, 300));
+    const tooLong = (huge.body as Failure).error;
+    assert.equal(tooLong.code, 'BAD_REQUEST');
+    assert.match(tooLong.message, /runId/);
+    assert.ok(tooLong.message.length < 300, tooLong.message);
+    // A header is quoted the same way: a 5,000-character Last-Event-ID is cut, saying how long it was.
+    const resumed = await api.call('GET', '/api/v1/runs/run_nope/events', {
+      headers: { 'last-event-id': 'y'.repeat(5000) },
+    });
+    assert.equal(resumed.status, 400, JSON.stringify(resumed.body).slice(0, 300));
+    assert.equal(
+      (resumed.body as Failure).error.message,
+      `Last-Event-ID "${'y'.repeat(200)}"… (cut: 5,000 characters, the first 200 shown) is not a step seq (a whole number)`,
+    );
   });
 
   it('a POST whose body fields are all optional sends {}: a bare POST (no body, no content type) is 415', async () => {

@@ -1,0 +1,41 @@
+// valueForMessage: a value from a request (an id in the path, a header) as an API message quotes it. One
+// line whatever was sent, nothing a terminal acts on or reorders, and a long value cut with its length.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MESSAGE_VALUE_CHARS, valueForMessage } from '../../src/server/http-body.js';
+
+describe('valueForMessage', () => {
+  it('quotes a value JSON-style, so a plain id reads as it is', () => {
+    assert.equal(valueForMessage('run_01jabc'), '"run_01jabc"');
+    assert.equal(valueForMessage('a "b" \\c'), '"a \\"b\\" \\\\c"');
+    assert.equal(valueForMessage(''), '""');
+  });
+
+  it('escapes the C0 and C1 controls, DEL, the bidi controls and the line separators', () => {
+    const cases: [string, string][] = [
+      ['a\nb\rc\td\u0000', '"a\\nb\\rc\\td\\u0000"'],
+      ['\u001b[2J', '"\\u001b[2J"'],
+      ['\u009b2J\u007f', '"\\u009b2J\\u007f"'],
+      ['invoice\u202Efdp.exe', '"invoice\\u202efdp.exe"'],
+      ['\u2066x\u2069\u200e\u061c', '"\\u2066x\\u2069\\u200e\\u061c"'],
+      ['a\u2028b\u2029c', '"a\\u2028b\\u2029c"'],
+    ];
+    for (const [value, shown] of cases) assert.equal(valueForMessage(value), shown, JSON.stringify(value));
+  });
+
+  it('keeps a value of the longest id whole, and cuts a longer one, saying how long it was', () => {
+    const longest = 'r'.repeat(MESSAGE_VALUE_CHARS);
+    assert.equal(valueForMessage(longest), `"${longest}"`);
+    assert.equal(
+      valueForMessage('x'.repeat(5000)),
+      `"${'x'.repeat(200)}"… (cut: 5,000 characters, the first 200 shown)`,
+    );
+  });
+
+  it('counts and cuts by characters, never splitting a surrogate pair', () => {
+    // 300 emoji: 600 UTF-16 code units, cut after the 200th emoji, not in the middle of one.
+    const shown = valueForMessage('😀'.repeat(300));
+    assert.equal(shown, `"${'😀'.repeat(200)}"… (cut: 300 characters, the first 200 shown)`);
+    assert.equal(valueForMessage('\ud800'), '"\\ud800"', 'a lone surrogate is escaped, not sent raw');
+  });
+});
