@@ -1,6 +1,7 @@
 // Checking JSON against a role's schemas: the model's final answer (text, parsed first) against the
 // role's output schema, and a run's input (already a value) against its input schema.
 import { syntaxErrorWithoutQuote } from '../json-syntax-error.js';
+import { textForMessage } from '../message-text.js';
 import { compileJsonSchema } from '../roles/json-schema.js';
 
 export type JsonCheck = { ok: true; value: unknown } | { ok: false; errors: string[] };
@@ -21,8 +22,10 @@ export function parseAnswer(text: string): { ok: true; value: unknown } | { ok: 
 export function validateJson(value: unknown, schema: Record<string, unknown>): JsonCheck {
   const validate = compileJsonSchema(schema);
   if (validate(value)) return { ok: true, value };
-  const errors = (validate.errors ?? []).map(
-    (e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`,
+  // A path names the value's own keys, which can hold a newline or a bidi control (an event's sender
+  // chooses them): escaped, so the message that quotes it stays one line.
+  const errors = (validate.errors ?? []).map((e) =>
+    textForMessage(`${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`),
   );
   return { ok: false, errors };
 }

@@ -2,6 +2,7 @@
 // line whatever was sent, nothing a terminal acts on or reorders, and a long value cut with its length.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { MESSAGE_TEXT_CHARS, textForMessage } from '../../src/message-text.js';
 import { MESSAGE_VALUE_CHARS, valueForMessage } from '../../src/server/http-body.js';
 
 describe('valueForMessage', () => {
@@ -37,5 +38,35 @@ describe('valueForMessage', () => {
     const shown = valueForMessage('😀'.repeat(300));
     assert.equal(shown, `"${'😀'.repeat(200)}"… (cut: 300 characters, the first 200 shown)`);
     assert.equal(valueForMessage('\ud800'), '"\\ud800"', 'a lone surrogate is escaped, not sent raw');
+  });
+});
+
+// textForMessage: words that may quote the request (zod's `Unrecognized key: "…"`, a `got '…'`), kept as
+// they read, with only what would break the line or reorder it escaped.
+describe('textForMessage', () => {
+  it('leaves a message without controls as it is, other scripts and emoji included', () => {
+    for (const text of ['body: (whole): Unrecognized key: "colour"', "limit: got ' 5'", 'rôle ünknown 😀'])
+      assert.equal(textForMessage(text), text);
+  });
+
+  it('escapes the C0 and C1 controls, DEL, the bidi controls and the line separators', () => {
+    const cases: [string, string][] = [
+      ['Unrecognized key: "a\u202E\nb"', 'Unrecognized key: "a\\u202e\\u000ab"'],
+      ['a\rb\tc\u0000\u001b[2J', 'a\\u000db\\u0009c\\u0000\\u001b[2J'],
+      [
+        '\u009b2J\u007f\u2066\u2069\u200e\u061c\u2028\u2029',
+        '\\u009b2J\\u007f\\u2066\\u2069\\u200e\\u061c\\u2028\\u2029',
+      ],
+    ];
+    for (const [text, shown] of cases) assert.equal(textForMessage(text), shown, JSON.stringify(text));
+  });
+
+  it('cuts a text past MESSAGE_TEXT_CHARS characters, saying how long it was', () => {
+    const longest = 'k'.repeat(MESSAGE_TEXT_CHARS);
+    assert.equal(textForMessage(longest), longest);
+    assert.equal(
+      textForMessage('😀'.repeat(MESSAGE_TEXT_CHARS + 1)),
+      `${'😀'.repeat(MESSAGE_TEXT_CHARS)}… (cut: 2,001 characters, the first 2000 shown)`,
+    );
   });
 });

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { type Principal, requireScope, SCOPES } from '../../auth/index.js';
+import { textForMessage } from '../../message-text.js';
 import { answerFailure } from '../failure-answer.js';
 import {
   parseJson,
@@ -13,6 +14,7 @@ import {
   readBody,
   requestUrl,
   requireJsonContentType,
+  valueForMessage,
 } from '../http-body.js';
 import { type Route, send } from '../router.js';
 import type { ApiContext } from './context.js';
@@ -34,9 +36,12 @@ export interface Api {
 }
 
 /** `path: message` for each issue, in one line; an issue said twice (an empty Idempotency-Key fails two
- * checks with one message) is said once. */
+ * checks with one message) is said once. A path and zod's words can quote the request (a body's unknown
+ * key, a query value): textForMessage escapes what would break the line or reorder it. */
 function issues(where: string, error: z.ZodError): string {
-  const said = new Set(error.issues.map((i) => `${i.path.join('.') || '(whole)'}: ${i.message}`));
+  const said = new Set(
+    error.issues.map((i) => textForMessage(`${i.path.join('.') || '(whole)'}: ${i.message}`)),
+  );
   return `${where}: ${[...said].join('; ')}`;
 }
 
@@ -56,7 +61,7 @@ function queryOf(url: RequestTarget): Record<string, string> {
   const out: Record<string, string> = Object.create(null);
   for (const [k, v] of url.searchParams) {
     if (Object.hasOwn(out, k))
-      throw new ApiError(400, 'BAD_REQUEST', `query parameter '${k}' given more than once`);
+      throw new ApiError(400, 'BAD_REQUEST', `query parameter ${valueForMessage(k)} given more than once`);
     out[k] = v;
   }
   return out;

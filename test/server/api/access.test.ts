@@ -266,7 +266,14 @@ describe('the API refuses whom it must, with nothing changed', () => {
       // An operation that takes no query parameters refuses an unknown one too, not ignores it.
       ['/api/v1/agents?colour=red', /BAD_REQUEST.*colour/],
       [`/api/v1/runs/${'x'}?colour=red`, /BAD_REQUEST.*colour/],
-      ['/api/v1/runs?role=a&role=b', /BAD_REQUEST.*more than once/],
+      ['/api/v1/runs?role=a&role=b', /BAD_REQUEST.*query parameter "role" given more than once/],
+      // What the request sent is quoted with what would break the message's line or reorder it escaped.
+      [
+        '/api/v1/runs?a%0Ab%E2%80%AE=1&a%0Ab%E2%80%AE=2',
+        /^BAD_REQUEST query parameter "a\\nb\\u202e" given more than once$/,
+      ],
+      ['/api/v1/runs?x%E2%80%AE%0D%0Ay=1', /^BAD_REQUEST .*Unrecognized key: "x\\u202e\\u000d\\u000ay"$/],
+      ['/api/v1/runs?limit=%E2%80%AE%1B', /^BAD_REQUEST .*limit: .*got '\\u202e\\u001b'$/],
       // Names an object has from its prototype are unknown parameters, each given once.
       ['/api/v1/runs?constructor=x', /BAD_REQUEST.*Unrecognized key: "constructor"/],
       ['/api/v1/runs?__proto__=x', /BAD_REQUEST.*Unrecognized key: "__proto__"/],
