@@ -19,7 +19,7 @@ const NOT_FOUND: Record<Expected, ErrorCode> = {
 export interface IdDoor {
   /**
    * The id as this door's messages show it. The API's ids come from a request path, which may carry
-   * control or bidi characters or run long: it quotes them (server/http-body.ts valueForMessage).
+   * control or bidi characters or run long: it quotes them (message-text.ts valueForMessage).
    */
   show(id: string): string;
   takenBy(kind: Kind, id: string): string;

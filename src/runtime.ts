@@ -21,6 +21,7 @@ import { NightshiftError } from './errors.js';
 import { answerEscalation } from './escalations/answer.js';
 import { isManagerRunKey } from './managers/manager-for.js';
 import { createManagerPath } from './managers/path.js';
+import { idForMessage } from './message-text.js';
 import { sendDueNotifications } from './notifications/sender.js';
 import { sweepTiers } from './notifications/tier-sweep.js';
 import { loadRoleFile } from './roles/load.js';
@@ -193,7 +194,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       if (noPlace) for (const w of workers) w.wake();
     }
     const snapshot = await store.loadRun(runId);
-    if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
+    if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${idForMessage(runId)}`);
     return summary(new RunState(snapshot));
   }
 
@@ -249,7 +250,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         throw err;
       for (const w of workers) w.wake();
       const snapshot = await store.loadRun(parentRunId);
-      if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${parentRunId}`);
+      if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${idForMessage(parentRunId)}`);
       placeWait.role = role.name;
       placeWait.concurrency = limit;
       return new RunState(snapshot);
@@ -313,7 +314,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
           throw err;
         for (const w of workers) w.wake();
         const snapshot = await store.loadRun(runId);
-        if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
+        if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${idForMessage(runId)}`);
         return {
           ...(await summary(new RunState(snapshot))),
           waitsForPlace: { role: role.name, concurrency: limit },

@@ -2,12 +2,13 @@
 import type { Clock } from '../clock.js';
 import { RunState } from '../engine/state.js';
 import { NightshiftError } from '../errors.js';
+import { idForMessage } from '../message-text.js';
 import type { RunPatch, Store } from '../store/types.js';
 import { type DriveAfterDecision, handsBack } from './hand-back.js';
 
 export async function loadPausedRun(store: Store, clock: Clock, runId: string): Promise<RunState> {
   const snapshot = await store.loadRun(runId);
-  if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
+  if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${idForMessage(runId)}`);
   const { run } = snapshot;
   if (run.leaseOwner && run.leaseUntil !== null && run.leaseUntil > clock.now()) {
     throw new NightshiftError(

@@ -4,6 +4,7 @@
 import { summarizeRun } from '../delegation/waiting-children.js';
 import { TERMINAL_STATUSES } from '../domain.js';
 import { NightshiftError } from '../errors.js';
+import { idForMessage } from '../message-text.js';
 import { decodeCursor, encodeCursor } from '../server/api/cursor.js';
 import { RUN_STATUSES, type RunRecord, type RunSnapshot, type RunStatus } from '../store/types.js';
 import type { ConsoleContext } from './context.js';
@@ -116,7 +117,7 @@ ${s.run.output !== null && s.run.output !== undefined ? html`<h2>Output</h2><pre
 /** The run, or RUN_NOT_FOUND (a 404 page). */
 export async function snapshotOf(o: ConsoleContext, id: string): Promise<RunSnapshot> {
   const s = await o.runtime.get(id);
-  if (!s) throw new NightshiftError('RUN_NOT_FOUND', `there is no run ${id}`);
+  if (!s) throw new NightshiftError('RUN_NOT_FOUND', `there is no run ${idForMessage(id)}`);
   return s;
 }
 

@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js';
 import { wakeParent } from '../delegation/wake-parent.js';
 import { NightshiftError } from '../errors.js';
 import { managerRunId, managerRunKey } from '../managers/manager-for.js';
+import { idForMessage } from '../message-text.js';
 import { type RunRecord, type Store, TERMINAL_STATUSES } from '../store/types.js';
 import { RunState } from './state.js';
 
@@ -38,7 +39,8 @@ export async function cancelRunAs(
   const by = input.by;
   for (let attempt = 1; ; attempt++) {
     const snapshot = await store.loadRun(input.runId);
-    if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${input.runId} (see nightshift runs)`);
+    if (!snapshot)
+      throw new NightshiftError('RUN_NOT_FOUND', `no run ${idForMessage(input.runId)} (see nightshift runs)`);
     // The log is not read: a run whose steps this version cannot read must still be cancellable.
     const state = RunState.withoutLog(snapshot);
     try {

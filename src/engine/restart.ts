@@ -4,6 +4,7 @@
 import { type Clock, ID_PREFIX, type IdSource } from '../clock.js';
 import { NightshiftError } from '../errors.js';
 import { type EscalationRoute, raiseEscalation } from '../escalations/raise.js';
+import { idForMessage } from '../message-text.js';
 import type { HumanPath } from '../notifications/enqueue.js';
 import type { EscalationRecord, RunError, RunRecord, Store } from '../store/types.js';
 import { cancelChildrenOfEnded } from './cancel.js';
@@ -11,7 +12,7 @@ import { RunState } from './state.js';
 
 async function load(store: Store, runId: string): Promise<RunState> {
   const snapshot = await store.loadRun(runId);
-  if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
+  if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${idForMessage(runId)}`);
   return new RunState(snapshot);
 }
 

@@ -7,6 +7,7 @@ import { NightshiftError } from '../errors.js';
 import { raiseEscalation } from '../escalations/raise.js';
 import { inheritedManager } from '../managers/inherit.js';
 import { managerRunId, routeFor, subjectOfManagerRun } from '../managers/manager-for.js';
+import { idForMessage } from '../message-text.js';
 import { agentSpec } from '../models/resolve.js';
 import { inputEscalations } from '../policy/decide.js';
 import type { Role } from '../roles/schema.js';
@@ -399,7 +400,7 @@ export async function resumeRun(
   if (!options.claimed) {
     // Only the run row first (one query); the full snapshot is read once, after the lease is ours.
     const run = await ctx.store.getRun(runId);
-    if (!run) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
+    if (!run) throw new NightshiftError('RUN_NOT_FOUND', `no run ${idForMessage(runId)}`);
     if (TERMINAL_STATUSES.includes(run.status)) return new RunState((await ctx.store.loadRun(runId))!);
     // A child whose parent ended for good (a crash came between the parent's end and the cancel of its
     // children) is cancelled, not driven, by a hand resume or a decision as by a worker's claim
@@ -424,7 +425,7 @@ export async function resumeRun(
     // Reload after taking the lease (the previous holder may have committed in between); a claimed run's
     // snapshot was read with the claim itself.
     const fresh = options.claimed ?? (await ctx.store.loadRun(runId));
-    if (!fresh) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
+    if (!fresh) throw new NightshiftError('RUN_NOT_FOUND', `no run ${idForMessage(runId)}`);
     let state: RunState;
     try {
       state = new RunState(fresh);

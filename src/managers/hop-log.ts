@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import { cancelRunAs } from '../engine/cancel.js';
 import { type BatchBuilder, RunState } from '../engine/state.js';
 import { NightshiftError } from '../errors.js';
+import { idForMessage } from '../message-text.js';
 import { type RunRecord, type Store, TERMINAL_STATUSES } from '../store/types.js';
 
 /** How often a hop is written again when the paused run moved on in between (a person decided). */
@@ -70,7 +71,7 @@ export function drivable(run: RunRecord, clock: Clock): boolean {
 
 export async function loadState(store: Store, runId: string): Promise<RunState> {
   const snapshot = await store.loadRun(runId);
-  if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
+  if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${idForMessage(runId)}`);
   return new RunState(snapshot);
 }
 

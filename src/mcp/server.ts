@@ -8,6 +8,7 @@ import { formatShow } from '../cli/format.js';
 import { packageVersion } from '../cli/invocation.js';
 import { summarizeRun } from '../delegation/waiting-children.js';
 import { NightshiftError } from '../errors.js';
+import { idForMessage } from '../message-text.js';
 import type { Role } from '../roles/schema.js';
 import type { McpDoors, McpScope } from './doors.js';
 import { failureText, publicError } from './failure.js';
@@ -151,7 +152,10 @@ export function createMcpServer(doors: McpDoors): McpServer {
     guarded(doors, 'runs:read', async (args: RunsGetInput) => {
       const snapshot = await runtime.get(args.runId);
       if (!snapshot)
-        throw new NightshiftError('RUN_NOT_FOUND', `no run ${args.runId} (runs.list lists them)`);
+        throw new NightshiftError(
+          'RUN_NOT_FOUND',
+          `no run ${idForMessage(args.runId)} (runs.list lists them)`,
+        );
       const { run } = snapshot;
       const children = await runtime.list({ parentRunId: run.id, limit: 1000 });
       return answer({
@@ -289,7 +293,7 @@ export function createMcpServer(doors: McpDoors): McpServer {
       const runId = decodeURIComponent(String(variables.runId ?? ''));
       try {
         const snapshot = await runtime.get(runId);
-        if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId}`);
+        if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${idForMessage(runId)}`);
         return {
           contents: [
             {

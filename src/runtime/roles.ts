@@ -4,6 +4,7 @@
 import { type PreparedRole, prepareRole } from '../engine/prepare.js';
 import { roleFromRecord } from '../engine/start.js';
 import { NightshiftError } from '../errors.js';
+import { idForMessage } from '../message-text.js';
 import type { ModelSettings } from '../models/resolve.js';
 import type { Role } from '../roles/schema.js';
 import type { RunRecord, Store } from '../store/types.js';
@@ -88,7 +89,8 @@ export function createKnownRoles(o: {
     },
     async ofRun(runId, given, knownRun) {
       const run = knownRun ?? (await o.store.getRun(runId));
-      if (!run) throw new NightshiftError('RUN_NOT_FOUND', `no run ${runId} (see nightshift runs)`);
+      if (!run)
+        throw new NightshiftError('RUN_NOT_FOUND', `no run ${idForMessage(runId)} (see nightshift runs)`);
       if (given) return { role: given, run };
       const mem = known.get(`${run.role}@${run.roleVersion}`);
       if (mem) return { role: mem, run };

@@ -1,7 +1,6 @@
 // Reading what an HTTP client sent: the body (bounded), its content type, and path segments. Every refusal
 // is an HttpError with the status a client can act on: 400 malformed, 413 too large, 415 wrong media type.
 import type { IncomingMessage } from 'node:http';
-import { terminalSafeJsonLine } from '../bidi-controls.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 
 /** Largest body accepted. */
@@ -150,24 +149,4 @@ export function pathForMessage(path: string): string {
     (c) => `%${Buffer.from(c).toString('hex').toUpperCase().match(/../g)!.join('%')}`,
   );
   return safe.length > 200 ? `${safe.slice(0, 200)}…` : safe;
-}
-
-/** Characters of a value a message quotes whole (an id in a path is at most 200: api/schemas/common.ts). */
-export const MESSAGE_VALUE_CHARS = 200;
-
-/**
- * A value taken from the request (an id in the path, a header) for an error message: quoted as a JSON
- * string (a quote, a backslash and the C0 controls escaped), with DEL, the C1, bidi and line-separator
- * characters escaped too (bidi-controls.ts), so a message stays one line that shows what was sent, in
- * order; past MESSAGE_VALUE_CHARS characters (code points, so a pair is never split) cut, with a marker
- * saying how long it was. A path keeps pathForMessage: its %-escapes are how it was sent.
- *
- * @example
- * valueForMessage('run_1\u202E\n') // '"run_1\\u202e\\n"'
- */
-export function valueForMessage(value: string): string {
-  const chars = [...value];
-  if (chars.length <= MESSAGE_VALUE_CHARS) return terminalSafeJsonLine(JSON.stringify(value));
-  const shown = terminalSafeJsonLine(JSON.stringify(chars.slice(0, MESSAGE_VALUE_CHARS).join('')));
-  return `${shown}… (cut: ${chars.length.toLocaleString('en-US')} characters, the first ${MESSAGE_VALUE_CHARS} shown)`;
 }

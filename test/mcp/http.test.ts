@@ -420,5 +420,10 @@ describe('/mcp on serve (streamable HTTP, the SDK client)', () => {
       toolText(await client.callTool({ name: 'runs.get', arguments: { runId: 'run_nope' } })),
       /^\[RUN_NOT_FOUND\] no run run_nope/,
     );
+    // An id that does not read as one (the client chose it: a newline, a bidi control) is quoted, escaped.
+    assert.match(
+      toolText(await client.callTool({ name: 'runs.get', arguments: { runId: 'run_\u202E\nforged' } })),
+      /^\[RUN_NOT_FOUND\] no run "run_\\u202e\\nforged" \(runs\.list lists them\)$/,
+    );
   });
 });

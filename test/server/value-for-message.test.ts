@@ -2,8 +2,13 @@
 // line whatever was sent, nothing a terminal acts on or reorders, and a long value cut with its length.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MESSAGE_TEXT_CHARS, textForMessage } from '../../src/message-text.js';
-import { MESSAGE_VALUE_CHARS, valueForMessage } from '../../src/server/http-body.js';
+import {
+  idForMessage,
+  MESSAGE_TEXT_CHARS,
+  MESSAGE_VALUE_CHARS,
+  textForMessage,
+  valueForMessage,
+} from '../../src/message-text.js';
 
 describe('valueForMessage', () => {
   it('quotes a value JSON-style, so a plain id reads as it is', () => {
@@ -68,5 +73,26 @@ describe('textForMessage', () => {
       textForMessage('😀'.repeat(MESSAGE_TEXT_CHARS + 1)),
       `${'😀'.repeat(MESSAGE_TEXT_CHARS)}… (cut: 2,001 characters, the first 2000 shown)`,
     );
+  });
+});
+
+// idForMessage: an id someone gave, as the runtime's messages name it (`no run run_…`).
+describe('idForMessage', () => {
+  it('shows an id that reads as one as it is, the way the CLI has always worded it', () => {
+    for (const id of ['run_01jabc', 'apr_1', 'T-9/x:y', 'r'.repeat(MESSAGE_VALUE_CHARS)])
+      assert.equal(idForMessage(id), id);
+  });
+
+  it('quotes any other id with valueForMessage: a space, a control, a bidi control, non-ASCII, too long', () => {
+    for (const id of [
+      'run 1',
+      'run_\nforged',
+      'run_\u202Eexe',
+      'rün',
+      '',
+      'r'.repeat(MESSAGE_VALUE_CHARS + 1),
+    ])
+      assert.equal(idForMessage(id), valueForMessage(id), JSON.stringify(id));
+    assert.equal(idForMessage('run_\u202E\n'), '"run_\\u202e\\n"');
   });
 });

@@ -4,6 +4,7 @@
 import { type Command, Option } from 'commander';
 import { wholeNumber } from '../../config/whole-number.js';
 import { NightshiftError } from '../../errors.js';
+import { idForMessage } from '../../message-text.js';
 import { RUN_STATUSES, type RunStatus } from '../../store/types.js';
 import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
 import { expectIdKind } from '../id-kinds.js';
@@ -71,7 +72,8 @@ export function inspectCommands(program: Command, cli: CliContext): void {
       ]);
       const rt = await cli.open(flags, { readOnly: true });
       const snapshot = await rt.get(id);
-      if (!snapshot) throw new NightshiftError('RUN_NOT_FOUND', `no run ${id} (see ${cmd} runs)`);
+      if (!snapshot)
+        throw new NightshiftError('RUN_NOT_FOUND', `no run ${idForMessage(id)} (see ${cmd} runs)`);
       // A paused orchestrator's summary lists what its specialists wait on, as `run --json` does.
       const summary = await summarizeRun(rt.store, snapshot);
       // Linked both ways: a child names its parent (run and call); a parent lists its children.

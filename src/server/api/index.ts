@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { type Principal, requireScope, SCOPES } from '../../auth/index.js';
-import { textForMessage } from '../../message-text.js';
+import { textForMessage, valueForMessage } from '../../message-text.js';
 import { answerFailure } from '../failure-answer.js';
 import {
   parseJson,
@@ -14,7 +14,6 @@ import {
   readBody,
   requestUrl,
   requireJsonContentType,
-  valueForMessage,
 } from '../http-body.js';
 import { type Route, send } from '../router.js';
 import type { ApiContext } from './context.js';

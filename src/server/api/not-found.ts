@@ -3,7 +3,8 @@
 // request's path, so it is quoted (a U+202E or a newline in it is shown escaped, a long one cut), and in a
 // route it is written %-encoded, as a client would send it.
 import type { IdDoor } from '../../id-kinds.js';
-import { pathForMessage, valueForMessage } from '../http-body.js';
+import { valueForMessage } from '../../message-text.js';
+import { pathForMessage } from '../http-body.js';
 
 const API = '/api/v1';
 

@@ -10,7 +10,7 @@ import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { TERMINAL_STATUSES } from '../../domain.js';
 import { idNotFound } from '../../id-kinds.js';
-import { valueForMessage } from '../http-body.js';
+import { valueForMessage } from '../../message-text.js';
 import type { ApiContext } from './context.js';
 import { ApiError, apiErrorAnswer } from './errors.js';
 import { apiDoor } from './not-found.js';
