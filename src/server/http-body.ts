@@ -1,6 +1,7 @@
 // Reading what an HTTP client sent: the body (bounded), its content type, and path segments. Every refusal
 // is an HttpError with the status a client can act on: 400 malformed, 413 too large, 415 wrong media type.
 import type { IncomingMessage } from 'node:http';
+import { syntaxErrorWithoutQuote } from '../json-syntax-error.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 
 /** Largest body accepted. */
@@ -97,7 +98,9 @@ export function parseJson(body: Buffer): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new HttpError(400, `body is not JSON: ${(err as Error).message}`);
+    // V8 quotes the body around where parsing stopped, newlines and all: the position and the unexpected
+    // character say enough (json-syntax-error.ts); that character is escaped when answered (api/errors.ts).
+    throw new HttpError(400, `body is not JSON: ${syntaxErrorWithoutQuote(err as Error)}`);
   }
 }
 

@@ -4,6 +4,7 @@
 
 import { authErrorAnswer } from '../../auth/index.js';
 import { isNightshiftError } from '../../errors.js';
+import { textForMessage } from '../../message-text.js';
 import { HttpError } from '../http-body.js';
 
 /** Codes for refusals that happen before the runtime is asked anything. */
@@ -92,8 +93,10 @@ export function apiErrorAnswer(err: unknown): ApiErrorAnswer | undefined {
   if (err instanceof ApiError) return answer(err.status, err.code, err.message);
   // A server-side HttpError (5xx other than the curated 503) is not the client's doing: its message may
   // name internals, so it is answered as a 500 INTERNAL by the caller, never passed through.
+  // The HTTP layer's words can repeat what the request sent (a header's value, the character a body's JSON
+  // broke at), where a C1 control or a bidi character can arrive: escaped, so the message stays one line.
   if (err instanceof HttpError && HTTP_CODE[err.status] !== undefined)
-    return answer(err.status, HTTP_CODE[err.status]!, err.message, err.close);
+    return answer(err.status, HTTP_CODE[err.status]!, textForMessage(err.message), err.close);
   if (isNightshiftError(err) && STATUS[err.code] !== undefined)
     return answer(STATUS[err.code]!, err.code, err.message);
   return undefined;

@@ -369,6 +369,17 @@ describe('the API operations', () => {
       (resumed.body as Failure).error.message,
       `Last-Event-ID "${'y'.repeat(200)}"… (cut: 5,000 characters, the first 200 shown) is not a step seq (a whole number)`,
     );
+    // A body that is not JSON: where parsing stopped and the character found, not the body around it
+    // (V8's own message quotes it, newlines and all), that character escaped.
+    for (const [raw, said] of [
+      ['{\n"a\u202E": x}', "body is not JSON: Unexpected token 'x' is not valid JSON"],
+      ['[\u202E]', "body is not JSON: Unexpected token '\\u202e' is not valid JSON"],
+      ['[\u009B]', "body is not JSON: Unexpected token '\\u009b' is not valid JSON"],
+    ]) {
+      const broken = await api.call('POST', '/api/v1/runs/run_nope/cancel', { raw });
+      assert.equal(broken.status, 400, JSON.stringify(broken.body));
+      assert.deepEqual((broken.body as Failure).error, { code: 'BAD_REQUEST', message: said });
+    }
   });
 
   it('a POST whose body fields are all optional sends {}: a bare POST (no body, no content type) is 415', async () => {
