@@ -54,7 +54,10 @@ one() {
   psql -q "$PG" -c CHECKPOINT
   sleep 1
   (cd "$tree" && timeout 300 "$NODE" dist/bench/substrate.js --seconds 3 --burst 2000 --only pg4 "$@" 2>/dev/null |
-    grep burstRunsPerSec | tail -1)
+    grep burstRunsPerSec | tail -1) || {
+    echo "the bench in $tree gave no result (run it alone to see why)" >&2
+    return 1
+  }
 }
 echo "node $("$NODE" --version), $(date -u +%H:%M) UTC, baseline $BASE"
 for _ in $(seq 1 "$PAIRS"); do

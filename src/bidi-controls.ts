@@ -12,6 +12,9 @@ export const BIDI_CONTROLS = '\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069';
 // a terminal reads 8-bit controls), the bidi controls and the line separators. serve's log goes to the
 // operator's terminal, and a line quotes a model's or a sender's text (a run's error, an event's field);
 // an API message quotes an id from the request, which a client may print.
+/** A UTF-16 code unit as the `\\uXXXX` escape JSON and JavaScript read back as the same character. */
+export const unicodeEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
 const RAW_IN_JSON = new RegExp(`[\u007f-\u009f${BIDI_CONTROLS}\u2028\u2029]`, 'g');
 
 /**
@@ -23,5 +26,5 @@ const RAW_IN_JSON = new RegExp(`[\u007f-\u009f${BIDI_CONTROLS}\u2028\u2029]`, 'g
 export function terminalSafeJsonLine(line: string): string {
   RAW_IN_JSON.lastIndex = 0;
   if (!RAW_IN_JSON.test(line)) return line;
-  return line.replace(RAW_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return line.replace(RAW_IN_JSON, unicodeEscape);
 }

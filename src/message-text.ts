@@ -1,7 +1,7 @@
 // Text for an error message that may quote what someone sent: a request's key or value in zod's words, a
 // run input's property name in a schema error, an id from a request path or an MCP tool's arguments. One
 // definition for the API, the events door, the MCP server and the engine.
-import { BIDI_CONTROLS, terminalSafeJsonLine } from './bidi-controls.js';
+import { BIDI_CONTROLS, terminalSafeJsonLine, unicodeEscape } from './bidi-controls.js';
 
 /** Characters of a message's text kept whole (textForMessage): far more than any message the API words. */
 export const MESSAGE_TEXT_CHARS = 2000;
@@ -21,12 +21,15 @@ const UNSAFE_IN_MESSAGE = new RegExp(`[\u0000-\u001f\u007f-\u009f${BIDI_CONTROLS
  */
 export function textForMessage(text: string): string {
   UNSAFE_IN_MESSAGE.lastIndex = 0;
-  const safe = UNSAFE_IN_MESSAGE.test(text)
-    ? text.replace(UNSAFE_IN_MESSAGE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-    : text;
+  const safe = UNSAFE_IN_MESSAGE.test(text) ? text.replace(UNSAFE_IN_MESSAGE, unicodeEscape) : text;
   const chars = [...safe];
   if (chars.length <= MESSAGE_TEXT_CHARS) return safe;
-  return `${chars.slice(0, MESSAGE_TEXT_CHARS).join('')}… (cut: ${chars.length.toLocaleString('en-US')} characters, the first ${MESSAGE_TEXT_CHARS} shown)`;
+  return `${chars.slice(0, MESSAGE_TEXT_CHARS).join('')}${cutMarker(chars.length, MESSAGE_TEXT_CHARS)}`;
+}
+
+/** What follows the part of a long text a message shows (code points, so a pair is never split). */
+function cutMarker(length: number, shown: number): string {
+  return `… (cut: ${length.toLocaleString('en-US')} characters, the first ${shown} shown)`;
 }
 
 /** Characters of a value a message quotes whole (an id in a path is at most 200: api/schemas/common.ts). */
@@ -46,7 +49,7 @@ export function valueForMessage(value: string): string {
   const chars = [...value];
   if (chars.length <= MESSAGE_VALUE_CHARS) return terminalSafeJsonLine(JSON.stringify(value));
   const shown = terminalSafeJsonLine(JSON.stringify(chars.slice(0, MESSAGE_VALUE_CHARS).join('')));
-  return `${shown}… (cut: ${chars.length.toLocaleString('en-US')} characters, the first ${MESSAGE_VALUE_CHARS} shown)`;
+  return `${shown}${cutMarker(chars.length, MESSAGE_VALUE_CHARS)}`;
 }
 
 /** What an id that reads as one looks like: visible ASCII (run_…, apr_…, a caller's own key), not too long. */

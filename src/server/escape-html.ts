@@ -1,6 +1,6 @@
 // The one escaping every server-made page uses (the email decision page, the login page, the console):
 // HTML's specials, and the characters that reorder text shown, so a page reads what is stored.
-import { BIDI_CONTROLS } from '../bidi-controls.js';
+import { BIDI_CONTROLS, unicodeEscape } from '../bidi-controls.js';
 
 /**
  * The characters that reorder text (bidi marks, embeddings, overrides, isolates): a model's or a sender's
@@ -10,7 +10,7 @@ import { BIDI_CONTROLS } from '../bidi-controls.js';
 const BIDI = new RegExp(`[${BIDI_CONTROLS}]`, 'g');
 
 export function visibleBidi(text: string): string {
-  return text.replace(BIDI, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(BIDI, unicodeEscape);
 }
 
 /** Text for HTML (an element's content or a quoted attribute value), bidi controls written out. */
