@@ -4,7 +4,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { accessSync, constants, realpathSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, sep } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import type { RoleSettings } from '../../roles/settings.js';
@@ -15,12 +15,14 @@ import {
   bwrapPath,
   LIFELINE_FD,
   SANDBOX_PATH,
+  SECCOMP_FD,
   sandboxAvailable,
   visibleInSandbox,
 } from '../sandbox/bubblewrap.js';
 import { type CommandCgroup, commandCgroup, pidsHierarchy } from '../sandbox/cgroup.js';
 import { stdioCoveringInherited } from '../sandbox/inherited-fds.js';
 import { execLimits } from '../sandbox/limits.js';
+import { setIdFilter } from '../sandbox/seccomp.js';
 import type { Secrets } from '../secrets.js';
 import type { ScopeVerdict } from '../types.js';
 import { resolveInside } from '../workspace.js';
@@ -28,6 +30,9 @@ import { checkLaunch, GIT_GLOBAL_VALUE, type Launchable } from './command-launch
 import { checkRepositoryConfig, GIT_OUTSIDE_CONFIG_OFF } from './git-config-scan.js';
 import { spawnUnsandboxed, type UnsandboxedCommand } from './group-lifeline.js';
 import { killMarked, newProcessMarker } from './process-marker.js';
+
+/** The seccomp filter every sandboxed command runs under (seccomp.ts); built once, it never changes. */
+const SET_ID_FILTER = setIdFilter();
 
 const Input = z.strictObject({
   command: z.string().min(1).describe('the program to run, e.g. git (must be on the role allowlist)'),
@@ -279,6 +284,7 @@ export const shellExec = defineTool({
         limits: exec,
         program: p.program,
         args: p.argv,
+        ...(SET_ID_FILTER && { seccompFd: SECCOMP_FD }),
       });
       if (p.pidsParent) {
         try {
@@ -318,9 +324,21 @@ export const shellExec = defineTool({
           // it dies; the watcher in the sandbox then kills the command (bubblewrap.ts, WATCH_SCRIPT).
           // Past it, /dev/null over any descriptor nightshift inherited without close-on-exec, which
           // bubblewrap would otherwise hand to the command (inherited-fds.ts).
-          stdio: stdioCoveringInherited(['pipe', 'pipe', 'pipe', 'pipe']),
+          // Descriptor SECCOMP_FD carries the seccomp filter, which bubblewrap reads to its end.
+          stdio: stdioCoveringInherited([
+            'pipe',
+            'pipe',
+            'pipe',
+            'pipe',
+            ...(SET_ID_FILTER ? ['pipe' as const] : []),
+          ]),
           detached: true, // its own process group, so a timeout kills everything it started
         }) as ChildProcessWithoutNullStreams;
+        if (SET_ID_FILTER) {
+          // Small enough for the socket's buffer: written at once, before bubblewrap reads it.
+          const filterIn = child.stdio[SECCOMP_FD] as Writable;
+          filterIn.on('error', () => {}).end(SET_ID_FILTER);
+        }
       } else {
         unsandboxed = spawnUnsandboxed(file, argv, options, undefined, marker?.line);
         child = unsandboxed.child;

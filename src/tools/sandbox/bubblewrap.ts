@@ -3,11 +3,13 @@
 // system folders, read-only) plus the workspace (the only writable place), with private /tmp and
 // /var/tmp, no network unless the role allows it, every namespace new, killed when the process that
 // started it dies (a lifeline pipe, WATCH_SCRIPT, as well as bubblewrap's --die-with-parent), under
-// resource limits (limits.ts). Where this cannot be built, callers refuse: there is no silent fallback.
+// resource limits (limits.ts), unable to set a set-user-ID or set-group-ID bit (seccomp.ts). Where this
+// cannot be built, callers refuse: there is no silent fallback.
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { type ExecLimits, prlimitArgs } from './limits.js';
+import { setIdFilter } from './seccomp.js';
 
 export const SANDBOX_PATH = '/usr/local/bin:/usr/bin:/bin';
 /** The uid and gid a command has inside the sandbox (nobody/nogroup); never 0. */
@@ -21,6 +23,12 @@ export const SANDBOX_SH = '/bin/sh';
  * process dies, however it dies.
  */
 export const LIFELINE_FD = 3;
+
+/**
+ * The descriptor bubblewrap reads the seccomp filter from (seccomp.ts), to its end of file, before it
+ * starts the command; shell-exec.ts passes it as stdio[4].
+ */
+export const SECCOMP_FD = 4;
 
 /**
  * The first program in the sandbox. It starts a watcher that blocks reading the lifeline and, at its end
@@ -84,6 +92,9 @@ export function sandboxAvailable(env: NodeJS.ProcessEnv = process.env): { ok: bo
   } else if (!existsSync(PRLIMIT)) {
     result = { ok: false, reason: `prlimit not found at ${PRLIMIT} (Debian package: util-linux)` };
   } else {
+    // With the filter the commands get, read from stdin here (the probe's /bin/true reads nothing): a
+    // kernel or bubblewrap that refuses it refuses the sandbox.
+    const filter = setIdFilter();
     const probe = spawnSync(
       bwrap,
       bwrapArgs({
@@ -94,9 +105,16 @@ export function sandboxAvailable(env: NodeJS.ProcessEnv = process.env): { ok: bo
         limits: { cpuSeconds: 10, memoryBytes: 1024 * 1024 * 1024, processes: 16 },
         program: '/bin/true',
         args: [],
+        ...(filter && { seccompFd: 0 }),
       }),
       // The probe runs through the watcher too, so it needs a lifeline (held open by this process).
-      { encoding: 'utf8', timeout: 10_000, env: {}, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] },
+      {
+        encoding: 'utf8',
+        timeout: 10_000,
+        env: {},
+        stdio: [filter ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'],
+        ...(filter && { input: filter }),
+      },
     );
     result =
       probe.status === 0
@@ -120,6 +138,8 @@ export interface SandboxSpec {
   limits: ExecLimits;
   program: string;
   args: string[];
+  /** The descriptor bubblewrap reads the seccomp filter (seccomp.ts) from; none where there is no filter. */
+  seccompFd?: number;
 }
 
 function isInside(path: string, dir: string): boolean {
@@ -187,6 +207,7 @@ export function bwrapArgs(spec: SandboxSpec): string[] {
     '--cap-drop',
     'ALL',
   ];
+  if (spec.seccompFd !== undefined) out.push('--seccomp', String(spec.seccompFd));
   if (spec.network) out.push('--share-net');
   out.push(...systemView());
   out.push('--dev', '/dev', '--proc', '/proc');
