@@ -8,6 +8,7 @@ import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { defineRole } from '../../src/roles/define.js';
+import { sandboxAvailable } from '../../src/tools/sandbox/bubblewrap.js';
 import { setIdFilter } from '../../src/tools/sandbox/seccomp.js';
 import { execIn } from '../support/shell.js';
 import { tempDir } from '../support/tmp.js';
@@ -89,8 +90,12 @@ if machine == "x86_64":
 `;
 
 describe('sandbox: no set-id bits', () => {
-  it('has a filter for this machine', () => {
+  it('has a filter for this machine, and no sandbox where there is none', () => {
     assert.ok(setIdFilter(), `no seccomp filter for ${process.arch}`);
+    assert.equal(sandboxAvailable(process.env).ok, true);
+    const elsewhere = sandboxAvailable(process.env, 's390x');
+    assert.equal(elsewhere.ok, false);
+    assert.match(elsewhere.reason, /no seccomp filter for the s390x architecture/);
   });
 
   it('refuses every way to set a set-user-ID or set-group-ID bit, and only those', async () => {

@@ -83,18 +83,29 @@ export function bwrapPath(env: NodeJS.ProcessEnv = process.env): string {
  * capabilities dropped, the file view) and prlimit sets the limits inside. Checked once per process and
  * binary. The pids cgroup a root nightshift also needs is checked by the caller (cgroup.ts).
  */
-export function sandboxAvailable(env: NodeJS.ProcessEnv = process.env): { ok: boolean; reason: string } {
+export function sandboxAvailable(
+  env: NodeJS.ProcessEnv = process.env,
+  /** The architecture whose seccomp filter commands get (process.arch; another only in tests). */
+  arch: NodeJS.Architecture = process.arch,
+): { ok: boolean; reason: string } {
   const bwrap = bwrapPath(env);
-  if (cached && cached.key === bwrap) return cached;
+  const key = `${bwrap} ${arch}`;
+  if (cached && cached.key === key) return cached;
   let result: { ok: boolean; reason: string };
-  if (!existsSync(bwrap)) {
+  const filter = setIdFilter(arch);
+  if (!filter) {
+    // Without the filter a command could leave set-id programs on the host (seccomp.ts): no sandbox.
+    result = {
+      ok: false,
+      reason: `the command sandbox has no seccomp filter for the ${arch} architecture (it has filters for x64 and arm64)`,
+    };
+  } else if (!existsSync(bwrap)) {
     result = { ok: false, reason: `bubblewrap not found at ${bwrap} (Debian package: bubblewrap)` };
   } else if (!existsSync(PRLIMIT)) {
     result = { ok: false, reason: `prlimit not found at ${PRLIMIT} (Debian package: util-linux)` };
   } else {
     // With the filter the commands get, read from stdin here (the probe's /bin/true reads nothing): a
     // kernel or bubblewrap that refuses it refuses the sandbox.
-    const filter = setIdFilter();
     const probe = spawnSync(
       bwrap,
       bwrapArgs({
@@ -105,15 +116,15 @@ export function sandboxAvailable(env: NodeJS.ProcessEnv = process.env): { ok: bo
         limits: { cpuSeconds: 10, memoryBytes: 1024 * 1024 * 1024, processes: 16 },
         program: '/bin/true',
         args: [],
-        ...(filter && { seccompFd: 0 }),
+        seccompFd: 0,
       }),
       // The probe runs through the watcher too, so it needs a lifeline (held open by this process).
       {
         encoding: 'utf8',
         timeout: 10_000,
         env: {},
-        stdio: [filter ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'],
-        ...(filter && { input: filter }),
+        stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+        input: filter,
       },
     );
     result =
@@ -124,7 +135,7 @@ export function sandboxAvailable(env: NodeJS.ProcessEnv = process.env): { ok: bo
             reason: `bubblewrap cannot create the sandbox here (user namespace, dropped capabilities): ${(probe.stderr || probe.error?.message || `exit ${probe.status}`).trim()}`,
           };
   }
-  cached = { key: bwrap, ...result };
+  cached = { key, ...result };
   return result;
 }
 

@@ -14,15 +14,15 @@
 // program is small and fixed, and libseccomp has no binding in Node.
 //
 // What else it closes: io_uring_setup (its ring opens and changes files out of seccomp's sight) and
-// openat2 (its mode sits in a struct the filter cannot read) answer ENOSYS, as on a kernel without them;
-// programs fall back to the plain calls. x32 calls answer ENOSYS. On x64, 32-bit calls (int 0x80) are
-// checked against their own numbers. Any other ABI answers ENOSYS to every call.
+// openat2 (its mode sits in a struct the filter cannot read) answer ENOSYS, as on a kernel without them,
+// and so do calls newer than the ones reviewed (HIGHEST_REVIEWED) and x32 calls. On x64, 32-bit calls
+// (int 0x80) are checked against their own numbers. Any other ABI answers ENOSYS to every call. Where
+// there is no filter (an architecture other than x64 and arm64), there is no sandbox (bubblewrap.ts).
 
 /** Linux audit architecture values (linux/audit.h). */
 const AUDIT_ARCH_X86_64 = 0xc000003e;
 const AUDIT_ARCH_I386 = 0x40000003;
 const AUDIT_ARCH_AARCH64 = 0xc00000b7;
-const X32_SYSCALL_BIT = 0x40000000;
 
 const SECCOMP_RET_ALLOW = 0x7fff0000;
 const SECCOMP_RET_ERRNO = 0x00050000;
@@ -43,16 +43,21 @@ interface ModeCall {
 
 interface Abi {
   arch: number;
-  /** x86-64 also carries x32 calls under its own arch value, marked by this bit in the number. */
-  x32Bit?: boolean;
   modeCalls: ModeCall[];
   refused: number[];
 }
 
+/**
+ * The highest call number reviewed (file_setattr, Linux 6.17; the same number on all three ABIs): calls
+ * above it answer ENOSYS, so a call a later kernel adds cannot set a mode unseen. That also covers x32
+ * calls, which x86-64 carries under its own arch value with 0x40000000 added to the number. Programs
+ * treat ENOSYS as an older kernel.
+ */
+const HIGHEST_REVIEWED = 469;
+
 // Syscall numbers: arch/x86/entry/syscalls/syscall_64.tbl and syscall_32.tbl, include/uapi/asm-generic/unistd.h.
 const X86_64: Abi = {
   arch: AUDIT_ARCH_X86_64,
-  x32Bit: true,
   modeCalls: [
     { nr: 2, flags: 1, mode: 2 }, // open
     { nr: 257, flags: 2, mode: 3 }, // openat
@@ -101,7 +106,7 @@ const ABIS: Partial<Record<NodeJS.Architecture, Abi[]>> = { x64: [X86_64, I386],
 // BPF opcodes (linux/bpf_common.h).
 const LD_W_ABS = 0x20;
 const JEQ_K = 0x15;
-const JGE_K = 0x35;
+const JGT_K = 0x25;
 const JSET_K = 0x45;
 const RET_K = 0x06;
 
@@ -114,7 +119,7 @@ const ret = (k: number): Insn => ({ code: RET_K, k });
 
 function abiBlock(abi: Abi, at: string): Insn[] {
   const out: Insn[] = [{ label: at }, load(0)];
-  if (abi.x32Bit) out.push({ code: JGE_K, k: X32_SYSCALL_BIT, jt: 'enosys', jf: 'next' });
+  out.push({ code: JGT_K, k: HIGHEST_REVIEWED, jt: 'enosys', jf: 'next' });
   for (const nr of abi.refused) out.push({ code: JEQ_K, k: nr, jt: 'enosys', jf: 'next' });
   abi.modeCalls.forEach((c, i) => {
     out.push({ code: JEQ_K, k: c.nr, jt: `${at}.${i}`, jf: 'next' });
@@ -159,7 +164,7 @@ function assemble(program: Insn[]): Buffer {
 
 /**
  * The filter for a process of architecture `arch`, or undefined where nightshift has none (an
- * architecture other than x64 and arm64): the sandbox then runs without it (decision 079).
+ * architecture other than x64 and arm64): the sandbox is then refused (decision 079).
  */
 export function setIdFilter(arch: NodeJS.Architecture = process.arch): Buffer | undefined {
   const abis = ABIS[arch];
