@@ -38,6 +38,23 @@ export function shellContext(
 
 type Commands = NonNullable<NonNullable<DefineRoleInput['scope']>['commands']>;
 
+/** A role at `sandbox` whose shell.exec runs `commands` in bubblewrap, its workspace `ws` in `dir`. */
+export function sandboxedRole(name: string, commands: Commands, dir: string): Role {
+  return defineRole(
+    {
+      name,
+      description: 'd',
+      autonomy: 'sandbox',
+      model: 'openai:unused',
+      instructions: 'i',
+      tools: ['shell.exec'],
+      workspace: './ws',
+      scope: { commands },
+    },
+    { dir },
+  );
+}
+
 /**
  * A role at `full` whose shell.exec runs `commands` without a sandbox when bubblewrap cannot run
  * (`unsandboxedExec`; see withoutBubblewrap), its workspace `ws` in `dir`.

@@ -7,10 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { defineRole } from '../../src/roles/define.js';
 import { sandboxAvailable } from '../../src/tools/sandbox/bubblewrap.js';
 import { setIdFilter } from '../../src/tools/sandbox/seccomp.js';
-import { execIn } from '../support/shell.js';
+import { execIn, sandboxedRole } from '../support/shell.js';
 import { tempDir } from '../support/tmp.js';
 
 const tmp = tempDir('nightshift-setid-');
@@ -18,19 +17,7 @@ after(() => tmp.cleanup());
 const ws = join(tmp.path, 'ws');
 mkdirSync(ws);
 
-const role = defineRole(
-  {
-    name: 'setid-test',
-    description: 'd',
-    autonomy: 'sandbox',
-    model: 'openai:unused',
-    instructions: 'i',
-    tools: ['shell.exec'],
-    workspace: './ws',
-    scope: { commands: ['sh', 'python3'] },
-  },
-  { dir: tmp.path },
-);
+const role = sandboxedRole('setid-test', ['sh', 'python3'], tmp.path);
 
 async function run(command: string, args: string[]) {
   const { verdict, result } = await execIn(role, { command, args });
