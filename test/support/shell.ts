@@ -38,21 +38,31 @@ export function shellContext(
 
 type Commands = NonNullable<NonNullable<DefineRoleInput['scope']>['commands']>;
 
-/** A role at `sandbox` whose shell.exec runs `commands` in bubblewrap, its workspace `ws` in `dir`. */
-export function sandboxedRole(name: string, commands: Commands, dir: string): Role {
+/** A role whose only tool is shell.exec, its workspace `ws` in `dir`. */
+function shellRole(
+  name: string,
+  autonomy: 'sandbox' | 'full',
+  scope: NonNullable<DefineRoleInput['scope']>,
+  dir: string,
+): Role {
   return defineRole(
     {
       name,
       description: 'd',
-      autonomy: 'sandbox',
+      autonomy,
       model: 'openai:unused',
       instructions: 'i',
       tools: ['shell.exec'],
       workspace: './ws',
-      scope: { commands },
+      scope,
     },
     { dir },
   );
+}
+
+/** A role at `sandbox` whose shell.exec runs `commands` in bubblewrap, its workspace `ws` in `dir`. */
+export function sandboxedRole(name: string, commands: Commands, dir: string): Role {
+  return shellRole(name, 'sandbox', { commands }, dir);
 }
 
 /**
@@ -60,19 +70,7 @@ export function sandboxedRole(name: string, commands: Commands, dir: string): Ro
  * (`unsandboxedExec`; see withoutBubblewrap), its workspace `ws` in `dir`.
  */
 export function unsandboxedRole(name: string, commands: Commands, dir: string): Role {
-  return defineRole(
-    {
-      name,
-      description: 'd',
-      autonomy: 'full',
-      model: 'openai:unused',
-      instructions: 'i',
-      tools: ['shell.exec'],
-      workspace: './ws',
-      scope: { commands, unsandboxedExec: true },
-    },
-    { dir },
-  );
+  return shellRole(name, 'full', { commands, unsandboxedExec: true }, dir);
 }
 
 /**

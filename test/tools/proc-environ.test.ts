@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { defineRole } from '../../src/roles/define.js';
 import { sandboxAvailable } from '../../src/tools/sandbox/bubblewrap.js';
-import { execIn, unsandboxedRole, withoutBubblewrap } from '../support/shell.js';
+import { execIn, sandboxedRole, unsandboxedRole, withoutBubblewrap } from '../support/shell.js';
 import { tempDir } from '../support/tmp.js';
 
 const tmp = tempDir('nightshift-proc-environ-');
@@ -19,19 +18,7 @@ describe("a command and nightshift's own environment", () => {
   it("a sandboxed command cannot see nightshift's process in /proc", async (t) => {
     const available = sandboxAvailable(process.env);
     if (!available.ok) return t.skip(available.reason);
-    const role = defineRole(
-      {
-        name: 'proc',
-        description: 'd',
-        autonomy: 'sandbox',
-        model: 'openai:unused',
-        instructions: 'i',
-        tools: ['shell.exec'],
-        workspace: './ws',
-        scope: { commands: ['cat', 'ls'] },
-      },
-      { dir: tmp.path },
-    );
+    const role = sandboxedRole('proc', ['cat', 'ls'], tmp.path);
     const run = async (command: string, args: string[]) => {
       const { verdict, result } = await execIn(role, { command, args });
       assert.ok(result, JSON.stringify(verdict));

@@ -5,36 +5,25 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { defineRole } from '../../src/roles/define.js';
-import { execIn } from '../support/shell.js';
+import { execIn, sandboxedRole } from '../support/shell.js';
 import { tempDir } from '../support/tmp.js';
 
 const tmp = tempDir('nightshift-priv-');
 after(() => tmp.cleanup());
 mkdirSync(join(tmp.path, 'ws'));
 
-const role = defineRole(
-  {
-    name: 'priv-test',
-    description: 'd',
-    autonomy: 'sandbox',
-    model: 'openai:unused',
-    instructions: 'i',
-    tools: ['shell.exec'],
-    workspace: './ws',
-    scope: {
-      commands: [
-        'cat',
-        'sh',
-        'umount',
-        'mount',
-        // unshare runs the program its arguments name: allowed only with patterns (docs/tools.md).
-        { program: 'unshare', args: ['--user', '--map-root-user', 'cat', '/proc/self/status'] },
-        'id',
-      ],
-    },
-  },
-  { dir: tmp.path },
+const role = sandboxedRole(
+  'priv-test',
+  [
+    'cat',
+    'sh',
+    'umount',
+    'mount',
+    // unshare runs the program its arguments name: allowed only with patterns (docs/tools.md).
+    { program: 'unshare', args: ['--user', '--map-root-user', 'cat', '/proc/self/status'] },
+    'id',
+  ],
+  tmp.path,
 );
 
 async function run(command: string, args: string[]) {

@@ -7,10 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
-import { defineRole } from '../../src/roles/define.js';
 import { checkLaunch, type Launchable } from '../../src/tools/builtin/command-launchers.js';
 import { shellExec } from '../../src/tools/builtin/shell-exec.js';
-import { execIn, shellContext } from '../support/shell.js';
+import { execIn, sandboxedRole, shellContext } from '../support/shell.js';
 import { tempDir } from '../support/tmp.js';
 
 const tmp = tempDir('nightshift-launchers-');
@@ -19,37 +18,27 @@ const ws = join(tmp.path, 'ws');
 mkdirSync(ws);
 const pwned = join(ws, 'pwned');
 
-const role = defineRole(
-  {
-    name: 'launchers',
-    description: 'd',
-    autonomy: 'sandbox',
-    model: 'openai:unused',
-    instructions: 'i',
-    tools: ['shell.exec'],
-    workspace: './ws',
-    scope: {
-      commands: [
-        'find',
-        'xargs',
-        'env',
-        'git',
-        'tar',
-        'awk',
-        'sed',
-        'cat',
-        'timeout',
-        'mawk',
-        'sort',
-        'split',
-        'diff',
-        'diff3',
-        'sdiff',
-        { program: 'echo', args: ['[a-z]+'] },
-      ],
-    },
-  },
-  { dir: tmp.path },
+const role = sandboxedRole(
+  'launchers',
+  [
+    'find',
+    'xargs',
+    'env',
+    'git',
+    'tar',
+    'awk',
+    'sed',
+    'cat',
+    'timeout',
+    'mawk',
+    'sort',
+    'split',
+    'diff',
+    'diff3',
+    'sdiff',
+    { program: 'echo', args: ['[a-z]+'] },
+  ],
+  tmp.path,
 );
 
 function exec(command: string, args: string[], stdin?: string) {

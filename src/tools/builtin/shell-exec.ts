@@ -31,7 +31,11 @@ import { checkRepositoryConfig, GIT_OUTSIDE_CONFIG_OFF } from './git-config-scan
 import { spawnUnsandboxed, type UnsandboxedCommand } from './group-lifeline.js';
 import { killMarked, newProcessMarker } from './process-marker.js';
 
-/** The seccomp filter every sandboxed command runs under (seccomp.ts); built once, it never changes. */
+/**
+ * The seccomp filter every sandboxed command runs under (seccomp.ts); built once, it never changes. Where
+ * it is undefined there is no sandbox (sandboxAvailable refuses), so a sandboxed plan always has it; were it
+ * ever missing, bubblewrap would read an empty filter and fail the command, never run it unfiltered.
+ */
 const SET_ID_FILTER = setIdFilter();
 
 const Input = z.strictObject({
@@ -284,7 +288,7 @@ export const shellExec = defineTool({
         limits: exec,
         program: p.program,
         args: p.argv,
-        ...(SET_ID_FILTER && { seccompFd: SECCOMP_FD }),
+        seccompFd: SECCOMP_FD,
       });
       if (p.pidsParent) {
         try {
@@ -325,20 +329,12 @@ export const shellExec = defineTool({
           // Past it, /dev/null over any descriptor nightshift inherited without close-on-exec, which
           // bubblewrap would otherwise hand to the command (inherited-fds.ts).
           // Descriptor SECCOMP_FD carries the seccomp filter, which bubblewrap reads to its end.
-          stdio: stdioCoveringInherited([
-            'pipe',
-            'pipe',
-            'pipe',
-            'pipe',
-            ...(SET_ID_FILTER ? ['pipe' as const] : []),
-          ]),
+          stdio: stdioCoveringInherited(['pipe', 'pipe', 'pipe', 'pipe', 'pipe']),
           detached: true, // its own process group, so a timeout kills everything it started
         }) as ChildProcessWithoutNullStreams;
-        if (SET_ID_FILTER) {
-          // Small enough for the socket's buffer: written at once, before bubblewrap reads it.
-          const filterIn = child.stdio[SECCOMP_FD] as Writable;
-          filterIn.on('error', () => {}).end(SET_ID_FILTER);
-        }
+        // end() closes our side once written: bubblewrap reads to that end of file before it starts the
+        // command. An error (bubblewrap gone before reading) shows as the command failing.
+        (child.stdio[SECCOMP_FD] as Writable).on('error', () => {}).end(SET_ID_FILTER);
       } else {
         unsandboxed = spawnUnsandboxed(file, argv, options, undefined, marker?.line);
         child = unsandboxed.child;

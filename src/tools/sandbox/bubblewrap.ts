@@ -149,8 +149,8 @@ export interface SandboxSpec {
   limits: ExecLimits;
   program: string;
   args: string[];
-  /** The descriptor bubblewrap reads the seccomp filter (seccomp.ts) from; none where there is no filter. */
-  seccompFd?: number;
+  /** The descriptor bubblewrap reads the seccomp filter (seccomp.ts) from: there is no sandbox without one. */
+  seccompFd: number;
 }
 
 function isInside(path: string, dir: string): boolean {
@@ -217,8 +217,10 @@ export function bwrapArgs(spec: SandboxSpec): string[] {
     String(SANDBOX_UID),
     '--cap-drop',
     'ALL',
+    '--seccomp',
+    String(spec.seccompFd),
   ];
-  if (spec.seccompFd !== undefined) out.push('--seccomp', String(spec.seccompFd));
+
   if (spec.network) out.push('--share-net');
   out.push(...systemView());
   out.push('--dev', '/dev', '--proc', '/proc');
