@@ -219,6 +219,20 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
       ? openPostgresStore({ connectionString: PG, schema })
       : openSqliteStore({ dataDir: dataDir! });
   await store.init();
+  // BENCH_DROP_FK=1 (diagnostic only: what the foreign keys cost) drops the schema's foreign keys before the
+  // workers start. Runs are never deleted, and every step, call, approval and escalation is inserted gated on
+  // its run's row, so the bench's runs come out the same; the guarantee the keys give is gone.
+  if (kind === 'postgres' && process.env.BENCH_DROP_FK) {
+    const c = new pg.Client({ connectionString: PG });
+    await c.connect();
+    const fks = await c.query(
+      `SELECT conrelid::regclass::text AS t, conname FROM pg_constraint WHERE contype = 'f' AND connamespace = $1::regnamespace`,
+      [schema],
+    );
+    for (const r of fks.rows) await c.query(`ALTER TABLE ${r.t} DROP CONSTRAINT ${r.conname}`);
+    process.stderr.write(`dropped ${fks.rows.length} foreign keys of ${schema}\n`);
+    await c.end();
+  }
   const count = counter(kind, store, schema);
   // POST /events needs a token with events:send (docs/security-access.md).
   const { secret } = await issueToken(store, undefined, {
