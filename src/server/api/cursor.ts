@@ -10,6 +10,8 @@ const InboxPart = Position.nullable();
 
 const Cursors = {
   runs: Position,
+  // A run's children, and whose: a page of one run's children does not go on with another run's.
+  children: Position.extend({ parent: z.string().min(1).max(200) }),
   audit: z.strictObject({ id: z.number().int().nonnegative() }),
   inbox: z.strictObject({ approvals: InboxPart, escalations: InboxPart }),
 } as const;
@@ -21,13 +23,28 @@ export function encodeCursor<K extends CursorKind>(kind: K, value: CursorOf<K>):
   return Buffer.from(JSON.stringify({ k: kind, v: value })).toString('base64url');
 }
 
-/** The position `text` names; 400 CURSOR_INVALID when it is not a cursor this listing handed out. */
-export function decodeCursor<K extends CursorKind>(kind: K, text: string): CursorOf<K> {
+/** What a refusal calls each listing. */
+const LISTING: Record<CursorKind, string> = {
+  runs: 'runs',
+  children: 'child runs',
+  audit: 'audit',
+  inbox: 'inbox',
+};
+
+/**
+ * The position `text` names; 400 CURSOR_INVALID when it is not a cursor this listing handed out.
+ * `mismatch`: why a well-formed cursor of this kind is still not this listing's (another run's children).
+ */
+export function decodeCursor<K extends CursorKind>(
+  kind: K,
+  text: string,
+  mismatch: (value: CursorOf<K>) => string | undefined = () => undefined,
+): CursorOf<K> {
   const refuse = (why: string) =>
     new ApiError(
       400,
       'CURSOR_INVALID',
-      `cursor is not valid for ${kind}: ${why}; pass back a 'next' value unchanged`,
+      `cursor is not valid for ${LISTING[kind]}: ${why}; pass back a 'next' value unchanged`,
     );
   if (!/^[A-Za-z0-9_-]{1,2000}$/.test(text)) throw refuse('not base64url');
   let parsed: unknown;
@@ -38,5 +55,8 @@ export function decodeCursor<K extends CursorKind>(kind: K, text: string): Curso
   }
   const outer = z.strictObject({ k: z.literal(kind), v: Cursors[kind] }).safeParse(parsed);
   if (!outer.success) throw refuse('made for another listing or altered');
-  return (outer.data as { v: CursorOf<K> }).v;
+  const value = (outer.data as { v: CursorOf<K> }).v;
+  const other = mismatch(value);
+  if (other !== undefined) throw refuse(other);
+  return value;
 }

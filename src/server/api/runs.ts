@@ -37,18 +37,42 @@ export async function requireRun(ctx: ApiContext, runId: string): Promise<RunRec
   return run;
 }
 
+/**
+ * Where a page of runs starts and the cursor of the next: `/runs` pages with a `runs` cursor, a run's
+ * children with a `children` cursor naming that run, so neither listing takes the other's (docs/api.md).
+ */
+type Paging = { kind: 'runs' } | { kind: 'children'; parent: string };
+
+function positionOf(paging: Paging, text: string): { at: number; id: string } {
+  if (paging.kind === 'runs') return decodeCursor('runs', text);
+  const { at, id } = decodeCursor('children', text, (v) =>
+    v.parent === paging.parent ? undefined : "made for another run's children",
+  );
+  return { at, id };
+}
+
 /** One page of runs, newest first; `next` when a full page came back. */
-async function runPage(ctx: ApiContext, filter: RunFilter, size: number, after: string | undefined) {
+async function runPage(
+  ctx: ApiContext,
+  filter: RunFilter,
+  size: number,
+  after: string | undefined,
+  paging: Paging = { kind: 'runs' },
+) {
   const runs = await ctx.runtime.list({
     ...filter,
-    ...(after ? { after: decodeCursor('runs', after) } : {}),
+    ...(after ? { after: positionOf(paging, after) } : {}),
     limit: size,
   });
   const last = runs[runs.length - 1];
-  return {
-    runs,
-    next: runs.length === size && last ? encodeCursor('runs', { at: last.createdAt, id: last.id }) : null,
-  };
+  const at = last ? { at: last.createdAt, id: last.id } : undefined;
+  const next =
+    runs.length < size || !at
+      ? null
+      : paging.kind === 'runs'
+        ? encodeCursor('runs', at)
+        : encodeCursor('children', { ...at, parent: paging.parent });
+  return { runs, next };
 }
 
 export function runOperations(ctx: ApiContext): Operation[] {
@@ -149,7 +173,10 @@ export function runOperations(ctx: ApiContext): Operation[] {
         await requireRun(ctx, params.runId);
         return {
           status: 200,
-          body: await runPage(ctx, { parentRunId: params.runId }, query.limit, query.cursor),
+          body: await runPage(ctx, { parentRunId: params.runId }, query.limit, query.cursor, {
+            kind: 'children',
+            parent: params.runId,
+          }),
         };
       },
     }),

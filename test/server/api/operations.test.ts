@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { RunRecord } from '../../../src/store/types.js';
+import { newRun, step } from '../../contract/store.js';
 import { type ApiServer, startApi } from '../../support/api.js';
 import { readEvents } from '../../support/sse.js';
 import { waitFor } from '../../support/wait.js';
@@ -70,6 +72,64 @@ describe('the API operations', () => {
     assert.equal(recent.runs.length, 15);
     const none = (await api.call('GET', '/api/v1/runs?status=succeeded&role=idle-desk')).body as Page;
     assert.equal(none.runs.length, 0);
+  });
+
+  it("pages a run's children with cursors no other listing takes (docs/api.md: another listing's is refused)", async () => {
+    // Finished runs of a role no worker here serves: nothing claims or changes them while this pages.
+    const made = async (over: Partial<RunRecord>) => {
+      const run = newRun({ role: 'family-desk', status: 'succeeded', createdAt: Date.now(), ...over });
+      await api.rt.store.createRun(run, { steps: [step(run.id, 1, 'run_started')], at: run.createdAt });
+      return run;
+    };
+    const parent = await made({});
+    const cousin = await made({});
+    const children: string[] = [];
+    for (let i = 0; i < 5; i++)
+      children.push(
+        (
+          await made({
+            parentRunId: parent.id,
+            parentCallKey: `${parent.id}:2:${i}`,
+            createdAt: parent.createdAt + i,
+          })
+        ).id,
+      );
+    await made({ parentRunId: cousin.id, parentCallKey: `${cousin.id}:2:0` });
+    const seen: string[] = [];
+    const cursors: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const q: string = `/api/v1/runs/${parent.id}/children?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+      const res = await api.call('GET', q);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const page = res.body as Page;
+      seen.push(...page.runs.map((r) => r.id));
+      cursor = page.next;
+      if (cursor) cursors.push(cursor);
+    } while (cursor);
+    // Newest first, each child once, in three pages (2, 2, 1).
+    assert.deepEqual(seen, [...children].reverse());
+    assert.equal(cursors.length, 2);
+    const runsNext = ((await api.call('GET', '/api/v1/runs?role=family-desk&limit=1')).body as Page).next;
+    assert.ok(runsNext);
+    const refused: [string, RegExp][] = [
+      [`/api/v1/runs?cursor=${cursors[0]}`, /not valid for runs: made for another listing/],
+      [
+        `/api/v1/runs/${cousin.id}/children?cursor=${cursors[0]}`,
+        /not valid for child runs: made for another run's children/,
+      ],
+      [
+        `/api/v1/runs/${parent.id}/children?cursor=${runsNext}`,
+        /not valid for child runs: made for another listing/,
+      ],
+    ];
+    for (const [path, message] of refused) {
+      const res = await api.call('GET', path);
+      assert.equal(res.status, 400, path);
+      const { error } = res.body as { error: { code: string; message: string } };
+      assert.equal(error.code, 'CURSOR_INVALID', path);
+      assert.match(error.message, message, path);
+    }
   });
 
   it('approves a drafted change set as the token’s person; serve’s worker finishes the run, streamed live', async () => {
