@@ -38,17 +38,29 @@ export async function requireRun(ctx: ApiContext, runId: string): Promise<RunRec
 }
 
 /**
- * Where a page of runs starts and the cursor of the next: `/runs` pages with a `runs` cursor, a run's
+ * How a listing of runs reads its cursor and writes the next one: `/runs` with a `runs` cursor, a run's
  * children with a `children` cursor naming that run, so neither listing takes the other's (docs/api.md).
  */
-type Paging = { kind: 'runs' } | { kind: 'children'; parent: string };
+interface Paging {
+  read(text: string): { at: number; id: string };
+  next(position: { at: number; id: string }): string;
+}
 
-function positionOf(paging: Paging, text: string): { at: number; id: string } {
-  if (paging.kind === 'runs') return decodeCursor('runs', text);
-  const { at, id } = decodeCursor('children', text, (v) =>
-    v.parent === paging.parent ? undefined : "made for another run's children",
-  );
-  return { at, id };
+const allRuns: Paging = {
+  read: (text) => decodeCursor('runs', text),
+  next: (position) => encodeCursor('runs', position),
+};
+
+function childrenOf(parent: string): Paging {
+  return {
+    read(text) {
+      const { at, id } = decodeCursor('children', text, (v) =>
+        v.parent === parent ? undefined : "made for another run's children",
+      );
+      return { at, id };
+    },
+    next: (position) => encodeCursor('children', { ...position, parent }),
+  };
 }
 
 /** One page of runs, newest first; `next` when a full page came back. */
@@ -57,22 +69,18 @@ async function runPage(
   filter: RunFilter,
   size: number,
   after: string | undefined,
-  paging: Paging = { kind: 'runs' },
+  paging: Paging = allRuns,
 ) {
   const runs = await ctx.runtime.list({
     ...filter,
-    ...(after ? { after: positionOf(paging, after) } : {}),
+    ...(after ? { after: paging.read(after) } : {}),
     limit: size,
   });
   const last = runs[runs.length - 1];
-  const at = last ? { at: last.createdAt, id: last.id } : undefined;
-  const next =
-    runs.length < size || !at
-      ? null
-      : paging.kind === 'runs'
-        ? encodeCursor('runs', at)
-        : encodeCursor('children', { ...at, parent: paging.parent });
-  return { runs, next };
+  return {
+    runs,
+    next: runs.length === size && last ? paging.next({ at: last.createdAt, id: last.id }) : null,
+  };
 }
 
 export function runOperations(ctx: ApiContext): Operation[] {
@@ -173,10 +181,13 @@ export function runOperations(ctx: ApiContext): Operation[] {
         await requireRun(ctx, params.runId);
         return {
           status: 200,
-          body: await runPage(ctx, { parentRunId: params.runId }, query.limit, query.cursor, {
-            kind: 'children',
-            parent: params.runId,
-          }),
+          body: await runPage(
+            ctx,
+            { parentRunId: params.runId },
+            query.limit,
+            query.cursor,
+            childrenOf(params.runId),
+          ),
         };
       },
     }),
