@@ -13,7 +13,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -79,7 +79,12 @@ async function startWorkers(
     ];
     const child = spawn(process.execPath, args, {
       env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      // BENCH_WORKER_STDOUT=PREFIX keeps each worker's log (its stdout) in PREFIX.<i>, e.g. to count lines per run.
+      stdio: [
+        'ignore',
+        process.env.BENCH_WORKER_STDOUT ? openSync(`${process.env.BENCH_WORKER_STDOUT}.${i}`, 'w') : 'ignore',
+        'pipe',
+      ],
     });
     procs.push(child);
     urls.push(
@@ -353,6 +358,12 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
     const postMs: number[] = [];
     const benchCpu0 = process.cpuUsage();
     const burstStart = Date.now();
+    // BENCH_MARKS=1 prints the burst's start and end on CLOCK_MONOTONIC (seconds), the clock of
+    // `perf record -k CLOCK_MONOTONIC`, so that a whole-bench profile can be cut to the burst (`perf report --time`).
+    const mark = (what: string) =>
+      process.env.BENCH_MARKS &&
+      process.stderr.write(`burst ${what} ${(Number(process.hrtime.bigint()) / 1e9).toFixed(6)}\n`);
+    mark('start');
     await Promise.all(
       Array.from({ length: BURST }, (_, i) =>
         send(urls[i % urls.length]!, `burst-${i}`, { sentAt: Date.now() }).then((ok) => {
@@ -365,6 +376,7 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
     const benchCpu = process.cpuUsage(benchCpu0);
     requireAllAccepted();
     const end = ACCEPT_ONLY ? accepted : await waitDone(count, total + BURST);
+    mark('end');
     // One run per accepted event, whatever was sent again: a key sent twice never makes a second run.
     const runs = Object.values(await count.byStatus()).reduce((a, b) => a + b, 0);
     if (!ACCEPT_ONLY && runs !== tally.accepted)
