@@ -305,6 +305,34 @@ describe('fs.write', () => {
     assert.equal(readFileSync(join(ws, 'grown.txt'), 'utf8'), 'small!');
   });
 
+  // Each append checked the size before any of them wrote: six at once from 20 bytes under the limit all
+  // passed, leaving the file 28 bytes over it. Calls on one file now take turns (file-turns.ts).
+  it('holds the write limit against appends made at the same moment, and refuses only the ones past it', async () => {
+    await run(fsWrite, { path: 'racing.txt', content: 'x'.repeat(WRITE_LIMIT - 20) });
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, () =>
+        run(fsWrite, { path: 'racing.txt', content: '12345678', mode: 'append' }),
+      ),
+    );
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    assert.equal(refused.length, 4);
+    for (const r of refused) assert.match(String(r.reason), /would leave it over the \d+-byte write limit/);
+    assert.equal(statSync(join(ws, 'racing.txt')).size, WRITE_LIMIT - 4);
+  });
+
+  // Both edits read the file before either wrote it, so the second write put back the text the first had
+  // replaced: two parallel edits of one file, each told it succeeded, and one of them lost.
+  it('keeps both of two edits made to one file at the same moment', async () => {
+    writeFileSync(join(ws, 'both.txt'), 'alpha beta gamma');
+    const [a, b, c] = await Promise.all([
+      run(fsEdit, { path: 'both.txt', old: 'alpha', new: 'ALPHA' }),
+      run(fsEdit, { path: 'both.txt', old: 'beta', new: 'BETA' }),
+      run(fsWrite, { path: 'both.txt', content: ' delta', mode: 'append' }),
+    ]);
+    assert.deepEqual([a.replaced, b.replaced, c.bytes], [1, 1, 6]);
+    assert.equal(readFileSync(join(ws, 'both.txt'), 'utf8'), 'ALPHA BETA gamma delta');
+  });
+
   it('declares overwrite and create idempotent, append not (a re-run would append twice)', () => {
     assert.equal(isIdempotent(fsWrite, { path: 'a', content: 'x' }), true);
     assert.equal(isIdempotent(fsWrite, { path: 'a', content: 'x', mode: 'create' }), true);

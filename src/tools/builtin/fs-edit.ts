@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
 import { callInvalid, toolFailed } from '../failures.js';
+import { inFileTurn } from '../file-turns.js';
 import { openInside, refuseProtected, resolveInside, workspaceScope } from '../workspace.js';
 import { READ_LIMIT } from './fs-read.js';
 import { WRITE_LIMIT, writableText } from './fs-write.js';
@@ -33,31 +34,34 @@ export const fsEdit = defineTool({
       if (err.code) throw toolFailed(`cannot open '${path}' (${err.code})`, err);
       throw err;
     });
+    // In the file's turn (file-turns.ts): an edit at the same moment reads what this one wrote, not before it.
     try {
-      const st = await handle.stat();
-      if (st.size > READ_LIMIT)
-        throw callInvalid(`'${path}' is ${st.size} bytes, over the ${READ_LIMIT}-byte limit`);
-      const text = (await handle.readFile()).toString('utf8');
-      const count = text.split(old).length - 1;
-      if (count === 0) throw callInvalid(`the text to replace was not found in '${path}'`);
-      if (count > 1 && !all)
-        throw callInvalid(
-          `the text to replace occurs ${count} times in '${path}'; include more context or set all: true`,
-        );
-      // fs.write's limit holds for what an edit leaves too: `all` multiplies the replacement by the number of
-      // matches (a 1 MiB file of one letter, replaced by 12 letters, would be 12 MiB, and more would exhaust
-      // memory). Counted before the new text is built and before the file is truncated.
-      const replaced = all ? count : 1;
-      const size =
-        Buffer.byteLength(text) + replaced * (Buffer.byteLength(replacement) - Buffer.byteLength(old));
-      if (size > WRITE_LIMIT)
-        throw callInvalid(
-          `replacing ${replaced} occurrence${replaced === 1 ? '' : 's'} would make '${path}' ${size} bytes, over the ${WRITE_LIMIT}-byte write limit; nothing was changed`,
-        );
-      const next = all ? text.split(old).join(replacement) : text.replace(old, () => replacement);
-      await handle.truncate(0);
-      await handle.write(next, 0, 'utf8');
-      return { path, replaced: all ? count : 1, bytes: Buffer.byteLength(next) };
+      return await inFileTurn(handle, async () => {
+        const st = await handle.stat();
+        if (st.size > READ_LIMIT)
+          throw callInvalid(`'${path}' is ${st.size} bytes, over the ${READ_LIMIT}-byte limit`);
+        const text = (await handle.readFile()).toString('utf8');
+        const count = text.split(old).length - 1;
+        if (count === 0) throw callInvalid(`the text to replace was not found in '${path}'`);
+        if (count > 1 && !all)
+          throw callInvalid(
+            `the text to replace occurs ${count} times in '${path}'; include more context or set all: true`,
+          );
+        // fs.write's limit holds for what an edit leaves too: `all` multiplies the replacement by the number of
+        // matches (a 1 MiB file of one letter, replaced by 12 letters, would be 12 MiB, and more would exhaust
+        // memory). Counted before the new text is built and before the file is truncated.
+        const replaced = all ? count : 1;
+        const size =
+          Buffer.byteLength(text) + replaced * (Buffer.byteLength(replacement) - Buffer.byteLength(old));
+        if (size > WRITE_LIMIT)
+          throw callInvalid(
+            `replacing ${replaced} occurrence${replaced === 1 ? '' : 's'} would make '${path}' ${size} bytes, over the ${WRITE_LIMIT}-byte write limit; nothing was changed`,
+          );
+        const next = all ? text.split(old).join(replacement) : text.replace(old, () => replacement);
+        await handle.truncate(0);
+        await handle.write(next, 0, 'utf8');
+        return { path, replaced: all ? count : 1, bytes: Buffer.byteLength(next) };
+      });
     } finally {
       await handle.close();
     }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
 import { callInvalid, toolFailed } from '../failures.js';
+import { inFileTurn } from '../file-turns.js';
 import { makeParents, openInside, refuseProtected, resolveInside, workspaceScope } from '../workspace.js';
 
 /** What fs.write and fs.edit may put in a file, in bytes (the text's UTF-8 encoding, as written). */
@@ -92,19 +93,22 @@ export const fsWrite = defineTool({
     });
     if (handle === undefined) return { path, bytes, mode };
     try {
-      // Each call is bounded by the schema; without this, appends would grow a file without end (a
-      // thousand calls, 10 GB), past what fs.edit and fs.read can then handle. fs.edit has the same bound.
-      if (mode === 'append') {
-        const { size } = await handle.stat();
-        if (size + bytes > WRITE_LIMIT)
-          throw callInvalid(
-            `appending ${bytes} bytes to '${path}' (${size} bytes) would leave it over the ${WRITE_LIMIT}-byte write limit`,
-          );
-      }
-      // Truncated only now, after openInside checked the file (regular, one link, inside the workspace).
-      if (mode === 'overwrite') await handle.truncate(0);
-      // writeFile writes all of it from the handle's position: 0 when overwriting, the end when appending.
-      await handle.writeFile(content, 'utf8');
+      // In the file's turn (file-turns.ts): another append's size check and write do not interleave.
+      await inFileTurn(handle, async () => {
+        // Each call is bounded by the schema; without this, appends would grow a file without end (a
+        // thousand calls, 10 GB), past what fs.edit and fs.read can then handle. fs.edit has the same bound.
+        if (mode === 'append') {
+          const { size } = await handle.stat();
+          if (size + bytes > WRITE_LIMIT)
+            throw callInvalid(
+              `appending ${bytes} bytes to '${path}' (${size} bytes) would leave it over the ${WRITE_LIMIT}-byte write limit`,
+            );
+        }
+        // Truncated only now, after openInside checked the file (regular, one link, inside the workspace).
+        if (mode === 'overwrite') await handle.truncate(0);
+        // writeFile writes all of it from the handle's position: 0 when overwriting, the end when appending.
+        await handle.writeFile(content, 'utf8');
+      });
     } finally {
       await handle.close();
     }

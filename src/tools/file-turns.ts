@@ -1,0 +1,31 @@
+// One change at a time per file, within this process. fs.write's append and fs.edit read a file (its size,
+// its text), decide, then write: two calls on the same file at once (a model's parallel tool calls, two runs
+// of one role in one worker) would both decide on what the file was before either wrote, and both appends
+// would pass the 10 MiB check, or one edit would silently undo the other. The turn is keyed by the opened
+// file's device and inode, so two spellings of one path share it (openInside refuses hard links anyway).
+// Another process writing the same file is not held back: across workers, an append can still overshoot
+// the limit by what the others append at the same moment, once (a file over it takes no more appends).
+import type { FileHandle } from 'node:fs/promises';
+
+const turns = new Map<string, Promise<void>>();
+
+/** Runs `work` once every earlier turn on the file `handle` has opened has ended, then ends its own. */
+export async function inFileTurn<T>(handle: FileHandle, work: () => Promise<T>): Promise<T> {
+  const { dev, ino } = await handle.stat();
+  const key = `${dev}:${ino}`;
+  const before = turns.get(key) ?? Promise.resolve();
+  let end!: () => void;
+  const mine = new Promise<void>((resolve) => {
+    end = resolve;
+  });
+  // Turns only ever resolve, so a failed call does not make the next one on the file fail.
+  const last = before.then(() => mine);
+  turns.set(key, last);
+  try {
+    await before;
+    return await work();
+  } finally {
+    end();
+    if (turns.get(key) === last) turns.delete(key);
+  }
+}
