@@ -1,27 +1,16 @@
 // The queue on Postgres: claiming the oldest claimable runs (queued and due, or running with an expired
 // lease) for a worker's free slots, each with its snapshot, in one statement when no role has a limit.
-import { capacities, openRoles, PARENT_NOT_DRIVING, pick } from '../claim-pick.js';
+import { capacities, openRoles, pick } from '../claim-pick.js';
 import type { RunSnapshot } from '../types.js';
 import type { Database } from './database.js';
 import { type Row, snapshotLists, toSnapshot } from './rows.js';
 
 /**
- * Oldest claimable runs of the roles (a child only when its parent's driver will not take it up:
- * RunQueue.claimNextRuns), none this process drives. Binds: roles, now, how many, the driven ids.
- *
- * The role is tested as `(role || '')`, the same test (`role` is NOT NULL) in a form no index matches, so
- * the plan cannot read `runs_role_created` for it: on a schema without statistics yet (a new deployment, a
- * bench's fresh schema: autoanalyze waits for its naptime), the planner combined that index, every run the
- * role ever had, with `runs_claim` in a BitmapAnd, ≈ 720 index entries read per claimed run by the end of a
- * 2,000-run burst. `runs_claim` alone holds only the live runs (bench/README.md, 2026-12-04).
+ * The oldest claimable runs of the roles, none this process drives: the function claim_candidates (migration
+ * 23, where its reasons are), which walks runs_claim in age order and stops after the rows it takes.
  */
-export const candidatesSql = (roles: string, now: string, limit: string, driven: string): string =>
-  `SELECT id, role FROM runs
-       WHERE (role || '') = ANY(${roles}) AND status IN ('queued', 'running') AND NOT (id = ANY(${driven}::text[]))
-         AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < ${now})
-         AND (not_before IS NULL OR not_before <= ${now})
-         AND ${PARENT_NOT_DRIVING}
-       ORDER BY created_at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+const candidates = (roles: string, now: string, limit: string, driven: string): string =>
+  `SELECT run_id AS id, run_role AS role FROM claim_candidates(${roles}, ${now}, ${limit}, ${driven}::text[])`;
 
 export async function claimQueued(
   db: Database,
@@ -59,7 +48,7 @@ export async function claimQueued(
   if (limited.length === 0) {
     const rows = await db.q(
       'claiming queued work',
-      lease(`SELECT id FROM (${candidatesSql('$3', '$4', '$5', '$8')}) c`, '$6', '$7'),
+      lease(`SELECT id FROM (${candidates('$3', '$4', '$5', '$8')}) c`, '$6', '$7'),
       [owner, until, [...roles], now, max, ...spared, [...driving]],
     );
     return byAge(rows);
@@ -81,7 +70,7 @@ export async function claimQueued(
     for (;;) {
       const open = openRoles(roles, cap);
       if (open.length === 0 || chosen.length >= max) break;
-      const found = await c.query(candidatesSql('$1', '$2', '$3', '$4'), [
+      const found = await c.query(candidates('$1', '$2', '$3', '$4'), [
         open,
         now,
         max + chosen.length,
