@@ -9,9 +9,9 @@
 //   node dist/bench/claim-backlog.js [--backlogs 10,100,2000,20000] [--claims 300]
 //
 // Needs Postgres as for `npm test` (NIGHTSHIFT_TEST_DATABASE_URL).
-import pg from 'pg';
-import { openPostgresStore } from '../src/store/postgres/index.js';
-import { dropSchema, freshSchema, TEST_DATABASE_URL } from '../test/support/postgres.js';
+import type pg from 'pg';
+import { claimQueue } from '../test/support/claim-queue.js';
+import { dropSchema } from '../test/support/postgres.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -46,24 +46,8 @@ async function perClaim(c: pg.Client, backlog: number, name: string, text: strin
 }
 
 for (const backlog of backlogs) {
-  const schema = freshSchema();
-  const store = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
-  await store.init();
-  await store.close();
-  const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await c.connect();
+  const { schema, client: c } = await claimQueue({ finished: 1500, leased: 64, queued: backlog, now: NOW });
   try {
-    await c.query(`SET search_path TO ${schema}`);
-    await c.query(
-      `INSERT INTO runs (id, role, role_version, model, status, input, seq, turns, usage, active_ms, grant_json,
-         lease_owner, lease_until, created_at, updated_at)
-       SELECT 'run_' || lpad(i::text, 6, '0'), 'desk', 'v1', 'script:x',
-         CASE WHEN i < 1500 THEN 'succeeded' WHEN i < 1564 THEN 'running' ELSE 'queued' END,
-         '{}', 0, 0, '{}', 0, '{}',
-         CASE WHEN i BETWEEN 1500 AND 1563 THEN 'worker_other' END,
-         CASE WHEN i BETWEEN 1500 AND 1563 THEN ${NOW + 60_000} END, i, i
-       FROM generate_series(0, ${1563 + backlog}) AS i`,
-    );
     const a: number[] = [];
     const b: number[] = [];
     for (let round = 0; round < 2; round++) {

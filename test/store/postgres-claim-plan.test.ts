@@ -7,9 +7,8 @@
 // one role, first without ANALYZE (a new deployment, the substrate bench's fresh schema), then with it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import pg from 'pg';
-import { openPostgresStore } from '../../src/store/postgres/index.js';
-import { dropSchema, freshSchema, postgresUnavailable, TEST_DATABASE_URL } from '../support/postgres.js';
+import { claimQueue, queueRunId } from '../support/claim-queue.js';
+import { dropSchema, postgresUnavailable } from '../support/postgres.js';
 
 const skip = await postgresUnavailable();
 if (skip) process.stdout.write(`# ${skip}\n`);
@@ -18,26 +17,8 @@ const NOW = 1_000_000;
 
 describe('postgres claim plan', { skip }, () => {
   it('takes the oldest claimable runs reading only the live runs ahead of them, with and without statistics', async () => {
-    const schema = freshSchema();
-    const store = openPostgresStore({ connectionString: TEST_DATABASE_URL, schema });
-    await store.init();
-    await store.close();
-    const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await c.connect();
+    const { schema, client: c } = await claimQueue({ finished: 1500, leased: 100, queued: 400, now: NOW });
     try {
-      await c.query(`SET search_path TO ${schema}`);
-      // Finished first (the oldest), then leased ones (lease still good), then queued.
-      await c.query(
-        `INSERT INTO runs (id, role, role_version, model, status, input, seq, turns, usage, active_ms, grant_json,
-           lease_owner, lease_until, created_at, updated_at)
-         SELECT 'run_' || lpad(i::text, 5, '0'), 'desk', 'v1', 'script:x',
-           CASE WHEN i < 1500 THEN 'succeeded' WHEN i < 1600 THEN 'running' ELSE 'queued' END,
-           '{}', 0, 0, '{}', 0, '{}',
-           CASE WHEN i BETWEEN 1500 AND 1599 THEN 'worker_other' END,
-           CASE WHEN i BETWEEN 1500 AND 1599 THEN ${NOW + 60_000} END,
-           i, i
-         FROM generate_series(0, 1999) AS i`,
-      );
       // Index entries read, from this backend's statistics not yet sent: they add up across transactions
       // until sent (at most once a second), so a look takes the difference.
       const counts = async () =>
@@ -69,7 +50,7 @@ describe('postgres claim plan', { skip }, () => {
           await c.query('ROLLBACK');
         }
       };
-      const oldestQueued = Array.from({ length: 16 }, (_, i) => `run_${String(1600 + i).padStart(5, '0')}`);
+      const oldestQueued = Array.from({ length: 16 }, (_, i) => queueRunId(1600 + i));
       for (const stats of ['without statistics', 'after ANALYZE']) {
         if (stats === 'after ANALYZE') await c.query('ANALYZE runs');
         const { ids, claimEntries, roleScans } = await claim('desk');
