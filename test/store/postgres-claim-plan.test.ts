@@ -53,14 +53,17 @@ describe('postgres claim plan', { skip }, () => {
       const oldestQueued = Array.from({ length: 16 }, (_, i) => queueRunId(1600 + i));
       for (const stats of ['without statistics', 'after ANALYZE']) {
         if (stats === 'after ANALYZE') await c.query('ANALYZE runs');
-        const { ids, claimEntries, roleScans } = await claim('desk');
-        assert.deepEqual(ids, oldestQueued, stats);
-        // The 100 leased runs ahead and the 16 taken; the bitmap read all 500 live runs.
-        assert.ok(
-          claimEntries > 0 && claimEntries <= 150,
-          `${stats}: runs_claim entries read ${claimEntries}`,
-        );
-        assert.equal(roleScans, 0, stats);
+        // Seven claims: PL/pgSQL plans the first five for their values and may keep a generic plan after.
+        for (let n = 1; n <= 7; n++) {
+          const { ids, claimEntries, roleScans } = await claim('desk');
+          assert.deepEqual(ids, oldestQueued, `${stats}, claim ${n}`);
+          // The 100 leased runs ahead and the 16 taken; the bitmap read all 500 live runs.
+          assert.ok(
+            claimEntries > 0 && claimEntries <= 150,
+            `${stats}, claim ${n}: runs_claim entries read ${claimEntries}`,
+          );
+          assert.equal(roleScans, 0, `${stats}, claim ${n}`);
+        }
         // Another role's runs are not handed out.
         assert.deepEqual((await claim('other')).ids, [], stats);
       }

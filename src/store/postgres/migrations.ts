@@ -460,12 +460,12 @@ CREATE INDEX runs_parent ON runs (parent_run_id) WHERE parent_run_id IS NOT NULL
     // (RunQueue.claimNextRuns). Binds: roles, now, how many, the driven ids. runs_claim (migration 4) is
     // ordered for exactly this: walked from its oldest entry, a claim stops after the rows it takes. The
     // planner chose otherwise: it read every entry of runs_claim into a bitmap and sorted all the live runs
-    // to keep the oldest few, so a claim's cost grew with the backlog (bench/claim-backlog.ts: 1.5 ms per
-    // claim with 2,000 queued, 13.7 ms with 20,000; in a 2,800-run pg4 burst, 1,651 index entries read per
-    // claim). It did so because it expects a handful of rows: its statistics trail a queue that fills in
+    // to keep the oldest few, so a claim's cost grew with the backlog (bench/claim-backlog.ts: 0.85-1.5 ms
+    // per claim with 2,000 queued, 12.8-13.7 ms with 20,000; in a 2,800-run pg4 burst, 1,651 index entries
+    // read per claim). It did so because it expects a handful of rows: its statistics trail a queue that fills in
     // seconds (a new schema has none), and it cannot tell how many rows the filters let through. So the
     // statement sits in a function whose settings leave it one plan, the ordered index scan: no bitmap, no
-    // sort (0.25-0.33 ms per claim at any backlog). PL/pgSQL keeps the statement's plan per connection, as
+    // sort (0.17-0.33 ms per claim at any backlog). PL/pgSQL keeps the statement's plan per connection, as
     // for a prepared statement; a SQL function with settings is never inlined and plans at every call. An
     // index scan also marks the entries of finished runs dead as it passes them, which a bitmap never does,
     // so they no longer stand in every later claim's way until vacuum.
