@@ -6,10 +6,11 @@
 #
 #   bash bench/goal5-pairs.sh [PAIRS=4] [bench flags, e.g. --client http]
 #   NODE=/path/to/node bash bench/goal5-pairs.sh 8      # another Node (both trees run on it)
+#   bash bench/goal5-pairs.sh 4 --warm-burst 2000       # both trees' workers run a burst first, unmeasured
 #
 # The baseline tree is built once into $BASE (git archive 2c1ad54, this repository's node_modules linked),
 # with this tree's bench/http-post.ts and its two POST sites switched to it, so both trees send the same
-# way. Needs `npm run build` here first, and Postgres as for `npm test`.
+# way, and this tree's --warm-burst added. Needs `npm run build` here first, and Postgres as for `npm test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HERE=$PWD
@@ -19,7 +20,7 @@ NODE=${NODE:-node}
 BASE=${BASE:-${TMPDIR:-/tmp}/nightshift-base-2c1ad54}
 PG=${NIGHTSHIFT_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
 
-if [ ! -f "$BASE/.complete" ]; then
+if [ ! -f "$BASE/.complete.2" ]; then
   rm -rf "$BASE" && mkdir -p "$BASE"
   git archive 2c1ad54 | tar -x -C "$BASE"
   cp bench/http-post.ts "$BASE/bench/"
@@ -38,6 +39,28 @@ for (const [re, body] of sites) {
   if (!re.test(s)) throw new Error(`baseline bench: POST site not found (${body})`);
   s = s.replace(re, `client.post(\`\${urls[i % urls.length]}/events/go\`, headers, ${body})`);
 }
+// --warm-burst N, as in this tree's bench: a burst of N sent and run before the measured one, not measured.
+const warmBurst = String.raw`    // Throughput of a burst.
+`;
+if (!s.includes(warmBurst)) throw new Error('baseline bench: burst site not found');
+s = s.replace(
+  warmBurst,
+  String.raw`    const wb = process.argv.indexOf('--warm-burst');
+    const WARM_BURST = wb >= 0 ? Number(process.argv[wb + 1]) : 0;
+    let done = total;
+    if (WARM_BURST > 0) {
+      await Promise.all(
+        Array.from({ length: WARM_BURST }, (_, i) =>
+          client.post(${'`${urls[i % urls.length]}/events/go`'}, headers, JSON.stringify({ sentAt: 0 })),
+        ),
+      );
+      done += WARM_BURST;
+      await waitDone(count, done);
+    }
+` + warmBurst,
+);
+if (!s.includes('await waitDone(count, total + BURST)')) throw new Error('baseline bench: end of burst not found');
+s = s.replace('await waitDone(count, total + BURST)', 'await waitDone(count, done + BURST)');
 s = s.replace(
   "import { tempDir } from '../test/support/tmp.js';\n",
   "import { tempDir } from '../test/support/tmp.js';\nimport { clientFromArgv, poster } from './http-post.js';\nconst CLIENT = clientFromArgv(process.argv);\nconst client = poster(CLIENT.kind, CLIENT.sockets);\n",
@@ -45,7 +68,7 @@ s = s.replace(
 fs.writeFileSync(file, s);
 EOF
   (cd "$BASE" && npx tsc -p tsconfig.json)
-  touch "$BASE/.complete"
+  touch "$BASE/.complete.2"
 fi
 
 one() {
