@@ -20,7 +20,7 @@ NODE=${NODE:-node}
 BASE=${BASE:-${TMPDIR:-/tmp}/nightshift-base-2c1ad54}
 PG=${NIGHTSHIFT_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
 
-if [ ! -f "$BASE/.complete.2" ]; then
+if [ ! -f "$BASE/.complete.3" ]; then
   rm -rf "$BASE" && mkdir -p "$BASE"
   git archive 2c1ad54 | tar -x -C "$BASE"
   cp bench/http-post.ts "$BASE/bench/"
@@ -47,6 +47,7 @@ s = s.replace(
   warmBurst,
   String.raw`    const wb = process.argv.indexOf('--warm-burst');
     const WARM_BURST = wb >= 0 ? Number(process.argv[wb + 1]) : 0;
+    if (!Number.isInteger(WARM_BURST) || WARM_BURST < 0) throw new Error('--warm-burst: not a whole number >= 0');
     let done = total;
     if (WARM_BURST > 0) {
       await Promise.all(
@@ -68,7 +69,7 @@ s = s.replace(
 fs.writeFileSync(file, s);
 EOF
   (cd "$BASE" && npx tsc -p tsconfig.json)
-  touch "$BASE/.complete.2"
+  touch "$BASE/.complete.3"
 fi
 
 one() {

@@ -39,6 +39,8 @@ const WARMUP = arg('warmup', 1);
 const WARM_BURST = arg('warm-burst', 0);
 if (!Number.isInteger(WARM_BURST) || WARM_BURST < 0) throw new Error('--warm-burst: not a whole number >= 0');
 const ACCEPT_ONLY = process.argv.includes('--accept-only');
+// --accept-only runs nothing to the end, so it has no burst to warm with.
+if (ACCEPT_ONLY && WARM_BURST > 0) throw new Error('--warm-burst: not with --accept-only');
 const CLIENT = clientFromArgv(process.argv);
 const PG = process.env.NIGHTSHIFT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -339,7 +341,7 @@ async function measure(label: string, workers: number, kind: 'sqlite' | 'postgre
     // 16 runs per worker and a long queue, whose code V8 then compiles during the burst itself (in one
     // worker, 330 of its 564 optimized compilations fell in the measured burst, 2026-12-05).
     let done = total;
-    if (WARM_BURST > 0 && !ACCEPT_ONLY) {
+    if (WARM_BURST > 0) {
       await Promise.all(
         Array.from({ length: WARM_BURST }, (_, i) =>
           send(urls[i % urls.length]!, `warm-burst-${i}`, { sentAt: 0 }),
