@@ -13,7 +13,7 @@ import { type Autonomy, RUN_STATUSES, type RunStatus } from './domain.js';
 import { cancelRun, endedForGood } from './engine/cancel.js';
 import type { EngineContext } from './engine/context.js';
 import { holderIsDeadHere, newLeaseOwner } from './engine/lease.js';
-import { placeLimit } from './engine/place.js';
+import { handBackUnplaced, placeLimit } from './engine/place.js';
 import { resumeRun, roleFromRecord, startRun } from './engine/start.js';
 import { RunState } from './engine/state.js';
 import type { RunSummary } from './engine/summary.js';
@@ -31,6 +31,7 @@ import { registerDoorDeliver } from './runtime/door-deliver.js';
 import { createEventRouting } from './runtime/events.js';
 import { checkIdempotencyKey } from './runtime/idempotency-key.js';
 import { openStore } from './runtime/open-store.js';
+import { checkRoleArgument } from './runtime/role-argument.js';
 import { createKnownRoles } from './runtime/roles.js';
 import type { DecisionDrive, Runtime, RuntimeOptions, WorkHandle } from './runtime/types.js';
 import { startWork } from './runtime/work.js';
@@ -152,6 +153,17 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     }
   }
 
+  /**
+   * A decision's `role` option, checked before the decision is recorded: a role object, the version the
+   * decided run was recorded with (as resume checks it). Nothing to check when none is given or the
+   * approval or escalation is unknown (the decision says so itself).
+   */
+  async function checkDecisionRole(method: string, role: Role | undefined, runId: string | undefined) {
+    if (role === undefined) return;
+    checkRoleArgument(method, role, { paths: false });
+    if (runId !== undefined) await roles.ofRun(runId, role);
+  }
+
   /** The workers started in this process (`work`), woken when a decision here queues a run. */
   const workers = new Set<WorkHandle>();
 
@@ -202,17 +214,23 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
    * After a human decision: drive the run on if nothing else blocks it. A run the decision handed back to
    * the workers' queue is theirs: wake this process's workers, if any (others are woken by the store).
    */
-  async function continueRun(state: RunState): Promise<RunSummary> {
+  async function continueRun(state: RunState, role: Role | undefined): Promise<RunSummary> {
     if (state.run.status === 'queued') {
       for (const w of workers) w.wake();
       return summary(state);
     }
     if (state.run.status !== 'running') return settled(state.run.id, state);
     try {
-      return await runtime.resume(state.run.id);
+      return await runtime.resume(state.run.id, { role });
     } catch (err) {
       // A worker (nightshift serve) picked it up first: the decision stands and the run goes on there.
       if (NightshiftError.isInstance(err) && err.code === 'RUN_LEASED') return summary(state);
+      // It cannot go on here (its role's inline tools were not given, a model client failed to start): the
+      // decision stands, and the lease its commit gave this process goes back with the run to the queue,
+      // for a worker that has the role or a later resume({ role }). Left leased, nobody could take it until
+      // the lease ran out, not even this process's own resume (RUN_LEASED).
+      for (const w of workers) w.wake();
+      await handBackUnplaced(ctx, state.run.id).catch(() => {});
       throw err;
     }
   }
@@ -264,7 +282,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     store: guardClosedStore(store, () => closed),
     async run(roleOrFile, input, runOptions = {}) {
       checkIdempotencyKey(runOptions.idempotencyKey, 'the idempotency key');
-      checkRoleArgument('run', roleOrFile);
+      checkRoleArgument('run', roleOrFile, { paths: true });
       const given = typeof roleOrFile === 'string' ? await loadRoleFile(roleOrFile) : roleOrFile;
       const role = await current(given);
       roles.remember(role);
@@ -287,7 +305,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       checkIdempotencyKey(runOptions.idempotencyKey, 'the idempotency key');
       // As `run` takes it: a role file's path or a role object (a path used to reach prepare() as an
       // object without a model, a TypeError nobody could act on).
-      checkRoleArgument('enqueue', roleOrFile);
+      checkRoleArgument('enqueue', roleOrFile, { paths: true });
       const given = typeof roleOrFile === 'string' ? await loadRoleFile(roleOrFile) : roleOrFile;
       const role = await current(given);
       roles.remember(role);
@@ -301,6 +319,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       return summary(state);
     },
     async resume(runId, resumeOptions = {}) {
+      if (resumeOptions.role !== undefined) checkRoleArgument('resume', resumeOptions.role, { paths: false });
       const { role, run } = await roles.ofRun(runId, resumeOptions.role);
       const base = await roles.prepare(role, run.model === role.model ? undefined : run.model);
       // A specialist's child keeps its role's `concurrency` here too (engine/place.ts): at the limit it is
@@ -338,6 +357,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     },
     async approve(approvalId, given) {
       const o = decisionOptions('approve', given);
+      await checkDecisionRole('approve', o.role, (await store.getApproval(approvalId))?.runId);
       const reveal = await revealerForApproval(approvalId);
       const state = await approve(store, clock, {
         approvalId,
@@ -348,10 +368,11 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         people: ctx.people,
         after: after(o),
       });
-      return continueRun(await closingDraftManager(state, approvalId));
+      return continueRun(await closingDraftManager(state, approvalId), o.role);
     },
     async reject(approvalId, given) {
       const o = decisionOptions('reject', given);
+      await checkDecisionRole('reject', o.role, (await store.getApproval(approvalId))?.runId);
       const state = await reject(store, clock, {
         approvalId,
         by: o.by,
@@ -360,11 +381,12 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         people: ctx.people,
         after: after(o),
       });
-      return continueRun(await closingDraftManager(state, approvalId));
+      return continueRun(await closingDraftManager(state, approvalId), o.role);
     },
     async answer(escalationId, text, given) {
       const o = decisionOptions('answer', given);
       const escalation = await store.getEscalation(escalationId);
+      await checkDecisionRole('answer', o.role, escalation?.runId);
       const budget = escalation
         ? (await roles.ofRun(escalation.runId).catch(() => undefined))?.role.budget
         : undefined;
@@ -382,7 +404,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       // A manager run still deciding it has nothing left to decide.
       const answered = state.escalations.get(escalationId);
       if (answered) await managers.closeManagerRun(answered);
-      return continueRun(state);
+      return continueRun(state, o.role);
     },
     async cancel(runId, given) {
       const o = decisionOptions('cancel', given);
@@ -420,11 +442,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
           `runtime.deliver(): options.trigger must be an object with a non-empty string kind (what delivered it, e.g. { kind: 'event', event: 'refund.requested' }), got ${describeTrigger(d, trigger)}; nothing was recorded`,
         );
       checkIdempotencyKey(d.idempotencyKey, 'the idempotency key');
-      if (role === null || typeof role !== 'object' || typeof (role as { name?: unknown }).name !== 'string')
-        throw new NightshiftError(
-          'USAGE',
-          `runtime.deliver(): role must be a role (defineRole or loadRoleFile result), got ${role === null ? 'null' : typeof role}; nothing was recorded`,
-        );
+      checkRoleArgument('deliver', role, { paths: false });
       return events.deliver(role, payload, d);
     },
     async agents() {
@@ -510,17 +528,6 @@ function decisionOptions<T extends object>(method: string, given: T | undefined)
       `runtime.${method}(): options must be an object ({ by: NAME, ... }), got ${Array.isArray(given) ? 'an array' : typeof given}; nothing was changed`,
     );
   return given;
-}
-
-/** `run` and `enqueue` take a role file's path or a role object; anything else is said to be wrong here. */
-function checkRoleArgument(method: string, role: unknown): void {
-  if (typeof role === 'string' && role !== '') return;
-  if (role !== null && typeof role === 'object' && typeof (role as { name?: unknown }).name === 'string')
-    return;
-  throw new NightshiftError(
-    'USAGE',
-    `runtime.${method}(): role must be a role file's path or a role (defineRole or loadRoleFile result), got ${role === '' ? "''" : role === null ? 'null' : Array.isArray(role) ? 'an array' : typeof role}; nothing was recorded`,
-  );
 }
 
 /**

@@ -4,6 +4,7 @@
 // makes of the call in the ledger is ledger.ts's.
 import { delegateToolNames } from '../delegation/tools.js';
 import { decide, ESCALATE_TOOL, type PolicyDecision } from '../policy/decide.js';
+import { scopeVerdict } from '../tools/scope-verdict.js';
 import type { ScopeVerdict } from '../tools/types.js';
 import { EscalateArgs } from './escalate-tool.js';
 import type { PreparedRole } from './prepare.js';
@@ -52,11 +53,12 @@ export async function judgeCall(
   let scope: ScopeVerdict = { kind: 'unscoped' };
   if (tool?.scope && argsError === undefined) {
     try {
-      scope = await tool.scope(parsedArgs, {
+      const given: unknown = await tool.scope(parsedArgs, {
         role,
         workspace: workspace ?? role.workspace,
         protectedPaths: prepared.protectedPaths?.() ?? [],
       });
+      scope = scopeVerdict(tool.name, given);
     } catch (err) {
       scope = { kind: 'outside', reason: `scope check failed: ${(err as Error).message}` };
     }

@@ -49,7 +49,7 @@ export async function findBaseline(
     if (named.kind === 'none')
       throw new NightshiftError(
         'USAGE',
-        `--baseline ${o.baseline}: no passing result of the whole suite ${o.suite} (not one --split) is stored for ${o.role}@${o.baseline}`,
+        `--baseline ${o.baseline}: no passing result of the whole suite ${o.suite} (not one --split) is stored for a version of ${o.role} starting with ${o.baseline} (only versions with one can be named)`,
       );
     return named.match;
   }

@@ -14,9 +14,34 @@ import { turnsOfRecording } from './replay.js';
 
 const JsonSchema = z.record(z.string(), z.unknown());
 
+/**
+ * Whether a JSONPath's brackets, parentheses and quotes close. jsonpath-plus reads `$.a[` as `$.a` and
+ * `$.a[?(@.b==` as a filter that fails on every element, so a cut-off path became a check that selects
+ * something else, or nothing (which `exists: false` then passes): refused at its line instead.
+ */
+function balanced(path: string): boolean {
+  const open: string[] = [];
+  let quote: string | undefined;
+  for (let i = 0; i < path.length; i++) {
+    const c = path[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === '[' || c === '(') open.push(c);
+    else if (c === ']' || c === ')') {
+      if (open.pop() !== (c === ']' ? '[' : '(')) return false;
+    }
+  }
+  return quote === undefined && open.length === 0;
+}
+
 /** A JSONPath check on the output: the values the path selects must exist, equal, or match. */
 const PathCheck = z.strictObject({
-  path: z.string().startsWith('$', 'a JSONPath starting with $, such as $.refundUsd'),
+  path: z
+    .string()
+    .startsWith('$', 'a JSONPath starting with $, such as $.refundUsd')
+    .refine(balanced, 'a JSONPath whose brackets, parentheses or quotes do not close'),
   equals: z.unknown().optional(),
   matches: z.string().min(1).optional(),
   /** Default true: the path selects at least one value. `false`: it selects nothing. */

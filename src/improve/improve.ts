@@ -73,7 +73,24 @@ function roleDoc(file: string): { text: string; doc: Record<string, unknown> } {
   return { text, doc: doc as Record<string, unknown> };
 }
 
-function estimate(o: ImproveOptions, role: Role, repeat: number, rounds: number): number {
+/** What improve checks without opening the store: checkImprovable. */
+type Preflight = Pick<
+  ImproveOptions,
+  'roleFile' | 'suite' | 'proposer' | 'loadRole' | 'rounds' | 'repeat' | 'maxCostUsd' | 'models' | 'dir'
+>;
+
+/**
+ * The checks of improve() that need no store: the suite lies where no candidate can read it
+ * (IMPROVE_SUITE_EXPOSED) and the estimate is within `maxCostUsd` (BUDGET_EXCEEDED). The CLI runs them
+ * before it opens (or makes) the store, so input refused here writes nothing; improve() runs them again.
+ */
+export async function checkImprovable(o: Preflight): Promise<void> {
+  const role = await o.loadRole(o.roleFile);
+  await checkSuiteHidden(o.suite, role, o.loadRole);
+  estimate(o, role, o.repeat ?? 1, o.rounds ?? 1);
+}
+
+function estimate(o: Preflight, role: Role, repeat: number, rounds: number): number {
   const evals = estimateCost(role, o.suite, o.suite.cases, repeat, o.models?.prices);
   const proposer = o.proposer.startsWith('script:')
     ? modelCost(`script:${resolve(o.dir ?? process.cwd(), o.proposer.slice(7))}`, o.suite, o.models?.prices)
@@ -201,7 +218,9 @@ export async function improve(o: ImproveOptions): Promise<ImproveResult> {
   const out: ImprovementRoundRecord[] = [];
   for (let n = 1; n <= rounds; n++) {
     const left = o.maxCostUsd === undefined ? undefined : o.maxCostUsd - spent;
-    if (left !== undefined && left <= 0) break;
+    // Spent up to --max-cost: no round starts. `--max-cost 0` with nothing spent is not that: the estimate
+    // above let only free (scripted) models through, and their rounds cost nothing (it ran none).
+    if (left !== undefined && (left < 0 || (left === 0 && spent > 0))) break;
     const started = clock.now();
     const record: ImprovementRoundRecord = {
       id: ids.next('imp'),
@@ -231,7 +250,13 @@ export async function improve(o: ImproveOptions): Promise<ImproveResult> {
       o.onRound?.(r);
     };
     // The proposer's own budget is what is left of --max-cost (its run stops there), else its default.
-    const proposer = proposerRole(o.proposer, o.dir ?? process.cwd(), left ?? 1);
+    // A budget must be positive (a run at 0 USD is over it before its first turn): a free proposer under
+    // `--max-cost 0` gets the smallest one, which any priced turn would exceed.
+    const proposer = proposerRole(
+      o.proposer,
+      o.dir ?? process.cwd(),
+      left === undefined ? 1 : Math.max(left, 1e-9),
+    );
     const summary = await o.runtime.run(proposer, proposerInput(doc, o.suite, activeResult.runs), {
       actor: o.by,
     });

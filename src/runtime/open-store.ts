@@ -18,7 +18,11 @@ function databaseUrlOf(options: StoreChoice): string | undefined {
  * undefined for a given store or Postgres. The CLI asks before opening anything.
  */
 export function embeddedDataDir(options: StoreChoice): string | undefined {
-  return options.store || databaseUrlOf(options) ? undefined : resolveDataDir(options.dataDir);
+  // NIGHTSHIFT_DATA_DIR from the same environment as NIGHTSHIFT_DATABASE_URL (options.env, else
+  // process.env): a runtime given `env` took the URL from it but the data dir from process.env.
+  return options.store || databaseUrlOf(options)
+    ? undefined
+    : resolveDataDir(options.dataDir, options.env ?? process.env);
 }
 
 /** The store, not yet initialised, and the embedded store's folder when the runtime opens that one. */

@@ -91,7 +91,17 @@ export function createKnownRoles(o: {
       const run = knownRun ?? (await o.store.getRun(runId));
       if (!run)
         throw new NightshiftError('RUN_NOT_FOUND', `no run ${idForMessage(runId)} (see nightshift runs)`);
-      if (given) return { role: given, run };
+      if (given) {
+        // What drives a run may not change (engine/start.ts): the role given must be the version the run
+        // was recorded with, or its calls would be judged by another role's rungs and tools than the
+        // ledger says.
+        if (given.name !== run.role || given.version !== run.roleVersion)
+          throw new NightshiftError(
+            'USAGE',
+            `run ${idForMessage(runId)} was recorded with role ${run.role}@${run.roleVersion}; the role given is ${given.name}@${given.version}: give the role as it was when the run started; nothing was changed`,
+          );
+        return { role: given, run };
+      }
       const mem = known.get(`${run.role}@${run.roleVersion}`);
       if (mem) return { role: mem, run };
       const stored = await o.store.getRoleVersion(run.role, run.roleVersion);

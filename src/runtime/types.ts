@@ -239,6 +239,12 @@ export interface Inbox {
 /** Who drives a run on after a decision: see approvals/hand-back.ts. Default `auto`. */
 export interface DecisionDrive extends NightshiftSigned {
   drive?: DriveAfterDecision;
+  /**
+   * The run's role, when it goes on here and was made by defineRole with inline tools (which the store does
+   * not keep): as `resume`'s `role`. Without it such a run cannot go on in a process that does not know the
+   * role; the decision stands and the run is handed back to the queue (unleased) for whoever has it.
+   */
+  role?: Role;
 }
 
 export interface Runtime {

@@ -25,6 +25,7 @@ import type { RunRecord, RunSnapshot } from '../store/types.js';
 import { advertise } from '../triggers/subscriptions.js';
 import type { EventRouting } from './events.js';
 import { assertAddedSecretsSet } from './promoted-secrets.js';
+import { notALoadedRole } from './role-argument.js';
 import type { KnownRoles } from './roles.js';
 import type { WorkHandle, WorkOptions } from './types.js';
 
@@ -298,13 +299,11 @@ function checkWorkOptions(o: WorkOptions): void {
     throw wrong('expected an options object { roles, concurrency, signal }');
   if (!Array.isArray(o.roles))
     throw wrong('roles must be a list of roles (defineRole or loadRoleFile results)');
-  const notRole = (o.roles as unknown[]).findIndex(
-    (r) => r === null || typeof r !== 'object' || typeof (r as { name?: unknown }).name !== 'string',
-  );
-  if (notRole >= 0) {
-    const r: unknown = o.roles[notRole];
+  for (const [i, r] of (o.roles as unknown[]).entries()) {
+    const why = notALoadedRole(r);
+    if (why === undefined) continue;
     throw wrong(
-      `roles[${notRole}] is ${r === null ? 'null' : typeof r === 'string' ? `the string '${r.slice(0, 80)}'` : typeof r}, not a role: give defineRole or loadRoleFile results (load a role file with loadRoleFile first)`,
+      `roles[${i}] is ${typeof r === 'string' ? `the string '${r.slice(0, 80)}'` : why}, not a role: give defineRole or loadRoleFile results (load a role file with loadRoleFile first)`,
     );
   }
   if (!Number.isInteger(o.concurrency) || o.concurrency < 1) {

@@ -2,6 +2,7 @@
 // example's scripted proposer. The round is recorded and `--history` shows it; nothing is promoted
 // without evidence (every case already passes, so the candidate is "not better").
 import assert from 'node:assert/strict';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { json, runCli } from '../support/cli.js';
@@ -54,12 +55,56 @@ describe('nightshift improve', () => {
     assert.match(priced.stderr, /over --max-cost 0\.0001; nothing was run/);
   });
 
+  it("refuses a suite inside the role's workspace, or an estimate over --max-cost, before the store is made", async () => {
+    // Before: both were checked after the store was opened, so a data dir got an empty nightshift.db.
+    const fresh = join(tmp.path, 'never-made');
+    const freshEnv = { NIGHTSHIFT_DATA_DIR: fresh };
+    writeFileSync(
+      join(cwd, 'examples/workspaces/ops/x.evals.yaml'),
+      'cases:\n  - name: one\n    input: { service: checkout }\n    expect: { status: escalated }\n',
+    );
+    try {
+      const exposed = await runCli(
+        [
+          'improve',
+          'examples/roles/ops-monitor.yaml',
+          '--proposer',
+          proposer,
+          '--suite',
+          'examples/workspaces/ops/x.evals.yaml',
+        ],
+        { cwd, env: freshEnv },
+      );
+      assert.equal(exposed.code, 2, exposed.stdout + exposed.stderr);
+      assert.match(exposed.stderr, /IMPROVE_SUITE_EXPOSED/);
+    } finally {
+      rmSync(join(cwd, 'examples/workspaces/ops/x.evals.yaml'));
+    }
+    const priced = await runCli(
+      [
+        'improve',
+        'examples/roles/ops-monitor.yaml',
+        '--proposer',
+        'anthropic:claude-sonnet-4-5',
+        '--max-cost',
+        '0.0001',
+      ],
+      { cwd, env: { ...freshEnv, ANTHROPIC_API_KEY: 'sk-test-not-used' } },
+    );
+    assert.equal(priced.code, 1, priced.stderr);
+    assert.ok(!existsSync(fresh), 'no data dir was made');
+  });
+
   it('takes --max-cost 0 as eval does (free scripted models run) and refuses a negative one', async () => {
     const free = await runCli(
       ['improve', 'examples/roles/ops-monitor.yaml', '--proposer', proposer, '--max-cost', '0', '--json'],
       { cwd, env },
     );
     assert.equal(free.code, 0, free.stdout + free.stderr);
+    // Before: it exited 0 having run no round (the spend, 0, was taken as having reached the limit, 0).
+    const result = json<{ rounds: { outcome: string }[] }>(free);
+    assert.equal(result.rounds.length, 1);
+    assert.equal(result.rounds[0]!.outcome, 'rejected');
     const negative = await runCli(
       ['improve', 'examples/roles/ops-monitor.yaml', '--proposer', proposer, '--max-cost', '-1'],
       { cwd, env },

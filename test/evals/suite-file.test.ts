@@ -51,6 +51,27 @@ describe('suite files', () => {
     assert.match(suite.hash, /^[0-9a-f]{64}$/);
   });
 
+  it('refuses a JSONPath whose brackets, parentheses or quotes do not close, at its line; a closed one loads', () => {
+    // Before: `$.a[` was read as `$.a`, and `$.a[?(@.b==` as a filter failing on every element, so with
+    // exists: false the check passed whatever the output.
+    for (const path of ['$.a[', '$.a[?(@.b==', "$['a", '$.a)']) {
+      const file = suiteFile(
+        'cut-path.evals.yaml',
+        `cases:\n  - name: one\n    expect:\n      output:\n        paths:\n          - { path: ${JSON.stringify(path)}, exists: false }\n`,
+      );
+      assert.match(
+        refusal(file),
+        /cut-path\.evals\.yaml:6 cases\[0\]\.expect\.output\.paths\[0\]\.path: a JSONPath whose brackets, parentheses or quotes do not close/,
+        path,
+      );
+    }
+    const ok = suiteFile(
+      'closed-path.evals.yaml',
+      `cases:\n  - name: one\n    expect:\n      output:\n        paths:\n          - { path: "$.a[?(@.b == ')')]", exists: true }\n          - { path: "$['x]y'][0]" }\n`,
+    );
+    assert.equal(loadSuite(ok).cases.length, 1);
+  });
+
   it('names the file, line and field of a misspelt or mistyped key', () => {
     const file = suiteFile(
       'typo.evals.yaml',

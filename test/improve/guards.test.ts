@@ -116,6 +116,17 @@ describe('improve: --max-cost covers the evals', () => {
   });
 });
 
+describe('improve: --max-cost 0', () => {
+  it('runs its rounds with free scripted models, as eval --max-cost 0 runs its cases (it ran none)', async () => {
+    const spec = p.proposer('free', { rationale: 'escalate refunds', changes: { escalation: [MONEY_RULE] } });
+    const result = await improve(p.options(spec, { repeat: 1, maxCostUsd: 0 }));
+    assert.equal(result.estimateUsd, 0);
+    assert.equal(result.rounds.length, 1, 'one round ran');
+    assert.notEqual(result.rounds[0]!.outcome, 'stopped', result.rounds[0]!.reason);
+    assert.ok(result.rounds[0]!.candidateVersion, 'the proposal was made and judged');
+  });
+});
+
 describe('improve: where the suite is', () => {
   it('does not show the proposer the role\u2019s evals path', async () => {
     const spec = p.proposer('path', { rationale: 'escalate refunds', changes: { escalation: [MONEY_RULE] } });

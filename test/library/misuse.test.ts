@@ -353,3 +353,41 @@ test('enqueue() takes a role file path as run() does; deliver() given a path say
     await runtime.close();
   }
 });
+
+test('an object with a name but not a loaded role (or a role spec not passed through defineRole) is USAGE naming what is missing, for run, enqueue, deliver, work and resume', async () => {
+  const runtime = await createRuntime({ dataDir: join(dir, 'data') });
+  try {
+    // Before: run({ name }) was a TypeError ("Cannot read properties of undefined (reading 'indexOf')"), and a
+    // spec with every field but not through defineRole reached the model with a path resolved nowhere.
+    const spec = {
+      name: 'r',
+      description: 'd',
+      autonomy: 'full',
+      model: 'script:r.script.yaml',
+      instructions: 'i',
+    };
+    const cases: [unknown, RegExp][] = [
+      [{ name: 'x' }, /an object without 'model' \(not a loaded role\)/],
+      [spec, /an object without 'tools' \(not a loaded role\)/],
+      [{ ...role(), autonomy: 'boss' }, /an object with a wrong 'autonomy'/],
+    ];
+    for (const [bad, why] of cases) {
+      const usage = (method: string) => (e: unknown) =>
+        NightshiftError.isInstance(e) &&
+        e.code === 'USAGE' &&
+        e.message.startsWith(`runtime.${method}(): role must be`) &&
+        why.test(e.message);
+      await assert.rejects(runtime.run(bad as never, {}), usage('run'));
+      await assert.rejects(runtime.enqueue(bad as never, {}), usage('enqueue'));
+      await assert.rejects(runtime.deliver(bad as never, {}, { trigger: { kind: 'lib' } }), usage('deliver'));
+      await assert.rejects(runtime.resume('run_x', { role: bad as never }), usage('resume'));
+      assert.throws(
+        () => runtime.work({ roles: [bad as never], concurrency: 1, signal: new AbortController().signal }),
+        (e) => NightshiftError.isInstance(e) && e.code === 'USAGE' && why.test(e.message),
+      );
+    }
+    assert.equal((await runtime.list()).length, 0, 'nothing was recorded');
+  } finally {
+    await runtime.close();
+  }
+});

@@ -71,6 +71,23 @@ describe('shell.exec in the bubblewrap sandbox', () => {
     assert.equal(result!.stdout, 'hello $(whoami) ; rm -rf / *\n');
   });
 
+  it('a cwd that does not exist, or is a file, is TOOL_CALL_INVALID naming it (was spawn /bin/sh ENOENT, TOOL_FAILED)', async () => {
+    writeFileSync(join(ws, 'plain.txt'), 'x');
+    for (const [cwd, said] of [
+      ['nope', "cwd: no folder 'nope' in the workspace"],
+      ['plain.txt', "cwd: 'plain.txt' is a file, not a folder"],
+      ['plain.txt/sub', "cwd: 'plain.txt/sub' goes through a file, not a folder"],
+    ]) {
+      await assert.rejects(
+        exec({ command: 'echo', args: ['x'], cwd }),
+        (e: unknown) =>
+          (e as { code?: string }).code === 'TOOL_CALL_INVALID' && (e as Error).message === said,
+        cwd,
+      );
+    }
+    rmSync(join(ws, 'plain.txt'));
+  });
+
   it('writes inside the workspace, and cannot write anywhere else', async () => {
     const inside = await exec({ command: 'touch', args: ['made.txt'] });
     assert.equal(inside.result!.exitCode, 0);

@@ -68,7 +68,7 @@ export function improveCommand(program: Command, cli: CliContext): void {
       const { loadSuite } = suiteFile_;
       const { formatHistory, formatRound } = format;
       const { allImprovementRounds } = history;
-      const { improve } = improvement;
+      const { checkImprovable, improve } = improvement;
       const { loadRoleFile } = load;
       const { checkModel } = modelCheck;
       if (flags.history) {
@@ -105,21 +105,26 @@ export function improveCommand(program: Command, cli: CliContext): void {
         });
       // Who asks for the promotions: a reserved name was refused only at the promotion, after the rounds ran.
       const by = checkActor(flags.as ?? defaultActor());
-      // Every flag, the role, its suite and the proposer are checked before the store is opened (or
-      // made): bad input writes nothing.
-      const rt = await cli.open(flags);
-      const say = flags.json ? cli.io.err : cli.io.out;
-      const result = await improve({
+      const loadRole = (file: string, text?: string) =>
+        loadRoleFile(file, { projectToolModules: config.toolModules, text });
+      const planned = {
         roleFile: arg,
         suite,
         proposer: flags.proposer,
-        runtime: rt,
-        loadRole: (file: string, text?: string) =>
-          loadRoleFile(file, { projectToolModules: config.toolModules, text }),
-        by,
+        loadRole,
         rounds,
         repeat,
         maxCostUsd,
+      };
+      // Every flag, the role, its suite (not inside a workspace), the proposer and the estimate are checked
+      // before the store is opened (or made): bad input writes nothing.
+      await checkImprovable({ ...planned, models: config.models });
+      const rt = await cli.open(flags);
+      const say = flags.json ? cli.io.err : cli.io.out;
+      const result = await improve({
+        ...planned,
+        runtime: rt,
+        by,
         maxCostRatio,
         models: config.models,
         people: config.people,

@@ -3,6 +3,7 @@
 // bubblewrap sandbox.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { accessSync, constants, realpathSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, sep } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { z } from 'zod';
@@ -221,6 +222,16 @@ async function plan(args: Input, role: RoleSettings, env: NodeJS.ProcessEnv): Pr
   };
 }
 
+/** `cwd` (as the call gave it: `given`) must be a folder that exists when the command starts. */
+async function checkCwd(absolute: string, given: string): Promise<void> {
+  const st = await stat(absolute).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') throw callInvalid(`cwd: no folder '${given}' in the workspace`, err);
+    if (err.code === 'ENOTDIR') throw callInvalid(`cwd: '${given}' goes through a file, not a folder`, err);
+    throw err;
+  });
+  if (!st.isDirectory()) throw callInvalid(`cwd: '${given}' is a file, not a folder`);
+}
+
 function commandEnv(role: RoleSettings, secrets: Secrets, env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = { PATH: SANDBOX_PATH, HOME: '/tmp', LANG: 'C.UTF-8' };
   for (const name of role.scope.env) {
@@ -270,6 +281,10 @@ export const shellExec = defineTool({
     // kept; the one at the check keeps a refusal a policy decision, recorded before anyone is asked.
     const p = await plan(args, ctx.role, process.env);
     if (!p.ok) throw new NightshiftError('SCOPE_VIOLATION', p.reason);
+    // A missing folder or a file as `cwd` surfaced as spawn's `spawn /bin/sh ENOENT` (naming the shell, not
+    // the folder) and TOOL_FAILED, which tells the model that trying later may work. Checked here, not at
+    // the decision: an earlier call of the same turn may make the folder.
+    await checkCwd(p.cwd, args.cwd);
     const { limits } = ctx.role;
     const env = commandEnv(ctx.role, ctx.secrets, process.env);
     let file = p.program;
