@@ -4,6 +4,9 @@
 // for a request, no connection limit) let a few clients that dribble their headers hold sockets for
 // minutes each, without end in number.
 import type { Server, ServerOptions } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { httpErrorCode } from './api/errors.js';
 
 export interface HttpLimits {
   /** A request whose headers are not all in by then is answered 408 and its connection closed. */
@@ -48,4 +51,31 @@ export function httpServerOptions(l: HttpLimits): ServerOptions {
 /** What createServer's options cannot set. */
 export function applyHttpLimits(server: Server, l: HttpLimits): void {
   server.maxConnections = l.maxConnections;
+  server.on('clientError', answerClientError);
+}
+
+/**
+ * A request Node's own parser refuses before any route sees it (a control character in a header, headers
+ * over its 16 KiB, a malformed request line, a timeout): Node's default answer is a bare status line with
+ * no body, against docs/api.md's "every failure is {"error": …}". Answered here in that shape, then the
+ * connection is closed, as Node does (the stream may be out of step with HTTP's framing). What the client
+ * sent is not quoted: the parser's message is about bytes it could not read.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  // Gone, nothing to answer (a connection reset mid-request), or an answer already begun on this
+  // connection (a status line now would land inside it): as Node does, just close.
+  if (err.code === 'ECONNRESET' || !socket.writable || (socket as Socket).bytesWritten > 0) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'the request headers are over 16 KiB']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'the request was not received in time']
+        : [400, 'Bad Request', `the request is not valid HTTP (${err.code ?? 'unreadable'})`];
+  const body = JSON.stringify({ error: { code: httpErrorCode(status), message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -33,6 +33,9 @@ export function router(routes: readonly Route[]) {
           match.slice(1).map((s) => decodeSegment(s)),
         );
     }
-    throw new HttpError(404, `no route ${req.method} ${pathForMessage(url.pathname)}`);
+    // A decision link's token is a capability to decide: not repeated (where email links are off, or the
+    // path is wrong) any more than it is logged (failure-answer.ts).
+    const path = url.pathname.replace(/^(\/decide\/)[^/]+/, '$1[redacted]');
+    throw new HttpError(404, `no route ${req.method} ${pathForMessage(path)}`);
   };
 }

@@ -40,6 +40,38 @@ describe('YAML oddities in a role file', () => {
     );
   });
 
+  it('a << key inside a free-form value (an input schema, a script answer) is refused too, with its path; a quoted one is a key', async () => {
+    // Before: kept as a key named "<<", so the schema gained a property of that name and refused every
+    // input (additionalProperties: false), and a script's final answer held {"<<": …}.
+    const r = await validate(
+      'merge-free.yaml',
+      `${GOOD}input:\n  type: object\n  properties:\n    <<: { ticket: { type: string } }\n  additionalProperties: false\n`,
+    );
+    assert.equal(r.code, 2);
+    assert.match(
+      r.text,
+      /merge-free\.yaml:9 input\.properties\.<<: YAML merge keys \('<<: \*anchor'\) are not supported/,
+    );
+    writeFileSync(join(tmp.path, 'merge-final.script.yaml'), 'turns:\n  - final: { <<: { a: 1 } }\n');
+    const s = await validate('merge-final.yaml', GOOD.replace('./s.yaml', './merge-final.script.yaml'));
+    assert.equal(s.code, 2);
+    assert.match(s.text, /merge-final\.script\.yaml:2 turns\[0\]\.final\.<<: YAML merge keys/);
+    const quoted = await validate(
+      'quoted-key.yaml',
+      `${GOOD}input:\n  type: object\n  properties:\n    '<<': { type: string }\n`,
+    );
+    assert.equal(quoted.code, 0, quoted.text);
+  });
+
+  it('a %YAML 1.1 directive is refused at its line: under it the reader would merge << keys and read yes as true', async () => {
+    // Before: validate said ok and the run used the merged budget.
+    const r = await validate('yaml11.yaml', `%YAML 1.1\n---\n${GOOD}budget:\n  <<: { maxSteps: 1 }\n`);
+    assert.equal(r.code, 2);
+    assert.match(r.text, /yaml11\.yaml:1: YAML: %YAML 1\.1 is not supported: nightshift reads YAML 1\.2/);
+    const v12 = await validate('yaml12.yaml', `%YAML 1.2\n---\n${GOOD}`);
+    assert.equal(v12.code, 0, v12.text);
+  });
+
   it("a second document (---) is named at its line, without the YAML library's API advice", async () => {
     const r = await validate('two-docs.yaml', `${GOOD}---\nname: t2\n`);
     assert.equal(r.code, 2);
@@ -80,7 +112,7 @@ describe('YAML oddities in a role file', () => {
       [
         'set.yaml',
         `${GOOD}tools: !!set {fs.read, fs.list}\n`,
-        /set\.yaml:6: YAML: the value at 6:14 is tagged !!set, which is not supported .*write the value as a mapping/,
+        /set\.yaml:6: YAML: the value at 6:14 is tagged !!set, which is not supported .*write the value as a list/,
       ],
       [
         'omap.yaml',

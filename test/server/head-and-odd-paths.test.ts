@@ -3,6 +3,7 @@
 // host `api` and the path `/v1/runs`, and `/a/../healthz` was folded into `/healthz` and answered.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { runCli, type Served, startServe } from '../support/cli.js';
 import { testRoles } from '../support/roles.js';
@@ -78,6 +79,9 @@ describe('serve: HEAD, and odd paths named as sent', () => {
       ['/api/v1/runs/', 'no API operation GET /api/v1/runs/ (see /api/v1/openapi.json)'],
       ['/api/v1/../v1/runs?x', 'no API operation GET /api/v1/../v1/runs (see /api/v1/openapi.json)'],
       ['/nope%ff?a=%zz', 'no route GET /nope%ff'],
+      // A decision link's token (email links off here) is a capability: not repeated, as it is not logged.
+      ['/decide/SECRETDECIDE5', 'no route GET /decide/[redacted]'],
+      ['/decide/SECRETDECIDE5/more', 'no route GET /decide/[redacted]/more'],
     ];
     for (const [path, message] of cases) {
       const res = await send(served.url, 'GET', path, served.auth);
@@ -92,5 +96,59 @@ describe('serve: HEAD, and odd paths named as sent', () => {
     assert.equal((await send(served.url, 'GET', '/api/v1/runs?limit=1', served.auth)).status, 200);
     const unknown = await send(served.url, 'GET', '/api/v1/runs?x', served.auth);
     assert.equal(unknown.status, 400, unknown.body);
+  });
+});
+
+/** Raw bytes to the server and everything it answers until it closes (what Node's parser refuses). */
+function raw(url: string, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(bytes));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d) => {
+      answer += d;
+    });
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+describe("serve: requests Node's HTTP parser refuses", () => {
+  const r = role({ autonomy: 'full', turns: [{ final: { summary: 'done' } }] });
+  let served: Served;
+  before(async () => {
+    served = await startServe([r.file, '--port', '0', '--data-dir', r.dataDir], { cwd: r.dir });
+  });
+  after(() => {
+    served?.child.kill('SIGKILL');
+  });
+
+  it('are answered with the JSON error shape, not a bare status line, and the connection closed', async () => {
+    // Before: "HTTP/1.1 400 Bad Request" and "431 Request Header Fields Too Large" with no body.
+    const cases: [string, number, string][] = [
+      ['GET /api/v1/runs HTTP/1.1\r\nHost: x\r\nX-Foo: a\u001bb\r\n\r\n', 400, 'BAD_REQUEST'],
+      [
+        `GET /api/v1/runs HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+        431,
+        'HEADERS_TOO_LARGE',
+      ],
+      ['NOT A REQUEST\r\n\r\n', 400, 'BAD_REQUEST'],
+    ];
+    for (const [bytes, status, code] of cases) {
+      const answer = await raw(served.url, bytes);
+      const [head, body] = answer.split('\r\n\r\n');
+      assert.match(head!, new RegExp(`^HTTP/1\\.1 ${status} `), answer.slice(0, 200));
+      assert.match(head!, /\r\nContent-Type: application\/json\r\n/);
+      assert.match(head!, /\r\nConnection: close/);
+      const error = (JSON.parse(body!) as { error: { code: string; message: string } }).error;
+      assert.equal(error.code, code);
+      assert.ok(
+        !error.message.includes('aaaa') && !error.message.includes('\u001b'),
+        'what was sent is not quoted',
+      );
+    }
+    // The server goes on answering.
+    assert.equal((await send(served.url, 'GET', '/healthz')).status, 200);
   });
 });

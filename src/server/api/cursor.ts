@@ -4,7 +4,9 @@
 import { z } from 'zod';
 import { ApiError } from './errors.js';
 
-const Position = z.strictObject({ at: z.number().int(), id: z.string().min(1).max(200) });
+// Not signed: a cursor only says where a listing the token may read goes on, so one edited into another
+// well-formed position pages from there and shows nothing the token could not list (docs/api.md).
+const Position = z.strictObject({ at: z.number().int().nonnegative(), id: z.string().min(1).max(200) });
 /** `null`: that part of the listing is exhausted. */
 const InboxPart = Position.nullable();
 
@@ -48,8 +50,12 @@ export function decodeCursor<K extends CursorKind>(
     );
   if (!/^[A-Za-z0-9_-]{1,2000}$/.test(text)) throw refuse('not base64url');
   let parsed: unknown;
+  const bytes = Buffer.from(text, 'base64url');
+  // Base64url decoding skips what it cannot use (a character past the last whole byte): a cursor with
+  // anything added is not the one handed out.
+  if (bytes.toString('base64url') !== text) throw refuse('made for another listing or altered');
   try {
-    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    parsed = JSON.parse(bytes.toString('utf8'));
   } catch {
     throw refuse('not an encoded cursor');
   }

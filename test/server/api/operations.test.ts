@@ -122,6 +122,16 @@ describe('the API operations', () => {
         `/api/v1/runs/${parent.id}/children?cursor=${runsNext}`,
         /not valid for child runs: made for another listing/,
       ],
+      // Something added to a cursor handed out (base64url decoding would skip it) or a position no
+      // listing hands out (a negative time): refused, not read as some other page.
+      [
+        `/api/v1/runs?cursor=${runsNext}x`,
+        /not valid for runs: (made for another listing or altered|not an encoded cursor)/,
+      ],
+      [
+        `/api/v1/runs?cursor=${Buffer.from(JSON.stringify({ k: 'runs', v: { at: -5, id: 'x' } })).toString('base64url')}`,
+        /not valid for runs: made for another listing or altered/,
+      ],
     ];
     for (const [path, message] of refused) {
       const res = await api.call('GET', path);
