@@ -194,6 +194,14 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     // A run that ended set nothing going: no reads for it. One waiting on a change set may have: its
     // role's manager may approve drafts (decision 029).
     const going: RunStatus[] = ['escalated', 'queued', 'awaiting_approval'];
+    // Still `running` here means the driver stopped without ending it: another process cancelled it or
+    // took it over meanwhile (its commit was refused). What the store says is the answer, not the state
+    // this process last had (a cancelled run was reported `running`, exit 3).
+    if (known?.run.status === 'running') {
+      const stored = await store.loadRun(runId);
+      if (stored && stored.run.status !== 'running') return settled(runId, new RunState(stored));
+      return summary(stored ? new RunState(stored) : known);
+    }
     if (known && !going.includes(known.run.status)) return summary(known);
     try {
       await managers.settle(runId, drive);

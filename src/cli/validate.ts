@@ -70,8 +70,17 @@ export async function validateFile(
       ? (err.details as { issues?: Issue[] } | undefined)?.issues
       : undefined;
     if (Array.isArray(listed) && listed.length > 0)
-      // Under the path as given (the config's own loader names it `nightshift.config.yaml`).
-      return { file, ok: false, kind, issues: listed.map(({ file: _file, ...issue }) => issue) };
+      // Under the path as given (the config's own loader names it `nightshift.config.yaml`); a role's
+      // problem in another file it names (its model script saved as Latin-1) keeps that file, as the
+      // script's other problems do (it was reported at the role file's line).
+      return {
+        file,
+        ok: false,
+        kind,
+        issues: listed.map(({ file: at, ...issue }) =>
+          kind === 'role' && at ? { file: at, ...issue } : issue,
+        ),
+      };
     // A file that cannot be read: its message names the file, which the printed line names already.
     if (isNightshiftError(err)) {
       const message = err.message.startsWith(`${file}: `) ? err.message.slice(file.length + 2) : err.message;
@@ -115,7 +124,12 @@ async function validateRole(
     const model = checkModel(role.model, models);
     if (model.missingKey) warnings.push(`warning: ${model.error!.message}`);
     else warnings.push(...model.warnings);
-    if (model.error && !model.missingKey) issues.push({ path: 'model', message: model.error.message });
+    if (model.error && !model.missingKey) {
+      // At the `model:` line, as the schema's own problems with it are (`foo:bar` had its line, a bad
+      // `custom:` or `openai-compatible:` spec did not).
+      const line = /\.ya?ml$/i.test(file) ? yamlSource(file)?.lineOf(['model']) : undefined;
+      issues.push({ ...(line ? { line } : {}), path: 'model', message: model.error.message });
+    }
   }
   // A tier naming nobody configured would notify nobody: an error when people are configured, a
   // warning when none are (this project may not use notifications yet). From the loaded role, or, when

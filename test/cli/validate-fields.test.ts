@@ -1,7 +1,7 @@
 // `nightshift validate` from outside: each malformed field named with its file and line (docs/roles.md,
 // "Errors"), including entries that parse but could never do what they say.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from '../support/cli.js';
@@ -185,5 +185,34 @@ describe('validate: scope.commands entries', () => {
       ),
     );
     assert.equal(v.stderr.trim().split('\n').length, 2, v.stderr);
+  });
+});
+
+describe('validate: a model spec the schema takes but no run could build', () => {
+  it('is reported at the model: line, as the schema reports its own problems with it', async () => {
+    // Before: `fields.yaml model: …` without the line, where `foo:bar` had `fields.yaml:4 model: …`.
+    for (const spec of ['custom:mine', 'openai-compatible:llama@notaurl']) {
+      const { file } = roleFile([]);
+      writeFileSync(file, readText(file).replace('model: script:./script.yaml', `model: ${spec}`));
+      const out = await runCli(['validate', file]);
+      assert.equal(out.code, 2, out.stdout + out.stderr);
+      assert.match(out.stderr, /fields\.yaml:4 model: /, spec);
+    }
+  });
+});
+
+function readText(file: string): string {
+  return readFileSync(file, 'utf8');
+}
+
+describe('validate: a model script that is not UTF-8', () => {
+  it('is reported at the script file and its line, not at the role file', async () => {
+    const { file } = roleFile([]);
+    writeFileSync(join(file, '..', 'script.yaml'), Buffer.from('turns:\n  - final: "caf\xe9"\n', 'latin1'));
+    const out = await runCli(['validate', file]);
+    assert.equal(out.code, 2, out.stdout + out.stderr);
+    // Before: `fields.yaml:2: not UTF-8 text …`, line 2 of the role file being its description.
+    assert.match(out.stderr, /script\.yaml:2: not UTF-8 text: byte 0xE9 at line 2, column 16/);
+    assert.doesNotMatch(out.stderr, /fields\.yaml:2/);
   });
 });

@@ -3,7 +3,8 @@
 // never was); `versions` lists newest first in its text and its --json alike; an open range reads
 // `≥ 0`, not `from 0 to Infinity`; and `validate --json` keeps its warnings in the JSON.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { json, runCli } from '../support/cli.js';
@@ -66,6 +67,22 @@ describe('versions and promote: what they say', () => {
         assert.equal(out.stdout, '', command);
       }
       assert.equal((await runCli(['versions', 'word-bot', ...data])).code, 0);
+    } finally {
+      r.cleanup();
+    }
+  });
+
+  it('a role name beside a folder of that name is the role, not the folder (versions, autonomy)', async () => {
+    const r = role();
+    try {
+      const data = ['--data-dir', r.dataDir];
+      await register(r.file, data, 'first');
+      // A project folder named after its role: `versions word-bot` was "ROLE_NOT_FOUND: word-bot: is a directory".
+      mkdirSync(join(r.dir, 'word-bot'));
+      for (const command of ['versions', 'autonomy']) {
+        const out = await runCli([command, 'word-bot', ...data], { cwd: r.dir });
+        assert.equal(out.code, 0, `${command}: ${out.stdout}${out.stderr}`);
+      }
     } finally {
       r.cleanup();
     }

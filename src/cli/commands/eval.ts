@@ -7,6 +7,7 @@ import { rangeText, wholeNumber } from '../../config/whole-number.js';
 import { NightshiftError } from '../../errors.js';
 import { type CliContext, type CommonFlags, withCommonFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { loadRoleAndManagers } from '../role-and-managers.js';
 
 interface EvalFlags extends CommonFlags {
   suite?: string;
@@ -56,7 +57,7 @@ export function evalCommand(program: Command, cli: CliContext): void {
           import('../../evals/run-suite.js'),
           import('../../evals/suite-file.js'),
         ]);
-      const role = await cli.loadRole(roleFile);
+      const role = await loadRoleAndManagers(cli, roleFile);
       // Named by the role: shown relative to here, as the user would open it.
       const suiteFile = flags.suite ?? (role.evals ? relative(process.cwd(), role.evals) : undefined);
       if (!suiteFile)

@@ -7,6 +7,7 @@ import { rangeText, wholeNumber } from '../../config/whole-number.js';
 import { NightshiftError } from '../../errors.js';
 import { type CliContext, type CommonFlags, defaultActor, withCommonFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { loadRoleAndManagers } from '../role-and-managers.js';
 
 interface ImproveFlags extends CommonFlags {
   proposer?: string;
@@ -91,7 +92,7 @@ export function improveCommand(program: Command, cli: CliContext): void {
       // As eval's: --max-cost 0 lets only free (scripted) models run.
       const maxCostUsd = positive(flags.maxCost, '--max-cost', true);
       const maxCostRatio = positive(flags.maxCostRatio, '--max-cost-ratio');
-      const role = await cli.loadRole(arg);
+      const role = await loadRoleAndManagers(cli, arg);
       const suiteFile = flags.suite ?? (role.evals ? relative(process.cwd(), role.evals) : undefined);
       if (!suiteFile)
         throw new NightshiftError('USAGE', `${arg} names no eval suite: add evals: to it, or give --suite`);

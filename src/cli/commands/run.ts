@@ -12,6 +12,7 @@ import {
   withCommonFlags,
 } from '../context.js';
 import { exitCodeForStatus } from '../exit-codes.js';
+import { loadRoleAndManagers } from '../role-and-managers.js';
 
 /** What the run needs beyond its flags: imported when it runs, not when it is declared (bench/README.md). */
 async function runModules() {
@@ -97,7 +98,7 @@ export function runCommand(program: Command, cli: CliContext): void {
           input = parseJsonFlag(read.text, `--input-file ${flags.inputFile}`);
         }
         // Validate the role and its model before opening the store: a bad setting writes nothing.
-        const role = await cli.loadRole(roleFile);
+        const role = await loadRoleAndManagers(cli, roleFile);
         const model = checkModel(flags.model ?? role.model, cli.projectConfig().models);
         if (model.error) throw model.error;
         for (const w of model.warnings) cli.io.err(w);

@@ -1,6 +1,6 @@
 // `nightshift versions`, `promote`, `rollback` and `autonomy`: a role's stored versions, which one is
 // active, and the record that says whether its rung should move (src/versions/).
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createIdSource, isIdOf, systemClock } from '../../clock.js';
 import { NightshiftError } from '../../errors.js';
@@ -10,6 +10,7 @@ import type { PromotionContext, PromotionResult } from '../../versions/promote.j
 import { type CliContext, type CommonFlags, defaultActor, withCommonFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { collect } from '../repeated-options.js';
+import { loadRoleAndManagers } from '../role-and-managers.js';
 
 /** What the commands do, imported when one runs, not when they are declared (bench/README.md, "CLI start-up"). */
 async function impl() {
@@ -32,9 +33,17 @@ export function promotionContext(cli: CliContext, rt: Runtime): PromotionContext
   return { store: rt.store, clock: systemClock, ids: createIdSource(), people: cli.projectConfig().people };
 }
 
-/** Whether the argument is a role file (registered when given), not a role's name. */
+/**
+ * Whether the argument is a role file (registered when given), not a role's name. A folder of that name
+ * (a project folder named after its role) is not a file: `versions pv` beside `pv/` names the role.
+ */
 function namesFile(arg: string): boolean {
-  return /\.ya?ml$/.test(arg) || existsSync(arg);
+  if (/\.ya?ml$/.test(arg)) return true;
+  try {
+    return !statSync(arg).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -50,7 +59,7 @@ async function openRole(
   create = true,
 ): Promise<{ rt: Runtime; name: string }> {
   const { roleRecordSpec } = await impl();
-  const role = namesFile(arg) ? await cli.loadRole(arg) : undefined;
+  const role = namesFile(arg) ? await loadRoleAndManagers(cli, arg) : undefined;
   const rt = await cli.open(flags, role && create ? {} : { createStore: false });
   if (!role) return { rt, name: arg };
   await rt.store.putRoleVersion({
