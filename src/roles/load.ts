@@ -299,7 +299,7 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue, roleFile?: s
   if (spec.continuous.heartbeatSeconds * 2 > spec.continuous.leaseSeconds)
     issue(
       ['continuous', 'heartbeatSeconds'],
-      `must be at most half of continuous.leaseSeconds (${spec.continuous.leaseSeconds}), so one late heartbeat does not lose the lease`,
+      `${spec.continuous.heartbeatSeconds} s (10 when not set) must be at most half of continuous.leaseSeconds (${spec.continuous.leaseSeconds}), so one late heartbeat does not lose the lease: raise leaseSeconds or lower heartbeatSeconds`,
     );
   for (const [path, name] of refs) {
     if (name !== undefined && !spec.secrets.includes(name))
