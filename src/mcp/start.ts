@@ -70,7 +70,11 @@ export async function startAndWait(
   if (started.settled) {
     const timeout = sleep(waitMs, undefined, { ref: false });
     summary = await Promise.race([started.settled, timeout, stop]);
-  } else {
+  }
+  // Driven elsewhere (serve's workers), or found still going by its key: a repeated start finds the run
+  // the first one drives (this process or another) and settles at once as `running`; it waits as the
+  // first does, by reading the run until it stops going.
+  if (!started.settled || (summary !== undefined && going(summary))) {
     summary = await current(doors, started.runId);
     while (going(summary) && Date.now() < deadline && !signal?.aborted) {
       await Promise.race([sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now()))), stop]);

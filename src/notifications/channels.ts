@@ -5,6 +5,7 @@
 // can sends them.
 
 import type { PersonSpec } from '../people/config.js';
+import { secretNameForMessage } from '../secret-name.js';
 import { emailChannel } from './channels/email.js';
 import { slackChannel } from './channels/slack.js';
 import { type NotificationSettings, notificationSecrets } from './settings.js';
@@ -34,11 +35,23 @@ export function channelsFromEnv(env: NodeJS.ProcessEnv, config: ChannelConfig = 
   const secrets = s ? notificationSecrets(s, env) : undefined;
   // Only said missing when somebody is reached that way: their rows would wait in the outbox.
   const people = config.people ?? [];
-  if (s?.slack && secrets) channels.push(slackChannel(s.slack, secrets));
+  // A secret a channel sends with that this process has not got (a `notify --once` from cron with a
+  // thinner environment than serve's) is a channel that cannot send here: its rows wait for a process
+  // that can, as the webhook channel's do. Tried, each row failed for good at its first attempt.
+  const unset = (names: (string | undefined)[]) =>
+    names.filter((n): n is string => n !== undefined && !secrets?.get(n));
+  const slackUnset = s?.slack ? unset([s.slack.token ?? s.slack.webhook]) : [];
+  const emailUnset = s?.email ? unset([s.email.linkSecret, s.email.user, s.email.password]) : [];
+  const notSet = (names: string[]) =>
+    `${names.length === 1 ? 'the secret' : 'the secrets'} ${names.map(secretNameForMessage).join(', ')} ${names.length === 1 ? 'is' : 'are'} not set in this process's environment`;
+  if (s?.slack && secrets && slackUnset.length === 0) channels.push(slackChannel(s.slack, secrets));
+  else if (s?.slack && slackUnset.length > 0) missing.push({ channel: 'slack', why: notSet(slackUnset) });
   else if (people.some((p) => p.slack))
     missing.push({ channel: 'slack', why: 'nightshift.config.yaml has no notifications.slack' });
-  if (s?.email && secrets && s.publicUrl)
+  if (s?.email && secrets && s.publicUrl && emailUnset.length === 0)
     channels.push(emailChannel({ settings: s.email, secrets, people, publicUrl: s.publicUrl }));
+  else if (s?.email && s.publicUrl && emailUnset.length > 0)
+    missing.push({ channel: 'email', why: notSet(emailUnset) });
   else if (people.some((p) => p.email))
     missing.push({
       channel: 'email',

@@ -38,6 +38,14 @@ const writer = role({
   turns: [{ call: 'fs.write', args: { path: 'out.txt', content: 'hello' } }, { final: { summary: 'wrote' } }],
 });
 
+const slow = role({
+  name: 'slow',
+  autonomy: 'full',
+  tools: [],
+  ledgerTools: false,
+  turns: [{ delayMs: 1500, final: { summary: 'slowly' } }],
+});
+
 describe('nightshift mcp (stdio, the SDK client)', () => {
   let client: Client;
   let transport: StdioClientTransport;
@@ -49,6 +57,7 @@ describe('nightshift mcp (stdio, the SDK client)', () => {
         'mcp',
         summarizer.file,
         writer.file,
+        slow.file,
         '--data-dir',
         data.path,
       ],
@@ -83,7 +92,7 @@ describe('nightshift mcp (stdio, the SDK client)', () => {
     }[];
     assert.deepEqual(
       roles.map((r) => r.name),
-      ['summarizer', 'writer'],
+      ['summarizer', 'writer', 'slow'],
     );
     assert.deepEqual((roles[0]!.input as { required: string[] }).required, ['ticket']);
   });
@@ -124,6 +133,26 @@ describe('nightshift mcp (stdio, the SDK client)', () => {
     // The run was recorded as started by the MCP client's user, in the store the CLI reads.
     const shown = json(await runCli(['show', run.runId, '--json', '--data-dir', data.path]));
     assert.equal(shown.status, 'succeeded');
+  });
+
+  it('a repeated runs.start with the same key waits for the one run as the first does', async () => {
+    // Before: the repeat found the run in flight and answered at once, `running`, not settled, where over
+    // /mcp it waited: both now answer with the run's result.
+    const start = () =>
+      client.callTool({
+        name: 'runs.start',
+        arguments: { role: 'slow', idempotencyKey: 'same-start', waitSeconds: 30 },
+      });
+    const first = start();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const [a, b] = await Promise.all([first, start()]);
+    const runA = toolJson(a) as { runId: string; status: string; settled: boolean };
+    const runB = toolJson(b) as { runId: string; status: string; settled: boolean };
+    assert.equal(runB.runId, runA.runId);
+    for (const run of [runA, runB]) {
+      assert.equal(run.status, 'succeeded');
+      assert.equal(run.settled, true);
+    }
   });
 
   it('refuses input that does not match the role, and records no run', async () => {
