@@ -33,6 +33,21 @@ function send(url: string, method: string, path: string, headers: Record<string,
   });
 }
 
+/** Raw bytes to the server and everything it answers until it closes (what Node's parser refuses). */
+function raw(url: string, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(bytes));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d) => {
+      answer += d;
+    });
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
 describe('serve: HEAD, and odd paths named as sent', () => {
   const r = role({ autonomy: 'full', turns: [{ final: { summary: 'done' } }] });
   let served: Served;
@@ -97,34 +112,8 @@ describe('serve: HEAD, and odd paths named as sent', () => {
     const unknown = await send(served.url, 'GET', '/api/v1/runs?x', served.auth);
     assert.equal(unknown.status, 400, unknown.body);
   });
-});
 
-/** Raw bytes to the server and everything it answers until it closes (what Node's parser refuses). */
-function raw(url: string, bytes: string): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.end(bytes));
-    let answer = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (d) => {
-      answer += d;
-    });
-    socket.on('close', () => resolve(answer));
-    socket.on('error', reject);
-  });
-}
-
-describe("serve: requests Node's HTTP parser refuses", () => {
-  const r = role({ autonomy: 'full', turns: [{ final: { summary: 'done' } }] });
-  let served: Served;
-  before(async () => {
-    served = await startServe([r.file, '--port', '0', '--data-dir', r.dataDir], { cwd: r.dir });
-  });
-  after(() => {
-    served?.child.kill('SIGKILL');
-  });
-
-  it('are answered with the JSON error shape, not a bare status line, and the connection closed', async () => {
+  it("requests Node's HTTP parser refuses are answered with the JSON error shape, not a bare status line, and the connection closed", async () => {
     // Before: "HTTP/1.1 400 Bad Request" and "431 Request Header Fields Too Large" with no body.
     const cases: [string, number, string][] = [
       ['GET /api/v1/runs HTTP/1.1\r\nHost: x\r\nX-Foo: a\u001bb\r\n\r\n', 400, 'BAD_REQUEST'],
