@@ -14,7 +14,9 @@ const LoadedRole = z.looseObject({
   tools: z.array(z.string()),
   inlineTools: z.array(z.unknown()),
   version: z.string().min(1),
-  source: z.looseObject({ dir: z.string().min(1) }),
+  // Not required: a role rebuilt from a version an older store recorded may lack it, and the engine finds
+  // its files by absolute paths already resolved into the role.
+  source: z.looseObject({ dir: z.string() }).optional(),
 });
 
 /**
