@@ -5,13 +5,13 @@
 // its tool modules, which a run that never escalates should not pay for at its start (and a broken
 // manager file is already refused by the role's own load, which checks that the file is there).
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { readYamlText, YamlSource } from '../config/yaml-file.js';
-import { RoleInvalidError } from '../errors.js';
 import type { Role } from '../roles/schema.js';
 import type { CliContext } from './context.js';
 
+type YamlFile = typeof import('../config/yaml-file.js');
+
 /** The file a role file's `manager:` names (absolute), when it can be read and names one. */
-function managerFileOf(file: string): string | undefined {
+function managerFileOf({ readYamlText, YamlSource }: YamlFile, file: string): string | undefined {
   try {
     const data = new YamlSource(readYamlText(file, file, 'role'), file).data() as {
       manager?: unknown;
@@ -29,6 +29,11 @@ function managerFileOf(file: string): string | undefined {
 export async function loadRoleAndManagers(cli: Pick<CliContext, 'loadRole'>, file: string): Promise<Role> {
   const role = await cli.loadRole(file);
   if (!role.manager || role.source.file === undefined) return role;
+  // Imported here: the command modules that import this file are all loaded at every CLI start
+  // (test/cli/start-up-imports.test.ts), and the YAML reader is not needed for --version.
+  const yaml = await import('../config/yaml-file.js');
+  const { readYamlText, YamlSource } = yaml;
+  const { RoleInvalidError } = await import('../errors.js');
   // Named as the role's own problems name it: relative to here when it was given so.
   const shown = (f: string) => (isAbsolute(file) || !isAbsolute(f) ? f : relative(process.cwd(), f));
   const seen = [role.source.file];
@@ -44,7 +49,7 @@ export async function loadRoleAndManagers(cli: Pick<CliContext, 'loadRole'>, fil
       throw new RoleInvalidError([{ file, ...(line ? { line } : {}), path: 'manager', message }], file);
     }
     seen.push(next);
-    next = managerFileOf(next);
+    next = managerFileOf(yaml, next);
   }
   return role;
 }
