@@ -35,7 +35,7 @@ function describe(role: unknown): string {
 
 /**
  * Why `role` is not a loaded role (a defineRole or loadRoleFile result), or undefined when it is one.
- * Names the first field that is missing or wrong, e.g. "an object without a string 'model'".
+ * Names the first field that is missing or wrong, e.g. "an object without 'model' (not a loaded role)".
  */
 export function notALoadedRole(role: unknown): string | undefined {
   if (role === null || typeof role !== 'object' || Array.isArray(role)) return describe(role);
