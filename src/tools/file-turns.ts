@@ -5,7 +5,7 @@
 // file's device and inode, so two spellings of one path share it (openInside refuses hard links anyway).
 // Another process writing the same file is not held back: across workers, an append can still overshoot
 // the limit by what the others append at the same moment, once (a file over it takes no more appends).
-import type { FileHandle } from 'node:fs/promises';
+import { type FileHandle, lstat } from 'node:fs/promises';
 
 const turns = new Map<string, Promise<void>>();
 
@@ -28,4 +28,37 @@ export async function inFileTurn<T>(handle: FileHandle, work: () => Promise<T>):
     end();
     if (turns.get(key) === last) turns.delete(key);
   }
+}
+
+/** How often a call waiting for a file's turn follows it to the file an earlier turn put at its path. */
+const FOLLOWS = 100;
+
+/**
+ * inFileTurn for the file at a path, which turns may replace (fs.write and fs.edit rename a new file over
+ * the old, replaceInside): `open` opens what is at `absolute` now, or gives undefined when nothing is, and
+ * `work` runs without a turn. Once the turn comes, the path must still name the opened file; if an earlier
+ * turn replaced it meanwhile, the new file is opened and its turn awaited, so an edit never works on text
+ * that another has already replaced.
+ */
+export async function inTurnAt<T>(
+  absolute: string,
+  open: () => Promise<FileHandle | undefined>,
+  work: (handle: FileHandle | undefined) => Promise<T>,
+  replacedTooOften: () => Error,
+): Promise<T> {
+  for (let follow = 0; follow <= FOLLOWS; follow++) {
+    const handle = await open();
+    if (handle === undefined) return work(undefined);
+    try {
+      const done = await inFileTurn(handle, async () => {
+        const [now, opened] = await Promise.all([lstat(absolute).catch(() => undefined), handle.stat()]);
+        if (now?.dev !== opened.dev || now.ino !== opened.ino) return undefined;
+        return { value: await work(handle) };
+      });
+      if (done) return done.value;
+    } finally {
+      await handle.close();
+    }
+  }
+  throw replacedTooOften();
 }

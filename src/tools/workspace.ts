@@ -1,8 +1,10 @@
 // Confinement of agent-controlled paths to the role's workspace: resolving a path as the model gave it,
 // creating missing folders, and opening the file so that nothing read or written can lie outside.
 // Every reason names the path as the model gave it and says why, so the model can correct itself.
+
+import { randomBytes } from 'node:crypto';
 import { constants, lstatSync, realpathSync, type Stats } from 'node:fs';
-import { type FileHandle, lstat, mkdir, open, readlink, unlink } from 'node:fs/promises';
+import { type FileHandle, lstat, mkdir, open, readlink, rename, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { NightshiftError } from '../errors.js';
 import { callInvalid, toolFailed } from './failures.js';
@@ -508,5 +510,57 @@ export async function openInside(
   } catch (err) {
     await handle.close();
     throw err;
+  }
+}
+
+/**
+ * Puts `content` at a resolved path whole: written to a new file beside it (opened as openInside opens a
+ * new file, so it is checked to lie inside the workspace and outside `.git`), then renamed over the path.
+ * A crash at any moment leaves the old content or the new, never a part of either; the old content is not
+ * touched until the new is complete. At worst a crash leaves the new file behind, named
+ * `.nightshift-<hex>.tmp` in the same folder.
+ *
+ * `current` is the file now at the path, opened and checked by openInside, when there is one: the new file
+ * takes its permission bits (not set-id bits), and the path must still name it at the rename, or nothing is
+ * replaced. The rename resolves the folder again, but both names are in it and the new file's name is
+ * random: through a folder swapped for a symlink it finds no such file, and fails.
+ */
+export async function replaceInside(
+  where: { absolute: string; workspace: string },
+  userPath: string,
+  content: string,
+  current: FileHandle | undefined,
+): Promise<void> {
+  const was = current ? await current.stat() : undefined;
+  const temporary = {
+    absolute: join(dirname(where.absolute), `.nightshift-${randomBytes(8).toString('hex')}.tmp`),
+    workspace: where.workspace,
+  };
+  const handle = await openInside(temporary, userPath, 'create');
+  let renamed = false;
+  try {
+    try {
+      if (was) await handle.chmod(was.mode & 0o777);
+      await handle.writeFile(content, 'utf8');
+    } finally {
+      await handle.close();
+    }
+    if (was) {
+      const now = await lstat(where.absolute).catch(() => undefined);
+      if (!now || now.dev !== was.dev || now.ino !== was.ino)
+        throw toolFailed(
+          `'${userPath}' was replaced or removed while this call wrote it; nothing was changed`,
+        );
+    }
+    try {
+      await rename(temporary.absolute, where.absolute);
+      renamed = true;
+    } catch (err) {
+      if (errorCode(err) === 'EISDIR') throw callInvalid(`'${userPath}' is a folder`, err);
+      if (errorCode(err) === 'ENOENT') throw violation(userPath, 'had a folder moved');
+      throw toolFailed(`cannot write '${userPath}' (${errorCode(err)})`, err);
+    }
+  } finally {
+    if (!renamed) await unlink(temporary.absolute).catch(() => undefined);
   }
 }

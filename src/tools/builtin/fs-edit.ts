@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
 import { callInvalid, toolFailed } from '../failures.js';
-import { inFileTurn } from '../file-turns.js';
-import { openInside, refuseProtected, resolveInside, workspaceScope } from '../workspace.js';
+import { inTurnAt } from '../file-turns.js';
+import { openInside, refuseProtected, replaceInside, resolveInside, workspaceScope } from '../workspace.js';
 import { READ_LIMIT } from './fs-read.js';
 import { WRITE_LIMIT, writableText } from './fs-write.js';
 
@@ -27,16 +27,21 @@ export const fsEdit = defineTool({
     if (!where.ok) throw new NightshiftError('SCOPE_VIOLATION', where.reason);
     refuseProtected(where, ctx.protectedPaths, path);
     // openInside checks the opened file (regular, one link, really inside), as for fs.write.
-    const handle = await openInside(where, path, 'edit').catch((err: NodeJS.ErrnoException) => {
-      if (NightshiftError.isInstance(err)) throw err;
-      if (err.code === 'ENOENT') throw callInvalid(`no file '${path}' in the workspace`, err);
-      if (err.code === 'ENOTDIR') throw callInvalid(`'${path}' goes through a file, not a folder`, err);
-      if (err.code) throw toolFailed(`cannot open '${path}' (${err.code})`, err);
-      throw err;
-    });
-    // In the file's turn (file-turns.ts): an edit at the same moment reads what this one wrote, not before it.
-    try {
-      return await inFileTurn(handle, async () => {
+    const opening = () =>
+      openInside(where, path, 'edit').catch((err: NodeJS.ErrnoException) => {
+        if (NightshiftError.isInstance(err)) throw err;
+        if (err.code === 'ENOENT') throw callInvalid(`no file '${path}' in the workspace`, err);
+        if (err.code === 'ENOTDIR') throw callInvalid(`'${path}' goes through a file, not a folder`, err);
+        if (err.code) throw toolFailed(`cannot open '${path}' (${err.code})`, err);
+        throw err;
+      });
+    // In the file's turn, following a file another turn replaced meanwhile (inTurnAt): two edits at once
+    // would otherwise both replace text in what the file was before either wrote, and one would be lost.
+    return await inTurnAt(
+      where.absolute,
+      opening,
+      async (handle) => {
+        if (handle === undefined) throw callInvalid(`no file '${path}' in the workspace`);
         const st = await handle.stat();
         if (st.size > READ_LIMIT)
           throw callInvalid(`'${path}' is ${st.size} bytes, over the ${READ_LIMIT}-byte limit`);
@@ -47,9 +52,6 @@ export const fsEdit = defineTool({
           throw callInvalid(
             `the text to replace occurs ${count} times in '${path}'; include more context or set all: true`,
           );
-        // fs.write's limit holds for what an edit leaves too: `all` multiplies the replacement by the number of
-        // matches (a 1 MiB file of one letter, replaced by 12 letters, would be 12 MiB, and more would exhaust
-        // memory). Counted before the new text is built and before the file is truncated.
         const replaced = all ? count : 1;
         const size =
           Buffer.byteLength(text) + replaced * (Buffer.byteLength(replacement) - Buffer.byteLength(old));
@@ -58,12 +60,12 @@ export const fsEdit = defineTool({
             `replacing ${replaced} occurrence${replaced === 1 ? '' : 's'} would make '${path}' ${size} bytes, over the ${WRITE_LIMIT}-byte write limit; nothing was changed`,
           );
         const next = all ? text.split(old).join(replacement) : text.replace(old, () => replacement);
-        await handle.truncate(0);
-        await handle.write(next, 0, 'utf8');
-        return { path, replaced: all ? count : 1, bytes: Buffer.byteLength(next) };
-      });
-    } finally {
-      await handle.close();
-    }
+        // Written beside the file and renamed over it: a crash leaves the old text or the new, whole.
+        await replaceInside(where, path, next, handle);
+        return { path, replaced, bytes: Buffer.byteLength(next) };
+      },
+      () =>
+        toolFailed(`'${path}' kept being replaced while this call waited to edit it; nothing was changed`),
+    );
   },
 });

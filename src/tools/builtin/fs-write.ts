@@ -1,12 +1,20 @@
 // fs.write: writes a text file inside the workspace, creating its folders. Nothing is created until the
-// path is checked, and the file is opened with openInside, so a symlink swapped in after the check
-// cannot redirect the write.
+// path is checked, and every file is opened with openInside, so a symlink swapped in after the check
+// cannot redirect the write. An overwrite replaces the file whole (replaceInside), so a crash cannot leave
+// it half written.
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
 import { defineTool } from '../define.js';
 import { callInvalid, toolFailed } from '../failures.js';
-import { inFileTurn } from '../file-turns.js';
-import { makeParents, openInside, refuseProtected, resolveInside, workspaceScope } from '../workspace.js';
+import { inTurnAt } from '../file-turns.js';
+import {
+  makeParents,
+  openInside,
+  refuseProtected,
+  replaceInside,
+  resolveInside,
+  workspaceScope,
+} from '../workspace.js';
 
 /** What fs.write and fs.edit may put in a file, in bytes (the text's UTF-8 encoding, as written). */
 export const WRITE_LIMIT = 10 * 1024 * 1024;
@@ -80,38 +88,62 @@ export const fsWrite = defineTool({
       throw callInvalid(`'${path}' names a folder; give the path of a file`);
     await makeParents(where, path);
     const bytes = Buffer.byteLength(content, 'utf8');
-    const handle = await openInside(where, path, mode).catch(async (err: NodeJS.ErrnoException) => {
-      if (NightshiftError.isInstance(err)) throw err;
-      if (err.code === 'EEXIST') {
-        // What a re-run of a create that succeeded finds: the same outcome, reported the same way.
-        if (await holdsAlready(where, path, content)) return undefined;
-        throw callInvalid(`'${path}' already exists (mode: create); use mode overwrite to replace it`, err);
+    const opening = (purpose: 'edit' | 'append' | 'create') =>
+      openInside(where, path, purpose).catch(async (err: NodeJS.ErrnoException) => {
+        if (NightshiftError.isInstance(err)) throw err;
+        if (err.code === 'EEXIST') {
+          // What a re-run of a create that succeeded finds: the same outcome, reported the same way.
+          if (await holdsAlready(where, path, content)) return undefined;
+          throw callInvalid(`'${path}' already exists (mode: create); use mode overwrite to replace it`, err);
+        }
+        // Overwrite opens only a file that is there (as fs.edit does: no O_CREAT), to replace it whole.
+        if (err.code === 'ENOENT' && purpose === 'edit') return undefined;
+        if (err.code === 'EISDIR') throw callInvalid(`'${path}' is a folder`, err);
+        if (err.code) throw toolFailed(`cannot write '${path}' (${err.code})`, err);
+        throw err;
+      });
+    const replacedTooOften = () =>
+      toolFailed(`'${path}' kept being replaced while this call waited to write it; nothing was written`);
+    if (mode === 'overwrite') {
+      // Written beside the file and renamed over it (replaceInside): a crash mid-write leaves the old text
+      // or the new one, never a truncated file. The file that is there is opened first (as for any write:
+      // regular, one link, inside), for its turn (file-turns.ts) and its permission bits.
+      await inTurnAt(
+        where.absolute,
+        () => opening('edit'),
+        (current) => replaceInside(where, path, content, current),
+        replacedTooOften,
+      );
+      return { path, bytes, mode };
+    }
+    if (mode === 'create') {
+      const handle = await opening('create');
+      if (handle === undefined) return { path, bytes, mode };
+      try {
+        await handle.writeFile(content, 'utf8');
+      } finally {
+        await handle.close();
       }
-      if (err.code === 'EISDIR') throw callInvalid(`'${path}' is a folder`, err);
-      if (err.code) throw toolFailed(`cannot write '${path}' (${err.code})`, err);
-      throw err;
-    });
-    if (handle === undefined) return { path, bytes, mode };
-    try {
-      // In the file's turn (file-turns.ts): another append's size check and write do not interleave.
-      await inFileTurn(handle, async () => {
+      return { path, bytes, mode };
+    }
+    // Append: in the file's turn, so another append's size check and write do not interleave, and an
+    // overwrite or edit that replaced the file meanwhile is followed to the new one (inTurnAt).
+    await inTurnAt(
+      where.absolute,
+      () => opening('append'),
+      async (handle) => {
+        if (handle === undefined) return; // not reached: an append creates what is not there
         // Each call is bounded by the schema; without this, appends would grow a file without end (a
         // thousand calls, 10 GB), past what fs.edit and fs.read can then handle. fs.edit has the same bound.
-        if (mode === 'append') {
-          const { size } = await handle.stat();
-          if (size + bytes > WRITE_LIMIT)
-            throw callInvalid(
-              `appending ${bytes} bytes to '${path}' (${size} bytes) would leave it over the ${WRITE_LIMIT}-byte write limit`,
-            );
-        }
-        // Truncated only now, after openInside checked the file (regular, one link, inside the workspace).
-        if (mode === 'overwrite') await handle.truncate(0);
-        // writeFile writes all of it from the handle's position: 0 when overwriting, the end when appending.
+        const { size } = await handle.stat();
+        if (size + bytes > WRITE_LIMIT)
+          throw callInvalid(
+            `appending ${bytes} bytes to '${path}' (${size} bytes) would leave it over the ${WRITE_LIMIT}-byte write limit`,
+          );
         await handle.writeFile(content, 'utf8');
-      });
-    } finally {
-      await handle.close();
-    }
+      },
+      replacedTooOften,
+    );
     return { path, bytes, mode };
   },
 });
