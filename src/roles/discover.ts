@@ -1,10 +1,11 @@
 // Finding role files for `nightshift serve <paths...>`: files as given, and in folders every YAML file
 // (recursively) that looks like a role (has `name` and `autonomy`); model scripts and the rest are skipped.
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { readCappedText } from '../config/capped-read.js';
 import { NightshiftError } from '../errors.js';
+import { isInside, realOr } from './real-paths.js';
 
 const SKIP = new Set(['node_modules', '.git', '.nightshift', 'dist']);
 
@@ -65,8 +66,24 @@ export function looksLikeEvalSuite(file: string): boolean {
   }
 }
 
-export function discoverRoleFiles(paths: readonly string[]): string[] {
-  const out: string[] = [];
+/** A role file a folder search found and left out, and why. */
+export interface SkippedRoleFile {
+  file: string;
+  /** The role file whose workspace holds it (or one of the files whose workspaces hold each other). */
+  workspaceOf: string;
+}
+
+/**
+ * Role files for `serve` and `mcp`: each path given as a file, and every role-like YAML file in each folder
+ * given, except those lying in a found role's workspace. A role's fs tools and sandboxed commands write
+ * its workspace, so a role file there may be the role's own work (a prompt injection is enough): served,
+ * it would run with whatever authority it grants itself, at the next start. Such files are skipped, never
+ * loaded (a planted file cannot make the start fail either); a file named on the command line is served
+ * as given.
+ */
+export function discoverRoleFiles(paths: readonly string[]): { files: string[]; skipped: SkippedRoleFile[] } {
+  const named: string[] = [];
+  const found: string[] = [];
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
       a.name.localeCompare(b.name),
@@ -80,7 +97,7 @@ export function discoverRoleFiles(paths: readonly string[]): string[] {
         entry.name !== 'nightshift.config.yaml' &&
         looksLikeRole(p)
       )
-        out.push(p);
+        found.push(p);
     }
   };
   for (const p of paths) {
@@ -91,10 +108,87 @@ export function discoverRoleFiles(paths: readonly string[]): string[] {
       throw new NightshiftError('USAGE', `${p}: no such file or folder`);
     }
     if (st.isDirectory()) walk(p);
-    else out.push(p);
+    else named.push(p);
   }
-  if (out.length === 0) throw new NightshiftError('USAGE', `no role files found in ${paths.join(', ')}`);
-  return out;
+  const { kept, skipped } = outsideWorkspaces(found, named);
+  const files = [...named, ...kept];
+  if (files.length === 0) {
+    const why = skipped.length
+      ? `: ${skipped.length} found, each in a role's workspace (${skipped[0]!.file}, in the workspace of ${skipped[0]!.workspaceOf})`
+      : '';
+    throw new NightshiftError('USAGE', `no role files found in ${paths.join(', ')}${why}`);
+  }
+  return { files, skipped };
+}
+
+/** What serve and mcp print for a skipped file (stderr): the operator must be able to see it. */
+export function skippedRoleLine(file: string, workspaceOf: string): string {
+  return `not serving ${file}: it lies in the workspace of ${workspaceOf}, which that role's tools can write; a role file there is not trusted (move it out, or name the file itself to serve it)`;
+}
+
+/** The real path of the workspace a role file names, if it names one (a guess: the loader checks it). */
+function workspaceOf(file: string): string | undefined {
+  try {
+    const doc = peek(file);
+    if (doc === 'too-large' || doc === null || typeof doc !== 'object') return undefined;
+    const written = (doc as { workspace?: unknown }).workspace;
+    return typeof written === 'string' && written !== ''
+      ? realOr(resolve(dirname(file), written))
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The found files that lie in no trusted role's workspace. Trusted first: the files named on the command
+ * line and the found files that lie in no found file's workspace; what lies in a trusted file's workspace is
+ * skipped, and the rest is judged again without it. Files left lying only in each other's workspaces (one
+ * planted in a role's workspace, naming as its own a folder that holds that role's file but not itself)
+ * cannot be told apart, so all of them are skipped: none is served rather than the wrong one.
+ */
+function outsideWorkspaces(
+  found: readonly string[],
+  named: readonly string[],
+): { kept: string[]; skipped: SkippedRoleFile[] } {
+  const workspaces = new Map<string, string | undefined>();
+  for (const file of [...named, ...found]) {
+    const workspace = workspaceOf(file);
+    // A file whose workspace holds the file itself is refused by the loader (ROLE_INVALID), so it holds
+    // nothing here: a planted `workspace: /` must not make every other role file look planted.
+    if (workspace === undefined || isInside(workspace, realOr(resolve(file)))) continue;
+    workspaces.set(file, workspace);
+  }
+  const holder = (file: string, among: readonly string[]) => {
+    const real = realOr(resolve(file));
+    return among.find((other) => {
+      const workspace = workspaces.get(other);
+      return other !== file && workspace !== undefined && isInside(workspace, real);
+    });
+  };
+  const skipped: SkippedRoleFile[] = [];
+  let left = [...found];
+  for (;;) {
+    const all = [...named, ...left];
+    const trusted = [...named, ...left.filter((file) => holder(file, all) === undefined)];
+    const next: string[] = [];
+    for (const file of left) {
+      const by = holder(file, trusted);
+      if (by === undefined) next.push(file);
+      else skipped.push({ file, workspaceOf: by });
+    }
+    if (next.length === left.length) {
+      // Nothing more in a trusted workspace: what is not trusted itself lies only in untrusted ones.
+      const kept: string[] = [];
+      for (const file of next) {
+        const by = holder(file, all);
+        if (by === undefined) kept.push(file);
+        else skipped.push({ file, workspaceOf: by });
+      }
+      return { kept, skipped };
+    }
+    left = next;
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 // Loading a role file: strict validation with every problem reported at its line, then the checks that
 // need the file system (script, workspace, tool modules, tool names), then the version.
-import { existsSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { byLine, parseYamlText, readYamlText, type YamlSource } from '../config/yaml-file.js';
 import { type Issue, NightshiftError, RoleInvalidError } from '../errors.js';
 import { loadScript } from '../models/script/script-file.js';
@@ -23,6 +23,7 @@ import {
 } from './files-early.js';
 import { compileJsonSchema } from './json-schema.js';
 import { mcpNameClashes, mcpToolNames } from './mcp-names.js';
+import { inWorkspace, realOr } from './real-paths.js';
 import { roleRegex } from './role-regex.js';
 import {
   DEFAULT_MANAGER_TIMEOUT_MS,
@@ -134,27 +135,6 @@ function isDirectory(path: string): boolean {
 }
 
 /**
- * The checks that need the disk but not the tools: model, paths, JSON Schemas, regexes, secret names.
- * Adds issues (by key path) instead of throwing. Synchronous, so defineRole can use it too.
- */
-function isInside(folder: string, file: string): boolean {
-  const rel = relative(folder, file);
-  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
-}
-
-/** Where a path really is, symlinks resolved; as written when it does not exist (yet). */
-function realOr(path: string): string {
-  try {
-    return realpathSync.native(path);
-  } catch {
-    // Not there (yet): its nearest existing folder's real path and the rest, so a file to be created
-    // behind a linked folder (`./bin` → `./ws/bin`) is still seen where it would land.
-    const parent = dirname(path);
-    return parent === path ? path : join(realOr(parent), basename(path));
-  }
-}
-
-/**
  * Programs that run code a folder argument names (node's index.js or package.json main, python's
  * __main__.py, a package runner's package): a workspace folder in their script position is model code.
  */
@@ -169,15 +149,6 @@ function onSandboxPath(name: string): string | undefined {
     if (existsSync(candidate)) return candidate;
   }
   return undefined;
-}
-
-/**
- * Whether `file` lies in `workspace` as the fs tools see it. They work in the workspace's real path, so
- * the paths are compared after resolving symlinks: a workspace `./ws` that is a symlink to the role's
- * folder holds the role's files although `ws/` is not in their written path.
- */
-function inWorkspace(workspace: string, file: string): boolean {
-  return isInside(workspace, file) || isInside(realOr(workspace), realOr(file));
 }
 
 /**
@@ -219,6 +190,9 @@ function commandIssuesOfRaw(source: YamlSource): Issue[] {
 }
 
 /**
+ * The checks that need the disk but not the tools: model, paths, JSON Schemas, regexes, secret names.
+ * Adds issues (by key path) instead of throwing. Synchronous, so defineRole can use it too.
+ *
  * `roleFile`: the file the role was loaded from (none for defineRole); it defines the role's authority as
  * much as the files it names, so the workspace may not hold it either.
  */

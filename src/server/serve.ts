@@ -9,7 +9,7 @@ import { specialistsOf } from '../delegation/reachable.js';
 import { managersOf } from '../managers/chain.js';
 import { notificationSecrets } from '../notifications/settings.js';
 import { decisionsSecretFromEnv } from '../notifications/webhook-channel.js';
-import { discoverRoleFiles, uniqueRoles } from '../roles/discover.js';
+import { discoverRoleFiles, skippedRoleLine, uniqueRoles } from '../roles/discover.js';
 import type { Role } from '../roles/schema.js';
 import type { Runtime } from '../runtime.js';
 import type { CommitObserver } from '../telemetry/commit-tap.js';
@@ -128,7 +128,9 @@ async function serveUntilStopped(
   // Before the roles load and the runs start: the heap's growth is set for the process's whole life.
   applyHeapGrowth(settings.heapGrowingPercent);
   const loaded = [];
-  for (const file of discoverRoleFiles(paths)) loaded.push(await host.loadRole(file));
+  const discovered = discoverRoleFiles(paths);
+  for (const { file, workspaceOf } of discovered.skipped) host.say(skippedRoleLine(file, workspaceOf));
+  for (const file of discovered.files) loaded.push(await host.loadRole(file));
   const found = uniqueRoles(loaded);
   // The roles' manager agents are served too: their runs decide the roles' escalations, and so are the
   // managers of their specialists (a specialist's own manager decides its escalations first). Kept apart

@@ -72,18 +72,24 @@ export function mcpCommand(program: Command, cli: CliContext): void {
       // (`mcp roles/ --config /path/to/project/...`): the client starts the server in a folder of its own.
       if (flags.config) enterProject(flags.config);
       // Imported when the command runs, not when it is declared (bench/README.md, "CLI start-up").
-      const [{ specialistsOf }, { managersOf }, { discoverRoleFiles, uniqueRoles }, startable] =
-        await Promise.all([
-          import('../../delegation/reachable.js'),
-          import('../../managers/chain.js'),
-          import('../../roles/discover.js'),
-          import('../../server/startable-roles.js'),
-        ]);
+      const [
+        { specialistsOf },
+        { managersOf },
+        { discoverRoleFiles, skippedRoleLine, uniqueRoles },
+        startable,
+      ] = await Promise.all([
+        import('../../delegation/reachable.js'),
+        import('../../managers/chain.js'),
+        import('../../roles/discover.js'),
+        import('../../server/startable-roles.js'),
+      ]);
       const { namedRoleFiles, startableRoles } = startable;
       const given = paths.map((p) => resolve(p));
       const searched = given.length > 0 ? given : [process.cwd()];
       const loaded = [];
-      for (const file of discoverRoleFiles(searched)) loaded.push(await cli.loadRole(file));
+      const discovered = discoverRoleFiles(searched);
+      for (const { file, workspaceOf } of discovered.skipped) cli.io.err(skippedRoleLine(file, workspaceOf));
+      for (const file of discovered.files) loaded.push(await cli.loadRole(file));
       const found = uniqueRoles(loaded);
       // As on serve (server/startable-roles.ts): a manager or specialist found in a folder beside the role
       // it works for (the default, the project folder, holds them all) is not offered to the client.
