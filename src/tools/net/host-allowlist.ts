@@ -10,10 +10,20 @@ export interface HostMatch {
 }
 
 function normalise(host: string): string {
-  return host
+  const bare = host
     .toLowerCase()
     .replace(/^\[|\]$/g, '')
     .replace(/\.$/, '');
+  // An IPv6 literal in the form a URL writes it: the URL's host is (`[::ffff:127.0.0.2]` becomes
+  // `::ffff:7f00:2`), so a rule written another way (`::ffff:127.0.0.2`, `0:0::1`) would never match.
+  if (isIP(bare) === 6) {
+    try {
+      return new URL(`http://[${bare}]/`).hostname.slice(1, -1);
+    } catch {
+      return bare;
+    }
+  }
+  return bare;
 }
 
 export function matchHost(hosts: readonly HostRule[], rawHost: string): HostMatch | undefined {

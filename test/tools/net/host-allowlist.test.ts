@@ -25,6 +25,12 @@ const cases: [HostRule, string, boolean, boolean?][] = [
   ['::1', '[::1]', true, true],
   ['[::1]', '[::1]', true, true],
   ['[::1]', '::1', true, true],
+  // Before: the URL's host is written the URL's way (`new URL('http://[::ffff:127.0.0.2]/').hostname` is
+  // `[::ffff:7f00:2]`), so these rules passed validate and never matched.
+  ['::ffff:127.0.0.2', new URL('http://[::ffff:127.0.0.2]/').hostname, true, true],
+  ['[::FFFF:127.0.0.2]', '[::ffff:7f00:2]', true, true],
+  ['0:0:0:0:0:0:0:1', '[::1]', true, true],
+  ['::ffff:127.0.0.2', '[::ffff:7f00:3]', false],
   [{ host: 'metrics.internal', private: true }, 'metrics.internal', true, true],
   [{ host: 'metrics.internal', private: false }, 'metrics.internal', true, false],
   [{ host: '*.internal', private: true }, 'metrics.internal', true, true],
