@@ -8,6 +8,8 @@ import type { Runtime } from '../runtime.js';
 export interface ConsoleContext {
   runtime: Runtime;
   roles: Role[];
+  /** Where a role's secret values are read from besides its secrets file: the diffs shown are scrubbed of them. */
+  env: NodeJS.ProcessEnv;
   auth: Authenticator;
   log: Logger;
   wake(): void;

@@ -6,7 +6,7 @@ import { CSRF_FIELD, mayDecideFor } from '../auth/index.js';
 import type { ChainLink } from '../delegation/chain.js';
 import type { Inbox } from '../runtime/types.js';
 import type { ApprovalRecord, EscalationRecord } from '../store/types.js';
-import { renderCall } from './change-set.js';
+import { fileScrubFor, renderCall } from './change-set.js';
 import type { ConsoleContext } from './context.js';
 import { formatTime, html, type Raw } from './page.js';
 
@@ -37,7 +37,9 @@ function decideForm(
 
 async function approvalItem(o: ConsoleContext, who: Principal, a: ApprovalRecord, chain: Raw): Promise<Raw> {
   const role = o.roles.find((r) => r.name === a.role);
-  const calls = await Promise.all(a.calls.map((c) => renderCall(c, role)));
+  // Read once for the change set: the files shown are scrubbed of the role's secret values.
+  const scrub = fileScrubFor(role, o.env);
+  const calls = await Promise.all(a.calls.map((c) => renderCall(c, role, scrub)));
   const decide = mayDecideFor(who, a.role, o.auth.people)
     ? html`<div class="decide">
 ${decideForm(who, 'approve', a.id, 'Approve', { name: 'note', label: 'Note', required: false })}

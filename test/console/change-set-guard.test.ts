@@ -22,7 +22,7 @@ after(async () => {
 });
 
 describe('the inbox diff of a drafted write', () => {
-  it('is against nothing for a fifo or a hard-linked file, against a plain file as it is; the page answers every time', async () => {
+  it('does not read a fifo or a hard-linked file, and says so; diffs a plain file as it is; the page answers every time', async () => {
     const dir = tmp.path;
     const ws = join(dir, 'ws');
     mkdirSync(ws);
@@ -73,6 +73,12 @@ describe('the inbox diff of a drafted write', () => {
       assert.match(page, /pipe\.txt/);
       assert.match(page, /linked\.txt/);
       assert.doesNotMatch(page, /OUTSIDE-CONTENT-7f3a/);
+      // Said beside each, not shown as a new file.
+      assert.match(page, /The file <code>pipe\.txt<\/code> was not read \(&#39;pipe\.txt&#39; is a fifo/);
+      assert.match(
+        page,
+        /The file <code>linked\.txt<\/code> was not read \(&#39;linked\.txt&#39; has 2 hard links/,
+      );
       // A plain file is still diffed against what it holds now.
       assert.match(page, /-OLD-LINE-91c2/);
     }

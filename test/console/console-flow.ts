@@ -162,6 +162,16 @@ export function describeConsole(choice: BrowserChoice): void {
       );
       assert.ok(added.includes('+refund 40 to T-1'), `the diff shows the added line: ${added.join(' | ')}`);
       assert.ok(added.includes('+approved in the console'));
+      // before: a file that could not be read was diffed against nothing like a new one, and nothing said
+      // which; now the page says which beside the diff, where it is seen (laid out, not hidden).
+      const said = await page.evaluate<{ text: string; seen: boolean }>(`(() => {
+        const n = document.querySelector('${item} .diff-note');
+        if (!n) return { text: '', seen: false };
+        const box = n.getBoundingClientRect();
+        return { text: n.textContent, seen: box.height > 0 && getComputedStyle(n).visibility === 'visible' };
+      })()`);
+      assert.equal(said.text, 'New file: there is no refund.txt in the workspace now.');
+      assert.ok(said.seen, 'the note beside the diff is laid out and visible');
 
       // The first load, as measured by the browser itself (figures for the note, not assertions).
       await page.goto(`${served.url}/console/`);
