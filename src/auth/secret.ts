@@ -31,7 +31,25 @@ export function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** Every secret of any kind in `text` replaced by its prefix and `…` (for anything that might be logged). */
+/** A whole secret of any kind, wherever it stands (run into other text too). */
+const WHOLE_SECRET = /ns[tsl]_[A-Za-z0-9_-]{43}/g;
+/**
+ * Anything shaped like one of them: cut short or run on, in any letter case, its `_` %-escaped (as a path
+ * carries it), not inside a word (`transl_x` is a name). What a client sent is a credential to it even
+ * when it is not a valid one (a token pasted one character short is still 42 characters of the secret).
+ */
+const SECRET_LIKE = /(?<![A-Za-z0-9])(ns[tsl](?:_|%5f))[A-Za-z0-9_-]+/gi;
+/** A decision link's token (notifications/decision-links.ts): base64url payload, a dot, its 43-character MAC. */
+const DECISION_LINK = /[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g;
+
+/**
+ * Every secret in `text` replaced, for anything written where someone else may read it (the log, a
+ * refusal's message): a token, session or login-link secret, or anything shaped like one, by its prefix and
+ * `…`; a decision link's token by `[redacted]`.
+ */
 export function redactSecrets(text: string): string {
-  return text.replace(/\bns[tsl]_[A-Za-z0-9_-]{43}/g, (m) => `${m.slice(0, 4)}…`);
+  return text
+    .replace(WHOLE_SECRET, (m) => `${m.slice(0, 4)}…`)
+    .replace(SECRET_LIKE, (_m, prefix: string) => `${prefix}…`)
+    .replace(DECISION_LINK, '[redacted]');
 }

@@ -1,11 +1,22 @@
-// GET /console/agents (continuous agents: state, lease, inbox depth; and the run queue) and
+// GET /console/agents (continuous agents: state, lease holder and expiry, inbox depth; and the run queue) and
 // GET /console/stats (the five metrics per role over time, charts.ts; then those of `nightshift stats`
 // over every run, each as a bar chart drawn on the server as inline SVG: no chart library, no script).
+import type { AgentStatusView } from '../runtime/types.js';
 import { computeStats, type RoleStats } from '../stats/report.js';
 import { computeSeries, parseRange } from '../stats/series.js';
 import { type ChartMetric, pct, seriesBody } from './charts.js';
 import type { ConsoleContext } from './context.js';
 import { formatTime, formatUsd, html, type Raw } from './page.js';
+
+/** Who holds the agent's lease and until when, in the words of `nightshift agents` (cli/format.ts). */
+function lease(a: AgentStatusView, now: number): string {
+  if (!a.owner) return 'not held';
+  const until = formatTime(a.leaseUntil);
+  if (a.live) return `held by ${a.owner} until ${until}`;
+  return (a.leaseUntil ?? 0) >= now
+    ? `holder gone (${a.owner}, a process of this host that no longer runs)`
+    : `expired at ${until} (${a.owner})`;
+}
 
 export async function agentsBody(o: ConsoleContext): Promise<Raw> {
   const [agents, queued, running] = await Promise.all([
@@ -13,10 +24,9 @@ export async function agentsBody(o: ConsoleContext): Promise<Raw> {
     o.runtime.list({ status: ['queued'], limit: 1000 }),
     o.runtime.list({ status: ['running'], limit: 1000 }),
   ]);
+  const now = Date.now();
   const rows = agents.map(
-    (
-      a,
-    ) => html`<tr><td>${a.role}</td><td>${a.status}${a.live ? '' : ' (no live lease)'}</td><td>${a.inbox}</td>
+    (a) => html`<tr><td>${a.role}</td><td>${a.status}</td><td>${lease(a, now)}</td><td>${a.inbox}</td>
 <td>${formatTime(a.heartbeatAt)}</td><td>${a.restarts}</td><td>${a.runId ? html`<a href="/console/runs/${a.runId}">${a.runId}</a>` : '—'}</td>
 <td>${a.lastError ? `${a.lastError.code}: ${a.lastError.message}` : ''}</td></tr>`,
   );
@@ -24,7 +34,7 @@ export async function agentsBody(o: ConsoleContext): Promise<Raw> {
 ${
   agents.length === 0
     ? html`<p id="empty">No continuous agents.</p>`
-    : html`<table id="agents"><thead><tr><th scope="col">Role</th><th scope="col">State</th><th scope="col">Inbox depth</th><th scope="col">Heartbeat</th><th scope="col">Restarts</th><th scope="col">Run</th><th scope="col">Last error</th></tr></thead><tbody>${rows}</tbody></table>`
+    : html`<table id="agents"><thead><tr><th scope="col">Role</th><th scope="col">State</th><th scope="col">Lease</th><th scope="col">Inbox depth</th><th scope="col">Heartbeat</th><th scope="col">Restarts</th><th scope="col">Run</th><th scope="col">Last error</th></tr></thead><tbody>${rows}</tbody></table>`
 }`;
 }
 

@@ -2,7 +2,7 @@
 // one script (both files of the package, served by serve itself), and the clear page every error gets.
 // Everything a page shows goes through escapeHtml; no inline script or style (the CSP of src/auth forbids it).
 import type { ServerResponse } from 'node:http';
-import { CSRF_FIELD, type Principal, sendPage } from '../auth/index.js';
+import { CSRF_FIELD, type Principal, redactSecrets, sendPage } from '../auth/index.js';
 import { escapeHtml } from '../server/escape-html.js';
 
 export { escapeHtml };
@@ -82,7 +82,9 @@ export function sendErrorPage(
     res,
     titles[status] ?? 'Something went wrong',
     who,
-    html`<p class="error" id="error" role="alert" data-code="${code}">${message}</p>
+    // The message may quote what the browser sent (a run id, a filter), where a credential can be: redacted
+    // as every JSON refusal is (server/router.ts send).
+    html`<p class="error" id="error" role="alert" data-code="${code}">${redactSecrets(message)}</p>
 <p><a href="/console/">Back to the inbox</a>${status === 401 ? raw(' · <a href="/login">Log in</a>') : ''}</p>`,
     status,
   );

@@ -13,6 +13,7 @@ import {
   requireFormCsrf,
 } from '../auth/index.js';
 import { isNightshiftError, NightshiftError } from '../errors.js';
+import { valueForMessage } from '../message-text.js';
 import { ApiError, httpErrorCode } from '../server/api/errors.js';
 import { refusalStatus } from '../server/channel-doors.js';
 import { HttpError, pathForMessage, requestUrl } from '../server/http-body.js';
@@ -35,7 +36,8 @@ function statusOf(err: unknown): { status: number; code: string; message: string
   // The same stable code the API answers for that status (a page that is not there: NOT_FOUND).
   if (err instanceof HttpError)
     return { status: err.status, code: httpErrorCode(err.status), message: err.message };
-  // The API's refusals the console shares (a runs-list cursor not handed out: 400 CURSOR_INVALID).
+  // The API's refusals the console shares (a runs-list cursor that is not one: 400 CURSOR_INVALID; a query
+  // parameter given twice or not taken: 400 BAD_REQUEST).
   if (err instanceof ApiError) return { status: err.status, code: err.code, message: err.message };
   if (!isNightshiftError(err)) return undefined;
   const auth = authErrorAnswer(err);
@@ -43,6 +45,28 @@ function statusOf(err: unknown): { status: number; code: string; message: string
   const status =
     err.code === 'RUN_NOT_FOUND' ? 404 : err.code === 'INPUT_INVALID' ? 400 : refusalStatus(err.code);
   return status === 500 ? undefined : { status, code: err.code, message: err.message };
+}
+
+/**
+ * The query of a page, read as the API reads one (server/api/index.ts): a parameter given twice is a 400
+ * rather than one silently picked, and so is one the page does not take (`takes`), rather than ignored.
+ * Checked after the session, so a browser without one is still sent to /login.
+ */
+function pageQuery(req: IncomingMessage, takes: readonly string[] = []): URLSearchParams {
+  const query = requestUrl(req).searchParams;
+  const seen = new Set<string>();
+  for (const name of query.keys()) {
+    if (seen.has(name))
+      throw new ApiError(400, 'BAD_REQUEST', `query parameter ${valueForMessage(name)} given more than once`);
+    seen.add(name);
+    if (!takes.includes(name))
+      throw new ApiError(
+        400,
+        'BAD_REQUEST',
+        `unknown query parameter ${valueForMessage(name)}: ${takes.length ? `this page takes ${takes.join(', ')}` : 'this page takes none'}`,
+      );
+  }
+  return query;
 }
 
 type Page = (req: IncomingMessage, res: ServerResponse, segments: string[]) => Promise<void>;
@@ -99,20 +123,23 @@ export function consoleRoutes(o: ConsoleContext): Route[] {
     }),
     page('GET', /^\/console\/$/, async (req, res) => {
       const who = await reader(req);
+      pageQuery(req);
       const inbox = await o.runtime.inbox();
       sendConsolePage(res, 'Inbox', who, await inboxBody(o, who, inbox));
     }),
     page('GET', /^\/console\/runs$/, async (req, res) => {
       const who = await reader(req);
-      sendConsolePage(res, 'Runs', who, await runsBody(o, requestUrl(req).searchParams));
+      sendConsolePage(res, 'Runs', who, await runsBody(o, pageQuery(req, ['role', 'status', 'cursor'])));
     }),
     page('GET', /^\/console\/runs\/([^/]+)$/, async (req, res, [id]) => {
       const who = await reader(req);
+      pageQuery(req);
       const s = await snapshotOf(o, id!);
       sendConsolePage(res, `Run ${s.run.id}`, who, await runBody(o, s));
     }),
     page('GET', /^\/console\/runs\/([^/]+)\/timeline$/, async (req, res, [id]) => {
       await reader(req);
+      pageQuery(req);
       const s = await snapshotOf(o, id!);
       // A fragment for console.js: the same headers as a page, no shell.
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...pageHeaders() });
@@ -120,11 +147,12 @@ export function consoleRoutes(o: ConsoleContext): Route[] {
     }),
     page('GET', /^\/console\/agents$/, async (req, res) => {
       const who = await reader(req);
+      pageQuery(req);
       sendConsolePage(res, 'Continuous agents and the queue', who, await agentsBody(o));
     }),
     page('GET', /^\/console\/stats$/, async (req, res) => {
       const who = await reader(req);
-      sendConsolePage(res, 'Stats per role', who, await statsBody(o, requestUrl(req).searchParams));
+      sendConsolePage(res, 'Stats per role', who, await statsBody(o, pageQuery(req, ['range'])));
     }),
     page('POST', /^\/console\/decide\/(approve|reject|answer)\/([^/]+)$/, async (req, res, [a, id]) => {
       const action = a as keyof typeof TEXT_FIELD;

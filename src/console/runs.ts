@@ -43,7 +43,8 @@ function pageHref(f: { role?: string; status?: RunStatus }, cursor?: string): st
 
 /**
  * One page of the runs list, newest first, paged by the API's keyset cursor (src/server/api/cursor.ts):
- * a cursor that was not handed out here is a 400 page (CURSOR_INVALID) that says to start again.
+ * a cursor that does not decode to a position of the list is a 400 page (CURSOR_INVALID) that says to
+ * start again. Cursors are not signed: one the API handed out, or one made by hand, pages from there.
  */
 export async function runsBody(o: ConsoleContext, query: URLSearchParams): Promise<Raw> {
   const f = runFilters(query);

@@ -4,6 +4,7 @@
 // store error names the database file, SQL or a host), which goes to serve's scrubbed log instead. The
 // stdio server runs as the user who started it, beside the store: it passes everything through.
 import type { Logger } from 'pino';
+import { redactSecrets } from '../auth/secret.js';
 import { isNightshiftError } from '../errors.js';
 import { apiErrorAnswer } from '../server/api/errors.js';
 import { storeFailureAnswer } from '../server/store-outage.js';
@@ -18,10 +19,14 @@ function shownWhole(err: unknown, log: Logger | undefined): log is undefined {
 
 /** A failure as `[CODE] message`; a server-side one, with `log`, as the outage answer or INTERNAL. */
 export function failureText(err: unknown, log: Logger | undefined): string {
+  // A refusal may quote what the client sent (a run id), where a credential can be: redacted as the
+  // HTTP doors' refusals are (server/router.ts send).
   if (shownWhole(err, log))
-    return isNightshiftError(err)
-      ? `[${err.code}] ${err.message}`
-      : `[INTERNAL] ${(err as Error)?.message ?? String(err)}`;
+    return redactSecrets(
+      isNightshiftError(err)
+        ? `[${err.code}] ${err.message}`
+        : `[INTERNAL] ${(err as Error)?.message ?? String(err)}`,
+    );
   const outage = storeFailureAnswer(err)?.body.error;
   if (outage) return `[${outage.code}] ${outage.message}`;
   log.error({ err: (err as Error)?.message ?? String(err) }, 'mcp request failed');

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { apiErrorAnswer } from './api/errors.js';
-import { MAX_DISCARD } from './http-body.js';
+import { MAX_DISCARD, pathWithoutCredentials } from './http-body.js';
 import { send } from './router.js';
 import { storeFailureAnswer } from './store-outage.js';
 
@@ -18,13 +18,14 @@ export interface FailureAnswerOptions {
 const CREDENTIAL_PARAM = /token|key|secret|sig|code|password|auth/i;
 
 /**
- * The request path as it may be logged: a decision link's token (`/decide/<token>`, a signed capability
- * to decide) and credential-like query values replaced, since whoever reads the log could use them.
+ * The request path as it may be logged: what a refusal would leave out of it (pathWithoutCredentials: a
+ * decision link's token, a login link's secret, anything shaped like a token) and credential-like query
+ * values replaced, since whoever reads the log could use them.
  */
 export function loggablePath(url: string | undefined): string | undefined {
   if (url === undefined) return undefined;
   const q = url.indexOf('?');
-  const path = (q < 0 ? url : url.slice(0, q)).replace(/^(\/decide\/)[^/]+/, '$1[redacted]');
+  const path = pathWithoutCredentials(q < 0 ? url : url.slice(0, q));
   if (q < 0) return path;
   const query = url
     .slice(q + 1)

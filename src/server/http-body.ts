@@ -1,6 +1,7 @@
 // Reading what an HTTP client sent: the body (bounded), its content type, and path segments. Every refusal
 // is an HttpError with the status a client can act on: 400 malformed, 413 too large, 415 wrong media type.
 import type { IncomingMessage } from 'node:http';
+import { redactSecrets } from '../auth/secret.js';
 import { syntaxErrorWithoutQuote } from '../json-syntax-error.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 
@@ -104,12 +105,15 @@ export function parseJson(body: Buffer): unknown {
   }
 }
 
-/** A path segment with its %-escapes decoded; a malformed escape is the client's error (400). */
-export function decodeSegment(segment: string): string {
+/**
+ * A segment of `path` with its %-escapes decoded; a malformed escape is the client's error (400), which
+ * names the segment as the whole path shows it (pathForMessage): it may be a link's token, redacted there.
+ */
+export function decodeSegment(segment: string, path: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw new HttpError(400, `malformed %-escape in the path segment '${segment}'`);
+    throw new HttpError(400, `malformed %-escape in a segment of the path ${pathForMessage(path)}`);
   }
 }
 
@@ -143,13 +147,34 @@ export function requestUrl(req: IncomingMessage): RequestTarget {
 }
 
 /**
+ * Paths whose next segment is a credential: a decision link's token (`/decide/<token>`) and a login link's
+ * secret (`/login/link/<secret>`). Matched anywhere in the path and in any letter case: `/LOGIN/link/…`
+ * is routed nowhere, but what it carries is the same secret, and behind a proxy that keeps its prefix the
+ * route starts further in.
+ */
+const CREDENTIAL_ROUTE = /(\/(?:decide|login\/+link)\/+)[^/]+/gi;
+
+/**
+ * A request path as it may be repeated, in a refusal or in the log: the segment after a credential route
+ * is `[redacted]`, and anything shaped like a secret elsewhere in it (`/x/nst_…`) is cut to its prefix.
+ */
+export function pathWithoutCredentials(path: string): string {
+  return redactSecrets(path.replace(CREDENTIAL_ROUTE, '$1[redacted]'));
+}
+
+/**
  * A request path for an error message: as sent, with anything but printable ASCII %-escaped (a message is
- * one line, whatever bytes came in) and cut at 200 characters (a 16 KB path is not echoed whole).
+ * one line, whatever bytes came in), without credentials (pathWithoutCredentials) and cut at 200
+ * characters (a 16 KB path is not echoed whole).
  */
 export function pathForMessage(path: string): string {
-  const safe = path.replace(
-    /[^\x21-\x7e]/gu,
-    (c) => `%${Buffer.from(c).toString('hex').toUpperCase().match(/../g)!.join('%')}`,
+  // Redacted once escaped (a credential is ASCII, which escaping leaves as it is), so the `…` a secret is
+  // cut to stays one, and before the cut, so no part of one is left at the end.
+  const safe = pathWithoutCredentials(
+    path.replace(
+      /[^\x21-\x7e]/gu,
+      (c) => `%${Buffer.from(c).toString('hex').toUpperCase().match(/../g)!.join('%')}`,
+    ),
   );
   return safe.length > 200 ? `${safe.slice(0, 200)}…` : safe;
 }

@@ -18,8 +18,10 @@ import {
   sessionCookie,
   useLoginLink,
 } from '../auth/index.js';
+import { redactSecrets } from '../auth/secret.js';
 import { isNightshiftError, NightshiftError } from '../errors.js';
 import type { AccessTokenRecord, AccessTokens } from '../store/types.js';
+import { apiErrorAnswer } from './api/errors.js';
 import { escapeHtml } from './escape-html.js';
 import { HttpError, MAX_FORM, readBody } from './http-body.js';
 import type { Route } from './router.js';
@@ -36,10 +38,10 @@ ${body}
 </main></body></html>`;
 }
 
-const loginForm = (message = '') =>
+const loginForm = (message = '', code = '') =>
   page(
     'Log in to nightshift',
-    `${message ? `<p id="message" role="alert">${escapeHtml(message)}</p>` : ''}
+    `${message ? `<p id="message" role="alert"${code ? ` data-code="${escapeHtml(code)}"` : ''}>${escapeHtml(message)}</p>` : ''}
 <form method="post" action="/login">
 <p><label for="token">Access token</label><br>
 <input id="token" name="token" type="password" autocomplete="off" required size="60"></p>
@@ -118,6 +120,46 @@ export async function readForm(req: IncomingMessage, o: FormOptions = {}): Promi
   return new URLSearchParams((await readBody(req, MAX_FORM)).toString('utf8'));
 }
 
+/**
+ * Whether a request is a browser's form post (what a page's `<form>` sends: a form body, or a navigation
+ * that accepts HTML), not a script's (a logout with only the x-csrf-token header): a browser is answered
+ * with a page it can show, a script with the JSON every door answers.
+ */
+function fromBrowserForm(req: IncomingMessage): boolean {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  return (
+    type === 'application/x-www-form-urlencoded' ||
+    type === 'multipart/form-data' ||
+    /\btext\/html\b/i.test(req.headers.accept ?? '')
+  );
+}
+
+/**
+ * A form door whose refusals (too large, not a form, cross-site, no session, no CSRF token) are pages when
+ * a browser's form was refused, as the console's decision forms answer them: `refused` draws the page
+ * from the status, the stable code and the message (redacted: it may quote what was sent). Anything else,
+ * and every refusal of a script, is the daemon's JSON answer (failure-answer.ts).
+ */
+function formDoor(
+  handle: Route['handle'],
+  refused: (code: string, message: string) => string,
+): Route['handle'] {
+  return async (req, res, segments) => {
+    try {
+      await handle(req, res, segments);
+    } catch (err) {
+      const answer = fromBrowserForm(req) && !res.headersSent ? apiErrorAnswer(err) : undefined;
+      if (!answer || answer.status >= 500) throw err;
+      const { code, message } = answer.body.error;
+      // The body was not read to its end (refused on its headers, or past MAX_DISCARD): the connection
+      // closes after the page, as failure-answer.ts closes it after JSON.
+      const extra: Record<string, string> = { ...answer.headers, 'cache-control': 'no-store' };
+      if (!req.readableEnded || answer.close) extra.connection = 'close';
+      sendPage(res, answer.status, refused(code, redactSecrets(message)), extra);
+    }
+  };
+}
+
 export function loginRoutes(o: {
   auth: Authenticator;
   store: AccessTokens;
@@ -166,12 +208,12 @@ export function loginRoutes(o: {
     {
       method: 'POST',
       path: /^\/login$/,
-      async handle(req, res) {
+      handle: formDoor(async (req, res) => {
         const secret = (await readForm(req, formOptions)).get('token')?.trim() ?? '';
         const token = await o.auth.activeToken({ secret });
         if (!token) return sendPage(res, 401, loginForm('That token is unknown, revoked or expired.'));
         await startSession(req, res, token);
-      },
+      }, refusedLogin),
     },
     {
       method: 'GET',
@@ -194,7 +236,7 @@ export function loginRoutes(o: {
     {
       method: 'POST',
       path: /^\/login\/link$/,
-      async handle(req, res) {
+      handle: formDoor(async (req, res) => {
         const secret = (await readForm(req, formOptions)).get('link') ?? '';
         let token: AccessTokenRecord | undefined;
         try {
@@ -209,12 +251,12 @@ export function loginRoutes(o: {
           return sendPage(res, 401, loginForm(err.message));
         }
         await startSession(req, res, token);
-      },
+      }, refusedLogin),
     },
     {
       method: 'POST',
       path: /^\/logout$/,
-      async handle(req, res) {
+      handle: formDoor(async (req, res) => {
         // The session first (an anonymous post is refused before its body is read), then its CSRF token:
         // in the form field, or (a script's logout, no body) in the x-csrf-token header.
         requireOwnPage(req, formOptions);
@@ -230,7 +272,18 @@ export function loginRoutes(o: {
           'cache-control': 'no-store',
         });
         res.end();
-      },
+      }, refusedLogout),
     },
   ];
 }
+
+/** A refused login form: the form again, saying why (its code in `data-code`). */
+const refusedLogin = (code: string, message: string) => loginForm(message, code);
+
+/** A refused logout: why, and the way back to the login page (which says whether a session is open). */
+const refusedLogout = (code: string, message: string) =>
+  page(
+    'Not logged out',
+    `<p id="message" role="alert" data-code="${escapeHtml(code)}">${escapeHtml(message)}</p>
+<p><a href="/login">Back to the login page</a></p>`,
+  );

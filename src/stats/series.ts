@@ -19,7 +19,8 @@ export type SeriesRange = keyof typeof SERIES_RANGES;
 
 /** `?range=`: absent means 7d; anything else not offered is a USAGE error that lists the ranges. */
 export function parseRange(text: string | null | undefined): SeriesRange {
-  const range = text?.trim() || '7d';
+  // Absent is the default; given empty (`?range=`) is a range nobody named, refused like any other.
+  const range = text === null || text === undefined ? '7d' : text.trim();
   if (Object.hasOwn(SERIES_RANGES, range)) return range as SeriesRange;
   throw new NightshiftError(
     'USAGE',
