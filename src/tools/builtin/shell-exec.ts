@@ -28,7 +28,7 @@ import type { Secrets } from '../secrets.js';
 import type { ScopeVerdict } from '../types.js';
 import { resolveInside } from '../workspace.js';
 import { checkLaunch, GIT_GLOBAL_VALUE, type Launchable } from './command-launchers.js';
-import { checkRepositoryConfig, GIT_OUTSIDE_CONFIG_OFF } from './git-config-scan.js';
+import { checkRepositoryConfig, GIT_OUTSIDE_CONFIG_OFF, gitLocationInside } from './git-config-scan.js';
 import { spawnUnsandboxed, type UnsandboxedCommand } from './group-lifeline.js';
 import { killMarked, newProcessMarker } from './process-marker.js';
 
@@ -164,20 +164,6 @@ async function plan(args: Input, role: RoleSettings, env: NodeJS.ProcessEnv): Pr
   const self: Launchable = { rule, realName: basename(realPathOr(program)) };
   const launch = checkLaunch(command, args.args, self, launchable);
   if (!launch.ok) return { ok: false, reason: launch.reason };
-  // git, run directly or by a launcher: the repository's own configuration may name programs it would run.
-  const vector = [command, ...args.args];
-  const gitAt = vector.findIndex((a, i) => basename(a) === 'git' || (i === 0 && self.realName === 'git'));
-  if (gitAt >= 0) {
-    const git = gitAt === 0 ? program : (findOnPath('git') ?? program);
-    const verdict = await checkRepositoryConfig(git, where.absolute, gitLocation(vector.slice(gitAt + 1)));
-    if (!verdict.ok) return { ok: false, reason: verdict.reason ?? 'git: the repository configuration' };
-  }
-  const writable = writableProgram(program, role.workspace ?? where.workspace, where.workspace);
-  if (writable)
-    return {
-      ok: false,
-      reason: `command '${command}' (${writable}) is inside the workspace, which this role's own tools can write: the allowlist would run whatever was written there; install it outside the workspace`,
-    };
   let sandbox = sandboxAvailable(env);
   let pidsParent: string | undefined;
   if (sandbox.ok && runsAsHostRoot()) {
@@ -189,6 +175,31 @@ async function plan(args: Input, role: RoleSettings, env: NodeJS.ProcessEnv): Pr
         reason: `nightshift runs as root, for which the kernel ignores the process limit (RLIMIT_NPROC), and there is ${pids.reason}`,
       };
   }
+  // git, run directly or by a launcher: the repository's own configuration may name programs it would run.
+  // It is read on the host, outside the sandbox, so only from folders in the workspace (git-config-scan.ts).
+  const vector = [command, ...args.args];
+  const gitAt = vector.findIndex((a, i) => basename(a) === 'git' || (i === 0 && self.realName === 'git'));
+  if (gitAt >= 0) {
+    const git = gitAt === 0 ? program : (findOnPath('git') ?? program);
+    const location = gitLocation(vector.slice(gitAt + 1));
+    const inside = await gitLocationInside(where.workspace, where.absolute, location);
+    if (!inside.ok) return { ok: false, reason: inside.reason ?? 'git: a folder outside the workspace' };
+    // Above the workspace only for a command that will run without the sandbox, which can find it there.
+    const unsandboxed = !sandbox.ok && role.autonomy === 'full' && role.scope.unsandboxedExec === true;
+    const verdict = await checkRepositoryConfig(
+      git,
+      where.absolute,
+      location,
+      unsandboxed ? undefined : where.workspace,
+    );
+    if (!verdict.ok) return { ok: false, reason: verdict.reason ?? 'git: the repository configuration' };
+  }
+  const writable = writableProgram(program, role.workspace ?? where.workspace, where.workspace);
+  if (writable)
+    return {
+      ok: false,
+      reason: `command '${command}' (${writable}) is inside the workspace, which this role's own tools can write: the allowlist would run whatever was written there; install it outside the workspace`,
+    };
   if (!sandbox.ok) {
     if (role.autonomy === 'full' && role.scope.unsandboxedExec) {
       return {
