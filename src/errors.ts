@@ -126,6 +126,76 @@ export type ErrorCode =
   | 'RUNTIME_CLOSED'
   | 'INTERNAL';
 
+// Every code, so a code read from elsewhere (a daemon's JSON error answer to `nightshift emit`) can be told
+// from the HTTP layer's own codes; typed as a record of the union, so a code added there must be added here.
+const ERROR_CODES: Record<ErrorCode, true> = {
+  ROLE_INVALID: true,
+  ROLE_NOT_FOUND: true,
+  CONFIG_INVALID: true,
+  INPUT_INVALID: true,
+  USAGE: true,
+  MODEL_CONFIG: true,
+  MODEL_ERROR: true,
+  MODEL_RESPONSE_TOO_LARGE: true,
+  EXECUTOR_UNAVAILABLE: true,
+  EXECUTOR_FAILED: true,
+  SCRIPT_EXHAUSTED: true,
+  TOOL_NOT_FOUND: true,
+  TOOL_MODULE_INVALID: true,
+  TOOL_ARGS_INVALID: true,
+  TOOL_CALL_INVALID: true,
+  TOOL_FAILED: true,
+  TOOL_TIMEOUT: true,
+  TOOL_RESULT_INVALID: true,
+  SCOPE_VIOLATION: true,
+  SECRET_NOT_SET: true,
+  SANDBOX_UNAVAILABLE: true,
+  POLICY_DENIED: true,
+  BUDGET_EXCEEDED: true,
+  OUTPUT_INVALID: true,
+  OUTPUT_TRUNCATED: true,
+  MODEL_REFUSED: true,
+  RUN_NOT_FOUND: true,
+  IDEMPOTENCY_KEY_REUSED: true,
+  RUN_NOT_RESUMABLE: true,
+  RUN_LEASED: true,
+  CONCURRENCY_LIMIT: true,
+  RUN_CRASHED: true,
+  STORE_CONFLICT: true,
+  STORE_ERROR: true,
+  STORE_BUSY: true,
+  STORE_NOT_FOUND: true,
+  APPROVAL_NOT_FOUND: true,
+  APPROVAL_NOT_PENDING: true,
+  APPROVAL_MISMATCH: true,
+  ESCALATION_NOT_FOUND: true,
+  ESCALATION_NOT_PENDING: true,
+  ACTOR_INVALID: true,
+  PERSON_NOT_ALLOWED: true,
+  DECISION_REFUSED: true,
+  NOTIFICATION_FAILED: true,
+  VERSION_NOT_FOUND: true,
+  PROMOTION_NOT_FOUND: true,
+  PROMOTION_NOT_PENDING: true,
+  PROMOTION_STALE: true,
+  NOTHING_TO_ROLL_BACK: true,
+  PROPOSAL_INVALID: true,
+  IMPROVE_BASE_MISMATCH: true,
+  IMPROVE_SUITE_EXPOSED: true,
+  AUTH_REQUIRED: true,
+  AUTH_FORBIDDEN: true,
+  CSRF_INVALID: true,
+  TOKEN_NOT_FOUND: true,
+  LISTEN_FAILED: true,
+  RUNTIME_CLOSED: true,
+  INTERNAL: true,
+};
+
+/** Whether `value` is one of nightshift's error codes (not an HTTP-level code such as BAD_REQUEST). */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}
+
 const NIGHTSHIFT_ERROR = Symbol.for('nightshift.error');
 const ROLE_INVALID_ERROR = Symbol.for('nightshift.error.role-invalid');
 

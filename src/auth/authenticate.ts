@@ -13,7 +13,7 @@ import { CSRF_HEADER, checkCsrf, csrfTokenFor, isSafeMethod } from './csrf.js';
 import { type Principal, requireScope } from './principal.js';
 import { knownScopes, type Scope } from './scopes.js';
 import { hashSecret, isSecretShaped } from './secret.js';
-import { readSessionCookie } from './session.js';
+import { readSessionCookie, sessionCookieSent } from './session.js';
 import { TokenHashes } from './token-hashes.js';
 import { tokenState } from './tokens.js';
 
@@ -100,7 +100,7 @@ export function createAuthenticator(o: {
     const found = await o.store.sessionByHash(hashSecret(secret));
     const now = clock.now();
     if (!found || found.session.endedAt !== null || found.session.expiresAt <= now || !usable(found.token))
-      throw refusal('the browser session has ended or expired: log in again', opts.scope);
+      throw refusal(SESSION_GONE, opts.scope);
     const csrf = csrfTokenFor(secret);
     if (!isSafeMethod(req.method) && !opts.csrfAfterForm) {
       const header = req.headers[CSRF_HEADER];
@@ -117,6 +117,7 @@ export function createAuthenticator(o: {
       let p: Principal;
       if (header !== undefined) p = await fromBearer(header, opts.scope);
       else if (cookie !== undefined) p = await fromSession(req, cookie, opts);
+      else if (sessionCookieSent(req)) throw refusal(SESSION_GONE, opts.scope);
       else throw refusal('no access token was sent', opts.scope);
       if (opts.scope) requireScope(p, opts.scope);
       return p;
@@ -128,6 +129,9 @@ export function createAuthenticator(o: {
     },
   };
 }
+
+/** A session cookie that opens no session: its value is no session secret, or the session is gone. */
+const SESSION_GONE = 'the browser session is unknown, has ended or has expired: log in again';
 
 /** A 401 that says what to do; it never repeats what the client sent (that may be a secret). */
 function refusal(why: string, scope: Scope | undefined): NightshiftError {

@@ -72,8 +72,23 @@ export function clearedSessionCookie(secure: boolean): string {
 
 /** The session secret the request's cookies carry, if any has the right shape. */
 export function readSessionCookie(req: IncomingMessage): string | undefined {
+  const found = sessionCookieValues(req);
+  const [only] = found;
+  return found.length === 1 && only !== undefined && isSecretShaped('session', only) ? only : undefined;
+}
+
+/**
+ * Whether the request carries a session cookie at all, usable or not (readSessionCookie refuses a value
+ * that is no session secret, or two of them): its refusal then says the session is unknown, not that
+ * nothing was sent.
+ */
+export function sessionCookieSent(req: IncomingMessage): boolean {
+  return sessionCookieValues(req).length > 0;
+}
+
+function sessionCookieValues(req: IncomingMessage): string[] {
   const header = req.headers.cookie;
-  if (!header) return undefined;
+  if (!header) return [];
   // Over https only the __Host- cookie counts (a sibling host or a plain-http injection can set the
   // unprefixed one, never the prefixed); two candidates at once are refused, not the first one taken.
   const names = isHttps(req) ? [SECURE_SESSION_COOKIE] : [SESSION_COOKIE, SECURE_SESSION_COOKIE];
@@ -85,8 +100,7 @@ export function readSessionCookie(req: IncomingMessage): string | undefined {
     const value = part.slice(eq + 1).trim();
     if (names.includes(name)) found.push(value);
   }
-  const [only] = found;
-  return found.length === 1 && only !== undefined && isSecretShaped('session', only) ? only : undefined;
+  return found;
 }
 
 /** Ends the session the secret names (logout). */

@@ -18,17 +18,31 @@ export interface Secrets {
 
 const MIN_REDACT_LENGTH = 4;
 
-export function parseSecretsFile(text: string): Map<string, string> {
+/**
+ * The NAME=VALUE lines of a secrets file (blank lines and `#` comments aside). A line with no `=`, or none
+ * before it, is refused (CONFIG_INVALID naming `where` and the line number): skipped, it left a declared
+ * secret unset without a word (a value pasted on its own line, a name typed `API_TOKEN: x`). The line itself
+ * is not quoted: it may hold a secret's value.
+ */
+export function parseSecretsFile(text: string, where: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const raw of text.split(/\r?\n/)) {
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
     const eq = line.indexOf('=');
-    if (eq <= 0) continue;
-    const key = line
-      .slice(0, eq)
-      .trim()
-      .replace(/^export\s+/, '');
+    const key =
+      eq <= 0
+        ? ''
+        : line
+            .slice(0, eq)
+            .trim()
+            .replace(/^export\s+/, '');
+    if (key === '')
+      throw new NightshiftError(
+        'CONFIG_INVALID',
+        `${where}, line ${i + 1}: ${eq < 0 ? 'no "="' : 'no name before "="'}: write NAME=VALUE (the line is not shown: it may hold a secret)`,
+        { details: { line: i + 1 } },
+      );
     let value = line.slice(eq + 1).trim();
     if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'")))
       value = value.slice(1, -1);
@@ -57,7 +71,7 @@ export function loadSecrets(
         'CONFIG_INVALID',
         `role ${role.name}: its secrets file ${role.secretsFile} ${tooLargeReason(read.size)}`,
       );
-    fromFile = parseSecretsFile(read.text);
+    fromFile = parseSecretsFile(read.text, `role ${role.name}: its secrets file ${role.secretsFile}`);
   }
   const values = new Map<string, string>();
   for (const name of role.secrets) {

@@ -234,8 +234,9 @@ export async function promote(ctx: PromotionContext, req: PromoteRequest): Promi
 }
 
 /**
- * Goes back to the version that was active before the one in effect (again: one further back). Judged as
- * a promotion: going back to a wider version waits for a person too.
+ * Goes back to the version that was active before the one in effect (again: one further back); past the
+ * first promotion, to the version the role file ran before it, when a run (or the improve loop) shows it
+ * was in effect. Judged as a promotion: going back to a wider version waits for a person too.
  */
 export async function rollback(
   ctx: PromotionContext,
@@ -255,8 +256,14 @@ export async function rollback(
         : (await ctx.store.listPromotions({ role: req.role, status: 'done' })).find(
             (p) => p.kind === 'promote' && p.backTo === null,
           );
-    if (first?.fromVersion && first.fromVersion !== active.version)
-      return request(ctx, 'rollback', { ...req, version: first.fromVersion }, active, null);
+    if (first?.fromVersion && first.fromVersion !== active.version) {
+      if (await wasInEffect(ctx.store, first))
+        return request(ctx, 'rollback', { ...req, version: first.fromVersion }, active, null);
+      throw new NightshiftError(
+        'NOTHING_TO_ROLL_BACK',
+        `${req.role}@${active.version} is the earliest version in its promotion history, and ${first.fromVersion}, the version its first promotion was judged against, was never in effect (no run of ${req.role} ran it before that promotion): there is no earlier version to go back to`,
+      );
+    }
   }
   throw new NightshiftError(
     'NOTHING_TO_ROLL_BACK',
@@ -264,6 +271,21 @@ export async function rollback(
       ? `${req.role}@${active.version} is the earliest version in its promotion history: there is no earlier version to go back to`
       : `${req.role} has no active version (nothing was promoted): the role file runs`,
   );
+}
+
+/**
+ * Whether the version a first promotion went from was in effect before it: the role's newest run before
+ * the promotion was asked for ran it (the file ran it), or the improve loop made the promotion from it (the
+ * role file it improved). Only then may a rollback go back to it. With no such run, `from` is only the
+ * newest other stored version it was judged against, which may never have run: registered from another
+ * file, or a version whose own promotion was refused.
+ */
+async function wasInEffect(store: PromotionStore, first: PromotionRecord): Promise<boolean> {
+  const [last] = await store.listRuns({ role: first.role, createdUntil: first.requestedAt, limit: 1 });
+  if (last?.roleVersion === first.fromVersion) return true;
+  if (!store.listImprovementRounds) return false;
+  const rounds = await store.listImprovementRounds({ role: first.role, limit: 100_000 });
+  return rounds.some((r) => r.promotionId === first.id && r.baseVersion === first.fromVersion);
 }
 
 async function pending(ctx: PromotionContext, id: string): Promise<PromotionRecord> {

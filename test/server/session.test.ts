@@ -244,6 +244,26 @@ describe('serve: browser sessions', () => {
     assert.equal((await fetch(`${served.url}/metrics`, { headers: { cookie } })).status, 401);
   });
 
+  it('tells a session cookie it does not know from no credentials at all (401 AUTH_REQUIRED)', async () => {
+    const refusal = async (headers: Record<string, string>) => {
+      const res = await fetch(`${served.url}/api/v1/runs`, { headers });
+      assert.equal(res.status, 401);
+      const { error } = (await res.json()) as { error: { code: string; message: string } };
+      assert.equal(error.code, 'AUTH_REQUIRED');
+      return error.message;
+    };
+    // before: a cookie whose value is no session secret was answered "no access token was sent".
+    assert.match(
+      await refusal({ cookie: 'nightshift_session=bogus' }),
+      /^the browser session is unknown, has ended or has expired: log in again/,
+    );
+    assert.match(
+      await refusal({ cookie: `nightshift_session=nss_${'A'.repeat(43)}` }),
+      /^the browser session is unknown, has ended or has expired: log in again/,
+    );
+    assert.match(await refusal({ cookie: 'other=1' }), /^no access token was sent/);
+  });
+
   it('ends every session of a revoked token', async () => {
     const t = await createToken('runs:read');
     const cookie = await login(t.token);

@@ -56,10 +56,17 @@ describe('serve and the triggers of a promoted version', () => {
   });
 
   it('answers at the promoted version’s webhook path, and no longer after a rollback', async () => {
-    // Version one, as serve loaded it, stored (so a rollback can go back to it).
+    // Version one, as serve loaded it, ran once from the file (so a rollback can go back to it: a version
+    // no run ran before the first promotion was never in effect).
+    const ranV1 = await runCli(['run', r.file, '--json', ...data], {
+      cwd: r.dir,
+      env: { PROMO_HOOK_SECRET: SECRET },
+    });
+    assert.equal(ranV1.code, 0, ranV1.stderr);
     const first = await runCli(['versions', r.file, '--json', ...data]);
     assert.equal(first.code, 0, first.stderr);
     const v1 = json<{ versions: { version: string }[] }>(first).versions[0]!.version;
+    assert.equal(json<{ roleVersion: string }>(ranV1).roleVersion, v1);
     assert.equal(await deliver('promoted'), 404);
 
     // Version two adds a webhook; the file changes, but only the promotion makes it the served one.

@@ -59,6 +59,14 @@ describe('promote and rollback', () => {
     await store.putRoleVersion({ name, version: 'v3cccc', spec: spec('full', 'two'), createdAt: t++ });
     return name;
   }
+  /** A run of the role's `version`, as when the role file ran it (before any promotion). */
+  async function ran(name: string, version: string) {
+    const run = newRun({ role: name, roleVersion: version, createdAt: t++ });
+    await store.createRun(run, {
+      steps: [step(run.id, 1, 'run_started', { input: run.input })],
+      at: run.createdAt,
+    });
+  }
   const audit = async (name: string) =>
     (await store.listAudit({ limit: 1000 }))
       .filter((e) => e.target === name && e.action !== 'role.version_seen')
@@ -79,6 +87,7 @@ describe('promote and rollback', () => {
   it('rolls back to the previously active version, then past the first promotion, and no further', async () => {
     const name = await role('desk-b');
     // Nothing active: the file ran its newest stored version, v3 (full); the first promotion goes from it.
+    await ran(name, 'v3cccc');
     await promote(ctx, { role: name, version: 'v1aaaa', by: 'alice' });
     await promote(ctx, { role: name, version: 'v2bbbb', by: 'alice' });
     await promote(ctx, { role: name, version: 'v1aaaa', by: 'alice' });
@@ -110,12 +119,56 @@ describe('promote and rollback', () => {
   it('rolls a first promotion back to the version the role file ran, judged like a promotion', async () => {
     const name = await role('desk-i');
     // Nothing active: the file ran its newest stored version, v3 (full); v1 (draft) narrows it.
+    await ran(name, 'v3cccc');
     assert.equal((await promote(ctx, { role: name, version: 'v1aaaa', by: 'alice' })).outcome, 'promoted');
     const back = await rollback(ctx, { role: name, by: 'alice' });
     assert.equal(back.outcome, 'pending', 'going back to full from draft widens authority');
     assert.equal(back.promotion.version, 'v3cccc');
     await grantPromotion(ctx, back.promotion.id, { by: 'alice' });
     assert.equal((await store.activePromotion(name))?.version, 'v3cccc');
+  });
+
+  it('never rolls a first promotion back to a version that was never in effect', async () => {
+    // before: with no run, the first promotion's `from` (the newest other stored version, v3, only judged
+    // against) was made active by `rollback`, exit 0.
+    const name = await role('desk-j');
+    assert.equal(
+      (await promote(ctx, { role: name, version: 'v2bbbb', by: 'alice' })).promotion.fromVersion,
+      'v3cccc',
+    );
+    await assert.rejects(rollback(ctx, { role: name, by: 'alice' }), {
+      code: 'NOTHING_TO_ROLL_BACK',
+      message: /v3cccc, the version its first promotion was judged against, was never in effect/,
+    });
+    assert.equal((await store.activePromotion(name))?.version, 'v2bbbb');
+    assert.equal((await store.listPromotions({ role: name })).length, 1, 'nothing was written');
+    // A version that ran before it, but not the newest run, was not what the file ran then either.
+    const other = await role('desk-k');
+    await ran(other, 'v3cccc');
+    await ran(other, 'v1aaaa');
+    await promote(ctx, { role: other, version: 'v1aaaa', by: 'alice' });
+    await assert.rejects(rollback(ctx, { role: other, by: 'alice' }), { code: 'NOTHING_TO_ROLL_BACK' });
+  });
+
+  it('never rolls back to a version whose promotion was refused and that never ran', async () => {
+    // before: at the bottom of the stack, rollback asked again for v3, whose own promotion was refused.
+    const name = await role('desk-l');
+    await promote(ctx, { role: name, version: 'v1aaaa', by: 'alice' });
+    const wide = await promote(ctx, { role: name, version: 'v3cccc', by: 'alice' });
+    assert.equal(wide.outcome, 'pending');
+    await refusePromotion(ctx, wide.promotion.id, { by: 'alice', reason: 'too wide' });
+    await promote(ctx, { role: name, version: 'v2bbbb', by: 'alice' });
+    await promote(ctx, { role: name, version: 'v1aaaa', by: 'alice' });
+    await rollback(ctx, { role: name, by: 'alice' });
+    assert.equal((await store.activePromotion(name))?.version, 'v2bbbb');
+    await rollback(ctx, { role: name, by: 'alice' });
+    assert.equal((await store.activePromotion(name))?.version, 'v1aaaa');
+    await assert.rejects(rollback(ctx, { role: name, by: 'alice' }), { code: 'NOTHING_TO_ROLL_BACK' });
+    const asked = (await store.listPromotions({ role: name })).filter((p) => p.version === 'v3cccc');
+    assert.deepEqual(
+      asked.map((p) => [p.kind, p.status]),
+      [['promote', 'refused']],
+    );
   });
 
   it('refuses a rollback when nothing was promoted', async () => {

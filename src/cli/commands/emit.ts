@@ -1,6 +1,7 @@
 // `nightshift emit <event> [json]`: a client of a running daemon's POST /events/<event>.
 import type { Command } from 'commander';
-import { NightshiftError } from '../../errors.js';
+import { isErrorCode, NightshiftError } from '../../errors.js';
+import { textForMessage } from '../../message-text.js';
 import { httpBaseUrl } from '../base-url.js';
 import { type CliContext, parseJsonFlag, withCommonFlags } from '../context.js';
 
@@ -17,6 +18,39 @@ function daemonUrl(flag: string | undefined): string {
         ? ['NIGHTSHIFT_URL', env]
         : ['default', 'http://127.0.0.1:7070'];
   return httpBaseUrl(value, from, "the daemon's address");
+}
+
+/**
+ * The daemon's refusal as the CLI's error: its own code and message when the body is the API's error shape
+ * (`{"error": {"code", "message"}}`), so `error [STORE_BUSY]` exits 1 and `error [INPUT_INVALID]` 2 as
+ * docs/errors.md says; an HTTP-level code (BAD_REQUEST, BODY_TOO_LARGE, …) or another body (a proxy's
+ * page) is a USAGE error naming the status and what the body said.
+ */
+async function refusal(res: Response, base: string): Promise<NightshiftError> {
+  const text = await res.text().catch(() => '');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const error = (body as { error?: unknown } | undefined)?.error as
+    | { code?: unknown; message?: unknown }
+    | undefined;
+  const details = { status: res.status };
+  if (typeof error?.code === 'string' && typeof error.message === 'string') {
+    const message = `the daemon at ${base} refused the event (HTTP ${res.status}): ${textForMessage(error.message)}`;
+    if (isErrorCode(error.code)) return new NightshiftError(error.code, message, { details });
+    return new NightshiftError('USAGE', `${message} [${textForMessage(error.code)}]`, {
+      details: { ...details, code: error.code },
+    });
+  }
+  const said = text.trim() ? `: ${textForMessage(text.trim().slice(0, 200))}` : ' and an empty body';
+  return new NightshiftError(
+    'USAGE',
+    `the daemon at ${base} refused the event: HTTP ${res.status} without a nightshift error in its body${said}`,
+    { details },
+  );
 }
 
 export function emitCommand(program: Command, cli: CliContext): void {
@@ -59,15 +93,10 @@ export function emitCommand(program: Command, cli: CliContext): void {
             `no nightshift daemon answers at ${base} (${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message}); start one with ${cmd} serve`,
           );
         }
+        if (res.status !== 202) throw await refusal(res, base);
         const answer = (await res.json().catch(() => ({}))) as {
           runs?: { role: string; runId?: string; inboxId?: string }[];
-          error?: string | { code: string; message: string };
         };
-        if (res.status !== 202)
-          throw new NightshiftError(
-            'USAGE',
-            `the daemon refused the event: HTTP ${res.status} ${typeof answer.error === 'object' ? answer.error.message : (answer.error ?? '')}`,
-          );
         if (flags.json) io.out(JSON.stringify(answer, null, 2));
         else if (!answer.runs?.length) io.out(`event ${event} accepted; no role listens for it`);
         else

@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import pg from 'pg';
 import { NightshiftError } from '../../errors.js';
-import { ConnectionHealth } from './connection-health.js';
+import { ConnectionHealth, isConnectionFailure } from './connection-health.js';
 import { isStalePlan, preparedQuery, renamePreparedStatements } from './prepared.js';
 import { type Row, types } from './rows.js';
 import { storeError } from './store-error.js';
@@ -106,7 +106,9 @@ export class Database {
       client = await this.pool.connect();
     } catch (err) {
       this.reachable.failed(err);
-      throw storeError(what, err);
+      // Not yet `what`: the connection itself failed (a read-only command said "migrating failed"). A
+      // wait for a pooled connection that timed out is the busy pool's, not a connection's: named as before.
+      throw storeError(isConnectionFailure(err) ? `connecting (for ${what})` : what, err);
     }
     // A checked-out connection that breaks between two queries emits 'error' with no pool listener on
     // it; unheard, that would end the process. The next query on it fails and reports the loss.
