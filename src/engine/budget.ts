@@ -1,6 +1,8 @@
 // Budgets are checked before every model call; the time budget (`maxSeconds`) also before every tool call,
 // and a tool call or model call still running when it runs out is stopped (drive.ts). Limits are the role's budget plus what humans granted
 // when they answered earlier budget escalations; the daily cost budget is the role's, shared by its runs.
+
+import { formatUsd } from '../models/pricing.js';
 import type { Budget } from '../roles/schema.js';
 import type { EscalationRecord, RunRecord } from '../store/types.js';
 
@@ -79,9 +81,9 @@ export function grantFor(
 
 export function describeOverrun(o: BudgetOverrun): string {
   if (o.dimension === 'cost_per_day')
-    return `daily budget exceeded: the role's runs spent $${o.used.toFixed(4)} of $${o.limit.toFixed(4)} since midnight UTC`;
-  const fmt = (n: number) =>
-    o.dimension === 'cost' ? `$${n.toFixed(4)}` : String(Math.round(n * 100) / 100);
+    return `daily budget exceeded: the role's runs spent ${formatUsd(o.used)} of ${formatUsd(o.limit)} since midnight UTC`;
+  // Enough digits that an amount over the limit reads as over it (formatUsd).
+  const fmt = (n: number) => (o.dimension === 'cost' ? formatUsd(n) : String(Math.round(n * 100) / 100));
   const unit = o.dimension === 'steps' ? 'model steps' : o.dimension === 'cost' ? 'USD' : 'seconds';
   return `budget exceeded: ${fmt(o.used)} of ${fmt(o.limit)} ${unit}`;
 }

@@ -3,6 +3,7 @@
 // by the turn loop and one asked for in an executor's session enter the ledger the same way.
 import { hashJson } from '../canonical-json.js';
 import { NightshiftError } from '../errors.js';
+import { roundUsd } from '../models/pricing.js';
 import type { Usage } from '../models/types.js';
 import type { PolicyDecision } from '../policy/decide.js';
 import type { EscalationRecord, ToolCallRecord } from '../store/types.js';
@@ -83,6 +84,7 @@ export function addUsage(run: Usage, turn: Usage): Usage {
     inputTokens: run.inputTokens + turn.inputTokens,
     outputTokens: run.outputTokens + turn.outputTokens,
     cachedInputTokens: run.cachedInputTokens + turn.cachedInputTokens,
-    costUsd: run.costUsd + turn.costUsd,
+    // Rounded as each turn's cost is: a sum of them carries binary noise of its own (pricing.ts).
+    costUsd: roundUsd(run.costUsd + turn.costUsd),
   };
 }

@@ -1,4 +1,5 @@
 // The result of a run as the CLI's `--json` and the library return it. Key names are a public contract.
+import { roundUsd } from '../models/pricing.js';
 import type { RunSnapshot, RunStatus } from '../store/types.js';
 
 export interface RunSummary {
@@ -70,7 +71,8 @@ export function summarize(snapshot: Snapshot, waitingOn: readonly Snapshot[] = [
       inputTokens: run.usage.inputTokens,
       outputTokens: run.usage.outputTokens,
       cachedInputTokens: run.usage.cachedInputTokens,
-      costUsd: run.usage.costUsd,
+      // Rounded as recorded (pricing.ts), also for a run recorded before costs were.
+      costUsd: roundUsd(run.usage.costUsd),
     },
   };
   if (run.error) summary.error = run.error;

@@ -109,5 +109,23 @@ export function costOf(spec: string, usage: PricedUsage, overrides?: PriceTable)
     (written - writtenFor1h) * (price.cacheWriteInput ?? price.input * CACHE_WRITE_MULTIPLIER) +
     writtenFor1h * (price.cacheWrite1hInput ?? price.input * CACHE_WRITE_1H_MULTIPLIER) +
     usage.outputTokens * price.output;
-  return { costUsd: micro / 1_000_000, priced: true };
+  return { costUsd: roundUsd(micro / 1_000_000), priced: true };
+}
+
+/**
+ * An amount of USD rounded to 1e-10 (a hundredth of a millionth of a cent): prices per million tokens divided
+ * out, and sums of such, carry binary noise that `--json` printed as 0.00020124999999999999.
+ */
+export function roundUsd(usd: number): number {
+  return Math.round(usd * 1e10) / 1e10;
+}
+
+/**
+ * An amount of USD for a message: at least 4 decimals, more when it has them (up to 10), so an amount just
+ * over a small limit reads as over it ($0.000105 of $0.0001, not $0.0001 of $0.0001).
+ */
+export function formatUsd(usd: number): string {
+  return `$${roundUsd(usd)
+    .toFixed(10)
+    .replace(/(\.\d{4}\d*?)0+$/, '$1')}`;
 }

@@ -10,6 +10,7 @@ import { createOpenAIChatModel, createOpenAICompatibleModel, createOpenAIModel }
 import type { PriceTable } from './pricing.js';
 import { createScriptedModel } from './script/index.js';
 import type { Model } from './types.js';
+import { shownSpec } from './wire/endpoint.js';
 import type { ProviderModelSettings } from './wire/model.js';
 
 export interface ProviderSettings {
@@ -124,7 +125,8 @@ function baseUrl(
 }
 
 function notASpec(spec: string, why: string): NightshiftError {
-  return new NightshiftError('MODEL_CONFIG', `model '${spec}' ${why}; expected ${FORMS}`);
+  // A base URL in the spec may carry `user:password@`: shown as [redacted]@.
+  return new NightshiftError('MODEL_CONFIG', `model '${shownSpec(spec)}' ${why}; expected ${FORMS}`);
 }
 
 function isExecutorName(provider: string): provider is ExecutorName {
@@ -207,7 +209,9 @@ export function resolveModel(spec: string, options: ResolveModelOptions = {}): M
       return provider === 'openai' ? createOpenAIModel(id, settings) : createOpenAIChatModel(id, settings);
     }
     case 'openai-compatible': {
-      const at = id.lastIndexOf('@');
+      // Split at the first `@` that starts the URL: split at the last one, a base URL with `user:password@`
+      // lost its scheme and was refused (and a model id may hold an `@` of its own).
+      const at = id.search(/@https?:\/\//i);
       const modelId = at > 0 ? id.slice(0, at) : '';
       const url = at > 0 ? id.slice(at + 1) : '';
       if (!modelId || !/^https?:\/\/[^/\s]+/.test(url)) {

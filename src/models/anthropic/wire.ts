@@ -5,13 +5,15 @@ import type { Message } from '../types.js';
 import { incompleteStream, StreamError } from '../wire/collect.js';
 import { endpointUrl } from '../wire/endpoint.js';
 import {
+  callId,
   callInput,
+  callName,
   EMPTY_ANSWER,
   emptyTurn,
   parseArgs,
   stopReasonOf,
   type TurnReader,
-  textOf,
+  textField,
   tokens,
   type WireProtocol,
   type WireRequest,
@@ -73,7 +75,7 @@ const STOP_REASONS = {
 function reader(names: WireRequest['names']): TurnReader {
   const turn = emptyTurn();
   // Tool-use blocks by their index: id, name and the argument pieces so far.
-  const open = new Map<number, { id: string; name: string; json: string; seed: string }>();
+  const open = new Map<number, { id: string | undefined; name: string; json: string; seed: string }>();
   let raw: string | undefined;
   let stopped = false;
   // The counts so far. message_delta's usage is cumulative and, in today's API, carries the input counts too
@@ -112,10 +114,16 @@ function reader(names: WireRequest['names']): TurnReader {
       const e = JSON.parse(data);
       switch (e.type) {
         case 'content_block_delta':
-          if (e.delta.type === 'text_delta') turn.text += textOf(e.delta.text);
+          if (e.delta.type === 'text_delta')
+            turn.text += textField(e.delta.text, 'content_block_delta (text_delta)', 'delta.text');
           else if (e.delta.type === 'input_json_delta') {
             const block = open.get(e.index);
-            if (block) block.json += textOf(e.delta.partial_json);
+            if (block)
+              block.json += textField(
+                e.delta.partial_json,
+                'content_block_delta (input_json_delta)',
+                'delta.partial_json',
+              );
           }
           break;
         case 'content_block_start':
@@ -126,7 +134,14 @@ function reader(names: WireRequest['names']): TurnReader {
               input && typeof input === 'object' && Object.keys(input).length > 0
                 ? JSON.stringify(input)
                 : '';
-            open.set(e.index, { id: e.content_block.id, name: e.content_block.name, json: '', seed });
+            // A tool_use without a name became a call to tool ''; an id of another type, a made-up one.
+            const name = callName(
+              e.content_block.name,
+              'content_block_start (tool_use)',
+              'content_block.name',
+            );
+            const id = callId(e.content_block.id, 'content_block_start (tool_use)', 'content_block.id');
+            open.set(e.index, { id, name, json: '', seed });
           }
           break;
         case 'content_block_stop': {
@@ -134,7 +149,8 @@ function reader(names: WireRequest['names']): TurnReader {
           if (block) {
             open.delete(e.index);
             turn.calls.push({
-              id: block.id,
+              // No id (a gateway left it out): model.ts gives the call one of its own.
+              id: block.id ?? '',
               tool: names.fromProvider(block.name),
               // Pieces streamed win; the input sent whole on the start is used when none came.
               args: parseArgs(block.json || block.seed),
@@ -144,7 +160,7 @@ function reader(names: WireRequest['names']): TurnReader {
         }
         case 'message_start':
           takeUsage(e.message.usage);
-          turn.modelId = e.message.model;
+          if (typeof e.message.model === 'string') turn.modelId = e.message.model;
           break;
         case 'message_delta':
           if (e.delta?.stop_reason) raw = e.delta.stop_reason;
@@ -168,7 +184,7 @@ function reader(names: WireRequest['names']): TurnReader {
       if (raw === 'tool_use')
         for (const block of open.values())
           turn.calls.push({
-            id: block.id,
+            id: block.id ?? '',
             tool: names.fromProvider(block.name),
             args: parseArgs(block.json || block.seed),
           });

@@ -6,17 +6,45 @@ import { incompleteStream, StreamError } from '../wire/collect.js';
 import { endpointUrl } from '../wire/endpoint.js';
 import {
   argumentsText,
+  callId,
   callInput,
   EMPTY_ANSWER,
   emptyTurn,
   parseArgs,
   stopReasonOf,
   type TurnReader,
+  textField,
   tokens,
   type WireProtocol,
   type WireRequest,
+  wrongShape,
 } from '../wire/protocol.js';
 import { isReasoningModel } from './reasoning.js';
+
+/** A streamed chunk's `object`, as shape errors name the event. */
+const CHUNK = 'chat.completion.chunk';
+
+/**
+ * A delta's text: `content` as a string, or (some gateways) as an array of content parts, whose `text` parts
+ * are its text. A part of another type (an image, audio) is not an answer nightshift can take, and fails the
+ * turn naming it rather than being dropped.
+ */
+function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return textField(content, CHUNK, 'choices[0].delta.content');
+  let text = '';
+  for (let i = 0; i < content.length; i++) {
+    const part = content[i] as { type?: unknown; text?: unknown } | null;
+    const field = `choices[0].delta.content[${i}]`;
+    if (typeof part !== 'object' || part === null) throw wrongShape(CHUNK, field, part, 'a content part');
+    if (part.type !== 'text')
+      throw new TypeError(
+        `${CHUNK}: ${field} is a content part of type ${typeof part.type === 'string' ? JSON.stringify(part.type.slice(0, 40)) : 'none'}, not text (only text parts are taken as the answer)`,
+      );
+    text += textField(part.text, CHUNK, `${field}.text`);
+  }
+  return text;
+}
 
 function messages({ request, names }: WireRequest, reasoning: boolean): unknown[] {
   const out: unknown[] = [{ role: reasoning ? 'developer' : 'system', content: request.system }];
@@ -85,16 +113,25 @@ function reader(names: WireRequest['names']): TurnReader {
       // An `event: error` may carry the error as the whole payload: its message is kept, not lost.
       if (e.error) throw new StreamError(e.error);
       if (name === 'error') throw new StreamError(e);
-      if (e.model && turn.modelId === undefined) turn.modelId = e.model;
-      const choice = e.choices?.[0];
-      if (choice) {
+      if (typeof e.model === 'string' && e.model !== '' && turn.modelId === undefined) turn.modelId = e.model;
+      // The fields read are checked as they are read, with typeof (this runs on every chunk): a field of
+      // another type was dropped, and the turn passed as complete with its text lost.
+      const choices = e.choices;
+      if (choices !== undefined && choices !== null && !Array.isArray(choices))
+        throw wrongShape(CHUNK, 'choices', choices, 'an array');
+      const choice = choices?.[0];
+      if (choice !== undefined && choice !== null) {
+        if (typeof choice !== 'object') throw wrongShape(CHUNK, 'choices[0]', choice, 'an object');
         const delta = choice.delta ?? {};
-        if (typeof delta.content === 'string') turn.text += delta.content;
+        if (typeof delta !== 'object' || Array.isArray(delta))
+          throw wrongShape(CHUNK, 'choices[0].delta', delta, 'an object');
+        turn.text += contentText(delta.content);
         // A refusal comes in its own field, not as content (a delta may carry both, content ""): dropped, the
         // run ended with an empty answer and no word of why. Its text is the answer; the turn did not end
         // normally.
-        if (typeof delta.refusal === 'string' && delta.refusal !== '') {
-          turn.text += delta.refusal;
+        const refusal = textField(delta.refusal, CHUNK, 'choices[0].delta.refusal');
+        if (refusal !== '') {
+          turn.text += refusal;
           refused = true;
         }
         // A legacy `function_call` delta (what finish_reason `function_call` ends) is one call in pieces, like
@@ -102,6 +139,8 @@ function reader(names: WireRequest['names']): TurnReader {
         // answer. Its result goes back as a tool message, like any call's.
         // Only a piece that brings a name or arguments starts or continues one (`function_call: {}` on a text
         // answer made a call to no tool and lost the answer).
+        if (delta.tool_calls !== undefined && delta.tool_calls !== null && !Array.isArray(delta.tool_calls))
+          throw wrongShape(CHUNK, 'choices[0].delta.tool_calls', delta.tool_calls, 'an array');
         if (Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0) toolCallsSeen = true;
         const legacy = delta.function_call;
         const pieces =
@@ -127,11 +166,20 @@ function reader(names: WireRequest['names']): TurnReader {
               calls.push(call);
             }
           }
-          if (piece.id) call.id = piece.id;
-          if (piece.function?.name) call.name = piece.function.name;
+          const id = callId(piece.id, CHUNK, 'tool_calls[].id');
+          if (id) call.id = id;
+          const name = textField(piece.function?.name, CHUNK, 'tool_calls[].function.name');
+          if (name) call.name = name;
           if (piece.function?.arguments) call.json += argumentsText(piece.function.arguments);
         }
-        if (choice.finish_reason) raw = choice.finish_reason;
+        if (typeof choice.finish_reason === 'string' && choice.finish_reason !== '')
+          raw = choice.finish_reason;
+        else if (
+          choice.finish_reason !== undefined &&
+          choice.finish_reason !== null &&
+          choice.finish_reason !== ''
+        )
+          throw wrongShape(CHUNK, 'choices[0].finish_reason', choice.finish_reason, 'a string');
       }
       if (e.usage) {
         usageSeen = true;

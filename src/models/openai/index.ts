@@ -2,6 +2,7 @@
 // OpenAI's newer models are built around), Chat Completions for `openai-chat:` and for servers that speak
 // only that protocol (vLLM, Ollama, LM Studio, gateways: `openai-compatible:`).
 import type { Model } from '../types.js';
+import { hasUserinfo } from '../wire/endpoint.js';
 import { createHttpModel, type ProviderModelSettings } from '../wire/model.js';
 import { chatWire } from './chat-wire.js';
 import { responsesWire } from './responses-wire.js';
@@ -61,7 +62,7 @@ export function createOpenAIChatModel(modelId: string, settings: ProviderModelSe
 
 /**
  * A Model on any server speaking Chat Completions at `baseUrl` (spec `openai-compatible:<model>@<base-url>`).
- * Without an apiKey a placeholder is sent.
+ * Without an apiKey a placeholder is sent, unless the base URL has `user:password@`: that is sent as Basic auth.
  *
  * @example
  * const model = createOpenAICompatibleModel('llama3', 'http://127.0.0.1:11434/v1');
@@ -71,11 +72,14 @@ export function createOpenAICompatibleModel(
   baseUrl: string,
   settings: Omit<ProviderModelSettings, 'baseUrl'> = {},
 ): Model {
+  // A base URL's `user:password@` is sent as Basic auth (node:http does it when no Authorization header is
+  // set), so without a key no placeholder Bearer takes its place.
+  const apiKey = settings.apiKey || (hasUserinfo(baseUrl) ? undefined : PLACEHOLDER_API_KEY);
   return openaiModel(
     `openai-compatible:${modelId}@${baseUrl}`,
     'openai-compatible',
     modelId,
-    { ...settings, apiKey: settings.apiKey || PLACEHOLDER_API_KEY, baseUrl },
+    { ...settings, apiKey, baseUrl },
     'chat',
   );
 }

@@ -5,17 +5,22 @@ import { incompleteStream, StreamError } from '../wire/collect.js';
 import { endpointUrl } from '../wire/endpoint.js';
 import {
   argumentsText,
+  callId,
   callInput,
+  callName,
   EMPTY_ANSWER,
   emptyTurn,
   parseArgs,
   type TurnReader,
-  textOf,
+  textField,
   tokens,
   type WireProtocol,
   type WireRequest,
 } from '../wire/protocol.js';
 import { isReasoningModel } from './reasoning.js';
+
+/** The event a final response's output is read from, as shape errors name it. */
+const OUTPUT_EVENT = 'response.completed (response.output)';
 
 function input({ request, names }: WireRequest, systemRole: string): unknown[] {
   const items: unknown[] = [{ role: systemRole, content: request.system }];
@@ -83,10 +88,12 @@ function reader(names: WireRequest['names']): TurnReader {
   let refused = false;
   // Whether any text came as deltas: only a stream without them has its text taken from the final response.
   let streamedText = false;
-  const call = (item: OutputItem) =>
+  // A call without a name was a call to tool ''; a call_id of another type, a made-up one (model.ts gives a
+  // call that has none an id of its own).
+  const call = (item: OutputItem, event: string) =>
     turn.calls.push({
-      id: item.call_id as string,
-      tool: names.fromProvider(item.name as string),
+      id: callId(item.call_id, event, 'call_id') ?? '',
+      tool: names.fromProvider(callName(item.name, event, 'name')),
       args: parseArgs(argumentsText(item.arguments)),
     });
   /**
@@ -98,12 +105,13 @@ function reader(names: WireRequest['names']): TurnReader {
     if (!Array.isArray(output)) return;
     const takeCalls = turn.calls.length === 0;
     for (const item of output as OutputItem[]) {
-      if (item?.type === 'function_call' && takeCalls) call(item);
+      if (item?.type === 'function_call' && takeCalls) call(item, `${OUTPUT_EVENT} function_call`);
       else if (item?.type === 'message' && !streamedText && Array.isArray(item.content))
         for (const part of item.content as { type?: unknown; text?: unknown; refusal?: unknown }[]) {
-          if (part?.type === 'output_text') turn.text += textOf(part.text);
+          if (part?.type === 'output_text')
+            turn.text += textField(part.text, OUTPUT_EVENT, 'output_text.text');
           else if (part?.type === 'refusal') {
-            turn.text += textOf(part.refusal);
+            turn.text += textField(part.refusal, OUTPUT_EVENT, 'refusal.refusal');
             refused = true;
           }
         }
@@ -118,25 +126,25 @@ function reader(names: WireRequest['names']): TurnReader {
       const e = JSON.parse(data);
       switch (e.type) {
         case 'response.output_text.delta':
-          turn.text += textOf(e.delta);
+          turn.text += textField(e.delta, 'response.output_text.delta', 'delta');
           streamedText = true;
           break;
         case 'response.refusal.delta':
           // A refusal is a content part of its own, not output text: dropped, the run ended with an empty
           // answer and no word of why. Its text is the answer, and the turn did not end normally.
-          turn.text += textOf(e.delta);
+          turn.text += textField(e.delta, 'response.refusal.delta', 'delta');
           streamedText = true;
           refused = true;
           break;
         case 'response.output_item.done':
           // A call is whole when its item is done: its name, call id and complete arguments are all here.
-          if (e.item?.type === 'function_call') call(e.item);
+          if (e.item?.type === 'function_call') call(e.item, 'response.output_item.done (function_call)');
           break;
         case 'response.completed':
         case 'response.incomplete': {
           done = true;
           const r = e.response ?? {};
-          if (r.model) turn.modelId = r.model;
+          if (typeof r.model === 'string' && r.model !== '') turn.modelId = r.model;
           incomplete = r.incomplete_details?.reason;
           fromOutput(r.output);
           const u = r.usage ?? {};

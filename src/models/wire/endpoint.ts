@@ -22,3 +22,17 @@ export function shownUrl(url: string): string {
     .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1[redacted]@')
     .replace(/([?&][^=&#]*)=[^&#]*/g, '$1=…');
 }
+
+/**
+ * A model spec as messages show it: the base URL in it (`openai-compatible:m@http://user:password@host/v1`)
+ * as shownUrl shows it, so a password in it is never echoed.
+ */
+export function shownSpec(spec: string): string {
+  const at = spec.search(/https?:\/\//i);
+  return at < 0 ? spec : `${spec.slice(0, at)}${shownUrl(spec.slice(at))}`;
+}
+
+/** Whether a URL carries `user[:password]@` (node:http sends it as Basic auth when no Authorization header is set). */
+export function hasUserinfo(url: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\/[^/?#@]*@/i.test(url.trim());
+}

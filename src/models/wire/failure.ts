@@ -65,11 +65,47 @@ function carriesSecret(text: string, secret: string): boolean {
   return secretTexts(secret).some((form) => text.includes(form));
 }
 
+const REDACTED = '[redacted]';
+
 export function redact(text: string, secret: string | undefined): string {
   if (!secret || secret.length < 4) return text;
   let out = text;
-  for (const form of secretTexts(secret)) out = out.split(form).join('[redacted]');
+  for (const form of secretTexts(secret)) out = out.split(form).join(REDACTED);
   return out;
+}
+
+/**
+ * How many characters past an excerpt's end must be read for redact() to see whole every form of the secret
+ * that starts inside it: the longest form. A key straddling the excerpt's end is otherwise not recognised,
+ * and its start is kept.
+ */
+export function secretReach(secret: string | undefined): number {
+  if (!secret || secret.length < 4) return 0;
+  return Math.max(...secretTexts(secret).map((form) => form.length));
+}
+
+/**
+ * At most `max` characters of `text`, redacted before it is cut (cut first, a key straddling the cut was not
+ * recognised and its start was kept). A cut inside a `[redacted]` marker keeps the marker whole (`[reda` reads
+ * like something else), and one between a surrogate pair keeps the pair. With `total`, a cut excerpt says how
+ * many characters the text had, so it is not taken for the whole.
+ */
+export function redactedExcerpt(
+  text: string,
+  secret: string | undefined,
+  max: number,
+  total?: 'say how much was cut',
+): string {
+  const clean = redact(text, secret);
+  if (clean.length <= max) return clean;
+  let end = max;
+  const marker = clean.lastIndexOf(REDACTED, end - 1);
+  if (marker >= 0 && marker + REDACTED.length > end) end = marker + REDACTED.length;
+  const code = clean.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end++;
+  return total
+    ? `${clean.slice(0, end)}… (cut at ${end} of ${clean.length} characters)`
+    : clean.slice(0, end);
 }
 
 /** The cause to chain, unless it carries the secret (a provider echoing the key back): then a clean copy. */
@@ -94,6 +130,9 @@ function safeCause(err: unknown, secret: string | undefined): unknown {
 function redactType(type: string | undefined, secret: string | undefined): string | undefined {
   return type === undefined ? undefined : redact(type, secret);
 }
+
+/** The most characters of a provider's own error message that a failure quotes (a 5 MB one was stored whole). */
+export const PROVIDER_MESSAGE_CHARS = 2_000;
 
 export function describeFailure(
   err: unknown,
@@ -136,7 +175,13 @@ export function describeFailure(
       typeof e?.type === 'string' ? e.type : typeof e?.code === 'string' ? e.code : undefined,
       context.secret,
     );
-    const message = redact(err.message, context.secret);
+    // Capped like an error body's message (post.ts): an error event's message can be megabytes too.
+    const message = redactedExcerpt(
+      err.message,
+      context.secret,
+      PROVIDER_MESSAGE_CHARS,
+      'say how much was cut',
+    );
     return {
       ...base,
       summary:

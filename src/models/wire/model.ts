@@ -10,6 +10,7 @@ import { DEFAULT_HTTP_RETRY, type HttpRetryPolicy, retryAfterMs, retryDelay } fr
 import { costOf, type PriceTable, priceOf } from '../pricing.js';
 import { type ToolNameMap, toolNameMap } from '../tool-names.js';
 import type { Model, ModelRequest, ModelResponse, ToolCallRequest } from '../types.js';
+import { shownSpec } from './endpoint.js';
 import { describeFailure, type Failure } from './failure.js';
 import { streamTurn } from './post.js';
 import type { WireProtocol } from './protocol.js';
@@ -84,13 +85,15 @@ function wellFormed(calls: ToolCallRequest[]): ToolCallRequest[] {
 
 export function createHttpModel(options: HttpModelOptions): Model {
   const { spec, provider, modelId, settings } = options;
+  // What messages say: a base URL in the spec (openai-compatible:) without its `user:password@`.
+  const shown = shownSpec(spec);
   const timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxResponseBytes = settings.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   // The config file's zod schema checks it; a library caller's value is checked here, before any turn.
   if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 1)
     throw new NightshiftError(
       'MODEL_CONFIG',
-      `model ${spec}: maxResponseBytes must be a positive whole number of bytes, not ${String(maxResponseBytes)}`,
+      `model ${shown}: maxResponseBytes must be a positive whole number of bytes, not ${String(maxResponseBytes)}`,
     );
   const policy: HttpRetryPolicy = {
     maxRetries: settings.maxRetries ?? DEFAULT_HTTP_RETRY.maxRetries,
@@ -101,7 +104,7 @@ export function createHttpModel(options: HttpModelOptions): Model {
   const fail = (failure: Failure, attempts: number, note = ''): NightshiftError =>
     new NightshiftError(
       failure.code ?? 'MODEL_ERROR',
-      `model ${spec} failed: ${failure.summary}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}${note}`,
+      `model ${shown} failed: ${failure.summary}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}${note}`,
       {
         cause: failure.cause,
         retryable: failure.retryable,
@@ -143,7 +146,14 @@ export function createHttpModel(options: HttpModelOptions): Model {
         if (request.signal?.aborted) onCancel();
         let failure: Failure;
         try {
-          const turn = await streamTurn(options.protocol, wire, attempt.signal, fetchImpl, maxResponseBytes);
+          const turn = await streamTurn(
+            options.protocol,
+            wire,
+            attempt.signal,
+            fetchImpl,
+            maxResponseBytes,
+            settings.apiKey,
+          );
           const { costUsd } = costOf(spec, turn.usage, settings.prices);
           return {
             text: turn.text,
@@ -152,7 +162,8 @@ export function createHttpModel(options: HttpModelOptions): Model {
             usage: {
               inputTokens: turn.usage.inputTokens,
               outputTokens: turn.usage.outputTokens,
-              cachedInputTokens: turn.usage.cachedInputTokens,
+              // A gateway may report more cached tokens than the prompt had: the cached part of it, at most.
+              cachedInputTokens: Math.min(turn.usage.cachedInputTokens, turn.usage.inputTokens),
               costUsd,
             },
             stopReason: turn.stopReason,

@@ -7,24 +7,38 @@ import { syntaxErrorWithoutQuote } from '../../json-syntax-error.js';
 import { isRetryableStatus } from '../http-retry.js';
 import type { CollectedTurn } from './collect.js';
 import { shownUrl } from './endpoint.js';
+import { PROVIDER_MESSAGE_CHARS, redactedExcerpt, secretReach } from './failure.js';
 import { httpPost, type PostAnswer } from './http-post.js';
 import type { WireProtocol, WireRequest } from './protocol.js';
 import { byteBudget, ResponseTooLarge } from './response-size.js';
 import { eventParser } from './sse.js';
 
-/** The provider's own message in an error body (`{ error: { message } }` on both APIs), else the body. */
-function errorMessage(text: string, status: number, statusText: string): string {
+/** How much of an error body that is not JSON (a proxy's HTML page) a failure quotes. */
+const BODY_CHARS = 500;
+
+/**
+ * The provider's own message in an error body (`{ error: { message } }` on both APIs), else the body's start:
+ * redacted before it is cut (failure.ts), so a key straddling the cut is not half kept.
+ */
+function errorMessage(
+  text: string,
+  status: number,
+  statusText: string,
+  secret: string | undefined,
+  maxChars: number,
+): string {
   try {
     const body = JSON.parse(text) as { error?: { message?: unknown }; message?: unknown };
     const message = body.error?.message ?? body.message;
-    if (typeof message === 'string') return message;
+    if (typeof message === 'string')
+      return redactedExcerpt(message, secret, PROVIDER_MESSAGE_CHARS, 'say how much was cut');
   } catch {
     // Not JSON (a proxy's HTML page): the text itself says most.
   }
-  return text.trim() === '' ? statusText || `HTTP ${status}` : text.slice(0, 500);
+  return text.trim() === '' ? statusText || `HTTP ${status}` : redactedExcerpt(text, secret, maxChars);
 }
 
-/** How much of a body's start is kept to show when it turns out not to be an event stream. */
+/** How much of a body's start is shown when it turns out not to be an event stream. */
 const HEAD_CHARS = 300;
 
 /**
@@ -108,6 +122,8 @@ export async function streamTurn(
   fetchImpl: typeof globalThis.fetch | undefined,
   /** The most bytes the answer may have (response-size.ts); past it, ResponseTooLarge. */
   maxBytes: number,
+  /** The API key, redacted from a quoted body before it is cut (failure.ts redacts the rest). */
+  secret?: string | undefined,
 ): Promise<CollectedTurn> {
   // Outside the try: a request that cannot be built is not a connection failure.
   const sent = post(protocol, input, signal, fetchImpl);
@@ -132,7 +148,7 @@ export async function streamTurn(
   if (res.status < 200 || res.status > 299) {
     const text = await cappedText(res, budget);
     throw new APICallError({
-      message: errorMessage(text, res.status, res.statusText),
+      message: errorMessage(text, res.status, res.statusText, secret, BODY_CHARS),
       url,
       requestBodyValues: undefined,
       statusCode: res.status,
@@ -151,7 +167,11 @@ export async function streamTurn(
   const reader = protocol.reader(input.names);
   // The body's start, kept until the first event: a 200 that is no event stream at all (a gateway's HTML login
   // page, a JSON error or a whole answer from a server that ignored `stream`) is told apart from a cut-off one.
-  let head = '';
+  // Kept as bytes, as they came, and decoded once: past the HEAD_CHARS shown, far enough for the longest
+  // form of the key that starts inside them to be seen whole by redaction (4 bytes a character at most).
+  const headBytes = 4 * (HEAD_CHARS + secretReach(secret));
+  const headParts: Uint8Array[] = [];
+  let headLength = 0;
   let events = 0;
   const parser = eventParser((name, data) => {
     events++;
@@ -199,15 +219,19 @@ export async function streamTurn(
       }
       if (next.done) break;
       budget.add(next.value.byteLength);
-      if (events === 0 && head.length < HEAD_CHARS)
-        head += Buffer.from(next.value.subarray(0, HEAD_CHARS)).toString('utf8');
+      if (events === 0 && headLength < headBytes) {
+        const part = next.value.subarray(0, headBytes - headLength);
+        headParts.push(Buffer.from(part));
+        headLength += part.byteLength;
+      }
       parser.push(next.value);
     }
     parser.end();
+    const head = events === 0 ? Buffer.concat(headParts).toString('utf8') : '';
     if (events === 0 && notAnEventStream(head)) {
       const type = res.headers['content-type'] ?? 'none';
       throw new APICallError({
-        message: `the answer is not a server-sent event stream (content-type ${type}): ${errorMessage(head, res.status, res.statusText)}`,
+        message: `the answer is not a server-sent event stream (content-type ${type}): ${errorMessage(head, res.status, res.statusText, secret, HEAD_CHARS)}`,
         url,
         requestBodyValues: undefined,
         statusCode: res.status,

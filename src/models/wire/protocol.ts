@@ -68,9 +68,48 @@ export function tokens(value: unknown): number {
   return Number.isFinite(n) && n > 0 ? Math.min(Math.round(n), Number.MAX_SAFE_INTEGER) : 0;
 }
 
-/** A text piece of a delta: anything but a string (a missing field) adds nothing, not "undefined". */
-export function textOf(value: unknown): string {
-  return typeof value === 'string' ? value : '';
+/** What a value is, for a shape error: `a number`, `an object`, `an array`, `null`. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'missing';
+  if (value === '') return 'an empty string';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * What a reader throws on an event whose field it reads is not of the protocol's shape: a TypeError, which
+ * post.ts reports as "the provider sent a stream event of an unexpected shape" and which is not retried.
+ * Named by the event and the field; the value is not quoted (it may hold model-written text).
+ */
+export function wrongShape(event: string, field: string, value: unknown, expected: string): TypeError {
+  return new TypeError(`${event}: ${field} is ${kindOf(value)}, not ${expected}`);
+}
+
+/**
+ * A text piece of an event: a string as it is, a missing one (undefined, null) as nothing. Any other type
+ * (`"text": 42`) is not the protocol's shape and fails the turn: dropped, the turn passed as complete with
+ * its text lost. A typeof check only, on the streaming path's every delta.
+ */
+export function textField(value: unknown, event: string, field: string): string {
+  if (typeof value === 'string') return value;
+  if (value === undefined || value === null) return '';
+  throw wrongShape(event, field, value, 'a string');
+}
+
+/** A tool call's name, which every protocol sends as a non-empty string: a call to tool '' is no call. */
+export function callName(value: unknown, event: string, field: string): string {
+  if (typeof value === 'string' && value !== '') return value;
+  throw wrongShape(event, field, value, 'a tool name');
+}
+
+/**
+ * A tool call's id: a string, or missing (some compatible servers leave it out; model.ts gives such a call an
+ * id of its own). Any other type is not the protocol's shape.
+ */
+export function callId(value: unknown, event: string, field: string): string | undefined {
+  if (typeof value === 'string' || value === undefined || value === null) return value ?? undefined;
+  throw wrongShape(event, field, value, 'a string');
 }
 
 /**
