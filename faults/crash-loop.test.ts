@@ -117,6 +117,9 @@ async function scenario(kind: StoreKind): Promise<void> {
     });
     assert.deepEqual(problems, []);
     assert.match(snap!.run.error!.message, new RegExp(`stopped \\(died or hung\\) ${MAX_ATTEMPTS} times`));
+    // before: the run showed attempt MAX_ATTEMPTS + 1 (the takeover that was refused, never run).
+    assert.equal(snap!.run.attempt, MAX_ATTEMPTS, 'the last attempt that ran');
+    assert.equal(snap!.run.error!.details?.attempt, MAX_ATTEMPTS);
   } finally {
     payments.releaseAll();
     await cluster.close();

@@ -32,11 +32,14 @@ export async function failRun(
   clock: Clock,
   runId: string,
   error: RunError,
+  /** The attempt to record instead of the run's (a crash loop's: the last that ran, not the one refused). */
+  attempt?: number,
 ): Promise<RunRecord> {
   const state = await load(store, runId);
   const b = state.batch(clock.now());
   b.step('run_finished', { status: 'failed', output: null, error });
   b.set({ status: 'failed', error, finishedAt: b.at, leaseOwner: null, leaseUntil: null });
+  if (attempt !== undefined) b.set({ attempt });
   await state.commit(store, b);
   await cancelChildrenOfEnded(store, clock, state.run);
   return state.run;

@@ -68,11 +68,19 @@ export function startWork(
       // A run whose workers keep dying while executing it (a crash loop) is failed, not retried forever.
       const max = retryPolicy(role).maxAttempts;
       if (run.status === 'running' && run.attempt > max) {
-        const failed = await failRun(store, clock, run.id, {
-          code: 'RUN_CRASHED',
-          message: `the worker executing this run stopped (died or hung) ${run.attempt - 1} times; retry.maxAttempts is ${max}`,
-          details: { attempt: run.attempt },
-        });
+        // The takeover raised the attempt past the last: the run records the last attempt that ran.
+        const ran = run.attempt - 1;
+        const failed = await failRun(
+          store,
+          clock,
+          run.id,
+          {
+            code: 'RUN_CRASHED',
+            message: `the worker executing this run stopped (died or hung) ${ran} times; retry.maxAttempts is ${max}`,
+            details: { attempt: ran },
+          },
+          ran,
+        );
         o.onRunSettled?.(failed);
         return;
       }

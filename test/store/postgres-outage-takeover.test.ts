@@ -30,6 +30,9 @@ describe('Postgres: taking over a run whose lease ran out in an outage', { skip 
   let direct: Store;
   let enqueue: () => Promise<string>;
   let enqueueOther: () => Promise<string>;
+  // One role per test below, so each claims its own run, not one an earlier test left running.
+  const more: TestRole[] = [];
+  let enqueueAs: (name: string) => Promise<string>;
 
   before(async () => {
     const target = new URL(TEST_DATABASE_URL);
@@ -43,6 +46,11 @@ describe('Postgres: taking over a run whose lease ran out in an outage', { skip 
     r2 = writeTestRole({ name: 'pg-crash-loop', autonomy: 'sandbox', turns: [{ final: { ok: true } }] });
     const other = await loadRoleFile(r2.file);
     enqueueOther = async () => (await rt.enqueue(other, {})).runId;
+    enqueueAs = async (name) => {
+      const t = writeTestRole({ name, autonomy: 'sandbox', turns: [{ final: { ok: true } }] });
+      more.push(t);
+      return (await rt.enqueue(await loadRoleFile(t.file), {})).runId;
+    };
     const viaProxy = { connectionString: target.toString(), schema, connectTimeoutMs: 500 };
     holder = openPostgresStore(viaProxy);
     taker = openPostgresStore(viaProxy);
@@ -56,6 +64,7 @@ describe('Postgres: taking over a run whose lease ran out in an outage', { skip 
     await dropSchema(schema);
     r?.cleanup();
     r2?.cleanup();
+    for (const t of more) t.cleanup();
   });
 
   const claim = async (store: Store, owner: string, leaseMs = LEASE_MS, role = 'pg-outage-takeover') => {
@@ -88,6 +97,51 @@ describe('Postgres: taking over a run whose lease ran out in an outage', { skip 
     const stored = await direct.getRun(id);
     assert.equal(stored?.leaseOwner, 'taker');
     assert.equal(stored?.attempt, 1);
+  });
+
+  it('does not count a takeover claimed while its own statement is still stalled in a black hole', async () => {
+    // before: a stalled connection reported no failure until its 30 s query timeout, so a taker that
+    // claimed on a fresh connection meanwhile had seen no outage and counted the takeover (audit: 4 of
+    // 40 runs failed RUN_CRASHED with retry.maxAttempts 1 after a 5 s black hole).
+    await sleep(OUTAGE_MERGE_MS + 200);
+    const id = await enqueueAs('pg-stall-takeover');
+    const held = await claim(holder, 'holder', LEASE_MS, 'pg-stall-takeover');
+    assert.equal(held?.id, id);
+    await taker.getRun(id); // the taker has an open pooled connection for the stall to catch
+    // Both workers' statements go into a black hole; the taker's stays unanswered (no error yet).
+    proxy.stall();
+    const stuck = taker.getRun(id).catch(() => undefined);
+    await sleep(LEASE_MS + 800);
+    // The network is back for new connections; the stalled one is not (it would time out in 30 s).
+    proxy.restore();
+    const taken = await claim(taker, 'taker', LEASE_MS, 'pg-stall-takeover');
+    assert.equal(taken?.id, id, 'the lease ran out: the run is taken over');
+    assert.equal(taken?.attempt, 1, 'the stall used up no attempt');
+    proxy.cut();
+    await stuck;
+  });
+
+  it('does not count a takeover by a worker that was idle when the connections were cut', async () => {
+    // A regression guard for the outage's start (the last success before the failed statement), not a
+    // reproduction: here the pool's broken idle connection already reported the cut before the fix too.
+    const id = await enqueueAs('pg-idle-takeover');
+    // A success ends the taker's earlier outage; then its pool closes the idle connection (10 s), so the
+    // cut below sends it no error: it learns of the outage only at its next statement.
+    await taker.getRun(id);
+    await sleep(OUTAGE_MERGE_MS + 200);
+    const held = await claim(holder, 'holder', LEASE_MS, 'pg-idle-takeover');
+    assert.equal(held?.id, id);
+    proxy.refuse();
+    proxy.cut();
+    await sleep(LEASE_MS + 300);
+    await assert.rejects(
+      claim(taker, 'taker', LEASE_MS, 'pg-idle-takeover'),
+      /STORE|connect|terminated|ECONN/i,
+    );
+    proxy.restore();
+    const taken = await claim(taker, 'taker', LEASE_MS, 'pg-idle-takeover');
+    assert.equal(taken?.id, id);
+    assert.equal(taken?.attempt, 1, 'the outage used up no attempt');
   });
 
   it('still counts each takeover from a holder that stopped while the database was reachable', async () => {

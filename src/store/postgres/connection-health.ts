@@ -64,9 +64,28 @@ export function isStoreBusy(err: unknown): boolean {
 /** Outages less than this apart are one, for lastOutage() (a restart's aftershocks, a flapping network). */
 export const OUTAGE_MERGE_MS = 10_000;
 
+/**
+ * A statement unanswered this long counts, for lastOutage(), as an outage going on: a stalled (black-holed)
+ * connection sends no error until its query timeout (30 s), and a takeover claimed meanwhile on another,
+ * fresh connection must see that this process was cut off too (decision 054).
+ */
+export const STALL_MS = 1_000;
+
+/** A statement in flight: when it was sent, and the latest success this process had seen by then. */
+export interface Sent {
+  at: number;
+  goodBefore: number;
+}
+
 export class ConnectionHealth {
   /** `from`: the start of the outage this one continues (see `ended`). */
-  private down: { since: number; reason: string; failures: number; from?: number | undefined } | undefined;
+  /**
+   * `since`: the first failure (what the log and `/readyz` say); `start`: the last success before the
+   * earliest failed statement was sent (where, for takeovers, the outage may have begun).
+   */
+  private down:
+    | { since: number; start: number; reason: string; failures: number; from?: number | undefined }
+    | undefined;
   /**
    * The latest outage that ended (Date.now() times). One that starts again within OUTAGE_MERGE_MS of its
    * end (a pooled connection broken by a restart failing only when next used, a flapping network) is the
@@ -75,6 +94,9 @@ export class ConnectionHealth {
   private ended: { since: number; until: number } | undefined;
   private listenerDown: string | undefined = undefined;
   private readonly listeners = new Set<(health: StoreHealth, detail: Record<string, unknown>) => void>();
+  /** When a statement last succeeded: the last moment this process knew the database reachable. */
+  private lastGood = Date.now();
+  private readonly inFlight = new Set<Sent>();
 
   current(): StoreHealth {
     if (this.down) {
@@ -95,31 +117,70 @@ export class ConnectionHealth {
    * lease that ran out in it is not counted as a crash of the holder (queue.ts).
    */
   lastOutage(): { since: number; until: number } | undefined {
-    if (this.down) return { since: this.down.from ?? this.down.since, until: Date.now() };
+    const now = Date.now();
+    // A statement unanswered for STALL_MS: cut off since the last success before it was sent.
+    let stalled: number | undefined;
+    for (const s of this.inFlight)
+      if (now - s.at >= STALL_MS) stalled = Math.min(stalled ?? s.goodBefore, s.goodBefore);
+    const recent =
+      this.ended !== undefined && now - this.ended.until <= OUTAGE_MERGE_MS ? this.ended : undefined;
+    if (this.down) {
+      const since = Math.min(this.down.from ?? this.down.start, stalled ?? Number.POSITIVE_INFINITY);
+      return { since, until: now };
+    }
+    if (stalled !== undefined) return { since: Math.min(stalled, recent?.since ?? stalled), until: now };
     return this.ended;
   }
 
-  /** Returns whether the failure was a lost connection (and so part of an outage). */
-  failed(err: unknown): boolean {
+  /** A statement goes out now; pass what this returns to done() once it is answered (or has failed). */
+  sending(): Sent {
+    const s = { at: Date.now(), goodBefore: this.lastGood };
+    this.inFlight.add(s);
+    return s;
+  }
+
+  done(s: Sent): void {
+    this.inFlight.delete(s);
+    // A stall that ended in an answer (a network that held the packets and let them through) still left
+    // this process cut off meanwhile: it is an outage for lastOutage(), as one that ended in an error.
+    const now = Date.now();
+    if (this.down || now - s.at < STALL_MS) return;
+    const again = this.ended !== undefined && now - this.ended.until <= OUTAGE_MERGE_MS;
+    const since = again ? Math.min(this.ended!.since, s.goodBefore) : s.goodBefore;
+    this.ended = { since, until: Math.max(now, this.ended?.until ?? now) };
+  }
+
+  /**
+   * Returns whether the failure was a lost connection (and so part of an outage). `sent`: the failed
+   * statement's; without it (an idle pooled connection broke), the last success.
+   */
+  failed(err: unknown, sent?: Sent): boolean {
     if (!isConnectionFailure(err)) return false;
-    if (this.down) this.down.failures++;
-    else
+    // The outage began, as far as this process can tell, right after the last success it had seen when
+    // the failed statement went out, not when the failure arrived: a black-holed statement fails only at
+    // its timeout, and an idle process learns of a cut only at its next statement.
+    const start = Math.min(sent?.goodBefore ?? this.lastGood, this.lastGood);
+    if (this.down) {
+      this.down.failures++;
+      this.down.start = Math.min(this.down.start, start);
+    } else
       this.change(() => {
         const now = Date.now();
         const again = this.ended !== undefined && now - this.ended.until <= OUTAGE_MERGE_MS;
-        this.down = { since: now, reason: (err as Error).message, failures: 1 };
-        if (again) this.down.from = this.ended?.since;
+        this.down = { since: now, start, reason: (err as Error).message, failures: 1 };
+        if (again) this.down.from = Math.min(this.ended?.since ?? start, start);
       }, {});
     return true;
   }
 
   succeeded(): void {
+    this.lastGood = Date.now();
     const down = this.down;
     if (!down) return;
     this.change(
       () => {
         this.down = undefined;
-        this.ended = { since: down.from ?? down.since, until: Date.now() };
+        this.ended = { since: down.from ?? down.start, until: Date.now() };
       },
       { outageMs: Date.now() - down.since, failures: down.failures },
     );

@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import pg from 'pg';
 import { NightshiftError } from '../../errors.js';
-import { ConnectionHealth, isConnectionFailure } from './connection-health.js';
+import { ConnectionHealth, isConnectionFailure, type Sent } from './connection-health.js';
 import { isStalePlan, preparedQuery, renamePreparedStatements } from './prepared.js';
 import { type Row, types } from './rows.js';
 import { storeError } from './store-error.js';
@@ -101,11 +101,20 @@ export class Database {
 
   /** Runs `fn` in one transaction on one pooled connection; `what` names it in errors. */
   async tx<T>(what: string, fn: (c: Client) => Promise<T>): Promise<T> {
+    const sent = this.reachable.sending();
+    try {
+      return await this.inTx(what, fn, sent);
+    } finally {
+      this.reachable.done(sent);
+    }
+  }
+
+  private async inTx<T>(what: string, fn: (c: Client) => Promise<T>, sent: Sent): Promise<T> {
     let client: Client;
     try {
       client = await this.pool.connect();
     } catch (err) {
-      this.reachable.failed(err);
+      this.reachable.failed(err, sent);
       // Not yet `what`: the connection itself failed (a read-only command said "migrating failed"). A
       // wait for a pooled connection that timed out is the busy pool's, not a connection's: named as before.
       throw storeError(isConnectionFailure(err) ? `connecting (for ${what})` : what, err);
@@ -126,7 +135,7 @@ export class Database {
       client.release();
       return out;
     } catch (err) {
-      const lost = this.reachable.failed(err) || broken !== undefined;
+      const lost = this.reachable.failed(err, sent) || broken !== undefined;
       if (!lost) await client.query('ROLLBACK').catch(() => {});
       client.removeListener('error', onError);
       // A connection that broke (or timed out mid-statement) is dropped from the pool, not reused.
@@ -140,6 +149,21 @@ export class Database {
    * `pool`: the lease renewals' own pool for them, the shared one otherwise.
    */
   async q(what: string, sql: string, params: unknown[] = [], pool: pg.Pool = this.pool): Promise<Row[]> {
+    const sent = this.reachable.sending();
+    try {
+      return await this.statement(what, sql, params, pool, sent);
+    } finally {
+      this.reachable.done(sent);
+    }
+  }
+
+  private async statement(
+    what: string,
+    sql: string,
+    params: unknown[],
+    pool: pg.Pool,
+    sent: Sent,
+  ): Promise<Row[]> {
     try {
       const rows = (await pool.query(preparedQuery(sql, params))).rows as Row[];
       this.reachable.succeeded();
@@ -150,11 +174,11 @@ export class Database {
         try {
           return (await pool.query(preparedQuery(sql, params))).rows as Row[];
         } catch (again) {
-          this.reachable.failed(again);
+          this.reachable.failed(again, sent);
           throw storeError(what, again);
         }
       }
-      this.reachable.failed(err);
+      this.reachable.failed(err, sent);
       throw storeError(what, err);
     }
   }
