@@ -11,6 +11,7 @@ import type { RunSummary } from '../engine/summary.js';
 import { isNightshiftError, NightshiftError } from '../errors.js';
 import type { Role } from '../roles/schema.js';
 import type { Runtime } from '../runtime.js';
+import { cliDataDir } from '../store/data-dir.js';
 import type { CommitObserver } from '../telemetry/commit-tap.js';
 import { EXIT } from './exit-codes.js';
 import { printable, terminalSafe } from './terminal-text.js';
@@ -97,7 +98,7 @@ export function cliContext(io: Output, cmd: string): CliContext & { runtime(): R
       ]);
       const create = (options: typeof extra) =>
         createRuntime({
-          dataDir: flags.dataDir ?? c.dataDir,
+          dataDir: cliDataDir(flags.dataDir, c.dataDir),
           models: c.models,
           people: c.people,
           roleSource: c.versions.source,
@@ -144,7 +145,7 @@ export function withCommonFlags(cmd: Command): Command {
     .addOption(
       new Option(
         '--data-dir <dir>',
-        'where the embedded store lives (default: $NIGHTSHIFT_DATA_DIR or ./.nightshift)',
+        'where the embedded store lives (default: $NIGHTSHIFT_DATA_DIR, else dataDir in nightshift.config.yaml, else ./.nightshift)',
       ),
     )
     .option('--json', 'print JSON for pipelines');

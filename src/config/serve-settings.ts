@@ -137,6 +137,20 @@ export function resolveServeSettings(
   return out;
 }
 
+/**
+ * The resolved settings as the NIGHTSHIFT_* variables that give them, for `serve --workers N`'s worker-only
+ * children: forked with these in their environment (and no flags but `--worker-only`, `--data-dir`,
+ * `--no-metrics`), each resolves exactly what its parent did, whichever of flag, variable or config file
+ * the parent took a setting from. Listing flags for them missed one: `--grace-ms` never reached a child,
+ * which drained with the 10 s default while its parent had said 1 s.
+ */
+export function settingsEnv(settings: ServeSettings): Record<string, string> {
+  const env: Record<string, string> = { NIGHTSHIFT_HOST: settings.host };
+  for (const { key, env: name } of NUMERIC) env[name] = String(settings[key]);
+  if (settings.publicOrigin !== undefined) env.NIGHTSHIFT_PUBLIC_URL = settings.publicOrigin;
+  return env;
+}
+
 /** `--public-url`, NIGHTSHIFT_PUBLIC_URL or serve.publicUrl, as an origin; a bad one is refused with its source. */
 function publicOriginOf(
   flag: string | undefined,

@@ -38,6 +38,10 @@ export async function openStore(
       ? (await import('../store/postgres/index.js')).openPostgresStore({
           connectionString: databaseUrl,
           ...(env.NIGHTSHIFT_DATABASE_SCHEMA ? { schema: env.NIGHTSHIFT_DATABASE_SCHEMA } : {}),
+          sources: {
+            connectionString: options.databaseUrl ? 'the databaseUrl option' : 'NIGHTSHIFT_DATABASE_URL',
+            schema: 'NIGHTSHIFT_DATABASE_SCHEMA',
+          },
           ...(options.createStore === false ? { create: false } : {}),
           ...(options.readOnly ? { readOnly: true } : {}),
         })

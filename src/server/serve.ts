@@ -4,7 +4,7 @@
 // then gives running steps the grace period to finish.
 import { fileURLToPath } from 'node:url';
 import type { ProjectConfig } from '../config/project.js';
-import { resolveServeSettings } from '../config/serve-settings.js';
+import { resolveServeSettings, settingsEnv } from '../config/serve-settings.js';
 import { specialistsOf } from '../delegation/reachable.js';
 import { managersOf } from '../managers/chain.js';
 import { notificationSecrets } from '../notifications/settings.js';
@@ -276,8 +276,8 @@ async function serveUntilStopped(
       // Extra worker processes share the store (and so the queue) with this one: more cores, and a
       // crash of one process leaves the others running.
       if (settings.workers > 1) {
-        const args = ['serve', ...paths, '--worker-only', '--concurrency', String(settings.concurrency)];
-        args.push('--poll-ms', String(settings.pollMs), '--lease-ms', String(settings.leaseMs));
+        // Every serve setting goes to the children as its variable (settingsEnv), so none is left out.
+        const args = ['serve', ...paths, '--worker-only'];
         if (flags.dataDir) args.push('--data-dir', flags.dataDir);
         if (flags.metrics === false) args.push('--no-metrics');
         const fromChildren = metrics ? workerMetrics() : undefined;
@@ -286,6 +286,7 @@ async function serveUntilStopped(
           count: settings.workers - 1,
           entry: fileURLToPath(new URL('../../../bin/nightshift.js', import.meta.url)),
           args,
+          env: { ...process.env, ...settingsEnv(settings) },
           log,
           onFork: (child) => fromChildren?.add(child),
         });

@@ -21,6 +21,8 @@ export function startWorkerChildren(o: {
   count: number;
   entry: string;
   args: string[];
+  /** The children's environment (the parent's, with its resolved serve settings: serve.ts). */
+  env: NodeJS.ProcessEnv;
   log: Logger;
   /** Each child as it is forked, restarts included. */
   onFork(child: ChildProcess): void;
@@ -31,7 +33,7 @@ export function startWorkerChildren(o: {
 
   /** `delayMs`: how long to wait before starting another if this one dies soon after it starts. */
   function start(slot: number, delayMs: number): void {
-    const child = fork(o.entry, o.args, { stdio: 'inherit' });
+    const child = fork(o.entry, o.args, { stdio: 'inherit', env: o.env });
     const startedAt = Date.now();
     live.add(child);
     o.onFork(child);

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { NightshiftError } from '../../errors.js';
+import { cliDataDir } from '../../store/data-dir.js';
 import {
   type CliContext,
   type CommonFlags,
@@ -104,7 +105,7 @@ export function runCommand(program: Command, cli: CliContext): void {
         for (const w of model.warnings) cli.io.err(w);
         // Before the store is opened (which creates its file): a data dir in the workspace is refused
         // with nothing written there.
-        const dataDir = embeddedDataDir({ dataDir: flags.dataDir ?? cli.projectConfig().dataDir });
+        const dataDir = embeddedDataDir({ dataDir: cliDataDir(flags.dataDir, cli.projectConfig().dataDir) });
         if (dataDir !== undefined) assertStoreOutsideWorkspace(role, dataDir);
         // The input against the role's input schema, as the run would check it, so refused input makes no
         // store: only where the file is surely what runs (`versions.source: file`, or no store yet, so no

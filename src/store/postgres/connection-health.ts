@@ -93,6 +93,8 @@ export class ConnectionHealth {
    */
   private ended: { since: number; until: number } | undefined;
   private listenerDown: string | undefined = undefined;
+  /** When health last flipped to not ok: an outage's length is told when it ends, whichever way it ends. */
+  private unhealthySince: number | undefined;
   private readonly listeners = new Set<(health: StoreHealth, detail: Record<string, unknown>) => void>();
   /** When a statement last succeeded: the last moment this process knew the database reachable. */
   private lastGood = Date.now();
@@ -199,12 +201,18 @@ export class ConnectionHealth {
     return () => this.listeners.delete(listener);
   }
 
-  /** Listeners hear only flips between reachable and not. */
+  /**
+   * Listeners hear only flips between reachable and not. A flip back carries the outage's length
+   * (`outageMs`) also when the LISTEN connection's return ended it (that one used to carry none).
+   */
   private change(fn: () => void, detail: Record<string, unknown>): void {
     const before = this.current().ok;
     fn();
     const health = this.current();
     if (health.ok === before) return;
+    const now = Date.now();
+    if (!health.ok) this.unhealthySince = now;
+    else if (this.unhealthySince !== undefined) detail = { ...detail, outageMs: now - this.unhealthySince };
     for (const l of this.listeners) l(health, detail);
   }
 }

@@ -2,8 +2,10 @@
 // turned into STORE_ERROR and reported to the reachability watcher (one log line per outage).
 import { hostname } from 'node:os';
 import pg from 'pg';
+import { shownRaw } from '../../config/whole-number.js';
 import { NightshiftError } from '../../errors.js';
 import { ConnectionHealth, isConnectionFailure, type Sent } from './connection-health.js';
+import { checkDatabaseUrl } from './database-url.js';
 import { isStalePlan, preparedQuery, renamePreparedStatements } from './prepared.js';
 import { type Row, types } from './rows.js';
 import { storeError } from './store-error.js';
@@ -12,6 +14,12 @@ export interface PostgresStoreOptions {
   connectionString: string;
   /** Schema holding nightshift's tables (created if missing). Default `nightshift`. */
   schema?: string;
+  /**
+   * Where `connectionString` and `schema` came from, named when one is refused (CONFIG_INVALID).
+   * Default `connectionString` and `schema`; the runtime says NIGHTSHIFT_DATABASE_URL and
+   * NIGHTSHIFT_DATABASE_SCHEMA for the values it took from them.
+   */
+  sources?: { connectionString?: string; schema?: string };
   /** Pool size. Default 10. */
   max?: number;
   /**
@@ -61,8 +69,14 @@ export class Database {
 
   constructor(options: PostgresStoreOptions) {
     this.schema = options.schema ?? 'nightshift';
+    // Checked before any connection, so a bad setting fails at once instead of looking like an outage.
+    checkDatabaseUrl(options.connectionString, options.sources?.connectionString ?? 'connectionString');
+    // Written into statements and search_path unquoted: plain lower-case names only.
     if (!/^[a-z_][a-z0-9_]*$/.test(this.schema))
-      throw new NightshiftError('CONFIG_INVALID', `invalid Postgres schema name '${this.schema}'`);
+      throw new NightshiftError(
+        'CONFIG_INVALID',
+        `${options.sources?.schema ?? 'schema'} '${shownRaw(this.schema)}' is not a valid Postgres schema name: lower-case letters, digits and _, not starting with a digit`,
+      );
     // Every connection works in the nightshift schema (set at connection start, no extra round trip);
     // table names in queries stay unqualified.
     this.connection = {

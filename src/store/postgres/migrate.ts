@@ -12,7 +12,8 @@ const MIGRATION_QUERY_TIMEOUT_MS = 30 * 60_000;
 
 export async function migrate(db: Database, o: { create?: boolean; readOnly?: boolean } = {}): Promise<void> {
   const { schema } = db;
-  await db.tx('migrating', async (c) => {
+  // A command that only reads runs no migration: its failures say it was opening the store.
+  await db.tx(o.readOnly ? 'opening' : 'migrating', async (c) => {
     await c.query(`SELECT pg_advisory_xact_lock(hashtext('nightshift.migrate.${schema}'))`);
     if (o.create === false || o.readOnly) {
       // A reading command pointed at the wrong database or schema says so, rather than making an empty
