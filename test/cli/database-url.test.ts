@@ -65,7 +65,7 @@ describe('a bad NIGHTSHIFT_DATABASE_URL', () => {
     assert.equal(res.code, 1, res.stderr);
     assert.match(res.stderr, /STORE_ERROR/);
     // A command that only reads runs no migration. before: "Postgres store: migrating failed: …".
-    assert.match(res.stderr, /Postgres store: opening failed: /);
+    assert.match(res.stderr, /Postgres store: connecting failed: /);
     assert.doesNotMatch(res.stderr, /sekret/);
   });
 

@@ -23,7 +23,7 @@ describe('Postgres store: a connection that fails', () => {
     // before: "Postgres store: migrating failed: connect ECONNREFUSED …".
     assert.match(
       res.stderr,
-      /\[STORE_ERROR\]: Postgres store: connecting \(for migrating\) failed: connect ECONNREFUSED .*could not be reached/,
+      /\[STORE_ERROR\]: Postgres store: connecting failed: connect ECONNREFUSED .*could not be reached/,
     );
     assert.doesNotMatch(res.stderr, /pw-9c1e/);
   });

@@ -131,7 +131,7 @@ export class Database {
       this.reachable.failed(err, sent);
       // Not yet `what`: the connection itself failed (a read-only command said "migrating failed"). A
       // wait for a pooled connection that timed out is the busy pool's, not a connection's: named as before.
-      throw storeError(isConnectionFailure(err) ? `connecting (for ${what})` : what, err);
+      throw storeError(isConnectionFailure(err) ? 'connecting' : what, err);
     }
     // A checked-out connection that breaks between two queries emits 'error' with no pool listener on
     // it; unheard, that would end the process. The next query on it fails and reports the loss.
