@@ -33,6 +33,9 @@ const STATUS: Record<string, number> = {
   RUN_NOT_FOUND: 404,
   APPROVAL_NOT_FOUND: 404,
   ESCALATION_NOT_FOUND: 404,
+  // No /api/v1 route takes a role name, but the MCP server answers through this table (mcp/failure.ts):
+  // runs.start of a role not served is ROLE_NOT_FOUND, not INTERNAL.
+  ROLE_NOT_FOUND: 404,
   VERSION_NOT_FOUND: 404,
   APPROVAL_NOT_PENDING: 409,
   ESCALATION_NOT_PENDING: 409,
