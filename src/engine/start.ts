@@ -364,7 +364,7 @@ function refuseReusedKey(existing: RunRecord, role: string, input: unknown): voi
   throw new NightshiftError(
     'IDEMPOTENCY_KEY_REUSED',
     `idempotency key '${key}' already started ${what} (${existing.id}); no run was recorded: use a new key for a new request`,
-    { details: { runId: existing.id } },
+    { details: { runId: existing.id, role: existing.role, status: existing.status } },
   );
 }
 

@@ -3,6 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { byLine, parseYamlText, readYamlText, type YamlSource } from '../config/yaml-file.js';
+import { validateJson } from '../engine/output.js';
 import { type Issue, NightshiftError, RoleInvalidError } from '../errors.js';
 import { loadScript } from '../models/script/script-file.js';
 import { secretNameForMessage } from '../secret-name.js';
@@ -268,6 +269,16 @@ function resolvePaths(spec: RoleSpec, dir: string, issue: AddIssue, roleFile?: s
     if ('cron' in t) {
       const problem = cronProblem(t.cron.schedule, t.cron.timezone);
       if (problem) issue(['triggers', i, 'cron', problem.field], problem.message);
+      // A tick whose input the role's schema refuses would be refused at every tick (INPUT_INVALID in
+      // the log), so the schedule would never start a run: said here, at load, instead.
+      if (spec.input !== undefined && schemaProblem(spec.input) === undefined) {
+        const check = validateJson(t.cron.input ?? {}, spec.input);
+        if (!check.ok)
+          issue(
+            ['triggers', i, 'cron', 'input'],
+            `each tick's input (${t.cron.input === undefined ? '{} when not set' : 'this one'}) does not match the role's input schema: ${check.errors.join('; ')}; give the trigger an input: that does`,
+          );
+      }
     }
   });
   if (spec.continuous.heartbeatSeconds * 2 > spec.continuous.leaseSeconds)

@@ -163,6 +163,11 @@ export const Trigger = z.union([
        * or start another alongside.
        */
       overlap: z.enum(['skip', 'queue', 'allow']).default('skip'),
+      /**
+       * Each tick's run input (`{}` when not set). Optional with no default, so a role without it keeps
+       * the version it had; checked at load against the role's `input` schema (roles/load.ts).
+       */
+      input: z.record(z.string(), z.unknown()).optional(),
     }),
   }),
 ]);

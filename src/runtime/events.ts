@@ -103,7 +103,7 @@ export function createEventRouting(
         throw new NightshiftError(
           'IDEMPOTENCY_KEY_REUSED',
           `idempotency key '${d.idempotencyKey}' already added another payload to ${role.name}'s inbox (${item.id}); nothing was recorded: use a new key for a new event`,
-          { details: { inboxId: item.id } },
+          { details: { inboxId: item.id, status: item.handledAt ? 'handled' : 'inbox' } },
         );
       }
       return { role: role.name, inboxId: item.id, status: item.handledAt ? 'handled' : 'inbox', created };

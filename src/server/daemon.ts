@@ -127,8 +127,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
           : (await o.runtime.store.listRuns({ role: role.name, status: ['queued', 'running'], limit: 1 }))
               .length > 0,
       busyAt: (role, tick) => roleUnderWayAt(o.runtime.store, role.name, tick.getTime()),
-      fire: async (role, tick, key) => {
-        const run = await deliver(role, {}, key, { kind: 'cron', tick: tick.toISOString() });
+      fire: async (role, tick, key, input) => {
+        const run = await deliver(role, input, key, { kind: 'cron', tick: tick.toISOString() });
         o.log.info(
           { role: role.name, tick: tick.toISOString(), runId: run.runId, inboxId: run.inboxId },
           'cron tick',

@@ -45,8 +45,8 @@ export function cronProblem(
 
 export interface CronOptions {
   roles: Role[];
-  /** Enqueues the tick's run (idempotent on the key). */
-  fire: (role: Role, tick: Date, key: string) => Promise<void>;
+  /** Enqueues the tick's run (idempotent on the key) with the trigger's input (`{}` when it has none). */
+  fire: (role: Role, tick: Date, key: string, input: Record<string, unknown>) => Promise<void>;
   /** Whether the role has a run queued or running (for overlap: skip); a continuous role, inbox items. */
   busy: (role: Role) => Promise<boolean>;
   /**
@@ -80,6 +80,7 @@ export function startCronTriggers(o: CronOptions): CronTriggers {
     for (const t of role.triggers) {
       if (!('cron' in t)) continue;
       const { schedule, timezone, catchUp, overlap } = t.cron;
+      const input = t.cron.input ?? {};
       // A tick the store could not take for now (the database cut, the disk full) is tried again with backoff
       // until it is enqueued or the next tick is due, rather than lost: the key makes a retry that did
       // land the first time a no-op (docs/deployment.md, "Outages").
@@ -92,7 +93,7 @@ export function startCronTriggers(o: CronOptions): CronTriggers {
             o.onSkip?.(role, at, late);
             return;
           }
-          await o.fire(role, at, tickKey(role, at));
+          await o.fire(role, at, tickKey(role, at), input);
         } catch (err) {
           o.onError(err, role);
           const next = job.nextRun();

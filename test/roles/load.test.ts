@@ -500,6 +500,36 @@ describe('role versions', () => {
 });
 
 describe('loading role files: triggers', () => {
+  it("refuses a cron trigger whose ticks' input the role's input schema refuses", async () => {
+    // before: the role loaded and served, and every tick was refused (INPUT_INVALID, in the log only):
+    // the schedule never started a run.
+    const withInput = `${GOOD}input: { type: object, required: [region], properties: { region: { type: string } } }\n`;
+    const text = `${withInput}triggers:\n  - cron: { schedule: "0 9 * * *" }\n  - cron: { schedule: "0 10 * * *", input: { region: 7 } }\n`;
+    const { issues } = await problems(text);
+    const byPath = Object.fromEntries(issues.map((i) => [i.path, i.message]));
+    assert.deepEqual(Object.keys(byPath).sort(), ['triggers[0].cron.input', 'triggers[1].cron.input']);
+    assert.match(
+      byPath['triggers[0].cron.input']!,
+      /\{\} when not set.*must have required property 'region'/,
+    );
+    assert.match(byPath['triggers[1].cron.input']!, /\/region must be string/);
+  });
+
+  it('loads a cron trigger whose input matches the schema, and one without input on a role without a schema', async () => {
+    const withInput = `${GOOD}input: { type: object, required: [region] }\n`;
+    const file = join(project, 'roles', `case-${++counter}.yaml`);
+    writeFileSync(
+      file,
+      `${withInput}triggers:\n  - cron: { schedule: "0 9 * * *", input: { region: eu } }\n`,
+    );
+    const role = await loadRoleFile(file);
+    const cron = role.triggers.find((t) => 'cron' in t);
+    assert.ok(cron && 'cron' in cron);
+    assert.deepEqual(cron.cron.input, { region: 'eu' });
+    writeFileSync(file, `${GOOD}triggers:\n  - cron: { schedule: "0 9 * * *" }\n`);
+    await loadRoleFile(file);
+  });
+
   it('rejects a bad cron schedule and an unknown time zone at their keys', async () => {
     const text = `${GOOD}triggers:\n  - cron: { schedule: "61 * * * *" }\n  - cron: { schedule: "0 9 * * *", timezone: Mars/Olympus }\n`;
     const { issues } = await problems(text);

@@ -104,3 +104,41 @@ describe('cron across three workers', () => {
     }
   });
 });
+
+describe('cron with an input', () => {
+  it("starts each tick's run with the trigger's input, which the role's input schema requires", async () => {
+    // before: a cron trigger had no input, every tick's was {}: a role requiring a field never ran.
+    const r = writeTestRole({
+      name: 'regional',
+      autonomy: 'full',
+      tools: ['fs.list'],
+      ledgerTools: false,
+      turns: [{ final: { summary: 'tick' } }],
+      extra: {
+        input: { type: 'object', required: ['region'], properties: { region: { type: 'string' } } },
+        triggers: [{ cron: { schedule: '* * * * * *', input: { region: 'eu' } } }],
+      },
+    });
+    const args = ['--data-dir', r.dataDir];
+    const w = startCli(['serve', r.dir, '--port', '0', '--poll-ms', '20', ...args]);
+    try {
+      // The store exists once serve has opened it: until then `runs` says so, and the wait goes on.
+      await waitFor(
+        async () => ((await recordedRuns(args, {}).catch(() => [])).length >= 1 ? true : undefined),
+        'a tick recorded',
+        60_000,
+      );
+    } finally {
+      w.child.kill('SIGTERM');
+    }
+    const exit = await w.done;
+    assert.equal(exit.code, 0, exit.stderr);
+    const [run] = await recordedRuns(args, {});
+    const show = json<{ steps: { data: { input?: unknown; trigger?: { kind?: string } } }[] }>(
+      await runCli(['show', run!.runId, '--json', ...args]),
+    );
+    assert.deepEqual(show.steps[0]!.data.input, { region: 'eu' });
+    assert.equal(show.steps[0]!.data.trigger!.kind, 'cron');
+    r.cleanup();
+  });
+});

@@ -157,9 +157,13 @@ async function accept(
   try {
     run = await o.deliver(role, input, key, trigger);
   } catch (err) {
-    if (remembered !== undefined && failedOnOurSide(err))
-      await forgetUnlessRecorded(o, remembered, key, path);
-    throw err;
+    const first = who.deliveryId !== who.dedupeKey ? firstDelivery(err, role.name) : undefined;
+    if (first === undefined) {
+      if (remembered !== undefined && failedOnOurSide(err))
+        await forgetUnlessRecorded(o, remembered, key, path);
+      throw err;
+    }
+    run = first;
   }
   o.log.info(
     {
@@ -173,6 +177,21 @@ async function accept(
     'webhook accepted',
   );
   return { status: 202, body: { ...run, deliveryId: who.deliveryId } };
+}
+
+/**
+ * The first delivery, when `err` says the key was used with another input and the key is the signed body
+ * itself (GitHub's signature): the same signed bytes are the same delivery, so the input can differ only
+ * by what the sender does not sign — the delivery id `input: envelope` carries, which a redelivery may
+ * change. Answered as a redelivery (`created: false`), not 409.
+ */
+function firstDelivery(err: unknown, role: string): Delivery | undefined {
+  if (!isNightshiftError(err) || err.code !== 'IDEMPOTENCY_KEY_REUSED') return undefined;
+  const { runId, inboxId, status, role: of } = (err.details ?? {}) as Record<string, unknown>;
+  if (typeof status !== 'string') return undefined;
+  if (typeof runId === 'string' && of === role) return { role, runId, status, created: false };
+  if (typeof inboxId === 'string') return { role, inboxId, status, created: false };
+  return undefined;
 }
 
 /** Whether `err` is answered 5xx (nothing the sender did; its retry deserves another try), not a 4xx. */

@@ -180,6 +180,18 @@ describe('webhooks from the senders users have', () => {
       deliveryId: 'd-envelope-1',
       payload: JSON.parse(body),
     });
+    // The same signed body under another (unsigned) delivery id is that delivery again: the first run,
+    // though the envelope it would make differs. before: 409 IDEMPOTENCY_KEY_REUSED.
+    const runsThen = await runs();
+    const again = await post('github-envelope', { ...headers, 'x-github-delivery': 'd-envelope-2' }, body);
+    assert.equal(again.status, 202, JSON.stringify(again.body));
+    assert.equal(again.body.runId, a.body.runId);
+    assert.equal(again.body.created, false);
+    assert.equal(await runs(), runsThen);
+    assert.equal(
+      ((await rt.get(a.body.runId!))!.run.input as { deliveryId?: string }).deliveryId,
+      'd-envelope-1',
+    );
     const before = await runs();
     const ping = JSON.stringify({ zen: 'Keep it logically awesome.', hook_id: 1 });
     const pong = await post(
