@@ -263,7 +263,9 @@ export async function runSuite(role: Role, suite: Suite, o: RunSuiteOptions = {}
       roleVersion: role.version,
       suite: suite.name,
       suiteHash: suite.hash,
-      passed,
+      // Stored as the verdict the eval exits with: a result that regressed is no state anyone accepted,
+      // and stored as passed it became the next version's baseline, so the same regression then passed.
+      passed: passed && regressed.length === 0,
       passRate,
       ciLow: ci.low,
       ciHigh: ci.high,
