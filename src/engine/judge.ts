@@ -21,11 +21,20 @@ export function zodMessage(error: { issues: { path: PropertyKey[]; message: stri
     .join('; ');
 }
 
-/** The arguments with the scope check's canonical values put over them, when it gave any. */
-function canonicalArgs(args: unknown, scope: ScopeVerdict): unknown {
-  if (scope.kind !== 'inside' || scope.canonical === undefined) return undefined;
-  if (args === null || typeof args !== 'object' || Array.isArray(args)) return undefined;
-  return { ...(args as Record<string, unknown>), ...scope.canonical };
+/**
+ * The arguments as the call will act on them, for escalation rules to see besides the arguments as given:
+ * as the tool's schema parsed them (a `z.coerce.number()` turns `[5000]` and `true` into numbers a rule
+ * on the given value never saw as one) with the scope check's canonical values (real paths, parsed URLs)
+ * put over them. Undefined when no rule could look (the role has none) or nothing was parsed.
+ */
+function actedOnArgs(args: unknown, parsed: unknown, scope: ScopeVerdict, rules: number): unknown {
+  const canonical = scope.kind === 'inside' ? scope.canonical : undefined;
+  const isRecord = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === 'object' && !Array.isArray(v);
+  const base = rules > 0 && parsed !== undefined ? parsed : args;
+  if (canonical === undefined) return base === args ? undefined : base;
+  if (!isRecord(base)) return base === args ? undefined : base;
+  return { ...base, ...canonical };
 }
 
 export async function judgeCall(
@@ -73,7 +82,7 @@ export async function judgeCall(
     scope,
     escalation: role.escalation,
     input,
-    canonicalArgs: canonicalArgs(request.args, scope),
+    canonicalArgs: actedOnArgs(request.args, parsedArgs, scope, role.escalation.length),
   });
   return { verdict, parsedArgs };
 }

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createRuntime } from '../../src/runtime.js';
+import { fixtures } from '../support/paths.js';
 import { type TestRole, writeTestRole } from '../support/roles.js';
 
 const made: TestRole[] = [];
@@ -88,5 +89,51 @@ describe('escalation rules match the call as it will act', () => {
     assert.equal(status, 'succeeded');
     assert.equal(call.decision, 'allow');
     assert.ok(existsSync(join(r.workspace, 'notes.txt')));
+  });
+});
+
+describe('escalation rules match the arguments as the tool parsed them', () => {
+  // before: a rule `amount gt 100` saw `[5000]` as given (not a number: no match) while the tool's
+  // `z.coerce.number()` paid 5000, unasked.
+  for (const amount of [[5000], '5e3', 5000]) {
+    it(`holds coerce.pay with amount ${JSON.stringify(amount)}, and nothing is paid`, async () => {
+      const r = writeTestRole({
+        autonomy: 'full',
+        tools: ['coerce.pay'],
+        turns: [{ call: 'coerce.pay', args: { amount } }, { final: { summary: 'done' } }],
+        escalation: [{ category: 'money', when: { tool: 'coerce.pay', arg: 'amount', gt: 100 } }],
+        ledgerTools: false,
+        extra: { toolModules: [fixtures('tools', 'coerce.ts')] },
+      });
+      made.push(r);
+      const rt = await createRuntime({ dataDir: r.dataDir });
+      try {
+        const result = await rt.run(r.file, {});
+        assert.equal(result.status, 'escalated');
+        assert.equal(r.exists('ledger.txt'), false);
+      } finally {
+        await rt.close();
+      }
+    });
+  }
+
+  it('lets a converted amount under the limit run', async () => {
+    const r = writeTestRole({
+      autonomy: 'full',
+      tools: ['coerce.pay'],
+      turns: [{ call: 'coerce.pay', args: { amount: true } }, { final: { summary: 'done' } }],
+      escalation: [{ category: 'money', when: { tool: 'coerce.pay', arg: 'amount', gt: 100 } }],
+      ledgerTools: false,
+      extra: { toolModules: [fixtures('tools', 'coerce.ts')] },
+    });
+    made.push(r);
+    const rt = await createRuntime({ dataDir: r.dataDir });
+    try {
+      const result = await rt.run(r.file, {});
+      assert.equal(result.status, 'succeeded');
+      assert.equal(r.read('ledger.txt'), 'paid 1\n');
+    } finally {
+      await rt.close();
+    }
   });
 });
