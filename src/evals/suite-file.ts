@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { JSONPath } from 'jsonpath-plus';
 import { z } from 'zod';
 import { parseYamlText, readYamlText } from '../config/yaml-file.js';
 import { RUN_STATUSES } from '../domain.js';
@@ -36,12 +37,38 @@ function balanced(path: string): boolean {
   return quote === undefined && open.length === 0;
 }
 
+/**
+ * Why a filter (`[?(…)]`) or script (`[(…)]`) expression of the path cannot be evaluated, if one cannot:
+ * jsonpath-plus parses one only when it meets an element to apply it to, so a syntax error there passed
+ * `validate` and stopped `eval` half way. Each such expression is parsed by trying it once on an empty object.
+ */
+function expressionProblem(path: string): string | undefined {
+  for (const segment of JSONPath.toPathArray(path)) {
+    if (!segment.startsWith('?(') && !segment.startsWith('(')) continue;
+    try {
+      JSONPath({ path: `$[${segment}]`, json: [{}], wrap: true });
+    } catch (err) {
+      // An error evaluating a parsed expression (`@.x.y` of an object without x) comes prefixed with
+      // `jsonPath:` and depends on the output; only an expression that does not parse is refused here.
+      const message = (err as Error).message;
+      if (message.startsWith('jsonPath:')) continue;
+      return `a JSONPath expression that cannot be evaluated: [${segment}]: ${message}`;
+    }
+  }
+  return undefined;
+}
+
 /** A JSONPath check on the output: the values the path selects must exist, equal, or match. */
 const PathCheck = z.strictObject({
   path: z
     .string()
     .startsWith('$', 'a JSONPath starting with $, such as $.refundUsd')
-    .refine(balanced, 'a JSONPath whose brackets, parentheses or quotes do not close'),
+    .refine(balanced, 'a JSONPath whose brackets, parentheses or quotes do not close')
+    .superRefine((path, ctx) => {
+      if (!balanced(path)) return;
+      const problem = expressionProblem(path);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
   equals: z.unknown().optional(),
   matches: z.string().min(1).optional(),
   /** Default true: the path selects at least one value. `false`: it selects nothing. */

@@ -171,4 +171,12 @@ describe('output checks on a run with no output', () => {
       [],
     );
   });
+
+  it('fails a path whose filter cannot be evaluated on the output, saying why, instead of throwing', () => {
+    // before: jsonpath-plus's error ended the whole eval (internal error, every case already run lost).
+    const out: CaseObservation = { ...seen, output: { items: [{ a: 1 }] } };
+    const [failed] = failures({ output: { paths: [{ path: '$.items[?(@.x.y > 1)]' }] } }, out);
+    assert.equal(failed?.what, 'output.paths[0] $.items[?(@.x.y > 1)]');
+    assert.match(failed!.reason!, /cannot be evaluated: .*reading 'y'/);
+  });
 });

@@ -72,6 +72,33 @@ describe('suite files', () => {
     assert.equal(loadSuite(ok).cases.length, 1);
   });
 
+  it('refuses a JSONPath filter or script expression that cannot be evaluated, at its line', () => {
+    // before: `validate` said the suite was valid, and `eval` stopped with an internal error (exit 1, no
+    // file, no line) once an output had an element for the filter to meet.
+    for (const [path, bad] of [
+      ['$[?(@.x>)]', '?(@.x>)'],
+      ['$.items[(@.length-)]', '(@.length-)'],
+      ['$..c[?(@.x>)]', '?(@.x>)'],
+    ] as const) {
+      const file = suiteFile(
+        'bad-filter.evals.yaml',
+        `cases:\n  - name: one\n    expect:\n      output:\n        paths:\n          - { path: ${JSON.stringify(path)}, exists: true }\n`,
+      );
+      const said = refusal(file);
+      assert.match(
+        said,
+        /bad-filter\.evals\.yaml:6 cases\[0\]\.expect\.output\.paths\[0\]\.path: a JSONPath expression that cannot be evaluated/,
+        path,
+      );
+      assert.ok(said.includes(`[${bad}]`), said);
+    }
+    const ok = suiteFile(
+      'good-filter.evals.yaml',
+      `cases:\n  - name: one\n    expect:\n      output:\n        paths:\n          - { path: "$.items[?(@.x > 1)]" }\n          - { path: "$.items[(@.length-1)]" }\n          - { path: "$.items[?(@.x.y > 1)]" }\n`,
+    );
+    assert.equal(loadSuite(ok).cases.length, 1);
+  });
+
   it('names the file, line and field of a misspelt or mistyped key', () => {
     const file = suiteFile(
       'typo.evals.yaml',
