@@ -38,7 +38,21 @@ export function checkActor(by: string | undefined, signed?: NightshiftSigned): s
   if (actor.length > 120)
     throw new NightshiftError('ACTOR_INVALID', 'actor name is longer than 120 characters');
   if (signed?.[SIGNED_BY_NIGHTSHIFT] !== undefined && actor === signed[SIGNED_BY_NIGHTSHIFT]) return actor;
-  const reserved = reservedNameReason(actor);
+  // A control character (a newline, an escape) has no place in a name shown in steps, the inbox and the
+  // audit log: `sys\ntem` printed as two lines.
+  const control = /[\p{Cc}\p{Zl}\p{Zp}]/u.exec(actor);
+  if (control) {
+    const at = `U+${control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    throw new NightshiftError(
+      'ACTOR_INVALID',
+      `actor name contains a control character (${at} at position ${control.index + 1}); give a name as people write it`,
+    );
+  }
+  // Reserved names are matched as they read: `policy` with a zero-width space (or any other invisible
+  // format character, or a compatibility form such as fullwidth letters) shows as nightshift's own
+  // `policy`. Format characters are not refused outright: a zero-width non-joiner belongs in Persian names.
+  const reserved =
+    reservedNameReason(actor) ?? reservedNameReason(actor.normalize('NFKC').replace(/\p{Cf}/gu, ''));
   if (reserved) {
     throw new NightshiftError(
       'ACTOR_INVALID',
