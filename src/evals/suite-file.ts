@@ -11,6 +11,7 @@ import { RUN_STATUSES } from '../domain.js';
 import { formatIssue, type Issue, isNightshiftError, NightshiftError, RoleInvalidError } from '../errors.js';
 import { loadScript } from '../models/script/script-file.js';
 import { compileJsonSchema } from '../roles/json-schema.js';
+import { MODEL_PROVIDERS } from '../roles/load.js';
 import { turnsOfRecording } from './replay.js';
 
 const JsonSchema = z.record(z.string(), z.unknown());
@@ -303,7 +304,17 @@ export function loadSuite(file: string): Suite {
 
 /** `script:./x.yaml` → `script:/abs/x.yaml` (checked to exist); other specs as given. */
 function absoluteScript(spec: string, dir: string, problem: (message: string) => void): string {
-  if (!spec.startsWith('script:')) return spec;
+  if (!spec.startsWith('script:')) {
+    // The same rule as a role's `model:` (roles/load.ts): a misspelt provider (`scipt:`, `foo:`) is said
+    // here, at the case's line, not as MODEL_CONFIG when the case runs.
+    const colon = spec.indexOf(':');
+    const provider = colon > 0 ? spec.slice(0, colon) : '';
+    if (!(MODEL_PROVIDERS as readonly string[]).includes(provider) || spec.slice(colon + 1).trim() === '')
+      problem(
+        `expected <provider>:<model>, with provider one of ${MODEL_PROVIDERS.join('|')}, got '${spec}'`,
+      );
+    return spec;
+  }
   const file = resolve(dir, spec.slice('script:'.length));
   const given = spec.slice('script:'.length);
   if (!existsSync(file)) problem(`script file not found: ${given} (looked for ${file})`);

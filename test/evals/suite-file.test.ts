@@ -99,6 +99,22 @@ describe('suite files', () => {
     assert.equal(loadSuite(ok).cases.length, 1);
   });
 
+  it("refuses a case's or grader's model with an unknown provider, at its line", () => {
+    // before: the suite loaded, the estimate said "no price for foo:bar", and the case failed when it ran
+    // (MODEL_CONFIG, exit 1) instead of exit 2 at its line.
+    const file = suiteFile(
+      'bad-provider.evals.yaml',
+      `cases:\n  - name: one\n    model: foo:bar\n  - name: two\n    model: scipt:./x.yaml\n  - name: three\n    grader: { model: anthropic, rubric: polite }\n`,
+    );
+    const said = refusal(file);
+    assert.match(
+      said,
+      /bad-provider\.evals\.yaml:3 cases\[0\]\.model: expected <provider>:<model>, .* got 'foo:bar'/,
+    );
+    assert.match(said, /:5 cases\[1\]\.model: .* got 'scipt:\.\/x\.yaml'/);
+    assert.match(said, /:7 cases\[2\]\.grader\.model: .* got 'anthropic'/);
+  });
+
   it('names the file, line and field of a misspelt or mistyped key', () => {
     const file = suiteFile(
       'typo.evals.yaml',
