@@ -92,48 +92,39 @@ describe('escalation rules match the call as it will act', () => {
   });
 });
 
+/** Runs one coerce.pay call with `amount` under a rule `amount gt 100`, at full autonomy. */
+async function pay(amount: unknown) {
+  const r = writeTestRole({
+    autonomy: 'full',
+    tools: ['coerce.pay'],
+    turns: [{ call: 'coerce.pay', args: { amount } }, { final: { summary: 'done' } }],
+    escalation: [{ category: 'money', when: { tool: 'coerce.pay', arg: 'amount', gt: 100 } }],
+    ledgerTools: false,
+    extra: { toolModules: [fixtures('tools', 'coerce.ts')] },
+  });
+  made.push(r);
+  const rt = await createRuntime({ dataDir: r.dataDir });
+  try {
+    return { r, status: (await rt.run(r.file, {})).status };
+  } finally {
+    await rt.close();
+  }
+}
+
 describe('escalation rules match the arguments as the tool parsed them', () => {
   // before: a rule `amount gt 100` saw `[5000]` as given (not a number: no match) while the tool's
   // `z.coerce.number()` paid 5000, unasked.
   for (const amount of [[5000], '5e3', 5000]) {
     it(`holds coerce.pay with amount ${JSON.stringify(amount)}, and nothing is paid`, async () => {
-      const r = writeTestRole({
-        autonomy: 'full',
-        tools: ['coerce.pay'],
-        turns: [{ call: 'coerce.pay', args: { amount } }, { final: { summary: 'done' } }],
-        escalation: [{ category: 'money', when: { tool: 'coerce.pay', arg: 'amount', gt: 100 } }],
-        ledgerTools: false,
-        extra: { toolModules: [fixtures('tools', 'coerce.ts')] },
-      });
-      made.push(r);
-      const rt = await createRuntime({ dataDir: r.dataDir });
-      try {
-        const result = await rt.run(r.file, {});
-        assert.equal(result.status, 'escalated');
-        assert.equal(r.exists('ledger.txt'), false);
-      } finally {
-        await rt.close();
-      }
+      const { r, status } = await pay(amount);
+      assert.equal(status, 'escalated');
+      assert.equal(r.exists('ledger.txt'), false);
     });
   }
 
   it('lets a converted amount under the limit run', async () => {
-    const r = writeTestRole({
-      autonomy: 'full',
-      tools: ['coerce.pay'],
-      turns: [{ call: 'coerce.pay', args: { amount: true } }, { final: { summary: 'done' } }],
-      escalation: [{ category: 'money', when: { tool: 'coerce.pay', arg: 'amount', gt: 100 } }],
-      ledgerTools: false,
-      extra: { toolModules: [fixtures('tools', 'coerce.ts')] },
-    });
-    made.push(r);
-    const rt = await createRuntime({ dataDir: r.dataDir });
-    try {
-      const result = await rt.run(r.file, {});
-      assert.equal(result.status, 'succeeded');
-      assert.equal(r.read('ledger.txt'), 'paid 1\n');
-    } finally {
-      await rt.close();
-    }
+    const { r, status } = await pay(true);
+    assert.equal(status, 'succeeded');
+    assert.equal(r.read('ledger.txt'), 'paid 1\n');
   });
 });
