@@ -41,9 +41,14 @@ export async function executeCall(run: DrivenRun, call: ToolCallRecord): Promise
     if (verdict !== undefined) {
       // A call an earlier driver left `started` may have had its effect before that driver died: the
       // ledger says so rather than claim it never happened.
+      // A call this driver claimed (its `tool_started` step, committed with the previous call's finish)
+      // and never ran: the log says so, or the `tool_started` left before this deny reads as a call that
+      // may have taken effect.
       const denied = leftStarted(run, call)
         ? `${verdict}; an earlier attempt was under way when its driver stopped and may have taken effect: not run again`
-        : verdict;
+        : run.claimedNotRun.has(call.key)
+          ? `${verdict}; it was claimed (tool_started) when the call before it finished, and never ran`
+          : verdict;
       const b = run.batch();
       run.claimed.delete(call.key);
       run.claimedNotRun.delete(call.key);

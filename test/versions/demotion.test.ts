@@ -116,6 +116,39 @@ describe('a demotion reaches paused runs', () => {
     assert.match(later!.reason, /demoted from 'full' to 'draft'.*decided again at 'draft': draft/);
   });
 
+  it('a call claimed when the allowed held call finished, then denied by the demotion, is said never to have run', async () => {
+    // The held call allowed (--allow-call) runs, and its finish claims the next call (a tool_started
+    // step) before the demotion denies it. before: the deny said nothing of the claim, and the log read
+    // as a call started whose effect is unknown.
+    const p = project(
+      'demo-claimed',
+      'full',
+      '  - calls:\n' +
+        '      - tool: fs.write\n        args: { path: held.txt, content: x }\n' +
+        '      - tool: fs.write\n        args: { path: later.txt, content: y }\n' +
+        '  - final: { summary: done }\n',
+      'escalation:\n  - category: other\n    when: { tool: fs.write, arg: path, eq: held.txt }\n',
+    );
+    const paused = await start(p.file, p.data);
+    await demote(p, 'demo-claimed', 'draft');
+    const answered = await runCli([
+      'answer',
+      paused.escalations[0]!.id,
+      'go',
+      '--allow-call',
+      '--as',
+      'alice',
+      ...p.data,
+    ]);
+    assert.equal(answered.code, 0, answered.stderr);
+    assert.equal(existsSync(join(p.ws, 'held.txt')), true);
+    assert.equal(existsSync(join(p.ws, 'later.txt')), false, 'the write allowed at full ran at draft');
+    const later = (await calls(paused.runId, p.data)).find((c) => c.args.path === 'later.txt');
+    assert.equal(later?.status, 'denied');
+    assert.match(later!.reason, /decided again at 'draft'/);
+    assert.match(later!.reason, /claimed \(tool_started\) when the call before it finished, and never ran/);
+  });
+
   it('under versions.source: file nothing is active, so a promotion to observe caps nothing', async () => {
     const p = project(
       'demo-file',
