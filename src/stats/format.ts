@@ -42,7 +42,7 @@ function block(s: RoleStats): string {
     `  tool calls   ${s.toolCalls.total}: ${counts(s.toolCalls.byDecision)}`,
     `    by tool    ${counts(s.toolCalls.byTool)}`,
     `    by outcome ${counts(s.toolCalls.byOutcome)}`,
-    `  cost         total ${usd(s.cost.totalUsd, 2)}; per task mean ${usd(s.cost.perTask.meanUsd)}, p50 / p95 / p99 ${spread(s.cost.perTask, (v) => usd(v))}`,
+    `  cost         total ${usd(s.cost.totalUsd, s.cost.totalUsd > 0 && s.cost.totalUsd < 0.01 ? 4 : 2)}; per task mean ${usd(s.cost.perTask.meanUsd)}, p50 / p95 / p99 ${spread(s.cost.perTask, (v) => usd(v))}`,
     `  tokens       input ${s.cost.tokens.input}, output ${s.cost.tokens.output}, cached input ${s.cost.tokens.cachedInput}`,
     `  escalations  ${s.escalations.total} in ${s.escalations.escalatedRuns} runs (${pct(s.escalations.rate)} of runs): ${counts(s.escalations.byCategory)}`,
     `  approvals    ${a.total}: ${counts(a.byStatus)}; approved ${pct(a.approveRate)}, rejected ${pct(a.rejectRate)}`,

@@ -9,6 +9,7 @@
 // Observers are called on the commit path: they must be cheap and must not throw (a throwing observer
 // is reported to `onError` and the commit still counts as done).
 import type { RunStep } from '../steps/types.js';
+import type { RunUsage } from '../store/records/run.js';
 import type { CommitBatch, RunRecord, RunSnapshot, Store } from '../store/types.js';
 import { boundedSet } from './bounded-map.js';
 
@@ -19,6 +20,11 @@ export interface TappedRun {
   roleVersion: string;
   /** When the run was created: where its trace's root span starts (src/telemetry/traces/). */
   createdAt: number;
+  /**
+   * The run's usage as last read or committed here: a batch that ends a run without a turn (a model
+   * error, a crash loop, a cancel) carries none, and its root span still reports the run's totals.
+   */
+  usage?: RunUsage;
 }
 
 export interface CommittedBatch {
@@ -61,7 +67,13 @@ export function tapCommits(
   const runs = new Map<string, TappedRun>();
   const remember = (run: RunRecord | undefined): void => {
     if (!run || runs.has(run.id)) return;
-    const tapped = { id: run.id, role: run.role, roleVersion: run.roleVersion, createdAt: run.createdAt };
+    const tapped: TappedRun = {
+      id: run.id,
+      role: run.role,
+      roleVersion: run.roleVersion,
+      createdAt: run.createdAt,
+      usage: run.usage,
+    };
     boundedSet(runs, run.id, tapped, MAX_RUNS_REMEMBERED);
   };
   const tell = (c: CommittedBatch): void => {
@@ -93,7 +105,9 @@ export function tapCommits(
       throw err;
     }
     const commitMs = performance.now() - started;
-    tell({ run: runs.get(batch.runId), batch, steps: batch.steps as RunStep[], commitMs, created: false });
+    const tapped = runs.get(batch.runId);
+    if (tapped && batch.run?.usage) tapped.usage = batch.run.usage;
+    tell({ run: tapped, batch, steps: batch.steps as RunStep[], commitMs, created: false });
   };
 
   const createRun = store.createRun.bind(store);

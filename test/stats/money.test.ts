@@ -44,4 +44,23 @@ describe('money in stats and metrics', () => {
     assert.equal(g.cost.perTask.meanUsd, 0.3);
     assert.equal(g.cost.perTask.p50, 0.3);
   });
+
+  it("shows a cost total under a cent to 4 decimals in stats' text, not as $0.00", async () => {
+    // before: two runs of $0.0015 printed "cost total $0.00; per task mean $0.0015".
+    const r = writeTestRole({
+      name: 'cheap',
+      autonomy: 'full',
+      turns: [{ final: { done: true }, usage: { costUsd: 0.0015 } }],
+    });
+    const rt = await createRuntime({ dataDir: r.dataDir });
+    try {
+      assert.equal((await rt.run(r.file, {})).status, 'succeeded');
+      assert.equal((await rt.run(r.file, {})).status, 'succeeded');
+    } finally {
+      await rt.close();
+    }
+    const res = await runCli(['stats', '--data-dir', r.dataDir], { cwd: r.dir });
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /cost +total \$0\.0030; per task mean \$0\.0015/);
+  });
 });

@@ -134,6 +134,39 @@ describe('traces', () => {
     assert.equal(spans.length, 1 + chats.length + 2 + 1);
   });
 
+  it('a run that fails without a turn (its script exhausted) still reports its usage on the root span', async () => {
+    // before: the failing batch carried no usage, and the root span of a run that had spent $0.30 said
+    // nothing of it (a succeeded run's did).
+    const receiver = await startOtlpReceiver();
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
+    const r = role({
+      name: 'spent',
+      autonomy: 'full',
+      turns: [
+        {
+          call: 'fs.write',
+          args: { path: 'a.txt', content: 'x' },
+          usage: { inputTokens: 100, outputTokens: 20, costUsd: 0.3 },
+        },
+      ],
+    });
+    const rt = await createRuntime({ dataDir: r.dataDir });
+    let runId: string;
+    try {
+      const failed = await rt.run(r.file, {});
+      assert.equal(failed.status, 'failed');
+      runId = failed.runId;
+    } finally {
+      await rt.close();
+      await receiver.close();
+    }
+    const root = receiver.spans.find((s) => s.parentSpanId === undefined && s.traceId === traceIdFor(runId))!;
+    assert.equal(root.attributes['nightshift.run_status'], 'failed');
+    assert.equal(root.attributes['gen_ai.usage.input_tokens'], 100);
+    assert.equal(root.attributes['gen_ai.usage.output_tokens'], 20);
+    assert.equal(root.attributes['nightshift.usage.cost_usd'], 0.3);
+  });
+
   it('exports model output and tool arguments only when NIGHTSHIFT_OTEL_CAPTURE_CONTENT=true', async () => {
     const receiver = await startOtlpReceiver();
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;

@@ -255,7 +255,8 @@ export class SpanBuilder {
       [NIGHTSHIFT.runStatus]: d.status,
     };
     if (c.run) attributes[GEN_AI.agentName] = c.run.role;
-    const usage = c.batch.run?.usage;
+    // The run's totals: this batch's, else the last known (an end without a turn carries none).
+    const usage = c.batch.run?.usage ?? c.run?.usage;
     if (usage) {
       attributes[GEN_AI.inputTokens] = usage.inputTokens;
       attributes[GEN_AI.outputTokens] = usage.outputTokens;
