@@ -25,16 +25,14 @@ export function zodMessage(error: { issues: { path: PropertyKey[]; message: stri
  * The arguments as the call will act on them, for escalation rules to see besides the arguments as given:
  * as the tool's schema parsed them (a `z.coerce.number()` turns `[5000]` and `true` into numbers a rule
  * on the given value never saw as one) with the scope check's canonical values (real paths, parsed URLs)
- * put over them. Undefined when no rule could look (the role has none) or nothing was parsed.
+ * put over them. Undefined when it is the arguments as given.
  */
-function actedOnArgs(args: unknown, parsed: unknown, scope: ScopeVerdict, rules: number): unknown {
+function actedOnArgs(args: unknown, parsed: unknown, scope: ScopeVerdict): unknown {
+  const base = parsed ?? args;
   const canonical = scope.kind === 'inside' ? scope.canonical : undefined;
-  const isRecord = (v: unknown): v is Record<string, unknown> =>
-    v !== null && typeof v === 'object' && !Array.isArray(v);
-  const base = rules > 0 && parsed !== undefined ? parsed : args;
-  if (canonical === undefined) return base === args ? undefined : base;
-  if (!isRecord(base)) return base === args ? undefined : base;
-  return { ...base, ...canonical };
+  if (canonical !== undefined && base !== null && typeof base === 'object' && !Array.isArray(base))
+    return { ...(base as Record<string, unknown>), ...canonical };
+  return base === args ? undefined : base;
 }
 
 export async function judgeCall(
@@ -82,7 +80,8 @@ export async function judgeCall(
     scope,
     escalation: role.escalation,
     input,
-    canonicalArgs: actedOnArgs(request.args, parsedArgs, scope, role.escalation.length),
+    // Only rules look at it: a role without any is spared the copy.
+    canonicalArgs: role.escalation.length > 0 ? actedOnArgs(request.args, parsedArgs, scope) : undefined,
   });
   return { verdict, parsedArgs };
 }

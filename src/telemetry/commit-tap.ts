@@ -66,7 +66,13 @@ export function tapCommits(
   if (observers.length === 0) return store;
   const runs = new Map<string, TappedRun>();
   const remember = (run: RunRecord | undefined): void => {
-    if (!run || runs.has(run.id)) return;
+    if (!run) return;
+    const known = runs.get(run.id);
+    // Read again (claimed after another process drove it): its usage may have grown meanwhile.
+    if (known) {
+      known.usage = run.usage;
+      return;
+    }
     const tapped: TappedRun = {
       id: run.id,
       role: run.role,

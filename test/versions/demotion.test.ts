@@ -94,9 +94,10 @@ describe('a demotion reaches paused runs', () => {
     assert.match(write!.reason, /autonomy 'observe'/);
   });
 
-  it('a write the policy allowed before a demotion to draft, waiting behind a held call, is decided again', async () => {
-    const p = project(
-      'demo-held',
+  /** A role at full whose one turn writes held.txt (held by a rule) and then later.txt (allowed). */
+  const heldThenLater = (name: string) =>
+    project(
+      name,
       'full',
       '  - calls:\n' +
         '      - tool: fs.write\n        args: { path: held.txt, content: x }\n' +
@@ -104,6 +105,9 @@ describe('a demotion reaches paused runs', () => {
         '  - final: { summary: done }\n',
       'escalation:\n  - category: other\n    when: { tool: fs.write, arg: path, eq: held.txt }\n',
     );
+
+  it('a write the policy allowed before a demotion to draft, waiting behind a held call, is decided again', async () => {
+    const p = heldThenLater('demo-held');
     const paused = await start(p.file, p.data);
     assert.equal(paused.status, 'escalated');
     await demote(p, 'demo-held', 'draft');
@@ -120,15 +124,7 @@ describe('a demotion reaches paused runs', () => {
     // The held call allowed (--allow-call) runs, and its finish claims the next call (a tool_started
     // step) before the demotion denies it. before: the deny said nothing of the claim, and the log read
     // as a call started whose effect is unknown.
-    const p = project(
-      'demo-claimed',
-      'full',
-      '  - calls:\n' +
-        '      - tool: fs.write\n        args: { path: held.txt, content: x }\n' +
-        '      - tool: fs.write\n        args: { path: later.txt, content: y }\n' +
-        '  - final: { summary: done }\n',
-      'escalation:\n  - category: other\n    when: { tool: fs.write, arg: path, eq: held.txt }\n',
-    );
+    const p = heldThenLater('demo-claimed');
     const paused = await start(p.file, p.data);
     await demote(p, 'demo-claimed', 'draft');
     const answered = await runCli([
